@@ -1,0 +1,169 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// queryStrings runs q as the superuser and returns its single text column.
+func queryStrings(t *testing.T, db *postgres.DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.Pool.Query(context.Background(), q, args...)
+	if err != nil {
+		t.Fatalf("query: %v", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatalf("collect: %v", err)
+	}
+	return out
+}
+
+// The catalog invariants of DESIGN §2: any row these queries return is a defect.
+func TestCatalogInvariants(t *testing.T) {
+	env := pgtest.New(t)
+	checks := []struct {
+		name, query string
+	}{
+		{"table without forced RLS", `
+			select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+			where n.nspname in ('app', 'audit', 'private') and c.relkind in ('r', 'p')
+			  and not (c.relrowsecurity and c.relforcerowsecurity)`},
+		{"SECURITY DEFINER function without pinned search_path", `
+			select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+			where p.prosecdef and not exists (select from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')`},
+		{"SECURITY DEFINER function outside app/audit/private", `
+			select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+			where p.prosecdef and n.nspname not in ('app', 'audit', 'private')`},
+		{"function executable by PUBLIC in app/audit/private", `
+			select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+			where n.nspname in ('app', 'audit', 'private') and p.prokind = 'f'
+			  and has_function_privilege('public', p.oid, 'execute') and p.prosecdef`},
+		{"object owned by ward_app", `
+			select c.relname::text from pg_class c join pg_roles r on r.oid = c.relowner where r.rolname = 'ward_app'
+			union all select p.proname::text from pg_proc p join pg_roles r on r.oid = p.proowner where r.rolname = 'ward_app'
+			union all select n.nspname::text from pg_namespace n join pg_roles r on r.oid = n.nspowner where r.rolname = 'ward_app'`},
+		{"ward_app with superuser, BYPASSRLS, CREATEROLE or CREATEDB", `
+			select rolname::text from pg_roles where rolname = 'ward_app' and (rolsuper or rolbypassrls or rolcreaterole or rolcreatedb)`},
+		{"ward_app with TRUNCATE, REFERENCES or TRIGGER", `
+			select c.relname || ':' || p from pg_class c join pg_namespace n on n.oid = c.relnamespace,
+			  unnest(array['TRUNCATE', 'REFERENCES', 'TRIGGER']) p
+			where n.nspname in ('app', 'audit', 'private') and c.relkind in ('r', 'p')
+			  and has_table_privilege('ward_app', c.oid, p)`},
+		{"ward_app can read token hashes or key material", `
+			select c.table_schema || '.' || c.table_name || '.' || c.column_name from information_schema.columns c
+			where c.table_schema in ('app', 'private', 'audit')
+			  and (c.column_name like '%token_hash%' or c.column_name like '%verifier_hash%'
+			       or c.column_name in ('wrapped', 'key_hash', 'email_bidx'))
+			  and c.table_name in ('sessions', 'magic_links', 'keysets', 'auth_attempts', 'users')
+			  and has_column_privilege('ward_app', (c.table_schema || '.' || c.table_name)::regclass, c.column_name, 'select')`},
+		{"ward_app may update or delete audit rows", `
+			select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace,
+			  unnest(array['UPDATE', 'DELETE', 'INSERT']) p
+			where n.nspname = 'audit' and c.relkind = 'r' and has_table_privilege('ward_app', c.oid, p)`},
+		{"policy calling a helper outside a (select ...) wrapper", `
+			select schemaname || '.' || tablename || '.' || policyname from pg_policies
+			where coalesce(qual, '') || coalesce(with_check, '') ~ '(?<!SELECT )private\.[a-z_]+\('`},
+		{"view without security_invoker", `
+			select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+			where n.nspname in ('app', 'audit', 'private') and c.relkind = 'v'
+			  and not coalesce(c.reloptions @> array['security_invoker=true'], false)`},
+		{"single-column foreign key between org-scoped tables", `
+			select con.conname::text from pg_constraint con
+			join pg_class c on c.oid = con.conrelid join pg_namespace n on n.oid = c.relnamespace
+			join pg_class f on f.oid = con.confrelid
+			where con.contype = 'f' and n.nspname = 'app'
+			  and exists (select from pg_attribute a where a.attrelid = f.oid and a.attname = 'org_id')
+			  and not exists (select from unnest(con.conkey) k join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k
+			                  where a.attname = 'org_id')`},
+		{"audit table without immutability trigger", `
+			select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+			where n.nspname = 'audit' and c.relname = 'events'
+			  and (select count(*) from pg_trigger g where g.tgrelid = c.oid and g.tgenabled = 'O') < 2`},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if bad := queryStrings(t, env.Super, c.query); len(bad) > 0 {
+				t.Errorf("%s: %v", c.name, bad)
+			}
+		})
+	}
+}
+
+// The catalog check itself must be able to fail: a table added without
+// FORCE is reported.
+func TestCatalogCheckDetectsUnforcedTable(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	if _, err := env.Super.Pool.Exec(ctx, `create table app.leaky (org_id uuid); alter table app.leaky enable row level security`); err != nil {
+		t.Fatal(err)
+	}
+	bad := queryStrings(t, env.Super, `
+		select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+		where n.nspname = 'app' and c.relkind = 'r' and not (c.relrowsecurity and c.relforcerowsecurity)`)
+	if len(bad) != 1 || bad[0] != "leaky" {
+		t.Fatalf("unforced table not reported: %v", bad)
+	}
+}
+
+func TestCheckAppRole(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	if err := env.App.CheckAppRole(ctx); err != nil {
+		t.Fatalf("ward_app refused: %v", err)
+	}
+	if err := env.Super.CheckAppRole(ctx); err == nil {
+		t.Fatal("superuser accepted as the app role")
+	}
+	// A role that owns something is refused too.
+	if _, err := env.Super.Pool.Exec(ctx, `
+		do $$ begin if not exists (select from pg_roles where rolname = 'ward_test_owner') then
+		  create role ward_test_owner login; end if; end $$;
+		grant create on schema app to ward_test_owner;
+		create table app.owned_by_test (id int);
+		alter table app.owned_by_test owner to ward_test_owner`); err != nil {
+		t.Fatal(err)
+	}
+	owner, err := postgres.Open(ctx, env.URL("ward_test_owner"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	if err := owner.CheckAppRole(ctx); err == nil {
+		t.Fatal("owning role accepted")
+	}
+}
+
+func TestCheckSchema(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	if err := env.App.CheckSchema(ctx); err != nil {
+		t.Fatalf("fresh schema refused: %v", err)
+	}
+	if _, err := env.Super.Pool.Exec(ctx, `insert into public.goose_db_version (version_id, is_applied) values (99999, true)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.App.CheckSchema(ctx); !errors.Is(err, postgres.ErrUnknownSchema) {
+		t.Fatalf("newer schema accepted: %v", err)
+	}
+}
+
+func TestNestedTxRefused(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	err := env.App.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		return env.App.InTx(ctx, func(context.Context, pgx.Tx) error { return nil })
+	})
+	if !errors.Is(err, postgres.ErrNestedTx) {
+		t.Fatalf("nested tx: %v", err)
+	}
+}

@@ -1,0 +1,173 @@
+// Package postgres is Ward's shared database plumbing: the embedded cluster,
+// connection pools, embedded migrations, the callback transaction helpers that
+// bind every transaction to the caller's credential, and error mapping.
+//
+// Rules:
+//   - The server's pool logs in as ward_app; CheckAppRole refuses a role that
+//     is superuser, BYPASSRLS or owns anything.
+//   - Every tenant transaction starts with one statement that sets
+//     ward.credential (the SHA-256 of the presented token, hex), ward.org (a
+//     hint) and ward.request, transaction-local. The database resolves the
+//     credential itself; see migrations/00002_create_tenancy.sql.
+//   - Transactions are callbacks: InTx / InTenantTx commit when the callback
+//     returns nil and roll back on error or panic.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Migrations returns the embedded migration files.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrationFS, "migrations")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory
+	}
+	return sub
+}
+
+// DB is a pool of connections as one database role.
+type DB struct {
+	Pool *pgxpool.Pool
+}
+
+// Open connects a pool to url and pings it. It returns an error naming the
+// problem, never the URL's password.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: bad database URL: %w", redact(err))
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "ward"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	return &DB{Pool: pool}, nil
+}
+
+func redact(err error) error {
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) {
+		return errors.New("cannot parse the connection string")
+	}
+	return err
+}
+
+// Close closes the pool.
+func (db *DB) Close() { db.Pool.Close() }
+
+// Credential identifies who is asking, for the database to resolve: Hash is
+// the hex SHA-256 of the presented session token or API key (empty for an
+// anonymous request), Org an optional org hint, Request the request id.
+type Credential struct {
+	Hash    string
+	Org     string
+	Request string
+}
+
+type txKey struct{}
+
+// ErrNestedTx is returned when a transaction helper is called inside another.
+var ErrNestedTx = errors.New("postgres: nested transaction")
+
+// InTx runs fn in a transaction and commits when it returns nil. It rolls
+// back on error or panic (re-panicking). Nested calls return ErrNestedTx.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) (err error) {
+	if ctx.Value(txKey{}) != nil {
+		return ErrNestedTx
+	}
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err = fn(context.WithValue(ctx, txKey{}, true), tx); err != nil {
+		return err
+	}
+	if err = tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+// InTenantTx runs fn in a transaction bound to cred: its first statement
+// sets ward.credential, ward.org and ward.request for this transaction only.
+func (db *DB) InTenantTx(ctx context.Context, cred Credential, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	return db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx,
+			`select set_config('ward.credential', $1, true), set_config('ward.org', $2, true), set_config('ward.request', $3, true)`,
+			cred.Hash, cred.Org, cred.Request); err != nil {
+			return fmt.Errorf("postgres: bind credential: %w", err)
+		}
+		return fn(ctx, tx)
+	})
+}
+
+// CheckAppRole returns an error unless the pool's role is neither superuser
+// nor BYPASSRLS, and owns no schema, table or function.
+func (db *DB) CheckAppRole(ctx context.Context) error {
+	var role string
+	var super, bypass bool
+	var owned int
+	err := db.Pool.QueryRow(ctx, `
+		select r.rolname, r.rolsuper, r.rolbypassrls,
+		  (select count(*) from pg_class c where c.relowner = r.oid and c.relnamespace not in
+		     (select oid from pg_namespace where nspname in ('pg_catalog', 'information_schema') or nspname like 'pg_toast%'))
+		  + (select count(*) from pg_namespace n where n.nspowner = r.oid and n.nspname <> 'public')
+		  + (select count(*) from pg_proc p where p.proowner = r.oid and p.pronamespace not in
+		     (select oid from pg_namespace where nspname in ('pg_catalog', 'information_schema')))
+		from pg_roles r where r.rolname = current_user`).Scan(&role, &super, &bypass, &owned)
+	if err != nil {
+		return fmt.Errorf("postgres: check role: %w", err)
+	}
+	switch {
+	case super:
+		return fmt.Errorf("postgres: refusing to serve as %q: it is a superuser (connect as ward_app)", role)
+	case bypass:
+		return fmt.Errorf("postgres: refusing to serve as %q: it has BYPASSRLS (connect as ward_app)", role)
+	case owned > 0:
+		return fmt.Errorf("postgres: refusing to serve as %q: it owns %d database objects (connect as ward_app)", role, owned)
+	}
+	return nil
+}
+
+// IsCode reports whether err is a PostgreSQL error with the given SQLSTATE.
+func IsCode(err error, code string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == code
+}
+
+// SQLSTATEs the subsystems map to their own errors.
+const (
+	CodeInsufficientPrivilege = "42501" // also: RLS WITH CHECK violation
+	CodeUniqueViolation       = "23505"
+	CodeForeignKeyViolation   = "23503"
+	CodeCheckViolation        = "23514"
+	CodeNoDataFound           = "P0002"
+	CodeInvalidParameter      = "22023"
+	CodeInvalidTextRep        = "22P02"
+)
