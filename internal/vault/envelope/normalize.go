@@ -1,0 +1,59 @@
+package envelope
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Normalisers map the spellings of one value that people consider equal to
+// one string, so that a blind index (see BlindIndex) matches them all. Each
+// is pure, cannot fail, and returns "" for input that holds nothing of its
+// kind; callers should store no blind index for "". Changing a normaliser
+// changes the indexes of existing rows, so each is versioned by its name: a
+// different rule gets a new function and a re-index job, never an edit.
+
+// NormalizeEmail normalises an email address for blind indexing: Unicode
+// NFKC (so full-width and compatibility forms fold to their plain form),
+// surrounding white space trimmed, then lower-cased in full, local part
+// included. It does not remove "+tags" or dots, which only some providers
+// ignore and which would otherwise merge distinct mailboxes. It never fails.
+func NormalizeEmail(s string) string {
+	return strings.ToLower(strings.TrimSpace(norm.NFKC.String(s)))
+}
+
+// NormalizeIdentifier normalises an opaque identifier such as a medical
+// record number, member id or claim number: Unicode NFKC, upper-cased, with
+// every white-space character and every dash (hyphen, en and em dash, minus
+// and the like: Unicode category Pd) removed, so "mrn 12-ab" and "MRN12AB"
+// match. Other punctuation is kept, since it may be significant. It never
+// fails.
+func NormalizeIdentifier(s string) string {
+	s = strings.ToUpper(norm.NFKC.String(s))
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || unicode.Is(unicode.Pd, r) || r == '\u2212' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// NormalizePhone normalises a telephone number: Unicode NFKC (so full-width
+// digits count), then only the ASCII digits kept, and a leading "1" dropped
+// from an 11-digit result (the US/NANP country code), so "+1 (555)
+// 010-0199", "555.010.0199" and "5550100199" match. Digits of an extension
+// are kept; other country codes are kept as typed. It never fails.
+func NormalizePhone(s string) string {
+	s = norm.NFKC.String(s)
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			b = append(b, c)
+		}
+	}
+	if len(b) == 11 && b[0] == '1' {
+		b = b[1:]
+	}
+	return string(b)
+}
