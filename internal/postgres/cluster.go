@@ -215,6 +215,22 @@ func (c *Cluster) removeStalePID() {
 	}
 }
 
+// Running reports whether a server is running on the cluster (started by
+// another ward process, say).
+func (c *Cluster) Running() bool {
+	b, err := os.ReadFile(filepath.Join(c.dataDir(), "postmaster.pid"))
+	if err != nil {
+		return false
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	pid, err := strconv.Atoi(strings.TrimSpace(string(line)))
+	if err != nil || pid <= 0 {
+		return false
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return err == nil && bytes.Contains(cmdline, []byte("postgres"))
+}
+
 // Stop shuts the cluster down (fast mode: rolls back open transactions).
 func (c *Cluster) Stop(ctx context.Context) error {
 	if _, err := os.Stat(filepath.Join(c.dataDir(), "postmaster.pid")); errors.Is(err, fs.ErrNotExist) {
@@ -283,6 +299,13 @@ func (c *Cluster) URL(role, database string) string {
 	q.Set("sslmode", "disable")
 	return (&url.URL{Scheme: "postgres", User: url.User(role), Path: "/" + database, RawQuery: q.Encode()}).String()
 }
+
+// SocketDir is the directory of the cluster's Unix socket, and SocketPort
+// the port number in its name: what psql and pgbench take as -h and -p.
+func (c *Cluster) SocketDir() string { return c.socketDir() }
+
+// SocketPort is the port number in the socket file's name.
+func (c *Cluster) SocketPort() int { return c.port() }
 
 // PsqlCommand returns the shell command that opens psql on the cluster as
 // the superuser.

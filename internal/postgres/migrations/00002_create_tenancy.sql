@@ -146,8 +146,9 @@ create table app.clinical_entries (
 );
 create index clinical_entries_patient_idx on app.clinical_entries (org_id, patient_id, observed_at desc);
 
--- The key store: per-org keysets wrapped by the root key. The nil org holds
--- the instance keyset (user emails). Readable only through app.org_keyset().
+-- The key store: per-org keysets wrapped by the root key. The instance
+-- keyset (user emails) is stored under org_id ffffffff-ffff-ffff-ffff-ffffffffffff.
+-- Readable only through app.org_keyset().
 create table private.keysets (
   org_id uuid not null,
   purpose text not null check (purpose in ('aead', 'prf')),
@@ -360,7 +361,7 @@ create policy clinical_entries_update on app.clinical_entries for update to ward
 -- REFERENCES, and no column holding a token hash or key material.
 
 grant select on app.orgs to ward_app;
-grant select (id, created_at) on app.users to ward_app;
+grant select (id, email_enc, created_at) on app.users to ward_app;
 grant select on app.memberships to ward_app;
 grant select (id, org_id, user_id, created_at, last_seen_at, idle_timeout_min, absolute_expires_at,
               revoked_at, revoked_reason, assurance, user_agent, ip) on app.sessions to ward_app;

@@ -232,12 +232,12 @@ begin
 end $$;
 
 -- org_keyset returns the wrapped keysets of the caller's org, or of the
--- instance (the nil org). Key material is never selectable directly.
+-- instance (org ffffffff-…). Key material is never selectable directly.
 create function app.org_keyset(p_org uuid, out purpose text, out wrapped bytea)
 returns setof record
 language plpgsql stable security definer set search_path = '' as $$
 begin
-  if p_org <> '00000000-0000-0000-0000-000000000000'::uuid
+  if p_org <> 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid
      and p_org is distinct from private.get_my_org_id() then
     raise exception 'forbidden' using errcode = '42501';
   end if;
@@ -251,20 +251,21 @@ returns setof record
 language plpgsql volatile security definer set search_path = '' as $$
 begin
   insert into private.keysets (org_id, purpose, wrapped)
-  values ('00000000-0000-0000-0000-000000000000', 'aead', p_aead),
-         ('00000000-0000-0000-0000-000000000000', 'prf', p_prf)
+  values ('ffffffff-ffff-ffff-ffff-ffffffffffff', 'aead', p_aead),
+         ('ffffffff-ffff-ffff-ffff-ffffffffffff', 'prf', p_prf)
   on conflict do nothing;
   return query select k.purpose, k.wrapped from private.keysets k
-                where k.org_id = '00000000-0000-0000-0000-000000000000';
+                where k.org_id = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 end $$;
 
 -- create_org (operators) creates an org with its keysets and first admin.
 -- The admin user is reused when the email's blind index is known.
+-- p_org is chosen by the caller because the keysets are bound to it.
 create function app.create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid,
-  p_admin_bidx bytea, p_admin_email_enc bytea, out org_id uuid, out admin_id uuid)
+  p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, out org_id uuid, out admin_id uuid)
 language plpgsql volatile security definer set search_path = '' as $$
 begin
-  insert into app.orgs (name) values (p_name) returning id into org_id;
+  insert into app.orgs (id, name) values (p_org, p_name) returning id into org_id;
   insert into private.keysets (org_id, purpose, wrapped) values (org_id, 'aead', p_aead), (org_id, 'prf', p_prf);
   select u.id into admin_id from app.users u where u.email_bidx = p_admin_bidx;
   if admin_id is null then
@@ -314,7 +315,7 @@ alter function app.add_member(uuid, bytea, bytea, text, text) owner to ward_defi
 alter function app.update_member(uuid, text, boolean, text) owner to ward_definer;
 alter function app.org_keyset(uuid) owner to ward_definer;
 alter function app.ensure_instance_keyset(bytea, bytea) owner to ward_definer;
-alter function app.create_org(text, bytea, bytea, uuid, bytea, bytea) owner to ward_definer;
+alter function app.create_org(text, bytea, bytea, uuid, bytea, bytea, uuid) owner to ward_definer;
 alter function app.issue_operator_link(bytea, uuid, bytea, int) owner to ward_definer;
 
 revoke all on all functions in schema app from public;
@@ -323,7 +324,7 @@ grant execute on function app.request_magic_link(bytea, uuid, bytea, bytea, inet
   app.set_session_policy(int, int, text), app.add_member(uuid, bytea, bytea, text, text),
   app.update_member(uuid, text, boolean, text), app.org_keyset(uuid),
   app.ensure_instance_keyset(bytea, bytea) to ward_app;
-grant execute on function app.create_org(text, bytea, bytea, uuid, bytea, bytea),
+grant execute on function app.create_org(text, bytea, bytea, uuid, bytea, bytea, uuid),
   app.issue_operator_link(bytea, uuid, bytea, int), app.org_keyset(uuid),
   app.ensure_instance_keyset(bytea, bytea) to ward_ops;
 
@@ -331,7 +332,7 @@ reset role;
 
 -- +goose Down
 set local role ward_owner;
-drop function app.issue_operator_link(bytea, uuid, bytea, int), app.create_org(text, bytea, bytea, uuid, bytea, bytea),
+drop function app.issue_operator_link(bytea, uuid, bytea, int), app.create_org(text, bytea, bytea, uuid, bytea, bytea, uuid),
   app.ensure_instance_keyset(bytea, bytea), app.org_keyset(uuid), app.update_member(uuid, text, boolean, text),
   app.add_member(uuid, bytea, bytea, text, text), app.set_session_policy(int, int, text), app.whoami(),
   app.consume_magic_link(bytea, bytea, bytea, int, int, inet, text, text),

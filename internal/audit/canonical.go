@@ -1,0 +1,540 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Row is one stored event: the columns of audit.events. Nullable text
+// columns are nil for SQL NULL (an empty string is a different event).
+type Row struct {
+	Org        uuid.UUID
+	Seq        int64
+	At         time.Time
+	Action     string
+	Outcome    string
+	Actor      uuid.NullUUID
+	ActorKind  string
+	Session    uuid.NullUUID
+	ObjectType *string
+	ObjectID   uuid.NullUUID
+	Patient    uuid.NullUUID
+	Results    []uuid.UUID
+	Request    *string
+	IP         *string
+	UserAgent  *string
+	// Details is the JSON of the details column (any key order or spacing;
+	// empty means {}).
+	Details json.RawMessage
+	// Canonical, LeafHash and ChainHash are the stored bytes, as read.
+	Canonical []byte
+	LeafHash  []byte
+	ChainHash []byte
+}
+
+// Canonical rebuilds, from r's columns, the RFC 8785 (JCS) bytes that
+// audit.append stored for it: the event object of audit.event_json with
+// keys in code-point order, strings escaped as JCS requires and numbers as
+// integers. Seq and the stored hashes are not part of it. The error wraps
+// ErrInvalidEvent when the columns cannot form an event audit.append would
+// have accepted (a non-integer or over-2^53 number, a non-ASCII object key,
+// a duplicate key, invalid UTF-8 or JSON).
+func Canonical(r Row) ([]byte, error) {
+	return appendCanonical(make([]byte, 0, 512), &r)
+}
+
+// appendCanonical appends the canonical bytes of r to b. The keys of
+// audit.event_json are written in their sorted order:
+// action actor actor_kind at details ip object_id object_type org outcome
+// patient request results session ua v.
+func appendCanonical(b []byte, r *Row) ([]byte, error) {
+	var err error
+	b = append(b, `{"action":`...)
+	if b, err = appendString(b, r.Action); err != nil {
+		return b, fmt.Errorf("action: %w", err)
+	}
+	b = append(b, `,"actor":`...)
+	b = appendNullUUID(b, r.Actor)
+	b = append(b, `,"actor_kind":`...)
+	if b, err = appendString(b, r.ActorKind); err != nil {
+		return b, fmt.Errorf("actor_kind: %w", err)
+	}
+	b = append(b, `,"at":"`...)
+	b = r.At.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z")
+	b = append(b, `","details":`...)
+	if len(r.Details) == 0 {
+		b = append(b, "{}"...)
+	} else if b, err = appendJCS(b, r.Details); err != nil {
+		return b, fmt.Errorf("details: %w", err)
+	}
+	b = append(b, `,"ip":`...)
+	if b, err = appendNullString(b, r.IP); err != nil {
+		return b, fmt.Errorf("ip: %w", err)
+	}
+	b = append(b, `,"object_id":`...)
+	b = appendNullUUID(b, r.ObjectID)
+	b = append(b, `,"object_type":`...)
+	if b, err = appendNullString(b, r.ObjectType); err != nil {
+		return b, fmt.Errorf("object_type: %w", err)
+	}
+	b = append(b, `,"org":`...)
+	b = appendUUID(b, r.Org)
+	b = append(b, `,"outcome":`...)
+	if b, err = appendString(b, r.Outcome); err != nil {
+		return b, fmt.Errorf("outcome: %w", err)
+	}
+	b = append(b, `,"patient":`...)
+	b = appendNullUUID(b, r.Patient)
+	b = append(b, `,"request":`...)
+	if b, err = appendNullString(b, r.Request); err != nil {
+		return b, fmt.Errorf("request: %w", err)
+	}
+	b = append(b, `,"results":[`...)
+	for i, id := range r.Results {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendUUID(b, id)
+	}
+	b = append(b, `],"session":`...)
+	b = appendNullUUID(b, r.Session)
+	b = append(b, `,"ua":`...)
+	if b, err = appendNullString(b, r.UserAgent); err != nil {
+		return b, fmt.Errorf("ua: %w", err)
+	}
+	b = append(b, `,"v":1}`...)
+	return b, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendUUID appends id as a JSON string in its canonical lower-case form.
+func appendUUID(b []byte, id uuid.UUID) []byte {
+	b = append(b, '"')
+	for i, c := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hexDigits[c>>4], hexDigits[c&0x0f])
+	}
+	return append(b, '"')
+}
+
+func appendNullUUID(b []byte, id uuid.NullUUID) []byte {
+	if !id.Valid {
+		return append(b, "null"...)
+	}
+	return appendUUID(b, id.UUID)
+}
+
+func appendNullString(b []byte, s *string) ([]byte, error) {
+	if s == nil {
+		return append(b, "null"...), nil
+	}
+	return appendString(b, *s)
+}
+
+// appendString appends s as a JCS string: " \ and the controls with a short
+// form are escaped with it, other controls as \u00xx, everything else
+// (including DEL and all non-ASCII) literally. This is also exactly how
+// PostgreSQL's to_json escapes text.
+func appendString[T ~string | ~[]byte](b []byte, s T) ([]byte, error) {
+	if !validUTF8(s) {
+		return b, fmt.Errorf("invalid UTF-8 in a string: %w", ErrInvalidEvent)
+	}
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		start = i + 1
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\f':
+			b = append(b, '\\', 'f')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0x0f])
+		}
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"'), nil
+}
+
+func validUTF8[T ~string | ~[]byte](s T) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return utf8.ValidString(string(s[i:]))
+		}
+	}
+	return true
+}
+
+// maxInt is the largest magnitude audit.jcs accepts for a number, 2^53.
+const maxInt = 1 << 53
+
+// appendJCS appends the RFC 8785 canonical form of the JSON value src,
+// restricted as audit.jcs restricts it: object keys printable ASCII,
+// numbers integers of magnitude at most 2^53 (written as plain decimals;
+// 1.0 and 1e3 are integers).
+func appendJCS(b, src []byte) ([]byte, error) {
+	p := jcsParser{src: src}
+	p.space()
+	b, err := p.value(b)
+	if err != nil {
+		return b, err
+	}
+	if p.space(); p.i != len(p.src) {
+		return b, p.fail("data after the JSON value")
+	}
+	return b, nil
+}
+
+type jcsParser struct {
+	src []byte
+	i   int
+	tmp []byte // decoded strings with escapes
+}
+
+func (p *jcsParser) fail(what string) error {
+	return fmt.Errorf("canonical JSON: %s at offset %d: %w", what, p.i, ErrInvalidEvent)
+}
+
+func (p *jcsParser) space() {
+	for p.i < len(p.src) {
+		switch p.src[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *jcsParser) value(b []byte) ([]byte, error) {
+	if p.i >= len(p.src) {
+		return b, p.fail("unexpected end")
+	}
+	switch c := p.src[p.i]; {
+	case c == '{':
+		return p.object(b)
+	case c == '[':
+		return p.array(b)
+	case c == '"':
+		s, _, err := p.str()
+		if err != nil {
+			return b, err
+		}
+		return appendString(b, s)
+	case c == 't':
+		return p.literal(b, "true")
+	case c == 'f':
+		return p.literal(b, "false")
+	case c == 'n':
+		return p.literal(b, "null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return p.number(b)
+	}
+	return b, p.fail("unexpected character")
+}
+
+func (p *jcsParser) literal(b []byte, lit string) ([]byte, error) {
+	if !bytes.HasPrefix(p.src[p.i:], []byte(lit)) {
+		return b, p.fail("bad literal")
+	}
+	p.i += len(lit)
+	return append(b, lit...), nil
+}
+
+type member struct {
+	key        []byte
+	start, end int // the member's "key":value in the output
+}
+
+func (p *jcsParser) object(b []byte) ([]byte, error) {
+	p.i++ // {
+	p.space()
+	if p.i < len(p.src) && p.src[p.i] == '}' {
+		p.i++
+		return append(b, "{}"...), nil
+	}
+	open := len(b)
+	b = append(b, '{')
+	var arr [8]member
+	members := arr[:0]
+	sorted := true
+	for {
+		p.space()
+		if p.i >= len(p.src) || p.src[p.i] != '"' {
+			return b, p.fail("expected an object key")
+		}
+		k, escaped, err := p.str()
+		if err != nil {
+			return b, err
+		}
+		for _, c := range k {
+			if c < 0x20 || c > 0x7e {
+				return b, p.fail("object key that is not printable ASCII")
+			}
+		}
+		if escaped {
+			k = slices.Clone(k) // p.tmp is reused by the next string
+		}
+		if n := len(members); n > 0 {
+			if bytes.Compare(members[n-1].key, k) >= 0 {
+				sorted = false
+			}
+			b = append(b, ',')
+		}
+		start := len(b)
+		if b, err = appendString(b, k); err != nil {
+			return b, err
+		}
+		p.space()
+		if p.i >= len(p.src) || p.src[p.i] != ':' {
+			return b, p.fail("expected ':'")
+		}
+		p.i++
+		p.space()
+		if b, err = p.value(b); err != nil {
+			return b, err
+		}
+		members = append(members, member{key: k, start: start, end: len(b)})
+		p.space()
+		if p.i >= len(p.src) {
+			return b, p.fail("unterminated object")
+		}
+		if p.src[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if p.src[p.i] != '}' {
+			return b, p.fail("expected ',' or '}'")
+		}
+		p.i++
+		break
+	}
+	if !sorted {
+		slices.SortFunc(members, func(x, y member) int { return bytes.Compare(x.key, y.key) })
+		for i := 1; i < len(members); i++ {
+			if bytes.Equal(members[i-1].key, members[i].key) {
+				return b, p.fail("duplicate object key")
+			}
+		}
+		body := slices.Clone(b[open+1:])
+		b = b[:open+1]
+		for i, m := range members {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, body[m.start-open-1:m.end-open-1]...)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+func (p *jcsParser) array(b []byte) ([]byte, error) {
+	p.i++ // [
+	b = append(b, '[')
+	p.space()
+	if p.i < len(p.src) && p.src[p.i] == ']' {
+		p.i++
+		return append(b, ']'), nil
+	}
+	for n := 0; ; n++ {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		p.space()
+		var err error
+		if b, err = p.value(b); err != nil {
+			return b, err
+		}
+		p.space()
+		if p.i >= len(p.src) {
+			return b, p.fail("unterminated array")
+		}
+		if p.src[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if p.src[p.i] != ']' {
+			return b, p.fail("expected ',' or ']'")
+		}
+		p.i++
+		return append(b, ']'), nil
+	}
+}
+
+// str reads a JSON string at p.i and returns its decoded bytes: a slice of
+// src when it has no escapes, else (escaped) of p.tmp, valid until the next
+// call.
+func (p *jcsParser) str() (s []byte, escaped bool, err error) {
+	p.i++ // "
+	start := p.i
+	for p.i < len(p.src) {
+		c := p.src[p.i]
+		if c == '"' {
+			p.i++
+			return p.src[start : p.i-1], false, nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return nil, false, p.fail("control character in a string")
+		}
+		p.i++
+	}
+	p.tmp = append(p.tmp[:0], p.src[start:p.i]...)
+	for p.i < len(p.src) {
+		c := p.src[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return p.tmp, true, nil
+		case c < 0x20:
+			return nil, false, p.fail("control character in a string")
+		case c != '\\':
+			p.tmp = append(p.tmp, c)
+			p.i++
+			continue
+		}
+		if p.i+1 >= len(p.src) {
+			break
+		}
+		p.i += 2
+		switch e := p.src[p.i-1]; e {
+		case '"', '\\', '/':
+			p.tmp = append(p.tmp, e)
+		case 'b':
+			p.tmp = append(p.tmp, '\b')
+		case 'f':
+			p.tmp = append(p.tmp, '\f')
+		case 'n':
+			p.tmp = append(p.tmp, '\n')
+		case 'r':
+			p.tmp = append(p.tmp, '\r')
+		case 't':
+			p.tmp = append(p.tmp, '\t')
+		case 'u':
+			r, ok := p.hex4()
+			if !ok {
+				return nil, false, p.fail("bad \\u escape")
+			}
+			if utf16.IsSurrogate(r) {
+				if r >= 0xdc00 || p.i+1 >= len(p.src) || p.src[p.i] != '\\' || p.src[p.i+1] != 'u' {
+					return nil, false, p.fail("unpaired surrogate")
+				}
+				p.i += 2
+				lo, ok := p.hex4()
+				if !ok || lo < 0xdc00 || lo > 0xdfff {
+					return nil, false, p.fail("unpaired surrogate")
+				}
+				r = utf16.DecodeRune(r, lo)
+			}
+			if r == 0 {
+				return nil, false, p.fail("NUL in a string") // PostgreSQL text cannot hold it
+			}
+			p.tmp = utf8.AppendRune(p.tmp, r)
+		default:
+			return nil, false, p.fail("bad escape")
+		}
+	}
+	return nil, false, p.fail("unterminated string")
+}
+
+func (p *jcsParser) hex4() (rune, bool) {
+	if p.i+4 > len(p.src) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(p.src[p.i:p.i+4]), 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	p.i += 4
+	return rune(v), true
+}
+
+// number reads a JSON number and appends it as audit.jcs does: an integer
+// of magnitude at most 2^53 printed as a plain decimal.
+func (p *jcsParser) number(b []byte) ([]byte, error) {
+	start := p.i
+	simple := true // -?(0|[1-9][0-9]*)
+	if p.src[p.i] == '-' {
+		p.i++
+	}
+	digits := p.i
+	for p.i < len(p.src) && p.src[p.i] >= '0' && p.src[p.i] <= '9' {
+		p.i++
+	}
+	nd := p.i - digits
+	if nd == 0 || (nd > 1 && p.src[digits] == '0') {
+		return b, p.fail("bad number")
+	}
+	if p.i < len(p.src) && p.src[p.i] == '.' {
+		simple = false
+		p.i++
+		f := p.i
+		for p.i < len(p.src) && p.src[p.i] >= '0' && p.src[p.i] <= '9' {
+			p.i++
+		}
+		if p.i == f {
+			return b, p.fail("bad number")
+		}
+	}
+	if p.i < len(p.src) && (p.src[p.i] == 'e' || p.src[p.i] == 'E') {
+		simple = false
+		p.i++
+		if p.i < len(p.src) && (p.src[p.i] == '+' || p.src[p.i] == '-') {
+			p.i++
+		}
+		e := p.i
+		for p.i < len(p.src) && p.src[p.i] >= '0' && p.src[p.i] <= '9' {
+			p.i++
+		}
+		if p.i == e || p.i-e > 4 { // |exponent| < 10^4 keeps big.Rat cheap
+			return b, p.fail("bad number or exponent too large")
+		}
+	}
+	tok := p.src[start:p.i]
+	if simple && nd <= 16 {
+		n, err := strconv.ParseInt(string(tok), 10, 64)
+		if err == nil && n >= -maxInt && n <= maxInt {
+			return strconv.AppendInt(b, n, 10), nil
+		}
+		return b, p.fail("number beyond 2^53")
+	}
+	r, ok := new(big.Rat).SetString(string(tok))
+	if !ok {
+		return b, p.fail("bad number")
+	}
+	if !r.IsInt() {
+		return b, p.fail("number that is not an integer")
+	}
+	n := r.Num()
+	if !n.IsInt64() || n.Int64() < -maxInt || n.Int64() > maxInt {
+		return b, p.fail("number beyond 2^53")
+	}
+	return strconv.AppendInt(b, n.Int64(), 10), nil
+}

@@ -1,0 +1,23 @@
+package audit
+
+import (
+	"context"
+	"slices"
+
+	"github.com/google/uuid"
+)
+
+// ReadRows returns org's stored rows, for tests.
+func ReadRows(ctx context.Context, q Querier, org uuid.UUID) ([]Row, error) {
+	var out []Row
+	err := eachRow(ctx, q, org, func(r *Row, _ string) error {
+		c := *r
+		c.Results = slices.Clone(r.Results)
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+// CanonicalJSON is the details canonicaliser, for tests.
+func CanonicalJSON(src []byte) ([]byte, error) { return appendJCS(nil, src) }

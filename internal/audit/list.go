@@ -1,0 +1,185 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// MaxListLimit is the most events one List call returns.
+const MaxListLimit = 1000
+
+// defaultListLimit is the page size when Filter.Limit is 0.
+const defaultListLimit = 100
+
+// Filter selects a page of an org's log for List.
+type Filter struct {
+	// After is a cursor: only events with a larger seq (0 = from the start).
+	After int64
+	// Limit is the page size, 1..MaxListLimit; 0 means 100.
+	Limit int
+	// Action, if set, keeps only events with exactly this action.
+	Action string
+	// Patient, if set, keeps only events about this patient: the event's
+	// patient, or a list whose results contained it.
+	Patient uuid.NullUUID
+}
+
+// Entry is one event as an admin reads it. It carries ids, never PHI; IP
+// and UserAgent are request metadata and LogValue leaves them out.
+type Entry struct {
+	Seq        int64
+	At         time.Time
+	Action     string
+	Outcome    string
+	Actor      uuid.NullUUID
+	ActorKind  string
+	Session    uuid.NullUUID
+	ObjectType string
+	ObjectID   uuid.NullUUID
+	Patient    uuid.NullUUID
+	Results    []uuid.UUID
+	Request    string
+	IP         string
+	UserAgent  string
+	Details    json.RawMessage
+}
+
+// LogValue reports ids and sizes only.
+func (e Entry) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Int64("seq", e.Seq),
+		slog.String("action", e.Action),
+		slog.String("outcome", e.Outcome),
+		slog.Any("actor", nullID(e.Actor)),
+		slog.Any("object_id", nullID(e.ObjectID)),
+		slog.Any("patient", nullID(e.Patient)),
+		slog.Int("results", len(e.Results)),
+	)
+}
+
+// List returns a page of org's log in seq order. Row-level security decides
+// what the transaction's credential sees: an admin the whole org log, a
+// patient the events about their own record, anyone else nothing (an empty
+// page, not an error).
+//
+// Errors: ErrInvalidFilter, or a database error.
+func List(ctx context.Context, tx pgx.Tx, org uuid.UUID, f Filter) ([]Entry, error) {
+	switch {
+	case f.Limit < 0 || f.Limit > MaxListLimit:
+		return nil, fmt.Errorf("%w: limit must be 1..%d", ErrInvalidFilter, MaxListLimit)
+	case f.After < 0:
+		return nil, fmt.Errorf("%w: negative cursor", ErrInvalidFilter)
+	case f.Action != "" && !actionRE.MatchString(f.Action):
+		return nil, fmt.Errorf("%w: malformed action", ErrInvalidFilter)
+	}
+	if f.Limit == 0 {
+		f.Limit = defaultListLimit
+	}
+	rows, err := tx.Query(ctx, `
+		select seq, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id,
+		       patient_id, result_ids, request_id, ip, user_agent, details
+		  from audit.events
+		 where org_id = $1 and seq > $2
+		   and ($3::text is null or action = $3)
+		   and ($4::uuid is null or patient_id = $4 or result_ids @> array[$4::uuid])
+		 order by seq
+		 limit $5`,
+		org, f.After, text(f.Action), pgUUID(f.Patient), f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("audit: list org %s: %w", org, err)
+	}
+	defer rows.Close()
+	out := []Entry{}
+	for rows.Next() {
+		var (
+			e                           Entry
+			actor, sess, obj, pat       pgtype.UUID
+			results                     []pgtype.UUID
+			objType, req, ip, userAgent pgtype.Text
+		)
+		if err := rows.Scan(&e.Seq, &e.At, &e.Action, &e.Outcome, &actor, &e.ActorKind, &sess, &objType, &obj,
+			&pat, &results, &req, &ip, &userAgent, &e.Details); err != nil {
+			return nil, fmt.Errorf("audit: list org %s: %w", org, err)
+		}
+		e.Actor, e.Session, e.ObjectID, e.Patient = nullUUID(actor), nullUUID(sess), nullUUID(obj), nullUUID(pat)
+		e.ObjectType, e.Request, e.IP, e.UserAgent = objType.String, req.String, ip.String, userAgent.String
+		e.Results = make([]uuid.UUID, 0, len(results))
+		for _, id := range results {
+			if id.Valid {
+				e.Results = append(e.Results, id.Bytes)
+			}
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("audit: list org %s: %w", org, err)
+	}
+	return out, nil
+}
+
+// Access is one entry of a patient's access report: who did what to the
+// record, when, and whether it was allowed. Listed is true when the event
+// is a list or search whose results contained the patient.
+type Access struct {
+	Seq       int64
+	At        time.Time
+	Actor     uuid.NullUUID
+	ActorKind string
+	Action    string
+	Outcome   string
+	Listed    bool
+}
+
+// LogValue reports ids only.
+func (a Access) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Int64("seq", a.Seq),
+		slog.Any("actor", nullID(a.Actor)),
+		slog.String("action", a.Action),
+		slog.String("outcome", a.Outcome),
+		slog.Bool("listed", a.Listed),
+	)
+}
+
+// AccessReport returns every event about patient in org's log, in seq
+// order: reads, changes, denials, and lists that returned the patient.
+// Row-level security applies as for List: an admin, or the patient
+// themself, sees the report; anyone else an empty one.
+//
+// Errors: a database error.
+func AccessReport(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID) ([]Access, error) {
+	rows, err := tx.Query(ctx, `
+		select seq, at, actor_id, actor_kind, action, outcome, patient_id is distinct from $2
+		  from audit.events
+		 where org_id = $1 and (patient_id = $2 or result_ids @> array[$2::uuid])
+		 order by seq`, org, patient)
+	if err != nil {
+		return nil, fmt.Errorf("audit: access report org %s patient %s: %w", org, patient, err)
+	}
+	defer rows.Close()
+	out := []Access{}
+	for rows.Next() {
+		var (
+			a     Access
+			actor pgtype.UUID
+		)
+		if err := rows.Scan(&a.Seq, &a.At, &actor, &a.ActorKind, &a.Action, &a.Outcome, &a.Listed); err != nil {
+			return nil, fmt.Errorf("audit: access report org %s patient %s: %w", org, patient, err)
+		}
+		a.Actor = nullUUID(actor)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("audit: access report org %s patient %s: %w", org, patient, err)
+	}
+	return out, nil
+}
+
+func nullUUID(id pgtype.UUID) uuid.NullUUID { return uuid.NullUUID{UUID: id.Bytes, Valid: id.Valid} }

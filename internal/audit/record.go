@@ -1,0 +1,170 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/wardhq/ward/internal/postgres"
+)
+
+// Outcomes of an event.
+const (
+	OutcomeSuccess = "success"
+	OutcomeDenied  = "denied"
+	OutcomeFailure = "failure"
+)
+
+// Event is what a subsystem records about one access or change. The actor,
+// actor kind and session are not in it: audit.append derives them from the
+// transaction's credential.
+type Event struct {
+	// Org is the log the event goes to; with a credential it must be the
+	// credential's org.
+	Org uuid.UUID
+	// Action is a dotted lower-case name, e.g. "patient.read"
+	// (^[a-z][a-z0-9_.]{0,63}$).
+	Action string
+	// Outcome is OutcomeSuccess, OutcomeDenied or OutcomeFailure.
+	Outcome string
+	// ObjectType and ObjectID name what was accessed ("patient", its id).
+	ObjectType string
+	ObjectID   uuid.NullUUID
+	// Patient is the patient whose record was touched, if any.
+	Patient uuid.NullUUID
+	// Results are the ids a list or search returned.
+	Results []uuid.UUID
+	// Request, IP and UserAgent describe the client request.
+	Request   string
+	IP        string
+	UserAgent string
+	// Details holds extra non-PHI facts: string keys of printable ASCII,
+	// values strings, booleans, integers (|n| ≤ 2^53), nil, or slices and
+	// maps of those. Never names, free text or anything typed by a patient.
+	Details map[string]any
+	// Actor is the user the server asserts acted, used only when the
+	// transaction has no live credential (sign-in, a system job); the row
+	// then says actor_kind "system".
+	Actor uuid.NullUUID
+}
+
+// LogValue reports the event's ids and sizes only.
+func (e Event) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("org", e.Org.String()),
+		slog.String("action", e.Action),
+		slog.String("outcome", e.Outcome),
+		slog.String("object_type", e.ObjectType),
+		slog.Any("object_id", nullID(e.ObjectID)),
+		slog.Any("patient", nullID(e.Patient)),
+		slog.Int("results", len(e.Results)),
+		slog.Int("details", len(e.Details)),
+	)
+}
+
+func nullID(id uuid.NullUUID) any {
+	if !id.Valid {
+		return nil
+	}
+	return id.UUID.String()
+}
+
+var actionRE = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,63}$`)
+
+// details validates e and returns its details as JSON.
+func (e Event) details() ([]byte, error) {
+	switch {
+	case e.Org == uuid.Nil:
+		return nil, fmt.Errorf("%w: no org", ErrInvalidEvent)
+	case !actionRE.MatchString(e.Action):
+		return nil, fmt.Errorf("%w: malformed action", ErrInvalidEvent)
+	case e.Outcome != OutcomeSuccess && e.Outcome != OutcomeDenied && e.Outcome != OutcomeFailure:
+		return nil, fmt.Errorf("%w: action %s: unknown outcome", ErrInvalidEvent, e.Action)
+	}
+	if len(e.Details) == 0 {
+		return []byte("{}"), nil
+	}
+	js, err := json.Marshal(e.Details)
+	if err != nil {
+		return nil, fmt.Errorf("%w: action %s: details are not JSON", ErrInvalidEvent, e.Action)
+	}
+	// The same rules audit.jcs applies, checked before the round trip.
+	if _, err := appendJCS(nil, js); err != nil {
+		return nil, fmt.Errorf("action %s: details: %w", e.Action, err)
+	}
+	return js, nil
+}
+
+// Record appends e to its org's log in tx, the caller's transaction, and
+// returns its seq. Call it last before commit: the event commits with the
+// access or not at all, and the head row stays locked until then, so seq
+// order is commit order. Empty strings are stored as NULL.
+//
+// Errors: ErrInvalidEvent, ErrForbidden (tx's credential is of another
+// org), or a database error. Any error must fail the caller's operation.
+func Record(ctx context.Context, tx pgx.Tx, e Event) (seq int64, err error) {
+	details, err := e.details()
+	if err != nil {
+		return 0, err
+	}
+	results := make([]pgtype.UUID, len(e.Results))
+	for i, id := range e.Results {
+		results[i] = pgtype.UUID{Bytes: id, Valid: true}
+	}
+	err = tx.QueryRow(ctx, `select audit.append(
+		p_org => $1::uuid, p_action => $2::text, p_outcome => $3::text,
+		p_object_type => $4::text, p_object_id => $5::uuid, p_patient => $6::uuid,
+		p_results => $7::uuid[], p_request => $8::text, p_ip => $9::text, p_ua => $10::text,
+		p_details => $11::jsonb, p_actor => $12::uuid)`,
+		pgtype.UUID{Bytes: e.Org, Valid: true}, e.Action, e.Outcome,
+		text(e.ObjectType), pgUUID(e.ObjectID), pgUUID(e.Patient),
+		results, text(e.Request), text(e.IP), text(e.UserAgent),
+		string(details), pgUUID(e.Actor)).Scan(&seq)
+	switch {
+	case err == nil:
+		return seq, nil
+	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
+		return 0, fmt.Errorf("audit: record %s in org %s: %w", e.Action, e.Org, ErrForbidden)
+	case postgres.IsCode(err, postgres.CodeInvalidParameter), postgres.IsCode(err, postgres.CodeCheckViolation):
+		return 0, fmt.Errorf("audit: record %s in org %s: %w", e.Action, e.Org, ErrInvalidEvent)
+	}
+	return 0, fmt.Errorf("audit: record %s in org %s: %w", e.Action, e.Org, err)
+}
+
+// deniedTimeout bounds RecordDenied's own transaction.
+const deniedTimeout = 5 * time.Second
+
+// RecordDenied records a denied or failed access in its own short
+// transaction bound to cred, for when the business transaction rolled back.
+// An empty Outcome means OutcomeDenied. It still writes when ctx is already
+// cancelled (a client that hung up after being refused is still audited),
+// within a few seconds. Call it after the business transaction has ended,
+// never inside one.
+//
+// Errors: ErrInvalidEvent (also for OutcomeSuccess), ErrForbidden,
+// postgres.ErrNestedTx, or a database error.
+func RecordDenied(ctx context.Context, db *postgres.DB, cred postgres.Credential, e Event) error {
+	if e.Outcome == "" {
+		e.Outcome = OutcomeDenied
+	}
+	if e.Outcome == OutcomeSuccess {
+		return fmt.Errorf("%w: action %s: RecordDenied with outcome success", ErrInvalidEvent, e.Action)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deniedTimeout)
+	defer cancel()
+	return db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := Record(ctx, tx, e)
+		return err
+	})
+}
+
+func text(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }
+
+func pgUUID(id uuid.NullUUID) pgtype.UUID { return pgtype.UUID{Bytes: id.UUID, Valid: id.Valid} }

@@ -1,0 +1,407 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"slices"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// Head is a log's size and RFC 6962 root: what a checkpoint signs. Keep the
+// head of a successful Verify outside the database (a signed checkpoint,
+// the WORM archive, a SIEM) and pass it back as VerifyOptions.Known to
+// catch truncation and rollback later.
+type Head struct {
+	Size int64 `json:"size"`
+	Root Hash  `json:"root"`
+}
+
+// HeadRow is a log's stored head, the audit.heads row.
+type HeadRow struct {
+	Origin   string
+	Size     int64
+	Chain    []byte
+	Frontier [][]byte
+	Root     []byte
+}
+
+// VerifyOptions tunes Verify.
+type VerifyOptions struct {
+	// Known is a head verified earlier and kept outside the database. The
+	// log must be at least Known.Size long and its root at that size must
+	// be Known.Root; otherwise the error wraps ErrTruncated. This is the
+	// only check that catches a truncated tail whose head row was rewritten
+	// to match, or a database restored from an older backup.
+	Known *Head
+}
+
+// Report is the outcome of verifying one org's log.
+type Report struct {
+	Org uuid.UUID `json:"org"`
+	// Size, Root and Chain describe the events verified: the whole log when
+	// Verified, else the events checked before the failure was found.
+	Size     int64 `json:"size"`
+	Root     Hash  `json:"root"`
+	Chain    Hash  `json:"chain"`
+	Verified bool  `json:"verified"`
+	// FirstBad is the first seq that cannot be trusted: a missing, edited
+	// or forged event, or the first position where the log and its stored
+	// or known head disagree. Zero when Verified.
+	FirstBad int64  `json:"first_bad,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// Head returns the verified size and root, to keep as a later Known.
+func (r Report) Head() Head { return Head{Size: r.Size, Root: r.Root} }
+
+// String returns a one-line summary.
+func (r Report) String() string {
+	if r.Verified {
+		return fmt.Sprintf("org %s: verified %d events, root %s, chain %s", r.Org, r.Size, r.Root, r.Chain)
+	}
+	return fmt.Sprintf("org %s: FAILED at seq %d: %s (%d events before it verified)", r.Org, r.FirstBad, r.Reason, r.Size)
+}
+
+// JSON returns the report as one line of JSON (hashes in hex).
+func (r Report) JSON() []byte {
+	b, err := json.Marshal(r)
+	if err != nil {
+		panic("audit: marshal report: " + err.Error()) // plain fields only
+	}
+	return b
+}
+
+// Verifier checks one org's events, fed in seq order, against the leaf,
+// chain and tree rules and against the stored head. Verify drives it from
+// the database; an archive reader can drive it from exported rows. Memory
+// is O(log n).
+type Verifier struct {
+	org    uuid.UUID
+	known  *Head
+	next   int64
+	chain  Hash
+	tree   *Tree
+	buf    []byte
+	digest hash.Hash
+	sum    []byte
+	report Report
+	err    error
+}
+
+// NewVerifier returns a Verifier for org's log.
+func NewVerifier(org uuid.UUID, opts VerifyOptions) *Verifier {
+	return &Verifier{
+		org:    org,
+		known:  opts.Known,
+		next:   1,
+		chain:  ChainSeed(Origin(org)),
+		tree:   NewTree(),
+		buf:    make([]byte, 0, 1024),
+		digest: sha256.New(),
+		sum:    make([]byte, 0, sha256.Size),
+	}
+}
+
+// Add checks the next event. It rebuilds the canonical bytes from the
+// columns and requires them equal to the stored ones (so an edited column
+// is caught), then the leaf hash, the chain link, the seq (1, 2, 3, …; a
+// gap is a deletion) and, at Known.Size, the root. After the first failure
+// it returns the same error for every call.
+//
+// Errors: wrapping ErrTampered (and ErrTruncated for the known head),
+// naming the seq.
+func (v *Verifier) Add(r *Row) error {
+	if v.err != nil {
+		return v.err
+	}
+	switch {
+	case r.Org != v.org:
+		return v.fail(v.next, "an event of another org is in this log", nil)
+	case r.Seq > v.next:
+		return v.fail(v.next, fmt.Sprintf("seq %d is missing (the next stored event is %d)", v.next, r.Seq), nil)
+	case r.Seq != v.next:
+		return v.fail(v.next, fmt.Sprintf("seq %d is out of order", r.Seq), nil)
+	}
+	var err error
+	v.buf, err = appendCanonical(v.buf[:0], r)
+	if err != nil {
+		return v.fail(r.Seq, "the columns do not form a valid event: "+err.Error(), nil)
+	}
+	if !bytes.Equal(v.buf, r.Canonical) {
+		return v.fail(r.Seq, "the columns differ from the stored canonical bytes", nil)
+	}
+	v.digest.Reset()
+	v.digest.Write([]byte{0})
+	v.digest.Write(r.Canonical)
+	v.sum = v.digest.Sum(v.sum[:0])
+	if !bytes.Equal(v.sum, r.LeafHash) {
+		return v.fail(r.Seq, "the stored leaf hash is not the hash of the canonical bytes", nil)
+	}
+	leaf := Hash(v.sum)
+	chain := ChainNext(v.chain, leaf)
+	if !bytes.Equal(chain[:], r.ChainHash) {
+		return v.fail(r.Seq, "the stored chain hash does not link to the previous event", nil)
+	}
+	v.chain = chain
+	v.tree.Append(leaf)
+	v.next++
+	if k := v.known; k != nil && k.Size == v.tree.Size() && v.tree.Root() != k.Root {
+		return v.fail(k.Size, fmt.Sprintf("the root at size %d differs from the known head: the log was rewritten at or before seq %d", k.Size, k.Size), ErrTruncated)
+	}
+	return nil
+}
+
+// Size returns how many events have verified so far.
+func (v *Verifier) Size() int64 { return v.tree.Size() }
+
+// Finish compares the events seen with the stored head (nil when the org
+// has no head row) and the known head, and returns the report. The error
+// is nil exactly when the report says Verified.
+//
+// Errors: wrapping ErrTampered (and ErrTruncated when the log is shorter
+// than the known head).
+func (v *Verifier) Finish(h *HeadRow) (Report, error) {
+	if v.err != nil {
+		return v.report, v.err
+	}
+	size := v.tree.Size()
+	root := v.tree.Root()
+	var stored HeadRow
+	if h != nil {
+		stored = *h
+	} else {
+		stored = HeadRow{Origin: Origin(v.org), Chain: v.chain[:], Root: root[:]} // no head = empty log
+	}
+	frontier := v.tree.Frontier()
+	switch {
+	case stored.Origin != Origin(v.org):
+		return v.failed(1, "the head's origin is not this org's", nil)
+	case stored.Size < size:
+		return v.failed(stored.Size+1, fmt.Sprintf("the log holds %d events beyond the head's size %d", size-stored.Size, stored.Size), nil)
+	case stored.Size > size:
+		return v.failed(size+1, fmt.Sprintf("the head records %d events but the log ends at seq %d", stored.Size, size), nil)
+	case !bytes.Equal(stored.Chain, v.chain[:]):
+		return v.failed(size, "the chain hash differs from the head's", nil)
+	case !slices.EqualFunc(stored.Frontier, frontier, func(b []byte, h Hash) bool { return bytes.Equal(b, h[:]) }):
+		return v.failed(size, "the compact range differs from the head's", nil)
+	case !bytes.Equal(stored.Root, root[:]):
+		return v.failed(size, "the root differs from the head's", nil)
+	}
+	if k := v.known; k != nil {
+		switch {
+		case k.Size > size:
+			return v.failed(size+1, fmt.Sprintf("the log holds %d events, fewer than the known head's %d", size, k.Size), ErrTruncated)
+		case k.Size == 0 && k.Root != EmptyRoot():
+			return v.failed(1, "the known head of size 0 has a root other than the empty root", ErrTruncated)
+		}
+	}
+	v.report = Report{Org: v.org, Size: size, Root: root, Chain: v.chain, Verified: true}
+	return v.report, nil
+}
+
+// failed is fail for Finish.
+func (v *Verifier) failed(seq int64, reason string, kind error) (Report, error) {
+	err := v.fail(seq, reason, kind)
+	return v.report, err
+}
+
+// fail records the first failure and returns its error.
+func (v *Verifier) fail(seq int64, reason string, kind error) error {
+	v.report = Report{Org: v.org, Size: v.tree.Size(), Root: v.tree.Root(), Chain: v.chain, FirstBad: seq, Reason: reason}
+	if kind != nil {
+		v.err = fmt.Errorf("audit: org %s: seq %d: %s: %w: %w", v.org, seq, reason, kind, ErrTampered)
+	} else {
+		v.err = fmt.Errorf("audit: org %s: seq %d: %s: %w", v.org, seq, reason, ErrTampered)
+	}
+	return v.err
+}
+
+// Querier is what Verify reads through: a pgx.Tx, *pgx.Conn or
+// *pgxpool.Pool.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// beginner is a Querier that can open its own transaction.
+type beginner interface {
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
+// Verify streams org's events in seq order from q and checks each one
+// (Verifier.Add), then the stored head and opts.Known (Verifier.Finish).
+// The head and the events must come from one snapshot: given a pool or a
+// connection, Verify opens its own REPEATABLE READ READ ONLY transaction;
+// given a transaction, the caller must have opened it so. The role must
+// see the whole log (a superuser, or an admin of the org through RLS):
+// a partial view fails as gaps.
+//
+// Errors: wrapping ErrTampered (and ErrTruncated) with the report saying
+// where; any other error is a database failure and the report is partial.
+func Verify(ctx context.Context, q Querier, org uuid.UUID, opts VerifyOptions) (Report, error) {
+	if b, ok := q.(beginner); ok {
+		var rep Report
+		err := snapshot(ctx, b, func(tx pgx.Tx) error {
+			var err error
+			rep, err = verify(ctx, tx, org, opts)
+			return err
+		})
+		return rep, err
+	}
+	return verify(ctx, q, org, opts)
+}
+
+// VerifyAll verifies every org's log: each org with a head row, an event,
+// or an entry in known (whose head is that org's VerifyOptions.Known), in
+// one snapshot as Verify. It returns one report per org, ordered by org id.
+//
+// Errors: the errors of the failed logs joined (each wrapping ErrTampered),
+// or a database error.
+func VerifyAll(ctx context.Context, q Querier, known map[uuid.UUID]Head) ([]Report, error) {
+	if b, ok := q.(beginner); ok {
+		var reps []Report
+		err := snapshot(ctx, b, func(tx pgx.Tx) error {
+			var err error
+			reps, err = verifyAll(ctx, tx, known)
+			return err
+		})
+		return reps, err
+	}
+	return verifyAll(ctx, q, known)
+}
+
+func snapshot(ctx context.Context, b beginner, fn func(tx pgx.Tx) error) error {
+	tx, err := b.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("audit: verify: begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read only
+	return fn(tx)
+}
+
+func verifyAll(ctx context.Context, q Querier, known map[uuid.UUID]Head) ([]Report, error) {
+	rows, err := q.Query(ctx, `select org_id from audit.heads union select distinct org_id from audit.events`)
+	if err != nil {
+		return nil, fmt.Errorf("audit: verify: list orgs: %w", err)
+	}
+	orgs, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("audit: verify: list orgs: %w", err)
+	}
+	for org := range known {
+		orgs = append(orgs, org)
+	}
+	slices.SortFunc(orgs, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	orgs = slices.Compact(orgs)
+	var (
+		reps []Report
+		errs []error
+	)
+	for _, org := range orgs {
+		var opts VerifyOptions
+		if k, ok := known[org]; ok {
+			opts.Known = &k
+		}
+		rep, err := verify(ctx, q, org, opts)
+		if err != nil && !errors.Is(err, ErrTampered) {
+			return reps, err
+		}
+		reps = append(reps, rep)
+		errs = append(errs, err)
+	}
+	return reps, errors.Join(errs...)
+}
+
+func verify(ctx context.Context, q Querier, org uuid.UUID, opts VerifyOptions) (Report, error) {
+	v := NewVerifier(org, opts)
+	head, err := readHead(ctx, q, org)
+	if err != nil {
+		return Report{Org: org}, err
+	}
+	err = eachRow(ctx, q, org, func(r *Row, bad string) error {
+		if bad != "" {
+			return v.fail(r.Seq, bad, nil)
+		}
+		return v.Add(r)
+	})
+	if err != nil && v.err == nil {
+		return Report{Org: org}, err
+	}
+	return v.Finish(head)
+}
+
+// eachRow streams org's events in seq order into fn, reusing one Row, and
+// stops at fn's first error. bad is non-empty for a row that cannot be
+// represented (a NULL in result_ids, which audit.append does not refuse).
+func eachRow(ctx context.Context, q Querier, org uuid.UUID, fn func(r *Row, bad string) error) error {
+	rows, err := q.Query(ctx, `
+		select org_id, seq, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id,
+		       patient_id, result_ids, request_id, ip, user_agent, details, canonical, leaf_hash, chain_hash
+		  from audit.events where org_id = $1 order by seq`, org)
+	if err != nil {
+		return fmt.Errorf("audit: read org %s: %w", org, err)
+	}
+	defer rows.Close()
+	var (
+		r                         Row
+		orgID, actor, sess        pgtype.UUID
+		obj, pat                  pgtype.UUID
+		results                   []pgtype.UUID
+		objType, req, ip, userAgt pgtype.Text
+		details                   []byte
+	)
+	for rows.Next() {
+		if err := rows.Scan(&orgID, &r.Seq, &r.At, &r.Action, &r.Outcome, &actor, &r.ActorKind, &sess, &objType,
+			&obj, &pat, &results, &req, &ip, &userAgt, &details, &r.Canonical, &r.LeafHash, &r.ChainHash); err != nil {
+			return fmt.Errorf("audit: read org %s: %w", org, err)
+		}
+		r.Org = orgID.Bytes
+		r.Actor, r.Session, r.ObjectID, r.Patient = nullUUID(actor), nullUUID(sess), nullUUID(obj), nullUUID(pat)
+		r.ObjectType, r.Request, r.IP, r.UserAgent = textPtr(objType), textPtr(req), textPtr(ip), textPtr(userAgt)
+		r.Details = details
+		r.Results = r.Results[:0]
+		bad := ""
+		for _, id := range results {
+			if !id.Valid {
+				bad = "result_ids holds a NULL"
+				break
+			}
+			r.Results = append(r.Results, id.Bytes)
+		}
+		if err := fn(&r, bad); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("audit: read org %s: %w", org, err)
+	}
+	return nil
+}
+
+func readHead(ctx context.Context, q Querier, org uuid.UUID) (*HeadRow, error) {
+	var h HeadRow
+	err := q.QueryRow(ctx, `select origin, tree_size, chain_hash, frontier, root_hash from audit.heads where org_id = $1`,
+		org).Scan(&h.Origin, &h.Size, &h.Chain, &h.Frontier, &h.Root)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: verify org %s: read head: %w", org, err)
+	}
+	return &h, nil
+}
+
+func textPtr(t pgtype.Text) *string {
+	if !t.Valid {
+		return nil
+	}
+	return &t.String
+}

@@ -1,0 +1,192 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/vault/envelope"
+)
+
+// Member is a member of the caller's org.
+type Member struct {
+	UserID    uuid.UUID     `json:"user_id"`
+	Email     string        `json:"email"`
+	Role      identity.Role `json:"role"`
+	CreatedAt time.Time     `json:"created_at"`
+	RevokedAt *time.Time    `json:"revoked_at,omitempty"`
+}
+
+// LogValue keeps the email (PHI for patients) out of logs.
+func (m Member) LogValue() any { return map[string]any{"user_id": m.UserID, "role": m.Role} }
+
+func emailAD(user uuid.UUID) envelope.AD {
+	return envelope.AD{Table: "users", Column: "email", Org: keystore.InstanceOrg, Row: user}
+}
+
+// ListMembers returns the org's members (leads and admins; others see only
+// themselves, as RLS decides).
+func (s *Service) ListMembers(ctx context.Context) ([]Member, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := s.keys.Instance(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	var out []Member
+	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `select m.user_id, m.role, m.created_at, m.revoked_at, u.email_enc
+			from app.memberships m left join app.users u on u.id = m.user_id
+			where m.org_id = $1 order by m.created_at`, p.OrgID)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Member, error) {
+			var m Member
+			var enc []byte
+			if err := r.Scan(&m.UserID, &m.Role, &m.CreatedAt, &m.RevokedAt, &enc); err != nil {
+				return m, err
+			}
+			if enc != nil { // users_select: staff see their org's members
+				pt, err := keys.Open(enc, emailAD(m.UserID))
+				if err != nil {
+					return m, err
+				}
+				m.Email = string(pt)
+			}
+			return m, nil
+		})
+		return err
+	})
+	if err != nil {
+		return nil, mapErr("list members", err)
+	}
+	return out, nil
+}
+
+// AddMember adds the person with email to the caller's org with role
+// (admins only), creating their user on first sight. Errors:
+// ErrInvalidInput, ErrForbidden, ErrConflict (already a member).
+func (s *Service) AddMember(ctx context.Context, email string, role identity.Role) (uuid.UUID, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if !validEmail(email) || !role.Valid() {
+		return uuid.Nil, fmt.Errorf("%w: email and a role of patient, provider, lead or admin", ErrInvalidInput)
+	}
+	if p.Role != identity.RoleAdmin {
+		return uuid.Nil, ErrForbidden
+	}
+	keys, err := s.keys.Instance(ctx, s.db)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	id := uuid.New()
+	enc, err := keys.Seal([]byte(envelope.NormalizeEmail(email)), emailAD(id))
+	if err != nil {
+		return uuid.Nil, err
+	}
+	bidx := keys.BlindIndex("users.email", envelope.NormalizeEmail(email))
+	var uid uuid.UUID
+	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `select app.add_member($1, $2, $3, $4, $5)`, id, bidx, enc, string(role),
+			nullText(requestID(ctx))).Scan(&uid)
+	})
+	return uid, mapErr("add member", err)
+}
+
+// UpdateMember changes a member's role (admins only); their sessions end.
+// Errors: ErrInvalidInput, ErrForbidden, ErrNotFound, ErrConflict (the last
+// admin).
+func (s *Service) UpdateMember(ctx context.Context, user uuid.UUID, role identity.Role) error {
+	return s.changeMember(ctx, user, role, false)
+}
+
+// RevokeMember ends a membership and its sessions (admins only).
+func (s *Service) RevokeMember(ctx context.Context, user uuid.UUID) error {
+	return s.changeMember(ctx, user, "", true)
+}
+
+func (s *Service) changeMember(ctx context.Context, user uuid.UUID, role identity.Role, revoke bool) error {
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	if !revoke && !role.Valid() {
+		return fmt.Errorf("%w: role must be patient, provider, lead or admin", ErrInvalidInput)
+	}
+	if p.Role != identity.RoleAdmin {
+		return ErrForbidden
+	}
+	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `select app.update_member($1, $2, $3, $4)`, user, nullText(string(role)), revoke,
+			nullText(requestID(ctx)))
+		return err
+	})
+	return mapErr("update member", err)
+}
+
+// CreateOrg creates an org with its keysets and its first admin, as an
+// operator (db must be a privileged connection: ward_ops or the superuser).
+func (s *Service) CreateOrg(ctx context.Context, ops *postgres.DB, name, adminEmail string) (org, admin uuid.UUID, err error) {
+	if name == "" || len(name) > 200 || !validEmail(adminEmail) {
+		return uuid.Nil, uuid.Nil, fmt.Errorf("%w: an org name (1-200 characters) and the admin's email address", ErrInvalidInput)
+	}
+	inst, err := s.keys.Instance(ctx, ops)
+	if err != nil {
+		return uuid.Nil, uuid.Nil, err
+	}
+	adminID := uuid.New()
+	enc, err := inst.Seal([]byte(envelope.NormalizeEmail(adminEmail)), emailAD(adminID))
+	if err != nil {
+		return uuid.Nil, uuid.Nil, err
+	}
+	bidx := inst.BlindIndex("users.email", envelope.NormalizeEmail(adminEmail))
+	// The keysets are bound to the org id, so the id is chosen here.
+	err = ops.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		org = uuid.New()
+		w, err := s.keys.Keyring().NewOrgKeys(org)
+		if err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `select org_id, admin_id from app.create_org($1, $2, $3, $4, $5, $6, $7)`,
+			name, w.AEAD, w.PRF, adminID, bidx, enc, org).Scan(&org, &admin)
+	})
+	if err != nil {
+		return uuid.Nil, uuid.Nil, mapErr("create org", err)
+	}
+	return org, admin, nil
+}
+
+// OperatorLink creates a sign-in link for email (in org, when given) that is
+// not bound to a browser, for `ward login-link`: the operator's way in before
+// mail works. db must be a privileged connection. Errors: ErrNotFound.
+func (s *Service) OperatorLink(ctx context.Context, ops *postgres.DB, email string, org uuid.NullUUID) (string, error) {
+	if !validEmail(email) {
+		return "", fmt.Errorf("%w: email address", ErrInvalidInput)
+	}
+	inst, err := s.keys.Instance(ctx, ops)
+	if err != nil {
+		return "", err
+	}
+	bidx := inst.BlindIndex("users.email", envelope.NormalizeEmail(email))
+	token, hash := newSecret()
+	err = ops.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `select app.issue_operator_link($1, $2, $3, $4)`, bidx, org, hash,
+			int(s.cfg.LinkTTL/time.Minute))
+		return err
+	})
+	if err != nil {
+		return "", mapErr("operator link", err)
+	}
+	return s.LinkURL(token), nil
+}

@@ -1,0 +1,279 @@
+package httpapi
+
+import (
+	"context"
+	_ "embed"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/identity"
+)
+
+func handleHealthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+func (s *server) handleReadyz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.deps.DB.Pool.Ping(ctx); err != nil {
+			writeProblem(w, r, http.StatusServiceUnavailable, "not_ready", "the database is not reachable")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+}
+
+func (s *server) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: int(maxAge / time.Second),
+		Secure: s.cfg.SecureCookies, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func (s *server) handleLinkRequest() http.Handler {
+	type request struct {
+		Email string    `json:"email"`
+		OrgID uuid.UUID `json:"org_id"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		if err := decode(r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		verifier, err := s.deps.Auth.RequestLink(r.Context(), auth.LinkRequest{
+			Email: req.Email, Org: uuid.NullUUID{UUID: req.OrgID, Valid: req.OrgID != uuid.Nil}, Client: s.client(r),
+		})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		// The verifier binds the link to this browser. API clients may keep
+		// it from the body and present it when consuming.
+		s.setCookie(w, s.verifierCookie(), verifier, s.deps.Auth.Config().LinkTTL)
+		writeJSON(w, http.StatusAccepted, map[string]string{
+			"status":   "if the address belongs to a member, a sign-in link is on its way",
+			"verifier": verifier,
+		})
+	})
+}
+
+var landing = template.Must(template.New("landing").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in to Ward</title></head>
+<body><main><h1>Sign in to Ward</h1>
+<form method="post" action="/v1/auth/magic"><input type="hidden" name="token" value="{{.}}">
+<button type="submit">Continue</button></form></main></body></html>`))
+
+// handleLinkLanding shows a button that posts the token: mail scanners
+// that prefetch links do not spend them.
+func (s *server) handleLinkLanding() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := r.URL.Query().Get("token")
+		if len(token) != 43 {
+			writeProblem(w, r, http.StatusBadRequest, "link_invalid", "this sign-in link is not valid")
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = landing.Execute(w, token)
+	})
+}
+
+type sessionResponse struct {
+	Token             string    `json:"token"`
+	SessionID         uuid.UUID `json:"session_id"`
+	UserID            uuid.UUID `json:"user_id"`
+	OrgID             uuid.UUID `json:"org_id"`
+	AbsoluteExpiresAt time.Time `json:"absolute_expires_at"`
+	IdleTimeoutMin    int       `json:"idle_timeout_min"`
+}
+
+// handleLinkConsume spends a link: a form post from the landing page (the
+// verifier comes from the cookie) or JSON {token, verifier} from an app.
+func (s *server) handleLinkConsume() http.Handler {
+	type request struct {
+		Token    string `json:"token"`
+		Verifier string `json:"verifier"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		if ct := r.Header.Get("Content-Type"); len(ct) >= 33 && ct[:33] == "application/x-www-form-urlencoded" {
+			if err := r.ParseForm(); err != nil {
+				s.writeError(w, r, badRequest("bad_form", "the form could not be read"))
+				return
+			}
+			req.Token = r.PostForm.Get("token")
+		} else if err := decode(r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if req.Verifier == "" {
+			if c, err := r.Cookie(s.verifierCookie()); err == nil {
+				req.Verifier = c.Value
+			}
+		}
+		sess, err := s.deps.Auth.ConsumeLink(r.Context(), req.Token, req.Verifier, s.client(r))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.setCookie(w, s.verifierCookie(), "", -time.Second)
+		s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
+		writeJSON(w, http.StatusOK, sessionResponse{Token: sess.Token, SessionID: sess.ID, UserID: sess.UserID,
+			OrgID: sess.OrgID, AbsoluteExpiresAt: sess.AbsoluteExpiresAt, IdleTimeoutMin: int(sess.IdleTimeout / time.Minute)})
+	})
+}
+
+func (s *server) handleLogout() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := identity.PrincipalFrom(r.Context())
+		if err := s.deps.Auth.RevokeSession(r.Context(), p.SessionID); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.setCookie(w, s.sessionCookie(), "", -time.Second)
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (s *server) handleMe() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := identity.PrincipalFrom(r.Context())
+		writeJSON(w, http.StatusOK, map[string]any{"user_id": p.UserID, "org_id": p.OrgID, "role": p.Role,
+			"session_id": p.SessionID})
+	})
+}
+
+func (s *server) handleSessionList() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		list, err := s.deps.Auth.ListSessions(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"sessions": list})
+	})
+}
+
+func (s *server) handleSessionRevoke() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err == nil {
+			err = s.deps.Auth.RevokeSession(r.Context(), id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (s *server) handlePolicyGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pol, err := s.deps.Auth.GetPolicy(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, pol)
+	})
+}
+
+func (s *server) handlePolicyPut() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var pol auth.Policy
+		err := decode(r, &pol)
+		if err == nil {
+			err = s.deps.Auth.SetPolicy(r.Context(), pol)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, pol)
+	})
+}
+
+func (s *server) handleMemberList() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		list, err := s.deps.Auth.ListMembers(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"members": list})
+	})
+}
+
+func (s *server) handleMemberAdd() http.Handler {
+	type request struct {
+		Email string        `json:"email"`
+		Role  identity.Role `json:"role"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		err := decode(r, &req)
+		var id uuid.UUID
+		if err == nil {
+			id, err = s.deps.Auth.AddMember(r.Context(), req.Email, req.Role)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, map[string]any{"user_id": id, "role": req.Role})
+	})
+}
+
+func (s *server) handleMemberUpdate() http.Handler {
+	type request struct {
+		Role identity.Role `json:"role"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "user_id")
+		var req request
+		if err == nil {
+			err = decode(r, &req)
+		}
+		if err == nil {
+			err = s.deps.Auth.UpdateMember(r.Context(), id, req.Role)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"user_id": id, "role": req.Role})
+	})
+}
+
+func (s *server) handleMemberRevoke() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "user_id")
+		if err == nil {
+			err = s.deps.Auth.RevokeMember(r.Context(), id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+//go:embed openapi.json
+var openapiJSON []byte
+
+func handleOpenAPI() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openapiJSON)
+	})
+}

@@ -1,0 +1,206 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/records"
+)
+
+func queryInt(r *http.Request, name string) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, badRequest("invalid_query", name+" must be an integer")
+	}
+	return n, nil
+}
+
+func (s *server) handlePatientList() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit, err := queryInt(r, "limit")
+		var list []records.Patient
+		if err == nil {
+			q := r.URL.Query()
+			list, err = s.deps.Records.ListPatients(r.Context(), records.ListFilter{MRN: q.Get("mrn"), Email: q.Get("email"), Limit: limit})
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"patients": list})
+	})
+}
+
+func (s *server) handlePatientCreate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in records.PatientInput
+		err := decode(r, &in)
+		var p records.Patient
+		if err == nil {
+			p, err = s.deps.Records.CreatePatient(r.Context(), in)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, p)
+	})
+}
+
+func (s *server) handlePatientGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var p records.Patient
+		if err == nil {
+			p, err = s.deps.Records.GetPatient(r.Context(), id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, p)
+	})
+}
+
+func (s *server) handlePatientUpdate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var in records.PatientInput
+		if err == nil {
+			err = decode(r, &in)
+		}
+		var p records.Patient
+		if err == nil {
+			p, err = s.deps.Records.UpdatePatient(r.Context(), id, in)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, p)
+	})
+}
+
+func (s *server) handleEntryList() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var limit int
+		if err == nil {
+			limit, err = queryInt(r, "limit")
+		}
+		var list []records.Entry
+		if err == nil {
+			list, err = s.deps.Records.ListEntries(r.Context(), id, limit)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"entries": list})
+	})
+}
+
+func (s *server) handleEntryCreate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var in records.EntryInput
+		if err == nil {
+			err = decode(r, &in)
+		}
+		var e records.Entry
+		if err == nil {
+			e, err = s.deps.Records.CreateEntry(r.Context(), id, in)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, e)
+	})
+}
+
+// relation handles the PUT/DELETE routes linking a patient and a user.
+func (s *server) relation(do func(r *http.Request, patient, user uuid.UUID) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		patient, err := pathID(r, "id")
+		var user uuid.UUID
+		if err == nil {
+			user, err = pathID(r, "user_id")
+		}
+		if err == nil {
+			err = do(r, patient, user)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (s *server) handleCareTeamAssign() http.Handler {
+	return s.relation(func(r *http.Request, p, u uuid.UUID) error { return s.deps.Records.AssignProvider(r.Context(), p, u) })
+}
+
+func (s *server) handleCareTeamUnassign() http.Handler {
+	return s.relation(func(r *http.Request, p, u uuid.UUID) error {
+		return s.deps.Records.UnassignProvider(r.Context(), p, u)
+	})
+}
+
+func (s *server) handlePatientLink() http.Handler {
+	return s.relation(func(r *http.Request, p, u uuid.UUID) error { return s.deps.Records.LinkPatientUser(r.Context(), p, u) })
+}
+
+// handleAccessReport returns who accessed a patient's record. The database
+// decides who may read it: the patient themself, or an admin.
+func (s *server) handleAccessReport() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var list []audit.Access
+		if err == nil {
+			list, err = s.deps.Records.AccessReport(r.Context(), id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"patient_id": id, "accesses": list})
+	})
+}
+
+func (s *server) handleAuditList() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		after, err := queryInt(r, "after")
+		var limit int
+		if err == nil {
+			limit, err = queryInt(r, "limit")
+		}
+		var patient uuid.NullUUID
+		if v := q.Get("patient_id"); v != "" && err == nil {
+			id, perr := uuid.Parse(v)
+			if perr != nil {
+				err = badRequest("invalid_query", "patient_id must be a UUID")
+			}
+			patient = uuid.NullUUID{UUID: id, Valid: true}
+		}
+		var list []audit.Entry
+		if err == nil {
+			list, err = s.deps.Records.AuditLog(r.Context(), audit.Filter{After: int64(after), Limit: limit,
+				Action: q.Get("action"), Patient: patient})
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"events": list})
+	})
+}

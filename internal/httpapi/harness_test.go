@@ -1,0 +1,242 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/httpapi"
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/mail"
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+	"github.com/wardhq/ward/internal/records"
+	"github.com/wardhq/ward/internal/vault/envelope"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// syncBuffer is a log sink the server writes to concurrently.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// world is a running API over a fresh database.
+type world struct {
+	t      *testing.T
+	env    *pgtest.Env
+	srv    *httptest.Server
+	auth   *auth.Service
+	ops    *auth.Service
+	keys   *keystore.Store
+	logs   *syncBuffer
+	outbox *syncBuffer
+}
+
+type worldOption func(*auth.Config, *auth.Mailer)
+
+func withMailer(m auth.Mailer) worldOption {
+	return func(_ *auth.Config, dst *auth.Mailer) { *dst = m }
+}
+
+func withAuthConfig(f func(*auth.Config)) worldOption {
+	return func(c *auth.Config, _ *auth.Mailer) { f(c) }
+}
+
+func newWorld(t *testing.T, opts ...worldOption) *world {
+	t.Helper()
+	env := pgtest.New(t)
+	root, err := envelope.LoadOrCreateLocalRoot(filepath.Join(t.TempDir(), "root.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, env: env, keys: keystore.New(envelope.NewKeyring(root, envelope.Config{})),
+		logs: &syncBuffer{}, outbox: &syncBuffer{}}
+	log := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg := auth.Config{}
+	var mailer auth.Mailer = mail.NewConsole(w.outbox)
+	for _, o := range opts {
+		o(&cfg, &mailer)
+	}
+	w.srv = httptest.NewUnstartedServer(nil)
+	cfg.BaseURL = "http://" + w.srv.Listener.Addr().String()
+	w.auth = auth.NewService(env.App, w.keys, mailer, cfg, log)
+	w.ops = auth.NewService(env.Super, w.keys, mailer, cfg, log)
+	w.srv.Config.Handler = httpapi.NewServer(httpapi.Config{}, httpapi.Deps{
+		Auth: w.auth, Records: records.NewService(env.App, w.keys, log), DB: env.App, Log: log})
+	w.srv.Start()
+	t.Cleanup(w.srv.Close)
+	return w
+}
+
+// org is an org with a signed-in member of each role.
+type org struct {
+	ID                        uuid.UUID
+	Admin, Lead, Prov, Prov2  *member
+	PatUser, PatUser2         *member
+	P1, P2                    uuid.UUID // patients; Prov is assigned to P1, PatUser is P1, PatUser2 is P2
+}
+
+type member struct {
+	ID    uuid.UUID
+	Email string
+	Token string
+}
+
+// createOrg creates an org through the operator path and signs its admin
+// in with an operator link.
+func (w *world) createOrg(name string) *org {
+	w.t.Helper()
+	ctx := context.Background()
+	email := strings.ToLower(strings.ReplaceAll(name, " ", "")) + "-admin@example.test"
+	id, admin, err := w.ops.CreateOrg(ctx, w.env.Super, name, email)
+	if err != nil {
+		w.t.Fatalf("create org: %v", err)
+	}
+	o := &org{ID: id, Admin: &member{ID: admin, Email: email}}
+	o.Admin.Token = w.operatorSignIn(email, id)
+	return o
+}
+
+// operatorSignIn signs email in through `ward login-link`'s path.
+func (w *world) operatorSignIn(email string, org uuid.UUID) string {
+	w.t.Helper()
+	url, err := w.ops.OperatorLink(context.Background(), w.env.Super, email, uuid.NullUUID{UUID: org, Valid: true})
+	if err != nil {
+		w.t.Fatalf("operator link: %v", err)
+	}
+	token := url[strings.LastIndex(url, "=")+1:]
+	var s struct {
+		Token string `json:"token"`
+	}
+	w.do("POST", "/v1/auth/magic", "", map[string]string{"token": token}, http.StatusOK, &s)
+	return s.Token
+}
+
+// addMember adds a member as the org's admin and signs them in.
+func (w *world) addMember(o *org, email string, role identity.Role) *member {
+	w.t.Helper()
+	var r struct {
+		UserID uuid.UUID `json:"user_id"`
+	}
+	w.do("POST", "/v1/members", o.Admin.Token, map[string]any{"email": email, "role": role}, http.StatusCreated, &r)
+	return &member{ID: r.UserID, Email: email, Token: w.operatorSignIn(email, o.ID)}
+}
+
+// populate fills an org with the members and patients the tests use.
+func (w *world) populate(o *org, prefix string) {
+	w.t.Helper()
+	o.Lead = w.addMember(o, prefix+"-lead@example.test", identity.RoleLead)
+	o.Prov = w.addMember(o, prefix+"-prov@example.test", identity.RoleProvider)
+	o.Prov2 = w.addMember(o, prefix+"-prov2@example.test", identity.RoleProvider)
+	o.PatUser = w.addMember(o, prefix+"-pat@example.test", identity.RolePatient)
+	o.PatUser2 = w.addMember(o, prefix+"-pat2@example.test", identity.RolePatient)
+	o.P1 = w.createPatient(o.Lead.Token, map[string]any{"name": prefix + " Patient One", "dob": "1970-03-04", "mrn": prefix + "-MRN-1"})
+	o.P2 = w.createPatient(o.Lead.Token, map[string]any{"name": prefix + " Patient Two", "dob": "1981-05-06", "mrn": prefix + "-MRN-2"})
+	w.do("PUT", "/v1/patients/"+o.P1.String()+"/care-team/"+o.Prov.ID.String(), o.Lead.Token, nil, http.StatusNoContent, nil)
+	w.do("PUT", "/v1/patients/"+o.P1.String()+"/users/"+o.PatUser.ID.String(), o.Lead.Token, nil, http.StatusNoContent, nil)
+	w.do("PUT", "/v1/patients/"+o.P2.String()+"/users/"+o.PatUser2.ID.String(), o.Lead.Token, nil, http.StatusNoContent, nil)
+}
+
+func (w *world) createPatient(token string, body map[string]any) uuid.UUID {
+	w.t.Helper()
+	var p struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", "/v1/patients", token, body, http.StatusCreated, &p)
+	return p.ID
+}
+
+// request sends a request and returns the response with its body read.
+func (w *world) request(method, path, token string, body any, hdr ...string) (*http.Response, []byte) {
+	w.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, w.srv.URL+path, rd)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := w.srv.Client().Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// do sends a request, requires the status, and decodes the body into out.
+func (w *world) do(method, path, token string, body any, want int, out any) []byte {
+	w.t.Helper()
+	resp, b := w.request(method, path, token, body)
+	if resp.StatusCode != want {
+		w.t.Fatalf("%s %s: status %d, want %d: %s", method, path, resp.StatusCode, want, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			w.t.Fatalf("%s %s: decode: %v: %s", method, path, err, b)
+		}
+	}
+	return b
+}
+
+// problem decodes a problem document.
+func problemCode(t *testing.T, b []byte) string {
+	t.Helper()
+	var p httpapi.Problem
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatalf("not a problem document: %s", b)
+	}
+	return p.Code
+}
+
+// auditCount counts org's events with action and outcome (as superuser).
+func (w *world) auditCount(org uuid.UUID, action, outcome string) int {
+	w.t.Helper()
+	var n int
+	if err := w.env.Super.Pool.QueryRow(context.Background(),
+		`select count(*) from audit.events where org_id = $1 and action = $2 and outcome = $3`, org, action, outcome).Scan(&n); err != nil {
+		w.t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,364 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+)
+
+// The seed of the RLS matrix: two orgs written as the superuser, every row
+// also kept here in a generic form for the oracle (rls_oracle_test.go).
+//
+//	org A: a_admin, a_lead, a_prov1 (care team of P1), a_prov0 (no patients),
+//	       a_pat1 (linked to P1), a_pat2 (linked to P2), a_gone (revoked lead);
+//	       patients P1, P2, P3.
+//	org B: b_admin, b_pat1 (linked to Q1), and a_lead again, as a provider on
+//	       Q1's care team (one person, two orgs); patients Q1, Q2.
+
+// rlsInstanceOrg is the org id under which the instance keysets are stored.
+const rlsInstanceOrg = "ffffffff-ffff-ffff-ffff-ffffffffffff"
+
+// rlsRow is one seeded row of any table, reduced to what the rules look at.
+type rlsRow struct {
+	pk       string   // the row's primary key as the table's pk expression renders it
+	org      string   // org_id (orgs: id)
+	user     string   // users: id; memberships, sessions, patient_links: user_id
+	provider string   // care_team.provider_id
+	patient  string   // patients: id; patient_links, care_team, clinical_entries, audit.events: patient_id
+	results  []string // audit.events.result_ids
+	role     string   // memberships.role
+	revoked  bool     // memberships, sessions: revoked_at is set
+
+	// sessions only
+	tokenHash   string // hex
+	lastSeen    time.Time
+	idleMin     int
+	absoluteExp time.Time
+}
+
+// rlsActor is one way of calling the database: a credential exactly as the
+// server would bind it, and the user the server believes it is serving
+// (used as created_by, provider_id … in the rows the actor tries to write).
+type rlsActor struct {
+	name string
+	cred postgres.Credential
+	user string
+}
+
+type rlsSeed struct {
+	now    time.Time
+	id     map[string]string // label → uuid
+	label  map[string]string // uuid → label, for readable failures
+	rows   map[string][]rlsRow
+	actors []rlsActor
+}
+
+func (s *rlsSeed) name(label string) string {
+	id := uuid.NewString()
+	s.id[label] = id
+	s.label[id] = label
+	return id
+}
+
+// must returns the id of a label that the seed defines.
+func (s *rlsSeed) must(label string) string {
+	id, ok := s.id[label]
+	if !ok {
+		panic("rls seed: no " + label)
+	}
+	return id
+}
+
+var rlsUUID = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+
+// readable replaces the seed's uuids in s with their labels.
+func (s *rlsSeed) readable(v string) string {
+	return rlsUUID.ReplaceAllStringFunc(v, func(id string) string {
+		if l, ok := s.label[id]; ok {
+			return l
+		}
+		return id
+	})
+}
+
+func rlsRandom(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// hexSHA256 is what the server binds as ward.credential for a token.
+func hexSHA256(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// seedRLS writes the matrix's two orgs into env as the superuser.
+func seedRLS(t *testing.T, env *pgtest.Env) *rlsSeed {
+	t.Helper()
+	s := &rlsSeed{
+		now:   time.Now(),
+		id:    map[string]string{},
+		label: map[string]string{rlsInstanceOrg: "instance"},
+		rows:  map[string][]rlsRow{},
+	}
+	ctx := context.Background()
+	err := env.Super.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		w := &rlsWriter{ctx: ctx, tx: tx, s: s}
+		w.seed()
+		return w.err
+	})
+	if err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	return s
+}
+
+// rlsWriter inserts rows and records them; the first error sticks.
+type rlsWriter struct {
+	ctx context.Context
+	tx  pgx.Tx
+	s   *rlsSeed
+	err error
+}
+
+func (w *rlsWriter) exec(sql string, args ...any) {
+	if w.err != nil {
+		return
+	}
+	if _, err := w.tx.Exec(w.ctx, sql, args...); err != nil {
+		w.err = fmt.Errorf("%s: %w", sql, err)
+	}
+}
+
+func (w *rlsWriter) add(table string, r rlsRow) { w.s.rows[table] = append(w.s.rows[table], r) }
+
+func (w *rlsWriter) org(label string) {
+	id := w.s.name(label)
+	w.exec(`insert into app.orgs (id, name) values ($1, $2)`, id, "Org "+label)
+	w.add("app.orgs", rlsRow{pk: id, org: id})
+	for _, purpose := range []string{"aead", "prf"} {
+		w.keyset(id, purpose)
+	}
+}
+
+func (w *rlsWriter) keyset(org, purpose string) {
+	w.exec(`insert into private.keysets (org_id, purpose, wrapped) values ($1, $2, $3)`, org, purpose, rlsRandom(48))
+	w.add("private.keysets", rlsRow{pk: org + "/" + purpose, org: org})
+}
+
+func (w *rlsWriter) user(label string) {
+	id := w.s.name(label)
+	w.exec(`insert into app.users (id, email_bidx, email_enc) values ($1, $2, $3)`, id, rlsRandom(32), rlsRandom(40))
+	w.add("app.users", rlsRow{pk: id, user: id})
+}
+
+func (w *rlsWriter) member(org, user, role string, revoked bool) {
+	o, u := w.s.must(org), w.s.must(user)
+	var revokedAt *time.Time
+	if revoked {
+		at := w.s.now.Add(-time.Hour)
+		revokedAt = &at
+	}
+	w.exec(`insert into app.memberships (org_id, user_id, role, revoked_at) values ($1, $2, $3, $4)`, o, u, role, revokedAt)
+	w.add("app.memberships", rlsRow{pk: o + "/" + u, org: o, user: u, role: role, revoked: revoked})
+}
+
+type rlsSessionState int
+
+const (
+	rlsLive rlsSessionState = iota
+	rlsRevoked
+	rlsAbsoluteExpired
+	rlsIdleExpired
+)
+
+// session creates a session and returns the credential hash it answers to.
+func (w *rlsWriter) session(label, org, user string, state rlsSessionState) string {
+	id, o, u := w.s.name(label), w.s.must(org), w.s.must(user)
+	token := hex.EncodeToString(rlsRandom(32))
+	sum := sha256.Sum256([]byte(token))
+	r := rlsRow{pk: id, org: o, user: u, tokenHash: hex.EncodeToString(sum[:]),
+		lastSeen: w.s.now, idleMin: 60, absoluteExp: w.s.now.Add(12 * time.Hour)}
+	var revokedAt *time.Time
+	switch state {
+	case rlsRevoked:
+		at := w.s.now.Add(-time.Hour)
+		revokedAt, r.revoked = &at, true
+	case rlsAbsoluteExpired:
+		r.absoluteExp = w.s.now.Add(-time.Hour)
+	case rlsIdleExpired:
+		r.lastSeen = w.s.now.Add(-3 * time.Hour)
+	}
+	w.exec(`insert into app.sessions (id, org_id, user_id, token_hash, last_seen_at, idle_timeout_min,
+	          absolute_expires_at, revoked_at, revoked_reason)
+	        values ($1, $2, $3, $4, $5, $6, $7, $8, case when $8::timestamptz is null then null else 'logout' end)`,
+		id, o, u, sum[:], r.lastSeen, r.idleMin, r.absoluteExp, revokedAt)
+	w.add("app.sessions", r)
+	return r.tokenHash
+}
+
+func (w *rlsWriter) patient(org, label, createdBy string) {
+	o, id := w.s.must(org), w.s.name(label)
+	w.exec(`insert into app.patients (org_id, id, mrn_bidx, name_enc, created_by) values ($1, $2, $3, $4, $5)`,
+		o, id, rlsRandom(32), rlsRandom(40), w.s.must(createdBy))
+	w.add("app.patients", rlsRow{pk: o + "/" + id, org: o, patient: id})
+}
+
+func (w *rlsWriter) link(org, user, patient string) {
+	o, u, p := w.s.must(org), w.s.must(user), w.s.must(patient)
+	w.exec(`insert into app.patient_links (org_id, user_id, patient_id) values ($1, $2, $3)`, o, u, p)
+	w.add("app.patient_links", rlsRow{pk: o + "/" + u + "/" + p, org: o, user: u, patient: p})
+}
+
+func (w *rlsWriter) careTeam(org, provider, patient string) {
+	o, u, p := w.s.must(org), w.s.must(provider), w.s.must(patient)
+	w.exec(`insert into app.care_team (org_id, provider_id, patient_id) values ($1, $2, $3)`, o, u, p)
+	w.add("app.care_team", rlsRow{pk: o + "/" + u + "/" + p, org: o, provider: u, patient: p})
+}
+
+func (w *rlsWriter) entry(org, label, patient, createdBy string) {
+	o, id, p := w.s.must(org), w.s.name(label), w.s.must(patient)
+	w.exec(`insert into app.clinical_entries (org_id, id, patient_id, kind, name, kcal, observed_at, note_enc, created_by)
+	        values ($1, $2, $3, 'food', 'oats', 150, now(), $4, $5)`, o, id, p, rlsRandom(24), w.s.must(createdBy))
+	w.add("app.clinical_entries", rlsRow{pk: o + "/" + id, org: o, patient: p})
+}
+
+func (w *rlsWriter) magicLink(org, user string) {
+	o, u := w.s.must(org), w.s.must(user)
+	id := w.s.name("ml." + user)
+	w.exec(`insert into app.magic_links (id, org_id, user_id, token_hash, verifier_hash, expires_at)
+	        values ($1, $2, $3, $4, $5, now() + interval '15 minutes')`, id, o, u, rlsRandom(32), rlsRandom(32))
+	w.add("app.magic_links", rlsRow{pk: id, org: o, user: u})
+}
+
+func (w *rlsWriter) attempt(kind string) {
+	key := rlsRandom(32)
+	w.exec(`insert into app.auth_attempts (kind, key_hash) values ($1, $2)`, kind, key)
+	w.add("app.auth_attempts", rlsRow{pk: kind + "/" + hex.EncodeToString(key)})
+}
+
+// event appends an audit event through audit.append, as the server does for
+// an access without a credential in scope (actor asserted by p_actor).
+func (w *rlsWriter) event(org, action, patient, actor string, results ...string) {
+	if w.err != nil {
+		return
+	}
+	o := w.s.must(org)
+	var pid *string
+	if patient != "" {
+		p := w.s.must(patient)
+		pid = &p
+	}
+	res := []string{}
+	for _, r := range results {
+		res = append(res, w.s.must(r))
+	}
+	var seq int64
+	err := w.tx.QueryRow(w.ctx, `select audit.append($1, $2, 'success', 'patient', $3::uuid, $3::uuid,
+	                               p_results => $4::uuid[], p_actor => $5)`,
+		o, action, pid, res, w.s.must(actor)).Scan(&seq)
+	if err != nil {
+		w.err = fmt.Errorf("audit.append: %w", err)
+		return
+	}
+	r := rlsRow{pk: fmt.Sprintf("%s/%d", o, seq), org: o, results: res}
+	if pid != nil {
+		r.patient = *pid
+	}
+	w.add("audit.events", r)
+	if seq == 1 {
+		w.add("audit.heads", rlsRow{pk: o, org: o})
+	}
+}
+
+func (w *rlsWriter) seed() {
+	s := w.s
+	w.org("A")
+	w.org("B")
+	w.keyset(rlsInstanceOrg, "aead")
+	w.keyset(rlsInstanceOrg, "prf")
+
+	for _, u := range []string{"a_admin", "a_lead", "a_prov1", "a_prov0", "a_pat1", "a_pat2", "a_gone", "b_admin", "b_pat1"} {
+		w.user(u)
+	}
+	w.member("A", "a_admin", "admin", false)
+	w.member("A", "a_lead", "lead", false)
+	w.member("A", "a_prov1", "provider", false)
+	w.member("A", "a_prov0", "provider", false)
+	w.member("A", "a_pat1", "patient", false)
+	w.member("A", "a_pat2", "patient", false)
+	w.member("A", "a_gone", "lead", true)
+	w.member("B", "b_admin", "admin", false)
+	w.member("B", "b_pat1", "patient", false)
+	w.member("B", "a_lead", "provider", false)
+
+	w.patient("A", "P1", "a_admin")
+	w.patient("A", "P2", "a_admin")
+	w.patient("A", "P3", "a_lead")
+	w.patient("B", "Q1", "b_admin")
+	w.patient("B", "Q2", "b_admin")
+	w.link("A", "a_pat1", "P1")
+	w.link("A", "a_pat2", "P2")
+	w.link("B", "b_pat1", "Q1")
+	w.careTeam("A", "a_prov1", "P1")
+	w.careTeam("B", "a_lead", "Q1")
+	w.entry("A", "e.P1.prov", "P1", "a_prov1")
+	w.entry("A", "e.P1.pat", "P1", "a_pat1")
+	w.entry("A", "e.P2", "P2", "a_lead")
+	w.entry("A", "e.P3", "P3", "a_lead")
+	w.entry("B", "e.Q1", "Q1", "b_admin")
+	w.entry("B", "e.Q2", "Q2", "b_admin")
+
+	w.magicLink("A", "a_pat1")
+	w.magicLink("B", "b_pat1")
+	w.attempt("email")
+	w.attempt("ip")
+
+	w.event("A", "patient.read", "P1", "a_prov1")
+	w.event("A", "patient.read", "P2", "a_lead")
+	w.event("A", "patient.list", "", "a_lead", "P2", "P3")
+	w.event("A", "org.update", "", "a_admin")
+	w.event("B", "patient.read", "Q1", "b_admin")
+	w.event("B", "patient.list", "", "b_admin", "Q1", "Q2")
+
+	A, B := s.must("A"), s.must("B")
+	live := func(label, org, user string) string { return w.session("s."+label, org, user, rlsLive) }
+	adminHash := live("a_admin", "A", "a_admin")
+	unknown := hexSHA256("a token nobody was ever issued")
+	s.actors = []rlsActor{
+		{"a_admin", postgres.Credential{Hash: adminHash, Org: A}, s.must("a_admin")},
+		{"a_admin_nohint", postgres.Credential{Hash: live("a_admin.2", "A", "a_admin")}, s.must("a_admin")},
+		{"a_lead", postgres.Credential{Hash: live("a_lead", "A", "a_lead"), Org: A}, s.must("a_lead")},
+		{"a_lead_in_B", postgres.Credential{Hash: live("a_lead.B", "B", "a_lead"), Org: B}, s.must("a_lead")},
+		{"a_prov1", postgres.Credential{Hash: live("a_prov1", "A", "a_prov1"), Org: A}, s.must("a_prov1")},
+		{"a_prov0", postgres.Credential{Hash: live("a_prov0", "A", "a_prov0"), Org: A}, s.must("a_prov0")},
+		{"a_pat1", postgres.Credential{Hash: live("a_pat1", "A", "a_pat1"), Org: A}, s.must("a_pat1")},
+		{"a_pat2", postgres.Credential{Hash: live("a_pat2", "A", "a_pat2"), Org: A}, s.must("a_pat2")},
+		{"b_admin", postgres.Credential{Hash: live("b_admin", "B", "b_admin"), Org: B}, s.must("b_admin")},
+		// Dead or forged credentials; the user is whom a buggy server would
+		// believe it serves (the most powerful one).
+		{"anonymous", postgres.Credential{}, s.must("a_admin")},
+		{"garbage", postgres.Credential{Hash: "' or true --", Org: A}, s.must("a_admin")},
+		{"unknown_token", postgres.Credential{Hash: unknown, Org: A}, s.must("a_admin")},
+		{"revoked_session", postgres.Credential{Hash: w.session("s.a_admin.revoked", "A", "a_admin", rlsRevoked), Org: A}, s.must("a_admin")},
+		{"absolute_expired", postgres.Credential{Hash: w.session("s.a_admin.absexp", "A", "a_admin", rlsAbsoluteExpired), Org: A}, s.must("a_admin")},
+		{"idle_expired", postgres.Credential{Hash: w.session("s.a_admin.idle", "A", "a_admin", rlsIdleExpired), Org: A}, s.must("a_admin")},
+		{"forged_org_hint", postgres.Credential{Hash: adminHash, Org: B}, s.must("a_admin")},
+		{"revoked_member", postgres.Credential{Hash: live("a_gone", "A", "a_gone"), Org: A}, s.must("a_gone")},
+	}
+	live("b_pat1", "B", "b_pat1") // a row nobody in A may see
+}

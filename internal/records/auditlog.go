@@ -1,0 +1,80 @@
+package records
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/identity"
+)
+
+// AccessReport returns who accessed a patient's record: reads, changes,
+// denials and lists that returned it. The database decides who may read it
+// (the patient themself, or an admin); for anyone else the report is
+// refused with ErrNotFound, and the refusal is audited.
+func (s *Service) AccessReport(ctx context.Context, patient uuid.UUID) ([]audit.Access, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.p.Role != identity.RolePatient && c.p.Role != identity.RoleAdmin {
+		return nil, s.denied(ctx, c, c.event("patient.access_report", "patient", patient), ErrForbidden)
+	}
+	var out []audit.Access
+	err = s.db.InTenantTx(ctx, c.cred(), func(ctx context.Context, tx pgx.Tx) error {
+		// The patient must be visible to the caller (RLS): a patient sees
+		// only their own record.
+		var visible bool
+		if err := tx.QueryRow(ctx, `select exists (select from app.patients where org_id = $1 and id = $2)`,
+			c.p.OrgID, patient).Scan(&visible); err != nil {
+			return err
+		}
+		if !visible {
+			return ErrNotFound
+		}
+		out, err = audit.AccessReport(ctx, tx, c.p.OrgID, patient)
+		if err != nil {
+			return err
+		}
+		e := c.event("patient.access_report", "patient", patient)
+		e.Patient = uuid.NullUUID{UUID: patient, Valid: true}
+		_, err = audit.Record(ctx, tx, e)
+		return err
+	})
+	if err = mapErr("access report", err); err == ErrNotFound {
+		return nil, s.denied(ctx, c, c.event("patient.access_report", "patient", patient), err)
+	}
+	if out == nil {
+		out = []audit.Access{}
+	}
+	return out, err
+}
+
+// AuditLog returns a page of the caller's org audit log (admins; RLS
+// enforces it). Errors: ErrForbidden, audit.ErrInvalidFilter.
+func (s *Service) AuditLog(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.p.Role != identity.RoleAdmin {
+		return nil, s.denied(ctx, c, c.event("audit.read", "", uuid.Nil), ErrForbidden)
+	}
+	var out []audit.Entry
+	err = s.db.InTenantTx(ctx, c.cred(), func(ctx context.Context, tx pgx.Tx) error {
+		out, err = audit.List(ctx, tx, c.p.OrgID, f)
+		if err != nil {
+			return err
+		}
+		e := c.event("audit.read", "", uuid.Nil)
+		e.Details = map[string]any{"count": len(out), "after": f.After}
+		_, err = audit.Record(ctx, tx, e)
+		return err
+	})
+	if out == nil {
+		out = []audit.Entry{}
+	}
+	return out, mapErr("audit log", err)
+}

@@ -1,0 +1,338 @@
+package records
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/vault/envelope"
+)
+
+// PatientInput is what a caller may set on a patient. Every field is PHI.
+type PatientInput struct {
+	Name        string            `json:"name"`
+	DOB         string            `json:"dob,omitempty"` // YYYY-MM-DD
+	Phone       string            `json:"phone,omitempty"`
+	Email       string            `json:"email,omitempty"`
+	Address     string            `json:"address,omitempty"`
+	MRN         string            `json:"mrn,omitempty"`
+	Identifiers map[string]string `json:"identifiers,omitempty"`
+}
+
+// Patient is a patient record, decrypted.
+type Patient struct {
+	ID        uuid.UUID `json:"id"`
+	OrgID     uuid.UUID `json:"org_id"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	PatientInput
+}
+
+// LogValue keeps PHI out of logs: ids only.
+func (p Patient) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", p.ID.String()), slog.String("org", p.OrgID.String()))
+}
+
+// LogValue keeps PHI out of logs.
+func (in PatientInput) LogValue() slog.Value { return slog.StringValue("[patient input]") }
+
+// Validate checks the input; its errors name fields, never values.
+func (in *PatientInput) Validate() error {
+	in.Name = strings.TrimSpace(in.Name)
+	bad := func(field, rule string) error { return fmt.Errorf("%w: %s %s", ErrInvalidInput, field, rule) }
+	switch {
+	case in.Name == "" || utf8.RuneCountInString(in.Name) > 200:
+		return bad("name", "is required, at most 200 characters")
+	case in.DOB != "" && !validDate(in.DOB):
+		return bad("dob", "must be a date YYYY-MM-DD, not in the future")
+	case len(in.Phone) > 40:
+		return bad("phone", "is at most 40 characters")
+	case in.Email != "" && (len(in.Email) > 254 || !strings.Contains(in.Email, "@")):
+		return bad("email", "must be an email address")
+	case utf8.RuneCountInString(in.Address) > 500:
+		return bad("address", "is at most 500 characters")
+	case len(in.MRN) > 64:
+		return bad("mrn", "is at most 64 characters")
+	case len(in.Identifiers) > 20:
+		return bad("identifiers", "holds at most 20 entries")
+	}
+	for k, v := range in.Identifiers {
+		if k == "" || len(k) > 64 || len(v) > 128 {
+			return bad("identifiers", "keys are 1-64 and values at most 128 characters")
+		}
+	}
+	for _, s := range []string{in.Name, in.Phone, in.Email, in.Address, in.MRN} {
+		if !utf8.ValidString(s) {
+			return bad("text", "must be valid UTF-8")
+		}
+	}
+	return nil
+}
+
+func validDate(s string) bool {
+	t, err := time.Parse("2006-01-02", s)
+	return err == nil && !t.After(time.Now()) && t.Year() >= 1850
+}
+
+// sealed is a patient's ciphertext columns.
+type sealed struct {
+	mrnBidx, emailBidx                                []byte
+	name, dob, phone, email, address, identifiersBlob []byte
+}
+
+func seal(k *envelope.OrgKeys, org, id uuid.UUID, in PatientInput) (sealed, error) {
+	var out sealed
+	field := func(col, v string) ([]byte, error) {
+		if v == "" {
+			return nil, nil
+		}
+		return k.Seal([]byte(v), envelope.AD{Table: "patients", Column: col, Org: org, Row: id})
+	}
+	var err error
+	if out.name, err = field("name", in.Name); err != nil {
+		return out, err
+	}
+	if out.dob, err = field("dob", in.DOB); err != nil {
+		return out, err
+	}
+	if out.phone, err = field("phone", in.Phone); err != nil {
+		return out, err
+	}
+	if out.email, err = field("email", in.Email); err != nil {
+		return out, err
+	}
+	if out.address, err = field("address", in.Address); err != nil {
+		return out, err
+	}
+	ids := map[string]string{}
+	for k, v := range in.Identifiers {
+		ids[k] = v
+	}
+	if in.MRN != "" {
+		ids["mrn"] = in.MRN
+	}
+	if len(ids) > 0 {
+		b, _ := json.Marshal(ids) // a map of strings always marshals
+		if out.identifiersBlob, err = field("identifiers", string(b)); err != nil {
+			return out, err
+		}
+	}
+	if in.MRN != "" {
+		out.mrnBidx = k.BlindIndex("patients.mrn", envelope.NormalizeIdentifier(in.MRN))
+	}
+	if in.Email != "" {
+		out.emailBidx = k.BlindIndex("patients.email", envelope.NormalizeEmail(in.Email))
+	}
+	return out, nil
+}
+
+func open(k *envelope.OrgKeys, p *Patient, s sealed) error {
+	field := func(col string, ct []byte, dst *string) error {
+		if ct == nil {
+			return nil
+		}
+		pt, err := k.Open(ct, envelope.AD{Table: "patients", Column: col, Org: p.OrgID, Row: p.ID})
+		if err != nil {
+			return fmt.Errorf("records: open patient %s %s: %w", p.ID, col, err)
+		}
+		*dst = string(pt)
+		return nil
+	}
+	var ids string
+	for _, f := range []struct {
+		col string
+		ct  []byte
+		dst *string
+	}{{"name", s.name, &p.Name}, {"dob", s.dob, &p.DOB}, {"phone", s.phone, &p.Phone},
+		{"email", s.email, &p.Email}, {"address", s.address, &p.Address}, {"identifiers", s.identifiersBlob, &ids}} {
+		if err := field(f.col, f.ct, f.dst); err != nil {
+			return err
+		}
+	}
+	if ids != "" {
+		m := map[string]string{}
+		if err := json.Unmarshal([]byte(ids), &m); err != nil {
+			return fmt.Errorf("records: patient %s identifiers: %w", p.ID, err)
+		}
+		p.MRN = m["mrn"]
+		delete(m, "mrn")
+		if len(m) > 0 {
+			p.Identifiers = m
+		}
+	}
+	return nil
+}
+
+const patientCols = `org_id, id, created_at, updated_at, name_enc, dob_enc, phone_enc, email_enc, address_enc, identifiers_enc`
+
+func scanPatient(row pgx.Row, k *envelope.OrgKeys) (Patient, error) {
+	var p Patient
+	var s sealed
+	if err := row.Scan(&p.OrgID, &p.ID, &p.CreatedAt, &p.UpdatedAt, &s.name, &s.dob, &s.phone, &s.email, &s.address,
+		&s.identifiersBlob); err != nil {
+		return p, err
+	}
+	return p, open(k, &p, s)
+}
+
+// CreatePatient creates a patient in the caller's org (leads and admins).
+// Errors: ErrInvalidInput, ErrForbidden, ErrConflict (the MRN is taken).
+func (s *Service) CreatePatient(ctx context.Context, in PatientInput) (Patient, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return Patient{}, err
+	}
+	if err := in.Validate(); err != nil {
+		return Patient{}, err
+	}
+	if !c.lead() {
+		return Patient{}, s.denied(ctx, c, c.event("patient.create", "patient", uuid.Nil), ErrForbidden)
+	}
+	var p Patient
+	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
+		id := uuid.New()
+		sl, err := seal(k, c.p.OrgID, id, in)
+		if err != nil {
+			return err
+		}
+		p, err = scanPatient(tx.QueryRow(ctx, `insert into app.patients (org_id, id, mrn_bidx, email_bidx, name_enc,
+			dob_enc, phone_enc, email_enc, address_enc, identifiers_enc, created_by)
+			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning `+patientCols,
+			c.p.OrgID, id, sl.mrnBidx, sl.emailBidx, sl.name, sl.dob, sl.phone, sl.email, sl.address,
+			sl.identifiersBlob, c.p.UserID), k)
+		if err != nil {
+			return err
+		}
+		e := c.event("patient.create", "patient", id)
+		e.Patient = uuid.NullUUID{UUID: id, Valid: true}
+		_, err = audit.Record(ctx, tx, e)
+		return err
+	})
+	return p, mapErr("create patient", err)
+}
+
+// GetPatient returns a patient the caller may see, and audits the read.
+// Errors: ErrNotFound (also for another org's patient or one the caller is
+// not assigned to: the denial is audited).
+func (s *Service) GetPatient(ctx context.Context, id uuid.UUID) (Patient, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return Patient{}, err
+	}
+	var p Patient
+	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
+		p, err = scanPatient(tx.QueryRow(ctx, `select `+patientCols+` from app.patients where org_id = $1 and id = $2`,
+			c.p.OrgID, id), k)
+		if err != nil {
+			return err
+		}
+		e := c.event("patient.read", "patient", id)
+		e.Patient = uuid.NullUUID{UUID: id, Valid: true}
+		_, err = audit.Record(ctx, tx, e)
+		return err
+	})
+	if err = mapErr("get patient", err); err == ErrNotFound {
+		return Patient{}, s.denied(ctx, c, c.event("patient.read", "patient", id), err)
+	}
+	return p, err
+}
+
+// ListFilter narrows a patient list. MRN and Email match exactly (by blind
+// index).
+type ListFilter struct {
+	MRN   string
+	Email string
+	Limit int // 1..200, default 50
+}
+
+// ListPatients returns the patients the caller may see, newest first, and
+// audits the list with the ids it returned.
+func (s *Service) ListPatients(ctx context.Context, f ListFilter) ([]Patient, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if f.Limit == 0 {
+		f.Limit = 50
+	}
+	if f.Limit < 1 || f.Limit > 200 {
+		return nil, fmt.Errorf("%w: limit must be 1..200", ErrInvalidInput)
+	}
+	var out []Patient
+	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
+		var mrn, email []byte
+		if f.MRN != "" {
+			mrn = k.BlindIndex("patients.mrn", envelope.NormalizeIdentifier(f.MRN))
+		}
+		if f.Email != "" {
+			email = k.BlindIndex("patients.email", envelope.NormalizeEmail(f.Email))
+		}
+		rows, err := tx.Query(ctx, `select `+patientCols+` from app.patients
+			where org_id = $1 and ($2::bytea is null or mrn_bidx = $2) and ($3::bytea is null or email_bidx = $3)
+			order by created_at desc, id limit $4`, c.p.OrgID, mrn, email, f.Limit)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Patient, error) { return scanPatient(r, k) })
+		if err != nil {
+			return err
+		}
+		ids := make([]uuid.UUID, len(out))
+		for i, p := range out {
+			ids[i] = p.ID
+		}
+		e := c.event("patient.list", "patient", uuid.Nil)
+		e.Results = ids
+		e.Details = map[string]any{"count": len(ids), "by_mrn": f.MRN != "", "by_email": f.Email != ""}
+		_, err = audit.Record(ctx, tx, e)
+		return err
+	})
+	if out == nil {
+		out = []Patient{}
+	}
+	return out, mapErr("list patients", err)
+}
+
+// UpdatePatient replaces a patient's fields (leads, admins, an assigned
+// provider, or the patient themself). Errors: ErrInvalidInput, ErrNotFound
+// (audited), ErrConflict.
+func (s *Service) UpdatePatient(ctx context.Context, id uuid.UUID, in PatientInput) (Patient, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return Patient{}, err
+	}
+	if err := in.Validate(); err != nil {
+		return Patient{}, err
+	}
+	var p Patient
+	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
+		sl, err := seal(k, c.p.OrgID, id, in)
+		if err != nil {
+			return err
+		}
+		p, err = scanPatient(tx.QueryRow(ctx, `update app.patients set mrn_bidx = $3, email_bidx = $4, name_enc = $5,
+			dob_enc = $6, phone_enc = $7, email_enc = $8, address_enc = $9, identifiers_enc = $10, updated_at = now()
+			where org_id = $1 and id = $2 returning `+patientCols,
+			c.p.OrgID, id, sl.mrnBidx, sl.emailBidx, sl.name, sl.dob, sl.phone, sl.email, sl.address,
+			sl.identifiersBlob), k)
+		if err != nil {
+			return err
+		}
+		e := c.event("patient.update", "patient", id)
+		e.Patient = uuid.NullUUID{UUID: id, Valid: true}
+		_, err = audit.Record(ctx, tx, e)
+		return err
+	})
+	if err = mapErr("update patient", err); err == ErrNotFound {
+		return Patient{}, s.denied(ctx, c, c.event("patient.update", "patient", id), err)
+	}
+	return p, err
+}

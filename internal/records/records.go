@@ -1,0 +1,158 @@
+// Package records holds patient records for the practice app: patients,
+// their links to patient users, care-team assignments, and clinical entries
+// (food with macros, symptoms, biomarkers).
+//
+// Rules:
+//   - Who may see or change what is decided by the database (credential-bound
+//     RLS); this package also filters on org and checks roles so that errors
+//     are clear, but a bug here yields zero rows, not another tenant's data.
+//   - Every identifying column is sealed with the org's AEAD keys, bound to
+//     table|column|org|row; email and MRN are looked up by blind index.
+//   - Every read, list (with the ids returned), create and update writes its
+//     audit event in the same transaction; a denied access is audited in its
+//     own transaction, since the business transaction rolls back.
+//   - Patient and Entry values never reach a log: their LogValue is ids only.
+package records
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/vault/envelope"
+)
+
+// Errors returned by the service. They carry ids at most, never PHI.
+var (
+	ErrUnauthenticated = errors.New("records: no live session")
+	ErrForbidden       = errors.New("records: forbidden")
+	ErrNotFound        = errors.New("records: not found")
+	ErrInvalidInput    = errors.New("records: invalid input")
+	ErrConflict        = errors.New("records: conflict")
+)
+
+// Service manages patient records.
+type Service struct {
+	db   *postgres.DB
+	keys *keystore.Store
+	log  *slog.Logger
+}
+
+// NewService returns a Service.
+func NewService(db *postgres.DB, keys *keystore.Store, log *slog.Logger) *Service {
+	return &Service{db: db, keys: keys, log: log}
+}
+
+// call carries what every method reads first: the principal and the
+// request's client details for the audit log.
+type call struct {
+	p      identity.Principal
+	client Client
+}
+
+// Client is what the server knows of the caller's connection, for the
+// audit log.
+type Client struct {
+	IP        string
+	UserAgent string
+	RequestID string
+}
+
+type clientKey struct{}
+
+// WithClient returns a context carrying the caller's connection details.
+func WithClient(ctx context.Context, c Client) context.Context {
+	return context.WithValue(ctx, clientKey{}, c)
+}
+
+func begin(ctx context.Context) (call, error) {
+	p, ok := identity.PrincipalFrom(ctx)
+	if !ok {
+		return call{}, ErrUnauthenticated
+	}
+	c, _ := ctx.Value(clientKey{}).(Client)
+	return call{p: p, client: c}, nil
+}
+
+func (c call) cred() postgres.Credential {
+	return postgres.Credential{Hash: c.p.CredentialHash, Org: c.p.OrgID.String(), Request: c.client.RequestID}
+}
+
+// event returns an audit event of the caller's org with the client details.
+func (c call) event(action, objectType string, object uuid.UUID) audit.Event {
+	return audit.Event{
+		Org: c.p.OrgID, Action: action, Outcome: "success", ObjectType: objectType,
+		ObjectID: uuid.NullUUID{UUID: object, Valid: object != uuid.Nil},
+		Request:  c.client.RequestID, IP: c.client.IP, UserAgent: c.client.UserAgent,
+	}
+}
+
+// tx runs fn in a transaction bound to the caller's credential, with the
+// org's keys.
+func (s *Service) tx(ctx context.Context, c call, fn func(ctx context.Context, tx pgx.Tx, keys *envelope.OrgKeys) error) error {
+	return s.db.InTenantTx(ctx, c.cred(), func(ctx context.Context, tx pgx.Tx) error {
+		keys, err := s.keys.Org(ctx, tx, c.p.OrgID)
+		if err != nil {
+			if errors.Is(err, keystore.ErrNoKeys) {
+				return ErrUnauthenticated
+			}
+			return err
+		}
+		return fn(ctx, tx, keys)
+	})
+}
+
+// denied records a refused access in its own transaction and returns err.
+// Failing to record it is logged (ids only) and does not change err.
+func (s *Service) denied(ctx context.Context, c call, e audit.Event, err error) error {
+	e.Outcome = "denied"
+	if e.Details == nil {
+		e.Details = map[string]any{}
+	}
+	e.Details["reason"] = reason(err)
+	if aerr := audit.RecordDenied(ctx, s.db, c.cred(), e); aerr != nil {
+		s.log.ErrorContext(ctx, "audit of denied access failed", "action", e.Action, "org", e.Org, "err", aerr)
+	}
+	return err
+}
+
+func reason(err error) string {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "not_found"
+	case errors.Is(err, ErrForbidden):
+		return "forbidden"
+	}
+	return "error"
+}
+
+// mapErr turns database refusals into the package's errors.
+func mapErr(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrForbidden), errors.Is(err, ErrInvalidInput),
+		errors.Is(err, ErrUnauthenticated), errors.Is(err, ErrConflict):
+		return err
+	case errors.Is(err, pgx.ErrNoRows):
+		return ErrNotFound
+	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
+		return ErrForbidden
+	case postgres.IsCode(err, postgres.CodeUniqueViolation):
+		return fmt.Errorf("%w: %s: already exists", ErrConflict, op)
+	case postgres.IsCode(err, postgres.CodeForeignKeyViolation):
+		return ErrNotFound
+	}
+	return fmt.Errorf("records: %s: %w", op, err)
+}
+
+func (c call) staff() bool { return c.p.Role.Staff() }
+func (c call) lead() bool  { return c.p.Role == identity.RoleLead || c.p.Role == identity.RoleAdmin }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what Ward needs on a fresh Debian machine with Go:
+#   postgres  the PostgreSQL server binaries (initdb, pg_ctl), from Debian's packages
+#   test      postgres, plus mailpit (SMTP server with an HTTP API) for the mail tests
+# Usage: scripts/deps.sh postgres|test
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+
+have_postgres() {
+  command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1 && return 0
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+}
+
+install_postgres() {
+  if have_postgres; then return 0; fi
+  echo "deps: installing the PostgreSQL server (Debian package postgresql)" >&2
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "deps: run as root or install sudo: apt-get install -y postgresql" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql
+  have_postgres || { echo "deps: PostgreSQL server binaries still not found" >&2; exit 1; }
+}
+
+case "${1:-}" in
+  postgres) install_postgres ;;
+  test)
+    install_postgres
+    bash "$repo/scripts/mailpit.sh" install
+    ;;
+  *) echo "usage: scripts/deps.sh postgres|test" >&2; exit 2 ;;
+esac

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs and starts what the tests need
+# (PostgreSQL server binaries, mailpit), then vets and tests every package.
+# Tests that need a service fail, never skip, when it is missing.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$repo"
+export CI="${CI:-true}"
+bash scripts/deps.sh test
+unformatted="$(gofmt -l cmd internal)"
+if [ -n "$unformatted" ]; then
+  echo "gofmt needed:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+go test -count=1 -timeout 30m ./...
