@@ -43,8 +43,4 @@ func (s *server) routes(mux *http.ServeMux) {
 
 	// The audit log.
 	mux.Handle("GET /v1/audit/events", authed(s.handleAuditList()))
-
-	mux.Handle("/", pub(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, http.StatusNotFound, "no_route", "no such route")
-	})))
 }

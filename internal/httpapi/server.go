@@ -90,7 +90,7 @@ func newRequestID() string {
 }
 
 // statusWriter records the status for the access log, and turns the mux's
-// own plain-text 405 into a problem document.
+// own plain-text 404 and 405 into problem documents.
 type statusWriter struct {
 	http.ResponseWriter
 	r       *http.Request
@@ -104,10 +104,15 @@ func (w *statusWriter) WriteHeader(code int) {
 		return
 	}
 	w.status = code
-	if code == http.StatusMethodNotAllowed && !strings.HasPrefix(w.Header().Get("Content-Type"), "application/problem+json") {
+	if (code == http.StatusMethodNotAllowed || code == http.StatusNotFound) &&
+		!strings.HasPrefix(w.Header().Get("Content-Type"), "application/problem+json") {
+		// The mux's own answer for no route or a wrong method.
 		w.swallow = true
-		w.Header().Del("X-Content-Type-Options")
-		writeProblem(w.ResponseWriter, w.r, code, "method_not_allowed", "method not allowed on this route")
+		if code == http.StatusNotFound {
+			writeProblem(w.ResponseWriter, w.r, code, "no_route", "no such route")
+		} else {
+			writeProblem(w.ResponseWriter, w.r, code, "method_not_allowed", "method not allowed on this route")
+		}
 		return
 	}
 	w.ResponseWriter.WriteHeader(code)
