@@ -86,7 +86,6 @@ func (s *Service) RevokeSession(ctx context.Context, id uuid.UUID) error {
 	return err
 }
 
-
 // Policy is an org's session policy, in minutes.
 type Policy struct {
 	IdleTimeoutMin int `json:"session_idle_timeout_min"`

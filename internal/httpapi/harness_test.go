@@ -96,10 +96,10 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 
 // org is an org with a signed-in member of each role.
 type org struct {
-	ID                        uuid.UUID
-	Admin, Lead, Prov, Prov2  *member
-	PatUser, PatUser2         *member
-	P1, P2                    uuid.UUID // patients; Prov is assigned to P1, PatUser is P1, PatUser2 is P2
+	ID                       uuid.UUID
+	Admin, Lead, Prov, Prov2 *member
+	PatUser, PatUser2        *member
+	P1, P2                   uuid.UUID // patients; Prov is assigned to P1, PatUser is P1, PatUser2 is P2
 }
 
 type member struct {
