@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/httpapi"
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/mail"
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/records"
+)
+
+type benchConfig struct {
+	common
+	Duration time.Duration
+	Clients  string
+	Patients int
+}
+
+func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg benchConfig
+	fs := newFlagSet("bench", "bench [flags]\n\n"+
+		"Measures the audited PHI read over HTTP (session check, RLS query, audit append, commit) beside\n"+
+		"pgbench running the same one-select-one-insert transaction on the same cluster, and RLS overhead\n"+
+		"on the patient list beside the same query as a role that bypasses RLS. Uses a scratch database\n"+
+		"(ward_bench) in the embedded cluster, dropped afterwards.", stderr)
+	addCommon(fs, &cfg.common, getenv)
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measuring time per step")
+	fs.StringVar(&cfg.Clients, "clients", "1,8,32", "concurrent clients, comma-separated")
+	fs.IntVar(&cfg.Patients, "patients", 2000, "patients to seed")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if cfg.DatabaseURL != "" {
+		return errors.New("bench runs on the embedded cluster only (it runs pgbench beside it); drop --database-url")
+	}
+	var clients []int
+	for _, s := range strings.Split(cfg.Clients, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 512 {
+			return fmt.Errorf("--clients: %q is not a count of 1..512", s)
+		}
+		clients = append(clients, n)
+	}
+	return bench(ctx, cfg, clients, stdout, stderr)
+}
+
+func bench(ctx context.Context, cfg benchConfig, clients []int, stdout, stderr io.Writer) error {
+	dbase, err := cfg.openDatabase(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer dbase.Close()
+	cl := dbase.cluster
+	const name = "ward_bench"
+	admin, err := pgx.Connect(ctx, cl.URL("postgres", "postgres"))
+	if err != nil {
+		return err
+	}
+	defer admin.Close(context.WithoutCancel(ctx))
+	if _, err := admin.Exec(ctx, "drop database if exists "+name+" with (force)"); err != nil {
+		return err
+	}
+	if _, err := admin.Exec(ctx, "create database "+name); err != nil {
+		return err
+	}
+	defer admin.Exec(context.WithoutCancel(ctx), "drop database if exists "+name+" with (force)")
+	superURL, appURL := cl.URL("postgres", name), cl.URL("ward_app", name)
+	if _, err := postgres.Migrate(ctx, superURL); err != nil {
+		return err
+	}
+	super, err := postgres.Open(ctx, superURL)
+	if err != nil {
+		return err
+	}
+	defer super.Close()
+	db, err := postgres.Open(ctx, appURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.Pool.Config().MaxConns = 64
+
+	ring, err := cfg.keyring()
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	keys := keystore.New(ring)
+	authSvc := auth.NewService(db, keys, mail.NewConsole(io.Discard), auth.Config{BaseURL: "http://bench"}, log)
+	recSvc := records.NewService(db, keys, log)
+
+	// An org, its admin, a session, and patients.
+	opsSvc := auth.NewService(super, keys, mail.NewConsole(io.Discard), auth.Config{BaseURL: "http://bench"}, log)
+	_, _, err = opsSvc.CreateOrg(ctx, super, "Bench Practice", "bench-admin@example.test")
+	if err != nil {
+		return err
+	}
+	link, err := opsSvc.OperatorLink(ctx, super, "bench-admin@example.test", uuid.NullUUID{})
+	if err != nil {
+		return err
+	}
+	sess, err := authSvc.ConsumeLink(ctx, link[strings.LastIndex(link, "=")+1:], "", auth.Client{})
+	if err != nil {
+		return err
+	}
+	p, err := authSvc.Authenticate(ctx, sess.Token, "", "bench")
+	if err != nil {
+		return err
+	}
+	pctx := identity.WithPrincipal(ctx, p)
+	fmt.Fprintf(stderr, "bench: seeding %d patients\n", cfg.Patients)
+	ids := make([]uuid.UUID, 0, cfg.Patients)
+	for i := range cfg.Patients {
+		pt, err := recSvc.CreatePatient(pctx, records.PatientInput{Name: fmt.Sprintf("Bench Patient %d", i),
+			DOB: "1980-01-02", MRN: fmt.Sprintf("MRN%06d", i), Email: fmt.Sprintf("p%d@example.test", i)})
+		if err != nil {
+			return err
+		}
+		ids = append(ids, pt.ID)
+	}
+
+	// The API on a loopback listener (plain HTTP: TLS is the same on both
+	// sides of no comparison here, and the client would dominate).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: httpapi.NewServer(httpapi.Config{}, httpapi.Deps{Auth: authSvc, Records: recSvc, DB: db, Log: log})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+
+	// pgbench's equivalent: one select by primary key, one insert, commit.
+	pgbench := filepath.Join(cl.BinDir, "pgbench")
+	script := filepath.Join(os.TempDir(), "ward-bench.sql")
+	if _, err := super.Pool.Exec(ctx, `create table public.bench_rows as select id, name_enc, dob_enc from app.patients;
+		alter table public.bench_rows add primary key (id);
+		create table public.bench_log (id bigserial primary key, at timestamptz default now(), object uuid, payload bytea);
+		create table public.bench_ids as select row_number() over () as n, id from public.bench_rows;
+		alter table public.bench_ids add primary key (n)`); err != nil {
+		return err
+	}
+	if err := os.WriteFile(script, []byte(fmt.Sprintf(`\set n random(1, %d)
+BEGIN;
+SELECT r.* FROM public.bench_rows r JOIN public.bench_ids i ON i.id = r.id WHERE i.n = :n;
+INSERT INTO public.bench_log (object, payload) VALUES ((SELECT id FROM public.bench_ids WHERE n = :n), '\x00112233');
+END;
+`, len(ids))), 0o644); err != nil {
+		return err
+	}
+	defer os.Remove(script)
+
+	fmt.Fprintf(stdout, "# ward bench, %s, %d CPUs (%s), %s per step\n\n", time.Now().UTC().Format("2006-01-02"),
+		runtime.NumCPU(), cpuModel(), cfg.Duration)
+	fmt.Fprintln(stdout, "## Audited PHI read over HTTP vs pgbench (select + insert + commit)")
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "| clients | ward req/s | p50 ms | p99 ms | pgbench TPS | ratio |")
+	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|---:|")
+	for _, c := range clients {
+		r, err := loadHTTP(ctx, base, sess.Token, ids, c, cfg.Duration)
+		if err != nil {
+			return err
+		}
+		tps, err := runPgbench(ctx, pgbench, cl, name, script, c, cfg.Duration)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "| %d | %.0f | %.2f | %.2f | %.0f | %.0f%% |\n", c, r.rps, r.p50, r.p99, tps, 100*r.rps/tps)
+	}
+
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "## RLS overhead on the patient list (50 newest, indexed)")
+	fmt.Fprintln(stdout)
+	rls, err := timeList(ctx, db, postgres.Credential{Hash: p.CredentialHash, Org: p.OrgID.String()}, p.OrgID, cfg.Duration)
+	if err != nil {
+		return err
+	}
+	base0, err := timeList(ctx, super, postgres.Credential{}, p.OrgID, cfg.Duration)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "| query | mean ms per transaction | overhead |")
+	fmt.Fprintln(stdout, "|---|---:|---:|")
+	fmt.Fprintf(stdout, "| as superuser (RLS bypassed), same SQL | %.3f | baseline |\n", base0)
+	fmt.Fprintf(stdout, "| as ward_app with credential-bound RLS | %.3f | %+.0f%% |\n", rls, 100*(rls/base0-1))
+	return nil
+}
+
+type loadResult struct{ rps, p50, p99 float64 }
+
+// loadHTTP runs c clients, each reading random patients over keep-alive
+// connections, for d, and reports throughput and latency.
+func loadHTTP(ctx context.Context, base, token string, ids []uuid.UUID, c int, d time.Duration) (loadResult, error) {
+	tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c}
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	defer tr.CloseIdleConnections()
+	var mu sync.Mutex
+	var lat []time.Duration
+	var firstErr error
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				id := ids[rand.IntN(len(ids))]
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/patients/"+id.String(), nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("status %d", resp.StatusCode)
+					}
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return loadResult{}, fmt.Errorf("bench: HTTP read: %w", firstErr)
+	}
+	if len(lat) == 0 {
+		return loadResult{}, errors.New("bench: no request completed")
+	}
+	slices.Sort(lat)
+	ms := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) / 1000 }
+	return loadResult{rps: float64(len(lat)) / d.Seconds(), p50: ms(0.50), p99: ms(0.99)}, nil
+}
+
+var tpsRE = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+
+func runPgbench(ctx context.Context, bin string, cl *postgres.Cluster, db, script string, c int, d time.Duration) (float64, error) {
+	jobs := min(c, runtime.NumCPU())
+	cmd := exec.CommandContext(ctx, bin, "-n", "-M", "prepared", "-c", strconv.Itoa(c), "-j", strconv.Itoa(jobs),
+		"-T", strconv.Itoa(int(d.Seconds())), "-f", script, "-h", cl.SocketDir(), "-p", strconv.Itoa(cl.SocketPort()), "-U", "postgres", db)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("pgbench: %w\n%s", err, out)
+	}
+	m := tpsRE.FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("pgbench: no tps in output:\n%s", out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}
+
+// timeList runs the patient-list query in a credential-bound transaction
+// for d and returns the mean milliseconds per transaction.
+func timeList(ctx context.Context, db *postgres.DB, cred postgres.Credential, org uuid.UUID, d time.Duration) (float64, error) {
+	n := 0
+	start := time.Now()
+	for time.Since(start) < d {
+		err := db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `select org_id, id, created_at, name_enc from app.patients
+				where org_id = $1 order by created_at desc, id limit 50`, org)
+			if err != nil {
+				return err
+			}
+			k := 0
+			for rows.Next() {
+				k++
+			}
+			if k != 50 {
+				return fmt.Errorf("bench: list returned %d rows, want 50", k)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return float64(time.Since(start).Microseconds()) / 1000 / float64(n), nil
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "model name") {
+			_, v, _ := strings.Cut(line, ":")
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}

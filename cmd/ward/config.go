@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/vault/envelope"
+)
+
+// common holds the flags every database command takes.
+type common struct {
+	DataDir     string
+	DatabaseURL string
+	RootKey     string
+}
+
+// addCommon registers --data-dir, --database-url and --root-key, with
+// defaults from WARD_DATA_DIR, WARD_DATABASE_URL and WARD_ROOT_KEY.
+func addCommon(fs *flag.FlagSet, c *common, getenv func(string) string) {
+	fs.StringVar(&c.DataDir, "data-dir", envOr(getenv, "WARD_DATA_DIR", "./var"),
+		"directory for the embedded database, root key and dev TLS certificate (env WARD_DATA_DIR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", getenv("WARD_DATABASE_URL"),
+		"PostgreSQL URL instead of the embedded database (env WARD_DATABASE_URL)")
+	fs.StringVar(&c.RootKey, "root-key", getenv("WARD_ROOT_KEY"),
+		"root keyset file, created 0600 on first run (default DATA_DIR/root-key.json; env WARD_ROOT_KEY)")
+}
+
+func envOr(getenv func(string) string, k, def string) string {
+	if v := getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: ward %s\n\nflags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args and refuses stray positional arguments.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+func (c *common) rootKeyPath() string {
+	if c.RootKey != "" {
+		return c.RootKey
+	}
+	return filepath.Join(c.DataDir, "root-key.json")
+}
+
+func (c *common) keyring() (*envelope.Keyring, error) {
+	root, err := envelope.LoadOrCreateLocalRoot(c.rootKeyPath())
+	if err != nil {
+		return nil, fmt.Errorf("root key: %w", err)
+	}
+	return envelope.NewKeyring(root, envelope.Config{}), nil
+}
+
+// database is an opened database: the embedded cluster (when this process
+// started it, Close stops it) or an external server.
+type database struct {
+	cluster  *postgres.Cluster
+	started  bool
+	superURL string // embedded only: the cluster's superuser
+	appURL   string
+}
+
+const embeddedDB = "ward"
+
+// openDatabase starts the embedded cluster when no --database-url is given
+// (creating it and the ward database on first use), or uses the URL.
+func (c *common) openDatabase(ctx context.Context, stderr io.Writer) (*database, error) {
+	if c.DatabaseURL != "" {
+		return &database{appURL: c.DatabaseURL, superURL: c.DatabaseURL}, nil
+	}
+	dir, err := filepath.Abs(filepath.Join(c.DataDir, "postgres"))
+	if err != nil {
+		return nil, err
+	}
+	if os.Geteuid() == 0 {
+		// The postgres user must traverse DATA_DIR to reach the cluster;
+		// traversal only (0711): the root key and TLS key stay 0600.
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+		if st, err := os.Stat(c.DataDir); err == nil && st.Mode().Perm()&0o001 == 0 {
+			_ = os.Chmod(c.DataDir, st.Mode().Perm()|0o011)
+		}
+	}
+	cl, err := postgres.NewCluster(dir)
+	if errors.Is(err, postgres.ErrNoServer) {
+		return nil, err
+	}
+	if err != nil {
+		// The postgres user cannot reach DATA_DIR (a parent of mode 700,
+		// such as root's home): use a directory it can reach, and say so.
+		sum := sha256.Sum256([]byte(dir))
+		alt := filepath.Join("/var/lib/ward", hex.EncodeToString(sum[:6]), "postgres")
+		if err2 := os.MkdirAll(filepath.Dir(alt), 0o755); err2 != nil {
+			return nil, err
+		}
+		_ = os.Chmod("/var/lib/ward", 0o755)
+		cl2, err2 := postgres.NewCluster(alt)
+		if err2 != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stderr, "ward: %v\nward: using %s for the embedded database instead\n", err, alt)
+		cl = cl2
+	}
+	db := &database{cluster: cl, superURL: cl.URL("postgres", embeddedDB), appURL: cl.URL("ward_app", embeddedDB)}
+	if !cl.Running() {
+		if err := cl.Start(ctx); err != nil {
+			return nil, err
+		}
+		db.started = true
+	}
+	if err := ensureDatabase(ctx, cl); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func ensureDatabase(ctx context.Context, cl *postgres.Cluster) error {
+	conn, err := pgx.Connect(ctx, cl.URL("postgres", "postgres"))
+	if err != nil {
+		return fmt.Errorf("embedded database: %w", err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `select exists (select from pg_database where datname = $1)`, embeddedDB).Scan(&exists); err != nil {
+		return fmt.Errorf("embedded database: %w", err)
+	}
+	if !exists {
+		if _, err := conn.Exec(ctx, "create database "+embeddedDB); err != nil {
+			return fmt.Errorf("embedded database: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close stops the embedded cluster if this process started it.
+func (d *database) Close() {
+	if d.cluster != nil && d.started {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = d.cluster.Stop(ctx)
+	}
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return bi.Main.Version + " " + s.Value[:12]
+			}
+		}
+		return bi.Main.Version
+	}
+	return "(devel)"
+}

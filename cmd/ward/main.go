@@ -1,0 +1,84 @@
+// Command ward is the Ward server and its operator's tools.
+//
+//	ward serve        run the API (embedded PostgreSQL, dev TLS and console outbox by default)
+//	ward migrate      apply the embedded database migrations
+//	ward org create   create an org and its first admin
+//	ward login-link   print a one-time sign-in URL for a member
+//	ward audit verify recompute and check the audit log
+//	ward deid         de-identify text
+//	ward bench        measure the audited read path beside pgbench
+//	ward version      print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "ward: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: ward <command> [flags]
+
+commands:
+  serve         run the API server
+  migrate       apply the embedded database migrations
+  org create    create an org and its first admin
+  login-link    print a one-time sign-in URL for a member
+  audit verify  recompute every audit leaf, chain link and tree root
+  deid          de-identify text on stdin
+  bench         benchmark the audited read path beside pgbench
+  version       print the version
+
+Run 'ward <command> --help' for a command's flags.
+`
+
+// run is the whole program: main only supplies the process's context,
+// arguments, environment and streams.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) < 2 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[1], args[2:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = runServe(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		err = runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "org":
+		err = runOrg(ctx, rest, getenv, stdout, stderr)
+	case "login-link":
+		err = runLoginLink(ctx, rest, getenv, stdout, stderr)
+	case "audit":
+		err = runAudit(ctx, rest, getenv, stdout, stderr)
+	case "deid":
+		err = deidCommand(ctx, rest, stdin, stdout, stderr)
+	case "bench":
+		err = runBench(ctx, rest, getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "ward", version())
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/mail"
+	"github.com/wardhq/ward/internal/postgres"
+)
+
+// operator opens the privileged connection the operator commands use: the
+// embedded cluster's superuser, or --database-url (ward_ops or a superuser).
+func (c *common) operator(ctx context.Context, stderr io.Writer, baseURL string) (*auth.Service, *postgres.DB, func(), error) {
+	ring, err := c.keyring()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	dbase, err := c.openDatabase(ctx, stderr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if dbase.cluster != nil {
+		if _, err := postgres.Migrate(ctx, dbase.superURL); err != nil {
+			dbase.Close()
+			return nil, nil, nil, err
+		}
+	}
+	db, err := postgres.Open(ctx, dbase.superURL)
+	if err != nil {
+		dbase.Close()
+		return nil, nil, nil, err
+	}
+	if err := db.CheckSchema(ctx); err != nil {
+		db.Close()
+		dbase.Close()
+		return nil, nil, nil, err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	svc := auth.NewService(db, keystore.New(ring), mail.NewConsole(io.Discard), auth.Config{BaseURL: baseURL}, log)
+	return svc, db, func() { db.Close(); dbase.Close() }, nil
+}
+
+func runOrg(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			fmt.Fprintln(stdout, "usage: ward org create --name NAME --admin-email EMAIL")
+			return nil
+		}
+		return errors.New("usage: ward org create --name NAME --admin-email EMAIL")
+	}
+	var c common
+	var name, email string
+	fs := newFlagSet("org create", "org create --name NAME --admin-email EMAIL [--data-dir DIR | --database-url URL]", stderr)
+	addCommon(fs, &c, getenv)
+	fs.StringVar(&name, "name", "", "the org's name")
+	fs.StringVar(&email, "admin-email", "", "the first admin's email address")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if name == "" || email == "" {
+		fs.Usage()
+		return errors.New("--name and --admin-email are required")
+	}
+	svc, db, done, err := c.operator(ctx, stderr, "")
+	if err != nil {
+		return err
+	}
+	defer done()
+	org, admin, err := svc.CreateOrg(ctx, db, name, email)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "org_id=%s\nadmin_user_id=%s\n", org, admin)
+	return nil
+}
+
+func runLoginLink(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c common
+	var email, org, base string
+	fs := newFlagSet("login-link", "login-link --email EMAIL [--org ID] [--base-url URL]\n\n"+
+		"Prints a one-time sign-in URL (15 minutes, not bound to a browser): the operator's way in before mail works.", stderr)
+	addCommon(fs, &c, getenv)
+	fs.StringVar(&email, "email", "", "the member's email address")
+	fs.StringVar(&org, "org", "", "the org id (default: the member's first org)")
+	fs.StringVar(&base, "base-url", envOr(getenv, "WARD_BASE_URL", "https://localhost:8443"), "the server's public URL (env WARD_BASE_URL)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if email == "" {
+		fs.Usage()
+		return errors.New("--email is required")
+	}
+	var orgID uuid.NullUUID
+	if org != "" {
+		id, err := uuid.Parse(org)
+		if err != nil {
+			return errors.New("--org must be a UUID")
+		}
+		orgID = uuid.NullUUID{UUID: id, Valid: true}
+	}
+	svc, db, done, err := c.operator(ctx, stderr, base)
+	if err != nil {
+		return err
+	}
+	defer done()
+	url, err := svc.OperatorLink(ctx, db, email, orgID)
+	if errors.Is(err, auth.ErrNotFound) {
+		return errors.New("no live member with that email address (in that org)")
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, url)
+	return nil
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/httpapi"
+	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/mail"
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/records"
+)
+
+type serveConfig struct {
+	common
+	Addr         string
+	BaseURL      string
+	TLSCert      string
+	TLSKey       string
+	InsecureHTTP bool
+	SMTPAddr     string
+	SMTPFrom     string
+	SMTPUser     string
+	SMTPPassword string
+	IdleMax      time.Duration
+	AbsoluteMax  time.Duration
+	MaxPerEmail  int
+	MaxPerIP     int
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg serveConfig
+	fs := newFlagSet("serve", "serve [flags]", stderr)
+	addCommon(fs, &cfg.common, getenv)
+	fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "WARD_ADDR", "127.0.0.1:8443"), "listen address (env WARD_ADDR)")
+	fs.StringVar(&cfg.BaseURL, "base-url", getenv("WARD_BASE_URL"),
+		"public URL for sign-in links (default derived from --addr; env WARD_BASE_URL)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", getenv("WARD_TLS_CERT"), "TLS certificate (default: a generated dev certificate; env WARD_TLS_CERT)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", getenv("WARD_TLS_KEY"), "TLS private key (env WARD_TLS_KEY)")
+	fs.BoolVar(&cfg.InsecureHTTP, "insecure-http", false, "serve plain HTTP (only behind a TLS-terminating proxy)")
+	fs.StringVar(&cfg.SMTPAddr, "smtp-addr", getenv("WARD_SMTP_ADDR"), "SMTP server host:port; unset prints mail to the console (env WARD_SMTP_ADDR)")
+	fs.StringVar(&cfg.SMTPFrom, "smtp-from", envOr(getenv, "WARD_SMTP_FROM", "ward@localhost"), "sender address (env WARD_SMTP_FROM)")
+	fs.StringVar(&cfg.SMTPUser, "smtp-username", getenv("WARD_SMTP_USERNAME"), "SMTP username (env WARD_SMTP_USERNAME; password in WARD_SMTP_PASSWORD)")
+	fs.DurationVar(&cfg.IdleMax, "session-idle-max", 8*time.Hour, "instance cap on any org's session idle timeout")
+	fs.DurationVar(&cfg.AbsoluteMax, "session-absolute-max", 7*24*time.Hour, "instance cap on any org's session lifetime")
+	fs.IntVar(&cfg.MaxPerEmail, "link-rate-email", 5, "sign-in link requests per address per 15 minutes")
+	fs.IntVar(&cfg.MaxPerIP, "link-rate-ip", 30, "sign-in link requests per client IP per 15 minutes")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg.SMTPPassword = getenv("WARD_SMTP_PASSWORD")
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	return serve(ctx, cfg, stdout, stderr)
+}
+
+func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error {
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	ring, err := cfg.keyring()
+	if err != nil {
+		return err
+	}
+	var tlsCfg *tls.Config
+	if !cfg.InsecureHTTP {
+		if tlsCfg, err = tlsConfig(cfg.TLSCert, cfg.TLSKey, filepath.Join(cfg.DataDir, "tls")); err != nil {
+			return err
+		}
+	}
+
+	dbase, err := cfg.openDatabase(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer dbase.Close()
+	if dbase.cluster != nil {
+		// Embedded mode migrates itself; an external database is migrated
+		// by the operator with `ward migrate`.
+		if _, err := postgres.Migrate(ctx, dbase.superURL); err != nil {
+			return err
+		}
+		log.Info("embedded database ready", "psql", dbase.cluster.PsqlCommand(embeddedDB))
+	}
+	db, err := postgres.Open(ctx, dbase.appURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.CheckAppRole(ctx); err != nil {
+		return err
+	}
+	if err := db.CheckSchema(ctx); err != nil {
+		return err
+	}
+	keys := keystore.New(ring)
+	if _, err := keys.Instance(ctx, db); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	scheme := "https"
+	if cfg.InsecureHTTP {
+		scheme = "http"
+	}
+	if cfg.BaseURL == "" {
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		cfg.BaseURL = scheme + "://localhost:" + port
+	}
+
+	var mailer auth.Mailer = mail.NewConsole(stdout)
+	if cfg.SMTPAddr != "" {
+		mailer = mail.NewSMTP(mail.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUser,
+			Password: cfg.SMTPPassword})
+	}
+	authSvc := auth.NewService(db, keys, mailer, auth.Config{BaseURL: cfg.BaseURL, IdleMax: cfg.IdleMax,
+		AbsoluteMax: cfg.AbsoluteMax, MaxPerEmail: cfg.MaxPerEmail, MaxPerIP: cfg.MaxPerIP}, log)
+	recSvc := records.NewService(db, keys, log)
+	handler := httpapi.NewServer(httpapi.Config{SecureCookies: !cfg.InsecureHTTP},
+		httpapi.Deps{Auth: authSvc, Records: recSvc, DB: db, Log: log})
+
+	srv := &http.Server{
+		Handler:           handler,
+		TLSConfig:         tlsCfg,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if tlsCfg != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	fmt.Fprintf(stdout, "ward: listening on %s://%s\n", scheme, ln.Addr())
+	log.Info("listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "base_url", cfg.BaseURL)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

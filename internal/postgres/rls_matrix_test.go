@@ -1,0 +1,391 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+)
+
+// The actor × table × operation matrix of DESIGN §10: every cell runs as
+// ward_app with a credential bound exactly as the server binds it, in its
+// own transaction that is always rolled back, and compares what the
+// database did with the oracle (rls_oracle_test.go) computed from the seed
+// (rls_seed_test.go). Reads compare the visible set of primary keys;
+// UPDATE and DELETE run over the whole table (the statement a bug without
+// a WHERE clause would run) and compare the set of rows they touched;
+// INSERT must succeed where the oracle allows it and fail with 42501
+// everywhere else. A forbidden UPDATE or DELETE may touch no rows or fail
+// with 42501.
+
+// errRLSRollback makes InTenantTx roll a cell back.
+var errRLSRollback = errors.New("rls matrix: roll back")
+
+// rlsCell is one actor, table and operation.
+type rlsCell struct {
+	actor rlsActor
+	table *rlsTable
+	op    string
+	sql   string
+	args  []any
+	// insert cells
+	insert bool
+	mayDo  bool
+	// set cells (select, update, delete)
+	want []string
+}
+
+func (c rlsCell) String() string { return c.actor.name + "/" + c.table.name + "/" + c.op }
+
+// cells builds every cell of the matrix for one actor.
+func (s *rlsSeed) cells(a rlsActor) []rlsCell {
+	p := s.resolve(a.cred)
+	var out []rlsCell
+	for _, t := range rlsTables() {
+		out = append(out, rlsCell{actor: a, table: t, op: "select",
+			sql: fmt.Sprintf(`select %s from %s`, t.pk, t.name), want: s.expect(t, p, t.read)})
+		targets := s.targets(t)
+		names := make([]string, 0, len(targets))
+		for n := range targets {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		for _, ins := range t.inserts {
+			for _, n := range names {
+				sql, args := ins.build(s, a, targets[n])
+				out = append(out, rlsCell{actor: a, table: t, op: ins.name + n, sql: sql, args: args, insert: true,
+					mayDo: p.live && ins.may != nil && ins.may(s, p, targets[n])})
+			}
+		}
+		for _, u := range t.updates {
+			out = append(out, rlsCell{actor: a, table: t, op: u.name,
+				sql:  fmt.Sprintf(`update %s %s returning %s`, t.name, u.tail, t.pk),
+				want: s.expect(t, p, u.may)})
+		}
+		out = append(out, rlsCell{actor: a, table: t, op: "delete",
+			sql: fmt.Sprintf(`delete from %s returning %s`, t.name, t.pk), want: s.expect(t, p, t.delete)})
+	}
+	return out
+}
+
+// cell finds one cell by its actor, table and operation names.
+func (s *rlsSeed) cell(actor, table, op string) rlsCell {
+	for _, a := range s.actors {
+		if a.name != actor {
+			continue
+		}
+		for _, c := range s.cells(a) {
+			if c.table.name == table && c.op == op {
+				return c
+			}
+		}
+	}
+	panic("rls matrix: no cell " + actor + "/" + table + "/" + op)
+}
+
+// check runs c as ward_app and returns an error describing any difference
+// from the oracle.
+func (s *rlsSeed) check(ctx context.Context, app *postgres.DB, c rlsCell) error {
+	var (
+		got   []string
+		n     int64
+		opErr error
+	)
+	err := app.InTenantTx(ctx, c.actor.cred, func(ctx context.Context, tx pgx.Tx) error {
+		if c.insert {
+			tag, err := tx.Exec(ctx, c.sql, c.args...)
+			n, opErr = tag.RowsAffected(), err
+			return errRLSRollback
+		}
+		rows, err := tx.Query(ctx, c.sql, c.args...)
+		if err == nil {
+			got, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		}
+		opErr = err
+		return errRLSRollback
+	})
+	if !errors.Is(err, errRLSRollback) {
+		return fmt.Errorf("%v: transaction: %w", c, err)
+	}
+	who := s.describe(s.resolve(c.actor.cred))
+	denied := postgres.IsCode(opErr, postgres.CodeInsufficientPrivilege)
+	if c.insert {
+		switch {
+		case c.mayDo && opErr != nil:
+			return fmt.Errorf("%v: %s may insert, the database refused: %w", c, who, opErr)
+		case c.mayDo && n != 1:
+			return fmt.Errorf("%v: %s inserted %d rows, want 1", c, who, n)
+		case !c.mayDo && opErr == nil:
+			return fmt.Errorf("%v: %s may not insert, the database accepted it (%d rows)", c, who, n)
+		case !c.mayDo && !denied:
+			return fmt.Errorf("%v: %s may not insert; want SQLSTATE 42501, got %w", c, who, opErr)
+		}
+		return nil
+	}
+	if opErr != nil {
+		if denied && len(c.want) == 0 {
+			return nil
+		}
+		return fmt.Errorf("%v: %s: want %s, got error %w", c, who, s.readableSet(c.want), opErr)
+	}
+	var extra, missing []string
+	for _, pk := range got {
+		if !slices.Contains(c.want, pk) {
+			extra = append(extra, pk)
+		}
+	}
+	for _, pk := range c.want {
+		if !slices.Contains(got, pk) {
+			missing = append(missing, pk)
+		}
+	}
+	if len(extra) > 0 || len(missing) > 0 || len(got) != len(c.want) {
+		return fmt.Errorf("%v: %s: %d rows, want %d; beyond the oracle: %s; missing: %s",
+			c, who, len(got), len(c.want), s.readableSet(extra), s.readableSet(missing))
+	}
+	return nil
+}
+
+func (s *rlsSeed) readableSet(pks []string) string {
+	out := make([]string, len(pks))
+	for i, pk := range pks {
+		out[i] = s.readable(pk)
+	}
+	slices.Sort(out)
+	return "[" + strings.Join(out, " ") + "]"
+}
+
+func TestRLSMatrix(t *testing.T) {
+	env := pgtest.New(t)
+	s := seedRLS(t, env)
+	ctx := context.Background()
+
+	cells := 0
+	for _, a := range s.actors {
+		t.Run(a.name, func(t *testing.T) {
+			for _, c := range s.cells(a) {
+				cells++
+				t.Run(c.table.name+"/"+c.op, func(t *testing.T) {
+					if err := s.check(ctx, env.App, c); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		})
+	}
+	t.Logf("%d cells", cells)
+
+	// The query an application bug runs: every column, no WHERE.
+	t.Run("app-bug", func(t *testing.T) {
+		for _, table := range []string{"app.patients", "app.clinical_entries"} {
+			var spec *rlsTable
+			for _, x := range rlsTables() {
+				if x.name == table {
+					spec = x
+				}
+			}
+			for _, a := range s.actors {
+				t.Run(a.name+"/"+table, func(t *testing.T) {
+					want := s.expect(spec, s.resolve(a.cred), spec.read)
+					var got []string
+					err := env.App.InTenantTx(ctx, a.cred, func(ctx context.Context, tx pgx.Tx) error {
+						rows, err := tx.Query(ctx, "select * from "+table)
+						if err != nil {
+							return err
+						}
+						maps, err := pgx.CollectRows(rows, pgx.RowToMap)
+						if err != nil {
+							return err
+						}
+						for _, m := range maps {
+							org, id := m["org_id"].([16]byte), m["id"].([16]byte)
+							got = append(got, uuid.UUID(org).String()+"/"+uuid.UUID(id).String())
+						}
+						return errRLSRollback
+					})
+					if !errors.Is(err, errRLSRollback) {
+						t.Fatalf("select *: %v", err)
+					}
+					slices.Sort(got)
+					slices.Sort(want)
+					if !slices.Equal(got, want) {
+						t.Errorf("select * from %s: got %s, want %s", table, s.readableSet(got), s.readableSet(want))
+					}
+				})
+			}
+		}
+	})
+
+	t.Run("procedures", func(t *testing.T) { testRLSProcedures(t, env, s) })
+
+	// What the sessions/unrevoke cell guards: a user's live session must not
+	// bring one of their revoked sessions (a stolen token, a session ended by
+	// reuse detection) back to life.
+	t.Run("revocation is final", func(t *testing.T) {
+		var uid *string
+		err := env.App.InTenantTx(ctx, rlsActorNamed(s, "a_admin").cred, func(ctx context.Context, tx pgx.Tx) error {
+			// The attempt runs in a savepoint: a policy may refuse it with an error.
+			sp, err := tx.Begin(ctx)
+			if err != nil {
+				return err
+			}
+			if _, err := sp.Exec(ctx, `update app.sessions set revoked_at = null, revoked_reason = null where id = $1`,
+				s.must("s.a_admin.revoked")); err != nil {
+				_ = sp.Rollback(ctx)
+			} else if err := sp.Commit(ctx); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `select set_config('ward.credential', $1, true)`, rlsActorNamed(s, "revoked_session").cred.Hash); err != nil {
+				return err
+			}
+			if err := tx.QueryRow(ctx, `select private.uid()::text`).Scan(&uid); err != nil {
+				return err
+			}
+			return errRLSRollback
+		})
+		if !errors.Is(err, errRLSRollback) {
+			t.Fatal(err)
+		}
+		if uid != nil {
+			t.Errorf("a revoked session was revived through app.sessions and resolves to %s again", s.readable(*uid))
+		}
+	})
+}
+
+func rlsActorNamed(s *rlsSeed, name string) rlsActor {
+	for _, a := range s.actors {
+		if a.name == name {
+			return a
+		}
+	}
+	panic("rls matrix: no actor " + name)
+}
+
+// testRLSProcedures checks the procedures and columns ward_app must not
+// reach, and the one way to key material.
+func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
+	ctx := context.Background()
+	A, B := s.must("A"), s.must("B")
+	cases := []struct {
+		name, actor, sql string
+		args             []any
+		want             []string // nil: must fail, with SQLSTATE code (42501 when empty)
+		code             string
+	}{
+		{"create_org is for operators", "a_admin",
+			`select (app.create_org('Evil', '\x00', '\x00', $1, $2, '\x00', $3)).org_id::text`,
+			[]any{rlsNew(), rlsRandom(32), rlsNew()}, nil, ""},
+		{"create_org anonymous", "anonymous",
+			`select (app.create_org('Evil', '\x00', '\x00', $1, $2, '\x00', $3)).org_id::text`,
+			[]any{rlsNew(), rlsRandom(32), rlsNew()}, nil, ""},
+		{"issue_operator_link is for operators", "a_admin",
+			`select (app.issue_operator_link($1, $2, $3, 15)).user_id::text`,
+			[]any{rlsRandom(32), A, rlsRandom(32)}, nil, ""},
+		{"org_keyset of another org", "a_admin", `select purpose from app.org_keyset($1)`, []any{B}, nil, ""},
+		{"org_keyset of another org, hint forged", "forged_org_hint", `select purpose from app.org_keyset($1)`, []any{B}, nil, ""},
+		{"org_keyset own org, hint forged", "forged_org_hint", `select purpose from app.org_keyset($1)`, []any{A}, nil, ""},
+		{"org_keyset anonymous", "anonymous", `select purpose from app.org_keyset($1)`, []any{A}, nil, ""},
+		{"org_keyset revoked session", "revoked_session", `select purpose from app.org_keyset($1)`, []any{A}, nil, ""},
+		{"org_keyset of A from B", "b_admin", `select purpose from app.org_keyset($1)`, []any{A}, nil, ""},
+		{"org_keyset own org", "a_admin", `select purpose from app.org_keyset($1) order by 1`, []any{A}, []string{"aead", "prf"}, ""},
+		{"org_keyset own org B", "b_admin", `select purpose from app.org_keyset($1) order by 1`, []any{B}, []string{"aead", "prf"}, ""},
+		{"audit.append into another org", "a_admin", `select audit.append($1, 'patient.read', 'success')::text`, []any{B}, nil, ""},
+		{"add_member by a lead", "a_lead", `select app.add_member($1, $2, '\x00', 'admin')::text`,
+			[]any{rlsNew(), rlsRandom(32)}, nil, ""},
+		{"add_member with a forged hint", "forged_org_hint", `select app.add_member($1, $2, '\x00', 'admin')::text`,
+			[]any{rlsNew(), rlsRandom(32)}, nil, ""},
+		{"add_member by an admin", "a_admin", `select (app.add_member($1, $2, '\x00', 'provider') is not null)::text`,
+			[]any{rlsNew(), rlsRandom(32)}, []string{"true"}, ""},
+		{"update_member by a provider", "a_prov1", `select app.update_member($1, 'admin', false)::text`,
+			[]any{s.must("a_prov1")}, nil, ""},
+		{"update_member of another org", "b_admin", `select app.update_member($1, 'patient', false)::text`,
+			[]any{s.must("a_admin")}, nil, postgres.CodeNoDataFound},
+		{"set_session_policy by a lead", "a_lead", `select app.set_session_policy(1440, 43200)::text`, nil, nil, ""},
+		{"keysets table", "a_admin", `select encode(wrapped, 'hex') from private.keysets`, nil, nil, ""},
+		{"keysets table anonymous", "anonymous", `select org_id::text from private.keysets`, nil, nil, ""},
+		{"session token hash", "a_admin", `select encode(token_hash, 'hex') from app.sessions`, nil, nil, ""},
+		{"session token hash by id", "a_admin", `select encode(token_hash, 'hex') from app.sessions where id = $1`,
+			[]any{s.must("s.a_admin")}, nil, ""},
+		{"sessions star", "a_admin", `select id::text from (select * from app.sessions) x`, nil, nil, ""},
+		{"magic link hash", "a_admin", `select encode(token_hash, 'hex') from app.magic_links`, nil, nil, ""},
+		{"user email blind index", "a_admin", `select encode(email_bidx, 'hex') from app.users`, nil, nil, ""},
+		{"sign-in attempts", "a_admin", `select encode(key_hash, 'hex') from app.auth_attempts`, nil, nil, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			var opErr error
+			err := env.App.InTenantTx(ctx, rlsActorNamed(s, c.actor).cred, func(ctx context.Context, tx pgx.Tx) error {
+				rows, err := tx.Query(ctx, c.sql, c.args...)
+				if err == nil {
+					got, err = pgx.CollectRows(rows, pgx.RowTo[string])
+				}
+				opErr = err
+				return errRLSRollback
+			})
+			if !errors.Is(err, errRLSRollback) {
+				t.Fatalf("transaction: %v", err)
+			}
+			if c.want == nil {
+				code := c.code
+				if code == "" {
+					code = postgres.CodeInsufficientPrivilege
+				}
+				if !postgres.IsCode(opErr, code) {
+					t.Fatalf("want SQLSTATE %s, got rows %v, error %v", code, got, opErr)
+				}
+				return
+			}
+			if opErr != nil || !slices.Equal(got, c.want) {
+				t.Fatalf("got %v (error %v), want %v", got, opErr, c.want)
+			}
+		})
+	}
+}
+
+// The matrix must be able to fail: with policies broken in a scratch
+// database, the cells they govern report a difference and a cell they do
+// not govern still passes.
+func TestRLSMatrixDetectsBrokenPolicy(t *testing.T) {
+	env := pgtest.New(t)
+	s := seedRLS(t, env)
+	ctx := context.Background()
+	if _, err := env.Super.Pool.Exec(ctx, `
+		alter policy patients_select on app.patients using (true);
+		alter policy clinical_entries_insert on app.clinical_entries with check (true);
+		alter policy care_team_delete on app.care_team using (true)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		actor, table, op string
+		leaks            bool
+	}{
+		{"a_prov0", "app.patients", "select", true},
+		{"b_admin", "app.patients", "select", true},
+		{"anonymous", "app.patients", "select", true},
+		{"a_pat2", "app.clinical_entries", "insert@A.P1", true},
+		{"a_pat1", "app.clinical_entries", "insert_forged_author@B.Q1", true},
+		{"a_prov1", "app.care_team", "delete", true},
+		{"a_admin", "app.orgs", "select", false},
+		{"a_pat1", "app.clinical_entries", "insert@A.P1", false},
+	} {
+		t.Run(c.actor+"/"+c.table+"/"+c.op, func(t *testing.T) {
+			err := s.check(ctx, env.App, s.cell(c.actor, c.table, c.op))
+			switch {
+			case c.leaks && err == nil:
+				t.Fatal("broken policy not reported")
+			case !c.leaks && err != nil:
+				t.Fatalf("unaffected cell reported: %v", err)
+			}
+			t.Log(err)
+		})
+	}
+}

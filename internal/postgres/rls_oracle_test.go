@@ -1,0 +1,383 @@
+package postgres_test
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/postgres"
+)
+
+// The oracle: who may see and change what, computed in Go from the seed and
+// written from the rules (DESIGN §2), not from the policies' text.
+//
+//   - A credential is live when it hashes to a session that is not revoked,
+//     within its absolute and idle limits, of a membership that is not
+//     revoked, and ward.org is empty or names the session's org. A dead
+//     credential sees nothing and changes nothing.
+//   - Nobody sees or writes another org's rows. The exception is the
+//     person's own identity: their memberships and their sessions follow the
+//     person, whichever org the session is in.
+//   - A patient sees and writes only their own record and its entries; a
+//     provider those of the patients on whose care team they are; leads and
+//     admins every patient of the org. Only leads and admins create patients
+//     and change care teams and patient links.
+//   - Users see their own user row. Staff see the user rows of the org's
+//     live staff; a patient's user row (their email) is seen by leads and
+//     admins and by the providers on that patient's care team, like the
+//     record itself. Leads and admins see the org's memberships; members
+//     change only through app.add_member / app.update_member (admins).
+//   - Users see their own sessions and may revoke those not yet revoked;
+//     a revoked session stays revoked.
+//   - Admins read the org's audit log and head; patients read the events
+//     about their own record (as its subject or in a list's results).
+//     Nobody writes either table directly.
+//   - Magic links, sign-in attempts and key material are never readable.
+
+// rlsPrincipal is what a credential resolves to; the zero value is nobody.
+type rlsPrincipal struct {
+	live            bool
+	user, org, role string
+}
+
+var rlsHexHash = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// resolve applies the liveness rules to cred.
+func (s *rlsSeed) resolve(cred postgres.Credential) rlsPrincipal {
+	if !rlsHexHash.MatchString(cred.Hash) {
+		return rlsPrincipal{}
+	}
+	for _, r := range s.rows["app.sessions"] {
+		if r.tokenHash != cred.Hash {
+			continue
+		}
+		idleEnd := r.lastSeen.Add(time.Duration(r.idleMin) * time.Minute)
+		if r.revoked || !s.now.Before(r.absoluteExp) || !s.now.Before(idleEnd) {
+			return rlsPrincipal{}
+		}
+		m, ok := s.membership(r.org, r.user)
+		if !ok || m.revoked || (cred.Org != "" && cred.Org != r.org) {
+			return rlsPrincipal{}
+		}
+		return rlsPrincipal{live: true, user: r.user, org: r.org, role: m.role}
+	}
+	return rlsPrincipal{}
+}
+
+func (s *rlsSeed) membership(org, user string) (rlsRow, bool) {
+	for _, m := range s.rows["app.memberships"] {
+		if m.org == org && m.user == user {
+			return m, true
+		}
+	}
+	return rlsRow{}, false
+}
+
+func (s *rlsSeed) linked(org, user, patient string) bool {
+	return slices.ContainsFunc(s.rows["app.patient_links"], func(r rlsRow) bool {
+		return r.org == org && r.user == user && r.patient == patient
+	})
+}
+
+func (s *rlsSeed) assigned(org, provider, patient string) bool {
+	return slices.ContainsFunc(s.rows["app.care_team"], func(r rlsRow) bool {
+		return r.org == org && r.provider == provider && r.patient == patient
+	})
+}
+
+// caresFor reports whether provider p is on the care team of a patient
+// that patientUser is linked to.
+func (s *rlsSeed) caresFor(p rlsPrincipal, patientUser string) bool {
+	return slices.ContainsFunc(s.rows["app.patient_links"], func(l rlsRow) bool {
+		return l.org == p.org && l.user == patientUser && s.assigned(p.org, p.user, l.patient)
+	})
+}
+
+func (p rlsPrincipal) leadOrAdmin() bool { return p.role == "lead" || p.role == "admin" }
+
+// seesPatient reports whether p may read and write patient's record.
+func (s *rlsSeed) seesPatient(p rlsPrincipal, org, patient string) bool {
+	if org != p.org {
+		return false
+	}
+	switch p.role {
+	case "lead", "admin":
+		return true
+	case "provider":
+		return s.assigned(org, p.user, patient)
+	case "patient":
+		return s.linked(org, p.user, patient)
+	}
+	return false
+}
+
+// rlsRule decides one row for one live principal; nil means nobody.
+type rlsRule func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool
+
+// rlsTarget is where an INSERT aims: an org and, for patient data, a patient.
+type rlsTarget struct{ org, patient string }
+
+// rlsInsert is one INSERT a caller may attempt.
+type rlsInsert struct {
+	name  string
+	build func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any)
+	may   func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool // nil: nobody
+}
+
+// rlsWrite is one UPDATE or DELETE over the whole table (the statement a
+// bug without a WHERE clause would run); tail follows the table name.
+type rlsWrite struct {
+	name string
+	tail string
+	may  rlsRule
+}
+
+type rlsScope int
+
+const (
+	rlsNoScope      rlsScope = iota // the row names no org
+	rlsOrgScope                     // inserts aim at org A and org B
+	rlsPatientScope                 // inserts aim at A/P1, A/P2 and B/Q1
+)
+
+// rlsTable is one table's rules.
+type rlsTable struct {
+	name    string
+	pk      string  // SQL rendering the primary key as text, as rlsRow.pk holds it
+	read    rlsRule // nil: ward_app may not read the table at all
+	scope   rlsScope
+	inserts []rlsInsert
+	updates []rlsWrite
+	delete  rlsRule
+}
+
+func rlsNew() string { return uuid.NewString() }
+
+func sameOrg(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.org == p.org }
+func orgAdmin(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+	return r.org == p.org && p.role == "admin"
+}
+func orgLead(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.org == p.org && p.leadOrAdmin() }
+func patientRow(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+	return s.seesPatient(p, r.org, r.patient)
+}
+func leadTarget(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
+	return t.org == p.org && p.leadOrAdmin()
+}
+
+// otherUser is a user other than a's, to forge authorship with.
+func (s *rlsSeed) otherUser(a rlsActor) string {
+	if a.user == s.must("a_prov1") {
+		return s.must("a_pat1")
+	}
+	return s.must("a_prov1")
+}
+
+func rlsTables() []*rlsTable {
+	return []*rlsTable{
+		{
+			name: "app.orgs", pk: `id::text`, read: sameOrg, scope: rlsNoScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.orgs (id, name) values ($1, 'Forged')`, []any{rlsNew()}
+			}}},
+			updates: []rlsWrite{{name: "update", tail: `set session_idle_timeout_min = 1440`}},
+		},
+		{
+			name: "app.users", pk: `id::text`, scope: rlsNoScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				if r.user == p.user {
+					return true
+				}
+				m, ok := s.membership(p.org, r.user)
+				if p.role == "patient" || !ok || m.revoked {
+					return false
+				}
+				return p.leadOrAdmin() || m.role != "patient" || s.caresFor(p, r.user)
+			},
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.users (id, email_bidx, email_enc) values ($1, $2, $3)`,
+					[]any{rlsNew(), rlsRandom(32), rlsRandom(8)}
+			}}},
+			updates: []rlsWrite{{name: "update", tail: `set email_enc = email_enc`}},
+		},
+		{
+			name: "app.memberships", pk: `org_id::text || '/' || user_id::text`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return r.user == p.user || (r.org == p.org && p.leadOrAdmin())
+			},
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.memberships (org_id, user_id, role) values ($1, $2, 'admin')`, []any{t.org, a.user}
+			}}},
+			updates: []rlsWrite{
+				{name: "update", tail: `set role = 'admin'`},
+				{name: "unrevoke", tail: `set revoked_at = null where revoked_at is not null`},
+			},
+		},
+		{
+			name: "app.sessions", pk: `id::text`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.user == p.user },
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at)
+				        values ($1, $2, $3, 60, now() + interval '1 day')`, []any{t.org, a.user, rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{
+				{name: "revoke", tail: `set revoked_at = now(), revoked_reason = 'matrix'`,
+					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.user == p.user && !r.revoked }},
+				{name: "unrevoke", tail: `set revoked_at = null, revoked_reason = null where revoked_at is not null`},
+				{name: "extend", tail: `set absolute_expires_at = now() + interval '1 year'`},
+			},
+		},
+		{
+			name: "app.magic_links", pk: `id::text`, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.magic_links (org_id, user_id, token_hash, expires_at)
+				        values ($1, $2, $3, now() + interval '15 minutes')`, []any{t.org, a.user, rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "update", tail: `set used_at = null, expires_at = now() + interval '1 day'`}},
+		},
+		{
+			name: "app.auth_attempts", pk: `kind || '/' || encode(key_hash, 'hex')`, scope: rlsNoScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.auth_attempts (kind, key_hash) values ('ip', $1)`, []any{rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "update", tail: `set at = at - interval '1 day'`}},
+		},
+		{
+			name: "app.patients", pk: `org_id::text || '/' || id::text`, read: patientRow, scope: rlsOrgScope,
+			inserts: []rlsInsert{
+				{name: "insert", may: leadTarget, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, $3, $4)`,
+						[]any{t.org, rlsNew(), rlsRandom(16), a.user}
+				}},
+				{name: "insert_forged_author", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, $3, $4)`,
+						[]any{t.org, rlsNew(), rlsRandom(16), s.otherUser(a)}
+				}},
+			},
+			updates: []rlsWrite{{name: "update", tail: `set name_enc = name_enc, updated_at = now()`, may: patientRow}},
+		},
+		{
+			name: "app.patient_links", pk: `org_id::text || '/' || user_id::text || '/' || patient_id::text`,
+			scope: rlsPatientScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return r.org == p.org && (r.user == p.user || p.leadOrAdmin())
+			},
+			inserts: []rlsInsert{{name: "insert", may: leadTarget, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.patient_links (org_id, user_id, patient_id) values ($1, $2, $3)`,
+					[]any{t.org, a.user, t.patient}
+			}}},
+			updates: []rlsWrite{{name: "update", tail: `set patient_id = patient_id`}},
+			delete:  orgLead,
+		},
+		{
+			name: "app.care_team", pk: `org_id::text || '/' || provider_id::text || '/' || patient_id::text`,
+			scope: rlsPatientScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return r.org == p.org && (r.provider == p.user || s.seesPatient(p, r.org, r.patient))
+			},
+			inserts: []rlsInsert{{name: "insert", may: leadTarget, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.care_team (org_id, provider_id, patient_id) values ($1, $2, $3)`,
+					[]any{t.org, a.user, t.patient}
+			}}},
+			updates: []rlsWrite{{name: "update", tail: `set patient_id = patient_id`}},
+			delete:  orgLead,
+		},
+		{
+			name: "app.clinical_entries", pk: `org_id::text || '/' || id::text`, read: patientRow, scope: rlsPatientScope,
+			inserts: []rlsInsert{
+				{name: "insert",
+					may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool { return s.seesPatient(p, t.org, t.patient) },
+					build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+						return `insert into app.clinical_entries (org_id, id, patient_id, kind, name, observed_at, created_by)
+						        values ($1, $2, $3, 'symptom', 'bloating', now(), $4)`, []any{t.org, rlsNew(), t.patient, a.user}
+					}},
+				{name: "insert_forged_author", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.clinical_entries (org_id, id, patient_id, kind, name, observed_at, created_by)
+					        values ($1, $2, $3, 'symptom', 'bloating', now(), $4)`, []any{t.org, rlsNew(), t.patient, s.otherUser(a)}
+				}},
+			},
+			updates: []rlsWrite{
+				{name: "update", tail: `set name = name, kcal = 1`, may: patientRow},
+				{name: "move", tail: `set patient_id = patient_id`},
+			},
+		},
+		{
+			name: "private.keysets", pk: `org_id::text || '/' || purpose`, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into private.keysets (org_id, purpose, wrapped) values ($1, 'aead', $2)
+				        on conflict (org_id, purpose) do update set wrapped = excluded.wrapped`, []any{t.org, rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "update", tail: `set wrapped = wrapped`}},
+		},
+		{
+			name: "audit.events", pk: `org_id::text || '/' || seq::text`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				if r.org != p.org {
+					return false
+				}
+				switch p.role {
+				case "admin":
+					return true
+				case "patient":
+					return s.linked(r.org, p.user, r.patient) ||
+						slices.ContainsFunc(r.results, func(id string) bool { return s.linked(r.org, p.user, id) })
+				}
+				return false
+			},
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				h := rlsRandom(32)
+				return `insert into audit.events (org_id, seq, at, action, outcome, actor_kind, canonical, leaf_hash, chain_hash)
+				        values ($1, 1000, now(), 'patient.read', 'success', 'system', '\x7b7d', $2, $2)`, []any{t.org, h}
+			}}},
+			updates: []rlsWrite{{name: "update", tail: `set outcome = 'denied'`}},
+		},
+		{
+			name: "audit.heads", pk: `org_id::text`, read: orgAdmin, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into audit.heads (org_id, origin, chain_hash, root_hash) values ($1, $2, $3, $3)`,
+					[]any{t.org, "forged/" + rlsNew(), rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "update", tail: `set tree_size = 0`}},
+		},
+	}
+}
+
+// targets lists where t's inserts aim, named for the subtests.
+func (s *rlsSeed) targets(t *rlsTable) map[string]rlsTarget {
+	A, B := s.must("A"), s.must("B")
+	switch t.scope {
+	case rlsOrgScope:
+		return map[string]rlsTarget{"@A": {org: A}, "@B": {org: B}}
+	case rlsPatientScope:
+		return map[string]rlsTarget{
+			"@A.P1": {org: A, patient: s.must("P1")},
+			"@A.P2": {org: A, patient: s.must("P2")},
+			"@B.Q1": {org: B, patient: s.must("Q1")},
+		}
+	}
+	return map[string]rlsTarget{"": {org: A}}
+}
+
+// expect is the set of t's primary keys that rule admits for p.
+func (s *rlsSeed) expect(t *rlsTable, p rlsPrincipal, rule rlsRule) []string {
+	out := []string{}
+	if !p.live || rule == nil {
+		return out
+	}
+	for _, r := range s.rows[t.name] {
+		if rule(s, p, r) {
+			out = append(out, r.pk)
+		}
+	}
+	return out
+}
+
+func (s *rlsSeed) describe(p rlsPrincipal) string {
+	if !p.live {
+		return "nobody"
+	}
+	return fmt.Sprintf("%s %s of %s", s.readable(p.user), p.role, s.readable(p.org))
+}
