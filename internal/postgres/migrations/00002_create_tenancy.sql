@@ -246,7 +246,9 @@ begin
                     where ct.org_id = me.org_id and ct.provider_id = me.user_id), '{}');
 end $$;
 
--- my_org_member_ids: the users staff of an org may see (its members).
+-- my_org_member_ids: the users a member may see besides themself. Leads and
+-- admins see every member of the org; providers see staff, and only the
+-- patient users of patients assigned to them; patients see nobody else.
 create function private.my_org_member_ids() returns uuid[]
 language plpgsql stable security definer set search_path = '' as $$
 declare
@@ -257,7 +259,12 @@ begin
     return '{}';
   end if;
   return coalesce((select array_agg(m.user_id) from app.memberships m
-                    where m.org_id = me.org_id and m.revoked_at is null), '{}');
+                    where m.org_id = me.org_id and m.revoked_at is null
+                      and (me.role in ('lead', 'admin') or m.role <> 'patient'
+                           or m.user_id in (select pl.user_id from app.patient_links pl
+                                              join app.care_team ct
+                                                on ct.org_id = pl.org_id and ct.patient_id = pl.patient_id
+                                             where pl.org_id = me.org_id and ct.provider_id = me.user_id))), '{}');
 end $$;
 -- +goose StatementEnd
 
@@ -300,9 +307,10 @@ create policy memberships_select on app.memberships for select to ward_app
 
 create policy sessions_select on app.sessions for select to ward_app
   using (user_id = (select private.uid()));
+-- A user may revoke their own live sessions; nobody revives a revoked one.
 create policy sessions_update on app.sessions for update to ward_app
-  using (user_id = (select private.uid()))
-  with check (user_id = (select private.uid()));
+  using (user_id = (select private.uid()) and revoked_at is null)
+  with check (user_id = (select private.uid()) and revoked_at is not null);
 
 create policy patients_select on app.patients for select to ward_app
   using (org_id = (select private.get_my_org_id())
