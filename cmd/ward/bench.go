@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +38,7 @@ type benchConfig struct {
 	Duration time.Duration
 	Clients  string
 	Patients int
+	Profile  string
 }
 
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -50,6 +52,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measuring time per step")
 	fs.StringVar(&cfg.Clients, "clients", "1,8,32", "concurrent clients, comma-separated")
 	fs.IntVar(&cfg.Patients, "patients", 2000, "patients to seed")
+	fs.StringVar(&cfg.Profile, "cpuprofile", "", "write a CPU profile of the HTTP steps to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -180,7 +183,19 @@ END;
 	fmt.Fprintln(stdout, "| clients | ward req/s | p50 ms | p99 ms | pgbench TPS | ratio |")
 	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|---:|")
 	for _, c := range clients {
+		if cfg.Profile != "" {
+			f, err := os.Create(cfg.Profile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+		}
 		r, err := loadHTTP(ctx, base, sess.Token, ids, c, cfg.Duration)
+		if cfg.Profile != "" {
+			pprof.StopCPUProfile()
+		}
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -165,5 +166,38 @@ func TestNestedTxRefused(t *testing.T) {
 	})
 	if !errors.Is(err, postgres.ErrNestedTx) {
 		t.Fatalf("nested tx: %v", err)
+	}
+}
+
+// InTenantTx binds the credential for the transaction only, in either of
+// its two paths (literals for strictly formatted values, parameters for
+// anything else), and a hostile value is never executed.
+func TestInTenantTxBindsCredential(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	good := postgres.Credential{Hash: strings.Repeat("ab", 32), Org: "7d3f1c2e-0000-4000-8000-000000000001", Request: "req-1"}
+	evil := postgres.Credential{Hash: "x'); create table app.pwned (id int); --", Org: "'; drop schema app cascade; --", Request: "r'"}
+	for _, cred := range []postgres.Credential{good, evil} {
+		var h, o, r string
+		err := env.App.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `select current_setting('ward.credential'), current_setting('ward.org'),
+				current_setting('ward.request')`).Scan(&h, &o, &r)
+		})
+		if err != nil {
+			t.Fatalf("%+v: %v", cred, err)
+		}
+		if h != cred.Hash || o != cred.Org || r != cred.Request {
+			t.Fatalf("bound %q %q %q, want %+v", h, o, r, cred)
+		}
+	}
+	var leaked string
+	_ = env.App.Pool.QueryRow(ctx, `select current_setting('ward.credential', true)`).Scan(&leaked)
+	if leaked != "" {
+		t.Fatalf("credential outlived its transaction: %q", leaked)
+	}
+	var n int
+	_ = env.Super.Pool.QueryRow(ctx, `select count(*) from pg_class where relname = 'pwned'`).Scan(&n)
+	if n != 0 {
+		t.Fatal("a hostile credential was executed")
 	}
 }

@@ -19,6 +19,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
+
+	"github.com/google/uuid"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -89,10 +92,14 @@ var ErrNestedTx = errors.New("postgres: nested transaction")
 // InTx runs fn in a transaction and commits when it returns nil. It rolls
 // back on error or panic (re-panicking). Nested calls return ErrNestedTx.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) (err error) {
+	return db.inTx(ctx, pgx.TxOptions{}, fn)
+}
+
+func (db *DB) inTx(ctx context.Context, opts pgx.TxOptions, fn func(ctx context.Context, tx pgx.Tx) error) (err error) {
 	if ctx.Value(txKey{}) != nil {
 		return ErrNestedTx
 	}
-	tx, err := db.Pool.Begin(ctx)
+	tx, err := db.Pool.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
@@ -114,17 +121,40 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) 
 	return nil
 }
 
-// InTenantTx runs fn in a transaction bound to cred: its first statement
-// sets ward.credential, ward.org and ward.request for this transaction only.
+// InTenantTx runs fn in a transaction bound to cred: the transaction starts
+// with `begin; select set_config('ward.credential', …, true), …` in one
+// round trip, so the settings hold for this transaction only. The values
+// are embedded as literals only when they are strictly hex, a UUID and
+// token characters; anything else (which the database will resolve to
+// nobody) is bound as parameters in a second statement.
 func (db *DB) InTenantTx(ctx context.Context, cred Credential, fn func(ctx context.Context, tx pgx.Tx) error) error {
-	return db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx,
-			`select set_config('ward.credential', $1, true), set_config('ward.org', $2, true), set_config('ward.request', $3, true)`,
-			cred.Hash, cred.Org, cred.Request); err != nil {
-			return fmt.Errorf("postgres: bind credential: %w", err)
+	if !cred.valid() {
+		return db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `select set_config('ward.credential', $1, true), set_config('ward.org', $2, true),
+				set_config('ward.request', $3, true)`, cred.Hash, cred.Org, cred.Request); err != nil {
+				return fmt.Errorf("postgres: bind credential: %w", err)
+			}
+			return fn(ctx, tx)
+		})
+	}
+	begin := fmt.Sprintf("begin; select set_config('ward.credential', '%s', true), set_config('ward.org', '%s', true), "+
+		"set_config('ward.request', '%s', true)", cred.Hash, cred.Org, cred.Request)
+	return db.inTx(ctx, pgx.TxOptions{BeginQuery: begin}, fn)
+}
+
+func (c Credential) valid() bool {
+	if c.Hash != "" && (len(c.Hash) != 64 || strings.Trim(c.Hash, "0123456789abcdef") != "") {
+		return false
+	}
+	if c.Org != "" {
+		if _, err := uuid.Parse(c.Org); err != nil || len(c.Org) != 36 {
+			return false
 		}
-		return fn(ctx, tx)
-	})
+	}
+	if len(c.Request) > 64 || strings.Trim(c.Request, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") != "" {
+		return false
+	}
+	return true
 }
 
 // CheckAppRole returns an error unless the pool's role is neither superuser

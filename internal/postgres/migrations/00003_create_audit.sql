@@ -112,6 +112,35 @@ language sql immutable set search_path = '' as $$
     'details', coalesce(p_details, '{}'::jsonb))
 $$;
 
+-- canonical_event renders exactly audit.jcs(audit.event_json(...)) for
+-- the fixed keys, in code-point order, without the generic recursion (a
+-- tenth of the cost on the append path); only details goes through jcs.
+-- TestCanonicalEventMatchesJCS keeps the two equal.
+create function audit.canonical_event(
+  p_org uuid, p_at timestamptz, p_action text, p_outcome text, p_actor uuid, p_actor_kind text,
+  p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[],
+  p_request text, p_ip text, p_ua text, p_details jsonb) returns text
+language plpgsql immutable set search_path = '' as $$
+begin
+  return '{"action":' || coalesce(to_json(p_action)::text, 'null')
+    || ',"actor":' || coalesce('"' || p_actor::text || '"', 'null')
+    || ',"actor_kind":' || coalesce(to_json(p_actor_kind)::text, 'null')
+    || ',"at":"' || to_char(p_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"'
+    || ',"details":' || case when p_details is null or p_details = '{}'::jsonb then '{}' else audit.jcs(p_details) end
+    || ',"ip":' || coalesce(to_json(p_ip)::text, 'null')
+    || ',"object_id":' || coalesce('"' || p_object_id::text || '"', 'null')
+    || ',"object_type":' || coalesce(to_json(p_object_type)::text, 'null')
+    || ',"org":' || coalesce('"' || p_org::text || '"', 'null')
+    || ',"outcome":' || coalesce(to_json(p_outcome)::text, 'null')
+    || ',"patient":' || coalesce('"' || p_patient::text || '"', 'null')
+    || ',"request":' || coalesce(to_json(p_request)::text, 'null')
+    || ',"results":[' || coalesce((select string_agg('"' || r::text || '"', ',' order by o)
+                                     from unnest(p_results) with ordinality u(r, o)), '') || ']'
+    || ',"session":' || coalesce('"' || p_session::text || '"', 'null')
+    || ',"ua":' || coalesce(to_json(p_ua)::text, 'null')
+    || ',"v":1}';
+end $$;
+
 create function audit.chain_seed(p_origin text) returns bytea
 language sql immutable strict set search_path = '' as $$
   select pg_catalog.sha256(convert_to('audit-chain/v1' || chr(10) || p_origin, 'UTF8'))
@@ -190,8 +219,8 @@ begin
 
   at := greatest(clock_timestamp(), h.last_at);
   at := date_trunc('microseconds', at);
-  canon := convert_to(audit.jcs(audit.event_json(p_org, at, p_action, p_outcome, actor, kind, sess,
-                       p_object_type, p_object_id, p_patient, p_results, p_request, p_ip, p_ua, p_details)), 'UTF8');
+  canon := convert_to(audit.canonical_event(p_org, at, p_action, p_outcome, actor, kind, sess,
+                       p_object_type, p_object_id, p_patient, p_results, p_request, p_ip, p_ua, p_details), 'UTF8');
   leaf := pg_catalog.sha256('\x00'::bytea || canon);
   chain := pg_catalog.sha256('\x02'::bytea || h.chain_hash || leaf);
 
@@ -279,7 +308,8 @@ alter function audit.append(uuid, text, text, text, uuid, uuid, uuid[], text, te
 grant execute on function audit.append(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, uuid)
   to ward_app, ward_ops;
 grant execute on function audit.jcs(jsonb), audit.event_json(uuid, timestamptz, text, text, uuid, text, uuid,
-  text, uuid, uuid, uuid[], text, text, text, jsonb), audit.chain_seed(text), audit.origin(uuid),
+  text, uuid, uuid, uuid[], text, text, text, jsonb), audit.canonical_event(uuid, timestamptz, text, text, uuid, text,
+  uuid, text, uuid, uuid, uuid[], text, text, text, jsonb), audit.chain_seed(text), audit.origin(uuid),
   audit.frontier_root(bytea[]) to ward_definer, ward_app;
 
 reset role;

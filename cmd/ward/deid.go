@@ -1,0 +1,328 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/wardhq/ward/internal/gateway/phi"
+	"github.com/wardhq/ward/internal/gateway/phi/eval"
+)
+
+const deidUsage = `usage: ward deid [flags] < text
+       ward deid --input-format jsonl [flags] < lines.jsonl
+       ward deid eval [--format table|json] FILE...
+
+De-identify text read on stdin: every identifier is replaced by a typed,
+numbered placeholder such as [[PERSON_1]] or [[DATE_2]].
+
+With --input-format jsonl each input line is a JSON object
+{"text": "...", "record": {...}} (record optional) and each output line is
+{"text": redacted, "spans": [{"start", "end", "type", "placeholder"}]},
+offsets in bytes of the UTF-8 input, in the same order.
+
+'ward deid eval' scores the engine on gold-annotated files in the Presidio
+JSON format and prints recall, precision, F2 and the leak rate.
+
+flags:
+`
+
+// maxDeidInput bounds the text read from stdin in text mode and one line
+// in jsonl mode.
+const maxDeidInput = 64 << 20
+
+// runDeid implements 'ward deid'. Errors never quote input text.
+func runDeid(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "eval" {
+		return runDeidEval(ctx, args[1:], stdout, stderr)
+	}
+	fs := flag.NewFlagSet("deid", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	recordFile := fs.String("record", "", "JSON `file` of the patient's known identity fields (names, birth_date, mrn, ids, phones, emails, addresses, employers, relatives, care_team, other)")
+	format := fs.String("format", "text", "output format for text input: text or json")
+	inputFormat := fs.String("input-format", "text", "input format: text (all of stdin) or jsonl (one JSON object per line)")
+	shift := fs.Int("date-shift", 0, "shift full dates by this many `days` instead of masking them")
+	safeList := fs.Bool("safe-list", false, "redact every word not on the allow-list (highest recall, low precision)")
+	zip3 := fs.Bool("zip3", false, "apply the Safe Harbor ZIP rule: keep the first three digits (021XX) where allowed")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), deidUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return nil
+		}
+		return fmt.Errorf("deid: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("deid: unexpected argument %q (text is read from stdin)", fs.Arg(0))
+	}
+	if *format != "text" && *format != "json" {
+		return fmt.Errorf("deid: --format must be text or json")
+	}
+	if *inputFormat != "text" && *inputFormat != "jsonl" {
+		return fmt.Errorf("deid: --input-format must be text or jsonl")
+	}
+	var rec *phi.Record
+	if *recordFile != "" {
+		r, err := readRecordFile(*recordFile)
+		if err != nil {
+			return err
+		}
+		rec = r
+	}
+	engine, err := phi.New(phi.Config{SafeListMode: *safeList})
+	if err != nil {
+		return fmt.Errorf("deid: %w", err)
+	}
+	opts := phi.SessionOptions{DateShiftDays: *shift, ZIP3: *zip3}
+	if *inputFormat == "jsonl" {
+		return deidLines(ctx, engine, rec, opts, stdin, stdout)
+	}
+	text, err := io.ReadAll(io.LimitReader(stdin, maxDeidInput+1))
+	if err != nil {
+		return fmt.Errorf("deid: reading stdin: %w", err)
+	}
+	if len(text) > maxDeidInput {
+		return fmt.Errorf("deid: input larger than %d bytes", maxDeidInput)
+	}
+	if !utf8.Valid(text) {
+		return fmt.Errorf("deid: input is not valid UTF-8 (first bad byte at offset %d)", firstInvalid(text))
+	}
+	res, err := redactOne(ctx, engine, rec, opts, string(text))
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return writeJSONLine(stdout, res)
+	}
+	_, err = io.WriteString(stdout, res.Text)
+	return err
+}
+
+// deidResult is the JSON output of one text.
+type deidResult struct {
+	Text  string            `json:"text"`
+	Spans []phi.Replacement `json:"spans"`
+}
+
+func redactOne(ctx context.Context, engine *phi.Engine, rec *phi.Record, opts phi.SessionOptions, text string) (deidResult, error) {
+	s, err := engine.NewSession(rec, opts)
+	if err != nil {
+		return deidResult{}, fmt.Errorf("deid: %w", err)
+	}
+	defer s.Close()
+	r, err := s.Redact(ctx, text)
+	if err != nil {
+		return deidResult{}, fmt.Errorf("deid: text refused: %w", err)
+	}
+	if r.Spans == nil {
+		r.Spans = []phi.Replacement{}
+	}
+	return deidResult{Text: r.Text, Spans: r.Spans}, nil
+}
+
+// deidLines redacts one JSON object per line, streaming: memory holds one
+// line at a time.
+func deidLines(ctx context.Context, engine *phi.Engine, defRec *phi.Record, opts phi.SessionOptions, stdin io.Reader, stdout io.Writer) error {
+	br := bufio.NewReaderSize(stdin, 64<<10)
+	bw := bufio.NewWriter(stdout)
+	defer bw.Flush()
+	for n := 1; ; n++ {
+		line, readErr := readLine(br, maxDeidInput)
+		if readErr == io.EOF && len(line) == 0 {
+			return bw.Flush()
+		}
+		if readErr != nil && readErr != io.EOF {
+			return fmt.Errorf("deid: line %d: %w", n, readErr)
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			if readErr == io.EOF {
+				return bw.Flush()
+			}
+			continue
+		}
+		if !utf8.Valid(line) {
+			return fmt.Errorf("deid: line %d: not valid UTF-8 (byte %d)", n, firstInvalid(line))
+		}
+		var in struct {
+			Text   *string     `json:"text"`
+			Record *phi.Record `json:"record"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			return fmt.Errorf("deid: line %d: %s", n, jsonProblem(err))
+		}
+		if dec.More() {
+			return fmt.Errorf("deid: line %d: more than one JSON value", n)
+		}
+		if in.Text == nil {
+			return fmt.Errorf("deid: line %d: missing \"text\"", n)
+		}
+		rec := defRec
+		if in.Record != nil {
+			rec = in.Record
+		}
+		res, err := redactOne(ctx, engine, rec, opts, *in.Text)
+		if err != nil {
+			return fmt.Errorf("line %d: %w", n, err)
+		}
+		if err := writeJSONLine(bw, res); err != nil {
+			return err
+		}
+		if readErr == io.EOF {
+			return bw.Flush()
+		}
+	}
+}
+
+// readLine reads one line without its newline, refusing lines over max.
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > max {
+			return nil, fmt.Errorf("line longer than %d bytes", max)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		line = bytes.TrimSuffix(line, []byte("\n"))
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		return line, err
+	}
+}
+
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("deid: encoding output: %w", err)
+	}
+	b = append(b, '\n')
+	_, err = w.Write(b)
+	return err
+}
+
+// readRecordFile loads a phi.Record. Its errors name the file and the
+// problem, never the content.
+func readRecordFile(path string) (*phi.Record, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("deid: cannot read record file: %w", err)
+	}
+	if !utf8.Valid(b) {
+		return nil, fmt.Errorf("deid: record file %s is not valid UTF-8", path)
+	}
+	var rec phi.Record
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rec); err != nil {
+		return nil, fmt.Errorf("deid: record file %s: %s", path, jsonProblem(err))
+	}
+	if err := rec.Validate(); err != nil {
+		return nil, fmt.Errorf("deid: record file %s: %w", path, err)
+	}
+	return &rec, nil
+}
+
+// jsonProblem describes a JSON decoding error without quoting input.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("malformed JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q has the wrong type (want %s)", typ.Field, typ.Type)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "truncated JSON"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return strings.TrimPrefix(err.Error(), "json: ") // a field name, not a value
+	}
+	return "malformed JSON"
+}
+
+func firstInvalid(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// runDeidEval implements 'ward deid eval'.
+func runDeidEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("deid eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "table", "output: table, json or both")
+	safeList := fs.Bool("safe-list", false, "score the safe-list mode")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: ward deid eval [flags] FILE...\n\nScores the engine on Presidio-format gold files (full_text, spans with\nentity_type, start_position, end_position in characters). Prints aggregates\nonly, never gold text.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return nil
+		}
+		return fmt.Errorf("deid eval: %w", err)
+	}
+	if fs.NArg() == 0 {
+		return errors.New("deid eval: no gold files given")
+	}
+	if *format != "table" && *format != "json" && *format != "both" {
+		return errors.New("deid eval: --format must be table, json or both")
+	}
+	var samples []eval.Sample
+	for _, path := range fs.Args() {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("deid eval: %w", err)
+		}
+		ss, err := eval.LoadPresidio(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("deid eval: %s: %w", path, err)
+		}
+		samples = append(samples, ss...)
+	}
+	engine, err := phi.New(phi.Config{SafeListMode: *safeList})
+	if err != nil {
+		return fmt.Errorf("deid eval: %w", err)
+	}
+	rep, err := eval.Score(ctx, samples, func(ctx context.Context, text string) ([]phi.Span, error) {
+		return engine.Detect(ctx, text, nil)
+	}, engine.IsRegion)
+	if err != nil {
+		return fmt.Errorf("deid eval: %w", err)
+	}
+	if *format == "json" || *format == "both" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		if _, err := stdout.Write(append(b, '\n')); err != nil {
+			return err
+		}
+	}
+	if *format == "table" || *format == "both" {
+		return rep.WriteTable(stdout)
+	}
+	return nil
+}

@@ -1,0 +1,45 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+)
+
+// TestCanonicalEventMatchesJCS: the fast fixed-key renderer on the append
+// path produces exactly the generic RFC 8785 rendering of the event object.
+func TestCanonicalEventMatchesJCS(t *testing.T) {
+	env := pgtest.New(t)
+	texts := []any{nil, "", "plain", `quo"te and back\slash`, "tab\tnew\nline\r\x01\x1f", "emoji 🩺 and ünïcödé", "\u2028\u2029", "</script>"}
+	details := []string{`{}`, `{"count": 3, "by_mrn": true}`, `{"b": [1, "x", null, {"z": false, "a": -9007199254740992}], "a": {"k": "\u0007"}}`}
+	results := []string{`{}`, `{7d3f1c2e-0000-4000-8000-000000000002}`, `{7d3f1c2e-0000-4000-8000-000000000009,7d3f1c2e-0000-4000-8000-000000000002}`}
+	n := 0
+	for i, txt := range texts {
+		for j, d := range details {
+			for k, r := range results {
+				var fast, generic string
+				var uuidOrNull any
+				if (i+j+k)%2 == 0 {
+					uuidOrNull = "7d3f1c2e-0000-4000-8000-00000000000a"
+				}
+				err := env.Super.Pool.QueryRow(context.Background(), `
+					select audit.canonical_event($1, '2026-11-24 07:15:45.123456+00', $2, 'success', $3::uuid, 'user', $3::uuid,
+					         $2, $3::uuid, $3::uuid, $4::uuid[], $2, $2, $2, $5::jsonb),
+					       audit.jcs(audit.event_json($1, '2026-11-24 07:15:45.123456+00', $2, 'success', $3::uuid, 'user', $3::uuid,
+					         $2, $3::uuid, $3::uuid, $4::uuid[], $2, $2, $2, $5::jsonb))`,
+					"7d3f1c2e-0000-4000-8000-000000000001", txt, uuidOrNull, r, d).Scan(&fast, &generic)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fast != generic {
+					t.Fatalf("text %q details %s results %s:\nfast    %s\ngeneric %s", txt, d, r, fast, generic)
+				}
+				n++
+			}
+		}
+	}
+	if n != len(texts)*len(details)*len(results) {
+		t.Fatalf("compared %d", n)
+	}
+}
