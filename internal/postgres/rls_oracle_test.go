@@ -300,7 +300,10 @@ func rlsTables() []*rlsTable {
 				}},
 			},
 			updates: []rlsWrite{
-				{name: "update", tail: `set name = name, kcal = 1`, may: patientRow},
+				// A patient edits only the entries they wrote themself.
+				{name: "update", tail: `set name = name, kcal = 1`, may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+					return patientRow(s, p, r) && (p.role != "patient" || r.author == p.user)
+				}},
 				{name: "move", tail: `set patient_id = patient_id`},
 			},
 		},

@@ -39,6 +39,7 @@ type rlsRow struct {
 	results  []string // audit.events.result_ids
 	role     string   // memberships.role
 	revoked  bool     // memberships, sessions: revoked_at is set
+	author   string   // clinical_entries.created_by
 
 	// sessions only
 	tokenHash   string // hex
@@ -234,7 +235,7 @@ func (w *rlsWriter) entry(org, label, patient, createdBy string) {
 	o, id, p := w.s.must(org), w.s.name(label), w.s.must(patient)
 	w.exec(`insert into app.clinical_entries (org_id, id, patient_id, kind, name, kcal, observed_at, note_enc, created_by)
 	        values ($1, $2, $3, 'food', 'oats', 150, now(), $4, $5)`, o, id, p, rlsRandom(24), w.s.must(createdBy))
-	w.add("app.clinical_entries", rlsRow{pk: o + "/" + id, org: o, patient: p})
+	w.add("app.clinical_entries", rlsRow{pk: o + "/" + id, org: o, patient: p, author: w.s.must(createdBy)})
 }
 
 func (w *rlsWriter) magicLink(org, user string) {

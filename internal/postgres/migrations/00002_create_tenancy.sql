@@ -358,10 +358,13 @@ create policy clinical_entries_insert on app.clinical_entries for insert to ward
               and created_by = (select private.uid())
               and ((select private.am_i_lead_in_org((select private.get_my_org_id())))
                    or patient_id = any ((select private.my_patient_ids())::uuid[])));
+-- A patient edits only the entries they wrote themself; staff any on their
+-- patients' records.
 create policy clinical_entries_update on app.clinical_entries for update to ward_app
   using (org_id = (select private.get_my_org_id())
          and ((select private.am_i_lead_in_org((select private.get_my_org_id())))
-              or patient_id = any ((select private.my_patient_ids())::uuid[])))
+              or (patient_id = any ((select private.my_patient_ids())::uuid[])
+                  and ((select private.get_my_role()) <> 'patient' or created_by = (select private.uid())))))
   with check (org_id = (select private.get_my_org_id()));
 
 -- ---------------------------------------------------------------------------
