@@ -228,9 +228,31 @@ func TestEndToEnd(t *testing.T) {
 	s.call("GET", "/v1/patients/"+p.ID, sess.Token, nil, http.StatusOK, &p)
 	s.stop()
 
-	out = mustWard(t, "audit", "verify", "--data-dir", dir)
+	heads := filepath.Join(dir, "heads.json")
+	out = mustWard(t, "audit", "verify", "--data-dir", dir, "--save", heads)
 	if !strings.Contains(out, "verified") {
 		t.Fatalf("audit verify printed %q", out)
+	}
+
+	// Tamper with one event as a superuser who disables the triggers:
+	// verify fails, naming the org and the position.
+	s = startServe(t, dir)
+	su, err := postgres.Open(context.Background(), cl.URL("postgres", "ward"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`alter table audit.events disable trigger user`,
+		`update audit.events set action = 'patient.list' where org_id = '` + orgID[1] + `' and seq = 3`,
+		`alter table audit.events enable trigger user`} {
+		if _, err := su.Pool.Exec(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	su.Close()
+	s.stop()
+	_, err = ward(t, "audit", "verify", "--data-dir", dir, "--known", heads)
+	if err == nil || !strings.Contains(err.Error(), "seq 3") || !strings.Contains(err.Error(), orgID[1]) {
+		t.Fatalf("tampered log: verify said %v", err)
 	}
 }
 
