@@ -69,7 +69,7 @@ func appendCanonical(b []byte, r *Row) ([]byte, error) {
 		return b, fmt.Errorf("actor_kind: %w", err)
 	}
 	b = append(b, `,"at":"`...)
-	b = r.At.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z")
+	b = appendTime(b, r.At)
 	b = append(b, `","details":`...)
 	if len(r.Details) == 0 {
 		b = append(b, "{}"...)
@@ -118,15 +118,28 @@ func appendCanonical(b []byte, r *Row) ([]byte, error) {
 const hexDigits = "0123456789abcdef"
 
 // appendUUID appends id as a JSON string in its canonical lower-case form.
+// Unrolled: it runs several times per event in the verifier's hot path.
 func appendUUID(b []byte, id uuid.UUID) []byte {
-	b = append(b, '"')
-	for i, c := range id {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b = append(b, '-')
-		}
-		b = append(b, hexDigits[c>>4], hexDigits[c&0x0f])
-	}
-	return append(b, '"')
+	n := len(b)
+	b = append(b, `"00000000-0000-0000-0000-000000000000"`...)
+	d := (*[36]byte)(b[n+1 : n+37])
+	d[0], d[1] = hexDigits[id[0]>>4], hexDigits[id[0]&0x0f]
+	d[2], d[3] = hexDigits[id[1]>>4], hexDigits[id[1]&0x0f]
+	d[4], d[5] = hexDigits[id[2]>>4], hexDigits[id[2]&0x0f]
+	d[6], d[7] = hexDigits[id[3]>>4], hexDigits[id[3]&0x0f]
+	d[9], d[10] = hexDigits[id[4]>>4], hexDigits[id[4]&0x0f]
+	d[11], d[12] = hexDigits[id[5]>>4], hexDigits[id[5]&0x0f]
+	d[14], d[15] = hexDigits[id[6]>>4], hexDigits[id[6]&0x0f]
+	d[16], d[17] = hexDigits[id[7]>>4], hexDigits[id[7]&0x0f]
+	d[19], d[20] = hexDigits[id[8]>>4], hexDigits[id[8]&0x0f]
+	d[21], d[22] = hexDigits[id[9]>>4], hexDigits[id[9]&0x0f]
+	d[24], d[25] = hexDigits[id[10]>>4], hexDigits[id[10]&0x0f]
+	d[26], d[27] = hexDigits[id[11]>>4], hexDigits[id[11]&0x0f]
+	d[28], d[29] = hexDigits[id[12]>>4], hexDigits[id[12]&0x0f]
+	d[30], d[31] = hexDigits[id[13]>>4], hexDigits[id[13]&0x0f]
+	d[32], d[33] = hexDigits[id[14]>>4], hexDigits[id[14]&0x0f]
+	d[34], d[35] = hexDigits[id[15]>>4], hexDigits[id[15]&0x0f]
+	return b
 }
 
 func appendNullUUID(b []byte, id uuid.NullUUID) []byte {
@@ -146,16 +159,17 @@ func appendNullString(b []byte, s *string) ([]byte, error) {
 // appendString appends s as a JCS string: " \ and the controls with a short
 // form are escaped with it, other controls as \u00xx, everything else
 // (including DEL and all non-ASCII) literally. This is also exactly how
-// PostgreSQL's to_json escapes text.
+// PostgreSQL's to_json escapes text. s must be valid UTF-8.
 func appendString[T ~string | ~[]byte](b []byte, s T) ([]byte, error) {
-	if !validUTF8(s) {
-		return b, fmt.Errorf("invalid UTF-8 in a string: %w", ErrInvalidEvent)
-	}
 	b = append(b, '"')
 	start := 0
+	ascii := true
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 0x20 && c != '"' && c != '\\' {
+			if c >= utf8.RuneSelf {
+				ascii = false
+			}
 			continue
 		}
 		b = append(b, s[start:i]...)
@@ -177,17 +191,40 @@ func appendString[T ~string | ~[]byte](b []byte, s T) ([]byte, error) {
 			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0x0f])
 		}
 	}
+	if !ascii && !utf8.ValidString(string(s)) {
+		return b, fmt.Errorf("invalid UTF-8 in a string: %w", ErrInvalidEvent)
+	}
 	b = append(b, s[start:]...)
 	return append(b, '"'), nil
 }
 
-func validUTF8[T ~string | ~[]byte](s T) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return utf8.ValidString(string(s[i:]))
+// appendTime appends t in UTC as audit.event_json formats it,
+// YYYY-MM-DDTHH:MI:SS.ffffffZ (years 0..9999; others through time.Format).
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, "2006-01-02T15:04:05.000000Z")
+	}
+	hour, minute, sec := t.Clock()
+	us := t.Nanosecond() / 1000
+	n := len(b)
+	b = append(b, "0000-00-00T00:00:00.000000Z"...)
+	d := b[n:]
+	put := func(at, v, width int) {
+		for i := at + width - 1; i >= at; i-- {
+			d[i] = byte('0' + v%10)
+			v /= 10
 		}
 	}
-	return true
+	put(0, year, 4)
+	put(5, int(month), 2)
+	put(8, day, 2)
+	put(11, hour, 2)
+	put(14, minute, 2)
+	put(17, sec, 2)
+	put(20, us, 6)
+	return b
 }
 
 // maxInt is the largest magnitude audit.jcs accepts for a number, 2^53.
@@ -310,6 +347,7 @@ func (p *jcsParser) object(b []byte) ([]byte, error) {
 		if b, err = appendString(b, k); err != nil {
 			return b, err
 		}
+		b = append(b, ':')
 		p.space()
 		if p.i >= len(p.src) || p.src[p.i] != ':' {
 			return b, p.fail("expected ':'")

@@ -21,3 +21,9 @@ func ReadRows(ctx context.Context, q Querier, org uuid.UUID) ([]Row, error) {
 
 // CanonicalJSON is the details canonicaliser, for tests.
 func CanonicalJSON(src []byte) ([]byte, error) { return appendJCS(nil, src) }
+
+// NodeHash is the tree's interior node hash, for tests.
+var NodeHash = nodeHash
+
+// AppendCanonical is Canonical into a reused buffer, for benchmarks.
+func AppendCanonical(b []byte, r *Row) ([]byte, error) { return appendCanonical(b, r) }

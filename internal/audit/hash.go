@@ -96,7 +96,7 @@ type Tree struct {
 
 // NewTree returns an empty tree.
 func NewTree() *Tree {
-	f := &compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
+	f := &compact.RangeFactory{Hash: nodeHash}
 	return &Tree{f: f, r: f.NewEmptyRange(0)}
 }
 
@@ -108,6 +108,18 @@ func (t *Tree) Append(leaf Hash) {
 		// which a Tree never holds.
 		panic("audit: compact range append: " + err.Error())
 	}
+}
+
+// nodeHash is the RFC 6962 interior node hash, SHA-256(0x01 ‖ l ‖ r):
+// rfc6962.DefaultHasher.HashChildren (the tests hold them equal) with one
+// allocation instead of four, which matters at a million leaves a second.
+func nodeHash(l, r []byte) []byte {
+	var b [1 + 2*sha256.Size]byte
+	b[0] = rfc6962.RFC6962NodeHashPrefix
+	copy(b[1:], l)
+	copy(b[1+sha256.Size:], r)
+	h := sha256.Sum256(b[:])
+	return h[:]
 }
 
 // Size returns the number of leaves.

@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/wardhq/ward/internal/postgres"
 )
 
 // MaxListLimit is the most events one List call returns.
@@ -150,16 +152,14 @@ func (a Access) LogValue() slog.Value {
 
 // AccessReport returns every event about patient in org's log, in seq
 // order: reads, changes, denials, and lists that returned the patient.
-// Row-level security applies as for List: an admin, or the patient
-// themself, sees the report; anyone else an empty one.
+// The database decides who may ask (audit.access_report): an admin of the
+// org, or the patient themself. The report names actors and actions only,
+// never what else a listed row says (other patients' ids, IPs).
 //
-// Errors: a database error.
+// Errors: wrapping ErrForbidden for anyone else; a database error.
 func AccessReport(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID) ([]Access, error) {
-	rows, err := tx.Query(ctx, `
-		select seq, at, actor_id, actor_kind, action, outcome, patient_id is distinct from $2
-		  from audit.events
-		 where org_id = $1 and (patient_id = $2 or result_ids @> array[$2::uuid])
-		 order by seq`, org, patient)
+	rows, err := tx.Query(ctx, `select seq, at, actor_id, actor_kind, action, outcome, listed
+		from audit.access_report($1, $2)`, org, patient)
 	if err != nil {
 		return nil, fmt.Errorf("audit: access report org %s patient %s: %w", org, patient, err)
 	}
@@ -177,6 +177,9 @@ func AccessReport(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID) ([]Acc
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
+		if postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+			return nil, fmt.Errorf("%w: access report org %s patient %s", ErrForbidden, org, patient)
+		}
 		return nil, fmt.Errorf("audit: access report org %s patient %s: %w", org, patient, err)
 	}
 	return out, nil

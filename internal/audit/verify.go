@@ -241,8 +241,9 @@ type beginner interface {
 // The head and the events must come from one snapshot: given a pool or a
 // connection, Verify opens its own REPEATABLE READ READ ONLY transaction;
 // given a transaction, the caller must have opened it so. The role must
-// see the whole log (a superuser, or an admin of the org through RLS):
-// a partial view fails as gaps.
+// see the whole log and its head (a superuser, or an admin of the org
+// through RLS): a partial view fails as gaps, and a role that sees nothing
+// sees an empty log, which verifies unless opts.Known says otherwise.
 //
 // Errors: wrapping ErrTampered (and ErrTruncated) with the report saying
 // where; any other error is a database failure and the report is partial.

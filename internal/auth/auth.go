@@ -313,7 +313,7 @@ func (s *Service) Authenticate(ctx context.Context, token, orgHint, requestID st
 	return p, nil
 }
 
-// Tx runs fn in a transaction bound to the principal's credential.
+// tx runs fn in a transaction bound to the principal's credential.
 func (s *Service) tx(ctx context.Context, p identity.Principal, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	return s.db.InTenantTx(ctx, postgres.Credential{Hash: p.CredentialHash, Org: p.OrgID.String(), Request: requestID(ctx)}, fn)
 }

@@ -194,7 +194,8 @@ declare
   fr bytea[];
   size bigint;
 begin
-  if p_org is null or p_action is null or p_action !~ '^[a-z][a-z0-9_.]{0,63}$' then
+  if p_org is null or p_action is null or p_action !~ '^[a-z][a-z0-9_.]{0,63}$'
+     or (p_results is not null and (array_position(p_results, null) is not null or array_ndims(p_results) > 1)) then
     raise exception 'audit: invalid event' using errcode = '22023';
   end if;
   select * into me from private.me();
@@ -250,6 +251,27 @@ begin
   return h.tree_size + 1;
 end $$;
 
+-- access_report lists who accessed a patient's record in p_org: reads,
+-- changes, denials, and lists whose results contained the patient
+-- (listed). Only an admin of the org, or the patient themself, may ask.
+create function audit.access_report(p_org uuid, p_patient uuid)
+returns table (seq bigint, at timestamptz, actor_id uuid, actor_kind text, action text, outcome text, listed boolean)
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.org_id is distinct from p_org
+     or not (me.role = 'admin' or (me.role = 'patient' and p_patient = any (private.my_patient_ids()))) then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  return query
+    select e.seq, e.at, e.actor_id, e.actor_kind, e.action, e.outcome, e.patient_id is distinct from p_patient
+      from audit.events e
+     where e.org_id = p_org and (e.patient_id = p_patient or e.result_ids @> array[p_patient])
+     order by e.seq;
+end $$;
+
 -- Immutability: nobody updates or truncates the log; only the cleanup role
 -- deletes, and only rows past retention (2555 days).
 create function audit.reject_change() returns trigger
@@ -261,6 +283,18 @@ begin
   end if;
   raise exception 'audit: % on %.% is not allowed', tg_op, tg_table_schema, tg_table_name
     using errcode = '42501';
+end $$;
+
+-- A head only moves forward by one event at a time, under append; it is
+-- never deleted (proofs for later events need it).
+create function audit.guard_head() returns trigger
+language plpgsql set search_path = '' as $$
+begin
+  if tg_op = 'UPDATE' and new.org_id = old.org_id and new.origin = old.origin
+     and new.tree_size = old.tree_size + 1 then
+    return new;
+  end if;
+  raise exception 'audit: % on audit.heads is not allowed', tg_op using errcode = '42501';
 end $$;
 
 create function audit.reject_truncate() returns trigger
@@ -275,6 +309,8 @@ create trigger events_immutable before update or delete on audit.events
   for each row execute function audit.reject_change();
 create trigger events_no_truncate before truncate on audit.events
   for each statement execute function audit.reject_truncate();
+create trigger heads_guard before update or delete on audit.heads
+  for each row execute function audit.guard_head();
 create trigger heads_no_truncate before truncate on audit.heads
   for each statement execute function audit.reject_truncate();
 
@@ -283,14 +319,11 @@ alter table audit.heads force row level security;
 alter table audit.events enable row level security;
 alter table audit.events force row level security;
 
--- Admins read their org's log; a patient reads the events about their own
--- record (the access report), including lists that returned it.
+-- Admins read their org's log. Patients read nothing directly: their access
+-- report comes from audit.access_report(), which leaves out what a row says
+-- about anyone else (the other ids a list returned, IPs, user agents).
 create policy events_select on audit.events for select to ward_app
-  using (org_id = (select private.get_my_org_id())
-         and ((select private.get_my_role()) = 'admin'
-              or ((select private.get_my_role()) = 'patient'
-                  and (patient_id = any ((select private.my_patient_ids())::uuid[])
-                       or result_ids && (select private.my_patient_ids())))));
+  using (org_id = (select private.get_my_org_id()) and (select private.get_my_role()) = 'admin');
 create policy heads_select on audit.heads for select to ward_app
   using (org_id = (select private.get_my_org_id()) and (select private.get_my_role()) = 'admin');
 create policy events_cleanup on audit.events for select to ward_audit_cleanup using (true);
@@ -305,6 +338,8 @@ grant select, insert, update on audit.heads to ward_definer;
 
 alter function audit.append(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, uuid)
   owner to ward_definer;
+alter function audit.access_report(uuid, uuid) owner to ward_definer;
+grant execute on function audit.access_report(uuid, uuid) to ward_app;
 grant execute on function audit.append(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, uuid)
   to ward_app, ward_ops;
 grant execute on function audit.jcs(jsonb), audit.event_json(uuid, timestamptz, text, text, uuid, text, uuid,

@@ -1,0 +1,187 @@
+package audit_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+)
+
+// Record writes in the caller's transaction, with empty strings as NULL;
+// a rolled-back transaction leaves neither an event nor a gap.
+func TestRecord(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := ctxTimeout(t)
+	org, actor, obj, patient, res := uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()
+
+	errRollback := errors.New("business operation failed")
+	err := env.Super.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := audit.Record(ctx, tx, audit.Event{Org: org, Action: "patient.read", Outcome: audit.OutcomeSuccess, Actor: some(actor)}); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("InTx = %v", err)
+	}
+	var count int
+	if err := env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1`, org).Scan(&count); err != nil || count != 0 {
+		t.Fatalf("after rollback: %d events, %v", count, err)
+	}
+
+	e := audit.Event{Org: org, Action: "patient.list", Outcome: audit.OutcomeSuccess, ObjectType: "patient",
+		ObjectID: some(obj), Patient: some(patient), Results: []uuid.UUID{res, patient}, Request: "req-1",
+		IP: "198.51.100.7", Details: map[string]any{"count": 2, "by_mrn": false, "nested": map[string]any{"n": int64(1 << 53)}},
+		Actor: some(actor)}
+	var seqs []int64
+	err = env.Super.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		for _, e := range []audit.Event{e, {Org: org, Action: "auth.signin", Outcome: audit.OutcomeFailure}} {
+			seq, err := audit.Record(ctx, tx, e)
+			if err != nil {
+				return err
+			}
+			seqs = append(seqs, seq)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Record: %v", err)
+	}
+	if diff := cmp.Diff([]int64{1, 2}, seqs); diff != "" {
+		t.Errorf("seqs (-want +got):\n%s", diff)
+	}
+	rows, err := audit.ReadRows(ctx, env.Super.Pool, org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rows[0]
+	want := audit.Row{Org: org, Seq: 1, At: got.At, Action: "patient.list", Outcome: "success", Actor: some(actor),
+		ActorKind: "system", ObjectType: ptr("patient"), ObjectID: some(obj), Patient: some(patient),
+		Results: []uuid.UUID{res, patient}, Request: ptr("req-1"), IP: ptr("198.51.100.7"),
+		Details: got.Details, Canonical: got.Canonical, LeafHash: got.LeafHash, ChainHash: got.ChainHash}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("row (-want +got):\n%s", diff)
+	}
+	if rows[1].ActorKind != "anonymous" || rows[1].Actor.Valid || rows[1].UserAgent != nil {
+		t.Errorf("second row: actor %v kind %s ua %v", rows[1].Actor, rows[1].ActorKind, rows[1].UserAgent)
+	}
+	if rep, err := audit.Verify(ctx, env.Super.Pool, org, audit.VerifyOptions{}); err != nil || rep.Size != 2 {
+		t.Errorf("Verify = %s, %v", rep, err)
+	}
+}
+
+// Invalid events are refused before the database is asked.
+func TestRecordInvalid(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := ctxTimeout(t)
+	org := uuid.New()
+	valid := audit.Event{Org: org, Action: "patient.read", Outcome: audit.OutcomeSuccess}
+	tests := []struct {
+		name   string
+		change func(e *audit.Event)
+	}{
+		{"no org", func(e *audit.Event) { e.Org = uuid.Nil }},
+		{"empty action", func(e *audit.Event) { e.Action = "" }},
+		{"upper-case action", func(e *audit.Event) { e.Action = "Patient.Read" }},
+		{"long action", func(e *audit.Event) { e.Action = strings.Repeat("a", 65) }},
+		{"unknown outcome", func(e *audit.Event) { e.Outcome = "ok" }},
+		{"float detail", func(e *audit.Event) { e.Details = map[string]any{"ratio": 0.5} }},
+		{"huge detail", func(e *audit.Event) { e.Details = map[string]any{"n": uint64(1<<53 + 1)} }},
+		{"non-ASCII key", func(e *audit.Event) { e.Details = map[string]any{"naïve": 1} }},
+		{"unmarshalable detail", func(e *audit.Event) { e.Details = map[string]any{"ch": make(chan int)} }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := valid
+			tc.change(&e)
+			err := env.Super.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+				_, err := audit.Record(ctx, tx, e)
+				return err
+			})
+			if !errors.Is(err, audit.ErrInvalidEvent) {
+				t.Errorf("Record = %v, want ErrInvalidEvent", err)
+			}
+		})
+	}
+	var count int
+	if err := env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events`).Scan(&count); err != nil || count != 0 {
+		t.Errorf("%d events written, %v", count, err)
+	}
+}
+
+// With a live credential the database derives actor and session itself;
+// an event for another org is refused; RecordDenied writes in its own
+// transaction even when the request's context is already cancelled.
+func TestRecordWithCredential(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := ctxTimeout(t)
+	f := newFixture(t, env)
+	impostor := uuid.New()
+	err := env.App.InTenantTx(ctx, f.adminCred, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := audit.Record(ctx, tx, audit.Event{Org: f.org, Action: "patient.read", Outcome: audit.OutcomeSuccess,
+			Patient: some(f.p1), Actor: some(impostor)})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Record as ward_app: %v", err)
+	}
+	err = env.App.InTenantTx(ctx, f.adminCred, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := audit.Record(ctx, tx, audit.Event{Org: uuid.New(), Action: "patient.read", Outcome: audit.OutcomeSuccess})
+		return err
+	})
+	if !errors.Is(err, audit.ErrForbidden) {
+		t.Errorf("Record for another org: %v, want ErrForbidden", err)
+	}
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	denied := audit.Event{Org: f.org, Action: "patient.read", ObjectType: "patient", ObjectID: some(f.p2),
+		Patient: some(f.p2), Details: map[string]any{"reason": "forbidden"}}
+	if err := audit.RecordDenied(cancelled, env.App, f.patientCred, denied); err != nil {
+		t.Fatalf("RecordDenied: %v", err)
+	}
+	denied.Outcome = audit.OutcomeSuccess
+	if err := audit.RecordDenied(ctx, env.App, f.patientCred, denied); !errors.Is(err, audit.ErrInvalidEvent) {
+		t.Errorf("RecordDenied with outcome success: %v, want ErrInvalidEvent", err)
+	}
+	err = env.App.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		return audit.RecordDenied(ctx, env.App, f.patientCred, audit.Event{Org: f.org, Action: "patient.read"})
+	})
+	if !errors.Is(err, postgres.ErrNestedTx) {
+		t.Errorf("RecordDenied inside a transaction: %v, want ErrNestedTx", err)
+	}
+
+	rows, err := audit.ReadRows(ctx, env.Super.Pool, f.org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type who struct {
+		Actor     uuid.UUID
+		Kind      string
+		Session   bool
+		Outcome   string
+		PatientID uuid.UUID
+	}
+	var got []who
+	for _, r := range rows {
+		got = append(got, who{r.Actor.UUID, r.ActorKind, r.Session.Valid, r.Outcome, r.Patient.UUID})
+	}
+	want := []who{
+		{f.admin, "user", true, "success", f.p1},
+		{f.patientUser, "user", true, "denied", f.p2},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	if rows[0].Session.UUID != f.adminSession {
+		t.Errorf("session %v, want %v", rows[0].Session.UUID, f.adminSession)
+	}
+}
