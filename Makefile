@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make run    build and run Ward (embedded PostgreSQL, dev TLS, console outbox)
 #   make test   install what the tests need and run them all
-.PHONY: run build test bench fuzz
+.PHONY: run build test bench sqlc
 
 build:
 	go build -o ward ./cmd/ward
@@ -17,3 +17,7 @@ bench: build
 	bash scripts/deps.sh postgres
 	./ward bench
 	go test -run '^$$' -bench . -benchtime 2s ./internal/vault/envelope/ ./internal/gateway/phi/ ./internal/audit/
+
+sqlc:
+	bash scripts/deps.sh sqlc
+	.bin/sqlc generate

@@ -2,7 +2,8 @@
 # Installs what Ward needs on a fresh Debian machine with Go:
 #   postgres  the PostgreSQL server binaries (initdb, pg_ctl), from Debian's packages
 #   test      postgres, plus mailpit (SMTP server with an HTTP API) for the mail tests
-# Usage: scripts/deps.sh postgres|test
+#   sqlc      the sqlc code generator (pinned), for `make sqlc` and the staleness check
+# Usage: scripts/deps.sh postgres|sqlc|test
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -24,11 +25,20 @@ install_postgres() {
   have_postgres || { echo "deps: PostgreSQL server binaries still not found" >&2; exit 1; }
 }
 
+install_sqlc() {
+  local want="v1.31.1"
+  if [ -x "$repo/.bin/sqlc" ] && [ "$("$repo/.bin/sqlc" version 2>/dev/null)" = "$want" ]; then return 0; fi
+  echo "deps: building sqlc $want (a minute or two the first time)" >&2
+  GOBIN="$repo/.bin" go install "github.com/sqlc-dev/sqlc/cmd/sqlc@$want"
+}
+
 case "${1:-}" in
   postgres) install_postgres ;;
+  sqlc) install_sqlc ;;
   test)
     install_postgres
     bash "$repo/scripts/mailpit.sh" install
+    install_sqlc
     ;;
-  *) echo "usage: scripts/deps.sh postgres|test" >&2; exit 2 ;;
+  *) echo "usage: scripts/deps.sh postgres|sqlc|test" >&2; exit 2 ;;
 esac

@@ -11,5 +11,8 @@ unformatted="$(gofmt -l cmd internal)"
 if [ -n "$unformatted" ]; then
   echo "gofmt needed:"; echo "$unformatted"; exit 1
 fi
+# The generated query code must match internal/postgres/queries.
+bash scripts/deps.sh sqlc
+"$repo/.bin/sqlc" diff
 go vet ./...
 go test -count=1 -timeout 30m ./...

@@ -8,6 +8,7 @@ import (
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 )
 
 // AccessReport returns who accessed a patient's record: reads, changes,
@@ -26,9 +27,8 @@ func (s *Service) AccessReport(ctx context.Context, patient uuid.UUID) ([]audit.
 	err = s.db.InTenantTx(ctx, c.cred(), func(ctx context.Context, tx pgx.Tx) error {
 		// The patient must be visible to the caller (RLS): a patient sees
 		// only their own record.
-		var visible bool
-		if err := tx.QueryRow(ctx, `select exists (select from app.patients where org_id = $1 and id = $2)`,
-			c.p.OrgID, patient).Scan(&visible); err != nil {
+		visible, err := dbsqlc.New(tx).PatientVisible(ctx, dbsqlc.PatientVisibleParams{OrgID: c.p.OrgID, ID: patient})
+		if err != nil {
 			return err
 		}
 		if !visible {

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
 
@@ -68,17 +69,16 @@ func noteAD(org, id uuid.UUID) envelope.AD {
 	return envelope.AD{Table: "clinical_entries", Column: "note", Org: org, Row: id}
 }
 
-const entryCols = `id, patient_id, kind, name, value, coalesce(unit, ''), kcal, protein_g, carbs_g, fat_g, observed_at, note_enc, created_by, created_at`
-
-func scanEntry(row pgx.Row, k *envelope.OrgKeys, org uuid.UUID) (Entry, error) {
-	var e Entry
-	var note []byte
-	if err := row.Scan(&e.ID, &e.PatientID, &e.Kind, &e.Name, &e.Value, &e.Unit, &e.Kcal, &e.ProteinG, &e.CarbsG,
-		&e.FatG, &e.ObservedAt, &note, &e.CreatedBy, &e.CreatedAt); err != nil {
-		return e, err
+// entryFromRow opens an entry row's note with the org's keys.
+func entryFromRow(r dbsqlc.AppClinicalEntry, k *envelope.OrgKeys) (Entry, error) {
+	e := Entry{ID: r.ID, PatientID: r.PatientID, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
+		EntryInput: EntryInput{Kind: r.Kind, Name: r.Name, Value: r.Value, Kcal: r.Kcal, ProteinG: r.ProteinG,
+			CarbsG: r.CarbsG, FatG: r.FatG, ObservedAt: r.ObservedAt}}
+	if r.Unit != nil {
+		e.Unit = *r.Unit
 	}
-	if note != nil {
-		pt, err := k.Open(note, noteAD(org, e.ID))
+	if r.NoteEnc != nil {
+		pt, err := k.Open(r.NoteEnc, noteAD(r.OrgID, e.ID))
 		if err != nil {
 			return e, fmt.Errorf("records: open entry %s note: %w", e.ID, err)
 		}
@@ -107,12 +107,17 @@ func (s *Service) CreateEntry(ctx context.Context, patient uuid.UUID, in EntryIn
 				return err
 			}
 		}
-		e, err = scanEntry(tx.QueryRow(ctx, `insert into app.clinical_entries (org_id, id, patient_id, kind, name, value,
-			unit, kcal, protein_g, carbs_g, fat_g, observed_at, note_enc, created_by)
-			values ($1, $2, $3, $4, $5, $6, nullif($7, ''), $8, $9, $10, $11, $12, $13, $14) returning `+entryCols,
-			c.p.OrgID, id, patient, in.Kind, in.Name, in.Value, in.Unit, in.Kcal, in.ProteinG, in.CarbsG, in.FatG,
-			in.ObservedAt, note, c.p.UserID), k, c.p.OrgID)
+		var unit *string
+		if in.Unit != "" {
+			unit = &in.Unit
+		}
+		row, err := dbsqlc.New(tx).CreateEntry(ctx, dbsqlc.CreateEntryParams{OrgID: c.p.OrgID, ID: id, PatientID: patient,
+			Kind: in.Kind, Name: in.Name, Value: in.Value, Unit: unit, Kcal: in.Kcal, ProteinG: in.ProteinG,
+			CarbsG: in.CarbsG, FatG: in.FatG, ObservedAt: in.ObservedAt, NoteEnc: note, CreatedBy: c.p.UserID})
 		if err != nil {
+			return err
+		}
+		if e, err = entryFromRow(row, k); err != nil {
 			return err
 		}
 		ev := c.event("entry.create", "clinical_entry", id)
@@ -145,22 +150,23 @@ func (s *Service) ListEntries(ctx context.Context, patient uuid.UUID, limit int)
 	}
 	var out []Entry
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
-		var visible bool
-		if err := tx.QueryRow(ctx, `select exists (select from app.patients where org_id = $1 and id = $2)`,
-			c.p.OrgID, patient).Scan(&visible); err != nil {
+		q := dbsqlc.New(tx)
+		visible, err := q.PatientVisible(ctx, dbsqlc.PatientVisibleParams{OrgID: c.p.OrgID, ID: patient})
+		if err != nil {
 			return err
 		}
 		if !visible {
 			return ErrNotFound
 		}
-		rows, err := tx.Query(ctx, `select `+entryCols+` from app.clinical_entries
-			where org_id = $1 and patient_id = $2 order by observed_at desc, id limit $3`, c.p.OrgID, patient, limit)
+		rows, err := q.ListEntries(ctx, dbsqlc.ListEntriesParams{OrgID: c.p.OrgID, PatientID: patient, MaxRows: int32(limit)})
 		if err != nil {
 			return err
 		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Entry, error) { return scanEntry(r, k, c.p.OrgID) })
-		if err != nil {
-			return err
+		out = make([]Entry, len(rows))
+		for i, r := range rows {
+			if out[i], err = entryFromRow(r, k); err != nil {
+				return err
+			}
 		}
 		ids := make([]uuid.UUID, len(out))
 		for i, e := range out {
@@ -185,28 +191,30 @@ func (s *Service) ListEntries(ctx context.Context, patient uuid.UUID, limit int)
 // AssignProvider puts a provider on a patient's care team (leads and
 // admins). Errors: ErrForbidden, ErrNotFound, ErrConflict.
 func (s *Service) AssignProvider(ctx context.Context, patient, provider uuid.UUID) error {
-	return s.relate(ctx, "care_team.assign", patient, provider,
-		`insert into app.care_team (org_id, provider_id, patient_id)
-		 select $1, m.user_id, $3 from app.memberships m
-		 where m.org_id = $1 and m.user_id = $2 and m.role in ('provider', 'lead', 'admin') and m.revoked_at is null`)
+	return s.relate(ctx, "care_team.assign", patient, provider, func(q *dbsqlc.Queries, org uuid.UUID) (int64, error) {
+		return q.AssignProvider(ctx, dbsqlc.AssignProviderParams{OrgID: org, UserID: provider, PatientID: patient})
+	})
 }
 
 // UnassignProvider takes a provider off a patient's care team.
 func (s *Service) UnassignProvider(ctx context.Context, patient, provider uuid.UUID) error {
-	return s.relate(ctx, "care_team.unassign", patient, provider,
-		`delete from app.care_team where org_id = $1 and provider_id = $2 and patient_id = $3`)
+	return s.relate(ctx, "care_team.unassign", patient, provider, func(q *dbsqlc.Queries, org uuid.UUID) (int64, error) {
+		return q.UnassignProvider(ctx, dbsqlc.UnassignProviderParams{OrgID: org, UserID: provider, PatientID: patient})
+	})
 }
 
 // LinkPatientUser records that user (a member with the patient role) is the
 // patient, so they can sign in to their own record (leads and admins).
 func (s *Service) LinkPatientUser(ctx context.Context, patient, user uuid.UUID) error {
-	return s.relate(ctx, "patient_link.create", patient, user,
-		`insert into app.patient_links (org_id, user_id, patient_id)
-		 select $1, m.user_id, $3 from app.memberships m
-		 where m.org_id = $1 and m.user_id = $2 and m.role = 'patient' and m.revoked_at is null`)
+	return s.relate(ctx, "patient_link.create", patient, user, func(q *dbsqlc.Queries, org uuid.UUID) (int64, error) {
+		return q.LinkPatientUser(ctx, dbsqlc.LinkPatientUserParams{OrgID: org, UserID: user, PatientID: patient})
+	})
 }
 
-func (s *Service) relate(ctx context.Context, action string, patient, user uuid.UUID, sql string) error {
+// relate runs one of the patient–user writes above: leads and admins only,
+// audited, and a write that touches no row is ErrNotFound (audited too).
+func (s *Service) relate(ctx context.Context, action string, patient, user uuid.UUID,
+	write func(q *dbsqlc.Queries, org uuid.UUID) (int64, error)) error {
 	c, err := begin(ctx)
 	if err != nil {
 		return err
@@ -215,11 +223,11 @@ func (s *Service) relate(ctx context.Context, action string, patient, user uuid.
 		return s.denied(ctx, c, c.event(action, "patient", patient), ErrForbidden)
 	}
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, _ *envelope.OrgKeys) error {
-		tag, err := tx.Exec(ctx, sql, c.p.OrgID, user, patient)
+		n, err := write(dbsqlc.New(tx), c.p.OrgID)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
+		if n == 0 {
 			return ErrNotFound
 		}
 		ev := c.event(action, "user", user)

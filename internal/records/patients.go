@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
 
@@ -171,16 +172,11 @@ func open(k *envelope.OrgKeys, p *Patient, s sealed) error {
 	return nil
 }
 
-const patientCols = `org_id, id, created_at, updated_at, name_enc, dob_enc, phone_enc, email_enc, address_enc, identifiers_enc`
-
-func scanPatient(row pgx.Row, k *envelope.OrgKeys) (Patient, error) {
-	var p Patient
-	var s sealed
-	if err := row.Scan(&p.OrgID, &p.ID, &p.CreatedAt, &p.UpdatedAt, &s.name, &s.dob, &s.phone, &s.email, &s.address,
-		&s.identifiersBlob); err != nil {
-		return p, err
-	}
-	return p, open(k, &p, s)
+// fromRow opens a patient row with the org's keys.
+func fromRow(r dbsqlc.AppPatient, k *envelope.OrgKeys) (Patient, error) {
+	p := Patient{ID: r.ID, OrgID: r.OrgID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	return p, open(k, &p, sealed{name: r.NameEnc, dob: r.DobEnc, phone: r.PhoneEnc, email: r.EmailEnc,
+		address: r.AddressEnc, identifiersBlob: r.IdentifiersEnc})
 }
 
 // CreatePatient creates a patient in the caller's org (leads and admins).
@@ -203,12 +199,13 @@ func (s *Service) CreatePatient(ctx context.Context, in PatientInput) (Patient, 
 		if err != nil {
 			return err
 		}
-		p, err = scanPatient(tx.QueryRow(ctx, `insert into app.patients (org_id, id, mrn_bidx, email_bidx, name_enc,
-			dob_enc, phone_enc, email_enc, address_enc, identifiers_enc, created_by)
-			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning `+patientCols,
-			c.p.OrgID, id, sl.mrnBidx, sl.emailBidx, sl.name, sl.dob, sl.phone, sl.email, sl.address,
-			sl.identifiersBlob, c.p.UserID), k)
+		row, err := dbsqlc.New(tx).CreatePatient(ctx, dbsqlc.CreatePatientParams{OrgID: c.p.OrgID, ID: id,
+			MrnBidx: sl.mrnBidx, EmailBidx: sl.emailBidx, NameEnc: sl.name, DobEnc: sl.dob, PhoneEnc: sl.phone,
+			EmailEnc: sl.email, AddressEnc: sl.address, IdentifiersEnc: sl.identifiersBlob, CreatedBy: c.p.UserID})
 		if err != nil {
+			return err
+		}
+		if p, err = fromRow(row, k); err != nil {
 			return err
 		}
 		e := c.event("patient.create", "patient", id)
@@ -229,9 +226,11 @@ func (s *Service) GetPatient(ctx context.Context, id uuid.UUID) (Patient, error)
 	}
 	var p Patient
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
-		p, err = scanPatient(tx.QueryRow(ctx, `select `+patientCols+` from app.patients where org_id = $1 and id = $2`,
-			c.p.OrgID, id), k)
+		row, err := dbsqlc.New(tx).GetPatient(ctx, dbsqlc.GetPatientParams{OrgID: c.p.OrgID, ID: id})
 		if err != nil {
+			return err
+		}
+		if p, err = fromRow(row, k); err != nil {
 			return err
 		}
 		e := c.event("patient.read", "patient", id)
@@ -275,15 +274,16 @@ func (s *Service) ListPatients(ctx context.Context, f ListFilter) ([]Patient, er
 		if f.Email != "" {
 			email = k.BlindIndex("patients.email", envelope.NormalizeEmail(f.Email))
 		}
-		rows, err := tx.Query(ctx, `select `+patientCols+` from app.patients
-			where org_id = $1 and ($2::bytea is null or mrn_bidx = $2) and ($3::bytea is null or email_bidx = $3)
-			order by created_at desc, id limit $4`, c.p.OrgID, mrn, email, f.Limit)
+		rows, err := dbsqlc.New(tx).ListPatients(ctx, dbsqlc.ListPatientsParams{OrgID: c.p.OrgID, MrnBidx: mrn,
+			EmailBidx: email, MaxRows: int32(f.Limit)})
 		if err != nil {
 			return err
 		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Patient, error) { return scanPatient(r, k) })
-		if err != nil {
-			return err
+		out = make([]Patient, len(rows))
+		for i, r := range rows {
+			if out[i], err = fromRow(r, k); err != nil {
+				return err
+			}
 		}
 		ids := make([]uuid.UUID, len(out))
 		for i, p := range out {
@@ -318,12 +318,13 @@ func (s *Service) UpdatePatient(ctx context.Context, id uuid.UUID, in PatientInp
 		if err != nil {
 			return err
 		}
-		p, err = scanPatient(tx.QueryRow(ctx, `update app.patients set mrn_bidx = $3, email_bidx = $4, name_enc = $5,
-			dob_enc = $6, phone_enc = $7, email_enc = $8, address_enc = $9, identifiers_enc = $10, updated_at = now()
-			where org_id = $1 and id = $2 returning `+patientCols,
-			c.p.OrgID, id, sl.mrnBidx, sl.emailBidx, sl.name, sl.dob, sl.phone, sl.email, sl.address,
-			sl.identifiersBlob), k)
+		row, err := dbsqlc.New(tx).UpdatePatient(ctx, dbsqlc.UpdatePatientParams{OrgID: c.p.OrgID, ID: id,
+			MrnBidx: sl.mrnBidx, EmailBidx: sl.emailBidx, NameEnc: sl.name, DobEnc: sl.dob, PhoneEnc: sl.phone,
+			EmailEnc: sl.email, AddressEnc: sl.address, IdentifiersEnc: sl.identifiersBlob})
 		if err != nil {
+			return err
+		}
+		if p, err = fromRow(row, k); err != nil {
 			return err
 		}
 		e := c.event("patient.update", "patient", id)

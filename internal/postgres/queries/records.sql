@@ -1,0 +1,62 @@
+-- Patient records (internal/records). Every query also filters on org_id:
+-- RLS is the backstop, and the filter lets the indexes lead.
+
+-- name: CreatePatient :one
+insert into app.patients (org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc,
+  address_enc, identifiers_enc, created_by)
+values (@org_id, @id, @mrn_bidx, @email_bidx, @name_enc, @dob_enc, @phone_enc, @email_enc,
+  @address_enc, @identifiers_enc, @created_by)
+returning *;
+
+-- name: GetPatient :one
+select *
+from app.patients
+where org_id = @org_id and id = @id;
+
+-- name: PatientVisible :one
+select exists (select from app.patients where org_id = @org_id and id = @id);
+
+-- name: ListPatients :many
+select *
+from app.patients
+where org_id = @org_id
+  and (sqlc.narg('mrn_bidx')::bytea is null or mrn_bidx = sqlc.narg('mrn_bidx'))
+  and (sqlc.narg('email_bidx')::bytea is null or email_bidx = sqlc.narg('email_bidx'))
+order by created_at desc, id
+limit @max_rows;
+
+-- name: UpdatePatient :one
+update app.patients
+set mrn_bidx = @mrn_bidx, email_bidx = @email_bidx, name_enc = @name_enc, dob_enc = @dob_enc,
+  phone_enc = @phone_enc, email_enc = @email_enc, address_enc = @address_enc,
+  identifiers_enc = @identifiers_enc, updated_at = now()
+where org_id = @org_id and id = @id
+returning *;
+
+-- name: CreateEntry :one
+insert into app.clinical_entries (org_id, id, patient_id, kind, name, value, unit, kcal, protein_g, carbs_g,
+  fat_g, observed_at, note_enc, created_by)
+values (@org_id, @id, @patient_id, @kind, @name, sqlc.narg('value'), sqlc.narg('unit'), sqlc.narg('kcal'),
+  sqlc.narg('protein_g'), sqlc.narg('carbs_g'), sqlc.narg('fat_g'), @observed_at, @note_enc, @created_by)
+returning *;
+
+-- name: ListEntries :many
+select *
+from app.clinical_entries
+where org_id = @org_id and patient_id = @patient_id
+order by observed_at desc, id
+limit @max_rows;
+
+-- name: AssignProvider :execrows
+insert into app.care_team (org_id, provider_id, patient_id)
+select m.org_id, m.user_id, @patient_id from app.memberships m
+where m.org_id = @org_id and m.user_id = @user_id and m.role in ('provider', 'lead', 'admin')
+  and m.revoked_at is null;
+
+-- name: UnassignProvider :execrows
+delete from app.care_team where org_id = @org_id and provider_id = @user_id and patient_id = @patient_id;
+
+-- name: LinkPatientUser :execrows
+insert into app.patient_links (org_id, user_id, patient_id)
+select m.org_id, m.user_id, @patient_id from app.memberships m
+where m.org_id = @org_id and m.user_id = @user_id and m.role = 'patient' and m.revoked_at is null;
