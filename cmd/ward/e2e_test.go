@@ -280,7 +280,7 @@ func TestCLIErrors(t *testing.T) {
 			t.Errorf("ward %v: error %v, want one containing %q", c.args, err, c.want)
 		}
 	}
-	for _, cmd := range [][]string{{"serve"}, {"migrate"}, {"org", "create"}, {"login-link"}, {"audit", "verify"}, {"bench"}} {
+	for _, cmd := range [][]string{{"serve"}, {"migrate"}, {"org", "create"}, {"login-link"}, {"audit", "verify"}, {"bench"}, {"deid"}} {
 		if _, err := ward(t, append(cmd, "--help")...); err != nil {
 			t.Errorf("ward %v --help: %v", cmd, err)
 		}

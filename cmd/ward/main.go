@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "audit":
 		err = runAudit(ctx, rest, getenv, stdout, stderr)
 	case "deid":
-		err = deidCommand(ctx, rest, stdin, stdout, stderr)
+		err = runDeid(ctx, rest, stdin, stdout, stderr)
 	case "bench":
 		err = runBench(ctx, rest, getenv, stdout, stderr)
 	case "version":

@@ -1,0 +1,332 @@
+package phi
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Token states.
+const (
+	stFree   uint8 = iota
+	stPHI          // claimed by a detector
+	stKept         // vetoed by a keep rule
+	stRegion       // a country or state: kept
+)
+
+// Candidate priorities: the higher tier wins a type conflict.
+const (
+	prioDict    = 1
+	prioContext = 2
+	prioStruct  = 3
+	prioRecord  = 4
+)
+
+type cand struct {
+	start, end int
+	typ        Type
+	prio       int8
+}
+
+// detector holds the state of one Detect call.
+type detector struct {
+	e        *Engine
+	ctx      context.Context
+	text     string
+	low      string // ASCII lower case of text, same offsets
+	toks     []token
+	state    []uint8
+	cands    []cand
+	rec      *compiledRecord
+	lowerDoc bool // the text has (almost) no capitals
+}
+
+func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord) *detector {
+	toks, low, upper := tokenize(text, make([]token, 0, len(text)/4+8))
+	d := &detector{e: e, ctx: ctx, text: text, low: low, toks: toks, rec: cr}
+	d.state = make([]uint8, len(toks))
+	letters := 0
+	for i := range d.toks {
+		t := &d.toks[i]
+		if t.kind == tkWord {
+			letters += int(t.end - t.start)
+			f := e.lex.get(d.word(i))
+			t.lex, t.voc = uint16(f), f&^0xffff
+		}
+	}
+	d.lowerDoc = letters > 0 && upper*100 < letters
+	return d
+}
+
+// word returns the lower-case form of token i.
+func (d *detector) word(i int) string {
+	t := &d.toks[i]
+	if t.flags&fNonASCII != 0 {
+		return strings.ToLower(d.low[t.start:t.end])
+	}
+	return d.low[t.start:t.end]
+}
+
+// is reports whether token i is a word in the vocabulary table v.
+func (d *detector) is(i int, v uint64) bool {
+	return i >= 0 && i < len(d.toks) && d.toks[i].voc&v != 0
+}
+
+// raw returns the text of token i.
+func (d *detector) raw(i int) string { return d.text[d.toks[i].start:d.toks[i].end] }
+
+func (d *detector) isPunct(i int, c byte) bool {
+	return i >= 0 && i < len(d.toks) && d.toks[i].kind == tkPunct && d.text[d.toks[i].start] == c
+}
+
+// glued reports whether token i+1 follows token i with no space between.
+func (d *detector) glued(i int) bool {
+	return i+1 < len(d.toks) && d.toks[i+1].start == d.toks[i].end
+}
+
+// tokAt returns the index of the first token starting at or after byte p.
+func (d *detector) tokAt(p int) int {
+	i, _ := slices.BinarySearchFunc(d.toks, p, func(t token, p int) int { return int(t.start) - p })
+	return i
+}
+
+func (d *detector) add(start, end int, t Type, prio int8) {
+	if start < end {
+		d.cands = append(d.cands, cand{start, end, t, prio})
+	}
+}
+
+// claim records a candidate covering tokens [i, j) and marks them. The
+// claim grows over letters and digits glued to either end, so that no
+// scanner leaves half of a code such as "0BA" or "AAAA93" visible.
+func (d *detector) claim(i, j int, t Type, prio int8) int {
+	if j <= i {
+		return i
+	}
+	i, j = d.wholeRun(i, j)
+	d.add(int(d.toks[i].start), int(d.toks[j-1].end), t, prio)
+	for k := i; k < j; k++ {
+		d.state[k] = stPHI
+	}
+	return j
+}
+
+// claimBytes claims from token i to byte q, which must end a token, and
+// returns the index of the next token.
+func (d *detector) claimBytes(i, q int, t Type) int {
+	j := i
+	for j < len(d.toks) && int(d.toks[j].start) < q {
+		j++
+	}
+	if j == i {
+		return i
+	}
+	i2, j2 := d.wholeRun(i, j)
+	d.add(int(d.toks[i2].start), max(q, int(d.toks[j2-1].end)), t, prioStruct)
+	for k := i2; k < j2; k++ {
+		d.state[k] = stPHI
+	}
+	return j2
+}
+
+// wholeRun widens tokens [i, j) over glued letter and digit tokens.
+func (d *detector) wholeRun(i, j int) (int, int) {
+	alnum := func(k int) bool { return d.toks[k].kind == tkWord || d.toks[k].kind == tkNum }
+	for i > 0 && d.toks[i-1].end == d.toks[i].start && alnum(i-1) && alnum(i) {
+		i--
+	}
+	for j < len(d.toks) && d.toks[j].start == d.toks[j-1].end && alnum(j) && alnum(j-1) {
+		j++
+	}
+	return i, j
+}
+
+func (d *detector) keep(i, j int) int {
+	for k := i; k < j && k < len(d.toks); k++ {
+		if d.state[k] == stFree {
+			d.state[k] = stKept
+		}
+	}
+	return j
+}
+
+func (d *detector) run() error {
+	d.rawScan()
+	for i := 0; i < len(d.toks); {
+		if i&1023 == 0 {
+			if err := d.ctx.Err(); err != nil {
+				return fmt.Errorf("phi: detection stopped: %w", err)
+			}
+		}
+		if d.state[i] != stFree {
+			i++
+			continue
+		}
+		if j := d.structAt(i); j > i {
+			i = j
+			continue
+		}
+		i++
+	}
+	if d.rec != nil {
+		d.recordScan()
+	}
+	d.names()
+	if d.e.cfg.SafeListMode {
+		d.safeListScan()
+	}
+	return d.ctx.Err()
+}
+
+// safeListScan redacts every free word that is not on the allow-list.
+func (d *detector) safeListScan() {
+	for i, t := range d.toks {
+		if t.kind == tkWord && d.state[i] == stFree && t.lex&lexSafe == 0 && t.end-t.start > 1 {
+			d.claim(i, i+1, TypePerson, prioDict)
+		}
+	}
+}
+
+// spans resolves the candidates into sorted, non-overlapping spans, then
+// redacts every other occurrence of a detected value ("Dr. Hope ... Hope
+// said") and resolves again.
+func (d *detector) spans() []Span {
+	first := d.resolve()
+	if len(first) == 0 {
+		return nil
+	}
+	if d.propagate(first) {
+		return d.resolve()
+	}
+	return first
+}
+
+// propagate adds a candidate at every free occurrence of a detected value,
+// on token boundaries and in the same case. It reports whether it added any.
+func (d *detector) propagate(spans []Span) bool {
+	byFirst := map[string][]Span{}
+	var firstByte [256]bool
+	inSpan := make([]bool, len(d.toks))
+	k := 0
+	for _, sp := range spans {
+		for k < len(d.toks) && int(d.toks[k].end) <= sp.Start {
+			k++
+		}
+		if k == len(d.toks) || int(d.toks[k].start) != sp.Start || sp.End-sp.Start < 2 {
+			continue
+		}
+		for m := k; m < len(d.toks) && int(d.toks[m].start) < sp.End; m++ {
+			inSpan[m] = true
+		}
+		ft := d.text[d.toks[k].start:d.toks[k].end]
+		if len(byFirst[ft]) >= 16 {
+			continue // bounds the work per token on adversarial input
+		}
+		byFirst[ft] = append(byFirst[ft], sp)
+		firstByte[ft[0]] = true
+	}
+	if len(byFirst) == 0 {
+		return false
+	}
+	added := false
+	for i := range d.toks {
+		t := &d.toks[i]
+		if inSpan[i] || t.kind == tkPunct || !firstByte[d.text[t.start]] {
+			continue
+		}
+		if i > 0 && d.toks[i-1].end == t.start && d.toks[i-1].kind != tkPunct {
+			continue // the tail of a compound such as "93AAAA"
+		}
+		vals := byFirst[d.text[t.start:t.end]]
+		for _, sp := range vals {
+			v := d.text[sp.Start:sp.End]
+			p := int(t.start)
+			q := p + len(v)
+			if q > len(d.text) || d.text[p:q] != v || (q < len(d.text) && isAlnum(d.text[q]) && isAlnum(v[len(v)-1])) {
+				continue
+			}
+			d.add(p, q, sp.Type, prioDict)
+			added = true
+			break
+		}
+	}
+	return added
+}
+
+// resolve merges the candidates into sorted, non-overlapping spans.
+func (d *detector) resolve() []Span {
+	if len(d.cands) == 0 {
+		return nil
+	}
+	slices.SortFunc(d.cands, func(a, b cand) int {
+		if a.start != b.start {
+			return a.start - b.start
+		}
+		return b.end - a.end
+	})
+	out := make([]cand, 0, len(d.cands))
+	for _, c := range d.cands {
+		if n := len(out); n > 0 && c.start < out[n-1].end {
+			cur := &out[n-1]
+			if c.prio > cur.prio || (c.prio == cur.prio && c.end-c.start > cur.end-cur.start) {
+				cur.typ, cur.prio = c.typ, c.prio
+			}
+			cur.end = max(cur.end, c.end)
+			continue
+		}
+		out = append(out, c)
+	}
+	// Join neighbours of a joinable type separated only by blanks or
+	// a hyphen on one line: "Jeffrey Napolitano", "Garcia-Lopez".
+	joined := out[:1]
+	for _, c := range out[1:] {
+		cur := &joined[len(joined)-1]
+		comma := d.text[cur.end:c.start] == ", "
+		if joinable(cur.typ, c.typ) && (d.onlyGap(cur.end, c.start) ||
+			comma && cur.typ == TypeDate ||
+			comma && cur.typ == TypePerson && cur.prio == prioRecord && c.prio == prioRecord) { // "Martinez, Rosa"
+			cur.end = c.end
+			if c.prio > cur.prio {
+				cur.typ, cur.prio = c.typ, c.prio
+			}
+			continue
+		}
+		joined = append(joined, c)
+	}
+	spans := make([]Span, len(joined))
+	for i, c := range joined {
+		spans[i] = Span{Start: c.start, End: c.end, Type: c.typ}
+	}
+	return spans
+}
+
+func joinable(a, b Type) bool {
+	if a != b {
+		return false
+	}
+	switch a {
+	case TypePerson, TypeAddress, TypeLocation, TypeDate, TypeOrganization:
+		return true
+	}
+	return false
+}
+
+// onlyGap reports whether text[p:q] is a short run of blanks, or one hyphen
+// or comma with blanks, on one line.
+func (d *detector) onlyGap(p, q int) bool {
+	if q-p > 3 {
+		return false
+	}
+	seps := 0
+	for _, c := range []byte(d.text[p:q]) {
+		switch c {
+		case ' ', '\t':
+		case '-':
+			seps++
+		default:
+			return false
+		}
+	}
+	return seps <= 1
+}

@@ -1,0 +1,333 @@
+package phi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestDetectCategories(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want string // must be fully redacted
+		typ  Type   // TypeNone: any type
+	}{
+		// (A) names
+		{"title", "Seen by Dr. Okonkwo today.", "Okonkwo", TypePerson},
+		{"full name", "Patient Jeffrey Napolitano presents.", "Jeffrey Napolitano", TypePerson},
+		{"relative", "Her daughter Lucia found her.", "Lucia", TypePerson},
+		{"safe word after label", "Attending: Hope Rose", "Hope Rose", TypePerson},
+		{"credential", "Signed: Jane Roe, RN", "Jane Roe", TypePerson},
+		{"initial", "Received from S. Kowalski at 7.", "S. Kowalski", TypePerson},
+		{"hyphenated", "Ms. Garcia-Lopez called.", "Garcia-Lopez", TypePerson},
+		{"apostrophe", "Mr. O'Brien is here.", "O'Brien", TypePerson},
+		{"list", "They had 6: Malon, Mark, Kaylee and Brandi.", "Mark", TypePerson},
+		{"lower-case text", "my name is jeffrey napolitano", "jeffrey napolitano", TypePerson},
+		{"spoke with", "Spoke with Grace about the plan.", "Grace", TypePerson},
+		// (B) geography
+		{"street", "Lives at 1200 Oak Street with son.", "1200 Oak Street", TypeAddress},
+		{"street abbrev", "Address: 4417 W. Belmont Ave, Chicago", "4417 W. Belmont Ave", TypeAddress},
+		{"unit", "Apt. 977 on the left", "Apt. 977", TypeAddress},
+		{"po box", "Mail to PO Box 1234 please", "PO Box 1234", TypeAddress},
+		{"european street", "Wohnt in der Hochstrasse 63 seit Jahren", "Hochstrasse 63", TypeAddress},
+		{"via", "sent to Via Raffaele Conforti 74 today", "Via Raffaele Conforti 74", TypeAddress},
+		{"city after in", "She lives in Quincy now.", "Quincy", TypeLocation},
+		{"city before state", "Springfield, IL 62704", "Springfield", TypeLocation},
+		{"zip", "Springfield, IL 62704", "62704", TypeZIP},
+		{"zip+4", "Dayton OH 45402-1234.", "45402-1234", TypeZIP},
+		{"facility", "presented to Northwestern Memorial Hospital today", "Northwestern Memorial Hospital", TypeLocation},
+		{"multi-word city", "He moved to Forest Park last year", "Forest Park", TypeLocation},
+		// (C) dates and ages
+		{"us date", "DOB: 03/15/1952", "03/15/1952", TypeDate},
+		{"short year", "seen 3/15/52 in clinic", "3/15/52", TypeDate},
+		{"iso date", "Collected 1952-03-15 at noon", "1952-03-15", TypeDate},
+		{"iso datetime", "at 1993-01-04 14:56:41 we", "1993-01-04 14:56:41", TypeDate},
+		{"dotted", "Geboren 15.03.1952 in Wien", "15.03.1952", TypeDate},
+		{"month day year", "on March 3, 2024 at", "March 3, 2024", TypeDate},
+		{"abbrev month", "on Mar. 3rd the", "Mar. 3rd", TypeDate},
+		{"day month year", "on 15 January 1952 she", "15 January 1952", TypeDate},
+		{"dash month", "DOB 15-Mar-1952.", "15-Mar-1952", TypeDate},
+		{"ordinal of", "the 4th of July party", "4th of July", TypeDate},
+		{"month year", "since October 2019.", "October 2019", TypeDate},
+		{"month alone", "Seen in January for", "January", TypeDate},
+		{"weekday", "follow up on Monday", "Monday", TypeDate},
+		{"holiday", "fell at Thanksgiving dinner", "Thanksgiving", TypeDate},
+		{"month/day", "Labs 3/1: normal", "3/1", TypeDate},
+		{"age over 89", "a 93-year-old man", "93", TypeAge},
+		{"age yo", "91 y/o female", "91", TypeAge},
+		{"age glued", "92yo M", "92", TypeAge},
+		{"aged", "aged 97, lives alone", "97", TypeAge},
+		// (D, E) phones and faxes
+		{"nanp parens", "Call (217) 555-0199 now", "(217) 555-0199", TypePhone},
+		{"nanp dots", "cell 636.840.1227", "636.840.1227", TypePhone},
+		{"intl", "call +1-743-438-6774x62406 today", "+1-743-438-6774x62406", TypePhone},
+		{"extension", "(978)645-9740x11144 ok", "(978)645-9740x11144", TypePhone},
+		{"spaced groups", "ring 089 72 63 41 please", "089 72 63 41", TypePhone},
+		{"digits only", "phone 2813882583.", "2813882583", TypePhone},
+		{"fax", "fax 217-555-0100.", "217-555-0100", TypeFax},
+		{"pager", "Pager 4432", "4432", TypePhone},
+		// (F) email
+		{"email", "write jsmith52@example.com today", "jsmith52@example.com", TypeEmail},
+		// (G) SSN
+		{"ssn", "SSN 123-45-6789.", "123-45-6789", TypeSSN},
+		{"ssn spaces", "social 123 45 6789.", "123 45 6789", TypeSSN},
+		// (H-K) record, plan, account, licence numbers
+		{"mrn", "MRN: 00123456", "00123456", TypeMRN},
+		{"mrn alnum", "MRN A4471920 noted", "A4471920", TypeMRN},
+		{"member id", "Insurance member ID: XJH448812301.", "XJH448812301", TypeHealthPlan},
+		{"account", "Acct #: 55012-7781", "55012-7781", TypeAccount},
+		{"licence", "license A1234567;", "A1234567", TypeLicense},
+		{"medicare", "Medicare ID 1EG4-TE5-MK72.", "1EG4-TE5-MK72", TypeHealthPlan},
+		// (L, M) vehicle and device
+		{"vin", "VIN 1HGCM82633A004352.", "1HGCM82633A004352", TypeVehicle},
+		{"plate", "license plate 7ABC123 seen", "7ABC123", TypeVehicle},
+		{"serial", "pump serial# 7734-AX-1190.", "7734-AX-1190", TypeDevice},
+		{"mac", "MAC 00:1A:2B:3C:4D:5E on", "00:1A:2B:3C:4D:5E", TypeDevice},
+		// (N, O) URL and IP
+		{"url", "see http://portal.example.org/x?id=5 now", "http://portal.example.org/x?id=5", TypeURL},
+		{"www", "visit www.example.com/me.", "www.example.com/me", TypeURL},
+		{"bare domain", "on mychart.example.org today", "mychart.example.org", TypeURL},
+		{"ipv4", "from 192.168.1.20 at", "192.168.1.20", TypeIP},
+		{"ipv6", "addr d80:e4b5:79da:6cf6:71f3:51f7:9161:c319 x", "d80:e4b5:79da:6cf6:71f3:51f7:9161:c319", TypeIP},
+		// (P, Q) biometric and photo
+		{"photo file", "uploaded as IMG_4021.jpg to chart", "IMG_4021.jpg", TypePhoto},
+		{"fingerprint", "fingerprint id FP-20931 on file", "FP-20931", TypeBiometric},
+		// (R) other numbers
+		{"long number", "ref 8842719 given", "8842719", TypeID},
+		{"alnum id", "code LH329609T issued", "LH329609T", TypeID},
+		{"claim", "Claim # 2023-88172 denied", "2023-88172", TypeID},
+		// payment
+		{"card", "card 4556 6019 3807 1755 lost", "4556 6019 3807 1755", TypeCreditCard},
+		{"card run", "cc 4556601938071755 on", "4556601938071755", TypeCreditCard},
+		{"iban", "IBAN GB69PMNJ18913943430745.", "GB69PMNJ18913943430745", TypeIBAN},
+		{"npi", "NPI 1234567893 for", "1234567893", TypeNPI},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := redact(t, tt.text, nil)
+			ok, typ := covered(tt.text, r.Spans, tt.want)
+			if !ok {
+				t.Fatalf("%q not fully redacted in %q: got %q", tt.want, tt.text, r.Text)
+			}
+			if tt.typ != TypeNone && typ != tt.typ {
+				t.Errorf("%q: type %v, want %v (%q)", tt.want, typ, tt.typ, r.Text)
+			}
+		})
+	}
+}
+
+func TestKeepClinicalSignal(t *testing.T) {
+	tests := []struct {
+		text string
+		keep []string
+	}{
+		{"BP 120/80, HR 88, RR 16, SpO2 97% RA, Temp 98.6 F.", []string{"120/80", "88", "16", "97%", "98.6"}},
+		{"Metformin 500 mg BID, lisinopril 10 mg daily.", []string{"Metformin", "500 mg", "lisinopril", "10 mg"}},
+		{"1/2 tab at bedtime", []string{"1/2 tab"}},
+		{"Pain 3/10 at rest.", []string{"3/10"}},
+		{"Na 140, K 4.1, Cr 1.3, glucose 142 mg/dL.", []string{"140", "4.1", "1.3", "142"}},
+		{"A1c 7.2%, LDL 162 mg/dL, HbA1c 6.1%", []string{"A1c", "7.2%", "162", "HbA1c"}},
+		{"Protein 150 g, carbs 200 g, 2,000 kcal per day", []string{"150 g", "200 g", "2,000 kcal"}},
+		{"Weight 82 kg, height 180 cm, BMI 25.3", []string{"82 kg", "180 cm", "25.3"}},
+		{"walks 8,000 steps a day", []string{"8,000 steps"}},
+		{"follow up in 3 months; 72 yo M", []string{"3 months", "72"}},
+		{"Parkinson's disease and Crohn disease", []string{"Parkinson", "Crohn"}},
+		{"HTN, T2DM, CKD 3, COPD, CHF (EF 35%)", []string{"HTN", "T2DM", "CKD 3", "COPD", "CHF", "35%"}},
+		{"Given at 0715 and 14:30.", []string{"0715", "14:30"}},
+		{"platelets 250000 /uL", []string{"250000"}},
+		{"BNP 1,240 pg/mL, troponin 0.02 ng/mL", []string{"1,240", "0.02"}},
+		{"Insulin glargine 18 units at bedtime", []string{"Insulin glargine", "18 units"}},
+		{"She is 67 years old.", []string{"67"}},
+		{"Seen in the year 2019.", []string{"2019"}},
+		{"The patient denies chest pain.", []string{"patient", "chest pain"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			r, _ := redact(t, tt.text, nil)
+			for _, k := range tt.keep {
+				if touched(tt.text, r.Spans, k) {
+					t.Errorf("%q was redacted: %q", k, r.Text)
+				}
+			}
+		})
+	}
+}
+
+func TestRegionsStay(t *testing.T) {
+	r, _ := redact(t, "She moved here from Austria to Texas, then to New York.", nil)
+	for _, k := range []string{"Austria", "Texas", "New York"} {
+		if touched("She moved here from Austria to Texas, then to New York.", r.Spans, k) {
+			t.Errorf("%q was redacted: %q", k, r.Text)
+		}
+	}
+}
+
+func TestDetectErrors(t *testing.T) {
+	e := testEngine(t)
+	if _, err := e.Detect(context.Background(), "bad \xff byte", nil); !errors.Is(err, ErrInvalidUTF8) {
+		t.Errorf("invalid UTF-8: err = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.Detect(ctx, "John Smith", nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: err = %v", err)
+	}
+	// An internal failure (here a missing lexicon) is an error, not a
+	// pass-through and not a crash.
+	broken := &Engine{cfg: Config{MaxBytes: 1 << 20}}
+	if spans, err := broken.Detect(context.Background(), "John Smith", nil); !errors.Is(err, ErrInternal) || spans != nil {
+		t.Errorf("internal failure: spans %v err %v", spans, err)
+	}
+	bs := &Session{e: broken, index: map[string]int{}, byPH: map[string]int{}}
+	if r, err := bs.Redact(context.Background(), "John Smith"); err == nil || r.Text != "" {
+		t.Errorf("broken session returned text %q, err %v", r.Text, err)
+	}
+	small := &Engine{cfg: Config{MaxBytes: 4}, lex: e.lex}
+	if _, err := small.Detect(context.Background(), "John Smith", nil); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("too large: err = %v", err)
+	}
+	// Errors never quote the input.
+	s, _ := e.NewSession(nil, SessionOptions{})
+	_, err := s.Redact(context.Background(), "Jeffrey \xff Napolitano")
+	if err == nil || strings.Contains(err.Error(), "Napolitano") {
+		t.Errorf("error leaks input or is nil: %v", err)
+	}
+}
+
+func TestSpansValid(t *testing.T) {
+	for _, text := range []string{"", " ", "Dr.", "ü Müller-Lüdenscheidt wohnt in Köln, 50667.", "((((", "1/2/3/4/5", "[[PERSON_1]]"} {
+		spans, err := testEngine(t).Detect(context.Background(), text, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		checkSpans(t, text, spans)
+	}
+}
+
+func checkSpans(t testing.TB, text string, spans []Span) {
+	t.Helper()
+	last := 0
+	for _, sp := range spans {
+		if sp.Start < last || sp.End <= sp.Start || sp.End > len(text) {
+			t.Fatalf("bad span %+v (prev end %d, len %d)", sp, last, len(text))
+		}
+		if !utf8.ValidString(text[sp.Start:sp.End]) {
+			t.Fatalf("span %+v splits a rune", sp)
+		}
+		if sp.Type <= TypeNone || sp.Type >= numTypes {
+			t.Fatalf("span %+v has no type", sp)
+		}
+		last = sp.End
+	}
+}
+
+// growth returns how much longer run takes on 8n bytes than on n bytes
+// (the fastest of three tries each). Linear code gives about 8, quadratic
+// about 64: the ratio does not depend on how fast or busy the machine is,
+// so this is a complexity check, not a timed test.
+func growth(run func(text string), unit string, n int) float64 {
+	fastest := func(text string) time.Duration {
+		best := time.Duration(1 << 62)
+		for range 3 {
+			start := time.Now()
+			run(text)
+			best = min(best, time.Since(start))
+		}
+		return max(best, time.Microsecond)
+	}
+	small := fastest(strings.Repeat(unit, n/len(unit)))
+	large := fastest(strings.Repeat(unit, 8*n/len(unit)))
+	return float64(large) / float64(small)
+}
+
+// maxGrowth is the ratio above which growth is not linear (8x input).
+const maxGrowth = 24
+
+// TestLinearTime feeds adversarial shapes that a quadratic scanner would
+// choke on and fails if the work grows faster than the input.
+func TestLinearTime(t *testing.T) {
+	shapes := map[string]string{
+		"spaced digits":  "12 ",
+		"dashed digits":  "1-",
+		"dotted digits":  "1.",
+		"glued alnum":    "a1",
+		"hyphen words":   "Ab-",
+		"titles":         "Dr. ",
+		"cities":         "Boston ",
+		"punctuation":    ",;",
+		"brackets":       "[[",
+		"triggers":       "MRN # ",
+		"capital words":  "Zyx ",
+		"placeholders":   "[[PERSON_1]] ",
+		"month numbers":  "March 3 ",
+		"unit words":     "Apt ",
+		"email-ish":      "a@",
+		"newlines":       "\n",
+		"street numbers": "12 Oak ",
+	}
+	e := testEngine(t)
+	for name, unit := range shapes {
+		var err error
+		g := growth(func(text string) {
+			if _, derr := e.Detect(context.Background(), text, nil); derr != nil {
+				err = derr
+			}
+		}, unit, 32<<10)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if g > maxGrowth {
+			t.Errorf("%s: 8x the input took %.1fx the time", name, g)
+		}
+	}
+}
+
+func TestReidentifyLinearTime(t *testing.T) {
+	s, err := testEngine(t).NewSession(nil, SessionOptions{DateShiftDays: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&sb, "Dr. Zyx%c%c seen %d/%d/19%02d. ", 'a'+i%26, 'a'+i/26%26, i%12+1, i%28+1, i%100)
+	}
+	if _, err := s.Redact(context.Background(), sb.String()); err != nil {
+		t.Fatal(err)
+	}
+	for _, unit := range []string{"[[", "PERSON_", "[[PERSON_1", "1/1/19", "person 1 ", "Zyx "} {
+		g := growth(func(text string) {
+			s.Reidentify(text)
+			st := s.NewStream()
+			for i := 0; i < len(text); i += 4096 {
+				st.Write(text[i:min(i+4096, len(text))])
+			}
+			st.Close()
+		}, unit, 32<<10)
+		if g > maxGrowth {
+			t.Errorf("%q: 8x the input took %.1fx the time", unit, g)
+		}
+	}
+}
+
+// TestClinicalTextUntouched: clinical prose without identifiers passes
+// through unchanged.
+func TestClinicalTextUntouched(t *testing.T) {
+	for _, s := range []string{
+		"ASSESSMENT AND PLAN: Type 2 Diabetes Mellitus, uncontrolled. Hashimoto's thyroiditis. Continue Ozempic 0.5 mg weekly. Follow up with Endocrinology. Apley test negative. Babinski sign absent. Glasgow Coma Scale 15.",
+		"Metformin XR 750 mg. Lantus 20 units qHS. Vitamin D 2000 IU daily. Lipid panel: LDL 98, HDL 45. Zofran 4 mg PRN. Keflex 500 mg QID x 7 days. Eliquis 5 mg BID.",
+		"Review of Systems: Negative except as noted in HPI. Physical Exam: General: NAD. HEENT: PERRLA, EOMI. Cardiovascular: RRR, no murmurs. Lungs: CTAB.",
+		"Patient reports eating 3 meals per day, ~1800 kcal, 90 g protein. Walked 10,000 steps. Slept 7 hours. Weight down 2.3 kg since last visit. HbA1c 6.8% (prev 7.4%).",
+		"Chest X-ray showed no acute process. MRI brain w/o contrast. EKG: NSR, rate 72, QTc 430 ms. Troponin x2 negative. D-dimer 0.4.",
+		"i have been feeling tired and my sugar was 180 this morning. i take metformin twice a day and walk after dinner. should i worry about my kidneys?",
+	} {
+		r, _ := redact(t, s, nil)
+		if r.Text != s {
+			t.Errorf("changed:\n%s\n%s", s, r.Text)
+		}
+	}
+}

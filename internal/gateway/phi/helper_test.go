@@ -1,0 +1,82 @@
+package phi
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	engineOnce sync.Once
+	engine     *Engine
+	engineErr  error
+)
+
+// testEngine returns one shared Engine: parsing the lexicon once keeps the
+// suite fast.
+func testEngine(t testing.TB) *Engine {
+	t.Helper()
+	engineOnce.Do(func() { engine, engineErr = New(Config{}) })
+	if engineErr != nil {
+		t.Fatalf("New: %v", engineErr)
+	}
+	return engine
+}
+
+// redact redacts text in a fresh session.
+func redact(t testing.TB, text string, rec *Record) (Result, *Session) {
+	t.Helper()
+	s, err := testEngine(t).NewSession(rec, SessionOptions{})
+	if err != nil {
+		t.Fatalf("NewSession: %v", err)
+	}
+	r, err := s.Redact(context.Background(), text)
+	if err != nil {
+		t.Fatalf("Redact: %v", err)
+	}
+	return r, s
+}
+
+// covered reports whether every non-space byte of sub (at its first
+// occurrence in text) lies inside a span, and the type of the first span.
+func covered(text string, spans []Replacement, sub string) (bool, Type) {
+	p := strings.Index(text, sub)
+	if p < 0 {
+		return false, TypeNone
+	}
+	var typ Type
+	for b := p; b < p+len(sub); b++ {
+		if text[b] == ' ' {
+			continue
+		}
+		in := false
+		for _, sp := range spans {
+			if sp.Start <= b && b < sp.End {
+				in = true
+				if typ == TypeNone {
+					typ = sp.Type
+				}
+				break
+			}
+		}
+		if !in {
+			return false, TypeNone
+		}
+	}
+	return true, typ
+}
+
+// touched reports whether any byte of sub (first occurrence) lies in a span.
+func touched(text string, spans []Replacement, sub string) bool {
+	p := strings.Index(text, sub)
+	if p < 0 {
+		return false
+	}
+	for _, sp := range spans {
+		if sp.Start < p+len(sub) && p < sp.End {
+			return true
+		}
+	}
+	return false
+}

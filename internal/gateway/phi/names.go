@@ -1,0 +1,511 @@
+package phi
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Name marks.
+const (
+	mNone   uint8 = iota
+	mWeak         // an ordinary word that is also a name: promoted only next to a strong mark
+	mStrong       // a name or place
+)
+
+// names finds person and place names among the words that no structured
+// scanner took: the patient's record, titles and labels, dictionaries and
+// the allow-list, multi-word places and facility names.
+func (d *detector) names() {
+	n := len(d.toks)
+	mark := make([]uint8, n)
+	typ := make([]Type, n)
+	prio := make([]int8, n)
+	set := func(i int, m uint8, t Type, p int8) {
+		if m > mark[i] || (m == mark[i] && p > prio[i]) {
+			mark[i], typ[i], prio[i] = m, t, p
+		}
+	}
+	for i := 0; i < n; i++ {
+		t := d.toks[i]
+		if t.kind != tkWord || d.state[i] != stFree {
+			continue
+		}
+		if i > 0 && d.toks[i-1].end == t.start && d.toks[i-1].kind == tkNum || d.glued(i) && d.toks[i+1].kind == tkNum {
+			continue // part of a compound such as "3AA" or "AAAA93"
+		}
+		w := d.word(i)
+		lf := t.lex
+		capd := t.has(fCap) || d.lowerDoc
+		if d.rec != nil {
+			if rt, ok := d.rec.matchWord(w, t, lf, d.lowerDoc); ok {
+				set(i, mStrong, rt, prioRecord)
+				continue
+			}
+		}
+		if capd && lf&lexPhrase != 0 {
+			if j, region, ok := d.placePhrase(i); ok {
+				for k := i; k < j; k++ {
+					if region {
+						d.state[k] = stRegion
+					} else if d.toks[k].kind == tkWord {
+						set(k, mStrong, TypeLocation, prioDict)
+					}
+				}
+				i = j - 1
+				continue
+			}
+		}
+		if d.is(i, vTitle) && t.has(fCap) || (d.is(i, vCredential) && (t.has(fAllCaps) || (t.has(fCap) && len(w) > 3))) {
+			continue
+		}
+		if d.contraction(i) || d.eponym(i) {
+			continue
+		}
+		safe := lf&lexSafe != 0
+		nameDict := lf&(lexFirst|lexLast) != 0
+		single := t.end-t.start == 1 || t.has(fNonASCII) && utf8.RuneCountInString(d.text[t.start:t.end]) == 1
+		switch {
+		case lf&(lexCity|lexUSCity) != 0 && t.has(fCap) && (d.locContext(i) || d.aloneOnLine(i, i+1)):
+			set(i, mStrong, TypeLocation, prioContext)
+		case capd && !single && !d.is(i, vStopword|vNameLabel) && !(safe && d.isPunct(i+1, ':') && !nameDict) && (t.has(fCap) || !safe || d.lowerDoc && nameDict) && d.nameContext(i):
+			set(i, mStrong, TypePerson, prioContext)
+		case capd && nameDict && !single && (d.speakerLabel(i) || d.relationOwner(i) || d.agentVerb(i)):
+			set(i, mStrong, TypePerson, prioContext)
+		case lf&lexRegion != 0 && (t.has(fCap) || d.lowerDoc) && !(nameDict && d.nameContext(i)):
+			d.state[i] = stRegion
+		case d.lowerDoc && !t.has(fCap) && lf&lexCommon != 0:
+			// an ordinary lower-case word in all-lower-case text
+			if nameDict && !single {
+				set(i, mWeak, TypePerson, prioDict)
+			}
+		case capd && !safe && !single:
+			if t.has(fAllCaps) && len(w) <= 3 && !nameDict {
+				continue // an acronym
+			}
+			tt := TypePerson
+			if lf&lexCity != 0 && !nameDict {
+				tt = TypeLocation
+			}
+			set(i, mStrong, tt, prioDict)
+		case (t.has(fCap) || d.lowerDoc) && safe && nameDict && !t.has(fAllCaps):
+			set(i, mWeak, TypePerson, prioDict)
+		}
+	}
+	d.facilities(mark, typ, prio)
+	// Promote weak marks, initials and particles next to strong marks.
+	for pass := 0; pass < 3; pass++ {
+		changed := false
+		for i := 0; i < n; i++ {
+			if mark[i] == mStrong || d.toks[i].kind != tkWord || d.state[i] != stFree {
+				continue
+			}
+			t := d.toks[i]
+			w := d.word(i)
+			cand := mark[i] == mWeak ||
+				(t.has(fCap) && t.end-t.start == 1) || // an initial
+				(t.has(fCap) && t.lex&(lexFirst|lexLast) != 0 && !t.has(fAllCaps)) ||
+				isParticle(w)
+			if !cand {
+				continue
+			}
+			l, r := d.adjacentWord(i, -1), d.adjacentWord(i, 1)
+			ls := l >= 0 && mark[l] == mStrong
+			rs := r >= 0 && mark[r] == mStrong
+			if isParticle(w) && !(ls && rs) && !(rs && t.has(fCap)) {
+				continue
+			}
+			if ls || rs {
+				nt := typ[r*btoi(rs)+l*btoi(!rs)]
+				if nt != TypePerson && nt != TypeLocation {
+					continue
+				}
+				set(i, mStrong, nt, prioDict)
+				changed = true
+				continue
+			}
+			// a name in a list of names: "Malon, Mark, Kaylee and Brandi"
+			if mark[i] == mWeak && (d.listNeighbour(i, -1, mark, typ) || d.listNeighbour(i, 1, mark, typ)) {
+				set(i, mStrong, TypePerson, prioDict)
+				changed = true
+			}
+		}
+		if !changed {
+			break
+		}
+	}
+	// Emit runs of adjacent strong marks of one type.
+	for i := 0; i < n; i++ {
+		if mark[i] != mStrong {
+			continue
+		}
+		j := i
+		for {
+			k := d.adjacentWord(j, 1)
+			if k < 0 || mark[k] != mStrong || typ[k] != typ[i] {
+				break
+			}
+			j = k
+		}
+		p := prio[i]
+		for k := i; k <= j; k++ {
+			p = max(p, prio[k])
+			d.state[k] = stPHI
+		}
+		d.add(int(d.toks[i].start), int(d.toks[j].end), typ[i], p)
+		i = j
+	}
+	d.houseNumbers()
+}
+
+// adjacentWord returns the word token next to i in direction dir (±1) on
+// the same line, across blanks, one hyphen, an apostrophe ("O'Brien") or an
+// initial's dot, or -1.
+func (d *detector) adjacentWord(i, dir int) int {
+	k := i + dir
+	if k < 0 || k >= len(d.toks) {
+		return -1
+	}
+	// the boundary between the two tokens, in text order
+	lo, hi := i, k
+	if dir < 0 {
+		lo, hi = k, i
+	}
+	t := d.toks[k]
+	if t.kind == tkWord {
+		if d.toks[hi].has(fNL) || d.toks[hi].start-d.toks[lo].end > 2 || d.toks[hi].start == d.toks[lo].end {
+			return -1
+		}
+		return k
+	}
+	if t.kind != tkPunct {
+		return -1
+	}
+	c := d.text[t.start]
+	m := k + dir
+	if m < 0 || m >= len(d.toks) || d.toks[m].kind != tkWord {
+		return -1
+	}
+	switch c {
+	case '-', '\'':
+		// glued on both sides
+		if d.toks[k].start == d.toks[k-1].end && d.toks[k+1].start == d.toks[k].end {
+			return m
+		}
+	case '.':
+		// "J. Smith": the dot is glued to a one-letter word before it
+		prev := k - 1
+		if d.toks[k].start == d.toks[prev].end && d.toks[prev].end-d.toks[prev].start == 1 && !d.toks[k+1].has(fNL) && d.toks[k+1].start-d.toks[k].end <= 1 {
+			return m
+		}
+	}
+	return -1
+}
+
+// speakerLabel reports whether word i labels a line of dialogue:
+// `Mary: "I'm fine"`.
+func (d *detector) speakerLabel(i int) bool {
+	if !d.toks[i].has(fSent) || !d.isPunct(i+1, ':') || i+2 >= len(d.toks) || d.toks[i+2].has(fNL) {
+		return false
+	}
+	switch d.text[d.toks[i+2].start] {
+	case '"', '\\', '\'':
+		return true
+	}
+	return d.raw(i+2) == "“"
+}
+
+// relationOwner reports whether word i owns a relative: "Mary's daughter".
+func (d *detector) relationOwner(i int) bool {
+	j := i + 1
+	if j+2 < len(d.toks) && (d.isPunct(j, '\\') && d.glued(j)) {
+		j++ // an escaped quote in JSON-ish text
+	}
+	if j+2 >= len(d.toks) || !(d.isPunct(j, '\'') || d.raw(j) == "’") || !d.glued(j-1) || d.word(j+1) != "s" {
+		return false
+	}
+	return d.is(j+2, vNameLabel) && !d.is(j+2, vStopword)
+}
+
+// agentVerbs follow a person at the start of a sentence: "Joe had given".
+var agentVerbs = set(`had has said says told asked shouted yelled called went came lives lived works worked wants
+wanted thinks thought knows knew saw met gave given reports reported states stated denies denied
+complains complained presents presented returned arrived feels felt wrote writes replied answered`)
+
+// agentVerb reports whether sentence-initial word i is followed by a verb
+// that takes a person: "Joe had given Kristin his address".
+func (d *detector) agentVerb(i int) bool {
+	t := d.toks[i]
+	if !t.has(fSent) || !t.has(fCap) || i+1 >= len(d.toks) || d.toks[i+1].kind != tkWord || d.toks[i+1].has(fNL) {
+		return false
+	}
+	return agentVerbs[d.word(i+1)]
+}
+
+// listNeighbour reports whether the word before (dir -1) or after (dir 1)
+// word i, across ", ", " and ", " or " or " & ", is a strong person mark.
+func (d *detector) listNeighbour(i, dir int, mark []uint8, typ []Type) bool {
+	k := i + dir
+	if k < 0 || k >= len(d.toks) {
+		return false
+	}
+	switch {
+	case d.isPunct(k, ','), d.isPunct(k, '&'):
+	case d.toks[k].kind == tkWord && (d.word(k) == "and" || d.word(k) == "or"):
+	default:
+		return false
+	}
+	m := k + dir
+	if m < 0 || m >= len(d.toks) || d.toks[max(m, i)].has(fNL) || d.toks[max(k, i)].has(fNL) {
+		return false
+	}
+	return d.toks[m].kind == tkWord && mark[m] == mStrong && typ[m] == TypePerson
+}
+
+// eponymHeads follow an eponym: "Parkinson's disease", "Bell palsy".
+var eponymHeads = set(`disease diseases syndrome sign signs palsy phenomenon test maneuver manoeuvre reflex
+thyroiditis disorder lymphoma sarcoma tumor tumour ulcer fracture procedure operation classification
+criteria score scale equation formula law cell cells body bodies node nodes esophagus encephalopathy
+anomaly contracture cyst node neuroma disease's type`)
+
+// eponym reports whether capitalised word i names a disease, sign or test:
+// "Parkinson's disease", "Crohn disease", "Guillain-Barre syndrome".
+func (d *detector) eponym(i int) bool {
+	if !d.toks[i].has(fCap) {
+		return false
+	}
+	j := i + 1
+	// skip "-Barre", "'s"
+	for steps := 0; j+1 < len(d.toks) && steps < 2; steps++ {
+		if (d.isPunct(j, '-') || d.isPunct(j, '\'') || d.raw(j) == "’") && d.glued(j-1) && d.glued(j) && d.toks[j+1].kind == tkWord {
+			j += 2
+			continue
+		}
+		break
+	}
+	return j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.is(j, vEponymHead)
+}
+
+// contraction reports whether word i is the stem of "don't", "can't", "I'm".
+func (d *detector) contraction(i int) bool {
+	if i+2 >= len(d.toks) || !d.glued(i) || !d.isPunct(i+1, '\'') && !(d.toks[i+1].kind == tkPunct && d.raw(i+1) == "’") || !d.glued(i+1) {
+		return false
+	}
+	switch d.word(i + 2) {
+	case "t", "m", "ll", "re", "ve", "d":
+		return true
+	}
+	return false
+}
+
+// nameContext reports whether word i follows a title, a label or a verb
+// phrase that introduces a name, or precedes a credential.
+func (d *detector) nameContext(i int) bool {
+	k := i - 1
+	// "O'Brien", "D'Angelo": look before the prefix
+	if k >= 1 && (d.isPunct(k, '\'') || d.raw(k) == "’") && d.glued(k) && d.glued(k-1) && d.toks[k-1].kind == tkWord && d.toks[k-1].end-d.toks[k-1].start == 1 {
+		k -= 2
+	}
+	for steps := 0; k >= 0 && steps < 2 && d.toks[k].kind == tkPunct; steps++ {
+		c := d.text[d.toks[k].start]
+		if c != '.' && c != ':' && c != ',' && c != '-' && c != '?' {
+			break
+		}
+		k--
+	}
+	if k >= 0 && d.toks[k].kind == tkWord && !(d.toks[k+1].has(fNL) && !d.isPunct(k+1, ':')) {
+		pw := d.word(k)
+		switch {
+		case d.is(k, vTitle) && (d.toks[k].has(fCap) || d.lowerDoc):
+			return true
+		case d.is(k, vNameLabel) && (k+1 < i || d.toks[i].has(fCap)):
+			return true
+		case nameVerbs[pw] && k > 0 && d.toks[k-1].kind == tkWord && nameVerbHeads[d.word(k-1)]:
+			return true
+		}
+	}
+	// a credential after: "Jane Roe, RN", "Taylor Einarsson MD"
+	j := i + 1
+	if j < len(d.toks) && d.isPunct(j, ',') {
+		j++
+	}
+	if j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.is(j, vCredential) && (d.toks[j].has(fAllCaps) || len(d.word(j)) > 3 && d.toks[j].has(fCap)) {
+		return true
+	}
+	return false
+}
+
+// aloneOnLine reports whether words [i, j) are the only words on their line
+// (list markers such as "> " or "- " aside).
+func (d *detector) aloneOnLine(i, j int) bool {
+	for k := i - 1; k >= 0; k-- {
+		if d.toks[k+1].has(fNL) {
+			break
+		}
+		if d.toks[k].kind != tkPunct {
+			return false
+		}
+	}
+	for k := j; k < len(d.toks); k++ {
+		if d.toks[k].has(fNL) {
+			break
+		}
+		if d.toks[k].kind == tkWord || d.toks[k].kind == tkNum && !(k == j && d.toks[k].end-d.toks[k].start <= 2) {
+			return false
+		}
+	}
+	return true
+}
+
+// locContext reports whether word i follows "in", "from", "lives in" or
+// precedes ", ST".
+func (d *detector) locContext(i int) bool {
+	if k := i - 1; k >= 0 && d.toks[k].kind == tkWord && d.is(k, vLocPrep) {
+		return true
+	}
+	if j := i + 2; j < len(d.toks) && d.isPunct(i+1, ',') && d.toks[j].kind == tkWord && d.toks[j].has(fAllCaps) && stateAbbrevs[d.word(j)] {
+		return true
+	}
+	// "12 Oak Street, Springfield"
+	if k := i - 2; k >= 0 && d.isPunct(i-1, ',') && d.state[k] == stPHI {
+		return true
+	}
+	return false
+}
+
+// placePhrase matches a multi-word place starting at word i: "Forest Park",
+// "Costa Rica". region reports a country or state, which stays.
+func (d *detector) placePhrase(i int) (end int, region, ok bool) {
+	for l := 5; l >= 2; l-- {
+		j := i + l - 1
+		if j >= len(d.toks) {
+			continue
+		}
+		good, ascii := true, true
+		for k := i; k <= j; k++ {
+			t := d.toks[k]
+			if t.kind != tkWord || (k > i && (t.start-d.toks[k-1].end != 1 || d.text[t.start-1] != ' ')) {
+				good = false
+				break
+			}
+			if !(t.has(fCap) || d.lowerDoc || isParticle(d.word(k))) {
+				good = false
+				break
+			}
+			if t.has(fNonASCII) {
+				ascii = false
+			}
+		}
+		if !good {
+			continue
+		}
+		key := d.low[d.toks[i].start:d.toks[j].end]
+		if !ascii {
+			key = strings.ToLower(d.text[d.toks[i].start:d.toks[j].end])
+		}
+		f := d.e.lex.get(key)
+		if f&lexRegionMW != 0 {
+			return j + 1, true, true
+		}
+		if f&lexPlace != 0 {
+			return j + 1, false, true
+		}
+	}
+	return 0, false, false
+}
+
+// facilityEnders end a facility name.
+var facilityEnders = set(`hospital clinic center centre institute university college infirmary hospice pharmacy sanatorium`)
+
+// genericFacility words name no particular facility on their own.
+var genericFacility = set(`general memorial community regional county university medical city state
+children children's childrens veterans va christian baptist methodist presbyterian lutheran
+adventist catholic jewish women's womens mens men's health behavioral mental rehabilitation
+specialty surgical cancer heart eye dental urgent primary family pediatric the of and st saint
+national international central north south east west northern southern eastern western new`)
+
+// facilities marks "Mercy Hospital", "St. Mary's Medical Center": capitalised
+// words before a facility word, when one of them is a name or unknown word.
+func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
+	for i := range d.toks {
+		t := d.toks[i]
+		if t.kind != tkWord || !t.has(fCap) || !d.is(i, vFacilityEnder) || d.state[i] != stFree {
+			continue
+		}
+		k, evidence := i, false
+		for steps := 0; k > 0 && steps < 6; steps++ {
+			p := k - 1
+			pt := d.toks[p]
+			if d.toks[k].has(fNL) {
+				break
+			}
+			if pt.kind == tkPunct && (d.text[pt.start] == '.' || d.text[pt.start] == '\'' || d.text[pt.start] == '-') {
+				k = p
+				continue
+			}
+			if pt.kind != tkWord || (!pt.has(fCap) && d.word(p) != "s" && !isParticle(d.word(p))) || d.is(p, vStopword) && d.word(p) != "of" {
+				break
+			}
+			if mark[p] == mStrong || (pt.has(fCap) && !genericFacility[d.word(p)] && !isParticle(d.word(p)) && d.word(p) != "s") {
+				evidence = true
+			}
+			k = p
+		}
+		for k < i && (d.toks[k].kind != tkWord || k > 0 && d.toks[k-1].end == d.toks[k].start && d.toks[k-1].kind == tkNum) {
+			k++
+		}
+		if !evidence || k == i {
+			continue
+		}
+		for m := k; m <= i; m++ {
+			if d.toks[m].kind == tkWord {
+				mark[m], typ[m], prio[m] = mStrong, TypeLocation, prioContext
+			}
+		}
+		// cover the punctuation in between as well
+		d.add(int(d.toks[k].start), int(t.end), TypeLocation, prioContext)
+	}
+}
+
+// houseNumbers joins a bare house number to the street name it precedes
+// ("91 Vila Miguel") or follows at the end of a line ("Grote Baan 477,").
+func (d *detector) houseNumbers() {
+	for i, t := range d.toks {
+		if t.kind != tkNum || d.state[i] != stFree || t.end-t.start > 5 {
+			continue
+		}
+		// before a street name on the same line
+		if j := i + 1; j < len(d.toks) && d.state[j] == stPHI && (d.toks[j].kind == tkNum || d.toks[j].has(fCap) || d.lowerDoc) && !d.toks[j].has(fNL) && d.toks[j].start-t.end == 1 && (d.lineStartOrComma(i) || i > 0 && d.state[i-1] == stPHI) {
+			d.claim(i, i+1, TypeAddress, prioDict)
+			continue
+		}
+		// after a name, before a comma or a line end
+		if k := i - 1; k >= 0 && d.state[k] == stPHI && d.toks[k].kind == tkWord && !t.has(fNL) && t.start-d.toks[k].end == 1 {
+			j := i + 1
+			if j >= len(d.toks) || d.toks[j].has(fNL) || d.isPunct(j, ',') || (d.toks[j].kind == tkWord && d.is(j, vUnitWord)) {
+				if !d.keptNum(i, i+1) {
+					d.claim(i, i+1, TypeAddress, prioDict)
+				}
+			}
+		}
+	}
+}
+
+// lineStartOrComma reports whether token i starts a line or follows a
+// comma, a colon or a word such as "at".
+func (d *detector) lineStartOrComma(i int) bool {
+	if i == 0 || d.toks[i].has(fNL) {
+		return true
+	}
+	p := d.toks[i-1]
+	if p.kind == tkPunct {
+		c := d.text[p.start]
+		return c == ',' || c == ':' || c == '>' || c == '(' || c == '"'
+	}
+	if p.kind == tkWord {
+		switch d.word(i - 1) {
+		case "at", "to", "is", "on", "of", "address", "lives", "live", "in":
+			return true
+		}
+	}
+	return false
+}

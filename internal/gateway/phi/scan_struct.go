@@ -1,0 +1,529 @@
+package phi
+
+// structAt runs the structured-identifier scanners at token i and returns
+// the index of the first token after what they claimed or kept, or i.
+func (d *detector) structAt(i int) int {
+	t := d.toks[i]
+	switch t.kind {
+	case tkNum:
+		return d.numAt(i)
+	case tkWord:
+		return d.wordAt(i)
+	case tkPunct:
+		switch d.text[t.start] {
+		case '(', '+':
+			if q, typ, ok := d.phone(int(t.start)); ok {
+				return d.claimBytes(i, q, typ)
+			}
+		case '#':
+			return d.trigger(i, TypeID)
+		}
+	}
+	return i
+}
+
+func digitsEnd(s string, p int) int {
+	for p < len(s) && isDigit(s[p]) {
+		p++
+	}
+	return p
+}
+
+func atoi(s string) int {
+	n := 0
+	for i := 0; i < len(s) && i < 9; i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}
+
+// hexColonAhead reports whether a hex run of at most 4 characters followed
+// by ':' starts at p.
+func hexColonAhead(s string, p int) bool {
+	for k := p; k < len(s) && k <= p+4; k++ {
+		c := s[k]
+		if c == ':' {
+			return k > p || (k+1 < len(s) && s[k+1] == ':')
+		}
+		if !isDigit(c) && !(c|0x20 >= 'a' && c|0x20 <= 'f') {
+			return false
+		}
+	}
+	return false
+}
+
+// numAt tries the scanners that start with a digit run.
+func (d *detector) numAt(i int) int {
+	s := d.text
+	p := int(d.toks[i].start)
+	if hexColonAhead(s, p) {
+		if q, typ, ok := scanHexColon(s, p); ok {
+			return d.claimBytes(i, q, typ)
+		}
+	}
+	if q, ok := d.numDate(p); ok {
+		if d.keptNum(i, d.tokAt(q)) {
+			return d.keep(i, d.tokAt(q))
+		}
+		return d.claimBytes(i, d.timeTail(q), TypeDate)
+	}
+	if j, ok := d.dayMonth(i); ok {
+		return d.claimBytes(i, d.timeTail(int(d.toks[j-1].end)), TypeDate)
+	}
+	if q, ok := scanSSN(s, p); ok {
+		return d.claimBytes(i, q, TypeSSN)
+	}
+	if d.toks[i].end-d.toks[i].start == 5 && int(d.toks[i].end)+5 <= len(s) && s[d.toks[i].end] == '-' && digitsEnd(s, int(d.toks[i].end)+1) == int(d.toks[i].end)+5 &&
+		(int(d.toks[i].end)+5 == len(s) || !isAlnum(s[d.toks[i].end+5]) && s[d.toks[i].end+5] != '-') {
+		return d.claimBytes(i, int(d.toks[i].end)+5, TypeZIP) // ZIP+4
+	}
+	if q, ok := scanIPv4(s, p); ok {
+		return d.claimBytes(i, q, TypeIP)
+	}
+	if q, typ, ok := scanCard(s, p); ok {
+		return d.claimBytes(i, q, typ)
+	}
+	if q, typ, ok := d.phone(p); ok {
+		if j := d.tokAt(q); !d.keptNum(i, j) {
+			return d.claimBytes(i, q, typ)
+		}
+	}
+	if d.glued(i) && d.toks[i+1].kind == tkWord {
+		if j := d.compound(i); j > i {
+			return j
+		}
+	}
+	if j, ok := d.age(i); ok {
+		return j
+	}
+	if j := d.addressFromNumber(i); j > i {
+		return j
+	}
+	n := int(d.toks[i].end) - p
+	// A digit run glued to letters on its left is part of a compound
+	// handled by the word scanner.
+	if i > 0 && d.toks[i-1].end == d.toks[i].start && d.toks[i-1].kind == tkWord {
+		return i
+	}
+	if n == 5 {
+		q := p + 5
+		if q+5 <= len(s) && s[q] == '-' && digitsEnd(s, q+1) == q+5 {
+			q += 5
+		}
+		j := d.tokAt(q)
+		if d.keptNum(i, j) || d.decimalAround(i, j) {
+			return d.keep(i, j)
+		}
+		return d.claimBytes(i, q, TypeZIP)
+	}
+	if n >= 6 {
+		if d.keptNum(i, i+1) || d.decimalAround(i, i+1) {
+			return d.keep(i, i+1)
+		}
+		return d.claim(i, i+1, d.recordIDType(d.raw(i)), prioStruct)
+	}
+	return i
+}
+
+// decimalAround reports whether tokens [i, j) are part of a decimal or
+// thousands-grouped number such as 12345.6 or 1,250,000.
+func (d *detector) decimalAround(i, j int) bool {
+	if j < len(d.toks) && d.glued(j-1) && (d.isPunct(j, '.') || d.isPunct(j, ',')) && d.glued(j) && d.toks[j+1].kind == tkNum {
+		return true
+	}
+	if i >= 2 && d.toks[i-1].end == d.toks[i].start && (d.isPunct(i-1, '.') || d.isPunct(i-1, ',')) && d.toks[i-2].kind == tkNum && d.toks[i-2].end == d.toks[i-1].start {
+		return true
+	}
+	return false
+}
+
+// keptNum reports whether the number in tokens [i, j) is clinical: a vital
+// or lab label before it, or a unit after it.
+func (d *detector) keptNum(i, j int) bool {
+	// label before
+	for k, steps := i-1, 0; k >= 0 && steps < 3; k, steps = k-1, steps+1 {
+		t := d.toks[k]
+		if t.kind == tkPunct {
+			c := d.text[t.start]
+			if c == ':' || c == '=' || c == '-' || c == '(' {
+				continue
+			}
+			break
+		}
+		if t.kind != tkWord {
+			break
+		}
+		w := d.word(k)
+		if d.is(k, vVitalLabel) {
+			return true
+		}
+		if w == "of" || w == "is" || w == "was" || w == "at" || w == "to" {
+			continue
+		}
+		break
+	}
+	// unit after
+	if j < len(d.toks) && !d.toks[j].has(fNL) {
+		t := d.toks[j]
+		switch t.kind {
+		case tkWord:
+			return d.is(j, vUnit)
+		case tkPunct:
+			c := d.text[t.start]
+			if c == '%' {
+				return true
+			}
+			if c == '/' && j+1 < len(d.toks) && d.glued(j) && d.toks[j+1].kind == tkWord && d.is(j+1, vUnit) {
+				return true // "250000 /uL"
+			}
+			if t.end-t.start > 1 && d.text[t.start:t.end] == "°" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// numDate matches numeric dates at p: 3/15/1952, 03-15-52, 1952-03-15,
+// 15.03.1952, 3/15, 03/2019, 2019-03.
+func (d *detector) numDate(p int) (int, bool) {
+	s := d.text
+	a := digitsEnd(s, p)
+	la := a - p
+	if a+1 >= len(s) || la > 4 || la == 3 {
+		return 0, false
+	}
+	sep := s[a]
+	if sep != '/' && sep != '-' && sep != '.' {
+		return 0, false
+	}
+	b := digitsEnd(s, a+1)
+	lb := b - a - 1
+	if lb == 0 || lb > 4 {
+		return 0, false
+	}
+	x, y := atoi(s[p:a]), atoi(s[a+1:b])
+	if b+1 < len(s) && s[b] == sep && isDigit(s[b+1]) {
+		c := digitsEnd(s, b+1)
+		lc := c - b - 1
+		if c < len(s) && (isAlnum(s[c]) || (c+1 < len(s) && (s[c] == sep || s[c] == '.') && isDigit(s[c+1]))) {
+			return 0, false
+		}
+		z := atoi(s[b+1 : c])
+		switch {
+		case la == 4 && lb <= 2 && lc <= 2:
+			return c, validMD(y, z)
+		case la <= 2 && lb <= 2 && (lc == 4 || lc == 2):
+			return c, validMD(x, y) || validMD(y, x)
+		}
+		return 0, false
+	}
+	if b < len(s) && (isAlnum(s[b]) || ((s[b] == '/' || s[b] == '-' || s[b] == '.') && b+1 < len(s) && isDigit(s[b+1]))) {
+		return 0, false
+	}
+	switch {
+	case sep == '/' && la <= 2 && lb <= 2:
+		return b, validMD(x, y)
+	case sep != '.' && la <= 2 && lb == 4:
+		return b, x >= 1 && x <= 12 && y >= 1900 && y <= 2100
+	case sep != '.' && la == 4 && lb <= 2:
+		return b, lb == 2 && x >= 1900 && x <= 2100 && y >= 1 && y <= 12
+	}
+	return 0, false
+}
+
+func validMD(m, d int) bool { return m >= 1 && m <= 12 && d >= 1 && d <= 31 }
+
+// timeTail extends a date ending at q over an attached clock time:
+// "1993-01-04 14:56:41", "3/4/2020 at 10:30 am".
+func (d *detector) timeTail(q int) int {
+	s := d.text
+	r := q
+	switch {
+	case r < len(s) && (s[r] == 'T' || s[r] == ' '):
+		r++
+	case r+1 < len(s) && s[r] == ',' && s[r+1] == ' ':
+		r += 2
+	default:
+		return q
+	}
+	if r+3 < len(s) && (s[r:r+3] == "at " || s[r:r+3] == "@ ") {
+		r += 3
+	}
+	h := digitsEnd(s, r)
+	if h == r || h-r > 2 || h+2 >= len(s) || s[h] != ':' {
+		return q
+	}
+	m := digitsEnd(s, h+1)
+	if m-h-1 != 2 {
+		return q
+	}
+	e := m
+	if e+2 < len(s) && s[e] == ':' && digitsEnd(s, e+1) == e+3 {
+		e += 3
+		if e+1 < len(s) && s[e] == '.' && isDigit(s[e+1]) {
+			e = digitsEnd(s, e+1)
+		}
+	}
+	if e+2 <= len(s) {
+		k := e
+		if k < len(s) && s[k] == ' ' {
+			k++
+		}
+		if k+2 <= len(s) && (s[k]|0x20 == 'a' || s[k]|0x20 == 'p') && s[k+1]|0x20 == 'm' && (k+2 == len(s) || !isAlnum(s[k+2])) {
+			e = k + 2
+		}
+	}
+	if e < len(s) && s[e] == 'Z' {
+		e++
+	}
+	return e
+}
+
+// scanSSN matches ddd-dd-dddd and ddd dd dddd.
+func scanSSN(s string, p int) (int, bool) {
+	if p+11 > len(s) || digitsEnd(s, p) != p+3 {
+		return 0, false
+	}
+	sep := s[p+3]
+	if (sep != '-' && sep != ' ') || digitsEnd(s, p+4) != p+6 || s[p+6] != sep || digitsEnd(s, p+7) != p+11 {
+		return 0, false
+	}
+	if p+11 < len(s) && (isAlnum(s[p+11]) || (s[p+11] == '-' && p+12 < len(s) && isDigit(s[p+12]))) {
+		return 0, false
+	}
+	return p + 11, true
+}
+
+// scanIPv4 matches a dotted quad.
+func scanIPv4(s string, p int) (int, bool) {
+	q := p
+	for part := 0; part < 4; part++ {
+		if part > 0 {
+			if q >= len(s) || s[q] != '.' {
+				return 0, false
+			}
+			q++
+		}
+		e := digitsEnd(s, q)
+		if e == q || e-q > 3 || atoi(s[q:e]) > 255 {
+			return 0, false
+		}
+		q = e
+	}
+	if q < len(s) && (isAlnum(s[q]) || (s[q] == '.' && q+1 < len(s) && isDigit(s[q+1]))) {
+		return 0, false
+	}
+	return q, true
+}
+
+// scanCard matches 13-19 digits, alone or in groups of four, that pass the
+// Luhn check.
+func scanCard(s string, p int) (int, Type, bool) {
+	var digits [19]byte
+	n, q := 0, p
+	var sep byte
+	for {
+		e := digitsEnd(s, q)
+		g := e - q
+		if g == 0 || n+g > 19 {
+			return 0, 0, false
+		}
+		n += copy(digits[n:], s[q:e])
+		q = e
+		if g != 4 && !(n == g) { // only the first group may be long
+			if !(q >= len(s) || s[q] != ' ' && s[q] != '-') {
+				return 0, 0, false
+			}
+		}
+		if q+1 < len(s) && (s[q] == ' ' || s[q] == '-') && isDigit(s[q+1]) && (sep == 0 || sep == s[q]) && g == 4 {
+			sep = s[q]
+			q++
+			continue
+		}
+		break
+	}
+	if n < 13 || (q < len(s) && isAlnum(s[q])) {
+		return 0, 0, false
+	}
+	if luhn(digits[:n]) {
+		return q, TypeCreditCard, true
+	}
+	if sep != 0 && n == 16 {
+		return q, TypeID, true
+	}
+	return 0, 0, false
+}
+
+func luhn(digits []byte) bool {
+	sum, dbl := 0, false
+	for i := len(digits) - 1; i >= 0; i-- {
+		v := int(digits[i] - '0')
+		if dbl {
+			v *= 2
+			if v > 9 {
+				v -= 9
+			}
+		}
+		sum += v
+		dbl = !dbl
+	}
+	return sum%10 == 0
+}
+
+// phone matches telephone numbers at p in the common written forms:
+// (978)645-9740x111, +1-743-438-6774, 636.840.1227, 089 72 63 41.
+func (d *detector) phone(p int) (int, Type, bool) {
+	s := d.text
+	q := p
+	plus := false
+	if q < len(s) && s[q] == '+' {
+		plus = true
+		q++
+	}
+	nd, groups, lastGroup, minGroup := 0, 0, 0, 99
+	dots, spaces, others, parens := 0, 0, 0, 0
+	afterParen := false
+	for q < len(s) && nd <= 15 && groups <= 8 {
+		if s[q] == '(' {
+			e := digitsEnd(s, q+1)
+			if e == q+1 || e-q-1 > 5 || e >= len(s) || s[e] != ')' {
+				break
+			}
+			nd += e - q - 1
+			groups++
+			parens++
+			lastGroup = e - q - 1
+			q = e + 1
+			afterParen = true
+		} else {
+			e := digitsEnd(s, q)
+			if e == q || e-q > 12 {
+				break
+			}
+			g := e - q
+			nd += g
+			groups++
+			lastGroup = g
+			if groups > 1 || !plus {
+				minGroup = min(minGroup, g)
+			}
+			q = e
+			afterParen = false
+		}
+		// separator
+		if q+1 < len(s) && (isDigit(s[q+1]) || s[q+1] == '(') {
+			switch s[q] {
+			case ' ':
+				if !afterParen {
+					spaces++
+				}
+				q++
+				continue
+			case '-', '/':
+				others++
+				q++
+				continue
+			case '.':
+				dots++
+				q++
+				continue
+			}
+		}
+		if afterParen && q < len(s) && isDigit(s[q]) {
+			continue
+		}
+		if q+2 < len(s) && s[q] == ' ' && s[q+1] == '-' && s[q+2] == ' ' {
+			others++
+			q += 3
+			continue
+		}
+		break
+	}
+	if q > 0 && s[q-1] == ' ' {
+		q--
+	}
+	if nd < 7 || nd > 15 || lastGroup < 2 {
+		return 0, 0, false
+	}
+	if q < len(s) && (isASCIILetter(s[q]) && !(s[q]|0x20 == 'x' || s[q]|0x20 == 'e')) {
+		return 0, 0, false
+	}
+	if q+1 < len(s) && (s[q] == '.' || s[q] == ',' || s[q] == '/') && isDigit(s[q+1]) {
+		return 0, 0, false
+	}
+	switch {
+	case groups == 1:
+		if !(nd == 10 || (nd == 11 && s[p] == '1') || plus) {
+			return 0, 0, false
+		}
+	case dots > 0:
+		if spaces+others > 0 || groups < 3 || minGroup < 2 {
+			return 0, 0, false
+		}
+	case others == 0 && parens == 0 && !plus:
+		// space-separated digit groups
+		if minGroup < 2 || groups > 5 {
+			return 0, 0, false
+		}
+	}
+	if d.numDateLike(p, q) {
+		return 0, 0, false
+	}
+	// extension
+	r := q
+	if r < len(s) && s[r] == ' ' {
+		r++
+	}
+	lr := d.low
+	for _, x := range []string{"extension", "ext.", "ext", "x", "#"} {
+		if len(lr)-r >= len(x) && lr[r:r+len(x)] == x {
+			k := r + len(x)
+			if k < len(s) && s[k] == ' ' {
+				k++
+			}
+			if e := digitsEnd(s, k); e > k && e-k <= 6 && (e == len(s) || !isAlnum(s[e])) {
+				q = e
+			}
+			break
+		}
+	}
+	return q, d.phoneType(p, q), true
+}
+
+// numDateLike reports whether bytes [p, q) hold a slash date.
+func (d *detector) numDateLike(p, q int) bool {
+	for k := p; k < q; k++ {
+		if d.text[k] == '/' {
+			_, ok := d.numDate(p)
+			return ok
+		}
+	}
+	return false
+}
+
+// phoneType returns TypeFax when "fax" is next to the number.
+func (d *detector) phoneType(p, q int) Type {
+	i := d.tokAt(p)
+	for k := i - 1; k >= 0 && k >= i-4; k-- {
+		if d.toks[k].kind == tkWord {
+			if d.word(k) == "fax" {
+				return TypeFax
+			}
+			if d.word(k) != "f" && d.word(k) != "no" && d.word(k) != "number" && d.word(k) != "num" {
+				break
+			}
+		}
+	}
+	// "(790)091-7442-Fax", "555-0100 (fax)"
+	j := d.tokAt(q)
+	if j < len(d.toks) && (d.isPunct(j, '-') || d.isPunct(j, '(')) {
+		j++
+	}
+	if j < len(d.toks) && d.toks[j].kind == tkWord && d.word(j) == "fax" && !d.toks[j].has(fNL) {
+		if k := j + 1; k >= len(d.toks) || (d.toks[k].kind != tkNum && !d.isPunct(k, '(') && !d.isPunct(k, ':') && !d.isPunct(k, '+')) {
+			return TypeFax
+		}
+	}
+	return TypePhone
+}

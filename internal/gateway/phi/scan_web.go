@@ -1,0 +1,218 @@
+package phi
+
+import "strings"
+
+// rawScan finds identifiers that are easiest to see in the raw bytes:
+// email addresses, URLs, bare domains, image file names and IPv6/MAC
+// addresses. It claims their tokens before the token scanners run.
+func (d *detector) rawScan() {
+	placeholderForms(d.text, func(p, q int) { d.claimRange(p, q, TypeID) })
+	s := d.text
+	floor := 0 // the end of the last raw match: a match never reaches back past it
+	for i := 0; i < len(s); i++ {
+		if n := len(d.cands); n > 0 {
+			floor = max(floor, d.cands[n-1].end)
+		}
+		switch s[i] {
+		case '@':
+			if p, q, ok := scanEmail(s, i); ok {
+				d.claimRange(p, q, TypeEmail)
+				i = q - 1
+			}
+		case ':':
+			if i+2 < len(s) && s[i+1] == '/' && s[i+2] == '/' {
+				p := i
+				for p > 0 && isASCIILetter(s[p-1]) {
+					p--
+				}
+				if i-p >= 2 {
+					q := scanURLTail(s, i+3)
+					if q > i+3 {
+						d.claimRange(p, q, TypeURL)
+						i = q - 1
+					}
+				}
+			}
+		case 'w', 'W':
+			if (i == 0 || !isAlnum(s[i-1])) && strings.HasPrefix(d.low[i:], "www.") {
+				q := scanURLTail(s, i)
+				if q > i+6 {
+					d.claimRange(i, q, TypeURL)
+					i = q - 1
+				}
+			}
+		case '.':
+			if p, q, t, ok := d.scanDotted(i, floor); ok {
+				d.claimRange(p, q, t)
+				i = q - 1
+			}
+		}
+	}
+}
+
+// claimRange claims the tokens that overlap bytes [p, q).
+func (d *detector) claimRange(p, q int, t Type) {
+	i := d.tokAt(p)
+	if i > 0 && int(d.toks[i-1].end) > p {
+		i--
+	}
+	j := i
+	for j < len(d.toks) && int(d.toks[j].start) < q {
+		if d.state[j] == stPHI {
+			return // already part of another identifier
+		}
+		j++
+	}
+	if j > i {
+		// never leave part of a glued code visible: "00AA://x"
+		i, j = d.wholeRun(i, j)
+		p, q = min(p, int(d.toks[i].start)), max(q, int(d.toks[j-1].end))
+	}
+	d.add(p, q, t, prioStruct)
+	for k := i; k < j; k++ {
+		d.state[k] = stPHI
+	}
+}
+
+func isEmailLocal(c byte) bool {
+	return isAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c >= 0x80
+}
+
+func isHostChar(c byte) bool { return isAlnum(c) || c == '-' || c == '.' || c >= 0x80 }
+
+// scanEmail expands an email address around the '@' at at.
+func scanEmail(s string, at int) (p, q int, ok bool) {
+	p = at
+	for p > 0 && isEmailLocal(s[p-1]) {
+		p--
+	}
+	for p < at && s[p] == '.' {
+		p++
+	}
+	q = at + 1
+	dot := false
+	for q < len(s) && isHostChar(s[q]) {
+		if s[q] == '.' && q+1 < len(s) && isAlnum(s[q+1]) {
+			dot = true
+		}
+		q++
+	}
+	for q > at+1 && (s[q-1] == '.' || s[q-1] == '-') {
+		q--
+	}
+	return p, q, p < at && dot && q > at+3
+}
+
+// scanURLTail returns the end of a URL whose host starts at p.
+func scanURLTail(s string, p int) int {
+	q := p
+	for q < len(s) {
+		c := s[q]
+		if c <= ' ' || c == '"' || c == '<' || c == '>' || c == '\\' || c == '`' || c == '{' || c == '}' || c == '|' || c == '^' {
+			break
+		}
+		q++
+	}
+	for q > p && strings.IndexByte(".,;:!?)'\"]", s[q-1]) >= 0 {
+		q--
+	}
+	return q
+}
+
+// scanDotted looks at a '.' inside a word: a bare domain ("example.org/x")
+// or an image file name ("IMG_2041.jpg").
+func (d *detector) scanDotted(i, floor int) (p, q int, t Type, ok bool) {
+	s := d.text
+	if i == 0 || i+2 >= len(s) || !isAlnum(s[i-1]) || !isASCIILetter(s[i+1]) {
+		return 0, 0, 0, false
+	}
+	// the extension / TLD
+	e := i + 1
+	for e < len(s) && isASCIILetter(s[e]) {
+		e++
+	}
+	if e < len(s) && (isDigit(s[e]) || s[e] == '@' || s[e] >= 0x80) {
+		return 0, 0, 0, false
+	}
+	ext := d.low[i+1 : e]
+	p = i
+	for p > floor && (isAlnum(s[p-1]) || s[p-1] == '-' || s[p-1] == '_' || s[p-1] == '.') {
+		p--
+	}
+	for p < i && (s[p] == '.' || s[p] == '-') {
+		p++
+	}
+	if p > 0 && (s[p-1] == '@' || s[p-1] == '/') {
+		return 0, 0, 0, false
+	}
+	if imageExts[ext] && i-p >= 1 {
+		return p, e, TypePhoto, true
+	}
+	if !tlds[ext] || i-p < 3 || strings.ContainsRune(d.text[p:i], '_') {
+		return 0, 0, 0, false
+	}
+	// Require a lower-case or mixed host label to avoid "Dr.Smith"-like
+	// splits and abbreviations such as "e.g.".
+	label := d.text[p:i]
+	if strings.Count(label, ".") == 0 && len(label) < 3 {
+		return 0, 0, 0, false
+	}
+	q = e
+	if q < len(s) && s[q] == '/' {
+		q = scanURLTail(s, q)
+	}
+	return p, q, TypeURL, true
+}
+
+// scanHexColon finds an IPv6 or MAC address starting at byte p.
+func scanHexColon(s string, p int) (q int, t Type, ok bool) {
+	q = p
+	colons, groupLen, maxGroup, groups, hexLetter, double := 0, 0, 0, 0, false, false
+	for q < len(s) {
+		c := s[q]
+		switch {
+		case isDigit(c):
+			groupLen++
+		case c|0x20 >= 'a' && c|0x20 <= 'f':
+			groupLen++
+			hexLetter = true
+		case c == ':':
+			if q+1 < len(s) && s[q+1] == ':' {
+				if double {
+					return 0, 0, false
+				}
+				double = true
+			}
+			colons++
+			if groupLen > 0 {
+				groups++
+			}
+			maxGroup = max(maxGroup, groupLen)
+			groupLen = 0
+		default:
+			goto done
+		}
+		if groupLen > 4 {
+			return 0, 0, false
+		}
+		q++
+	}
+done:
+	if q < len(s) && isAlnum(s[q]) {
+		return 0, 0, false
+	}
+	if groupLen > 0 {
+		groups++
+	}
+	maxGroup = max(maxGroup, groupLen)
+	for q > p && s[q-1] == ':' && !(q-2 >= p && s[q-2] == ':') {
+		q--
+	}
+	switch {
+	case colons == 5 && !double && maxGroup == 2 && groups == 6:
+		return q, TypeDevice, true // MAC address
+	case colons >= 7 || (double && colons >= 2 && (hexLetter || maxGroup == 4)) || (colons >= 5 && hexLetter):
+		return q, TypeIP, true
+	}
+	return 0, 0, false
+}

@@ -1,0 +1,555 @@
+package phi
+
+import "strings"
+
+// wordAt tries the scanners that start with a word.
+func (d *detector) wordAt(i int) int {
+	s := d.text
+	t := d.toks[i]
+	p := int(t.start)
+	w := d.word(i)
+	if hexColonAhead(s, p) {
+		if q, typ, ok := scanHexColon(s, p); ok {
+			return d.claimBytes(i, q, typ)
+		}
+	}
+	if d.glued(i) && (d.toks[i+1].kind == tkNum || (d.toks[i+1].kind == tkWord)) {
+		if j := d.compound(i); j > i {
+			return j
+		}
+	}
+	if d.is(i, vMonth) {
+		if j, ok := d.monthDate(i); ok {
+			return d.claimBytes(i, d.timeTail(int(d.toks[j-1].end)), TypeDate)
+		}
+	}
+	if d.is(i, vWeekday|vHoliday) {
+		return d.claim(i, i+1, TypeDate, prioStruct)
+	}
+	if d.is(i, vTrigger) {
+		if j := d.trigger(i, idTriggers[w]); j > i {
+			return j
+		}
+	}
+	if d.is(i, vUnitWord) {
+		if j := d.unitAddress(i); j > i {
+			return j
+		}
+	}
+	if j := d.streetFromWord(i, w); j > i {
+		return j
+	}
+	return i
+}
+
+// compound handles a glued run of letters and digits starting at token i:
+// units ("500mg") and ages ("92yo") are kept or aged; IBANs, VINs and IDs
+// are claimed.
+func (d *detector) compound(i int) int {
+	j := i
+	nd, nl := 0, 0
+	for j < len(d.toks) && (d.toks[j].kind == tkNum || d.toks[j].kind == tkWord) && (j == i || d.toks[j].start == d.toks[j-1].end) {
+		n := int(d.toks[j].end - d.toks[j].start)
+		if d.toks[j].kind == tkNum {
+			nd += n
+		} else {
+			nl += n
+		}
+		j++
+	}
+	if nd == 0 || nl == 0 {
+		return i
+	}
+	// The compound must not continue into an e-mail or a hex colon run.
+	if j < len(d.toks) && d.toks[j].start == d.toks[j-1].end && d.toks[j].kind == tkPunct {
+		if c := d.text[d.toks[j].start]; c == '@' {
+			return i
+		}
+	}
+	raw := d.text[d.toks[i].start:d.toks[j-1].end]
+	// number + unit, ordinal, decade, age
+	if d.toks[i].kind == tkNum && j == i+2 {
+		u := d.word(i + 1)
+		v := atoi(d.raw(i))
+		switch {
+		case u == "yo" || u == "y" || u == "yr" || u == "yrs" || u == "yof" || u == "yom":
+			if v >= 90 && v < 130 {
+				return d.claim(i, i+1, TypeAge, prioStruct)
+			}
+			return d.keep(i, j)
+		case d.is(i+1, vUnit) || u == "st" || u == "nd" || u == "rd" || u == "th" || u == "s" || u == "am" || u == "pm" || u == "a" || u == "p":
+			return d.keep(i, j)
+		}
+	}
+	if rt, ok := d.recordShape(raw); ok {
+		return d.claim(i, j, rt, prioRecord)
+	}
+	n := nd + nl
+	switch {
+	case n >= 15 && n <= 34 && nl >= 2 && isIBANShape(raw):
+		return d.claim(i, j, TypeIBAN, prioStruct)
+	case n == 17 && nd >= 3 && !strings.ContainsAny(strings.ToUpper(raw), "IOQ"):
+		return d.claim(i, j, TypeVehicle, prioStruct)
+	case nd >= 4 || (nd >= 3 && n >= 6):
+		return d.claim(i, j, TypeID, prioStruct)
+	}
+	return d.keep(i, j)
+}
+
+func isIBANShape(s string) bool {
+	return len(s) >= 15 && isASCIILetter(s[0]) && isASCIILetter(s[1]) && isDigit(s[2]) && isDigit(s[3])
+}
+
+// dayMonth matches dates that start with the day: "15 March 2020",
+// "15th of Mar", "15-Mar-2020".
+func (d *detector) dayMonth(i int) (int, bool) {
+	v := atoi(d.raw(i))
+	if d.toks[i].end-d.toks[i].start > 2 || v < 1 || v > 31 {
+		return 0, false
+	}
+	j := i + 1
+	if j < len(d.toks) && d.glued(i) && d.toks[j].kind == tkWord {
+		switch d.word(j) {
+		case "st", "nd", "rd", "th":
+			j++
+		default:
+			return 0, false
+		}
+	}
+	if j < len(d.toks) && (d.isPunct(j, '-') || d.isPunct(j, '/') || d.isPunct(j, '.')) && d.glued(j) {
+		j++
+	}
+	if j < len(d.toks) && d.toks[j].kind == tkWord && d.word(j) == "of" {
+		j++
+	}
+	if j >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) {
+		return 0, false
+	}
+	if _, ok := months[d.word(j)]; !ok {
+		return 0, false
+	}
+	j++
+	if j < len(d.toks) && d.isPunct(j, '.') && d.glued(j-1) {
+		j++
+	}
+	return d.yearTail(j), true
+}
+
+// yearTail extends a date ending before token j over a year: ", 2020",
+// " 2020", "-2020", " '92".
+func (d *detector) yearTail(j int) int {
+	k := j
+	if k < len(d.toks) && (d.isPunct(k, ',') || d.isPunct(k, '-') || d.isPunct(k, '/')) {
+		k++
+	}
+	if k < len(d.toks) && d.isPunct(k, '\'') && k+1 < len(d.toks) && d.glued(k) && d.toks[k+1].kind == tkNum && d.toks[k+1].end-d.toks[k+1].start == 2 {
+		return k + 2
+	}
+	if k < len(d.toks) && d.toks[k].kind == tkNum && !d.toks[k].has(fNL) {
+		n := d.toks[k].end - d.toks[k].start
+		if n == 4 || (n == 2 && d.isPunct(k-1, '-')) {
+			if !(d.glued(k) && d.toks[k+1].kind == tkWord) {
+				return k + 1
+			}
+		}
+	}
+	return j
+}
+
+// monthDate matches dates that start with the month: "March 15, 1952",
+// "Mar. 15th", "March 2019", or a month name alone.
+func (d *detector) monthDate(i int) (int, bool) {
+	w := d.word(i)
+	t := d.toks[i]
+	j := i + 1
+	if j < len(d.toks) && d.isPunct(j, '.') && d.glued(i) {
+		j++
+	}
+	sep := j
+	if j < len(d.toks) && (d.isPunct(j, '-') || d.isPunct(j, '/')) {
+		j++
+	}
+	day := false
+	if j < len(d.toks) && d.toks[j].kind == tkNum && !d.toks[j].has(fNL) && d.toks[j].end-d.toks[j].start <= 2 {
+		if v := atoi(d.raw(j)); v >= 1 && v <= 31 && !(d.glued(j) && d.toks[j+1].kind == tkWord && !isOrdinal(d.word(j+1))) && !d.keptNum(j, j+1) {
+			j++
+			day = true
+			if j < len(d.toks) && d.glued(j-1) && d.toks[j].kind == tkWord && isOrdinal(d.word(j)) {
+				j++
+			}
+		}
+	}
+	if !day {
+		j = sep
+	}
+	end := d.yearTail(j)
+	if day || end > j {
+		return end, true
+	}
+	// a month name alone
+	full := len(w) > 4 || w == "june" || w == "july"
+	switch {
+	case !full:
+		return 0, false
+	case w == "march" || w == "may":
+		return i + 1, t.has(fCap) && !t.has(fSent) && !t.has(fAllCaps)
+	}
+	return i + 1, t.has(fCap) || d.lowerDoc
+}
+
+func isOrdinal(w string) bool { return w == "st" || w == "nd" || w == "rd" || w == "th" }
+
+// age claims ages over 89: "92 years old", "92-year-old", "age 93", "aged 95".
+// Younger ages are kept so that no other scanner takes them.
+func (d *detector) age(i int) (int, bool) {
+	v := atoi(d.raw(i))
+	if d.toks[i].end-d.toks[i].start > 3 || v > 130 {
+		return 0, false
+	}
+	isAge := false
+	// before: "age 92", "aged: 92"
+	for k := i - 1; k >= 0 && k >= i-2; k-- {
+		if d.toks[k].kind == tkWord {
+			w := d.word(k)
+			isAge = w == "age" || w == "aged" || w == "ages"
+			break
+		}
+		if !d.isPunct(k, ':') && !d.isPunct(k, '=') {
+			break
+		}
+	}
+	j := i + 1
+	if !isAge {
+		k := j
+		if k < len(d.toks) && d.isPunct(k, '-') {
+			k++
+		}
+		if k < len(d.toks) && d.toks[k].kind == tkWord {
+			switch d.word(k) {
+			case "year", "years", "yr", "yrs", "y":
+				k++
+				if k < len(d.toks) && (d.isPunct(k, '-') || d.isPunct(k, '/') || d.isPunct(k, '.')) {
+					k++
+				}
+				if k < len(d.toks) && d.toks[k].kind == tkWord {
+					switch d.word(k) {
+					case "old", "o", "of":
+						isAge = true
+					}
+				}
+			case "yo", "yof", "yom":
+				isAge = true
+			}
+		}
+	}
+	if !isAge {
+		return 0, false
+	}
+	if v >= 90 {
+		return d.claim(i, j, TypeAge, prioStruct), true
+	}
+	return d.keep(i, j), true
+}
+
+// trigger claims the identifier that follows a trigger word: "MRN: 12345",
+// "Member ID # W123-456", "license no. A1234567".
+func (d *detector) trigger(i int, typ Type) int {
+	j := i + 1
+	for steps := 0; j < len(d.toks) && steps < 5; steps++ {
+		t := d.toks[j]
+		if t.has(fNL) && !d.isPunct(j-1, ':') {
+			return i
+		}
+		if t.kind == tkPunct && strings.IndexByte(":#-.=/", d.text[t.start]) >= 0 {
+			// A dot ends an abbreviation ("No.", "Acct.") but not a
+			// sentence ("at the last visit. HbA1c 6.8%").
+			if d.text[t.start] == '.' && j+1 < len(d.toks) && !d.glued(j) && !(d.toks[j-1].kind == tkWord && d.toks[j-1].end-d.toks[j-1].start <= 4) {
+				return i
+			}
+			j++
+			continue
+		}
+		if t.kind == tkWord {
+			w := d.word(j)
+			if tt, trig := idTriggers[w]; trig || idFillers[w] {
+				if trig && tt != TypeID {
+					typ = tt // "license plate" is a plate
+				}
+				j++
+				continue
+			}
+		}
+		break
+	}
+	if j >= len(d.toks) || d.state[j] != stFree || (d.toks[j].kind != tkNum && d.toks[j].kind != tkWord) {
+		return i
+	}
+	// the value: glued alnum tokens, with inner - / . between them
+	k, nd, n := j, 0, 0
+	for k < len(d.toks) {
+		t := d.toks[k]
+		if k > j && t.start != d.toks[k-1].end {
+			break
+		}
+		if t.kind == tkPunct {
+			c := d.text[t.start]
+			if (c == '-' || c == '/' || c == '.') && k+1 < len(d.toks) && d.glued(k) && d.toks[k+1].kind != tkPunct {
+				k++
+				continue
+			}
+			break
+		}
+		if t.kind == tkNum {
+			nd += int(t.end - t.start)
+		}
+		n += int(t.end - t.start)
+		k++
+	}
+	if nd == 0 || n < 3 {
+		return i
+	}
+	if typ == TypePhone || typ == TypeFax {
+		if q, pt, ok := d.phone(int(d.toks[j].start)); ok {
+			return d.claimBytes(j, q, pt)
+		}
+	}
+	if d.toks[j].kind == tkNum {
+		p := int(d.toks[j].start)
+		if _, ok := d.numDate(p); ok {
+			return i
+		}
+		if d.keptNum(j, k) {
+			return i
+		}
+		if q, ok := scanSSN(d.text, p); ok {
+			return d.claimBytes(j, q, TypeSSN)
+		}
+		if q, ct, ok := scanCard(d.text, p); ok {
+			return d.claimBytes(j, q, ct)
+		}
+	}
+	if rt, ok := d.recordShape(d.text[d.toks[j].start:d.toks[k-1].end]); ok {
+		typ = rt
+	}
+	return d.claim(j, k, typ, prioStruct)
+}
+
+// unitAddress claims "Apt. 977", "Suite 616", "PO Box 12", "PSC 4457",
+// "APO AP 95145" starting at unit word i.
+func (d *detector) unitAddress(i int) int {
+	w := d.word(i)
+	j := i + 1
+	if w == "po" || w == "p" {
+		// "PO Box", "P.O. Box"
+		for j < len(d.toks) && (d.isPunct(j, '.') || (d.toks[j].kind == tkWord && d.word(j) == "o")) {
+			j++
+		}
+		if j < len(d.toks) && d.toks[j].kind == tkWord && d.word(j) == "box" {
+			j++
+		} else if w == "p" {
+			return i
+		}
+	}
+	if w == "apo" || w == "dpo" || w == "fpo" {
+		if j+1 < len(d.toks) && d.toks[j].kind == tkWord && d.toks[j].has(fAllCaps) && d.toks[j+1].kind == tkNum {
+			return d.claim(i, j+2, TypeAddress, prioStruct)
+		}
+		if !(d.toks[i].has(fAllCaps) || d.lowerDoc) {
+			return i
+		}
+	}
+	for j < len(d.toks) && (d.isPunct(j, '.') || d.isPunct(j, '#') || d.isPunct(j, ':')) && !d.toks[j].has(fNL) {
+		j++
+	}
+	if j >= len(d.toks) || d.toks[j].has(fNL) || d.state[j] != stFree {
+		return i
+	}
+	t := d.toks[j]
+	switch {
+	case t.kind == tkNum && t.end-t.start <= 6:
+	case t.kind == tkWord && t.end-t.start == 1 && t.has(fCap):
+	default:
+		return i
+	}
+	k := j + 1
+	for k < len(d.toks) && d.toks[k].start == d.toks[k-1].end && (d.toks[k].kind == tkNum || d.toks[k].kind == tkWord) {
+		k++
+	}
+	if d.keptNum(j, k) {
+		return i
+	}
+	return d.claim(i, k, TypeAddress, prioStruct)
+}
+
+// addressFromNumber claims "12 Oak Street", "491 St. John Street",
+// "98 Via del Pontiere 101" starting at the house number i.
+func (d *detector) addressFromNumber(i int) int {
+	if d.toks[i].end-d.toks[i].start > 6 {
+		return i
+	}
+	j := i + 1
+	if j < len(d.toks) && d.glued(i) && d.toks[j].kind == tkWord && d.toks[j].end-d.toks[j].start == 1 {
+		j++ // 12B
+	}
+	words := 0
+	for k := j; k < len(d.toks) && k < j+8; k++ {
+		t := d.toks[k]
+		if t.has(fNL) {
+			return i
+		}
+		switch t.kind {
+		case tkPunct:
+			c := d.text[t.start]
+			if c == '.' || c == '-' || c == '\'' {
+				continue
+			}
+			return i
+		case tkNum:
+			return i
+		}
+		w := d.word(k)
+		if words == 0 {
+			if d.is(k, vUnit|vStopword) || !(t.has(fCap) || d.lowerDoc) {
+				return i
+			}
+			if d.is(k, vStreetPrefix) || hasStreetMorpheme(w) {
+				return d.streetTail(i, k+1)
+			}
+		}
+		if words > 0 && d.is(k, vStreetSuffix) && (t.has(fCap) || d.lowerDoc) {
+			end := k + 1
+			if end < len(d.toks) && d.isPunct(end, '.') && d.glued(k) {
+				end++
+			}
+			if end < len(d.toks) && d.toks[end].kind == tkWord && !d.toks[end].has(fNL) && isDirection(d.word(end)) {
+				end++
+			}
+			return d.claim(i, end, TypeAddress, prioStruct)
+		}
+		words++
+	}
+	return i
+}
+
+// streetTail extends a street that started at token i with a prefix word
+// over capitalised words and an optional trailing house number.
+func (d *detector) streetTail(i, k int) int {
+	end := k
+	for n := 0; end < len(d.toks) && n < 5; n++ {
+		t := d.toks[end]
+		if t.has(fNL) {
+			break
+		}
+		if t.kind == tkWord && (t.has(fCap) || d.lowerDoc || isParticle(d.word(end))) {
+			end++
+			continue
+		}
+		if t.kind == tkPunct && (d.text[t.start] == '.' || d.text[t.start] == '-') && d.glued(end-1) {
+			end++
+			continue
+		}
+		if t.kind == tkNum && t.end-t.start <= 5 {
+			end++
+		}
+		break
+	}
+	return d.claim(i, end, TypeAddress, prioStruct)
+}
+
+// streetFromWord claims streets that start with a word: "Via Roma 12",
+// "Hochstrasse 63", and "Clarke Avenue" (looking back from the suffix).
+func (d *detector) streetFromWord(i int, w string) int {
+	t := d.toks[i]
+	if !(t.has(fCap) || d.lowerDoc) {
+		return i
+	}
+	if d.is(i, vStreetPrefix) || hasStreetMorpheme(w) {
+		// needs a house number within five tokens on the line
+		for k := i + 1; k < len(d.toks) && k <= i+6; k++ {
+			tk := d.toks[k]
+			if tk.has(fNL) {
+				break
+			}
+			if tk.kind == tkNum {
+				if tk.end-tk.start > 5 || d.keptNum(k, k+1) {
+					break
+				}
+				return d.claim(i, k+1, TypeAddress, prioStruct)
+			}
+			if tk.kind == tkWord && !(tk.has(fCap) || d.lowerDoc || isParticle(d.word(k))) {
+				break
+			}
+		}
+	}
+	if len(w) >= 4 && d.is(i, vStreetSuffix) && !t.has(fSent) && !d.endsPlace(i) {
+		// look back over capitalised words: "Halkoaho Street"
+		k := i
+		for k > 0 && i-k < 3 {
+			p := d.toks[k-1]
+			if p.kind != tkWord || d.toks[k].has(fNL) || !(p.has(fCap) || d.lowerDoc) || d.is(k-1, vStopword) || d.state[k-1] == stKept {
+				break
+			}
+			k--
+		}
+		if k < i {
+			end := i + 1
+			if end < len(d.toks) && d.toks[end].kind == tkWord && !d.toks[end].has(fNL) && isDirection(d.word(end)) {
+				end++
+			}
+			return d.claim(k, end, TypeAddress, prioStruct)
+		}
+	}
+	return i
+}
+
+// morphemeTails are the last two bytes of the street morphemes: a quick
+// reject before comparing suffixes.
+var morphemeTails = func() map[[2]byte]bool {
+	m := map[[2]byte]bool{}
+	for _, s := range streetMorphemes {
+		m[[2]byte{s[len(s)-2], s[len(s)-1]}] = true
+	}
+	return m
+}()
+
+// endsPlace reports whether word i ends a known multi-word place such as
+// "Forest Park".
+func (d *detector) endsPlace(i int) bool {
+	for k := i - 1; k >= 0 && k >= i-4; k-- {
+		if d.toks[k].kind != tkWord {
+			continue
+		}
+		if j, _, ok := d.placePhrase(k); ok && j == i+1 {
+			return true
+		}
+	}
+	return false
+}
+
+func hasStreetMorpheme(w string) bool {
+	if len(w) < 6 || !morphemeTails[[2]byte{w[len(w)-2], w[len(w)-1]}] {
+		return false
+	}
+	for _, m := range streetMorphemes {
+		if len(w) > len(m)+2 && strings.HasSuffix(w, m) {
+			return true
+		}
+	}
+	return false
+}
+
+func isParticle(w string) bool {
+	switch w {
+	case "de", "del", "della", "di", "da", "do", "dos", "das", "van", "von", "der", "den", "la", "le", "les", "du", "des", "y", "e", "st", "san", "santa", "bin", "al", "el", "ter", "ten":
+		return true
+	}
+	return false
+}
+
+func isDirection(w string) bool {
+	switch w {
+	case "n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,194 @@
+package phi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SessionOptions tune one Session.
+type SessionOptions struct {
+	// DateShiftDays, when non-zero, rewrites each full date (day, month and
+	// year) as the date this many days later, in the same format, instead of
+	// masking it; re-identification shifts it back. Dates without a year,
+	// and formats the shifter does not know, are still masked. Pick a fresh
+	// random offset per request.
+	DateShiftDays int
+	// ZIP3, when set, applies the Safe Harbor ZIP rule instead of masking
+	// ZIP codes: the first three digits stay ("021XX") unless the
+	// three-digit area holds 20,000 people or fewer, which become "000XX".
+	// Re-identification restores a generalised ZIP only while it is
+	// unambiguous; a second ZIP with the same prefix gets a placeholder.
+	ZIP3 bool
+}
+
+// Session redacts the texts of one request and re-identifies the replies.
+// Its mapping lives only in memory and dies with Close. A Session is not
+// safe for concurrent use.
+type Session struct {
+	e    *Engine
+	rec  *compiledRecord
+	opts SessionOptions
+
+	index   map[string]int // type byte + surface → entry
+	entries []entry
+	byPH    map[string]int // placeholder → entry
+	count   [numTypes]int
+	shifted map[string]string // shifted date or generalised ZIP text → original
+
+	litIndex map[string][]string // shifted by their first bytes (reid.go)
+	litCount int
+}
+
+type entry struct {
+	typ         Type
+	surface     string
+	placeholder string
+}
+
+// Replacement is one identifier replaced in a redacted text. Start and End
+// are byte offsets into the input; Placeholder is what replaced it (a
+// shifted date for shifted dates).
+type Replacement struct {
+	Span
+	Placeholder string `json:"placeholder"`
+}
+
+// Result is a redacted text and what was replaced.
+type Result struct {
+	Text  string        `json:"text"`
+	Spans []Replacement `json:"spans"`
+}
+
+// NewSession starts a request-scoped session. rec may be nil. It fails if
+// rec is invalid; the error names the field only.
+func (e *Engine) NewSession(rec *Record, opts SessionOptions) (*Session, error) {
+	s := &Session{e: e, opts: opts, index: make(map[string]int, 32), byPH: make(map[string]int, 32)}
+	if rec != nil {
+		if err := rec.Validate(); err != nil {
+			return nil, err
+		}
+		s.rec = compileRecord(rec)
+	}
+	return s, nil
+}
+
+// Redact replaces every identifier in text with its placeholder. The same
+// surface text of the same type always gets the same placeholder within a
+// session, numbered by first occurrence, so redacting a whole transcript
+// turn by turn gives stable numbers. On any error it returns no text: the
+// caller must refuse the input.
+func (s *Session) Redact(ctx context.Context, text string) (Result, error) {
+	spans, err := s.e.detect(ctx, text, s.rec)
+	if err != nil {
+		return Result{}, err
+	}
+	var b strings.Builder
+	b.Grow(len(text) + len(spans)*8)
+	res := Result{Spans: make([]Replacement, 0, len(spans))}
+	last := 0
+	for _, sp := range spans {
+		if sp.Start < last || sp.End > len(text) || sp.Start >= sp.End {
+			return Result{}, ErrInternal // spans must be sorted and disjoint
+		}
+		b.WriteString(text[last:sp.Start])
+		ph := s.replace(sp.Type, text[sp.Start:sp.End])
+		b.WriteString(ph)
+		res.Spans = append(res.Spans, Replacement{Span: sp, Placeholder: ph})
+		last = sp.End
+	}
+	b.WriteString(text[last:])
+	res.Text = b.String()
+	return res, nil
+}
+
+// replace returns the placeholder (or shifted date) for one surface value.
+func (s *Session) replace(t Type, surface string) string {
+	key := string(rune('A'+t)) + surface
+	if i, ok := s.index[key]; ok {
+		return s.entries[i].placeholder
+	}
+	ph := ""
+	if t == TypeDate && s.opts.DateShiftDays != 0 {
+		if shifted, ok := shiftDate(surface, s.opts.DateShiftDays); ok {
+			if orig, taken := s.shifted[shifted]; !taken || orig == surface {
+				ph = shifted
+				if s.shifted == nil {
+					s.shifted = map[string]string{}
+				}
+				s.shifted[shifted] = surface
+			}
+		}
+	}
+	if t == TypeZIP && s.opts.ZIP3 && len(surface) >= 5 {
+		gen := generalizeZIP(surface)
+		if _, taken := s.shifted[gen]; !taken {
+			ph = gen
+			if s.shifted == nil {
+				s.shifted = map[string]string{}
+			}
+			s.shifted[gen] = surface
+		}
+	}
+	if ph == "" {
+		s.count[t]++
+		ph = "[[" + t.String() + "_" + strconv.Itoa(s.count[t]) + "]]"
+		s.byPH[ph] = len(s.entries)
+	}
+	s.index[key] = len(s.entries)
+	s.entries = append(s.entries, entry{typ: t, surface: surface, placeholder: ph})
+	return ph
+}
+
+// Counts returns how many distinct values of each type the session has
+// replaced. It holds no PHI and may be logged or audited.
+func (s *Session) Counts() map[Type]int {
+	m := map[Type]int{}
+	for _, e := range s.entries {
+		m[e.typ]++
+	}
+	return m
+}
+
+// Close drops the mapping. The session must not be used afterwards.
+func (s *Session) Close() {
+	for i := range s.entries {
+		s.entries[i] = entry{}
+	}
+	s.entries, s.index, s.byPH, s.shifted, s.rec, s.litIndex = nil, nil, nil, nil, nil, nil
+}
+
+// LogValue implements slog.LogValuer with counts only.
+func (s *Session) LogValue() slog.Value {
+	return slog.StringValue(fmt.Sprintf("phi.Session(values=%d)", len(s.entries)))
+}
+
+// restrictedZIP3 are the three-digit ZIP areas with 20,000 people or
+// fewer (HHS de-identification guidance, 2000 Census), which Safe Harbor
+// requires to be written as 000.
+var restrictedZIP3 = set(`036 059 063 102 203 556 692 790 821 823 830 831 878 879 884 890 893`)
+
+// generalizeZIP keeps the first three digits of a ZIP code: "02138-1234"
+// → "021XX".
+func generalizeZIP(zip string) string {
+	z3 := zip[:3]
+	if restrictedZIP3[z3] {
+		z3 = "000"
+	}
+	return z3 + "XX"
+}
+
+// shiftDate rewrites a full date by days in its own format.
+func shiftDate(surface string, days int) (string, bool) {
+	for _, l := range dateLayouts {
+		t, err := time.Parse(l, surface)
+		if err != nil || t.Format(l) != surface {
+			continue
+		}
+		return t.AddDate(0, 0, days).Format(l), true
+	}
+	return "", false
+}

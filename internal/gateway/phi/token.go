@@ -1,0 +1,166 @@
+package phi
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+type tokKind uint8
+
+const (
+	tkWord  tokKind = 1 + iota // letters
+	tkNum                      // ASCII digits
+	tkPunct                    // one other rune
+)
+
+// Token flags.
+const (
+	fCap      uint16 = 1 << iota // first letter upper case
+	fAllCaps                     // every letter upper case, two or more letters
+	fSpace                       // white space before
+	fNL                          // a line break before
+	fSent                        // starts a sentence or line
+	fNonASCII                    // holds a non-ASCII rune
+)
+
+// token is one word, digit run or punctuation rune of the input.
+type token struct {
+	start, end int32
+	kind       tokKind
+	flags      uint16
+	lex        uint16 // lexicon flags, words only
+	voc        uint64 // vocabulary flags (v*), words only
+}
+
+func (t token) has(f uint16) bool { return t.flags&f != 0 }
+
+func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+func isDigit(c byte) bool       { return c >= '0' && c <= '9' }
+func isAlnum(c byte) bool       { return isDigit(c) || isASCIILetter(c) }
+
+// tokenize splits s into tokens and returns them with an ASCII-lower-cased
+// copy of s (byte offsets unchanged). It appends to toks.
+func tokenize(s string, toks []token) ([]token, string, int) {
+	low := make([]byte, len(s))
+	upper := 0
+	var pending uint16 // flags for the next token
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
+			low[i] = c
+			pending |= fSpace
+			i++
+		case c == '\n':
+			low[i] = c
+			pending |= fSpace | fNL
+			i++
+		case isDigit(c):
+			j := i
+			for j < len(s) && isDigit(s[j]) {
+				low[j] = s[j]
+				j++
+			}
+			toks = append(toks, token{start: int32(i), end: int32(j), kind: tkNum, flags: pending})
+			pending = 0
+			i = j
+		case c < utf8.RuneSelf && !isASCIILetter(c):
+			low[i] = c
+			toks = append(toks, token{start: int32(i), end: int32(i + 1), kind: tkPunct, flags: pending})
+			pending = 0
+			i++
+		default:
+			// A word: ASCII letters and non-ASCII letters and marks.
+			j := i
+			var fl uint16
+			nUp, nLet := 0, 0
+			firstUp := false
+			for j < len(s) {
+				b := s[j]
+				if b < utf8.RuneSelf {
+					if !isASCIILetter(b) {
+						break
+					}
+					if b <= 'Z' {
+						if nLet == 0 {
+							firstUp = true
+						}
+						nUp++
+						low[j] = b + 32
+					} else {
+						low[j] = b
+					}
+					nLet++
+					j++
+					continue
+				}
+				r, n := utf8.DecodeRuneInString(s[j:])
+				if !unicode.IsLetter(r) && !unicode.IsMark(r) {
+					break
+				}
+				if unicode.IsUpper(r) {
+					if nLet == 0 {
+						firstUp = true
+					}
+					nUp++
+				}
+				nLet++
+				fl |= fNonASCII
+				copy(low[j:j+n], s[j:j+n])
+				j += n
+			}
+			if j == i { // a non-letter, non-ASCII rune
+				r, n := utf8.DecodeRuneInString(s[i:])
+				copy(low[i:i+n], s[i:i+n])
+				if unicode.IsSpace(r) {
+					pending |= fSpace
+					if r == '\u2028' || r == '\u2029' || r == '\u0085' {
+						pending |= fNL
+					}
+				} else {
+					toks = append(toks, token{start: int32(i), end: int32(i + n), kind: tkPunct, flags: pending})
+					pending = 0
+				}
+				i += n
+				continue
+			}
+			if firstUp {
+				fl |= fCap
+			}
+			if nUp == nLet && nLet >= 2 {
+				fl |= fAllCaps
+			}
+			upper += nUp
+			toks = append(toks, token{start: int32(i), end: int32(j), kind: tkWord, flags: pending | fl})
+			pending = 0
+			i = j
+		}
+	}
+	// Sentence starts: the first token, after a line break, after . ! ?
+	// unless the dot ends a title or an initial.
+	for k := range toks {
+		t := &toks[k]
+		if k == 0 || t.has(fNL) {
+			t.flags |= fSent
+			continue
+		}
+		p := toks[k-1]
+		if p.kind != tkPunct {
+			continue
+		}
+		switch s[p.start] {
+		case '!', '?':
+			t.flags |= fSent
+		case '.':
+			if k >= 2 && toks[k-2].kind == tkWord && toks[k-2].end == p.start {
+				w := low[toks[k-2].start:toks[k-2].end]
+				if len(w) == 1 || titles[string(w)] || string(w) == "st" || string(w) == "vs" || string(w) == "no" {
+					continue
+				}
+			}
+			t.flags |= fSent
+		}
+	}
+	return toks, string(low), upper
+}

@@ -1,0 +1,209 @@
+package phi
+
+import "strings"
+
+// The tables below are read-only lookup sets of lower-case words, written by
+// hand. They hold vocabulary (titles, units, trigger words), never PHI.
+
+// Vocabulary bits, stored in the high bits of the lexicon so that one map
+// lookup per word answers every table below.
+const (
+	vTitle uint64 = 1 << (16 + iota)
+	vCredential
+	vNameLabel
+	vStopword
+	vMonth
+	vWeekday
+	vHoliday
+	vTrigger
+	vUnitWord
+	vStreetPrefix
+	vStreetSuffix
+	vUnit
+	vVitalLabel
+	vEponymHead
+	vFacilityEnder
+	vLocPrep
+)
+
+// vocabTables lists the tables folded into the lexicon.
+func vocabTables() map[uint64]map[string]bool {
+	trig := map[string]bool{}
+	for w := range idTriggers {
+		trig[w] = true
+	}
+	mon := map[string]bool{}
+	for w := range months {
+		mon[w] = true
+	}
+	return map[uint64]map[string]bool{
+		vTitle: titles, vCredential: credentials, vNameLabel: nameLabels, vStopword: stopwords,
+		vMonth: mon, vWeekday: weekdays, vHoliday: holidays, vTrigger: trig, vUnitWord: unitWords,
+		vStreetPrefix: streetPrefixes, vStreetSuffix: streetSuffixes, vUnit: units, vVitalLabel: vitalLabels,
+		vEponymHead: eponymHeads, vFacilityEnder: facilityEnders, vLocPrep: locPreps,
+	}
+}
+
+func set(words string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		m[w] = true
+	}
+	return m
+}
+
+// titles precede a name: "Dr. Smith".
+var titles = set(`dr doctor mr mrs ms miss mx prof professor sir madam mister dame rev reverend fr father sr sister nurse`)
+
+// credentials follow a name: "Jane Roe, RN".
+var credentials = set(`md do rn np pa pac pa-c phd rrt lpn lvn cna dds dmd dpm crna msw lcsw pharmd od dnp aprn fnp mph mba psyd ot slp rd cnm facs facp mbbs frcs jr sr ii iii iv esq`)
+
+// nameLabels make the next capitalised words a name even when they are
+// ordinary words: "Attending: Hope Rose", "wife Grace".
+var nameLabels = set(`name patient pt attending pcp provider physician resident fellow surgeon intern
+referring cosigner signer author dictated transcribed signed witness interpreter contact
+wife husband son daughter mother father mom dad sister brother aunt uncle cousin niece nephew
+grandson granddaughter grandmother grandfather grandma grandpa friend partner spouse fiance fiancee
+guardian proxy caregiver roommate boyfriend girlfriend stepson stepdaughter stepmother stepfather
+neighbor neighbour landlord employer coworker colleague boss child baby hcp poa named called nicknamed surnamed aka`)
+
+// nameVerbs precede a name after a short phrase: "seen by", "spoke with".
+var nameVerbs = set(`by with to cc is me him her was`)
+
+// nameVerbHeads are the words that make nameVerbs a name context.
+var nameVerbHeads = set(`seen spoke discussed met evaluated examined signed dictated referred reviewed
+called paged consulted covered accompanied visited transcribed cosigned attended treated staffed
+notified informed texted emailed messaged name maiden call named called`)
+
+// locPreps precede a place: "lives in Quincy".
+var locPreps = set(`in from at near to lives moved resides born visiting city town village`)
+
+// streetSuffixes end a street name: "12 Oak Street".
+var streetSuffixes = set(`street st avenue ave av road rd boulevard blvd lane ln drive dr court ct way
+place pl terrace ter terr circle cir highway hwy parkway pkwy square sq trail trl crescent cres
+alley aly row plaza plz point pt pike turnpike tpke expressway expy freeway fwy loop run walk path
+close grove gardens gdns heights hts hill hollow park ridge view vista crossing xing landing
+commons estates mews quay wharf broadway causeway bypass route rte`)
+
+// streetPrefixes start a street name in many languages: "Via Roma 12".
+var streetPrefixes = set(`via viale vicolo corso piazza piazzale largo strada rue avenue av boulevard bd chemin
+impasse allée allee calle carrer paseo avenida av. rua travessa estrada praça praca rambla camino
+ronda plaza ul ulica al aleja os osiedle plac ctra carretera strasse straße str`)
+
+// streetMorphemes end a one-word street name: "Hochstrasse 63", "Hulsterdreef 100".
+var streetMorphemes = []string{"strasse", "straße", "str.", "weg", "gasse", "allee", "platz", "ring",
+	"damm", "ufer", "gade", "vej", "vägen", "gatan", "veien", "gata", "laan", "dreef", "straat",
+	"plein", "kade", "singel", "katu", "tie", "utca", "ulica", "ulice", "cesta", "rakpart", "sokak",
+	"caddesi", "street", "road", "avenue", "lane", "drive"}
+
+// unitWords introduce a unit or box number: "Apt. 977", "PO Box 12".
+var unitWords = set(`apt apartment suite ste unit box bldg building floor fl lot room rm po pmb psc apo dpo fpo flat`)
+
+// months maps month names and abbreviations to their number.
+var months = map[string]int{
+	"january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+	"august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+	"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+	"oct": 10, "nov": 11, "dec": 12,
+}
+
+// weekdays are dates on their own: "seen on Sunday".
+var weekdays = set(`monday tuesday wednesday thursday friday saturday sunday`)
+
+// holidays are dates on their own (the year stays).
+var holidays = set(`christmas thanksgiving easter halloween hanukkah kwanzaa ramadan diwali`)
+
+// units after a number keep it: "500 mg", "97 %", "120 bpm".
+var units = set(`mg mcg ug µg g gm gram grams kg lb lbs pound pounds oz ml cc l dl mmol mol meq iu u unit units
+mmhg bpm kcal cal calories % percent cm mm m km inch inches ul µl ft feet ° °f °c f c degrees hrs hr h
+min mins minute minutes sec secs second seconds day days d wk wks week weeks mo month months yr yrs
+tab tabs tablet tablets cap caps capsule capsules puff puffs drop drops gtt spray sprays patch
+x times mg/dl mmol/l ng ng/ml pg meq/l mosm iu/l u/l k/ul /min breaths beats steps servings
+serving cups cup tbsp tsp slices pieces hours hour l/min lpm liters liter litres litre ml/hr
+mcg/kg mg/kg mg/day units/kg grams/day g/dl g/l mm3 cells reps sets miles mile`)
+
+// vitalLabels before a number keep it: "BP 120/80", "Na 140".
+var vitalLabels = set(`bp sbp dbp hr rr pulse temp t tmax spo2 sao2 o2 sat sats fio2 wt weight ht height bmi
+na k cl co2 hco3 bun cr creat glu glucose ca mg phos alb tbili ast alt alk ap inr pt ptt wbc hgb hb hct
+plt mcv rdw a1c hba1c ldl hdl tg trig chol tsh ft4 t4 t3 psa crp esr bnp trop troponin lactate ph
+pco2 po2 be ag gfr egfr uop i/o ins outs dose doses score gcs nihss apgar ef lvef qtc pr qrs map cvp
+pap pcwp ci svr iop va kcal calories protein carbs carbohydrates fat fiber sugar sodium potassium
+steps sleep hrv vo2 vo2max rmr tdee level levels pain strength motor power rating scale grade stage platelets plts platelet neutrophils lymphocytes
+monocytes eosinophils anc alc cd4 viral load count counts titer titre ige igg vitd ferritin b12 folate`)
+
+// idTriggers introduce an identifier; the value says which type.
+var idTriggers = map[string]Type{
+	"mrn": TypeMRN, "mr": TypeMRN, "chart": TypeMRN, "record": TypeMRN, "medical": TypeMRN, "emr": TypeMRN, "ehr": TypeMRN,
+	"acct": TypeAccount, "account": TypeAccount, "acc": TypeAccount, "iban": TypeIBAN, "routing": TypeAccount, "card": TypeAccount,
+	"member": TypeHealthPlan, "subscriber": TypeHealthPlan, "policy": TypeHealthPlan, "insurance": TypeHealthPlan,
+	"medicaid": TypeHealthPlan, "medicare": TypeHealthPlan, "hicn": TypeHealthPlan, "mbi": TypeHealthPlan, "group": TypeHealthPlan,
+	"beneficiary": TypeHealthPlan, "plan": TypeHealthPlan,
+	"license": TypeLicense, "licence": TypeLicense, "lic": TypeLicense, "dl": TypeLicense, "certificate": TypeLicense,
+	"cert": TypeLicense, "dea": TypeLicense, "passport": TypeLicense, "permit": TypeLicense, "registration": TypeLicense,
+	"npi":    TypeNPI,
+	"serial": TypeDevice, "sn": TypeDevice, "s/n": TypeDevice, "imei": TypeDevice, "udi": TypeDevice, "device": TypeDevice,
+	"mac": TypeDevice, "model": TypeDevice, "lot": TypeDevice,
+	"vin": TypeVehicle, "plate": TypeVehicle, "tag": TypeVehicle, "vehicle": TypeVehicle,
+	"ssn": TypeSSN, "social": TypeSSN, "ss#": TypeSSN, "sin": TypeSSN, "nin": TypeSSN,
+	"id": TypeID, "identifier": TypeID, "number": TypeID, "no": TypeID, "num": TypeID, "nr": TypeID, "#": TypeID,
+	"case": TypeID, "claim": TypeID, "encounter": TypeID, "accession": TypeID, "specimen": TypeID, "visit": TypeID,
+	"order": TypeID, "ref": TypeID, "reference": TypeID, "confirmation": TypeID, "ticket": TypeID, "badge": TypeID,
+	"employee": TypeID, "student": TypeID, "patient": TypeID, "pin": TypeID, "code": TypeID, "username": TypeID,
+	"user": TypeID, "login": TypeID, "handle": TypeID, "fin": TypeID, "csn": TypeID, "har": TypeID,
+	"fingerprint": TypeBiometric, "biometric": TypeBiometric, "retina": TypeBiometric, "retinal": TypeBiometric,
+	"iris": TypeBiometric, "voiceprint": TypeBiometric, "faceprint": TypeBiometric, "dna": TypeBiometric,
+	"photo": TypePhoto, "photograph": TypePhoto, "image": TypePhoto, "img": TypePhoto, "picture": TypePhoto, "selfie": TypePhoto,
+	"phone": TypePhone, "tel": TypePhone, "telephone": TypePhone, "cell": TypePhone, "mobile": TypePhone,
+	"pager": TypePhone, "beeper": TypePhone, "ext": TypePhone, "extension": TypePhone, "call": TypePhone,
+	"fax": TypeFax,
+}
+
+// idFillers may sit between a trigger and its value: "MRN no. 12345".
+var idFillers = set(`: # - no no. number num nr is id of = # . / was`)
+
+// stateAbbrevs are USPS state codes.
+var stateAbbrevs = set(`al ak az ar ca co ct de fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt ne nv nh nj nm ny
+nc nd oh ok or pa ri sc sd tn tx ut vt va wa wv wi wy dc pr gu vi as mp aa ae ap`)
+
+// tlds are top-level domains accepted for bare domain names ("example.org").
+var tlds = set(`com org net edu gov mil int io co us uk ca de fr es it nl be ch at se no dk fi pl cz hu pt
+ie au nz jp cn in br mx ar za ru info biz health care clinic app dev ai me tv ly sk si ro bg gr tr
+il ae sg hk tw kr eu uy tn cl pe ve ec`)
+
+// imageExts mark a file name as a photo reference.
+var imageExts = set(`jpg jpeg png gif heic heif tif tiff bmp webp dcm dicom raw mp4 mov avi`)
+
+// stopwords are never names, even after a label.
+var stopwords = set(`the a an and or but of to in on at by for with from as is was are were be been has had have
+he she it they we you i his her their our your my its this that these those who whom which what
+not no yes did does do will would can could should may might must shall also then than there here
+when where while since until after before during about into over under again further once up down
+out off very so too just only both each few more most other some such own same any all nor`)
+
+// clinicalWords are kept even when a name list holds them.
+var clinicalWords = set(`patient pt pain plan exam labs vitals note hx dx rx sx tx fx px sob cp ha abd ext neuro psych
+heent cv resp gi gu msk skin derm ros hpi pmh psh fh sh meds allergies nkda vs bp hr rr temp
+spo2 wt ht bmi daily bid tid qid qhs qam qpm prn po iv im sq sc subq stat npo dnr dni full code
+follow followup f/u return precautions discussed counseled diet exercise sleep stress mood anxiety
+depression insulin metformin glucose a1c cholesterol statin aspirin lisinopril amlodipine losartan
+hydrochlorothiazide atorvastatin simvastatin rosuvastatin levothyroxine omeprazole pantoprazole
+gabapentin sertraline fluoxetine escitalopram trazodone albuterol prednisone amoxicillin
+azithromycin doxycycline ciprofloxacin cephalexin ibuprofen acetaminophen tylenol advil motrin
+naproxen tramadol oxycodone hydrocodone morphine warfarin apixaban rivaroxaban heparin enoxaparin
+furosemide lasix spironolactone carvedilol metoprolol atenolol propranolol diltiazem digoxin
+ozempic semaglutide tirzepatide mounjaro wegovy jardiance empagliflozin farxiga dapagliflozin
+januvia sitagliptin glipizide glyburide lantus humalog novolog basal bolus protein carbs fat
+fiber calories kcal macros hba1c ldl hdl triglycerides tsh vitamin ferritin iron b12 folate
+creatinine egfr bun sodium potassium chloride bicarbonate calcium magnesium phosphorus albumin
+bilirubin alt ast alp ggt inr ptt crp esr procalcitonin troponin bnp lactate wbc hgb hct plt
+mcv rdw neutrophils lymphocytes monocytes eosinophils basophils urinalysis culture covid
+influenza rsv strep hiv hcv hbv mri ct cxr xr us ekg ecg echo tte tee eeg emg pet dexa
+hypertension diabetes hyperlipidemia obesity asthma copd chf cad afib ckd esrd gerd ibs ibd
+osteoarthritis arthritis migraine epilepsy stroke tia mi dvt pe uti pneumonia sepsis cancer
+tumor mass lesion nodule cyst fracture sprain strain laceration contusion abrasion burn rash
+acne eczema psoriasis dermatitis cellulitis abscess hernia appendicitis cholecystitis
+pancreatitis hepatitis cirrhosis anemia thrombocytopenia leukocytosis neutropenia hypoglycemia
+hyperglycemia hyponatremia hypokalemia hyperkalemia dehydration syncope vertigo dizziness
+fatigue malaise fever chills nausea vomiting diarrhea constipation cough wheeze dyspnea
+orthopnea edema palpitations tachycardia bradycardia murmur rales rhonchi crackles
+ambulatory ambulating alert oriented appropriate pleasant cooperative well nourished`)
