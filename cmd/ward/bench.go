@@ -151,7 +151,7 @@ func bench(ctx context.Context, cfg benchConfig, clients []int, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: httpapi.NewServer(httpapi.Config{}, httpapi.Deps{Auth: authSvc, Records: recSvc, DB: db, Log: log})}
+	srv := &http.Server{Handler: httpapi.NewServer(httpapi.Config{}, httpapi.Deps{Auth: authSvc, Records: recSvc, Ready: db.Pool.Ping, Log: log})}
 	go srv.Serve(ln)
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()

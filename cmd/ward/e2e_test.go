@@ -170,6 +170,8 @@ func mustWard(t *testing.T, args ...string) string {
 func TestEndToEnd(t *testing.T) {
 	dir := filepath.Join(reachableTempDir(t), "var")
 	s := startServe(t, dir)
+	s.call("GET", "/healthz", "", nil, http.StatusOK, nil)
+	s.call("GET", "/readyz", "", nil, http.StatusOK, nil)
 	out := mustWard(t, "org", "create", "--data-dir", dir, "--name", "Sunrise Nutrition", "--admin-email", "lead@sunrise.test")
 	orgID := regexp.MustCompile(`org_id=([0-9a-f-]{36})`).FindStringSubmatch(out)
 	if orgID == nil {

@@ -129,7 +129,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		AbsoluteMax: cfg.AbsoluteMax, MaxPerEmail: cfg.MaxPerEmail, MaxPerIP: cfg.MaxPerIP}, log)
 	recSvc := records.NewService(db, keys, log)
 	handler := httpapi.NewServer(httpapi.Config{SecureCookies: !cfg.InsecureHTTP},
-		httpapi.Deps{Auth: authSvc, Records: recSvc, DB: db, Log: log})
+		httpapi.Deps{Auth: authSvc, Records: recSvc, Ready: db.Pool.Ping, Log: log})
 
 	srv := &http.Server{
 		Handler:           handler,

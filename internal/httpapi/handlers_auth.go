@@ -23,7 +23,7 @@ func (s *server) handleReadyz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := s.deps.DB.Pool.Ping(ctx); err != nil {
+		if err := s.deps.Ready(ctx); err != nil {
 			writeProblem(w, r, http.StatusServiceUnavailable, "not_ready", "the database is not reachable")
 			return
 		}

@@ -88,7 +88,7 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	w.auth = auth.NewService(env.App, w.keys, mailer, cfg, log)
 	w.ops = auth.NewService(env.Super, w.keys, mailer, cfg, log)
 	w.srv.Config.Handler = httpapi.NewServer(httpapi.Config{}, httpapi.Deps{
-		Auth: w.auth, Records: records.NewService(env.App, w.keys, log), DB: env.App, Log: log})
+		Auth: w.auth, Records: records.NewService(env.App, w.keys, log), Ready: env.App.Pool.Ping, Log: log})
 	w.srv.Start()
 	t.Cleanup(w.srv.Close)
 	return w

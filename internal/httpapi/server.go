@@ -23,7 +23,6 @@ import (
 
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/identity"
-	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/records"
 )
 
@@ -40,8 +39,10 @@ type Config struct {
 type Deps struct {
 	Auth    *auth.Service
 	Records *records.Service
-	DB      *postgres.DB // readiness and the audit log reads
-	Log     *slog.Logger
+	// Ready reports whether the service can answer (the database is
+	// reachable), for /readyz.
+	Ready func(ctx context.Context) error
+	Log   *slog.Logger
 }
 
 type server struct {
