@@ -16,7 +16,7 @@ import (
 )
 
 // Each benchmark runs the envelope operation beside its raw crypto baseline
-// in the same process, so the figures in docs/benchmarks-envelope.md compare
+// in the same process, so the figures in docs/benchmarks.md (section 2) compare
 // like with like. Run with:
 //
 //	go test -run '^$' -bench . -benchmem -count 5 ./internal/vault/envelope
