@@ -15,8 +15,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -68,8 +71,14 @@ func start(ctx context.Context) (func(), error) {
 			},
 		}
 	} else {
+		reapOrphans(ctx)
 		dir, err := os.MkdirTemp("", "wardpg")
 		if err != nil {
+			return nil, err
+		}
+		// Whoever finds this cluster after our process died (a test binary
+		// killed by its timeout never runs its cleanup) stops and removes it.
+		if err := os.WriteFile(filepath.Join(dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 			return nil, err
 		}
 		c, err := postgres.NewCluster(dir)
@@ -104,6 +113,26 @@ func start(ctx context.Context) (func(), error) {
 			_ = os.RemoveAll(server.cluster.Dir)
 		}
 	}, nil
+}
+
+// reapOrphans stops and removes throwaway clusters whose test process is
+// gone.
+func reapOrphans(ctx context.Context) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "wardpg*"))
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "owner.pid"))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || syscall.Kill(pid, 0) == nil {
+			continue // malformed, or its owner is alive
+		}
+		if c, err := postgres.NewCluster(d); err == nil {
+			_ = c.Stop(ctx)
+		}
+		_ = os.RemoveAll(d)
+	}
 }
 
 func randHex(n int) string {
