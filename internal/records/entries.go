@@ -163,14 +163,12 @@ func (s *Service) ListEntries(ctx context.Context, patient uuid.UUID, limit int)
 			return err
 		}
 		out = make([]Entry, len(rows))
+		ids := make([]uuid.UUID, len(rows))
 		for i, r := range rows {
 			if out[i], err = entryFromRow(r, k); err != nil {
 				return err
 			}
-		}
-		ids := make([]uuid.UUID, len(out))
-		for i, e := range out {
-			ids[i] = e.ID
+			ids[i] = r.ID
 		}
 		ev := c.event("entry.list", "patient", patient)
 		ev.Patient = uuid.NullUUID{UUID: patient, Valid: true}

@@ -280,14 +280,12 @@ func (s *Service) ListPatients(ctx context.Context, f ListFilter) ([]Patient, er
 			return err
 		}
 		out = make([]Patient, len(rows))
+		ids := make([]uuid.UUID, len(rows))
 		for i, r := range rows {
 			if out[i], err = fromRow(r, k); err != nil {
 				return err
 			}
-		}
-		ids := make([]uuid.UUID, len(out))
-		for i, p := range out {
-			ids[i] = p.ID
+			ids[i] = r.ID
 		}
 		e := c.event("patient.list", "patient", uuid.Nil)
 		e.Results = ids
