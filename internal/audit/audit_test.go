@@ -52,7 +52,7 @@ func appendSQL(t testing.TB, q interface {
 		e.Details = "{}"
 	}
 	var seq int64
-	err := q.QueryRow(context.Background(), `select audit.append(p_org => $1, p_action => $2, p_outcome => $3,
+	err := q.QueryRow(context.Background(), `select audit.append_as(p_org => $1, p_action => $2, p_outcome => $3,
 		p_object_type => $4, p_object_id => $5, p_patient => $6, p_results => $7, p_request => $8,
 		p_ip => $9, p_ua => $10, p_details => $11::jsonb, p_actor => $12)`,
 		org, e.Action, e.Outcome, txt(e.ObjectType), id(e.ObjectID), id(e.Patient), results,
@@ -68,7 +68,7 @@ func appendSQL(t testing.TB, q interface {
 func fill(t testing.TB, db *postgres.DB, org uuid.UUID, n int) audit.Head {
 	t.Helper()
 	ctx := context.Background()
-	_, err := db.Pool.Exec(ctx, `select audit.append(p_org => $1, p_action => 'patient.read', p_outcome => 'success',
+	_, err := db.Pool.Exec(ctx, `select audit.append_as(p_org => $1, p_action => 'patient.read', p_outcome => 'success',
 		p_object_type => 'patient', p_object_id => gen_random_uuid(), p_patient => gen_random_uuid(),
 		p_results => array[gen_random_uuid()], p_request => 'req-' || i, p_ip => '192.0.2.' || (i % 250),
 		p_ua => 'test/1.0', p_details => jsonb_build_object('i', i, 'ok', i % 2 = 0), p_actor => $2)

@@ -21,15 +21,15 @@ func benchLog(b *testing.B, db *postgres.DB, org uuid.UUID, n int) ([]audit.Row,
 	b.Helper()
 	ctx := context.Background()
 	_, err := db.Pool.Exec(ctx, `select case i % 10
-		when 0 then audit.append(p_org => $1, p_action => 'patient.list', p_outcome => 'success',
+		when 0 then audit.append_as(p_org => $1, p_action => 'patient.list', p_outcome => 'success',
 			p_object_type => 'patient', p_results => array(select gen_random_uuid() from generate_series(1, 10)),
 			p_request => 'req-' || i, p_ip => '203.0.113.' || (i % 250), p_ua => 'Mozilla/5.0 (X11; Linux x86_64) Ward/1.0',
 			p_details => jsonb_build_object('count', 10, 'by_mrn', false, 'by_email', false), p_actor => $2)
-		when 1 then audit.append(p_org => $1, p_action => 'patient.read', p_outcome => 'denied',
+		when 1 then audit.append_as(p_org => $1, p_action => 'patient.read', p_outcome => 'denied',
 			p_object_type => 'patient', p_object_id => gen_random_uuid(), p_request => 'req-' || i,
 			p_ip => '203.0.113.' || (i % 250), p_ua => 'Mozilla/5.0 (X11; Linux x86_64) Ward/1.0',
 			p_details => '{"reason": "not_found"}', p_actor => $2)
-		else audit.append(p_org => $1, p_action => 'patient.read', p_outcome => 'success',
+		else audit.append_as(p_org => $1, p_action => 'patient.read', p_outcome => 'success',
 			p_object_type => 'patient', p_object_id => p, p_patient => p, p_request => 'req-' || i,
 			p_ip => '203.0.113.' || (i % 250), p_ua => 'Mozilla/5.0 (X11; Linux x86_64) Ward/1.0', p_actor => $2)
 		end
@@ -167,7 +167,7 @@ func BenchmarkAppend(b *testing.B) {
 	r := rows[0]
 	b.Run("audit.append", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := env.Super.Pool.Exec(ctx, `select audit.append(p_org => $1, p_action => 'patient.read',
+			if _, err := env.Super.Pool.Exec(ctx, `select audit.append_as(p_org => $1, p_action => 'patient.read',
 				p_outcome => 'success', p_object_type => 'patient', p_object_id => $3, p_patient => $3,
 				p_request => 'req-1', p_ip => '203.0.113.7', p_ua => 'Mozilla/5.0 (X11; Linux x86_64) Ward/1.0',
 				p_actor => $2)`, org, actor, uuid.New()); err != nil {

@@ -76,8 +76,8 @@ func List(ctx context.Context, tx pgx.Tx, org uuid.UUID, f Filter) ([]Entry, err
 	switch {
 	case f.Limit < 0 || f.Limit > MaxListLimit:
 		return nil, fmt.Errorf("%w: limit must be 1..%d", ErrInvalidFilter, MaxListLimit)
-	case f.After < 0:
-		return nil, fmt.Errorf("%w: negative cursor", ErrInvalidFilter)
+	case f.After < 0 || f.After > 1<<53:
+		return nil, fmt.Errorf("%w: the cursor must be 0..2^53", ErrInvalidFilter)
 	case f.Action != "" && !actionRE.MatchString(f.Action):
 		return nil, fmt.Errorf("%w: malformed action", ErrInvalidFilter)
 	}

@@ -49,9 +49,11 @@ type Event struct {
 	// values strings, booleans, integers (|n| ≤ 2^53), nil, or slices and
 	// maps of those. Never names, free text or anything typed by a patient.
 	Details map[string]any
-	// Actor is the user the server asserts acted, used only when the
-	// transaction has no live credential (sign-in, a system job); the row
-	// then says actor_kind "system".
+	// Actor is the user an operator or system job asserts acted, used only
+	// when the transaction has no live credential; the row then says
+	// actor_kind "system". Only roles that may execute audit.append_as
+	// (ward_ops, the definer procedures) can record it; for ward_app it is
+	// ErrForbidden.
 	Actor uuid.NullUUID
 }
 
@@ -118,15 +120,22 @@ func Record(ctx context.Context, tx pgx.Tx, e Event) (seq int64, err error) {
 	for i, id := range e.Results {
 		results[i] = pgtype.UUID{Bytes: id, Valid: true}
 	}
-	err = tx.QueryRow(ctx, `select audit.append(
+	// ward_app may only call audit.append (a live credential names the
+	// actor); asserting an actor needs audit.append_as, which only the
+	// operator and definer roles may execute.
+	fn, actor := "audit.append", ""
+	args := []any{pgtype.UUID{Bytes: e.Org, Valid: true}, e.Action, e.Outcome,
+		text(e.ObjectType), pgUUID(e.ObjectID), pgUUID(e.Patient),
+		results, text(e.Request), text(e.IP), text(e.UserAgent), string(details)}
+	if e.Actor.Valid {
+		fn, actor = "audit.append_as", ", p_actor => $12::uuid"
+		args = append(args, pgUUID(e.Actor))
+	}
+	err = tx.QueryRow(ctx, `select `+fn+`(
 		p_org => $1::uuid, p_action => $2::text, p_outcome => $3::text,
 		p_object_type => $4::text, p_object_id => $5::uuid, p_patient => $6::uuid,
 		p_results => $7::uuid[], p_request => $8::text, p_ip => $9::text, p_ua => $10::text,
-		p_details => $11::jsonb, p_actor => $12::uuid)`,
-		pgtype.UUID{Bytes: e.Org, Valid: true}, e.Action, e.Outcome,
-		text(e.ObjectType), pgUUID(e.ObjectID), pgUUID(e.Patient),
-		results, text(e.Request), text(e.IP), text(e.UserAgent),
-		string(details), pgUUID(e.Actor)).Scan(&seq)
+		p_details => $11::jsonb`+actor+`)`, args...).Scan(&seq)
 	switch {
 	case err == nil:
 		return seq, nil

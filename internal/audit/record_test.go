@@ -43,7 +43,7 @@ func TestRecord(t *testing.T) {
 		Actor: some(actor)}
 	var seqs []int64
 	err = env.Super.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		for _, e := range []audit.Event{e, {Org: org, Action: "auth.signin", Outcome: audit.OutcomeFailure}} {
+		for _, e := range []audit.Event{e, {Org: org, Action: "auth.signin", Outcome: audit.OutcomeFailure, Actor: some(actor)}} {
 			seq, err := audit.Record(ctx, tx, e)
 			if err != nil {
 				return err
@@ -54,6 +54,15 @@ func TestRecord(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatalf("Record: %v", err)
+	}
+	// Without a live credential and without an asserted actor, nobody is
+	// named: audit.append refuses, even for the superuser.
+	err = env.Super.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := audit.Record(ctx, tx, audit.Event{Org: org, Action: "auth.signin", Outcome: audit.OutcomeFailure})
+		return err
+	})
+	if !errors.Is(err, audit.ErrForbidden) {
+		t.Errorf("anonymous event without a credential: %v, want ErrForbidden", err)
 	}
 	if diff := cmp.Diff([]int64{1, 2}, seqs); diff != "" {
 		t.Errorf("seqs (-want +got):\n%s", diff)
@@ -70,7 +79,7 @@ func TestRecord(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("row (-want +got):\n%s", diff)
 	}
-	if rows[1].ActorKind != "anonymous" || rows[1].Actor.Valid || rows[1].UserAgent != nil {
+	if rows[1].ActorKind != "system" || rows[1].Actor != some(actor) || rows[1].UserAgent != nil {
 		t.Errorf("second row: actor %v kind %s ua %v", rows[1].Actor, rows[1].ActorKind, rows[1].UserAgent)
 	}
 	if rep, err := audit.Verify(ctx, env.Super.Pool, org, audit.VerifyOptions{}); err != nil || rep.Size != 2 {
@@ -124,14 +133,30 @@ func TestRecordWithCredential(t *testing.T) {
 	env := pgtest.New(t)
 	ctx := ctxTimeout(t)
 	f := newFixture(t, env)
+	// ward_app cannot assert an actor: only the credential names one.
 	impostor := uuid.New()
 	err := env.App.InTenantTx(ctx, f.adminCred, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := audit.Record(ctx, tx, audit.Event{Org: f.org, Action: "patient.read", Outcome: audit.OutcomeSuccess,
 			Patient: some(f.p1), Actor: some(impostor)})
 		return err
 	})
+	if !errors.Is(err, audit.ErrForbidden) {
+		t.Fatalf("Record as ward_app with an asserted actor: %v, want ErrForbidden", err)
+	}
+	err = env.App.InTenantTx(ctx, f.adminCred, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := audit.Record(ctx, tx, audit.Event{Org: f.org, Action: "patient.read", Outcome: audit.OutcomeSuccess,
+			Patient: some(f.p1)})
+		return err
+	})
 	if err != nil {
 		t.Fatalf("Record as ward_app: %v", err)
+	}
+	err = env.App.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := audit.Record(ctx, tx, audit.Event{Org: f.org, Action: "patient.read", Outcome: audit.OutcomeDenied})
+		return err
+	})
+	if !errors.Is(err, audit.ErrForbidden) {
+		t.Fatalf("Record as ward_app without a credential: %v, want ErrForbidden", err)
 	}
 	err = env.App.InTenantTx(ctx, f.adminCred, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := audit.Record(ctx, tx, audit.Event{Org: uuid.New(), Action: "patient.read", Outcome: audit.OutcomeSuccess})

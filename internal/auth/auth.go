@@ -128,8 +128,16 @@ func (c Client) ip() any {
 	return c.IP.String()
 }
 
+// ipHash is the rate-limit key of the client's address: IPv4 addresses
+// one by one, IPv6 by /64 (one host usually holds a whole /64).
 func (c Client) ipHash() []byte {
-	sum := sha256.Sum256([]byte("ward/ip/v1\x00" + c.IP.String()))
+	key := c.IP.String()
+	if c.IP.Is6() && !c.IP.Is4In6() {
+		if p, err := c.IP.Prefix(64); err == nil {
+			key = p.String()
+		}
+	}
+	sum := sha256.Sum256([]byte("ward/ip/v1\x00" + key))
 	return sum[:]
 }
 
@@ -219,11 +227,16 @@ func (s *Service) RequestLink(ctx context.Context, req LinkRequest) (verifier st
 				", in the browser where you asked for it:\n\n" + s.LinkURL(token) +
 				"\n\nIf you did not ask to sign in, ignore this message.\n",
 		}
-		if err := s.mailer.Send(ctx, msg); err != nil {
-			// Logged, not returned: the answer must not reveal that the
-			// address exists. The user can ask again.
-			s.log.ErrorContext(ctx, "sign-in link not delivered", "org", org.UUID, "user", user.UUID, "err", err)
-		}
+		// Sent in the background: waiting for the SMTP exchange only for
+		// known addresses would tell them apart by response time. A failure
+		// is logged, not returned; the user can ask again.
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		go func() {
+			defer cancel()
+			if err := s.mailer.Send(mctx, msg); err != nil {
+				s.log.ErrorContext(mctx, "sign-in link not delivered", "org", org.UUID, "user", user.UUID, "err", err)
+			}
+		}()
 	}
 	return verifier, nil
 }

@@ -64,6 +64,16 @@ func (s *Service) ListMembers(ctx context.Context) ([]Member, error) {
 			}
 			return m, nil
 		})
+		if err != nil {
+			return err
+		}
+		// The list carries decrypted emails (PHI for patients): audited.
+		ids := make([]uuid.UUID, len(out))
+		for i, m := range out {
+			ids[i] = m.UserID
+		}
+		_, err = tx.Exec(ctx, `select audit.append($1, 'member.list', 'success', p_results => $2::uuid[],
+			p_request => $3, p_details => jsonb_build_object('count', $4::int))`, p.OrgID, ids, nullText(requestID(ctx)), len(ids))
 		return err
 	})
 	if err != nil {

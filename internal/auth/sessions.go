@@ -68,6 +68,13 @@ func (s *Service) RevokeSession(ctx context.Context, id uuid.UUID) error {
 		reason = "logout"
 	}
 	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
+		// The event first: revoking the current session (logout) ends the
+		// credential that names the actor. The update rolls it back if it
+		// finds nothing.
+		if _, err := tx.Exec(ctx, `select audit.append($1, 'session.revoke', 'success', 'session', $2,
+			p_request => $3, p_details => jsonb_build_object('reason', $4::text))`, p.OrgID, id, nullText(requestID(ctx)), reason); err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `update app.sessions set revoked_at = now(), revoked_reason = $3
 			where id = $1 and user_id = $2 and revoked_at is null`, id, p.UserID, reason)
 		if err != nil {
@@ -76,9 +83,7 @@ func (s *Service) RevokeSession(ctx context.Context, id uuid.UUID) error {
 		if tag.RowsAffected() == 0 {
 			return ErrNotFound
 		}
-		_, err = tx.Exec(ctx, `select audit.append($1, 'session.revoke', 'success', 'session', $2,
-			p_request => $3, p_details => jsonb_build_object('reason', $4::text))`, p.OrgID, id, nullText(requestID(ctx)), reason)
-		return err
+		return nil
 	})
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("auth: revoke session: %w", err)

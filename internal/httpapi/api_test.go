@@ -123,6 +123,33 @@ func TestPatientRecordFlow(t *testing.T) {
 		t.Errorf("admin's report shorter than the patient's: %d vs %d", len(rep2.Accesses), len(rep.Accesses))
 	}
 
+	// A denied read shows in the patient's access report.
+	w.request("GET", "/v1/patients/"+o.P1.String(), o.Prov2.Token, nil)
+	var rep3 struct {
+		Accesses []struct {
+			Actor   uuid.UUID `json:"Actor"`
+			Outcome string    `json:"Outcome"`
+		} `json:"accesses"`
+	}
+	w.do("GET", "/v1/patients/"+o.P1.String()+"/access-report", o.PatUser.Token, nil, http.StatusOK, &rep3)
+	if !slices.ContainsFunc(rep3.Accesses, func(a struct {
+		Actor   uuid.UUID `json:"Actor"`
+		Outcome string    `json:"Outcome"`
+	}) bool {
+		return a.Actor == o.Prov2.ID && a.Outcome == "denied"
+	}) {
+		t.Errorf("the denied read is not in the access report: %+v", rep3.Accesses)
+	}
+
+	// Identifiers are the org's to assign: the patient and the provider may
+	// change the rest of the record, not the MRN.
+	w.do("PUT", "/v1/patients/"+o.P1.String(), o.PatUser.Token,
+		map[string]any{"name": "f Patient One", "dob": "1970-03-04", "mrn": "f-MRN-2"}, http.StatusForbidden, nil)
+	w.do("PUT", "/v1/patients/"+o.P1.String(), o.Prov.Token,
+		map[string]any{"name": "f Patient One", "dob": "1970-03-04", "mrn": "f-MRN-9"}, http.StatusForbidden, nil)
+	w.do("PUT", "/v1/patients/"+o.P1.String(), o.PatUser.Token,
+		map[string]any{"name": "f Patient One", "dob": "1970-03-04", "mrn": "f-MRN-1", "phone": "555-0199"}, http.StatusOK, nil)
+
 	// The admin reads the org log, paging by seq.
 	var log1, log2 struct {
 		Events []struct {
@@ -231,10 +258,23 @@ func TestSessions(t *testing.T) {
 	// The last admin cannot be removed.
 	w.do("DELETE", "/v1/members/"+o.Admin.ID.String(), o.Admin.Token, nil, http.StatusConflict, nil)
 
-	// Logout ends the current session.
+	// Logout ends the current session, and the event names who logged out.
+	w.do("GET", "/v1/members", o.Admin.Token, nil, http.StatusOK, nil)
 	w.do("POST", "/v1/auth/logout", o.Admin.Token, nil, http.StatusNoContent, nil)
 	if resp, _ := w.request("GET", "/v1/me", o.Admin.Token, nil); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("session survived logout: %d", resp.StatusCode)
+	}
+	var kind string
+	var actor uuid.UUID
+	if err := w.env.Super.Pool.QueryRow(ctx, `select actor_kind, actor_id from audit.events
+		where org_id = $1 and action = 'session.revoke' and details->>'reason' = 'logout'`, o.ID).Scan(&kind, &actor); err != nil {
+		t.Fatal(err)
+	}
+	if kind != "user" || actor != o.Admin.ID {
+		t.Fatalf("logout audited as %s %s", kind, actor)
+	}
+	if w.auditCount(o.ID, "member.list", "success") != 1 {
+		t.Fatal("member list (decrypted emails) not audited")
 	}
 	for _, a := range []string{"session.revoke", "membership.update", "membership.revoke", "auth.signin"} {
 		if w.auditCount(o.ID, a, "success") == 0 {
@@ -266,6 +306,9 @@ func TestProblemDetails(t *testing.T) {
 		{"bad limit", "GET", "/v1/patients?limit=abc", o.Admin.Token, nil, nil, 400, "invalid_query"},
 		{"bad email", "POST", "/v1/auth/magic-link", "", map[string]any{"email": "nope"}, nil, 400, "invalid_input"},
 		{"bad link", "POST", "/v1/auth/magic", "", map[string]any{"token": "short"}, nil, 401, "link_invalid"},
+		{"MRN hidden in identifiers", "POST", "/v1/patients", o.Admin.Token,
+			map[string]any{"name": "A", "identifiers": map[string]string{"MRN": "x"}}, nil, 400, "invalid_input"},
+		{"huge audit cursor", "GET", "/v1/audit/events?after=9007199254740993", o.Admin.Token, nil, nil, 400, "invalid_input"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -113,12 +113,21 @@ func TestIDOR(t *testing.T) {
 		}
 	})
 	t.Run("audit log filtered on B patient", func(t *testing.T) {
+		// A's log holds only A's own refused attempts on that id; nothing of
+		// B's log (B's reads, lists, creation of the patient) shows.
 		var r struct {
-			Events []any `json:"events"`
+			Events []struct {
+				Outcome string    `json:"Outcome"`
+				Actor   uuid.UUID `json:"Actor"`
+			} `json:"events"`
 		}
 		w.do("GET", "/v1/audit/events?patient_id="+b.P1.String(), a.Admin.Token, nil, http.StatusOK, &r)
-		if len(r.Events) != 0 {
-			t.Fatalf("A's admin sees %d events about B's patient", len(r.Events))
+		aMembers := map[uuid.UUID]bool{a.Admin.ID: true, a.Lead.ID: true, a.Prov.ID: true, a.Prov2.ID: true,
+			a.PatUser.ID: true, a.PatUser2.ID: true}
+		for _, e := range r.Events {
+			if e.Outcome != "denied" || !aMembers[e.Actor] {
+				t.Fatalf("A's admin sees an event about B's patient that is not A's own denial: %+v", e)
+			}
 		}
 	})
 	t.Run("forged org header", func(t *testing.T) {

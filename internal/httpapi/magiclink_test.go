@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -173,5 +174,37 @@ func TestRateLimitPerIP(t *testing.T) {
 	resp, body := w.request("POST", "/v1/auth/magic-link", "", map[string]string{"email": "fresh@example.test"})
 	if resp.StatusCode != http.StatusTooManyRequests || problemCode(t, body) != "rate_limited" {
 		t.Fatalf("fourth request from one IP: %d %s", resp.StatusCode, body)
+	}
+}
+
+// Concurrent requests cannot all count below the limit: the database
+// serialises attempts per address.
+func TestRateLimitUnderConcurrency(t *testing.T) {
+	w := newWorld(t, withAuthConfig(func(c *auth.Config) { c.MaxPerEmail = 3; c.MaxPerIP = 1000 }))
+	o := w.createOrg("Race Org")
+	w.addMember(o, "racer@example.test", "provider")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	accepted := 0
+	for range 24 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, _ := w.request("POST", "/v1/auth/magic-link", "", map[string]string{"email": "racer@example.test"})
+			if resp.StatusCode == http.StatusAccepted {
+				mu.Lock()
+				accepted++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	var links int
+	if err := w.env.Super.Pool.QueryRow(context.Background(),
+		`select count(*) from app.magic_links where verifier_hash is not null`).Scan(&links); err != nil {
+		t.Fatal(err)
+	}
+	if accepted != 3 || links != 3 {
+		t.Fatalf("24 concurrent requests with a limit of 3: %d accepted, %d links", accepted, links)
 	}
 }

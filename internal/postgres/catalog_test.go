@@ -71,6 +71,10 @@ func TestCatalogInvariants(t *testing.T) {
 			select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace,
 			  unnest(array['UPDATE', 'DELETE', 'INSERT']) p
 			where n.nspname = 'audit' and c.relkind = 'r' and has_table_privilege('ward_app', c.oid, p)`},
+		{"ward_app may assert an audit actor or call operator procedures", `
+			select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+			where (n.nspname, p.proname) in (('audit', 'append_as'), ('app', 'create_org'), ('app', 'issue_operator_link'))
+			  and has_function_privilege('ward_app', p.oid, 'execute')`},
 		{"policy calling a helper outside a (select ...) wrapper", `
 			select schemaname || '.' || tablename || '.' || policyname from pg_policies
 			where coalesce(qual, '') || coalesce(with_check, '') ~ '(?<!SELECT )private\.[a-z_]+\('`},

@@ -269,7 +269,7 @@ func (w *rlsWriter) event(org, action, patient, actor string, results ...string)
 		res = append(res, w.s.must(r))
 	}
 	var seq int64
-	err := w.tx.QueryRow(w.ctx, `select audit.append($1, $2, 'success', 'patient', $3::uuid, $3::uuid,
+	err := w.tx.QueryRow(w.ctx, `select audit.append_as($1, $2, 'success', 'patient', $3::uuid, $3::uuid,
 	                               p_results => $4::uuid[], p_actor => $5)`,
 		o, action, pid, res, w.s.must(actor)).Scan(&seq)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -68,6 +69,9 @@ func (in *PatientInput) Validate() error {
 	for k, v := range in.Identifiers {
 		if k == "" || len(k) > 64 || len(v) > 128 {
 			return bad("identifiers", "keys are 1-64 and values at most 128 characters")
+		}
+		if strings.EqualFold(k, "mrn") {
+			return bad("identifiers", "must not hold the MRN (use the mrn field)")
 		}
 	}
 	for _, s := range []string{in.Name, in.Phone, in.Email, in.Address, in.MRN} {
@@ -312,6 +316,21 @@ func (s *Service) UpdatePatient(ctx context.Context, id uuid.UUID, in PatientInp
 	}
 	var p Patient
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
+		if !c.lead() {
+			// The MRN and other identifiers are the org's to assign: a
+			// patient or provider may change the rest of the record only.
+			row, err := dbsqlc.New(tx).GetPatient(ctx, dbsqlc.GetPatientParams{OrgID: c.p.OrgID, ID: id})
+			if err != nil {
+				return err
+			}
+			cur, err := fromRow(row, k)
+			if err != nil {
+				return err
+			}
+			if cur.MRN != in.MRN || !maps.Equal(cur.Identifiers, in.Identifiers) {
+				return ErrForbidden
+			}
+		}
 		sl, err := seal(k, c.p.OrgID, id, in)
 		if err != nil {
 			return err
@@ -330,7 +349,7 @@ func (s *Service) UpdatePatient(ctx context.Context, id uuid.UUID, in PatientInp
 		_, err = audit.Record(ctx, tx, e)
 		return err
 	})
-	if err = mapErr("update patient", err); err == ErrNotFound {
+	if err = mapErr("update patient", err); err == ErrNotFound || err == ErrForbidden {
 		return Patient{}, s.denied(ctx, c, c.event("patient.update", "patient", id), err)
 	}
 	return p, err

@@ -114,6 +114,10 @@ func (s *Service) tx(ctx context.Context, c call, fn func(ctx context.Context, t
 // Failing to record it is logged (ids only) and does not change err.
 func (s *Service) denied(ctx context.Context, c call, e audit.Event, err error) error {
 	e.Outcome = "denied"
+	if e.ObjectType == "patient" && e.ObjectID.Valid && !e.Patient.Valid {
+		// So the denial shows in that patient's access report.
+		e.Patient = e.ObjectID
+	}
 	if e.Details == nil {
 		e.Details = map[string]any{}
 	}

@@ -168,12 +168,13 @@ begin
   return r;
 end $$;
 
--- append records one event in p_org's log and returns its seq. The actor
--- is derived from the presented credential when there is a live one (and
--- p_org must then be the credential's org); without one, the server asserts
--- the actor (sign-in, a denied anonymous request) and the row says so
--- (actor_kind 'system' or 'anonymous').
-create function audit.append(
+-- append_as records one event in p_org's log and returns its seq. The
+-- actor is derived from the presented credential when there is a live one
+-- (and p_org must then be the credential's org); without one, the caller
+-- asserts the actor (sign-in) and the row says so (actor_kind 'system', or
+-- 'anonymous' without an actor). Only the definer procedures and ward_ops
+-- may call it: ward_app calls audit.append, which requires a live credential.
+create function audit.append_as(
   p_org uuid, p_action text, p_outcome text,
   p_object_type text default null, p_object_id uuid default null, p_patient uuid default null,
   p_results uuid[] default '{}', p_request text default null, p_ip text default null,
@@ -249,6 +250,25 @@ begin
          root_hash = audit.frontier_root(fr), last_at = at
    where org_id = p_org;
   return h.tree_size + 1;
+end $$;
+
+-- append is the server's (ward_app's) way to record an event: only with a
+-- live credential, in that credential's org, with the actor derived from it.
+-- An application bug or an injected query cannot write events for another
+-- org or in someone else's name.
+create function audit.append(
+  p_org uuid, p_action text, p_outcome text,
+  p_object_type text default null, p_object_id uuid default null, p_patient uuid default null,
+  p_results uuid[] default '{}', p_request text default null, p_ip text default null,
+  p_ua text default null, p_details jsonb default '{}')
+returns bigint
+language plpgsql volatile security definer set search_path = '' as $$
+begin
+  if private.uid() is null then
+    raise exception 'audit: a live credential is required' using errcode = '42501';
+  end if;
+  return audit.append_as(p_org, p_action, p_outcome, p_object_type, p_object_id, p_patient, p_results,
+                         p_request, p_ip, p_ua, p_details, null);
 end $$;
 
 -- access_report lists who accessed a patient's record in p_org: reads,
@@ -336,12 +356,16 @@ grant select on audit.heads to ward_audit_signer;
 grant select, insert on audit.events to ward_definer;
 grant select, insert, update on audit.heads to ward_definer;
 
-alter function audit.append(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, uuid)
+alter function audit.append_as(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, uuid)
+  owner to ward_definer;
+alter function audit.append(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb)
   owner to ward_definer;
 alter function audit.access_report(uuid, uuid) owner to ward_definer;
 grant execute on function audit.access_report(uuid, uuid) to ward_app;
-grant execute on function audit.append(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, uuid)
+grant execute on function audit.append(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb)
   to ward_app, ward_ops;
+grant execute on function audit.append_as(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, uuid)
+  to ward_ops;
 grant execute on function audit.jcs(jsonb), audit.event_json(uuid, timestamptz, text, text, uuid, text, uuid,
   text, uuid, uuid, uuid[], text, text, text, jsonb), audit.canonical_event(uuid, timestamptz, text, text, uuid, text,
   uuid, text, uuid, uuid, uuid[], text, text, text, jsonb), audit.chain_seed(text), audit.origin(uuid),

@@ -26,6 +26,10 @@ declare
   n_ip int;
   m record;
 begin
+  -- Serialise attempts per address and per IP (always in this order), so
+  -- concurrent requests cannot all count below the limit.
+  perform pg_advisory_xact_lock(hashtextextended('ward.rate.email.' || encode(p_email_bidx, 'hex'), 0));
+  perform pg_advisory_xact_lock(hashtextextended('ward.rate.ip.' || encode(p_ip_hash, 'hex'), 0));
   select count(*) into n_email from app.auth_attempts a
    where a.kind = 'email' and a.key_hash = p_email_bidx and a.at > now() - make_interval(mins => p_window_min);
   select count(*) into n_ip from app.auth_attempts a
@@ -49,7 +53,7 @@ begin
   end if;
   insert into app.magic_links (org_id, user_id, token_hash, verifier_hash, expires_at, request_ip)
   values (m.org_id, m.user_id, p_token_hash, p_verifier_hash, now() + make_interval(mins => p_ttl_min), p_ip);
-  perform audit.append(m.org_id, 'auth.link.request', 'success', 'user', m.user_id,
+  perform audit.append_as(m.org_id, 'auth.link.request', 'success', 'user', m.user_id,
     p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
     p_details => jsonb_build_object('browser_bound', p_verifier_hash is not null), p_actor => m.user_id);
   status := 'created'; org_id := m.org_id; user_id := m.user_id;
@@ -86,7 +90,7 @@ begin
       then 'wrong_browser'
     else 'ok' end;
   if status <> 'ok' then
-    perform audit.append(l.org_id, 'auth.signin', 'denied', 'user', l.user_id,
+    perform audit.append_as(l.org_id, 'auth.signin', 'denied', 'user', l.user_id,
       p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
       p_details => jsonb_build_object('method', 'magic_link', 'reason', status), p_actor => l.user_id);
     return;
@@ -100,7 +104,7 @@ begin
   values (l.org_id, l.user_id, p_session_hash, idle_timeout_min, absolute_expires_at, p_ua, p_ip)
   returning id into session_id;
   user_id := l.user_id; org_id := l.org_id;
-  perform audit.append(l.org_id, 'auth.signin', 'success', 'session', session_id,
+  perform audit.append_as(l.org_id, 'auth.signin', 'success', 'session', session_id,
     p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
     p_details => jsonb_build_object('method', 'magic_link', 'browser_bound', l.verifier_hash is not null),
     p_actor => l.user_id);
@@ -148,17 +152,19 @@ begin
     raise exception 'forbidden' using errcode = '42501';
   end if;
   select * into old from app.orgs where id = me.org_id for update;
+  -- The event first: the change may end the caller's own session, after
+  -- which the credential would no longer name the actor.
+  perform audit.append_as(me.org_id, 'org.session_policy.update', 'success', 'org', me.org_id,
+    p_request => p_request,
+    p_details => jsonb_build_object('idle_min', p_idle, 'absolute_min', p_abs,
+                                    'old_idle_min', old.session_idle_timeout_min,
+                                    'old_absolute_min', old.session_absolute_max_min));
   update app.orgs set session_idle_timeout_min = p_idle, session_absolute_max_min = p_abs
    where id = me.org_id;
   update app.sessions s
      set idle_timeout_min = least(s.idle_timeout_min, p_idle),
          absolute_expires_at = least(s.absolute_expires_at, s.created_at + make_interval(mins => p_abs))
    where s.org_id = me.org_id and s.revoked_at is null;
-  perform audit.append(me.org_id, 'org.session_policy.update', 'success', 'org', me.org_id,
-    p_request => p_request,
-    p_details => jsonb_build_object('idle_min', p_idle, 'absolute_min', p_abs,
-                                    'old_idle_min', old.session_idle_timeout_min,
-                                    'old_absolute_min', old.session_absolute_max_min));
 end $$;
 
 -- add_member (admins) adds a user by email blind index, creating the user
@@ -187,7 +193,7 @@ begin
   if not found then
     raise exception 'already a member' using errcode = '23505';
   end if;
-  perform audit.append(me.org_id, 'membership.add', 'success', 'user', uid, p_request => p_request,
+  perform audit.append_as(me.org_id, 'membership.add', 'success', 'user', uid, p_request => p_request,
     p_details => jsonb_build_object('role', p_role));
   return uid;
 end $$;
@@ -206,6 +212,9 @@ begin
   if me.role is distinct from 'admin' then
     raise exception 'forbidden' using errcode = '42501';
   end if;
+  -- Serialise membership changes per org, so two admins demoting each
+  -- other at once cannot both pass the last-admin check.
+  perform 1 from app.orgs o where o.id = me.org_id for update;
   select * into m from app.memberships x where x.org_id = me.org_id and x.user_id = p_user
      and x.revoked_at is null for update;
   if not found then
@@ -216,18 +225,19 @@ begin
             and x.revoked_at is null) = 1 then
     raise exception 'last admin' using errcode = '23514';
   end if;
+  -- Events first: the change may end the caller's own session.
   if p_revoke then
+    perform audit.append_as(me.org_id, 'membership.revoke', 'success', 'user', p_user, p_request => p_request);
     update app.memberships x set revoked_at = now() where x.org_id = me.org_id and x.user_id = p_user;
     update app.sessions s set revoked_at = now(), revoked_reason = 'membership_revoked'
      where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null;
-    perform audit.append(me.org_id, 'membership.revoke', 'success', 'user', p_user, p_request => p_request);
   else
+    perform audit.append_as(me.org_id, 'membership.update', 'success', 'user', p_user, p_request => p_request,
+      p_details => jsonb_build_object('role', p_role, 'old_role', m.role));
     update app.memberships x set role = p_role where x.org_id = me.org_id and x.user_id = p_user;
     -- A privilege change ends the member's sessions: they sign in again.
     update app.sessions s set revoked_at = now(), revoked_reason = 'role_changed'
      where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null;
-    perform audit.append(me.org_id, 'membership.update', 'success', 'user', p_user, p_request => p_request,
-      p_details => jsonb_build_object('role', p_role, 'old_role', m.role));
   end if;
 end $$;
 
@@ -273,8 +283,8 @@ begin
     admin_id := p_admin;
   end if;
   insert into app.memberships (org_id, user_id, role) values (org_id, admin_id, 'admin');
-  perform audit.append(org_id, 'org.create', 'success', 'org', org_id, p_actor => admin_id);
-  perform audit.append(org_id, 'membership.add', 'success', 'user', admin_id, p_actor => admin_id,
+  perform audit.append_as(org_id, 'org.create', 'success', 'org', org_id, p_actor => admin_id);
+  perform audit.append_as(org_id, 'membership.add', 'success', 'user', admin_id, p_actor => admin_id,
     p_details => jsonb_build_object('role', 'admin'));
 end $$;
 
@@ -295,7 +305,7 @@ begin
   end if;
   insert into app.magic_links (org_id, user_id, token_hash, verifier_hash, expires_at)
   values (org_id, user_id, p_token_hash, null, now() + make_interval(mins => p_ttl_min));
-  perform audit.append(org_id, 'auth.link.request', 'success', 'user', user_id,
+  perform audit.append_as(org_id, 'auth.link.request', 'success', 'user', user_id,
     p_details => jsonb_build_object('channel', 'cli', 'browser_bound', false), p_actor => user_id);
 end $$;
 -- +goose StatementEnd
