@@ -195,7 +195,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	var rep struct {
 		Accesses []struct {
-			Action string `json:"Action"`
+			Action string `json:"action"`
 		} `json:"accesses"`
 	}
 	s.call("GET", "/v1/patients/"+p.ID+"/access-report", sess.Token, nil, http.StatusOK, &rep)

@@ -36,21 +36,21 @@ type Filter struct {
 // Entry is one event as an admin reads it. It carries ids, never PHI; IP
 // and UserAgent are request metadata and LogValue leaves them out.
 type Entry struct {
-	Seq        int64
-	At         time.Time
-	Action     string
-	Outcome    string
-	Actor      uuid.NullUUID
-	ActorKind  string
-	Session    uuid.NullUUID
-	ObjectType string
-	ObjectID   uuid.NullUUID
-	Patient    uuid.NullUUID
-	Results    []uuid.UUID
-	Request    string
-	IP         string
-	UserAgent  string
-	Details    json.RawMessage
+	Seq        int64           `json:"seq"`
+	At         time.Time       `json:"at"`
+	Action     string          `json:"action"`
+	Outcome    string          `json:"outcome"`
+	Actor      uuid.NullUUID   `json:"actor_id"`
+	ActorKind  string          `json:"actor_kind"`
+	Session    uuid.NullUUID   `json:"session_id"`
+	ObjectType string          `json:"object_type,omitempty"`
+	ObjectID   uuid.NullUUID   `json:"object_id"`
+	Patient    uuid.NullUUID   `json:"patient_id"`
+	Results    []uuid.UUID     `json:"result_ids"`
+	Request    string          `json:"request_id,omitempty"`
+	IP         string          `json:"ip,omitempty"`
+	UserAgent  string          `json:"user_agent,omitempty"`
+	Details    json.RawMessage `json:"details"`
 }
 
 // LogValue reports ids and sizes only.
@@ -130,13 +130,13 @@ func List(ctx context.Context, tx pgx.Tx, org uuid.UUID, f Filter) ([]Entry, err
 // record, when, and whether it was allowed. Listed is true when the event
 // is a list or search whose results contained the patient.
 type Access struct {
-	Seq       int64
-	At        time.Time
-	Actor     uuid.NullUUID
-	ActorKind string
-	Action    string
-	Outcome   string
-	Listed    bool
+	Seq       int64         `json:"seq"`
+	At        time.Time     `json:"at"`
+	Actor     uuid.NullUUID `json:"actor_id"`
+	ActorKind string        `json:"actor_kind"`
+	Action    string        `json:"action"`
+	Outcome   string        `json:"outcome"`
+	Listed    bool          `json:"listed"`
 }
 
 // LogValue reports ids only.

@@ -90,17 +90,17 @@ func TestPatientRecordFlow(t *testing.T) {
 	// and update and the lead's list are there, with actors.
 	var rep struct {
 		Accesses []struct {
-			Actor  uuid.UUID `json:"Actor"`
-			Action string    `json:"Action"`
-			Listed bool      `json:"Listed"`
+			Actor  uuid.UUID `json:"actor_id"`
+			Action string    `json:"action"`
+			Listed bool      `json:"listed"`
 		} `json:"accesses"`
 	}
 	w.do("GET", "/v1/patients/"+o.P1.String()+"/access-report", o.PatUser.Token, nil, http.StatusOK, &rep)
 	has := func(actor uuid.UUID, action string) bool {
 		return slices.ContainsFunc(rep.Accesses, func(a struct {
-			Actor  uuid.UUID `json:"Actor"`
-			Action string    `json:"Action"`
-			Listed bool      `json:"Listed"`
+			Actor  uuid.UUID `json:"actor_id"`
+			Action string    `json:"action"`
+			Listed bool      `json:"listed"`
 		}) bool {
 			return a.Actor == actor && a.Action == action
 		})
@@ -127,14 +127,14 @@ func TestPatientRecordFlow(t *testing.T) {
 	w.request("GET", "/v1/patients/"+o.P1.String(), o.Prov2.Token, nil)
 	var rep3 struct {
 		Accesses []struct {
-			Actor   uuid.UUID `json:"Actor"`
-			Outcome string    `json:"Outcome"`
+			Actor   uuid.UUID `json:"actor_id"`
+			Outcome string    `json:"outcome"`
 		} `json:"accesses"`
 	}
 	w.do("GET", "/v1/patients/"+o.P1.String()+"/access-report", o.PatUser.Token, nil, http.StatusOK, &rep3)
 	if !slices.ContainsFunc(rep3.Accesses, func(a struct {
-		Actor   uuid.UUID `json:"Actor"`
-		Outcome string    `json:"Outcome"`
+		Actor   uuid.UUID `json:"actor_id"`
+		Outcome string    `json:"outcome"`
 	}) bool {
 		return a.Actor == o.Prov2.ID && a.Outcome == "denied"
 	}) {
@@ -153,7 +153,7 @@ func TestPatientRecordFlow(t *testing.T) {
 	// The admin reads the org log, paging by seq.
 	var log1, log2 struct {
 		Events []struct {
-			Seq int64 `json:"Seq"`
+			Seq int64 `json:"seq"`
 		} `json:"events"`
 	}
 	w.do("GET", "/v1/audit/events?limit=5", o.Admin.Token, nil, http.StatusOK, &log1)

@@ -117,8 +117,8 @@ func TestIDOR(t *testing.T) {
 		// B's log (B's reads, lists, creation of the patient) shows.
 		var r struct {
 			Events []struct {
-				Outcome string    `json:"Outcome"`
-				Actor   uuid.UUID `json:"Actor"`
+				Outcome string    `json:"outcome"`
+				Actor   uuid.UUID `json:"actor_id"`
 			} `json:"events"`
 		}
 		w.do("GET", "/v1/audit/events?patient_id="+b.P1.String(), a.Admin.Token, nil, http.StatusOK, &r)
