@@ -178,7 +178,8 @@ create function audit.append_as(
   p_org uuid, p_action text, p_outcome text,
   p_object_type text default null, p_object_id uuid default null, p_patient uuid default null,
   p_results uuid[] default '{}', p_request text default null, p_ip text default null,
-  p_ua text default null, p_details jsonb default '{}', p_actor uuid default null)
+  p_ua text default null, p_details jsonb default '{}', p_actor uuid default null,
+  p_require_credential boolean default false)
 returns bigint
 language plpgsql volatile security definer set search_path = '' as $$
 declare
@@ -200,6 +201,9 @@ begin
     raise exception 'audit: invalid event' using errcode = '22023';
   end if;
   select * into me from private.me();
+  if p_require_credential and me.user_id is null then
+    raise exception 'audit: a live credential is required' using errcode = '42501';
+  end if;
   if me.user_id is not null then
     if me.org_id <> p_org then
       raise exception 'audit: credential does not belong to this org' using errcode = '42501';
@@ -264,11 +268,8 @@ create function audit.append(
 returns bigint
 language plpgsql volatile security definer set search_path = '' as $$
 begin
-  if private.uid() is null then
-    raise exception 'audit: a live credential is required' using errcode = '42501';
-  end if;
   return audit.append_as(p_org, p_action, p_outcome, p_object_type, p_object_id, p_patient, p_results,
-                         p_request, p_ip, p_ua, p_details, null);
+                         p_request, p_ip, p_ua, p_details, null, true);
 end $$;
 
 -- access_report lists who accessed a patient's record in p_org: reads,
@@ -356,7 +357,7 @@ grant select on audit.heads to ward_audit_signer;
 grant select, insert on audit.events to ward_definer;
 grant select, insert, update on audit.heads to ward_definer;
 
-alter function audit.append_as(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, uuid)
+alter function audit.append_as(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, uuid, boolean)
   owner to ward_definer;
 alter function audit.append(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb)
   owner to ward_definer;
@@ -364,7 +365,7 @@ alter function audit.access_report(uuid, uuid) owner to ward_definer;
 grant execute on function audit.access_report(uuid, uuid) to ward_app;
 grant execute on function audit.append(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb)
   to ward_app, ward_ops;
-grant execute on function audit.append_as(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, uuid)
+grant execute on function audit.append_as(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, uuid, boolean)
   to ward_ops;
 grant execute on function audit.jcs(jsonb), audit.event_json(uuid, timestamptz, text, text, uuid, text, uuid,
   text, uuid, uuid, uuid[], text, text, text, jsonb), audit.canonical_event(uuid, timestamptz, text, text, uuid, text,
