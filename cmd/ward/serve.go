@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/wardhq/ward/internal/auth"
@@ -35,6 +37,7 @@ type serveConfig struct {
 	AbsoluteMax  time.Duration
 	MaxPerEmail  int
 	MaxPerIP     int
+	Proxies      string
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -54,12 +57,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&cfg.AbsoluteMax, "session-absolute-max", 7*24*time.Hour, "instance cap on any org's session lifetime")
 	fs.IntVar(&cfg.MaxPerEmail, "link-rate-email", 5, "sign-in link requests per address per 15 minutes")
 	fs.IntVar(&cfg.MaxPerIP, "link-rate-ip", 30, "sign-in link requests per client IP per 15 minutes")
+	fs.StringVar(&cfg.Proxies, "trusted-proxies", getenv("WARD_TRUSTED_PROXIES"),
+		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env WARD_TRUSTED_PROXIES)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg.SMTPPassword = getenv("WARD_SMTP_PASSWORD")
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if _, err := parsePrefixes(cfg.Proxies); err != nil {
+		return err
 	}
 	return serve(ctx, cfg, stdout, stderr)
 }
@@ -128,7 +136,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	authSvc := auth.NewService(db, keys, mailer, auth.Config{BaseURL: cfg.BaseURL, IdleMax: cfg.IdleMax,
 		AbsoluteMax: cfg.AbsoluteMax, MaxPerEmail: cfg.MaxPerEmail, MaxPerIP: cfg.MaxPerIP}, log)
 	recSvc := records.NewService(db, keys, log)
-	handler := httpapi.NewServer(httpapi.Config{SecureCookies: !cfg.InsecureHTTP},
+	proxies, _ := parsePrefixes(cfg.Proxies) // checked in runServe
+	handler := httpapi.NewServer(httpapi.Config{SecureCookies: !cfg.InsecureHTTP, TrustedProxies: proxies},
 		httpapi.Deps{Auth: authSvc, Records: recSvc, Ready: db.Pool.Ping, Log: log})
 
 	srv := &http.Server{
@@ -164,4 +173,20 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// parsePrefixes parses a comma-separated list of CIDRs.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is not a CIDR", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

@@ -58,15 +58,19 @@ type world struct {
 	outbox *syncBuffer
 }
 
-type worldOption func(*auth.Config, *auth.Mailer)
-
-func withMailer(m auth.Mailer) worldOption {
-	return func(_ *auth.Config, dst *auth.Mailer) { *dst = m }
+type worldConfig struct {
+	auth   auth.Config
+	api    httpapi.Config
+	mailer auth.Mailer
 }
 
-func withAuthConfig(f func(*auth.Config)) worldOption {
-	return func(c *auth.Config, _ *auth.Mailer) { f(c) }
-}
+type worldOption func(*worldConfig)
+
+func withMailer(m auth.Mailer) worldOption { return func(c *worldConfig) { c.mailer = m } }
+
+func withAuthConfig(f func(*auth.Config)) worldOption { return func(c *worldConfig) { f(&c.auth) } }
+
+func withAPIConfig(f func(*httpapi.Config)) worldOption { return func(c *worldConfig) { f(&c.api) } }
 
 func newWorld(t *testing.T, opts ...worldOption) *world {
 	t.Helper()
@@ -78,16 +82,15 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	w := &world{t: t, env: env, keys: keystore.New(envelope.NewKeyring(root, envelope.Config{})),
 		logs: &syncBuffer{}, outbox: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cfg := auth.Config{}
-	var mailer auth.Mailer = mail.NewConsole(w.outbox)
+	wc := worldConfig{mailer: mail.NewConsole(w.outbox)}
 	for _, o := range opts {
-		o(&cfg, &mailer)
+		o(&wc)
 	}
 	w.srv = httptest.NewUnstartedServer(nil)
-	cfg.BaseURL = "http://" + w.srv.Listener.Addr().String()
-	w.auth = auth.NewService(env.App, w.keys, mailer, cfg, log)
-	w.ops = auth.NewService(env.Super, w.keys, mailer, cfg, log)
-	w.srv.Config.Handler = httpapi.NewServer(httpapi.Config{}, httpapi.Deps{
+	wc.auth.BaseURL = "http://" + w.srv.Listener.Addr().String()
+	w.auth = auth.NewService(env.App, w.keys, wc.mailer, wc.auth, log)
+	w.ops = auth.NewService(env.Super, w.keys, wc.mailer, wc.auth, log)
+	w.srv.Config.Handler = httpapi.NewServer(wc.api, httpapi.Deps{
 		Auth: w.auth, Records: records.NewService(env.App, w.keys, log), Ready: env.App.Pool.Ping, Log: log})
 	w.srv.Start()
 	t.Cleanup(w.srv.Close)

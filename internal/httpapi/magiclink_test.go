@@ -3,7 +3,9 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"strings"
 	"sync"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/httpapi"
 	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/mail/mailtest"
 )
@@ -206,5 +209,37 @@ func TestRateLimitUnderConcurrency(t *testing.T) {
 	}
 	if accepted != 3 || links != 3 {
 		t.Fatalf("24 concurrent requests with a limit of 3: %d accepted, %d links", accepted, links)
+	}
+}
+
+// Behind a trusted proxy each client's own address counts; without the
+// setting, a forged X-Forwarded-For changes nothing.
+func TestClientAddressBehindProxy(t *testing.T) {
+	limit := func(c *auth.Config) { c.MaxPerIP = 2; c.MaxPerEmail = 100 }
+	ask := func(w *world, from string) int {
+		resp, _ := w.request("POST", "/v1/auth/magic-link", "", map[string]string{"email": "p@example.test"},
+			"X-Forwarded-For", "198.51.100.9, "+from)
+		return resp.StatusCode
+	}
+	proxied := newWorld(t, withAuthConfig(limit), withAPIConfig(func(c *httpapi.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	}))
+	for i := range 6 {
+		// Six clients, one request each: none is limited.
+		if st := ask(proxied, fmt.Sprintf("203.0.113.%d", i+1)); st != http.StatusAccepted {
+			t.Fatalf("client %d behind the proxy: %d", i, st)
+		}
+	}
+	for range 2 {
+		ask(proxied, "203.0.113.50")
+	}
+	if st := ask(proxied, "203.0.113.50"); st != http.StatusTooManyRequests {
+		t.Fatalf("third request from one client behind the proxy: %d", st)
+	}
+	direct := newWorld(t, withAuthConfig(limit))
+	ask(direct, "203.0.113.1")
+	ask(direct, "203.0.113.2")
+	if st := ask(direct, "203.0.113.3"); st != http.StatusTooManyRequests {
+		t.Fatalf("forged X-Forwarded-For evaded the per-IP limit: %d", st)
 	}
 }

@@ -33,6 +33,10 @@ type Config struct {
 	// SecureCookies marks cookies Secure with the __Host- prefix; off only
 	// when serving plain HTTP behind the explicit insecure flag.
 	SecureCookies bool
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For the server believes. Empty: the peer address is the
+	// client.
+	TrustedProxies []netip.Prefix
 }
 
 // Deps are the services the API calls.
@@ -188,7 +192,7 @@ func (s *server) requireSession(next http.Handler) http.Handler {
 			return
 		}
 		ctx := identity.WithPrincipal(r.Context(), p)
-		ctx = records.WithClient(ctx, records.Client{IP: clientIP(r).String(), UserAgent: userAgent(r),
+		ctx = records.WithClient(ctx, records.Client{IP: s.clientIP(r).String(), UserAgent: userAgent(r),
 			RequestID: requestIDFrom(ctx)})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -202,13 +206,39 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-func clientIP(r *http.Request) netip.Addr {
+// clientIP is the peer address, or, when the peer is a trusted proxy, the
+// rightmost X-Forwarded-For address that is not itself a trusted proxy
+// (entries further left are whatever the client claimed).
+func (s *server) clientIP(r *http.Request) netip.Addr {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	a, _ := netip.ParseAddr(host)
-	return a.Unmap()
+	a = a.Unmap()
+	if !s.trusted(a) {
+		return a
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return a // a malformed chain: trust only what we saw
+		}
+		if h = h.Unmap(); !s.trusted(h) {
+			return h
+		}
+	}
+	return a
+}
+
+func (s *server) trusted(a netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func userAgent(r *http.Request) string {
@@ -220,7 +250,7 @@ func userAgent(r *http.Request) string {
 }
 
 func (s *server) client(r *http.Request) auth.Client {
-	return auth.Client{IP: clientIP(r), UserAgent: userAgent(r), RequestID: requestIDFrom(r.Context())}
+	return auth.Client{IP: s.clientIP(r), UserAgent: userAgent(r), RequestID: requestIDFrom(r.Context())}
 }
 
 // decode reads a JSON body into v: it must be application/json, within the
