@@ -269,6 +269,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"serve", "--no-such-flag"}, "flag provided but not defined"},
 		{[]string{"serve", "extra"}, "unexpected argument"},
 		{[]string{"serve", "--tls-cert", "x.pem"}, "go together"},
+		{[]string{"serve", "--trusted-proxies", "10.0.0.0/8,nope"}, "not a CIDR"},
 		{[]string{"org", "create", "--data-dir", dir}, "required"},
 		{[]string{"org"}, "usage"},
 		{[]string{"login-link", "--data-dir", dir}, "required"},
