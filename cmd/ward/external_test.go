@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// TestExternalDatabase runs Ward against a PostgreSQL it does not manage,
+// as an operator would: serve refuses a superuser URL, serves as ward_app,
+// and the operator commands work as ward_ops.
+func TestExternalDatabase(t *testing.T) {
+	env := pgtest.New(t)
+	dir := filepath.Join(reachableTempDir(t), "var")
+
+	_, err := ward(t, "serve", "--data-dir", dir, "--database-url", env.SuperURL(), "--addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "superuser") {
+		t.Fatalf("serve as a superuser: %v", err)
+	}
+
+	out := mustWard(t, "org", "create", "--data-dir", dir, "--database-url", env.URL("ward_ops"),
+		"--name", "External Clinic", "--admin-email", "admin@external.test")
+	if !regexp.MustCompile(`org_id=[0-9a-f-]{36}`).MatchString(out) {
+		t.Fatalf("org create as ward_ops printed %q", out)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	logs, stdout := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"ward", "serve", "--data-dir", dir, "--database-url", env.URL("ward_app"),
+			"--addr", "127.0.0.1:0", "--insecure-http"}, noEnv, nil, stdout, logs)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+	var base string
+	for deadline := time.Now().Add(time.Minute); base == ""; {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve as ward_app exited: %v\n%s", err, logs.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", logs.String())
+		}
+	}
+	link := strings.TrimSpace(mustWard(t, "login-link", "--data-dir", dir, "--database-url", env.URL("ward_ops"),
+		"--email", "admin@external.test", "--base-url", base))
+	resp, err := http.Post(base+"/v1/auth/magic", "application/json",
+		strings.NewReader(`{"token":"`+link[strings.LastIndex(link, "=")+1:]+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in against the external database: %d", resp.StatusCode)
+	}
+	resp, err = http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("readyz: %d", resp.StatusCode)
+	}
+}
