@@ -81,6 +81,10 @@ func NewCluster(dir string) (*Cluster, error) {
 // FindBinDir finds the directory of the PostgreSQL server binaries: the one on
 // PATH holding initdb and pg_ctl, else the newest /usr/lib/postgresql/*/bin.
 func FindBinDir() (string, error) {
+	return findBinDir("/usr/lib/postgresql/*/bin")
+}
+
+func findBinDir(debianGlob string) (string, error) {
 	if p, err := exec.LookPath("pg_ctl"); err == nil {
 		if real, err := filepath.EvalSymlinks(p); err == nil {
 			p = real
@@ -90,7 +94,7 @@ func FindBinDir() (string, error) {
 			return dir, nil
 		}
 	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	dirs, _ := filepath.Glob(debianGlob)
 	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
 	for _, d := range dirs {
 		if isExec(filepath.Join(d, "initdb")) && isExec(filepath.Join(d, "pg_ctl")) {
