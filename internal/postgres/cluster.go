@@ -199,45 +199,49 @@ func (c *Cluster) initdb(ctx context.Context) error {
 	return nil
 }
 
-// removeStalePID deletes postmaster.pid when the process it names is gone or
-// is not a postgres server (a pid reused after a crash or a reboot).
-func (c *Cluster) removeStalePID() {
-	p := filepath.Join(c.dataDir(), "postmaster.pid")
-	b, err := os.ReadFile(p)
+func (c *Cluster) pidFile() string { return filepath.Join(c.dataDir(), "postmaster.pid") }
+
+// postmasterPID reads the pid in postmaster.pid; ok is false when the file
+// is missing (err nil) or malformed (err set).
+func (c *Cluster) postmasterPID() (pid int, ok bool, err error) {
+	b, err := os.ReadFile(c.pidFile())
 	if err != nil {
-		return
+		return 0, false, nil
 	}
 	line, _, _ := bytes.Cut(b, []byte("\n"))
-	pid, err := strconv.Atoi(strings.TrimSpace(string(line)))
+	pid, err = strconv.Atoi(strings.TrimSpace(string(line)))
 	if err != nil || pid <= 0 {
-		_ = os.Remove(p)
-		return
+		return 0, false, fmt.Errorf("postgres: bad pid file %s", c.pidFile())
 	}
+	return pid, true, nil
+}
+
+// isPostgres reports whether pid is a running postgres server process.
+func isPostgres(pid int) bool {
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil || !bytes.Contains(cmdline, []byte("postgres")) {
-		_ = os.Remove(p)
+	return err == nil && bytes.Contains(cmdline, []byte("postgres"))
+}
+
+// removeStalePID deletes postmaster.pid when it is malformed or the process
+// it names is gone or is not a postgres server (a pid reused after a crash or
+// a reboot).
+func (c *Cluster) removeStalePID() {
+	pid, ok, err := c.postmasterPID()
+	if err != nil || (ok && !isPostgres(pid)) {
+		_ = os.Remove(c.pidFile())
 	}
 }
 
 // Running reports whether a server is running on the cluster (started by
 // another ward process, say).
 func (c *Cluster) Running() bool {
-	b, err := os.ReadFile(filepath.Join(c.dataDir(), "postmaster.pid"))
-	if err != nil {
-		return false
-	}
-	line, _, _ := bytes.Cut(b, []byte("\n"))
-	pid, err := strconv.Atoi(strings.TrimSpace(string(line)))
-	if err != nil || pid <= 0 {
-		return false
-	}
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	return err == nil && bytes.Contains(cmdline, []byte("postgres"))
+	pid, ok, _ := c.postmasterPID()
+	return ok && isPostgres(pid)
 }
 
 // Stop shuts the cluster down (fast mode: rolls back open transactions).
 func (c *Cluster) Stop(ctx context.Context) error {
-	if _, err := os.Stat(filepath.Join(c.dataDir(), "postmaster.pid")); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(c.pidFile()); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	return c.pgctl(ctx, "stop", "-m", "fast", "-w", "-t", "60")
@@ -245,14 +249,12 @@ func (c *Cluster) Stop(ctx context.Context) error {
 
 // Kill stops the postmaster with SIGKILL, as a crash would. Tests use it.
 func (c *Cluster) Kill() error {
-	b, err := os.ReadFile(filepath.Join(c.dataDir(), "postmaster.pid"))
+	pid, ok, err := c.postmasterPID()
 	if err != nil {
-		return fmt.Errorf("postgres: kill: %w", err)
+		return err
 	}
-	line, _, _ := bytes.Cut(b, []byte("\n"))
-	pid, err := strconv.Atoi(strings.TrimSpace(string(line)))
-	if err != nil {
-		return fmt.Errorf("postgres: kill: bad pid file: %w", err)
+	if !ok {
+		return errors.New("postgres: kill: no postmaster.pid")
 	}
 	return syscall.Kill(pid, syscall.SIGKILL)
 }
