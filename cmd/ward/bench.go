@@ -125,11 +125,11 @@ func bench(ctx context.Context, cfg benchConfig, clients []int, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	sess, err := authSvc.ConsumeLink(ctx, link[strings.LastIndex(link, "=")+1:], "", auth.Client{})
+	sess, err := authSvc.ConsumeLink(ctx, link[strings.LastIndex(link, "=")+1:], "")
 	if err != nil {
 		return err
 	}
-	p, err := authSvc.Authenticate(ctx, sess.Token, "", "bench")
+	p, err := authSvc.Authenticate(identity.WithRequest(ctx, identity.Request{ID: "bench"}), sess.Token, "")
 	if err != nil {
 		return err
 	}

@@ -114,31 +114,23 @@ func NewService(db *postgres.DB, keys *keystore.Store, mailer Mailer, cfg Config
 // Config returns the effective configuration.
 func (s *Service) Config() Config { return s.cfg }
 
-// Client is what the server knows of the caller's connection.
-type Client struct {
-	IP        netip.Addr
-	UserAgent string
-	RequestID string
-}
-
-func (c Client) ip() any {
-	if !c.IP.IsValid() {
+func ipArg(r identity.Request) any {
+	if !r.IP.IsValid() {
 		return nil
 	}
-	return c.IP.String()
+	return r.IP.String()
 }
 
-// ipHash is the rate-limit key of the client's address: IPv4 addresses
-// one by one, IPv6 by /64 (one host usually holds a whole /64).
-func (c Client) ipHash() []byte {
-	key := c.IP.String()
-	if c.IP.Is6() && !c.IP.Is4In6() {
-		if p, err := c.IP.Prefix(64); err == nil {
+// ipKey is the rate-limit key of the client's address: IPv4 addresses one
+// by one, IPv6 by /64 (one host usually holds a whole /64).
+func ipKey(ip netip.Addr) string {
+	key := ip.String()
+	if ip.Is6() && !ip.Is4In6() {
+		if p, err := ip.Prefix(64); err == nil {
 			key = p.String()
 		}
 	}
-	sum := sha256.Sum256([]byte("ward/ip/v1\x00" + key))
-	return sum[:]
+	return key
 }
 
 func nullText(s string) any {
@@ -184,9 +176,8 @@ func (s *Service) emailIndex(ctx context.Context, email string) ([]byte, *envelo
 
 // LinkRequest asks for a sign-in link.
 type LinkRequest struct {
-	Email  string
-	Org    uuid.NullUUID
-	Client Client
+	Email string
+	Org   uuid.NullUUID
 }
 
 // RequestLink creates and mails a sign-in link when Email belongs to a
@@ -198,10 +189,14 @@ func (s *Service) RequestLink(ctx context.Context, req LinkRequest) (verifier st
 	if !validEmail(req.Email) {
 		return "", fmt.Errorf("%w: email address", ErrInvalidInput)
 	}
-	bidx, _, err := s.emailIndex(ctx, req.Email)
+	c := identity.RequestFrom(ctx)
+	bidx, keys, err := s.emailIndex(ctx, req.Email)
 	if err != nil {
 		return "", err
 	}
+	// The source's rate-limit key, salted by the instance PRF key so that
+	// the stored hashes cannot be reversed by enumerating addresses.
+	ipHash := keys.BlindIndex("auth.ip", ipKey(c.IP))
 	token, tokenHash := newSecret()
 	verifier, verifierHash := newSecret()
 	var status string
@@ -209,9 +204,9 @@ func (s *Service) RequestLink(ctx context.Context, req LinkRequest) (verifier st
 	err = s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `select status, org_id, user_id from app.request_magic_link(
 			$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			bidx, req.Org, tokenHash, verifierHash, req.Client.ip(), req.Client.ipHash(),
+			bidx, req.Org, tokenHash, verifierHash, ipArg(c), ipHash,
 			int(s.cfg.LinkTTL/time.Minute), int(s.cfg.RateWindow/time.Minute), s.cfg.MaxPerEmail, s.cfg.MaxPerIP,
-			nullText(req.Client.RequestID), nullText(req.Client.UserAgent)).Scan(&status, &org, &user)
+			nullText(c.ID), nullText(c.UserAgent)).Scan(&status, &org, &user)
 	})
 	if err != nil {
 		return "", fmt.Errorf("auth: request link: %w", err)
@@ -260,7 +255,8 @@ type Session struct {
 // ConsumeLink spends a sign-in link presented with the verifier of the
 // browser that asked for it, and issues a session. Errors: ErrLinkInvalid,
 // ErrLinkExpired, ErrLinkUsed, ErrWrongBrowser; each is audited.
-func (s *Service) ConsumeLink(ctx context.Context, token, verifier string, c Client) (Session, error) {
+func (s *Service) ConsumeLink(ctx context.Context, token, verifier string) (Session, error) {
+	c := identity.RequestFrom(ctx)
 	if !validSecret(token) {
 		return Session{}, ErrLinkInvalid
 	}
@@ -278,7 +274,7 @@ func (s *Service) ConsumeLink(ctx context.Context, token, verifier string, c Cli
 		return tx.QueryRow(ctx, `select status, session_id, user_id, org_id, absolute_expires_at, idle_timeout_min
 			from app.consume_magic_link($1, $2, $3, $4, $5, $6, $7, $8)`,
 			hashOf(token), verifierHash, sessHash, int(s.cfg.IdleMax/time.Minute), int(s.cfg.AbsoluteMax/time.Minute),
-			c.ip(), nullText(c.UserAgent), nullText(c.RequestID)).Scan(&status, &sid, &uid, &oid, &abs, &idle)
+			ipArg(c), nullText(c.UserAgent), nullText(c.ID)).Scan(&status, &sid, &uid, &oid, &abs, &idle)
 	})
 	if err != nil {
 		return Session{}, fmt.Errorf("auth: consume link: %w", err)
@@ -304,7 +300,8 @@ func (s *Service) ConsumeLink(ctx context.Context, token, verifier string, c Cli
 // orgHint, when set, must name the session's org. It returns
 // ErrUnauthenticated when the session is unknown, revoked, idle-expired or
 // past its absolute expiry.
-func (s *Service) Authenticate(ctx context.Context, token, orgHint, requestID string) (identity.Principal, error) {
+func (s *Service) Authenticate(ctx context.Context, token, orgHint string) (identity.Principal, error) {
+	requestID := identity.RequestFrom(ctx).ID
 	if !validSecret(token) {
 		return identity.Principal{}, ErrUnauthenticated
 	}
@@ -331,18 +328,7 @@ func (s *Service) tx(ctx context.Context, p identity.Principal, fn func(ctx cont
 	return s.db.InTenantTx(ctx, postgres.Credential{Hash: p.CredentialHash, Org: p.OrgID.String(), Request: requestID(ctx)}, fn)
 }
 
-type requestIDKey struct{}
-
-// WithRequestID returns a context carrying the request id, which the audit
-// events of the request record.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
-}
-
-func requestID(ctx context.Context) string {
-	s, _ := ctx.Value(requestIDKey{}).(string)
-	return s
-}
+func requestID(ctx context.Context) string { return identity.RequestFrom(ctx).ID }
 
 func principal(ctx context.Context) (identity.Principal, error) {
 	p, ok := identity.PrincipalFrom(ctx)

@@ -50,7 +50,7 @@ func (s *server) handleLinkRequest() http.Handler {
 			return
 		}
 		verifier, err := s.deps.Auth.RequestLink(r.Context(), auth.LinkRequest{
-			Email: req.Email, Org: uuid.NullUUID{UUID: req.OrgID, Valid: req.OrgID != uuid.Nil}, Client: s.client(r),
+			Email: req.Email, Org: uuid.NullUUID{UUID: req.OrgID, Valid: req.OrgID != uuid.Nil},
 		})
 		if err != nil {
 			s.writeError(w, r, err)
@@ -119,7 +119,7 @@ func (s *server) handleLinkConsume() http.Handler {
 				req.Verifier = c.Value
 			}
 		}
-		sess, err := s.deps.Auth.ConsumeLink(r.Context(), req.Token, req.Verifier, s.client(r))
+		sess, err := s.deps.Auth.ConsumeLink(r.Context(), req.Token, req.Verifier)
 		if err != nil {
 			s.writeError(w, r, err)
 			return

@@ -77,16 +77,7 @@ func (s *server) cookieName(n string) string {
 	return n
 }
 
-type ctxKey int
-
-const (
-	requestIDKey ctxKey = iota
-)
-
-func requestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+func requestIDFrom(ctx context.Context) string { return identity.RequestFrom(ctx).ID }
 
 func newRequestID() string {
 	b := make([]byte, 12)
@@ -142,8 +133,8 @@ func (s *server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
-		ctx = auth.WithRequestID(ctx, id)
+		ctx := identity.WithRequest(r.Context(), identity.Request{ID: id, IP: s.clientIP(r),
+			UserAgent: identity.CleanHeader(r.UserAgent())})
 		r = r.WithContext(ctx)
 		h := w.Header()
 		h.Set("X-Request-Id", id)
@@ -186,15 +177,12 @@ func (s *server) requireSession(next http.Handler) http.Handler {
 			s.writeError(w, r, auth.ErrUnauthenticated)
 			return
 		}
-		p, err := s.deps.Auth.Authenticate(r.Context(), token, r.Header.Get("Ward-Org"), requestIDFrom(r.Context()))
+		p, err := s.deps.Auth.Authenticate(r.Context(), token, r.Header.Get("Ward-Org"))
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		ctx := identity.WithPrincipal(r.Context(), p)
-		ctx = records.WithClient(ctx, records.Client{IP: s.clientIP(r).String(), UserAgent: userAgent(r),
-			RequestID: requestIDFrom(ctx)})
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(identity.WithPrincipal(r.Context(), p)))
 	})
 }
 
@@ -239,18 +227,6 @@ func (s *server) trusted(a netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-func userAgent(r *http.Request) string {
-	ua := r.UserAgent()
-	if len(ua) > 256 {
-		ua = ua[:256]
-	}
-	return ua
-}
-
-func (s *server) client(r *http.Request) auth.Client {
-	return auth.Client{IP: s.clientIP(r), UserAgent: userAgent(r), RequestID: requestIDFrom(r.Context())}
 }
 
 // decode reads a JSON body into v: it must be application/json, within the

@@ -52,25 +52,10 @@ func NewService(db *postgres.DB, keys *keystore.Store, log *slog.Logger) *Servic
 }
 
 // call carries what every method reads first: the principal and the
-// request's client details for the audit log.
+// request's metadata for the audit log.
 type call struct {
-	p      identity.Principal
-	client Client
-}
-
-// Client is what the server knows of the caller's connection, for the
-// audit log.
-type Client struct {
-	IP        string
-	UserAgent string
-	RequestID string
-}
-
-type clientKey struct{}
-
-// WithClient returns a context carrying the caller's connection details.
-func WithClient(ctx context.Context, c Client) context.Context {
-	return context.WithValue(ctx, clientKey{}, c)
+	p   identity.Principal
+	req identity.Request
 }
 
 func begin(ctx context.Context) (call, error) {
@@ -78,12 +63,11 @@ func begin(ctx context.Context) (call, error) {
 	if !ok {
 		return call{}, ErrUnauthenticated
 	}
-	c, _ := ctx.Value(clientKey{}).(Client)
-	return call{p: p, client: c}, nil
+	return call{p: p, req: identity.RequestFrom(ctx)}, nil
 }
 
 func (c call) cred() postgres.Credential {
-	return postgres.Credential{Hash: c.p.CredentialHash, Org: c.p.OrgID.String(), Request: c.client.RequestID}
+	return postgres.Credential{Hash: c.p.CredentialHash, Org: c.p.OrgID.String(), Request: c.req.ID}
 }
 
 // event returns an audit event of the caller's org with the client details.
@@ -91,7 +75,7 @@ func (c call) event(action, objectType string, object uuid.UUID) audit.Event {
 	return audit.Event{
 		Org: c.p.OrgID, Action: action, Outcome: "success", ObjectType: objectType,
 		ObjectID: uuid.NullUUID{UUID: object, Valid: object != uuid.Nil},
-		Request:  c.client.RequestID, IP: c.client.IP, UserAgent: c.client.UserAgent,
+		Request:  c.req.ID, IP: c.req.IPString(), UserAgent: c.req.UserAgent,
 	}
 }
 
