@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
@@ -183,4 +186,77 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "(devel)"
+}
+
+// policyFlags are the instance policy flags of `serve` and `migrate`. Zero
+// means "keep what the database holds" (defaults: links 15 minutes, 5 per
+// address and source and 30 per source in 15 minutes, sessions idle at most
+// 8 h and live at most 7 days).
+type policyFlags struct {
+	IdleMax     time.Duration
+	AbsoluteMax time.Duration
+	LinkTTL     time.Duration
+	MaxPerEmail int
+	MaxPerIP    int
+}
+
+func addPolicyFlags(fs *flag.FlagSet, p *policyFlags) {
+	fs.DurationVar(&p.IdleMax, "session-idle-max", 0, "instance cap on any org's session idle timeout (stored in the database; default 8h)")
+	fs.DurationVar(&p.AbsoluteMax, "session-absolute-max", 0, "instance cap on any org's session lifetime (stored in the database; default 168h)")
+	fs.DurationVar(&p.LinkTTL, "link-ttl", 0, "sign-in link lifetime, at most 1h (stored in the database; default 15m)")
+	fs.IntVar(&p.MaxPerEmail, "link-rate-email", 0, "sign-in link requests per address from one source per 15 minutes (stored in the database; default 5)")
+	fs.IntVar(&p.MaxPerIP, "link-rate-ip", 0, "sign-in link requests per client source per 15 minutes (stored in the database; default 30)")
+}
+
+func (p policyFlags) set() bool { return p != policyFlags{} }
+
+// apply writes the set flags to the instance policy through an operator
+// connection.
+func (p policyFlags) apply(ctx context.Context, operatorURL string) error {
+	if !p.set() {
+		return nil
+	}
+	db, err := postgres.Open(ctx, operatorURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	err = auth.SetInstancePolicy(ctx, db, auth.InstancePolicy{LinkTTL: p.LinkTTL, MaxPerAddress: p.MaxPerEmail,
+		MaxPerSource: p.MaxPerIP, IdleMax: p.IdleMax, AbsoluteMax: p.AbsoluteMax})
+	if errors.Is(err, auth.ErrForbidden) {
+		return errors.New("instance policy: this database role may not change it (use ward_ops or the migration login)")
+	}
+	return err
+}
+
+// serverInfo is what `ward serve` records in DATA_DIR for the operator
+// commands: the public base URL it serves.
+type serverInfo struct {
+	BaseURL string `json:"base_url"`
+}
+
+func (c *common) serverInfoPath() string { return filepath.Join(c.DataDir, "server.json") }
+
+// baseURL is the public URL for links printed by operator commands: the
+// flag, else WARD_BASE_URL, else what the last `ward serve` on this data
+// directory recorded, else the default address.
+func (c *common) baseURL(flagValue string, getenv func(string) string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if v := getenv("WARD_BASE_URL"); v != "" {
+		return v
+	}
+	if b, err := os.ReadFile(c.serverInfoPath()); err == nil {
+		var si serverInfo
+		if json.Unmarshal(b, &si) == nil && si.BaseURL != "" {
+			return si.BaseURL
+		}
+	}
+	addr := envOr(getenv, "WARD_ADDR", "127.0.0.1:8443")
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		port = "8443"
+	}
+	return "https://localhost:" + port
 }

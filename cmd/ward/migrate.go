@@ -14,6 +14,8 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		"Applies the embedded migrations. With --database-url, the URL must be a role that may create\n"+
 		"roles and schemas (a superuser or the operator's migration login), not ward_app.", stderr)
 	addCommon(fs, &c, getenv)
+	var pol policyFlags
+	addPolicyFlags(fs, &pol)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -24,6 +26,9 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	defer db.Close()
 	v, err := postgres.Migrate(ctx, db.superURL)
 	if err != nil {
+		return err
+	}
+	if err := pol.apply(ctx, db.superURL); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "schema at version %d\n", v)

@@ -85,11 +85,11 @@ func runLoginLink(ctx context.Context, args []string, getenv func(string) string
 	var c common
 	var email, org, base string
 	fs := newFlagSet("login-link", "login-link --email EMAIL [--org ID] [--base-url URL]\n\n"+
-		"Prints a one-time sign-in URL (15 minutes, not bound to a browser): the operator's way in before mail works.", stderr)
+		"Prints a one-time sign-in URL (the instance's link lifetime, 15 minutes by default; not bound to a browser): the operator's way in before mail works.", stderr)
 	addCommon(fs, &c, getenv)
 	fs.StringVar(&email, "email", "", "the member's email address")
 	fs.StringVar(&org, "org", "", "the org id (default: the member's first org)")
-	fs.StringVar(&base, "base-url", envOr(getenv, "WARD_BASE_URL", "https://localhost:8443"), "the server's public URL (env WARD_BASE_URL)")
+	fs.StringVar(&base, "base-url", "", "the server's public URL (default: env WARD_BASE_URL, else what `ward serve` recorded in DATA_DIR/server.json, else https://localhost:PORT of WARD_ADDR)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func runLoginLink(ctx context.Context, args []string, getenv func(string) string
 		}
 		orgID = uuid.NullUUID{UUID: id, Valid: true}
 	}
-	svc, db, done, err := c.operator(ctx, stderr, base)
+	svc, db, done, err := c.operator(ctx, stderr, c.baseURL(base, getenv))
 	if err != nil {
 		return err
 	}

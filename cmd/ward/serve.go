@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,10 +34,7 @@ type serveConfig struct {
 	SMTPFrom     string
 	SMTPUser     string
 	SMTPPassword string
-	IdleMax      time.Duration
-	AbsoluteMax  time.Duration
-	MaxPerEmail  int
-	MaxPerIP     int
+	Policy       policyFlags
 	Proxies      string
 }
 
@@ -53,10 +51,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&cfg.SMTPAddr, "smtp-addr", getenv("WARD_SMTP_ADDR"), "SMTP server host:port; unset prints mail to the console (env WARD_SMTP_ADDR)")
 	fs.StringVar(&cfg.SMTPFrom, "smtp-from", envOr(getenv, "WARD_SMTP_FROM", "ward@localhost"), "sender address (env WARD_SMTP_FROM)")
 	fs.StringVar(&cfg.SMTPUser, "smtp-username", getenv("WARD_SMTP_USERNAME"), "SMTP username (env WARD_SMTP_USERNAME; password in WARD_SMTP_PASSWORD)")
-	fs.DurationVar(&cfg.IdleMax, "session-idle-max", 8*time.Hour, "instance cap on any org's session idle timeout")
-	fs.DurationVar(&cfg.AbsoluteMax, "session-absolute-max", 7*24*time.Hour, "instance cap on any org's session lifetime")
-	fs.IntVar(&cfg.MaxPerEmail, "link-rate-email", 5, "sign-in link requests per address per 15 minutes")
-	fs.IntVar(&cfg.MaxPerIP, "link-rate-ip", 30, "sign-in link requests per client IP per 15 minutes")
+	addPolicyFlags(fs, &cfg.Policy)
 	fs.StringVar(&cfg.Proxies, "trusted-proxies", getenv("WARD_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env WARD_TRUSTED_PROXIES)")
 	if err := parse(fs, args); err != nil {
@@ -68,6 +63,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if _, err := parsePrefixes(cfg.Proxies); err != nil {
 		return err
+	}
+	if cfg.DatabaseURL != "" && cfg.Policy.set() {
+		return errors.New("the instance policy flags (--session-*-max, --link-*) are stored in the database: " +
+			"with --database-url, set them as an operator with `ward migrate --database-url OPERATOR_URL ...`")
 	}
 	return serve(ctx, cfg, stdout, stderr)
 }
@@ -95,6 +94,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		// Embedded mode migrates itself; an external database is migrated
 		// by the operator with `ward migrate`.
 		if _, err := postgres.Migrate(ctx, dbase.superURL); err != nil {
+			return err
+		}
+		if err := cfg.Policy.apply(ctx, dbase.superURL); err != nil {
 			return err
 		}
 		log.Info("embedded database ready", "psql", dbase.cluster.PsqlCommand(embeddedDB))
@@ -133,8 +135,13 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		mailer = mail.NewSMTP(mail.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUser,
 			Password: cfg.SMTPPassword})
 	}
-	authSvc := auth.NewService(db, keys, mailer, auth.Config{BaseURL: cfg.BaseURL, IdleMax: cfg.IdleMax,
-		AbsoluteMax: cfg.AbsoluteMax, MaxPerEmail: cfg.MaxPerEmail, MaxPerIP: cfg.MaxPerIP}, log)
+	authSvc := auth.NewService(db, keys, mailer, auth.Config{BaseURL: cfg.BaseURL}, log)
+	// Operator commands on this data directory print links to this URL.
+	if si, err := json.Marshal(serverInfo{BaseURL: cfg.BaseURL}); err == nil {
+		if err := writeFileAtomic(cfg.serverInfoPath(), append(si, '\n'), 0o600); err != nil {
+			log.Warn("cannot record the base URL for operator commands", "err", err)
+		}
+	}
 	recSvc := records.NewService(db, keys, log)
 	proxies, _ := parsePrefixes(cfg.Proxies) // checked in runServe
 	handler := httpapi.NewServer(httpapi.Config{SecureCookies: !cfg.InsecureHTTP, TrustedProxies: proxies},

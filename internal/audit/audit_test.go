@@ -68,11 +68,12 @@ func appendSQL(t testing.TB, q interface {
 func fill(t testing.TB, db *postgres.DB, org uuid.UUID, n int) audit.Head {
 	t.Helper()
 	ctx := context.Background()
+	p := seedPatients(t, db, org, 1)[0]
 	_, err := db.Pool.Exec(ctx, `select audit.append_as(p_org => $1, p_action => 'patient.read', p_outcome => 'success',
-		p_object_type => 'patient', p_object_id => gen_random_uuid(), p_patient => gen_random_uuid(),
+		p_object_type => 'patient', p_object_id => $4, p_patient => $4,
 		p_results => array[gen_random_uuid()], p_request => 'req-' || i, p_ip => '192.0.2.' || (i % 250),
 		p_ua => 'test/1.0', p_details => jsonb_build_object('i', i, 'ok', i % 2 = 0), p_actor => $2)
-		from generate_series(1, $3) i`, org, uuid.New(), n)
+		from generate_series(1, $3) i`, org, uuid.New(), n, p)
 	if err != nil {
 		t.Fatalf("fill: %v", err)
 	}
@@ -81,6 +82,26 @@ func fill(t testing.TB, db *postgres.DB, org uuid.UUID, n int) audit.Head {
 		t.Fatalf("fill: verify clean log: %v", err)
 	}
 	return rep.Head()
+}
+
+// seedPatients creates org (unless it exists) and n patients in it, as the
+// superuser: audit.append refuses events about a patient that is not in the
+// org.
+func seedPatients(t testing.TB, db *postgres.DB, org uuid.UUID, n int) []uuid.UUID {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := db.Pool.Exec(ctx, `insert into app.orgs (id, name) values ($1, 'Audit test') on conflict do nothing`, org); err != nil {
+		t.Fatalf("seed org: %v", err)
+	}
+	ids := make([]uuid.UUID, n)
+	for i := range ids {
+		ids[i] = uuid.New()
+		if _, err := db.Pool.Exec(ctx, `insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, '\x00', $3)`,
+			org, ids[i], uuid.New()); err != nil {
+			t.Fatalf("seed patient: %v", err)
+		}
+	}
+	return ids
 }
 
 // fixture is an org with members and patients, for credential-bound tests.

@@ -35,6 +35,20 @@ type Row struct {
 	// Details is the JSON of the details column (any key order or spacing;
 	// empty means {}).
 	Details json.RawMessage
+	// V is the canonical version the row was written with: 1 (the
+	// foundation) or 2 (which adds the fields below). A v1 row has the
+	// zero values for them.
+	V int
+	// CredentialKind and Credential name the credential the actor
+	// presented; Device the device it was bound to; Case the case the event
+	// is about; Disclosure the recipient and purpose of a disclosure (JSON,
+	// nil for none); BreakGlass whether break-glass access was used.
+	CredentialKind *string
+	Credential     uuid.NullUUID
+	Device         *string
+	Case           uuid.NullUUID
+	Disclosure     json.RawMessage
+	BreakGlass     bool
 	// Canonical, LeafHash and ChainHash are the stored bytes, as read.
 	Canonical []byte
 	LeafHash  []byte
@@ -55,9 +69,15 @@ func Canonical(r Row) ([]byte, error) {
 // appendCanonical appends the canonical bytes of r to b. The keys of
 // audit.event_json are written in their sorted order:
 // action actor actor_kind at details ip object_id object_type org outcome
-// patient request results session ua v.
+// patient request results session ua v; version 2 (audit.event_json_v2)
+// adds break_glass case credential credential_kind after at, and device
+// disclosure after details.
 func appendCanonical(b []byte, r *Row) ([]byte, error) {
 	var err error
+	if r.V != 1 && r.V != 2 {
+		return b, fmt.Errorf("%w: unknown canonical version %d", ErrInvalidEvent, r.V)
+	}
+	v2 := r.V == 2
 	b = append(b, `{"action":`...)
 	if b, err = appendString(b, r.Action); err != nil {
 		return b, fmt.Errorf("action: %w", err)
@@ -70,11 +90,39 @@ func appendCanonical(b []byte, r *Row) ([]byte, error) {
 	}
 	b = append(b, `,"at":"`...)
 	b = appendTime(b, r.At)
-	b = append(b, `","details":`...)
+	b = append(b, '"')
+	if v2 {
+		if r.BreakGlass {
+			b = append(b, `,"break_glass":true`...)
+		} else {
+			b = append(b, `,"break_glass":false`...)
+		}
+		b = append(b, `,"case":`...)
+		b = appendNullUUID(b, r.Case)
+		b = append(b, `,"credential":`...)
+		b = appendNullUUID(b, r.Credential)
+		b = append(b, `,"credential_kind":`...)
+		if b, err = appendNullString(b, r.CredentialKind); err != nil {
+			return b, fmt.Errorf("credential_kind: %w", err)
+		}
+	}
+	b = append(b, `,"details":`...)
 	if len(r.Details) == 0 {
 		b = append(b, "{}"...)
 	} else if b, err = appendJCS(b, r.Details); err != nil {
 		return b, fmt.Errorf("details: %w", err)
+	}
+	if v2 {
+		b = append(b, `,"device":`...)
+		if b, err = appendNullString(b, r.Device); err != nil {
+			return b, fmt.Errorf("device: %w", err)
+		}
+		b = append(b, `,"disclosure":`...)
+		if len(r.Disclosure) == 0 {
+			b = append(b, "null"...)
+		} else if b, err = appendJCS(b, r.Disclosure); err != nil {
+			return b, fmt.Errorf("disclosure: %w", err)
+		}
 	}
 	b = append(b, `,"ip":`...)
 	if b, err = appendNullString(b, r.IP); err != nil {
@@ -111,8 +159,10 @@ func appendCanonical(b []byte, r *Row) ([]byte, error) {
 	if b, err = appendNullString(b, r.UserAgent); err != nil {
 		return b, fmt.Errorf("ua: %w", err)
 	}
-	b = append(b, `,"v":1}`...)
-	return b, nil
+	if v2 {
+		return append(b, `,"v":2}`...), nil
+	}
+	return append(b, `,"v":1}`...), nil
 }
 
 const hexDigits = "0123456789abcdef"

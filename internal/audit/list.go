@@ -51,6 +51,13 @@ type Entry struct {
 	IP         string          `json:"ip,omitempty"`
 	UserAgent  string          `json:"user_agent,omitempty"`
 	Details    json.RawMessage `json:"details"`
+	// Version 2 fields (zero for events written before it).
+	CredentialKind string          `json:"credential_kind,omitempty"`
+	Credential     uuid.NullUUID   `json:"credential_id"`
+	Device         string          `json:"device,omitempty"`
+	Case           uuid.NullUUID   `json:"case_id"`
+	Disclosure     json.RawMessage `json:"disclosure,omitempty"`
+	BreakGlass     bool            `json:"break_glass"`
 }
 
 // LogValue reports ids and sizes only.
@@ -86,7 +93,8 @@ func List(ctx context.Context, tx pgx.Tx, org uuid.UUID, f Filter) ([]Entry, err
 	}
 	rows, err := tx.Query(ctx, `
 		select seq, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id,
-		       patient_id, result_ids, request_id, ip, user_agent, details
+		       patient_id, result_ids, request_id, ip, user_agent, details,
+		       credential_kind, credential_id, device, case_id, disclosure, break_glass
 		  from audit.events
 		 where org_id = $1 and seq > $2
 		   and ($3::text is null or action = $3)
@@ -105,13 +113,17 @@ func List(ctx context.Context, tx pgx.Tx, org uuid.UUID, f Filter) ([]Entry, err
 			actor, sess, obj, pat       pgtype.UUID
 			results                     []pgtype.UUID
 			objType, req, ip, userAgent pgtype.Text
+			credKind, device            pgtype.Text
+			cred, caseID                pgtype.UUID
 		)
 		if err := rows.Scan(&e.Seq, &e.At, &e.Action, &e.Outcome, &actor, &e.ActorKind, &sess, &objType, &obj,
-			&pat, &results, &req, &ip, &userAgent, &e.Details); err != nil {
+			&pat, &results, &req, &ip, &userAgent, &e.Details,
+			&credKind, &cred, &device, &caseID, &e.Disclosure, &e.BreakGlass); err != nil {
 			return nil, fmt.Errorf("audit: list org %s: %w", org, err)
 		}
 		e.Actor, e.Session, e.ObjectID, e.Patient = nullUUID(actor), nullUUID(sess), nullUUID(obj), nullUUID(pat)
 		e.ObjectType, e.Request, e.IP, e.UserAgent = objType.String, req.String, ip.String, userAgent.String
+		e.CredentialKind, e.Credential, e.Device, e.Case = credKind.String, nullUUID(cred), device.String, nullUUID(caseID)
 		e.Results = make([]uuid.UUID, 0, len(results))
 		for _, id := range results {
 			if id.Valid {

@@ -26,13 +26,13 @@ func TestListAndAccessReport(t *testing.T) {
 	other := newFixture(t, env)
 	staff := uuid.New()
 	events := []rawEvent{
-		{Action: "patient.read", Outcome: "success", Patient: some(f.p1), Actor: some(staff)},                       // 1
-		{Action: "patient.read", Outcome: "success", Patient: some(f.p2), Actor: some(staff)},                       // 2
-		{Action: "patient.list", Outcome: "success", Results: []uuid.UUID{f.p2, f.p1}, Actor: some(staff)},          // 3
-		{Action: "patient.list", Outcome: "success", Results: []uuid.UUID{f.p2}, Actor: some(staff)},                // 4
-		{Action: "patient.update", Outcome: "denied", Patient: some(f.p1), Details: `{"reason":"forbidden"}`},       // 5
-		{Action: "org.session_policy.update", Outcome: "success", Actor: some(f.admin), ObjectType: ptr("org")},     // 6
-		{Action: "patient.read", Outcome: "success", Patient: some(f.p1), Actor: some(staff), IP: ptr("192.0.2.1")}, // 7
+		{Action: "patient.read", Outcome: "success", Patient: some(f.p1), Actor: some(staff)},                                          // 1
+		{Action: "patient.read", Outcome: "success", Patient: some(f.p2), Actor: some(staff)},                                          // 2
+		{Action: "patient.list", Outcome: "success", Results: []uuid.UUID{f.p2, f.p1}, Actor: some(staff)},                             // 3
+		{Action: "patient.list", Outcome: "success", Results: []uuid.UUID{f.p2}, Actor: some(staff)},                                   // 4
+		{Action: "patient.update", Outcome: "denied", Patient: some(f.p1), Details: `{"reason":"forbidden"}`},                          // 5
+		{Action: "org.session_policy.update", Outcome: "success", Actor: some(f.admin), ObjectType: ptr("org"), ObjectID: some(f.org)}, // 6
+		{Action: "patient.read", Outcome: "success", Patient: some(f.p1), Actor: some(staff), IP: ptr("192.0.2.1")},                    // 7
 	}
 	for _, e := range events {
 		appendSQL(t, env.Super.Pool, f.org, e)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -49,12 +51,24 @@ type Event struct {
 	// values strings, booleans, integers (|n| ≤ 2^53), nil, or slices and
 	// maps of those. Never names, free text or anything typed by a patient.
 	Details map[string]any
+	// Disclosure, set for a disclosure outside the covered entity, names
+	// its recipient and purpose (§164.528 accounting). Required on success
+	// for actions the registry marks as disclosures.
+	Disclosure *Disclosure
 	// Actor is the user an operator or system job asserts acted, used only
 	// when the transaction has no live credential; the row then says
 	// actor_kind "system". Only roles that may execute audit.append_as
 	// (ward_ops, the definer procedures) can record it; for ward_app it is
 	// ErrForbidden.
 	Actor uuid.NullUUID
+}
+
+// Disclosure names who received PHI and why. Neither may hold PHI: a
+// recipient is an organisation or role ("Acme Insurance", "employer"), a
+// purpose a short reason ("claim adjudication"). 1..200 characters each.
+type Disclosure struct {
+	Recipient string `json:"recipient"`
+	Purpose   string `json:"purpose"`
 }
 
 // LogValue reports the event's ids and sizes only.
@@ -90,6 +104,26 @@ func (e Event) details() ([]byte, error) {
 	case e.Outcome != OutcomeSuccess && e.Outcome != OutcomeDenied && e.Outcome != OutcomeFailure:
 		return nil, fmt.Errorf("%w: action %s: unknown outcome", ErrInvalidEvent, e.Action)
 	}
+	a, ok := Actions[e.Action]
+	if !ok {
+		return nil, fmt.Errorf("%w: action %s is not in the registry", ErrInvalidEvent, e.Action)
+	}
+	if d := e.Disclosure; d != nil && (len(d.Recipient) == 0 || len(d.Purpose) == 0 ||
+		utf8.RuneCountInString(d.Recipient) > 200 || utf8.RuneCountInString(d.Purpose) > 200 ||
+		!utf8.ValidString(d.Recipient) || !utf8.ValidString(d.Purpose)) {
+		return nil, fmt.Errorf("%w: action %s: a disclosure names recipient and purpose, 1..200 characters each",
+			ErrInvalidEvent, e.Action)
+	}
+	if e.Outcome == OutcomeSuccess {
+		switch {
+		case a.Disclosure && e.Disclosure == nil:
+			return nil, fmt.Errorf("%w: action %s is a disclosure: name recipient and purpose", ErrInvalidEvent, e.Action)
+		case a.requires(FieldPatient) && !e.Patient.Valid:
+			return nil, fmt.Errorf("%w: action %s needs a patient", ErrInvalidEvent, e.Action)
+		case a.requires(FieldObject) && (e.ObjectType == "" || !e.ObjectID.Valid):
+			return nil, fmt.Errorf("%w: action %s needs an object", ErrInvalidEvent, e.Action)
+		}
+	}
 	if len(e.Details) == 0 {
 		return []byte("{}"), nil
 	}
@@ -123,19 +157,25 @@ func Record(ctx context.Context, tx pgx.Tx, e Event) (seq int64, err error) {
 	// ward_app may only call audit.append (a live credential names the
 	// actor); asserting an actor needs audit.append_as, which only the
 	// operator and definer roles may execute.
+	var disclosure pgtype.Text
+	if e.Disclosure != nil {
+		b, _ := json.Marshal(e.Disclosure) // two strings: cannot fail
+		disclosure = pgtype.Text{String: string(b), Valid: true}
+	}
 	fn, actor := "audit.append", ""
 	args := []any{pgtype.UUID{Bytes: e.Org, Valid: true}, e.Action, e.Outcome,
 		text(e.ObjectType), pgUUID(e.ObjectID), pgUUID(e.Patient),
-		results, text(e.Request), text(e.IP), text(e.UserAgent), string(details)}
+		results, text(e.Request), text(cleanText(e.IP, 64)), text(cleanText(e.UserAgent, 256)), string(details),
+		disclosure}
 	if e.Actor.Valid {
-		fn, actor = "audit.append_as", ", p_actor => $12::uuid"
+		fn, actor = "audit.append_as", ", p_actor => $13::uuid"
 		args = append(args, pgUUID(e.Actor))
 	}
 	err = tx.QueryRow(ctx, `select `+fn+`(
 		p_org => $1::uuid, p_action => $2::text, p_outcome => $3::text,
 		p_object_type => $4::text, p_object_id => $5::uuid, p_patient => $6::uuid,
 		p_results => $7::uuid[], p_request => $8::text, p_ip => $9::text, p_ua => $10::text,
-		p_details => $11::jsonb`+actor+`)`, args...).Scan(&seq)
+		p_details => $11::jsonb, p_disclosure => $12::jsonb`+actor+`)`, args...).Scan(&seq)
 	switch {
 	case err == nil:
 		return seq, nil
@@ -172,6 +212,27 @@ func RecordDenied(ctx context.Context, db *postgres.DB, cred postgres.Credential
 		_, err := Record(ctx, tx, e)
 		return err
 	})
+}
+
+// cleanText makes client-supplied metadata storable whatever the client
+// sent, so that the event of a refused request always commits: invalid
+// UTF-8 becomes U+FFFD, controls go, and the text is capped at max bytes on a
+// rune boundary. audit.append applies the same rule to what reaches it.
+func cleanText(s string, max int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	for len(s) > max {
+		_, n := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-n]
+	}
+	return s
 }
 
 func text(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }

@@ -20,11 +20,12 @@ import (
 func TestRecord(t *testing.T) {
 	env := pgtest.New(t)
 	ctx := ctxTimeout(t)
-	org, actor, obj, patient, res := uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()
+	org, actor, obj, res := uuid.New(), uuid.New(), uuid.New(), uuid.New()
+	patient := seedPatients(t, env.Super, org, 1)[0]
 
 	errRollback := errors.New("business operation failed")
 	err := env.Super.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := audit.Record(ctx, tx, audit.Event{Org: org, Action: "patient.read", Outcome: audit.OutcomeSuccess, Actor: some(actor)}); err != nil {
+		if _, err := audit.Record(ctx, tx, audit.Event{Org: org, Action: "audit.read", Outcome: audit.OutcomeSuccess, Actor: some(actor)}); err != nil {
 			return err
 		}
 		return errRollback
@@ -75,7 +76,7 @@ func TestRecord(t *testing.T) {
 	want := audit.Row{Org: org, Seq: 1, At: got.At, Action: "patient.list", Outcome: "success", Actor: some(actor),
 		ActorKind: "system", ObjectType: ptr("patient"), ObjectID: some(obj), Patient: some(patient),
 		Results: []uuid.UUID{res, patient}, Request: ptr("req-1"), IP: ptr("198.51.100.7"),
-		Details: got.Details, Canonical: got.Canonical, LeafHash: got.LeafHash, ChainHash: got.ChainHash}
+		Details: got.Details, Canonical: got.Canonical, LeafHash: got.LeafHash, ChainHash: got.ChainHash, V: 2}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("row (-want +got):\n%s", diff)
 	}
@@ -92,7 +93,8 @@ func TestRecordInvalid(t *testing.T) {
 	env := pgtest.New(t)
 	ctx := ctxTimeout(t)
 	org := uuid.New()
-	valid := audit.Event{Org: org, Action: "patient.read", Outcome: audit.OutcomeSuccess}
+	valid := audit.Event{Org: org, Action: "patient.read", Outcome: audit.OutcomeSuccess,
+		Patient: uuid.NullUUID{UUID: uuid.New(), Valid: true}}
 	tests := []struct {
 		name   string
 		change func(e *audit.Event)
@@ -106,6 +108,13 @@ func TestRecordInvalid(t *testing.T) {
 		{"huge detail", func(e *audit.Event) { e.Details = map[string]any{"n": uint64(1<<53 + 1)} }},
 		{"non-ASCII key", func(e *audit.Event) { e.Details = map[string]any{"naïve": 1} }},
 		{"unmarshalable detail", func(e *audit.Event) { e.Details = map[string]any{"ch": make(chan int)} }},
+		{"unregistered action", func(e *audit.Event) { e.Action = "patient.destroy" }},
+		{"success without the patient the action needs", func(e *audit.Event) { e.Patient = uuid.NullUUID{} }},
+		{"success without the object the action needs", func(e *audit.Event) { e.Action = "session.revoke" }},
+		{"empty disclosure recipient", func(e *audit.Event) { e.Disclosure = &audit.Disclosure{Purpose: "claim"} }},
+		{"long disclosure purpose", func(e *audit.Event) {
+			e.Disclosure = &audit.Disclosure{Recipient: "Acme", Purpose: strings.Repeat("p", 201)}
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -159,7 +168,7 @@ func TestRecordWithCredential(t *testing.T) {
 		t.Fatalf("Record as ward_app without a credential: %v, want ErrForbidden", err)
 	}
 	err = env.App.InTenantTx(ctx, f.adminCred, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := audit.Record(ctx, tx, audit.Event{Org: uuid.New(), Action: "patient.read", Outcome: audit.OutcomeSuccess})
+		_, err := audit.Record(ctx, tx, audit.Event{Org: uuid.New(), Action: "audit.read", Outcome: audit.OutcomeSuccess})
 		return err
 	})
 	if !errors.Is(err, audit.ErrForbidden) {

@@ -345,7 +345,8 @@ func verify(ctx context.Context, q Querier, org uuid.UUID, opts VerifyOptions) (
 func eachRow(ctx context.Context, q Querier, org uuid.UUID, fn func(r *Row, bad string) error) error {
 	rows, err := q.Query(ctx, `
 		select org_id, seq, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id,
-		       patient_id, result_ids, request_id, ip, user_agent, details, canonical, leaf_hash, chain_hash
+		       patient_id, result_ids, request_id, ip, user_agent, details, canonical, leaf_hash, chain_hash,
+		       v, credential_kind, credential_id, device, case_id, disclosure, break_glass
 		  from audit.events where org_id = $1 order by seq`, org)
 	if err != nil {
 		return fmt.Errorf("audit: read org %s: %w", org, err)
@@ -357,17 +358,23 @@ func eachRow(ctx context.Context, q Querier, org uuid.UUID, fn func(r *Row, bad 
 		obj, pat                  pgtype.UUID
 		results                   []pgtype.UUID
 		objType, req, ip, userAgt pgtype.Text
-		details                   []byte
+		details, disclosure       []byte
+		credKind, device          pgtype.Text
+		cred, caseID              pgtype.UUID
+		v                         int16
 	)
 	for rows.Next() {
 		if err := rows.Scan(&orgID, &r.Seq, &r.At, &r.Action, &r.Outcome, &actor, &r.ActorKind, &sess, &objType,
-			&obj, &pat, &results, &req, &ip, &userAgt, &details, &r.Canonical, &r.LeafHash, &r.ChainHash); err != nil {
+			&obj, &pat, &results, &req, &ip, &userAgt, &details, &r.Canonical, &r.LeafHash, &r.ChainHash,
+			&v, &credKind, &cred, &device, &caseID, &disclosure, &r.BreakGlass); err != nil {
 			return fmt.Errorf("audit: read org %s: %w", org, err)
 		}
 		r.Org = orgID.Bytes
 		r.Actor, r.Session, r.ObjectID, r.Patient = nullUUID(actor), nullUUID(sess), nullUUID(obj), nullUUID(pat)
 		r.ObjectType, r.Request, r.IP, r.UserAgent = textPtr(objType), textPtr(req), textPtr(ip), textPtr(userAgt)
 		r.Details = details
+		r.V, r.CredentialKind, r.Credential, r.Device = int(v), textPtr(credKind), nullUUID(cred), textPtr(device)
+		r.Case, r.Disclosure = nullUUID(caseID), disclosure
 		r.Results = r.Results[:0]
 		bad := ""
 		for _, id := range results {

@@ -112,14 +112,16 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		}},
 		{name: "update column and canonical", firstBad: 7, reason: "leaf hash", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
 			attack(t, db, org, `update audit.events set ip = '203.0.113.66',
-				canonical = convert_to(audit.jcs(audit.event_json(org_id, at, action, outcome, actor_id, actor_kind, session_id,
-				  object_type, object_id, patient_id, result_ids, request_id, '203.0.113.66', user_agent, details)), 'UTF8')
+				canonical = convert_to(audit.jcs(audit.event_json_v2(org_id, at, action, outcome, actor_id, actor_kind, session_id,
+				  object_type, object_id, patient_id, result_ids, request_id, '203.0.113.66', user_agent, details,
+				  credential_kind, credential_id, device, case_id, disclosure, break_glass)), 'UTF8')
 				where org_id = $1 and seq = 7`)
 		}},
 		{name: "update column, canonical and leaf", firstBad: 7, reason: "chain hash", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
 			attack(t, db, org, `update audit.events set ip = '203.0.113.66',
-				canonical = convert_to(audit.jcs(audit.event_json(org_id, at, action, outcome, actor_id, actor_kind, session_id,
-				  object_type, object_id, patient_id, result_ids, request_id, '203.0.113.66', user_agent, details)), 'UTF8')
+				canonical = convert_to(audit.jcs(audit.event_json_v2(org_id, at, action, outcome, actor_id, actor_kind, session_id,
+				  object_type, object_id, patient_id, result_ids, request_id, '203.0.113.66', user_agent, details,
+				  credential_kind, credential_id, device, case_id, disclosure, break_glass)), 'UTF8')
 				where org_id = $1 and seq = 7`)
 			attack(t, db, org, `update audit.events set leaf_hash = sha256('\x00'::bytea || canonical) where org_id = $1 and seq = 7`)
 		}},
@@ -135,9 +137,11 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{name: "insert a forged row after the head", firstBad: n + 1, reason: "beyond the head", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
 			// A well-formed event with correct leaf and chain hashes.
 			attack(t, db, org, `insert into audit.events (org_id, seq, at, action, outcome, actor_id, actor_kind,
-				  object_type, object_id, patient_id, result_ids, request_id, ip, user_agent, details, canonical, leaf_hash, chain_hash)
+				  object_type, object_id, patient_id, result_ids, request_id, ip, user_agent, details, canonical, leaf_hash, chain_hash,
+				  v, credential_kind, credential_id, device, case_id, disclosure, break_glass)
 				select org_id, 21, at, action, outcome, actor_id, actor_kind, object_type, object_id, patient_id, result_ids,
-				       request_id, ip, user_agent, details, canonical, leaf_hash, sha256('\x02'::bytea || chain_hash || leaf_hash)
+				       request_id, ip, user_agent, details, canonical, leaf_hash, sha256('\x02'::bytea || chain_hash || leaf_hash),
+				       v, credential_kind, credential_id, device, case_id, disclosure, break_glass
 				  from audit.events where org_id = $1 and seq = 20`)
 		}},
 		{name: "insert a forged row by renumbering", firstBad: 5, reason: "chain hash", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
@@ -146,7 +150,8 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			// A copy of event 4, a well-formed event with its own hashes.
 			attack(t, db, org, `insert into audit.events
 				select org_id, 5, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id, patient_id,
-				       result_ids, request_id, ip, user_agent, details, canonical, leaf_hash, chain_hash
+				       result_ids, request_id, ip, user_agent, details, canonical, leaf_hash, chain_hash,
+				       v, credential_kind, credential_id, device, case_id, disclosure, break_glass
 				  from audit.events where org_id = $1 and seq = 4`)
 		}},
 		{name: "swap two rows", firstBad: 5, reason: "chain hash", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
@@ -367,6 +372,7 @@ func TestConcurrentAppends(t *testing.T) {
 	env := pgtest.New(t)
 	ctx := ctxTimeout(t)
 	org := uuid.New()
+	patient := seedPatients(t, env.Super, org, 1)[0]
 	const n = 64
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -374,7 +380,7 @@ func TestConcurrentAppends(t *testing.T) {
 		wg.Go(func() {
 			errs <- env.Super.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 				_, err := audit.Record(ctx, tx, audit.Event{Org: org, Action: "patient.read", Outcome: audit.OutcomeSuccess,
-					Actor: some(uuid.New()), Details: map[string]any{"i": i}})
+					Patient: some(patient), Actor: some(uuid.New()), Details: map[string]any{"i": i}})
 				return err
 			})
 		})

@@ -32,6 +32,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/mail"
@@ -58,43 +59,16 @@ type Mailer interface {
 	Send(ctx context.Context, m mail.Message) error
 }
 
-// Config is the instance's sign-in and session policy.
+// Config configures the service.
 type Config struct {
 	// BaseURL is the public URL sign-in links point at, e.g. https://ward.example.
 	BaseURL string
-	// LinkTTL is a magic link's lifetime (default 15 minutes).
-	LinkTTL time.Duration
-	// RateWindow, MaxPerEmail and MaxPerIP bound link requests (defaults 15
-	// minutes, 5, 30).
-	RateWindow  time.Duration
-	MaxPerEmail int
-	MaxPerIP    int
-	// IdleMax and AbsoluteMax cap every org's session policy (defaults 8 h
-	// and 7 days); an org may set anything at or below them.
-	IdleMax     time.Duration
-	AbsoluteMax time.Duration
 }
 
-func (c *Config) setDefaults() {
-	if c.LinkTTL == 0 {
-		c.LinkTTL = 15 * time.Minute
-	}
-	if c.RateWindow == 0 {
-		c.RateWindow = 15 * time.Minute
-	}
-	if c.MaxPerEmail == 0 {
-		c.MaxPerEmail = 5
-	}
-	if c.MaxPerIP == 0 {
-		c.MaxPerIP = 30
-	}
-	if c.IdleMax == 0 {
-		c.IdleMax = 8 * time.Hour
-	}
-	if c.AbsoluteMax == 0 {
-		c.AbsoluteMax = 7 * 24 * time.Hour
-	}
-}
+// VerifierTTL is the lifetime of the browser verifier a link request hands
+// out: the instance's hard cap on a link's lifetime, so that the answer is
+// the same for every address and the verifier outlives any link.
+const VerifierTTL = time.Hour
 
 // Service signs people in and manages sessions and members.
 type Service struct {
@@ -107,7 +81,6 @@ type Service struct {
 
 // NewService returns a Service. mailer receives sign-in links.
 func NewService(db *postgres.DB, keys *keystore.Store, mailer Mailer, cfg Config, log *slog.Logger) *Service {
-	cfg.setDefaults()
 	return &Service{db: db, keys: keys, mailer: mailer, cfg: cfg, log: log}
 }
 
@@ -201,12 +174,13 @@ func (s *Service) RequestLink(ctx context.Context, req LinkRequest) (verifier st
 	verifier, verifierHash := newSecret()
 	var status string
 	var org, user uuid.NullUUID
+	var emailEnc []byte
+	var ttlMin *int32
 	err = s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `select status, org_id, user_id from app.request_magic_link(
-			$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			bidx, req.Org, tokenHash, verifierHash, ipArg(c), ipHash,
-			int(s.cfg.LinkTTL/time.Minute), int(s.cfg.RateWindow/time.Minute), s.cfg.MaxPerEmail, s.cfg.MaxPerIP,
-			nullText(c.ID), nullText(c.UserAgent)).Scan(&status, &org, &user)
+		return tx.QueryRow(ctx, `select status, org_id, user_id, email_enc, ttl_min
+			from app.request_magic_link($1, $2, $3, $4, $5, $6, $7, $8)`,
+			bidx, req.Org, tokenHash, verifierHash, ipArg(c), ipHash, nullText(c.ID), nullText(c.UserAgent)).
+			Scan(&status, &org, &user, &emailEnc, &ttlMin)
 	})
 	if err != nil {
 		return "", fmt.Errorf("auth: request link: %w", err)
@@ -215,10 +189,17 @@ func (s *Service) RequestLink(ctx context.Context, req LinkRequest) (verifier st
 	case "rate_limited":
 		return "", ErrRateLimited
 	case "created":
+		// The link goes to the address the member registered, not to the
+		// spelling that was typed (the blind index ignores case).
+		to, err := keys.Open(emailEnc, emailAD(user.UUID))
+		if err != nil {
+			return "", fmt.Errorf("auth: request link: open stored address of user %s: %w", user.UUID, err)
+		}
+		ttl := time.Duration(*ttlMin) * time.Minute
 		msg := mail.Message{
-			To:      req.Email,
+			To:      string(to),
 			Subject: "Your sign-in link",
-			Text: "Use this link to sign in. It works once, for " + s.cfg.LinkTTL.String() +
+			Text: "Use this link to sign in. It works once, for " + ttl.String() +
 				", in the browser where you asked for it:\n\n" + s.LinkURL(token) +
 				"\n\nIf you did not ask to sign in, ignore this message.\n",
 		}
@@ -272,9 +253,8 @@ func (s *Service) ConsumeLink(ctx context.Context, token, verifier string) (Sess
 	var idle *int
 	err := s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `select status, session_id, user_id, org_id, absolute_expires_at, idle_timeout_min
-			from app.consume_magic_link($1, $2, $3, $4, $5, $6, $7, $8)`,
-			hashOf(token), verifierHash, sessHash, int(s.cfg.IdleMax/time.Minute), int(s.cfg.AbsoluteMax/time.Minute),
-			ipArg(c), nullText(c.UserAgent), nullText(c.ID)).Scan(&status, &sid, &uid, &oid, &abs, &idle)
+			from app.consume_magic_link($1, $2, $3, $4, $5, $6)`,
+			hashOf(token), verifierHash, sessHash, ipArg(c), nullText(c.UserAgent), nullText(c.ID)).Scan(&status, &sid, &uid, &oid, &abs, &idle)
 	})
 	if err != nil {
 		return Session{}, fmt.Errorf("auth: consume link: %w", err)
@@ -309,9 +289,11 @@ func (s *Service) Authenticate(ctx context.Context, token, orgHint string) (iden
 	b := &pgx.Batch{}
 	b.Queue(`select set_config('ward.credential', $1, true), set_config('ward.org', $2, true), set_config('ward.request', $3, true)`,
 		p.CredentialHash, orgHint, requestID)
-	var role string
-	b.Queue(`select user_id, org_id, role, session_id from app.whoami()`).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&p.UserID, &p.OrgID, &role, &p.SessionID)
+	var role, kind string
+	var sessionID uuid.NullUUID
+	b.Queue(`select kind, credential_id, user_id, org_id, role, session_id, aal, auth_time
+		from app.whoami()`).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&kind, &p.CredentialID, &p.UserID, &p.OrgID, &role, &sessionID, &p.AAL, &p.AuthTime)
 	})
 	if err := s.db.Pool.SendBatch(ctx, b).Close(); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -320,6 +302,8 @@ func (s *Service) Authenticate(ctx context.Context, token, orgHint string) (iden
 		return identity.Principal{}, fmt.Errorf("auth: authenticate: %w", err)
 	}
 	p.Role = identity.Role(role)
+	p.Kind = identity.CredentialKind(kind)
+	p.SessionID = sessionID.UUID
 	return p, nil
 }
 
@@ -355,4 +339,32 @@ func validEmail(s string) bool {
 		}
 	}
 	return at > 0 && at < len(s)-1
+}
+
+// denied records a refused request in its own transaction (the business
+// transaction, if any, rolled back) and returns err. Failing to record it
+// is logged (ids only) and does not change err.
+func (s *Service) denied(ctx context.Context, p identity.Principal, action, objectType string, object uuid.UUID, err error) error {
+	req := identity.RequestFrom(ctx)
+	e := audit.Event{Org: p.OrgID, Action: action, Outcome: audit.OutcomeDenied, ObjectType: objectType,
+		ObjectID: uuid.NullUUID{UUID: object, Valid: object != uuid.Nil},
+		Request:  req.ID, IP: req.IPString(), UserAgent: req.UserAgent,
+		Details: map[string]any{"reason": denialReason(err)}}
+	cred := postgres.Credential{Hash: p.CredentialHash, Org: p.OrgID.String(), Request: req.ID}
+	if aerr := audit.RecordDenied(ctx, s.db, cred, e); aerr != nil {
+		s.log.ErrorContext(ctx, "audit of denied request failed", "action", action, "org", p.OrgID, "err", aerr)
+	}
+	return err
+}
+
+func denialReason(err error) string {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "not_found"
+	case errors.Is(err, ErrForbidden):
+		return "forbidden"
+	case errors.Is(err, ErrConflict):
+		return "conflict"
+	}
+	return "error"
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -94,7 +95,7 @@ func (s *Service) AddMember(ctx context.Context, email string, role identity.Rol
 		return uuid.Nil, fmt.Errorf("%w: email and a role of patient, provider, lead or admin", ErrInvalidInput)
 	}
 	if p.Role != identity.RoleAdmin {
-		return uuid.Nil, ErrForbidden
+		return uuid.Nil, s.denied(ctx, p, "membership.add", "", uuid.Nil, ErrForbidden)
 	}
 	keys, err := s.keys.Instance(ctx, s.db)
 	if err != nil {
@@ -111,7 +112,10 @@ func (s *Service) AddMember(ctx context.Context, email string, role identity.Rol
 		return tx.QueryRow(ctx, `select app.add_member($1, $2, $3, $4, $5)`, id, bidx, enc, string(role),
 			nullText(requestID(ctx))).Scan(&uid)
 	})
-	return uid, mapErr("add member", err)
+	if err = mapErr("add member", err); errors.Is(err, ErrForbidden) || errors.Is(err, ErrConflict) {
+		return uuid.Nil, s.denied(ctx, p, "membership.add", "", uuid.Nil, err)
+	}
+	return uid, err
 }
 
 // UpdateMember changes a member's role (admins only); their sessions end.
@@ -134,15 +138,22 @@ func (s *Service) changeMember(ctx context.Context, user uuid.UUID, role identit
 	if !revoke && !role.Valid() {
 		return fmt.Errorf("%w: role must be patient, provider, lead or admin", ErrInvalidInput)
 	}
+	action := "membership.update"
+	if revoke {
+		action = "membership.revoke"
+	}
 	if p.Role != identity.RoleAdmin {
-		return ErrForbidden
+		return s.denied(ctx, p, action, "user", user, ErrForbidden)
 	}
 	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `select app.update_member($1, $2, $3, $4)`, user, nullText(string(role)), revoke,
 			nullText(requestID(ctx)))
 		return err
 	})
-	return mapErr("update member", err)
+	if err = mapErr("update member", err); err != nil && !errors.Is(err, ErrInvalidInput) {
+		return s.denied(ctx, p, action, "user", user, err)
+	}
+	return err
 }
 
 // CreateOrg creates an org with its keysets and its first admin, as an
@@ -191,8 +202,7 @@ func (s *Service) OperatorLink(ctx context.Context, ops *postgres.DB, email stri
 	bidx := inst.BlindIndex("users.email", envelope.NormalizeEmail(email))
 	token, hash := newSecret()
 	err = ops.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `select app.issue_operator_link($1, $2, $3, $4)`, bidx, org, hash,
-			int(s.cfg.LinkTTL/time.Minute))
+		_, err := tx.Exec(ctx, `select app.issue_operator_link($1, $2, $3)`, bidx, org, hash)
 		return err
 	})
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres"
 )
 
@@ -85,58 +84,13 @@ func (s *Service) RevokeSession(ctx context.Context, id uuid.UUID) error {
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
+		return s.denied(ctx, p, "session.revoke", "session", id, err)
+	}
+	if err != nil {
 		return fmt.Errorf("auth: revoke session: %w", err)
 	}
-	return err
-}
-
-// Policy is an org's session policy, in minutes.
-type Policy struct {
-	IdleTimeoutMin int `json:"session_idle_timeout_min"`
-	AbsoluteMaxMin int `json:"session_absolute_max_min"`
-}
-
-// GetPolicy returns the caller's org session policy.
-func (s *Service) GetPolicy(ctx context.Context) (Policy, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return Policy{}, err
-	}
-	var pol Policy
-	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `select session_idle_timeout_min, session_absolute_max_min from app.orgs where id = $1`,
-			p.OrgID).Scan(&pol.IdleTimeoutMin, &pol.AbsoluteMaxMin)
-	})
-	if err != nil {
-		return Policy{}, fmt.Errorf("auth: get policy: %w", err)
-	}
-	return pol, nil
-}
-
-// SetPolicy sets the caller's org session policy (admins only). Values must
-// be positive and within the instance maxima; sessions that no longer meet
-// the new policy are shortened. Errors: ErrInvalidInput, ErrForbidden.
-func (s *Service) SetPolicy(ctx context.Context, pol Policy) error {
-	p, err := principal(ctx)
-	if err != nil {
-		return err
-	}
-	if p.Role != identity.RoleAdmin {
-		return ErrForbidden
-	}
-	if pol.IdleTimeoutMin < 1 || time.Duration(pol.IdleTimeoutMin)*time.Minute > s.cfg.IdleMax ||
-		pol.AbsoluteMaxMin < 5 || time.Duration(pol.AbsoluteMaxMin)*time.Minute > s.cfg.AbsoluteMax ||
-		pol.IdleTimeoutMin > pol.AbsoluteMaxMin {
-		return fmt.Errorf("%w: idle timeout must be 1..%d minutes and absolute lifetime 5..%d minutes, idle ≤ absolute",
-			ErrInvalidInput, int(s.cfg.IdleMax/time.Minute), int(s.cfg.AbsoluteMax/time.Minute))
-	}
-	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `select app.set_session_policy($1, $2, $3)`, pol.IdleTimeoutMin, pol.AbsoluteMaxMin,
-			nullText(requestID(ctx)))
-		return err
-	})
-	return mapErr("set policy", err)
+	return nil
 }
 
 // mapErr turns the procedures' SQLSTATEs into the package's errors.

@@ -58,7 +58,7 @@ func (s *server) handleLinkRequest() http.Handler {
 		}
 		// The verifier binds the link to this browser. API clients may keep
 		// it from the body and present it when consuming.
-		s.setCookie(w, s.verifierCookie(), verifier, s.deps.Auth.Config().LinkTTL)
+		s.setCookie(w, s.verifierCookie(), verifier, auth.VerifierTTL)
 		writeJSON(w, http.StatusAccepted, map[string]string{
 			"status":   "if the address belongs to a member, a sign-in link is on its way",
 			"verifier": verifier,

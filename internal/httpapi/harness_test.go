@@ -60,6 +60,7 @@ type world struct {
 
 type worldConfig struct {
 	auth   auth.Config
+	policy auth.InstancePolicy
 	api    httpapi.Config
 	mailer auth.Mailer
 }
@@ -69,6 +70,9 @@ type worldOption func(*worldConfig)
 func withMailer(m auth.Mailer) worldOption { return func(c *worldConfig) { c.mailer = m } }
 
 func withAuthConfig(f func(*auth.Config)) worldOption { return func(c *worldConfig) { f(&c.auth) } }
+
+// withPolicy sets the instance policy (in the database) before the test.
+func withPolicy(f func(*auth.InstancePolicy)) worldOption { return func(c *worldConfig) { f(&c.policy) } }
 
 func withAPIConfig(f func(*httpapi.Config)) worldOption { return func(c *worldConfig) { f(&c.api) } }
 
@@ -85,6 +89,9 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	wc := worldConfig{mailer: mail.NewConsole(w.outbox)}
 	for _, o := range opts {
 		o(&wc)
+	}
+	if err := auth.SetInstancePolicy(context.Background(), env.Super, wc.policy); err != nil {
+		t.Fatal(err)
 	}
 	w.srv = httptest.NewUnstartedServer(nil)
 	wc.auth.BaseURL = "http://" + w.srv.Listener.Addr().String()

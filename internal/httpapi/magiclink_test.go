@@ -46,7 +46,7 @@ func requestLink(t *testing.T, w *world, email string) (verifier string, status 
 func TestMagicLinkOverSMTP(t *testing.T) {
 	mp := mailtest.Start(t)
 	w := newWorld(t, withMailer(mail.NewSMTP(mail.SMTPConfig{Addr: mp.SMTPAddr(), From: "ward@ward.example"})),
-		withAuthConfig(func(c *auth.Config) { c.MaxPerEmail = 4; c.MaxPerIP = 1000 }))
+		withPolicy(func(c *auth.InstancePolicy) { c.MaxPerAddress = 4; c.MaxPerSource = 1000 }))
 	o := w.createOrg("Mail Org")
 	member := w.addMember(o, "dana@example.test", "provider")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -168,7 +168,7 @@ func TestMagicLinkOverSMTP(t *testing.T) {
 }
 
 func TestRateLimitPerIP(t *testing.T) {
-	w := newWorld(t, withAuthConfig(func(c *auth.Config) { c.MaxPerIP = 3 }))
+	w := newWorld(t, withPolicy(func(c *auth.InstancePolicy) { c.MaxPerSource = 3 }))
 	for i := range 3 {
 		if _, st := requestLink(t, w, "x"+string(rune('a'+i))+"@example.test"); st != http.StatusAccepted {
 			t.Fatalf("request %d: %d", i, st)
@@ -183,7 +183,7 @@ func TestRateLimitPerIP(t *testing.T) {
 // Concurrent requests cannot all count below the limit: the database
 // serialises attempts per address.
 func TestRateLimitUnderConcurrency(t *testing.T) {
-	w := newWorld(t, withAuthConfig(func(c *auth.Config) { c.MaxPerEmail = 3; c.MaxPerIP = 1000 }))
+	w := newWorld(t, withPolicy(func(c *auth.InstancePolicy) { c.MaxPerAddress = 3; c.MaxPerSource = 1000 }))
 	o := w.createOrg("Race Org")
 	w.addMember(o, "racer@example.test", "provider")
 	var wg sync.WaitGroup
@@ -215,13 +215,13 @@ func TestRateLimitUnderConcurrency(t *testing.T) {
 // Behind a trusted proxy each client's own address counts; without the
 // setting, a forged X-Forwarded-For changes nothing.
 func TestClientAddressBehindProxy(t *testing.T) {
-	limit := func(c *auth.Config) { c.MaxPerIP = 2; c.MaxPerEmail = 100 }
+	limit := func(c *auth.InstancePolicy) { c.MaxPerSource = 2; c.MaxPerAddress = 100 }
 	ask := func(w *world, from string) int {
 		resp, _ := w.request("POST", "/v1/auth/magic-link", "", map[string]string{"email": "p@example.test"},
 			"X-Forwarded-For", "198.51.100.9, "+from)
 		return resp.StatusCode
 	}
-	proxied := newWorld(t, withAuthConfig(limit), withAPIConfig(func(c *httpapi.Config) {
+	proxied := newWorld(t, withPolicy(limit), withAPIConfig(func(c *httpapi.Config) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	}))
 	for i := range 6 {
@@ -236,7 +236,7 @@ func TestClientAddressBehindProxy(t *testing.T) {
 	if st := ask(proxied, "203.0.113.50"); st != http.StatusTooManyRequests {
 		t.Fatalf("third request from one client behind the proxy: %d", st)
 	}
-	direct := newWorld(t, withAuthConfig(limit))
+	direct := newWorld(t, withPolicy(limit))
 	ask(direct, "203.0.113.1")
 	ask(direct, "203.0.113.2")
 	if st := ask(direct, "203.0.113.3"); st != http.StatusTooManyRequests {

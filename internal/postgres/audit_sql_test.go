@@ -43,3 +43,39 @@ func TestCanonicalEventMatchesJCS(t *testing.T) {
 		t.Fatalf("compared %d", n)
 	}
 }
+
+// TestCanonicalEventV2MatchesJCS: the same for the v2 event object, with
+// and without a credential, device, case, disclosure and break-glass flag.
+func TestCanonicalEventV2MatchesJCS(t *testing.T) {
+	env := pgtest.New(t)
+	texts := []any{nil, "", "plain", `quo"te and back\slash`, "tab\tnew\nline", "emoji 🩺 and ünïcödé", "</script>"}
+	disclosures := []any{nil, `{"recipient": "Acme \"Claims\"", "purpose": "adjudication ✓"}`}
+	n := 0
+	for i, txt := range texts {
+		for j, d := range disclosures {
+			for _, breakGlass := range []bool{false, true} {
+				var id any
+				if (i+j)%2 == 0 {
+					id = "7d3f1c2e-0000-4000-8000-00000000000a"
+				}
+				var fast, generic string
+				err := env.Super.Pool.QueryRow(context.Background(), `
+					select audit.canonical_event_v2($1, '2026-11-24 07:15:45.123456+00', $2, 'denied', $3::uuid, 'user', $3::uuid,
+					         $2, $3::uuid, $3::uuid, '{}', $2, $2, $2, '{"n": 1}', $2, $3::uuid, $2, $3::uuid, $4::jsonb, $5),
+					       audit.jcs(audit.event_json_v2($1, '2026-11-24 07:15:45.123456+00', $2, 'denied', $3::uuid, 'user', $3::uuid,
+					         $2, $3::uuid, $3::uuid, '{}', $2, $2, $2, '{"n": 1}', $2, $3::uuid, $2, $3::uuid, $4::jsonb, $5))`,
+					"7d3f1c2e-0000-4000-8000-000000000001", txt, id, d, breakGlass).Scan(&fast, &generic)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fast != generic {
+					t.Fatalf("text %q disclosure %v:\nfast    %s\ngeneric %s", txt, d, fast, generic)
+				}
+				n++
+			}
+		}
+	}
+	if n != len(texts)*len(disclosures)*2 {
+		t.Fatalf("compared %d", n)
+	}
+}

@@ -287,8 +287,103 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			`select (app.create_org('Evil', '\x00', '\x00', $1, $2, '\x00', $3)).org_id::text`,
 			[]any{rlsNew(), rlsRandom(32), rlsNew()}, nil, ""},
 		{"issue_operator_link is for operators", "a_admin",
-			`select (app.issue_operator_link($1, $2, $3, 15)).user_id::text`,
+			`select (app.issue_operator_link($1, $2, $3)).user_id::text`,
 			[]any{rlsRandom(32), A, rlsRandom(32)}, nil, ""},
+		{"issue_operator_link is for operators, anonymous", "anonymous",
+			`select (app.issue_operator_link($1, null, $2)).user_id::text`,
+			[]any{s.bidx["a_admin"], rlsRandom(32)}, nil, ""},
+
+		// Hostile arguments: no procedure ward_app may call takes a lifetime,
+		// a limit, an identity or an optional verifier from its caller.
+		{"request_magic_link takes no lifetime or limits", "anonymous",
+			`select status from app.request_magic_link($1, null, $2, $3, '192.0.2.1', $4, 525600, 1, 1000000, 1000000)`,
+			[]any{s.bidx["a_admin"], rlsRandom(32), rlsRandom(32), rlsRandom(32)}, nil, "42883"},
+		{"request_magic_link without a verifier", "anonymous",
+			`select status from app.request_magic_link($1, null, $2, null, '192.0.2.1', $3)`,
+			[]any{s.bidx["a_admin"], rlsRandom(32), rlsRandom(32)}, nil, postgres.CodeInvalidParameter},
+		{"request_magic_link with short hashes", "anonymous",
+			`select status from app.request_magic_link($1, null, '\x00', '\x00', '192.0.2.1', '\x00')`,
+			[]any{s.bidx["a_admin"]}, nil, postgres.CodeInvalidParameter},
+		{"request_magic_link lifetime is the instance's", "anonymous",
+			`select status || '/' || ttl_min || '/' || (select (expires_at - created_at) <= interval '15 minutes'
+			   from app.magic_links where user_id = r.user_id order by created_at desc limit 1)
+			   from app.request_magic_link($1, null, $2, $3, '192.0.2.1', $4) r`,
+			[]any{s.bidx["b_pat1"], rlsRandom(32), rlsRandom(32), rlsRandom(32)}, nil, postgres.CodeInsufficientPrivilege},
+		{"request_magic_link for an unknown address", "anonymous",
+			`select status || '/' || (org_id is null) from app.request_magic_link($1, null, $2, $3, '192.0.2.1', $4)`,
+			[]any{rlsRandom(32), rlsRandom(32), rlsRandom(32), rlsRandom(32)}, []string{"unknown/true"}, ""},
+		{"request_magic_link for a member", "anonymous",
+			`select status || '/' || ttl_min from app.request_magic_link($1, null, $2, $3, '192.0.2.1', $4)`,
+			[]any{s.bidx["b_pat1"], rlsRandom(32), rlsRandom(32), rlsRandom(32)}, []string{"created/15"}, ""},
+		{"consume_magic_link takes no session caps", "anonymous",
+			`select status from app.consume_magic_link($1, null, $2, 525600, 525600, '192.0.2.1', 'ua')`,
+			[]any{s.linkHash["a_pat1"], rlsRandom(32)}, nil, "42883"},
+		{"consume_magic_link of a bound link without its verifier", "anonymous",
+			`select status from app.consume_magic_link($1, null, $2, '192.0.2.1', 'ua')`,
+			[]any{s.linkHash["a_pat1"], rlsRandom(32)}, []string{"wrong_browser"}, ""},
+		{"consume_magic_link with a wrong verifier", "anonymous",
+			`select status from app.consume_magic_link($1, $2, $3, '192.0.2.1', 'ua')`,
+			[]any{s.linkHash["a_pat1"], rlsRandom(32), rlsRandom(32)}, []string{"wrong_browser"}, ""},
+		{"consume_magic_link without a session hash", "anonymous",
+			`select status from app.consume_magic_link($1, null, null, '192.0.2.1', 'ua')`,
+			[]any{s.linkHash["a_pat1"]}, nil, postgres.CodeInvalidParameter},
+		{"whoami anonymous", "anonymous", `select user_id::text from app.whoami()`, nil, []string{}, ""},
+		{"whoami with a forged hint", "forged_org_hint", `select user_id::text from app.whoami()`, nil, []string{}, ""},
+		{"set_session_policy beyond the instance caps", "a_admin", `select app.set_session_policy(1440, 43200)::text`,
+			nil, nil, postgres.CodeInvalidParameter},
+		{"set_session_policy idle above absolute", "a_admin", `select app.set_session_policy(60, 30)::text`,
+			nil, nil, postgres.CodeInvalidParameter},
+		{"set_session_policy negative", "a_admin", `select app.set_session_policy(-1, 30)::text`,
+			nil, nil, postgres.CodeInvalidParameter},
+		{"set_session_policy null", "a_admin", `select app.set_session_policy(null, null)::text`,
+			nil, nil, postgres.CodeInvalidParameter},
+		{"set_session_policy within the caps", "a_admin", `select app.set_session_policy(30, 600)::text`,
+			nil, []string{""}, ""},
+		{"add_member with an unknown role", "a_admin", `select app.add_member($1, $2, '\x00', 'root')::text`,
+			[]any{rlsNew(), rlsRandom(32)}, nil, postgres.CodeCheckViolation},
+		{"add_member anonymous", "anonymous", `select app.add_member($1, $2, '\x00', 'admin')::text`,
+			[]any{rlsNew(), rlsRandom(32)}, nil, ""},
+		{"update_member anonymous", "anonymous", `select app.update_member($1, 'admin', false)::text`,
+			[]any{s.must("a_prov1")}, nil, ""},
+		{"access_report of another org", "a_admin", `select seq::text from audit.access_report($1, $2)`,
+			[]any{B, s.must("Q1")}, nil, ""},
+		{"access_report anonymous", "anonymous", `select seq::text from audit.access_report($1, $2)`,
+			[]any{A, s.must("P1")}, nil, ""},
+		{"access_report of another patient", "a_pat1", `select seq::text from audit.access_report($1, $2)`,
+			[]any{A, s.must("P2")}, nil, ""},
+		{"append_as is not for ward_app", "a_admin",
+			`select audit.append_as($1, 'audit.read', 'success', p_actor => $2)::text`,
+			[]any{A, s.must("a_lead")}, nil, ""},
+		{"audit.append of a reserved success", "a_admin",
+			`select audit.append($1, 'membership.add', 'success', 'user', $2)::text`,
+			[]any{A, s.must("a_lead")}, nil, ""},
+		{"audit.append of a reserved sign-in", "a_admin",
+			`select audit.append($1, 'auth.signin', 'success', 'session', $2)::text`,
+			[]any{A, rlsNew()}, nil, ""},
+		{"audit.append of a reserved refusal", "a_lead",
+			`select (audit.append($1, 'membership.add', 'denied') > 0)::text`, []any{A}, []string{"true"}, ""},
+		{"audit.append of an unknown action", "a_admin", `select audit.append($1, 'patient.destroy', 'success')::text`,
+			[]any{A}, nil, postgres.CodeInvalidParameter},
+		{"audit.append of a patient of another org", "a_admin",
+			`select audit.append($1, 'patient.read', 'success', 'patient', $2, $2)::text`,
+			[]any{A, s.must("Q1")}, nil, postgres.CodeInvalidParameter},
+		{"audit.append of a patient that does not exist", "a_admin",
+			`select audit.append($1, 'patient.read', 'success', 'patient', $2, $2)::text`,
+			[]any{A, rlsNew()}, nil, postgres.CodeInvalidParameter},
+		{"audit.append without the patient the action needs", "a_admin",
+			`select audit.append($1, 'patient.read', 'success')::text`, []any{A}, nil, postgres.CodeInvalidParameter},
+		{"audit.append with a malformed disclosure", "a_admin",
+			`select audit.append($1, 'audit.read', 'success', p_disclosure => '{"to": "x"}')::text`,
+			[]any{A}, nil, postgres.CodeInvalidParameter},
+		{"audit.append with a details array", "a_admin",
+			`select audit.append($1, 'audit.read', 'success', p_details => '[1]')::text`,
+			[]any{A}, nil, postgres.CodeInvalidParameter},
+		{"members in roles, for a provider", "a_prov1",
+			`select cardinality(private.my_org_members_in_roles('{patient}'))::text`, nil, []string{"0"}, ""},
+		{"members in roles, for a lead", "a_lead",
+			`select cardinality(private.my_org_members_in_roles('{patient}'))::text`, nil, []string{"2"}, ""},
+		{"the instance policy is read-only for ward_app", "a_admin",
+			`update app.instance_policy set link_ttl_min = 60 returning link_ttl_min::text`, nil, nil, ""},
 		{"org_keyset of another org", "a_admin", `select purpose from app.org_keyset($1)`, []any{B}, nil, ""},
 		{"org_keyset of another org, hint forged", "forged_org_hint", `select purpose from app.org_keyset($1)`, []any{B}, nil, ""},
 		{"org_keyset own org, hint forged", "forged_org_hint", `select purpose from app.org_keyset($1)`, []any{A}, nil, ""},
@@ -297,7 +392,8 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"org_keyset of A from B", "b_admin", `select purpose from app.org_keyset($1)`, []any{A}, nil, ""},
 		{"org_keyset own org", "a_admin", `select purpose from app.org_keyset($1) order by 1`, []any{A}, []string{"aead", "prf"}, ""},
 		{"org_keyset own org B", "b_admin", `select purpose from app.org_keyset($1) order by 1`, []any{B}, []string{"aead", "prf"}, ""},
-		{"audit.append into another org", "a_admin", `select audit.append($1, 'patient.read', 'success')::text`, []any{B}, nil, ""},
+		{"audit.append into another org", "a_admin", `select audit.append($1, 'patient.read', 'success', 'patient', $2, $2)::text`,
+			[]any{B, s.must("Q1")}, nil, ""},
 		{"add_member by a lead", "a_lead", `select app.add_member($1, $2, '\x00', 'admin')::text`,
 			[]any{rlsNew(), rlsRandom(32)}, nil, ""},
 		{"add_member with a forged hint", "forged_org_hint", `select app.add_member($1, $2, '\x00', 'admin')::text`,
@@ -308,7 +404,7 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			[]any{s.must("a_prov1")}, nil, ""},
 		{"update_member of another org", "b_admin", `select app.update_member($1, 'patient', false)::text`,
 			[]any{s.must("a_admin")}, nil, postgres.CodeNoDataFound},
-		{"set_session_policy by a lead", "a_lead", `select app.set_session_policy(1440, 43200)::text`, nil, nil, ""},
+		{"set_session_policy by a lead", "a_lead", `select app.set_session_policy(30, 600)::text`, nil, nil, ""},
 		{"keysets table", "a_admin", `select encode(wrapped, 'hex') from private.keysets`, nil, nil, ""},
 		{"keysets table anonymous", "anonymous", `select org_id::text from private.keysets`, nil, nil, ""},
 		{"session token hash", "a_admin", `select encode(token_hash, 'hex') from app.sessions`, nil, nil, ""},
@@ -319,6 +415,40 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"user email blind index", "a_admin", `select encode(email_bidx, 'hex') from app.users`, nil, nil, ""},
 		{"sign-in attempts", "a_admin", `select encode(key_hash, 'hex') from app.auth_attempts`, nil, nil, ""},
 	}
+	// Two statements each: what audit.append stored for a denied probe of
+	// an id that names no patient, and the credential it recorded.
+	for _, c := range []struct {
+		name, append, read string
+		want               string
+	}{
+		{"audit.append of a denied probe keeps the id, names no patient",
+			`select audit.append($1, 'patient.read', 'denied', 'patient', $2, $2)`,
+			`select coalesce(patient_id::text, 'none') || '/' || (object_id = $2)::text from audit.events
+			  where org_id = $1 and seq = $3`, "none/true"},
+		{"audit.append records the credential",
+			`select audit.append($1, 'audit.read', 'success', 'patient', $2)`,
+			`select credential_kind || '/' || (credential_id = session_id)::text || '/' || v || '/' || break_glass
+			   from audit.events where org_id = $1 and seq = $3 and $2::uuid is not null`, "session/true/2/false"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			probe := rlsNew()
+			var got string
+			err := env.App.InTenantTx(ctx, rlsActorNamed(s, "a_admin").cred, func(ctx context.Context, tx pgx.Tx) error {
+				var seq int64
+				if err := tx.QueryRow(ctx, c.append, A, probe).Scan(&seq); err != nil {
+					return err
+				}
+				if err := tx.QueryRow(ctx, c.read, A, probe, seq).Scan(&got); err != nil {
+					return err
+				}
+				return errRLSRollback
+			})
+			if !errors.Is(err, errRLSRollback) || got != c.want {
+				t.Fatalf("got %q (%v), want %q", got, err, c.want)
+			}
+		})
+	}
+
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var got []string

@@ -19,12 +19,15 @@ import (
 //     revoked, and ward.org is empty or names the session's org. A dead
 //     credential sees nothing and changes nothing.
 //   - Nobody sees or writes another org's rows. The exception is the
-//     person's own identity: their memberships and their sessions follow the
-//     person, whichever org the session is in.
+//     person's own identity: their memberships follow the person, whichever
+//     org the session is in. Sessions do not: through a session of org A a
+//     person sees and revokes only their sessions in A.
 //   - A patient sees and writes only their own record and its entries; a
 //     provider those of the patients on whose care team they are; leads and
 //     admins every patient of the org. Only leads and admins create patients
-//     and change care teams and patient links.
+//     and change care teams and patient links; only a live patient member is
+//     linked to a patient record, and only a live provider or lead is put on
+//     a care team.
 //   - Users see their own user row. Staff see the user rows of the org's
 //     live staff; a patient's user row (their email) is seen by leads and
 //     admins and by the providers on that patient's care team, like the
@@ -168,6 +171,23 @@ func leadTarget(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
 	return t.org == p.org && p.leadOrAdmin()
 }
 
+// memberIn reports whether user is a live member of org with one of roles.
+func (s *rlsSeed) memberIn(org, user string, roles ...string) bool {
+	m, ok := s.membership(org, user)
+	return ok && !m.revoked && slices.Contains(roles, m.role)
+}
+
+// orgMember is a live member of org with role, not yet linked to patient,
+// for the product-rule inserts.
+func (s *rlsSeed) orgMember(org, role, patient string) string {
+	for _, m := range s.rows["app.memberships"] {
+		if m.org == org && m.role == role && !m.revoked && !s.linked(org, m.user, patient) {
+			return m.user
+		}
+	}
+	return rlsNew() // nobody: the insert must fail
+}
+
 // otherUser is a user other than a's, to forge authorship with.
 func (s *rlsSeed) otherUser(a rlsActor) string {
 	if a.user == s.must("a_prov1") {
@@ -218,14 +238,16 @@ func rlsTables() []*rlsTable {
 		},
 		{
 			name: "app.sessions", pk: `id::text`, scope: rlsOrgScope,
-			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.user == p.user },
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.user == p.user && r.org == p.org },
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at)
 				        values ($1, $2, $3, 60, now() + interval '1 day')`, []any{t.org, a.user, rlsRandom(32)}
 			}}},
 			updates: []rlsWrite{
 				{name: "revoke", tail: `set revoked_at = now(), revoked_reason = 'matrix'`,
-					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.user == p.user && !r.revoked }},
+					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+						return r.user == p.user && r.org == p.org && !r.revoked
+					}},
 				{name: "unrevoke", tail: `set revoked_at = null, revoked_reason = null where revoked_at is not null`},
 				{name: "extend", tail: `set absolute_expires_at = now() + interval '1 year'`},
 			},
@@ -265,10 +287,26 @@ func rlsTables() []*rlsTable {
 			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 				return r.org == p.org && (r.user == p.user || p.leadOrAdmin())
 			},
-			inserts: []rlsInsert{{name: "insert", may: leadTarget, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
-				return `insert into app.patient_links (org_id, user_id, patient_id) values ($1, $2, $3)`,
-					[]any{t.org, a.user, t.patient}
-			}}},
+			inserts: []rlsInsert{
+				{name: "insert_patient_user", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
+					return leadTarget(s, p, t) && s.memberIn(t.org, s.orgMember(t.org, "patient", t.patient), "patient")
+				}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.patient_links (org_id, user_id, patient_id) values ($1, $2, $3)`,
+						[]any{t.org, s.orgMember(t.org, "patient", t.patient), t.patient}
+				}},
+				// The product rule: only patient members are linked; the
+				// actor (staff, or a patient of another record) is not.
+				{name: "insert_self", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
+					return leadTarget(s, p, t) && s.memberIn(t.org, p.user, "patient")
+				}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.patient_links (org_id, user_id, patient_id) values ($1, $2, $3)`,
+						[]any{t.org, a.user, t.patient}
+				}},
+				{name: "insert_provider", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.patient_links (org_id, user_id, patient_id) values ($1, $2, $3)`,
+						[]any{t.org, s.orgMember(t.org, "provider", t.patient), t.patient}
+				}},
+			},
 			updates: []rlsWrite{{name: "update", tail: `set patient_id = patient_id`}},
 			delete:  orgLead,
 		},
@@ -278,10 +316,21 @@ func rlsTables() []*rlsTable {
 			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 				return r.org == p.org && (r.provider == p.user || s.seesPatient(p, r.org, r.patient))
 			},
-			inserts: []rlsInsert{{name: "insert", may: leadTarget, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
-				return `insert into app.care_team (org_id, provider_id, patient_id) values ($1, $2, $3)`,
-					[]any{t.org, a.user, t.patient}
-			}}},
+			inserts: []rlsInsert{
+				// The product rule: only a live provider or lead joins a
+				// care team (a lead may put themself on one; an admin or a
+				// patient may not be put on one).
+				{name: "insert_self", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
+					return leadTarget(s, p, t) && s.memberIn(t.org, p.user, "provider", "lead")
+				}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.care_team (org_id, provider_id, patient_id) values ($1, $2, $3)`,
+						[]any{t.org, a.user, t.patient}
+				}},
+				{name: "insert_patient_user", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.care_team (org_id, provider_id, patient_id) values ($1, $2, $3)`,
+						[]any{t.org, s.orgMember(t.org, "patient", t.patient), t.patient}
+				}},
+			},
 			updates: []rlsWrite{{name: "update", tail: `set patient_id = patient_id`}},
 			delete:  orgLead,
 		},

@@ -63,6 +63,10 @@ type rlsSeed struct {
 	label  map[string]string // uuid → label, for readable failures
 	rows   map[string][]rlsRow
 	actors []rlsActor
+	// bidx is each user's email blind index; linkHash each seeded magic
+	// link's token hash, by user label (for the procedure cases).
+	bidx     map[string][]byte
+	linkHash map[string][]byte
 }
 
 func (s *rlsSeed) name(label string) string {
@@ -115,6 +119,7 @@ func seedRLS(t *testing.T, env *pgtest.Env) *rlsSeed {
 		id:    map[string]string{},
 		label: map[string]string{rlsInstanceOrg: "instance"},
 		rows:  map[string][]rlsRow{},
+		bidx:  map[string][]byte{}, linkHash: map[string][]byte{},
 	}
 	ctx := context.Background()
 	err := env.Super.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
@@ -163,7 +168,8 @@ func (w *rlsWriter) keyset(org, purpose string) {
 
 func (w *rlsWriter) user(label string) {
 	id := w.s.name(label)
-	w.exec(`insert into app.users (id, email_bidx, email_enc) values ($1, $2, $3)`, id, rlsRandom(32), rlsRandom(40))
+	w.s.bidx[label] = rlsRandom(32)
+	w.exec(`insert into app.users (id, email_bidx, email_enc) values ($1, $2, $3)`, id, w.s.bidx[label], rlsRandom(40))
 	w.add("app.users", rlsRow{pk: id, user: id})
 }
 
@@ -241,8 +247,9 @@ func (w *rlsWriter) entry(org, label, patient, createdBy string) {
 func (w *rlsWriter) magicLink(org, user string) {
 	o, u := w.s.must(org), w.s.must(user)
 	id := w.s.name("ml." + user)
+	w.s.linkHash[user] = rlsRandom(32)
 	w.exec(`insert into app.magic_links (id, org_id, user_id, token_hash, verifier_hash, expires_at)
-	        values ($1, $2, $3, $4, $5, now() + interval '15 minutes')`, id, o, u, rlsRandom(32), rlsRandom(32))
+	        values ($1, $2, $3, $4, $5, now() + interval '15 minutes')`, id, o, u, w.s.linkHash[user], rlsRandom(32))
 	w.add("app.magic_links", rlsRow{pk: id, org: o, user: u})
 }
 
@@ -326,13 +333,13 @@ func (w *rlsWriter) seed() {
 
 	w.magicLink("A", "a_pat1")
 	w.magicLink("B", "b_pat1")
-	w.attempt("email")
-	w.attempt("ip")
+	w.attempt("pair")
+	w.attempt("source")
 
 	w.event("A", "patient.read", "P1", "a_prov1")
 	w.event("A", "patient.read", "P2", "a_lead")
 	w.event("A", "patient.list", "", "a_lead", "P2", "P3")
-	w.event("A", "org.update", "", "a_admin")
+	w.event("A", "audit.read", "", "a_admin")
 	w.event("B", "patient.read", "Q1", "b_admin")
 	w.event("B", "patient.list", "", "b_admin", "Q1", "Q2")
 

@@ -1,0 +1,92 @@
+package audit
+
+import "slices"
+
+// Category groups actions for reports and exports.
+type Category string
+
+// The categories of actions.
+const (
+	CategoryAuth       Category = "auth"
+	CategorySession    Category = "session"
+	CategoryOrg        Category = "org"
+	CategoryMembership Category = "membership"
+	CategoryPatient    Category = "patient"
+	CategoryRecord     Category = "record"
+	CategoryAudit      Category = "audit"
+)
+
+// Field names an event field an action requires on success.
+type Field string
+
+// The fields an action may require.
+const (
+	FieldPatient Field = "patient"
+	FieldObject  Field = "object"
+	FieldResults Field = "results"
+)
+
+// Action describes one kind of audited event. The registry is the same
+// list as the database's audit.actions table (TestActionRegistryMatchesSQL
+// keeps them equal): audit.append refuses an action outside it, a success
+// without the fields it requires, and, from ward_app, a success of a
+// reserved action.
+type Action struct {
+	// Name is the dotted action name, e.g. "patient.read".
+	Name     string
+	Category Category
+	// PHIAccess is true when the event records a use of PHI (a read, a
+	// list that returned records, a change of one): the access reports and
+	// breach scoping read these.
+	PHIAccess bool
+	// Disclosure is true when every success is a disclosure outside the
+	// covered entity, which must name recipient and purpose (§164.528).
+	Disclosure bool
+	// Reserved actions are recorded only by the SQL procedures that do them
+	// (sign-in, org and membership changes); the server may record only
+	// their refusals.
+	Reserved bool
+	// Requires lists the fields a success must carry.
+	Requires []Field
+}
+
+// Actions is the registry, by name.
+var Actions = registry(
+	Action{Name: "auth.link.request", Category: CategoryAuth, Reserved: true},
+	Action{Name: "auth.signin", Category: CategoryAuth, Reserved: true},
+	Action{Name: "session.list", Category: CategorySession},
+	Action{Name: "session.revoke", Category: CategorySession, Requires: []Field{FieldObject}},
+	Action{Name: "org.create", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "org.session_policy.read", Category: CategoryOrg},
+	Action{Name: "org.session_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "member.list", Category: CategoryMembership, PHIAccess: true},
+	Action{Name: "membership.add", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "membership.update", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "membership.revoke", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "patient.create", Category: CategoryPatient, PHIAccess: true, Requires: []Field{FieldPatient}},
+	Action{Name: "patient.read", Category: CategoryPatient, PHIAccess: true, Requires: []Field{FieldPatient}},
+	Action{Name: "patient.update", Category: CategoryPatient, PHIAccess: true, Requires: []Field{FieldPatient}},
+	Action{Name: "patient.list", Category: CategoryPatient, PHIAccess: true},
+	Action{Name: "patient.search", Category: CategoryPatient, PHIAccess: true},
+	Action{Name: "patient.access_report", Category: CategoryPatient, PHIAccess: true, Requires: []Field{FieldPatient}},
+	Action{Name: "patient_link.create", Category: CategoryPatient, Requires: []Field{FieldPatient}},
+	Action{Name: "care_team.assign", Category: CategoryPatient, Requires: []Field{FieldPatient}},
+	Action{Name: "care_team.unassign", Category: CategoryPatient, Requires: []Field{FieldPatient}},
+	Action{Name: "entry.create", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient}},
+	Action{Name: "entry.list", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient}},
+	Action{Name: "audit.read", Category: CategoryAudit},
+)
+
+func registry(list ...Action) map[string]Action {
+	m := make(map[string]Action, len(list))
+	for _, a := range list {
+		if _, dup := m[a.Name]; dup || !actionRE.MatchString(a.Name) {
+			panic("audit: bad action registry entry " + a.Name) // a programming error, caught by every test
+		}
+		m[a.Name] = a
+	}
+	return m
+}
+
+// requires reports whether a requires f.
+func (a Action) requires(f Field) bool { return slices.Contains(a.Requires, f) }

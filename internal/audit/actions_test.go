@@ -1,0 +1,103 @@
+package audit_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+)
+
+// The Go registry and the database's audit.actions table are one list.
+func TestActionRegistryMatchesSQL(t *testing.T) {
+	env := pgtest.New(t)
+	type row struct {
+		Name                            string
+		Category                        string
+		PHIAccess, Disclosure, Reserved bool
+		Requires                        []string
+	}
+	rows, err := env.Super.Pool.Query(context.Background(),
+		`select name, category, phi_access, disclosure, reserved, requires from audit.actions order by name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlRows, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var goRows []row
+	for _, a := range audit.Actions {
+		req := []string{}
+		for _, f := range a.Requires {
+			req = append(req, string(f))
+		}
+		goRows = append(goRows, row{a.Name, string(a.Category), a.PHIAccess, a.Disclosure, a.Reserved, req})
+	}
+	slices.SortFunc(goRows, func(a, b row) int {
+		if a.Name < b.Name {
+			return -1
+		}
+		return 1
+	})
+	if diff := cmp.Diff(sqlRows, goRows); diff != "" {
+		t.Errorf("audit.actions (-sql +go):\n%s", diff)
+	}
+	for _, a := range audit.Actions {
+		reservedByName := a.Category == audit.CategoryAuth || a.Category == audit.CategoryOrg ||
+			a.Category == audit.CategoryMembership
+		if a.Reserved != reservedByName && a.Name != "org.session_policy.read" && a.Name != "member.list" {
+			t.Errorf("%s: reserved %v; auth.*, org.* and membership.* changes are the procedures' to record", a.Name, a.Reserved)
+		}
+	}
+}
+
+// A disclosure's recipient and purpose are part of the signed event, and a
+// client's metadata that PostgreSQL cannot store does not stop the event.
+func TestRecordDisclosureAndHostileMetadata(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := ctxTimeout(t)
+	f := newFixture(t, env)
+	e := audit.Event{Org: f.org, Action: "patient.read", Outcome: audit.OutcomeSuccess, Patient: some(f.p1),
+		ObjectType: "patient", ObjectID: some(f.p1),
+		Disclosure: &audit.Disclosure{Recipient: "Acme Claims", Purpose: "claim adjudication"},
+		UserAgent:  "bad\xff\x00agent\n" + string(make([]byte, 600)), IP: "192.0.2.1", Request: "req-x"}
+	var seq int64
+	err := env.App.InTenantTx(ctx, f.adminCred, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		seq, err = audit.Record(ctx, tx, e)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Record: %v", err)
+	}
+	rows, err := audit.ReadRows(ctx, env.Super.Pool, f.org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rows[seq-1]
+	if got.V != 2 || got.CredentialKind == nil || *got.CredentialKind != "session" || got.Credential != some(f.adminSession) {
+		t.Errorf("credential: v %d kind %v id %v, want v2 session %s", got.V, got.CredentialKind, got.Credential, f.adminSession)
+	}
+	if string(got.Disclosure) == "" || !strings.Contains(string(got.Canonical), `"disclosure":{"purpose":"claim adjudication","recipient":"Acme Claims"}`) {
+		t.Errorf("disclosure %s, canonical %s", got.Disclosure, got.Canonical)
+	}
+	if got.UserAgent == nil || *got.UserAgent != "bad\uFFFDagent" {
+		t.Errorf("user agent stored as %q", derefString(got.UserAgent))
+	}
+	if rep, err := audit.Verify(ctx, env.Super.Pool, f.org, audit.VerifyOptions{}); err != nil {
+		t.Errorf("Verify = %s, %v", rep, err)
+	}
+}
+
+func derefString(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
+}

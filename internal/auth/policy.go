@@ -1,0 +1,152 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/postgres"
+)
+
+// InstancePolicy is the instance's sign-in and session limits. They live in
+// the database (app.instance_policy), where the sign-in procedures read
+// them: the server cannot pass a longer lifetime or a looser limit. Hard
+// caps are CHECK constraints: a link lives 1..60 minutes; the window is
+// 1..1440 minutes; 1..100 requests per address and source, 1..10000 per
+// source; idle timeouts up to 24 hours and lifetimes up to 30 days.
+type InstancePolicy struct {
+	// LinkTTL is a magic link's lifetime (default 15 minutes).
+	LinkTTL time.Duration
+	// RateWindow, MaxPerAddress and MaxPerSource bound link requests: per
+	// address from one source, and per source (defaults 15 minutes, 5, 30).
+	RateWindow    time.Duration
+	MaxPerAddress int
+	MaxPerSource  int
+	// IdleMax and AbsoluteMax cap every org's session policy (defaults 8 h
+	// and 7 days); an org may set anything at or below them.
+	IdleMax     time.Duration
+	AbsoluteMax time.Duration
+}
+
+// GetInstancePolicy reads the instance policy (any role may).
+func GetInstancePolicy(ctx context.Context, db *postgres.DB) (InstancePolicy, error) {
+	var ttl, window, perAddr, perSource, idle, abs int
+	err := db.Pool.QueryRow(ctx, `select link_ttl_min, link_window_min, link_max_per_address, link_max_per_source,
+		session_idle_max_min, session_absolute_max_min from app.instance_policy`).
+		Scan(&ttl, &window, &perAddr, &perSource, &idle, &abs)
+	if err != nil {
+		return InstancePolicy{}, fmt.Errorf("auth: read instance policy: %w", err)
+	}
+	return InstancePolicy{LinkTTL: time.Duration(ttl) * time.Minute, RateWindow: time.Duration(window) * time.Minute,
+		MaxPerAddress: perAddr, MaxPerSource: perSource,
+		IdleMax: time.Duration(idle) * time.Minute, AbsoluteMax: time.Duration(abs) * time.Minute}, nil
+}
+
+// SetInstancePolicy writes the instance policy; zero fields keep their
+// stored value. ops must be an operator connection (ward_ops or a
+// superuser): ward_app may not. Errors: ErrInvalidInput for a value beyond
+// the hard caps (nothing is written), ErrForbidden for ward_app.
+func SetInstancePolicy(ctx context.Context, ops *postgres.DB, p InstancePolicy) error {
+	mins := func(d time.Duration) any {
+		if d == 0 {
+			return nil
+		}
+		if d%time.Minute != 0 || d < time.Minute || d > 30*24*time.Hour {
+			return int64(-1) // refused by the CHECK constraints
+		}
+		return int64(d / time.Minute)
+	}
+	count := func(n int) any {
+		if n == 0 {
+			return nil
+		}
+		if n < 0 || n > 1<<20 {
+			return int64(-1)
+		}
+		return int64(n)
+	}
+	_, err := ops.Pool.Exec(ctx, `update app.instance_policy set
+		link_ttl_min = coalesce($1::int, link_ttl_min),
+		link_window_min = coalesce($2::int, link_window_min),
+		link_max_per_address = coalesce($3::int, link_max_per_address),
+		link_max_per_source = coalesce($4::int, link_max_per_source),
+		session_idle_max_min = coalesce($5::int, session_idle_max_min),
+		session_absolute_max_min = coalesce($6::int, session_absolute_max_min),
+		updated_at = now()`,
+		mins(p.LinkTTL), mins(p.RateWindow), count(p.MaxPerAddress), count(p.MaxPerSource),
+		mins(p.IdleMax), mins(p.AbsoluteMax))
+	var pe *pgconn.PgError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe) && pe.Code == postgres.CodeCheckViolation:
+		return fmt.Errorf("%w: instance policy: %s is beyond its hard cap", ErrInvalidInput, pe.ConstraintName)
+	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
+		return ErrForbidden
+	}
+	return fmt.Errorf("auth: set instance policy: %w", err)
+}
+
+// Policy is an org's session policy, in minutes.
+type Policy struct {
+	IdleTimeoutMin int `json:"session_idle_timeout_min"`
+	AbsoluteMaxMin int `json:"session_absolute_max_min"`
+}
+
+// GetPolicy returns the caller's org session policy.
+func (s *Service) GetPolicy(ctx context.Context) (Policy, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return Policy{}, err
+	}
+	var pol Policy
+	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `select session_idle_timeout_min, session_absolute_max_min from app.orgs where id = $1`,
+			p.OrgID).Scan(&pol.IdleTimeoutMin, &pol.AbsoluteMaxMin)
+	})
+	if err != nil {
+		return Policy{}, fmt.Errorf("auth: get policy: %w", err)
+	}
+	return pol, nil
+}
+
+// SetPolicy sets the caller's org session policy (admins only). Values must
+// be within the instance policy (the database checks them against it);
+// sessions that no longer meet the new policy are shortened. Errors:
+// ErrInvalidInput, ErrForbidden (audited).
+func (s *Service) SetPolicy(ctx context.Context, pol Policy) error {
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	if p.Role != identity.RoleAdmin {
+		return s.denied(ctx, p, "org.session_policy.update", "org", p.OrgID, ErrForbidden)
+	}
+	// The hard caps, checked here so that a value beyond 32 bits is a clear
+	// error rather than a failed encoding; the instance caps are the
+	// database's.
+	if pol.IdleTimeoutMin < 1 || pol.IdleTimeoutMin > 1440 || pol.AbsoluteMaxMin < 5 || pol.AbsoluteMaxMin > 43200 ||
+		pol.IdleTimeoutMin > pol.AbsoluteMaxMin {
+		return fmt.Errorf("%w: idle timeout must be 1..1440 minutes and absolute lifetime 5..43200 minutes "+
+			"(and within the instance policy), idle at most absolute", ErrInvalidInput)
+	}
+	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `select app.set_session_policy($1, $2, $3)`, int32(pol.IdleTimeoutMin),
+			int32(pol.AbsoluteMaxMin), nullText(requestID(ctx)))
+		return err
+	})
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == postgres.CodeInvalidParameter {
+		// The procedure's message names the instance caps, numbers only.
+		return fmt.Errorf("%w: %s", ErrInvalidInput, pe.Message)
+	}
+	if err = mapErr("set policy", err); errors.Is(err, ErrForbidden) {
+		return s.denied(ctx, p, "org.session_policy.update", "org", p.OrgID, err)
+	}
+	return err
+}
