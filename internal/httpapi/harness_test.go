@@ -72,7 +72,9 @@ func withMailer(m auth.Mailer) worldOption { return func(c *worldConfig) { c.mai
 func withAuthConfig(f func(*auth.Config)) worldOption { return func(c *worldConfig) { f(&c.auth) } }
 
 // withPolicy sets the instance policy (in the database) before the test.
-func withPolicy(f func(*auth.InstancePolicy)) worldOption { return func(c *worldConfig) { f(&c.policy) } }
+func withPolicy(f func(*auth.InstancePolicy)) worldOption {
+	return func(c *worldConfig) { f(&c.policy) }
+}
 
 func withAPIConfig(f func(*httpapi.Config)) worldOption { return func(c *worldConfig) { f(&c.api) } }
 
