@@ -14,6 +14,30 @@ import (
 	"github.com/wardhq/ward/internal/postgres"
 )
 
+// auditReader reports whether db's role must act as ward_audit_reader to
+// read the whole log: a superuser reads it as it is; a member of
+// ward_audit_reader switches to it (its policies see every org); anything
+// else is refused, since as ward_app the log is invisible and verification
+// would prove nothing.
+func auditReader(ctx context.Context, db *postgres.DB) (bool, error) {
+	var role string
+	var super, reader bool
+	err := db.Pool.QueryRow(ctx, `select current_user, rolsuper,
+		  pg_has_role(current_user, 'ward_audit_reader', 'member')
+		from pg_roles where rolname = current_user`).Scan(&role, &super, &reader)
+	if err != nil {
+		return false, fmt.Errorf("audit verify: check role: %w", err)
+	}
+	if super {
+		return false, nil
+	}
+	if !reader {
+		return false, fmt.Errorf("audit verify: role %q cannot read every org's log; connect as a superuser or a role "+
+			"granted ward_audit_reader", role)
+	}
+	return true, nil
+}
+
 func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "verify" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
@@ -24,17 +48,20 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	var c common
 	var org, known, save string
-	var asJSON bool
+	var asJSON, allowEmpty bool
 	fs := newFlagSet("audit verify", "audit verify [--org ID] [--known FILE] [--save FILE] [--json]\n\n"+
 		"Recomputes every leaf hash, chain link and Merkle root of the audit log from the rows and\n"+
 		"checks them against the stored heads. Exits non-zero naming the first bad position.\n"+
 		"--known checks heads verified earlier and kept outside the database (catches a truncated\n"+
-		"tail or a restored backup); --save writes this run's verified heads for the next --known.", stderr)
+		"tail or a restored backup); --save writes this run's verified heads for the next --known.\n"+
+		"It runs as a superuser or a member of ward_audit_reader (as any other role it would see\n"+
+		"nothing and prove nothing), and fails when it finds no log unless --allow-empty.", stderr)
 	addCommon(fs, &c, getenv)
 	fs.StringVar(&org, "org", "", "verify only this org's log")
 	fs.StringVar(&known, "known", "", "JSON file of heads verified earlier: {\"<org id>\": {\"size\": N, \"root\": \"hex\"}}")
 	fs.StringVar(&save, "save", "", "write the verified heads to this file (same format as --known)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON report per org")
+	fs.BoolVar(&allowEmpty, "allow-empty", false, "succeed when there is no audit log at all (a new instance)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -58,6 +85,15 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
+	if asReader, err := auditReader(ctx, db); err != nil {
+		return err
+	} else if asReader {
+		db.Close()
+		if db, err = postgres.OpenAs(ctx, dbase.superURL, "ward_audit_reader"); err != nil {
+			return err
+		}
+		defer db.Close()
+	}
 
 	var reports []audit.Report
 	if org != "" {
@@ -79,6 +115,13 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		if err != nil && !errors.Is(err, audit.ErrTampered) {
 			return err
 		}
+	}
+	events := int64(0)
+	for _, r := range reports {
+		events += r.Size
+	}
+	if events == 0 && !allowEmpty {
+		return errors.New("no audit events found: nothing was verified (pass --allow-empty for a new instance)")
 	}
 	failed := 0
 	out := map[uuid.UUID]audit.Head{}

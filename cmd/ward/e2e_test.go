@@ -177,7 +177,12 @@ func TestEndToEnd(t *testing.T) {
 	if orgID == nil {
 		t.Fatalf("org create printed %q", out)
 	}
-	link := strings.TrimSpace(mustWard(t, "login-link", "--data-dir", dir, "--email", "lead@sunrise.test", "--base-url", s.base))
+	link := strings.TrimSpace(mustWard(t, "login-link", "--data-dir", dir, "--email", "lead@sunrise.test"))
+	// The server recorded its base URL (https://localhost:PORT when none
+	// is configured); login-link prints links to it.
+	if port := s.base[strings.LastIndex(s.base, ":"):]; !strings.HasPrefix(link, "https://localhost"+port+"/v1/auth/magic?token=") {
+		t.Fatalf("login-link printed %q; the server listens on %s", link, s.base)
+	}
 	token := link[strings.LastIndex(link, "=")+1:]
 	var sess struct {
 		Token string `json:"token"`
@@ -308,8 +313,25 @@ func TestOperatorCommands(t *testing.T) {
 	if _, err := ward(t, "org", "create", "--data-dir", dir, "--name", "X", "--admin-email", "not-an-email"); err == nil {
 		t.Fatal("org create accepted a bad email")
 	}
-	out = mustWard(t, "audit", "verify", "--data-dir", dir)
-	_ = out // an empty instance verifies (no logs yet)
+	// An empty instance has nothing to verify: that is a failure unless the
+	// operator says it is expected.
+	if _, err := ward(t, "audit", "verify", "--data-dir", dir); err == nil || !strings.Contains(err.Error(), "no audit events") {
+		t.Fatalf("verify of an empty instance: %v", err)
+	}
+	mustWard(t, "audit", "verify", "--data-dir", dir, "--allow-empty")
+
+	// login-link prints the URL the server on this data directory recorded,
+	// not a fixed default.
+	mustWard(t, "org", "create", "--data-dir", dir, "--name", "Links", "--admin-email", "links@example.test")
+	if out := mustWard(t, "login-link", "--data-dir", dir, "--email", "links@example.test"); !strings.HasPrefix(out, "https://localhost:8443/") {
+		t.Fatalf("login-link without a recorded server: %q", out)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "server.json"), []byte(`{"base_url":"https://ward.example.test:9443"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustWard(t, "login-link", "--data-dir", dir, "--email", "links@example.test"); !strings.HasPrefix(out, "https://ward.example.test:9443/v1/auth/magic?token=") {
+		t.Fatalf("login-link with a recorded server printed %q", out)
+	}
 }
 
 // TestCrashUnderLoad kills the database (SIGKILL to the postmaster) while

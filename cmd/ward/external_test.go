@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -74,5 +75,38 @@ func TestExternalDatabase(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("readyz: %d", resp.StatusCode)
+	}
+}
+
+// TestAuditVerifyRoles: verification that cannot see the log fails rather
+// than passing on nothing; a role granted ward_audit_reader sees every org.
+func TestAuditVerifyRoles(t *testing.T) {
+	env := pgtest.New(t)
+	dir := filepath.Join(reachableTempDir(t), "var")
+	_, err := ward(t, "audit", "verify", "--data-dir", dir, "--database-url", env.URL("ward_app"))
+	if err == nil || !strings.Contains(err.Error(), "ward_audit_reader") {
+		t.Fatalf("verify as ward_app: %v, want a refusal naming ward_audit_reader", err)
+	}
+	_, err = ward(t, "audit", "verify", "--data-dir", dir, "--database-url", env.SuperURL())
+	if err == nil || !strings.Contains(err.Error(), "no audit events") {
+		t.Fatalf("verify of an empty instance: %v, want a failure", err)
+	}
+	mustWard(t, "audit", "verify", "--data-dir", dir, "--database-url", env.SuperURL(), "--allow-empty")
+
+	mustWard(t, "org", "create", "--data-dir", dir, "--database-url", env.URL("ward_ops"),
+		"--name", "Reader Clinic", "--admin-email", "admin@reader.test")
+	ctx := context.Background()
+	if _, err := env.Super.Pool.Exec(ctx, `create role verifier login password 'verifier-pw' in role ward_audit_reader`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = env.Super.Pool.Exec(context.Background(), `drop role if exists verifier`) })
+	u, err := url.Parse(env.URL("ward_app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword("verifier", "verifier-pw")
+	out := mustWard(t, "audit", "verify", "--data-dir", dir, "--database-url", u.String())
+	if !strings.Contains(out, "verified") {
+		t.Fatalf("verify as a ward_audit_reader member printed %q", out)
 	}
 }

@@ -64,6 +64,30 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	return &DB{Pool: pool}, nil
 }
 
+// OpenAs is Open with every connection switched to role (SET ROLE) before
+// use: for an operator login that is a member of a narrower role, such as
+// ward_audit_reader.
+func OpenAs(ctx context.Context, url, role string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: bad database URL: %w", redact(err))
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "ward"
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, "set role "+pgx.Identifier{role}.Sanitize())
+		return err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect as %s: %w", role, err)
+	}
+	return &DB{Pool: pool}, nil
+}
+
 func redact(err error) error {
 	var pe *pgconn.ParseConfigError
 	if errors.As(err, &pe) {
