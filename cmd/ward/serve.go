@@ -86,6 +86,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		}
 	}
 
+	keys := keystore.New(ring)
 	dbase, err := cfg.openDatabase(ctx, stderr)
 	if err != nil {
 		return err
@@ -95,6 +96,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		// Embedded mode migrates itself; an external database is migrated
 		// by the operator with `ward migrate`.
 		if _, err := postgres.Migrate(ctx, dbase.superURL); err != nil {
+			return err
+		}
+		if err := ensureInstanceKeys(ctx, keys, dbase.superURL); err != nil {
 			return err
 		}
 		log.Info("embedded database ready", "psql", dbase.cluster.PsqlCommand(embeddedDB))
@@ -110,7 +114,6 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	if err := db.CheckSchema(ctx); err != nil {
 		return err
 	}
-	keys := keystore.New(ring)
 	if _, err := keys.Instance(ctx, db); err != nil {
 		return err
 	}
