@@ -112,6 +112,9 @@ func bench(ctx context.Context, cfg benchConfig, clients []int, stdout, stderr i
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	keys := keystore.New(ring)
+	if err := keys.EnsureInstance(ctx, super); err != nil {
+		return err
+	}
 	authSvc := auth.NewService(db, keys, mail.NewConsole(io.Discard), auth.Config{BaseURL: "http://bench"}, log)
 	recSvc := records.NewService(db, keys, log)
 

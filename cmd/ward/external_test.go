@@ -17,8 +17,9 @@ import (
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // TestExternalDatabase runs Ward against a PostgreSQL it does not manage,
-// as an operator would: serve refuses a superuser URL, serves as ward_app,
-// and the operator commands work as ward_ops.
+// as an operator would: serve refuses a superuser URL, needs `ward migrate`
+// to have created the instance keyset, serves as ward_app, and the operator
+// commands work as ward_ops.
 func TestExternalDatabase(t *testing.T) {
 	env := pgtest.New(t)
 	dir := filepath.Join(reachableTempDir(t), "var")
@@ -26,6 +27,16 @@ func TestExternalDatabase(t *testing.T) {
 	_, err := ward(t, "serve", "--data-dir", dir, "--database-url", env.SuperURL(), "--addr", "127.0.0.1:0")
 	if err == nil || !strings.Contains(err.Error(), "superuser") {
 		t.Fatalf("serve as a superuser: %v", err)
+	}
+
+	// The instance keyset comes from `ward migrate` (the privileged
+	// connection), never from the server's own role.
+	_, err = ward(t, "serve", "--data-dir", dir, "--database-url", env.URL("ward_app"), "--addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "ward migrate") {
+		t.Fatalf("serve before the instance keyset exists: %v", err)
+	}
+	if out := mustWard(t, "migrate", "--data-dir", dir, "--database-url", env.SuperURL()); !strings.Contains(out, "schema at version") {
+		t.Fatalf("migrate printed %q", out)
 	}
 
 	out := mustWard(t, "org", "create", "--data-dir", dir, "--database-url", env.URL("ward_ops"),

@@ -5,18 +5,24 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/postgres"
 )
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c common
-	fs := newFlagSet("migrate", "migrate [--data-dir DIR | --database-url URL]\n\n"+
-		"Applies the embedded migrations. With --database-url, the URL must be a role that may create\n"+
-		"roles and schemas (a superuser or the operator's migration login), not ward_app.", stderr)
+	fs := newFlagSet("migrate", "migrate [--data-dir DIR | --database-url URL] [--root-key FILE]\n\n"+
+		"Applies the embedded migrations and creates the instance keyset (user emails) unless present.\n"+
+		"With --database-url, the URL must be a role that may create roles and schemas (a superuser or\n"+
+		"the operator's migration login), not ward_app. --root-key must be the server's root key.", stderr)
 	addCommon(fs, &c, getenv)
 	var pol policyFlags
 	addPolicyFlags(fs, &pol)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ring, err := c.keyring()
+	if err != nil {
 		return err
 	}
 	db, err := c.openDatabase(ctx, stderr)
@@ -31,6 +37,21 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err := pol.apply(ctx, db.superURL); err != nil {
 		return err
 	}
+	if err := ensureInstanceKeys(ctx, keystore.New(ring), db.superURL); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "schema at version %d\n", v)
 	return nil
+}
+
+// ensureInstanceKeys creates the instance keyset, unless the key store holds
+// it, through the privileged connection at url (never ward_app's), and
+// checks that it opens under keys' root.
+func ensureInstanceKeys(ctx context.Context, keys *keystore.Store, url string) error {
+	ops, err := postgres.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer ops.Close()
+	return keys.EnsureInstance(ctx, ops)
 }

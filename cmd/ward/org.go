@@ -42,8 +42,14 @@ func (c *common) operator(ctx context.Context, stderr io.Writer, baseURL string)
 		dbase.Close()
 		return nil, nil, nil, err
 	}
+	keys := keystore.New(ring)
+	if err := keys.EnsureInstance(ctx, db); err != nil {
+		db.Close()
+		dbase.Close()
+		return nil, nil, nil, err
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	svc := auth.NewService(db, keystore.New(ring), mail.NewConsole(io.Discard), auth.Config{BaseURL: baseURL}, log)
+	svc := auth.NewService(db, keys, mail.NewConsole(io.Discard), auth.Config{BaseURL: baseURL}, log)
 	return svc, db, func() { db.Close(); dbase.Close() }, nil
 }
 

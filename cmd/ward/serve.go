@@ -85,6 +85,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		}
 	}
 
+	keys := keystore.New(ring)
 	dbase, err := cfg.openDatabase(ctx, stderr)
 	if err != nil {
 		return err
@@ -97,6 +98,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			return err
 		}
 		if err := cfg.Policy.apply(ctx, dbase.superURL); err != nil {
+			return err
+		}
+		if err := ensureInstanceKeys(ctx, keys, dbase.superURL); err != nil {
 			return err
 		}
 		log.Info("embedded database ready", "psql", dbase.cluster.PsqlCommand(embeddedDB))
@@ -112,7 +116,6 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	if err := db.CheckSchema(ctx); err != nil {
 		return err
 	}
-	keys := keystore.New(ring)
 	if _, err := keys.Instance(ctx, db); err != nil {
 		return err
 	}

@@ -87,6 +87,9 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	}
 	w := &world{t: t, env: env, keys: keystore.New(envelope.NewKeyring(root, envelope.Config{})),
 		logs: &syncBuffer{}, outbox: &syncBuffer{}}
+	if err := w.keys.EnsureInstance(context.Background(), env.Super); err != nil {
+		t.Fatal(err)
+	}
 	log := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	wc := worldConfig{mailer: mail.NewConsole(w.outbox)}
 	for _, o := range opts {

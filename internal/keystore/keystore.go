@@ -1,16 +1,21 @@
 // Package keystore connects the pure key hierarchy (vault/envelope) to the
 // key store in PostgreSQL. Wrapped keysets are never selectable by ward_app:
 // they come only from app.org_keyset(), which releases an org's keysets to a
-// transaction whose credential is live in that org, and the instance keyset
-// (user emails) to anyone.
+// transaction whose credential is live in that org, and from
+// app.instance_keyset(), which releases the instance keyset (user emails) to
+// anyone but lets no one store it. Only the operator's privileged connection
+// creates the instance keyset (EnsureInstance, run by `ward migrate`).
+//
+// There is one cache of unwrapped keys, the keyring's (envelope), keyed by
+// org and a hash of the exact wrapped bytes. This package keeps none: every
+// Org call asks the database, so the permission check is never skipped, and
+// only the unwrap under the root is saved.
 package keystore
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -27,75 +32,93 @@ var InstanceOrg = uuid.MustParse("ffffffff-ffff-ffff-ffff-ffffffffffff")
 // credential may not have them.
 var ErrNoKeys = errors.New("keystore: no keys for this org")
 
-// Store loads and creates wrapped keysets.
-//
-// Unwrapped org keys are kept for CacheTTL, so a node asks the database for
-// an org's wrapped keysets about once per TTL, not on every request. This
-// does not widen access: the keys only decrypt rows that RLS has already
-// released to the transaction's credential.
+// Store loads and creates wrapped keysets. It is safe for concurrent use.
 type Store struct {
 	ring *envelope.Keyring
-
-	mu       sync.Mutex
-	cache    map[uuid.UUID]cached
-	instance *envelope.OrgKeys
 }
 
-type cached struct {
-	keys *envelope.OrgKeys
-	at   time.Time
-}
-
-// CacheTTL is how long a node uses an org's keys before fetching them again
-// (a rotation on another node takes effect within it).
-const CacheTTL = time.Minute
-
-// New returns a Store unwrapping through ring.
+// New returns a Store unwrapping through ring, whose cache is the only one
+// unwrapped keys are kept in.
 func New(ring *envelope.Keyring) *Store {
-	return &Store{ring: ring, cache: map[uuid.UUID]cached{}}
+	return &Store{ring: ring}
 }
 
 // Keyring returns the keyring, for operators' commands that create orgs.
 func (s *Store) Keyring() *envelope.Keyring { return s.ring }
 
-// Org returns org's unwrapped keys, fetched through app.org_keyset in tx
-// (whose credential must be live in org). It returns ErrNoKeys when the
-// database releases none.
+// Org returns org's unwrapped keys. Every call fetches the wrapped keysets
+// through app.org_keyset in tx, which releases them only while tx's
+// credential is live in org; the unwrap is then served from the keyring's
+// cache when the same bytes were unwrapped recently. It returns ErrNoKeys
+// when the database releases none (no keys, or the credential may not have
+// them; tx is then aborted), and an error wrapping envelope.ErrUnwrap when
+// they do not unwrap under this root.
 func (s *Store) Org(ctx context.Context, tx pgx.Tx, org uuid.UUID) (*envelope.OrgKeys, error) {
-	s.mu.Lock()
-	c, ok := s.cache[org]
-	s.mu.Unlock()
-	if ok && time.Since(c.at) < CacheTTL {
-		return c.keys, nil
-	}
 	rows, err := tx.Query(ctx, `select purpose, wrapped from app.org_keyset($1)`, org)
-	if err != nil {
-		return nil, fmt.Errorf("keystore: load org keys: %w", err)
+	w, err := scanWrapped(rows, err)
+	switch {
+	case errors.Is(err, ErrNoKeys), postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
+		return nil, ErrNoKeys
+	case err != nil:
+		return nil, fmt.Errorf("keystore: load keys of org %s: %w", org, err)
 	}
-	var w envelope.Wrapped
-	if err := scanWrapped(rows, &w); err != nil {
-		return nil, err
-	}
-	keys, err := s.ring.Org(org, w)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	if len(s.cache) > 10000 {
-		clear(s.cache)
-	}
-	s.cache[org] = cached{keys: keys, at: time.Now()}
-	s.mu.Unlock()
-	return keys, nil
+	return s.ring.Org(org, w)
 }
 
-func scanWrapped(rows pgx.Rows, w *envelope.Wrapped) error {
+// Instance returns the instance keys, read through app.instance_keyset on
+// db (any role; the server's ward_app pool). It never creates them: it
+// returns an error wrapping ErrNoKeys, telling the operator to run `ward
+// migrate`, when the key store holds none, and one wrapping
+// envelope.ErrUnwrap when they do not unwrap under this root (a different
+// root key from the one they were created with).
+func (s *Store) Instance(ctx context.Context, db *postgres.DB) (*envelope.OrgKeys, error) {
+	rows, err := db.Pool.Query(ctx, `select purpose, wrapped from app.instance_keyset()`)
+	w, err := scanWrapped(rows, err)
+	switch {
+	case errors.Is(err, ErrNoKeys):
+		return nil, fmt.Errorf("%w: the instance keyset has not been created; run `ward migrate` with the operator's connection", ErrNoKeys)
+	case err != nil:
+		return nil, fmt.Errorf("keystore: load instance keys: %w", err)
+	}
+	return s.ring.Org(InstanceOrg, w)
+}
+
+// EnsureInstance creates the instance keysets unless the key store already
+// holds them, through ops: a privileged connection (the migration login, a
+// superuser or ward_ops; ward_app may not). Concurrent first calls agree on
+// what was stored. It then unwraps what is stored, so it returns an error
+// wrapping envelope.ErrUnwrap when the stored keysets belong to another root
+// key; other errors come from key generation or the database.
+func (s *Store) EnsureInstance(ctx context.Context, ops *postgres.DB) error {
+	fresh, err := s.ring.NewOrgKeys(InstanceOrg)
+	if err != nil {
+		return fmt.Errorf("keystore: instance keys: %w", err)
+	}
+	rows, err := ops.Pool.Query(ctx, `select purpose, wrapped from app.ensure_instance_keyset($1, $2)`, fresh.AEAD, fresh.PRF)
+	w, err := scanWrapped(rows, err)
+	if err != nil {
+		return fmt.Errorf("keystore: ensure instance keys: %w", err)
+	}
+	if _, err := s.ring.Org(InstanceOrg, w); err != nil {
+		return fmt.Errorf("keystore: the stored instance keyset does not open under this root key: %w", err)
+	}
+	return nil
+}
+
+// scanWrapped reads (purpose, wrapped) rows from a query that returned
+// rows and qerr. A missing keyset is ErrNoKeys; database errors come back as
+// they are, for the caller to wrap.
+func scanWrapped(rows pgx.Rows, qerr error) (envelope.Wrapped, error) {
+	var w envelope.Wrapped
+	if qerr != nil {
+		return w, qerr
+	}
 	defer rows.Close()
 	for rows.Next() {
 		var purpose string
 		var blob []byte
 		if err := rows.Scan(&purpose, &blob); err != nil {
-			return fmt.Errorf("keystore: %w", err)
+			return envelope.Wrapped{}, err
 		}
 		switch purpose {
 		case "aead":
@@ -105,44 +128,10 @@ func scanWrapped(rows pgx.Rows, w *envelope.Wrapped) error {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		if postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
-			return ErrNoKeys
-		}
-		return fmt.Errorf("keystore: %w", err)
+		return envelope.Wrapped{}, err
 	}
 	if w.AEAD == nil || w.PRF == nil {
-		return ErrNoKeys
+		return envelope.Wrapped{}, ErrNoKeys
 	}
-	return nil
-}
-
-// Instance returns the instance keys, creating and storing them on first
-// use (concurrent first calls agree on what was stored).
-func (s *Store) Instance(ctx context.Context, db *postgres.DB) (*envelope.OrgKeys, error) {
-	s.mu.Lock()
-	inst := s.instance
-	s.mu.Unlock()
-	if inst != nil {
-		return inst, nil
-	}
-	fresh, err := s.ring.NewOrgKeys(InstanceOrg)
-	if err != nil {
-		return nil, fmt.Errorf("keystore: instance keys: %w", err)
-	}
-	rows, err := db.Pool.Query(ctx, `select purpose, wrapped from app.ensure_instance_keyset($1, $2)`, fresh.AEAD, fresh.PRF)
-	if err != nil {
-		return nil, fmt.Errorf("keystore: instance keys: %w", err)
-	}
-	var w envelope.Wrapped
-	if err := scanWrapped(rows, &w); err != nil {
-		return nil, err
-	}
-	keys, err := s.ring.Org(InstanceOrg, w)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	s.instance = keys
-	s.mu.Unlock()
-	return keys, nil
+	return w, nil
 }

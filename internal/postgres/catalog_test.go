@@ -126,25 +126,55 @@ func TestCheckAppRole(t *testing.T) {
 	if err := env.App.CheckAppRole(ctx); err != nil {
 		t.Fatalf("ward_app refused: %v", err)
 	}
-	if err := env.Super.CheckAppRole(ctx); err == nil {
-		t.Fatal("superuser accepted as the app role")
-	}
-	// A role that owns something is refused too.
-	if _, err := env.Super.Pool.Exec(ctx, `
-		do $$ begin if not exists (select from pg_roles where rolname = 'ward_test_owner') then
-		  create role ward_test_owner login; end if; end $$;
-		grant create on schema app to ward_test_owner;
-		create table app.owned_by_test (id int);
-		alter table app.owned_by_test owner to ward_test_owner`); err != nil {
-		t.Fatal(err)
-	}
-	owner, err := postgres.Open(ctx, env.URL("ward_test_owner"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer owner.Close()
-	if err := owner.CheckAppRole(ctx); err == nil {
-		t.Fatal("owning role accepted")
+	// Roles are cluster-wide: each is created if missing and its
+	// attributes and memberships are (re)asserted, so reruns agree.
+	for _, tc := range []struct {
+		role  string
+		setup string
+		want  string // in the error
+	}{
+		{"postgres", ``, "superuser"},
+		{"ward_test_owner", `
+			do $$ begin if not exists (select from pg_roles where rolname = 'ward_test_owner') then
+			  create role ward_test_owner login; end if; end $$;
+			grant create on schema app to ward_test_owner;
+			create table app.owned_by_test (id int);
+			alter table app.owned_by_test owner to ward_test_owner`, "owns 1 database objects"},
+		{"ward_test_createrole", `
+			do $$ begin if not exists (select from pg_roles where rolname = 'ward_test_createrole') then
+			  create role ward_test_createrole login; end if; end $$;
+			alter role ward_test_createrole login createrole nosuperuser nobypassrls`, "CREATEROLE"},
+		{"ward_test_member", `
+			do $$ begin if not exists (select from pg_roles where rolname = 'ward_test_member') then
+			  create role ward_test_member login; end if; end $$;
+			alter role ward_test_member login nocreaterole nosuperuser nobypassrls;
+			grant ward_ops to ward_test_member`, "member of ward_ops"},
+		// NOINHERIT does not help: the member may still SET ROLE.
+		{"ward_test_noinherit_member", `
+			do $$ begin if not exists (select from pg_roles where rolname = 'ward_test_noinherit_member') then
+			  create role ward_test_noinherit_member login; end if; end $$;
+			alter role ward_test_noinherit_member login noinherit nocreaterole nosuperuser nobypassrls;
+			grant pg_read_all_data, ward_definer to ward_test_noinherit_member`, "member of pg_read_all_data, ward_definer"},
+	} {
+		t.Run(tc.role, func(t *testing.T) {
+			if tc.setup != "" {
+				if _, err := env.Super.Pool.Exec(ctx, tc.setup); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db, err := postgres.Open(ctx, env.URL(tc.role))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			err = db.CheckAppRole(ctx)
+			if err == nil {
+				t.Fatalf("%s accepted as the app role", tc.role)
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), `"`+tc.role+`"`) {
+				t.Fatalf("error %q does not name the role and say %q", err, tc.want)
+			}
+		})
 	}
 }
 

@@ -4,7 +4,8 @@
 //
 // Rules:
 //   - The server's pool logs in as ward_app; CheckAppRole refuses a role that
-//     is superuser, BYPASSRLS or owns anything.
+//     is superuser, BYPASSRLS or CREATEROLE, is a member of another role, or
+//     owns anything.
 //   - Every tenant transaction starts with one statement that sets
 //     ward.credential (the SHA-256 of the presented token, hex), ward.org (a
 //     hint) and ward.request, transaction-local. The database resolves the
@@ -182,19 +183,24 @@ func (c Credential) valid() bool {
 }
 
 // CheckAppRole returns an error unless the pool's role is neither superuser
-// nor BYPASSRLS, and owns no schema, table or function.
+// nor BYPASSRLS nor CREATEROLE, is a member of no other role (whose
+// privileges it could use or SET ROLE to), and owns no schema, table or
+// function. The error names the role and the reason.
 func (db *DB) CheckAppRole(ctx context.Context) error {
 	var role string
-	var super, bypass bool
+	var super, bypass, createrole bool
 	var owned int
+	var memberOf []string
 	err := db.Pool.QueryRow(ctx, `
-		select r.rolname, r.rolsuper, r.rolbypassrls,
+		select r.rolname, r.rolsuper, r.rolbypassrls, r.rolcreaterole,
 		  (select count(*) from pg_class c where c.relowner = r.oid and c.relnamespace not in
 		     (select oid from pg_namespace where nspname in ('pg_catalog', 'information_schema') or nspname like 'pg_toast%'))
 		  + (select count(*) from pg_namespace n where n.nspowner = r.oid and n.nspname <> 'public')
 		  + (select count(*) from pg_proc p where p.proowner = r.oid and p.pronamespace not in
-		     (select oid from pg_namespace where nspname in ('pg_catalog', 'information_schema')))
-		from pg_roles r where r.rolname = current_user`).Scan(&role, &super, &bypass, &owned)
+		     (select oid from pg_namespace where nspname in ('pg_catalog', 'information_schema'))),
+		  array(select g.rolname::text from pg_auth_members m join pg_roles g on g.oid = m.roleid
+		         where m.member = r.oid order by 1)
+		from pg_roles r where r.rolname = current_user`).Scan(&role, &super, &bypass, &createrole, &owned, &memberOf)
 	if err != nil {
 		return fmt.Errorf("postgres: check role: %w", err)
 	}
@@ -203,6 +209,11 @@ func (db *DB) CheckAppRole(ctx context.Context) error {
 		return fmt.Errorf("postgres: refusing to serve as %q: it is a superuser (connect as ward_app)", role)
 	case bypass:
 		return fmt.Errorf("postgres: refusing to serve as %q: it has BYPASSRLS (connect as ward_app)", role)
+	case createrole:
+		return fmt.Errorf("postgres: refusing to serve as %q: it has CREATEROLE and could grant itself other roles (connect as ward_app)", role)
+	case len(memberOf) > 0:
+		return fmt.Errorf("postgres: refusing to serve as %q: it is a member of %s, whose privileges it could use (connect as ward_app, which belongs to no role)",
+			role, strings.Join(memberOf, ", "))
 	case owned > 0:
 		return fmt.Errorf("postgres: refusing to serve as %q: it owns %d database objects (connect as ward_app)", role, owned)
 	}

@@ -1,0 +1,2676 @@
+-- Ward's database schema after every migration, for readers. Generated: do not edit.
+-- The migrations in migrations/ are the source of truth; after changing them, run
+--   go test ./internal/postgres -run TestSchemaSQLCurrent -update
+-- Produced by pg_dump 15 --schema-only of a freshly migrated database.
+
+--
+-- PostgreSQL database dump
+--
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+--
+-- Name: app; Type: SCHEMA; Schema: -; Owner: ward_owner
+--
+
+CREATE SCHEMA app;
+
+ALTER SCHEMA app OWNER TO ward_owner;
+
+--
+-- Name: audit; Type: SCHEMA; Schema: -; Owner: ward_owner
+--
+
+CREATE SCHEMA audit;
+
+ALTER SCHEMA audit OWNER TO ward_owner;
+
+--
+-- Name: private; Type: SCHEMA; Schema: -; Owner: ward_owner
+--
+
+CREATE SCHEMA private;
+
+ALTER SCHEMA private OWNER TO ward_owner;
+
+--
+-- Name: add_member(uuid, bytea, bytea, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  uid uuid;
+begin
+  select * into me from private.me();
+  if me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  select u.id into uid from app.users u where u.email_bidx = p_email_bidx;
+  if uid is null then
+    insert into app.users (id, email_bidx, email_enc) values (p_user, p_email_bidx, p_email_enc);
+    uid := p_user;
+  end if;
+  insert into app.memberships (org_id, user_id, role) values (me.org_id, uid, p_role)
+  on conflict (org_id, user_id) do update set role = excluded.role, revoked_at = null
+    where app.memberships.revoked_at is not null;
+  if not found then
+    raise exception 'already a member' using errcode = '23505';
+  end if;
+  perform audit.append_as(me.org_id, 'membership.add', 'success', 'user', uid, p_request => p_request,
+    p_details => jsonb_build_object('role', p_role));
+  return uid;
+end $$;
+
+ALTER FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: consume_magic_link(bytea, bytea, bytea, inet, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text DEFAULT NULL::text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  l app.magic_links%rowtype;
+  o app.orgs%rowtype;
+  pol app.instance_policy%rowtype;
+  live boolean;
+begin
+  if octet_length(p_token_hash) is distinct from 32 or octet_length(p_session_hash) is distinct from 32
+     or (p_verifier_hash is not null and octet_length(p_verifier_hash) <> 32) then
+    raise exception 'consume_magic_link: token, verifier and session hashes are 32 bytes each' using errcode = '22023';
+  end if;
+  select * into l from app.magic_links ml where ml.token_hash = p_token_hash for update;
+  if not found then
+    status := 'invalid';
+    return;
+  end if;
+  select exists (select from app.memberships ms where ms.org_id = l.org_id and ms.user_id = l.user_id
+                   and ms.revoked_at is null) into live;
+  status := case
+    when l.used_at is not null then 'used'
+    when l.expires_at <= now() then 'expired'
+    when not live then 'invalid'
+    when l.verifier_hash is not null and (p_verifier_hash is null or p_verifier_hash <> l.verifier_hash)
+      then 'wrong_browser'
+    else 'ok' end;
+  if status <> 'ok' then
+    perform audit.append_as(l.org_id, 'auth.signin', 'denied', 'user', l.user_id,
+      p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
+      p_details => jsonb_build_object('method', 'magic_link', 'reason', status), p_actor => l.user_id);
+    return;
+  end if;
+  update app.magic_links ml set used_at = now() where ml.id = l.id;
+
+  select * into o from app.orgs where id = l.org_id;
+  select * into pol from app.instance_policy;
+  idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min);
+  absolute_expires_at := now() + make_interval(mins => least(o.session_absolute_max_min, pol.session_absolute_max_min));
+  insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, user_agent, ip,
+                            assurance, amr, authenticated_at)
+  values (l.org_id, l.user_id, p_session_hash, idle_timeout_min, absolute_expires_at,
+          audit.clean_text(p_ua, 256), p_ip, 1, '{email}', now())
+  returning id into session_id;
+  user_id := l.user_id; org_id := l.org_id;
+  perform audit.append_as(l.org_id, 'auth.signin', 'success', 'session', session_id,
+    p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
+    p_details => jsonb_build_object('method', 'magic_link', 'browser_bound', l.verifier_hash is not null,
+                                    'aal', 1),
+    p_actor => l.user_id);
+end $$;
+
+ALTER FUNCTION app.consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) OWNER TO ward_definer;
+
+--
+-- Name: create_org(text, bytea, bytea, uuid, bytea, bytea, uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into app.orgs (id, name) values (p_org, p_name) returning id into org_id;
+  insert into private.keysets (org_id, purpose, wrapped) values (org_id, 'aead', p_aead), (org_id, 'prf', p_prf);
+  select u.id into admin_id from app.users u where u.email_bidx = p_admin_bidx;
+  if admin_id is null then
+    insert into app.users (id, email_bidx, email_enc) values (p_admin, p_admin_bidx, p_admin_email_enc);
+    admin_id := p_admin;
+  end if;
+  insert into app.memberships (org_id, user_id, role) values (org_id, admin_id, 'admin');
+  perform audit.append_as(org_id, 'org.create', 'success', 'org', org_id, p_actor => admin_id);
+  perform audit.append_as(org_id, 'membership.add', 'success', 'user', admin_id, p_actor => admin_id,
+    p_details => jsonb_build_object('role', 'admin'));
+end $$;
+
+ALTER FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid) OWNER TO ward_definer;
+
+--
+-- Name: ensure_instance_keyset(bytea, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ensure_instance_keyset(p_aead bytea, p_prf bytea, OUT purpose text, OUT wrapped bytea) RETURNS SETOF record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into private.keysets (org_id, purpose, wrapped)
+  values ('ffffffff-ffff-ffff-ffff-ffffffffffff', 'aead', p_aead),
+         ('ffffffff-ffff-ffff-ffff-ffffffffffff', 'prf', p_prf)
+  on conflict do nothing;
+  return query select k.purpose, k.wrapped from private.keysets k
+                where k.org_id = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+end $$;
+
+ALTER FUNCTION app.ensure_instance_keyset(p_aead bytea, p_prf bytea, OUT purpose text, OUT wrapped bytea) OWNER TO ward_definer;
+
+--
+-- Name: instance_keyset(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.instance_keyset(OUT purpose text, OUT wrapped bytea) RETURNS SETOF record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return query select k.purpose, k.wrapped from private.keysets k
+                where k.org_id = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+end $$;
+
+ALTER FUNCTION app.instance_keyset(OUT purpose text, OUT wrapped bytea) OWNER TO ward_definer;
+
+--
+-- Name: issue_operator_link(bytea, uuid, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  select ms.org_id, ms.user_id into org_id, user_id
+    from app.users u join app.memberships ms on ms.user_id = u.id
+   where u.email_bidx = p_email_bidx and ms.revoked_at is null
+     and (p_org is null or ms.org_id = p_org)
+   order by ms.created_at
+   limit 1;
+  if user_id is null then
+    raise exception 'no such member' using errcode = 'P0002';
+  end if;
+  select p.link_ttl_min into ttl_min from app.instance_policy p;
+  insert into app.magic_links (org_id, user_id, token_hash, verifier_hash, expires_at)
+  values (org_id, user_id, p_token_hash, null, now() + make_interval(mins => ttl_min));
+  perform audit.append_as(org_id, 'auth.link.request', 'success', 'user', user_id,
+    p_details => jsonb_build_object('channel', 'cli', 'browser_bound', false), p_actor => user_id);
+end $$;
+
+ALTER FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) OWNER TO ward_definer;
+
+--
+-- Name: org_keyset(uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) RETURNS SETOF record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if p_org <> 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid
+     and p_org is distinct from private.get_my_org_id() then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  return query select k.purpose, k.wrapped from private.keysets k where k.org_id = p_org;
+end $$;
+
+ALTER FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) OWNER TO ward_definer;
+
+--
+-- Name: request_magic_link(bytea, uuid, bytea, bytea, inet, bytea, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  pol app.instance_policy%rowtype;
+  pair bytea;
+  n_pair int;
+  n_source int;
+  m record;
+begin
+  if octet_length(p_email_bidx) is distinct from 32 or octet_length(p_token_hash) is distinct from 32
+     or octet_length(p_verifier_hash) is distinct from 32 or octet_length(p_ip_hash) is distinct from 32 then
+    raise exception 'request_magic_link: address index, token, verifier and source hashes are 32 bytes each'
+      using errcode = '22023';
+  end if;
+  select * into pol from app.instance_policy;
+  pair := pg_catalog.sha256(p_email_bidx || p_ip_hash);
+  -- Serialise per pair and per source (always in this order), so concurrent
+  -- requests cannot all count below the limit.
+  perform pg_advisory_xact_lock(hashtextextended('ward.rate.pair.' || encode(pair, 'hex'), 0));
+  perform pg_advisory_xact_lock(hashtextextended('ward.rate.source.' || encode(p_ip_hash, 'hex'), 0));
+  select count(*) into n_pair from app.auth_attempts a
+   where a.kind = 'pair' and a.key_hash = pair and a.at > now() - make_interval(mins => pol.link_window_min);
+  select count(*) into n_source from app.auth_attempts a
+   where a.kind = 'source' and a.key_hash = p_ip_hash and a.at > now() - make_interval(mins => pol.link_window_min);
+  if n_pair >= pol.link_max_per_address or n_source >= pol.link_max_per_source then
+    status := 'rate_limited';
+    perform audit.append_as('ffffffff-ffff-ffff-ffff-ffffffffffff', 'auth.link.request', 'denied',
+      p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
+      p_details => jsonb_build_object('reason', 'rate_limited',
+                                      'limit', case when n_pair >= pol.link_max_per_address then 'address' else 'source' end));
+    return;
+  end if;
+  insert into app.auth_attempts (kind, key_hash) values ('pair', pair), ('source', p_ip_hash);
+  -- Expired attempts go a few at a time, through the index on at.
+  delete from app.auth_attempts x where x.ctid = any (array(
+    select y.ctid from app.auth_attempts y where y.at < now() - interval '1 day' limit 100));
+
+  select ms.org_id, ms.user_id, u.email_enc into m
+    from app.users u join app.memberships ms on ms.user_id = u.id
+   where u.email_bidx = p_email_bidx and ms.revoked_at is null
+     and (p_org is null or ms.org_id = p_org)
+   order by ms.created_at
+   limit 1;
+  if m.user_id is null then
+    status := 'unknown';
+    perform audit.append_as('ffffffff-ffff-ffff-ffff-ffffffffffff', 'auth.link.request', 'denied',
+      p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
+      p_details => jsonb_build_object('reason', 'unknown_address'));
+    return;
+  end if;
+  insert into app.magic_links (org_id, user_id, token_hash, verifier_hash, expires_at, request_ip)
+  values (m.org_id, m.user_id, p_token_hash, p_verifier_hash, now() + make_interval(mins => pol.link_ttl_min), p_ip);
+  perform audit.append_as(m.org_id, 'auth.link.request', 'success', 'user', m.user_id,
+    p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
+    p_details => jsonb_build_object('browser_bound', true), p_actor => m.user_id);
+  status := 'created'; org_id := m.org_id; user_id := m.user_id; email_enc := m.email_enc;
+  ttl_min := pol.link_ttl_min;
+end $$;
+
+ALTER FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer) OWNER TO ward_definer;
+
+--
+-- Name: set_session_policy(integer, integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.set_session_policy(p_idle integer, p_abs integer, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  old app.orgs%rowtype;
+  pol app.instance_policy%rowtype;
+begin
+  select * into me from private.me();
+  if me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  select * into pol from app.instance_policy;
+  if p_idle is null or p_abs is null or p_idle < 1 or p_idle > pol.session_idle_max_min
+     or p_abs < 5 or p_abs > pol.session_absolute_max_min or p_idle > p_abs then
+    raise exception 'idle timeout must be 1..% minutes and absolute lifetime 5..% minutes, idle at most absolute',
+      pol.session_idle_max_min, pol.session_absolute_max_min using errcode = '22023';
+  end if;
+  select * into old from app.orgs where id = me.org_id for update;
+  -- The event first: the change may end the caller's own session, after
+  -- which the credential would no longer name the actor.
+  perform audit.append_as(me.org_id, 'org.session_policy.update', 'success', 'org', me.org_id,
+    p_request => p_request,
+    p_details => jsonb_build_object('idle_min', p_idle, 'absolute_min', p_abs,
+                                    'old_idle_min', old.session_idle_timeout_min,
+                                    'old_absolute_min', old.session_absolute_max_min));
+  update app.orgs set session_idle_timeout_min = p_idle, session_absolute_max_min = p_abs
+   where id = me.org_id;
+  update app.sessions s
+     set idle_timeout_min = least(s.idle_timeout_min, p_idle),
+         absolute_expires_at = least(s.absolute_expires_at, s.created_at + make_interval(mins => p_abs))
+   where s.org_id = me.org_id and s.revoked_at is null;
+end $$;
+
+ALTER FUNCTION app.set_session_policy(p_idle integer, p_abs integer, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: update_member(uuid, text, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  m app.memberships%rowtype;
+begin
+  select * into me from private.me();
+  if me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  -- Serialise membership changes per org, so two admins demoting each
+  -- other at once cannot both pass the last-admin check.
+  perform 1 from app.orgs o where o.id = me.org_id for update;
+  select * into m from app.memberships x where x.org_id = me.org_id and x.user_id = p_user
+     and x.revoked_at is null for update;
+  if not found then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  if m.role = 'admin' and (p_revoke or p_role is distinct from 'admin')
+     and (select count(*) from app.memberships x where x.org_id = me.org_id and x.role = 'admin'
+            and x.revoked_at is null) = 1 then
+    raise exception 'last admin' using errcode = '23514';
+  end if;
+  -- Events first: the change may end the caller's own session.
+  if p_revoke then
+    perform audit.append_as(me.org_id, 'membership.revoke', 'success', 'user', p_user, p_request => p_request);
+    update app.memberships x set revoked_at = now() where x.org_id = me.org_id and x.user_id = p_user;
+    update app.sessions s set revoked_at = now(), revoked_reason = 'membership_revoked'
+     where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null;
+  else
+    perform audit.append_as(me.org_id, 'membership.update', 'success', 'user', p_user, p_request => p_request,
+      p_details => jsonb_build_object('role', p_role, 'old_role', m.role));
+    update app.memberships x set role = p_role where x.org_id = me.org_id and x.user_id = p_user;
+    -- A privilege change ends the member's sessions: they sign in again.
+    update app.sessions s set revoked_at = now(), revoked_reason = 'role_changed'
+     where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null;
+  end if;
+end $$;
+
+ALTER FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: whoami(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone) RETURNS SETOF record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  s app.sessions%rowtype;
+begin
+  select * into me from private.me();
+  if me.credential_id is null then
+    return;
+  end if;
+  kind := me.kind; credential_id := me.credential_id; user_id := me.user_id; org_id := me.org_id;
+  role := me.role; session_id := me.session_id; aal := me.aal; auth_time := me.auth_time;
+  if me.kind = 'session' then
+    update app.sessions x set last_seen_at = now()
+     where x.id = me.session_id and x.last_seen_at < now() - interval '1 minute'
+    returning * into s;
+    if not found then
+      select * into s from app.sessions x where x.id = me.session_id;
+    end if;
+    absolute_expires_at := s.absolute_expires_at;
+    idle_expires_at := least(s.absolute_expires_at, s.last_seen_at + make_interval(mins => s.idle_timeout_min));
+  end if;
+  return next;
+end $$;
+
+ALTER FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone) OWNER TO ward_definer;
+
+--
+-- Name: access_report(uuid, uuid); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.access_report(p_org uuid, p_patient uuid) RETURNS TABLE(seq bigint, at timestamp with time zone, actor_id uuid, actor_kind text, action text, outcome text, listed boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.org_id is distinct from p_org
+     or not (me.role = 'admin' or (me.role = 'patient' and p_patient = any (private.my_patient_ids()))) then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  return query
+    select e.seq, e.at, e.actor_id, e.actor_kind, e.action, e.outcome, e.patient_id is distinct from p_patient
+      from audit.events e
+     where e.org_id = p_org and (e.patient_id = p_patient or e.result_ids @> array[p_patient])
+     order by e.seq;
+end $$;
+
+ALTER FUNCTION audit.access_report(p_org uuid, p_patient uuid) OWNER TO ward_definer;
+
+--
+-- Name: append(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, jsonb); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object_type text DEFAULT NULL::text, p_object_id uuid DEFAULT NULL::uuid, p_patient uuid DEFAULT NULL::uuid, p_results uuid[] DEFAULT '{}'::uuid[], p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, p_details jsonb DEFAULT '{}'::jsonb, p_disclosure jsonb DEFAULT NULL::jsonb) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if p_outcome = 'success' and exists (select from audit.actions a where a.name = p_action and a.reserved) then
+    raise exception 'audit: % is recorded only by the procedure that does it', p_action using errcode = '42501';
+  end if;
+  return audit.append_as(p_org, p_action, p_outcome, p_object_type, p_object_id, p_patient, p_results,
+                         p_request, p_ip, p_ua, p_details, null, true, p_disclosure);
+end $$;
+
+ALTER FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb) OWNER TO ward_definer;
+
+--
+-- Name: append_as(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, uuid, boolean, jsonb); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text DEFAULT NULL::text, p_object_id uuid DEFAULT NULL::uuid, p_patient uuid DEFAULT NULL::uuid, p_results uuid[] DEFAULT '{}'::uuid[], p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, p_details jsonb DEFAULT '{}'::jsonb, p_actor uuid DEFAULT NULL::uuid, p_require_credential boolean DEFAULT false, p_disclosure jsonb DEFAULT NULL::jsonb) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  a audit.actions%rowtype;
+  h audit.heads%rowtype;
+  actor uuid;
+  kind text;
+  sess uuid;
+  patient uuid := p_patient;
+  ua text := audit.clean_text(p_ua, 256);
+  req text := audit.clean_text(p_request, 64);
+  ip text := audit.clean_text(p_ip, 64);
+  at timestamptz;
+  canon bytea;
+  leaf bytea;
+  chain bytea;
+  node bytea;
+  fr bytea[];
+  size bigint;
+begin
+  if p_org is null or p_action is null or p_outcome is null
+     or p_outcome not in ('success', 'denied', 'failure')
+     or (p_results is not null and (array_position(p_results, null) is not null or array_ndims(p_results) > 1))
+     or (p_details is not null and jsonb_typeof(p_details) <> 'object') then
+    raise exception 'audit: invalid event' using errcode = '22023';
+  end if;
+  select * into a from audit.actions x where x.name = p_action;
+  if not found then
+    raise exception 'audit: unknown action %', left(p_action, 64) using errcode = '22023';
+  end if;
+  if p_disclosure is not null and (jsonb_typeof(p_disclosure) <> 'object'
+       or (select array_agg(k order by k) from jsonb_object_keys(p_disclosure) k) <> array['purpose', 'recipient']
+       or jsonb_typeof(p_disclosure -> 'purpose') <> 'string' or jsonb_typeof(p_disclosure -> 'recipient') <> 'string'
+       or length(p_disclosure ->> 'purpose') not between 1 and 200
+       or length(p_disclosure ->> 'recipient') not between 1 and 200) then
+    raise exception 'audit: a disclosure is {"recipient", "purpose"}, 1..200 characters each' using errcode = '22023';
+  end if;
+  if p_outcome = 'success' and (
+       (a.disclosure and p_disclosure is null)
+       or ('patient' = any (a.requires) and p_patient is null)
+       or ('object' = any (a.requires) and (p_object_type is null or p_object_id is null))) then
+    raise exception 'audit: action % needs %', p_action, array_to_string(a.requires, ', ') using errcode = '22023';
+  end if;
+  if patient is not null
+     and not exists (select from app.patients pt where pt.org_id = p_org and pt.id = patient) then
+    if p_outcome = 'success' then
+      raise exception 'audit: no such patient in this org' using errcode = '22023';
+    end if;
+    patient := null; -- a probe of an id that names nobody here
+  end if;
+
+  select * into me from private.me();
+  if p_require_credential and me.user_id is null then
+    raise exception 'audit: a live credential is required' using errcode = '42501';
+  end if;
+  if me.user_id is not null then
+    if me.org_id <> p_org then
+      raise exception 'audit: credential does not belong to this org' using errcode = '42501';
+    end if;
+    actor := me.user_id; kind := 'user'; sess := me.session_id;
+  elsif p_actor is not null then
+    actor := p_actor; kind := 'system';
+  else
+    kind := 'anonymous';
+  end if;
+
+  select * into h from audit.heads where org_id = p_org for update;
+  if not found then
+    insert into audit.heads (org_id, origin, chain_hash, root_hash)
+    values (p_org, audit.origin(p_org), audit.chain_seed(audit.origin(p_org)), pg_catalog.sha256(''::bytea))
+    on conflict (org_id) do nothing;
+    select * into h from audit.heads where org_id = p_org for update;
+  end if;
+
+  at := greatest(clock_timestamp(), h.last_at);
+  at := date_trunc('microseconds', at);
+  canon := convert_to(audit.canonical_event_v2(p_org, at, p_action, p_outcome, actor, kind, sess,
+                       p_object_type, p_object_id, patient, p_results, req, ip, ua, p_details,
+                       me.kind, me.credential_id, me.device, null, p_disclosure, coalesce(me.break_glass, false)),
+                     'UTF8');
+  leaf := pg_catalog.sha256('\x00'::bytea || canon);
+  chain := pg_catalog.sha256('\x02'::bytea || h.chain_hash || leaf);
+
+  node := leaf;
+  fr := h.frontier;
+  size := h.tree_size;
+  while size & 1 = 1 loop
+    node := pg_catalog.sha256('\x01'::bytea || fr[array_length(fr, 1)] || node);
+    fr := fr[1:array_length(fr, 1) - 1];
+    size := size >> 1;
+  end loop;
+  fr := fr || node;
+
+  insert into audit.events (org_id, seq, at, action, outcome, actor_id, actor_kind, session_id,
+    object_type, object_id, patient_id, result_ids, request_id, ip, user_agent, details,
+    canonical, leaf_hash, chain_hash, v, credential_kind, credential_id, device, case_id, disclosure, break_glass)
+  values (p_org, h.tree_size + 1, at, p_action, p_outcome, actor, kind, sess,
+    p_object_type, p_object_id, patient, coalesce(p_results, '{}'), req, ip, ua,
+    coalesce(p_details, '{}'), canon, leaf, chain, 2, me.kind, me.credential_id, me.device, null, p_disclosure,
+    coalesce(me.break_glass, false));
+
+  update audit.heads
+     set tree_size = h.tree_size + 1, chain_hash = chain, frontier = fr,
+         root_hash = audit.frontier_root(fr), last_at = at
+   where org_id = p_org;
+  return h.tree_size + 1;
+end $$;
+
+ALTER FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb) OWNER TO ward_definer;
+
+--
+-- Name: canonical_event(uuid, timestamp with time zone, text, text, uuid, text, uuid, text, uuid, uuid, uuid[], text, text, text, jsonb); Type: FUNCTION; Schema: audit; Owner: ward_owner
+--
+
+CREATE FUNCTION audit.canonical_event(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+  return '{"action":' || coalesce(to_json(p_action)::text, 'null')
+    || ',"actor":' || coalesce('"' || p_actor::text || '"', 'null')
+    || ',"actor_kind":' || coalesce(to_json(p_actor_kind)::text, 'null')
+    || ',"at":"' || to_char(p_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"'
+    || ',"details":' || case when p_details is null or p_details = '{}'::jsonb then '{}' else audit.jcs(p_details) end
+    || ',"ip":' || coalesce(to_json(p_ip)::text, 'null')
+    || ',"object_id":' || coalesce('"' || p_object_id::text || '"', 'null')
+    || ',"object_type":' || coalesce(to_json(p_object_type)::text, 'null')
+    || ',"org":' || coalesce('"' || p_org::text || '"', 'null')
+    || ',"outcome":' || coalesce(to_json(p_outcome)::text, 'null')
+    || ',"patient":' || coalesce('"' || p_patient::text || '"', 'null')
+    || ',"request":' || coalesce(to_json(p_request)::text, 'null')
+    || ',"results":[' || coalesce((select string_agg('"' || r::text || '"', ',' order by o)
+                                     from unnest(p_results) with ordinality u(r, o)), '') || ']'
+    || ',"session":' || coalesce('"' || p_session::text || '"', 'null')
+    || ',"ua":' || coalesce(to_json(p_ua)::text, 'null')
+    || ',"v":1}';
+end $$;
+
+ALTER FUNCTION audit.canonical_event(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb) OWNER TO ward_owner;
+
+--
+-- Name: canonical_event_v2(uuid, timestamp with time zone, text, text, uuid, text, uuid, text, uuid, uuid, uuid[], text, text, text, jsonb, text, uuid, text, uuid, jsonb, boolean); Type: FUNCTION; Schema: audit; Owner: ward_owner
+--
+
+CREATE FUNCTION audit.canonical_event_v2(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_credential_kind text, p_credential uuid, p_device text, p_case uuid, p_disclosure jsonb, p_break_glass boolean) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+  return '{"action":' || coalesce(to_json(p_action)::text, 'null')
+    || ',"actor":' || coalesce('"' || p_actor::text || '"', 'null')
+    || ',"actor_kind":' || coalesce(to_json(p_actor_kind)::text, 'null')
+    || ',"at":"' || to_char(p_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"'
+    || ',"break_glass":' || case when p_break_glass then 'true' else 'false' end
+    || ',"case":' || coalesce('"' || p_case::text || '"', 'null')
+    || ',"credential":' || coalesce('"' || p_credential::text || '"', 'null')
+    || ',"credential_kind":' || coalesce(to_json(p_credential_kind)::text, 'null')
+    || ',"details":' || case when p_details is null or p_details = '{}'::jsonb then '{}' else audit.jcs(p_details) end
+    || ',"device":' || coalesce(to_json(p_device)::text, 'null')
+    || ',"disclosure":' || case when p_disclosure is null then 'null' else audit.jcs(p_disclosure) end
+    || ',"ip":' || coalesce(to_json(p_ip)::text, 'null')
+    || ',"object_id":' || coalesce('"' || p_object_id::text || '"', 'null')
+    || ',"object_type":' || coalesce(to_json(p_object_type)::text, 'null')
+    || ',"org":' || coalesce('"' || p_org::text || '"', 'null')
+    || ',"outcome":' || coalesce(to_json(p_outcome)::text, 'null')
+    || ',"patient":' || coalesce('"' || p_patient::text || '"', 'null')
+    || ',"request":' || coalesce(to_json(p_request)::text, 'null')
+    || ',"results":[' || coalesce((select string_agg('"' || r::text || '"', ',' order by o)
+                                     from unnest(p_results) with ordinality u(r, o)), '') || ']'
+    || ',"session":' || coalesce('"' || p_session::text || '"', 'null')
+    || ',"ua":' || coalesce(to_json(p_ua)::text, 'null')
+    || ',"v":2}';
+end $$;
+
+ALTER FUNCTION audit.canonical_event_v2(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_credential_kind text, p_credential uuid, p_device text, p_case uuid, p_disclosure jsonb, p_break_glass boolean) OWNER TO ward_owner;
+
+--
+-- Name: chain_seed(text); Type: FUNCTION; Schema: audit; Owner: ward_owner
+--
+
+CREATE FUNCTION audit.chain_seed(p_origin text) RETURNS bytea
+    LANGUAGE sql IMMUTABLE STRICT
+    SET search_path TO ''
+    AS $$
+  select pg_catalog.sha256(convert_to('audit-chain/v1' || chr(10) || p_origin, 'UTF8'))
+$$;
+
+ALTER FUNCTION audit.chain_seed(p_origin text) OWNER TO ward_owner;
+
+--
+-- Name: clean_text(text, integer); Type: FUNCTION; Schema: audit; Owner: ward_owner
+--
+
+CREATE FUNCTION audit.clean_text(p text, p_max integer) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select nullif(left(regexp_replace(p, '[\x01-\x1f\x7f]', '', 'g'), p_max), '')
+$$;
+
+ALTER FUNCTION audit.clean_text(p text, p_max integer) OWNER TO ward_owner;
+
+--
+-- Name: event_json(uuid, timestamp with time zone, text, text, uuid, text, uuid, text, uuid, uuid, uuid[], text, text, text, jsonb); Type: FUNCTION; Schema: audit; Owner: ward_owner
+--
+
+CREATE FUNCTION audit.event_json(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object(
+    'v', 1,
+    'org', p_org,
+    'at', to_char(p_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+    'action', p_action,
+    'outcome', p_outcome,
+    'actor', p_actor,
+    'actor_kind', p_actor_kind,
+    'session', p_session,
+    'object_type', p_object_type,
+    'object_id', p_object_id,
+    'patient', p_patient,
+    'results', to_jsonb(coalesce(p_results, '{}')),
+    'request', p_request,
+    'ip', p_ip,
+    'ua', p_ua,
+    'details', coalesce(p_details, '{}'::jsonb))
+$$;
+
+ALTER FUNCTION audit.event_json(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb) OWNER TO ward_owner;
+
+--
+-- Name: event_json_v2(uuid, timestamp with time zone, text, text, uuid, text, uuid, text, uuid, uuid, uuid[], text, text, text, jsonb, text, uuid, text, uuid, jsonb, boolean); Type: FUNCTION; Schema: audit; Owner: ward_owner
+--
+
+CREATE FUNCTION audit.event_json_v2(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_credential_kind text, p_credential uuid, p_device text, p_case uuid, p_disclosure jsonb, p_break_glass boolean) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select audit.event_json(p_org, p_at, p_action, p_outcome, p_actor, p_actor_kind, p_session, p_object_type,
+                          p_object_id, p_patient, p_results, p_request, p_ip, p_ua, p_details)
+    || jsonb_build_object('v', 2, 'credential_kind', p_credential_kind, 'credential', p_credential,
+                          'device', p_device, 'case', p_case, 'disclosure', p_disclosure,
+                          'break_glass', coalesce(p_break_glass, false))
+$$;
+
+ALTER FUNCTION audit.event_json_v2(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_credential_kind text, p_credential uuid, p_device text, p_case uuid, p_disclosure jsonb, p_break_glass boolean) OWNER TO ward_owner;
+
+--
+-- Name: frontier_root(bytea[]); Type: FUNCTION; Schema: audit; Owner: ward_owner
+--
+
+CREATE FUNCTION audit.frontier_root(p_frontier bytea[]) RETURNS bytea
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    SET search_path TO ''
+    AS $$
+declare
+  n int := coalesce(array_length(p_frontier, 1), 0);
+  r bytea;
+begin
+  if n = 0 then
+    return pg_catalog.sha256(''::bytea);
+  end if;
+  r := p_frontier[n];
+  for i in reverse n - 1 .. 1 loop
+    r := pg_catalog.sha256('\x01'::bytea || p_frontier[i] || r);
+  end loop;
+  return r;
+end $$;
+
+ALTER FUNCTION audit.frontier_root(p_frontier bytea[]) OWNER TO ward_owner;
+
+--
+-- Name: guard_head(); Type: FUNCTION; Schema: audit; Owner: ward_owner
+--
+
+CREATE FUNCTION audit.guard_head() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'UPDATE' and new.org_id = old.org_id and new.origin = old.origin
+     and new.tree_size = old.tree_size + 1 then
+    return new;
+  end if;
+  raise exception 'audit: % on audit.heads is not allowed', tg_op using errcode = '42501';
+end $$;
+
+ALTER FUNCTION audit.guard_head() OWNER TO ward_owner;
+
+--
+-- Name: jcs(jsonb); Type: FUNCTION; Schema: audit; Owner: ward_owner
+--
+
+CREATE FUNCTION audit.jcs(v jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    SET search_path TO ''
+    AS $_$
+declare
+  t text := jsonb_typeof(v);
+  n numeric;
+begin
+  if t = 'object' then
+    if exists (select from jsonb_object_keys(v) k where k !~ '^[\x20-\x7e]*$') then
+      raise exception 'audit: non-ASCII key in audit event' using errcode = '22023';
+    end if;
+    return '{' || coalesce((select string_agg(to_json(e.key)::text || ':' || audit.jcs(e.value), ','
+                                               order by e.key collate "C")
+                              from jsonb_each(v) e), '') || '}';
+  elsif t = 'array' then
+    return '[' || coalesce((select string_agg(audit.jcs(e.value), ',' order by e.ord)
+                              from jsonb_array_elements(v) with ordinality e(value, ord)), '') || ']';
+  elsif t = 'string' then
+    return to_json(v #>> '{}')::text;
+  elsif t = 'number' then
+    n := (v #>> '{}')::numeric;
+    if n <> trunc(n) or abs(n) > 9007199254740992 then
+      raise exception 'audit: only integers up to 2^53 may appear in audit events' using errcode = '22023';
+    end if;
+    return trunc(n)::text;
+  else
+    return v::text; -- true, false, null
+  end if;
+end $_$;
+
+ALTER FUNCTION audit.jcs(v jsonb) OWNER TO ward_owner;
+
+--
+-- Name: origin(uuid); Type: FUNCTION; Schema: audit; Owner: ward_owner
+--
+
+CREATE FUNCTION audit.origin(p_org uuid) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT
+    SET search_path TO ''
+    AS $$
+  select 'ward/audit/' || p_org::text
+$$;
+
+ALTER FUNCTION audit.origin(p_org uuid) OWNER TO ward_owner;
+
+--
+-- Name: reject_change(); Type: FUNCTION; Schema: audit; Owner: ward_owner
+--
+
+CREATE FUNCTION audit.reject_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'DELETE' and current_user = 'ward_audit_cleanup'
+     and old.at < now() - interval '2555 days' then
+    return old;
+  end if;
+  raise exception 'audit: % on %.% is not allowed', tg_op, tg_table_schema, tg_table_name
+    using errcode = '42501';
+end $$;
+
+ALTER FUNCTION audit.reject_change() OWNER TO ward_owner;
+
+--
+-- Name: reject_truncate(); Type: FUNCTION; Schema: audit; Owner: ward_owner
+--
+
+CREATE FUNCTION audit.reject_truncate() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  raise exception 'audit: TRUNCATE on %.% is not allowed', tg_table_schema, tg_table_name
+    using errcode = '42501';
+end $$;
+
+ALTER FUNCTION audit.reject_truncate() OWNER TO ward_owner;
+
+--
+-- Name: am_i_lead_in_org(uuid); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.am_i_lead_in_org(p_org uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return coalesce((select m.org_id = p_org and m.role in ('lead', 'admin') from private.me() m), false);
+end $$;
+
+ALTER FUNCTION private.am_i_lead_in_org(p_org uuid) OWNER TO ward_rls;
+
+--
+-- Name: credential_hash(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.credential_hash() RETURNS bytea
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  c text := current_setting('ward.credential', true);
+begin
+  if c is null or c !~ '^[0-9a-f]{64}$' then
+    return null;
+  end if;
+  return decode(c, 'hex');
+end $_$;
+
+ALTER FUNCTION private.credential_hash() OWNER TO ward_rls;
+
+--
+-- Name: get_my_org_id(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.get_my_org_id() RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return (select m.org_id from private.me() m);
+end $$;
+
+ALTER FUNCTION private.get_my_org_id() OWNER TO ward_rls;
+
+--
+-- Name: get_my_role(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.get_my_role() RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return (select m.role from private.me() m);
+end $$;
+
+ALTER FUNCTION private.get_my_role() OWNER TO ward_rls;
+
+--
+-- Name: me(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  hint text := nullif(current_setting('ward.org', true), '');
+  h bytea := private.credential_hash();
+begin
+  if h is null then
+    return;
+  end if;
+  select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, false, null
+    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device
+    from app.sessions s
+    join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
+   where s.token_hash = h
+     and s.revoked_at is null
+     and s.absolute_expires_at > now()
+     and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now()
+     and m.revoked_at is null;
+  if hint is not null and (org_id is null
+       or hint !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+       or hint::uuid <> org_id) then
+    kind := null; credential_id := null; user_id := null; org_id := null; role := null;
+    session_id := null; aal := null; auth_time := null; break_glass := null; device := null;
+  end if;
+end $_$;
+
+ALTER FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) OWNER TO ward_rls;
+
+--
+-- Name: my_org_member_ids(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.my_org_member_ids() RETURNS uuid[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.user_id is null or me.role = 'patient' then
+    return '{}';
+  end if;
+  return coalesce((select array_agg(m.user_id) from app.memberships m
+                    where m.org_id = me.org_id and m.revoked_at is null
+                      and (me.role in ('lead', 'admin') or m.role <> 'patient'
+                           or m.user_id in (select pl.user_id from app.patient_links pl
+                                              join app.care_team ct
+                                                on ct.org_id = pl.org_id and ct.patient_id = pl.patient_id
+                                             where pl.org_id = me.org_id and ct.provider_id = me.user_id))), '{}');
+end $$;
+
+ALTER FUNCTION private.my_org_member_ids() OWNER TO ward_rls;
+
+--
+-- Name: my_org_members_in_roles(text[]); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.my_org_members_in_roles(p_roles text[]) RETURNS uuid[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.user_id is null or me.role not in ('lead', 'admin') then
+    return '{}';
+  end if;
+  return coalesce((select array_agg(m.user_id) from app.memberships m
+                    where m.org_id = me.org_id and m.revoked_at is null and m.role = any (p_roles)), '{}');
+end $$;
+
+ALTER FUNCTION private.my_org_members_in_roles(p_roles text[]) OWNER TO ward_rls;
+
+--
+-- Name: my_patient_ids(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.my_patient_ids() RETURNS uuid[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.user_id is null then
+    return '{}';
+  end if;
+  if me.role = 'patient' then
+    return coalesce((select array_agg(pl.patient_id) from app.patient_links pl
+                      where pl.org_id = me.org_id and pl.user_id = me.user_id), '{}');
+  end if;
+  return coalesce((select array_agg(ct.patient_id) from app.care_team ct
+                    where ct.org_id = me.org_id and ct.provider_id = me.user_id), '{}');
+end $$;
+
+ALTER FUNCTION private.my_patient_ids() OWNER TO ward_rls;
+
+--
+-- Name: session_id(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.session_id() RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return (select m.session_id from private.me() m);
+end $$;
+
+ALTER FUNCTION private.session_id() OWNER TO ward_rls;
+
+--
+-- Name: uid(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.uid() RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return (select m.user_id from private.me() m);
+end $$;
+
+ALTER FUNCTION private.uid() OWNER TO ward_rls;
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: auth_attempts; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.auth_attempts (
+    kind text NOT NULL,
+    key_hash bytea NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT auth_attempts_kind_check CHECK ((kind = ANY (ARRAY['pair'::text, 'source'::text])))
+);
+
+ALTER TABLE ONLY app.auth_attempts FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.auth_attempts OWNER TO ward_owner;
+
+--
+-- Name: care_team; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.care_team (
+    org_id uuid NOT NULL,
+    provider_id uuid NOT NULL,
+    patient_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY app.care_team FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.care_team OWNER TO ward_owner;
+
+--
+-- Name: clinical_entries; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.clinical_entries (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    patient_id uuid NOT NULL,
+    kind text NOT NULL,
+    name text NOT NULL,
+    value numeric,
+    unit text,
+    kcal numeric,
+    protein_g numeric,
+    carbs_g numeric,
+    fat_g numeric,
+    observed_at timestamp with time zone NOT NULL,
+    note_enc bytea,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT clinical_entries_kind_check CHECK ((kind = ANY (ARRAY['food'::text, 'symptom'::text, 'biomarker'::text]))),
+    CONSTRAINT clinical_entries_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT clinical_entries_unit_check CHECK ((length(unit) <= 32))
+);
+
+ALTER TABLE ONLY app.clinical_entries FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.clinical_entries OWNER TO ward_owner;
+
+--
+-- Name: instance_policy; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.instance_policy (
+    id boolean DEFAULT true NOT NULL,
+    link_ttl_min integer DEFAULT 15 NOT NULL,
+    link_window_min integer DEFAULT 15 NOT NULL,
+    link_max_per_address integer DEFAULT 5 NOT NULL,
+    link_max_per_source integer DEFAULT 30 NOT NULL,
+    session_idle_max_min integer DEFAULT 480 NOT NULL,
+    session_absolute_max_min integer DEFAULT 10080 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT instance_policy_check CHECK ((session_idle_max_min <= session_absolute_max_min)),
+    CONSTRAINT instance_policy_id_check CHECK (id),
+    CONSTRAINT instance_policy_link_max_per_address_check CHECK (((link_max_per_address >= 1) AND (link_max_per_address <= 100))),
+    CONSTRAINT instance_policy_link_max_per_source_check CHECK (((link_max_per_source >= 1) AND (link_max_per_source <= 10000))),
+    CONSTRAINT instance_policy_link_ttl_min_check CHECK (((link_ttl_min >= 1) AND (link_ttl_min <= 60))),
+    CONSTRAINT instance_policy_link_window_min_check CHECK (((link_window_min >= 1) AND (link_window_min <= 1440))),
+    CONSTRAINT instance_policy_session_absolute_max_min_check CHECK (((session_absolute_max_min >= 5) AND (session_absolute_max_min <= 43200))),
+    CONSTRAINT instance_policy_session_idle_max_min_check CHECK (((session_idle_max_min >= 1) AND (session_idle_max_min <= 1440)))
+);
+
+ALTER TABLE ONLY app.instance_policy FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.instance_policy OWNER TO ward_owner;
+
+--
+-- Name: TABLE instance_policy; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON TABLE app.instance_policy IS 'Instance-wide sign-in and session limits; hard caps are the CHECK constraints. Only ward_ops updates it.';
+
+--
+-- Name: magic_links; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.magic_links (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    token_hash bytea NOT NULL,
+    verifier_hash bytea,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    request_ip inet,
+    CONSTRAINT magic_links_token_hash_check CHECK ((octet_length(token_hash) = 32)),
+    CONSTRAINT magic_links_verifier_hash_check CHECK ((octet_length(verifier_hash) = 32))
+);
+
+ALTER TABLE ONLY app.magic_links FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.magic_links OWNER TO ward_owner;
+
+--
+-- Name: COLUMN magic_links.verifier_hash; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.magic_links.verifier_hash IS 'SHA-256 of the browser-bound verifier; NULL only for operator links printed by `ward login-link`';
+
+--
+-- Name: memberships; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.memberships (
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    role text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    CONSTRAINT memberships_role_check CHECK ((role = ANY (ARRAY['patient'::text, 'provider'::text, 'lead'::text, 'admin'::text])))
+);
+
+ALTER TABLE ONLY app.memberships FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.memberships OWNER TO ward_owner;
+
+--
+-- Name: orgs; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.orgs (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    session_idle_timeout_min integer DEFAULT 30 NOT NULL,
+    session_absolute_max_min integer DEFAULT 720 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT orgs_session_absolute_max_min_check CHECK (((session_absolute_max_min >= 5) AND (session_absolute_max_min <= 43200))),
+    CONSTRAINT orgs_session_idle_timeout_min_check CHECK (((session_idle_timeout_min >= 1) AND (session_idle_timeout_min <= 1440)))
+);
+
+ALTER TABLE ONLY app.orgs FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.orgs OWNER TO ward_owner;
+
+--
+-- Name: patient_links; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.patient_links (
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    patient_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY app.patient_links FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.patient_links OWNER TO ward_owner;
+
+--
+-- Name: patients; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.patients (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    mrn_bidx bytea,
+    email_bidx bytea,
+    name_enc bytea NOT NULL,
+    dob_enc bytea,
+    phone_enc bytea,
+    email_enc bytea,
+    address_enc bytea,
+    identifiers_enc bytea,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY app.patients FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.patients OWNER TO ward_owner;
+
+--
+-- Name: sessions; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.sessions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    token_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    idle_timeout_min integer NOT NULL,
+    absolute_expires_at timestamp with time zone NOT NULL,
+    revoked_at timestamp with time zone,
+    revoked_reason text,
+    assurance integer DEFAULT 1 NOT NULL,
+    user_agent text,
+    ip inet,
+    amr text[] DEFAULT '{email}'::text[] NOT NULL,
+    authenticated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sessions_absolute_cap CHECK ((absolute_expires_at <= (created_at + '30 days'::interval))),
+    CONSTRAINT sessions_assurance_check CHECK ((assurance = ANY (ARRAY[1, 2]))),
+    CONSTRAINT sessions_idle_cap CHECK ((idle_timeout_min <= 1440)),
+    CONSTRAINT sessions_idle_timeout_min_check CHECK ((idle_timeout_min > 0)),
+    CONSTRAINT sessions_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY app.sessions FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.sessions OWNER TO ward_owner;
+
+--
+-- Name: users; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.users (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    email_bidx bytea NOT NULL,
+    email_enc bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT users_email_bidx_check CHECK ((octet_length(email_bidx) = 32))
+);
+
+ALTER TABLE ONLY app.users FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.users OWNER TO ward_owner;
+
+--
+-- Name: actions; Type: TABLE; Schema: audit; Owner: ward_owner
+--
+
+CREATE TABLE audit.actions (
+    name text NOT NULL,
+    category text NOT NULL,
+    phi_access boolean NOT NULL,
+    disclosure boolean NOT NULL,
+    reserved boolean NOT NULL,
+    requires text[] DEFAULT '{}'::text[] NOT NULL,
+    CONSTRAINT actions_category_check CHECK ((category = ANY (ARRAY['auth'::text, 'session'::text, 'org'::text, 'membership'::text, 'patient'::text, 'record'::text, 'audit'::text]))),
+    CONSTRAINT actions_name_check CHECK ((name ~ '^[a-z][a-z0-9_.]{0,63}$'::text)),
+    CONSTRAINT actions_requires_check CHECK ((requires <@ ARRAY['patient'::text, 'object'::text, 'results'::text]))
+);
+
+ALTER TABLE ONLY audit.actions FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.actions OWNER TO ward_owner;
+
+--
+-- Name: events; Type: TABLE; Schema: audit; Owner: ward_owner
+--
+
+CREATE TABLE audit.events (
+    org_id uuid NOT NULL,
+    seq bigint NOT NULL,
+    at timestamp with time zone NOT NULL,
+    action text NOT NULL,
+    outcome text NOT NULL,
+    actor_id uuid,
+    actor_kind text NOT NULL,
+    session_id uuid,
+    object_type text,
+    object_id uuid,
+    patient_id uuid,
+    result_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    request_id text,
+    ip text,
+    user_agent text,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    canonical bytea NOT NULL,
+    leaf_hash bytea NOT NULL,
+    chain_hash bytea NOT NULL,
+    v smallint DEFAULT 1 NOT NULL,
+    credential_kind text,
+    credential_id uuid,
+    device text,
+    case_id uuid,
+    disclosure jsonb,
+    break_glass boolean DEFAULT false NOT NULL,
+    CONSTRAINT events_actor_kind_check CHECK ((actor_kind = ANY (ARRAY['user'::text, 'system'::text, 'anonymous'::text]))),
+    CONSTRAINT events_chain_hash_check CHECK ((octet_length(chain_hash) = 32)),
+    CONSTRAINT events_credential_kind_check CHECK ((credential_kind = ANY (ARRAY['session'::text, 'api_key'::text, 'scim_token'::text, 'invite'::text]))),
+    CONSTRAINT events_leaf_hash_check CHECK ((octet_length(leaf_hash) = 32)),
+    CONSTRAINT events_outcome_check CHECK ((outcome = ANY (ARRAY['success'::text, 'denied'::text, 'failure'::text]))),
+    CONSTRAINT events_v_check CHECK ((v = ANY (ARRAY[1, 2])))
+);
+
+ALTER TABLE ONLY audit.events FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.events OWNER TO ward_owner;
+
+--
+-- Name: heads; Type: TABLE; Schema: audit; Owner: ward_owner
+--
+
+CREATE TABLE audit.heads (
+    org_id uuid NOT NULL,
+    origin text NOT NULL,
+    tree_size bigint DEFAULT 0 NOT NULL,
+    chain_hash bytea NOT NULL,
+    frontier bytea[] DEFAULT '{}'::bytea[] NOT NULL,
+    root_hash bytea NOT NULL,
+    last_at timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL
+);
+
+ALTER TABLE ONLY audit.heads FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.heads OWNER TO ward_owner;
+
+--
+-- Name: keysets; Type: TABLE; Schema: private; Owner: ward_owner
+--
+
+CREATE TABLE private.keysets (
+    org_id uuid NOT NULL,
+    purpose text NOT NULL,
+    wrapped bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    rotated_at timestamp with time zone,
+    CONSTRAINT keysets_purpose_check CHECK ((purpose = ANY (ARRAY['aead'::text, 'prf'::text])))
+);
+
+ALTER TABLE ONLY private.keysets FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE private.keysets OWNER TO ward_owner;
+
+--
+-- Name: goose_db_version; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.goose_db_version (
+    id integer NOT NULL,
+    version_id bigint NOT NULL,
+    is_applied boolean NOT NULL,
+    tstamp timestamp without time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE public.goose_db_version OWNER TO postgres;
+
+--
+-- Name: goose_db_version_id_seq; Type: SEQUENCE; Schema: public; Owner: postgres
+--
+
+ALTER TABLE public.goose_db_version ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
+    SEQUENCE NAME public.goose_db_version_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: care_team care_team_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.care_team
+    ADD CONSTRAINT care_team_pkey PRIMARY KEY (org_id, provider_id, patient_id);
+
+--
+-- Name: clinical_entries clinical_entries_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.clinical_entries
+    ADD CONSTRAINT clinical_entries_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: instance_policy instance_policy_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.instance_policy
+    ADD CONSTRAINT instance_policy_pkey PRIMARY KEY (id);
+
+--
+-- Name: magic_links magic_links_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.magic_links
+    ADD CONSTRAINT magic_links_pkey PRIMARY KEY (id);
+
+--
+-- Name: magic_links magic_links_token_hash_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.magic_links
+    ADD CONSTRAINT magic_links_token_hash_key UNIQUE (token_hash);
+
+--
+-- Name: memberships memberships_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.memberships
+    ADD CONSTRAINT memberships_pkey PRIMARY KEY (org_id, user_id);
+
+--
+-- Name: orgs orgs_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.orgs
+    ADD CONSTRAINT orgs_pkey PRIMARY KEY (id);
+
+--
+-- Name: patient_links patient_links_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.patient_links
+    ADD CONSTRAINT patient_links_pkey PRIMARY KEY (org_id, user_id, patient_id);
+
+--
+-- Name: patients patients_org_id_mrn_bidx_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.patients
+    ADD CONSTRAINT patients_org_id_mrn_bidx_key UNIQUE (org_id, mrn_bidx);
+
+--
+-- Name: patients patients_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.patients
+    ADD CONSTRAINT patients_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: sessions sessions_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sessions
+    ADD CONSTRAINT sessions_pkey PRIMARY KEY (id);
+
+--
+-- Name: sessions sessions_token_hash_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sessions
+    ADD CONSTRAINT sessions_token_hash_key UNIQUE (token_hash);
+
+--
+-- Name: users users_email_bidx_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.users
+    ADD CONSTRAINT users_email_bidx_key UNIQUE (email_bidx);
+
+--
+-- Name: users users_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+--
+-- Name: actions actions_pkey; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE ONLY audit.actions
+    ADD CONSTRAINT actions_pkey PRIMARY KEY (name);
+
+--
+-- Name: events events_pkey; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE ONLY audit.events
+    ADD CONSTRAINT events_pkey PRIMARY KEY (org_id, seq);
+
+--
+-- Name: heads heads_origin_key; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE ONLY audit.heads
+    ADD CONSTRAINT heads_origin_key UNIQUE (origin);
+
+--
+-- Name: heads heads_pkey; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE ONLY audit.heads
+    ADD CONSTRAINT heads_pkey PRIMARY KEY (org_id);
+
+--
+-- Name: keysets keysets_pkey; Type: CONSTRAINT; Schema: private; Owner: ward_owner
+--
+
+ALTER TABLE ONLY private.keysets
+    ADD CONSTRAINT keysets_pkey PRIMARY KEY (org_id, purpose);
+
+--
+-- Name: goose_db_version goose_db_version_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
+--
+
+ALTER TABLE ONLY public.goose_db_version
+    ADD CONSTRAINT goose_db_version_pkey PRIMARY KEY (id);
+
+--
+-- Name: auth_attempts_at_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX auth_attempts_at_idx ON app.auth_attempts USING btree (at);
+
+--
+-- Name: auth_attempts_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX auth_attempts_idx ON app.auth_attempts USING btree (kind, key_hash, at);
+
+--
+-- Name: care_team_patient_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX care_team_patient_idx ON app.care_team USING btree (org_id, patient_id);
+
+--
+-- Name: clinical_entries_patient_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX clinical_entries_patient_idx ON app.clinical_entries USING btree (org_id, patient_id, observed_at DESC);
+
+--
+-- Name: memberships_user_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX memberships_user_idx ON app.memberships USING btree (user_id, org_id);
+
+--
+-- Name: patient_links_patient_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX patient_links_patient_idx ON app.patient_links USING btree (org_id, patient_id);
+
+--
+-- Name: patients_created_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX patients_created_idx ON app.patients USING btree (org_id, created_at DESC, id);
+
+--
+-- Name: patients_email_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX patients_email_idx ON app.patients USING btree (org_id, email_bidx);
+
+--
+-- Name: sessions_user_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX sessions_user_idx ON app.sessions USING btree (user_id, org_id, created_at DESC);
+
+--
+-- Name: events_actor_idx; Type: INDEX; Schema: audit; Owner: ward_owner
+--
+
+CREATE INDEX events_actor_idx ON audit.events USING btree (org_id, actor_id, at);
+
+--
+-- Name: events_patient_idx; Type: INDEX; Schema: audit; Owner: ward_owner
+--
+
+CREATE INDEX events_patient_idx ON audit.events USING btree (org_id, patient_id, at);
+
+--
+-- Name: events_results_idx; Type: INDEX; Schema: audit; Owner: ward_owner
+--
+
+CREATE INDEX events_results_idx ON audit.events USING gin (result_ids);
+
+--
+-- Name: events events_immutable; Type: TRIGGER; Schema: audit; Owner: ward_owner
+--
+
+CREATE TRIGGER events_immutable BEFORE DELETE OR UPDATE ON audit.events FOR EACH ROW EXECUTE FUNCTION audit.reject_change();
+
+--
+-- Name: events events_no_truncate; Type: TRIGGER; Schema: audit; Owner: ward_owner
+--
+
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON audit.events FOR EACH STATEMENT EXECUTE FUNCTION audit.reject_truncate();
+
+--
+-- Name: heads heads_guard; Type: TRIGGER; Schema: audit; Owner: ward_owner
+--
+
+CREATE TRIGGER heads_guard BEFORE DELETE OR UPDATE ON audit.heads FOR EACH ROW EXECUTE FUNCTION audit.guard_head();
+
+--
+-- Name: heads heads_no_truncate; Type: TRIGGER; Schema: audit; Owner: ward_owner
+--
+
+CREATE TRIGGER heads_no_truncate BEFORE TRUNCATE ON audit.heads FOR EACH STATEMENT EXECUTE FUNCTION audit.reject_truncate();
+
+--
+-- Name: care_team care_team_org_id_patient_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.care_team
+    ADD CONSTRAINT care_team_org_id_patient_id_fkey FOREIGN KEY (org_id, patient_id) REFERENCES app.patients(org_id, id);
+
+--
+-- Name: care_team care_team_org_id_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.care_team
+    ADD CONSTRAINT care_team_org_id_provider_id_fkey FOREIGN KEY (org_id, provider_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: clinical_entries clinical_entries_org_id_patient_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.clinical_entries
+    ADD CONSTRAINT clinical_entries_org_id_patient_id_fkey FOREIGN KEY (org_id, patient_id) REFERENCES app.patients(org_id, id);
+
+--
+-- Name: magic_links magic_links_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.magic_links
+    ADD CONSTRAINT magic_links_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: memberships memberships_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.memberships
+    ADD CONSTRAINT memberships_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
+-- Name: memberships memberships_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.memberships
+    ADD CONSTRAINT memberships_user_id_fkey FOREIGN KEY (user_id) REFERENCES app.users(id);
+
+--
+-- Name: patient_links patient_links_org_id_patient_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.patient_links
+    ADD CONSTRAINT patient_links_org_id_patient_id_fkey FOREIGN KEY (org_id, patient_id) REFERENCES app.patients(org_id, id);
+
+--
+-- Name: patient_links patient_links_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.patient_links
+    ADD CONSTRAINT patient_links_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: patients patients_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.patients
+    ADD CONSTRAINT patients_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
+-- Name: sessions sessions_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sessions
+    ADD CONSTRAINT sessions_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: auth_attempts; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.auth_attempts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: care_team; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.care_team ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: care_team care_team_delete; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY care_team_delete ON app.care_team FOR DELETE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org)));
+
+--
+-- Name: care_team care_team_insert; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY care_team_insert ON app.care_team FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) AND (provider_id = ANY (( SELECT private.my_org_members_in_roles('{provider,lead}'::text[]) AS my_org_members_in_roles)::uuid[]))));
+
+--
+-- Name: care_team care_team_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY care_team_select ON app.care_team FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((provider_id = ( SELECT private.uid() AS uid)) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org))));
+
+--
+-- Name: clinical_entries; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.clinical_entries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: clinical_entries clinical_entries_insert; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY clinical_entries_insert ON app.clinical_entries FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])))));
+
+--
+-- Name: clinical_entries clinical_entries_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY clinical_entries_select ON app.clinical_entries FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])))));
+
+--
+-- Name: clinical_entries clinical_entries_update; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY clinical_entries_update ON app.clinical_entries FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR ((patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) AND ((( SELECT private.get_my_role() AS get_my_role) <> 'patient'::text) OR (created_by = ( SELECT private.uid() AS uid))))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+
+--
+-- Name: instance_policy; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.instance_policy ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: instance_policy instance_policy_ops; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY instance_policy_ops ON app.instance_policy FOR UPDATE TO ward_ops USING (true) WITH CHECK (true);
+
+--
+-- Name: instance_policy instance_policy_read; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY instance_policy_read ON app.instance_policy FOR SELECT TO ward_app, ward_ops USING (true);
+
+--
+-- Name: magic_links; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.magic_links ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: memberships; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.memberships ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: memberships memberships_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY memberships_select ON app.memberships FOR SELECT TO ward_app USING (((user_id = ( SELECT private.uid() AS uid)) OR ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org))));
+
+--
+-- Name: orgs; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.orgs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: orgs orgs_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY orgs_select ON app.orgs FOR SELECT TO ward_app USING ((id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+
+--
+-- Name: patient_links; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.patient_links ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: patient_links patient_links_delete; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY patient_links_delete ON app.patient_links FOR DELETE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org)));
+
+--
+-- Name: patient_links patient_links_insert; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY patient_links_insert ON app.patient_links FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) AND (user_id = ANY (( SELECT private.my_org_members_in_roles('{patient}'::text[]) AS my_org_members_in_roles)::uuid[]))));
+
+--
+-- Name: patient_links patient_links_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY patient_links_select ON app.patient_links FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((user_id = ( SELECT private.uid() AS uid)) OR ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org))));
+
+--
+-- Name: patients; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.patients ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: patients patients_insert; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY patients_insert ON app.patients FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) AND (created_by = ( SELECT private.uid() AS uid))));
+
+--
+-- Name: patients patients_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])))));
+
+--
+-- Name: patients patients_update; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY patients_update ON app.patients FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+
+--
+-- Name: sessions; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.sessions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: sessions sessions_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY sessions_select ON app.sessions FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid))));
+
+--
+-- Name: sessions sessions_update; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY sessions_update ON app.sessions FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid)) AND (revoked_at IS NULL))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid)) AND (revoked_at IS NOT NULL)));
+
+--
+-- Name: users; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.users ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: users users_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY users_select ON app.users FOR SELECT TO ward_app USING (((id = ( SELECT private.uid() AS uid)) OR (id = ANY (( SELECT private.my_org_member_ids() AS my_org_member_ids)::uuid[]))));
+
+--
+-- Name: actions; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE audit.actions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: actions actions_read; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY actions_read ON audit.actions FOR SELECT TO ward_app, ward_ops USING (true);
+
+--
+-- Name: events; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE audit.events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: events events_cleanup; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY events_cleanup ON audit.events FOR SELECT TO ward_audit_cleanup USING (true);
+
+--
+-- Name: events events_cleanup_delete; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY events_cleanup_delete ON audit.events FOR DELETE TO ward_audit_cleanup USING (true);
+
+--
+-- Name: events events_reader; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY events_reader ON audit.events FOR SELECT TO ward_audit_reader USING (true);
+
+--
+-- Name: events events_select; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY events_select ON audit.events FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text)));
+
+--
+-- Name: heads; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE audit.heads ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: heads heads_reader; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY heads_reader ON audit.heads FOR SELECT TO ward_audit_reader USING (true);
+
+--
+-- Name: heads heads_select; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY heads_select ON audit.heads FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text)));
+
+--
+-- Name: heads heads_signer; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY heads_signer ON audit.heads FOR SELECT TO ward_audit_signer USING (true);
+
+--
+-- Name: keysets; Type: ROW SECURITY; Schema: private; Owner: ward_owner
+--
+
+ALTER TABLE private.keysets ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: SCHEMA app; Type: ACL; Schema: -; Owner: ward_owner
+--
+
+GRANT ALL ON SCHEMA app TO ward_definer;
+GRANT USAGE ON SCHEMA app TO ward_app;
+GRANT USAGE ON SCHEMA app TO ward_rls;
+GRANT USAGE ON SCHEMA app TO ward_ops;
+
+--
+-- Name: SCHEMA audit; Type: ACL; Schema: -; Owner: ward_owner
+--
+
+GRANT ALL ON SCHEMA audit TO ward_definer;
+GRANT USAGE ON SCHEMA audit TO ward_app;
+GRANT USAGE ON SCHEMA audit TO ward_rls;
+GRANT USAGE ON SCHEMA audit TO ward_audit_signer;
+GRANT USAGE ON SCHEMA audit TO ward_audit_cleanup;
+GRANT USAGE ON SCHEMA audit TO ward_ops;
+GRANT USAGE ON SCHEMA audit TO ward_audit_reader;
+
+--
+-- Name: SCHEMA private; Type: ACL; Schema: -; Owner: ward_owner
+--
+
+GRANT ALL ON SCHEMA private TO ward_rls;
+GRANT USAGE ON SCHEMA private TO ward_app;
+GRANT USAGE ON SCHEMA private TO ward_definer;
+GRANT USAGE ON SCHEMA private TO ward_ops;
+
+--
+-- Name: FUNCTION add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) TO ward_app;
+
+--
+-- Name: FUNCTION create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid) TO ward_ops;
+
+--
+-- Name: FUNCTION ensure_instance_keyset(p_aead bytea, p_prf bytea, OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ensure_instance_keyset(p_aead bytea, p_prf bytea, OUT purpose text, OUT wrapped bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ensure_instance_keyset(p_aead bytea, p_prf bytea, OUT purpose text, OUT wrapped bytea) TO ward_ops;
+
+--
+-- Name: FUNCTION instance_keyset(OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.instance_keyset(OUT purpose text, OUT wrapped bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.instance_keyset(OUT purpose text, OUT wrapped bytea) TO ward_app;
+GRANT ALL ON FUNCTION app.instance_keyset(OUT purpose text, OUT wrapped bytea) TO ward_ops;
+
+--
+-- Name: FUNCTION issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) TO ward_ops;
+
+--
+-- Name: FUNCTION org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) TO ward_app;
+GRANT ALL ON FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) TO ward_ops;
+
+--
+-- Name: FUNCTION request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer) TO ward_app;
+
+--
+-- Name: FUNCTION set_session_policy(p_idle integer, p_abs integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.set_session_policy(p_idle integer, p_abs integer, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.set_session_policy(p_idle integer, p_abs integer, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION update_member(p_user uuid, p_role text, p_revoke boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone) TO ward_app;
+
+--
+-- Name: FUNCTION access_report(p_org uuid, p_patient uuid); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.access_report(p_org uuid, p_patient uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.access_report(p_org uuid, p_patient uuid) TO ward_app;
+
+--
+-- Name: FUNCTION append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb) TO ward_app;
+GRANT ALL ON FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb) TO ward_ops;
+
+--
+-- Name: FUNCTION append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb) TO ward_ops;
+
+--
+-- Name: FUNCTION canonical_event(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb); Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION audit.canonical_event(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.canonical_event(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb) TO ward_definer;
+GRANT ALL ON FUNCTION audit.canonical_event(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb) TO ward_app;
+
+--
+-- Name: FUNCTION canonical_event_v2(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_credential_kind text, p_credential uuid, p_device text, p_case uuid, p_disclosure jsonb, p_break_glass boolean); Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION audit.canonical_event_v2(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_credential_kind text, p_credential uuid, p_device text, p_case uuid, p_disclosure jsonb, p_break_glass boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.canonical_event_v2(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_credential_kind text, p_credential uuid, p_device text, p_case uuid, p_disclosure jsonb, p_break_glass boolean) TO ward_definer;
+GRANT ALL ON FUNCTION audit.canonical_event_v2(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_credential_kind text, p_credential uuid, p_device text, p_case uuid, p_disclosure jsonb, p_break_glass boolean) TO ward_app;
+
+--
+-- Name: FUNCTION chain_seed(p_origin text); Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION audit.chain_seed(p_origin text) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.chain_seed(p_origin text) TO ward_definer;
+GRANT ALL ON FUNCTION audit.chain_seed(p_origin text) TO ward_app;
+
+--
+-- Name: FUNCTION clean_text(p text, p_max integer); Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION audit.clean_text(p text, p_max integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.clean_text(p text, p_max integer) TO ward_definer;
+GRANT ALL ON FUNCTION audit.clean_text(p text, p_max integer) TO ward_app;
+
+--
+-- Name: FUNCTION event_json(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb); Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION audit.event_json(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.event_json(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb) TO ward_definer;
+GRANT ALL ON FUNCTION audit.event_json(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb) TO ward_app;
+
+--
+-- Name: FUNCTION event_json_v2(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_credential_kind text, p_credential uuid, p_device text, p_case uuid, p_disclosure jsonb, p_break_glass boolean); Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION audit.event_json_v2(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_credential_kind text, p_credential uuid, p_device text, p_case uuid, p_disclosure jsonb, p_break_glass boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.event_json_v2(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_credential_kind text, p_credential uuid, p_device text, p_case uuid, p_disclosure jsonb, p_break_glass boolean) TO ward_definer;
+GRANT ALL ON FUNCTION audit.event_json_v2(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_credential_kind text, p_credential uuid, p_device text, p_case uuid, p_disclosure jsonb, p_break_glass boolean) TO ward_app;
+
+--
+-- Name: FUNCTION frontier_root(p_frontier bytea[]); Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION audit.frontier_root(p_frontier bytea[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.frontier_root(p_frontier bytea[]) TO ward_definer;
+GRANT ALL ON FUNCTION audit.frontier_root(p_frontier bytea[]) TO ward_app;
+
+--
+-- Name: FUNCTION guard_head(); Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION audit.guard_head() FROM PUBLIC;
+
+--
+-- Name: FUNCTION jcs(v jsonb); Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION audit.jcs(v jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.jcs(v jsonb) TO ward_definer;
+GRANT ALL ON FUNCTION audit.jcs(v jsonb) TO ward_app;
+
+--
+-- Name: FUNCTION origin(p_org uuid); Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION audit.origin(p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.origin(p_org uuid) TO ward_definer;
+GRANT ALL ON FUNCTION audit.origin(p_org uuid) TO ward_app;
+
+--
+-- Name: FUNCTION reject_change(); Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION audit.reject_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION reject_truncate(); Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION audit.reject_truncate() FROM PUBLIC;
+
+--
+-- Name: FUNCTION am_i_lead_in_org(p_org uuid); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.am_i_lead_in_org(p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.am_i_lead_in_org(p_org uuid) TO ward_app;
+GRANT ALL ON FUNCTION private.am_i_lead_in_org(p_org uuid) TO ward_definer;
+
+--
+-- Name: FUNCTION credential_hash(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.credential_hash() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.credential_hash() TO ward_app;
+GRANT ALL ON FUNCTION private.credential_hash() TO ward_definer;
+
+--
+-- Name: FUNCTION get_my_org_id(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.get_my_org_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.get_my_org_id() TO ward_app;
+GRANT ALL ON FUNCTION private.get_my_org_id() TO ward_definer;
+
+--
+-- Name: FUNCTION get_my_role(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.get_my_role() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.get_my_role() TO ward_app;
+GRANT ALL ON FUNCTION private.get_my_role() TO ward_definer;
+
+--
+-- Name: FUNCTION me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) TO ward_app;
+GRANT ALL ON FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) TO ward_definer;
+
+--
+-- Name: FUNCTION my_org_member_ids(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.my_org_member_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_org_member_ids() TO ward_app;
+GRANT ALL ON FUNCTION private.my_org_member_ids() TO ward_definer;
+
+--
+-- Name: FUNCTION my_org_members_in_roles(p_roles text[]); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.my_org_members_in_roles(p_roles text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_org_members_in_roles(p_roles text[]) TO ward_app;
+GRANT ALL ON FUNCTION private.my_org_members_in_roles(p_roles text[]) TO ward_definer;
+
+--
+-- Name: FUNCTION my_patient_ids(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.my_patient_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_patient_ids() TO ward_app;
+GRANT ALL ON FUNCTION private.my_patient_ids() TO ward_definer;
+
+--
+-- Name: FUNCTION session_id(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.session_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.session_id() TO ward_app;
+GRANT ALL ON FUNCTION private.session_id() TO ward_definer;
+
+--
+-- Name: FUNCTION uid(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.uid() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.uid() TO ward_app;
+GRANT ALL ON FUNCTION private.uid() TO ward_definer;
+
+--
+-- Name: TABLE auth_attempts; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE app.auth_attempts TO ward_definer;
+
+--
+-- Name: TABLE care_team; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE app.care_team TO ward_app;
+GRANT SELECT ON TABLE app.care_team TO ward_rls;
+
+--
+-- Name: TABLE clinical_entries; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT ON TABLE app.clinical_entries TO ward_app;
+
+--
+-- Name: COLUMN clinical_entries.name; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(name) ON TABLE app.clinical_entries TO ward_app;
+
+--
+-- Name: COLUMN clinical_entries.value; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(value) ON TABLE app.clinical_entries TO ward_app;
+
+--
+-- Name: COLUMN clinical_entries.unit; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(unit) ON TABLE app.clinical_entries TO ward_app;
+
+--
+-- Name: COLUMN clinical_entries.kcal; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(kcal) ON TABLE app.clinical_entries TO ward_app;
+
+--
+-- Name: COLUMN clinical_entries.protein_g; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(protein_g) ON TABLE app.clinical_entries TO ward_app;
+
+--
+-- Name: COLUMN clinical_entries.carbs_g; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(carbs_g) ON TABLE app.clinical_entries TO ward_app;
+
+--
+-- Name: COLUMN clinical_entries.fat_g; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(fat_g) ON TABLE app.clinical_entries TO ward_app;
+
+--
+-- Name: COLUMN clinical_entries.observed_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(observed_at) ON TABLE app.clinical_entries TO ward_app;
+
+--
+-- Name: COLUMN clinical_entries.note_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(note_enc) ON TABLE app.clinical_entries TO ward_app;
+
+--
+-- Name: TABLE instance_policy; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.instance_policy TO ward_app;
+GRANT SELECT ON TABLE app.instance_policy TO ward_definer;
+GRANT SELECT ON TABLE app.instance_policy TO ward_ops;
+
+--
+-- Name: COLUMN instance_policy.link_ttl_min; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(link_ttl_min) ON TABLE app.instance_policy TO ward_ops;
+
+--
+-- Name: COLUMN instance_policy.link_window_min; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(link_window_min) ON TABLE app.instance_policy TO ward_ops;
+
+--
+-- Name: COLUMN instance_policy.link_max_per_address; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(link_max_per_address) ON TABLE app.instance_policy TO ward_ops;
+
+--
+-- Name: COLUMN instance_policy.link_max_per_source; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(link_max_per_source) ON TABLE app.instance_policy TO ward_ops;
+
+--
+-- Name: COLUMN instance_policy.session_idle_max_min; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(session_idle_max_min) ON TABLE app.instance_policy TO ward_ops;
+
+--
+-- Name: COLUMN instance_policy.session_absolute_max_min; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(session_absolute_max_min) ON TABLE app.instance_policy TO ward_ops;
+
+--
+-- Name: COLUMN instance_policy.updated_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(updated_at) ON TABLE app.instance_policy TO ward_ops;
+
+--
+-- Name: TABLE magic_links; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE app.magic_links TO ward_definer;
+
+--
+-- Name: TABLE memberships; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.memberships TO ward_app;
+GRANT SELECT ON TABLE app.memberships TO ward_rls;
+GRANT SELECT,INSERT,UPDATE ON TABLE app.memberships TO ward_definer;
+
+--
+-- Name: TABLE orgs; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.orgs TO ward_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE app.orgs TO ward_definer;
+
+--
+-- Name: TABLE patient_links; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE app.patient_links TO ward_app;
+GRANT SELECT ON TABLE app.patient_links TO ward_rls;
+
+--
+-- Name: TABLE patients; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT ON TABLE app.patients TO ward_app;
+
+--
+-- Name: COLUMN patients.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.patients TO ward_definer;
+
+--
+-- Name: COLUMN patients.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.patients TO ward_definer;
+
+--
+-- Name: COLUMN patients.mrn_bidx; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(mrn_bidx) ON TABLE app.patients TO ward_app;
+
+--
+-- Name: COLUMN patients.email_bidx; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(email_bidx) ON TABLE app.patients TO ward_app;
+
+--
+-- Name: COLUMN patients.name_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(name_enc) ON TABLE app.patients TO ward_app;
+
+--
+-- Name: COLUMN patients.dob_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(dob_enc) ON TABLE app.patients TO ward_app;
+
+--
+-- Name: COLUMN patients.phone_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(phone_enc) ON TABLE app.patients TO ward_app;
+
+--
+-- Name: COLUMN patients.email_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(email_enc) ON TABLE app.patients TO ward_app;
+
+--
+-- Name: COLUMN patients.address_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(address_enc) ON TABLE app.patients TO ward_app;
+
+--
+-- Name: COLUMN patients.identifiers_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(identifiers_enc) ON TABLE app.patients TO ward_app;
+
+--
+-- Name: COLUMN patients.updated_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(updated_at) ON TABLE app.patients TO ward_app;
+
+--
+-- Name: TABLE sessions; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.sessions TO ward_rls;
+GRANT SELECT,INSERT,UPDATE ON TABLE app.sessions TO ward_definer;
+
+--
+-- Name: COLUMN sessions.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.user_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(user_id) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.last_seen_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(last_seen_at) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.idle_timeout_min; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(idle_timeout_min) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.absolute_expires_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(absolute_expires_at) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.revoked_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(revoked_at),UPDATE(revoked_at) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.revoked_reason; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(revoked_reason),UPDATE(revoked_reason) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.assurance; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(assurance) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.user_agent; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(user_agent) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.ip; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(ip) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.amr; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(amr) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.authenticated_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(authenticated_at) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: TABLE users; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT ON TABLE app.users TO ward_definer;
+
+--
+-- Name: COLUMN users.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.users TO ward_app;
+GRANT SELECT(id) ON TABLE app.users TO ward_definer;
+
+--
+-- Name: COLUMN users.email_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(email_enc) ON TABLE app.users TO ward_app;
+GRANT SELECT(email_enc) ON TABLE app.users TO ward_definer;
+
+--
+-- Name: COLUMN users.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.users TO ward_app;
+
+--
+-- Name: TABLE actions; Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE audit.actions TO ward_app;
+GRANT SELECT ON TABLE audit.actions TO ward_definer;
+GRANT SELECT ON TABLE audit.actions TO ward_ops;
+
+--
+-- Name: TABLE events; Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE audit.events TO ward_app;
+GRANT SELECT,DELETE ON TABLE audit.events TO ward_audit_cleanup;
+GRANT SELECT,INSERT ON TABLE audit.events TO ward_definer;
+GRANT SELECT ON TABLE audit.events TO ward_audit_reader;
+
+--
+-- Name: TABLE heads; Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE audit.heads TO ward_app;
+GRANT SELECT ON TABLE audit.heads TO ward_audit_signer;
+GRANT SELECT,INSERT,UPDATE ON TABLE audit.heads TO ward_definer;
+GRANT SELECT ON TABLE audit.heads TO ward_audit_reader;
+
+--
+-- Name: TABLE keysets; Type: ACL; Schema: private; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT ON TABLE private.keysets TO ward_definer;
+
+--
+-- Name: TABLE goose_db_version; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT SELECT ON TABLE public.goose_db_version TO ward_app;
+GRANT SELECT ON TABLE public.goose_db_version TO ward_ops;
+
+--
+-- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: -; Owner: ward_definer
+--
+
+ALTER DEFAULT PRIVILEGES FOR ROLE ward_definer REVOKE ALL ON FUNCTIONS  FROM PUBLIC;
+
+--
+-- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: -; Owner: ward_owner
+--
+
+ALTER DEFAULT PRIVILEGES FOR ROLE ward_owner REVOKE ALL ON FUNCTIONS  FROM PUBLIC;
+
+--
+-- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: -; Owner: ward_rls
+--
+
+ALTER DEFAULT PRIVILEGES FOR ROLE ward_rls REVOKE ALL ON FUNCTIONS  FROM PUBLIC;
+
+--
+-- PostgreSQL database dump complete
+--
