@@ -1,0 +1,169 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/httpapi"
+	"github.com/wardhq/ward/internal/identity"
+)
+
+var instanceLog = uuid.MustParse("ffffffff-ffff-ffff-ffff-ffffffffffff")
+
+// Flooding a known address from one source does not lock its owner out at
+// another source: attempts count per address and source, and the refused
+// ones do not count at all. Unknown and rate-limited requests land in the
+// instance log, so enumeration leaves a trace.
+func TestSignInLockoutAndEnumerationAudit(t *testing.T) {
+	w := newWorld(t, withPolicy(func(c *auth.InstancePolicy) { c.MaxPerAddress = 3; c.MaxPerSource = 1000 }),
+		withAPIConfig(func(c *httpapi.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} }))
+	o := w.createOrg("Lockout Org")
+	victim := w.addMember(o, "victim@example.test", identity.RoleProvider)
+	ask := func(email, from string) int {
+		resp, _ := w.request("POST", "/v1/auth/magic-link", "", map[string]string{"email": email}, "X-Forwarded-For", from)
+		return resp.StatusCode
+	}
+	limited := 0
+	for range 20 {
+		if ask(victim.Email, "203.0.113.66") == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited != 17 {
+		t.Fatalf("attacker source: %d of 20 requests limited, want 17", limited)
+	}
+	if st := ask(victim.Email, "198.51.100.7"); st != http.StatusAccepted {
+		t.Fatalf("the owner at another source was locked out: %d", st)
+	}
+	var attempts int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from app.auth_attempts where kind = 'pair'`).
+		Scan(&attempts); err != nil {
+		t.Fatal(err)
+	}
+	if attempts != 4 {
+		t.Errorf("%d counted attempts, want 4 (refusals are not counted)", attempts)
+	}
+	if n := w.auditCount(instanceLog, "auth.link.request", "denied"); n != 17 {
+		t.Errorf("%d rate-limited requests audited in the instance log, want 17", n)
+	}
+	if st := ask("nobody-here@example.test", "192.0.2.5"); st != http.StatusAccepted {
+		t.Fatalf("unknown address: %d", st)
+	}
+	var reason string
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select details->>'reason' from audit.events
+		where org_id = $1 order by seq desc limit 1`, instanceLog).Scan(&reason); err != nil || reason != "unknown_address" {
+		t.Errorf("last instance event reason %q (%v), want unknown_address", reason, err)
+	}
+}
+
+// The link goes to the address the member registered, not to the spelling
+// typed into the form.
+func TestSignInMailGoesToStoredAddress(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Mail Case Org")
+	w.addMember(o, "casey@example.test", identity.RolePatient)
+	before := w.outbox.String()
+	if _, st := requestLink(t, w, "CASEY@Example.TEST"); st != http.StatusAccepted {
+		t.Fatalf("request: %d", st)
+	}
+	var sent string
+	for range 200 {
+		if sent = strings.TrimPrefix(w.outbox.String(), before); strings.Contains(sent, "/v1/auth/magic?token=") {
+			break
+		}
+		waitABit()
+	}
+	if !strings.Contains(sent, "casey@example.test") || strings.Contains(sent, "CASEY@Example.TEST") {
+		t.Fatalf("mail was not addressed to the stored address:\n%s", sent)
+	}
+}
+
+// Refusals on the member, session and policy routes are audited, and a
+// session-policy value beyond 32 bits is a 400, not a 500.
+func TestRefusalsAreAudited(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Refusal Org")
+	w.populate(o, "ref")
+	cases := []struct {
+		name, method, path, token string
+		body                      any
+		want                      int
+		action                    string
+	}{
+		{"lead adds a member", "POST", "/v1/members", o.Lead.Token, map[string]any{"email": "x@example.test", "role": "admin"},
+			http.StatusForbidden, "membership.add"},
+		{"provider changes a role", "PATCH", "/v1/members/" + o.Admin.ID.String(), o.Prov.Token, map[string]any{"role": "patient"},
+			http.StatusForbidden, "membership.update"},
+		{"admin revokes a stranger", "DELETE", "/v1/members/" + uuid.NewString(), o.Admin.Token, nil,
+			http.StatusNotFound, "membership.revoke"},
+		{"revoke someone else's session", "DELETE", "/v1/sessions/" + uuid.NewString(), o.Prov.Token, nil,
+			http.StatusNotFound, "session.revoke"},
+		{"lead sets the session policy", "PUT", "/v1/org/session-policy", o.Lead.Token,
+			map[string]any{"session_idle_timeout_min": 30, "session_absolute_max_min": 600}, http.StatusForbidden,
+			"org.session_policy.update"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := w.auditCount(o.ID, c.action, "denied")
+			resp, body := w.request(c.method, c.path, c.token, c.body)
+			if resp.StatusCode != c.want {
+				t.Fatalf("%d %s, want %d", resp.StatusCode, body, c.want)
+			}
+			if after := w.auditCount(o.ID, c.action, "denied"); after != before+1 {
+				t.Fatalf("denied %s events: %d → %d, want one more", c.action, before, after)
+			}
+		})
+	}
+	resp, body := w.request("PUT", "/v1/org/session-policy", o.Admin.Token,
+		map[string]any{"session_idle_timeout_min": 1 << 40, "session_absolute_max_min": 600})
+	if resp.StatusCode != http.StatusBadRequest || problemCode(t, body) != "invalid_input" {
+		t.Fatalf("policy beyond 32 bits: %d %s", resp.StatusCode, body)
+	}
+	resp, body = w.request("PUT", "/v1/org/session-policy", o.Admin.Token,
+		map[string]any{"session_idle_timeout_min": 1000, "session_absolute_max_min": 43200})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "480") {
+		t.Fatalf("policy beyond the instance caps: %d %s, want 400 naming the cap", resp.StatusCode, body)
+	}
+}
+
+// A person in two orgs sees, through one org's session, only that org's
+// sessions, and cannot revoke the other's.
+func TestSessionsStayInTheirOrg(t *testing.T) {
+	w := newWorld(t)
+	a := w.createOrg("Org Alpha")
+	b := w.createOrg("Org Beta")
+	email := "two-orgs@example.test"
+	inA := w.addMember(a, email, identity.RoleProvider)
+	w.addMember(b, email, identity.RoleProvider)
+	tokenB := w.operatorSignIn(email, b.ID)
+	var mine struct {
+		Sessions []auth.SessionInfo `json:"sessions"`
+	}
+	w.do("GET", "/v1/sessions", tokenB, nil, http.StatusOK, &mine)
+	var inB uuid.UUID
+	for _, s := range mine.Sessions {
+		if s.OrgID != b.ID {
+			t.Fatalf("a session of org %s is listed through a session of %s", s.OrgID, b.ID)
+		}
+		inB = s.ID
+	}
+	var listA struct {
+		Sessions []auth.SessionInfo `json:"sessions"`
+	}
+	w.do("GET", "/v1/sessions", inA.Token, nil, http.StatusOK, &listA)
+	if len(listA.Sessions) == 0 || inB == uuid.Nil {
+		t.Fatalf("sessions: %d in A, B's %s", len(listA.Sessions), inB)
+	}
+	w.do("DELETE", "/v1/sessions/"+inB.String(), inA.Token, nil, http.StatusNotFound, nil)
+	w.do("GET", "/v1/me", tokenB, nil, http.StatusOK, nil)
+}
+
+// waitABit lets the background mail sender run.
+func waitABit() { time.Sleep(10 * time.Millisecond) }
