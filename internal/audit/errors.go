@@ -1,6 +1,10 @@
 package audit
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/wardhq/ward/internal/errkind"
+)
 
 // Errors returned by this package. Each is wrapped with context (ids and
 // positions, never PHI); test with errors.Is.
@@ -11,10 +15,10 @@ var (
 	ErrInvalidEvent = errors.New("audit: invalid event")
 	// ErrForbidden means the credential of the transaction belongs to
 	// another org than the event's.
-	ErrForbidden = errors.New("audit: credential does not belong to the event's org")
+	ErrForbidden = errkind.New(errkind.Forbidden, "forbidden", "audit: credential does not belong to the event's org")
 	// ErrInvalidFilter means a List filter out of range (limit above 1000,
 	// a negative cursor, a malformed action).
-	ErrInvalidFilter = errors.New("audit: invalid filter")
+	ErrInvalidFilter = errkind.New(errkind.Invalid, "invalid_input", "audit: invalid filter")
 	// ErrTampered means verification found a log that is not what
 	// audit.append wrote: an edited, deleted, inserted or reordered event,
 	// or a head that does not match the events.

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/postgres"
 )
 
@@ -82,11 +83,11 @@ func (e Entry) LogValue() slog.Value {
 func List(ctx context.Context, tx pgx.Tx, org uuid.UUID, f Filter) ([]Entry, error) {
 	switch {
 	case f.Limit < 0 || f.Limit > MaxListLimit:
-		return nil, fmt.Errorf("%w: limit must be 1..%d", ErrInvalidFilter, MaxListLimit)
+		return nil, errkind.Visiblef(ErrInvalidFilter, "limit must be 1..%d", MaxListLimit)
 	case f.After < 0 || f.After > 1<<53:
-		return nil, fmt.Errorf("%w: the cursor must be 0..2^53", ErrInvalidFilter)
+		return nil, errkind.Visible(ErrInvalidFilter, "the cursor must be 0..2^53")
 	case f.Action != "" && !actionRE.MatchString(f.Action):
-		return nil, fmt.Errorf("%w: malformed action", ErrInvalidFilter)
+		return nil, errkind.Visible(ErrInvalidFilter, "malformed action")
 	}
 	if f.Limit == 0 {
 		f.Limit = defaultListLimit

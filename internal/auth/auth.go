@@ -33,6 +33,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/mail"
@@ -40,18 +41,26 @@ import (
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
 
-// Errors returned by the service. They carry no PHI.
+// Errors returned by the service, each of an errkind. They carry no PHI;
+// the public text of ErrInvalidInput is what errkind.Visible adds.
 var (
-	ErrUnauthenticated = errors.New("auth: no live session")
-	ErrForbidden       = errors.New("auth: forbidden")
-	ErrRateLimited     = errors.New("auth: too many sign-in requests")
-	ErrLinkInvalid     = errors.New("auth: sign-in link is invalid")
-	ErrLinkExpired     = errors.New("auth: sign-in link has expired")
-	ErrLinkUsed        = errors.New("auth: sign-in link was already used")
-	ErrWrongBrowser    = errors.New("auth: sign-in link was requested from another browser")
-	ErrInvalidInput    = errors.New("auth: invalid input")
-	ErrNotFound        = errors.New("auth: not found")
-	ErrConflict        = errors.New("auth: conflict")
+	ErrUnauthenticated = errkind.New(errkind.Unauthenticated, "unauthenticated", "auth: no live session").
+				WithPublic("a live session is required")
+	ErrForbidden   = errkind.New(errkind.Forbidden, "forbidden", "auth: forbidden")
+	ErrRateLimited = errkind.New(errkind.RateLimited, "rate_limited", "auth: too many sign-in requests").
+			WithPublic("too many sign-in requests; try again later")
+	ErrLinkInvalid = errkind.New(errkind.Unauthenticated, "link_invalid", "auth: sign-in link is invalid").
+			WithPublic("this sign-in link is not valid")
+	ErrLinkExpired = errkind.New(errkind.Unauthenticated, "link_expired", "auth: sign-in link has expired").
+			WithPublic("this sign-in link has expired; ask for a new one")
+	ErrLinkUsed = errkind.New(errkind.Unauthenticated, "link_used", "auth: sign-in link was already used").
+			WithPublic("this sign-in link was already used; ask for a new one")
+	ErrWrongBrowser = errkind.New(errkind.Unauthenticated, "wrong_browser",
+		"auth: sign-in link was requested from another browser").
+		WithPublic("open the link in the browser where you asked for it")
+	ErrInvalidInput = errkind.New(errkind.Invalid, "invalid_input", "auth: invalid input")
+	ErrNotFound     = errkind.New(errkind.NotFound, "not_found", "auth: not found")
+	ErrConflict     = errkind.New(errkind.Conflict, "conflict", "auth: conflict")
 )
 
 // Mailer sends a message; *mail.SMTP and *mail.Console are Mailers.
@@ -160,7 +169,7 @@ type LinkRequest struct {
 // ErrInvalidInput differ.
 func (s *Service) RequestLink(ctx context.Context, req LinkRequest) (verifier string, err error) {
 	if !validEmail(req.Email) {
-		return "", fmt.Errorf("%w: email address", ErrInvalidInput)
+		return "", errkind.Visible(ErrInvalidInput, "email address")
 	}
 	c := identity.RequestFrom(ctx)
 	bidx, keys, err := s.emailIndex(ctx, req.Email)

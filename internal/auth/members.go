@@ -3,12 +3,12 @@ package auth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/postgres"
@@ -92,7 +92,7 @@ func (s *Service) AddMember(ctx context.Context, email string, role identity.Rol
 		return uuid.Nil, err
 	}
 	if !validEmail(email) || !role.Valid() {
-		return uuid.Nil, fmt.Errorf("%w: email and a role of patient, provider, lead or admin", ErrInvalidInput)
+		return uuid.Nil, errkind.Visible(ErrInvalidInput, "email and a role of patient, provider, lead or admin")
 	}
 	if p.Role != identity.RoleAdmin {
 		return uuid.Nil, s.denied(ctx, p, "membership.add", "", uuid.Nil, ErrForbidden)
@@ -136,7 +136,7 @@ func (s *Service) changeMember(ctx context.Context, user uuid.UUID, role identit
 		return err
 	}
 	if !revoke && !role.Valid() {
-		return fmt.Errorf("%w: role must be patient, provider, lead or admin", ErrInvalidInput)
+		return errkind.Visible(ErrInvalidInput, "role must be patient, provider, lead or admin")
 	}
 	action := "membership.update"
 	if revoke {
@@ -160,7 +160,7 @@ func (s *Service) changeMember(ctx context.Context, user uuid.UUID, role identit
 // operator (db must be a privileged connection: ward_ops or the superuser).
 func (s *Service) CreateOrg(ctx context.Context, ops *postgres.DB, name, adminEmail string) (org, admin uuid.UUID, err error) {
 	if name == "" || len(name) > 200 || !validEmail(adminEmail) {
-		return uuid.Nil, uuid.Nil, fmt.Errorf("%w: an org name (1-200 characters) and the admin's email address", ErrInvalidInput)
+		return uuid.Nil, uuid.Nil, errkind.Visible(ErrInvalidInput, "an org name (1-200 characters) and the admin's email address")
 	}
 	inst, err := s.keys.Instance(ctx, ops)
 	if err != nil {
@@ -193,7 +193,7 @@ func (s *Service) CreateOrg(ctx context.Context, ops *postgres.DB, name, adminEm
 // mail works. db must be a privileged connection. Errors: ErrNotFound.
 func (s *Service) OperatorLink(ctx context.Context, ops *postgres.DB, email string, org uuid.NullUUID) (string, error) {
 	if !validEmail(email) {
-		return "", fmt.Errorf("%w: email address", ErrInvalidInput)
+		return "", errkind.Visible(ErrInvalidInput, "email address")
 	}
 	inst, err := s.keys.Instance(ctx, ops)
 	if err != nil {

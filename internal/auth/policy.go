@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres"
 )
@@ -85,7 +86,7 @@ func SetInstancePolicy(ctx context.Context, ops *postgres.DB, p InstancePolicy) 
 	case err == nil:
 		return nil
 	case errors.As(err, &pe) && pe.Code == postgres.CodeCheckViolation:
-		return fmt.Errorf("%w: instance policy: %s is beyond its hard cap", ErrInvalidInput, pe.ConstraintName)
+		return errkind.Visiblef(ErrInvalidInput, "instance policy: %s is beyond its hard cap", pe.ConstraintName)
 	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
 		return ErrForbidden
 	}
@@ -132,8 +133,8 @@ func (s *Service) SetPolicy(ctx context.Context, pol Policy) error {
 	// database's.
 	if pol.IdleTimeoutMin < 1 || pol.IdleTimeoutMin > 1440 || pol.AbsoluteMaxMin < 5 || pol.AbsoluteMaxMin > 43200 ||
 		pol.IdleTimeoutMin > pol.AbsoluteMaxMin {
-		return fmt.Errorf("%w: idle timeout must be 1..1440 minutes and absolute lifetime 5..43200 minutes "+
-			"(and within the instance policy), idle at most absolute", ErrInvalidInput)
+		return errkind.Visible(ErrInvalidInput, "idle timeout must be 1..1440 minutes and absolute lifetime "+
+			"5..43200 minutes (and within the instance policy), idle at most absolute")
 	}
 	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `select app.set_session_policy($1, $2, $3)`, int32(pol.IdleTimeoutMin),
@@ -143,7 +144,7 @@ func (s *Service) SetPolicy(ctx context.Context, pol Policy) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == postgres.CodeInvalidParameter {
 		// The procedure's message names the instance caps, numbers only.
-		return fmt.Errorf("%w: %s", ErrInvalidInput, pe.Message)
+		return errkind.Visiblef(ErrInvalidInput, "%s", pe.Message)
 	}
 	if err = mapErr("set policy", err); errors.Is(err, ErrForbidden) {
 		return s.denied(ctx, p, "org.session_policy.update", "org", p.OrgID, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
@@ -47,7 +48,7 @@ func (e Entry) LogValue() slog.Value {
 
 // Validate checks the input; its errors name fields, never values.
 func (in *EntryInput) Validate() error {
-	bad := func(field, rule string) error { return fmt.Errorf("%w: %s %s", ErrInvalidInput, field, rule) }
+	bad := func(field, rule string) error { return errkind.Visiblef(ErrInvalidInput, "%s %s", field, rule) }
 	switch {
 	case in.Kind != "food" && in.Kind != "symptom" && in.Kind != "biomarker":
 		return bad("kind", "must be food, symptom or biomarker")
@@ -146,7 +147,7 @@ func (s *Service) ListEntries(ctx context.Context, patient uuid.UUID, limit int)
 		limit = 100
 	}
 	if limit < 1 || limit > 500 {
-		return nil, fmt.Errorf("%w: limit must be 1..500", ErrInvalidInput)
+		return nil, errkind.Visible(ErrInvalidInput, "limit must be 1..500")
 	}
 	var out []Entry
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {

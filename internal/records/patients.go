@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
@@ -49,7 +50,7 @@ func (in PatientInput) LogValue() slog.Value { return slog.StringValue("[patient
 // Validate checks the input; its errors name fields, never values.
 func (in *PatientInput) Validate() error {
 	in.Name = strings.TrimSpace(in.Name)
-	bad := func(field, rule string) error { return fmt.Errorf("%w: %s %s", ErrInvalidInput, field, rule) }
+	bad := func(field, rule string) error { return errkind.Visiblef(ErrInvalidInput, "%s %s", field, rule) }
 	switch {
 	case in.Name == "" || utf8.RuneCountInString(in.Name) > 200:
 		return bad("name", "is required, at most 200 characters")
@@ -267,7 +268,7 @@ func (s *Service) ListPatients(ctx context.Context, f ListFilter) ([]Patient, er
 		f.Limit = 50
 	}
 	if f.Limit < 1 || f.Limit > 200 {
-		return nil, fmt.Errorf("%w: limit must be 1..200", ErrInvalidInput)
+		return nil, errkind.Visible(ErrInvalidInput, "limit must be 1..200")
 	}
 	var out []Patient
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {

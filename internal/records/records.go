@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/postgres"
@@ -32,11 +33,12 @@ import (
 
 // Errors returned by the service. They carry ids at most, never PHI.
 var (
-	ErrUnauthenticated = errors.New("records: no live session")
-	ErrForbidden       = errors.New("records: forbidden")
-	ErrNotFound        = errors.New("records: not found")
-	ErrInvalidInput    = errors.New("records: invalid input")
-	ErrConflict        = errors.New("records: conflict")
+	ErrUnauthenticated = errkind.New(errkind.Unauthenticated, "unauthenticated", "records: no live session").
+				WithPublic("a live session is required")
+	ErrForbidden    = errkind.New(errkind.Forbidden, "forbidden", "records: forbidden")
+	ErrNotFound     = errkind.New(errkind.NotFound, "not_found", "records: not found")
+	ErrInvalidInput = errkind.New(errkind.Invalid, "invalid_input", "records: invalid input")
+	ErrConflict     = errkind.New(errkind.Conflict, "conflict", "records: conflict")
 )
 
 // Service manages patient records.
