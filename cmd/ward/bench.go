@@ -24,6 +24,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/httpapi"
 	"github.com/wardhq/ward/internal/identity"
@@ -154,7 +155,8 @@ func bench(ctx context.Context, cfg benchConfig, clients []int, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: httpapi.NewServer(httpapi.Config{}, httpapi.Deps{Auth: authSvc, Records: recSvc, Ready: db.Pool.Ping, Log: log})}
+	srv := &http.Server{Handler: httpapi.NewServer(httpapi.Config{}, httpapi.Deps{Auth: authSvc, Records: recSvc,
+		Audit: audit.NewService(db, log), Ready: db.Pool.Ping, Log: log})}
 	go srv.Serve(ln)
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()

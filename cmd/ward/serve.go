@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/httpapi"
 	"github.com/wardhq/ward/internal/keystore"
@@ -148,7 +149,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	recSvc := records.NewService(db, keys, log)
 	proxies, _ := parsePrefixes(cfg.Proxies) // checked in runServe
 	handler := httpapi.NewServer(httpapi.Config{SecureCookies: !cfg.InsecureHTTP, TrustedProxies: proxies},
-		httpapi.Deps{Auth: authSvc, Records: recSvc, Ready: db.Pool.Ping, Log: log})
+		httpapi.Deps{Auth: authSvc, Records: recSvc, Audit: audit.NewService(db, log), Ready: db.Pool.Ping, Log: log})
 
 	srv := &http.Server{
 		Handler:           handler,

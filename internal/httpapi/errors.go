@@ -46,9 +46,10 @@ func problemFor(err error) (status int, code string, detail string) {
 	case errors.Is(err, auth.ErrInvalidInput), errors.Is(err, records.ErrInvalidInput), errors.Is(err, audit.ErrInvalidFilter):
 		// These messages are written to name fields and rules only.
 		return http.StatusBadRequest, "invalid_input", err.Error()
-	case errors.Is(err, auth.ErrUnauthenticated), errors.Is(err, records.ErrUnauthenticated):
+	case errors.Is(err, auth.ErrUnauthenticated), errors.Is(err, records.ErrUnauthenticated),
+		errors.Is(err, audit.ErrUnauthenticated):
 		return http.StatusUnauthorized, "unauthenticated", "a live session is required"
-	case errors.Is(err, auth.ErrForbidden), errors.Is(err, records.ErrForbidden):
+	case errors.Is(err, auth.ErrForbidden), errors.Is(err, records.ErrForbidden), errors.Is(err, audit.ErrForbidden):
 		return http.StatusForbidden, "forbidden", ""
 	case errors.Is(err, auth.ErrNotFound), errors.Is(err, records.ErrNotFound):
 		return http.StatusNotFound, "not_found", ""

@@ -194,7 +194,7 @@ func (s *server) handleAuditList() http.Handler {
 		}
 		var list []audit.Entry
 		if err == nil {
-			list, err = s.deps.Records.AuditLog(r.Context(), audit.Filter{After: int64(after), Limit: limit,
+			list, err = s.deps.Audit.Log(r.Context(), audit.Filter{After: int64(after), Limit: limit,
 				Action: q.Get("action"), Patient: patient})
 		}
 		if err != nil {

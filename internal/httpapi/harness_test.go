@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/httpapi"
 	"github.com/wardhq/ward/internal/identity"
@@ -103,7 +104,8 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	w.auth = auth.NewService(env.App, w.keys, wc.mailer, wc.auth, log)
 	w.ops = auth.NewService(env.Super, w.keys, wc.mailer, wc.auth, log)
 	w.srv.Config.Handler = httpapi.NewServer(wc.api, httpapi.Deps{
-		Auth: w.auth, Records: records.NewService(env.App, w.keys, log), Ready: env.App.Pool.Ping, Log: log})
+		Auth: w.auth, Records: records.NewService(env.App, w.keys, log),
+		Audit: audit.NewService(env.App, log), Ready: env.App.Pool.Ping, Log: log})
 	w.srv.Start()
 	t.Cleanup(w.srv.Close)
 	return w

@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/records"
@@ -43,6 +44,7 @@ type Config struct {
 type Deps struct {
 	Auth    *auth.Service
 	Records *records.Service
+	Audit   *audit.Service
 	// Ready reports whether the service can answer (the database is
 	// reachable), for /readyz.
 	Ready func(ctx context.Context) error

@@ -51,30 +51,3 @@ func (s *Service) AccessReport(ctx context.Context, patient uuid.UUID) ([]audit.
 	}
 	return out, err
 }
-
-// AuditLog returns a page of the caller's org audit log (admins; RLS
-// enforces it). Errors: ErrForbidden, audit.ErrInvalidFilter.
-func (s *Service) AuditLog(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
-	c, err := begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if c.p.Role != identity.RoleAdmin {
-		return nil, s.denied(ctx, c, c.event("audit.read", "", uuid.Nil), ErrForbidden)
-	}
-	var out []audit.Entry
-	err = s.db.InTenantTx(ctx, c.cred(), func(ctx context.Context, tx pgx.Tx) error {
-		out, err = audit.List(ctx, tx, c.p.OrgID, f)
-		if err != nil {
-			return err
-		}
-		e := c.event("audit.read", "", uuid.Nil)
-		e.Details = map[string]any{"count": len(out), "after": f.After}
-		_, err = audit.Record(ctx, tx, e)
-		return err
-	})
-	if out == nil {
-		out = []audit.Entry{}
-	}
-	return out, mapErr("audit log", err)
-}

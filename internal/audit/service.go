@@ -1,0 +1,69 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/errkind"
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/postgres"
+)
+
+// ErrUnauthenticated means the context carries no principal.
+var ErrUnauthenticated = errkind.New(errkind.Unauthenticated, "unauthenticated", "audit: no live session").
+	WithPublic("a live session is required")
+
+// Service serves the org's own reads of its audit log. Every read is
+// itself audited (audit.read), in the transaction that reads.
+type Service struct {
+	db  *postgres.DB
+	log *slog.Logger
+}
+
+// NewService returns a Service.
+func NewService(db *postgres.DB, log *slog.Logger) *Service {
+	return &Service{db: db, log: log}
+}
+
+// Log returns a page of the caller's org audit log. Only admins may read it
+// (row-level security enforces it; the check here makes the refusal clear
+// and audited). Errors: ErrUnauthenticated, ErrForbidden (audited),
+// ErrInvalidFilter.
+func (s *Service) Log(ctx context.Context, f Filter) ([]Entry, error) {
+	p, ok := identity.PrincipalFrom(ctx)
+	if !ok {
+		return nil, ErrUnauthenticated
+	}
+	req := identity.RequestFrom(ctx)
+	cred := postgres.Credential{Hash: p.CredentialHash, Org: p.OrgID.String(), Request: req.ID}
+	event := func(outcome string, details map[string]any) Event {
+		return Event{Org: p.OrgID, Action: "audit.read", Outcome: outcome, Request: req.ID, IP: req.IPString(),
+			UserAgent: req.UserAgent, Details: details}
+	}
+	if p.Role != identity.RoleAdmin {
+		if err := RecordDenied(ctx, s.db, cred, event(OutcomeDenied, map[string]any{"reason": "forbidden"})); err != nil {
+			s.log.ErrorContext(ctx, "audit of denied request failed", "action", "audit.read", "org", p.OrgID, "err", err)
+		}
+		return nil, fmt.Errorf("%w: the audit log is for admins", ErrForbidden)
+	}
+	var out []Entry
+	err := s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		if out, err = List(ctx, tx, p.OrgID, f); err != nil {
+			return err
+		}
+		_, err = Record(ctx, tx, event(OutcomeSuccess, map[string]any{"count": len(out), "after": f.After}))
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, ErrInvalidFilter) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("audit: read log of org %s: %w", p.OrgID, err)
+	}
+	return out, nil
+}
