@@ -75,7 +75,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("--known: %s is not a heads file: %w", known, err)
 		}
 	}
-	dbase, err := c.openDatabase(ctx, stderr)
+	dbase, err := c.openDatabase(ctx, stderr, "audit-verify")
 	if err != nil {
 		return err
 	}

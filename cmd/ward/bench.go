@@ -72,7 +72,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 func bench(ctx context.Context, cfg benchConfig, clients []int, stdout, stderr io.Writer) error {
-	dbase, err := cfg.openDatabase(ctx, stderr)
+	dbase, err := cfg.openDatabase(ctx, stderr, "bench")
 	if err != nil {
 		return err
 	}

@@ -85,10 +85,11 @@ func (c *common) keyring() (*envelope.Keyring, error) {
 }
 
 // database is an opened database: the embedded cluster (when this process
-// started it, Close stops it) or an external server.
+// owns it, Close stops it) or an external server.
 type database struct {
 	cluster  *postgres.Cluster
-	started  bool
+	started  bool // this process owns the cluster's stop
+	lock     *dataDirLock
 	superURL string // embedded only: the cluster's superuser
 	appURL   string
 }
@@ -97,10 +98,37 @@ const embeddedDB = "ward"
 
 // openDatabase starts the embedded cluster when no --database-url is given
 // (creating it and the ward database on first use), or uses the URL.
-func (c *common) openDatabase(ctx context.Context, stderr io.Writer) (*database, error) {
+//
+// The process that starts the embedded cluster holds the data directory's
+// lock and stops the cluster when it is done. A second `ward serve` on the
+// same directory is refused; an operator command while `ward serve` runs
+// uses that server's cluster (and says so) without starting or stopping it;
+// a cluster found running with no ward holding the lock (left by a crash) is
+// adopted, said so, and stopped by this process.
+func (c *common) openDatabase(ctx context.Context, stderr io.Writer, command string) (*database, error) {
 	if c.DatabaseURL != "" {
 		return &database{appURL: c.DatabaseURL, superURL: c.DatabaseURL}, nil
 	}
+	lock, err := lockDataDir(c.DataDir, command, 30*time.Second)
+	var locked *errLocked
+	switch {
+	case err == nil:
+	case errors.As(err, &locked) && command != "serve" && locked.holder.Command == "serve":
+		fmt.Fprintf(stderr, "ward: using the database of the running %s on %s\n", locked.holder, c.DataDir)
+	case errors.As(err, &locked):
+		return nil, fmt.Errorf("%s is in use by %s: stop it first, or pass another --data-dir", c.DataDir, locked.holder)
+	default:
+		return nil, err
+	}
+	db, err := c.openCluster(ctx, stderr, lock)
+	if err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (c *common) openCluster(ctx context.Context, stderr io.Writer, lock *dataDirLock) (*database, error) {
 	dir, err := filepath.Abs(filepath.Join(c.DataDir, "postgres"))
 	if err != nil {
 		return nil, err
@@ -135,8 +163,17 @@ func (c *common) openDatabase(ctx context.Context, stderr io.Writer) (*database,
 		fmt.Fprintf(stderr, "ward: %v\nward: using %s for the embedded database instead\n", err, alt)
 		cl = cl2
 	}
-	db := &database{cluster: cl, superURL: cl.URL("postgres", embeddedDB), appURL: cl.URL("ward_app", embeddedDB)}
-	if !cl.Running() {
+	db := &database{cluster: cl, lock: lock, superURL: cl.URL("postgres", embeddedDB), appURL: cl.URL("ward_app", embeddedDB)}
+	switch pid := cl.PID(); {
+	case lock == nil && pid == 0:
+		return nil, fmt.Errorf("ward serve holds %s but its database is not running; restart ward serve", c.DataDir)
+	case lock == nil:
+		// The running ward serve owns it.
+	case pid != 0:
+		fmt.Fprintf(stderr, "ward: PostgreSQL (pid %d) on %s was left running by a ward process that did not stop it "+
+			"(a crash?); using it, and stopping it when this process exits\n", pid, cl.Dir)
+		db.started = true
+	default:
 		if err := cl.Start(ctx); err != nil {
 			return nil, err
 		}
@@ -167,13 +204,15 @@ func ensureDatabase(ctx context.Context, cl *postgres.Cluster) error {
 	return nil
 }
 
-// Close stops the embedded cluster if this process started it.
+// Close stops the embedded cluster if this process owns it, and releases
+// the data directory.
 func (d *database) Close() {
 	if d.cluster != nil && d.started {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		_ = d.cluster.Stop(ctx)
 	}
+	d.lock.Unlock()
 }
 
 func version() string {

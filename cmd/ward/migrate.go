@@ -25,7 +25,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	db, err := c.openDatabase(ctx, stderr)
+	db, err := c.openDatabase(ctx, stderr, "migrate")
 	if err != nil {
 		return err
 	}

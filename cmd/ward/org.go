@@ -22,7 +22,7 @@ func (c *common) operator(ctx context.Context, stderr io.Writer, baseURL string)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	dbase, err := c.openDatabase(ctx, stderr)
+	dbase, err := c.openDatabase(ctx, stderr, "operator")
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -87,7 +87,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 
 	keys := keystore.New(ring)
-	dbase, err := cfg.openDatabase(ctx, stderr)
+	dbase, err := cfg.openDatabase(ctx, stderr, "serve")
 	if err != nil {
 		return err
 	}
@@ -161,6 +161,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	go watchDatabase(ctx, db.Pool.Ping, log, 5*time.Second)
 	errc := make(chan error, 1)
 	go func() {
 		if tlsCfg != nil {
@@ -200,4 +201,34 @@ func parsePrefixes(list string) ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// watchDatabase pings the database every interval and logs when it becomes
+// unreachable and when it is back (the pool reconnects by itself; /readyz
+// answers 503 meanwhile). It returns when ctx ends.
+func watchDatabase(ctx context.Context, ping func(context.Context) error, log *slog.Logger, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	down := false
+	var since time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, interval)
+		err := ping(pctx)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return
+		case err != nil && !down:
+			down, since = true, time.Now()
+			log.Error("database unreachable: requests fail and /readyz answers 503 until it returns", "err", err)
+		case err == nil && down:
+			down = false
+			log.Info("database reachable again", "down_for_s", int(time.Since(since).Seconds()))
+		}
+	}
 }

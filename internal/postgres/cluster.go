@@ -234,9 +234,15 @@ func (c *Cluster) removeStalePID() {
 
 // Running reports whether a server is running on the cluster (started by
 // another ward process, say).
-func (c *Cluster) Running() bool {
+func (c *Cluster) Running() bool { return c.PID() != 0 }
+
+// PID is the running server's process id, or 0 when none runs.
+func (c *Cluster) PID() int {
 	pid, ok, _ := c.postmasterPID()
-	return ok && isPostgres(pid)
+	if !ok || !isPostgres(pid) {
+		return 0
+	}
+	return pid
 }
 
 // Stop shuts the cluster down (fast mode: rolls back open transactions).
