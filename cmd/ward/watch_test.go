@@ -23,7 +23,10 @@ func TestWatchDatabase(t *testing.T) {
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { watchDatabase(ctx, ping, slog.New(slog.NewJSONHandler(logs, nil)), 10*time.Millisecond); close(done) }()
+	go func() {
+		watchDatabase(ctx, ping, slog.New(slog.NewJSONHandler(logs, nil)), 10*time.Millisecond)
+		close(done)
+	}()
 	wait := func(s string) {
 		t.Helper()
 		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), s); {
