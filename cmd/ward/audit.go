@@ -23,7 +23,8 @@ func auditReader(ctx context.Context, db *postgres.DB) (bool, error) {
 	var role string
 	var super, reader bool
 	err := db.Pool.QueryRow(ctx, `select current_user, rolsuper,
-		  pg_has_role(current_user, 'ward_audit_reader', 'member')
+		  case when exists (select from pg_roles where rolname = 'ward_audit_reader')
+		       then pg_has_role(current_user, 'ward_audit_reader', 'member') else false end
 		from pg_roles where rolname = current_user`).Scan(&role, &super, &reader)
 	if err != nil {
 		return false, fmt.Errorf("audit verify: check role: %w", err)
@@ -65,6 +66,13 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
+	var orgID uuid.UUID
+	if org != "" {
+		var err error
+		if orgID, err = uuid.Parse(org); err != nil {
+			return errors.New("--org must be a UUID")
+		}
+	}
 	heads := map[uuid.UUID]audit.Head{}
 	if known != "" {
 		b, err := os.ReadFile(known)
@@ -97,10 +105,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 
 	var reports []audit.Report
 	if org != "" {
-		id, err := uuid.Parse(org)
-		if err != nil {
-			return errors.New("--org must be a UUID")
-		}
+		id := orgID
 		opts := audit.VerifyOptions{}
 		if h, ok := heads[id]; ok {
 			opts.Known = &h
