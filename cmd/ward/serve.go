@@ -137,7 +137,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		AbsoluteMax: cfg.AbsoluteMax, MaxPerEmail: cfg.MaxPerEmail, MaxPerIP: cfg.MaxPerIP}, log)
 	recSvc := records.NewService(db, keys, log)
 	proxies, _ := parsePrefixes(cfg.Proxies) // checked in runServe
-	handler := httpapi.NewServer(httpapi.Config{SecureCookies: !cfg.InsecureHTTP, TrustedProxies: proxies},
+	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies},
 		httpapi.Deps{Auth: authSvc, Records: recSvc, Ready: db.Pool.Ping, Log: log})
 
 	srv := &http.Server{

@@ -348,7 +348,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var routes []string
-	for _, m := range regexp.MustCompile(`mux\.Handle\("([A-Z]+) ([^"]+)"`).FindAllStringSubmatch(string(src), -1) {
+	for _, m := range regexp.MustCompile(`api\.route\("([A-Z]+) ([^"]+)"`).FindAllStringSubmatch(string(src), -1) {
 		routes = append(routes, m[1]+" "+m[2])
 	}
 	w := newWorld(t)

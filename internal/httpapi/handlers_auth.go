@@ -34,7 +34,7 @@ func (s *server) handleReadyz() http.Handler {
 func (s *server) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: value, Path: "/", MaxAge: int(maxAge / time.Second),
-		Secure: s.cfg.SecureCookies, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: s.secure, HttpOnly: true, SameSite: http.SameSiteStrictMode,
 	})
 }
 

@@ -2,25 +2,12 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/google/uuid"
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/records"
 )
-
-func queryInt(r *http.Request, name string) (int, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, badRequest("invalid_query", name+" must be an integer")
-	}
-	return n, nil
-}
 
 func (s *server) handlePatientList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
