@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -15,23 +16,24 @@ import (
 )
 
 // decode reads a JSON body into v: it must be application/json, within the
-// size limit, one object with no unknown fields.
+// size limit, one value that passes checkJSON, with no unknown fields.
 func decode(r *http.Request, v any) error {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/json" {
 		return &publicError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
 			msg: "send the body as application/json"}
 	}
-	dec := json.NewDecoder(r.Body)
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return bodyError(err)
+	}
+	if err := checkJSON(b); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		if errors.As(err, new(*http.MaxBytesError)) {
-			return bodyError(err)
-		}
 		return badRequest("bad_json", jsonProblem(err))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return badRequest("bad_json", "the body must hold exactly one JSON object")
 	}
 	return nil
 }
@@ -55,6 +57,13 @@ func jsonProblem(err error) string {
 	case errors.As(err, &se):
 		return fmt.Sprintf("malformed JSON at byte %d", se.Offset)
 	case errors.As(err, &te):
+		if te.Type != nil && strings.HasPrefix(te.Value, "number") {
+			switch te.Type.Kind() {
+			case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+				reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+				return fmt.Sprintf("field %q must be a whole number that fits in %d bits", te.Field, te.Type.Bits())
+			}
+		}
 		return fmt.Sprintf("field %q has the wrong type", te.Field)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
@@ -66,9 +75,10 @@ func jsonProblem(err error) string {
 
 // pathID parses a path value as a UUID.
 func pathID(r *http.Request, name string) (uuid.UUID, error) {
-	id, err := uuid.Parse(r.PathValue(name))
-	if err != nil {
-		return uuid.Nil, badRequest("invalid_id", name+" must be a UUID")
+	v := r.PathValue(name)
+	id, err := uuid.Parse(v)
+	if err != nil || len(v) != 36 || id == uuid.Nil {
+		return uuid.Nil, badRequest("invalid_id", name+" must be a UUID, not the nil UUID")
 	}
 	return id, nil
 }
@@ -84,5 +94,3 @@ func queryInt(r *http.Request, name string) (int, error) {
 	}
 	return n, nil
 }
-
-var _ = bytes.NewReader

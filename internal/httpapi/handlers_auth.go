@@ -188,9 +188,16 @@ func (s *server) handlePolicyGet() http.Handler {
 }
 
 func (s *server) handlePolicyPut() http.Handler {
+	// The columns are PostgreSQL int: a larger number is refused here, not
+	// by the database as a 500.
+	type request struct {
+		IdleTimeoutMin int32 `json:"session_idle_timeout_min"`
+		AbsoluteMaxMin int32 `json:"session_absolute_max_min"`
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var pol auth.Policy
-		err := decode(r, &pol)
+		var req request
+		err := decode(r, &req)
+		pol := auth.Policy{IdleTimeoutMin: int(req.IdleTimeoutMin), AbsoluteMaxMin: int(req.AbsoluteMaxMin)}
 		if err == nil {
 			err = s.deps.Auth.SetPolicy(r.Context(), pol)
 		}
