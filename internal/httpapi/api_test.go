@@ -327,7 +327,8 @@ func TestProblemDetails(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("%d patients written by refused requests", n)
 	}
-	// A form post to a JSON route is refused (CSRF).
+	// A JSON route takes JSON only, whoever sends it (cross-site requests
+	// are TestCSRF's).
 	req, _ := http.NewRequest("POST", w.srv.URL+"/v1/patients", strings.NewReader("name=x"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", "Bearer "+o.Admin.Token)
