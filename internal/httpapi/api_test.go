@@ -81,9 +81,21 @@ func TestPatientRecordFlow(t *testing.T) {
 			ID uuid.UUID `json:"id"`
 		} `json:"patients"`
 	}
-	w.do("GET", "/v1/patients?mrn=F-MRN-2", o.Lead.Token, nil, http.StatusOK, &found)
+	w.do("POST", "/v1/patients/search", o.Lead.Token, map[string]string{"mrn": "F-MRN-2"}, http.StatusOK, &found)
 	if len(found.Patients) != 1 || found.Patients[0].ID != o.P2 {
 		t.Fatalf("MRN search (normalised) = %+v", found)
+	}
+	// The provider searches only among the patients they may see.
+	w.do("POST", "/v1/patients/search", o.Prov.Token, map[string]string{"mrn": "f-MRN-2"}, http.StatusOK, &found)
+	if len(found.Patients) != 0 {
+		t.Fatalf("provider found an unassigned patient: %+v", found)
+	}
+	w.do("POST", "/v1/patients/search", o.Lead.Token, map[string]any{"mrn": "f-MRN-1", "limit": 1}, http.StatusOK, &found)
+	if len(found.Patients) != 1 || found.Patients[0].ID != o.P1 {
+		t.Fatalf("MRN search with a limit = %+v", found)
+	}
+	if w.auditCount(o.ID, "patient.list", "success") < 3 {
+		t.Fatal("searches not audited as lists")
 	}
 
 	// The patient reads who accessed their record: the provider's read
@@ -308,6 +320,12 @@ func TestProblemDetails(t *testing.T) {
 		{"bad link", "POST", "/v1/auth/magic", "", map[string]any{"token": "short"}, nil, 401, "link_invalid"},
 		{"MRN hidden in identifiers", "POST", "/v1/patients", o.Admin.Token,
 			map[string]any{"name": "A", "identifiers": map[string]string{"MRN": "x"}}, nil, 400, "invalid_input"},
+		{"PHI in the query: mrn", "GET", "/v1/patients?mrn=x", o.Admin.Token, nil, nil, 400, "invalid_query"},
+		{"PHI in the query: email", "GET", "/v1/patients?limit=5&email=a@example.test", o.Admin.Token, nil, nil, 400, "invalid_query"},
+		{"unknown query parameter", "GET", "/v1/patients?name=x", o.Admin.Token, nil, nil, 400, "invalid_query"},
+		{"search without criteria", "POST", "/v1/patients/search", o.Admin.Token, map[string]any{"limit": 5}, nil, 400, "invalid_input"},
+		{"search by name", "POST", "/v1/patients/search", o.Admin.Token, map[string]any{"name": "x"}, nil, 400, "bad_json"},
+		{"search, bad limit", "POST", "/v1/patients/search", o.Admin.Token, map[string]any{"mrn": "x", "limit": 500}, nil, 400, "invalid_input"},
 		{"huge audit cursor", "GET", "/v1/audit/events?after=9007199254740993", o.Admin.Token, nil, nil, 400, "invalid_input"},
 	}
 	for _, c := range cases {
@@ -320,6 +338,10 @@ func TestProblemDetails(t *testing.T) {
 				t.Fatalf("code %q, want %q", got, c.code)
 			}
 		})
+	}
+	// The refusal of PHI in the query names the route to use instead.
+	if _, body := w.request("GET", "/v1/patients?mrn=x", o.Admin.Token, nil); !strings.Contains(string(body), "POST /v1/patients/search") {
+		t.Fatalf("mrn in the query: %s", body)
 	}
 	// Nothing half-written: the refused creates left no patient.
 	var n int
@@ -390,8 +412,8 @@ func TestLogsHoldNoPHI(t *testing.T) {
 	}
 	id := w.createPatient(o.Lead.Token, canaries)
 	w.do("GET", "/v1/patients/"+id.String(), o.Lead.Token, nil, http.StatusOK, nil)
-	w.do("GET", "/v1/patients?mrn=CANARY-MRN-77", o.Lead.Token, nil, http.StatusOK, nil)
-	w.do("GET", "/v1/patients?email=quillon.canary@example.test", o.Lead.Token, nil, http.StatusOK, nil)
+	w.do("POST", "/v1/patients/search", o.Lead.Token, map[string]string{"mrn": "CANARY-MRN-77"}, http.StatusOK, nil)
+	w.do("POST", "/v1/patients/search", o.Lead.Token, map[string]string{"email": "quillon.canary@example.test"}, http.StatusOK, nil)
 	w.do("PUT", "/v1/patients/"+id.String(), o.Lead.Token, canaries, http.StatusOK, nil)
 	w.do("POST", "/v1/patients/"+id.String()+"/entries", o.Lead.Token, map[string]any{"kind": "symptom", "name": "headache",
 		"observed_at": time.Now().UTC().Format(time.RFC3339), "note": "Quillon says CANARY-NOTE-42"}, http.StatusCreated, nil)

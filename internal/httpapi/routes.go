@@ -56,6 +56,7 @@ func (s *server) routes() {
 	// Patient records.
 	api.route("GET /v1/patients", session, s.handlePatientList())
 	api.route("POST /v1/patients", session, s.handlePatientCreate())
+	api.route("POST /v1/patients/search", session, s.handlePatientSearch())
 	api.route("GET /v1/patients/{id}", session, s.handlePatientGet())
 	api.route("PUT /v1/patients/{id}", session, s.handlePatientUpdate())
 	api.route("GET /v1/patients/{id}/entries", session, s.handleEntryList())
