@@ -425,9 +425,43 @@ func TestLogsHoldNoPHI(t *testing.T) {
 	w.request("POST", "/v1/members", o.Admin.Token, map[string]string{"email": "quillon.canary@example.test", "role": "patient"})
 	w.request("GET", "/v1/patients?email=quillon.canary@example.test&limit=zzz", o.Lead.Token, nil)
 
+	// The 500 path: the database fails the write in a way no mapping
+	// knows, so the error itself is logged; its line must hold no PHI.
+	if _, err := w.env.Super.Pool.Exec(context.Background(), `
+		create function app.canary_trip() returns trigger language plpgsql as $$
+		begin raise exception 'tripwire on %', tg_table_name; end $$;
+		create trigger canary_trip before insert or update on app.clinical_entries
+			for each row execute function app.canary_trip();
+		create trigger canary_trip before update on app.patients
+			for each row execute function app.canary_trip();`); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
+		{"POST", "/v1/patients/" + id.String() + "/entries", map[string]any{"kind": "symptom", "name": "Quillon Canarywhistle",
+			"observed_at": time.Now().UTC().Format(time.RFC3339), "note": "CANARY-NOTE-42 at 742 Canary Terrace"}},
+		{"PUT", "/v1/patients/" + id.String(), canaries},
+	} {
+		if resp, body := w.request(c.method, c.path, o.Lead.Token, c.body); resp.StatusCode != http.StatusInternalServerError ||
+			problemCode(t, body) != "internal" {
+			t.Fatalf("%s %s with the tripwire: %d %s", c.method, c.path, resp.StatusCode, body)
+		}
+	}
+
 	logs := w.logs.String() + w.outbox.String()
 	if !strings.Contains(logs, `"route":"GET /v1/patients/{id}"`) {
 		t.Fatalf("the log scan saw no request lines; logs:\n%s", logs)
+	}
+	var failed int
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, `"msg":"request failed"`) && strings.Contains(line, "tripwire on") {
+			failed++
+		}
+	}
+	if failed != 2 {
+		t.Fatalf("the log holds %d error lines from the 500s, want 2; logs:\n%s", failed, logs)
 	}
 	for _, c := range []string{"Quillon", "Canarywhistle", "1961-07-08", "867-5309", "quillon.canary", "Canary Terrace",
 		"CANARY-MRN-77", "CANARY-INS-9", "CANARY-NOTE-42", "CANARY-DOB", "c Patient One"} {
