@@ -116,8 +116,15 @@ func (sf *surface) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Set(k, v)
 	}
 	if sf.s.secure {
-		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		h.Set("Strict-Transport-Security", "max-age=63072000")
 	}
+	// The surface's deadline holds for every request, routed or not (a
+	// route may move it); a kept-alive connection never carries an earlier
+	// request's.
+	end := start.Add(sf.deadline)
+	ctl := http.NewResponseController(w)
+	_ = ctl.SetReadDeadline(end)
+	_ = ctl.SetWriteDeadline(end)
 	rw := &responseWriter{ResponseWriter: w}
 	defer func() {
 		if p := recover(); p != nil {
