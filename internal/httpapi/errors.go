@@ -108,9 +108,9 @@ func writeHTMLError(w http.ResponseWriter, r *http.Request, status int, code, de
 		RequestID: requestIDFrom(r.Context())})
 }
 
-// SCIMError is a SCIM 2.0 error response (RFC 7644 §3.12). Status is a
+// scimError is a SCIM 2.0 error response (RFC 7644 §3.12). Status is a
 // string there.
-type SCIMError struct {
+type scimError struct {
 	Schemas  []string `json:"schemas"`
 	Status   string   `json:"status"`
 	SCIMType string   `json:"scimType,omitempty"`
@@ -119,7 +119,7 @@ type SCIMError struct {
 
 // writeSCIMError is the SCIM surface's encoder.
 func writeSCIMError(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
-	e := SCIMError{Schemas: []string{"urn:ietf:params:scim:api:messages:2.0:Error"}, Status: strconv.Itoa(status),
+	e := scimError{Schemas: []string{"urn:ietf:params:scim:api:messages:2.0:Error"}, Status: strconv.Itoa(status),
 		Detail: detail}
 	switch code {
 	case "bad_json", "unsupported_media_type":
@@ -140,9 +140,9 @@ func writeSCIMError(w http.ResponseWriter, r *http.Request, status int, code, de
 	_ = json.NewEncoder(w).Encode(e)
 }
 
-// GatewayError is the LLM gateway's error body: the Anthropic Messages
+// gatewayError is the LLM gateway's error body: the Anthropic Messages
 // API shape, so the official SDKs raise their own typed errors.
-type GatewayError struct {
+type gatewayError struct {
 	Type  string `json:"type"` // always "error"
 	Error struct {
 		Type    string `json:"type"`
@@ -153,7 +153,7 @@ type GatewayError struct {
 
 // writeGatewayError is the LLM gateway's encoder.
 func writeGatewayError(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
-	e := GatewayError{Type: "error", RequestID: requestIDFrom(r.Context())}
+	e := gatewayError{Type: "error", RequestID: requestIDFrom(r.Context())}
 	switch {
 	case status == http.StatusUnauthorized:
 		e.Error.Type = "authentication_error"
