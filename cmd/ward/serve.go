@@ -45,10 +45,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	addCommon(fs, &cfg.common, getenv)
 	fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "WARD_ADDR", "127.0.0.1:8443"), "listen address (env WARD_ADDR)")
 	fs.StringVar(&cfg.BaseURL, "base-url", getenv("WARD_BASE_URL"),
-		"public URL for sign-in links (default derived from --addr; env WARD_BASE_URL)")
+		"public URL clients use: sign-in links; https makes cookies Secure and __Host- and sends HSTS, also behind a TLS-terminating proxy (default derived from --addr; env WARD_BASE_URL)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", getenv("WARD_TLS_CERT"), "TLS certificate (default: a generated dev certificate; env WARD_TLS_CERT)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", getenv("WARD_TLS_KEY"), "TLS private key (env WARD_TLS_KEY)")
-	fs.BoolVar(&cfg.InsecureHTTP, "insecure-http", false, "serve plain HTTP (only behind a TLS-terminating proxy)")
+	fs.BoolVar(&cfg.InsecureHTTP, "insecure-http", false, "serve plain HTTP (only behind a TLS-terminating proxy; give --base-url https://…)")
 	fs.StringVar(&cfg.SMTPAddr, "smtp-addr", getenv("WARD_SMTP_ADDR"), "SMTP server host:port; unset prints mail to the console (env WARD_SMTP_ADDR)")
 	fs.StringVar(&cfg.SMTPFrom, "smtp-from", envOr(getenv, "WARD_SMTP_FROM", "ward@localhost"), "sender address (env WARD_SMTP_FROM)")
 	fs.StringVar(&cfg.SMTPUser, "smtp-username", getenv("WARD_SMTP_USERNAME"), "SMTP username (env WARD_SMTP_USERNAME; password in WARD_SMTP_PASSWORD)")
@@ -148,7 +148,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 	recSvc := records.NewService(db, keys, log)
 	proxies, _ := parsePrefixes(cfg.Proxies) // checked in runServe
-	handler := httpapi.NewServer(httpapi.Config{SecureCookies: !cfg.InsecureHTTP, TrustedProxies: proxies},
+	// Cookie security and HSTS follow the public base URL's scheme, not
+	// whether this process terminates TLS.
+	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies},
 		httpapi.Deps{Auth: authSvc, Records: recSvc, Audit: audit.NewService(db, log), Ready: db.Pool.Ping, Log: log})
 
 	srv := &http.Server{

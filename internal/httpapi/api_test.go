@@ -81,9 +81,21 @@ func TestPatientRecordFlow(t *testing.T) {
 			ID uuid.UUID `json:"id"`
 		} `json:"patients"`
 	}
-	w.do("GET", "/v1/patients?mrn=F-MRN-2", o.Lead.Token, nil, http.StatusOK, &found)
+	w.do("POST", "/v1/patients/search", o.Lead.Token, map[string]string{"mrn": "F-MRN-2"}, http.StatusOK, &found)
 	if len(found.Patients) != 1 || found.Patients[0].ID != o.P2 {
 		t.Fatalf("MRN search (normalised) = %+v", found)
+	}
+	// The provider searches only among the patients they may see.
+	w.do("POST", "/v1/patients/search", o.Prov.Token, map[string]string{"mrn": "f-MRN-2"}, http.StatusOK, &found)
+	if len(found.Patients) != 0 {
+		t.Fatalf("provider found an unassigned patient: %+v", found)
+	}
+	w.do("POST", "/v1/patients/search", o.Lead.Token, map[string]any{"mrn": "f-MRN-1", "limit": 1}, http.StatusOK, &found)
+	if len(found.Patients) != 1 || found.Patients[0].ID != o.P1 {
+		t.Fatalf("MRN search with a limit = %+v", found)
+	}
+	if w.auditCount(o.ID, "patient.list", "success") < 3 {
+		t.Fatal("searches not audited as lists")
 	}
 
 	// The patient reads who accessed their record: the provider's read
@@ -308,6 +320,12 @@ func TestProblemDetails(t *testing.T) {
 		{"bad link", "POST", "/v1/auth/magic", "", map[string]any{"token": "short"}, nil, 401, "link_invalid"},
 		{"MRN hidden in identifiers", "POST", "/v1/patients", o.Admin.Token,
 			map[string]any{"name": "A", "identifiers": map[string]string{"MRN": "x"}}, nil, 400, "invalid_input"},
+		{"PHI in the query: mrn", "GET", "/v1/patients?mrn=x", o.Admin.Token, nil, nil, 400, "invalid_query"},
+		{"PHI in the query: email", "GET", "/v1/patients?limit=5&email=a@example.test", o.Admin.Token, nil, nil, 400, "invalid_query"},
+		{"unknown query parameter", "GET", "/v1/patients?name=x", o.Admin.Token, nil, nil, 400, "invalid_query"},
+		{"search without criteria", "POST", "/v1/patients/search", o.Admin.Token, map[string]any{"limit": 5}, nil, 400, "invalid_input"},
+		{"search by name", "POST", "/v1/patients/search", o.Admin.Token, map[string]any{"name": "x"}, nil, 400, "bad_json"},
+		{"search, bad limit", "POST", "/v1/patients/search", o.Admin.Token, map[string]any{"mrn": "x", "limit": 500}, nil, 400, "invalid_input"},
 		{"huge audit cursor", "GET", "/v1/audit/events?after=9007199254740993", o.Admin.Token, nil, nil, 400, "invalid_input"},
 	}
 	for _, c := range cases {
@@ -321,13 +339,18 @@ func TestProblemDetails(t *testing.T) {
 			}
 		})
 	}
+	// The refusal of PHI in the query names the route to use instead.
+	if _, body := w.request("GET", "/v1/patients?mrn=x", o.Admin.Token, nil); !strings.Contains(string(body), "POST /v1/patients/search") {
+		t.Fatalf("mrn in the query: %s", body)
+	}
 	// Nothing half-written: the refused creates left no patient.
 	var n int
 	_ = w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from app.patients`).Scan(&n)
 	if n != 0 {
 		t.Fatalf("%d patients written by refused requests", n)
 	}
-	// A form post to a JSON route is refused (CSRF).
+	// A JSON route takes JSON only, whoever sends it (cross-site requests
+	// are TestCSRF's).
 	req, _ := http.NewRequest("POST", w.srv.URL+"/v1/patients", strings.NewReader("name=x"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", "Bearer "+o.Admin.Token)
@@ -348,7 +371,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var routes []string
-	for _, m := range regexp.MustCompile(`mux\.Handle\("([A-Z]+) ([^"]+)"`).FindAllStringSubmatch(string(src), -1) {
+	for _, m := range regexp.MustCompile(`api\.route\("([A-Z]+) ([^"]+)"`).FindAllStringSubmatch(string(src), -1) {
 		routes = append(routes, m[1]+" "+m[2])
 	}
 	w := newWorld(t)
@@ -389,8 +412,8 @@ func TestLogsHoldNoPHI(t *testing.T) {
 	}
 	id := w.createPatient(o.Lead.Token, canaries)
 	w.do("GET", "/v1/patients/"+id.String(), o.Lead.Token, nil, http.StatusOK, nil)
-	w.do("GET", "/v1/patients?mrn=CANARY-MRN-77", o.Lead.Token, nil, http.StatusOK, nil)
-	w.do("GET", "/v1/patients?email=quillon.canary@example.test", o.Lead.Token, nil, http.StatusOK, nil)
+	w.do("POST", "/v1/patients/search", o.Lead.Token, map[string]string{"mrn": "CANARY-MRN-77"}, http.StatusOK, nil)
+	w.do("POST", "/v1/patients/search", o.Lead.Token, map[string]string{"email": "quillon.canary@example.test"}, http.StatusOK, nil)
 	w.do("PUT", "/v1/patients/"+id.String(), o.Lead.Token, canaries, http.StatusOK, nil)
 	w.do("POST", "/v1/patients/"+id.String()+"/entries", o.Lead.Token, map[string]any{"kind": "symptom", "name": "headache",
 		"observed_at": time.Now().UTC().Format(time.RFC3339), "note": "Quillon says CANARY-NOTE-42"}, http.StatusCreated, nil)
@@ -402,9 +425,43 @@ func TestLogsHoldNoPHI(t *testing.T) {
 	w.request("POST", "/v1/members", o.Admin.Token, map[string]string{"email": "quillon.canary@example.test", "role": "patient"})
 	w.request("GET", "/v1/patients?email=quillon.canary@example.test&limit=zzz", o.Lead.Token, nil)
 
+	// The 500 path: the database fails the write in a way no mapping
+	// knows, so the error itself is logged; its line must hold no PHI.
+	if _, err := w.env.Super.Pool.Exec(context.Background(), `
+		create function app.canary_trip() returns trigger language plpgsql as $$
+		begin raise exception 'tripwire on %', tg_table_name; end $$;
+		create trigger canary_trip before insert or update on app.clinical_entries
+			for each row execute function app.canary_trip();
+		create trigger canary_trip before update on app.patients
+			for each row execute function app.canary_trip();`); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
+		{"POST", "/v1/patients/" + id.String() + "/entries", map[string]any{"kind": "symptom", "name": "Quillon Canarywhistle",
+			"observed_at": time.Now().UTC().Format(time.RFC3339), "note": "CANARY-NOTE-42 at 742 Canary Terrace"}},
+		{"PUT", "/v1/patients/" + id.String(), canaries},
+	} {
+		if resp, body := w.request(c.method, c.path, o.Lead.Token, c.body); resp.StatusCode != http.StatusInternalServerError ||
+			problemCode(t, body) != "internal" {
+			t.Fatalf("%s %s with the tripwire: %d %s", c.method, c.path, resp.StatusCode, body)
+		}
+	}
+
 	logs := w.logs.String() + w.outbox.String()
 	if !strings.Contains(logs, `"route":"GET /v1/patients/{id}"`) {
 		t.Fatalf("the log scan saw no request lines; logs:\n%s", logs)
+	}
+	var failed int
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, `"msg":"request failed"`) && strings.Contains(line, "tripwire on") {
+			failed++
+		}
+	}
+	if failed != 2 {
+		t.Fatalf("the log holds %d error lines from the 500s, want 2; logs:\n%s", failed, logs)
 	}
 	for _, c := range []string{"Quillon", "Canarywhistle", "1961-07-08", "867-5309", "quillon.canary", "Canary Terrace",
 		"CANARY-MRN-77", "CANARY-INS-9", "CANARY-NOTE-42", "CANARY-DOB", "c Patient One"} {

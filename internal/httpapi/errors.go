@@ -3,7 +3,9 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"html/template"
 	"net/http"
+	"strconv"
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/auth"
@@ -69,16 +71,11 @@ func problemFor(err error) (status int, code string, detail string) {
 	return http.StatusInternalServerError, "internal", ""
 }
 
-func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, code, detail := problemFor(err)
-	if status == http.StatusInternalServerError {
-		// The error text carries ids at most (a package rule), never PHI.
-		s.log.ErrorContext(r.Context(), "request failed", "request_id", requestIDFrom(r.Context()),
-			"route", r.Pattern, "err", err)
-	}
-	writeProblem(w, r, status, code, detail)
-}
+// An encoder writes an error in its surface's shape: status, a stable
+// code, and a detail that names fields and rules, never values.
+type encoder func(w http.ResponseWriter, r *http.Request, status int, code, detail string)
 
+// writeProblem is the JSON API's encoder: RFC 9457 problem details.
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
 	p := Problem{
 		Type:      "https://ward.dev/problems/" + code,
@@ -95,4 +92,93 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, code, deta
 	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Title}} · Ward</title></head>
+<body><main><h1>{{.Title}}</h1>{{if .Detail}}<p>{{.Detail}}</p>{{end}}
+<p><small>Error {{.Status}} · {{.Code}} · request {{.RequestID}}</small></p></main></body></html>
+`))
+
+// writeHTMLError is the web console's encoder: a small HTML page.
+func writeHTMLError(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = errorPage.Execute(w, Problem{Title: http.StatusText(status), Status: status, Code: code, Detail: detail,
+		RequestID: requestIDFrom(r.Context())})
+}
+
+// scimError is a SCIM 2.0 error response (RFC 7644 §3.12). Status is a
+// string there.
+type scimError struct {
+	Schemas  []string `json:"schemas"`
+	Status   string   `json:"status"`
+	SCIMType string   `json:"scimType,omitempty"`
+	Detail   string   `json:"detail,omitempty"`
+}
+
+// writeSCIMError is the SCIM surface's encoder.
+func writeSCIMError(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
+	e := scimError{Schemas: []string{"urn:ietf:params:scim:api:messages:2.0:Error"}, Status: strconv.Itoa(status),
+		Detail: detail}
+	switch code {
+	case "bad_json", "unsupported_media_type":
+		e.SCIMType = "invalidSyntax"
+	case "invalid_input", "invalid_id":
+		e.SCIMType = "invalidValue"
+	case "conflict":
+		e.SCIMType = "uniqueness"
+	}
+	if e.Detail == "" {
+		e.Detail = http.StatusText(status)
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="ward-scim"`)
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(e)
+}
+
+// gatewayError is the LLM gateway's error body: the Anthropic Messages
+// API shape, so the official SDKs raise their own typed errors.
+type gatewayError struct {
+	Type  string `json:"type"` // always "error"
+	Error struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+	} `json:"error"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// writeGatewayError is the LLM gateway's encoder.
+func writeGatewayError(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
+	e := gatewayError{Type: "error", RequestID: requestIDFrom(r.Context())}
+	switch {
+	case status == http.StatusUnauthorized:
+		e.Error.Type = "authentication_error"
+	case status == http.StatusForbidden:
+		e.Error.Type = "permission_error"
+	case status == http.StatusNotFound:
+		e.Error.Type = "not_found_error"
+	case status == http.StatusRequestEntityTooLarge:
+		e.Error.Type = "request_too_large"
+	case status == http.StatusTooManyRequests:
+		e.Error.Type = "rate_limit_error"
+	case status == http.StatusServiceUnavailable || status == 529:
+		e.Error.Type = "overloaded_error"
+	case status >= 500:
+		e.Error.Type = "api_error"
+	default:
+		e.Error.Type = "invalid_request_error"
+	}
+	e.Error.Message = detail
+	if e.Error.Message == "" {
+		e.Error.Message = http.StatusText(status)
+	}
+	e.Error.Message += " (" + code + ")"
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(e)
 }

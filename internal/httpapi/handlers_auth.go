@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"html/template"
+	"mime"
 	"net/http"
 	"time"
 
@@ -34,7 +35,7 @@ func (s *server) handleReadyz() http.Handler {
 func (s *server) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: value, Path: "/", MaxAge: int(maxAge / time.Second),
-		Secure: s.cfg.SecureCookies, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: s.secure, HttpOnly: true, SameSite: http.SameSiteStrictMode,
 	})
 }
 
@@ -96,7 +97,9 @@ type sessionResponse struct {
 }
 
 // handleLinkConsume spends a link: a form post from the landing page (the
-// verifier comes from the cookie) or JSON {token, verifier} from an app.
+// verifier comes from the cookie), answered 303 to the console with the
+// session in its cookie only; or JSON {token, verifier} from an app,
+// answered with the session token in the body.
 func (s *server) handleLinkConsume() http.Handler {
 	type request struct {
 		Token    string `json:"token"`
@@ -104,7 +107,9 @@ func (s *server) handleLinkConsume() http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req request
-		if ct := r.Header.Get("Content-Type"); len(ct) >= 33 && ct[:33] == "application/x-www-form-urlencoded" {
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		browser := mt == "application/x-www-form-urlencoded"
+		if browser {
 			if err := r.ParseForm(); err != nil {
 				s.writeError(w, r, badRequest("bad_form", "the form could not be read"))
 				return
@@ -126,6 +131,11 @@ func (s *server) handleLinkConsume() http.Handler {
 		}
 		s.setCookie(w, s.verifierCookie(), "", -time.Second)
 		s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
+		if browser {
+			w.Header().Set("Location", s.root)
+			w.WriteHeader(http.StatusSeeOther)
+			return
+		}
 		writeJSON(w, http.StatusOK, sessionResponse{Token: sess.Token, SessionID: sess.ID, UserID: sess.UserID,
 			OrgID: sess.OrgID, AbsoluteExpiresAt: sess.AbsoluteExpiresAt, IdleTimeoutMin: int(sess.IdleTimeout / time.Minute)})
 	})
@@ -147,7 +157,7 @@ func (s *server) handleMe() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := identity.PrincipalFrom(r.Context())
 		writeJSON(w, http.StatusOK, map[string]any{"user_id": p.UserID, "org_id": p.OrgID, "role": p.Role,
-			"session_id": p.SessionID})
+			"session_id": p.SessionID, "credential_kind": p.Kind, "aal": p.AAL, "auth_time": p.AuthTime})
 	})
 }
 
@@ -188,9 +198,16 @@ func (s *server) handlePolicyGet() http.Handler {
 }
 
 func (s *server) handlePolicyPut() http.Handler {
+	// The columns are PostgreSQL int: a larger number is refused here, not
+	// by the database as a 500.
+	type request struct {
+		IdleTimeoutMin int32 `json:"session_idle_timeout_min"`
+		AbsoluteMaxMin int32 `json:"session_absolute_max_min"`
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var pol auth.Policy
-		err := decode(r, &pol)
+		var req request
+		err := decode(r, &req)
+		pol := auth.Policy{IdleTimeoutMin: int(req.IdleTimeoutMin), AbsoluteMaxMin: int(req.AbsoluteMaxMin)}
 		if err == nil {
 			err = s.deps.Auth.SetPolicy(r.Context(), pol)
 		}

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/google/uuid"
 
@@ -10,25 +9,55 @@ import (
 	"github.com/wardhq/ward/internal/records"
 )
 
-func queryInt(r *http.Request, name string) (int, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, badRequest("invalid_query", name+" must be an integer")
-	}
-	return n, nil
-}
-
+// handlePatientList lists patients a page at a time. Its query holds
+// paging only: identifiers are PHI and URLs end up in logs and histories,
+// so searching by them is a POST (handlePatientSearch).
 func (s *server) handlePatientList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit, err := queryInt(r, "limit")
+		var err error
+		for name := range r.URL.Query() {
+			switch name {
+			case "limit":
+			case "mrn", "email":
+				err = badRequest("invalid_query", "search by mrn or email with POST /v1/patients/search and a JSON body")
+			default:
+				err = badRequest("invalid_query", "the only query parameter is limit")
+			}
+		}
+		var limit int
+		if err == nil {
+			limit, err = queryInt(r, "limit")
+		}
 		var list []records.Patient
 		if err == nil {
-			q := r.URL.Query()
-			list, err = s.deps.Records.ListPatients(r.Context(), records.ListFilter{MRN: q.Get("mrn"), Email: q.Get("email"), Limit: limit})
+			list, err = s.deps.Records.ListPatients(r.Context(), records.ListFilter{Limit: limit})
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"patients": list})
+	})
+}
+
+// handlePatientSearch finds patients by exact MRN or email, both in the
+// body.
+func (s *server) handlePatientSearch() http.Handler {
+	type request struct {
+		MRN   string `json:"mrn"`
+		Email string `json:"email"`
+		Limit int32  `json:"limit"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		err := decode(r, &req)
+		if err == nil && req.MRN == "" && req.Email == "" {
+			err = badRequest("invalid_input", "give mrn or email, or list with GET /v1/patients")
+		}
+		var list []records.Patient
+		if err == nil {
+			list, err = s.deps.Records.ListPatients(r.Context(), records.ListFilter{MRN: req.MRN, Email: req.Email,
+				Limit: int(req.Limit)})
 		}
 		if err != nil {
 			s.writeError(w, r, err)

@@ -101,6 +101,9 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	}
 	w.srv = httptest.NewUnstartedServer(nil)
 	wc.auth.BaseURL = "http://" + w.srv.Listener.Addr().String()
+	if wc.api.BaseURL == "" {
+		wc.api.BaseURL = wc.auth.BaseURL
+	}
 	w.auth = auth.NewService(env.App, w.keys, wc.mailer, wc.auth, log)
 	w.ops = auth.NewService(env.Super, w.keys, wc.mailer, wc.auth, log)
 	w.srv.Config.Handler = httpapi.NewServer(wc.api, httpapi.Deps{

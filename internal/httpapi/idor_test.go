@@ -107,7 +107,7 @@ func TestIDOR(t *testing.T) {
 		var r struct {
 			Patients []any `json:"patients"`
 		}
-		w.do("GET", "/v1/patients?mrn=b-MRN-1", a.Admin.Token, nil, http.StatusOK, &r)
+		w.do("POST", "/v1/patients/search", a.Admin.Token, map[string]string{"mrn": "b-MRN-1"}, http.StatusOK, &r)
 		if len(r.Patients) != 0 {
 			t.Fatalf("found %d of B's patients", len(r.Patients))
 		}

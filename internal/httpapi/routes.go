@@ -1,46 +1,71 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
 
-// routes lists every route of the API. openapi.json documents each of them;
-// TestOpenAPIMatchesRoutes keeps the two in step.
-func (s *server) routes(mux *http.ServeMux) {
-	pub := func(h http.Handler) http.Handler { return h }
-	authed := s.requireSession
+	"github.com/wardhq/ward/internal/identity"
+)
 
-	mux.Handle("GET /healthz", pub(handleHealthz()))
-	mux.Handle("GET /readyz", pub(s.handleReadyz()))
-	mux.Handle("GET /v1/openapi.json", pub(handleOpenAPI()))
+// What routes ask of their callers (see need). Role checks stay in the
+// services for now; a route that needs a fresh sign-in sets fresh.
+var (
+	public  = need{}
+	signIn  = need{signIn: true}
+	session = need{kinds: []identity.CredentialKind{identity.KindSession}, aal: 1}
+)
+
+// handler mounts the four surfaces. Only the JSON API has routes today; the
+// console, SCIM and the gateway answer "no route" in their own shapes.
+func (s *server) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", s.api)
+	mux.Handle("/healthz", s.api)
+	mux.Handle("/readyz", s.api)
+	mux.Handle("/scim/v2/", s.scim)
+	mux.Handle("/llm/", s.gateway)
+	mux.Handle("/", s.console)
+	return mux
+}
+
+// routes lists every route of the JSON API and what each needs.
+// openapi.json documents each of them; TestOpenAPIMatchesRoutes keeps the
+// two in step.
+func (s *server) routes() {
+	api := s.api
+	api.route("GET /healthz", public, handleHealthz())
+	api.route("GET /readyz", public, s.handleReadyz())
+	api.route("GET /v1/openapi.json", public, handleOpenAPI())
 
 	// Sign-in and sessions.
-	mux.Handle("POST /v1/auth/magic-link", pub(s.handleLinkRequest()))
-	mux.Handle("GET /v1/auth/magic", pub(s.handleLinkLanding()))
-	mux.Handle("POST /v1/auth/magic", pub(s.handleLinkConsume()))
-	mux.Handle("POST /v1/auth/logout", authed(s.handleLogout()))
-	mux.Handle("GET /v1/me", authed(s.handleMe()))
-	mux.Handle("GET /v1/sessions", authed(s.handleSessionList()))
-	mux.Handle("DELETE /v1/sessions/{id}", authed(s.handleSessionRevoke()))
+	api.route("POST /v1/auth/magic-link", signIn, s.handleLinkRequest())
+	api.route("GET /v1/auth/magic", public, s.handleLinkLanding())
+	api.route("POST /v1/auth/magic", signIn, s.handleLinkConsume())
+	api.route("POST /v1/auth/logout", session, s.handleLogout())
+	api.route("GET /v1/me", session, s.handleMe())
+	api.route("GET /v1/sessions", session, s.handleSessionList())
+	api.route("DELETE /v1/sessions/{id}", session, s.handleSessionRevoke())
 
 	// The org: session policy and members.
-	mux.Handle("GET /v1/org/session-policy", authed(s.handlePolicyGet()))
-	mux.Handle("PUT /v1/org/session-policy", authed(s.handlePolicyPut()))
-	mux.Handle("GET /v1/members", authed(s.handleMemberList()))
-	mux.Handle("POST /v1/members", authed(s.handleMemberAdd()))
-	mux.Handle("PATCH /v1/members/{user_id}", authed(s.handleMemberUpdate()))
-	mux.Handle("DELETE /v1/members/{user_id}", authed(s.handleMemberRevoke()))
+	api.route("GET /v1/org/session-policy", session, s.handlePolicyGet())
+	api.route("PUT /v1/org/session-policy", session, s.handlePolicyPut())
+	api.route("GET /v1/members", session, s.handleMemberList())
+	api.route("POST /v1/members", session, s.handleMemberAdd())
+	api.route("PATCH /v1/members/{user_id}", session, s.handleMemberUpdate())
+	api.route("DELETE /v1/members/{user_id}", session, s.handleMemberRevoke())
 
 	// Patient records.
-	mux.Handle("GET /v1/patients", authed(s.handlePatientList()))
-	mux.Handle("POST /v1/patients", authed(s.handlePatientCreate()))
-	mux.Handle("GET /v1/patients/{id}", authed(s.handlePatientGet()))
-	mux.Handle("PUT /v1/patients/{id}", authed(s.handlePatientUpdate()))
-	mux.Handle("GET /v1/patients/{id}/entries", authed(s.handleEntryList()))
-	mux.Handle("POST /v1/patients/{id}/entries", authed(s.handleEntryCreate()))
-	mux.Handle("PUT /v1/patients/{id}/care-team/{user_id}", authed(s.handleCareTeamAssign()))
-	mux.Handle("DELETE /v1/patients/{id}/care-team/{user_id}", authed(s.handleCareTeamUnassign()))
-	mux.Handle("PUT /v1/patients/{id}/users/{user_id}", authed(s.handlePatientLink()))
-	mux.Handle("GET /v1/patients/{id}/access-report", authed(s.handleAccessReport()))
+	api.route("GET /v1/patients", session, s.handlePatientList())
+	api.route("POST /v1/patients", session, s.handlePatientCreate())
+	api.route("POST /v1/patients/search", session, s.handlePatientSearch())
+	api.route("GET /v1/patients/{id}", session, s.handlePatientGet())
+	api.route("PUT /v1/patients/{id}", session, s.handlePatientUpdate())
+	api.route("GET /v1/patients/{id}/entries", session, s.handleEntryList())
+	api.route("POST /v1/patients/{id}/entries", session, s.handleEntryCreate())
+	api.route("PUT /v1/patients/{id}/care-team/{user_id}", session, s.handleCareTeamAssign())
+	api.route("DELETE /v1/patients/{id}/care-team/{user_id}", session, s.handleCareTeamUnassign())
+	api.route("PUT /v1/patients/{id}/users/{user_id}", session, s.handlePatientLink())
+	api.route("GET /v1/patients/{id}/access-report", session, s.handleAccessReport())
 
 	// The audit log.
-	mux.Handle("GET /v1/audit/events", authed(s.handleAuditList()))
+	api.route("GET /v1/audit/events", session, s.handleAuditList())
 }

@@ -123,7 +123,7 @@ func TestRefusalsAreAudited(t *testing.T) {
 	}
 	resp, body := w.request("PUT", "/v1/org/session-policy", o.Admin.Token,
 		map[string]any{"session_idle_timeout_min": 1 << 40, "session_absolute_max_min": 600})
-	if resp.StatusCode != http.StatusBadRequest || problemCode(t, body) != "invalid_input" {
+	if resp.StatusCode != http.StatusBadRequest || problemCode(t, body) != "bad_json" {
 		t.Fatalf("policy beyond 32 bits: %d %s", resp.StatusCode, body)
 	}
 	resp, body = w.request("PUT", "/v1/org/session-policy", o.Admin.Token,
@@ -167,3 +167,20 @@ func TestSessionsStayInTheirOrg(t *testing.T) {
 
 // waitABit lets the background mail sender run.
 func waitABit() { time.Sleep(10 * time.Millisecond) }
+
+// The database resolves a session to its kind, assurance level and time of
+// authentication; /v1/me reports them.
+func TestMeReportsAssurance(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Assurance Org")
+	before := time.Now().Add(-time.Minute)
+	var me struct {
+		Kind     string    `json:"credential_kind"`
+		AAL      int       `json:"aal"`
+		AuthTime time.Time `json:"auth_time"`
+	}
+	w.do("GET", "/v1/me", o.Admin.Token, nil, http.StatusOK, &me)
+	if me.Kind != "session" || me.AAL != 1 || me.AuthTime.Before(before) || me.AuthTime.After(time.Now().Add(time.Minute)) {
+		t.Fatalf("me: %+v", me)
+	}
+}

@@ -1,0 +1,200 @@
+package httpapi
+
+import (
+	"crypto/subtle"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/identity"
+)
+
+// need is what a route asks of its caller. The zero need is a public route.
+type need struct {
+	// kinds are the credential kinds the route accepts; none: public.
+	kinds []identity.CredentialKind
+	// aal is the minimum authenticator assurance level.
+	aal int
+	// role is the minimum role ("" any member). Services keep their own,
+	// finer checks.
+	role identity.Role
+	// fresh is how long ago the caller may last have authenticated
+	// (Principal.AuthTime); 0 any time. Older: 403 step_up_required.
+	fresh time.Duration
+	// signIn marks the public sign-in routes: browsers may not post to
+	// them from another site (login CSRF).
+	signIn bool
+}
+
+func (n need) public() bool { return len(n.kinds) == 0 }
+
+// check reports whether p meets n, as a 403 problem when it does not.
+func (n need) check(p identity.Principal, now time.Time) error {
+	switch {
+	case !slices.Contains(n.kinds, p.Kind):
+		return forbidden("credential_not_accepted", "this route does not accept this kind of credential")
+	case n.role != "" && !p.Role.AtLeast(n.role):
+		return forbidden("forbidden", "this route needs the "+string(n.role)+" role or above")
+	case p.AAL < n.aal:
+		return forbidden("insufficient_assurance", "this route needs authenticator assurance level "+strconv.Itoa(n.aal))
+	case n.fresh > 0 && (p.AuthTime.IsZero() || now.Sub(p.AuthTime) > n.fresh):
+		return forbidden("step_up_required", "authenticate again to use this route")
+	}
+	return nil
+}
+
+func forbidden(code, msg string) error {
+	return &publicError{status: http.StatusForbidden, code: code, msg: msg}
+}
+
+func invalidHeader(msg string) error { return badRequest("invalid_header", msg) }
+
+// guard enforces n: for a public route only the sign-in origin rule; else
+// a credential, same-origin for cookie-borne state changes, authentication
+// in the database, the need itself and the principal's rate limit.
+func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
+	if n.public() {
+		if !n.signIn {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// A form post is a browser's: it must come from our own pages.
+			// Other clients are refused only when a browser says the
+			// request is cross-site.
+			if err := s.sameOrigin(r, isForm(r)); err != nil {
+				sf.writeError(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := s.credential(r)
+		if err == nil && c.cookie && !safeMethod(r.Method) {
+			err = s.sameOrigin(r, true)
+		}
+		var org string
+		if err == nil {
+			org, err = orgHeader(r)
+		}
+		var p identity.Principal
+		if err == nil {
+			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org)
+		}
+		if err == nil {
+			err = n.check(p, time.Now())
+		}
+		if err != nil {
+			sf.writeError(w, r, err)
+			return
+		}
+		if ok, retry := s.limits.allow(p, time.Now()); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
+			sf.writeError(w, r, &publicError{status: http.StatusTooManyRequests, code: "rate_limited",
+				msg: "too many requests; slow down"})
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(identity.WithPrincipal(r.Context(), p)))
+	})
+}
+
+// presented is the credential a request carries and where it came from.
+type presented struct {
+	token  string
+	cookie bool
+}
+
+// credential reads the request's credential: Authorization: Bearer, or
+// x-api-key, or else the session cookie. A header given twice, or both
+// headers with different values, is a 400 naming the header.
+func (s *server) credential(r *http.Request) (presented, error) {
+	authz, keys := r.Header.Values("Authorization"), r.Header.Values("X-Api-Key")
+	switch {
+	case len(authz) > 1:
+		return presented{}, invalidHeader("send one Authorization header")
+	case len(keys) > 1:
+		return presented{}, invalidHeader("send one x-api-key header")
+	}
+	var bearer string
+	if len(authz) == 1 {
+		v := authz[0]
+		if len(v) < 8 || !strings.EqualFold(v[:7], "bearer ") {
+			return presented{}, &publicError{status: http.StatusUnauthorized, code: "unauthenticated",
+				msg: "the Authorization header must be Bearer <token>"}
+		}
+		bearer = strings.TrimSpace(v[7:])
+	}
+	if len(keys) == 1 {
+		key := strings.TrimSpace(keys[0])
+		if bearer != "" && subtle.ConstantTimeCompare([]byte(bearer), []byte(key)) != 1 {
+			return presented{}, invalidHeader("Authorization and x-api-key hold different credentials; send one")
+		}
+		bearer = key
+	}
+	if bearer != "" {
+		return presented{token: bearer}, nil
+	}
+	if len(authz) == 1 || len(keys) == 1 {
+		return presented{}, auth.ErrUnauthenticated
+	}
+	if c, err := r.Cookie(s.sessionCookie()); err == nil && c.Value != "" {
+		return presented{token: c.Value, cookie: true}, nil
+	}
+	return presented{}, auth.ErrUnauthenticated
+}
+
+// orgHeader reads Ward-Org: absent, or one org id (a UUID in any case),
+// passed on in canonical lower-case form.
+func orgHeader(r *http.Request) (string, error) {
+	vals := r.Header.Values("Ward-Org")
+	switch len(vals) {
+	case 0:
+		return "", nil
+	case 1:
+	default:
+		return "", invalidHeader("send one Ward-Org header")
+	}
+	v := strings.TrimSpace(vals[0])
+	id, err := uuid.Parse(v)
+	if len(v) != 36 || err != nil || id == uuid.Nil {
+		return "", invalidHeader("Ward-Org must be an org id (a UUID)")
+	}
+	return id.String(), nil
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+func isForm(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data" || mt == "text/plain"
+}
+
+// sameOrigin refuses a browser request from another site. Sec-Fetch-Site,
+// when sent, must be same-origin or none (typed by the user); without it,
+// an Origin must be the public base URL's. With neither header the request
+// is not from a modern browser: strict refuses it, else it passes.
+func (s *server) sameOrigin(r *http.Request, strict bool) error {
+	refuse := forbidden("cross_site_request", "this request must come from Ward's own pages")
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		if site == "same-origin" || site == "none" {
+			return nil
+		}
+		return refuse
+	}
+	origin := r.Header.Get("Origin")
+	switch {
+	case origin == "" && !strict:
+		return nil
+	case origin == "" || s.origin == "" || origin != s.origin:
+		return refuse
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// decode reads a JSON body into v: it must be application/json, within the
+// size limit, one value that passes checkJSON, with no unknown fields.
+func decode(r *http.Request, v any) error {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/json" {
+		return &publicError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
+			msg: "send the body as application/json"}
+	}
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return bodyError(err)
+	}
+	if err := checkJSON(b); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("bad_json", jsonProblem(err))
+	}
+	return nil
+}
+
+// bodyError describes a failure to read a request body: too large, or cut
+// short.
+func bodyError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &publicError{status: http.StatusRequestEntityTooLarge, code: "body_too_large",
+			msg: fmt.Sprintf("the body exceeds %d bytes", mbe.Limit)}
+	}
+	return badRequest("bad_body", "the body could not be read")
+}
+
+// jsonProblem describes a decoding error without echoing the input.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("malformed JSON at byte %d", se.Offset)
+	case errors.As(err, &te):
+		if te.Type != nil && strings.HasPrefix(te.Value, "number") {
+			switch te.Type.Kind() {
+			case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+				reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+				return fmt.Sprintf("field %q must be a whole number that fits in %d bits", te.Field, te.Type.Bits())
+			}
+		}
+		return fmt.Sprintf("field %q has the wrong type", te.Field)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the body is empty or cut short"
+	}
+	return "malformed JSON"
+}
+
+// pathID parses a path value as a UUID.
+func pathID(r *http.Request, name string) (uuid.UUID, error) {
+	v := r.PathValue(name)
+	id, err := uuid.Parse(v)
+	if err != nil || len(v) != 36 || id == uuid.Nil {
+		return uuid.Nil, badRequest("invalid_id", name+" must be a UUID, not the nil UUID")
+	}
+	return id, nil
+}
+
+func queryInt(r *http.Request, name string) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, badRequest("invalid_query", name+" must be an integer")
+	}
+	return n, nil
+}

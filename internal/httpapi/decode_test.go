@@ -1,0 +1,114 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Bodies encoding/json would accept but Ward refuses: each is a 400 that
+// names the field and echoes nothing of the value, and writes nothing.
+func TestStrictJSON(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("JSON Org")
+	w.populate(o, "j")
+	entries := "/v1/patients/" + o.P1.String() + "/entries"
+	entry := func(note string) string {
+		return `{"kind":"symptom","name":"cough","observed_at":"2024-01-02T03:04:05Z","note":"` + note + `"}`
+	}
+	cases := []struct {
+		name, path, body string
+		status           int
+		code             string
+		names            string
+	}{
+		{"duplicate key", "/v1/patients", `{"name":"Zed Secretname","name":"Other"}`, 400, "bad_json", `"name" is given more than once`},
+		{"duplicate key in another case", "/v1/patients", `{"name":"Zed Secretname","NAME":"Other"}`, 400, "bad_json", `"NAME" is given more than once`},
+		{"duplicate nested key", "/v1/patients", `{"name":"Zed","identifiers":{"insurance":"SECRET-1","insurance":"SECRET-2"}}`,
+			400, "bad_json", `"identifiers.insurance" is given more than once`},
+		{"duplicate key deeper", "/v1/patients", `{"name":"Zed","identifiers":{"a":"1"},"x":[{"k":1,"k":2}]}`,
+			400, "bad_json", `"x[0].k" is given more than once`},
+		{"invalid UTF-8", "/v1/patients", "{\"name\":\"Zed Secret\xff\xfename\"}", 400, "bad_json", `"name" is not valid UTF-8`},
+		{"invalid UTF-8 in a key", "/v1/patients", "{\"na\xffme\":\"Zed\"}", 400, "bad_json", "a key of the body is not valid UTF-8"},
+		{"lone high surrogate", "/v1/patients", `{"name":"Zed Secret\ud800name"}`, 400, "bad_json", `"name" holds a lone surrogate`},
+		{"lone low surrogate", "/v1/patients", `{"name":"Zed Secret\udc00name"}`, 400, "bad_json", `"name" holds a lone surrogate`},
+		{"high surrogate then letter", "/v1/patients", `{"name":"Zed \ud800\u0041"}`, 400, "bad_json", `"name" holds a lone surrogate`},
+		{"escaped NUL", "/v1/patients", `{"name":"Zed Secret\u0000name"}`, 400, "bad_json", `"name" holds a NUL`},
+		{"raw NUL", "/v1/patients", "{\"name\":\"Zed Secret\x00name\"}", 400, "bad_json", `"name" holds a NUL`},
+		{"NUL in a map value", "/v1/patients", `{"name":"Zed","identifiers":{"insurance":"SECRET\u0000"}}`, 400, "bad_json",
+			`"identifiers.insurance" holds a NUL`},
+		{"NUL in a key", "/v1/patients", `{"name":"Zed","identifiers":{"ins\u0000":"x"}}`, 400, "bad_json",
+			`a key in "identifiers" holds a NUL`},
+		{"NUL in a clinical note", entries, entry(`felt SECRET\u0000 dizzy`), 400, "bad_json", `"note" holds a NUL`},
+		{"lone surrogate in a clinical note", entries, entry(`felt \udfff dizzy`), 400, "bad_json", `"note" holds a lone surrogate`},
+		{"too deep", "/v1/patients", `{"name":"Zed","identifiers":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`,
+			400, "bad_json", "deeper than"},
+		{"two values", "/v1/patients", `{"name":"Zed"} {"name":"Zed"}`, 400, "bad_json", "exactly one"},
+		{"policy beyond int", "/v1/org/session-policy", `{"session_idle_timeout_min":5,"session_absolute_max_min":1000000000000}`,
+			400, "bad_json", `"session_absolute_max_min" must be a whole number`},
+		{"policy as exponent", "/v1/org/session-policy", `{"session_idle_timeout_min":1e12,"session_absolute_max_min":60}`,
+			400, "bad_json", `"session_idle_timeout_min" must be a whole number`},
+		// Accepted: a surrogate pair, escaped and raw non-ASCII.
+		{"surrogate pair", "/v1/patients", `{"name":"Zed \ud83d\ude00"}`, 201, "", ""},
+		{"non-ASCII", "/v1/patients", `{"name":"Zoë Ürsula 山田"}`, 201, "", ""},
+		{"different keys", "/v1/patients", `{"name":"Zed","identifiers":{"a":"1","b":"1"}}`, 201, "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			method := "POST"
+			if strings.HasSuffix(c.path, "session-policy") {
+				method = "PUT"
+			}
+			tok := o.Lead.Token
+			if method == "PUT" {
+				tok = o.Admin.Token
+			}
+			resp, body := w.send(method, c.path, http.Header{"Content-Type": {"application/json"},
+				"Authorization": {"Bearer " + tok}}, strings.NewReader(c.body))
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, c.status, body)
+			}
+			if c.code == "" {
+				return
+			}
+			code, detail := problemOf(t, body)
+			if code != c.code || !strings.Contains(detail, c.names) {
+				t.Fatalf("problem %s %q, want %s with %q", code, detail, c.code, c.names)
+			}
+			for _, secret := range []string{"Secret", "SECRET", "dizzy", "1000000000000"} {
+				if strings.Contains(string(body), secret) {
+					t.Fatalf("the problem echoes the value: %s", body)
+				}
+			}
+		})
+	}
+	var n int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from app.clinical_entries`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d entries written by refused requests (%v)", n, err)
+	}
+}
+
+// The nil UUID is not an id: refused before any service sees it.
+func TestNilPathID(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Nil Org")
+	nilID := "00000000-0000-0000-0000-000000000000"
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/v1/patients/" + nilID, nil},
+		{"PUT", "/v1/patients/" + nilID, map[string]any{"name": "Zed"}},
+		{"POST", "/v1/patients/" + nilID + "/entries", map[string]any{"kind": "food", "name": "x", "observed_at": "2024-01-02T03:04:05Z"}},
+		{"PUT", "/v1/patients/" + nilID + "/care-team/" + o.Admin.ID.String(), nil},
+		{"DELETE", "/v1/sessions/" + nilID, nil},
+		{"DELETE", "/v1/members/" + nilID, nil},
+		{"GET", "/v1/patients/" + strings.ReplaceAll(o.Admin.ID.String(), "-", ""), nil},
+	} {
+		resp, body := w.request(c.method, c.path, o.Admin.Token, c.body)
+		if resp.StatusCode != http.StatusBadRequest || problemCode(t, body) != "invalid_id" {
+			t.Errorf("%s %s: %d %s, want 400 invalid_id", c.method, c.path, resp.StatusCode, body)
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package httpapi
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/time/rate"
+
+	"github.com/wardhq/ward/internal/identity"
+)
+
+// limiter is a token bucket per principal (org and user) in memory,
+// bounded: a bucket idle long enough to have refilled is the same as a new
+// one and is dropped, and past max buckets the idlest are dropped first.
+type limiter struct {
+	mu      sync.Mutex
+	every   rate.Limit
+	burst   int
+	max     int
+	idle    time.Duration // a bucket refills completely in this time
+	buckets map[[32]byte]*bucket
+	swept   time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func newLimiter(perSecond float64, burst, maxBuckets int) *limiter {
+	burst = max(burst, 1)
+	l := &limiter{every: rate.Limit(perSecond), burst: burst, max: maxBuckets, buckets: map[[32]byte]*bucket{}}
+	if perSecond < 0 {
+		l.every = rate.Inf
+	} else {
+		l.idle = time.Duration(float64(burst) / perSecond * float64(time.Second))
+	}
+	return l
+}
+
+// allow takes one token from p's bucket, or reports how long until one is
+// there.
+func (l *limiter) allow(p identity.Principal, now time.Time) (ok bool, retry time.Duration) {
+	if l.every == rate.Inf {
+		return true, 0
+	}
+	var k [32]byte
+	copy(k[:16], p.OrgID[:])
+	who := p.UserID
+	if who == uuid.Nil {
+		who = p.CredentialID
+	}
+	copy(k[16:], who[:])
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.swept) > l.idle || len(l.buckets) >= l.max {
+		l.sweep(now)
+	}
+	b := l.buckets[k]
+	if b == nil {
+		b = &bucket{lim: rate.NewLimiter(l.every, l.burst)}
+		l.buckets[k] = b
+	}
+	b.seen = now
+	r := b.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// sweep drops refilled buckets; if that leaves the map full, it drops the
+// least recently seen half.
+func (l *limiter) sweep(now time.Time) {
+	l.swept = now
+	for k, b := range l.buckets {
+		if now.Sub(b.seen) > l.idle {
+			delete(l.buckets, k)
+		}
+	}
+	if len(l.buckets) < l.max {
+		return
+	}
+	seen := make([]time.Time, 0, len(l.buckets))
+	for _, b := range l.buckets {
+		seen = append(seen, b.seen)
+	}
+	slices.SortFunc(seen, time.Time.Compare)
+	cut := seen[len(seen)/2]
+	for k, b := range l.buckets {
+		if !b.seen.After(cut) {
+			delete(l.buckets, k)
+		}
+	}
+}

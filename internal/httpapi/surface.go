@@ -1,0 +1,240 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/wardhq/ward/internal/identity"
+)
+
+// A surface is one HTTP face of Ward (the JSON API, the web console, SCIM,
+// the LLM gateway) with its own middleware stack: request id, client
+// address, security headers, access log, panic recovery, and errors (its
+// own and the mux's "no route" and "wrong method") in its own shape. Each
+// route on it gets the surface's body limit and deadline unless it asks
+// for others.
+type surface struct {
+	s        *server
+	name     string
+	mux      *http.ServeMux
+	encode   encoder
+	maxBody  int64
+	deadline time.Duration
+	headers  map[string]string
+}
+
+// Security headers. The API, SCIM and the gateway answer data, never pages;
+// the console serves pages whose scripts and styles are its own files.
+var (
+	apiHeaders = map[string]string{
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+		"X-Frame-Options":         "DENY",
+		"Content-Security-Policy": "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
+		"Cache-Control":           "no-store",
+	}
+	consoleHeaders = map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":        "no-referrer",
+		"X-Frame-Options":        "DENY",
+		"Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+			"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+		"Cross-Origin-Opener-Policy": "same-origin",
+		"Cache-Control":              "no-store",
+	}
+)
+
+func (s *server) newSurface(name string, enc encoder, maxBody int64, deadline time.Duration, headers map[string]string) *surface {
+	return &surface{s: s, name: name, mux: http.NewServeMux(), encode: enc, maxBody: maxBody, deadline: deadline,
+		headers: headers}
+}
+
+// A routeOption overrides a surface default for one route.
+type routeOption func(*routeConfig)
+
+type routeConfig struct {
+	maxBody  int64
+	deadline time.Duration
+}
+
+// bodyLimit sets the route's request body limit in bytes (a streamed
+// upload sets a large one and reads the body as it comes).
+func bodyLimit(n int64) routeOption { return func(c *routeConfig) { c.maxBody = n } }
+
+// deadline sets how long the route may take to read the request and write
+// the response; noDeadline lifts it (server-sent events).
+func deadline(d time.Duration) routeOption { return func(c *routeConfig) { c.deadline = d } }
+
+const noDeadline time.Duration = -1
+
+// route registers h for pattern on the surface: the route's body limit and
+// deadline apply, then what n asks of the caller.
+func (sf *surface) route(pattern string, n need, h http.Handler, opts ...routeOption) {
+	rc := routeConfig{maxBody: sf.maxBody, deadline: sf.deadline}
+	for _, o := range opts {
+		o(&rc)
+	}
+	sf.mux.Handle(pattern, sf.limited(rc, sf.s.guard(sf, n, h)))
+}
+
+// limited applies a route's deadline, through http.ResponseController so
+// the connection's read and write deadlines move with it, and its body
+// limit.
+func (sf *surface) limited(rc routeConfig, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctl := http.NewResponseController(w)
+		switch {
+		case rc.deadline > 0:
+			end := time.Now().Add(rc.deadline)
+			_ = ctl.SetReadDeadline(end)
+			_ = ctl.SetWriteDeadline(end)
+			ctx, cancel := context.WithDeadline(r.Context(), end)
+			defer cancel()
+			r = r.WithContext(ctx)
+		case rc.deadline == noDeadline:
+			_ = ctl.SetReadDeadline(time.Time{})
+			_ = ctl.SetWriteDeadline(time.Time{})
+		}
+		r.Body = http.MaxBytesReader(unwrap(w), r.Body, rc.maxBody)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ServeHTTP runs the surface's stack around its mux. The access log line
+// holds the route pattern, never the URL (a query may hold a token).
+func (sf *surface) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := newRequestID()
+	ctx := identity.WithRequest(r.Context(), identity.Request{ID: id, IP: sf.s.clientIP(r),
+		UserAgent: identity.CleanHeader(r.UserAgent())})
+	r = r.WithContext(ctx)
+	h := w.Header()
+	h.Set("X-Request-Id", id)
+	for k, v := range sf.headers {
+		h.Set(k, v)
+	}
+	if sf.s.secure {
+		h.Set("Strict-Transport-Security", "max-age=63072000")
+	}
+	// The surface's deadline holds for every request, routed or not (a
+	// route may move it); a kept-alive connection never carries an earlier
+	// request's.
+	end := start.Add(sf.deadline)
+	ctl := http.NewResponseController(w)
+	_ = ctl.SetReadDeadline(end)
+	_ = ctl.SetWriteDeadline(end)
+	rw := &responseWriter{ResponseWriter: w}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			// The panic value may hold anything; log only its type.
+			sf.s.log.ErrorContext(ctx, "panic", "request_id", id, "surface", sf.name, "route", r.Pattern,
+				"type", fmt.Sprintf("%T", p))
+			if rw.status == 0 {
+				sf.encode(rw, r, http.StatusInternalServerError, "internal", "")
+			}
+		}
+		sf.s.log.InfoContext(ctx, "request", "request_id", id, "surface", sf.name, "method", r.Method,
+			"route", r.Pattern, "status", rw.status, "bytes", rw.bytes,
+			"ms", float64(time.Since(start).Microseconds())/1000)
+	}()
+	if _, pattern := sf.mux.Handler(r); pattern == "" {
+		sf.noRoute(rw, r)
+		return
+	}
+	sf.mux.ServeHTTP(rw, r)
+}
+
+// noRoute answers a request no route matched, as the mux would (404, or
+// 405 with Allow), in the surface's own shape.
+func (sf *surface) noRoute(w http.ResponseWriter, r *http.Request) {
+	h, _ := sf.mux.Handler(r)
+	p := &probe{header: http.Header{}}
+	h.ServeHTTP(p, r)
+	if p.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", p.header.Get("Allow"))
+		sf.encode(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this route")
+		return
+	}
+	sf.encode(w, r, http.StatusNotFound, "no_route", "no such route")
+}
+
+// writeError answers err in the surface's shape. Unmapped errors are 500s
+// whose text goes to the log only (it carries ids at most, a package rule).
+func (sf *surface) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, code, detail := problemFor(err)
+	if status == http.StatusInternalServerError {
+		sf.s.log.ErrorContext(r.Context(), "request failed", "request_id", requestIDFrom(r.Context()),
+			"surface", sf.name, "route", r.Pattern, "err", err)
+	}
+	sf.encode(w, r, status, code, detail)
+}
+
+// writeError answers err on the JSON API.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	s.api.writeError(w, r, err)
+}
+
+// responseWriter records the status and size for the access log. It
+// passes Flush through and unwraps, so http.ResponseController reaches the
+// connection (deadlines, streaming).
+type responseWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	if code >= 100 && code < 200 {
+		w.ResponseWriter.WriteHeader(code) // informational: more follow
+		return
+	}
+	if w.status != 0 {
+		return
+	}
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Flush sends what is buffered to the client.
+func (w *responseWriter) Flush() {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Unwrap returns the wrapped writer, for http.ResponseController.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// unwrap returns the connection's own writer under ours, so that
+// http.MaxBytesReader can tell the server to close an oversized request.
+func unwrap(w http.ResponseWriter) http.ResponseWriter {
+	if rw, ok := w.(*responseWriter); ok {
+		return rw.ResponseWriter
+	}
+	return w
+}
+
+// probe captures what the mux would answer for a request without a route.
+type probe struct {
+	header http.Header
+	status int
+}
+
+func (p *probe) Header() http.Header         { return p.header }
+func (p *probe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *probe) WriteHeader(code int)        { p.status = code }
