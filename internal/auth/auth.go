@@ -46,7 +46,8 @@ import (
 var (
 	ErrUnauthenticated = errkind.New(errkind.Unauthenticated, "unauthenticated", "auth: no live session").
 				WithPublic("a live session is required")
-	ErrForbidden   = errkind.New(errkind.Forbidden, "forbidden", "auth: forbidden")
+	ErrForbidden = errkind.New(errkind.Forbidden, "forbidden", "auth: forbidden").
+			WithPublic("your role in this org may not do this")
 	ErrRateLimited = errkind.New(errkind.RateLimited, "rate_limited", "auth: too many sign-in requests").
 			WithPublic("too many sign-in requests; try again later")
 	ErrLinkInvalid = errkind.New(errkind.Unauthenticated, "link_invalid", "auth: sign-in link is invalid").

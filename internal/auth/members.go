@@ -112,6 +112,10 @@ func (s *Service) AddMember(ctx context.Context, email string, role identity.Rol
 		return tx.QueryRow(ctx, `select app.add_member($1, $2, $3, $4, $5)`, id, bidx, enc, string(role),
 			nullText(requestID(ctx))).Scan(&uid)
 	})
+	if postgres.IsCode(err, postgres.CodeUniqueViolation) {
+		err = errkind.Visible(ErrConflict, "this person is already a member of the org; "+
+			"change their role with PATCH /v1/members/{user_id}")
+	}
 	if err = mapErr("add member", err); errors.Is(err, ErrForbidden) || errors.Is(err, ErrConflict) {
 		return uuid.Nil, s.denied(ctx, p, "membership.add", "", uuid.Nil, err)
 	}
@@ -150,6 +154,12 @@ func (s *Service) changeMember(ctx context.Context, user uuid.UUID, role identit
 			nullText(requestID(ctx)))
 		return err
 	})
+	switch {
+	case postgres.IsCode(err, postgres.CodeCheckViolation):
+		err = errkind.Visible(ErrConflict, "the org's last admin cannot be demoted or removed; make another member admin first")
+	case postgres.IsCode(err, postgres.CodeNoDataFound):
+		err = errkind.Visible(ErrNotFound, "no live member of this org has this user id")
+	}
 	if err = mapErr("update member", err); err != nil && !errors.Is(err, ErrInvalidInput) {
 		return s.denied(ctx, p, action, "user", user, err)
 	}

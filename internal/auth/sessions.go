@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/postgres"
 )
 
@@ -80,7 +81,7 @@ func (s *Service) RevokeSession(ctx context.Context, id uuid.UUID) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return ErrNotFound
+			return errkind.Visible(ErrNotFound, "none of your live sessions in this org has this id (it may have ended already)")
 		}
 		return nil
 	})
@@ -98,7 +99,8 @@ func mapErr(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrForbidden), errors.Is(err, ErrInvalidInput):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrForbidden), errors.Is(err, ErrInvalidInput),
+		errors.Is(err, ErrConflict):
 		return err
 	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
 		return ErrForbidden

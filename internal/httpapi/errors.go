@@ -7,9 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/wardhq/ward/internal/audit"
-	"github.com/wardhq/ward/internal/auth"
-	"github.com/wardhq/ward/internal/records"
+	"github.com/wardhq/ward/internal/errkind"
 )
 
 // Problem is an RFC 9457 problem details body. Code is stable: clients
@@ -38,37 +36,32 @@ func badRequest(code, msg string) error {
 	return &publicError{status: http.StatusBadRequest, code: code, msg: msg}
 }
 
-// problemFor is the one place mapping errors to status and code. Anything
-// unmapped is a 500 "internal" whose detail stays in the log.
+// problemFor is the one place mapping errors to status and code: by the
+// error's kind (internal/errkind), with the code of its sentinel and only
+// the text made visible to users. Anything unclassified is a 500
+// "internal" whose detail stays in the log.
 func problemFor(err error) (status int, code string, detail string) {
 	var pe *publicError
-	switch {
-	case errors.As(err, &pe):
+	if errors.As(err, &pe) {
 		return pe.status, pe.code, pe.msg
-	case errors.Is(err, auth.ErrInvalidInput), errors.Is(err, records.ErrInvalidInput), errors.Is(err, audit.ErrInvalidFilter):
-		// These messages are written to name fields and rules only.
-		return http.StatusBadRequest, "invalid_input", err.Error()
-	case errors.Is(err, auth.ErrUnauthenticated), errors.Is(err, records.ErrUnauthenticated),
-		errors.Is(err, audit.ErrUnauthenticated):
-		return http.StatusUnauthorized, "unauthenticated", "a live session is required"
-	case errors.Is(err, auth.ErrForbidden), errors.Is(err, records.ErrForbidden), errors.Is(err, audit.ErrForbidden):
-		return http.StatusForbidden, "forbidden", ""
-	case errors.Is(err, auth.ErrNotFound), errors.Is(err, records.ErrNotFound):
-		return http.StatusNotFound, "not_found", ""
-	case errors.Is(err, auth.ErrConflict), errors.Is(err, records.ErrConflict):
-		return http.StatusConflict, "conflict", ""
-	case errors.Is(err, auth.ErrRateLimited):
-		return http.StatusTooManyRequests, "rate_limited", "too many sign-in requests; try again later"
-	case errors.Is(err, auth.ErrLinkInvalid):
-		return http.StatusUnauthorized, "link_invalid", "this sign-in link is not valid"
-	case errors.Is(err, auth.ErrLinkExpired):
-		return http.StatusUnauthorized, "link_expired", "this sign-in link has expired; ask for a new one"
-	case errors.Is(err, auth.ErrLinkUsed):
-		return http.StatusUnauthorized, "link_used", "this sign-in link was already used; ask for a new one"
-	case errors.Is(err, auth.ErrWrongBrowser):
-		return http.StatusUnauthorized, "wrong_browser", "open the link in the browser where you asked for it"
 	}
-	return http.StatusInternalServerError, "internal", ""
+	kind := errkind.Of(err)
+	status, ok := kindStatus[kind]
+	if !ok || kind == errkind.Internal {
+		return http.StatusInternalServerError, "internal", ""
+	}
+	return status, errkind.Code(err), errkind.PublicText(err)
+}
+
+var kindStatus = map[errkind.Kind]int{
+	errkind.Invalid:         http.StatusBadRequest,
+	errkind.Unauthenticated: http.StatusUnauthorized,
+	errkind.Forbidden:       http.StatusForbidden,
+	errkind.NotFound:        http.StatusNotFound,
+	errkind.Conflict:        http.StatusConflict,
+	errkind.RateLimited:     http.StatusTooManyRequests,
+	errkind.TooLarge:        http.StatusRequestEntityTooLarge,
+	errkind.Unavailable:     http.StatusServiceUnavailable,
 }
 
 // An encoder writes an error in its surface's shape: status, a stable

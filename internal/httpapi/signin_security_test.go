@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -182,5 +183,41 @@ func TestMeReportsAssurance(t *testing.T) {
 	w.do("GET", "/v1/me", o.Admin.Token, nil, http.StatusOK, &me)
 	if me.Kind != "session" || me.AAL != 1 || me.AuthTime.Before(before) || me.AuthTime.After(time.Now().Add(time.Minute)) {
 		t.Fatalf("me: %+v", me)
+	}
+}
+
+// Problem details are written for the client: no package names, and a
+// conflict or a refusal says what happened and what to do.
+func TestProblemDetailsSayWhatToDo(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Detail Org")
+	w.populate(o, "det")
+	detail := func(method, path, token string, body any, want int) string {
+		t.Helper()
+		resp, b := w.request(method, path, token, body)
+		var p httpapi.Problem
+		if resp.StatusCode != want || json.Unmarshal(b, &p) != nil {
+			t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, b, want)
+		}
+		if strings.Contains(p.Detail, "auth:") || strings.Contains(p.Detail, "records:") || strings.Contains(p.Detail, "audit:") {
+			t.Errorf("%s %s: a package name leaks into the detail: %q", method, path, p.Detail)
+		}
+		return p.Detail
+	}
+	if d := detail("POST", "/v1/members", o.Admin.Token, map[string]any{"email": "nope", "role": "admin"}, 400); !strings.Contains(d, "email") {
+		t.Errorf("bad email: %q", d)
+	}
+	if d := detail("POST", "/v1/members", o.Admin.Token, map[string]any{"email": "det-prov@example.test", "role": "provider"}, 409); !strings.Contains(d, "already a member") {
+		t.Errorf("duplicate member: %q", d)
+	}
+	if d := detail("DELETE", "/v1/members/"+o.Admin.ID.String(), o.Admin.Token, nil, 409); !strings.Contains(d, "last admin") {
+		t.Errorf("last admin: %q", d)
+	}
+	if d := detail("PUT", "/v1/org/session-policy", o.Prov.Token,
+		map[string]any{"session_idle_timeout_min": 30, "session_absolute_max_min": 600}, 403); d == "" {
+		t.Error("a bare 403: say why")
+	}
+	if d := detail("DELETE", "/v1/sessions/"+uuid.NewString(), o.Prov.Token, nil, 404); !strings.Contains(d, "sessions") {
+		t.Errorf("unknown session: %q", d)
 	}
 }

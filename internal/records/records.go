@@ -35,7 +35,8 @@ import (
 var (
 	ErrUnauthenticated = errkind.New(errkind.Unauthenticated, "unauthenticated", "records: no live session").
 				WithPublic("a live session is required")
-	ErrForbidden    = errkind.New(errkind.Forbidden, "forbidden", "records: forbidden")
+	ErrForbidden = errkind.New(errkind.Forbidden, "forbidden", "records: forbidden").
+			WithPublic("your role in this org may not do this")
 	ErrNotFound     = errkind.New(errkind.NotFound, "not_found", "records: not found")
 	ErrInvalidInput = errkind.New(errkind.Invalid, "invalid_input", "records: invalid input")
 	ErrConflict     = errkind.New(errkind.Conflict, "conflict", "records: conflict")
@@ -137,7 +138,7 @@ func mapErr(op string, err error) error {
 	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
 		return ErrForbidden
 	case postgres.IsCode(err, postgres.CodeUniqueViolation):
-		return fmt.Errorf("%w: %s: already exists", ErrConflict, op)
+		return errkind.Visiblef(ErrConflict, "%s: a record with the same unique value (such as the MRN) already exists", op)
 	case postgres.IsCode(err, postgres.CodeForeignKeyViolation):
 		return ErrNotFound
 	}
