@@ -20,11 +20,11 @@ func handleHealthz() http.Handler {
 	})
 }
 
-func (s *server) handleReadyz() http.Handler {
+func handleReadyz(ready func(context.Context) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := s.deps.Ready(ctx); err != nil {
+		if err := ready(ctx); err != nil {
 			writeProblem(w, r, http.StatusServiceUnavailable, "not_ready", "the database is not reachable")
 			return
 		}
@@ -153,7 +153,7 @@ func (s *server) handleLogout() http.Handler {
 	})
 }
 
-func (s *server) handleMe() http.Handler {
+func handleMe() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := identity.PrincipalFrom(r.Context())
 		writeJSON(w, http.StatusOK, map[string]any{"user_id": p.UserID, "org_id": p.OrgID, "role": p.Role,
@@ -161,43 +161,43 @@ func (s *server) handleMe() http.Handler {
 	})
 }
 
-func (s *server) handleSessionList() http.Handler {
+func handleSessionList(svc *auth.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		list, err := s.deps.Auth.ListSessions(r.Context())
+		list, err := svc.ListSessions(r.Context())
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"sessions": list})
 	})
 }
 
-func (s *server) handleSessionRevoke() http.Handler {
+func handleSessionRevoke(svc *auth.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
 		if err == nil {
-			err = s.deps.Auth.RevokeSession(r.Context(), id)
+			err = svc.RevokeSession(r.Context(), id)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
 
-func (s *server) handlePolicyGet() http.Handler {
+func handlePolicyGet(svc *auth.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		pol, err := s.deps.Auth.GetPolicy(r.Context())
+		pol, err := svc.GetPolicy(r.Context())
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, pol)
 	})
 }
 
-func (s *server) handlePolicyPut() http.Handler {
+func handlePolicyPut(svc *auth.Service, fail errorWriter) http.Handler {
 	// The columns are PostgreSQL int: a larger number is refused here, not
 	// by the database as a 500.
 	type request struct {
@@ -209,28 +209,28 @@ func (s *server) handlePolicyPut() http.Handler {
 		err := decode(r, &req)
 		pol := auth.Policy{IdleTimeoutMin: int(req.IdleTimeoutMin), AbsoluteMaxMin: int(req.AbsoluteMaxMin)}
 		if err == nil {
-			err = s.deps.Auth.SetPolicy(r.Context(), pol)
+			err = svc.SetPolicy(r.Context(), pol)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, pol)
 	})
 }
 
-func (s *server) handleMemberList() http.Handler {
+func handleMemberList(svc *auth.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		list, err := s.deps.Auth.ListMembers(r.Context())
+		list, err := svc.ListMembers(r.Context())
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"members": list})
 	})
 }
 
-func (s *server) handleMemberAdd() http.Handler {
+func handleMemberAdd(svc *auth.Service, fail errorWriter) http.Handler {
 	type request struct {
 		Email string        `json:"email"`
 		Role  identity.Role `json:"role"`
@@ -240,17 +240,17 @@ func (s *server) handleMemberAdd() http.Handler {
 		err := decode(r, &req)
 		var id uuid.UUID
 		if err == nil {
-			id, err = s.deps.Auth.AddMember(r.Context(), req.Email, req.Role)
+			id, err = svc.AddMember(r.Context(), req.Email, req.Role)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusCreated, map[string]any{"user_id": id, "role": req.Role})
 	})
 }
 
-func (s *server) handleMemberUpdate() http.Handler {
+func handleMemberUpdate(svc *auth.Service, fail errorWriter) http.Handler {
 	type request struct {
 		Role identity.Role `json:"role"`
 	}
@@ -261,24 +261,24 @@ func (s *server) handleMemberUpdate() http.Handler {
 			err = decode(r, &req)
 		}
 		if err == nil {
-			err = s.deps.Auth.UpdateMember(r.Context(), id, req.Role)
+			err = svc.UpdateMember(r.Context(), id, req.Role)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"user_id": id, "role": req.Role})
 	})
 }
 
-func (s *server) handleMemberRevoke() http.Handler {
+func handleMemberRevoke(svc *auth.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "user_id")
 		if err == nil {
-			err = s.deps.Auth.RevokeMember(r.Context(), id)
+			err = svc.RevokeMember(r.Context(), id)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)

@@ -12,7 +12,7 @@ import (
 // handlePatientList lists patients a page at a time. Its query holds
 // paging only: identifiers are PHI and URLs end up in logs and histories,
 // so searching by them is a POST (handlePatientSearch).
-func (s *server) handlePatientList() http.Handler {
+func handlePatientList(recs *records.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var err error
 		for name := range r.URL.Query() {
@@ -30,10 +30,10 @@ func (s *server) handlePatientList() http.Handler {
 		}
 		var list []records.Patient
 		if err == nil {
-			list, err = s.deps.Records.ListPatients(r.Context(), records.ListFilter{Limit: limit})
+			list, err = recs.ListPatients(r.Context(), records.ListFilter{Limit: limit})
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"patients": list})
@@ -42,7 +42,7 @@ func (s *server) handlePatientList() http.Handler {
 
 // handlePatientSearch finds patients by exact MRN or email, both in the
 // body.
-func (s *server) handlePatientSearch() http.Handler {
+func handlePatientSearch(recs *records.Service, fail errorWriter) http.Handler {
 	type request struct {
 		MRN   string `json:"mrn"`
 		Email string `json:"email"`
@@ -56,49 +56,49 @@ func (s *server) handlePatientSearch() http.Handler {
 		}
 		var list []records.Patient
 		if err == nil {
-			list, err = s.deps.Records.ListPatients(r.Context(), records.ListFilter{MRN: req.MRN, Email: req.Email,
+			list, err = recs.ListPatients(r.Context(), records.ListFilter{MRN: req.MRN, Email: req.Email,
 				Limit: int(req.Limit)})
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"patients": list})
 	})
 }
 
-func (s *server) handlePatientCreate() http.Handler {
+func handlePatientCreate(recs *records.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in records.PatientInput
 		err := decode(r, &in)
 		var p records.Patient
 		if err == nil {
-			p, err = s.deps.Records.CreatePatient(r.Context(), in)
+			p, err = recs.CreatePatient(r.Context(), in)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusCreated, p)
 	})
 }
 
-func (s *server) handlePatientGet() http.Handler {
+func handlePatientGet(recs *records.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
 		var p records.Patient
 		if err == nil {
-			p, err = s.deps.Records.GetPatient(r.Context(), id)
+			p, err = recs.GetPatient(r.Context(), id)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, p)
 	})
 }
 
-func (s *server) handlePatientUpdate() http.Handler {
+func handlePatientUpdate(recs *records.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
 		var in records.PatientInput
@@ -107,17 +107,17 @@ func (s *server) handlePatientUpdate() http.Handler {
 		}
 		var p records.Patient
 		if err == nil {
-			p, err = s.deps.Records.UpdatePatient(r.Context(), id, in)
+			p, err = recs.UpdatePatient(r.Context(), id, in)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, p)
 	})
 }
 
-func (s *server) handleEntryList() http.Handler {
+func handleEntryList(recs *records.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
 		var limit int
@@ -126,17 +126,17 @@ func (s *server) handleEntryList() http.Handler {
 		}
 		var list []records.Entry
 		if err == nil {
-			list, err = s.deps.Records.ListEntries(r.Context(), id, limit)
+			list, err = recs.ListEntries(r.Context(), id, limit)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"entries": list})
 	})
 }
 
-func (s *server) handleEntryCreate() http.Handler {
+func handleEntryCreate(recs *records.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
 		var in records.EntryInput
@@ -145,10 +145,10 @@ func (s *server) handleEntryCreate() http.Handler {
 		}
 		var e records.Entry
 		if err == nil {
-			e, err = s.deps.Records.CreateEntry(r.Context(), id, in)
+			e, err = recs.CreateEntry(r.Context(), id, in)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusCreated, e)
@@ -156,7 +156,7 @@ func (s *server) handleEntryCreate() http.Handler {
 }
 
 // relation handles the PUT/DELETE routes linking a patient and a user.
-func (s *server) relation(do func(r *http.Request, patient, user uuid.UUID) error) http.Handler {
+func relation(fail errorWriter, do func(r *http.Request, patient, user uuid.UUID) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		patient, err := pathID(r, "id")
 		var user uuid.UUID
@@ -167,45 +167,43 @@ func (s *server) relation(do func(r *http.Request, patient, user uuid.UUID) erro
 			err = do(r, patient, user)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
 
-func (s *server) handleCareTeamAssign() http.Handler {
-	return s.relation(func(r *http.Request, p, u uuid.UUID) error { return s.deps.Records.AssignProvider(r.Context(), p, u) })
+func handleCareTeamAssign(recs *records.Service, fail errorWriter) http.Handler {
+	return relation(fail, func(r *http.Request, p, u uuid.UUID) error { return recs.AssignProvider(r.Context(), p, u) })
 }
 
-func (s *server) handleCareTeamUnassign() http.Handler {
-	return s.relation(func(r *http.Request, p, u uuid.UUID) error {
-		return s.deps.Records.UnassignProvider(r.Context(), p, u)
-	})
+func handleCareTeamUnassign(recs *records.Service, fail errorWriter) http.Handler {
+	return relation(fail, func(r *http.Request, p, u uuid.UUID) error { return recs.UnassignProvider(r.Context(), p, u) })
 }
 
-func (s *server) handlePatientLink() http.Handler {
-	return s.relation(func(r *http.Request, p, u uuid.UUID) error { return s.deps.Records.LinkPatientUser(r.Context(), p, u) })
+func handlePatientLink(recs *records.Service, fail errorWriter) http.Handler {
+	return relation(fail, func(r *http.Request, p, u uuid.UUID) error { return recs.LinkPatientUser(r.Context(), p, u) })
 }
 
 // handleAccessReport returns who accessed a patient's record. The database
 // decides who may read it: the patient themself, or an admin.
-func (s *server) handleAccessReport() http.Handler {
+func handleAccessReport(recs *records.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
 		var list []audit.Access
 		if err == nil {
-			list, err = s.deps.Records.AccessReport(r.Context(), id)
+			list, err = recs.AccessReport(r.Context(), id)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"patient_id": id, "accesses": list})
 	})
 }
 
-func (s *server) handleAuditList() http.Handler {
+func handleAuditList(log *audit.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		after, err := queryInt(r, "after")
@@ -223,11 +221,11 @@ func (s *server) handleAuditList() http.Handler {
 		}
 		var list []audit.Entry
 		if err == nil {
-			list, err = s.deps.Audit.Log(r.Context(), audit.Filter{After: int64(after), Limit: limit,
+			list, err = log.Log(r.Context(), audit.Filter{After: int64(after), Limit: limit,
 				Action: q.Get("action"), Patient: patient})
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"events": list})

@@ -31,9 +31,10 @@ func (s *server) handler() http.Handler {
 // openapi.json documents each of them; TestOpenAPIMatchesRoutes keeps the
 // two in step.
 func (s *server) routes() {
-	api := s.api
+	api, fail := s.api, s.api.writeError
+	users, recs, log := s.deps.Auth, s.deps.Records, s.deps.Audit
 	api.route("GET /healthz", public, handleHealthz())
-	api.route("GET /readyz", public, s.handleReadyz())
+	api.route("GET /readyz", public, handleReadyz(s.deps.Ready))
 	api.route("GET /v1/openapi.json", public, handleOpenAPI())
 
 	// Sign-in and sessions.
@@ -41,31 +42,31 @@ func (s *server) routes() {
 	api.route("GET /v1/auth/magic", public, s.handleLinkLanding())
 	api.route("POST /v1/auth/magic", signIn, s.handleLinkConsume())
 	api.route("POST /v1/auth/logout", session, s.handleLogout())
-	api.route("GET /v1/me", session, s.handleMe())
-	api.route("GET /v1/sessions", session, s.handleSessionList())
-	api.route("DELETE /v1/sessions/{id}", session, s.handleSessionRevoke())
+	api.route("GET /v1/me", session, handleMe())
+	api.route("GET /v1/sessions", session, handleSessionList(users, fail))
+	api.route("DELETE /v1/sessions/{id}", session, handleSessionRevoke(users, fail))
 
 	// The org: session policy and members.
-	api.route("GET /v1/org/session-policy", session, s.handlePolicyGet())
-	api.route("PUT /v1/org/session-policy", session, s.handlePolicyPut())
-	api.route("GET /v1/members", session, s.handleMemberList())
-	api.route("POST /v1/members", session, s.handleMemberAdd())
-	api.route("PATCH /v1/members/{user_id}", session, s.handleMemberUpdate())
-	api.route("DELETE /v1/members/{user_id}", session, s.handleMemberRevoke())
+	api.route("GET /v1/org/session-policy", session, handlePolicyGet(users, fail))
+	api.route("PUT /v1/org/session-policy", session, handlePolicyPut(users, fail))
+	api.route("GET /v1/members", session, handleMemberList(users, fail))
+	api.route("POST /v1/members", session, handleMemberAdd(users, fail))
+	api.route("PATCH /v1/members/{user_id}", session, handleMemberUpdate(users, fail))
+	api.route("DELETE /v1/members/{user_id}", session, handleMemberRevoke(users, fail))
 
 	// Patient records.
-	api.route("GET /v1/patients", session, s.handlePatientList())
-	api.route("POST /v1/patients", session, s.handlePatientCreate())
-	api.route("POST /v1/patients/search", session, s.handlePatientSearch())
-	api.route("GET /v1/patients/{id}", session, s.handlePatientGet())
-	api.route("PUT /v1/patients/{id}", session, s.handlePatientUpdate())
-	api.route("GET /v1/patients/{id}/entries", session, s.handleEntryList())
-	api.route("POST /v1/patients/{id}/entries", session, s.handleEntryCreate())
-	api.route("PUT /v1/patients/{id}/care-team/{user_id}", session, s.handleCareTeamAssign())
-	api.route("DELETE /v1/patients/{id}/care-team/{user_id}", session, s.handleCareTeamUnassign())
-	api.route("PUT /v1/patients/{id}/users/{user_id}", session, s.handlePatientLink())
-	api.route("GET /v1/patients/{id}/access-report", session, s.handleAccessReport())
+	api.route("GET /v1/patients", session, handlePatientList(recs, fail))
+	api.route("POST /v1/patients", session, handlePatientCreate(recs, fail))
+	api.route("POST /v1/patients/search", session, handlePatientSearch(recs, fail))
+	api.route("GET /v1/patients/{id}", session, handlePatientGet(recs, fail))
+	api.route("PUT /v1/patients/{id}", session, handlePatientUpdate(recs, fail))
+	api.route("GET /v1/patients/{id}/entries", session, handleEntryList(recs, fail))
+	api.route("POST /v1/patients/{id}/entries", session, handleEntryCreate(recs, fail))
+	api.route("PUT /v1/patients/{id}/care-team/{user_id}", session, handleCareTeamAssign(recs, fail))
+	api.route("DELETE /v1/patients/{id}/care-team/{user_id}", session, handleCareTeamUnassign(recs, fail))
+	api.route("PUT /v1/patients/{id}/users/{user_id}", session, handlePatientLink(recs, fail))
+	api.route("GET /v1/patients/{id}/access-report", session, handleAccessReport(recs, fail))
 
 	// The audit log.
-	api.route("GET /v1/audit/events", session, s.handleAuditList())
+	api.route("GET /v1/audit/events", session, handleAuditList(log, fail))
 }

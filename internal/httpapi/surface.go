@@ -238,3 +238,7 @@ type probe struct {
 func (p *probe) Header() http.Header         { return p.header }
 func (p *probe) Write(b []byte) (int, error) { return len(b), nil }
 func (p *probe) WriteHeader(code int)        { p.status = code }
+
+// errorWriter answers an error in a surface's shape; handlers take their
+// surface's.
+type errorWriter func(w http.ResponseWriter, r *http.Request, err error)
