@@ -42,6 +42,18 @@ type AppClinicalEntry struct {
 	CreatedAt  time.Time
 }
 
+// Instance-wide sign-in and session limits; hard caps are the CHECK constraints. Only ward_ops updates it.
+type AppInstancePolicy struct {
+	ID                    bool
+	LinkTtlMin            int32
+	LinkWindowMin         int32
+	LinkMaxPerAddress     int32
+	LinkMaxPerSource      int32
+	SessionIdleMaxMin     int32
+	SessionAbsoluteMaxMin int32
+	UpdatedAt             time.Time
+}
+
 type AppMagicLink struct {
 	ID        uuid.UUID
 	OrgID     uuid.UUID
@@ -108,6 +120,8 @@ type AppSession struct {
 	Assurance         int32
 	UserAgent         *string
 	Ip                *netip.Addr
+	Amr               []string
+	AuthenticatedAt   time.Time
 }
 
 type AppUser struct {
@@ -117,26 +131,42 @@ type AppUser struct {
 	CreatedAt time.Time
 }
 
+type AuditAction struct {
+	Name       string
+	Category   string
+	PhiAccess  bool
+	Disclosure bool
+	Reserved   bool
+	Requires   []string
+}
+
 type AuditEvent struct {
-	OrgID      uuid.UUID
-	Seq        int64
-	At         time.Time
-	Action     string
-	Outcome    string
-	ActorID    uuid.NullUUID
-	ActorKind  string
-	SessionID  uuid.NullUUID
-	ObjectType *string
-	ObjectID   uuid.NullUUID
-	PatientID  uuid.NullUUID
-	ResultIds  []uuid.UUID
-	RequestID  *string
-	Ip         *string
-	UserAgent  *string
-	Details    []byte
-	Canonical  []byte
-	LeafHash   []byte
-	ChainHash  []byte
+	OrgID          uuid.UUID
+	Seq            int64
+	At             time.Time
+	Action         string
+	Outcome        string
+	ActorID        uuid.NullUUID
+	ActorKind      string
+	SessionID      uuid.NullUUID
+	ObjectType     *string
+	ObjectID       uuid.NullUUID
+	PatientID      uuid.NullUUID
+	ResultIds      []uuid.UUID
+	RequestID      *string
+	Ip             *string
+	UserAgent      *string
+	Details        []byte
+	Canonical      []byte
+	LeafHash       []byte
+	ChainHash      []byte
+	V              int16
+	CredentialKind *string
+	CredentialID   uuid.NullUUID
+	Device         *string
+	CaseID         uuid.NullUUID
+	Disclosure     []byte
+	BreakGlass     bool
 }
 
 type AuditHead struct {
