@@ -9,10 +9,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/wardhq/ward/internal/errkind"
-	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 )
 
 // MaxListLimit is the most events one List call returns.
@@ -92,49 +91,22 @@ func List(ctx context.Context, tx pgx.Tx, org uuid.UUID, f Filter) ([]Entry, err
 	if f.Limit == 0 {
 		f.Limit = defaultListLimit
 	}
-	rows, err := tx.Query(ctx, `
-		select seq, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id,
-		       patient_id, result_ids, request_id, ip, user_agent, details,
-		       credential_kind, credential_id, device, case_id, disclosure, break_glass
-		  from audit.events
-		 where org_id = $1 and seq > $2
-		   and ($3::text is null or action = $3)
-		   and ($4::uuid is null or patient_id = $4 or result_ids @> array[$4::uuid])
-		 order by seq
-		 limit $5`,
-		org, f.After, text(f.Action), pgUUID(f.Patient), f.Limit)
+	rows, err := dbsqlc.New(tx).ListEvents(ctx, dbsqlc.ListEventsParams{OrgID: org, After: f.After,
+		Action: optional(f.Action), Patient: f.Patient, MaxRows: int32(f.Limit)})
 	if err != nil {
 		return nil, fmt.Errorf("audit: list org %s: %w", org, err)
 	}
-	defer rows.Close()
-	out := []Entry{}
-	for rows.Next() {
-		var (
-			e                           Entry
-			actor, sess, obj, pat       pgtype.UUID
-			results                     []pgtype.UUID
-			objType, req, ip, userAgent pgtype.Text
-			credKind, device            pgtype.Text
-			cred, caseID                pgtype.UUID
-		)
-		if err := rows.Scan(&e.Seq, &e.At, &e.Action, &e.Outcome, &actor, &e.ActorKind, &sess, &objType, &obj,
-			&pat, &results, &req, &ip, &userAgent, &e.Details,
-			&credKind, &cred, &device, &caseID, &e.Disclosure, &e.BreakGlass); err != nil {
-			return nil, fmt.Errorf("audit: list org %s: %w", org, err)
+	out := make([]Entry, len(rows))
+	for i, r := range rows {
+		out[i] = Entry{Seq: r.Seq, At: r.At, Action: r.Action, Outcome: r.Outcome, Actor: r.ActorID,
+			ActorKind: r.ActorKind, Session: r.SessionID, ObjectType: deref(r.ObjectType), ObjectID: r.ObjectID,
+			Patient: r.PatientID, Results: r.ResultIds, Request: deref(r.RequestID), IP: deref(r.Ip),
+			UserAgent: deref(r.UserAgent), Details: r.Details, CredentialKind: deref(r.CredentialKind),
+			Credential: r.CredentialID, Device: deref(r.Device), Case: r.CaseID, Disclosure: r.Disclosure,
+			BreakGlass: r.BreakGlass}
+		if out[i].Results == nil {
+			out[i].Results = []uuid.UUID{}
 		}
-		e.Actor, e.Session, e.ObjectID, e.Patient = nullUUID(actor), nullUUID(sess), nullUUID(obj), nullUUID(pat)
-		e.ObjectType, e.Request, e.IP, e.UserAgent = objType.String, req.String, ip.String, userAgent.String
-		e.CredentialKind, e.Credential, e.Device, e.Case = credKind.String, nullUUID(cred), device.String, nullUUID(caseID)
-		e.Results = make([]uuid.UUID, 0, len(results))
-		for _, id := range results {
-			if id.Valid {
-				e.Results = append(e.Results, id.Bytes)
-			}
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("audit: list org %s: %w", org, err)
 	}
 	return out, nil
 }
@@ -163,39 +135,9 @@ func (a Access) LogValue() slog.Value {
 	)
 }
 
-// AccessReport returns every event about patient in org's log, in seq
-// order: reads, changes, denials, and lists that returned the patient.
-// The database decides who may ask (audit.access_report): an admin of the
-// org, or the patient themself. The report names actors and actions only,
-// never what else a listed row says (other patients' ids, IPs).
-//
-// Errors: wrapping ErrForbidden for anyone else; a database error.
-func AccessReport(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID) ([]Access, error) {
-	rows, err := tx.Query(ctx, `select seq, at, actor_id, actor_kind, action, outcome, listed
-		from audit.access_report($1, $2)`, org, patient)
-	if err != nil {
-		return nil, fmt.Errorf("audit: access report org %s patient %s: %w", org, patient, err)
+func deref(s *string) string {
+	if s == nil {
+		return ""
 	}
-	defer rows.Close()
-	out := []Access{}
-	for rows.Next() {
-		var (
-			a     Access
-			actor pgtype.UUID
-		)
-		if err := rows.Scan(&a.Seq, &a.At, &actor, &a.ActorKind, &a.Action, &a.Outcome, &a.Listed); err != nil {
-			return nil, fmt.Errorf("audit: access report org %s patient %s: %w", org, patient, err)
-		}
-		a.Actor = nullUUID(actor)
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		if postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
-			return nil, fmt.Errorf("%w: access report org %s patient %s", ErrForbidden, org, patient)
-		}
-		return nil, fmt.Errorf("audit: access report org %s patient %s: %w", org, patient, err)
-	}
-	return out, nil
+	return *s
 }
-
-func nullUUID(id pgtype.UUID) uuid.NullUUID { return uuid.NullUUID{UUID: id.Bytes, Valid: id.Valid} }

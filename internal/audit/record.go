@@ -12,9 +12,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 )
 
 // Outcomes of an event.
@@ -150,32 +150,29 @@ func Record(ctx context.Context, tx pgx.Tx, e Event) (seq int64, err error) {
 	if err != nil {
 		return 0, err
 	}
-	results := make([]pgtype.UUID, len(e.Results))
-	for i, id := range e.Results {
-		results[i] = pgtype.UUID{Bytes: id, Valid: true}
+	results := e.Results
+	if results == nil {
+		results = []uuid.UUID{} // '{}', not NULL
 	}
+	var disclosure []byte
+	if e.Disclosure != nil {
+		disclosure, _ = json.Marshal(e.Disclosure) // two strings: cannot fail
+	}
+	p := dbsqlc.AppendEventParams{OrgID: e.Org, Action: e.Action, Outcome: e.Outcome,
+		ObjectType: optional(e.ObjectType), ObjectID: e.ObjectID, PatientID: e.Patient, Results: results,
+		Request: optional(e.Request), Ip: optional(cleanText(e.IP, 64)), Ua: optional(cleanText(e.UserAgent, 256)),
+		Details: details, Disclosure: disclosure}
 	// ward_app may only call audit.append (a live credential names the
 	// actor); asserting an actor needs audit.append_as, which only the
 	// operator and definer roles may execute.
-	var disclosure pgtype.Text
-	if e.Disclosure != nil {
-		b, _ := json.Marshal(e.Disclosure) // two strings: cannot fail
-		disclosure = pgtype.Text{String: string(b), Valid: true}
-	}
-	fn, actor := "audit.append", ""
-	args := []any{pgtype.UUID{Bytes: e.Org, Valid: true}, e.Action, e.Outcome,
-		text(e.ObjectType), pgUUID(e.ObjectID), pgUUID(e.Patient),
-		results, text(e.Request), text(cleanText(e.IP, 64)), text(cleanText(e.UserAgent, 256)), string(details),
-		disclosure}
+	q := dbsqlc.New(tx)
 	if e.Actor.Valid {
-		fn, actor = "audit.append_as", ", p_actor => $13::uuid"
-		args = append(args, pgUUID(e.Actor))
+		seq, err = q.AppendEventAs(ctx, dbsqlc.AppendEventAsParams{OrgID: p.OrgID, Action: p.Action, Outcome: p.Outcome,
+			ObjectType: p.ObjectType, ObjectID: p.ObjectID, PatientID: p.PatientID, Results: p.Results,
+			Request: p.Request, Ip: p.Ip, Ua: p.Ua, Details: p.Details, Disclosure: p.Disclosure, ActorID: e.Actor})
+	} else {
+		seq, err = q.AppendEvent(ctx, p)
 	}
-	err = tx.QueryRow(ctx, `select `+fn+`(
-		p_org => $1::uuid, p_action => $2::text, p_outcome => $3::text,
-		p_object_type => $4::text, p_object_id => $5::uuid, p_patient => $6::uuid,
-		p_results => $7::uuid[], p_request => $8::text, p_ip => $9::text, p_ua => $10::text,
-		p_details => $11::jsonb, p_disclosure => $12::jsonb`+actor+`)`, args...).Scan(&seq)
 	switch {
 	case err == nil:
 		return seq, nil
@@ -235,6 +232,10 @@ func cleanText(s string, max int) string {
 	return s
 }
 
-func text(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }
-
-func pgUUID(id uuid.NullUUID) pgtype.UUID { return pgtype.UUID{Bytes: id.UUID, Valid: id.Valid} }
+// optional is s, or nil (NULL) when s is empty.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

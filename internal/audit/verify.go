@@ -12,7 +12,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 )
 
 // Head is a log's size and RFC 6962 root: what a checkpoint signs. Keep the
@@ -289,11 +291,7 @@ func snapshot(ctx context.Context, b beginner, fn func(tx pgx.Tx) error) error {
 }
 
 func verifyAll(ctx context.Context, q Querier, known map[uuid.UUID]Head) ([]Report, error) {
-	rows, err := q.Query(ctx, `select org_id from audit.heads union select distinct org_id from audit.events`)
-	if err != nil {
-		return nil, fmt.Errorf("audit: verify: list orgs: %w", err)
-	}
-	orgs, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	orgs, err := queries(q).ListLogOrgs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("audit: verify: list orgs: %w", err)
 	}
@@ -339,77 +337,34 @@ func verify(ctx context.Context, q Querier, org uuid.UUID, opts VerifyOptions) (
 	return v.Finish(head)
 }
 
-// eachRow streams org's events in seq order into fn, reusing one Row, and
-// stops at fn's first error. bad is non-empty for a row that cannot be
-// represented (a NULL in result_ids, which audit.append does not refuse).
-func eachRow(ctx context.Context, q Querier, org uuid.UUID, fn func(r *Row, bad string) error) error {
-	rows, err := q.Query(ctx, `
-		select org_id, seq, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id,
-		       patient_id, result_ids, request_id, ip, user_agent, details, canonical, leaf_hash, chain_hash,
-		       v, credential_kind, credential_id, device, case_id, disclosure, break_glass
-		  from audit.events where org_id = $1 order by seq`, org)
-	if err != nil {
-		return fmt.Errorf("audit: read org %s: %w", org, err)
-	}
-	defer rows.Close()
-	var (
-		r                         Row
-		orgID, actor, sess        pgtype.UUID
-		obj, pat                  pgtype.UUID
-		results                   []pgtype.UUID
-		objType, req, ip, userAgt pgtype.Text
-		details, disclosure       []byte
-		credKind, device          pgtype.Text
-		cred, caseID              pgtype.UUID
-		v                         int16
-	)
-	for rows.Next() {
-		if err := rows.Scan(&orgID, &r.Seq, &r.At, &r.Action, &r.Outcome, &actor, &r.ActorKind, &sess, &objType,
-			&obj, &pat, &results, &req, &ip, &userAgt, &details, &r.Canonical, &r.LeafHash, &r.ChainHash,
-			&v, &credKind, &cred, &device, &caseID, &disclosure, &r.BreakGlass); err != nil {
-			return fmt.Errorf("audit: read org %s: %w", org, err)
-		}
-		r.Org = orgID.Bytes
-		r.Actor, r.Session, r.ObjectID, r.Patient = nullUUID(actor), nullUUID(sess), nullUUID(obj), nullUUID(pat)
-		r.ObjectType, r.Request, r.IP, r.UserAgent = textPtr(objType), textPtr(req), textPtr(ip), textPtr(userAgt)
-		r.Details = details
-		r.V, r.CredentialKind, r.Credential, r.Device = int(v), textPtr(credKind), nullUUID(cred), textPtr(device)
-		r.Case, r.Disclosure = nullUUID(caseID), disclosure
-		r.Results = r.Results[:0]
-		bad := ""
-		for _, id := range results {
-			if !id.Valid {
-				bad = "result_ids holds a NULL"
-				break
-			}
-			r.Results = append(r.Results, id.Bytes)
-		}
-		if err := fn(&r, bad); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("audit: read org %s: %w", org, err)
-	}
-	return nil
-}
-
 func readHead(ctx context.Context, q Querier, org uuid.UUID) (*HeadRow, error) {
-	var h HeadRow
-	err := q.QueryRow(ctx, `select origin, tree_size, chain_hash, frontier, root_hash from audit.heads where org_id = $1`,
-		org).Scan(&h.Origin, &h.Size, &h.Chain, &h.Frontier, &h.Root)
+	h, err := queries(q).GetHead(ctx, org)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("audit: verify org %s: read head: %w", org, err)
 	}
-	return &h, nil
+	return &HeadRow{Origin: h.Origin, Size: h.TreeSize, Chain: h.ChainHash, Frontier: h.Frontier, Root: h.RootHash}, nil
 }
 
-func textPtr(t pgtype.Text) *string {
-	if !t.Valid {
-		return nil
+// queries returns the generated queries reading through q.
+func queries(q Querier) *dbsqlc.Queries {
+	if db, ok := q.(dbsqlc.DBTX); ok { // pgx.Tx, *pgx.Conn, *pgxpool.Pool
+		return dbsqlc.New(db)
 	}
-	return &t.String
+	return dbsqlc.New(readOnly{q})
+}
+
+// readOnly is a Querier as a dbsqlc.DBTX, for a Querier without Exec; the
+// queries Verify runs never call it, but it works.
+type readOnly struct{ Querier }
+
+func (r readOnly) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	rows, err := r.Query(ctx, sql, args...)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	rows.Close()
+	return rows.CommandTag(), rows.Err()
 }

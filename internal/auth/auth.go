@@ -38,6 +38,7 @@ import (
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
 
@@ -97,11 +98,14 @@ func NewService(db *postgres.DB, keys *keystore.Store, mailer Mailer, cfg Config
 // Config returns the effective configuration.
 func (s *Service) Config() Config { return s.cfg }
 
-func ipArg(r identity.Request) any {
+// ipArg is the client's address as the procedures take it (text, cast to
+// inet by the database), or nil when unknown.
+func ipArg(r identity.Request) *string {
 	if !r.IP.IsValid() {
 		return nil
 	}
-	return r.IP.String()
+	s := r.IP.String()
+	return &s
 }
 
 // ipKey is the rate-limit key of the client's address: IPv4 addresses one
@@ -116,11 +120,12 @@ func ipKey(ip netip.Addr) string {
 	return key
 }
 
-func nullText(s string) any {
+// nullText is s, or nil (NULL) when s is empty.
+func nullText(s string) *string {
 	if s == "" {
 		return nil
 	}
-	return s
+	return &s
 }
 
 // newSecret returns 32 random bytes, base64url without padding, and its SHA-256.
@@ -182,20 +187,19 @@ func (s *Service) RequestLink(ctx context.Context, req LinkRequest) (verifier st
 	ipHash := keys.BlindIndex("auth.ip", ipKey(c.IP))
 	token, tokenHash := newSecret()
 	verifier, verifierHash := newSecret()
-	var status string
-	var org, user uuid.NullUUID
-	var emailEnc []byte
-	var ttlMin *int32
+	var res dbsqlc.RequestMagicLinkRow
 	err = s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `select status, org_id, user_id, email_enc, ttl_min
-			from app.request_magic_link($1, $2, $3, $4, $5, $6, $7, $8)`,
-			bidx, req.Org, tokenHash, verifierHash, ipArg(c), ipHash, nullText(c.ID), nullText(c.UserAgent)).
-			Scan(&status, &org, &user, &emailEnc, &ttlMin)
+		var err error
+		res, err = dbsqlc.New(tx).RequestMagicLink(ctx, dbsqlc.RequestMagicLinkParams{EmailBidx: bidx, OrgID: req.Org,
+			TokenHash: tokenHash, VerifierHash: verifierHash, Ip: ipArg(c), IpHash: ipHash, Request: nullText(c.ID),
+			Ua: nullText(c.UserAgent)})
+		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("auth: request link: %w", err)
 	}
-	switch status {
+	org, user, emailEnc, ttlMin := res.OrgID, res.UserID, res.EmailEnc, res.TtlMin
+	switch deref(res.Status) {
 	case "rate_limited":
 		return "", ErrRateLimited
 	case "created":
@@ -256,20 +260,17 @@ func (s *Service) ConsumeLink(ctx context.Context, token, verifier string) (Sess
 		verifierHash = hashOf(verifier)
 	}
 	sessToken, sessHash := newSecret()
-	var status string
-	var sess Session
-	var sid, uid, oid uuid.NullUUID
-	var abs *time.Time
-	var idle *int
+	var res dbsqlc.ConsumeMagicLinkRow
 	err := s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `select status, session_id, user_id, org_id, absolute_expires_at, idle_timeout_min
-			from app.consume_magic_link($1, $2, $3, $4, $5, $6)`,
-			hashOf(token), verifierHash, sessHash, ipArg(c), nullText(c.UserAgent), nullText(c.ID)).Scan(&status, &sid, &uid, &oid, &abs, &idle)
+		var err error
+		res, err = dbsqlc.New(tx).ConsumeMagicLink(ctx, dbsqlc.ConsumeMagicLinkParams{TokenHash: hashOf(token),
+			VerifierHash: verifierHash, SessionHash: sessHash, Ip: ipArg(c), Ua: nullText(c.UserAgent), Request: nullText(c.ID)})
+		return err
 	})
 	if err != nil {
 		return Session{}, fmt.Errorf("auth: consume link: %w", err)
 	}
-	switch status {
+	switch deref(res.Status) {
 	case "ok":
 	case "expired":
 		return Session{}, ErrLinkExpired
@@ -280,9 +281,8 @@ func (s *Service) ConsumeLink(ctx context.Context, token, verifier string) (Sess
 	default:
 		return Session{}, ErrLinkInvalid
 	}
-	sess = Session{Token: sessToken, ID: sid.UUID, UserID: uid.UUID, OrgID: oid.UUID, AbsoluteExpiresAt: *abs,
-		IdleTimeout: time.Duration(*idle) * time.Minute}
-	return sess, nil
+	return Session{Token: sessToken, ID: res.SessionID.UUID, UserID: res.UserID.UUID, OrgID: res.OrgID.UUID,
+		AbsoluteExpiresAt: *res.AbsoluteExpiresAt, IdleTimeout: time.Duration(*res.IdleTimeoutMin) * time.Minute}, nil
 }
 
 // Authenticate resolves a presented session token to its principal, in one
@@ -295,31 +295,31 @@ func (s *Service) Authenticate(ctx context.Context, token, orgHint string) (iden
 	if !validSecret(token) {
 		return identity.Principal{}, ErrUnauthenticated
 	}
-	p := identity.Principal{CredentialHash: identity.HashToken(token)}
-	b := &pgx.Batch{}
-	b.Queue(`select set_config('ward.credential', $1, true), set_config('ward.org', $2, true), set_config('ward.request', $3, true)`,
-		p.CredentialHash, orgHint, requestID)
-	var role, kind string
-	var sessionID uuid.NullUUID
-	b.Queue(`select kind, credential_id, user_id, org_id, role, session_id, aal, auth_time
-		from app.whoami()`).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&kind, &p.CredentialID, &p.UserID, &p.OrgID, &role, &sessionID, &p.AAL, &p.AuthTime)
-	})
-	if err := s.db.Pool.SendBatch(ctx, b).Close(); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return identity.Principal{}, ErrUnauthenticated
-		}
+	p, err := whoami(ctx, s.db.Pool, identity.HashToken(token), orgHint, requestID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return identity.Principal{}, ErrUnauthenticated
+	}
+	if err != nil {
 		return identity.Principal{}, fmt.Errorf("auth: authenticate: %w", err)
 	}
-	p.Role = identity.Role(role)
-	p.Kind = identity.CredentialKind(kind)
-	p.SessionID = sessionID.UUID
 	return p, nil
 }
 
-// tx runs fn in a transaction bound to the principal's credential.
-func (s *Service) tx(ctx context.Context, p identity.Principal, fn func(ctx context.Context, tx pgx.Tx) error) error {
-	return s.db.InTenantTx(ctx, postgres.Credential{Hash: p.CredentialHash, Org: p.OrgID.String(), Request: requestID(ctx)}, fn)
+// tx runs fn in a transaction bound to the principal's credential, with the
+// generated queries on that transaction.
+func (s *Service) tx(ctx context.Context, p identity.Principal, fn func(ctx context.Context, q *dbsqlc.Queries) error) error {
+	cred := postgres.Credential{Hash: p.CredentialHash, Org: p.OrgID.String(), Request: requestID(ctx)}
+	return s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+		return fn(ctx, dbsqlc.New(tx))
+	})
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 func requestID(ctx context.Context) string { return identity.RequestFrom(ctx).ID }

@@ -12,6 +12,7 @@ import (
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
 
@@ -43,39 +44,27 @@ func (s *Service) ListMembers(ctx context.Context) ([]Member, error) {
 		return nil, err
 	}
 	var out []Member
-	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `select m.user_id, m.role, m.created_at, m.revoked_at, u.email_enc
-			from app.memberships m left join app.users u on u.id = m.user_id
-			where m.org_id = $1 order by m.created_at`, p.OrgID)
+	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		rows, err := q.ListMembers(ctx, p.OrgID)
 		if err != nil {
 			return err
 		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Member, error) {
-			var m Member
-			var enc []byte
-			if err := r.Scan(&m.UserID, &m.Role, &m.CreatedAt, &m.RevokedAt, &enc); err != nil {
-				return m, err
-			}
-			if enc != nil { // users_select: staff see their org's members
-				pt, err := keys.Open(enc, emailAD(m.UserID))
+		out = make([]Member, len(rows))
+		ids := make([]uuid.UUID, len(rows))
+		for i, r := range rows {
+			m := Member{UserID: r.UserID, Role: identity.Role(r.Role), CreatedAt: r.CreatedAt, RevokedAt: r.RevokedAt}
+			if r.EmailEnc != nil { // users_select: staff see their org's members
+				pt, err := keys.Open(r.EmailEnc, emailAD(m.UserID))
 				if err != nil {
-					return m, err
+					return err
 				}
 				m.Email = string(pt)
 			}
-			return m, nil
-		})
-		if err != nil {
-			return err
+			out[i], ids[i] = m, m.UserID
 		}
 		// The list carries decrypted emails (PHI for patients): audited.
-		ids := make([]uuid.UUID, len(out))
-		for i, m := range out {
-			ids[i] = m.UserID
-		}
-		_, err = tx.Exec(ctx, `select audit.append($1, 'member.list', 'success', p_results => $2::uuid[],
-			p_request => $3, p_details => jsonb_build_object('count', $4::int))`, p.OrgID, ids, nullText(requestID(ctx)), len(ids))
-		return err
+		return q.AppendMemberList(ctx, dbsqlc.AppendMemberListParams{OrgID: p.OrgID, Results: ids,
+			Request: nullText(requestID(ctx)), Count: int32(len(ids))})
 	})
 	if err != nil {
 		return nil, mapErr("list members", err)
@@ -108,9 +97,11 @@ func (s *Service) AddMember(ctx context.Context, email string, role identity.Rol
 	}
 	bidx := keys.BlindIndex("users.email", envelope.NormalizeEmail(email))
 	var uid uuid.UUID
-	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `select app.add_member($1, $2, $3, $4, $5)`, id, bidx, enc, string(role),
-			nullText(requestID(ctx))).Scan(&uid)
+	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		var err error
+		uid, err = q.AddMember(ctx, dbsqlc.AddMemberParams{UserID: id, EmailBidx: bidx, EmailEnc: enc, Role: string(role),
+			Request: nullText(requestID(ctx))})
+		return err
 	})
 	if postgres.IsCode(err, postgres.CodeUniqueViolation) {
 		err = errkind.Visible(ErrConflict, "this person is already a member of the org; "+
@@ -149,10 +140,9 @@ func (s *Service) changeMember(ctx context.Context, user uuid.UUID, role identit
 	if p.Role != identity.RoleAdmin {
 		return s.denied(ctx, p, action, "user", user, ErrForbidden)
 	}
-	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `select app.update_member($1, $2, $3, $4)`, user, nullText(string(role)), revoke,
-			nullText(requestID(ctx)))
-		return err
+	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		return q.UpdateMember(ctx, dbsqlc.UpdateMemberParams{UserID: user, Role: nullText(string(role)), Revoke: revoke,
+			Request: nullText(requestID(ctx))})
 	})
 	switch {
 	case postgres.IsCode(err, postgres.CodeCheckViolation):
@@ -189,8 +179,10 @@ func (s *Service) CreateOrg(ctx context.Context, ops *postgres.DB, name, adminEm
 		if err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, `select org_id, admin_id from app.create_org($1, $2, $3, $4, $5, $6, $7)`,
-			name, w.AEAD, w.PRF, adminID, bidx, enc, org).Scan(&org, &admin)
+		row, err := dbsqlc.New(tx).CreateOrg(ctx, dbsqlc.CreateOrgParams{Name: name, Aead: w.AEAD, Prf: w.PRF,
+			AdminID: adminID, AdminBidx: bidx, AdminEmailEnc: enc, OrgID: org})
+		org, admin = row.OrgID.UUID, row.AdminID.UUID
+		return err
 	})
 	if err != nil {
 		return uuid.Nil, uuid.Nil, mapErr("create org", err)
@@ -212,8 +204,7 @@ func (s *Service) OperatorLink(ctx context.Context, ops *postgres.DB, email stri
 	bidx := inst.BlindIndex("users.email", envelope.NormalizeEmail(email))
 	token, hash := newSecret()
 	err = ops.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `select app.issue_operator_link($1, $2, $3)`, bidx, org, hash)
-		return err
+		return dbsqlc.New(tx).IssueOperatorLink(ctx, dbsqlc.IssueOperatorLinkParams{EmailBidx: bidx, OrgID: org, TokenHash: hash})
 	})
 	if err != nil {
 		return "", mapErr("operator link", err)

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 )
 
 // InstancePolicy is the instance's sign-in and session limits. They live in
@@ -36,51 +36,46 @@ type InstancePolicy struct {
 
 // GetInstancePolicy reads the instance policy (any role may).
 func GetInstancePolicy(ctx context.Context, db *postgres.DB) (InstancePolicy, error) {
-	var ttl, window, perAddr, perSource, idle, abs int
-	err := db.Pool.QueryRow(ctx, `select link_ttl_min, link_window_min, link_max_per_address, link_max_per_source,
-		session_idle_max_min, session_absolute_max_min from app.instance_policy`).
-		Scan(&ttl, &window, &perAddr, &perSource, &idle, &abs)
+	r, err := dbsqlc.New(db.Pool).GetInstancePolicy(ctx)
 	if err != nil {
 		return InstancePolicy{}, fmt.Errorf("auth: read instance policy: %w", err)
 	}
-	return InstancePolicy{LinkTTL: time.Duration(ttl) * time.Minute, RateWindow: time.Duration(window) * time.Minute,
-		MaxPerAddress: perAddr, MaxPerSource: perSource,
-		IdleMax: time.Duration(idle) * time.Minute, AbsoluteMax: time.Duration(abs) * time.Minute}, nil
+	return InstancePolicy{LinkTTL: minutes(r.LinkTtlMin), RateWindow: minutes(r.LinkWindowMin),
+		MaxPerAddress: int(r.LinkMaxPerAddress), MaxPerSource: int(r.LinkMaxPerSource),
+		IdleMax: minutes(r.SessionIdleMaxMin), AbsoluteMax: minutes(r.SessionAbsoluteMaxMin)}, nil
 }
+
+func minutes(n int32) time.Duration { return time.Duration(n) * time.Minute }
+
+func ptr[T any](v T) *T { return &v }
 
 // SetInstancePolicy writes the instance policy; zero fields keep their
 // stored value. ops must be an operator connection (ward_ops or a
 // superuser): ward_app may not. Errors: ErrInvalidInput for a value beyond
 // the hard caps (nothing is written), ErrForbidden for ward_app.
 func SetInstancePolicy(ctx context.Context, ops *postgres.DB, p InstancePolicy) error {
-	mins := func(d time.Duration) any {
+	mins := func(d time.Duration) *int32 {
 		if d == 0 {
 			return nil
 		}
 		if d%time.Minute != 0 || d < time.Minute || d > 30*24*time.Hour {
-			return int64(-1) // refused by the CHECK constraints
+			return ptr(int32(-1)) // refused by the CHECK constraints
 		}
-		return int64(d / time.Minute)
+		return ptr(int32(d / time.Minute))
 	}
-	count := func(n int) any {
+	count := func(n int) *int32 {
 		if n == 0 {
 			return nil
 		}
 		if n < 0 || n > 1<<20 {
-			return int64(-1)
+			return ptr(int32(-1))
 		}
-		return int64(n)
+		return ptr(int32(n))
 	}
-	_, err := ops.Pool.Exec(ctx, `update app.instance_policy set
-		link_ttl_min = coalesce($1::int, link_ttl_min),
-		link_window_min = coalesce($2::int, link_window_min),
-		link_max_per_address = coalesce($3::int, link_max_per_address),
-		link_max_per_source = coalesce($4::int, link_max_per_source),
-		session_idle_max_min = coalesce($5::int, session_idle_max_min),
-		session_absolute_max_min = coalesce($6::int, session_absolute_max_min),
-		updated_at = now()`,
-		mins(p.LinkTTL), mins(p.RateWindow), count(p.MaxPerAddress), count(p.MaxPerSource),
-		mins(p.IdleMax), mins(p.AbsoluteMax))
+	err := dbsqlc.New(ops.Pool).SetInstancePolicy(ctx, dbsqlc.SetInstancePolicyParams{
+		LinkTtlMin: mins(p.LinkTTL), LinkWindowMin: mins(p.RateWindow),
+		LinkMaxPerAddress: count(p.MaxPerAddress), LinkMaxPerSource: count(p.MaxPerSource),
+		SessionIdleMaxMin: mins(p.IdleMax), SessionAbsoluteMaxMin: mins(p.AbsoluteMax)})
 	var pe *pgconn.PgError
 	switch {
 	case err == nil:
@@ -105,15 +100,16 @@ func (s *Service) GetPolicy(ctx context.Context) (Policy, error) {
 	if err != nil {
 		return Policy{}, err
 	}
-	var pol Policy
-	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `select session_idle_timeout_min, session_absolute_max_min from app.orgs where id = $1`,
-			p.OrgID).Scan(&pol.IdleTimeoutMin, &pol.AbsoluteMaxMin)
+	var r dbsqlc.GetOrgPolicyRow
+	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		var err error
+		r, err = q.GetOrgPolicy(ctx, p.OrgID)
+		return err
 	})
 	if err != nil {
 		return Policy{}, fmt.Errorf("auth: get policy: %w", err)
 	}
-	return pol, nil
+	return Policy{IdleTimeoutMin: int(r.SessionIdleTimeoutMin), AbsoluteMaxMin: int(r.SessionAbsoluteMaxMin)}, nil
 }
 
 // SetPolicy sets the caller's org session policy (admins only). Values must
@@ -136,10 +132,9 @@ func (s *Service) SetPolicy(ctx context.Context, pol Policy) error {
 		return errkind.Visible(ErrInvalidInput, "idle timeout must be 1..1440 minutes and absolute lifetime "+
 			"5..43200 minutes (and within the instance policy), idle at most absolute")
 	}
-	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `select app.set_session_policy($1, $2, $3)`, int32(pol.IdleTimeoutMin),
-			int32(pol.AbsoluteMaxMin), nullText(requestID(ctx)))
-		return err
+	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		return q.SetSessionPolicy(ctx, dbsqlc.SetSessionPolicyParams{IdleMin: int32(pol.IdleTimeoutMin),
+			AbsoluteMin: int32(pol.AbsoluteMaxMin), Request: nullText(requestID(ctx))})
 	})
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == postgres.CodeInvalidParameter {

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 )
 
 // SessionInfo describes one of the caller's sessions (never its token).
@@ -32,25 +32,20 @@ func (s *Service) ListSessions(ctx context.Context) ([]SessionInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []SessionInfo
-	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `select id, org_id, created_at, last_seen_at, idle_timeout_min, absolute_expires_at,
-			revoked_at, coalesce(user_agent, '') from app.sessions
-			where user_id = $1 order by created_at desc limit 200`, p.UserID)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (SessionInfo, error) {
-			var si SessionInfo
-			err := r.Scan(&si.ID, &si.OrgID, &si.CreatedAt, &si.LastSeenAt, &si.IdleTimeoutMin, &si.AbsoluteExpiresAt,
-				&si.RevokedAt, &si.UserAgent)
-			si.Current = si.ID == p.SessionID
-			return si, err
-		})
+	var rows []dbsqlc.ListSessionsRow
+	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		var err error
+		rows, err = q.ListSessions(ctx, dbsqlc.ListSessionsParams{OrgID: p.OrgID, UserID: p.UserID})
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("auth: list sessions: %w", err)
+	}
+	out := make([]SessionInfo, len(rows))
+	for i, r := range rows {
+		out[i] = SessionInfo{ID: r.ID, OrgID: r.OrgID, CreatedAt: r.CreatedAt, LastSeenAt: r.LastSeenAt,
+			IdleTimeoutMin: int(r.IdleTimeoutMin), AbsoluteExpiresAt: r.AbsoluteExpiresAt, RevokedAt: r.RevokedAt,
+			UserAgent: r.UserAgent, Current: r.ID == p.SessionID}
 	}
 	return out, nil
 }
@@ -67,20 +62,19 @@ func (s *Service) RevokeSession(ctx context.Context, id uuid.UUID) error {
 	if id == p.SessionID {
 		reason = "logout"
 	}
-	err = s.tx(ctx, p, func(ctx context.Context, tx pgx.Tx) error {
+	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
 		// The event first: revoking the current session (logout) ends the
 		// credential that names the actor. The update rolls it back if it
 		// finds nothing.
-		if _, err := tx.Exec(ctx, `select audit.append($1, 'session.revoke', 'success', 'session', $2,
-			p_request => $3, p_details => jsonb_build_object('reason', $4::text))`, p.OrgID, id, nullText(requestID(ctx)), reason); err != nil {
+		if err := q.AppendSessionRevoke(ctx, dbsqlc.AppendSessionRevokeParams{OrgID: p.OrgID, SessionID: id,
+			Request: nullText(requestID(ctx)), Reason: reason}); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `update app.sessions set revoked_at = now(), revoked_reason = $3
-			where id = $1 and user_id = $2 and revoked_at is null`, id, p.UserID, reason)
+		n, err := q.RevokeSession(ctx, dbsqlc.RevokeSessionParams{Reason: reason, OrgID: p.OrgID, ID: id, UserID: p.UserID})
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
+		if n == 0 {
 			return errkind.Visible(ErrNotFound, "none of your live sessions in this org has this id (it may have ended already)")
 		}
 		return nil

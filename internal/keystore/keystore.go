@@ -54,8 +54,7 @@ func (s *Store) Keyring() *envelope.Keyring { return s.ring }
 // them; tx is then aborted), and an error wrapping envelope.ErrUnwrap when
 // they do not unwrap under this root.
 func (s *Store) Org(ctx context.Context, tx pgx.Tx, org uuid.UUID) (*envelope.OrgKeys, error) {
-	rows, err := tx.Query(ctx, `select purpose, wrapped from app.org_keyset($1)`, org)
-	w, err := scanWrapped(rows, err)
+	w, err := orgKeyset(ctx, tx, org)
 	switch {
 	case errors.Is(err, ErrNoKeys), postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
 		return nil, ErrNoKeys
@@ -72,8 +71,7 @@ func (s *Store) Org(ctx context.Context, tx pgx.Tx, org uuid.UUID) (*envelope.Or
 // envelope.ErrUnwrap when they do not unwrap under this root (a different
 // root key from the one they were created with).
 func (s *Store) Instance(ctx context.Context, db *postgres.DB) (*envelope.OrgKeys, error) {
-	rows, err := db.Pool.Query(ctx, `select purpose, wrapped from app.instance_keyset()`)
-	w, err := scanWrapped(rows, err)
+	w, err := instanceKeyset(ctx, db.Pool)
 	switch {
 	case errors.Is(err, ErrNoKeys):
 		return nil, fmt.Errorf("%w: the instance keyset has not been created; run `ward migrate` with the operator's connection", ErrNoKeys)
@@ -94,8 +92,7 @@ func (s *Store) EnsureInstance(ctx context.Context, ops *postgres.DB) error {
 	if err != nil {
 		return fmt.Errorf("keystore: instance keys: %w", err)
 	}
-	rows, err := ops.Pool.Query(ctx, `select purpose, wrapped from app.ensure_instance_keyset($1, $2)`, fresh.AEAD, fresh.PRF)
-	w, err := scanWrapped(rows, err)
+	w, err := ensureInstanceKeyset(ctx, ops.Pool, fresh)
 	if err != nil {
 		return fmt.Errorf("keystore: ensure instance keys: %w", err)
 	}
@@ -103,35 +100,4 @@ func (s *Store) EnsureInstance(ctx context.Context, ops *postgres.DB) error {
 		return fmt.Errorf("keystore: the stored instance keyset does not open under this root key: %w", err)
 	}
 	return nil
-}
-
-// scanWrapped reads (purpose, wrapped) rows from a query that returned
-// rows and qerr. A missing keyset is ErrNoKeys; database errors come back as
-// they are, for the caller to wrap.
-func scanWrapped(rows pgx.Rows, qerr error) (envelope.Wrapped, error) {
-	var w envelope.Wrapped
-	if qerr != nil {
-		return w, qerr
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var purpose string
-		var blob []byte
-		if err := rows.Scan(&purpose, &blob); err != nil {
-			return envelope.Wrapped{}, err
-		}
-		switch purpose {
-		case "aead":
-			w.AEAD = blob
-		case "prf":
-			w.PRF = blob
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return envelope.Wrapped{}, err
-	}
-	if w.AEAD == nil || w.PRF == nil {
-		return envelope.Wrapped{}, ErrNoKeys
-	}
-	return w, nil
 }

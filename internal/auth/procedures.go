@@ -1,0 +1,46 @@
+package auth
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wardhq/ward/internal/identity"
+)
+
+// The package's one hand-written SQL: everything else goes through the
+// generated queries (queries/auth.sql).
+//
+// app.whoami is `returns setof record` with OUT parameters, which sqlc
+// cannot type: it sees one column of type record (`select * from
+// app.whoami()` even becomes `select whoami from app.whoami()`, a single
+// composite value), and naming the OUT columns fails with `column "kind"
+// does not exist`. The call also shares one round trip with the
+// set_config that binds the credential, in a pgx.Batch, which a generated
+// method (it runs its statement at once) cannot join.
+
+// whoami binds the credential (hash, org hint and request id,
+// transaction-local in the implicit transaction of the batch) and resolves
+// it to a principal in one round trip. It returns pgx.ErrNoRows when no
+// live credential matches.
+func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestID string) (identity.Principal, error) {
+	p := identity.Principal{CredentialHash: credHash}
+	b := &pgx.Batch{}
+	b.Queue(`select set_config('ward.credential', $1, true), set_config('ward.org', $2, true), set_config('ward.request', $3, true)`,
+		credHash, orgHint, requestID)
+	var role, kind string
+	var sessionID uuid.NullUUID
+	b.Queue(`select kind, credential_id, user_id, org_id, role, session_id, aal, auth_time
+		from app.whoami()`).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&kind, &p.CredentialID, &p.UserID, &p.OrgID, &role, &sessionID, &p.AAL, &p.AuthTime)
+	})
+	if err := pool.SendBatch(ctx, b).Close(); err != nil {
+		return identity.Principal{}, err
+	}
+	p.Role = identity.Role(role)
+	p.Kind = identity.CredentialKind(kind)
+	p.SessionID = sessionID.UUID
+	return p, nil
+}

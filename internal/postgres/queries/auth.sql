@@ -1,0 +1,76 @@
+-- Sign-in, sessions, members and policies (internal/auth). Every
+-- tenant-scoped query also filters on org_id: RLS is the backstop.
+
+-- name: ListSessions :many
+select id, org_id, created_at, last_seen_at, idle_timeout_min, absolute_expires_at, revoked_at,
+  coalesce(user_agent, '')::text as user_agent
+from app.sessions
+where org_id = @org_id and user_id = @user_id
+order by created_at desc
+limit 200;
+
+-- name: RevokeSession :execrows
+update app.sessions
+set revoked_at = now(), revoked_reason = @reason::text
+where org_id = @org_id and id = @id and user_id = @user_id and revoked_at is null;
+
+-- name: ListMembers :many
+select m.user_id, m.role, m.created_at, m.revoked_at, u.email_enc
+from app.memberships m
+left join app.users u on u.id = m.user_id
+where m.org_id = @org_id
+order by m.created_at;
+
+-- name: GetOrgPolicy :one
+select session_idle_timeout_min, session_absolute_max_min
+from app.orgs
+where id = @org_id;
+
+-- name: GetInstancePolicy :one
+select link_ttl_min, link_window_min, link_max_per_address, link_max_per_source,
+  session_idle_max_min, session_absolute_max_min
+from app.instance_policy;
+
+-- name: SetInstancePolicy :exec
+update app.instance_policy set
+  link_ttl_min = coalesce(sqlc.narg('link_ttl_min')::int, link_ttl_min),
+  link_window_min = coalesce(sqlc.narg('link_window_min')::int, link_window_min),
+  link_max_per_address = coalesce(sqlc.narg('link_max_per_address')::int, link_max_per_address),
+  link_max_per_source = coalesce(sqlc.narg('link_max_per_source')::int, link_max_per_source),
+  session_idle_max_min = coalesce(sqlc.narg('session_idle_max_min')::int, session_idle_max_min),
+  session_absolute_max_min = coalesce(sqlc.narg('session_absolute_max_min')::int, session_absolute_max_min),
+  updated_at = now();
+
+-- name: RequestMagicLink :one
+select status, org_id, user_id, email_enc, ttl_min
+from app.request_magic_link(@email_bidx, sqlc.narg('org_id')::uuid, @token_hash, sqlc.narg('verifier_hash')::bytea,
+  sqlc.narg('ip')::text::inet, @ip_hash, sqlc.narg('request')::text, sqlc.narg('ua')::text);
+
+-- name: ConsumeMagicLink :one
+select status, session_id, user_id, org_id, absolute_expires_at, idle_timeout_min
+from app.consume_magic_link(@token_hash, sqlc.narg('verifier_hash')::bytea, @session_hash, sqlc.narg('ip')::text::inet,
+  sqlc.narg('ua')::text, sqlc.narg('request')::text);
+
+-- name: SetSessionPolicy :exec
+select app.set_session_policy(@idle_min, @absolute_min, sqlc.narg('request')::text);
+
+-- name: AddMember :one
+select app.add_member(@user_id, @email_bidx, @email_enc, @role, sqlc.narg('request')::text) as user_id;
+
+-- name: UpdateMember :exec
+select app.update_member(@user_id, sqlc.narg('role')::text, @revoke, sqlc.narg('request')::text);
+
+-- name: CreateOrg :one
+select org_id, admin_id
+from app.create_org(@name, @aead, @prf, @admin_id, @admin_bidx, @admin_email_enc, @org_id);
+
+-- name: IssueOperatorLink :exec
+select org_id, user_id, ttl_min from app.issue_operator_link(@email_bidx, sqlc.narg('org_id')::uuid, @token_hash);
+
+-- name: AppendMemberList :exec
+select audit.append(@org_id, 'member.list', 'success', p_results => @results::uuid[],
+  p_request => sqlc.narg('request')::text, p_details => jsonb_build_object('count', @count::int));
+
+-- name: AppendSessionRevoke :exec
+select audit.append(@org_id, 'session.revoke', 'success', 'session', @session_id,
+  p_request => sqlc.narg('request')::text, p_details => jsonb_build_object('reason', @reason::text));
