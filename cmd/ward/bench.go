@@ -32,6 +32,7 @@ import (
 	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/records"
+	"github.com/wardhq/ward/internal/tenancy"
 )
 
 type benchConfig struct {
@@ -121,7 +122,7 @@ func bench(ctx context.Context, cfg benchConfig, clients []int, stdout, stderr i
 
 	// An org, its admin, a session, and patients.
 	opsSvc := auth.NewService(super, keys, mail.NewConsole(io.Discard), auth.Config{BaseURL: "http://bench"}, log)
-	_, _, err = opsSvc.CreateOrg(ctx, super, "Bench Practice", "bench-admin@example.test")
+	_, err = tenancy.CreateOrg(ctx, super, keys, "Bench Practice", "bench-admin@example.test")
 	if err != nil {
 		return err
 	}

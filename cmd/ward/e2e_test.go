@@ -326,10 +326,23 @@ func TestOperatorCommands(t *testing.T) {
 	if out := mustWard(t, "login-link", "--data-dir", dir, "--email", "links@example.test"); !strings.HasPrefix(out, "https://localhost:8443/") {
 		t.Fatalf("login-link without a recorded server: %q", out)
 	}
+	// org create twice does not make two orgs; a member of two orgs must
+	// say which one login-link is for.
+	if _, err := ward(t, "org", "create", "--data-dir", dir, "--name", "Links", "--admin-email", "links@example.test"); err == nil ||
+		!strings.Contains(err.Error(), "already has this name and admin") {
+		t.Fatalf("org create twice: %v", err)
+	}
+	second := mustWard(t, "org", "create", "--data-dir", dir, "--name", "Links Two", "--admin-email", "links@example.test")
+	if _, err := ward(t, "login-link", "--data-dir", dir, "--email", "links@example.test"); err == nil ||
+		!strings.Contains(err.Error(), "several orgs") {
+		t.Fatalf("login-link for a member of two orgs without --org: %v", err)
+	}
+	orgTwo := strings.TrimPrefix(strings.Fields(second)[0], "org_id=")
+	mustWard(t, "login-link", "--data-dir", dir, "--email", "links@example.test", "--org", orgTwo)
 	if err := os.WriteFile(filepath.Join(dir, "server.json"), []byte(`{"base_url":"https://ward.example.test:9443"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if out := mustWard(t, "login-link", "--data-dir", dir, "--email", "links@example.test"); !strings.HasPrefix(out, "https://ward.example.test:9443/v1/auth/magic?token=") {
+	if out := mustWard(t, "login-link", "--data-dir", dir, "--email", "links@example.test", "--org", orgTwo); !strings.HasPrefix(out, "https://ward.example.test:9443/v1/auth/magic?token=") {
 		t.Fatalf("login-link with a recorded server printed %q", out)
 	}
 }

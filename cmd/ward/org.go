@@ -13,44 +13,53 @@ import (
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/tenancy"
 )
+
+// operatorConn is what the operator commands work with: the privileged
+// connection, the key store and the sign-in service on top of them.
+type operatorConn struct {
+	auth *auth.Service
+	keys *keystore.Store
+	db   *postgres.DB
+}
 
 // operator opens the privileged connection the operator commands use: the
 // embedded cluster's superuser, or --database-url (ward_ops or a superuser).
-func (c *common) operator(ctx context.Context, stderr io.Writer, baseURL string) (*auth.Service, *postgres.DB, func(), error) {
+func (c *common) operator(ctx context.Context, stderr io.Writer, baseURL string) (*operatorConn, func(), error) {
 	ring, err := c.keyring()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	dbase, err := c.openDatabase(ctx, stderr, "operator")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if dbase.cluster != nil {
 		if _, err := postgres.Migrate(ctx, dbase.superURL); err != nil {
 			dbase.Close()
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 	}
 	db, err := postgres.Open(ctx, dbase.superURL)
 	if err != nil {
 		dbase.Close()
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if err := db.CheckSchema(ctx); err != nil {
 		db.Close()
 		dbase.Close()
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	keys := keystore.New(ring)
 	if err := keys.EnsureInstance(ctx, db); err != nil {
 		db.Close()
 		dbase.Close()
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	svc := auth.NewService(db, keys, mail.NewConsole(io.Discard), auth.Config{BaseURL: baseURL}, log)
-	return svc, db, func() { db.Close(); dbase.Close() }, nil
+	return &operatorConn{auth: svc, keys: keys, db: db}, func() { db.Close(); dbase.Close() }, nil
 }
 
 func runOrg(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -74,16 +83,16 @@ func runOrg(ctx context.Context, args []string, getenv func(string) string, stdo
 		fs.Usage()
 		return errors.New("--name and --admin-email are required")
 	}
-	svc, db, done, err := c.operator(ctx, stderr, "")
+	op, done, err := c.operator(ctx, stderr, "")
 	if err != nil {
 		return err
 	}
 	defer done()
-	org, admin, err := svc.CreateOrg(ctx, db, name, email)
+	o, err := tenancy.CreateOrg(ctx, op.db, op.keys, name, email)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "org_id=%s\nadmin_user_id=%s\n", org, admin)
+	fmt.Fprintf(stdout, "org_id=%s\nadmin_user_id=%s\n", o.ID, o.AdminID)
 	return nil
 }
 
@@ -111,12 +120,12 @@ func runLoginLink(ctx context.Context, args []string, getenv func(string) string
 		}
 		orgID = uuid.NullUUID{UUID: id, Valid: true}
 	}
-	svc, db, done, err := c.operator(ctx, stderr, c.baseURL(base, getenv))
+	op, done, err := c.operator(ctx, stderr, c.baseURL(base, getenv))
 	if err != nil {
 		return err
 	}
 	defer done()
-	url, err := svc.OperatorLink(ctx, db, email, orgID)
+	url, err := op.auth.OperatorLink(ctx, op.db, email, orgID)
 	if errors.Is(err, auth.ErrNotFound) {
 		return errors.New("no live member with that email address (in that org)")
 	}

@@ -332,24 +332,7 @@ func principal(ctx context.Context) (identity.Principal, error) {
 	return p, nil
 }
 
-func validEmail(s string) bool {
-	if len(s) < 3 || len(s) > 254 {
-		return false
-	}
-	at := -1
-	for i, r := range s {
-		switch {
-		case r == '@':
-			if at >= 0 {
-				return false
-			}
-			at = i
-		case r <= ' ' || r == 0x7f || r == '<' || r == '>' || r == ',' || r == ';':
-			return false
-		}
-	}
-	return at > 0 && at < len(s)-1
-}
+func validEmail(s string) bool { return identity.ValidEmail(s) }
 
 // denied records a refused request in its own transaction (the business
 // transaction, if any, rolled back) and returns err. Failing to record it

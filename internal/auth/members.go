@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
@@ -28,9 +29,7 @@ type Member struct {
 // LogValue keeps the email (PHI for patients) out of logs.
 func (m Member) LogValue() any { return map[string]any{"user_id": m.UserID, "role": m.Role} }
 
-func emailAD(user uuid.UUID) envelope.AD {
-	return envelope.AD{Table: "users", Column: "email", Org: keystore.InstanceOrg, Row: user}
-}
+func emailAD(user uuid.UUID) envelope.AD { return keystore.UserEmailAD(user) }
 
 // ListMembers returns the org's members (leads and admins; others see only
 // themselves, as RLS decides).
@@ -156,40 +155,6 @@ func (s *Service) changeMember(ctx context.Context, user uuid.UUID, role identit
 	return err
 }
 
-// CreateOrg creates an org with its keysets and its first admin, as an
-// operator (db must be a privileged connection: ward_ops or the superuser).
-func (s *Service) CreateOrg(ctx context.Context, ops *postgres.DB, name, adminEmail string) (org, admin uuid.UUID, err error) {
-	if name == "" || len(name) > 200 || !validEmail(adminEmail) {
-		return uuid.Nil, uuid.Nil, errkind.Visible(ErrInvalidInput, "an org name (1-200 characters) and the admin's email address")
-	}
-	inst, err := s.keys.Instance(ctx, ops)
-	if err != nil {
-		return uuid.Nil, uuid.Nil, err
-	}
-	adminID := uuid.New()
-	enc, err := inst.Seal([]byte(envelope.NormalizeEmail(adminEmail)), emailAD(adminID))
-	if err != nil {
-		return uuid.Nil, uuid.Nil, err
-	}
-	bidx := inst.BlindIndex("users.email", envelope.NormalizeEmail(adminEmail))
-	// The keysets are bound to the org id, so the id is chosen here.
-	err = ops.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		org = uuid.New()
-		w, err := s.keys.Keyring().NewOrgKeys(org)
-		if err != nil {
-			return err
-		}
-		row, err := dbsqlc.New(tx).CreateOrg(ctx, dbsqlc.CreateOrgParams{Name: name, Aead: w.AEAD, Prf: w.PRF,
-			AdminID: adminID, AdminBidx: bidx, AdminEmailEnc: enc, OrgID: org})
-		org, admin = row.OrgID.UUID, row.AdminID.UUID
-		return err
-	})
-	if err != nil {
-		return uuid.Nil, uuid.Nil, mapErr("create org", err)
-	}
-	return org, admin, nil
-}
-
 // OperatorLink creates a sign-in link for email (in org, when given) that is
 // not bound to a browser, for `ward login-link`: the operator's way in before
 // mail works. db must be a privileged connection. Errors: ErrNotFound.
@@ -206,6 +171,11 @@ func (s *Service) OperatorLink(ctx context.Context, ops *postgres.DB, email stri
 	err = ops.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		return dbsqlc.New(tx).IssueOperatorLink(ctx, dbsqlc.IssueOperatorLinkParams{EmailBidx: bidx, OrgID: org, TokenHash: hash})
 	})
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "P0003" {
+		// The message names the org ids (never names or addresses).
+		return "", errkind.Visiblef(ErrConflict, "this person belongs to several orgs; say which (%s)", pe.Message)
+	}
 	if err != nil {
 		return "", mapErr("operator link", err)
 	}

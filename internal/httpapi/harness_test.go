@@ -24,6 +24,7 @@ import (
 	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/postgres/pgtest"
 	"github.com/wardhq/ward/internal/records"
+	"github.com/wardhq/ward/internal/tenancy"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
 
@@ -134,10 +135,11 @@ func (w *world) createOrg(name string) *org {
 	w.t.Helper()
 	ctx := context.Background()
 	email := strings.ToLower(strings.ReplaceAll(name, " ", "")) + "-admin@example.test"
-	id, admin, err := w.ops.CreateOrg(ctx, w.env.Super, name, email)
+	created, err := tenancy.CreateOrg(ctx, w.env.Super, w.keys, name, email)
 	if err != nil {
 		w.t.Fatalf("create org: %v", err)
 	}
+	id, admin := created.ID, created.AdminID
 	o := &org{ID: id, Admin: &member{ID: admin, Email: email}}
 	o.Admin.Token = w.operatorSignIn(email, id)
 	return o

@@ -171,3 +171,25 @@ func CleanHeader(s string) string {
 	}
 	return b.String()
 }
+
+// ValidEmail reports whether s is plausibly an email address: 3..254 bytes,
+// one @ with text on both sides, no spaces, controls or the characters that
+// separate addresses in a header (< > , ;). Delivery is the only real test.
+func ValidEmail(s string) bool {
+	if len(s) < 3 || len(s) > 254 || !utf8.ValidString(s) {
+		return false
+	}
+	at := -1
+	for i, r := range s {
+		switch {
+		case r == '@':
+			if at >= 0 {
+				return false
+			}
+			at = i
+		case r <= ' ' || r == 0x7f || r == '<' || r == '>' || r == ',' || r == ';':
+			return false
+		}
+	}
+	return at > 0 && at < len(s)-1
+}

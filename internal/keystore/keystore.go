@@ -28,6 +28,12 @@ import (
 // data that belongs to no single org (user emails).
 var InstanceOrg = uuid.MustParse("ffffffff-ffff-ffff-ffff-ffffffffffff")
 
+// UserEmailAD is the associated data of a user's email address, sealed
+// under the instance keyset: bound to the user's id.
+func UserEmailAD(user uuid.UUID) envelope.AD {
+	return envelope.AD{Table: "users", Column: "email", Org: InstanceOrg, Row: user}
+}
+
 // ErrNoKeys means the org has no keysets in the key store, or the caller's
 // credential may not have them.
 var ErrNoKeys = errors.New("keystore: no keys for this org")

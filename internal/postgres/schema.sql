@@ -143,7 +143,18 @@ CREATE FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_admin u
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  dup uuid;
 begin
+  select o.id into dup
+    from app.orgs o
+    join app.memberships m on m.org_id = o.id and m.role = 'admin' and m.revoked_at is null
+    join app.users u on u.id = m.user_id
+   where o.name = p_name and u.email_bidx = p_admin_bidx
+   limit 1;
+  if dup is not null then
+    raise exception 'org % already has this name and admin', dup using errcode = '23505';
+  end if;
   insert into app.orgs (id, name) values (p_org, p_name) returning id into org_id;
   insert into private.keysets (org_id, purpose, wrapped) values (org_id, 'aead', p_aead), (org_id, 'prf', p_prf);
   select u.id into admin_id from app.users u where u.email_bidx = p_admin_bidx;
@@ -201,16 +212,20 @@ CREATE FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  orgs uuid[];
 begin
-  select ms.org_id, ms.user_id into org_id, user_id
+  select array_agg(ms.org_id order by ms.created_at), min(ms.user_id::text)::uuid into orgs, user_id
     from app.users u join app.memberships ms on ms.user_id = u.id
    where u.email_bidx = p_email_bidx and ms.revoked_at is null
-     and (p_org is null or ms.org_id = p_org)
-   order by ms.created_at
-   limit 1;
+     and (p_org is null or ms.org_id = p_org);
   if user_id is null then
     raise exception 'no such member' using errcode = 'P0002';
   end if;
+  if cardinality(orgs) > 1 then
+    raise exception 'member of several orgs: %', array_to_string(orgs, ' ') using errcode = 'P0003';
+  end if;
+  org_id := orgs[1];
   select p.link_ttl_min into ttl_min from app.instance_policy p;
   insert into app.magic_links (org_id, user_id, token_hash, verifier_hash, expires_at)
   values (org_id, user_id, p_token_hash, null, now() + make_interval(mins => ttl_min));
