@@ -88,11 +88,14 @@ type Service struct {
 	mailer Mailer
 	cfg    Config
 	log    *slog.Logger
+	// denials collapses a credential's flood of refusals (see audit.Collapser).
+	denials *audit.Collapser
 }
 
 // NewService returns a Service. mailer receives sign-in links.
 func NewService(db *postgres.DB, keys *keystore.Store, mailer Mailer, cfg Config, log *slog.Logger) *Service {
-	return &Service{db: db, keys: keys, mailer: mailer, cfg: cfg, log: log}
+	return &Service{db: db, keys: keys, mailer: mailer, cfg: cfg, log: log,
+		denials: audit.NewCollapser(30, 25, time.Minute)}
 }
 
 // Config returns the effective configuration.
@@ -338,11 +341,18 @@ func validEmail(s string) bool { return identity.ValidEmail(s) }
 // transaction, if any, rolled back) and returns err. Failing to record it
 // is logged (ids only) and does not change err.
 func (s *Service) denied(ctx context.Context, p identity.Principal, action, objectType string, object uuid.UUID, err error) error {
+	record, n := s.denials.Admit(p.CredentialID, time.Now())
+	if !record {
+		return err // counted in the next collapsed event
+	}
 	req := identity.RequestFrom(ctx)
 	e := audit.Event{Org: p.OrgID, Action: action, Outcome: audit.OutcomeDenied, ObjectType: objectType,
 		ObjectID: uuid.NullUUID{UUID: object, Valid: object != uuid.Nil},
 		Request:  req.ID, IP: req.IPString(), UserAgent: req.UserAgent,
 		Details: map[string]any{"reason": denialReason(err)}}
+	if n > 1 {
+		e.Details["collapsed"] = n
+	}
 	cred := postgres.Credential{Hash: p.CredentialHash, Org: p.OrgID.String(), Request: req.ID}
 	if aerr := audit.RecordDenied(ctx, s.db, cred, e); aerr != nil {
 		s.log.ErrorContext(ctx, "audit of denied request failed", "action", action, "org", p.OrgID, "err", aerr)

@@ -221,3 +221,28 @@ func TestProblemDetailsSayWhatToDo(t *testing.T) {
 		t.Errorf("unknown session: %q", d)
 	}
 }
+
+// A client looping over random ids is audited, but its refusals collapse
+// into counted events after the first few, so the flood does not become a
+// flood of audit writes.
+func TestDenialFloodCollapses(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Flood Org")
+	w.populate(o, "flood")
+	const probes = 90
+	for range probes {
+		resp, _ := w.request("GET", "/v1/patients/"+uuid.NewString(), o.PatUser.Token, nil)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("probe: %d", resp.StatusCode)
+		}
+	}
+	var events, counted int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*), sum(coalesce((details->>'collapsed')::int, 1))
+		from audit.events where org_id = $1 and action = 'patient.read' and outcome = 'denied'`, o.ID).Scan(&events, &counted); err != nil {
+		t.Fatal(err)
+	}
+	// 30 one by one, then two events of 25; 10 wait for the next window.
+	if events != 32 || counted != 80 {
+		t.Fatalf("%d probes: %d events counting %d, want 32 counting 80", probes, events, counted)
+	}
+}

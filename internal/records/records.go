@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -44,14 +45,15 @@ var (
 
 // Service manages patient records.
 type Service struct {
-	db   *postgres.DB
-	keys *keystore.Store
-	log  *slog.Logger
+	db      *postgres.DB
+	keys    *keystore.Store
+	log     *slog.Logger
+	denials *audit.Collapser
 }
 
 // NewService returns a Service.
 func NewService(db *postgres.DB, keys *keystore.Store, log *slog.Logger) *Service {
-	return &Service{db: db, keys: keys, log: log}
+	return &Service{db: db, keys: keys, log: log, denials: audit.NewCollapser(DenialsPerMinute, DenialBatch, time.Minute)}
 }
 
 // call carries what every method reads first: the principal and the
@@ -97,6 +99,14 @@ func (s *Service) tx(ctx context.Context, c call, fn func(ctx context.Context, t
 	})
 }
 
+// A credential's first DenialsPerMinute refusals in a minute are audited
+// one by one; after that one event per DenialBatch refusals records how many
+// it stands for (details.collapsed).
+const (
+	DenialsPerMinute = 30
+	DenialBatch      = 25
+)
+
 // denied records a refused access in its own transaction and returns err.
 // Failing to record it is logged (ids only) and does not change err.
 func (s *Service) denied(ctx context.Context, c call, e audit.Event, err error) error {
@@ -109,6 +119,13 @@ func (s *Service) denied(ctx context.Context, c call, e audit.Event, err error) 
 		e.Details = map[string]any{}
 	}
 	e.Details["reason"] = reason(err)
+	record, n := s.denials.Admit(c.p.CredentialID, time.Now())
+	if !record {
+		return err // counted in the next collapsed event
+	}
+	if n > 1 {
+		e.Details["collapsed"] = n
+	}
 	if aerr := audit.RecordDenied(ctx, s.db, c.cred(), e); aerr != nil {
 		s.log.ErrorContext(ctx, "audit of denied access failed", "action", e.Action, "org", e.Org, "err", aerr)
 	}
