@@ -14,6 +14,7 @@ const (
 	CategoryPatient    Category = "patient"
 	CategoryRecord     Category = "record"
 	CategoryAudit      Category = "audit"
+	CategoryAccess     Category = "access"
 )
 
 // Field names an event field an action requires on success.
@@ -75,6 +76,7 @@ var Actions = registry(
 	Action{Name: "entry.create", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "entry.list", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "audit.read", Category: CategoryAudit},
+	Action{Name: "request.denied", Category: CategoryAccess},
 )
 
 func registry(list ...Action) map[string]Action {

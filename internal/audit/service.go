@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/jackc/pgx/v5"
 
@@ -20,13 +23,56 @@ var ErrUnauthenticated = errkind.New(errkind.Unauthenticated, "unauthenticated",
 // Service serves the org's own reads of its audit log. Every read is
 // itself audited (audit.read), in the transaction that reads.
 type Service struct {
-	db  *postgres.DB
-	log *slog.Logger
+	db      *postgres.DB
+	log     *slog.Logger
+	denials *Collapser
 }
 
 // NewService returns a Service.
 func NewService(db *postgres.DB, log *slog.Logger) *Service {
-	return &Service{db: db, log: log}
+	return &Service{db: db, log: log, denials: NewCollapser(30, 25, time.Minute)}
+}
+
+// Refusal is a request refused before it reached a service: the caller is
+// authenticated but the route needs another role, credential kind,
+// assurance level or a fresher sign-in.
+type Refusal struct {
+	// Action is the registered action the request would have been.
+	Action string
+	// Reason is the refusal's stable code (e.g. "forbidden",
+	// "step_up_required"); Route the route pattern.
+	Reason, Route string
+	// ObjectType, Object and Patient name what the path named, if anything.
+	ObjectType string
+	Object     uuid.UUID
+	Patient    uuid.UUID
+}
+
+// Refused records r for the principal in the context, in its own short
+// transaction; floods collapse like other refusals. Failing to record is
+// logged (ids only): the request is refused either way.
+func (s *Service) Refused(ctx context.Context, r Refusal) {
+	p, ok := identity.PrincipalFrom(ctx)
+	if !ok {
+		return
+	}
+	record, n := s.denials.Admit(p.CredentialID, time.Now())
+	if !record {
+		return
+	}
+	req := identity.RequestFrom(ctx)
+	e := Event{Org: p.OrgID, Action: r.Action, Outcome: OutcomeDenied, ObjectType: r.ObjectType,
+		ObjectID: uuid.NullUUID{UUID: r.Object, Valid: r.Object != uuid.Nil},
+		Patient:  uuid.NullUUID{UUID: r.Patient, Valid: r.Patient != uuid.Nil},
+		Request:  req.ID, IP: req.IPString(), UserAgent: req.UserAgent,
+		Details: map[string]any{"reason": r.Reason, "route": r.Route}}
+	if n > 1 {
+		e.Details["collapsed"] = n
+	}
+	cred := postgres.Credential{Hash: p.CredentialHash, Org: p.OrgID.String(), Request: req.ID}
+	if err := RecordDenied(ctx, s.db, cred, e); err != nil {
+		s.log.ErrorContext(ctx, "audit of refused request failed", "action", r.Action, "org", p.OrgID, "err", err)
+	}
 }
 
 // Log returns a page of the caller's org audit log. Only admins may read it

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/identity"
 )
@@ -30,6 +31,9 @@ type need struct {
 	// signIn marks the public sign-in routes: browsers may not post to
 	// them from another site (login CSRF).
 	signIn bool
+	// action is the audit action a refusal at this route is recorded
+	// under ("request.denied" when empty).
+	action string
 }
 
 func (n need) public() bool { return len(n.kinds) == 0 }
@@ -88,7 +92,9 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org)
 		}
 		if err == nil {
-			err = n.check(p, time.Now())
+			if err = n.check(p, time.Now()); err != nil {
+				s.refused(r, p, n, err)
+			}
 		}
 		if err != nil {
 			sf.writeError(w, r, err)
@@ -197,4 +203,27 @@ func (s *server) sameOrigin(r *http.Request, strict bool) error {
 		return refuse
 	}
 	return nil
+}
+
+// refused records a refusal at the route (the caller is authenticated but
+// does not meet its need) in the audit log, under the route's action, with
+// the object its path names.
+func (s *server) refused(r *http.Request, p identity.Principal, n need, err error) {
+	action := n.action
+	if action == "" {
+		action = "request.denied"
+	}
+	var reason string
+	if pe, ok := err.(*publicError); ok {
+		reason = pe.code
+	}
+	ref := audit.Refusal{Action: action, Reason: reason, Route: r.Pattern}
+	if id, perr := uuid.Parse(r.PathValue("id")); perr == nil && strings.Contains(r.Pattern, "/patients/") {
+		ref.ObjectType, ref.Object, ref.Patient = "patient", id, id
+	} else if id, perr := uuid.Parse(r.PathValue("user_id")); perr == nil {
+		ref.ObjectType, ref.Object = "user", id
+	} else if id, perr := uuid.Parse(r.PathValue("id")); perr == nil && strings.Contains(r.Pattern, "/sessions/") {
+		ref.ObjectType, ref.Object = "session", id
+	}
+	s.deps.Audit.Refused(identity.WithPrincipal(r.Context(), p), ref)
 }

@@ -6,13 +6,22 @@ import (
 	"github.com/wardhq/ward/internal/identity"
 )
 
-// What routes ask of their callers (see need). Role checks stay in the
-// services for now; a route that needs a fresh sign-in sets fresh.
+// What routes ask of their callers (see need). A route with a minimum
+// role names the audit action its refusal is recorded under; services keep
+// their own, finer checks (which patient, which member). A route that needs
+// a fresh sign-in sets fresh.
 var (
 	public  = need{}
 	signIn  = need{signIn: true}
 	session = need{kinds: []identity.CredentialKind{identity.KindSession}, aal: 1}
 )
+
+// as is a session route for role and above; a refusal is audited as action.
+func as(role identity.Role, action string) need {
+	n := session
+	n.role, n.action = role, action
+	return n
+}
 
 // handler mounts the four surfaces. Only the JSON API has routes today; the
 // console, SCIM and the gateway answer "no route" in their own shapes.
@@ -33,6 +42,7 @@ func (s *server) handler() http.Handler {
 func (s *server) routes() {
 	api, fail := s.api, s.api.writeError
 	users, recs, log := s.deps.Auth, s.deps.Records, s.deps.Audit
+	admin, lead := identity.RoleAdmin, identity.RoleLead
 	api.route("GET /healthz", public, handleHealthz())
 	api.route("GET /readyz", public, handleReadyz(s.deps.Ready))
 	api.route("GET /v1/openapi.json", public, handleOpenAPI())
@@ -48,25 +58,25 @@ func (s *server) routes() {
 
 	// The org: session policy and members.
 	api.route("GET /v1/org/session-policy", session, handlePolicyGet(users, fail))
-	api.route("PUT /v1/org/session-policy", session, handlePolicyPut(users, fail))
+	api.route("PUT /v1/org/session-policy", as(admin, "org.session_policy.update"), handlePolicyPut(users, fail))
 	api.route("GET /v1/members", session, handleMemberList(users, fail))
-	api.route("POST /v1/members", session, handleMemberAdd(users, fail))
-	api.route("PATCH /v1/members/{user_id}", session, handleMemberUpdate(users, fail))
-	api.route("DELETE /v1/members/{user_id}", session, handleMemberRevoke(users, fail))
+	api.route("POST /v1/members", as(admin, "membership.add"), handleMemberAdd(users, fail))
+	api.route("PATCH /v1/members/{user_id}", as(admin, "membership.update"), handleMemberUpdate(users, fail))
+	api.route("DELETE /v1/members/{user_id}", as(admin, "membership.revoke"), handleMemberRevoke(users, fail))
 
 	// Patient records.
 	api.route("GET /v1/patients", session, handlePatientList(recs, fail))
-	api.route("POST /v1/patients", session, handlePatientCreate(recs, fail))
+	api.route("POST /v1/patients", as(lead, "patient.create"), handlePatientCreate(recs, fail))
 	api.route("POST /v1/patients/search", session, handlePatientSearch(recs, fail))
 	api.route("GET /v1/patients/{id}", session, handlePatientGet(recs, fail))
 	api.route("PUT /v1/patients/{id}", session, handlePatientUpdate(recs, fail))
 	api.route("GET /v1/patients/{id}/entries", session, handleEntryList(recs, fail))
 	api.route("POST /v1/patients/{id}/entries", session, handleEntryCreate(recs, fail))
-	api.route("PUT /v1/patients/{id}/care-team/{user_id}", session, handleCareTeamAssign(recs, fail))
-	api.route("DELETE /v1/patients/{id}/care-team/{user_id}", session, handleCareTeamUnassign(recs, fail))
-	api.route("PUT /v1/patients/{id}/users/{user_id}", session, handlePatientLink(recs, fail))
+	api.route("PUT /v1/patients/{id}/care-team/{user_id}", as(lead, "care_team.assign"), handleCareTeamAssign(recs, fail))
+	api.route("DELETE /v1/patients/{id}/care-team/{user_id}", as(lead, "care_team.unassign"), handleCareTeamUnassign(recs, fail))
+	api.route("PUT /v1/patients/{id}/users/{user_id}", as(lead, "patient_link.create"), handlePatientLink(recs, fail))
 	api.route("GET /v1/patients/{id}/access-report", session, handleAccessReport(recs, fail))
 
 	// The audit log.
-	api.route("GET /v1/audit/events", session, handleAuditList(log, fail))
+	api.route("GET /v1/audit/events", as(admin, "audit.read"), handleAuditList(log, fail))
 }

@@ -122,6 +122,13 @@ func TestRefusalsAreAudited(t *testing.T) {
 			}
 		})
 	}
+	// A refusal at the route (the role) names the route it was refused at.
+	var route string
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select details->>'route' from audit.events
+		where org_id = $1 and action = 'membership.add' and outcome = 'denied' order by seq desc limit 1`, o.ID).
+		Scan(&route); err != nil || route != "POST /v1/members" {
+		t.Errorf("route of the refusal: %q, %v", route, err)
+	}
 	resp, body := w.request("PUT", "/v1/org/session-policy", o.Admin.Token,
 		map[string]any{"session_idle_timeout_min": 1 << 40, "session_absolute_max_min": 600})
 	if resp.StatusCode != http.StatusBadRequest || problemCode(t, body) != "bad_json" {

@@ -1317,7 +1317,7 @@ CREATE TABLE audit.actions (
     disclosure boolean NOT NULL,
     reserved boolean NOT NULL,
     requires text[] DEFAULT '{}'::text[] NOT NULL,
-    CONSTRAINT actions_category_check CHECK ((category = ANY (ARRAY['auth'::text, 'session'::text, 'org'::text, 'membership'::text, 'patient'::text, 'record'::text, 'audit'::text]))),
+    CONSTRAINT actions_category_check CHECK ((category = ANY (ARRAY['auth'::text, 'session'::text, 'org'::text, 'membership'::text, 'patient'::text, 'record'::text, 'audit'::text, 'access'::text]))),
     CONSTRAINT actions_name_check CHECK ((name ~ '^[a-z][a-z0-9_.]{0,63}$'::text)),
     CONSTRAINT actions_requires_check CHECK ((requires <@ ARRAY['patient'::text, 'object'::text, 'results'::text]))
 );

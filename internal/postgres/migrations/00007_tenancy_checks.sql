@@ -1,9 +1,21 @@
--- Operator procedures that no longer guess: creating an org that already
+-- Refusals at a route get an action; operator procedures no longer guess: creating an org that already
 -- exists with the same name and first admin is refused (naming the org),
 -- and an operator link for a member of several orgs needs the org.
 
 -- +goose Up
 set local role ward_owner;
+
+-- A request refused at its route (role, credential kind, assurance, step-up)
+-- is audited under the route's action, or this one.
+alter table audit.actions drop constraint actions_category_check;
+alter table audit.actions add constraint actions_category_check
+  check (category in ('auth', 'session', 'org', 'membership', 'patient', 'record', 'audit', 'access'));
+-- The registry is written only by migrations, as its owner: RLS is lifted for
+-- the one insert.
+alter table audit.actions no force row level security;
+insert into audit.actions (name, category, phi_access, disclosure, reserved, requires)
+values ('request.denied', 'access', false, false, false, '{}');
+alter table audit.actions force row level security;
 
 drop function app.create_org(text, bytea, bytea, uuid, bytea, bytea, uuid);
 drop function app.issue_operator_link(bytea, uuid, bytea);
