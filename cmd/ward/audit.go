@@ -56,7 +56,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		"--known checks heads verified earlier and kept outside the database (catches a truncated\n"+
 		"tail or a restored backup); --save writes this run's verified heads for the next --known.\n"+
 		"It runs as a superuser or a member of ward_audit_reader (as any other role it would see\n"+
-		"nothing and prove nothing), and fails when it finds no log unless --allow-empty.", stderr)
+		"nothing and prove nothing), and fails when it finds no log unless --allow-empty.", stdout)
 	addCommon(fs, &c, getenv)
 	fs.StringVar(&org, "org", "", "verify only this org's log")
 	fs.StringVar(&known, "known", "", "JSON file of heads verified earlier: {\"<org id>\": {\"size\": N, \"root\": \"hex\"}}")
@@ -93,6 +93,9 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
+	if err := db.CheckSchema(ctx); err != nil {
+		return err
+	}
 	if asReader, err := auditReader(ctx, db); err != nil {
 		return err
 	} else if asReader {
@@ -113,6 +116,9 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		rep, verr := audit.Verify(ctx, db.Pool, id, opts)
 		if verr != nil && !errors.Is(verr, audit.ErrTampered) {
 			return verr
+		}
+		if verr == nil && rep.Size == 0 && opts.Known == nil {
+			return fmt.Errorf("--org %s: no audit log for this org (is the id right?)", id)
 		}
 		reports = []audit.Report{rep}
 	} else {

@@ -49,7 +49,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		"Measures the audited PHI read over HTTP (session check, RLS query, audit append, commit) beside\n"+
 		"pgbench running the same one-select-one-insert transaction on the same cluster, and RLS overhead\n"+
 		"on the patient list beside the same query as a role that bypasses RLS. Uses a scratch database\n"+
-		"(ward_bench) in the embedded cluster, dropped afterwards.", stderr)
+		"(ward_bench) in the embedded cluster, dropped afterwards.", stdout)
 	addCommon(fs, &cfg.common, getenv)
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measuring time per step")
 	fs.StringVar(&cfg.Clients, "clients", "1,8,32", "concurrent clients, comma-separated")

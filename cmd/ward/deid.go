@@ -56,13 +56,11 @@ func runDeid(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprint(fs.Output(), deidUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return nil
-		}
-		return fmt.Errorf("deid: %w", err)
+	fs.SetOutput(stdout)
+	if err := parse(fs, args); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("deid: unexpected argument %q (text is read from stdin)", fs.Arg(0))
@@ -275,13 +273,12 @@ func runDeidEval(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprint(fs.Output(), "usage: ward deid eval [flags] FILE...\n\nScores the engine on Presidio-format gold files (full_text, spans with\nentity_type, start_position, end_position in characters). Prints aggregates\nonly, never gold text.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
+	fs.SetOutput(stdout)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return nil
+			return nil // the flag package printed the usage, once
 		}
-		return fmt.Errorf("deid eval: %w", err)
+		return withUsage(fs, fmt.Errorf("deid eval: %w", err))
 	}
 	if fs.NArg() == 0 {
 		return errors.New("deid eval: no gold files given")

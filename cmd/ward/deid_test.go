@@ -179,8 +179,8 @@ func TestDeidHelp(t *testing.T) {
 		if err != nil {
 			t.Errorf("%v: %v", args, err)
 		}
-		if !strings.Contains(out, "usage: ward deid") {
-			t.Errorf("%v: usage not printed: %q", args, out)
+		if n := strings.Count(out, "usage: ward deid"); n != 1 {
+			t.Errorf("%v: usage printed %d times: %q", args, n, out)
 		}
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -280,6 +282,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"login-link", "--data-dir", dir}, "required"},
 		{[]string{"login-link", "--data-dir", dir, "--email", "a@b.test", "--org", "nope"}, "UUID"},
 		{[]string{"audit", "verify", "--data-dir", dir, "--org", "nope"}, "UUID"},
+		{[]string{"org", "create", "--data-dir", dir, "--name", "X", "--admin-email", "not-an-email"}, "--admin-email"},
+		{[]string{"migrate", "--database-url", "postgres://u:pw@h:54x2/db"}, `port "54x2"`},
 		{[]string{"audit", "verify", "--data-dir", dir, "--known", "/nonexistent"}, "--known"},
 		{[]string{"bench", "--clients", "0"}, "--clients"},
 	} {
@@ -289,9 +293,28 @@ func TestCLIErrors(t *testing.T) {
 		}
 	}
 	for _, cmd := range [][]string{{"serve"}, {"migrate"}, {"org", "create"}, {"login-link"}, {"audit", "verify"}, {"bench"}, {"deid"}} {
-		if _, err := ward(t, append(cmd, "--help")...); err != nil {
+		out, err := ward(t, append(cmd, "--help")...)
+		if err != nil {
 			t.Errorf("ward %v --help: %v", cmd, err)
 		}
+		if n := strings.Count(out, "usage: ward"); n != 1 {
+			t.Errorf("ward %v --help printed the usage %d times on stdout", cmd, n)
+		}
+	}
+	// A mistake: the message, and the usage after it (main prints both).
+	_, err := ward(t, "serve", "--no-such-flag")
+	var ue *usageError
+	if !errors.As(err, &ue) || !strings.Contains(ue.usage, "usage: ward serve") {
+		t.Errorf("a bad flag: %v, want a usage error carrying the usage", err)
+	}
+	// A busy port suggests --addr.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	if _, err := ward(t, "serve", "--data-dir", dir, "--addr", busy.Addr().String()); err == nil || !strings.Contains(err.Error(), "--addr") {
+		t.Errorf("serve on a busy port: %v", err)
 	}
 	if out := mustWard(t, "version"); !strings.HasPrefix(out, "ward ") {
 		t.Errorf("version printed %q", out)
@@ -319,6 +342,10 @@ func TestOperatorCommands(t *testing.T) {
 		t.Fatalf("verify of an empty instance: %v", err)
 	}
 	mustWard(t, "audit", "verify", "--data-dir", dir, "--allow-empty")
+	if _, err := ward(t, "audit", "verify", "--data-dir", dir, "--org", "7d3f1c2e-0000-4000-8000-000000000001"); err == nil ||
+		!strings.Contains(err.Error(), "no audit log for this org") {
+		t.Fatalf("verify of an unknown org: %v", err)
+	}
 
 	// login-link prints the URL the server on this data directory recorded,
 	// not a fixed default.

@@ -14,7 +14,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	fs := newFlagSet("migrate", "migrate [--data-dir DIR | --database-url URL] [--root-key FILE]\n\n"+
 		"Applies the embedded migrations and creates the instance keyset (user emails) unless present.\n"+
 		"With --database-url, the URL must be a role that may create roles and schemas (a superuser or\n"+
-		"the operator's migration login), not ward_app. --root-key must be the server's root key.", stderr)
+		"the operator's migration login), not ward_app. --root-key must be the server's root key.", stdout)
 	addCommon(fs, &c, getenv)
 	var pol policyFlags
 	addPolicyFlags(fs, &pol)

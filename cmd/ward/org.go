@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/postgres"
@@ -72,16 +73,18 @@ func runOrg(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	var c common
 	var name, email string
-	fs := newFlagSet("org create", "org create --name NAME --admin-email EMAIL [--data-dir DIR | --database-url URL]", stderr)
+	fs := newFlagSet("org create", "org create --name NAME --admin-email EMAIL [--data-dir DIR | --database-url URL]", stdout)
 	addCommon(fs, &c, getenv)
 	fs.StringVar(&name, "name", "", "the org's name")
 	fs.StringVar(&email, "admin-email", "", "the first admin's email address")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	if name == "" || email == "" {
-		fs.Usage()
-		return errors.New("--name and --admin-email are required")
+	switch {
+	case name == "" || email == "":
+		return withUsage(fs, errors.New("--name and --admin-email are required"))
+	case !identity.ValidEmail(email):
+		return withUsage(fs, errors.New("--admin-email: not an email address"))
 	}
 	op, done, err := c.operator(ctx, stderr, "")
 	if err != nil {
@@ -100,7 +103,7 @@ func runLoginLink(ctx context.Context, args []string, getenv func(string) string
 	var c common
 	var email, org, base string
 	fs := newFlagSet("login-link", "login-link --email EMAIL [--org ID] [--base-url URL]\n\n"+
-		"Prints a one-time sign-in URL (the instance's link lifetime, 15 minutes by default; not bound to a browser): the operator's way in before mail works.", stderr)
+		"Prints a one-time sign-in URL (the instance's link lifetime, 15 minutes by default; not bound to a browser): the operator's way in before mail works.", stdout)
 	addCommon(fs, &c, getenv)
 	fs.StringVar(&email, "email", "", "the member's email address")
 	fs.StringVar(&org, "org", "", "the org id (default: the member's first org)")
@@ -109,8 +112,7 @@ func runLoginLink(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	if email == "" {
-		fs.Usage()
-		return errors.New("--email is required")
+		return withUsage(fs, errors.New("--email is required"))
 	}
 	var orgID uuid.NullUUID
 	if org != "" {

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/wardhq/ward/internal/audit"
@@ -41,7 +42,7 @@ type serveConfig struct {
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg serveConfig
-	fs := newFlagSet("serve", "serve [flags]", stderr)
+	fs := newFlagSet("serve", "serve [flags]", stdout)
 	addCommon(fs, &cfg.common, getenv)
 	fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "WARD_ADDR", "127.0.0.1:8443"), "listen address (env WARD_ADDR)")
 	fs.StringVar(&cfg.BaseURL, "base-url", getenv("WARD_BASE_URL"),
@@ -122,6 +123,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen: %s is in use by another process (another ward serve?): stop it, or pass --addr HOST:PORT", cfg.Addr)
+	}
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 )
@@ -26,6 +27,9 @@ func newProvider(db *sql.DB) (*goose.Provider, error) {
 // be a role that may create roles and schemas (a superuser, or the operator's
 // migration login). It returns the resulting version.
 func Migrate(ctx context.Context, url string) (int64, error) {
+	if _, err := pgx.ParseConfig(url); err != nil {
+		return 0, fmt.Errorf("postgres: migrate: bad database URL: %w", badURL(url))
+	}
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: migrate: %w", redact(err))

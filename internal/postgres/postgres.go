@@ -20,6 +20,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -51,7 +54,7 @@ type DB struct {
 func Open(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: bad database URL: %w", redact(err))
+		return nil, fmt.Errorf("postgres: bad database URL: %w", badURL(url))
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "ward"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -71,7 +74,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 func OpenAs(ctx context.Context, url, role string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: bad database URL: %w", redact(err))
+		return nil, fmt.Errorf("postgres: bad database URL: %w", badURL(url))
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "ward"
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
@@ -95,6 +98,42 @@ func redact(err error) error {
 		return errors.New("cannot parse the connection string")
 	}
 	return err
+}
+
+// badURL says which part of a connection string that did not parse is
+// wrong, without repeating it (it may hold a password).
+func badURL(raw string) error {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	switch {
+	case !ok && strings.Contains(raw, "="):
+		return errors.New("cannot parse the key=value connection string (check quoting and the port)")
+	case !ok:
+		return errors.New("not a connection string: use postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+	case scheme != "postgres" && scheme != "postgresql":
+		return fmt.Errorf("scheme %q: use postgres:// or postgresql://", scheme)
+	}
+	authority, _, _ := strings.Cut(rest, "/")
+	authority, _, _ = strings.Cut(authority, "?")
+	if i := strings.LastIndex(authority, "@"); i >= 0 {
+		authority = authority[i+1:]
+	}
+	for _, hostport := range strings.Split(authority, ",") {
+		if i := strings.LastIndex(hostport, ":"); i >= 0 && !strings.HasSuffix(hostport, "]") {
+			port := hostport[i+1:]
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+				return fmt.Errorf("port %q is not a number 1..65535", port)
+			}
+		}
+	}
+	if _, q, ok := strings.Cut(rest, "?"); ok {
+		if v, err := url.ParseQuery(q); err != nil {
+			return errors.New("the parameters after ? do not parse")
+		} else if m := v.Get("sslmode"); m != "" && !slices.Contains([]string{"disable", "allow", "prefer", "require",
+			"verify-ca", "verify-full"}, m) {
+			return fmt.Errorf("sslmode %q: use disable, allow, prefer, require, verify-ca or verify-full", m)
+		}
+	}
+	return errors.New("cannot parse the connection string (percent-encode @, : and / in the user name and password)")
 }
 
 // Close closes the pool.

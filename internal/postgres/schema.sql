@@ -2667,6 +2667,7 @@ GRANT SELECT,INSERT ON TABLE private.keysets TO ward_definer;
 
 GRANT SELECT ON TABLE public.goose_db_version TO ward_app;
 GRANT SELECT ON TABLE public.goose_db_version TO ward_ops;
+GRANT SELECT ON TABLE public.goose_db_version TO ward_audit_reader;
 
 --
 -- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: -; Owner: ward_definer

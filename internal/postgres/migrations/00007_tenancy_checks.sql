@@ -3,6 +3,9 @@
 -- and an operator link for a member of several orgs needs the org.
 
 -- +goose Up
+-- `ward audit verify` checks the schema version before it reads the log.
+grant select on public.goose_db_version to ward_audit_reader;
+
 set local role ward_owner;
 
 -- A request refused at its route (role, credential kind, assurance, step-up)
