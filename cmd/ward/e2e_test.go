@@ -50,7 +50,7 @@ type server struct {
 	client *http.Client
 }
 
-var listenRE = regexp.MustCompile(`listening on https://(127\.0\.0\.1:\d+)`)
+var listenRE = regexp.MustCompile(`listening on https://localhost:\d+ \(https://(127\.0\.0\.1:\d+)\)`)
 
 func startServe(t *testing.T, dir string) *server {
 	t.Helper()
@@ -172,6 +172,13 @@ func mustWard(t *testing.T, args ...string) string {
 func TestEndToEnd(t *testing.T) {
 	dir := filepath.Join(reachableTempDir(t), "var")
 	s := startServe(t, dir)
+	// A new operator is told what to do next, with the host the links use.
+	for _, want := range []string{"Next steps", "org create --data-dir " + dir, "login-link --data-dir " + dir,
+		"--cacert " + filepath.Join(dir, "tls", "dev-cert.pem") + " https://localhost:", "root-key.json", "back it up"} {
+		if !strings.Contains(s.out.String(), want) {
+			t.Errorf("serve's start-up output lacks %q:\n%s", want, s.out.String())
+		}
+	}
 	s.call("GET", "/healthz", "", nil, http.StatusOK, nil)
 	s.call("GET", "/readyz", "", nil, http.StatusOK, nil)
 	out := mustWard(t, "org", "create", "--data-dir", dir, "--name", "Sunrise Nutrition", "--admin-email", "lead@sunrise.test")

@@ -53,7 +53,7 @@ func TestExternalDatabase(t *testing.T) {
 			"--addr", "127.0.0.1:0", "--insecure-http"}, noEnv, nil, stdout, logs)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+	re := regexp.MustCompile(`listening on http://localhost:\d+ \((http://127\.0\.0\.1:\d+)\)`)
 	var base string
 	for deadline := time.Now().Add(time.Minute); base == ""; {
 		if m := re.FindStringSubmatch(stdout.String()); m != nil {

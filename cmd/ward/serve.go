@@ -176,7 +176,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			errc <- srv.Serve(ln)
 		}
 	}()
-	fmt.Fprintf(stdout, "ward: listening on %s://%s\n", scheme, ln.Addr())
+	fmt.Fprintf(stdout, "ward: listening on %s (%s://%s)\n", cfg.BaseURL, scheme, ln.Addr())
+	printNextSteps(stdout, cfg, tlsCfg != nil && cfg.TLSCert == "")
 	log.Info("listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "base_url", cfg.BaseURL)
 
 	select {
@@ -237,4 +238,24 @@ func watchDatabase(ctx context.Context, ping func(context.Context) error, log *s
 			log.Info("database reachable again", "down_for_s", int(time.Since(since).Seconds()))
 		}
 	}
+}
+
+// printNextSteps tells a new operator what to do after `ward serve` starts:
+// create an org, get a sign-in link, trust the development certificate, and
+// back up the root key.
+func printNextSteps(w io.Writer, cfg serveConfig, devCert bool) {
+	ward := "./ward"
+	flags := ""
+	if cfg.DataDir != "./var" && cfg.DatabaseURL == "" {
+		flags = " --data-dir " + cfg.DataDir
+	}
+	fmt.Fprintf(w, "\nNext steps, in another terminal:\n")
+	fmt.Fprintf(w, "  1. create an org and its first admin:\n       %s org create%s --name \"My Practice\" --admin-email you@example.com\n", ward, flags)
+	fmt.Fprintf(w, "  2. get a one-time sign-in link (printed here, not mailed, until --smtp-addr is set):\n       %s login-link%s --email you@example.com\n", ward, flags)
+	if devCert {
+		fmt.Fprintf(w, "  3. the certificate is a development one: trust it in API clients with\n       curl --cacert %s %s/healthz\n",
+			filepath.Join(cfg.DataDir, "tls", "dev-cert.pem"), cfg.BaseURL)
+	}
+	fmt.Fprintf(w, "  The root key %s encrypts every org's keys: back it up, apart from the database;\n  without it no PHI can be read.\n\n",
+		cfg.rootKeyPath())
 }
