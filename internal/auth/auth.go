@@ -60,6 +60,14 @@ var (
 	ErrWrongBrowser = errkind.New(errkind.Unauthenticated, "wrong_browser",
 		"auth: sign-in link was requested from another browser").
 		WithPublic("open the link in the browser where you asked for it")
+	// ErrSessionRevoked, ErrSessionExpired and ErrSessionIdle tell the
+	// holder of a session that no longer works why (they presented it).
+	ErrSessionRevoked = errkind.New(errkind.Unauthenticated, "session_revoked", "auth: session revoked").
+				WithPublic("this session was ended (signed out, revoked, or the membership changed); sign in again")
+	ErrSessionExpired = errkind.New(errkind.Unauthenticated, "session_expired", "auth: session expired").
+				WithPublic("this session reached its maximum lifetime; sign in again")
+	ErrSessionIdle = errkind.New(errkind.Unauthenticated, "session_idle", "auth: session idle").
+			WithPublic("this session ended after a period of inactivity; sign in again")
 	ErrInvalidInput = errkind.New(errkind.Invalid, "invalid_input", "auth: invalid input")
 	ErrNotFound     = errkind.New(errkind.NotFound, "not_found", "auth: not found")
 	ErrConflict     = errkind.New(errkind.Conflict, "conflict", "auth: conflict")
@@ -300,6 +308,17 @@ func (s *Service) Authenticate(ctx context.Context, token, orgHint string) (iden
 	}
 	p, err := whoami(ctx, s.db.Pool, identity.HashToken(token), orgHint, requestID)
 	if errors.Is(err, pgx.ErrNoRows) {
+		// Why, for the holder: a second round trip, on failures only.
+		switch status, err := credentialStatus(ctx, s.db, identity.HashToken(token)); {
+		case err != nil:
+			s.log.ErrorContext(ctx, "credential status", "err", err)
+		case status == "revoked":
+			return identity.Principal{}, ErrSessionRevoked
+		case status == "expired":
+			return identity.Principal{}, ErrSessionExpired
+		case status == "idle":
+			return identity.Principal{}, ErrSessionIdle
+		}
 		return identity.Principal{}, ErrUnauthenticated
 	}
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/postgres"
 )
 
 // The package's one hand-written SQL: everything else goes through the
@@ -43,4 +44,19 @@ func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestI
 	p.Kind = identity.CredentialKind(kind)
 	p.SessionID = sessionID.UUID
 	return p, nil
+}
+
+// credentialStatus asks app.credential_status why the credential whose hash
+// is credHash no longer resolves: "revoked", "expired", "idle", "live" (it
+// does, e.g. the org hint was wrong) or "" (no such credential).
+func credentialStatus(ctx context.Context, db *postgres.DB, credHash string) (string, error) {
+	var status *string
+	err := db.InTenantTx(ctx, postgres.Credential{Hash: credHash, Request: identity.RequestFrom(ctx).ID},
+		func(ctx context.Context, tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `select app.credential_status()`).Scan(&status)
+		})
+	if err != nil || status == nil {
+		return "", err
+	}
+	return *status, nil
 }

@@ -253,3 +253,56 @@ func TestDenialFloodCollapses(t *testing.T) {
 		t.Fatalf("%d probes: %d events counting %d, want 32 counting 80", probes, events, counted)
 	}
 }
+
+// A session with a 1-minute idle timeout stays alive while it is used, and
+// a session that stopped working says why to its holder.
+func TestSessionActivityAndWhyItEnded(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Idle Org")
+	w.populate(o, "idle")
+	ctx := context.Background()
+	w.do("PUT", "/v1/org/session-policy", o.Admin.Token,
+		map[string]any{"session_idle_timeout_min": 1, "session_absolute_max_min": 60}, http.StatusOK, nil)
+	token := w.operatorSignIn("idle-prov@example.test", o.ID)
+	var sid uuid.UUID
+	if err := w.env.Super.Pool.QueryRow(ctx, `select id from app.sessions where org_id = $1 order by created_at desc limit 1`,
+		o.ID).Scan(&sid); err != nil {
+		t.Fatal(err)
+	}
+	age := func(d string) {
+		t.Helper()
+		if _, err := w.env.Super.Pool.Exec(ctx, `update app.sessions set last_seen_at = last_seen_at - $2::interval,
+			created_at = created_at - $2::interval where id = $1`, sid, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Requests 50 seconds apart, three times: each is within the minute.
+	for i := range 3 {
+		age("50 seconds")
+		if resp, body := w.request("GET", "/v1/me", token, nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d, 50 s after the previous one: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	age("61 seconds")
+	if resp, body := w.request("GET", "/v1/me", token, nil); resp.StatusCode != http.StatusUnauthorized ||
+		problemCode(t, body) != "session_idle" {
+		t.Fatalf("after 61 s idle: %d %s, want 401 session_idle", resp.StatusCode, body)
+	}
+
+	other := w.operatorSignIn("idle-lead@example.test", o.ID)
+	if _, err := w.env.Super.Pool.Exec(ctx, `update app.sessions set absolute_expires_at = now() - interval '1 second'
+		where token_hash = sha256(convert_to($1, 'UTF8'))`, other); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := w.request("GET", "/v1/me", other, nil); problemCode(t, body) != "session_expired" {
+		t.Fatalf("past its lifetime: %d %s, want session_expired", resp.StatusCode, body)
+	}
+	third := w.operatorSignIn("idle-pat@example.test", o.ID)
+	w.do("POST", "/v1/auth/logout", third, nil, http.StatusNoContent, nil)
+	if resp, body := w.request("GET", "/v1/me", third, nil); problemCode(t, body) != "session_revoked" {
+		t.Fatalf("after logout: %d %s, want session_revoked", resp.StatusCode, body)
+	}
+	if resp, body := w.request("GET", "/v1/me", strings.Repeat("A", 43), nil); problemCode(t, body) != "unauthenticated" {
+		t.Fatalf("an unknown token: %d %s, want unauthenticated", resp.StatusCode, body)
+	}
+}

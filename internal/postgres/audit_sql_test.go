@@ -79,3 +79,31 @@ func TestCanonicalEventV2MatchesJCS(t *testing.T) {
 		t.Fatalf("compared %d", n)
 	}
 }
+
+// TestTouchDueEveryIdleValue: for every idle timeout an org may set (1 to
+// 1440 minutes), a session is touched once a tenth of it (at most a minute)
+// has passed and not before, so requests up to 0.9 × the idle timeout apart
+// keep it alive.
+func TestTouchDueEveryIdleValue(t *testing.T) {
+	env := pgtest.New(t)
+	var bad []int32
+	rows, err := env.Super.Pool.Query(context.Background(), `
+		select i from generate_series(1, 1440) i,
+		  lateral (select least(interval '1 minute', make_interval(secs => i * 6)) as d) x
+		 where not private.touch_due(now() - x.d, i)
+		    or private.touch_due(now() - x.d + interval '1 second', i)
+		    or x.d + make_interval(secs => i * 54) > make_interval(mins => i)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var i int32
+		if err := rows.Scan(&i); err != nil {
+			t.Fatal(err)
+		}
+		bad = append(bad, i)
+	}
+	if rows.Err() != nil || len(bad) > 0 {
+		t.Fatalf("idle timeouts whose touch rule fails: %v (%v)", bad, rows.Err())
+	}
+}

@@ -171,6 +171,33 @@ end $$;
 ALTER FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid) OWNER TO ward_definer;
 
 --
+-- Name: credential_status(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.credential_status() RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  s app.sessions%rowtype;
+  live_member boolean;
+begin
+  select * into s from app.sessions x where x.token_hash = private.credential_hash();
+  if not found then
+    return null;
+  end if;
+  select exists (select from app.memberships m where m.org_id = s.org_id and m.user_id = s.user_id
+                   and m.revoked_at is null) into live_member;
+  return case
+    when s.revoked_at is not null or not live_member then 'revoked'
+    when s.absolute_expires_at <= now() then 'expired'
+    when s.last_seen_at + make_interval(mins => s.idle_timeout_min) <= now() then 'idle'
+    else 'live' end;
+end $$;
+
+ALTER FUNCTION app.credential_status() OWNER TO ward_definer;
+
+--
 -- Name: ensure_instance_keyset(bytea, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -428,7 +455,7 @@ begin
   role := me.role; session_id := me.session_id; aal := me.aal; auth_time := me.auth_time;
   if me.kind = 'session' then
     update app.sessions x set last_seen_at = now()
-     where x.id = me.session_id and x.last_seen_at < now() - interval '1 minute'
+     where x.id = me.session_id and private.touch_due(x.last_seen_at, x.idle_timeout_min)
     returning * into s;
     if not found then
       select * into s from app.sessions x where x.id = me.session_id;
@@ -1045,6 +1072,19 @@ begin
 end $$;
 
 ALTER FUNCTION private.session_id() OWNER TO ward_rls;
+
+--
+-- Name: touch_due(timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.touch_due(p_last_seen timestamp with time zone, p_idle_min integer) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select p_last_seen <= now() - least(interval '1 minute', make_interval(secs => p_idle_min * 6))
+$$;
+
+ALTER FUNCTION private.touch_due(p_last_seen timestamp with time zone, p_idle_min integer) OWNER TO ward_rls;
 
 --
 -- Name: uid(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -2040,6 +2080,13 @@ REVOKE ALL ON FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_
 GRANT ALL ON FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid) TO ward_ops;
 
 --
+-- Name: FUNCTION credential_status(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.credential_status() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.credential_status() TO ward_app;
+
+--
 -- Name: FUNCTION ensure_instance_keyset(p_aead bytea, p_prf bytea, OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -2280,6 +2327,14 @@ GRANT ALL ON FUNCTION private.my_patient_ids() TO ward_definer;
 REVOKE ALL ON FUNCTION private.session_id() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.session_id() TO ward_app;
 GRANT ALL ON FUNCTION private.session_id() TO ward_definer;
+
+--
+-- Name: FUNCTION touch_due(p_last_seen timestamp with time zone, p_idle_min integer); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.touch_due(p_last_seen timestamp with time zone, p_idle_min integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.touch_due(p_last_seen timestamp with time zone, p_idle_min integer) TO ward_definer;
+GRANT ALL ON FUNCTION private.touch_due(p_last_seen timestamp with time zone, p_idle_min integer) TO ward_app;
 
 --
 -- Name: FUNCTION uid(); Type: ACL; Schema: private; Owner: ward_rls
