@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -33,9 +34,58 @@ func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var pe *time.ParseError
+		if errors.As(err, &pe) {
+			if field := badTimeField(b, v); field != "" {
+				return badRequest("bad_json", fmt.Sprintf("field %q must be an RFC 3339 date-time such as "+
+					"2026-11-30T08:15:00Z (with a time and an offset)", field))
+			}
+		}
 		return badRequest("bad_json", jsonProblem(err))
 	}
 	return nil
+}
+
+// badTimeField names the top-level field of v (a pointer to a struct) of
+// type time.Time whose value in body does not parse, or "".
+func badTimeField(body []byte, v any) string {
+	t := reflect.TypeOf(v)
+	if t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return ""
+	}
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(body, &raw) != nil {
+		return ""
+	}
+	var fields func(t reflect.Type) string
+	fields = func(t reflect.Type) string {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.Anonymous && f.Type.Kind() == reflect.Struct {
+				if name := fields(f.Type); name != "" {
+					return name
+				}
+				continue
+			}
+			if f.Type != reflect.TypeOf(time.Time{}) && f.Type != reflect.TypeOf(&time.Time{}) {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			for k, val := range raw {
+				if strings.EqualFold(k, name) {
+					var tm time.Time
+					if json.Unmarshal(val, &tm) != nil {
+						return name
+					}
+				}
+			}
+		}
+		return ""
+	}
+	return fields(t.Elem())
 }
 
 // bodyError describes a failure to read a request body: too large, or cut

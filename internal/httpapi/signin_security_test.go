@@ -306,3 +306,40 @@ func TestSessionActivityAndWhyItEnded(t *testing.T) {
 		t.Fatalf("an unknown token: %d %s, want unauthenticated", resp.StatusCode, body)
 	}
 }
+
+// Clinical values are checked per kind, and a bad timestamp names its field
+// and the format.
+func TestEntryValidation(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Values Org")
+	w.populate(o, "val")
+	path := "/v1/patients/" + o.P1.String() + "/entries"
+	at := "2026-11-30T08:15:00Z"
+	for _, c := range []struct {
+		body map[string]any
+		want string // "" = accepted
+	}{
+		{map[string]any{"kind": "food", "name": "oats", "protein_g": -5, "observed_at": at}, "protein_g"},
+		{map[string]any{"kind": "food", "name": "oats", "kcal": 1e9, "observed_at": at}, "kcal"},
+		{map[string]any{"kind": "food", "name": "oats", "value": 40, "unit": "parsecs", "observed_at": at}, "unit"},
+		{map[string]any{"kind": "food", "name": "oats", "value": 40, "unit": "g", "kcal": 150, "protein_g": 5, "observed_at": at}, ""},
+		{map[string]any{"kind": "symptom", "name": "bloating", "value": 11, "observed_at": at}, "value"},
+		{map[string]any{"kind": "symptom", "name": "bloating", "kcal": 10, "observed_at": at}, "food entries only"},
+		{map[string]any{"kind": "symptom", "name": "bloating", "value": 4, "observed_at": at}, ""},
+		{map[string]any{"kind": "biomarker", "name": "LDL", "unit": "mg/dL", "observed_at": at}, "value"},
+		{map[string]any{"kind": "biomarker", "name": "LDL", "value": 130, "unit": "furlongs", "observed_at": at}, "unit"},
+		{map[string]any{"kind": "biomarker", "name": "LDL", "value": 130, "unit": "mg/dL", "observed_at": at}, ""},
+		{map[string]any{"kind": "food", "name": "oats", "observed_at": "2026-11-30"}, `observed_at\" must be an RFC 3339 date-time`},
+	} {
+		resp, body := w.request("POST", path, o.Lead.Token, c.body)
+		if c.want == "" {
+			if resp.StatusCode != http.StatusCreated {
+				t.Errorf("%v: %d %s, want 201", c.body, resp.StatusCode, body)
+			}
+			continue
+		}
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), c.want) {
+			t.Errorf("%v: %d %s, want 400 naming %s", c.body, resp.StatusCode, body, c.want)
+		}
+	}
+}

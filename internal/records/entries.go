@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -62,6 +64,64 @@ func (in *EntryInput) Validate() error {
 		return bad("observed_at", "is in the future")
 	case utf8.RuneCountInString(in.Note) > 10000 || !utf8.ValidString(in.Note):
 		return bad("note", "is at most 10000 characters")
+	}
+	return in.validateKind(bad)
+}
+
+// Units an entry may carry, by kind.
+var (
+	foodUnits = []string{"g", "kg", "mg", "ml", "l", "oz", "lb", "cup", "tbsp", "tsp", "serving", "piece", "slice"}
+	// biomarkerUnits are the laboratory and vital-sign units in use; the
+	// spelling with "u" for micro is accepted beside "µ".
+	biomarkerUnits = []string{"mg/dL", "mg/L", "g/dL", "g/L", "mmol/L", "µmol/L", "umol/L", "nmol/L", "pmol/L",
+		"mEq/L", "µg/dL", "ug/dL", "µg/L", "ug/L", "ng/mL", "ng/dL", "pg/mL", "U/L", "IU/L", "mIU/L", "mIU/mL",
+		"µIU/mL", "uIU/mL", "%", "mmHg", "bpm", "/min", "kg", "lb", "g", "cm", "m", "in", "kg/m2", "°C", "°F",
+		"10^9/L", "10^12/L", "10^3/µL", "10^3/uL", "fL", "pg", "mL/min/1.73m2", "ratio", "score"}
+)
+
+// validateKind checks the values each kind of entry may have: macros only
+// on food, never negative and within what one entry can hold; a symptom's
+// value is a 0-10 severity; a biomarker has a value and a known unit.
+func (in *EntryInput) validateKind(bad func(field, rule string) error) error {
+	within := func(field string, v *float64, lo, hi float64) error {
+		if v != nil && (*v < lo || *v > hi) {
+			return bad(field, fmt.Sprintf("must be between %g and %g", lo, hi))
+		}
+		return nil
+	}
+	macros := in.Kcal != nil || in.ProteinG != nil || in.CarbsG != nil || in.FatG != nil
+	switch in.Kind {
+	case "food":
+		for _, err := range []error{within("kcal", in.Kcal, 0, 10000), within("protein_g", in.ProteinG, 0, 1000),
+			within("carbs_g", in.CarbsG, 0, 1000), within("fat_g", in.FatG, 0, 1000), within("value", in.Value, 0, 100000)} {
+			if err != nil {
+				return err
+			}
+		}
+		if in.Unit != "" && !slices.Contains(foodUnits, in.Unit) {
+			return bad("unit", "for food must be one of "+strings.Join(foodUnits, ", "))
+		}
+		if in.Value != nil && in.Unit == "" {
+			return bad("unit", "is required with a food value (the portion)")
+		}
+	case "symptom":
+		switch {
+		case macros:
+			return bad("kcal, protein_g, carbs_g, fat_g", "are for food entries only")
+		case in.Unit != "" && in.Unit != "score":
+			return bad("unit", `for a symptom is "score" (a 0-10 severity) or empty`)
+		}
+		return within("value", in.Value, 0, 10)
+	case "biomarker":
+		switch {
+		case macros:
+			return bad("kcal, protein_g, carbs_g, fat_g", "are for food entries only")
+		case in.Value == nil:
+			return bad("value", "is required for a biomarker")
+		case !slices.Contains(biomarkerUnits, in.Unit):
+			return bad("unit", "for a biomarker must be one of "+strings.Join(biomarkerUnits, ", "))
+		}
+		return within("value", in.Value, -1000, 1000000)
 	}
 	return nil
 }
