@@ -32,8 +32,7 @@ func TestPatientRecordFlow(t *testing.T) {
 	if p.Name != "f Patient One" || p.DOB != "1970-03-04" || p.MRN != "f-MRN-1" {
 		t.Fatalf("provider read %+v", p)
 	}
-	w.do("PUT", "/v1/patients/"+o.P1.String(), o.Prov.Token,
-		map[string]any{"name": "f Patient One", "dob": "1970-03-04", "mrn": "f-MRN-1", "phone": "555-0100"}, http.StatusOK, nil)
+	w.do("PATCH", "/v1/patients/"+o.P1.String(), o.Prov.Token, map[string]any{"phone": "555-0100"}, http.StatusOK, nil)
 	w.do("GET", "/v1/patients/"+o.P1.String(), o.PatUser.Token, nil, http.StatusOK, &p)
 	w.do("POST", "/v1/patients/"+o.P1.String()+"/entries", o.PatUser.Token, map[string]any{
 		"kind": "food", "name": "lentil soup", "kcal": 320, "protein_g": 18, "carbs_g": 40, "fat_g": 6,
@@ -155,12 +154,11 @@ func TestPatientRecordFlow(t *testing.T) {
 
 	// Identifiers are the org's to assign: the patient and the provider may
 	// change the rest of the record, not the MRN.
-	w.do("PUT", "/v1/patients/"+o.P1.String(), o.PatUser.Token,
-		map[string]any{"name": "f Patient One", "dob": "1970-03-04", "mrn": "f-MRN-2"}, http.StatusForbidden, nil)
+	w.do("PATCH", "/v1/patients/"+o.P1.String(), o.PatUser.Token, map[string]any{"mrn": "f-MRN-2"}, http.StatusForbidden, nil)
 	w.do("PUT", "/v1/patients/"+o.P1.String(), o.Prov.Token,
-		map[string]any{"name": "f Patient One", "dob": "1970-03-04", "mrn": "f-MRN-9"}, http.StatusForbidden, nil)
-	w.do("PUT", "/v1/patients/"+o.P1.String(), o.PatUser.Token,
-		map[string]any{"name": "f Patient One", "dob": "1970-03-04", "mrn": "f-MRN-1", "phone": "555-0199"}, http.StatusOK, nil)
+		map[string]any{"name": "f Patient One", "dob": "1970-03-04", "mrn": "f-MRN-9", "phone": "", "email": "",
+			"address": "", "identifiers": nil}, http.StatusForbidden, nil)
+	w.do("PATCH", "/v1/patients/"+o.P1.String(), o.PatUser.Token, map[string]any{"phone": "555-0199"}, http.StatusOK, nil)
 
 	// The admin reads the org log, paging by seq.
 	var log1, log2 struct {

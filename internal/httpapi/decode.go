@@ -88,6 +88,63 @@ func badTimeField(body []byte, v any) string {
 	return fields(t.Elem())
 }
 
+// decodeMergePatch reads an RFC 7396 merge patch (application/merge-patch+json,
+// or application/json) into v, with the same checks as decode.
+func decodeMergePatch(r *http.Request, v *map[string]any) error {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/merge-patch+json" && mt != "application/json" {
+		return &publicError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
+			msg: "send the patch as application/merge-patch+json (RFC 7396)"}
+	}
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return bodyError(err)
+	}
+	if err := checkJSON(b); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil || *v == nil {
+		return badRequest("bad_json", "a merge patch is one JSON object")
+	}
+	return nil
+}
+
+// mergePatch applies an RFC 7396 merge patch to doc and returns it: null
+// removes a member, an object merges into an object, anything else
+// replaces.
+func mergePatch(doc, patch map[string]any) map[string]any {
+	if doc == nil {
+		doc = map[string]any{}
+	}
+	for k, pv := range patch {
+		switch pv := pv.(type) {
+		case nil:
+			delete(doc, k)
+		case map[string]any:
+			cur, _ := doc[k].(map[string]any)
+			doc[k] = mergePatch(cur, pv)
+		default:
+			doc[k] = pv
+		}
+	}
+	return doc
+}
+
+// strictUnmarshal decodes an already checked JSON object (its members) into
+// v, refusing unknown fields.
+func strictUnmarshal(raw map[string]json.RawMessage, v any) error {
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return badRequest("bad_json", "malformed JSON")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("bad_json", jsonProblem(err))
+	}
+	return nil
+}
+
 // bodyError describes a failure to read a request body: too large, or cut
 // short.
 func bodyError(err error) error {

@@ -1,7 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -98,12 +102,28 @@ func handlePatientGet(recs *records.Service, fail errorWriter) http.Handler {
 	})
 }
 
+// patientFields are the fields of records.PatientInput: a PUT replaces the
+// whole record, so it must send each (empty to clear).
+var patientFields = []string{"name", "dob", "phone", "email", "address", "mrn", "identifiers"}
+
+// handlePatientUpdate replaces a patient's record: every field must be sent
+// (PATCH changes some).
 func handlePatientUpdate(recs *records.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
+		var raw map[string]json.RawMessage
+		if err == nil {
+			err = decode(r, &raw)
+		}
+		for _, f := range patientFields {
+			if _, ok := raw[f]; !ok && err == nil {
+				err = badRequest("missing_field", fmt.Sprintf("PUT replaces the whole record: send every field "+
+					"(%s; empty to clear), or PATCH to change some; %q is missing", strings.Join(patientFields, ", "), f))
+			}
+		}
 		var in records.PatientInput
 		if err == nil {
-			err = decode(r, &in)
+			err = strictUnmarshal(raw, &in)
 		}
 		var p records.Patient
 		if err == nil {
@@ -229,5 +249,47 @@ func handleAuditList(log *audit.Service, fail errorWriter) http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"events": list})
+	})
+}
+
+// handlePatientPatch changes some of a patient's fields with a JSON Merge
+// Patch (RFC 7396): a field sent replaces the stored one, null clears it,
+// and an absent field is left as it is; identifiers merge key by key.
+func handlePatientPatch(recs *records.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var patch map[string]any
+		if err == nil {
+			err = decodeMergePatch(r, &patch)
+		}
+		var p records.Patient
+		if err == nil {
+			p, err = recs.PatchPatient(r.Context(), id, func(cur records.PatientInput) (records.PatientInput, error) {
+				var doc map[string]any
+				b, err := json.Marshal(cur)
+				if err == nil {
+					err = json.Unmarshal(b, &doc)
+				}
+				if err != nil {
+					return cur, err
+				}
+				merged, err := json.Marshal(mergePatch(doc, patch))
+				if err != nil {
+					return cur, err
+				}
+				var next records.PatientInput
+				dec := json.NewDecoder(bytes.NewReader(merged))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(&next); err != nil {
+					return cur, badRequest("bad_json", jsonProblem(err))
+				}
+				return next, nil
+			})
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, p)
 	})
 }

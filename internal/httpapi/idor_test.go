@@ -19,7 +19,8 @@ func TestIDOR(t *testing.T) {
 	w.populate(a, "a")
 	w.populate(b, "b")
 	entry := map[string]any{"kind": "food", "name": "oatmeal", "kcal": 150, "observed_at": time.Now().UTC().Format(time.RFC3339)}
-	patient := map[string]any{"name": "Mallory Overwrite"}
+	patient := map[string]any{"name": "Mallory Overwrite", "dob": "", "phone": "", "email": "", "address": "",
+		"mrn": "", "identifiers": map[string]string{}}
 
 	// The session id of B's admin, to try revoking it from A.
 	var bSessions struct {
@@ -47,6 +48,7 @@ func TestIDOR(t *testing.T) {
 		{"provider reads B patient", a.Prov, "GET", P(b.P1), nil, "patient.read"},
 		{"patient reads B patient", a.PatUser, "GET", P(b.P1), nil, "patient.read"},
 		{"lead updates B patient", a.Lead, "PUT", P(b.P1), patient, "patient.update"},
+		{"lead patches B patient", a.Lead, "PATCH", P(b.P1), map[string]any{"name": "Mallory"}, "patient.update"},
 		{"lead lists B entries", a.Lead, "GET", P(b.P1) + "/entries", nil, "entry.list"},
 		{"lead adds B entry", a.Lead, "POST", P(b.P1) + "/entries", entry, "entry.create"},
 		{"lead assigns to B patient", a.Lead, "PUT", P(b.P1) + "/care-team/" + b.Prov.ID.String(), nil, "care_team.assign"},
@@ -61,6 +63,7 @@ func TestIDOR(t *testing.T) {
 		// Other patients' ids inside the org.
 		{"patient reads other patient", a.PatUser, "GET", P(a.P2), nil, "patient.read"},
 		{"patient updates other patient", a.PatUser, "PUT", P(a.P2), patient, "patient.update"},
+		{"patient patches other patient", a.PatUser, "PATCH", P(a.P2), map[string]any{"phone": "555"}, "patient.update"},
 		{"patient lists other entries", a.PatUser, "GET", P(a.P2) + "/entries", nil, "entry.list"},
 		{"patient adds other entry", a.PatUser, "POST", P(a.P2) + "/entries", entry, "entry.create"},
 		{"patient reads other access report", a.PatUser, "GET", P(a.P2) + "/access-report", nil, "patient.access_report"},

@@ -70,6 +70,7 @@ func (s *server) routes() {
 	api.route("POST /v1/patients/search", session, handlePatientSearch(recs, fail))
 	api.route("GET /v1/patients/{id}", session, handlePatientGet(recs, fail))
 	api.route("PUT /v1/patients/{id}", session, handlePatientUpdate(recs, fail))
+	api.route("PATCH /v1/patients/{id}", session, handlePatientPatch(recs, fail))
 	api.route("GET /v1/patients/{id}/entries", session, handleEntryList(recs, fail))
 	api.route("POST /v1/patients/{id}/entries", session, handleEntryCreate(recs, fail))
 	api.route("PUT /v1/patients/{id}/care-team/{user_id}", as(lead, "care_team.assign"), handleCareTeamAssign(recs, fail))

@@ -343,3 +343,46 @@ func TestEntryValidation(t *testing.T) {
 		}
 	}
 }
+
+// PUT replaces the whole record and needs every field; PATCH is an RFC 7396
+// merge patch that leaves what it does not name.
+func TestPatientPutAndPatch(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Patch Org")
+	id := w.createPatient(o.Admin.Token, map[string]any{"name": "Ada Merge", "dob": "1970-01-02", "phone": "555-0101",
+		"email": "ada@example.test", "mrn": "M-1", "identifiers": map[string]string{"insurance": "I-1", "ssn": "123-45-6789"}})
+	path := "/v1/patients/" + id.String()
+	resp, body := w.request("PUT", path, o.Admin.Token, map[string]any{"name": "Ada Merge"})
+	if resp.StatusCode != http.StatusBadRequest || problemCode(t, body) != "missing_field" {
+		t.Fatalf("partial PUT: %d %s", resp.StatusCode, body)
+	}
+	var p struct {
+		Name        string            `json:"name"`
+		DOB         string            `json:"dob"`
+		Phone       string            `json:"phone"`
+		Email       string            `json:"email"`
+		MRN         string            `json:"mrn"`
+		Identifiers map[string]string `json:"identifiers"`
+	}
+	w.do("PATCH", path, o.Admin.Token, map[string]any{"phone": "555-0199", "email": nil,
+		"identifiers": map[string]any{"ssn": nil, "member": "X-9"}}, http.StatusOK, &p)
+	if p.Name != "Ada Merge" || p.DOB != "1970-01-02" || p.Phone != "555-0199" || p.Email != "" || p.MRN != "M-1" ||
+		p.Identifiers["insurance"] != "I-1" || p.Identifiers["member"] != "X-9" || p.Identifiers["ssn"] != "" {
+		t.Fatalf("after the patch: %+v", p)
+	}
+	if resp, body := w.request("PATCH", path, o.Admin.Token, map[string]any{"nmae": "typo"}); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("patch with an unknown field: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := w.request("PATCH", path, o.Admin.Token, map[string]any{"dob": "31/12/1970"}); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("patch with a bad date: %d %s", resp.StatusCode, body)
+	}
+	p.DOB, p.Phone, p.Identifiers = "", "", nil // the answer leaves empty fields out
+	w.do("PUT", path, o.Admin.Token, map[string]any{"name": "Ada Whole", "dob": "", "phone": "", "email": "",
+		"address": "", "mrn": "M-1", "identifiers": map[string]string{}}, http.StatusOK, &p)
+	if p.Name != "Ada Whole" || p.Phone != "" || p.DOB != "" || len(p.Identifiers) != 0 {
+		t.Fatalf("after the full PUT: %+v", p)
+	}
+	if n := w.auditCount(o.ID, "patient.update", "success"); n != 2 {
+		t.Errorf("%d patient.update events, want 2", n)
+	}
+}

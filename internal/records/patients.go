@@ -306,37 +306,60 @@ func (s *Service) ListPatients(ctx context.Context, f ListFilter) ([]Patient, er
 
 // UpdatePatient replaces a patient's fields (leads, admins, an assigned
 // provider, or the patient themself). Errors: ErrInvalidInput, ErrNotFound
-// (audited), ErrConflict.
+// (audited), ErrForbidden (a provider or patient changing the MRN or other
+// identifiers, audited), ErrConflict.
 func (s *Service) UpdatePatient(ctx context.Context, id uuid.UUID, in PatientInput) (Patient, error) {
+	if err := in.Validate(); err != nil {
+		return Patient{}, err
+	}
+	return s.update(ctx, id, func(PatientInput) (PatientInput, error) { return in, nil })
+}
+
+// PatchPatient changes some of a patient's fields: apply receives the
+// current fields and returns the new ones (an RFC 7396 merge patch, say),
+// in the same transaction, so no concurrent change is lost. Who may, and
+// the errors, are as for UpdatePatient; apply's error is returned as is.
+func (s *Service) PatchPatient(ctx context.Context, id uuid.UUID, apply func(cur PatientInput) (PatientInput, error)) (Patient, error) {
+	return s.update(ctx, id, func(cur PatientInput) (PatientInput, error) {
+		next, err := apply(cur)
+		if err != nil {
+			return next, err
+		}
+		return next, next.Validate()
+	})
+}
+
+// update reads the patient (locked), asks change for the new fields and
+// writes them, with the audit event, in one transaction.
+func (s *Service) update(ctx context.Context, id uuid.UUID, change func(cur PatientInput) (PatientInput, error)) (Patient, error) {
 	c, err := begin(ctx)
 	if err != nil {
 		return Patient{}, err
 	}
-	if err := in.Validate(); err != nil {
-		return Patient{}, err
-	}
 	var p Patient
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
-		if !c.lead() {
-			// The MRN and other identifiers are the org's to assign: a
-			// patient or provider may change the rest of the record only.
-			row, err := dbsqlc.New(tx).GetPatient(ctx, dbsqlc.GetPatientParams{OrgID: c.p.OrgID, ID: id})
-			if err != nil {
-				return err
-			}
-			cur, err := fromRow(row, k)
-			if err != nil {
-				return err
-			}
-			if cur.MRN != in.MRN || !maps.Equal(cur.Identifiers, in.Identifiers) {
-				return ErrForbidden
-			}
+		row, err := dbsqlc.New(tx).GetPatientForUpdate(ctx, dbsqlc.GetPatientForUpdateParams{OrgID: c.p.OrgID, ID: id})
+		if err != nil {
+			return err
+		}
+		cur, err := fromRow(row, k)
+		if err != nil {
+			return err
+		}
+		in, err := change(cur.PatientInput)
+		if err != nil {
+			return err
+		}
+		// The MRN and other identifiers are the org's to assign: a patient
+		// or provider may change the rest of the record only.
+		if !c.lead() && (cur.MRN != in.MRN || !maps.Equal(cur.Identifiers, in.Identifiers)) {
+			return ErrForbidden
 		}
 		sl, err := seal(k, c.p.OrgID, id, in)
 		if err != nil {
 			return err
 		}
-		row, err := dbsqlc.New(tx).UpdatePatient(ctx, dbsqlc.UpdatePatientParams{OrgID: c.p.OrgID, ID: id,
+		row, err = dbsqlc.New(tx).UpdatePatient(ctx, dbsqlc.UpdatePatientParams{OrgID: c.p.OrgID, ID: id,
 			MrnBidx: sl.mrnBidx, EmailBidx: sl.emailBidx, NameEnc: sl.name, DobEnc: sl.dob, PhoneEnc: sl.phone,
 			EmailEnc: sl.email, AddressEnc: sl.address, IdentifiersEnc: sl.identifiersBlob})
 		if err != nil {

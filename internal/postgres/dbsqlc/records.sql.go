@@ -186,6 +186,39 @@ func (q *Queries) GetPatient(ctx context.Context, arg GetPatientParams) (AppPati
 	return i, err
 }
 
+const getPatientForUpdate = `-- name: GetPatientForUpdate :one
+select org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc, address_enc, identifiers_enc, created_by, created_at, updated_at
+from app.patients
+where org_id = $1 and id = $2
+for update
+`
+
+type GetPatientForUpdateParams struct {
+	OrgID uuid.UUID
+	ID    uuid.UUID
+}
+
+func (q *Queries) GetPatientForUpdate(ctx context.Context, arg GetPatientForUpdateParams) (AppPatient, error) {
+	row := q.db.QueryRow(ctx, getPatientForUpdate, arg.OrgID, arg.ID)
+	var i AppPatient
+	err := row.Scan(
+		&i.OrgID,
+		&i.ID,
+		&i.MrnBidx,
+		&i.EmailBidx,
+		&i.NameEnc,
+		&i.DobEnc,
+		&i.PhoneEnc,
+		&i.EmailEnc,
+		&i.AddressEnc,
+		&i.IdentifiersEnc,
+		&i.CreatedBy,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const linkPatientUser = `-- name: LinkPatientUser :execrows
 insert into app.patient_links (org_id, user_id, patient_id)
 select m.org_id, m.user_id, $1 from app.memberships m

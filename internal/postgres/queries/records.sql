@@ -60,3 +60,9 @@ delete from app.care_team where org_id = @org_id and provider_id = @user_id and 
 insert into app.patient_links (org_id, user_id, patient_id)
 select m.org_id, m.user_id, @patient_id from app.memberships m
 where m.org_id = @org_id and m.user_id = @user_id and m.role = 'patient' and m.revoked_at is null;
+
+-- name: GetPatientForUpdate :one
+select *
+from app.patients
+where org_id = @org_id and id = @id
+for update;
