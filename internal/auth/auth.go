@@ -229,17 +229,22 @@ func (s *Service) RequestLink(ctx context.Context, req LinkRequest) (verifier st
 				"\n\nIf you did not ask to sign in, ignore this message.\n",
 		}
 		// Sent in the background: waiting for the SMTP exchange only for
-		// known addresses would tell them apart by response time. A failure
-		// is logged, not returned; the user can ask again.
-		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		go func() {
-			defer cancel()
-			if err := s.mailer.Send(mctx, msg); err != nil {
-				s.log.ErrorContext(mctx, "sign-in link not delivered", "org", org.UUID, "user", user.UUID, "err", err)
-			}
-		}()
+		// known addresses would tell them apart by response time.
+		s.sendLater(ctx, msg, org.UUID, user.UUID)
 	}
 	return verifier, nil
+}
+
+// sendLater sends msg in the background. A failure is logged (ids only),
+// not returned: the person can ask for another link.
+func (s *Service) sendLater(ctx context.Context, msg mail.Message, org, user uuid.UUID) {
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	go func() {
+		defer cancel()
+		if err := s.mailer.Send(mctx, msg); err != nil {
+			s.log.ErrorContext(mctx, "sign-in link not delivered", "org", org, "user", user, "err", err)
+		}
+	}()
 }
 
 // LinkURL returns the sign-in URL for a link token.

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,6 +13,7 @@ import (
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 	"github.com/wardhq/ward/internal/vault/envelope"
@@ -72,9 +74,11 @@ func (s *Service) ListMembers(ctx context.Context) ([]Member, error) {
 }
 
 // AddMember adds the person with email to the caller's org with role
-// (admins only), creating their user on first sight. Errors:
-// ErrInvalidInput, ErrForbidden, ErrConflict (already a member).
-func (s *Service) AddMember(ctx context.Context, email string, role identity.Role) (uuid.UUID, error) {
+// (admins only), creating their user on first sight. With invite, it mails
+// them a one-time sign-in link (an invitation, not bound to a browser,
+// valid for the instance's invitation lifetime) at their stored address.
+// Errors: ErrInvalidInput, ErrForbidden, ErrConflict (already a member).
+func (s *Service) AddMember(ctx context.Context, email string, role identity.Role, invite bool) (uuid.UUID, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return uuid.Nil, err
@@ -95,13 +99,19 @@ func (s *Service) AddMember(ctx context.Context, email string, role identity.Rol
 		return uuid.Nil, err
 	}
 	bidx := keys.BlindIndex("users.email", envelope.NormalizeEmail(email))
-	var uid uuid.UUID
+	var token string
+	var tokenHash []byte
+	if invite {
+		token, tokenHash = newSecret()
+	}
+	var row dbsqlc.AddMemberRow
 	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
 		var err error
-		uid, err = q.AddMember(ctx, dbsqlc.AddMemberParams{UserID: id, EmailBidx: bidx, EmailEnc: enc, Role: string(role),
-			Request: nullText(requestID(ctx))})
+		row, err = q.AddMember(ctx, dbsqlc.AddMemberParams{UserID: id, EmailBidx: bidx, EmailEnc: enc, Role: string(role),
+			Request: nullText(requestID(ctx)), InviteHash: tokenHash})
 		return err
 	})
+	uid := row.UserID.UUID
 	if postgres.IsCode(err, postgres.CodeUniqueViolation) {
 		err = errkind.Visible(ErrConflict, "this person is already a member of the org; "+
 			"change their role with PATCH /v1/members/{user_id}")
@@ -109,7 +119,24 @@ func (s *Service) AddMember(ctx context.Context, email string, role identity.Rol
 	if err = mapErr("add member", err); errors.Is(err, ErrForbidden) || errors.Is(err, ErrConflict) {
 		return uuid.Nil, s.denied(ctx, p, "membership.add", "", uuid.Nil, err)
 	}
-	return uid, err
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if invite && row.InviteTtlMin != nil {
+		to, err := keys.Open(row.EmailEnc, emailAD(uid))
+		if err != nil {
+			return uid, fmt.Errorf("auth: add member: open stored address of user %s: %w", uid, err)
+		}
+		ttl := time.Duration(*row.InviteTtlMin) * time.Minute
+		s.sendLater(ctx, mail.Message{
+			To:      string(to),
+			Subject: "You have been added to Ward",
+			Text: "An administrator added you to their organisation on Ward (role: " + string(role) + ").\n\n" +
+				"Sign in with this link. It works once, within " + ttl.String() + ":\n\n" + s.LinkURL(token) +
+				"\n\nIf you did not expect this, ignore this message.\n",
+		}, p.OrgID, uid)
+	}
+	return uid, nil
 }
 
 // UpdateMember changes a member's role (admins only); their sessions end.

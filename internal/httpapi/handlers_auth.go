@@ -234,13 +234,15 @@ func handleMemberAdd(svc *auth.Service, fail errorWriter) http.Handler {
 	type request struct {
 		Email string        `json:"email"`
 		Role  identity.Role `json:"role"`
+		// Invite mails the new member a sign-in link (default true).
+		Invite *bool `json:"invite"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req request
 		err := decode(r, &req)
 		var id uuid.UUID
 		if err == nil {
-			id, err = svc.AddMember(r.Context(), req.Email, req.Role)
+			id, err = svc.AddMember(r.Context(), req.Email, req.Role, req.Invite == nil || *req.Invite)
 		}
 		if err != nil {
 			fail(w, r, err)

@@ -166,7 +166,9 @@ func (w *world) addMember(o *org, email string, role identity.Role) *member {
 	var r struct {
 		UserID uuid.UUID `json:"user_id"`
 	}
-	w.do("POST", "/v1/members", o.Admin.Token, map[string]any{"email": email, "role": role}, http.StatusCreated, &r)
+	// No invitation mail: the tests sign members in with operator links.
+	w.do("POST", "/v1/members", o.Admin.Token, map[string]any{"email": email, "role": role, "invite": false},
+		http.StatusCreated, &r)
 	return &member{ID: r.UserID, Email: email, Token: w.operatorSignIn(email, o.ID)}
 }
 

@@ -386,3 +386,42 @@ func TestPatientPutAndPatch(t *testing.T) {
 		t.Errorf("%d patient.update events, want 2", n)
 	}
 }
+
+// Adding a member mails them an invitation: a one-time sign-in link that
+// works from any browser, at the address stored for them. invite:false
+// sends nothing.
+func TestMemberInvitation(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Invite Org")
+	before := w.outbox.String()
+	w.do("POST", "/v1/members", o.Admin.Token, map[string]any{"email": "Quiet@Example.test", "role": "provider", "invite": false},
+		http.StatusCreated, nil)
+	w.do("POST", "/v1/members", o.Admin.Token, map[string]any{"email": "New.Hire@Example.test", "role": "provider"},
+		http.StatusCreated, nil)
+	var sent string
+	for range 200 {
+		if sent = strings.TrimPrefix(w.outbox.String(), before); strings.Contains(sent, "/v1/auth/magic?token=") {
+			break
+		}
+		waitABit()
+	}
+	if strings.Contains(strings.ToLower(sent), "quiet@example.test") {
+		t.Fatalf("invite:false still mailed:\n%s", sent)
+	}
+	m := linkRE.FindStringSubmatch(sent)
+	if m == nil || !strings.Contains(sent, "new.hire@example.test") || !strings.Contains(sent, "24h0m0s") {
+		t.Fatalf("no invitation to the stored address:\n%s", sent)
+	}
+	var s struct {
+		Token string `json:"token"`
+	}
+	w.do("POST", "/v1/auth/magic", "", map[string]string{"token": m[1]}, http.StatusOK, &s)
+	var me struct {
+		Role string `json:"role"`
+	}
+	w.do("GET", "/v1/me", s.Token, nil, http.StatusOK, &me)
+	if me.Role != "provider" {
+		t.Fatalf("signed in through the invitation as %q", me.Role)
+	}
+	w.do("POST", "/v1/auth/magic", "", map[string]string{"token": m[1]}, http.StatusUnauthorized, nil)
+}

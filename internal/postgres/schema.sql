@@ -43,38 +43,45 @@ CREATE SCHEMA private;
 ALTER SCHEMA private OWNER TO ward_owner;
 
 --
--- Name: add_member(uuid, bytea, bytea, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+-- Name: add_member(uuid, bytea, bytea, text, text, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text DEFAULT NULL::text) RETURNS uuid
+CREATE FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text DEFAULT NULL::text, p_invite_hash bytea DEFAULT NULL::bytea, OUT user_id uuid, OUT email_enc bytea, OUT invite_ttl_min integer) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+#variable_conflict use_column
 declare
   me record;
-  uid uuid;
 begin
   select * into me from private.me();
   if me.role is distinct from 'admin' then
     raise exception 'forbidden' using errcode = '42501';
   end if;
-  select u.id into uid from app.users u where u.email_bidx = p_email_bidx;
-  if uid is null then
-    insert into app.users (id, email_bidx, email_enc) values (p_user, p_email_bidx, p_email_enc);
-    uid := p_user;
+  if p_invite_hash is not null and octet_length(p_invite_hash) <> 32 then
+    raise exception 'add_member: the invitation hash is 32 bytes' using errcode = '22023';
   end if;
-  insert into app.memberships (org_id, user_id, role) values (me.org_id, uid, p_role)
+  select u.id, u.email_enc into user_id, email_enc from app.users u where u.email_bidx = p_email_bidx;
+  if user_id is null then
+    insert into app.users (id, email_bidx, email_enc) values (p_user, p_email_bidx, p_email_enc);
+    user_id := p_user; email_enc := p_email_enc;
+  end if;
+  insert into app.memberships (org_id, user_id, role) values (me.org_id, user_id, p_role)
   on conflict (org_id, user_id) do update set role = excluded.role, revoked_at = null
     where app.memberships.revoked_at is not null;
   if not found then
     raise exception 'already a member' using errcode = '23505';
   end if;
-  perform audit.append_as(me.org_id, 'membership.add', 'success', 'user', uid, p_request => p_request,
-    p_details => jsonb_build_object('role', p_role));
-  return uid;
+  perform audit.append_as(me.org_id, 'membership.add', 'success', 'user', user_id, p_request => p_request,
+    p_details => jsonb_build_object('role', p_role, 'invited', p_invite_hash is not null));
+  if p_invite_hash is not null then
+    select p.invite_ttl_min into invite_ttl_min from app.instance_policy p;
+    insert into app.magic_links (org_id, user_id, token_hash, verifier_hash, expires_at, purpose)
+    values (me.org_id, user_id, p_invite_hash, null, now() + make_interval(mins => invite_ttl_min), 'invite');
+  end if;
 end $$;
 
-ALTER FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text) OWNER TO ward_definer;
+ALTER FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text, p_invite_hash bytea, OUT user_id uuid, OUT email_enc bytea, OUT invite_ttl_min integer) OWNER TO ward_definer;
 
 --
 -- Name: consume_magic_link(bytea, bytea, bytea, inet, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -1176,8 +1183,10 @@ CREATE TABLE app.instance_policy (
     session_idle_max_min integer DEFAULT 480 NOT NULL,
     session_absolute_max_min integer DEFAULT 10080 NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    invite_ttl_min integer DEFAULT 1440 NOT NULL,
     CONSTRAINT instance_policy_check CHECK ((session_idle_max_min <= session_absolute_max_min)),
     CONSTRAINT instance_policy_id_check CHECK (id),
+    CONSTRAINT instance_policy_invite_ttl_min_check CHECK (((invite_ttl_min >= 15) AND (invite_ttl_min <= 10080))),
     CONSTRAINT instance_policy_link_max_per_address_check CHECK (((link_max_per_address >= 1) AND (link_max_per_address <= 100))),
     CONSTRAINT instance_policy_link_max_per_source_check CHECK (((link_max_per_source >= 1) AND (link_max_per_source <= 10000))),
     CONSTRAINT instance_policy_link_ttl_min_check CHECK (((link_ttl_min >= 1) AND (link_ttl_min <= 60))),
@@ -1210,7 +1219,10 @@ CREATE TABLE app.magic_links (
     expires_at timestamp with time zone NOT NULL,
     used_at timestamp with time zone,
     request_ip inet,
+    purpose text DEFAULT 'signin'::text NOT NULL,
+    CONSTRAINT magic_links_purpose_check CHECK ((purpose = ANY (ARRAY['signin'::text, 'invite'::text]))),
     CONSTRAINT magic_links_token_hash_check CHECK ((octet_length(token_hash) = 32)),
+    CONSTRAINT magic_links_unbound_check CHECK (((verifier_hash IS NOT NULL) OR (purpose = 'invite'::text) OR (request_ip IS NULL))),
     CONSTRAINT magic_links_verifier_hash_check CHECK ((octet_length(verifier_hash) = 32))
 );
 
@@ -2059,11 +2071,11 @@ GRANT USAGE ON SCHEMA private TO ward_definer;
 GRANT USAGE ON SCHEMA private TO ward_ops;
 
 --
--- Name: FUNCTION add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text, p_invite_hash bytea, OUT user_id uuid, OUT email_enc bytea, OUT invite_ttl_min integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text) TO ward_app;
+REVOKE ALL ON FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text, p_invite_hash bytea, OUT user_id uuid, OUT email_enc bytea, OUT invite_ttl_min integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text, p_invite_hash bytea, OUT user_id uuid, OUT email_enc bytea, OUT invite_ttl_min integer) TO ward_app;
 
 --
 -- Name: FUNCTION consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer); Type: ACL; Schema: app; Owner: ward_definer
@@ -2466,6 +2478,12 @@ GRANT UPDATE(session_absolute_max_min) ON TABLE app.instance_policy TO ward_ops;
 --
 
 GRANT UPDATE(updated_at) ON TABLE app.instance_policy TO ward_ops;
+
+--
+-- Name: COLUMN instance_policy.invite_ttl_min; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(invite_ttl_min) ON TABLE app.instance_policy TO ward_ops;
 
 --
 -- Name: TABLE magic_links; Type: ACL; Schema: app; Owner: ward_owner

@@ -13,28 +13,38 @@ import (
 )
 
 const addMember = `-- name: AddMember :one
-select app.add_member($1, $2, $3, $4, $5::text) as user_id
+select user_id, email_enc, invite_ttl_min
+from app.add_member($1, $2, $3, $4, $5::text,
+  $6::bytea)
 `
 
 type AddMemberParams struct {
-	UserID    uuid.UUID
-	EmailBidx []byte
-	EmailEnc  []byte
-	Role      string
-	Request   *string
+	UserID     uuid.UUID
+	EmailBidx  []byte
+	EmailEnc   []byte
+	Role       string
+	Request    *string
+	InviteHash []byte
 }
 
-func (q *Queries) AddMember(ctx context.Context, arg AddMemberParams) (uuid.UUID, error) {
+type AddMemberRow struct {
+	UserID       uuid.NullUUID
+	EmailEnc     []byte
+	InviteTtlMin *int32
+}
+
+func (q *Queries) AddMember(ctx context.Context, arg AddMemberParams) (AddMemberRow, error) {
 	row := q.db.QueryRow(ctx, addMember,
 		arg.UserID,
 		arg.EmailBidx,
 		arg.EmailEnc,
 		arg.Role,
 		arg.Request,
+		arg.InviteHash,
 	)
-	var user_id uuid.UUID
-	err := row.Scan(&user_id)
-	return user_id, err
+	var i AddMemberRow
+	err := row.Scan(&i.UserID, &i.EmailEnc, &i.InviteTtlMin)
+	return i, err
 }
 
 const appendMemberList = `-- name: AppendMemberList :exec

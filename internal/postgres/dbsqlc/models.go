@@ -52,6 +52,7 @@ type AppInstancePolicy struct {
 	SessionIdleMaxMin     int32
 	SessionAbsoluteMaxMin int32
 	UpdatedAt             time.Time
+	InviteTtlMin          int32
 }
 
 type AppMagicLink struct {
@@ -65,6 +66,7 @@ type AppMagicLink struct {
 	ExpiresAt    time.Time
 	UsedAt       *time.Time
 	RequestIp    *netip.Addr
+	Purpose      string
 }
 
 type AppMembership struct {

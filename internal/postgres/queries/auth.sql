@@ -55,7 +55,9 @@ from app.consume_magic_link(@token_hash, sqlc.narg('verifier_hash')::bytea, @ses
 select app.set_session_policy(@idle_min, @absolute_min, sqlc.narg('request')::text);
 
 -- name: AddMember :one
-select app.add_member(@user_id, @email_bidx, @email_enc, @role, sqlc.narg('request')::text) as user_id;
+select user_id, email_enc, invite_ttl_min
+from app.add_member(@user_id, @email_bidx, @email_enc, @role, sqlc.narg('request')::text,
+  sqlc.narg('invite_hash')::bytea);
 
 -- name: UpdateMember :exec
 select app.update_member(@user_id, sqlc.narg('role')::text, @revoke, sqlc.narg('request')::text);
