@@ -122,6 +122,13 @@ type Access struct {
 	Action    string        `json:"action"`
 	Outcome   string        `json:"outcome"`
 	Listed    bool          `json:"listed"`
+	// ActorRole is the actor's role in the org (empty for the system).
+	ActorRole string `json:"actor_role,omitempty"`
+	// ActorEmail is the actor's address, for staff and for the patient
+	// themself; never another patient's. ActorEmailEnc is its instance-AEAD
+	// ciphertext, which the caller opens.
+	ActorEmail    string `json:"actor_email,omitempty"`
+	ActorEmailEnc []byte `json:"-"`
 }
 
 // LogValue reports ids only.

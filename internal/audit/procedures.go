@@ -34,7 +34,7 @@ import (
 //
 // Errors: wrapping ErrForbidden for anyone else; a database error.
 func AccessReport(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID) ([]Access, error) {
-	rows, err := tx.Query(ctx, `select seq, at, actor_id, actor_kind, action, outcome, listed
+	rows, err := tx.Query(ctx, `select seq, at, actor_id, actor_kind, action, outcome, listed, actor_role, actor_email_enc
 		from audit.access_report($1, $2)`, org, patient)
 	if err != nil {
 		return nil, fmt.Errorf("audit: access report org %s patient %s: %w", org, patient, err)
@@ -45,11 +45,13 @@ func AccessReport(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID) ([]Acc
 		var (
 			a     Access
 			actor pgtype.UUID
+			role  pgtype.Text
 		)
-		if err := rows.Scan(&a.Seq, &a.At, &actor, &a.ActorKind, &a.Action, &a.Outcome, &a.Listed); err != nil {
+		if err := rows.Scan(&a.Seq, &a.At, &actor, &a.ActorKind, &a.Action, &a.Outcome, &a.Listed, &role,
+			&a.ActorEmailEnc); err != nil {
 			return nil, fmt.Errorf("audit: access report org %s patient %s: %w", org, patient, err)
 		}
-		a.Actor = nullUUID(actor)
+		a.Actor, a.ActorRole = nullUUID(actor), role.String
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {

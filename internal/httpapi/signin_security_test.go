@@ -425,3 +425,35 @@ func TestMemberInvitation(t *testing.T) {
 	}
 	w.do("POST", "/v1/auth/magic", "", map[string]string{"token": m[1]}, http.StatusUnauthorized, nil)
 }
+
+// A patient reads who looked at their record: the role and address of the
+// staff who did, never another patient's identity.
+func TestAccessReportNamesStaff(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Report Org")
+	w.populate(o, "rep")
+	w.do("GET", "/v1/patients/"+o.P1.String(), o.Prov.Token, nil, http.StatusOK, nil)
+	w.do("GET", "/v1/patients/"+o.P1.String(), o.PatUser.Token, nil, http.StatusOK, nil)
+	var rep struct {
+		Accesses []struct {
+			Action    string `json:"action"`
+			ActorRole string `json:"actor_role"`
+			Email     string `json:"actor_email"`
+		} `json:"accesses"`
+	}
+	w.do("GET", "/v1/patients/"+o.P1.String()+"/access-report", o.PatUser.Token, nil, http.StatusOK, &rep)
+	var prov, self bool
+	for _, a := range rep.Accesses {
+		switch {
+		case a.ActorRole == "provider" && a.Email == "rep-prov@example.test":
+			prov = true
+		case a.ActorRole == "patient" && a.Email == "rep-pat@example.test":
+			self = true
+		case a.ActorRole == "patient" && a.Email != "":
+			t.Errorf("another patient's address in the report: %+v", a)
+		}
+	}
+	if !prov || !self {
+		t.Fatalf("the report does not name the provider (%v) or the patient themself (%v): %+v", prov, self, rep.Accesses)
+	}
+}

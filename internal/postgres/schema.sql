@@ -479,7 +479,7 @@ ALTER FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uui
 -- Name: access_report(uuid, uuid); Type: FUNCTION; Schema: audit; Owner: ward_definer
 --
 
-CREATE FUNCTION audit.access_report(p_org uuid, p_patient uuid) RETURNS TABLE(seq bigint, at timestamp with time zone, actor_id uuid, actor_kind text, action text, outcome text, listed boolean)
+CREATE FUNCTION audit.access_report(p_org uuid, p_patient uuid) RETURNS TABLE(seq bigint, at timestamp with time zone, actor_id uuid, actor_kind text, action text, outcome text, listed boolean, actor_role text, actor_email_enc bytea)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -492,8 +492,12 @@ begin
     raise exception 'forbidden' using errcode = '42501';
   end if;
   return query
-    select e.seq, e.at, e.actor_id, e.actor_kind, e.action, e.outcome, e.patient_id is distinct from p_patient
+    select e.seq, e.at, e.actor_id, e.actor_kind, e.action, e.outcome, e.patient_id is distinct from p_patient,
+           m.role,
+           case when m.role in ('provider', 'lead', 'admin') or e.actor_id = me.user_id then u.email_enc end
       from audit.events e
+      left join app.memberships m on m.org_id = e.org_id and m.user_id = e.actor_id
+      left join app.users u on u.id = e.actor_id
      where e.org_id = p_org and (e.patient_id = p_patient or e.result_ids @> array[p_patient])
      order by e.seq;
 end $$;

@@ -2,12 +2,14 @@ package records
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 )
 
@@ -37,6 +39,20 @@ func (s *Service) AccessReport(ctx context.Context, patient uuid.UUID) ([]audit.
 		out, err = audit.AccessReport(ctx, tx, c.p.OrgID, patient)
 		if err != nil {
 			return err
+		}
+		// Who looked, by address (staff, and the patient themself).
+		inst, err := s.keys.Instance(ctx, s.db)
+		if err != nil {
+			return err
+		}
+		for i := range out {
+			if out[i].ActorEmailEnc != nil && out[i].Actor.Valid {
+				pt, err := inst.Open(out[i].ActorEmailEnc, keystore.UserEmailAD(out[i].Actor.UUID))
+				if err != nil {
+					return fmt.Errorf("records: open actor %s address: %w", out[i].Actor.UUID, err)
+				}
+				out[i].ActorEmail = string(pt)
+			}
 		}
 		e := c.event("patient.access_report", "patient", patient)
 		e.Patient = uuid.NullUUID{UUID: patient, Valid: true}
