@@ -212,6 +212,9 @@ func (s *Service) RequestLink(ctx context.Context, req LinkRequest) (verifier st
 	org, user, emailEnc, ttlMin := res.OrgID, res.UserID, res.EmailEnc, res.TtlMin
 	switch deref(res.Status) {
 	case "rate_limited":
+		if res.RetryAfterS != nil {
+			return "", errkind.WithRetry(ErrRateLimited, time.Duration(*res.RetryAfterS)*time.Second)
+		}
 		return "", ErrRateLimited
 	case "created":
 		// The link goes to the address the member registered, not to the

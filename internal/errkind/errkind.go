@@ -17,6 +17,7 @@ package errkind
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies an error for every surface.
@@ -136,4 +137,25 @@ func PublicText(err error) string {
 		return s.public
 	}
 	return ""
+}
+
+// retry is an error the caller may retry after a while.
+type retry struct {
+	err   error
+	after time.Duration
+}
+
+func (r *retry) Error() string { return r.err.Error() }
+func (r *retry) Unwrap() error { return r.err }
+
+// WithRetry marks err as retryable after d (a surface sends Retry-After).
+func WithRetry(err error, d time.Duration) error { return &retry{err: err, after: d} }
+
+// RetryAfter returns how long err says to wait, if it says.
+func RetryAfter(err error) (time.Duration, bool) {
+	var r *retry
+	if errors.As(err, &r) {
+		return r.after, true
+	}
+	return 0, false
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -177,6 +178,10 @@ func TestRateLimitPerIP(t *testing.T) {
 	resp, body := w.request("POST", "/v1/auth/magic-link", "", map[string]string{"email": "fresh@example.test"})
 	if resp.StatusCode != http.StatusTooManyRequests || problemCode(t, body) != "rate_limited" {
 		t.Fatalf("fourth request from one IP: %d %s", resp.StatusCode, body)
+	}
+	// Retry when the oldest counted request leaves the 15-minute window.
+	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 890 || ra > 900 {
+		t.Fatalf("Retry-After %q, want about 900 seconds", resp.Header.Get("Retry-After"))
 	}
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
+	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 )
 
@@ -167,6 +169,9 @@ func (sf *surface) noRoute(w http.ResponseWriter, r *http.Request) {
 // whose text goes to the log only (it carries ids at most, a package rule).
 func (sf *surface) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, detail := problemFor(err)
+	if d, ok := errkind.RetryAfter(err); ok && d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+	}
 	if status == http.StatusInternalServerError {
 		sf.s.log.ErrorContext(r.Context(), "request failed", "request_id", requestIDFrom(r.Context()),
 			"surface", sf.name, "route", r.Pattern, "err", err)

@@ -333,7 +333,7 @@ func (q *Queries) ListSessions(ctx context.Context, arg ListSessionsParams) ([]L
 }
 
 const requestMagicLink = `-- name: RequestMagicLink :one
-select status, org_id, user_id, email_enc, ttl_min
+select status, org_id, user_id, email_enc, ttl_min, retry_after_s
 from app.request_magic_link($1, $2::uuid, $3, $4::bytea,
   $5::text::inet, $6, $7::text, $8::text)
 `
@@ -350,11 +350,12 @@ type RequestMagicLinkParams struct {
 }
 
 type RequestMagicLinkRow struct {
-	Status   *string
-	OrgID    uuid.NullUUID
-	UserID   uuid.NullUUID
-	EmailEnc []byte
-	TtlMin   *int32
+	Status      *string
+	OrgID       uuid.NullUUID
+	UserID      uuid.NullUUID
+	EmailEnc    []byte
+	TtlMin      *int32
+	RetryAfterS *int32
 }
 
 func (q *Queries) RequestMagicLink(ctx context.Context, arg RequestMagicLinkParams) (RequestMagicLinkRow, error) {
@@ -375,6 +376,7 @@ func (q *Queries) RequestMagicLink(ctx context.Context, arg RequestMagicLinkPara
 		&i.UserID,
 		&i.EmailEnc,
 		&i.TtlMin,
+		&i.RetryAfterS,
 	)
 	return i, err
 }

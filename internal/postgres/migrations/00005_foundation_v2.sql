@@ -485,11 +485,13 @@ drop function app.set_session_policy(int, int, text);
 create function app.request_magic_link(
   p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea,
   p_ip inet, p_ip_hash bytea, p_request text default null, p_ua text default null,
-  out status text, out org_id uuid, out user_id uuid, out email_enc bytea, out ttl_min int)
+  out status text, out org_id uuid, out user_id uuid, out email_enc bytea, out ttl_min int,
+  out retry_after_s int)
 language plpgsql volatile security definer set search_path = '' as $$
 declare
   pol app.instance_policy%rowtype;
   pair bytea;
+  oldest timestamptz;
   n_pair int;
   n_source int;
   m record;
@@ -511,6 +513,14 @@ begin
    where a.kind = 'source' and a.key_hash = p_ip_hash and a.at > now() - make_interval(mins => pol.link_window_min);
   if n_pair >= pol.link_max_per_address or n_source >= pol.link_max_per_source then
     status := 'rate_limited';
+    -- Retry when the oldest counted attempt of the limit that bit leaves
+    -- the window.
+    select min(a.at) into oldest from app.auth_attempts a
+     where a.at > now() - make_interval(mins => pol.link_window_min)
+       and ((n_pair >= pol.link_max_per_address and a.kind = 'pair' and a.key_hash = pair)
+            or (n_pair < pol.link_max_per_address and a.kind = 'source' and a.key_hash = p_ip_hash));
+    retry_after_s := greatest(1, ceil(extract(epoch from
+      coalesce(oldest, now()) + make_interval(mins => pol.link_window_min) - now()))::int);
     perform audit.append_as('ffffffff-ffff-ffff-ffff-ffffffffffff', 'auth.link.request', 'denied',
       p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
       p_details => jsonb_build_object('reason', 'rate_limited',

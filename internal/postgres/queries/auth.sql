@@ -42,7 +42,7 @@ update app.instance_policy set
   updated_at = now();
 
 -- name: RequestMagicLink :one
-select status, org_id, user_id, email_enc, ttl_min
+select status, org_id, user_id, email_enc, ttl_min, retry_after_s
 from app.request_magic_link(@email_bidx, sqlc.narg('org_id')::uuid, @token_hash, sqlc.narg('verifier_hash')::bytea,
   sqlc.narg('ip')::text::inet, @ip_hash, sqlc.narg('request')::text, sqlc.narg('ua')::text);
 
