@@ -127,10 +127,13 @@ func (s *Service) SetPolicy(ctx context.Context, pol Policy) error {
 	// The hard caps, checked here so that a value beyond 32 bits is a clear
 	// error rather than a failed encoding; the instance caps are the
 	// database's.
-	if pol.IdleTimeoutMin < 1 || pol.IdleTimeoutMin > 1440 || pol.AbsoluteMaxMin < 5 || pol.AbsoluteMaxMin > 43200 ||
-		pol.IdleTimeoutMin > pol.AbsoluteMaxMin {
-		return errkind.Visible(ErrInvalidInput, "idle timeout must be 1..1440 minutes and absolute lifetime "+
-			"5..43200 minutes (and within the instance policy), idle at most absolute")
+	switch {
+	case pol.IdleTimeoutMin < 1 || pol.IdleTimeoutMin > 1440:
+		return errkind.Visible(ErrInvalidInput, "session_idle_timeout_min must be 1..1440 (and within the instance policy)")
+	case pol.AbsoluteMaxMin < 5 || pol.AbsoluteMaxMin > 43200:
+		return errkind.Visible(ErrInvalidInput, "session_absolute_max_min must be 5..43200 (and within the instance policy)")
+	case pol.IdleTimeoutMin > pol.AbsoluteMaxMin:
+		return errkind.Visible(ErrInvalidInput, "session_idle_timeout_min may not exceed session_absolute_max_min")
 	}
 	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
 		return q.SetSessionPolicy(ctx, dbsqlc.SetSessionPolicyParams{IdleMin: int32(pol.IdleTimeoutMin),

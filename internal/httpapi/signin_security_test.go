@@ -457,3 +457,25 @@ func TestAccessReportNamesStaff(t *testing.T) {
 		t.Fatalf("the report does not name the provider (%v) or the patient themself (%v): %+v", prov, self, rep.Accesses)
 	}
 }
+
+// Each policy violation has its own message.
+func TestPolicyMessages(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Policy Msg Org")
+	for _, c := range []struct {
+		idle, abs int
+		want      string
+	}{
+		{0, 600, "session_idle_timeout_min must be 1..1440"},
+		{30, 2, "session_absolute_max_min must be 5..43200"},
+		{120, 60, "may not exceed"},
+		{600, 600, "session_idle_timeout_min must be 1..480"},
+		{30, 20000, "session_absolute_max_min must be 5..10080"},
+	} {
+		resp, body := w.request("PUT", "/v1/org/session-policy", o.Admin.Token,
+			map[string]any{"session_idle_timeout_min": c.idle, "session_absolute_max_min": c.abs})
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), c.want) {
+			t.Errorf("idle %d abs %d: %d %s, want %q", c.idle, c.abs, resp.StatusCode, body, c.want)
+		}
+	}
+}

@@ -381,10 +381,14 @@ begin
     raise exception 'forbidden' using errcode = '42501';
   end if;
   select * into pol from app.instance_policy;
-  if p_idle is null or p_abs is null or p_idle < 1 or p_idle > pol.session_idle_max_min
-     or p_abs < 5 or p_abs > pol.session_absolute_max_min or p_idle > p_abs then
-    raise exception 'idle timeout must be 1..% minutes and absolute lifetime 5..% minutes, idle at most absolute',
-      pol.session_idle_max_min, pol.session_absolute_max_min using errcode = '22023';
+  if p_idle is null or p_idle < 1 or p_idle > pol.session_idle_max_min then
+    raise exception 'session_idle_timeout_min must be 1..% (the instance policy caps it)', pol.session_idle_max_min
+      using errcode = '22023';
+  elsif p_abs is null or p_abs < 5 or p_abs > pol.session_absolute_max_min then
+    raise exception 'session_absolute_max_min must be 5..% (the instance policy caps it)', pol.session_absolute_max_min
+      using errcode = '22023';
+  elsif p_idle > p_abs then
+    raise exception 'session_idle_timeout_min may not exceed session_absolute_max_min' using errcode = '22023';
   end if;
   select * into old from app.orgs where id = me.org_id for update;
   -- The event first: the change may end the caller's own session, after
