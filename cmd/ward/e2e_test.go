@@ -290,7 +290,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"login-link", "--data-dir", dir, "--email", "a@b.test", "--org", "nope"}, "UUID"},
 		{[]string{"audit", "verify", "--data-dir", dir, "--org", "nope"}, "UUID"},
 		{[]string{"org", "create", "--data-dir", dir, "--name", "X", "--admin-email", "not-an-email"}, "--admin-email"},
-		{[]string{"migrate", "--database-url", "postgres://u:pw@h:54x2/db"}, `port "54x2"`},
+		{[]string{"migrate", "--data-dir", dir, "--database-url", "postgres://u:pw@h:54x2/db"}, `port "54x2"`},
 		{[]string{"audit", "verify", "--data-dir", dir, "--known", "/nonexistent"}, "--known"},
 		{[]string{"bench", "--clients", "0"}, "--clients"},
 	} {

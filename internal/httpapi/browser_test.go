@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -95,7 +96,13 @@ func TestBrowserSignIn(t *testing.T) {
 	verifier := "__Host-ward_verifier=" + cookieValue(vline)
 
 	// 2. The emailed link opens the landing page, which spends nothing.
-	links := linkRE.FindAllStringSubmatch(w.outbox.String(), -1)
+	// The mail is sent in the background: wait for it.
+	var links [][]string
+	for deadline := time.Now().Add(5 * time.Second); len(links) == 0 && time.Now().Before(deadline); {
+		if links = linkRE.FindAllStringSubmatch(w.outbox.String(), -1); len(links) == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	if len(links) == 0 {
 		t.Fatalf("no link mailed: %s", w.outbox.String())
 	}
