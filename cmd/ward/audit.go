@@ -127,9 +127,13 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 	}
-	events := int64(0)
+	events, pending := int64(0), int64(0)
 	for _, r := range reports {
-		events += r.Size
+		events, pending = events+r.Size, pending+r.Pending
+	}
+	if events == 0 && pending > 0 && !allowEmpty {
+		return fmt.Errorf("%d audit events await integration and none has a position yet: start ward serve (its "+
+			"integrator sequences them) and verify again", pending)
 	}
 	if events == 0 && !allowEmpty {
 		return errors.New("no audit events found: nothing was verified (pass --allow-empty for a new instance)")

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
@@ -60,7 +62,18 @@ func (c *common) operator(ctx context.Context, stderr io.Writer, baseURL string)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	svc := auth.NewService(db, keys, mail.NewConsole(io.Discard), auth.Config{BaseURL: baseURL}, log)
-	return &operatorConn{auth: svc, keys: keys, db: db}, func() { db.Close(); dbase.Close() }, nil
+	done := func() {
+		// Give what this command recorded its place in the log, as a
+		// running server's integrator would.
+		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if _, err := audit.NewIntegrator(db, log, 0).Once(ictx); err != nil {
+			fmt.Fprintf(stderr, "ward: audit integration after the command failed (the server's integrator will retry): %v\n", err)
+		}
+		db.Close()
+		dbase.Close()
+	}
+	return &operatorConn{auth: svc, keys: keys, db: db}, done, nil
 }
 
 func runOrg(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -151,11 +151,23 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		}
 	}
 	recSvc := records.NewService(db, keys, log)
+	integrator := audit.NewIntegrator(db, log, 0)
+	// Ready: the database answers and the audit log keeps up.
+	ready := func(ctx context.Context) error {
+		if err := db.Pool.Ping(ctx); err != nil {
+			return err
+		}
+		if st := integrator.Stats(); st.Lag > maxIntegrationLag {
+			return fmt.Errorf("audit integration lags %s behind (bound %s)", st.Lag.Round(time.Second), maxIntegrationLag)
+		}
+		return nil
+	}
 	proxies, _ := parsePrefixes(cfg.Proxies) // checked in runServe
 	// Cookie security and HSTS follow the public base URL's scheme, not
 	// whether this process terminates TLS.
 	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies},
-		httpapi.Deps{Auth: authSvc, Records: recSvc, Audit: audit.NewService(db, log), Ready: db.Pool.Ping, Log: log})
+		httpapi.Deps{Auth: authSvc, Records: recSvc, Audit: audit.NewService(db, log), Ready: ready, Log: log,
+			Metrics: integrator.WriteMetrics})
 
 	srv := &http.Server{
 		Handler:           handler,
@@ -168,6 +180,21 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	go watchDatabase(ctx, db.Pool.Ping, log, 5*time.Second)
+	// The audit integrator: sequences pending events on this node (any
+	// number of nodes may run one; the database serialises them per org).
+	// A last pass at shutdown leaves nothing this node wrote unsequenced.
+	integrateCtx, stopIntegrator := context.WithCancel(context.WithoutCancel(ctx))
+	integratorDone := make(chan struct{})
+	go func() { defer close(integratorDone); integrator.Run(integrateCtx) }()
+	defer func() {
+		stopIntegrator()
+		<-integratorDone
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := integrator.Once(fctx); err != nil {
+			log.Warn("final audit integration pass failed; the next start integrates the rest", "err", err)
+		}
+	}()
 	errc := make(chan error, 1)
 	go func() {
 		if tlsCfg != nil {
@@ -209,6 +236,10 @@ func parsePrefixes(list string) ([]netip.Prefix, error) {
 	}
 	return out, nil
 }
+
+// maxIntegrationLag is how far behind the audit integrator may fall before
+// /readyz answers 503.
+const maxIntegrationLag = time.Minute
 
 // watchDatabase pings the database every interval and logs when it becomes
 // unreachable and when it is back (the pool reconnects by itself; /readyz

@@ -60,6 +60,15 @@ func appendSQL(t testing.TB, q interface {
 	if err != nil {
 		t.Fatalf("audit.append: %v", err)
 	}
+	// Sequence it at once: the tests read positions.
+	var size int64
+	if err := q.QueryRow(context.Background(), `select tree_size from audit.integrate($1)`, org).Scan(&size); err != nil {
+		t.Fatalf("audit.integrate: %v", err)
+	}
+	if err := q.QueryRow(context.Background(), `select seq from audit.events where org_id = $1 and qid = $2`,
+		org, seq).Scan(&seq); err != nil {
+		t.Fatalf("seq after integration: %v", err)
+	}
 	return seq
 }
 
@@ -77,6 +86,7 @@ func fill(t testing.TB, db *postgres.DB, org uuid.UUID, n int) audit.Head {
 	if err != nil {
 		t.Fatalf("fill: %v", err)
 	}
+	integrate(t, db, org)
 	rep, err := audit.Verify(ctx, db.Pool, org, audit.VerifyOptions{})
 	if err != nil {
 		t.Fatalf("fill: verify clean log: %v", err)
@@ -102,6 +112,21 @@ func seedPatients(t testing.TB, db *postgres.DB, org uuid.UUID, n int) []uuid.UU
 		}
 	}
 	return ids
+}
+
+// integrate sequences every pending event of org, as the integrator would.
+func integrate(t testing.TB, db *postgres.DB, org uuid.UUID) {
+	t.Helper()
+	for {
+		var left int64
+		if _, err := db.Pool.Exec(context.Background(), `select audit.integrate($1)`, org); err != nil {
+			t.Fatalf("integrate: %v", err)
+		}
+		if err := db.Pool.QueryRow(context.Background(), `select count(*) from audit.events where org_id = $1 and seq is null`,
+			org).Scan(&left); err != nil || left == 0 {
+			return
+		}
+	}
 }
 
 // fixture is an org with members and patients, for credential-bound tests.

@@ -46,6 +46,7 @@ func benchLog(b *testing.B, db *postgres.DB, org uuid.UUID, n int) ([]audit.Row,
 	if err != nil {
 		b.Fatalf("fill: %v", err)
 	}
+	integrate(b, db, org)
 	rows, err := audit.ReadRows(ctx, db.Pool, org)
 	if err != nil {
 		b.Fatal(err)

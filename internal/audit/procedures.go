@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -34,8 +35,8 @@ import (
 //
 // Errors: wrapping ErrForbidden for anyone else; a database error.
 func AccessReport(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID) ([]Access, error) {
-	rows, err := tx.Query(ctx, `select seq, at, actor_id, actor_kind, action, outcome, listed, actor_role, actor_email_enc
-		from audit.access_report($1, $2)`, org, patient)
+	rows, err := tx.Query(ctx, `select coalesce(seq, 0), at, actor_id, actor_kind, action, outcome, listed, actor_role,
+		actor_email_enc from audit.access_report($1, $2)`, org, patient)
 	if err != nil {
 		return nil, fmt.Errorf("audit: access report org %s patient %s: %w", org, patient, err)
 	}
@@ -71,7 +72,7 @@ func eachRow(ctx context.Context, q Querier, org uuid.UUID, fn func(r *Row, bad 
 		select org_id, seq, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id,
 		       patient_id, result_ids, request_id, ip, user_agent, details, canonical, leaf_hash, chain_hash,
 		       v, credential_kind, credential_id, device, case_id, disclosure, break_glass
-		  from audit.events where org_id = $1 order by seq`, org)
+		  from audit.events where org_id = $1 and seq is not null order by seq`, org)
 	if err != nil {
 		return fmt.Errorf("audit: read org %s: %w", org, err)
 	}
@@ -125,4 +126,38 @@ func textPtr(t pgtype.Text) *string {
 		return nil
 	}
 	return &t.String
+}
+
+type pendingOrg struct {
+	org     uuid.UUID
+	oldest  time.Time
+	pending int64
+}
+
+// pendingOrgs lists the orgs with committed pending events. audit.pending_orgs
+// returns `setof record` with OUT parameters, which sqlc cannot type.
+func pendingOrgs(ctx context.Context, db *postgres.DB) ([]pendingOrg, error) {
+	rows, err := db.Pool.Query(ctx, `select org_id, oldest, pending from audit.pending_orgs()`)
+	if err != nil {
+		return nil, fmt.Errorf("audit: pending orgs: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pendingOrg, error) {
+		var p pendingOrg
+		err := r.Scan(&p.org, &p.oldest, &p.pending)
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("audit: pending orgs: %w", err)
+	}
+	return out, nil
+}
+
+// pendingCount is how many of org's events await integration.
+func pendingCount(ctx context.Context, q Querier, org uuid.UUID) (int64, error) {
+	var n int64
+	err := q.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and seq is null`, org).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("audit: pending count of org %s: %w", org, err)
+	}
+	return n, nil
 }

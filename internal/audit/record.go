@@ -139,13 +139,14 @@ func (e Event) details() ([]byte, error) {
 }
 
 // Record appends e to its org's log in tx, the caller's transaction, and
-// returns its seq. Call it last before commit: the event commits with the
-// access or not at all, and the head row stays locked until then, so seq
-// order is commit order. Empty strings are stored as NULL.
+// returns its queue id. The event commits with the access or not at all; it
+// is written pending and gets its seq when the integrator (Integrate)
+// sequences it, normally within a second. No per-org lock is held. Empty
+// strings are stored as NULL.
 //
 // Errors: ErrInvalidEvent, ErrForbidden (tx's credential is of another
 // org), or a database error. Any error must fail the caller's operation.
-func Record(ctx context.Context, tx pgx.Tx, e Event) (seq int64, err error) {
+func Record(ctx context.Context, tx pgx.Tx, e Event) (qid int64, err error) {
 	details, err := e.details()
 	if err != nil {
 		return 0, err
@@ -167,15 +168,15 @@ func Record(ctx context.Context, tx pgx.Tx, e Event) (seq int64, err error) {
 	// operator and definer roles may execute.
 	q := dbsqlc.New(tx)
 	if e.Actor.Valid {
-		seq, err = q.AppendEventAs(ctx, dbsqlc.AppendEventAsParams{OrgID: p.OrgID, Action: p.Action, Outcome: p.Outcome,
+		qid, err = q.AppendEventAs(ctx, dbsqlc.AppendEventAsParams{OrgID: p.OrgID, Action: p.Action, Outcome: p.Outcome,
 			ObjectType: p.ObjectType, ObjectID: p.ObjectID, PatientID: p.PatientID, Results: p.Results,
 			Request: p.Request, Ip: p.Ip, Ua: p.Ua, Details: p.Details, Disclosure: p.Disclosure, ActorID: e.Actor})
 	} else {
-		seq, err = q.AppendEvent(ctx, p)
+		qid, err = q.AppendEvent(ctx, p)
 	}
 	switch {
 	case err == nil:
-		return seq, nil
+		return qid, nil
 	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
 		return 0, fmt.Errorf("audit: record %s in org %s: %w", e.Action, e.Org, ErrForbidden)
 	case postgres.IsCode(err, postgres.CodeInvalidParameter), postgres.IsCode(err, postgres.CodeCheckViolation):

@@ -98,6 +98,10 @@ func (s *Service) Log(ctx context.Context, f Filter) ([]Entry, error) {
 	}
 	var out []Entry
 	err := s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+		// The freshest events too: sequence what is pending first.
+		if _, _, err := Integrate(ctx, tx, p.OrgID); err != nil {
+			return err
+		}
 		var err error
 		if out, err = List(ctx, tx, p.OrgID, f); err != nil {
 			return err

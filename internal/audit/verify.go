@@ -59,6 +59,9 @@ type Report struct {
 	// or known head disagree. Zero when Verified.
 	FirstBad int64  `json:"first_bad,omitempty"`
 	Reason   string `json:"reason,omitempty"`
+	// Pending is how many committed events await integration: they are in
+	// the log but have no position yet, so they are not verified.
+	Pending int64 `json:"pending,omitempty"`
 }
 
 // Head returns the verified size and root, to keep as a later Known.
@@ -67,7 +70,11 @@ func (r Report) Head() Head { return Head{Size: r.Size, Root: r.Root} }
 // String returns a one-line summary.
 func (r Report) String() string {
 	if r.Verified {
-		return fmt.Sprintf("org %s: verified %d events, root %s, chain %s", r.Org, r.Size, r.Root, r.Chain)
+		s := fmt.Sprintf("org %s: verified %d events, root %s, chain %s", r.Org, r.Size, r.Root, r.Chain)
+		if r.Pending > 0 {
+			s += fmt.Sprintf(" (%d more pending integration)", r.Pending)
+		}
+		return s
 	}
 	return fmt.Sprintf("org %s: FAILED at seq %d: %s (%d events before it verified)", r.Org, r.FirstBad, r.Reason, r.Size)
 }
@@ -334,7 +341,13 @@ func verify(ctx context.Context, q Querier, org uuid.UUID, opts VerifyOptions) (
 	if err != nil && v.err == nil {
 		return Report{Org: org}, err
 	}
-	return v.Finish(head)
+	rep, err := v.Finish(head)
+	if n, perr := pendingCount(ctx, q, org); perr == nil {
+		rep.Pending = n
+	} else if err == nil {
+		return rep, perr
+	}
+	return rep, err
 }
 
 func readHead(ctx context.Context, q Querier, org uuid.UUID) (*HeadRow, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"html/template"
+	"io"
 	"mime"
 	"net/http"
 	"time"
@@ -25,10 +26,21 @@ func handleReadyz(ready func(context.Context) error) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := ready(ctx); err != nil {
-			writeProblem(w, r, http.StatusServiceUnavailable, "not_ready", "the database is not reachable")
+			// The reason names a component and a bound, never data.
+			writeProblem(w, r, http.StatusServiceUnavailable, "not_ready", "not ready: "+err.Error())
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+}
+
+// handleMetrics serves the node's figures for Prometheus.
+func handleMetrics(write func(io.Writer)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		if write != nil {
+			write(w)
+		}
 	})
 }
 

@@ -30,6 +30,7 @@ func (s *server) handler() http.Handler {
 	mux.Handle("/v1/", s.api)
 	mux.Handle("/healthz", s.api)
 	mux.Handle("/readyz", s.api)
+	mux.Handle("/metrics", s.api)
 	mux.Handle("/scim/v2/", s.scim)
 	mux.Handle("/llm/", s.gateway)
 	mux.Handle("/", s.console)
@@ -45,6 +46,7 @@ func (s *server) routes() {
 	admin, lead := identity.RoleAdmin, identity.RoleLead
 	api.route("GET /healthz", public, handleHealthz())
 	api.route("GET /readyz", public, handleReadyz(s.deps.Ready))
+	api.route("GET /metrics", public, handleMetrics(s.deps.Metrics))
 	api.route("GET /v1/openapi.json", public, handleOpenAPI())
 
 	// Sign-in and sessions.

@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -56,7 +57,10 @@ type Deps struct {
 	// Ready reports whether the service can answer (the database is
 	// reachable), for /readyz.
 	Ready func(ctx context.Context) error
-	Log   *slog.Logger
+	// Metrics, when set, writes the Prometheus text exposition of the
+	// node's figures for GET /metrics (counts and durations, no ids).
+	Metrics func(w io.Writer)
+	Log     *slog.Logger
 }
 
 type server struct {

@@ -443,8 +443,14 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			probe := rlsNew()
 			var got string
 			err := env.App.InTenantTx(ctx, rlsActorNamed(s, "a_admin").cred, func(ctx context.Context, tx pgx.Tx) error {
-				var seq int64
-				if err := tx.QueryRow(ctx, c.append, A, probe).Scan(&seq); err != nil {
+				var qid, seq int64
+				if err := tx.QueryRow(ctx, c.append, A, probe).Scan(&qid); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `select audit.integrate($1)`, A); err != nil {
+					return err
+				}
+				if err := tx.QueryRow(ctx, `select seq from audit.events where org_id = $1 and qid = $2`, A, qid).Scan(&seq); err != nil {
 					return err
 				}
 				if err := tx.QueryRow(ctx, c.read, A, probe, seq).Scan(&got); err != nil {

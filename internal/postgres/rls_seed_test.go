@@ -123,7 +123,7 @@ func seedRLS(t *testing.T, env *pgtest.Env) *rlsSeed {
 	}
 	ctx := context.Background()
 	err := env.Super.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		w := &rlsWriter{ctx: ctx, tx: tx, s: s}
+		w := &rlsWriter{ctx: ctx, tx: tx, s: s, eventsOf: map[string]int64{}}
 		w.seed()
 		return w.err
 	})
@@ -135,6 +135,7 @@ func seedRLS(t *testing.T, env *pgtest.Env) *rlsSeed {
 
 // rlsWriter inserts rows and records them; the first error sticks.
 type rlsWriter struct {
+	eventsOf map[string]int64 // org → events written
 	ctx context.Context
 	tx  pgx.Tx
 	s   *rlsSeed
@@ -275,14 +276,18 @@ func (w *rlsWriter) event(org, action, patient, actor string, results ...string)
 	for _, r := range results {
 		res = append(res, w.s.must(r))
 	}
-	var seq int64
+	var qid int64
 	err := w.tx.QueryRow(w.ctx, `select audit.append_as($1, $2, 'success', 'patient', $3::uuid, $3::uuid,
 	                               p_results => $4::uuid[], p_actor => $5)`,
-		o, action, pid, res, w.s.must(actor)).Scan(&seq)
+		o, action, pid, res, w.s.must(actor)).Scan(&qid)
 	if err != nil {
 		w.err = fmt.Errorf("audit.append: %w", err)
 		return
 	}
+	// The seed integrates each org's events in the order written, so an
+	// event's position is its rank among its org's.
+	w.eventsOf[o]++
+	seq := w.eventsOf[o]
 	r := rlsRow{pk: fmt.Sprintf("%s/%d", o, seq), org: o, results: res}
 	if pid != nil {
 		r.patient = *pid
@@ -342,6 +347,9 @@ func (w *rlsWriter) seed() {
 	w.event("A", "audit.read", "", "a_admin")
 	w.event("B", "patient.read", "Q1", "b_admin")
 	w.event("B", "patient.list", "", "b_admin", "Q1", "Q2")
+	// The integrator gives them their positions.
+	w.exec(`select audit.integrate($1)`, s.must("A"))
+	w.exec(`select audit.integrate($1)`, s.must("B"))
 
 	A, B := s.must("A"), s.must("B")
 	live := func(label, org, user string) string { return w.session("s."+label, org, user, rlsLive) }

@@ -546,7 +546,6 @@ CREATE FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_obj
 declare
   me record;
   a audit.actions%rowtype;
-  h audit.heads%rowtype;
   actor uuid;
   kind text;
   sess uuid;
@@ -554,13 +553,9 @@ declare
   ua text := audit.clean_text(p_ua, 256);
   req text := audit.clean_text(p_request, 64);
   ip text := audit.clean_text(p_ip, 64);
-  at timestamptz;
+  at timestamptz := date_trunc('microseconds', clock_timestamp());
   canon bytea;
-  leaf bytea;
-  chain bytea;
-  node bytea;
-  fr bytea[];
-  size bigint;
+  id bigint;
 begin
   if p_org is null or p_action is null or p_outcome is null
      or p_outcome not in ('success', 'denied', 'failure')
@@ -608,46 +603,19 @@ begin
     kind := 'anonymous';
   end if;
 
-  select * into h from audit.heads where org_id = p_org for update;
-  if not found then
-    insert into audit.heads (org_id, origin, chain_hash, root_hash)
-    values (p_org, audit.origin(p_org), audit.chain_seed(audit.origin(p_org)), pg_catalog.sha256(''::bytea))
-    on conflict (org_id) do nothing;
-    select * into h from audit.heads where org_id = p_org for update;
-  end if;
-
-  at := greatest(clock_timestamp(), h.last_at);
-  at := date_trunc('microseconds', at);
   canon := convert_to(audit.canonical_event_v2(p_org, at, p_action, p_outcome, actor, kind, sess,
                        p_object_type, p_object_id, patient, p_results, req, ip, ua, p_details,
                        me.kind, me.credential_id, me.device, null, p_disclosure, coalesce(me.break_glass, false)),
                      'UTF8');
-  leaf := pg_catalog.sha256('\x00'::bytea || canon);
-  chain := pg_catalog.sha256('\x02'::bytea || h.chain_hash || leaf);
-
-  node := leaf;
-  fr := h.frontier;
-  size := h.tree_size;
-  while size & 1 = 1 loop
-    node := pg_catalog.sha256('\x01'::bytea || fr[array_length(fr, 1)] || node);
-    fr := fr[1:array_length(fr, 1) - 1];
-    size := size >> 1;
-  end loop;
-  fr := fr || node;
-
   insert into audit.events (org_id, seq, at, action, outcome, actor_id, actor_kind, session_id,
     object_type, object_id, patient_id, result_ids, request_id, ip, user_agent, details,
     canonical, leaf_hash, chain_hash, v, credential_kind, credential_id, device, case_id, disclosure, break_glass)
-  values (p_org, h.tree_size + 1, at, p_action, p_outcome, actor, kind, sess,
+  values (p_org, null, at, p_action, p_outcome, actor, kind, sess,
     p_object_type, p_object_id, patient, coalesce(p_results, '{}'), req, ip, ua,
-    coalesce(p_details, '{}'), canon, leaf, chain, 2, me.kind, me.credential_id, me.device, null, p_disclosure,
-    coalesce(me.break_glass, false));
-
-  update audit.heads
-     set tree_size = h.tree_size + 1, chain_hash = chain, frontier = fr,
-         root_hash = audit.frontier_root(fr), last_at = at
-   where org_id = p_org;
-  return h.tree_size + 1;
+    coalesce(p_details, '{}'), canon, pg_catalog.sha256('\x00'::bytea || canon), null, 2, me.kind, me.credential_id,
+    me.device, null, p_disclosure, coalesce(me.break_glass, false))
+  returning qid into id;
+  return id;
 end $$;
 
 ALTER FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb) OWNER TO ward_definer;
@@ -823,14 +791,75 @@ CREATE FUNCTION audit.guard_head() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
-  if tg_op = 'UPDATE' and new.org_id = old.org_id and new.origin = old.origin
-     and new.tree_size = old.tree_size + 1 then
+  if tg_op = 'UPDATE' and current_user = 'ward_definer' and new.org_id = old.org_id and new.origin = old.origin
+     and new.tree_size > old.tree_size then
     return new;
   end if;
   raise exception 'audit: % on audit.heads is not allowed', tg_op using errcode = '42501';
 end $$;
 
 ALTER FUNCTION audit.guard_head() OWNER TO ward_owner;
+
+--
+-- Name: integrate(uuid, integer); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.integrate(p_org uuid, p_max integer DEFAULT 10000, OUT tree_size bigint, OUT sequenced integer) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  h audit.heads%rowtype;
+  r record;
+  chain bytea;
+  node bytea;
+  fr bytea[];
+  size bigint;
+  n bigint;
+  last timestamptz;
+begin
+  perform pg_advisory_xact_lock(hashtextextended('ward.audit.integrate.' || p_org::text, 0));
+  select * into h from audit.heads where org_id = p_org for update;
+  if not found then
+    insert into audit.heads (org_id, origin, chain_hash, root_hash)
+    values (p_org, audit.origin(p_org), audit.chain_seed(audit.origin(p_org)), pg_catalog.sha256(''::bytea))
+    on conflict (org_id) do nothing;
+    select * into h from audit.heads where org_id = p_org for update;
+  end if;
+  chain := h.chain_hash;
+  fr := h.frontier;
+  n := h.tree_size;
+  last := h.last_at;
+  for r in select e.qid, e.leaf_hash, e.at from audit.events e
+            where e.org_id = p_org and e.seq is null
+            order by e.qid
+            limit least(greatest(coalesce(p_max, 10000), 1), 10000)
+  loop
+    chain := pg_catalog.sha256('\x02'::bytea || chain || r.leaf_hash);
+    -- Compact-range append: merge the new leaf with each complete subtree
+    -- of equal size (one per trailing 1-bit of the old size).
+    node := r.leaf_hash;
+    size := n;
+    while size & 1 = 1 loop
+      node := pg_catalog.sha256('\x01'::bytea || fr[array_length(fr, 1)] || node);
+      fr := fr[1:array_length(fr, 1) - 1];
+      size := size >> 1;
+    end loop;
+    fr := fr || node;
+    n := n + 1;
+    last := greatest(last, r.at);
+    update audit.events e set seq = n, chain_hash = chain where e.org_id = p_org and e.qid = r.qid;
+  end loop;
+  if n > h.tree_size then
+    update audit.heads x
+       set tree_size = n, chain_hash = chain, frontier = fr, root_hash = audit.frontier_root(fr), last_at = last
+     where x.org_id = p_org;
+  end if;
+  tree_size := n;
+  sequenced := n - h.tree_size;
+end $$;
+
+ALTER FUNCTION audit.integrate(p_org uuid, p_max integer, OUT tree_size bigint, OUT sequenced integer) OWNER TO ward_definer;
 
 --
 -- Name: jcs(jsonb); Type: FUNCTION; Schema: audit; Owner: ward_owner
@@ -883,6 +912,19 @@ $$;
 ALTER FUNCTION audit.origin(p_org uuid) OWNER TO ward_owner;
 
 --
+-- Name: pending_orgs(); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp with time zone, OUT pending bigint) RETURNS SETOF record
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select e.org_id, min(e.at), count(*) from audit.events e where e.seq is null group by e.org_id
+$$;
+
+ALTER FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp with time zone, OUT pending bigint) OWNER TO ward_definer;
+
+--
 -- Name: reject_change(); Type: FUNCTION; Schema: audit; Owner: ward_owner
 --
 
@@ -892,8 +934,13 @@ CREATE FUNCTION audit.reject_change() RETURNS trigger
     AS $$
 begin
   if tg_op = 'DELETE' and current_user = 'ward_audit_cleanup'
-     and old.at < now() - interval '2555 days' then
+     and old.seq is not null and old.at < now() - interval '2555 days' then
     return old;
+  end if;
+  if tg_op = 'UPDATE' and current_user = 'ward_definer'
+     and old.seq is null and new.seq is not null and new.chain_hash is not null
+     and (to_jsonb(old) - 'seq' - 'chain_hash') = (to_jsonb(new) - 'seq' - 'chain_hash') then
+    return new;
   end if;
   raise exception 'audit: % on %.% is not allowed', tg_op, tg_table_schema, tg_table_name
     using errcode = '42501';
@@ -1401,7 +1448,7 @@ ALTER TABLE audit.actions OWNER TO ward_owner;
 
 CREATE TABLE audit.events (
     org_id uuid NOT NULL,
-    seq bigint NOT NULL,
+    seq bigint,
     at timestamp with time zone NOT NULL,
     action text NOT NULL,
     outcome text NOT NULL,
@@ -1418,7 +1465,7 @@ CREATE TABLE audit.events (
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     canonical bytea NOT NULL,
     leaf_hash bytea NOT NULL,
-    chain_hash bytea NOT NULL,
+    chain_hash bytea,
     v smallint DEFAULT 1 NOT NULL,
     credential_kind text,
     credential_id uuid,
@@ -1426,9 +1473,11 @@ CREATE TABLE audit.events (
     case_id uuid,
     disclosure jsonb,
     break_glass boolean DEFAULT false NOT NULL,
+    qid bigint NOT NULL,
     CONSTRAINT events_actor_kind_check CHECK ((actor_kind = ANY (ARRAY['user'::text, 'system'::text, 'anonymous'::text]))),
     CONSTRAINT events_chain_hash_check CHECK ((octet_length(chain_hash) = 32)),
     CONSTRAINT events_credential_kind_check CHECK ((credential_kind = ANY (ARRAY['session'::text, 'api_key'::text, 'scim_token'::text, 'invite'::text]))),
+    CONSTRAINT events_integrated_check CHECK (((seq IS NULL) = (chain_hash IS NULL))),
     CONSTRAINT events_leaf_hash_check CHECK ((octet_length(leaf_hash) = 32)),
     CONSTRAINT events_outcome_check CHECK ((outcome = ANY (ARRAY['success'::text, 'denied'::text, 'failure'::text]))),
     CONSTRAINT events_v_check CHECK ((v = ANY (ARRAY[1, 2])))
@@ -1437,6 +1486,19 @@ CREATE TABLE audit.events (
 ALTER TABLE ONLY audit.events FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE audit.events OWNER TO ward_owner;
+
+--
+-- Name: events_qid_seq; Type: SEQUENCE; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE audit.events ALTER COLUMN qid ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME audit.events_qid_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: heads; Type: TABLE; Schema: audit; Owner: ward_owner
@@ -1609,7 +1671,7 @@ ALTER TABLE ONLY audit.actions
 --
 
 ALTER TABLE ONLY audit.events
-    ADD CONSTRAINT events_pkey PRIMARY KEY (org_id, seq);
+    ADD CONSTRAINT events_pkey PRIMARY KEY (org_id, qid);
 
 --
 -- Name: heads heads_origin_key; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
@@ -1706,10 +1768,22 @@ CREATE INDEX events_actor_idx ON audit.events USING btree (org_id, actor_id, at)
 CREATE INDEX events_patient_idx ON audit.events USING btree (org_id, patient_id, at);
 
 --
+-- Name: events_pending_idx; Type: INDEX; Schema: audit; Owner: ward_owner
+--
+
+CREATE INDEX events_pending_idx ON audit.events USING btree (org_id, qid) WHERE (seq IS NULL);
+
+--
 -- Name: events_results_idx; Type: INDEX; Schema: audit; Owner: ward_owner
 --
 
 CREATE INDEX events_results_idx ON audit.events USING gin (result_ids);
+
+--
+-- Name: events_seq_idx; Type: INDEX; Schema: audit; Owner: ward_owner
+--
+
+CREATE UNIQUE INDEX events_seq_idx ON audit.events USING btree (org_id, seq);
 
 --
 -- Name: events events_immutable; Type: TRIGGER; Schema: audit; Owner: ward_owner
@@ -2258,6 +2332,14 @@ GRANT ALL ON FUNCTION audit.frontier_root(p_frontier bytea[]) TO ward_app;
 REVOKE ALL ON FUNCTION audit.guard_head() FROM PUBLIC;
 
 --
+-- Name: FUNCTION integrate(p_org uuid, p_max integer, OUT tree_size bigint, OUT sequenced integer); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.integrate(p_org uuid, p_max integer, OUT tree_size bigint, OUT sequenced integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.integrate(p_org uuid, p_max integer, OUT tree_size bigint, OUT sequenced integer) TO ward_app;
+GRANT ALL ON FUNCTION audit.integrate(p_org uuid, p_max integer, OUT tree_size bigint, OUT sequenced integer) TO ward_ops;
+
+--
 -- Name: FUNCTION jcs(v jsonb); Type: ACL; Schema: audit; Owner: ward_owner
 --
 
@@ -2272,6 +2354,14 @@ GRANT ALL ON FUNCTION audit.jcs(v jsonb) TO ward_app;
 REVOKE ALL ON FUNCTION audit.origin(p_org uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION audit.origin(p_org uuid) TO ward_definer;
 GRANT ALL ON FUNCTION audit.origin(p_org uuid) TO ward_app;
+
+--
+-- Name: FUNCTION pending_orgs(OUT org_id uuid, OUT oldest timestamp with time zone, OUT pending bigint); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp with time zone, OUT pending bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp with time zone, OUT pending bigint) TO ward_app;
+GRANT ALL ON FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp with time zone, OUT pending bigint) TO ward_ops;
 
 --
 -- Name: FUNCTION reject_change(); Type: ACL; Schema: audit; Owner: ward_owner
@@ -2735,6 +2825,18 @@ GRANT SELECT ON TABLE audit.events TO ward_app;
 GRANT SELECT,DELETE ON TABLE audit.events TO ward_audit_cleanup;
 GRANT SELECT,INSERT ON TABLE audit.events TO ward_definer;
 GRANT SELECT ON TABLE audit.events TO ward_audit_reader;
+
+--
+-- Name: COLUMN events.seq; Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+GRANT UPDATE(seq) ON TABLE audit.events TO ward_definer;
+
+--
+-- Name: COLUMN events.chain_hash; Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+GRANT UPDATE(chain_hash) ON TABLE audit.events TO ward_definer;
 
 --
 -- Name: TABLE heads; Type: ACL; Schema: audit; Owner: ward_owner

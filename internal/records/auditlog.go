@@ -36,6 +36,10 @@ func (s *Service) AccessReport(ctx context.Context, patient uuid.UUID) ([]audit.
 		if !visible {
 			return ErrNotFound
 		}
+		// The freshest accesses have a place in the log too.
+		if _, _, err := audit.Integrate(ctx, tx, c.p.OrgID); err != nil {
+			return err
+		}
 		out, err = audit.AccessReport(ctx, tx, c.p.OrgID, patient)
 		if err != nil {
 			return err

@@ -17,7 +17,7 @@ select audit.append(p_org => $1, p_action => $2, p_outcome => $3,
   p_object_type => $4::text, p_object_id => $5::uuid,
   p_patient => $6::uuid, p_results => $7::uuid[], p_request => $8::text,
   p_ip => $9::text, p_ua => $10::text, p_details => $11::jsonb,
-  p_disclosure => $12::jsonb) as seq
+  p_disclosure => $12::jsonb) as qid
 `
 
 type AppendEventParams struct {
@@ -50,9 +50,9 @@ func (q *Queries) AppendEvent(ctx context.Context, arg AppendEventParams) (int64
 		arg.Details,
 		arg.Disclosure,
 	)
-	var seq int64
-	err := row.Scan(&seq)
-	return seq, err
+	var qid int64
+	err := row.Scan(&qid)
+	return qid, err
 }
 
 const appendEventAs = `-- name: AppendEventAs :one
@@ -60,7 +60,7 @@ select audit.append_as(p_org => $1, p_action => $2, p_outcome => $3,
   p_object_type => $4::text, p_object_id => $5::uuid,
   p_patient => $6::uuid, p_results => $7::uuid[], p_request => $8::text,
   p_ip => $9::text, p_ua => $10::text, p_details => $11::jsonb,
-  p_disclosure => $12::jsonb, p_actor => $13::uuid) as seq
+  p_disclosure => $12::jsonb, p_actor => $13::uuid) as qid
 `
 
 type AppendEventAsParams struct {
@@ -95,9 +95,9 @@ func (q *Queries) AppendEventAs(ctx context.Context, arg AppendEventAsParams) (i
 		arg.Disclosure,
 		arg.ActorID,
 	)
-	var seq int64
-	err := row.Scan(&seq)
-	return seq, err
+	var qid int64
+	err := row.Scan(&qid)
+	return qid, err
 }
 
 const getHead = `-- name: GetHead :one
@@ -127,13 +127,34 @@ func (q *Queries) GetHead(ctx context.Context, orgID uuid.UUID) (GetHeadRow, err
 	return i, err
 }
 
+const integrate = `-- name: Integrate :one
+select tree_size, sequenced from audit.integrate($1, $2::int)
+`
+
+type IntegrateParams struct {
+	OrgID uuid.UUID
+	Max   int32
+}
+
+type IntegrateRow struct {
+	TreeSize  *int64
+	Sequenced *int32
+}
+
+func (q *Queries) Integrate(ctx context.Context, arg IntegrateParams) (IntegrateRow, error) {
+	row := q.db.QueryRow(ctx, integrate, arg.OrgID, arg.Max)
+	var i IntegrateRow
+	err := row.Scan(&i.TreeSize, &i.Sequenced)
+	return i, err
+}
+
 const listEvents = `-- name: ListEvents :many
 
-select seq, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id,
+select seq::bigint as seq, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id,
   patient_id, array_remove(result_ids, null)::uuid[] as result_ids, request_id, ip, user_agent, details,
   credential_kind, credential_id, device, case_id, disclosure, break_glass
 from audit.events
-where org_id = $1 and seq > $2
+where org_id = $1 and seq > $2::bigint
   and ($3::text is null or action = $3)
   and ($4::uuid is null or patient_id = $4
        or result_ids @> array[$4::uuid])

@@ -144,7 +144,7 @@ type AuditAction struct {
 
 type AuditEvent struct {
 	OrgID          uuid.UUID
-	Seq            int64
+	Seq            *int64
 	At             time.Time
 	Action         string
 	Outcome        string
@@ -169,6 +169,7 @@ type AuditEvent struct {
 	CaseID         uuid.NullUUID
 	Disclosure     []byte
 	BreakGlass     bool
+	Qid            *int64
 }
 
 type AuditHead struct {

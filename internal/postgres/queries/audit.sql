@@ -2,11 +2,11 @@
 -- org_id; RLS decides what the transaction's credential sees.
 
 -- name: ListEvents :many
-select seq, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id,
+select seq::bigint as seq, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id,
   patient_id, array_remove(result_ids, null)::uuid[] as result_ids, request_id, ip, user_agent, details,
   credential_kind, credential_id, device, case_id, disclosure, break_glass
 from audit.events
-where org_id = @org_id and seq > @after
+where org_id = @org_id and seq > @after::bigint
   and (sqlc.narg('action')::text is null or action = sqlc.narg('action'))
   and (sqlc.narg('patient')::uuid is null or patient_id = sqlc.narg('patient')
        or result_ids @> array[sqlc.narg('patient')::uuid])
@@ -28,12 +28,15 @@ select audit.append(p_org => @org_id, p_action => @action, p_outcome => @outcome
   p_object_type => sqlc.narg('object_type')::text, p_object_id => sqlc.narg('object_id')::uuid,
   p_patient => sqlc.narg('patient_id')::uuid, p_results => @results::uuid[], p_request => sqlc.narg('request')::text,
   p_ip => sqlc.narg('ip')::text, p_ua => sqlc.narg('ua')::text, p_details => @details::jsonb,
-  p_disclosure => sqlc.narg('disclosure')::jsonb) as seq;
+  p_disclosure => sqlc.narg('disclosure')::jsonb) as qid;
 
 -- name: AppendEventAs :one
 select audit.append_as(p_org => @org_id, p_action => @action, p_outcome => @outcome,
   p_object_type => sqlc.narg('object_type')::text, p_object_id => sqlc.narg('object_id')::uuid,
   p_patient => sqlc.narg('patient_id')::uuid, p_results => @results::uuid[], p_request => sqlc.narg('request')::text,
   p_ip => sqlc.narg('ip')::text, p_ua => sqlc.narg('ua')::text, p_details => @details::jsonb,
-  p_disclosure => sqlc.narg('disclosure')::jsonb, p_actor => sqlc.narg('actor_id')::uuid) as seq;
+  p_disclosure => sqlc.narg('disclosure')::jsonb, p_actor => sqlc.narg('actor_id')::uuid) as qid;
 
+
+-- name: Integrate :one
+select tree_size, sequenced from audit.integrate(@org_id, @max::int);

@@ -1,0 +1,124 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+)
+
+// Appends take no per-org lock; several integrators run at once (two
+// nodes); every event gets exactly one position, the positions run 1..N,
+// and the log verifies.
+func TestConcurrentIntegrators(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := ctxTimeout(t)
+	org := uuid.New()
+	patient := seedPatients(t, env.Super, org, 1)[0]
+	const writers, each = 8, 40
+	log := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
+	nodes := []*audit.Integrator{audit.NewIntegrator(env.App, log, 5*time.Millisecond),
+		audit.NewIntegrator(env.App, log, 5*time.Millisecond)}
+	ictx, stop := context.WithCancel(ctx)
+	var iwg sync.WaitGroup
+	for _, n := range nodes {
+		iwg.Go(func() { n.Run(ictx) })
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for range writers {
+		wg.Go(func() {
+			for range each {
+				errs <- env.Super.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+					_, err := audit.Record(ctx, tx, audit.Event{Org: org, Action: "patient.read", Outcome: audit.OutcomeSuccess,
+						Patient: some(patient), Actor: some(uuid.New())})
+					return err
+				})
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("Record: %v", err)
+		}
+	}
+	// Both nodes keep passing until nothing is pending.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		var pending int
+		if err := env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and seq is null`, org).
+			Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events still pending", pending)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	iwg.Wait()
+	var n, distinct, maxSeq int64
+	if err := env.Super.Pool.QueryRow(ctx, `select count(*), count(distinct seq), max(seq) from audit.events where org_id = $1`,
+		org).Scan(&n, &distinct, &maxSeq); err != nil {
+		t.Fatal(err)
+	}
+	if n != writers*each || distinct != n || maxSeq != n {
+		t.Fatalf("%d events, %d distinct positions, max %d; want %d, each once, 1..N", n, distinct, maxSeq, writers*each)
+	}
+	if rep, err := audit.Verify(ctx, env.Super.Pool, org, audit.VerifyOptions{}); err != nil || rep.Size != n {
+		t.Fatalf("Verify = %s, %v", rep, err)
+	}
+	if a, b := nodes[0].Stats().Integrated, nodes[1].Stats().Integrated; a+b != n {
+		t.Errorf("the nodes report %d + %d integrated, want %d in all", a, b, n)
+	}
+	var metrics strings.Builder
+	nodes[0].WriteMetrics(&metrics)
+	for _, m := range []string{"ward_audit_integration_lag_seconds ", "ward_audit_pending_events 0", "ward_audit_integrated_events_total "} {
+		if !strings.Contains(metrics.String(), m) {
+			t.Errorf("metrics lack %q:\n%s", m, metrics.String())
+		}
+	}
+}
+
+// A pending event is as immutable as an integrated one: not even a
+// superuser (without disabling triggers) can give it a position or change
+// one; only the integrator sets seq and chain, once.
+func TestPendingEventsAreImmutable(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := ctxTimeout(t)
+	org := uuid.New()
+	fill(t, env.Super, org, 3)
+	if _, err := env.Super.Pool.Exec(ctx, `select audit.append_as(p_org => $1, p_action => 'audit.read', p_outcome => 'success',
+		p_actor => $2)`, org, uuid.New()); err != nil {
+		t.Fatal(err)
+	}
+	for _, sql := range []string{
+		`update audit.events set seq = 4, chain_hash = leaf_hash where org_id = $1 and seq is null`,
+		`update audit.events set details = '{"x": 1}' where org_id = $1 and seq is null`,
+		`update audit.events set seq = 9 where org_id = $1 and seq = 3`,
+		`delete from audit.events where org_id = $1 and seq is null`,
+		`update audit.heads set tree_size = 4 where org_id = $1`,
+	} {
+		if _, err := env.Super.Pool.Exec(ctx, sql, org); !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+			t.Errorf("%s: %v, want 42501", sql, err)
+		}
+	}
+	integrate(t, env.Super, org)
+	if rep, err := audit.Verify(ctx, env.Super.Pool, org, audit.VerifyOptions{}); err != nil || rep.Size != 4 || rep.Pending != 0 {
+		t.Fatalf("after integration: %s, %v", rep, err)
+	}
+}
