@@ -136,10 +136,10 @@ func seedRLS(t *testing.T, env *pgtest.Env) *rlsSeed {
 // rlsWriter inserts rows and records them; the first error sticks.
 type rlsWriter struct {
 	eventsOf map[string]int64 // org → events written
-	ctx context.Context
-	tx  pgx.Tx
-	s   *rlsSeed
-	err error
+	ctx      context.Context
+	tx       pgx.Tx
+	s        *rlsSeed
+	err      error
 }
 
 func (w *rlsWriter) exec(sql string, args ...any) {
