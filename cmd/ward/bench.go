@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -162,6 +163,30 @@ func bench(ctx context.Context, cfg benchConfig, clients []int, stdout, stderr i
 	go srv.Serve(ln)
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
+	// The audit integrator runs beside the load, as in `ward serve`; the
+	// sampler records how far behind it is.
+	integrator := audit.NewIntegrator(db, log, 0)
+	ictx, stopIntegrator := context.WithCancel(ctx)
+	defer stopIntegrator()
+	go integrator.Run(ictx)
+	var lagMu sync.Mutex
+	var lags []float64
+	go func() {
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ictx.Done():
+				return
+			case <-t.C:
+				if st := integrator.Stats(); !st.LastPass.IsZero() {
+					lagMu.Lock()
+					lags = append(lags, float64(st.Lag)/float64(time.Millisecond))
+					lagMu.Unlock()
+				}
+			}
+		}
+	}()
 
 	// pgbench's equivalent: one select by primary key, one insert, commit.
 	pgbench := filepath.Join(cl.BinDir, "pgbench")
@@ -212,6 +237,15 @@ END;
 		}
 		fmt.Fprintf(stdout, "| %d | %.0f | %.2f | %.2f | %.0f | %.0f%% |\n", c, r.rps, r.p50, r.p99, tps, 100*r.rps/tps)
 	}
+
+	lagMu.Lock()
+	sort.Float64s(lags)
+	if len(lags) > 0 {
+		fmt.Fprintf(stdout, "\nAudit integration lag during the runs (age of the oldest pending event at each integrator pass, "+
+			"sampled every 50 ms, %d samples): p50 %.0f ms, p99 %.0f ms, max %.0f ms.\n",
+			len(lags), lags[len(lags)/2], lags[len(lags)*99/100], lags[len(lags)-1])
+	}
+	lagMu.Unlock()
 
 	fmt.Fprintln(stdout)
 	fmt.Fprintln(stdout, "## RLS overhead on the patient list (50 newest, indexed)")
