@@ -73,7 +73,8 @@ var nameVerbs = set(`by with to cc is me him her was`)
 // nameVerbHeads are the words that make nameVerbs a name context.
 var nameVerbHeads = set(`seen spoke discussed met evaluated examined signed dictated referred reviewed
 called paged consulted covered accompanied visited transcribed cosigned attended treated staffed
-notified informed texted emailed messaged name maiden call named called`)
+notified informed texted emailed messaged name maiden call named called speak speaking talk talked
+spoken`)
 
 // locPreps precede a place: "lives in Quincy".
 var locPreps = set(`in from at near to lives moved resides born visiting city town village`)
@@ -206,7 +207,9 @@ pancreatitis hepatitis cirrhosis anemia thrombocytopenia leukocytosis neutropeni
 hyperglycemia hyponatremia hypokalemia hyperkalemia dehydration syncope vertigo dizziness
 fatigue malaise fever chills nausea vomiting diarrhea constipation cough wheeze dyspnea
 orthopnea edema palpitations tachycardia bradycardia murmur rales rhonchi crackles
-ambulatory ambulating alert oriented appropriate pleasant cooperative well nourished`)
+ambulatory ambulating alert oriented appropriate pleasant cooperative well nourished
+icu ccu micu sicu nicu picu csru tsicu cvicu pacu ct mri ir ep cath lab floor rehab tcu snf ltac
+ltach icu's unit ward pacer cabg abg vbg`)
 
 // foodNames are foods, drinks, diets and brands that the USDA lists lack
 // (newer products, diet programmes), matched as whole phrases like them.

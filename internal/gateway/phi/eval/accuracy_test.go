@@ -133,10 +133,11 @@ func TestAccuracyPhysioNet(t *testing.T) {
 		got, want float64
 		atLeast   bool
 	}{
-		{"HIPAA types recall (any overlap)", rep.HIPAA.Recall, 0.875, true},
-		{"HIPAA types precision", rep.HIPAA.Precision, 0.115, true},
-		{"names recall", rep.ByCategory["names"].Recall, 0.945, true},
-		{"dates recall", rep.ByCategory["dates"].Recall, 0.91, true},
+		{"HIPAA types recall (any overlap)", rep.HIPAA.Recall, 0.870, true},
+		{"HIPAA types precision", rep.HIPAA.Precision, 0.270, true},
+		{"names recall", rep.ByCategory["names"].Recall, 0.915, true},
+		{"geographic recall", rep.ByCategory["geographic"].Recall, 0.725, true},
+		{"dates recall", rep.ByCategory["dates"].Recall, 0.90, true},
 	}
 	for _, c := range checks {
 		if c.atLeast && c.got < c.want || !c.atLeast && c.got > c.want {
