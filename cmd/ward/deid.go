@@ -269,8 +269,9 @@ func runDeidEval(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.SetOutput(stderr)
 	format := fs.String("format", "table", "output: table, json or both")
 	safeList := fs.Bool("safe-list", false, "score the safe-list mode")
+	nErrors := fs.Int("errors", 0, "also print the `N` most frequent false positives and misses, with context (prints text from the gold files: development data only)")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: ward deid eval [flags] FILE...\n\nScores the engine on Presidio-format gold files (full_text, spans with\nentity_type, start_position, end_position in characters). Prints aggregates\nonly, never gold text.\n\nflags:\n")
+		fmt.Fprint(fs.Output(), "usage: ward deid eval [flags] FILE...\n\nScores the engine on Presidio-format gold files (full_text, spans with\nentity_type, start_position, end_position in characters; PhysioNet deid\ntypes such as HCPName, PTName, Location, Date and DateYear are understood).\nPrints aggregates only, never gold text, unless --errors is given.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	fs.SetOutput(stdout)
@@ -319,7 +320,12 @@ func runDeidEval(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	if *format == "table" || *format == "both" {
-		return rep.WriteTable(stdout)
+		if err := rep.WriteTable(stdout); err != nil {
+			return err
+		}
+	}
+	if *nErrors > 0 {
+		return rep.WriteErrors(stdout, *nErrors)
 	}
 	return nil
 }

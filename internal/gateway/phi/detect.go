@@ -56,7 +56,63 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 		}
 	}
 	d.lowerDoc = letters > 0 && upper*100 < letters
+	d.markCaseless()
 	return d
+}
+
+// markCaseless flags the words of every line whose capitalisation carries
+// no information: a line (of three words or more) written mostly in upper
+// case, or without any capital, and every short line of a note that is
+// written so as a whole. On such lines a capital is no evidence of a name.
+func (d *detector) markCaseless() {
+	var docWords, docUpper, docLower int
+	type line struct{ from, to, words, upper, lower int }
+	var lines []line
+	cur := line{}
+	for i := range d.toks {
+		t := &d.toks[i]
+		if t.has(fNL) && i > cur.from {
+			cur.to = i
+			lines = append(lines, cur)
+			cur = line{from: i}
+		}
+		if t.kind != tkWord || t.end-t.start < 2 {
+			continue
+		}
+		cur.words++
+		switch {
+		case t.has(fAllCaps):
+			cur.upper++
+		case !t.has(fCap):
+			cur.lower++
+		}
+	}
+	cur.to = len(d.toks)
+	lines = append(lines, cur)
+	for _, l := range lines {
+		docWords += l.words
+		docUpper += l.upper
+		docLower += l.lower
+	}
+	docUpperCase := docWords >= 3 && docUpper*10 >= docWords*7
+	docLowerCase := d.lowerDoc || docWords >= 3 && docLower == docWords
+	if docWords < 25 && !d.lowerDoc {
+		return // too short to judge; shape stays evidence
+	}
+	for _, l := range lines {
+		noCase := false
+		if l.words >= 3 {
+			noCase = l.upper*10 >= l.words*7 || l.lower == l.words
+		} else {
+			noCase = docUpperCase || docLowerCase
+		}
+		if !noCase {
+			continue
+		}
+		for k := l.from; k < l.to; k++ {
+			d.toks[k].flags |= fNoCase
+		}
+	}
 }
 
 // word returns the lower-case form of token i.

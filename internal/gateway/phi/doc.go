@@ -42,6 +42,15 @@
 //
 // Detection is linear in the input: one tokenising pass, hash-set lookups and
 // hand-written scanners, no backtracking regular expressions. The embedded
-// lexicon (Philter's name and safe-word lists, GeoNames places) is parsed
-// once by [New]; an [Engine] is safe for concurrent use.
+// lexicon (Philter's name and safe-word lists, GeoNames places, clinical
+// and food vocabularies) is a hash table read in place, so [New] costs
+// almost nothing; an [Engine] is safe for concurrent use.
+//
+// # Case
+//
+// Capitalisation is evidence only on lines whose writer uses it. On a line
+// written mostly in upper case, or with no capital at all, an unknown word
+// is shorthand rather than a name, and a word is a name only with evidence
+// beyond its shape (the record, a title, label, credential or verb next to
+// it); see caseless.go.
 package phi

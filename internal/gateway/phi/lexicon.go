@@ -1,135 +1,149 @@
 package phi
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
 	_ "embed"
+	"encoding/binary"
 	"errors"
-	"fmt"
-	"hash/maphash"
-	"io"
-	"strconv"
-	"strings"
 )
 
-//go:generate go run ./internal/gen -philter ../../../../shared/data/philter -words /usr/share/dict/american-english -out data/lexicon.gz
+//go:generate go run ./internal/gen -philter ../../../../shared/data/philter -clinical ../../../../shared/data/clinical-vocab -food ../../../../shared/data/food-vocab -words /usr/share/dict/american-english -out data/lexicon.bin
 
-// lexiconGz is the embedded lexicon: "word<TAB>hexflags" lines, sorted,
-// gzip-compressed. See internal/gen for its sources and licences.
+// lexiconBin is the embedded lexicon: a precomputed hash table of lower-case
+// words and their flags that is read in place, so that New parses nothing.
+// internal/gen writes it and documents the format; see there for its
+// sources and licences.
 //
-//go:embed data/lexicon.gz
-var lexiconGz []byte
+//go:embed data/lexicon.bin
+var lexiconBin string
 
 // Lexicon flag bits; internal/gen writes the same values.
 const (
-	lexFirst    = 1 << 0 // a first name (Philter)
-	lexLast     = 1 << 1 // a surname (Philter)
-	lexSafe     = 1 << 2 // an ordinary or clinical word (Philter safe list, clinicalWords)
-	lexCity     = 1 << 3 // a one-word city name (GeoNames)
-	lexUSCity   = 1 << 4 // a one-word US city name
-	lexRegion   = 1 << 5 // a one-word country or US state
-	lexPhrase   = 1 << 6 // the first word of a multi-word place
-	lexPlace    = 1 << 7 // a whole multi-word city name
-	lexRegionMW = 1 << 8 // a whole multi-word country or state
-	lexCommon   = 1 << 9 // a lower-case English word (SCOWL)
+	lexFirst    = 1 << 0  // a first name (Philter)
+	lexLast     = 1 << 1  // a surname (Philter)
+	lexSafe     = 1 << 2  // an ordinary or clinical word (Philter safe list, clinicalWords)
+	lexCity     = 1 << 3  // a one-word city name (GeoNames)
+	lexUSCity   = 1 << 4  // a one-word US city name
+	lexRegion   = 1 << 5  // a one-word country or US state
+	lexPhrase   = 1 << 6  // the first word of a multi-word place
+	lexPlace    = 1 << 7  // a whole multi-word city name
+	lexRegionMW = 1 << 8  // a whole multi-word country or state
+	lexCommon   = 1 << 9  // a lower-case English word (SCOWL)
+	lexClinical = 1 << 10 // a clinical term: drug, condition, anatomy, code, abbreviation
+	lexFood     = 1 << 11 // a lower-case food word: evidence only inside a food phrase
+	lexFoodHead = 1 << 12 // the first word of a multi-word food or brand name
+	lexFoodName = 1 << 13 // a whole multi-word food or brand name
 )
 
-// lexicon maps lower-case words (and space-joined multi-word places) to
-// their flags. It is an open-addressing hash table over one string, with no
-// pointer per entry, so that the garbage collector never walks it.
+// lexicon maps lower-case words (and space-joined phrases) to their flags:
+// the embedded table, plus a small overlay of the hand-written vocabulary
+// tables of this package, built by New, whose entries carry every flag.
 type lexicon struct {
+	slots string // little-endian uint32 per slot (see internal/gen)
 	blob  string
-	slots []lexSlot
-	mask  uint64
-	seed  maphash.Seed
+	mask  uint32
+	over  []overSlot
+	omask uint32
 }
 
-type lexSlot struct {
-	off   uint32 // offset in blob + 1; 0 marks an empty slot
-	n     uint32
-	flags uint64 // low 16 bits: lex* flags; high bits: v* vocabulary flags
+type overSlot struct {
+	w     string
+	flags uint64
+}
+
+func fnv1a(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 // get returns the flags of lower-case word w, or 0.
 func (lx *lexicon) get(w string) uint64 {
-	i := maphash.String(lx.seed, w) & lx.mask
-	for {
-		sl := &lx.slots[i]
-		if sl.off == 0 {
-			return 0
+	h := fnv1a(w)
+	for i := uint32(h) & lx.omask; ; i = (i + 1) & lx.omask {
+		o := &lx.over[i]
+		if o.w == w {
+			return o.flags
 		}
-		if int(sl.n) == len(w) && lx.blob[sl.off-1:sl.off-1+sl.n] == w {
-			return sl.flags
+		if o.w == "" {
+			break
 		}
-		i = (i + 1) & lx.mask
 	}
+	return uint64(lx.base(w, h))
 }
 
-func newLexicon(words map[string]uint64) *lexicon {
-	size := uint64(1)
-	for size < uint64(len(words))*2 {
-		size <<= 1
-	}
-	var blob strings.Builder
-	lx := &lexicon{slots: make([]lexSlot, size), mask: size - 1, seed: maphash.MakeSeed()}
-	for w, f := range words {
-		i := maphash.String(lx.seed, w) & lx.mask
-		for lx.slots[i].off != 0 {
-			i = (i + 1) & lx.mask
+// base looks w (with hash h) up in the embedded table.
+func (lx *lexicon) base(w string, h uint64) uint16 {
+	tag := byte(h >> 56)
+	for i := uint32(h) & lx.mask; ; i = (i + 1) & lx.mask {
+		p := 4 * i
+		v := uint32(lx.slots[p]) | uint32(lx.slots[p+1])<<8 | uint32(lx.slots[p+2])<<16 | uint32(lx.slots[p+3])<<24
+		if v == 0 {
+			return 0
 		}
-		lx.slots[i] = lexSlot{off: uint32(blob.Len() + 1), n: uint32(len(w)), flags: f}
-		blob.WriteString(w)
+		if byte(v>>24) != tag {
+			continue
+		}
+		off := int(v & 0xffffff)
+		if int(lx.blob[off]) == len(w) && lx.blob[off+3:off+3+len(w)] == w {
+			return uint16(lx.blob[off+1]) | uint16(lx.blob[off+2])<<8
+		}
 	}
-	lx.blob = blob.String()
-	return lx
 }
 
 // errLexicon reports a damaged embedded lexicon.
 var errLexicon = errors.New("phi: embedded lexicon is damaged")
 
 func loadLexicon() (*lexicon, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(lexiconGz))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errLexicon, err)
+	b := lexiconBin
+	if len(b) < 12 || b[:4] != "WLX1" {
+		return nil, errLexicon
 	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errLexicon, err)
+	n := binary.LittleEndian.Uint32([]byte(b[4:8]))
+	nb := binary.LittleEndian.Uint32([]byte(b[8:12]))
+	if n == 0 || n&(n-1) != 0 || uint64(len(b)) != 12+4*uint64(n)+uint64(nb) {
+		return nil, errLexicon
 	}
-	// One string holds every word; map keys are substrings of it.
-	all := string(raw)
-	words := make(map[string]uint64, 600_000)
-	sc := bufio.NewScanner(bytes.NewReader(raw))
-	sc.Buffer(make([]byte, 0, 4096), 1<<16)
-	off := 0
-	for sc.Scan() {
-		line := sc.Bytes()
-		n := len(line)
-		tab := bytes.IndexByte(line, '\t')
-		if tab <= 0 {
-			return nil, fmt.Errorf("%w: line at byte %d", errLexicon, off)
-		}
-		f, err := strconv.ParseUint(string(line[tab+1:]), 16, 16)
-		if err != nil {
-			return nil, fmt.Errorf("%w: line at byte %d", errLexicon, off)
-		}
-		words[all[off:off+tab]] = f
-		off += n + 1
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %w", errLexicon, err)
-	}
+	lx := &lexicon{slots: b[12 : 12+4*n], blob: b[12+4*n:], mask: n - 1}
+	extra := map[string]uint64{}
 	for w := range clinicalWords {
-		words[w] |= lexSafe
+		extra[w] |= lexSafe | lexClinical
+	}
+	for w := range foodNames {
+		extra[w] |= lexFoodName
+		extra[firstWord(w)] |= lexFoodHead
 	}
 	for bit, tbl := range vocabTables() {
 		for w := range tbl {
-			words[w] |= bit
+			extra[w] |= bit
 		}
 	}
 	for w := range stopwords {
-		words[w] |= lexSafe
+		extra[w] |= lexSafe
 	}
-	return newLexicon(words), nil
+	size := uint32(1)
+	for size < uint32(len(extra))*2 {
+		size <<= 1
+	}
+	lx.over, lx.omask = make([]overSlot, size), size-1
+	for w, f := range extra {
+		h := fnv1a(w)
+		i := uint32(h) & lx.omask
+		for lx.over[i].w != "" {
+			i = (i + 1) & lx.omask
+		}
+		lx.over[i] = overSlot{w, f | uint64(lx.base(w, h))}
+	}
+	return lx, nil
+}
+
+func firstWord(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' {
+			return s[:i]
+		}
+	}
+	return s
 }

@@ -42,6 +42,14 @@ func (d *detector) names() {
 				continue
 			}
 		}
+		if d.facilityContext(i) && lf&(lexCommon|lexClinical) == 0 && !d.is(i, vStopword|vTitle|vNameLabel) && (t.has(fCap) || t.has(fNoCase)) && t.end-t.start > 1 {
+			set(i, mStrong, TypeLocation, prioContext)
+			continue
+		}
+		if t.has(fNoCase) && !d.lowerDoc {
+			i = d.caselessName(i, w, lf, set)
+			continue
+		}
 		if capd && lf&lexPhrase != 0 {
 			if j, region, ok := d.placePhrase(i); ok {
 				for k := i; k < j; k++ {
@@ -63,13 +71,20 @@ func (d *detector) names() {
 		}
 		safe := lf&lexSafe != 0
 		nameDict := lf&(lexFirst|lexLast) != 0
+		if lf&lexFoodHead != 0 {
+			if j := d.foodPhrase(i); j > i {
+				d.keep(i, j)
+				i = j - 1
+				continue
+			}
+		}
 		single := t.end-t.start == 1 || t.has(fNonASCII) && utf8.RuneCountInString(d.text[t.start:t.end]) == 1
 		switch {
 		case lf&(lexCity|lexUSCity) != 0 && t.has(fCap) && (d.locContext(i) || d.aloneOnLine(i, i+1)):
 			set(i, mStrong, TypeLocation, prioContext)
 		case capd && !single && !d.is(i, vStopword|vNameLabel) && !(safe && d.isPunct(i+1, ':') && !nameDict) && (t.has(fCap) || !safe || d.lowerDoc && nameDict) && d.nameContext(i):
 			set(i, mStrong, TypePerson, prioContext)
-		case capd && nameDict && !single && (d.speakerLabel(i) || d.relationOwner(i) || d.agentVerb(i)):
+		case capd && nameDict && !single && !d.is(i, vStopword) && (d.speakerLabel(i) || d.relationOwner(i) || d.agentVerb(i)):
 			set(i, mStrong, TypePerson, prioContext)
 		case lf&lexRegion != 0 && (t.has(fCap) || d.lowerDoc) && !(nameDict && d.nameContext(i)):
 			d.state[i] = stRegion
@@ -81,6 +96,9 @@ func (d *detector) names() {
 		case capd && !safe && !single:
 			if t.has(fAllCaps) && len(w) <= 3 && !nameDict {
 				continue // an acronym
+			}
+			if lf&lexClinical != 0 && !nameDict || !nameDict && d.fieldStart(i) || !nameDict && len(w) >= 7 && d.misspelt(w) {
+				continue // a clinical term, a capitalised first word, a misspelt word
 			}
 			tt := TypePerson
 			if lf&lexCity != 0 && !nameDict {
@@ -104,6 +122,7 @@ func (d *detector) names() {
 			cand := mark[i] == mWeak ||
 				(t.has(fCap) && t.end-t.start == 1) || // an initial
 				(t.has(fCap) && t.lex&(lexFirst|lexLast) != 0 && !t.has(fAllCaps)) ||
+				(t.has(fNoCase) && t.lex&lexFirst != 0 && t.lex&lexClinical == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel)) ||
 				isParticle(w)
 			if !cand {
 				continue
@@ -414,13 +433,13 @@ func (d *detector) placePhrase(i int) (end int, region, ok bool) {
 }
 
 // facilityEnders end a facility name.
-var facilityEnders = set(`hospital clinic center centre institute university college infirmary hospice pharmacy sanatorium`)
+var facilityEnders = set(`hospital hosp clinic center centre institute university college infirmary hospice pharmacy sanatorium`)
 
 // genericFacility words name no particular facility on their own.
-var genericFacility = set(`general memorial community regional county university medical city state
+var genericFacility = set(`community regional county university medical city state
 children children's childrens veterans va christian baptist methodist presbyterian lutheran
 adventist catholic jewish women's womens mens men's health behavioral mental rehabilitation
-specialty surgical cancer heart eye dental urgent primary family pediatric the of and st saint
+specialty surgical cancer heart eye dental urgent primary family pediatric the of and
 national international central north south east west northern southern eastern western new`)
 
 // facilities marks "Mercy Hospital", "St. Mary's Medical Center": capitalised

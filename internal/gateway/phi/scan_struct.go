@@ -62,7 +62,7 @@ func (d *detector) numAt(i int) int {
 		}
 	}
 	if q, ok := d.numDate(p); ok {
-		if d.keptNum(i, d.tokAt(q)) {
+		if d.keptNum(i, d.tokAt(q)) || d.scoreLike(i, q) {
 			return d.keep(i, d.tokAt(q))
 		}
 		return d.claimBytes(i, d.timeTail(q), TypeDate)
@@ -223,7 +223,8 @@ func (d *detector) numDate(p int) (int, bool) {
 	}
 	switch {
 	case sep == '/' && la <= 2 && lb <= 2:
-		return b, validMD(x, y)
+		return b, validMD(x, y) || lb == 2 && x >= 1 && x <= 12 && y > 31 // 3/15, 8/88
+
 	case sep != '.' && la <= 2 && lb == 4:
 		return b, x >= 1 && x <= 12 && y >= 1900 && y <= 2100
 	case sep != '.' && la == 4 && lb <= 2:
@@ -526,4 +527,35 @@ func (d *detector) phoneType(p, q int) Type {
 		}
 	}
 	return TypePhone
+}
+
+// dateWords before a bare m/d make it a date even when it looks like a
+// score: "on 5/5", "since 1/2".
+var dateWords = set(`on since from until till thru through dated date of last next starting started effective
+admitted admission discharged seen born dob due`)
+
+// scoreLike reports whether the m/d at token i (ending at byte q) is a
+// score, a fraction or a setting rather than a date: 5/5 strength, 1/2 NS,
+// 12/12 meals, a chain such as 10/5/40, unless a date word precedes it.
+func (d *detector) scoreLike(i, q int) bool {
+	s := d.text
+	p := int(d.toks[i].start)
+	a := digitsEnd(s, p)
+	if a >= len(s) || s[a] != '/' || digitsEnd(s, a+1) != q {
+		return false // not a bare m/d
+	}
+	x, y := atoi(s[p:a]), atoi(s[a+1:q])
+	if y > 31 {
+		return false // 8/88: a month and a year
+	}
+	if k := i - 1; k >= 0 && d.toks[k].kind == tkWord && dateWords[d.word(k)] {
+		return false
+	}
+	if r := q + 1; q < len(s) && s[q] == ' ' && r < len(s) && (s[r] == '@' || digitsEnd(s, r)-r == 4) {
+		return false // a time follows: "9/9 @ 1900", "10/17 0500"
+	}
+	if q < len(s) && s[q] == '/' || p > 0 && s[p-1] == '/' {
+		return true // part of a chain: 10/5/40
+	}
+	return x == y || y <= 4 && x < y
 }

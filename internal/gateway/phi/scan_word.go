@@ -67,6 +67,9 @@ func (d *detector) compound(i int) int {
 		}
 	}
 	raw := d.text[d.toks[i].start:d.toks[j-1].end]
+	if d.times(i, j) {
+		return d.keep(i, j) // a setting or a size: "500x14", "2x2", "400x10x30"
+	}
 	// number + unit, ordinal, decade, age
 	if d.toks[i].kind == tkNum && j == i+2 {
 		u := d.word(i + 1)
@@ -552,4 +555,18 @@ func isDirection(w string) bool {
 		return true
 	}
 	return false
+}
+
+// times reports whether tokens [i, j) alternate numbers and the letter x:
+// "500x14", "4X4".
+func (d *detector) times(i, j int) bool {
+	if j-i < 3 || (j-i)%2 == 0 {
+		return false
+	}
+	for k := i; k < j; k++ {
+		if (k-i)%2 == 0 != (d.toks[k].kind == tkNum) || (k-i)%2 == 1 && d.word(k) != "x" {
+			return false
+		}
+	}
+	return true
 }

@@ -21,6 +21,7 @@ const (
 	fNL                          // a line break before
 	fSent                        // starts a sentence or line
 	fNonASCII                    // holds a non-ASCII rune
+	fNoCase                      // on a line whose writer does not use case (all upper or all lower)
 )
 
 // token is one word, digit run or punctuation rune of the input.

@@ -73,7 +73,8 @@ var nameVerbs = set(`by with to cc is me him her was`)
 // nameVerbHeads are the words that make nameVerbs a name context.
 var nameVerbHeads = set(`seen spoke discussed met evaluated examined signed dictated referred reviewed
 called paged consulted covered accompanied visited transcribed cosigned attended treated staffed
-notified informed texted emailed messaged name maiden call named called`)
+notified informed texted emailed messaged name maiden call named called speak speaking talk talked
+spoken`)
 
 // locPreps precede a place: "lives in Quincy".
 var locPreps = set(`in from at near to lives moved resides born visiting city town village`)
@@ -206,4 +207,32 @@ pancreatitis hepatitis cirrhosis anemia thrombocytopenia leukocytosis neutropeni
 hyperglycemia hyponatremia hypokalemia hyperkalemia dehydration syncope vertigo dizziness
 fatigue malaise fever chills nausea vomiting diarrhea constipation cough wheeze dyspnea
 orthopnea edema palpitations tachycardia bradycardia murmur rales rhonchi crackles
-ambulatory ambulating alert oriented appropriate pleasant cooperative well nourished`)
+ambulatory ambulating alert oriented appropriate pleasant cooperative well nourished
+icu ccu micu sicu nicu picu csru tsicu cvicu pacu ct mri ir ep cath lab floor rehab tcu snf ltac
+ltach icu's unit ward pacer cabg abg vbg`)
+
+// foodNames are foods, drinks, diets and brands that the USDA lists lack
+// (newer products, diet programmes), matched as whole phrases like them.
+var foodNames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, l := range strings.Split(`ezekiel bread|earl grey|earl grey tea|lady grey tea|english breakfast tea|
+kombucha tea|oat milk|almond milk|cashew milk|greek yogurt|skyr yogurt|beyond burger|impossible burger|
+weight watchers|jenny craig|south beach diet|atkins diet|dash diet|mediterranean diet|keto diet|paleo diet|
+whole30 diet|zone diet|dukan diet|ornish diet|mind diet|nutrisystem shakes|slim fast|premier protein|
+fairlife milk|core power|muscle milk|ensure plus|ensure max protein|glucerna shake|boost plus|
+boost high protein|dr pepper|mr pibb|ben jerry|ben and jerry|hagen dazs|clif bar|kind bar|rx bar|
+quest bar|larabar|nature valley|uncle bens|aunt jemima|sara lee|little debbie|marie callender|
+lean cuisine|healthy choice|stouffer lasagna|eggs benedict|caesar salad|graham crackers|graham cracker|
+waldorf salad|salisbury steak|beef wellington|chicken marsala|chicken parmesan|oysters rockefeller|
+shirley temple|arnold palmer|tom collins|bloody mary|rachel sandwich|reuben sandwich|sloppy joe|
+french toast|french fries|swiss cheese|jack cheese|monterey jack|colby jack|philly cheesesteak|
+buffalo wings|boston cream pie|new england clam chowder|manhattan clam chowder|key lime pie|
+granny smith|golden delicious|red delicious|honeycrisp apple|bartlett pear|bing cherries|
+cobb salad|nicoise salad|alfredo sauce|fettuccine alfredo|bearnaise sauce|hollandaise sauce|
+lorna doone|nilla wafers|fig newtons|mrs dash`, "|") {
+		if l = strings.TrimSpace(l); l != "" {
+			m[l] = true
+		}
+	}
+	return m
+}()

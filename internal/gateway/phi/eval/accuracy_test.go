@@ -98,3 +98,52 @@ func TestAccuracyRegression(t *testing.T) {
 		rep.All.Recall, rep.All.StrictRecall, rep.All.Precision, rep.All.F2, rep.All.LeakRate,
 		rep.HIPAA.Recall, rep.HIPAA.StrictRecall, rep.HIPAA.Precision, rep.HIPAA.F2, rep.HIPAA.LeakRate)
 }
+
+// TestAccuracyPhysioNet scores the engine on the PhysioNet development
+// notes (real ICU nursing notes with surrogate PHI; half of the deid gold
+// standard) and fails if it falls below what it reached when the thresholds
+// were set (see docs/deid.md). DateYear spans (a year alone, which Safe
+// Harbor keeps) are outside the HIPAA group.
+func TestAccuracyPhysioNet(t *testing.T) {
+	path := sharedDataFile(t, filepath.Join("physionet-dev", "notes.json"))
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	samples, err := LoadPresidio(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(samples) < 900 {
+		t.Fatalf("only %d samples", len(samples))
+	}
+	e, err := phi.New(phi.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Score(context.Background(), samples, func(ctx context.Context, s string) ([]phi.Span, error) {
+		return e.Detect(ctx, s, nil)
+	}, e.IsRegion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want float64
+		atLeast   bool
+	}{
+		{"HIPAA types recall (any overlap)", rep.HIPAA.Recall, 0.870, true},
+		{"HIPAA types precision", rep.HIPAA.Precision, 0.270, true},
+		{"names recall", rep.ByCategory["names"].Recall, 0.915, true},
+		{"geographic recall", rep.ByCategory["geographic"].Recall, 0.725, true},
+		{"dates recall", rep.ByCategory["dates"].Recall, 0.90, true},
+	}
+	for _, c := range checks {
+		if c.atLeast && c.got < c.want || !c.atLeast && c.got > c.want {
+			t.Errorf("%s = %.4f, want %s %.3f", c.name, c.got, map[bool]string{true: ">=", false: "<="}[c.atLeast], c.want)
+		}
+	}
+	t.Logf("HIPAA: recall %.3f strict %.3f precision %.3f F2 %.3f leak %.3f (%d predicted)",
+		rep.HIPAA.Recall, rep.HIPAA.StrictRecall, rep.HIPAA.Precision, rep.HIPAA.F2, rep.HIPAA.LeakRate, rep.HIPAA.Predicted)
+}

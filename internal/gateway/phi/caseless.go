@@ -1,0 +1,222 @@
+package phi
+
+// Rules for words on lines without case evidence (see markCaseless). There
+// a capital proves nothing, and an unknown word is far more often clinical
+// shorthand, a truncation or a misspelling ("ADEQ", "HEMODY", "RECIEVED")
+// than a name. A word is a name only with evidence beyond its shape: the
+// patient's record, a title, label or credential next to it, a verb that
+// takes a person ("spoke with", "<name> aware"), or a name-list word that is
+// no English or clinical word next to another name.
+
+// afterNameVerbs follow a person in notes: "Dr Green aware", "MILLER NOTIFIED".
+var afterNameVerbs = set(`aware notified paged informed updated consulted called emailed texted`)
+
+// caselessName marks word i (free, not part of a glued compound) on a line
+// without case evidence.
+func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8, Type, int8)) int {
+	t := d.toks[i]
+	if lf&lexPhrase != 0 {
+		if j, region, ok := d.placePhrase(i); ok && d.uncommonIn(i, j) {
+			for k := i; k < j; k++ {
+				if region {
+					d.state[k] = stRegion
+				} else if d.toks[k].kind == tkWord {
+					set(k, mStrong, TypeLocation, prioDict)
+				}
+			}
+			return j - 1
+		}
+	}
+	if d.is(i, vStopword|vNameLabel|vTitle|vCredential|vUnit|vVitalLabel|vMonth) || d.contraction(i) || d.eponym(i) {
+		return i
+	}
+	nameDict := lf&(lexFirst|lexLast) != 0
+	ordinary := lf&(lexSafe|lexCommon|lexClinical) != 0
+	if t.end-t.start == 1 {
+		if d.titleBefore(i) && d.isPunct(i+1, '.') {
+			set(i, mStrong, TypePerson, prioContext) // "DR B. GILL"
+		}
+		return i
+	}
+	switch {
+	case d.initialBefore(i) && (nameDict || !ordinary):
+		set(i, mStrong, TypePerson, prioContext)
+	case !ordinary && !nameDict && d.locContext(i) || lf&(lexCity|lexUSCity) != 0 && !ordinary && d.locContext(i):
+		set(i, mStrong, TypeLocation, prioContext)
+	case d.titleBefore(i) && (nameDict || lf&lexClinical == 0):
+		set(i, mStrong, TypePerson, prioContext)
+	case nameDict && (lf&lexClinical == 0 || lf&lexFirst != 0) && d.nameContext(i):
+		set(i, mStrong, TypePerson, prioContext)
+	case nameDict && lf&lexClinical == 0 && d.afterNameVerb(i):
+		set(i, mStrong, TypePerson, prioContext)
+	case lf&lexRegion != 0:
+		d.state[i] = stRegion
+	case nameDict && !ordinary:
+		set(i, mWeak, TypePerson, prioDict)
+	}
+	return i
+}
+
+// uncommonIn reports whether one of the words [i, j) is neither an English
+// nor a clinical word.
+func (d *detector) uncommonIn(i, j int) bool {
+	for k := i; k < j; k++ {
+		if d.toks[k].kind == tkWord && d.toks[k].lex&(lexSafe|lexCommon|lexClinical) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// titleBefore reports whether a title (Dr, Mr, Mrs…) precedes word i,
+// across a dot.
+func (d *detector) titleBefore(i int) bool {
+	k := i - 1
+	if k >= 0 && d.isPunct(k, '.') {
+		k--
+	}
+	return k >= 0 && d.toks[k].kind == tkWord && d.is(k, vTitle) && !d.toks[k+1].has(fNL)
+}
+
+// afterNameVerb reports whether word i is followed by "aware", "notified"…
+func (d *detector) afterNameVerb(i int) bool {
+	j := i + 1
+	if j < len(d.toks) && (d.isPunct(j, ',') || d.isPunct(j, '.')) {
+		j++
+	}
+	if j < len(d.toks) && d.toks[j].kind == tkWord && d.word(j) == "made" {
+		j++
+	}
+	return j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && afterNameVerbs[d.word(j)]
+}
+
+// initialBefore reports whether an initial and its dot precede word i:
+// "B. KARGAS".
+func (d *detector) initialBefore(i int) bool {
+	return i >= 2 && d.isPunct(i-1, '.') && d.glued(i-2) && d.toks[i-2].kind == tkWord && d.toks[i-2].end-d.toks[i-2].start == 1 &&
+		d.toks[i-2].has(fCap) && !d.toks[i].has(fNL) && d.toks[i].start-d.toks[i-1].end <= 1
+}
+
+// motionVerbs move a patient between facilities: "transferred from", "admitted to".
+var motionVerbs = set(`transferred transfered transfer transferring txr trx admitted admit readmitted taken sent went brought
+enroute arrived returned discharged transported flown medflighted airlifted came coming going back`)
+
+// facilityNext follow a facility's name: "GH ER", "Memorial Hospital".
+var facilityNext = set(`er ed ew hospital hosp clinic rehab icu ccu tcu micu sicu cath`)
+
+// facilityContext reports whether word i stands where a facility does:
+// after "transferred to", "admitted from", or before "ER", "hospital".
+func (d *detector) facilityContext(i int) bool {
+	k := i - 1
+	if k >= 0 && d.toks[k].kind == tkWord && d.word(k) == "the" {
+		k--
+	}
+	if k >= 1 && d.toks[k].kind == tkWord && !d.toks[k+1].has(fNL) {
+		switch d.word(k) {
+		case "to", "from", "at", "in":
+			if d.toks[k-1].kind == tkWord && motionVerbs[d.word(k-1)] {
+				return true
+			}
+		}
+	}
+	j := i + 1
+	return j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.glued(i) == false && facilityNext[d.word(j)] &&
+		d.toks[i].end-d.toks[i].start <= 5 && (d.toks[i].has(fAllCaps) || !d.toks[i].has(fCap))
+}
+
+// fieldStart reports whether word i starts a field under a clinical label
+// ("Pulm: Conts on the vent").
+func (d *detector) fieldStart(i int) bool {
+	k := i - 1
+	for k >= 0 && d.toks[k].kind == tkPunct && (d.isPunct(k, '-') || d.isPunct(k, '>')) {
+		k--
+	}
+	if k < 1 || !d.isPunct(k, ':') || d.toks[k-1].kind != tkWord {
+		return false
+	}
+	// the label is a clinical section: "Resp:", "Neuro:", "GI:"
+	return d.toks[k-1].lex&lexClinical != 0 && d.toks[k-1].lex&(lexFirst|lexLast) == 0
+}
+
+// misspelt reports whether w is one deleted letter or one swap of two
+// neighbouring letters away from an English or clinical word that is not a
+// name: "Recieved", "Transfered", "Remians".
+func (d *detector) misspelt(w string) bool {
+	if len(w) < 6 || len(w) > 24 {
+		return false
+	}
+	var buf [25]byte
+	ok := func(v string) bool {
+		f := d.e.lex.get(v)
+		return f&(lexSafe|lexCommon|lexClinical) != 0 && f&(lexFirst|lexLast) == 0
+	}
+	// interior letters only: a first or last letter more or less is
+	// how names are made from words ("Xignite", "Analytica")
+	for k := 1; k+2 < len(w); k++ {
+		n := copy(buf[:], w)
+		buf[k], buf[k+1] = buf[k+1], buf[k]
+		if ok(string(buf[:n])) {
+			return true
+		}
+	}
+	for k := 1; k+1 < len(w); k++ {
+		n := copy(buf[:], w[:k])
+		n += copy(buf[n:], w[k+1:])
+		if ok(string(buf[:n])) {
+			return true
+		}
+	}
+	// a doubled letter dropped: "transfered" → "transferred"
+	for k := 1; k+1 < len(w); k++ {
+		n := copy(buf[:], w[:k])
+		buf[n] = w[k-1]
+		n++
+		n += copy(buf[n:], w[k:])
+		if ok(string(buf[:n])) {
+			return true
+		}
+	}
+	return false
+}
+
+// foodPhrase matches a whole food or brand name of two to five words
+// starting at word i ("Graham crackers", "Eggs Benedict", "Dr. Pepper"),
+// singular or plural, with at least one word that is no name, and returns
+// the index after it, or i.
+func (d *detector) foodPhrase(i int) int {
+	var buf [96]byte
+	n := 0
+	best := i
+	k := i
+	plain := false // an English word or no name: "O'Brien" alone is no food
+	for words := 0; words < 5 && k < len(d.toks); words++ {
+		t := d.toks[k]
+		if t.kind != tkWord || words > 0 && t.has(fNL) || n+int(t.end-t.start)+1 > len(buf) {
+			break
+		}
+		if words > 0 {
+			buf[n] = ' '
+			n++
+		}
+		n += copy(buf[n:], d.low[t.start:t.end])
+		if (t.lex&(lexFirst|lexLast) == 0 || t.lex&lexCommon != 0) && t.end-t.start > 2 {
+			plain = true
+		}
+		if words > 0 && plain {
+			key := string(buf[:n])
+			if d.e.lex.get(key)&lexFoodName != 0 || key[len(key)-1] == 's' && d.e.lex.get(key[:len(key)-1])&lexFoodName != 0 {
+				best = k + 1
+			}
+		}
+		// the next word, across blanks or one dot, hyphen or apostrophe
+		m := k + 1
+		if m < len(d.toks) && d.toks[m].kind == tkPunct && (d.isPunct(m, '.') || d.isPunct(m, '-') || d.isPunct(m, '\'')) {
+			m++
+		}
+		if m >= len(d.toks) || d.toks[m].start-d.toks[m-1].end > 1 {
+			break
+		}
+		k = m
+	}
+	return best
+}
