@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -39,13 +41,21 @@ func auditReader(ctx context.Context, db *postgres.DB) (bool, error) {
 	return true, nil
 }
 
+const auditUsage = `usage: ward audit verify [--org ID] [--known FILE] [--save FILE] [--key VKEY|FILE] [--json]
+       ward audit checkpoint key
+       ward audit proof verify --key VKEY|FILE BUNDLE.json`
+
 func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprintln(stdout, "usage: ward audit verify [--org ID] [--known FILE] [--save FILE] [--json]")
-			return nil
-		}
-		return errors.New("usage: ward audit verify [--org ID] [--known FILE] [--save FILE] [--json]")
+	switch {
+	case len(args) >= 2 && args[0] == "checkpoint" && args[1] == "key":
+		return runAuditKey(ctx, args[2:], getenv, stdout, stderr)
+	case len(args) >= 2 && args[0] == "proof" && args[1] == "verify":
+		return runProofVerify(args[2:], stdout)
+	case len(args) > 0 && (args[0] == "--help" || args[0] == "-h"):
+		fmt.Fprintln(stdout, auditUsage)
+		return nil
+	case len(args) == 0 || args[0] != "verify":
+		return errors.New(auditUsage)
 	}
 	var c common
 	var org, known, save string
@@ -169,5 +179,78 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("audit log verification failed for %d org(s); first: org %s at seq %d: %s",
 			failed, first.Org, first.FirstBad, first.Reason)
 	}
+	return nil
+}
+
+// runAuditKey prints the verifier key of the audit log's checkpoints.
+func runAuditKey(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c common
+	fs := newFlagSet("audit checkpoint key", "audit checkpoint key\n\n"+
+		"Prints the verifier key (C2SP signed-note format) of the audit log's signed checkpoints: what\n"+
+		"anyone needs to verify a checkpoint or a proof. The server also publishes it at\n"+
+		"/.well-known/ward-audit-key.", stdout)
+	addCommon(fs, &c, getenv)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	op, done, err := c.operator(ctx, stderr, "")
+	if err != nil {
+		return err
+	}
+	defer done()
+	_, vkey, err := op.keys.Signer(ctx, op.db)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, vkey)
+	return nil
+}
+
+// runProofVerify checks an inclusion proof bundle (as GET
+// /v1/audit/proof/inclusion or an access report entry gives it) with only
+// the verifier key: no database, no network.
+func runProofVerify(args []string, stdout io.Writer) error {
+	fs := newFlagSet("audit proof verify", "audit proof verify --key VKEY|FILE BUNDLE.json\n\n"+
+		"Checks, offline, that the event with the bundle's leaf hash is at its seq in the log the\n"+
+		"bundle's checkpoint signs: the checkpoint's signature under --key, then the RFC 9162\n"+
+		"inclusion proof against its root. Exits non-zero on any failure.", stdout)
+	var key string
+	fs.StringVar(&key, "key", "", "the verifier key, or a file holding it (`ward audit checkpoint key`)")
+	var files []string
+	// Flags and the bundle file in any order.
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
+				return nil
+			}
+			return withUsage(fs, err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if key == "" || len(files) != 1 {
+		return withUsage(fs, errors.New("--key and one bundle file are required"))
+	}
+	if b, err := os.ReadFile(key); err == nil {
+		key = strings.TrimSpace(string(b))
+	}
+	raw, err := os.ReadFile(files[0])
+	if err != nil {
+		return err
+	}
+	var b audit.Inclusion
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return fmt.Errorf("%s is not a proof bundle: %w", files[0], err)
+	}
+	cp, err := b.Verify(key)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "verified: seq %d (leaf %s) is in %s at size %d, root %s\n", b.Seq, b.LeafHash,
+		cp.Origin, cp.Size, cp.Root)
 	return nil
 }

@@ -53,5 +53,9 @@ func ensureInstanceKeys(ctx context.Context, keys *keystore.Store, url string) e
 		return err
 	}
 	defer ops.Close()
-	return keys.EnsureInstance(ctx, ops)
+	if err := keys.EnsureInstance(ctx, ops); err != nil {
+		return err
+	}
+	// The audit log's checkpoint signing key, sealed under the instance keys.
+	return keys.EnsureSigner(ctx, ops)
 }

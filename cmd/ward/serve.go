@@ -121,6 +121,12 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	if _, err := keys.Instance(ctx, db); err != nil {
 		return err
 	}
+	signer, auditKey, err := keys.Signer(ctx, db)
+	if errors.Is(err, keystore.ErrNoSigner) {
+		log.Warn("no audit signing key: checkpoints are not signed until `ward migrate` creates one")
+	} else if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
@@ -152,6 +158,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 	recSvc := records.NewService(db, keys, log)
 	integrator := audit.NewIntegrator(db, log, 0)
+	if signer != nil {
+		integrator.SetSigner(signer, 0)
+	}
 	// Ready: the database answers and the audit log keeps up.
 	ready := func(ctx context.Context) error {
 		if err := db.Pool.Ping(ctx); err != nil {
@@ -167,7 +176,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	// whether this process terminates TLS.
 	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies},
 		httpapi.Deps{Auth: authSvc, Records: recSvc, Audit: audit.NewService(db, log), Ready: ready, Log: log,
-			Metrics: integrator.WriteMetrics})
+			Metrics: integrator.WriteMetrics, AuditKey: auditKey})
 
 	srv := &http.Server{
 		Handler:           handler,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
@@ -44,11 +45,18 @@ type Integrator struct {
 	log      *slog.Logger
 	interval time.Duration
 
-	mu         sync.Mutex
-	lag        time.Duration // age of the oldest pending event at the last pass
-	pending    int64
-	integrated int64
-	lastPass   time.Time
+	// signer, when set, signs a checkpoint of each head that has grown,
+	// at most once per signEvery per org.
+	signer    note.Signer
+	signEvery time.Duration
+	signed    map[uuid.UUID]time.Time
+
+	mu          sync.Mutex
+	lag         time.Duration // age of the oldest pending event at the last pass
+	pending     int64
+	integrated  int64
+	lastPass    time.Time
+	checkpoints int64
 }
 
 // NewIntegrator returns an Integrator passing every interval (250 ms when 0).
@@ -56,7 +64,61 @@ func NewIntegrator(db *postgres.DB, log *slog.Logger, interval time.Duration) *I
 	if interval <= 0 {
 		interval = 250 * time.Millisecond
 	}
-	return &Integrator{db: db, log: log, interval: interval}
+	return &Integrator{db: db, log: log, interval: interval, signEvery: 2 * time.Second, signed: map[uuid.UUID]time.Time{}}
+}
+
+// SetSigner makes the integrator sign checkpoints with signer after its
+// passes: of every head that has grown past its latest checkpoint, at most
+// once every every (2 s when 0) per org, so a burst makes one checkpoint
+// and the last event of a burst is covered within a few seconds.
+func (in *Integrator) SetSigner(signer note.Signer, every time.Duration) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.signer = signer
+	if every > 0 {
+		in.signEvery = every
+	}
+}
+
+// sign checkpoints the heads that have grown.
+func (in *Integrator) sign(ctx context.Context) (int, error) {
+	in.mu.Lock()
+	signer, every := in.signer, in.signEvery
+	in.mu.Unlock()
+	if signer == nil {
+		return 0, nil
+	}
+	heads, err := unsignedHeads(ctx, in.db)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, h := range heads {
+		in.mu.Lock()
+		last := in.signed[h.org]
+		in.mu.Unlock()
+		if time.Since(last) < every {
+			continue
+		}
+		cp, err := SignCheckpoint(signer, h.origin, h.size, h.root)
+		if err != nil {
+			return n, err
+		}
+		// The head may have moved since it was listed (another node's
+		// pass): the database refuses the stale note; the next pass signs.
+		if err := recordCheckpoint(ctx, in.db, h.org, cp.Note); err != nil {
+			if postgres.IsCode(err, postgres.CodeInvalidParameter) {
+				continue
+			}
+			return n, err
+		}
+		in.mu.Lock()
+		in.signed[h.org] = time.Now()
+		in.checkpoints++
+		in.mu.Unlock()
+		n++
+	}
+	return n, nil
 }
 
 // Run integrates until ctx ends. Errors are logged (ids only) and retried at
@@ -111,6 +173,9 @@ func (in *Integrator) Once(ctx context.Context) (int64, error) {
 	in.lag, in.pending, in.lastPass = lag, pending, time.Now()
 	in.integrated += done
 	in.mu.Unlock()
+	if _, err := in.sign(ctx); err != nil {
+		return done, err
+	}
 	return done, nil
 }
 
@@ -123,13 +188,16 @@ type Stats struct {
 	Pending    int64
 	Integrated int64
 	LastPass   time.Time
+	// Checkpoints is how many checkpoints this node has signed.
+	Checkpoints int64
 }
 
 // Stats returns the last pass's figures.
 func (in *Integrator) Stats() Stats {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	return Stats{Lag: in.lag, Pending: in.pending, Integrated: in.integrated, LastPass: in.lastPass}
+	return Stats{Lag: in.lag, Pending: in.pending, Integrated: in.integrated, LastPass: in.lastPass,
+		Checkpoints: in.checkpoints}
 }
 
 // WriteMetrics writes the integrator's figures in the Prometheus text
@@ -142,4 +210,6 @@ func (in *Integrator) WriteMetrics(w io.Writer) {
 	fmt.Fprintf(w, "# TYPE ward_audit_pending_events gauge\nward_audit_pending_events %d\n", st.Pending)
 	fmt.Fprintf(w, "# HELP ward_audit_integrated_events_total Audit events this node has given a position.\n")
 	fmt.Fprintf(w, "# TYPE ward_audit_integrated_events_total counter\nward_audit_integrated_events_total %d\n", st.Integrated)
+	fmt.Fprintf(w, "# HELP ward_audit_checkpoints_signed_total Checkpoints this node has signed.\n")
+	fmt.Fprintf(w, "# TYPE ward_audit_checkpoints_signed_total counter\nward_audit_checkpoints_signed_total %d\n", st.Checkpoints)
 }

@@ -129,6 +129,11 @@ type Access struct {
 	// ciphertext, which the caller opens.
 	ActorEmail    string `json:"actor_email,omitempty"`
 	ActorEmailEnc []byte `json:"-"`
+	// LeafHash and Inclusion prove the access is in the log the report's
+	// checkpoint signs (see AttachProofs); absent for accesses newer than
+	// the checkpoint.
+	LeafHash  *Hash  `json:"leaf_hash,omitempty"`
+	Inclusion []Hash `json:"inclusion,omitempty"`
 }
 
 // LogValue reports ids only.

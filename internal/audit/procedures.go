@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -160,4 +161,106 @@ func pendingCount(ctx context.Context, q Querier, org uuid.UUID) (int64, error) 
 		return 0, fmt.Errorf("audit: pending count of org %s: %w", org, err)
 	}
 	return n, nil
+}
+
+// unsignedHead is a head that has grown past its org's latest checkpoint.
+type unsignedHead struct {
+	org    uuid.UUID
+	origin string
+	size   int64
+	root   Hash
+}
+
+// unsignedHeads calls audit.unsigned_heads (`setof record`: sqlc cannot
+// type it).
+func unsignedHeads(ctx context.Context, db *postgres.DB) ([]unsignedHead, error) {
+	rows, err := db.Pool.Query(ctx, `select org_id, origin, tree_size, root_hash from audit.unsigned_heads()`)
+	if err != nil {
+		return nil, fmt.Errorf("audit: unsigned heads: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (unsignedHead, error) {
+		var h unsignedHead
+		var root []byte
+		err := r.Scan(&h.org, &h.origin, &h.size, &root)
+		if err == nil {
+			copy(h.root[:], root)
+		}
+		return h, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("audit: unsigned heads: %w", err)
+	}
+	return out, nil
+}
+
+// recordCheckpoint stores a signed note for org's current head.
+func recordCheckpoint(ctx context.Context, db *postgres.DB, org uuid.UUID, note string) error {
+	if _, err := db.Pool.Exec(ctx, `select audit.record_checkpoint($1, $2)`, org, note); err != nil {
+		return fmt.Errorf("audit: record checkpoint of org %s: %w", org, err)
+	}
+	return nil
+}
+
+// latestCheckpoint reads org's newest checkpoint as the transaction's
+// credential may (any member of the org; RLS).
+func latestCheckpoint(ctx context.Context, q Querier, org uuid.UUID) (Checkpoint, bool, error) {
+	var cp Checkpoint
+	var root []byte
+	err := q.QueryRow(ctx, `select size, root_hash, note from audit.checkpoints where org_id = $1
+		order by size desc limit 1`, org).Scan(&cp.Size, &root, &cp.Note)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Checkpoint{}, false, nil
+	}
+	if err != nil {
+		return Checkpoint{}, false, fmt.Errorf("audit: latest checkpoint of org %s: %w", org, err)
+	}
+	copy(cp.Root[:], root)
+	cp.Origin = Origin(org)
+	return cp, true, nil
+}
+
+// allCheckpoints reads every checkpoint of org, oldest first.
+func allCheckpoints(ctx context.Context, q Querier, org uuid.UUID) ([]Checkpoint, error) {
+	rows, err := q.Query(ctx, `select size, root_hash, note from audit.checkpoints where org_id = $1 order by size`, org)
+	if err != nil {
+		return nil, fmt.Errorf("audit: checkpoints of org %s: %w", org, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Checkpoint, error) {
+		var cp Checkpoint
+		var root []byte
+		err := r.Scan(&cp.Size, &root, &cp.Note)
+		copy(cp.Root[:], root)
+		cp.Origin = Origin(org)
+		return cp, err
+	})
+}
+
+// leafHashes reads org's leaf hashes 1..size in order through
+// audit.leaf_hashes (any live member of the org may).
+func leafHashes(ctx context.Context, q Querier, org uuid.UUID, size int64) ([]Hash, error) {
+	rows, err := q.Query(ctx, `select leaf from audit.leaf_hashes($1, $2) leaf`, org, size)
+	if err != nil {
+		return nil, fmt.Errorf("audit: leaf hashes of org %s: %w", org, err)
+	}
+	out := make([]Hash, 0, size)
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("audit: leaf hashes of org %s: %w", org, err)
+		}
+		var h Hash
+		copy(h[:], b)
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		if postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+			return nil, fmt.Errorf("%w: leaf hashes of org %s", ErrForbidden, org)
+		}
+		return nil, fmt.Errorf("audit: leaf hashes of org %s: %w", org, err)
+	}
+	if int64(len(out)) != size {
+		return nil, fmt.Errorf("audit: org %s has %d sequenced events, not %d", org, len(out), size)
+	}
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -116,4 +117,184 @@ func (s *Service) Log(ctx context.Context, f Filter) ([]Entry, error) {
 		return nil, fmt.Errorf("audit: read log of org %s: %w", p.OrgID, err)
 	}
 	return out, nil
+}
+
+// ErrNoCheckpoint means the org's log has no signed checkpoint yet (the
+// integrator signs one within seconds of the first events).
+var ErrNoCheckpoint = errkind.New(errkind.NotFound, "no_checkpoint", "audit: no checkpoint").
+	WithPublic("this org's audit log has no signed checkpoint yet; try again in a few seconds")
+
+// Checkpoint returns the newest signed checkpoint of the caller's org. Any
+// member may read it. Errors: ErrUnauthenticated, ErrNoCheckpoint.
+func (s *Service) Checkpoint(ctx context.Context) (Checkpoint, error) {
+	p, ok := identity.PrincipalFrom(ctx)
+	if !ok {
+		return Checkpoint{}, ErrUnauthenticated
+	}
+	cred := postgres.Credential{Hash: p.CredentialHash, Org: p.OrgID.String(), Request: identity.RequestFrom(ctx).ID}
+	var cp Checkpoint
+	var found bool
+	err := s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		cp, found, err = latestCheckpoint(ctx, tx, p.OrgID)
+		return err
+	})
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	if !found {
+		return Checkpoint{}, ErrNoCheckpoint
+	}
+	return cp, nil
+}
+
+// Inclusion is an event's inclusion proof against a signed checkpoint:
+// with the verifier key alone, anyone can check that the event with this
+// leaf hash is at Seq in the log the checkpoint signs.
+type Inclusion struct {
+	Checkpoint Checkpoint `json:"checkpoint"`
+	Seq        int64      `json:"seq"`
+	LeafHash   Hash       `json:"leaf_hash"`
+	Proof      []Hash     `json:"proof"`
+}
+
+// Verify checks the bundle with the verifier key — the checkpoint's
+// signature, then the inclusion proof against its root — and returns the
+// checkpoint as verified (never trust the bundle's unsigned fields). Errors
+// wrap ErrBadCheckpoint or ErrBadProof.
+func (b Inclusion) Verify(vkey string) (Checkpoint, error) {
+	cp, err := OpenCheckpoint(b.Checkpoint.Note, vkey)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	if b.Seq < 1 || b.Seq > cp.Size {
+		return Checkpoint{}, fmt.Errorf("%w: seq %d is not in a checkpoint of size %d", ErrBadProof, b.Seq, cp.Size)
+	}
+	return cp, VerifyInclusion(b.LeafHash, uint64(b.Seq-1), uint64(cp.Size), b.Proof, cp.Root)
+}
+
+// Consistency proves that the log at an earlier size (whose root is
+// FromRoot) is a prefix of the log a signed checkpoint covers.
+type Consistency struct {
+	Checkpoint Checkpoint `json:"checkpoint"`
+	FromSize   int64      `json:"from_size"`
+	FromRoot   Hash       `json:"from_root"`
+	Proof      []Hash     `json:"proof"`
+}
+
+// InclusionProof returns the inclusion proof of event seq against the
+// newest checkpoint (admins; audited as audit.read). Errors:
+// ErrUnauthenticated, ErrForbidden, ErrNoCheckpoint, ErrInvalidFilter (seq
+// not covered by the checkpoint).
+func (s *Service) InclusionProof(ctx context.Context, seq int64) (Inclusion, error) {
+	var out Inclusion
+	err := s.proofTx(ctx, map[string]any{"proof": "inclusion", "seq": seq}, func(ctx context.Context, tx pgx.Tx, cp Checkpoint) error {
+		if seq < 1 || seq > cp.Size {
+			return errkind.Visiblef(ErrInvalidFilter, "seq must be 1..%d (the newest checkpoint's size)", cp.Size)
+		}
+		leaves, err := leafHashes(ctx, tx, orgOf(cp), cp.Size)
+		if err != nil {
+			return err
+		}
+		p, err := InclusionProof(leaves, uint64(seq-1), uint64(cp.Size))
+		if err != nil {
+			return err
+		}
+		out = Inclusion{Checkpoint: cp, Seq: seq, LeafHash: leaves[seq-1], Proof: p}
+		return nil
+	})
+	return out, err
+}
+
+// ConsistencyProof returns the proof that the log at from events is a
+// prefix of the newest checkpoint's (admins; audited). Errors as
+// InclusionProof.
+func (s *Service) ConsistencyProof(ctx context.Context, from int64) (Consistency, error) {
+	var out Consistency
+	err := s.proofTx(ctx, map[string]any{"proof": "consistency", "from": from}, func(ctx context.Context, tx pgx.Tx, cp Checkpoint) error {
+		if from < 1 || from > cp.Size {
+			return errkind.Visiblef(ErrInvalidFilter, "from must be 1..%d (the newest checkpoint's size)", cp.Size)
+		}
+		leaves, err := leafHashes(ctx, tx, orgOf(cp), cp.Size)
+		if err != nil {
+			return err
+		}
+		p, err := ConsistencyProof(leaves, uint64(from), uint64(cp.Size))
+		if err != nil {
+			return err
+		}
+		t := NewTree()
+		for _, l := range leaves[:from] {
+			t.Append(l)
+		}
+		out = Consistency{Checkpoint: cp, FromSize: from, FromRoot: t.Root(), Proof: p}
+		return nil
+	})
+	return out, err
+}
+
+// proofTx runs fn for an admin with the org's newest checkpoint, in one
+// transaction that also records the read.
+func (s *Service) proofTx(ctx context.Context, details map[string]any, fn func(ctx context.Context, tx pgx.Tx, cp Checkpoint) error) error {
+	p, ok := identity.PrincipalFrom(ctx)
+	if !ok {
+		return ErrUnauthenticated
+	}
+	req := identity.RequestFrom(ctx)
+	cred := postgres.Credential{Hash: p.CredentialHash, Org: p.OrgID.String(), Request: req.ID}
+	e := Event{Org: p.OrgID, Action: "audit.read", Outcome: OutcomeSuccess, Request: req.ID, IP: req.IPString(),
+		UserAgent: req.UserAgent, Details: details}
+	if p.Role != identity.RoleAdmin {
+		e.Outcome = OutcomeDenied
+		if err := RecordDenied(ctx, s.db, cred, e); err != nil {
+			s.log.ErrorContext(ctx, "audit of denied request failed", "action", "audit.read", "org", p.OrgID, "err", err)
+		}
+		return fmt.Errorf("%w: proofs are for admins", ErrForbidden)
+	}
+	return s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+		cp, found, err := latestCheckpoint(ctx, tx, p.OrgID)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return ErrNoCheckpoint
+		}
+		if err := fn(ctx, tx, cp); err != nil {
+			return err
+		}
+		_, err = Record(ctx, tx, e)
+		return err
+	})
+}
+
+func orgOf(cp Checkpoint) uuid.UUID {
+	id, _ := uuid.Parse(strings.TrimPrefix(cp.Origin, "ward/audit/"))
+	return id
+}
+
+// AttachProofs adds to each access of a report its leaf hash and inclusion
+// proof against the org's newest checkpoint, which it returns (nil when the
+// log has none yet). Accesses beyond the checkpoint get none. It reads
+// through tx's credential: any member of the org may.
+func AttachProofs(ctx context.Context, tx pgx.Tx, org uuid.UUID, acc []Access) (*Checkpoint, error) {
+	cp, found, err := latestCheckpoint(ctx, tx, org)
+	if err != nil || !found {
+		return nil, err
+	}
+	leaves, err := leafHashes(ctx, tx, org, cp.Size)
+	if err != nil {
+		return nil, err
+	}
+	for i := range acc {
+		if acc[i].Seq < 1 || acc[i].Seq > cp.Size {
+			continue
+		}
+		p, err := InclusionProof(leaves, uint64(acc[i].Seq-1), uint64(cp.Size))
+		if err != nil {
+			return nil, err
+		}
+		leaf := leaves[acc[i].Seq-1]
+		acc[i].LeafHash, acc[i].Inclusion = &leaf, p
+	}
+	return &cp, nil
 }

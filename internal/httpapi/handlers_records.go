@@ -211,15 +211,15 @@ func handlePatientLink(recs *records.Service, fail errorWriter) http.Handler {
 func handleAccessReport(recs *records.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
-		var list []audit.Access
+		var rep records.AccessReport
 		if err == nil {
-			list, err = recs.AccessReport(r.Context(), id)
+			rep, err = recs.AccessReport(r.Context(), id)
 		}
 		if err != nil {
 			fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"patient_id": id, "accesses": list})
+		writeJSON(w, http.StatusOK, rep)
 	})
 }
 
@@ -291,5 +291,60 @@ func handlePatientPatch(recs *records.Service, fail errorWriter) http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, p)
+	})
+}
+
+func handleCheckpoint(log *audit.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cp, err := log.Checkpoint(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, cp)
+	})
+}
+
+func handleInclusionProof(log *audit.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seq, err := queryInt(r, "seq")
+		var b audit.Inclusion
+		if err == nil {
+			b, err = log.InclusionProof(r.Context(), int64(seq))
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, b)
+	})
+}
+
+func handleConsistencyProof(log *audit.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		from, err := queryInt(r, "from")
+		var b audit.Consistency
+		if err == nil {
+			b, err = log.ConsistencyProof(r.Context(), int64(from))
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, b)
+	})
+}
+
+// handleAuditKey publishes the verifier key of the audit log's signed
+// checkpoints (C2SP signed-note format), for anyone to verify with.
+func handleAuditKey(vkey string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if vkey == "" {
+			writeProblem(w, r, http.StatusNotFound, "no_audit_key", "this server signs no checkpoints yet")
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		_, _ = w.Write([]byte(vkey + "\n"))
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -58,6 +59,19 @@ type world struct {
 	keys   *keystore.Store
 	logs   *syncBuffer
 	outbox *syncBuffer
+	// integrator sequences and signs (with the world's audit key) when a
+	// test calls w.integrate(); vkey verifies the checkpoints.
+	integrator *audit.Integrator
+	vkey       string
+}
+
+// integrate runs one integrator pass: pending events get their positions
+// and every grown head a signed checkpoint.
+func (w *world) integrate() {
+	w.t.Helper()
+	if _, err := w.integrator.Once(context.Background()); err != nil {
+		w.t.Fatalf("integrate: %v", err)
+	}
 }
 
 type worldConfig struct {
@@ -92,6 +106,13 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	if err := w.keys.EnsureInstance(context.Background(), env.Super); err != nil {
 		t.Fatal(err)
 	}
+	if err := w.keys.EnsureSigner(context.Background(), env.Super); err != nil {
+		t.Fatal(err)
+	}
+	signer, vkey, err := w.keys.Signer(context.Background(), env.App)
+	if err != nil {
+		t.Fatal(err)
+	}
 	log := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	wc := worldConfig{mailer: mail.NewConsole(w.outbox)}
 	for _, o := range opts {
@@ -109,7 +130,10 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	w.ops = auth.NewService(env.Super, w.keys, wc.mailer, wc.auth, log)
 	w.srv.Config.Handler = httpapi.NewServer(wc.api, httpapi.Deps{
 		Auth: w.auth, Records: records.NewService(env.App, w.keys, log),
-		Audit: audit.NewService(env.App, log), Ready: env.App.Pool.Ping, Log: log})
+		Audit: audit.NewService(env.App, log), AuditKey: vkey, Ready: env.App.Pool.Ping, Log: log})
+	w.integrator = audit.NewIntegrator(env.App, log, 0)
+	w.integrator.SetSigner(signer, time.Nanosecond)
+	w.vkey = vkey
 	w.srv.Start()
 	t.Cleanup(w.srv.Close)
 	return w

@@ -31,6 +31,7 @@ func (s *server) handler() http.Handler {
 	mux.Handle("/healthz", s.api)
 	mux.Handle("/readyz", s.api)
 	mux.Handle("/metrics", s.api)
+	mux.Handle("/.well-known/ward-audit-key", s.api)
 	mux.Handle("/scim/v2/", s.scim)
 	mux.Handle("/llm/", s.gateway)
 	mux.Handle("/", s.console)
@@ -82,4 +83,8 @@ func (s *server) routes() {
 
 	// The audit log.
 	api.route("GET /v1/audit/events", as(admin, "audit.read"), handleAuditList(log, fail))
+	api.route("GET /v1/audit/checkpoint", session, handleCheckpoint(log, fail))
+	api.route("GET /v1/audit/proof/inclusion", as(admin, "audit.read"), handleInclusionProof(log, fail))
+	api.route("GET /v1/audit/proof/consistency", as(admin, "audit.read"), handleConsistencyProof(log, fail))
+	api.route("GET /.well-known/ward-audit-key", public, handleAuditKey(s.deps.AuditKey))
 }

@@ -60,7 +60,10 @@ type Deps struct {
 	// Metrics, when set, writes the Prometheus text exposition of the
 	// node's figures for GET /metrics (counts and durations, no ids).
 	Metrics func(w io.Writer)
-	Log     *slog.Logger
+	// AuditKey is the verifier key of the audit log's signed checkpoints,
+	// published at /.well-known/ward-audit-key ("" when none).
+	AuditKey string
+	Log      *slog.Logger
 }
 
 type server struct {

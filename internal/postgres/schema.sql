@@ -224,6 +224,24 @@ end $$;
 ALTER FUNCTION app.ensure_instance_keyset(p_aead bytea, p_prf bytea, OUT purpose text, OUT wrapped bytea) OWNER TO ward_definer;
 
 --
+-- Name: ensure_signer_key(bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ensure_signer_key(p_sealed bytea) RETURNS bytea
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into private.keysets (org_id, purpose, wrapped)
+  values ('ffffffff-ffff-ffff-ffff-ffffffffffff', 'signer', p_sealed)
+  on conflict do nothing;
+  return (select k.wrapped from private.keysets k
+           where k.org_id = 'ffffffff-ffff-ffff-ffff-ffffffffffff' and k.purpose = 'signer');
+end $$;
+
+ALTER FUNCTION app.ensure_signer_key(p_sealed bytea) OWNER TO ward_definer;
+
+--
 -- Name: instance_keyset(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -407,6 +425,21 @@ begin
 end $$;
 
 ALTER FUNCTION app.set_session_policy(p_idle integer, p_abs integer, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: signer_key(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.signer_key() RETURNS bytea
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return (select k.wrapped from private.keysets k
+           where k.org_id = 'ffffffff-ffff-ffff-ffff-ffffffffffff' and k.purpose = 'signer');
+end $$;
+
+ALTER FUNCTION app.signer_key() OWNER TO ward_definer;
 
 --
 -- Name: update_member(uuid, text, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -899,6 +932,24 @@ end $_$;
 ALTER FUNCTION audit.jcs(v jsonb) OWNER TO ward_owner;
 
 --
+-- Name: leaf_hashes(uuid, bigint); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.leaf_hashes(p_org uuid, p_size bigint) RETURNS SETOF bytea
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if private.get_my_org_id() is distinct from p_org then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  return query select e.leaf_hash from audit.events e
+                where e.org_id = p_org and e.seq between 1 and p_size order by e.seq;
+end $$;
+
+ALTER FUNCTION audit.leaf_hashes(p_org uuid, p_size bigint) OWNER TO ward_definer;
+
+--
 -- Name: origin(uuid); Type: FUNCTION; Schema: audit; Owner: ward_owner
 --
 
@@ -925,6 +976,33 @@ $$;
 ALTER FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp with time zone, OUT pending bigint) OWNER TO ward_definer;
 
 --
+-- Name: record_checkpoint(uuid, text); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.record_checkpoint(p_org uuid, p_note text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  h audit.heads%rowtype;
+  body text;
+begin
+  select * into h from audit.heads where org_id = p_org;
+  if not found or h.tree_size = 0 then
+    raise exception 'audit: no log to checkpoint for this org' using errcode = 'P0002';
+  end if;
+  body := h.origin || chr(10) || h.tree_size || chr(10) || encode(h.root_hash, 'base64') || chr(10);
+  if p_note is null or left(p_note, length(body)) <> body then
+    raise exception 'audit: the checkpoint does not describe the head (size %)', h.tree_size using errcode = '22023';
+  end if;
+  insert into audit.checkpoints (org_id, size, root_hash, note) values (p_org, h.tree_size, h.root_hash, p_note)
+  on conflict do nothing;
+  return h.tree_size;
+end $$;
+
+ALTER FUNCTION audit.record_checkpoint(p_org uuid, p_note text) OWNER TO ward_definer;
+
+--
 -- Name: reject_change(); Type: FUNCTION; Schema: audit; Owner: ward_owner
 --
 
@@ -949,6 +1027,20 @@ end $$;
 ALTER FUNCTION audit.reject_change() OWNER TO ward_owner;
 
 --
+-- Name: reject_change_any(); Type: FUNCTION; Schema: audit; Owner: ward_owner
+--
+
+CREATE FUNCTION audit.reject_change_any() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  raise exception 'audit: % on %.% is not allowed', tg_op, tg_table_schema, tg_table_name using errcode = '42501';
+end $$;
+
+ALTER FUNCTION audit.reject_change_any() OWNER TO ward_owner;
+
+--
 -- Name: reject_truncate(); Type: FUNCTION; Schema: audit; Owner: ward_owner
 --
 
@@ -962,6 +1054,21 @@ begin
 end $$;
 
 ALTER FUNCTION audit.reject_truncate() OWNER TO ward_owner;
+
+--
+-- Name: unsigned_heads(); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT tree_size bigint, OUT root_hash bytea) RETURNS SETOF record
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select h.org_id, h.origin, h.tree_size, h.root_hash from audit.heads h
+   where h.tree_size > 0
+     and h.tree_size > coalesce((select max(c.size) from audit.checkpoints c where c.org_id = h.org_id), 0)
+$$;
+
+ALTER FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT tree_size bigint, OUT root_hash bytea) OWNER TO ward_definer;
 
 --
 -- Name: am_i_lead_in_org(uuid); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -1443,6 +1550,25 @@ ALTER TABLE ONLY audit.actions FORCE ROW LEVEL SECURITY;
 ALTER TABLE audit.actions OWNER TO ward_owner;
 
 --
+-- Name: checkpoints; Type: TABLE; Schema: audit; Owner: ward_owner
+--
+
+CREATE TABLE audit.checkpoints (
+    org_id uuid NOT NULL,
+    size bigint NOT NULL,
+    root_hash bytea NOT NULL,
+    note text NOT NULL,
+    signed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT checkpoints_note_check CHECK ((length(note) < 4096)),
+    CONSTRAINT checkpoints_root_hash_check CHECK ((octet_length(root_hash) = 32)),
+    CONSTRAINT checkpoints_size_check CHECK ((size > 0))
+);
+
+ALTER TABLE ONLY audit.checkpoints FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.checkpoints OWNER TO ward_owner;
+
+--
 -- Name: events; Type: TABLE; Schema: audit; Owner: ward_owner
 --
 
@@ -1528,7 +1654,7 @@ CREATE TABLE private.keysets (
     wrapped bytea NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     rotated_at timestamp with time zone,
-    CONSTRAINT keysets_purpose_check CHECK ((purpose = ANY (ARRAY['aead'::text, 'prf'::text])))
+    CONSTRAINT keysets_purpose_check CHECK ((purpose = ANY (ARRAY['aead'::text, 'prf'::text, 'signer'::text])))
 );
 
 ALTER TABLE ONLY private.keysets FORCE ROW LEVEL SECURITY;
@@ -1667,6 +1793,13 @@ ALTER TABLE ONLY audit.actions
     ADD CONSTRAINT actions_pkey PRIMARY KEY (name);
 
 --
+-- Name: checkpoints checkpoints_pkey; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE ONLY audit.checkpoints
+    ADD CONSTRAINT checkpoints_pkey PRIMARY KEY (org_id, size);
+
+--
 -- Name: events events_pkey; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
 --
 
@@ -1784,6 +1917,12 @@ CREATE INDEX events_results_idx ON audit.events USING gin (result_ids);
 --
 
 CREATE UNIQUE INDEX events_seq_idx ON audit.events USING btree (org_id, seq);
+
+--
+-- Name: checkpoints checkpoints_immutable; Type: TRIGGER; Schema: audit; Owner: ward_owner
+--
+
+CREATE TRIGGER checkpoints_immutable BEFORE DELETE OR UPDATE ON audit.checkpoints FOR EACH ROW EXECUTE FUNCTION audit.reject_change_any();
 
 --
 -- Name: events events_immutable; Type: TRIGGER; Schema: audit; Owner: ward_owner
@@ -2072,6 +2211,24 @@ ALTER TABLE audit.actions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY actions_read ON audit.actions FOR SELECT TO ward_app, ward_ops USING (true);
 
 --
+-- Name: checkpoints; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE audit.checkpoints ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: checkpoints checkpoints_reader; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY checkpoints_reader ON audit.checkpoints FOR SELECT TO ward_audit_signer, ward_audit_reader USING (true);
+
+--
+-- Name: checkpoints checkpoints_select; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY checkpoints_select ON audit.checkpoints FOR SELECT TO ward_app USING ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+
+--
 -- Name: events; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
 --
 
@@ -2139,6 +2296,7 @@ GRANT ALL ON SCHEMA app TO ward_definer;
 GRANT USAGE ON SCHEMA app TO ward_app;
 GRANT USAGE ON SCHEMA app TO ward_rls;
 GRANT USAGE ON SCHEMA app TO ward_ops;
+GRANT USAGE ON SCHEMA app TO ward_audit_signer;
 
 --
 -- Name: SCHEMA audit; Type: ACL; Schema: -; Owner: ward_owner
@@ -2197,6 +2355,13 @@ REVOKE ALL ON FUNCTION app.ensure_instance_keyset(p_aead bytea, p_prf bytea, OUT
 GRANT ALL ON FUNCTION app.ensure_instance_keyset(p_aead bytea, p_prf bytea, OUT purpose text, OUT wrapped bytea) TO ward_ops;
 
 --
+-- Name: FUNCTION ensure_signer_key(p_sealed bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ensure_signer_key(p_sealed bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ensure_signer_key(p_sealed bytea) TO ward_ops;
+
+--
 -- Name: FUNCTION instance_keyset(OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -2232,6 +2397,15 @@ GRANT ALL ON FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_t
 
 REVOKE ALL ON FUNCTION app.set_session_policy(p_idle integer, p_abs integer, p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.set_session_policy(p_idle integer, p_abs integer, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION signer_key(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.signer_key() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.signer_key() TO ward_app;
+GRANT ALL ON FUNCTION app.signer_key() TO ward_ops;
+GRANT ALL ON FUNCTION app.signer_key() TO ward_audit_signer;
 
 --
 -- Name: FUNCTION update_member(p_user uuid, p_role text, p_revoke boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -2348,6 +2522,13 @@ GRANT ALL ON FUNCTION audit.jcs(v jsonb) TO ward_definer;
 GRANT ALL ON FUNCTION audit.jcs(v jsonb) TO ward_app;
 
 --
+-- Name: FUNCTION leaf_hashes(p_org uuid, p_size bigint); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.leaf_hashes(p_org uuid, p_size bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.leaf_hashes(p_org uuid, p_size bigint) TO ward_app;
+
+--
 -- Name: FUNCTION origin(p_org uuid); Type: ACL; Schema: audit; Owner: ward_owner
 --
 
@@ -2364,16 +2545,40 @@ GRANT ALL ON FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp w
 GRANT ALL ON FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp with time zone, OUT pending bigint) TO ward_ops;
 
 --
+-- Name: FUNCTION record_checkpoint(p_org uuid, p_note text); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.record_checkpoint(p_org uuid, p_note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.record_checkpoint(p_org uuid, p_note text) TO ward_app;
+GRANT ALL ON FUNCTION audit.record_checkpoint(p_org uuid, p_note text) TO ward_ops;
+GRANT ALL ON FUNCTION audit.record_checkpoint(p_org uuid, p_note text) TO ward_audit_signer;
+
+--
 -- Name: FUNCTION reject_change(); Type: ACL; Schema: audit; Owner: ward_owner
 --
 
 REVOKE ALL ON FUNCTION audit.reject_change() FROM PUBLIC;
 
 --
+-- Name: FUNCTION reject_change_any(); Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION audit.reject_change_any() FROM PUBLIC;
+
+--
 -- Name: FUNCTION reject_truncate(); Type: ACL; Schema: audit; Owner: ward_owner
 --
 
 REVOKE ALL ON FUNCTION audit.reject_truncate() FROM PUBLIC;
+
+--
+-- Name: FUNCTION unsigned_heads(OUT org_id uuid, OUT origin text, OUT tree_size bigint, OUT root_hash bytea); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT tree_size bigint, OUT root_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT tree_size bigint, OUT root_hash bytea) TO ward_app;
+GRANT ALL ON FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT tree_size bigint, OUT root_hash bytea) TO ward_ops;
+GRANT ALL ON FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT tree_size bigint, OUT root_hash bytea) TO ward_audit_signer;
 
 --
 -- Name: FUNCTION am_i_lead_in_org(p_org uuid); Type: ACL; Schema: private; Owner: ward_rls
@@ -2816,6 +3021,15 @@ GRANT SELECT(created_at) ON TABLE app.users TO ward_app;
 GRANT SELECT ON TABLE audit.actions TO ward_app;
 GRANT SELECT ON TABLE audit.actions TO ward_definer;
 GRANT SELECT ON TABLE audit.actions TO ward_ops;
+
+--
+-- Name: TABLE checkpoints; Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE audit.checkpoints TO ward_app;
+GRANT SELECT ON TABLE audit.checkpoints TO ward_audit_reader;
+GRANT SELECT ON TABLE audit.checkpoints TO ward_audit_signer;
+GRANT SELECT,INSERT ON TABLE audit.checkpoints TO ward_definer;
 
 --
 -- Name: TABLE events; Type: ACL; Schema: audit; Owner: ward_owner

@@ -17,15 +17,34 @@ import (
 // denials and lists that returned it. The database decides who may read it
 // (the patient themself, or an admin); for anyone else the report is
 // refused with ErrNotFound, and the refusal is audited.
-func (s *Service) AccessReport(ctx context.Context, patient uuid.UUID) ([]audit.Access, error) {
+func (s *Service) AccessReport(ctx context.Context, patient uuid.UUID) (AccessReport, error) {
+	out, cp, err := s.accessReport(ctx, patient)
+	if out == nil {
+		out = []audit.Access{}
+	}
+	return AccessReport{PatientID: patient, Checkpoint: cp, Accesses: out}, err
+}
+
+// AccessReport is who accessed a patient's record, each access with its
+// inclusion proof against Checkpoint (the org's newest signed checkpoint),
+// so the patient's app can check offline that the entries are in the log
+// everyone else sees.
+type AccessReport struct {
+	PatientID  uuid.UUID         `json:"patient_id"`
+	Checkpoint *audit.Checkpoint `json:"checkpoint,omitempty"`
+	Accesses   []audit.Access    `json:"accesses"`
+}
+
+func (s *Service) accessReport(ctx context.Context, patient uuid.UUID) ([]audit.Access, *audit.Checkpoint, error) {
 	c, err := begin(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if c.p.Role != identity.RolePatient && c.p.Role != identity.RoleAdmin {
-		return nil, s.denied(ctx, c, c.event("patient.access_report", "patient", patient), ErrForbidden)
+		return nil, nil, s.denied(ctx, c, c.event("patient.access_report", "patient", patient), ErrForbidden)
 	}
 	var out []audit.Access
+	var cp *audit.Checkpoint
 	err = s.db.InTenantTx(ctx, c.cred(), func(ctx context.Context, tx pgx.Tx) error {
 		// The patient must be visible to the caller (RLS): a patient sees
 		// only their own record.
@@ -58,16 +77,17 @@ func (s *Service) AccessReport(ctx context.Context, patient uuid.UUID) ([]audit.
 				out[i].ActorEmail = string(pt)
 			}
 		}
+		// Each entry's inclusion proof against the newest checkpoint.
+		if cp, err = audit.AttachProofs(ctx, tx, c.p.OrgID, out); err != nil {
+			return err
+		}
 		e := c.event("patient.access_report", "patient", patient)
 		e.Patient = uuid.NullUUID{UUID: patient, Valid: true}
 		_, err = audit.Record(ctx, tx, e)
 		return err
 	})
 	if err = mapErr("access report", err); err == ErrNotFound {
-		return nil, s.denied(ctx, c, c.event("patient.access_report", "patient", patient), err)
+		return nil, nil, s.denied(ctx, c, c.event("patient.access_report", "patient", patient), err)
 	}
-	if out == nil {
-		out = []audit.Access{}
-	}
-	return out, err
+	return out, cp, err
 }

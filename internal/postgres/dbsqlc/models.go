@@ -142,6 +142,14 @@ type AuditAction struct {
 	Requires   []string
 }
 
+type AuditCheckpoint struct {
+	OrgID    uuid.UUID
+	Size     int64
+	RootHash []byte
+	Note     string
+	SignedAt time.Time
+}
+
 type AuditEvent struct {
 	OrgID          uuid.UUID
 	Seq            *int64
