@@ -73,6 +73,11 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&save, "save", "", "write the verified heads to this file (same format as --known)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON report per org")
 	fs.BoolVar(&allowEmpty, "allow-empty", false, "succeed when there is no audit log at all (a new instance)")
+	var keyArg, archiveDir string
+	fs.StringVar(&keyArg, "key", "", "the checkpoints' verifier key or a file holding it: also check the log against every "+
+		"signed checkpoint in the database and the archive (`ward audit checkpoint key`)")
+	fs.StringVar(&archiveDir, "archive", "", "an audit archive directory (what `ward serve` writes to DATA_DIR/audit-archive): "+
+		"its signed checkpoints must agree with the database's log (needs --key)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -117,22 +122,65 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	var reports []audit.Report
-	if org != "" {
-		id := orgID
-		opts := audit.VerifyOptions{}
+	if archiveDir != "" && keyArg == "" {
+		return errors.New("--archive needs --key: the archive's checkpoints are checked by their signatures")
+	}
+	vkey := keyArg
+	if b, err := os.ReadFile(keyArg); keyArg != "" && err == nil {
+		vkey = strings.TrimSpace(string(b))
+	}
+	archive := audit.DirArchive{Dir: archiveDir}
+	// The options of one org: its known head, and with --key every signed
+	// checkpoint of it in the database and the archive.
+	optsFor := func(ctx context.Context, q audit.Querier, id uuid.UUID) (audit.VerifyOptions, error) {
+		var opts audit.VerifyOptions
 		if h, ok := heads[id]; ok {
 			opts.Known = &h
+		}
+		if vkey == "" {
+			return opts, nil
+		}
+		cps, err := audit.DatabaseCheckpoints(ctx, q, id, vkey)
+		if err != nil {
+			return opts, err
+		}
+		if archiveDir != "" {
+			arch, err := audit.ArchivedCheckpoints(archive, id, vkey)
+			if err != nil {
+				return opts, err
+			}
+			cps = append(cps, arch...)
+		}
+		opts.Checkpoints = cps
+		return opts, nil
+	}
+	if org != "" {
+		id := orgID
+		opts, err := optsFor(ctx, db.Pool, id)
+		if err != nil {
+			return err
 		}
 		rep, verr := audit.Verify(ctx, db.Pool, id, opts)
 		if verr != nil && !errors.Is(verr, audit.ErrTampered) {
 			return verr
 		}
-		if verr == nil && rep.Size == 0 && opts.Known == nil {
+		if verr == nil && rep.Size == 0 && opts.Known == nil && len(opts.Checkpoints) == 0 {
 			return fmt.Errorf("--org %s: no audit log for this org (is the id right?)", id)
 		}
 		reports = []audit.Report{rep}
 	} else {
-		reports, err = audit.VerifyAll(ctx, db.Pool, heads)
+		var extra []uuid.UUID
+		for id := range heads {
+			extra = append(extra, id)
+		}
+		if archiveDir != "" {
+			archived, err := archive.Orgs()
+			if err != nil {
+				return fmt.Errorf("--archive: %w", err)
+			}
+			extra = append(extra, archived...)
+		}
+		reports, err = audit.VerifyEach(ctx, db.Pool, extra, optsFor)
 		if err != nil && !errors.Is(err, audit.ErrTampered) {
 			return err
 		}

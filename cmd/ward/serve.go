@@ -38,6 +38,8 @@ type serveConfig struct {
 	SMTPPassword string
 	Policy       policyFlags
 	Proxies      string
+	Archive      string
+	ReaderURL    string
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -54,6 +56,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&cfg.SMTPFrom, "smtp-from", envOr(getenv, "WARD_SMTP_FROM", "ward@localhost"), "sender address (env WARD_SMTP_FROM)")
 	fs.StringVar(&cfg.SMTPUser, "smtp-username", getenv("WARD_SMTP_USERNAME"), "SMTP username (env WARD_SMTP_USERNAME; password in WARD_SMTP_PASSWORD)")
 	addPolicyFlags(fs, &cfg.Policy)
+	fs.StringVar(&cfg.Archive, "audit-archive", getenv("WARD_AUDIT_ARCHIVE"),
+		"directory the audit log's segments and signed checkpoints are archived to (default DATA_DIR/audit-archive "+
+			"in embedded mode; \"off\" to disable; env WARD_AUDIT_ARCHIVE). Not WORM: see docs/operations.md")
+	fs.StringVar(&cfg.ReaderURL, "audit-reader-url", getenv("WARD_AUDIT_READER_URL"),
+		"with --database-url: a login granted ward_audit_reader, for the archiver (env WARD_AUDIT_READER_URL)")
 	fs.StringVar(&cfg.Proxies, "trusted-proxies", getenv("WARD_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env WARD_TRUSTED_PROXIES)")
 	if err := parse(fs, args); err != nil {
@@ -204,6 +211,32 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			log.Warn("final audit integration pass failed; the next start integrates the rest", "err", err)
 		}
 	}()
+	// The archiver copies segments and checkpoints out of the database. It
+	// reads every org's log, so it runs as the cluster's superuser
+	// (embedded) or a ward_audit_reader login, never as ward_app.
+	if dir, readerURL := cfg.archiveDir(), cfg.ReaderURL; dir != "" {
+		if readerURL == "" && dbase.cluster != nil {
+			readerURL = dbase.superURL
+		}
+		if readerURL == "" {
+			log.Warn("audit archive off: with --database-url, pass --audit-reader-url (a ward_audit_reader login)")
+		} else {
+			rdb, err := postgres.Open(ctx, readerURL)
+			if err != nil {
+				return fmt.Errorf("audit archive: %w", err)
+			}
+			archiver := audit.NewArchiver(rdb, audit.DirArchive{Dir: dir}, log)
+			archCtx, stopArchiver := context.WithCancel(context.WithoutCancel(ctx))
+			archiverDone := make(chan struct{})
+			go func() { defer close(archiverDone); archiver.Run(archCtx, 5*time.Second) }()
+			defer func() {
+				stopArchiver()
+				<-archiverDone
+				rdb.Close()
+			}()
+			log.Info("audit archive", "dir", dir, "worm", false)
+		}
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if tlsCfg != nil {
@@ -298,4 +331,17 @@ func printNextSteps(w io.Writer, cfg serveConfig, devCert bool) {
 	}
 	fmt.Fprintf(w, "  The root key %s encrypts every org's keys: back it up, apart from the database;\n  without it no PHI can be read.\n\n",
 		cfg.rootKeyPath())
+}
+
+// archiveDir is the audit archive directory, "" when off.
+func (c serveConfig) archiveDir() string {
+	switch {
+	case c.Archive == "off":
+		return ""
+	case c.Archive != "":
+		return c.Archive
+	case c.DatabaseURL == "":
+		return filepath.Join(c.DataDir, "audit-archive")
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -43,6 +44,12 @@ type VerifyOptions struct {
 	// only check that catches a truncated tail whose head row was rewritten
 	// to match, or a database restored from an older backup.
 	Known *Head
+	// Checkpoints are signed checkpoints of this org, their signatures
+	// already verified (OpenCheckpoint), from the database or an archive
+	// kept outside it. At each one's size the log's root must equal the
+	// checkpoint's, and the log must reach the largest; otherwise the error
+	// wraps ErrTruncated, naming the first position that disagrees.
+	Checkpoints []Checkpoint
 }
 
 // Report is the outcome of verifying one org's log.
@@ -94,6 +101,8 @@ func (r Report) JSON() []byte {
 // is O(log n).
 type Verifier struct {
 	org    uuid.UUID
+	cps    []Checkpoint // by size
+	nextCP int
 	known  *Head
 	next   int64
 	chain  Hash
@@ -107,8 +116,11 @@ type Verifier struct {
 
 // NewVerifier returns a Verifier for org's log.
 func NewVerifier(org uuid.UUID, opts VerifyOptions) *Verifier {
+	cps := slices.Clone(opts.Checkpoints)
+	slices.SortFunc(cps, func(a, b Checkpoint) int { return cmp.Compare(a.Size, b.Size) })
 	return &Verifier{
 		org:    org,
+		cps:    cps,
 		known:  opts.Known,
 		next:   1,
 		chain:  ChainSeed(Origin(org)),
@@ -162,6 +174,14 @@ func (v *Verifier) Add(r *Row) error {
 	v.chain = chain
 	v.tree.Append(leaf)
 	v.next++
+	for v.nextCP < len(v.cps) && v.cps[v.nextCP].Size <= v.tree.Size() {
+		cp := v.cps[v.nextCP]
+		v.nextCP++
+		if cp.Size == v.tree.Size() && v.tree.Root() != cp.Root {
+			return v.fail(cp.Size, fmt.Sprintf("the root at size %d differs from the signed checkpoint's: the log was "+
+				"rewritten at or before seq %d", cp.Size, cp.Size), ErrTruncated)
+		}
+	}
 	if k := v.known; k != nil && k.Size == v.tree.Size() && v.tree.Root() != k.Root {
 		return v.fail(k.Size, fmt.Sprintf("the root at size %d differs from the known head: the log was rewritten at or before seq %d", k.Size, k.Size), ErrTruncated)
 	}
@@ -203,6 +223,10 @@ func (v *Verifier) Finish(h *HeadRow) (Report, error) {
 		return v.failed(size, "the compact range differs from the head's", nil)
 	case !bytes.Equal(stored.Root, root[:]):
 		return v.failed(size, "the root differs from the head's", nil)
+	}
+	if n := len(v.cps); n > 0 && v.cps[n-1].Size > size {
+		return v.failed(size+1, fmt.Sprintf("the log holds %d events, fewer than a signed checkpoint's %d: events were "+
+			"removed or the database was restored from an older copy", size, v.cps[n-1].Size), ErrTruncated)
 	}
 	if k := v.known; k != nil {
 		switch {
@@ -298,13 +322,49 @@ func snapshot(ctx context.Context, b beginner, fn func(tx pgx.Tx) error) error {
 }
 
 func verifyAll(ctx context.Context, q Querier, known map[uuid.UUID]Head) ([]Report, error) {
-	orgs, err := queries(q).ListLogOrgs(ctx)
+	extra := make([]uuid.UUID, 0, len(known))
+	for org := range known {
+		extra = append(extra, org)
+	}
+	return verifyEach(ctx, q, extra, func(_ context.Context, _ Querier, org uuid.UUID) (VerifyOptions, error) {
+		var opts VerifyOptions
+		if k, ok := known[org]; ok {
+			opts.Known = &k
+		}
+		return opts, nil
+	})
+}
+
+// VerifyEach verifies every org with a log in the database, and every org in
+// extra (whose log may be gone: an archive names it), in one snapshot, with
+// the options optsFor returns for each; optsFor reads through the
+// snapshot's Querier (to load the org's stored checkpoints, say). The error
+// joins every org's failure; reports hold every org.
+func VerifyEach(ctx context.Context, q Querier, extra []uuid.UUID,
+	optsFor func(ctx context.Context, q Querier, org uuid.UUID) (VerifyOptions, error)) ([]Report, error) {
+	if b, ok := q.(beginner); ok {
+		var reps []Report
+		err := snapshot(ctx, b, func(tx pgx.Tx) error {
+			var err error
+			reps, err = verifyEach(ctx, tx, extra, optsFor)
+			return err
+		})
+		return reps, err
+	}
+	return verifyEach(ctx, q, extra, optsFor)
+}
+
+func verifyEach(ctx context.Context, q Querier, extra []uuid.UUID,
+	optsFor func(ctx context.Context, q Querier, org uuid.UUID) (VerifyOptions, error)) ([]Report, error) {
+	rows, err := q.Query(ctx, `select org_id from audit.heads union select distinct org_id from audit.events`)
 	if err != nil {
 		return nil, fmt.Errorf("audit: verify: list orgs: %w", err)
 	}
-	for org := range known {
-		orgs = append(orgs, org)
+	orgs, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("audit: verify: list orgs: %w", err)
 	}
+	orgs = append(orgs, extra...)
 	slices.SortFunc(orgs, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
 	orgs = slices.Compact(orgs)
 	var (
@@ -312,9 +372,9 @@ func verifyAll(ctx context.Context, q Querier, known map[uuid.UUID]Head) ([]Repo
 		errs []error
 	)
 	for _, org := range orgs {
-		var opts VerifyOptions
-		if k, ok := known[org]; ok {
-			opts.Known = &k
+		opts, err := optsFor(ctx, q, org)
+		if err != nil {
+			return reps, err
 		}
 		rep, err := verify(ctx, q, org, opts)
 		if err != nil && !errors.Is(err, ErrTampered) {
