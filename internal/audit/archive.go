@@ -293,4 +293,3 @@ func DatabaseCheckpoints(ctx context.Context, q Querier, org uuid.UUID, vkey str
 	}
 	return out, nil
 }
-
