@@ -219,6 +219,10 @@ func (a *Archiver) Once(ctx context.Context) (int64, error) {
 			}
 			wrote += int64(len(evs))
 			done = to
+			// The cleanup role may remove only what is archived.
+			if _, err := a.db.Pool.Exec(ctx, `select audit.record_archived($1, $2)`, o.org, done); err != nil {
+				return wrote, fmt.Errorf("audit: archive org %s: record position: %w", o.org, err)
+			}
 		}
 		cps, err := allCheckpoints(ctx, a.db.Pool, o.org)
 		if err != nil {

@@ -101,8 +101,35 @@ func TestAuditCleanupRoleLimits(t *testing.T) {
 		})
 	}
 
-	// Past retention, deletion is allowed: exactly the two old rows go.
-	tag, err := cleanup.Pool.Exec(ctx, `delete from audit.events where org_id = $1 and at < now() - interval '2555 days'`, org)
+	// Past retention but not archived, not checkpointed: still refused.
+	oldOnly := `delete from audit.events where org_id = $1 and at < now() - interval '2555 days'`
+	if _, err := cleanup.Pool.Exec(ctx, oldOnly, org); !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+		t.Fatalf("delete of old events never archived: %v, want 42501", err)
+	}
+	// Archived and covered by a checkpoint, but under a legal hold: refused.
+	if _, err := env.Super.Pool.Exec(ctx, `select audit.record_archived($1, 4)`, org); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Super.Pool.Exec(ctx, `insert into audit.checkpoints (org_id, size, root_hash, note)
+		select org_id, tree_size, root_hash, 'test checkpoint' from audit.heads where org_id = $1`, org); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Super.Pool.Exec(ctx, `insert into app.orgs (id, name) values ($1, 'Held') on conflict do nothing;`, org); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Super.Pool.Exec(ctx, `insert into app.legal_holds (org_id, reason, created_by) values ($1, 'litigation', $2)`,
+		org, uuid.New()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cleanup.Pool.Exec(ctx, oldOnly, org); !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+		t.Fatalf("delete of old events under a legal hold: %v, want 42501", err)
+	}
+	if _, err := env.Super.Pool.Exec(ctx, `update app.legal_holds set released_at = now() where org_id = $1`, org); err != nil {
+		t.Fatal(err)
+	}
+
+	// Past retention, archived, checkpointed, no hold: exactly the two old rows go.
+	tag, err := cleanup.Pool.Exec(ctx, oldOnly, org)
 	if err != nil {
 		t.Fatalf("delete past retention: %v", err)
 	}

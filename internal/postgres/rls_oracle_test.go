@@ -382,6 +382,32 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{{name: "update", tail: `set outcome = 'denied'`}},
 		},
 		{
+			// Any member reads their org's signed checkpoints; nobody writes
+			// them but audit.record_checkpoint.
+			name: "audit.checkpoints", pk: `org_id::text || '/' || size::text`, read: sameOrg, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into audit.checkpoints (org_id, size, root_hash, note) values ($1, 999, $2, 'forged')`,
+					[]any{t.org, rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "update", tail: `set note = 'forged'`}},
+		},
+		{
+			// Admins see and place their org's legal holds and release them;
+			// nobody deletes one.
+			name: "app.legal_holds", pk: `org_id::text || '/' || id::text`, read: orgAdmin, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
+				return t.org == p.org && p.role == "admin"
+			}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.legal_holds (org_id, reason, created_by) values ($1, 'matrix', $2)`, []any{t.org, a.user}
+			}}},
+			updates: []rlsWrite{
+				{name: "release", tail: `set released_at = now()`, may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+					return r.org == p.org && p.role == "admin"
+				}},
+				{name: "reassign", tail: `set created_by = created_by`},
+			},
+		},
+		{
 			name: "audit.heads", pk: `org_id::text`, read: orgAdmin, scope: rlsOrgScope,
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into audit.heads (org_id, origin, chain_hash, root_hash) values ($1, $2, $3, $3)`,

@@ -260,6 +260,13 @@ func (w *rlsWriter) attempt(kind string) {
 	w.add("app.auth_attempts", rlsRow{pk: kind + "/" + hex.EncodeToString(key)})
 }
 
+// legalHold places an org-wide legal hold.
+func (w *rlsWriter) legalHold(org, by string) {
+	o, id := w.s.must(org), w.s.name("hold."+org)
+	w.exec(`insert into app.legal_holds (org_id, id, reason, created_by) values ($1, $2, 'seed', $3)`, o, id, w.s.must(by))
+	w.add("app.legal_holds", rlsRow{pk: o + "/" + id, org: o})
+}
+
 // event appends an audit event through audit.append, as the server does for
 // an access without a credential in scope (actor asserted by p_actor).
 func (w *rlsWriter) event(org, action, patient, actor string, results ...string) {
@@ -347,9 +354,18 @@ func (w *rlsWriter) seed() {
 	w.event("A", "audit.read", "", "a_admin")
 	w.event("B", "patient.read", "Q1", "b_admin")
 	w.event("B", "patient.list", "", "b_admin", "Q1", "Q2")
-	// The integrator gives them their positions.
+	// The integrator gives them their positions, and each org's head a
+	// (test) checkpoint.
 	w.exec(`select audit.integrate($1)`, s.must("A"))
 	w.exec(`select audit.integrate($1)`, s.must("B"))
+	for _, org := range []string{"A", "B"} {
+		o := s.must(org)
+		size := w.eventsOf[o]
+		w.exec(`insert into audit.checkpoints (org_id, size, root_hash, note)
+		        select org_id, tree_size, root_hash, 'seed' from audit.heads where org_id = $1`, o)
+		w.add("audit.checkpoints", rlsRow{pk: fmt.Sprintf("%s/%d", o, size), org: o})
+	}
+	w.legalHold("A", "a_admin")
 
 	A, B := s.must("A"), s.must("B")
 	live := func(label, org, user string) string { return w.session("s."+label, org, user, rlsLive) }

@@ -976,6 +976,28 @@ $$;
 ALTER FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp with time zone, OUT pending bigint) OWNER TO ward_definer;
 
 --
+-- Name: record_archived(uuid, bigint); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.record_archived(p_org uuid, p_size bigint) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  size bigint;
+begin
+  select h.tree_size into size from audit.heads h where h.org_id = p_org;
+  if size is null or p_size is null or p_size < 0 or p_size > size then
+    raise exception 'audit: archived size % is beyond the log (size %)', p_size, size using errcode = '22023';
+  end if;
+  insert into audit.archive_state as a (org_id, archived_size) values (p_org, p_size)
+  on conflict (org_id) do update set archived_size = greatest(a.archived_size, excluded.archived_size),
+    updated_at = now();
+end $$;
+
+ALTER FUNCTION audit.record_archived(p_org uuid, p_size bigint) OWNER TO ward_definer;
+
+--
 -- Name: record_checkpoint(uuid, text); Type: FUNCTION; Schema: audit; Owner: ward_definer
 --
 
@@ -1012,7 +1034,7 @@ CREATE FUNCTION audit.reject_change() RETURNS trigger
     AS $$
 begin
   if tg_op = 'DELETE' and current_user = 'ward_audit_cleanup'
-     and old.seq is not null and old.at < now() - interval '2555 days' then
+     and audit.retention_allows(old.org_id, old.seq, old.patient_id, old.at) then
     return old;
   end if;
   if tg_op = 'UPDATE' and current_user = 'ward_definer'
@@ -1054,6 +1076,25 @@ begin
 end $$;
 
 ALTER FUNCTION audit.reject_truncate() OWNER TO ward_owner;
+
+--
+-- Name: retention_allows(uuid, bigint, uuid, timestamp with time zone); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.retention_allows(p_org uuid, p_seq bigint, p_patient uuid, p_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select p_seq is not null
+     and p_at < now() - interval '2555 days'
+     and p_seq <= coalesce((select a.archived_size from audit.archive_state a where a.org_id = p_org), 0)
+     and p_seq <= coalesce((select max(c.size) from audit.checkpoints c where c.org_id = p_org), 0)
+     and not exists (select from app.legal_holds h
+                      where h.org_id = p_org and h.released_at is null
+                        and (h.patient_id is null or h.patient_id = p_patient))
+$$;
+
+ALTER FUNCTION audit.retention_allows(p_org uuid, p_seq bigint, p_patient uuid, p_at timestamp with time zone) OWNER TO ward_definer;
 
 --
 -- Name: unsigned_heads(); Type: FUNCTION; Schema: audit; Owner: ward_definer
@@ -1377,6 +1418,25 @@ ALTER TABLE app.instance_policy OWNER TO ward_owner;
 COMMENT ON TABLE app.instance_policy IS 'Instance-wide sign-in and session limits; hard caps are the CHECK constraints. Only ward_ops updates it.';
 
 --
+-- Name: legal_holds; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.legal_holds (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    patient_id uuid,
+    reason text NOT NULL,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    released_at timestamp with time zone,
+    CONSTRAINT legal_holds_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500)))
+);
+
+ALTER TABLE ONLY app.legal_holds FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.legal_holds OWNER TO ward_owner;
+
+--
 -- Name: magic_links; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -1550,6 +1610,21 @@ ALTER TABLE ONLY audit.actions FORCE ROW LEVEL SECURITY;
 ALTER TABLE audit.actions OWNER TO ward_owner;
 
 --
+-- Name: archive_state; Type: TABLE; Schema: audit; Owner: ward_owner
+--
+
+CREATE TABLE audit.archive_state (
+    org_id uuid NOT NULL,
+    archived_size bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT archive_state_archived_size_check CHECK ((archived_size >= 0))
+);
+
+ALTER TABLE ONLY audit.archive_state FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.archive_state OWNER TO ward_owner;
+
+--
 -- Name: checkpoints; Type: TABLE; Schema: audit; Owner: ward_owner
 --
 
@@ -1709,6 +1784,13 @@ ALTER TABLE ONLY app.instance_policy
     ADD CONSTRAINT instance_policy_pkey PRIMARY KEY (id);
 
 --
+-- Name: legal_holds legal_holds_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.legal_holds
+    ADD CONSTRAINT legal_holds_pkey PRIMARY KEY (org_id, id);
+
+--
 -- Name: magic_links magic_links_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -1793,6 +1875,13 @@ ALTER TABLE ONLY audit.actions
     ADD CONSTRAINT actions_pkey PRIMARY KEY (name);
 
 --
+-- Name: archive_state archive_state_pkey; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE ONLY audit.archive_state
+    ADD CONSTRAINT archive_state_pkey PRIMARY KEY (org_id);
+
+--
 -- Name: checkpoints checkpoints_pkey; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
 --
 
@@ -1857,6 +1946,12 @@ CREATE INDEX care_team_patient_idx ON app.care_team USING btree (org_id, patient
 --
 
 CREATE INDEX clinical_entries_patient_idx ON app.clinical_entries USING btree (org_id, patient_id, observed_at DESC);
+
+--
+-- Name: legal_holds_active_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX legal_holds_active_idx ON app.legal_holds USING btree (org_id, patient_id) WHERE (released_at IS NULL);
 
 --
 -- Name: memberships_user_idx; Type: INDEX; Schema: app; Owner: ward_owner
@@ -1968,6 +2063,20 @@ ALTER TABLE ONLY app.care_team
 
 ALTER TABLE ONLY app.clinical_entries
     ADD CONSTRAINT clinical_entries_org_id_patient_id_fkey FOREIGN KEY (org_id, patient_id) REFERENCES app.patients(org_id, id);
+
+--
+-- Name: legal_holds legal_holds_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.legal_holds
+    ADD CONSTRAINT legal_holds_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
+-- Name: legal_holds legal_holds_org_id_patient_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.legal_holds
+    ADD CONSTRAINT legal_holds_org_id_patient_id_fkey FOREIGN KEY (org_id, patient_id) REFERENCES app.patients(org_id, id);
 
 --
 -- Name: magic_links magic_links_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -2091,6 +2200,36 @@ CREATE POLICY instance_policy_ops ON app.instance_policy FOR UPDATE TO ward_ops 
 CREATE POLICY instance_policy_read ON app.instance_policy FOR SELECT TO ward_app, ward_ops USING (true);
 
 --
+-- Name: legal_holds; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.legal_holds ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: legal_holds legal_holds_cleanup; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY legal_holds_cleanup ON app.legal_holds FOR SELECT TO ward_audit_cleanup USING (true);
+
+--
+-- Name: legal_holds legal_holds_insert; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY legal_holds_insert ON app.legal_holds FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (created_by = ( SELECT private.uid() AS uid))));
+
+--
+-- Name: legal_holds legal_holds_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY legal_holds_select ON app.legal_holds FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text)));
+
+--
+-- Name: legal_holds legal_holds_update; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY legal_holds_update ON app.legal_holds FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (released_at IS NULL))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (released_at IS NOT NULL)));
+
+--
 -- Name: magic_links; Type: ROW SECURITY; Schema: app; Owner: ward_owner
 --
 
@@ -2211,10 +2350,28 @@ ALTER TABLE audit.actions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY actions_read ON audit.actions FOR SELECT TO ward_app, ward_ops USING (true);
 
 --
+-- Name: archive_state; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE audit.archive_state ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: archive_state archive_state_read; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY archive_state_read ON audit.archive_state FOR SELECT TO ward_app, ward_audit_cleanup, ward_audit_reader USING (true);
+
+--
 -- Name: checkpoints; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
 --
 
 ALTER TABLE audit.checkpoints ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: checkpoints checkpoints_cleanup; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY checkpoints_cleanup ON audit.checkpoints FOR SELECT TO ward_audit_cleanup USING (true);
 
 --
 -- Name: checkpoints checkpoints_reader; Type: POLICY; Schema: audit; Owner: ward_owner
@@ -2297,6 +2454,7 @@ GRANT USAGE ON SCHEMA app TO ward_app;
 GRANT USAGE ON SCHEMA app TO ward_rls;
 GRANT USAGE ON SCHEMA app TO ward_ops;
 GRANT USAGE ON SCHEMA app TO ward_audit_signer;
+GRANT USAGE ON SCHEMA app TO ward_audit_cleanup;
 
 --
 -- Name: SCHEMA audit; Type: ACL; Schema: -; Owner: ward_owner
@@ -2545,6 +2703,15 @@ GRANT ALL ON FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp w
 GRANT ALL ON FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp with time zone, OUT pending bigint) TO ward_ops;
 
 --
+-- Name: FUNCTION record_archived(p_org uuid, p_size bigint); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.record_archived(p_org uuid, p_size bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.record_archived(p_org uuid, p_size bigint) TO ward_app;
+GRANT ALL ON FUNCTION audit.record_archived(p_org uuid, p_size bigint) TO ward_ops;
+GRANT ALL ON FUNCTION audit.record_archived(p_org uuid, p_size bigint) TO ward_audit_reader;
+
+--
 -- Name: FUNCTION record_checkpoint(p_org uuid, p_note text); Type: ACL; Schema: audit; Owner: ward_definer
 --
 
@@ -2570,6 +2737,13 @@ REVOKE ALL ON FUNCTION audit.reject_change_any() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION audit.reject_truncate() FROM PUBLIC;
+
+--
+-- Name: FUNCTION retention_allows(p_org uuid, p_seq bigint, p_patient uuid, p_at timestamp with time zone); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.retention_allows(p_org uuid, p_seq bigint, p_patient uuid, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.retention_allows(p_org uuid, p_seq bigint, p_patient uuid, p_at timestamp with time zone) TO ward_audit_cleanup;
 
 --
 -- Name: FUNCTION unsigned_heads(OUT org_id uuid, OUT origin text, OUT tree_size bigint, OUT root_hash bytea); Type: ACL; Schema: audit; Owner: ward_definer
@@ -2798,6 +2972,20 @@ GRANT UPDATE(updated_at) ON TABLE app.instance_policy TO ward_ops;
 GRANT UPDATE(invite_ttl_min) ON TABLE app.instance_policy TO ward_ops;
 
 --
+-- Name: TABLE legal_holds; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT ON TABLE app.legal_holds TO ward_app;
+GRANT SELECT ON TABLE app.legal_holds TO ward_audit_cleanup;
+GRANT SELECT ON TABLE app.legal_holds TO ward_definer;
+
+--
+-- Name: COLUMN legal_holds.released_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(released_at) ON TABLE app.legal_holds TO ward_app;
+
+--
 -- Name: TABLE magic_links; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -3023,6 +3211,15 @@ GRANT SELECT ON TABLE audit.actions TO ward_definer;
 GRANT SELECT ON TABLE audit.actions TO ward_ops;
 
 --
+-- Name: TABLE archive_state; Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE audit.archive_state TO ward_app;
+GRANT SELECT ON TABLE audit.archive_state TO ward_audit_reader;
+GRANT SELECT ON TABLE audit.archive_state TO ward_audit_cleanup;
+GRANT SELECT,INSERT,UPDATE ON TABLE audit.archive_state TO ward_definer;
+
+--
 -- Name: TABLE checkpoints; Type: ACL; Schema: audit; Owner: ward_owner
 --
 
@@ -3030,6 +3227,7 @@ GRANT SELECT ON TABLE audit.checkpoints TO ward_app;
 GRANT SELECT ON TABLE audit.checkpoints TO ward_audit_reader;
 GRANT SELECT ON TABLE audit.checkpoints TO ward_audit_signer;
 GRANT SELECT,INSERT ON TABLE audit.checkpoints TO ward_definer;
+GRANT SELECT ON TABLE audit.checkpoints TO ward_audit_cleanup;
 
 --
 -- Name: TABLE events; Type: ACL; Schema: audit; Owner: ward_owner

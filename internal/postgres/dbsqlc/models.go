@@ -55,6 +55,16 @@ type AppInstancePolicy struct {
 	InviteTtlMin          int32
 }
 
+type AppLegalHold struct {
+	OrgID      uuid.UUID
+	ID         uuid.UUID
+	PatientID  uuid.NullUUID
+	Reason     string
+	CreatedBy  uuid.UUID
+	CreatedAt  time.Time
+	ReleasedAt *time.Time
+}
+
 type AppMagicLink struct {
 	ID        uuid.UUID
 	OrgID     uuid.UUID
@@ -140,6 +150,12 @@ type AuditAction struct {
 	Disclosure bool
 	Reserved   bool
 	Requires   []string
+}
+
+type AuditArchiveState struct {
+	OrgID        uuid.UUID
+	ArchivedSize int64
+	UpdatedAt    time.Time
 }
 
 type AuditCheckpoint struct {
