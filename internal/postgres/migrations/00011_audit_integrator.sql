@@ -192,6 +192,9 @@ declare
   size bigint;
   n bigint;
   last timestamptz;
+  qids bigint[] := '{}';
+  seqs bigint[] := '{}';
+  chains bytea[] := '{}';
 begin
   perform pg_advisory_xact_lock(hashtextextended('ward.audit.integrate.' || p_org::text, 0));
   select * into h from audit.heads where org_id = p_org for update;
@@ -223,8 +226,12 @@ begin
     fr := fr || node;
     n := n + 1;
     last := greatest(last, r.at);
-    update audit.events e set seq = n, chain_hash = chain where e.org_id = p_org and e.qid = r.qid;
+    qids := qids || r.qid; seqs := seqs || n; chains := chains || chain;
   end loop;
+  -- One statement for the batch.
+  update audit.events e set seq = u.seq, chain_hash = u.chain
+    from unnest(qids, seqs, chains) as u(qid, seq, chain)
+   where e.org_id = p_org and e.qid = u.qid;
   if n > h.tree_size then
     update audit.heads x
        set tree_size = n, chain_hash = chain, frontier = fr, root_hash = audit.frontier_root(fr), last_at = last
