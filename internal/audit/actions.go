@@ -60,6 +60,7 @@ var Actions = registry(
 	Action{Name: "org.create", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "org.session_policy.read", Category: CategoryOrg},
 	Action{Name: "org.session_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "org.assurance_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "member.list", Category: CategoryMembership, PHIAccess: true},
 	Action{Name: "membership.add", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "membership.update", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},

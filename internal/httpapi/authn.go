@@ -34,6 +34,11 @@ type need struct {
 	// action is the audit action a refusal at this route is recorded
 	// under ("request.denied" when empty).
 	action string
+	// pending admits a session below its assurance bar (identity.Principal.Pending):
+	// the routes that read who it is, enrol or present a second factor, and
+	// log out. Every other route answers 403 mfa_required or
+	// passkey_required, and the database would find no credential anyway.
+	pending bool
 }
 
 func (n need) public() bool { return len(n.kinds) == 0 }
@@ -43,6 +48,10 @@ func (n need) check(p identity.Principal, now time.Time) error {
 	switch {
 	case !slices.Contains(n.kinds, p.Kind):
 		return forbidden("credential_not_accepted", "this route does not accept this kind of credential")
+	case p.Pending == "passkey" && !n.pending:
+		return forbidden("passkey_required", "your org requires a passkey: sign in with one")
+	case p.Pending != "" && !n.pending:
+		return forbidden("mfa_required", "present your second factor (or enrol one) before using this route")
 	case n.role != "" && !p.Role.AtLeast(n.role):
 		return forbidden("forbidden", "this route needs the "+string(n.role)+" role or above")
 	case p.AAL < n.aal:
@@ -92,7 +101,9 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org)
 		}
 		if err == nil {
-			if err = n.check(p, time.Now()); err != nil {
+			// A pending session is no credential to the database: its
+			// refusals cannot be written to the org's log.
+			if err = n.check(p, time.Now()); err != nil && p.Pending == "" {
 				s.refused(r, p, n, err)
 			}
 		}

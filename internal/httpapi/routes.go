@@ -14,6 +14,9 @@ var (
 	public  = need{}
 	signIn  = need{signIn: true}
 	session = need{kinds: []identity.CredentialKind{identity.KindSession}, aal: 1}
+	// pending also admits a session below its assurance bar: only for
+	// reading who it is, second factors and logout.
+	pending = need{kinds: []identity.CredentialKind{identity.KindSession}, aal: 1, pending: true}
 )
 
 // as is a session route for role and above; a refusal is audited as action.
@@ -51,14 +54,16 @@ func (s *server) routes() {
 	api.route("POST /v1/auth/magic-link", signIn, s.handleLinkRequest())
 	api.route("GET /v1/auth/magic", public, s.handleLinkLanding())
 	api.route("POST /v1/auth/magic", signIn, s.handleLinkConsume())
-	api.route("POST /v1/auth/logout", session, s.handleLogout())
-	api.route("GET /v1/me", session, handleMe())
+	api.route("POST /v1/auth/logout", pending, s.handleLogout())
+	api.route("GET /v1/me", pending, handleMe())
 	api.route("GET /v1/sessions", session, handleSessionList(users, fail))
 	api.route("DELETE /v1/sessions/{id}", session, handleSessionRevoke(users, fail))
 
 	// The org: session policy and members.
 	api.route("GET /v1/org/session-policy", session, handlePolicyGet(users, fail))
 	api.route("PUT /v1/org/session-policy", as(admin, "org.session_policy.update"), handlePolicyPut(users, fail))
+	api.route("GET /v1/org/assurance-policy", session, handleAssurancePolicyGet(users, fail))
+	api.route("PUT /v1/org/assurance-policy", as(admin, "org.assurance_policy.update"), handleAssurancePolicyPut(users, fail))
 	api.route("GET /v1/members", session, handleMemberList(users, fail))
 	api.route("POST /v1/members", as(admin, "membership.add"), handleMemberAdd(users, fail))
 	api.route("PATCH /v1/members/{user_id}", as(admin, "membership.update"), handleMemberUpdate(users, fail))

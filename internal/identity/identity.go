@@ -89,6 +89,14 @@ type Principal struct {
 	// step-up).
 	AAL      int
 	AuthTime time.Time
+	// AMR lists the authentication methods the session was built from
+	// ("email", "totp", "passkey", "recovery_code").
+	AMR []string
+	// Pending is what a session below its assurance bar still needs:
+	// "mfa" or "passkey"; empty when it meets its bar. The database treats a
+	// pending credential as none for every data access; it may only read
+	// who it is, present or enrol a second factor, and log out.
+	Pending string
 	// CredentialHash is the hex SHA-256 of the presented token: what the
 	// database is given, never the token itself.
 	CredentialHash string

@@ -18,6 +18,9 @@ import (
 //     within its absolute and idle limits, of a membership that is not
 //     revoked, and ward.org is empty or names the session's org. A dead
 //     credential sees nothing and changes nothing.
+//   - A live session below its assurance bar is pending, and a pending
+//     credential is no credential: admins and leads always need AAL2, every
+//     role does in an org that requires MFA.
 //   - Nobody sees or writes another org's rows. The exception is the
 //     person's own identity: their memberships follow the person, whichever
 //     org the session is in. Sessions do not: through a session of org A a
@@ -65,9 +68,22 @@ func (s *rlsSeed) resolve(cred postgres.Credential) rlsPrincipal {
 		if !ok || m.revoked || (cred.Org != "" && cred.Org != r.org) {
 			return rlsPrincipal{}
 		}
+		needsMFA := m.role == "admin" || m.role == "lead" || s.orgRequiresMFA(r.org)
+		if needsMFA && r.aal < 2 {
+			return rlsPrincipal{} // pending
+		}
 		return rlsPrincipal{live: true, user: r.user, org: r.org, role: m.role}
 	}
 	return rlsPrincipal{}
+}
+
+func (s *rlsSeed) orgRequiresMFA(org string) bool {
+	for _, o := range s.rows["app.orgs"] {
+		if o.pk == org {
+			return o.requireMFA
+		}
+	}
+	return false
 }
 
 func (s *rlsSeed) membership(org, user string) (rlsRow, bool) {

@@ -24,7 +24,11 @@ import (
 //	       a_pat1 (linked to P1), a_pat2 (linked to P2), a_gone (revoked lead);
 //	       patients P1, P2, P3.
 //	org B: b_admin, b_pat1 (linked to Q1), and a_lead again, as a provider on
-//	       Q1's care team (one person, two orgs); patients Q1, Q2.
+//	       Q1's care team (one person, two orgs); patients Q1, Q2. Org B
+//	       requires MFA of every role.
+//
+// Sessions are AAL2 (magic link and TOTP) unless the actor's name ends in
+// _aal1.
 
 // rlsInstanceOrg is the org id under which the instance keysets are stored.
 const rlsInstanceOrg = "ffffffff-ffff-ffff-ffff-ffffffffffff"
@@ -41,7 +45,11 @@ type rlsRow struct {
 	revoked  bool     // memberships, sessions: revoked_at is set
 	author   string   // clinical_entries.created_by
 
+	// orgs only: the org's assurance policy
+	requireMFA bool
+
 	// sessions only
+	aal         int    // assurance level: 2 unless the seed says 1
 	tokenHash   string // hex
 	lastSeen    time.Time
 	idleMin     int
@@ -152,10 +160,10 @@ func (w *rlsWriter) exec(sql string, args ...any) {
 
 func (w *rlsWriter) add(table string, r rlsRow) { w.s.rows[table] = append(w.s.rows[table], r) }
 
-func (w *rlsWriter) org(label string) {
+func (w *rlsWriter) org(label string, requireMFA bool) {
 	id := w.s.name(label)
-	w.exec(`insert into app.orgs (id, name) values ($1, $2)`, id, "Org "+label)
-	w.add("app.orgs", rlsRow{pk: id, org: id})
+	w.exec(`insert into app.orgs (id, name, require_mfa) values ($1, $2, $3)`, id, "Org "+label, requireMFA)
+	w.add("app.orgs", rlsRow{pk: id, org: id, requireMFA: requireMFA})
 	for _, purpose := range []string{"aead", "prf"} {
 		w.keyset(id, purpose)
 	}
@@ -193,13 +201,24 @@ const (
 	rlsIdleExpired
 )
 
-// session creates a session and returns the credential hash it answers to.
+// session creates an AAL2 session (magic link and TOTP) and returns the
+// credential hash it answers to.
 func (w *rlsWriter) session(label, org, user string, state rlsSessionState) string {
+	return w.sessionAAL(label, org, user, state, 2)
+}
+
+// sessionAAL creates a session of assurance level aal (1: a magic link
+// only) and returns the credential hash it answers to.
+func (w *rlsWriter) sessionAAL(label, org, user string, state rlsSessionState, aal int) string {
 	id, o, u := w.s.name(label), w.s.must(org), w.s.must(user)
 	token := hex.EncodeToString(rlsRandom(32))
 	sum := sha256.Sum256([]byte(token))
-	r := rlsRow{pk: id, org: o, user: u, tokenHash: hex.EncodeToString(sum[:]),
+	r := rlsRow{pk: id, org: o, user: u, tokenHash: hex.EncodeToString(sum[:]), aal: aal,
 		lastSeen: w.s.now, idleMin: 60, absoluteExp: w.s.now.Add(12 * time.Hour)}
+	amr := []string{"email"}
+	if aal == 2 {
+		amr = append(amr, "totp")
+	}
 	var revokedAt *time.Time
 	switch state {
 	case rlsRevoked:
@@ -211,9 +230,9 @@ func (w *rlsWriter) session(label, org, user string, state rlsSessionState) stri
 		r.lastSeen = w.s.now.Add(-3 * time.Hour)
 	}
 	w.exec(`insert into app.sessions (id, org_id, user_id, token_hash, last_seen_at, idle_timeout_min,
-	          absolute_expires_at, revoked_at, revoked_reason)
-	        values ($1, $2, $3, $4, $5, $6, $7, $8, case when $8::timestamptz is null then null else 'logout' end)`,
-		id, o, u, sum[:], r.lastSeen, r.idleMin, r.absoluteExp, revokedAt)
+	          absolute_expires_at, revoked_at, revoked_reason, assurance, amr)
+	        values ($1, $2, $3, $4, $5, $6, $7, $8, case when $8::timestamptz is null then null else 'logout' end, $9, $10)`,
+		id, o, u, sum[:], r.lastSeen, r.idleMin, r.absoluteExp, revokedAt, aal, amr)
 	w.add("app.sessions", r)
 	return r.tokenHash
 }
@@ -295,8 +314,8 @@ func (w *rlsWriter) event(org, action, patient, actor string, results ...string)
 
 func (w *rlsWriter) seed() {
 	s := w.s
-	w.org("A")
-	w.org("B")
+	w.org("A", false)
+	w.org("B", true) // require_mfa: every role needs AAL2
 	w.keyset(rlsInstanceOrg, "aead")
 	w.keyset(rlsInstanceOrg, "prf")
 
@@ -345,6 +364,9 @@ func (w *rlsWriter) seed() {
 
 	A, B := s.must("A"), s.must("B")
 	live := func(label, org, user string) string { return w.session("s."+label, org, user, rlsLive) }
+	aal1 := func(label, org, user string) string {
+		return w.sessionAAL("s1."+label, org, user, rlsLive, 1)
+	}
 	adminHash := live("a_admin", "A", "a_admin")
 	unknown := hexSHA256("a token nobody was ever issued")
 	s.actors = []rlsActor{
@@ -367,6 +389,16 @@ func (w *rlsWriter) seed() {
 		{"idle_expired", postgres.Credential{Hash: w.session("s.a_admin.idle", "A", "a_admin", rlsIdleExpired), Org: A}, s.must("a_admin")},
 		{"forged_org_hint", postgres.Credential{Hash: adminHash, Org: B}, s.must("a_admin")},
 		{"revoked_member", postgres.Credential{Hash: live("a_gone", "A", "a_gone"), Org: A}, s.must("a_gone")},
+		// Sessions of one factor (a magic link): admins and leads are
+		// pending everywhere, every role is in org B (require_mfa); a
+		// patient of org A (no policy) is not. The user is whom the
+		// session belongs to.
+		{"a_admin_aal1", postgres.Credential{Hash: aal1("a_admin", "A", "a_admin"), Org: A}, s.must("a_admin")},
+		{"a_admin_aal1_nohint", postgres.Credential{Hash: aal1("a_admin.2", "A", "a_admin")}, s.must("a_admin")},
+		{"a_lead_aal1", postgres.Credential{Hash: aal1("a_lead", "A", "a_lead"), Org: A}, s.must("a_lead")},
+		{"a_pat1_aal1", postgres.Credential{Hash: aal1("a_pat1", "A", "a_pat1"), Org: A}, s.must("a_pat1")},
+		{"a_lead_in_B_aal1", postgres.Credential{Hash: aal1("a_lead.B", "B", "a_lead"), Org: B}, s.must("a_lead")},
+		{"b_pat1_aal1", postgres.Credential{Hash: aal1("b_pat1", "B", "b_pat1"), Org: B}, s.must("b_pat1")},
 	}
 	live("b_pat1", "B", "b_pat1") // a row nobody in A may see
 }

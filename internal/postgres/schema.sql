@@ -270,6 +270,31 @@ end $$;
 ALTER FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) OWNER TO ward_definer;
 
 --
+-- Name: logout(text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.logout(p_request text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me_pending();
+  if me.session_id is null then
+    return false;
+  end if;
+  -- The event first: after the update the credential names nobody.
+  perform audit.append_as(me.org_id, 'session.revoke', 'success', 'session', me.session_id,
+    p_request => p_request, p_actor => me.user_id, p_details => jsonb_build_object('reason', 'logout'));
+  update app.sessions s set revoked_at = now(), revoked_reason = 'logout'
+   where s.id = me.session_id and s.revoked_at is null;
+  return true;
+end $$;
+
+ALTER FUNCTION app.logout(p_request text) OWNER TO ward_definer;
+
+--
 -- Name: org_keyset(uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -279,7 +304,7 @@ CREATE FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) 
     AS $$
 begin
   if p_org <> 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid
-     and p_org is distinct from private.get_my_org_id() then
+     and p_org is distinct from (select m.org_id from private.me_pending() m) then
     raise exception 'forbidden' using errcode = '42501';
   end if;
   return query select k.purpose, k.wrapped from private.keysets k where k.org_id = p_org;
@@ -362,6 +387,47 @@ begin
 end $$;
 
 ALTER FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) OWNER TO ward_definer;
+
+--
+-- Name: set_assurance_policy(boolean, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  old app.orgs%rowtype;
+  ended int;
+begin
+  select * into me from private.me_pending() where pending is null;
+  if me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if p_require_mfa is null or p_require_passkey is null then
+    raise exception 'require_mfa and require_passkey are both required' using errcode = '22023';
+  end if;
+  if p_require_passkey and not coalesce(me.amr @> array['passkey'], false) then
+    raise exception 'require_passkey may be set only from a session signed in with a passkey' using errcode = '22023';
+  end if;
+  select * into old from app.orgs where id = me.org_id for update;
+  update app.orgs set require_mfa = p_require_mfa, require_passkey = p_require_passkey where id = me.org_id;
+  update app.sessions s set revoked_at = now(), revoked_reason = 'assurance_policy'
+    from app.memberships m
+   where m.org_id = s.org_id and m.user_id = s.user_id
+     and s.org_id = me.org_id and s.revoked_at is null
+     and not private.meets_bar(private.assurance_bar(m.role, p_require_mfa, p_require_passkey), s.assurance, s.amr);
+  get diagnostics ended = row_count;
+  perform audit.append_as(me.org_id, 'org.assurance_policy.update', 'success', 'org', me.org_id,
+    p_request => p_request,
+    p_details => jsonb_build_object('require_mfa', p_require_mfa, 'require_passkey', p_require_passkey,
+                                    'old_require_mfa', old.require_mfa, 'old_require_passkey', old.require_passkey,
+                                    'sessions_ended', ended));
+  return ended;
+end $$;
+
+ALTER FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) OWNER TO ward_definer;
 
 --
 -- Name: set_session_policy(integer, integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -459,7 +525,7 @@ ALTER FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_r
 -- Name: whoami(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone) RETURNS SETOF record
+CREATE FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text) RETURNS SETOF record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -467,12 +533,13 @@ declare
   me record;
   s app.sessions%rowtype;
 begin
-  select * into me from private.me();
+  select * into me from private.me_pending();
   if me.credential_id is null then
     return;
   end if;
   kind := me.kind; credential_id := me.credential_id; user_id := me.user_id; org_id := me.org_id;
   role := me.role; session_id := me.session_id; aal := me.aal; auth_time := me.auth_time;
+  amr := me.amr; pending := me.pending;
   if me.kind = 'session' then
     update app.sessions x set last_seen_at = now()
      where x.id = me.session_id and private.touch_due(x.last_seen_at, x.idle_timeout_min)
@@ -486,7 +553,7 @@ begin
   return next;
 end $$;
 
-ALTER FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone) OWNER TO ward_definer;
+ALTER FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text) OWNER TO ward_definer;
 
 --
 -- Name: access_report(uuid, uuid); Type: FUNCTION; Schema: audit; Owner: ward_definer
@@ -931,6 +998,20 @@ end $$;
 ALTER FUNCTION private.am_i_lead_in_org(p_org uuid) OWNER TO ward_rls;
 
 --
+-- Name: assurance_bar(text, boolean, boolean); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case when p_require_passkey then 'passkey'
+              when p_require_mfa or p_role in ('admin', 'lead') then 'mfa' end
+$$;
+
+ALTER FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) OWNER TO ward_rls;
+
+--
 -- Name: credential_hash(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -984,6 +1065,23 @@ ALTER FUNCTION private.get_my_role() OWNER TO ward_rls;
 CREATE FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) RETURNS record
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
+    AS $$
+begin
+  select r.kind, r.credential_id, r.user_id, r.org_id, r.role, r.session_id, r.aal, r.auth_time, r.break_glass, r.device
+    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device
+    from private.me_pending() r
+   where r.pending is null;
+end $$;
+
+ALTER FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) OWNER TO ward_rls;
+
+--
+-- Name: me_pending(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
     AS $_$
 declare
   hint text := nullif(current_setting('ward.org', true), '');
@@ -992,10 +1090,14 @@ begin
   if h is null then
     return;
   end if;
-  select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, false, null
-    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device
+  select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, false, null, s.amr,
+         case when not private.meets_bar(private.assurance_bar(m.role, o.require_mfa, o.require_passkey),
+                                          s.assurance, s.amr)
+              then private.assurance_bar(m.role, o.require_mfa, o.require_passkey) end
+    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
     from app.sessions s
     join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
+    join app.orgs o on o.id = s.org_id
    where s.token_hash = h
      and s.revoked_at is null
      and s.absolute_expires_at > now()
@@ -1006,10 +1108,26 @@ begin
        or hint::uuid <> org_id) then
     kind := null; credential_id := null; user_id := null; org_id := null; role := null;
     session_id := null; aal := null; auth_time := null; break_glass := null; device := null;
+    amr := null; pending := null;
   end if;
 end $_$;
 
-ALTER FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) OWNER TO ward_rls;
+ALTER FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) OWNER TO ward_rls;
+
+--
+-- Name: meets_bar(text, integer, text[]); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case p_bar when 'passkey' then p_aal >= 2 and p_amr @> array['passkey']
+                    when 'mfa' then p_aal >= 2
+                    else true end
+$$;
+
+ALTER FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) OWNER TO ward_rls;
 
 --
 -- Name: my_org_member_ids(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -1280,6 +1398,8 @@ CREATE TABLE app.orgs (
     session_idle_timeout_min integer DEFAULT 30 NOT NULL,
     session_absolute_max_min integer DEFAULT 720 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    require_mfa boolean DEFAULT false NOT NULL,
+    require_passkey boolean DEFAULT false NOT NULL,
     CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT orgs_session_absolute_max_min_check CHECK (((session_absolute_max_min >= 5) AND (session_absolute_max_min <= 43200))),
     CONSTRAINT orgs_session_idle_timeout_min_check CHECK (((session_idle_timeout_min >= 1) AND (session_idle_timeout_min <= 1440)))
@@ -1349,6 +1469,7 @@ CREATE TABLE app.sessions (
     amr text[] DEFAULT '{email}'::text[] NOT NULL,
     authenticated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT sessions_absolute_cap CHECK ((absolute_expires_at <= (created_at + '30 days'::interval))),
+    CONSTRAINT sessions_amr_check CHECK (((amr <@ ARRAY['email'::text, 'totp'::text, 'passkey'::text, 'recovery_code'::text, 'sso'::text]) AND ((cardinality(amr) >= 1) AND (cardinality(amr) <= 5)))),
     CONSTRAINT sessions_assurance_check CHECK ((assurance = ANY (ARRAY[1, 2]))),
     CONSTRAINT sessions_idle_cap CHECK ((idle_timeout_min <= 1440)),
     CONSTRAINT sessions_idle_timeout_min_check CHECK ((idle_timeout_min > 0)),
@@ -2138,6 +2259,13 @@ REVOKE ALL ON FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p
 GRANT ALL ON FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) TO ward_ops;
 
 --
+-- Name: FUNCTION logout(p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.logout(p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.logout(p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -2151,6 +2279,13 @@ GRANT ALL ON FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped b
 
 REVOKE ALL ON FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) TO ward_app;
+
+--
+-- Name: FUNCTION set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION set_session_policy(p_idle integer, p_abs integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -2167,11 +2302,11 @@ REVOKE ALL ON FUNCTION app.update_member(p_user uuid, p_role text, p_revoke bool
 GRANT ALL ON FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_request text) TO ward_app;
 
 --
--- Name: FUNCTION whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone) TO ward_app;
+REVOKE ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text) TO ward_app;
 
 --
 -- Name: FUNCTION access_report(p_org uuid, p_patient uuid); Type: ACL; Schema: audit; Owner: ward_definer
@@ -2294,6 +2429,14 @@ GRANT ALL ON FUNCTION private.am_i_lead_in_org(p_org uuid) TO ward_app;
 GRANT ALL ON FUNCTION private.am_i_lead_in_org(p_org uuid) TO ward_definer;
 
 --
+-- Name: FUNCTION assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) TO ward_definer;
+GRANT ALL ON FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) TO ward_app;
+
+--
 -- Name: FUNCTION credential_hash(); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -2324,6 +2467,21 @@ GRANT ALL ON FUNCTION private.get_my_role() TO ward_definer;
 REVOKE ALL ON FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) TO ward_app;
 GRANT ALL ON FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) TO ward_definer;
+
+--
+-- Name: FUNCTION me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) TO ward_definer;
+
+--
+-- Name: FUNCTION meets_bar(p_bar text, p_aal integer, p_amr text[]); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) TO ward_definer;
+GRANT ALL ON FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) TO ward_app;
 
 --
 -- Name: FUNCTION my_org_member_ids(); Type: ACL; Schema: private; Owner: ward_rls
@@ -2522,6 +2680,26 @@ GRANT SELECT,INSERT,UPDATE ON TABLE app.memberships TO ward_definer;
 
 GRANT SELECT ON TABLE app.orgs TO ward_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE app.orgs TO ward_definer;
+
+--
+-- Name: COLUMN orgs.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.orgs TO ward_rls;
+
+--
+-- Name: COLUMN orgs.require_mfa; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(require_mfa) ON TABLE app.orgs TO ward_rls;
+GRANT SELECT(require_mfa) ON TABLE app.orgs TO ward_definer;
+
+--
+-- Name: COLUMN orgs.require_passkey; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(require_passkey) ON TABLE app.orgs TO ward_rls;
+GRANT SELECT(require_passkey) ON TABLE app.orgs TO ward_definer;
 
 --
 -- Name: TABLE patient_links; Type: ACL; Schema: app; Owner: ward_owner

@@ -171,6 +171,24 @@ func (q *Queries) CreateOrg(ctx context.Context, arg CreateOrgParams) (CreateOrg
 	return i, err
 }
 
+const getAssurancePolicy = `-- name: GetAssurancePolicy :one
+select require_mfa, require_passkey
+from app.orgs
+where id = $1
+`
+
+type GetAssurancePolicyRow struct {
+	RequireMfa     bool
+	RequirePasskey bool
+}
+
+func (q *Queries) GetAssurancePolicy(ctx context.Context, orgID uuid.UUID) (GetAssurancePolicyRow, error) {
+	row := q.db.QueryRow(ctx, getAssurancePolicy, orgID)
+	var i GetAssurancePolicyRow
+	err := row.Scan(&i.RequireMfa, &i.RequirePasskey)
+	return i, err
+}
+
 const getInstancePolicy = `-- name: GetInstancePolicy :one
 select link_ttl_min, link_window_min, link_max_per_address, link_max_per_source,
   session_idle_max_min, session_absolute_max_min
@@ -332,6 +350,17 @@ func (q *Queries) ListSessions(ctx context.Context, arg ListSessionsParams) ([]L
 	return items, nil
 }
 
+const logout = `-- name: Logout :one
+select app.logout($1::text)::boolean as ok
+`
+
+func (q *Queries) Logout(ctx context.Context, request *string) (bool, error) {
+	row := q.db.QueryRow(ctx, logout, request)
+	var ok bool
+	err := row.Scan(&ok)
+	return ok, err
+}
+
 const requestMagicLink = `-- name: RequestMagicLink :one
 select status, org_id, user_id, email_enc, ttl_min, retry_after_s
 from app.request_magic_link($1, $2::uuid, $3, $4::bytea,
@@ -405,6 +434,23 @@ func (q *Queries) RevokeSession(ctx context.Context, arg RevokeSessionParams) (i
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const setAssurancePolicy = `-- name: SetAssurancePolicy :one
+select app.set_assurance_policy($1, $2, $3::text)::int as ended
+`
+
+type SetAssurancePolicyParams struct {
+	RequireMfa     bool
+	RequirePasskey bool
+	Request        *string
+}
+
+func (q *Queries) SetAssurancePolicy(ctx context.Context, arg SetAssurancePolicyParams) (int32, error) {
+	row := q.db.QueryRow(ctx, setAssurancePolicy, arg.RequireMfa, arg.RequirePasskey, arg.Request)
+	var ended int32
+	err := row.Scan(&ended)
+	return ended, err
 }
 
 const setInstancePolicy = `-- name: SetInstancePolicy :exec

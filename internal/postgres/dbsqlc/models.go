@@ -83,6 +83,8 @@ type AppOrg struct {
 	SessionIdleTimeoutMin int32
 	SessionAbsoluteMaxMin int32
 	CreatedAt             time.Time
+	RequireMfa            bool
+	RequirePasskey        bool
 }
 
 type AppPatient struct {

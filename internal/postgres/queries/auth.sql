@@ -26,6 +26,17 @@ select session_idle_timeout_min, session_absolute_max_min
 from app.orgs
 where id = @org_id;
 
+-- name: GetAssurancePolicy :one
+select require_mfa, require_passkey
+from app.orgs
+where id = @org_id;
+
+-- name: SetAssurancePolicy :one
+select app.set_assurance_policy(@require_mfa, @require_passkey, sqlc.narg('request')::text)::int as ended;
+
+-- name: Logout :one
+select app.logout(sqlc.narg('request')::text)::boolean as ok;
+
 -- name: GetInstancePolicy :one
 select link_ttl_min, link_window_min, link_max_per_address, link_max_per_source,
   session_idle_max_min, session_absolute_max_min
