@@ -55,6 +55,8 @@ type Action struct {
 var Actions = registry(
 	Action{Name: "auth.link.request", Category: CategoryAuth, Reserved: true},
 	Action{Name: "auth.signin", Category: CategoryAuth, Reserved: true},
+	Action{Name: "auth.mfa.enrol", Category: CategoryAuth, Reserved: true},
+	Action{Name: "auth.mfa.verify", Category: CategoryAuth, Reserved: true},
 	Action{Name: "session.list", Category: CategorySession},
 	Action{Name: "session.revoke", Category: CategorySession, Requires: []Field{FieldObject}},
 	Action{Name: "org.create", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},

@@ -56,6 +56,10 @@ func (s *server) routes() {
 	api.route("POST /v1/auth/magic", signIn, s.handleLinkConsume())
 	api.route("POST /v1/auth/logout", pending, s.handleLogout())
 	api.route("GET /v1/me", pending, handleMe())
+
+	// Second factors: a pending session enrols or presents one.
+	api.route("POST /v1/auth/totp/enrol", pending, handleTOTPEnrol(users, fail))
+	api.route("POST /v1/auth/totp/verify", pending, handleTOTPVerify(users, fail))
 	api.route("GET /v1/sessions", session, handleSessionList(users, fail))
 	api.route("DELETE /v1/sessions/{id}", session, handleSessionRevoke(users, fail))
 

@@ -42,6 +42,8 @@ import (
 //     about their own record (as its subject or in a list's results).
 //     Nobody writes either table directly.
 //   - Magic links, sign-in attempts and key material are never readable.
+//   - A member sees whether they have a second factor, in the credential's
+//     org; nobody reads or writes its secret, hash or counters directly.
 
 // rlsPrincipal is what a credential resolves to; the zero value is nobody.
 type rlsPrincipal struct {
@@ -370,6 +372,20 @@ func rlsTables() []*rlsTable {
 					return patientRow(s, p, r) && (p.role != "patient" || r.author == p.user)
 				}},
 				{name: "move", tail: `set patient_id = patient_id`},
+			},
+		},
+		{
+			// Second factors: a member sees that they have one (never its
+			// secret); only the procedures write them.
+			name: "app.totp_factors", pk: `org_id::text || '/' || user_id::text`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.user == p.user && r.org == p.org },
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.totp_factors (org_id, user_id, secret_enc, secret_hash) values ($1, $2, $3, $4)`,
+					[]any{t.org, a.user, rlsRandom(40), rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{
+				{name: "unlock", tail: `set failures = 0, locked_until = null`},
+				{name: "replay", tail: `set last_step = null`},
 			},
 		},
 		{

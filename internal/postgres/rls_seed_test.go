@@ -272,6 +272,15 @@ func (w *rlsWriter) magicLink(org, user string) {
 	w.add("app.magic_links", rlsRow{pk: id, org: o, user: u})
 }
 
+// totpFactor enrols a confirmed TOTP factor for user in org (a sealed
+// secret of random bytes: the matrix never opens it).
+func (w *rlsWriter) totpFactor(org, user string) {
+	o, u := w.s.must(org), w.s.must(user)
+	w.exec(`insert into app.totp_factors (org_id, user_id, secret_enc, secret_hash, confirmed_at)
+	        values ($1, $2, $3, $4, now())`, o, u, rlsRandom(48), rlsRandom(32))
+	w.add("app.totp_factors", rlsRow{pk: o + "/" + u, org: o, user: u})
+}
+
 func (w *rlsWriter) attempt(kind string) {
 	key := rlsRandom(32)
 	w.exec(`insert into app.auth_attempts (kind, key_hash) values ($1, $2)`, kind, key)
@@ -350,6 +359,9 @@ func (w *rlsWriter) seed() {
 	w.entry("B", "e.Q1", "Q1", "b_admin")
 	w.entry("B", "e.Q2", "Q2", "b_admin")
 
+	w.totpFactor("A", "a_admin")
+	w.totpFactor("A", "a_pat1")
+	w.totpFactor("B", "b_admin")
 	w.magicLink("A", "a_pat1")
 	w.magicLink("B", "b_pat1")
 	w.attempt("pair")

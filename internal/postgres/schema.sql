@@ -35,12 +35,32 @@ CREATE SCHEMA audit;
 ALTER SCHEMA audit OWNER TO ward_owner;
 
 --
+-- Name: ext; Type: SCHEMA; Schema: -; Owner: postgres
+--
+
+CREATE SCHEMA ext;
+
+ALTER SCHEMA ext OWNER TO postgres;
+
+--
 -- Name: private; Type: SCHEMA; Schema: -; Owner: ward_owner
 --
 
 CREATE SCHEMA private;
 
 ALTER SCHEMA private OWNER TO ward_owner;
+
+--
+-- Name: pgcrypto; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA ext;
+
+--
+-- Name: EXTENSION pgcrypto; Type: COMMENT; Schema: -; Owner:
+--
+
+COMMENT ON EXTENSION pgcrypto IS 'cryptographic functions';
 
 --
 -- Name: add_member(uuid, bytea, bytea, text, text, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -473,6 +493,116 @@ begin
 end $$;
 
 ALTER FUNCTION app.set_session_policy(p_idle integer, p_abs integer, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: totp_enrol(bytea, bytea, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me_pending();
+  if me.session_id is null then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if octet_length(p_secret_hash) is distinct from 32 or coalesce(octet_length(p_secret_enc), 0) < 20 then
+    raise exception 'totp_enrol: a sealed secret and its 32-byte hash are required' using errcode = '22023';
+  end if;
+  insert into app.totp_factors (org_id, user_id, secret_enc, secret_hash)
+  values (me.org_id, me.user_id, p_secret_enc, p_secret_hash)
+  on conflict (org_id, user_id) do update
+    set secret_enc = excluded.secret_enc, secret_hash = excluded.secret_hash, created_at = now(),
+        last_step = null, failures = 0, locked_until = null
+    where app.totp_factors.confirmed_at is null;
+  if not found then
+    raise exception 'a confirmed TOTP factor exists' using errcode = '23505';
+  end if;
+  perform audit.append_as(me.org_id, 'auth.mfa.enrol', 'success', 'user', me.user_id, p_request => p_request,
+    p_actor => me.user_id, p_details => jsonb_build_object('method', 'totp', 'session', me.session_id));
+end $$;
+
+ALTER FUNCTION app.totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: totp_secret(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me_pending();
+  select f.secret_enc, f.confirmed_at is not null into secret_enc, confirmed
+    from app.totp_factors f where f.org_id = me.org_id and f.user_id = me.user_id;
+end $$;
+
+ALTER FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean) OWNER TO ward_definer;
+
+--
+-- Name: totp_verify(bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  me record;
+  f app.totp_factors%rowtype;
+  now_step bigint := floor(extract(epoch from now()) / 30)::bigint;
+  matched bigint;
+  status text;
+begin
+  select * into me from private.me_pending();
+  if me.session_id is null then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  select * into f from app.totp_factors x where x.org_id = me.org_id and x.user_id = me.user_id for update;
+  if not found then
+    return 'not_enrolled';
+  end if;
+  if p_secret is null or pg_catalog.sha256(p_secret) <> f.secret_hash then
+    raise exception 'totp_verify: not the enrolled secret' using errcode = '22023';
+  end if;
+  if f.locked_until > now() then
+    status := 'locked';
+  elsif p_code ~ '^[0-9]{6}$' then
+    select s into matched from generate_series(now_step - 1, now_step + 1) s
+     where private.hotp(p_secret, s, 6, 'sha1') = p_code
+     order by s desc limit 1;
+    status := case when matched is null or matched <= coalesce(f.last_step, -1) then 'invalid' else 'ok' end;
+  else
+    status := 'invalid';
+  end if;
+
+  if status = 'ok' then
+    update app.totp_factors x set last_step = matched, failures = 0, locked_until = null,
+           confirmed_at = coalesce(x.confirmed_at, now())
+     where x.org_id = f.org_id and x.user_id = f.user_id;
+    update app.sessions s set assurance = 2, authenticated_at = now(),
+           amr = (select array_agg(distinct a order by a) from unnest(s.amr || array['totp']) a)
+     where s.id = me.session_id;
+  elsif status = 'invalid' then
+    update app.totp_factors x
+       set failures = case when x.failures + 1 >= 5 then 0 else x.failures + 1 end,
+           locked_until = case when x.failures + 1 >= 5 then now() + interval '15 minutes' else x.locked_until end
+     where x.org_id = f.org_id and x.user_id = f.user_id
+    returning case when x.locked_until > now() then 'locked' else 'invalid' end into status;
+  end if;
+  perform audit.append_as(me.org_id, 'auth.mfa.verify', case when status = 'ok' then 'success' else 'denied' end,
+    'session', me.session_id, p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => me.user_id,
+    p_details => jsonb_build_object('method', 'totp', 'result', status, 'confirmed', f.confirmed_at is not null));
+  return status;
+end $_$;
+
+ALTER FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
 
 --
 -- Name: update_member(uuid, text, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -1059,6 +1189,26 @@ end $$;
 ALTER FUNCTION private.get_my_role() OWNER TO ward_rls;
 
 --
+-- Name: hotp(bytea, bigint, integer, text); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.hotp(p_secret bytea, p_counter bigint, p_digits integer, p_algo text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    SET search_path TO ''
+    AS $$
+declare
+  h bytea := ext.hmac(int8send(p_counter), p_secret, p_algo);
+  o int := get_byte(h, length(h) - 1) & 15;
+  bin bigint;
+begin
+  bin := ((get_byte(h, o) & 127)::bigint << 24) | (get_byte(h, o + 1)::bigint << 16)
+       | (get_byte(h, o + 2)::bigint << 8) | get_byte(h, o + 3)::bigint;
+  return lpad((bin % (10::bigint ^ p_digits)::bigint)::text, p_digits, '0');
+end $$;
+
+ALTER FUNCTION private.hotp(p_secret bytea, p_counter bigint, p_digits integer, p_algo text) OWNER TO ward_rls;
+
+--
 -- Name: me(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -1481,6 +1631,40 @@ ALTER TABLE ONLY app.sessions FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.sessions OWNER TO ward_owner;
 
 --
+-- Name: totp_factors; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.totp_factors (
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    secret_enc bytea NOT NULL,
+    secret_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    confirmed_at timestamp with time zone,
+    last_step bigint,
+    failures integer DEFAULT 0 NOT NULL,
+    locked_until timestamp with time zone,
+    CONSTRAINT totp_factors_failures_check CHECK (((failures >= 0) AND (failures <= 5))),
+    CONSTRAINT totp_factors_secret_hash_check CHECK ((octet_length(secret_hash) = 32))
+);
+
+ALTER TABLE ONLY app.totp_factors FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.totp_factors OWNER TO ward_owner;
+
+--
+-- Name: COLUMN totp_factors.secret_enc; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.totp_factors.secret_enc IS 'AEAD ciphertext under the org keyset, AD totp_factors|secret|org|user';
+
+--
+-- Name: COLUMN totp_factors.secret_hash; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.totp_factors.secret_hash IS 'SHA-256 of the secret: binds the secret the server presents to the one enrolled';
+
+--
 -- Name: users; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -1705,6 +1889,13 @@ ALTER TABLE ONLY app.sessions
     ADD CONSTRAINT sessions_token_hash_key UNIQUE (token_hash);
 
 --
+-- Name: totp_factors totp_factors_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.totp_factors
+    ADD CONSTRAINT totp_factors_pkey PRIMARY KEY (org_id, user_id);
+
+--
 -- Name: users users_email_bidx_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -1927,6 +2118,13 @@ ALTER TABLE ONLY app.sessions
     ADD CONSTRAINT sessions_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
 
 --
+-- Name: totp_factors totp_factors_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.totp_factors
+    ADD CONSTRAINT totp_factors_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
 -- Name: auth_attempts; Type: ROW SECURITY; Schema: app; Owner: ward_owner
 --
 
@@ -2095,6 +2293,18 @@ CREATE POLICY sessions_select ON app.sessions FOR SELECT TO ward_app USING (((or
 CREATE POLICY sessions_update ON app.sessions FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid)) AND (revoked_at IS NULL))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid)) AND (revoked_at IS NOT NULL)));
 
 --
+-- Name: totp_factors; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.totp_factors ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: totp_factors totp_factors_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY totp_factors_select ON app.totp_factors FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid))));
+
+--
 -- Name: users; Type: ROW SECURITY; Schema: app; Owner: ward_owner
 --
 
@@ -2200,6 +2410,13 @@ GRANT USAGE ON SCHEMA audit TO ward_ops;
 GRANT USAGE ON SCHEMA audit TO ward_audit_reader;
 
 --
+-- Name: SCHEMA ext; Type: ACL; Schema: -; Owner: postgres
+--
+
+GRANT USAGE ON SCHEMA ext TO ward_definer;
+GRANT USAGE ON SCHEMA ext TO ward_rls;
+
+--
 -- Name: SCHEMA private; Type: ACL; Schema: -; Owner: ward_owner
 --
 
@@ -2293,6 +2510,27 @@ GRANT ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_
 
 REVOKE ALL ON FUNCTION app.set_session_policy(p_idle integer, p_abs integer, p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.set_session_policy(p_idle integer, p_abs integer, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION totp_secret(OUT secret_enc bytea, OUT confirmed boolean); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean) TO ward_app;
+
+--
+-- Name: FUNCTION totp_verify(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text) TO ward_app;
 
 --
 -- Name: FUNCTION update_member(p_user uuid, p_role text, p_revoke boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -2459,6 +2697,13 @@ GRANT ALL ON FUNCTION private.get_my_org_id() TO ward_definer;
 REVOKE ALL ON FUNCTION private.get_my_role() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.get_my_role() TO ward_app;
 GRANT ALL ON FUNCTION private.get_my_role() TO ward_definer;
+
+--
+-- Name: FUNCTION hotp(p_secret bytea, p_counter bigint, p_digits integer, p_algo text); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.hotp(p_secret bytea, p_counter bigint, p_digits integer, p_algo text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.hotp(p_secret bytea, p_counter bigint, p_digits integer, p_algo text) TO ward_definer;
 
 --
 -- Name: FUNCTION me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text); Type: ACL; Schema: private; Owner: ward_rls
@@ -2870,6 +3115,36 @@ GRANT SELECT(amr) ON TABLE app.sessions TO ward_app;
 --
 
 GRANT SELECT(authenticated_at) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: TABLE totp_factors; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.totp_factors TO ward_definer;
+
+--
+-- Name: COLUMN totp_factors.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.totp_factors TO ward_app;
+
+--
+-- Name: COLUMN totp_factors.user_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(user_id) ON TABLE app.totp_factors TO ward_app;
+
+--
+-- Name: COLUMN totp_factors.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.totp_factors TO ward_app;
+
+--
+-- Name: COLUMN totp_factors.confirmed_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(confirmed_at) ON TABLE app.totp_factors TO ward_app;
 
 --
 -- Name: TABLE users; Type: ACL; Schema: app; Owner: ward_owner

@@ -500,6 +500,63 @@ func (q *Queries) SetSessionPolicy(ctx context.Context, arg SetSessionPolicyPara
 	return err
 }
 
+const tOTPEnrol = `-- name: TOTPEnrol :exec
+select app.totp_enrol($1, $2, $3::text)
+`
+
+type TOTPEnrolParams struct {
+	SecretEnc  []byte
+	SecretHash []byte
+	Request    *string
+}
+
+func (q *Queries) TOTPEnrol(ctx context.Context, arg TOTPEnrolParams) error {
+	_, err := q.db.Exec(ctx, tOTPEnrol, arg.SecretEnc, arg.SecretHash, arg.Request)
+	return err
+}
+
+const tOTPSecret = `-- name: TOTPSecret :one
+select secret_enc, confirmed from app.totp_secret()
+`
+
+type TOTPSecretRow struct {
+	SecretEnc []byte
+	Confirmed *bool
+}
+
+func (q *Queries) TOTPSecret(ctx context.Context) (TOTPSecretRow, error) {
+	row := q.db.QueryRow(ctx, tOTPSecret)
+	var i TOTPSecretRow
+	err := row.Scan(&i.SecretEnc, &i.Confirmed)
+	return i, err
+}
+
+const tOTPVerify = `-- name: TOTPVerify :one
+select app.totp_verify($1, $2, $3::text, $4::text,
+  $5::text)::text as status
+`
+
+type TOTPVerifyParams struct {
+	Secret  []byte
+	Code    string
+	Request *string
+	Ip      *string
+	Ua      *string
+}
+
+func (q *Queries) TOTPVerify(ctx context.Context, arg TOTPVerifyParams) (string, error) {
+	row := q.db.QueryRow(ctx, tOTPVerify,
+		arg.Secret,
+		arg.Code,
+		arg.Request,
+		arg.Ip,
+		arg.Ua,
+	)
+	var status string
+	err := row.Scan(&status)
+	return status, err
+}
+
 const updateMember = `-- name: UpdateMember :exec
 select app.update_member($1, $2::text, $3, $4::text)
 `

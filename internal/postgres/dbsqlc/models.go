@@ -128,6 +128,20 @@ type AppSession struct {
 	AuthenticatedAt   time.Time
 }
 
+type AppTotpFactor struct {
+	OrgID  uuid.UUID
+	UserID uuid.UUID
+	// AEAD ciphertext under the org keyset, AD totp_factors|secret|org|user
+	SecretEnc []byte
+	// SHA-256 of the secret: binds the secret the server presents to the one enrolled
+	SecretHash  []byte
+	CreatedAt   time.Time
+	ConfirmedAt *time.Time
+	LastStep    *int64
+	Failures    int32
+	LockedUntil *time.Time
+}
+
 type AppUser struct {
 	ID        uuid.UUID
 	EmailBidx []byte

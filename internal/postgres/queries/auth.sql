@@ -87,3 +87,13 @@ select audit.append(@org_id, 'member.list', 'success', p_results => @results::uu
 -- name: AppendSessionRevoke :exec
 select audit.append(@org_id, 'session.revoke', 'success', 'session', @session_id,
   p_request => sqlc.narg('request')::text, p_details => jsonb_build_object('reason', @reason::text));
+
+-- name: TOTPEnrol :exec
+select app.totp_enrol(@secret_enc, @secret_hash, sqlc.narg('request')::text);
+
+-- name: TOTPSecret :one
+select secret_enc, confirmed from app.totp_secret();
+
+-- name: TOTPVerify :one
+select app.totp_verify(@secret, @code, sqlc.narg('request')::text, sqlc.narg('ip')::text,
+  sqlc.narg('ua')::text)::text as status;
