@@ -57,6 +57,8 @@ var Actions = registry(
 	Action{Name: "auth.signin", Category: CategoryAuth, Reserved: true},
 	Action{Name: "auth.mfa.enrol", Category: CategoryAuth, Reserved: true},
 	Action{Name: "auth.mfa.verify", Category: CategoryAuth, Reserved: true},
+	Action{Name: "auth.recovery_codes.generate", Category: CategoryAuth, Reserved: true},
+	Action{Name: "auth.recovery_code.use", Category: CategoryAuth, Reserved: true},
 	Action{Name: "session.list", Category: CategorySession},
 	Action{Name: "session.revoke", Category: CategorySession, Requires: []Field{FieldObject}},
 	Action{Name: "org.create", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},

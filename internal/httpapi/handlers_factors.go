@@ -39,3 +39,36 @@ func handleTOTPVerify(svc *auth.Service, fail errorWriter) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"aal": 2})
 	})
 }
+
+// handleRecoveryCodesGenerate answers ten new recovery codes, once; the
+// old ones stop working.
+func handleRecoveryCodesGenerate(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		codes, err := svc.GenerateRecoveryCodes(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusCreated, map[string]any{"codes": codes})
+	})
+}
+
+// handleRecoveryCodeUse spends a recovery code for the session.
+func handleRecoveryCodeUse(svc *auth.Service, fail errorWriter) http.Handler {
+	type request struct {
+		Code string `json:"code"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		err := decode(r, &req)
+		if err == nil {
+			err = svc.UseRecoveryCode(r.Context(), req.Code)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"aal": 2})
+	})
+}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/wardhq/ward/internal/identity"
 )
@@ -19,10 +20,21 @@ var (
 	pending = need{kinds: []identity.CredentialKind{identity.KindSession}, aal: 1, pending: true}
 )
 
+// stepUpWindow is how recently a caller must have presented a second
+// factor for the routes that change members, policies and credentials.
+const stepUpWindow = 10 * time.Minute
+
 // as is a session route for role and above; a refusal is audited as action.
 func as(role identity.Role, action string) need {
 	n := session
 	n.role, n.action = role, action
+	return n
+}
+
+// stepUp is n needing a second factor within stepUpWindow (403
+// step_up_required otherwise; TOTP verification or a passkey renews it).
+func stepUp(n need) need {
+	n.aal, n.fresh = 2, stepUpWindow
 	return n
 }
 
@@ -60,18 +72,20 @@ func (s *server) routes() {
 	// Second factors: a pending session enrols or presents one.
 	api.route("POST /v1/auth/totp/enrol", pending, handleTOTPEnrol(users, fail))
 	api.route("POST /v1/auth/totp/verify", pending, handleTOTPVerify(users, fail))
+	api.route("POST /v1/auth/recovery-codes", stepUp(session), handleRecoveryCodesGenerate(users, fail))
+	api.route("POST /v1/auth/recovery-codes/verify", pending, handleRecoveryCodeUse(users, fail))
 	api.route("GET /v1/sessions", session, handleSessionList(users, fail))
 	api.route("DELETE /v1/sessions/{id}", session, handleSessionRevoke(users, fail))
 
 	// The org: session policy and members.
 	api.route("GET /v1/org/session-policy", session, handlePolicyGet(users, fail))
-	api.route("PUT /v1/org/session-policy", as(admin, "org.session_policy.update"), handlePolicyPut(users, fail))
+	api.route("PUT /v1/org/session-policy", stepUp(as(admin, "org.session_policy.update")), handlePolicyPut(users, fail))
 	api.route("GET /v1/org/assurance-policy", session, handleAssurancePolicyGet(users, fail))
-	api.route("PUT /v1/org/assurance-policy", as(admin, "org.assurance_policy.update"), handleAssurancePolicyPut(users, fail))
+	api.route("PUT /v1/org/assurance-policy", stepUp(as(admin, "org.assurance_policy.update")), handleAssurancePolicyPut(users, fail))
 	api.route("GET /v1/members", session, handleMemberList(users, fail))
-	api.route("POST /v1/members", as(admin, "membership.add"), handleMemberAdd(users, fail))
-	api.route("PATCH /v1/members/{user_id}", as(admin, "membership.update"), handleMemberUpdate(users, fail))
-	api.route("DELETE /v1/members/{user_id}", as(admin, "membership.revoke"), handleMemberRevoke(users, fail))
+	api.route("POST /v1/members", stepUp(as(admin, "membership.add")), handleMemberAdd(users, fail))
+	api.route("PATCH /v1/members/{user_id}", stepUp(as(admin, "membership.update")), handleMemberUpdate(users, fail))
+	api.route("DELETE /v1/members/{user_id}", stepUp(as(admin, "membership.revoke")), handleMemberRevoke(users, fail))
 
 	// Patient records.
 	api.route("GET /v1/patients", session, handlePatientList(recs, fail))

@@ -389,6 +389,17 @@ func rlsTables() []*rlsTable {
 			},
 		},
 		{
+			// The hash is not readable: the seed holds one code per member.
+			name: "app.recovery_codes", pk: `org_id::text || '/' || user_id::text`,
+			scope: rlsOrgScope,
+			read:  func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.user == p.user && r.org == p.org },
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.recovery_codes (org_id, user_id, code_hash) values ($1, $2, $3)`,
+					[]any{t.org, a.user, rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "unuse", tail: `set used_at = null`}},
+		},
+		{
 			name: "private.keysets", pk: `org_id::text || '/' || purpose`, scope: rlsOrgScope,
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into private.keysets (org_id, purpose, wrapped) values ($1, 'aead', $2)

@@ -281,6 +281,13 @@ func (w *rlsWriter) totpFactor(org, user string) {
 	w.add("app.totp_factors", rlsRow{pk: o + "/" + u, org: o, user: u})
 }
 
+// recoveryCode stores one recovery code hash for user in org.
+func (w *rlsWriter) recoveryCode(org, user string) {
+	o, u, h := w.s.must(org), w.s.must(user), rlsRandom(32)
+	w.exec(`insert into app.recovery_codes (org_id, user_id, code_hash) values ($1, $2, $3)`, o, u, h)
+	w.add("app.recovery_codes", rlsRow{pk: o + "/" + u, org: o, user: u})
+}
+
 func (w *rlsWriter) attempt(kind string) {
 	key := rlsRandom(32)
 	w.exec(`insert into app.auth_attempts (kind, key_hash) values ($1, $2)`, kind, key)
@@ -362,6 +369,9 @@ func (w *rlsWriter) seed() {
 	w.totpFactor("A", "a_admin")
 	w.totpFactor("A", "a_pat1")
 	w.totpFactor("B", "b_admin")
+	w.recoveryCode("A", "a_admin")
+	w.recoveryCode("A", "a_pat1")
+	w.recoveryCode("B", "b_admin")
 	w.magicLink("A", "a_pat1")
 	w.magicLink("B", "b_pat1")
 	w.attempt("pair")

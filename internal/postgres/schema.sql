@@ -333,6 +333,72 @@ end $$;
 ALTER FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) OWNER TO ward_definer;
 
 --
+-- Name: recovery_code_use(bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.recovery_code_use(p_code_hash bytea, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, OUT status text, OUT remaining integer, OUT email_enc bytea) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me_pending();
+  if me.session_id is null then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  update app.recovery_codes r set used_at = now()
+   where r.org_id = me.org_id and r.user_id = me.user_id and r.code_hash = p_code_hash and r.used_at is null;
+  status := case when found then 'ok' else 'invalid' end;
+  select count(*) into remaining from app.recovery_codes r
+   where r.org_id = me.org_id and r.user_id = me.user_id and r.used_at is null;
+  if status = 'ok' then
+    update app.sessions s set assurance = 2, authenticated_at = now(),
+           amr = (select array_agg(distinct a order by a) from unnest(s.amr || array['recovery_code']) a)
+     where s.id = me.session_id;
+    select u.email_enc into email_enc from app.users u where u.id = me.user_id;
+  end if;
+  perform audit.append_as(me.org_id, 'auth.recovery_code.use', case when status = 'ok' then 'success' else 'denied' end,
+    'session', me.session_id, p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => me.user_id,
+    p_details => jsonb_build_object('result', status, 'remaining', remaining));
+end $$;
+
+ALTER FUNCTION app.recovery_code_use(p_code_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT remaining integer, OUT email_enc bytea) OWNER TO ward_definer;
+
+--
+-- Name: recovery_codes_generate(bytea[], text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.session_id is null then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if p_hashes is null or cardinality(p_hashes) <> 10 or array_ndims(p_hashes) <> 1
+     or exists (select from unnest(p_hashes) h where h is null or octet_length(h) <> 32)
+     or (select count(distinct h) from unnest(p_hashes) h) <> 10 then
+    raise exception 'recovery_codes_generate: ten distinct 32-byte hashes' using errcode = '22023';
+  end if;
+  delete from app.recovery_codes r where r.org_id = me.org_id and r.user_id = me.user_id;
+  insert into app.recovery_codes (org_id, user_id, code_hash)
+  select me.org_id, me.user_id, h from unnest(p_hashes) h;
+  perform audit.append_as(me.org_id, 'auth.recovery_codes.generate', 'success', 'user', me.user_id,
+    p_request => p_request, p_details => jsonb_build_object('count', 10));
+end $$;
+
+ALTER FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) OWNER TO ward_definer;
+
+--
 -- Name: request_magic_link(bytea, uuid, bytea, bytea, inet, bytea, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1599,6 +1665,23 @@ ALTER TABLE ONLY app.patients FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.patients OWNER TO ward_owner;
 
 --
+-- Name: recovery_codes; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.recovery_codes (
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    code_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    used_at timestamp with time zone,
+    CONSTRAINT recovery_codes_code_hash_check CHECK ((octet_length(code_hash) = 32))
+);
+
+ALTER TABLE ONLY app.recovery_codes FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.recovery_codes OWNER TO ward_owner;
+
+--
 -- Name: sessions; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -1875,6 +1958,13 @@ ALTER TABLE ONLY app.patients
     ADD CONSTRAINT patients_pkey PRIMARY KEY (org_id, id);
 
 --
+-- Name: recovery_codes recovery_codes_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.recovery_codes
+    ADD CONSTRAINT recovery_codes_pkey PRIMARY KEY (org_id, user_id, code_hash);
+
+--
 -- Name: sessions sessions_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -2111,6 +2201,13 @@ ALTER TABLE ONLY app.patients
     ADD CONSTRAINT patients_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
 
 --
+-- Name: recovery_codes recovery_codes_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.recovery_codes
+    ADD CONSTRAINT recovery_codes_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
 -- Name: sessions sessions_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -2273,6 +2370,18 @@ CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((or
 --
 
 CREATE POLICY patients_update ON app.patients FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+
+--
+-- Name: recovery_codes; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.recovery_codes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: recovery_codes recovery_codes_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY recovery_codes_select ON app.recovery_codes FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid))));
 
 --
 -- Name: sessions; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -2489,6 +2598,20 @@ GRANT ALL ON FUNCTION app.logout(p_request text) TO ward_app;
 REVOKE ALL ON FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) TO ward_app;
 GRANT ALL ON FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) TO ward_ops;
+
+--
+-- Name: FUNCTION recovery_code_use(p_code_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT remaining integer, OUT email_enc bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.recovery_code_use(p_code_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT remaining integer, OUT email_enc bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.recovery_code_use(p_code_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT remaining integer, OUT email_enc bytea) TO ward_app;
+
+--
+-- Name: FUNCTION recovery_codes_generate(p_hashes bytea[], p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer); Type: ACL; Schema: app; Owner: ward_definer
@@ -3024,6 +3147,36 @@ GRANT UPDATE(identifiers_enc) ON TABLE app.patients TO ward_app;
 --
 
 GRANT UPDATE(updated_at) ON TABLE app.patients TO ward_app;
+
+--
+-- Name: TABLE recovery_codes; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.recovery_codes TO ward_definer;
+
+--
+-- Name: COLUMN recovery_codes.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.recovery_codes TO ward_app;
+
+--
+-- Name: COLUMN recovery_codes.user_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(user_id) ON TABLE app.recovery_codes TO ward_app;
+
+--
+-- Name: COLUMN recovery_codes.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.recovery_codes TO ward_app;
+
+--
+-- Name: COLUMN recovery_codes.used_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(used_at) ON TABLE app.recovery_codes TO ward_app;
 
 --
 -- Name: TABLE sessions; Type: ACL; Schema: app; Owner: ward_owner

@@ -361,6 +361,50 @@ func (q *Queries) Logout(ctx context.Context, request *string) (bool, error) {
 	return ok, err
 }
 
+const recoveryCodeUse = `-- name: RecoveryCodeUse :one
+select status, remaining, email_enc
+from app.recovery_code_use($1, $2::text, $3::text, $4::text)
+`
+
+type RecoveryCodeUseParams struct {
+	CodeHash []byte
+	Request  *string
+	Ip       *string
+	Ua       *string
+}
+
+type RecoveryCodeUseRow struct {
+	Status    *string
+	Remaining *int32
+	EmailEnc  []byte
+}
+
+func (q *Queries) RecoveryCodeUse(ctx context.Context, arg RecoveryCodeUseParams) (RecoveryCodeUseRow, error) {
+	row := q.db.QueryRow(ctx, recoveryCodeUse,
+		arg.CodeHash,
+		arg.Request,
+		arg.Ip,
+		arg.Ua,
+	)
+	var i RecoveryCodeUseRow
+	err := row.Scan(&i.Status, &i.Remaining, &i.EmailEnc)
+	return i, err
+}
+
+const recoveryCodesGenerate = `-- name: RecoveryCodesGenerate :exec
+select app.recovery_codes_generate($1::bytea[], $2::text)
+`
+
+type RecoveryCodesGenerateParams struct {
+	Hashes  [][]byte
+	Request *string
+}
+
+func (q *Queries) RecoveryCodesGenerate(ctx context.Context, arg RecoveryCodesGenerateParams) error {
+	_, err := q.db.Exec(ctx, recoveryCodesGenerate, arg.Hashes, arg.Request)
+	return err
+}
+
 const requestMagicLink = `-- name: RequestMagicLink :one
 select status, org_id, user_id, email_enc, ttl_min, retry_after_s
 from app.request_magic_link($1, $2::uuid, $3, $4::bytea,

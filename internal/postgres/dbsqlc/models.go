@@ -110,6 +110,14 @@ type AppPatientLink struct {
 	CreatedAt time.Time
 }
 
+type AppRecoveryCode struct {
+	OrgID     uuid.UUID
+	UserID    uuid.UUID
+	CodeHash  []byte
+	CreatedAt time.Time
+	UsedAt    *time.Time
+}
+
 type AppSession struct {
 	ID                uuid.UUID
 	OrgID             uuid.UUID

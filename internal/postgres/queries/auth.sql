@@ -97,3 +97,10 @@ select secret_enc, confirmed from app.totp_secret();
 -- name: TOTPVerify :one
 select app.totp_verify(@secret, @code, sqlc.narg('request')::text, sqlc.narg('ip')::text,
   sqlc.narg('ua')::text)::text as status;
+
+-- name: RecoveryCodesGenerate :exec
+select app.recovery_codes_generate(@hashes::bytea[], sqlc.narg('request')::text);
+
+-- name: RecoveryCodeUse :one
+select status, remaining, email_enc
+from app.recovery_code_use(@code_hash, sqlc.narg('request')::text, sqlc.narg('ip')::text, sqlc.narg('ua')::text);
