@@ -94,13 +94,15 @@ func isStepUp(err error) bool {
 
 // UseRecoveryCode spends one of the caller's recovery codes for the
 // caller's session (which may be pending): the session becomes AAL2, with
-// recovery_code in its methods. The member is mailed that a code was used
-// and how many are left. Errors: ErrFactorInvalid (audited).
-func (s *Service) UseRecoveryCode(ctx context.Context, code string) error {
+// recovery_code in its methods, and its token rotates. The member is mailed
+// that a code was used and how many are left. Errors: ErrFactorInvalid
+// (audited).
+func (s *Service) UseRecoveryCode(ctx context.Context, code string) (Rotated, error) {
 	p, err := principal(ctx)
 	if err != nil {
-		return err
+		return Rotated{}, err
 	}
+	var rot Rotated
 	c := identity.RequestFrom(ctx)
 	n, ok := normalRecoveryCode(code)
 	if !ok {
@@ -111,28 +113,32 @@ func (s *Service) UseRecoveryCode(ctx context.Context, code string) error {
 		var err error
 		r, err = q.RecoveryCodeUse(ctx, dbsqlc.RecoveryCodeUseParams{CodeHash: hashOf(n), Request: nullText(c.ID),
 			Ip: nullText(c.IPString()), Ua: nullText(c.UserAgent)})
+		if err != nil || deref(r.Status) != "ok" {
+			return err
+		}
+		rot, err = rotate(ctx, q)
 		return err
 	})
 	if err != nil {
-		return mapErr("use recovery code", err)
+		return Rotated{}, mapErr("use recovery code", err)
 	}
 	if deref(r.Status) != "ok" {
-		return ErrFactorInvalid
+		return Rotated{}, ErrFactorInvalid
 	}
 	keys, err := s.keys.Instance(ctx, s.db)
 	if err != nil {
 		s.log.ErrorContext(ctx, "recovery code notice not sent", "org", p.OrgID, "user", p.UserID, "err", err)
-		return nil
+		return rot, nil
 	}
 	to, err := keys.Open(r.EmailEnc, emailAD(p.UserID))
 	if err != nil {
 		s.log.ErrorContext(ctx, "recovery code notice not sent", "org", p.OrgID, "user", p.UserID, "err", err)
-		return nil
+		return rot, nil
 	}
 	s.sendLater(ctx, mail.Message{To: string(to), Subject: "A recovery code was used to sign in",
 		Text: "One of your Ward recovery codes was just used to sign in. " + strconv.Itoa(int(deref(r.Remaining))) +
 			" unused codes are left; generate a new set when you are signed in.\n\n" +
 			"If this was not you, contact your organisation's administrator now: someone holds your codes.\n"},
 		p.OrgID, p.UserID)
-	return nil
+	return rot, nil
 }

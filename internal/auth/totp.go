@@ -90,20 +90,29 @@ func (s *Service) EnrolTOTP(ctx context.Context) (TOTPEnrolment, error) {
 	return TOTPEnrolment{URI: key.URL(), Secret: key.Secret()}, nil
 }
 
+// Rotated is a session's new token after a step-up: the old token works
+// for 30 more seconds, then presenting it ends the session (reuse
+// detection). Token is shown once.
+type Rotated struct {
+	Token             string
+	AbsoluteExpiresAt time.Time
+}
+
 // VerifyTOTP presents a TOTP code for the caller's session. The database
 // checks it with its own clock, accepts each step once, and on success
-// raises the session to AAL2 (totp in its methods) and sets its
-// authentication time to now: a pending session meets require_mfa, and
-// any session has stepped up. A first accepted code confirms a new factor.
-// Errors: ErrFactorInvalid, ErrFactorLocked (with a retry time),
-// ErrFactorNotEnrolled; every attempt is audited.
-func (s *Service) VerifyTOTP(ctx context.Context, code string) error {
+// raises the session to AAL2 (totp in its methods), sets its
+// authentication time to now (a pending session meets require_mfa, and any
+// session has stepped up) and rotates its token. A first accepted code
+// confirms a new factor. Errors: ErrFactorInvalid, ErrFactorLocked (with a
+// retry time), ErrFactorNotEnrolled; every attempt is audited.
+func (s *Service) VerifyTOTP(ctx context.Context, code string) (Rotated, error) {
 	p, err := principal(ctx)
 	if err != nil {
-		return err
+		return Rotated{}, err
 	}
 	c := identity.RequestFrom(ctx)
 	var status string
+	var rot Rotated
 	err = s.keysTx(ctx, p.CredentialHash, p.OrgID, func(ctx context.Context, q *dbsqlc.Queries, keys *envelope.OrgKeys) error {
 		f, err := q.TOTPSecret(ctx)
 		if err != nil {
@@ -120,20 +129,34 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) error {
 		// The status commits whatever it is: failures count.
 		status, err = q.TOTPVerify(ctx, dbsqlc.TOTPVerifyParams{Secret: secret, Code: code,
 			Request: nullText(c.ID), Ip: nullText(c.IPString()), Ua: nullText(c.UserAgent)})
+		if err != nil || status != "ok" {
+			return err
+		}
+		rot, err = rotate(ctx, q)
 		return err
 	})
 	if err != nil {
-		return mapErr("verify totp", err)
+		return Rotated{}, mapErr("verify totp", err)
 	}
 	switch status {
 	case "ok":
-		return nil
+		return rot, nil
 	case "locked":
-		return errkind.WithRetry(ErrFactorLocked, 15*time.Minute)
+		return Rotated{}, errkind.WithRetry(ErrFactorLocked, 15*time.Minute)
 	case "not_enrolled":
-		return ErrFactorNotEnrolled
+		return Rotated{}, ErrFactorNotEnrolled
 	}
-	return ErrFactorInvalid
+	return Rotated{}, ErrFactorInvalid
+}
+
+// rotate gives the transaction's session a new token.
+func rotate(ctx context.Context, q *dbsqlc.Queries) (Rotated, error) {
+	tok, hash := newSecret()
+	exp, err := q.RotateSession(ctx, hash)
+	if err != nil {
+		return Rotated{}, err
+	}
+	return Rotated{Token: tok, AbsoluteExpiresAt: exp}, nil
 }
 
 // keysTx runs fn in a transaction bound to the credential, with the org's

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/wardhq/ward/internal/auth"
 )
@@ -20,24 +21,36 @@ func handleTOTPEnrol(svc *auth.Service, fail errorWriter) http.Handler {
 	})
 }
 
-// handleTOTPVerify presents a TOTP code; on success the session is AAL2
-// and freshly authenticated.
-func handleTOTPVerify(svc *auth.Service, fail errorWriter) http.Handler {
+// handleTOTPVerify presents a TOTP code; on success the session is AAL2,
+// freshly authenticated, and has a new token (see stepped).
+func (s *server) handleTOTPVerify() http.Handler {
 	type request struct {
 		Code string `json:"code"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req request
 		err := decode(r, &req)
+		var rot auth.Rotated
 		if err == nil {
-			err = svc.VerifyTOTP(r.Context(), req.Code)
+			rot, err = s.deps.Auth.VerifyTOTP(r.Context(), req.Code)
 		}
 		if err != nil {
-			fail(w, r, err)
+			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"aal": 2})
+		s.stepped(w, r, rot)
 	})
+}
+
+// stepped answers a step-up: the rotated session token in the body, and in
+// the session cookie when the request came with one. The old token works
+// for 30 seconds more; presenting it later ends the session.
+func (s *server) stepped(w http.ResponseWriter, r *http.Request, rot auth.Rotated) {
+	if c, err := r.Cookie(s.sessionCookie()); err == nil && c.Value != "" {
+		s.setCookie(w, s.sessionCookie(), rot.Token, time.Until(rot.AbsoluteExpiresAt))
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"aal": 2, "token": rot.Token, "absolute_expires_at": rot.AbsoluteExpiresAt})
 }
 
 // handleRecoveryCodesGenerate answers ten new recovery codes, once; the
@@ -54,21 +67,23 @@ func handleRecoveryCodesGenerate(svc *auth.Service, fail errorWriter) http.Handl
 	})
 }
 
-// handleRecoveryCodeUse spends a recovery code for the session.
-func handleRecoveryCodeUse(svc *auth.Service, fail errorWriter) http.Handler {
+// handleRecoveryCodeUse spends a recovery code for the session, which is
+// then AAL2 with a new token.
+func (s *server) handleRecoveryCodeUse() http.Handler {
 	type request struct {
 		Code string `json:"code"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req request
 		err := decode(r, &req)
+		var rot auth.Rotated
 		if err == nil {
-			err = svc.UseRecoveryCode(r.Context(), req.Code)
+			rot, err = s.deps.Auth.UseRecoveryCode(r.Context(), req.Code)
 		}
 		if err != nil {
-			fail(w, r, err)
+			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"aal": 2})
+		s.stepped(w, r, rot)
 	})
 }

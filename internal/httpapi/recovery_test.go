@@ -34,7 +34,7 @@ func TestRecoveryCodes(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "mfa_required" {
 		t.Fatalf("codes from a pending session: %d %s", resp.StatusCode, b)
 	}
-	w.enrolTOTP(tok)
+	w.enrolTOTP(&tok)
 	var set struct {
 		Codes []string `json:"codes"`
 	}
@@ -44,8 +44,12 @@ func TestRecoveryCodes(t *testing.T) {
 	}
 
 	pend := w.signInAAL1(o.Admin.Email, o.ID)
+	var rot struct {
+		Token string `json:"token"`
+	}
 	w.do("POST", "/v1/auth/recovery-codes/verify", pend, map[string]string{"code": strings.ToUpper(set.Codes[3])},
-		http.StatusOK, nil)
+		http.StatusOK, &rot)
+	pend = rot.Token
 	var me struct {
 		AAL int      `json:"aal"`
 		AMR []string `json:"amr"`
@@ -104,7 +108,7 @@ func TestStepUp(t *testing.T) {
 	w := newWorld(t)
 	o := w.createOrg("Step-up Org")
 	tok := w.signInAAL1(o.Admin.Email, o.ID)
-	secret := w.enrolTOTP(tok)
+	secret := w.enrolTOTP(&tok)
 	w.age(tok, 11*time.Minute)
 	for _, c := range []struct{ method, path string }{
 		{"POST", "/v1/members"}, {"PUT", "/v1/org/session-policy"}, {"PUT", "/v1/org/assurance-policy"},
@@ -130,7 +134,7 @@ func TestStepUp(t *testing.T) {
 		t.Fatalf("recovery codes for a stale session in SQL: %v", err)
 	}
 
-	w.do("POST", "/v1/auth/totp/verify", tok, map[string]string{"code": totpCode(t, secret, time.Now())}, http.StatusOK, nil)
+	w.verifyTOTP(&tok, totpCode(t, secret, time.Now()))
 	w.do("POST", "/v1/members", tok, map[string]any{"email": "new@example.test", "role": "provider", "invite": false},
 		http.StatusCreated, nil)
 	w.do("POST", "/v1/auth/recovery-codes", tok, nil, http.StatusCreated, nil)

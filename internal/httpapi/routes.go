@@ -71,9 +71,9 @@ func (s *server) routes() {
 
 	// Second factors: a pending session enrols or presents one.
 	api.route("POST /v1/auth/totp/enrol", pending, handleTOTPEnrol(users, fail))
-	api.route("POST /v1/auth/totp/verify", pending, handleTOTPVerify(users, fail))
+	api.route("POST /v1/auth/totp/verify", pending, s.handleTOTPVerify())
 	api.route("POST /v1/auth/recovery-codes", stepUp(session), handleRecoveryCodesGenerate(users, fail))
-	api.route("POST /v1/auth/recovery-codes/verify", pending, handleRecoveryCodeUse(users, fail))
+	api.route("POST /v1/auth/recovery-codes/verify", pending, s.handleRecoveryCodeUse())
 	api.route("GET /v1/sessions", session, handleSessionList(users, fail))
 	api.route("DELETE /v1/sessions/{id}", session, handleSessionRevoke(users, fail))
 

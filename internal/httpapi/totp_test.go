@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -23,20 +24,35 @@ func totpCode(t *testing.T, secret string, at time.Time) string {
 
 // enrolTOTP enrols a TOTP factor through a pending session and confirms it
 // with the code of the previous step (leaving the current and next steps
-// for later verifications); it returns the secret.
-func (w *world) enrolTOTP(token string) string {
+// for later verifications); it returns the secret, and replaces *token
+// with the session's rotated token.
+func (w *world) enrolTOTP(token *string) string {
 	w.t.Helper()
 	var e struct {
 		URI    string `json:"otpauth_uri"`
 		Secret string `json:"secret"`
 	}
-	w.do("POST", "/v1/auth/totp/enrol", token, nil, http.StatusCreated, &e)
+	w.do("POST", "/v1/auth/totp/enrol", *token, nil, http.StatusCreated, &e)
 	if !strings.HasPrefix(e.URI, "otpauth://totp/") || !strings.Contains(e.URI, "secret="+e.Secret) {
 		w.t.Fatalf("enrolment URI %q", e.URI)
 	}
-	w.do("POST", "/v1/auth/totp/verify", token, map[string]string{"code": totpCode(w.t, e.Secret, time.Now().Add(-30*time.Second))},
-		http.StatusOK, nil)
+	w.verifyTOTP(token, totpCode(w.t, e.Secret, time.Now().Add(-30*time.Second)))
 	return e.Secret
+}
+
+// verifyTOTP presents code for *token's session, requires success, and
+// replaces *token with the rotated token.
+func (w *world) verifyTOTP(token *string, code string) {
+	w.t.Helper()
+	var r struct {
+		Token string `json:"token"`
+		AAL   int    `json:"aal"`
+	}
+	w.do("POST", "/v1/auth/totp/verify", *token, map[string]string{"code": code}, http.StatusOK, &r)
+	if r.AAL != 2 || len(r.Token) != 43 || r.Token == *token {
+		w.t.Fatalf("step-up answer %+v", r)
+	}
+	*token = r.Token
 }
 
 // TOTP end to end: enrolment from a pending admin session, confirmation by a
@@ -52,7 +68,7 @@ func TestTOTP(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound || problemCode(t, b) != "factor_not_enrolled" {
 		t.Fatalf("verify before enrolment: %d %s", resp.StatusCode, b)
 	}
-	secret := w.enrolTOTP(tok)
+	secret := w.enrolTOTP(&tok)
 	var me struct {
 		AAL     int      `json:"aal"`
 		AMR     []string `json:"amr"`
@@ -82,7 +98,7 @@ func TestTOTP(t *testing.T) {
 	w.do("GET", "/v1/patients", tok2, nil, http.StatusForbidden, nil)
 	// The current step is still good once.
 	cur := totpCode(t, secret, time.Now())
-	w.do("POST", "/v1/auth/totp/verify", tok2, map[string]string{"code": cur}, http.StatusOK, nil)
+	w.verifyTOTP(&tok2, cur)
 	w.do("GET", "/v1/patients", tok2, nil, http.StatusOK, nil)
 
 	// Lockout: five failures lock the factor for 15 minutes, even for the
@@ -124,5 +140,44 @@ func TestTOTP(t *testing.T) {
 	}
 	if strings.Contains(w.logs.String(), secret) || strings.Contains(w.logs.String(), cur) {
 		t.Error("a TOTP secret or code reached the log")
+	}
+}
+
+// Rotation on step-up: the old token works for a 30-second grace; after it,
+// presenting the old token ends the whole session (every token of it) and
+// is audited.
+func TestSessionRotation(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Rotation Org")
+	old := w.signInAAL1(o.Admin.Email, o.ID)
+	tok := old
+	w.enrolTOTP(&tok)
+	var me1, me2 struct {
+		SessionID string `json:"session_id"`
+		AAL       int    `json:"aal"`
+	}
+	w.do("GET", "/v1/me", old, nil, http.StatusOK, &me1) // in the grace: the same session, now AAL2
+	w.do("GET", "/v1/me", tok, nil, http.StatusOK, &me2)
+	if me1.SessionID != me2.SessionID || me1.AAL != 2 {
+		t.Fatalf("old token in its grace: %+v, new: %+v", me1, me2)
+	}
+	w.do("GET", "/v1/members", old, nil, http.StatusOK, nil)
+
+	// The grace ends (moved back, as the superuser).
+	if _, err := w.env.Super.Pool.Exec(context.Background(),
+		`update app.session_tokens set retired_at = now() - interval '31 seconds'`); err != nil {
+		t.Fatal(err)
+	}
+	w.do("GET", "/v1/members", tok, nil, http.StatusOK, nil) // the current token still works
+	resp, b := w.request("GET", "/v1/me", old, nil)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "session_revoked" {
+		t.Fatalf("a rotated token after its grace: %d %s", resp.StatusCode, b)
+	}
+	resp, b = w.request("GET", "/v1/me", tok, nil)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "session_revoked" {
+		t.Fatalf("the current token after reuse of a rotated one: %d %s", resp.StatusCode, b)
+	}
+	if n := w.auditCount(o.ID, "auth.token_reuse", "denied"); n != 1 {
+		t.Fatalf("%d token reuse events, want 1", n)
 	}
 }

@@ -18,6 +18,7 @@ import (
 //     within its absolute and idle limits, of a membership that is not
 //     revoked, and ward.org is empty or names the session's org. A dead
 //     credential sees nothing and changes nothing.
+//   - A token rotated away from a session names it for 30 seconds more.
 //   - A live session below its assurance bar is pending, and a pending
 //     credential is no credential: admins and leads always need AAL2, every
 //     role does in an org that requires MFA.
@@ -58,8 +59,15 @@ func (s *rlsSeed) resolve(cred postgres.Credential) rlsPrincipal {
 	if !rlsHexHash.MatchString(cred.Hash) {
 		return rlsPrincipal{}
 	}
+	session := ""
+	for _, t := range s.rows["app.session_tokens"] {
+		// A rotated token names its session for 30 seconds.
+		if t.tokenHash == cred.Hash && s.now.Sub(t.retiredAt) < 30*time.Second {
+			session = t.session
+		}
+	}
 	for _, r := range s.rows["app.sessions"] {
-		if r.tokenHash != cred.Hash {
+		if r.tokenHash != cred.Hash && r.pk != session {
 			continue
 		}
 		idleEnd := r.lastSeen.Add(time.Duration(r.idleMin) * time.Minute)
@@ -398,6 +406,16 @@ func rlsTables() []*rlsTable {
 					[]any{t.org, a.user, rlsRandom(32)}
 			}}},
 			updates: []rlsWrite{{name: "unuse", tail: `set used_at = null`}},
+		},
+		{
+			// Rotated tokens: nobody reads or writes them but the procedures.
+			name: "app.session_tokens", pk: `org_id::text || '/' || session_id::text || '/' || encode(token_hash, 'hex')`,
+			scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.session_tokens (org_id, session_id, token_hash) values ($1, $2, $3)`,
+					[]any{t.org, s.must("s.a_admin"), rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "regrace", tail: `set retired_at = now()`}},
 		},
 		{
 			name: "private.keysets", pk: `org_id::text || '/' || purpose`, scope: rlsOrgScope,

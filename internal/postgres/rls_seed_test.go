@@ -48,6 +48,11 @@ type rlsRow struct {
 	// orgs only: the org's assurance policy
 	requireMFA bool
 
+	// session_tokens only: the session a retired token belonged to, and
+	// when it was retired
+	session   string
+	retiredAt time.Time
+
 	// sessions only
 	aal         int    // assurance level: 2 unless the seed says 1
 	tokenHash   string // hex
@@ -237,6 +242,25 @@ func (w *rlsWriter) sessionAAL(label, org, user string, state rlsSessionState, a
 	return r.tokenHash
 }
 
+// retiredToken records a rotated token of session label, retired ago, and
+// returns the credential hash it answers to.
+func (w *rlsWriter) retiredToken(label string, ago time.Duration) string {
+	sid := w.s.must(label)
+	var org string
+	for _, r := range w.s.rows["app.sessions"] {
+		if r.pk == sid {
+			org = r.org
+		}
+	}
+	sum := sha256.Sum256(rlsRandom(32))
+	at := w.s.now.Add(-ago)
+	w.exec(`insert into app.session_tokens (org_id, session_id, token_hash, retired_at) values ($1, $2, $3, $4)`,
+		org, sid, sum[:], at)
+	h := hex.EncodeToString(sum[:])
+	w.add("app.session_tokens", rlsRow{pk: org + "/" + sid + "/" + h, org: org, session: sid, tokenHash: h, retiredAt: at})
+	return h
+}
+
 func (w *rlsWriter) patient(org, label, createdBy string) {
 	o, id := w.s.must(org), w.s.name(label)
 	w.exec(`insert into app.patients (org_id, id, mrn_bidx, name_enc, created_by) values ($1, $2, $3, $4, $5)`,
@@ -421,6 +445,10 @@ func (w *rlsWriter) seed() {
 		{"a_pat1_aal1", postgres.Credential{Hash: aal1("a_pat1", "A", "a_pat1"), Org: A}, s.must("a_pat1")},
 		{"a_lead_in_B_aal1", postgres.Credential{Hash: aal1("a_lead.B", "B", "a_lead"), Org: B}, s.must("a_lead")},
 		{"b_pat1_aal1", postgres.Credential{Hash: aal1("b_pat1", "B", "b_pat1"), Org: B}, s.must("b_pat1")},
+		// Rotated tokens of a_lead's session: within the 30-second grace it
+		// still names the session; after it, nobody.
+		{"a_lead_rotated_in_grace", postgres.Credential{Hash: w.retiredToken("s.a_lead", 5*time.Second), Org: A}, s.must("a_lead")},
+		{"a_lead_rotated_after_grace", postgres.Credential{Hash: w.retiredToken("s.a_lead", time.Minute), Org: A}, s.must("a_lead")},
 	}
 	live("b_pat1", "B", "b_pat1") // a row nobody in A may see
 }

@@ -211,7 +211,11 @@ declare
 begin
   select * into s from app.sessions x where x.token_hash = private.credential_hash();
   if not found then
-    return null;
+    select x.* into s from app.session_tokens t join app.sessions x on x.id = t.session_id
+     where t.token_hash = private.credential_hash();
+    if not found then
+      return null;
+    end if;
   end if;
   select exists (select from app.memberships m where m.org_id = s.org_id and m.user_id = s.user_id
                    and m.revoked_at is null) into live_member;
@@ -475,6 +479,34 @@ end $$;
 ALTER FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) OWNER TO ward_definer;
 
 --
+-- Name: rotate_session(bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.rotate_session(p_new_hash bytea) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  s app.sessions%rowtype;
+begin
+  if octet_length(p_new_hash) is distinct from 32 then
+    raise exception 'rotate_session: the new hash is 32 bytes' using errcode = '22023';
+  end if;
+  select * into me from private.me_pending();
+  select * into s from app.sessions x where x.id = me.session_id and x.token_hash = private.credential_hash()
+     for update;
+  if not found then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  insert into app.session_tokens (org_id, session_id, token_hash) values (s.org_id, s.id, s.token_hash);
+  update app.sessions x set token_hash = p_new_hash where x.id = s.id;
+  return s.absolute_expires_at;
+end $$;
+
+ALTER FUNCTION app.rotate_session(p_new_hash bytea) OWNER TO ward_definer;
+
+--
 -- Name: set_assurance_policy(boolean, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -728,9 +760,22 @@ CREATE FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uu
 declare
   me record;
   s app.sessions%rowtype;
+  reused app.session_tokens%rowtype;
 begin
   select * into me from private.me_pending();
   if me.credential_id is null then
+    select * into reused from app.session_tokens t
+     where t.token_hash = private.credential_hash() and t.retired_at <= now() - interval '30 seconds';
+    if found then
+      update app.sessions x set revoked_at = now(), revoked_reason = 'token_reuse'
+       where x.id = reused.session_id and x.revoked_at is null
+      returning * into s;
+      if found then
+        perform audit.append_as(s.org_id, 'auth.token_reuse', 'denied', 'session', s.id, p_actor => s.user_id,
+          p_request => current_setting('ward.request', true),
+          p_details => jsonb_build_object('retired_at', reused.retired_at, 'action', 'session_revoked'));
+      end if;
+    end if;
     return;
   end if;
   kind := me.kind; credential_id := me.credential_id; user_id := me.user_id; org_id := me.org_id;
@@ -1302,8 +1347,17 @@ CREATE FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT us
 declare
   hint text := nullif(current_setting('ward.org', true), '');
   h bytea := private.credential_hash();
+  sid uuid;
 begin
   if h is null then
+    return;
+  end if;
+  select s.id into sid from app.sessions s where s.token_hash = h;
+  if sid is null then
+    select t.session_id into sid from app.session_tokens t
+     where t.token_hash = h and t.retired_at > now() - interval '30 seconds';
+  end if;
+  if sid is null then
     return;
   end if;
   select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, false, null, s.amr,
@@ -1314,7 +1368,7 @@ begin
     from app.sessions s
     join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
     join app.orgs o on o.id = s.org_id
-   where s.token_hash = h
+   where s.id = sid
      and s.revoked_at is null
      and s.absolute_expires_at > now()
      and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now()
@@ -1682,6 +1736,22 @@ ALTER TABLE ONLY app.recovery_codes FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.recovery_codes OWNER TO ward_owner;
 
 --
+-- Name: session_tokens; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.session_tokens (
+    org_id uuid NOT NULL,
+    session_id uuid NOT NULL,
+    token_hash bytea NOT NULL,
+    retired_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT session_tokens_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY app.session_tokens FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.session_tokens OWNER TO ward_owner;
+
+--
 -- Name: sessions; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -1965,6 +2035,27 @@ ALTER TABLE ONLY app.recovery_codes
     ADD CONSTRAINT recovery_codes_pkey PRIMARY KEY (org_id, user_id, code_hash);
 
 --
+-- Name: session_tokens session_tokens_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.session_tokens
+    ADD CONSTRAINT session_tokens_pkey PRIMARY KEY (org_id, session_id, token_hash);
+
+--
+-- Name: session_tokens session_tokens_token_hash_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.session_tokens
+    ADD CONSTRAINT session_tokens_token_hash_key UNIQUE (token_hash);
+
+--
+-- Name: sessions sessions_org_id_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sessions
+    ADD CONSTRAINT sessions_org_id_key UNIQUE (org_id, id);
+
+--
 -- Name: sessions sessions_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -2208,6 +2299,13 @@ ALTER TABLE ONLY app.recovery_codes
     ADD CONSTRAINT recovery_codes_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
 
 --
+-- Name: session_tokens session_tokens_org_id_session_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.session_tokens
+    ADD CONSTRAINT session_tokens_org_id_session_id_fkey FOREIGN KEY (org_id, session_id) REFERENCES app.sessions(org_id, id);
+
+--
 -- Name: sessions sessions_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -2382,6 +2480,12 @@ ALTER TABLE app.recovery_codes ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY recovery_codes_select ON app.recovery_codes FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid))));
+
+--
+-- Name: session_tokens; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.session_tokens ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: sessions; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -2619,6 +2723,13 @@ GRANT ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request te
 
 REVOKE ALL ON FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) TO ward_app;
+
+--
+-- Name: FUNCTION rotate_session(p_new_hash bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.rotate_session(p_new_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.rotate_session(p_new_hash bytea) TO ward_app;
 
 --
 -- Name: FUNCTION set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -3177,6 +3288,13 @@ GRANT SELECT(created_at) ON TABLE app.recovery_codes TO ward_app;
 --
 
 GRANT SELECT(used_at) ON TABLE app.recovery_codes TO ward_app;
+
+--
+-- Name: TABLE session_tokens; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT ON TABLE app.session_tokens TO ward_definer;
+GRANT SELECT ON TABLE app.session_tokens TO ward_rls;
 
 --
 -- Name: TABLE sessions; Type: ACL; Schema: app; Owner: ward_owner

@@ -480,6 +480,17 @@ func (q *Queries) RevokeSession(ctx context.Context, arg RevokeSessionParams) (i
 	return result.RowsAffected(), nil
 }
 
+const rotateSession = `-- name: RotateSession :one
+select app.rotate_session($1)::timestamptz as absolute_expires_at
+`
+
+func (q *Queries) RotateSession(ctx context.Context, newHash []byte) (time.Time, error) {
+	row := q.db.QueryRow(ctx, rotateSession, newHash)
+	var absolute_expires_at time.Time
+	err := row.Scan(&absolute_expires_at)
+	return absolute_expires_at, err
+}
+
 const setAssurancePolicy = `-- name: SetAssurancePolicy :one
 select app.set_assurance_policy($1, $2, $3::text)::int as ended
 `

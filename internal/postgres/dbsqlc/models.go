@@ -136,6 +136,13 @@ type AppSession struct {
 	AuthenticatedAt   time.Time
 }
 
+type AppSessionToken struct {
+	OrgID     uuid.UUID
+	SessionID uuid.UUID
+	TokenHash []byte
+	RetiredAt time.Time
+}
+
 type AppTotpFactor struct {
 	OrgID  uuid.UUID
 	UserID uuid.UUID

@@ -104,3 +104,6 @@ select app.recovery_codes_generate(@hashes::bytea[], sqlc.narg('request')::text)
 -- name: RecoveryCodeUse :one
 select status, remaining, email_enc
 from app.recovery_code_use(@code_hash, sqlc.narg('request')::text, sqlc.narg('ip')::text, sqlc.narg('ua')::text);
+
+-- name: RotateSession :one
+select app.rotate_session(@new_hash)::timestamptz as absolute_expires_at;
