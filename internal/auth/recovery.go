@@ -92,6 +92,9 @@ func isStepUp(err error) bool {
 	return errors.As(err, &pe) && pe.Code == postgres.CodeInsufficientPrivilege && pe.Hint == "step_up_required"
 }
 
+// isInvalid reports whether err is a procedure's refusal of an argument.
+func isInvalid(err error) bool { return postgres.IsCode(err, postgres.CodeInvalidParameter) }
+
 // UseRecoveryCode spends one of the caller's recovery codes for the
 // caller's session (which may be pending): the session becomes AAL2, with
 // recovery_code in its methods, and its token rotates. The member is mailed

@@ -34,6 +34,9 @@ type need struct {
 	// action is the audit action a refusal at this route is recorded
 	// under ("request.denied" when empty).
 	action string
+	// scope is the scope an API key needs for this route (routes that
+	// accept keys only).
+	scope string
 	// pending admits a session below its assurance bar (identity.Principal.Pending):
 	// the routes that read who it is, enrol or present a second factor, and
 	// log out. Every other route answers 403 mfa_required or
@@ -56,8 +59,11 @@ func (n need) check(p identity.Principal, now time.Time) error {
 		return forbidden("forbidden", "this route needs the "+string(n.role)+" role or above")
 	case p.AAL < n.aal:
 		return forbidden("insufficient_assurance", "this route needs authenticator assurance level "+strconv.Itoa(n.aal))
-	case n.fresh > 0 && (p.AuthTime.IsZero() || now.Sub(p.AuthTime) > n.fresh):
-		return forbidden("step_up_required", "authenticate again to use this route")
+	case p.Kind == identity.KindAPIKey && (n.scope == "" || !slices.Contains(p.Scopes, n.scope)):
+		return forbidden("scope_required", "this API key lacks the "+n.scope+" scope this route needs")
+	case n.fresh > 0 && p.Kind == identity.KindSession && (p.AuthTime.IsZero() || now.Sub(p.AuthTime) > n.fresh):
+		// Keys were created after a step-up; sessions step up again.
+		return forbidden("step_up_required", "present a second factor again (TOTP or a passkey), then retry within 10 minutes")
 	}
 	return nil
 }

@@ -87,3 +87,50 @@ func (s *server) handleRecoveryCodeUse() http.Handler {
 		s.stepped(w, r, rot)
 	})
 }
+
+func handleAPIKeyCreate(svc *auth.Service, fail errorWriter) http.Handler {
+	type request struct {
+		Name      string     `json:"name"`
+		Scopes    []string   `json:"scopes"`
+		ExpiresAt *time.Time `json:"expires_at"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		err := decode(r, &req)
+		var k auth.CreatedAPIKey
+		if err == nil {
+			k, err = svc.CreateAPIKey(r.Context(), auth.APIKeyInput{Name: req.Name, Scopes: req.Scopes, ExpiresAt: req.ExpiresAt})
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusCreated, k)
+	})
+}
+
+func handleAPIKeyList(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		keys, err := svc.ListAPIKeys(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"api_keys": keys})
+	})
+}
+
+func handleAPIKeyRevoke(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err == nil {
+			err = svc.RevokeAPIKey(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/identity"
 )
 
@@ -28,6 +30,13 @@ const stepUpWindow = 10 * time.Minute
 func as(role identity.Role, action string) need {
 	n := session
 	n.role, n.action = role, action
+	return n
+}
+
+// orKey is n also accepting an admin API key that holds scope.
+func orKey(n need, scope string) need {
+	n.kinds = append(slices.Clone(n.kinds), identity.KindAPIKey)
+	n.scope = scope
 	return n
 }
 
@@ -82,10 +91,16 @@ func (s *server) routes() {
 	api.route("PUT /v1/org/session-policy", stepUp(as(admin, "org.session_policy.update")), handlePolicyPut(users, fail))
 	api.route("GET /v1/org/assurance-policy", session, handleAssurancePolicyGet(users, fail))
 	api.route("PUT /v1/org/assurance-policy", stepUp(as(admin, "org.assurance_policy.update")), handleAssurancePolicyPut(users, fail))
-	api.route("GET /v1/members", session, handleMemberList(users, fail))
-	api.route("POST /v1/members", stepUp(as(admin, "membership.add")), handleMemberAdd(users, fail))
-	api.route("PATCH /v1/members/{user_id}", stepUp(as(admin, "membership.update")), handleMemberUpdate(users, fail))
-	api.route("DELETE /v1/members/{user_id}", stepUp(as(admin, "membership.revoke")), handleMemberRevoke(users, fail))
+	api.route("GET /v1/members", orKey(session, auth.ScopeMembers), handleMemberList(users, fail))
+	api.route("POST /v1/members", orKey(stepUp(as(admin, "membership.add")), auth.ScopeMembers), handleMemberAdd(users, fail))
+	api.route("PATCH /v1/members/{user_id}", orKey(stepUp(as(admin, "membership.update")), auth.ScopeMembers), handleMemberUpdate(users, fail))
+	api.route("DELETE /v1/members/{user_id}", orKey(stepUp(as(admin, "membership.revoke")), auth.ScopeMembers), handleMemberRevoke(users, fail))
+
+	// Admin API keys: created from a session that stepped up; keys cannot
+	// make keys.
+	api.route("POST /v1/api-keys", stepUp(as(admin, "auth.api_key.create")), handleAPIKeyCreate(users, fail))
+	api.route("GET /v1/api-keys", as(admin, "api_key.list"), handleAPIKeyList(users, fail))
+	api.route("DELETE /v1/api-keys/{id}", stepUp(as(admin, "auth.api_key.revoke")), handleAPIKeyRevoke(users, fail))
 
 	// Patient records.
 	api.route("GET /v1/patients", session, handlePatientList(recs, fail))
@@ -102,5 +117,5 @@ func (s *server) routes() {
 	api.route("GET /v1/patients/{id}/access-report", session, handleAccessReport(recs, fail))
 
 	// The audit log.
-	api.route("GET /v1/audit/events", as(admin, "audit.read"), handleAuditList(log, fail))
+	api.route("GET /v1/audit/events", orKey(as(admin, "audit.read"), auth.ScopeAuditRead), handleAuditList(log, fail))
 }

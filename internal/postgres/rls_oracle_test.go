@@ -18,6 +18,8 @@ import (
 //     within its absolute and idle limits, of a membership that is not
 //     revoked, and ward.org is empty or names the session's org. A dead
 //     credential sees nothing and changes nothing.
+//   - An admin API key acts as the live admin who made it, in its org,
+//     until revoked or expired.
 //   - A token rotated away from a session names it for 30 seconds more.
 //   - A live session below its assurance bar is pending, and a pending
 //     credential is no credential: admins and leads always need AAL2, every
@@ -58,6 +60,19 @@ var rlsHexHash = regexp.MustCompile(`^[0-9a-f]{64}$`)
 func (s *rlsSeed) resolve(cred postgres.Credential) rlsPrincipal {
 	if !rlsHexHash.MatchString(cred.Hash) {
 		return rlsPrincipal{}
+	}
+	for _, k := range s.rows["app.api_keys"] {
+		// An admin API key acts for the live admin who made it, until it is
+		// revoked or expires.
+		if k.tokenHash != cred.Hash {
+			continue
+		}
+		m, ok := s.membership(k.org, k.user)
+		if k.revoked || (!k.expires.IsZero() && !s.now.Before(k.expires)) || !ok || m.revoked || m.role != "admin" ||
+			(cred.Org != "" && cred.Org != k.org) {
+			return rlsPrincipal{}
+		}
+		return rlsPrincipal{live: true, user: k.user, org: k.org, role: "admin"}
 	}
 	session := ""
 	for _, t := range s.rows["app.session_tokens"] {
@@ -416,6 +431,19 @@ func rlsTables() []*rlsTable {
 					[]any{t.org, s.must("s.a_admin"), rlsRandom(32)}
 			}}},
 			updates: []rlsWrite{{name: "regrace", tail: `set retired_at = now()`}},
+		},
+		{
+			// API keys: the org's admins list them (never a hash); only the
+			// procedures create or revoke them.
+			name: "app.api_keys", pk: `org_id::text || '/' || id::text`, read: orgAdmin, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.api_keys (org_id, key_hash, prefix, name, scopes, created_by)
+				        values ($1, $2, 'sk_live_abcd', 'forged', '{members}', $3)`, []any{t.org, rlsRandom(32), a.user}
+			}}},
+			updates: []rlsWrite{
+				{name: "unrevoke", tail: `set revoked_at = null`},
+				{name: "extend", tail: `set expires_at = null`},
+			},
 		},
 		{
 			name: "private.keysets", pk: `org_id::text || '/' || purpose`, scope: rlsOrgScope,

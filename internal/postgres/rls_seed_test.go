@@ -48,6 +48,9 @@ type rlsRow struct {
 	// orgs only: the org's assurance policy
 	requireMFA bool
 
+	// api_keys only: expiry (zero: none)
+	expires time.Time
+
 	// session_tokens only: the session a retired token belonged to, and
 	// when it was retired
 	session   string
@@ -261,6 +264,27 @@ func (w *rlsWriter) retiredToken(label string, ago time.Duration) string {
 	return h
 }
 
+// apiKey creates an admin API key of org made by user and returns the
+// credential hash it answers to.
+func (w *rlsWriter) apiKey(label, org, user string, revoked bool, expires time.Time) string {
+	id, o, u := w.s.name(label), w.s.must(org), w.s.must(user)
+	sum := sha256.Sum256(rlsRandom(32))
+	var exp, rev *time.Time
+	if !expires.IsZero() {
+		exp = &expires
+	}
+	if revoked {
+		at := w.s.now.Add(-time.Minute)
+		rev = &at
+	}
+	w.exec(`insert into app.api_keys (org_id, id, key_hash, prefix, name, scopes, created_by, created_at, expires_at, revoked_at)
+	        values ($1, $2, $3, 'sk_live_abcd', $4, '{members}', $5, now() - interval '1 day', $6, $7)`,
+		o, id, sum[:], label, u, exp, rev)
+	h := hex.EncodeToString(sum[:])
+	w.add("app.api_keys", rlsRow{pk: o + "/" + id, org: o, user: u, tokenHash: h, revoked: revoked, expires: expires})
+	return h
+}
+
 func (w *rlsWriter) patient(org, label, createdBy string) {
 	o, id := w.s.must(org), w.s.name(label)
 	w.exec(`insert into app.patients (org_id, id, mrn_bidx, name_enc, created_by) values ($1, $2, $3, $4, $5)`,
@@ -449,6 +473,14 @@ func (w *rlsWriter) seed() {
 		// still names the session; after it, nobody.
 		{"a_lead_rotated_in_grace", postgres.Credential{Hash: w.retiredToken("s.a_lead", 5*time.Second), Org: A}, s.must("a_lead")},
 		{"a_lead_rotated_after_grace", postgres.Credential{Hash: w.retiredToken("s.a_lead", time.Minute), Org: A}, s.must("a_lead")},
+		// Admin API keys: they act for the admin who made them.
+		{"a_key", postgres.Credential{Hash: w.apiKey("k.a", "A", "a_admin", false, time.Time{}), Org: A}, s.must("a_admin")},
+		{"a_key_nohint", postgres.Credential{Hash: w.apiKey("k.a2", "A", "a_admin", false, s.now.Add(time.Hour))}, s.must("a_admin")},
+		{"a_key_revoked", postgres.Credential{Hash: w.apiKey("k.a.rev", "A", "a_admin", true, time.Time{}), Org: A}, s.must("a_admin")},
+		{"a_key_expired", postgres.Credential{Hash: w.apiKey("k.a.exp", "A", "a_admin", false, s.now.Add(-time.Minute)), Org: A}, s.must("a_admin")},
+		{"a_key_of_a_demoted_admin", postgres.Credential{Hash: w.apiKey("k.a.lead", "A", "a_lead", false, time.Time{}), Org: A}, s.must("a_lead")},
+		{"b_key", postgres.Credential{Hash: w.apiKey("k.b", "B", "b_admin", false, time.Time{}), Org: B}, s.must("b_admin")},
+		{"b_key_hint_A", postgres.Credential{Hash: w.apiKey("k.b2", "B", "b_admin", false, time.Time{}), Org: A}, s.must("b_admin")},
 	}
 	live("b_pat1", "B", "b_pat1") // a row nobody in A may see
 }

@@ -104,6 +104,31 @@ end $$;
 ALTER FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text, p_invite_hash bytea, OUT user_id uuid, OUT email_enc bytea, OUT invite_ttl_min integer) OWNER TO ward_definer;
 
 --
+-- Name: api_key_scopes(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.api_key_scopes() RETURNS text[]
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  sc text[];
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'api_key' then
+    return '{}';
+  end if;
+  update app.api_keys k set last_used_at = now()
+   where k.org_id = me.org_id and k.id = me.credential_id
+     and (k.last_used_at is null or k.last_used_at < now() - interval '1 minute');
+  select k.scopes into sc from app.api_keys k where k.org_id = me.org_id and k.id = me.credential_id;
+  return sc;
+end $$;
+
+ALTER FUNCTION app.api_key_scopes() OWNER TO ward_definer;
+
+--
 -- Name: consume_magic_link(bytea, bytea, bytea, inet, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -161,6 +186,43 @@ begin
 end $$;
 
 ALTER FUNCTION app.consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) OWNER TO ward_definer;
+
+--
+-- Name: create_api_key(bytea, text, text, text[], timestamp with time zone, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.create_api_key(p_key_hash bytea, p_prefix text, p_name text, p_scopes text[], p_expires_at timestamp with time zone, p_request text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  kid uuid;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if octet_length(p_key_hash) is distinct from 32 then
+    raise exception 'create_api_key: the key hash is 32 bytes' using errcode = '22023';
+  end if;
+  if p_expires_at is not null and (p_expires_at <= now() or p_expires_at > now() + interval '366 days') then
+    raise exception 'expires_at must be in the future and within a year' using errcode = '22023';
+  end if;
+  insert into app.api_keys (org_id, key_hash, prefix, name, scopes, created_by, expires_at)
+  values (me.org_id, p_key_hash, p_prefix, p_name, (select array_agg(distinct s order by s) from unnest(p_scopes) s),
+          me.user_id, p_expires_at)
+  returning id into kid;
+  perform audit.append_as(me.org_id, 'auth.api_key.create', 'success', 'api_key', kid, p_request => p_request,
+    p_details => jsonb_build_object('scopes', p_scopes, 'expires_at', p_expires_at, 'prefix', p_prefix));
+  return kid;
+end $$;
+
+ALTER FUNCTION app.create_api_key(p_key_hash bytea, p_prefix text, p_name text, p_scopes text[], p_expires_at timestamp with time zone, p_request text) OWNER TO ward_definer;
 
 --
 -- Name: create_org(text, bytea, bytea, uuid, bytea, bytea, uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -477,6 +539,31 @@ begin
 end $$;
 
 ALTER FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) OWNER TO ward_definer;
+
+--
+-- Name: revoke_api_key(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.revoke_api_key(p_id uuid, p_request text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  update app.api_keys k set revoked_at = now() where k.org_id = me.org_id and k.id = p_id and k.revoked_at is null;
+  if not found then
+    return false;
+  end if;
+  perform audit.append_as(me.org_id, 'auth.api_key.revoke', 'success', 'api_key', p_id, p_request => p_request);
+  return true;
+end $$;
+
+ALTER FUNCTION app.revoke_api_key(p_id uuid, p_request text) OWNER TO ward_definer;
 
 --
 -- Name: rotate_session(bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -1357,22 +1444,30 @@ begin
     select t.session_id into sid from app.session_tokens t
      where t.token_hash = h and t.retired_at > now() - interval '30 seconds';
   end if;
-  if sid is null then
-    return;
+  if sid is not null then
+    select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, false, null, s.amr,
+           case when not private.meets_bar(private.assurance_bar(m.role, o.require_mfa, o.require_passkey),
+                                            s.assurance, s.amr)
+                then private.assurance_bar(m.role, o.require_mfa, o.require_passkey) end
+      into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
+      from app.sessions s
+      join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
+      join app.orgs o on o.id = s.org_id
+     where s.id = sid
+       and s.revoked_at is null
+       and s.absolute_expires_at > now()
+       and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now()
+       and m.revoked_at is null;
+  else
+    select 'api_key', k.id, k.created_by, k.org_id, 'admin', null, 2, k.created_at, false, null, '{}'::text[], null
+      into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
+      from app.api_keys k
+      join app.memberships m on m.org_id = k.org_id and m.user_id = k.created_by
+     where k.key_hash = h
+       and k.revoked_at is null
+       and (k.expires_at is null or k.expires_at > now())
+       and m.revoked_at is null and m.role = 'admin';
   end if;
-  select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, false, null, s.amr,
-         case when not private.meets_bar(private.assurance_bar(m.role, o.require_mfa, o.require_passkey),
-                                          s.assurance, s.amr)
-              then private.assurance_bar(m.role, o.require_mfa, o.require_passkey) end
-    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
-    from app.sessions s
-    join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
-    join app.orgs o on o.id = s.org_id
-   where s.id = sid
-     and s.revoked_at is null
-     and s.absolute_expires_at > now()
-     and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now()
-     and m.revoked_at is null;
   if hint is not null and (org_id is null
        or hint !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
        or hint::uuid <> org_id) then
@@ -1515,6 +1610,33 @@ ALTER FUNCTION private.uid() OWNER TO ward_rls;
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
+
+--
+-- Name: api_keys; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.api_keys (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    key_hash bytea NOT NULL,
+    prefix text NOT NULL,
+    name text NOT NULL,
+    scopes text[] NOT NULL,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone,
+    last_used_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    CONSTRAINT api_keys_check CHECK ((expires_at <= (created_at + '366 days'::interval))),
+    CONSTRAINT api_keys_key_hash_check CHECK ((octet_length(key_hash) = 32)),
+    CONSTRAINT api_keys_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT api_keys_prefix_check CHECK ((prefix ~ '^sk_live_[0-9A-Za-z]{4}$'::text)),
+    CONSTRAINT api_keys_scopes_check CHECK ((((cardinality(scopes) >= 1) AND (cardinality(scopes) <= 4)) AND (scopes <@ ARRAY['members'::text, 'audit:read'::text, 'dsr'::text, 'gateway'::text])))
+);
+
+ALTER TABLE ONLY app.api_keys FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.api_keys OWNER TO ward_owner;
 
 --
 -- Name: auth_attempts; Type: TABLE; Schema: app; Owner: ward_owner
@@ -1958,6 +2080,20 @@ ALTER TABLE public.goose_db_version ALTER COLUMN id ADD GENERATED BY DEFAULT AS 
 );
 
 --
+-- Name: api_keys api_keys_key_hash_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.api_keys
+    ADD CONSTRAINT api_keys_key_hash_key UNIQUE (key_hash);
+
+--
+-- Name: api_keys api_keys_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (org_id, id);
+
+--
 -- Name: care_team care_team_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -2229,6 +2365,20 @@ CREATE TRIGGER heads_guard BEFORE DELETE OR UPDATE ON audit.heads FOR EACH ROW E
 CREATE TRIGGER heads_no_truncate BEFORE TRUNCATE ON audit.heads FOR EACH STATEMENT EXECUTE FUNCTION audit.reject_truncate();
 
 --
+-- Name: api_keys api_keys_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.api_keys
+    ADD CONSTRAINT api_keys_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: api_keys api_keys_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.api_keys
+    ADD CONSTRAINT api_keys_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
 -- Name: care_team care_team_org_id_patient_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -2318,6 +2468,18 @@ ALTER TABLE ONLY app.sessions
 
 ALTER TABLE ONLY app.totp_factors
     ADD CONSTRAINT totp_factors_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: api_keys; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.api_keys ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: api_keys api_keys_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY api_keys_select ON app.api_keys FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text)));
 
 --
 -- Name: auth_attempts; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -2646,11 +2808,25 @@ REVOKE ALL ON FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_e
 GRANT ALL ON FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text, p_invite_hash bytea, OUT user_id uuid, OUT email_enc bytea, OUT invite_ttl_min integer) TO ward_app;
 
 --
+-- Name: FUNCTION api_key_scopes(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.api_key_scopes() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.api_key_scopes() TO ward_app;
+
+--
 -- Name: FUNCTION consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
 REVOKE ALL ON FUNCTION app.consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) TO ward_app;
+
+--
+-- Name: FUNCTION create_api_key(p_key_hash bytea, p_prefix text, p_name text, p_scopes text[], p_expires_at timestamp with time zone, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.create_api_key(p_key_hash bytea, p_prefix text, p_name text, p_scopes text[], p_expires_at timestamp with time zone, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.create_api_key(p_key_hash bytea, p_prefix text, p_name text, p_scopes text[], p_expires_at timestamp with time zone, p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid); Type: ACL; Schema: app; Owner: ward_definer
@@ -2723,6 +2899,13 @@ GRANT ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request te
 
 REVOKE ALL ON FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) TO ward_app;
+
+--
+-- Name: FUNCTION revoke_api_key(p_id uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.revoke_api_key(p_id uuid, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.revoke_api_key(p_id uuid, p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION rotate_session(p_new_hash bytea); Type: ACL; Schema: app; Owner: ward_definer
@@ -3009,6 +3192,84 @@ GRANT ALL ON FUNCTION private.touch_due(p_last_seen timestamp with time zone, p_
 REVOKE ALL ON FUNCTION private.uid() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.uid() TO ward_app;
 GRANT ALL ON FUNCTION private.uid() TO ward_definer;
+
+--
+-- Name: TABLE api_keys; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE app.api_keys TO ward_definer;
+
+--
+-- Name: COLUMN api_keys.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.api_keys TO ward_app;
+GRANT SELECT(org_id) ON TABLE app.api_keys TO ward_rls;
+
+--
+-- Name: COLUMN api_keys.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.api_keys TO ward_app;
+GRANT SELECT(id) ON TABLE app.api_keys TO ward_rls;
+
+--
+-- Name: COLUMN api_keys.key_hash; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(key_hash) ON TABLE app.api_keys TO ward_rls;
+
+--
+-- Name: COLUMN api_keys.prefix; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(prefix) ON TABLE app.api_keys TO ward_app;
+
+--
+-- Name: COLUMN api_keys.name; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(name) ON TABLE app.api_keys TO ward_app;
+
+--
+-- Name: COLUMN api_keys.scopes; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(scopes) ON TABLE app.api_keys TO ward_app;
+
+--
+-- Name: COLUMN api_keys.created_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_by) ON TABLE app.api_keys TO ward_app;
+GRANT SELECT(created_by) ON TABLE app.api_keys TO ward_rls;
+
+--
+-- Name: COLUMN api_keys.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.api_keys TO ward_app;
+GRANT SELECT(created_at) ON TABLE app.api_keys TO ward_rls;
+
+--
+-- Name: COLUMN api_keys.expires_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(expires_at) ON TABLE app.api_keys TO ward_app;
+GRANT SELECT(expires_at) ON TABLE app.api_keys TO ward_rls;
+
+--
+-- Name: COLUMN api_keys.last_used_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(last_used_at) ON TABLE app.api_keys TO ward_app;
+
+--
+-- Name: COLUMN api_keys.revoked_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(revoked_at) ON TABLE app.api_keys TO ward_app;
+GRANT SELECT(revoked_at) ON TABLE app.api_keys TO ward_rls;
 
 --
 -- Name: TABLE auth_attempts; Type: ACL; Schema: app; Owner: ward_owner

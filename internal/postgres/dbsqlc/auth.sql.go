@@ -12,6 +12,17 @@ import (
 	"github.com/google/uuid"
 )
 
+const aPIKeyScopes = `-- name: APIKeyScopes :one
+select app.api_key_scopes()::text[] as scopes
+`
+
+func (q *Queries) APIKeyScopes(ctx context.Context) ([]string, error) {
+	row := q.db.QueryRow(ctx, aPIKeyScopes)
+	var scopes []string
+	err := row.Scan(&scopes)
+	return scopes, err
+}
+
 const addMember = `-- name: AddMember :one
 select user_id, email_enc, invite_ttl_min
 from app.add_member($1, $2, $3, $4, $5::text,
@@ -45,6 +56,22 @@ func (q *Queries) AddMember(ctx context.Context, arg AddMemberParams) (AddMember
 	var i AddMemberRow
 	err := row.Scan(&i.UserID, &i.EmailEnc, &i.InviteTtlMin)
 	return i, err
+}
+
+const appendAPIKeyList = `-- name: AppendAPIKeyList :exec
+select audit.append($1, 'api_key.list', 'success', p_request => $2::text,
+  p_details => jsonb_build_object('count', $3::int))
+`
+
+type AppendAPIKeyListParams struct {
+	OrgID   uuid.UUID
+	Request *string
+	Count   int32
+}
+
+func (q *Queries) AppendAPIKeyList(ctx context.Context, arg AppendAPIKeyListParams) error {
+	_, err := q.db.Exec(ctx, appendAPIKeyList, arg.OrgID, arg.Request, arg.Count)
+	return err
 }
 
 const appendMemberList = `-- name: AppendMemberList :exec
@@ -134,6 +161,34 @@ func (q *Queries) ConsumeMagicLink(ctx context.Context, arg ConsumeMagicLinkPara
 		&i.IdleTimeoutMin,
 	)
 	return i, err
+}
+
+const createAPIKey = `-- name: CreateAPIKey :one
+select app.create_api_key($1, $2, $3, $4::text[], $5::timestamptz,
+  $6::text)::uuid as id
+`
+
+type CreateAPIKeyParams struct {
+	KeyHash   []byte
+	Prefix    string
+	Name      string
+	Scopes    []string
+	ExpiresAt *time.Time
+	Request   *string
+}
+
+func (q *Queries) CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, createAPIKey,
+		arg.KeyHash,
+		arg.Prefix,
+		arg.Name,
+		arg.Scopes,
+		arg.ExpiresAt,
+		arg.Request,
+	)
+	var id uuid.UUID
+	err := row.Scan(&id)
+	return id, err
 }
 
 const createOrg = `-- name: CreateOrg :one
@@ -249,6 +304,56 @@ type IssueOperatorLinkParams struct {
 func (q *Queries) IssueOperatorLink(ctx context.Context, arg IssueOperatorLinkParams) error {
 	_, err := q.db.Exec(ctx, issueOperatorLink, arg.EmailBidx, arg.OrgID, arg.TokenHash)
 	return err
+}
+
+const listAPIKeys = `-- name: ListAPIKeys :many
+select id, prefix, name, scopes, created_by, created_at, expires_at, last_used_at, revoked_at
+from app.api_keys
+where org_id = $1
+order by created_at desc
+limit 500
+`
+
+type ListAPIKeysRow struct {
+	ID         uuid.UUID
+	Prefix     string
+	Name       string
+	Scopes     []string
+	CreatedBy  uuid.UUID
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+func (q *Queries) ListAPIKeys(ctx context.Context, orgID uuid.UUID) ([]ListAPIKeysRow, error) {
+	rows, err := q.db.Query(ctx, listAPIKeys, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListAPIKeysRow
+	for rows.Next() {
+		var i ListAPIKeysRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Prefix,
+			&i.Name,
+			&i.Scopes,
+			&i.CreatedBy,
+			&i.CreatedAt,
+			&i.ExpiresAt,
+			&i.LastUsedAt,
+			&i.RevokedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listMembers = `-- name: ListMembers :many
@@ -452,6 +557,22 @@ func (q *Queries) RequestMagicLink(ctx context.Context, arg RequestMagicLinkPara
 		&i.RetryAfterS,
 	)
 	return i, err
+}
+
+const revokeAPIKey = `-- name: RevokeAPIKey :one
+select app.revoke_api_key($1, $2::text)::boolean as ok
+`
+
+type RevokeAPIKeyParams struct {
+	ID      uuid.UUID
+	Request *string
+}
+
+func (q *Queries) RevokeAPIKey(ctx context.Context, arg RevokeAPIKeyParams) (bool, error) {
+	row := q.db.QueryRow(ctx, revokeAPIKey, arg.ID, arg.Request)
+	var ok bool
+	err := row.Scan(&ok)
+	return ok, err
 }
 
 const revokeSession = `-- name: RevokeSession :execrows

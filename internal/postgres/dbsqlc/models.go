@@ -11,6 +11,20 @@ import (
 	"github.com/google/uuid"
 )
 
+type AppApiKey struct {
+	OrgID      uuid.UUID
+	ID         uuid.UUID
+	KeyHash    []byte
+	Prefix     string
+	Name       string
+	Scopes     []string
+	CreatedBy  uuid.UUID
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
 type AppAuthAttempt struct {
 	Kind    string
 	KeyHash []byte

@@ -107,3 +107,24 @@ from app.recovery_code_use(@code_hash, sqlc.narg('request')::text, sqlc.narg('ip
 
 -- name: RotateSession :one
 select app.rotate_session(@new_hash)::timestamptz as absolute_expires_at;
+
+-- name: CreateAPIKey :one
+select app.create_api_key(@key_hash, @prefix, @name, @scopes::text[], sqlc.narg('expires_at')::timestamptz,
+  sqlc.narg('request')::text)::uuid as id;
+
+-- name: ListAPIKeys :many
+select id, prefix, name, scopes, created_by, created_at, expires_at, last_used_at, revoked_at
+from app.api_keys
+where org_id = @org_id
+order by created_at desc
+limit 500;
+
+-- name: RevokeAPIKey :one
+select app.revoke_api_key(@id, sqlc.narg('request')::text)::boolean as ok;
+
+-- name: AppendAPIKeyList :exec
+select audit.append(@org_id, 'api_key.list', 'success', p_request => sqlc.narg('request')::text,
+  p_details => jsonb_build_object('count', @count::int));
+
+-- name: APIKeyScopes :one
+select app.api_key_scopes()::text[] as scopes;
