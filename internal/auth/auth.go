@@ -13,6 +13,14 @@
 // and absolute lifetime come from the org's policy, capped by the instance
 // maxima in Config.
 //
+// Assurance: a magic link is one factor (AAL1). TOTP (totp.go) and
+// recovery codes (recovery.go) raise a session to AAL2 and rotate its
+// token; admins and leads, and every role of an org that requires MFA,
+// are pending below AAL2, and the database resolves a pending session to
+// nobody for any data access. Admin API keys (apikeys.go) are credentials
+// resolved by the same database function. docs/authentication.md is the
+// developer's guide; docs/security-model.md says how the database decides.
+//
 // Every sign-in, link request, session and membership event is written to the
 // audit log in the transaction that does it; the SQL procedures in
 // migrations/00004 do the writing.
