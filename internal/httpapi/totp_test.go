@@ -28,6 +28,12 @@ func totpCode(t *testing.T, secret string, at time.Time) string {
 // with the session's rotated token.
 func (w *world) enrolTOTP(token *string) string {
 	w.t.Helper()
+	return w.enrolTOTPAt(token, time.Now().Add(-30*time.Second))
+}
+
+// enrolTOTPAt is enrolTOTP confirming with the code of the step at.
+func (w *world) enrolTOTPAt(token *string, at time.Time) string {
+	w.t.Helper()
 	var e struct {
 		URI    string `json:"otpauth_uri"`
 		Secret string `json:"secret"`
@@ -36,7 +42,7 @@ func (w *world) enrolTOTP(token *string) string {
 	if !strings.HasPrefix(e.URI, "otpauth://totp/") || !strings.Contains(e.URI, "secret="+e.Secret) {
 		w.t.Fatalf("enrolment URI %q", e.URI)
 	}
-	w.verifyTOTP(token, totpCode(w.t, e.Secret, time.Now().Add(-30*time.Second)))
+	w.verifyTOTP(token, totpCode(w.t, e.Secret, at))
 	return e.Secret
 }
 
