@@ -47,6 +47,7 @@ type server struct {
 	out    *syncBuffer
 	logs   *syncBuffer
 	base   string
+	dir    string
 	client *http.Client
 }
 
@@ -55,7 +56,7 @@ var listenRE = regexp.MustCompile(`listening on https://localhost:\d+ \(https://
 func startServe(t *testing.T, dir string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{t: t, cancel: cancel, done: make(chan error, 1), out: &syncBuffer{}, logs: &syncBuffer{}}
+	s := &server{t: t, cancel: cancel, done: make(chan error, 1), out: &syncBuffer{}, logs: &syncBuffer{}, dir: dir}
 	exited := make(chan struct{})
 	go func() {
 		defer close(exited)
@@ -136,6 +137,27 @@ func (s *server) call(method, path, token string, body any, want int, out any) {
 
 func noEnv(string) string { return "" }
 
+// stepUp raises a session to AAL2 as if a second factor had been
+// presented, as the embedded cluster's superuser (TestEndToEnd is not about
+// second factors).
+func (s *server) stepUp(token string) {
+	s.t.Helper()
+	cl, err := postgres.NewCluster(filepath.Join(s.dir, "postgres"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	su, err := postgres.Open(context.Background(), cl.URL("postgres", "ward"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer su.Close()
+	if _, err := su.Pool.Exec(context.Background(),
+		`update app.sessions set assurance = 2, amr = '{email,totp}' where token_hash = sha256($1::bytea)`,
+		[]byte(token)); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
 // reachableTempDir is a temporary directory the postgres system user can
 // traverse (t.TempDir's are mode 0700), so the embedded cluster lives in it.
 func reachableTempDir(t *testing.T) string {
@@ -197,6 +219,9 @@ func TestEndToEnd(t *testing.T) {
 		Token string `json:"token"`
 	}
 	s.call("POST", "/v1/auth/magic", "", map[string]string{"token": token}, http.StatusOK, &sess)
+	// The org's admin needs a second factor before anything else.
+	s.call("GET", "/v1/patients", sess.Token, nil, http.StatusForbidden, nil)
+	s.stepUp(sess.Token)
 
 	var p struct {
 		ID   string `json:"id"`
@@ -393,6 +418,7 @@ func TestCrashUnderLoad(t *testing.T) {
 		Token string `json:"token"`
 	}
 	s.call("POST", "/v1/auth/magic", "", map[string]string{"token": link[strings.LastIndex(link, "=")+1:]}, http.StatusOK, &sess)
+	s.stepUp(sess.Token)
 	var ids []string
 	for i := range 20 {
 		var p struct {

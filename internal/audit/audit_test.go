@@ -158,8 +158,10 @@ func newFixture(t *testing.T, env *pgtest.Env) fixture {
 		token := hex.EncodeToString(randBytes(32))
 		sum := sha256.Sum256([]byte(token))
 		sid := uuid.New()
-		exec(`insert into app.sessions (id, org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at)
-			values ($1, $2, $3, $4, 60, now() + interval '1 hour')`, sid, f.org, user, sum[:])
+		// AAL2 (a second factor presented): admins and leads need it.
+		exec(`insert into app.sessions (id, org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at,
+			    assurance, amr)
+			values ($1, $2, $3, $4, 60, now() + interval '1 hour', 2, '{email,totp}')`, sid, f.org, user, sum[:])
 		return postgres.Credential{Hash: hex.EncodeToString(sum[:]), Org: f.org.String()}, sid
 	}
 	f.adminCred, f.adminSession = session(f.admin, "admin")

@@ -13,6 +13,14 @@
 // and absolute lifetime come from the org's policy, capped by the instance
 // maxima in Config.
 //
+// Assurance: a magic link is one factor (AAL1). TOTP (totp.go) and
+// recovery codes (recovery.go) raise a session to AAL2 and rotate its
+// token; admins and leads, and every role of an org that requires MFA,
+// are pending below AAL2, and the database resolves a pending session to
+// nobody for any data access. Admin API keys (apikeys.go) are credentials
+// resolved by the same database function. docs/authentication.md is the
+// developer's guide; docs/security-model.md says how the database decides.
+//
 // Every sign-in, link request, session and membership event is written to the
 // audit log in the transaction that does it; the SQL procedures in
 // migrations/00004 do the writing.
@@ -27,6 +35,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -304,17 +313,26 @@ func (s *Service) ConsumeLink(ctx context.Context, token, verifier string) (Sess
 		AbsoluteExpiresAt: *res.AbsoluteExpiresAt, IdleTimeout: time.Duration(*res.IdleTimeoutMin) * time.Minute}, nil
 }
 
-// Authenticate resolves a presented session token to its principal, in one
-// round trip, touching the session's last-seen time at most once a minute.
+// Authenticate resolves a presented session token or admin API key to its
+// principal, in one round trip (two for a key: its scopes), touching the
+// session's last-seen time (a key's last use) at most once a minute. A
+// malformed sk_live_ key is ErrAPIKeyMalformed, before any lookup.
 // orgHint, when set, must name the session's org. It returns
 // ErrUnauthenticated when the session is unknown, revoked, idle-expired or
 // past its absolute expiry.
 func (s *Service) Authenticate(ctx context.Context, token, orgHint string) (identity.Principal, error) {
 	requestID := identity.RequestFrom(ctx).ID
-	if !validSecret(token) {
+	key := strings.HasPrefix(token, APIKeyPrefix)
+	switch {
+	case key && !ValidAPIKey(token):
+		return identity.Principal{}, ErrAPIKeyMalformed // no lookup for a typo
+	case !key && !validSecret(token):
 		return identity.Principal{}, ErrUnauthenticated
 	}
 	p, err := whoami(ctx, s.db.Pool, identity.HashToken(token), orgHint, requestID)
+	if err == nil && p.Kind == identity.KindAPIKey {
+		p.Scopes, err = s.apiKeyScopes(ctx, p)
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Why, for the holder: a second round trip, on failures only.
 		switch status, err := credentialStatus(ctx, s.db, identity.HashToken(token)); {

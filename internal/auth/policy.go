@@ -149,3 +149,60 @@ func (s *Service) SetPolicy(ctx context.Context, pol Policy) error {
 	}
 	return err
 }
+
+// AssurancePolicy is an org's second-factor policy. Admins and leads need
+// a second factor whatever it says (an instance rule); RequireMFA extends
+// that to every role, and RequirePasskey asks every role for a passkey with
+// user verification (TOTP and recovery codes no longer suffice).
+type AssurancePolicy struct {
+	RequireMFA     bool `json:"require_mfa"`
+	RequirePasskey bool `json:"require_passkey"`
+}
+
+// GetAssurancePolicy returns the caller's org assurance policy.
+func (s *Service) GetAssurancePolicy(ctx context.Context) (AssurancePolicy, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return AssurancePolicy{}, err
+	}
+	var r dbsqlc.GetAssurancePolicyRow
+	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		var err error
+		r, err = q.GetAssurancePolicy(ctx, p.OrgID)
+		return err
+	})
+	if err != nil {
+		return AssurancePolicy{}, fmt.Errorf("auth: get assurance policy: %w", err)
+	}
+	return AssurancePolicy{RequireMFA: r.RequireMfa, RequirePasskey: r.RequirePasskey}, nil
+}
+
+// SetAssurancePolicy sets the caller's org assurance policy (admins only)
+// and returns how many sessions it ended: in the same transaction the
+// database ends every session of the org below its new bar. Requiring
+// passkeys is refused unless the caller's own session presented one.
+// Errors: ErrInvalidInput, ErrForbidden (audited).
+func (s *Service) SetAssurancePolicy(ctx context.Context, pol AssurancePolicy) (int, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if p.Role != identity.RoleAdmin {
+		return 0, s.denied(ctx, p, "org.assurance_policy.update", "org", p.OrgID, ErrForbidden)
+	}
+	var ended int32
+	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		var err error
+		ended, err = q.SetAssurancePolicy(ctx, dbsqlc.SetAssurancePolicyParams{RequireMfa: pol.RequireMFA,
+			RequirePasskey: pol.RequirePasskey, Request: nullText(requestID(ctx))})
+		return err
+	})
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == postgres.CodeInvalidParameter {
+		return 0, errkind.Visiblef(ErrInvalidInput, "%s", pe.Message)
+	}
+	if err = mapErr("set assurance policy", err); errors.Is(err, ErrForbidden) {
+		return 0, s.denied(ctx, p, "org.assurance_policy.update", "org", p.OrgID, err)
+	}
+	return int(ended), err
+}

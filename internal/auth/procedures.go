@@ -24,8 +24,8 @@ import (
 
 // whoami binds the credential (hash, org hint and request id,
 // transaction-local in the implicit transaction of the batch) and resolves
-// it to a principal in one round trip. It returns pgx.ErrNoRows when no
-// live credential matches.
+// it to a principal in one round trip, pending or not (Principal.Pending).
+// It returns pgx.ErrNoRows when no live credential matches.
 func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestID string) (identity.Principal, error) {
 	p := identity.Principal{CredentialHash: credHash}
 	b := &pgx.Batch{}
@@ -33,9 +33,11 @@ func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestI
 		credHash, orgHint, requestID)
 	var role, kind string
 	var sessionID uuid.NullUUID
-	b.Queue(`select kind, credential_id, user_id, org_id, role, session_id, aal, auth_time
+	var pending *string
+	b.Queue(`select kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, amr, pending
 		from app.whoami()`).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&kind, &p.CredentialID, &p.UserID, &p.OrgID, &role, &sessionID, &p.AAL, &p.AuthTime)
+		return row.Scan(&kind, &p.CredentialID, &p.UserID, &p.OrgID, &role, &sessionID, &p.AAL, &p.AuthTime,
+			&p.AMR, &pending)
 	})
 	if err := pool.SendBatch(ctx, b).Close(); err != nil {
 		return identity.Principal{}, err
@@ -43,6 +45,9 @@ func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestI
 	p.Role = identity.Role(role)
 	p.Kind = identity.CredentialKind(kind)
 	p.SessionID = sessionID.UUID
+	if pending != nil {
+		p.Pending = *pending
+	}
 	return p, nil
 }
 

@@ -88,6 +88,29 @@ func (s *Service) RevokeSession(ctx context.Context, id uuid.UUID) error {
 	return nil
 }
 
+// Logout ends the caller's current session, whether or not it met its
+// assurance bar (a pending session may always log out). It returns
+// ErrUnauthenticated when the credential names no live session.
+func (s *Service) Logout(ctx context.Context) error {
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	var ok bool
+	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		var err error
+		ok, err = q.Logout(ctx, nullText(requestID(ctx)))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("auth: logout: %w", err)
+	}
+	if !ok {
+		return ErrUnauthenticated
+	}
+	return nil
+}
+
 // mapErr turns the procedures' SQLSTATEs into the package's errors.
 func mapErr(op string, err error) error {
 	switch {

@@ -426,6 +426,24 @@ func TestLogsHoldNoPHI(t *testing.T) {
 		"invite": false})
 	w.request("GET", "/v1/patients?email=quillon.canary@example.test&limit=zzz", o.Lead.Token, nil)
 
+	// Second factors and keys: secrets, codes and keys are canaries too, in
+	// successes, refusals and malformed input.
+	pend := w.signInAAL1(o.Admin.Email, o.ID)
+	secret := w.enrolTOTP(&pend)
+	var codes struct {
+		Codes []string `json:"codes"`
+	}
+	w.do("POST", "/v1/auth/recovery-codes", pend, nil, http.StatusCreated, &codes)
+	pend2 := w.signInAAL1(o.Admin.Email, o.ID)
+	w.request("POST", "/v1/auth/recovery-codes/verify", pend2, map[string]string{"code": codes.Codes[0]})
+	w.request("POST", "/v1/auth/recovery-codes/verify", pend2, map[string]string{"code": codes.Codes[0]})
+	w.request("POST", "/v1/auth/totp/verify", pend2, map[string]string{"code": "CANARY-CODE"})
+	key := w.createKey(o, "members")
+	w.request("GET", "/v1/members", key.Key, nil)
+	w.request("GET", "/v1/audit/events", key.Key, nil)
+	w.request("GET", "/v1/members", key.Key[:30]+"Z"+key.Key[31:], nil)
+	secrets := append([]string{secret, key.Key, key.Key[8:40], "CANARY-CODE"}, codes.Codes...)
+
 	// The 500 path: the database fails the write in a way no mapping
 	// knows, so the error itself is logged; its line must hold no PHI.
 	if _, err := w.env.Super.Pool.Exec(context.Background(), `
@@ -468,6 +486,11 @@ func TestLogsHoldNoPHI(t *testing.T) {
 		"CANARY-MRN-77", "CANARY-INS-9", "CANARY-NOTE-42", "CANARY-DOB", "c Patient One"} {
 		if strings.Contains(logs, c) {
 			t.Errorf("canary %q found in logs", c)
+		}
+	}
+	for _, c := range secrets {
+		if strings.Contains(logs, c) || strings.Contains(logs, strings.ReplaceAll(c, "-", "")) {
+			t.Errorf("a secret, code or key found in logs or mail: %.12s…", c)
 		}
 	}
 }

@@ -34,6 +34,14 @@ type need struct {
 	// action is the audit action a refusal at this route is recorded
 	// under ("request.denied" when empty).
 	action string
+	// scope is the scope an API key needs for this route (routes that
+	// accept keys only).
+	scope string
+	// pending admits a session below its assurance bar (identity.Principal.Pending):
+	// the routes that read who it is, enrol or present a second factor, and
+	// log out. Every other route answers 403 mfa_required or
+	// passkey_required, and the database would find no credential anyway.
+	pending bool
 }
 
 func (n need) public() bool { return len(n.kinds) == 0 }
@@ -43,12 +51,19 @@ func (n need) check(p identity.Principal, now time.Time) error {
 	switch {
 	case !slices.Contains(n.kinds, p.Kind):
 		return forbidden("credential_not_accepted", "this route does not accept this kind of credential")
+	case p.Pending == "passkey" && !n.pending:
+		return forbidden("passkey_required", "your org requires a passkey: sign in with one")
+	case p.Pending != "" && !n.pending:
+		return forbidden("mfa_required", "present your second factor (or enrol one) before using this route")
 	case n.role != "" && !p.Role.AtLeast(n.role):
 		return forbidden("forbidden", "this route needs the "+string(n.role)+" role or above")
 	case p.AAL < n.aal:
 		return forbidden("insufficient_assurance", "this route needs authenticator assurance level "+strconv.Itoa(n.aal))
-	case n.fresh > 0 && (p.AuthTime.IsZero() || now.Sub(p.AuthTime) > n.fresh):
-		return forbidden("step_up_required", "authenticate again to use this route")
+	case p.Kind == identity.KindAPIKey && (n.scope == "" || !slices.Contains(p.Scopes, n.scope)):
+		return forbidden("scope_required", "this API key lacks the "+n.scope+" scope this route needs")
+	case n.fresh > 0 && p.Kind == identity.KindSession && (p.AuthTime.IsZero() || now.Sub(p.AuthTime) > n.fresh):
+		// Keys were created after a step-up; sessions step up again.
+		return forbidden("step_up_required", "present a second factor again (TOTP or a passkey), then retry within 10 minutes")
 	}
 	return nil
 }
@@ -92,7 +107,9 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org)
 		}
 		if err == nil {
-			if err = n.check(p, time.Now()); err != nil {
+			// A pending session is no credential to the database: its
+			// refusals cannot be written to the org's log.
+			if err = n.check(p, time.Now()); err != nil && p.Pending == "" {
 				s.refused(r, p, n, err)
 			}
 		}

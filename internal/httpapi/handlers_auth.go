@@ -155,8 +155,7 @@ func (s *server) handleLinkConsume() http.Handler {
 
 func (s *server) handleLogout() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, _ := identity.PrincipalFrom(r.Context())
-		if err := s.deps.Auth.RevokeSession(r.Context(), p.SessionID); err != nil {
+		if err := s.deps.Auth.Logout(r.Context()); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -168,8 +167,17 @@ func (s *server) handleLogout() http.Handler {
 func handleMe() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := identity.PrincipalFrom(r.Context())
+		amr := p.AMR
+		if amr == nil {
+			amr = []string{}
+		}
+		var pending any // null when the session meets its bar
+		if p.Pending != "" {
+			pending = p.Pending
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"user_id": p.UserID, "org_id": p.OrgID, "role": p.Role,
-			"session_id": p.SessionID, "credential_kind": p.Kind, "aal": p.AAL, "auth_time": p.AuthTime})
+			"session_id": p.SessionID, "credential_kind": p.Kind, "aal": p.AAL, "auth_time": p.AuthTime,
+			"amr": amr, "pending": pending})
 	})
 }
 
@@ -228,6 +236,42 @@ func handlePolicyPut(svc *auth.Service, fail errorWriter) http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, pol)
+	})
+}
+
+func handleAssurancePolicyGet(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pol, err := svc.GetAssurancePolicy(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, pol)
+	})
+}
+
+func handleAssurancePolicyPut(svc *auth.Service, fail errorWriter) http.Handler {
+	type request struct {
+		RequireMFA     *bool `json:"require_mfa"`
+		RequirePasskey *bool `json:"require_passkey"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		err := decode(r, &req)
+		if err == nil && (req.RequireMFA == nil || req.RequirePasskey == nil) {
+			err = badRequest("invalid_input", "require_mfa and require_passkey are both required")
+		}
+		var ended int
+		if err == nil {
+			ended, err = svc.SetAssurancePolicy(r.Context(), auth.AssurancePolicy{RequireMFA: *req.RequireMFA,
+				RequirePasskey: *req.RequirePasskey})
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"require_mfa": *req.RequireMFA,
+			"require_passkey": *req.RequirePasskey, "sessions_ended": ended})
 	})
 }
 

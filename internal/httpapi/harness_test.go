@@ -169,8 +169,24 @@ func (w *world) createOrg(name string) *org {
 	return o
 }
 
-// operatorSignIn signs email in through `ward login-link`'s path.
+// operatorSignIn signs email in through `ward login-link`'s path and
+// raises the session to AAL2 as if a second factor had been presented (as
+// the superuser: most tests are not about second factors; the tests of
+// TOTP and the assurance policy present real ones).
 func (w *world) operatorSignIn(email string, org uuid.UUID) string {
+	w.t.Helper()
+	token := w.signInAAL1(email, org)
+	if _, err := w.env.Super.Pool.Exec(context.Background(),
+		`update app.sessions set assurance = 2, amr = '{email,totp}' where token_hash = sha256($1::bytea)`,
+		[]byte(token)); err != nil {
+		w.t.Fatal(err)
+	}
+	return token
+}
+
+// signInAAL1 signs email in through `ward login-link`'s path: a session of
+// one factor, pending for admins and leads.
+func (w *world) signInAAL1(email string, org uuid.UUID) string {
 	w.t.Helper()
 	url, err := w.ops.OperatorLink(context.Background(), w.env.Super, email, uuid.NullUUID{UUID: org, Valid: true})
 	if err != nil {

@@ -2,7 +2,10 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
+	"time"
 
+	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/identity"
 )
 
@@ -14,12 +17,33 @@ var (
 	public  = need{}
 	signIn  = need{signIn: true}
 	session = need{kinds: []identity.CredentialKind{identity.KindSession}, aal: 1}
+	// pending also admits a session below its assurance bar: only for
+	// reading who it is, second factors and logout.
+	pending = need{kinds: []identity.CredentialKind{identity.KindSession}, aal: 1, pending: true}
 )
+
+// stepUpWindow is how recently a caller must have presented a second
+// factor for the routes that change members, policies and credentials.
+const stepUpWindow = 10 * time.Minute
 
 // as is a session route for role and above; a refusal is audited as action.
 func as(role identity.Role, action string) need {
 	n := session
 	n.role, n.action = role, action
+	return n
+}
+
+// orKey is n also accepting an admin API key that holds scope.
+func orKey(n need, scope string) need {
+	n.kinds = append(slices.Clone(n.kinds), identity.KindAPIKey)
+	n.scope = scope
+	return n
+}
+
+// stepUp is n needing a second factor within stepUpWindow (403
+// step_up_required otherwise; TOTP verification or a passkey renews it).
+func stepUp(n need) need {
+	n.aal, n.fresh = 2, stepUpWindow
 	return n
 }
 
@@ -54,18 +78,32 @@ func (s *server) routes() {
 	api.route("POST /v1/auth/magic-link", signIn, s.handleLinkRequest())
 	api.route("GET /v1/auth/magic", public, s.handleLinkLanding())
 	api.route("POST /v1/auth/magic", signIn, s.handleLinkConsume())
-	api.route("POST /v1/auth/logout", session, s.handleLogout())
-	api.route("GET /v1/me", session, handleMe())
+	api.route("POST /v1/auth/logout", pending, s.handleLogout())
+	api.route("GET /v1/me", pending, handleMe())
+
+	// Second factors: a pending session enrols or presents one.
+	api.route("POST /v1/auth/totp/enrol", pending, handleTOTPEnrol(users, fail))
+	api.route("POST /v1/auth/totp/verify", pending, s.handleTOTPVerify())
+	api.route("POST /v1/auth/recovery-codes", stepUp(session), handleRecoveryCodesGenerate(users, fail))
+	api.route("POST /v1/auth/recovery-codes/verify", pending, s.handleRecoveryCodeUse())
 	api.route("GET /v1/sessions", session, handleSessionList(users, fail))
 	api.route("DELETE /v1/sessions/{id}", session, handleSessionRevoke(users, fail))
 
 	// The org: session policy and members.
 	api.route("GET /v1/org/session-policy", session, handlePolicyGet(users, fail))
-	api.route("PUT /v1/org/session-policy", as(admin, "org.session_policy.update"), handlePolicyPut(users, fail))
-	api.route("GET /v1/members", session, handleMemberList(users, fail))
-	api.route("POST /v1/members", as(admin, "membership.add"), handleMemberAdd(users, fail))
-	api.route("PATCH /v1/members/{user_id}", as(admin, "membership.update"), handleMemberUpdate(users, fail))
-	api.route("DELETE /v1/members/{user_id}", as(admin, "membership.revoke"), handleMemberRevoke(users, fail))
+	api.route("PUT /v1/org/session-policy", stepUp(as(admin, "org.session_policy.update")), handlePolicyPut(users, fail))
+	api.route("GET /v1/org/assurance-policy", session, handleAssurancePolicyGet(users, fail))
+	api.route("PUT /v1/org/assurance-policy", stepUp(as(admin, "org.assurance_policy.update")), handleAssurancePolicyPut(users, fail))
+	api.route("GET /v1/members", orKey(session, auth.ScopeMembers), handleMemberList(users, fail))
+	api.route("POST /v1/members", orKey(stepUp(as(admin, "membership.add")), auth.ScopeMembers), handleMemberAdd(users, fail))
+	api.route("PATCH /v1/members/{user_id}", orKey(stepUp(as(admin, "membership.update")), auth.ScopeMembers), handleMemberUpdate(users, fail))
+	api.route("DELETE /v1/members/{user_id}", orKey(stepUp(as(admin, "membership.revoke")), auth.ScopeMembers), handleMemberRevoke(users, fail))
+
+	// Admin API keys: created from a session that stepped up; keys cannot
+	// make keys.
+	api.route("POST /v1/api-keys", stepUp(as(admin, "auth.api_key.create")), handleAPIKeyCreate(users, fail))
+	api.route("GET /v1/api-keys", as(admin, "api_key.list"), handleAPIKeyList(users, fail))
+	api.route("DELETE /v1/api-keys/{id}", stepUp(as(admin, "auth.api_key.revoke")), handleAPIKeyRevoke(users, fail))
 
 	// Patient records.
 	api.route("GET /v1/patients", session, handlePatientList(recs, fail))
@@ -82,9 +120,9 @@ func (s *server) routes() {
 	api.route("GET /v1/patients/{id}/access-report", session, handleAccessReport(recs, fail))
 
 	// The audit log.
-	api.route("GET /v1/audit/events", as(admin, "audit.read"), handleAuditList(log, fail))
+	api.route("GET /v1/audit/events", orKey(as(admin, "audit.read"), auth.ScopeAuditRead), handleAuditList(log, fail))
 	api.route("GET /v1/audit/checkpoint", session, handleCheckpoint(log, fail))
-	api.route("GET /v1/audit/proof/inclusion", as(admin, "audit.read"), handleInclusionProof(log, fail))
-	api.route("GET /v1/audit/proof/consistency", as(admin, "audit.read"), handleConsistencyProof(log, fail))
+	api.route("GET /v1/audit/proof/inclusion", orKey(as(admin, "audit.read"), auth.ScopeAuditRead), handleInclusionProof(log, fail))
+	api.route("GET /v1/audit/proof/consistency", orKey(as(admin, "audit.read"), auth.ScopeAuditRead), handleConsistencyProof(log, fail))
 	api.route("GET /.well-known/ward-audit-key", public, handleAuditKey(s.deps.AuditKey))
 }

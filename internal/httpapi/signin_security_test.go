@@ -176,8 +176,9 @@ func TestSessionsStayInTheirOrg(t *testing.T) {
 // waitABit lets the background mail sender run.
 func waitABit() { time.Sleep(10 * time.Millisecond) }
 
-// The database resolves a session to its kind, assurance level and time of
-// authentication; /v1/me reports them.
+// The database resolves a session to its kind, assurance level, methods and
+// time of authentication, and says what a session below its bar still
+// needs; /v1/me reports them.
 func TestMeReportsAssurance(t *testing.T) {
 	w := newWorld(t)
 	o := w.createOrg("Assurance Org")
@@ -185,10 +186,14 @@ func TestMeReportsAssurance(t *testing.T) {
 	var me struct {
 		Kind     string    `json:"credential_kind"`
 		AAL      int       `json:"aal"`
+		AMR      []string  `json:"amr"`
+		Pending  *string   `json:"pending"`
 		AuthTime time.Time `json:"auth_time"`
 	}
-	w.do("GET", "/v1/me", o.Admin.Token, nil, http.StatusOK, &me)
-	if me.Kind != "session" || me.AAL != 1 || me.AuthTime.Before(before) || me.AuthTime.After(time.Now().Add(time.Minute)) {
+	w.do("GET", "/v1/me", w.signInAAL1(o.Admin.Email, o.ID), nil, http.StatusOK, &me)
+	if me.Kind != "session" || me.AAL != 1 || me.Pending == nil || *me.Pending != "mfa" ||
+		strings.Join(me.AMR, ",") != "email" ||
+		me.AuthTime.Before(before) || me.AuthTime.After(time.Now().Add(time.Minute)) {
 		t.Fatalf("me: %+v", me)
 	}
 }

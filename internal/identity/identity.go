@@ -63,9 +63,9 @@ func (r Role) rank() int {
 // not know resolves to nobody.
 type CredentialKind string
 
-// The credential kinds. Only sessions are issued today; API keys, SCIM tokens
-// and invite tokens come with their capabilities and resolve through the same
-// private.me().
+// The credential kinds. Sessions and admin API keys are issued today; SCIM
+// tokens and invite tokens come with their capabilities and resolve through
+// the same private.me().
 const (
 	KindSession CredentialKind = "session"
 	KindAPIKey  CredentialKind = "api_key"
@@ -89,6 +89,16 @@ type Principal struct {
 	// step-up).
 	AAL      int
 	AuthTime time.Time
+	// AMR lists the authentication methods the session was built from
+	// ("email", "totp", "passkey", "recovery_code").
+	AMR []string
+	// Pending is what a session below its assurance bar still needs:
+	// "mfa" or "passkey"; empty when it meets its bar. The database treats a
+	// pending credential as none for every data access; it may only read
+	// who it is, present or enrol a second factor, and log out.
+	Pending string
+	// Scopes are an API key's scopes (empty for other kinds).
+	Scopes []string
 	// CredentialHash is the hex SHA-256 of the presented token: what the
 	// database is given, never the token itself.
 	CredentialHash string

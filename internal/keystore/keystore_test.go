@@ -72,8 +72,8 @@ func seedOrg(t *testing.T, env *pgtest.Env, ring *envelope.Keyring) (uuid.UUID, 
 				[]any{org, w.AEAD, w.PRF}},
 			{`insert into app.users (id, email_bidx, email_enc) values ($1, $2, '\x00')`, []any{user, bidx}},
 			{`insert into app.memberships (org_id, user_id, role) values ($1, $2, 'admin')`, []any{org, user}},
-			{`insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at)
-			  values ($1, $2, $3, 60, $4)`, []any{org, user, sum[:], time.Now().Add(time.Hour)}},
+			{`insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr)
+			  values ($1, $2, $3, 60, $4, 2, '{email,totp}')`, []any{org, user, sum[:], time.Now().Add(time.Hour)}},
 		} {
 			if _, err := tx.Exec(ctx, q.sql, q.args...); err != nil {
 				return err

@@ -18,6 +18,12 @@ import (
 //     within its absolute and idle limits, of a membership that is not
 //     revoked, and ward.org is empty or names the session's org. A dead
 //     credential sees nothing and changes nothing.
+//   - An admin API key acts as the live admin who made it, in its org,
+//     until revoked or expired.
+//   - A token rotated away from a session names it for 30 seconds more.
+//   - A live session below its assurance bar is pending, and a pending
+//     credential is no credential: admins and leads always need AAL2, every
+//     role does in an org that requires MFA.
 //   - Nobody sees or writes another org's rows. The exception is the
 //     person's own identity: their memberships follow the person, whichever
 //     org the session is in. Sessions do not: through a session of org A a
@@ -39,6 +45,8 @@ import (
 //     about their own record (as its subject or in a list's results).
 //     Nobody writes either table directly.
 //   - Magic links, sign-in attempts and key material are never readable.
+//   - A member sees whether they have a second factor, in the credential's
+//     org; nobody reads or writes its secret, hash or counters directly.
 
 // rlsPrincipal is what a credential resolves to; the zero value is nobody.
 type rlsPrincipal struct {
@@ -53,8 +61,28 @@ func (s *rlsSeed) resolve(cred postgres.Credential) rlsPrincipal {
 	if !rlsHexHash.MatchString(cred.Hash) {
 		return rlsPrincipal{}
 	}
+	for _, k := range s.rows["app.api_keys"] {
+		// An admin API key acts for the live admin who made it, until it is
+		// revoked or expires.
+		if k.tokenHash != cred.Hash {
+			continue
+		}
+		m, ok := s.membership(k.org, k.user)
+		if k.revoked || (!k.expires.IsZero() && !s.now.Before(k.expires)) || !ok || m.revoked || m.role != "admin" ||
+			(cred.Org != "" && cred.Org != k.org) {
+			return rlsPrincipal{}
+		}
+		return rlsPrincipal{live: true, user: k.user, org: k.org, role: "admin"}
+	}
+	session := ""
+	for _, t := range s.rows["app.session_tokens"] {
+		// A rotated token names its session for 30 seconds.
+		if t.tokenHash == cred.Hash && s.now.Sub(t.retiredAt) < 30*time.Second {
+			session = t.session
+		}
+	}
 	for _, r := range s.rows["app.sessions"] {
-		if r.tokenHash != cred.Hash {
+		if r.tokenHash != cred.Hash && r.pk != session {
 			continue
 		}
 		idleEnd := r.lastSeen.Add(time.Duration(r.idleMin) * time.Minute)
@@ -65,9 +93,22 @@ func (s *rlsSeed) resolve(cred postgres.Credential) rlsPrincipal {
 		if !ok || m.revoked || (cred.Org != "" && cred.Org != r.org) {
 			return rlsPrincipal{}
 		}
+		needsMFA := m.role == "admin" || m.role == "lead" || s.orgRequiresMFA(r.org)
+		if needsMFA && r.aal < 2 {
+			return rlsPrincipal{} // pending
+		}
 		return rlsPrincipal{live: true, user: r.user, org: r.org, role: m.role}
 	}
 	return rlsPrincipal{}
+}
+
+func (s *rlsSeed) orgRequiresMFA(org string) bool {
+	for _, o := range s.rows["app.orgs"] {
+		if o.pk == org {
+			return o.requireMFA
+		}
+	}
+	return false
 }
 
 func (s *rlsSeed) membership(org, user string) (rlsRow, bool) {
@@ -354,6 +395,54 @@ func rlsTables() []*rlsTable {
 					return patientRow(s, p, r) && (p.role != "patient" || r.author == p.user)
 				}},
 				{name: "move", tail: `set patient_id = patient_id`},
+			},
+		},
+		{
+			// Second factors: a member sees that they have one (never its
+			// secret); only the procedures write them.
+			name: "app.totp_factors", pk: `org_id::text || '/' || user_id::text`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.user == p.user && r.org == p.org },
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.totp_factors (org_id, user_id, secret_enc, secret_hash) values ($1, $2, $3, $4)`,
+					[]any{t.org, a.user, rlsRandom(40), rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{
+				{name: "unlock", tail: `set failures = 0, locked_until = null`},
+				{name: "replay", tail: `set last_step = null`},
+			},
+		},
+		{
+			// The hash is not readable: the seed holds one code per member.
+			name: "app.recovery_codes", pk: `org_id::text || '/' || user_id::text`,
+			scope: rlsOrgScope,
+			read:  func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.user == p.user && r.org == p.org },
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.recovery_codes (org_id, user_id, code_hash) values ($1, $2, $3)`,
+					[]any{t.org, a.user, rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "unuse", tail: `set used_at = null`}},
+		},
+		{
+			// Rotated tokens: nobody reads or writes them but the procedures.
+			name: "app.session_tokens", pk: `org_id::text || '/' || session_id::text || '/' || encode(token_hash, 'hex')`,
+			scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.session_tokens (org_id, session_id, token_hash) values ($1, $2, $3)`,
+					[]any{t.org, s.must("s.a_admin"), rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "regrace", tail: `set retired_at = now()`}},
+		},
+		{
+			// API keys: the org's admins list them (never a hash); only the
+			// procedures create or revoke them.
+			name: "app.api_keys", pk: `org_id::text || '/' || id::text`, read: orgAdmin, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.api_keys (org_id, key_hash, prefix, name, scopes, created_by)
+				        values ($1, $2, 'sk_live_abcd', 'forged', '{members}', $3)`, []any{t.org, rlsRandom(32), a.user}
+			}}},
+			updates: []rlsWrite{
+				{name: "unrevoke", tail: `set revoked_at = null`},
+				{name: "extend", tail: `set expires_at = null`},
 			},
 		},
 		{

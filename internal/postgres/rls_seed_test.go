@@ -24,7 +24,11 @@ import (
 //	       a_pat1 (linked to P1), a_pat2 (linked to P2), a_gone (revoked lead);
 //	       patients P1, P2, P3.
 //	org B: b_admin, b_pat1 (linked to Q1), and a_lead again, as a provider on
-//	       Q1's care team (one person, two orgs); patients Q1, Q2.
+//	       Q1's care team (one person, two orgs); patients Q1, Q2. Org B
+//	       requires MFA of every role.
+//
+// Sessions are AAL2 (magic link and TOTP) unless the actor's name ends in
+// _aal1.
 
 // rlsInstanceOrg is the org id under which the instance keysets are stored.
 const rlsInstanceOrg = "ffffffff-ffff-ffff-ffff-ffffffffffff"
@@ -41,7 +45,19 @@ type rlsRow struct {
 	revoked  bool     // memberships, sessions: revoked_at is set
 	author   string   // clinical_entries.created_by
 
+	// orgs only: the org's assurance policy
+	requireMFA bool
+
+	// api_keys only: expiry (zero: none)
+	expires time.Time
+
+	// session_tokens only: the session a retired token belonged to, and
+	// when it was retired
+	session   string
+	retiredAt time.Time
+
 	// sessions only
+	aal         int    // assurance level: 2 unless the seed says 1
 	tokenHash   string // hex
 	lastSeen    time.Time
 	idleMin     int
@@ -153,10 +169,10 @@ func (w *rlsWriter) exec(sql string, args ...any) {
 
 func (w *rlsWriter) add(table string, r rlsRow) { w.s.rows[table] = append(w.s.rows[table], r) }
 
-func (w *rlsWriter) org(label string) {
+func (w *rlsWriter) org(label string, requireMFA bool) {
 	id := w.s.name(label)
-	w.exec(`insert into app.orgs (id, name) values ($1, $2)`, id, "Org "+label)
-	w.add("app.orgs", rlsRow{pk: id, org: id})
+	w.exec(`insert into app.orgs (id, name, require_mfa) values ($1, $2, $3)`, id, "Org "+label, requireMFA)
+	w.add("app.orgs", rlsRow{pk: id, org: id, requireMFA: requireMFA})
 	for _, purpose := range []string{"aead", "prf"} {
 		w.keyset(id, purpose)
 	}
@@ -194,13 +210,24 @@ const (
 	rlsIdleExpired
 )
 
-// session creates a session and returns the credential hash it answers to.
+// session creates an AAL2 session (magic link and TOTP) and returns the
+// credential hash it answers to.
 func (w *rlsWriter) session(label, org, user string, state rlsSessionState) string {
+	return w.sessionAAL(label, org, user, state, 2)
+}
+
+// sessionAAL creates a session of assurance level aal (1: a magic link
+// only) and returns the credential hash it answers to.
+func (w *rlsWriter) sessionAAL(label, org, user string, state rlsSessionState, aal int) string {
 	id, o, u := w.s.name(label), w.s.must(org), w.s.must(user)
 	token := hex.EncodeToString(rlsRandom(32))
 	sum := sha256.Sum256([]byte(token))
-	r := rlsRow{pk: id, org: o, user: u, tokenHash: hex.EncodeToString(sum[:]),
+	r := rlsRow{pk: id, org: o, user: u, tokenHash: hex.EncodeToString(sum[:]), aal: aal,
 		lastSeen: w.s.now, idleMin: 60, absoluteExp: w.s.now.Add(12 * time.Hour)}
+	amr := []string{"email"}
+	if aal == 2 {
+		amr = append(amr, "totp")
+	}
 	var revokedAt *time.Time
 	switch state {
 	case rlsRevoked:
@@ -212,11 +239,51 @@ func (w *rlsWriter) session(label, org, user string, state rlsSessionState) stri
 		r.lastSeen = w.s.now.Add(-3 * time.Hour)
 	}
 	w.exec(`insert into app.sessions (id, org_id, user_id, token_hash, last_seen_at, idle_timeout_min,
-	          absolute_expires_at, revoked_at, revoked_reason)
-	        values ($1, $2, $3, $4, $5, $6, $7, $8, case when $8::timestamptz is null then null else 'logout' end)`,
-		id, o, u, sum[:], r.lastSeen, r.idleMin, r.absoluteExp, revokedAt)
+	          absolute_expires_at, revoked_at, revoked_reason, assurance, amr)
+	        values ($1, $2, $3, $4, $5, $6, $7, $8, case when $8::timestamptz is null then null else 'logout' end, $9, $10)`,
+		id, o, u, sum[:], r.lastSeen, r.idleMin, r.absoluteExp, revokedAt, aal, amr)
 	w.add("app.sessions", r)
 	return r.tokenHash
+}
+
+// retiredToken records a rotated token of session label, retired ago, and
+// returns the credential hash it answers to.
+func (w *rlsWriter) retiredToken(label string, ago time.Duration) string {
+	sid := w.s.must(label)
+	var org string
+	for _, r := range w.s.rows["app.sessions"] {
+		if r.pk == sid {
+			org = r.org
+		}
+	}
+	sum := sha256.Sum256(rlsRandom(32))
+	at := w.s.now.Add(-ago)
+	w.exec(`insert into app.session_tokens (org_id, session_id, token_hash, retired_at) values ($1, $2, $3, $4)`,
+		org, sid, sum[:], at)
+	h := hex.EncodeToString(sum[:])
+	w.add("app.session_tokens", rlsRow{pk: org + "/" + sid + "/" + h, org: org, session: sid, tokenHash: h, retiredAt: at})
+	return h
+}
+
+// apiKey creates an admin API key of org made by user and returns the
+// credential hash it answers to.
+func (w *rlsWriter) apiKey(label, org, user string, revoked bool, expires time.Time) string {
+	id, o, u := w.s.name(label), w.s.must(org), w.s.must(user)
+	sum := sha256.Sum256(rlsRandom(32))
+	var exp, rev *time.Time
+	if !expires.IsZero() {
+		exp = &expires
+	}
+	if revoked {
+		at := w.s.now.Add(-time.Minute)
+		rev = &at
+	}
+	w.exec(`insert into app.api_keys (org_id, id, key_hash, prefix, name, scopes, created_by, created_at, expires_at, revoked_at)
+	        values ($1, $2, $3, 'sk_live_abcd', $4, '{members}', $5, now() - interval '1 day', $6, $7)`,
+		o, id, sum[:], label, u, exp, rev)
+	h := hex.EncodeToString(sum[:])
+	w.add("app.api_keys", rlsRow{pk: o + "/" + id, org: o, user: u, tokenHash: h, revoked: revoked, expires: expires})
+	return h
 }
 
 func (w *rlsWriter) patient(org, label, createdBy string) {
@@ -252,6 +319,22 @@ func (w *rlsWriter) magicLink(org, user string) {
 	w.exec(`insert into app.magic_links (id, org_id, user_id, token_hash, verifier_hash, expires_at)
 	        values ($1, $2, $3, $4, $5, now() + interval '15 minutes')`, id, o, u, w.s.linkHash[user], rlsRandom(32))
 	w.add("app.magic_links", rlsRow{pk: id, org: o, user: u})
+}
+
+// totpFactor enrols a confirmed TOTP factor for user in org (a sealed
+// secret of random bytes: the matrix never opens it).
+func (w *rlsWriter) totpFactor(org, user string) {
+	o, u := w.s.must(org), w.s.must(user)
+	w.exec(`insert into app.totp_factors (org_id, user_id, secret_enc, secret_hash, confirmed_at)
+	        values ($1, $2, $3, $4, now())`, o, u, rlsRandom(48), rlsRandom(32))
+	w.add("app.totp_factors", rlsRow{pk: o + "/" + u, org: o, user: u})
+}
+
+// recoveryCode stores one recovery code hash for user in org.
+func (w *rlsWriter) recoveryCode(org, user string) {
+	o, u, h := w.s.must(org), w.s.must(user), rlsRandom(32)
+	w.exec(`insert into app.recovery_codes (org_id, user_id, code_hash) values ($1, $2, $3)`, o, u, h)
+	w.add("app.recovery_codes", rlsRow{pk: o + "/" + u, org: o, user: u})
 }
 
 func (w *rlsWriter) attempt(kind string) {
@@ -307,8 +390,8 @@ func (w *rlsWriter) event(org, action, patient, actor string, results ...string)
 
 func (w *rlsWriter) seed() {
 	s := w.s
-	w.org("A")
-	w.org("B")
+	w.org("A", false)
+	w.org("B", true) // require_mfa: every role needs AAL2
 	w.keyset(rlsInstanceOrg, "aead")
 	w.keyset(rlsInstanceOrg, "prf")
 
@@ -343,6 +426,12 @@ func (w *rlsWriter) seed() {
 	w.entry("B", "e.Q1", "Q1", "b_admin")
 	w.entry("B", "e.Q2", "Q2", "b_admin")
 
+	w.totpFactor("A", "a_admin")
+	w.totpFactor("A", "a_pat1")
+	w.totpFactor("B", "b_admin")
+	w.recoveryCode("A", "a_admin")
+	w.recoveryCode("A", "a_pat1")
+	w.recoveryCode("B", "b_admin")
 	w.magicLink("A", "a_pat1")
 	w.magicLink("B", "b_pat1")
 	w.attempt("pair")
@@ -369,6 +458,9 @@ func (w *rlsWriter) seed() {
 
 	A, B := s.must("A"), s.must("B")
 	live := func(label, org, user string) string { return w.session("s."+label, org, user, rlsLive) }
+	aal1 := func(label, org, user string) string {
+		return w.sessionAAL("s1."+label, org, user, rlsLive, 1)
+	}
 	adminHash := live("a_admin", "A", "a_admin")
 	unknown := hexSHA256("a token nobody was ever issued")
 	s.actors = []rlsActor{
@@ -391,6 +483,28 @@ func (w *rlsWriter) seed() {
 		{"idle_expired", postgres.Credential{Hash: w.session("s.a_admin.idle", "A", "a_admin", rlsIdleExpired), Org: A}, s.must("a_admin")},
 		{"forged_org_hint", postgres.Credential{Hash: adminHash, Org: B}, s.must("a_admin")},
 		{"revoked_member", postgres.Credential{Hash: live("a_gone", "A", "a_gone"), Org: A}, s.must("a_gone")},
+		// Sessions of one factor (a magic link): admins and leads are
+		// pending everywhere, every role is in org B (require_mfa); a
+		// patient of org A (no policy) is not. The user is whom the
+		// session belongs to.
+		{"a_admin_aal1", postgres.Credential{Hash: aal1("a_admin", "A", "a_admin"), Org: A}, s.must("a_admin")},
+		{"a_admin_aal1_nohint", postgres.Credential{Hash: aal1("a_admin.2", "A", "a_admin")}, s.must("a_admin")},
+		{"a_lead_aal1", postgres.Credential{Hash: aal1("a_lead", "A", "a_lead"), Org: A}, s.must("a_lead")},
+		{"a_pat1_aal1", postgres.Credential{Hash: aal1("a_pat1", "A", "a_pat1"), Org: A}, s.must("a_pat1")},
+		{"a_lead_in_B_aal1", postgres.Credential{Hash: aal1("a_lead.B", "B", "a_lead"), Org: B}, s.must("a_lead")},
+		{"b_pat1_aal1", postgres.Credential{Hash: aal1("b_pat1", "B", "b_pat1"), Org: B}, s.must("b_pat1")},
+		// Rotated tokens of a_lead's session: within the 30-second grace it
+		// still names the session; after it, nobody.
+		{"a_lead_rotated_in_grace", postgres.Credential{Hash: w.retiredToken("s.a_lead", 5*time.Second), Org: A}, s.must("a_lead")},
+		{"a_lead_rotated_after_grace", postgres.Credential{Hash: w.retiredToken("s.a_lead", time.Minute), Org: A}, s.must("a_lead")},
+		// Admin API keys: they act for the admin who made them.
+		{"a_key", postgres.Credential{Hash: w.apiKey("k.a", "A", "a_admin", false, time.Time{}), Org: A}, s.must("a_admin")},
+		{"a_key_nohint", postgres.Credential{Hash: w.apiKey("k.a2", "A", "a_admin", false, s.now.Add(time.Hour))}, s.must("a_admin")},
+		{"a_key_revoked", postgres.Credential{Hash: w.apiKey("k.a.rev", "A", "a_admin", true, time.Time{}), Org: A}, s.must("a_admin")},
+		{"a_key_expired", postgres.Credential{Hash: w.apiKey("k.a.exp", "A", "a_admin", false, s.now.Add(-time.Minute)), Org: A}, s.must("a_admin")},
+		{"a_key_of_a_demoted_admin", postgres.Credential{Hash: w.apiKey("k.a.lead", "A", "a_lead", false, time.Time{}), Org: A}, s.must("a_lead")},
+		{"b_key", postgres.Credential{Hash: w.apiKey("k.b", "B", "b_admin", false, time.Time{}), Org: B}, s.must("b_admin")},
+		{"b_key_hint_A", postgres.Credential{Hash: w.apiKey("k.b2", "B", "b_admin", false, time.Time{}), Org: A}, s.must("b_admin")},
 	}
 	live("b_pat1", "B", "b_pat1") // a row nobody in A may see
 }

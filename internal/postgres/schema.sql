@@ -35,12 +35,32 @@ CREATE SCHEMA audit;
 ALTER SCHEMA audit OWNER TO ward_owner;
 
 --
+-- Name: ext; Type: SCHEMA; Schema: -; Owner: postgres
+--
+
+CREATE SCHEMA ext;
+
+ALTER SCHEMA ext OWNER TO postgres;
+
+--
 -- Name: private; Type: SCHEMA; Schema: -; Owner: ward_owner
 --
 
 CREATE SCHEMA private;
 
 ALTER SCHEMA private OWNER TO ward_owner;
+
+--
+-- Name: pgcrypto; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA ext;
+
+--
+-- Name: EXTENSION pgcrypto; Type: COMMENT; Schema: -; Owner:
+--
+
+COMMENT ON EXTENSION pgcrypto IS 'cryptographic functions';
 
 --
 -- Name: add_member(uuid, bytea, bytea, text, text, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -82,6 +102,31 @@ begin
 end $$;
 
 ALTER FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text, p_invite_hash bytea, OUT user_id uuid, OUT email_enc bytea, OUT invite_ttl_min integer) OWNER TO ward_definer;
+
+--
+-- Name: api_key_scopes(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.api_key_scopes() RETURNS text[]
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  sc text[];
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'api_key' then
+    return '{}';
+  end if;
+  update app.api_keys k set last_used_at = now()
+   where k.org_id = me.org_id and k.id = me.credential_id
+     and (k.last_used_at is null or k.last_used_at < now() - interval '1 minute');
+  select k.scopes into sc from app.api_keys k where k.org_id = me.org_id and k.id = me.credential_id;
+  return sc;
+end $$;
+
+ALTER FUNCTION app.api_key_scopes() OWNER TO ward_definer;
 
 --
 -- Name: consume_magic_link(bytea, bytea, bytea, inet, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -143,6 +188,43 @@ end $$;
 ALTER FUNCTION app.consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) OWNER TO ward_definer;
 
 --
+-- Name: create_api_key(bytea, text, text, text[], timestamp with time zone, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.create_api_key(p_key_hash bytea, p_prefix text, p_name text, p_scopes text[], p_expires_at timestamp with time zone, p_request text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  kid uuid;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if octet_length(p_key_hash) is distinct from 32 then
+    raise exception 'create_api_key: the key hash is 32 bytes' using errcode = '22023';
+  end if;
+  if p_expires_at is not null and (p_expires_at <= now() or p_expires_at > now() + interval '366 days') then
+    raise exception 'expires_at must be in the future and within a year' using errcode = '22023';
+  end if;
+  insert into app.api_keys (org_id, key_hash, prefix, name, scopes, created_by, expires_at)
+  values (me.org_id, p_key_hash, p_prefix, p_name, (select array_agg(distinct s order by s) from unnest(p_scopes) s),
+          me.user_id, p_expires_at)
+  returning id into kid;
+  perform audit.append_as(me.org_id, 'auth.api_key.create', 'success', 'api_key', kid, p_request => p_request,
+    p_details => jsonb_build_object('scopes', p_scopes, 'expires_at', p_expires_at, 'prefix', p_prefix));
+  return kid;
+end $$;
+
+ALTER FUNCTION app.create_api_key(p_key_hash bytea, p_prefix text, p_name text, p_scopes text[], p_expires_at timestamp with time zone, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: create_org(text, bytea, bytea, uuid, bytea, bytea, uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -191,7 +273,11 @@ declare
 begin
   select * into s from app.sessions x where x.token_hash = private.credential_hash();
   if not found then
-    return null;
+    select x.* into s from app.session_tokens t join app.sessions x on x.id = t.session_id
+     where t.token_hash = private.credential_hash();
+    if not found then
+      return null;
+    end if;
   end if;
   select exists (select from app.memberships m where m.org_id = s.org_id and m.user_id = s.user_id
                    and m.revoked_at is null) into live_member;
@@ -288,6 +374,31 @@ end $$;
 ALTER FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) OWNER TO ward_definer;
 
 --
+-- Name: logout(text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.logout(p_request text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me_pending();
+  if me.session_id is null then
+    return false;
+  end if;
+  -- The event first: after the update the credential names nobody.
+  perform audit.append_as(me.org_id, 'session.revoke', 'success', 'session', me.session_id,
+    p_request => p_request, p_actor => me.user_id, p_details => jsonb_build_object('reason', 'logout'));
+  update app.sessions s set revoked_at = now(), revoked_reason = 'logout'
+   where s.id = me.session_id and s.revoked_at is null;
+  return true;
+end $$;
+
+ALTER FUNCTION app.logout(p_request text) OWNER TO ward_definer;
+
+--
 -- Name: org_keyset(uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -297,13 +408,79 @@ CREATE FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) 
     AS $$
 begin
   if p_org <> 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid
-     and p_org is distinct from private.get_my_org_id() then
+     and p_org is distinct from (select m.org_id from private.me_pending() m) then
     raise exception 'forbidden' using errcode = '42501';
   end if;
   return query select k.purpose, k.wrapped from private.keysets k where k.org_id = p_org;
 end $$;
 
 ALTER FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) OWNER TO ward_definer;
+
+--
+-- Name: recovery_code_use(bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.recovery_code_use(p_code_hash bytea, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, OUT status text, OUT remaining integer, OUT email_enc bytea) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me_pending();
+  if me.session_id is null then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  update app.recovery_codes r set used_at = now()
+   where r.org_id = me.org_id and r.user_id = me.user_id and r.code_hash = p_code_hash and r.used_at is null;
+  status := case when found then 'ok' else 'invalid' end;
+  select count(*) into remaining from app.recovery_codes r
+   where r.org_id = me.org_id and r.user_id = me.user_id and r.used_at is null;
+  if status = 'ok' then
+    update app.sessions s set assurance = 2, authenticated_at = now(),
+           amr = (select array_agg(distinct a order by a) from unnest(s.amr || array['recovery_code']) a)
+     where s.id = me.session_id;
+    select u.email_enc into email_enc from app.users u where u.id = me.user_id;
+  end if;
+  perform audit.append_as(me.org_id, 'auth.recovery_code.use', case when status = 'ok' then 'success' else 'denied' end,
+    'session', me.session_id, p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => me.user_id,
+    p_details => jsonb_build_object('result', status, 'remaining', remaining));
+end $$;
+
+ALTER FUNCTION app.recovery_code_use(p_code_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT remaining integer, OUT email_enc bytea) OWNER TO ward_definer;
+
+--
+-- Name: recovery_codes_generate(bytea[], text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.session_id is null then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if p_hashes is null or cardinality(p_hashes) <> 10 or array_ndims(p_hashes) <> 1
+     or exists (select from unnest(p_hashes) h where h is null or octet_length(h) <> 32)
+     or (select count(distinct h) from unnest(p_hashes) h) <> 10 then
+    raise exception 'recovery_codes_generate: ten distinct 32-byte hashes' using errcode = '22023';
+  end if;
+  delete from app.recovery_codes r where r.org_id = me.org_id and r.user_id = me.user_id;
+  insert into app.recovery_codes (org_id, user_id, code_hash)
+  select me.org_id, me.user_id, h from unnest(p_hashes) h;
+  perform audit.append_as(me.org_id, 'auth.recovery_codes.generate', 'success', 'user', me.user_id,
+    p_request => p_request, p_details => jsonb_build_object('count', 10));
+end $$;
+
+ALTER FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) OWNER TO ward_definer;
 
 --
 -- Name: request_magic_link(bytea, uuid, bytea, bytea, inet, bytea, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -382,6 +559,100 @@ end $$;
 ALTER FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) OWNER TO ward_definer;
 
 --
+-- Name: revoke_api_key(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.revoke_api_key(p_id uuid, p_request text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  update app.api_keys k set revoked_at = now() where k.org_id = me.org_id and k.id = p_id and k.revoked_at is null;
+  if not found then
+    return false;
+  end if;
+  perform audit.append_as(me.org_id, 'auth.api_key.revoke', 'success', 'api_key', p_id, p_request => p_request);
+  return true;
+end $$;
+
+ALTER FUNCTION app.revoke_api_key(p_id uuid, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: rotate_session(bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.rotate_session(p_new_hash bytea) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  s app.sessions%rowtype;
+begin
+  if octet_length(p_new_hash) is distinct from 32 then
+    raise exception 'rotate_session: the new hash is 32 bytes' using errcode = '22023';
+  end if;
+  select * into me from private.me_pending();
+  select * into s from app.sessions x where x.id = me.session_id and x.token_hash = private.credential_hash()
+     for update;
+  if not found then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  insert into app.session_tokens (org_id, session_id, token_hash) values (s.org_id, s.id, s.token_hash);
+  update app.sessions x set token_hash = p_new_hash where x.id = s.id;
+  return s.absolute_expires_at;
+end $$;
+
+ALTER FUNCTION app.rotate_session(p_new_hash bytea) OWNER TO ward_definer;
+
+--
+-- Name: set_assurance_policy(boolean, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  old app.orgs%rowtype;
+  ended int;
+begin
+  select * into me from private.me_pending() where pending is null;
+  if me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if p_require_mfa is null or p_require_passkey is null then
+    raise exception 'require_mfa and require_passkey are both required' using errcode = '22023';
+  end if;
+  if p_require_passkey and not coalesce(me.amr @> array['passkey'], false) then
+    raise exception 'require_passkey may be set only from a session signed in with a passkey' using errcode = '22023';
+  end if;
+  select * into old from app.orgs where id = me.org_id for update;
+  update app.orgs set require_mfa = p_require_mfa, require_passkey = p_require_passkey where id = me.org_id;
+  update app.sessions s set revoked_at = now(), revoked_reason = 'assurance_policy'
+    from app.memberships m
+   where m.org_id = s.org_id and m.user_id = s.user_id
+     and s.org_id = me.org_id and s.revoked_at is null
+     and not private.meets_bar(private.assurance_bar(m.role, p_require_mfa, p_require_passkey), s.assurance, s.amr);
+  get diagnostics ended = row_count;
+  perform audit.append_as(me.org_id, 'org.assurance_policy.update', 'success', 'org', me.org_id,
+    p_request => p_request,
+    p_details => jsonb_build_object('require_mfa', p_require_mfa, 'require_passkey', p_require_passkey,
+                                    'old_require_mfa', old.require_mfa, 'old_require_passkey', old.require_passkey,
+                                    'sessions_ended', ended));
+  return ended;
+end $$;
+
+ALTER FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: set_session_policy(integer, integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -442,6 +713,116 @@ end $$;
 ALTER FUNCTION app.signer_key() OWNER TO ward_definer;
 
 --
+-- Name: totp_enrol(bytea, bytea, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me_pending();
+  if me.session_id is null then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if octet_length(p_secret_hash) is distinct from 32 or coalesce(octet_length(p_secret_enc), 0) < 20 then
+    raise exception 'totp_enrol: a sealed secret and its 32-byte hash are required' using errcode = '22023';
+  end if;
+  insert into app.totp_factors (org_id, user_id, secret_enc, secret_hash)
+  values (me.org_id, me.user_id, p_secret_enc, p_secret_hash)
+  on conflict (org_id, user_id) do update
+    set secret_enc = excluded.secret_enc, secret_hash = excluded.secret_hash, created_at = now(),
+        last_step = null, failures = 0, locked_until = null
+    where app.totp_factors.confirmed_at is null;
+  if not found then
+    raise exception 'a confirmed TOTP factor exists' using errcode = '23505';
+  end if;
+  perform audit.append_as(me.org_id, 'auth.mfa.enrol', 'success', 'user', me.user_id, p_request => p_request,
+    p_actor => me.user_id, p_details => jsonb_build_object('method', 'totp', 'session', me.session_id));
+end $$;
+
+ALTER FUNCTION app.totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: totp_secret(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me_pending();
+  select f.secret_enc, f.confirmed_at is not null into secret_enc, confirmed
+    from app.totp_factors f where f.org_id = me.org_id and f.user_id = me.user_id;
+end $$;
+
+ALTER FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean) OWNER TO ward_definer;
+
+--
+-- Name: totp_verify(bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  me record;
+  f app.totp_factors%rowtype;
+  now_step bigint := floor(extract(epoch from now()) / 30)::bigint;
+  matched bigint;
+  status text;
+begin
+  select * into me from private.me_pending();
+  if me.session_id is null then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  select * into f from app.totp_factors x where x.org_id = me.org_id and x.user_id = me.user_id for update;
+  if not found then
+    return 'not_enrolled';
+  end if;
+  if p_secret is null or pg_catalog.sha256(p_secret) <> f.secret_hash then
+    raise exception 'totp_verify: not the enrolled secret' using errcode = '22023';
+  end if;
+  if f.locked_until > now() then
+    status := 'locked';
+  elsif p_code ~ '^[0-9]{6}$' then
+    select s into matched from generate_series(now_step - 1, now_step + 1) s
+     where private.hotp(p_secret, s, 6, 'sha1') = p_code
+     order by s desc limit 1;
+    status := case when matched is null or matched <= coalesce(f.last_step, -1) then 'invalid' else 'ok' end;
+  else
+    status := 'invalid';
+  end if;
+
+  if status = 'ok' then
+    update app.totp_factors x set last_step = matched, failures = 0, locked_until = null,
+           confirmed_at = coalesce(x.confirmed_at, now())
+     where x.org_id = f.org_id and x.user_id = f.user_id;
+    update app.sessions s set assurance = 2, authenticated_at = now(),
+           amr = (select array_agg(distinct a order by a) from unnest(s.amr || array['totp']) a)
+     where s.id = me.session_id;
+  elsif status = 'invalid' then
+    update app.totp_factors x
+       set failures = case when x.failures + 1 >= 5 then 0 else x.failures + 1 end,
+           locked_until = case when x.failures + 1 >= 5 then now() + interval '15 minutes' else x.locked_until end
+     where x.org_id = f.org_id and x.user_id = f.user_id
+    returning case when x.locked_until > now() then 'locked' else 'invalid' end into status;
+  end if;
+  perform audit.append_as(me.org_id, 'auth.mfa.verify', case when status = 'ok' then 'success' else 'denied' end,
+    'session', me.session_id, p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => me.user_id,
+    p_details => jsonb_build_object('method', 'totp', 'result', status, 'confirmed', f.confirmed_at is not null));
+  return status;
+end $_$;
+
+ALTER FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
+
+--
 -- Name: update_member(uuid, text, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -492,20 +873,34 @@ ALTER FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_r
 -- Name: whoami(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone) RETURNS SETOF record
+CREATE FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text) RETURNS SETOF record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
   me record;
   s app.sessions%rowtype;
+  reused app.session_tokens%rowtype;
 begin
-  select * into me from private.me();
+  select * into me from private.me_pending();
   if me.credential_id is null then
+    select * into reused from app.session_tokens t
+     where t.token_hash = private.credential_hash() and t.retired_at <= now() - interval '30 seconds';
+    if found then
+      update app.sessions x set revoked_at = now(), revoked_reason = 'token_reuse'
+       where x.id = reused.session_id and x.revoked_at is null
+      returning * into s;
+      if found then
+        perform audit.append_as(s.org_id, 'auth.token_reuse', 'denied', 'session', s.id, p_actor => s.user_id,
+          p_request => current_setting('ward.request', true),
+          p_details => jsonb_build_object('retired_at', reused.retired_at, 'action', 'session_revoked'));
+      end if;
+    end if;
     return;
   end if;
   kind := me.kind; credential_id := me.credential_id; user_id := me.user_id; org_id := me.org_id;
   role := me.role; session_id := me.session_id; aal := me.aal; auth_time := me.auth_time;
+  amr := me.amr; pending := me.pending;
   if me.kind = 'session' then
     update app.sessions x set last_seen_at = now()
      where x.id = me.session_id and private.touch_due(x.last_seen_at, x.idle_timeout_min)
@@ -519,7 +914,7 @@ begin
   return next;
 end $$;
 
-ALTER FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone) OWNER TO ward_definer;
+ALTER FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text) OWNER TO ward_definer;
 
 --
 -- Name: access_report(uuid, uuid); Type: FUNCTION; Schema: audit; Owner: ward_definer
@@ -1143,6 +1538,20 @@ end $$;
 ALTER FUNCTION private.am_i_lead_in_org(p_org uuid) OWNER TO ward_rls;
 
 --
+-- Name: assurance_bar(text, boolean, boolean); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case when p_require_passkey then 'passkey'
+              when p_require_mfa or p_role in ('admin', 'lead') then 'mfa' end
+$$;
+
+ALTER FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) OWNER TO ward_rls;
+
+--
 -- Name: credential_hash(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -1190,38 +1599,112 @@ end $$;
 ALTER FUNCTION private.get_my_role() OWNER TO ward_rls;
 
 --
+-- Name: hotp(bytea, bigint, integer, text); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.hotp(p_secret bytea, p_counter bigint, p_digits integer, p_algo text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    SET search_path TO ''
+    AS $$
+declare
+  h bytea := ext.hmac(int8send(p_counter), p_secret, p_algo);
+  o int := get_byte(h, length(h) - 1) & 15;
+  bin bigint;
+begin
+  bin := ((get_byte(h, o) & 127)::bigint << 24) | (get_byte(h, o + 1)::bigint << 16)
+       | (get_byte(h, o + 2)::bigint << 8) | get_byte(h, o + 3)::bigint;
+  return lpad((bin % (10::bigint ^ p_digits)::bigint)::text, p_digits, '0');
+end $$;
+
+ALTER FUNCTION private.hotp(p_secret bytea, p_counter bigint, p_digits integer, p_algo text) OWNER TO ward_rls;
+
+--
 -- Name: me(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
 CREATE FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) RETURNS record
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
+    AS $$
+begin
+  select r.kind, r.credential_id, r.user_id, r.org_id, r.role, r.session_id, r.aal, r.auth_time, r.break_glass, r.device
+    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device
+    from private.me_pending() r
+   where r.pending is null;
+end $$;
+
+ALTER FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) OWNER TO ward_rls;
+
+--
+-- Name: me_pending(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
     AS $_$
 declare
   hint text := nullif(current_setting('ward.org', true), '');
   h bytea := private.credential_hash();
+  sid uuid;
 begin
   if h is null then
     return;
   end if;
-  select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, false, null
-    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device
-    from app.sessions s
-    join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
-   where s.token_hash = h
-     and s.revoked_at is null
-     and s.absolute_expires_at > now()
-     and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now()
-     and m.revoked_at is null;
+  select s.id into sid from app.sessions s where s.token_hash = h;
+  if sid is null then
+    select t.session_id into sid from app.session_tokens t
+     where t.token_hash = h and t.retired_at > now() - interval '30 seconds';
+  end if;
+  if sid is not null then
+    select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, false, null, s.amr,
+           case when not private.meets_bar(private.assurance_bar(m.role, o.require_mfa, o.require_passkey),
+                                            s.assurance, s.amr)
+                then private.assurance_bar(m.role, o.require_mfa, o.require_passkey) end
+      into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
+      from app.sessions s
+      join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
+      join app.orgs o on o.id = s.org_id
+     where s.id = sid
+       and s.revoked_at is null
+       and s.absolute_expires_at > now()
+       and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now()
+       and m.revoked_at is null;
+  else
+    select 'api_key', k.id, k.created_by, k.org_id, 'admin', null, 2, k.created_at, false, null, '{}'::text[], null
+      into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
+      from app.api_keys k
+      join app.memberships m on m.org_id = k.org_id and m.user_id = k.created_by
+     where k.key_hash = h
+       and k.revoked_at is null
+       and (k.expires_at is null or k.expires_at > now())
+       and m.revoked_at is null and m.role = 'admin';
+  end if;
   if hint is not null and (org_id is null
        or hint !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
        or hint::uuid <> org_id) then
     kind := null; credential_id := null; user_id := null; org_id := null; role := null;
     session_id := null; aal := null; auth_time := null; break_glass := null; device := null;
+    amr := null; pending := null;
   end if;
 end $_$;
 
-ALTER FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) OWNER TO ward_rls;
+ALTER FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) OWNER TO ward_rls;
+
+--
+-- Name: meets_bar(text, integer, text[]); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case p_bar when 'passkey' then p_aal >= 2 and p_amr @> array['passkey']
+                    when 'mfa' then p_aal >= 2
+                    else true end
+$$;
+
+ALTER FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) OWNER TO ward_rls;
 
 --
 -- Name: my_org_member_ids(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -1339,6 +1822,33 @@ ALTER FUNCTION private.uid() OWNER TO ward_rls;
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
+
+--
+-- Name: api_keys; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.api_keys (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    key_hash bytea NOT NULL,
+    prefix text NOT NULL,
+    name text NOT NULL,
+    scopes text[] NOT NULL,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone,
+    last_used_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    CONSTRAINT api_keys_check CHECK ((expires_at <= (created_at + '366 days'::interval))),
+    CONSTRAINT api_keys_key_hash_check CHECK ((octet_length(key_hash) = 32)),
+    CONSTRAINT api_keys_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT api_keys_prefix_check CHECK ((prefix ~ '^sk_live_[0-9A-Za-z]{4}$'::text)),
+    CONSTRAINT api_keys_scopes_check CHECK ((((cardinality(scopes) >= 1) AND (cardinality(scopes) <= 4)) AND (scopes <@ ARRAY['members'::text, 'audit:read'::text, 'dsr'::text, 'gateway'::text])))
+);
+
+ALTER TABLE ONLY app.api_keys FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.api_keys OWNER TO ward_owner;
 
 --
 -- Name: auth_attempts; Type: TABLE; Schema: app; Owner: ward_owner
@@ -1511,6 +2021,8 @@ CREATE TABLE app.orgs (
     session_idle_timeout_min integer DEFAULT 30 NOT NULL,
     session_absolute_max_min integer DEFAULT 720 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    require_mfa boolean DEFAULT false NOT NULL,
+    require_passkey boolean DEFAULT false NOT NULL,
     CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT orgs_session_absolute_max_min_check CHECK (((session_absolute_max_min >= 5) AND (session_absolute_max_min <= 43200))),
     CONSTRAINT orgs_session_idle_timeout_min_check CHECK (((session_idle_timeout_min >= 1) AND (session_idle_timeout_min <= 1440)))
@@ -1560,6 +2072,39 @@ ALTER TABLE ONLY app.patients FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.patients OWNER TO ward_owner;
 
 --
+-- Name: recovery_codes; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.recovery_codes (
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    code_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    used_at timestamp with time zone,
+    CONSTRAINT recovery_codes_code_hash_check CHECK ((octet_length(code_hash) = 32))
+);
+
+ALTER TABLE ONLY app.recovery_codes FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.recovery_codes OWNER TO ward_owner;
+
+--
+-- Name: session_tokens; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.session_tokens (
+    org_id uuid NOT NULL,
+    session_id uuid NOT NULL,
+    token_hash bytea NOT NULL,
+    retired_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT session_tokens_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY app.session_tokens FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.session_tokens OWNER TO ward_owner;
+
+--
 -- Name: sessions; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -1580,6 +2125,7 @@ CREATE TABLE app.sessions (
     amr text[] DEFAULT '{email}'::text[] NOT NULL,
     authenticated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT sessions_absolute_cap CHECK ((absolute_expires_at <= (created_at + '30 days'::interval))),
+    CONSTRAINT sessions_amr_check CHECK (((amr <@ ARRAY['email'::text, 'totp'::text, 'passkey'::text, 'recovery_code'::text, 'sso'::text]) AND ((cardinality(amr) >= 1) AND (cardinality(amr) <= 5)))),
     CONSTRAINT sessions_assurance_check CHECK ((assurance = ANY (ARRAY[1, 2]))),
     CONSTRAINT sessions_idle_cap CHECK ((idle_timeout_min <= 1440)),
     CONSTRAINT sessions_idle_timeout_min_check CHECK ((idle_timeout_min > 0)),
@@ -1589,6 +2135,40 @@ CREATE TABLE app.sessions (
 ALTER TABLE ONLY app.sessions FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.sessions OWNER TO ward_owner;
+
+--
+-- Name: totp_factors; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.totp_factors (
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    secret_enc bytea NOT NULL,
+    secret_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    confirmed_at timestamp with time zone,
+    last_step bigint,
+    failures integer DEFAULT 0 NOT NULL,
+    locked_until timestamp with time zone,
+    CONSTRAINT totp_factors_failures_check CHECK (((failures >= 0) AND (failures <= 5))),
+    CONSTRAINT totp_factors_secret_hash_check CHECK ((octet_length(secret_hash) = 32))
+);
+
+ALTER TABLE ONLY app.totp_factors FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.totp_factors OWNER TO ward_owner;
+
+--
+-- Name: COLUMN totp_factors.secret_enc; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.totp_factors.secret_enc IS 'AEAD ciphertext under the org keyset, AD totp_factors|secret|org|user';
+
+--
+-- Name: COLUMN totp_factors.secret_hash; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.totp_factors.secret_hash IS 'SHA-256 of the secret: binds the secret the server presents to the one enrolled';
 
 --
 -- Name: users; Type: TABLE; Schema: app; Owner: ward_owner
@@ -1780,6 +2360,20 @@ ALTER TABLE public.goose_db_version ALTER COLUMN id ADD GENERATED BY DEFAULT AS 
 );
 
 --
+-- Name: api_keys api_keys_key_hash_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.api_keys
+    ADD CONSTRAINT api_keys_key_hash_key UNIQUE (key_hash);
+
+--
+-- Name: api_keys api_keys_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (org_id, id);
+
+--
 -- Name: care_team care_team_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -1857,6 +2451,34 @@ ALTER TABLE ONLY app.patients
     ADD CONSTRAINT patients_pkey PRIMARY KEY (org_id, id);
 
 --
+-- Name: recovery_codes recovery_codes_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.recovery_codes
+    ADD CONSTRAINT recovery_codes_pkey PRIMARY KEY (org_id, user_id, code_hash);
+
+--
+-- Name: session_tokens session_tokens_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.session_tokens
+    ADD CONSTRAINT session_tokens_pkey PRIMARY KEY (org_id, session_id, token_hash);
+
+--
+-- Name: session_tokens session_tokens_token_hash_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.session_tokens
+    ADD CONSTRAINT session_tokens_token_hash_key UNIQUE (token_hash);
+
+--
+-- Name: sessions sessions_org_id_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sessions
+    ADD CONSTRAINT sessions_org_id_key UNIQUE (org_id, id);
+
+--
 -- Name: sessions sessions_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -1869,6 +2491,13 @@ ALTER TABLE ONLY app.sessions
 
 ALTER TABLE ONLY app.sessions
     ADD CONSTRAINT sessions_token_hash_key UNIQUE (token_hash);
+
+--
+-- Name: totp_factors totp_factors_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.totp_factors
+    ADD CONSTRAINT totp_factors_pkey PRIMARY KEY (org_id, user_id);
 
 --
 -- Name: users users_email_bidx_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
@@ -2061,6 +2690,20 @@ CREATE TRIGGER heads_guard BEFORE DELETE OR UPDATE ON audit.heads FOR EACH ROW E
 CREATE TRIGGER heads_no_truncate BEFORE TRUNCATE ON audit.heads FOR EACH STATEMENT EXECUTE FUNCTION audit.reject_truncate();
 
 --
+-- Name: api_keys api_keys_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.api_keys
+    ADD CONSTRAINT api_keys_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: api_keys api_keys_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.api_keys
+    ADD CONSTRAINT api_keys_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
 -- Name: care_team care_team_org_id_patient_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -2138,11 +2781,44 @@ ALTER TABLE ONLY app.patients
     ADD CONSTRAINT patients_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
 
 --
+-- Name: recovery_codes recovery_codes_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.recovery_codes
+    ADD CONSTRAINT recovery_codes_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: session_tokens session_tokens_org_id_session_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.session_tokens
+    ADD CONSTRAINT session_tokens_org_id_session_id_fkey FOREIGN KEY (org_id, session_id) REFERENCES app.sessions(org_id, id);
+
+--
 -- Name: sessions sessions_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
 ALTER TABLE ONLY app.sessions
     ADD CONSTRAINT sessions_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: totp_factors totp_factors_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.totp_factors
+    ADD CONSTRAINT totp_factors_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: api_keys; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.api_keys ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: api_keys api_keys_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY api_keys_select ON app.api_keys FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text)));
 
 --
 -- Name: auth_attempts; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -2325,6 +3001,24 @@ CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((or
 CREATE POLICY patients_update ON app.patients FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
 
 --
+-- Name: recovery_codes; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.recovery_codes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: recovery_codes recovery_codes_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY recovery_codes_select ON app.recovery_codes FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid))));
+
+--
+-- Name: session_tokens; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.session_tokens ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: sessions; Type: ROW SECURITY; Schema: app; Owner: ward_owner
 --
 
@@ -2341,6 +3035,18 @@ CREATE POLICY sessions_select ON app.sessions FOR SELECT TO ward_app USING (((or
 --
 
 CREATE POLICY sessions_update ON app.sessions FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid)) AND (revoked_at IS NULL))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid)) AND (revoked_at IS NOT NULL)));
+
+--
+-- Name: totp_factors; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.totp_factors ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: totp_factors totp_factors_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY totp_factors_select ON app.totp_factors FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid))));
 
 --
 -- Name: users; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -2486,6 +3192,13 @@ GRANT USAGE ON SCHEMA audit TO ward_ops;
 GRANT USAGE ON SCHEMA audit TO ward_audit_reader;
 
 --
+-- Name: SCHEMA ext; Type: ACL; Schema: -; Owner: postgres
+--
+
+GRANT USAGE ON SCHEMA ext TO ward_definer;
+GRANT USAGE ON SCHEMA ext TO ward_rls;
+
+--
 -- Name: SCHEMA private; Type: ACL; Schema: -; Owner: ward_owner
 --
 
@@ -2502,11 +3215,25 @@ REVOKE ALL ON FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_e
 GRANT ALL ON FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text, p_invite_hash bytea, OUT user_id uuid, OUT email_enc bytea, OUT invite_ttl_min integer) TO ward_app;
 
 --
+-- Name: FUNCTION api_key_scopes(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.api_key_scopes() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.api_key_scopes() TO ward_app;
+
+--
 -- Name: FUNCTION consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
 REVOKE ALL ON FUNCTION app.consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) TO ward_app;
+
+--
+-- Name: FUNCTION create_api_key(p_key_hash bytea, p_prefix text, p_name text, p_scopes text[], p_expires_at timestamp with time zone, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.create_api_key(p_key_hash bytea, p_prefix text, p_name text, p_scopes text[], p_expires_at timestamp with time zone, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.create_api_key(p_key_hash bytea, p_prefix text, p_name text, p_scopes text[], p_expires_at timestamp with time zone, p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid); Type: ACL; Schema: app; Owner: ward_definer
@@ -2552,6 +3279,13 @@ REVOKE ALL ON FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p
 GRANT ALL ON FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) TO ward_ops;
 
 --
+-- Name: FUNCTION logout(p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.logout(p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.logout(p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -2560,11 +3294,46 @@ GRANT ALL ON FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped b
 GRANT ALL ON FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) TO ward_ops;
 
 --
+-- Name: FUNCTION recovery_code_use(p_code_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT remaining integer, OUT email_enc bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.recovery_code_use(p_code_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT remaining integer, OUT email_enc bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.recovery_code_use(p_code_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT remaining integer, OUT email_enc bytea) TO ward_app;
+
+--
+-- Name: FUNCTION recovery_codes_generate(p_hashes bytea[], p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
 REVOKE ALL ON FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) TO ward_app;
+
+--
+-- Name: FUNCTION revoke_api_key(p_id uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.revoke_api_key(p_id uuid, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.revoke_api_key(p_id uuid, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION rotate_session(p_new_hash bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.rotate_session(p_new_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.rotate_session(p_new_hash bytea) TO ward_app;
+
+--
+-- Name: FUNCTION set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION set_session_policy(p_idle integer, p_abs integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -2583,6 +3352,27 @@ GRANT ALL ON FUNCTION app.signer_key() TO ward_ops;
 GRANT ALL ON FUNCTION app.signer_key() TO ward_audit_signer;
 
 --
+-- Name: FUNCTION totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION totp_secret(OUT secret_enc bytea, OUT confirmed boolean); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean) TO ward_app;
+
+--
+-- Name: FUNCTION totp_verify(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text) TO ward_app;
+
+--
 -- Name: FUNCTION update_member(p_user uuid, p_role text, p_revoke boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -2590,11 +3380,11 @@ REVOKE ALL ON FUNCTION app.update_member(p_user uuid, p_role text, p_revoke bool
 GRANT ALL ON FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_request text) TO ward_app;
 
 --
--- Name: FUNCTION whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone) TO ward_app;
+REVOKE ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text) TO ward_app;
 
 --
 -- Name: FUNCTION access_report(p_org uuid, p_patient uuid); Type: ACL; Schema: audit; Owner: ward_definer
@@ -2780,6 +3570,14 @@ GRANT ALL ON FUNCTION private.am_i_lead_in_org(p_org uuid) TO ward_app;
 GRANT ALL ON FUNCTION private.am_i_lead_in_org(p_org uuid) TO ward_definer;
 
 --
+-- Name: FUNCTION assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) TO ward_definer;
+GRANT ALL ON FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) TO ward_app;
+
+--
 -- Name: FUNCTION credential_hash(); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -2804,12 +3602,34 @@ GRANT ALL ON FUNCTION private.get_my_role() TO ward_app;
 GRANT ALL ON FUNCTION private.get_my_role() TO ward_definer;
 
 --
+-- Name: FUNCTION hotp(p_secret bytea, p_counter bigint, p_digits integer, p_algo text); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.hotp(p_secret bytea, p_counter bigint, p_digits integer, p_algo text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.hotp(p_secret bytea, p_counter bigint, p_digits integer, p_algo text) TO ward_definer;
+
+--
 -- Name: FUNCTION me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text); Type: ACL; Schema: private; Owner: ward_rls
 --
 
 REVOKE ALL ON FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) TO ward_app;
 GRANT ALL ON FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) TO ward_definer;
+
+--
+-- Name: FUNCTION me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) TO ward_definer;
+
+--
+-- Name: FUNCTION meets_bar(p_bar text, p_aal integer, p_amr text[]); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) TO ward_definer;
+GRANT ALL ON FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) TO ward_app;
 
 --
 -- Name: FUNCTION my_org_member_ids(); Type: ACL; Schema: private; Owner: ward_rls
@@ -2858,6 +3678,84 @@ GRANT ALL ON FUNCTION private.touch_due(p_last_seen timestamp with time zone, p_
 REVOKE ALL ON FUNCTION private.uid() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.uid() TO ward_app;
 GRANT ALL ON FUNCTION private.uid() TO ward_definer;
+
+--
+-- Name: TABLE api_keys; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE app.api_keys TO ward_definer;
+
+--
+-- Name: COLUMN api_keys.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.api_keys TO ward_app;
+GRANT SELECT(org_id) ON TABLE app.api_keys TO ward_rls;
+
+--
+-- Name: COLUMN api_keys.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.api_keys TO ward_app;
+GRANT SELECT(id) ON TABLE app.api_keys TO ward_rls;
+
+--
+-- Name: COLUMN api_keys.key_hash; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(key_hash) ON TABLE app.api_keys TO ward_rls;
+
+--
+-- Name: COLUMN api_keys.prefix; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(prefix) ON TABLE app.api_keys TO ward_app;
+
+--
+-- Name: COLUMN api_keys.name; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(name) ON TABLE app.api_keys TO ward_app;
+
+--
+-- Name: COLUMN api_keys.scopes; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(scopes) ON TABLE app.api_keys TO ward_app;
+
+--
+-- Name: COLUMN api_keys.created_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_by) ON TABLE app.api_keys TO ward_app;
+GRANT SELECT(created_by) ON TABLE app.api_keys TO ward_rls;
+
+--
+-- Name: COLUMN api_keys.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.api_keys TO ward_app;
+GRANT SELECT(created_at) ON TABLE app.api_keys TO ward_rls;
+
+--
+-- Name: COLUMN api_keys.expires_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(expires_at) ON TABLE app.api_keys TO ward_app;
+GRANT SELECT(expires_at) ON TABLE app.api_keys TO ward_rls;
+
+--
+-- Name: COLUMN api_keys.last_used_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(last_used_at) ON TABLE app.api_keys TO ward_app;
+
+--
+-- Name: COLUMN api_keys.revoked_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(revoked_at) ON TABLE app.api_keys TO ward_app;
+GRANT SELECT(revoked_at) ON TABLE app.api_keys TO ward_rls;
 
 --
 -- Name: TABLE auth_attempts; Type: ACL; Schema: app; Owner: ward_owner
@@ -3024,6 +3922,26 @@ GRANT SELECT ON TABLE app.orgs TO ward_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE app.orgs TO ward_definer;
 
 --
+-- Name: COLUMN orgs.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.orgs TO ward_rls;
+
+--
+-- Name: COLUMN orgs.require_mfa; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(require_mfa) ON TABLE app.orgs TO ward_rls;
+GRANT SELECT(require_mfa) ON TABLE app.orgs TO ward_definer;
+
+--
+-- Name: COLUMN orgs.require_passkey; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(require_passkey) ON TABLE app.orgs TO ward_rls;
+GRANT SELECT(require_passkey) ON TABLE app.orgs TO ward_definer;
+
+--
 -- Name: TABLE patient_links; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -3101,6 +4019,43 @@ GRANT UPDATE(identifiers_enc) ON TABLE app.patients TO ward_app;
 --
 
 GRANT UPDATE(updated_at) ON TABLE app.patients TO ward_app;
+
+--
+-- Name: TABLE recovery_codes; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.recovery_codes TO ward_definer;
+
+--
+-- Name: COLUMN recovery_codes.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.recovery_codes TO ward_app;
+
+--
+-- Name: COLUMN recovery_codes.user_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(user_id) ON TABLE app.recovery_codes TO ward_app;
+
+--
+-- Name: COLUMN recovery_codes.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.recovery_codes TO ward_app;
+
+--
+-- Name: COLUMN recovery_codes.used_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(used_at) ON TABLE app.recovery_codes TO ward_app;
+
+--
+-- Name: TABLE session_tokens; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT ON TABLE app.session_tokens TO ward_definer;
+GRANT SELECT ON TABLE app.session_tokens TO ward_rls;
 
 --
 -- Name: TABLE sessions; Type: ACL; Schema: app; Owner: ward_owner
@@ -3192,6 +4147,36 @@ GRANT SELECT(amr) ON TABLE app.sessions TO ward_app;
 --
 
 GRANT SELECT(authenticated_at) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: TABLE totp_factors; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.totp_factors TO ward_definer;
+
+--
+-- Name: COLUMN totp_factors.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.totp_factors TO ward_app;
+
+--
+-- Name: COLUMN totp_factors.user_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(user_id) ON TABLE app.totp_factors TO ward_app;
+
+--
+-- Name: COLUMN totp_factors.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.totp_factors TO ward_app;
+
+--
+-- Name: COLUMN totp_factors.confirmed_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(confirmed_at) ON TABLE app.totp_factors TO ward_app;
 
 --
 -- Name: TABLE users; Type: ACL; Schema: app; Owner: ward_owner

@@ -12,6 +12,17 @@ import (
 	"github.com/google/uuid"
 )
 
+const aPIKeyScopes = `-- name: APIKeyScopes :one
+select app.api_key_scopes()::text[] as scopes
+`
+
+func (q *Queries) APIKeyScopes(ctx context.Context) ([]string, error) {
+	row := q.db.QueryRow(ctx, aPIKeyScopes)
+	var scopes []string
+	err := row.Scan(&scopes)
+	return scopes, err
+}
+
 const addMember = `-- name: AddMember :one
 select user_id, email_enc, invite_ttl_min
 from app.add_member($1, $2, $3, $4, $5::text,
@@ -45,6 +56,22 @@ func (q *Queries) AddMember(ctx context.Context, arg AddMemberParams) (AddMember
 	var i AddMemberRow
 	err := row.Scan(&i.UserID, &i.EmailEnc, &i.InviteTtlMin)
 	return i, err
+}
+
+const appendAPIKeyList = `-- name: AppendAPIKeyList :exec
+select audit.append($1, 'api_key.list', 'success', p_request => $2::text,
+  p_details => jsonb_build_object('count', $3::int))
+`
+
+type AppendAPIKeyListParams struct {
+	OrgID   uuid.UUID
+	Request *string
+	Count   int32
+}
+
+func (q *Queries) AppendAPIKeyList(ctx context.Context, arg AppendAPIKeyListParams) error {
+	_, err := q.db.Exec(ctx, appendAPIKeyList, arg.OrgID, arg.Request, arg.Count)
+	return err
 }
 
 const appendMemberList = `-- name: AppendMemberList :exec
@@ -136,6 +163,34 @@ func (q *Queries) ConsumeMagicLink(ctx context.Context, arg ConsumeMagicLinkPara
 	return i, err
 }
 
+const createAPIKey = `-- name: CreateAPIKey :one
+select app.create_api_key($1, $2, $3, $4::text[], $5::timestamptz,
+  $6::text)::uuid as id
+`
+
+type CreateAPIKeyParams struct {
+	KeyHash   []byte
+	Prefix    string
+	Name      string
+	Scopes    []string
+	ExpiresAt *time.Time
+	Request   *string
+}
+
+func (q *Queries) CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, createAPIKey,
+		arg.KeyHash,
+		arg.Prefix,
+		arg.Name,
+		arg.Scopes,
+		arg.ExpiresAt,
+		arg.Request,
+	)
+	var id uuid.UUID
+	err := row.Scan(&id)
+	return id, err
+}
+
 const createOrg = `-- name: CreateOrg :one
 select org_id, admin_id
 from app.create_org($1, $2, $3, $4, $5, $6, $7)
@@ -168,6 +223,24 @@ func (q *Queries) CreateOrg(ctx context.Context, arg CreateOrgParams) (CreateOrg
 	)
 	var i CreateOrgRow
 	err := row.Scan(&i.OrgID, &i.AdminID)
+	return i, err
+}
+
+const getAssurancePolicy = `-- name: GetAssurancePolicy :one
+select require_mfa, require_passkey
+from app.orgs
+where id = $1
+`
+
+type GetAssurancePolicyRow struct {
+	RequireMfa     bool
+	RequirePasskey bool
+}
+
+func (q *Queries) GetAssurancePolicy(ctx context.Context, orgID uuid.UUID) (GetAssurancePolicyRow, error) {
+	row := q.db.QueryRow(ctx, getAssurancePolicy, orgID)
+	var i GetAssurancePolicyRow
+	err := row.Scan(&i.RequireMfa, &i.RequirePasskey)
 	return i, err
 }
 
@@ -231,6 +304,56 @@ type IssueOperatorLinkParams struct {
 func (q *Queries) IssueOperatorLink(ctx context.Context, arg IssueOperatorLinkParams) error {
 	_, err := q.db.Exec(ctx, issueOperatorLink, arg.EmailBidx, arg.OrgID, arg.TokenHash)
 	return err
+}
+
+const listAPIKeys = `-- name: ListAPIKeys :many
+select id, prefix, name, scopes, created_by, created_at, expires_at, last_used_at, revoked_at
+from app.api_keys
+where org_id = $1
+order by created_at desc
+limit 500
+`
+
+type ListAPIKeysRow struct {
+	ID         uuid.UUID
+	Prefix     string
+	Name       string
+	Scopes     []string
+	CreatedBy  uuid.UUID
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+func (q *Queries) ListAPIKeys(ctx context.Context, orgID uuid.UUID) ([]ListAPIKeysRow, error) {
+	rows, err := q.db.Query(ctx, listAPIKeys, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListAPIKeysRow
+	for rows.Next() {
+		var i ListAPIKeysRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Prefix,
+			&i.Name,
+			&i.Scopes,
+			&i.CreatedBy,
+			&i.CreatedAt,
+			&i.ExpiresAt,
+			&i.LastUsedAt,
+			&i.RevokedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listMembers = `-- name: ListMembers :many
@@ -332,6 +455,61 @@ func (q *Queries) ListSessions(ctx context.Context, arg ListSessionsParams) ([]L
 	return items, nil
 }
 
+const logout = `-- name: Logout :one
+select app.logout($1::text)::boolean as ok
+`
+
+func (q *Queries) Logout(ctx context.Context, request *string) (bool, error) {
+	row := q.db.QueryRow(ctx, logout, request)
+	var ok bool
+	err := row.Scan(&ok)
+	return ok, err
+}
+
+const recoveryCodeUse = `-- name: RecoveryCodeUse :one
+select status, remaining, email_enc
+from app.recovery_code_use($1, $2::text, $3::text, $4::text)
+`
+
+type RecoveryCodeUseParams struct {
+	CodeHash []byte
+	Request  *string
+	Ip       *string
+	Ua       *string
+}
+
+type RecoveryCodeUseRow struct {
+	Status    *string
+	Remaining *int32
+	EmailEnc  []byte
+}
+
+func (q *Queries) RecoveryCodeUse(ctx context.Context, arg RecoveryCodeUseParams) (RecoveryCodeUseRow, error) {
+	row := q.db.QueryRow(ctx, recoveryCodeUse,
+		arg.CodeHash,
+		arg.Request,
+		arg.Ip,
+		arg.Ua,
+	)
+	var i RecoveryCodeUseRow
+	err := row.Scan(&i.Status, &i.Remaining, &i.EmailEnc)
+	return i, err
+}
+
+const recoveryCodesGenerate = `-- name: RecoveryCodesGenerate :exec
+select app.recovery_codes_generate($1::bytea[], $2::text)
+`
+
+type RecoveryCodesGenerateParams struct {
+	Hashes  [][]byte
+	Request *string
+}
+
+func (q *Queries) RecoveryCodesGenerate(ctx context.Context, arg RecoveryCodesGenerateParams) error {
+	_, err := q.db.Exec(ctx, recoveryCodesGenerate, arg.Hashes, arg.Request)
+	return err
+}
+
 const requestMagicLink = `-- name: RequestMagicLink :one
 select status, org_id, user_id, email_enc, ttl_min, retry_after_s
 from app.request_magic_link($1, $2::uuid, $3, $4::bytea,
@@ -381,6 +559,22 @@ func (q *Queries) RequestMagicLink(ctx context.Context, arg RequestMagicLinkPara
 	return i, err
 }
 
+const revokeAPIKey = `-- name: RevokeAPIKey :one
+select app.revoke_api_key($1, $2::text)::boolean as ok
+`
+
+type RevokeAPIKeyParams struct {
+	ID      uuid.UUID
+	Request *string
+}
+
+func (q *Queries) RevokeAPIKey(ctx context.Context, arg RevokeAPIKeyParams) (bool, error) {
+	row := q.db.QueryRow(ctx, revokeAPIKey, arg.ID, arg.Request)
+	var ok bool
+	err := row.Scan(&ok)
+	return ok, err
+}
+
 const revokeSession = `-- name: RevokeSession :execrows
 update app.sessions
 set revoked_at = now(), revoked_reason = $1::text
@@ -405,6 +599,34 @@ func (q *Queries) RevokeSession(ctx context.Context, arg RevokeSessionParams) (i
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const rotateSession = `-- name: RotateSession :one
+select app.rotate_session($1)::timestamptz as absolute_expires_at
+`
+
+func (q *Queries) RotateSession(ctx context.Context, newHash []byte) (time.Time, error) {
+	row := q.db.QueryRow(ctx, rotateSession, newHash)
+	var absolute_expires_at time.Time
+	err := row.Scan(&absolute_expires_at)
+	return absolute_expires_at, err
+}
+
+const setAssurancePolicy = `-- name: SetAssurancePolicy :one
+select app.set_assurance_policy($1, $2, $3::text)::int as ended
+`
+
+type SetAssurancePolicyParams struct {
+	RequireMfa     bool
+	RequirePasskey bool
+	Request        *string
+}
+
+func (q *Queries) SetAssurancePolicy(ctx context.Context, arg SetAssurancePolicyParams) (int32, error) {
+	row := q.db.QueryRow(ctx, setAssurancePolicy, arg.RequireMfa, arg.RequirePasskey, arg.Request)
+	var ended int32
+	err := row.Scan(&ended)
+	return ended, err
 }
 
 const setInstancePolicy = `-- name: SetInstancePolicy :exec
@@ -452,6 +674,63 @@ type SetSessionPolicyParams struct {
 func (q *Queries) SetSessionPolicy(ctx context.Context, arg SetSessionPolicyParams) error {
 	_, err := q.db.Exec(ctx, setSessionPolicy, arg.IdleMin, arg.AbsoluteMin, arg.Request)
 	return err
+}
+
+const tOTPEnrol = `-- name: TOTPEnrol :exec
+select app.totp_enrol($1, $2, $3::text)
+`
+
+type TOTPEnrolParams struct {
+	SecretEnc  []byte
+	SecretHash []byte
+	Request    *string
+}
+
+func (q *Queries) TOTPEnrol(ctx context.Context, arg TOTPEnrolParams) error {
+	_, err := q.db.Exec(ctx, tOTPEnrol, arg.SecretEnc, arg.SecretHash, arg.Request)
+	return err
+}
+
+const tOTPSecret = `-- name: TOTPSecret :one
+select secret_enc, confirmed from app.totp_secret()
+`
+
+type TOTPSecretRow struct {
+	SecretEnc []byte
+	Confirmed *bool
+}
+
+func (q *Queries) TOTPSecret(ctx context.Context) (TOTPSecretRow, error) {
+	row := q.db.QueryRow(ctx, tOTPSecret)
+	var i TOTPSecretRow
+	err := row.Scan(&i.SecretEnc, &i.Confirmed)
+	return i, err
+}
+
+const tOTPVerify = `-- name: TOTPVerify :one
+select app.totp_verify($1, $2, $3::text, $4::text,
+  $5::text)::text as status
+`
+
+type TOTPVerifyParams struct {
+	Secret  []byte
+	Code    string
+	Request *string
+	Ip      *string
+	Ua      *string
+}
+
+func (q *Queries) TOTPVerify(ctx context.Context, arg TOTPVerifyParams) (string, error) {
+	row := q.db.QueryRow(ctx, tOTPVerify,
+		arg.Secret,
+		arg.Code,
+		arg.Request,
+		arg.Ip,
+		arg.Ua,
+	)
+	var status string
+	err := row.Scan(&status)
+	return status, err
 }
 
 const updateMember = `-- name: UpdateMember :exec

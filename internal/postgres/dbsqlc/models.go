@@ -11,6 +11,20 @@ import (
 	"github.com/google/uuid"
 )
 
+type AppApiKey struct {
+	OrgID      uuid.UUID
+	ID         uuid.UUID
+	KeyHash    []byte
+	Prefix     string
+	Name       string
+	Scopes     []string
+	CreatedBy  uuid.UUID
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
 type AppAuthAttempt struct {
 	Kind    string
 	KeyHash []byte
@@ -93,6 +107,8 @@ type AppOrg struct {
 	SessionIdleTimeoutMin int32
 	SessionAbsoluteMaxMin int32
 	CreatedAt             time.Time
+	RequireMfa            bool
+	RequirePasskey        bool
 }
 
 type AppPatient struct {
@@ -118,6 +134,14 @@ type AppPatientLink struct {
 	CreatedAt time.Time
 }
 
+type AppRecoveryCode struct {
+	OrgID     uuid.UUID
+	UserID    uuid.UUID
+	CodeHash  []byte
+	CreatedAt time.Time
+	UsedAt    *time.Time
+}
+
 type AppSession struct {
 	ID                uuid.UUID
 	OrgID             uuid.UUID
@@ -134,6 +158,27 @@ type AppSession struct {
 	Ip                *netip.Addr
 	Amr               []string
 	AuthenticatedAt   time.Time
+}
+
+type AppSessionToken struct {
+	OrgID     uuid.UUID
+	SessionID uuid.UUID
+	TokenHash []byte
+	RetiredAt time.Time
+}
+
+type AppTotpFactor struct {
+	OrgID  uuid.UUID
+	UserID uuid.UUID
+	// AEAD ciphertext under the org keyset, AD totp_factors|secret|org|user
+	SecretEnc []byte
+	// SHA-256 of the secret: binds the secret the server presents to the one enrolled
+	SecretHash  []byte
+	CreatedAt   time.Time
+	ConfirmedAt *time.Time
+	LastStep    *int64
+	Failures    int32
+	LockedUntil *time.Time
 }
 
 type AppUser struct {

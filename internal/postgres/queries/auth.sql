@@ -26,6 +26,17 @@ select session_idle_timeout_min, session_absolute_max_min
 from app.orgs
 where id = @org_id;
 
+-- name: GetAssurancePolicy :one
+select require_mfa, require_passkey
+from app.orgs
+where id = @org_id;
+
+-- name: SetAssurancePolicy :one
+select app.set_assurance_policy(@require_mfa, @require_passkey, sqlc.narg('request')::text)::int as ended;
+
+-- name: Logout :one
+select app.logout(sqlc.narg('request')::text)::boolean as ok;
+
 -- name: GetInstancePolicy :one
 select link_ttl_min, link_window_min, link_max_per_address, link_max_per_source,
   session_idle_max_min, session_absolute_max_min
@@ -76,3 +87,44 @@ select audit.append(@org_id, 'member.list', 'success', p_results => @results::uu
 -- name: AppendSessionRevoke :exec
 select audit.append(@org_id, 'session.revoke', 'success', 'session', @session_id,
   p_request => sqlc.narg('request')::text, p_details => jsonb_build_object('reason', @reason::text));
+
+-- name: TOTPEnrol :exec
+select app.totp_enrol(@secret_enc, @secret_hash, sqlc.narg('request')::text);
+
+-- name: TOTPSecret :one
+select secret_enc, confirmed from app.totp_secret();
+
+-- name: TOTPVerify :one
+select app.totp_verify(@secret, @code, sqlc.narg('request')::text, sqlc.narg('ip')::text,
+  sqlc.narg('ua')::text)::text as status;
+
+-- name: RecoveryCodesGenerate :exec
+select app.recovery_codes_generate(@hashes::bytea[], sqlc.narg('request')::text);
+
+-- name: RecoveryCodeUse :one
+select status, remaining, email_enc
+from app.recovery_code_use(@code_hash, sqlc.narg('request')::text, sqlc.narg('ip')::text, sqlc.narg('ua')::text);
+
+-- name: RotateSession :one
+select app.rotate_session(@new_hash)::timestamptz as absolute_expires_at;
+
+-- name: CreateAPIKey :one
+select app.create_api_key(@key_hash, @prefix, @name, @scopes::text[], sqlc.narg('expires_at')::timestamptz,
+  sqlc.narg('request')::text)::uuid as id;
+
+-- name: ListAPIKeys :many
+select id, prefix, name, scopes, created_by, created_at, expires_at, last_used_at, revoked_at
+from app.api_keys
+where org_id = @org_id
+order by created_at desc
+limit 500;
+
+-- name: RevokeAPIKey :one
+select app.revoke_api_key(@id, sqlc.narg('request')::text)::boolean as ok;
+
+-- name: AppendAPIKeyList :exec
+select audit.append(@org_id, 'api_key.list', 'success', p_request => sqlc.narg('request')::text,
+  p_details => jsonb_build_object('count', @count::int));
+
+-- name: APIKeyScopes :one
+select app.api_key_scopes()::text[] as scopes;

@@ -1,0 +1,174 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/wardhq/ward/internal/errkind"
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
+	"github.com/wardhq/ward/internal/vault/envelope"
+)
+
+// TOTP (RFC 6238, HMAC-SHA1, 6 digits, 30-second steps, ±1 step) is a
+// second factor that satisfies require_mfa but not require_passkey. The
+// database decides every verification (app.totp_verify): the server only
+// opens the sealed secret and presents it with the code.
+
+// Errors of the second-factor methods.
+var (
+	ErrFactorInvalid = errkind.New(errkind.Forbidden, "factor_invalid", "auth: second factor refused").
+				WithPublic("the code is not valid (wrong, expired or already used)")
+	ErrFactorLocked = errkind.New(errkind.RateLimited, "factor_locked", "auth: second factor locked").
+			WithPublic("too many wrong codes: this factor is locked for 15 minutes")
+	ErrFactorNotEnrolled = errkind.New(errkind.NotFound, "factor_not_enrolled", "auth: no second factor enrolled").
+				WithPublic("no TOTP factor is enrolled for you in this org: enrol one first")
+	ErrFactorExists = errkind.New(errkind.Conflict, "factor_exists", "auth: a confirmed second factor exists").
+			WithPublic("a confirmed TOTP factor exists; remove it before enrolling another")
+)
+
+// TOTPEnrolment is a new TOTP secret. It is shown once: URI (otpauth://,
+// for a QR code) and Secret (base32, for typing) hold the secret itself.
+type TOTPEnrolment struct {
+	URI    string `json:"otpauth_uri"`
+	Secret string `json:"secret"`
+}
+
+// LogValue keeps the secret out of logs.
+func (TOTPEnrolment) LogValue() any { return "TOTPEnrolment{…}" }
+
+func totpAD(org, user uuid.UUID) envelope.AD {
+	return envelope.AD{Table: "totp_factors", Column: "secret", Org: org, Row: user}
+}
+
+// EnrolTOTP creates a new TOTP secret for the caller (whose session may be
+// pending), sealed with the org's keys, and returns it once. It is
+// confirmed by the first code VerifyTOTP accepts. Errors: ErrFactorExists
+// when a confirmed factor exists.
+func (s *Service) EnrolTOTP(ctx context.Context) (TOTPEnrolment, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return TOTPEnrolment{}, err
+	}
+	issuer := "Ward"
+	if u, err := url.Parse(s.cfg.BaseURL); err == nil && u.Hostname() != "" {
+		issuer = "Ward " + u.Hostname()
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: p.UserID.String(), SecretSize: 20,
+		Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		return TOTPEnrolment{}, fmt.Errorf("auth: enrol totp: %w", err)
+	}
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(key.Secret())
+	if err != nil {
+		return TOTPEnrolment{}, fmt.Errorf("auth: enrol totp: %w", err)
+	}
+	err = s.keysTx(ctx, p.CredentialHash, p.OrgID, func(ctx context.Context, q *dbsqlc.Queries, keys *envelope.OrgKeys) error {
+		sealed, err := keys.Seal(secret, totpAD(p.OrgID, p.UserID))
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(secret)
+		return q.TOTPEnrol(ctx, dbsqlc.TOTPEnrolParams{SecretEnc: sealed, SecretHash: sum[:], Request: nullText(requestID(ctx))})
+	})
+	if postgres.IsCode(err, postgres.CodeUniqueViolation) {
+		return TOTPEnrolment{}, ErrFactorExists
+	}
+	if err != nil {
+		return TOTPEnrolment{}, mapErr("enrol totp", err)
+	}
+	return TOTPEnrolment{URI: key.URL(), Secret: key.Secret()}, nil
+}
+
+// Rotated is a session's new token after a step-up: the old token works
+// for 30 more seconds, then presenting it ends the session (reuse
+// detection). Token is shown once.
+type Rotated struct {
+	Token             string
+	AbsoluteExpiresAt time.Time
+}
+
+// VerifyTOTP presents a TOTP code for the caller's session. The database
+// checks it with its own clock, accepts each step once, and on success
+// raises the session to AAL2 (totp in its methods), sets its
+// authentication time to now (a pending session meets require_mfa, and any
+// session has stepped up) and rotates its token. A first accepted code
+// confirms a new factor. Errors: ErrFactorInvalid, ErrFactorLocked (with a
+// retry time), ErrFactorNotEnrolled; every attempt is audited.
+func (s *Service) VerifyTOTP(ctx context.Context, code string) (Rotated, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return Rotated{}, err
+	}
+	c := identity.RequestFrom(ctx)
+	var status string
+	var rot Rotated
+	err = s.keysTx(ctx, p.CredentialHash, p.OrgID, func(ctx context.Context, q *dbsqlc.Queries, keys *envelope.OrgKeys) error {
+		f, err := q.TOTPSecret(ctx)
+		if err != nil {
+			return err
+		}
+		if f.SecretEnc == nil {
+			status = "not_enrolled"
+			return nil
+		}
+		secret, err := keys.Open(f.SecretEnc, totpAD(p.OrgID, p.UserID))
+		if err != nil {
+			return fmt.Errorf("open totp secret of user %s: %w", p.UserID, err)
+		}
+		// The status commits whatever it is: failures count.
+		status, err = q.TOTPVerify(ctx, dbsqlc.TOTPVerifyParams{Secret: secret, Code: code,
+			Request: nullText(c.ID), Ip: nullText(c.IPString()), Ua: nullText(c.UserAgent)})
+		if err != nil || status != "ok" {
+			return err
+		}
+		rot, err = rotate(ctx, q)
+		return err
+	})
+	if err != nil {
+		return Rotated{}, mapErr("verify totp", err)
+	}
+	switch status {
+	case "ok":
+		return rot, nil
+	case "locked":
+		return Rotated{}, errkind.WithRetry(ErrFactorLocked, 15*time.Minute)
+	case "not_enrolled":
+		return Rotated{}, ErrFactorNotEnrolled
+	}
+	return Rotated{}, ErrFactorInvalid
+}
+
+// rotate gives the transaction's session a new token.
+func rotate(ctx context.Context, q *dbsqlc.Queries) (Rotated, error) {
+	tok, hash := newSecret()
+	exp, err := q.RotateSession(ctx, hash)
+	if err != nil {
+		return Rotated{}, err
+	}
+	return Rotated{Token: tok, AbsoluteExpiresAt: exp}, nil
+}
+
+// keysTx runs fn in a transaction bound to the credential, with the org's
+// keys (released to pending sessions too).
+func (s *Service) keysTx(ctx context.Context, credHash string, org uuid.UUID,
+	fn func(ctx context.Context, q *dbsqlc.Queries, keys *envelope.OrgKeys) error) error {
+	cred := postgres.Credential{Hash: credHash, Org: org.String(), Request: requestID(ctx)}
+	return s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+		keys, err := s.keys.Org(ctx, tx, org)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, dbsqlc.New(tx), keys)
+	})
+}

@@ -1,0 +1,136 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/wardhq/ward/internal/auth"
+)
+
+// handleTOTPEnrol answers a new TOTP secret, once: the otpauth URI for a QR
+// code and the base32 secret for typing. Never cached.
+func handleTOTPEnrol(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e, err := svc.EnrolTOTP(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusCreated, e)
+	})
+}
+
+// handleTOTPVerify presents a TOTP code; on success the session is AAL2,
+// freshly authenticated, and has a new token (see stepped).
+func (s *server) handleTOTPVerify() http.Handler {
+	type request struct {
+		Code string `json:"code"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		err := decode(r, &req)
+		var rot auth.Rotated
+		if err == nil {
+			rot, err = s.deps.Auth.VerifyTOTP(r.Context(), req.Code)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.stepped(w, r, rot)
+	})
+}
+
+// stepped answers a step-up: the rotated session token in the body, and in
+// the session cookie when the request came with one. The old token works
+// for 30 seconds more; presenting it later ends the session.
+func (s *server) stepped(w http.ResponseWriter, r *http.Request, rot auth.Rotated) {
+	if c, err := r.Cookie(s.sessionCookie()); err == nil && c.Value != "" {
+		s.setCookie(w, s.sessionCookie(), rot.Token, time.Until(rot.AbsoluteExpiresAt))
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"aal": 2, "token": rot.Token, "absolute_expires_at": rot.AbsoluteExpiresAt})
+}
+
+// handleRecoveryCodesGenerate answers ten new recovery codes, once; the
+// old ones stop working.
+func handleRecoveryCodesGenerate(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		codes, err := svc.GenerateRecoveryCodes(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusCreated, map[string]any{"codes": codes})
+	})
+}
+
+// handleRecoveryCodeUse spends a recovery code for the session, which is
+// then AAL2 with a new token.
+func (s *server) handleRecoveryCodeUse() http.Handler {
+	type request struct {
+		Code string `json:"code"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		err := decode(r, &req)
+		var rot auth.Rotated
+		if err == nil {
+			rot, err = s.deps.Auth.UseRecoveryCode(r.Context(), req.Code)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.stepped(w, r, rot)
+	})
+}
+
+func handleAPIKeyCreate(svc *auth.Service, fail errorWriter) http.Handler {
+	type request struct {
+		Name      string     `json:"name"`
+		Scopes    []string   `json:"scopes"`
+		ExpiresAt *time.Time `json:"expires_at"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		err := decode(r, &req)
+		var k auth.CreatedAPIKey
+		if err == nil {
+			k, err = svc.CreateAPIKey(r.Context(), auth.APIKeyInput{Name: req.Name, Scopes: req.Scopes, ExpiresAt: req.ExpiresAt})
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusCreated, k)
+	})
+}
+
+func handleAPIKeyList(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		keys, err := svc.ListAPIKeys(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"api_keys": keys})
+	})
+}
+
+func handleAPIKeyRevoke(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err == nil {
+			err = svc.RevokeAPIKey(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

@@ -1,0 +1,141 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/postgres"
+)
+
+// age makes a session's last authentication d ago (as the superuser).
+func (w *world) age(token string, d time.Duration) {
+	w.t.Helper()
+	if _, err := w.env.Super.Pool.Exec(context.Background(),
+		`update app.sessions set authenticated_at = now() - $2::interval where token_hash = sha256($1::bytea)`,
+		[]byte(token), d.String()); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// Recovery codes: generated after a fresh second factor, shown once, each
+// works once and raises a pending session to AAL2, regeneration kills the
+// old set, use is audited and mailed.
+func TestRecoveryCodes(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Recovery Org")
+	tok := w.signInAAL1(o.Admin.Email, o.ID)
+	resp, b := w.request("POST", "/v1/auth/recovery-codes", tok, nil)
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "mfa_required" {
+		t.Fatalf("codes from a pending session: %d %s", resp.StatusCode, b)
+	}
+	w.enrolTOTP(&tok)
+	var set struct {
+		Codes []string `json:"codes"`
+	}
+	w.do("POST", "/v1/auth/recovery-codes", tok, nil, http.StatusCreated, &set)
+	if len(set.Codes) != 10 || len(set.Codes[0]) != 19 {
+		t.Fatalf("codes %v", set.Codes)
+	}
+
+	pend := w.signInAAL1(o.Admin.Email, o.ID)
+	var rot struct {
+		Token string `json:"token"`
+	}
+	w.do("POST", "/v1/auth/recovery-codes/verify", pend, map[string]string{"code": strings.ToUpper(set.Codes[3])},
+		http.StatusOK, &rot)
+	pend = rot.Token
+	var me struct {
+		AAL int      `json:"aal"`
+		AMR []string `json:"amr"`
+	}
+	w.do("GET", "/v1/me", pend, nil, http.StatusOK, &me)
+	if me.AAL != 2 || strings.Join(me.AMR, ",") != "email,recovery_code" {
+		t.Fatalf("after a recovery code: %+v", me)
+	}
+	w.do("GET", "/v1/members", pend, nil, http.StatusOK, nil)
+
+	// Single use.
+	pend2 := w.signInAAL1(o.Admin.Email, o.ID)
+	for _, code := range []string{set.Codes[3], "not-a-code", ""} {
+		resp, b = w.request("POST", "/v1/auth/recovery-codes/verify", pend2, map[string]string{"code": code})
+		if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "factor_invalid" {
+			t.Fatalf("code %q: %d %s", code, resp.StatusCode, b)
+		}
+	}
+	// Regenerating kills the old set.
+	w.do("POST", "/v1/auth/recovery-codes", tok, nil, http.StatusCreated, nil)
+	resp, b = w.request("POST", "/v1/auth/recovery-codes/verify", pend2, map[string]string{"code": set.Codes[4]})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a code of the old set after regeneration: %d %s", resp.StatusCode, b)
+	}
+	w.do("GET", "/v1/members", pend2, nil, http.StatusForbidden, nil)
+
+	if n := w.auditCount(o.ID, "auth.recovery_code.use", "success"); n != 1 {
+		t.Errorf("%d recovery code uses audited, want 1", n)
+	}
+	if n := w.auditCount(o.ID, "auth.recovery_code.use", "denied"); n != 4 {
+		t.Errorf("%d refused recovery codes audited, want 4", n)
+	}
+	if n := w.auditCount(o.ID, "auth.recovery_codes.generate", "success"); n != 2 {
+		t.Errorf("%d generations audited, want 2", n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(w.outbox.String(), "A recovery code was used") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	out := w.outbox.String()
+	if !strings.Contains(out, "A recovery code was used") || !strings.Contains(out, o.Admin.Email) ||
+		!strings.Contains(out, "9 unused codes") {
+		t.Fatalf("no notice in the outbox:\n%s", out)
+	}
+	for _, c := range set.Codes {
+		if strings.Contains(out, c) || strings.Contains(w.logs.String(), c) {
+			t.Fatal("a recovery code reached the outbox or the log")
+		}
+	}
+}
+
+// Step-up: member, policy and credential changes need a second factor
+// within 10 minutes, at the route and (for credentials) in the database; a
+// TOTP code renews it.
+func TestStepUp(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Step-up Org")
+	tok := w.signInAAL1(o.Admin.Email, o.ID)
+	secret := w.enrolTOTP(&tok)
+	w.age(tok, 11*time.Minute)
+	for _, c := range []struct{ method, path string }{
+		{"POST", "/v1/members"}, {"PUT", "/v1/org/session-policy"}, {"PUT", "/v1/org/assurance-policy"},
+		{"POST", "/v1/auth/recovery-codes"},
+	} {
+		resp, b := w.request(c.method, c.path, tok, map[string]any{})
+		if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "step_up_required" {
+			t.Errorf("%s %s with a stale second factor: %d %s", c.method, c.path, resp.StatusCode, b)
+		}
+	}
+	if n := w.auditCount(o.ID, "membership.add", "denied"); n != 1 {
+		t.Errorf("%d refused member additions audited, want 1", n)
+	}
+	w.do("GET", "/v1/members", tok, nil, http.StatusOK, nil) // reading needs no step-up
+
+	// The database refuses a stale session too, whatever the route says.
+	err := w.env.App.InTenantTx(context.Background(), postgres.Credential{Hash: identity.HashToken(tok)},
+		func(ctx context.Context, tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `select app.recovery_codes_generate(array_fill('\x00'::bytea, array[10]))`)
+			return err
+		})
+	if !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+		t.Fatalf("recovery codes for a stale session in SQL: %v", err)
+	}
+
+	w.verifyTOTP(&tok, totpCode(t, secret, time.Now()))
+	w.do("POST", "/v1/members", tok, map[string]any{"email": "new@example.test", "role": "provider", "invite": false},
+		http.StatusCreated, nil)
+	w.do("POST", "/v1/auth/recovery-codes", tok, nil, http.StatusCreated, nil)
+}

@@ -1,0 +1,189 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+// totpCode is what an authenticator app shows for secret at t.
+func totpCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix,
+		Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// enrolTOTP enrols a TOTP factor through a pending session and confirms it
+// with the code of the previous step (leaving the current and next steps
+// for later verifications); it returns the secret, and replaces *token
+// with the session's rotated token.
+func (w *world) enrolTOTP(token *string) string {
+	w.t.Helper()
+	return w.enrolTOTPAt(token, time.Now().Add(-30*time.Second))
+}
+
+// enrolTOTPAt is enrolTOTP confirming with the code of the step at.
+func (w *world) enrolTOTPAt(token *string, at time.Time) string {
+	w.t.Helper()
+	var e struct {
+		URI    string `json:"otpauth_uri"`
+		Secret string `json:"secret"`
+	}
+	w.do("POST", "/v1/auth/totp/enrol", *token, nil, http.StatusCreated, &e)
+	if !strings.HasPrefix(e.URI, "otpauth://totp/") || !strings.Contains(e.URI, "secret="+e.Secret) {
+		w.t.Fatalf("enrolment URI %q", e.URI)
+	}
+	w.verifyTOTP(token, totpCode(w.t, e.Secret, at))
+	return e.Secret
+}
+
+// verifyTOTP presents code for *token's session, requires success, and
+// replaces *token with the rotated token.
+func (w *world) verifyTOTP(token *string, code string) {
+	w.t.Helper()
+	var r struct {
+		Token string `json:"token"`
+		AAL   int    `json:"aal"`
+	}
+	w.do("POST", "/v1/auth/totp/verify", *token, map[string]string{"code": code}, http.StatusOK, &r)
+	if r.AAL != 2 || len(r.Token) != 43 || r.Token == *token {
+		w.t.Fatalf("step-up answer %+v", r)
+	}
+	*token = r.Token
+}
+
+// TOTP end to end: enrolment from a pending admin session, confirmation by a
+// first code, AAL2, replay refused, lockout after five failures.
+func TestTOTP(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("TOTP Org")
+	w.populate(o, "totp")
+	tok := w.signInAAL1(o.Admin.Email, o.ID)
+
+	// Not enrolled yet; a wrong first code does not confirm.
+	resp, b := w.request("POST", "/v1/auth/totp/verify", tok, map[string]string{"code": "123456"})
+	if resp.StatusCode != http.StatusNotFound || problemCode(t, b) != "factor_not_enrolled" {
+		t.Fatalf("verify before enrolment: %d %s", resp.StatusCode, b)
+	}
+	secret := w.enrolTOTP(&tok)
+	var me struct {
+		AAL     int      `json:"aal"`
+		AMR     []string `json:"amr"`
+		Pending *string  `json:"pending"`
+	}
+	w.do("GET", "/v1/me", tok, nil, http.StatusOK, &me)
+	if me.AAL != 2 || me.Pending != nil || strings.Join(me.AMR, ",") != "email,totp" {
+		t.Fatalf("after TOTP: %+v", me)
+	}
+	w.do("GET", "/v1/patients", tok, nil, http.StatusOK, nil)
+	if n := w.phiRows(tok); n != 2 {
+		t.Fatalf("the admin's TOTP session reads %d patient rows, want 2", n)
+	}
+	// A confirmed factor cannot be replaced by a session of one factor.
+	tok2 := w.signInAAL1(o.Admin.Email, o.ID)
+	resp, b = w.request("POST", "/v1/auth/totp/enrol", tok2, nil)
+	if resp.StatusCode != http.StatusConflict || problemCode(t, b) != "factor_exists" {
+		t.Fatalf("re-enrolment over a confirmed factor: %d %s", resp.StatusCode, b)
+	}
+	// The code just accepted (the previous step) is refused on another
+	// session: each step once.
+	resp, b = w.request("POST", "/v1/auth/totp/verify", tok2,
+		map[string]string{"code": totpCode(t, secret, time.Now().Add(-30*time.Second))})
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "factor_invalid" {
+		t.Fatalf("replayed code: %d %s", resp.StatusCode, b)
+	}
+	w.do("GET", "/v1/patients", tok2, nil, http.StatusForbidden, nil)
+	// The current step is still good once.
+	cur := totpCode(t, secret, time.Now())
+	w.verifyTOTP(&tok2, cur)
+	w.do("GET", "/v1/patients", tok2, nil, http.StatusOK, nil)
+
+	// Lockout: five failures lock the factor for 15 minutes, even for the
+	// right code.
+	tok3 := w.signInAAL1(o.Admin.Email, o.ID)
+	wrong := "000000"
+	if wrong == totpCode(t, secret, time.Now()) || wrong == totpCode(t, secret, time.Now().Add(30*time.Second)) {
+		wrong = "999999"
+	}
+	for i := 1; i <= 5; i++ {
+		resp, b = w.request("POST", "/v1/auth/totp/verify", tok3, map[string]string{"code": wrong})
+		want, code := http.StatusForbidden, "factor_invalid"
+		if i == 5 {
+			want, code = http.StatusTooManyRequests, "factor_locked"
+		}
+		if resp.StatusCode != want || problemCode(t, b) != code {
+			t.Fatalf("failure %d: %d %s", i, resp.StatusCode, b)
+		}
+	}
+	if resp.Header.Get("Retry-After") == "" {
+		t.Error("a locked factor says no Retry-After")
+	}
+	resp, b = w.request("POST", "/v1/auth/totp/verify", tok3,
+		map[string]string{"code": totpCode(t, secret, time.Now().Add(30*time.Second))})
+	if resp.StatusCode != http.StatusTooManyRequests || problemCode(t, b) != "factor_locked" {
+		t.Fatalf("right code while locked: %d %s", resp.StatusCode, b)
+	}
+	w.do("GET", "/v1/patients", tok3, nil, http.StatusForbidden, nil)
+
+	if n := w.auditCount(o.ID, "auth.mfa.verify", "success"); n != 2 {
+		t.Errorf("%d successful verifications audited, want 2", n)
+	}
+	// The replay, five failures and the right code while locked.
+	if n := w.auditCount(o.ID, "auth.mfa.verify", "denied"); n != 7 {
+		t.Errorf("%d refused verifications audited, want 7", n)
+	}
+	if n := w.auditCount(o.ID, "auth.mfa.enrol", "success"); n != 1 {
+		t.Errorf("%d enrolments audited, want 1", n)
+	}
+	if strings.Contains(w.logs.String(), secret) || strings.Contains(w.logs.String(), cur) {
+		t.Error("a TOTP secret or code reached the log")
+	}
+}
+
+// Rotation on step-up: the old token works for a 30-second grace; after it,
+// presenting the old token ends the whole session (every token of it) and
+// is audited.
+func TestSessionRotation(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Rotation Org")
+	old := w.signInAAL1(o.Admin.Email, o.ID)
+	tok := old
+	w.enrolTOTP(&tok)
+	var me1, me2 struct {
+		SessionID string `json:"session_id"`
+		AAL       int    `json:"aal"`
+	}
+	w.do("GET", "/v1/me", old, nil, http.StatusOK, &me1) // in the grace: the same session, now AAL2
+	w.do("GET", "/v1/me", tok, nil, http.StatusOK, &me2)
+	if me1.SessionID != me2.SessionID || me1.AAL != 2 {
+		t.Fatalf("old token in its grace: %+v, new: %+v", me1, me2)
+	}
+	w.do("GET", "/v1/members", old, nil, http.StatusOK, nil)
+
+	// The grace ends (moved back, as the superuser).
+	if _, err := w.env.Super.Pool.Exec(context.Background(),
+		`update app.session_tokens set retired_at = now() - interval '31 seconds'`); err != nil {
+		t.Fatal(err)
+	}
+	w.do("GET", "/v1/members", tok, nil, http.StatusOK, nil) // the current token still works
+	resp, b := w.request("GET", "/v1/me", old, nil)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "session_revoked" {
+		t.Fatalf("a rotated token after its grace: %d %s", resp.StatusCode, b)
+	}
+	resp, b = w.request("GET", "/v1/me", tok, nil)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "session_revoked" {
+		t.Fatalf("the current token after reuse of a rotated one: %d %s", resp.StatusCode, b)
+	}
+	if n := w.auditCount(o.ID, "auth.token_reuse", "denied"); n != 1 {
+		t.Fatalf("%d token reuse events, want 1", n)
+	}
+}
