@@ -42,7 +42,7 @@ func (d *detector) names() {
 				continue
 			}
 		}
-		if d.facilityContext(i) && lf&(lexCommon|lexClinical) == 0 && !d.is(i, vStopword|vTitle|vNameLabel) && (t.has(fCap) || t.has(fNoCase)) && t.end-t.start > 1 {
+		if d.facilityContext(i) && lf&(lexCommon|lexClinical|lexRegion) == 0 && !d.is(i, vStopword|vTitle|vNameLabel) && (t.has(fCap) || t.has(fNoCase)) && t.end-t.start > 1 {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
@@ -139,6 +139,15 @@ func (d *detector) names() {
 					continue
 				}
 				set(i, mStrong, nt, prioDict)
+				changed = true
+				continue
+			}
+			// a first name and a surname, both no ordinary word, on a line
+			// without case: "AGNES MUNROE"
+			if mark[i] == mWeak && !d.lowerDoc && t.has(fNoCase) && t.lex&lexFirst != 0 && r >= 0 && mark[r] == mWeak && d.toks[r].has(fNoCase) &&
+				(t.lex|d.toks[r].lex)&(lexSafe|lexCommon|lexClinical) == 0 {
+				set(i, mStrong, TypePerson, prioDict)
+				set(r, mStrong, TypePerson, prioDict)
 				changed = true
 				continue
 			}
@@ -324,23 +333,36 @@ func (d *detector) nameContext(i int) bool {
 	if k >= 1 && (d.isPunct(k, '\'') || d.raw(k) == "’") && d.glued(k) && d.glued(k-1) && d.toks[k-1].kind == tkWord && d.toks[k-1].end-d.toks[k-1].start == 1 {
 		k -= 2
 	}
+	dot, colon := false, false // a dot or a colon between the word before and word i
 	for steps := 0; k >= 0 && steps < 2 && d.toks[k].kind == tkPunct; steps++ {
 		c := d.text[d.toks[k].start]
 		if c != '.' && c != ':' && c != ',' && c != '-' && c != '?' {
 			break
 		}
+		dot = dot || c == '.'
+		colon = colon || c != '.'
 		k--
 	}
 	if k >= 0 && d.toks[k].kind == tkWord && !(d.toks[k+1].has(fNL) && !d.isPunct(k+1, ':')) {
 		pw := d.word(k)
 		switch {
-		case d.is(k, vTitle) && (d.toks[k].has(fCap) || d.lowerDoc):
+		case d.is(k, vTitle) && (d.toks[k].has(fCap) || d.lowerDoc) && !colon:
+			// "Dr. Hope", not "ms: toward" (a section label)
 			return true
-		case d.is(k, vNameLabel) && (k+1 < i || d.toks[i].has(fCap)):
+		case d.is(k, vNameLabel) && !dot && (k+1 < i || d.toks[i].has(fCap)):
+			// "Patient: Hope", not "pt. Suction" (a sentence ends)
 			return true
 		case nameVerbs[pw] && k > 0 && d.toks[k-1].kind == tkWord && nameVerbHeads[d.word(k-1)]:
 			return true
+		case pw == "person" && !dot && k > 0 && d.toks[k-1].kind == tkWord && d.word(k-1) == "contact":
+			return true // "contact person Carole Hayes"
 		}
+	}
+	// a role in parentheses after: "Ursla Moretti (daughter)", "Dick Cucchiara (resident)"
+	if j := i + 2; j < len(d.toks) && d.isPunct(i+1, '(') && d.toks[j].kind == tkWord && !d.toks[i+1].has(fNL) &&
+		(d.is(j, vNameLabel|vCredential) && !d.is(j, vStopword) || d.word(j) == "significant") {
+		lf := d.toks[i].lex
+		return lf&(lexFirst|lexLast) != 0 || lf&(lexSafe|lexCommon|lexClinical) == 0
 	}
 	// a credential after: "Jane Roe, RN", "Taylor Einarsson MD"
 	j := i + 1
@@ -348,7 +370,10 @@ func (d *detector) nameContext(i int) bool {
 		j++
 	}
 	if j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.is(j, vCredential) && (d.toks[j].has(fAllCaps) || len(d.word(j)) > 3 && d.toks[j].has(fCap)) {
-		return true
+		// a credential is weaker evidence than a title: an ordinary word
+		// before it is no name ("Elevated PA numbers")
+		lf := d.toks[i].lex
+		return lf&(lexFirst|lexLast) != 0 || lf&(lexSafe|lexCommon|lexClinical) == 0
 	}
 	return false
 }
