@@ -42,6 +42,14 @@ func (d *detector) names() {
 				continue
 			}
 		}
+		if lf&lexFoodHead != 0 {
+			// a whole food or brand name, before the title rule: "Dr Pepper"
+			if j := d.foodPhrase(i); j > i {
+				d.keep(i, j)
+				i = j - 1
+				continue
+			}
+		}
 		if d.facilityContext(i) && lf&(lexCommon|lexClinical|lexRegion) == 0 && !d.is(i, vStopword|vTitle|vNameLabel) && (t.has(fCap) || t.has(fNoCase)) && t.end-t.start > 1 {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
@@ -71,13 +79,6 @@ func (d *detector) names() {
 		}
 		safe := lf&lexSafe != 0
 		nameDict := lf&(lexFirst|lexLast) != 0
-		if lf&lexFoodHead != 0 {
-			if j := d.foodPhrase(i); j > i {
-				d.keep(i, j)
-				i = j - 1
-				continue
-			}
-		}
 		single := t.end-t.start == 1 || t.has(fNonASCII) && utf8.RuneCountInString(d.text[t.start:t.end]) == 1
 		switch {
 		case lf&(lexCity|lexUSCity) != 0 && t.has(fCap) && (d.locContext(i) || d.aloneOnLine(i, i+1)):
@@ -105,7 +106,8 @@ func (d *detector) names() {
 				tt = TypeLocation
 			}
 			set(i, mStrong, tt, prioDict)
-		case (t.has(fCap) || d.lowerDoc) && safe && nameDict && !t.has(fAllCaps):
+		case (t.has(fCap) && !(t.has(fSent) && lf&lexCommon != 0) || d.lowerDoc) && safe && nameDict && !t.has(fAllCaps):
+			// (a capital that starts a sentence is no evidence: "Later Maria")
 			set(i, mWeak, TypePerson, prioDict)
 		}
 	}
@@ -124,8 +126,8 @@ func (d *detector) names() {
 				(t.has(fCap) && t.lex&(lexFirst|lexLast) != 0 && !t.has(fAllCaps)) ||
 				(t.has(fNoCase) && t.lex&lexFirst != 0 && t.lex&lexClinical == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel)) ||
 				isParticle(w)
-			if !cand {
-				continue
+			if !cand || d.is(i, vNameLabel|vTitle) || t.has(fSent) && t.end-t.start > 1 && d.is(i, vStopword) {
+				continue // a relation or role is signal: "Husband Carlos"; "Then Maria"
 			}
 			l, r := d.adjacentWord(i, -1), d.adjacentWord(i, 1)
 			ls := l >= 0 && mark[l] == mStrong

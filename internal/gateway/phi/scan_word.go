@@ -410,6 +410,9 @@ func (d *detector) addressFromNumber(i int) int {
 		case tkNum:
 			return i
 		}
+		if t.has(fSent) || d.is(k, vStopword) && words > 0 {
+			return i // a street name does not cross a sentence: "97477. Maria Gonzalez drinks Dr Pepper"
+		}
 		w := d.word(k)
 		if words == 0 {
 			if d.is(k, vUnit|vStopword) || !(t.has(fCap) || d.lowerDoc) {
