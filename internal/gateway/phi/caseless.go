@@ -220,6 +220,29 @@ func (d *detector) misspelt(w string) bool {
 	return false
 }
 
+// foodAtRisk reports whether a food phrase starting at word i could be
+// taken for a name, so that foodPhrase is worth its lookups: the head is
+// capitalised (or case is no evidence) and it or the next word is on a
+// name list or no known word ("Graham crackers", "Eggs Benedict").
+func (d *detector) foodAtRisk(i int) bool {
+	t := d.toks[i]
+	if !(t.has(fCap) || t.has(fNoCase) || d.lowerDoc) {
+		return false
+	}
+	risky := func(k int) bool {
+		f := d.toks[k].lex
+		return f&(lexFirst|lexLast) != 0 || f&(lexSafe|lexCommon|lexClinical) == 0
+	}
+	if risky(i) {
+		return true
+	}
+	k := i + 1
+	if k < len(d.toks) && d.toks[k].kind == tkPunct && k+1 < len(d.toks) {
+		k++ // "Dr. Pepper"
+	}
+	return k < len(d.toks) && d.toks[k].kind == tkWord && !d.toks[k].has(fNL) && risky(k)
+}
+
 // foodPhrase matches a whole food or brand name of two to five words
 // starting at word i ("Graham crackers", "Eggs Benedict", "Dr. Pepper"),
 // singular or plural, with at least one word that is no name, and returns

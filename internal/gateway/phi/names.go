@@ -42,7 +42,7 @@ func (d *detector) names() {
 				continue
 			}
 		}
-		if lf&lexFoodHead != 0 {
+		if lf&lexFoodHead != 0 && d.foodAtRisk(i) {
 			// a whole food or brand name, before the title rule: "Dr Pepper"
 			if j := d.foodPhrase(i); j > i {
 				d.keep(i, j)
