@@ -137,8 +137,10 @@ func deidLines(ctx context.Context, engine *phi.Engine, defRec *phi.Record, opts
 	br := bufio.NewReaderSize(stdin, 64<<10)
 	bw := bufio.NewWriter(stdout)
 	defer bw.Flush()
+	var line, out []byte // reused from line to line
 	for n := 1; ; n++ {
-		line, readErr := readLine(br, maxDeidInput)
+		var readErr error
+		line, readErr = readLine(br, line[:0], maxDeidInput)
 		if readErr == io.EOF && len(line) == 0 {
 			return bw.Flush()
 		}
@@ -177,7 +179,8 @@ func deidLines(ctx context.Context, engine *phi.Engine, defRec *phi.Record, opts
 		if err != nil {
 			return fmt.Errorf("line %d: %w", n, err)
 		}
-		if err := writeJSONLine(bw, res); err != nil {
+		out = append(appendResult(out[:0], res), '\n')
+		if _, err := bw.Write(out); err != nil {
 			return err
 		}
 		if readErr == io.EOF {
@@ -186,9 +189,9 @@ func deidLines(ctx context.Context, engine *phi.Engine, defRec *phi.Record, opts
 	}
 }
 
-// readLine reads one line without its newline, refusing lines over max.
-func readLine(br *bufio.Reader, max int) ([]byte, error) {
-	var line []byte
+// readLine appends one line without its newline to line, refusing lines
+// over max.
+func readLine(br *bufio.Reader, line []byte, max int) ([]byte, error) {
 	for {
 		chunk, err := br.ReadSlice('\n')
 		line = append(line, chunk...)
@@ -207,10 +210,7 @@ func readLine(br *bufio.Reader, max int) ([]byte, error) {
 // writeJSONLine writes res as one line of JSON, byte for byte what
 // json.Marshal writes, without reflection or an allocation per line.
 func writeJSONLine(w io.Writer, res deidResult) error {
-	var buf [4096]byte
-	b := appendResult(buf[:0], res)
-	b = append(b, '\n')
-	_, err := w.Write(b)
+	_, err := w.Write(append(appendResult(nil, res), '\n'))
 	return err
 }
 

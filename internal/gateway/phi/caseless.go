@@ -40,7 +40,7 @@ var titleCredentials = set(`md np pa rn rrt pac lpn crna aprn fnp`)
 // without case evidence.
 func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8, Type, int8)) int {
 	t := d.toks[i]
-	if lf&lexPhrase != 0 {
+	if lf&lexPhrase != 0 && d.uncommonIn(i, min(i+5, len(d.toks))) {
 		if j, region, ok := d.placePhrase(i); ok && d.uncommonIn(i, j) {
 			for k := i; k < j; k++ {
 				if region {

@@ -50,7 +50,7 @@ func (d *detector) names() {
 				continue
 			}
 		}
-		if d.facilityContext(i) && lf&(lexCommon|lexClinical|lexRegion) == 0 && !d.is(i, vStopword|vTitle|vNameLabel) && (t.has(fCap) || t.has(fNoCase)) && t.end-t.start > 1 {
+		if lf&(lexCommon|lexClinical|lexRegion) == 0 && (t.has(fCap) || t.has(fNoCase)) && t.end-t.start > 1 && !d.is(i, vStopword|vTitle|vNameLabel) && d.facilityContext(i) {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
@@ -421,6 +421,10 @@ func (d *detector) locContext(i int) bool {
 // placePhrase matches a multi-word place starting at word i: "Forest Park",
 // "Costa Rica". region reports a country or state, which stays.
 func (d *detector) placePhrase(i int) (end int, region, ok bool) {
+	// a quick reject: the next word must be able to continue a place
+	if k := i + 1; k >= len(d.toks) || d.toks[k].kind != tkWord || !(d.toks[k].has(fCap) || d.lowerDoc || isParticle(d.word(k))) {
+		return 0, false, false
+	}
 	for l := 5; l >= 2; l-- {
 		j := i + l - 1
 		if j >= len(d.toks) {

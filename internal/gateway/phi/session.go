@@ -70,7 +70,7 @@ type Result struct {
 // NewSession starts a request-scoped session. rec may be nil. It fails if
 // rec is invalid; the error names the field only.
 func (e *Engine) NewSession(rec *Record, opts SessionOptions) (*Session, error) {
-	s := &Session{e: e, opts: opts, index: make(map[string]int, 32), byPH: make(map[string]int, 32)}
+	s := &Session{e: e, opts: opts}
 	if rec != nil {
 		if err := rec.Validate(); err != nil {
 			return nil, err
@@ -215,6 +215,9 @@ func (s *Session) replace(t Type, surface string) string {
 			}
 			s.shifted[gen] = surface
 		}
+	}
+	if s.index == nil {
+		s.index, s.byPH = make(map[string]int, 8), make(map[string]int, 8)
 	}
 	if ph == "" {
 		s.count[t]++
