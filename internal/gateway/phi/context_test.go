@@ -34,6 +34,10 @@ func TestContextRules(t *testing.T) {
 		{"name after a colon", "I want to update my address to the same: Jindřich and Sons", []string{"Jindřich"}, nil},
 		{"name one letter from a word", "Hi Danival, I'm contacting you about a problem.", []string{"Danival"}, nil},
 		{"misspelt word", mixed + "Recieved lasix, Transfered to floor.", nil, []string{"Recieved", "Transfered"}},
+		{"blood gas", mixed + "ABG on PS 5=7.35-39-142-22, sx for thick sputum.", nil, []string{"35-39-142-22"}},
+		{"blood pressure range", mixed + "bp 115-134/65-74 via a-line, lasix 1000/2200.", nil, []string{"134/65-74", "1000/2200"}},
+		{"rhythm is no street", upper + "HR 90-110 SR TO ST WITH PACS, 14 BEAT RUN OF VT.", nil, []string{"110 SR TO ST", "14 BEAT RUN"}},
+		{"street in upper case", upper + "LIVES AT 12 OAK STREET WITH HER SON.", []string{"12 OAK STREET"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

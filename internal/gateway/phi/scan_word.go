@@ -422,7 +422,7 @@ func (d *detector) addressFromNumber(i int) int {
 				return d.streetTail(i, k+1)
 			}
 		}
-		if words > 0 && d.is(k, vStreetSuffix) && (t.has(fCap) || d.lowerDoc) {
+		if words > 0 && d.is(k, vStreetSuffix) && (t.has(fCap) || d.lowerDoc) && (!t.has(fNoCase) && !d.lowerDoc || plainSuffixes[w]) {
 			end := k + 1
 			if end < len(d.toks) && d.isPunct(end, '.') && d.glued(k) {
 				end++
@@ -436,6 +436,10 @@ func (d *detector) addressFromNumber(i int) int {
 	}
 	return i
 }
+
+// plainSuffixes end a street even where case is no evidence; "ST", "DR",
+// "PT", "RUN" or "WAY" there are as often shorthand or words.
+var plainSuffixes = set(`street avenue ave road rd boulevard blvd lane ln drive highway hwy parkway pkwy terrace court circle`)
 
 // streetTail extends a street that started at token i with a prefix word
 // over capitalised words and an optional trailing house number.

@@ -134,8 +134,8 @@ func TestAccuracyPhysioNet(t *testing.T) {
 		atLeast   bool
 	}{
 		{"HIPAA types recall (any overlap)", rep.HIPAA.Recall, 0.890, true},
-		{"HIPAA types precision", rep.HIPAA.Precision, 0.280, true},
-		{"names recall", rep.ByCategory["names"].Recall, 0.950, true},
+		{"HIPAA types precision", rep.HIPAA.Precision, 0.310, true},
+		{"names recall", rep.ByCategory["names"].Recall, 0.954, true},
 		{"geographic recall", rep.ByCategory["geographic"].Recall, 0.735, true},
 		{"dates recall", rep.ByCategory["dates"].Recall, 0.90, true},
 	}
