@@ -177,9 +177,10 @@ func (d *detector) fieldStart(i int) bool {
 	return d.toks[k-1].has(fSent) && d.toks[k-1].lex&lexClinical != 0 && d.toks[k-1].lex&(lexFirst|lexLast) == 0
 }
 
-// misspelt reports whether w is one deleted letter or one swap of two
-// neighbouring letters away from an English or clinical word that is not a
-// name: "Recieved", "Transfered", "Remians".
+// misspelt reports whether w is one swap of two neighbouring letters, one
+// undoubled letter or (in words of eight letters or more) one letter too
+// many away from an English or clinical word that is not a name:
+// "Recieved", "Transfered", "Remians".
 func (d *detector) misspelt(w string) bool {
 	if len(w) < 6 || len(w) > 24 {
 		return false
