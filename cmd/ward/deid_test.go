@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wardhq/ward/internal/gateway/phi"
 )
 
 func deid(t *testing.T, stdin string, args ...string) (string, string, error) {
@@ -218,5 +220,24 @@ func TestDeidEval(t *testing.T) {
 	}
 	if rep.All.Recall != 1 {
 		t.Errorf("recall = %v", rep.All.Recall)
+	}
+}
+
+// TestDeidJSONEncoding checks that the hand-written output encoder writes
+// what json.Marshal writes.
+func TestDeidJSONEncoding(t *testing.T) {
+	texts := []string{"", "plain", "quote \" backslash \\ <b>&amp;</b>", "\x00\x01\x1f\t\n\r\b\f\x7f", "é ü 漢字 🙂",
+		"\u2028\u2029", "bad \xff\xfe utf8 \xe2\x82", "[[PERSON_1]] at [[DATE_2]]"}
+	for _, text := range texts {
+		res := deidResult{Text: text, Spans: []phi.Replacement{{Span: phi.Span{Start: 1, End: 12, Type: phi.TypePerson}, Placeholder: "[[PERSON_1]]"}}}
+		for _, r := range []deidResult{res, {Text: text, Spans: []phi.Replacement{}}} {
+			want, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := appendResult(nil, r); string(got) != string(want) {
+				t.Errorf("appendResult(%q) =\n%s\nwant\n%s", text, got, want)
+			}
+		}
 	}
 }

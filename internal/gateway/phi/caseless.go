@@ -11,11 +11,36 @@ package phi
 // afterNameVerbs follow a person in notes: "Dr Green aware", "MILLER NOTIFIED".
 var afterNameVerbs = set(`aware notified paged informed updated consulted called emailed texted`)
 
+// afterNameVerbsWeak follow a person too, but also a drug or an order
+// ("NYSTATIN POWDER ORDERED"): they count only after a word that is no
+// English word.
+var afterNameVerbsWeak = set(`ordered contacted spoke requested stated agreed examined evaluated`)
+
+// abbrevTitles are short titles that are nothing else: after them even an
+// English word is a name ("DR TYRO"), unlike after "priest" or "sister".
+var abbrevTitles = set(`dr mr mrs ms mx prof`)
+
+// prevWord returns the index of the word before i, across one dot, or -1.
+func (d *detector) prevWord(i int) int {
+	k := i - 1
+	if k >= 0 && d.isPunct(k, '.') {
+		k--
+	}
+	if k >= 0 && d.toks[k].kind == tkWord {
+		return k
+	}
+	return -1
+}
+
+// titleCredentials are credentials written before a name like a title:
+// "NP Wolfe", "W/MD SPEARS".
+var titleCredentials = set(`md np pa rn rrt pac lpn crna aprn fnp`)
+
 // caselessName marks word i (free, not part of a glued compound) on a line
 // without case evidence.
 func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8, Type, int8)) int {
 	t := d.toks[i]
-	if lf&lexPhrase != 0 {
+	if lf&lexPhrase != 0 && d.uncommonIn(i, min(i+5, len(d.toks))) {
 		if j, region, ok := d.placePhrase(i); ok && d.uncommonIn(i, j) {
 			for k := i; k < j; k++ {
 				if region {
@@ -43,8 +68,10 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		set(i, mStrong, TypePerson, prioContext)
 	case !ordinary && !nameDict && d.locContext(i) || lf&(lexCity|lexUSCity) != 0 && !ordinary && d.locContext(i):
 		set(i, mStrong, TypeLocation, prioContext)
-	case d.titleBefore(i) && (nameDict || lf&lexClinical == 0):
+	case d.titleBefore(i) && (nameDict || !ordinary || abbrevTitles[d.word(d.prevWord(i))]):
 		set(i, mStrong, TypePerson, prioContext)
+	case nameDict && lf&lexClinical == 0 && d.credentialBefore(i):
+		set(i, mStrong, TypePerson, prioContext) // "NP WOLFE", "W/MD SPEARS"
 	case nameDict && (lf&lexClinical == 0 || lf&lexFirst != 0) && d.nameContext(i):
 		set(i, mStrong, TypePerson, prioContext)
 	case nameDict && lf&lexClinical == 0 && d.afterNameVerb(i):
@@ -78,6 +105,13 @@ func (d *detector) titleBefore(i int) bool {
 	return k >= 0 && d.toks[k].kind == tkWord && d.is(k, vTitle) && !d.toks[k+1].has(fNL)
 }
 
+// credentialBefore reports whether a credential used as a title (NP, MD,
+// RN) precedes word i: "per NP Wolfe".
+func (d *detector) credentialBefore(i int) bool {
+	k := i - 1
+	return k >= 0 && d.toks[k].kind == tkWord && titleCredentials[d.word(k)] && !d.toks[i].has(fNL) && d.toks[i].start-d.toks[k].end == 1
+}
+
 // afterNameVerb reports whether word i is followed by "aware", "notified"…
 func (d *detector) afterNameVerb(i int) bool {
 	j := i + 1
@@ -87,7 +121,11 @@ func (d *detector) afterNameVerb(i int) bool {
 	if j < len(d.toks) && d.toks[j].kind == tkWord && d.word(j) == "made" {
 		j++
 	}
-	return j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && afterNameVerbs[d.word(j)]
+	if j >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) {
+		return false
+	}
+	w := d.word(j)
+	return afterNameVerbs[w] || afterNameVerbsWeak[w] && d.toks[i].lex&(lexSafe|lexCommon|lexClinical) == 0
 }
 
 // initialBefore reports whether an initial and its dot precede word i:
@@ -121,7 +159,7 @@ func (d *detector) facilityContext(i int) bool {
 	}
 	j := i + 1
 	return j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.glued(i) == false && facilityNext[d.word(j)] &&
-		d.toks[i].end-d.toks[i].start <= 5 && (d.toks[i].has(fAllCaps) || !d.toks[i].has(fCap))
+		(d.toks[i].end-d.toks[i].start <= 5 && (d.toks[i].has(fAllCaps) || !d.toks[i].has(fCap)) || d.toks[i].lex&(lexCity|lexUSCity) != 0)
 }
 
 // fieldStart reports whether word i starts a field under a clinical label
@@ -134,13 +172,15 @@ func (d *detector) fieldStart(i int) bool {
 	if k < 1 || !d.isPunct(k, ':') || d.toks[k-1].kind != tkWord {
 		return false
 	}
-	// the label is a clinical section: "Resp:", "Neuro:", "GI:"
-	return d.toks[k-1].lex&lexClinical != 0 && d.toks[k-1].lex&(lexFirst|lexLast) == 0
+	// the label is a clinical section that starts a line or sentence:
+	// "Resp:", "Neuro:", "GI:" (not "the same: Jindřich")
+	return d.toks[k-1].has(fSent) && d.toks[k-1].lex&lexClinical != 0 && d.toks[k-1].lex&(lexFirst|lexLast) == 0
 }
 
-// misspelt reports whether w is one deleted letter or one swap of two
-// neighbouring letters away from an English or clinical word that is not a
-// name: "Recieved", "Transfered", "Remians".
+// misspelt reports whether w is one swap of two neighbouring letters, one
+// undoubled letter or (in words of eight letters or more) one letter too
+// many away from an English or clinical word that is not a name:
+// "Recieved", "Transfered", "Remians".
 func (d *detector) misspelt(w string) bool {
 	if len(w) < 6 || len(w) > 24 {
 		return false
@@ -159,7 +199,9 @@ func (d *detector) misspelt(w string) bool {
 			return true
 		}
 	}
-	for k := 1; k+1 < len(w); k++ {
+	// a letter too many: only in longer words, where a name one letter
+	// away from a word is rare ("Chastre", "Danival" are names)
+	for k := 1; k+1 < len(w) && len(w) >= 8; k++ {
 		n := copy(buf[:], w[:k])
 		n += copy(buf[n:], w[k+1:])
 		if ok(string(buf[:n])) {
@@ -177,6 +219,29 @@ func (d *detector) misspelt(w string) bool {
 		}
 	}
 	return false
+}
+
+// foodAtRisk reports whether a food phrase starting at word i could be
+// taken for a name, so that foodPhrase is worth its lookups: the head is
+// capitalised (or case is no evidence) and it or the next word is on a
+// name list or no known word ("Graham crackers", "Eggs Benedict").
+func (d *detector) foodAtRisk(i int) bool {
+	t := d.toks[i]
+	if !(t.has(fCap) || t.has(fNoCase) || d.lowerDoc) {
+		return false
+	}
+	risky := func(k int) bool {
+		f := d.toks[k].lex
+		return f&(lexFirst|lexLast) != 0 || f&(lexSafe|lexCommon|lexClinical) == 0
+	}
+	if risky(i) {
+		return true
+	}
+	k := i + 1
+	if k < len(d.toks) && d.toks[k].kind == tkPunct && k+1 < len(d.toks) {
+		k++ // "Dr. Pepper"
+	}
+	return k < len(d.toks) && d.toks[k].kind == tkWord && !d.toks[k].has(fNL) && risky(k)
 }
 
 // foodPhrase matches a whole food or brand name of two to five words

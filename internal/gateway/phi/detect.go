@@ -52,7 +52,7 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 		if t.kind == tkWord {
 			letters += int(t.end - t.start)
 			f := e.lex.get(d.word(i))
-			t.lex, t.voc = uint16(f), f&^0xffff
+			t.lex, t.voc = uint16(f), uint16(f>>16)
 		}
 	}
 	d.lowerDoc = letters > 0 && upper*100 < letters
@@ -66,52 +66,52 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 // written so as a whole. On such lines a capital is no evidence of a name.
 func (d *detector) markCaseless() {
 	var docWords, docUpper, docLower int
-	type line struct{ from, to, words, upper, lower int }
-	var lines []line
-	cur := line{}
-	for i := range d.toks {
-		t := &d.toks[i]
-		if t.has(fNL) && i > cur.from {
-			cur.to = i
-			lines = append(lines, cur)
-			cur = line{from: i}
+	// lineStats counts the words of the line that starts at token from and
+	// returns the index of the next line's first token.
+	lineStats := func(from int) (to, words, upper, lower int) {
+		to = from
+		for ; to < len(d.toks); to++ {
+			t := &d.toks[to]
+			if t.has(fNL) && to > from {
+				break
+			}
+			if t.kind != tkWord || t.end-t.start < 2 {
+				continue
+			}
+			words++
+			switch {
+			case t.has(fAllCaps):
+				upper++
+			case !t.has(fCap):
+				lower++
+			}
 		}
-		if t.kind != tkWord || t.end-t.start < 2 {
-			continue
-		}
-		cur.words++
-		switch {
-		case t.has(fAllCaps):
-			cur.upper++
-		case !t.has(fCap):
-			cur.lower++
-		}
+		return to, words, upper, lower
 	}
-	cur.to = len(d.toks)
-	lines = append(lines, cur)
-	for _, l := range lines {
-		docWords += l.words
-		docUpper += l.upper
-		docLower += l.lower
+	for from := 0; from < len(d.toks); {
+		to, w, u, l := lineStats(from)
+		docWords, docUpper, docLower = docWords+w, docUpper+u, docLower+l
+		from = to
 	}
 	docUpperCase := docWords >= 3 && docUpper*10 >= docWords*7
 	docLowerCase := d.lowerDoc || docWords >= 3 && docLower == docWords
 	if docWords < 25 && !d.lowerDoc {
 		return // too short to judge; shape stays evidence
 	}
-	for _, l := range lines {
+	for from := 0; from < len(d.toks); {
+		to, words, upper, lower := lineStats(from)
 		noCase := false
-		if l.words >= 3 {
-			noCase = l.upper*10 >= l.words*7 || l.lower == l.words
+		if words >= 3 {
+			noCase = upper*10 >= words*7 || lower == words
 		} else {
 			noCase = docUpperCase || docLowerCase
 		}
-		if !noCase {
-			continue
+		if noCase {
+			for k := from; k < to; k++ {
+				d.toks[k].flags |= fNoCase
+			}
 		}
-		for k := l.from; k < l.to; k++ {
-			d.toks[k].flags |= fNoCase
-		}
+		from = to
 	}
 }
 
@@ -126,7 +126,7 @@ func (d *detector) word(i int) string {
 
 // is reports whether token i is a word in the vocabulary table v.
 func (d *detector) is(i int, v uint64) bool {
-	return i >= 0 && i < len(d.toks) && d.toks[i].voc&v != 0
+	return i >= 0 && i < len(d.toks) && uint64(d.toks[i].voc)<<16&v != 0
 }
 
 // raw returns the text of token i.

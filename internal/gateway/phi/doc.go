@@ -33,7 +33,9 @@
 //     anywhere; [Session.Close] drops the mapping.
 //  4. Placeholders are [[TYPE_N]], numbered by first occurrence, so the same
 //     transcript always gets the same numbering and a client that resends its
-//     history needs no stored state.
+//     history needs no stored state. A first name alone that starts exactly
+//     one full name of the session shares its number ("Maria" and "Maria
+//     Gonzalez"), and re-identification restores the full name.
 //  5. Re-identification restores only placeholders the session issued;
 //     anything else that looks like a placeholder is left as it is and
 //     reported, never guessed.

@@ -80,3 +80,22 @@ func touched(text string, spans []Replacement, sub string) bool {
 	}
 	return false
 }
+
+// restoredText is what re-identifying r.Text must give back: the input,
+// except that a one-word name sharing a full name's placeholder comes back
+// as the full name.
+func restoredText(s *Session, text string, r Result) string {
+	var b strings.Builder
+	last := 0
+	for _, sp := range r.Spans {
+		b.WriteString(text[last:sp.Start])
+		v := text[sp.Start:sp.End]
+		if i, ok := s.byPH[sp.Placeholder]; ok && sp.Type == TypePerson {
+			v = s.entries[i].surface
+		}
+		b.WriteString(v)
+		last = sp.End
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}

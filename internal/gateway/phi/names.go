@@ -42,7 +42,15 @@ func (d *detector) names() {
 				continue
 			}
 		}
-		if d.facilityContext(i) && lf&(lexCommon|lexClinical) == 0 && !d.is(i, vStopword|vTitle|vNameLabel) && (t.has(fCap) || t.has(fNoCase)) && t.end-t.start > 1 {
+		if lf&lexFoodHead != 0 && d.foodAtRisk(i) {
+			// a whole food or brand name, before the title rule: "Dr Pepper"
+			if j := d.foodPhrase(i); j > i {
+				d.keep(i, j)
+				i = j - 1
+				continue
+			}
+		}
+		if lf&(lexCommon|lexClinical|lexRegion) == 0 && (t.has(fCap) || t.has(fNoCase)) && t.end-t.start > 1 && !d.is(i, vStopword|vTitle|vNameLabel) && d.facilityContext(i) {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
@@ -71,13 +79,6 @@ func (d *detector) names() {
 		}
 		safe := lf&lexSafe != 0
 		nameDict := lf&(lexFirst|lexLast) != 0
-		if lf&lexFoodHead != 0 {
-			if j := d.foodPhrase(i); j > i {
-				d.keep(i, j)
-				i = j - 1
-				continue
-			}
-		}
 		single := t.end-t.start == 1 || t.has(fNonASCII) && utf8.RuneCountInString(d.text[t.start:t.end]) == 1
 		switch {
 		case lf&(lexCity|lexUSCity) != 0 && t.has(fCap) && (d.locContext(i) || d.aloneOnLine(i, i+1)):
@@ -105,7 +106,8 @@ func (d *detector) names() {
 				tt = TypeLocation
 			}
 			set(i, mStrong, tt, prioDict)
-		case (t.has(fCap) || d.lowerDoc) && safe && nameDict && !t.has(fAllCaps):
+		case (t.has(fCap) && !(t.has(fSent) && lf&lexCommon != 0) || d.lowerDoc) && safe && nameDict && !t.has(fAllCaps):
+			// (a capital that starts a sentence is no evidence: "Later Maria")
 			set(i, mWeak, TypePerson, prioDict)
 		}
 	}
@@ -124,8 +126,8 @@ func (d *detector) names() {
 				(t.has(fCap) && t.lex&(lexFirst|lexLast) != 0 && !t.has(fAllCaps)) ||
 				(t.has(fNoCase) && t.lex&lexFirst != 0 && t.lex&lexClinical == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel)) ||
 				isParticle(w)
-			if !cand {
-				continue
+			if !cand || d.is(i, vNameLabel|vTitle) || t.has(fSent) && t.end-t.start > 1 && d.is(i, vStopword) {
+				continue // a relation or role is signal: "Husband Carlos"; "Then Maria"
 			}
 			l, r := d.adjacentWord(i, -1), d.adjacentWord(i, 1)
 			ls := l >= 0 && mark[l] == mStrong
@@ -139,6 +141,15 @@ func (d *detector) names() {
 					continue
 				}
 				set(i, mStrong, nt, prioDict)
+				changed = true
+				continue
+			}
+			// a first name and a surname, both no ordinary word, on a line
+			// without case: "AGNES MUNROE"
+			if mark[i] == mWeak && !d.lowerDoc && t.has(fNoCase) && t.lex&lexFirst != 0 && r >= 0 && mark[r] == mWeak && d.toks[r].has(fNoCase) &&
+				(t.lex|d.toks[r].lex)&(lexSafe|lexCommon|lexClinical) == 0 {
+				set(i, mStrong, TypePerson, prioDict)
+				set(r, mStrong, TypePerson, prioDict)
 				changed = true
 				continue
 			}
@@ -324,23 +335,36 @@ func (d *detector) nameContext(i int) bool {
 	if k >= 1 && (d.isPunct(k, '\'') || d.raw(k) == "’") && d.glued(k) && d.glued(k-1) && d.toks[k-1].kind == tkWord && d.toks[k-1].end-d.toks[k-1].start == 1 {
 		k -= 2
 	}
+	dot, colon := false, false // a dot or a colon between the word before and word i
 	for steps := 0; k >= 0 && steps < 2 && d.toks[k].kind == tkPunct; steps++ {
 		c := d.text[d.toks[k].start]
 		if c != '.' && c != ':' && c != ',' && c != '-' && c != '?' {
 			break
 		}
+		dot = dot || c == '.'
+		colon = colon || c != '.'
 		k--
 	}
 	if k >= 0 && d.toks[k].kind == tkWord && !(d.toks[k+1].has(fNL) && !d.isPunct(k+1, ':')) {
 		pw := d.word(k)
 		switch {
-		case d.is(k, vTitle) && (d.toks[k].has(fCap) || d.lowerDoc):
+		case d.is(k, vTitle) && (d.toks[k].has(fCap) || d.lowerDoc) && !colon:
+			// "Dr. Hope", not "ms: toward" (a section label)
 			return true
-		case d.is(k, vNameLabel) && (k+1 < i || d.toks[i].has(fCap)):
+		case d.is(k, vNameLabel) && !dot && (k+1 < i || d.toks[i].has(fCap)):
+			// "Patient: Hope", not "pt. Suction" (a sentence ends)
 			return true
 		case nameVerbs[pw] && k > 0 && d.toks[k-1].kind == tkWord && nameVerbHeads[d.word(k-1)]:
 			return true
+		case pw == "person" && !dot && k > 0 && d.toks[k-1].kind == tkWord && d.word(k-1) == "contact":
+			return true // "contact person Carole Hayes"
 		}
+	}
+	// a role in parentheses after: "Ursla Moretti (daughter)", "Dick Cucchiara (resident)"
+	if j := i + 2; j < len(d.toks) && d.isPunct(i+1, '(') && d.toks[j].kind == tkWord && !d.toks[i+1].has(fNL) &&
+		(d.is(j, vNameLabel|vCredential) && !d.is(j, vStopword) || d.word(j) == "significant") {
+		lf := d.toks[i].lex
+		return lf&(lexFirst|lexLast) != 0 || lf&(lexSafe|lexCommon|lexClinical) == 0
 	}
 	// a credential after: "Jane Roe, RN", "Taylor Einarsson MD"
 	j := i + 1
@@ -348,7 +372,10 @@ func (d *detector) nameContext(i int) bool {
 		j++
 	}
 	if j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.is(j, vCredential) && (d.toks[j].has(fAllCaps) || len(d.word(j)) > 3 && d.toks[j].has(fCap)) {
-		return true
+		// a credential is weaker evidence than a title: an ordinary word
+		// before it is no name ("Elevated PA numbers")
+		lf := d.toks[i].lex
+		return lf&(lexFirst|lexLast) != 0 || lf&(lexSafe|lexCommon|lexClinical) == 0
 	}
 	return false
 }
@@ -394,6 +421,10 @@ func (d *detector) locContext(i int) bool {
 // placePhrase matches a multi-word place starting at word i: "Forest Park",
 // "Costa Rica". region reports a country or state, which stays.
 func (d *detector) placePhrase(i int) (end int, region, ok bool) {
+	// a quick reject: the next word must be able to continue a place
+	if k := i + 1; k >= len(d.toks) || d.toks[k].kind != tkWord || !(d.toks[k].has(fCap) || d.lowerDoc || isParticle(d.word(k))) {
+		return 0, false, false
+	}
 	for l := 5; l >= 2; l-- {
 		j := i + l - 1
 		if j >= len(d.toks) {

@@ -158,11 +158,12 @@ func compileRecord(r *Record) *compiledRecord {
 			if len(part) < 3 || stateAbbrevs[strings.ToLower(part)] {
 				continue
 			}
-			cr.phrases = append(cr.phrases, recPhrase{asciiLower(part), TypeAddress})
-			// "IL 62704": the ZIP alone
+			// "IL 62704": the ZIP alone; Safe Harbor keeps the state
 			if f := strings.Fields(part); len(f) == 2 && stateAbbrevs[strings.ToLower(f[0])] {
 				cr.phrases = append(cr.phrases, recPhrase{asciiLower(f[1]), TypeZIP})
+				continue
 			}
+			cr.phrases = append(cr.phrases, recPhrase{asciiLower(part), TypeAddress})
 		}
 	}
 	for _, e := range r.Employers {

@@ -98,3 +98,19 @@ func TestWithinEdits(t *testing.T) {
 	}
 	_ = context.Background
 }
+
+// TestRecordKeepsState checks that a record address redacts its ZIP code
+// but leaves the state, which Safe Harbor keeps.
+func TestRecordKeepsState(t *testing.T) {
+	rec := &Record{Names: []string{"Maria Gonzalez"}, Addresses: []string{"12 Oak Street, Eugene, OR 97477"}}
+	text := "Maria lives in Eugene, OR 97477 with her husband."
+	r, _ := redact(t, text, rec)
+	if touched(text, r.Spans, "OR") {
+		t.Errorf("state redacted: %q", r.Text)
+	}
+	for _, w := range []string{"Maria", "Eugene", "97477"} {
+		if ok, _ := covered(text, r.Spans, w); !ok {
+			t.Errorf("%q not redacted: %q", w, r.Text)
+		}
+	}
+}

@@ -175,8 +175,8 @@ func TestRoundTrip(t *testing.T) {
 				t.Errorf("nothing redacted in %.40q", text)
 			}
 			back, unknown := s.Reidentify(r.Text)
-			if back != text {
-				t.Errorf("round trip (shift %d) differs:\n%s\n---\n%s", shift, back, text)
+			if want := restoredText(s, text, r); back != want {
+				t.Errorf("round trip (shift %d) differs:\n%s\n---\n%s", shift, back, want)
 			}
 			if len(unknown) > 0 {
 				t.Errorf("unknown placeholders %q", unknown)
@@ -239,5 +239,32 @@ func TestZIP3(t *testing.T) {
 	}
 	if back, _ := s.Reidentify(r.Text); back != in {
 		t.Errorf("round trip: %q", back)
+	}
+}
+
+// TestFirstNameSharesPlaceholder checks that a first name alone shares the
+// placeholder of the one full name it starts, before or after it, and
+// that an ambiguous first name or a surname alone does not.
+func TestFirstNameSharesPlaceholder(t *testing.T) {
+	tests := []struct{ text, want string }{
+		{"Maria Gonzalez was seen today; Maria said she eats well.", "[[PERSON_1]] was seen today; [[PERSON_1]] said she eats well."},
+		{"Maria called. Then Maria Gonzalez came in.", "[[PERSON_1]] called. Then [[PERSON_1]] came in."},
+		{"Maria Gonzalez and Maria Lopez came; Maria paid.", "[[PERSON_1]] and [[PERSON_2]] came; [[PERSON_3]] paid."},
+		{"Ms. Martinez came with her father, Ernesto Martinez.", "Ms. [[PERSON_1]] came with her father, [[PERSON_2]]."},
+	}
+	for _, tt := range tests {
+		r, s := redact(t, tt.text, nil)
+		if r.Text != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.text, r.Text, tt.want)
+		}
+		if back, _ := s.Reidentify(r.Text); back != restoredText(s, tt.text, r) {
+			t.Errorf("round trip of %q: %q", tt.text, back)
+		}
+	}
+	// a later turn keeps the numbering
+	_, s := redact(t, "Maria Gonzalez was seen today.", nil)
+	r, err := s.Redact(context.Background(), "Maria will call back.")
+	if err != nil || r.Text != "[[PERSON_1]] will call back." {
+		t.Errorf("second turn: %q, %v", r.Text, err)
 	}
 }

@@ -1,5 +1,7 @@
 package phi
 
+import "strings"
+
 // structAt runs the structured-identifier scanners at token i and returns
 // the index of the first token after what they claimed or kept, or i.
 func (d *detector) structAt(i int) int {
@@ -83,7 +85,7 @@ func (d *detector) numAt(i int) int {
 	if q, typ, ok := scanCard(s, p); ok {
 		return d.claimBytes(i, q, typ)
 	}
-	if q, typ, ok := d.phone(p); ok {
+	if q, typ, ok := d.phone(p); ok && !d.afterValue(i) {
 		if j := d.tokAt(q); !d.keptNum(i, j) {
 			return d.claimBytes(i, q, typ)
 		}
@@ -96,7 +98,7 @@ func (d *detector) numAt(i int) int {
 	if j, ok := d.age(i); ok {
 		return j
 	}
-	if j := d.addressFromNumber(i); j > i {
+	if j := d.addressFromNumber(i); j > i && !d.afterValue(i) {
 		return j
 	}
 	n := int(d.toks[i].end) - p
@@ -123,6 +125,20 @@ func (d *detector) numAt(i int) int {
 		return d.claim(i, i+1, d.recordIDType(d.raw(i)), prioStruct)
 	}
 	return i
+}
+
+// afterValue reports whether the digit run at token i continues a value
+// glued before it: the decimals of "7.35-39-142" (a blood gas), the upper
+// end of a range "115-134/65-74" (a blood pressure), "90/60".
+func (d *detector) afterValue(i int) bool {
+	if i < 2 || d.toks[i-1].end != d.toks[i].start || d.toks[i-2].end != d.toks[i-1].start || d.toks[i-2].kind != tkNum {
+		return false
+	}
+	switch d.text[d.toks[i-1].start] {
+	case '.', '-', '/':
+		return true
+	}
+	return false
 }
 
 // decimalAround reports whether tokens [i, j) are part of a decimal or
@@ -446,6 +462,9 @@ func (d *detector) phone(p int) (int, Type, bool) {
 	}
 	if nd < 7 || nd > 15 || lastGroup < 2 {
 		return 0, 0, false
+	}
+	if strings.IndexByte(s[p:q], '/') >= 0 && nd != 10 {
+		return 0, 0, false // "134/65-74", "1000/2200": values, not a number
 	}
 	if q < len(s) && (isASCIILetter(s[q]) && !(s[q]|0x20 == 'x' || s[q]|0x20 == 'e')) {
 		return 0, 0, false

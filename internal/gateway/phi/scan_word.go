@@ -410,6 +410,9 @@ func (d *detector) addressFromNumber(i int) int {
 		case tkNum:
 			return i
 		}
+		if t.has(fSent) || d.is(k, vStopword) && words > 0 {
+			return i // a street name does not cross a sentence: "97477. Maria Gonzalez drinks Dr Pepper"
+		}
 		w := d.word(k)
 		if words == 0 {
 			if d.is(k, vUnit|vStopword) || !(t.has(fCap) || d.lowerDoc) {
@@ -419,7 +422,7 @@ func (d *detector) addressFromNumber(i int) int {
 				return d.streetTail(i, k+1)
 			}
 		}
-		if words > 0 && d.is(k, vStreetSuffix) && (t.has(fCap) || d.lowerDoc) {
+		if words > 0 && d.is(k, vStreetSuffix) && (t.has(fCap) || d.lowerDoc) && (!t.has(fNoCase) && !d.lowerDoc || plainSuffixes[w]) {
 			end := k + 1
 			if end < len(d.toks) && d.isPunct(end, '.') && d.glued(k) {
 				end++
@@ -433,6 +436,10 @@ func (d *detector) addressFromNumber(i int) int {
 	}
 	return i
 }
+
+// plainSuffixes end a street even where case is no evidence; "ST", "DR",
+// "PT", "RUN" or "WAY" there are as often shorthand or words.
+var plainSuffixes = set(`street avenue ave road rd boulevard blvd lane ln drive highway hwy parkway pkwy terrace court circle`)
 
 // streetTail extends a street that started at token i with a prefix word
 // over capitalised words and an optional trailing house number.

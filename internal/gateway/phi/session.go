@@ -39,6 +39,10 @@ type Session struct {
 	count   [numTypes]int
 	shifted map[string]string // shifted date or generalised ZIP text → original
 
+	// parts maps the first word of each multi-word person name to that
+	// name's entry, or -1 when two names share the word.
+	parts map[string]int
+
 	litIndex map[string][]string // shifted by their first bytes (reid.go)
 	litCount int
 }
@@ -66,7 +70,7 @@ type Result struct {
 // NewSession starts a request-scoped session. rec may be nil. It fails if
 // rec is invalid; the error names the field only.
 func (e *Engine) NewSession(rec *Record, opts SessionOptions) (*Session, error) {
-	s := &Session{e: e, opts: opts, index: make(map[string]int, 32), byPH: make(map[string]int, 32)}
+	s := &Session{e: e, opts: opts}
 	if rec != nil {
 		if err := rec.Validate(); err != nil {
 			return nil, err
@@ -89,13 +93,14 @@ func (s *Session) Redact(ctx context.Context, text string) (Result, error) {
 	var b strings.Builder
 	b.Grow(len(text) + len(spans)*8)
 	res := Result{Spans: make([]Replacement, 0, len(spans))}
+	full := fullNames(text, spans)
 	last := 0
 	for _, sp := range spans {
 		if sp.Start < last || sp.End > len(text) || sp.Start >= sp.End {
 			return Result{}, ErrInternal // spans must be sorted and disjoint
 		}
 		b.WriteString(text[last:sp.Start])
-		ph := s.replace(sp.Type, text[sp.Start:sp.End])
+		ph := s.replacePerson(sp.Type, text[sp.Start:sp.End], full)
 		b.WriteString(ph)
 		res.Spans = append(res.Spans, Replacement{Span: sp, Placeholder: ph})
 		last = sp.End
@@ -106,6 +111,84 @@ func (s *Session) Redact(ctx context.Context, text string) (Result, error) {
 }
 
 // replace returns the placeholder (or shifted date) for one surface value.
+// fullNames maps the first word of each multi-word person name in spans
+// to the name ("Maria" → "Maria Gonzalez"), or to "" when two names share
+// the word.
+func fullNames(text string, spans []Span) map[string]string {
+	var m map[string]string
+	for _, sp := range spans {
+		v := text[sp.Start:sp.End]
+		if sp.Type != TypePerson || !strings.Contains(v, " ") {
+			continue
+		}
+		if m == nil {
+			m = map[string]string{}
+		}
+		// the first word only: relatives share a surname ("Ms. Martinez"
+		// and her father "Ernesto Martinez"), rarely a first name
+		p, _, _ := strings.Cut(v, " ")
+		if len(p) < 2 || strings.HasSuffix(p, ".") || strings.HasSuffix(p, ",") {
+			continue // an initial, "Martinez, Rosa"
+		}
+		if old, ok := m[p]; ok && old != v {
+			m[p] = ""
+		} else {
+			m[p] = v
+		}
+	}
+	return m
+}
+
+// replacePerson is replace, except that a one-word person name that is
+// the first word of one full name named in this text or earlier
+// in the session shares that name's placeholder ("Maria" and "Maria
+// Gonzalez" are both [[PERSON_1]]); re-identification restores the full
+// name.
+func (s *Session) replacePerson(t Type, surface string, full map[string]string) string {
+	if t != TypePerson {
+		return s.replace(t, surface)
+	}
+	key := string(rune('A'+t)) + surface
+	if i, ok := s.index[key]; ok {
+		return s.entries[i].placeholder
+	}
+	if strings.Contains(surface, " ") {
+		ph := s.replace(t, surface)
+		i := s.index[key]
+		p, _, _ := strings.Cut(surface, " ")
+		if len(p) < 2 || strings.HasSuffix(p, ".") || strings.HasSuffix(p, ",") {
+			return ph
+		}
+		if s.parts == nil {
+			s.parts = map[string]int{}
+		}
+		if old, ok := s.parts[p]; ok && old != i {
+			s.parts[p] = -1
+		} else {
+			s.parts[p] = i
+		}
+		return ph
+	}
+	if f := full[surface]; f != "" {
+		if i, ok := s.parts[surface]; !ok || i >= 0 && s.entries[i].surface == f {
+			ph := s.replacePerson(t, f, nil)
+			s.index[key] = s.index[string(rune('A'+t))+f]
+			return ph
+		}
+	}
+	if i, ok := s.parts[surface]; ok && i >= 0 && full[surface] == "" && !inFull(full, surface) {
+		s.index[key] = i
+		return s.entries[i].placeholder
+	}
+	return s.replace(t, surface)
+}
+
+// inFull reports whether w is a part that two names in this text share.
+func inFull(full map[string]string, w string) bool {
+	_, ok := full[w]
+	return ok
+}
+
 func (s *Session) replace(t Type, surface string) string {
 	key := string(rune('A'+t)) + surface
 	if i, ok := s.index[key]; ok {
@@ -132,6 +215,9 @@ func (s *Session) replace(t Type, surface string) string {
 			}
 			s.shifted[gen] = surface
 		}
+	}
+	if s.index == nil {
+		s.index, s.byPH = make(map[string]int, 8), make(map[string]int, 8)
 	}
 	if ph == "" {
 		s.count[t]++

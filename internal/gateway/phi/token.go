@@ -3,6 +3,7 @@ package phi
 import (
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 type tokKind uint8
@@ -30,7 +31,7 @@ type token struct {
 	kind       tokKind
 	flags      uint16
 	lex        uint16 // lexicon flags, words only
-	voc        uint64 // vocabulary flags (v*), words only
+	voc        uint16 // vocabulary flags (v*) >> 16, words only
 }
 
 func (t token) has(f uint16) bool { return t.flags&f != 0 }
@@ -163,5 +164,6 @@ func tokenize(s string, toks []token) ([]token, string, int) {
 			t.flags |= fSent
 		}
 	}
-	return toks, string(low), upper
+	// low is never written again: share its bytes instead of copying
+	return toks, unsafe.String(unsafe.SliceData(low), len(low)), upper
 }

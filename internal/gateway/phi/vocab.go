@@ -53,7 +53,8 @@ func set(words string) map[string]bool {
 }
 
 // titles precede a name: "Dr. Smith".
-var titles = set(`dr doctor mr mrs ms miss mx prof professor sir madam mister dame rev reverend fr father sr sister nurse`)
+var titles = set(`dr doctor mr mrs ms miss mx prof professor sir madam mister dame rev reverend fr father sr sister nurse
+rabbi pastor imam`)
 
 // credentials follow a name: "Jane Roe, RN".
 var credentials = set(`md do rn np pa pac pa-c phd rrt lpn lvn cna dds dmd dpm crna msw lcsw pharmd od dnp aprn fnp mph mba psyd ot slp rd cnm facs facp mbbs frcs jr sr ii iii iv esq`)
@@ -65,7 +66,8 @@ referring cosigner signer author dictated transcribed signed witness interpreter
 wife husband son daughter mother father mom dad sister brother aunt uncle cousin niece nephew
 grandson granddaughter grandmother grandfather grandma grandpa friend partner spouse fiance fiancee
 guardian proxy caregiver roommate boyfriend girlfriend stepson stepdaughter stepmother stepfather
-neighbor neighbour landlord employer coworker colleague boss child baby hcp poa named called nicknamed surnamed aka`)
+neighbor neighbour landlord employer coworker colleague boss child baby hcp poa named called nicknamed surnamed aka
+dtr dau sis bro husb nok stepbrother stepsister grandchild granddtr`)
 
 // nameVerbs precede a name after a short phrase: "seen by", "spoke with".
 var nameVerbs = set(`by with to cc is me him her was`)

@@ -1,0 +1,57 @@
+package phi
+
+import "testing"
+
+// TestContextRules checks the case and context rules (caseless.go,
+// names.go) on short clinical lines: what must be redacted and what must
+// stay. Each line is embedded in a note long enough for its case to be
+// judged.
+func TestContextRules(t *testing.T) {
+	upper := "PT REMAINS INTUBATED ON PROPOFOL, BP STABLE, NO ECTOPY NOTED, LUNGS CLEAR, ABD SOFT, FOLEY DRAINING WELL.\n"
+	mixed := "Pt remains intubated on propofol, BP stable, no ectopy noted, lungs clear, abd soft, foley draining well.\n"
+	tests := []struct {
+		name   string
+		text   string
+		redact []string
+		keep   []string
+	}{
+		{"relation abbreviation", upper + "DISCUSSED PLAN WITH DTR PHILOMENA AND HER HUSBAND.", []string{"PHILOMENA"}, []string{"DTR", "HUSBAND"}},
+		{"role in parentheses", upper + "URSLA MORETTI (DAUGHTER) IS SPOKESPERSON.", []string{"URSLA MORETTI"}, []string{"DAUGHTER"}},
+		{"resident in parentheses", upper + "DICK CUCCHIARA (RESIDENT) WORKING ON THIS.", []string{"DICK CUCCHIARA"}, []string{"RESIDENT"}},
+		{"contact person", upper + "CONTACT PERSON CAROLE HAYES.", []string{"CAROLE HAYES"}, []string{"CONTACT"}},
+		{"rabbi", upper + "RABBI KLEIN CAME TO SPEAK WITH FAMILY.", []string{"KLEIN"}, []string{"CAME"}},
+		{"credential as title", upper + "NO LABS PER NP Wolfe. DOSE CHECKED W/MD SPEARS.", []string{"Wolfe", "SPEARS"}, nil},
+		{"first and last name", upper + "AGNES MUNROE OF LEGAL CONTACTED.", []string{"AGNES MUNROE"}, nil},
+		{"abbreviated title", upper + "PER DR TYRO THE PATIENT IS FULL CODE.", []string{"TYRO"}, nil},
+		{"word title", upper + "FAMILY DECLINED HAVING A PRIEST COME TO SEE THE PATIENT.", nil, []string{"COME"}},
+		{"iv is no credential", upper + "PO LEVO/IV VANCO CONTINUE.", nil, []string{"VANCO"}},
+		{"drug ordered", upper + "NYSTATIN POWDER ORDERED.", nil, []string{"POWDER"}},
+		{"sentence after pt", mixed + "Continue orienting pt. Suction prn.", nil, []string{"Suction"}},
+		{"section label ms", mixed + "ms: toward early am pt found confused.", nil, []string{"toward"}},
+		{"ordinary word before a credential", mixed + "Flash pulm edema at 11pm - Elevated PA numbers.", nil, []string{"Elevated"}},
+		{"city before rehab", upper + "SCREENED BY BALTIMORE REHAB.", []string{"BALTIMORE"}, []string{"REHAB"}},
+		{"country after motion verb", "Who's coming to Nigeria with me?", nil, []string{"Nigeria"}},
+		{"name after a colon", "I want to update my address to the same: Jindřich and Sons", []string{"Jindřich"}, nil},
+		{"name one letter from a word", "Hi Danival, I'm contacting you about a problem.", []string{"Danival"}, nil},
+		{"misspelt word", mixed + "Recieved lasix, Transfered to floor.", nil, []string{"Recieved", "Transfered"}},
+		{"blood gas", mixed + "ABG on PS 5=7.35-39-142-22, sx for thick sputum.", nil, []string{"35-39-142-22"}},
+		{"blood pressure range", mixed + "bp 115-134/65-74 via a-line, lasix 1000/2200.", nil, []string{"134/65-74", "1000/2200"}},
+		{"rhythm is no street", upper + "HR 90-110 SR TO ST WITH PACS, 14 BEAT RUN OF VT.", nil, []string{"110 SR TO ST", "14 BEAT RUN"}},
+		{"street in upper case", upper + "LIVES AT 12 OAK STREET WITH HER SON.", []string{"12 OAK STREET"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := redact(t, tt.text, nil)
+			for _, w := range tt.redact {
+				if ok, _ := covered(tt.text, r.Spans, w); !ok {
+					t.Errorf("%q not redacted: %q", w, r.Text)
+				}
+			}
+			for _, w := range tt.keep {
+				if touched(tt.text, r.Spans, w) {
+					t.Errorf("%q redacted: %q", w, r.Text)
+				}
+			}
+		})
+	}
+}
