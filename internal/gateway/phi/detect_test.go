@@ -273,16 +273,23 @@ func TestLinearTime(t *testing.T) {
 	e := testEngine(t)
 	for name, unit := range shapes {
 		var err error
-		g := growth(func(text string) {
+		run := func(text string) {
 			if _, derr := e.Detect(context.Background(), text, nil); derr != nil {
 				err = derr
 			}
-		}, unit, 32<<10)
+		}
+		// Wall-clock ratios are noisy on a shared machine: a quadratic
+		// scanner exceeds the bound on every try (64x), noise rarely on
+		// three in a row.
+		g := growth(run, unit, 32<<10)
+		for try := 1; try < 3 && g > maxGrowth; try++ {
+			g = min(g, growth(run, unit, 32<<10))
+		}
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		if g > maxGrowth {
-			t.Errorf("%s: 8x the input took %.1fx the time", name, g)
+			t.Errorf("%s: 8x the input took %.1fx the time on each of three tries", name, g)
 		}
 	}
 }
