@@ -74,10 +74,13 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&asJSON, "json", false, "print one JSON report per org")
 	fs.BoolVar(&allowEmpty, "allow-empty", false, "succeed when there is no audit log at all (a new instance)")
 	var keyArg, archiveDir string
+	var fromSize int64
 	fs.StringVar(&keyArg, "key", "", "the checkpoints' verifier key or a file holding it: also check the log against every "+
 		"signed checkpoint in the database and the archive (`ward audit checkpoint key`)")
 	fs.StringVar(&archiveDir, "archive", "", "an audit archive directory (what `ward serve` writes to DATA_DIR/audit-archive): "+
 		"its signed checkpoints must agree with the database's log (needs --key)")
+	fs.Int64Var(&fromSize, "from", 0, "with --org and --key: verify from the signed checkpoint at this size on, for a log "+
+		"whose older events were removed past retention")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -154,11 +157,19 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		opts.Checkpoints = cps
 		return opts, nil
 	}
+	if fromSize != 0 && (org == "" || vkey == "") {
+		return errors.New("--from needs --org and --key: the start point is a signed checkpoint of one org")
+	}
 	if org != "" {
 		id := orgID
 		opts, err := optsFor(ctx, db.Pool, id)
 		if err != nil {
 			return err
+		}
+		if fromSize != 0 {
+			if opts.From, err = audit.StartPointAt(ctx, db.Pool, id, fromSize, vkey); err != nil {
+				return fmt.Errorf("--from: %w", err)
+			}
 		}
 		rep, verr := audit.Verify(ctx, db.Pool, id, opts)
 		if verr != nil && !errors.Is(verr, audit.ErrTampered) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,9 +101,13 @@ func TestAuditTransparency(t *testing.T) {
 	s.stop()
 
 	// The clean log verifies against every checkpoint, in the database and
-	// in the archive.
+	// in the archive, and from a checkpoint onwards.
 	if out := mustWard(t, "audit", "verify", "--data-dir", dir, "--key", keyFile, "--archive", archive); !strings.Contains(out, "verified") {
 		t.Fatalf("verify printed %q", out)
+	}
+	if out := mustWard(t, "audit", "verify", "--data-dir", dir, "--key", keyFile, "--org", orgID,
+		"--from", strconv.FormatInt(size, 10)); !strings.Contains(out, "verified") {
+		t.Fatalf("verify --from printed %q", out)
 	}
 
 	// An administrator cuts the log back to 2 events and rewrites every

@@ -100,6 +100,23 @@ func NewTree() *Tree {
 	return &Tree{f: f, r: f.NewEmptyRange(0)}
 }
 
+// TreeFrom returns the tree of size leaves whose compact range is frontier
+// (largest subtree first, as audit.heads stores it), to continue appending
+// from there: how a pruned log is verified from a checkpoint onwards.
+func TreeFrom(size int64, frontier []Hash) (*Tree, error) {
+	f := &compact.RangeFactory{Hash: nodeHash}
+	hs := make([][]byte, len(frontier))
+	for i := range frontier {
+		h := frontier[i]
+		hs[i] = h[:]
+	}
+	r, err := f.NewRange(0, uint64(size), hs)
+	if err != nil {
+		return nil, fmt.Errorf("audit: compact range of size %d: %w", size, err)
+	}
+	return &Tree{f: f, r: r}, nil
+}
+
 // Append adds the next leaf hash.
 func (t *Tree) Append(leaf Hash) {
 	l := leaf // the range keeps the slice

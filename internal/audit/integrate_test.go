@@ -3,6 +3,8 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/postgres"
@@ -120,5 +123,67 @@ func TestPendingEventsAreImmutable(t *testing.T) {
 	integrate(t, env.Super, org)
 	if rep, err := audit.Verify(ctx, env.Super.Pool, org, audit.VerifyOptions{}); err != nil || rep.Size != 4 || rep.Pending != 0 {
 		t.Fatalf("after integration: %s, %v", rep, err)
+	}
+}
+
+// A log pruned past retention still verifies from a signed checkpoint
+// onwards: the checkpoint's stored chain and compact range (authenticated
+// by its signed root) stand in for the removed events; an edit after it is
+// still caught, and a forged start point is refused.
+func TestVerifyFromCheckpoint(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := ctxTimeout(t)
+	org := uuid.New()
+	skey, vkey, err := note.GenerateKey(rand.Reader, "ward-audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	fill(t, env.Super, org, 10)
+	var root []byte
+	if err := env.Super.Pool.QueryRow(ctx, `select root_hash from audit.heads where org_id = $1`, org).Scan(&root); err != nil {
+		t.Fatal(err)
+	}
+	var r audit.Hash
+	copy(r[:], root)
+	cp, err := audit.SignCheckpoint(signer, audit.Origin(org), 10, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Super.Pool.Exec(ctx, `select audit.record_checkpoint($1, $2)`, org, cp.Note); err != nil {
+		t.Fatal(err)
+	}
+	fill(t, env.Super, org, 10)
+	// Prune the first ten (as retention would, triggers aside).
+	if _, err := env.Super.Pool.Exec(ctx, `set session_replication_role = replica;
+		delete from audit.events where org_id = '`+org.String()+`' and seq <= 10;
+		set session_replication_role = origin`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := audit.Verify(ctx, env.Super.Pool, org, audit.VerifyOptions{}); !errors.Is(err, audit.ErrTampered) {
+		t.Fatalf("a pruned log verified from seq 1: %v", err)
+	}
+	from, err := audit.StartPointAt(ctx, env.Super.Pool, org, 10, vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.Verify(ctx, env.Super.Pool, org, audit.VerifyOptions{From: from})
+	if err != nil || rep.Size != 20 || rep.From != 10 {
+		t.Fatalf("from the checkpoint: %s, %v", rep, err)
+	}
+	forged := *from
+	forged.Frontier = append([]audit.Hash(nil), from.Frontier...)
+	forged.Frontier[0][0] ^= 1
+	if _, err := audit.Verify(ctx, env.Super.Pool, org, audit.VerifyOptions{From: &forged}); !errors.Is(err, audit.ErrTampered) {
+		t.Fatalf("a start point that does not fold to the signed root: %v", err)
+	}
+	if _, err := env.Super.Pool.Exec(ctx, `set session_replication_role = replica;
+		update audit.events set outcome = 'denied' where org_id = '`+org.String()+`' and seq = 15;
+		set session_replication_role = origin`); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = audit.Verify(ctx, env.Super.Pool, org, audit.VerifyOptions{From: from})
+	if !errors.Is(err, audit.ErrTampered) || rep.FirstBad != 15 {
+		t.Fatalf("an edit after the start point: %s, %v", rep, err)
 	}
 }

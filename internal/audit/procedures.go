@@ -69,11 +69,16 @@ func AccessReport(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID) ([]Acc
 // stops at fn's first error. bad is non-empty for a row that cannot be
 // represented (a NULL in result_ids, which audit.append does not refuse).
 func eachRow(ctx context.Context, q Querier, org uuid.UUID, fn func(r *Row, bad string) error) error {
+	return eachRowAfter(ctx, q, org, 0, fn)
+}
+
+// eachRowAfter is eachRow from position after+1 on.
+func eachRowAfter(ctx context.Context, q Querier, org uuid.UUID, after int64, fn func(r *Row, bad string) error) error {
 	rows, err := q.Query(ctx, `
 		select org_id, seq, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id,
 		       patient_id, result_ids, request_id, ip, user_agent, details, canonical, leaf_hash, chain_hash,
 		       v, credential_kind, credential_id, device, case_id, disclosure, break_glass
-		  from audit.events where org_id = $1 and seq is not null order by seq`, org)
+		  from audit.events where org_id = $1 and seq > $2 order by seq`, org, after)
 	if err != nil {
 		return fmt.Errorf("audit: read org %s: %w", org, err)
 	}
@@ -263,4 +268,35 @@ func leafHashes(ctx context.Context, q Querier, org uuid.UUID, size int64) ([]Ha
 		return nil, fmt.Errorf("audit: org %s has %d sequenced events, not %d", org, len(out), size)
 	}
 	return out, nil
+}
+
+// StartPointAt reads the checkpoint of org at size with its stored chain
+// hash and compact range, its note verified under vkey, for VerifyOptions.From.
+func StartPointAt(ctx context.Context, q Querier, org uuid.UUID, size int64, vkey string) (*StartPoint, error) {
+	var note string
+	var chain []byte
+	var frontier [][]byte
+	err := q.QueryRow(ctx, `select note, chain_hash, frontier from audit.checkpoints where org_id = $1 and size = $2`,
+		org, size).Scan(&note, &chain, &frontier)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("audit: org %s has no checkpoint at size %d", org, size)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: checkpoint of org %s at %d: %w", org, size, err)
+	}
+	cp, err := OpenCheckpoint(note, vkey)
+	if err != nil {
+		return nil, err
+	}
+	if cp.Origin != Origin(org) || cp.Size != size || chain == nil {
+		return nil, fmt.Errorf("%w: checkpoint of org %s at %d cannot start a verification", ErrBadCheckpoint, org, size)
+	}
+	sp := &StartPoint{Checkpoint: cp}
+	copy(sp.Chain[:], chain)
+	for _, f := range frontier {
+		var h Hash
+		copy(h[:], f)
+		sp.Frontier = append(sp.Frontier, h)
+	}
+	return sp, nil
 }

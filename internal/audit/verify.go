@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -50,6 +52,19 @@ type VerifyOptions struct {
 	// checkpoint's, and the log must reach the largest; otherwise the error
 	// wraps ErrTruncated, naming the first position that disagrees.
 	Checkpoints []Checkpoint
+	// From, when set, starts verification after a verified checkpoint
+	// instead of at seq 1, for a log whose older events were removed past
+	// retention: its chain hash and compact range (authenticated by the
+	// checkpoint's signed root, which From.Frontier must fold to) stand in
+	// for the events before it.
+	From *StartPoint
+}
+
+// StartPoint is where a verification of a pruned log starts.
+type StartPoint struct {
+	Checkpoint Checkpoint
+	Chain      Hash
+	Frontier   []Hash
 }
 
 // Report is the outcome of verifying one org's log.
@@ -69,6 +84,9 @@ type Report struct {
 	// Pending is how many committed events await integration: they are in
 	// the log but have no position yet, so they are not verified.
 	Pending int64 `json:"pending,omitempty"`
+	// From is the checkpoint size verification started after (0: from
+	// seq 1).
+	From int64 `json:"from,omitempty"`
 }
 
 // Head returns the verified size and root, to keep as a later Known.
@@ -118,6 +136,21 @@ type Verifier struct {
 func NewVerifier(org uuid.UUID, opts VerifyOptions) *Verifier {
 	cps := slices.Clone(opts.Checkpoints)
 	slices.SortFunc(cps, func(a, b Checkpoint) int { return cmp.Compare(a.Size, b.Size) })
+	if f := opts.From; f != nil {
+		v := &Verifier{org: org, cps: cps, known: opts.Known, next: f.Checkpoint.Size + 1, chain: f.Chain,
+			buf: make([]byte, 0, 1024), digest: sha256.New(), sum: make([]byte, 0, sha256.Size)}
+		t, err := TreeFrom(f.Checkpoint.Size, f.Frontier)
+		switch {
+		case err != nil:
+			v.tree, v.err = NewTree(), fmt.Errorf("%w: the start point's compact range: %v", ErrTampered, err)
+		case t.Root() != f.Checkpoint.Root:
+			v.tree, v.err = t, fmt.Errorf("%w: the start point's compact range does not fold to the checkpoint's signed root",
+				ErrTampered)
+		default:
+			v.tree = t
+		}
+		return v
+	}
 	return &Verifier{
 		org:    org,
 		cps:    cps,
@@ -343,19 +376,50 @@ func verifyAll(ctx context.Context, q Querier, known map[uuid.UUID]Head) ([]Repo
 func VerifyEach(ctx context.Context, q Querier, extra []uuid.UUID,
 	optsFor func(ctx context.Context, q Querier, org uuid.UUID) (VerifyOptions, error)) ([]Report, error) {
 	if b, ok := q.(beginner); ok {
-		var reps []Report
-		err := snapshot(ctx, b, func(tx pgx.Tx) error {
-			var err error
-			reps, err = verifyEach(ctx, tx, extra, optsFor)
-			return err
-		})
-		return reps, err
+		return verifyParallel(ctx, q, b, extra, optsFor)
 	}
 	return verifyEach(ctx, q, extra, optsFor)
 }
 
-func verifyEach(ctx context.Context, q Querier, extra []uuid.UUID,
+// verifyParallel verifies the orgs on several cores: each org in its own
+// read-only snapshot (the logs are independent), up to GOMAXPROCS at once.
+func verifyParallel(ctx context.Context, q Querier, b beginner, extra []uuid.UUID,
 	optsFor func(ctx context.Context, q Querier, org uuid.UUID) (VerifyOptions, error)) ([]Report, error) {
+	orgs, err := logOrgs(ctx, q, extra)
+	if err != nil {
+		return nil, err
+	}
+	reps := make([]Report, len(orgs))
+	errs := make([]error, len(orgs))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, org := range orgs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = snapshot(ctx, b, func(tx pgx.Tx) error {
+				opts, err := optsFor(ctx, tx, org)
+				if err != nil {
+					return err
+				}
+				var verr error
+				reps[i], verr = verify(ctx, tx, org, opts)
+				return verr
+			})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, ErrTampered) {
+			return reps, err
+		}
+	}
+	return reps, errors.Join(errs...)
+}
+
+// logOrgs lists the orgs with a log in the database, plus extra, sorted.
+func logOrgs(ctx context.Context, q Querier, extra []uuid.UUID) ([]uuid.UUID, error) {
 	rows, err := q.Query(ctx, `select org_id from audit.heads union select distinct org_id from audit.events`)
 	if err != nil {
 		return nil, fmt.Errorf("audit: verify: list orgs: %w", err)
@@ -366,7 +430,15 @@ func verifyEach(ctx context.Context, q Querier, extra []uuid.UUID,
 	}
 	orgs = append(orgs, extra...)
 	slices.SortFunc(orgs, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
-	orgs = slices.Compact(orgs)
+	return slices.Compact(orgs), nil
+}
+
+func verifyEach(ctx context.Context, q Querier, extra []uuid.UUID,
+	optsFor func(ctx context.Context, q Querier, org uuid.UUID) (VerifyOptions, error)) ([]Report, error) {
+	orgs, err := logOrgs(ctx, q, extra)
+	if err != nil {
+		return nil, err
+	}
 	var (
 		reps []Report
 		errs []error
@@ -392,7 +464,11 @@ func verify(ctx context.Context, q Querier, org uuid.UUID, opts VerifyOptions) (
 	if err != nil {
 		return Report{Org: org}, err
 	}
-	err = eachRow(ctx, q, org, func(r *Row, bad string) error {
+	var after int64
+	if opts.From != nil {
+		after = opts.From.Checkpoint.Size
+	}
+	err = eachRowAfter(ctx, q, org, after, func(r *Row, bad string) error {
 		if bad != "" {
 			return v.fail(r.Seq, bad, nil)
 		}
@@ -402,6 +478,9 @@ func verify(ctx context.Context, q Querier, org uuid.UUID, opts VerifyOptions) (
 		return Report{Org: org}, err
 	}
 	rep, err := v.Finish(head)
+	if opts.From != nil {
+		rep.From = opts.From.Checkpoint.Size
+	}
 	if n, perr := pendingCount(ctx, q, org); perr == nil {
 		rep.Pending = n
 	} else if err == nil {

@@ -1419,7 +1419,8 @@ begin
   if p_note is null or left(p_note, length(body)) <> body then
     raise exception 'audit: the checkpoint does not describe the head (size %)', h.tree_size using errcode = '22023';
   end if;
-  insert into audit.checkpoints (org_id, size, root_hash, note) values (p_org, h.tree_size, h.root_hash, p_note)
+  insert into audit.checkpoints (org_id, size, root_hash, note, chain_hash, frontier)
+  values (p_org, h.tree_size, h.root_hash, p_note, h.chain_hash, h.frontier)
   on conflict do nothing;
   return h.tree_size;
 end $$;
@@ -2230,6 +2231,8 @@ CREATE TABLE audit.checkpoints (
     size bigint NOT NULL,
     root_hash bytea NOT NULL,
     note text NOT NULL,
+    chain_hash bytea,
+    frontier bytea[],
     signed_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT checkpoints_note_check CHECK ((length(note) < 4096)),
     CONSTRAINT checkpoints_root_hash_check CHECK ((octet_length(root_hash) = 32)),

@@ -204,11 +204,13 @@ type AuditArchiveState struct {
 }
 
 type AuditCheckpoint struct {
-	OrgID    uuid.UUID
-	Size     int64
-	RootHash []byte
-	Note     string
-	SignedAt time.Time
+	OrgID     uuid.UUID
+	Size      int64
+	RootHash  []byte
+	Note      string
+	ChainHash []byte
+	Frontier  [][]byte
+	SignedAt  time.Time
 }
 
 type AuditEvent struct {

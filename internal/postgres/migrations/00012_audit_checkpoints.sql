@@ -20,6 +20,11 @@ create table audit.checkpoints (
   size bigint not null check (size > 0),
   root_hash bytea not null check (octet_length(root_hash) = 32),
   note text not null check (length(note) < 4096),
+  -- The head's chain hash and compact range at this size: where a
+  -- verification of a pruned log starts (the range's root is the signed
+  -- root, so the signature authenticates it).
+  chain_hash bytea,
+  frontier bytea[],
   signed_at timestamptz not null default now(),
   primary key (org_id, size)
 );
@@ -95,7 +100,8 @@ begin
   if p_note is null or left(p_note, length(body)) <> body then
     raise exception 'audit: the checkpoint does not describe the head (size %)', h.tree_size using errcode = '22023';
   end if;
-  insert into audit.checkpoints (org_id, size, root_hash, note) values (p_org, h.tree_size, h.root_hash, p_note)
+  insert into audit.checkpoints (org_id, size, root_hash, note, chain_hash, frontier)
+  values (p_org, h.tree_size, h.root_hash, p_note, h.chain_hash, h.frontier)
   on conflict do nothing;
   return h.tree_size;
 end $$;
