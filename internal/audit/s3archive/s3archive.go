@@ -299,7 +299,7 @@ func (a *Archive) retention(ctx context.Context, key, version string) (audit.Sto
 // Archived returns how far org's log is archived.
 func (a *Archive) Archived(ctx context.Context, org uuid.UUID) (audit.Position, error) {
 	var pos audit.Position
-	seg, err := a.greatest(ctx, a.orgPrefix(org)+"segments/")
+	seg, err := a.greatest(ctx, a.orgPrefix(org)+"segments/", ".jsonl")
 	if err != nil {
 		return pos, err
 	}
@@ -309,7 +309,7 @@ func (a *Archive) Archived(ctx context.Context, org uuid.UUID) (audit.Position, 
 			return pos, fmt.Errorf("segment %s: %w", seg, err)
 		}
 	}
-	cp, err := a.greatest(ctx, a.orgPrefix(org)+"checkpoints/")
+	cp, err := a.greatest(ctx, a.orgPrefix(org)+"checkpoints/", ".note")
 	if err != nil {
 		return pos, err
 	}
@@ -322,9 +322,9 @@ func (a *Archive) Archived(ctx context.Context, org uuid.UUID) (audit.Position, 
 }
 
 // greatest returns the greatest name (relative to prefix) of an object
-// under prefix, "" when none. Keys are only ever added, so it lists only
-// what sorts after the greatest key it saw last time.
-func (a *Archive) greatest(ctx context.Context, prefix string) (string, error) {
+// under prefix with suffix, "" when none. Keys are only ever added, so it
+// lists only what sorts after the greatest key it saw last time.
+func (a *Archive) greatest(ctx context.Context, prefix, suffix string) (string, error) {
 	a.mu.Lock()
 	last := a.last[prefix]
 	a.mu.Unlock()
@@ -333,7 +333,9 @@ func (a *Archive) greatest(ctx context.Context, prefix string) (string, error) {
 		if o.Err != nil {
 			return "", fmt.Errorf("list %s: %w", prefix, o.Err)
 		}
-		greatest = max(greatest, o.Key)
+		if strings.HasSuffix(o.Key, suffix) && !strings.Contains(strings.TrimPrefix(o.Key, prefix), "/") {
+			greatest = max(greatest, o.Key)
+		}
 	}
 	a.mu.Lock()
 	a.last[prefix] = max(a.last[prefix], greatest)
