@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Ward needs on a fresh Debian machine with Go:
 #   postgres  the PostgreSQL server binaries (initdb, pg_ctl), from Debian's packages
-#   test      postgres, plus mailpit (SMTP server with an HTTP API) for the mail tests
+#   test      postgres, plus mailpit (SMTP server with an HTTP API) for the mail tests and
+#             versitygw (S3 server with Object Lock) for the audit archive tests
 #   sqlc      the sqlc code generator (pinned), for `make sqlc` and the staleness check
 # Usage: scripts/deps.sh postgres|sqlc|test
 set -euo pipefail
@@ -38,6 +39,7 @@ case "${1:-}" in
   test)
     install_postgres
     bash "$repo/scripts/mailpit.sh" install
+    bash "$repo/scripts/versitygw.sh" install
     install_sqlc
     ;;
   *) echo "usage: scripts/deps.sh postgres|sqlc|test" >&2; exit 2 ;;

@@ -41,7 +41,7 @@ func auditReader(ctx context.Context, db *postgres.DB) (bool, error) {
 	return true, nil
 }
 
-const auditUsage = `usage: ward audit verify [--org ID] [--known FILE] [--save FILE] [--key VKEY|FILE] [--json]
+const auditUsage = `usage: ward audit verify [--org ID] [--known FILE] [--save FILE] [--key VKEY|FILE] [--archive DIR|s3://BUCKET/PREFIX] [--json]
        ward audit checkpoint key
        ward audit proof verify --key VKEY|FILE BUNDLE.json`
 
@@ -75,10 +75,12 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&allowEmpty, "allow-empty", false, "succeed when there is no audit log at all (a new instance)")
 	var keyArg, archiveDir string
 	var fromSize int64
+	var s3 s3Flags
 	fs.StringVar(&keyArg, "key", "", "the checkpoints' verifier key or a file holding it: also check the log against every "+
 		"signed checkpoint in the database and the archive (`ward audit checkpoint key`)")
-	fs.StringVar(&archiveDir, "archive", "", "an audit archive directory (what `ward serve` writes to DATA_DIR/audit-archive): "+
-		"its signed checkpoints must agree with the database's log (needs --key)")
+	fs.StringVar(&archiveDir, "archive", "", "an audit archive: a directory (what `ward serve` writes to DATA_DIR/audit-archive) "+
+		"or s3://bucket/prefix (with the --s3-* flags): its signed checkpoints must agree with the database's log (needs --key)")
+	addS3Flags(fs, &s3, getenv, false)
 	fs.Int64Var(&fromSize, "from", 0, "with --org and --key: verify from the signed checkpoint at this size on, for a log "+
 		"whose older events were removed past retention")
 	if err := parse(fs, args[1:]); err != nil {
@@ -132,7 +134,12 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	if b, err := os.ReadFile(keyArg); keyArg != "" && err == nil {
 		vkey = strings.TrimSpace(string(b))
 	}
-	archive := audit.DirArchive{Dir: archiveDir}
+	var archive audit.Archive
+	if archiveDir != "" {
+		if archive, _, err = openArchive(ctx, archiveDir, s3, false); err != nil {
+			return fmt.Errorf("--archive: %w", err)
+		}
+	}
 	// The options of one org: its known head, and with --key every signed
 	// checkpoint of it in the database and the archive.
 	optsFor := func(ctx context.Context, q audit.Querier, id uuid.UUID) (audit.VerifyOptions, error) {
@@ -148,7 +155,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 			return opts, err
 		}
 		if archiveDir != "" {
-			arch, err := audit.ArchivedCheckpoints(archive, id, vkey)
+			arch, err := audit.ArchivedCheckpoints(ctx, archive, id, vkey)
 			if err != nil {
 				return opts, err
 			}
@@ -185,7 +192,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 			extra = append(extra, id)
 		}
 		if archiveDir != "" {
-			archived, err := archive.Orgs()
+			archived, err := archive.Orgs(ctx)
 			if err != nil {
 				return fmt.Errorf("--archive: %w", err)
 			}

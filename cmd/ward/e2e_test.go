@@ -55,12 +55,19 @@ var listenRE = regexp.MustCompile(`listening on https://localhost:\d+ \(https://
 
 func startServe(t *testing.T, dir string) *server {
 	t.Helper()
+	return startServeWith(t, dir, noEnv)
+}
+
+// startServeWith starts `ward serve` with an environment and extra flags.
+func startServeWith(t *testing.T, dir string, getenv func(string) string, flags ...string) *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{t: t, cancel: cancel, done: make(chan error, 1), out: &syncBuffer{}, logs: &syncBuffer{}, dir: dir}
 	exited := make(chan struct{})
 	go func() {
 		defer close(exited)
-		s.done <- run(ctx, []string{"ward", "serve", "--data-dir", dir, "--addr", "127.0.0.1:0"}, noEnv, nil, s.out, s.logs)
+		args := append([]string{"ward", "serve", "--data-dir", dir, "--addr", "127.0.0.1:0"}, flags...)
+		s.done <- run(ctx, args, getenv, nil, s.out, s.logs)
 	}()
 	// However the test ends, the server (and its cluster) stops.
 	t.Cleanup(func() { cancel(); <-exited })

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/audit/s3archive"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/httpapi"
 	"github.com/wardhq/ward/internal/keystore"
@@ -39,6 +40,7 @@ type serveConfig struct {
 	Policy       policyFlags
 	Proxies      string
 	Archive      string
+	S3           s3Flags
 	ReaderURL    string
 }
 
@@ -57,8 +59,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&cfg.SMTPUser, "smtp-username", getenv("WARD_SMTP_USERNAME"), "SMTP username (env WARD_SMTP_USERNAME; password in WARD_SMTP_PASSWORD)")
 	addPolicyFlags(fs, &cfg.Policy)
 	fs.StringVar(&cfg.Archive, "audit-archive", getenv("WARD_AUDIT_ARCHIVE"),
-		"directory the audit log's segments and signed checkpoints are archived to (default DATA_DIR/audit-archive "+
-			"in embedded mode; \"off\" to disable; env WARD_AUDIT_ARCHIVE). Not WORM: see docs/operations.md")
+		"where the audit log's segments and signed checkpoints are archived: s3://bucket/prefix, an S3 bucket with Object "+
+			"Lock (WORM: COMPLIANCE retention on every object), or a directory (not WORM; default DATA_DIR/audit-archive "+
+			"in embedded mode); \"off\" to disable (env WARD_AUDIT_ARCHIVE). See docs/operations.md")
+	addS3Flags(fs, &cfg.S3, getenv, true)
 	fs.StringVar(&cfg.ReaderURL, "audit-reader-url", getenv("WARD_AUDIT_READER_URL"),
 		"with --database-url: a login granted ward_audit_reader, for the archiver (env WARD_AUDIT_READER_URL)")
 	fs.StringVar(&cfg.Proxies, "trusted-proxies", getenv("WARD_TRUSTED_PROXIES"),
@@ -181,9 +185,18 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	proxies, _ := parsePrefixes(cfg.Proxies) // checked in runServe
 	// Cookie security and HSTS follow the public base URL's scheme, not
 	// whether this process terminates TLS.
+	// The archiver, when it runs, adds its figures (set below, before the
+	// server starts).
+	var archiver *audit.Archiver
+	metrics := func(w io.Writer) {
+		integrator.WriteMetrics(w)
+		if archiver != nil {
+			archiver.WriteMetrics(w)
+		}
+	}
 	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies},
 		httpapi.Deps{Auth: authSvc, Records: recSvc, Audit: audit.NewService(db, log), Ready: ready, Log: log,
-			Metrics: integrator.WriteMetrics, AuditKey: auditKey})
+			Metrics: metrics, AuditKey: auditKey})
 
 	srv := &http.Server{
 		Handler:           handler,
@@ -221,11 +234,15 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		if readerURL == "" {
 			log.Warn("audit archive off: with --database-url, pass --audit-reader-url (a ward_audit_reader login)")
 		} else {
+			arch, worm, err := openArchive(ctx, dir, cfg.S3, true)
+			if err != nil {
+				return fmt.Errorf("audit archive: %w", err)
+			}
 			rdb, err := postgres.Open(ctx, readerURL)
 			if err != nil {
 				return fmt.Errorf("audit archive: %w", err)
 			}
-			archiver := audit.NewArchiver(rdb, audit.DirArchive{Dir: dir}, log)
+			archiver = audit.NewArchiver(rdb, arch, log)
 			archCtx, stopArchiver := context.WithCancel(context.WithoutCancel(ctx))
 			archiverDone := make(chan struct{})
 			go func() { defer close(archiverDone); archiver.Run(archCtx, 5*time.Second) }()
@@ -234,7 +251,12 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 				<-archiverDone
 				rdb.Close()
 			}()
-			log.Info("audit archive", "dir", dir, "worm", false)
+			if s3, ok := arch.(*s3archive.Archive); ok {
+				log.Info("audit archive", "location", s3.Location(), "worm", worm, "mode", "COMPLIANCE",
+					"retention_days", s3.RetentionDays())
+			} else {
+				log.Info("audit archive", "dir", dir, "worm", worm)
+			}
 		}
 	}
 	errc := make(chan error, 1)

@@ -64,6 +64,11 @@ func TestAuditTransparency(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 
+	// The embedded default, a directory, is reported as not WORM.
+	if want := `"msg":"audit archive","dir":"` + archive + `","worm":false`; !strings.Contains(s.logs.String(), want) {
+		t.Errorf("serve's log lacks %s:\n%s", want, s.logs.String())
+	}
+
 	key := strings.TrimSpace(mustWard(t, "audit", "checkpoint", "key", "--data-dir", dir))
 	resp, err := s.client.Get(s.base + "/.well-known/ward-audit-key")
 	if err != nil {
@@ -113,6 +118,21 @@ func TestAuditTransparency(t *testing.T) {
 	// An administrator cuts the log back to 2 events and rewrites every
 	// hash, the head and the database's own checkpoints to match: the log is
 	// self-consistent, but the archive remembers.
+	cutAuditLog(t, dir, orgID)
+	if out, err := ward(t, "audit", "verify", "--data-dir", dir, "--org", orgID); err != nil || !strings.Contains(out, "verified 2 events") {
+		t.Fatalf("without the archive the cut log looks clean (that is the point): %q, %v", out, err)
+	}
+	_, err = ward(t, "audit", "verify", "--data-dir", dir, "--key", keyFile, "--archive", archive)
+	if err == nil || !strings.Contains(err.Error(), orgID) || !strings.Contains(err.Error(), "seq 3") {
+		t.Fatalf("verify against the archive: %v, want a failure naming the org and seq 3 (size was %d)", err, size)
+	}
+}
+
+// cutAuditLog cuts org's log back to 2 events as a superuser and rewrites
+// every hash, the head and the database's own checkpoints to match: a
+// self-consistent log that only an archived checkpoint contradicts.
+func cutAuditLog(t *testing.T, dir, orgID string) {
+	t.Helper()
 	cl, err := postgres.NewCluster(filepath.Join(dir, "postgres"))
 	if err != nil {
 		t.Fatal(err)
@@ -143,12 +163,5 @@ func TestAuditTransparency(t *testing.T) {
 	su.Close()
 	if err := cl.Stop(ctx); err != nil {
 		t.Fatal(err)
-	}
-	if out, err := ward(t, "audit", "verify", "--data-dir", dir, "--org", orgID); err != nil || !strings.Contains(out, "verified 2 events") {
-		t.Fatalf("without the archive the cut log looks clean (that is the point): %q, %v", out, err)
-	}
-	_, err = ward(t, "audit", "verify", "--data-dir", dir, "--key", keyFile, "--archive", archive)
-	if err == nil || !strings.Contains(err.Error(), orgID) || !strings.Contains(err.Error(), "seq 3") {
-		t.Fatalf("verify against the archive: %v, want a failure naming the org and seq 3 (size was %d)", err, size)
 	}
 }

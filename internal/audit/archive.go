@@ -3,15 +3,11 @@ package audit
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,16 +16,25 @@ import (
 	"github.com/wardhq/ward/internal/postgres"
 )
 
-// A DirArchive keeps the audit log outside the database, in a directory:
-// per org, segments of integrated events (canonical JSON lines with seq and
-// leaf hash, one file per range of positions) and every signed checkpoint.
-// Files are written once (never replaced) and made read-only. A directory is
-// not WORM storage — whoever controls the machine can delete it — so it
-// guards against a database restored from an older backup or rewritten by
-// its administrators, not against the host's administrators; an S3 bucket
-// with Object Lock in COMPLIANCE mode is the WORM archive.
-type DirArchive struct {
-	Dir string
+// An Archive keeps the audit log outside the database: per org, segments of
+// integrated events (one object per range of positions) and every signed
+// checkpoint, each written once and never replaced. DirArchive (a local
+// directory, not WORM) and s3archive.Archive (a bucket with Object Lock in
+// COMPLIANCE mode, WORM) implement it.
+type Archive interface {
+	// PutSegment writes events (consecutive positions, oldest first) of
+	// org as one object, unless it is already archived.
+	PutSegment(ctx context.Context, org uuid.UUID, events []ArchivedEvent) (Stored, error)
+	// PutCheckpoint writes a signed checkpoint of org, unless it is
+	// already archived.
+	PutCheckpoint(ctx context.Context, org uuid.UUID, cp Checkpoint) (Stored, error)
+	// Archived returns how far org's log is archived.
+	Archived(ctx context.Context, org uuid.UUID) (Position, error)
+	// Checkpoints returns org's archived checkpoint notes, unverified
+	// (open each with OpenCheckpoint).
+	Checkpoints(ctx context.Context, org uuid.UUID) ([]string, error)
+	// Orgs lists the orgs the archive holds.
+	Orgs(ctx context.Context) ([]uuid.UUID, error)
 }
 
 // ArchivedEvent is one line of a segment.
@@ -39,129 +44,121 @@ type ArchivedEvent struct {
 	Canonical json.RawMessage `json:"event"`
 }
 
-func (a DirArchive) orgDir(org uuid.UUID, kind string) string {
-	return filepath.Join(a.Dir, org.String(), kind)
+// Position is how far an org's log is archived.
+type Position struct {
+	Seq        int64 // the last position in a segment (0: none)
+	Checkpoint int64 // the size of the largest archived checkpoint (0: none)
 }
 
-// writeOnce writes data to path unless it exists, read-only.
-func writeOnce(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o440); err != nil {
-		return err
-	}
-	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Remove(tmp)
+// Stored is what an archive reports about one object it wrote: the name
+// and, for WORM storage, the version and the retention as read back from
+// the server after the write (not as requested).
+type Stored struct {
+	Name        string    // object name, or file path for a directory
+	VersionID   string    // the object version ("" for a directory)
+	Mode        string    // the retention mode read back: "COMPLIANCE", or "" when not WORM
+	RetainUntil time.Time // the retention date read back; zero when not WORM
+	Existed     bool      // the object was already archived; nothing was written
 }
 
-// PutCheckpoint archives a signed checkpoint of org.
-func (a DirArchive) PutCheckpoint(org uuid.UUID, cp Checkpoint) error {
-	name := fmt.Sprintf("%020d.note", cp.Size)
-	return writeOnce(filepath.Join(a.orgDir(org, "checkpoints"), name), []byte(cp.Note))
+// WORM reports whether the object is under COMPLIANCE retention.
+func (s Stored) WORM() bool { return s.Mode == "COMPLIANCE" }
+
+// LogValue logs the object's name, version and retention.
+func (s Stored) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("name", s.Name), slog.Bool("worm", s.WORM())}
+	if s.WORM() {
+		attrs = append(attrs, slog.String("version", s.VersionID), slog.String("mode", s.Mode),
+			slog.Time("retain_until", s.RetainUntil))
+	}
+	return slog.GroupValue(attrs...)
 }
 
-// PutSegment archives events (consecutive positions) of org.
-func (a DirArchive) PutSegment(org uuid.UUID, events []ArchivedEvent) error {
-	if len(events) == 0 {
-		return nil
-	}
+// SegmentName is the file or object name of the segment holding positions
+// from..to, relative to the org's directory or prefix; names sort in
+// position order.
+func SegmentName(from, to int64) string {
+	return fmt.Sprintf("segments/%020d-%020d.jsonl", from, to)
+}
+
+// CheckpointName is the name of the checkpoint at size, relative to the
+// org's directory or prefix; names sort by size.
+func CheckpointName(size int64) string {
+	return fmt.Sprintf("checkpoints/%020d.note", size)
+}
+
+// EncodeSegment returns a segment's content: one ArchivedEvent as JSON per
+// line.
+func EncodeSegment(events []ArchivedEvent) ([]byte, error) {
 	var b strings.Builder
 	for _, e := range events {
 		line, err := json.Marshal(e)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		b.Write(line)
 		b.WriteByte('\n')
 	}
-	name := fmt.Sprintf("%020d-%020d.jsonl", events[0].Seq, events[len(events)-1].Seq)
-	return writeOnce(filepath.Join(a.orgDir(org, "segments"), name), []byte(b.String()))
-}
-
-// Archived returns the last position of org archived in segments (0 when
-// none).
-func (a DirArchive) Archived(org uuid.UUID) (int64, error) {
-	names, err := a.list(org, "segments", ".jsonl")
-	if err != nil || len(names) == 0 {
-		return 0, err
-	}
-	last := names[len(names)-1]
-	_, to, _ := strings.Cut(strings.TrimSuffix(last, ".jsonl"), "-")
-	return strconv.ParseInt(to, 10, 64)
-}
-
-// Checkpoints returns org's archived checkpoint notes, oldest first
-// (unverified: open each with OpenCheckpoint).
-func (a DirArchive) Checkpoints(org uuid.UUID) ([]string, error) {
-	names, err := a.list(org, "checkpoints", ".note")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(names))
-	for _, n := range names {
-		b, err := os.ReadFile(filepath.Join(a.orgDir(org, "checkpoints"), n))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, string(b))
-	}
-	return out, nil
-}
-
-// Orgs lists the orgs the archive holds.
-func (a DirArchive) Orgs() ([]uuid.UUID, error) {
-	entries, err := os.ReadDir(a.Dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []uuid.UUID
-	for _, e := range entries {
-		if id, err := uuid.Parse(e.Name()); err == nil && e.IsDir() {
-			out = append(out, id)
-		}
-	}
-	return out, nil
-}
-
-func (a DirArchive) list(org uuid.UUID, kind, suffix string) ([]string, error) {
-	entries, err := os.ReadDir(a.orgDir(org, kind))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), suffix) {
-			names = append(names, e.Name())
-		}
-	}
-	sort.Strings(names)
-	return names, nil
+	return []byte(b.String()), nil
 }
 
 // Archiver copies every org's integrated events and signed checkpoints to
 // the archive: segments up to each org's newest checkpoint, then the
-// checkpoint. db must read every org's log (ward_audit_reader or a
-// superuser). Any number may run; writes are once-only and idempotent.
+// checkpoints not yet archived. db must read every org's log
+// (ward_audit_reader or a superuser). Any number may run; archives write
+// each object once, so a race costs a duplicate request, not a duplicate
+// object.
 type Archiver struct {
 	db      *postgres.DB
-	archive DirArchive
+	archive Archive
 	log     *slog.Logger
+
+	mu     sync.Mutex
+	status ArchiveStatus
+}
+
+// ArchiveStatus is what an Archiver has done since it started.
+type ArchiveStatus struct {
+	Objects int64     // objects written
+	Last    Stored    // the last object written, with its retention as read back
+	LastAt  time.Time // when Last was written
+	OK      time.Time // when a pass last completed without error
 }
 
 // NewArchiver returns an Archiver.
-func NewArchiver(db *postgres.DB, archive DirArchive, log *slog.Logger) *Archiver {
+func NewArchiver(db *postgres.DB, archive Archive, log *slog.Logger) *Archiver {
 	return &Archiver{db: db, archive: archive, log: log}
+}
+
+// Status reports what the archiver has written, and the retention read back
+// for the last object.
+func (a *Archiver) Status() ArchiveStatus {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.status
+}
+
+// WriteMetrics writes the archiver's figures in the Prometheus text format.
+func (a *Archiver) WriteMetrics(w io.Writer) {
+	st := a.Status()
+	worm := 0
+	if st.Last.WORM() {
+		worm = 1
+	}
+	fmt.Fprintf(w, "# HELP ward_audit_archive_objects_total Audit archive objects (segments, checkpoints) this node wrote.\n")
+	fmt.Fprintf(w, "# TYPE ward_audit_archive_objects_total counter\nward_audit_archive_objects_total %d\n", st.Objects)
+	fmt.Fprintf(w, "# HELP ward_audit_archive_worm Whether the last archived object was read back under COMPLIANCE retention.\n")
+	fmt.Fprintf(w, "# TYPE ward_audit_archive_worm gauge\nward_audit_archive_worm %d\n", worm)
+	if !st.Last.RetainUntil.IsZero() {
+		fmt.Fprintf(w, "# HELP ward_audit_archive_retain_until_seconds Retention date read back for the last archived object.\n")
+		fmt.Fprintf(w, "# TYPE ward_audit_archive_retain_until_seconds gauge\nward_audit_archive_retain_until_seconds %d\n",
+			st.Last.RetainUntil.Unix())
+	}
+	if !st.OK.IsZero() {
+		fmt.Fprintf(w, "# HELP ward_audit_archive_last_success_seconds When an archive pass last completed without error.\n")
+		fmt.Fprintf(w, "# TYPE ward_audit_archive_last_success_seconds gauge\nward_audit_archive_last_success_seconds %d\n",
+			st.OK.Unix())
+	}
 }
 
 // Run archives every interval until ctx ends; failures are logged and
@@ -201,10 +198,11 @@ func (a *Archiver) Once(ctx context.Context) (int64, error) {
 	}
 	var wrote int64
 	for _, o := range orgs {
-		done, err := a.archive.Archived(o.org)
+		pos, err := a.archive.Archived(ctx, o.org)
 		if err != nil {
-			return wrote, err
+			return wrote, fmt.Errorf("audit: archive org %s: %w", o.org, err)
 		}
+		done := pos.Seq
 		for done < o.size {
 			to := min(done+10000, o.size)
 			evs, err := archivedEvents(ctx, a.db, o.org, done, to)
@@ -214,9 +212,11 @@ func (a *Archiver) Once(ctx context.Context) (int64, error) {
 			if int64(len(evs)) != to-done {
 				return wrote, fmt.Errorf("audit: archive org %s: %d events in %d..%d", o.org, len(evs), done+1, to)
 			}
-			if err := a.archive.PutSegment(o.org, evs); err != nil {
+			st, err := a.archive.PutSegment(ctx, o.org, evs)
+			if err != nil {
 				return wrote, fmt.Errorf("audit: archive org %s: %w", o.org, err)
 			}
+			a.stored(ctx, o.org, st)
 			wrote += int64(len(evs))
 			done = to
 			// The cleanup role may remove only what is archived.
@@ -224,17 +224,41 @@ func (a *Archiver) Once(ctx context.Context) (int64, error) {
 				return wrote, fmt.Errorf("audit: archive org %s: record position: %w", o.org, err)
 			}
 		}
+		if pos.Checkpoint >= o.size {
+			continue
+		}
 		cps, err := allCheckpoints(ctx, a.db.Pool, o.org)
 		if err != nil {
 			return wrote, err
 		}
 		for _, cp := range cps {
-			if err := a.archive.PutCheckpoint(o.org, cp); err != nil {
+			if cp.Size <= pos.Checkpoint {
+				continue
+			}
+			st, err := a.archive.PutCheckpoint(ctx, o.org, cp)
+			if err != nil {
 				return wrote, fmt.Errorf("audit: archive org %s: %w", o.org, err)
 			}
+			a.stored(ctx, o.org, st)
 		}
 	}
+	a.mu.Lock()
+	a.status.OK = time.Now()
+	a.mu.Unlock()
 	return wrote, nil
+}
+
+// stored records and logs one object written, with the retention the
+// archive read back.
+func (a *Archiver) stored(ctx context.Context, org uuid.UUID, st Stored) {
+	if st.Existed {
+		return
+	}
+	a.mu.Lock()
+	a.status.Objects++
+	a.status.Last, a.status.LastAt = st, time.Now()
+	a.mu.Unlock()
+	a.log.InfoContext(ctx, "audit archived", "org", org, "object", st)
 }
 
 // archivedEvents reads org's events at positions from+1..to.
@@ -257,8 +281,8 @@ func archivedEvents(ctx context.Context, db *postgres.DB, org uuid.UUID, from, t
 // ArchivedCheckpoints opens every checkpoint of org in the archive under
 // vkey. A note that does not verify is an error wrapping ErrBadCheckpoint:
 // the archive was tampered with, or the key is wrong.
-func ArchivedCheckpoints(a DirArchive, org uuid.UUID, vkey string) ([]Checkpoint, error) {
-	notes, err := a.Checkpoints(org)
+func ArchivedCheckpoints(ctx context.Context, a Archive, org uuid.UUID, vkey string) ([]Checkpoint, error) {
+	notes, err := a.Checkpoints(ctx, org)
 	if err != nil {
 		return nil, err
 	}
