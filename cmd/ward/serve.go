@@ -50,7 +50,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	addCommon(fs, &cfg.common, getenv)
 	fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "WARD_ADDR", "127.0.0.1:8443"), "listen address (env WARD_ADDR)")
 	fs.StringVar(&cfg.BaseURL, "base-url", getenv("WARD_BASE_URL"),
-		"public URL clients use: sign-in links; https makes cookies Secure and __Host- and sends HSTS, also behind a TLS-terminating proxy (default derived from --addr; env WARD_BASE_URL)")
+		"public URL clients use: sign-in links; its host is the passkey RP ID (a domain name) and its origin the only passkey origin; https makes cookies Secure and __Host- and sends HSTS, also behind a TLS-terminating proxy (default derived from --addr; env WARD_BASE_URL)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", getenv("WARD_TLS_CERT"), "TLS certificate (default: a generated dev certificate; env WARD_TLS_CERT)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", getenv("WARD_TLS_KEY"), "TLS private key (env WARD_TLS_KEY)")
 	fs.BoolVar(&cfg.InsecureHTTP, "insecure-http", false, "serve plain HTTP (only behind a TLS-terminating proxy; give --base-url https://…)")

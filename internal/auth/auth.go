@@ -13,9 +13,10 @@
 // and absolute lifetime come from the org's policy, capped by the instance
 // maxima in Config.
 //
-// Assurance: a magic link is one factor (AAL1). TOTP (totp.go) and
-// recovery codes (recovery.go) raise a session to AAL2 and rotate its
-// token; admins and leads, and every role of an org that requires MFA,
+// Assurance: a magic link is one factor (AAL1). TOTP (totp.go),
+// recovery codes (recovery.go) and passkeys (passkeys.go) raise a session
+// to AAL2 and rotate its token; a passkey with user verification is also a
+// first factor on its own, and AAL2; admins and leads, and every role of an org that requires MFA,
 // are pending below AAL2, and the database resolves a pending session to
 // nobody for any data access. Admin API keys (apikeys.go) are credentials
 // resolved by the same database function. docs/authentication.md is the
@@ -90,6 +91,9 @@ type Mailer interface {
 // Config configures the service.
 type Config struct {
 	// BaseURL is the public URL sign-in links point at, e.g. https://ward.example.
+	// It is also the WebAuthn relying party: its host is the RP ID (a
+	// domain name; passkeys are unavailable on an IP address) and its
+	// origin the one origin passkey ceremonies are accepted from.
 	BaseURL string
 }
 
@@ -107,12 +111,14 @@ type Service struct {
 	log    *slog.Logger
 	// denials collapses a credential's flood of refusals (see audit.Collapser).
 	denials *audit.Collapser
+	// rp is the WebAuthn relying party, derived from cfg.BaseURL on first use.
+	rp *relyingParty
 }
 
 // NewService returns a Service. mailer receives sign-in links.
 func NewService(db *postgres.DB, keys *keystore.Store, mailer Mailer, cfg Config, log *slog.Logger) *Service {
 	return &Service{db: db, keys: keys, mailer: mailer, cfg: cfg, log: log,
-		denials: audit.NewCollapser(30, 25, time.Minute)}
+		denials: audit.NewCollapser(30, 25, time.Minute), rp: &relyingParty{}}
 }
 
 // Config returns the effective configuration.

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/descope/virtualwebauthn"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 )
@@ -400,7 +402,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // TestLogsHoldNoPHI seeds PHI canaries, exercises the API (successes,
 // denials, errors) and fails if any canary reaches the logs.
 func TestLogsHoldNoPHI(t *testing.T) {
-	w := newWorld(t)
+	w := newWorld(t, withLocalhost())
 	o := w.createOrg("Canary Org")
 	w.populate(o, "c")
 	canaries := map[string]any{
@@ -443,6 +445,26 @@ func TestLogsHoldNoPHI(t *testing.T) {
 	w.request("GET", "/v1/audit/events", key.Key, nil)
 	w.request("GET", "/v1/members", key.Key[:30]+"Z"+key.Key[31:], nil)
 	secrets := append([]string{secret, key.Key, key.Key[8:40], "CANARY-CODE"}, codes.Codes...)
+
+	// Passkeys: credential ids, public keys, challenges, binders and
+	// whole responses, in successes and refusals.
+	d := w.newDevice()
+	w.registerPasskey(&pend, d, "Quillon's laptop")
+	ptok := w.passkeySignIn(d)
+	pend3 := w.signInAAL1(o.Admin.Email, o.ID)
+	w.passkeyVerify(&pend3, d)
+	opts, binder := w.signInOptions()
+	bad := *d
+	bad.auth.Options.UserNotVerified = true
+	refusedAnswer := virtualwebauthn.CreateAssertionResponse(bad.rp, bad.auth, bad.cred, *opts)
+	w.request("POST", "/v1/auth/passkeys/signin/finish", "", map[string]any{"binder": binder,
+		"credential": json.RawMessage(refusedAnswer)})
+	w.request("POST", "/v1/auth/passkeys/signin/finish", "", map[string]any{"binder": binder,
+		"credential": json.RawMessage(`{"id":"CANARY-CRED","rawId":"CANARY-CRED","type":"public-key"}`)})
+	w.do("GET", "/v1/auth/passkeys", ptok, nil, http.StatusOK, nil)
+	b64 := base64.RawURLEncoding.EncodeToString
+	secrets = append(secrets, b64(d.cred.ID), b64(d.cred.Key.AttestationData()), b64(opts.Challenge), binder,
+		"CANARY-CRED", ptok)
 
 	// The 500 path: the database fails the write in a way no mapping
 	// knows, so the error itself is logged; its line must hold no PHI.

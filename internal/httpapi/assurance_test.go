@@ -69,21 +69,24 @@ func TestPendingSession(t *testing.T) {
 
 // The policy matrix of issue 8: role × org policy (none, require_mfa,
 // require_passkey) × factors (link; link and TOTP; link and a recovery
-// code) → allowed or pending, through the API and directly as ward_app
-// (zero patient rows when pending). The policy is set as the superuser:
-// require_passkey cannot be set through the API without a passkey, which
-// Ward does not issue yet.
+// code; a UV passkey alone; link and a passkey) → allowed or pending,
+// through the API and directly as ward_app (zero patient rows when
+// pending). The policy is set as the superuser (the API's own path is
+// TestPasskeys).
 func TestAssurancePolicyMatrix(t *testing.T) {
-	w := newWorld(t)
+	w := newWorld(t, withLocalhost())
 	o := w.createOrg("Matrix Org")
 	w.populate(o, "mx")
 	members := map[identity.Role]*member{identity.RoleAdmin: o.Admin, identity.RoleLead: o.Lead,
 		identity.RoleProvider: o.Prov, identity.RolePatient: o.PatUser}
 	base := time.Now()
 	secrets, codes := map[identity.Role]string{}, map[identity.Role][]string{}
+	devices := map[identity.Role]*device{}
 	for role, m := range members {
 		tok := w.signInAAL1(m.Email, o.ID)
 		secrets[role] = w.enrolTOTPAt(&tok, base.Add(-30*time.Second))
+		devices[role] = w.newDevice()
+		w.registerPasskey(&tok, devices[role], "matrix")
 		var set struct {
 			Codes []string `json:"codes"`
 		}
@@ -105,9 +108,16 @@ func TestAssurancePolicyMatrix(t *testing.T) {
 			t.Fatal(err)
 		}
 		for role, m := range members {
-			for _, factor := range []string{"link", "link+totp", "link+recovery_code"} {
-				tok := w.signInAAL1(m.Email, o.ID)
+			for _, factor := range []string{"link", "link+totp", "link+recovery_code", "passkey", "link+passkey"} {
+				var tok string
+				if factor == "passkey" {
+					tok = w.passkeySignIn(devices[role])
+				} else {
+					tok = w.signInAAL1(m.Email, o.ID)
+				}
 				switch factor {
+				case "link+passkey":
+					w.passkeyVerify(&tok, devices[role])
 				case "link+totp":
 					code := totpCode(t, secrets[role], base)
 					var r struct {
@@ -129,6 +139,8 @@ func TestAssurancePolicyMatrix(t *testing.T) {
 				}
 				var want string // the bar the session misses, "" when allowed
 				switch {
+				case factor == "passkey" || factor == "link+passkey":
+					// A UV passkey meets every bar.
 				case pol.passkey:
 					want = "passkey"
 				case factor == "link" && (pol.mfa || role == identity.RoleAdmin || role == identity.RoleLead):

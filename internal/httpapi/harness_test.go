@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -63,6 +65,8 @@ type world struct {
 	// test calls w.integrate(); vkey verifies the checkpoints.
 	integrator *audit.Integrator
 	vkey       string
+	// base is the public base URL the services were given.
+	base string
 }
 
 // integrate runs one integrator pass: pending events get their positions
@@ -79,9 +83,14 @@ type worldConfig struct {
 	policy auth.InstancePolicy
 	api    httpapi.Config
 	mailer auth.Mailer
+	// localhost names the server http://localhost:PORT rather than by its
+	// IP address, which cannot be a WebAuthn RP ID.
+	localhost bool
 }
 
 type worldOption func(*worldConfig)
+
+func withLocalhost() worldOption { return func(c *worldConfig) { c.localhost = true } }
 
 func withMailer(m auth.Mailer) worldOption { return func(c *worldConfig) { c.mailer = m } }
 
@@ -123,6 +132,10 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	}
 	w.srv = httptest.NewUnstartedServer(nil)
 	wc.auth.BaseURL = "http://" + w.srv.Listener.Addr().String()
+	if wc.localhost {
+		wc.auth.BaseURL = "http://localhost:" + strconv.Itoa(w.srv.Listener.Addr().(*net.TCPAddr).Port)
+	}
+	w.base = wc.auth.BaseURL
 	if wc.api.BaseURL == "" {
 		wc.api.BaseURL = wc.auth.BaseURL
 	}

@@ -78,6 +78,8 @@ func (s *server) routes() {
 	api.route("POST /v1/auth/magic-link", signIn, s.handleLinkRequest())
 	api.route("GET /v1/auth/magic", public, s.handleLinkLanding())
 	api.route("POST /v1/auth/magic", signIn, s.handleLinkConsume())
+	api.route("POST /v1/auth/passkeys/signin/begin", signIn, s.handlePasskeySignInBegin())
+	api.route("POST /v1/auth/passkeys/signin/finish", signIn, s.handlePasskeySignInFinish())
 	api.route("POST /v1/auth/logout", pending, s.handleLogout())
 	api.route("GET /v1/me", pending, handleMe())
 
@@ -86,6 +88,13 @@ func (s *server) routes() {
 	api.route("POST /v1/auth/totp/verify", pending, s.handleTOTPVerify())
 	api.route("POST /v1/auth/recovery-codes", stepUp(session), handleRecoveryCodesGenerate(users, fail))
 	api.route("POST /v1/auth/recovery-codes/verify", pending, s.handleRecoveryCodeUse())
+	api.route("POST /v1/auth/passkeys/register/begin", pending, handlePasskeyRegisterBegin(users, fail))
+	api.route("POST /v1/auth/passkeys/register/finish", pending, s.handlePasskeyRegisterFinish())
+	api.route("POST /v1/auth/passkeys/verify/begin", pending, handlePasskeyVerifyBegin(users, fail))
+	api.route("POST /v1/auth/passkeys/verify/finish", pending, s.handlePasskeyVerifyFinish())
+	api.route("GET /v1/auth/passkeys", session, handlePasskeyList(users, fail))
+	api.route("PATCH /v1/auth/passkeys/{id}", session, handlePasskeyRename(users, fail))
+	api.route("DELETE /v1/auth/passkeys/{id}", stepUp(session), handlePasskeyDelete(users, fail))
 	api.route("GET /v1/sessions", session, handleSessionList(users, fail))
 	api.route("DELETE /v1/sessions/{id}", session, handleSessionRevoke(users, fail))
 

@@ -423,6 +423,31 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{{name: "unuse", tail: `set used_at = null`}},
 		},
 		{
+			// Passkeys: a member lists their own (never the credential id or
+			// key); only the procedures register, rename and delete them.
+			name: "app.passkeys", pk: `org_id::text || '/' || id::text`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.user == p.user && r.org == p.org },
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.passkeys (org_id, user_id, credential_id, public_key, aaguid, backup_eligible,
+				        backup_state, name) values ($1, $2, $3, $4, gen_random_uuid(), false, false, 'forged')`,
+					[]any{t.org, a.user, rlsRandom(32), rlsRandom(77)}
+			}}},
+			updates: []rlsWrite{
+				{name: "rewind", tail: `set sign_count = 0`},
+				{name: "rename", tail: `set name = 'x'`},
+			},
+		},
+		{
+			// Ceremony challenges: nobody but the procedures.
+			name: "app.passkey_challenges", pk: `id::text`, scope: rlsNoScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.passkey_challenges (challenge, purpose, binder_hash, rp_id, origin, expires_at)
+				        values ($1, 'signin', $2, 'localhost', 'https://localhost', now() + interval '1 hour')`,
+					[]any{rlsRandom(32), rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "unspend", tail: `set used_at = null, used_xid = null`}},
+		},
+		{
 			// Rotated tokens: nobody reads or writes them but the procedures.
 			name: "app.session_tokens", pk: `org_id::text || '/' || session_id::text || '/' || encode(token_hash, 'hex')`,
 			scope: rlsOrgScope,

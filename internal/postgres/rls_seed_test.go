@@ -330,6 +330,26 @@ func (w *rlsWriter) totpFactor(org, user string) {
 	w.add("app.totp_factors", rlsRow{pk: o + "/" + u, org: o, user: u})
 }
 
+// passkey registers a passkey (random credential id and key) for user in
+// org.
+func (w *rlsWriter) passkey(org, user string) {
+	o, u, id := w.s.must(org), w.s.must(user), rlsNew()
+	w.exec(`insert into app.passkeys (org_id, id, user_id, credential_id, public_key, aaguid, backup_eligible,
+	        backup_state, name) values ($1, $2, $3, $4, $5, gen_random_uuid(), true, false, 'seed')`,
+		o, id, u, rlsRandom(32), rlsRandom(77))
+	w.add("app.passkeys", rlsRow{pk: o + "/" + id, org: o, user: u})
+}
+
+// passkeyChallenge stores a live sign-in challenge (bound to a browser,
+// no org).
+func (w *rlsWriter) passkeyChallenge() {
+	id := rlsNew()
+	w.exec(`insert into app.passkey_challenges (id, challenge, purpose, binder_hash, rp_id, origin, expires_at)
+	        values ($1, $2, 'signin', $3, 'localhost', 'https://localhost', now() + interval '5 minutes')`,
+		id, rlsRandom(32), rlsRandom(32))
+	w.add("app.passkey_challenges", rlsRow{pk: id})
+}
+
 // recoveryCode stores one recovery code hash for user in org.
 func (w *rlsWriter) recoveryCode(org, user string) {
 	o, u, h := w.s.must(org), w.s.must(user), rlsRandom(32)
@@ -430,6 +450,10 @@ func (w *rlsWriter) seed() {
 	w.totpFactor("A", "a_pat1")
 	w.totpFactor("B", "b_admin")
 	w.recoveryCode("A", "a_admin")
+	w.passkey("A", "a_admin")
+	w.passkey("A", "a_pat1")
+	w.passkey("B", "b_admin")
+	w.passkeyChallenge()
 	w.recoveryCode("A", "a_pat1")
 	w.recoveryCode("B", "b_admin")
 	w.magicLink("A", "a_pat1")

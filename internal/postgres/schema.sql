@@ -417,6 +417,372 @@ end $$;
 ALTER FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) OWNER TO ward_definer;
 
 --
+-- Name: passkey_assert(bytea, bytea, bytea, bytea, bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.passkey_assert(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea DEFAULT NULL::bytea, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  c app.passkey_challenges%rowtype := private.passkey_spent(p_challenge, '{signin,verify}');
+  s app.sessions%rowtype;
+  k app.passkeys%rowtype;
+  a record;
+  o app.orgs%rowtype;
+  pol app.instance_policy%rowtype;
+  action text := case c.purpose when 'signin' then 'auth.signin' else 'auth.mfa.verify' end;
+begin
+  if c.purpose = 'signin' and octet_length(p_session_hash) is distinct from 32 then
+    raise exception 'passkey_assert: a sign-in needs a 32-byte session hash' using errcode = '22023';
+  end if;
+  if c.session_id is not null then
+    select * into s from app.sessions x where x.id = c.session_id;
+  end if;
+  select x.* into k from app.passkeys x
+    join app.memberships m on m.org_id = x.org_id and m.user_id = x.user_id and m.revoked_at is null
+   where x.credential_id = p_credential_id
+     and (c.session_id is null or (x.org_id = s.org_id and x.user_id = s.user_id))
+     for update of x;
+  if not found then
+    raise exception 'forbidden: no such passkey for this ceremony' using errcode = '42501';
+  end if;
+  select * into a from private.webauthn_auth_data(p_auth_data, c.rp_id);
+  status := case
+    when not private.webauthn_client_data(p_client_data, 'webauthn.get', c.challenge, c.origin) then 'invalid'
+    when not a.ok or a.backup_eligible <> k.backup_eligible then 'invalid'
+    when (a.sign_count <> 0 or k.sign_count <> 0) and a.sign_count <= k.sign_count then 'sign_count'
+    else 'ok' end;
+  if status = 'sign_count' then
+    perform audit.append_as(k.org_id, 'auth.passkey.sign_count_regression', 'denied', 'passkey', k.id,
+      p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => k.user_id,
+      p_details => jsonb_build_object('stored', k.sign_count, 'presented', a.sign_count, 'purpose', c.purpose));
+  end if;
+  if status <> 'ok' then
+    perform audit.append_as(k.org_id, action, 'denied', case when s.id is not null then 'session' else 'user' end,
+      coalesce(s.id, k.user_id), p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => k.user_id,
+      p_details => jsonb_build_object('method', 'passkey', 'reason', status, 'passkey', k.id));
+    return;
+  end if;
+  update app.passkeys x set sign_count = a.sign_count, backup_state = a.backup_state, last_used_at = now()
+   where x.org_id = k.org_id and x.id = k.id;
+  user_id := k.user_id; org_id := k.org_id;
+  if c.purpose = 'verify' then
+    update app.sessions x set assurance = 2, authenticated_at = now(),
+           amr = (select array_agg(distinct v order by v) from unnest(x.amr || array['passkey']) v)
+     where x.id = s.id
+    returning x.id, x.absolute_expires_at, x.idle_timeout_min into session_id, absolute_expires_at, idle_timeout_min;
+    perform audit.append_as(k.org_id, 'auth.mfa.verify', 'success', 'session', s.id,
+      p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => k.user_id,
+      p_details => jsonb_build_object('method', 'passkey', 'result', 'ok', 'passkey', k.id, 'uv', true));
+    return;
+  end if;
+  select * into o from app.orgs x where x.id = k.org_id;
+  select * into pol from app.instance_policy;
+  idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min);
+  absolute_expires_at := now() + make_interval(mins => least(o.session_absolute_max_min, pol.session_absolute_max_min));
+  insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, user_agent, ip,
+                            assurance, amr, authenticated_at)
+  values (k.org_id, k.user_id, p_session_hash, idle_timeout_min, absolute_expires_at,
+          audit.clean_text(p_ua, 256), p_ip::inet, 2, '{passkey}', now())
+  returning id into session_id;
+  perform audit.append_as(k.org_id, 'auth.signin', 'success', 'session', session_id,
+    p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => k.user_id,
+    p_details => jsonb_build_object('method', 'passkey', 'aal', 2, 'uv', true, 'passkey', k.id));
+end $$;
+
+ALTER FUNCTION app.passkey_assert(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) OWNER TO ward_definer;
+
+--
+-- Name: passkey_begin(text, text, text, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.passkey_begin(p_purpose text, p_rp_id text, p_origin text, p_binder_hash bytea DEFAULT NULL::bytea, OUT challenge bytea, OUT user_handle bytea, OUT email_enc bytea, OUT credential_ids bytea[], OUT expires_at timestamp with time zone) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  if p_purpose is null or p_purpose not in ('register', 'signin', 'verify') then
+    raise exception 'passkey_begin: purpose is register, signin or verify' using errcode = '22023';
+  end if;
+  if p_rp_id is null or p_origin is null then
+    raise exception 'passkey_begin: the RP ID and origin are required' using errcode = '22023';
+  end if;
+  delete from app.passkey_challenges c where c.expires_at < now() - interval '1 hour';
+  challenge := ext.gen_random_bytes(32);
+  expires_at := now() + interval '5 minutes';
+  if p_purpose = 'signin' then
+    if octet_length(p_binder_hash) is distinct from 32 then
+      raise exception 'passkey_begin: a sign-in is bound to a 32-byte binder hash' using errcode = '22023';
+    end if;
+    insert into app.passkey_challenges (challenge, purpose, binder_hash, rp_id, origin, expires_at)
+    values (challenge, 'signin', p_binder_hash, p_rp_id, p_origin, expires_at);
+    return;
+  end if;
+  select * into me from private.me_pending();
+  if me.session_id is null then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if p_purpose = 'register' and private.passkey_has_factor(me.org_id, me.user_id)
+     and (me.aal < 2 or me.auth_time < now() - interval '10 minutes') then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  select coalesce(array_agg(k.credential_id order by k.created_at), '{}') into credential_ids
+    from app.passkeys k where k.org_id = me.org_id and k.user_id = me.user_id;
+  if p_purpose = 'verify' and cardinality(credential_ids) = 0 then
+    raise exception 'no passkey' using errcode = 'P0002';
+  end if;
+  user_handle := private.webauthn_user_handle(me.org_id, me.user_id);
+  if p_purpose = 'register' then
+    select u.email_enc into email_enc from app.users u where u.id = me.user_id;
+  end if;
+  insert into app.passkey_challenges (challenge, purpose, org_id, session_id, rp_id, origin, expires_at)
+  values (challenge, p_purpose, me.org_id, me.session_id, p_rp_id, p_origin, expires_at);
+end $$;
+
+ALTER FUNCTION app.passkey_begin(p_purpose text, p_rp_id text, p_origin text, p_binder_hash bytea, OUT challenge bytea, OUT user_handle bytea, OUT email_enc bytea, OUT credential_ids bytea[], OUT expires_at timestamp with time zone) OWNER TO ward_definer;
+
+--
+-- Name: passkey_credential(bytea, bytea, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.passkey_credential(p_challenge bytea, p_credential_id bytea, p_user_handle bytea, OUT id uuid, OUT org_id uuid, OUT user_id uuid, OUT public_key bytea, OUT sign_count bigint, OUT backup_eligible boolean, OUT backup_state boolean, OUT aaguid uuid) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  c app.passkey_challenges%rowtype := private.passkey_spent(p_challenge, '{signin,verify}');
+begin
+  select k.id, k.org_id, k.user_id, k.public_key, k.sign_count, k.backup_eligible, k.backup_state, k.aaguid
+    into id, org_id, user_id, public_key, sign_count, backup_eligible, backup_state, aaguid
+    from app.passkeys k
+    join app.memberships m on m.org_id = k.org_id and m.user_id = k.user_id and m.revoked_at is null
+    left join app.sessions s on s.id = c.session_id
+   where k.credential_id = p_credential_id
+     and private.webauthn_user_handle(k.org_id, k.user_id) = p_user_handle
+     and (c.session_id is null or (s.org_id = k.org_id and s.user_id = k.user_id));
+end $$;
+
+ALTER FUNCTION app.passkey_credential(p_challenge bytea, p_credential_id bytea, p_user_handle bytea, OUT id uuid, OUT org_id uuid, OUT user_id uuid, OUT public_key bytea, OUT sign_count bigint, OUT backup_eligible boolean, OUT backup_state boolean, OUT aaguid uuid) OWNER TO ward_definer;
+
+--
+-- Name: passkey_delete(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.passkey_delete(p_id uuid, p_request text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  o app.orgs%rowtype;
+  bar text;
+  left_passkeys int;
+  has_totp boolean;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  perform from app.passkeys k where k.org_id = me.org_id and k.user_id = me.user_id and k.id = p_id for update;
+  if not found then
+    return 'not_found';
+  end if;
+  select * into o from app.orgs x where x.id = me.org_id;
+  bar := private.assurance_bar(me.role, o.require_mfa, o.require_passkey);
+  select count(*) into left_passkeys from app.passkeys k
+   where k.org_id = me.org_id and k.user_id = me.user_id and k.id <> p_id;
+  select exists (select from app.totp_factors f where f.org_id = me.org_id and f.user_id = me.user_id
+                   and f.confirmed_at is not null) into has_totp;
+  if left_passkeys = 0 and (bar = 'passkey' or (bar = 'mfa' and not has_totp)) then
+    perform audit.append_as(me.org_id, 'auth.passkey.delete', 'denied', 'passkey', p_id, p_request => p_request,
+      p_details => jsonb_build_object('reason', 'last_factor', 'bar', bar));
+    return 'last_factor';
+  end if;
+  delete from app.passkeys k where k.org_id = me.org_id and k.id = p_id;
+  perform audit.append_as(me.org_id, 'auth.passkey.delete', 'success', 'passkey', p_id, p_request => p_request,
+    p_details => jsonb_build_object('passkeys_left', left_passkeys));
+  return 'ok';
+end $$;
+
+ALTER FUNCTION app.passkey_delete(p_id uuid, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: passkey_refuse(bytea, bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.passkey_refuse(p_challenge bytea, p_credential_id bytea, p_reason text, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  c app.passkey_challenges%rowtype := private.passkey_spent(p_challenge, '{register,signin,verify}');
+  k app.passkeys%rowtype;
+  s app.sessions%rowtype;
+begin
+  if p_reason is null or p_reason !~ '^[a-z_]{1,40}$' then
+    raise exception 'passkey_refuse: the reason is one lower-case word' using errcode = '22023';
+  end if;
+  if c.session_id is not null then
+    select * into s from app.sessions x where x.id = c.session_id;
+  else
+    select * into k from app.passkeys x where x.credential_id = p_credential_id;
+  end if;
+  perform audit.append_as(coalesce(s.org_id, k.org_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid),
+    case c.purpose when 'register' then 'auth.passkey.register' when 'verify' then 'auth.mfa.verify'
+                   else 'auth.signin' end,
+    'denied', case when s.id is not null then 'session' when k.id is not null then 'user' end,
+    coalesce(s.id, k.user_id), p_request => p_request, p_ip => p_ip, p_ua => p_ua,
+    p_actor => coalesce(s.user_id, k.user_id),
+    p_details => jsonb_build_object('method', 'passkey', 'reason', p_reason));
+end $_$;
+
+ALTER FUNCTION app.passkey_refuse(p_challenge bytea, p_credential_id bytea, p_reason text, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
+
+--
+-- Name: passkey_register(bytea, bytea, bytea, bytea, text, text[], text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.passkey_register(p_challenge bytea, p_client_data bytea, p_auth_data bytea, p_public_key bytea, p_name text, p_transports text[], p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, OUT status text, OUT passkey_id uuid) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  c app.passkey_challenges%rowtype := private.passkey_spent(p_challenge, '{register}');
+  me record;
+  a record;
+begin
+  select * into me from private.me_pending();
+  if me.session_id is distinct from c.session_id then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if private.passkey_has_factor(me.org_id, me.user_id) and (me.aal < 2 or me.auth_time < now() - interval '10 minutes') then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  select * into a from private.webauthn_auth_data(p_auth_data, c.rp_id);
+  status := case
+    when not private.webauthn_client_data(p_client_data, 'webauthn.create', c.challenge, c.origin) then 'invalid'
+    when not a.ok or a.credential_id is null or p_public_key is null
+      or substring(p_auth_data from a.key_offset for octet_length(p_public_key)) is distinct from p_public_key then 'invalid'
+    when p_name is null or length(p_name) not between 1 and 100 or cardinality(p_transports) > 8 then 'invalid'
+    when exists (select from app.passkeys k where k.credential_id = a.credential_id) then 'exists'
+    else 'ok' end;
+  if status <> 'ok' then
+    perform audit.append_as(me.org_id, 'auth.passkey.register', 'denied', 'session', me.session_id,
+      p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => me.user_id,
+      p_details => jsonb_build_object('method', 'passkey', 'reason', status));
+    return;
+  end if;
+  insert into app.passkeys (org_id, user_id, credential_id, public_key, aaguid, sign_count, backup_eligible,
+                            backup_state, transports, name)
+  values (me.org_id, me.user_id, a.credential_id, p_public_key, a.aaguid, a.sign_count, a.backup_eligible,
+          a.backup_state, coalesce(p_transports, '{}'), p_name)
+  returning id into passkey_id;
+  update app.sessions s set assurance = 2, authenticated_at = now(),
+         amr = (select array_agg(distinct x order by x) from unnest(s.amr || array['passkey']) x)
+   where s.id = me.session_id;
+  perform audit.append_as(me.org_id, 'auth.passkey.register', 'success', 'passkey', passkey_id,
+    p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => me.user_id,
+    p_details => jsonb_build_object('session', me.session_id, 'aaguid', a.aaguid,
+                                    'backup_eligible', a.backup_eligible, 'backup_state', a.backup_state));
+end $$;
+
+ALTER FUNCTION app.passkey_register(p_challenge bytea, p_client_data bytea, p_auth_data bytea, p_public_key bytea, p_name text, p_transports text[], p_request text, p_ip text, p_ua text, OUT status text, OUT passkey_id uuid) OWNER TO ward_definer;
+
+--
+-- Name: passkey_rename(uuid, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.passkey_rename(p_id uuid, p_name text, p_request text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if p_name is null or length(p_name) not between 1 and 100 then
+    raise exception 'name must be 1..100 characters' using errcode = '22023';
+  end if;
+  update app.passkeys k set name = p_name where k.org_id = me.org_id and k.user_id = me.user_id and k.id = p_id;
+  if not found then
+    return false;
+  end if;
+  perform audit.append_as(me.org_id, 'auth.passkey.rename', 'success', 'passkey', p_id, p_request => p_request);
+  return true;
+end $$;
+
+ALTER FUNCTION app.passkey_rename(p_id uuid, p_name text, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: passkey_take(bytea, text, bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea DEFAULT NULL::bytea, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  c app.passkey_challenges%rowtype;
+  me record;
+  s app.sessions%rowtype;
+  v_org uuid;
+  v_user uuid;
+  v_session uuid;
+begin
+  select * into c from app.passkey_challenges x where x.challenge = p_challenge for update;
+  if p_purpose is not distinct from 'signin' then
+    status := case
+      when c.id is null or c.purpose <> 'signin' then 'invalid'
+      when c.used_at is not null then 'used'
+      when c.expires_at <= now() then 'expired'
+      when p_binder_hash is null or p_binder_hash <> c.binder_hash then 'wrong_binding'
+      else 'ok' end;
+  else
+    select * into me from private.me_pending();
+    v_org := me.org_id; v_user := me.user_id; v_session := me.session_id;
+    status := case
+      when v_session is null or c.id is null or c.purpose is distinct from p_purpose then 'invalid'
+      when c.used_at is not null then 'used'
+      when c.expires_at <= now() then 'expired'
+      when v_session is distinct from c.session_id then 'wrong_binding'
+      else 'ok' end;
+  end if;
+  if c.id is not null and c.used_at is null then
+    update app.passkey_challenges x set used_at = now(),
+           used_xid = case when status = 'ok' then pg_current_xact_id() end
+     where x.id = c.id;
+  end if;
+  if status = 'ok' then
+    rp_id := c.rp_id; origin := c.origin; expires_at := c.expires_at;
+    if c.session_id is not null then
+      select * into s from app.sessions x where x.id = c.session_id;
+      user_handle := private.webauthn_user_handle(s.org_id, s.user_id);
+    end if;
+    return;
+  end if;
+  perform audit.append_as(coalesce(v_org, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid),
+    case p_purpose when 'register' then 'auth.passkey.register' when 'verify' then 'auth.mfa.verify'
+                   else 'auth.signin' end,
+    'denied', case when v_session is not null then 'session' end, v_session,
+    p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => v_user,
+    p_details => jsonb_build_object('method', 'passkey', 'reason', 'challenge_' || status));
+end $$;
+
+ALTER FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone) OWNER TO ward_definer;
+
+--
 -- Name: recovery_code_use(bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1780,6 +2146,77 @@ end $$;
 ALTER FUNCTION private.my_patient_ids() OWNER TO ward_rls;
 
 --
+-- Name: passkey_has_factor(uuid, uuid); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.passkey_has_factor(p_org uuid, p_user uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select exists (select from app.totp_factors f where f.org_id = p_org and f.user_id = p_user
+                   and f.confirmed_at is not null)
+      or exists (select from app.passkeys k where k.org_id = p_org and k.user_id = p_user)
+$$;
+
+ALTER FUNCTION private.passkey_has_factor(p_org uuid, p_user uuid) OWNER TO ward_owner;
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: passkey_challenges; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.passkey_challenges (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    challenge bytea NOT NULL,
+    purpose text NOT NULL,
+    org_id uuid,
+    session_id uuid,
+    binder_hash bytea,
+    rp_id text NOT NULL,
+    origin text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    used_xid xid8,
+    CONSTRAINT passkey_challenges_binder_hash_check CHECK ((octet_length(binder_hash) = 32)),
+    CONSTRAINT passkey_challenges_challenge_check CHECK ((octet_length(challenge) = 32)),
+    CONSTRAINT passkey_challenges_check CHECK (((purpose = 'signin'::text) = (session_id IS NULL))),
+    CONSTRAINT passkey_challenges_check1 CHECK (((purpose = 'signin'::text) = (binder_hash IS NOT NULL))),
+    CONSTRAINT passkey_challenges_check2 CHECK (((org_id IS NULL) = (session_id IS NULL))),
+    CONSTRAINT passkey_challenges_origin_check CHECK (((length(origin) >= 1) AND (length(origin) <= 300))),
+    CONSTRAINT passkey_challenges_purpose_check CHECK ((purpose = ANY (ARRAY['register'::text, 'signin'::text, 'verify'::text]))),
+    CONSTRAINT passkey_challenges_rp_id_check CHECK (((length(rp_id) >= 1) AND (length(rp_id) <= 253)))
+);
+
+ALTER TABLE ONLY app.passkey_challenges FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.passkey_challenges OWNER TO ward_owner;
+
+--
+-- Name: passkey_spent(bytea, text[]); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) RETURNS app.passkey_challenges
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  c app.passkey_challenges%rowtype;
+begin
+  select * into c from app.passkey_challenges x
+   where x.challenge = p_challenge and x.used_xid = pg_current_xact_id() and x.purpose = any (p_purposes);
+  if not found then
+    raise exception 'forbidden: no challenge spent in this transaction' using errcode = '42501';
+  end if;
+  return c;
+end $$;
+
+ALTER FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) OWNER TO ward_owner;
+
+--
 -- Name: session_id(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -1820,9 +2257,101 @@ end $$;
 
 ALTER FUNCTION private.uid() OWNER TO ward_rls;
 
-SET default_tablespace = '';
+--
+-- Name: webauthn_auth_data(bytea, text); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
 
-SET default_table_access_method = heap;
+CREATE FUNCTION private.webauthn_auth_data(p_auth_data bytea, p_rp_id text, OUT ok boolean, OUT backup_eligible boolean, OUT backup_state boolean, OUT sign_count bigint, OUT aaguid uuid, OUT credential_id bytea, OUT key_offset integer) RETURNS record
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+declare
+  flags int;
+  n int;
+begin
+  ok := false;
+  if p_auth_data is null or octet_length(p_auth_data) < 37 or p_rp_id is null then
+    return;
+  end if;
+  flags := get_byte(p_auth_data, 32);
+  backup_eligible := flags & 8 <> 0;
+  backup_state := flags & 16 <> 0;
+  sign_count := (get_byte(p_auth_data, 33)::bigint << 24) | (get_byte(p_auth_data, 34)::bigint << 16)
+              | (get_byte(p_auth_data, 35)::bigint << 8) | get_byte(p_auth_data, 36)::bigint;
+  if substring(p_auth_data from 1 for 32) <> pg_catalog.sha256(convert_to(p_rp_id, 'UTF8'))
+     or flags & 1 = 0 or flags & 4 = 0 or (backup_state and not backup_eligible) then
+    return;
+  end if;
+  if flags & 64 <> 0 then
+    if octet_length(p_auth_data) < 55 then
+      return;
+    end if;
+    aaguid := encode(substring(p_auth_data from 38 for 16), 'hex')::uuid;
+    n := (get_byte(p_auth_data, 53) << 8) | get_byte(p_auth_data, 54);
+    if n < 16 or n > 1023 or octet_length(p_auth_data) < 55 + n + 1 then
+      return;
+    end if;
+    credential_id := substring(p_auth_data from 56 for n);
+    key_offset := 56 + n;
+  end if;
+  ok := true;
+end $$;
+
+ALTER FUNCTION private.webauthn_auth_data(p_auth_data bytea, p_rp_id text, OUT ok boolean, OUT backup_eligible boolean, OUT backup_state boolean, OUT sign_count bigint, OUT aaguid uuid, OUT credential_id bytea, OUT key_offset integer) OWNER TO ward_rls;
+
+--
+-- Name: webauthn_b64url(bytea); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.webauthn_b64url(b bytea) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT
+    SET search_path TO ''
+    AS $$
+  select rtrim(translate(encode(b, 'base64'), E'+/\n', '-_'), '=')
+$$;
+
+ALTER FUNCTION private.webauthn_b64url(b bytea) OWNER TO ward_rls;
+
+--
+-- Name: webauthn_client_data(bytea, text, bytea, text); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.webauthn_client_data(p_client_data bytea, p_type text, p_challenge bytea, p_origin text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+declare
+  j jsonb;
+begin
+  if p_client_data is null or octet_length(p_client_data) > 4096 then
+    return false;
+  end if;
+  begin
+    j := convert_from(p_client_data, 'UTF8')::jsonb;
+  exception when others then
+    return false;
+  end;
+  return jsonb_typeof(j) = 'object'
+     and j->>'type' is not distinct from p_type
+     and j->>'challenge' is not distinct from private.webauthn_b64url(p_challenge)
+     and j->>'origin' is not distinct from p_origin
+     and coalesce(j->'crossOrigin', 'false'::jsonb) = 'false'::jsonb;
+end $$;
+
+ALTER FUNCTION private.webauthn_client_data(p_client_data bytea, p_type text, p_challenge bytea, p_origin text) OWNER TO ward_rls;
+
+--
+-- Name: webauthn_user_handle(uuid, uuid); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.webauthn_user_handle(p_org uuid, p_user uuid) RETURNS bytea
+    LANGUAGE sql IMMUTABLE STRICT
+    SET search_path TO ''
+    AS $$
+  select uuid_send(p_org) || uuid_send(p_user)
+$$;
+
+ALTER FUNCTION private.webauthn_user_handle(p_org uuid, p_user uuid) OWNER TO ward_rls;
 
 --
 -- Name: api_keys; Type: TABLE; Schema: app; Owner: ward_owner
@@ -2032,6 +2561,48 @@ CREATE TABLE app.orgs (
 ALTER TABLE ONLY app.orgs FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.orgs OWNER TO ward_owner;
+
+--
+-- Name: passkeys; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.passkeys (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    credential_id bytea NOT NULL,
+    public_key bytea NOT NULL,
+    aaguid uuid NOT NULL,
+    sign_count bigint DEFAULT 0 NOT NULL,
+    backup_eligible boolean NOT NULL,
+    backup_state boolean NOT NULL,
+    transports text[] DEFAULT '{}'::text[] NOT NULL,
+    name text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_used_at timestamp with time zone,
+    CONSTRAINT passkeys_check CHECK ((backup_eligible OR (NOT backup_state))),
+    CONSTRAINT passkeys_credential_id_check CHECK (((octet_length(credential_id) >= 16) AND (octet_length(credential_id) <= 1023))),
+    CONSTRAINT passkeys_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT passkeys_public_key_check CHECK (((octet_length(public_key) >= 16) AND (octet_length(public_key) <= 2048))),
+    CONSTRAINT passkeys_sign_count_check CHECK (((sign_count >= 0) AND (sign_count <= '4294967295'::bigint))),
+    CONSTRAINT passkeys_transports_check CHECK ((cardinality(transports) <= 8))
+);
+
+ALTER TABLE ONLY app.passkeys FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.passkeys OWNER TO ward_owner;
+
+--
+-- Name: COLUMN passkeys.credential_id; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.passkeys.credential_id IS 'WebAuthn credential id (rawId); never granted to ward_app';
+
+--
+-- Name: COLUMN passkeys.public_key; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.passkeys.public_key IS 'COSE public key from the attested credential data; never granted to ward_app';
 
 --
 -- Name: patient_links; Type: TABLE; Schema: app; Owner: ward_owner
@@ -2433,6 +3004,34 @@ ALTER TABLE ONLY app.orgs
     ADD CONSTRAINT orgs_pkey PRIMARY KEY (id);
 
 --
+-- Name: passkey_challenges passkey_challenges_challenge_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.passkey_challenges
+    ADD CONSTRAINT passkey_challenges_challenge_key UNIQUE (challenge);
+
+--
+-- Name: passkey_challenges passkey_challenges_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.passkey_challenges
+    ADD CONSTRAINT passkey_challenges_pkey PRIMARY KEY (id);
+
+--
+-- Name: passkeys passkeys_credential_id_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.passkeys
+    ADD CONSTRAINT passkeys_credential_id_key UNIQUE (credential_id);
+
+--
+-- Name: passkeys passkeys_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.passkeys
+    ADD CONSTRAINT passkeys_pkey PRIMARY KEY (org_id, id);
+
+--
 -- Name: patient_links patient_links_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -2609,6 +3208,18 @@ CREATE INDEX legal_holds_active_idx ON app.legal_holds USING btree (org_id, pati
 CREATE INDEX memberships_user_idx ON app.memberships USING btree (user_id, org_id);
 
 --
+-- Name: passkey_challenges_expiry; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX passkey_challenges_expiry ON app.passkey_challenges USING btree (expires_at);
+
+--
+-- Name: passkeys_member; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX passkeys_member ON app.passkeys USING btree (org_id, user_id);
+
+--
 -- Name: patient_links_patient_idx; Type: INDEX; Schema: app; Owner: ward_owner
 --
 
@@ -2761,6 +3372,20 @@ ALTER TABLE ONLY app.memberships
 
 ALTER TABLE ONLY app.memberships
     ADD CONSTRAINT memberships_user_id_fkey FOREIGN KEY (user_id) REFERENCES app.users(id);
+
+--
+-- Name: passkey_challenges passkey_challenges_org_id_session_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.passkey_challenges
+    ADD CONSTRAINT passkey_challenges_org_id_session_id_fkey FOREIGN KEY (org_id, session_id) REFERENCES app.sessions(org_id, id);
+
+--
+-- Name: passkeys passkeys_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.passkeys
+    ADD CONSTRAINT passkeys_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
 
 --
 -- Name: patient_links patient_links_org_id_patient_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -2954,6 +3579,24 @@ ALTER TABLE app.orgs ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY orgs_select ON app.orgs FOR SELECT TO ward_app USING ((id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+
+--
+-- Name: passkey_challenges; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.passkey_challenges ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: passkeys; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.passkeys ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: passkeys passkeys_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY passkeys_select ON app.passkeys FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid))));
 
 --
 -- Name: patient_links; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -3295,6 +3938,62 @@ GRANT ALL ON FUNCTION app.logout(p_request text) TO ward_app;
 REVOKE ALL ON FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) TO ward_app;
 GRANT ALL ON FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) TO ward_ops;
+
+--
+-- Name: FUNCTION passkey_assert(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.passkey_assert(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.passkey_assert(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) TO ward_app;
+
+--
+-- Name: FUNCTION passkey_begin(p_purpose text, p_rp_id text, p_origin text, p_binder_hash bytea, OUT challenge bytea, OUT user_handle bytea, OUT email_enc bytea, OUT credential_ids bytea[], OUT expires_at timestamp with time zone); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.passkey_begin(p_purpose text, p_rp_id text, p_origin text, p_binder_hash bytea, OUT challenge bytea, OUT user_handle bytea, OUT email_enc bytea, OUT credential_ids bytea[], OUT expires_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.passkey_begin(p_purpose text, p_rp_id text, p_origin text, p_binder_hash bytea, OUT challenge bytea, OUT user_handle bytea, OUT email_enc bytea, OUT credential_ids bytea[], OUT expires_at timestamp with time zone) TO ward_app;
+
+--
+-- Name: FUNCTION passkey_credential(p_challenge bytea, p_credential_id bytea, p_user_handle bytea, OUT id uuid, OUT org_id uuid, OUT user_id uuid, OUT public_key bytea, OUT sign_count bigint, OUT backup_eligible boolean, OUT backup_state boolean, OUT aaguid uuid); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.passkey_credential(p_challenge bytea, p_credential_id bytea, p_user_handle bytea, OUT id uuid, OUT org_id uuid, OUT user_id uuid, OUT public_key bytea, OUT sign_count bigint, OUT backup_eligible boolean, OUT backup_state boolean, OUT aaguid uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.passkey_credential(p_challenge bytea, p_credential_id bytea, p_user_handle bytea, OUT id uuid, OUT org_id uuid, OUT user_id uuid, OUT public_key bytea, OUT sign_count bigint, OUT backup_eligible boolean, OUT backup_state boolean, OUT aaguid uuid) TO ward_app;
+
+--
+-- Name: FUNCTION passkey_delete(p_id uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.passkey_delete(p_id uuid, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.passkey_delete(p_id uuid, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION passkey_refuse(p_challenge bytea, p_credential_id bytea, p_reason text, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.passkey_refuse(p_challenge bytea, p_credential_id bytea, p_reason text, p_request text, p_ip text, p_ua text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.passkey_refuse(p_challenge bytea, p_credential_id bytea, p_reason text, p_request text, p_ip text, p_ua text) TO ward_app;
+
+--
+-- Name: FUNCTION passkey_register(p_challenge bytea, p_client_data bytea, p_auth_data bytea, p_public_key bytea, p_name text, p_transports text[], p_request text, p_ip text, p_ua text, OUT status text, OUT passkey_id uuid); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.passkey_register(p_challenge bytea, p_client_data bytea, p_auth_data bytea, p_public_key bytea, p_name text, p_transports text[], p_request text, p_ip text, p_ua text, OUT status text, OUT passkey_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.passkey_register(p_challenge bytea, p_client_data bytea, p_auth_data bytea, p_public_key bytea, p_name text, p_transports text[], p_request text, p_ip text, p_ua text, OUT status text, OUT passkey_id uuid) TO ward_app;
+
+--
+-- Name: FUNCTION passkey_rename(p_id uuid, p_name text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.passkey_rename(p_id uuid, p_name text, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.passkey_rename(p_id uuid, p_name text, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone) TO ward_app;
 
 --
 -- Name: FUNCTION recovery_code_use(p_code_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT remaining integer, OUT email_enc bytea); Type: ACL; Schema: app; Owner: ward_definer
@@ -3659,6 +4358,26 @@ GRANT ALL ON FUNCTION private.my_patient_ids() TO ward_app;
 GRANT ALL ON FUNCTION private.my_patient_ids() TO ward_definer;
 
 --
+-- Name: FUNCTION passkey_has_factor(p_org uuid, p_user uuid); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.passkey_has_factor(p_org uuid, p_user uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.passkey_has_factor(p_org uuid, p_user uuid) TO ward_definer;
+
+--
+-- Name: TABLE passkey_challenges; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.passkey_challenges TO ward_definer;
+
+--
+-- Name: FUNCTION passkey_spent(p_challenge bytea, p_purposes text[]); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) TO ward_definer;
+
+--
 -- Name: FUNCTION session_id(); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -3681,6 +4400,34 @@ GRANT ALL ON FUNCTION private.touch_due(p_last_seen timestamp with time zone, p_
 REVOKE ALL ON FUNCTION private.uid() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.uid() TO ward_app;
 GRANT ALL ON FUNCTION private.uid() TO ward_definer;
+
+--
+-- Name: FUNCTION webauthn_auth_data(p_auth_data bytea, p_rp_id text, OUT ok boolean, OUT backup_eligible boolean, OUT backup_state boolean, OUT sign_count bigint, OUT aaguid uuid, OUT credential_id bytea, OUT key_offset integer); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.webauthn_auth_data(p_auth_data bytea, p_rp_id text, OUT ok boolean, OUT backup_eligible boolean, OUT backup_state boolean, OUT sign_count bigint, OUT aaguid uuid, OUT credential_id bytea, OUT key_offset integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.webauthn_auth_data(p_auth_data bytea, p_rp_id text, OUT ok boolean, OUT backup_eligible boolean, OUT backup_state boolean, OUT sign_count bigint, OUT aaguid uuid, OUT credential_id bytea, OUT key_offset integer) TO ward_definer;
+
+--
+-- Name: FUNCTION webauthn_b64url(b bytea); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.webauthn_b64url(b bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.webauthn_b64url(b bytea) TO ward_definer;
+
+--
+-- Name: FUNCTION webauthn_client_data(p_client_data bytea, p_type text, p_challenge bytea, p_origin text); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.webauthn_client_data(p_client_data bytea, p_type text, p_challenge bytea, p_origin text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.webauthn_client_data(p_client_data bytea, p_type text, p_challenge bytea, p_origin text) TO ward_definer;
+
+--
+-- Name: FUNCTION webauthn_user_handle(p_org uuid, p_user uuid); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.webauthn_user_handle(p_org uuid, p_user uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.webauthn_user_handle(p_org uuid, p_user uuid) TO ward_definer;
 
 --
 -- Name: TABLE api_keys; Type: ACL; Schema: app; Owner: ward_owner
@@ -3943,6 +4690,78 @@ GRANT SELECT(require_mfa) ON TABLE app.orgs TO ward_definer;
 
 GRANT SELECT(require_passkey) ON TABLE app.orgs TO ward_rls;
 GRANT SELECT(require_passkey) ON TABLE app.orgs TO ward_definer;
+
+--
+-- Name: TABLE passkeys; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.passkeys TO ward_definer;
+
+--
+-- Name: COLUMN passkeys.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.passkeys TO ward_app;
+
+--
+-- Name: COLUMN passkeys.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.passkeys TO ward_app;
+
+--
+-- Name: COLUMN passkeys.user_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(user_id) ON TABLE app.passkeys TO ward_app;
+
+--
+-- Name: COLUMN passkeys.aaguid; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(aaguid) ON TABLE app.passkeys TO ward_app;
+
+--
+-- Name: COLUMN passkeys.sign_count; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(sign_count) ON TABLE app.passkeys TO ward_app;
+
+--
+-- Name: COLUMN passkeys.backup_eligible; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(backup_eligible) ON TABLE app.passkeys TO ward_app;
+
+--
+-- Name: COLUMN passkeys.backup_state; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(backup_state) ON TABLE app.passkeys TO ward_app;
+
+--
+-- Name: COLUMN passkeys.transports; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(transports) ON TABLE app.passkeys TO ward_app;
+
+--
+-- Name: COLUMN passkeys.name; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(name) ON TABLE app.passkeys TO ward_app;
+
+--
+-- Name: COLUMN passkeys.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.passkeys TO ward_app;
+
+--
+-- Name: COLUMN passkeys.last_used_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(last_used_at) ON TABLE app.passkeys TO ward_app;
 
 --
 -- Name: TABLE patient_links; Type: ACL; Schema: app; Owner: ward_owner

@@ -96,6 +96,22 @@ func (q *Queries) AppendMemberList(ctx context.Context, arg AppendMemberListPara
 	return err
 }
 
+const appendPasskeyList = `-- name: AppendPasskeyList :exec
+select audit.append($1, 'passkey.list', 'success', p_request => $2::text,
+  p_details => jsonb_build_object('count', $3::int))
+`
+
+type AppendPasskeyListParams struct {
+	OrgID   uuid.UUID
+	Request *string
+	Count   int32
+}
+
+func (q *Queries) AppendPasskeyList(ctx context.Context, arg AppendPasskeyListParams) error {
+	_, err := q.db.Exec(ctx, appendPasskeyList, arg.OrgID, arg.Request, arg.Count)
+	return err
+}
+
 const appendSessionRevoke = `-- name: AppendSessionRevoke :exec
 select audit.append($1, 'session.revoke', 'success', 'session', $2,
   p_request => $3::text, p_details => jsonb_build_object('reason', $4::text))
@@ -398,6 +414,60 @@ func (q *Queries) ListMembers(ctx context.Context, orgID uuid.UUID) ([]ListMembe
 	return items, nil
 }
 
+const listPasskeys = `-- name: ListPasskeys :many
+select id, name, aaguid, backup_eligible, backup_state, sign_count, transports, created_at, last_used_at
+from app.passkeys
+where org_id = $1 and user_id = $2
+order by created_at
+`
+
+type ListPasskeysParams struct {
+	OrgID  uuid.UUID
+	UserID uuid.UUID
+}
+
+type ListPasskeysRow struct {
+	ID             uuid.UUID
+	Name           string
+	Aaguid         uuid.UUID
+	BackupEligible bool
+	BackupState    bool
+	SignCount      int64
+	Transports     []string
+	CreatedAt      time.Time
+	LastUsedAt     *time.Time
+}
+
+func (q *Queries) ListPasskeys(ctx context.Context, arg ListPasskeysParams) ([]ListPasskeysRow, error) {
+	rows, err := q.db.Query(ctx, listPasskeys, arg.OrgID, arg.UserID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListPasskeysRow
+	for rows.Next() {
+		var i ListPasskeysRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Aaguid,
+			&i.BackupEligible,
+			&i.BackupState,
+			&i.SignCount,
+			&i.Transports,
+			&i.CreatedAt,
+			&i.LastUsedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listSessions = `-- name: ListSessions :many
 
 select id, org_id, created_at, last_seen_at, idle_timeout_min, absolute_expires_at, revoked_at,
@@ -464,6 +534,273 @@ func (q *Queries) Logout(ctx context.Context, request *string) (bool, error) {
 	var ok bool
 	err := row.Scan(&ok)
 	return ok, err
+}
+
+const passkeyAssert = `-- name: PasskeyAssert :one
+select status, session_id, user_id, org_id, absolute_expires_at, idle_timeout_min
+from app.passkey_assert($1, $2, $3, $4, $5::bytea,
+  $6::text, $7::text, $8::text)
+`
+
+type PasskeyAssertParams struct {
+	Challenge    []byte
+	CredentialID []byte
+	ClientData   []byte
+	AuthData     []byte
+	SessionHash  []byte
+	Request      *string
+	Ip           *string
+	Ua           *string
+}
+
+type PasskeyAssertRow struct {
+	Status            *string
+	SessionID         uuid.NullUUID
+	UserID            uuid.NullUUID
+	OrgID             uuid.NullUUID
+	AbsoluteExpiresAt *time.Time
+	IdleTimeoutMin    *int32
+}
+
+func (q *Queries) PasskeyAssert(ctx context.Context, arg PasskeyAssertParams) (PasskeyAssertRow, error) {
+	row := q.db.QueryRow(ctx, passkeyAssert,
+		arg.Challenge,
+		arg.CredentialID,
+		arg.ClientData,
+		arg.AuthData,
+		arg.SessionHash,
+		arg.Request,
+		arg.Ip,
+		arg.Ua,
+	)
+	var i PasskeyAssertRow
+	err := row.Scan(
+		&i.Status,
+		&i.SessionID,
+		&i.UserID,
+		&i.OrgID,
+		&i.AbsoluteExpiresAt,
+		&i.IdleTimeoutMin,
+	)
+	return i, err
+}
+
+const passkeyBegin = `-- name: PasskeyBegin :one
+select challenge, user_handle, email_enc, credential_ids::bytea[] as credential_ids, expires_at
+from app.passkey_begin($1, $2, $3, $4::bytea)
+`
+
+type PasskeyBeginParams struct {
+	Purpose    string
+	RpID       string
+	Origin     string
+	BinderHash []byte
+}
+
+type PasskeyBeginRow struct {
+	Challenge     []byte
+	UserHandle    []byte
+	EmailEnc      []byte
+	CredentialIds [][]byte
+	ExpiresAt     *time.Time
+}
+
+func (q *Queries) PasskeyBegin(ctx context.Context, arg PasskeyBeginParams) (PasskeyBeginRow, error) {
+	row := q.db.QueryRow(ctx, passkeyBegin,
+		arg.Purpose,
+		arg.RpID,
+		arg.Origin,
+		arg.BinderHash,
+	)
+	var i PasskeyBeginRow
+	err := row.Scan(
+		&i.Challenge,
+		&i.UserHandle,
+		&i.EmailEnc,
+		&i.CredentialIds,
+		&i.ExpiresAt,
+	)
+	return i, err
+}
+
+const passkeyCredential = `-- name: PasskeyCredential :one
+select id, org_id, user_id, public_key, sign_count, backup_eligible, backup_state, aaguid
+from app.passkey_credential($1, $2, $3)
+`
+
+type PasskeyCredentialParams struct {
+	Challenge    []byte
+	CredentialID []byte
+	UserHandle   []byte
+}
+
+type PasskeyCredentialRow struct {
+	ID             uuid.NullUUID
+	OrgID          uuid.NullUUID
+	UserID         uuid.NullUUID
+	PublicKey      []byte
+	SignCount      *int64
+	BackupEligible *bool
+	BackupState    *bool
+	Aaguid         uuid.NullUUID
+}
+
+func (q *Queries) PasskeyCredential(ctx context.Context, arg PasskeyCredentialParams) (PasskeyCredentialRow, error) {
+	row := q.db.QueryRow(ctx, passkeyCredential, arg.Challenge, arg.CredentialID, arg.UserHandle)
+	var i PasskeyCredentialRow
+	err := row.Scan(
+		&i.ID,
+		&i.OrgID,
+		&i.UserID,
+		&i.PublicKey,
+		&i.SignCount,
+		&i.BackupEligible,
+		&i.BackupState,
+		&i.Aaguid,
+	)
+	return i, err
+}
+
+const passkeyDelete = `-- name: PasskeyDelete :one
+select app.passkey_delete($1, $2::text)::text as status
+`
+
+type PasskeyDeleteParams struct {
+	ID      uuid.UUID
+	Request *string
+}
+
+func (q *Queries) PasskeyDelete(ctx context.Context, arg PasskeyDeleteParams) (string, error) {
+	row := q.db.QueryRow(ctx, passkeyDelete, arg.ID, arg.Request)
+	var status string
+	err := row.Scan(&status)
+	return status, err
+}
+
+const passkeyRefuse = `-- name: PasskeyRefuse :exec
+select app.passkey_refuse($1, $2::bytea, $3, $4::text,
+  $5::text, $6::text)
+`
+
+type PasskeyRefuseParams struct {
+	Challenge    []byte
+	CredentialID []byte
+	Reason       string
+	Request      *string
+	Ip           *string
+	Ua           *string
+}
+
+func (q *Queries) PasskeyRefuse(ctx context.Context, arg PasskeyRefuseParams) error {
+	_, err := q.db.Exec(ctx, passkeyRefuse,
+		arg.Challenge,
+		arg.CredentialID,
+		arg.Reason,
+		arg.Request,
+		arg.Ip,
+		arg.Ua,
+	)
+	return err
+}
+
+const passkeyRegister = `-- name: PasskeyRegister :one
+select status, passkey_id
+from app.passkey_register($1, $2, $3, $4, $5, $6::text[],
+  $7::text, $8::text, $9::text)
+`
+
+type PasskeyRegisterParams struct {
+	Challenge  []byte
+	ClientData []byte
+	AuthData   []byte
+	PublicKey  []byte
+	Name       string
+	Transports []string
+	Request    *string
+	Ip         *string
+	Ua         *string
+}
+
+type PasskeyRegisterRow struct {
+	Status    *string
+	PasskeyID uuid.NullUUID
+}
+
+func (q *Queries) PasskeyRegister(ctx context.Context, arg PasskeyRegisterParams) (PasskeyRegisterRow, error) {
+	row := q.db.QueryRow(ctx, passkeyRegister,
+		arg.Challenge,
+		arg.ClientData,
+		arg.AuthData,
+		arg.PublicKey,
+		arg.Name,
+		arg.Transports,
+		arg.Request,
+		arg.Ip,
+		arg.Ua,
+	)
+	var i PasskeyRegisterRow
+	err := row.Scan(&i.Status, &i.PasskeyID)
+	return i, err
+}
+
+const passkeyRename = `-- name: PasskeyRename :one
+select app.passkey_rename($1, $2, $3::text)::boolean as ok
+`
+
+type PasskeyRenameParams struct {
+	ID      uuid.UUID
+	Name    string
+	Request *string
+}
+
+func (q *Queries) PasskeyRename(ctx context.Context, arg PasskeyRenameParams) (bool, error) {
+	row := q.db.QueryRow(ctx, passkeyRename, arg.ID, arg.Name, arg.Request)
+	var ok bool
+	err := row.Scan(&ok)
+	return ok, err
+}
+
+const passkeyTake = `-- name: PasskeyTake :one
+select status, rp_id, origin, user_handle, expires_at
+from app.passkey_take($1, $2, $3::bytea, $4::text,
+  $5::text, $6::text)
+`
+
+type PasskeyTakeParams struct {
+	Challenge  []byte
+	Purpose    string
+	BinderHash []byte
+	Request    *string
+	Ip         *string
+	Ua         *string
+}
+
+type PasskeyTakeRow struct {
+	Status     *string
+	RpID       *string
+	Origin     *string
+	UserHandle []byte
+	ExpiresAt  *time.Time
+}
+
+func (q *Queries) PasskeyTake(ctx context.Context, arg PasskeyTakeParams) (PasskeyTakeRow, error) {
+	row := q.db.QueryRow(ctx, passkeyTake,
+		arg.Challenge,
+		arg.Purpose,
+		arg.BinderHash,
+		arg.Request,
+		arg.Ip,
+		arg.Ua,
+	)
+	var i PasskeyTakeRow
+	err := row.Scan(
+		&i.Status,
+		&i.RpID,
+		&i.Origin,
+		&i.UserHandle,
+		&i.ExpiresAt,
+	)
+	return i, err
 }
 
 const recoveryCodeUse = `-- name: RecoveryCodeUse :one

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type AppApiKey struct {
@@ -109,6 +110,39 @@ type AppOrg struct {
 	CreatedAt             time.Time
 	RequireMfa            bool
 	RequirePasskey        bool
+}
+
+type AppPasskey struct {
+	OrgID  uuid.UUID
+	ID     uuid.UUID
+	UserID uuid.UUID
+	// WebAuthn credential id (rawId); never granted to ward_app
+	CredentialID []byte
+	// COSE public key from the attested credential data; never granted to ward_app
+	PublicKey      []byte
+	Aaguid         uuid.UUID
+	SignCount      int64
+	BackupEligible bool
+	BackupState    bool
+	Transports     []string
+	Name           string
+	CreatedAt      time.Time
+	LastUsedAt     *time.Time
+}
+
+type AppPasskeyChallenge struct {
+	ID         uuid.UUID
+	Challenge  []byte
+	Purpose    string
+	OrgID      uuid.NullUUID
+	SessionID  uuid.NullUUID
+	BinderHash []byte
+	RpID       string
+	Origin     string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	UsedAt     *time.Time
+	UsedXid    pgtype.Uint64
 }
 
 type AppPatient struct {

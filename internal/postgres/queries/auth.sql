@@ -128,3 +128,46 @@ select audit.append(@org_id, 'api_key.list', 'success', p_request => sqlc.narg('
 
 -- name: APIKeyScopes :one
 select app.api_key_scopes()::text[] as scopes;
+
+-- name: PasskeyBegin :one
+select challenge, user_handle, email_enc, credential_ids::bytea[] as credential_ids, expires_at
+from app.passkey_begin(@purpose, @rp_id, @origin, sqlc.narg('binder_hash')::bytea);
+
+-- name: PasskeyTake :one
+select status, rp_id, origin, user_handle, expires_at
+from app.passkey_take(@challenge, @purpose, sqlc.narg('binder_hash')::bytea, sqlc.narg('request')::text,
+  sqlc.narg('ip')::text, sqlc.narg('ua')::text);
+
+-- name: PasskeyCredential :one
+select id, org_id, user_id, public_key, sign_count, backup_eligible, backup_state, aaguid
+from app.passkey_credential(@challenge, @credential_id, @user_handle);
+
+-- name: PasskeyRegister :one
+select status, passkey_id
+from app.passkey_register(@challenge, @client_data, @auth_data, @public_key, @name, @transports::text[],
+  sqlc.narg('request')::text, sqlc.narg('ip')::text, sqlc.narg('ua')::text);
+
+-- name: PasskeyAssert :one
+select status, session_id, user_id, org_id, absolute_expires_at, idle_timeout_min
+from app.passkey_assert(@challenge, @credential_id, @client_data, @auth_data, sqlc.narg('session_hash')::bytea,
+  sqlc.narg('request')::text, sqlc.narg('ip')::text, sqlc.narg('ua')::text);
+
+-- name: PasskeyRefuse :exec
+select app.passkey_refuse(@challenge, sqlc.narg('credential_id')::bytea, @reason, sqlc.narg('request')::text,
+  sqlc.narg('ip')::text, sqlc.narg('ua')::text);
+
+-- name: ListPasskeys :many
+select id, name, aaguid, backup_eligible, backup_state, sign_count, transports, created_at, last_used_at
+from app.passkeys
+where org_id = @org_id and user_id = @user_id
+order by created_at;
+
+-- name: AppendPasskeyList :exec
+select audit.append(@org_id, 'passkey.list', 'success', p_request => sqlc.narg('request')::text,
+  p_details => jsonb_build_object('count', @count::int));
+
+-- name: PasskeyRename :one
+select app.passkey_rename(@id, @name, sqlc.narg('request')::text)::boolean as ok;
+
+-- name: PasskeyDelete :one
+select app.passkey_delete(@id, sqlc.narg('request')::text)::text as status;
