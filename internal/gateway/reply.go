@@ -23,7 +23,9 @@ type restorer struct {
 	unknown map[string]bool
 }
 
-func newRestorer(sess *phi.Session) *restorer { return &restorer{sess: sess, unknown: map[string]bool{}} }
+func newRestorer(sess *phi.Session) *restorer {
+	return &restorer{sess: sess, unknown: map[string]bool{}}
+}
 
 func (rs *restorer) text(s string) string {
 	out, unk := rs.sess.Reidentify(s)

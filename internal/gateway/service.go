@@ -57,6 +57,9 @@ func NewService(db *postgres.DB, engine *phi.Engine, cfg Config, log *slog.Logge
 		t.MaxIdleConnsPerHost = 64
 		cfg.Client = &http.Client{Transport: t}
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if cfg.MaxReplyBytes == 0 {
 		cfg.MaxReplyBytes = 64 << 20
 	}
