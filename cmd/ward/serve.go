@@ -18,6 +18,8 @@ import (
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/gateway"
+	"github.com/wardhq/ward/internal/gateway/phi"
 	"github.com/wardhq/ward/internal/httpapi"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/mail"
@@ -40,6 +42,11 @@ type serveConfig struct {
 	Proxies      string
 	Archive      string
 	ReaderURL    string
+	// GatewayProvider is the registered provider the LLM gateway calls;
+	// GatewayKeys are Ward's own keys by provider, from WARD_GATEWAY_KEYS
+	// only (never a flag: argv is visible to other users).
+	GatewayProvider string
+	GatewayKeys     map[string]string
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -63,10 +70,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"with --database-url: a login granted ward_audit_reader, for the archiver (env WARD_AUDIT_READER_URL)")
 	fs.StringVar(&cfg.Proxies, "trusted-proxies", getenv("WARD_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env WARD_TRUSTED_PROXIES)")
+	fs.StringVar(&cfg.GatewayProvider, "gateway-provider", envOr(getenv, "WARD_GATEWAY_PROVIDER", "anthropic"),
+		"the registered subprocessor the LLM gateway (/llm) calls; Ward's key for it is read from "+
+			"WARD_GATEWAY_KEYS=name=key[,name=key] (env WARD_GATEWAY_PROVIDER)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg.SMTPPassword = getenv("WARD_SMTP_PASSWORD")
+	keys, err := parseGatewayKeys(getenv("WARD_GATEWAY_KEYS"))
+	if err != nil {
+		return err
+	}
+	cfg.GatewayKeys = keys
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
@@ -179,11 +194,16 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		return nil
 	}
 	proxies, _ := parsePrefixes(cfg.Proxies) // checked in runServe
+	engine, err := phi.New(phi.Config{})
+	if err != nil {
+		return err
+	}
+	gw := gateway.NewService(db, engine, gateway.Config{Provider: cfg.GatewayProvider, Keys: cfg.GatewayKeys}, log)
 	// Cookie security and HSTS follow the public base URL's scheme, not
 	// whether this process terminates TLS.
 	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies},
 		httpapi.Deps{Auth: authSvc, Records: recSvc, Audit: audit.NewService(db, log), Ready: ready, Log: log,
-			Metrics: integrator.WriteMetrics, AuditKey: auditKey})
+			Metrics: integrator.WriteMetrics, AuditKey: auditKey, Gateway: gw})
 
 	srv := &http.Server{
 		Handler:           handler,
