@@ -40,9 +40,9 @@ type gw struct {
 	key     string
 }
 
-func newGW(t *testing.T) *gw {
+func newGW(t *testing.T, opts ...worldOption) *gw {
 	t.Helper()
-	w := newWorld(t)
+	w := newWorld(t, opts...)
 	g := &gw{world: w, up: newFakeUpstream(t), o: w.createOrg("Gateway Org")}
 	w.populate(g.o, "gw")
 	g.patient = w.createPatient(g.o.Lead.Token, seeded)
