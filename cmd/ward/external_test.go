@@ -45,6 +45,17 @@ func TestExternalDatabase(t *testing.T) {
 		t.Fatalf("org create as ward_ops printed %q", out)
 	}
 
+	// The operator registers the gateway's subprocessor as ward_ops.
+	out = mustWard(t, "gateway", "provider", "add", "--data-dir", dir, "--database-url", env.URL("ward_ops"),
+		"--name", "anthropic", "--url", "https://api.anthropic.com", "--baa-signed-at", "2026-01-15",
+		"--baa-ref", "legal/anthropic-baa.pdf", "--zero-retention", "--models", "claude-haiku-5-5")
+	if !strings.Contains(out, "provider=anthropic baa=true zero_retention=true") {
+		t.Fatalf("gateway provider add printed %q", out)
+	}
+	if out = mustWard(t, "gateway", "provider", "list", "--data-dir", dir, "--database-url", env.URL("ward_ops")); !strings.Contains(out, "2026-01-15") {
+		t.Fatalf("gateway provider list printed %q", out)
+	}
+
 	ctx, cancel := context.WithCancel(context.Background())
 	logs, stdout := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)

@@ -43,6 +43,8 @@ commands:
   login-link    print a one-time sign-in URL for a member
   audit verify  recompute every audit leaf, chain link and tree root
   deid          de-identify text on stdin
+  gateway provider add|list
+                register the LLM gateway's subprocessors (BAA, zero retention)
   bench         benchmark the audited read path beside pgbench
   version       print the version
 
@@ -69,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runLoginLink(ctx, rest, getenv, stdout, stderr)
 	case "audit":
 		err = runAudit(ctx, rest, getenv, stdout, stderr)
+	case "gateway":
+		err = runGateway(ctx, rest, getenv, stdout, stderr)
 	case "deid":
 		err = runDeid(ctx, rest, stdin, stdout, stderr)
 	case "bench":

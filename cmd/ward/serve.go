@@ -19,6 +19,8 @@ import (
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/audit/s3archive"
 	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/gateway"
+	"github.com/wardhq/ward/internal/gateway/phi"
 	"github.com/wardhq/ward/internal/httpapi"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/mail"
@@ -42,6 +44,11 @@ type serveConfig struct {
 	Archive      string
 	S3           s3Flags
 	ReaderURL    string
+	// GatewayProvider is the registered provider the LLM gateway calls;
+	// GatewayKeys are Ward's own keys by provider, from WARD_GATEWAY_KEYS
+	// only (never a flag: argv is visible to other users).
+	GatewayProvider string
+	GatewayKeys     map[string]string
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -67,10 +74,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"with --database-url: a login granted ward_audit_reader, for the archiver (env WARD_AUDIT_READER_URL)")
 	fs.StringVar(&cfg.Proxies, "trusted-proxies", getenv("WARD_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env WARD_TRUSTED_PROXIES)")
+	fs.StringVar(&cfg.GatewayProvider, "gateway-provider", envOr(getenv, "WARD_GATEWAY_PROVIDER", "anthropic"),
+		"the registered subprocessor the LLM gateway (/llm) calls; Ward's key for it is read from "+
+			"WARD_GATEWAY_KEYS=name=key[,name=key] (env WARD_GATEWAY_PROVIDER)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg.SMTPPassword = getenv("WARD_SMTP_PASSWORD")
+	keys, err := parseGatewayKeys(getenv("WARD_GATEWAY_KEYS"))
+	if err != nil {
+		return err
+	}
+	cfg.GatewayKeys = keys
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
@@ -183,6 +198,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		return nil
 	}
 	proxies, _ := parsePrefixes(cfg.Proxies) // checked in runServe
+	engine, err := phi.New(phi.Config{})
+	if err != nil {
+		return err
+	}
+	gw := gateway.NewService(db, engine, gateway.Config{Provider: cfg.GatewayProvider, Keys: cfg.GatewayKeys}, log)
 	// Cookie security and HSTS follow the public base URL's scheme, not
 	// whether this process terminates TLS.
 	// The archiver, when it runs, adds its figures (set below, before the
@@ -196,7 +216,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies},
 		httpapi.Deps{Auth: authSvc, Records: recSvc, Audit: audit.NewService(db, log), Ready: ready, Log: log,
-			Metrics: metrics, AuditKey: auditKey})
+			Metrics: metrics, AuditKey: auditKey, Gateway: gw})
 
 	srv := &http.Server{
 		Handler:           handler,

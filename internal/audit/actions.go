@@ -91,6 +91,10 @@ var Actions = registry(
 	Action{Name: "entry.list", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "audit.read", Category: CategoryAudit},
 	Action{Name: "request.denied", Category: CategoryAccess},
+	// ai.invoke is one call through the LLM gateway: de-identified text
+	// left for a subprocessor. Its details hold counts, model and tokens,
+	// never content; Patient is set when the call named one.
+	Action{Name: "ai.invoke", Category: CategoryAccess, PHIAccess: true},
 )
 
 func registry(list ...Action) map[string]Action {

@@ -21,6 +21,8 @@ import (
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/gateway"
+	"github.com/wardhq/ward/internal/gateway/phi"
 	"github.com/wardhq/ward/internal/httpapi"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
@@ -32,6 +34,9 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// phiEngine is the de-identification engine every world's gateway shares.
+var phiEngine = sync.OnceValues(func() (*phi.Engine, error) { return phi.New(phi.Config{}) })
 
 // syncBuffer is a log sink the server writes to concurrently.
 type syncBuffer struct {
@@ -141,9 +146,14 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	}
 	w.auth = auth.NewService(env.App, w.keys, wc.mailer, wc.auth, log)
 	w.ops = auth.NewService(env.Super, w.keys, wc.mailer, wc.auth, log)
+	engine, err := phiEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
 	w.srv.Config.Handler = httpapi.NewServer(wc.api, httpapi.Deps{
 		Auth: w.auth, Records: records.NewService(env.App, w.keys, log),
-		Audit: audit.NewService(env.App, log), AuditKey: vkey, Ready: env.App.Pool.Ping, Log: log})
+		Audit: audit.NewService(env.App, log), AuditKey: vkey, Ready: env.App.Pool.Ping, Log: log,
+		Gateway: gateway.NewService(env.App, engine, gateway.Config{Keys: map[string]string{"anthropic": upstreamKey}}, log)})
 	w.integrator = audit.NewIntegrator(env.App, log, 0)
 	w.integrator.SetSigner(signer, time.Nanosecond)
 	w.vkey = vkey

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/gateway"
 	"github.com/wardhq/ward/internal/identity"
 )
 
@@ -47,8 +48,8 @@ func stepUp(n need) need {
 	return n
 }
 
-// handler mounts the four surfaces. Only the JSON API has routes today; the
-// console, SCIM and the gateway answer "no route" in their own shapes.
+// handler mounts the four surfaces. The JSON API and the LLM gateway have
+// routes today; the console and SCIM answer "no route" in their own shapes.
 func (s *server) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", s.api)
@@ -134,4 +135,15 @@ func (s *server) routes() {
 	api.route("GET /v1/audit/proof/inclusion", orKey(as(admin, "audit.read"), auth.ScopeAuditRead), handleInclusionProof(log, fail))
 	api.route("GET /v1/audit/proof/consistency", orKey(as(admin, "audit.read"), auth.ScopeAuditRead), handleConsistencyProof(log, fail))
 	api.route("GET /.well-known/ward-audit-key", public, handleAuditKey(s.deps.AuditKey))
+
+	// The LLM gateway (docs/gateway.md): the Anthropic Messages API for the
+	// official SDKs, a session or an API key with the gateway scope as the
+	// SDK's key. A stream has no route deadline; the upstream call carries
+	// the client's context.
+	if gw := s.deps.Gateway; gw != nil {
+		llm, gwFail := s.gateway, s.gateway.writeError
+		caller := orKey(session, auth.ScopeGateway)
+		llm.route("POST /llm/v1/messages", caller, handleGateway(gw, recs, gateway.Messages, gwFail), deadline(noDeadline))
+		llm.route("POST /llm/v1/messages/count_tokens", caller, handleGateway(gw, recs, gateway.CountTokens, gwFail))
+	}
 }

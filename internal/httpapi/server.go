@@ -22,6 +22,7 @@ import (
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/gateway"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/records"
 )
@@ -54,6 +55,9 @@ type Deps struct {
 	Auth    *auth.Service
 	Records *records.Service
 	Audit   *audit.Service
+	// Gateway, when set, serves the LLM gateway under /llm (else its
+	// routes answer "no route").
+	Gateway *gateway.Service
 	// Ready reports whether the service can answer (the database is
 	// reachable), for /readyz.
 	Ready func(ctx context.Context) error

@@ -2440,6 +2440,31 @@ ALTER TABLE ONLY app.clinical_entries FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.clinical_entries OWNER TO ward_owner;
 
 --
+-- Name: gateway_providers; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.gateway_providers (
+    name text NOT NULL,
+    base_url text NOT NULL,
+    baa_signed_at timestamp with time zone,
+    baa_ref text,
+    zero_retention boolean DEFAULT false NOT NULL,
+    models text[] DEFAULT '{}'::text[] NOT NULL,
+    region text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT gateway_providers_baa_ref_check CHECK (((length(baa_ref) >= 1) AND (length(baa_ref) <= 200))),
+    CONSTRAINT gateway_providers_base_url_check CHECK (((base_url ~ '^https?://[^[:space:]]+$'::text) AND (length(base_url) <= 500))),
+    CONSTRAINT gateway_providers_models_check CHECK ((cardinality(models) <= 100)),
+    CONSTRAINT gateway_providers_name_check CHECK ((name ~ '^[a-z][a-z0-9_-]{0,31}$'::text)),
+    CONSTRAINT gateway_providers_region_check CHECK (((length(region) >= 1) AND (length(region) <= 64)))
+);
+
+ALTER TABLE ONLY app.gateway_providers FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.gateway_providers OWNER TO ward_owner;
+
+--
 -- Name: instance_policy; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -2960,6 +2985,13 @@ ALTER TABLE ONLY app.care_team
 
 ALTER TABLE ONLY app.clinical_entries
     ADD CONSTRAINT clinical_entries_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: gateway_providers gateway_providers_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.gateway_providers
+    ADD CONSTRAINT gateway_providers_pkey PRIMARY KEY (name);
 
 --
 -- Name: instance_policy instance_policy_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
@@ -3501,6 +3533,24 @@ CREATE POLICY clinical_entries_select ON app.clinical_entries FOR SELECT TO ward
 --
 
 CREATE POLICY clinical_entries_update ON app.clinical_entries FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR ((patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) AND ((( SELECT private.get_my_role() AS get_my_role) <> 'patient'::text) OR (created_by = ( SELECT private.uid() AS uid))))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+
+--
+-- Name: gateway_providers; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.gateway_providers ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: gateway_providers gateway_providers_ops; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY gateway_providers_ops ON app.gateway_providers TO ward_ops USING (true) WITH CHECK (true);
+
+--
+-- Name: gateway_providers gateway_providers_read; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY gateway_providers_read ON app.gateway_providers FOR SELECT TO ward_app USING (true);
 
 --
 -- Name: instance_policy; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -4579,6 +4629,13 @@ GRANT UPDATE(observed_at) ON TABLE app.clinical_entries TO ward_app;
 --
 
 GRANT UPDATE(note_enc) ON TABLE app.clinical_entries TO ward_app;
+
+--
+-- Name: TABLE gateway_providers; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.gateway_providers TO ward_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.gateway_providers TO ward_ops;
 
 --
 -- Name: TABLE instance_policy; Type: ACL; Schema: app; Owner: ward_owner

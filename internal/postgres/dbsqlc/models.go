@@ -57,6 +57,18 @@ type AppClinicalEntry struct {
 	CreatedAt  time.Time
 }
 
+type AppGatewayProvider struct {
+	Name          string
+	BaseUrl       string
+	BaaSignedAt   *time.Time
+	BaaRef        *string
+	ZeroRetention bool
+	Models        []string
+	Region        *string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
 // Instance-wide sign-in and session limits; hard caps are the CHECK constraints. Only ward_ops updates it.
 type AppInstancePolicy struct {
 	ID                    bool

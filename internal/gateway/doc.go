@@ -1,0 +1,33 @@
+// Package gateway is Ward's LLM gateway: an Anthropic-compatible Messages
+// endpoint (non-streaming, streaming and count_tokens) that de-identifies
+// every text an upstream will see, sends the call only to a registered
+// subprocessor with an executed BAA and a zero-data-retention attestation,
+// re-identifies the reply (also as it streams) and audits the call.
+//
+// Rules, checked in review and by the tests:
+//
+//  1. Nothing leaves before it is de-identified. The system prompt, every
+//     message's text, tool_use inputs, tool_result contents, tool
+//     descriptions, stop_sequences and metadata.user_id go through one
+//     phi.Session per call, in a fixed order (tools, system, messages in
+//     order, stop sequences, metadata), so placeholders are numbered by
+//     first occurrence and a client that resends its history gets the same
+//     earlier turns byte for byte. Content Ward cannot de-identify (images,
+//     documents, server tools, MCP servers, unknown block types) is refused.
+//     thinking and redacted_thinking blocks pass untouched (their signatures
+//     are checked upstream).
+//  2. Fail closed: any de-identification error refuses the call; nothing is
+//     sent.
+//  3. The placeholder mapping lives in memory for one call and is dropped
+//     when the call ends. Prompts and replies are never stored, logged or
+//     put in errors: errors and logs carry ids, sizes and counts.
+//  4. Every call that reaches the gate writes an ai.invoke audit event
+//     (provider, model, counts per PHI type, tokens, outcome) in its own
+//     transaction bound to the caller's credential, committed before the
+//     reply is returned; for a stream, before the first event is relayed.
+//     An audit failure fails the call.
+//  5. Ward's upstream key for a provider comes from the server's
+//     configuration; it is sent only to that provider and never returned.
+//  6. Unknown request fields pass through unchanged; the upstream's events
+//     are relayed in order, with their indexes, as they arrive.
+package gateway

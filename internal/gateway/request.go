@@ -1,0 +1,329 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/wardhq/ward/internal/errkind"
+	"github.com/wardhq/ward/internal/gateway/phi"
+)
+
+// Errors about the request body. Their public text names a field or a block
+// type, never content.
+var (
+	ErrBadRequest = errkind.New(errkind.Invalid, "invalid_request", "gateway: invalid request")
+	// ErrUnsupported is content Ward cannot de-identify.
+	ErrUnsupported = errkind.New(errkind.Invalid, "unsupported_content", "gateway: content Ward cannot de-identify")
+	// ErrDeidentify means de-identification failed: the call is refused.
+	ErrDeidentify = errkind.New(errkind.Internal, "deidentification_failed", "gateway: de-identification failed")
+)
+
+func bad(format string, args ...any) error { return errkind.Visiblef(ErrBadRequest, format, args...) }
+
+func unsupported(what string) error {
+	return errkind.Visiblef(ErrUnsupported, "%s is not accepted: Ward cannot de-identify it", what)
+}
+
+// modelName is what a model name may be: it goes to the upstream and the
+// audit log as it is, so it cannot carry free text.
+var modelName = regexp.MustCompile(`^[A-Za-z0-9._:@/-]{1,100}$`)
+
+// meta is what the gateway reads from a request besides its text.
+type meta struct {
+	Model  string
+	Stream bool
+}
+
+// redactor de-identifies one request body with one session.
+type redactor struct {
+	ctx  context.Context
+	sess *phi.Session
+}
+
+// redactRequest de-identifies every text of a Messages (or count_tokens)
+// request body and returns the body to send upstream. Fields it does not
+// know pass through unchanged; the fields it rewrites are re-encoded with
+// sorted keys, so the same input always gives the same bytes.
+func redactRequest(ctx context.Context, sess *phi.Session, body []byte) ([]byte, meta, error) {
+	var m meta
+	top, err := object(body, "the request body")
+	if err != nil {
+		return nil, m, err
+	}
+	if err := decodeField(top, "model", &m.Model); err != nil || !modelName.MatchString(m.Model) {
+		return nil, m, bad("model: a model name is required (letters, digits and . _ - : @ /, at most 100)")
+	}
+	if raw, ok := top["stream"]; ok && !bytes.Equal(raw, []byte("null")) {
+		if err := json.Unmarshal(raw, &m.Stream); err != nil {
+			return nil, m, bad("stream: must be a boolean")
+		}
+	}
+	if _, ok := top["mcp_servers"]; ok {
+		return nil, m, unsupported("mcp_servers")
+	}
+	if _, ok := top["messages"]; !ok {
+		return nil, m, bad("messages: required")
+	}
+	rd := &redactor{ctx: ctx, sess: sess}
+	// A fixed order: numbering follows first occurrence over it.
+	for _, f := range []struct {
+		name string
+		fn   func(json.RawMessage) (json.RawMessage, error)
+	}{
+		{"tools", rd.tools},
+		{"system", rd.system},
+		{"messages", rd.messages},
+		{"stop_sequences", rd.stopSequences},
+		{"metadata", rd.metadata},
+	} {
+		raw, ok := top[f.name]
+		if !ok || bytes.Equal(raw, []byte("null")) {
+			continue
+		}
+		out, err := f.fn(raw)
+		if err != nil {
+			return nil, m, err
+		}
+		top[f.name] = out
+	}
+	out, err := marshal(top)
+	return out, m, err
+}
+
+// text de-identifies one string.
+func (rd *redactor) text(s string) (string, error) {
+	res, err := rd.sess.Redact(rd.ctx, s)
+	if err != nil {
+		if errors.Is(err, phi.ErrInvalidUTF8) {
+			return "", bad("text must be valid UTF-8")
+		}
+		// fail closed; the engine's error holds no text
+		return "", fmt.Errorf("%w: %w", ErrDeidentify, err)
+	}
+	return res.Text, nil
+}
+
+func (rd *redactor) rawText(raw json.RawMessage, field string) (json.RawMessage, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, bad("%s: must be a string", field)
+	}
+	r, err := rd.text(s)
+	if err != nil {
+		return nil, err
+	}
+	return marshal(r)
+}
+
+func (rd *redactor) tools(raw json.RawMessage) (json.RawMessage, error) {
+	var tools []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &tools); err != nil {
+		return nil, bad("tools: must be an array of objects")
+	}
+	for i, t := range tools {
+		var typ string
+		_ = decodeField(t, "type", &typ)
+		if typ != "" && typ != "custom" {
+			return nil, unsupported(fmt.Sprintf("tools[%d]: a server tool", i))
+		}
+		if d, ok := t["description"]; ok {
+			out, err := rd.rawText(d, fmt.Sprintf("tools[%d].description", i))
+			if err != nil {
+				return nil, err
+			}
+			t["description"] = out
+		}
+	}
+	return marshal(tools)
+}
+
+func (rd *redactor) system(raw json.RawMessage) (json.RawMessage, error) {
+	if len(raw) > 0 && raw[0] == '"' {
+		return rd.rawText(raw, "system")
+	}
+	return rd.blocks(raw, "system", map[string]bool{"text": true})
+}
+
+// messageBlocks are the block types a message may hold.
+var messageBlocks = map[string]bool{"text": true, "tool_use": true, "tool_result": true, "thinking": true,
+	"redacted_thinking": true}
+
+func (rd *redactor) messages(raw json.RawMessage) (json.RawMessage, error) {
+	var msgs []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &msgs); err != nil {
+		return nil, bad("messages: must be an array of objects")
+	}
+	for i, msg := range msgs {
+		c, ok := msg["content"]
+		if !ok {
+			return nil, bad("messages[%d].content: required", i)
+		}
+		var err error
+		field := fmt.Sprintf("messages[%d].content", i)
+		if len(c) > 0 && c[0] == '"' {
+			c, err = rd.rawText(c, field)
+		} else {
+			c, err = rd.blocks(c, field, messageBlocks)
+		}
+		if err != nil {
+			return nil, err
+		}
+		msg["content"] = c
+	}
+	return marshal(msgs)
+}
+
+// blocks de-identifies an array of content blocks of the allowed types.
+func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string]bool) (json.RawMessage, error) {
+	var bs []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &bs); err != nil {
+		return nil, bad("%s: must be a string or an array of content blocks", field)
+	}
+	for i, b := range bs {
+		var typ string
+		if err := decodeField(b, "type", &typ); err != nil || typ == "" {
+			return nil, bad("%s[%d].type: required", field, i)
+		}
+		if !allowed[typ] {
+			return nil, unsupported(fmt.Sprintf("%s[%d]: a %q block", field, i, typ))
+		}
+		at := fmt.Sprintf("%s[%d]", field, i)
+		var err error
+		switch typ {
+		case "text":
+			t, ok := b["text"]
+			if !ok {
+				return nil, bad("%s.text: required", at)
+			}
+			b["text"], err = rd.rawText(t, at+".text")
+		case "tool_use":
+			if in, ok := b["input"]; ok {
+				b["input"], err = rd.value(in, at+".input")
+			}
+		case "tool_result":
+			c, ok := b["content"]
+			switch {
+			case !ok || bytes.Equal(c, []byte("null")):
+			case len(c) > 0 && c[0] == '"':
+				b["content"], err = rd.rawText(c, at+".content")
+			default:
+				b["content"], err = rd.blocks(c, at+".content", map[string]bool{"text": true})
+			}
+		}
+		// thinking and redacted_thinking pass untouched
+		if err != nil {
+			return nil, err
+		}
+	}
+	return marshal(bs)
+}
+
+// value de-identifies every string in a JSON value (a tool's input): the
+// structure and the keys stay.
+func (rd *redactor) value(raw json.RawMessage, field string) (json.RawMessage, error) {
+	v, err := decodeAny(raw)
+	if err != nil {
+		return nil, bad("%s: not JSON", field)
+	}
+	v, err = walkStrings(v, rd.text)
+	if err != nil {
+		return nil, err
+	}
+	return marshal(v)
+}
+
+func (rd *redactor) stopSequences(raw json.RawMessage) (json.RawMessage, error) {
+	var ss []string
+	if err := json.Unmarshal(raw, &ss); err != nil {
+		return nil, bad("stop_sequences: must be an array of strings")
+	}
+	for i, s := range ss {
+		r, err := rd.text(s)
+		if err != nil {
+			return nil, err
+		}
+		ss[i] = r
+	}
+	return marshal(ss)
+}
+
+func (rd *redactor) metadata(raw json.RawMessage) (json.RawMessage, error) {
+	md, err := object(raw, "metadata")
+	if err != nil {
+		return nil, err
+	}
+	if u, ok := md["user_id"]; ok && !bytes.Equal(u, []byte("null")) {
+		if md["user_id"], err = rd.rawText(u, "metadata.user_id"); err != nil {
+			return nil, err
+		}
+	}
+	return marshal(md)
+}
+
+// walkStrings replaces every string value in v (not object keys) with
+// fn's result.
+func walkStrings(v any, fn func(string) (string, error)) (any, error) {
+	switch x := v.(type) {
+	case string:
+		return fn(x)
+	case []any:
+		for i := range x {
+			r, err := walkStrings(x[i], fn)
+			if err != nil {
+				return nil, err
+			}
+			x[i] = r
+		}
+	case map[string]any:
+		for k := range x {
+			r, err := walkStrings(x[k], fn)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = r
+		}
+	}
+	return v, nil
+}
+
+func object(raw []byte, what string) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return nil, bad("%s must be a JSON object", what)
+	}
+	return m, nil
+}
+
+func decodeField(m map[string]json.RawMessage, name string, v any) error {
+	raw, ok := m[name]
+	if !ok {
+		return nil
+	}
+	return json.Unmarshal(raw, v)
+}
+
+func decodeAny(raw []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// marshal encodes v without HTML escaping (so text keeps its <, > and &)
+// and without the encoder's trailing newline.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(v); err != nil {
+		return nil, fmt.Errorf("gateway: encode: %w", err)
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}

@@ -1,0 +1,198 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/gateway/phi"
+	"github.com/wardhq/ward/internal/identity"
+)
+
+func newSession(t *testing.T) *phi.Session {
+	t.Helper()
+	e, err := phi.New(phi.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.NewSession(&phi.Record{Names: []string{`Ann "Nan" O'Hara`}, Phones: []string{"617-555-0142"}},
+		phi.SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// redacted returns the placeholders the session gives the seeded values.
+func redacted(t *testing.T, s *phi.Session, text string) string {
+	t.Helper()
+	r, err := s.Redact(context.Background(), text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Text
+}
+
+// A tool input streamed as partial JSON is restored, JSON-escaped, however
+// the fragments split it: at every pair of offsets.
+func TestJSONStreamEverySplit(t *testing.T) {
+	s := newSession(t)
+	red := redacted(t, s, `Call Ann "Nan" O'Hara at 617-555-0142.`)
+	if !strings.Contains(red, "[[") {
+		t.Fatalf("nothing redacted: %s", red)
+	}
+	in, _ := json.Marshal(map[string]any{"note": red + ` Tab\there, é \u2603 😀`, "n": 3})
+	want := map[string]any{}
+	restored, _ := s.Reidentify(red + ` Tab\there, é \u2603 😀`)
+	want["note"], want["n"] = restored, float64(3)
+	frag := string(in)
+	boundary := func(k int) bool { return k == len(frag) || utf8.RuneStart(frag[k]) } // deltas are JSON strings: whole runes
+	for i := 0; i <= len(frag); i++ {
+		for j := i; j <= len(frag); j += 1 + len(frag)/40 {
+			if !boundary(i) || !boundary(j) {
+				continue
+			}
+			js := &jsonStream{rs: newRestorer(s)}
+			out := js.Write(frag[:i]) + js.Write(frag[i:j]) + js.Write(frag[j:]) + js.Close()
+			var got map[string]any
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("split %d/%d: %v: %s", i, j, err, out)
+			}
+			if got["note"] != want["note"] || got["n"] != want["n"] {
+				t.Fatalf("split %d/%d: %v, want %v", i, j, got, want)
+			}
+		}
+	}
+}
+
+// The relay restores a text delta split at every byte offset, passes the
+// events and their indexes through in order, and flushes what it held back
+// before content_block_stop.
+func TestRelayEverySplit(t *testing.T) {
+	s := newSession(t)
+	red := redacted(t, s, "Ann O'Hara called from 617-555-0142 about her A1c.")
+	want, _ := s.Reidentify(red)
+	for cut := 0; cut <= len(red); cut++ {
+		rl := newRelay(newRestorer(s))
+		var got strings.Builder
+		var types []string
+		feed := func(name string, v any) {
+			data, _ := json.Marshal(v)
+			evs, err := rl.handle(event{name: name, named: true, data: data})
+			if err != nil {
+				t.Fatalf("cut %d: %s: %v", cut, name, err)
+			}
+			for _, e := range evs {
+				types = append(types, e.name)
+				var d struct {
+					Delta struct {
+						Text string `json:"text"`
+					} `json:"delta"`
+				}
+				_ = json.Unmarshal(e.data, &d)
+				got.WriteString(d.Delta.Text)
+			}
+		}
+		feed("content_block_start", map[string]any{"type": "content_block_start", "index": 0,
+			"content_block": map[string]any{"type": "text", "text": ""}})
+		for _, part := range []string{red[:cut], red[cut:]} {
+			feed("content_block_delta", map[string]any{"type": "content_block_delta", "index": 0,
+				"delta": map[string]any{"type": "text_delta", "text": part}})
+		}
+		feed("content_block_stop", map[string]any{"type": "content_block_stop", "index": 0})
+		feed("message_stop", map[string]any{"type": "message_stop"})
+		if got.String() != want {
+			t.Fatalf("cut %d: %q, want %q", cut, got.String(), want)
+		}
+		if types[0] != "content_block_start" || types[len(types)-2] != "content_block_stop" ||
+			types[len(types)-1] != "message_stop" || !rl.done {
+			t.Fatalf("cut %d: events %v", cut, types)
+		}
+	}
+}
+
+func TestReadEvent(t *testing.T) {
+	in := ": comment\n\nevent: ping\ndata: {\"type\": \"ping\"}\n\ndata: {\"type\":\"message_stop\"}\r\n\r\nevent: x\ndata: a\ndata: b\n\nevent: cut\ndata: {"
+	br := bufio.NewReader(strings.NewReader(in))
+	var got []string
+	for {
+		e, err := readEvent(br)
+		if err != nil {
+			if !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatalf("end: %v", err)
+			}
+			break
+		}
+		got = append(got, e.typ()+"|"+string(e.data))
+	}
+	want := []string{`ping|{"type": "ping"}`, `message_stop|{"type":"message_stop"}`, "x|a\nb"}
+	if strings.Join(got, ";") != strings.Join(want, ";") {
+		t.Fatalf("%q", got)
+	}
+}
+
+// Fail closed: a de-identification error refuses the call before anything
+// is sent (here the engine's size bound; any engine error takes the same
+// path).
+func TestForwardFailsClosed(t *testing.T) {
+	var hits atomic.Int32
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer up.Close()
+	e, err := phi.New(phi.Config{MaxBytes: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := NewService(nil, e, Config{Keys: map[string]string{"anthropic": "k"}}, nil)
+	ctx := identity.WithPrincipal(context.Background(), identity.Principal{OrgID: uuid.New()})
+	body := `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"Ann O'Hara called from 617-555-0142."}]}`
+	err = svc.Forward(ctx, Messages, Call{Body: []byte(body), Header: http.Header{}}, httptest.NewRecorder())
+	if !errors.Is(err, ErrDeidentify) || hits.Load() != 0 {
+		t.Fatalf("err %v, upstream hits %d", err, hits.Load())
+	}
+	if strings.Contains(err.Error(), "O'Hara") {
+		t.Fatal("the error quotes the input")
+	}
+}
+
+// Placeholders are numbered over a fixed traversal: the same conversation
+// gives the same bytes, and a longer one keeps the earlier turns.
+func TestRedactDeterministic(t *testing.T) {
+	e, err := phi.New(phi.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := `{"model":"m","system":"Patient Ann O'Hara.","messages":[{"role":"user","content":"Ann O'Hara, 617-555-0142, says [[PERSON_9]] hi."}]}`
+	two := `{"model":"m","system":"Patient Ann O'Hara.","messages":[{"role":"user","content":"Ann O'Hara, 617-555-0142, says [[PERSON_9]] hi."},` +
+		`{"role":"assistant","content":"Noted."},{"role":"user","content":"Her son Liam O'Hara called."}]}`
+	var firsts []string
+	for _, body := range []string{one, two, one} {
+		s, _ := e.NewSession(nil, phi.SessionOptions{})
+		out, m, err := redactRequest(context.Background(), s, []byte(body))
+		s.Close()
+		if err != nil || m.Model != "m" {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(out), "O'Hara") || strings.Contains(string(out), "0142") {
+			t.Fatalf("PHI left: %s", out)
+		}
+		var req struct {
+			Messages []json.RawMessage `json:"messages"`
+		}
+		_ = json.Unmarshal(out, &req)
+		firsts = append(firsts, string(req.Messages[0]))
+	}
+	if firsts[0] != firsts[1] || firsts[0] != firsts[2] {
+		t.Fatalf("earlier turn changed: %q", firsts)
+	}
+}

@@ -1,0 +1,73 @@
+package httpapi
+
+import (
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/gateway"
+	"github.com/wardhq/ward/internal/gateway/phi"
+	"github.com/wardhq/ward/internal/records"
+)
+
+// handleGateway serves one gateway endpoint (POST /llm/v1/messages and
+// /llm/v1/messages/count_tokens): the body is read whole (the surface caps
+// it at 32 MB: 413 above), the patient the Ward-Patient header names is
+// loaded under the caller's credential (an audited read; RLS decides), and
+// the gateway de-identifies, forwards and re-identifies. Errors are in the
+// Anthropic shape (the surface's encoder).
+func handleGateway(gw *gateway.Service, recs *records.Service, ep gateway.Endpoint, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			fail(w, r, bodyError(err))
+			return
+		}
+		c := gateway.Call{Body: body, Header: r.Header, Query: r.URL.RawQuery}
+		switch vals := r.Header.Values("Ward-Patient"); len(vals) {
+		case 0:
+		case 1:
+			id, perr := uuid.Parse(strings.TrimSpace(vals[0]))
+			if perr != nil || id == uuid.Nil {
+				fail(w, r, invalidHeader("Ward-Patient must be a patient id (a UUID)"))
+				return
+			}
+			p, err := recs.GetPatient(r.Context(), id)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			c.Patient = uuid.NullUUID{UUID: id, Valid: true}
+			c.Record = phiRecord(p)
+		default:
+			fail(w, r, invalidHeader("send one Ward-Patient header"))
+			return
+		}
+		if err := gw.Forward(r.Context(), ep, c, w); err != nil {
+			fail(w, r, err)
+		}
+	})
+}
+
+// phiRecord is what the engine looks for of a patient: every identity
+// field of the record.
+func phiRecord(p records.Patient) *phi.Record {
+	rec := &phi.Record{Names: []string{p.Name}, BirthDate: p.DOB, MRN: p.MRN}
+	if p.Phone != "" {
+		rec.Phones = []string{p.Phone}
+	}
+	if p.Email != "" {
+		rec.Emails = []string{p.Email}
+	}
+	if p.Address != "" {
+		rec.Addresses = []string{p.Address}
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.Identifiers)) {
+		rec.IDs = append(rec.IDs, p.Identifiers[k])
+	}
+	return rec
+}

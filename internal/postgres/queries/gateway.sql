@@ -1,0 +1,19 @@
+-- The LLM gateway's subprocessor registry (internal/gateway).
+
+-- name: GetGatewayProvider :one
+select name, base_url, baa_signed_at, baa_ref, zero_retention, models, region
+  from app.gateway_providers
+ where name = $1;
+
+-- name: ListGatewayProviders :many
+select name, base_url, baa_signed_at, baa_ref, zero_retention, models, region
+  from app.gateway_providers
+ order by name;
+
+-- name: PutGatewayProvider :exec
+insert into app.gateway_providers (name, base_url, baa_signed_at, baa_ref, zero_retention, models, region)
+values (@name, @base_url, @baa_signed_at, @baa_ref, @zero_retention, @models, @region)
+on conflict (name) do update
+   set base_url = excluded.base_url, baa_signed_at = excluded.baa_signed_at, baa_ref = excluded.baa_ref,
+       zero_retention = excluded.zero_retention, models = excluded.models, region = excluded.region,
+       updated_at = now();
