@@ -293,6 +293,15 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			`select (app.issue_operator_link($1, null, $2)).user_id::text`,
 			[]any{s.bidx["a_admin"], rlsRandom(32)}, nil, ""},
 
+		// API keys: the procedures' writes are held to the key's scopes too.
+		{"update_member under a key without the members scope", "a_key_gateway",
+			`select app.update_member($1, 'provider', false)::text`, []any{s.must("a_prov0")}, nil, ""},
+		{"update_member under a key with the members scope", "a_key",
+			`select 'updated' from (select app.update_member($1, 'provider', false)) u`, []any{s.must("a_prov0")},
+			[]string{"updated"}, ""},
+		{"set_assurance_policy under a key", "a_key",
+			`select app.set_assurance_policy(false, false)::text`, nil, nil, ""},
+
 		// Hostile arguments: no procedure ward_app may call takes a lifetime,
 		// a limit, an identity or an optional verifier from its caller.
 		{"request_magic_link takes no lifetime or limits", "anonymous",

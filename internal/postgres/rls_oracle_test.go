@@ -19,7 +19,11 @@ import (
 //     revoked, and ward.org is empty or names the session's org. A dead
 //     credential sees nothing and changes nothing.
 //   - An admin API key acts as the live admin who made it, in its org,
-//     until revoked or expired.
+//     until revoked or expired, and only as far as its scopes go: it is
+//     nobody's lead or admin for patient data (it reads patient records
+//     with the gateway scope, and writes none), it sees the org's members
+//     with members, the audit log and head with audit:read, and never
+//     sees legal holds or keys.
 //   - A token rotated away from a session names it for 30 seconds more.
 //   - A live session below its assurance bar is pending, and a pending
 //     credential is no credential: admins and leads always need AAL2, every
@@ -52,6 +56,12 @@ import (
 type rlsPrincipal struct {
 	live            bool
 	user, org, role string
+	scopes          []string // API keys only (role "key")
+}
+
+// holds reports whether p is an API key holding scope.
+func (p rlsPrincipal) holds(scope string) bool {
+	return p.role == "key" && slices.Contains(p.scopes, scope)
 }
 
 var rlsHexHash = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -72,7 +82,7 @@ func (s *rlsSeed) resolve(cred postgres.Credential) rlsPrincipal {
 			(cred.Org != "" && cred.Org != k.org) {
 			return rlsPrincipal{}
 		}
-		return rlsPrincipal{live: true, user: k.user, org: k.org, role: "admin"}
+		return rlsPrincipal{live: true, user: k.user, org: k.org, role: "key", scopes: k.scopes}
 	}
 	session := ""
 	for _, t := range s.rows["app.session_tokens"] {
@@ -256,6 +266,9 @@ func rlsTables() []*rlsTable {
 				if p.role == "patient" || !ok || m.revoked {
 					return false
 				}
+				if p.role == "key" {
+					return p.holds("members")
+				}
 				return p.leadOrAdmin() || m.role != "patient" || s.caresFor(p, r.user)
 			},
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
@@ -267,7 +280,7 @@ func rlsTables() []*rlsTable {
 		{
 			name: "app.memberships", pk: `org_id::text || '/' || user_id::text`, scope: rlsOrgScope,
 			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
-				return r.user == p.user || (r.org == p.org && p.leadOrAdmin())
+				return r.user == p.user || (r.org == p.org && (p.leadOrAdmin() || p.holds("members")))
 			},
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into app.memberships (org_id, user_id, role) values ($1, $2, 'admin')`, []any{t.org, a.user}
@@ -309,7 +322,10 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{{name: "update", tail: `set at = at - interval '1 day'`}},
 		},
 		{
-			name: "app.patients", pk: `org_id::text || '/' || id::text`, read: patientRow, scope: rlsOrgScope,
+			name: "app.patients", pk: `org_id::text || '/' || id::text`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return patientRow(s, p, r) || (r.org == p.org && p.holds("gateway"))
+			},
 			inserts: []rlsInsert{
 				{name: "insert", may: leadTarget, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 					return `insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, $3, $4)`,
@@ -484,9 +500,10 @@ func rlsTables() []*rlsTable {
 				if r.org != p.org {
 					return false
 				}
-				// Only admins read the raw log; patients get their access
-				// report from audit.access_report (tested in internal/audit).
-				return p.role == "admin"
+				// Only admins (and keys with audit:read) read the raw log;
+				// patients get their access report from audit.access_report
+				// (tested in internal/audit).
+				return p.role == "admin" || p.holds("audit:read")
 			},
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				h := rlsRandom(32)
@@ -522,7 +539,10 @@ func rlsTables() []*rlsTable {
 			},
 		},
 		{
-			name: "audit.heads", pk: `org_id::text`, read: orgAdmin, scope: rlsOrgScope,
+			name: "audit.heads", pk: `org_id::text`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return r.org == p.org && (p.role == "admin" || p.holds("audit:read"))
+			},
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into audit.heads (org_id, origin, chain_hash, root_hash) values ($1, $2, $3, $3)`,
 					[]any{t.org, "forged/" + rlsNew(), rlsRandom(32)}

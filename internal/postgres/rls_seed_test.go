@@ -48,8 +48,9 @@ type rlsRow struct {
 	// orgs only: the org's assurance policy
 	requireMFA bool
 
-	// api_keys only: expiry (zero: none)
+	// api_keys only: expiry (zero: none) and scopes
 	expires time.Time
+	scopes  []string
 
 	// session_tokens only: the session a retired token belonged to, and
 	// when it was retired
@@ -267,7 +268,10 @@ func (w *rlsWriter) retiredToken(label string, ago time.Duration) string {
 
 // apiKey creates an admin API key of org made by user and returns the
 // credential hash it answers to.
-func (w *rlsWriter) apiKey(label, org, user string, revoked bool, expires time.Time) string {
+func (w *rlsWriter) apiKey(label, org, user string, revoked bool, expires time.Time, scopes ...string) string {
+	if len(scopes) == 0 {
+		scopes = []string{"members"}
+	}
 	id, o, u := w.s.name(label), w.s.must(org), w.s.must(user)
 	sum := sha256.Sum256(rlsRandom(32))
 	var exp, rev *time.Time
@@ -279,10 +283,10 @@ func (w *rlsWriter) apiKey(label, org, user string, revoked bool, expires time.T
 		rev = &at
 	}
 	w.exec(`insert into app.api_keys (org_id, id, key_hash, prefix, name, scopes, created_by, created_at, expires_at, revoked_at)
-	        values ($1, $2, $3, 'sk_live_abcd', $4, '{members}', $5, now() - interval '1 day', $6, $7)`,
-		o, id, sum[:], label, u, exp, rev)
+	        values ($1, $2, $3, 'sk_live_abcd', $4, $8, $5, now() - interval '1 day', $6, $7)`,
+		o, id, sum[:], label, u, exp, rev, scopes)
 	h := hex.EncodeToString(sum[:])
-	w.add("app.api_keys", rlsRow{pk: o + "/" + id, org: o, user: u, tokenHash: h, revoked: revoked, expires: expires})
+	w.add("app.api_keys", rlsRow{pk: o + "/" + id, org: o, user: u, tokenHash: h, revoked: revoked, expires: expires, scopes: scopes})
 	return h
 }
 
@@ -527,6 +531,10 @@ func (w *rlsWriter) seed() {
 		{"a_key_revoked", postgres.Credential{Hash: w.apiKey("k.a.rev", "A", "a_admin", true, time.Time{}), Org: A}, s.must("a_admin")},
 		{"a_key_expired", postgres.Credential{Hash: w.apiKey("k.a.exp", "A", "a_admin", false, s.now.Add(-time.Minute)), Org: A}, s.must("a_admin")},
 		{"a_key_of_a_demoted_admin", postgres.Credential{Hash: w.apiKey("k.a.lead", "A", "a_lead", false, time.Time{}), Org: A}, s.must("a_lead")},
+		// Keys of other scopes: the database, not only the routes, holds a
+		// key to what its scopes name.
+		{"a_key_gateway", postgres.Credential{Hash: w.apiKey("k.a.gw", "A", "a_admin", false, time.Time{}, "gateway"), Org: A}, s.must("a_admin")},
+		{"a_key_audit", postgres.Credential{Hash: w.apiKey("k.a.au", "A", "a_admin", false, time.Time{}, "audit:read", "dsr"), Org: A}, s.must("a_admin")},
 		{"b_key", postgres.Credential{Hash: w.apiKey("k.b", "B", "b_admin", false, time.Time{}), Org: B}, s.must("b_admin")},
 		{"b_key_hint_A", postgres.Credential{Hash: w.apiKey("k.b2", "B", "b_admin", false, time.Time{}), Org: A}, s.must("b_admin")},
 	}

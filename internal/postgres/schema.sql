@@ -1899,7 +1899,8 @@ CREATE FUNCTION private.am_i_lead_in_org(p_org uuid) RETURNS boolean
     SET search_path TO ''
     AS $$
 begin
-  return coalesce((select m.org_id = p_org and m.role in ('lead', 'admin') from private.me() m), false);
+  return coalesce((select m.org_id = p_org and m.role in ('lead', 'admin') and m.kind is distinct from 'api_key'
+                     from private.me() m), false);
 end $$;
 
 ALTER FUNCTION private.am_i_lead_in_org(p_org uuid) OWNER TO ward_rls;
@@ -1984,6 +1985,36 @@ begin
 end $$;
 
 ALTER FUNCTION private.hotp(p_secret bytea, p_counter bigint, p_digits integer, p_algo text) OWNER TO ward_rls;
+
+--
+-- Name: is_key(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.is_key() RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return coalesce((select m.kind = 'api_key' from private.me() m), false);
+end $$;
+
+ALTER FUNCTION private.is_key() OWNER TO ward_rls;
+
+--
+-- Name: key_holds(text); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.key_holds(p_scope text) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return exists (select 1 from private.me() m
+                   join app.api_keys k on k.org_id = m.org_id and k.id = m.credential_id
+                  where m.kind = 'api_key' and p_scope = any (k.scopes));
+end $$;
+
+ALTER FUNCTION private.key_holds(p_scope text) OWNER TO ward_rls;
 
 --
 -- Name: me(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -2087,6 +2118,13 @@ begin
   select * into me from private.me();
   if me.user_id is null or me.role = 'patient' then
     return '{}';
+  end if;
+  if me.kind = 'api_key' then
+    if not private.key_holds('members') then
+      return '{}';
+    end if;
+    return coalesce((select array_agg(m.user_id) from app.memberships m
+                      where m.org_id = me.org_id and m.revoked_at is null), '{}');
   end if;
   return coalesce((select array_agg(m.user_id) from app.memberships m
                     where m.org_id = me.org_id and m.revoked_at is null
@@ -2215,6 +2253,23 @@ begin
 end $$;
 
 ALTER FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) OWNER TO ward_owner;
+
+--
+-- Name: refuse_key_write(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.refuse_key_write() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if private.is_key() and (tg_nargs = 0 or not private.key_holds(tg_argv[0])) then
+    raise exception 'this API key may not change %', tg_table_name using errcode = 'insufficient_privilege';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION private.refuse_key_write() OWNER TO ward_rls;
 
 --
 -- Name: session_id(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -3306,6 +3361,18 @@ CREATE INDEX events_results_idx ON audit.events USING gin (result_ids);
 CREATE UNIQUE INDEX events_seq_idx ON audit.events USING btree (org_id, seq);
 
 --
+-- Name: memberships memberships_key_scope; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER memberships_key_scope BEFORE INSERT OR UPDATE ON app.memberships FOR EACH ROW EXECUTE FUNCTION private.refuse_key_write('members');
+
+--
+-- Name: orgs orgs_key_scope; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER orgs_key_scope BEFORE UPDATE ON app.orgs FOR EACH ROW EXECUTE FUNCTION private.refuse_key_write();
+
+--
 -- Name: checkpoints checkpoints_immutable; Type: TRIGGER; Schema: audit; Owner: ward_owner
 --
 
@@ -3478,7 +3545,7 @@ ALTER TABLE app.api_keys ENABLE ROW LEVEL SECURITY;
 -- Name: api_keys api_keys_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY api_keys_select ON app.api_keys FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text)));
+CREATE POLICY api_keys_select ON app.api_keys FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
 
 --
 -- Name: auth_attempts; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -3586,19 +3653,19 @@ CREATE POLICY legal_holds_cleanup ON app.legal_holds FOR SELECT TO ward_audit_cl
 -- Name: legal_holds legal_holds_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY legal_holds_insert ON app.legal_holds FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (created_by = ( SELECT private.uid() AS uid))));
+CREATE POLICY legal_holds_insert ON app.legal_holds FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key)) AND (created_by = ( SELECT private.uid() AS uid))));
 
 --
 -- Name: legal_holds legal_holds_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY legal_holds_select ON app.legal_holds FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text)));
+CREATE POLICY legal_holds_select ON app.legal_holds FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
 
 --
 -- Name: legal_holds legal_holds_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY legal_holds_update ON app.legal_holds FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (released_at IS NULL))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (released_at IS NOT NULL)));
+CREATE POLICY legal_holds_update ON app.legal_holds FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key)) AND (released_at IS NULL))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (released_at IS NOT NULL)));
 
 --
 -- Name: magic_links; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -3616,7 +3683,7 @@ ALTER TABLE app.memberships ENABLE ROW LEVEL SECURITY;
 -- Name: memberships memberships_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY memberships_select ON app.memberships FOR SELECT TO ward_app USING (((user_id = ( SELECT private.uid() AS uid)) OR ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org))));
+CREATE POLICY memberships_select ON app.memberships FOR SELECT TO ward_app USING (((user_id = ( SELECT private.uid() AS uid)) OR ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR ( SELECT private.key_holds('members'::text) AS key_holds)))));
 
 --
 -- Name: orgs; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -3688,7 +3755,7 @@ CREATE POLICY patients_insert ON app.patients FOR INSERT TO ward_app WITH CHECK 
 -- Name: patients patients_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])))));
+CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.key_holds('gateway'::text) AS key_holds))));
 
 --
 -- Name: patients patients_update; Type: POLICY; Schema: app; Owner: ward_owner
@@ -3832,7 +3899,7 @@ CREATE POLICY events_reader ON audit.events FOR SELECT TO ward_audit_reader USIN
 -- Name: events events_select; Type: POLICY; Schema: audit; Owner: ward_owner
 --
 
-CREATE POLICY events_select ON audit.events FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text)));
+CREATE POLICY events_select ON audit.events FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND ((NOT ( SELECT private.is_key() AS is_key)) OR ( SELECT private.key_holds('audit:read'::text) AS key_holds))));
 
 --
 -- Name: heads; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
@@ -3850,7 +3917,7 @@ CREATE POLICY heads_reader ON audit.heads FOR SELECT TO ward_audit_reader USING 
 -- Name: heads heads_select; Type: POLICY; Schema: audit; Owner: ward_owner
 --
 
-CREATE POLICY heads_select ON audit.heads FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text)));
+CREATE POLICY heads_select ON audit.heads FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND ((NOT ( SELECT private.is_key() AS is_key)) OR ( SELECT private.key_holds('audit:read'::text) AS key_holds))));
 
 --
 -- Name: heads heads_signer; Type: POLICY; Schema: audit; Owner: ward_owner
@@ -4361,6 +4428,22 @@ REVOKE ALL ON FUNCTION private.hotp(p_secret bytea, p_counter bigint, p_digits i
 GRANT ALL ON FUNCTION private.hotp(p_secret bytea, p_counter bigint, p_digits integer, p_algo text) TO ward_definer;
 
 --
+-- Name: FUNCTION is_key(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.is_key() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.is_key() TO ward_app;
+GRANT ALL ON FUNCTION private.is_key() TO ward_definer;
+
+--
+-- Name: FUNCTION key_holds(p_scope text); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.key_holds(p_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.key_holds(p_scope text) TO ward_app;
+GRANT ALL ON FUNCTION private.key_holds(p_scope text) TO ward_definer;
+
+--
 -- Name: FUNCTION me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -4426,6 +4509,12 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.passkey_challenges TO ward_define
 
 REVOKE ALL ON FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) TO ward_definer;
+
+--
+-- Name: FUNCTION refuse_key_write(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.refuse_key_write() FROM PUBLIC;
 
 --
 -- Name: FUNCTION session_id(); Type: ACL; Schema: private; Owner: ward_rls
@@ -4522,6 +4611,7 @@ GRANT SELECT(name) ON TABLE app.api_keys TO ward_app;
 --
 
 GRANT SELECT(scopes) ON TABLE app.api_keys TO ward_app;
+GRANT SELECT(scopes) ON TABLE app.api_keys TO ward_rls;
 
 --
 -- Name: COLUMN api_keys.created_by; Type: ACL; Schema: app; Owner: ward_owner
