@@ -299,6 +299,8 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"update_member under a key with the members scope", "a_key",
 			`select 'updated' from (select app.update_member($1, 'provider', false)) u`, []any{s.must("a_prov0")},
 			[]string{"updated"}, ""},
+		{"revoke_api_key under a key", "a_key",
+			`select app.revoke_api_key($1)::text`, []any{s.must("k.a.gw")}, nil, ""},
 		{"set_assurance_policy under a key", "a_key",
 			`select app.set_assurance_policy(false, false)::text`, nil, nil, ""},
 

@@ -2255,6 +2255,23 @@ end $$;
 ALTER FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) OWNER TO ward_owner;
 
 --
+-- Name: refuse_key_revoke(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.refuse_key_revoke() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if private.is_key() and new.revoked_at is distinct from old.revoked_at then
+    raise exception 'an API key may not revoke keys' using errcode = 'insufficient_privilege';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION private.refuse_key_revoke() OWNER TO ward_rls;
+
+--
 -- Name: refuse_key_write(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -3359,6 +3376,12 @@ CREATE INDEX events_results_idx ON audit.events USING gin (result_ids);
 --
 
 CREATE UNIQUE INDEX events_seq_idx ON audit.events USING btree (org_id, seq);
+
+--
+-- Name: api_keys api_keys_key_revoke; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER api_keys_key_revoke BEFORE UPDATE ON app.api_keys FOR EACH ROW EXECUTE FUNCTION private.refuse_key_revoke();
 
 --
 -- Name: memberships memberships_key_scope; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -4509,6 +4532,12 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.passkey_challenges TO ward_define
 
 REVOKE ALL ON FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) TO ward_definer;
+
+--
+-- Name: FUNCTION refuse_key_revoke(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.refuse_key_revoke() FROM PUBLIC;
 
 --
 -- Name: FUNCTION refuse_key_write(); Type: ACL; Schema: private; Owner: ward_rls

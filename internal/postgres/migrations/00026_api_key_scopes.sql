@@ -12,8 +12,8 @@
 --     `members` (a trigger refuses the write inside the definer
 --     procedures too);
 --   * it reads the org's audit log and head only with `audit:read`;
---   * it never sees or places legal holds, lists keys or changes the
---     org's settings.
+--   * it never sees or places legal holds, lists or revokes keys or changes
+--     the org's settings.
 --
 -- What a key may do follows from its row alone (private.me() and
 -- app.api_keys); nothing is taken from the caller.
@@ -98,6 +98,23 @@ create trigger memberships_key_scope before insert or update on app.memberships
   for each row execute function private.refuse_key_write('members');
 create trigger orgs_key_scope before update on app.orgs
   for each row execute function private.refuse_key_write();
+
+-- +goose StatementBegin
+-- refuse_key_revoke: a key marks itself used (app.api_key_scopes) but
+-- revokes no key, itself or another; only an admin's session does.
+create function private.refuse_key_revoke() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  if private.is_key() and new.revoked_at is distinct from old.revoked_at then
+    raise exception 'an API key may not revoke keys' using errcode = 'insufficient_privilege';
+  end if;
+  return new;
+end $$;
+-- +goose StatementEnd
+alter function private.refuse_key_revoke() owner to ward_rls;
+revoke all on function private.refuse_key_revoke() from public;
+create trigger api_keys_key_revoke before update on app.api_keys
+  for each row execute function private.refuse_key_revoke();
 
 drop policy memberships_select on app.memberships;
 create policy memberships_select on app.memberships for select to ward_app
