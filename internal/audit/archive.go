@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wardhq/ward/internal/postgres"
 )
@@ -105,20 +106,29 @@ func EncodeSegment(events []ArchivedEvent) ([]byte, error) {
 // Archiver copies every org's integrated events and signed checkpoints to
 // the archive: segments up to each org's newest checkpoint, then the
 // checkpoints not yet archived. db must read every org's log
-// (ward_audit_reader or a superuser). Any number may run; archives write
-// each object once, so a race costs a duplicate request, not a duplicate
-// object.
+// (ward_audit_reader or a superuser). Any number may run, on as many nodes:
+// only the one holding the archiver lease (a session advisory lock on one
+// of its connections) works, and when its node dies the lock dies with the
+// connection and another takes over at its next tick. Archives write each
+// object once, so even two passes at once cost a duplicate request, not a
+// duplicate object.
 type Archiver struct {
 	db      *postgres.DB
 	archive Archive
 	log     *slog.Logger
 
+	lease *pgxpool.Conn // held while this archiver is the active one (Run's goroutine only)
+
 	mu     sync.Mutex
 	status ArchiveStatus
 }
 
+// archiverLease is the advisory lock key of the active archiver.
+const archiverLease = `hashtextextended('ward.audit.archiver', 0)`
+
 // ArchiveStatus is what an Archiver has done since it started.
 type ArchiveStatus struct {
+	Active  bool      // whether this archiver holds the lease
 	Objects int64     // objects written
 	Last    Stored    // the last object written, with its retention as read back
 	LastAt  time.Time // when Last was written
@@ -145,6 +155,12 @@ func (a *Archiver) WriteMetrics(w io.Writer) {
 	if st.Last.WORM() {
 		worm = 1
 	}
+	active := 0
+	if st.Active {
+		active = 1
+	}
+	fmt.Fprintf(w, "# HELP ward_audit_archiver_active Whether this node's archiver holds the lease (one node archives at a time).\n")
+	fmt.Fprintf(w, "# TYPE ward_audit_archiver_active gauge\nward_audit_archiver_active %d\n", active)
 	fmt.Fprintf(w, "# HELP ward_audit_archive_objects_total Audit archive objects (segments, checkpoints) this node wrote.\n")
 	fmt.Fprintf(w, "# TYPE ward_audit_archive_objects_total counter\nward_audit_archive_objects_total %d\n", st.Objects)
 	fmt.Fprintf(w, "# HELP ward_audit_archive_worm Whether the last archived object was read back under COMPLIANCE retention.\n")
@@ -161,14 +177,16 @@ func (a *Archiver) WriteMetrics(w io.Writer) {
 	}
 }
 
-// Run archives every interval until ctx ends; failures are logged and
-// retried.
+// Run archives every interval, while this archiver holds the lease, until
+// ctx ends; failures are logged and retried. It gives the lease up when it
+// returns.
 func (a *Archiver) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	defer a.Release()
 	for {
-		if _, err := a.Once(ctx); err != nil && ctx.Err() == nil {
-			a.log.ErrorContext(ctx, "audit archive failed; retrying", "err", err)
+		if active, _, err := a.Step(ctx); err != nil && ctx.Err() == nil {
+			a.log.ErrorContext(ctx, "audit archive failed; retrying", "err", err, "active", active)
 		}
 		select {
 		case <-ctx.Done():
@@ -178,7 +196,72 @@ func (a *Archiver) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Once archives what is new and returns how many events it wrote.
+// Step takes the lease if it is free (or checks that this archiver still
+// holds it) and, when it holds it, archives what is new. It reports whether
+// this archiver is the active one and how many events it wrote. Step and
+// Release are for one goroutine.
+func (a *Archiver) Step(ctx context.Context) (active bool, wrote int64, err error) {
+	if a.lease != nil {
+		if _, err := a.lease.Exec(ctx, `select 1`); err != nil {
+			a.drop(ctx)
+		}
+	}
+	if a.lease == nil {
+		c, err := a.db.Pool.Acquire(ctx)
+		if err != nil {
+			return false, 0, fmt.Errorf("audit: archiver lease: %w", err)
+		}
+		var got bool
+		if err := c.QueryRow(ctx, `select pg_try_advisory_lock(`+archiverLease+`)`).Scan(&got); err != nil || !got {
+			c.Release()
+			a.setActive(false)
+			if err != nil {
+				return false, 0, fmt.Errorf("audit: archiver lease: %w", err)
+			}
+			return false, 0, nil
+		}
+		a.lease = c
+		a.setActive(true)
+		a.log.InfoContext(ctx, "audit archiver: this node is the active archiver")
+	}
+	wrote, err = a.Once(ctx)
+	return true, wrote, err
+}
+
+// Release gives the lease up, so another archiver takes over at its next
+// step.
+func (a *Archiver) Release() {
+	if a.lease == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := a.lease.Exec(ctx, `select pg_advisory_unlock(`+archiverLease+`)`); err != nil {
+		a.drop(ctx)
+		return
+	}
+	a.lease.Release()
+	a.lease = nil
+	a.setActive(false)
+}
+
+// drop closes the lease's connection (its session ends, and the lock with
+// it) rather than return a connection that may still hold it to the pool.
+func (a *Archiver) drop(ctx context.Context) {
+	conn := a.lease.Hijack()
+	a.lease = nil
+	a.setActive(false)
+	_ = conn.Close(ctx)
+}
+
+func (a *Archiver) setActive(v bool) {
+	a.mu.Lock()
+	a.status.Active = v
+	a.mu.Unlock()
+}
+
+// Once archives what is new and returns how many events it wrote, whether
+// or not this archiver holds the lease.
 func (a *Archiver) Once(ctx context.Context) (int64, error) {
 	rows, err := a.db.Pool.Query(ctx, `select org_id, max(size) from audit.checkpoints group by org_id`)
 	if err != nil {
