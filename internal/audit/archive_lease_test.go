@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/postgres"
@@ -64,6 +65,22 @@ func TestArchiverLease(t *testing.T) {
 	}
 	if killed != 1 {
 		t.Fatalf("%d sessions held the archiver lease, want 1", killed)
+	}
+	// pg_terminate_backend signals; the backend exits (and lets go) a
+	// moment later.
+	for i := 0; ; i++ {
+		var held int
+		if err := env.Super.Pool.QueryRow(ctx, `select count(*) from pg_locks l where l.locktype = 'advisory'
+			and l.database = (select oid from pg_database where datname = current_database())`).Scan(&held); err != nil {
+			t.Fatal(err)
+		}
+		if held == 0 {
+			break
+		}
+		if i == 100 {
+			t.Fatal("the terminated session still holds the archiver lease after 5 s")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	step("third node after the active one died", a3, true)
 	// The dead node notices its lease is gone and stands by.
