@@ -141,7 +141,7 @@ func bench(ctx context.Context, cfg benchConfig, clients []int, stdout, stderr i
 		sess.ID); err != nil {
 		return err
 	}
-	p, err := authSvc.Authenticate(identity.WithRequest(ctx, identity.Request{ID: "bench"}), sess.Token, "")
+	p, err := authSvc.Authenticate(identity.WithRequest(ctx, identity.Request{ID: "bench"}), sess.Token, "", "")
 	if err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ END;
 	fmt.Fprintln(stdout)
 	fmt.Fprintln(stdout, "## RLS overhead on the patient list (50 newest, indexed)")
 	fmt.Fprintln(stdout)
-	rls, err := timeList(ctx, db, postgres.Credential{Hash: p.CredentialHash, Org: p.OrgID.String()}, p.OrgID, cfg.Duration)
+	rls, err := timeList(ctx, db, postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String()}, p.OrgID, cfg.Duration)
 	if err != nil {
 		return err
 	}

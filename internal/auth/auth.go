@@ -325,8 +325,10 @@ func (s *Service) ConsumeLink(ctx context.Context, token, verifier string) (Sess
 // malformed sk_live_ key is ErrAPIKeyMalformed, before any lookup.
 // orgHint, when set, must name the session's org. It returns
 // ErrUnauthenticated when the session is unknown, revoked, idle-expired or
-// past its absolute expiry.
-func (s *Service) Authenticate(ctx context.Context, token, orgHint string) (identity.Principal, error) {
+// past its absolute expiry. dpop is the thumbprint of the key of a DPoP
+// proof verified for this request (VerifyDPoP), or empty: a session bound
+// to a key resolves only with that key's thumbprint.
+func (s *Service) Authenticate(ctx context.Context, token, orgHint, dpop string) (identity.Principal, error) {
 	requestID := identity.RequestFrom(ctx).ID
 	key := strings.HasPrefix(token, APIKeyPrefix)
 	switch {
@@ -335,7 +337,7 @@ func (s *Service) Authenticate(ctx context.Context, token, orgHint string) (iden
 	case !key && !validSecret(token):
 		return identity.Principal{}, ErrUnauthenticated
 	}
-	p, err := whoami(ctx, s.db.Pool, identity.HashToken(token), orgHint, requestID)
+	p, err := whoami(ctx, s.db.Pool, identity.HashToken(token), orgHint, requestID, dpop)
 	if err == nil && p.Kind == identity.KindAPIKey {
 		p.Scopes, err = s.apiKeyScopes(ctx, p)
 	}
@@ -362,7 +364,7 @@ func (s *Service) Authenticate(ctx context.Context, token, orgHint string) (iden
 // tx runs fn in a transaction bound to the principal's credential, with the
 // generated queries on that transaction.
 func (s *Service) tx(ctx context.Context, p identity.Principal, fn func(ctx context.Context, q *dbsqlc.Queries) error) error {
-	cred := postgres.Credential{Hash: p.CredentialHash, Org: p.OrgID.String(), Request: requestID(ctx)}
+	cred := postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String(), Request: requestID(ctx)}
 	return s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
 		return fn(ctx, dbsqlc.New(tx))
 	})
@@ -404,7 +406,7 @@ func (s *Service) denied(ctx context.Context, p identity.Principal, action, obje
 	if n > 1 {
 		e.Details["collapsed"] = n
 	}
-	cred := postgres.Credential{Hash: p.CredentialHash, Org: p.OrgID.String(), Request: req.ID}
+	cred := postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String(), Request: req.ID}
 	if aerr := audit.RecordDenied(ctx, s.db, cred, e); aerr != nil {
 		s.log.ErrorContext(ctx, "audit of denied request failed", "action", action, "org", p.OrgID, "err", aerr)
 	}

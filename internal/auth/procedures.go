@@ -26,11 +26,11 @@ import (
 // transaction-local in the implicit transaction of the batch) and resolves
 // it to a principal in one round trip, pending or not (Principal.Pending).
 // It returns pgx.ErrNoRows when no live credential matches.
-func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestID string) (identity.Principal, error) {
-	p := identity.Principal{CredentialHash: credHash}
+func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestID, dpop string) (identity.Principal, error) {
+	p := identity.Principal{CredentialHash: credHash, DPoP: dpop}
 	b := &pgx.Batch{}
-	b.Queue(`select set_config('ward.credential', $1, true), set_config('ward.org', $2, true), set_config('ward.request', $3, true)`,
-		credHash, orgHint, requestID)
+	b.Queue(`select set_config('ward.credential', $1, true), set_config('ward.org', $2, true), set_config('ward.request', $3, true),
+		set_config('ward.dpop', $4, true)`, credHash, orgHint, requestID, dpop)
 	var role, kind string
 	var sessionID uuid.NullUUID
 	var pending *string

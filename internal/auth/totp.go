@@ -73,7 +73,7 @@ func (s *Service) EnrolTOTP(ctx context.Context) (TOTPEnrolment, error) {
 	if err != nil {
 		return TOTPEnrolment{}, fmt.Errorf("auth: enrol totp: %w", err)
 	}
-	err = s.keysTx(ctx, p.CredentialHash, p.OrgID, func(ctx context.Context, q *dbsqlc.Queries, keys *envelope.OrgKeys) error {
+	err = s.keysTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries, keys *envelope.OrgKeys) error {
 		sealed, err := keys.Seal(secret, totpAD(p.OrgID, p.UserID))
 		if err != nil {
 			return err
@@ -113,7 +113,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (Rotated, error) 
 	c := identity.RequestFrom(ctx)
 	var status string
 	var rot Rotated
-	err = s.keysTx(ctx, p.CredentialHash, p.OrgID, func(ctx context.Context, q *dbsqlc.Queries, keys *envelope.OrgKeys) error {
+	err = s.keysTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries, keys *envelope.OrgKeys) error {
 		f, err := q.TOTPSecret(ctx)
 		if err != nil {
 			return err
@@ -161,9 +161,10 @@ func rotate(ctx context.Context, q *dbsqlc.Queries) (Rotated, error) {
 
 // keysTx runs fn in a transaction bound to the credential, with the org's
 // keys (released to pending sessions too).
-func (s *Service) keysTx(ctx context.Context, credHash string, org uuid.UUID,
+func (s *Service) keysTx(ctx context.Context, p identity.Principal,
 	fn func(ctx context.Context, q *dbsqlc.Queries, keys *envelope.OrgKeys) error) error {
-	cred := postgres.Credential{Hash: credHash, Org: org.String(), Request: requestID(ctx)}
+	org := p.OrgID
+	cred := postgres.Credential{Hash: p.CredentialHash, Org: org.String(), Request: requestID(ctx), DPoP: p.DPoP}
 	return s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
 		keys, err := s.keys.Org(ctx, tx, org)
 		if err != nil {

@@ -338,7 +338,7 @@ type invocation struct {
 }
 
 func (inv *invocation) cred() postgres.Credential {
-	return postgres.Credential{Hash: inv.p.CredentialHash, Org: inv.p.OrgID.String(), Request: inv.req.ID}
+	return postgres.Credential{Hash: inv.p.CredentialHash, DPoP: inv.p.DPoP, Org: inv.p.OrgID.String(), Request: inv.req.ID}
 }
 
 // event is the ai.invoke event: counts, model, tokens; never content.

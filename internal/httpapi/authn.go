@@ -102,9 +102,13 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 		if err == nil {
 			org, err = orgHeader(r)
 		}
+		var jkt string
+		if err == nil && c.dpop {
+			jkt, err = s.dpopProof(r, c.token)
+		}
 		var p identity.Principal
 		if err == nil {
-			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org)
+			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, jkt)
 		}
 		if err == nil {
 			// A pending session is no credential to the database: its
@@ -131,6 +135,46 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 type presented struct {
 	token  string
 	cookie bool
+	dpop   bool // Authorization: DPoP (RFC 9449): a proof must come with it
+}
+
+// dpopProof verifies the request's one DPoP proof for token, records its
+// jti (a replay is refused) and returns its key's thumbprint.
+func (s *server) dpopProof(r *http.Request, token string) (string, error) {
+	proof, err := s.dpopHeader(r)
+	if err != nil {
+		return "", err
+	}
+	p, err := auth.VerifyDPoP(proof, r.Method, s.htu(r), token, time.Now())
+	if err == nil {
+		err = s.deps.Auth.UseDPoP(r.Context(), p)
+	}
+	if err != nil {
+		return "", err
+	}
+	return p.JKT, nil
+}
+
+// dpopHeader reads the one DPoP header of a request.
+func (s *server) dpopHeader(r *http.Request) (string, error) {
+	switch v := r.Header.Values("DPoP"); {
+	case len(v) == 0:
+		return "", &publicError{status: http.StatusUnauthorized, code: "dpop_invalid",
+			msg: "a DPoP-bound token needs a DPoP proof header"}
+	case len(v) > 1:
+		return "", invalidHeader("send one DPoP header")
+	case s.origin == "":
+		return "", &publicError{status: http.StatusUnauthorized, code: "dpop_invalid",
+			msg: "this server has no public base URL configured, so it cannot check a proof's htu"}
+	default:
+		return strings.TrimSpace(v[0]), nil
+	}
+}
+
+// htu is the request's URL as the client addressed it (RFC 9449 §4.2),
+// without query or fragment: the public base URL and the path.
+func (s *server) htu(r *http.Request) string {
+	return strings.TrimSuffix(s.root, "/") + r.URL.EscapedPath()
 }
 
 // credential reads the request's credential: Authorization: Bearer, or
@@ -145,13 +189,18 @@ func (s *server) credential(r *http.Request) (presented, error) {
 		return presented{}, invalidHeader("send one x-api-key header")
 	}
 	var bearer string
+	var dpop bool
 	if len(authz) == 1 {
 		v := authz[0]
-		if len(v) < 8 || !strings.EqualFold(v[:7], "bearer ") {
+		switch {
+		case len(v) > 7 && strings.EqualFold(v[:7], "bearer "):
+			bearer = strings.TrimSpace(v[7:])
+		case len(v) > 5 && strings.EqualFold(v[:5], "dpop "):
+			bearer, dpop = strings.TrimSpace(v[5:]), true
+		default:
 			return presented{}, &publicError{status: http.StatusUnauthorized, code: "unauthenticated",
-				msg: "the Authorization header must be Bearer <token>"}
+				msg: "the Authorization header must be Bearer <token> or DPoP <token>"}
 		}
-		bearer = strings.TrimSpace(v[7:])
 	}
 	if len(keys) == 1 {
 		key := strings.TrimSpace(keys[0])
@@ -161,7 +210,7 @@ func (s *server) credential(r *http.Request) (presented, error) {
 		bearer = key
 	}
 	if bearer != "" {
-		return presented{token: bearer}, nil
+		return presented{token: bearer, dpop: dpop}, nil
 	}
 	if len(authz) == 1 || len(keys) == 1 {
 		return presented{}, auth.ErrUnauthenticated

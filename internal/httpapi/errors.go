@@ -80,8 +80,12 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, code, deta
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="ward"`)
+	switch {
+	case status == http.StatusUnauthorized && code == "dpop_invalid":
+		w.Header().Set("WWW-Authenticate", `DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`)
+	case status == http.StatusUnauthorized:
+		// A session bound to a DPoP key is refused without a proof.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="ward", DPoP algs="ES256 EdDSA"`)
 	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(p)

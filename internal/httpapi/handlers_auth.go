@@ -101,6 +101,7 @@ func (s *server) handleLinkLanding() http.Handler {
 
 type sessionResponse struct {
 	Token             string    `json:"token"`
+	TokenType         string    `json:"token_type"` // Bearer, or DPoP when bound to the sign-in proof's key
 	SessionID         uuid.UUID `json:"session_id"`
 	UserID            uuid.UUID `json:"user_id"`
 	OrgID             uuid.UUID `json:"org_id"`
@@ -136,21 +137,61 @@ func (s *server) handleLinkConsume() http.Handler {
 				req.Verifier = c.Value
 			}
 		}
-		sess, err := s.deps.Auth.ConsumeLink(r.Context(), req.Token, req.Verifier)
+		proof, err := s.signInProof(r)
+		var sess auth.Session
+		if err == nil {
+			sess, err = s.deps.Auth.ConsumeLink(r.Context(), req.Token, req.Verifier)
+		}
+		if err == nil && proof != nil {
+			err = s.deps.Auth.BindDPoP(r.Context(), sess.Token, *proof)
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		s.setCookie(w, s.verifierCookie(), "", -time.Second)
+		if proof != nil {
+			writeJSON(w, http.StatusOK, newSessionResponse(sess, proof))
+			return
+		}
 		s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
 		if browser {
 			w.Header().Set("Location", s.root)
 			w.WriteHeader(http.StatusSeeOther)
 			return
 		}
-		writeJSON(w, http.StatusOK, sessionResponse{Token: sess.Token, SessionID: sess.ID, UserID: sess.UserID,
-			OrgID: sess.OrgID, AbsoluteExpiresAt: sess.AbsoluteExpiresAt, IdleTimeoutMin: int(sess.IdleTimeout / time.Minute)})
+		writeJSON(w, http.StatusOK, newSessionResponse(sess, nil))
 	})
+}
+
+func newSessionResponse(sess auth.Session, proof *auth.DPoPProof) sessionResponse {
+	typ := "Bearer"
+	if proof != nil {
+		typ = "DPoP"
+	}
+	return sessionResponse{Token: sess.Token, TokenType: typ, SessionID: sess.ID, UserID: sess.UserID,
+		OrgID: sess.OrgID, AbsoluteExpiresAt: sess.AbsoluteExpiresAt, IdleTimeoutMin: int(sess.IdleTimeout / time.Minute)}
+}
+
+// signInProof verifies the DPoP proof a sign-in request carries (RFC 9449
+// §5: no ath, there is no token yet) and records its jti; nil without one.
+// The session it creates is then bound to the proof's key.
+func (s *server) signInProof(r *http.Request) (*auth.DPoPProof, error) {
+	if len(r.Header.Values("DPoP")) == 0 {
+		return nil, nil
+	}
+	raw, err := s.dpopHeader(r)
+	if err != nil {
+		return nil, err
+	}
+	p, err := auth.VerifyDPoP(raw, r.Method, s.htu(r), "", time.Now())
+	if err == nil {
+		err = s.deps.Auth.UseDPoP(r.Context(), p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
 }
 
 func (s *server) handleLogout() http.Handler {

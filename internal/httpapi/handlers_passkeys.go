@@ -90,19 +90,27 @@ func (s *server) handlePasskeySignInFinish() http.Handler {
 				req.Binder = c.Value
 			}
 		}
+		var proof *auth.DPoPProof
+		if err == nil {
+			proof, err = s.signInProof(r)
+		}
 		var sess auth.Session
 		if err == nil {
 			sess, err = s.deps.Auth.FinishPasskeySignIn(r.Context(), req.Credential, req.Binder)
+		}
+		if err == nil && proof != nil {
+			err = s.deps.Auth.BindDPoP(r.Context(), sess.Token, *proof)
 		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		s.setCookie(w, s.binderCookie(), "", -time.Second)
-		s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
+		if proof == nil {
+			s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
+		}
 		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusOK, sessionResponse{Token: sess.Token, SessionID: sess.ID, UserID: sess.UserID,
-			OrgID: sess.OrgID, AbsoluteExpiresAt: sess.AbsoluteExpiresAt, IdleTimeoutMin: int(sess.IdleTimeout / time.Minute)})
+		writeJSON(w, http.StatusOK, newSessionResponse(sess, proof))
 	})
 }
 

@@ -102,6 +102,10 @@ type Principal struct {
 	// CredentialHash is the hex SHA-256 of the presented token: what the
 	// database is given, never the token itself.
 	CredentialHash string
+	// DPoP is the thumbprint of the key whose DPoP proof the server
+	// verified for this request (RFC 9449), empty without one: the
+	// database resolves a session bound to a key only with it.
+	DPoP string
 }
 
 // HashToken returns the hex SHA-256 of a presented token.

@@ -141,11 +141,15 @@ func (db *DB) Close() { db.Pool.Close() }
 
 // Credential identifies who is asking, for the database to resolve: Hash is
 // the hex SHA-256 of the presented session token or API key (empty for an
-// anonymous request), Org an optional org hint, Request the request id.
+// anonymous request), Org an optional org hint, Request the request id,
+// DPoP the thumbprint of the key whose proof the server verified for this
+// request (empty without one; a session bound to a key resolves only with
+// it).
 type Credential struct {
 	Hash    string
 	Org     string
 	Request string
+	DPoP    string
 }
 
 type txKey struct{}
@@ -195,14 +199,15 @@ func (db *DB) InTenantTx(ctx context.Context, cred Credential, fn func(ctx conte
 	if !cred.valid() {
 		return db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `select set_config('ward.credential', $1, true), set_config('ward.org', $2, true),
-				set_config('ward.request', $3, true)`, cred.Hash, cred.Org, cred.Request); err != nil {
+				set_config('ward.request', $3, true), set_config('ward.dpop', $4, true)`,
+				cred.Hash, cred.Org, cred.Request, cred.DPoP); err != nil {
 				return fmt.Errorf("postgres: bind credential: %w", err)
 			}
 			return fn(ctx, tx)
 		})
 	}
 	begin := fmt.Sprintf("begin; select set_config('ward.credential', '%s', true), set_config('ward.org', '%s', true), "+
-		"set_config('ward.request', '%s', true)", cred.Hash, cred.Org, cred.Request)
+		"set_config('ward.request', '%s', true), set_config('ward.dpop', '%s', true)", cred.Hash, cred.Org, cred.Request, cred.DPoP)
 	return db.inTx(ctx, pgx.TxOptions{BeginQuery: begin}, fn)
 }
 
@@ -216,6 +221,10 @@ func (c Credential) valid() bool {
 		}
 	}
 	if len(c.Request) > 64 || strings.Trim(c.Request, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") != "" {
+		return false
+	}
+	if c.DPoP != "" && (len(c.DPoP) != 43 ||
+		strings.Trim(c.DPoP, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_") != "") {
 		return false
 	}
 	return true

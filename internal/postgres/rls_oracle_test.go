@@ -464,6 +464,14 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{{name: "unspend", tail: `set used_at = null, used_xid = null`}},
 		},
 		{
+			// DPoP proof ids seen: nobody but app.dpop_use.
+			name: "app.dpop_proofs", pk: `jkt || '/' || encode(jti_hash, 'hex')`, scope: rlsNoScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.dpop_proofs (jkt, jti_hash) values (repeat('A', 43), $1)`, []any{rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "forget", tail: `set expires_at = now() - interval '1 day'`}},
+		},
+		{
 			// Rotated tokens: nobody reads or writes them but the procedures.
 			name: "app.session_tokens", pk: `org_id::text || '/' || session_id::text || '/' || encode(token_hash, 'hex')`,
 			scope: rlsOrgScope,

@@ -291,6 +291,54 @@ end $$;
 ALTER FUNCTION app.credential_status() OWNER TO ward_definer;
 
 --
+-- Name: dpop_bind(text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.dpop_bind(p_jkt text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  me record;
+begin
+  if p_jkt is null or p_jkt !~ '^[A-Za-z0-9_-]{43}$' then
+    raise exception 'a thumbprint is required' using errcode = '22023';
+  end if;
+  select * into me from private.me_pending();
+  if me.kind is distinct from 'session' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  update app.sessions s set dpop_jkt = p_jkt
+   where s.id = me.session_id and s.dpop_jkt is null and s.created_at > now() - interval '1 minute';
+  return found;
+end $_$;
+
+ALTER FUNCTION app.dpop_bind(p_jkt text) OWNER TO ward_definer;
+
+--
+-- Name: dpop_use(text, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.dpop_use(p_jkt text, p_jti_hash bytea) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  n int;
+begin
+  if p_jkt is null or p_jkt !~ '^[A-Za-z0-9_-]{43}$' or octet_length(p_jti_hash) is distinct from 32 then
+    raise exception 'a thumbprint and a 32-byte jti hash are required' using errcode = '22023';
+  end if;
+  delete from app.dpop_proofs d
+   where d.ctid = any (array(select x.ctid from app.dpop_proofs x where x.expires_at < now() limit 100));
+  insert into app.dpop_proofs (jkt, jti_hash) values (p_jkt, p_jti_hash) on conflict do nothing;
+  get diagnostics n = row_count;
+  return n = 1;
+end $_$;
+
+ALTER FUNCTION app.dpop_use(p_jkt text, p_jti_hash bytea) OWNER TO ward_definer;
+
+--
 -- Name: ensure_instance_keyset(bytea, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -2067,7 +2115,8 @@ begin
        and s.revoked_at is null
        and s.absolute_expires_at > now()
        and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now()
-       and m.revoked_at is null;
+       and m.revoked_at is null
+       and (s.dpop_jkt is null or s.dpop_jkt = nullif(current_setting('ward.dpop', true), ''));
   else
     select 'api_key', k.id, k.created_by, k.org_id, 'admin', null, 2, k.created_at, false, null, '{}'::text[], null
       into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
@@ -2512,6 +2561,22 @@ ALTER TABLE ONLY app.clinical_entries FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.clinical_entries OWNER TO ward_owner;
 
 --
+-- Name: dpop_proofs; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.dpop_proofs (
+    jkt text NOT NULL,
+    jti_hash bytea NOT NULL,
+    expires_at timestamp with time zone DEFAULT (now() + '00:10:00'::interval) NOT NULL,
+    CONSTRAINT dpop_proofs_jkt_check CHECK ((jkt ~ '^[A-Za-z0-9_-]{43}$'::text)),
+    CONSTRAINT dpop_proofs_jti_hash_check CHECK ((octet_length(jti_hash) = 32))
+);
+
+ALTER TABLE ONLY app.dpop_proofs FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.dpop_proofs OWNER TO ward_owner;
+
+--
 -- Name: gateway_providers; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -2793,9 +2858,11 @@ CREATE TABLE app.sessions (
     ip inet,
     amr text[] DEFAULT '{email}'::text[] NOT NULL,
     authenticated_at timestamp with time zone DEFAULT now() NOT NULL,
+    dpop_jkt text,
     CONSTRAINT sessions_absolute_cap CHECK ((absolute_expires_at <= (created_at + '30 days'::interval))),
     CONSTRAINT sessions_amr_check CHECK (((amr <@ ARRAY['email'::text, 'totp'::text, 'passkey'::text, 'recovery_code'::text, 'sso'::text]) AND ((cardinality(amr) >= 1) AND (cardinality(amr) <= 5)))),
     CONSTRAINT sessions_assurance_check CHECK ((assurance = ANY (ARRAY[1, 2]))),
+    CONSTRAINT sessions_dpop_jkt_check CHECK ((dpop_jkt ~ '^[A-Za-z0-9_-]{43}$'::text)),
     CONSTRAINT sessions_idle_cap CHECK ((idle_timeout_min <= 1440)),
     CONSTRAINT sessions_idle_timeout_min_check CHECK ((idle_timeout_min > 0)),
     CONSTRAINT sessions_token_hash_check CHECK ((octet_length(token_hash) = 32))
@@ -3059,6 +3126,13 @@ ALTER TABLE ONLY app.clinical_entries
     ADD CONSTRAINT clinical_entries_pkey PRIMARY KEY (org_id, id);
 
 --
+-- Name: dpop_proofs dpop_proofs_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dpop_proofs
+    ADD CONSTRAINT dpop_proofs_pkey PRIMARY KEY (jkt, jti_hash);
+
+--
 -- Name: gateway_providers gateway_providers_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -3298,6 +3372,12 @@ CREATE INDEX care_team_patient_idx ON app.care_team USING btree (org_id, patient
 --
 
 CREATE INDEX clinical_entries_patient_idx ON app.clinical_entries USING btree (org_id, patient_id, observed_at DESC);
+
+--
+-- Name: dpop_proofs_expiry_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX dpop_proofs_expiry_idx ON app.dpop_proofs USING btree (expires_at);
 
 --
 -- Name: legal_holds_active_idx; Type: INDEX; Schema: app; Owner: ward_owner
@@ -3623,6 +3703,12 @@ CREATE POLICY clinical_entries_select ON app.clinical_entries FOR SELECT TO ward
 --
 
 CREATE POLICY clinical_entries_update ON app.clinical_entries FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR ((patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) AND ((( SELECT private.get_my_role() AS get_my_role) <> 'patient'::text) OR (created_by = ( SELECT private.uid() AS uid))))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+
+--
+-- Name: dpop_proofs; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.dpop_proofs ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: gateway_providers; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -4034,6 +4120,20 @@ GRANT ALL ON FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_a
 
 REVOKE ALL ON FUNCTION app.credential_status() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.credential_status() TO ward_app;
+
+--
+-- Name: FUNCTION dpop_bind(p_jkt text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.dpop_bind(p_jkt text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.dpop_bind(p_jkt text) TO ward_app;
+
+--
+-- Name: FUNCTION dpop_use(p_jkt text, p_jti_hash bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.dpop_use(p_jkt text, p_jti_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.dpop_use(p_jkt text, p_jti_hash bytea) TO ward_app;
 
 --
 -- Name: FUNCTION ensure_instance_keyset(p_aead bytea, p_prf bytea, OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
@@ -4750,6 +4850,12 @@ GRANT UPDATE(observed_at) ON TABLE app.clinical_entries TO ward_app;
 GRANT UPDATE(note_enc) ON TABLE app.clinical_entries TO ward_app;
 
 --
+-- Name: TABLE dpop_proofs; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE app.dpop_proofs TO ward_definer;
+
+--
 -- Name: TABLE gateway_providers; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -5145,6 +5251,14 @@ GRANT SELECT(amr) ON TABLE app.sessions TO ward_app;
 --
 
 GRANT SELECT(authenticated_at) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.dpop_jkt; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(dpop_jkt) ON TABLE app.sessions TO ward_rls;
+GRANT SELECT(dpop_jkt) ON TABLE app.sessions TO ward_app;
+GRANT UPDATE(dpop_jkt) ON TABLE app.sessions TO ward_definer;
 
 --
 -- Name: TABLE totp_factors; Type: ACL; Schema: app; Owner: ward_owner

@@ -57,6 +57,12 @@ type AppClinicalEntry struct {
 	CreatedAt  time.Time
 }
 
+type AppDpopProof struct {
+	Jkt       string
+	JtiHash   []byte
+	ExpiresAt time.Time
+}
+
 type AppGatewayProvider struct {
 	Name          string
 	BaseUrl       string
@@ -204,6 +210,7 @@ type AppSession struct {
 	Ip                *netip.Addr
 	Amr               []string
 	AuthenticatedAt   time.Time
+	DpopJkt           *string
 }
 
 type AppSessionToken struct {

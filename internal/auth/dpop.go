@@ -1,0 +1,148 @@
+package auth
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/errkind"
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/postgres"
+)
+
+// DPoP (RFC 9449) binds a session to a key the client holds: the client
+// signs a proof JWT for every request (its method and URL, the time, a
+// fresh id and the hash of the token) with that key, and the database
+// resolves the session only with the key's thumbprint.
+
+// DPoP proof windows: a proof's iat may be this far in the past, and this
+// far in the future (client clocks drift).
+const (
+	DPoPMaxAge  = 5 * time.Minute
+	DPoPMaxSkew = time.Minute
+)
+
+// DPoPAlgorithms are the proof signature algorithms Ward accepts.
+var DPoPAlgorithms = []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA}
+
+// ErrDPoPInvalid is a DPoP proof Ward refuses; its public text says why
+// (never the proof itself).
+var ErrDPoPInvalid = errkind.New(errkind.Unauthenticated, "dpop_invalid", "auth: invalid DPoP proof").
+	WithPublic("the DPoP proof is not valid for this request")
+
+// DPoPProof is what a verified proof binds: the thumbprint (RFC 7638,
+// SHA-256, base64url) of its key and its id.
+type DPoPProof struct {
+	JKT string
+	JTI string
+}
+
+type dpopClaims struct {
+	JTI string          `json:"jti"`
+	HTM string          `json:"htm"`
+	HTU string          `json:"htu"`
+	IAT json.RawMessage `json:"iat"`
+	ATH *string         `json:"ath"`
+}
+
+// VerifyDPoP checks one DPoP proof for a request with method and htu (the
+// request's URL without query or fragment, as the client addressed it):
+// compact JWS with typ dpop+jwt, ES256 or EdDSA, signed by the public JWK
+// in its header; htm and htu equal to the request's; iat within the window
+// around now; a jti; and ath the hash of accessToken (absent when there is
+// no token, at sign-in). It does not remember jti: UseDPoP does.
+func VerifyDPoP(proof, method, htu, accessToken string, now time.Time) (DPoPProof, error) {
+	bad := func(why string) (DPoPProof, error) { return DPoPProof{}, errkind.Visible(ErrDPoPInvalid, why) }
+	if len(proof) > 8192 {
+		return bad("the proof is too long")
+	}
+	jws, err := jose.ParseSigned(proof, DPoPAlgorithms)
+	if err != nil || len(jws.Signatures) != 1 {
+		return bad("the proof is not a compact JWS signed with ES256 or EdDSA")
+	}
+	h := jws.Signatures[0].Protected
+	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != "dpop+jwt" {
+		return bad("the proof's typ must be dpop+jwt")
+	}
+	jwk := h.JSONWebKey
+	if jwk == nil || !jwk.IsPublic() || !jwk.Valid() {
+		return bad("the proof's header must carry the public key (jwk) that signed it")
+	}
+	payload, err := jws.Verify(jwk)
+	if err != nil {
+		return bad("the proof's signature does not verify with its jwk")
+	}
+	var c dpopClaims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return bad("the proof's claims are not a JSON object")
+	}
+	var iat int64
+	if err := json.Unmarshal(c.IAT, &iat); err != nil {
+		return bad("the proof's iat must be a number of seconds")
+	}
+	switch at := time.Unix(iat, 0); {
+	case c.JTI == "" || len(c.JTI) > 256:
+		return bad("the proof needs a jti (at most 256 characters)")
+	case c.HTM != method:
+		return bad("the proof's htm is not this request's method")
+	case c.HTU != htu:
+		return bad("the proof's htu is not this request's URL")
+	case at.Before(now.Add(-DPoPMaxAge)) || at.After(now.Add(DPoPMaxSkew)):
+		return bad("the proof's iat is outside the accepted window")
+	case accessToken == "" && c.ATH != nil:
+		return bad("a sign-in proof carries no ath")
+	case accessToken != "" && (c.ATH == nil || subtle.ConstantTimeCompare([]byte(*c.ATH), []byte(TokenHash(accessToken))) != 1):
+		return bad("the proof's ath is not the hash of the presented token")
+	}
+	tp, err := jwk.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return bad("the proof's key has no thumbprint")
+	}
+	return DPoPProof{JKT: base64.RawURLEncoding.EncodeToString(tp), JTI: c.JTI}, nil
+}
+
+// TokenHash is a DPoP ath: the base64url SHA-256 of an access token.
+func TokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// UseDPoP records a verified proof's jti for its key in the database and
+// refuses one seen before (a replayed proof).
+func (s *Service) UseDPoP(ctx context.Context, p DPoPProof) error {
+	sum := sha256.Sum256([]byte(p.JTI))
+	var fresh bool
+	if err := s.db.Pool.QueryRow(ctx, `select app.dpop_use($1, $2)`, p.JKT, sum[:]).Scan(&fresh); err != nil {
+		return fmt.Errorf("auth: dpop: %w", err)
+	}
+	if !fresh {
+		return errkind.Visible(ErrDPoPInvalid, "the proof's jti was used before (a replayed proof)")
+	}
+	return nil
+}
+
+// BindDPoP binds the session whose token is sessToken, in its first minute,
+// to the key of a verified sign-in proof. From then on the session resolves
+// only with a proof by that key.
+func (s *Service) BindDPoP(ctx context.Context, sessToken string, p DPoPProof) error {
+	cred := postgres.Credential{Hash: identity.HashToken(sessToken), Request: requestID(ctx)}
+	var bound bool
+	err := s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `select app.dpop_bind($1)`, p.JKT).Scan(&bound)
+	})
+	if err != nil {
+		return fmt.Errorf("auth: dpop bind: %w", err)
+	}
+	if !bound {
+		return fmt.Errorf("auth: dpop bind: the session is already bound or not new")
+	}
+	return nil
+}

@@ -1,0 +1,225 @@
+package httpapi_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/postgres"
+)
+
+// dpopKey is a client's DPoP key: it signs proofs (RFC 9449 §4).
+type dpopKey struct {
+	t   *testing.T
+	alg jose.SignatureAlgorithm
+	key crypto.Signer
+}
+
+func newDPoPKey(t *testing.T, alg jose.SignatureAlgorithm) dpopKey {
+	t.Helper()
+	var k crypto.Signer
+	var err error
+	if alg == jose.EdDSA {
+		_, k, err = ed25519.GenerateKey(rand.Reader)
+	} else {
+		k, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dpopKey{t: t, alg: alg, key: k}
+}
+
+// proof signs a proof for method and url (absolute, as the client
+// addresses the server), with ath for token when it is not empty. edit
+// changes the claims before signing.
+func (k dpopKey) proof(method, url, token string, edit func(map[string]any)) string {
+	k.t.Helper()
+	claims := map[string]any{"jti": uuid.NewString(), "htm": method, "htu": url, "iat": time.Now().Unix()}
+	if token != "" {
+		claims["ath"] = auth.TokenHash(token)
+	}
+	if edit != nil {
+		edit(claims)
+	}
+	opts := (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt")
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: k.key}, opts)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	payload, _ := json.Marshal(claims)
+	jws, err := s.Sign(payload)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	out, err := jws.CompactSerialize()
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	return out
+}
+
+// DPoP (RFC 9449): a client that signs in with a proof gets a session bound
+// to its key, and every later request with it needs a fresh, matching
+// proof; the database resolves the session only with the key's thumbprint.
+func TestDPoP(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("DPoP practice")
+	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA} {
+		t.Run(string(alg), func(t *testing.T) { testDPoP(t, w, o, alg) })
+	}
+}
+
+func testDPoP(t *testing.T, w *world, o *org, alg jose.SignatureAlgorithm) {
+	ctx := context.Background()
+	key := newDPoPKey(t, alg)
+	email := "dpop-" + strings.ToLower(string(alg)) + "@example.test"
+	w.do("POST", "/v1/members", o.Admin.Token, map[string]any{"email": email, "role": "provider", "invite": false},
+		http.StatusCreated, nil)
+
+	// Sign in with a proof (no ath: there is no token yet).
+	link, err := w.ops.OperatorLink(ctx, w.env.Super, email, uuid.NullUUID{UUID: o.ID, Valid: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	linkToken := link[strings.LastIndex(link, "=")+1:]
+	consume := w.base + "/v1/auth/magic"
+	resp, body := w.request("POST", "/v1/auth/magic", "", map[string]string{"token": linkToken},
+		"DPoP", key.proof("POST", consume, "", nil))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in with a proof: %d %s", resp.StatusCode, body)
+	}
+	var sess struct {
+		Token     string `json:"token"`
+		TokenType string `json:"token_type"`
+	}
+	if err := json.Unmarshal(body, &sess); err != nil || sess.TokenType != "DPoP" || sess.Token == "" {
+		t.Fatalf("sign-in with a proof answered %s", body)
+	}
+	if len(resp.Cookies()) != 0 && strings.Contains(resp.Header.Get("Set-Cookie"), "ward_session=") &&
+		!strings.Contains(resp.Header.Get("Set-Cookie"), "ward_session=;") {
+		t.Errorf("a DPoP sign-in set a session cookie: %s", resp.Header.Get("Set-Cookie"))
+	}
+	var jkt string
+	if err := w.env.Super.Pool.QueryRow(ctx, `select dpop_jkt from app.sessions where token_hash = sha256($1::bytea)`,
+		[]byte(sess.Token)).Scan(&jkt); err != nil || len(jkt) != 43 {
+		t.Fatalf("session binding: %q %v", jkt, err)
+	}
+
+	me := w.base + "/v1/me"
+	get := func(name string, authz string, proof string, want int, code string) {
+		t.Helper()
+		hdr := []string{"Authorization", authz}
+		if proof != "" {
+			hdr = append(hdr, "DPoP", proof)
+		}
+		resp, body := w.request("GET", "/v1/me", "", nil, hdr...)
+		if resp.StatusCode != want {
+			t.Fatalf("%s: status %d, want %d: %s", name, resp.StatusCode, want, body)
+		}
+		if code != "" && !strings.Contains(string(body), `"code":"`+code+`"`) {
+			t.Fatalf("%s: want code %s: %s", name, code, body)
+		}
+		if want == http.StatusUnauthorized && !strings.Contains(resp.Header.Get("WWW-Authenticate"), "DPoP") {
+			t.Fatalf("%s: WWW-Authenticate %q names no DPoP", name, resp.Header.Get("WWW-Authenticate"))
+		}
+	}
+	tok := sess.Token
+	get("valid proof", "DPoP "+tok, key.proof("GET", me, tok, nil), http.StatusOK, "")
+	get("another valid proof", "DPoP "+tok, key.proof("GET", me, tok, nil), http.StatusOK, "")
+	get("bound token as Bearer", "Bearer "+tok, "", http.StatusUnauthorized, "")
+	get("bound token as Bearer, proof ignored", "Bearer "+tok, key.proof("GET", me, tok, nil), http.StatusUnauthorized, "")
+	get("missing proof", "DPoP "+tok, "", http.StatusUnauthorized, "dpop_invalid")
+	get("wrong htm", "DPoP "+tok, key.proof("POST", me, tok, nil), http.StatusUnauthorized, "dpop_invalid")
+	get("wrong htu", "DPoP "+tok, key.proof("GET", w.base+"/v1/sessions", tok, nil), http.StatusUnauthorized, "dpop_invalid")
+	get("htu with a query", "DPoP "+tok, key.proof("GET", me+"?x=1", tok, nil), http.StatusUnauthorized, "dpop_invalid")
+	replayed := key.proof("GET", me, tok, nil)
+	get("first use", "DPoP "+tok, replayed, http.StatusOK, "")
+	get("replayed jti", "DPoP "+tok, replayed, http.StatusUnauthorized, "dpop_invalid")
+	get("stale iat", "DPoP "+tok, key.proof("GET", me, tok, func(c map[string]any) {
+		c["iat"] = time.Now().Add(-10 * time.Minute).Unix()
+	}), http.StatusUnauthorized, "dpop_invalid")
+	get("iat from the future", "DPoP "+tok, key.proof("GET", me, tok, func(c map[string]any) {
+		c["iat"] = time.Now().Add(10 * time.Minute).Unix()
+	}), http.StatusUnauthorized, "dpop_invalid")
+	get("ath mismatch", "DPoP "+tok, key.proof("GET", me, tok, func(c map[string]any) {
+		c["ath"] = auth.TokenHash("another token")
+	}), http.StatusUnauthorized, "dpop_invalid")
+	get("no ath", "DPoP "+tok, key.proof("GET", me, tok, func(c map[string]any) { delete(c, "ath") }),
+		http.StatusUnauthorized, "dpop_invalid")
+	thief := newDPoPKey(t, alg)
+	get("stolen token with another key", "DPoP "+tok, thief.proof("GET", me, tok, nil), http.StatusUnauthorized, "")
+	get("garbage proof", "DPoP "+tok, "not.a.jwt", http.StatusUnauthorized, "dpop_invalid")
+
+	// An unbound session may use DPoP too (the proof is checked), and stays
+	// usable as Bearer.
+	get("unbound session with a proof", "DPoP "+o.Admin.Token, key.proof("GET", me, o.Admin.Token, nil), http.StatusOK, "")
+	resp, body = w.request("GET", "/v1/me", o.Admin.Token, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("unbound session as Bearer: %d %s", resp.StatusCode, body)
+	}
+
+	// The binding is the database's: as ward_app, the stolen token resolves
+	// to nobody without the thumbprint, or with another one.
+	for _, c := range []struct {
+		name, dpop string
+		want       int
+	}{{"no thumbprint", "", 0}, {"another thumbprint", strings.Repeat("A", 43), 0}, {"its thumbprint", jkt, 1}} {
+		var n int
+		cred := postgres.Credential{Hash: identity.HashToken(tok), DPoP: c.dpop}
+		err := w.env.App.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `select count(*) from app.whoami() where user_id is not null`).Scan(&n)
+		})
+		if err != nil || n != c.want {
+			t.Fatalf("ward_app, %s: %d principals (%v), want %d", c.name, n, err, c.want)
+		}
+	}
+
+	// A session binds once, in its first minute: not again, and not later.
+	bind := func(token, dpop string) bool {
+		t.Helper()
+		var bound bool
+		cred := postgres.Credential{Hash: identity.HashToken(token), DPoP: dpop}
+		if err := w.env.App.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `select app.dpop_bind($1)`, strings.Repeat("B", 43)).Scan(&bound)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return bound
+	}
+	if bind(tok, jkt) {
+		t.Fatal("a bound session was bound again, to another key")
+	}
+	oldEmail := "dpop-old-" + strings.ToLower(string(alg)) + "@example.test"
+	w.do("POST", "/v1/members", o.Admin.Token, map[string]any{"email": oldEmail, "role": "provider", "invite": false},
+		http.StatusCreated, nil)
+	old := w.operatorSignIn(oldEmail, o.ID)
+	if _, err := w.env.Super.Pool.Exec(ctx, `update app.sessions set created_at = now() - interval '2 minutes'
+		where token_hash = sha256($1::bytea)`, []byte(old)); err != nil {
+		t.Fatal(err)
+	}
+	if bind(old, "") {
+		t.Fatal("a session two minutes old was bound to a key")
+	}
+
+	// A spent link signs nobody in, proof or not.
+	resp, body = w.request("POST", "/v1/auth/magic", "", map[string]string{"token": linkToken},
+		"DPoP", thief.proof("POST", consume, "", nil))
+	if resp.StatusCode == http.StatusOK {
+		t.Fatalf("a spent link signed in again: %s", body)
+	}
+}
