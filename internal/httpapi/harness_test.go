@@ -58,7 +58,7 @@ func (s *syncBuffer) String() string {
 
 // world is a running API over a fresh database.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	env    *pgtest.Env
 	srv    *httptest.Server
 	auth   *auth.Service
@@ -108,7 +108,7 @@ func withPolicy(f func(*auth.InstancePolicy)) worldOption {
 
 func withAPIConfig(f func(*httpapi.Config)) worldOption { return func(c *worldConfig) { f(&c.api) } }
 
-func newWorld(t *testing.T, opts ...worldOption) *world {
+func newWorld(t testing.TB, opts ...worldOption) *world {
 	t.Helper()
 	env := pgtest.New(t)
 	root, err := envelope.LoadOrCreateLocalRoot(filepath.Join(t.TempDir(), "root.json"))

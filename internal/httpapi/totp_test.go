@@ -12,7 +12,7 @@ import (
 )
 
 // totpCode is what an authenticator app shows for secret at t.
-func totpCode(t *testing.T, secret string, at time.Time) string {
+func totpCode(t testing.TB, secret string, at time.Time) string {
 	t.Helper()
 	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix,
 		Algorithm: otp.AlgorithmSHA1})
