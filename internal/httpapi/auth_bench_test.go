@@ -50,7 +50,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		token string
 		kind  identity.CredentialKind
 	}{{o.Admin.Token, identity.KindSession}, {key, identity.KindAPIKey}} {
-		p, err := w.auth.Authenticate(ctx, c.token, "")
+		p, err := w.auth.Authenticate(ctx, c.token, "", "")
 		if err != nil || p.Kind != c.kind || p.AAL != 2 || p.Pending != "" || p.Role != identity.RoleAdmin {
 			b.Fatalf("authenticate %s: %+v %v", c.kind, p, err)
 		}
@@ -79,15 +79,15 @@ func BenchmarkAuthenticate(b *testing.B) {
 			return w.env.App.Pool.SendBatch(ctx, bt).Close()
 		}},
 		{"session", func(ctx context.Context) error {
-			_, err := w.auth.Authenticate(ctx, o.Admin.Token, "")
+			_, err := w.auth.Authenticate(ctx, o.Admin.Token, "", "")
 			return err
 		}},
 		{"session-org-hint", func(ctx context.Context) error {
-			_, err := w.auth.Authenticate(ctx, o.Admin.Token, o.ID.String())
+			_, err := w.auth.Authenticate(ctx, o.Admin.Token, o.ID.String(), "")
 			return err
 		}},
 		{"api-key", func(ctx context.Context) error {
-			_, err := w.auth.Authenticate(ctx, key, "")
+			_, err := w.auth.Authenticate(ctx, key, "", "")
 			return err
 		}},
 	}
