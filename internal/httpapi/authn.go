@@ -102,13 +102,13 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 		if err == nil {
 			org, err = orgHeader(r)
 		}
-		var jkt string
+		var proof auth.DPoPProof
 		if err == nil && c.dpop {
-			jkt, err = s.dpopProof(r, c.token)
+			proof, err = s.dpopProof(r, c.token)
 		}
 		var p identity.Principal
 		if err == nil {
-			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, jkt)
+			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, proof.JKT)
 		}
 		if err == nil {
 			// A pending session is no credential to the database: its
@@ -138,21 +138,18 @@ type presented struct {
 	dpop   bool // Authorization: DPoP (RFC 9449): a proof must come with it
 }
 
-// dpopProof verifies the request's one DPoP proof for token, records its
-// jti (a replay is refused) and returns its key's thumbprint.
-func (s *server) dpopProof(r *http.Request, token string) (string, error) {
-	proof, err := s.dpopHeader(r)
+// dpopProof verifies the request's one DPoP proof for token ("" at
+// sign-in: no ath) and records its jti (a replay is refused).
+func (s *server) dpopProof(r *http.Request, token string) (auth.DPoPProof, error) {
+	raw, err := s.dpopHeader(r)
 	if err != nil {
-		return "", err
+		return auth.DPoPProof{}, err
 	}
-	p, err := auth.VerifyDPoP(proof, r.Method, s.htu(r), token, time.Now())
+	p, err := auth.VerifyDPoP(raw, r.Method, s.htu(r), token, time.Now())
 	if err == nil {
 		err = s.deps.Auth.UseDPoP(r.Context(), p)
 	}
-	if err != nil {
-		return "", err
-	}
-	return p.JKT, nil
+	return p, err
 }
 
 // dpopHeader reads the one DPoP header of a request.

@@ -180,14 +180,7 @@ func (s *server) signInProof(r *http.Request) (*auth.DPoPProof, error) {
 	if len(r.Header.Values("DPoP")) == 0 {
 		return nil, nil
 	}
-	raw, err := s.dpopHeader(r)
-	if err != nil {
-		return nil, err
-	}
-	p, err := auth.VerifyDPoP(raw, r.Method, s.htu(r), "", time.Now())
-	if err == nil {
-		err = s.deps.Auth.UseDPoP(r.Context(), p)
-	}
+	p, err := s.dpopProof(r, "")
 	if err != nil {
 		return nil, err
 	}

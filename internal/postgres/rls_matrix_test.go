@@ -301,6 +301,16 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			[]string{"updated"}, ""},
 		{"revoke_api_key under a key", "a_key",
 			`select app.revoke_api_key($1)::text`, []any{s.must("k.a.gw")}, nil, ""},
+		// DPoP: the procedures take no identity and refuse what is not a
+		// thumbprint or a jti hash.
+		{"dpop_use with a malformed thumbprint", "anonymous", `select app.dpop_use($1, $2)::text`,
+			[]any{"' or true --", rlsRandom(32)}, nil, "22023"},
+		{"dpop_use with a short jti hash", "anonymous", `select app.dpop_use($1, $2)::text`,
+			[]any{strings.Repeat("A", 43), rlsRandom(8)}, nil, "22023"},
+		{"dpop_bind anonymous", "anonymous", `select app.dpop_bind($1)::text`, []any{strings.Repeat("A", 43)}, nil, ""},
+		{"dpop_bind under a key", "a_key", `select app.dpop_bind($1)::text`, []any{strings.Repeat("A", 43)}, nil, ""},
+		{"dpop_bind with a malformed thumbprint", "a_admin", `select app.dpop_bind($1)::text`, []any{"short"}, nil, "22023"},
+
 		{"set_assurance_policy under a key", "a_key",
 			`select app.set_assurance_policy(false, false)::text`, nil, nil, ""},
 
