@@ -15,6 +15,7 @@ const (
 	CategoryRecord     Category = "record"
 	CategoryAudit      Category = "audit"
 	CategoryAccess     Category = "access"
+	CategoryCase       Category = "case"
 )
 
 // Field names an event field an action requires on success.
@@ -95,6 +96,29 @@ var Actions = registry(
 	// left for a subprocessor. Its details hold counts, model and tokens,
 	// never content; Patient is set when the call named one.
 	Action{Name: "ai.invoke", Category: CategoryAccess, PHIAccess: true},
+	// Cases and documents (internal/cases): every event names its case.
+	Action{Name: "case.create", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "case.view", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "case.list", Category: CategoryCase, PHIAccess: true},
+	Action{Name: "case.update", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "case.member.set", Category: CategoryCase, Requires: []Field{FieldObject}},
+	Action{Name: "case.member.list", Category: CategoryCase},
+	Action{Name: "case.member.expire", Category: CategoryCase, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "case.invite.create", Category: CategoryCase, Requires: []Field{FieldObject}},
+	Action{Name: "case.invite.list", Category: CategoryCase},
+	Action{Name: "case.invite.revoke", Category: CategoryCase, Requires: []Field{FieldObject}},
+	Action{Name: "case.invite.accept", Category: CategoryCase, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "document.request", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "document.list", Category: CategoryCase, PHIAccess: true},
+	Action{Name: "document.view", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "document.upload", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	// A download by an external stakeholder carries a disclosure.
+	Action{Name: "document.download", Category: CategoryCase, PHIAccess: true, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "document.accept", Category: CategoryCase, Requires: []Field{FieldObject}},
+	Action{Name: "document.delete", Category: CategoryCase, PHIAccess: true, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "document.comment", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "document.comment.list", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "document.remind", Category: CategoryCase, Reserved: true, Requires: []Field{FieldObject}},
 )
 
 func registry(list ...Action) map[string]Action {

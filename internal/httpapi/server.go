@@ -22,6 +22,7 @@ import (
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/cases"
 	"github.com/wardhq/ward/internal/gateway"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/records"
@@ -54,7 +55,10 @@ type Config struct {
 type Deps struct {
 	Auth    *auth.Service
 	Records *records.Service
-	Audit   *audit.Service
+	// Cases, when set, serves the case repository (else its routes
+	// answer "no route").
+	Cases *cases.Service
+	Audit *audit.Service
 	// Gateway, when set, serves the LLM gateway under /llm (else its
 	// routes answer "no route").
 	Gateway *gateway.Service

@@ -685,7 +685,9 @@ func rlsTables() []*rlsTable {
 		},
 		{
 			name: "app.documents", pk: `org_id::text || '/' || id::text`, scope: rlsOrgScope,
-			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return !r.deleted && s.caseAllows(p, r.org, r.kase, "view") },
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return !r.deleted && s.caseAllows(p, r.org, r.kase, "view")
+			},
 			inserts: []rlsInsert{
 				{name: "insert", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
 					return s.caseAllows(p, t.org, s.caseTarget(t), "upload")

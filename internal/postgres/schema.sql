@@ -390,9 +390,7 @@ begin
   if exists (select from app.legal_holds h where h.org_id = d.org_id and h.released_at is null
                and ((h.patient_id is null and h.case_id is null) or h.patient_id = c.patient_id
                     or h.case_id = c.id)) then
-    perform audit.append_as(me.org_id, 'document.delete', 'denied', 'document', d.id,
-      p_request => p_request, p_details => jsonb_build_object('reason', 'legal_hold'), p_case => d.case_id);
-    raise exception 'legal hold' using errcode = '55000';
+    raise exception 'legal hold' using errcode = '55000'; -- the caller records the refusal
   end if;
   perform audit.append_as(me.org_id, 'document.delete', 'success', 'document', d.id,
     p_patient => c.patient_id, p_request => p_request, p_case => d.case_id);
@@ -470,7 +468,7 @@ ALTER FUNCTION app.dpop_use(p_jkt text, p_jti_hash bytea) OWNER TO ward_definer;
 -- Name: due_reminders(integer); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.due_reminders(p_max integer DEFAULT 100) RETURNS TABLE(org_id uuid, document_id uuid, case_id uuid, kind text, email_enc bytea, due_at timestamp with time zone)
+CREATE FUNCTION app.due_reminders(p_max integer DEFAULT 100) RETURNS TABLE(org_id uuid, document_id uuid, case_id uuid, kind text, user_id uuid, email_enc bytea, due_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -496,6 +494,7 @@ begin
       perform audit.append_as(r.org_id, 'document.remind', 'success', 'document', r.id,
         p_details => jsonb_build_object('kind', r.kind), p_actor => r.requested_from, p_case => r.case_id);
       org_id := r.org_id; document_id := r.id; case_id := r.case_id; kind := r.kind; due_at := r.due_at;
+      user_id := r.requested_from;
       select u.email_enc into email_enc from app.users u where u.id = r.requested_from;
       return next;
     end if;
@@ -654,8 +653,8 @@ begin
   end if;
   if v.id is null or d.id is null or v.data_key is null
      or not (private.am_i_lead_in_org(me.org_id) or v.case_id = any (private.my_case_ids('download'))) then
-    perform audit.append_as(me.org_id, 'document.download', 'denied', 'document_version', p_version,
-      p_request => p_request, p_ip => p_ip, p_ua => p_ua);
+    -- The raise rolls the transaction back: the caller records the refusal
+    -- in its own (internal/cases).
     raise exception 'not found' using errcode = 'P0002';
   end if;
   if me.role = 'stakeholder' then
@@ -2876,8 +2875,6 @@ CREATE TABLE app.case_invites (
     accepted_at timestamp with time zone,
     accepted_by uuid,
     revoked_at timestamp with time zone,
-    CONSTRAINT case_invites_check CHECK ((access_expires_at > created_at)),
-    CONSTRAINT case_invites_check1 CHECK ((expires_at > created_at)),
     CONSTRAINT case_invites_email_bidx_check CHECK ((octet_length(email_bidx) = 32)),
     CONSTRAINT case_invites_kind_check CHECK ((kind = ANY (ARRAY['clinic'::text, 'employer'::text, 'attorney'::text, 'payer'::text]))),
     CONSTRAINT case_invites_permissions_check CHECK (((permissions <@ ARRAY['view'::text, 'upload'::text, 'download'::text, 'comment'::text]) AND ('view'::text = ANY (permissions)))),
@@ -3052,7 +3049,6 @@ CREATE TABLE app.documents (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     deleted_at timestamp with time zone,
     CONSTRAINT documents_check CHECK (((accepted_at IS NULL) OR (provided_at IS NOT NULL))),
-    CONSTRAINT documents_check1 CHECK (((requested_by IS NOT NULL) OR (provided_at IS NOT NULL) OR (deleted_at IS NOT NULL))),
     CONSTRAINT documents_doc_type_check CHECK ((doc_type ~ '^[a-z][a-z0-9_]{0,47}$'::text))
 );
 

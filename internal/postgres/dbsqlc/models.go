@@ -39,6 +39,54 @@ type AppCareTeam struct {
 	CreatedAt  time.Time
 }
 
+type AppCase struct {
+	OrgID         uuid.UUID
+	ID            uuid.UUID
+	PatientID     uuid.NullUUID
+	TitleEnc      []byte
+	ReferenceEnc  []byte
+	ReferenceBidx []byte
+	Status        string
+	OpenedAt      time.Time
+	ClosedAt      *time.Time
+	CreatedBy     uuid.UUID
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+type AppCaseInvite struct {
+	OrgID           uuid.UUID
+	ID              uuid.UUID
+	CaseID          uuid.UUID
+	EmailBidx       []byte
+	EmailEnc        []byte
+	InviteeID       uuid.UUID
+	TokenHash       []byte
+	Kind            string
+	Permissions     []string
+	AccessExpiresAt time.Time
+	ExpiresAt       time.Time
+	CreatedBy       uuid.UUID
+	CreatedAt       time.Time
+	AcceptedAt      *time.Time
+	AcceptedBy      uuid.NullUUID
+	RevokedAt       *time.Time
+}
+
+type AppCaseMember struct {
+	OrgID            uuid.UUID
+	CaseID           uuid.UUID
+	UserID           uuid.UUID
+	Kind             string
+	Permissions      []string
+	AccessExpiresAt  *time.Time
+	AddedBy          uuid.UUID
+	AddedAt          time.Time
+	UpdatedAt        time.Time
+	RevokedAt        *time.Time
+	ExpiryRecordedAt *time.Time
+}
+
 type AppClinicalEntry struct {
 	OrgID      uuid.UUID
 	ID         uuid.UUID
@@ -55,6 +103,56 @@ type AppClinicalEntry struct {
 	NoteEnc    []byte
 	CreatedBy  uuid.UUID
 	CreatedAt  time.Time
+}
+
+type AppDocument struct {
+	OrgID          uuid.UUID
+	ID             uuid.UUID
+	CaseID         uuid.UUID
+	DocType        string
+	DescriptionEnc []byte
+	RequestedBy    uuid.NullUUID
+	RequestedFrom  uuid.NullUUID
+	DueAt          *time.Time
+	ProvidedAt     *time.Time
+	AcceptedAt     *time.Time
+	AcceptedBy     uuid.NullUUID
+	CreatedBy      uuid.UUID
+	CreatedAt      time.Time
+	DeletedAt      *time.Time
+}
+
+type AppDocumentComment struct {
+	OrgID      uuid.UUID
+	ID         uuid.UUID
+	CaseID     uuid.UUID
+	DocumentID uuid.UUID
+	BodyEnc    []byte
+	AuthorID   uuid.UUID
+	CreatedAt  time.Time
+}
+
+type AppDocumentReminder struct {
+	OrgID      uuid.UUID
+	DocumentID uuid.UUID
+	Kind       string
+	SentAt     time.Time
+}
+
+type AppDocumentVersion struct {
+	OrgID       uuid.UUID
+	ID          uuid.UUID
+	CaseID      uuid.UUID
+	DocumentID  uuid.UUID
+	Version     int32
+	StorageKey  string
+	DataKey     []byte
+	Size        int64
+	Sha256      []byte
+	ContentType string
+	FilenameEnc []byte
+	UploadedBy  uuid.UUID
+	CreatedAt   time.Time
 }
 
 type AppDpopProof struct {
@@ -86,6 +184,7 @@ type AppInstancePolicy struct {
 	SessionAbsoluteMaxMin int32
 	UpdatedAt             time.Time
 	InviteTtlMin          int32
+	CaseInviteTtlDays     int32
 }
 
 type AppLegalHold struct {
@@ -96,6 +195,7 @@ type AppLegalHold struct {
 	CreatedBy  uuid.UUID
 	CreatedAt  time.Time
 	ReleasedAt *time.Time
+	CaseID     uuid.NullUUID
 }
 
 type AppMagicLink struct {
@@ -128,6 +228,7 @@ type AppOrg struct {
 	CreatedAt             time.Time
 	RequireMfa            bool
 	RequirePasskey        bool
+	DocumentMaxBytes      int64
 }
 
 type AppPasskey struct {

@@ -104,9 +104,7 @@ create table app.case_invites (
   accepted_by uuid,
   revoked_at timestamptz,
   primary key (org_id, id),
-  foreign key (org_id, case_id) references app.cases (org_id, id),
-  check (access_expires_at > created_at),
-  check (expires_at > created_at)
+  foreign key (org_id, case_id) references app.cases (org_id, id)
 );
 create index case_invites_case_idx on app.case_invites (org_id, case_id, created_at desc);
 
@@ -129,8 +127,7 @@ create table app.documents (
   unique (org_id, case_id, id),
   foreign key (org_id, case_id) references app.cases (org_id, id),
   foreign key (org_id, requested_from) references app.memberships (org_id, user_id),
-  check (accepted_at is null or provided_at is not null),
-  check (requested_by is not null or provided_at is not null or deleted_at is not null)
+  check (accepted_at is null or provided_at is not null)
 );
 create index documents_case_idx on app.documents (org_id, case_id, created_at desc);
 create index documents_due_idx on app.documents (due_at) where provided_at is null and deleted_at is null;
@@ -580,8 +577,8 @@ begin
   end if;
   if v.id is null or d.id is null or v.data_key is null
      or not (private.am_i_lead_in_org(me.org_id) or v.case_id = any (private.my_case_ids('download'))) then
-    perform audit.append_as(me.org_id, 'document.download', 'denied', 'document_version', p_version,
-      p_request => p_request, p_ip => p_ip, p_ua => p_ua);
+    -- The raise rolls the transaction back: the caller records the refusal
+    -- in its own (internal/cases).
     raise exception 'not found' using errcode = 'P0002';
   end if;
   if me.role = 'stakeholder' then
@@ -630,9 +627,7 @@ begin
   if exists (select from app.legal_holds h where h.org_id = d.org_id and h.released_at is null
                and ((h.patient_id is null and h.case_id is null) or h.patient_id = c.patient_id
                     or h.case_id = c.id)) then
-    perform audit.append_as(me.org_id, 'document.delete', 'denied', 'document', d.id,
-      p_request => p_request, p_details => jsonb_build_object('reason', 'legal_hold'), p_case => d.case_id);
-    raise exception 'legal hold' using errcode = '55000';
+    raise exception 'legal hold' using errcode = '55000'; -- the caller records the refusal
   end if;
   perform audit.append_as(me.org_id, 'document.delete', 'success', 'document', d.id,
     p_patient => c.patient_id, p_request => p_request, p_case => d.case_id);
@@ -732,7 +727,7 @@ grant execute on function app.accept_case_invite(bytea, bytea, inet, text, text)
 -- requested-from member's stored address for the mail; the mail carries
 -- no PHI.
 create function app.due_reminders(p_max int default 100)
-returns table (org_id uuid, document_id uuid, case_id uuid, kind text, email_enc bytea, due_at timestamptz)
+returns table (org_id uuid, document_id uuid, case_id uuid, kind text, user_id uuid, email_enc bytea, due_at timestamptz)
 language plpgsql security definer set search_path = '' as $$
 #variable_conflict use_column
 declare
@@ -756,6 +751,7 @@ begin
       perform audit.append_as(r.org_id, 'document.remind', 'success', 'document', r.id,
         p_details => jsonb_build_object('kind', r.kind), p_actor => r.requested_from, p_case => r.case_id);
       org_id := r.org_id; document_id := r.id; case_id := r.case_id; kind := r.kind; due_at := r.due_at;
+      user_id := r.requested_from;
       select u.email_enc into email_enc from app.users u where u.id = r.requested_from;
       return next;
     end if;
