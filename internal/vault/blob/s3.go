@@ -1,12 +1,14 @@
 package blob
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -15,7 +17,8 @@ import (
 
 // S3PartSize is the part size of S3.Put's multipart uploads: the memory
 // one upload holds, whatever the object's size, and (times S3's limit of
-// 10,000 parts) the largest object S3.Put can store: 160 GiB.
+// 10,000 parts) the largest object S3.Put can store: 160 GiB. Objects up
+// to this size are stored with a single PUT.
 const S3PartSize = 16 << 20
 
 // S3Config says where an S3 store keeps its objects.
@@ -111,25 +114,98 @@ func (s *S3) Location() string {
 	return "s3://" + s.bucket + "/" + strings.TrimSuffix(s.prefix, "/")
 }
 
-// Put streams r to the bucket as a multipart upload of S3PartSize parts
-// (one part buffered at a time) and returns once the server has completed
-// the upload. On any error, including a reader error or a cancelled ctx,
-// the upload is aborted and no object appears at key.
+// partBuffers holds S3PartSize buffers between uploads.
+var partBuffers = sync.Pool{New: func() any { b := make([]byte, S3PartSize); return &b }}
+
+// maxParts is S3's limit on the parts of one multipart upload.
+const maxParts = 10000
+
+// Put reads r in S3PartSize parts, one part buffered at a time (buffers
+// are pooled, so memory does not grow with the object or the number of
+// uploads over time). An object that fits in one part is stored with a
+// single PUT; a larger one with a multipart upload, completed only after
+// the last part. It returns once the server has stored the object. On any
+// error, including a reader error or a cancelled ctx, a multipart upload
+// is aborted and no object appears at key.
 func (s *S3) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	if err := CheckKey(key); err != nil {
 		return 0, err
 	}
-	info, err := s.core.Client.PutObject(ctx, s.bucket, s.prefix+key, ctxReader{ctx, r}, -1, minio.PutObjectOptions{
-		PartSize:    S3PartSize,
-		ContentType: "application/octet-stream",
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return 0, ctx.Err()
+	bp := partBuffers.Get().(*[]byte)
+	defer partBuffers.Put(bp)
+	buf := *bp
+	r = ctxReader{ctx, r}
+	n, err := io.ReadFull(r, buf)
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		_, err := s.core.Client.PutObject(ctx, s.bucket, s.prefix+key, bytes.NewReader(buf[:n]), int64(n),
+			minio.PutObjectOptions{ContentType: contentType, DisableMultipart: true})
+		if err != nil {
+			return 0, s.putErr(ctx, key, err)
 		}
-		return 0, fmt.Errorf("blob: s3: put %s: %w", key, err)
+		return int64(n), nil
+	case err != nil:
+		return 0, s.putErr(ctx, key, err)
 	}
-	return info.Size, nil
+	return s.putMultipart(ctx, key, r, buf)
+}
+
+// contentType is the type of every object: ciphertext.
+const contentType = "application/octet-stream"
+
+// putMultipart uploads buf (full) and the rest of r as a multipart upload.
+func (s *S3) putMultipart(ctx context.Context, key string, r io.Reader, buf []byte) (total int64, err error) {
+	name := s.prefix + key
+	id, err := s.core.NewMultipartUpload(ctx, s.bucket, name, minio.PutObjectOptions{ContentType: contentType})
+	if err != nil {
+		return 0, s.putErr(ctx, key, err)
+	}
+	defer func() {
+		if err != nil {
+			// Abort even when ctx is cancelled, so no parts linger.
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			_ = s.core.AbortMultipartUpload(actx, s.bucket, name, id)
+			cancel()
+		}
+	}()
+	var parts []minio.CompletePart
+	n, last := len(buf), false
+	for num := 1; ; num++ {
+		if num > maxParts {
+			return 0, fmt.Errorf("blob: s3: put %s: larger than %d parts of %d bytes", key, maxParts, S3PartSize)
+		}
+		p, err := s.core.PutObjectPart(ctx, s.bucket, name, id, num, bytes.NewReader(buf[:n]), int64(n), minio.PutObjectPartOptions{})
+		if err != nil {
+			return 0, s.putErr(ctx, key, err)
+		}
+		parts = append(parts, minio.CompletePart{PartNumber: num, ETag: p.ETag})
+		total += int64(n)
+		if last {
+			break
+		}
+		var rerr error
+		n, rerr = io.ReadFull(r, buf)
+		if errors.Is(rerr, io.EOF) {
+			break
+		}
+		if errors.Is(rerr, io.ErrUnexpectedEOF) {
+			last = true
+		} else if rerr != nil {
+			return 0, s.putErr(ctx, key, rerr)
+		}
+	}
+	if _, err := s.core.CompleteMultipartUpload(ctx, s.bucket, name, id, parts, minio.PutObjectOptions{ContentType: contentType}); err != nil {
+		return 0, s.putErr(ctx, key, err)
+	}
+	return total, nil
+}
+
+// putErr reports ctx's error if ctx is done, and otherwise err.
+func (s *S3) putErr(ctx context.Context, key string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	return fmt.Errorf("blob: s3: put %s: %w", key, err)
 }
 
 // Open returns the object's bytes [off, off+n) (n < 0: to the end), cut

@@ -147,6 +147,25 @@ func conformance(t *testing.T, s blob.Store) {
 		}
 	})
 
+	t.Run("part-boundaries", func(t *testing.T) {
+		// S3 stores up to one part with a single PUT, more as a
+		// multipart upload; the directory store does not care.
+		for _, size := range []int{blob.S3PartSize - 1, blob.S3PartSize, blob.S3PartSize + 1, 2*blob.S3PartSize + 5} {
+			key := objKey(org)
+			data := randomBytes(uint64(size), size)
+			put(t, s, key, data)
+			if b := readAll(t, s, key, 0, -1); !bytes.Equal(b, data) {
+				t.Fatalf("size %d: read back %d bytes, not the bytes written", size, len(b))
+			}
+			if b := readAll(t, s, key, blob.S3PartSize-3, 6); !bytes.Equal(b, data[blob.S3PartSize-3:min(size, blob.S3PartSize+3)]) {
+				t.Fatalf("size %d: the bytes around the part boundary differ", size)
+			}
+			if err := s.Delete(ctx, key); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+
 	t.Run("ranges", func(t *testing.T) {
 		key := objKey(org)
 		data := randomBytes(7, 10000)

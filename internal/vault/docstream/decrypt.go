@@ -56,7 +56,8 @@ func (k *DataKey) Decrypt(ctx context.Context, store blob.Store, key string, aad
 	if err != nil {
 		return nil, fmt.Errorf("docstream: %w", err)
 	}
-	if want := CiphertextSize(plaintextSize); size != want {
+	want := CiphertextSize(plaintextSize)
+	if size != want {
 		return nil, fmt.Errorf("docstream: object %s is %d bytes, a %d-byte document encrypts to %d: %w",
 			key, size, plaintextSize, want, ErrIntegrity)
 	}
@@ -68,7 +69,7 @@ func (k *DataKey) Decrypt(ctx context.Context, store blob.Store, key string, aad
 		last = segmentOf(off + n - 1)
 	}
 	r := &reader{
-		ctx: ctx, key: key, objSize: size, seg: first, end: last, final: final,
+		ctx: ctx, key: key, objSize: want, seg: first, end: last, final: final,
 		skip: off - plainStart(first), remain: n,
 	}
 	from, to := cipherStart(first), r.cipherEnd(last)
@@ -120,7 +121,7 @@ type reader struct {
 	ctx     context.Context
 	key     string
 	src     io.ReadCloser
-	objSize int64
+	objSize int64 // as plaintextSize says it must be
 	aead    cipher.AEAD
 	prefix  [noncePrefixSize]byte
 	seg     int64 // next segment to read
