@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -421,17 +420,6 @@ func (s *Service) ListComments(ctx context.Context, doc uuid.UUID) ([]Comment, e
 	return out, nil
 }
 
-// streamAD is the associated data binding a version's bytes to its org,
-// case, document and version.
-func streamAD(org, kase, doc, version uuid.UUID) []byte {
-	b := []byte("ward.document.v1")
-	for _, id := range []uuid.UUID{org, kase, doc, version} {
-		b = binary.BigEndian.AppendUint32(b, uint32(len(id)))
-		b = append(b, id[:]...)
-	}
-	return b
-}
-
 func dataKeyAD(org, version uuid.UUID) envelope.AD {
 	return envelope.AD{Table: "document_versions", Column: "data_key", Org: org, Row: version}
 }
@@ -542,7 +530,7 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 				"the file is "+t+", which is not stored (active content)")
 		}
 	}
-	size, err := dk.Put(ctx, s.store, key, streamAD(c.p.OrgID, kase, doc, vid), br)
+	size, err := dk.Put(ctx, s.store, key, docstream.AAD(c.p.OrgID, kase, doc, vid), br)
 	if errors.Is(err, errTooLarge) {
 		return Document{}, Version{}, errkind.Visible(ErrTooLarge, fmt.Sprintf("this org's limit is %d bytes", max))
 	}
@@ -672,7 +660,7 @@ func (s *Service) OpenDownload(ctx context.Context, doc uuid.UUID, version int, 
 	if err != nil {
 		return nil, fmt.Errorf("cases: open data key of version %s: %w", d.ID, err)
 	}
-	aad := streamAD(c.p.OrgID, d.CaseID, d.DocumentID, d.ID)
+	aad := docstream.AAD(c.p.OrgID, d.CaseID, d.DocumentID, d.ID)
 	size := d.Size
 	d.open = func(ctx context.Context, off, n int64) (io.ReadCloser, error) {
 		return dk.Decrypt(ctx, s.store, key, aad, size, off, n)
