@@ -96,8 +96,9 @@ func (j *Jobs) RecordExpiries(ctx context.Context) (int, error) {
 
 // Sweep removes objects under orgs/ that no committed, live version owns
 // and that are older than Grace: the leftovers of an upload whose commit
-// never happened (a crash, a kill -9) and of deleted documents. It returns
-// how many it removed.
+// never happened (a crash, a kill -9, between the object's completion and
+// the row's commit) and of deleted documents, and the partial uploads a
+// crash left in the store. It returns how many it removed.
 func (j *Jobs) Sweep(ctx context.Context) (int, error) {
 	cutoff := time.Now().Add(-j.Grace)
 	var batch []string
@@ -143,6 +144,15 @@ func (j *Jobs) Sweep(ctx context.Context) (int, error) {
 	})
 	if err == nil {
 		err = flush()
+	}
+	// What a crash left mid-upload (a directory store's temporary files)
+	// is no object at all; stores that can leave such things remove them.
+	if t, ok := j.store.(interface {
+		RemoveTemp(ctx context.Context, before time.Time) (int, error)
+	}); ok && err == nil {
+		var n int
+		n, err = t.RemoveTemp(ctx, cutoff)
+		removed += n
 	}
 	return removed, err
 }
