@@ -350,6 +350,26 @@ func TestCasesWorkersComp(t *testing.T) {
 		if resp, body := w.upload("PUT", docPath, tok, "evil.txt", []byte("x")); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("upload by another org: %d %s", resp.StatusCode, body)
 		}
+		if resp, body := w.upload("POST", "/v1/cases/"+cid+"/files", tok, "evil.txt", []byte("x"),
+			"Ward-Document-Type", "note"); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("new file by another org: %d %s", resp.StatusCode, body)
+		}
+		for _, r := range []struct {
+			method, path string
+			body         any
+		}{
+			{"PUT", "/v1/cases/" + cid + "/members/" + attorney.ID.String(),
+				map[string]any{"kind": "attorney", "permissions": []string{"view", "download"}, "access_expires_at": time.Now().Add(time.Hour)}},
+			{"POST", "/v1/cases/" + cid + "/invites", map[string]any{"email": "spy@evil.test", "kind": "payer",
+				"permissions": []string{"view"}, "access_expires_at": time.Now().Add(time.Hour)}},
+			{"DELETE", "/v1/cases/" + cid + "/invites/" + payerInv.String(), nil},
+			{"POST", "/v1/cases/" + cid + "/documents", map[string]any{"type": "spy"}},
+			{"POST", "/v1/documents/" + req.ID.String() + "/comments", map[string]any{"body": "spy"}},
+		} {
+			if resp, body := w.request(r.method, r.path, tok, r.body); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("%s %s by another org: %d %s", r.method, r.path, resp.StatusCode, body)
+			}
+		}
 	}
 	// A stakeholder of this case reaches nothing of another case here.
 	var kase2 caseJSON
