@@ -90,6 +90,10 @@ var Actions = registry(
 	Action{Name: "entry.create", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "entry.list", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "audit.read", Category: CategoryAudit},
+	// audit.export is one export or evidence bundle of the org's log
+	// (internal/audit/export), recorded before any of it leaves; Patient
+	// is set when the export is about one patient.
+	Action{Name: "audit.export", Category: CategoryAudit, PHIAccess: true},
 	Action{Name: "request.denied", Category: CategoryAccess},
 	// ai.invoke is one call through the LLM gateway: de-identified text
 	// left for a subprocessor. Its details hold counts, model and tokens,
