@@ -568,6 +568,9 @@ func checkEvents(r io.Reader, leaves []audit.Hash, m manifest) (int64, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var prev, count int64
 	prev = m.first - 1
+	// A gap is reported at the end: a later, smaller seq makes it a
+	// reordering rather than a removal.
+	gap := ""
 	for line := 1; ; line++ {
 		b, err := br.ReadBytes('\n')
 		if err == io.EOF && len(b) == 0 {
@@ -585,9 +588,9 @@ func checkEvents(r io.Reader, leaves []audit.Hash, m manifest) (int64, error) {
 			return fail("line %d: seq %d is outside the range %d..%d", line, rec.Seq, m.first, m.last)
 		case rec.Seq <= prev:
 			return fail("line %d: seq %d follows seq %d: the events are out of order", line, rec.Seq, prev)
-		case m.complete && rec.Seq != prev+1:
-			return fail("line %d: seq %d is missing (the bundle claims every event of %d..%d)", line, prev+1,
-				m.first, m.last)
+		case m.complete && rec.Seq != prev+1 && gap == "":
+			gap = fmt.Sprintf("seq %d is missing before line %d (the bundle claims every event of %d..%d)",
+				prev+1, line, m.first, m.last)
 		}
 		leaf := audit.LeafHash(rec.Event)
 		if leaf != leaves[rec.Seq-m.first] {
@@ -606,8 +609,12 @@ func checkEvents(r io.Reader, leaves []audit.Hash, m manifest) (int64, error) {
 		prev = rec.Seq
 		count++
 	}
+	if gap != "" {
+		return fail("%s", gap)
+	}
 	if m.complete && prev != m.last {
-		return fail("seq %d..%d are missing (the bundle claims every event of %d..%d)", prev+1, m.last, m.first, m.last)
+		return fail("seq %d..%d are missing at the end (the bundle claims every event of %d..%d)", prev+1, m.last,
+			m.first, m.last)
 	}
 	if count != m.events {
 		return fail("holds %d events, the manifest says %d", count, m.events)
