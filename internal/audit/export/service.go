@@ -2,11 +2,13 @@ package export
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/mod/sumdb/note"
 
@@ -121,4 +123,29 @@ func (s *Service) begin(ctx context.Context, format string, filter Filter) (iden
 		return p, cred, fmt.Errorf("export: record export of org %s: %w", p.OrgID, err)
 	}
 	return p, cred, nil
+}
+
+// RecordOperator records an export made by an operator from the command
+// line (`ward audit export`), through db's privileged connection, before
+// the export is written: audit.export with the format, the filter and
+// "via": "cli". The database records it with actor kind anonymous: the
+// command has no user credential.
+//
+// Errors: ErrInvalid for a patient not in org; a database error.
+func RecordOperator(ctx context.Context, db *postgres.DB, org uuid.UUID, format string, filter Filter) error {
+	details := filter.Details()
+	details["format"], details["via"] = format, "cli"
+	b, err := json.Marshal(details)
+	if err != nil {
+		return err
+	}
+	_, err = db.Pool.Exec(ctx, `select audit.append_as(p_org => $1, p_action => 'audit.export', p_outcome => 'success',
+		p_patient => $2, p_details => $3::jsonb)`, org, filter.Patient, b)
+	if err != nil {
+		if postgres.IsCode(err, postgres.CodeInvalidParameter) {
+			return errkind.Visible(ErrInvalid, "no such patient in this org")
+		}
+		return fmt.Errorf("export: record export of org %s: %w", org, err)
+	}
+	return nil
 }
