@@ -94,6 +94,11 @@ var Actions = registry(
 	// (internal/audit/export), recorded before any of it leaves; Patient
 	// is set when the export is about one patient.
 	Action{Name: "audit.export", Category: CategoryAudit, PHIAccess: true},
+	// The SIEM sinks of an org (internal/audit/sink): configured by admins.
+	Action{Name: "audit.sink.create", Category: CategoryAudit, Requires: []Field{FieldObject}},
+	Action{Name: "audit.sink.update", Category: CategoryAudit, Requires: []Field{FieldObject}},
+	Action{Name: "audit.sink.rotate", Category: CategoryAudit, Requires: []Field{FieldObject}},
+	Action{Name: "audit.sink.list", Category: CategoryAudit},
 	Action{Name: "request.denied", Category: CategoryAccess},
 	// ai.invoke is one call through the LLM gateway: de-identified text
 	// left for a subprocessor. Its details hold counts, model and tokens,
