@@ -4,6 +4,8 @@
 //   node validate.mjs schema SCHEMA FILE     FILE: NDJSON validated against the JSON schema SCHEMA
 //   node validate.mjs webhook SECRET FILE    FILE: JSON {id, timestamp, signature, body}: verified by
 //                                            the standardwebhooks library; exits 0 only if it verifies
+//   node validate.mjs syslog FILE            FILE: RFC 5424 messages, one a line: parsed by nsyslog-parser,
+//                                            printed as JSON, one a line; exits 1 if one is not RFC 5424
 // Prints one line per invalid record ("line N: path message") and exits 1 if any.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -11,6 +13,7 @@ import Ajv from "ajv";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { Webhook } from "standardwebhooks";
+import parseSyslog from "nsyslog-parser";
 
 const require = createRequire(import.meta.url);
 const [, , mode, a, b] = process.argv;
@@ -86,7 +89,16 @@ if (mode === "fhir") {
     console.log(`refused: ${e.message}`);
     process.exit(1);
   }
+} else if (mode === "syslog") {
+  let bad = 0;
+  for (const line of readFileSync(a, "utf8").split("\n")) {
+    if (line === "") continue;
+    const m = parseSyslog(line);
+    if (m.type !== "RFC5424" || m.version !== 1) bad++;
+    console.log(JSON.stringify(m));
+  }
+  process.exit(bad === 0 ? 0 : 1);
 } else {
-  console.error("usage: node validate.mjs fhir FILE | schema SCHEMA FILE | webhook SECRET FILE");
+  console.error("usage: node validate.mjs fhir FILE | schema SCHEMA FILE | webhook SECRET FILE | syslog FILE");
   process.exit(2);
 }

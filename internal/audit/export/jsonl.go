@@ -32,3 +32,9 @@ func appendJSONL(b []byte, r *audit.Row) []byte {
 	b = strconv.AppendInt(b, r.Seq, 10)
 	return append(b, "}\n"...)
 }
+
+// JSONLine returns r's JSON Lines record without its newline.
+func JSONLine(r *audit.Row) []byte {
+	b := appendJSONL(nil, r)
+	return b[:len(b)-1]
+}
