@@ -4,7 +4,10 @@
 #   test      postgres, plus mailpit (SMTP server with an HTTP API) for the mail tests and
 #             versitygw (S3 server with Object Lock) for the audit archive tests
 #   sqlc      the sqlc code generator (pinned), for `make sqlc` and the staleness check
-# Usage: scripts/deps.sh postgres|sqlc|test
+#   validators  Node.js (Debian packages nodejs, npm) and the independent validators the audit export
+#             tests run (scripts/validators: the FHIR R4 JSON schema, ajv, standardwebhooks; pinned by
+#             its package-lock.json)
+# Usage: scripts/deps.sh postgres|sqlc|validators|test
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -33,14 +36,33 @@ install_sqlc() {
   GOBIN="$repo/.bin" go install "github.com/sqlc-dev/sqlc/cmd/sqlc@$want"
 }
 
+install_validators() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "deps: installing Node.js (Debian packages nodejs, npm)" >&2
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm
+  fi
+  local dir="$repo/scripts/validators"
+  if [ -f "$dir/node_modules/.package-lock.json" ] && cmp -s "$dir/package-lock.json" "$dir/node_modules/.ward-lock"; then
+    return 0
+  fi
+  echo "deps: installing the export validators (npm ci in scripts/validators)" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$dir/package-lock.json" "$dir/node_modules/.ward-lock"
+}
+
 case "${1:-}" in
   postgres) install_postgres ;;
   sqlc) install_sqlc ;;
+  validators) install_validators ;;
   test)
     install_postgres
     bash "$repo/scripts/mailpit.sh" install
     bash "$repo/scripts/versitygw.sh" install
     install_sqlc
+    install_validators
     ;;
-  *) echo "usage: scripts/deps.sh postgres|sqlc|test" >&2; exit 2 ;;
+  *) echo "usage: scripts/deps.sh postgres|sqlc|validators|test" >&2; exit 2 ;;
 esac

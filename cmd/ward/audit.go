@@ -43,12 +43,16 @@ func auditReader(ctx context.Context, db *postgres.DB) (bool, error) {
 
 const auditUsage = `usage: ward audit verify [--org ID] [--known FILE] [--save FILE] [--key VKEY|FILE] [--archive DIR|s3://BUCKET/PREFIX] [--json]
        ward audit checkpoint key
-       ward audit proof verify --key VKEY|FILE BUNDLE.json`
+       ward audit proof verify --key VKEY|FILE BUNDLE.json
+       ward audit export --org ID [--format F] [--bundle] [--from T] [--to T] [--patient ID] [--actor ID] [--action A] [--out FILE]
+       ward audit export verify --key VKEY|FILE [--org ID] BUNDLE.tar`
 
 func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	switch {
 	case len(args) >= 2 && args[0] == "checkpoint" && args[1] == "key":
 		return runAuditKey(ctx, args[2:], getenv, stdout, stderr)
+	case len(args) >= 1 && args[0] == "export":
+		return runAuditExport(ctx, args[1:], getenv, stdout, stderr)
 	case len(args) >= 2 && args[0] == "proof" && args[1] == "verify":
 		return runProofVerify(args[2:], stdout)
 	case len(args) > 0 && (args[0] == "--help" || args[0] == "-h"):

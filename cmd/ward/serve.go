@@ -11,12 +11,14 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/audit/export"
 	"github.com/wardhq/ward/internal/audit/s3archive"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/cases"
@@ -232,6 +234,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies},
 		httpapi.Deps{Auth: authSvc, Records: recSvc, Cases: caseSvc, Audit: audit.NewService(db, log), Ready: ready, Log: log,
+			Export:  export.NewService(db, signer, export.Options{Site: siteName(cfg.BaseURL), Version: version()}, log),
 			Metrics: metrics, AuditKey: auditKey, Gateway: gw})
 
 	srv := &http.Server{
@@ -447,4 +450,13 @@ func (c serveConfig) archiveDir() string {
 		return filepath.Join(c.DataDir, "audit-archive")
 	}
 	return ""
+}
+
+// siteName is the deployment's name in exports (FHIR source.site, OCSF
+// log_provider): the public base URL's host.
+func siteName(baseURL string) string {
+	if u, err := url.Parse(baseURL); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return "ward"
 }

@@ -84,6 +84,35 @@ func TestAuditTransparency(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// An operator's export and evidence bundle (`ward audit export`): the
+	// bundle verifies offline with the key alone; altered, it does not.
+	csvOut := mustWard(t, "audit", "export", "--data-dir", dir, "--org", orgID, "--format", "csv")
+	if !strings.HasPrefix(csvOut, "seq,at,action,outcome,") || !strings.Contains(csvOut, "patient.read") {
+		t.Fatalf("csv export: %.300s", csvOut)
+	}
+	evidence := filepath.Join(t.TempDir(), "evidence.tar")
+	mustWard(t, "audit", "export", "--data-dir", dir, "--org", orgID, "--bundle", "--format", "fhir-ndjson", "--out", evidence)
+	if out := mustWard(t, "audit", "export", "verify", "--key", keyFile, "--org", orgID, evidence); !strings.Contains(out,
+		"nothing is omitted") {
+		t.Fatalf("export verify printed %q", out)
+	}
+	tarball, err := os.ReadFile(evidence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	altered := filepath.Join(t.TempDir(), "altered.tar")
+	if err := os.WriteFile(altered, []byte(strings.Replace(string(tarball), `"action":"patient.read"`,
+		`"action":"patient.reaD"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ward(t, "audit", "export", "verify", "--key", keyFile, altered); err == nil ||
+		!strings.Contains(err.Error(), "does not hash to its leaf") {
+		t.Fatalf("an altered bundle: %v", err)
+	}
+	if _, err := ward(t, "audit", "export", "--data-dir", dir, "--org", orgID, "--from", "yesterday"); err == nil {
+		t.Fatal("a malformed --from was accepted")
+	}
+
 	// A proof verifies offline; an altered one does not.
 	var bundle map[string]any
 	s.call("GET", "/v1/audit/proof/inclusion?seq=3", sess.Token, nil, http.StatusOK, &bundle)

@@ -91,6 +91,15 @@ var Actions = registry(
 	Action{Name: "entry.create", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "entry.list", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "audit.read", Category: CategoryAudit},
+	// audit.export is one export or evidence bundle of the org's log
+	// (internal/audit/export), recorded before any of it leaves; Patient
+	// is set when the export is about one patient.
+	Action{Name: "audit.export", Category: CategoryAudit, PHIAccess: true},
+	// The SIEM sinks of an org (internal/audit/sink): configured by admins.
+	Action{Name: "audit.sink.create", Category: CategoryAudit, Requires: []Field{FieldObject}},
+	Action{Name: "audit.sink.update", Category: CategoryAudit, Requires: []Field{FieldObject}},
+	Action{Name: "audit.sink.rotate", Category: CategoryAudit, Requires: []Field{FieldObject}},
+	Action{Name: "audit.sink.list", Category: CategoryAudit},
 	Action{Name: "request.denied", Category: CategoryAccess},
 	// ai.invoke is one call through the LLM gateway: de-identified text
 	// left for a subprocessor. Its details hold counts, model and tokens,

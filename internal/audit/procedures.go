@@ -74,14 +74,22 @@ func eachRow(ctx context.Context, q Querier, org uuid.UUID, fn func(r *Row, bad 
 
 // eachRowAfter is eachRow from position after+1 on.
 func eachRowAfter(ctx context.Context, q Querier, org uuid.UUID, after int64, fn func(r *Row, bad string) error) error {
-	rows, err := q.Query(ctx, `
-		select org_id, seq, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id,
-		       patient_id, result_ids, request_id, ip, user_agent, details, canonical, leaf_hash, chain_hash,
-		       v, credential_kind, credential_id, device, case_id, disclosure, break_glass
-		  from audit.events where org_id = $1 and seq > $2 order by seq`, org, after)
+	rows, err := q.Query(ctx, `select `+rowColumns+` from audit.events where org_id = $1 and seq > $2 order by seq`,
+		org, after)
 	if err != nil {
 		return fmt.Errorf("audit: read org %s: %w", org, err)
 	}
+	return scanRows(rows, org, fn)
+}
+
+// rowColumns are the columns scanRows reads, in its order.
+const rowColumns = `org_id, seq, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id,
+	patient_id, result_ids, request_id, ip, user_agent, details, canonical, leaf_hash, chain_hash,
+	v, credential_kind, credential_id, device, case_id, disclosure, break_glass`
+
+// scanRows streams rows (rowColumns) into fn, reusing one Row, and closes
+// them.
+func scanRows(rows pgx.Rows, org uuid.UUID, fn func(r *Row, bad string) error) error {
 	defer rows.Close()
 	var (
 		r                         Row
@@ -120,6 +128,9 @@ func eachRowAfter(ctx context.Context, q Querier, org uuid.UUID, after int64, fn
 		}
 	}
 	if err := rows.Err(); err != nil {
+		if postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+			return fmt.Errorf("%w: read org %s", ErrForbidden, org)
+		}
 		return fmt.Errorf("audit: read org %s: %w", org, err)
 	}
 	return nil

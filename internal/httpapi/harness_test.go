@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/audit/export"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/cases"
 	"github.com/wardhq/ward/internal/gateway"
@@ -179,6 +180,7 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	w.srv.Config.Handler = httpapi.NewServer(wc.api, httpapi.Deps{
 		Auth: w.auth, Records: records.NewService(env.App, w.keys, log), Cases: w.cases,
 		Audit: audit.NewService(env.App, log), AuditKey: vkey, Ready: env.App.Pool.Ping, Log: log,
+		Export:  export.NewService(env.App, signer, export.Options{Site: "ward-test"}, log),
 		Gateway: gateway.NewService(env.App, engine, gateway.Config{Keys: map[string]string{"anthropic": upstreamKey}}, log)})
 	w.integrator = audit.NewIntegrator(env.App, log, 0)
 	w.integrator.SetSigner(signer, time.Nanosecond)

@@ -168,6 +168,12 @@ func (s *server) routes() {
 	api.route("GET /v1/audit/proof/inclusion", orKey(as(admin, "audit.read"), auth.ScopeAuditRead), handleInclusionProof(log, fail))
 	api.route("GET /v1/audit/proof/consistency", orKey(as(admin, "audit.read"), auth.ScopeAuditRead), handleConsistencyProof(log, fail))
 	api.route("GET /.well-known/ward-audit-key", public, handleAuditKey(s.deps.AuditKey))
+	// Exports and evidence bundles (docs/audit-exports.md): admins who
+	// stepped up; streamed, so no route deadline.
+	if ex := s.deps.Export; ex != nil {
+		api.route("GET /v1/audit/export", stepUp(as(admin, "audit.export")), handleAuditExport(ex, fail), deadline(noDeadline))
+		api.route("GET /v1/audit/export/bundle", stepUp(as(admin, "audit.export")), handleAuditBundle(ex, fail), deadline(noDeadline))
+	}
 
 	// The LLM gateway (docs/gateway.md): the Anthropic Messages API for the
 	// official SDKs, a session or an API key with the gateway scope as the

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/audit/export"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/cases"
 	"github.com/wardhq/ward/internal/gateway"
@@ -59,6 +60,8 @@ type Deps struct {
 	// answer "no route").
 	Cases *cases.Service
 	Audit *audit.Service
+	// Export, when set, serves audit exports and evidence bundles.
+	Export *export.Service
 	// Gateway, when set, serves the LLM gateway under /llm (else its
 	// routes answer "no route").
 	Gateway *gateway.Service

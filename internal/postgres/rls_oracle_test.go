@@ -561,6 +561,22 @@ func rlsTables() []*rlsTable {
 			},
 		},
 		{
+			// SIEM sinks: an org admin's session reads and configures its
+			// org's; nobody on ward_app moves a cursor (the deliverer does,
+			// as ward_audit_reader, forward only).
+			name: "app.audit_sinks", pk: `org_id::text || '/' || id::text`, read: orgAdmin, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert",
+				may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool { return t.org == p.org && p.role == "admin" },
+				build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.audit_sinks (org_id, kind, name, endpoint) values ($1, 'syslog', $2, 'x.example:6514')`,
+						[]any{t.org, "forged-" + rlsNew()[:8]}
+				}}},
+			updates: []rlsWrite{
+				{name: "reconfigure", tail: `set endpoint = 'evil.example:6514'`, may: orgAdmin},
+				{name: "cursor", tail: `set cursor_seq = cursor_seq + 100`},
+			},
+		},
+		{
 			name: "private.keysets", pk: `org_id::text || '/' || purpose`, scope: rlsOrgScope,
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into private.keysets (org_id, purpose, wrapped) values ($1, 'aead', $2)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -293,6 +294,14 @@ func (w *rlsWriter) apiKey(label, org, user string, revoked bool, expires time.T
 	return h
 }
 
+// sink is one SIEM sink of org (app.audit_sinks).
+func (w *rlsWriter) sink(org, label string) {
+	o, id := w.s.must(org), w.s.name(label)
+	w.exec(`insert into app.audit_sinks (org_id, id, kind, name, endpoint, cursor_seq) values ($1, $2, 'syslog', $3, 'siem.example:6514', 5)`,
+		o, id, strings.ReplaceAll(label, ".", "-"))
+	w.add("app.audit_sinks", rlsRow{pk: o + "/" + id, org: o})
+}
+
 func (w *rlsWriter) patient(org, label, createdBy string) {
 	o, id := w.s.must(org), w.s.name(label)
 	w.exec(`insert into app.patients (org_id, id, mrn_bidx, name_enc, created_by) values ($1, $2, $3, $4, $5)`,
@@ -521,6 +530,8 @@ func (w *rlsWriter) seed() {
 		w.member("A", u, "stakeholder", false)
 	}
 
+	w.sink("A", "sink.a")
+	w.sink("B", "sink.b")
 	w.patient("A", "P1", "a_admin")
 	w.patient("A", "P2", "a_admin")
 	w.patient("A", "P3", "a_lead")

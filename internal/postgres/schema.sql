@@ -203,6 +203,27 @@ end $$;
 ALTER FUNCTION app.api_key_scopes() OWNER TO ward_definer;
 
 --
+-- Name: audit_sinks_guard(); Type: FUNCTION; Schema: app; Owner: ward_owner
+--
+
+CREATE FUNCTION app.audit_sinks_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if new.org_id <> old.org_id or new.id <> old.id or new.kind <> old.kind or new.created_by is distinct from old.created_by
+     or new.created_at <> old.created_at then
+    raise exception 'audit sink: org, id, kind and creation are fixed' using errcode = '42501';
+  end if;
+  if new.cursor_seq < old.cursor_seq then
+    raise exception 'audit sink: the cursor only moves forward' using errcode = '42501';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.audit_sinks_guard() OWNER TO ward_owner;
+
+--
 -- Name: consume_magic_link(bytea, bytea, bytea, inet, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -2825,6 +2846,51 @@ ALTER TABLE ONLY app.api_keys FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.api_keys OWNER TO ward_owner;
 
 --
+-- Name: audit_sinks; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.audit_sinks (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    kind text NOT NULL,
+    name text NOT NULL,
+    endpoint text NOT NULL,
+    format text DEFAULT 'ocsf'::text NOT NULL,
+    batch_max integer DEFAULT 100 NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    secret_enc bytea,
+    prev_secret_enc bytea,
+    prev_expires_at timestamp with time zone,
+    overlap_s integer DEFAULT 86400 NOT NULL,
+    disable_after_s integer DEFAULT 259200 NOT NULL,
+    cursor_seq bigint DEFAULT 0 NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone,
+    last_attempt_at timestamp with time zone,
+    last_success_at timestamp with time zone,
+    last_error text,
+    failing_since timestamp with time zone,
+    disabled_at timestamp with time zone,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT audit_sinks_batch_max_check CHECK (((batch_max >= 1) AND (batch_max <= 1000))),
+    CONSTRAINT audit_sinks_check CHECK (((kind = 'syslog'::text) = (secret_enc IS NULL))),
+    CONSTRAINT audit_sinks_cursor_seq_check CHECK ((cursor_seq >= 0)),
+    CONSTRAINT audit_sinks_disable_after_s_check CHECK (((disable_after_s >= 60) AND (disable_after_s <= 2592000))),
+    CONSTRAINT audit_sinks_endpoint_check CHECK ((((length(endpoint) >= 3) AND (length(endpoint) <= 500)) AND (endpoint !~ '[[:space:]]'::text))),
+    CONSTRAINT audit_sinks_format_check CHECK ((format = ANY (ARRAY['jsonl'::text, 'ocsf'::text, 'fhir'::text]))),
+    CONSTRAINT audit_sinks_kind_check CHECK ((kind = ANY (ARRAY['webhook'::text, 'syslog'::text, 'splunk'::text]))),
+    CONSTRAINT audit_sinks_last_error_check CHECK ((length(last_error) <= 300)),
+    CONSTRAINT audit_sinks_name_check CHECK ((name ~ '^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$'::text)),
+    CONSTRAINT audit_sinks_overlap_s_check CHECK (((overlap_s >= 0) AND (overlap_s <= 604800)))
+);
+
+ALTER TABLE ONLY app.audit_sinks FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.audit_sinks OWNER TO ward_owner;
+
+--
 -- Name: auth_attempts; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -3613,6 +3679,20 @@ ALTER TABLE ONLY app.api_keys
     ADD CONSTRAINT api_keys_pkey PRIMARY KEY (org_id, id);
 
 --
+-- Name: audit_sinks audit_sinks_org_id_name_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.audit_sinks
+    ADD CONSTRAINT audit_sinks_org_id_name_key UNIQUE (org_id, name);
+
+--
+-- Name: audit_sinks audit_sinks_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.audit_sinks
+    ADD CONSTRAINT audit_sinks_pkey PRIMARY KEY (org_id, id);
+
+--
 -- Name: care_team care_team_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -4096,6 +4176,12 @@ CREATE UNIQUE INDEX events_seq_idx ON audit.events USING btree (org_id, seq);
 CREATE TRIGGER api_keys_key_revoke BEFORE UPDATE ON app.api_keys FOR EACH ROW EXECUTE FUNCTION private.refuse_key_revoke();
 
 --
+-- Name: audit_sinks audit_sinks_guard; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER audit_sinks_guard BEFORE UPDATE ON app.audit_sinks FOR EACH ROW EXECUTE FUNCTION app.audit_sinks_guard();
+
+--
 -- Name: memberships memberships_key_scope; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -4150,6 +4236,13 @@ ALTER TABLE ONLY app.api_keys
 
 ALTER TABLE ONLY app.api_keys
     ADD CONSTRAINT api_keys_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
+-- Name: audit_sinks audit_sinks_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.audit_sinks
+    ADD CONSTRAINT audit_sinks_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
 
 --
 -- Name: care_team care_team_org_id_patient_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -4365,6 +4458,42 @@ ALTER TABLE app.api_keys ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY api_keys_select ON app.api_keys FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+
+--
+-- Name: audit_sinks; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.audit_sinks ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: audit_sinks audit_sinks_deliverer_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY audit_sinks_deliverer_select ON app.audit_sinks FOR SELECT TO ward_audit_reader USING (true);
+
+--
+-- Name: audit_sinks audit_sinks_deliverer_update; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY audit_sinks_deliverer_update ON app.audit_sinks FOR UPDATE TO ward_audit_reader USING (true) WITH CHECK (true);
+
+--
+-- Name: audit_sinks audit_sinks_insert; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY audit_sinks_insert ON app.audit_sinks FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key)) AND (cursor_seq >= 0)));
+
+--
+-- Name: audit_sinks audit_sinks_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY audit_sinks_select ON app.audit_sinks FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+
+--
+-- Name: audit_sinks audit_sinks_update; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY audit_sinks_update ON app.audit_sinks FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key)))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
 
 --
 -- Name: auth_attempts; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -4904,6 +5033,7 @@ GRANT USAGE ON SCHEMA app TO ward_rls;
 GRANT USAGE ON SCHEMA app TO ward_ops;
 GRANT USAGE ON SCHEMA app TO ward_audit_signer;
 GRANT USAGE ON SCHEMA app TO ward_audit_cleanup;
+GRANT USAGE ON SCHEMA app TO ward_audit_reader;
 
 --
 -- Name: SCHEMA audit; Type: ACL; Schema: -; Owner: ward_owner
@@ -4953,6 +5083,12 @@ GRANT ALL ON FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_en
 
 REVOKE ALL ON FUNCTION app.api_key_scopes() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.api_key_scopes() TO ward_app;
+
+--
+-- Name: FUNCTION audit_sinks_guard(); Type: ACL; Schema: app; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION app.audit_sinks_guard() FROM PUBLIC;
 
 --
 -- Name: FUNCTION consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer); Type: ACL; Schema: app; Owner: ward_definer
@@ -5694,6 +5830,131 @@ GRANT SELECT(last_used_at) ON TABLE app.api_keys TO ward_app;
 
 GRANT SELECT(revoked_at) ON TABLE app.api_keys TO ward_app;
 GRANT SELECT(revoked_at) ON TABLE app.api_keys TO ward_rls;
+
+--
+-- Name: TABLE audit_sinks; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT ON TABLE app.audit_sinks TO ward_app;
+GRANT SELECT ON TABLE app.audit_sinks TO ward_audit_reader;
+
+--
+-- Name: COLUMN audit_sinks.name; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(name) ON TABLE app.audit_sinks TO ward_app;
+
+--
+-- Name: COLUMN audit_sinks.endpoint; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(endpoint) ON TABLE app.audit_sinks TO ward_app;
+
+--
+-- Name: COLUMN audit_sinks.format; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(format) ON TABLE app.audit_sinks TO ward_app;
+
+--
+-- Name: COLUMN audit_sinks.batch_max; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(batch_max) ON TABLE app.audit_sinks TO ward_app;
+
+--
+-- Name: COLUMN audit_sinks.enabled; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(enabled) ON TABLE app.audit_sinks TO ward_app;
+
+--
+-- Name: COLUMN audit_sinks.secret_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(secret_enc) ON TABLE app.audit_sinks TO ward_app;
+
+--
+-- Name: COLUMN audit_sinks.prev_secret_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(prev_secret_enc) ON TABLE app.audit_sinks TO ward_app;
+
+--
+-- Name: COLUMN audit_sinks.prev_expires_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(prev_expires_at) ON TABLE app.audit_sinks TO ward_app;
+
+--
+-- Name: COLUMN audit_sinks.overlap_s; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(overlap_s) ON TABLE app.audit_sinks TO ward_app;
+
+--
+-- Name: COLUMN audit_sinks.disable_after_s; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(disable_after_s) ON TABLE app.audit_sinks TO ward_app;
+
+--
+-- Name: COLUMN audit_sinks.cursor_seq; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(cursor_seq) ON TABLE app.audit_sinks TO ward_audit_reader;
+
+--
+-- Name: COLUMN audit_sinks.attempts; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(attempts) ON TABLE app.audit_sinks TO ward_app;
+GRANT UPDATE(attempts) ON TABLE app.audit_sinks TO ward_audit_reader;
+
+--
+-- Name: COLUMN audit_sinks.next_attempt_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(next_attempt_at) ON TABLE app.audit_sinks TO ward_app;
+GRANT UPDATE(next_attempt_at) ON TABLE app.audit_sinks TO ward_audit_reader;
+
+--
+-- Name: COLUMN audit_sinks.last_attempt_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(last_attempt_at) ON TABLE app.audit_sinks TO ward_audit_reader;
+
+--
+-- Name: COLUMN audit_sinks.last_success_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(last_success_at) ON TABLE app.audit_sinks TO ward_audit_reader;
+
+--
+-- Name: COLUMN audit_sinks.last_error; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(last_error) ON TABLE app.audit_sinks TO ward_audit_reader;
+
+--
+-- Name: COLUMN audit_sinks.failing_since; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(failing_since) ON TABLE app.audit_sinks TO ward_app;
+GRANT UPDATE(failing_since) ON TABLE app.audit_sinks TO ward_audit_reader;
+
+--
+-- Name: COLUMN audit_sinks.disabled_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(disabled_at) ON TABLE app.audit_sinks TO ward_app;
+GRANT UPDATE(disabled_at) ON TABLE app.audit_sinks TO ward_audit_reader;
+
+--
+-- Name: COLUMN audit_sinks.updated_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(updated_at) ON TABLE app.audit_sinks TO ward_app;
 
 --
 -- Name: TABLE auth_attempts; Type: ACL; Schema: app; Owner: ward_owner

@@ -1,0 +1,144 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Selection picks the sequenced events of one org that Scan streams.
+// Zero fields select everything.
+type Selection struct {
+	// From and To bound the event time: From <= at < To.
+	From, To time.Time
+	// Patient keeps the events about this patient: the event's patient, or
+	// a list whose results contained it.
+	Patient uuid.NullUUID
+	// Actor keeps the events of this actor.
+	Actor uuid.NullUUID
+	// Action keeps the events of exactly this action.
+	Action string
+	// MinSeq and MaxSeq bound the position (0: unbounded).
+	MinSeq, MaxSeq int64
+}
+
+// Filtered reports whether s keeps only some events of its time and
+// position range (a patient, actor or action).
+func (s Selection) Filtered() bool { return s.Patient.Valid || s.Actor.Valid || s.Action != "" }
+
+// Scan streams the sequenced events of org that s selects into fn, in seq
+// order, reusing one Row (fn must copy what it keeps), and stops at fn's
+// first error. Memory is O(1) in the number of events: the rows come off
+// the connection as fn consumes them, which is why this is hand-written SQL
+// (a generated :many query builds a slice of every row first). Row-level
+// security decides what q's credential sees. bad is non-empty for a row
+// that cannot be represented (see eachRow).
+//
+// Errors: ErrInvalidFilter for a malformed action or inverted range,
+// wrapping ErrForbidden when the database refuses, or a database error.
+func Scan(ctx context.Context, q Querier, org uuid.UUID, s Selection, fn func(r *Row, bad string) error) error {
+	if s.Action != "" && !actionRE.MatchString(s.Action) {
+		return fmt.Errorf("%w: malformed action", ErrInvalidFilter)
+	}
+	if !s.From.IsZero() && !s.To.IsZero() && !s.From.Before(s.To) {
+		return fmt.Errorf("%w: from must be before to", ErrInvalidFilter)
+	}
+	if s.MinSeq < 0 || s.MaxSeq < 0 || (s.MaxSeq != 0 && s.MinSeq > s.MaxSeq) {
+		return fmt.Errorf("%w: bad seq range", ErrInvalidFilter)
+	}
+	var from, to *time.Time
+	if !s.From.IsZero() {
+		from = &s.From
+	}
+	if !s.To.IsZero() {
+		to = &s.To
+	}
+	var action *string
+	if s.Action != "" {
+		action = &s.Action
+	}
+	maxSeq := s.MaxSeq
+	if maxSeq == 0 {
+		maxSeq = 1 << 62
+	}
+	rows, err := q.Query(ctx, `select `+rowColumns+` from audit.events
+		where org_id = $1 and seq between $2 and $3
+		  and ($4::timestamptz is null or at >= $4) and ($5::timestamptz is null or at < $5)
+		  and ($6::uuid is null or patient_id = $6 or $6 = any (result_ids))
+		  and ($7::uuid is null or actor_id = $7)
+		  and ($8::text is null or action = $8)
+		order by seq`, org, max(s.MinSeq, 1), maxSeq, from, to, s.Patient, s.Actor, action)
+	if err != nil {
+		return fmt.Errorf("audit: read org %s: %w", org, err)
+	}
+	return scanRows(rows, org, fn)
+}
+
+// SeqRange returns the first and last seq of org's sequenced events with
+// From <= at < To (zero times: unbounded) and seq <= maxSeq, or 0, 0 when
+// there are none. Events are sequenced in commit order, so their times
+// rise with seq up to the clock skew between nodes; the range is by seq.
+func SeqRange(ctx context.Context, q Querier, org uuid.UUID, from, to time.Time, maxSeq int64) (first, last int64, err error) {
+	var f, t *time.Time
+	if !from.IsZero() {
+		f = &from
+	}
+	if !to.IsZero() {
+		t = &to
+	}
+	err = q.QueryRow(ctx, `select coalesce(min(seq), 0), coalesce(max(seq), 0) from audit.events
+		where org_id = $1 and seq between 1 and $2
+		  and ($3::timestamptz is null or at >= $3) and ($4::timestamptz is null or at < $4)`,
+		org, maxSeq, f, t).Scan(&first, &last)
+	if err != nil {
+		return 0, 0, fmt.Errorf("audit: seq range of org %s: %w", org, err)
+	}
+	return first, last, nil
+}
+
+// LeafRange streams org's leaf hashes from seq first to last, in order,
+// into fn. It reads audit.events, so it needs a credential that sees the
+// whole range (an admin of the org, or an operator role); a gap in what q
+// sees is an error.
+func LeafRange(ctx context.Context, q Querier, org uuid.UUID, first, last int64, fn func(seq int64, leaf Hash) error) error {
+	rows, err := q.Query(ctx, `select seq, leaf_hash from audit.events where org_id = $1 and seq between $2 and $3
+		order by seq`, org, first, last)
+	if err != nil {
+		return fmt.Errorf("audit: leaf hashes of org %s: %w", org, err)
+	}
+	defer rows.Close()
+	seq := first
+	for rows.Next() {
+		var b []byte
+		var got int64
+		if err := rows.Scan(&got, &b); err != nil {
+			return fmt.Errorf("audit: leaf hashes of org %s: %w", org, err)
+		}
+		if got != seq {
+			return fmt.Errorf("audit: org %s: seq %d is not readable here", org, seq)
+		}
+		h, ok := hashFrom(b)
+		if !ok {
+			return fmt.Errorf("audit: leaf hash of org %s at %d is not 32 bytes", org, seq)
+		}
+		if err := fn(seq, h); err != nil {
+			return err
+		}
+		seq++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("audit: leaf hashes of org %s: %w", org, err)
+	}
+	if seq != last+1 {
+		return fmt.Errorf("audit: org %s has no sequenced events %d..%d", org, seq, last)
+	}
+	return nil
+}
+
+// LatestCheckpoint returns org's newest signed checkpoint as q's
+// credential may read it (any member of the org), and whether there is one.
+func LatestCheckpoint(ctx context.Context, q Querier, org uuid.UUID) (Checkpoint, bool, error) {
+	return latestCheckpoint(ctx, q, org)
+}

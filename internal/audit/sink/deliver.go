@@ -1,0 +1,394 @@
+package sink
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/vault/envelope"
+)
+
+// delivererLease is the advisory lock key of the active deliverer.
+const delivererLease = `hashtextextended('ward.audit.sinks', 0)`
+
+// Config tunes a Deliverer.
+type Config struct {
+	// Interval between passes (1 s when 0).
+	Interval time.Duration
+	// Client sends webhooks and HEC requests (a 10 s timeout when nil).
+	Client *http.Client
+	// TLS is the syslog client's TLS configuration (system roots when nil).
+	TLS *tls.Config
+	// Site names this deployment in the messages (syslog HOSTNAME, HEC host).
+	Site string
+	// PEN is the IANA Private Enterprise Number of the syslog structured
+	// data id (ward@PEN); 32473, the documentation number, when 0.
+	PEN int
+	// MaxBatchesPerPass bounds one sink's share of a pass (10 when 0).
+	MaxBatchesPerPass int
+	// Backoff is the first retry delay (1 s when 0); it doubles per
+	// failure up to MaxBackoff (5 min when 0), with ±50% jitter.
+	Backoff, MaxBackoff time.Duration
+}
+
+// Deliverer sends every org's new events to the org's sinks. Run it on
+// every node: one holds the lease and delivers.
+type Deliverer struct {
+	db   *postgres.DB
+	inst *envelope.OrgKeys
+	cfg  Config
+	log  *slog.Logger
+
+	lease *pgxpool.Conn
+
+	mu    sync.Mutex
+	stats map[uuid.UUID]*sinkStats
+	act   bool
+}
+
+type sinkStats struct {
+	org       uuid.UUID
+	kind      Kind
+	lag       int64
+	delivered int64
+	failures  int64
+}
+
+// NewDeliverer returns a Deliverer reading through db, which must be able
+// to read every org's log and sinks (ward_audit_reader, or the embedded
+// cluster's superuser), opening secrets with inst.
+func NewDeliverer(db *postgres.DB, inst *envelope.OrgKeys, cfg Config, log *slog.Logger) *Deliverer {
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Second
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.Site == "" {
+		cfg.Site = "ward"
+	}
+	if cfg.PEN == 0 {
+		cfg.PEN = 32473
+	}
+	if cfg.MaxBatchesPerPass <= 0 {
+		cfg.MaxBatchesPerPass = 10
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = time.Second
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 5 * time.Minute
+	}
+	return &Deliverer{db: db, inst: inst, cfg: cfg, log: log, stats: map[uuid.UUID]*sinkStats{}}
+}
+
+// Run delivers every interval while this node holds the lease, until ctx
+// ends, and gives the lease up when it returns.
+func (d *Deliverer) Run(ctx context.Context) {
+	t := time.NewTicker(d.cfg.Interval)
+	defer t.Stop()
+	defer d.Release()
+	for {
+		if _, _, err := d.Step(ctx); err != nil && ctx.Err() == nil {
+			d.log.ErrorContext(ctx, "audit sink pass failed; retrying", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Step takes the lease if it is free (or checks this node still holds
+// it) and, holding it, runs one pass. It reports whether this node is the
+// active deliverer and how many events it delivered.
+func (d *Deliverer) Step(ctx context.Context) (active bool, delivered int64, err error) {
+	if d.lease != nil {
+		if _, err := d.lease.Exec(ctx, `select 1`); err != nil {
+			d.drop(ctx)
+		}
+	}
+	if d.lease == nil {
+		c, err := d.db.Pool.Acquire(ctx)
+		if err != nil {
+			return false, 0, fmt.Errorf("sink: deliverer lease: %w", err)
+		}
+		var got bool
+		if err := c.QueryRow(ctx, `select pg_try_advisory_lock(`+delivererLease+`)`).Scan(&got); err != nil || !got {
+			c.Release()
+			d.setActive(false)
+			if err != nil {
+				return false, 0, fmt.Errorf("sink: deliverer lease: %w", err)
+			}
+			return false, 0, nil
+		}
+		d.lease = c
+		d.setActive(true)
+		d.log.InfoContext(ctx, "audit sinks: this node is the active deliverer")
+	}
+	delivered, err = d.Once(ctx)
+	return true, delivered, err
+}
+
+// Release gives the lease up.
+func (d *Deliverer) Release() {
+	if d.lease == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := d.lease.Exec(ctx, `select pg_advisory_unlock(`+delivererLease+`)`); err != nil {
+		d.drop(ctx)
+		return
+	}
+	d.lease.Release()
+	d.lease = nil
+	d.setActive(false)
+}
+
+func (d *Deliverer) drop(ctx context.Context) {
+	conn := d.lease.Hijack()
+	d.lease = nil
+	d.setActive(false)
+	_ = conn.Close(ctx)
+}
+
+func (d *Deliverer) setActive(v bool) {
+	d.mu.Lock()
+	d.act = v
+	d.mu.Unlock()
+}
+
+// due is a sink to deliver to, with its secrets sealed.
+type due struct {
+	Sink
+	secret, prev []byte
+	prevExpires  *time.Time
+	attempts     int
+	failingSince *time.Time
+}
+
+// Once runs one delivery pass over every enabled sink that is due,
+// whether or not this node holds the lease (tests call it directly to
+// play two nodes), and returns how many events were acknowledged.
+func (d *Deliverer) Once(ctx context.Context) (int64, error) {
+	rows, err := d.db.Pool.Query(ctx, `select `+sinkColumns+`, secret_enc, prev_secret_enc, prev_expires_at, attempts
+		from app.audit_sinks where enabled and disabled_at is null and (next_attempt_at is null or next_attempt_at <= now())
+		order by org_id, id`)
+	if err != nil {
+		return 0, fmt.Errorf("sink: list sinks: %w", err)
+	}
+	sinks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
+		var s due
+		err := r.Scan(&s.ID, &s.Org, &s.Kind, &s.Name, &s.Endpoint, &s.Format, &s.BatchMax, &s.Enabled, &s.OverlapSeconds,
+			&s.DisableAfterSeconds, &s.Cursor, &s.LastAttempt, &s.LastSuccess, &s.LastError, &s.Sink.FailingSince,
+			&s.DisabledAt, &s.CreatedAt, &s.secret, &s.prev, &s.prevExpires, &s.attempts)
+		s.failingSince = s.Sink.FailingSince
+		return s, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sink: list sinks: %w", err)
+	}
+	var total int64
+	for i := range sinks {
+		n, err := d.deliver(ctx, &sinks[i])
+		total += n
+		if err != nil && ctx.Err() != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// deliver sends s's pending events, batch by batch, until it is caught
+// up, a batch fails, or it had its share of the pass.
+func (d *Deliverer) deliver(ctx context.Context, s *due) (int64, error) {
+	defer d.lag(ctx, s)
+	snd, err := d.sender(s)
+	if err != nil {
+		return 0, d.failed(ctx, s, err)
+	}
+	var delivered int64
+	for range d.cfg.MaxBatchesPerPass {
+		var batch []*audit.Row
+		err := audit.Scan(ctx, d.db.Pool, s.Org, audit.Selection{MinSeq: s.Cursor + 1, MaxSeq: s.Cursor + int64(s.BatchMax)},
+			func(r *audit.Row, bad string) error {
+				if bad != "" {
+					return fmt.Errorf("seq %d: %s", r.Seq, bad)
+				}
+				c := *r
+				c.Results = append([]uuid.UUID(nil), r.Results...)
+				batch = append(batch, &c)
+				return nil
+			})
+		if err != nil {
+			return delivered, fmt.Errorf("sink %s: read org %s: %w", s.ID, s.Org, err)
+		}
+		if len(batch) == 0 {
+			break
+		}
+		if batch[0].Seq != s.Cursor+1 {
+			return delivered, d.failed(ctx, s, fmt.Errorf("the log has no seq %d", s.Cursor+1))
+		}
+		if err := snd.send(ctx, s, batch); err != nil {
+			return delivered, d.failed(ctx, s, err)
+		}
+		last := batch[len(batch)-1].Seq
+		if _, err := d.db.Pool.Exec(ctx, `update app.audit_sinks set cursor_seq = $3, attempts = 0, next_attempt_at = null,
+			last_attempt_at = now(), last_success_at = now(), last_error = null, failing_since = null
+			where org_id = $1 and id = $2 and cursor_seq = $4`, s.Org, s.ID, last, s.Cursor); err != nil {
+			return delivered, fmt.Errorf("sink %s: advance cursor: %w", s.ID, err)
+		}
+		delivered += int64(len(batch))
+		d.count(s, int64(len(batch)), 0)
+		s.Cursor, s.attempts, s.failingSince = last, 0, nil
+		if len(batch) < s.BatchMax {
+			break
+		}
+	}
+	return delivered, nil
+}
+
+// failed records a failed attempt: backoff with jitter, and disabling
+// once the sink has failed for longer than its disable_after.
+func (d *Deliverer) failed(ctx context.Context, s *due, cause error) error {
+	s.attempts++
+	backoff := d.cfg.Backoff << min(s.attempts-1, 20)
+	if backoff > d.cfg.MaxBackoff || backoff <= 0 {
+		backoff = d.cfg.MaxBackoff
+	}
+	backoff = time.Duration(float64(backoff) * (0.5 + rand.Float64()))
+	msg := cause.Error()
+	if len(msg) > 300 {
+		msg = msg[:300]
+	}
+	_, err := d.db.Pool.Exec(ctx, `update app.audit_sinks set attempts = $3, last_attempt_at = now(), last_error = $4,
+		next_attempt_at = now() + make_interval(secs => $5), failing_since = coalesce(failing_since, now()),
+		disabled_at = case when coalesce(failing_since, now()) < now() - make_interval(secs => disable_after_s)
+		                   then now() end
+		where org_id = $1 and id = $2`, s.Org, s.ID, s.attempts, msg, backoff.Seconds())
+	d.count(s, 0, 1)
+	d.log.WarnContext(ctx, "audit sink delivery failed; will retry", "org", s.Org, "sink", s.ID, "kind", s.Kind,
+		"attempt", s.attempts, "retry_in", backoff.Round(time.Millisecond), "err", msg)
+	if err != nil {
+		return fmt.Errorf("sink %s: record failure: %w", s.ID, err)
+	}
+	return cause
+}
+
+func (d *Deliverer) count(s *due, delivered, failures int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := d.stats[s.ID]
+	if st == nil {
+		st = &sinkStats{org: s.Org, kind: s.Kind}
+		d.stats[s.ID] = st
+	}
+	st.delivered += delivered
+	st.failures += failures
+}
+
+func (d *Deliverer) lag(ctx context.Context, s *due) {
+	var head int64
+	if err := d.db.Pool.QueryRow(ctx, `select coalesce(max(seq), 0) from audit.events where org_id = $1`, s.Org).Scan(&head); err != nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if st := d.stats[s.ID]; st != nil {
+		st.lag = max(head-s.Cursor, 0)
+	} else {
+		d.stats[s.ID] = &sinkStats{org: s.Org, kind: s.Kind, lag: max(head-s.Cursor, 0)}
+	}
+}
+
+// WriteMetrics writes the deliverer's Prometheus metrics: per sink (by
+// its id and kind, never a name or an endpoint) the lag in events, the
+// events delivered and the failed attempts.
+func (d *Deliverer) WriteMetrics(w io.Writer) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	active := 0
+	if d.act {
+		active = 1
+	}
+	fmt.Fprintf(w, "# HELP ward_audit_sink_deliverer_active Whether this node's deliverer holds the lease.\n")
+	fmt.Fprintf(w, "# TYPE ward_audit_sink_deliverer_active gauge\nward_audit_sink_deliverer_active %d\n", active)
+	ids := make([]uuid.UUID, 0, len(d.stats))
+	for id := range d.stats {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i].String() < ids[j].String() })
+	for _, m := range []struct{ name, typ, help string }{
+		{"ward_audit_sink_lag_events", "gauge", "Sequenced events not yet acknowledged by the sink."},
+		{"ward_audit_sink_delivered_total", "counter", "Events the sink acknowledged (this node)."},
+		{"ward_audit_sink_failures_total", "counter", "Failed delivery attempts (this node)."},
+	} {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", m.name, m.help, m.name, m.typ)
+		for _, id := range ids {
+			st := d.stats[id]
+			v := st.lag
+			switch m.name {
+			case "ward_audit_sink_delivered_total":
+				v = st.delivered
+			case "ward_audit_sink_failures_total":
+				v = st.failures
+			}
+			fmt.Fprintf(w, "%s{sink=%q,kind=%q} %d\n", m.name, id.String(), string(st.kind), v)
+		}
+	}
+}
+
+// sender is one kind's transport.
+type sender interface {
+	send(ctx context.Context, s *due, batch []*audit.Row) error
+}
+
+func (d *Deliverer) sender(s *due) (sender, error) {
+	open := func(b []byte) (string, error) {
+		p, err := d.inst.Open(b, secretAD(d.inst, s.Org, s.ID))
+		if err != nil {
+			return "", fmt.Errorf("the sink's secret does not open under this instance's keys")
+		}
+		return string(p), nil
+	}
+	switch s.Kind {
+	case Webhook:
+		cur, err := open(s.secret)
+		if err != nil {
+			return nil, err
+		}
+		secrets := []string{cur}
+		if s.prev != nil && s.prevExpires != nil && time.Now().Before(*s.prevExpires) {
+			prev, err := open(s.prev)
+			if err != nil {
+				return nil, err
+			}
+			secrets = append(secrets, prev)
+		}
+		return &webhookSender{d: d, secrets: secrets}, nil
+	case Splunk:
+		tok, err := open(s.secret)
+		if err != nil {
+			return nil, err
+		}
+		return &splunkSender{d: d, token: tok}, nil
+	case Syslog:
+		return &syslogSender{d: d}, nil
+	}
+	return nil, fmt.Errorf("unknown sink kind %q", s.Kind)
+}

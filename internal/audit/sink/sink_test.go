@@ -1,0 +1,638 @@
+package sink
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+	"github.com/wardhq/ward/internal/vault/envelope"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// node validator (scripts/validators, installed by scripts/deps.sh).
+func validate(t *testing.T, args ...string) (string, bool) {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "scripts", "validators")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "standardwebhooks")); err != nil {
+		t.Fatal("the validators are not installed: run scripts/deps.sh validators")
+	}
+	out, err := exec.Command("node", append([]string{filepath.Join(dir, "validate.mjs")}, args...)...).CombinedOutput()
+	if err != nil {
+		if _, ok := err.(*exec.ExitError); !ok {
+			t.Fatalf("node: %v (run scripts/deps.sh validators)", err)
+		}
+		return string(out), false
+	}
+	return string(out), true
+}
+
+type env struct {
+	*pgtest.Env
+	inst   *envelope.OrgKeys
+	reader *postgres.DB
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{Env: pgtest.New(t)}
+	ctx := context.Background()
+	root, err := envelope.LoadOrCreateLocalRoot(filepath.Join(t.TempDir(), "root.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := keystore.New(envelope.NewKeyring(root, envelope.Config{}))
+	if err := keys.EnsureInstance(ctx, e.Super); err != nil {
+		t.Fatal(err)
+	}
+	if e.inst, err = keys.Instance(ctx, e.App); err != nil {
+		t.Fatal(err)
+	}
+	// The deliverer reads as ward_audit_reader, as in production.
+	if e.reader, err = postgres.Open(ctx, e.URL("ward_audit_reader")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.reader.Close)
+	return e
+}
+
+// org creates an org with n events (patient reads and lists) and returns it.
+func (e *env) org(t *testing.T, n int) uuid.UUID {
+	t.Helper()
+	ctx := context.Background()
+	org, p := uuid.New(), uuid.New()
+	if _, err := e.Super.Pool.Exec(ctx, `insert into app.orgs (id, name) values ($1, 'Sink test')`, org); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Super.Pool.Exec(ctx, `insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, '\x00', $3)`,
+		org, p, uuid.New()); err != nil {
+		t.Fatal(err)
+	}
+	e.events(t, org, p, n)
+	return org
+}
+
+func (e *env) events(t *testing.T, org, p uuid.UUID, n int) {
+	t.Helper()
+	ctx := context.Background()
+	if p == uuid.Nil {
+		if err := e.Super.Pool.QueryRow(ctx, `select id from app.patients where org_id = $1 limit 1`, org).Scan(&p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.Super.Pool.Exec(ctx, `select audit.append_as(p_org => $1, p_action => case when i % 3 = 0 then 'patient.list' else 'patient.read' end,
+		p_outcome => case when i % 5 = 0 then 'denied' else 'success' end, p_object_type => 'patient', p_object_id => $2,
+		p_patient => $2, p_request => 'req-' || i, p_ip => '192.0.2.' || (i % 250), p_ua => 'test/1.0',
+		p_actor => $3) from generate_series(1, $4) i`, org, p, uuid.New(), n); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var k int
+		if err := e.Super.Pool.QueryRow(ctx, `select sequenced from audit.integrate($1)`, org).Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		if k == 0 {
+			return
+		}
+	}
+}
+
+// sink inserts a sink as the org's admin would have, its secret sealed.
+func (e *env) sink(t *testing.T, org uuid.UUID, kind Kind, endpoint, secret, format string, batch int) uuid.UUID {
+	t.Helper()
+	id := uuid.New()
+	var sealed []byte
+	if secret != "" {
+		var err error
+		if sealed, err = e.inst.Seal([]byte(secret), secretAD(e.inst, org, id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.Super.Pool.Exec(context.Background(), `insert into app.audit_sinks (org_id, id, kind, name, endpoint, format,
+		batch_max, secret_enc) values ($1, $2, $3, $4, $5, $6, $7, $8)`, org, id, kind, "s-"+id.String()[:8], endpoint,
+		format, batch, sealed); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func (e *env) cursor(t *testing.T, org, id uuid.UUID) (cursor int64, attempts int, lastErr string, disabled bool) {
+	t.Helper()
+	if err := e.Super.Pool.QueryRow(context.Background(), `select cursor_seq, attempts, coalesce(last_error, ''),
+		disabled_at is not null from app.audit_sinks where org_id = $1 and id = $2`, org, id).Scan(&cursor, &attempts,
+		&lastErr, &disabled); err != nil {
+		t.Fatal(err)
+	}
+	return
+}
+
+// due makes every sink due now (skipping the backoff wait).
+func (e *env) due(t *testing.T) {
+	t.Helper()
+	if _, err := e.Super.Pool.Exec(context.Background(), `update app.audit_sinks set next_attempt_at = null`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// receiver is a webhook receiver: it records every request and answers
+// with status (200 unless set).
+type receiver struct {
+	mu     sync.Mutex
+	status int
+	hang   chan struct{} // when set, requests block until it closes
+	got    []received
+	srv    *httptest.Server
+}
+
+type received struct {
+	id, ts, sig string
+	body        []byte
+	seqs        []int64
+	org         string
+}
+
+func newReceiver(t *testing.T) *receiver {
+	r := &receiver{status: 200}
+	r.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		var wb WebhookBody
+		_ = json.Unmarshal(body, &wb)
+		rec := received{id: req.Header.Get("webhook-id"), ts: req.Header.Get("webhook-timestamp"),
+			sig: req.Header.Get("webhook-signature"), body: body, org: wb.Data.Org}
+		for _, ev := range wb.Data.Events {
+			var o struct {
+				Metadata struct {
+					Sequence int64 `json:"sequence"`
+				} `json:"metadata"`
+			}
+			_ = json.Unmarshal(ev, &o)
+			rec.seqs = append(rec.seqs, o.Metadata.Sequence)
+		}
+		r.mu.Lock()
+		r.got = append(r.got, rec)
+		status, hang := r.status, r.hang
+		r.mu.Unlock()
+		if hang != nil {
+			<-hang
+		}
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) setStatus(s int) { r.mu.Lock(); r.status = s; r.mu.Unlock() }
+
+func (r *receiver) requests() []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]received(nil), r.got...)
+}
+
+// seqs is every seq the receiver got, in arrival order, from acknowledged
+// and unacknowledged requests alike.
+func (r *receiver) seqs() []int64 {
+	var out []int64
+	for _, g := range r.requests() {
+		out = append(out, g.seqs...)
+	}
+	return out
+}
+
+func (e *env) deliverer(t *testing.T, db *postgres.DB, client *http.Client) *Deliverer {
+	t.Helper()
+	d := NewDeliverer(db, e.inst, Config{Client: client, Site: "ward-test", Backoff: time.Millisecond,
+		MaxBackoff: 10 * time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	t.Cleanup(d.Release)
+	return d
+}
+
+// checkOrder requires seqs to hold 1..n, each first seen in order, with
+// duplicates only as re-sent batches (a repeat restarts at an earlier seq).
+func checkOrder(t *testing.T, seqs []int64, n int64) (dups int) {
+	t.Helper()
+	seen := map[int64]bool{}
+	var next int64 = 1
+	for _, s := range seqs {
+		if seen[s] {
+			dups++
+			continue
+		}
+		if s != next {
+			t.Fatalf("seq %d arrived before %d: out of order (%v)", s, next, seqs)
+		}
+		seen[s] = true
+		next++
+	}
+	if next != n+1 {
+		t.Fatalf("received seqs up to %d, want %d", next-1, n)
+	}
+	return dups
+}
+
+// Delivery: each org's sink receives exactly its own org's events, in
+// order, signed per Standard Webhooks (checked by the standardwebhooks
+// library), and the cursors advance.
+func TestWebhookDelivery(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.org(t, 25), e.org(t, 7)
+	ra, rb := newReceiver(t), newReceiver(t)
+	secretA, secretB := newWebhookSecret(), newWebhookSecret()
+	sa := e.sink(t, a, Webhook, ra.srv.URL+"/hook", secretA, "ocsf", 10)
+	sb := e.sink(t, b, Webhook, rb.srv.URL+"/hook", secretB, "ocsf", 10)
+	d := e.deliverer(t, e.reader, ra.srv.Client())
+	// Both receivers share the test CA.
+	n, err := d.Once(context.Background())
+	if err != nil || n != 32 {
+		t.Fatalf("delivered %d (%v), want 32", n, err)
+	}
+	if dups := checkOrder(t, ra.seqs(), 25); dups != 0 {
+		t.Fatalf("%d duplicates without an outage", dups)
+	}
+	checkOrder(t, rb.seqs(), 7)
+	for _, g := range ra.requests() {
+		if g.org != a.String() || strings.Contains(string(g.body), b.String()) {
+			t.Fatal("org A's sink received something of org B")
+		}
+	}
+	for _, g := range rb.requests() {
+		if g.org != b.String() || strings.Contains(string(g.body), a.String()) {
+			t.Fatal("org B's sink received something of org A")
+		}
+	}
+	if c, _, _, _ := e.cursor(t, a, sa); c != 25 {
+		t.Fatalf("cursor A %d", c)
+	}
+	if c, _, _, _ := e.cursor(t, b, sb); c != 7 {
+		t.Fatalf("cursor B %d", c)
+	}
+	// The standardwebhooks library verifies the signature; another secret
+	// or an altered body does not.
+	g := ra.requests()[0]
+	msg := func(body []byte) string {
+		m, _ := json.Marshal(map[string]string{"id": g.id, "timestamp": g.ts, "signature": g.sig, "body": string(body)})
+		p := filepath.Join(t.TempDir(), "msg.json")
+		_ = os.WriteFile(p, m, 0o600)
+		return p
+	}
+	if out, ok := validate(t, "webhook", secretA, msg(g.body)); !ok {
+		t.Fatalf("standardwebhooks refuses Ward's signature: %s", out)
+	}
+	if _, ok := validate(t, "webhook", secretB, msg(g.body)); ok {
+		t.Fatal("standardwebhooks accepted the signature under another secret")
+	}
+	if _, ok := validate(t, "webhook", secretA, msg(bytes.Replace(g.body, []byte(`"sequence":1`), []byte(`"sequence":9`), 1))); ok {
+		t.Fatal("standardwebhooks accepted an altered body")
+	}
+	// OCSF events in the batch validate against the pinned schema.
+	var wb WebhookBody
+	_ = json.Unmarshal(g.body, &wb)
+	var nd bytes.Buffer
+	for _, ev := range wb.Data.Events {
+		nd.Write(ev)
+		nd.WriteByte('\n')
+	}
+	p := filepath.Join(t.TempDir(), "o.ndjson")
+	_ = os.WriteFile(p, nd.Bytes(), 0o600)
+	_, file, _, _ := runtime.Caller(0)
+	if out, ok := validate(t, "schema", filepath.Join(filepath.Dir(file), "..", "export", "testdata", "ocsf-1.8.0.schema.json"), p); !ok {
+		t.Fatalf("a webhook's OCSF events do not validate: %s", out)
+	}
+	// Metrics name sinks by id only.
+	var m bytes.Buffer
+	d.WriteMetrics(&m)
+	if !strings.Contains(m.String(), `ward_audit_sink_delivered_total{sink="`+sa.String()+`",kind="webhook"} 25`) ||
+		!strings.Contains(m.String(), `ward_audit_sink_lag_events{sink="`+sa.String()+`",kind="webhook"} 0`) {
+		t.Fatalf("metrics:\n%s", m.String())
+	}
+}
+
+// The receiver is down for a while, then back: nothing is lost, order
+// holds, the cursor never passes an unacknowledged batch, and the failure
+// shows in the sink's state and metrics; a batch whose answer was lost is
+// sent again (duplicates only across the outage).
+func TestReceiverDownThenBack(t *testing.T) {
+	e := newEnv(t)
+	org := e.org(t, 30)
+	r := newReceiver(t)
+	id := e.sink(t, org, Webhook, r.srv.URL, newWebhookSecret(), "ocsf", 10)
+	d := e.deliverer(t, e.reader, r.srv.Client())
+	ctx := context.Background()
+
+	if _, err := d.Once(ctx); err != nil { // 1..30 delivered
+		t.Fatal(err)
+	}
+	e.events(t, org, uuid.Nil, 20) // 31..50 while the receiver is down
+	r.setStatus(http.StatusServiceUnavailable)
+	for range 3 {
+		e.due(t)
+		if _, err := d.Once(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, attempts, lastErr, _ := e.cursor(t, org, id)
+	if c != 30 || attempts != 3 || !strings.Contains(lastErr, "503") {
+		t.Fatalf("during the outage: cursor %d attempts %d error %q", c, attempts, lastErr)
+	}
+	var m bytes.Buffer
+	d.WriteMetrics(&m)
+	if !strings.Contains(m.String(), `ward_audit_sink_failures_total{sink="`+id.String()+`",kind="webhook"} 3`) ||
+		!strings.Contains(m.String(), `ward_audit_sink_lag_events{sink="`+id.String()+`",kind="webhook"} 20`) {
+		t.Fatalf("metrics during the outage:\n%s", m.String())
+	}
+	// Back up.
+	r.setStatus(http.StatusOK)
+	e.due(t)
+	if n, err := d.Once(ctx); err != nil || n != 20 {
+		t.Fatalf("after the outage delivered %d (%v)", n, err)
+	}
+	dups := checkOrder(t, r.seqs(), 50)
+	if dups != 30 { // 3 refused attempts of the batch 31..40
+		t.Fatalf("%d duplicates, want the 3 refused batches of 10", dups)
+	}
+	if c, attempts, lastErr, _ := e.cursor(t, org, id); c != 50 || attempts != 0 || lastErr != "" {
+		t.Fatalf("after the outage: cursor %d attempts %d error %q", c, attempts, lastErr)
+	}
+}
+
+// A sink failing longer than its disable_after is disabled and no longer
+// tried.
+func TestSinkDisabledAfterFailurePeriod(t *testing.T) {
+	e := newEnv(t)
+	org := e.org(t, 5)
+	r := newReceiver(t)
+	r.setStatus(http.StatusInternalServerError)
+	id := e.sink(t, org, Webhook, r.srv.URL, newWebhookSecret(), "ocsf", 10)
+	if _, err := e.Super.Pool.Exec(context.Background(), `update app.audit_sinks set disable_after_s = 60,
+		failing_since = now() - interval '2 minutes' where id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	d := e.deliverer(t, e.reader, r.srv.Client())
+	if _, err := d.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, disabled := e.cursor(t, org, id); !disabled {
+		t.Fatal("a sink failing past its disable_after is still enabled")
+	}
+	before := len(r.requests())
+	e.due(t)
+	if _, err := d.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.requests()) != before {
+		t.Fatal("a disabled sink was tried")
+	}
+}
+
+// Two nodes: one delivers; the active node is killed mid-delivery (its
+// request in flight, its database session terminated): the other takes
+// the lease and resumes from the cursor; everything arrives, in order.
+func TestNodeKilledMidDelivery(t *testing.T) {
+	e := newEnv(t)
+	org := e.org(t, 30)
+	r := newReceiver(t)
+	id := e.sink(t, org, Webhook, r.srv.URL, newWebhookSecret(), "ocsf", 10)
+	open := func() *postgres.DB {
+		db, err := postgres.Open(context.Background(), e.URL("ward_audit_reader"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(db.Close)
+		return db
+	}
+	d1, d2 := e.deliverer(t, open(), r.srv.Client()), e.deliverer(t, open(), r.srv.Client())
+	ctx := context.Background()
+	hang := make(chan struct{})
+	r.mu.Lock()
+	r.hang = hang
+	r.mu.Unlock()
+	ctx1, kill := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _, _ = d1.Step(ctx1)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); len(r.requests()) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("node 1 never delivered")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if active, _, err := d2.Step(ctx); err != nil || active {
+		t.Fatalf("node 2 active while node 1 holds the lease (%v)", err)
+	}
+	// Node 1 dies: its work is abandoned and its session ends.
+	kill()
+	if _, err := e.Super.Pool.Exec(ctx, `select pg_terminate_backend(pid) from pg_locks
+		where locktype = 'advisory' and granted and objid = (hashtextextended('ward.audit.sinks', 0) & 4294967295)::oid`); err != nil {
+		t.Fatal(err)
+	}
+	close(hang)
+	<-done
+	r.mu.Lock()
+	r.hang = nil
+	r.mu.Unlock()
+	if c, _, _, _ := e.cursor(t, org, id); c != 0 {
+		t.Fatalf("the killed node's batch was acknowledged (cursor %d)", c)
+	}
+	e.due(t)
+	var active bool
+	for deadline := time.Now().Add(10 * time.Second); !active; {
+		var err error
+		if active, _, err = d2.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !active && time.Now().After(deadline) {
+			t.Fatal("node 2 never took over")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if c, _, _, _ := e.cursor(t, org, id); c != 30 {
+		t.Fatalf("node 2 resumed to cursor %d, want 30", c)
+	}
+	if dups := checkOrder(t, r.seqs(), 30); dups > 10 {
+		t.Fatalf("%d duplicates: more than the one batch in flight", dups)
+	}
+}
+
+// Syslog over TLS: octet-counted RFC 5424 frames that an independent
+// parser (nsyslog-parser) reads, with the event fields as structured data.
+func TestSyslogTLS(t *testing.T) {
+	e := newEnv(t)
+	org := e.org(t, 12)
+	srv := httptest.NewUnstartedServer(nil)
+	srv.StartTLS()
+	cert := srv.TLS.Certificates
+	roots := srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	srv.Close()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	frames := make(chan []string, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				var msgs []string
+				for {
+					lenStr, err := br.ReadString(' ')
+					if err != nil {
+						break
+					}
+					n, err := strconv.Atoi(strings.TrimSuffix(lenStr, " "))
+					if err != nil {
+						msgs = append(msgs, "BAD FRAME "+lenStr)
+						break
+					}
+					b := make([]byte, n)
+					if _, err := io.ReadFull(br, b); err != nil {
+						msgs = append(msgs, "SHORT FRAME")
+						break
+					}
+					msgs = append(msgs, string(b))
+				}
+				frames <- msgs
+			}(c)
+		}
+	}()
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	_ = host
+	id := e.sink(t, org, Syslog, "localhost:"+port, "", "ocsf", 100)
+	d := NewDeliverer(e.reader, e.inst, Config{TLS: &tls.Config{RootCAs: roots, ServerName: "example.com"}, Site: "ward-test"},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if n, err := d.Once(context.Background()); err != nil || n != 12 {
+		c, _, le, _ := e.cursor(t, org, id)
+		t.Fatalf("delivered %d (%v), cursor %d, error %q", n, err, c, le)
+	}
+	msgs := <-frames
+	if len(msgs) != 12 {
+		t.Fatalf("%d frames: %q", len(msgs), msgs)
+	}
+	p := filepath.Join(t.TempDir(), "syslog.txt")
+	_ = os.WriteFile(p, []byte(strings.Join(msgs, "\n")+"\n"), 0o600)
+	out, ok := validate(t, "syslog", p)
+	if !ok {
+		t.Fatalf("nsyslog-parser does not read Ward's frames as RFC 5424:\n%s", out)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m struct {
+			Prival, Version int
+			Type, AppName   string
+			Host            string
+			MessageID       string `json:"messageid"`
+			Message         string
+			StructuredData  []map[string]string
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatal(err)
+		}
+		sd := m.StructuredData[0]
+		if m.Type != "RFC5424" || m.AppName != "ward" || m.Host != "ward-test" || sd["$id"] != "ward@32473" ||
+			sd["seq"] != strconv.Itoa(i+1) || sd["org"] != org.String() || sd["action"] != m.MessageID {
+			t.Fatalf("frame %d parsed as %s", i+1, line)
+		}
+		if (sd["outcome"] == "success") != (m.Prival == 110) {
+			t.Fatalf("frame %d: PRI %d for outcome %s", i+1, m.Prival, sd["outcome"])
+		}
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(m.Message), &ev); err != nil || ev["class_uid"] == nil {
+			t.Fatalf("frame %d: the message is not the OCSF event: %q", i+1, m.Message)
+		}
+	}
+}
+
+// Splunk HEC: token auth on the collector path, concatenated events with
+// the event fields; only {"code":0} acknowledges.
+func TestSplunkHEC(t *testing.T) {
+	e := newEnv(t)
+	org := e.org(t, 8)
+	var mu sync.Mutex
+	var got []HECEvent
+	fail := true
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/services/collector/event" || r.Header.Get("Authorization") != "Splunk hec-token-123" {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"text":"Invalid authorization","code":3}`))
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if fail {
+			fail = false
+			_, _ = w.Write([]byte(`{"text":"Server is busy","code":9}`))
+			return
+		}
+		dec := json.NewDecoder(r.Body)
+		for dec.More() {
+			var ev HECEvent
+			if err := dec.Decode(&ev); err != nil {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
+			got = append(got, ev)
+		}
+		_, _ = w.Write([]byte(`{"text":"Success","code":0}`))
+	}))
+	t.Cleanup(srv.Close)
+	id := e.sink(t, org, Splunk, srv.URL, "hec-token-123", "ocsf", 100)
+	d := e.deliverer(t, e.reader, srv.Client())
+	if _, err := d.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, le, _ := e.cursor(t, org, id); c != 0 || !strings.Contains(le, "code 9") {
+		t.Fatalf("an unacknowledged batch moved the cursor to %d (%q)", c, le)
+	}
+	e.due(t)
+	if n, err := d.Once(context.Background()); err != nil || n != 8 {
+		t.Fatalf("delivered %d (%v)", n, err)
+	}
+	if len(got) != 8 {
+		t.Fatalf("HEC got %d events", len(got))
+	}
+	for i, ev := range got {
+		if ev.Fields["seq"] != strconv.Itoa(i+1) || ev.Fields["org_id"] != org.String() || ev.Sourcetype != "ocsf:json" ||
+			ev.Source != "ward-audit" || !strings.Contains(ev.Time, ".") {
+			t.Fatalf("event %d: %+v", i, ev)
+		}
+	}
+	// A wrong token is a failure, not an acknowledgement.
+	bad := e.sink(t, org, Splunk, srv.URL, "wrong-token-1", "ocsf", 100)
+	if _, err := d.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, le, _ := e.cursor(t, org, bad); c != 0 || !strings.Contains(le, "401") {
+		t.Fatalf("wrong token: cursor %d, %q", c, le)
+	}
+}
+
+var _ = audit.OutcomeSuccess

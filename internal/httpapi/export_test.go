@@ -1,0 +1,140 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wardhq/ward/internal/audit/export"
+)
+
+// Exports: admins who stepped up get their own org's log in every format,
+// filtered; everyone else is refused; every export is audited before it
+// leaves; no PHI is in any of them; a bundle verifies with the published
+// key and is refused as another org's.
+func TestAuditExportAPI(t *testing.T) {
+	w := newWorld(t)
+	a := w.createOrg("Export A")
+	w.populate(a, "xa")
+	b := w.createOrg("Export B")
+	w.populate(b, "xb")
+	w.do("GET", "/v1/patients/"+a.P1.String(), a.Prov.Token, nil, http.StatusOK, nil)
+	w.do("GET", "/v1/patients/"+b.P2.String(), b.Lead.Token, nil, http.StatusOK, nil)
+	w.integrate()
+
+	canaries := []string{"Patient One", "Patient Two", "MRN-1", "MRN-2", "1970-03-04", "1981-05-06"}
+	exports := 0
+	for _, f := range export.Formats {
+		resp, body := w.request("GET", "/v1/audit/export?format="+string(f), a.Admin.Token, nil)
+		exports++
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", f, resp.StatusCode, body)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != f.ContentType() {
+			t.Errorf("%s: content type %q", f, ct)
+		}
+		if !strings.Contains(string(body), a.ID.String()) || strings.Contains(string(body), b.ID.String()) {
+			t.Errorf("%s: the export is not exactly org A's", f)
+		}
+		for _, c := range canaries {
+			if strings.Contains(string(body), c) {
+				t.Errorf("%s: PHI canary %q in the export", f, c)
+			}
+		}
+	}
+	// JSON Lines, filtered to a patient: only events about P1.
+	_, body := w.request("GET", "/v1/audit/export?patient_id="+a.P1.String(), a.Admin.Token, nil)
+	exports++
+	n := 0
+	for _, l := range bytes.Split(bytes.TrimSpace(body), []byte("\n")) {
+		var rec struct {
+			Event struct {
+				Org, Patient string
+				Results      []string
+			}
+		}
+		if err := json.Unmarshal(l, &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Event.Org != a.ID.String() || (rec.Event.Patient != a.P1.String() && !contains(rec.Event.Results, a.P1.String())) {
+			t.Fatalf("patient filter let through %s", l)
+		}
+		n++
+	}
+	if n < 2 {
+		t.Fatalf("the patient filter kept %d events", n)
+	}
+	// Each export was recorded; the one about P1 names the patient.
+	if got := w.auditCount(a.ID, "audit.export", "success"); got != exports {
+		t.Fatalf("%d exports audited, want %d", got, exports)
+	}
+	var named int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from audit.events where org_id = $1
+		and action = 'audit.export' and patient_id = $2`, a.ID, a.P1).Scan(&named); err != nil || named != 1 {
+		t.Fatalf("export about P1 recorded with the patient %d times (%v)", named, err)
+	}
+
+	// Refusals: other roles, a stale second factor, bad input.
+	for _, m := range []*member{a.Lead, a.Prov, a.PatUser} {
+		resp, body := w.request("GET", "/v1/audit/export", m.Token, nil)
+		if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "forbidden" {
+			t.Errorf("non-admin export: %d %s", resp.StatusCode, body)
+		}
+	}
+	if got := w.auditCount(a.ID, "audit.export", "denied"); got < 1 {
+		t.Errorf("refused exports not audited (%d)", got)
+	}
+	for _, q := range []string{"format=xlsx", "from=yesterday", "patient_id=nope", "action=no.such.action",
+		"from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z"} {
+		resp, body := w.request("GET", "/v1/audit/export?"+q, a.Admin.Token, nil)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(resp.Header.Get("Content-Type"), "problem+json") {
+			t.Errorf("%s: %d %s", q, resp.StatusCode, body)
+		}
+	}
+	// A patient of another org is not a filter of this one.
+	resp, body := w.request("GET", "/v1/audit/export?patient_id="+b.P1.String(), a.Admin.Token, nil)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("another org's patient: %d %s", resp.StatusCode, body)
+	}
+
+	// The evidence bundle.
+	w.integrate()
+	resp, tarball := w.request("GET", "/v1/audit/export/bundle?format=csv", a.Admin.Token, nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/x-tar" {
+		t.Fatalf("bundle: %d %s", resp.StatusCode, tarball)
+	}
+	v, err := export.VerifyBundle(bytes.NewReader(tarball), w.vkey, a.ID)
+	if err != nil {
+		t.Fatalf("the bundle does not verify with the published key: %v", err)
+	}
+	if v.Events < 10 || !v.Complete {
+		t.Fatalf("bundle: %s", v)
+	}
+	if _, err := export.VerifyBundle(bytes.NewReader(tarball), w.vkey, b.ID); !errors.Is(err, export.ErrBadBundle) {
+		t.Fatalf("org A's bundle passed as org B's: %v", err)
+	}
+
+	w.age(a.Admin.Token, 11*time.Minute)
+	resp, body = w.request("GET", "/v1/audit/export", a.Admin.Token, nil)
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "step_up_required" {
+		t.Fatalf("stale second factor: %d %s", resp.StatusCode, body)
+	}
+	resp, body = w.request("GET", "/v1/audit/export/bundle", a.Admin.Token, nil)
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "step_up_required" {
+		t.Fatalf("stale second factor, bundle: %d %s", resp.StatusCode, body)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
