@@ -1,5 +1,7 @@
 package phi
 
+import "strings"
+
 // Rules for words on lines without case evidence (see markCaseless). There
 // a capital proves nothing, and an unknown word is far more often clinical
 // shorthand, a truncation or a misspelling ("ADEQ", "HEMODY", "RECIEVED")
@@ -66,7 +68,8 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 	switch {
 	case d.initialBefore(i) && (nameDict || !ordinary):
 		set(i, mStrong, TypePerson, prioContext)
-	case !ordinary && !nameDict && d.locContext(i) || lf&(lexCity|lexUSCity) != 0 && !ordinary && d.locContext(i):
+	case lf&(lexCity|lexUSCity) != 0 && !ordinary && t.end-t.start > 3 && d.locContext(i) || !ordinary && d.wardName(i):
+		// (a short word after "to" is shorthand: "NGT TO LIS", "to CT")
 		set(i, mStrong, TypeLocation, prioContext)
 	case d.titleBefore(i) && (nameDict || !ordinary || abbrevTitles[d.word(d.prevWord(i))]):
 		set(i, mStrong, TypePerson, prioContext)
@@ -82,6 +85,44 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		set(i, mWeak, TypePerson, prioDict)
 	}
 	return i
+}
+
+// wardName reports whether unknown word i names a building or ward with its
+// floor, after a preposition: "to Ellison 12", "from Blake 4". (An unknown
+// word after a bare preposition is far more often shorthand: "to LIS",
+// "from OSH", "at KVO".)
+func (d *detector) wardName(i int) bool {
+	t := d.toks[i]
+	if t.end-t.start < 5 || t.has(fNonASCII) {
+		return false
+	}
+	k := i - 1
+	if k < 0 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) {
+		return false
+	}
+	switch d.word(k) {
+	case "to", "from", "on", "at", "in":
+	default:
+		return false
+	}
+	j := i + 1
+	if j >= len(d.toks) || d.toks[j].kind != tkNum || d.toks[j].has(fNL) || d.toks[j].start-t.end > 1 || d.toks[j].end-d.toks[j].start > 2 {
+		return false
+	}
+	if n := d.text[d.toks[j].start:d.toks[j].end]; len(n) == 2 && n > "20" {
+		return false
+	}
+	// nothing glued after the number, and no unit or value next
+	m := j + 1
+	if m >= len(d.toks) || d.toks[m].has(fNL) {
+		return true
+	}
+	if d.toks[m].start == d.toks[j].end {
+		// only a sentence's punctuation glued: "to Blake 4."
+		return d.toks[m].kind == tkPunct && strings.IndexByte(".,;)", d.text[d.toks[m].start]) >= 0 &&
+			!(m+1 < len(d.toks) && d.toks[m+1].kind == tkNum && d.toks[m+1].start == d.toks[m].end)
+	}
+	return !(d.toks[m].kind == tkWord && d.is(m, vUnit|vUnitWord)) && d.toks[m].kind != tkNum
 }
 
 // uncommonIn reports whether one of the words [i, j) is neither an English

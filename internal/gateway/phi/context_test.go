@@ -8,6 +8,7 @@ import "testing"
 // judged.
 func TestContextRules(t *testing.T) {
 	upper := "PT REMAINS INTUBATED ON PROPOFOL, BP STABLE, NO ECTOPY NOTED, LUNGS CLEAR, ABD SOFT, FOLEY DRAINING WELL.\n"
+	lower := "pt remains intubated on propofol, bp stable, no ectopy noted, lungs clear, abd soft, foley draining well.\n"
 	mixed := "Pt remains intubated on propofol, BP stable, no ectopy noted, lungs clear, abd soft, foley draining well.\n"
 	tests := []struct {
 		name   string
@@ -37,6 +38,12 @@ func TestContextRules(t *testing.T) {
 		{"blood gas", mixed + "ABG on PS 5=7.35-39-142-22, sx for thick sputum.", nil, []string{"35-39-142-22"}},
 		{"blood pressure range", mixed + "bp 115-134/65-74 via a-line, lasix 1000/2200.", nil, []string{"134/65-74", "1000/2200"}},
 		{"rhythm is no street", upper + "HR 90-110 SR TO ST WITH PACS, 14 BEAT RUN OF VT.", nil, []string{"110 SR TO ST", "14 BEAT RUN"}},
+		{"lower-case shorthand", lower + "neuro: conts sedated, frequent vea, ogt to lws, see careview.", nil, []string{"conts", "vea", "ogt", "lws", "careview"}},
+		{"lower-case relation", lower + "social: daughter maribel at bedside, daughters \"inge\" and lorna called.", []string{"maribel", "inge", "lorna"}, []string{"daughter"}},
+		{"lower-case title", lower + "dr. szeremeta aware of k 3.2, repleted.", []string{"szeremeta"}, []string{"aware"}},
+		{"lower-case credential", lower + "weaned per odile brankowicz rrt this am.", []string{"odile brankowicz"}, []string{"rrt"}},
+		{"unknown surname after a first name", lower + "spoke with nurse odile brankowicz re plan.", []string{"odile brankowicz"}, []string{"nurse"}},
+		{"ward and floor", upper + "PLAN: TO BLAKEMORE 6 WHEN BED AVAILABLE. NGT TO LIS, FROM AC TO PS.", []string{"BLAKEMORE"}, []string{"LIS", "AC", "PS"}},
 		{"street in upper case", upper + "LIVES AT 12 OAK STREET WITH HER SON.", []string{"12 OAK STREET"}, nil},
 	}
 	for _, tt := range tests {

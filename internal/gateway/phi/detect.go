@@ -98,6 +98,16 @@ func (d *detector) markCaseless() {
 	if docWords < 25 && !d.lowerDoc {
 		return // too short to judge; shape stays evidence
 	}
+	if d.lowerDoc && docWords >= 25 && d.clinicalRegister(docWords) {
+		// a long clinical note written without capitals: judge it like
+		// one written in upper case, by context and dictionaries (in
+		// lower-case prose, an unknown word is still a possible name)
+		d.lowerDoc = false
+		for k := range d.toks {
+			d.toks[k].flags |= fNoCase
+		}
+		return
+	}
 	for from := 0; from < len(d.toks); {
 		to, words, upper, lower := lineStats(from)
 		noCase := false
@@ -113,6 +123,21 @@ func (d *detector) markCaseless() {
 		}
 		from = to
 	}
+}
+
+// clinicalRegister reports whether at least one word in twenty (of words
+// words) is a clinical term that is no English word: shorthand, drugs,
+// abbreviations. In such text an unknown word is far more often shorthand
+// or a misspelling than a name.
+func (d *detector) clinicalRegister(words int) bool {
+	clin := 0
+	for i := range d.toks {
+		t := &d.toks[i]
+		if t.kind == tkWord && t.end-t.start >= 2 && t.lex&lexClinical != 0 && t.lex&lexCommon == 0 {
+			clin++
+		}
+	}
+	return clin >= 2 && clin*20 >= words
 }
 
 // word returns the lower-case form of token i.

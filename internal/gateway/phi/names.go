@@ -126,6 +126,17 @@ func (d *detector) names() {
 				(t.has(fCap) && t.lex&(lexFirst|lexLast) != 0 && !t.has(fAllCaps)) ||
 				(t.has(fNoCase) && t.lex&lexFirst != 0 && t.lex&lexClinical == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel)) ||
 				isParticle(w)
+			// an unknown word or a surname right after a name on a line
+			// without case: "leslie kiezulas", "carol wolfe"
+			tail := !cand && t.has(fNoCase) && t.end-t.start > 1 && !t.has(fNonASCII) && (t.lex&(lexSafe|lexCommon|lexClinical) == 0 || t.lex&lexLast != 0 && t.lex&lexClinical == 0) &&
+				!d.is(i, vStopword|vTitle|vCredential|vNameLabel|vUnit|vVitalLabel|vMonth)
+			if tail {
+				if l := d.adjacentWord(i, -1); l >= 0 && mark[l] == mStrong && typ[l] == TypePerson {
+					set(i, mStrong, TypePerson, prioDict)
+					changed = true
+				}
+				continue
+			}
 			if !cand || d.is(i, vNameLabel|vTitle) || t.has(fSent) && t.end-t.start > 1 && d.is(i, vStopword) {
 				continue // a relation or role is signal: "Husband Carlos"; "Then Maria"
 			}
@@ -338,11 +349,11 @@ func (d *detector) nameContext(i int) bool {
 	dot, colon := false, false // a dot or a colon between the word before and word i
 	for steps := 0; k >= 0 && steps < 2 && d.toks[k].kind == tkPunct; steps++ {
 		c := d.text[d.toks[k].start]
-		if c != '.' && c != ':' && c != ',' && c != '-' && c != '?' {
+		if c != '.' && c != ':' && c != ',' && c != '-' && c != '?' && c != '"' {
 			break
 		}
 		dot = dot || c == '.'
-		colon = colon || c != '.'
+		colon = colon || c != '.' && c != '"'
 		k--
 	}
 	if k >= 0 && d.toks[k].kind == tkWord && !(d.toks[k+1].has(fNL) && !d.isPunct(k+1, ':')) {
@@ -351,7 +362,7 @@ func (d *detector) nameContext(i int) bool {
 		case d.is(k, vTitle) && (d.toks[k].has(fCap) || d.lowerDoc) && !colon:
 			// "Dr. Hope", not "ms: toward" (a section label)
 			return true
-		case d.is(k, vNameLabel) && !dot && (k+1 < i || d.toks[i].has(fCap)):
+		case d.is(k, vNameLabel) && !dot && (k+1 < i || d.toks[i].has(fCap) || d.toks[i].has(fNoCase)):
 			// "Patient: Hope", not "pt. Suction" (a sentence ends)
 			return true
 		case nameVerbs[pw] && k > 0 && d.toks[k-1].kind == tkWord && nameVerbHeads[d.word(k-1)]:
@@ -371,7 +382,7 @@ func (d *detector) nameContext(i int) bool {
 	if j < len(d.toks) && d.isPunct(j, ',') {
 		j++
 	}
-	if j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.is(j, vCredential) && (d.toks[j].has(fAllCaps) || len(d.word(j)) > 3 && d.toks[j].has(fCap)) {
+	if j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.is(j, vCredential) && (d.toks[j].has(fAllCaps) || len(d.word(j)) > 3 && d.toks[j].has(fCap) || d.toks[j].has(fNoCase) && d.word(j) != "do") {
 		// a credential is weaker evidence than a title: an ordinary word
 		// before it is no name ("Elevated PA numbers")
 		lf := d.toks[i].lex

@@ -57,7 +57,8 @@ var titles = set(`dr doctor mr mrs ms miss mx prof professor sir madam mister da
 rabbi pastor imam`)
 
 // credentials follow a name: "Jane Roe, RN".
-var credentials = set(`md do rn np pa pac pa-c phd rrt lpn lvn cna dds dmd dpm crna msw lcsw pharmd od dnp aprn fnp mph mba psyd ot slp rd cnm facs facp mbbs frcs jr sr ii iii iv esq`)
+var credentials = set(`md do rn np pa pac pa-c phd rrt lpn lvn cna dds dmd dpm crna msw lcsw pharmd od dnp aprn fnp mph mba psyd ot slp rd cnm facs facp mbbs frcs jr sr ii iii iv esq
+bsn msn rnc cnp ccrn`)
 
 // nameLabels make the next capitalised words a name even when they are
 // ordinary words: "Attending: Hope Rose", "wife Grace".
@@ -67,7 +68,8 @@ wife husband son daughter mother father mom dad sister brother aunt uncle cousin
 grandson granddaughter grandmother grandfather grandma grandpa friend partner spouse fiance fiancee
 guardian proxy caregiver roommate boyfriend girlfriend stepson stepdaughter stepmother stepfather
 neighbor neighbour landlord employer coworker colleague boss child baby hcp poa named called nicknamed surnamed aka
-dtr dau sis bro husb nok stepbrother stepsister grandchild granddtr`)
+dtr dau sis bro husb nok stepbrother stepsister grandchild granddtr
+wife's husband's daughters sons sisters brothers friends children grandchildren`)
 
 // nameVerbs precede a name after a short phrase: "seen by", "spoke with".
 var nameVerbs = set(`by with to cc is me him her was`)
