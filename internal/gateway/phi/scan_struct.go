@@ -399,6 +399,7 @@ func (d *detector) phone(p int) (int, Type, bool) {
 		q++
 	}
 	nd, groups, lastGroup, minGroup := 0, 0, 0, 99
+	var glen [9]int // the length of each digit group
 	dots, spaces, others, parens := 0, 0, 0, 0
 	afterParen := false
 	for q < len(s) && nd <= 15 && groups <= 8 {
@@ -408,6 +409,7 @@ func (d *detector) phone(p int) (int, Type, bool) {
 				break
 			}
 			nd += e - q - 1
+			glen[groups] = e - q - 1
 			groups++
 			parens++
 			lastGroup = e - q - 1
@@ -420,6 +422,7 @@ func (d *detector) phone(p int) (int, Type, bool) {
 			}
 			g := e - q
 			nd += g
+			glen[groups] = g
 			groups++
 			lastGroup = g
 			if groups > 1 || !plus {
@@ -450,9 +453,14 @@ func (d *detector) phone(p int) (int, Type, bool) {
 		if afterParen && q < len(s) && isDigit(s[q]) {
 			continue
 		}
-		if q+2 < len(s) && s[q] == ' ' && s[q+1] == '-' && s[q+2] == ' ' {
+		if q+3 < len(s) && s[q] == ' ' && s[q+1] == '-' && s[q+2] == ' ' && isDigit(s[q+3]) {
 			others++
 			q += 3
+			continue
+		}
+		if q+2 < len(s) && s[q] == '-' && s[q+1] == ' ' && isDigit(s[q+2]) && groups < 3 {
+			others++ // "212- 476- 8356"
+			q += 2
 			continue
 		}
 		break
@@ -463,8 +471,17 @@ func (d *detector) phone(p int) (int, Type, bool) {
 	if nd < 7 || nd > 15 || lastGroup < 2 {
 		return 0, 0, false
 	}
-	if strings.IndexByte(s[p:q], '/') >= 0 && nd != 10 {
-		return 0, 0, false // "134/65-74", "1000/2200": values, not a number
+	if k := strings.IndexByte(s[p:q], '/'); k >= 0 && !(nd == 10 && groups == 3 && glen[0] == 3 && glen[1] == 3 && glen[2] == 4 && k == 3) {
+		return 0, 0, false // "134/65-74", "1000/2200", "100-110/40-50": values, not a number
+	}
+	if groups == 2 && !plus && parens == 0 && dots == 0 {
+		a, b := atoi(s[p:p+glen[0]]), atoi(s[q-glen[1]:q])
+		switch {
+		case glen[0] == 4 && clockTime(a) && (glen[1] == 4 && clockTime(b) || spaces > 0 && glen[1] <= 3):
+			return 0, 0, false // a shift or a time and a value: "0700-1900", "1515 373"
+		case others > 0 && a%10 == 0 && b%100 == 0 && a < b:
+			return 0, 0, false // a range of round values: "950-1000", "900-1500"
+		}
 	}
 	if q < len(s) && (isASCIILetter(s[q]) && !(s[q]|0x20 == 'x' || s[q]|0x20 == 'e')) {
 		return 0, 0, false
@@ -578,3 +595,6 @@ func (d *detector) scoreLike(i, q int) bool {
 	}
 	return x == y || y <= 4 && x < y
 }
+
+// clockTime reports whether n, written with four digits, is a 24-hour time.
+func clockTime(n int) bool { return n/100 < 24 && n%100 < 60 }

@@ -87,6 +87,9 @@ func (d *detector) compound(i int) int {
 	if rt, ok := d.recordShape(raw); ok {
 		return d.claim(i, j, rt, prioRecord)
 	}
+	if d.quantity(i) || d.labelled(i) {
+		return d.keep(i, j) // "200MCGS", "10cmH2O", "500ccNS"; "TYLENOL650", "sbp146"
+	}
 	n := nd + nl
 	switch {
 	case n >= 15 && n <= 34 && nl >= 2 && isIBANShape(raw):
@@ -315,6 +318,13 @@ func (d *detector) trigger(i int, typ Type) int {
 		if q, pt, ok := d.phone(int(d.toks[j].start)); ok {
 			return d.claimBytes(j, q, pt)
 		}
+	}
+	if k == j+3 && d.toks[j].kind == tkNum && d.toks[j+2].kind == tkNum && (d.isPunct(j+1, '.') || d.isPunct(j+1, '/')) &&
+		d.toks[j].end-d.toks[j].start <= 3 && d.toks[j+2].end-d.toks[j+2].start <= 3 {
+		return i // a measurement or a ratio: "ID: 98.9", "PA #- 35/18"
+	}
+	if d.isPunct(i, '#') && d.toks[j].kind == tkNum && d.toks[j].end-d.toks[j].start <= 2 && k > j+1 && d.toks[j+1].kind == tkWord {
+		return i // a size or a count: "#20G", "#8 ET", "#4PRBC"
 	}
 	if d.toks[j].kind == tkNum {
 		p := int(d.toks[j].start)
@@ -576,4 +586,37 @@ func (d *detector) times(i, j int) bool {
 		}
 	}
 	return true
+}
+
+// quantity reports whether number token i (at most four digits, or the
+// decimals of a number) is glued to a word that starts with a unit: "200MCGS",
+// "350mls", "10cmH2O", "500ccNS". A unit of one letter counts only as the
+// whole word ("20G").
+func (d *detector) quantity(i int) bool {
+	if d.toks[i].kind != tkNum || d.toks[i].end-d.toks[i].start > 4 || i+1 >= len(d.toks) || d.toks[i+1].kind != tkWord || !d.glued(i) {
+		return false
+	}
+	u := d.word(i + 1)
+	if d.is(i+1, vUnit) {
+		return true
+	}
+	for l := min(len(u)-1, 6); l >= 2; l-- {
+		if d.e.lex.get(u[:l])&vUnit != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// labelled reports whether word token i is a vital or lab label or a
+// clinical term glued to the number after it: "sbp146", "TYLENOL650",
+// "T100.1".
+func (d *detector) labelled(i int) bool {
+	if d.toks[i].kind != tkWord || i+1 >= len(d.toks) || d.toks[i+1].kind != tkNum || !d.glued(i) || d.toks[i+1].end-d.toks[i+1].start > 4 {
+		return false
+	}
+	if i+2 < len(d.toks) && d.glued(i+1) && d.toks[i+2].kind == tkWord && !d.is(i+2, vUnit) {
+		return false // more letters after: a code
+	}
+	return d.is(i, vVitalLabel) || d.toks[i].lex&lexClinical != 0 && d.toks[i].lex&(lexFirst|lexLast) == 0 && d.toks[i].end-d.toks[i].start >= 4
 }

@@ -134,7 +134,8 @@ plt mcv rdw a1c hba1c ldl hdl tg trig chol tsh ft4 t4 t3 psa crp esr bnp trop tr
 pco2 po2 be ag gfr egfr uop i/o ins outs dose doses score gcs nihss apgar ef lvef qtc pr qrs map cvp
 pap pcwp ci svr iop va kcal calories protein carbs carbohydrates fat fiber sugar sodium potassium
 steps sleep hrv vo2 vo2max rmr tdee level levels pain strength motor power rating scale grade stage platelets plts platelet neutrophils lymphocytes
-monocytes eosinophils anc alc cd4 viral load count counts titer titre ige igg vitd ferritin b12 folate`)
+monocytes eosinophils anc alc cd4 viral load count counts titer titre ige igg vitd ferritin b12 folate
+peep ps psv cpap bipap ipap epap simv imv ac prvc pcv pc vc tv vt stv mv ve flowby rsbi nif cpk ck ckmb`)
 
 // idTriggers introduce an identifier; the value says which type.
 var idTriggers = map[string]Type{
