@@ -36,7 +36,7 @@ func (d *detector) prevWord(i int) int {
 
 // titleCredentials are credentials written before a name like a title:
 // "NP Wolfe", "W/MD SPEARS".
-var titleCredentials = set(`md np pa rn rrt pac lpn crna aprn fnp`)
+var titleCredentials = set(`md np pa rn rrt pac lpn crna aprn fnp ho`)
 
 // caselessName marks word i (free, not part of a glued compound) on a line
 // without case evidence.
@@ -62,6 +62,14 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 	if t.end-t.start == 1 {
 		if d.titleBefore(i) && d.isPunct(i+1, '.') {
 			set(i, mStrong, TypePerson, prioContext) // "DR B. GILL"
+		}
+		return i
+	}
+	if t.end-t.start == 2 {
+		// two letters without case are shorthand ("HO AWARE", "PT NT
+		// SXN'D") unless a title stands before them: "DR HO"
+		if d.titleBefore(i) && (nameDict || !ordinary) {
+			set(i, mStrong, TypePerson, prioContext)
 		}
 		return i
 	}

@@ -48,6 +48,11 @@ func TestContextRules(t *testing.T) {
 		{"quantities are no IDs", upper + "FENTANYL 200MCGS/MIN, TV 350mls, PEEP 10cmH2O, #20G RAC, #4PRBC, TYLENOL650 PR, sbp146, ID: 98.9, PA #- 35/18.", nil, []string{"200MCGS", "350mls", "10cmH2O", "20G", "4PRBC", "TYLENOL650", "sbp146", "98.9", "35/18"}},
 		{"ranges and shifts are no phones", mixed + "Note 0700-1900. Tidal volumes 950-1000, BP 100-110/40-50, CK drawn at 1515 373.", nil, []string{"0700-1900", "950-1000", "100-110/40-50", "1515 373"}},
 		{"phone with spaced hyphens", mixed + "Daughter reachable at 212- 555- 0142 after work.", []string{"212- 555- 0142"}, nil},
+		{"settings and scores are no dates", lower + "cpap .5% 5/8, simv 900 10/25, on 1/2 ns at 75cc/hr, c/o 3-4/10 cpain, abg 7.1/106/128/5/40.", nil, []string{"5/8", "10/25", "1/2", "4/10", "5/40"}},
+		{"dates stay dates", lower + "admitted on 6/12 with chest pain, seen 10/17 0500, mi 8/88.", []string{"6/12", "10/17", "8/88"}, nil},
+		{"short month as shorthand", lower + lower + "nc 02 dec from 4->2 w/ sats 98%, lasix 40 mg.", nil, []string{"02 dec"}},
+		{"two letters are shorthand", upper + "HO AWARE. PT NT SXN'D. SPOKE WITH HO BRANDT.", []string{"BRANDT"}, []string{"HO AWARE", "NT"}},
+		{"no street in shorthand", upper + "REQUIRING HIGHER FIO2. STOOL VIA NGT UNTIL 5AM. ATIVAN 0.5MG PO X1. ADJUSTED DRIVE PRESSURE. AMBULATED AROUND UNIT X3.", nil, []string{"REQUIRING", "VIA NGT", "PO X1", "DRIVE", "UNIT X3"}},
 		{"street in upper case", upper + "LIVES AT 12 OAK STREET WITH HER SON.", []string{"12 OAK STREET"}, nil},
 	}
 	for _, tt := range tests {

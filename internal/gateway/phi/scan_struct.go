@@ -581,8 +581,22 @@ func (d *detector) scoreLike(i, q int) bool {
 		return false // not a bare m/d
 	}
 	x, y := atoi(s[p:a]), atoi(s[a+1:q])
+	if q < len(s) && s[q] == '/' || p > 0 && s[p-1] == '/' {
+		return true // part of a chain: 10/5/40, a blood gas 7.1/106/128/5/40
+	}
 	if y > 31 {
 		return false // 8/88: a month and a year
+	}
+	if d.settingBefore(i) {
+		return true // "50% 8/5", "CPAP .5% 5/8", "simv 900 10/25"
+	}
+	next := d.nextWord(i, q)
+	if x < y && y <= 4 && next >= 0 && d.valueWord(next) {
+		return true // a fraction of a dose: "on 1/2 NS", "1/4 tab"
+	}
+	// a pain score: "3-4/10", "#9/10", "6/10 cp"
+	if y == 10 && x <= 10 && (p >= 2 && s[p-1] == '-' && isDigit(s[p-2]) || p >= 1 && s[p-1] == '#' || next >= 0 && painWords[d.word(next)]) {
+		return true
 	}
 	if k := i - 1; k >= 0 && d.toks[k].kind == tkWord && dateWords[d.word(k)] {
 		return false
@@ -590,10 +604,46 @@ func (d *detector) scoreLike(i, q int) bool {
 	if r := q + 1; q < len(s) && s[q] == ' ' && r < len(s) && (s[r] == '@' || digitsEnd(s, r)-r == 4) {
 		return false // a time follows: "9/9 @ 1900", "10/17 0500"
 	}
-	if q < len(s) && s[q] == '/' || p > 0 && s[p-1] == '/' {
-		return true // part of a chain: 10/5/40
-	}
 	return x == y || y <= 4 && x < y
+}
+
+// painWords follow a pain score: "6/10 cp".
+var painWords = set(`pain cp pains discomfort ache aches ha headache cpain`)
+
+// settingBefore reports whether the m/d at token i follows a percentage
+// ("FiO2 50% 8/5") or a vital or ventilator label and one value ("simv
+// 900 10/25"): a setting, not a date.
+func (d *detector) settingBefore(i int) bool {
+	k := i - 1
+	if k >= 0 && d.isPunct(k, ',') {
+		k--
+	}
+	if k < 0 || d.toks[i].has(fNL) {
+		return false
+	}
+	if d.isPunct(k, '%') && k > 0 && d.toks[k-1].kind == tkNum && d.glued(k-1) {
+		return true
+	}
+	if d.toks[k].kind == tkNum && d.toks[k].end-d.toks[k].start <= 4 && k > 0 && d.toks[k-1].kind == tkWord && !d.glued(k-1) && d.is(k-1, vVitalLabel) {
+		return true
+	}
+	return false
+}
+
+// nextWord returns the word token that follows byte q after one blank on
+// the same line, or -1.
+func (d *detector) nextWord(i, q int) int {
+	j := d.tokAt(q)
+	if j >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) || int(d.toks[j].start) != q+1 {
+		return -1
+	}
+	return j
+}
+
+// valueWord reports whether word j says what a number measures: a unit or a
+// clinical term that is no English word ("NS", "tab", "cp").
+func (d *detector) valueWord(j int) bool {
+	return d.is(j, vUnit) || d.toks[j].lex&lexClinical != 0 && d.toks[j].lex&(lexCommon|lexFirst|lexLast) == 0
 }
 
 // clockTime reports whether n, written with four digits, is a 24-hour time.

@@ -134,11 +134,18 @@ func (d *detector) dayMonth(i int) (int, bool) {
 	if _, ok := months[d.word(j)]; !ok {
 		return 0, false
 	}
+	m := j
 	j++
 	if j < len(d.toks) && d.isPunct(j, '.') && d.glued(j-1) {
 		j++
 	}
-	return d.yearTail(j), true
+	end := d.yearTail(j)
+	// where case is no evidence, a short month that is also a word or
+	// shorthand ("02 dec from 4->2", "5 mar") needs a year
+	if end == j && d.toks[m].has(fNoCase) && !d.lowerDoc && len(d.word(m)) == 3 && d.toks[m].lex&(lexCommon|lexClinical) != 0 {
+		return 0, false
+	}
+	return end, true
 }
 
 // yearTail extends a date ending before token j over a year: ", 2020",
@@ -359,8 +366,8 @@ func (d *detector) unitAddress(i int) int {
 		}
 		if j < len(d.toks) && d.toks[j].kind == tkWord && d.word(j) == "box" {
 			j++
-		} else if w == "p" {
-			return i
+		} else {
+			return i // "PO" alone is by mouth
 		}
 	}
 	if w == "apo" || w == "dpo" || w == "fpo" {
@@ -380,7 +387,8 @@ func (d *detector) unitAddress(i int) int {
 	t := d.toks[j]
 	switch {
 	case t.kind == tkNum && t.end-t.start <= 6:
-	case t.kind == tkWord && t.end-t.start == 1 && t.has(fCap):
+	case t.kind == tkWord && t.end-t.start == 1 && t.has(fCap) && !(d.word(j) == "x" && d.glued(j)):
+		// (not "x3": three times)
 	default:
 		return i
 	}
@@ -428,7 +436,7 @@ func (d *detector) addressFromNumber(i int) int {
 			if d.is(k, vUnit|vStopword) || !(t.has(fCap) || d.lowerDoc) {
 				return i
 			}
-			if d.is(k, vStreetPrefix) || hasStreetMorpheme(w) {
+			if d.streetStart(k, w) {
 				return d.streetTail(i, k+1)
 			}
 		}
@@ -483,7 +491,7 @@ func (d *detector) streetFromWord(i int, w string) int {
 	if !(t.has(fCap) || d.lowerDoc) {
 		return i
 	}
-	if d.is(i, vStreetPrefix) || hasStreetMorpheme(w) {
+	if d.streetStart(i, w) {
 		// needs a house number within five tokens on the line
 		for k := i + 1; k < len(d.toks) && k <= i+6; k++ {
 			tk := d.toks[k]
@@ -501,12 +509,15 @@ func (d *detector) streetFromWord(i int, w string) int {
 			}
 		}
 	}
-	if len(w) >= 4 && d.is(i, vStreetSuffix) && !t.has(fSent) && !d.endsPlace(i) {
-		// look back over capitalised words: "Halkoaho Street"
+	if len(w) >= 4 && d.is(i, vStreetSuffix) && !t.has(fSent) && !(t.has(fNoCase) && !d.lowerDoc && !plainSuffixes[w]) && !d.endsPlace(i) {
+		// look back over capitalised words: "Halkoaho Street"; where
+		// case is no evidence, over words that are no English word
+		// ("ADJUSTED DRIVE PRESSURE" stays)
 		k := i
 		for k > 0 && i-k < 3 {
 			p := d.toks[k-1]
-			if p.kind != tkWord || d.toks[k].has(fNL) || !(p.has(fCap) || d.lowerDoc) || d.is(k-1, vStopword) || d.state[k-1] == stKept {
+			if p.kind != tkWord || d.toks[k].has(fNL) || !(p.has(fCap) || d.lowerDoc) || d.is(k-1, vStopword) || d.state[k-1] == stKept ||
+				p.has(fNoCase) && !d.lowerDoc && p.lex&(lexSafe|lexCommon|lexClinical) != 0 {
 				break
 			}
 			k--
@@ -544,6 +555,18 @@ func (d *detector) endsPlace(i int) bool {
 		}
 	}
 	return false
+}
+
+// streetStart reports whether word i starts a street: a prefix ("Via",
+// "Rue") where case is evidence, or a word ending in a street morpheme
+// ("Hochstrasse") that is no English or clinical word ("REQUIRING" ends in
+// "ring").
+func (d *detector) streetStart(i int, w string) bool {
+	t := d.toks[i]
+	if d.is(i, vStreetPrefix) {
+		return !t.has(fNoCase) || d.lowerDoc || t.lex&(lexSafe|lexCommon|lexClinical) == 0
+	}
+	return hasStreetMorpheme(w) && (t.lex&(lexSafe|lexCommon|lexClinical) == 0 || d.lowerDoc && t.lex&lexCommon == 0)
 }
 
 func hasStreetMorpheme(w string) bool {
