@@ -53,6 +53,8 @@ func TestContextRules(t *testing.T) {
 		{"short month as shorthand", lower + lower + "nc 02 dec from 4->2 w/ sats 98%, lasix 40 mg.", nil, []string{"02 dec"}},
 		{"two letters are shorthand", upper + "HO AWARE. PT NT SXN'D. SPOKE WITH HO BRANDT.", []string{"BRANDT"}, []string{"HO AWARE", "NT"}},
 		{"no street in shorthand", upper + "REQUIRING HIGHER FIO2. STOOL VIA NGT UNTIL 5AM. ATIVAN 0.5MG PO X1. ADJUSTED DRIVE PRESSURE. AMBULATED AROUND UNIT X3.", nil, []string{"REQUIRING", "VIA NGT", "PO X1", "DRIVE", "UNIT X3"}},
+		{"capitalised shorthand in a clinical note", mixed + "Pulm: Conts on the vent, RSBI today 66. Pt NPO after MN. PT STILL INTUBATED. Integrelin gtt at 12.", nil, []string{"Conts", "RSBI", "NPO", "STILL", "Integrelin"}},
+		{"names in a clinical note", mixed + "Wife and lawyer (Osric Vantongeren) aware of plan. Dr. Quennell notified. Brankowicz aware.", []string{"Osric Vantongeren", "Quennell", "Brankowicz"}, []string{"Wife", "lawyer"}},
 		{"street in upper case", upper + "LIVES AT 12 OAK STREET WITH HER SON.", []string{"12 OAK STREET"}, nil},
 	}
 	for _, tt := range tests {

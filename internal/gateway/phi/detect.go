@@ -40,6 +40,7 @@ type detector struct {
 	cands    []cand
 	rec      *compiledRecord
 	lowerDoc bool // the text has (almost) no capitals
+	clinical bool // a note of 25 words or more in clinical register (see clinicalRegister)
 }
 
 func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord) *detector {
@@ -95,10 +96,11 @@ func (d *detector) markCaseless() {
 	}
 	docUpperCase := docWords >= 3 && docUpper*10 >= docWords*7
 	docLowerCase := d.lowerDoc || docWords >= 3 && docLower == docWords
+	d.clinical = docWords >= 25 && d.clinicalRegister(docWords)
 	if docWords < 25 && !d.lowerDoc {
 		return // too short to judge; shape stays evidence
 	}
-	if d.lowerDoc && docWords >= 25 && d.clinicalRegister(docWords) {
+	if d.lowerDoc && d.clinical {
 		// a long clinical note written without capitals: judge it like
 		// one written in upper case, by context and dictionaries (in
 		// lower-case prose, an unknown word is still a possible name)

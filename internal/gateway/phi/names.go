@@ -101,6 +101,16 @@ func (d *detector) names() {
 			if lf&lexClinical != 0 && !nameDict || !nameDict && d.fieldStart(i) || !nameDict && len(w) >= 7 && d.misspelt(w) {
 				continue // a clinical term, a capitalised first word, a misspelt word
 			}
+			if d.clinical && (!nameDict || t.has(fAllCaps) && len(w) <= 5) && !d.afterNameVerb(i) && !d.firstNameBeside(i) {
+				// in a clinical note, a capitalised word on no list is
+				// shorthand, a brand or a misspelling ("Aline", "Conts",
+				// "Integrelin"), and a short upper-case word an acronym
+				// ("NPO", "RSBI"), unless context makes it a name
+				if nameDict {
+					set(i, mWeak, TypePerson, prioDict) // "MARTINEZ, ROSA L."
+				}
+				continue
+			}
 			tt := TypePerson
 			if lf&lexCity != 0 && !nameDict {
 				tt = TypeLocation
@@ -164,8 +174,10 @@ func (d *detector) names() {
 				changed = true
 				continue
 			}
-			// a name in a list of names: "Malon, Mark, Kaylee and Brandi"
-			if mark[i] == mWeak && (d.listNeighbour(i, -1, mark, typ) || d.listNeighbour(i, 1, mark, typ)) {
+			// a name in a list of names: "Malon, Mark, Kaylee and Brandi";
+			// a first name after "LAST," in capitals: "MARTINEZ, ROSA L."
+			if mark[i] == mWeak && (d.listNeighbour(i, -1, mark, typ) || d.listNeighbour(i, 1, mark, typ)) ||
+				mark[i] == mWeak && t.has(fAllCaps) && t.lex&lexFirst != 0 && i >= 2 && d.isPunct(i-1, ',') && mark[i-2] == mStrong && typ[i-2] == TypePerson && d.toks[i-2].has(fAllCaps) {
 				set(i, mStrong, TypePerson, prioDict)
 				changed = true
 			}
@@ -364,6 +376,9 @@ func (d *detector) nameContext(i int) bool {
 			return true
 		case d.is(k, vNameLabel) && !dot && (k+1 < i || d.toks[i].has(fCap) || d.toks[i].has(fNoCase)):
 			// "Patient: Hope", not "pt. Suction" (a sentence ends)
+			if k+1 == i && (pw == "pt" || pw == "patient") && (d.toks[i].lex&(lexSafe|lexCommon|lexClinical) != 0 || d.toks[i].has(fAllCaps) && d.toks[i].end-d.toks[i].start <= 5) {
+				return false // the patient is the subject of the sentence: "PT STILL", "Pt NPO"
+			}
 			return true
 		case nameVerbs[pw] && k > 0 && d.toks[k-1].kind == tkWord && nameVerbHeads[d.word(k-1)]:
 			return true
@@ -565,6 +580,23 @@ func (d *detector) lineStartOrComma(i int) bool {
 	if p.kind == tkWord {
 		switch d.word(i - 1) {
 		case "at", "to", "is", "on", "of", "address", "lives", "live", "in":
+			return true
+		}
+	}
+	return false
+}
+
+// firstNameBeside reports whether a capitalised first name that is no
+// English or clinical word stands right before or after word i, in mixed
+// case: "Wil Laberbera".
+func (d *detector) firstNameBeside(i int) bool {
+	for _, dir := range [2]int{-1, 1} {
+		k := d.adjacentWord(i, dir)
+		if k < 0 {
+			continue
+		}
+		t := d.toks[k]
+		if t.has(fCap) && !t.has(fAllCaps) && t.lex&lexFirst != 0 && t.lex&(lexCommon|lexClinical) == 0 && !d.is(k, vStopword|vTitle|vNameLabel) {
 			return true
 		}
 	}
