@@ -20,7 +20,7 @@ var afterNameVerbsWeak = set(`ordered contacted spoke requested stated agreed ex
 
 // abbrevTitles are short titles that are nothing else: after them even an
 // English word is a name ("DR TYRO"), unlike after "priest" or "sister".
-var abbrevTitles = set(`dr mr mrs ms mx prof`)
+var abbrevTitles = set(`dr mr mrs mx prof`) // not "ms": mental status, morphine, mid-sternal
 
 // prevWord returns the index of the word before i, across one dot, or -1.
 func (d *detector) prevWord(i int) int {
@@ -83,7 +83,9 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		set(i, mStrong, TypePerson, prioContext)
 	case nameDict && lf&lexClinical == 0 && d.credentialBefore(i):
 		set(i, mStrong, TypePerson, prioContext) // "NP WOLFE", "W/MD SPEARS"
-	case nameDict && (lf&lexClinical == 0 || lf&lexFirst != 0) && d.nameContext(i):
+	case nameDict && (!ordinary || lf&lexFirst != 0) && d.nameContext(i):
+		// (an English word that is only a surname is no name after a
+		// relation: "A FRIEND CAME")
 		set(i, mStrong, TypePerson, prioContext)
 	case nameDict && lf&lexClinical == 0 && d.afterNameVerb(i):
 		set(i, mStrong, TypePerson, prioContext)
@@ -178,10 +180,16 @@ func (d *detector) afterNameVerb(i int) bool {
 }
 
 // initialBefore reports whether an initial and its dot precede word i:
-// "B. KARGAS".
+// "B. KARGAS" (a letter that stands alone: not "U/O. HANDS", "40'S. ALINE").
 func (d *detector) initialBefore(i int) bool {
 	return i >= 2 && d.isPunct(i-1, '.') && d.glued(i-2) && d.toks[i-2].kind == tkWord && d.toks[i-2].end-d.toks[i-2].start == 1 &&
-		d.toks[i-2].has(fCap) && !d.toks[i].has(fNL) && d.toks[i].start-d.toks[i-1].end <= 1
+		d.toks[i-2].has(fCap) && !d.toks[i].has(fNL) && d.toks[i].start-d.toks[i-1].end <= 1 && d.standsAlone(i-2)
+}
+
+// standsAlone reports whether token i starts a line or follows a blank.
+func (d *detector) standsAlone(i int) bool {
+	p := int(d.toks[i].start)
+	return p == 0 || d.text[p-1] == ' ' || d.text[p-1] == '\n' || d.text[p-1] == '\t' || d.text[p-1] == '('
 }
 
 // motionVerbs move a patient between facilities: "transferred from", "admitted to".

@@ -123,6 +123,9 @@ func loadLexicon() (*lexicon, error) {
 	for w := range stopwords {
 		extra[w] |= lexSafe
 	}
+	for w := range languages {
+		extra[w] |= lexSafe
+	}
 	size := uint32(1)
 	for size < uint32(len(extra))*2 {
 		size <<= 1

@@ -101,7 +101,7 @@ func (d *detector) names() {
 			if lf&lexClinical != 0 && !nameDict || !nameDict && d.fieldStart(i) || !nameDict && len(w) >= 7 && d.misspelt(w) {
 				continue // a clinical term, a capitalised first word, a misspelt word
 			}
-			if d.clinical && (!nameDict || t.has(fAllCaps) && len(w) <= 5) && !d.afterNameVerb(i) && !d.firstNameBeside(i) {
+			if d.clinical && (!nameDict || t.has(fAllCaps) && (len(w) <= 5 || lf&(lexCommon|lexClinical) != 0)) && !d.afterNameVerb(i) && !d.firstNameBeside(i) {
 				// in a clinical note, a capitalised word on no list is
 				// shorthand, a brand or a misspelling ("Aline", "Conts",
 				// "Integrelin"), and a short upper-case word an acronym
@@ -372,7 +372,13 @@ func (d *detector) nameContext(i int) bool {
 		pw := d.word(k)
 		switch {
 		case d.is(k, vTitle) && (d.toks[k].has(fCap) || d.lowerDoc) && !colon:
-			// "Dr. Hope", not "ms: toward" (a section label)
+			// "Dr. Hope", not "ms: toward" (a section label), nor a
+			// value or a clinical term after a title that is also
+			// shorthand: "SR BP 93/50" (sinus rhythm), "MS INCISION"
+			lf := d.toks[i].lex
+			if d.is(i, vVitalLabel|vUnit) || !abbrevTitles[pw] && d.toks[k].has(fAllCaps) && lf&(lexSafe|lexCommon|lexClinical) != 0 && lf&lexFirst == 0 {
+				return false
+			}
 			return true
 		case d.is(k, vNameLabel) && !dot && (k+1 < i || d.toks[i].has(fCap) || d.toks[i].has(fNoCase)):
 			// "Patient: Hope", not "pt. Suction" (a sentence ends)

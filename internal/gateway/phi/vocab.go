@@ -184,7 +184,16 @@ var stopwords = set(`the a an and or but of to in on at by for with from as is w
 he she it they we you i his her their our your my its this that these those who whom which what
 not no yes did does do will would can could should may might must shall also then than there here
 when where while since until after before during about into over under again further once up down
-out off very so too just only both each few more most other some such own same any all nor`)
+out off very so too just only both each few more most other some such own same any all nor
+him them us me mine yours hers ours theirs himself herself themselves myself yourself itself`)
+
+// languages are signal, not identity: "speaking in Russian" (Safe Harbor
+// does not cover nationality or language).
+var languages = set(`english spanish russian chinese mandarin cantonese vietnamese korean japanese arabic french
+haitian creole portuguese italian polish greek hindi urdu bengali punjabi tagalog farsi persian hebrew
+yiddish german dutch swedish norwegian danish finnish turkish armenian albanian somali amharic swahili
+ukrainian romanian hungarian czech serbian croatian bosnian khmer lao thai hmong burmese nepali tamil
+telugu gujarati marathi cape verdean sign asl`)
 
 // clinicalWords are kept even when a name list holds them.
 var clinicalWords = set(`patient pt pain plan exam labs vitals note hx dx rx sx tx fx px sob cp ha abd ext neuro psych
