@@ -76,7 +76,7 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 	switch {
 	case d.initialBefore(i) && (nameDict || !ordinary):
 		set(i, mStrong, TypePerson, prioContext)
-	case lf&(lexCity|lexUSCity) != 0 && !ordinary && t.end-t.start > 3 && d.locContext(i) || !ordinary && d.wardName(i):
+	case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && !ordinary && t.end-t.start > 3 && d.locContext(i) || !ordinary && d.wardName(i):
 		// (a short word after "to" is shorthand: "NGT TO LIS", "to CT")
 		set(i, mStrong, TypeLocation, prioContext)
 	case d.titleBefore(i) && (nameDict || !ordinary || abbrevTitles[d.word(d.prevWord(i))]):

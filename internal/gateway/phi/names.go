@@ -50,7 +50,8 @@ func (d *detector) names() {
 				continue
 			}
 		}
-		if lf&(lexCommon|lexClinical|lexRegion) == 0 && (t.has(fCap) || t.has(fNoCase)) && t.end-t.start > 1 && !d.is(i, vStopword|vTitle|vNameLabel) && d.facilityContext(i) {
+		if lf&(lexCommon|lexClinical|lexRegion) == 0 && (t.has(fCap) || t.has(fNoCase)) && t.end-t.start > 1 && !d.is(i, vStopword|vTitle|vNameLabel|vVitalLabel|vUnit|vFacilityEnder) &&
+			!facilityNext[w] && !(d.glued(i) && d.isPunct(i+1, '/')) && d.facilityContext(i) {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
@@ -81,7 +82,8 @@ func (d *detector) names() {
 		nameDict := lf&(lexFirst|lexLast) != 0
 		single := t.end-t.start == 1 || t.has(fNonASCII) && utf8.RuneCountInString(d.text[t.start:t.end]) == 1
 		switch {
-		case lf&(lexCity|lexUSCity) != 0 && t.has(fCap) && (d.locContext(i) || d.aloneOnLine(i, i+1)):
+		case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && t.has(fCap) && !(t.has(fAllCaps) && len(w) <= 3) && !d.isPunct(i+1, ':') && (d.locContext(i) || d.aloneOnLine(i, i+1)):
+			// (not a state, not "CT" or "OR" in capitals, not a label "Plan:")
 			set(i, mStrong, TypeLocation, prioContext)
 		case capd && !single && !d.is(i, vStopword|vNameLabel) && !(safe && d.isPunct(i+1, ':') && !nameDict) && (t.has(fCap) || !safe || d.lowerDoc && nameDict) && d.nameContext(i):
 			set(i, mStrong, TypePerson, prioContext)
@@ -318,7 +320,7 @@ func (d *detector) listNeighbour(i, dir int, mark []uint8, typ []Type) bool {
 var eponymHeads = set(`disease diseases syndrome sign signs palsy phenomenon test maneuver manoeuvre reflex
 thyroiditis disorder lymphoma sarcoma tumor tumour ulcer fracture procedure operation classification
 criteria score scale equation formula law cell cells body bodies node nodes esophagus encephalopathy
-anomaly contracture cyst node neuroma disease's type`)
+anomaly contracture cyst node neuroma disease's type pouch`)
 
 // eponym reports whether capitalised word i names a disease, sign or test:
 // "Parkinson's disease", "Crohn disease", "Guillain-Barre syndrome".
@@ -505,6 +507,13 @@ adventist catholic jewish women's womens mens men's health behavioral mental reh
 specialty surgical cancer heart eye dental urgent primary family pediatric the of and
 national international central north south east west northern southern eastern western new`)
 
+// facilityNameWords are the ordinary words hospitals are most often named
+// with: they are evidence of a facility even where case is none ("UNION
+// MEMORIAL HOSPITAL", "HOLY CROSS HOSP").
+var facilityNameWords = set(`memorial general mercy providence samaritan sacred heart holy cross trinity sinai
+deaconess saint st good shepherd hope grace redeemer resurrection incarnate word angels lady union
+university`)
+
 // facilities marks "Mercy Hospital", "St. Mary's Medical Center": capitalised
 // words before a facility word, when one of them is a name or unknown word.
 func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
@@ -527,7 +536,12 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 			if pt.kind != tkWord || (!pt.has(fCap) && d.word(p) != "s" && !isParticle(d.word(p))) || d.is(p, vStopword) && d.word(p) != "of" {
 				break
 			}
-			if mark[p] == mStrong || (pt.has(fCap) && !genericFacility[d.word(p)] && !isParticle(d.word(p)) && d.word(p) != "s") {
+			if mark[p] == mStrong || (pt.has(fCap) && !genericFacility[d.word(p)] && !isParticle(d.word(p)) && d.word(p) != "s" &&
+				!(pt.has(fNoCase) && !d.lowerDoc && pt.lex&(lexSafe|lexCommon|lexClinical) != 0 && !facilityNameWords[d.word(p)])) ||
+				pt.lex&lexRegion != 0 && p+1 < i || (d.word(p) == "university" || d.word(p) == "univ" || d.word(p) == "u") && d.word(p+1) == "of" {
+				// ("University of Maryland Medical Center")
+				// (where case is no evidence, an English word is none
+				// either: "PROLONGED HOSPITAL STAY")
 				evidence = true
 			}
 			k = p
