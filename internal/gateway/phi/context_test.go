@@ -61,6 +61,9 @@ func TestContextRules(t *testing.T) {
 		{"a letter glued to a word is no initial", upper + "LOW U/O. HANDS AND LEGS EDEMATOUS. RR 40'S. AMBUED, LAVAGED.", nil, []string{"HANDS", "AMBUED"}},
 		{"units and states are no facilities", mixed + "Pt went to OR for exploratory surgery, then traveling to CT. Tmax ED 104.2. Moving from Florida. Plan: wean.", nil, []string{"OR", "CT", "Tmax", "Florida", "Plan"}},
 		{"facilities without case", upper + "HAD PROLONGED HOSPITAL STAY. TAKEN TO ST AGATHA MEMORIAL HOSPITAL, THEN FROM UNIVERSITY OF VERMONT MEDICAL CENTER.", []string{"AGATHA MEMORIAL HOSPITAL", "UNIVERSITY OF VERMONT MEDICAL CENTER"}, []string{"PROLONGED"}},
+		{"apostrophe surnames", mixed + "Dr. O'brien notified. Ardwin O'connell MD spoke with daughter. Meds at 5 o'clock.", []string{"O'brien", "Ardwin O'connell"}, []string{"o'clock", "MD"}},
+		{"lower-case name after a title", mixed + "ph 7.29. Dr. quennell aware. Mild stridor noted, dr brown aware. Dr. to follow.", []string{"quennell", "brown"}, []string{"follow"}},
+		{"dates beside labels and units", upper + "CABG 1/78 C/B WOUND INFECTION. CO/CI/SVR (10/17 0500) 3.4/1.9. BC FROM 9/2 GM + COCCI. LAST BM SEEMS TO BE 9/22.", []string{"1/78", "10/17", "9/2", "9/22"}, []string{"3.4/1.9"}},
 		{"street in upper case", upper + "LIVES AT 12 OAK STREET WITH HER SON.", []string{"12 OAK STREET"}, nil},
 	}
 	for _, tt := range tests {

@@ -55,8 +55,22 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
+		if j := d.apostropheName(i); j > i {
+			// "O'Brien", "o'hara", "D'Angelo": a name by its shape
+			for k := i; k < j; k += 2 {
+				set(k, mStrong, TypePerson, prioContext)
+			}
+			i = j - 1
+			continue
+		}
 		if t.has(fNoCase) && !d.lowerDoc {
 			i = d.caselessName(i, w, lf, set)
+			continue
+		}
+		if !t.has(fCap) && !d.lowerDoc && d.titleBefore(i) && abbrevTitles[d.word(d.prevWord(i))] && !d.is(i, vStopword|vUnit|vVitalLabel) &&
+			(lf&(lexCommon|lexClinical) == 0 || d.afterNameVerb(i)) {
+			// a name written in lower case after a title: "Dr. ridlon aware", "dr green aware"
+			set(i, mStrong, TypePerson, prioContext)
 			continue
 		}
 		if capd && lf&lexPhrase != 0 {
@@ -146,6 +160,17 @@ func (d *detector) names() {
 				if l := d.adjacentWord(i, -1); l >= 0 && mark[l] == mStrong && typ[l] == TypePerson {
 					set(i, mStrong, TypePerson, prioDict)
 					changed = true
+				}
+				continue
+			}
+			// a capitalised word on no list beside a name: "Andrwe O'Connell"
+			if !cand && t.has(fCap) && !t.has(fAllCaps) && !t.has(fNoCase) && t.end-t.start > 2 && t.lex&(lexSafe|lexCommon|lexClinical|lexFirst|lexLast) == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel) {
+				for _, dir := range [2]int{-1, 1} {
+					if k := d.adjacentWord(i, dir); k >= 0 && mark[k] == mStrong && typ[k] == TypePerson {
+						set(i, mStrong, TypePerson, prioDict)
+						changed = true
+						break
+					}
 				}
 				continue
 			}
@@ -621,4 +646,23 @@ func (d *detector) firstNameBeside(i int) bool {
 		}
 	}
 	return false
+}
+
+// apostropheName returns the index after an Irish or Italian surname
+// written "O'Brien" or "D'Angelo" starting at word i (one letter, an
+// apostrophe, three letters or more; not "o'clock"), or i.
+func (d *detector) apostropheName(i int) int {
+	t := d.toks[i]
+	if t.end-t.start != 1 || i+2 >= len(d.toks) || !d.glued(i) || !d.glued(i+1) || !(d.isPunct(i+1, '\'') || d.raw(i+1) == "’") {
+		return i
+	}
+	c := d.low[t.start]
+	if c != 'o' && !(c == 'd' && t.has(fCap)) {
+		return i
+	}
+	n := d.toks[i+2]
+	if n.kind != tkWord || n.end-n.start < 3 || d.word(i+2) == "clock" || n.lex&(lexCommon|lexClinical) != 0 && n.lex&lexLast == 0 {
+		return i
+	}
+	return i + 3
 }

@@ -64,7 +64,7 @@ func (d *detector) numAt(i int) int {
 		}
 	}
 	if q, ok := d.numDate(p); ok {
-		if d.keptNum(i, d.tokAt(q)) || d.scoreLike(i, q) {
+		if !d.dateEvidence(i, q) && d.keptNum(i, d.tokAt(q)) || d.scoreLike(i, q) {
 			return d.keep(i, d.tokAt(q))
 		}
 		return d.claimBytes(i, d.timeTail(q), TypeDate)
@@ -170,8 +170,8 @@ func (d *detector) keptNum(i, j int) bool {
 			break
 		}
 		w := d.word(k)
-		if d.is(k, vVitalLabel) {
-			return true
+		if d.is(k, vVitalLabel) && !d.is(k, vStopword) {
+			return true // (not "TO BE 9/22": base excess is no verb)
 		}
 		if w == "of" || w == "is" || w == "was" || w == "at" || w == "to" {
 			continue
@@ -183,7 +183,8 @@ func (d *detector) keptNum(i, j int) bool {
 		t := d.toks[j]
 		switch t.kind {
 		case tkWord:
-			return d.is(j, vUnit)
+			// a unit, not the first letter of shorthand: "1/78 c/b"
+			return d.is(j, vUnit) && !(d.glued(j) && d.isPunct(j+1, '/') && j+2 < len(d.toks) && d.glued(j+1) && d.toks[j+2].kind == tkWord && !d.is(j+2, vUnit))
 		case tkPunct:
 			c := d.text[t.start]
 			if c == '%' {
@@ -605,6 +606,28 @@ func (d *detector) scoreLike(i, q int) bool {
 		return false // a time follows: "9/9 @ 1900", "10/17 0500"
 	}
 	return x == y || y <= 4 && x < y
+}
+
+// dateEvidence reports whether the date-shaped value at token i, ending at
+// byte q, is a date whatever label or unit stands next to it: a clock time
+// follows ("SVR (10/17 0500)"), or a date word precedes a value that is no
+// simple fraction ("BC from 9/2 gm+ cocci"; "on 1/2 tab" stays a dose).
+func (d *detector) dateEvidence(i, q int) bool {
+	s := d.text
+	if r := q + 1; q < len(s) && s[q] == ' ' && r < len(s) && (s[r] == '@' || digitsEnd(s, r)-r == 4 && clockTime(atoi(s[r:r+4]))) {
+		return true
+	}
+	k := i - 1
+	if k < 0 || d.toks[k].kind != tkWord || !dateWords[d.word(k)] {
+		return false
+	}
+	p := int(d.toks[i].start)
+	a := digitsEnd(s, p)
+	if a < q && s[a] == '/' && digitsEnd(s, a+1) == q {
+		x, y := atoi(s[p:a]), atoi(s[a+1:q])
+		return !(x < y && y <= 4)
+	}
+	return true
 }
 
 // painWords follow a pain score: "6/10 cp".
