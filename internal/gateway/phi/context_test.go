@@ -64,6 +64,8 @@ func TestContextRules(t *testing.T) {
 		{"apostrophe surnames", mixed + "Dr. O'brien notified. Ardwin O'connell MD spoke with daughter. Meds at 5 o'clock.", []string{"O'brien", "Ardwin O'connell"}, []string{"o'clock", "MD"}},
 		{"lower-case name after a title", mixed + "ph 7.29. Dr. quennell aware. Mild stridor noted, dr brown aware. Dr. to follow.", []string{"quennell", "brown"}, []string{"follow"}},
 		{"dates beside labels and units", upper + "CABG 1/78 C/B WOUND INFECTION. CO/CI/SVR (10/17 0500) 3.4/1.9. BC FROM 9/2 GM + COCCI. LAST BM SEEMS TO BE 9/22.", []string{"1/78", "10/17", "9/2", "9/22"}, []string{"3.4/1.9"}},
+		{"hospital names", upper + "WENT TO HOLY CROSS WITH FEVER OF 103 8/31. AT UNION MEMORIAL HER SKIN BECAME RED. WORKS @ BELCAMP MEMORIAL.", []string{"HOLY CROSS", "UNION MEMORIAL", "BELCAMP MEMORIAL"}, []string{"103"}},
+		{"hospital names in lower case", lower + lower + "recieved from university of vermont hospital, transferred from sacred heart hosp. under general anesthesia.", []string{"university of vermont hospital", "sacred heart hosp"}, []string{"general"}},
 		{"street in upper case", upper + "LIVES AT 12 OAK STREET WITH HER SON.", []string{"12 OAK STREET"}, nil},
 	}
 	for _, tt := range tests {

@@ -138,6 +138,7 @@ func (d *detector) names() {
 		}
 	}
 	d.facilities(mark, typ, prio)
+	d.facilityPairs(mark, typ, prio)
 	// Promote weak marks, initials and particles next to strong marks.
 	for pass := 0; pass < 3; pass++ {
 		changed := false
@@ -544,9 +545,10 @@ university`)
 func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 	for i := range d.toks {
 		t := d.toks[i]
-		if t.kind != tkWord || !t.has(fCap) || !d.is(i, vFacilityEnder) || d.state[i] != stFree {
+		if t.kind != tkWord || !(t.has(fCap) || t.has(fNoCase) && !d.lowerDoc) || !d.is(i, vFacilityEnder) || d.state[i] != stFree {
 			continue
 		}
+		capOK := func(p int) bool { return d.toks[p].has(fCap) || d.toks[p].has(fNoCase) && !d.lowerDoc }
 		k, evidence := i, false
 		for steps := 0; k > 0 && steps < 6; steps++ {
 			p := k - 1
@@ -558,10 +560,10 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 				k = p
 				continue
 			}
-			if pt.kind != tkWord || (!pt.has(fCap) && d.word(p) != "s" && !isParticle(d.word(p))) || d.is(p, vStopword) && d.word(p) != "of" {
+			if pt.kind != tkWord || (!capOK(p) && d.word(p) != "s" && !isParticle(d.word(p))) || d.is(p, vStopword) && d.word(p) != "of" {
 				break
 			}
-			if mark[p] == mStrong || (pt.has(fCap) && !genericFacility[d.word(p)] && !isParticle(d.word(p)) && d.word(p) != "s" &&
+			if mark[p] == mStrong || (capOK(p) && !genericFacility[d.word(p)] && !isParticle(d.word(p)) && d.word(p) != "s" &&
 				!(pt.has(fNoCase) && !d.lowerDoc && pt.lex&(lexSafe|lexCommon|lexClinical) != 0 && !facilityNameWords[d.word(p)])) ||
 				pt.lex&lexRegion != 0 && p+1 < i || (d.word(p) == "university" || d.word(p) == "univ" || d.word(p) == "u") && d.word(p+1) == "of" {
 				// ("University of Maryland Medical Center")
@@ -595,7 +597,7 @@ func (d *detector) houseNumbers() {
 			continue
 		}
 		// before a street name on the same line
-		if j := i + 1; j < len(d.toks) && d.state[j] == stPHI && (d.toks[j].kind == tkNum || d.toks[j].has(fCap) || d.lowerDoc) && !d.toks[j].has(fNL) && d.toks[j].start-t.end == 1 && (d.lineStartOrComma(i) || i > 0 && d.state[i-1] == stPHI) {
+		if j := i + 1; j < len(d.toks) && d.state[j] == stPHI && (d.toks[j].kind == tkNum && !(d.glued(j) && d.toks[j+1].kind == tkPunct) || d.toks[j].has(fCap) || d.lowerDoc) && !d.toks[j].has(fNL) && d.toks[j].start-t.end == 1 && (d.lineStartOrComma(i) || i > 0 && d.state[i-1] == stPHI) {
 			d.claim(i, i+1, TypeAddress, prioDict)
 			continue
 		}
@@ -665,4 +667,37 @@ func (d *detector) apostropheName(i int) int {
 		return i
 	}
 	return i + 3
+}
+
+// facilityPairs are two-word hospital names that need no facility word
+// after them: "went to Holy Cross", "transferred from Good Sam".
+var facilityPairs = set(`holy+cross sacred+heart good+samaritan good+sam good+shepherd mount+sinai mt+sinai
+st+mary st+marys st+joseph st+josephs st+luke st+lukes st+john st+johns st+vincent st+francis`)
+
+// facilityPairs marks a hospital named by a common pair ("Holy Cross") or
+// by a word and "Memorial" or "General" ("Union Memorial"), after a
+// preposition or "@": "at Union Memorial", "went to holy cross".
+func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
+	for i := 0; i+1 < len(d.toks); i++ {
+		t, n := d.toks[i], d.toks[i+1]
+		if t.kind != tkWord || n.kind != tkWord || d.state[i] != stFree || d.state[i+1] != stFree || mark[i] == mStrong || n.has(fNL) || n.start-t.end != 1 {
+			continue
+		}
+		w, nw := d.word(i), d.word(i+1)
+		pair := facilityPairs[w+"+"+nw]
+		if !pair && !((nw == "memorial" || nw == "general") && !d.is(i, vStopword|vUnit|vVitalLabel) && t.lex&lexClinical == 0 && len(w) > 2) {
+			continue
+		}
+		// a preposition or "@" before, across "the"
+		k := i - 1
+		if k >= 0 && d.toks[k].kind == tkWord && d.word(k) == "the" {
+			k--
+		}
+		if k < 0 || d.toks[k+1].has(fNL) || !(d.isPunct(k, '@') || d.toks[k].kind == tkWord && (d.is(k, vLocPrep) || motionVerbs[d.word(k)])) {
+			continue
+		}
+		for m := i; m <= i+1; m++ {
+			mark[m], typ[m], prio[m] = mStrong, TypeLocation, prioContext
+		}
+	}
 }
