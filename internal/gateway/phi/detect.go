@@ -89,14 +89,29 @@ func (d *detector) markCaseless() {
 		}
 		return to, words, upper, lower
 	}
-	for from := 0; from < len(d.toks); {
-		to, w, u, l := lineStats(from)
-		docWords, docUpper, docLower = docWords+w, docUpper+u, docLower+l
-		from = to
+	clin := 0 // clinical terms that are no English word: shorthand, drugs
+	for i := range d.toks {
+		t := &d.toks[i]
+		if t.kind != tkWord || t.end-t.start < 2 {
+			continue
+		}
+		docWords++
+		switch {
+		case t.has(fAllCaps):
+			docUpper++
+		case !t.has(fCap):
+			docLower++
+		}
+		if t.lex&lexClinical != 0 && t.lex&lexCommon == 0 {
+			clin++
+		}
 	}
 	docUpperCase := docWords >= 3 && docUpper*10 >= docWords*7
 	docLowerCase := d.lowerDoc || docWords >= 3 && docLower == docWords
-	d.clinical = docWords >= 25 && d.clinicalRegister(docWords)
+	// a clinical note: at least one word in twenty is a clinical term
+	// that is no English word; there an unknown word is far more often
+	// shorthand or a misspelling than a name
+	d.clinical = docWords >= 25 && clin >= 2 && clin*20 >= docWords
 	if docWords < 25 && !d.lowerDoc {
 		return // too short to judge; shape stays evidence
 	}
@@ -125,21 +140,6 @@ func (d *detector) markCaseless() {
 		}
 		from = to
 	}
-}
-
-// clinicalRegister reports whether at least one word in twenty (of words
-// words) is a clinical term that is no English word: shorthand, drugs,
-// abbreviations. In such text an unknown word is far more often shorthand
-// or a misspelling than a name.
-func (d *detector) clinicalRegister(words int) bool {
-	clin := 0
-	for i := range d.toks {
-		t := &d.toks[i]
-		if t.kind == tkWord && t.end-t.start >= 2 && t.lex&lexClinical != 0 && t.lex&lexCommon == 0 {
-			clin++
-		}
-	}
-	return clin >= 2 && clin*20 >= words
 }
 
 // word returns the lower-case form of token i.

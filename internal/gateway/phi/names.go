@@ -678,22 +678,28 @@ st+mary st+marys st+joseph st+josephs st+luke st+lukes st+john st+johns st+vince
 // by a word and "Memorial" or "General" ("Union Memorial"), after a
 // preposition or "@": "at Union Memorial", "went to holy cross".
 func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
-	for i := 0; i+1 < len(d.toks); i++ {
+	for i := 1; i+1 < len(d.toks); i++ {
 		t, n := d.toks[i], d.toks[i+1]
 		if t.kind != tkWord || n.kind != tkWord || d.state[i] != stFree || d.state[i+1] != stFree || mark[i] == mStrong || n.has(fNL) || n.start-t.end != 1 {
 			continue
 		}
-		w, nw := d.word(i), d.word(i+1)
-		pair := facilityPairs[w+"+"+nw]
-		if !pair && !((nw == "memorial" || nw == "general") && !d.is(i, vStopword|vUnit|vVitalLabel) && t.lex&lexClinical == 0 && len(w) > 2) {
-			continue
-		}
-		// a preposition or "@" before, across "the"
+		// a preposition or "@" before, across "the" (checked first: cheap)
 		k := i - 1
-		if k >= 0 && d.toks[k].kind == tkWord && d.word(k) == "the" {
+		if d.toks[k].kind == tkWord && d.word(k) == "the" {
 			k--
 		}
 		if k < 0 || d.toks[k+1].has(fNL) || !(d.isPunct(k, '@') || d.toks[k].kind == tkWord && (d.is(k, vLocPrep) || motionVerbs[d.word(k)])) {
+			continue
+		}
+		nw := d.word(i + 1)
+		switch nw {
+		case "memorial", "general", "cross", "heart", "samaritan", "sam", "shepherd", "sinai", "mary", "marys", "joseph", "josephs", "luke", "lukes", "john", "johns", "vincent", "francis":
+		default:
+			continue
+		}
+		w := d.word(i)
+		pair := facilityPairs[w+"+"+nw]
+		if !pair && !((nw == "memorial" || nw == "general") && !d.is(i, vStopword|vUnit|vVitalLabel) && t.lex&lexClinical == 0 && len(w) > 2) {
 			continue
 		}
 		for m := i; m <= i+1; m++ {
