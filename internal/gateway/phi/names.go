@@ -127,6 +127,12 @@ func (d *detector) names() {
 				}
 				continue
 			}
+			if d.clinical && lf&(lexCommon|lexClinical) != 0 && !d.afterNameVerb(i) && !d.firstNameBeside(i) {
+				// an English or clinical word that is also a name, alone in
+				// a clinical note: "Still has a cough", "Ted stockings on"
+				set(i, mWeak, TypePerson, prioDict)
+				continue
+			}
 			tt := TypePerson
 			if lf&lexCity != 0 && !nameDict {
 				tt = TypeLocation
@@ -395,6 +401,12 @@ func (d *detector) nameContext(i int) bool {
 		dot = dot || c == '.'
 		colon = colon || c != '.' && c != '"'
 		k--
+	}
+	if k >= 1 && d.toks[k].kind == tkWord && d.toks[k].end-d.toks[k].start == 1 && d.toks[k].has(fCap) && !colon && !d.toks[i].has(fNL) {
+		// an initial between a title and the name: "Dr B Muse", "Dr. J. Smith"
+		if t := d.prevWord(k); t >= 0 && d.is(t, vTitle) && abbrevTitles[d.word(t)] && d.toks[t].has(fCap) {
+			return true
+		}
 	}
 	if k >= 0 && d.toks[k].kind == tkWord && !(d.toks[k+1].has(fNL) && !d.isPunct(k+1, ':')) {
 		pw := d.word(k)
