@@ -101,7 +101,8 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 		case capd && !single && !d.is(i, vStopword|vNameLabel) && !(safe && d.isPunct(i+1, ':') && !nameDict) && (t.has(fCap) || !safe || d.lowerDoc && nameDict) && d.nameContext(i):
 			set(i, mStrong, TypePerson, prioContext)
-		case capd && nameDict && !single && !d.is(i, vStopword) && (d.speakerLabel(i) || d.relationOwner(i) || d.agentVerb(i)):
+		case capd && nameDict && !single && !d.is(i, vStopword) && (d.speakerLabel(i) || d.relationOwner(i) || d.agentVerb(i) && !(d.clinical && lf&lexCommon != 0)):
+			// (not "Still has a cough" in a clinical note)
 			set(i, mStrong, TypePerson, prioContext)
 		case lf&lexRegion != 0 && (t.has(fCap) || d.lowerDoc) && !(nameDict && d.nameContext(i)):
 			d.state[i] = stRegion
@@ -427,7 +428,10 @@ func (d *detector) nameContext(i int) bool {
 			}
 			return true
 		case nameVerbs[pw] && k > 0 && d.toks[k-1].kind == tkWord && nameVerbHeads[d.word(k-1)]:
-			return true
+			// in a clinical note "seen by Speech", "discussed with Renal"
+			// name a service
+			lf := d.toks[i].lex
+			return !(d.clinical && lf&(lexCommon|lexClinical) != 0 && lf&lexFirst == 0)
 		case pw == "person" && !dot && k > 0 && d.toks[k-1].kind == tkWord && d.word(k-1) == "contact":
 			return true // "contact person Carole Hayes"
 		}
