@@ -87,6 +87,8 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		// (an English word that is only a surname is no name after a
 		// relation: "A FRIEND CAME")
 		set(i, mStrong, TypePerson, prioContext)
+	case !ordinary && !nameDict && d.credentialAfter(i):
+		set(i, mStrong, TypePerson, prioContext) // "brankowicz rrt"
 	case nameDict && lf&lexClinical == 0 && d.afterNameVerb(i):
 		set(i, mStrong, TypePerson, prioContext)
 	case lf&lexRegion != 0:
@@ -178,6 +180,20 @@ func (d *detector) afterNameVerb(i int) bool {
 	w := d.word(j)
 	return afterNameVerbs[w] || afterNameVerbsWeak[w] && d.toks[i].lex&(lexSafe|lexCommon|lexClinical) == 0
 }
+
+// credentialAfter reports whether a credential follows word i, across a
+// comma: "ROE, RN", "brankowicz rrt".
+func (d *detector) credentialAfter(i int) bool {
+	j := i + 1
+	if j < len(d.toks) && d.isPunct(j, ',') {
+		j++
+	}
+	return j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && plainCredentials[d.word(j)]
+}
+
+// plainCredentials are credentials that are no clinical shorthand too (not
+// "PA", "OT", "DO").
+var plainCredentials = set(`md rn rrt np bsn msn lpn crna aprn fnp ccrn cnp phd`)
 
 // initialBefore reports whether an initial and its dot precede word i:
 // "B. KARGAS" (a letter that stands alone: not "U/O. HANDS", "40'S. ALINE").

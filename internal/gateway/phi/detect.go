@@ -111,7 +111,8 @@ func (d *detector) markCaseless() {
 	// a clinical note: at least one word in twenty is a clinical term
 	// that is no English word; there an unknown word is far more often
 	// shorthand or a misspelling than a name
-	d.clinical = docWords >= 25 && clin >= 2 && clin*20 >= docWords
+	// (a shorter note written without capitals needs one in ten)
+	d.clinical = docWords >= 25 && clin >= 2 && clin*20 >= docWords || d.lowerDoc && docWords >= 8 && clin >= 3 && clin*10 >= docWords
 	if docWords < 25 && !d.lowerDoc {
 		return // too short to judge; shape stays evidence
 	}
