@@ -26,6 +26,7 @@ import (
 	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/records"
+	"github.com/wardhq/ward/internal/scim"
 )
 
 type serveConfig struct {
@@ -216,7 +217,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies},
 		httpapi.Deps{Auth: authSvc, Records: recSvc, Audit: audit.NewService(db, log), Ready: ready, Log: log,
-			Metrics: metrics, AuditKey: auditKey, Gateway: gw})
+			Metrics: metrics, AuditKey: auditKey, Gateway: gw,
+			SCIM: scim.NewService(db, keys, scim.Config{BaseURL: cfg.BaseURL}, log)})
 
 	srv := &http.Server{
 		Handler:           handler,

@@ -194,6 +194,31 @@ type AppRecoveryCode struct {
 	UsedAt    *time.Time
 }
 
+type AppScimToken struct {
+	OrgID       uuid.UUID
+	ID          uuid.UUID
+	TokenHash   []byte
+	Prefix      string
+	Name        string
+	DefaultRole string
+	CreatedBy   uuid.UUID
+	CreatedAt   time.Time
+	LastUsedAt  *time.Time
+	RevokedAt   *time.Time
+}
+
+type AppScimUser struct {
+	OrgID      uuid.UUID
+	UserID     uuid.UUID
+	ExternalID *string
+	// AEAD ciphertext under the org keyset, AD scim_users|attrs|org|user: the SCIM name, displayName, title
+	AttrsEnc  []byte
+	Version   int32
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	DeletedAt *time.Time
+}
+
 type AppSession struct {
 	ID                uuid.UUID
 	OrgID             uuid.UUID

@@ -1,0 +1,30 @@
+-- SCIM 2.0 provisioning (migrations/00050): the token's own procedures (app.scim_me and
+-- app.scim_users return sets sqlc cannot type: internal/scim/procedures.go).
+
+-- name: CreateSCIMToken :one
+select app.create_scim_token(@token_hash, @prefix, @name, @default_role, sqlc.narg('request')::text)::uuid as id;
+
+-- name: ListSCIMTokens :many
+select id, prefix, name, default_role, created_by, created_at, last_used_at, revoked_at
+from app.scim_tokens
+where org_id = @org_id
+order by created_at desc
+limit 500;
+
+-- name: RevokeSCIMToken :one
+select app.revoke_scim_token(@id, sqlc.narg('request')::text)::boolean as ok;
+
+-- name: SCIMCreateUser :one
+select app.scim_create_user(@user_id, @email_bidx, @email_enc, sqlc.narg('external_id')::text,
+  sqlc.narg('request')::text)::uuid as id;
+
+-- name: SCIMUpdateUser :one
+select app.scim_update_user(@user_id, @email_bidx, sqlc.narg('external_id')::text, sqlc.narg('attrs_enc')::bytea,
+  @active::boolean, sqlc.narg('request')::text)::int as version;
+
+-- name: SCIMDeleteUser :exec
+select app.scim_delete_user(@user_id, sqlc.narg('request')::text);
+
+-- name: SCIMFailure :exec
+select app.scim_failure(@reason, sqlc.narg('object')::uuid, sqlc.narg('request')::text, sqlc.narg('ip')::text,
+  sqlc.narg('ua')::text);
