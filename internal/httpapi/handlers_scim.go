@@ -37,6 +37,12 @@ func (s *server) scimRoutes() {
 	sc.route("PUT /scim/v2/Users/{id}", token, handleSCIMUserReplace(svc, fail))
 	sc.route("PATCH /scim/v2/Users/{id}", token, handleSCIMUserPatch(svc, fail))
 	sc.route("DELETE /scim/v2/Users/{id}", token, handleSCIMUserDelete(svc, fail))
+	sc.route("GET /scim/v2/Groups", token, handleSCIMGroupList(svc, fail))
+	sc.route("POST /scim/v2/Groups", token, handleSCIMGroupWrite(svc, fail, false))
+	sc.route("GET /scim/v2/Groups/{id}", token, handleSCIMGroupGet(svc, fail))
+	sc.route("PUT /scim/v2/Groups/{id}", token, handleSCIMGroupWrite(svc, fail, true))
+	sc.route("PATCH /scim/v2/Groups/{id}", token, handleSCIMGroupPatch(svc, fail))
+	sc.route("DELETE /scim/v2/Groups/{id}", token, handleSCIMGroupDelete(svc, fail))
 }
 
 // scimGuard authenticates a SCIM request: a bearer scim_ token, resolved
@@ -98,26 +104,33 @@ func scimID(r *http.Request) (uuid.UUID, error) {
 	return id, nil
 }
 
+// scimListQuery reads filter, startIndex and count.
+func scimListQuery(r *http.Request) (scim.ListQuery, error) {
+	q := r.URL.Query()
+	lq := scim.ListQuery{Filter: q.Get("filter")}
+	var err error
+	if v := q.Get("startIndex"); v != "" {
+		if lq.StartIndex, err = strconv.Atoi(v); err != nil {
+			return lq, badRequest("invalid_input", "startIndex must be an integer")
+		}
+	}
+	if v := q.Get("count"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return lq, badRequest("invalid_input", "count must be an integer")
+		}
+		lq.Count = &n
+	}
+	return lq, nil
+}
+
 func handleSCIMUserList(svc *scim.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		lq := scim.ListQuery{Filter: q.Get("filter")}
-		var err error
-		if v := q.Get("startIndex"); v != "" {
-			if lq.StartIndex, err = strconv.Atoi(v); err != nil {
-				fail(w, r, badRequest("invalid_input", "startIndex must be an integer"))
-				return
-			}
+		lq, err := scimListQuery(r)
+		var list scim.UserList
+		if err == nil {
+			list, err = svc.ListUsers(r.Context(), lq)
 		}
-		if v := q.Get("count"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				fail(w, r, badRequest("invalid_input", "count must be an integer"))
-				return
-			}
-			lq.Count = &n
-		}
-		list, err := svc.ListUsers(r.Context(), lq)
 		if err != nil {
 			fail(w, r, err)
 			return
@@ -225,6 +238,111 @@ func handleSCIMUserDelete(svc *scim.Service, fail errorWriter) http.Handler {
 	})
 }
 
+func handleSCIMGroupList(svc *scim.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lq, err := scimListQuery(r)
+		var list scim.GroupList
+		if err == nil {
+			list, err = svc.ListGroups(r.Context(), lq)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeSCIM(w, http.StatusOK, list)
+	})
+}
+
+func handleSCIMGroupGet(svc *scim.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := scimID(r)
+		var g scim.Group
+		if err == nil {
+			g, err = svc.GetGroup(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("ETag", g.Meta.Version)
+		writeSCIM(w, http.StatusOK, g)
+	})
+}
+
+// handleSCIMGroupWrite is POST (replace false) or PUT of a Group.
+func handleSCIMGroupWrite(svc *scim.Service, fail errorWriter, replace bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var id uuid.UUID
+		var err error
+		if replace {
+			id, err = scimID(r)
+		}
+		var b []byte
+		if err == nil {
+			b, err = scimBody(r)
+		}
+		var in scim.GroupInput
+		if err == nil {
+			in, err = scim.DecodeGroup(b)
+		}
+		var g scim.Group
+		if err == nil && replace {
+			g, err = svc.ReplaceGroup(r.Context(), id, in)
+		} else if err == nil {
+			g, err = svc.CreateGroup(r.Context(), in)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("ETag", g.Meta.Version)
+		status := http.StatusOK
+		if !replace {
+			w.Header().Set("Location", g.Meta.Location)
+			status = http.StatusCreated
+		}
+		writeSCIM(w, status, g)
+	})
+}
+
+func handleSCIMGroupPatch(svc *scim.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := scimID(r)
+		var b []byte
+		if err == nil {
+			b, err = scimBody(r)
+		}
+		var p scim.PatchRequest
+		if err == nil {
+			p, err = scim.DecodePatch(b)
+		}
+		var g scim.Group
+		if err == nil {
+			g, err = svc.PatchGroup(r.Context(), id, p.Operations)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("ETag", g.Meta.Version)
+		writeSCIM(w, http.StatusOK, g)
+	})
+}
+
+func handleSCIMGroupDelete(svc *scim.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := scimID(r)
+		if err == nil {
+			err = svc.DeleteGroup(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
 // The discovery resources (RFC 7644 §4), which hold no org's data.
 
 func handleSCIMStatic(v any) http.Handler {
@@ -293,6 +411,8 @@ func scimSchemas() []map[string]any {
 	roles["multiValued"] = true
 	ext := scimAttr("externalId", "string", false, "readWrite", "server")
 	ext["caseExact"] = true
+	members := scimAttr("members", "complex", false, "readWrite", "none", str("value"), str("$ref"), str("type"))
+	members["multiValued"] = true
 	return []map[string]any{
 		{"id": scim.SchemaUser, "name": "User", "description": "A staff member of the org",
 			"attributes": []map[string]any{
@@ -306,6 +426,13 @@ func scimSchemas() []map[string]any {
 				roles,
 			},
 			"meta": map[string]any{"resourceType": "Schema", "location": "/scim/v2/Schemas/" + scim.SchemaUser}},
+		{"id": scim.SchemaGroup, "name": "Group", "description": "A directory group of the org's staff",
+			"attributes": []map[string]any{
+				scimAttr("displayName", "string", true, "readWrite", "server"),
+				ext,
+				members,
+			},
+			"meta": map[string]any{"resourceType": "Schema", "location": "/scim/v2/Schemas/" + scim.SchemaGroup}},
 	}
 }
 
@@ -347,6 +474,42 @@ func handleSCIMTokenRevoke(svc *scim.Service, fail errorWriter) http.Handler {
 		id, err := pathID(r, "id")
 		if err == nil {
 			err = svc.RevokeToken(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func handleSCIMGroupMappings(svc *scim.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gs, err := svc.ListGroupMappings(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"scim_groups": gs})
+	})
+}
+
+func handleSCIMGroupRole(svc *scim.Service, fail errorWriter) http.Handler {
+	type request struct {
+		Role *identity.Role `json:"role"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var req request
+		if err == nil {
+			err = decode(r, &req)
+		}
+		if err == nil {
+			var role identity.Role
+			if req.Role != nil {
+				role = *req.Role
+			}
+			err = svc.SetGroupRole(r.Context(), id, role)
 		}
 		if err != nil {
 			fail(w, r, err)

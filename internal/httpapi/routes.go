@@ -121,6 +121,8 @@ func (s *server) routes() {
 		api.route("POST /v1/scim/tokens", stepUp(as(admin, "scim.token.create")), handleSCIMTokenCreate(sc, fail))
 		api.route("GET /v1/scim/tokens", as(admin, "scim.token.list"), handleSCIMTokenList(sc, fail))
 		api.route("DELETE /v1/scim/tokens/{id}", stepUp(as(admin, "scim.token.revoke")), handleSCIMTokenRevoke(sc, fail))
+		api.route("GET /v1/scim/groups", as(admin, "scim.group.mappings"), handleSCIMGroupMappings(sc, fail))
+		api.route("PUT /v1/scim/groups/{id}/role", stepUp(as(admin, "scim.group.role")), handleSCIMGroupRole(sc, fail))
 		s.scimRoutes()
 	}
 

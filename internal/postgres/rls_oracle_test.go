@@ -542,6 +542,29 @@ func rlsTables() []*rlsTable {
 			},
 		},
 		{
+			// The directory's groups and their members: as app.scim_users.
+			name: "app.scim_groups", pk: `org_id::text || '/' || id::text`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return r.org == p.org && (p.role == "scim" || p.role == "admin")
+			},
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.scim_groups (org_id, display_name, role) values ($1, 'forged', 'admin')`, []any{t.org}
+			}}},
+			updates: []rlsWrite{{name: "map", tail: `set role = 'admin'`}},
+		},
+		{
+			name: "app.scim_group_members", pk: `org_id::text || '/' || group_id::text || '/' || user_id::text`,
+			scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return r.org == p.org && (p.role == "scim" || p.role == "admin")
+			},
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.scim_group_members (org_id, group_id, user_id) values ($1, $2, $3)`,
+					[]any{t.org, s.must("g.A"), s.must("a_prov0")}
+			}}},
+			updates: []rlsWrite{{name: "move", tail: `set user_id = user_id`}},
+		},
+		{
 			name: "private.keysets", pk: `org_id::text || '/' || purpose`, scope: rlsOrgScope,
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into private.keysets (org_id, purpose, wrapped) values ($1, 'aead', $2)

@@ -314,6 +314,18 @@ func (w *rlsWriter) scimUser(org, user, externalID string) {
 	w.add("app.scim_users", rlsRow{pk: o + "/" + u, org: o, user: u})
 }
 
+// scimGroup creates a directory group of org mapped to role, with members.
+func (w *rlsWriter) scimGroup(label, org, role string, members ...string) {
+	o, id := w.s.must(org), w.s.name(label)
+	w.exec(`insert into app.scim_groups (org_id, id, display_name, role) values ($1, $2, $3, $4)`, o, id, label, role)
+	w.add("app.scim_groups", rlsRow{pk: o + "/" + id, org: o})
+	for _, m := range members {
+		u := w.s.must(m)
+		w.exec(`insert into app.scim_group_members (org_id, group_id, user_id) values ($1, $2, $3)`, o, id, u)
+		w.add("app.scim_group_members", rlsRow{pk: o + "/" + id + "/" + u, org: o, user: u})
+	}
+}
+
 func (w *rlsWriter) patient(org, label, createdBy string) {
 	o, id := w.s.must(org), w.s.name(label)
 	w.exec(`insert into app.patients (org_id, id, mrn_bidx, name_enc, created_by) values ($1, $2, $3, $4, $5)`,
@@ -509,6 +521,8 @@ func (w *rlsWriter) seed() {
 	w.legalHold("A", "a_admin")
 	w.scimUser("A", "a_prov1", "okta-prov1")
 	w.scimUser("B", "b_admin", "entra-b-admin")
+	w.scimGroup("g.A", "A", "provider", "a_prov1")
+	w.scimGroup("g.B", "B", "admin", "b_admin")
 
 	A, B := s.must("A"), s.must("B")
 	live := func(label, org, user string) string { return w.session("s."+label, org, user, rlsLive) }

@@ -1134,6 +1134,41 @@ end $$;
 ALTER FUNCTION app.scim_create_user(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_external_id text, p_request text) OWNER TO ward_definer;
 
 --
+-- Name: scim_delete_group(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_delete_group(p_id uuid, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  g app.scim_groups%rowtype;
+  old uuid[];
+  drole text;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  select * into g from app.scim_groups x where x.org_id = me.org_id and x.id = p_id for update;
+  if not found then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  old := coalesce((select array_agg(gm.user_id) from app.scim_group_members gm
+                    where gm.org_id = me.org_id and gm.group_id = g.id), '{}');
+  perform audit.append_as(me.org_id, 'scim.group.delete', 'success', 'scim_group', g.id, p_request => p_request,
+    p_details => jsonb_build_object('members', cardinality(old)));
+  delete from app.scim_groups x where x.org_id = me.org_id and x.id = g.id;
+  if g.role is not null then
+    select t.default_role into drole from app.scim_tokens t where t.org_id = me.org_id and t.id = me.credential_id;
+    perform private.scim_apply_roles(me.org_id, old, drole, p_request);
+  end if;
+end $$;
+
+ALTER FUNCTION app.scim_delete_group(p_id uuid, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: scim_delete_user(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1159,6 +1194,7 @@ begin
   perform audit.append_as(me.org_id, 'scim.user.delete', 'success', 'user', p_user, p_request => p_request,
     p_details => jsonb_build_object('sessions_revoked', true, 'api_keys_revoked', true));
   perform private.scim_end_access(me.org_id, p_user, 'deprovisioned');
+  delete from app.scim_group_members gm where gm.org_id = me.org_id and gm.user_id = p_user;
   insert into app.scim_users (org_id, user_id, deleted_at) values (me.org_id, p_user, now())
   on conflict (org_id, user_id) do update
     set external_id = null, attrs_enc = null, deleted_at = now(), updated_at = now(),
@@ -1192,6 +1228,62 @@ end $_$;
 ALTER FUNCTION app.scim_failure(p_reason text, p_object uuid, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
 
 --
+-- Name: scim_groups(uuid, text, text, integer, integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_groups(p_id uuid, p_display_name text, p_external_id text, p_offset integer, p_limit integer, p_request text DEFAULT NULL::text) RETURNS TABLE(id uuid, display_name text, external_id text, role text, members uuid[], created_at timestamp with time zone, updated_at timestamp with time zone, version integer, total bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  me record;
+  r record;
+  ids uuid[] := '{}';
+  n bigint;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if p_offset is null or p_limit is null or p_offset < 0 or p_limit < 0 or p_limit > 1000 then
+    raise exception 'scim_groups: offset >= 0 and a limit of 0..1000' using errcode = '22023';
+  end if;
+  select count(*) into n from app.scim_groups g
+   where g.org_id = me.org_id and (p_id is null or g.id = p_id)
+     and (p_display_name is null or lower(g.display_name) = lower(p_display_name))
+     and (p_external_id is null or g.external_id = p_external_id);
+  for r in
+    select g.id, g.display_name, g.external_id, g.role, g.created_at, g.updated_at, g.version,
+           coalesce((select array_agg(gm.user_id order by gm.user_id) from app.scim_group_members gm
+                      join app.memberships m on m.org_id = gm.org_id and m.user_id = gm.user_id
+                     where gm.org_id = g.org_id and gm.group_id = g.id and m.role <> 'patient'
+                       and not exists (select from app.scim_users su where su.org_id = gm.org_id
+                                         and su.user_id = gm.user_id and su.deleted_at is not null)), '{}') as members
+      from app.scim_groups g
+     where g.org_id = me.org_id and (p_id is null or g.id = p_id)
+       and (p_display_name is null or lower(g.display_name) = lower(p_display_name))
+       and (p_external_id is null or g.external_id = p_external_id)
+     order by g.created_at, g.id
+    offset p_offset limit p_limit
+  loop
+    id := r.id; display_name := r.display_name; external_id := r.external_id; role := r.role;
+    members := r.members; created_at := r.created_at; updated_at := r.updated_at; version := r.version; total := n;
+    ids := ids || r.id;
+    return next;
+  end loop;
+  if cardinality(ids) = 0 then
+    id := null; display_name := null; external_id := null; role := null; members := null; created_at := null;
+    updated_at := null; version := null; total := n;
+    return next;
+  end if;
+  perform audit.append_as(me.org_id, 'scim.group.list', 'success', p_results => ids, p_request => p_request,
+    p_details => jsonb_build_object('count', cardinality(ids), 'total', n));
+end $$;
+
+ALTER FUNCTION app.scim_groups(p_id uuid, p_display_name text, p_external_id text, p_offset integer, p_limit integer, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: scim_me(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1214,6 +1306,69 @@ begin
 end $$;
 
 ALTER FUNCTION app.scim_me(OUT org_id uuid, OUT token_id uuid) OWNER TO ward_definer;
+
+--
+-- Name: scim_put_group(uuid, text, text, uuid[], text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_put_group(p_id uuid, p_display_name text, p_external_id text, p_members uuid[], p_request text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  g app.scim_groups%rowtype;
+  old uuid[] := '{}';
+  new uuid[];
+  drole text;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  new := coalesce((select array_agg(distinct x order by x) from unnest(p_members) x), '{}');
+  if array_position(new, null) is not null or cardinality(new) > 10000 then
+    raise exception 'scim_put_group: members are user ids' using errcode = '22023';
+  end if;
+  if (select count(*) from app.memberships m
+       where m.org_id = me.org_id and m.user_id = any (new) and m.role <> 'patient'
+         and not exists (select from app.scim_users su where su.org_id = m.org_id and su.user_id = m.user_id
+                           and su.deleted_at is not null)) <> cardinality(new) then
+    raise exception 'scim_put_group: a member is no User of this org' using errcode = '22023', hint = 'member';
+  end if;
+  select t.default_role into drole from app.scim_tokens t where t.org_id = me.org_id and t.id = me.credential_id;
+  if p_id is null then
+    insert into app.scim_groups (org_id, display_name, external_id) values (me.org_id, p_display_name, p_external_id)
+    returning * into g;
+    perform audit.append_as(me.org_id, 'scim.group.create', 'success', 'scim_group', g.id, p_request => p_request,
+      p_details => jsonb_build_object('members', cardinality(new)));
+  else
+    select * into g from app.scim_groups x where x.org_id = me.org_id and x.id = p_id for update;
+    if not found then
+      raise exception 'not found' using errcode = 'P0002';
+    end if;
+    old := coalesce((select array_agg(gm.user_id order by gm.user_id) from app.scim_group_members gm
+                      where gm.org_id = me.org_id and gm.group_id = g.id), '{}');
+    update app.scim_groups x set display_name = p_display_name, external_id = p_external_id, updated_at = now(),
+           version = x.version + 1
+     where x.org_id = me.org_id and x.id = g.id;
+    perform audit.append_as(me.org_id, 'scim.group.update', 'success', 'scim_group', g.id, p_request => p_request,
+      p_details => jsonb_build_object('members', cardinality(new),
+        'added', (select count(*) from unnest(new) x where x <> all (old)),
+        'removed', (select count(*) from unnest(old) x where x <> all (new))));
+  end if;
+  delete from app.scim_group_members gm where gm.org_id = me.org_id and gm.group_id = g.id and gm.user_id <> all (new);
+  insert into app.scim_group_members (org_id, group_id, user_id)
+  select me.org_id, g.id, x from unnest(new) x on conflict do nothing;
+  if g.role is not null then
+    perform private.scim_apply_roles(me.org_id,
+      array(select x from unnest(new) x where x <> all (old) union select x from unnest(old) x where x <> all (new)),
+      drole, p_request);
+  end if;
+  return g.id;
+end $$;
+
+ALTER FUNCTION app.scim_put_group(p_id uuid, p_display_name text, p_external_id text, p_members uuid[], p_request text) OWNER TO ward_definer;
 
 --
 -- Name: scim_update_user(uuid, bytea, text, bytea, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -1369,6 +1524,41 @@ begin
 end $$;
 
 ALTER FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: set_scim_group_role(uuid, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.set_scim_group_role(p_group uuid, p_role text, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  g app.scim_groups%rowtype;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  update app.scim_groups x set role = p_role, updated_at = now(), version = x.version + 1
+   where x.org_id = me.org_id and x.id = p_group
+  returning * into g;
+  if not found then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  perform audit.append_as(me.org_id, 'scim.group.role', 'success', 'scim_group', g.id, p_request => p_request,
+    p_details => jsonb_build_object('role', p_role));
+  perform private.scim_apply_roles(me.org_id,
+    coalesce((select array_agg(gm.user_id) from app.scim_group_members gm
+               where gm.org_id = me.org_id and gm.group_id = g.id), '{}'), 'provider', p_request);
+end $$;
+
+ALTER FUNCTION app.set_scim_group_role(p_group uuid, p_role text, p_request text) OWNER TO ward_definer;
 
 --
 -- Name: set_session_policy(integer, integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -2662,6 +2852,45 @@ end $$;
 ALTER FUNCTION private.refuse_key_write() OWNER TO ward_rls;
 
 --
+-- Name: scim_apply_roles(uuid, uuid[], text, text); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.scim_apply_roles(p_org uuid, p_users uuid[], p_default text, p_request text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+  want text;
+begin
+  perform 1 from app.orgs o where o.id = p_org for update;
+  for r in select m.user_id, m.role from app.memberships m
+            where m.org_id = p_org and m.user_id = any (p_users) and m.revoked_at is null and m.role <> 'patient'
+            order by m.user_id
+  loop
+    select g.role into want from app.scim_group_members gm
+      join app.scim_groups g on g.org_id = gm.org_id and g.id = gm.group_id
+     where gm.org_id = p_org and gm.user_id = r.user_id and g.role is not null
+     order by case g.role when 'admin' then 3 when 'lead' then 2 else 1 end desc
+     limit 1;
+    want := coalesce(want, p_default);
+    if want is distinct from r.role then
+      if r.role = 'admin' and (select count(*) from app.memberships x where x.org_id = p_org and x.role = 'admin'
+                                 and x.revoked_at is null) = 1 then
+        raise exception 'last admin' using errcode = '23514';
+      end if;
+      perform audit.append_as(p_org, 'scim.user.role', 'success', 'user', r.user_id, p_request => p_request,
+        p_details => jsonb_build_object('role', want, 'old_role', r.role));
+      update app.memberships x set role = want where x.org_id = p_org and x.user_id = r.user_id;
+      update app.sessions s set revoked_at = now(), revoked_reason = 'role_changed'
+       where s.org_id = p_org and s.user_id = r.user_id and s.revoked_at is null;
+    end if;
+  end loop;
+end $$;
+
+ALTER FUNCTION private.scim_apply_roles(p_org uuid, p_users uuid[], p_default text, p_request text) OWNER TO ward_owner;
+
+--
 -- Name: scim_end_access(uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: ward_owner
 --
 
@@ -3173,6 +3402,43 @@ ALTER TABLE ONLY app.recovery_codes FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.recovery_codes OWNER TO ward_owner;
 
 --
+-- Name: scim_group_members; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.scim_group_members (
+    org_id uuid NOT NULL,
+    group_id uuid NOT NULL,
+    user_id uuid NOT NULL
+);
+
+ALTER TABLE ONLY app.scim_group_members FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.scim_group_members OWNER TO ward_owner;
+
+--
+-- Name: scim_groups; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.scim_groups (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    display_name text NOT NULL,
+    external_id text,
+    role text,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT scim_groups_display_name_check CHECK (((length(display_name) >= 1) AND (length(display_name) <= 256))),
+    CONSTRAINT scim_groups_external_id_check CHECK (((length(external_id) >= 1) AND (length(external_id) <= 256))),
+    CONSTRAINT scim_groups_role_check CHECK ((role = ANY (ARRAY['provider'::text, 'lead'::text, 'admin'::text]))),
+    CONSTRAINT scim_groups_version_check CHECK ((version > 0))
+);
+
+ALTER TABLE ONLY app.scim_groups FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.scim_groups OWNER TO ward_owner;
+
+--
 -- Name: scim_tokens; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -3640,6 +3906,27 @@ ALTER TABLE ONLY app.recovery_codes
     ADD CONSTRAINT recovery_codes_pkey PRIMARY KEY (org_id, user_id, code_hash);
 
 --
+-- Name: scim_group_members scim_group_members_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_group_members
+    ADD CONSTRAINT scim_group_members_pkey PRIMARY KEY (org_id, group_id, user_id);
+
+--
+-- Name: scim_groups scim_groups_org_id_external_id_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_groups
+    ADD CONSTRAINT scim_groups_org_id_external_id_key UNIQUE (org_id, external_id);
+
+--
+-- Name: scim_groups scim_groups_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_groups
+    ADD CONSTRAINT scim_groups_pkey PRIMARY KEY (org_id, id);
+
+--
 -- Name: scim_tokens scim_tokens_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -3852,6 +4139,18 @@ CREATE INDEX patients_created_idx ON app.patients USING btree (org_id, created_a
 CREATE INDEX patients_email_idx ON app.patients USING btree (org_id, email_bidx);
 
 --
+-- Name: scim_group_members_user_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX scim_group_members_user_idx ON app.scim_group_members USING btree (org_id, user_id);
+
+--
+-- Name: scim_groups_name_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE UNIQUE INDEX scim_groups_name_idx ON app.scim_groups USING btree (org_id, lower(display_name));
+
+--
 -- Name: sessions_user_idx; Type: INDEX; Schema: app; Owner: ward_owner
 --
 
@@ -4046,6 +4345,27 @@ ALTER TABLE ONLY app.patients
 
 ALTER TABLE ONLY app.recovery_codes
     ADD CONSTRAINT recovery_codes_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: scim_group_members scim_group_members_org_id_group_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_group_members
+    ADD CONSTRAINT scim_group_members_org_id_group_id_fkey FOREIGN KEY (org_id, group_id) REFERENCES app.scim_groups(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: scim_group_members scim_group_members_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_group_members
+    ADD CONSTRAINT scim_group_members_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: scim_groups scim_groups_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_groups
+    ADD CONSTRAINT scim_groups_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
 
 --
 -- Name: scim_tokens scim_tokens_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -4334,6 +4654,30 @@ ALTER TABLE app.recovery_codes ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY recovery_codes_select ON app.recovery_codes FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid))));
+
+--
+-- Name: scim_group_members; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.scim_group_members ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: scim_group_members scim_group_members_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY scim_group_members_select ON app.scim_group_members FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.is_scim() AS is_scim) OR ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))))));
+
+--
+-- Name: scim_groups; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.scim_groups ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: scim_groups scim_groups_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY scim_groups_select ON app.scim_groups FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.is_scim() AS is_scim) OR ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))))));
 
 --
 -- Name: scim_tokens; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -4767,6 +5111,13 @@ REVOKE ALL ON FUNCTION app.scim_create_user(p_user uuid, p_email_bidx bytea, p_e
 GRANT ALL ON FUNCTION app.scim_create_user(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_external_id text, p_request text) TO ward_app;
 
 --
+-- Name: FUNCTION scim_delete_group(p_id uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_delete_group(p_id uuid, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_delete_group(p_id uuid, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION scim_delete_user(p_user uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -4781,11 +5132,25 @@ REVOKE ALL ON FUNCTION app.scim_failure(p_reason text, p_object uuid, p_request 
 GRANT ALL ON FUNCTION app.scim_failure(p_reason text, p_object uuid, p_request text, p_ip text, p_ua text) TO ward_app;
 
 --
+-- Name: FUNCTION scim_groups(p_id uuid, p_display_name text, p_external_id text, p_offset integer, p_limit integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_groups(p_id uuid, p_display_name text, p_external_id text, p_offset integer, p_limit integer, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_groups(p_id uuid, p_display_name text, p_external_id text, p_offset integer, p_limit integer, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION scim_me(OUT org_id uuid, OUT token_id uuid); Type: ACL; Schema: app; Owner: ward_definer
 --
 
 REVOKE ALL ON FUNCTION app.scim_me(OUT org_id uuid, OUT token_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.scim_me(OUT org_id uuid, OUT token_id uuid) TO ward_app;
+
+--
+-- Name: FUNCTION scim_put_group(p_id uuid, p_display_name text, p_external_id text, p_members uuid[], p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_put_group(p_id uuid, p_display_name text, p_external_id text, p_members uuid[], p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_put_group(p_id uuid, p_display_name text, p_external_id text, p_members uuid[], p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION scim_update_user(p_user uuid, p_email_bidx bytea, p_external_id text, p_attrs_enc bytea, p_active boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -4807,6 +5172,13 @@ GRANT ALL ON FUNCTION app.scim_users(p_id uuid, p_email_bidx bytea, p_external_i
 
 REVOKE ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION set_scim_group_role(p_group uuid, p_role text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.set_scim_group_role(p_group uuid, p_role text, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.set_scim_group_role(p_group uuid, p_role text, p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION set_session_policy(p_idle integer, p_abs integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -5182,6 +5554,13 @@ REVOKE ALL ON FUNCTION private.refuse_key_revoke() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.refuse_key_write() FROM PUBLIC;
+
+--
+-- Name: FUNCTION scim_apply_roles(p_org uuid, p_users uuid[], p_default text, p_request text); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.scim_apply_roles(p_org uuid, p_users uuid[], p_default text, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.scim_apply_roles(p_org uuid, p_users uuid[], p_default text, p_request text) TO ward_definer;
 
 --
 -- Name: FUNCTION scim_end_access(p_org uuid, p_user uuid, p_reason text); Type: ACL; Schema: private; Owner: ward_owner
@@ -5698,6 +6077,20 @@ GRANT SELECT(created_at) ON TABLE app.recovery_codes TO ward_app;
 --
 
 GRANT SELECT(used_at) ON TABLE app.recovery_codes TO ward_app;
+
+--
+-- Name: TABLE scim_group_members; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.scim_group_members TO ward_app;
+GRANT SELECT,INSERT,DELETE ON TABLE app.scim_group_members TO ward_definer;
+
+--
+-- Name: TABLE scim_groups; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.scim_groups TO ward_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.scim_groups TO ward_definer;
 
 --
 -- Name: TABLE scim_tokens; Type: ACL; Schema: app; Owner: ward_owner

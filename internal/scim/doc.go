@@ -19,6 +19,11 @@
 //     transaction: the membership, every session and the API keys they made.
 //     The org's last live admin is kept (409): a directory, or a stolen
 //     token, cannot lock an org out.
+//   - Groups are sets of the org's Users. An admin maps a group to a Ward
+//     role (with step-up); a member of mapped groups has the highest role
+//     they map to, one who leaves the last of them falls back to the
+//     token's default role, and a role change ends their sessions.
+//     Unmapped groups change nobody's role.
 //   - Every write, every read (with the ids returned) and every refused
 //     request is in the org's audit log, with the token's id and never a
 //     request body.

@@ -73,3 +73,57 @@ func scimUsers(ctx context.Context, tx pgx.Tx, q userQuery, request string) ([]u
 	}
 	return out, total, rows.Err()
 }
+
+// groupRow is one row of app.scim_groups.
+type groupRow struct {
+	ID          uuid.UUID
+	DisplayName string
+	ExternalID  *string
+	Role        *string
+	Members     []uuid.UUID
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Version     int32
+}
+
+// groupQuery narrows app.scim_groups; nil fields do not.
+type groupQuery struct {
+	id          *uuid.UUID
+	displayName *string
+	externalID  *string
+	offset      int
+	limit       int
+}
+
+// scimGroups returns one page of the token's org's Groups and the number
+// of matches.
+func scimGroups(ctx context.Context, tx pgx.Tx, q groupQuery, request string) ([]groupRow, int, error) {
+	rows, err := tx.Query(ctx, `select id, display_name, external_id, role, members, created_at, updated_at, version, total
+		from app.scim_groups($1, $2, $3, $4, $5, $6)`, q.id, q.displayName, q.externalID, q.offset, q.limit, nullText(request))
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []groupRow
+	total := 0
+	for rows.Next() {
+		var (
+			id              *uuid.UUID
+			name            *string
+			created, update *time.Time
+			version         *int32
+			n               int64
+			r               groupRow
+		)
+		if err := rows.Scan(&id, &name, &r.ExternalID, &r.Role, &r.Members, &created, &update, &version, &n); err != nil {
+			return nil, 0, err
+		}
+		total = int(n)
+		if id == nil {
+			continue
+		}
+		r.ID, r.DisplayName, r.CreatedAt, r.UpdatedAt, r.Version = *id, *name, *created, *update, *version
+		out = append(out, r)
+	}
+	return out, total, rows.Err()
+}

@@ -127,6 +127,8 @@ func mapErr(op string, err error) error {
 		return err
 	case errors.As(err, &pe) && pe.Hint == "step_up_required":
 		return ErrStepUpRequired
+	case errors.As(err, &pe) && pe.Hint == "member":
+		return errkind.Visible(ErrInvalidInput, "members must be Users of this org")
 	case errors.As(err, &pe) && pe.Hint == "mutability":
 		return errkind.Visible(ErrMutability, "userName is the person's sign-in address and cannot change through SCIM; "+
 			"create a new User for a new address")
@@ -135,10 +137,11 @@ func mapErr(op string, err error) error {
 	case postgres.IsCode(err, postgres.CodeNoDataFound):
 		return ErrNotFound
 	case postgres.IsCode(err, postgres.CodeUniqueViolation):
-		return errkind.Visible(ErrConflict, "a User with this userName or externalId already exists in this org "+
-			"(or the person is a patient member, whom SCIM does not manage)")
+		return errkind.Visible(ErrConflict, "a resource with this userName, displayName or externalId already exists "+
+			"in this org (or the person is a patient member, whom SCIM does not manage)")
 	case postgres.IsCode(err, postgres.CodeCheckViolation):
-		return errkind.Visible(ErrConflict, "the org's last admin cannot be deactivated or deleted; make another member admin first")
+		return errkind.Visible(ErrConflict, "the org's last admin cannot be deactivated, deleted or demoted; "+
+			"make another member admin first")
 	case postgres.IsCode(err, postgres.CodeInvalidParameter):
 		return errkind.Visible(ErrInvalidInput, "a value is out of range")
 	}

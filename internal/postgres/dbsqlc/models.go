@@ -194,6 +194,23 @@ type AppRecoveryCode struct {
 	UsedAt    *time.Time
 }
 
+type AppScimGroup struct {
+	OrgID       uuid.UUID
+	ID          uuid.UUID
+	DisplayName string
+	ExternalID  *string
+	Role        *string
+	Version     int32
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+type AppScimGroupMember struct {
+	OrgID   uuid.UUID
+	GroupID uuid.UUID
+	UserID  uuid.UUID
+}
+
 type AppScimToken struct {
 	OrgID       uuid.UUID
 	ID          uuid.UUID

@@ -40,6 +40,49 @@ func (q *Queries) CreateSCIMToken(ctx context.Context, arg CreateSCIMTokenParams
 	return id, err
 }
 
+const listSCIMGroups = `-- name: ListSCIMGroups :many
+select g.id, g.display_name, g.external_id, g.role,
+       (select count(*) from app.scim_group_members gm where gm.org_id = g.org_id and gm.group_id = g.id) as members
+from app.scim_groups g
+where g.org_id = $1
+order by g.display_name
+limit 1000
+`
+
+type ListSCIMGroupsRow struct {
+	ID          uuid.UUID
+	DisplayName string
+	ExternalID  *string
+	Role        *string
+	Members     int64
+}
+
+func (q *Queries) ListSCIMGroups(ctx context.Context, orgID uuid.UUID) ([]ListSCIMGroupsRow, error) {
+	rows, err := q.db.Query(ctx, listSCIMGroups, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListSCIMGroupsRow
+	for rows.Next() {
+		var i ListSCIMGroupsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.DisplayName,
+			&i.ExternalID,
+			&i.Role,
+			&i.Members,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listSCIMTokens = `-- name: ListSCIMTokens :many
 select id, prefix, name, default_role, created_by, created_at, last_used_at, revoked_at
 from app.scim_tokens
@@ -130,6 +173,20 @@ func (q *Queries) SCIMCreateUser(ctx context.Context, arg SCIMCreateUserParams) 
 	return id, err
 }
 
+const sCIMDeleteGroup = `-- name: SCIMDeleteGroup :exec
+select app.scim_delete_group($1, $2::text)
+`
+
+type SCIMDeleteGroupParams struct {
+	ID      uuid.UUID
+	Request *string
+}
+
+func (q *Queries) SCIMDeleteGroup(ctx context.Context, arg SCIMDeleteGroupParams) error {
+	_, err := q.db.Exec(ctx, sCIMDeleteGroup, arg.ID, arg.Request)
+	return err
+}
+
 const sCIMDeleteUser = `-- name: SCIMDeleteUser :exec
 select app.scim_delete_user($1, $2::text)
 `
@@ -168,6 +225,32 @@ func (q *Queries) SCIMFailure(ctx context.Context, arg SCIMFailureParams) error 
 	return err
 }
 
+const sCIMPutGroup = `-- name: SCIMPutGroup :one
+select app.scim_put_group($1::uuid, $2, $3::text, $4::uuid[],
+  $5::text)::uuid as id
+`
+
+type SCIMPutGroupParams struct {
+	ID          uuid.NullUUID
+	DisplayName string
+	ExternalID  *string
+	Members     []uuid.UUID
+	Request     *string
+}
+
+func (q *Queries) SCIMPutGroup(ctx context.Context, arg SCIMPutGroupParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, sCIMPutGroup,
+		arg.ID,
+		arg.DisplayName,
+		arg.ExternalID,
+		arg.Members,
+		arg.Request,
+	)
+	var id uuid.UUID
+	err := row.Scan(&id)
+	return id, err
+}
+
 const sCIMUpdateUser = `-- name: SCIMUpdateUser :one
 select app.scim_update_user($1, $2, $3::text, $4::bytea,
   $5::boolean, $6::text)::int as version
@@ -194,4 +277,19 @@ func (q *Queries) SCIMUpdateUser(ctx context.Context, arg SCIMUpdateUserParams) 
 	var version int32
 	err := row.Scan(&version)
 	return version, err
+}
+
+const setSCIMGroupRole = `-- name: SetSCIMGroupRole :exec
+select app.set_scim_group_role($1, $2::text, $3::text)
+`
+
+type SetSCIMGroupRoleParams struct {
+	GroupID uuid.UUID
+	Role    *string
+	Request *string
+}
+
+func (q *Queries) SetSCIMGroupRole(ctx context.Context, arg SetSCIMGroupRoleParams) error {
+	_, err := q.db.Exec(ctx, setSCIMGroupRole, arg.GroupID, arg.Role, arg.Request)
+	return err
 }

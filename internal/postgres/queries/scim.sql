@@ -28,3 +28,21 @@ select app.scim_delete_user(@user_id, sqlc.narg('request')::text);
 -- name: SCIMFailure :exec
 select app.scim_failure(@reason, sqlc.narg('object')::uuid, sqlc.narg('request')::text, sqlc.narg('ip')::text,
   sqlc.narg('ua')::text);
+
+-- name: SCIMPutGroup :one
+select app.scim_put_group(sqlc.narg('id')::uuid, @display_name, sqlc.narg('external_id')::text, @members::uuid[],
+  sqlc.narg('request')::text)::uuid as id;
+
+-- name: SCIMDeleteGroup :exec
+select app.scim_delete_group(@id, sqlc.narg('request')::text);
+
+-- name: SetSCIMGroupRole :exec
+select app.set_scim_group_role(@group_id, sqlc.narg('role')::text, sqlc.narg('request')::text);
+
+-- name: ListSCIMGroups :many
+select g.id, g.display_name, g.external_id, g.role,
+       (select count(*) from app.scim_group_members gm where gm.org_id = g.org_id and gm.group_id = g.id) as members
+from app.scim_groups g
+where g.org_id = @org_id
+order by g.display_name
+limit 1000;
