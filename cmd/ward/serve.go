@@ -29,6 +29,7 @@ import (
 	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/records"
+	"github.com/wardhq/ward/internal/scim"
 	"github.com/wardhq/ward/internal/vault/blob"
 )
 
@@ -235,7 +236,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies},
 		httpapi.Deps{Auth: authSvc, Records: recSvc, Cases: caseSvc, Audit: audit.NewService(db, log), Ready: ready, Log: log,
 			Export:  export.NewService(db, signer, export.Options{Site: siteName(cfg.BaseURL), Version: version()}, log),
-			Metrics: metrics, AuditKey: auditKey, Gateway: gw})
+			Metrics: metrics, AuditKey: auditKey, Gateway: gw,
+			SCIM: scim.NewService(db, keys, scim.Config{BaseURL: cfg.BaseURL}, log)})
 
 	srv := &http.Server{
 		Handler:           handler,

@@ -52,8 +52,8 @@ func stepUp(n need) need {
 	return n
 }
 
-// handler mounts the four surfaces. The JSON API and the LLM gateway have
-// routes today; the console and SCIM answer "no route" in their own shapes.
+// handler mounts the four surfaces. The JSON API, SCIM and the LLM gateway
+// have routes today; the console answers "no route" in its own shape.
 func (s *server) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", s.api)
@@ -118,6 +118,17 @@ func (s *server) routes() {
 	api.route("POST /v1/api-keys", stepUp(as(admin, "auth.api_key.create")), handleAPIKeyCreate(users, fail))
 	api.route("GET /v1/api-keys", as(admin, "api_key.list"), handleAPIKeyList(users, fail))
 	api.route("DELETE /v1/api-keys/{id}", stepUp(as(admin, "auth.api_key.revoke")), handleAPIKeyRevoke(users, fail))
+
+	// SCIM provisioning (docs/scim.md): the tokens an admin makes for the
+	// org's directory, which then calls the SCIM surface (handlers_scim.go).
+	if sc := s.deps.SCIM; sc != nil {
+		api.route("POST /v1/scim/tokens", stepUp(as(admin, "scim.token.create")), handleSCIMTokenCreate(sc, fail))
+		api.route("GET /v1/scim/tokens", as(admin, "scim.token.list"), handleSCIMTokenList(sc, fail))
+		api.route("DELETE /v1/scim/tokens/{id}", stepUp(as(admin, "scim.token.revoke")), handleSCIMTokenRevoke(sc, fail))
+		api.route("GET /v1/scim/groups", as(admin, "scim.group.mappings"), handleSCIMGroupMappings(sc, fail))
+		api.route("PUT /v1/scim/groups/{id}/role", stepUp(as(admin, "scim.group.role")), handleSCIMGroupRole(sc, fail))
+		s.scimRoutes()
+	}
 
 	// Patient records.
 	api.route("GET /v1/patients", session, handlePatientList(recs, fail))

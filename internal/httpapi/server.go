@@ -27,6 +27,7 @@ import (
 	"github.com/wardhq/ward/internal/gateway"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/records"
+	"github.com/wardhq/ward/internal/scim"
 )
 
 // Config configures the HTTP surfaces.
@@ -65,6 +66,9 @@ type Deps struct {
 	// Gateway, when set, serves the LLM gateway under /llm (else its
 	// routes answer "no route").
 	Gateway *gateway.Service
+	// SCIM, when set, serves SCIM 2.0 under /scim/v2 and the token
+	// routes under /v1/scim (else they answer "no route").
+	SCIM *scim.Service
 	// Ready reports whether the service can answer (the database is
 	// reachable), for /readyz.
 	Ready func(ctx context.Context) error

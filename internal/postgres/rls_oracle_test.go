@@ -51,6 +51,10 @@ import (
 //   - Magic links, sign-in attempts and key material are never readable.
 //   - A member sees whether they have a second factor, in the credential's
 //     org; nobody reads or writes its secret, hash or counters directly.
+//   - A SCIM token is its org's directory, not a person: it sees its org
+//     (and its checkpoints) and the org's SCIM rows, and nothing a user or a
+//     role would see; it writes only through the app.scim_* procedures. The
+//     org's admins list its SCIM tokens (never a hash) and see its SCIM rows.
 
 // rlsPrincipal is what a credential resolves to; the zero value is nobody.
 type rlsPrincipal struct {
@@ -83,6 +87,17 @@ func (s *rlsSeed) resolve(cred postgres.Credential) rlsPrincipal {
 			return rlsPrincipal{}
 		}
 		return rlsPrincipal{live: true, user: k.user, org: k.org, role: "key", scopes: k.scopes}
+	}
+	for _, k := range s.rows["app.scim_tokens"] {
+		// A SCIM token resolves to its org, as no user and no role, until
+		// it is revoked.
+		if k.tokenHash != cred.Hash {
+			continue
+		}
+		if k.revoked || (cred.Org != "" && cred.Org != k.org) {
+			return rlsPrincipal{}
+		}
+		return rlsPrincipal{live: true, org: k.org, role: "scim"}
 	}
 	session := ""
 	for _, t := range s.rows["app.session_tokens"] {
@@ -327,6 +342,9 @@ func rlsTables() []*rlsTable {
 			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 				if r.user == p.user {
 					return true
+				}
+				if p.role == "scim" {
+					return false
 				}
 				m, ok := s.membership(p.org, r.user)
 				if p.role == "patient" || p.role == "stakeholder" || !ok || m.revoked {
@@ -575,6 +593,58 @@ func rlsTables() []*rlsTable {
 				{name: "reconfigure", tail: `set endpoint = 'evil.example:6514'`, may: orgAdmin},
 				{name: "cursor", tail: `set cursor_seq = cursor_seq + 100`},
 			},
+		},
+		{
+			// SCIM tokens: the org's admins list them (never a hash), from a
+			// session; only the procedures create or revoke them.
+			name: "app.scim_tokens", pk: `org_id::text || '/' || id::text`, read: orgAdmin, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.scim_tokens (org_id, token_hash, prefix, name, created_by)
+				        values ($1, $2, 'scim_abcd', 'forged', $3)`, []any{t.org, rlsRandom(32), a.user}
+			}}},
+			updates: []rlsWrite{
+				{name: "unrevoke", tail: `set revoked_at = null`},
+				{name: "promote", tail: `set default_role = 'lead'`},
+			},
+		},
+		{
+			// What SCIM keeps of the org's staff: the org's SCIM token and its
+			// admins read it; only the procedures write it.
+			name: "app.scim_users", pk: `org_id::text || '/' || user_id::text`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return r.org == p.org && (p.role == "scim" || p.role == "admin")
+			},
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.scim_users (org_id, user_id, external_id) values ($1, $2, 'forged')
+				        on conflict do nothing`, []any{t.org, s.must("a_prov0")}
+			}}},
+			updates: []rlsWrite{
+				{name: "undelete", tail: `set deleted_at = null`},
+				{name: "relink", tail: `set external_id = 'forged'`},
+			},
+		},
+		{
+			// The directory's groups and their members: as app.scim_users.
+			name: "app.scim_groups", pk: `org_id::text || '/' || id::text`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return r.org == p.org && (p.role == "scim" || p.role == "admin")
+			},
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.scim_groups (org_id, display_name, role) values ($1, 'forged', 'admin')`, []any{t.org}
+			}}},
+			updates: []rlsWrite{{name: "map", tail: `set role = 'admin'`}},
+		},
+		{
+			name: "app.scim_group_members", pk: `org_id::text || '/' || group_id::text || '/' || user_id::text`,
+			scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return r.org == p.org && (p.role == "scim" || p.role == "admin")
+			},
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.scim_group_members (org_id, group_id, user_id) values ($1, $2, $3)`,
+					[]any{t.org, s.must("g.A"), s.must("a_prov0")}
+			}}},
+			updates: []rlsWrite{{name: "move", tail: `set user_id = user_id`}},
 		},
 		{
 			name: "private.keysets", pk: `org_id::text || '/' || purpose`, scope: rlsOrgScope,

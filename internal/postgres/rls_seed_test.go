@@ -302,6 +302,42 @@ func (w *rlsWriter) sink(org, label string) {
 	w.add("app.audit_sinks", rlsRow{pk: o + "/" + id, org: o})
 }
 
+// scimToken creates org's SCIM token made by user and returns the
+// credential hash it answers to.
+func (w *rlsWriter) scimToken(label, org, user string, revoked bool) string {
+	id, o, u := w.s.name(label), w.s.must(org), w.s.must(user)
+	sum := sha256.Sum256(rlsRandom(32))
+	var rev *time.Time
+	if revoked {
+		at := w.s.now.Add(-time.Minute)
+		rev = &at
+	}
+	w.exec(`insert into app.scim_tokens (org_id, id, token_hash, prefix, name, created_by, revoked_at)
+	        values ($1, $2, $3, 'scim_abcd', $4, $5, $6)`, o, id, sum[:], label, u, rev)
+	h := hex.EncodeToString(sum[:])
+	w.add("app.scim_tokens", rlsRow{pk: o + "/" + id, org: o, user: u, tokenHash: h, revoked: revoked})
+	return h
+}
+
+// scimUser records what a directory keeps of a member.
+func (w *rlsWriter) scimUser(org, user, externalID string) {
+	o, u := w.s.must(org), w.s.must(user)
+	w.exec(`insert into app.scim_users (org_id, user_id, external_id) values ($1, $2, $3)`, o, u, externalID)
+	w.add("app.scim_users", rlsRow{pk: o + "/" + u, org: o, user: u})
+}
+
+// scimGroup creates a directory group of org mapped to role, with members.
+func (w *rlsWriter) scimGroup(label, org, role string, members ...string) {
+	o, id := w.s.must(org), w.s.name(label)
+	w.exec(`insert into app.scim_groups (org_id, id, display_name, role) values ($1, $2, $3, $4)`, o, id, label, role)
+	w.add("app.scim_groups", rlsRow{pk: o + "/" + id, org: o})
+	for _, m := range members {
+		u := w.s.must(m)
+		w.exec(`insert into app.scim_group_members (org_id, group_id, user_id) values ($1, $2, $3)`, o, id, u)
+		w.add("app.scim_group_members", rlsRow{pk: o + "/" + id + "/" + u, org: o, user: u})
+	}
+}
+
 func (w *rlsWriter) patient(org, label, createdBy string) {
 	o, id := w.s.must(org), w.s.name(label)
 	w.exec(`insert into app.patients (org_id, id, mrn_bidx, name_enc, created_by) values ($1, $2, $3, $4, $5)`,
@@ -582,6 +618,10 @@ func (w *rlsWriter) seed() {
 		w.add("audit.checkpoints", rlsRow{pk: fmt.Sprintf("%s/%d", o, size), org: o})
 	}
 	w.legalHold("A", "a_admin")
+	w.scimUser("A", "a_prov1", "okta-prov1")
+	w.scimUser("B", "b_admin", "entra-b-admin")
+	w.scimGroup("g.A", "A", "provider", "a_prov1")
+	w.scimGroup("g.B", "B", "admin", "b_admin")
 
 	// Cases: C1 (P1, on a_prov1's care team; a_pat1's), C2 (P2), C3 (no
 	// patient) in A; D1 (Q1, on a_lead's care team in B) in B. External
@@ -665,6 +705,13 @@ func (w *rlsWriter) seed() {
 		{"a_attorney", postgres.Credential{Hash: live("a_attorney", "A", "a_attorney"), Org: A}, s.must("a_attorney")},
 		{"a_payer_expired", postgres.Credential{Hash: live("a_payer_expired", "A", "a_payer_expired"), Org: A}, s.must("a_payer_expired")},
 		{"a_payer_revoked", postgres.Credential{Hash: live("a_payer_revoked", "A", "a_payer_revoked"), Org: A}, s.must("a_payer_revoked")},
+		// SCIM tokens: an org's directory, no user; the user is whom a buggy
+		// server would believe it serves.
+		{"a_scim", postgres.Credential{Hash: w.scimToken("t.a", "A", "a_admin", false), Org: A}, s.must("a_admin")},
+		{"a_scim_nohint", postgres.Credential{Hash: w.scimToken("t.a2", "A", "a_admin", false)}, s.must("a_admin")},
+		{"a_scim_revoked", postgres.Credential{Hash: w.scimToken("t.a.rev", "A", "a_admin", true), Org: A}, s.must("a_admin")},
+		{"b_scim", postgres.Credential{Hash: w.scimToken("t.b", "B", "b_admin", false), Org: B}, s.must("b_admin")},
+		{"b_scim_hint_A", postgres.Credential{Hash: w.scimToken("t.b2", "B", "b_admin", false), Org: A}, s.must("b_admin")},
 	}
 	live("b_pat1", "B", "b_pat1") // a row nobody in A may see
 }

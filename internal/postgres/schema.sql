@@ -355,6 +355,39 @@ end $$;
 ALTER FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid) OWNER TO ward_definer;
 
 --
+-- Name: create_scim_token(bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.create_scim_token(p_token_hash bytea, p_prefix text, p_name text, p_default_role text, p_request text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  tid uuid;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if octet_length(p_token_hash) is distinct from 32 then
+    raise exception 'create_scim_token: the token hash is 32 bytes' using errcode = '22023';
+  end if;
+  insert into app.scim_tokens (org_id, token_hash, prefix, name, default_role, created_by)
+  values (me.org_id, p_token_hash, p_prefix, p_name, coalesce(p_default_role, 'provider'), me.user_id)
+  returning id into tid;
+  perform audit.append_as(me.org_id, 'scim.token.create', 'success', 'scim_token', tid, p_request => p_request,
+    p_details => jsonb_build_object('prefix', p_prefix, 'default_role', coalesce(p_default_role, 'provider')));
+  return tid;
+end $$;
+
+ALTER FUNCTION app.create_scim_token(p_token_hash bytea, p_prefix text, p_name text, p_default_role text, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: credential_status(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1276,6 +1309,32 @@ end $$;
 ALTER FUNCTION app.revoke_api_key(p_id uuid, p_request text) OWNER TO ward_definer;
 
 --
+-- Name: revoke_scim_token(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.revoke_scim_token(p_id uuid, p_request text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  update app.scim_tokens t set revoked_at = now()
+   where t.org_id = me.org_id and t.id = p_id and t.revoked_at is null;
+  if not found then
+    return false;
+  end if;
+  perform audit.append_as(me.org_id, 'scim.token.revoke', 'success', 'scim_token', p_id, p_request => p_request);
+  return true;
+end $$;
+
+ALTER FUNCTION app.revoke_scim_token(p_id uuid, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: rotate_session(bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1302,6 +1361,406 @@ begin
 end $$;
 
 ALTER FUNCTION app.rotate_session(p_new_hash bytea) OWNER TO ward_definer;
+
+--
+-- Name: scim_create_user(uuid, bytea, bytea, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_create_user(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_external_id text, p_request text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  uid uuid;
+  m app.memberships%rowtype;
+  drole text;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if octet_length(p_email_bidx) is distinct from 32 or p_email_enc is null or p_user is null then
+    raise exception 'scim_create_user: a user id, a 32-byte blind index and a sealed address are required'
+      using errcode = '22023';
+  end if;
+  select t.default_role into drole from app.scim_tokens t where t.org_id = me.org_id and t.id = me.credential_id;
+  select u.id into uid from app.users u where u.email_bidx = p_email_bidx;
+  if uid is null then
+    insert into app.users (id, email_bidx, email_enc) values (p_user, p_email_bidx, p_email_enc);
+    uid := p_user;
+  end if;
+  select * into m from app.memberships x where x.org_id = me.org_id and x.user_id = uid for update;
+  if found then
+    if m.role = 'patient' or not exists (select from app.scim_users su where su.org_id = me.org_id
+                                           and su.user_id = uid and su.deleted_at is not null) then
+      raise exception 'already a member' using errcode = '23505';
+    end if;
+    update app.memberships x set role = drole, revoked_at = null where x.org_id = me.org_id and x.user_id = uid;
+  else
+    insert into app.memberships (org_id, user_id, role) values (me.org_id, uid, drole);
+  end if;
+  insert into app.scim_users (org_id, user_id, external_id) values (me.org_id, uid, p_external_id)
+  on conflict (org_id, user_id) do update
+    set external_id = excluded.external_id, attrs_enc = null, deleted_at = null, created_at = now(),
+        updated_at = now(), version = app.scim_users.version + 1;
+  perform audit.append_as(me.org_id, 'scim.user.create', 'success', 'user', uid, p_request => p_request,
+    p_details => jsonb_build_object('role', drole));
+  return uid;
+end $$;
+
+ALTER FUNCTION app.scim_create_user(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_external_id text, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: scim_delete_group(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_delete_group(p_id uuid, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  g app.scim_groups%rowtype;
+  old uuid[];
+  drole text;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  select * into g from app.scim_groups x where x.org_id = me.org_id and x.id = p_id for update;
+  if not found then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  old := coalesce((select array_agg(gm.user_id) from app.scim_group_members gm
+                    where gm.org_id = me.org_id and gm.group_id = g.id), '{}');
+  perform audit.append_as(me.org_id, 'scim.group.delete', 'success', 'scim_group', g.id, p_request => p_request,
+    p_details => jsonb_build_object('members', cardinality(old)));
+  delete from app.scim_groups x where x.org_id = me.org_id and x.id = g.id;
+  if g.role is not null then
+    select t.default_role into drole from app.scim_tokens t where t.org_id = me.org_id and t.id = me.credential_id;
+    perform private.scim_apply_roles(me.org_id, old, drole, p_request);
+  end if;
+end $$;
+
+ALTER FUNCTION app.scim_delete_group(p_id uuid, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: scim_delete_user(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_delete_user(p_user uuid, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  perform 1 from app.memberships x
+   where x.org_id = me.org_id and x.user_id = p_user and x.role not in ('patient', 'stakeholder')
+     and not exists (select from app.scim_users su where su.org_id = x.org_id and su.user_id = x.user_id
+                       and su.deleted_at is not null)
+   for update;
+  if not found then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  perform audit.append_as(me.org_id, 'scim.user.delete', 'success', 'user', p_user, p_request => p_request,
+    p_details => jsonb_build_object('sessions_revoked', true, 'api_keys_revoked', true));
+  perform private.scim_end_access(me.org_id, p_user, 'deprovisioned');
+  delete from app.scim_group_members gm where gm.org_id = me.org_id and gm.user_id = p_user;
+  insert into app.scim_users (org_id, user_id, deleted_at) values (me.org_id, p_user, now())
+  on conflict (org_id, user_id) do update
+    set external_id = null, attrs_enc = null, deleted_at = now(), updated_at = now(),
+        version = app.scim_users.version + 1;
+end $$;
+
+ALTER FUNCTION app.scim_delete_user(p_user uuid, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: scim_failure(text, uuid, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_failure(p_reason text, p_object uuid DEFAULT NULL::uuid, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if p_reason is null or p_reason !~ '^[a-z_]{1,40}$' then
+    raise exception 'scim_failure: a reason code' using errcode = '22023';
+  end if;
+  perform audit.append_as(me.org_id, 'scim.request.denied', 'failure', case when p_object is null then null else 'user' end,
+    p_object, p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_details => jsonb_build_object('reason', p_reason));
+end $_$;
+
+ALTER FUNCTION app.scim_failure(p_reason text, p_object uuid, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
+
+--
+-- Name: scim_groups(uuid, text, text, integer, integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_groups(p_id uuid, p_display_name text, p_external_id text, p_offset integer, p_limit integer, p_request text DEFAULT NULL::text) RETURNS TABLE(id uuid, display_name text, external_id text, role text, members uuid[], created_at timestamp with time zone, updated_at timestamp with time zone, version integer, total bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  me record;
+  r record;
+  ids uuid[] := '{}';
+  n bigint;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if p_offset is null or p_limit is null or p_offset < 0 or p_limit < 0 or p_limit > 1000 then
+    raise exception 'scim_groups: offset >= 0 and a limit of 0..1000' using errcode = '22023';
+  end if;
+  select count(*) into n from app.scim_groups g
+   where g.org_id = me.org_id and (p_id is null or g.id = p_id)
+     and (p_display_name is null or lower(g.display_name) = lower(p_display_name))
+     and (p_external_id is null or g.external_id = p_external_id);
+  for r in
+    select g.id, g.display_name, g.external_id, g.role, g.created_at, g.updated_at, g.version,
+           coalesce((select array_agg(gm.user_id order by gm.user_id) from app.scim_group_members gm
+                      join app.memberships m on m.org_id = gm.org_id and m.user_id = gm.user_id
+                     where gm.org_id = g.org_id and gm.group_id = g.id and m.role not in ('patient', 'stakeholder')
+                       and not exists (select from app.scim_users su where su.org_id = gm.org_id
+                                         and su.user_id = gm.user_id and su.deleted_at is not null)), '{}') as members
+      from app.scim_groups g
+     where g.org_id = me.org_id and (p_id is null or g.id = p_id)
+       and (p_display_name is null or lower(g.display_name) = lower(p_display_name))
+       and (p_external_id is null or g.external_id = p_external_id)
+     order by g.created_at, g.id
+    offset p_offset limit p_limit
+  loop
+    id := r.id; display_name := r.display_name; external_id := r.external_id; role := r.role;
+    members := r.members; created_at := r.created_at; updated_at := r.updated_at; version := r.version; total := n;
+    ids := ids || r.id;
+    return next;
+  end loop;
+  if cardinality(ids) = 0 then
+    id := null; display_name := null; external_id := null; role := null; members := null; created_at := null;
+    updated_at := null; version := null; total := n;
+    return next;
+  end if;
+  perform audit.append_as(me.org_id, 'scim.group.list', 'success', p_results => ids, p_request => p_request,
+    p_details => jsonb_build_object('count', cardinality(ids), 'total', n));
+end $$;
+
+ALTER FUNCTION app.scim_groups(p_id uuid, p_display_name text, p_external_id text, p_offset integer, p_limit integer, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: scim_me(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_me(OUT org_id uuid, OUT token_id uuid) RETURNS SETOF record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    return;
+  end if;
+  update app.scim_tokens t set last_used_at = now()
+   where t.org_id = me.org_id and t.id = me.credential_id
+     and (t.last_used_at is null or t.last_used_at < now() - interval '1 minute');
+  org_id := me.org_id; token_id := me.credential_id;
+  return next;
+end $$;
+
+ALTER FUNCTION app.scim_me(OUT org_id uuid, OUT token_id uuid) OWNER TO ward_definer;
+
+--
+-- Name: scim_put_group(uuid, text, text, uuid[], text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_put_group(p_id uuid, p_display_name text, p_external_id text, p_members uuid[], p_request text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  g app.scim_groups%rowtype;
+  old uuid[] := '{}';
+  new uuid[];
+  drole text;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  new := coalesce((select array_agg(distinct x order by x) from unnest(p_members) x), '{}');
+  if array_position(new, null) is not null or cardinality(new) > 10000 then
+    raise exception 'scim_put_group: members are user ids' using errcode = '22023';
+  end if;
+  if (select count(*) from app.memberships m
+       where m.org_id = me.org_id and m.user_id = any (new) and m.role not in ('patient', 'stakeholder')
+         and not exists (select from app.scim_users su where su.org_id = m.org_id and su.user_id = m.user_id
+                           and su.deleted_at is not null)) <> cardinality(new) then
+    raise exception 'scim_put_group: a member is no User of this org' using errcode = '22023', hint = 'member';
+  end if;
+  select t.default_role into drole from app.scim_tokens t where t.org_id = me.org_id and t.id = me.credential_id;
+  if p_id is null then
+    insert into app.scim_groups (org_id, display_name, external_id) values (me.org_id, p_display_name, p_external_id)
+    returning * into g;
+    perform audit.append_as(me.org_id, 'scim.group.create', 'success', 'scim_group', g.id, p_request => p_request,
+      p_details => jsonb_build_object('members', cardinality(new)));
+  else
+    select * into g from app.scim_groups x where x.org_id = me.org_id and x.id = p_id for update;
+    if not found then
+      raise exception 'not found' using errcode = 'P0002';
+    end if;
+    old := coalesce((select array_agg(gm.user_id order by gm.user_id) from app.scim_group_members gm
+                      where gm.org_id = me.org_id and gm.group_id = g.id), '{}');
+    update app.scim_groups x set display_name = p_display_name, external_id = p_external_id, updated_at = now(),
+           version = x.version + 1
+     where x.org_id = me.org_id and x.id = g.id;
+    perform audit.append_as(me.org_id, 'scim.group.update', 'success', 'scim_group', g.id, p_request => p_request,
+      p_details => jsonb_build_object('members', cardinality(new),
+        'added', (select count(*) from unnest(new) x where x <> all (old)),
+        'removed', (select count(*) from unnest(old) x where x <> all (new))));
+  end if;
+  delete from app.scim_group_members gm where gm.org_id = me.org_id and gm.group_id = g.id and gm.user_id <> all (new);
+  insert into app.scim_group_members (org_id, group_id, user_id)
+  select me.org_id, g.id, x from unnest(new) x on conflict do nothing;
+  if g.role is not null then
+    perform private.scim_apply_roles(me.org_id,
+      array(select x from unnest(new) x where x <> all (old) union select x from unnest(old) x where x <> all (new)),
+      drole, p_request);
+  end if;
+  return g.id;
+end $$;
+
+ALTER FUNCTION app.scim_put_group(p_id uuid, p_display_name text, p_external_id text, p_members uuid[], p_request text) OWNER TO ward_definer;
+
+--
+-- Name: scim_update_user(uuid, bytea, text, bytea, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_update_user(p_user uuid, p_email_bidx bytea, p_external_id text, p_attrs_enc bytea, p_active boolean, p_request text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  m app.memberships%rowtype;
+  bidx bytea;
+  v int;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if p_active is null then
+    raise exception 'scim_update_user: active is true or false' using errcode = '22023';
+  end if;
+  select x.* into m from app.memberships x
+   where x.org_id = me.org_id and x.user_id = p_user and x.role not in ('patient', 'stakeholder')
+     and not exists (select from app.scim_users su where su.org_id = x.org_id and su.user_id = x.user_id
+                       and su.deleted_at is not null)
+   for update;
+  if not found then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  select u.email_bidx into bidx from app.users u where u.id = p_user;
+  if p_email_bidx is distinct from bidx then
+    raise exception 'userName cannot change' using errcode = '22023', hint = 'mutability';
+  end if;
+  insert into app.scim_users (org_id, user_id, external_id, attrs_enc) values (me.org_id, p_user, p_external_id, p_attrs_enc)
+  on conflict (org_id, user_id) do update
+    set external_id = excluded.external_id, attrs_enc = excluded.attrs_enc, updated_at = now(),
+        version = app.scim_users.version + 1
+  returning version into v;
+  perform audit.append_as(me.org_id, 'scim.user.update', 'success', 'user', p_user, p_request => p_request,
+    p_details => jsonb_build_object('active', p_active));
+  if p_active and m.revoked_at is not null then
+    update app.memberships x set revoked_at = null where x.org_id = me.org_id and x.user_id = p_user;
+    perform audit.append_as(me.org_id, 'scim.user.activate', 'success', 'user', p_user, p_request => p_request);
+  elsif not p_active and m.revoked_at is null then
+    perform audit.append_as(me.org_id, 'scim.user.deactivate', 'success', 'user', p_user, p_request => p_request,
+      p_details => jsonb_build_object('sessions_revoked', true, 'api_keys_revoked', true));
+    perform private.scim_end_access(me.org_id, p_user, 'deprovisioned');
+  end if;
+  return v;
+end $$;
+
+ALTER FUNCTION app.scim_update_user(p_user uuid, p_email_bidx bytea, p_external_id text, p_attrs_enc bytea, p_active boolean, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: scim_users(uuid, bytea, text, integer, integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_users(p_id uuid, p_email_bidx bytea, p_external_id text, p_offset integer, p_limit integer, p_request text DEFAULT NULL::text) RETURNS TABLE(user_id uuid, role text, active boolean, email_enc bytea, external_id text, attrs_enc bytea, created_at timestamp with time zone, updated_at timestamp with time zone, version integer, total bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  me record;
+  r record;
+  ids uuid[] := '{}';
+  n bigint;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if p_offset is null or p_limit is null or p_offset < 0 or p_limit < 0 or p_limit > 1000 then
+    raise exception 'scim_users: offset >= 0 and a limit of 0..1000' using errcode = '22023';
+  end if;
+  select count(*) into n
+    from app.memberships m
+    join app.users u on u.id = m.user_id
+    left join app.scim_users su on su.org_id = m.org_id and su.user_id = m.user_id
+   where m.org_id = me.org_id and m.role not in ('patient', 'stakeholder') and su.deleted_at is null
+     and (p_id is null or m.user_id = p_id)
+     and (p_email_bidx is null or u.email_bidx = p_email_bidx)
+     and (p_external_id is null or su.external_id = p_external_id);
+  for r in
+    select m.user_id, m.role, m.revoked_at is null as active, u.email_enc, su.external_id, su.attrs_enc,
+           coalesce(su.created_at, m.created_at) as created_at, coalesce(su.updated_at, m.created_at) as updated_at,
+           coalesce(su.version, 1) as version
+      from app.memberships m
+      join app.users u on u.id = m.user_id
+      left join app.scim_users su on su.org_id = m.org_id and su.user_id = m.user_id
+     where m.org_id = me.org_id and m.role not in ('patient', 'stakeholder') and su.deleted_at is null
+       and (p_id is null or m.user_id = p_id)
+       and (p_email_bidx is null or u.email_bidx = p_email_bidx)
+       and (p_external_id is null or su.external_id = p_external_id)
+     order by m.created_at, m.user_id
+    offset p_offset limit p_limit
+  loop
+    user_id := r.user_id; role := r.role; active := r.active; email_enc := r.email_enc;
+    external_id := r.external_id; attrs_enc := r.attrs_enc; created_at := r.created_at;
+    updated_at := r.updated_at; version := r.version; total := n;
+    ids := ids || r.user_id;
+    return next;
+  end loop;
+  if cardinality(ids) = 0 then
+    user_id := null; role := null; active := null; email_enc := null; external_id := null; attrs_enc := null;
+    created_at := null; updated_at := null; version := null; total := n;
+    return next;
+  end if;
+  perform audit.append_as(me.org_id, 'scim.user.list', 'success', p_results => ids, p_request => p_request,
+    p_details => jsonb_build_object('count', cardinality(ids), 'total', n));
+end $$;
+
+ALTER FUNCTION app.scim_users(p_id uuid, p_email_bidx bytea, p_external_id text, p_offset integer, p_limit integer, p_request text) OWNER TO ward_definer;
 
 --
 -- Name: set_assurance_policy(boolean, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -1343,6 +1802,41 @@ begin
 end $$;
 
 ALTER FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: set_scim_group_role(uuid, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.set_scim_group_role(p_group uuid, p_role text, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  g app.scim_groups%rowtype;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  update app.scim_groups x set role = p_role, updated_at = now(), version = x.version + 1
+   where x.org_id = me.org_id and x.id = p_group
+  returning * into g;
+  if not found then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  perform audit.append_as(me.org_id, 'scim.group.role', 'success', 'scim_group', g.id, p_request => p_request,
+    p_details => jsonb_build_object('role', p_role));
+  perform private.scim_apply_roles(me.org_id,
+    coalesce((select array_agg(gm.user_id) from app.scim_group_members gm
+               where gm.org_id = me.org_id and gm.group_id = g.id), '{}'), 'provider', p_request);
+end $$;
+
+ALTER FUNCTION app.set_scim_group_role(p_group uuid, p_role text, p_request text) OWNER TO ward_definer;
 
 --
 -- Name: set_session_policy(integer, integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -2335,6 +2829,20 @@ end $$;
 ALTER FUNCTION private.is_key() OWNER TO ward_rls;
 
 --
+-- Name: is_scim(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.is_scim() RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return coalesce((select m.kind = 'scim_token' from private.me() m), false);
+end $$;
+
+ALTER FUNCTION private.is_scim() OWNER TO ward_rls;
+
+--
 -- Name: key_holds(text); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -2412,6 +2920,12 @@ begin
        and k.revoked_at is null
        and (k.expires_at is null or k.expires_at > now())
        and m.revoked_at is null and m.role = 'admin';
+    if kind is null then
+      select 'scim_token', t.id, null, t.org_id, null, null, 1, t.created_at, false, null, '{}'::text[], null
+        into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
+        from app.scim_tokens t
+       where t.token_hash = h and t.revoked_at is null;
+    end if;
   end if;
   if hint is not null and (org_id is null
        or hint !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
@@ -2680,6 +3194,71 @@ begin
 end $$;
 
 ALTER FUNCTION private.refuse_key_write() OWNER TO ward_rls;
+
+--
+-- Name: scim_apply_roles(uuid, uuid[], text, text); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.scim_apply_roles(p_org uuid, p_users uuid[], p_default text, p_request text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+  want text;
+begin
+  perform 1 from app.orgs o where o.id = p_org for update;
+  for r in select m.user_id, m.role from app.memberships m
+            where m.org_id = p_org and m.user_id = any (p_users) and m.revoked_at is null and m.role not in ('patient', 'stakeholder')
+            order by m.user_id
+  loop
+    select g.role into want from app.scim_group_members gm
+      join app.scim_groups g on g.org_id = gm.org_id and g.id = gm.group_id
+     where gm.org_id = p_org and gm.user_id = r.user_id and g.role is not null
+     order by case g.role when 'admin' then 3 when 'lead' then 2 else 1 end desc
+     limit 1;
+    want := coalesce(want, p_default);
+    if want is distinct from r.role then
+      if r.role = 'admin' and (select count(*) from app.memberships x where x.org_id = p_org and x.role = 'admin'
+                                 and x.revoked_at is null) = 1 then
+        raise exception 'last admin' using errcode = '23514';
+      end if;
+      perform audit.append_as(p_org, 'scim.user.role', 'success', 'user', r.user_id, p_request => p_request,
+        p_details => jsonb_build_object('role', want, 'old_role', r.role));
+      update app.memberships x set role = want where x.org_id = p_org and x.user_id = r.user_id;
+      update app.sessions s set revoked_at = now(), revoked_reason = 'role_changed'
+       where s.org_id = p_org and s.user_id = r.user_id and s.revoked_at is null;
+    end if;
+  end loop;
+end $$;
+
+ALTER FUNCTION private.scim_apply_roles(p_org uuid, p_users uuid[], p_default text, p_request text) OWNER TO ward_owner;
+
+--
+-- Name: scim_end_access(uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.scim_end_access(p_org uuid, p_user uuid, p_reason text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform 1 from app.orgs o where o.id = p_org for update;
+  if exists (select from app.memberships m where m.org_id = p_org and m.user_id = p_user and m.role = 'admin'
+               and m.revoked_at is null)
+     and (select count(*) from app.memberships x where x.org_id = p_org and x.role = 'admin'
+            and x.revoked_at is null) = 1 then
+    raise exception 'last admin' using errcode = '23514';
+  end if;
+  update app.memberships m set revoked_at = now()
+   where m.org_id = p_org and m.user_id = p_user and m.revoked_at is null;
+  update app.sessions s set revoked_at = now(), revoked_reason = p_reason
+   where s.org_id = p_org and s.user_id = p_user and s.revoked_at is null;
+  update app.api_keys k set revoked_at = now()
+   where k.org_id = p_org and k.created_by = p_user and k.revoked_at is null;
+end $$;
+
+ALTER FUNCTION private.scim_end_access(p_org uuid, p_user uuid, p_reason text) OWNER TO ward_owner;
 
 --
 -- Name: session_id(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -3390,6 +3969,95 @@ ALTER TABLE ONLY app.recovery_codes FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.recovery_codes OWNER TO ward_owner;
 
 --
+-- Name: scim_group_members; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.scim_group_members (
+    org_id uuid NOT NULL,
+    group_id uuid NOT NULL,
+    user_id uuid NOT NULL
+);
+
+ALTER TABLE ONLY app.scim_group_members FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.scim_group_members OWNER TO ward_owner;
+
+--
+-- Name: scim_groups; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.scim_groups (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    display_name text NOT NULL,
+    external_id text,
+    role text,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT scim_groups_display_name_check CHECK (((length(display_name) >= 1) AND (length(display_name) <= 256))),
+    CONSTRAINT scim_groups_external_id_check CHECK (((length(external_id) >= 1) AND (length(external_id) <= 256))),
+    CONSTRAINT scim_groups_role_check CHECK ((role = ANY (ARRAY['provider'::text, 'lead'::text, 'admin'::text]))),
+    CONSTRAINT scim_groups_version_check CHECK ((version > 0))
+);
+
+ALTER TABLE ONLY app.scim_groups FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.scim_groups OWNER TO ward_owner;
+
+--
+-- Name: scim_tokens; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.scim_tokens (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    token_hash bytea NOT NULL,
+    prefix text NOT NULL,
+    name text NOT NULL,
+    default_role text DEFAULT 'provider'::text NOT NULL,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_used_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    CONSTRAINT scim_tokens_default_role_check CHECK ((default_role = ANY (ARRAY['provider'::text, 'lead'::text]))),
+    CONSTRAINT scim_tokens_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT scim_tokens_prefix_check CHECK ((prefix ~ '^scim_[0-9A-Za-z]{4}$'::text)),
+    CONSTRAINT scim_tokens_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY app.scim_tokens FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.scim_tokens OWNER TO ward_owner;
+
+--
+-- Name: scim_users; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.scim_users (
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    external_id text,
+    attrs_enc bytea,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT scim_users_external_id_check CHECK (((length(external_id) >= 1) AND (length(external_id) <= 256))),
+    CONSTRAINT scim_users_version_check CHECK ((version > 0))
+);
+
+ALTER TABLE ONLY app.scim_users FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.scim_users OWNER TO ward_owner;
+
+--
+-- Name: COLUMN scim_users.attrs_enc; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.scim_users.attrs_enc IS 'AEAD ciphertext under the org keyset, AD scim_users|attrs|org|user: the SCIM name, displayName, title';
+
+--
 -- Name: session_tokens; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -3896,6 +4564,55 @@ ALTER TABLE ONLY app.recovery_codes
     ADD CONSTRAINT recovery_codes_pkey PRIMARY KEY (org_id, user_id, code_hash);
 
 --
+-- Name: scim_group_members scim_group_members_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_group_members
+    ADD CONSTRAINT scim_group_members_pkey PRIMARY KEY (org_id, group_id, user_id);
+
+--
+-- Name: scim_groups scim_groups_org_id_external_id_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_groups
+    ADD CONSTRAINT scim_groups_org_id_external_id_key UNIQUE (org_id, external_id);
+
+--
+-- Name: scim_groups scim_groups_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_groups
+    ADD CONSTRAINT scim_groups_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: scim_tokens scim_tokens_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_tokens
+    ADD CONSTRAINT scim_tokens_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: scim_tokens scim_tokens_token_hash_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_tokens
+    ADD CONSTRAINT scim_tokens_token_hash_key UNIQUE (token_hash);
+
+--
+-- Name: scim_users scim_users_org_id_external_id_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_users
+    ADD CONSTRAINT scim_users_org_id_external_id_key UNIQUE (org_id, external_id);
+
+--
+-- Name: scim_users scim_users_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_users
+    ADD CONSTRAINT scim_users_pkey PRIMARY KEY (org_id, user_id);
+
+--
 -- Name: session_tokens session_tokens_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -4132,6 +4849,18 @@ CREATE INDEX patients_created_idx ON app.patients USING btree (org_id, created_a
 --
 
 CREATE INDEX patients_email_idx ON app.patients USING btree (org_id, email_bidx);
+
+--
+-- Name: scim_group_members_user_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX scim_group_members_user_idx ON app.scim_group_members USING btree (org_id, user_id);
+
+--
+-- Name: scim_groups_name_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE UNIQUE INDEX scim_groups_name_idx ON app.scim_groups USING btree (org_id, lower(display_name));
 
 --
 -- Name: sessions_user_idx; Type: INDEX; Schema: app; Owner: ward_owner
@@ -4425,6 +5154,48 @@ ALTER TABLE ONLY app.patients
 
 ALTER TABLE ONLY app.recovery_codes
     ADD CONSTRAINT recovery_codes_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: scim_group_members scim_group_members_org_id_group_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_group_members
+    ADD CONSTRAINT scim_group_members_org_id_group_id_fkey FOREIGN KEY (org_id, group_id) REFERENCES app.scim_groups(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: scim_group_members scim_group_members_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_group_members
+    ADD CONSTRAINT scim_group_members_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: scim_groups scim_groups_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_groups
+    ADD CONSTRAINT scim_groups_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
+-- Name: scim_tokens scim_tokens_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_tokens
+    ADD CONSTRAINT scim_tokens_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: scim_tokens scim_tokens_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_tokens
+    ADD CONSTRAINT scim_tokens_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
+-- Name: scim_users scim_users_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_users
+    ADD CONSTRAINT scim_users_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
 
 --
 -- Name: session_tokens session_tokens_org_id_session_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -4868,6 +5639,54 @@ ALTER TABLE app.recovery_codes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY recovery_codes_select ON app.recovery_codes FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid))));
 
 --
+-- Name: scim_group_members; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.scim_group_members ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: scim_group_members scim_group_members_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY scim_group_members_select ON app.scim_group_members FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.is_scim() AS is_scim) OR ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))))));
+
+--
+-- Name: scim_groups; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.scim_groups ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: scim_groups scim_groups_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY scim_groups_select ON app.scim_groups FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.is_scim() AS is_scim) OR ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))))));
+
+--
+-- Name: scim_tokens; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.scim_tokens ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: scim_tokens scim_tokens_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY scim_tokens_select ON app.scim_tokens FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+
+--
+-- Name: scim_users; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.scim_users ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: scim_users scim_users_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY scim_users_select ON app.scim_users FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.is_scim() AS is_scim) OR ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))))));
+
+--
 -- Name: session_tokens; Type: ROW SECURITY; Schema: app; Owner: ward_owner
 --
 
@@ -5112,6 +5931,13 @@ REVOKE ALL ON FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_
 GRANT ALL ON FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid) TO ward_ops;
 
 --
+-- Name: FUNCTION create_scim_token(p_token_hash bytea, p_prefix text, p_name text, p_default_role text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.create_scim_token(p_token_hash bytea, p_prefix text, p_name text, p_default_role text, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.create_scim_token(p_token_hash bytea, p_prefix text, p_name text, p_default_role text, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION credential_status(); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -5304,6 +6130,13 @@ REVOKE ALL ON FUNCTION app.revoke_api_key(p_id uuid, p_request text) FROM PUBLIC
 GRANT ALL ON FUNCTION app.revoke_api_key(p_id uuid, p_request text) TO ward_app;
 
 --
+-- Name: FUNCTION revoke_scim_token(p_id uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.revoke_scim_token(p_id uuid, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.revoke_scim_token(p_id uuid, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION rotate_session(p_new_hash bytea); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -5311,11 +6144,81 @@ REVOKE ALL ON FUNCTION app.rotate_session(p_new_hash bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.rotate_session(p_new_hash bytea) TO ward_app;
 
 --
+-- Name: FUNCTION scim_create_user(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_external_id text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_create_user(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_external_id text, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_create_user(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_external_id text, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION scim_delete_group(p_id uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_delete_group(p_id uuid, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_delete_group(p_id uuid, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION scim_delete_user(p_user uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_delete_user(p_user uuid, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_delete_user(p_user uuid, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION scim_failure(p_reason text, p_object uuid, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_failure(p_reason text, p_object uuid, p_request text, p_ip text, p_ua text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_failure(p_reason text, p_object uuid, p_request text, p_ip text, p_ua text) TO ward_app;
+
+--
+-- Name: FUNCTION scim_groups(p_id uuid, p_display_name text, p_external_id text, p_offset integer, p_limit integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_groups(p_id uuid, p_display_name text, p_external_id text, p_offset integer, p_limit integer, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_groups(p_id uuid, p_display_name text, p_external_id text, p_offset integer, p_limit integer, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION scim_me(OUT org_id uuid, OUT token_id uuid); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_me(OUT org_id uuid, OUT token_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_me(OUT org_id uuid, OUT token_id uuid) TO ward_app;
+
+--
+-- Name: FUNCTION scim_put_group(p_id uuid, p_display_name text, p_external_id text, p_members uuid[], p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_put_group(p_id uuid, p_display_name text, p_external_id text, p_members uuid[], p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_put_group(p_id uuid, p_display_name text, p_external_id text, p_members uuid[], p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION scim_update_user(p_user uuid, p_email_bidx bytea, p_external_id text, p_attrs_enc bytea, p_active boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_update_user(p_user uuid, p_email_bidx bytea, p_external_id text, p_attrs_enc bytea, p_active boolean, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_update_user(p_user uuid, p_email_bidx bytea, p_external_id text, p_attrs_enc bytea, p_active boolean, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION scim_users(p_id uuid, p_email_bidx bytea, p_external_id text, p_offset integer, p_limit integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_users(p_id uuid, p_email_bidx bytea, p_external_id text, p_offset integer, p_limit integer, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_users(p_id uuid, p_email_bidx bytea, p_external_id text, p_offset integer, p_limit integer, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
 REVOKE ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION set_scim_group_role(p_group uuid, p_role text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.set_scim_group_role(p_group uuid, p_role text, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.set_scim_group_role(p_group uuid, p_role text, p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION set_session_policy(p_idle integer, p_abs integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -5599,6 +6502,13 @@ GRANT ALL ON FUNCTION private.is_key() TO ward_app;
 GRANT ALL ON FUNCTION private.is_key() TO ward_definer;
 
 --
+-- Name: FUNCTION is_scim(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.is_scim() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.is_scim() TO ward_app;
+
+--
 -- Name: FUNCTION key_holds(p_scope text); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -5699,6 +6609,20 @@ REVOKE ALL ON FUNCTION private.refuse_key_revoke() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.refuse_key_write() FROM PUBLIC;
+
+--
+-- Name: FUNCTION scim_apply_roles(p_org uuid, p_users uuid[], p_default text, p_request text); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.scim_apply_roles(p_org uuid, p_users uuid[], p_default text, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.scim_apply_roles(p_org uuid, p_users uuid[], p_default text, p_request text) TO ward_definer;
+
+--
+-- Name: FUNCTION scim_end_access(p_org uuid, p_user uuid, p_reason text); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.scim_end_access(p_org uuid, p_user uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.scim_end_access(p_org uuid, p_user uuid, p_reason text) TO ward_definer;
 
 --
 -- Name: FUNCTION session_id(); Type: ACL; Schema: private; Owner: ward_rls
@@ -6645,6 +7569,97 @@ GRANT SELECT(created_at) ON TABLE app.recovery_codes TO ward_app;
 --
 
 GRANT SELECT(used_at) ON TABLE app.recovery_codes TO ward_app;
+
+--
+-- Name: TABLE scim_group_members; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.scim_group_members TO ward_app;
+GRANT SELECT,INSERT,DELETE ON TABLE app.scim_group_members TO ward_definer;
+
+--
+-- Name: TABLE scim_groups; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.scim_groups TO ward_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.scim_groups TO ward_definer;
+
+--
+-- Name: TABLE scim_tokens; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE app.scim_tokens TO ward_definer;
+
+--
+-- Name: COLUMN scim_tokens.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.scim_tokens TO ward_app;
+GRANT SELECT(org_id) ON TABLE app.scim_tokens TO ward_rls;
+
+--
+-- Name: COLUMN scim_tokens.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.scim_tokens TO ward_app;
+GRANT SELECT(id) ON TABLE app.scim_tokens TO ward_rls;
+
+--
+-- Name: COLUMN scim_tokens.token_hash; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(token_hash) ON TABLE app.scim_tokens TO ward_rls;
+
+--
+-- Name: COLUMN scim_tokens.prefix; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(prefix) ON TABLE app.scim_tokens TO ward_app;
+
+--
+-- Name: COLUMN scim_tokens.name; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(name) ON TABLE app.scim_tokens TO ward_app;
+
+--
+-- Name: COLUMN scim_tokens.default_role; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(default_role) ON TABLE app.scim_tokens TO ward_app;
+
+--
+-- Name: COLUMN scim_tokens.created_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_by) ON TABLE app.scim_tokens TO ward_app;
+
+--
+-- Name: COLUMN scim_tokens.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.scim_tokens TO ward_app;
+GRANT SELECT(created_at) ON TABLE app.scim_tokens TO ward_rls;
+
+--
+-- Name: COLUMN scim_tokens.last_used_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(last_used_at) ON TABLE app.scim_tokens TO ward_app;
+
+--
+-- Name: COLUMN scim_tokens.revoked_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(revoked_at) ON TABLE app.scim_tokens TO ward_app;
+GRANT SELECT(revoked_at) ON TABLE app.scim_tokens TO ward_rls;
+
+--
+-- Name: TABLE scim_users; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.scim_users TO ward_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE app.scim_users TO ward_definer;
 
 --
 -- Name: TABLE session_tokens; Type: ACL; Schema: app; Owner: ward_owner

@@ -26,6 +26,33 @@ type AppApiKey struct {
 	RevokedAt  *time.Time
 }
 
+type AppAuditSink struct {
+	OrgID         uuid.UUID
+	ID            uuid.UUID
+	Kind          string
+	Name          string
+	Endpoint      string
+	Format        string
+	BatchMax      int32
+	Enabled       bool
+	SecretEnc     []byte
+	PrevSecretEnc []byte
+	PrevExpiresAt *time.Time
+	OverlapS      int32
+	DisableAfterS int32
+	CursorSeq     int64
+	Attempts      int32
+	NextAttemptAt *time.Time
+	LastAttemptAt *time.Time
+	LastSuccessAt *time.Time
+	LastError     *string
+	FailingSince  *time.Time
+	DisabledAt    *time.Time
+	CreatedBy     uuid.NullUUID
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
 type AppAuthAttempt struct {
 	Kind    string
 	KeyHash []byte
@@ -293,6 +320,48 @@ type AppRecoveryCode struct {
 	CodeHash  []byte
 	CreatedAt time.Time
 	UsedAt    *time.Time
+}
+
+type AppScimGroup struct {
+	OrgID       uuid.UUID
+	ID          uuid.UUID
+	DisplayName string
+	ExternalID  *string
+	Role        *string
+	Version     int32
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+type AppScimGroupMember struct {
+	OrgID   uuid.UUID
+	GroupID uuid.UUID
+	UserID  uuid.UUID
+}
+
+type AppScimToken struct {
+	OrgID       uuid.UUID
+	ID          uuid.UUID
+	TokenHash   []byte
+	Prefix      string
+	Name        string
+	DefaultRole string
+	CreatedBy   uuid.UUID
+	CreatedAt   time.Time
+	LastUsedAt  *time.Time
+	RevokedAt   *time.Time
+}
+
+type AppScimUser struct {
+	OrgID      uuid.UUID
+	UserID     uuid.UUID
+	ExternalID *string
+	// AEAD ciphertext under the org keyset, AD scim_users|attrs|org|user: the SCIM name, displayName, title
+	AttrsEnc  []byte
+	Version   int32
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	DeletedAt *time.Time
 }
 
 type AppSession struct {
