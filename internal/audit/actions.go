@@ -91,6 +91,9 @@ var Actions = registry(
 	Action{Name: "entry.create", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "entry.list", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "audit.read", Category: CategoryAudit},
+	Action{Name: "legal_hold.place", Category: CategoryAudit, Requires: []Field{FieldObject}},
+	Action{Name: "legal_hold.release", Category: CategoryAudit, Requires: []Field{FieldObject}},
+	Action{Name: "legal_hold.list", Category: CategoryAudit},
 	// audit.export is one export or evidence bundle of the org's log
 	// (internal/audit/export), recorded before any of it leaves; Patient
 	// is set when the export is about one patient.

@@ -405,25 +405,40 @@ func TestCasesWorkersComp(t *testing.T) {
 	w.do("GET", "/v1/cases/"+cid, employer.Token, nil, http.StatusNotFound, nil)
 
 	// Deletion is refused under a legal hold on the case, allowed after.
-	var hold uuid.UUID
-	if err := w.env.Super.Pool.QueryRow(context.Background(), `insert into app.legal_holds (org_id, case_id, reason, created_by)
-	    values ($1, $2, 'litigation', $3) returning id`, o.ID, kase.ID, o.Admin.ID).Scan(&hold); err != nil {
-		t.Fatal(err)
+	var hold struct {
+		ID     uuid.UUID `json:"id"`
+		Active bool      `json:"active"`
 	}
+	w.do("POST", "/v1/legal-holds", o.Lead.Token, map[string]any{"case_id": kase.ID, "reason": "matter 17"}, http.StatusForbidden, nil)
+	w.do("POST", "/v1/legal-holds", o.Admin.Token, map[string]any{"case_id": kase.ID, "patient_id": o.P1, "reason": "x"},
+		http.StatusBadRequest, nil)
+	w.do("POST", "/v1/legal-holds", other.Admin.Token, map[string]any{"case_id": kase.ID, "reason": "x"}, http.StatusBadRequest, nil)
+	w.do("POST", "/v1/legal-holds", o.Admin.Token, map[string]any{"case_id": kase.ID, "reason": "matter 17"}, http.StatusCreated, &hold)
 	resp, body = w.request("DELETE", "/v1/documents/"+req.ID.String(), o.Admin.Token, nil)
 	if resp.StatusCode != http.StatusConflict || problemCode(t, body) != "legal_hold" {
 		t.Fatalf("delete under hold: %d %s", resp.StatusCode, body)
 	}
-	if _, err := w.env.Super.Pool.Exec(context.Background(), `update app.legal_holds set released_at = now() where id = $1`, hold); err != nil {
-		t.Fatal(err)
+	var holds struct{ Holds []struct{ ID uuid.UUID } }
+	w.do("GET", "/v1/legal-holds?active=true", o.Admin.Token, nil, http.StatusOK, &holds)
+	if len(holds.Holds) != 1 || holds.Holds[0].ID != hold.ID {
+		t.Fatalf("active holds %+v", holds)
 	}
+	w.do("GET", "/v1/legal-holds", other.Admin.Token, nil, http.StatusOK, &holds)
+	if len(holds.Holds) != 0 {
+		t.Fatalf("another org sees %d holds", len(holds.Holds))
+	}
+	w.do("POST", "/v1/legal-holds/"+hold.ID.String()+"/release", other.Admin.Token, map[string]any{"note": "x"}, http.StatusNotFound, nil)
+	w.do("POST", "/v1/legal-holds/"+hold.ID.String()+"/release", o.Admin.Token, map[string]any{"note": "settled"},
+		http.StatusNoContent, nil)
+	w.do("POST", "/v1/legal-holds/"+hold.ID.String()+"/release", o.Admin.Token, map[string]any{"note": "again"},
+		http.StatusNotFound, nil)
 	w.do("DELETE", "/v1/documents/"+req.ID.String(), o.Lead.Token, nil, http.StatusNoContent, nil)
 	if resp, _, _ := w.download(docPath, o.Lead.Token); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("download after delete: %d", resp.StatusCode)
 	}
 	for _, action := range []string{"case.create", "case.view", "case.invite.create", "case.invite.accept",
 		"document.request", "document.upload", "document.download", "document.comment", "case.member.set",
-		"case.member.expire", "document.delete"} {
+		"case.member.expire", "document.delete", "legal_hold.place", "legal_hold.release", "legal_hold.list"} {
 		if w.auditCount(o.ID, action, "success") == 0 {
 			t.Errorf("no %s event", action)
 		}

@@ -593,3 +593,64 @@ func handleCommentList(svc *cases.Service, fail errorWriter) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"comments": list})
 	})
 }
+
+func handleHoldPlace(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in cases.HoldInput
+		err := decode(r, &in)
+		var h cases.Hold
+		if err == nil {
+			h, err = svc.PlaceHold(r.Context(), in)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, h)
+	})
+}
+
+func handleHoldList(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var err error
+		active := false
+		for name, v := range r.URL.Query() {
+			switch {
+			case name == "active" && len(v) == 1 && (v[0] == "true" || v[0] == "false"):
+				active = v[0] == "true"
+			default:
+				err = badRequest("invalid_query", "the query parameter is active=true|false")
+			}
+		}
+		var list []cases.Hold
+		if err == nil {
+			list, err = svc.ListHolds(r.Context(), active)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"holds": list})
+	})
+}
+
+func handleHoldRelease(svc *cases.Service, fail errorWriter) http.Handler {
+	type request struct {
+		Note string `json:"note"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var req request
+		if err == nil {
+			err = decode(r, &req)
+		}
+		if err == nil {
+			err = svc.ReleaseHold(r.Context(), id, req.Note)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

@@ -171,6 +171,10 @@ func (s *server) routes() {
 		api.route("POST /v1/documents/{id}/accept", session, handleDocumentAccept(cs, fail))
 		api.route("GET /v1/documents/{id}/comments", session, handleCommentList(cs, fail))
 		api.route("POST /v1/documents/{id}/comments", session, handleCommentAdd(cs, fail))
+		// Legal holds: on the org, a patient or a case (admins, step-up).
+		api.route("POST /v1/legal-holds", stepUp(as(admin, "legal_hold.place")), handleHoldPlace(cs, fail))
+		api.route("GET /v1/legal-holds", as(admin, "legal_hold.list"), handleHoldList(cs, fail))
+		api.route("POST /v1/legal-holds/{id}/release", stepUp(as(admin, "legal_hold.release")), handleHoldRelease(cs, fail))
 	}
 
 	// The audit log.

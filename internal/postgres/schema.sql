@@ -3792,7 +3792,12 @@ CREATE TABLE app.legal_holds (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     released_at timestamp with time zone,
     case_id uuid,
-    CONSTRAINT legal_holds_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500)))
+    released_by uuid,
+    release_note text,
+    CONSTRAINT legal_holds_one_scope CHECK ((num_nonnulls(patient_id, case_id) <= 1)),
+    CONSTRAINT legal_holds_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500))),
+    CONSTRAINT legal_holds_release_check CHECK ((((released_at IS NULL) = (released_by IS NULL)) AND ((released_at IS NULL) = (release_note IS NULL)))),
+    CONSTRAINT legal_holds_release_note_check CHECK (((length(release_note) >= 1) AND (length(release_note) <= 500)))
 );
 
 ALTER TABLE ONLY app.legal_holds FORCE ROW LEVEL SECURITY;
@@ -5528,7 +5533,7 @@ CREATE POLICY legal_holds_select ON app.legal_holds FOR SELECT TO ward_app USING
 -- Name: legal_holds legal_holds_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY legal_holds_update ON app.legal_holds FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key)) AND (released_at IS NULL))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (released_at IS NOT NULL)));
+CREATE POLICY legal_holds_update ON app.legal_holds FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key)) AND (released_at IS NULL))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (released_at IS NOT NULL) AND (released_by = ( SELECT private.uid() AS uid))));
 
 --
 -- Name: magic_links; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7347,6 +7352,18 @@ GRANT SELECT ON TABLE app.legal_holds TO ward_definer;
 --
 
 GRANT UPDATE(released_at) ON TABLE app.legal_holds TO ward_app;
+
+--
+-- Name: COLUMN legal_holds.released_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(released_by) ON TABLE app.legal_holds TO ward_app;
+
+--
+-- Name: COLUMN legal_holds.release_note; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(release_note) ON TABLE app.legal_holds TO ward_app;
 
 --
 -- Name: TABLE magic_links; Type: ACL; Schema: app; Owner: ward_owner

@@ -876,6 +876,60 @@ func (q *Queries) ListDocuments(ctx context.Context, arg ListDocumentsParams) ([
 	return items, nil
 }
 
+const listHolds = `-- name: ListHolds :many
+select id, patient_id, case_id, reason, created_by, created_at, released_at, released_by, release_note
+  from app.legal_holds
+ where org_id = $1 and (not $2::boolean or released_at is null)
+ order by created_at desc, id
+`
+
+type ListHoldsParams struct {
+	OrgID      uuid.UUID
+	ActiveOnly bool
+}
+
+type ListHoldsRow struct {
+	ID          uuid.UUID
+	PatientID   uuid.NullUUID
+	CaseID      uuid.NullUUID
+	Reason      string
+	CreatedBy   uuid.UUID
+	CreatedAt   time.Time
+	ReleasedAt  *time.Time
+	ReleasedBy  uuid.NullUUID
+	ReleaseNote *string
+}
+
+func (q *Queries) ListHolds(ctx context.Context, arg ListHoldsParams) ([]ListHoldsRow, error) {
+	rows, err := q.db.Query(ctx, listHolds, arg.OrgID, arg.ActiveOnly)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListHoldsRow
+	for rows.Next() {
+		var i ListHoldsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.PatientID,
+			&i.CaseID,
+			&i.Reason,
+			&i.CreatedBy,
+			&i.CreatedAt,
+			&i.ReleasedAt,
+			&i.ReleasedBy,
+			&i.ReleaseNote,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listVersions = `-- name: ListVersions :many
 select id, case_id, document_id, version, size, sha256, content_type, filename_enc, uploaded_by, created_at
   from app.document_versions
@@ -1057,6 +1111,38 @@ func (q *Queries) OrgDocumentLimit(ctx context.Context, orgID uuid.UUID) (int64,
 	return document_max_bytes, err
 }
 
+const placeHold = `-- name: PlaceHold :one
+insert into app.legal_holds (org_id, patient_id, case_id, reason, created_by)
+values ($1, $2, $3, $4, $5)
+returning id, created_at
+`
+
+type PlaceHoldParams struct {
+	OrgID     uuid.UUID
+	PatientID uuid.NullUUID
+	CaseID    uuid.NullUUID
+	Reason    string
+	CreatedBy uuid.UUID
+}
+
+type PlaceHoldRow struct {
+	ID        uuid.UUID
+	CreatedAt time.Time
+}
+
+func (q *Queries) PlaceHold(ctx context.Context, arg PlaceHoldParams) (PlaceHoldRow, error) {
+	row := q.db.QueryRow(ctx, placeHold,
+		arg.OrgID,
+		arg.PatientID,
+		arg.CaseID,
+		arg.Reason,
+		arg.CreatedBy,
+	)
+	var i PlaceHoldRow
+	err := row.Scan(&i.ID, &i.CreatedAt)
+	return i, err
+}
+
 const recordAccessExpiries = `-- name: RecordAccessExpiries :one
 select app.record_access_expiries($1::int)::int as n
 `
@@ -1066,6 +1152,31 @@ func (q *Queries) RecordAccessExpiries(ctx context.Context, max int32) (int32, e
 	var n int32
 	err := row.Scan(&n)
 	return n, err
+}
+
+const releaseHold = `-- name: ReleaseHold :one
+update app.legal_holds set released_at = now(), released_by = $1, release_note = $2
+ where org_id = $3 and id = $4 and released_at is null
+returning id
+`
+
+type ReleaseHoldParams struct {
+	ReleasedBy uuid.NullUUID
+	Note       *string
+	OrgID      uuid.UUID
+	ID         uuid.UUID
+}
+
+func (q *Queries) ReleaseHold(ctx context.Context, arg ReleaseHoldParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, releaseHold,
+		arg.ReleasedBy,
+		arg.Note,
+		arg.OrgID,
+		arg.ID,
+	)
+	var id uuid.UUID
+	err := row.Scan(&id)
+	return id, err
 }
 
 const revokeCaseInvite = `-- name: RevokeCaseInvite :one

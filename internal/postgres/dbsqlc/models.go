@@ -215,14 +215,16 @@ type AppInstancePolicy struct {
 }
 
 type AppLegalHold struct {
-	OrgID      uuid.UUID
-	ID         uuid.UUID
-	PatientID  uuid.NullUUID
-	Reason     string
-	CreatedBy  uuid.UUID
-	CreatedAt  time.Time
-	ReleasedAt *time.Time
-	CaseID     uuid.NullUUID
+	OrgID       uuid.UUID
+	ID          uuid.UUID
+	PatientID   uuid.NullUUID
+	Reason      string
+	CreatedBy   uuid.UUID
+	CreatedAt   time.Time
+	ReleasedAt  *time.Time
+	CaseID      uuid.NullUUID
+	ReleasedBy  uuid.NullUUID
+	ReleaseNote *string
 }
 
 type AppMagicLink struct {

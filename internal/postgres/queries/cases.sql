@@ -171,3 +171,19 @@ select app.record_access_expiries(@max::int)::int as n;
 
 -- name: LiveStorageKeys :many
 select k::text as storage_key from app.live_storage_keys(@keys::text[]) k;
+
+-- name: PlaceHold :one
+insert into app.legal_holds (org_id, patient_id, case_id, reason, created_by)
+values (@org_id, sqlc.narg('patient_id'), sqlc.narg('case_id'), @reason, @created_by)
+returning id, created_at;
+
+-- name: ListHolds :many
+select id, patient_id, case_id, reason, created_by, created_at, released_at, released_by, release_note
+  from app.legal_holds
+ where org_id = @org_id and (not @active_only::boolean or released_at is null)
+ order by created_at desc, id;
+
+-- name: ReleaseHold :one
+update app.legal_holds set released_at = now(), released_by = @released_by, release_note = @note
+ where org_id = @org_id and id = @id and released_at is null
+returning id;
