@@ -108,6 +108,25 @@ var Actions = registry(
 	// left for a subprocessor. Its details hold counts, model and tokens,
 	// never content; Patient is set when the call named one.
 	Action{Name: "ai.invoke", Category: CategoryAccess, PHIAccess: true},
+	// SCIM provisioning (internal/scim): the directory's changes are
+	// recorded by the SCIM procedures (00050, 00051).
+	Action{Name: "scim.token.create", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.token.revoke", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.token.list", Category: CategoryAccess},
+	Action{Name: "scim.user.create", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.user.update", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.user.role", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.user.activate", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.user.deactivate", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.user.delete", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.user.list", Category: CategoryAccess, Reserved: true},
+	Action{Name: "scim.group.create", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.group.update", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.group.delete", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.group.role", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.group.list", Category: CategoryAccess, Reserved: true},
+	Action{Name: "scim.group.mappings", Category: CategoryAccess},
+	Action{Name: "scim.request.denied", Category: CategoryAccess},
 	// Cases and documents (internal/cases): every event names its case.
 	Action{Name: "case.create", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
 	Action{Name: "case.view", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},

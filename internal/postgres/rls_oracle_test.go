@@ -692,7 +692,7 @@ func rlsTables() []*rlsTable {
 				return `insert into app.legal_holds (org_id, reason, created_by) values ($1, 'matrix', $2)`, []any{t.org, a.user}
 			}}},
 			updates: []rlsWrite{
-				{name: "release", tail: `set released_at = now()`, may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				{name: "release", tail: `set released_at = now(), released_by = (select private.uid()), release_note = 'matrix'`, may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 					return r.org == p.org && p.role == "admin"
 				}},
 				{name: "reassign", tail: `set created_by = created_by`},
