@@ -95,11 +95,13 @@ func BenchmarkWrite64MiB(b *testing.B) {
 			s := c.s(b)
 			t := newTimer("file", "store", "encrypted")
 			for b.Loop() {
+				var name string
 				t.time("file", func() {
 					out, err := os.CreateTemp(dir, "plain-*")
 					if err != nil {
 						b.Fatal(err)
 					}
+					name = out.Name()
 					if _, err := io.Copy(out, bytes.NewReader(plain)); err != nil {
 						b.Fatal(err)
 					}
@@ -107,8 +109,8 @@ func BenchmarkWrite64MiB(b *testing.B) {
 						b.Fatal(err)
 					}
 					out.Close()
-					os.Remove(out.Name())
 				})
+				os.Remove(name)
 				key := blob.ObjectKey(f.keys.OrgID(), uuid.New())
 				t.time("store", func() {
 					if _, err := s.Put(b.Context(), key, bytes.NewReader(plain)); err != nil {
