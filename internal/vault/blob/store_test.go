@@ -195,6 +195,30 @@ func conformance(t *testing.T, s blob.Store) {
 		}
 	})
 
+	t.Run("concurrent", func(t *testing.T) {
+		// Sixteen Puts at once into one new org's directory, then reads.
+		corg := uuid.New()
+		keys := make([]string, 16)
+		errs := make(chan error, len(keys))
+		for i := range keys {
+			keys[i] = objKey(corg)
+			go func() {
+				_, err := s.Put(ctx, keys[i], bytes.NewReader(randomBytes(uint64(i), 1000+i)))
+				errs <- err
+			}()
+		}
+		for range keys {
+			if err := <-errs; err != nil {
+				t.Fatalf("concurrent Put: %v", err)
+			}
+		}
+		for i, k := range keys {
+			if got := readAll(t, s, k, 0, -1); !bytes.Equal(got, randomBytes(uint64(i), 1000+i)) {
+				t.Fatalf("object %d differs after concurrent Puts", i)
+			}
+		}
+	})
+
 	t.Run("replace", func(t *testing.T) {
 		key := objKey(org)
 		put(t, s, key, []byte("first version of the bytes"))
