@@ -197,62 +197,66 @@ func BenchmarkRead64MiB(b *testing.B) {
 
 // BenchmarkRange256MiB: 1 MiB at a deep offset (200 MiB) of a 256 MiB
 // document, read by segment with Decrypt, beside Tink's reader decrypting
-// from the start and discarding up to the offset.
+// the object from the start and discarding up to the offset; in the
+// directory store and on versitygw.
 func BenchmarkRange256MiB(b *testing.B) {
 	const size, off, n = 256 << 20, 200<<20 + 12345, 1 << 20
-	d, err := blob.NewDir(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
+	plain := randomBytes(3, size)
+	want := bytes.Clone(plain[off : off+n])
 	f := newFixture(b)
 	aad := []byte("bench")
-	key := blob.ObjectKey(f.keys.OrgID(), uuid.New())
-	plain := randomBytes(3, size)
-	if _, err := f.key.Put(b.Context(), d, key, aad, bytes.NewReader(plain)); err != nil {
-		b.Fatal(err)
+	for _, c := range []struct {
+		name string
+		s    func(b *testing.B) blob.Store
+	}{
+		{"dir", func(b *testing.B) blob.Store { return newDir(b) }},
+		{"s3", func(b *testing.B) blob.Store { return newS3(b) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			s := c.s(b)
+			key := blob.ObjectKey(f.keys.OrgID(), uuid.New())
+			if _, err := f.key.Put(b.Context(), s, key, aad, bytes.NewReader(plain)); err != nil {
+				b.Fatal(err)
+			}
+			got := make([]byte, n)
+			buf := make([]byte, 256<<10)
+			t := newTimer("tink-from-start", "decrypt-range")
+			for b.Loop() {
+				t.time("tink-from-start", func() {
+					in, err := s.Open(b.Context(), key, 0, -1)
+					if err != nil {
+						b.Fatal(err)
+					}
+					r, err := f.tink.NewDecryptingReader(in, aad)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := io.CopyBuffer(sink{}, io.LimitReader(r, off), buf); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := io.ReadFull(r, got); err != nil {
+						b.Fatal(err)
+					}
+					in.Close()
+				})
+				t.time("decrypt-range", func() {
+					rc, err := f.key.Decrypt(b.Context(), s, key, aad, size, off, n)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := io.ReadFull(rc, got); err != nil {
+						b.Fatal(err)
+					}
+					rc.Close()
+				})
+			}
+			if !bytes.Equal(got, want) {
+				b.Fatal("wrong bytes")
+			}
+			for _, name := range t.names {
+				b.ReportMetric(t.total[name].Seconds()*1e3/float64(b.N), name+"-ms")
+			}
+			b.ReportMetric(t.total["tink-from-start"].Seconds()/t.total["decrypt-range"].Seconds(), "speedup")
+		})
 	}
-	want := plain[off : off+n]
-	plain = nil
-	file := filepath.Join(d.Root(), filepath.FromSlash(key))
-	got := make([]byte, n)
-	b.Run("decrypt-range", func(b *testing.B) {
-		b.SetBytes(n)
-		for b.Loop() {
-			rc, err := f.key.Decrypt(b.Context(), d, key, aad, size, off, n)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := io.ReadFull(rc, got); err != nil {
-				b.Fatal(err)
-			}
-			rc.Close()
-		}
-		if !bytes.Equal(got, want) {
-			b.Fatal("wrong bytes")
-		}
-	})
-	b.Run("tink-from-start", func(b *testing.B) {
-		b.SetBytes(n)
-		buf := make([]byte, 256<<10)
-		for b.Loop() {
-			in, err := os.Open(file)
-			if err != nil {
-				b.Fatal(err)
-			}
-			r, err := f.tink.NewDecryptingReader(in, aad)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := io.CopyBuffer(sink{}, io.LimitReader(r, off), buf); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := io.ReadFull(r, got); err != nil {
-				b.Fatal(err)
-			}
-			in.Close()
-		}
-		if !bytes.Equal(got, want) {
-			b.Fatal("wrong bytes")
-		}
-	})
 }
