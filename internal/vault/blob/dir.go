@@ -230,8 +230,8 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 
 // List calls fn, in lexical key order, for every object whose key starts
 // with prefix, with its file's modification time. Temporary files of Puts
-// in flight (or abandoned by a crash) are not objects and are skipped; see
-// RemoveTemp. It stops at the first error from fn, ctx or the file system.
+// in flight (or abandoned by a crash) are not objects and are skipped (see
+// RemoveTemp), as are files whose names are not valid keys. It stops at the first error from fn, ctx or the file system.
 func (d *Dir) List(ctx context.Context, prefix string, fn func(key string, modified time.Time) error) error {
 	if err := checkPrefix(prefix); err != nil {
 		return err
@@ -272,8 +272,8 @@ func (d *Dir) List(ctx context.Context, prefix string, fn func(key string, modif
 			}
 			return nil
 		}
-		if !e.Type().IsRegular() || !strings.HasPrefix(key, prefix) {
-			return nil
+		if !e.Type().IsRegular() || !strings.HasPrefix(key, prefix) || CheckKey(key) != nil {
+			return nil // not an object this store could have written
 		}
 		fi, err := e.Info()
 		if errors.Is(err, fs.ErrNotExist) {

@@ -75,6 +75,9 @@ func TestDirRemoveTemp(t *testing.T) {
 	key := objKey(uuid.New())
 	put(t, d, key, []byte("x"))
 	dir := filepath.Dir(filepath.Join(d.Root(), filepath.FromSlash(key)))
+	if err := os.WriteFile(filepath.Join(dir, "not a key"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	old, fresh := filepath.Join(dir, ".put-111"), filepath.Join(dir, ".put-222")
 	for _, p := range []string{old, fresh} {
 		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {

@@ -301,6 +301,7 @@ func (s *S3) List(ctx context.Context, prefix string, fn func(key string, modifi
 // mapErr wraps ErrNotFound for S3's "no such key" answers.
 func (s *S3) mapErr(op, key string, err error) error {
 	r := minio.ToErrorResponse(err)
+	// 404 without net/http: domain packages do not import it (TestLayering).
 	if r.Code == minio.NoSuchKey || r.StatusCode == 404 && r.Code != minio.NoSuchBucket {
 		return fmt.Errorf("blob: s3: %s %s: %w", op, key, ErrNotFound)
 	}

@@ -173,7 +173,7 @@ func readUntilError(t *testing.T, o stored, off, n int64) ([]byte, error) {
 }
 
 // testTamper flips one byte at a time, in the header, at the start, middle
-// and end (tag) of each segment, and checks that a read covering it fails
+// and end (tag) of each segment, and at ten random places, and checks that a read covering it fails
 // with ErrIntegrity without returning a byte of the affected segment,
 // that Tink's reader refuses it too, and that reads of other segments
 // (when the header is intact) still succeed.
@@ -188,6 +188,10 @@ func testTamper(t *testing.T, s blob.Store) {
 	positions := []int64{0, 1, 20, 32, 33, 39} // length byte, salt, nonce prefix
 	for i := range segStart {
 		positions = append(positions, segStart[i], segStart[i]+1, (segStart[i]+segEnd[i])/2, segEnd[i]-17, segEnd[i]-16, segEnd[i]-1)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 10 {
+		positions = append(positions, r.Int64N(ct))
 	}
 	for _, pos := range positions {
 		bad := slices.Clone(orig)
