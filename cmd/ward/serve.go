@@ -27,6 +27,7 @@ import (
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/records"
 	"github.com/wardhq/ward/internal/scim"
+	"github.com/wardhq/ward/internal/sso"
 )
 
 type serveConfig struct {
@@ -218,7 +219,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies},
 		httpapi.Deps{Auth: authSvc, Records: recSvc, Audit: audit.NewService(db, log), Ready: ready, Log: log,
 			Metrics: metrics, AuditKey: auditKey, Gateway: gw,
-			SCIM: scim.NewService(db, keys, scim.Config{BaseURL: cfg.BaseURL}, log)})
+			SCIM: scim.NewService(db, keys, scim.Config{BaseURL: cfg.BaseURL}, log),
+			SSO:  sso.NewService(db, keys, sso.Config{BaseURL: cfg.BaseURL}, log)})
 
 	srv := &http.Server{
 		Handler:           handler,

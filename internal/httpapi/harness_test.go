@@ -30,6 +30,7 @@ import (
 	"github.com/wardhq/ward/internal/postgres/pgtest"
 	"github.com/wardhq/ward/internal/records"
 	"github.com/wardhq/ward/internal/scim"
+	"github.com/wardhq/ward/internal/sso"
 	"github.com/wardhq/ward/internal/tenancy"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
@@ -155,7 +156,8 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 		Auth: w.auth, Records: records.NewService(env.App, w.keys, log),
 		Audit: audit.NewService(env.App, log), AuditKey: vkey, Ready: env.App.Pool.Ping, Log: log,
 		Gateway: gateway.NewService(env.App, engine, gateway.Config{Keys: map[string]string{"anthropic": upstreamKey}}, log),
-		SCIM:    scim.NewService(env.App, w.keys, scim.Config{BaseURL: wc.auth.BaseURL}, log)})
+		SCIM:    scim.NewService(env.App, w.keys, scim.Config{BaseURL: wc.auth.BaseURL}, log),
+		SSO:     sso.NewService(env.App, w.keys, sso.Config{BaseURL: wc.auth.BaseURL}, log)})
 	w.integrator = audit.NewIntegrator(env.App, log, 0)
 	w.integrator.SetSigner(signer, time.Nanosecond)
 	w.vkey = vkey

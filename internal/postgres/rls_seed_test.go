@@ -84,6 +84,8 @@ type rlsSeed struct {
 	// link's token hash, by user label (for the procedure cases).
 	bidx     map[string][]byte
 	linkHash map[string][]byte
+	// ssoStateHash and ssoBinderHash are the seeded SSO sign-in state's.
+	ssoStateHash, ssoBinderHash []byte
 }
 
 func (s *rlsSeed) name(label string) string {
@@ -247,6 +249,13 @@ func (w *rlsWriter) sessionAAL(label, org, user string, state rlsSessionState, a
 	return r.tokenHash
 }
 
+// ssoSession creates an AAL1 session from an SSO sign-in (amr sso).
+func (w *rlsWriter) ssoSession(label, org, user string) string {
+	h := w.sessionAAL(label, org, user, rlsLive, 1)
+	w.exec(`update app.sessions set amr = '{sso}' where id = $1`, w.s.must(label))
+	return h
+}
+
 // retiredToken records a rotated token of session label, retired ago, and
 // returns the credential hash it answers to.
 func (w *rlsWriter) retiredToken(label string, ago time.Duration) string {
@@ -324,6 +333,41 @@ func (w *rlsWriter) scimGroup(label, org, role string, members ...string) {
 		w.exec(`insert into app.scim_group_members (org_id, group_id, user_id) values ($1, $2, $3)`, o, id, u)
 		w.add("app.scim_group_members", rlsRow{pk: o + "/" + id + "/" + u, org: o, user: u})
 	}
+}
+
+// ssoConnection creates an OIDC connection of org made by user.
+func (w *rlsWriter) ssoConnection(label, org, user string) {
+	o, id := w.s.must(org), w.s.name(label)
+	w.exec(`insert into app.sso_connections (org_id, id, kind, name, issuer, client_id, client_secret_enc, created_by)
+	        values ($1, $2, 'oidc', $3, 'https://idp.example', 'ward', $4, $5)`, o, id, label, rlsRandom(40), w.s.must(user))
+	w.add("app.sso_connections", rlsRow{pk: o + "/" + id, org: o})
+}
+
+// ssoDomain claims domain for connection conn of org, verified or not.
+func (w *rlsWriter) ssoDomain(org, domain, conn string, verified bool) {
+	o := w.s.must(org)
+	var at *time.Time
+	if verified {
+		at = &w.s.now
+	}
+	w.exec(`insert into app.sso_domains (org_id, domain, connection_id, verified_at) values ($1, $2, $3, $4)`,
+		o, domain, w.s.must(conn), at)
+	w.add("app.sso_domains", rlsRow{pk: o + "/" + domain, org: o})
+}
+
+// ssoIdentity links an IdP subject of conn to user in org.
+func (w *rlsWriter) ssoIdentity(org, conn, user string) {
+	o, c, u := w.s.must(org), w.s.must(conn), w.s.must(user)
+	h := rlsRandom(32)
+	w.exec(`insert into app.sso_identities (org_id, connection_id, subject_hash, user_id) values ($1, $2, $3, $4)`, o, c, h, u)
+	w.add("app.sso_identities", rlsRow{pk: o + "/" + c + "/" + u, org: o, user: u})
+}
+
+// ssoState records a sign-in state of conn, bound to binder.
+func (w *rlsWriter) ssoState(org, conn string, state, binder []byte) {
+	w.exec(`insert into app.sso_states (state_hash, org_id, connection_id, binder_hash) values ($1, $2, $3, $4)`,
+		state, w.s.must(org), w.s.must(conn), binder)
+	w.add("app.sso_states", rlsRow{pk: hex.EncodeToString(state)})
 }
 
 func (w *rlsWriter) patient(org, label, createdBy string) {
@@ -455,7 +499,7 @@ func (w *rlsWriter) seed() {
 	w.keyset(rlsInstanceOrg, "aead")
 	w.keyset(rlsInstanceOrg, "prf")
 
-	for _, u := range []string{"a_admin", "a_lead", "a_prov1", "a_prov0", "a_pat1", "a_pat2", "a_gone", "b_admin", "b_pat1"} {
+	for _, u := range []string{"a_admin", "a_lead", "a_prov1", "a_prov0", "a_pat1", "a_pat2", "a_gone", "b_admin", "b_pat1", "a_sso"} {
 		w.user(u)
 	}
 	w.member("A", "a_admin", "admin", false)
@@ -468,6 +512,7 @@ func (w *rlsWriter) seed() {
 	w.member("B", "b_admin", "admin", false)
 	w.member("B", "b_pat1", "patient", false)
 	w.member("B", "a_lead", "provider", false)
+	w.member("A", "a_sso", "provider", false) // created by SSO just in time, signs in through the IdP
 
 	w.patient("A", "P1", "a_admin")
 	w.patient("A", "P2", "a_admin")
@@ -523,6 +568,16 @@ func (w *rlsWriter) seed() {
 	w.scimUser("B", "b_admin", "entra-b-admin")
 	w.scimGroup("g.A", "A", "provider", "a_prov1")
 	w.scimGroup("g.B", "B", "admin", "b_admin")
+	w.ssoConnection("c.A", "A", "a_admin")
+	w.ssoConnection("c.B", "B", "b_admin")
+	w.ssoDomain("A", "a.test", "c.A", true)
+	w.ssoDomain("A", "a-pending.test", "c.A", false)
+	w.ssoDomain("B", "b.test", "c.B", true)
+	w.ssoIdentity("A", "c.A", "a_prov1")
+	w.ssoIdentity("A", "c.A", "a_sso")
+	w.ssoIdentity("B", "c.B", "b_admin")
+	s.ssoStateHash, s.ssoBinderHash = rlsRandom(32), rlsRandom(32)
+	w.ssoState("A", "c.A", s.ssoStateHash, s.ssoBinderHash)
 
 	A, B := s.must("A"), s.must("B")
 	live := func(label, org, user string) string { return w.session("s."+label, org, user, rlsLive) }
@@ -577,6 +632,10 @@ func (w *rlsWriter) seed() {
 		{"a_key_audit", postgres.Credential{Hash: w.apiKey("k.a.au", "A", "a_admin", false, time.Time{}, "audit:read", "dsr"), Org: A}, s.must("a_admin")},
 		{"b_key", postgres.Credential{Hash: w.apiKey("k.b", "B", "b_admin", false, time.Time{}), Org: B}, s.must("b_admin")},
 		{"b_key_hint_A", postgres.Credential{Hash: w.apiKey("k.b2", "B", "b_admin", false, time.Time{}), Org: A}, s.must("b_admin")},
+		// Sessions from SSO (amr sso): a provider the IdP created just in
+		// time (AAL1, live), and an admin at AAL1 (pending: nobody).
+		{"a_sso", postgres.Credential{Hash: w.ssoSession("s.a_sso", "A", "a_sso"), Org: A}, s.must("a_sso")},
+		{"a_admin_sso_aal1", postgres.Credential{Hash: w.ssoSession("s.a_admin.sso", "A", "a_admin"), Org: A}, s.must("a_admin")},
 		// SCIM tokens: an org's directory, no user; the user is whom a buggy
 		// server would believe it serves.
 		{"a_scim", postgres.Credential{Hash: w.scimToken("t.a", "A", "a_admin", false), Org: A}, s.must("a_admin")},

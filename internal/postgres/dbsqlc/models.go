@@ -128,6 +128,7 @@ type AppOrg struct {
 	CreatedAt             time.Time
 	RequireMfa            bool
 	RequirePasskey        bool
+	EnforceSso            bool
 }
 
 type AppPasskey struct {
@@ -260,6 +261,53 @@ type AppSessionToken struct {
 	SessionID uuid.UUID
 	TokenHash []byte
 	RetiredAt time.Time
+}
+
+type AppSsoConnection struct {
+	OrgID    uuid.UUID
+	ID       uuid.UUID
+	Kind     string
+	Name     string
+	Issuer   *string
+	ClientID *string
+	// AEAD ciphertext under the instance keyset, AD sso_connections|client_secret|instance|connection
+	ClientSecretEnc []byte
+	SigningAlgs     []string
+	TrustedAmr      []string
+	TrustedAcr      []string
+	Jit             bool
+	JitRole         string
+	CreatedBy       uuid.UUID
+	CreatedAt       time.Time
+}
+
+type AppSsoDomain struct {
+	OrgID        uuid.UUID
+	Domain       string
+	ConnectionID uuid.UUID
+	VerifiedAt   *time.Time
+	VerifiedBy   *string
+	CreatedAt    time.Time
+}
+
+type AppSsoIdentity struct {
+	OrgID        uuid.UUID
+	ConnectionID uuid.UUID
+	SubjectHash  []byte
+	UserID       uuid.UUID
+	CreatedAt    time.Time
+	LastSigninAt time.Time
+}
+
+type AppSsoState struct {
+	StateHash    []byte
+	OrgID        uuid.UUID
+	ConnectionID uuid.UUID
+	BinderHash   []byte
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	TakenAt      *time.Time
+	DoneAt       *time.Time
 }
 
 type AppTotpFactor struct {

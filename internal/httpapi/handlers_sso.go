@@ -1,0 +1,190 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/sso"
+)
+
+// SSO (docs/sso.md): the browser's round trip through the org's identity
+// provider, and the admin routes for connections, domains and the policy.
+
+// ssoBinderCookie holds the browser's binder between the start of an SSO
+// sign-in and the IdP's redirect back. It is SameSite=Lax: the way back is
+// a top-level navigation from the IdP's site.
+func (s *server) ssoBinderCookie() string { return s.cookieName("ward_sso") }
+
+func (s *server) handleSSOStart() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		req := sso.StartRequest{Email: q.Get("email")}
+		if v := q.Get("org"); v != "" {
+			id, err := uuid.Parse(v)
+			if err != nil {
+				s.writeError(w, r, badRequest("invalid_query", "org must be an org id (a UUID)"))
+				return
+			}
+			req.Org = id
+		}
+		if v := q.Get("connection"); v != "" {
+			id, err := uuid.Parse(v)
+			if err != nil {
+				s.writeError(w, r, badRequest("invalid_query", "connection must be a connection id (a UUID)"))
+				return
+			}
+			req.Connection = id
+		}
+		st, err := s.deps.SSO.Start(r.Context(), req)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: s.ssoBinderCookie(), Value: st.Binder, Path: "/v1/sso/",
+			MaxAge: int((10 * time.Minute) / time.Second), Secure: s.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		if s.secure { // __Host- cookies must have Path=/
+			http.SetCookie(w, &http.Cookie{Name: s.ssoBinderCookie(), Value: st.Binder, Path: "/",
+				MaxAge: int((10 * time.Minute) / time.Second), Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		}
+		http.Redirect(w, r, st.RedirectURL, http.StatusSeeOther)
+	})
+}
+
+func (s *server) handleSSOCallback() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		req := sso.CallbackRequest{State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error")}
+		if c, err := r.Cookie(s.ssoBinderCookie()); err == nil {
+			req.Binder = c.Value
+		}
+		sess, err := s.deps.SSO.Callback(r.Context(), req)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: s.ssoBinderCookie(), Value: "", Path: "/v1/sso/", MaxAge: -1,
+			Secure: s.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
+		w.Header().Set("Location", s.root)
+		w.WriteHeader(http.StatusSeeOther)
+	})
+}
+
+// ssoEnforced reports whether a sign-in link to email must not be sent;
+// when the check fails the link request fails too (fail closed).
+func (s *server) ssoEnforced(r *http.Request, email string) (bool, error) {
+	if s.deps.SSO == nil {
+		return false, nil
+	}
+	return s.deps.SSO.Enforced(r.Context(), email)
+}
+
+// decoyVerifier is a verifier of the same shape as a real one, for the
+// answer to a link request on a domain that enforces SSO.
+func decoyVerifier() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func handleSSOConnectionCreate(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in sso.ConnectionInput
+		err := decode(r, &in)
+		var c sso.Connection
+		if err == nil {
+			c, err = svc.CreateConnection(r.Context(), in)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, c)
+	})
+}
+
+func handleSSOConnectionList(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cs, err := svc.ListConnections(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"connections": cs})
+	})
+}
+
+func handleSSOConnectionDelete(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err == nil {
+			err = svc.DeleteConnection(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func handleSSODomainClaim(svc *sso.Service, fail errorWriter) http.Handler {
+	type request struct {
+		Domain       string    `json:"domain"`
+		ConnectionID uuid.UUID `json:"connection_id"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		err := decode(r, &req)
+		var d sso.Domain
+		if err == nil {
+			d, err = svc.ClaimDomain(r.Context(), req.Domain, req.ConnectionID)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, d)
+	})
+}
+
+func handleSSODomainList(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ds, err := svc.ListDomains(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"domains": ds})
+	})
+}
+
+func handleSSOPolicyGet(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := svc.GetPolicy(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, p)
+	})
+}
+
+func handleSSOPolicyPut(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p sso.Policy
+		err := decode(r, &p)
+		if err == nil {
+			err = svc.SetPolicy(r.Context(), p)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, p)
+	})
+}
