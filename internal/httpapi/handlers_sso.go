@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/sso"
 )
 
@@ -15,8 +16,9 @@ import (
 // provider, and the admin routes for connections, domains and the policy.
 
 // ssoBinderCookie holds the browser's binder between the start of an SSO
-// sign-in and the IdP's redirect back. It is SameSite=Lax: the way back is
-// a top-level navigation from the IdP's site.
+// sign-in and the IdP's answer. The way back comes from the IdP's site: a
+// top-level GET (OIDC) or a form POST (SAML), so over HTTPS the cookie is
+// SameSite=None (Secure, HttpOnly, ten minutes), else Lax.
 func (s *server) ssoBinderCookie() string { return s.cookieName("ward_sso") }
 
 func (s *server) handleSSOStart() http.Handler {
@@ -44,12 +46,13 @@ func (s *server) handleSSOStart() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		http.SetCookie(w, &http.Cookie{Name: s.ssoBinderCookie(), Value: st.Binder, Path: "/v1/sso/",
-			MaxAge: int((10 * time.Minute) / time.Second), Secure: s.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-		if s.secure { // __Host- cookies must have Path=/
-			http.SetCookie(w, &http.Cookie{Name: s.ssoBinderCookie(), Value: st.Binder, Path: "/",
-				MaxAge: int((10 * time.Minute) / time.Second), Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		same := http.SameSiteLaxMode
+		if s.secure {
+			same = http.SameSiteNoneMode
 		}
+		// Path / (a __Host- cookie must have it).
+		http.SetCookie(w, &http.Cookie{Name: s.ssoBinderCookie(), Value: st.Binder, Path: "/",
+			MaxAge: int((10 * time.Minute) / time.Second), Secure: s.secure, HttpOnly: true, SameSite: same})
 		http.Redirect(w, r, st.RedirectURL, http.StatusSeeOther)
 	})
 }
@@ -66,11 +69,77 @@ func (s *server) handleSSOCallback() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		http.SetCookie(w, &http.Cookie{Name: s.ssoBinderCookie(), Value: "", Path: "/v1/sso/", MaxAge: -1,
-			Secure: s.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-		s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
-		w.Header().Set("Location", s.root)
-		w.WriteHeader(http.StatusSeeOther)
+		s.ssoSignedIn(w, sess)
+	})
+}
+
+// ssoSignedIn ends the binder, sets the session cookie and sends the
+// browser to Ward's root.
+func (s *server) ssoSignedIn(w http.ResponseWriter, sess auth.Session) {
+	http.SetCookie(w, &http.Cookie{Name: s.ssoBinderCookie(), Value: "", Path: "/", MaxAge: -1,
+		Secure: s.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
+	w.Header().Set("Location", s.root)
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// handleSAMLACS is a SAML connection's assertion consumer (HTTP-POST
+// binding): the IdP's site posts the form, so no origin check.
+func (s *server) handleSAMLACS() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err == nil {
+			if perr := r.ParseForm(); perr != nil {
+				err = badRequest("bad_form", "the form could not be read")
+			}
+		}
+		var sess auth.Session
+		if err == nil {
+			req := sso.ACSRequest{Connection: id, SAMLResponse: r.PostForm.Get("SAMLResponse"),
+				RelayState: r.PostForm.Get("RelayState")}
+			if c, cerr := r.Cookie(s.ssoBinderCookie()); cerr == nil {
+				req.Binder = c.Value
+			}
+			sess, err = s.deps.SSO.ACS(r.Context(), req)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.ssoSignedIn(w, sess)
+	})
+}
+
+func handleSAMLMetadata(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var md []byte
+		if err == nil {
+			md, err = svc.SAMLMetadata(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/samlmetadata+xml")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		_, _ = w.Write(md)
+	})
+}
+
+func handleSAMLConnectionCreate(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in sso.SAMLConnectionInput
+		err := decode(r, &in)
+		var c sso.SAMLConnection
+		if err == nil {
+			c, err = svc.CreateSAMLConnection(r.Context(), in)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, c)
 	})
 }
 

@@ -131,6 +131,9 @@ func (s *server) routes() {
 	if ss := s.deps.SSO; ss != nil {
 		api.route("GET /v1/sso/start", public, s.handleSSOStart())
 		api.route("GET /v1/sso/oidc/callback", public, s.handleSSOCallback())
+		api.route("GET /v1/sso/saml/{id}/metadata", public, handleSAMLMetadata(ss, fail))
+		api.route("POST /v1/sso/saml/{id}/acs", public, s.handleSAMLACS())
+		api.route("POST /v1/sso/saml/connections", stepUp(as(admin, "sso.connection.create")), handleSAMLConnectionCreate(ss, fail))
 		api.route("POST /v1/sso/connections", stepUp(as(admin, "sso.connection.create")), handleSSOConnectionCreate(ss, fail))
 		api.route("GET /v1/sso/connections", as(admin, "sso.connection.list"), handleSSOConnectionList(ss, fail))
 		api.route("DELETE /v1/sso/connections/{id}", stepUp(as(admin, "sso.connection.delete")), handleSSOConnectionDelete(ss, fail))

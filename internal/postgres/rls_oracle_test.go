@@ -599,6 +599,16 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{{name: "relink", tail: `set user_id = user_id`}},
 		},
 		{
+			// Accepted SAML assertion ids: nobody but app.sso_assertion_once.
+			name: "app.sso_assertions", pk: `org_id::text || '/' || connection_id::text || '/' || encode(id_hash, 'hex')`,
+			scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.sso_assertions (org_id, connection_id, id_hash, expires_at) values ($1, $2, $3, now())`,
+					[]any{t.org, s.must("c.A"), rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "forget", tail: `set expires_at = now() - interval '1 day'`}},
+		},
+		{
 			name: "app.sso_states", pk: `encode(state_hash, 'hex')`, scope: rlsNoScope,
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into app.sso_states (state_hash, org_id, connection_id, binder_hash) values ($1, $2, $3, $1)`,

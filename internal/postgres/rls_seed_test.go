@@ -370,6 +370,14 @@ func (w *rlsWriter) ssoState(org, conn string, state, binder []byte) {
 	w.add("app.sso_states", rlsRow{pk: hex.EncodeToString(state)})
 }
 
+// ssoAssertion records an accepted SAML assertion id of conn.
+func (w *rlsWriter) ssoAssertion(org, conn string) {
+	o, c, h := w.s.must(org), w.s.must(conn), rlsRandom(32)
+	w.exec(`insert into app.sso_assertions (org_id, connection_id, id_hash, expires_at) values ($1, $2, $3, now() + interval '1 hour')`,
+		o, c, h)
+	w.add("app.sso_assertions", rlsRow{pk: o + "/" + c + "/" + hex.EncodeToString(h), org: o})
+}
+
 func (w *rlsWriter) patient(org, label, createdBy string) {
 	o, id := w.s.must(org), w.s.name(label)
 	w.exec(`insert into app.patients (org_id, id, mrn_bidx, name_enc, created_by) values ($1, $2, $3, $4, $5)`,
@@ -578,6 +586,7 @@ func (w *rlsWriter) seed() {
 	w.ssoIdentity("B", "c.B", "b_admin")
 	s.ssoStateHash, s.ssoBinderHash = rlsRandom(32), rlsRandom(32)
 	w.ssoState("A", "c.A", s.ssoStateHash, s.ssoBinderHash)
+	w.ssoAssertion("A", "c.A")
 
 	A, B := s.must("A"), s.must("B")
 	live := func(label, org, user string) string { return w.session("s."+label, org, user, rlsLive) }

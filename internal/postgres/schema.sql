@@ -283,6 +283,32 @@ end $$;
 ALTER FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid) OWNER TO ward_definer;
 
 --
+-- Name: create_saml_connection(uuid, text, text, text[], boolean, text, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.create_saml_connection(p_id uuid, p_name text, p_idp_metadata text, p_trusted_acr text[], p_jit boolean, p_jit_role text, p_allow_idp_initiated boolean, p_request text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  perform private.sso_admin();
+  select * into me from private.me();
+  insert into app.sso_connections (org_id, id, kind, name, idp_metadata, trusted_acr, jit, jit_role,
+    allow_idp_initiated, created_by)
+  values (me.org_id, p_id, 'saml', p_name, p_idp_metadata, coalesce(p_trusted_acr, '{}'), coalesce(p_jit, false),
+    coalesce(p_jit_role, 'provider'), coalesce(p_allow_idp_initiated, false), me.user_id);
+  perform audit.append_as(me.org_id, 'sso.connection.create', 'success', 'sso_connection', p_id,
+    p_request => p_request, p_details => jsonb_build_object('kind', 'saml',
+      'trusted_acr', coalesce(p_trusted_acr, '{}'), 'jit', coalesce(p_jit, false),
+      'jit_role', coalesce(p_jit_role, 'provider'), 'allow_idp_initiated', coalesce(p_allow_idp_initiated, false)));
+  return p_id;
+end $$;
+
+ALTER FUNCTION app.create_saml_connection(p_id uuid, p_name text, p_idp_metadata text, p_trusted_acr text[], p_jit boolean, p_jit_role text, p_allow_idp_initiated boolean, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: create_scim_token(bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1159,6 +1185,53 @@ end $$;
 ALTER FUNCTION app.rotate_session(p_new_hash bytea) OWNER TO ward_definer;
 
 --
+-- Name: saml_config(uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.saml_config(p_connection uuid, OUT org_id uuid, OUT idp_metadata text, OUT allow_idp_initiated boolean) RETURNS SETOF record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+begin
+  return query select c.org_id, c.idp_metadata, c.allow_idp_initiated from app.sso_connections c
+                where c.id = p_connection and c.kind = 'saml';
+end $$;
+
+ALTER FUNCTION app.saml_config(p_connection uuid, OUT org_id uuid, OUT idp_metadata text, OUT allow_idp_initiated boolean) OWNER TO ward_definer;
+
+--
+-- Name: saml_idp_begin(uuid, bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.saml_idp_begin(p_connection uuid, p_state_hash bytea, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  c app.sso_connections%rowtype;
+begin
+  if octet_length(p_state_hash) is distinct from 32 then
+    raise exception 'saml_idp_begin: the state hash is 32 bytes' using errcode = '22023';
+  end if;
+  select * into c from app.sso_connections x where x.id = p_connection and x.kind = 'saml';
+  if not found then
+    return false;
+  end if;
+  if not c.allow_idp_initiated then
+    perform audit.append_as(c.org_id, 'auth.signin', 'denied', 'sso_connection', c.id,
+      p_request => p_request, p_ip => p_ip, p_ua => p_ua,
+      p_details => jsonb_build_object('method', 'sso', 'reason', 'idp_initiated_off'));
+    return false;
+  end if;
+  insert into app.sso_states (state_hash, org_id, connection_id, binder_hash, taken_at)
+  values (p_state_hash, c.org_id, c.id, p_state_hash, now());
+  return true;
+end $$;
+
+ALTER FUNCTION app.saml_idp_begin(p_connection uuid, p_state_hash bytea, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
+
+--
 -- Name: scim_create_user(uuid, bytea, bytea, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1718,6 +1791,38 @@ end $$;
 ALTER FUNCTION app.signer_key() OWNER TO ward_definer;
 
 --
+-- Name: sso_assertion_once(bytea, bytea, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.sso_assertion_once(p_state_hash bytea, p_id_hash bytea, p_expires_at timestamp with time zone) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  st app.sso_states%rowtype;
+  n int;
+begin
+  if octet_length(p_id_hash) is distinct from 32 then
+    raise exception 'sso_assertion_once: the id hash is 32 bytes' using errcode = '22023';
+  end if;
+  select * into st from app.sso_states s
+   where s.state_hash = p_state_hash and s.taken_at > now() - interval '5 minutes' and s.done_at is null;
+  if not found then
+    return false;
+  end if;
+  delete from app.sso_assertions a
+   where a.ctid = any (array(select x.ctid from app.sso_assertions x where x.expires_at < now() limit 100));
+  insert into app.sso_assertions (org_id, connection_id, id_hash, expires_at)
+  values (st.org_id, st.connection_id, p_id_hash,
+          least(greatest(coalesce(p_expires_at, now()), now() + interval '1 minute'), now() + interval '1 day'))
+  on conflict do nothing;
+  get diagnostics n = row_count;
+  return n = 1;
+end $$;
+
+ALTER FUNCTION app.sso_assertion_once(p_state_hash bytea, p_id_hash bytea, p_expires_at timestamp with time zone) OWNER TO ward_definer;
+
+--
 -- Name: sso_begin(text, uuid, uuid, bytea, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1783,9 +1888,13 @@ begin
   end if;
   update app.sso_states s set done_at = now() where s.state_hash = p_state_hash;
   select * into c from app.sso_connections x where x.org_id = st.org_id and x.id = st.connection_id;
+  -- The org trusts its own connection for the domains it claimed for it
+  -- (verified or not: verification decides routing between orgs, and a
+  -- link or a JIT member stays in this org), and its connections for the
+  -- domains it verified.
   verified := coalesce(p_email_verified, false)
-    or exists (select from app.sso_domains d where d.org_id = c.org_id and d.connection_id = c.id
-                 and d.domain = lower(p_email_domain) and d.verified_at is not null);
+    or exists (select from app.sso_domains d where d.org_id = c.org_id and d.domain = lower(p_email_domain)
+                 and (d.connection_id = c.id or d.verified_at is not null));
 
   select i.user_id into uid from app.sso_identities i
    where i.org_id = c.org_id and i.connection_id = c.id and i.subject_hash = p_subject_hash;
@@ -3891,6 +4000,22 @@ ALTER TABLE ONLY app.sessions FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.sessions OWNER TO ward_owner;
 
 --
+-- Name: sso_assertions; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.sso_assertions (
+    org_id uuid NOT NULL,
+    connection_id uuid NOT NULL,
+    id_hash bytea NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT sso_assertions_id_hash_check CHECK ((octet_length(id_hash) = 32))
+);
+
+ALTER TABLE ONLY app.sso_assertions FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.sso_assertions OWNER TO ward_owner;
+
+--
 -- Name: sso_connections; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -3909,12 +4034,16 @@ CREATE TABLE app.sso_connections (
     jit_role text DEFAULT 'provider'::text NOT NULL,
     created_by uuid NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    idp_metadata text,
+    allow_idp_initiated boolean DEFAULT false NOT NULL,
     CONSTRAINT sso_connections_check CHECK (((kind <> 'oidc'::text) OR ((issuer IS NOT NULL) AND (client_id IS NOT NULL)))),
     CONSTRAINT sso_connections_client_id_check CHECK (((length(client_id) >= 1) AND (length(client_id) <= 512))),
+    CONSTRAINT sso_connections_idp_metadata_check CHECK ((length(idp_metadata) <= 200000)),
     CONSTRAINT sso_connections_issuer_check CHECK (((length(issuer) >= 8) AND (length(issuer) <= 2048))),
     CONSTRAINT sso_connections_jit_role_check CHECK ((jit_role = ANY (ARRAY['patient'::text, 'provider'::text, 'lead'::text]))),
     CONSTRAINT sso_connections_kind_check CHECK ((kind = ANY (ARRAY['oidc'::text, 'saml'::text]))),
     CONSTRAINT sso_connections_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT sso_connections_saml_check CHECK (((kind <> 'saml'::text) OR (idp_metadata IS NOT NULL))),
     CONSTRAINT sso_connections_signing_algs_check CHECK ((((cardinality(signing_algs) >= 1) AND (cardinality(signing_algs) <= 10)) AND (signing_algs <@ ARRAY['RS256'::text, 'RS384'::text, 'RS512'::text, 'ES256'::text, 'ES384'::text, 'ES512'::text, 'PS256'::text, 'PS384'::text, 'PS512'::text, 'EdDSA'::text]))),
     CONSTRAINT sso_connections_trusted_acr_check CHECK ((cardinality(trusted_acr) <= 20)),
     CONSTRAINT sso_connections_trusted_amr_check CHECK ((cardinality(trusted_amr) <= 20))
@@ -4438,6 +4567,13 @@ ALTER TABLE ONLY app.sessions
     ADD CONSTRAINT sessions_token_hash_key UNIQUE (token_hash);
 
 --
+-- Name: sso_assertions sso_assertions_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sso_assertions
+    ADD CONSTRAINT sso_assertions_pkey PRIMARY KEY (org_id, connection_id, id_hash);
+
+--
 -- Name: sso_connections sso_connections_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -4631,6 +4767,12 @@ CREATE UNIQUE INDEX scim_groups_name_idx ON app.scim_groups USING btree (org_id,
 --
 
 CREATE INDEX sessions_user_idx ON app.sessions USING btree (user_id, org_id, created_at DESC);
+
+--
+-- Name: sso_assertions_expiry_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX sso_assertions_expiry_idx ON app.sso_assertions USING btree (expires_at);
 
 --
 -- Name: sso_domains_verified_idx; Type: INDEX; Schema: app; Owner: ward_owner
@@ -4889,6 +5031,13 @@ ALTER TABLE ONLY app.session_tokens
 
 ALTER TABLE ONLY app.sessions
     ADD CONSTRAINT sessions_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: sso_assertions sso_assertions_org_id_connection_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sso_assertions
+    ADD CONSTRAINT sso_assertions_org_id_connection_id_fkey FOREIGN KEY (org_id, connection_id) REFERENCES app.sso_connections(org_id, id) ON DELETE CASCADE;
 
 --
 -- Name: sso_connections sso_connections_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -5258,6 +5407,12 @@ CREATE POLICY sessions_select ON app.sessions FOR SELECT TO ward_app USING (((or
 CREATE POLICY sessions_update ON app.sessions FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid)) AND (revoked_at IS NULL))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid)) AND (revoked_at IS NOT NULL)));
 
 --
+-- Name: sso_assertions; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.sso_assertions ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: sso_connections; Type: ROW SECURITY; Schema: app; Owner: ward_owner
 --
 
@@ -5513,6 +5668,13 @@ REVOKE ALL ON FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_
 GRANT ALL ON FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid) TO ward_ops;
 
 --
+-- Name: FUNCTION create_saml_connection(p_id uuid, p_name text, p_idp_metadata text, p_trusted_acr text[], p_jit boolean, p_jit_role text, p_allow_idp_initiated boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.create_saml_connection(p_id uuid, p_name text, p_idp_metadata text, p_trusted_acr text[], p_jit boolean, p_jit_role text, p_allow_idp_initiated boolean, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.create_saml_connection(p_id uuid, p_name text, p_idp_metadata text, p_trusted_acr text[], p_jit boolean, p_jit_role text, p_allow_idp_initiated boolean, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION create_scim_token(p_token_hash bytea, p_prefix text, p_name text, p_default_role text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -5697,6 +5859,20 @@ REVOKE ALL ON FUNCTION app.rotate_session(p_new_hash bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.rotate_session(p_new_hash bytea) TO ward_app;
 
 --
+-- Name: FUNCTION saml_config(p_connection uuid, OUT org_id uuid, OUT idp_metadata text, OUT allow_idp_initiated boolean); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.saml_config(p_connection uuid, OUT org_id uuid, OUT idp_metadata text, OUT allow_idp_initiated boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.saml_config(p_connection uuid, OUT org_id uuid, OUT idp_metadata text, OUT allow_idp_initiated boolean) TO ward_app;
+
+--
+-- Name: FUNCTION saml_idp_begin(p_connection uuid, p_state_hash bytea, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.saml_idp_begin(p_connection uuid, p_state_hash bytea, p_request text, p_ip text, p_ua text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.saml_idp_begin(p_connection uuid, p_state_hash bytea, p_request text, p_ip text, p_ua text) TO ward_app;
+
+--
 -- Name: FUNCTION scim_create_user(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_external_id text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -5795,6 +5971,13 @@ REVOKE ALL ON FUNCTION app.signer_key() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.signer_key() TO ward_app;
 GRANT ALL ON FUNCTION app.signer_key() TO ward_ops;
 GRANT ALL ON FUNCTION app.signer_key() TO ward_audit_signer;
+
+--
+-- Name: FUNCTION sso_assertion_once(p_state_hash bytea, p_id_hash bytea, p_expires_at timestamp with time zone); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.sso_assertion_once(p_state_hash bytea, p_id_hash bytea, p_expires_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.sso_assertion_once(p_state_hash bytea, p_id_hash bytea, p_expires_at timestamp with time zone) TO ward_app;
 
 --
 -- Name: FUNCTION sso_begin(p_domain text, p_org uuid, p_connection uuid, p_state_hash bytea, p_binder_hash bytea, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text); Type: ACL; Schema: app; Owner: ward_definer
@@ -6926,6 +7109,12 @@ GRANT SELECT(dpop_jkt) ON TABLE app.sessions TO ward_app;
 GRANT UPDATE(dpop_jkt) ON TABLE app.sessions TO ward_definer;
 
 --
+-- Name: TABLE sso_assertions; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE app.sso_assertions TO ward_definer;
+
+--
 -- Name: TABLE sso_connections; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -7008,6 +7197,18 @@ GRANT SELECT(created_by) ON TABLE app.sso_connections TO ward_app;
 --
 
 GRANT SELECT(created_at) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: COLUMN sso_connections.idp_metadata; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(idp_metadata) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: COLUMN sso_connections.allow_idp_initiated; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(allow_idp_initiated) ON TABLE app.sso_connections TO ward_app;
 
 --
 -- Name: TABLE sso_domains; Type: ACL; Schema: app; Owner: ward_owner

@@ -1,7 +1,8 @@
 // Package sso signs members in through their org's identity provider: an
 // OpenID Connect relying party (github.com/coreos/go-oidc/v3 and
-// golang.org/x/oauth2) with per-org connections, email-domain routing,
-// account linking by verified address and optional just-in-time
+// golang.org/x/oauth2) and a SAML 2.0 service provider
+// (github.com/crewjam/saml, saml.go) with per-org connections, email-domain
+// routing, account linking by verified address and optional just-in-time
 // provisioning.
 //
 // Rules:
@@ -23,7 +24,8 @@
 //     (AAL2 only for the amr/acr values the connection lists as trusted;
 //     else AAL1, amr ["sso"]) and the session's lifetimes (the org's).
 //   - An address counts as verified when the IdP says email_verified, or
-//     when it is on a domain the org verified for this connection. A
+//     when it is on a domain the org claimed for this connection or
+//     verified (SAML has no email_verified: only the domains count). A
 //     claimed domain is verified when an admin of the org signs in through
 //     the connection with an address on it; from then on sign-ins by address
 //     on that domain go to that connection, and with enforce_sso no sign-in

@@ -69,8 +69,8 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (Started, error) 
 	if err != nil {
 		return Started{}, fmt.Errorf("sso: begin: %w", err)
 	}
-	if b.kind != "oidc" {
-		return Started{}, errkind.Visible(ErrNoRoute, "this connection is not an OpenID Connect one")
+	if b.kind == "saml" {
+		return s.startSAML(ctx, b.conn, state, binder)
 	}
 	p, err := s.provider(ctx, b.conn, b.issuer)
 	if err != nil {

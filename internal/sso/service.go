@@ -17,6 +17,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
+	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
@@ -59,6 +60,9 @@ type Config struct {
 	// Skew is how far in the future an ID token's iat may be (default one
 	// minute).
 	Skew time.Duration
+	// SAMLClock, when set, is the clock SAML responses are checked against
+	// (tests replaying recorded responses); nil is the real clock.
+	SAMLClock *dsig.Clock
 }
 
 // Service runs SSO sign-ins and manages connections.

@@ -263,6 +263,13 @@ type AppSessionToken struct {
 	RetiredAt time.Time
 }
 
+type AppSsoAssertion struct {
+	OrgID        uuid.UUID
+	ConnectionID uuid.UUID
+	IDHash       []byte
+	ExpiresAt    time.Time
+}
+
 type AppSsoConnection struct {
 	OrgID    uuid.UUID
 	ID       uuid.UUID
@@ -271,14 +278,16 @@ type AppSsoConnection struct {
 	Issuer   *string
 	ClientID *string
 	// AEAD ciphertext under the instance keyset, AD sso_connections|client_secret|instance|connection
-	ClientSecretEnc []byte
-	SigningAlgs     []string
-	TrustedAmr      []string
-	TrustedAcr      []string
-	Jit             bool
-	JitRole         string
-	CreatedBy       uuid.UUID
-	CreatedAt       time.Time
+	ClientSecretEnc   []byte
+	SigningAlgs       []string
+	TrustedAmr        []string
+	TrustedAcr        []string
+	Jit               bool
+	JitRole           string
+	CreatedBy         uuid.UUID
+	CreatedAt         time.Time
+	IdpMetadata       *string
+	AllowIdpInitiated bool
 }
 
 type AppSsoDomain struct {

@@ -27,6 +27,38 @@ func (q *Queries) ClaimSSODomain(ctx context.Context, arg ClaimSSODomainParams) 
 	return err
 }
 
+const createSAMLConnection = `-- name: CreateSAMLConnection :one
+select app.create_saml_connection($1, $2, $3, $4::text[], $5::boolean, $6::text,
+  $7::boolean, $8::text)::uuid as id
+`
+
+type CreateSAMLConnectionParams struct {
+	ID                uuid.UUID
+	Name              string
+	IdpMetadata       string
+	TrustedAcr        []string
+	Jit               bool
+	JitRole           string
+	AllowIdpInitiated bool
+	Request           *string
+}
+
+func (q *Queries) CreateSAMLConnection(ctx context.Context, arg CreateSAMLConnectionParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, createSAMLConnection,
+		arg.ID,
+		arg.Name,
+		arg.IdpMetadata,
+		arg.TrustedAcr,
+		arg.Jit,
+		arg.JitRole,
+		arg.AllowIdpInitiated,
+		arg.Request,
+	)
+	var id uuid.UUID
+	err := row.Scan(&id)
+	return id, err
+}
+
 const createSSOConnection = `-- name: CreateSSOConnection :one
 
 select app.create_sso_connection($1, $2, $3, $4::text, $5::text,
@@ -194,6 +226,49 @@ func (q *Queries) ListSSODomains(ctx context.Context, orgID uuid.UUID) ([]ListSS
 		return nil, err
 	}
 	return items, nil
+}
+
+const sAMLIdPBegin = `-- name: SAMLIdPBegin :one
+select app.saml_idp_begin($1, $2, $3::text, $4::text,
+  $5::text)::boolean as ok
+`
+
+type SAMLIdPBeginParams struct {
+	ConnectionID uuid.UUID
+	StateHash    []byte
+	Request      *string
+	Ip           *string
+	Ua           *string
+}
+
+func (q *Queries) SAMLIdPBegin(ctx context.Context, arg SAMLIdPBeginParams) (bool, error) {
+	row := q.db.QueryRow(ctx, sAMLIdPBegin,
+		arg.ConnectionID,
+		arg.StateHash,
+		arg.Request,
+		arg.Ip,
+		arg.Ua,
+	)
+	var ok bool
+	err := row.Scan(&ok)
+	return ok, err
+}
+
+const sSOAssertionOnce = `-- name: SSOAssertionOnce :one
+select app.sso_assertion_once($1, $2, $3::timestamptz)::boolean as ok
+`
+
+type SSOAssertionOnceParams struct {
+	StateHash []byte
+	IDHash    []byte
+	ExpiresAt time.Time
+}
+
+func (q *Queries) SSOAssertionOnce(ctx context.Context, arg SSOAssertionOnceParams) (bool, error) {
+	row := q.db.QueryRow(ctx, sSOAssertionOnce, arg.StateHash, arg.IDHash, arg.ExpiresAt)
+	var ok bool
+	err := row.Scan(&ok)
+	return ok, err
 }
 
 const sSOComplete = `-- name: SSOComplete :one

@@ -319,7 +319,8 @@ end $$;
 -- sso_complete signs in the identity the server verified for a state it
 -- took within the last five minutes (once). The identity links to the
 -- member it is already linked to; else, when the address is verified (the
--- IdP says so, or it is on a domain the org verified for this connection),
+-- IdP says so, or it is on a domain the org claimed for this connection or
+-- verified),
 -- to the live member with that address; else, when the connection allows
 -- just-in-time provisioning and the address is verified, to a new member
 -- with the connection's role. The session's assurance is 2 only when the
@@ -357,9 +358,13 @@ begin
   end if;
   update app.sso_states s set done_at = now() where s.state_hash = p_state_hash;
   select * into c from app.sso_connections x where x.org_id = st.org_id and x.id = st.connection_id;
+  -- The org trusts its own connection for the domains it claimed for it
+  -- (verified or not: verification decides routing between orgs, and a
+  -- link or a JIT member stays in this org), and its connections for the
+  -- domains it verified.
   verified := coalesce(p_email_verified, false)
-    or exists (select from app.sso_domains d where d.org_id = c.org_id and d.connection_id = c.id
-                 and d.domain = lower(p_email_domain) and d.verified_at is not null);
+    or exists (select from app.sso_domains d where d.org_id = c.org_id and d.domain = lower(p_email_domain)
+                 and (d.connection_id = c.id or d.verified_at is not null));
 
   select i.user_id into uid from app.sso_identities i
    where i.org_id = c.org_id and i.connection_id = c.id and i.subject_hash = p_subject_hash;

@@ -49,3 +49,14 @@ select status, session_id, user_id, org_id, absolute_expires_at, idle_timeout_mi
 from app.sso_complete(@state_hash, @subject_hash, sqlc.narg('user_id')::uuid, sqlc.narg('email_bidx')::bytea,
   sqlc.narg('email_enc')::bytea, @email_verified::boolean, sqlc.narg('email_domain')::text, @amr::text[],
   sqlc.narg('acr')::text, @session_hash, sqlc.narg('ip')::text::inet, sqlc.narg('ua')::text, sqlc.narg('request')::text);
+
+-- name: CreateSAMLConnection :one
+select app.create_saml_connection(@id, @name, @idp_metadata, @trusted_acr::text[], @jit::boolean, @jit_role::text,
+  @allow_idp_initiated::boolean, sqlc.narg('request')::text)::uuid as id;
+
+-- name: SAMLIdPBegin :one
+select app.saml_idp_begin(@connection_id, @state_hash, sqlc.narg('request')::text, sqlc.narg('ip')::text,
+  sqlc.narg('ua')::text)::boolean as ok;
+
+-- name: SSOAssertionOnce :one
+select app.sso_assertion_once(@state_hash, @id_hash, @expires_at::timestamptz)::boolean as ok;
