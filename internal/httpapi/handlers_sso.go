@@ -257,3 +257,14 @@ func handleSSOPolicyPut(svc *sso.Service, fail errorWriter) http.Handler {
 		writeJSON(w, http.StatusOK, p)
 	})
 }
+
+func handleSSODomainVerify(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, err := svc.VerifyDomainDNS(r.Context(), r.PathValue("domain"))
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, d)
+	})
+}

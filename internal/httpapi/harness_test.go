@@ -93,11 +93,15 @@ type worldConfig struct {
 	// localhost names the server http://localhost:PORT rather than by its
 	// IP address, which cannot be a WebAuthn RP ID.
 	localhost bool
+	// sso configures the SSO service (its BaseURL is the world's).
+	sso sso.Config
 }
 
 type worldOption func(*worldConfig)
 
 func withLocalhost() worldOption { return func(c *worldConfig) { c.localhost = true } }
+
+func withSSOConfig(f func(*sso.Config)) worldOption { return func(c *worldConfig) { f(&c.sso) } }
 
 func withMailer(m auth.Mailer) worldOption { return func(c *worldConfig) { c.mailer = m } }
 
@@ -157,7 +161,7 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 		Audit: audit.NewService(env.App, log), AuditKey: vkey, Ready: env.App.Pool.Ping, Log: log,
 		Gateway: gateway.NewService(env.App, engine, gateway.Config{Keys: map[string]string{"anthropic": upstreamKey}}, log),
 		SCIM:    scim.NewService(env.App, w.keys, scim.Config{BaseURL: wc.auth.BaseURL}, log),
-		SSO:     sso.NewService(env.App, w.keys, sso.Config{BaseURL: wc.auth.BaseURL}, log)})
+		SSO:     sso.NewService(env.App, w.keys, ssoConfig(wc), log)})
 	w.integrator = audit.NewIntegrator(env.App, log, 0)
 	w.integrator.SetSigner(signer, time.Nanosecond)
 	w.vkey = vkey
@@ -330,4 +334,10 @@ func (w *world) auditCount(org uuid.UUID, action, outcome string) int {
 		w.t.Fatal(err)
 	}
 	return n
+}
+
+func ssoConfig(wc worldConfig) sso.Config {
+	c := wc.sso
+	c.BaseURL = wc.auth.BaseURL
+	return c
 }

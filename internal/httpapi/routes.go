@@ -139,6 +139,7 @@ func (s *server) routes() {
 		api.route("DELETE /v1/sso/connections/{id}", stepUp(as(admin, "sso.connection.delete")), handleSSOConnectionDelete(ss, fail))
 		api.route("POST /v1/sso/domains", stepUp(as(admin, "sso.domain.claim")), handleSSODomainClaim(ss, fail))
 		api.route("GET /v1/sso/domains", as(admin, "sso.connection.list"), handleSSODomainList(ss, fail))
+		api.route("POST /v1/sso/domains/{domain}/verify", stepUp(as(admin, "sso.domain.verify")), handleSSODomainVerify(ss, fail))
 		api.route("GET /v1/org/sso-policy", session, handleSSOPolicyGet(ss, fail))
 		api.route("PUT /v1/org/sso-policy", stepUp(as(admin, "sso.policy.update")), handleSSOPolicyPut(ss, fail))
 	}

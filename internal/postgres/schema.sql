@@ -2213,6 +2213,35 @@ end $$;
 ALTER FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_request text) OWNER TO ward_definer;
 
 --
+-- Name: verify_sso_domain_dns(text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  d app.sso_domains%rowtype;
+begin
+  perform private.sso_admin();
+  select * into me from private.me();
+  select * into d from app.sso_domains x where x.org_id = me.org_id and x.domain = lower(p_domain) for update;
+  if not found or d.verify_token is distinct from p_token then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  if d.verified_at is not null then
+    return;
+  end if;
+  update app.sso_domains x set verified_at = now(), verified_by = 'dns'
+   where x.org_id = me.org_id and x.domain = d.domain;
+  perform audit.append_as(me.org_id, 'sso.domain.verify', 'success', 'sso_connection', d.connection_id,
+    p_request => p_request, p_details => jsonb_build_object('domain', d.domain, 'by', 'dns'));
+end $$;
+
+ALTER FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: whoami(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -4070,8 +4099,10 @@ CREATE TABLE app.sso_domains (
     verified_at timestamp with time zone,
     verified_by text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    verify_token text DEFAULT encode(ext.gen_random_bytes(16), 'hex'::text) NOT NULL,
     CONSTRAINT sso_domains_domain_check CHECK (((domain ~ '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$'::text) AND (length(domain) <= 253))),
-    CONSTRAINT sso_domains_verified_by_check CHECK ((verified_by = ANY (ARRAY['idp'::text, 'dns'::text])))
+    CONSTRAINT sso_domains_verified_by_check CHECK ((verified_by = ANY (ARRAY['idp'::text, 'dns'::text]))),
+    CONSTRAINT sso_domains_verify_token_check CHECK ((verify_token ~ '^[0-9a-f]{32}$'::text))
 );
 
 ALTER TABLE ONLY app.sso_domains FORCE ROW LEVEL SECURITY;
@@ -6041,6 +6072,13 @@ GRANT ALL ON FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request tex
 
 REVOKE ALL ON FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION verify_sso_domain_dns(p_domain text, p_token text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text); Type: ACL; Schema: app; Owner: ward_definer

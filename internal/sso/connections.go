@@ -2,6 +2,7 @@ package sso
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"regexp"
 	"slices"
@@ -172,13 +173,72 @@ func (s *Service) DeleteConnection(ctx context.Context, id uuid.UUID) error {
 	return nil
 }
 
-// Domain is an email domain an org claimed for a connection.
+// Domain is an email domain an org claimed for a connection. TXTName and
+// TXTValue are the DNS record that verifies it (VerifyDomainDNS).
 type Domain struct {
 	Domain       string     `json:"domain"`
 	ConnectionID uuid.UUID  `json:"connection_id"`
 	VerifiedAt   *time.Time `json:"verified_at,omitempty"`
 	VerifiedBy   string     `json:"verified_by,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
+	TXTName      string     `json:"txt_name"`
+	TXTValue     string     `json:"txt_value"`
+}
+
+// txt fills the verification record of d, whose token is token.
+func (d *Domain) txt(token string) {
+	d.TXTName, d.TXTValue = "_ward-verification."+d.Domain, "ward-verification="+token
+}
+
+// ErrDNSRecordMissing means the domain's TXT record does not hold the
+// claim's token (yet: DNS takes time to propagate).
+var ErrDNSRecordMissing = errkind.New(errkind.Conflict, "dns_record_missing", "sso: verification record missing").
+	WithPublic("no TXT record _ward-verification.<domain> holds this claim's value yet; publish it and retry")
+
+// VerifyDomainDNS verifies a domain the caller's org claimed by its DNS
+// TXT record (admins, step-up). Errors: ErrNotFound (no such claim),
+// ErrDNSRecordMissing, ErrConflict (another org verified it first).
+func (s *Service) VerifyDomainDNS(ctx context.Context, domain string) (Domain, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return Domain{}, err
+	}
+	domain = strings.ToLower(strings.TrimSpace(domain))
+	if len(domain) > 253 || !domainRE.MatchString(domain) {
+		return Domain{}, errkind.Visible(ErrInvalidInput, "domain is a DNS name such as hospital.example")
+	}
+	var token string
+	err = s.userTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		token, err = q.SSODomainToken(ctx, dbsqlc.SSODomainTokenParams{OrgID: p.OrgID, Domain: domain})
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Domain{}, errkind.Visible(ErrNotFound, "this org has not claimed the domain")
+	}
+	if err != nil {
+		return Domain{}, mapErr("verify domain", err)
+	}
+	d := Domain{Domain: domain}
+	d.txt(token)
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	records, _ := s.cfg.Resolver.LookupTXT(lctx, d.TXTName)
+	if !slices.Contains(records, d.TXTValue) {
+		return Domain{}, ErrDNSRecordMissing
+	}
+	err = s.userTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		return q.VerifySSODomainDNS(ctx, dbsqlc.VerifySSODomainDNSParams{Domain: domain, Token: token,
+			Request: nullText(requestID(ctx))})
+	})
+	if postgres.IsCode(err, postgres.CodeUniqueViolation) {
+		return Domain{}, errkind.Visible(ErrConflict, "another org verified this domain first")
+	}
+	if err != nil {
+		return Domain{}, mapErr("verify domain", err)
+	}
+	now := time.Now()
+	d.VerifiedAt, d.VerifiedBy = &now, "dns"
+	return d, nil
 }
 
 var domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
@@ -196,14 +256,21 @@ func (s *Service) ClaimDomain(ctx context.Context, domain string, conn uuid.UUID
 	if len(domain) > 253 || !domainRE.MatchString(domain) {
 		return Domain{}, errkind.Visible(ErrInvalidInput, "domain is a DNS name such as hospital.example")
 	}
+	var token string
 	err = s.userTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
-		return q.ClaimSSODomain(ctx, dbsqlc.ClaimSSODomainParams{Domain: domain, ConnectionID: conn,
+		err := q.ClaimSSODomain(ctx, dbsqlc.ClaimSSODomainParams{Domain: domain, ConnectionID: conn,
 			Request: nullText(requestID(ctx))})
+		if err == nil {
+			token, err = q.SSODomainToken(ctx, dbsqlc.SSODomainTokenParams{OrgID: p.OrgID, Domain: domain})
+		}
+		return err
 	})
 	if err != nil {
 		return Domain{}, mapErr("claim domain", err)
 	}
-	return Domain{Domain: domain, ConnectionID: conn, CreatedAt: time.Now()}, nil
+	d := Domain{Domain: domain, ConnectionID: conn, CreatedAt: time.Now()}
+	d.txt(token)
+	return d, nil
 }
 
 // ListDomains lists the caller's org's claimed domains (admins).
@@ -216,8 +283,10 @@ func (s *Service) ListDomains(ctx context.Context) ([]Domain, error) {
 	err = s.userTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
 		rows, err := q.ListSSODomains(ctx, p.OrgID)
 		for _, r := range rows {
-			out = append(out, Domain{Domain: r.Domain, ConnectionID: r.ConnectionID, VerifiedAt: r.VerifiedAt,
-				VerifiedBy: deref(r.VerifiedBy), CreatedAt: r.CreatedAt})
+			d := Domain{Domain: r.Domain, ConnectionID: r.ConnectionID, VerifiedAt: r.VerifiedAt,
+				VerifiedBy: deref(r.VerifiedBy), CreatedAt: r.CreatedAt}
+			d.txt(r.VerifyToken)
+			out = append(out, d)
 		}
 		return err
 	})

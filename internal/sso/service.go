@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -60,6 +61,9 @@ type Config struct {
 	// Skew is how far in the future an ID token's iat may be (default one
 	// minute).
 	Skew time.Duration
+	// Resolver looks up the TXT records that verify domains (default
+	// net.DefaultResolver).
+	Resolver *net.Resolver
 	// SAMLClock, when set, is the clock SAML responses are checked against
 	// (tests replaying recorded responses); nil is the real clock.
 	SAMLClock *dsig.Clock
@@ -85,6 +89,9 @@ type cachedProvider struct {
 func NewService(db *postgres.DB, keys *keystore.Store, cfg Config, log *slog.Logger) *Service {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = net.DefaultResolver
 	}
 	if cfg.Skew == 0 {
 		cfg.Skew = time.Minute

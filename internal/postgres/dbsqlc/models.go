@@ -297,6 +297,7 @@ type AppSsoDomain struct {
 	VerifiedAt   *time.Time
 	VerifiedBy   *string
 	CreatedAt    time.Time
+	VerifyToken  string
 }
 
 type AppSsoIdentity struct {

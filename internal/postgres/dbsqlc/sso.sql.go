@@ -187,7 +187,7 @@ func (q *Queries) ListSSOConnections(ctx context.Context, orgID uuid.UUID) ([]Li
 }
 
 const listSSODomains = `-- name: ListSSODomains :many
-select domain, connection_id, verified_at, verified_by, created_at
+select domain, connection_id, verified_at, verified_by, created_at, verify_token
 from app.sso_domains
 where org_id = $1
 order by domain
@@ -200,6 +200,7 @@ type ListSSODomainsRow struct {
 	VerifiedAt   *time.Time
 	VerifiedBy   *string
 	CreatedAt    time.Time
+	VerifyToken  string
 }
 
 func (q *Queries) ListSSODomains(ctx context.Context, orgID uuid.UUID) ([]ListSSODomainsRow, error) {
@@ -217,6 +218,7 @@ func (q *Queries) ListSSODomains(ctx context.Context, orgID uuid.UUID) ([]ListSS
 			&i.VerifiedAt,
 			&i.VerifiedBy,
 			&i.CreatedAt,
+			&i.VerifyToken,
 		); err != nil {
 			return nil, err
 		}
@@ -333,6 +335,22 @@ func (q *Queries) SSOComplete(ctx context.Context, arg SSOCompleteParams) (SSOCo
 	return i, err
 }
 
+const sSODomainToken = `-- name: SSODomainToken :one
+select verify_token from app.sso_domains where org_id = $1 and domain = $2
+`
+
+type SSODomainTokenParams struct {
+	OrgID  uuid.UUID
+	Domain string
+}
+
+func (q *Queries) SSODomainToken(ctx context.Context, arg SSODomainTokenParams) (string, error) {
+	row := q.db.QueryRow(ctx, sSODomainToken, arg.OrgID, arg.Domain)
+	var verify_token string
+	err := row.Scan(&verify_token)
+	return verify_token, err
+}
+
 const sSOEnforced = `-- name: SSOEnforced :one
 select app.sso_enforced($1)::boolean as enforced
 `
@@ -426,5 +444,20 @@ type SetSSOPolicyParams struct {
 
 func (q *Queries) SetSSOPolicy(ctx context.Context, arg SetSSOPolicyParams) error {
 	_, err := q.db.Exec(ctx, setSSOPolicy, arg.Enforce, arg.Request)
+	return err
+}
+
+const verifySSODomainDNS = `-- name: VerifySSODomainDNS :exec
+select app.verify_sso_domain_dns($1, $2, $3::text)
+`
+
+type VerifySSODomainDNSParams struct {
+	Domain  string
+	Token   string
+	Request *string
+}
+
+func (q *Queries) VerifySSODomainDNS(ctx context.Context, arg VerifySSODomainDNSParams) error {
+	_, err := q.db.Exec(ctx, verifySSODomainDNS, arg.Domain, arg.Token, arg.Request)
 	return err
 }

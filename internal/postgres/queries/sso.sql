@@ -20,7 +20,7 @@ limit 100;
 select app.claim_sso_domain(@domain, @connection_id, sqlc.narg('request')::text);
 
 -- name: ListSSODomains :many
-select domain, connection_id, verified_at, verified_by, created_at
+select domain, connection_id, verified_at, verified_by, created_at, verify_token
 from app.sso_domains
 where org_id = @org_id
 order by domain
@@ -60,3 +60,9 @@ select app.saml_idp_begin(@connection_id, @state_hash, sqlc.narg('request')::tex
 
 -- name: SSOAssertionOnce :one
 select app.sso_assertion_once(@state_hash, @id_hash, @expires_at::timestamptz)::boolean as ok;
+
+-- name: SSODomainToken :one
+select verify_token from app.sso_domains where org_id = @org_id and domain = @domain;
+
+-- name: VerifySSODomainDNS :exec
+select app.verify_sso_domain_dns(@domain, @token, sqlc.narg('request')::text);
