@@ -14,6 +14,7 @@ import (
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 
+	"github.com/wardhq/ward/internal/httpapi"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/sso"
 )
@@ -216,4 +217,18 @@ func TestSSOZitadel(t *testing.T) {
 	}
 	lead := w.addMember(a, "z-lead@example.test", identity.RoleLead)
 	w.do("PUT", "/v1/org/sso-policy", lead.Token, map[string]any{"enforce_sso": false}, http.StatusForbidden, nil)
+}
+
+// TestSSORateLimit: anonymous SSO requests (each start writes a state) are
+// limited per client address.
+func TestSSORateLimit(t *testing.T) {
+	w := newWorld(t, withAPIConfig(func(c *httpapi.Config) { c.RateLimit, c.RateBurst = 1, 3 }))
+	codes := map[int]int{}
+	for range 6 {
+		resp, _ := w.request("GET", "/v1/sso/start?email=someone%40nowhere.example", "", nil)
+		codes[resp.StatusCode]++
+	}
+	if codes[http.StatusNotFound] != 3 || codes[http.StatusTooManyRequests] != 3 {
+		t.Fatalf("statuses %v, want 3 × 404 then 3 × 429", codes)
+	}
 }

@@ -151,6 +151,9 @@ func (s *Service) Callback(ctx context.Context, req CallbackRequest) (auth.Sessi
 	if req.Error != "" || req.Code == "" {
 		return refuse("idp_error")
 	}
+	if deref(t.Kind) != "oidc" {
+		return refuse("wrong_protocol")
+	}
 	conn := t.ConnectionID.UUID
 	inst, err := s.keys.Instance(ctx, s.db)
 	if err != nil {
