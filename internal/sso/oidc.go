@@ -227,7 +227,12 @@ func (s *Service) Callback(ctx context.Context, req CallbackRequest) (auth.Sessi
 func (s *Service) complete(ctx context.Context, inst *envelope.OrgKeys, stateHash []byte, subject, email string,
 	verified bool, amr []string, acr string) (auth.Session, error) {
 	rq := identity.RequestFrom(ctx)
-	params := dbsqlc.SSOCompleteParams{StateHash: stateHash, SubjectHash: hashOf(subject), EmailVerified: verified,
+	// The subject is kept as a keyed hash (the instance PRF): whoever can
+	// reach the database without the server's keys cannot name a linked
+	// identity, even one whose subject is guessable (a SAML NameID is often
+	// the address).
+	params := dbsqlc.SSOCompleteParams{StateHash: stateHash, SubjectHash: inst.BlindIndex("sso_identities.subject", subject),
+		EmailVerified: verified,
 		Amr: nonNil(amr), Acr: nullText(acr), Ip: nullText(rq.IPString()), Ua: nullText(rq.UserAgent),
 		Request: nullText(rq.ID)}
 	if identity.ValidEmail(email) {

@@ -69,7 +69,8 @@ create policy sso_domains_select on app.sso_domains for select to ward_app
 grant select on app.sso_domains to ward_app;
 grant select, insert, update, delete on app.sso_domains to ward_definer;
 
--- An IdP identity (the SHA-256 of the issuer's subject) linked to a member.
+-- An IdP identity (an HMAC of the connection and the issuer's subject under
+-- the instance PRF key, which only the server holds) linked to a member.
 create table app.sso_identities (
   org_id uuid not null,
   connection_id uuid not null,
