@@ -233,7 +233,7 @@ func (s *Service) complete(ctx context.Context, inst *envelope.OrgKeys, stateHas
 	// the address).
 	params := dbsqlc.SSOCompleteParams{StateHash: stateHash, SubjectHash: inst.BlindIndex("sso_identities.subject", subject),
 		EmailVerified: verified,
-		Amr: nonNil(amr), Acr: nullText(acr), Ip: nullText(rq.IPString()), Ua: nullText(rq.UserAgent),
+		Amr:           nonNil(amr), Acr: nullText(acr), Ip: nullText(rq.IPString()), Ua: nullText(rq.UserAgent),
 		Request: nullText(rq.ID)}
 	if identity.ValidEmail(email) {
 		norm := envelope.NormalizeEmail(email)
