@@ -231,10 +231,9 @@ func (s *Service) complete(ctx context.Context, inst *envelope.OrgKeys, stateHas
 	// reach the database without the server's keys cannot name a linked
 	// identity, even one whose subject is guessable (a SAML NameID is often
 	// the address).
-	params := dbsqlc.SSOCompleteParams{StateHash: stateHash, SubjectHash: inst.BlindIndex("sso_identities.subject", subject),
-		EmailVerified: verified,
-		Amr:           nonNil(amr), Acr: nullText(acr), Ip: nullText(rq.IPString()), Ua: nullText(rq.UserAgent),
-		Request: nullText(rq.ID)}
+	params := dbsqlc.SSOCompleteParams{StateHash: stateHash,
+		SubjectHash: inst.BlindIndex("sso_identities.subject", subject), EmailVerified: verified, Amr: nonNil(amr),
+		Acr: nullText(acr), Ip: nullText(rq.IPString()), Ua: nullText(rq.UserAgent), Request: nullText(rq.ID)}
 	if identity.ValidEmail(email) {
 		norm := envelope.NormalizeEmail(email)
 		fresh := uuid.New()
