@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/crewjam/saml/samlidp"
+	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/sso"
@@ -244,9 +245,53 @@ func TestSAML(t *testing.T) {
 	    and action = 'auth.signin' and outcome = 'denied' and details->>'reason' = 'replayed'`, a.ID).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d replay refusals (%v)", n, err)
 	}
-	// The first connection's response posted to the second: wrong audience.
-	resp, body = w.browser(t).post(acs, form)
-	if resp.StatusCode != http.StatusUnauthorized {
+	// A response the IdP made for the first connection's SP, posted to the
+	// second's assertion consumer: another destination and audience.
+	put(t, idp.URL+"/shortcuts/ward", `{"name": "ward", "service_provider": "`+conn.EntityID+`"}`)
+	b = w.browser(t)
+	form = idpInitiated(b)
+	resp, body = b.post(openACS, form)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, body) != "sso_refused" {
 		t.Fatalf("a response for another SP: %d %s", resp.StatusCode, body)
+	}
+	var reason string
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select details->>'reason' from audit.events where org_id = $1
+	    and action = 'auth.signin' and outcome = 'denied' order by at desc limit 1`, a.ID).Scan(&reason); err != nil ||
+		(reason != "wrong_recipient" && reason != "wrong_audience") {
+		t.Fatalf("a response for another SP refused for %q (%v)", reason, err)
+	}
+}
+
+// TestSAMLTimes: a response checked by a clock ten minutes after the IdP's
+// (the assertion is past its issue delay) or ten minutes before it (issued
+// in the future, beyond the bounded skew) is refused.
+func TestSAMLTimes(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		shift time.Duration
+	}{{"late", 10 * time.Minute}, {"early", -10 * time.Minute}} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t, withSSOConfig(func(cfg *sso.Config) { cfg.SAMLClock = dsig.NewFakeClockAt(time.Now().Add(c.shift)) }))
+			a := w.createOrg("SAML Times " + c.name)
+			idp := samlIdP(t, "bob", "bob@times.test", "builder")
+			_, md := (&browser{t: t, c: http.DefaultClient}).get(idp.URL + "/metadata")
+			var conn sso.SAMLConnection
+			w.do("POST", "/v1/sso/saml/connections", a.Admin.Token, map[string]any{"name": "samlidp", "idp_metadata": string(md)},
+				http.StatusCreated, &conn)
+			_, spMD := (&browser{t: t, c: http.DefaultClient}).get(w.srv.URL + "/v1/sso/saml/" + conn.ID.String() + "/metadata")
+			put(t, idp.URL+"/services/ward", string(spMD))
+			b := w.browser(t)
+			resp, body := b.get(w.srv.URL + "/v1/sso/start?org=" + a.ID.String() + "&connection=" + conn.ID.String())
+			form := b.samlLogin(idp, resp, body, "bob", "builder")
+			resp, body = b.post(w.srv.URL+"/v1/sso/saml/"+conn.ID.String()+"/acs", form)
+			if resp.StatusCode != http.StatusUnauthorized || problemCode(t, body) != "sso_refused" {
+				t.Fatalf("%s: %d %s", c.name, resp.StatusCode, body)
+			}
+			var reason string
+			if err := w.env.Super.Pool.QueryRow(t.Context(), `select details->>'reason' from audit.events where org_id = $1
+			    and action = 'auth.signin' and outcome = 'denied'`, a.ID).Scan(&reason); err != nil || reason != "outside_validity" {
+				t.Fatalf("%s: refused for %q (%v)", c.name, reason, err)
+			}
+		})
 	}
 }

@@ -169,6 +169,7 @@ func (s *Service) startSAML(ctx context.Context, conn uuid.UUID, state, binder s
 	if err != nil {
 		return Started{}, err
 	}
+	sp.Clock = nil // requests carry the real time; SAMLClock is for checking responses
 	req, err := sp.MakeAuthenticationRequest(sp.GetSSOBindingLocation(saml.HTTPRedirectBinding), saml.HTTPRedirectBinding,
 		saml.HTTPPostBinding)
 	if err != nil {
