@@ -361,4 +361,10 @@ func TestSSOEvilOP(t *testing.T) {
 	if n := w.auditCount(a.ID, "sso.connection.create", "success"); n != 2 {
 		t.Fatalf("%d connection events", n)
 	}
+	// Addresses, subjects and secrets stay out of the logs.
+	for _, canary := range []string{"eve@evil.test", "newcomer@evil.test", "evil-subject-1", "evil-secret-123", "evil-code"} {
+		if strings.Contains(w.logs.String(), canary) {
+			t.Fatalf("the logs hold %q", canary)
+		}
+	}
 }
