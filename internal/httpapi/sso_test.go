@@ -6,6 +6,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +164,15 @@ func TestSSOZitadel(t *testing.T) {
 	if resp, body := w.request("GET", "/v1/members", b.session(), nil); resp.StatusCode != http.StatusForbidden ||
 		problemCode(t, body) != "mfa_required" {
 		t.Fatalf("an AAL1 SSO admin on /v1/members: %d %s", resp.StatusCode, body)
+	}
+	// The SSO admin steps up with TOTP like after any sign-in.
+	tok := b.session()
+	w.enrolTOTP(&tok)
+	w.do("GET", "/v1/members", tok, nil, http.StatusOK, nil)
+	me.Pending, me.AMR = "", nil
+	w.do("GET", "/v1/me", tok, nil, http.StatusOK, &me)
+	if me.AAL != 2 || me.Pending != "" || !slices.Contains(me.AMR, "sso") || !slices.Contains(me.AMR, "totp") {
+		t.Fatalf("after step-up %+v", me)
 	}
 	var ds struct {
 		Domains []sso.Domain `json:"domains"`
