@@ -30,6 +30,7 @@ import (
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/records"
 	"github.com/wardhq/ward/internal/scim"
+	"github.com/wardhq/ward/internal/sso"
 	"github.com/wardhq/ward/internal/vault/blob"
 )
 
@@ -237,7 +238,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		httpapi.Deps{Auth: authSvc, Records: recSvc, Cases: caseSvc, Audit: audit.NewService(db, log), Ready: ready, Log: log,
 			Export:  export.NewService(db, signer, export.Options{Site: siteName(cfg.BaseURL), Version: version()}, log),
 			Metrics: metrics, AuditKey: auditKey, Gateway: gw,
-			SCIM: scim.NewService(db, keys, scim.Config{BaseURL: cfg.BaseURL}, log)})
+			SCIM: scim.NewService(db, keys, scim.Config{BaseURL: cfg.BaseURL}, log),
+			SSO:  sso.NewService(db, keys, sso.Config{BaseURL: cfg.BaseURL}, log)})
 
 	srv := &http.Server{
 		Handler:           handler,

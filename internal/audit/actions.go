@@ -104,29 +104,38 @@ var Actions = registry(
 	Action{Name: "audit.sink.rotate", Category: CategoryAudit, Requires: []Field{FieldObject}},
 	Action{Name: "audit.sink.list", Category: CategoryAudit},
 	Action{Name: "request.denied", Category: CategoryAccess},
-	// ai.invoke is one call through the LLM gateway: de-identified text
-	// left for a subprocessor. Its details hold counts, model and tokens,
-	// never content; Patient is set when the call named one.
-	Action{Name: "ai.invoke", Category: CategoryAccess, PHIAccess: true},
-	// SCIM provisioning (internal/scim): the directory's changes are
-	// recorded by the SCIM procedures (00050, 00051).
+	// SCIM provisioning (migrations/00050, 00051): the directory's writes
+	// and reads, and its refused requests.
 	Action{Name: "scim.token.create", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "scim.token.revoke", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "scim.token.list", Category: CategoryAccess},
 	Action{Name: "scim.user.create", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "scim.user.update", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
-	Action{Name: "scim.user.role", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
-	Action{Name: "scim.user.activate", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "scim.user.deactivate", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.user.activate", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "scim.user.delete", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
-	Action{Name: "scim.user.list", Category: CategoryAccess, Reserved: true},
+	Action{Name: "scim.user.role", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.user.list", Category: CategoryAccess},
+	Action{Name: "scim.request.denied", Category: CategoryAccess},
 	Action{Name: "scim.group.create", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "scim.group.update", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "scim.group.delete", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "scim.group.role", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
-	Action{Name: "scim.group.list", Category: CategoryAccess, Reserved: true},
+	Action{Name: "scim.group.list", Category: CategoryAccess},
 	Action{Name: "scim.group.mappings", Category: CategoryAccess},
-	Action{Name: "scim.request.denied", Category: CategoryAccess},
+	// Single sign-on (migrations/00052–00054); sign-ins are auth.signin.
+	Action{Name: "sso.connection.create", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "sso.connection.delete", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "sso.connection.list", Category: CategoryAccess},
+	Action{Name: "sso.domain.claim", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "sso.domain.verify", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "sso.policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "sso.identity.link", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "sso.jit.create", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	// ai.invoke is one call through the LLM gateway: de-identified text
+	// left for a subprocessor. Its details hold counts, model and tokens,
+	// never content; Patient is set when the call named one.
+	Action{Name: "ai.invoke", Category: CategoryAccess, PHIAccess: true},
 	// Cases and documents (internal/cases): every event names its case.
 	Action{Name: "case.create", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
 	Action{Name: "case.view", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},

@@ -62,9 +62,19 @@ func (s *server) handleLinkRequest() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		verifier, err := s.deps.Auth.RequestLink(r.Context(), auth.LinkRequest{
-			Email: req.Email, Org: uuid.NullUUID{UUID: req.OrgID, Valid: req.OrgID != uuid.Nil},
-		})
+		// An org that enforces SSO gets no link for its verified domains;
+		// the answer is the same as for any address.
+		enforced, err := s.ssoEnforced(r, req.Email)
+		var verifier string
+		switch {
+		case err != nil:
+		case enforced:
+			verifier = decoyVerifier()
+		default:
+			verifier, err = s.deps.Auth.RequestLink(r.Context(), auth.LinkRequest{
+				Email: req.Email, Org: uuid.NullUUID{UUID: req.OrgID, Valid: req.OrgID != uuid.Nil},
+			})
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return

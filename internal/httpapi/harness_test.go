@@ -33,6 +33,7 @@ import (
 	"github.com/wardhq/ward/internal/postgres/pgtest"
 	"github.com/wardhq/ward/internal/records"
 	"github.com/wardhq/ward/internal/scim"
+	"github.com/wardhq/ward/internal/sso"
 	"github.com/wardhq/ward/internal/tenancy"
 	"github.com/wardhq/ward/internal/vault/blob"
 	"github.com/wardhq/ward/internal/vault/envelope"
@@ -103,6 +104,8 @@ type worldConfig struct {
 	// localhost names the server http://localhost:PORT rather than by its
 	// IP address, which cannot be a WebAuthn RP ID.
 	localhost bool
+	// sso configures the SSO service (its BaseURL is the world's).
+	sso sso.Config
 }
 
 type worldOption func(*worldConfig)
@@ -112,6 +115,8 @@ func withBlobStore(f func(t testing.TB) blob.Store) worldOption {
 }
 
 func withLocalhost() worldOption { return func(c *worldConfig) { c.localhost = true } }
+
+func withSSOConfig(f func(*sso.Config)) worldOption { return func(c *worldConfig) { f(&c.sso) } }
 
 func withMailer(m auth.Mailer) worldOption { return func(c *worldConfig) { c.mailer = m } }
 
@@ -183,7 +188,8 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 		Audit: audit.NewService(env.App, log), AuditKey: vkey, Ready: env.App.Pool.Ping, Log: log,
 		Export:  export.NewService(env.App, signer, export.Options{Site: "ward-test"}, log),
 		Gateway: gateway.NewService(env.App, engine, gateway.Config{Keys: map[string]string{"anthropic": upstreamKey}}, log),
-		SCIM:    scim.NewService(env.App, w.keys, scim.Config{BaseURL: wc.auth.BaseURL}, log)})
+		SCIM:    scim.NewService(env.App, w.keys, scim.Config{BaseURL: wc.auth.BaseURL}, log),
+		SSO:     sso.NewService(env.App, w.keys, ssoConfig(wc), log)})
 	w.integrator = audit.NewIntegrator(env.App, log, 0)
 	w.integrator.SetSigner(signer, time.Nanosecond)
 	w.vkey = vkey
@@ -356,4 +362,10 @@ func (w *world) auditCount(org uuid.UUID, action, outcome string) int {
 		w.t.Fatal(err)
 	}
 	return n
+}
+
+func ssoConfig(wc worldConfig) sso.Config {
+	c := wc.sso
+	c.BaseURL = wc.auth.BaseURL
+	return c
 }

@@ -130,6 +130,24 @@ func (s *server) routes() {
 		s.scimRoutes()
 	}
 
+	// Single sign-on (docs/sso.md): the browser's round trip through the
+	// org's IdP, and the admin's connections, domains and policy.
+	if ss := s.deps.SSO; ss != nil {
+		api.route("GET /v1/sso/start", public, s.handleSSOStart())
+		api.route("GET /v1/sso/oidc/callback", public, s.handleSSOCallback())
+		api.route("GET /v1/sso/saml/{id}/metadata", public, handleSAMLMetadata(ss, fail))
+		api.route("POST /v1/sso/saml/{id}/acs", public, s.handleSAMLACS())
+		api.route("POST /v1/sso/saml/connections", stepUp(as(admin, "sso.connection.create")), handleSAMLConnectionCreate(ss, fail))
+		api.route("POST /v1/sso/connections", stepUp(as(admin, "sso.connection.create")), handleSSOConnectionCreate(ss, fail))
+		api.route("GET /v1/sso/connections", as(admin, "sso.connection.list"), handleSSOConnectionList(ss, fail))
+		api.route("DELETE /v1/sso/connections/{id}", stepUp(as(admin, "sso.connection.delete")), handleSSOConnectionDelete(ss, fail))
+		api.route("POST /v1/sso/domains", stepUp(as(admin, "sso.domain.claim")), handleSSODomainClaim(ss, fail))
+		api.route("GET /v1/sso/domains", as(admin, "sso.connection.list"), handleSSODomainList(ss, fail))
+		api.route("POST /v1/sso/domains/{domain}/verify", stepUp(as(admin, "sso.domain.verify")), handleSSODomainVerify(ss, fail))
+		api.route("GET /v1/org/sso-policy", session, handleSSOPolicyGet(ss, fail))
+		api.route("PUT /v1/org/sso-policy", stepUp(as(admin, "sso.policy.update")), handleSSOPolicyPut(ss, fail))
+	}
+
 	// Patient records.
 	api.route("GET /v1/patients", session, handlePatientList(recs, fail))
 	api.route("POST /v1/patients", as(lead, "patient.create"), handlePatientCreate(recs, fail))

@@ -264,6 +264,12 @@ func TestSCIMOkta(t *testing.T) {
 	if n := w.auditCount(a.ID, "scim.user.create", "success"); n != 4 {
 		t.Fatalf("%d scim.user.create events, want 4", n)
 	}
+	// Names and addresses stay out of the logs.
+	for _, canary := range []string{"Alicia", "Alice Ng", "alice@okta.test", "00u1ab2cd3EF4gh5i6j7"} {
+		if strings.Contains(w.logs.String(), canary) {
+			t.Fatalf("the logs hold %q", canary)
+		}
+	}
 }
 
 // TestSCIMEntra replays the requests Entra ID's provisioning service sends

@@ -28,6 +28,7 @@ import (
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/records"
 	"github.com/wardhq/ward/internal/scim"
+	"github.com/wardhq/ward/internal/sso"
 )
 
 // Config configures the HTTP surfaces.
@@ -69,6 +70,9 @@ type Deps struct {
 	// SCIM, when set, serves SCIM 2.0 under /scim/v2 and the token
 	// routes under /v1/scim (else they answer "no route").
 	SCIM *scim.Service
+	// SSO, when set, serves single sign-on under /v1/sso and refuses
+	// sign-in links on domains whose org enforces SSO.
+	SSO *sso.Service
 	// Ready reports whether the service can answer (the database is
 	// reachable), for /readyz.
 	Ready func(ctx context.Context) error

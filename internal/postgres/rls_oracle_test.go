@@ -647,6 +647,58 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{{name: "move", tail: `set user_id = user_id`}},
 		},
 		{
+			// SSO connections, domains and links: the org's admins read them
+			// (a member their own links), never a client secret or a subject;
+			// only the procedures write them. Sign-in states: nobody.
+			name: "app.sso_connections", pk: `org_id::text || '/' || id::text`, read: orgAdmin, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.sso_connections (org_id, kind, name, issuer, client_id, created_by)
+				        values ($1, 'oidc', 'forged', 'https://evil.example', 'c', $2)`, []any{t.org, a.user}
+			}}},
+			updates: []rlsWrite{
+				{name: "trust", tail: `set trusted_amr = '{pwd}'`},
+				{name: "jit", tail: `set jit = true, jit_role = 'lead'`},
+			},
+		},
+		{
+			name: "app.sso_domains", pk: `org_id::text || '/' || domain`, read: orgAdmin, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.sso_domains (org_id, domain, connection_id, verified_at) values ($1, 'forged.test', $2, now())`,
+					[]any{t.org, s.must("c.A")}
+			}}},
+			updates: []rlsWrite{{name: "verify", tail: `set verified_at = now(), verified_by = 'dns'`}},
+		},
+		{
+			name: "app.sso_identities", pk: `org_id::text || '/' || connection_id::text || '/' || user_id::text`,
+			scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return r.org == p.org && (r.user == p.user || p.role == "admin")
+			},
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.sso_identities (org_id, connection_id, subject_hash, user_id) values ($1, $2, $3, $4)`,
+					[]any{t.org, s.must("c.A"), rlsRandom(32), a.user}
+			}}},
+			updates: []rlsWrite{{name: "relink", tail: `set user_id = user_id`}},
+		},
+		{
+			// Accepted SAML assertion ids: nobody but app.sso_assertion_once.
+			name: "app.sso_assertions", pk: `org_id::text || '/' || connection_id::text || '/' || encode(id_hash, 'hex')`,
+			scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.sso_assertions (org_id, connection_id, id_hash, expires_at) values ($1, $2, $3, now())`,
+					[]any{t.org, s.must("c.A"), rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "forget", tail: `set expires_at = now() - interval '1 day'`}},
+		},
+		{
+			name: "app.sso_states", pk: `encode(state_hash, 'hex')`, scope: rlsNoScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.sso_states (state_hash, org_id, connection_id, binder_hash) values ($1, $2, $3, $1)`,
+					[]any{rlsRandom(32), t.org, s.must("c.A")}
+			}}},
+			updates: []rlsWrite{{name: "unspend", tail: `set taken_at = null, done_at = null`}},
+		},
+		{
 			name: "private.keysets", pk: `org_id::text || '/' || purpose`, scope: rlsOrgScope,
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into private.keysets (org_id, purpose, wrapped) values ($1, 'aead', $2)

@@ -88,6 +88,8 @@ type rlsSeed struct {
 	// link's token hash, by user label (for the procedure cases).
 	bidx     map[string][]byte
 	linkHash map[string][]byte
+	// ssoStateHash and ssoBinderHash are the seeded SSO sign-in state's.
+	ssoStateHash, ssoBinderHash []byte
 }
 
 func (s *rlsSeed) name(label string) string {
@@ -251,6 +253,13 @@ func (w *rlsWriter) sessionAAL(label, org, user string, state rlsSessionState, a
 	return r.tokenHash
 }
 
+// ssoSession creates an AAL1 session from an SSO sign-in (amr sso).
+func (w *rlsWriter) ssoSession(label, org, user string) string {
+	h := w.sessionAAL(label, org, user, rlsLive, 1)
+	w.exec(`update app.sessions set amr = '{sso}' where id = $1`, w.s.must(label))
+	return h
+}
+
 // retiredToken records a rotated token of session label, retired ago, and
 // returns the credential hash it answers to.
 func (w *rlsWriter) retiredToken(label string, ago time.Duration) string {
@@ -336,6 +345,49 @@ func (w *rlsWriter) scimGroup(label, org, role string, members ...string) {
 		w.exec(`insert into app.scim_group_members (org_id, group_id, user_id) values ($1, $2, $3)`, o, id, u)
 		w.add("app.scim_group_members", rlsRow{pk: o + "/" + id + "/" + u, org: o, user: u})
 	}
+}
+
+// ssoConnection creates an OIDC connection of org made by user.
+func (w *rlsWriter) ssoConnection(label, org, user string) {
+	o, id := w.s.must(org), w.s.name(label)
+	w.exec(`insert into app.sso_connections (org_id, id, kind, name, issuer, client_id, client_secret_enc, created_by)
+	        values ($1, $2, 'oidc', $3, 'https://idp.example', 'ward', $4, $5)`, o, id, label, rlsRandom(40), w.s.must(user))
+	w.add("app.sso_connections", rlsRow{pk: o + "/" + id, org: o})
+}
+
+// ssoDomain claims domain for connection conn of org, verified or not.
+func (w *rlsWriter) ssoDomain(org, domain, conn string, verified bool) {
+	o := w.s.must(org)
+	var at *time.Time
+	if verified {
+		at = &w.s.now
+	}
+	w.exec(`insert into app.sso_domains (org_id, domain, connection_id, verified_at) values ($1, $2, $3, $4)`,
+		o, domain, w.s.must(conn), at)
+	w.add("app.sso_domains", rlsRow{pk: o + "/" + domain, org: o})
+}
+
+// ssoIdentity links an IdP subject of conn to user in org.
+func (w *rlsWriter) ssoIdentity(org, conn, user string) {
+	o, c, u := w.s.must(org), w.s.must(conn), w.s.must(user)
+	h := rlsRandom(32)
+	w.exec(`insert into app.sso_identities (org_id, connection_id, subject_hash, user_id) values ($1, $2, $3, $4)`, o, c, h, u)
+	w.add("app.sso_identities", rlsRow{pk: o + "/" + c + "/" + u, org: o, user: u})
+}
+
+// ssoState records a sign-in state of conn, bound to binder.
+func (w *rlsWriter) ssoState(org, conn string, state, binder []byte) {
+	w.exec(`insert into app.sso_states (state_hash, org_id, connection_id, binder_hash) values ($1, $2, $3, $4)`,
+		state, w.s.must(org), w.s.must(conn), binder)
+	w.add("app.sso_states", rlsRow{pk: hex.EncodeToString(state)})
+}
+
+// ssoAssertion records an accepted SAML assertion id of conn.
+func (w *rlsWriter) ssoAssertion(org, conn string) {
+	o, c, h := w.s.must(org), w.s.must(conn), rlsRandom(32)
+	w.exec(`insert into app.sso_assertions (org_id, connection_id, id_hash, expires_at) values ($1, $2, $3, now() + interval '1 hour')`,
+		o, c, h)
+	w.add("app.sso_assertions", rlsRow{pk: o + "/" + c + "/" + hex.EncodeToString(h), org: o})
 }
 
 func (w *rlsWriter) patient(org, label, createdBy string) {
@@ -549,7 +601,7 @@ func (w *rlsWriter) seed() {
 	w.keyset(rlsInstanceOrg, "prf")
 
 	for _, u := range []string{"a_admin", "a_lead", "a_prov1", "a_prov0", "a_pat1", "a_pat2", "a_gone", "b_admin", "b_pat1",
-		"a_clinic", "a_employer", "a_attorney", "a_payer_expired", "a_payer_revoked"} {
+		"a_clinic", "a_employer", "a_attorney", "a_payer_expired", "a_payer_revoked", "a_sso"} {
 		w.user(u)
 	}
 	w.member("A", "a_admin", "admin", false)
@@ -565,6 +617,7 @@ func (w *rlsWriter) seed() {
 	for _, u := range []string{"a_clinic", "a_employer", "a_attorney", "a_payer_expired", "a_payer_revoked"} {
 		w.member("A", u, "stakeholder", false)
 	}
+	w.member("A", "a_sso", "provider", false) // created by SSO just in time, signs in through the IdP
 
 	w.sink("A", "sink.a")
 	w.sink("B", "sink.b")
@@ -622,6 +675,17 @@ func (w *rlsWriter) seed() {
 	w.scimUser("B", "b_admin", "entra-b-admin")
 	w.scimGroup("g.A", "A", "provider", "a_prov1")
 	w.scimGroup("g.B", "B", "admin", "b_admin")
+	w.ssoConnection("c.A", "A", "a_admin")
+	w.ssoConnection("c.B", "B", "b_admin")
+	w.ssoDomain("A", "a.test", "c.A", true)
+	w.ssoDomain("A", "a-pending.test", "c.A", false)
+	w.ssoDomain("B", "b.test", "c.B", true)
+	w.ssoIdentity("A", "c.A", "a_prov1")
+	w.ssoIdentity("A", "c.A", "a_sso")
+	w.ssoIdentity("B", "c.B", "b_admin")
+	s.ssoStateHash, s.ssoBinderHash = rlsRandom(32), rlsRandom(32)
+	w.ssoState("A", "c.A", s.ssoStateHash, s.ssoBinderHash)
+	w.ssoAssertion("A", "c.A")
 
 	// Cases: C1 (P1, on a_prov1's care team; a_pat1's), C2 (P2), C3 (no
 	// patient) in A; D1 (Q1, on a_lead's care team in B) in B. External
@@ -705,6 +769,10 @@ func (w *rlsWriter) seed() {
 		{"a_attorney", postgres.Credential{Hash: live("a_attorney", "A", "a_attorney"), Org: A}, s.must("a_attorney")},
 		{"a_payer_expired", postgres.Credential{Hash: live("a_payer_expired", "A", "a_payer_expired"), Org: A}, s.must("a_payer_expired")},
 		{"a_payer_revoked", postgres.Credential{Hash: live("a_payer_revoked", "A", "a_payer_revoked"), Org: A}, s.must("a_payer_revoked")},
+		// Sessions from SSO (amr sso): a provider the IdP created just in
+		// time (AAL1, live), and an admin at AAL1 (pending: nobody).
+		{"a_sso", postgres.Credential{Hash: w.ssoSession("s.a_sso", "A", "a_sso"), Org: A}, s.must("a_sso")},
+		{"a_admin_sso_aal1", postgres.Credential{Hash: w.ssoSession("s.a_admin.sso", "A", "a_admin"), Org: A}, s.must("a_admin")},
 		// SCIM tokens: an org's directory, no user; the user is whom a buggy
 		// server would believe it serves.
 		{"a_scim", postgres.Credential{Hash: w.scimToken("t.a", "A", "a_admin", false), Org: A}, s.must("a_admin")},

@@ -224,6 +224,29 @@ end $$;
 ALTER FUNCTION app.audit_sinks_guard() OWNER TO ward_owner;
 
 --
+-- Name: claim_sso_domain(text, uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.claim_sso_domain(p_domain text, p_connection uuid, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  perform private.sso_admin();
+  select * into me from private.me();
+  if not exists (select from app.sso_connections c where c.org_id = me.org_id and c.id = p_connection) then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  insert into app.sso_domains (org_id, domain, connection_id) values (me.org_id, lower(p_domain), p_connection);
+  perform audit.append_as(me.org_id, 'sso.domain.claim', 'success', 'sso_connection', p_connection,
+    p_request => p_request, p_details => jsonb_build_object('domain', lower(p_domain)));
+end $$;
+
+ALTER FUNCTION app.claim_sso_domain(p_domain text, p_connection uuid, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: consume_magic_link(bytea, bytea, bytea, inet, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -355,6 +378,32 @@ end $$;
 ALTER FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid) OWNER TO ward_definer;
 
 --
+-- Name: create_saml_connection(uuid, text, text, text[], boolean, text, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.create_saml_connection(p_id uuid, p_name text, p_idp_metadata text, p_trusted_acr text[], p_jit boolean, p_jit_role text, p_allow_idp_initiated boolean, p_request text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  perform private.sso_admin();
+  select * into me from private.me();
+  insert into app.sso_connections (org_id, id, kind, name, idp_metadata, trusted_acr, jit, jit_role,
+    allow_idp_initiated, created_by)
+  values (me.org_id, p_id, 'saml', p_name, p_idp_metadata, coalesce(p_trusted_acr, '{}'), coalesce(p_jit, false),
+    coalesce(p_jit_role, 'provider'), coalesce(p_allow_idp_initiated, false), me.user_id);
+  perform audit.append_as(me.org_id, 'sso.connection.create', 'success', 'sso_connection', p_id,
+    p_request => p_request, p_details => jsonb_build_object('kind', 'saml',
+      'trusted_acr', coalesce(p_trusted_acr, '{}'), 'jit', coalesce(p_jit, false),
+      'jit_role', coalesce(p_jit_role, 'provider'), 'allow_idp_initiated', coalesce(p_allow_idp_initiated, false)));
+  return p_id;
+end $$;
+
+ALTER FUNCTION app.create_saml_connection(p_id uuid, p_name text, p_idp_metadata text, p_trusted_acr text[], p_jit boolean, p_jit_role text, p_allow_idp_initiated boolean, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: create_scim_token(bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -386,6 +435,34 @@ begin
 end $$;
 
 ALTER FUNCTION app.create_scim_token(p_token_hash bytea, p_prefix text, p_name text, p_default_role text, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: create_sso_connection(uuid, text, text, text, text, bytea, text[], text[], text[], boolean, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.create_sso_connection(p_id uuid, p_kind text, p_name text, p_issuer text, p_client_id text, p_client_secret_enc bytea, p_signing_algs text[], p_trusted_amr text[], p_trusted_acr text[], p_jit boolean, p_jit_role text, p_request text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  perform private.sso_admin();
+  select * into me from private.me();
+  insert into app.sso_connections (org_id, id, kind, name, issuer, client_id, client_secret_enc, signing_algs,
+    trusted_amr, trusted_acr, jit, jit_role, created_by)
+  values (me.org_id, p_id, p_kind, p_name, p_issuer, p_client_id, p_client_secret_enc,
+    coalesce(p_signing_algs, '{RS256,ES256}'), coalesce(p_trusted_amr, '{}'), coalesce(p_trusted_acr, '{}'),
+    coalesce(p_jit, false), coalesce(p_jit_role, 'provider'), me.user_id);
+  perform audit.append_as(me.org_id, 'sso.connection.create', 'success', 'sso_connection', p_id,
+    p_request => p_request, p_details => jsonb_build_object('kind', p_kind, 'issuer', p_issuer,
+      'signing_algs', coalesce(p_signing_algs, '{RS256,ES256}'), 'trusted_amr', coalesce(p_trusted_amr, '{}'),
+      'trusted_acr', coalesce(p_trusted_acr, '{}'), 'jit', coalesce(p_jit, false),
+      'jit_role', coalesce(p_jit_role, 'provider')));
+  return p_id;
+end $$;
+
+ALTER FUNCTION app.create_sso_connection(p_id uuid, p_kind text, p_name text, p_issuer text, p_client_id text, p_client_secret_enc bytea, p_signing_algs text[], p_trusted_amr text[], p_trusted_acr text[], p_jit boolean, p_jit_role text, p_request text) OWNER TO ward_definer;
 
 --
 -- Name: credential_status(); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -454,6 +531,29 @@ begin
 end $$;
 
 ALTER FUNCTION app.delete_document(p_document uuid, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: delete_sso_connection(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.delete_sso_connection(p_id uuid, p_request text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  perform private.sso_admin();
+  select * into me from private.me();
+  delete from app.sso_connections c where c.org_id = me.org_id and c.id = p_id;
+  if not found then
+    return false;
+  end if;
+  perform audit.append_as(me.org_id, 'sso.connection.delete', 'success', 'sso_connection', p_id, p_request => p_request);
+  return true;
+end $$;
+
+ALTER FUNCTION app.delete_sso_connection(p_id uuid, p_request text) OWNER TO ward_definer;
 
 --
 -- Name: document_status(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: ward_owner
@@ -1363,6 +1463,53 @@ end $$;
 ALTER FUNCTION app.rotate_session(p_new_hash bytea) OWNER TO ward_definer;
 
 --
+-- Name: saml_config(uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.saml_config(p_connection uuid, OUT org_id uuid, OUT idp_metadata text, OUT allow_idp_initiated boolean) RETURNS SETOF record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+begin
+  return query select c.org_id, c.idp_metadata, c.allow_idp_initiated from app.sso_connections c
+                where c.id = p_connection and c.kind = 'saml';
+end $$;
+
+ALTER FUNCTION app.saml_config(p_connection uuid, OUT org_id uuid, OUT idp_metadata text, OUT allow_idp_initiated boolean) OWNER TO ward_definer;
+
+--
+-- Name: saml_idp_begin(uuid, bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.saml_idp_begin(p_connection uuid, p_state_hash bytea, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  c app.sso_connections%rowtype;
+begin
+  if octet_length(p_state_hash) is distinct from 32 then
+    raise exception 'saml_idp_begin: the state hash is 32 bytes' using errcode = '22023';
+  end if;
+  select * into c from app.sso_connections x where x.id = p_connection and x.kind = 'saml';
+  if not found then
+    return false;
+  end if;
+  if not c.allow_idp_initiated then
+    perform audit.append_as(c.org_id, 'auth.signin', 'denied', 'sso_connection', c.id,
+      p_request => p_request, p_ip => p_ip, p_ua => p_ua,
+      p_details => jsonb_build_object('method', 'sso', 'reason', 'idp_initiated_off'));
+    return false;
+  end if;
+  insert into app.sso_states (state_hash, org_id, connection_id, binder_hash, taken_at)
+  values (p_state_hash, c.org_id, c.id, p_state_hash, now());
+  return true;
+end $$;
+
+ALTER FUNCTION app.saml_idp_begin(p_connection uuid, p_state_hash bytea, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
+
+--
 -- Name: scim_create_user(uuid, bytea, bytea, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1884,6 +2031,29 @@ end $$;
 ALTER FUNCTION app.set_session_policy(p_idle integer, p_abs integer, p_request text) OWNER TO ward_definer;
 
 --
+-- Name: set_sso_policy(boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.set_sso_policy(p_enforce boolean, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  perform private.sso_admin();
+  select * into me from private.me();
+  if p_enforce is null then
+    raise exception 'enforce_sso is true or false' using errcode = '22023';
+  end if;
+  update app.orgs o set enforce_sso = p_enforce where o.id = me.org_id;
+  perform audit.append_as(me.org_id, 'sso.policy.update', 'success', 'org', me.org_id, p_request => p_request,
+    p_details => jsonb_build_object('enforce_sso', p_enforce));
+end $$;
+
+ALTER FUNCTION app.set_sso_policy(p_enforce boolean, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: signer_key(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1897,6 +2067,271 @@ begin
 end $$;
 
 ALTER FUNCTION app.signer_key() OWNER TO ward_definer;
+
+--
+-- Name: sso_assertion_once(bytea, bytea, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.sso_assertion_once(p_state_hash bytea, p_id_hash bytea, p_expires_at timestamp with time zone) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  st app.sso_states%rowtype;
+  n int;
+begin
+  if octet_length(p_id_hash) is distinct from 32 then
+    raise exception 'sso_assertion_once: the id hash is 32 bytes' using errcode = '22023';
+  end if;
+  select * into st from app.sso_states s
+   where s.state_hash = p_state_hash and s.taken_at > now() - interval '5 minutes' and s.done_at is null;
+  if not found then
+    return false;
+  end if;
+  delete from app.sso_assertions a
+   where a.ctid = any (array(select x.ctid from app.sso_assertions x where x.expires_at < now() limit 100));
+  insert into app.sso_assertions (org_id, connection_id, id_hash, expires_at)
+  values (st.org_id, st.connection_id, p_id_hash,
+          least(greatest(coalesce(p_expires_at, now()), now() + interval '1 minute'), now() + interval '1 day'))
+  on conflict do nothing;
+  get diagnostics n = row_count;
+  return n = 1;
+end $$;
+
+ALTER FUNCTION app.sso_assertion_once(p_state_hash bytea, p_id_hash bytea, p_expires_at timestamp with time zone) OWNER TO ward_definer;
+
+--
+-- Name: sso_begin(text, uuid, uuid, bytea, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.sso_begin(p_domain text, p_org uuid, p_connection uuid, p_state_hash bytea, p_binder_hash bytea, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text) RETURNS SETOF record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  c app.sso_connections%rowtype;
+begin
+  if octet_length(p_state_hash) is distinct from 32 or octet_length(p_binder_hash) is distinct from 32 then
+    raise exception 'sso_begin: state and binder hashes are 32 bytes' using errcode = '22023';
+  end if;
+  if p_domain is not null then
+    select x.* into c from app.sso_domains d join app.sso_connections x on x.org_id = d.org_id and x.id = d.connection_id
+     where d.domain = lower(p_domain) and d.verified_at is not null;
+  else
+    select x.* into c from app.sso_connections x where x.org_id = p_org and x.id = p_connection;
+  end if;
+  if c.id is null then
+    return;
+  end if;
+  delete from app.sso_states s
+   where s.ctid = any (array(select x.ctid from app.sso_states x where x.expires_at < now() - interval '1 hour' limit 100));
+  insert into app.sso_states (state_hash, org_id, connection_id, binder_hash) values (p_state_hash, c.org_id, c.id, p_binder_hash);
+  org_id := c.org_id; connection_id := c.id; kind := c.kind; issuer := c.issuer; client_id := c.client_id;
+  return next;
+end $$;
+
+ALTER FUNCTION app.sso_begin(p_domain text, p_org uuid, p_connection uuid, p_state_hash bytea, p_binder_hash bytea, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text) OWNER TO ward_definer;
+
+--
+-- Name: sso_complete(bytea, bytea, uuid, bytea, bytea, boolean, text, text[], text, bytea, inet, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text DEFAULT NULL::text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  st app.sso_states%rowtype;
+  c app.sso_connections%rowtype;
+  o app.orgs%rowtype;
+  pol app.instance_policy%rowtype;
+  uid uuid;
+  m app.memberships%rowtype;
+  verified boolean;
+  linked boolean := false;
+  reason text;
+begin
+  if octet_length(p_state_hash) is distinct from 32 or octet_length(p_subject_hash) is distinct from 32
+     or octet_length(p_session_hash) is distinct from 32
+     or (p_email_bidx is not null and octet_length(p_email_bidx) <> 32) then
+    raise exception 'sso_complete: state, subject, session and address hashes are 32 bytes' using errcode = '22023';
+  end if;
+  select * into st from app.sso_states s
+   where s.state_hash = p_state_hash and s.taken_at > now() - interval '5 minutes' and s.done_at is null for update;
+  if not found then
+    status := 'invalid';
+    return;
+  end if;
+  update app.sso_states s set done_at = now() where s.state_hash = p_state_hash;
+  select * into c from app.sso_connections x where x.org_id = st.org_id and x.id = st.connection_id;
+  -- The org trusts its own connection for the domains it claimed for it
+  -- (verified or not: verification decides routing between orgs, and a
+  -- link or a JIT member stays in this org), and its connections for the
+  -- domains it verified.
+  verified := coalesce(p_email_verified, false)
+    or exists (select from app.sso_domains d where d.org_id = c.org_id and d.domain = lower(p_email_domain)
+                 and (d.connection_id = c.id or d.verified_at is not null));
+
+  select i.user_id into uid from app.sso_identities i
+   where i.org_id = c.org_id and i.connection_id = c.id and i.subject_hash = p_subject_hash;
+  if uid is null and p_email_bidx is not null and verified then
+    select u.id into uid from app.users u where u.email_bidx = p_email_bidx;
+    if uid is not null and exists (select from app.memberships x where x.org_id = c.org_id and x.user_id = uid) then
+      linked := true;
+    elsif c.jit then
+      if uid is null then
+        if p_user is null or p_email_enc is null then
+          raise exception 'sso_complete: a new user needs an id and a sealed address' using errcode = '22023';
+        end if;
+        insert into app.users (id, email_bidx, email_enc) values (p_user, p_email_bidx, p_email_enc);
+        uid := p_user;
+      end if;
+      insert into app.memberships (org_id, user_id, role) values (c.org_id, uid, c.jit_role);
+      perform audit.append_as(c.org_id, 'sso.jit.create', 'success', 'user', uid, p_request => p_request,
+        p_details => jsonb_build_object('role', c.jit_role, 'connection', c.id));
+      linked := true;
+    else
+      uid := null;
+      reason := 'no_account';
+    end if;
+    if linked then
+      insert into app.sso_identities (org_id, connection_id, subject_hash, user_id)
+      values (c.org_id, c.id, p_subject_hash, uid);
+      perform audit.append_as(c.org_id, 'sso.identity.link', 'success', 'user', uid, p_request => p_request,
+        p_details => jsonb_build_object('connection', c.id));
+    end if;
+  elsif uid is null then
+    reason := case when p_email_bidx is null then 'no_email' else 'email_not_verified' end;
+  end if;
+  if uid is not null then
+    select * into m from app.memberships x where x.org_id = c.org_id and x.user_id = uid;
+    if m.revoked_at is not null then
+      uid := null;
+      reason := 'membership_revoked';
+    end if;
+  end if;
+  if uid is null then
+    status := coalesce(reason, 'no_account');
+    perform audit.append_as(c.org_id, 'auth.signin', 'denied', 'sso_connection', c.id,
+      p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
+      p_details => jsonb_build_object('method', 'sso', 'reason', status));
+    return;
+  end if;
+  update app.sso_identities i set last_signin_at = now()
+   where i.org_id = c.org_id and i.connection_id = c.id and i.subject_hash = p_subject_hash;
+
+  aal := case when coalesce(p_amr, '{}') && c.trusted_amr or p_acr = any (c.trusted_acr) then 2 else 1 end;
+  select * into o from app.orgs x where x.id = c.org_id;
+  select * into pol from app.instance_policy;
+  idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min);
+  absolute_expires_at := now() + make_interval(mins => least(o.session_absolute_max_min, pol.session_absolute_max_min));
+  insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, user_agent, ip,
+                            assurance, amr, authenticated_at)
+  values (c.org_id, uid, p_session_hash, idle_timeout_min, absolute_expires_at, audit.clean_text(p_ua, 256), p_ip,
+          aal, '{sso}', now())
+  returning id into session_id;
+  user_id := uid; org_id := c.org_id; status := 'ok';
+  perform audit.append_as(c.org_id, 'auth.signin', 'success', 'session', session_id,
+    p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
+    p_details => jsonb_build_object('method', 'sso', 'connection', c.id, 'kind', c.kind, 'aal', aal,
+      'idp_amr', coalesce(to_jsonb(p_amr), '[]'::jsonb), 'idp_acr', p_acr),
+    p_actor => uid);
+  -- An admin of the org signing in through the connection verifies the
+  -- claimed domains that their address is on (unless another org did).
+  if m.role = 'admin' and p_email_domain is not null then
+    update app.sso_domains d set verified_at = now(), verified_by = 'idp'
+     where d.org_id = c.org_id and d.connection_id = c.id and d.domain = lower(p_email_domain)
+       and d.verified_at is null
+       and not exists (select from app.sso_domains x where x.domain = d.domain and x.verified_at is not null);
+    if found then
+      perform audit.append_as(c.org_id, 'sso.domain.verify', 'success', 'sso_connection', c.id,
+        p_request => p_request, p_details => jsonb_build_object('domain', lower(p_email_domain), 'by', 'idp'),
+        p_actor => uid);
+    end if;
+  end if;
+end $$;
+
+ALTER FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) OWNER TO ward_definer;
+
+--
+-- Name: sso_enforced(text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.sso_enforced(p_domain text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (select from app.sso_domains d join app.orgs o on o.id = d.org_id
+                  where d.domain = lower(p_domain) and d.verified_at is not null and o.enforce_sso)
+$$;
+
+ALTER FUNCTION app.sso_enforced(p_domain text) OWNER TO ward_definer;
+
+--
+-- Name: sso_failure(bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.sso_failure(p_state_hash bytea, p_reason text, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  st app.sso_states%rowtype;
+begin
+  if p_reason is null or p_reason !~ '^[a-z_]{1,40}$' then
+    raise exception 'sso_failure: a reason code' using errcode = '22023';
+  end if;
+  select * into st from app.sso_states s
+   where s.state_hash = p_state_hash and s.taken_at is not null and s.done_at is null for update;
+  if not found then
+    return;
+  end if;
+  update app.sso_states s set done_at = now() where s.state_hash = p_state_hash;
+  perform audit.append_as(st.org_id, 'auth.signin', 'denied', 'sso_connection', st.connection_id,
+    p_request => p_request, p_ip => p_ip, p_ua => p_ua,
+    p_details => jsonb_build_object('method', 'sso', 'reason', p_reason));
+end $_$;
+
+ALTER FUNCTION app.sso_failure(p_state_hash bytea, p_reason text, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
+
+--
+-- Name: sso_take(bytea, bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.sso_take(p_state_hash bytea, p_binder_hash bytea, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, OUT status text, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text, OUT client_secret_enc bytea, OUT signing_algs text[]) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  st app.sso_states%rowtype;
+  c app.sso_connections%rowtype;
+begin
+  select * into st from app.sso_states s where s.state_hash = p_state_hash for update;
+  if not found then
+    status := 'invalid';
+    return;
+  end if;
+  status := case
+    when st.taken_at is not null then 'used'
+    when st.expires_at <= now() then 'expired'
+    when p_binder_hash is null or st.binder_hash <> p_binder_hash then 'wrong_browser'
+    else 'ok' end;
+  if status <> 'ok' then
+    perform audit.append_as(st.org_id, 'auth.signin', 'denied', 'sso_connection', st.connection_id,
+      p_request => p_request, p_ip => p_ip, p_ua => p_ua,
+      p_details => jsonb_build_object('method', 'sso', 'reason', status));
+    return;
+  end if;
+  update app.sso_states s set taken_at = now() where s.state_hash = p_state_hash;
+  select * into c from app.sso_connections x where x.org_id = st.org_id and x.id = st.connection_id;
+  org_id := c.org_id; connection_id := c.id; kind := c.kind; issuer := c.issuer; client_id := c.client_id;
+  client_secret_enc := c.client_secret_enc; signing_algs := c.signing_algs;
+end $$;
+
+ALTER FUNCTION app.sso_take(p_state_hash bytea, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text, OUT client_secret_enc bytea, OUT signing_algs text[]) OWNER TO ward_definer;
 
 --
 -- Name: totp_enrol(bytea, bytea, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -2054,6 +2489,35 @@ begin
 end $$;
 
 ALTER FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: verify_sso_domain_dns(text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  d app.sso_domains%rowtype;
+begin
+  perform private.sso_admin();
+  select * into me from private.me();
+  select * into d from app.sso_domains x where x.org_id = me.org_id and x.domain = lower(p_domain) for update;
+  if not found or d.verify_token is distinct from p_token then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  if d.verified_at is not null then
+    return;
+  end if;
+  update app.sso_domains x set verified_at = now(), verified_by = 'dns'
+   where x.org_id = me.org_id and x.domain = d.domain;
+  perform audit.append_as(me.org_id, 'sso.domain.verify', 'success', 'sso_connection', d.connection_id,
+    p_request => p_request, p_details => jsonb_build_object('domain', d.domain, 'by', 'dns'));
+end $$;
+
+ALTER FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request text) OWNER TO ward_definer;
 
 --
 -- Name: whoami(); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -3275,6 +3739,29 @@ end $$;
 ALTER FUNCTION private.session_id() OWNER TO ward_rls;
 
 --
+-- Name: sso_admin(); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.sso_admin() RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+end $$;
+
+ALTER FUNCTION private.sso_admin() OWNER TO ward_owner;
+
+--
 -- Name: touch_due(timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -3865,6 +4352,7 @@ CREATE TABLE app.orgs (
     require_mfa boolean DEFAULT false NOT NULL,
     require_passkey boolean DEFAULT false NOT NULL,
     document_max_bytes bigint DEFAULT '4294967296'::bigint NOT NULL,
+    enforce_sso boolean DEFAULT false NOT NULL,
     CONSTRAINT orgs_document_max_bytes_check CHECK (((document_max_bytes >= 1) AND (document_max_bytes <= '68719476736'::bigint))),
     CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT orgs_session_absolute_max_min_check CHECK (((session_absolute_max_min >= 5) AND (session_absolute_max_min <= 43200))),
@@ -4111,6 +4599,126 @@ CREATE TABLE app.sessions (
 ALTER TABLE ONLY app.sessions FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.sessions OWNER TO ward_owner;
+
+--
+-- Name: sso_assertions; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.sso_assertions (
+    org_id uuid NOT NULL,
+    connection_id uuid NOT NULL,
+    id_hash bytea NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT sso_assertions_id_hash_check CHECK ((octet_length(id_hash) = 32))
+);
+
+ALTER TABLE ONLY app.sso_assertions FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.sso_assertions OWNER TO ward_owner;
+
+--
+-- Name: sso_connections; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.sso_connections (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    kind text NOT NULL,
+    name text NOT NULL,
+    issuer text,
+    client_id text,
+    client_secret_enc bytea,
+    signing_algs text[] DEFAULT '{RS256,ES256}'::text[] NOT NULL,
+    trusted_amr text[] DEFAULT '{}'::text[] NOT NULL,
+    trusted_acr text[] DEFAULT '{}'::text[] NOT NULL,
+    jit boolean DEFAULT false NOT NULL,
+    jit_role text DEFAULT 'provider'::text NOT NULL,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    idp_metadata text,
+    allow_idp_initiated boolean DEFAULT false NOT NULL,
+    CONSTRAINT sso_connections_check CHECK (((kind <> 'oidc'::text) OR ((issuer IS NOT NULL) AND (client_id IS NOT NULL)))),
+    CONSTRAINT sso_connections_client_id_check CHECK (((length(client_id) >= 1) AND (length(client_id) <= 512))),
+    CONSTRAINT sso_connections_idp_metadata_check CHECK ((length(idp_metadata) <= 200000)),
+    CONSTRAINT sso_connections_issuer_check CHECK (((length(issuer) >= 8) AND (length(issuer) <= 2048))),
+    CONSTRAINT sso_connections_jit_role_check CHECK ((jit_role = ANY (ARRAY['patient'::text, 'provider'::text, 'lead'::text]))),
+    CONSTRAINT sso_connections_kind_check CHECK ((kind = ANY (ARRAY['oidc'::text, 'saml'::text]))),
+    CONSTRAINT sso_connections_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT sso_connections_saml_check CHECK (((kind <> 'saml'::text) OR (idp_metadata IS NOT NULL))),
+    CONSTRAINT sso_connections_signing_algs_check CHECK ((((cardinality(signing_algs) >= 1) AND (cardinality(signing_algs) <= 10)) AND (signing_algs <@ ARRAY['RS256'::text, 'RS384'::text, 'RS512'::text, 'ES256'::text, 'ES384'::text, 'ES512'::text, 'PS256'::text, 'PS384'::text, 'PS512'::text, 'EdDSA'::text]))),
+    CONSTRAINT sso_connections_trusted_acr_check CHECK ((cardinality(trusted_acr) <= 20)),
+    CONSTRAINT sso_connections_trusted_amr_check CHECK ((cardinality(trusted_amr) <= 20))
+);
+
+ALTER TABLE ONLY app.sso_connections FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.sso_connections OWNER TO ward_owner;
+
+--
+-- Name: COLUMN sso_connections.client_secret_enc; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.sso_connections.client_secret_enc IS 'AEAD ciphertext under the instance keyset, AD sso_connections|client_secret|instance|connection';
+
+--
+-- Name: sso_domains; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.sso_domains (
+    org_id uuid NOT NULL,
+    domain text NOT NULL,
+    connection_id uuid NOT NULL,
+    verified_at timestamp with time zone,
+    verified_by text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    verify_token text DEFAULT encode(ext.gen_random_bytes(16), 'hex'::text) NOT NULL,
+    CONSTRAINT sso_domains_domain_check CHECK (((domain ~ '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$'::text) AND (length(domain) <= 253))),
+    CONSTRAINT sso_domains_verified_by_check CHECK ((verified_by = ANY (ARRAY['idp'::text, 'dns'::text]))),
+    CONSTRAINT sso_domains_verify_token_check CHECK ((verify_token ~ '^[0-9a-f]{32}$'::text))
+);
+
+ALTER TABLE ONLY app.sso_domains FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.sso_domains OWNER TO ward_owner;
+
+--
+-- Name: sso_identities; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.sso_identities (
+    org_id uuid NOT NULL,
+    connection_id uuid NOT NULL,
+    subject_hash bytea NOT NULL,
+    user_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_signin_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sso_identities_subject_hash_check CHECK ((octet_length(subject_hash) = 32))
+);
+
+ALTER TABLE ONLY app.sso_identities FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.sso_identities OWNER TO ward_owner;
+
+--
+-- Name: sso_states; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.sso_states (
+    state_hash bytea NOT NULL,
+    org_id uuid NOT NULL,
+    connection_id uuid NOT NULL,
+    binder_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone DEFAULT (now() + '00:10:00'::interval) NOT NULL,
+    taken_at timestamp with time zone,
+    done_at timestamp with time zone,
+    CONSTRAINT sso_states_binder_hash_check CHECK ((octet_length(binder_hash) = 32)),
+    CONSTRAINT sso_states_state_hash_check CHECK ((octet_length(state_hash) = 32))
+);
+
+ALTER TABLE ONLY app.sso_states FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.sso_states OWNER TO ward_owner;
 
 --
 -- Name: totp_factors; Type: TABLE; Schema: app; Owner: ward_owner
@@ -4653,6 +5261,41 @@ ALTER TABLE ONLY app.sessions
     ADD CONSTRAINT sessions_token_hash_key UNIQUE (token_hash);
 
 --
+-- Name: sso_assertions sso_assertions_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sso_assertions
+    ADD CONSTRAINT sso_assertions_pkey PRIMARY KEY (org_id, connection_id, id_hash);
+
+--
+-- Name: sso_connections sso_connections_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sso_connections
+    ADD CONSTRAINT sso_connections_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: sso_domains sso_domains_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sso_domains
+    ADD CONSTRAINT sso_domains_pkey PRIMARY KEY (org_id, domain);
+
+--
+-- Name: sso_identities sso_identities_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sso_identities
+    ADD CONSTRAINT sso_identities_pkey PRIMARY KEY (org_id, connection_id, subject_hash);
+
+--
+-- Name: sso_states sso_states_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sso_states
+    ADD CONSTRAINT sso_states_pkey PRIMARY KEY (state_hash);
+
+--
 -- Name: totp_factors totp_factors_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -4872,6 +5515,24 @@ CREATE UNIQUE INDEX scim_groups_name_idx ON app.scim_groups USING btree (org_id,
 --
 
 CREATE INDEX sessions_user_idx ON app.sessions USING btree (user_id, org_id, created_at DESC);
+
+--
+-- Name: sso_assertions_expiry_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX sso_assertions_expiry_idx ON app.sso_assertions USING btree (expires_at);
+
+--
+-- Name: sso_domains_verified_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE UNIQUE INDEX sso_domains_verified_idx ON app.sso_domains USING btree (domain) WHERE (verified_at IS NOT NULL);
+
+--
+-- Name: sso_states_expiry_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX sso_states_expiry_idx ON app.sso_states USING btree (expires_at);
 
 --
 -- Name: events_actor_idx; Type: INDEX; Schema: audit; Owner: ward_owner
@@ -5215,6 +5876,55 @@ ALTER TABLE ONLY app.session_tokens
 
 ALTER TABLE ONLY app.sessions
     ADD CONSTRAINT sessions_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: sso_assertions sso_assertions_org_id_connection_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sso_assertions
+    ADD CONSTRAINT sso_assertions_org_id_connection_id_fkey FOREIGN KEY (org_id, connection_id) REFERENCES app.sso_connections(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: sso_connections sso_connections_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sso_connections
+    ADD CONSTRAINT sso_connections_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: sso_connections sso_connections_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sso_connections
+    ADD CONSTRAINT sso_connections_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
+-- Name: sso_domains sso_domains_org_id_connection_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sso_domains
+    ADD CONSTRAINT sso_domains_org_id_connection_id_fkey FOREIGN KEY (org_id, connection_id) REFERENCES app.sso_connections(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: sso_identities sso_identities_org_id_connection_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sso_identities
+    ADD CONSTRAINT sso_identities_org_id_connection_id_fkey FOREIGN KEY (org_id, connection_id) REFERENCES app.sso_connections(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: sso_identities sso_identities_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sso_identities
+    ADD CONSTRAINT sso_identities_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: sso_states sso_states_org_id_connection_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.sso_states
+    ADD CONSTRAINT sso_states_org_id_connection_id_fkey FOREIGN KEY (org_id, connection_id) REFERENCES app.sso_connections(org_id, id) ON DELETE CASCADE;
 
 --
 -- Name: totp_factors totp_factors_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -5716,6 +6426,54 @@ CREATE POLICY sessions_select ON app.sessions FOR SELECT TO ward_app USING (((or
 CREATE POLICY sessions_update ON app.sessions FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid)) AND (revoked_at IS NULL))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid)) AND (revoked_at IS NOT NULL)));
 
 --
+-- Name: sso_assertions; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.sso_assertions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: sso_connections; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.sso_connections ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: sso_connections sso_connections_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY sso_connections_select ON app.sso_connections FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+
+--
+-- Name: sso_domains; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.sso_domains ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: sso_domains sso_domains_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY sso_domains_select ON app.sso_domains FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+
+--
+-- Name: sso_identities; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.sso_identities ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: sso_identities sso_identities_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY sso_identities_select ON app.sso_identities FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((user_id = ( SELECT private.uid() AS uid)) OR ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))))));
+
+--
+-- Name: sso_states; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.sso_states ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: totp_factors; Type: ROW SECURITY; Schema: app; Owner: ward_owner
 --
 
@@ -5915,6 +6673,13 @@ GRANT ALL ON FUNCTION app.api_key_scopes() TO ward_app;
 REVOKE ALL ON FUNCTION app.audit_sinks_guard() FROM PUBLIC;
 
 --
+-- Name: FUNCTION claim_sso_domain(p_domain text, p_connection uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.claim_sso_domain(p_domain text, p_connection uuid, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.claim_sso_domain(p_domain text, p_connection uuid, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -5936,11 +6701,25 @@ REVOKE ALL ON FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_
 GRANT ALL ON FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid) TO ward_ops;
 
 --
+-- Name: FUNCTION create_saml_connection(p_id uuid, p_name text, p_idp_metadata text, p_trusted_acr text[], p_jit boolean, p_jit_role text, p_allow_idp_initiated boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.create_saml_connection(p_id uuid, p_name text, p_idp_metadata text, p_trusted_acr text[], p_jit boolean, p_jit_role text, p_allow_idp_initiated boolean, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.create_saml_connection(p_id uuid, p_name text, p_idp_metadata text, p_trusted_acr text[], p_jit boolean, p_jit_role text, p_allow_idp_initiated boolean, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION create_scim_token(p_token_hash bytea, p_prefix text, p_name text, p_default_role text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
 REVOKE ALL ON FUNCTION app.create_scim_token(p_token_hash bytea, p_prefix text, p_name text, p_default_role text, p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.create_scim_token(p_token_hash bytea, p_prefix text, p_name text, p_default_role text, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION create_sso_connection(p_id uuid, p_kind text, p_name text, p_issuer text, p_client_id text, p_client_secret_enc bytea, p_signing_algs text[], p_trusted_amr text[], p_trusted_acr text[], p_jit boolean, p_jit_role text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.create_sso_connection(p_id uuid, p_kind text, p_name text, p_issuer text, p_client_id text, p_client_secret_enc bytea, p_signing_algs text[], p_trusted_amr text[], p_trusted_acr text[], p_jit boolean, p_jit_role text, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.create_sso_connection(p_id uuid, p_kind text, p_name text, p_issuer text, p_client_id text, p_client_secret_enc bytea, p_signing_algs text[], p_trusted_amr text[], p_trusted_acr text[], p_jit boolean, p_jit_role text, p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION credential_status(); Type: ACL; Schema: app; Owner: ward_definer
@@ -5955,6 +6734,13 @@ GRANT ALL ON FUNCTION app.credential_status() TO ward_app;
 
 REVOKE ALL ON FUNCTION app.delete_document(p_document uuid, p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.delete_document(p_document uuid, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION delete_sso_connection(p_id uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.delete_sso_connection(p_id uuid, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.delete_sso_connection(p_id uuid, p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION document_status(p_provided timestamp with time zone, p_due timestamp with time zone); Type: ACL; Schema: app; Owner: ward_owner
@@ -6149,6 +6935,20 @@ REVOKE ALL ON FUNCTION app.rotate_session(p_new_hash bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.rotate_session(p_new_hash bytea) TO ward_app;
 
 --
+-- Name: FUNCTION saml_config(p_connection uuid, OUT org_id uuid, OUT idp_metadata text, OUT allow_idp_initiated boolean); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.saml_config(p_connection uuid, OUT org_id uuid, OUT idp_metadata text, OUT allow_idp_initiated boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.saml_config(p_connection uuid, OUT org_id uuid, OUT idp_metadata text, OUT allow_idp_initiated boolean) TO ward_app;
+
+--
+-- Name: FUNCTION saml_idp_begin(p_connection uuid, p_state_hash bytea, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.saml_idp_begin(p_connection uuid, p_state_hash bytea, p_request text, p_ip text, p_ua text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.saml_idp_begin(p_connection uuid, p_state_hash bytea, p_request text, p_ip text, p_ua text) TO ward_app;
+
+--
 -- Name: FUNCTION scim_create_user(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_external_id text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -6233,6 +7033,13 @@ REVOKE ALL ON FUNCTION app.set_session_policy(p_idle integer, p_abs integer, p_r
 GRANT ALL ON FUNCTION app.set_session_policy(p_idle integer, p_abs integer, p_request text) TO ward_app;
 
 --
+-- Name: FUNCTION set_sso_policy(p_enforce boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.set_sso_policy(p_enforce boolean, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.set_sso_policy(p_enforce boolean, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION signer_key(); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -6240,6 +7047,48 @@ REVOKE ALL ON FUNCTION app.signer_key() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.signer_key() TO ward_app;
 GRANT ALL ON FUNCTION app.signer_key() TO ward_ops;
 GRANT ALL ON FUNCTION app.signer_key() TO ward_audit_signer;
+
+--
+-- Name: FUNCTION sso_assertion_once(p_state_hash bytea, p_id_hash bytea, p_expires_at timestamp with time zone); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.sso_assertion_once(p_state_hash bytea, p_id_hash bytea, p_expires_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.sso_assertion_once(p_state_hash bytea, p_id_hash bytea, p_expires_at timestamp with time zone) TO ward_app;
+
+--
+-- Name: FUNCTION sso_begin(p_domain text, p_org uuid, p_connection uuid, p_state_hash bytea, p_binder_hash bytea, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.sso_begin(p_domain text, p_org uuid, p_connection uuid, p_state_hash bytea, p_binder_hash bytea, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.sso_begin(p_domain text, p_org uuid, p_connection uuid, p_state_hash bytea, p_binder_hash bytea, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text) TO ward_app;
+
+--
+-- Name: FUNCTION sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) TO ward_app;
+
+--
+-- Name: FUNCTION sso_enforced(p_domain text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.sso_enforced(p_domain text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.sso_enforced(p_domain text) TO ward_app;
+
+--
+-- Name: FUNCTION sso_failure(p_state_hash bytea, p_reason text, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.sso_failure(p_state_hash bytea, p_reason text, p_request text, p_ip text, p_ua text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.sso_failure(p_state_hash bytea, p_reason text, p_request text, p_ip text, p_ua text) TO ward_app;
+
+--
+-- Name: FUNCTION sso_take(p_state_hash bytea, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text, OUT client_secret_enc bytea, OUT signing_algs text[]); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.sso_take(p_state_hash bytea, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text, OUT client_secret_enc bytea, OUT signing_algs text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.sso_take(p_state_hash bytea, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text, OUT client_secret_enc bytea, OUT signing_algs text[]) TO ward_app;
 
 --
 -- Name: FUNCTION totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -6268,6 +7117,13 @@ GRANT ALL ON FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request tex
 
 REVOKE ALL ON FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION verify_sso_domain_dns(p_domain text, p_token text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text); Type: ACL; Schema: app; Owner: ward_definer
@@ -6636,6 +7492,13 @@ GRANT ALL ON FUNCTION private.scim_end_access(p_org uuid, p_user uuid, p_reason 
 REVOKE ALL ON FUNCTION private.session_id() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.session_id() TO ward_app;
 GRANT ALL ON FUNCTION private.session_id() TO ward_definer;
+
+--
+-- Name: FUNCTION sso_admin(); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.sso_admin() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.sso_admin() TO ward_definer;
 
 --
 -- Name: FUNCTION touch_due(p_last_seen timestamp with time zone, p_idle_min integer); Type: ACL; Schema: private; Owner: ward_rls
@@ -7407,6 +8270,14 @@ GRANT SELECT(require_passkey) ON TABLE app.orgs TO ward_rls;
 GRANT SELECT(require_passkey) ON TABLE app.orgs TO ward_definer;
 
 --
+-- Name: COLUMN orgs.enforce_sso; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(enforce_sso) ON TABLE app.orgs TO ward_app;
+GRANT SELECT(enforce_sso) ON TABLE app.orgs TO ward_rls;
+GRANT UPDATE(enforce_sso) ON TABLE app.orgs TO ward_definer;
+
+--
 -- Name: TABLE passkeys; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -7783,6 +8654,157 @@ GRANT SELECT(authenticated_at) ON TABLE app.sessions TO ward_app;
 GRANT SELECT(dpop_jkt) ON TABLE app.sessions TO ward_rls;
 GRANT SELECT(dpop_jkt) ON TABLE app.sessions TO ward_app;
 GRANT UPDATE(dpop_jkt) ON TABLE app.sessions TO ward_definer;
+
+--
+-- Name: TABLE sso_assertions; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE app.sso_assertions TO ward_definer;
+
+--
+-- Name: TABLE sso_connections; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.sso_connections TO ward_definer;
+
+--
+-- Name: COLUMN sso_connections.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: COLUMN sso_connections.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: COLUMN sso_connections.kind; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(kind) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: COLUMN sso_connections.name; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(name) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: COLUMN sso_connections.issuer; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(issuer) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: COLUMN sso_connections.client_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(client_id) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: COLUMN sso_connections.signing_algs; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(signing_algs) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: COLUMN sso_connections.trusted_amr; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(trusted_amr) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: COLUMN sso_connections.trusted_acr; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(trusted_acr) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: COLUMN sso_connections.jit; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(jit) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: COLUMN sso_connections.jit_role; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(jit_role) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: COLUMN sso_connections.created_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_by) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: COLUMN sso_connections.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: COLUMN sso_connections.idp_metadata; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(idp_metadata) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: COLUMN sso_connections.allow_idp_initiated; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(allow_idp_initiated) ON TABLE app.sso_connections TO ward_app;
+
+--
+-- Name: TABLE sso_domains; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.sso_domains TO ward_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.sso_domains TO ward_definer;
+
+--
+-- Name: TABLE sso_identities; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE app.sso_identities TO ward_definer;
+
+--
+-- Name: COLUMN sso_identities.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.sso_identities TO ward_app;
+
+--
+-- Name: COLUMN sso_identities.connection_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(connection_id) ON TABLE app.sso_identities TO ward_app;
+
+--
+-- Name: COLUMN sso_identities.user_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(user_id) ON TABLE app.sso_identities TO ward_app;
+
+--
+-- Name: COLUMN sso_identities.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.sso_identities TO ward_app;
+
+--
+-- Name: COLUMN sso_identities.last_signin_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(last_signin_at) ON TABLE app.sso_identities TO ward_app;
+
+--
+-- Name: TABLE sso_states; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.sso_states TO ward_definer;
 
 --
 -- Name: TABLE totp_factors; Type: ACL; Schema: app; Owner: ward_owner

@@ -258,6 +258,7 @@ type AppOrg struct {
 	RequireMfa            bool
 	RequirePasskey        bool
 	DocumentMaxBytes      int64
+	EnforceSso            bool
 }
 
 type AppPasskey struct {
@@ -390,6 +391,63 @@ type AppSessionToken struct {
 	SessionID uuid.UUID
 	TokenHash []byte
 	RetiredAt time.Time
+}
+
+type AppSsoAssertion struct {
+	OrgID        uuid.UUID
+	ConnectionID uuid.UUID
+	IDHash       []byte
+	ExpiresAt    time.Time
+}
+
+type AppSsoConnection struct {
+	OrgID    uuid.UUID
+	ID       uuid.UUID
+	Kind     string
+	Name     string
+	Issuer   *string
+	ClientID *string
+	// AEAD ciphertext under the instance keyset, AD sso_connections|client_secret|instance|connection
+	ClientSecretEnc   []byte
+	SigningAlgs       []string
+	TrustedAmr        []string
+	TrustedAcr        []string
+	Jit               bool
+	JitRole           string
+	CreatedBy         uuid.UUID
+	CreatedAt         time.Time
+	IdpMetadata       *string
+	AllowIdpInitiated bool
+}
+
+type AppSsoDomain struct {
+	OrgID        uuid.UUID
+	Domain       string
+	ConnectionID uuid.UUID
+	VerifiedAt   *time.Time
+	VerifiedBy   *string
+	CreatedAt    time.Time
+	VerifyToken  string
+}
+
+type AppSsoIdentity struct {
+	OrgID        uuid.UUID
+	ConnectionID uuid.UUID
+	SubjectHash  []byte
+	UserID       uuid.UUID
+	CreatedAt    time.Time
+	LastSigninAt time.Time
+}
+
+type AppSsoState struct {
+	StateHash    []byte
+	OrgID        uuid.UUID
+	ConnectionID uuid.UUID
+	BinderHash   []byte
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	TakenAt      *time.Time
+	DoneAt       *time.Time
 }
 
 type AppTotpFactor struct {

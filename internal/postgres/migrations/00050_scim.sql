@@ -76,7 +76,7 @@ insert into audit.actions (name, category, phi_access, disclosure, reserved, req
   ('scim.user.deactivate', 'membership', false, false, true, '{object}'),
   ('scim.user.activate',   'membership', false, false, true, '{object}'),
   ('scim.user.delete',     'membership', false, false, true, '{object}'),
-  ('scim.user.list',       'access',     false, false, true, '{}'),
+  ('scim.user.list',       'access',     false, false, false, '{}'),
   ('scim.request.denied',  'access',     false, false, false, '{}');
 alter table audit.actions force row level security;
 

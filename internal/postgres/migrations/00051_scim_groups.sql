@@ -56,7 +56,7 @@ insert into audit.actions (name, category, phi_access, disclosure, reserved, req
   ('scim.group.create',  'membership', false, false, true, '{object}'),
   ('scim.group.update',  'membership', false, false, true, '{object}'),
   ('scim.group.delete',  'membership', false, false, true, '{object}'),
-  ('scim.group.list',    'access',     false, false, true, '{}'),
+  ('scim.group.list',    'access',     false, false, false, '{}'),
   ('scim.group.role',    'membership', false, false, true, '{object}'),
   ('scim.group.mappings', 'access',    false, false, false, '{}'),
   ('scim.user.role',     'membership', false, false, true, '{object}');

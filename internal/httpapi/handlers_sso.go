@@ -1,0 +1,299 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/sso"
+)
+
+// SSO (docs/sso.md): the browser's round trip through the org's identity
+// provider, and the admin routes for connections, domains and the policy.
+
+// ssoBinderCookie holds the browser's binder between the start of an SSO
+// sign-in and the IdP's answer. The way back comes from the IdP's site: a
+// top-level GET (OIDC) or a form POST (SAML), so over HTTPS the cookie is
+// SameSite=None (Secure, HttpOnly, ten minutes), else Lax.
+func (s *server) ssoBinderCookie() string { return s.cookieName("ward_sso") }
+
+// ssoLimited applies the rate limit to an anonymous SSO request, per
+// client address (each start writes a state row); false when it answered.
+func (s *server) ssoLimited(w http.ResponseWriter, r *http.Request) bool {
+	ip := identity.RequestFrom(r.Context()).IPString()
+	p := identity.Principal{CredentialID: uuid.NewSHA1(ssoLimitSpace, []byte(ip))}
+	if ok, retry := s.limits.allow(p, time.Now()); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
+		s.writeError(w, r, &publicError{status: http.StatusTooManyRequests, code: "rate_limited",
+			msg: "too many sign-in requests from this address; slow down"})
+		return false
+	}
+	return true
+}
+
+// ssoLimitSpace keys the per-address buckets of anonymous SSO requests
+// apart from every principal's (those have an org).
+var ssoLimitSpace = uuid.MustParse("6f1c2f0e-3c55-4a8e-9a57-5d1b0c9e7a11")
+
+func (s *server) handleSSOStart() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.ssoLimited(w, r) {
+			return
+		}
+		q := r.URL.Query()
+		req := sso.StartRequest{Email: q.Get("email")}
+		if v := q.Get("org"); v != "" {
+			id, err := uuid.Parse(v)
+			if err != nil {
+				s.writeError(w, r, badRequest("invalid_query", "org must be an org id (a UUID)"))
+				return
+			}
+			req.Org = id
+		}
+		if v := q.Get("connection"); v != "" {
+			id, err := uuid.Parse(v)
+			if err != nil {
+				s.writeError(w, r, badRequest("invalid_query", "connection must be a connection id (a UUID)"))
+				return
+			}
+			req.Connection = id
+		}
+		st, err := s.deps.SSO.Start(r.Context(), req)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		same := http.SameSiteLaxMode
+		if s.secure {
+			same = http.SameSiteNoneMode
+		}
+		// Path / (a __Host- cookie must have it).
+		http.SetCookie(w, &http.Cookie{Name: s.ssoBinderCookie(), Value: st.Binder, Path: "/",
+			MaxAge: int((10 * time.Minute) / time.Second), Secure: s.secure, HttpOnly: true, SameSite: same})
+		http.Redirect(w, r, st.RedirectURL, http.StatusSeeOther)
+	})
+}
+
+func (s *server) handleSSOCallback() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.ssoLimited(w, r) {
+			return
+		}
+		q := r.URL.Query()
+		req := sso.CallbackRequest{State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error")}
+		if c, err := r.Cookie(s.ssoBinderCookie()); err == nil {
+			req.Binder = c.Value
+		}
+		sess, err := s.deps.SSO.Callback(r.Context(), req)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.ssoSignedIn(w, sess)
+	})
+}
+
+// ssoSignedIn ends the binder, sets the session cookie and sends the
+// browser to Ward's root.
+func (s *server) ssoSignedIn(w http.ResponseWriter, sess auth.Session) {
+	http.SetCookie(w, &http.Cookie{Name: s.ssoBinderCookie(), Value: "", Path: "/", MaxAge: -1,
+		Secure: s.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
+	w.Header().Set("Location", s.root)
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// handleSAMLACS is a SAML connection's assertion consumer (HTTP-POST
+// binding): the IdP's site posts the form, so no origin check.
+func (s *server) handleSAMLACS() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.ssoLimited(w, r) {
+			return
+		}
+		id, err := pathID(r, "id")
+		if err == nil {
+			if perr := r.ParseForm(); perr != nil {
+				err = badRequest("bad_form", "the form could not be read")
+			}
+		}
+		var sess auth.Session
+		if err == nil {
+			req := sso.ACSRequest{Connection: id, SAMLResponse: r.PostForm.Get("SAMLResponse"),
+				RelayState: r.PostForm.Get("RelayState")}
+			if c, cerr := r.Cookie(s.ssoBinderCookie()); cerr == nil {
+				req.Binder = c.Value
+			}
+			sess, err = s.deps.SSO.ACS(r.Context(), req)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.ssoSignedIn(w, sess)
+	})
+}
+
+func handleSAMLMetadata(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var md []byte
+		if err == nil {
+			md, err = svc.SAMLMetadata(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/samlmetadata+xml")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		_, _ = w.Write(md)
+	})
+}
+
+func handleSAMLConnectionCreate(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in sso.SAMLConnectionInput
+		err := decode(r, &in)
+		var c sso.SAMLConnection
+		if err == nil {
+			c, err = svc.CreateSAMLConnection(r.Context(), in)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, c)
+	})
+}
+
+// ssoEnforced reports whether a sign-in link to email must not be sent;
+// when the check fails the link request fails too (fail closed).
+func (s *server) ssoEnforced(r *http.Request, email string) (bool, error) {
+	if s.deps.SSO == nil {
+		return false, nil
+	}
+	return s.deps.SSO.Enforced(r.Context(), email)
+}
+
+// decoyVerifier is a verifier of the same shape as a real one, for the
+// answer to a link request on a domain that enforces SSO.
+func decoyVerifier() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func handleSSOConnectionCreate(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in sso.ConnectionInput
+		err := decode(r, &in)
+		var c sso.Connection
+		if err == nil {
+			c, err = svc.CreateConnection(r.Context(), in)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, c)
+	})
+}
+
+func handleSSOConnectionList(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cs, err := svc.ListConnections(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"connections": cs})
+	})
+}
+
+func handleSSOConnectionDelete(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err == nil {
+			err = svc.DeleteConnection(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func handleSSODomainClaim(svc *sso.Service, fail errorWriter) http.Handler {
+	type request struct {
+		Domain       string    `json:"domain"`
+		ConnectionID uuid.UUID `json:"connection_id"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		err := decode(r, &req)
+		var d sso.Domain
+		if err == nil {
+			d, err = svc.ClaimDomain(r.Context(), req.Domain, req.ConnectionID)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, d)
+	})
+}
+
+func handleSSODomainList(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ds, err := svc.ListDomains(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"domains": ds})
+	})
+}
+
+func handleSSOPolicyGet(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := svc.GetPolicy(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, p)
+	})
+}
+
+func handleSSOPolicyPut(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p sso.Policy
+		err := decode(r, &p)
+		if err == nil {
+			err = svc.SetPolicy(r.Context(), p)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, p)
+	})
+}
+
+func handleSSODomainVerify(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, err := svc.VerifyDomainDNS(r.Context(), r.PathValue("domain"))
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, d)
+	})
+}

@@ -1,0 +1,297 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"html"
+	"io"
+	"log"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crewjam/saml/samlidp"
+	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/sso"
+)
+
+// samlIdP starts crewjam/saml's samlidp with a fresh key and certificate
+// and one user.
+func samlIdP(t *testing.T, user, email, password string) *httptest.Server {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "samlidp"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	srv := httptest.NewUnstartedServer(nil)
+	u, _ := url.Parse("http://" + srv.Listener.Addr().String())
+	idp, err := samlidp.New(samlidp.Options{URL: *u, Key: key, Certificate: cert, Store: &samlidp.MemoryStore{},
+		Logger: log.New(io.Discard, "", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = idp
+	srv.Start()
+	t.Cleanup(srv.Close)
+	put(t, srv.URL+"/users/"+user, `{"name": "`+user+`", "password": "`+password+`", "email": "`+email+`"}`)
+	return srv
+}
+
+func put(t *testing.T, u, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPut, u, strings.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("PUT %s: %d %s", u, resp.StatusCode, b)
+	}
+}
+
+var loginInput = regexp.MustCompile(`name="(SAMLRequest|RelayState)" value="([^"]*)"`)
+
+var samlInput = regexp.MustCompile(`name="(SAMLResponse|RelayState)" value="([^"]*)"`)
+
+// samlForm reads the auto-posting form an IdP answers with.
+func samlForm(t *testing.T, body []byte) url.Values {
+	t.Helper()
+	v := url.Values{}
+	for _, m := range samlInput.FindAllSubmatch(body, -1) {
+		v.Set(string(m[1]), html.UnescapeString(string(m[2])))
+	}
+	if v.Get("SAMLResponse") == "" {
+		t.Fatalf("no SAMLResponse in %s", body)
+	}
+	return v
+}
+
+func (b *browser) post(u string, form url.Values) (*http.Response, []byte) {
+	b.t.Helper()
+	resp, err := b.c.PostForm(u, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, body
+}
+
+// samlLogin runs the browser through the IdP's login page for an
+// AuthnRequest it was sent to, and returns the form the IdP posts back.
+func (b *browser) samlLogin(idp *httptest.Server, resp *http.Response, body []byte, user, password string) url.Values {
+	b.t.Helper()
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`name="password"`)) {
+		b.t.Fatalf("expected the IdP's login form, got %d: %s", resp.StatusCode, body)
+	}
+	form := url.Values{"user": {user}, "password": {password}}
+	for _, m := range loginInput.FindAllSubmatch(body, -1) {
+		form.Set(string(m[1]), html.UnescapeString(string(m[2])))
+	}
+	_, body = b.post(idp.URL+"/sso", form)
+	return samlForm(b.t, body)
+}
+
+// TestSAML signs in through crewjam/saml's samlidp: SP-initiated (signed
+// assertion, audience, recipient, InResponseTo, times checked by Ward's
+// SP), with the browser binding; a replayed or tampered response refused;
+// IdP-initiated refused unless the connection allows it, and then a replay
+// of the same assertion refused.
+func TestSAML(t *testing.T) {
+	w := newWorld(t)
+	a := w.createOrg("SAML Org")
+	idp := samlIdP(t, "alice", "alice@saml.test", "wonderland")
+	resp, md := (&browser{t: t, c: http.DefaultClient}).get(idp.URL + "/metadata")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("IdP metadata: %d", resp.StatusCode)
+	}
+	var conn sso.SAMLConnection
+	w.do("POST", "/v1/sso/saml/connections", a.Admin.Token, map[string]any{"name": "samlidp", "idp_metadata": string(md)},
+		http.StatusCreated, &conn)
+	if conn.ACSURL != w.base+"/v1/sso/saml/"+conn.ID.String()+"/acs" {
+		t.Fatalf("connection %+v", conn)
+	}
+	// The IdP learns the SP from Ward's metadata.
+	resp, spMD := (&browser{t: t, c: http.DefaultClient}).get(w.srv.URL + "/v1/sso/saml/" + conn.ID.String() + "/metadata")
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(spMD, []byte(conn.ACSURL)) {
+		t.Fatalf("SP metadata: %d %s", resp.StatusCode, spMD)
+	}
+	put(t, idp.URL+"/services/ward", string(spMD))
+	w.do("POST", "/v1/sso/domains", a.Admin.Token, map[string]any{"domain": "saml.test", "connection_id": conn.ID},
+		http.StatusCreated, nil)
+	alice := w.addMember(a, "alice@saml.test", identity.RoleAdmin)
+
+	// SP-initiated.
+	b := w.browser(t)
+	resp, body := b.get(w.srv.URL + "/v1/sso/start?org=" + a.ID.String() + "&connection=" + conn.ID.String())
+	form := b.samlLogin(idp, resp, body, "alice", "wonderland")
+	acs := w.srv.URL + "/v1/sso/saml/" + conn.ID.String() + "/acs"
+	resp, body = b.post(acs, form)
+	if resp.StatusCode != http.StatusSeeOther || b.session() == "" {
+		t.Fatalf("SP-initiated ACS: %d %s", resp.StatusCode, body)
+	}
+	var me struct {
+		UserID  string   `json:"user_id"`
+		AAL     int      `json:"aal"`
+		AMR     []string `json:"amr"`
+		Pending string   `json:"pending"`
+	}
+	w.do("GET", "/v1/me", b.session(), nil, http.StatusOK, &me)
+	if me.UserID != alice.ID.String() || me.AAL != 1 || me.AMR[0] != "sso" || me.Pending != "mfa" {
+		t.Fatalf("SAML session %+v", me)
+	}
+	// The admin's sign-in verified the domain: routing by address works.
+	var ds struct {
+		Domains []sso.Domain `json:"domains"`
+	}
+	w.do("GET", "/v1/sso/domains", a.Admin.Token, nil, http.StatusOK, &ds)
+	if ds.Domains[0].VerifiedAt == nil {
+		t.Fatalf("domain %+v", ds.Domains[0])
+	}
+	// The same response again: its state is spent.
+	resp, body = b.post(acs, form)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, body) != "sso_state_invalid" {
+		t.Fatalf("replayed SP-initiated response: %d %s", resp.StatusCode, body)
+	}
+
+	// A tampered response (another NameID): the signature fails.
+	b = w.browser(t)
+	resp, body = b.get(w.srv.URL + "/v1/sso/start?email=" + url.QueryEscape("alice@saml.test"))
+	form = b.samlLogin(idp, resp, body, "alice", "wonderland")
+	raw, _ := base64.StdEncoding.DecodeString(form.Get("SAMLResponse"))
+	form.Set("SAMLResponse", base64.StdEncoding.EncodeToString(bytes.ReplaceAll(raw, []byte("alice@saml.test"),
+		[]byte("admin@saml.test"))))
+	resp, body = b.post(acs, form)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, body) != "sso_refused" || b.session() != "" {
+		t.Fatalf("tampered response: %d %s", resp.StatusCode, body)
+	}
+	// Another browser cannot finish this browser's sign-in.
+	b = w.browser(t)
+	resp, body = b.get(w.srv.URL + "/v1/sso/start?email=" + url.QueryEscape("alice@saml.test"))
+	form = b.samlLogin(idp, resp, body, "alice", "wonderland")
+	resp, body = w.browser(t).post(acs, form)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, body) != "sso_wrong_browser" {
+		t.Fatalf("another browser's response: %d %s", resp.StatusCode, body)
+	}
+
+	// IdP-initiated: off by default.
+	put(t, idp.URL+"/shortcuts/ward", `{"name": "ward", "service_provider": "`+conn.EntityID+`"}`)
+	idpInitiated := func(b *browser) url.Values {
+		resp, body := b.get(idp.URL + "/login/ward")
+		if bytes.Contains(body, []byte(`name="password"`)) {
+			_, body = b.post(idp.URL+"/login", url.Values{"user": {"alice"}, "password": {"wonderland"}})
+			resp, body = b.get(idp.URL + "/login/ward")
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("IdP-initiated: %d %s", resp.StatusCode, body)
+		}
+		return samlForm(t, body)
+	}
+	b = w.browser(t)
+	form = idpInitiated(b)
+	if form.Get("RelayState") != "" {
+		t.Fatalf("RelayState %q", form.Get("RelayState"))
+	}
+	resp, body = b.post(acs, form)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, body) != "sso_refused" {
+		t.Fatalf("IdP-initiated on a connection that does not allow it: %d %s", resp.StatusCode, body)
+	}
+	var n int
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from audit.events where org_id = $1
+	    and action = 'auth.signin' and outcome = 'denied' and details->>'reason' = 'idp_initiated_off'`, a.ID).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d idp_initiated_off refusals (%v)", n, err)
+	}
+
+	// A connection that allows it: accepted once, a replay refused.
+	var open sso.SAMLConnection
+	w.do("POST", "/v1/sso/saml/connections", a.Admin.Token, map[string]any{"name": "samlidp open", "idp_metadata": string(md),
+		"allow_idp_initiated": true}, http.StatusCreated, &open)
+	_, spMD = (&browser{t: t, c: http.DefaultClient}).get(w.srv.URL + "/v1/sso/saml/" + open.ID.String() + "/metadata")
+	put(t, idp.URL+"/services/ward-open", string(spMD))
+	w.do("POST", "/v1/sso/domains", a.Admin.Token, map[string]any{"domain": "saml.test", "connection_id": open.ID},
+		http.StatusConflict, nil)
+	put(t, idp.URL+"/shortcuts/ward", `{"name": "ward", "service_provider": "`+open.EntityID+`"}`)
+	b = w.browser(t)
+	form = idpInitiated(b)
+	openACS := w.srv.URL + "/v1/sso/saml/" + open.ID.String() + "/acs"
+	resp, body = b.post(openACS, form)
+	if resp.StatusCode != http.StatusSeeOther || b.session() == "" {
+		t.Fatalf("IdP-initiated on a connection that allows it: %d %s", resp.StatusCode, body)
+	}
+	resp, body = w.browser(t).post(openACS, form)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, body) != "sso_refused" {
+		t.Fatalf("replayed IdP-initiated response: %d %s", resp.StatusCode, body)
+	}
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from audit.events where org_id = $1
+	    and action = 'auth.signin' and outcome = 'denied' and details->>'reason' = 'replayed'`, a.ID).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d replay refusals (%v)", n, err)
+	}
+	// A response the IdP made for the first connection's SP, posted to the
+	// second's assertion consumer: another destination and audience.
+	put(t, idp.URL+"/shortcuts/ward", `{"name": "ward", "service_provider": "`+conn.EntityID+`"}`)
+	b = w.browser(t)
+	form = idpInitiated(b)
+	resp, body = b.post(openACS, form)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, body) != "sso_refused" {
+		t.Fatalf("a response for another SP: %d %s", resp.StatusCode, body)
+	}
+	var reason string
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select details->>'reason' from audit.events where org_id = $1
+	    and action = 'auth.signin' and outcome = 'denied' order by at desc limit 1`, a.ID).Scan(&reason); err != nil ||
+		(reason != "wrong_recipient" && reason != "wrong_audience") {
+		t.Fatalf("a response for another SP refused for %q (%v)", reason, err)
+	}
+}
+
+// TestSAMLTimes: a response checked by a clock ten minutes after the IdP's
+// (the assertion is past its issue delay) or ten minutes before it (issued
+// in the future, beyond the bounded skew) is refused.
+func TestSAMLTimes(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		shift time.Duration
+	}{{"late", 10 * time.Minute}, {"early", -10 * time.Minute}} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t, withSSOConfig(func(cfg *sso.Config) { cfg.SAMLClock = dsig.NewFakeClockAt(time.Now().Add(c.shift)) }))
+			a := w.createOrg("SAML Times " + c.name)
+			idp := samlIdP(t, "bob", "bob@times.test", "builder")
+			_, md := (&browser{t: t, c: http.DefaultClient}).get(idp.URL + "/metadata")
+			var conn sso.SAMLConnection
+			w.do("POST", "/v1/sso/saml/connections", a.Admin.Token, map[string]any{"name": "samlidp", "idp_metadata": string(md)},
+				http.StatusCreated, &conn)
+			_, spMD := (&browser{t: t, c: http.DefaultClient}).get(w.srv.URL + "/v1/sso/saml/" + conn.ID.String() + "/metadata")
+			put(t, idp.URL+"/services/ward", string(spMD))
+			b := w.browser(t)
+			resp, body := b.get(w.srv.URL + "/v1/sso/start?org=" + a.ID.String() + "&connection=" + conn.ID.String())
+			form := b.samlLogin(idp, resp, body, "bob", "builder")
+			resp, body = b.post(w.srv.URL+"/v1/sso/saml/"+conn.ID.String()+"/acs", form)
+			if resp.StatusCode != http.StatusUnauthorized || problemCode(t, body) != "sso_refused" {
+				t.Fatalf("%s: %d %s", c.name, resp.StatusCode, body)
+			}
+			var reason string
+			if err := w.env.Super.Pool.QueryRow(t.Context(), `select details->>'reason' from audit.events where org_id = $1
+			    and action = 'auth.signin' and outcome = 'denied'`, a.ID).Scan(&reason); err != nil || reason != "outside_validity" {
+				t.Fatalf("%s: refused for %q (%v)", c.name, reason, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,327 @@
+package sso
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v4"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/oauth2"
+
+	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/errkind"
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
+	"github.com/wardhq/ward/internal/vault/envelope"
+)
+
+// StartRequest says where a sign-in goes: by the address's domain, or
+// through one connection of one org (an admin's first sign-in, which
+// verifies the org's claimed domains).
+type StartRequest struct {
+	Email      string
+	Org        uuid.UUID
+	Connection uuid.UUID
+}
+
+// Started is where to send the browser, and the binder it must keep (a
+// cookie) until it comes back.
+type Started struct {
+	RedirectURL string
+	Binder      string
+}
+
+// Start begins a sign-in. Errors: ErrInvalidInput, ErrNoRoute (the same
+// for an unknown domain and an unknown connection).
+func (s *Service) Start(ctx context.Context, req StartRequest) (Started, error) {
+	var domain *string
+	var org, conn *uuid.UUID
+	switch {
+	case req.Email != "":
+		if !identity.ValidEmail(req.Email) {
+			return Started{}, errkind.Visible(ErrInvalidInput, "email must be an address")
+		}
+		d := emailDomain(req.Email)
+		domain = &d
+	case req.Org != uuid.Nil && req.Connection != uuid.Nil:
+		org, conn = &req.Org, &req.Connection
+	default:
+		return Started{}, errkind.Visible(ErrInvalidInput, "give email, or org and connection")
+	}
+	state, binder := newSecret(), newSecret()
+	var b begun
+	err := s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		b, err = ssoBegin(ctx, tx, domain, org, conn, hashOf(state), hashOf(binder))
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Started{}, ErrNoRoute
+	}
+	if err != nil {
+		return Started{}, fmt.Errorf("sso: begin: %w", err)
+	}
+	if b.kind == "saml" {
+		return s.startSAML(ctx, b.conn, state, binder)
+	}
+	p, err := s.provider(ctx, b.conn, b.issuer)
+	if err != nil {
+		return Started{}, errkind.WithRetry(errkind.Visible(ErrRefused, "the identity provider cannot be reached"), 5*time.Second)
+	}
+	oc := oauth2.Config{ClientID: b.client, Endpoint: p.Endpoint(), RedirectURL: s.RedirectURI(),
+		Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}
+	url := oc.AuthCodeURL(state, oidc.Nonce(derive(binder, state, "nonce")),
+		oauth2.S256ChallengeOption(derive(binder, state, "pkce")))
+	return Started{RedirectURL: url, Binder: binder}, nil
+}
+
+// CallbackRequest is what the IdP sent back through the browser, and the
+// browser's binder.
+type CallbackRequest struct {
+	State, Code, Error, Binder string
+}
+
+// idClaims are the ID token claims Ward reads beyond the standard ones.
+type idClaims struct {
+	Email         string          `json:"email"`
+	EmailVerified json.RawMessage `json:"email_verified"`
+	AMR           []string        `json:"amr"`
+	ACR           string          `json:"acr"`
+}
+
+// verifiedFlag reads email_verified as a boolean or the strings "true" and
+// "false" (some IdPs send strings).
+func verifiedFlag(raw json.RawMessage) bool {
+	var b bool
+	if json.Unmarshal(raw, &b) == nil {
+		return b
+	}
+	var s string
+	return json.Unmarshal(raw, &s) == nil && strings.EqualFold(s, "true")
+}
+
+// Callback finishes an OIDC sign-in and issues a session. Errors:
+// ErrStateInvalid, ErrWrongBrowser, ErrRefused (the IdP's answer failed a
+// check; the reason is audited), ErrNoAccount; all audited.
+func (s *Service) Callback(ctx context.Context, req CallbackRequest) (auth.Session, error) {
+	if req.State == "" || len(req.State) > 100 {
+		return auth.Session{}, ErrStateInvalid
+	}
+	rq := identity.RequestFrom(ctx)
+	stateHash := hashOf(req.State)
+	var binderHash []byte
+	if req.Binder != "" {
+		binderHash = hashOf(req.Binder)
+	}
+	var t dbsqlc.SSOTakeRow
+	err := s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		t, err = dbsqlc.New(tx).SSOTake(ctx, dbsqlc.SSOTakeParams{StateHash: stateHash, BinderHash: binderHash,
+			Request: nullText(rq.ID), Ip: nullText(rq.IPString()), Ua: nullText(rq.UserAgent)})
+		return err
+	})
+	if err != nil {
+		return auth.Session{}, fmt.Errorf("sso: take state: %w", err)
+	}
+	switch deref(t.Status) {
+	case "ok":
+	case "wrong_browser":
+		return auth.Session{}, ErrWrongBrowser
+	default:
+		return auth.Session{}, ErrStateInvalid
+	}
+	refuse := func(reason string) (auth.Session, error) {
+		err := s.db.InTx(context.WithoutCancel(ctx), func(ctx context.Context, tx pgx.Tx) error {
+			return dbsqlc.New(tx).SSOFailure(ctx, dbsqlc.SSOFailureParams{StateHash: stateHash, Reason: reason,
+				Request: nullText(rq.ID), Ip: nullText(rq.IPString()), Ua: nullText(rq.UserAgent)})
+		})
+		if err != nil {
+			s.log.ErrorContext(ctx, "audit of refused SSO answer failed", "org", t.OrgID.UUID, "err", err)
+		}
+		return auth.Session{}, ErrRefused
+	}
+	if req.Error != "" || req.Code == "" {
+		return refuse("idp_error")
+	}
+	if deref(t.Kind) != "oidc" {
+		return refuse("wrong_protocol")
+	}
+	conn := t.ConnectionID.UUID
+	inst, err := s.keys.Instance(ctx, s.db)
+	if err != nil {
+		return auth.Session{}, err
+	}
+	var secret string
+	if len(t.ClientSecretEnc) > 0 {
+		pt, err := inst.Open(t.ClientSecretEnc, secretAD(conn))
+		if err != nil {
+			return auth.Session{}, fmt.Errorf("sso: open client secret of connection %s: %w", conn, err)
+		}
+		secret = string(pt)
+	}
+	p, err := s.provider(ctx, conn, deref(t.Issuer))
+	if err != nil {
+		s.log.WarnContext(ctx, "sso discovery failed", "connection", conn, "err", err)
+		return refuse("discovery")
+	}
+	hc := oidc.ClientContext(ctx, s.cfg.HTTPClient)
+	oc := oauth2.Config{ClientID: deref(t.ClientID), ClientSecret: secret, Endpoint: p.Endpoint(), RedirectURL: s.RedirectURI(),
+		Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}
+	tok, err := oc.Exchange(hc, req.Code, oauth2.VerifierOption(derive(req.Binder, req.State, "pkce")))
+	if err != nil {
+		return refuse("token_exchange")
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return refuse("no_id_token")
+	}
+	algs := t.SigningAlgs
+	if reason := checkHeader(raw, algs); reason != "" {
+		return refuse(reason)
+	}
+	idt, err := p.Verifier(&oidc.Config{ClientID: deref(t.ClientID), SupportedSigningAlgs: algs}).Verify(hc, raw)
+	if err != nil {
+		return refuse(verifyReason(err))
+	}
+	nonce := derive(req.Binder, req.State, "nonce")
+	switch {
+	case subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1:
+		return refuse("wrong_nonce")
+	case idt.Subject == "":
+		return refuse("no_subject")
+	case idt.IssuedAt.IsZero() || idt.IssuedAt.Unix() <= 0:
+		return refuse("no_iat")
+	case idt.IssuedAt.After(time.Now().Add(s.cfg.Skew)):
+		return refuse("iat_in_future")
+	}
+	var c idClaims
+	if err := idt.Claims(&c); err != nil {
+		return refuse("malformed")
+	}
+	email, verified := c.Email, verifiedFlag(c.EmailVerified)
+	if email == "" {
+		// The address may come only from the userinfo endpoint, for the
+		// same subject.
+		ui, err := p.UserInfo(hc, oauth2.StaticTokenSource(tok))
+		if err != nil {
+			return refuse("userinfo")
+		}
+		if ui.Subject != idt.Subject {
+			return refuse("userinfo_subject")
+		}
+		email, verified = ui.Email, ui.EmailVerified
+	}
+	return s.complete(ctx, inst, stateHash, conn.String()+"|"+idt.Subject, email, verified, c.AMR, c.ACR)
+}
+
+// complete hands the verified identity to the database, which links it
+// and issues the session.
+func (s *Service) complete(ctx context.Context, inst *envelope.OrgKeys, stateHash []byte, subject, email string,
+	verified bool, amr []string, acr string) (auth.Session, error) {
+	rq := identity.RequestFrom(ctx)
+	// The subject is kept as a keyed hash (the instance PRF): whoever can
+	// reach the database without the server's keys cannot name a linked
+	// identity, even one whose subject is guessable (a SAML NameID is often
+	// the address).
+	params := dbsqlc.SSOCompleteParams{StateHash: stateHash,
+		SubjectHash: inst.BlindIndex("sso_identities.subject", subject), EmailVerified: verified, Amr: nonNil(amr),
+		Acr: nullText(acr), Ip: nullText(rq.IPString()), Ua: nullText(rq.UserAgent), Request: nullText(rq.ID)}
+	if identity.ValidEmail(email) {
+		norm := envelope.NormalizeEmail(email)
+		fresh := uuid.New()
+		enc, err := inst.Seal([]byte(norm), keystore.UserEmailAD(fresh))
+		if err != nil {
+			return auth.Session{}, err
+		}
+		params.UserID = uuid.NullUUID{UUID: fresh, Valid: true}
+		params.EmailBidx, params.EmailEnc = inst.BlindIndex("users.email", norm), enc
+		params.EmailDomain = nullText(emailDomain(norm))
+	}
+	token := newSecret()
+	params.SessionHash = hashOf(token)
+	var r dbsqlc.SSOCompleteRow
+	err := s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		r, err = dbsqlc.New(tx).SSOComplete(ctx, params)
+		return err
+	})
+	if err != nil {
+		return auth.Session{}, fmt.Errorf("sso: complete: %w", err)
+	}
+	switch deref(r.Status) {
+	case "ok":
+	case "invalid":
+		return auth.Session{}, ErrStateInvalid
+	default:
+		return auth.Session{}, ErrNoAccount
+	}
+	return auth.Session{Token: token, ID: r.SessionID.UUID, UserID: r.UserID.UUID, OrgID: r.OrgID.UUID,
+		AbsoluteExpiresAt: *r.AbsoluteExpiresAt, IdleTimeout: time.Duration(*r.IdleTimeoutMin) * time.Minute}, nil
+}
+
+// checkHeader refuses, before any key lookup, an ID token that is not a
+// compact JWS signed with an allowed algorithm (so never alg none) or
+// that names no kid: with several keys in the issuer's set, a token
+// without a kid could be checked against a key it was not meant for.
+func checkHeader(raw string, algs []string) string {
+	allowed := make([]jose.SignatureAlgorithm, len(algs))
+	for i, a := range algs {
+		allowed[i] = jose.SignatureAlgorithm(a)
+	}
+	jws, err := jose.ParseSigned(raw, allowed)
+	switch {
+	case err != nil && strings.Count(raw, ".") == 2 && strings.Contains(err.Error(), "algorithm"):
+		return "alg_not_allowed"
+	case err != nil:
+		return "malformed"
+	case len(jws.Signatures) != 1:
+		return "malformed"
+	case jws.Signatures[0].Header.KeyID == "":
+		return "no_kid"
+	}
+	return ""
+}
+
+// verifyReason names why go-oidc refused a token, for the audit log.
+func verifyReason(err error) string {
+	var exp *oidc.TokenExpiredError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &exp):
+		return "expired"
+	case strings.Contains(msg, "issued by a different provider"):
+		return "wrong_issuer"
+	case strings.Contains(msg, "audience"):
+		return "wrong_audience"
+	case strings.Contains(msg, "signature"), strings.Contains(msg, "key"):
+		return "bad_signature"
+	}
+	return "id_token_invalid"
+}
+
+func emailDomain(email string) string {
+	return strings.ToLower(email[strings.LastIndexByte(email, '@')+1:])
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
