@@ -699,18 +699,21 @@ func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
 		if t.kind != tkWord || n.kind != tkWord || d.state[i] != stFree || d.state[i+1] != stFree || mark[i] == mStrong || n.has(fNL) || n.start-t.end != 1 {
 			continue
 		}
-		// a preposition or "@" before, across "the" (checked first: cheap)
-		k := i - 1
-		if d.toks[k].kind == tkWord && d.word(k) == "the" {
-			k--
-		}
-		if k < 0 || d.toks[k+1].has(fNL) || !(d.isPunct(k, '@') || d.toks[k].kind == tkWord && (d.is(k, vLocPrep) || motionVerbs[d.word(k)])) {
+		if l := n.end - n.start; l < 3 || l > 9 {
 			continue
 		}
 		nw := d.word(i + 1)
 		switch nw {
 		case "memorial", "general", "cross", "heart", "samaritan", "sam", "shepherd", "sinai", "mary", "marys", "joseph", "josephs", "luke", "lukes", "john", "johns", "vincent", "francis":
 		default:
+			continue
+		}
+		// a preposition or "@" before, across "the"
+		k := i - 1
+		if d.toks[k].kind == tkWord && d.word(k) == "the" {
+			k--
+		}
+		if k < 0 || d.toks[k+1].has(fNL) || !(d.isPunct(k, '@') || d.toks[k].kind == tkWord && (d.is(k, vLocPrep) || motionVerbs[d.word(k)])) {
 			continue
 		}
 		w := d.word(i)
