@@ -87,6 +87,11 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		// (an English word that is only a surname is no name after a
 		// relation: "A FRIEND CAME")
 		set(i, mStrong, TypePerson, prioContext)
+	case lf&lexFirst != 0 && lf&lexClinical == 0 && d.perName(i):
+		// "per carol wolfe": an order's author, first and last name
+		set(i, mStrong, TypePerson, prioContext)
+		set(i+1, mStrong, TypePerson, prioContext)
+		return i + 1
 	case !ordinary && !nameDict && d.credentialAfter(i):
 		set(i, mStrong, TypePerson, prioContext) // "brankowicz rrt"
 	case nameDict && lf&lexClinical == 0 && d.afterNameVerb(i):
@@ -179,6 +184,17 @@ func (d *detector) afterNameVerb(i int) bool {
 	}
 	w := d.word(j)
 	return afterNameVerbs[w] || afterNameVerbsWeak[w] && d.toks[i].lex&(lexSafe|lexCommon|lexClinical) == 0
+}
+
+// perName reports whether word i follows "per" and a surname follows it:
+// "per carol wolfe".
+func (d *detector) perName(i int) bool {
+	k, j := d.prevWord(i), i+1
+	if k < 0 || d.word(k) != "per" || j >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) || d.toks[j].start-d.toks[i].end != 1 {
+		return false
+	}
+	nl := d.toks[j].lex
+	return nl&lexLast != 0 && nl&lexClinical == 0 && !d.is(j, vStopword|vUnit|vVitalLabel|vCredential)
 }
 
 // credentialAfter reports whether a credential follows word i, across a

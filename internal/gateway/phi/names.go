@@ -146,6 +146,7 @@ func (d *detector) names() {
 	}
 	d.facilities(mark, typ, prio)
 	d.facilityPairs(mark, typ, prio)
+	d.universities(mark, typ, prio)
 	// Promote weak marks, initials and particles next to strong marks.
 	for pass := 0; pass < 3; pass++ {
 		changed := false
@@ -722,6 +723,41 @@ func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
 			continue
 		}
 		for m := i; m <= i+1; m++ {
+			mark[m], typ[m], prio[m] = mStrong, TypeLocation, prioContext
+		}
+	}
+}
+
+// universities marks "University of Maryland" (or "U of MD") after a
+// preposition or a motion verb, in any case: a university hospital named by
+// its state or city.
+func (d *detector) universities(mark []uint8, typ []Type, prio []int8) {
+	for i := 1; i+2 < len(d.toks); i++ {
+		t := d.toks[i]
+		if t.kind != tkWord || mark[i] == mStrong && typ[i] != TypeLocation || d.state[i] != stFree {
+			continue
+		}
+		if w := d.word(i); w != "university" && w != "univ" && w != "u" {
+			continue
+		}
+		if d.toks[i+1].kind != tkWord || d.word(i+1) != "of" || d.toks[i+2].kind != tkWord || d.toks[i+2].has(fNL) || d.toks[i+1].has(fNL) {
+			continue
+		}
+		k := i - 1
+		if d.toks[k].kind == tkWord && d.word(k) == "the" {
+			k--
+		}
+		if k < 0 || d.toks[k].kind != tkWord || !(d.is(k, vLocPrep) || motionVerbs[d.word(k)]) {
+			continue
+		}
+		place := d.toks[i+2].lex
+		if place&(lexRegion|lexCity|lexUSCity) == 0 && place&(lexCommon|lexClinical) != 0 {
+			continue // "university of the arts" aside, a place follows
+		}
+		if d.state[i+2] != stFree && d.state[i+2] != stRegion {
+			continue
+		}
+		for m := i; m <= i+2; m++ {
 			mark[m], typ[m], prio[m] = mStrong, TypeLocation, prioContext
 		}
 	}
