@@ -59,7 +59,7 @@ func TestContextRules(t *testing.T) {
 		{"pronouns and verbs after a relation", upper + "FAMILY WILL BE IN TO SPEAK WITH THEM. A FRIEND CAME TO VISIT. WIFE ROSE CALLED.", []string{"ROSE"}, []string{"THEM", "CAME"}},
 		{"languages", mixed + "Pt Russian speaking only, became agitated and speaking in Russian; daughter interprets.", nil, []string{"Russian"}},
 		{"a letter glued to a word is no initial", upper + "LOW U/O. HANDS AND LEGS EDEMATOUS. RR 40'S. AMBUED, LAVAGED.", nil, []string{"HANDS", "AMBUED"}},
-		{"units and states are no facilities", mixed + "Pt went to OR for exploratory surgery, then traveling to CT. Tmax ED 104.2. Moving from Florida. Plan: wean.", nil, []string{"OR", "CT", "Tmax", "Florida", "Plan"}},
+		{"units and states are no facilities", mixed + "Pt went to OR for exploratory surgery, then traveling to CT. Tmax ED 104.2. Moving from Florida.\nPlan: wean. Her home city Perugia: lovely.", []string{"Perugia"}, []string{"OR", "CT", "Tmax", "Florida", "Plan"}},
 		{"facilities without case", upper + "HAD PROLONGED HOSPITAL STAY. TAKEN TO ST AGATHA MEMORIAL HOSPITAL, THEN FROM UNIVERSITY OF VERMONT MEDICAL CENTER.", []string{"AGATHA MEMORIAL HOSPITAL", "UNIVERSITY OF VERMONT MEDICAL CENTER"}, []string{"PROLONGED"}},
 		{"apostrophe surnames", mixed + "Dr. O'brien notified. Ardwin O'connell MD spoke with daughter. Meds at 5 o'clock.", []string{"O'brien", "Ardwin O'connell"}, []string{"o'clock", "MD"}},
 		{"lower-case name after a title", mixed + "ph 7.29. Dr. quennell aware. Mild stridor noted, dr brown aware. Dr. to follow.", []string{"quennell", "brown"}, []string{"follow"}},
