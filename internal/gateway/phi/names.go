@@ -418,7 +418,7 @@ func (d *detector) nameContext(i int) bool {
 			// value or a clinical term after a title that is also
 			// shorthand: "SR BP 93/50" (sinus rhythm), "MS INCISION"
 			lf := d.toks[i].lex
-			if d.is(i, vVitalLabel|vUnit) || !abbrevTitles[pw] && d.toks[k].has(fAllCaps) && lf&(lexSafe|lexCommon|lexClinical) != 0 && lf&lexFirst == 0 {
+			if d.is(i, vVitalLabel|vUnit) || !abbrevTitles[pw] && d.toks[k].has(fAllCaps) && lf&(lexSafe|lexCommon|lexClinical) != 0 && lf&(lexFirst|lexLast) == 0 {
 				return false
 			}
 			return true
