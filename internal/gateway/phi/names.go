@@ -147,6 +147,7 @@ func (d *detector) names() {
 	d.facilities(mark, typ, prio)
 	d.facilityPairs(mark, typ, prio)
 	d.universities(mark, typ, prio)
+	d.employers(mark, typ, prio)
 	// Promote weak marks, initials and particles next to strong marks.
 	for pass := 0; pass < 3; pass++ {
 		changed := false
@@ -760,5 +761,59 @@ func (d *detector) universities(mark []uint8, typ []Type, prio []int8) {
 		for m := i; m <= i+2; m++ {
 			mark[m], typ[m], prio[m] = mStrong, TypeLocation, prioContext
 		}
+	}
+}
+
+// employerVerbs introduce an employer: "works for Acme Widgets", "employed
+// by Vantaro Logistics", "works at Brightline Foods".
+var employerVerbs = set(`works worked working employed`)
+
+// employers marks the capitalised words after "works for", "employed by"
+// and the like as an organisation (employers matter for workers'
+// compensation; not a Safe Harbor category, redacted all the same). Where
+// case is no evidence, one of them must be no English or clinical word.
+func (d *detector) employers(mark []uint8, typ []Type, prio []int8) {
+	for i := 0; i+2 < len(d.toks); i++ {
+		if d.toks[i].kind != tkWord || !employerVerbs[d.word(i)] {
+			continue
+		}
+		k := i + 1
+		if d.toks[k].kind != tkWord || d.toks[k].has(fNL) {
+			continue
+		}
+		switch d.word(k) {
+		case "for", "at", "by":
+		default:
+			continue
+		}
+		j := k + 1
+		if j < len(d.toks) && d.toks[j].kind == tkWord && d.word(j) == "the" {
+			j++
+		}
+		start, evidence := j, false
+		for n := 0; j < len(d.toks) && n < 4; n, j = n+1, j+1 {
+			t := d.toks[j]
+			if t.kind != tkWord || t.has(fNL) || j > start && t.start-d.toks[j-1].end != 1 || d.is(j, vStopword) || d.state[j] != stFree && d.state[j] != stPHI {
+				break
+			}
+			noCase := t.has(fNoCase) || d.lowerDoc
+			if !t.has(fCap) && !noCase {
+				break
+			}
+			if t.lex&(lexSafe|lexCommon|lexClinical) == 0 || t.has(fCap) && !noCase && !d.is(j, vTitle) {
+				evidence = true
+			}
+		}
+		if j == start || !evidence {
+			continue
+		}
+		for m := start; m < j; m++ {
+			// the employer context outweighs a dictionary guess ("Vantaro"
+			// taken for a surname), not a context or the record
+			if mark[m] != mStrong || prio[m] <= prioDict {
+				mark[m], typ[m], prio[m] = mStrong, TypeOrganization, prioContext
+			}
+		}
+		i = j - 1
 	}
 }
