@@ -22,6 +22,10 @@ var afterNameVerbsWeak = set(`ordered contacted spoke requested stated agreed ex
 // English word is a name ("DR TYRO"), unlike after "priest" or "sister".
 var abbrevTitles = set(`dr mr mrs mx prof`) // not "ms": mental status, morphine, mid-sternal
 
+// shorthandTitles are titles that are also clinical shorthand: SR (sinus
+// rhythm), MS (mental status, morphine), FR (French, the catheter size).
+var shorthandTitles = set(`sr ms fr`)
+
 // prevWord returns the index of the word before i, across one dot, or -1.
 func (d *detector) prevWord(i int) int {
 	k := i - 1
@@ -68,7 +72,9 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 	if t.end-t.start == 2 {
 		// two letters without case are shorthand ("HO AWARE", "PT NT
 		// SXN'D") unless a title stands before them: "DR HO"
-		if d.titleBefore(i) && (nameDict || !ordinary) {
+		if d.titleBefore(i) && abbrevTitles[d.word(d.prevWord(i))] && (nameDict || !ordinary) {
+			// (an abbreviated title only: "SR WO Q'S" is sinus rhythm
+			// without Q waves)
 			set(i, mStrong, TypePerson, prioContext)
 		}
 		return i
@@ -79,7 +85,9 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 	case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && !ordinary && t.end-t.start > 3 && d.locContext(i) || !ordinary && d.wardName(i):
 		// (a short word after "to" is shorthand: "NGT TO LIS", "to CT")
 		set(i, mStrong, TypeLocation, prioContext)
-	case d.titleBefore(i) && (nameDict || !ordinary || abbrevTitles[d.word(d.prevWord(i))]):
+	case d.titleBefore(i) && (nameDict && !(ordinary && shorthandTitles[d.word(d.prevWord(i))]) || !ordinary || abbrevTitles[d.word(d.prevWord(i))]):
+		// (after a title that is also shorthand, an English or clinical
+		// word is none: "SR PACS", "MS INTACT")
 		set(i, mStrong, TypePerson, prioContext)
 	case nameDict && lf&lexClinical == 0 && d.credentialBefore(i):
 		set(i, mStrong, TypePerson, prioContext) // "NP WOLFE", "W/MD SPEARS"

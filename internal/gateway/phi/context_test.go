@@ -51,7 +51,7 @@ func TestContextRules(t *testing.T) {
 		{"settings and scores are no dates", lower + "cpap .5% 5/8, simv 900 10/25, on 1/2 ns at 75cc/hr, c/o 3-4/10 cpain, abg 7.1/106/128/5/40.", nil, []string{"5/8", "10/25", "1/2", "4/10", "5/40"}},
 		{"dates stay dates", lower + "admitted on 6/12 with chest pain, seen 10/17 0500, mi 8/88.", []string{"6/12", "10/17", "8/88"}, nil},
 		{"short month as shorthand", lower + lower + "nc 02 dec from 4->2 w/ sats 98%, lasix 40 mg.", nil, []string{"02 dec"}},
-		{"two letters are shorthand", upper + "HO AWARE. PT NT SXN'D. SPOKE WITH HO BRANDT.", []string{"BRANDT"}, []string{"HO AWARE", "NT"}},
+		{"two letters are shorthand", upper + "HO AWARE. PT NT SXN'D. SPOKE WITH HO BRANDT. ST DEPRESSION IN SR WO Q'S. SR PACS NOTED.", []string{"BRANDT"}, []string{"HO AWARE", "NT", "WO", "PACS"}},
 		{"no street in shorthand", upper + "REQUIRING HIGHER FIO2. STOOL VIA NGT UNTIL 5AM. ATIVAN 0.5MG PO X1. ADJUSTED DRIVE PRESSURE. AMBULATED AROUND UNIT X3.", nil, []string{"REQUIRING", "VIA NGT", "PO X1", "DRIVE", "UNIT X3"}},
 		{"capitalised shorthand in a clinical note", mixed + "Pulm: Conts on the vent, RSBI today 66. Pt NPO after MN. PT STILL INTUBATED. Integrelin gtt at 12.", nil, []string{"Conts", "RSBI", "NPO", "STILL", "Integrelin"}},
 		{"names in a clinical note", mixed + "Wife and lawyer (Osric Vantongeren) aware of plan. Dr. Quennell notified. Brankowicz aware.", []string{"Osric Vantongeren", "Quennell", "Brankowicz"}, []string{"Wife", "lawyer"}},
