@@ -44,6 +44,7 @@ func TestContextRules(t *testing.T) {
 		{"lower-case credential", lower + "weaned per odile brankowicz rrt this am.", []string{"odile brankowicz"}, []string{"rrt"}},
 		{"unknown surname after a first name", lower + "spoke with nurse odile brankowicz re plan.", []string{"odile brankowicz"}, []string{"nurse"}},
 		{"ward and floor", upper + "PLAN: TO BLAKEMORE 6 WHEN BED AVAILABLE. NGT TO LIS, FROM AC TO PS.", []string{"BLAKEMORE"}, []string{"LIS", "AC", "PS"}},
+		{"ward and floor in mixed case", mixed + "Cardiac arrest called To blakemore 6 At 0455. Weaned to ps 5, then to simv 12.", []string{"blakemore"}, []string{"ps", "simv"}},
 		{"sentence glue is no domain", mixed + "Urine is dark maroon.no clots, settled about 2pm.Pt resting, WARM.CO stable. See example.no/x.", []string{"example.no/x"}, []string{"maroon.no", "2pm.Pt", "WARM.CO"}},
 		{"quantities are no IDs", upper + "FENTANYL 200MCGS/MIN, TV 350mls, PEEP 10cmH2O, #20G RAC, #4PRBC, TYLENOL650 PR, sbp146, ID: 98.9, PA #- 35/18.", nil, []string{"200MCGS", "350mls", "10cmH2O", "20G", "4PRBC", "TYLENOL650", "sbp146", "98.9", "35/18"}},
 		{"ranges and shifts are no phones", mixed + "Note 0700-1900. Tidal volumes 950-1000, BP 100-110/40-50, CK drawn at 1515 373.", nil, []string{"0700-1900", "950-1000", "100-110/40-50", "1515 373"}},

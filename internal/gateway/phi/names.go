@@ -67,6 +67,10 @@ func (d *detector) names() {
 			i = d.caselessName(i, w, lf, set)
 			continue
 		}
+		if lf&(lexSafe|lexCommon|lexClinical) == 0 && !d.lowerDoc && d.wardName(i) {
+			set(i, mStrong, TypeLocation, prioContext) // "called to blakemore 6", in any case
+			continue
+		}
 		if !t.has(fCap) && !d.lowerDoc && d.titleBefore(i) && abbrevTitles[d.word(d.prevWord(i))] && !d.is(i, vStopword|vUnit|vVitalLabel) &&
 			(lf&(lexCommon|lexClinical) == 0 || d.afterNameVerb(i)) {
 			// a name written in lower case after a title: "Dr. ridlon aware", "dr green aware"
