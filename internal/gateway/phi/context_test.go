@@ -51,6 +51,7 @@ func TestContextRules(t *testing.T) {
 		{"phone with spaced hyphens", mixed + "Daughter reachable at 212- 555- 0142 after work.", []string{"212- 555- 0142"}, nil},
 		{"settings and scores are no dates", lower + "cpap .5% 5/8, simv 900 10/25, on 1/2 ns at 75cc/hr, c/o 3-4/10 cpain, abg 7.1/106/128/5/40.", nil, []string{"5/8", "10/25", "1/2", "4/10", "5/40"}},
 		{"dates stay dates", lower + "admitted on 6/12 with chest pain, seen 10/17 0500, mi 8/88.", []string{"6/12", "10/17", "8/88"}, nil},
+		{"month of year", lower + "in march of 2019 pt was in a rehab, may of '92 too. will march 2 miles.", []string{"march of 2019", "may of '92"}, []string{"2 miles"}},
 		{"short month as shorthand", lower + lower + "nc 02 dec from 4->2 w/ sats 98%, lasix 40 mg.", nil, []string{"02 dec"}},
 		{"two letters are shorthand", upper + "HO AWARE. PT NT SXN'D. SPOKE WITH HO BRANDT. ST DEPRESSION IN SR WO Q'S. SR PACS NOTED.", []string{"BRANDT"}, []string{"HO AWARE", "NT", "WO", "PACS"}},
 		{"no street in shorthand", upper + "REQUIRING HIGHER FIO2. STOOL VIA NGT UNTIL 5AM. ATIVAN 0.5MG PO X1. ADJUSTED DRIVE PRESSURE. AMBULATED AROUND UNIT X3.", nil, []string{"REQUIRING", "VIA NGT", "PO X1", "DRIVE", "UNIT X3"}},
