@@ -665,7 +665,8 @@ func (d *detector) firstNameBeside(i int) bool {
 			continue
 		}
 		t := d.toks[k]
-		if t.has(fCap) && !t.has(fAllCaps) && t.lex&lexFirst != 0 && t.lex&(lexCommon|lexClinical) == 0 && !d.is(k, vStopword|vTitle|vNameLabel) {
+		// (in capitals only beside a word in capitals: "JOHN KOWALCZYK")
+		if t.has(fCap) && (!t.has(fAllCaps) || d.toks[i].has(fAllCaps)) && t.lex&lexFirst != 0 && t.lex&(lexCommon|lexClinical) == 0 && !d.is(k, vStopword|vTitle|vNameLabel) {
 			return true
 		}
 	}
