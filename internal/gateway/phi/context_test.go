@@ -57,6 +57,7 @@ func TestContextRules(t *testing.T) {
 		{"no street in shorthand", upper + "REQUIRING HIGHER FIO2. STOOL VIA NGT UNTIL 5AM. ATIVAN 0.5MG PO X1. ADJUSTED DRIVE PRESSURE. AMBULATED AROUND UNIT X3.", nil, []string{"REQUIRING", "VIA NGT", "PO X1", "DRIVE", "UNIT X3"}},
 		{"capitalised shorthand in a clinical note", mixed + "Pulm: Conts on the vent, RSBI today 66. Pt NPO after MN. PT STILL INTUBATED. Integrelin gtt at 12.", nil, []string{"Conts", "RSBI", "NPO", "STILL", "Integrelin"}},
 		{"a name in capitals in a clinical note", mixed + "Note by ODILE QZARNOWICK today, lasix 40 mg given, sats stable.", []string{"ODILE QZARNOWICK"}, []string{"Note", "today"}},
+		{"places in a clinical note", mixed + "Social: lives in Marbleton with wife, moved to Quenby Falls from Ostrander last year. Changed to Neo.", []string{"Marbleton", "Quenby", "Ostrander"}, []string{"Neo"}},
 		{"names in a clinical note", mixed + "Wife and lawyer (Osric Vantongeren) aware of plan. Dr. Quennell notified. Brankowicz aware.", []string{"Osric Vantongeren", "Quennell", "Brankowicz"}, []string{"Wife", "lawyer"}},
 		{"titles that are shorthand", mixed + "HR 71-80 SR. BP 93-120/50-70. SKIN: MS INCISION WITH DSD. Dr. Quennell aware. Spoke with MS SMITH.", []string{"Quennell", "SMITH"}, []string{"BP", "INCISION"}},
 		{"pronouns and verbs after a relation", upper + "FAMILY WILL BE IN TO SPEAK WITH THEM. A FRIEND CAME TO VISIT. WIFE ROSE CALLED.", []string{"ROSE"}, []string{"THEM", "CAME"}},

@@ -100,7 +100,7 @@ func (d *detector) names() {
 		nameDict := lf&(lexFirst|lexLast) != 0
 		single := t.end-t.start == 1 || t.has(fNonASCII) && utf8.RuneCountInString(d.text[t.start:t.end]) == 1
 		switch {
-		case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && t.has(fCap) && !(t.has(fAllCaps) && len(w) <= 3) && !(t.has(fSent) && d.isPunct(i+1, ':')) && (d.locContext(i) || d.aloneOnLine(i, i+1)):
+		case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && t.has(fCap) && !(t.has(fAllCaps) && len(w) <= 3) && !(d.clinical && lf&lexClinical != 0 && !d.placeBefore(i)) && !(t.has(fSent) && d.isPunct(i+1, ':')) && (d.locContext(i) || d.aloneOnLine(i, i+1)):
 			// (not a state, not "CT" or "OR" in capitals, not a label "Plan:")
 			set(i, mStrong, TypeLocation, prioContext)
 		case capd && !single && !d.is(i, vStopword|vNameLabel) && !(safe && d.isPunct(i+1, ':') && !nameDict) && (t.has(fCap) || !safe || d.lowerDoc && nameDict) && d.nameContext(i):
@@ -122,7 +122,8 @@ func (d *detector) names() {
 			if lf&lexClinical != 0 && !nameDict || !nameDict && d.fieldStart(i) || !nameDict && len(w) >= 7 && d.misspelt(w) {
 				continue // a clinical term, a capitalised first word, a misspelt word
 			}
-			if d.clinical && (!nameDict || t.has(fAllCaps) && (len(w) <= 5 || lf&(lexCommon|lexClinical) != 0)) && !d.afterNameVerb(i) && !d.firstNameBeside(i) {
+			if d.clinical && (!nameDict || t.has(fAllCaps) && (len(w) <= 5 || lf&(lexCommon|lexClinical) != 0)) && !d.afterNameVerb(i) && !d.firstNameBeside(i) &&
+				!(!t.has(fAllCaps) && d.placeBefore(i)) {
 				// in a clinical note, a capitalised word on no list is
 				// shorthand, a brand or a misspelling ("Aline", "Conts",
 				// "Integrelin"), and a short upper-case word an acronym
@@ -821,4 +822,29 @@ func (d *detector) employers(mark []uint8, typ []Type, prio []int8) {
 		}
 		i = j - 1
 	}
+}
+
+// placeBefore reports whether a word that introduces a place stands right
+// before word i: "lives in", "moved to", "from", "near" ("lives in
+// Marbleton" is a place even in a clinical note; "to" and "at" alone are
+// not enough there: "to Neo", "at Baseline").
+func (d *detector) placeBefore(i int) bool {
+	k := i - 1
+	if k < 0 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) {
+		return false
+	}
+	switch d.word(k) {
+	case "from", "near", "lives", "resides", "born", "visiting":
+		return true
+	case "in", "to", "at":
+		p := k - 1
+		if p < 0 || d.toks[p].kind != tkWord {
+			return false
+		}
+		switch d.word(p) {
+		case "lives", "live", "lived", "living", "moved", "moving", "resides", "born", "raised", "grew", "stays", "staying", "home":
+			return true
+		}
+	}
+	return false
 }
