@@ -125,7 +125,7 @@ func (d *detector) names() {
 			if d.clinical && (!nameDict || t.has(fAllCaps) && (len(w) <= 5 || lf&(lexCommon|lexClinical) != 0)) && !d.afterNameVerb(i) && !d.firstNameBeside(i) &&
 				!(!t.has(fAllCaps) && d.placeBefore(i)) {
 				// in a clinical note, a capitalised word on no list is
-				// shorthand, a brand or a misspelling ("Aline", "Conts",
+				// shorthand, a brand or a misspelling ("Conts",
 				// "Integrelin"), and a short upper-case word an acronym
 				// ("NPO", "RSBI"), unless context makes it a name
 				if nameDict {
@@ -566,12 +566,13 @@ university`)
 // facilities marks "Mercy Hospital", "St. Mary's Medical Center": capitalised
 // words before a facility word, when one of them is a name or unknown word.
 func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
+	// a capital, or a line without case evidence
+	capOK := func(p int) bool { return d.toks[p].has(fCap) || d.toks[p].has(fNoCase) && !d.lowerDoc }
 	for i := range d.toks {
 		t := d.toks[i]
-		if t.kind != tkWord || !(t.has(fCap) || t.has(fNoCase) && !d.lowerDoc) || !d.is(i, vFacilityEnder) || d.state[i] != stFree {
+		if t.kind != tkWord || !capOK(i) || !d.is(i, vFacilityEnder) || d.state[i] != stFree {
 			continue
 		}
-		capOK := func(p int) bool { return d.toks[p].has(fCap) || d.toks[p].has(fNoCase) && !d.lowerDoc }
 		k, evidence := i, false
 		for steps := 0; k > 0 && steps < 6; steps++ {
 			p := k - 1
@@ -586,12 +587,14 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 			if pt.kind != tkWord || (!capOK(p) && d.word(p) != "s" && !isParticle(d.word(p))) || d.is(p, vStopword) && d.word(p) != "of" {
 				break
 			}
+			// Evidence: a name, or a word that is no generic facility word
+			// (where case is no evidence, an English word is none either,
+			// unless hospitals are named with it: "PROLONGED HOSPITAL
+			// STAY", "UNION MEMORIAL HOSPITAL"); a state or city inside the
+			// name; "University of" ("University of Maryland Medical Center").
 			if mark[p] == mStrong || (capOK(p) && !genericFacility[d.word(p)] && !isParticle(d.word(p)) && d.word(p) != "s" &&
 				!(pt.has(fNoCase) && !d.lowerDoc && pt.lex&(lexSafe|lexCommon|lexClinical) != 0 && !facilityNameWords[d.word(p)])) ||
 				pt.lex&lexRegion != 0 && p+1 < i || (d.word(p) == "university" || d.word(p) == "univ" || d.word(p) == "u") && d.word(p+1) == "of" {
-				// ("University of Maryland Medical Center")
-				// (where case is no evidence, an English word is none
-				// either: "PROLONGED HOSPITAL STAY")
 				evidence = true
 			}
 			k = p
