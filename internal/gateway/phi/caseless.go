@@ -198,7 +198,7 @@ func (d *detector) afterNameVerb(i int) bool {
 // "per carol wolfe".
 func (d *detector) perName(i int) bool {
 	k, j := d.prevWord(i), i+1
-	if k < 0 || d.word(k) != "per" || j >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) || d.toks[j].start-d.toks[i].end != 1 {
+	if k < 0 || d.word(k) != "per" || j >= len(d.toks) || d.toks[j].kind != tkWord || d.state[j] != stFree || d.toks[j].has(fNL) || d.toks[j].start-d.toks[i].end != 1 {
 		return false
 	}
 	nl := d.toks[j].lex
