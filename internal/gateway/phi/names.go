@@ -710,7 +710,7 @@ func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
 		if t.kind != tkWord || n.kind != tkWord || d.state[i] != stFree || d.state[i+1] != stFree || mark[i] == mStrong || n.has(fNL) || n.start-t.end != 1 {
 			continue
 		}
-		if l := n.end - n.start; l < 3 || l > 9 {
+		if l := n.end - n.start; l < 3 || l > 9 || strings.IndexByte("mgchsjlvf", d.low[n.start]) < 0 {
 			continue
 		}
 		nw := d.word(i + 1)
@@ -744,7 +744,7 @@ func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
 func (d *detector) universities(mark []uint8, typ []Type, prio []int8) {
 	for i := 1; i+2 < len(d.toks); i++ {
 		t := d.toks[i]
-		if t.kind != tkWord || mark[i] == mStrong && typ[i] != TypeLocation || d.state[i] != stFree {
+		if t.kind != tkWord || d.low[t.start] != 'u' || mark[i] == mStrong && typ[i] != TypeLocation || d.state[i] != stFree {
 			continue
 		}
 		if w := d.word(i); w != "university" && w != "univ" && w != "u" {
@@ -783,7 +783,7 @@ var employerVerbs = set(`works worked working employed`)
 // case is no evidence, one of them must be no English or clinical word.
 func (d *detector) employers(mark []uint8, typ []Type, prio []int8) {
 	for i := 0; i+2 < len(d.toks); i++ {
-		if d.toks[i].kind != tkWord || !employerVerbs[d.word(i)] {
+		if c := d.low[d.toks[i].start]; c != 'w' && c != 'e' || d.toks[i].kind != tkWord || !employerVerbs[d.word(i)] {
 			continue
 		}
 		k := i + 1
