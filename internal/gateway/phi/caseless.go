@@ -249,7 +249,11 @@ func (d *detector) facilityContext(i int) bool {
 	if k >= 1 && d.toks[k].kind == tkWord && !d.toks[k+1].has(fNL) {
 		switch d.word(k) {
 		case "to", "from", "at", "in":
-			if d.toks[k-1].kind == tkWord && motionVerbs[d.word(k-1)] {
+			v := k - 1
+			if d.toks[v].kind == tkWord && d.word(v) == "back" && v > 0 {
+				v-- // "transferred back to", but not "changed back to NRB"
+			}
+			if d.toks[v].kind == tkWord && motionVerbs[d.word(v)] && d.word(v) != "back" {
 				return true
 			}
 		}
