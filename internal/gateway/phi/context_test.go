@@ -50,6 +50,7 @@ func TestContextRules(t *testing.T) {
 		{"ranges and shifts are no phones", mixed + "Note 0700-1900. Tidal volumes 950-1000, BP 100-110/40-50, CK drawn at 1515 373.", nil, []string{"0700-1900", "950-1000", "100-110/40-50", "1515 373"}},
 		{"phone with spaced hyphens", mixed + "Daughter reachable at 212- 555- 0142 after work.", []string{"212- 555- 0142"}, nil},
 		{"settings and scores are no dates", lower + "cpap .5% 5/8, simv 900 10/25, on 1/2 ns at 75cc/hr, c/o 3-4/10 cpain, abg 7.1/106/128/5/40.", nil, []string{"5/8", "10/25", "1/2", "4/10", "5/40"}},
+		{"setting of a ventilator", mixed + "Changed to PSV of 10/5, 60%. On Pressure Support/CPAP of 12/5 FiO2 40%. Date of 3/14 visit.", []string{"3/14"}, []string{"10/5", "12/5"}},
 		{"dates stay dates", lower + "admitted on 6/12 with chest pain, seen 10/17 0500, mi 8/88.", []string{"6/12", "10/17", "8/88"}, nil},
 		{"month of year", lower + "in march of 2019 pt was in a rehab, may of '92 too. will march 2 miles.", []string{"march of 2019", "may of '92"}, []string{"2 miles"}},
 		{"short month as shorthand", lower + lower + "nc 02 dec from 4->2 w/ sats 98%, lasix 40 mg.", nil, []string{"02 dec"}},

@@ -621,6 +621,9 @@ func (d *detector) dateEvidence(i, q int) bool {
 	if k < 0 || d.toks[k].kind != tkWord || !dateWords[d.word(k)] {
 		return false
 	}
+	if d.word(k) == "of" && k > 0 && (d.is(k-1, vVitalLabel) || d.isPunct(k-1, '/') && k > 1 && d.is(k-2, vVitalLabel)) {
+		return false // a setting: "PSV of 10/5", "Pressure Support/CPAP of 12/5"
+	}
 	p := int(d.toks[i].start)
 	a := digitsEnd(s, p)
 	if a < q && s[a] == '/' && digitsEnd(s, a+1) == q {
