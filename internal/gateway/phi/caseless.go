@@ -95,6 +95,14 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		// (an English word that is only a surname is no name after a
 		// relation: "A FRIEND CAME")
 		set(i, mStrong, TypePerson, prioContext)
+	case d.lowerClinical && t.has(fCap) && !t.has(fAllCaps) && !t.has(fSent) && lf&(lexCommon|lexClinical) == 0:
+		// a capital mid-sentence in a note written without them: the
+		// writer marked a name ("mother, Janet Gateman, called")
+		if lf&(lexCity|lexUSCity) != 0 && lf&(lexFirst|lexLast) == 0 {
+			set(i, mStrong, TypeLocation, prioContext)
+		} else {
+			set(i, mStrong, TypePerson, prioContext)
+		}
 	case lf&lexFirst != 0 && lf&lexClinical == 0 && d.perName(i):
 		// "per carol wolfe": an order's author, first and last name
 		set(i, mStrong, TypePerson, prioContext)

@@ -72,6 +72,7 @@ func TestContextRules(t *testing.T) {
 		{"hospital names", upper + "WENT TO HOLY CROSS WITH FEVER OF 103 8/31. AT UNION MEMORIAL HER SKIN BECAME RED. WORKS @ BELCAMP MEMORIAL.", []string{"HOLY CROSS", "UNION MEMORIAL", "BELCAMP MEMORIAL"}, []string{"103"}},
 		{"hospital names in lower case", lower + lower + "recieved from university of vermont hospital, transferred from sacred heart hosp. under general anesthesia.", []string{"university of vermont hospital", "sacred heart hosp"}, []string{"general"}},
 		{"English words that are names, alone in a clinical note", mixed + "Still has a persistent cough. Seen by Speech and swallow. Dr B Quennell in to see pt, spoke with Brankowicz.", []string{"Quennell", "Brankowicz"}, []string{"Still", "Speech"}},
+		{"a capital in a lower-case clinical note", lower + lower + "social: wife gave the keys to Ravenhurst at the desk. Neuro: conts sedated.", []string{"Ravenhurst"}, []string{"Neuro", "conts", "keys"}},
 		{"short lower-case clinical note", "neuro: conts sedated on propofol, ogt to lws, extemely restless, fentynal gtt.", nil, []string{"conts", "ogt", "lws", "extemely", "fentynal"}},
 		{"short lower-case chat keeps names", "don't go to town, sandra! ask zhenyu and bulgakova about it.", []string{"zhenyu", "bulgakova"}, nil},
 		{"university hospitals", mixed + "Pt recieved from university of maryland hospital. PT ADMITTED FROM UNIVERSITY OF VERMONT MEDICAL YESTERDAY. Studied at the university of the arts.", []string{"university of maryland", "UNIVERSITY OF VERMONT"}, []string{"arts"}},

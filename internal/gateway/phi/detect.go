@@ -40,7 +40,10 @@ type detector struct {
 	cands    []cand
 	rec      *compiledRecord
 	lowerDoc bool // the text has (almost) no capitals
-	clinical bool // a note of 25 words or more in clinical register (see clinicalRegister)
+	clinical bool // a note in clinical register (see markCaseless)
+	// lowerClinical: a clinical note written without capitals, judged as
+	// one without case; the few capitals its writer did use are evidence
+	lowerClinical bool
 }
 
 func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord) *detector {
@@ -138,6 +141,7 @@ func (d *detector) markCaseless(c caseCounts) {
 		// one written in upper case, by context and dictionaries (in
 		// lower-case prose, an unknown word is still a possible name)
 		d.lowerDoc = false
+		d.lowerClinical = true
 		for k := range d.toks {
 			d.toks[k].flags |= fNoCase
 		}

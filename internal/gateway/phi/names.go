@@ -178,14 +178,18 @@ func (d *detector) names() {
 				}
 				continue
 			}
-			// a capitalised word on no list beside a name: "Andrwe O'Connell"
-			if !cand && t.has(fCap) && !t.has(fAllCaps) && !t.has(fNoCase) && t.end-t.start > 2 && t.lex&(lexSafe|lexCommon|lexClinical|lexFirst|lexLast) == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel) {
+			// a capitalised word on no list beside a name ("Andrwe
+			// O'Connell"), or one that is on the allow-list but no English
+			// or clinical word right after a first name ("Janet Gateman")
+			if !cand && t.has(fCap) && !t.has(fAllCaps) && !t.has(fNoCase) && t.end-t.start > 2 && t.lex&(lexCommon|lexClinical|lexFirst|lexLast) == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel) {
 				for _, dir := range [2]int{-1, 1} {
-					if k := d.adjacentWord(i, dir); k >= 0 && mark[k] == mStrong && typ[k] == TypePerson {
-						set(i, mStrong, TypePerson, prioDict)
-						changed = true
-						break
+					k := d.adjacentWord(i, dir)
+					if k < 0 || mark[k] != mStrong || typ[k] != TypePerson || t.lex&lexSafe != 0 && (dir > 0 || d.toks[k].lex&lexFirst == 0) {
+						continue
 					}
+					set(i, mStrong, TypePerson, prioDict)
+					changed = true
+					break
 				}
 				continue
 			}
