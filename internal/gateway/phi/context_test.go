@@ -41,6 +41,7 @@ func TestContextRules(t *testing.T) {
 		{"lower-case shorthand", lower + "neuro: conts sedated, frequent vea, ogt to lws, see careview.", nil, []string{"conts", "vea", "ogt", "lws", "careview"}},
 		{"lower-case relation", lower + "social: daughter maribel at bedside, daughters \"inge\" and lorna called.", []string{"maribel", "inge", "lorna"}, []string{"daughter"}},
 		{"lower-case title", lower + "dr. szeremeta aware of k 3.2, repleted.", []string{"szeremeta"}, []string{"aware"}},
+		{"lower-case initial", lower + lower + "plan to extubate tomorrow. s. odile rrt, t. quennby bsn/rn.", []string{"s. odile", "t. quennby"}, []string{"rrt", "extubate"}},
 		{"lower-case credential", lower + "weaned per odile brankowicz rrt this am.", []string{"odile brankowicz"}, []string{"rrt"}},
 		{"unknown surname after a first name", lower + "spoke with nurse odile brankowicz re plan.", []string{"odile brankowicz"}, []string{"nurse"}},
 		{"ward and floor", upper + "PLAN: TO BLAKEMORE 6 WHEN BED AVAILABLE. NGT TO LIS, FROM AC TO PS.", []string{"BLAKEMORE"}, []string{"LIS", "AC", "PS"}},

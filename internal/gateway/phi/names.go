@@ -164,6 +164,7 @@ func (d *detector) names() {
 			w := d.word(i)
 			cand := mark[i] == mWeak ||
 				(t.has(fCap) && t.end-t.start == 1) || // an initial
+				(t.has(fNoCase) && t.end-t.start == 1 && d.glued(i) && d.isPunct(i+1, '.')) || // "s. roberto rrt"
 				(t.has(fCap) && t.lex&(lexFirst|lexLast) != 0 && !t.has(fAllCaps)) ||
 				(t.has(fNoCase) && t.lex&lexFirst != 0 && t.lex&lexClinical == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel)) ||
 				isParticle(w)
