@@ -80,6 +80,7 @@ func TestContextRules(t *testing.T) {
 		{"university hospitals", mixed + "Pt recieved from university of maryland hospital. PT ADMITTED FROM UNIVERSITY OF VERMONT MEDICAL YESTERDAY. Studied at the university of the arts.", []string{"university of maryland", "UNIVERSITY OF VERMONT"}, []string{"arts"}},
 		{"per first and last name", lower + lower + "wean dispite low ci per carol wolfe, per protocol.", []string{"carol wolfe"}, []string{"protocol"}},
 		{"employers", "Injured at work: he works for Vantaro Logistics as a driver; his wife is employed by Brightline Foods. He works for a living.", []string{"Vantaro Logistics", "Brightline Foods"}, []string{"living", "driver"}},
+		{"shorthand motion verbs", upper + "PT WAS TX TO BH FOR FOLLOW UP. MED-FLIGHTED TO KVH FOR CATH. RETIRED FROM ACMEWORKS. TX TO OR.", []string{"BH", "KVH", "ACMEWORKS"}, []string{"OR"}},
 		{"back to", upper + "CHANGED BACK TO NRB WITH GOOD EFFECT. PLAN TRANSFER BACK TO OSTRANDERVILLE.", []string{"OSTRANDERVILLE"}, []string{"NRB"}},
 		{"street in upper case", upper + "LIVES AT 12 OAK STREET WITH HER SON.", []string{"12 OAK STREET"}, nil},
 	}

@@ -133,11 +133,11 @@ func TestAccuracyPhysioNet(t *testing.T) {
 		got, want float64
 		atLeast   bool
 	}{
-		{"HIPAA types recall (any overlap)", rep.HIPAA.Recall, 0.932, true},
+		{"HIPAA types recall (any overlap)", rep.HIPAA.Recall, 0.937, true},
 		{"HIPAA types precision", rep.HIPAA.Precision, 0.778, true},
 		{"names recall", rep.ByCategory["names"].Recall, 0.985, true},
-		{"geographic recall", rep.ByCategory["geographic"].Recall, 0.805, true},
-		{"dates recall", rep.ByCategory["dates"].Recall, 0.930, true},
+		{"geographic recall", rep.ByCategory["geographic"].Recall, 0.825, true},
+		{"dates recall", rep.ByCategory["dates"].Recall, 0.935, true},
 	}
 	for _, c := range checks {
 		if c.atLeast && c.got < c.want || !c.atLeast && c.got > c.want {
