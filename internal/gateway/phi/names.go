@@ -55,7 +55,7 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
-		if j := d.apostropheName(i); j > i {
+		if j := d.apostropheNameAt(i); j > i {
 			// "O'Brien", "o'hara", "D'Angelo": a name by its shape
 			for k := i; k < j; k += 2 {
 				set(k, mStrong, TypePerson, prioContext)
@@ -680,6 +680,14 @@ func (d *detector) firstNameBeside(i int) bool {
 		}
 	}
 	return false
+}
+
+// apostropheNameAt is apostropheName with its cheapest test inline.
+func (d *detector) apostropheNameAt(i int) int {
+	if d.toks[i].end-d.toks[i].start != 1 {
+		return i
+	}
+	return d.apostropheName(i)
 }
 
 // apostropheName returns the index after an Irish or Italian surname
