@@ -22,6 +22,10 @@ var afterNameVerbsWeak = set(`ordered contacted spoke requested stated agreed ex
 // English word is a name ("DR TYRO"), unlike after "priest" or "sister".
 var abbrevTitles = set(`dr mr mrs mx prof`) // not "ms": mental status, morphine, mid-sternal
 
+// shorthandTitles are titles that are also clinical shorthand: SR (sinus
+// rhythm), MS (mental status, morphine), FR (French, the catheter size).
+var shorthandTitles = set(`sr ms fr`)
+
 // prevWord returns the index of the word before i, across one dot, or -1.
 func (d *detector) prevWord(i int) int {
 	k := i - 1
@@ -68,7 +72,9 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 	if t.end-t.start == 2 {
 		// two letters without case are shorthand ("HO AWARE", "PT NT
 		// SXN'D") unless a title stands before them: "DR HO"
-		if d.titleBefore(i) && (nameDict || !ordinary) {
+		if d.titleBefore(i) && abbrevTitles[d.word(d.prevWord(i))] && (nameDict || !ordinary) {
+			// (an abbreviated title only: "SR WO Q'S" is sinus rhythm
+			// without Q waves)
 			set(i, mStrong, TypePerson, prioContext)
 		}
 		return i
@@ -79,7 +85,9 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 	case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && !ordinary && t.end-t.start > 3 && d.locContext(i) || !ordinary && d.wardName(i):
 		// (a short word after "to" is shorthand: "NGT TO LIS", "to CT")
 		set(i, mStrong, TypeLocation, prioContext)
-	case d.titleBefore(i) && (nameDict || !ordinary || abbrevTitles[d.word(d.prevWord(i))]):
+	case d.titleBefore(i) && (nameDict && !(ordinary && shorthandTitles[d.word(d.prevWord(i))]) || !ordinary || abbrevTitles[d.word(d.prevWord(i))]):
+		// (after a title that is also shorthand, an English or clinical
+		// word is none: "SR PACS", "MS INTACT")
 		set(i, mStrong, TypePerson, prioContext)
 	case nameDict && lf&lexClinical == 0 && d.credentialBefore(i):
 		set(i, mStrong, TypePerson, prioContext) // "NP WOLFE", "W/MD SPEARS"
@@ -87,6 +95,19 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		// (an English word that is only a surname is no name after a
 		// relation: "A FRIEND CAME")
 		set(i, mStrong, TypePerson, prioContext)
+	case d.lowerClinical && t.has(fCap) && !t.has(fAllCaps) && !t.has(fSent) && lf&(lexCommon|lexClinical) == 0:
+		// a capital mid-sentence in a note written without them: the
+		// writer marked a name ("mother, Janet Gateman, called")
+		if lf&(lexCity|lexUSCity) != 0 && lf&(lexFirst|lexLast) == 0 {
+			set(i, mStrong, TypeLocation, prioContext)
+		} else {
+			set(i, mStrong, TypePerson, prioContext)
+		}
+	case lf&lexFirst != 0 && lf&lexClinical == 0 && d.perName(i):
+		// "per carol wolfe": an order's author, first and last name
+		set(i, mStrong, TypePerson, prioContext)
+		set(i+1, mStrong, TypePerson, prioContext)
+		return i + 1
 	case !ordinary && !nameDict && d.credentialAfter(i):
 		set(i, mStrong, TypePerson, prioContext) // "brankowicz rrt"
 	case nameDict && lf&lexClinical == 0 && d.afterNameVerb(i):
@@ -181,6 +202,17 @@ func (d *detector) afterNameVerb(i int) bool {
 	return afterNameVerbs[w] || afterNameVerbsWeak[w] && d.toks[i].lex&(lexSafe|lexCommon|lexClinical) == 0
 }
 
+// perName reports whether word i follows "per" and a surname follows it:
+// "per carol wolfe".
+func (d *detector) perName(i int) bool {
+	k, j := d.prevWord(i), i+1
+	if k < 0 || d.word(k) != "per" || j >= len(d.toks) || d.toks[j].kind != tkWord || d.state[j] != stFree || d.toks[j].has(fNL) || d.toks[j].start-d.toks[i].end != 1 {
+		return false
+	}
+	nl := d.toks[j].lex
+	return nl&lexLast != 0 && nl&lexClinical == 0 && !d.is(j, vStopword|vUnit|vVitalLabel|vCredential)
+}
+
 // credentialAfter reports whether a credential follows word i, across a
 // comma: "ROE, RN", "brankowicz rrt".
 func (d *detector) credentialAfter(i int) bool {
@@ -209,8 +241,9 @@ func (d *detector) standsAlone(i int) bool {
 }
 
 // motionVerbs move a patient between facilities: "transferred from", "admitted to".
-var motionVerbs = set(`transferred transfered transfer transferring txr trx admitted admit readmitted taken sent went brought
-enroute arrived returned discharged transported flown medflighted airlifted came coming going back`)
+var motionVerbs = set(`transferred transfered tranfered transfer transferring txr trx tx txd txed admitted admit readmitted
+taken sent went brought enroute arrived returned discharged transported flown flighted medflighted airlifted
+helicoptered presented presents came coming going back retired`)
 
 // facilityNext follow a facility's name: "GH ER", "Memorial Hospital".
 var facilityNext = set(`er ed ew hospital hosp clinic rehab icu ccu tcu micu sicu cath`)
@@ -225,7 +258,11 @@ func (d *detector) facilityContext(i int) bool {
 	if k >= 1 && d.toks[k].kind == tkWord && !d.toks[k+1].has(fNL) {
 		switch d.word(k) {
 		case "to", "from", "at", "in":
-			if d.toks[k-1].kind == tkWord && motionVerbs[d.word(k-1)] {
+			v := k - 1
+			if d.toks[v].kind == tkWord && d.word(v) == "back" && v > 0 {
+				v-- // "transferred back to", but not "changed back to NRB"
+			}
+			if d.toks[v].kind == tkWord && motionVerbs[d.word(v)] && d.word(v) != "back" {
 				return true
 			}
 		}

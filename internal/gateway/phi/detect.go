@@ -40,7 +40,10 @@ type detector struct {
 	cands    []cand
 	rec      *compiledRecord
 	lowerDoc bool // the text has (almost) no capitals
-	clinical bool // a note of 25 words or more in clinical register (see clinicalRegister)
+	clinical bool // a note in clinical register (see markCaseless)
+	// lowerClinical: a clinical note written without capitals, judged as
+	// one without case; the few capitals its writer did use are evidence
+	lowerClinical bool
 }
 
 func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord) *detector {
@@ -55,6 +58,7 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 		w string
 		f uint64
 	}
+	var c caseCounts
 	for i := range d.toks {
 		t := &d.toks[i]
 		if t.kind == tkWord {
@@ -70,19 +74,36 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 				m.w, m.f = w, f
 			}
 			t.lex, t.voc = uint16(f), uint16(f>>16)
+			if t.end-t.start >= 2 {
+				c.words++
+				switch {
+				case t.has(fAllCaps):
+					c.upper++
+				case !t.has(fCap):
+					c.lower++
+				}
+				if t.lex&lexClinical != 0 && t.lex&lexCommon == 0 {
+					c.clin++
+				}
+			}
 		}
 	}
 	d.lowerDoc = letters > 0 && upper*100 < letters
-	d.markCaseless()
+	d.markCaseless(c)
 	return d
 }
+
+// caseCounts counts the words of a text of two letters or more: all, in
+// upper case, in lower case, and clinical terms that are no English word
+// (shorthand, drugs).
+type caseCounts struct{ words, upper, lower, clin int }
 
 // markCaseless flags the words of every line whose capitalisation carries
 // no information: a line (of three words or more) written mostly in upper
 // case, or without any capital, and every short line of a note that is
 // written so as a whole. On such lines a capital is no evidence of a name.
-func (d *detector) markCaseless() {
-	var docWords, docUpper, docLower int
+func (d *detector) markCaseless(c caseCounts) {
+	docWords, docUpper, docLower, clin := c.words, c.upper, c.lower, c.clin
 	// lineStats counts the words of the line that starts at token from and
 	// returns the index of the next line's first token.
 	lineStats := func(from int) (to, words, upper, lower int) {
@@ -105,23 +126,6 @@ func (d *detector) markCaseless() {
 		}
 		return to, words, upper, lower
 	}
-	clin := 0 // clinical terms that are no English word: shorthand, drugs
-	for i := range d.toks {
-		t := &d.toks[i]
-		if t.kind != tkWord || t.end-t.start < 2 {
-			continue
-		}
-		docWords++
-		switch {
-		case t.has(fAllCaps):
-			docUpper++
-		case !t.has(fCap):
-			docLower++
-		}
-		if t.lex&lexClinical != 0 && t.lex&lexCommon == 0 {
-			clin++
-		}
-	}
 	docUpperCase := docWords >= 3 && docUpper*10 >= docWords*7
 	docLowerCase := d.lowerDoc || docWords >= 3 && docLower == docWords
 	// a clinical note: at least one word in twenty is a clinical term
@@ -137,6 +141,7 @@ func (d *detector) markCaseless() {
 		// one written in upper case, by context and dictionaries (in
 		// lower-case prose, an unknown word is still a possible name)
 		d.lowerDoc = false
+		d.lowerClinical = true
 		for k := range d.toks {
 			d.toks[k].flags |= fNoCase
 		}

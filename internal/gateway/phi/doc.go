@@ -55,4 +55,13 @@
 // is shorthand rather than a name, and a word is a name only with evidence
 // beyond its shape (the record, a title, label, credential or verb next to
 // it); see caseless.go.
+//
+// # Register
+//
+// A note in clinical register (one word in twenty, or in a short lower-case
+// note one in ten, is a clinical term that is no English word) is read as
+// clinicians write: a long lower-case note is judged like an upper-case one,
+// and in mixed case a capitalised word on no list, a short upper-case word
+// or an English word that is also a name needs context to be a name. Chat
+// messages and letters keep shape as evidence. See docs/deid.md.
 package phi

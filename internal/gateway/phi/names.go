@@ -55,7 +55,7 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
-		if j := d.apostropheName(i); j > i {
+		if j := d.apostropheNameAt(i); j > i {
 			// "O'Brien", "o'hara", "D'Angelo": a name by its shape
 			for k := i; k < j; k += 2 {
 				set(k, mStrong, TypePerson, prioContext)
@@ -65,6 +65,10 @@ func (d *detector) names() {
 		}
 		if t.has(fNoCase) && !d.lowerDoc {
 			i = d.caselessName(i, w, lf, set)
+			continue
+		}
+		if lf&(lexSafe|lexCommon|lexClinical) == 0 && !d.lowerDoc && d.wardName(i) {
+			set(i, mStrong, TypeLocation, prioContext) // "called to blakemore 6", in any case
 			continue
 		}
 		if !t.has(fCap) && !d.lowerDoc && d.titleBefore(i) && abbrevTitles[d.word(d.prevWord(i))] && !d.is(i, vStopword|vUnit|vVitalLabel) &&
@@ -96,7 +100,7 @@ func (d *detector) names() {
 		nameDict := lf&(lexFirst|lexLast) != 0
 		single := t.end-t.start == 1 || t.has(fNonASCII) && utf8.RuneCountInString(d.text[t.start:t.end]) == 1
 		switch {
-		case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && t.has(fCap) && !(t.has(fAllCaps) && len(w) <= 3) && !d.isPunct(i+1, ':') && (d.locContext(i) || d.aloneOnLine(i, i+1)):
+		case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && t.has(fCap) && !(t.has(fAllCaps) && len(w) <= 3) && !(d.clinical && lf&lexClinical != 0 && !d.placeBefore(i)) && !(t.has(fSent) && d.isPunct(i+1, ':')) && (d.locContext(i) || d.aloneOnLine(i, i+1)):
 			// (not a state, not "CT" or "OR" in capitals, not a label "Plan:")
 			set(i, mStrong, TypeLocation, prioContext)
 		case capd && !single && !d.is(i, vStopword|vNameLabel) && !(safe && d.isPunct(i+1, ':') && !nameDict) && (t.has(fCap) || !safe || d.lowerDoc && nameDict) && d.nameContext(i):
@@ -118,9 +122,10 @@ func (d *detector) names() {
 			if lf&lexClinical != 0 && !nameDict || !nameDict && d.fieldStart(i) || !nameDict && len(w) >= 7 && d.misspelt(w) {
 				continue // a clinical term, a capitalised first word, a misspelt word
 			}
-			if d.clinical && (!nameDict || t.has(fAllCaps) && (len(w) <= 5 || lf&(lexCommon|lexClinical) != 0)) && !d.afterNameVerb(i) && !d.firstNameBeside(i) {
+			if d.clinical && (!nameDict || t.has(fAllCaps) && (len(w) <= 5 || lf&(lexCommon|lexClinical) != 0)) && !d.afterNameVerb(i) && !d.firstNameBeside(i) &&
+				!(!t.has(fAllCaps) && d.placeBefore(i)) {
 				// in a clinical note, a capitalised word on no list is
-				// shorthand, a brand or a misspelling ("Aline", "Conts",
+				// shorthand, a brand or a misspelling ("Conts",
 				// "Integrelin"), and a short upper-case word an acronym
 				// ("NPO", "RSBI"), unless context makes it a name
 				if nameDict {
@@ -146,6 +151,8 @@ func (d *detector) names() {
 	}
 	d.facilities(mark, typ, prio)
 	d.facilityPairs(mark, typ, prio)
+	d.universities(mark, typ, prio)
+	d.employers(mark, typ, prio)
 	// Promote weak marks, initials and particles next to strong marks.
 	for pass := 0; pass < 3; pass++ {
 		changed := false
@@ -157,6 +164,7 @@ func (d *detector) names() {
 			w := d.word(i)
 			cand := mark[i] == mWeak ||
 				(t.has(fCap) && t.end-t.start == 1) || // an initial
+				(t.has(fNoCase) && t.end-t.start == 1 && d.glued(i) && d.isPunct(i+1, '.')) || // "s. roberto rrt"
 				(t.has(fCap) && t.lex&(lexFirst|lexLast) != 0 && !t.has(fAllCaps)) ||
 				(t.has(fNoCase) && t.lex&lexFirst != 0 && t.lex&lexClinical == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel)) ||
 				isParticle(w)
@@ -171,14 +179,18 @@ func (d *detector) names() {
 				}
 				continue
 			}
-			// a capitalised word on no list beside a name: "Andrwe O'Connell"
-			if !cand && t.has(fCap) && !t.has(fAllCaps) && !t.has(fNoCase) && t.end-t.start > 2 && t.lex&(lexSafe|lexCommon|lexClinical|lexFirst|lexLast) == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel) {
+			// a capitalised word on no list beside a name ("Andrwe
+			// O'Connell"), or one that is on the allow-list but no English
+			// or clinical word right after a first name ("Janet Gateman")
+			if !cand && t.has(fCap) && !t.has(fAllCaps) && !t.has(fNoCase) && t.end-t.start > 2 && t.lex&(lexCommon|lexClinical|lexFirst|lexLast) == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel) {
 				for _, dir := range [2]int{-1, 1} {
-					if k := d.adjacentWord(i, dir); k >= 0 && mark[k] == mStrong && typ[k] == TypePerson {
-						set(i, mStrong, TypePerson, prioDict)
-						changed = true
-						break
+					k := d.adjacentWord(i, dir)
+					if k < 0 || mark[k] != mStrong || typ[k] != TypePerson || t.lex&lexSafe != 0 && (dir > 0 || d.toks[k].lex&lexFirst == 0) {
+						continue
 					}
+					set(i, mStrong, TypePerson, prioDict)
+					changed = true
+					break
 				}
 				continue
 			}
@@ -417,7 +429,7 @@ func (d *detector) nameContext(i int) bool {
 			// value or a clinical term after a title that is also
 			// shorthand: "SR BP 93/50" (sinus rhythm), "MS INCISION"
 			lf := d.toks[i].lex
-			if d.is(i, vVitalLabel|vUnit) || !abbrevTitles[pw] && d.toks[k].has(fAllCaps) && lf&(lexSafe|lexCommon|lexClinical) != 0 && lf&lexFirst == 0 {
+			if d.is(i, vVitalLabel|vUnit) || !abbrevTitles[pw] && d.toks[k].has(fAllCaps) && lf&(lexSafe|lexCommon|lexClinical) != 0 && lf&(lexFirst|lexLast) == 0 {
 				return false
 			}
 			return true
@@ -559,12 +571,13 @@ university`)
 // facilities marks "Mercy Hospital", "St. Mary's Medical Center": capitalised
 // words before a facility word, when one of them is a name or unknown word.
 func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
+	// a capital, or a line without case evidence
+	capOK := func(p int) bool { return d.toks[p].has(fCap) || d.toks[p].has(fNoCase) && !d.lowerDoc }
 	for i := range d.toks {
 		t := d.toks[i]
-		if t.kind != tkWord || !(t.has(fCap) || t.has(fNoCase) && !d.lowerDoc) || !d.is(i, vFacilityEnder) || d.state[i] != stFree {
+		if t.kind != tkWord || !capOK(i) || !d.is(i, vFacilityEnder) || d.state[i] != stFree {
 			continue
 		}
-		capOK := func(p int) bool { return d.toks[p].has(fCap) || d.toks[p].has(fNoCase) && !d.lowerDoc }
 		k, evidence := i, false
 		for steps := 0; k > 0 && steps < 6; steps++ {
 			p := k - 1
@@ -579,12 +592,14 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 			if pt.kind != tkWord || (!capOK(p) && d.word(p) != "s" && !isParticle(d.word(p))) || d.is(p, vStopword) && d.word(p) != "of" {
 				break
 			}
+			// Evidence: a name, or a word that is no generic facility word
+			// (where case is no evidence, an English word is none either,
+			// unless hospitals are named with it: "PROLONGED HOSPITAL
+			// STAY", "UNION MEMORIAL HOSPITAL"); a state or city inside the
+			// name; "University of" ("University of Maryland Medical Center").
 			if mark[p] == mStrong || (capOK(p) && !genericFacility[d.word(p)] && !isParticle(d.word(p)) && d.word(p) != "s" &&
 				!(pt.has(fNoCase) && !d.lowerDoc && pt.lex&(lexSafe|lexCommon|lexClinical) != 0 && !facilityNameWords[d.word(p)])) ||
 				pt.lex&lexRegion != 0 && p+1 < i || (d.word(p) == "university" || d.word(p) == "univ" || d.word(p) == "u") && d.word(p+1) == "of" {
-				// ("University of Maryland Medical Center")
-				// (where case is no evidence, an English word is none
-				// either: "PROLONGED HOSPITAL STAY")
 				evidence = true
 			}
 			k = p
@@ -659,11 +674,20 @@ func (d *detector) firstNameBeside(i int) bool {
 			continue
 		}
 		t := d.toks[k]
-		if t.has(fCap) && !t.has(fAllCaps) && t.lex&lexFirst != 0 && t.lex&(lexCommon|lexClinical) == 0 && !d.is(k, vStopword|vTitle|vNameLabel) {
+		// (in capitals only beside a word in capitals: "JOHN KOWALCZYK")
+		if t.has(fCap) && (!t.has(fAllCaps) || d.toks[i].has(fAllCaps)) && t.lex&lexFirst != 0 && t.lex&(lexCommon|lexClinical) == 0 && !d.is(k, vStopword|vTitle|vNameLabel) {
 			return true
 		}
 	}
 	return false
+}
+
+// apostropheNameAt is apostropheName with its cheapest test inline.
+func (d *detector) apostropheNameAt(i int) int {
+	if d.toks[i].end-d.toks[i].start != 1 {
+		return i
+	}
+	return d.apostropheName(i)
 }
 
 // apostropheName returns the index after an Irish or Italian surname
@@ -699,18 +723,21 @@ func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
 		if t.kind != tkWord || n.kind != tkWord || d.state[i] != stFree || d.state[i+1] != stFree || mark[i] == mStrong || n.has(fNL) || n.start-t.end != 1 {
 			continue
 		}
-		// a preposition or "@" before, across "the" (checked first: cheap)
-		k := i - 1
-		if d.toks[k].kind == tkWord && d.word(k) == "the" {
-			k--
-		}
-		if k < 0 || d.toks[k+1].has(fNL) || !(d.isPunct(k, '@') || d.toks[k].kind == tkWord && (d.is(k, vLocPrep) || motionVerbs[d.word(k)])) {
+		if l := n.end - n.start; l < 3 || l > 9 || strings.IndexByte("mgchsjlvf", d.low[n.start]) < 0 {
 			continue
 		}
 		nw := d.word(i + 1)
 		switch nw {
 		case "memorial", "general", "cross", "heart", "samaritan", "sam", "shepherd", "sinai", "mary", "marys", "joseph", "josephs", "luke", "lukes", "john", "johns", "vincent", "francis":
 		default:
+			continue
+		}
+		// a preposition or "@" before, across "the"
+		k := i - 1
+		if d.toks[k].kind == tkWord && d.word(k) == "the" {
+			k--
+		}
+		if k < 0 || d.toks[k+1].has(fNL) || !(d.isPunct(k, '@') || d.toks[k].kind == tkWord && (d.is(k, vLocPrep) || motionVerbs[d.word(k)])) {
 			continue
 		}
 		w := d.word(i)
@@ -722,4 +749,118 @@ func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
 			mark[m], typ[m], prio[m] = mStrong, TypeLocation, prioContext
 		}
 	}
+}
+
+// universities marks "University of Maryland" (or "U of MD") after a
+// preposition or a motion verb, in any case: a university hospital named by
+// its state or city.
+func (d *detector) universities(mark []uint8, typ []Type, prio []int8) {
+	for i := 1; i+2 < len(d.toks); i++ {
+		t := d.toks[i]
+		if t.kind != tkWord || d.low[t.start] != 'u' || mark[i] == mStrong && typ[i] != TypeLocation || d.state[i] != stFree {
+			continue
+		}
+		if w := d.word(i); w != "university" && w != "univ" && w != "u" {
+			continue
+		}
+		if d.toks[i+1].kind != tkWord || d.word(i+1) != "of" || d.toks[i+2].kind != tkWord || d.toks[i+2].has(fNL) || d.toks[i+1].has(fNL) {
+			continue
+		}
+		k := i - 1
+		if d.toks[k].kind == tkWord && d.word(k) == "the" {
+			k--
+		}
+		if k < 0 || d.toks[k].kind != tkWord || !(d.is(k, vLocPrep) || motionVerbs[d.word(k)]) {
+			continue
+		}
+		place := d.toks[i+2].lex
+		if place&(lexRegion|lexCity|lexUSCity) == 0 && place&(lexCommon|lexClinical) != 0 {
+			continue // "university of the arts" aside, a place follows
+		}
+		if d.state[i+2] != stFree && d.state[i+2] != stRegion {
+			continue
+		}
+		for m := i; m <= i+2; m++ {
+			mark[m], typ[m], prio[m] = mStrong, TypeLocation, prioContext
+		}
+	}
+}
+
+// employerVerbs introduce an employer: "works for Acme Widgets", "employed
+// by Vantaro Logistics", "works at Brightline Foods".
+var employerVerbs = set(`works worked working employed`)
+
+// employers marks the capitalised words after "works for", "employed by"
+// and the like as an organisation (employers matter for workers'
+// compensation; not a Safe Harbor category, redacted all the same). Where
+// case is no evidence, one of them must be no English or clinical word.
+func (d *detector) employers(mark []uint8, typ []Type, prio []int8) {
+	for i := 0; i+2 < len(d.toks); i++ {
+		if c := d.low[d.toks[i].start]; c != 'w' && c != 'e' || d.toks[i].kind != tkWord || !employerVerbs[d.word(i)] {
+			continue
+		}
+		k := i + 1
+		if d.toks[k].kind != tkWord || d.toks[k].has(fNL) {
+			continue
+		}
+		switch d.word(k) {
+		case "for", "at", "by":
+		default:
+			continue
+		}
+		j := k + 1
+		if j < len(d.toks) && d.toks[j].kind == tkWord && d.word(j) == "the" {
+			j++
+		}
+		start, evidence := j, false
+		for n := 0; j < len(d.toks) && n < 4; n, j = n+1, j+1 {
+			t := d.toks[j]
+			if t.kind != tkWord || t.has(fNL) || j > start && t.start-d.toks[j-1].end != 1 || d.is(j, vStopword) || d.state[j] != stFree && d.state[j] != stPHI {
+				break
+			}
+			noCase := t.has(fNoCase) || d.lowerDoc
+			if !t.has(fCap) && !noCase {
+				break
+			}
+			if t.lex&(lexSafe|lexCommon|lexClinical) == 0 || t.has(fCap) && !noCase && !d.is(j, vTitle) {
+				evidence = true
+			}
+		}
+		if j == start || !evidence {
+			continue
+		}
+		for m := start; m < j; m++ {
+			// the employer context outweighs a dictionary guess ("Vantaro"
+			// taken for a surname), not a context or the record
+			if mark[m] != mStrong || prio[m] <= prioDict {
+				mark[m], typ[m], prio[m] = mStrong, TypeOrganization, prioContext
+			}
+		}
+		i = j - 1
+	}
+}
+
+// placeBefore reports whether a word that introduces a place stands right
+// before word i: "lives in", "moved to", "from", "near" ("lives in
+// Marbleton" is a place even in a clinical note; "to" and "at" alone are
+// not enough there: "to Neo", "at Baseline").
+func (d *detector) placeBefore(i int) bool {
+	k := i - 1
+	if k < 0 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) {
+		return false
+	}
+	switch d.word(k) {
+	case "from", "near", "lives", "resides", "born", "visiting":
+		return true
+	case "in", "to", "at":
+		p := k - 1
+		if p < 0 || d.toks[p].kind != tkWord {
+			return false
+		}
+		switch d.word(p) {
+		case "lives", "live", "lived", "living", "moved", "moving", "resides", "born", "raised", "grew", "stays", "staying", "home":
+			return true
+		}
+	}
+	return false
 }

@@ -64,7 +64,10 @@ func (d *detector) numAt(i int) int {
 		}
 	}
 	if q, ok := d.numDate(p); ok {
-		if !d.dateEvidence(i, q) && d.keptNum(i, d.tokAt(q)) || d.scoreLike(i, q) {
+		j := d.tokAt(q)
+		// (a label before keeps it; a one-letter "unit" after only when it
+		// is no shorthand for a word: keptNum(i, i) asks for the label)
+		if !d.dateEvidence(i, q) && d.keptNum(i, j) && !(d.letterBeforeWord(j) && !d.keptNum(i, i)) || d.scoreLike(i, q) {
 			return d.keep(i, d.tokAt(q))
 		}
 		return d.claimBytes(i, d.timeTail(q), TypeDate)
@@ -621,6 +624,9 @@ func (d *detector) dateEvidence(i, q int) bool {
 	if k < 0 || d.toks[k].kind != tkWord || !dateWords[d.word(k)] {
 		return false
 	}
+	if d.word(k) == "of" && k > 0 && (d.is(k-1, vVitalLabel) || d.isPunct(k-1, '/') && k > 1 && d.is(k-2, vVitalLabel)) {
+		return false // a setting: "PSV of 10/5", "Pressure Support/CPAP of 12/5"
+	}
 	p := int(d.toks[i].start)
 	a := digitsEnd(s, p)
 	if a < q && s[a] == '/' && digitsEnd(s, a+1) == q {
@@ -628,6 +634,17 @@ func (d *detector) dateEvidence(i, q int) bool {
 		return !(x < y && y <= 4)
 	}
 	return true
+}
+
+// letterBeforeWord reports whether token j is a single letter followed by a
+// word on the same line: after a date that is shorthand ("6/12 c AMI", c
+// for with), not a unit.
+func (d *detector) letterBeforeWord(j int) bool {
+	if j+1 >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].end-d.toks[j].start != 1 {
+		return false
+	}
+	n := d.toks[j+1]
+	return n.kind == tkWord && !n.has(fNL) && n.start-d.toks[j].end == 1 && !d.is(j+1, vUnit)
 }
 
 // painWords follow a pain score: "6/10 cp".

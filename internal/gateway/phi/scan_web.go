@@ -9,14 +9,18 @@ func (d *detector) rawScan() {
 	placeholderForms(d.text, func(p, q int) { d.claimRange(p, q, TypeID) })
 	s := d.text
 	floor := 0 // the end of the last raw match: a match never reaches back past it
-	for i := 0; i < len(s); i++ {
+	raise := func() {
 		if n := len(d.cands); n > 0 {
 			floor = max(floor, d.cands[n-1].end)
 		}
+	}
+	raise()
+	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '@':
 			if p, q, ok := scanEmail(s, i); ok {
 				d.claimRange(p, q, TypeEmail)
+				raise()
 				i = q - 1
 			}
 		case ':':
@@ -29,6 +33,7 @@ func (d *detector) rawScan() {
 					q := scanURLTail(s, i+3)
 					if q > i+3 {
 						d.claimRange(p, q, TypeURL)
+						raise()
 						i = q - 1
 					}
 				}
@@ -38,12 +43,14 @@ func (d *detector) rawScan() {
 				q := scanURLTail(s, i)
 				if q > i+6 {
 					d.claimRange(i, q, TypeURL)
+					raise()
 					i = q - 1
 				}
 			}
 		case '.':
 			if p, q, t, ok := d.scanDotted(i, floor); ok {
 				d.claimRange(p, q, t)
+				raise()
 				i = q - 1
 			}
 		}

@@ -199,6 +199,12 @@ func (d *detector) monthDate(i int) (int, bool) {
 	if day || end > j {
 		return end, true
 	}
+	// "march of 2022", "in May of '92"
+	if k := j; k+1 < len(d.toks) && d.toks[k].kind == tkWord && d.word(k) == "of" && !d.toks[k].has(fNL) {
+		if e := d.yearTail(k + 1); e > k+1 {
+			return e, true
+		}
+	}
 	// a month name alone
 	full := len(w) > 4 || w == "june" || w == "july"
 	switch {

@@ -23,6 +23,21 @@ func TestClinicalSignalKept(t *testing.T) {
 			"Diet: 1800 kcal, 90 g protein, 200 g carbs. Ate 12/12 meals, 1/2 tab at bedtime.\n" +
 			"Breakfast: Graham crackers, Greek yogurt and Caesar salad for lunch, Earl Grey tea.\n",
 	}
+	// ICU shorthand as nurses write it: truncations, misspellings, units
+	// glued to numbers, settings and scores that look like dates, sentence
+	// glue that looks like a domain (written for this test)
+	notes["upper shorthand"] = "NEURO: PT STILL SEDATED ON PROPOFOL 40MCG/KG/MIN, FENTANYL 200MCGS/HR. MAEW, PERRL.\n" +
+		"CV: SR 80S NO VEA. ABP 110-120/40-50'S VIA ALINE. HO AWARE OF K 3.2, REPLETED. TYLENOL650 PR.\n" +
+		"RESP: SIMV 600X12, PEEP 5/5, FIO2 50% 8/5. RSBI 66. SXN FOR THICK TAN SPUTUM. OGT TO LIS.\n" +
+		"GU: FOLEY DRAINING 30-60CC/HR. LOS 1000-1200. PLAN: WEAN AS TOL, CONT ANTIBX, OOB TO CHAIR.\n"
+	notes["lower shorthand"] = "neuro: conts sedated on propofol, vea freq, ogt to lws draining bile.\n" +
+		"resp: cpap .5% 5/8, simv 900 10/25, abg 7.32/42/84. sxn'd for lg amt, tol well.\n" +
+		"cv: hr 70s sr, bp 100-110/40-60, on 1/2 ns at 75cc/hr, c/o 3-4/10 cpain, nc 02 dec from 4->2.\n" +
+		"gi: npo, abd soft, +bs. plan: extub in am, see careview for data, chair.no distress.\n"
+	notes["mixed shorthand"] = "Pulm: Conts on the vent, PSV 10/5, Integrelin gtt at 12 ml/hr, 350mls out.\n" +
+		"Cardiac: Pt in SR, HR 73-86 no ectopy. MS incision with DSD. Still has a cough.\n" +
+		"Neuro: A&O x3, speaking Russian with family. Pt NPO after MN. Urine dark maroon.no clots.\n" +
+		"ID: 98.9 po. Tmax ED 104.2. Pt went to OR, then traveling to CT. Plan: wean, Criticare HN at 20.\n"
 	e := testEngine(t)
 	for name, text := range notes {
 		spans, err := e.Detect(context.Background(), text, nil)
