@@ -20,6 +20,7 @@ import (
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/audit/export"
 	"github.com/wardhq/ward/internal/audit/s3archive"
+	"github.com/wardhq/ward/internal/audit/sink"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/gateway"
 	"github.com/wardhq/ward/internal/gateway/phi"
@@ -146,7 +147,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	if err := db.CheckSchema(ctx); err != nil {
 		return err
 	}
-	if _, err := keys.Instance(ctx, db); err != nil {
+	inst, err := keys.Instance(ctx, db)
+	if err != nil {
 		return err
 	}
 	signer, auditKey, err := keys.Signer(ctx, db)
@@ -210,10 +212,14 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	// The archiver, when it runs, adds its figures (set below, before the
 	// server starts).
 	var archiver *audit.Archiver
+	var deliverer *sink.Deliverer
 	metrics := func(w io.Writer) {
 		integrator.WriteMetrics(w)
 		if archiver != nil {
 			archiver.WriteMetrics(w)
+		}
+		if deliverer != nil {
+			deliverer.WriteMetrics(w)
 		}
 	}
 	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies},
@@ -281,6 +287,29 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 				log.Info("audit archive", "dir", dir, "worm", worm)
 			}
 		}
+	}
+	// The SIEM deliverer streams every org's log to its sinks; like the
+	// archiver it reads every org's log, so it runs as the superuser
+	// (embedded) or a ward_audit_reader login; one node delivers at a time.
+	if readerURL := cfg.ReaderURL; readerURL != "" || dbase.cluster != nil {
+		if readerURL == "" {
+			readerURL = dbase.superURL
+		}
+		sdb, err := postgres.Open(ctx, readerURL)
+		if err != nil {
+			return fmt.Errorf("audit sinks: %w", err)
+		}
+		deliverer = sink.NewDeliverer(sdb, inst, sink.Config{Site: siteName(cfg.BaseURL)}, log)
+		sinkCtx, stopSinks := context.WithCancel(context.WithoutCancel(ctx))
+		sinksDone := make(chan struct{})
+		go func() { defer close(sinksDone); deliverer.Run(sinkCtx) }()
+		defer func() {
+			stopSinks()
+			<-sinksDone
+			sdb.Close()
+		}()
+	} else {
+		log.Warn("audit sinks off: with --database-url, pass --audit-reader-url (a ward_audit_reader login)")
 	}
 	errc := make(chan error, 1)
 	go func() {
