@@ -175,6 +175,17 @@ func TestAuditSinksAPI(t *testing.T) {
 		t.Fatalf("after the overlap: %q", after.sig)
 	}
 
+	// No PHI left in any batch: the events carry ids only.
+	mu.Lock()
+	for _, g := range got {
+		for _, c := range []string{"Patient One", "Patient Two", "MRN-1", "MRN-2", "1970-03-04", "1981-05-06"} {
+			if strings.Contains(string(g.body), c) {
+				t.Errorf("PHI canary %q in a webhook batch", c)
+			}
+		}
+	}
+	mu.Unlock()
+
 	// Disable and list: the state shows; configuration is audited.
 	w.do("PATCH", "/v1/audit/sinks/"+id, a.Admin.Token, map[string]any{"enabled": false}, http.StatusOK, nil)
 	var sinks struct{ Sinks []sink.Sink }
