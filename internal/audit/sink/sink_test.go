@@ -56,7 +56,7 @@ type env struct {
 	reader *postgres.DB
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{Env: pgtest.New(t)}
 	ctx := context.Background()
@@ -80,7 +80,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // org creates an org with n events (patient reads and lists) and returns it.
-func (e *env) org(t *testing.T, n int) uuid.UUID {
+func (e *env) org(t testing.TB, n int) uuid.UUID {
 	t.Helper()
 	ctx := context.Background()
 	org, p := uuid.New(), uuid.New()
@@ -95,7 +95,7 @@ func (e *env) org(t *testing.T, n int) uuid.UUID {
 	return org
 }
 
-func (e *env) events(t *testing.T, org, p uuid.UUID, n int) {
+func (e *env) events(t testing.TB, org, p uuid.UUID, n int) {
 	t.Helper()
 	ctx := context.Background()
 	if p == uuid.Nil {
@@ -121,7 +121,7 @@ func (e *env) events(t *testing.T, org, p uuid.UUID, n int) {
 }
 
 // sink inserts a sink as the org's admin would have, its secret sealed.
-func (e *env) sink(t *testing.T, org uuid.UUID, kind Kind, endpoint, secret, format string, batch int) uuid.UUID {
+func (e *env) sink(t testing.TB, org uuid.UUID, kind Kind, endpoint, secret, format string, batch int) uuid.UUID {
 	t.Helper()
 	id := uuid.New()
 	var sealed []byte
@@ -636,3 +636,11 @@ func TestSplunkHEC(t *testing.T) {
 }
 
 var _ = audit.OutcomeSuccess
+
+func benchEnv(b *testing.B) *env { return newEnv(b) }
+
+func (e *env) orgB(b *testing.B, n int) uuid.UUID { return e.org(b, n) }
+
+func (e *env) sinkB(b *testing.B, org uuid.UUID, kind Kind, endpoint, secret, format string, batch int) uuid.UUID {
+	return e.sink(b, org, kind, endpoint, secret, format, batch)
+}
