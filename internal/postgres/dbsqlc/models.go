@@ -26,6 +26,33 @@ type AppApiKey struct {
 	RevokedAt  *time.Time
 }
 
+type AppAuditSink struct {
+	OrgID         uuid.UUID
+	ID            uuid.UUID
+	Kind          string
+	Name          string
+	Endpoint      string
+	Format        string
+	BatchMax      int32
+	Enabled       bool
+	SecretEnc     []byte
+	PrevSecretEnc []byte
+	PrevExpiresAt *time.Time
+	OverlapS      int32
+	DisableAfterS int32
+	CursorSeq     int64
+	Attempts      int32
+	NextAttemptAt *time.Time
+	LastAttemptAt *time.Time
+	LastSuccessAt *time.Time
+	LastError     *string
+	FailingSince  *time.Time
+	DisabledAt    *time.Time
+	CreatedBy     uuid.NullUUID
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
 type AppAuthAttempt struct {
 	Kind    string
 	KeyHash []byte
