@@ -16,6 +16,7 @@ import (
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 )
 
 // ErrNoSigner means this server has no audit signing key, so it cannot
@@ -139,8 +140,8 @@ func RecordOperator(ctx context.Context, db *postgres.DB, org uuid.UUID, format 
 	if err != nil {
 		return err
 	}
-	_, err = db.Pool.Exec(ctx, `select audit.append_as(p_org => $1, p_action => 'audit.export', p_outcome => 'success',
-		p_patient => $2, p_details => $3::jsonb)`, org, filter.Patient, b)
+	_, err = dbsqlc.New(db.Pool).AppendEventAs(ctx, dbsqlc.AppendEventAsParams{OrgID: org, Action: ActionExport,
+		Outcome: audit.OutcomeSuccess, PatientID: filter.Patient, Results: []uuid.UUID{}, Details: b})
 	if err != nil {
 		if postgres.IsCode(err, postgres.CodeInvalidParameter) {
 			return errkind.Visible(ErrInvalid, "no such patient in this org")
