@@ -115,10 +115,16 @@ func runAuditExport(ctx context.Context, args []string, getenv func(string) stri
 		return closeRemove(file, err)
 	}
 	opts := export.Options{Site: "ward", Version: version()}
+	// Sequence what is pending in a short transaction: integration locks
+	// the org's head row, which a long export must not hold.
 	err = op.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if _, _, err := audit.Integrate(ctx, tx, orgID); err != nil {
-			return err
-		}
+		_, _, err := audit.Integrate(ctx, tx, orgID)
+		return err
+	})
+	if err != nil {
+		return closeRemove(file, err)
+	}
+	err = op.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if bundle {
 			signer, _, err := op.keys.Signer(ctx, op.db)
 			if err != nil {
