@@ -42,6 +42,9 @@ type Config struct {
 	// Backoff is the first retry delay (1 s when 0); it doubles per
 	// failure up to MaxBackoff (5 min when 0), with ±50% jitter.
 	Backoff, MaxBackoff time.Duration
+	// AckWait bounds how long a HEC batch may wait to be reported indexed
+	// (indexer acknowledgement; 30 s when 0), polled every AckPoll (500 ms).
+	AckWait, AckPoll time.Duration
 }
 
 // Deliverer sends every org's new events to the org's sinks. Run it on
@@ -91,6 +94,12 @@ func NewDeliverer(db *postgres.DB, inst *envelope.OrgKeys, cfg Config, log *slog
 	}
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 5 * time.Minute
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = 30 * time.Second
+	}
+	if cfg.AckPoll <= 0 {
+		cfg.AckPoll = 500 * time.Millisecond
 	}
 	return &Deliverer{db: db, inst: inst, cfg: cfg, log: log, stats: map[uuid.UUID]*sinkStats{}}
 }

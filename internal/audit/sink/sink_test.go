@@ -644,3 +644,58 @@ func (e *env) orgB(b *testing.B, n int) uuid.UUID { return e.org(b, n) }
 func (e *env) sinkB(b *testing.B, org uuid.UUID, kind Kind, endpoint, secret, format string, batch int) uuid.UUID {
 	return e.sink(b, org, kind, endpoint, secret, format, batch)
 }
+
+// Splunk HEC with indexer acknowledgement: the batch counts only once
+// /services/collector/ack reports its ackId indexed, on the sink's channel;
+// an ack that never comes is a failure (the batch is sent again).
+func TestSplunkIndexerAck(t *testing.T) {
+	e := newEnv(t)
+	org := e.org(t, 4)
+	var mu sync.Mutex
+	polls, posts := 0, 0
+	indexAfter := 2 // polls before the ack turns true; -1: never
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Header.Get("Authorization") != "Splunk hec-token-ack" || r.Header.Get("X-Splunk-Request-Channel") == "" {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"text":"Data channel is missing","code":10}`))
+			return
+		}
+		switch r.URL.Path {
+		case "/services/collector/event":
+			posts++
+			_, _ = io.Copy(io.Discard, r.Body)
+			_, _ = w.Write([]byte(`{"text":"Success","code":0,"ackId":` + strconv.Itoa(posts) + `}`))
+		case "/services/collector/ack":
+			var req struct{ Acks []int }
+			_ = json.NewDecoder(r.Body).Decode(&req)
+			polls++
+			done := indexAfter >= 0 && polls > indexAfter
+			_, _ = w.Write([]byte(`{"acks":{"` + strconv.Itoa(req.Acks[0]) + `":` + strconv.FormatBool(done) + `}}`))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	id := e.sink(t, org, Splunk, srv.URL, "hec-token-ack", "ocsf", 100)
+	d := NewDeliverer(e.reader, e.inst, Config{Client: srv.Client(), AckPoll: time.Millisecond, AckWait: 200 * time.Millisecond},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if n, err := d.Once(context.Background()); err != nil || n != 4 {
+		t.Fatalf("delivered %d (%v)", n, err)
+	}
+	if polls != 3 {
+		t.Fatalf("%d ack polls, want 3 (two not yet, one indexed)", polls)
+	}
+	// Never indexed: not acknowledged, cursor stays.
+	mu.Lock()
+	indexAfter = -1
+	mu.Unlock()
+	e.events(t, org, uuid.Nil, 3)
+	if _, err := d.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, le, _ := e.cursor(t, org, id); c != 4 || !strings.Contains(le, "indexed within") {
+		t.Fatalf("an unindexed batch: cursor %d, %q", c, le)
+	}
+}
