@@ -17,7 +17,7 @@ const benchEvents = 20000
 
 // benchLog fills an org with benchEvents varied events (reads, lists with
 // results, denials) and sequences them.
-func benchLog(b *testing.B) (*pgtest.Env, uuid.UUID) {
+func benchLog(b testing.TB) (*pgtest.Env, uuid.UUID) {
 	b.Helper()
 	env := pgtest.New(b)
 	ctx := context.Background()
