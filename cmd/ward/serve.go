@@ -47,6 +47,8 @@ type serveConfig struct {
 	Archive      string
 	S3           s3Flags
 	ReaderURL    string
+	// SinksAllowLoopback lets SIEM sinks reach loopback addresses.
+	SinksAllowLoopback bool
 	// GatewayProvider is the registered provider the LLM gateway calls;
 	// GatewayKeys are Ward's own keys by provider, from WARD_GATEWAY_KEYS
 	// only (never a flag: argv is visible to other users).
@@ -74,7 +76,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			"in embedded mode); \"off\" to disable (env WARD_AUDIT_ARCHIVE). See docs/operations.md")
 	addS3Flags(fs, &cfg.S3, getenv, true)
 	fs.StringVar(&cfg.ReaderURL, "audit-reader-url", getenv("WARD_AUDIT_READER_URL"),
-		"with --database-url: a login granted ward_audit_reader, for the archiver (env WARD_AUDIT_READER_URL)")
+		"with --database-url: a login granted ward_audit_reader, for the archiver and the SIEM deliverer (env WARD_AUDIT_READER_URL)")
+	fs.BoolVar(&cfg.SinksAllowLoopback, "audit-sinks-allow-loopback", getenv("WARD_AUDIT_SINKS_ALLOW_LOOPBACK") == "1",
+		"let SIEM sinks reach loopback addresses, e.g. a collector on this host (refused by default, as are link-local "+
+			"addresses; env WARD_AUDIT_SINKS_ALLOW_LOOPBACK=1)")
 	fs.StringVar(&cfg.Proxies, "trusted-proxies", getenv("WARD_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env WARD_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.GatewayProvider, "gateway-provider", envOr(getenv, "WARD_GATEWAY_PROVIDER", "anthropic"),
@@ -299,7 +304,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("audit sinks: %w", err)
 		}
-		deliverer = sink.NewDeliverer(sdb, inst, sink.Config{Site: siteName(cfg.BaseURL)}, log)
+		deliverer = sink.NewDeliverer(sdb, inst, sink.Config{Site: siteName(cfg.BaseURL), AllowLoopback: cfg.SinksAllowLoopback}, log)
 		sinkCtx, stopSinks := context.WithCancel(context.WithoutCancel(ctx))
 		sinksDone := make(chan struct{})
 		go func() { defer close(sinksDone); deliverer.Run(sinkCtx) }()

@@ -28,8 +28,14 @@ const delivererLease = `hashtextextended('ward.audit.sinks', 0)`
 type Config struct {
 	// Interval between passes (1 s when 0).
 	Interval time.Duration
-	// Client sends webhooks and HEC requests (a 10 s timeout when nil).
+	// Client sends webhooks and HEC requests; nil: a client with a 10 s
+	// timeout, no redirects, that refuses loopback, link-local, unspecified
+	// and multicast addresses at connect time (AllowLoopback lifts the
+	// loopback refusal). A Client given here is used as it is.
 	Client *http.Client
+	// AllowLoopback lets sinks reach loopback addresses (a SIEM on the same
+	// host; tests).
+	AllowLoopback bool
 	// TLS is the syslog client's TLS configuration (system roots when nil).
 	TLS *tls.Config
 	// Site names this deployment in the messages (syslog HOSTNAME, HEC host).
@@ -78,7 +84,7 @@ func NewDeliverer(db *postgres.DB, inst *envelope.OrgKeys, cfg Config, log *slog
 		cfg.Interval = time.Second
 	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: 10 * time.Second}
+		cfg.Client = defaultClient(cfg.AllowLoopback)
 	}
 	if cfg.Site == "" {
 		cfg.Site = "ward"

@@ -528,7 +528,8 @@ func TestSyslogTLS(t *testing.T) {
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	_ = host
 	id := e.sink(t, org, Syslog, "localhost:"+port, "", "ocsf", 100)
-	d := NewDeliverer(e.reader, e.inst, Config{TLS: &tls.Config{RootCAs: roots, ServerName: "example.com"}, Site: "ward-test"},
+	d := NewDeliverer(e.reader, e.inst, Config{TLS: &tls.Config{RootCAs: roots, ServerName: "example.com"}, Site: "ward-test",
+		AllowLoopback: true},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if n, err := d.Once(context.Background()); err != nil || n != 12 {
 		c, _, le, _ := e.cursor(t, org, id)
@@ -697,5 +698,39 @@ func TestSplunkIndexerAck(t *testing.T) {
 	}
 	if c, _, le, _ := e.cursor(t, org, id); c != 4 || !strings.Contains(le, "indexed within") {
 		t.Fatalf("an unindexed batch: cursor %d, %q", c, le)
+	}
+}
+
+// By default the deliverer refuses endpoints on loopback and link-local
+// addresses (an org admin must not aim Ward at the host's own services or
+// a cloud metadata endpoint), after DNS resolution, and follows no
+// redirect; the operator may allow loopback.
+func TestSinkAddressGuard(t *testing.T) {
+	e := newEnv(t)
+	org := e.org(t, 3)
+	r := newReceiver(t)
+	id := e.sink(t, org, Webhook, strings.Replace(r.srv.URL, "127.0.0.1", "localhost", 1), newWebhookSecret(), "ocsf", 10)
+	meta := e.sink(t, org, Syslog, "169.254.169.254:6514", "", "ocsf", 10)
+	d := NewDeliverer(e.reader, e.inst, Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if _, err := d.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []uuid.UUID{id, meta} {
+		if c, _, le, _ := e.cursor(t, org, s); c != 0 || !strings.Contains(le, "refused: the endpoint resolves to a loopback") {
+			t.Fatalf("sink %s: cursor %d, error %q", s, c, le)
+		}
+	}
+	if len(r.requests()) != 0 {
+		t.Fatal("the loopback receiver was reached")
+	}
+	// Allowed by the operator: the TLS check still applies (the test CA is
+	// not trusted by the default client), so the failure is now TLS's.
+	e.due(t)
+	d = NewDeliverer(e.reader, e.inst, Config{AllowLoopback: true}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if _, err := d.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, le, _ := e.cursor(t, org, id); strings.Contains(le, "refused") || !strings.Contains(le, "certificate") {
+		t.Fatalf("with loopback allowed: %q", le)
 	}
 }
