@@ -241,3 +241,45 @@ func TestDeidJSONEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeTextLine checks the fast JSON line decoder against
+// encoding/json: where it accepts a line it must decode the same text, and
+// it must refuse (leaving the line to encoding/json) everything else.
+func TestDecodeTextLine(t *testing.T) {
+	lines := []string{
+		`{"text":"plain"}`, ` { "text" : "spaced" } `, "{\"text\":\"tab\\tnew\\nline\\r\"}",
+		`{"text":"quote \" slash \\ solidus \/ b\b f\f"}`, `{"text":"\u00e9\u4e2d\u0041"}`,
+		`{"text":"é 中 😀 raw"}`, `{"text":""}`, `{"text":"\ud83d\ude00 pair"}`, `{"text":"\ud800 lone"}`,
+		`{"text":"a","record":{}}`, `{"TEXT":"case"}`, `{"text":"a"} x`, `{"text":"a"`, `{"text":"bad \x escape"}`,
+		`{"text":"short \u12"}`, `{"text":1}`, `{"text":"ctl ` + "\x01" + `"}`, `["text"]`, `{"text":"a","text":"b"}`,
+	}
+	// and every string encoding/json writes for some awkward runes
+	for _, r := range []rune{0, 0x1f, '"', '\\', '<', '>', '&', 0x7f, 0xe9, 0x2028, 0x2029, 0xfffd, 0x1f600} {
+		b, _ := json.Marshal(map[string]string{"text": "x" + string(r) + "y"})
+		lines = append(lines, string(b))
+	}
+	for _, l := range lines {
+		got, ok := decodeTextLine([]byte(l))
+		var want struct {
+			Text *string `json:"text"`
+		}
+		dec := json.NewDecoder(strings.NewReader(l))
+		dec.DisallowUnknownFields()
+		err := dec.Decode(&want)
+		if !ok {
+			continue // left to encoding/json
+		}
+		if err != nil || dec.More() || want.Text == nil {
+			t.Errorf("%q: fast path accepted a line encoding/json refuses (%v)", l, err)
+			continue
+		}
+		if got != *want.Text {
+			t.Errorf("%q: fast path %q, encoding/json %q", l, got, *want.Text)
+		}
+	}
+	for _, l := range []string{`{"text":"plain"}`, `{"text":"\u00e9"}`, `{"text":"a\nb"}`} {
+		if _, ok := decodeTextLine([]byte(l)); !ok {
+			t.Errorf("%q: fast path refused a plain line", l)
+		}
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/wardhq/ward/internal/audit/s3archive"
 	"github.com/wardhq/ward/internal/audit/sink"
 	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/cases"
 	"github.com/wardhq/ward/internal/gateway"
 	"github.com/wardhq/ward/internal/gateway/phi"
 	"github.com/wardhq/ward/internal/httpapi"
@@ -29,6 +30,8 @@ import (
 	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/records"
+	"github.com/wardhq/ward/internal/scim"
+	"github.com/wardhq/ward/internal/vault/blob"
 )
 
 type serveConfig struct {
@@ -46,7 +49,11 @@ type serveConfig struct {
 	Proxies      string
 	Archive      string
 	S3           s3Flags
-	ReaderURL    string
+	// Documents is where case documents' ciphertext is kept: a directory
+	// (default DATA_DIR/documents) or s3://bucket/prefix.
+	Documents string
+	OpsURL    string
+	ReaderURL string
 	// SinksAllowLoopback lets SIEM sinks reach loopback addresses.
 	SinksAllowLoopback bool
 	// GatewayProvider is the registered provider the LLM gateway calls;
@@ -75,6 +82,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			"Lock (WORM: COMPLIANCE retention on every object), or a directory (not WORM; default DATA_DIR/audit-archive "+
 			"in embedded mode); \"off\" to disable (env WARD_AUDIT_ARCHIVE). See docs/operations.md")
 	addS3Flags(fs, &cfg.S3, getenv, true)
+	fs.StringVar(&cfg.Documents, "documents", getenv("WARD_DOCUMENTS"),
+		"where case documents are stored, encrypted: a directory (default DATA_DIR/documents) or s3://bucket/prefix "+
+			"with the --s3-* flags (env WARD_DOCUMENTS)")
+	fs.StringVar(&cfg.OpsURL, "ops-url", getenv("WARD_OPS_URL"),
+		"with --database-url: a login that is a member of ward_ops, for the document reminder, expiry and sweeper jobs (env WARD_OPS_URL)")
 	fs.StringVar(&cfg.ReaderURL, "audit-reader-url", getenv("WARD_AUDIT_READER_URL"),
 		"with --database-url: a login granted ward_audit_reader, for the archiver and the SIEM deliverer (env WARD_AUDIT_READER_URL)")
 	fs.BoolVar(&cfg.SinksAllowLoopback, "audit-sinks-allow-loopback", getenv("WARD_AUDIT_SINKS_ALLOW_LOOPBACK") == "1",
@@ -192,6 +204,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		}
 	}
 	recSvc := records.NewService(db, keys, log)
+	store, err := openDocuments(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	caseSvc := cases.NewService(db, keys, store, mailer, cases.Config{BaseURL: cfg.BaseURL}, log)
 	integrator := audit.NewIntegrator(db, log, 0)
 	if signer != nil {
 		integrator.SetSigner(signer, 0)
@@ -228,9 +245,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		}
 	}
 	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies},
-		httpapi.Deps{Auth: authSvc, Records: recSvc, Audit: audit.NewService(db, log), Ready: ready, Log: log,
+		httpapi.Deps{Auth: authSvc, Records: recSvc, Cases: caseSvc, Audit: audit.NewService(db, log), Ready: ready, Log: log,
 			Export:  export.NewService(db, signer, export.Options{Site: siteName(cfg.BaseURL), Version: version()}, log),
-			Metrics: metrics, AuditKey: auditKey, Gateway: gw})
+			Sinks:   sink.NewService(db, inst, log),
+			Metrics: metrics, AuditKey: auditKey, Gateway: gw,
+			SCIM: scim.NewService(db, keys, scim.Config{BaseURL: cfg.BaseURL}, log)})
 
 	srv := &http.Server{
 		Handler:           handler,
@@ -258,6 +277,31 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			log.Warn("final audit integration pass failed; the next start integrates the rest", "err", err)
 		}
 	}()
+	// The case jobs (reminders, access-expiry events, the orphan sweeper)
+	// run as ward_ops: through the cluster's superuser in embedded mode, or
+	// the --ops-url login.
+	if opsURL := cfg.OpsURL; opsURL != "" || dbase.cluster != nil {
+		var ops *postgres.DB
+		if opsURL == "" {
+			ops, err = postgres.OpenAs(ctx, dbase.superURL, "ward_ops")
+		} else {
+			ops, err = postgres.OpenAs(ctx, opsURL, "ward_ops")
+		}
+		if err != nil {
+			return fmt.Errorf("case jobs: %w", err)
+		}
+		jobs := cases.NewJobs(ops, keys, store, mailer, cfg.BaseURL, log)
+		jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+		jobsDone := make(chan struct{})
+		go func() { defer close(jobsDone); jobs.Run(jobsCtx, time.Minute) }()
+		defer func() {
+			stopJobs()
+			<-jobsDone
+			ops.Close()
+		}()
+	} else {
+		log.Warn("case jobs off (document reminders, access-expiry events, orphan sweeper): with --database-url, pass --ops-url")
+	}
 	// The archiver copies segments and checkpoints out of the database. It
 	// reads every org's log, so it runs as the cluster's superuser
 	// (embedded) or a ward_audit_reader login, never as ward_app.
@@ -413,6 +457,26 @@ func printNextSteps(w io.Writer, cfg serveConfig, devCert bool) {
 }
 
 // archiveDir is the audit archive directory, "" when off.
+// openDocuments opens the case documents' blob store.
+func openDocuments(ctx context.Context, cfg serveConfig) (blob.Store, error) {
+	loc := cfg.Documents
+	if loc == "" {
+		loc = filepath.Join(cfg.DataDir, "documents")
+	}
+	if !isS3(loc) {
+		return blob.NewDir(loc)
+	}
+	bucket, prefix, _ := strings.Cut(strings.TrimPrefix(loc, "s3://"), "/")
+	if bucket == "" {
+		return nil, fmt.Errorf("--documents %q: want s3://bucket/prefix", loc)
+	}
+	if cfg.S3.AccessKey == "" || cfg.S3.SecretKey == "" {
+		return nil, errors.New("--documents " + loc + ": set --s3-access-key (or WARD_S3_ACCESS_KEY) and WARD_S3_SECRET_KEY")
+	}
+	return blob.NewS3(ctx, blob.S3Config{Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, Bucket: bucket, Prefix: prefix,
+		AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey, Create: true})
+}
+
 func (c serveConfig) archiveDir() string {
 	switch {
 	case c.Archive == "off":

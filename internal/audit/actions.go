@@ -15,6 +15,7 @@ const (
 	CategoryRecord     Category = "record"
 	CategoryAudit      Category = "audit"
 	CategoryAccess     Category = "access"
+	CategoryCase       Category = "case"
 )
 
 // Field names an event field an action requires on success.
@@ -90,6 +91,9 @@ var Actions = registry(
 	Action{Name: "entry.create", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "entry.list", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "audit.read", Category: CategoryAudit},
+	Action{Name: "legal_hold.place", Category: CategoryAudit, Requires: []Field{FieldObject}},
+	Action{Name: "legal_hold.release", Category: CategoryAudit, Requires: []Field{FieldObject}},
+	Action{Name: "legal_hold.list", Category: CategoryAudit},
 	// audit.export is one export or evidence bundle of the org's log
 	// (internal/audit/export), recorded before any of it leaves; Patient
 	// is set when the export is about one patient.
@@ -104,6 +108,48 @@ var Actions = registry(
 	// left for a subprocessor. Its details hold counts, model and tokens,
 	// never content; Patient is set when the call named one.
 	Action{Name: "ai.invoke", Category: CategoryAccess, PHIAccess: true},
+	// SCIM provisioning (internal/scim): the directory's changes are
+	// recorded by the SCIM procedures (00050, 00051).
+	Action{Name: "scim.token.create", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.token.revoke", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.token.list", Category: CategoryAccess},
+	Action{Name: "scim.user.create", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.user.update", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.user.role", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.user.activate", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.user.deactivate", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.user.delete", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.user.list", Category: CategoryAccess, Reserved: true},
+	Action{Name: "scim.group.create", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.group.update", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.group.delete", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.group.role", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "scim.group.list", Category: CategoryAccess, Reserved: true},
+	Action{Name: "scim.group.mappings", Category: CategoryAccess},
+	Action{Name: "scim.request.denied", Category: CategoryAccess},
+	// Cases and documents (internal/cases): every event names its case.
+	Action{Name: "case.create", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "case.view", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "case.list", Category: CategoryCase, PHIAccess: true},
+	Action{Name: "case.update", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "case.member.set", Category: CategoryCase, Requires: []Field{FieldObject}},
+	Action{Name: "case.member.list", Category: CategoryCase},
+	Action{Name: "case.member.expire", Category: CategoryCase, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "case.invite.create", Category: CategoryCase, Requires: []Field{FieldObject}},
+	Action{Name: "case.invite.list", Category: CategoryCase},
+	Action{Name: "case.invite.revoke", Category: CategoryCase, Requires: []Field{FieldObject}},
+	Action{Name: "case.invite.accept", Category: CategoryCase, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "document.request", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "document.list", Category: CategoryCase, PHIAccess: true},
+	Action{Name: "document.view", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "document.upload", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	// A download by an external stakeholder carries a disclosure.
+	Action{Name: "document.download", Category: CategoryCase, PHIAccess: true, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "document.accept", Category: CategoryCase, Requires: []Field{FieldObject}},
+	Action{Name: "document.delete", Category: CategoryCase, PHIAccess: true, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "document.comment", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "document.comment.list", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "document.remind", Category: CategoryCase, Reserved: true, Requires: []Field{FieldObject}},
 )
 
 func registry(list ...Action) map[string]Action {

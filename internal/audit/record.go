@@ -41,6 +41,9 @@ type Event struct {
 	ObjectID   uuid.NullUUID
 	// Patient is the patient whose record was touched, if any.
 	Patient uuid.NullUUID
+	// Case is the case the access was about, if any (it must be a case of
+	// Org).
+	Case uuid.NullUUID
 	// Results are the ids a list or search returned.
 	Results []uuid.UUID
 	// Request, IP and UserAgent describe the client request.
@@ -162,7 +165,7 @@ func Record(ctx context.Context, tx pgx.Tx, e Event) (qid int64, err error) {
 	p := dbsqlc.AppendEventParams{OrgID: e.Org, Action: e.Action, Outcome: e.Outcome,
 		ObjectType: optional(e.ObjectType), ObjectID: e.ObjectID, PatientID: e.Patient, Results: results,
 		Request: optional(e.Request), Ip: optional(cleanText(e.IP, 64)), Ua: optional(cleanText(e.UserAgent, 256)),
-		Details: details, Disclosure: disclosure}
+		Details: details, Disclosure: disclosure, CaseID: e.Case}
 	// ward_app may only call audit.append (a live credential names the
 	// actor); asserting an actor needs audit.append_as, which only the
 	// operator and definer roles may execute.
@@ -170,7 +173,7 @@ func Record(ctx context.Context, tx pgx.Tx, e Event) (qid int64, err error) {
 	if e.Actor.Valid {
 		qid, err = q.AppendEventAs(ctx, dbsqlc.AppendEventAsParams{OrgID: p.OrgID, Action: p.Action, Outcome: p.Outcome,
 			ObjectType: p.ObjectType, ObjectID: p.ObjectID, PatientID: p.PatientID, Results: p.Results,
-			Request: p.Request, Ip: p.Ip, Ua: p.Ua, Details: p.Details, Disclosure: p.Disclosure, ActorID: e.Actor})
+			Request: p.Request, Ip: p.Ip, Ua: p.Ua, Details: p.Details, Disclosure: p.Disclosure, ActorID: e.Actor, CaseID: e.Case})
 	} else {
 		qid, err = q.AppendEvent(ctx, p)
 	}

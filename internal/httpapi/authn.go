@@ -42,9 +42,12 @@ type need struct {
 	// log out. Every other route answers 403 mfa_required or
 	// passkey_required, and the database would find no credential anyway.
 	pending bool
+	// scimToken marks the SCIM routes: a scim_ bearer token, resolved by
+	// the SCIM service (handlers_scim.go).
+	scimToken bool
 }
 
-func (n need) public() bool { return len(n.kinds) == 0 }
+func (n need) public() bool { return len(n.kinds) == 0 && !n.scimToken }
 
 // check reports whether p meets n, as a 403 problem when it does not.
 func (n need) check(p identity.Principal, now time.Time) error {
@@ -78,6 +81,9 @@ func invalidHeader(msg string) error { return badRequest("invalid_header", msg) 
 // a credential, same-origin for cookie-borne state changes, authentication
 // in the database, the need itself and the principal's rate limit.
 func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
+	if n.scimToken {
+		return s.scimGuard(sf, next)
+	}
 	if n.public() {
 		if !n.signIn {
 			return next

@@ -120,12 +120,20 @@ func writeSCIMError(w http.ResponseWriter, r *http.Request, status int, code, de
 	e := scimError{Schemas: []string{"urn:ietf:params:scim:api:messages:2.0:Error"}, Status: strconv.Itoa(status),
 		Detail: detail}
 	switch code {
-	case "bad_json", "unsupported_media_type":
+	case "bad_json", "unsupported_media_type", "invalid_syntax":
 		e.SCIMType = "invalidSyntax"
 	case "invalid_input", "invalid_id":
 		e.SCIMType = "invalidValue"
 	case "conflict":
 		e.SCIMType = "uniqueness"
+	case "invalid_filter":
+		e.SCIMType = "invalidFilter"
+	case "invalid_path":
+		e.SCIMType = "invalidPath"
+	case "no_target":
+		e.SCIMType = "noTarget"
+	case "mutability":
+		e.SCIMType = "mutability"
 	}
 	if e.Detail == "" {
 		e.Detail = http.StatusText(status)

@@ -23,15 +23,19 @@ import (
 	"github.com/wardhq/ward/internal/audit/export"
 	"github.com/wardhq/ward/internal/audit/sink"
 	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/cases"
 	"github.com/wardhq/ward/internal/gateway"
 	"github.com/wardhq/ward/internal/gateway/phi"
 	"github.com/wardhq/ward/internal/httpapi"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/mail"
+	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/postgres/pgtest"
 	"github.com/wardhq/ward/internal/records"
+	"github.com/wardhq/ward/internal/scim"
 	"github.com/wardhq/ward/internal/tenancy"
+	"github.com/wardhq/ward/internal/vault/blob"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
 
@@ -76,6 +80,11 @@ type world struct {
 	inst *envelope.OrgKeys
 	// base is the public base URL the services were given.
 	base string
+	// cases is the case repository over blobs (a directory, or S3 with
+	// withBlobStore); caseJobs its background jobs as ward_ops.
+	cases    *cases.Service
+	blobs    blob.Store
+	caseJobs *cases.Jobs
 }
 
 // integrate runs one integrator pass: pending events get their positions
@@ -92,12 +101,18 @@ type worldConfig struct {
 	policy auth.InstancePolicy
 	api    httpapi.Config
 	mailer auth.Mailer
+	// blobs, when set, replaces the directory blob store.
+	blobs func(t testing.TB) blob.Store
 	// localhost names the server http://localhost:PORT rather than by its
 	// IP address, which cannot be a WebAuthn RP ID.
 	localhost bool
 }
 
 type worldOption func(*worldConfig)
+
+func withBlobStore(f func(t testing.TB) blob.Store) worldOption {
+	return func(c *worldConfig) { c.blobs = f }
+}
 
 func withLocalhost() worldOption { return func(c *worldConfig) { c.localhost = true } }
 
@@ -159,12 +174,25 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if wc.blobs != nil {
+		w.blobs = wc.blobs(t)
+	} else if w.blobs, err = blob.NewDir(filepath.Join(t.TempDir(), "blobs")); err != nil {
+		t.Fatal(err)
+	}
+	w.cases = cases.NewService(env.App, w.keys, w.blobs, wc.mailer, cases.Config{BaseURL: w.base}, log)
+	opsDB, err := postgres.OpenAs(context.Background(), env.SuperURL(), "ward_ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(opsDB.Close)
+	w.caseJobs = cases.NewJobs(opsDB, w.keys, w.blobs, wc.mailer, w.base, log)
 	w.srv.Config.Handler = httpapi.NewServer(wc.api, httpapi.Deps{
-		Auth: w.auth, Records: records.NewService(env.App, w.keys, log),
+		Auth: w.auth, Records: records.NewService(env.App, w.keys, log), Cases: w.cases,
 		Audit: audit.NewService(env.App, log), AuditKey: vkey, Ready: env.App.Pool.Ping, Log: log,
 		Export:  export.NewService(env.App, signer, export.Options{Site: "ward-test"}, log),
 		Sinks:   sink.NewService(env.App, inst, log),
-		Gateway: gateway.NewService(env.App, engine, gateway.Config{Keys: map[string]string{"anthropic": upstreamKey}}, log)})
+		Gateway: gateway.NewService(env.App, engine, gateway.Config{Keys: map[string]string{"anthropic": upstreamKey}}, log),
+		SCIM:    scim.NewService(env.App, w.keys, scim.Config{BaseURL: wc.auth.BaseURL}, log)})
 	w.integrator = audit.NewIntegrator(env.App, log, 0)
 	w.integrator.SetSigner(signer, time.Nanosecond)
 	w.vkey = vkey

@@ -23,6 +23,10 @@ var (
 	pending = need{kinds: []identity.CredentialKind{identity.KindSession}, aal: 1, pending: true}
 )
 
+// maxUploadBytes bounds an upload's body at the HTTP layer; each org's
+// document_max_bytes (default 4 GiB) is the limit that applies.
+const maxUploadBytes = 64 << 30
+
 // stepUpWindow is how recently a caller must have presented a second
 // factor for the routes that change members, policies and credentials.
 const stepUpWindow = 10 * time.Minute
@@ -48,8 +52,8 @@ func stepUp(n need) need {
 	return n
 }
 
-// handler mounts the four surfaces. The JSON API and the LLM gateway have
-// routes today; the console and SCIM answer "no route" in their own shapes.
+// handler mounts the four surfaces. The JSON API, SCIM and the LLM gateway
+// have routes today; the console answers "no route" in its own shape.
 func (s *server) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", s.api)
@@ -115,6 +119,17 @@ func (s *server) routes() {
 	api.route("GET /v1/api-keys", as(admin, "api_key.list"), handleAPIKeyList(users, fail))
 	api.route("DELETE /v1/api-keys/{id}", stepUp(as(admin, "auth.api_key.revoke")), handleAPIKeyRevoke(users, fail))
 
+	// SCIM provisioning (docs/scim.md): the tokens an admin makes for the
+	// org's directory, which then calls the SCIM surface (handlers_scim.go).
+	if sc := s.deps.SCIM; sc != nil {
+		api.route("POST /v1/scim/tokens", stepUp(as(admin, "scim.token.create")), handleSCIMTokenCreate(sc, fail))
+		api.route("GET /v1/scim/tokens", as(admin, "scim.token.list"), handleSCIMTokenList(sc, fail))
+		api.route("DELETE /v1/scim/tokens/{id}", stepUp(as(admin, "scim.token.revoke")), handleSCIMTokenRevoke(sc, fail))
+		api.route("GET /v1/scim/groups", as(admin, "scim.group.mappings"), handleSCIMGroupMappings(sc, fail))
+		api.route("PUT /v1/scim/groups/{id}/role", stepUp(as(admin, "scim.group.role")), handleSCIMGroupRole(sc, fail))
+		s.scimRoutes()
+	}
+
 	// Patient records.
 	api.route("GET /v1/patients", session, handlePatientList(recs, fail))
 	api.route("POST /v1/patients", as(lead, "patient.create"), handlePatientCreate(recs, fail))
@@ -128,6 +143,39 @@ func (s *server) routes() {
 	api.route("DELETE /v1/patients/{id}/care-team/{user_id}", as(lead, "care_team.unassign"), handleCareTeamUnassign(recs, fail))
 	api.route("PUT /v1/patients/{id}/users/{user_id}", as(lead, "patient_link.create"), handlePatientLink(recs, fail))
 	api.route("GET /v1/patients/{id}/access-report", session, handleAccessReport(recs, fail))
+
+	// Cases and documents (docs/cases.md): staff by role, stakeholders by
+	// their grants on each case; the database decides.
+	if cs := s.deps.Cases; cs != nil {
+		upload := []routeOption{bodyLimit(maxUploadBytes), deadline(noDeadline)}
+		api.route("POST /v1/cases", session, handleCaseCreate(cs, fail))
+		api.route("GET /v1/cases", session, handleCaseList(cs, fail))
+		api.route("POST /v1/cases/search", session, handleCaseSearch(cs, fail))
+		api.route("GET /v1/cases/{id}", session, handleCaseGet(cs, fail))
+		api.route("PATCH /v1/cases/{id}", session, handleCasePatch(cs, fail))
+		api.route("GET /v1/cases/{id}/members", session, handleCaseMemberList(cs, fail))
+		api.route("PUT /v1/cases/{id}/members/{user_id}", session, handleCaseMemberSet(cs, fail))
+		api.route("DELETE /v1/cases/{id}/members/{user_id}", session, handleCaseMemberRevoke(cs, fail))
+		api.route("POST /v1/cases/{id}/invites", session, handleCaseInviteCreate(cs, fail))
+		api.route("GET /v1/cases/{id}/invites", session, handleCaseInviteList(cs, fail))
+		api.route("DELETE /v1/cases/{id}/invites/{invite_id}", session, handleCaseInviteRevoke(cs, fail))
+		api.route("GET /v1/case-invites/accept", public, s.handleInviteLanding())
+		api.route("POST /v1/case-invites/accept", signIn, s.handleInviteAccept())
+		api.route("POST /v1/cases/{id}/documents", session, handleDocumentRequest(cs, fail))
+		api.route("GET /v1/cases/{id}/documents", session, handleDocumentList(cs, fail))
+		api.route("POST /v1/cases/{id}/files", session, handleUpload(cs, fail, true), upload...)
+		api.route("GET /v1/documents/{id}", session, handleDocumentGet(cs, fail))
+		api.route("DELETE /v1/documents/{id}", session, handleDocumentDelete(cs, fail))
+		api.route("PUT /v1/documents/{id}/content", session, handleUpload(cs, fail, false), upload...)
+		api.route("GET /v1/documents/{id}/content", session, handleDownload(cs, fail), deadline(noDeadline))
+		api.route("POST /v1/documents/{id}/accept", session, handleDocumentAccept(cs, fail))
+		api.route("GET /v1/documents/{id}/comments", session, handleCommentList(cs, fail))
+		api.route("POST /v1/documents/{id}/comments", session, handleCommentAdd(cs, fail))
+		// Legal holds: on the org, a patient or a case (admins, step-up).
+		api.route("POST /v1/legal-holds", stepUp(as(admin, "legal_hold.place")), handleHoldPlace(cs, fail))
+		api.route("GET /v1/legal-holds", as(admin, "legal_hold.list"), handleHoldList(cs, fail))
+		api.route("POST /v1/legal-holds/{id}/release", stepUp(as(admin, "legal_hold.release")), handleHoldRelease(cs, fail))
+	}
 
 	// The audit log.
 	api.route("GET /v1/audit/events", orKey(as(admin, "audit.read"), auth.ScopeAuditRead), handleAuditList(log, fail))

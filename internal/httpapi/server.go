@@ -24,9 +24,11 @@ import (
 	"github.com/wardhq/ward/internal/audit/export"
 	"github.com/wardhq/ward/internal/audit/sink"
 	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/cases"
 	"github.com/wardhq/ward/internal/gateway"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/records"
+	"github.com/wardhq/ward/internal/scim"
 )
 
 // Config configures the HTTP surfaces.
@@ -56,7 +58,10 @@ type Config struct {
 type Deps struct {
 	Auth    *auth.Service
 	Records *records.Service
-	Audit   *audit.Service
+	// Cases, when set, serves the case repository (else its routes
+	// answer "no route").
+	Cases *cases.Service
+	Audit *audit.Service
 	// Export, when set, serves audit exports and evidence bundles.
 	Export *export.Service
 	// Sinks, when set, serves the configuration of SIEM streams.
@@ -64,6 +69,9 @@ type Deps struct {
 	// Gateway, when set, serves the LLM gateway under /llm (else its
 	// routes answer "no route").
 	Gateway *gateway.Service
+	// SCIM, when set, serves SCIM 2.0 under /scim/v2 and the token
+	// routes under /v1/scim (else they answer "no route").
+	SCIM *scim.Service
 	// Ready reports whether the service can answer (the database is
 	// reachable), for /readyz.
 	Ready func(ctx context.Context) error

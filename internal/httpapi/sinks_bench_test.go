@@ -20,7 +20,7 @@ import (
 // receiver that takes 200 ms per batch, beside the baseline of the same
 // reads with no sink, in the same run. Reports the p50 and p99 latency of
 // the reads: delivery runs on its own goroutine and connections, so the
-// two should match. Figures in docs/benchmarks.md §7.
+// two should match. Figures in docs/benchmarks.md §8.
 func BenchmarkAuditedReadWithSlowSink(b *testing.B) {
 	w := newWorld(b, withAPIConfig(func(c *httpapi.Config) { c.RateLimit = -1 }))
 	o := w.createOrg("Slow Sink")

@@ -26,9 +26,14 @@ const (
 	RoleProvider Role = "provider"
 	RoleLead     Role = "lead"
 	RoleAdmin    Role = "admin"
+	// RoleStakeholder is an external case stakeholder (a clinic, employer,
+	// attorney or payer) who joined through a case invitation: it reaches
+	// only the cases it is granted, never the org's patients or members.
+	// It is not assignable through the member API (Valid is false).
+	RoleStakeholder Role = "stakeholder"
 )
 
-// Valid reports whether r is one of the org roles.
+// Valid reports whether r is one of the org roles an admin assigns.
 func (r Role) Valid() bool {
 	switch r {
 	case RolePatient, RoleProvider, RoleLead, RoleAdmin:

@@ -124,7 +124,7 @@ func TestAuditCleanupRoleLimits(t *testing.T) {
 	if _, err := cleanup.Pool.Exec(ctx, oldOnly, org); !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
 		t.Fatalf("delete of old events under a legal hold: %v, want 42501", err)
 	}
-	if _, err := env.Super.Pool.Exec(ctx, `update app.legal_holds set released_at = now() where org_id = $1`, org); err != nil {
+	if _, err := env.Super.Pool.Exec(ctx, `update app.legal_holds set released_at = now(), released_by = created_by, release_note = 'settled' where org_id = $1`, org); err != nil {
 		t.Fatal(err)
 	}
 

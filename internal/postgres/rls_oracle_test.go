@@ -51,6 +51,10 @@ import (
 //   - Magic links, sign-in attempts and key material are never readable.
 //   - A member sees whether they have a second factor, in the credential's
 //     org; nobody reads or writes its secret, hash or counters directly.
+//   - A SCIM token is its org's directory, not a person: it sees its org
+//     (and its checkpoints) and the org's SCIM rows, and nothing a user or a
+//     role would see; it writes only through the app.scim_* procedures. The
+//     org's admins list its SCIM tokens (never a hash) and see its SCIM rows.
 
 // rlsPrincipal is what a credential resolves to; the zero value is nobody.
 type rlsPrincipal struct {
@@ -83,6 +87,17 @@ func (s *rlsSeed) resolve(cred postgres.Credential) rlsPrincipal {
 			return rlsPrincipal{}
 		}
 		return rlsPrincipal{live: true, user: k.user, org: k.org, role: "key", scopes: k.scopes}
+	}
+	for _, k := range s.rows["app.scim_tokens"] {
+		// A SCIM token resolves to its org, as no user and no role, until
+		// it is revoked.
+		if k.tokenHash != cred.Hash {
+			continue
+		}
+		if k.revoked || (cred.Org != "" && cred.Org != k.org) {
+			return rlsPrincipal{}
+		}
+		return rlsPrincipal{live: true, org: k.org, role: "scim"}
 	}
 	session := ""
 	for _, t := range s.rows["app.session_tokens"] {
@@ -148,6 +163,72 @@ func (s *rlsSeed) caresFor(p rlsPrincipal, patientUser string) bool {
 	return slices.ContainsFunc(s.rows["app.patient_links"], func(l rlsRow) bool {
 		return l.org == p.org && l.user == patientUser && s.assigned(p.org, p.user, l.patient)
 	})
+}
+
+// caseAllows reports whether p may use case kase of org for perm: admins
+// and leads of the org always; otherwise a live grant (not revoked, not
+// past its end date) holding perm, a provider or lead on the care team of
+// the case's patient, or, to view and download, the case's patient. API
+// keys reach no case.
+func (s *rlsSeed) caseAllows(p rlsPrincipal, org, kase, perm string) bool {
+	if !p.live || org != p.org || p.role == "key" {
+		return false
+	}
+	if p.leadOrAdmin() {
+		return true
+	}
+	for _, g := range s.rows["app.case_members"] {
+		if g.org == org && g.kase == kase && g.user == p.user && !g.revoked &&
+			(g.expires.IsZero() || s.now.Before(g.expires)) && slices.Contains(g.perms, perm) {
+			return true
+		}
+	}
+	c, ok := s.caseOf(kase)
+	if !ok || c.patient == "" {
+		return false
+	}
+	switch p.role {
+	case "provider", "lead":
+		return s.assigned(org, p.user, c.patient)
+	case "patient":
+		return (perm == "view" || perm == "download") && s.linked(org, p.user, c.patient)
+	}
+	return false
+}
+
+// managesCase reports whether p manages the membership of case kase:
+// admins and leads of the org, and providers on its patient's care team.
+func (s *rlsSeed) managesCase(p rlsPrincipal, org, kase string) bool {
+	if !p.live || org != p.org || p.role == "key" {
+		return false
+	}
+	if p.leadOrAdmin() {
+		return true
+	}
+	c, ok := s.caseOf(kase)
+	return ok && c.patient != "" && (p.role == "provider" || p.role == "lead") && s.assigned(org, p.user, c.patient)
+}
+
+// caseRule admits a case-table row whose case p may use for perm.
+func caseRule(perm string) rlsRule {
+	return func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return s.caseAllows(p, r.org, r.kase, perm) }
+}
+
+// caseTarget is the case an insert into a case table aims at in t's org:
+// C1 in A, D1 in B.
+func (s *rlsSeed) caseTarget(t rlsTarget) string {
+	if t.org == s.must("B") {
+		return s.must("D1")
+	}
+	return s.must("C1")
+}
+
+// docTarget is the (live) document of caseTarget(t).
+func (s *rlsSeed) docTarget(t rlsTarget) string {
+	if t.org == s.must("B") {
+		return s.must("d.D1")
+	}
+	return s.must("d.C1")
 }
 
 func (p rlsPrincipal) leadOrAdmin() bool { return p.role == "lead" || p.role == "admin" }
@@ -262,14 +343,17 @@ func rlsTables() []*rlsTable {
 				if r.user == p.user {
 					return true
 				}
+				if p.role == "scim" {
+					return false
+				}
 				m, ok := s.membership(p.org, r.user)
-				if p.role == "patient" || !ok || m.revoked {
+				if p.role == "patient" || p.role == "stakeholder" || !ok || m.revoked {
 					return false
 				}
 				if p.role == "key" {
 					return p.holds("members")
 				}
-				return p.leadOrAdmin() || m.role != "patient" || s.caresFor(p, r.user)
+				return p.leadOrAdmin() || (m.role != "patient" && m.role != "stakeholder") || s.caresFor(p, r.user)
 			},
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into app.users (id, email_bidx, email_enc) values ($1, $2, $3)`,
@@ -511,6 +595,58 @@ func rlsTables() []*rlsTable {
 			},
 		},
 		{
+			// SCIM tokens: the org's admins list them (never a hash), from a
+			// session; only the procedures create or revoke them.
+			name: "app.scim_tokens", pk: `org_id::text || '/' || id::text`, read: orgAdmin, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.scim_tokens (org_id, token_hash, prefix, name, created_by)
+				        values ($1, $2, 'scim_abcd', 'forged', $3)`, []any{t.org, rlsRandom(32), a.user}
+			}}},
+			updates: []rlsWrite{
+				{name: "unrevoke", tail: `set revoked_at = null`},
+				{name: "promote", tail: `set default_role = 'lead'`},
+			},
+		},
+		{
+			// What SCIM keeps of the org's staff: the org's SCIM token and its
+			// admins read it; only the procedures write it.
+			name: "app.scim_users", pk: `org_id::text || '/' || user_id::text`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return r.org == p.org && (p.role == "scim" || p.role == "admin")
+			},
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.scim_users (org_id, user_id, external_id) values ($1, $2, 'forged')
+				        on conflict do nothing`, []any{t.org, s.must("a_prov0")}
+			}}},
+			updates: []rlsWrite{
+				{name: "undelete", tail: `set deleted_at = null`},
+				{name: "relink", tail: `set external_id = 'forged'`},
+			},
+		},
+		{
+			// The directory's groups and their members: as app.scim_users.
+			name: "app.scim_groups", pk: `org_id::text || '/' || id::text`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return r.org == p.org && (p.role == "scim" || p.role == "admin")
+			},
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.scim_groups (org_id, display_name, role) values ($1, 'forged', 'admin')`, []any{t.org}
+			}}},
+			updates: []rlsWrite{{name: "map", tail: `set role = 'admin'`}},
+		},
+		{
+			name: "app.scim_group_members", pk: `org_id::text || '/' || group_id::text || '/' || user_id::text`,
+			scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return r.org == p.org && (p.role == "scim" || p.role == "admin")
+			},
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.scim_group_members (org_id, group_id, user_id) values ($1, $2, $3)`,
+					[]any{t.org, s.must("g.A"), s.must("a_prov0")}
+			}}},
+			updates: []rlsWrite{{name: "move", tail: `set user_id = user_id`}},
+		},
+		{
 			name: "private.keysets", pk: `org_id::text || '/' || purpose`, scope: rlsOrgScope,
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into private.keysets (org_id, purpose, wrapped) values ($1, 'aead', $2)
@@ -556,11 +692,143 @@ func rlsTables() []*rlsTable {
 				return `insert into app.legal_holds (org_id, reason, created_by) values ($1, 'matrix', $2)`, []any{t.org, a.user}
 			}}},
 			updates: []rlsWrite{
-				{name: "release", tail: `set released_at = now()`, may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				{name: "release", tail: `set released_at = now(), released_by = (select private.uid()), release_note = 'matrix'`, may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 					return r.org == p.org && p.role == "admin"
 				}},
 				{name: "reassign", tail: `set created_by = created_by`},
 			},
+		},
+		{
+			// Cases: staff by role, everyone else by grant; providers open
+			// cases of their care-team patients; a case's patient never
+			// changes.
+			name: "app.cases", pk: `org_id::text || '/' || id::text`, read: caseRule("view"), scope: rlsPatientScope,
+			inserts: []rlsInsert{
+				{name: "insert", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
+					return p.live && t.org == p.org && (p.leadOrAdmin() || (p.role == "provider" && s.assigned(t.org, p.user, t.patient)))
+				}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.cases (org_id, id, patient_id, title_enc, created_by) values ($1, $2, $3, $4, $5)`,
+						[]any{t.org, rlsNew(), t.patient, rlsRandom(20), a.user}
+				}},
+				{name: "insert_forged_author", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.cases (org_id, id, patient_id, title_enc, created_by) values ($1, $2, $3, $4, $5)`,
+						[]any{t.org, rlsNew(), t.patient, rlsRandom(20), s.otherUser(a)}
+				}},
+			},
+			updates: []rlsWrite{
+				{name: "update", tail: `set status = status, updated_at = now()`,
+					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return s.managesCase(p, r.org, r.kase) }},
+				{name: "repatient", tail: `set patient_id = null`},
+			},
+		},
+		{
+			// Case grants: members see their own; those who manage a case
+			// see and change its grants.
+			name: "app.case_members", pk: `org_id::text || '/' || case_id::text || '/' || user_id::text`,
+			scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return p.live && r.org == p.org && p.role != "key" && (r.user == p.user || s.managesCase(p, r.org, r.kase))
+			},
+			inserts: []rlsInsert{{name: "insert", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
+				return s.managesCase(p, t.org, s.caseTarget(t))
+			}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				u := s.must("a_prov0")
+				if t.org == s.must("B") {
+					u = s.must("b_pat1")
+				}
+				return `insert into app.case_members (org_id, case_id, user_id, kind, permissions, access_expires_at, added_by)
+				        values ($1, $2, $3, 'payer', '{view,download}', now() + interval '1 day', $4)`,
+					[]any{t.org, s.caseTarget(t), u, a.user}
+			}}},
+			updates: []rlsWrite{
+				{name: "extend", tail: `set access_expires_at = now() + interval '1 year'`,
+					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return s.managesCase(p, r.org, r.kase) }},
+				{name: "unrevoke", tail: `set revoked_at = null where revoked_at is not null`,
+					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.revoked && s.managesCase(p, r.org, r.kase) }},
+				{name: "move", tail: `set case_id = case_id`},
+			},
+		},
+		{
+			// Invitations: those who manage the case; the token hash is not
+			// readable; revocation is the only change.
+			name: "app.case_invites", pk: `org_id::text || '/' || id::text`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return s.managesCase(p, r.org, r.kase) },
+			inserts: []rlsInsert{{name: "insert", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
+				return s.managesCase(p, t.org, s.caseTarget(t))
+			}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.case_invites (org_id, case_id, email_bidx, email_enc, invitee_id, token_hash, kind,
+				          permissions, access_expires_at, expires_at, created_by)
+				        values ($1, $2, $3, $4, gen_random_uuid(), $5, 'employer', '{view}', now() + interval '1 day',
+				                now() + interval '1 day', $6)`,
+					[]any{t.org, s.caseTarget(t), rlsRandom(32), rlsRandom(20), rlsRandom(32), a.user}
+			}}},
+			updates: []rlsWrite{
+				{name: "revoke", tail: `set revoked_at = now()`,
+					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return s.managesCase(p, r.org, r.kase) }},
+				{name: "extend", tail: `set expires_at = now() + interval '1 year'`},
+				{name: "accept", tail: `set accepted_at = now()`},
+			},
+		},
+		{
+			name: "app.documents", pk: `org_id::text || '/' || id::text`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return !r.deleted && s.caseAllows(p, r.org, r.kase, "view")
+			},
+			inserts: []rlsInsert{
+				{name: "insert", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
+					return s.caseAllows(p, t.org, s.caseTarget(t), "upload")
+				}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.documents (org_id, case_id, doc_type, requested_by, due_at, created_by)
+					        values ($1, $2, 'wage_statement', $3, now() + interval '3 days', $3)`, []any{t.org, s.caseTarget(t), a.user}
+				}},
+				{name: "insert_forged_requester", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.documents (org_id, case_id, doc_type, requested_by, due_at, created_by)
+					        values ($1, $2, 'wage_statement', $3, now() + interval '3 days', $4)`,
+						[]any{t.org, s.caseTarget(t), s.otherUser(a), a.user}
+				}},
+			},
+			updates: []rlsWrite{
+				{name: "provide", tail: `set provided_at = now()`, may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+					return !r.deleted && s.caseAllows(p, r.org, r.kase, "upload")
+				}},
+				{name: "undelete", tail: `set deleted_at = null`},
+				{name: "move", tail: `set case_id = case_id`},
+			},
+		},
+		{
+			// Versions: the wrapped data key is not a readable column (the
+			// matrix reads the primary key only; the procedures test covers
+			// app.open_document_version); nobody changes a version.
+			name: "app.document_versions", pk: `org_id::text || '/' || id::text`, read: caseRule("view"), scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
+				return s.caseAllows(p, t.org, s.caseTarget(t), "upload")
+			}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.document_versions (org_id, case_id, document_id, version, storage_key, data_key, size,
+				          sha256, content_type, filename_enc, uploaded_by)
+				        values ($1, $2, $3, 2, $8, $4, 1, $5, 'text/plain', $6, $7)`,
+					[]any{t.org, s.caseTarget(t), s.docTarget(t), rlsRandom(40), rlsRandom(32), rlsRandom(20), a.user,
+						"orgs/" + t.org + "/obj/" + rlsNew()}
+			}}},
+			updates: []rlsWrite{{name: "update", tail: `set size = 0`}, {name: "rekey", tail: `set data_key = null`}},
+		},
+		{
+			name: "app.document_comments", pk: `org_id::text || '/' || id::text`, read: caseRule("view"), scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
+				return s.caseAllows(p, t.org, s.caseTarget(t), "comment")
+			}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.document_comments (org_id, case_id, document_id, body_enc, author_id)
+				        values ($1, $2, $3, $4, $5)`, []any{t.org, s.caseTarget(t), s.docTarget(t), rlsRandom(20), a.user}
+			}}},
+			updates: []rlsWrite{{name: "update", tail: `set body_enc = body_enc`}},
+		},
+		{
+			// Reminder bookkeeping: nobody but app.due_reminders.
+			name: "app.document_reminders", pk: `org_id::text || '/' || document_id::text || '/' || kind`, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.document_reminders (org_id, document_id, kind) values ($1, $2, 'due_soon')`,
+					[]any{t.org, s.docTarget(t)}
+			}}},
+			updates: []rlsWrite{{name: "forget", tail: `set sent_at = now()`}},
 		},
 		{
 			name: "audit.heads", pk: `org_id::text`, scope: rlsOrgScope,

@@ -45,11 +45,14 @@ type rlsRow struct {
 	role     string   // memberships.role
 	revoked  bool     // memberships, sessions: revoked_at is set
 	author   string   // clinical_entries.created_by
+	kase     string   // case_id of the case tables (cases: id)
+	perms    []string // case_members.permissions
+	deleted  bool     // documents: deleted_at is set
 
 	// orgs only: the org's assurance policy
 	requireMFA bool
 
-	// api_keys only: expiry (zero: none) and scopes
+	// api_keys: expiry (zero: none) and scopes; case_members: access_expires_at
 	expires time.Time
 	scopes  []string
 
@@ -299,6 +302,42 @@ func (w *rlsWriter) sink(org, label string) {
 	w.add("app.audit_sinks", rlsRow{pk: o + "/" + id, org: o})
 }
 
+// scimToken creates org's SCIM token made by user and returns the
+// credential hash it answers to.
+func (w *rlsWriter) scimToken(label, org, user string, revoked bool) string {
+	id, o, u := w.s.name(label), w.s.must(org), w.s.must(user)
+	sum := sha256.Sum256(rlsRandom(32))
+	var rev *time.Time
+	if revoked {
+		at := w.s.now.Add(-time.Minute)
+		rev = &at
+	}
+	w.exec(`insert into app.scim_tokens (org_id, id, token_hash, prefix, name, created_by, revoked_at)
+	        values ($1, $2, $3, 'scim_abcd', $4, $5, $6)`, o, id, sum[:], label, u, rev)
+	h := hex.EncodeToString(sum[:])
+	w.add("app.scim_tokens", rlsRow{pk: o + "/" + id, org: o, user: u, tokenHash: h, revoked: revoked})
+	return h
+}
+
+// scimUser records what a directory keeps of a member.
+func (w *rlsWriter) scimUser(org, user, externalID string) {
+	o, u := w.s.must(org), w.s.must(user)
+	w.exec(`insert into app.scim_users (org_id, user_id, external_id) values ($1, $2, $3)`, o, u, externalID)
+	w.add("app.scim_users", rlsRow{pk: o + "/" + u, org: o, user: u})
+}
+
+// scimGroup creates a directory group of org mapped to role, with members.
+func (w *rlsWriter) scimGroup(label, org, role string, members ...string) {
+	o, id := w.s.must(org), w.s.name(label)
+	w.exec(`insert into app.scim_groups (org_id, id, display_name, role) values ($1, $2, $3, $4)`, o, id, label, role)
+	w.add("app.scim_groups", rlsRow{pk: o + "/" + id, org: o})
+	for _, m := range members {
+		u := w.s.must(m)
+		w.exec(`insert into app.scim_group_members (org_id, group_id, user_id) values ($1, $2, $3)`, o, id, u)
+		w.add("app.scim_group_members", rlsRow{pk: o + "/" + id + "/" + u, org: o, user: u})
+	}
+}
+
 func (w *rlsWriter) patient(org, label, createdBy string) {
 	o, id := w.s.must(org), w.s.name(label)
 	w.exec(`insert into app.patients (org_id, id, mrn_bidx, name_enc, created_by) values ($1, $2, $3, $4, $5)`,
@@ -383,6 +422,87 @@ func (w *rlsWriter) legalHold(org, by string) {
 	w.add("app.legal_holds", rlsRow{pk: o + "/" + id, org: o})
 }
 
+// kase creates a case of org for patient ("" for none).
+func (w *rlsWriter) kase(org, label, patient string) {
+	o, id := w.s.must(org), w.s.name(label)
+	var pid *string
+	r := rlsRow{pk: o + "/" + id, org: o, kase: id}
+	if patient != "" {
+		p := w.s.must(patient)
+		pid, r.patient = &p, p
+	}
+	w.exec(`insert into app.cases (org_id, id, patient_id, title_enc, created_by)
+	        select $1, $2, $3, $4, m.user_id from app.memberships m where m.org_id = $1 and m.role = 'admin' limit 1`,
+		o, id, pid, rlsRandom(40))
+	w.add("app.cases", r)
+}
+
+// caseOf returns the case row with id.
+func (s *rlsSeed) caseOf(id string) (rlsRow, bool) {
+	for _, c := range s.rows["app.cases"] {
+		if c.kase == id {
+			return c, true
+		}
+	}
+	return rlsRow{}, false
+}
+
+// grant gives user a case membership of kind with perms; expires (zero:
+// none) is the access end date, revoked a revoked grant.
+func (w *rlsWriter) grant(org, kase, user, kind string, expires time.Time, revoked bool, perms ...string) {
+	o, c, u := w.s.must(org), w.s.must(kase), w.s.must(user)
+	var exp, rev *time.Time
+	if !expires.IsZero() {
+		exp = &expires
+	}
+	if revoked {
+		at := w.s.now.Add(-time.Minute)
+		rev = &at
+	}
+	w.exec(`insert into app.case_members (org_id, case_id, user_id, kind, permissions, access_expires_at, added_by, revoked_at)
+	        values ($1, $2, $3, $4, $5, $6, $3, $7)`, o, c, u, kind, perms, exp, rev)
+	w.add("app.case_members", rlsRow{pk: o + "/" + c + "/" + u, org: o, kase: c, user: u, perms: perms,
+		expires: expires, revoked: revoked})
+}
+
+// invite stores a pending invitation to kase.
+func (w *rlsWriter) invite(org, kase, by string) {
+	o, c, id := w.s.must(org), w.s.must(kase), w.s.name("inv."+kase)
+	w.exec(`insert into app.case_invites (org_id, id, case_id, email_bidx, email_enc, invitee_id, token_hash, kind,
+	          permissions, access_expires_at, expires_at, created_by)
+	        values ($1, $2, $3, $4, $5, gen_random_uuid(), $6, 'attorney', '{view}', now() + interval '30 days',
+	                now() + interval '7 days', $7)`, o, id, c, rlsRandom(32), rlsRandom(40), rlsRandom(32), w.s.must(by))
+	w.add("app.case_invites", rlsRow{pk: o + "/" + id, org: o, kase: c})
+}
+
+// document stores a document of kase (deleted if asked) with one version
+// and one comment unless deleted.
+func (w *rlsWriter) document(org, kase, label string, deleted bool) {
+	o, c, id := w.s.must(org), w.s.must(kase), w.s.name(label)
+	var del *time.Time
+	if deleted {
+		at := w.s.now.Add(-time.Minute)
+		del = &at
+	}
+	w.exec(`insert into app.documents (org_id, id, case_id, doc_type, requested_by, due_at, created_by, deleted_at)
+	        select $1, $2, $3, 'medical_report', c.created_by, now() - interval '1 day', c.created_by, $4
+	          from app.cases c where c.org_id = $1 and c.id = $3`, o, id, c, del)
+	w.add("app.documents", rlsRow{pk: o + "/" + id, org: o, kase: c, deleted: deleted})
+	vid, cid := w.s.name("v."+label), w.s.name("cm."+label)
+	w.exec(`insert into app.document_versions (org_id, id, case_id, document_id, version, storage_key, data_key, size,
+	          sha256, content_type, filename_enc, uploaded_by)
+	        select $1, $2, $3, $4, 1, $8, $5, 10, $6, 'application/pdf', $7,
+	               c.created_by from app.cases c where c.org_id = $1 and c.id = $3`,
+		o, vid, c, id, rlsRandom(60), rlsRandom(32), rlsRandom(30), "orgs/"+o+"/obj/"+uuid.NewString())
+	w.add("app.document_versions", rlsRow{pk: o + "/" + vid, org: o, kase: c})
+	w.exec(`insert into app.document_comments (org_id, id, case_id, document_id, body_enc, author_id)
+	        select $1, $2, $3, $4, $5, c.created_by from app.cases c where c.org_id = $1 and c.id = $3`,
+		o, cid, c, id, rlsRandom(30))
+	w.add("app.document_comments", rlsRow{pk: o + "/" + cid, org: o, kase: c})
+	w.exec(`insert into app.document_reminders (org_id, document_id, kind) values ($1, $2, 'overdue')`, o, id)
+	w.add("app.document_reminders", rlsRow{pk: o + "/" + id + "/overdue", org: o, kase: c})
+}
+
 // event appends an audit event through audit.append, as the server does for
 // an access without a credential in scope (actor asserted by p_actor).
 func (w *rlsWriter) event(org, action, patient, actor string, results ...string) {
@@ -428,7 +548,8 @@ func (w *rlsWriter) seed() {
 	w.keyset(rlsInstanceOrg, "aead")
 	w.keyset(rlsInstanceOrg, "prf")
 
-	for _, u := range []string{"a_admin", "a_lead", "a_prov1", "a_prov0", "a_pat1", "a_pat2", "a_gone", "b_admin", "b_pat1"} {
+	for _, u := range []string{"a_admin", "a_lead", "a_prov1", "a_prov0", "a_pat1", "a_pat2", "a_gone", "b_admin", "b_pat1",
+		"a_clinic", "a_employer", "a_attorney", "a_payer_expired", "a_payer_revoked"} {
 		w.user(u)
 	}
 	w.member("A", "a_admin", "admin", false)
@@ -441,6 +562,9 @@ func (w *rlsWriter) seed() {
 	w.member("B", "b_admin", "admin", false)
 	w.member("B", "b_pat1", "patient", false)
 	w.member("B", "a_lead", "provider", false)
+	for _, u := range []string{"a_clinic", "a_employer", "a_attorney", "a_payer_expired", "a_payer_revoked"} {
+		w.member("A", u, "stakeholder", false)
+	}
 
 	w.sink("A", "sink.a")
 	w.sink("B", "sink.b")
@@ -494,6 +618,32 @@ func (w *rlsWriter) seed() {
 		w.add("audit.checkpoints", rlsRow{pk: fmt.Sprintf("%s/%d", o, size), org: o})
 	}
 	w.legalHold("A", "a_admin")
+	w.scimUser("A", "a_prov1", "okta-prov1")
+	w.scimUser("B", "b_admin", "entra-b-admin")
+	w.scimGroup("g.A", "A", "provider", "a_prov1")
+	w.scimGroup("g.B", "B", "admin", "b_admin")
+
+	// Cases: C1 (P1, on a_prov1's care team; a_pat1's), C2 (P2), C3 (no
+	// patient) in A; D1 (Q1, on a_lead's care team in B) in B. External
+	// stakeholders of each kind hold grants on C1 and C2; a provider with
+	// no patients holds a staff grant on C3.
+	w.kase("A", "C1", "P1")
+	w.kase("A", "C2", "P2")
+	w.kase("A", "C3", "")
+	w.kase("B", "D1", "Q1")
+	w.grant("A", "C1", "a_clinic", "clinic", s.now.Add(time.Hour), false, "view", "upload")
+	w.grant("A", "C1", "a_employer", "employer", s.now.Add(time.Hour), false, "view")
+	w.grant("A", "C2", "a_attorney", "attorney", s.now.Add(time.Hour), false, "view", "download", "comment")
+	w.grant("A", "C1", "a_payer_expired", "payer", s.now.Add(-time.Minute), false, "view", "download")
+	w.grant("A", "C1", "a_payer_revoked", "payer", s.now.Add(time.Hour), true, "view", "download")
+	w.grant("A", "C3", "a_prov0", "staff", time.Time{}, false, "view", "comment")
+	w.invite("A", "C1", "a_admin")
+	w.invite("B", "D1", "b_admin")
+	w.document("A", "C1", "d.C1", false)
+	w.document("A", "C1", "d.C1.deleted", true)
+	w.document("A", "C2", "d.C2", false)
+	w.document("A", "C3", "d.C3", false)
+	w.document("B", "D1", "d.D1", false)
 
 	A, B := s.must("A"), s.must("B")
 	live := func(label, org, user string) string { return w.session("s."+label, org, user, rlsLive) }
@@ -548,6 +698,20 @@ func (w *rlsWriter) seed() {
 		{"a_key_audit", postgres.Credential{Hash: w.apiKey("k.a.au", "A", "a_admin", false, time.Time{}, "audit:read", "dsr"), Org: A}, s.must("a_admin")},
 		{"b_key", postgres.Credential{Hash: w.apiKey("k.b", "B", "b_admin", false, time.Time{}), Org: B}, s.must("b_admin")},
 		{"b_key_hint_A", postgres.Credential{Hash: w.apiKey("k.b2", "B", "b_admin", false, time.Time{}), Org: A}, s.must("b_admin")},
+		// Case stakeholders: one of each kind with different permissions,
+		// an expired and a revoked grant.
+		{"a_clinic", postgres.Credential{Hash: live("a_clinic", "A", "a_clinic"), Org: A}, s.must("a_clinic")},
+		{"a_employer", postgres.Credential{Hash: live("a_employer", "A", "a_employer"), Org: A}, s.must("a_employer")},
+		{"a_attorney", postgres.Credential{Hash: live("a_attorney", "A", "a_attorney"), Org: A}, s.must("a_attorney")},
+		{"a_payer_expired", postgres.Credential{Hash: live("a_payer_expired", "A", "a_payer_expired"), Org: A}, s.must("a_payer_expired")},
+		{"a_payer_revoked", postgres.Credential{Hash: live("a_payer_revoked", "A", "a_payer_revoked"), Org: A}, s.must("a_payer_revoked")},
+		// SCIM tokens: an org's directory, no user; the user is whom a buggy
+		// server would believe it serves.
+		{"a_scim", postgres.Credential{Hash: w.scimToken("t.a", "A", "a_admin", false), Org: A}, s.must("a_admin")},
+		{"a_scim_nohint", postgres.Credential{Hash: w.scimToken("t.a2", "A", "a_admin", false)}, s.must("a_admin")},
+		{"a_scim_revoked", postgres.Credential{Hash: w.scimToken("t.a.rev", "A", "a_admin", true), Org: A}, s.must("a_admin")},
+		{"b_scim", postgres.Credential{Hash: w.scimToken("t.b", "B", "b_admin", false), Org: B}, s.must("b_admin")},
+		{"b_scim_hint_A", postgres.Credential{Hash: w.scimToken("t.b2", "B", "b_admin", false), Org: A}, s.must("b_admin")},
 	}
 	live("b_pat1", "B", "b_pat1") // a row nobody in A may see
 }

@@ -63,6 +63,80 @@ CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA ext;
 COMMENT ON EXTENSION pgcrypto IS 'cryptographic functions';
 
 --
+-- Name: accept_case_invite(bytea, bytea, inet, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.accept_case_invite(p_token_hash bytea, p_session_hash bytea, p_ip inet DEFAULT NULL::inet, p_ua text DEFAULT NULL::text, p_request text DEFAULT NULL::text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT case_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  i app.case_invites%rowtype;
+  o app.orgs%rowtype;
+  pol app.instance_policy%rowtype;
+  uid uuid;
+  mrole text;
+begin
+  if octet_length(p_token_hash) is distinct from 32 or octet_length(p_session_hash) is distinct from 32 then
+    raise exception 'accept_case_invite: token and session hashes are 32 bytes each' using errcode = '22023';
+  end if;
+  select * into i from app.case_invites x where x.token_hash = p_token_hash for update;
+  if not found then
+    status := 'invalid';
+    return;
+  end if;
+  status := case when i.accepted_at is not null then 'used'
+                 when i.revoked_at is not null then 'revoked'
+                 when i.expires_at <= now() or i.access_expires_at <= now() then 'expired'
+                 else 'ok' end;
+  if status <> 'ok' then
+    perform audit.append_as(i.org_id, 'case.invite.accept', 'denied', 'case_invite', i.id,
+      p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
+      p_details => jsonb_build_object('reason', status), p_case => i.case_id);
+    return;
+  end if;
+  select u.id into uid from app.users u where u.email_bidx = i.email_bidx;
+  if uid is null then
+    insert into app.users (id, email_bidx, email_enc) values (i.invitee_id, i.email_bidx, i.email_enc);
+    uid := i.invitee_id;
+  end if;
+  select m.role into mrole from app.memberships m where m.org_id = i.org_id and m.user_id = uid
+     and m.revoked_at is null;
+  if mrole is null then
+    insert into app.memberships (org_id, user_id, role) values (i.org_id, uid, 'stakeholder')
+    on conflict (org_id, user_id) do update set role = 'stakeholder', revoked_at = null;
+  end if;
+  insert into app.case_members as cm (org_id, case_id, user_id, kind, permissions, access_expires_at, added_by)
+  values (i.org_id, i.case_id, uid, i.kind, i.permissions, i.access_expires_at, i.created_by)
+  on conflict (org_id, case_id, user_id) do update
+    set kind = excluded.kind, permissions = excluded.permissions, access_expires_at = excluded.access_expires_at,
+        revoked_at = null, expiry_recorded_at = null, updated_at = now();
+  update app.case_invites x set accepted_at = now(), accepted_by = uid where x.org_id = i.org_id and x.id = i.id;
+
+  select * into o from app.orgs x where x.id = i.org_id;
+  select * into pol from app.instance_policy;
+  idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min);
+  absolute_expires_at := least(now() + make_interval(mins => least(o.session_absolute_max_min, pol.session_absolute_max_min)),
+                               greatest(i.access_expires_at, now() + interval '5 minutes'));
+  insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, user_agent, ip,
+                            assurance, amr, authenticated_at)
+  values (i.org_id, uid, p_session_hash, idle_timeout_min, absolute_expires_at,
+          audit.clean_text(p_ua, 256), p_ip, 1, '{email}', now())
+  returning id into session_id;
+  user_id := uid; org_id := i.org_id; case_id := i.case_id;
+  perform audit.append_as(i.org_id, 'case.invite.accept', 'success', 'case_invite', i.id,
+    p_request => p_request, p_ip => host(p_ip), p_ua => p_ua, p_actor => uid, p_case => i.case_id,
+    p_details => jsonb_build_object('kind', i.kind, 'permissions', to_jsonb(i.permissions),
+                                    'access_expires_at', i.access_expires_at, 'member_role', coalesce(mrole, 'stakeholder')));
+  perform audit.append_as(i.org_id, 'auth.signin', 'success', 'session', session_id,
+    p_request => p_request, p_ip => host(p_ip), p_ua => p_ua, p_actor => uid,
+    p_details => jsonb_build_object('method', 'case_invite', 'aal', 1));
+end $$;
+
+ALTER FUNCTION app.accept_case_invite(p_token_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT case_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) OWNER TO ward_definer;
+
+--
 -- Name: add_member(uuid, bytea, bytea, text, text, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -281,6 +355,39 @@ end $$;
 ALTER FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid) OWNER TO ward_definer;
 
 --
+-- Name: create_scim_token(bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.create_scim_token(p_token_hash bytea, p_prefix text, p_name text, p_default_role text, p_request text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  tid uuid;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if octet_length(p_token_hash) is distinct from 32 then
+    raise exception 'create_scim_token: the token hash is 32 bytes' using errcode = '22023';
+  end if;
+  insert into app.scim_tokens (org_id, token_hash, prefix, name, default_role, created_by)
+  values (me.org_id, p_token_hash, p_prefix, p_name, coalesce(p_default_role, 'provider'), me.user_id)
+  returning id into tid;
+  perform audit.append_as(me.org_id, 'scim.token.create', 'success', 'scim_token', tid, p_request => p_request,
+    p_details => jsonb_build_object('prefix', p_prefix, 'default_role', coalesce(p_default_role, 'provider')));
+  return tid;
+end $$;
+
+ALTER FUNCTION app.create_scim_token(p_token_hash bytea, p_prefix text, p_name text, p_default_role text, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: credential_status(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -310,6 +417,58 @@ begin
 end $$;
 
 ALTER FUNCTION app.credential_status() OWNER TO ward_definer;
+
+--
+-- Name: delete_document(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.delete_document(p_document uuid, p_request text DEFAULT NULL::text) RETURNS SETOF text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  d app.documents%rowtype;
+  c app.cases%rowtype;
+begin
+  select * into me from private.me();
+  if me.user_id is null or not private.am_i_lead_in_org(me.org_id) then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  select * into d from app.documents x where x.org_id = me.org_id and x.id = p_document and x.deleted_at is null
+    for update;
+  if not found then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  select * into c from app.cases x where x.org_id = d.org_id and x.id = d.case_id;
+  if exists (select from app.legal_holds h where h.org_id = d.org_id and h.released_at is null
+               and ((h.patient_id is null and h.case_id is null) or h.patient_id = c.patient_id
+                    or h.case_id = c.id)) then
+    raise exception 'legal hold' using errcode = '55000'; -- the caller records the refusal
+  end if;
+  perform audit.append_as(me.org_id, 'document.delete', 'success', 'document', d.id,
+    p_patient => c.patient_id, p_request => p_request, p_case => d.case_id);
+  update app.documents x set deleted_at = now() where x.org_id = d.org_id and x.id = d.id;
+  return query update app.document_versions x set data_key = null
+                where x.org_id = d.org_id and x.document_id = d.id returning x.storage_key;
+end $$;
+
+ALTER FUNCTION app.delete_document(p_document uuid, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: document_status(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: ward_owner
+--
+
+CREATE FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select case when p_provided is not null then 'complete'
+              when p_due is not null and p_due < now() then 'overdue'
+              else 'pending' end
+$$;
+
+ALTER FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone) OWNER TO ward_owner;
 
 --
 -- Name: dpop_bind(text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -358,6 +517,45 @@ begin
 end $_$;
 
 ALTER FUNCTION app.dpop_use(p_jkt text, p_jti_hash bytea) OWNER TO ward_definer;
+
+--
+-- Name: due_reminders(integer); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.due_reminders(p_max integer DEFAULT 100) RETURNS TABLE(org_id uuid, document_id uuid, case_id uuid, kind text, user_id uuid, email_enc bytea, due_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  r record;
+begin
+  for r in
+    select d.org_id, d.id, d.case_id, d.due_at, d.requested_from,
+           case when d.due_at < now() then 'overdue' else 'due_soon' end as kind
+      from app.documents d
+     where d.provided_at is null and d.deleted_at is null and d.due_at is not null
+       and d.due_at < now() + interval '1 day' and d.requested_from is not null
+       and not exists (select from app.document_reminders x where x.org_id = d.org_id and x.document_id = d.id
+                         and x.kind = case when d.due_at < now() then 'overdue' else 'due_soon' end)
+     order by d.due_at
+     limit least(greatest(coalesce(p_max, 100), 1), 1000)
+     for update of d skip locked
+  loop
+    insert into app.document_reminders (org_id, document_id, kind) values (r.org_id, r.id, r.kind)
+    on conflict do nothing;
+    if found then
+      perform audit.append_as(r.org_id, 'document.remind', 'success', 'document', r.id,
+        p_details => jsonb_build_object('kind', r.kind), p_actor => r.requested_from, p_case => r.case_id);
+      org_id := r.org_id; document_id := r.id; case_id := r.case_id; kind := r.kind; due_at := r.due_at;
+      user_id := r.requested_from;
+      select u.email_enc into email_enc from app.users u where u.id = r.requested_from;
+      return next;
+    end if;
+  end loop;
+end $$;
+
+ALTER FUNCTION app.due_reminders(p_max integer) OWNER TO ward_definer;
 
 --
 -- Name: ensure_instance_keyset(bytea, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -443,6 +641,20 @@ end $$;
 ALTER FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) OWNER TO ward_definer;
 
 --
+-- Name: live_storage_keys(text[]); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.live_storage_keys(p_keys text[]) RETURNS SETOF text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select v.storage_key from app.document_versions v
+   where v.storage_key = any (p_keys) and v.data_key is not null
+$$;
+
+ALTER FUNCTION app.live_storage_keys(p_keys text[]) OWNER TO ward_definer;
+
+--
 -- Name: logout(text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -466,6 +678,55 @@ begin
 end $$;
 
 ALTER FUNCTION app.logout(p_request text) OWNER TO ward_definer;
+
+--
+-- Name: open_document_version(uuid, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.open_document_version(p_version uuid, p_purpose text DEFAULT NULL::text, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  me record;
+  v app.document_versions%rowtype;
+  c app.cases%rowtype;
+  d app.documents%rowtype;
+  stakeholder text;
+  disclosure jsonb;
+begin
+  select * into me from private.me();
+  if me.user_id is null then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  select * into v from app.document_versions x where x.org_id = me.org_id and x.id = p_version;
+  if found then
+    select * into d from app.documents x where x.org_id = v.org_id and x.id = v.document_id and x.deleted_at is null;
+    select * into c from app.cases x where x.org_id = v.org_id and x.id = v.case_id;
+  end if;
+  if v.id is null or d.id is null or v.data_key is null
+     or not (private.am_i_lead_in_org(me.org_id) or v.case_id = any (private.my_case_ids('download'))) then
+    -- The raise rolls the transaction back: the caller records the refusal
+    -- in its own (internal/cases).
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  if me.role = 'stakeholder' then
+    select cm.kind into stakeholder from app.case_members cm
+     where cm.org_id = v.org_id and cm.case_id = v.case_id and cm.user_id = me.user_id;
+    disclosure := jsonb_build_object('recipient', coalesce(stakeholder, 'stakeholder'),
+                                     'purpose', coalesce(nullif(audit.clean_text(p_purpose, 200), ''),
+                                                         'case document exchange'));
+  end if;
+  perform audit.append_as(me.org_id, 'document.download', 'success', 'document_version', v.id,
+    p_patient => c.patient_id, p_request => p_request, p_ip => p_ip, p_ua => p_ua,
+    p_details => jsonb_build_object('document', v.document_id, 'version', v.version),
+    p_disclosure => disclosure, p_case => v.case_id);
+  storage_key := v.storage_key; data_key := v.data_key; size := v.size;
+  document_id := v.document_id; case_id := v.case_id; version := v.version;
+end $$;
+
+ALTER FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) OWNER TO ward_definer;
 
 --
 -- Name: org_keyset(uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -852,6 +1113,35 @@ end $$;
 ALTER FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone) OWNER TO ward_definer;
 
 --
+-- Name: record_access_expiries(integer); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.record_access_expiries(p_max integer DEFAULT 500) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+  n int := 0;
+begin
+  for r in
+    select cm.org_id, cm.case_id, cm.user_id from app.case_members cm
+     where cm.access_expires_at <= now() and cm.expiry_recorded_at is null and cm.revoked_at is null
+     limit least(greatest(coalesce(p_max, 500), 1), 5000)
+     for update skip locked
+  loop
+    update app.case_members x set expiry_recorded_at = now()
+     where x.org_id = r.org_id and x.case_id = r.case_id and x.user_id = r.user_id;
+    perform audit.append_as(r.org_id, 'case.member.expire', 'success', 'user', r.user_id,
+      p_actor => r.user_id, p_case => r.case_id);
+    n := n + 1;
+  end loop;
+  return n;
+end $$;
+
+ALTER FUNCTION app.record_access_expiries(p_max integer) OWNER TO ward_definer;
+
+--
 -- Name: recovery_code_use(bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1019,6 +1309,32 @@ end $$;
 ALTER FUNCTION app.revoke_api_key(p_id uuid, p_request text) OWNER TO ward_definer;
 
 --
+-- Name: revoke_scim_token(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.revoke_scim_token(p_id uuid, p_request text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  update app.scim_tokens t set revoked_at = now()
+   where t.org_id = me.org_id and t.id = p_id and t.revoked_at is null;
+  if not found then
+    return false;
+  end if;
+  perform audit.append_as(me.org_id, 'scim.token.revoke', 'success', 'scim_token', p_id, p_request => p_request);
+  return true;
+end $$;
+
+ALTER FUNCTION app.revoke_scim_token(p_id uuid, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: rotate_session(bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1045,6 +1361,406 @@ begin
 end $$;
 
 ALTER FUNCTION app.rotate_session(p_new_hash bytea) OWNER TO ward_definer;
+
+--
+-- Name: scim_create_user(uuid, bytea, bytea, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_create_user(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_external_id text, p_request text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  uid uuid;
+  m app.memberships%rowtype;
+  drole text;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if octet_length(p_email_bidx) is distinct from 32 or p_email_enc is null or p_user is null then
+    raise exception 'scim_create_user: a user id, a 32-byte blind index and a sealed address are required'
+      using errcode = '22023';
+  end if;
+  select t.default_role into drole from app.scim_tokens t where t.org_id = me.org_id and t.id = me.credential_id;
+  select u.id into uid from app.users u where u.email_bidx = p_email_bidx;
+  if uid is null then
+    insert into app.users (id, email_bidx, email_enc) values (p_user, p_email_bidx, p_email_enc);
+    uid := p_user;
+  end if;
+  select * into m from app.memberships x where x.org_id = me.org_id and x.user_id = uid for update;
+  if found then
+    if m.role = 'patient' or not exists (select from app.scim_users su where su.org_id = me.org_id
+                                           and su.user_id = uid and su.deleted_at is not null) then
+      raise exception 'already a member' using errcode = '23505';
+    end if;
+    update app.memberships x set role = drole, revoked_at = null where x.org_id = me.org_id and x.user_id = uid;
+  else
+    insert into app.memberships (org_id, user_id, role) values (me.org_id, uid, drole);
+  end if;
+  insert into app.scim_users (org_id, user_id, external_id) values (me.org_id, uid, p_external_id)
+  on conflict (org_id, user_id) do update
+    set external_id = excluded.external_id, attrs_enc = null, deleted_at = null, created_at = now(),
+        updated_at = now(), version = app.scim_users.version + 1;
+  perform audit.append_as(me.org_id, 'scim.user.create', 'success', 'user', uid, p_request => p_request,
+    p_details => jsonb_build_object('role', drole));
+  return uid;
+end $$;
+
+ALTER FUNCTION app.scim_create_user(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_external_id text, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: scim_delete_group(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_delete_group(p_id uuid, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  g app.scim_groups%rowtype;
+  old uuid[];
+  drole text;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  select * into g from app.scim_groups x where x.org_id = me.org_id and x.id = p_id for update;
+  if not found then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  old := coalesce((select array_agg(gm.user_id) from app.scim_group_members gm
+                    where gm.org_id = me.org_id and gm.group_id = g.id), '{}');
+  perform audit.append_as(me.org_id, 'scim.group.delete', 'success', 'scim_group', g.id, p_request => p_request,
+    p_details => jsonb_build_object('members', cardinality(old)));
+  delete from app.scim_groups x where x.org_id = me.org_id and x.id = g.id;
+  if g.role is not null then
+    select t.default_role into drole from app.scim_tokens t where t.org_id = me.org_id and t.id = me.credential_id;
+    perform private.scim_apply_roles(me.org_id, old, drole, p_request);
+  end if;
+end $$;
+
+ALTER FUNCTION app.scim_delete_group(p_id uuid, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: scim_delete_user(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_delete_user(p_user uuid, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  perform 1 from app.memberships x
+   where x.org_id = me.org_id and x.user_id = p_user and x.role not in ('patient', 'stakeholder')
+     and not exists (select from app.scim_users su where su.org_id = x.org_id and su.user_id = x.user_id
+                       and su.deleted_at is not null)
+   for update;
+  if not found then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  perform audit.append_as(me.org_id, 'scim.user.delete', 'success', 'user', p_user, p_request => p_request,
+    p_details => jsonb_build_object('sessions_revoked', true, 'api_keys_revoked', true));
+  perform private.scim_end_access(me.org_id, p_user, 'deprovisioned');
+  delete from app.scim_group_members gm where gm.org_id = me.org_id and gm.user_id = p_user;
+  insert into app.scim_users (org_id, user_id, deleted_at) values (me.org_id, p_user, now())
+  on conflict (org_id, user_id) do update
+    set external_id = null, attrs_enc = null, deleted_at = now(), updated_at = now(),
+        version = app.scim_users.version + 1;
+end $$;
+
+ALTER FUNCTION app.scim_delete_user(p_user uuid, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: scim_failure(text, uuid, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_failure(p_reason text, p_object uuid DEFAULT NULL::uuid, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if p_reason is null or p_reason !~ '^[a-z_]{1,40}$' then
+    raise exception 'scim_failure: a reason code' using errcode = '22023';
+  end if;
+  perform audit.append_as(me.org_id, 'scim.request.denied', 'failure', case when p_object is null then null else 'user' end,
+    p_object, p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_details => jsonb_build_object('reason', p_reason));
+end $_$;
+
+ALTER FUNCTION app.scim_failure(p_reason text, p_object uuid, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
+
+--
+-- Name: scim_groups(uuid, text, text, integer, integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_groups(p_id uuid, p_display_name text, p_external_id text, p_offset integer, p_limit integer, p_request text DEFAULT NULL::text) RETURNS TABLE(id uuid, display_name text, external_id text, role text, members uuid[], created_at timestamp with time zone, updated_at timestamp with time zone, version integer, total bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  me record;
+  r record;
+  ids uuid[] := '{}';
+  n bigint;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if p_offset is null or p_limit is null or p_offset < 0 or p_limit < 0 or p_limit > 1000 then
+    raise exception 'scim_groups: offset >= 0 and a limit of 0..1000' using errcode = '22023';
+  end if;
+  select count(*) into n from app.scim_groups g
+   where g.org_id = me.org_id and (p_id is null or g.id = p_id)
+     and (p_display_name is null or lower(g.display_name) = lower(p_display_name))
+     and (p_external_id is null or g.external_id = p_external_id);
+  for r in
+    select g.id, g.display_name, g.external_id, g.role, g.created_at, g.updated_at, g.version,
+           coalesce((select array_agg(gm.user_id order by gm.user_id) from app.scim_group_members gm
+                      join app.memberships m on m.org_id = gm.org_id and m.user_id = gm.user_id
+                     where gm.org_id = g.org_id and gm.group_id = g.id and m.role not in ('patient', 'stakeholder')
+                       and not exists (select from app.scim_users su where su.org_id = gm.org_id
+                                         and su.user_id = gm.user_id and su.deleted_at is not null)), '{}') as members
+      from app.scim_groups g
+     where g.org_id = me.org_id and (p_id is null or g.id = p_id)
+       and (p_display_name is null or lower(g.display_name) = lower(p_display_name))
+       and (p_external_id is null or g.external_id = p_external_id)
+     order by g.created_at, g.id
+    offset p_offset limit p_limit
+  loop
+    id := r.id; display_name := r.display_name; external_id := r.external_id; role := r.role;
+    members := r.members; created_at := r.created_at; updated_at := r.updated_at; version := r.version; total := n;
+    ids := ids || r.id;
+    return next;
+  end loop;
+  if cardinality(ids) = 0 then
+    id := null; display_name := null; external_id := null; role := null; members := null; created_at := null;
+    updated_at := null; version := null; total := n;
+    return next;
+  end if;
+  perform audit.append_as(me.org_id, 'scim.group.list', 'success', p_results => ids, p_request => p_request,
+    p_details => jsonb_build_object('count', cardinality(ids), 'total', n));
+end $$;
+
+ALTER FUNCTION app.scim_groups(p_id uuid, p_display_name text, p_external_id text, p_offset integer, p_limit integer, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: scim_me(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_me(OUT org_id uuid, OUT token_id uuid) RETURNS SETOF record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    return;
+  end if;
+  update app.scim_tokens t set last_used_at = now()
+   where t.org_id = me.org_id and t.id = me.credential_id
+     and (t.last_used_at is null or t.last_used_at < now() - interval '1 minute');
+  org_id := me.org_id; token_id := me.credential_id;
+  return next;
+end $$;
+
+ALTER FUNCTION app.scim_me(OUT org_id uuid, OUT token_id uuid) OWNER TO ward_definer;
+
+--
+-- Name: scim_put_group(uuid, text, text, uuid[], text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_put_group(p_id uuid, p_display_name text, p_external_id text, p_members uuid[], p_request text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  g app.scim_groups%rowtype;
+  old uuid[] := '{}';
+  new uuid[];
+  drole text;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  new := coalesce((select array_agg(distinct x order by x) from unnest(p_members) x), '{}');
+  if array_position(new, null) is not null or cardinality(new) > 10000 then
+    raise exception 'scim_put_group: members are user ids' using errcode = '22023';
+  end if;
+  if (select count(*) from app.memberships m
+       where m.org_id = me.org_id and m.user_id = any (new) and m.role not in ('patient', 'stakeholder')
+         and not exists (select from app.scim_users su where su.org_id = m.org_id and su.user_id = m.user_id
+                           and su.deleted_at is not null)) <> cardinality(new) then
+    raise exception 'scim_put_group: a member is no User of this org' using errcode = '22023', hint = 'member';
+  end if;
+  select t.default_role into drole from app.scim_tokens t where t.org_id = me.org_id and t.id = me.credential_id;
+  if p_id is null then
+    insert into app.scim_groups (org_id, display_name, external_id) values (me.org_id, p_display_name, p_external_id)
+    returning * into g;
+    perform audit.append_as(me.org_id, 'scim.group.create', 'success', 'scim_group', g.id, p_request => p_request,
+      p_details => jsonb_build_object('members', cardinality(new)));
+  else
+    select * into g from app.scim_groups x where x.org_id = me.org_id and x.id = p_id for update;
+    if not found then
+      raise exception 'not found' using errcode = 'P0002';
+    end if;
+    old := coalesce((select array_agg(gm.user_id order by gm.user_id) from app.scim_group_members gm
+                      where gm.org_id = me.org_id and gm.group_id = g.id), '{}');
+    update app.scim_groups x set display_name = p_display_name, external_id = p_external_id, updated_at = now(),
+           version = x.version + 1
+     where x.org_id = me.org_id and x.id = g.id;
+    perform audit.append_as(me.org_id, 'scim.group.update', 'success', 'scim_group', g.id, p_request => p_request,
+      p_details => jsonb_build_object('members', cardinality(new),
+        'added', (select count(*) from unnest(new) x where x <> all (old)),
+        'removed', (select count(*) from unnest(old) x where x <> all (new))));
+  end if;
+  delete from app.scim_group_members gm where gm.org_id = me.org_id and gm.group_id = g.id and gm.user_id <> all (new);
+  insert into app.scim_group_members (org_id, group_id, user_id)
+  select me.org_id, g.id, x from unnest(new) x on conflict do nothing;
+  if g.role is not null then
+    perform private.scim_apply_roles(me.org_id,
+      array(select x from unnest(new) x where x <> all (old) union select x from unnest(old) x where x <> all (new)),
+      drole, p_request);
+  end if;
+  return g.id;
+end $$;
+
+ALTER FUNCTION app.scim_put_group(p_id uuid, p_display_name text, p_external_id text, p_members uuid[], p_request text) OWNER TO ward_definer;
+
+--
+-- Name: scim_update_user(uuid, bytea, text, bytea, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_update_user(p_user uuid, p_email_bidx bytea, p_external_id text, p_attrs_enc bytea, p_active boolean, p_request text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  m app.memberships%rowtype;
+  bidx bytea;
+  v int;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if p_active is null then
+    raise exception 'scim_update_user: active is true or false' using errcode = '22023';
+  end if;
+  select x.* into m from app.memberships x
+   where x.org_id = me.org_id and x.user_id = p_user and x.role not in ('patient', 'stakeholder')
+     and not exists (select from app.scim_users su where su.org_id = x.org_id and su.user_id = x.user_id
+                       and su.deleted_at is not null)
+   for update;
+  if not found then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  select u.email_bidx into bidx from app.users u where u.id = p_user;
+  if p_email_bidx is distinct from bidx then
+    raise exception 'userName cannot change' using errcode = '22023', hint = 'mutability';
+  end if;
+  insert into app.scim_users (org_id, user_id, external_id, attrs_enc) values (me.org_id, p_user, p_external_id, p_attrs_enc)
+  on conflict (org_id, user_id) do update
+    set external_id = excluded.external_id, attrs_enc = excluded.attrs_enc, updated_at = now(),
+        version = app.scim_users.version + 1
+  returning version into v;
+  perform audit.append_as(me.org_id, 'scim.user.update', 'success', 'user', p_user, p_request => p_request,
+    p_details => jsonb_build_object('active', p_active));
+  if p_active and m.revoked_at is not null then
+    update app.memberships x set revoked_at = null where x.org_id = me.org_id and x.user_id = p_user;
+    perform audit.append_as(me.org_id, 'scim.user.activate', 'success', 'user', p_user, p_request => p_request);
+  elsif not p_active and m.revoked_at is null then
+    perform audit.append_as(me.org_id, 'scim.user.deactivate', 'success', 'user', p_user, p_request => p_request,
+      p_details => jsonb_build_object('sessions_revoked', true, 'api_keys_revoked', true));
+    perform private.scim_end_access(me.org_id, p_user, 'deprovisioned');
+  end if;
+  return v;
+end $$;
+
+ALTER FUNCTION app.scim_update_user(p_user uuid, p_email_bidx bytea, p_external_id text, p_attrs_enc bytea, p_active boolean, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: scim_users(uuid, bytea, text, integer, integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.scim_users(p_id uuid, p_email_bidx bytea, p_external_id text, p_offset integer, p_limit integer, p_request text DEFAULT NULL::text) RETURNS TABLE(user_id uuid, role text, active boolean, email_enc bytea, external_id text, attrs_enc bytea, created_at timestamp with time zone, updated_at timestamp with time zone, version integer, total bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  me record;
+  r record;
+  ids uuid[] := '{}';
+  n bigint;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'scim_token' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if p_offset is null or p_limit is null or p_offset < 0 or p_limit < 0 or p_limit > 1000 then
+    raise exception 'scim_users: offset >= 0 and a limit of 0..1000' using errcode = '22023';
+  end if;
+  select count(*) into n
+    from app.memberships m
+    join app.users u on u.id = m.user_id
+    left join app.scim_users su on su.org_id = m.org_id and su.user_id = m.user_id
+   where m.org_id = me.org_id and m.role not in ('patient', 'stakeholder') and su.deleted_at is null
+     and (p_id is null or m.user_id = p_id)
+     and (p_email_bidx is null or u.email_bidx = p_email_bidx)
+     and (p_external_id is null or su.external_id = p_external_id);
+  for r in
+    select m.user_id, m.role, m.revoked_at is null as active, u.email_enc, su.external_id, su.attrs_enc,
+           coalesce(su.created_at, m.created_at) as created_at, coalesce(su.updated_at, m.created_at) as updated_at,
+           coalesce(su.version, 1) as version
+      from app.memberships m
+      join app.users u on u.id = m.user_id
+      left join app.scim_users su on su.org_id = m.org_id and su.user_id = m.user_id
+     where m.org_id = me.org_id and m.role not in ('patient', 'stakeholder') and su.deleted_at is null
+       and (p_id is null or m.user_id = p_id)
+       and (p_email_bidx is null or u.email_bidx = p_email_bidx)
+       and (p_external_id is null or su.external_id = p_external_id)
+     order by m.created_at, m.user_id
+    offset p_offset limit p_limit
+  loop
+    user_id := r.user_id; role := r.role; active := r.active; email_enc := r.email_enc;
+    external_id := r.external_id; attrs_enc := r.attrs_enc; created_at := r.created_at;
+    updated_at := r.updated_at; version := r.version; total := n;
+    ids := ids || r.user_id;
+    return next;
+  end loop;
+  if cardinality(ids) = 0 then
+    user_id := null; role := null; active := null; email_enc := null; external_id := null; attrs_enc := null;
+    created_at := null; updated_at := null; version := null; total := n;
+    return next;
+  end if;
+  perform audit.append_as(me.org_id, 'scim.user.list', 'success', p_results => ids, p_request => p_request,
+    p_details => jsonb_build_object('count', cardinality(ids), 'total', n));
+end $$;
+
+ALTER FUNCTION app.scim_users(p_id uuid, p_email_bidx bytea, p_external_id text, p_offset integer, p_limit integer, p_request text) OWNER TO ward_definer;
 
 --
 -- Name: set_assurance_policy(boolean, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -1086,6 +1802,41 @@ begin
 end $$;
 
 ALTER FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: set_scim_group_role(uuid, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.set_scim_group_role(p_group uuid, p_role text, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  g app.scim_groups%rowtype;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  update app.scim_groups x set role = p_role, updated_at = now(), version = x.version + 1
+   where x.org_id = me.org_id and x.id = p_group
+  returning * into g;
+  if not found then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  perform audit.append_as(me.org_id, 'scim.group.role', 'success', 'scim_group', g.id, p_request => p_request,
+    p_details => jsonb_build_object('role', p_role));
+  perform private.scim_apply_roles(me.org_id,
+    coalesce((select array_agg(gm.user_id) from app.scim_group_members gm
+               where gm.org_id = me.org_id and gm.group_id = g.id), '{}'), 'provider', p_request);
+end $$;
+
+ALTER FUNCTION app.set_scim_group_role(p_group uuid, p_role text, p_request text) OWNER TO ward_definer;
 
 --
 -- Name: set_session_policy(integer, integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -1381,10 +2132,10 @@ end $$;
 ALTER FUNCTION audit.access_report(p_org uuid, p_patient uuid) OWNER TO ward_definer;
 
 --
--- Name: append(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, jsonb); Type: FUNCTION; Schema: audit; Owner: ward_definer
+-- Name: append(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, jsonb, uuid); Type: FUNCTION; Schema: audit; Owner: ward_definer
 --
 
-CREATE FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object_type text DEFAULT NULL::text, p_object_id uuid DEFAULT NULL::uuid, p_patient uuid DEFAULT NULL::uuid, p_results uuid[] DEFAULT '{}'::uuid[], p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, p_details jsonb DEFAULT '{}'::jsonb, p_disclosure jsonb DEFAULT NULL::jsonb) RETURNS bigint
+CREATE FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object_type text DEFAULT NULL::text, p_object_id uuid DEFAULT NULL::uuid, p_patient uuid DEFAULT NULL::uuid, p_results uuid[] DEFAULT '{}'::uuid[], p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, p_details jsonb DEFAULT '{}'::jsonb, p_disclosure jsonb DEFAULT NULL::jsonb, p_case uuid DEFAULT NULL::uuid) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -1393,16 +2144,16 @@ begin
     raise exception 'audit: % is recorded only by the procedure that does it', p_action using errcode = '42501';
   end if;
   return audit.append_as(p_org, p_action, p_outcome, p_object_type, p_object_id, p_patient, p_results,
-                         p_request, p_ip, p_ua, p_details, null, true, p_disclosure);
+                         p_request, p_ip, p_ua, p_details, null, true, p_disclosure, p_case);
 end $$;
 
-ALTER FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb) OWNER TO ward_definer;
+ALTER FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb, p_case uuid) OWNER TO ward_definer;
 
 --
--- Name: append_as(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, uuid, boolean, jsonb); Type: FUNCTION; Schema: audit; Owner: ward_definer
+-- Name: append_as(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, uuid, boolean, jsonb, uuid); Type: FUNCTION; Schema: audit; Owner: ward_definer
 --
 
-CREATE FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text DEFAULT NULL::text, p_object_id uuid DEFAULT NULL::uuid, p_patient uuid DEFAULT NULL::uuid, p_results uuid[] DEFAULT '{}'::uuid[], p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, p_details jsonb DEFAULT '{}'::jsonb, p_actor uuid DEFAULT NULL::uuid, p_require_credential boolean DEFAULT false, p_disclosure jsonb DEFAULT NULL::jsonb) RETURNS bigint
+CREATE FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text DEFAULT NULL::text, p_object_id uuid DEFAULT NULL::uuid, p_patient uuid DEFAULT NULL::uuid, p_results uuid[] DEFAULT '{}'::uuid[], p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, p_details jsonb DEFAULT '{}'::jsonb, p_actor uuid DEFAULT NULL::uuid, p_require_credential boolean DEFAULT false, p_disclosure jsonb DEFAULT NULL::jsonb, p_case uuid DEFAULT NULL::uuid) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -1413,6 +2164,7 @@ declare
   kind text;
   sess uuid;
   patient uuid := p_patient;
+  kase uuid := p_case;
   ua text := audit.clean_text(p_ua, 256);
   req text := audit.clean_text(p_request, 64);
   ip text := audit.clean_text(p_ip, 64);
@@ -1450,6 +2202,13 @@ begin
     end if;
     patient := null; -- a probe of an id that names nobody here
   end if;
+  if kase is not null
+     and not exists (select from app.cases c where c.org_id = p_org and c.id = kase) then
+    if p_outcome = 'success' then
+      raise exception 'audit: no such case in this org' using errcode = '22023';
+    end if;
+    kase := null;
+  end if;
 
   select * into me from private.me();
   if p_require_credential and me.user_id is null then
@@ -1468,7 +2227,7 @@ begin
 
   canon := convert_to(audit.canonical_event_v2(p_org, at, p_action, p_outcome, actor, kind, sess,
                        p_object_type, p_object_id, patient, p_results, req, ip, ua, p_details,
-                       me.kind, me.credential_id, me.device, null, p_disclosure, coalesce(me.break_glass, false)),
+                       me.kind, me.credential_id, me.device, kase, p_disclosure, coalesce(me.break_glass, false)),
                      'UTF8');
   insert into audit.events (org_id, seq, at, action, outcome, actor_id, actor_kind, session_id,
     object_type, object_id, patient_id, result_ids, request_id, ip, user_agent, details,
@@ -1476,12 +2235,12 @@ begin
   values (p_org, null, at, p_action, p_outcome, actor, kind, sess,
     p_object_type, p_object_id, patient, coalesce(p_results, '{}'), req, ip, ua,
     coalesce(p_details, '{}'), canon, pg_catalog.sha256('\x00'::bytea || canon), null, 2, me.kind, me.credential_id,
-    me.device, null, p_disclosure, coalesce(me.break_glass, false))
+    me.device, kase, p_disclosure, coalesce(me.break_glass, false))
   returning qid into id;
   return id;
 end $$;
 
-ALTER FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb) OWNER TO ward_definer;
+ALTER FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb, p_case uuid) OWNER TO ward_definer;
 
 --
 -- Name: canonical_event(uuid, timestamp with time zone, text, text, uuid, text, uuid, text, uuid, uuid, uuid[], text, text, text, jsonb); Type: FUNCTION; Schema: audit; Owner: ward_owner
@@ -2070,6 +2829,20 @@ end $$;
 ALTER FUNCTION private.is_key() OWNER TO ward_rls;
 
 --
+-- Name: is_scim(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.is_scim() RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return coalesce((select m.kind = 'scim_token' from private.me() m), false);
+end $$;
+
+ALTER FUNCTION private.is_scim() OWNER TO ward_rls;
+
+--
 -- Name: key_holds(text); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -2147,6 +2920,12 @@ begin
        and k.revoked_at is null
        and (k.expires_at is null or k.expires_at > now())
        and m.revoked_at is null and m.role = 'admin';
+    if kind is null then
+      select 'scim_token', t.id, null, t.org_id, null, null, 1, t.created_at, false, null, '{}'::text[], null
+        into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
+        from app.scim_tokens t
+       where t.token_hash = h and t.revoked_at is null;
+    end if;
   end if;
   if hint is not null and (org_id is null
        or hint !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
@@ -2175,6 +2954,64 @@ $$;
 ALTER FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) OWNER TO ward_rls;
 
 --
+-- Name: my_case_ids(text); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.my_case_ids(p_perm text) RETURNS uuid[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  if p_perm is null or p_perm not in ('view', 'upload', 'download', 'comment') then
+    return '{}';
+  end if;
+  select * into me from private.me();
+  if me.user_id is null or me.kind is distinct from 'session' then
+    return '{}';
+  end if;
+  return coalesce((select array_agg(distinct x.id) from (
+      select cm.case_id as id from app.case_members cm
+       where cm.org_id = me.org_id and cm.user_id = me.user_id and cm.revoked_at is null
+         and (cm.access_expires_at is null or cm.access_expires_at > now())
+         and p_perm = any (cm.permissions)
+      union all
+      select c.id from app.cases c
+        join app.care_team ct on ct.org_id = c.org_id and ct.patient_id = c.patient_id
+       where me.role in ('provider', 'lead') and c.org_id = me.org_id and ct.provider_id = me.user_id
+      union all
+      select c.id from app.cases c
+        join app.patient_links pl on pl.org_id = c.org_id and pl.patient_id = c.patient_id
+       where me.role = 'patient' and p_perm in ('view', 'download')
+         and c.org_id = me.org_id and pl.user_id = me.user_id) x), '{}');
+end $$;
+
+ALTER FUNCTION private.my_case_ids(p_perm text) OWNER TO ward_rls;
+
+--
+-- Name: my_managed_case_ids(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.my_managed_case_ids() RETURNS uuid[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.user_id is null or me.kind is distinct from 'session' or me.role not in ('provider', 'lead') then
+    return '{}';
+  end if;
+  return coalesce((select array_agg(c.id) from app.cases c
+                     join app.care_team ct on ct.org_id = c.org_id and ct.patient_id = c.patient_id
+                    where c.org_id = me.org_id and ct.provider_id = me.user_id), '{}');
+end $$;
+
+ALTER FUNCTION private.my_managed_case_ids() OWNER TO ward_rls;
+
+--
 -- Name: my_org_member_ids(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -2186,7 +3023,7 @@ declare
   me record;
 begin
   select * into me from private.me();
-  if me.user_id is null or me.role = 'patient' then
+  if me.user_id is null or me.role in ('patient', 'stakeholder') then
     return '{}';
   end if;
   if me.kind = 'api_key' then
@@ -2198,7 +3035,7 @@ begin
   end if;
   return coalesce((select array_agg(m.user_id) from app.memberships m
                     where m.org_id = me.org_id and m.revoked_at is null
-                      and (me.role in ('lead', 'admin') or m.role <> 'patient'
+                      and (me.role in ('lead', 'admin') or m.role not in ('patient', 'stakeholder')
                            or m.user_id in (select pl.user_id from app.patient_links pl
                                               join app.care_team ct
                                                 on ct.org_id = pl.org_id and ct.patient_id = pl.patient_id
@@ -2357,6 +3194,71 @@ begin
 end $$;
 
 ALTER FUNCTION private.refuse_key_write() OWNER TO ward_rls;
+
+--
+-- Name: scim_apply_roles(uuid, uuid[], text, text); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.scim_apply_roles(p_org uuid, p_users uuid[], p_default text, p_request text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+  want text;
+begin
+  perform 1 from app.orgs o where o.id = p_org for update;
+  for r in select m.user_id, m.role from app.memberships m
+            where m.org_id = p_org and m.user_id = any (p_users) and m.revoked_at is null and m.role not in ('patient', 'stakeholder')
+            order by m.user_id
+  loop
+    select g.role into want from app.scim_group_members gm
+      join app.scim_groups g on g.org_id = gm.org_id and g.id = gm.group_id
+     where gm.org_id = p_org and gm.user_id = r.user_id and g.role is not null
+     order by case g.role when 'admin' then 3 when 'lead' then 2 else 1 end desc
+     limit 1;
+    want := coalesce(want, p_default);
+    if want is distinct from r.role then
+      if r.role = 'admin' and (select count(*) from app.memberships x where x.org_id = p_org and x.role = 'admin'
+                                 and x.revoked_at is null) = 1 then
+        raise exception 'last admin' using errcode = '23514';
+      end if;
+      perform audit.append_as(p_org, 'scim.user.role', 'success', 'user', r.user_id, p_request => p_request,
+        p_details => jsonb_build_object('role', want, 'old_role', r.role));
+      update app.memberships x set role = want where x.org_id = p_org and x.user_id = r.user_id;
+      update app.sessions s set revoked_at = now(), revoked_reason = 'role_changed'
+       where s.org_id = p_org and s.user_id = r.user_id and s.revoked_at is null;
+    end if;
+  end loop;
+end $$;
+
+ALTER FUNCTION private.scim_apply_roles(p_org uuid, p_users uuid[], p_default text, p_request text) OWNER TO ward_owner;
+
+--
+-- Name: scim_end_access(uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.scim_end_access(p_org uuid, p_user uuid, p_reason text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform 1 from app.orgs o where o.id = p_org for update;
+  if exists (select from app.memberships m where m.org_id = p_org and m.user_id = p_user and m.role = 'admin'
+               and m.revoked_at is null)
+     and (select count(*) from app.memberships x where x.org_id = p_org and x.role = 'admin'
+            and x.revoked_at is null) = 1 then
+    raise exception 'last admin' using errcode = '23514';
+  end if;
+  update app.memberships m set revoked_at = now()
+   where m.org_id = p_org and m.user_id = p_user and m.revoked_at is null;
+  update app.sessions s set revoked_at = now(), revoked_reason = p_reason
+   where s.org_id = p_org and s.user_id = p_user and s.revoked_at is null;
+  update app.api_keys k set revoked_at = now()
+   where k.org_id = p_org and k.created_by = p_user and k.revoked_at is null;
+end $$;
+
+ALTER FUNCTION private.scim_end_access(p_org uuid, p_user uuid, p_reason text) OWNER TO ward_owner;
 
 --
 -- Name: session_id(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -2598,6 +3500,89 @@ ALTER TABLE ONLY app.care_team FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.care_team OWNER TO ward_owner;
 
 --
+-- Name: case_invites; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.case_invites (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    case_id uuid NOT NULL,
+    email_bidx bytea NOT NULL,
+    email_enc bytea NOT NULL,
+    invitee_id uuid NOT NULL,
+    token_hash bytea NOT NULL,
+    kind text NOT NULL,
+    permissions text[] NOT NULL,
+    access_expires_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    accepted_at timestamp with time zone,
+    accepted_by uuid,
+    revoked_at timestamp with time zone,
+    CONSTRAINT case_invites_email_bidx_check CHECK ((octet_length(email_bidx) = 32)),
+    CONSTRAINT case_invites_kind_check CHECK ((kind = ANY (ARRAY['clinic'::text, 'employer'::text, 'attorney'::text, 'payer'::text]))),
+    CONSTRAINT case_invites_permissions_check CHECK (((permissions <@ ARRAY['view'::text, 'upload'::text, 'download'::text, 'comment'::text]) AND ('view'::text = ANY (permissions)))),
+    CONSTRAINT case_invites_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY app.case_invites FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.case_invites OWNER TO ward_owner;
+
+--
+-- Name: case_members; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.case_members (
+    org_id uuid NOT NULL,
+    case_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    kind text NOT NULL,
+    permissions text[] NOT NULL,
+    access_expires_at timestamp with time zone,
+    added_by uuid NOT NULL,
+    added_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    expiry_recorded_at timestamp with time zone,
+    CONSTRAINT case_members_check CHECK (((kind = 'staff'::text) OR (access_expires_at IS NOT NULL))),
+    CONSTRAINT case_members_kind_check CHECK ((kind = ANY (ARRAY['staff'::text, 'clinic'::text, 'employer'::text, 'attorney'::text, 'payer'::text]))),
+    CONSTRAINT case_members_permissions_check CHECK (((permissions <@ ARRAY['view'::text, 'upload'::text, 'download'::text, 'comment'::text]) AND ('view'::text = ANY (permissions))))
+);
+
+ALTER TABLE ONLY app.case_members FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.case_members OWNER TO ward_owner;
+
+--
+-- Name: cases; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.cases (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    patient_id uuid,
+    title_enc bytea NOT NULL,
+    reference_enc bytea,
+    reference_bidx bytea,
+    status text DEFAULT 'open'::text NOT NULL,
+    opened_at timestamp with time zone DEFAULT now() NOT NULL,
+    closed_at timestamp with time zone,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT cases_check CHECK (((status = 'closed'::text) = (closed_at IS NOT NULL))),
+    CONSTRAINT cases_check1 CHECK (((reference_enc IS NULL) = (reference_bidx IS NULL))),
+    CONSTRAINT cases_reference_bidx_check CHECK ((octet_length(reference_bidx) = 32)),
+    CONSTRAINT cases_status_check CHECK ((status = ANY (ARRAY['open'::text, 'closed'::text])))
+);
+
+ALTER TABLE ONLY app.cases FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.cases OWNER TO ward_owner;
+
+--
 -- Name: clinical_entries; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -2625,6 +3610,96 @@ CREATE TABLE app.clinical_entries (
 ALTER TABLE ONLY app.clinical_entries FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.clinical_entries OWNER TO ward_owner;
+
+--
+-- Name: document_comments; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.document_comments (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    case_id uuid NOT NULL,
+    document_id uuid NOT NULL,
+    body_enc bytea NOT NULL,
+    author_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY app.document_comments FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.document_comments OWNER TO ward_owner;
+
+--
+-- Name: document_reminders; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.document_reminders (
+    org_id uuid NOT NULL,
+    document_id uuid NOT NULL,
+    kind text NOT NULL,
+    sent_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT document_reminders_kind_check CHECK ((kind = ANY (ARRAY['due_soon'::text, 'overdue'::text])))
+);
+
+ALTER TABLE ONLY app.document_reminders FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.document_reminders OWNER TO ward_owner;
+
+--
+-- Name: document_versions; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.document_versions (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    case_id uuid NOT NULL,
+    document_id uuid NOT NULL,
+    version integer NOT NULL,
+    storage_key text NOT NULL,
+    data_key bytea,
+    size bigint NOT NULL,
+    sha256 bytea NOT NULL,
+    content_type text NOT NULL,
+    filename_enc bytea NOT NULL,
+    uploaded_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT document_versions_content_type_check CHECK (((length(content_type) >= 1) AND (length(content_type) <= 127))),
+    CONSTRAINT document_versions_sha256_check CHECK ((octet_length(sha256) = 32)),
+    CONSTRAINT document_versions_size_check CHECK ((size >= 0)),
+    CONSTRAINT document_versions_storage_key_check CHECK ((storage_key ~ '^orgs/[0-9a-f-]{36}/obj/[0-9a-f-]{36}$'::text)),
+    CONSTRAINT document_versions_version_check CHECK ((version >= 1))
+);
+
+ALTER TABLE ONLY app.document_versions FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.document_versions OWNER TO ward_owner;
+
+--
+-- Name: documents; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.documents (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    case_id uuid NOT NULL,
+    doc_type text NOT NULL,
+    description_enc bytea,
+    requested_by uuid,
+    requested_from uuid,
+    due_at timestamp with time zone,
+    provided_at timestamp with time zone,
+    accepted_at timestamp with time zone,
+    accepted_by uuid,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT documents_check CHECK (((accepted_at IS NULL) OR (provided_at IS NOT NULL))),
+    CONSTRAINT documents_doc_type_check CHECK ((doc_type ~ '^[a-z][a-z0-9_]{0,47}$'::text))
+);
+
+ALTER TABLE ONLY app.documents FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.documents OWNER TO ward_owner;
 
 --
 -- Name: dpop_proofs; Type: TABLE; Schema: app; Owner: ward_owner
@@ -2681,6 +3756,8 @@ CREATE TABLE app.instance_policy (
     session_absolute_max_min integer DEFAULT 10080 NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     invite_ttl_min integer DEFAULT 1440 NOT NULL,
+    case_invite_ttl_days integer DEFAULT 7 NOT NULL,
+    CONSTRAINT instance_policy_case_invite_ttl_days_check CHECK (((case_invite_ttl_days >= 1) AND (case_invite_ttl_days <= 30))),
     CONSTRAINT instance_policy_check CHECK ((session_idle_max_min <= session_absolute_max_min)),
     CONSTRAINT instance_policy_id_check CHECK (id),
     CONSTRAINT instance_policy_invite_ttl_min_check CHECK (((invite_ttl_min >= 15) AND (invite_ttl_min <= 10080))),
@@ -2714,7 +3791,13 @@ CREATE TABLE app.legal_holds (
     created_by uuid NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     released_at timestamp with time zone,
-    CONSTRAINT legal_holds_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500)))
+    case_id uuid,
+    released_by uuid,
+    release_note text,
+    CONSTRAINT legal_holds_one_scope CHECK ((num_nonnulls(patient_id, case_id) <= 1)),
+    CONSTRAINT legal_holds_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500))),
+    CONSTRAINT legal_holds_release_check CHECK ((((released_at IS NULL) = (released_by IS NULL)) AND ((released_at IS NULL) = (release_note IS NULL)))),
+    CONSTRAINT legal_holds_release_note_check CHECK (((length(release_note) >= 1) AND (length(release_note) <= 500)))
 );
 
 ALTER TABLE ONLY app.legal_holds FORCE ROW LEVEL SECURITY;
@@ -2762,7 +3845,7 @@ CREATE TABLE app.memberships (
     role text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     revoked_at timestamp with time zone,
-    CONSTRAINT memberships_role_check CHECK ((role = ANY (ARRAY['patient'::text, 'provider'::text, 'lead'::text, 'admin'::text])))
+    CONSTRAINT memberships_role_check CHECK ((role = ANY (ARRAY['patient'::text, 'provider'::text, 'lead'::text, 'admin'::text, 'stakeholder'::text])))
 );
 
 ALTER TABLE ONLY app.memberships FORCE ROW LEVEL SECURITY;
@@ -2781,6 +3864,8 @@ CREATE TABLE app.orgs (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     require_mfa boolean DEFAULT false NOT NULL,
     require_passkey boolean DEFAULT false NOT NULL,
+    document_max_bytes bigint DEFAULT '4294967296'::bigint NOT NULL,
+    CONSTRAINT orgs_document_max_bytes_check CHECK (((document_max_bytes >= 1) AND (document_max_bytes <= '68719476736'::bigint))),
     CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT orgs_session_absolute_max_min_check CHECK (((session_absolute_max_min >= 5) AND (session_absolute_max_min <= 43200))),
     CONSTRAINT orgs_session_idle_timeout_min_check CHECK (((session_idle_timeout_min >= 1) AND (session_idle_timeout_min <= 1440)))
@@ -2887,6 +3972,95 @@ CREATE TABLE app.recovery_codes (
 ALTER TABLE ONLY app.recovery_codes FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.recovery_codes OWNER TO ward_owner;
+
+--
+-- Name: scim_group_members; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.scim_group_members (
+    org_id uuid NOT NULL,
+    group_id uuid NOT NULL,
+    user_id uuid NOT NULL
+);
+
+ALTER TABLE ONLY app.scim_group_members FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.scim_group_members OWNER TO ward_owner;
+
+--
+-- Name: scim_groups; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.scim_groups (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    display_name text NOT NULL,
+    external_id text,
+    role text,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT scim_groups_display_name_check CHECK (((length(display_name) >= 1) AND (length(display_name) <= 256))),
+    CONSTRAINT scim_groups_external_id_check CHECK (((length(external_id) >= 1) AND (length(external_id) <= 256))),
+    CONSTRAINT scim_groups_role_check CHECK ((role = ANY (ARRAY['provider'::text, 'lead'::text, 'admin'::text]))),
+    CONSTRAINT scim_groups_version_check CHECK ((version > 0))
+);
+
+ALTER TABLE ONLY app.scim_groups FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.scim_groups OWNER TO ward_owner;
+
+--
+-- Name: scim_tokens; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.scim_tokens (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    token_hash bytea NOT NULL,
+    prefix text NOT NULL,
+    name text NOT NULL,
+    default_role text DEFAULT 'provider'::text NOT NULL,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_used_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    CONSTRAINT scim_tokens_default_role_check CHECK ((default_role = ANY (ARRAY['provider'::text, 'lead'::text]))),
+    CONSTRAINT scim_tokens_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT scim_tokens_prefix_check CHECK ((prefix ~ '^scim_[0-9A-Za-z]{4}$'::text)),
+    CONSTRAINT scim_tokens_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY app.scim_tokens FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.scim_tokens OWNER TO ward_owner;
+
+--
+-- Name: scim_users; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.scim_users (
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    external_id text,
+    attrs_enc bytea,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT scim_users_external_id_check CHECK (((length(external_id) >= 1) AND (length(external_id) <= 256))),
+    CONSTRAINT scim_users_version_check CHECK ((version > 0))
+);
+
+ALTER TABLE ONLY app.scim_users FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.scim_users OWNER TO ward_owner;
+
+--
+-- Name: COLUMN scim_users.attrs_enc; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.scim_users.attrs_enc IS 'AEAD ciphertext under the org keyset, AD scim_users|attrs|org|user: the SCIM name, displayName, title';
 
 --
 -- Name: session_tokens; Type: TABLE; Schema: app; Owner: ward_owner
@@ -2999,7 +4173,7 @@ CREATE TABLE audit.actions (
     disclosure boolean NOT NULL,
     reserved boolean NOT NULL,
     requires text[] DEFAULT '{}'::text[] NOT NULL,
-    CONSTRAINT actions_category_check CHECK ((category = ANY (ARRAY['auth'::text, 'session'::text, 'org'::text, 'membership'::text, 'patient'::text, 'record'::text, 'audit'::text, 'access'::text]))),
+    CONSTRAINT actions_category_check CHECK ((category = ANY (ARRAY['auth'::text, 'session'::text, 'org'::text, 'membership'::text, 'patient'::text, 'record'::text, 'audit'::text, 'access'::text, 'case'::text]))),
     CONSTRAINT actions_name_check CHECK ((name ~ '^[a-z][a-z0-9_.]{0,63}$'::text)),
     CONSTRAINT actions_requires_check CHECK ((requires <@ ARRAY['patient'::text, 'object'::text, 'results'::text]))
 );
@@ -3199,11 +4373,88 @@ ALTER TABLE ONLY app.care_team
     ADD CONSTRAINT care_team_pkey PRIMARY KEY (org_id, provider_id, patient_id);
 
 --
+-- Name: case_invites case_invites_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.case_invites
+    ADD CONSTRAINT case_invites_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: case_invites case_invites_token_hash_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.case_invites
+    ADD CONSTRAINT case_invites_token_hash_key UNIQUE (token_hash);
+
+--
+-- Name: case_members case_members_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.case_members
+    ADD CONSTRAINT case_members_pkey PRIMARY KEY (org_id, case_id, user_id);
+
+--
+-- Name: cases cases_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.cases
+    ADD CONSTRAINT cases_pkey PRIMARY KEY (org_id, id);
+
+--
 -- Name: clinical_entries clinical_entries_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
 ALTER TABLE ONLY app.clinical_entries
     ADD CONSTRAINT clinical_entries_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: document_comments document_comments_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.document_comments
+    ADD CONSTRAINT document_comments_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: document_reminders document_reminders_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.document_reminders
+    ADD CONSTRAINT document_reminders_pkey PRIMARY KEY (org_id, document_id, kind);
+
+--
+-- Name: document_versions document_versions_org_id_document_id_version_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.document_versions
+    ADD CONSTRAINT document_versions_org_id_document_id_version_key UNIQUE (org_id, document_id, version);
+
+--
+-- Name: document_versions document_versions_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.document_versions
+    ADD CONSTRAINT document_versions_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: document_versions document_versions_storage_key_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.document_versions
+    ADD CONSTRAINT document_versions_storage_key_key UNIQUE (storage_key);
+
+--
+-- Name: documents documents_org_id_case_id_id_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.documents
+    ADD CONSTRAINT documents_org_id_case_id_id_key UNIQUE (org_id, case_id, id);
+
+--
+-- Name: documents documents_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.documents
+    ADD CONSTRAINT documents_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: dpop_proofs dpop_proofs_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
@@ -3316,6 +4567,55 @@ ALTER TABLE ONLY app.patients
 
 ALTER TABLE ONLY app.recovery_codes
     ADD CONSTRAINT recovery_codes_pkey PRIMARY KEY (org_id, user_id, code_hash);
+
+--
+-- Name: scim_group_members scim_group_members_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_group_members
+    ADD CONSTRAINT scim_group_members_pkey PRIMARY KEY (org_id, group_id, user_id);
+
+--
+-- Name: scim_groups scim_groups_org_id_external_id_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_groups
+    ADD CONSTRAINT scim_groups_org_id_external_id_key UNIQUE (org_id, external_id);
+
+--
+-- Name: scim_groups scim_groups_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_groups
+    ADD CONSTRAINT scim_groups_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: scim_tokens scim_tokens_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_tokens
+    ADD CONSTRAINT scim_tokens_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: scim_tokens scim_tokens_token_hash_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_tokens
+    ADD CONSTRAINT scim_tokens_token_hash_key UNIQUE (token_hash);
+
+--
+-- Name: scim_users scim_users_org_id_external_id_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_users
+    ADD CONSTRAINT scim_users_org_id_external_id_key UNIQUE (org_id, external_id);
+
+--
+-- Name: scim_users scim_users_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_users
+    ADD CONSTRAINT scim_users_pkey PRIMARY KEY (org_id, user_id);
 
 --
 -- Name: session_tokens session_tokens_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
@@ -3448,10 +4748,64 @@ CREATE INDEX auth_attempts_idx ON app.auth_attempts USING btree (kind, key_hash,
 CREATE INDEX care_team_patient_idx ON app.care_team USING btree (org_id, patient_id);
 
 --
+-- Name: case_invites_case_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX case_invites_case_idx ON app.case_invites USING btree (org_id, case_id, created_at DESC);
+
+--
+-- Name: case_members_user_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX case_members_user_idx ON app.case_members USING btree (user_id, org_id);
+
+--
+-- Name: cases_created_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX cases_created_idx ON app.cases USING btree (org_id, created_at DESC);
+
+--
+-- Name: cases_patient_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX cases_patient_idx ON app.cases USING btree (org_id, patient_id) WHERE (patient_id IS NOT NULL);
+
+--
+-- Name: cases_reference_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE UNIQUE INDEX cases_reference_idx ON app.cases USING btree (org_id, reference_bidx) WHERE (reference_bidx IS NOT NULL);
+
+--
 -- Name: clinical_entries_patient_idx; Type: INDEX; Schema: app; Owner: ward_owner
 --
 
 CREATE INDEX clinical_entries_patient_idx ON app.clinical_entries USING btree (org_id, patient_id, observed_at DESC);
+
+--
+-- Name: document_comments_doc_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX document_comments_doc_idx ON app.document_comments USING btree (org_id, document_id, created_at);
+
+--
+-- Name: document_versions_case_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX document_versions_case_idx ON app.document_versions USING btree (org_id, case_id);
+
+--
+-- Name: documents_case_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX documents_case_idx ON app.documents USING btree (org_id, case_id, created_at DESC);
+
+--
+-- Name: documents_due_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX documents_due_idx ON app.documents USING btree (due_at) WHERE ((provided_at IS NULL) AND (deleted_at IS NULL));
 
 --
 -- Name: dpop_proofs_expiry_idx; Type: INDEX; Schema: app; Owner: ward_owner
@@ -3500,6 +4854,18 @@ CREATE INDEX patients_created_idx ON app.patients USING btree (org_id, created_a
 --
 
 CREATE INDEX patients_email_idx ON app.patients USING btree (org_id, email_bidx);
+
+--
+-- Name: scim_group_members_user_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX scim_group_members_user_idx ON app.scim_group_members USING btree (org_id, user_id);
+
+--
+-- Name: scim_groups_name_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE UNIQUE INDEX scim_groups_name_idx ON app.scim_groups USING btree (org_id, lower(display_name));
 
 --
 -- Name: sessions_user_idx; Type: INDEX; Schema: app; Owner: ward_owner
@@ -3627,11 +4993,95 @@ ALTER TABLE ONLY app.care_team
     ADD CONSTRAINT care_team_org_id_provider_id_fkey FOREIGN KEY (org_id, provider_id) REFERENCES app.memberships(org_id, user_id);
 
 --
+-- Name: case_invites case_invites_org_id_case_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.case_invites
+    ADD CONSTRAINT case_invites_org_id_case_id_fkey FOREIGN KEY (org_id, case_id) REFERENCES app.cases(org_id, id);
+
+--
+-- Name: case_members case_members_org_id_case_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.case_members
+    ADD CONSTRAINT case_members_org_id_case_id_fkey FOREIGN KEY (org_id, case_id) REFERENCES app.cases(org_id, id);
+
+--
+-- Name: case_members case_members_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.case_members
+    ADD CONSTRAINT case_members_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: cases cases_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.cases
+    ADD CONSTRAINT cases_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: cases cases_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.cases
+    ADD CONSTRAINT cases_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
+-- Name: cases cases_org_id_patient_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.cases
+    ADD CONSTRAINT cases_org_id_patient_id_fkey FOREIGN KEY (org_id, patient_id) REFERENCES app.patients(org_id, id);
+
+--
 -- Name: clinical_entries clinical_entries_org_id_patient_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
 ALTER TABLE ONLY app.clinical_entries
     ADD CONSTRAINT clinical_entries_org_id_patient_id_fkey FOREIGN KEY (org_id, patient_id) REFERENCES app.patients(org_id, id);
+
+--
+-- Name: document_comments document_comments_org_id_case_id_document_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.document_comments
+    ADD CONSTRAINT document_comments_org_id_case_id_document_id_fkey FOREIGN KEY (org_id, case_id, document_id) REFERENCES app.documents(org_id, case_id, id);
+
+--
+-- Name: document_reminders document_reminders_org_id_document_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.document_reminders
+    ADD CONSTRAINT document_reminders_org_id_document_id_fkey FOREIGN KEY (org_id, document_id) REFERENCES app.documents(org_id, id);
+
+--
+-- Name: document_versions document_versions_org_id_case_id_document_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.document_versions
+    ADD CONSTRAINT document_versions_org_id_case_id_document_id_fkey FOREIGN KEY (org_id, case_id, document_id) REFERENCES app.documents(org_id, case_id, id);
+
+--
+-- Name: documents documents_org_id_case_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.documents
+    ADD CONSTRAINT documents_org_id_case_id_fkey FOREIGN KEY (org_id, case_id) REFERENCES app.cases(org_id, id);
+
+--
+-- Name: documents documents_org_id_requested_from_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.documents
+    ADD CONSTRAINT documents_org_id_requested_from_fkey FOREIGN KEY (org_id, requested_from) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: legal_holds legal_holds_org_id_case_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.legal_holds
+    ADD CONSTRAINT legal_holds_org_id_case_id_fkey FOREIGN KEY (org_id, case_id) REFERENCES app.cases(org_id, id);
 
 --
 -- Name: legal_holds legal_holds_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -3709,6 +5159,48 @@ ALTER TABLE ONLY app.patients
 
 ALTER TABLE ONLY app.recovery_codes
     ADD CONSTRAINT recovery_codes_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: scim_group_members scim_group_members_org_id_group_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_group_members
+    ADD CONSTRAINT scim_group_members_org_id_group_id_fkey FOREIGN KEY (org_id, group_id) REFERENCES app.scim_groups(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: scim_group_members scim_group_members_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_group_members
+    ADD CONSTRAINT scim_group_members_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: scim_groups scim_groups_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_groups
+    ADD CONSTRAINT scim_groups_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
+-- Name: scim_tokens scim_tokens_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_tokens
+    ADD CONSTRAINT scim_tokens_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: scim_tokens scim_tokens_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_tokens
+    ADD CONSTRAINT scim_tokens_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
+-- Name: scim_users scim_users_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.scim_users
+    ADD CONSTRAINT scim_users_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
 
 --
 -- Name: session_tokens session_tokens_org_id_session_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -3810,6 +5302,78 @@ CREATE POLICY care_team_insert ON app.care_team FOR INSERT TO ward_app WITH CHEC
 CREATE POLICY care_team_select ON app.care_team FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((provider_id = ( SELECT private.uid() AS uid)) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org))));
 
 --
+-- Name: case_invites; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.case_invites ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: case_invites case_invites_insert; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY case_invites_insert ON app.case_invites FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (accepted_at IS NULL) AND (revoked_at IS NULL) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+
+--
+-- Name: case_invites case_invites_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY case_invites_select ON app.case_invites FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+
+--
+-- Name: case_invites case_invites_update; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY case_invites_update ON app.case_invites FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (accepted_at IS NULL) AND (revoked_at IS NULL) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (revoked_at IS NOT NULL)));
+
+--
+-- Name: case_members; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.case_members ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: case_members case_members_insert; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY case_members_insert ON app.case_members FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (added_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+
+--
+-- Name: case_members case_members_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY case_members_select ON app.case_members FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((user_id = ( SELECT private.uid() AS uid)) OR ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+
+--
+-- Name: case_members case_members_update; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY case_members_update ON app.case_members FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+
+--
+-- Name: cases; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.cases ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: cases cases_insert; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY cases_insert ON app.cases FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR ((( SELECT private.get_my_role() AS get_my_role) = 'provider'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))));
+
+--
+-- Name: cases cases_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY cases_select ON app.cases FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+
+--
+-- Name: cases cases_update; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY cases_update ON app.cases FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+
+--
 -- Name: clinical_entries; Type: ROW SECURITY; Schema: app; Owner: ward_owner
 --
 
@@ -3832,6 +5396,72 @@ CREATE POLICY clinical_entries_select ON app.clinical_entries FOR SELECT TO ward
 --
 
 CREATE POLICY clinical_entries_update ON app.clinical_entries FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR ((patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) AND ((( SELECT private.get_my_role() AS get_my_role) <> 'patient'::text) OR (created_by = ( SELECT private.uid() AS uid))))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+
+--
+-- Name: document_comments; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.document_comments ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: document_comments document_comments_insert; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY document_comments_insert ON app.document_comments FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (author_id = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('comment'::text) AS my_case_ids)::uuid[])))));
+
+--
+-- Name: document_comments document_comments_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY document_comments_select ON app.document_comments FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+
+--
+-- Name: document_reminders; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.document_reminders ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: document_versions; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.document_versions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: document_versions document_versions_insert; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY document_versions_insert ON app.document_versions FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (uploaded_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[])))));
+
+--
+-- Name: document_versions document_versions_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY document_versions_select ON app.document_versions FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+
+--
+-- Name: documents; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.documents ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: documents documents_insert; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY documents_insert ON app.documents FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (deleted_at IS NULL) AND ((requested_by IS NULL) OR (requested_by = ( SELECT private.uid() AS uid))) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[])))));
+
+--
+-- Name: documents documents_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY documents_select ON app.documents FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+
+--
+-- Name: documents documents_update; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY documents_update ON app.documents FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL)));
 
 --
 -- Name: dpop_proofs; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -3903,7 +5533,7 @@ CREATE POLICY legal_holds_select ON app.legal_holds FOR SELECT TO ward_app USING
 -- Name: legal_holds legal_holds_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY legal_holds_update ON app.legal_holds FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key)) AND (released_at IS NULL))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (released_at IS NOT NULL)));
+CREATE POLICY legal_holds_update ON app.legal_holds FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key)) AND (released_at IS NULL))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (released_at IS NOT NULL) AND (released_by = ( SELECT private.uid() AS uid))));
 
 --
 -- Name: magic_links; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -4012,6 +5642,54 @@ ALTER TABLE app.recovery_codes ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY recovery_codes_select ON app.recovery_codes FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid))));
+
+--
+-- Name: scim_group_members; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.scim_group_members ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: scim_group_members scim_group_members_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY scim_group_members_select ON app.scim_group_members FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.is_scim() AS is_scim) OR ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))))));
+
+--
+-- Name: scim_groups; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.scim_groups ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: scim_groups scim_groups_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY scim_groups_select ON app.scim_groups FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.is_scim() AS is_scim) OR ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))))));
+
+--
+-- Name: scim_tokens; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.scim_tokens ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: scim_tokens scim_tokens_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY scim_tokens_select ON app.scim_tokens FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+
+--
+-- Name: scim_users; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.scim_users ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: scim_users scim_users_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY scim_users_select ON app.scim_users FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.is_scim() AS is_scim) OR ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))))));
 
 --
 -- Name: session_tokens; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -4210,6 +5888,13 @@ GRANT USAGE ON SCHEMA private TO ward_definer;
 GRANT USAGE ON SCHEMA private TO ward_ops;
 
 --
+-- Name: FUNCTION accept_case_invite(p_token_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT case_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.accept_case_invite(p_token_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT case_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.accept_case_invite(p_token_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT case_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) TO ward_app;
+
+--
 -- Name: FUNCTION add_member(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_role text, p_request text, p_invite_hash bytea, OUT user_id uuid, OUT email_enc bytea, OUT invite_ttl_min integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -4251,11 +5936,33 @@ REVOKE ALL ON FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_
 GRANT ALL ON FUNCTION app.create_org(p_name text, p_aead bytea, p_prf bytea, p_admin uuid, p_admin_bidx bytea, p_admin_email_enc bytea, p_org uuid, OUT org_id uuid, OUT admin_id uuid) TO ward_ops;
 
 --
+-- Name: FUNCTION create_scim_token(p_token_hash bytea, p_prefix text, p_name text, p_default_role text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.create_scim_token(p_token_hash bytea, p_prefix text, p_name text, p_default_role text, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.create_scim_token(p_token_hash bytea, p_prefix text, p_name text, p_default_role text, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION credential_status(); Type: ACL; Schema: app; Owner: ward_definer
 --
 
 REVOKE ALL ON FUNCTION app.credential_status() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.credential_status() TO ward_app;
+
+--
+-- Name: FUNCTION delete_document(p_document uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.delete_document(p_document uuid, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.delete_document(p_document uuid, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION document_status(p_provided timestamp with time zone, p_due timestamp with time zone); Type: ACL; Schema: app; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone) TO ward_app;
+GRANT ALL ON FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone) TO ward_ops;
 
 --
 -- Name: FUNCTION dpop_bind(p_jkt text); Type: ACL; Schema: app; Owner: ward_definer
@@ -4270,6 +5977,13 @@ GRANT ALL ON FUNCTION app.dpop_bind(p_jkt text) TO ward_app;
 
 REVOKE ALL ON FUNCTION app.dpop_use(p_jkt text, p_jti_hash bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.dpop_use(p_jkt text, p_jti_hash bytea) TO ward_app;
+
+--
+-- Name: FUNCTION due_reminders(p_max integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.due_reminders(p_max integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.due_reminders(p_max integer) TO ward_ops;
 
 --
 -- Name: FUNCTION ensure_instance_keyset(p_aead bytea, p_prf bytea, OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
@@ -4301,11 +6015,25 @@ REVOKE ALL ON FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p
 GRANT ALL ON FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) TO ward_ops;
 
 --
+-- Name: FUNCTION live_storage_keys(p_keys text[]); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.live_storage_keys(p_keys text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.live_storage_keys(p_keys text[]) TO ward_ops;
+
+--
 -- Name: FUNCTION logout(p_request text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
 REVOKE ALL ON FUNCTION app.logout(p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.logout(p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) TO ward_app;
 
 --
 -- Name: FUNCTION org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
@@ -4372,6 +6100,13 @@ REVOKE ALL ON FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_bin
 GRANT ALL ON FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone) TO ward_app;
 
 --
+-- Name: FUNCTION record_access_expiries(p_max integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.record_access_expiries(p_max integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.record_access_expiries(p_max integer) TO ward_ops;
+
+--
 -- Name: FUNCTION recovery_code_use(p_code_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT remaining integer, OUT email_enc bytea); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -4400,6 +6135,13 @@ REVOKE ALL ON FUNCTION app.revoke_api_key(p_id uuid, p_request text) FROM PUBLIC
 GRANT ALL ON FUNCTION app.revoke_api_key(p_id uuid, p_request text) TO ward_app;
 
 --
+-- Name: FUNCTION revoke_scim_token(p_id uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.revoke_scim_token(p_id uuid, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.revoke_scim_token(p_id uuid, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION rotate_session(p_new_hash bytea); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -4407,11 +6149,81 @@ REVOKE ALL ON FUNCTION app.rotate_session(p_new_hash bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.rotate_session(p_new_hash bytea) TO ward_app;
 
 --
+-- Name: FUNCTION scim_create_user(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_external_id text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_create_user(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_external_id text, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_create_user(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_external_id text, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION scim_delete_group(p_id uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_delete_group(p_id uuid, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_delete_group(p_id uuid, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION scim_delete_user(p_user uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_delete_user(p_user uuid, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_delete_user(p_user uuid, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION scim_failure(p_reason text, p_object uuid, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_failure(p_reason text, p_object uuid, p_request text, p_ip text, p_ua text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_failure(p_reason text, p_object uuid, p_request text, p_ip text, p_ua text) TO ward_app;
+
+--
+-- Name: FUNCTION scim_groups(p_id uuid, p_display_name text, p_external_id text, p_offset integer, p_limit integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_groups(p_id uuid, p_display_name text, p_external_id text, p_offset integer, p_limit integer, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_groups(p_id uuid, p_display_name text, p_external_id text, p_offset integer, p_limit integer, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION scim_me(OUT org_id uuid, OUT token_id uuid); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_me(OUT org_id uuid, OUT token_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_me(OUT org_id uuid, OUT token_id uuid) TO ward_app;
+
+--
+-- Name: FUNCTION scim_put_group(p_id uuid, p_display_name text, p_external_id text, p_members uuid[], p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_put_group(p_id uuid, p_display_name text, p_external_id text, p_members uuid[], p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_put_group(p_id uuid, p_display_name text, p_external_id text, p_members uuid[], p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION scim_update_user(p_user uuid, p_email_bidx bytea, p_external_id text, p_attrs_enc bytea, p_active boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_update_user(p_user uuid, p_email_bidx bytea, p_external_id text, p_attrs_enc bytea, p_active boolean, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_update_user(p_user uuid, p_email_bidx bytea, p_external_id text, p_attrs_enc bytea, p_active boolean, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION scim_users(p_id uuid, p_email_bidx bytea, p_external_id text, p_offset integer, p_limit integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.scim_users(p_id uuid, p_email_bidx bytea, p_external_id text, p_offset integer, p_limit integer, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.scim_users(p_id uuid, p_email_bidx bytea, p_external_id text, p_offset integer, p_limit integer, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
 REVOKE ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION set_scim_group_role(p_group uuid, p_role text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.set_scim_group_role(p_group uuid, p_role text, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.set_scim_group_role(p_group uuid, p_role text, p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION set_session_policy(p_idle integer, p_abs integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -4472,19 +6284,19 @@ REVOKE ALL ON FUNCTION audit.access_report(p_org uuid, p_patient uuid) FROM PUBL
 GRANT ALL ON FUNCTION audit.access_report(p_org uuid, p_patient uuid) TO ward_app;
 
 --
--- Name: FUNCTION append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb); Type: ACL; Schema: audit; Owner: ward_definer
+-- Name: FUNCTION append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb, p_case uuid); Type: ACL; Schema: audit; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb) TO ward_app;
-GRANT ALL ON FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb) TO ward_ops;
+REVOKE ALL ON FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb, p_case uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb, p_case uuid) TO ward_app;
+GRANT ALL ON FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb, p_case uuid) TO ward_ops;
 
 --
--- Name: FUNCTION append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb); Type: ACL; Schema: audit; Owner: ward_definer
+-- Name: FUNCTION append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb, p_case uuid); Type: ACL; Schema: audit; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb) TO ward_ops;
+REVOKE ALL ON FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb, p_case uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb, p_case uuid) TO ward_ops;
 
 --
 -- Name: FUNCTION canonical_event(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb); Type: ACL; Schema: audit; Owner: ward_owner
@@ -4695,6 +6507,13 @@ GRANT ALL ON FUNCTION private.is_key() TO ward_app;
 GRANT ALL ON FUNCTION private.is_key() TO ward_definer;
 
 --
+-- Name: FUNCTION is_scim(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.is_scim() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.is_scim() TO ward_app;
+
+--
 -- Name: FUNCTION key_holds(p_scope text); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -4724,6 +6543,21 @@ GRANT ALL ON FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, 
 REVOKE ALL ON FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) TO ward_definer;
 GRANT ALL ON FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) TO ward_app;
+
+--
+-- Name: FUNCTION my_case_ids(p_perm text); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.my_case_ids(p_perm text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_case_ids(p_perm text) TO ward_app;
+GRANT ALL ON FUNCTION private.my_case_ids(p_perm text) TO ward_definer;
+
+--
+-- Name: FUNCTION my_managed_case_ids(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.my_managed_case_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_managed_case_ids() TO ward_app;
 
 --
 -- Name: FUNCTION my_org_member_ids(); Type: ACL; Schema: private; Owner: ward_rls
@@ -4780,6 +6614,20 @@ REVOKE ALL ON FUNCTION private.refuse_key_revoke() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.refuse_key_write() FROM PUBLIC;
+
+--
+-- Name: FUNCTION scim_apply_roles(p_org uuid, p_users uuid[], p_default text, p_request text); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.scim_apply_roles(p_org uuid, p_users uuid[], p_default text, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.scim_apply_roles(p_org uuid, p_users uuid[], p_default text, p_request text) TO ward_definer;
+
+--
+-- Name: FUNCTION scim_end_access(p_org uuid, p_user uuid, p_reason text); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.scim_end_access(p_org uuid, p_user uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.scim_end_access(p_org uuid, p_user uuid, p_reason text) TO ward_definer;
 
 --
 -- Name: FUNCTION session_id(); Type: ACL; Schema: private; Owner: ward_rls
@@ -5051,6 +6899,190 @@ GRANT SELECT,INSERT,DELETE ON TABLE app.care_team TO ward_app;
 GRANT SELECT ON TABLE app.care_team TO ward_rls;
 
 --
+-- Name: TABLE case_invites; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE app.case_invites TO ward_definer;
+GRANT INSERT ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.case_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(case_id) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.email_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(email_enc) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.invitee_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(invitee_id) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.kind; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(kind) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.permissions; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(permissions) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.access_expires_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(access_expires_at) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.expires_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(expires_at) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.created_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_by) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.accepted_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(accepted_at) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.accepted_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(accepted_by) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.revoked_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(revoked_at),UPDATE(revoked_at) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: TABLE case_members; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.case_members TO ward_rls;
+GRANT SELECT,INSERT,UPDATE ON TABLE app.case_members TO ward_definer;
+GRANT SELECT,INSERT ON TABLE app.case_members TO ward_app;
+
+--
+-- Name: COLUMN case_members.permissions; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(permissions) ON TABLE app.case_members TO ward_app;
+
+--
+-- Name: COLUMN case_members.access_expires_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(access_expires_at) ON TABLE app.case_members TO ward_app;
+
+--
+-- Name: COLUMN case_members.updated_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(updated_at) ON TABLE app.case_members TO ward_app;
+
+--
+-- Name: COLUMN case_members.revoked_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(revoked_at) ON TABLE app.case_members TO ward_app;
+
+--
+-- Name: TABLE cases; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.cases TO ward_definer;
+GRANT SELECT,INSERT ON TABLE app.cases TO ward_app;
+
+--
+-- Name: COLUMN cases.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.cases TO ward_rls;
+
+--
+-- Name: COLUMN cases.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.cases TO ward_rls;
+
+--
+-- Name: COLUMN cases.patient_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(patient_id) ON TABLE app.cases TO ward_rls;
+
+--
+-- Name: COLUMN cases.title_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(title_enc) ON TABLE app.cases TO ward_app;
+
+--
+-- Name: COLUMN cases.reference_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(reference_enc) ON TABLE app.cases TO ward_app;
+
+--
+-- Name: COLUMN cases.reference_bidx; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(reference_bidx) ON TABLE app.cases TO ward_app;
+
+--
+-- Name: COLUMN cases.status; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(status) ON TABLE app.cases TO ward_app;
+
+--
+-- Name: COLUMN cases.closed_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(closed_at) ON TABLE app.cases TO ward_app;
+
+--
+-- Name: COLUMN cases.updated_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(updated_at) ON TABLE app.cases TO ward_app;
+
+--
 -- Name: TABLE clinical_entries; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -5109,6 +7141,128 @@ GRANT UPDATE(observed_at) ON TABLE app.clinical_entries TO ward_app;
 --
 
 GRANT UPDATE(note_enc) ON TABLE app.clinical_entries TO ward_app;
+
+--
+-- Name: TABLE document_comments; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT ON TABLE app.document_comments TO ward_app;
+
+--
+-- Name: TABLE document_reminders; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE app.document_reminders TO ward_definer;
+
+--
+-- Name: TABLE document_versions; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,UPDATE ON TABLE app.document_versions TO ward_definer;
+GRANT INSERT ON TABLE app.document_versions TO ward_app;
+
+--
+-- Name: COLUMN document_versions.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.document_versions TO ward_app;
+
+--
+-- Name: COLUMN document_versions.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.document_versions TO ward_app;
+
+--
+-- Name: COLUMN document_versions.case_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(case_id) ON TABLE app.document_versions TO ward_app;
+
+--
+-- Name: COLUMN document_versions.document_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(document_id) ON TABLE app.document_versions TO ward_app;
+
+--
+-- Name: COLUMN document_versions.version; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(version) ON TABLE app.document_versions TO ward_app;
+
+--
+-- Name: COLUMN document_versions.storage_key; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(storage_key) ON TABLE app.document_versions TO ward_app;
+
+--
+-- Name: COLUMN document_versions.size; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(size) ON TABLE app.document_versions TO ward_app;
+
+--
+-- Name: COLUMN document_versions.sha256; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(sha256) ON TABLE app.document_versions TO ward_app;
+
+--
+-- Name: COLUMN document_versions.content_type; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(content_type) ON TABLE app.document_versions TO ward_app;
+
+--
+-- Name: COLUMN document_versions.filename_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(filename_enc) ON TABLE app.document_versions TO ward_app;
+
+--
+-- Name: COLUMN document_versions.uploaded_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(uploaded_by) ON TABLE app.document_versions TO ward_app;
+
+--
+-- Name: COLUMN document_versions.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.document_versions TO ward_app;
+
+--
+-- Name: TABLE documents; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.documents TO ward_definer;
+GRANT SELECT,INSERT ON TABLE app.documents TO ward_app;
+
+--
+-- Name: COLUMN documents.provided_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(provided_at) ON TABLE app.documents TO ward_app;
+
+--
+-- Name: COLUMN documents.accepted_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(accepted_at) ON TABLE app.documents TO ward_app;
+
+--
+-- Name: COLUMN documents.accepted_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(accepted_by) ON TABLE app.documents TO ward_app;
+
+--
+-- Name: COLUMN documents.deleted_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(deleted_at) ON TABLE app.documents TO ward_definer;
 
 --
 -- Name: TABLE dpop_proofs; Type: ACL; Schema: app; Owner: ward_owner
@@ -5180,6 +7334,12 @@ GRANT UPDATE(updated_at) ON TABLE app.instance_policy TO ward_ops;
 GRANT UPDATE(invite_ttl_min) ON TABLE app.instance_policy TO ward_ops;
 
 --
+-- Name: COLUMN instance_policy.case_invite_ttl_days; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(case_invite_ttl_days) ON TABLE app.instance_policy TO ward_ops;
+
+--
 -- Name: TABLE legal_holds; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -5192,6 +7352,18 @@ GRANT SELECT ON TABLE app.legal_holds TO ward_definer;
 --
 
 GRANT UPDATE(released_at) ON TABLE app.legal_holds TO ward_app;
+
+--
+-- Name: COLUMN legal_holds.released_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(released_by) ON TABLE app.legal_holds TO ward_app;
+
+--
+-- Name: COLUMN legal_holds.release_note; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(release_note) ON TABLE app.legal_holds TO ward_app;
 
 --
 -- Name: TABLE magic_links; Type: ACL; Schema: app; Owner: ward_owner
@@ -5414,6 +7586,97 @@ GRANT SELECT(created_at) ON TABLE app.recovery_codes TO ward_app;
 --
 
 GRANT SELECT(used_at) ON TABLE app.recovery_codes TO ward_app;
+
+--
+-- Name: TABLE scim_group_members; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.scim_group_members TO ward_app;
+GRANT SELECT,INSERT,DELETE ON TABLE app.scim_group_members TO ward_definer;
+
+--
+-- Name: TABLE scim_groups; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.scim_groups TO ward_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.scim_groups TO ward_definer;
+
+--
+-- Name: TABLE scim_tokens; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE app.scim_tokens TO ward_definer;
+
+--
+-- Name: COLUMN scim_tokens.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.scim_tokens TO ward_app;
+GRANT SELECT(org_id) ON TABLE app.scim_tokens TO ward_rls;
+
+--
+-- Name: COLUMN scim_tokens.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.scim_tokens TO ward_app;
+GRANT SELECT(id) ON TABLE app.scim_tokens TO ward_rls;
+
+--
+-- Name: COLUMN scim_tokens.token_hash; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(token_hash) ON TABLE app.scim_tokens TO ward_rls;
+
+--
+-- Name: COLUMN scim_tokens.prefix; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(prefix) ON TABLE app.scim_tokens TO ward_app;
+
+--
+-- Name: COLUMN scim_tokens.name; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(name) ON TABLE app.scim_tokens TO ward_app;
+
+--
+-- Name: COLUMN scim_tokens.default_role; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(default_role) ON TABLE app.scim_tokens TO ward_app;
+
+--
+-- Name: COLUMN scim_tokens.created_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_by) ON TABLE app.scim_tokens TO ward_app;
+
+--
+-- Name: COLUMN scim_tokens.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.scim_tokens TO ward_app;
+GRANT SELECT(created_at) ON TABLE app.scim_tokens TO ward_rls;
+
+--
+-- Name: COLUMN scim_tokens.last_used_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(last_used_at) ON TABLE app.scim_tokens TO ward_app;
+
+--
+-- Name: COLUMN scim_tokens.revoked_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(revoked_at) ON TABLE app.scim_tokens TO ward_app;
+GRANT SELECT(revoked_at) ON TABLE app.scim_tokens TO ward_rls;
+
+--
+-- Name: TABLE scim_users; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.scim_users TO ward_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE app.scim_users TO ward_definer;
 
 --
 -- Name: TABLE session_tokens; Type: ACL; Schema: app; Owner: ward_owner

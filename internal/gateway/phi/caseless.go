@@ -1,5 +1,7 @@
 package phi
 
+import "strings"
+
 // Rules for words on lines without case evidence (see markCaseless). There
 // a capital proves nothing, and an unknown word is far more often clinical
 // shorthand, a truncation or a misspelling ("ADEQ", "HEMODY", "RECIEVED")
@@ -18,7 +20,7 @@ var afterNameVerbsWeak = set(`ordered contacted spoke requested stated agreed ex
 
 // abbrevTitles are short titles that are nothing else: after them even an
 // English word is a name ("DR TYRO"), unlike after "priest" or "sister".
-var abbrevTitles = set(`dr mr mrs ms mx prof`)
+var abbrevTitles = set(`dr mr mrs mx prof`) // not "ms": mental status, morphine, mid-sternal
 
 // prevWord returns the index of the word before i, across one dot, or -1.
 func (d *detector) prevWord(i int) int {
@@ -34,7 +36,7 @@ func (d *detector) prevWord(i int) int {
 
 // titleCredentials are credentials written before a name like a title:
 // "NP Wolfe", "W/MD SPEARS".
-var titleCredentials = set(`md np pa rn rrt pac lpn crna aprn fnp`)
+var titleCredentials = set(`md np pa rn rrt pac lpn crna aprn fnp ho`)
 
 // caselessName marks word i (free, not part of a glued compound) on a line
 // without case evidence.
@@ -63,17 +65,30 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		}
 		return i
 	}
+	if t.end-t.start == 2 {
+		// two letters without case are shorthand ("HO AWARE", "PT NT
+		// SXN'D") unless a title stands before them: "DR HO"
+		if d.titleBefore(i) && (nameDict || !ordinary) {
+			set(i, mStrong, TypePerson, prioContext)
+		}
+		return i
+	}
 	switch {
 	case d.initialBefore(i) && (nameDict || !ordinary):
 		set(i, mStrong, TypePerson, prioContext)
-	case !ordinary && !nameDict && d.locContext(i) || lf&(lexCity|lexUSCity) != 0 && !ordinary && d.locContext(i):
+	case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && !ordinary && t.end-t.start > 3 && d.locContext(i) || !ordinary && d.wardName(i):
+		// (a short word after "to" is shorthand: "NGT TO LIS", "to CT")
 		set(i, mStrong, TypeLocation, prioContext)
 	case d.titleBefore(i) && (nameDict || !ordinary || abbrevTitles[d.word(d.prevWord(i))]):
 		set(i, mStrong, TypePerson, prioContext)
 	case nameDict && lf&lexClinical == 0 && d.credentialBefore(i):
 		set(i, mStrong, TypePerson, prioContext) // "NP WOLFE", "W/MD SPEARS"
-	case nameDict && (lf&lexClinical == 0 || lf&lexFirst != 0) && d.nameContext(i):
+	case nameDict && (!ordinary || lf&lexFirst != 0) && d.nameContext(i):
+		// (an English word that is only a surname is no name after a
+		// relation: "A FRIEND CAME")
 		set(i, mStrong, TypePerson, prioContext)
+	case !ordinary && !nameDict && d.credentialAfter(i):
+		set(i, mStrong, TypePerson, prioContext) // "brankowicz rrt"
 	case nameDict && lf&lexClinical == 0 && d.afterNameVerb(i):
 		set(i, mStrong, TypePerson, prioContext)
 	case lf&lexRegion != 0:
@@ -82,6 +97,44 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		set(i, mWeak, TypePerson, prioDict)
 	}
 	return i
+}
+
+// wardName reports whether unknown word i names a building or ward with its
+// floor, after a preposition: "to Ellison 12", "from Blake 4". (An unknown
+// word after a bare preposition is far more often shorthand: "to LIS",
+// "from OSH", "at KVO".)
+func (d *detector) wardName(i int) bool {
+	t := d.toks[i]
+	if t.end-t.start < 5 || t.has(fNonASCII) {
+		return false
+	}
+	k := i - 1
+	if k < 0 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) {
+		return false
+	}
+	switch d.word(k) {
+	case "to", "from", "on", "at", "in":
+	default:
+		return false
+	}
+	j := i + 1
+	if j >= len(d.toks) || d.toks[j].kind != tkNum || d.toks[j].has(fNL) || d.toks[j].start-t.end > 1 || d.toks[j].end-d.toks[j].start > 2 {
+		return false
+	}
+	if n := d.text[d.toks[j].start:d.toks[j].end]; len(n) == 2 && n > "20" {
+		return false
+	}
+	// nothing glued after the number, and no unit or value next
+	m := j + 1
+	if m >= len(d.toks) || d.toks[m].has(fNL) {
+		return true
+	}
+	if d.toks[m].start == d.toks[j].end {
+		// only a sentence's punctuation glued: "to Blake 4."
+		return d.toks[m].kind == tkPunct && strings.IndexByte(".,;)", d.text[d.toks[m].start]) >= 0 &&
+			!(m+1 < len(d.toks) && d.toks[m+1].kind == tkNum && d.toks[m+1].start == d.toks[m].end)
+	}
+	return !(d.toks[m].kind == tkWord && d.is(m, vUnit|vUnitWord)) && d.toks[m].kind != tkNum
 }
 
 // uncommonIn reports whether one of the words [i, j) is neither an English
@@ -128,11 +181,31 @@ func (d *detector) afterNameVerb(i int) bool {
 	return afterNameVerbs[w] || afterNameVerbsWeak[w] && d.toks[i].lex&(lexSafe|lexCommon|lexClinical) == 0
 }
 
+// credentialAfter reports whether a credential follows word i, across a
+// comma: "ROE, RN", "brankowicz rrt".
+func (d *detector) credentialAfter(i int) bool {
+	j := i + 1
+	if j < len(d.toks) && d.isPunct(j, ',') {
+		j++
+	}
+	return j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && plainCredentials[d.word(j)]
+}
+
+// plainCredentials are credentials that are no clinical shorthand too (not
+// "PA", "OT", "DO").
+var plainCredentials = set(`md rn rrt np bsn msn lpn crna aprn fnp ccrn cnp phd`)
+
 // initialBefore reports whether an initial and its dot precede word i:
-// "B. KARGAS".
+// "B. KARGAS" (a letter that stands alone: not "U/O. HANDS", "40'S. ALINE").
 func (d *detector) initialBefore(i int) bool {
 	return i >= 2 && d.isPunct(i-1, '.') && d.glued(i-2) && d.toks[i-2].kind == tkWord && d.toks[i-2].end-d.toks[i-2].start == 1 &&
-		d.toks[i-2].has(fCap) && !d.toks[i].has(fNL) && d.toks[i].start-d.toks[i-1].end <= 1
+		d.toks[i-2].has(fCap) && !d.toks[i].has(fNL) && d.toks[i].start-d.toks[i-1].end <= 1 && d.standsAlone(i-2)
+}
+
+// standsAlone reports whether token i starts a line or follows a blank.
+func (d *detector) standsAlone(i int) bool {
+	p := int(d.toks[i].start)
+	return p == 0 || d.text[p-1] == ' ' || d.text[p-1] == '\n' || d.text[p-1] == '\t' || d.text[p-1] == '('
 }
 
 // motionVerbs move a patient between facilities: "transferred from", "admitted to".

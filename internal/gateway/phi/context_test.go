@@ -8,6 +8,7 @@ import "testing"
 // judged.
 func TestContextRules(t *testing.T) {
 	upper := "PT REMAINS INTUBATED ON PROPOFOL, BP STABLE, NO ECTOPY NOTED, LUNGS CLEAR, ABD SOFT, FOLEY DRAINING WELL.\n"
+	lower := "pt remains intubated on propofol, bp stable, no ectopy noted, lungs clear, abd soft, foley draining well.\n"
 	mixed := "Pt remains intubated on propofol, BP stable, no ectopy noted, lungs clear, abd soft, foley draining well.\n"
 	tests := []struct {
 		name   string
@@ -37,6 +38,37 @@ func TestContextRules(t *testing.T) {
 		{"blood gas", mixed + "ABG on PS 5=7.35-39-142-22, sx for thick sputum.", nil, []string{"35-39-142-22"}},
 		{"blood pressure range", mixed + "bp 115-134/65-74 via a-line, lasix 1000/2200.", nil, []string{"134/65-74", "1000/2200"}},
 		{"rhythm is no street", upper + "HR 90-110 SR TO ST WITH PACS, 14 BEAT RUN OF VT.", nil, []string{"110 SR TO ST", "14 BEAT RUN"}},
+		{"lower-case shorthand", lower + "neuro: conts sedated, frequent vea, ogt to lws, see careview.", nil, []string{"conts", "vea", "ogt", "lws", "careview"}},
+		{"lower-case relation", lower + "social: daughter maribel at bedside, daughters \"inge\" and lorna called.", []string{"maribel", "inge", "lorna"}, []string{"daughter"}},
+		{"lower-case title", lower + "dr. szeremeta aware of k 3.2, repleted.", []string{"szeremeta"}, []string{"aware"}},
+		{"lower-case credential", lower + "weaned per odile brankowicz rrt this am.", []string{"odile brankowicz"}, []string{"rrt"}},
+		{"unknown surname after a first name", lower + "spoke with nurse odile brankowicz re plan.", []string{"odile brankowicz"}, []string{"nurse"}},
+		{"ward and floor", upper + "PLAN: TO BLAKEMORE 6 WHEN BED AVAILABLE. NGT TO LIS, FROM AC TO PS.", []string{"BLAKEMORE"}, []string{"LIS", "AC", "PS"}},
+		{"sentence glue is no domain", mixed + "Urine is dark maroon.no clots, settled about 2pm.Pt resting, WARM.CO stable. See example.no/x.", []string{"example.no/x"}, []string{"maroon.no", "2pm.Pt", "WARM.CO"}},
+		{"quantities are no IDs", upper + "FENTANYL 200MCGS/MIN, TV 350mls, PEEP 10cmH2O, #20G RAC, #4PRBC, TYLENOL650 PR, sbp146, ID: 98.9, PA #- 35/18.", nil, []string{"200MCGS", "350mls", "10cmH2O", "20G", "4PRBC", "TYLENOL650", "sbp146", "98.9", "35/18"}},
+		{"ranges and shifts are no phones", mixed + "Note 0700-1900. Tidal volumes 950-1000, BP 100-110/40-50, CK drawn at 1515 373.", nil, []string{"0700-1900", "950-1000", "100-110/40-50", "1515 373"}},
+		{"phone with spaced hyphens", mixed + "Daughter reachable at 212- 555- 0142 after work.", []string{"212- 555- 0142"}, nil},
+		{"settings and scores are no dates", lower + "cpap .5% 5/8, simv 900 10/25, on 1/2 ns at 75cc/hr, c/o 3-4/10 cpain, abg 7.1/106/128/5/40.", nil, []string{"5/8", "10/25", "1/2", "4/10", "5/40"}},
+		{"dates stay dates", lower + "admitted on 6/12 with chest pain, seen 10/17 0500, mi 8/88.", []string{"6/12", "10/17", "8/88"}, nil},
+		{"short month as shorthand", lower + lower + "nc 02 dec from 4->2 w/ sats 98%, lasix 40 mg.", nil, []string{"02 dec"}},
+		{"two letters are shorthand", upper + "HO AWARE. PT NT SXN'D. SPOKE WITH HO BRANDT.", []string{"BRANDT"}, []string{"HO AWARE", "NT"}},
+		{"no street in shorthand", upper + "REQUIRING HIGHER FIO2. STOOL VIA NGT UNTIL 5AM. ATIVAN 0.5MG PO X1. ADJUSTED DRIVE PRESSURE. AMBULATED AROUND UNIT X3.", nil, []string{"REQUIRING", "VIA NGT", "PO X1", "DRIVE", "UNIT X3"}},
+		{"capitalised shorthand in a clinical note", mixed + "Pulm: Conts on the vent, RSBI today 66. Pt NPO after MN. PT STILL INTUBATED. Integrelin gtt at 12.", nil, []string{"Conts", "RSBI", "NPO", "STILL", "Integrelin"}},
+		{"names in a clinical note", mixed + "Wife and lawyer (Osric Vantongeren) aware of plan. Dr. Quennell notified. Brankowicz aware.", []string{"Osric Vantongeren", "Quennell", "Brankowicz"}, []string{"Wife", "lawyer"}},
+		{"titles that are shorthand", mixed + "HR 71-80 SR. BP 93-120/50-70. SKIN: MS INCISION WITH DSD. Dr. Quennell aware.", []string{"Quennell"}, []string{"BP", "INCISION"}},
+		{"pronouns and verbs after a relation", upper + "FAMILY WILL BE IN TO SPEAK WITH THEM. A FRIEND CAME TO VISIT. WIFE ROSE CALLED.", []string{"ROSE"}, []string{"THEM", "CAME"}},
+		{"languages", mixed + "Pt Russian speaking only, became agitated and speaking in Russian; daughter interprets.", nil, []string{"Russian"}},
+		{"a letter glued to a word is no initial", upper + "LOW U/O. HANDS AND LEGS EDEMATOUS. RR 40'S. AMBUED, LAVAGED.", nil, []string{"HANDS", "AMBUED"}},
+		{"units and states are no facilities", mixed + "Pt went to OR for exploratory surgery, then traveling to CT. Tmax ED 104.2. Moving from Florida. Plan: wean.", nil, []string{"OR", "CT", "Tmax", "Florida", "Plan"}},
+		{"facilities without case", upper + "HAD PROLONGED HOSPITAL STAY. TAKEN TO ST AGATHA MEMORIAL HOSPITAL, THEN FROM UNIVERSITY OF VERMONT MEDICAL CENTER.", []string{"AGATHA MEMORIAL HOSPITAL", "UNIVERSITY OF VERMONT MEDICAL CENTER"}, []string{"PROLONGED"}},
+		{"apostrophe surnames", mixed + "Dr. O'brien notified. Ardwin O'connell MD spoke with daughter. Meds at 5 o'clock.", []string{"O'brien", "Ardwin O'connell"}, []string{"o'clock", "MD"}},
+		{"lower-case name after a title", mixed + "ph 7.29. Dr. quennell aware. Mild stridor noted, dr brown aware. Dr. to follow.", []string{"quennell", "brown"}, []string{"follow"}},
+		{"dates beside labels and units", upper + "CABG 1/78 C/B WOUND INFECTION. CO/CI/SVR (10/17 0500) 3.4/1.9. BC FROM 9/2 GM + COCCI. LAST BM SEEMS TO BE 9/22.", []string{"1/78", "10/17", "9/2", "9/22"}, []string{"3.4/1.9"}},
+		{"hospital names", upper + "WENT TO HOLY CROSS WITH FEVER OF 103 8/31. AT UNION MEMORIAL HER SKIN BECAME RED. WORKS @ BELCAMP MEMORIAL.", []string{"HOLY CROSS", "UNION MEMORIAL", "BELCAMP MEMORIAL"}, []string{"103"}},
+		{"hospital names in lower case", lower + lower + "recieved from university of vermont hospital, transferred from sacred heart hosp. under general anesthesia.", []string{"university of vermont hospital", "sacred heart hosp"}, []string{"general"}},
+		{"English words that are names, alone in a clinical note", mixed + "Still has a persistent cough. Seen by Speech and swallow. Dr B Quennell in to see pt, spoke with Brankowicz.", []string{"Quennell", "Brankowicz"}, []string{"Still", "Speech"}},
+		{"short lower-case clinical note", "neuro: conts sedated on propofol, ogt to lws, extemely restless, fentynal gtt.", nil, []string{"conts", "ogt", "lws", "extemely", "fentynal"}},
+		{"short lower-case chat keeps names", "don't go to town, sandra! ask zhenyu and bulgakova about it.", []string{"zhenyu", "bulgakova"}, nil},
 		{"street in upper case", upper + "LIVES AT 12 OAK STREET WITH HER SON.", []string{"12 OAK STREET"}, nil},
 	}
 	for _, tt := range tests {

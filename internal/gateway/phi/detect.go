@@ -40,6 +40,7 @@ type detector struct {
 	cands    []cand
 	rec      *compiledRecord
 	lowerDoc bool // the text has (almost) no capitals
+	clinical bool // a note of 25 words or more in clinical register (see clinicalRegister)
 }
 
 func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord) *detector {
@@ -47,11 +48,27 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 	d := &detector{e: e, ctx: ctx, text: text, low: low, toks: toks, rec: cr}
 	d.state = make([]uint8, len(toks))
 	letters := 0
+	// Words recur within a note ("propofol", "sedated", a name): a small
+	// memo in front of the lexicon saves the cache misses of its large
+	// table on repeats.
+	var memo [256]struct {
+		w string
+		f uint64
+	}
 	for i := range d.toks {
 		t := &d.toks[i]
 		if t.kind == tkWord {
 			letters += int(t.end - t.start)
-			f := e.lex.get(d.word(i))
+			w := d.word(i)
+			h := fnv1a(w)
+			m := &memo[uint8(h>>8)]
+			var f uint64
+			if m.w == w && w != "" {
+				f = m.f
+			} else {
+				f = e.lex.getHash(w, h)
+				m.w, m.f = w, f
+			}
 			t.lex, t.voc = uint16(f), uint16(f>>16)
 		}
 	}
@@ -88,15 +105,42 @@ func (d *detector) markCaseless() {
 		}
 		return to, words, upper, lower
 	}
-	for from := 0; from < len(d.toks); {
-		to, w, u, l := lineStats(from)
-		docWords, docUpper, docLower = docWords+w, docUpper+u, docLower+l
-		from = to
+	clin := 0 // clinical terms that are no English word: shorthand, drugs
+	for i := range d.toks {
+		t := &d.toks[i]
+		if t.kind != tkWord || t.end-t.start < 2 {
+			continue
+		}
+		docWords++
+		switch {
+		case t.has(fAllCaps):
+			docUpper++
+		case !t.has(fCap):
+			docLower++
+		}
+		if t.lex&lexClinical != 0 && t.lex&lexCommon == 0 {
+			clin++
+		}
 	}
 	docUpperCase := docWords >= 3 && docUpper*10 >= docWords*7
 	docLowerCase := d.lowerDoc || docWords >= 3 && docLower == docWords
+	// a clinical note: at least one word in twenty is a clinical term
+	// that is no English word; there an unknown word is far more often
+	// shorthand or a misspelling than a name
+	// (a shorter note written without capitals needs one in ten)
+	d.clinical = docWords >= 25 && clin >= 2 && clin*20 >= docWords || d.lowerDoc && docWords >= 8 && clin >= 3 && clin*10 >= docWords
 	if docWords < 25 && !d.lowerDoc {
 		return // too short to judge; shape stays evidence
+	}
+	if d.lowerDoc && d.clinical {
+		// a long clinical note written without capitals: judge it like
+		// one written in upper case, by context and dictionaries (in
+		// lower-case prose, an unknown word is still a possible name)
+		d.lowerDoc = false
+		for k := range d.toks {
+			d.toks[k].flags |= fNoCase
+		}
+		return
 	}
 	for from := 0; from < len(d.toks); {
 		to, words, upper, lower := lineStats(from)

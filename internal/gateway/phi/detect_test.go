@@ -307,16 +307,22 @@ func TestReidentifyLinearTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, unit := range []string{"[[", "PERSON_", "[[PERSON_1", "1/1/19", "person 1 ", "Zyx "} {
-		g := growth(func(text string) {
+		run := func(text string) {
 			s.Reidentify(text)
 			st := s.NewStream()
 			for i := 0; i < len(text); i += 4096 {
 				st.Write(text[i:min(i+4096, len(text))])
 			}
 			st.Close()
-		}, unit, 32<<10)
+		}
+		// a shared machine makes one ratio noisy: fail only if three
+		// tries all grow too fast
+		g := growth(run, unit, 32<<10)
+		for try := 1; try < 3 && g > maxGrowth; try++ {
+			g = min(g, growth(run, unit, 32<<10))
+		}
 		if g > maxGrowth {
-			t.Errorf("%q: 8x the input took %.1fx the time", unit, g)
+			t.Errorf("%q: 8x the input took %.1fx the time on each of three tries", unit, g)
 		}
 	}
 }

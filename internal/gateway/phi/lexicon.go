@@ -60,8 +60,10 @@ func fnv1a(s string) uint64 {
 }
 
 // get returns the flags of lower-case word w, or 0.
-func (lx *lexicon) get(w string) uint64 {
-	h := fnv1a(w)
+func (lx *lexicon) get(w string) uint64 { return lx.getHash(w, fnv1a(w)) }
+
+// getHash is get for a word whose fnv1a hash h is known.
+func (lx *lexicon) getHash(w string, h uint64) uint64 {
 	for i := uint32(h) & lx.omask; ; i = (i + 1) & lx.omask {
 		o := &lx.over[i]
 		if o.w == w {
@@ -121,6 +123,9 @@ func loadLexicon() (*lexicon, error) {
 		}
 	}
 	for w := range stopwords {
+		extra[w] |= lexSafe
+	}
+	for w := range languages {
 		extra[w] |= lexSafe
 	}
 	size := uint32(1)

@@ -50,12 +50,27 @@ func (d *detector) names() {
 				continue
 			}
 		}
-		if lf&(lexCommon|lexClinical|lexRegion) == 0 && (t.has(fCap) || t.has(fNoCase)) && t.end-t.start > 1 && !d.is(i, vStopword|vTitle|vNameLabel) && d.facilityContext(i) {
+		if lf&(lexCommon|lexClinical|lexRegion) == 0 && (t.has(fCap) || t.has(fNoCase)) && t.end-t.start > 1 && !d.is(i, vStopword|vTitle|vNameLabel|vVitalLabel|vUnit|vFacilityEnder) &&
+			!facilityNext[w] && !(d.glued(i) && d.isPunct(i+1, '/')) && d.facilityContext(i) {
 			set(i, mStrong, TypeLocation, prioContext)
+			continue
+		}
+		if j := d.apostropheName(i); j > i {
+			// "O'Brien", "o'hara", "D'Angelo": a name by its shape
+			for k := i; k < j; k += 2 {
+				set(k, mStrong, TypePerson, prioContext)
+			}
+			i = j - 1
 			continue
 		}
 		if t.has(fNoCase) && !d.lowerDoc {
 			i = d.caselessName(i, w, lf, set)
+			continue
+		}
+		if !t.has(fCap) && !d.lowerDoc && d.titleBefore(i) && abbrevTitles[d.word(d.prevWord(i))] && !d.is(i, vStopword|vUnit|vVitalLabel) &&
+			(lf&(lexCommon|lexClinical) == 0 || d.afterNameVerb(i)) {
+			// a name written in lower case after a title: "Dr. ridlon aware", "dr green aware"
+			set(i, mStrong, TypePerson, prioContext)
 			continue
 		}
 		if capd && lf&lexPhrase != 0 {
@@ -81,11 +96,13 @@ func (d *detector) names() {
 		nameDict := lf&(lexFirst|lexLast) != 0
 		single := t.end-t.start == 1 || t.has(fNonASCII) && utf8.RuneCountInString(d.text[t.start:t.end]) == 1
 		switch {
-		case lf&(lexCity|lexUSCity) != 0 && t.has(fCap) && (d.locContext(i) || d.aloneOnLine(i, i+1)):
+		case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && t.has(fCap) && !(t.has(fAllCaps) && len(w) <= 3) && !d.isPunct(i+1, ':') && (d.locContext(i) || d.aloneOnLine(i, i+1)):
+			// (not a state, not "CT" or "OR" in capitals, not a label "Plan:")
 			set(i, mStrong, TypeLocation, prioContext)
 		case capd && !single && !d.is(i, vStopword|vNameLabel) && !(safe && d.isPunct(i+1, ':') && !nameDict) && (t.has(fCap) || !safe || d.lowerDoc && nameDict) && d.nameContext(i):
 			set(i, mStrong, TypePerson, prioContext)
-		case capd && nameDict && !single && !d.is(i, vStopword) && (d.speakerLabel(i) || d.relationOwner(i) || d.agentVerb(i)):
+		case capd && nameDict && !single && !d.is(i, vStopword) && (d.speakerLabel(i) || d.relationOwner(i) || d.agentVerb(i) && !(d.clinical && lf&lexCommon != 0)):
+			// (not "Still has a cough" in a clinical note)
 			set(i, mStrong, TypePerson, prioContext)
 		case lf&lexRegion != 0 && (t.has(fCap) || d.lowerDoc) && !(nameDict && d.nameContext(i)):
 			d.state[i] = stRegion
@@ -101,6 +118,22 @@ func (d *detector) names() {
 			if lf&lexClinical != 0 && !nameDict || !nameDict && d.fieldStart(i) || !nameDict && len(w) >= 7 && d.misspelt(w) {
 				continue // a clinical term, a capitalised first word, a misspelt word
 			}
+			if d.clinical && (!nameDict || t.has(fAllCaps) && (len(w) <= 5 || lf&(lexCommon|lexClinical) != 0)) && !d.afterNameVerb(i) && !d.firstNameBeside(i) {
+				// in a clinical note, a capitalised word on no list is
+				// shorthand, a brand or a misspelling ("Aline", "Conts",
+				// "Integrelin"), and a short upper-case word an acronym
+				// ("NPO", "RSBI"), unless context makes it a name
+				if nameDict {
+					set(i, mWeak, TypePerson, prioDict) // "MARTINEZ, ROSA L."
+				}
+				continue
+			}
+			if d.clinical && lf&(lexCommon|lexClinical) != 0 && !d.afterNameVerb(i) && !d.firstNameBeside(i) {
+				// an English or clinical word that is also a name, alone in
+				// a clinical note: "Still has a cough", "Ted stockings on"
+				set(i, mWeak, TypePerson, prioDict)
+				continue
+			}
 			tt := TypePerson
 			if lf&lexCity != 0 && !nameDict {
 				tt = TypeLocation
@@ -112,6 +145,7 @@ func (d *detector) names() {
 		}
 	}
 	d.facilities(mark, typ, prio)
+	d.facilityPairs(mark, typ, prio)
 	// Promote weak marks, initials and particles next to strong marks.
 	for pass := 0; pass < 3; pass++ {
 		changed := false
@@ -126,6 +160,28 @@ func (d *detector) names() {
 				(t.has(fCap) && t.lex&(lexFirst|lexLast) != 0 && !t.has(fAllCaps)) ||
 				(t.has(fNoCase) && t.lex&lexFirst != 0 && t.lex&lexClinical == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel)) ||
 				isParticle(w)
+			// an unknown word or a surname right after a name on a line
+			// without case: "leslie kiezulas", "carol wolfe"
+			tail := !cand && t.has(fNoCase) && t.end-t.start > 1 && !t.has(fNonASCII) && (t.lex&(lexSafe|lexCommon|lexClinical) == 0 || t.lex&lexLast != 0 && t.lex&lexClinical == 0) &&
+				!d.is(i, vStopword|vTitle|vCredential|vNameLabel|vUnit|vVitalLabel|vMonth)
+			if tail {
+				if l := d.adjacentWord(i, -1); l >= 0 && mark[l] == mStrong && typ[l] == TypePerson {
+					set(i, mStrong, TypePerson, prioDict)
+					changed = true
+				}
+				continue
+			}
+			// a capitalised word on no list beside a name: "Andrwe O'Connell"
+			if !cand && t.has(fCap) && !t.has(fAllCaps) && !t.has(fNoCase) && t.end-t.start > 2 && t.lex&(lexSafe|lexCommon|lexClinical|lexFirst|lexLast) == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel) {
+				for _, dir := range [2]int{-1, 1} {
+					if k := d.adjacentWord(i, dir); k >= 0 && mark[k] == mStrong && typ[k] == TypePerson {
+						set(i, mStrong, TypePerson, prioDict)
+						changed = true
+						break
+					}
+				}
+				continue
+			}
 			if !cand || d.is(i, vNameLabel|vTitle) || t.has(fSent) && t.end-t.start > 1 && d.is(i, vStopword) {
 				continue // a relation or role is signal: "Husband Carlos"; "Then Maria"
 			}
@@ -153,8 +209,10 @@ func (d *detector) names() {
 				changed = true
 				continue
 			}
-			// a name in a list of names: "Malon, Mark, Kaylee and Brandi"
-			if mark[i] == mWeak && (d.listNeighbour(i, -1, mark, typ) || d.listNeighbour(i, 1, mark, typ)) {
+			// a name in a list of names: "Malon, Mark, Kaylee and Brandi";
+			// a first name after "LAST," in capitals: "MARTINEZ, ROSA L."
+			if mark[i] == mWeak && (d.listNeighbour(i, -1, mark, typ) || d.listNeighbour(i, 1, mark, typ)) ||
+				mark[i] == mWeak && t.has(fAllCaps) && t.lex&lexFirst != 0 && i >= 2 && d.isPunct(i-1, ',') && mark[i-2] == mStrong && typ[i-2] == TypePerson && d.toks[i-2].has(fAllCaps) {
 				set(i, mStrong, TypePerson, prioDict)
 				changed = true
 			}
@@ -295,7 +353,7 @@ func (d *detector) listNeighbour(i, dir int, mark []uint8, typ []Type) bool {
 var eponymHeads = set(`disease diseases syndrome sign signs palsy phenomenon test maneuver manoeuvre reflex
 thyroiditis disorder lymphoma sarcoma tumor tumour ulcer fracture procedure operation classification
 criteria score scale equation formula law cell cells body bodies node nodes esophagus encephalopathy
-anomaly contracture cyst node neuroma disease's type`)
+anomaly contracture cyst node neuroma disease's type pouch`)
 
 // eponym reports whether capitalised word i names a disease, sign or test:
 // "Parkinson's disease", "Crohn disease", "Guillain-Barre syndrome".
@@ -338,24 +396,42 @@ func (d *detector) nameContext(i int) bool {
 	dot, colon := false, false // a dot or a colon between the word before and word i
 	for steps := 0; k >= 0 && steps < 2 && d.toks[k].kind == tkPunct; steps++ {
 		c := d.text[d.toks[k].start]
-		if c != '.' && c != ':' && c != ',' && c != '-' && c != '?' {
+		if c != '.' && c != ':' && c != ',' && c != '-' && c != '?' && c != '"' {
 			break
 		}
 		dot = dot || c == '.'
-		colon = colon || c != '.'
+		colon = colon || c != '.' && c != '"'
 		k--
+	}
+	if k >= 1 && d.toks[k].kind == tkWord && d.toks[k].end-d.toks[k].start == 1 && d.toks[k].has(fCap) && !colon && !d.toks[i].has(fNL) {
+		// an initial between a title and the name: "Dr B Muse", "Dr. J. Smith"
+		if t := d.prevWord(k); t >= 0 && d.is(t, vTitle) && abbrevTitles[d.word(t)] && d.toks[t].has(fCap) {
+			return true
+		}
 	}
 	if k >= 0 && d.toks[k].kind == tkWord && !(d.toks[k+1].has(fNL) && !d.isPunct(k+1, ':')) {
 		pw := d.word(k)
 		switch {
 		case d.is(k, vTitle) && (d.toks[k].has(fCap) || d.lowerDoc) && !colon:
-			// "Dr. Hope", not "ms: toward" (a section label)
+			// "Dr. Hope", not "ms: toward" (a section label), nor a
+			// value or a clinical term after a title that is also
+			// shorthand: "SR BP 93/50" (sinus rhythm), "MS INCISION"
+			lf := d.toks[i].lex
+			if d.is(i, vVitalLabel|vUnit) || !abbrevTitles[pw] && d.toks[k].has(fAllCaps) && lf&(lexSafe|lexCommon|lexClinical) != 0 && lf&lexFirst == 0 {
+				return false
+			}
 			return true
-		case d.is(k, vNameLabel) && !dot && (k+1 < i || d.toks[i].has(fCap)):
+		case d.is(k, vNameLabel) && !dot && (k+1 < i || d.toks[i].has(fCap) || d.toks[i].has(fNoCase)):
 			// "Patient: Hope", not "pt. Suction" (a sentence ends)
+			if k+1 == i && (pw == "pt" || pw == "patient") && (d.toks[i].lex&(lexSafe|lexCommon|lexClinical) != 0 || d.toks[i].has(fAllCaps) && d.toks[i].end-d.toks[i].start <= 5) {
+				return false // the patient is the subject of the sentence: "PT STILL", "Pt NPO"
+			}
 			return true
 		case nameVerbs[pw] && k > 0 && d.toks[k-1].kind == tkWord && nameVerbHeads[d.word(k-1)]:
-			return true
+			// in a clinical note "seen by Speech", "discussed with Renal"
+			// name a service
+			lf := d.toks[i].lex
+			return !(d.clinical && lf&(lexCommon|lexClinical) != 0 && lf&lexFirst == 0)
 		case pw == "person" && !dot && k > 0 && d.toks[k-1].kind == tkWord && d.word(k-1) == "contact":
 			return true // "contact person Carole Hayes"
 		}
@@ -371,7 +447,7 @@ func (d *detector) nameContext(i int) bool {
 	if j < len(d.toks) && d.isPunct(j, ',') {
 		j++
 	}
-	if j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.is(j, vCredential) && (d.toks[j].has(fAllCaps) || len(d.word(j)) > 3 && d.toks[j].has(fCap)) {
+	if j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.is(j, vCredential) && (d.toks[j].has(fAllCaps) || len(d.word(j)) > 3 && d.toks[j].has(fCap) || d.toks[j].has(fNoCase) && d.word(j) != "do") {
 		// a credential is weaker evidence than a title: an ordinary word
 		// before it is no name ("Elevated PA numbers")
 		lf := d.toks[i].lex
@@ -473,14 +549,22 @@ adventist catholic jewish women's womens mens men's health behavioral mental reh
 specialty surgical cancer heart eye dental urgent primary family pediatric the of and
 national international central north south east west northern southern eastern western new`)
 
+// facilityNameWords are the ordinary words hospitals are most often named
+// with: they are evidence of a facility even where case is none ("UNION
+// MEMORIAL HOSPITAL", "HOLY CROSS HOSP").
+var facilityNameWords = set(`memorial general mercy providence samaritan sacred heart holy cross trinity sinai
+deaconess saint st good shepherd hope grace redeemer resurrection incarnate word angels lady union
+university`)
+
 // facilities marks "Mercy Hospital", "St. Mary's Medical Center": capitalised
 // words before a facility word, when one of them is a name or unknown word.
 func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 	for i := range d.toks {
 		t := d.toks[i]
-		if t.kind != tkWord || !t.has(fCap) || !d.is(i, vFacilityEnder) || d.state[i] != stFree {
+		if t.kind != tkWord || !(t.has(fCap) || t.has(fNoCase) && !d.lowerDoc) || !d.is(i, vFacilityEnder) || d.state[i] != stFree {
 			continue
 		}
+		capOK := func(p int) bool { return d.toks[p].has(fCap) || d.toks[p].has(fNoCase) && !d.lowerDoc }
 		k, evidence := i, false
 		for steps := 0; k > 0 && steps < 6; steps++ {
 			p := k - 1
@@ -492,10 +576,15 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 				k = p
 				continue
 			}
-			if pt.kind != tkWord || (!pt.has(fCap) && d.word(p) != "s" && !isParticle(d.word(p))) || d.is(p, vStopword) && d.word(p) != "of" {
+			if pt.kind != tkWord || (!capOK(p) && d.word(p) != "s" && !isParticle(d.word(p))) || d.is(p, vStopword) && d.word(p) != "of" {
 				break
 			}
-			if mark[p] == mStrong || (pt.has(fCap) && !genericFacility[d.word(p)] && !isParticle(d.word(p)) && d.word(p) != "s") {
+			if mark[p] == mStrong || (capOK(p) && !genericFacility[d.word(p)] && !isParticle(d.word(p)) && d.word(p) != "s" &&
+				!(pt.has(fNoCase) && !d.lowerDoc && pt.lex&(lexSafe|lexCommon|lexClinical) != 0 && !facilityNameWords[d.word(p)])) ||
+				pt.lex&lexRegion != 0 && p+1 < i || (d.word(p) == "university" || d.word(p) == "univ" || d.word(p) == "u") && d.word(p+1) == "of" {
+				// ("University of Maryland Medical Center")
+				// (where case is no evidence, an English word is none
+				// either: "PROLONGED HOSPITAL STAY")
 				evidence = true
 			}
 			k = p
@@ -524,7 +613,7 @@ func (d *detector) houseNumbers() {
 			continue
 		}
 		// before a street name on the same line
-		if j := i + 1; j < len(d.toks) && d.state[j] == stPHI && (d.toks[j].kind == tkNum || d.toks[j].has(fCap) || d.lowerDoc) && !d.toks[j].has(fNL) && d.toks[j].start-t.end == 1 && (d.lineStartOrComma(i) || i > 0 && d.state[i-1] == stPHI) {
+		if j := i + 1; j < len(d.toks) && d.state[j] == stPHI && (d.toks[j].kind == tkNum && !(d.glued(j) && d.toks[j+1].kind == tkPunct) || d.toks[j].has(fCap) || d.lowerDoc) && !d.toks[j].has(fNL) && d.toks[j].start-t.end == 1 && (d.lineStartOrComma(i) || i > 0 && d.state[i-1] == stPHI) {
 			d.claim(i, i+1, TypeAddress, prioDict)
 			continue
 		}
@@ -558,4 +647,79 @@ func (d *detector) lineStartOrComma(i int) bool {
 		}
 	}
 	return false
+}
+
+// firstNameBeside reports whether a capitalised first name that is no
+// English or clinical word stands right before or after word i, in mixed
+// case: "Wil Laberbera".
+func (d *detector) firstNameBeside(i int) bool {
+	for _, dir := range [2]int{-1, 1} {
+		k := d.adjacentWord(i, dir)
+		if k < 0 {
+			continue
+		}
+		t := d.toks[k]
+		if t.has(fCap) && !t.has(fAllCaps) && t.lex&lexFirst != 0 && t.lex&(lexCommon|lexClinical) == 0 && !d.is(k, vStopword|vTitle|vNameLabel) {
+			return true
+		}
+	}
+	return false
+}
+
+// apostropheName returns the index after an Irish or Italian surname
+// written "O'Brien" or "D'Angelo" starting at word i (one letter, an
+// apostrophe, three letters or more; not "o'clock"), or i.
+func (d *detector) apostropheName(i int) int {
+	t := d.toks[i]
+	if t.end-t.start != 1 || i+2 >= len(d.toks) || !d.glued(i) || !d.glued(i+1) || !(d.isPunct(i+1, '\'') || d.raw(i+1) == "’") {
+		return i
+	}
+	c := d.low[t.start]
+	if c != 'o' && !(c == 'd' && t.has(fCap)) {
+		return i
+	}
+	n := d.toks[i+2]
+	if n.kind != tkWord || n.end-n.start < 3 || d.word(i+2) == "clock" || n.lex&(lexCommon|lexClinical) != 0 && n.lex&lexLast == 0 {
+		return i
+	}
+	return i + 3
+}
+
+// facilityPairs are two-word hospital names that need no facility word
+// after them: "went to Holy Cross", "transferred from Good Sam".
+var facilityPairs = set(`holy+cross sacred+heart good+samaritan good+sam good+shepherd mount+sinai mt+sinai
+st+mary st+marys st+joseph st+josephs st+luke st+lukes st+john st+johns st+vincent st+francis`)
+
+// facilityPairs marks a hospital named by a common pair ("Holy Cross") or
+// by a word and "Memorial" or "General" ("Union Memorial"), after a
+// preposition or "@": "at Union Memorial", "went to holy cross".
+func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
+	for i := 1; i+1 < len(d.toks); i++ {
+		t, n := d.toks[i], d.toks[i+1]
+		if t.kind != tkWord || n.kind != tkWord || d.state[i] != stFree || d.state[i+1] != stFree || mark[i] == mStrong || n.has(fNL) || n.start-t.end != 1 {
+			continue
+		}
+		// a preposition or "@" before, across "the" (checked first: cheap)
+		k := i - 1
+		if d.toks[k].kind == tkWord && d.word(k) == "the" {
+			k--
+		}
+		if k < 0 || d.toks[k+1].has(fNL) || !(d.isPunct(k, '@') || d.toks[k].kind == tkWord && (d.is(k, vLocPrep) || motionVerbs[d.word(k)])) {
+			continue
+		}
+		nw := d.word(i + 1)
+		switch nw {
+		case "memorial", "general", "cross", "heart", "samaritan", "sam", "shepherd", "sinai", "mary", "marys", "joseph", "josephs", "luke", "lukes", "john", "johns", "vincent", "francis":
+		default:
+			continue
+		}
+		w := d.word(i)
+		pair := facilityPairs[w+"+"+nw]
+		if !pair && !((nw == "memorial" || nw == "general") && !d.is(i, vStopword|vUnit|vVitalLabel) && t.lex&lexClinical == 0 && len(w) > 2) {
+			continue
+		}
+		for m := i; m <= i+1; m++ {
+			mark[m], typ[m], prio[m] = mStrong, TypeLocation, prioContext
+		}
+	}
 }

@@ -256,21 +256,40 @@ func (s *Session) matchAt(text string, p int, final bool, prev byte) (end int, r
 // mistaken for a value the session issued.
 func placeholderForms(text string, add func(p, q int)) {
 	var s *Session
-	for p := 0; p < len(text); p++ {
-		c := text[p]
-		if c != '[' && !isASCIILetter(c) {
+	last := 0 // the end of the last form found
+	// A form starts with '[' or is a short word (letters and '_') that
+	// ends in '_', ' ' or '-' before a digit: look for those ends, then
+	// back for the word's start, so that most bytes cost one comparison.
+	for q := 0; q < len(text); q++ {
+		var p int
+		switch c := text[q]; {
+		case c == '[':
+			p = q
+		case (c == '_' || c == ' ' || c == '-') && q > 0 && q+1 < len(text) && isDigit(text[q+1]) && (isASCIILetter(text[q-1]) || text[q-1] == '_'):
+			p = q
+			if c == '_' {
+				p = q + 1 // the '_' belongs to the word
+			}
+			for p > 0 && q-p < 14 && (isASCIILetter(text[p-1]) || text[p-1] == '_') {
+				p--
+			}
+			if p > 0 && isWordByte(text[p-1]) {
+				continue // no form starts inside a word (or too long a word)
+			}
+		default:
+			continue
+		}
+		if p < last || !maybeForm(text, p) {
 			continue
 		}
 		var prev byte
 		if p > 0 {
 			prev = text[p-1]
 		}
-		if !maybeForm(text, p) {
-			continue
-		}
 		if e, _, st := s.matchAt(text, p, true, prev); st == matched {
 			add(p, e)
-			p = e - 1
+			last = e
+			q = max(q, e-1)
 		}
 	}
 }

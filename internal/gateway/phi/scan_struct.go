@@ -64,7 +64,7 @@ func (d *detector) numAt(i int) int {
 		}
 	}
 	if q, ok := d.numDate(p); ok {
-		if d.keptNum(i, d.tokAt(q)) || d.scoreLike(i, q) {
+		if !d.dateEvidence(i, q) && d.keptNum(i, d.tokAt(q)) || d.scoreLike(i, q) {
 			return d.keep(i, d.tokAt(q))
 		}
 		return d.claimBytes(i, d.timeTail(q), TypeDate)
@@ -170,8 +170,8 @@ func (d *detector) keptNum(i, j int) bool {
 			break
 		}
 		w := d.word(k)
-		if d.is(k, vVitalLabel) {
-			return true
+		if d.is(k, vVitalLabel) && !d.is(k, vStopword) {
+			return true // (not "TO BE 9/22": base excess is no verb)
 		}
 		if w == "of" || w == "is" || w == "was" || w == "at" || w == "to" {
 			continue
@@ -183,7 +183,8 @@ func (d *detector) keptNum(i, j int) bool {
 		t := d.toks[j]
 		switch t.kind {
 		case tkWord:
-			return d.is(j, vUnit)
+			// a unit, not the first letter of shorthand: "1/78 c/b"
+			return d.is(j, vUnit) && !(d.glued(j) && d.isPunct(j+1, '/') && j+2 < len(d.toks) && d.glued(j+1) && d.toks[j+2].kind == tkWord && !d.is(j+2, vUnit))
 		case tkPunct:
 			c := d.text[t.start]
 			if c == '%' {
@@ -399,6 +400,7 @@ func (d *detector) phone(p int) (int, Type, bool) {
 		q++
 	}
 	nd, groups, lastGroup, minGroup := 0, 0, 0, 99
+	var glen [9]int // the length of each digit group
 	dots, spaces, others, parens := 0, 0, 0, 0
 	afterParen := false
 	for q < len(s) && nd <= 15 && groups <= 8 {
@@ -408,6 +410,7 @@ func (d *detector) phone(p int) (int, Type, bool) {
 				break
 			}
 			nd += e - q - 1
+			glen[groups] = e - q - 1
 			groups++
 			parens++
 			lastGroup = e - q - 1
@@ -420,6 +423,7 @@ func (d *detector) phone(p int) (int, Type, bool) {
 			}
 			g := e - q
 			nd += g
+			glen[groups] = g
 			groups++
 			lastGroup = g
 			if groups > 1 || !plus {
@@ -450,9 +454,14 @@ func (d *detector) phone(p int) (int, Type, bool) {
 		if afterParen && q < len(s) && isDigit(s[q]) {
 			continue
 		}
-		if q+2 < len(s) && s[q] == ' ' && s[q+1] == '-' && s[q+2] == ' ' {
+		if q+3 < len(s) && s[q] == ' ' && s[q+1] == '-' && s[q+2] == ' ' && isDigit(s[q+3]) {
 			others++
 			q += 3
+			continue
+		}
+		if q+2 < len(s) && s[q] == '-' && s[q+1] == ' ' && isDigit(s[q+2]) && groups < 3 {
+			others++ // "212- 476- 8356"
+			q += 2
 			continue
 		}
 		break
@@ -463,8 +472,17 @@ func (d *detector) phone(p int) (int, Type, bool) {
 	if nd < 7 || nd > 15 || lastGroup < 2 {
 		return 0, 0, false
 	}
-	if strings.IndexByte(s[p:q], '/') >= 0 && nd != 10 {
-		return 0, 0, false // "134/65-74", "1000/2200": values, not a number
+	if k := strings.IndexByte(s[p:q], '/'); k >= 0 && !(nd == 10 && groups == 3 && glen[0] == 3 && glen[1] == 3 && glen[2] == 4 && k == 3) {
+		return 0, 0, false // "134/65-74", "1000/2200", "100-110/40-50": values, not a number
+	}
+	if groups == 2 && !plus && parens == 0 && dots == 0 {
+		a, b := atoi(s[p:p+glen[0]]), atoi(s[q-glen[1]:q])
+		switch {
+		case glen[0] == 4 && clockTime(a) && (glen[1] == 4 && clockTime(b) || spaces > 0 && glen[1] <= 3):
+			return 0, 0, false // a shift or a time and a value: "0700-1900", "1515 373"
+		case others > 0 && a%10 == 0 && b%100 == 0 && a < b:
+			return 0, 0, false // a range of round values: "950-1000", "900-1500"
+		}
 	}
 	if q < len(s) && (isASCIILetter(s[q]) && !(s[q]|0x20 == 'x' || s[q]|0x20 == 'e')) {
 		return 0, 0, false
@@ -564,8 +582,22 @@ func (d *detector) scoreLike(i, q int) bool {
 		return false // not a bare m/d
 	}
 	x, y := atoi(s[p:a]), atoi(s[a+1:q])
+	if q < len(s) && s[q] == '/' || p > 0 && s[p-1] == '/' {
+		return true // part of a chain: 10/5/40, a blood gas 7.1/106/128/5/40
+	}
 	if y > 31 {
 		return false // 8/88: a month and a year
+	}
+	if d.settingBefore(i) {
+		return true // "50% 8/5", "CPAP .5% 5/8", "simv 900 10/25"
+	}
+	next := d.nextWord(i, q)
+	if x < y && y <= 4 && next >= 0 && d.valueWord(next) {
+		return true // a fraction of a dose: "on 1/2 NS", "1/4 tab"
+	}
+	// a pain score: "3-4/10", "#9/10", "6/10 cp"
+	if y == 10 && x <= 10 && (p >= 2 && s[p-1] == '-' && isDigit(s[p-2]) || p >= 1 && s[p-1] == '#' || next >= 0 && painWords[d.word(next)]) {
+		return true
 	}
 	if k := i - 1; k >= 0 && d.toks[k].kind == tkWord && dateWords[d.word(k)] {
 		return false
@@ -573,8 +605,69 @@ func (d *detector) scoreLike(i, q int) bool {
 	if r := q + 1; q < len(s) && s[q] == ' ' && r < len(s) && (s[r] == '@' || digitsEnd(s, r)-r == 4) {
 		return false // a time follows: "9/9 @ 1900", "10/17 0500"
 	}
-	if q < len(s) && s[q] == '/' || p > 0 && s[p-1] == '/' {
-		return true // part of a chain: 10/5/40
-	}
 	return x == y || y <= 4 && x < y
 }
+
+// dateEvidence reports whether the date-shaped value at token i, ending at
+// byte q, is a date whatever label or unit stands next to it: a clock time
+// follows ("SVR (10/17 0500)"), or a date word precedes a value that is no
+// simple fraction ("BC from 9/2 gm+ cocci"; "on 1/2 tab" stays a dose).
+func (d *detector) dateEvidence(i, q int) bool {
+	s := d.text
+	if r := q + 1; q < len(s) && s[q] == ' ' && r < len(s) && (s[r] == '@' || digitsEnd(s, r)-r == 4 && clockTime(atoi(s[r:r+4]))) {
+		return true
+	}
+	k := i - 1
+	if k < 0 || d.toks[k].kind != tkWord || !dateWords[d.word(k)] {
+		return false
+	}
+	p := int(d.toks[i].start)
+	a := digitsEnd(s, p)
+	if a < q && s[a] == '/' && digitsEnd(s, a+1) == q {
+		x, y := atoi(s[p:a]), atoi(s[a+1:q])
+		return !(x < y && y <= 4)
+	}
+	return true
+}
+
+// painWords follow a pain score: "6/10 cp".
+var painWords = set(`pain cp pains discomfort ache aches ha headache cpain`)
+
+// settingBefore reports whether the m/d at token i follows a percentage
+// ("FiO2 50% 8/5") or a vital or ventilator label and one value ("simv
+// 900 10/25"): a setting, not a date.
+func (d *detector) settingBefore(i int) bool {
+	k := i - 1
+	if k >= 0 && d.isPunct(k, ',') {
+		k--
+	}
+	if k < 0 || d.toks[i].has(fNL) {
+		return false
+	}
+	if d.isPunct(k, '%') && k > 0 && d.toks[k-1].kind == tkNum && d.glued(k-1) {
+		return true
+	}
+	if d.toks[k].kind == tkNum && d.toks[k].end-d.toks[k].start <= 4 && k > 0 && d.toks[k-1].kind == tkWord && !d.glued(k-1) && d.is(k-1, vVitalLabel) {
+		return true
+	}
+	return false
+}
+
+// nextWord returns the word token that follows byte q after one blank on
+// the same line, or -1.
+func (d *detector) nextWord(i, q int) int {
+	j := d.tokAt(q)
+	if j >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) || int(d.toks[j].start) != q+1 {
+		return -1
+	}
+	return j
+}
+
+// valueWord reports whether word j says what a number measures: a unit or a
+// clinical term that is no English word ("NS", "tab", "cp").
+func (d *detector) valueWord(j int) bool {
+	return d.is(j, vUnit) || d.toks[j].lex&lexClinical != 0 && d.toks[j].lex&(lexCommon|lexFirst|lexLast) == 0
+}
+
+// clockTime reports whether n, written with four digits, is a 24-hour time.
+func clockTime(n int) bool { return n/100 < 24 && n%100 < 60 }

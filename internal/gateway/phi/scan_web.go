@@ -160,6 +160,10 @@ func (d *detector) scanDotted(i, floor int) (p, q int, t Type, ok bool) {
 	q = e
 	if q < len(s) && s[q] == '/' {
 		q = scanURLTail(s, q)
+	} else if len(ext) == 2 && (!strings.Contains(label, ".") && d.sentenceGlue(label, s[i+1]) || strings.Trim(label, "0123456789.") == "") {
+		// a missing space after a full stop before a two-letter word:
+		// "liquid.no stool", "chair.at times", "12cc.Pt is resting"
+		return 0, 0, 0, false
 	}
 	return p, q, TypeURL, true
 }
@@ -215,4 +219,18 @@ done:
 		return q, TypeIP, true
 	}
 	return 0, 0, false
+}
+
+// sentenceGlue reports whether label, before a dot and a two-letter word
+// starting with c, is rather the end of a sentence written without a space:
+// the label is an English or clinical word or starts with a digit (a value
+// and its unit), or the next word is capitalised after a lower-case label.
+func (d *detector) sentenceGlue(label string, c byte) bool {
+	if label == "" || isDigit(label[0]) {
+		return true
+	}
+	if d.e.lex.get(strings.ToLower(label))&(lexSafe|lexCommon|lexClinical) != 0 {
+		return true
+	}
+	return c >= 'A' && c <= 'Z' && strings.ToUpper(label) != label
 }

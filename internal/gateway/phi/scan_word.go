@@ -87,6 +87,9 @@ func (d *detector) compound(i int) int {
 	if rt, ok := d.recordShape(raw); ok {
 		return d.claim(i, j, rt, prioRecord)
 	}
+	if d.quantity(i) || d.labelled(i) {
+		return d.keep(i, j) // "200MCGS", "10cmH2O", "500ccNS"; "TYLENOL650", "sbp146"
+	}
 	n := nd + nl
 	switch {
 	case n >= 15 && n <= 34 && nl >= 2 && isIBANShape(raw):
@@ -131,11 +134,18 @@ func (d *detector) dayMonth(i int) (int, bool) {
 	if _, ok := months[d.word(j)]; !ok {
 		return 0, false
 	}
+	m := j
 	j++
 	if j < len(d.toks) && d.isPunct(j, '.') && d.glued(j-1) {
 		j++
 	}
-	return d.yearTail(j), true
+	end := d.yearTail(j)
+	// where case is no evidence, a short month that is also a word or
+	// shorthand ("02 dec from 4->2", "5 mar") needs a year
+	if end == j && d.toks[m].has(fNoCase) && !d.lowerDoc && len(d.word(m)) == 3 && d.toks[m].lex&(lexCommon|lexClinical) != 0 {
+		return 0, false
+	}
+	return end, true
 }
 
 // yearTail extends a date ending before token j over a year: ", 2020",
@@ -316,6 +326,13 @@ func (d *detector) trigger(i int, typ Type) int {
 			return d.claimBytes(j, q, pt)
 		}
 	}
+	if k == j+3 && d.toks[j].kind == tkNum && d.toks[j+2].kind == tkNum && (d.isPunct(j+1, '.') || d.isPunct(j+1, '/')) &&
+		d.toks[j].end-d.toks[j].start <= 3 && d.toks[j+2].end-d.toks[j+2].start <= 3 {
+		return i // a measurement or a ratio: "ID: 98.9", "PA #- 35/18"
+	}
+	if d.isPunct(i, '#') && d.toks[j].kind == tkNum && d.toks[j].end-d.toks[j].start <= 2 && k > j+1 && d.toks[j+1].kind == tkWord {
+		return i // a size or a count: "#20G", "#8 ET", "#4PRBC"
+	}
 	if d.toks[j].kind == tkNum {
 		p := int(d.toks[j].start)
 		if _, ok := d.numDate(p); ok {
@@ -349,8 +366,8 @@ func (d *detector) unitAddress(i int) int {
 		}
 		if j < len(d.toks) && d.toks[j].kind == tkWord && d.word(j) == "box" {
 			j++
-		} else if w == "p" {
-			return i
+		} else {
+			return i // "PO" alone is by mouth
 		}
 	}
 	if w == "apo" || w == "dpo" || w == "fpo" {
@@ -370,7 +387,8 @@ func (d *detector) unitAddress(i int) int {
 	t := d.toks[j]
 	switch {
 	case t.kind == tkNum && t.end-t.start <= 6:
-	case t.kind == tkWord && t.end-t.start == 1 && t.has(fCap):
+	case t.kind == tkWord && t.end-t.start == 1 && t.has(fCap) && !(d.word(j) == "x" && d.glued(j)):
+		// (not "x3": three times)
 	default:
 		return i
 	}
@@ -418,7 +436,7 @@ func (d *detector) addressFromNumber(i int) int {
 			if d.is(k, vUnit|vStopword) || !(t.has(fCap) || d.lowerDoc) {
 				return i
 			}
-			if d.is(k, vStreetPrefix) || hasStreetMorpheme(w) {
+			if d.streetStart(k, w) {
 				return d.streetTail(i, k+1)
 			}
 		}
@@ -473,7 +491,7 @@ func (d *detector) streetFromWord(i int, w string) int {
 	if !(t.has(fCap) || d.lowerDoc) {
 		return i
 	}
-	if d.is(i, vStreetPrefix) || hasStreetMorpheme(w) {
+	if d.streetStart(i, w) {
 		// needs a house number within five tokens on the line
 		for k := i + 1; k < len(d.toks) && k <= i+6; k++ {
 			tk := d.toks[k]
@@ -491,12 +509,15 @@ func (d *detector) streetFromWord(i int, w string) int {
 			}
 		}
 	}
-	if len(w) >= 4 && d.is(i, vStreetSuffix) && !t.has(fSent) && !d.endsPlace(i) {
-		// look back over capitalised words: "Halkoaho Street"
+	if len(w) >= 4 && d.is(i, vStreetSuffix) && !t.has(fSent) && !(t.has(fNoCase) && !d.lowerDoc && !plainSuffixes[w]) && !d.endsPlace(i) {
+		// look back over capitalised words: "Halkoaho Street"; where
+		// case is no evidence, over words that are no English word
+		// ("ADJUSTED DRIVE PRESSURE" stays)
 		k := i
 		for k > 0 && i-k < 3 {
 			p := d.toks[k-1]
-			if p.kind != tkWord || d.toks[k].has(fNL) || !(p.has(fCap) || d.lowerDoc) || d.is(k-1, vStopword) || d.state[k-1] == stKept {
+			if p.kind != tkWord || d.toks[k].has(fNL) || !(p.has(fCap) || d.lowerDoc) || d.is(k-1, vStopword) || d.state[k-1] == stKept ||
+				p.has(fNoCase) && !d.lowerDoc && p.lex&(lexSafe|lexCommon|lexClinical) != 0 {
 				break
 			}
 			k--
@@ -534,6 +555,18 @@ func (d *detector) endsPlace(i int) bool {
 		}
 	}
 	return false
+}
+
+// streetStart reports whether word i starts a street: a prefix ("Via",
+// "Rue") where case is evidence, or a word ending in a street morpheme
+// ("Hochstrasse") that is no English or clinical word ("REQUIRING" ends in
+// "ring").
+func (d *detector) streetStart(i int, w string) bool {
+	t := d.toks[i]
+	if d.is(i, vStreetPrefix) {
+		return !t.has(fNoCase) || d.lowerDoc || t.lex&(lexSafe|lexCommon|lexClinical) == 0
+	}
+	return hasStreetMorpheme(w) && (t.lex&(lexSafe|lexCommon|lexClinical) == 0 || d.lowerDoc && t.lex&lexCommon == 0)
 }
 
 func hasStreetMorpheme(w string) bool {
@@ -576,4 +609,37 @@ func (d *detector) times(i, j int) bool {
 		}
 	}
 	return true
+}
+
+// quantity reports whether number token i (at most four digits, or the
+// decimals of a number) is glued to a word that starts with a unit: "200MCGS",
+// "350mls", "10cmH2O", "500ccNS". A unit of one letter counts only as the
+// whole word ("20G").
+func (d *detector) quantity(i int) bool {
+	if d.toks[i].kind != tkNum || d.toks[i].end-d.toks[i].start > 4 || i+1 >= len(d.toks) || d.toks[i+1].kind != tkWord || !d.glued(i) {
+		return false
+	}
+	u := d.word(i + 1)
+	if d.is(i+1, vUnit) {
+		return true
+	}
+	for l := min(len(u)-1, 6); l >= 2; l-- {
+		if d.e.lex.get(u[:l])&vUnit != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// labelled reports whether word token i is a vital or lab label or a
+// clinical term glued to the number after it: "sbp146", "TYLENOL650",
+// "T100.1".
+func (d *detector) labelled(i int) bool {
+	if d.toks[i].kind != tkWord || i+1 >= len(d.toks) || d.toks[i+1].kind != tkNum || !d.glued(i) || d.toks[i+1].end-d.toks[i+1].start > 4 {
+		return false
+	}
+	if i+2 < len(d.toks) && d.glued(i+1) && d.toks[i+2].kind == tkWord && !d.is(i+2, vUnit) {
+		return false // more letters after: a code
+	}
+	return d.is(i, vVitalLabel) || d.toks[i].lex&lexClinical != 0 && d.toks[i].lex&(lexFirst|lexLast) == 0 && d.toks[i].end-d.toks[i].start >= 4
 }

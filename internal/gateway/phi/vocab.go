@@ -57,7 +57,8 @@ var titles = set(`dr doctor mr mrs ms miss mx prof professor sir madam mister da
 rabbi pastor imam`)
 
 // credentials follow a name: "Jane Roe, RN".
-var credentials = set(`md do rn np pa pac pa-c phd rrt lpn lvn cna dds dmd dpm crna msw lcsw pharmd od dnp aprn fnp mph mba psyd ot slp rd cnm facs facp mbbs frcs jr sr ii iii iv esq`)
+var credentials = set(`md do rn np pa pac pa-c phd rrt lpn lvn cna dds dmd dpm crna msw lcsw pharmd od dnp aprn fnp mph mba psyd ot slp rd cnm facs facp mbbs frcs jr sr ii iii iv esq
+bsn msn rnc cnp ccrn`)
 
 // nameLabels make the next capitalised words a name even when they are
 // ordinary words: "Attending: Hope Rose", "wife Grace".
@@ -67,7 +68,8 @@ wife husband son daughter mother father mom dad sister brother aunt uncle cousin
 grandson granddaughter grandmother grandfather grandma grandpa friend partner spouse fiance fiancee
 guardian proxy caregiver roommate boyfriend girlfriend stepson stepdaughter stepmother stepfather
 neighbor neighbour landlord employer coworker colleague boss child baby hcp poa named called nicknamed surnamed aka
-dtr dau sis bro husb nok stepbrother stepsister grandchild granddtr`)
+dtr dau sis bro husb nok stepbrother stepsister grandchild granddtr
+wife's husband's daughters sons sisters brothers friends children grandchildren`)
 
 // nameVerbs precede a name after a short phrase: "seen by", "spoke with".
 var nameVerbs = set(`by with to cc is me him her was`)
@@ -132,7 +134,8 @@ plt mcv rdw a1c hba1c ldl hdl tg trig chol tsh ft4 t4 t3 psa crp esr bnp trop tr
 pco2 po2 be ag gfr egfr uop i/o ins outs dose doses score gcs nihss apgar ef lvef qtc pr qrs map cvp
 pap pcwp ci svr iop va kcal calories protein carbs carbohydrates fat fiber sugar sodium potassium
 steps sleep hrv vo2 vo2max rmr tdee level levels pain strength motor power rating scale grade stage platelets plts platelet neutrophils lymphocytes
-monocytes eosinophils anc alc cd4 viral load count counts titer titre ige igg vitd ferritin b12 folate`)
+monocytes eosinophils anc alc cd4 viral load count counts titer titre ige igg vitd ferritin b12 folate
+peep ps psv cpap bipap ipap epap simv imv ac prvc pcv pc vc tv vt stv mv ve flowby rsbi nif cpk ck ckmb`)
 
 // idTriggers introduce an identifier; the value says which type.
 var idTriggers = map[string]Type{
@@ -181,7 +184,16 @@ var stopwords = set(`the a an and or but of to in on at by for with from as is w
 he she it they we you i his her their our your my its this that these those who whom which what
 not no yes did does do will would can could should may might must shall also then than there here
 when where while since until after before during about into over under again further once up down
-out off very so too just only both each few more most other some such own same any all nor`)
+out off very so too just only both each few more most other some such own same any all nor
+him them us me mine yours hers ours theirs himself herself themselves myself yourself itself`)
+
+// languages are signal, not identity: "speaking in Russian" (Safe Harbor
+// does not cover nationality or language).
+var languages = set(`english spanish russian chinese mandarin cantonese vietnamese korean japanese arabic french
+haitian creole portuguese italian polish greek hindi urdu bengali punjabi tagalog farsi persian hebrew
+yiddish german dutch swedish norwegian danish finnish turkish armenian albanian somali amharic swahili
+ukrainian romanian hungarian czech serbian croatian bosnian khmer lao thai hmong burmese nepali tamil
+telugu gujarati marathi cape verdean sign asl`)
 
 // clinicalWords are kept even when a name list holds them.
 var clinicalWords = set(`patient pt pain plan exam labs vitals note hx dx rx sx tx fx px sob cp ha abd ext neuro psych

@@ -17,7 +17,7 @@ select audit.append(p_org => $1, p_action => $2, p_outcome => $3,
   p_object_type => $4::text, p_object_id => $5::uuid,
   p_patient => $6::uuid, p_results => $7::uuid[], p_request => $8::text,
   p_ip => $9::text, p_ua => $10::text, p_details => $11::jsonb,
-  p_disclosure => $12::jsonb) as qid
+  p_disclosure => $12::jsonb, p_case => $13::uuid) as qid
 `
 
 type AppendEventParams struct {
@@ -33,6 +33,7 @@ type AppendEventParams struct {
 	Ua         *string
 	Details    []byte
 	Disclosure []byte
+	CaseID     uuid.NullUUID
 }
 
 func (q *Queries) AppendEvent(ctx context.Context, arg AppendEventParams) (int64, error) {
@@ -49,6 +50,7 @@ func (q *Queries) AppendEvent(ctx context.Context, arg AppendEventParams) (int64
 		arg.Ua,
 		arg.Details,
 		arg.Disclosure,
+		arg.CaseID,
 	)
 	var qid int64
 	err := row.Scan(&qid)
@@ -60,7 +62,8 @@ select audit.append_as(p_org => $1, p_action => $2, p_outcome => $3,
   p_object_type => $4::text, p_object_id => $5::uuid,
   p_patient => $6::uuid, p_results => $7::uuid[], p_request => $8::text,
   p_ip => $9::text, p_ua => $10::text, p_details => $11::jsonb,
-  p_disclosure => $12::jsonb, p_actor => $13::uuid) as qid
+  p_disclosure => $12::jsonb, p_actor => $13::uuid,
+  p_case => $14::uuid) as qid
 `
 
 type AppendEventAsParams struct {
@@ -77,6 +80,7 @@ type AppendEventAsParams struct {
 	Details    []byte
 	Disclosure []byte
 	ActorID    uuid.NullUUID
+	CaseID     uuid.NullUUID
 }
 
 func (q *Queries) AppendEventAs(ctx context.Context, arg AppendEventAsParams) (int64, error) {
@@ -94,6 +98,7 @@ func (q *Queries) AppendEventAs(ctx context.Context, arg AppendEventAsParams) (i
 		arg.Details,
 		arg.Disclosure,
 		arg.ActorID,
+		arg.CaseID,
 	)
 	var qid int64
 	err := row.Scan(&qid)

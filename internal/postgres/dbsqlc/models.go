@@ -66,6 +66,54 @@ type AppCareTeam struct {
 	CreatedAt  time.Time
 }
 
+type AppCase struct {
+	OrgID         uuid.UUID
+	ID            uuid.UUID
+	PatientID     uuid.NullUUID
+	TitleEnc      []byte
+	ReferenceEnc  []byte
+	ReferenceBidx []byte
+	Status        string
+	OpenedAt      time.Time
+	ClosedAt      *time.Time
+	CreatedBy     uuid.UUID
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+type AppCaseInvite struct {
+	OrgID           uuid.UUID
+	ID              uuid.UUID
+	CaseID          uuid.UUID
+	EmailBidx       []byte
+	EmailEnc        []byte
+	InviteeID       uuid.UUID
+	TokenHash       []byte
+	Kind            string
+	Permissions     []string
+	AccessExpiresAt time.Time
+	ExpiresAt       time.Time
+	CreatedBy       uuid.UUID
+	CreatedAt       time.Time
+	AcceptedAt      *time.Time
+	AcceptedBy      uuid.NullUUID
+	RevokedAt       *time.Time
+}
+
+type AppCaseMember struct {
+	OrgID            uuid.UUID
+	CaseID           uuid.UUID
+	UserID           uuid.UUID
+	Kind             string
+	Permissions      []string
+	AccessExpiresAt  *time.Time
+	AddedBy          uuid.UUID
+	AddedAt          time.Time
+	UpdatedAt        time.Time
+	RevokedAt        *time.Time
+	ExpiryRecordedAt *time.Time
+}
+
 type AppClinicalEntry struct {
 	OrgID      uuid.UUID
 	ID         uuid.UUID
@@ -82,6 +130,56 @@ type AppClinicalEntry struct {
 	NoteEnc    []byte
 	CreatedBy  uuid.UUID
 	CreatedAt  time.Time
+}
+
+type AppDocument struct {
+	OrgID          uuid.UUID
+	ID             uuid.UUID
+	CaseID         uuid.UUID
+	DocType        string
+	DescriptionEnc []byte
+	RequestedBy    uuid.NullUUID
+	RequestedFrom  uuid.NullUUID
+	DueAt          *time.Time
+	ProvidedAt     *time.Time
+	AcceptedAt     *time.Time
+	AcceptedBy     uuid.NullUUID
+	CreatedBy      uuid.UUID
+	CreatedAt      time.Time
+	DeletedAt      *time.Time
+}
+
+type AppDocumentComment struct {
+	OrgID      uuid.UUID
+	ID         uuid.UUID
+	CaseID     uuid.UUID
+	DocumentID uuid.UUID
+	BodyEnc    []byte
+	AuthorID   uuid.UUID
+	CreatedAt  time.Time
+}
+
+type AppDocumentReminder struct {
+	OrgID      uuid.UUID
+	DocumentID uuid.UUID
+	Kind       string
+	SentAt     time.Time
+}
+
+type AppDocumentVersion struct {
+	OrgID       uuid.UUID
+	ID          uuid.UUID
+	CaseID      uuid.UUID
+	DocumentID  uuid.UUID
+	Version     int32
+	StorageKey  string
+	DataKey     []byte
+	Size        int64
+	Sha256      []byte
+	ContentType string
+	FilenameEnc []byte
+	UploadedBy  uuid.UUID
+	CreatedAt   time.Time
 }
 
 type AppDpopProof struct {
@@ -113,16 +211,20 @@ type AppInstancePolicy struct {
 	SessionAbsoluteMaxMin int32
 	UpdatedAt             time.Time
 	InviteTtlMin          int32
+	CaseInviteTtlDays     int32
 }
 
 type AppLegalHold struct {
-	OrgID      uuid.UUID
-	ID         uuid.UUID
-	PatientID  uuid.NullUUID
-	Reason     string
-	CreatedBy  uuid.UUID
-	CreatedAt  time.Time
-	ReleasedAt *time.Time
+	OrgID       uuid.UUID
+	ID          uuid.UUID
+	PatientID   uuid.NullUUID
+	Reason      string
+	CreatedBy   uuid.UUID
+	CreatedAt   time.Time
+	ReleasedAt  *time.Time
+	CaseID      uuid.NullUUID
+	ReleasedBy  uuid.NullUUID
+	ReleaseNote *string
 }
 
 type AppMagicLink struct {
@@ -155,6 +257,7 @@ type AppOrg struct {
 	CreatedAt             time.Time
 	RequireMfa            bool
 	RequirePasskey        bool
+	DocumentMaxBytes      int64
 }
 
 type AppPasskey struct {
@@ -219,6 +322,48 @@ type AppRecoveryCode struct {
 	CodeHash  []byte
 	CreatedAt time.Time
 	UsedAt    *time.Time
+}
+
+type AppScimGroup struct {
+	OrgID       uuid.UUID
+	ID          uuid.UUID
+	DisplayName string
+	ExternalID  *string
+	Role        *string
+	Version     int32
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+type AppScimGroupMember struct {
+	OrgID   uuid.UUID
+	GroupID uuid.UUID
+	UserID  uuid.UUID
+}
+
+type AppScimToken struct {
+	OrgID       uuid.UUID
+	ID          uuid.UUID
+	TokenHash   []byte
+	Prefix      string
+	Name        string
+	DefaultRole string
+	CreatedBy   uuid.UUID
+	CreatedAt   time.Time
+	LastUsedAt  *time.Time
+	RevokedAt   *time.Time
+}
+
+type AppScimUser struct {
+	OrgID      uuid.UUID
+	UserID     uuid.UUID
+	ExternalID *string
+	// AEAD ciphertext under the org keyset, AD scim_users|attrs|org|user: the SCIM name, displayName, title
+	AttrsEnc  []byte
+	Version   int32
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	DeletedAt *time.Time
 }
 
 type AppSession struct {

@@ -28,14 +28,15 @@ select audit.append(p_org => @org_id, p_action => @action, p_outcome => @outcome
   p_object_type => sqlc.narg('object_type')::text, p_object_id => sqlc.narg('object_id')::uuid,
   p_patient => sqlc.narg('patient_id')::uuid, p_results => @results::uuid[], p_request => sqlc.narg('request')::text,
   p_ip => sqlc.narg('ip')::text, p_ua => sqlc.narg('ua')::text, p_details => @details::jsonb,
-  p_disclosure => sqlc.narg('disclosure')::jsonb) as qid;
+  p_disclosure => sqlc.narg('disclosure')::jsonb, p_case => sqlc.narg('case_id')::uuid) as qid;
 
 -- name: AppendEventAs :one
 select audit.append_as(p_org => @org_id, p_action => @action, p_outcome => @outcome,
   p_object_type => sqlc.narg('object_type')::text, p_object_id => sqlc.narg('object_id')::uuid,
   p_patient => sqlc.narg('patient_id')::uuid, p_results => @results::uuid[], p_request => sqlc.narg('request')::text,
   p_ip => sqlc.narg('ip')::text, p_ua => sqlc.narg('ua')::text, p_details => @details::jsonb,
-  p_disclosure => sqlc.narg('disclosure')::jsonb, p_actor => sqlc.narg('actor_id')::uuid) as qid;
+  p_disclosure => sqlc.narg('disclosure')::jsonb, p_actor => sqlc.narg('actor_id')::uuid,
+  p_case => sqlc.narg('case_id')::uuid) as qid;
 
 
 -- name: Integrate :one

@@ -79,7 +79,7 @@ func TestAccuracyRegression(t *testing.T) {
 		got, want float64
 		atLeast   bool
 	}{
-		{"all types recall (any overlap)", rep.All.Recall, 0.885, true},
+		{"all types recall (any overlap)", rep.All.Recall, 0.880, true}, // countries and states the gold marks stay (Safe Harbor)
 		{"HIPAA types recall (any overlap)", rep.HIPAA.Recall, 0.9665, true},
 		{"HIPAA types recall (strict)", rep.HIPAA.StrictRecall, 0.741, true},
 		{"HIPAA types precision", rep.HIPAA.Precision, 0.950, true},
@@ -133,10 +133,10 @@ func TestAccuracyPhysioNet(t *testing.T) {
 		got, want float64
 		atLeast   bool
 	}{
-		{"HIPAA types recall (any overlap)", rep.HIPAA.Recall, 0.890, true},
-		{"HIPAA types precision", rep.HIPAA.Precision, 0.310, true},
-		{"names recall", rep.ByCategory["names"].Recall, 0.954, true},
-		{"geographic recall", rep.ByCategory["geographic"].Recall, 0.735, true},
+		{"HIPAA types recall (any overlap)", rep.HIPAA.Recall, 0.910, true},
+		{"HIPAA types precision", rep.HIPAA.Precision, 0.750, true},
+		{"names recall", rep.ByCategory["names"].Recall, 0.947, true},
+		{"geographic recall", rep.ByCategory["geographic"].Recall, 0.695, true},
 		{"dates recall", rep.ByCategory["dates"].Recall, 0.90, true},
 	}
 	for _, c := range checks {

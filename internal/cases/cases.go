@@ -1,0 +1,304 @@
+// Package cases is the case-centric document repository (DESIGN §6): cases
+// of an org (optionally of a patient), their members and invitations,
+// document requests with due dates and derived status, encrypted document
+// versions in a blob store, and comments.
+//
+// Rules:
+//   - The database decides who may see or change what (credential-bound RLS
+//     on private.my_case_ids and private.my_managed_case_ids); this package
+//     also checks, so errors are clear, but a bug here yields zero rows.
+//   - Titles, references, descriptions, file names and comments are sealed
+//     with the org's AEAD keys, bound to table|column|org|row; a case
+//     reference (e.g. a claim number) is looked up by blind index.
+//   - Document bytes are encrypted with a fresh streaming data key per
+//     version (docstream), bound to org, case, document and version; the
+//     row commits only after the object is durable; the wrapped key comes
+//     only from app.open_document_version, which audits the download.
+//   - Every view, list (with its result ids), change, upload, download and
+//     comment is audited in the same transaction; refusals in their own.
+//   - Values of this package never reach a log: their LogValue is ids only.
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/errkind"
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/mail"
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
+	"github.com/wardhq/ward/internal/vault/blob"
+	"github.com/wardhq/ward/internal/vault/envelope"
+)
+
+// Errors returned by the service. They carry ids at most, never PHI.
+var (
+	ErrUnauthenticated = errkind.New(errkind.Unauthenticated, "unauthenticated", "cases: no live session").
+				WithPublic("a live session is required")
+	ErrForbidden = errkind.New(errkind.Forbidden, "forbidden", "cases: forbidden").
+			WithPublic("your role or your permissions on this case do not allow this")
+	ErrNotFound     = errkind.New(errkind.NotFound, "not_found", "cases: not found")
+	ErrInvalidInput = errkind.New(errkind.Invalid, "invalid_input", "cases: invalid input")
+	ErrConflict     = errkind.New(errkind.Conflict, "conflict", "cases: conflict")
+	ErrTooLarge     = errkind.New(errkind.TooLarge, "too_large", "cases: document too large").
+			WithPublic("the document is larger than this org's limit")
+	ErrLegalHold = errkind.New(errkind.Conflict, "legal_hold", "cases: legal hold").
+			WithPublic("a legal hold covers this document: it cannot be deleted until the hold is released")
+	ErrIntegrity = errkind.New(errkind.Internal, "integrity", "cases: stored document failed its integrity check")
+)
+
+// Permissions a case grant holds.
+const (
+	PermView     = "view"
+	PermUpload   = "upload"
+	PermDownload = "download"
+	PermComment  = "comment"
+)
+
+var allPerms = []string{PermView, PermUpload, PermDownload, PermComment}
+
+// Stakeholder kinds; KindStaff is an org member granted access to a case.
+var stakeholderKinds = []string{"clinic", "employer", "attorney", "payer"}
+
+// KindStaff is the kind of a grant to an org staff member.
+const KindStaff = "staff"
+
+// Mailer sends mail; auth.Mailer satisfies it.
+type Mailer interface {
+	Send(ctx context.Context, m mail.Message) error
+}
+
+// Config is the service's configuration.
+type Config struct {
+	// BaseURL is the public base URL invitation links point to.
+	BaseURL string
+	// Now is the clock for validating dates (default time.Now). The
+	// database enforces expiry with its own clock.
+	Now func() time.Time
+}
+
+// Service manages cases and documents.
+type Service struct {
+	db      *postgres.DB
+	keys    *keystore.Store
+	store   blob.Store
+	mailer  Mailer
+	cfg     Config
+	log     *slog.Logger
+	denials *audit.Collapser
+}
+
+// NewService returns a Service keeping document bytes in store.
+func NewService(db *postgres.DB, keys *keystore.Store, store blob.Store, mailer Mailer, cfg Config, log *slog.Logger) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{db: db, keys: keys, store: store, mailer: mailer, cfg: cfg, log: log,
+		denials: audit.NewCollapser(30, 25, time.Minute)}
+}
+
+// call carries the principal and the request's metadata.
+type call struct {
+	p   identity.Principal
+	req identity.Request
+}
+
+func begin(ctx context.Context) (call, error) {
+	p, ok := identity.PrincipalFrom(ctx)
+	if !ok || p.Kind != identity.KindSession {
+		return call{}, ErrUnauthenticated
+	}
+	return call{p: p, req: identity.RequestFrom(ctx)}, nil
+}
+
+func (c call) cred() postgres.Credential {
+	return postgres.Credential{Hash: c.p.CredentialHash, DPoP: c.p.DPoP, Org: c.p.OrgID.String(), Request: c.req.ID}
+}
+
+func (c call) lead() bool { return c.p.Role == identity.RoleLead || c.p.Role == identity.RoleAdmin }
+
+// event returns an audit event of the caller's org about object in kase.
+func (c call) event(action, objectType string, object, kase uuid.UUID) audit.Event {
+	return audit.Event{
+		Org: c.p.OrgID, Action: action, Outcome: audit.OutcomeSuccess, ObjectType: objectType,
+		ObjectID: uuid.NullUUID{UUID: object, Valid: object != uuid.Nil},
+		Case:     uuid.NullUUID{UUID: kase, Valid: kase != uuid.Nil},
+		Request:  c.req.ID, IP: c.req.IPString(), UserAgent: c.req.UserAgent,
+	}
+}
+
+// txn is one transaction bound to the caller's credential: its queries,
+// the org's keys, and the audit log in the same transaction.
+type txn struct {
+	tx   pgx.Tx
+	q    *dbsqlc.Queries
+	keys *envelope.OrgKeys
+}
+
+// record appends e to the log in this transaction.
+func (t txn) record(ctx context.Context, e audit.Event) error {
+	_, err := audit.Record(ctx, t.tx, e)
+	return err
+}
+
+// tx runs fn in a transaction bound to the caller's credential, with the
+// org's keys.
+func (s *Service) tx(ctx context.Context, c call, fn func(ctx context.Context, t txn) error) error {
+	return s.db.InTenantTx(ctx, c.cred(), func(ctx context.Context, tx pgx.Tx) error {
+		keys, err := s.keys.Org(ctx, tx, c.p.OrgID)
+		if err != nil {
+			if errors.Is(err, keystore.ErrNoKeys) {
+				return ErrUnauthenticated
+			}
+			return err
+		}
+		return fn(ctx, txn{tx: tx, q: dbsqlc.New(tx), keys: keys})
+	})
+}
+
+// denied records a refused access in its own transaction and returns err.
+func (s *Service) denied(ctx context.Context, c call, e audit.Event, err error) error {
+	if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrForbidden) && !errors.Is(err, ErrLegalHold) {
+		return err
+	}
+	e.Outcome = audit.OutcomeDenied
+	if e.Details == nil {
+		e.Details = map[string]any{}
+	}
+	e.Details["reason"] = errkind.Code(err)
+	if e.Case.Valid {
+		// The id was the caller's; a case of another org must not be named
+		// on this org's event (audit.append drops unknown ones as well).
+		e.Details["case"] = e.Case.UUID.String()
+		e.Case = uuid.NullUUID{}
+	}
+	record, n := s.denials.Admit(c.p.CredentialID, time.Now())
+	if !record {
+		return err
+	}
+	if n > 1 {
+		e.Details["collapsed"] = n
+	}
+	if aerr := audit.RecordDenied(ctx, s.db, c.cred(), e); aerr != nil {
+		s.log.ErrorContext(ctx, "audit of denied case access failed", "action", e.Action, "org", e.Org, "err", aerr)
+	}
+	return err
+}
+
+// mapErr turns database errors into the package's.
+func mapErr(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pgx.ErrNoRows), postgres.IsCode(err, postgres.CodeNoDataFound):
+		return ErrNotFound
+	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
+		return ErrForbidden
+	case postgres.IsCode(err, postgres.CodeUniqueViolation):
+		return errkind.Visible(ErrConflict, "this already exists")
+	case postgres.IsCode(err, postgres.CodeForeignKeyViolation):
+		return errkind.Visible(ErrInvalidInput, "a referenced patient, member or case does not exist in this org")
+	case postgres.IsCode(err, "55000"):
+		return ErrLegalHold
+	case postgres.IsCode(err, postgres.CodeCheckViolation), postgres.IsCode(err, postgres.CodeInvalidParameter):
+		return errkind.Visible(ErrInvalidInput, "a value is out of range")
+	}
+	var ek interface{ Kind() errkind.Kind }
+	if errors.As(err, &ek) {
+		return err
+	}
+	return fmt.Errorf("cases: %s: %w", op, err)
+}
+
+// allowed asks the database whether the caller may use kase for perm.
+func allowed(ctx context.Context, q *dbsqlc.Queries, c call, kase uuid.UUID, perm string) (bool, error) {
+	ok, err := q.CaseAllows(ctx, dbsqlc.CaseAllowsParams{OrgID: c.p.OrgID, CaseID: kase, Permission: perm})
+	return ok != nil && *ok, err
+}
+
+func managed(ctx context.Context, q *dbsqlc.Queries, c call, kase uuid.UUID) (bool, error) {
+	ok, err := q.CaseManaged(ctx, dbsqlc.CaseManagedParams{OrgID: c.p.OrgID, CaseID: kase})
+	return ok != nil && *ok, err
+}
+
+// sealField seals v for table.column of row (nil for "").
+func sealField(k *envelope.OrgKeys, table, column string, org, row uuid.UUID, v string) ([]byte, error) {
+	if v == "" {
+		return nil, nil
+	}
+	return k.Seal([]byte(v), envelope.AD{Table: table, Column: column, Org: org, Row: row})
+}
+
+func openField(k *envelope.OrgKeys, table, column string, org, row uuid.UUID, ct []byte) (string, error) {
+	if ct == nil {
+		return "", nil
+	}
+	pt, err := k.Open(ct, envelope.AD{Table: table, Column: column, Org: org, Row: row})
+	if err != nil {
+		return "", fmt.Errorf("cases: open %s.%s %s: %w", table, column, row, err)
+	}
+	return string(pt), nil
+}
+
+// text checks a free-text field: trimmed, valid UTF-8, no control
+// characters but newlines and tabs, at most max runes.
+func text(field, v string, max int, required bool) (string, error) {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "" && required:
+		return "", errkind.Visiblef(ErrInvalidInput, "%s is required", field)
+	case !utf8.ValidString(v):
+		return "", errkind.Visiblef(ErrInvalidInput, "%s must be valid UTF-8", field)
+	case utf8.RuneCountInString(v) > max:
+		return "", errkind.Visiblef(ErrInvalidInput, "%s is at most %d characters", field, max)
+	}
+	for _, r := range v {
+		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f {
+			return "", errkind.Visiblef(ErrInvalidInput, "%s must not hold control characters", field)
+		}
+	}
+	return v, nil
+}
+
+// checkPerms validates a permission set: a subset of view, upload,
+// download, comment that includes view. It returns them in canonical order.
+func checkPerms(perms []string) ([]string, error) {
+	out := []string{}
+	for _, p := range allPerms {
+		if slices.Contains(perms, p) {
+			out = append(out, p)
+		}
+	}
+	for _, p := range perms {
+		if !slices.Contains(allPerms, p) {
+			return nil, errkind.Visible(ErrInvalidInput, "permissions are view, upload, download and comment")
+		}
+	}
+	if !slices.Contains(out, PermView) {
+		return nil, errkind.Visible(ErrInvalidInput, "permissions must include view")
+	}
+	return out, nil
+}
+
+// limit clamps a page size to 1..200 (default 50).
+func limit(n int) int32 {
+	switch {
+	case n <= 0:
+		return 50
+	case n > 200:
+		return 200
+	}
+	return int32(n)
+}

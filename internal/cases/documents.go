@@ -1,0 +1,669 @@
+package cases
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/errkind"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
+	"github.com/wardhq/ward/internal/vault/blob"
+	"github.com/wardhq/ward/internal/vault/docstream"
+	"github.com/wardhq/ward/internal/vault/envelope"
+)
+
+// Document is a requested or provided document of a case, with its
+// status derived at read time: pending (requested, nothing uploaded yet),
+// overdue (pending past its due date), complete (a file was provided).
+type Document struct {
+	ID            uuid.UUID  `json:"id"`
+	CaseID        uuid.UUID  `json:"case_id"`
+	Type          string     `json:"type"`
+	Description   string     `json:"description,omitempty"`
+	Status        string     `json:"status"`
+	RequestedBy   *uuid.UUID `json:"requested_by"`
+	RequestedFrom *uuid.UUID `json:"requested_from"`
+	DueAt         *time.Time `json:"due_at"`
+	ProvidedAt    *time.Time `json:"provided_at"`
+	AcceptedAt    *time.Time `json:"accepted_at"`
+	CreatedBy     uuid.UUID  `json:"created_by"`
+	CreatedAt     time.Time  `json:"created_at"`
+	Versions      []Version  `json:"versions,omitempty"`
+}
+
+// LogValue reports ids only.
+func (d Document) LogValue() slog.Value { return slog.StringValue(d.ID.String()) }
+
+// Version is one uploaded file of a document.
+type Version struct {
+	ID          uuid.UUID `json:"id"`
+	Version     int       `json:"version"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"`
+	ContentType string    `json:"content_type"`
+	FileName    string    `json:"file_name"`
+	UploadedBy  uuid.UUID `json:"uploaded_by"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// LogValue reports ids only.
+func (v Version) LogValue() slog.Value { return slog.StringValue(v.ID.String()) }
+
+func nullID(id uuid.NullUUID) *uuid.UUID {
+	if !id.Valid {
+		return nil
+	}
+	u := id.UUID
+	return &u
+}
+
+type docRow struct {
+	OrgID, ID, CaseID             uuid.UUID
+	DocType                       string
+	DescriptionEnc                []byte
+	RequestedBy, RequestedFrom    uuid.NullUUID
+	DueAt, ProvidedAt, AcceptedAt *time.Time
+	CreatedBy                     uuid.UUID
+	CreatedAt                     time.Time
+	Status                        string
+}
+
+func documentFrom(r docRow, k *envelope.OrgKeys) (Document, error) {
+	d := Document{ID: r.ID, CaseID: r.CaseID, Type: r.DocType, Status: r.Status, RequestedBy: nullID(r.RequestedBy),
+		RequestedFrom: nullID(r.RequestedFrom), DueAt: r.DueAt, ProvidedAt: r.ProvidedAt, AcceptedAt: r.AcceptedAt,
+		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt}
+	var err error
+	d.Description, err = openField(k, "documents", "description", r.OrgID, r.ID, r.DescriptionEnc)
+	return d, err
+}
+
+func versionFrom(org uuid.UUID, r dbsqlc.ListVersionsRow, k *envelope.OrgKeys) (Version, error) {
+	v := Version{ID: r.ID, Version: int(r.Version), Size: r.Size, SHA256: hex.EncodeToString(r.Sha256),
+		ContentType: r.ContentType, UploadedBy: r.UploadedBy, CreatedAt: r.CreatedAt}
+	var err error
+	v.FileName, err = openField(k, "document_versions", "file_name", org, r.ID, r.FilenameEnc)
+	return v, err
+}
+
+var docType = regexp.MustCompile(`^[a-z][a-z0-9_]{0,47}$`)
+
+// RequestInput asks for a document on a case.
+type RequestInput struct {
+	Type          string     `json:"type"`
+	Description   string     `json:"description,omitempty"`
+	DueAt         *time.Time `json:"due_at,omitempty"`
+	RequestedFrom *uuid.UUID `json:"requested_from,omitempty"`
+}
+
+// RequestDocument records a request for a document on kase (a member who
+// may upload to it). Errors: ErrInvalidInput, ErrNotFound, ErrForbidden.
+func (s *Service) RequestDocument(ctx context.Context, kase uuid.UUID, in RequestInput) (Document, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return Document{}, err
+	}
+	if !docType.MatchString(in.Type) {
+		return Document{}, errkind.Visible(ErrInvalidInput, "type is 1-48 lower-case letters, digits and _ (e.g. wage_statement)")
+	}
+	if in.Description, err = text("description", in.Description, 2000, false); err != nil {
+		return Document{}, err
+	}
+	if in.DueAt != nil && in.DueAt.After(s.cfg.Now().AddDate(5, 0, 0)) {
+		return Document{}, errkind.Visible(ErrInvalidInput, "due_at is at most five years ahead")
+	}
+	var out Document
+	id := uuid.New()
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
+			return err
+		}
+		if ok, err := allowed(ctx, t.q, c, kase, PermUpload); err != nil || !ok {
+			if err == nil {
+				err = ErrForbidden
+			}
+			return err
+		}
+		desc, err := sealField(t.keys, "documents", "description", c.p.OrgID, id, in.Description)
+		if err != nil {
+			return err
+		}
+		p := dbsqlc.CreateDocumentParams{OrgID: c.p.OrgID, ID: id, CaseID: kase, DocType: in.Type, DescriptionEnc: desc,
+			RequestedBy: uuid.NullUUID{UUID: c.p.UserID, Valid: true}, DueAt: in.DueAt, CreatedBy: c.p.UserID}
+		if in.RequestedFrom != nil {
+			p.RequestedFrom = uuid.NullUUID{UUID: *in.RequestedFrom, Valid: true}
+		}
+		r, err := t.q.CreateDocument(ctx, p)
+		if err != nil {
+			return err
+		}
+		if out, err = documentFrom(docRow{OrgID: r.OrgID, ID: r.ID, CaseID: r.CaseID, DocType: r.DocType,
+			DescriptionEnc: r.DescriptionEnc, RequestedBy: r.RequestedBy, RequestedFrom: r.RequestedFrom, DueAt: r.DueAt,
+			ProvidedAt: r.ProvidedAt, AcceptedAt: r.AcceptedAt, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
+			Status: r.Status}, t.keys); err != nil {
+			return err
+		}
+		e := c.event("document.request", "document", id, kase)
+		e.Details = map[string]any{"type": in.Type, "due": in.DueAt != nil}
+		return t.record(ctx, e)
+	})
+	if err = mapErr("request document", err); err != nil {
+		return Document{}, s.denied(ctx, c, c.event("document.request", "document", uuid.Nil, kase), err)
+	}
+	return out, nil
+}
+
+// DocumentList is a case's documents with counts by status.
+type DocumentList struct {
+	Documents []Document     `json:"documents"`
+	Counts    map[string]int `json:"counts"`
+}
+
+// ListDocuments returns a case's documents, optionally of one status, with
+// the case's counts by status, and audits the list.
+func (s *Service) ListDocuments(ctx context.Context, kase uuid.UUID, status string, max int) (DocumentList, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return DocumentList{}, err
+	}
+	if status != "" && status != "pending" && status != "overdue" && status != "complete" {
+		return DocumentList{}, errkind.Visible(ErrInvalidInput, "status is pending, overdue or complete")
+	}
+	out := DocumentList{Documents: []Document{}, Counts: map[string]int{"pending": 0, "overdue": 0, "complete": 0}}
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
+			return err
+		}
+		p := dbsqlc.ListDocumentsParams{OrgID: c.p.OrgID, CaseID: kase, Max: limit(max)}
+		if status != "" {
+			p.Status = &status
+		}
+		rows, err := t.q.ListDocuments(ctx, p)
+		if err != nil {
+			return err
+		}
+		ids := make([]uuid.UUID, 0, len(rows))
+		for _, r := range rows {
+			d, err := documentFrom(docRow{OrgID: r.OrgID, ID: r.ID, CaseID: r.CaseID, DocType: r.DocType,
+				DescriptionEnc: r.DescriptionEnc, RequestedBy: r.RequestedBy, RequestedFrom: r.RequestedFrom, DueAt: r.DueAt,
+				ProvidedAt: r.ProvidedAt, AcceptedAt: r.AcceptedAt, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
+				Status: r.Status}, t.keys)
+			if err != nil {
+				return err
+			}
+			out.Documents = append(out.Documents, d)
+			ids = append(ids, r.ID)
+		}
+		counts, err := t.q.CaseDocumentCounts(ctx, dbsqlc.CaseDocumentCountsParams{OrgID: c.p.OrgID, CaseID: kase})
+		if err != nil {
+			return err
+		}
+		for _, n := range counts {
+			out.Counts[n.Status] = int(n.N)
+		}
+		e := c.event("document.list", "", uuid.Nil, kase)
+		e.Results = ids
+		return t.record(ctx, e)
+	})
+	if err = mapErr("list documents", err); err != nil {
+		return DocumentList{}, s.denied(ctx, c, c.event("document.list", "", uuid.Nil, kase), err)
+	}
+	return out, nil
+}
+
+func getDoc(ctx context.Context, t txn, c call, id uuid.UUID) (dbsqlc.GetDocumentRow, error) {
+	return t.q.GetDocument(ctx, dbsqlc.GetDocumentParams{OrgID: c.p.OrgID, ID: id})
+}
+
+func docRowOf(r dbsqlc.GetDocumentRow) docRow {
+	return docRow{OrgID: r.OrgID, ID: r.ID, CaseID: r.CaseID, DocType: r.DocType, DescriptionEnc: r.DescriptionEnc,
+		RequestedBy: r.RequestedBy, RequestedFrom: r.RequestedFrom, DueAt: r.DueAt, ProvidedAt: r.ProvidedAt,
+		AcceptedAt: r.AcceptedAt, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, Status: r.Status}
+}
+
+// GetDocument returns a document with its versions and audits the view.
+func (s *Service) GetDocument(ctx context.Context, id uuid.UUID) (Document, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return Document{}, err
+	}
+	var out Document
+	var kase uuid.UUID
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		r, err := getDoc(ctx, t, c, id)
+		if err != nil {
+			return err
+		}
+		kase = r.CaseID
+		if out, err = documentFrom(docRowOf(r), t.keys); err != nil {
+			return err
+		}
+		vs, err := t.q.ListVersions(ctx, dbsqlc.ListVersionsParams{OrgID: c.p.OrgID, DocumentID: id})
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			ver, err := versionFrom(c.p.OrgID, v, t.keys)
+			if err != nil {
+				return err
+			}
+			out.Versions = append(out.Versions, ver)
+		}
+		return t.record(ctx, c.event("document.view", "document", id, kase))
+	})
+	if err = mapErr("get document", err); err != nil {
+		return Document{}, s.denied(ctx, c, c.event("document.view", "document", id, uuid.Nil), err)
+	}
+	return out, nil
+}
+
+// AcceptDocument marks a provided document accepted (those who manage the
+// case). Errors: ErrNotFound, ErrForbidden, ErrConflict (not provided yet,
+// or accepted already).
+func (s *Service) AcceptDocument(ctx context.Context, id uuid.UUID) error {
+	c, err := begin(ctx)
+	if err != nil {
+		return err
+	}
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		r, err := getDoc(ctx, t, c, id)
+		if err != nil {
+			return err
+		}
+		if ok, err := managed(ctx, t.q, c, r.CaseID); err != nil || !ok {
+			if err == nil {
+				err = ErrForbidden
+			}
+			return err
+		}
+		if _, err := t.q.AcceptDocument(ctx, dbsqlc.AcceptDocumentParams{OrgID: c.p.OrgID, ID: id,
+			AcceptedBy: uuid.NullUUID{UUID: c.p.UserID, Valid: true}}); err != nil {
+			if errors.Is(mapErr("", err), ErrNotFound) {
+				return errkind.Visible(ErrConflict, "only a provided document that is not accepted yet can be accepted")
+			}
+			return err
+		}
+		return t.record(ctx, c.event("document.accept", "document", id, r.CaseID))
+	})
+	if err = mapErr("accept document", err); err != nil {
+		return s.denied(ctx, c, c.event("document.accept", "document", id, uuid.Nil), err)
+	}
+	return nil
+}
+
+// DeleteDocument deletes a document (admins and leads): its data keys are
+// destroyed in the database at once, its objects removed from the store.
+// Errors: ErrNotFound, ErrForbidden, ErrLegalHold.
+func (s *Service) DeleteDocument(ctx context.Context, id uuid.UUID) error {
+	c, err := begin(ctx)
+	if err != nil {
+		return err
+	}
+	var keys []string
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		// Someone who cannot see the document learns nothing (404);
+		// someone who can, but may not delete, is told so (403).
+		if _, err := getDoc(ctx, t, c, id); err != nil {
+			return err
+		}
+		keys, err = t.q.DeleteDocument(ctx, dbsqlc.DeleteDocumentParams{DocumentID: id, Request: optional(c.req.ID)})
+		return err
+	})
+	if err = mapErr("delete document", err); err != nil {
+		return s.denied(ctx, c, c.event("document.delete", "document", id, uuid.Nil), err)
+	}
+	for _, k := range keys {
+		if derr := s.store.Delete(context.WithoutCancel(ctx), k); derr != nil {
+			s.log.WarnContext(ctx, "deleted document's object not removed; the sweeper will", "key", k, "err", derr)
+		}
+	}
+	return nil
+}
+
+// Comment is a comment on a document.
+type Comment struct {
+	ID        uuid.UUID `json:"id"`
+	Body      string    `json:"body"`
+	AuthorID  uuid.UUID `json:"author_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// LogValue reports ids only.
+func (cm Comment) LogValue() slog.Value { return slog.StringValue(cm.ID.String()) }
+
+// AddComment comments on a document (a member with the comment permission,
+// or staff of the case). Errors: ErrInvalidInput, ErrNotFound, ErrForbidden.
+func (s *Service) AddComment(ctx context.Context, doc uuid.UUID, body string) (Comment, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return Comment{}, err
+	}
+	if body, err = text("body", body, 4000, true); err != nil {
+		return Comment{}, err
+	}
+	var out Comment
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		r, err := getDoc(ctx, t, c, doc)
+		if err != nil {
+			return err
+		}
+		if ok, err := allowed(ctx, t.q, c, r.CaseID, PermComment); err != nil || !ok {
+			if err == nil {
+				err = ErrForbidden
+			}
+			return err
+		}
+		id := uuid.New()
+		enc, err := sealField(t.keys, "document_comments", "body", c.p.OrgID, id, body)
+		if err != nil {
+			return err
+		}
+		row, err := t.q.CreateComment(ctx, dbsqlc.CreateCommentParams{OrgID: c.p.OrgID, ID: id, CaseID: r.CaseID,
+			DocumentID: doc, BodyEnc: enc, AuthorID: c.p.UserID})
+		if err != nil {
+			return err
+		}
+		out = Comment{ID: id, Body: body, AuthorID: row.AuthorID, CreatedAt: row.CreatedAt}
+		e := c.event("document.comment", "document", doc, r.CaseID)
+		e.Details = map[string]any{"comment": id.String()}
+		return t.record(ctx, e)
+	})
+	if err = mapErr("add comment", err); err != nil {
+		return Comment{}, s.denied(ctx, c, c.event("document.comment", "document", doc, uuid.Nil), err)
+	}
+	return out, nil
+}
+
+// ListComments returns a document's comments, oldest first, and audits the
+// read.
+func (s *Service) ListComments(ctx context.Context, doc uuid.UUID) ([]Comment, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []Comment{}
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		r, err := getDoc(ctx, t, c, doc)
+		if err != nil {
+			return err
+		}
+		rows, err := t.q.ListComments(ctx, dbsqlc.ListCommentsParams{OrgID: c.p.OrgID, DocumentID: doc})
+		if err != nil {
+			return err
+		}
+		ids := make([]uuid.UUID, 0, len(rows))
+		for _, row := range rows {
+			body, err := openField(t.keys, "document_comments", "body", row.OrgID, row.ID, row.BodyEnc)
+			if err != nil {
+				return err
+			}
+			out = append(out, Comment{ID: row.ID, Body: body, AuthorID: row.AuthorID, CreatedAt: row.CreatedAt})
+			ids = append(ids, row.ID)
+		}
+		e := c.event("document.comment.list", "document", doc, r.CaseID)
+		e.Results = ids
+		return t.record(ctx, e)
+	})
+	if err = mapErr("list comments", err); err != nil {
+		return nil, s.denied(ctx, c, c.event("document.comment.list", "document", doc, uuid.Nil), err)
+	}
+	return out, nil
+}
+
+func dataKeyAD(org, version uuid.UUID) envelope.AD {
+	return envelope.AD{Table: "document_versions", Column: "data_key", Org: org, Row: version}
+}
+
+// UploadInput describes an upload. FileName is PHI (sealed); the content
+// type is sniffed from the bytes, never taken from the client.
+type UploadInput struct {
+	FileName string
+	// Type is the document type of a new document (Upload with no
+	// document id); ignored when uploading against a request.
+	Type string
+}
+
+// errTooLarge marks the size limit reader's refusal.
+var errTooLarge = errors.New("cases: over the size limit")
+
+type limitReader struct {
+	r   io.Reader
+	max int64
+	n   int64
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if l.n > l.max {
+		return n, errTooLarge
+	}
+	return n, err
+}
+
+// refusedTypes are content types never stored: active content a browser
+// would run if a download were ever shown inline.
+var refusedTypes = []string{"text/html", "text/xml", "application/javascript", "text/javascript"}
+
+// Upload streams body, encrypted under a fresh data key, into the blob
+// store as a new version of document doc of kase (doc uuid.Nil: a new
+// document of in.Type), and commits the version (and the document's
+// provided status) only once the object is durable. Errors:
+// ErrInvalidInput, ErrNotFound, ErrForbidden, ErrTooLarge.
+func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInput, body io.Reader) (Document, Version, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return Document{}, Version{}, err
+	}
+	if in.FileName, err = text("file name", in.FileName, 255, true); err != nil {
+		return Document{}, Version{}, err
+	}
+	if strings.ContainsAny(in.FileName, "/\\\n") {
+		return Document{}, Version{}, errkind.Visible(ErrInvalidInput, "file name must not hold /, \\ or newlines")
+	}
+	newDoc := doc == uuid.Nil
+	if newDoc && !docType.MatchString(in.Type) {
+		return Document{}, Version{}, errkind.Visible(ErrInvalidInput, "type is 1-48 lower-case letters, digits and _")
+	}
+	// 1. May the caller upload here, and how much?
+	var max int64
+	var keys *envelope.OrgKeys
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		keys = t.keys
+		if !newDoc {
+			r, err := getDoc(ctx, t, c, doc)
+			if err != nil {
+				return err
+			}
+			if r.CaseID != kase {
+				return ErrNotFound
+			}
+		} else if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
+			return err
+		}
+		ok, err := allowed(ctx, t.q, c, kase, PermUpload)
+		if err != nil || !ok {
+			if err == nil {
+				err = ErrForbidden
+			}
+			return err
+		}
+		max, err = t.q.OrgDocumentLimit(ctx, c.p.OrgID)
+		return err
+	})
+	if err = mapErr("upload", err); err != nil {
+		return Document{}, Version{}, s.denied(ctx, c, c.event("document.upload", "document", doc, kase), err)
+	}
+	// 2. Stream through the hash, the sniffer and encryption into the store.
+	if newDoc {
+		doc = uuid.New()
+	}
+	vid := uuid.New()
+	key := blob.ObjectKey(c.p.OrgID, uuid.New())
+	var wrapped []byte
+	var dk *docstream.DataKey
+	{
+		var err error
+		dk, wrapped, err = docstream.NewDataKey(keys, dataKeyAD(c.p.OrgID, vid))
+		if err != nil {
+			return Document{}, Version{}, err
+		}
+	}
+	h := sha256.New()
+	lim := &limitReader{r: body, max: max}
+	br := bufio.NewReaderSize(io.TeeReader(lim, h), 512)
+	head, _ := br.Peek(512)
+	ctype := http.DetectContentType(head)
+	for _, t := range refusedTypes {
+		if strings.HasPrefix(ctype, t) {
+			return Document{}, Version{}, errkind.Visible(ErrInvalidInput,
+				"the file is "+t+", which is not stored (active content)")
+		}
+	}
+	size, err := dk.Put(ctx, s.store, key, docstream.AAD(c.p.OrgID, kase, doc, vid), br)
+	if errors.Is(err, errTooLarge) {
+		return Document{}, Version{}, errkind.Visible(ErrTooLarge, fmt.Sprintf("this org's limit is %d bytes", max))
+	}
+	if err != nil {
+		return Document{}, Version{}, fmt.Errorf("cases: upload: %w", err)
+	}
+	// 3. Commit the rows; on failure remove the object (the sweeper would).
+	sum := h.Sum(nil)
+	var out Document
+	var ver Version
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		if newDoc {
+			if _, err := t.q.CreateDocument(ctx, dbsqlc.CreateDocumentParams{OrgID: c.p.OrgID, ID: doc, CaseID: kase,
+				DocType: in.Type, CreatedBy: c.p.UserID}); err != nil {
+				return err
+			}
+		}
+		n, err := t.q.NextVersion(ctx, dbsqlc.NextVersionParams{OrgID: c.p.OrgID, DocumentID: doc})
+		if err != nil {
+			return err
+		}
+		name, err := sealField(t.keys, "document_versions", "file_name", c.p.OrgID, vid, in.FileName)
+		if err != nil {
+			return err
+		}
+		row, err := t.q.CreateVersion(ctx, dbsqlc.CreateVersionParams{OrgID: c.p.OrgID, ID: vid, CaseID: kase,
+			DocumentID: doc, Version: n, StorageKey: key, DataKey: wrapped, Size: size, Sha256: sum,
+			ContentType: ctype, FilenameEnc: name, UploadedBy: c.p.UserID})
+		if err != nil {
+			return err
+		}
+		if err := t.q.MarkDocumentProvided(ctx, dbsqlc.MarkDocumentProvidedParams{OrgID: c.p.OrgID, ID: doc}); err != nil {
+			return err
+		}
+		r, err := getDoc(ctx, t, c, doc)
+		if err != nil {
+			return err
+		}
+		if out, err = documentFrom(docRowOf(r), t.keys); err != nil {
+			return err
+		}
+		ver = Version{ID: vid, Version: int(row.Version), Size: size, SHA256: hex.EncodeToString(sum), ContentType: ctype,
+			FileName: in.FileName, UploadedBy: c.p.UserID, CreatedAt: row.CreatedAt}
+		out.Versions = []Version{ver}
+		e := c.event("document.upload", "document", doc, kase)
+		e.Details = map[string]any{"version": int(row.Version), "size": size, "content_type": ctype}
+		return t.record(ctx, e)
+	})
+	if err != nil {
+		if derr := s.store.Delete(context.WithoutCancel(ctx), key); derr != nil {
+			s.log.WarnContext(ctx, "uncommitted upload's object not removed; the sweeper will", "key", key, "err", derr)
+		}
+		if err = mapErr("upload", err); errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden) {
+			return Document{}, Version{}, s.denied(ctx, c, c.event("document.upload", "document", doc, kase), err)
+		}
+		return Document{}, Version{}, err
+	}
+	return out, ver, nil
+}
+
+// Download is an opened version: its metadata and a reader factory for
+// byte ranges of its plaintext.
+type Download struct {
+	Version
+	DocumentID uuid.UUID
+	CaseID     uuid.UUID
+	open       func(ctx context.Context, off, n int64) (io.ReadCloser, error)
+}
+
+// ETag is a strong validator: the SHA-256 of the plaintext.
+func (d *Download) ETag() string { return `"` + d.SHA256 + `"` }
+
+// Range returns a reader of n plaintext bytes from off (n < 0: to the
+// end); only the segments covering the range are read and decrypted. A
+// Read fails with an error wrapping ErrIntegrity (never altered bytes) if
+// the stored object was tampered with.
+func (d *Download) Range(ctx context.Context, off, n int64) (io.ReadCloser, error) {
+	return d.open(ctx, off, n)
+}
+
+// OpenDownload opens version (0: the latest) of doc for download: the
+// database checks the download permission and records the download (a
+// disclosure when the caller is an external stakeholder, with purpose)
+// before it hands out the data key. Errors: ErrNotFound.
+func (s *Service) OpenDownload(ctx context.Context, doc uuid.UUID, version int, purpose string) (*Download, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if purpose, err = text("purpose", purpose, 200, false); err != nil {
+		return nil, err
+	}
+	var d Download
+	var key string
+	var wrapped []byte
+	var keys *envelope.OrgKeys
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		keys = t.keys
+		p := dbsqlc.GetVersionParams{OrgID: c.p.OrgID, DocumentID: doc}
+		if version > 0 {
+			v := int32(version)
+			p.Version = &v
+		}
+		vr, err := t.q.GetVersion(ctx, p)
+		if err != nil {
+			return err
+		}
+		if d.Version, err = versionFrom(c.p.OrgID, dbsqlc.ListVersionsRow(vr), t.keys); err != nil {
+			return err
+		}
+		d.DocumentID, d.CaseID = vr.DocumentID, vr.CaseID
+		o, err := t.q.OpenDocumentVersion(ctx, dbsqlc.OpenDocumentVersionParams{VersionID: vr.ID, Purpose: optional(purpose),
+			Request: optional(c.req.ID), Ip: optional(c.req.IPString()), Ua: optional(c.req.UserAgent)})
+		if err != nil {
+			return err
+		}
+		if o.StorageKey == nil || o.DataKey == nil {
+			return ErrNotFound
+		}
+		key, wrapped = *o.StorageKey, o.DataKey
+		return nil
+	})
+	if err = mapErr("open download", err); err != nil {
+		return nil, s.denied(ctx, c, c.event("document.download", "document", doc, uuid.Nil), err)
+	}
+	dk, err := docstream.OpenDataKey(keys, wrapped, dataKeyAD(c.p.OrgID, d.ID))
+	if err != nil {
+		return nil, fmt.Errorf("cases: open data key of version %s: %w", d.ID, err)
+	}
+	aad := docstream.AAD(c.p.OrgID, d.CaseID, d.DocumentID, d.ID)
+	size := d.Size
+	d.open = func(ctx context.Context, off, n int64) (io.ReadCloser, error) {
+		return dk.Decrypt(ctx, s.store, key, aad, size, off, n)
+	}
+	return &d, nil
+}

@@ -1,0 +1,180 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/mail"
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
+	"github.com/wardhq/ward/internal/vault/blob"
+)
+
+// Jobs are the case repository's background work, run through a ward_ops
+// connection (never ward_app): reminders about due documents, audit
+// events for case grants whose access ended, and the sweeper that removes
+// objects no committed version owns. Every node may run them: reminders
+// and expiry events are claimed in the database (each once), and the
+// sweeper only deletes what no live row names.
+type Jobs struct {
+	ops    *postgres.DB
+	keys   *keystore.Store
+	store  blob.Store
+	mailer Mailer
+	base   string
+	log    *slog.Logger
+	// Grace is how old an object without a row must be before the
+	// sweeper removes it (an upload in flight has no row yet).
+	Grace time.Duration
+}
+
+// NewJobs returns the jobs over ops, a ward_ops connection.
+func NewJobs(ops *postgres.DB, keys *keystore.Store, store blob.Store, mailer Mailer, baseURL string, log *slog.Logger) *Jobs {
+	return &Jobs{ops: ops, keys: keys, store: store, mailer: mailer, base: baseURL, log: log, Grace: time.Hour}
+}
+
+// Remind mails the reminders that are due (a day before a requested
+// document's due date, and once it is overdue) and returns how many it
+// sent. Each reminder is claimed and audited in the database before the
+// mail goes out, so two nodes never send the same one; a mail that fails
+// is logged (ids only) and not retried.
+func (j *Jobs) Remind(ctx context.Context) (int, error) {
+	var due []dbsqlc.DueRemindersRow
+	err := j.ops.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		due, err = dbsqlc.New(tx).DueReminders(ctx, 100)
+		return err
+	})
+	if err != nil || len(due) == 0 {
+		return 0, err
+	}
+	ikeys, err := j.keys.Instance(ctx, j.ops)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, r := range due {
+		addr, err := ikeys.Open(r.EmailEnc, keystore.UserEmailAD(r.UserID))
+		to := string(addr)
+		if err != nil {
+			j.log.ErrorContext(ctx, "reminder address unreadable", "org", r.OrgID, "document", r.DocumentID, "err", err)
+			continue
+		}
+		what := "is due on " + r.DueAt.UTC().Format("Mon 2 Jan 2006 15:04 MST")
+		if r.Kind == "overdue" {
+			what = "was due on " + r.DueAt.UTC().Format("Mon 2 Jan 2006 15:04 MST") + " and is overdue"
+		}
+		msg := mail.Message{To: to, Subject: "A document requested from you " + strings.SplitN(what, " on", 2)[0],
+			Text: "A document requested from you on a case in Ward " + what + ".\n\n" +
+				"Sign in to see the request and upload it: " + j.base + "/\n"}
+		if err := j.mailer.Send(ctx, msg); err != nil {
+			j.log.ErrorContext(ctx, "reminder not delivered", "org", r.OrgID, "document", r.DocumentID, "err", err)
+			continue
+		}
+		sent++
+	}
+	return sent, nil
+}
+
+// RecordExpiries writes one audit event per case grant whose access end
+// date has passed (once each) and returns how many.
+func (j *Jobs) RecordExpiries(ctx context.Context) (int, error) {
+	var n int32
+	err := j.ops.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		n, err = dbsqlc.New(tx).RecordAccessExpiries(ctx, 500)
+		return err
+	})
+	return int(n), err
+}
+
+// Sweep removes objects under orgs/ that no committed, live version owns
+// and that are older than Grace: the leftovers of an upload whose commit
+// never happened (a crash, a kill -9, between the object's completion and
+// the row's commit) and of deleted documents, and the partial uploads a
+// crash left in the store. It returns how many it removed.
+func (j *Jobs) Sweep(ctx context.Context) (int, error) {
+	cutoff := time.Now().Add(-j.Grace)
+	var batch []string
+	removed := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		var live []string
+		err := j.ops.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+			var err error
+			live, err = dbsqlc.New(tx).LiveStorageKeys(ctx, batch)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		keep := map[string]bool{}
+		for _, k := range live {
+			keep[k] = true
+		}
+		for _, k := range batch {
+			if keep[k] {
+				continue
+			}
+			if err := j.store.Delete(ctx, k); err != nil {
+				return fmt.Errorf("cases: sweep %s: %w", k, err)
+			}
+			removed++
+		}
+		batch = batch[:0]
+		return nil
+	}
+	err := j.store.List(ctx, "orgs/", func(key string, modified time.Time) error {
+		if !modified.Before(cutoff) || !strings.Contains(key, "/obj/") {
+			return nil
+		}
+		batch = append(batch, key)
+		if len(batch) == 500 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	// What a crash left mid-upload (a directory store's temporary files)
+	// is no object at all; stores that can leave such things remove them.
+	if t, ok := j.store.(interface {
+		RemoveTemp(ctx context.Context, before time.Time) (int, error)
+	}); ok && err == nil {
+		var n int
+		n, err = t.RemoveTemp(ctx, cutoff)
+		removed += n
+	}
+	return removed, err
+}
+
+// Run runs the jobs every interval until ctx ends.
+func (j *Jobs) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := j.Remind(ctx); err != nil && ctx.Err() == nil {
+			j.log.Warn("document reminders failed", "err", err)
+		}
+		if _, err := j.RecordExpiries(ctx); err != nil && ctx.Err() == nil {
+			j.log.Warn("case access expiry events failed", "err", err)
+		}
+		if _, err := j.Sweep(ctx); err != nil && ctx.Err() == nil {
+			j.log.Warn("document sweeper failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

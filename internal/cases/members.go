@@ -1,0 +1,455 @@
+package cases
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/errkind"
+	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/mail"
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
+	"github.com/wardhq/ward/internal/vault/envelope"
+)
+
+// Member is one grant on a case.
+type Member struct {
+	UserID          uuid.UUID  `json:"user_id"`
+	Kind            string     `json:"kind"`
+	Permissions     []string   `json:"permissions"`
+	AccessExpiresAt *time.Time `json:"access_expires_at"`
+	AddedBy         uuid.UUID  `json:"added_by"`
+	AddedAt         time.Time  `json:"added_at"`
+	RevokedAt       *time.Time `json:"revoked_at"`
+	// Active is false once revoked or past its access end date.
+	Active bool `json:"active"`
+}
+
+func memberFromRow(r dbsqlc.AppCaseMember, now time.Time) Member {
+	return Member{UserID: r.UserID, Kind: r.Kind, Permissions: r.Permissions, AccessExpiresAt: r.AccessExpiresAt,
+		AddedBy: r.AddedBy, AddedAt: r.AddedAt, RevokedAt: r.RevokedAt,
+		Active: r.RevokedAt == nil && (r.AccessExpiresAt == nil || r.AccessExpiresAt.After(now))}
+}
+
+// MemberInput grants an org member access to a case.
+type MemberInput struct {
+	// Kind is "staff" for the org's own staff, or a stakeholder kind
+	// (clinic, employer, attorney, payer) for a stakeholder already in the
+	// org (new stakeholders join through an invitation).
+	Kind            string     `json:"kind"`
+	Permissions     []string   `json:"permissions"`
+	AccessExpiresAt *time.Time `json:"access_expires_at"`
+}
+
+// ListMembers returns a case's grants (those who manage the case see them
+// all; others see their own) and audits the list.
+func (s *Service) ListMembers(ctx context.Context, kase uuid.UUID) ([]Member, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []Member{}
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
+			return err
+		}
+		rows, err := t.q.ListCaseMembers(ctx, dbsqlc.ListCaseMembersParams{OrgID: c.p.OrgID, CaseID: kase})
+		if err != nil {
+			return err
+		}
+		ids := make([]uuid.UUID, 0, len(rows))
+		for _, r := range rows {
+			out = append(out, memberFromRow(r, s.cfg.Now()))
+			ids = append(ids, r.UserID)
+		}
+		e := c.event("case.member.list", "", uuid.Nil, kase)
+		e.Results = ids
+		return t.record(ctx, e)
+	})
+	if err = mapErr("list case members", err); err != nil {
+		return nil, s.denied(ctx, c, c.event("case.member.list", "", uuid.Nil, kase), err)
+	}
+	return out, nil
+}
+
+// SetMember grants (or changes) user's access to kase: admins, leads and
+// providers of the case's patient. A staff grant goes to a staff member;
+// a stakeholder grant to a stakeholder member and needs an access end
+// date. Errors: ErrInvalidInput, ErrNotFound, ErrForbidden.
+func (s *Service) SetMember(ctx context.Context, kase, user uuid.UUID, in MemberInput) (Member, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return Member{}, err
+	}
+	perms, err := checkPerms(in.Permissions)
+	if err != nil {
+		return Member{}, err
+	}
+	stakeholder := slices.Contains(stakeholderKinds, in.Kind)
+	switch {
+	case in.Kind != KindStaff && !stakeholder:
+		return Member{}, errkind.Visible(ErrInvalidInput, "kind is staff, clinic, employer, attorney or payer")
+	case stakeholder && in.AccessExpiresAt == nil:
+		return Member{}, errkind.Visible(ErrInvalidInput, "a stakeholder's access needs access_expires_at")
+	case in.AccessExpiresAt != nil && !in.AccessExpiresAt.After(s.cfg.Now()):
+		return Member{}, errkind.Visible(ErrInvalidInput, "access_expires_at must be in the future")
+	}
+	var out Member
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
+			return err
+		}
+		if ok, err := managed(ctx, t.q, c, kase); err != nil || !ok {
+			if err == nil {
+				err = ErrForbidden
+			}
+			return err
+		}
+		role, err := t.q.MemberRole(ctx, dbsqlc.MemberRoleParams{OrgID: c.p.OrgID, UserID: user})
+		if err != nil {
+			return errkind.Visible(ErrInvalidInput, "the user is not a live member of this org")
+		}
+		if (role == "stakeholder") != stakeholder || role == "patient" {
+			return errkind.Visible(ErrInvalidInput,
+				"staff grants go to provider, lead or admin members; stakeholder kinds to stakeholders")
+		}
+		row, err := t.q.SetCaseMember(ctx, dbsqlc.SetCaseMemberParams{OrgID: c.p.OrgID, CaseID: kase, UserID: user,
+			Kind: in.Kind, Permissions: perms, AccessExpiresAt: in.AccessExpiresAt, AddedBy: c.p.UserID})
+		if err != nil {
+			return err
+		}
+		out = memberFromRow(row, s.cfg.Now())
+		e := c.event("case.member.set", "user", user, kase)
+		e.Details = map[string]any{"kind": in.Kind, "permissions": anyStrings(perms), "expires": in.AccessExpiresAt != nil}
+		return t.record(ctx, e)
+	})
+	if err = mapErr("set case member", err); err != nil {
+		return Member{}, s.denied(ctx, c, c.event("case.member.set", "user", user, kase), err)
+	}
+	return out, nil
+}
+
+// RevokeMember ends user's access to kase at once (the database refuses
+// their next statement). Errors: ErrNotFound, ErrForbidden.
+func (s *Service) RevokeMember(ctx context.Context, kase, user uuid.UUID) error {
+	c, err := begin(ctx)
+	if err != nil {
+		return err
+	}
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
+			return err
+		}
+		if ok, err := managed(ctx, t.q, c, kase); err != nil || !ok {
+			if err == nil {
+				err = ErrNotFound
+			}
+			return err
+		}
+		if _, err := t.q.RevokeCaseMember(ctx, dbsqlc.RevokeCaseMemberParams{OrgID: c.p.OrgID, CaseID: kase, UserID: user}); err != nil {
+			return err
+		}
+		e := c.event("case.member.set", "user", user, kase)
+		e.Details = map[string]any{"revoked": true}
+		return t.record(ctx, e)
+	})
+	if err = mapErr("revoke case member", err); err != nil {
+		return s.denied(ctx, c, c.event("case.member.set", "user", user, kase), err)
+	}
+	return nil
+}
+
+func anyStrings(v []string) []any {
+	out := make([]any, len(v))
+	for i, s := range v {
+		out[i] = s
+	}
+	return out
+}
+
+// InviteInput invites an email address to a case as a stakeholder.
+type InviteInput struct {
+	Email           string    `json:"email"`
+	Kind            string    `json:"kind"`
+	Permissions     []string  `json:"permissions"`
+	AccessExpiresAt time.Time `json:"access_expires_at"`
+}
+
+// LogValue keeps the address out of logs.
+func (in InviteInput) LogValue() slog.Value { return slog.StringValue("[invite input]") }
+
+// Invite is an invitation as its case's managers see it.
+type Invite struct {
+	ID              uuid.UUID  `json:"id"`
+	CaseID          uuid.UUID  `json:"case_id"`
+	Email           string     `json:"email"`
+	Kind            string     `json:"kind"`
+	Permissions     []string   `json:"permissions"`
+	AccessExpiresAt time.Time  `json:"access_expires_at"`
+	ExpiresAt       time.Time  `json:"expires_at"`
+	CreatedBy       uuid.UUID  `json:"created_by"`
+	CreatedAt       time.Time  `json:"created_at"`
+	AcceptedAt      *time.Time `json:"accepted_at"`
+	AcceptedBy      *uuid.UUID `json:"accepted_by"`
+	RevokedAt       *time.Time `json:"revoked_at"`
+	// Status is pending, accepted, revoked or expired.
+	Status string `json:"status"`
+}
+
+// LogValue reports ids only.
+func (i Invite) LogValue() slog.Value { return slog.StringValue(i.ID.String()) }
+
+func newToken() (string, []byte) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("cases: crypto/rand failed: %v", err))
+	}
+	tok := base64.RawURLEncoding.EncodeToString(b)
+	sum := sha256.Sum256([]byte(tok))
+	return tok, sum[:]
+}
+
+func validEmail(e string) bool {
+	at := strings.LastIndexByte(e, '@')
+	return len(e) <= 254 && at > 0 && at < len(e)-1 && !strings.ContainsAny(e, " \t\r\n<>\",;")
+}
+
+// InviteURL is the acceptance link for an invitation token.
+func (s *Service) InviteURL(token string) string {
+	return s.cfg.BaseURL + "/v1/case-invites/accept?token=" + token
+}
+
+// CreateInvite invites email to kase with a stakeholder kind, permissions
+// and an access end date, and mails a single-use acceptance link valid for
+// the instance's invitation lifetime (days). Admins, leads and providers of
+// the case's patient. Errors: ErrInvalidInput, ErrNotFound, ErrForbidden.
+func (s *Service) CreateInvite(ctx context.Context, kase uuid.UUID, in InviteInput) (Invite, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return Invite{}, err
+	}
+	in.Email = strings.TrimSpace(in.Email)
+	perms, err := checkPerms(in.Permissions)
+	switch {
+	case err != nil:
+		return Invite{}, err
+	case !validEmail(in.Email):
+		return Invite{}, errkind.Visible(ErrInvalidInput, "email must be an email address")
+	case !slices.Contains(stakeholderKinds, in.Kind):
+		return Invite{}, errkind.Visible(ErrInvalidInput, "kind is clinic, employer, attorney or payer")
+	case !in.AccessExpiresAt.After(s.cfg.Now()):
+		return Invite{}, errkind.Visible(ErrInvalidInput, "access_expires_at must be in the future")
+	case in.AccessExpiresAt.After(s.cfg.Now().AddDate(5, 0, 0)):
+		return Invite{}, errkind.Visible(ErrInvalidInput, "access_expires_at is at most five years ahead")
+	}
+	ikeys, err := s.keys.Instance(ctx, s.db)
+	if err != nil {
+		return Invite{}, err
+	}
+	norm := envelope.NormalizeEmail(in.Email)
+	invitee := uuid.New()
+	emailEnc, err := ikeys.Seal([]byte(norm), keystore.UserEmailAD(invitee))
+	if err != nil {
+		return Invite{}, err
+	}
+	token, hash := newToken()
+	out := Invite{CaseID: kase, Email: norm, Kind: in.Kind, Permissions: perms, AccessExpiresAt: in.AccessExpiresAt,
+		CreatedBy: c.p.UserID, Status: "pending"}
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
+			return err
+		}
+		if ok, err := managed(ctx, t.q, c, kase); err != nil || !ok {
+			if err == nil {
+				err = ErrForbidden
+			}
+			return err
+		}
+		row, err := t.q.CreateCaseInvite(ctx, dbsqlc.CreateCaseInviteParams{OrgID: c.p.OrgID, ID: uuid.New(), CaseID: kase,
+			EmailBidx: ikeys.BlindIndex("users.email", norm), EmailEnc: emailEnc, InviteeID: invitee, TokenHash: hash,
+			Kind: in.Kind, Permissions: perms, AccessExpiresAt: in.AccessExpiresAt, CreatedBy: c.p.UserID})
+		if err != nil {
+			return err
+		}
+		out.ID, out.ExpiresAt, out.CreatedAt = row.ID, row.ExpiresAt, row.CreatedAt
+		e := c.event("case.invite.create", "case_invite", row.ID, kase)
+		e.Details = map[string]any{"kind": in.Kind, "permissions": anyStrings(perms)}
+		return t.record(ctx, e)
+	})
+	if err = mapErr("create invite", err); err != nil {
+		return Invite{}, s.denied(ctx, c, c.event("case.invite.create", "case_invite", uuid.Nil, kase), err)
+	}
+	msg := mail.Message{
+		To:      norm,
+		Subject: "You have been invited to a case on Ward",
+		Text: "You have been invited to take part in a case on Ward (as " + in.Kind + ").\n\n" +
+			"Accept with this link. It works once, until " + out.ExpiresAt.UTC().Format(time.RFC1123) + ":\n\n" +
+			s.InviteURL(token) + "\n\nYour access ends on " + in.AccessExpiresAt.UTC().Format(time.RFC1123) +
+			".\nIf you did not expect this, ignore this message.\n",
+	}
+	if err := s.mailer.Send(ctx, msg); err != nil {
+		s.log.ErrorContext(ctx, "case invitation not delivered", "org", c.p.OrgID, "invite", out.ID, "err", err)
+	}
+	return out, nil
+}
+
+// ListInvites returns a case's invitations (those who manage the case).
+func (s *Service) ListInvites(ctx context.Context, kase uuid.UUID) ([]Invite, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ikeys, err := s.keys.Instance(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	out := []Invite{}
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
+			return err
+		}
+		if ok, err := managed(ctx, t.q, c, kase); err != nil || !ok {
+			if err == nil {
+				err = ErrNotFound
+			}
+			return err
+		}
+		rows, err := t.q.ListCaseInvites(ctx, dbsqlc.ListCaseInvitesParams{OrgID: c.p.OrgID, CaseID: kase})
+		if err != nil {
+			return err
+		}
+		ids := make([]uuid.UUID, 0, len(rows))
+		now := s.cfg.Now()
+		for _, r := range rows {
+			email, err := ikeys.Open(r.EmailEnc, keystore.UserEmailAD(r.InviteeID))
+			if err != nil {
+				return fmt.Errorf("cases: open invite %s address: %w", r.ID, err)
+			}
+			inv := Invite{ID: r.ID, CaseID: r.CaseID, Email: string(email), Kind: r.Kind, Permissions: r.Permissions,
+				AccessExpiresAt: r.AccessExpiresAt, ExpiresAt: r.ExpiresAt, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
+				AcceptedAt: r.AcceptedAt, RevokedAt: r.RevokedAt, Status: "pending"}
+			if r.AcceptedBy.Valid {
+				u := r.AcceptedBy.UUID
+				inv.AcceptedBy = &u
+			}
+			switch {
+			case r.AcceptedAt != nil:
+				inv.Status = "accepted"
+			case r.RevokedAt != nil:
+				inv.Status = "revoked"
+			case !r.ExpiresAt.After(now):
+				inv.Status = "expired"
+			}
+			out = append(out, inv)
+			ids = append(ids, r.ID)
+		}
+		e := c.event("case.invite.list", "", uuid.Nil, kase)
+		e.Results = ids
+		return t.record(ctx, e)
+	})
+	if err = mapErr("list invites", err); err != nil {
+		return nil, s.denied(ctx, c, c.event("case.invite.list", "", uuid.Nil, kase), err)
+	}
+	return out, nil
+}
+
+// RevokeInvite revokes a pending invitation. Errors: ErrNotFound (also for
+// one already accepted or revoked), ErrForbidden.
+func (s *Service) RevokeInvite(ctx context.Context, kase, id uuid.UUID) error {
+	c, err := begin(ctx)
+	if err != nil {
+		return err
+	}
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		if _, err := t.q.RevokeCaseInvite(ctx, dbsqlc.RevokeCaseInviteParams{OrgID: c.p.OrgID, CaseID: kase, ID: id}); err != nil {
+			return err
+		}
+		return t.record(ctx, c.event("case.invite.revoke", "case_invite", id, kase))
+	})
+	if err = mapErr("revoke invite", err); err != nil {
+		return s.denied(ctx, c, c.event("case.invite.revoke", "case_invite", id, kase), err)
+	}
+	return nil
+}
+
+// Acceptance is the session an accepted invitation starts.
+type Acceptance struct {
+	Token             string
+	SessionID         uuid.UUID
+	UserID            uuid.UUID
+	OrgID             uuid.UUID
+	CaseID            uuid.UUID
+	AbsoluteExpiresAt time.Time
+	IdleTimeout       time.Duration
+}
+
+// ErrInviteInvalid is any refused acceptance; the detail says why (used,
+// revoked, expired, invalid) without saying more about the invitation.
+var ErrInviteInvalid = errkind.New(errkind.Invalid, "invite_invalid", "cases: invitation refused")
+
+// AcceptInvite redeems an invitation token (no credential needed: the
+// token proves the mailbox): it creates or links the user, the stakeholder
+// membership and the case grant, and starts a first-factor session.
+func (s *Service) AcceptInvite(ctx context.Context, token string, ip netip.Addr, ua, request string) (Acceptance, error) {
+	if len(token) != 43 {
+		return Acceptance{}, errkind.Visible(ErrInviteInvalid, "this invitation link is not valid")
+	}
+	sum := sha256.Sum256([]byte(token))
+	sessTok, sessHash := newToken()
+	var row dbsqlc.AcceptCaseInviteRow
+	err := s.db.InTenantTx(ctx, postgres.Credential{Request: request}, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		p := dbsqlc.AcceptCaseInviteParams{TokenHash: sum[:], SessionHash: sessHash, Request: optional(request),
+			Ua: optional(ua)}
+		if ip.IsValid() {
+			p.Ip = &ip
+		}
+		row, err = dbsqlc.New(tx).AcceptCaseInvite(ctx, p)
+		return err
+	})
+	if err != nil {
+		return Acceptance{}, mapErr("accept invite", err)
+	}
+	status := ""
+	if row.Status != nil {
+		status = *row.Status
+	}
+	switch status {
+	case "ok":
+	case "used":
+		return Acceptance{}, errkind.Visible(ErrInviteInvalid, "this invitation has already been used")
+	case "revoked":
+		return Acceptance{}, errkind.Visible(ErrInviteInvalid, "this invitation has been revoked")
+	case "expired":
+		return Acceptance{}, errkind.Visible(ErrInviteInvalid, "this invitation has expired")
+	default:
+		return Acceptance{}, errkind.Visible(ErrInviteInvalid, "this invitation link is not valid")
+	}
+	a := Acceptance{Token: sessTok, SessionID: row.SessionID.UUID, UserID: row.UserID.UUID, OrgID: row.OrgID.UUID,
+		CaseID: row.CaseID.UUID}
+	if row.AbsoluteExpiresAt != nil {
+		a.AbsoluteExpiresAt = *row.AbsoluteExpiresAt
+	}
+	if row.IdleTimeoutMin != nil {
+		a.IdleTimeout = time.Duration(*row.IdleTimeoutMin) * time.Minute
+	}
+	return a, nil
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

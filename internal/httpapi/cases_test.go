@@ -1,0 +1,653 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/audit/s3test"
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/mail"
+	"github.com/wardhq/ward/internal/mail/mailtest"
+	"github.com/wardhq/ward/internal/vault/blob"
+)
+
+var inviteRE = regexp.MustCompile(`/v1/case-invites/accept\?token=([A-Za-z0-9_-]{43})`)
+
+// upload sends data as the raw body of a file upload and returns the
+// response.
+func (w *world) upload(method, path, token, name string, data []byte, hdr ...string) (*http.Response, []byte) {
+	w.t.Helper()
+	req, err := http.NewRequest(method, w.srv.URL+path, bytes.NewReader(data))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("Content-Disposition", "attachment; filename*=UTF-8''"+strings.ReplaceAll(name, " ", "%20"))
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := w.srv.Client().Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// download fetches a document's content with optional headers; err is the
+// body read error (an aborted response).
+func (w *world) download(path, token string, hdr ...string) (*http.Response, []byte, error) {
+	w.t.Helper()
+	req, err := http.NewRequest("GET", w.srv.URL+path, nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := w.srv.Client().Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, b, err
+}
+
+type caseJSON struct {
+	ID        uuid.UUID      `json:"id"`
+	Title     string         `json:"title"`
+	Reference string         `json:"reference"`
+	Status    string         `json:"status"`
+	Documents map[string]int `json:"documents"`
+}
+
+type docJSON struct {
+	ID       uuid.UUID `json:"id"`
+	CaseID   uuid.UUID `json:"case_id"`
+	Status   string    `json:"status"`
+	Versions []struct {
+		ID          uuid.UUID `json:"id"`
+		Version     int       `json:"version"`
+		Size        int64     `json:"size"`
+		SHA256      string    `json:"sha256"`
+		ContentType string    `json:"content_type"`
+		FileName    string    `json:"file_name"`
+	} `json:"versions"`
+}
+
+// stakeholder is an invited and accepted case member.
+type stakeholder struct {
+	ID    uuid.UUID
+	Token string
+}
+
+// invite invites email to kase as kind with perms, through the API, and
+// returns the token from the mail in mp.
+func (w *world) inviteByMail(mp *mailtest.Server, by, kase, email, kind string, perms []string) (uuid.UUID, string) {
+	w.t.Helper()
+	var inv struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", "/v1/cases/"+kase+"/invites", by, map[string]any{"email": email, "kind": kind,
+		"permissions": perms, "access_expires_at": time.Now().Add(30 * 24 * time.Hour)}, http.StatusCreated, &inv)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	msg, err := mp.WaitFor(ctx, email)
+	if err != nil {
+		w.t.Fatalf("no invitation mail to %s: %v", email, err)
+	}
+	m := inviteRE.FindStringSubmatch(msg.Text)
+	if m == nil {
+		w.t.Fatalf("no invitation link in %q", msg.Text)
+	}
+	return inv.ID, m[1]
+}
+
+func (w *world) accept(token string) (stakeholder, *http.Response, []byte) {
+	w.t.Helper()
+	resp, body := w.request("POST", "/v1/case-invites/accept", "", map[string]string{"token": token})
+	var s struct {
+		Token  string    `json:"token"`
+		UserID uuid.UUID `json:"user_id"`
+	}
+	_ = json.Unmarshal(body, &s)
+	return stakeholder{ID: s.UserID, Token: s.Token}, resp, body
+}
+
+func randomBytes(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, 7))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// The workers'-compensation claim of docs/cases.md, end to end: a lead
+// opens the case, invites an employer and an attorney by mail (mailpit),
+// requests a wage statement from the employer, who uploads it; the
+// attorney downloads it (a disclosure) and comments; grants, revocation,
+// access end dates, deletion under a legal hold and IDOR across orgs.
+func TestCasesWorkersComp(t *testing.T) {
+	mp := mailtest.Start(t)
+	w := newWorld(t, withMailer(mail.NewSMTP(mail.SMTPConfig{Addr: mp.SMTPAddr(), From: "ward@ward.example"})))
+	o := w.createOrg("Claims Clinic")
+	w.populate(o, "cc")
+	other := w.createOrg("Other Clinic")
+	w.populate(other, "oc")
+
+	var kase caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Back injury at the warehouse",
+		"reference": "WC-2026-0001"}, http.StatusCreated, &kase)
+	if kase.Reference != "WC-2026-0001" || kase.Status != "open" {
+		t.Fatalf("case = %+v", kase)
+	}
+	cid := kase.ID.String()
+	// The reference is unique in the org, and found by exact match in a body.
+	resp, body := w.request("POST", "/v1/cases", o.Lead.Token, map[string]any{"title": "dup", "reference": "wc-2026-0001"})
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("duplicate reference: %d %s", resp.StatusCode, body)
+	}
+	var found struct{ Cases []caseJSON }
+	w.do("POST", "/v1/cases/search", o.Lead.Token, map[string]any{"reference": "WC-2026-0001"}, http.StatusOK, &found)
+	if len(found.Cases) != 1 || found.Cases[0].ID != kase.ID {
+		t.Fatalf("search = %+v", found)
+	}
+	if resp, _ := w.request("GET", "/v1/cases?reference=WC-2026-0001", o.Lead.Token, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("reference in a URL: %d", resp.StatusCode)
+	}
+	// A provider reaches the cases of their care-team patients only.
+	w.do("GET", "/v1/cases/"+cid, o.Prov.Token, nil, http.StatusOK, nil)
+	w.do("GET", "/v1/cases/"+cid, o.Prov2.Token, nil, http.StatusNotFound, nil)
+	// The patient reads their own case, and may not upload to it.
+	w.do("GET", "/v1/cases/"+cid, o.PatUser.Token, nil, http.StatusOK, nil)
+	w.do("GET", "/v1/cases/"+cid, o.PatUser2.Token, nil, http.StatusNotFound, nil)
+	if resp, body := w.upload("POST", "/v1/cases/"+cid+"/files", o.PatUser.Token, "x.txt", []byte("hi"),
+		"Ward-Document-Type", "note"); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("patient upload: %d %s", resp.StatusCode, body)
+	}
+
+	// Invitations by mail: accept once, reuse refused.
+	_, tok := w.inviteByMail(mp, o.Lead.Token, cid, "hr@employer.test", "employer", []string{"view", "upload"})
+	if resp, body := w.request("GET", "/v1/case-invites/accept?token="+tok, "", nil); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(string(body), `method="post"`) {
+		t.Fatalf("landing: %d %s", resp.StatusCode, body)
+	}
+	employer, resp, body := w.accept(tok)
+	if resp.StatusCode != http.StatusOK || employer.Token == "" {
+		t.Fatalf("accept: %d %s", resp.StatusCode, body)
+	}
+	if _, resp, body := w.accept(tok); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "already been used") {
+		t.Fatalf("reuse: %d %s", resp.StatusCode, body)
+	}
+	_, tok = w.inviteByMail(mp, o.Prov.Token, cid, "counsel@law.test", "attorney", []string{"view", "download", "comment"})
+	attorney, resp, body := w.accept(tok)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("accept attorney: %d %s", resp.StatusCode, body)
+	}
+	var me struct {
+		Role string `json:"role"`
+	}
+	w.do("GET", "/v1/me", attorney.Token, nil, http.StatusOK, &me)
+	if me.Role != string(identity.RoleStakeholder) {
+		t.Fatalf("attorney role %q", me.Role)
+	}
+	// A revoked and an expired invitation are refused.
+	payerInv, tok := w.inviteByMail(mp, o.Lead.Token, cid, "adjuster@payer.test", "payer", []string{"view", "download"})
+	w.do("DELETE", "/v1/cases/"+cid+"/invites/"+payerInv.String(), o.Lead.Token, nil, http.StatusNoContent, nil)
+	if _, resp, body := w.accept(tok); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "revoked") {
+		t.Fatalf("revoked invite: %d %s", resp.StatusCode, body)
+	}
+	lateInv, tok := w.inviteByMail(mp, o.Lead.Token, cid, "late@clinic.test", "clinic", []string{"view"})
+	if _, err := w.env.Super.Pool.Exec(context.Background(),
+		`update app.case_invites set expires_at = clock_timestamp() - interval '1 second' where id = $1`, lateInv); err != nil {
+		t.Fatal(err)
+	}
+	if _, resp, body := w.accept(tok); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "expired") {
+		t.Fatalf("expired invite: %d %s", resp.StatusCode, body)
+	}
+	var invites struct {
+		Invites []struct {
+			Status string `json:"status"`
+			Email  string `json:"email"`
+		}
+	}
+	w.do("GET", "/v1/cases/"+cid+"/invites", o.Lead.Token, nil, http.StatusOK, &invites)
+	statuses := map[string]string{}
+	for _, i := range invites.Invites {
+		statuses[i.Email] = i.Status
+	}
+	if statuses["hr@employer.test"] != "accepted" || statuses["adjuster@payer.test"] != "revoked" ||
+		statuses["late@clinic.test"] != "expired" {
+		t.Fatalf("invite statuses %v", statuses)
+	}
+	// Stakeholders never see the org's patients or members, nor manage the case.
+	var pats struct{ Patients []json.RawMessage }
+	w.do("GET", "/v1/patients", attorney.Token, nil, http.StatusOK, &pats)
+	if len(pats.Patients) != 0 {
+		t.Fatalf("a stakeholder sees %d patients", len(pats.Patients))
+	}
+	w.do("GET", "/v1/cases/"+cid+"/invites", employer.Token, nil, http.StatusNotFound, nil)
+	w.do("POST", "/v1/cases/"+cid+"/invites", attorney.Token, map[string]any{"email": "x@y.test", "kind": "payer",
+		"permissions": []string{"view"}, "access_expires_at": time.Now().Add(time.Hour)}, http.StatusForbidden, nil)
+
+	// A request with a due date in the past is overdue, and listed as such.
+	var req docJSON
+	w.do("POST", "/v1/cases/"+cid+"/documents", o.Lead.Token, map[string]any{"type": "wage_statement",
+		"description": "Wages for the 52 weeks before the injury", "due_at": time.Now().Add(-time.Hour),
+		"requested_from": employer.ID}, http.StatusCreated, &req)
+	if req.Status != "overdue" {
+		t.Fatalf("past-due request status %q", req.Status)
+	}
+	var list struct {
+		Documents []docJSON
+		Counts    map[string]int
+	}
+	w.do("GET", "/v1/cases/"+cid+"/documents?status=overdue", employer.Token, nil, http.StatusOK, &list)
+	if len(list.Documents) != 1 || list.Counts["overdue"] != 1 {
+		t.Fatalf("overdue list %+v", list)
+	}
+	// The employer uploads against it: complete, version 1.
+	statement := append([]byte("%PDF-1.7\n"), randomBytes(300_000, 1)...)
+	resp, body = w.upload("PUT", "/v1/documents/"+req.ID.String()+"/content", employer.Token, "wage statement 2025.pdf", statement)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+	var doc docJSON
+	_ = json.Unmarshal(body, &doc)
+	sum := sha256.Sum256(statement)
+	if doc.Status != "complete" || len(doc.Versions) != 1 || doc.Versions[0].SHA256 != hex.EncodeToString(sum[:]) ||
+		doc.Versions[0].ContentType != "application/pdf" || doc.Versions[0].FileName != "wage statement 2025.pdf" {
+		t.Fatalf("uploaded = %s", body)
+	}
+	w.do("GET", "/v1/cases/"+cid, o.Lead.Token, nil, http.StatusOK, &kase)
+	if kase.Documents["complete"] != 1 || kase.Documents["overdue"] != 0 {
+		t.Fatalf("case counts %v", kase.Documents)
+	}
+	// The attorney downloads it whole and by range; the employer may not
+	// download.
+	docPath := "/v1/documents/" + req.ID.String() + "/content"
+	resp, got, err := w.download(docPath, attorney.Token, "Ward-Purpose", "claim litigation")
+	if err != nil || resp.StatusCode != http.StatusOK || !bytes.Equal(got, statement) {
+		t.Fatalf("download: %v %d (%d bytes)", err, resp.StatusCode, len(got))
+	}
+	if resp.Header.Get("ETag") != `"`+hex.EncodeToString(sum[:])+`"` || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("download headers %v", resp.Header)
+	}
+	resp, got, _ = w.download(docPath, attorney.Token, "Range", "bytes=1000-1999")
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(got, statement[1000:2000]) {
+		t.Fatalf("range: %d %d bytes", resp.StatusCode, len(got))
+	}
+	resp, _, _ = w.download(docPath, attorney.Token, "If-None-Match", resp.Header.Get("ETag"))
+	if resp.StatusCode != http.StatusNotModified {
+		t.Fatalf("If-None-Match: %d", resp.StatusCode)
+	}
+	if resp, _, _ := w.download(docPath, employer.Token); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("employer download: %d", resp.StatusCode)
+	}
+	// Each of the attorney's downloads is a disclosure to an attorney, with
+	// the stated purpose or the default one.
+	var disclosures, stated int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*),
+	      count(*) filter (where disclosure->>'purpose' = 'claim litigation') from audit.events
+	    where org_id = $1 and action = 'document.download' and outcome = 'success' and case_id = $2
+	      and disclosure->>'recipient' = 'attorney'`,
+		o.ID, kase.ID).Scan(&disclosures, &stated); err != nil || disclosures != 3 || stated != 1 {
+		t.Fatalf("disclosures recorded: %d (%d with the stated purpose) %v", disclosures, stated, err)
+	}
+	// Comments: the attorney may, the employer may not.
+	w.do("POST", "/v1/documents/"+req.ID.String()+"/comments", attorney.Token, map[string]any{"body": "Missing week 12"},
+		http.StatusCreated, nil)
+	w.do("POST", "/v1/documents/"+req.ID.String()+"/comments", employer.Token, map[string]any{"body": "ok"},
+		http.StatusForbidden, nil)
+	var comments struct {
+		Comments []struct{ Body string }
+	}
+	w.do("GET", "/v1/documents/"+req.ID.String()+"/comments", employer.Token, nil, http.StatusOK, &comments)
+	if len(comments.Comments) != 1 || comments.Comments[0].Body != "Missing week 12" {
+		t.Fatalf("comments %+v", comments)
+	}
+
+	// IDOR: another org's members, with this org's ids, get 404 everywhere.
+	ids := []string{
+		"GET /v1/cases/" + cid, "PATCH /v1/cases/" + cid, "GET /v1/cases/" + cid + "/members",
+		"GET /v1/cases/" + cid + "/documents", "GET /v1/cases/" + cid + "/invites",
+		"GET /v1/documents/" + req.ID.String(), "GET " + docPath, "GET /v1/documents/" + req.ID.String() + "/comments",
+		"DELETE /v1/documents/" + req.ID.String(), "POST /v1/documents/" + req.ID.String() + "/accept",
+		"DELETE /v1/cases/" + cid + "/members/" + attorney.ID.String(),
+	}
+	for _, tok := range []string{other.Admin.Token, other.Lead.Token, other.Prov.Token} {
+		for _, r := range ids {
+			method, path, _ := strings.Cut(r, " ")
+			var b any
+			if method == "PATCH" {
+				b = map[string]any{"status": "closed"}
+			}
+			if resp, body := w.request(method, path, tok, b); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("%s by another org: %d %s", r, resp.StatusCode, body)
+			}
+		}
+		if resp, body := w.upload("PUT", docPath, tok, "evil.txt", []byte("x")); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("upload by another org: %d %s", resp.StatusCode, body)
+		}
+		if resp, body := w.upload("POST", "/v1/cases/"+cid+"/files", tok, "evil.txt", []byte("x"),
+			"Ward-Document-Type", "note"); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("new file by another org: %d %s", resp.StatusCode, body)
+		}
+		for _, r := range []struct {
+			method, path string
+			body         any
+		}{
+			{"PUT", "/v1/cases/" + cid + "/members/" + attorney.ID.String(),
+				map[string]any{"kind": "attorney", "permissions": []string{"view", "download"}, "access_expires_at": time.Now().Add(time.Hour)}},
+			{"POST", "/v1/cases/" + cid + "/invites", map[string]any{"email": "spy@evil.test", "kind": "payer",
+				"permissions": []string{"view"}, "access_expires_at": time.Now().Add(time.Hour)}},
+			{"DELETE", "/v1/cases/" + cid + "/invites/" + payerInv.String(), nil},
+			{"POST", "/v1/cases/" + cid + "/documents", map[string]any{"type": "spy"}},
+			{"POST", "/v1/documents/" + req.ID.String() + "/comments", map[string]any{"body": "spy"}},
+		} {
+			if resp, body := w.request(r.method, r.path, tok, r.body); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("%s %s by another org: %d %s", r.method, r.path, resp.StatusCode, body)
+			}
+		}
+	}
+	// A stakeholder of this case reaches nothing of another case here.
+	var kase2 caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P2, "title": "Second claim"}, http.StatusCreated, &kase2)
+	w.do("GET", "/v1/cases/"+kase2.ID.String(), attorney.Token, nil, http.StatusNotFound, nil)
+	w.do("GET", "/v1/cases/"+kase2.ID.String()+"/documents", attorney.Token, nil, http.StatusNotFound, nil)
+	var theirs struct{ Cases []caseJSON }
+	w.do("GET", "/v1/cases", attorney.Token, nil, http.StatusOK, &theirs)
+	if len(theirs.Cases) != 1 || theirs.Cases[0].ID != kase.ID {
+		t.Fatalf("attorney lists %+v", theirs.Cases)
+	}
+
+	// The access end date holds to the second, on the next request.
+	if _, err := w.env.Super.Pool.Exec(context.Background(), `update app.case_members
+	    set access_expires_at = clock_timestamp() + interval '1500 milliseconds' where user_id = $1`, attorney.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.do("GET", "/v1/cases/"+cid, attorney.Token, nil, http.StatusOK, nil)
+	time.Sleep(1600 * time.Millisecond)
+	w.do("GET", "/v1/cases/"+cid, attorney.Token, nil, http.StatusNotFound, nil)
+	if resp, _, _ := w.download(docPath, attorney.Token); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("download after the access end date: %d", resp.StatusCode)
+	}
+	if n, err := w.caseJobs.RecordExpiries(context.Background()); err != nil || n != 1 {
+		t.Fatalf("expiry events: %d %v", n, err)
+	}
+	if n, err := w.caseJobs.RecordExpiries(context.Background()); err != nil || n != 0 {
+		t.Fatalf("expiry events twice: %d %v", n, err)
+	}
+	// Revocation takes effect on the next request.
+	w.do("GET", "/v1/cases/"+cid, employer.Token, nil, http.StatusOK, nil)
+	w.do("DELETE", "/v1/cases/"+cid+"/members/"+employer.ID.String(), o.Prov.Token, nil, http.StatusNoContent, nil)
+	w.do("GET", "/v1/cases/"+cid, employer.Token, nil, http.StatusNotFound, nil)
+
+	// Deletion is refused under a legal hold on the case, allowed after.
+	var hold struct {
+		ID     uuid.UUID `json:"id"`
+		Active bool      `json:"active"`
+	}
+	w.do("POST", "/v1/legal-holds", o.Lead.Token, map[string]any{"case_id": kase.ID, "reason": "matter 17"}, http.StatusForbidden, nil)
+	w.do("POST", "/v1/legal-holds", o.Admin.Token, map[string]any{"case_id": kase.ID, "patient_id": o.P1, "reason": "x"},
+		http.StatusBadRequest, nil)
+	w.do("POST", "/v1/legal-holds", other.Admin.Token, map[string]any{"case_id": kase.ID, "reason": "x"}, http.StatusBadRequest, nil)
+	w.do("POST", "/v1/legal-holds", o.Admin.Token, map[string]any{"case_id": kase.ID, "reason": "matter 17"}, http.StatusCreated, &hold)
+	resp, body = w.request("DELETE", "/v1/documents/"+req.ID.String(), o.Admin.Token, nil)
+	if resp.StatusCode != http.StatusConflict || problemCode(t, body) != "legal_hold" {
+		t.Fatalf("delete under hold: %d %s", resp.StatusCode, body)
+	}
+	var holds struct{ Holds []struct{ ID uuid.UUID } }
+	w.do("GET", "/v1/legal-holds?active=true", o.Admin.Token, nil, http.StatusOK, &holds)
+	if len(holds.Holds) != 1 || holds.Holds[0].ID != hold.ID {
+		t.Fatalf("active holds %+v", holds)
+	}
+	w.do("GET", "/v1/legal-holds", other.Admin.Token, nil, http.StatusOK, &holds)
+	if len(holds.Holds) != 0 {
+		t.Fatalf("another org sees %d holds", len(holds.Holds))
+	}
+	w.do("POST", "/v1/legal-holds/"+hold.ID.String()+"/release", other.Admin.Token, map[string]any{"note": "x"}, http.StatusNotFound, nil)
+	w.do("POST", "/v1/legal-holds/"+hold.ID.String()+"/release", o.Admin.Token, map[string]any{"note": "settled"},
+		http.StatusNoContent, nil)
+	w.do("POST", "/v1/legal-holds/"+hold.ID.String()+"/release", o.Admin.Token, map[string]any{"note": "again"},
+		http.StatusNotFound, nil)
+	w.do("DELETE", "/v1/documents/"+req.ID.String(), o.Lead.Token, nil, http.StatusNoContent, nil)
+	if resp, _, _ := w.download(docPath, o.Lead.Token); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("download after delete: %d", resp.StatusCode)
+	}
+	for _, action := range []string{"case.create", "case.view", "case.invite.create", "case.invite.accept",
+		"document.request", "document.upload", "document.download", "document.comment", "case.member.set",
+		"case.member.expire", "document.delete", "legal_hold.place", "legal_hold.release", "legal_hold.list"} {
+		if w.auditCount(o.ID, action, "success") == 0 {
+			t.Errorf("no %s event", action)
+		}
+	}
+	if w.auditCount(o.ID, "document.delete", "denied") != 1 {
+		t.Errorf("the refused deletion is not audited")
+	}
+}
+
+// Uploads and downloads around segment boundaries, Range reads at random
+// offsets, and a flipped ciphertext byte, on both blob stores.
+func TestDocumentBytes(t *testing.T) {
+	for _, store := range []string{"dir", "s3"} {
+		t.Run(store, func(t *testing.T) {
+			var opts []worldOption
+			var dir string
+			if store == "s3" {
+				opts = append(opts, withBlobStore(func(t testing.TB) blob.Store {
+					srv := s3test.Start(t)
+					s3, err := blob.NewS3(context.Background(), blob.S3Config{Endpoint: srv.Host(), Region: s3test.Region,
+						Bucket: "documents", AccessKey: s3test.AccessKey, SecretKey: s3test.SecretKey, Create: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					return s3
+				}))
+			} else {
+				dir = t.TempDir()
+				opts = append(opts, withBlobStore(func(t testing.TB) blob.Store {
+					d, err := blob.NewDir(dir)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return d
+				}))
+			}
+			w := newWorld(t, opts...)
+			o := w.createOrg("Bytes Org")
+			var kase caseJSON
+			w.do("POST", "/v1/cases", o.Admin.Token, map[string]any{"title": "sizes"}, http.StatusCreated, &kase)
+			const mib = 1 << 20
+			sizes := []int{0, 1, mib - 1, mib, mib + 1, 3*mib + 17}
+			if testing.Short() == false && store == "dir" {
+				sizes = append(sizes, 64*mib)
+			}
+			for i, n := range sizes {
+				data := randomBytes(n, uint64(i+1))
+				resp, body := w.upload("POST", "/v1/cases/"+kase.ID.String()+"/files", o.Admin.Token, "f"+strconv.Itoa(n)+".bin",
+					data, "Ward-Document-Type", "scan")
+				if resp.StatusCode != http.StatusCreated {
+					t.Fatalf("upload %d: %d %s", n, resp.StatusCode, body)
+				}
+				var d docJSON
+				_ = json.Unmarshal(body, &d)
+				path := "/v1/documents/" + d.ID.String() + "/content"
+				resp, got, err := w.download(path, o.Admin.Token)
+				if err != nil || resp.StatusCode != http.StatusOK || !bytes.Equal(got, data) {
+					t.Fatalf("download %d: %v %d, %d bytes", n, err, resp.StatusCode, len(got))
+				}
+				r := rand.New(rand.NewPCG(uint64(n), 3))
+				for k := 0; k < 6 && n > 0; k++ {
+					a := r.IntN(n)
+					b := a + r.IntN(min(n-a, 2*mib+5))
+					resp, got, err := w.download(path, o.Admin.Token, "Range", "bytes="+strconv.Itoa(a)+"-"+strconv.Itoa(b))
+					if err != nil || resp.StatusCode != http.StatusPartialContent || !bytes.Equal(got, data[a:b+1]) {
+						t.Fatalf("range %d-%d of %d: %v %d, %d bytes", a, b, n, err, resp.StatusCode, len(got))
+					}
+				}
+				if n > 0 {
+					resp, _, _ := w.download(path, o.Admin.Token, "Range", "bytes="+strconv.Itoa(n+10)+"-")
+					if resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
+						t.Fatalf("range past the end: %d", resp.StatusCode)
+					}
+				}
+			}
+			// A flipped ciphertext byte: the download fails, never altered bytes.
+			data := randomBytes(2*mib+100, 99)
+			resp, body := w.upload("POST", "/v1/cases/"+kase.ID.String()+"/files", o.Admin.Token, "t.bin", data,
+				"Ward-Document-Type", "scan")
+			if resp.StatusCode != http.StatusCreated {
+				t.Fatalf("upload: %d %s", resp.StatusCode, body)
+			}
+			var d docJSON
+			_ = json.Unmarshal(body, &d)
+			var key string
+			if err := w.env.Super.Pool.QueryRow(context.Background(),
+				`select storage_key from app.document_versions where document_id = $1`, d.ID).Scan(&key); err != nil {
+				t.Fatal(err)
+			}
+			flip := func(off int64) {
+				rc, err := w.blobs.Open(context.Background(), key, 0, -1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ct, _ := io.ReadAll(rc)
+				rc.Close()
+				ct[off] ^= 0x40
+				if _, err := w.blobs.Put(context.Background(), key, bytes.NewReader(ct)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			flip(int64(mib + 500)) // in the second segment
+			path := "/v1/documents/" + d.ID.String() + "/content"
+			resp, got, err := w.download(path, o.Admin.Token)
+			if err == nil && bytes.Equal(got, data) {
+				t.Fatal("a tampered object downloaded intact")
+			}
+			if len(got) > mib || !bytes.Equal(got, data[:len(got)]) {
+				t.Fatalf("a tampered object gave %d bytes, some altered (status %d)", len(got), resp.StatusCode)
+			}
+			// A range in the untouched first segment still reads.
+			resp, got, err = w.download(path, o.Admin.Token, "Range", "bytes=10-99")
+			if err != nil || !bytes.Equal(got, data[10:100]) {
+				t.Fatalf("range before the flip: %v %d", err, len(got))
+			}
+			_ = dir
+		})
+	}
+}
+
+// The sweeper removes an object no committed version owns once it is old
+// enough, and keeps the live ones; reminders go once across two nodes.
+func TestCaseJobs(t *testing.T) {
+	mp := mailtest.Start(t)
+	dir := t.TempDir()
+	w := newWorld(t, withMailer(mail.NewSMTP(mail.SMTPConfig{Addr: mp.SMTPAddr(), From: "ward@ward.example"})),
+		withBlobStore(func(t testing.TB) blob.Store {
+			d, err := blob.NewDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}))
+	o := w.createOrg("Jobs Org")
+	clerk := w.addMember(o, "clerk@jobs.test", identity.RoleProvider)
+	var kase caseJSON
+	w.do("POST", "/v1/cases", o.Admin.Token, map[string]any{"title": "jobs"}, http.StatusCreated, &kase)
+	resp, body := w.upload("POST", "/v1/cases/"+kase.ID.String()+"/files", o.Admin.Token, "live.txt", []byte("live"),
+		"Ward-Document-Type", "note")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+	// An orphan: an object whose commit never happened.
+	orphan := blob.ObjectKey(o.ID, uuid.New())
+	if _, err := w.blobs.Put(context.Background(), orphan, strings.NewReader("ciphertext of a crashed upload")); err != nil {
+		t.Fatal(err)
+	}
+	w.caseJobs.Grace = time.Hour
+	if n, err := w.caseJobs.Sweep(context.Background()); err != nil || n != 0 {
+		t.Fatalf("sweep within the grace period: %d %v", n, err)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	_ = filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			_ = os.Chtimes(p, old, old)
+		}
+		return nil
+	})
+	if n, err := w.caseJobs.Sweep(context.Background()); err != nil || n != 1 {
+		t.Fatalf("sweep: %d %v", n, err)
+	}
+	if _, err := w.blobs.Open(context.Background(), orphan, 0, -1); err == nil {
+		t.Fatal("the orphan is still there")
+	}
+	var d docJSON
+	_ = json.Unmarshal(body, &d)
+	w.do("GET", "/v1/documents/"+d.ID.String()+"/content", o.Admin.Token, nil, http.StatusOK, nil)
+
+	// Reminders: due within a day → one "due soon" mail; two nodes at once
+	// still send one.
+	var req docJSON
+	w.do("POST", "/v1/cases/"+kase.ID.String()+"/documents", o.Admin.Token, map[string]any{"type": "lab_report",
+		"due_at": time.Now().Add(3 * time.Hour), "requested_from": clerk.ID}, http.StatusCreated, &req)
+	var wg sync.WaitGroup
+	sent := make([]int, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := w.caseJobs.Remind(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			sent[i] = n
+		}()
+	}
+	wg.Wait()
+	if sent[0]+sent[1] != 1 {
+		t.Fatalf("reminders sent %v", sent)
+	}
+	if n, _ := w.caseJobs.Remind(context.Background()); n != 0 {
+		t.Fatalf("a second pass sent %d", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := mp.WaitFor(ctx, clerk.Email); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := mp.Count(ctx, clerk.Email); err != nil || n != 1 {
+		t.Fatalf("mails to the clerk: %d %v", n, err)
+	}
+	// Overdue: one more, once.
+	if _, err := w.env.Super.Pool.Exec(context.Background(), `update app.documents set due_at = now() - interval '1 minute' where id = $1`, req.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := w.caseJobs.Remind(context.Background()); n != 1 {
+		t.Fatalf("overdue reminder: %d", n)
+	}
+	if n, _ := w.caseJobs.Remind(context.Background()); n != 0 {
+		t.Fatalf("overdue reminder twice: %d", n)
+	}
+}

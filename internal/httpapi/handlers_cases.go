@@ -1,0 +1,656 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/cases"
+)
+
+// The case repository's routes (docs/cases.md). Case references, titles,
+// file names and comments are PHI: they travel in bodies and headers,
+// never in URLs.
+
+func handleCaseCreate(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in cases.CaseInput
+		err := decode(r, &in)
+		var c cases.Case
+		if err == nil {
+			c, err = svc.CreateCase(r.Context(), in)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, c)
+	})
+}
+
+// handleCaseList lists cases; its query holds status, patient and paging
+// (a reference is PHI: search by it with POST /v1/cases/search).
+func handleCaseList(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var f cases.CaseFilter
+		var err error
+		for name := range r.URL.Query() {
+			switch name {
+			case "status", "patient_id", "limit":
+			case "reference":
+				err = badRequest("invalid_query", "search by reference with POST /v1/cases/search and a JSON body")
+			default:
+				err = badRequest("invalid_query", "the query parameters are status, patient_id and limit")
+			}
+		}
+		f.Status = r.URL.Query().Get("status")
+		if p := r.URL.Query().Get("patient_id"); p != "" && err == nil {
+			if f.PatientID, err = uuid.Parse(p); err != nil {
+				err = badRequest("invalid_query", "patient_id must be a UUID")
+			}
+		}
+		if err == nil {
+			f.Limit, err = queryInt(r, "limit")
+		}
+		var list []cases.Case
+		if err == nil {
+			list, err = svc.ListCases(r.Context(), f)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"cases": list})
+	})
+}
+
+func handleCaseSearch(svc *cases.Service, fail errorWriter) http.Handler {
+	type request struct {
+		Reference string `json:"reference"`
+		Limit     int    `json:"limit"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		err := decode(r, &req)
+		if err == nil && strings.TrimSpace(req.Reference) == "" {
+			err = badRequest("invalid_input", "give reference, or list with GET /v1/cases")
+		}
+		var list []cases.Case
+		if err == nil {
+			list, err = svc.ListCases(r.Context(), cases.CaseFilter{Reference: req.Reference, Limit: req.Limit})
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"cases": list})
+	})
+}
+
+func handleCaseGet(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var c cases.Case
+		if err == nil {
+			c, err = svc.GetCase(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, c)
+	})
+}
+
+func handleCasePatch(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var u cases.CaseUpdate
+		if err == nil {
+			err = decode(r, &u)
+		}
+		var c cases.Case
+		if err == nil {
+			c, err = svc.UpdateCase(r.Context(), id, u)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, c)
+	})
+}
+
+func handleCaseMemberList(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var list []cases.Member
+		if err == nil {
+			list, err = svc.ListMembers(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"members": list})
+	})
+}
+
+func handleCaseMemberSet(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var user uuid.UUID
+		if err == nil {
+			user, err = pathID(r, "user_id")
+		}
+		var in cases.MemberInput
+		if err == nil {
+			err = decode(r, &in)
+		}
+		var m cases.Member
+		if err == nil {
+			m, err = svc.SetMember(r.Context(), id, user, in)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, m)
+	})
+}
+
+func handleCaseMemberRevoke(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var user uuid.UUID
+		if err == nil {
+			user, err = pathID(r, "user_id")
+		}
+		if err == nil {
+			err = svc.RevokeMember(r.Context(), id, user)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func handleCaseInviteCreate(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var in cases.InviteInput
+		if err == nil {
+			err = decode(r, &in)
+		}
+		var inv cases.Invite
+		if err == nil {
+			inv, err = svc.CreateInvite(r.Context(), id, in)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, inv)
+	})
+}
+
+func handleCaseInviteList(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var list []cases.Invite
+		if err == nil {
+			list, err = svc.ListInvites(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"invites": list})
+	})
+}
+
+func handleCaseInviteRevoke(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var inv uuid.UUID
+		if err == nil {
+			inv, err = pathID(r, "invite_id")
+		}
+		if err == nil {
+			err = svc.RevokeInvite(r.Context(), id, inv)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+var inviteLanding = template.Must(template.New("invite").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Accept the invitation · Ward</title>
+<meta name="referrer" content="no-referrer"></head>
+<body><main><h1>You have been invited to a case</h1>
+<form method="post" action="/v1/case-invites/accept"><input type="hidden" name="token" value="{{.}}">
+<button type="submit">Accept and sign in</button></form></main></body></html>
+`))
+
+// handleInviteLanding shows a button that posts the token, so a mail
+// scanner following the link does not spend the invitation.
+func (s *server) handleInviteLanding() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := r.URL.Query().Get("token")
+		if len(token) != 43 {
+			writeProblem(w, r, http.StatusBadRequest, "invite_invalid", "this invitation link is not valid")
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		_ = inviteLanding.Execute(w, token)
+	})
+}
+
+// handleInviteAccept spends an invitation: a form post from the landing
+// page (answered 303 with the session in its cookie) or JSON {token} from
+// an app (answered with the session token).
+func (s *server) handleInviteAccept() http.Handler {
+	type request struct {
+		Token string `json:"token"`
+	}
+	type response struct {
+		sessionResponse
+		CaseID uuid.UUID `json:"case_id"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		browser := mt == "application/x-www-form-urlencoded"
+		if browser {
+			if err := r.ParseForm(); err != nil {
+				s.writeError(w, r, badRequest("bad_form", "the form could not be read"))
+				return
+			}
+			req.Token = r.PostForm.Get("token")
+		} else if err := decode(r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		a, err := s.deps.Cases.AcceptInvite(r.Context(), req.Token, s.clientIP(r), r.UserAgent(), requestIDFrom(r.Context()))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.setCookie(w, s.sessionCookie(), a.Token, time.Until(a.AbsoluteExpiresAt))
+		if browser {
+			w.Header().Set("Location", s.root)
+			w.WriteHeader(http.StatusSeeOther)
+			return
+		}
+		writeJSON(w, http.StatusOK, response{sessionResponse: sessionResponse{Token: a.Token, TokenType: "Bearer",
+			SessionID: a.SessionID, UserID: a.UserID, OrgID: a.OrgID, AbsoluteExpiresAt: a.AbsoluteExpiresAt,
+			IdleTimeoutMin: int(a.IdleTimeout / time.Minute)}, CaseID: a.CaseID})
+	})
+}
+
+func handleDocumentRequest(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var in cases.RequestInput
+		if err == nil {
+			err = decode(r, &in)
+		}
+		var d cases.Document
+		if err == nil {
+			d, err = svc.RequestDocument(r.Context(), id, in)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, d)
+	})
+}
+
+func handleDocumentList(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		for name := range r.URL.Query() {
+			if name != "status" && name != "limit" && err == nil {
+				err = badRequest("invalid_query", "the query parameters are status and limit")
+			}
+		}
+		var limit int
+		if err == nil {
+			limit, err = queryInt(r, "limit")
+		}
+		var list cases.DocumentList
+		if err == nil {
+			list, err = svc.ListDocuments(r.Context(), id, r.URL.Query().Get("status"), limit)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, list)
+	})
+}
+
+func handleDocumentGet(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var d cases.Document
+		if err == nil {
+			d, err = svc.GetDocument(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, d)
+	})
+}
+
+// uploadName reads the file name from Content-Disposition (filename* in
+// RFC 8187 form, or filename): the name is PHI and never goes in a URL.
+func uploadName(r *http.Request) (string, error) {
+	cd := r.Header.Get("Content-Disposition")
+	if cd == "" {
+		return "", badRequest("missing_file_name", `send the file name in Content-Disposition: attachment; filename*=UTF-8''…`)
+	}
+	_, params, err := mime.ParseMediaType(cd)
+	if err != nil || params["filename"] == "" {
+		return "", badRequest("invalid_file_name", "Content-Disposition must carry a filename parameter")
+	}
+	return params["filename"], nil
+}
+
+// handleUpload stores the raw request body as a new version of a document
+// (PUT /v1/documents/{id}/content), or as a new document of the type in
+// Ward-Document-Type (POST /v1/cases/{id}/files).
+func handleUpload(svc *cases.Service, fail errorWriter, newDocument bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var in cases.UploadInput
+		if err == nil {
+			in.FileName, err = uploadName(r)
+		}
+		var kase, doc uuid.UUID
+		if err == nil {
+			if newDocument {
+				kase = id
+				in.Type = r.Header.Get("Ward-Document-Type")
+			} else {
+				doc = id
+				var d cases.Document
+				// The case comes from the document the caller can see.
+				if d, err = svc.GetDocument(r.Context(), doc); err == nil {
+					kase = d.CaseID
+				}
+			}
+		}
+		var d cases.Document
+		var v cases.Version
+		if err == nil {
+			d, v, err = svc.Upload(r.Context(), kase, doc, in, r.Body)
+		}
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			err = cases.ErrTooLarge
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("ETag", `"`+v.SHA256+`"`)
+		writeJSON(w, http.StatusCreated, d)
+	})
+}
+
+// handleDownload streams a version's plaintext out of decryption, with
+// Range (single and multiple ranges, If-Range) and ETag handled by
+// http.ServeContent over a reader that seeks by segment.
+func handleDownload(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		version := 0
+		for name := range r.URL.Query() {
+			if name != "version" && err == nil {
+				err = badRequest("invalid_query", "the query parameter is version")
+			}
+		}
+		if v := r.URL.Query().Get("version"); v != "" && err == nil {
+			if version, err = strconv.Atoi(v); err != nil || version < 1 {
+				err = badRequest("invalid_query", "version is a positive integer")
+			}
+		}
+		var d *cases.Download
+		if err == nil {
+			d, err = svc.OpenDownload(r.Context(), id, version, r.Header.Get("Ward-Purpose"))
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", d.ContentType)
+		h.Set("ETag", d.ETag())
+		h.Set("Cache-Control", "private, no-store")
+		h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+rfc8187(d.FileName))
+		h.Set("Content-Security-Policy", "sandbox")
+		rs := &rangeSeeker{d: d, r: r}
+		defer rs.Close()
+		http.ServeContent(w, r, "", d.CreatedAt, rs)
+		if rs.err != nil {
+			// Headers are gone; end the connection so the client sees a
+			// truncated body, never altered bytes.
+			panic(http.ErrAbortHandler)
+		}
+	})
+}
+
+// rfc8187 percent-encodes a file name for filename*.
+func rfc8187(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// rangeSeeker is an io.ReadSeeker over a download: Seek only moves the
+// offset; the next Read opens a decrypting reader at it (reading only the
+// segments that cover the rest).
+type rangeSeeker struct {
+	d   *cases.Download
+	r   *http.Request
+	off int64
+	cur io.ReadCloser
+	err error
+}
+
+func (s *rangeSeeker) Seek(offset int64, whence int) (int64, error) {
+	var abs int64
+	switch whence {
+	case io.SeekStart:
+		abs = offset
+	case io.SeekCurrent:
+		abs = s.off + offset
+	case io.SeekEnd:
+		abs = s.d.Size + offset
+	}
+	if abs < 0 {
+		return 0, errors.New("negative offset")
+	}
+	if abs != s.off && s.cur != nil {
+		s.cur.Close()
+		s.cur = nil
+	}
+	s.off = abs
+	return abs, nil
+}
+
+func (s *rangeSeeker) Read(p []byte) (int, error) {
+	if s.off >= s.d.Size {
+		return 0, io.EOF
+	}
+	if s.cur == nil {
+		rc, err := s.d.Range(s.r.Context(), s.off, -1)
+		if err != nil {
+			s.err = err
+			return 0, err
+		}
+		s.cur = rc
+	}
+	n, err := s.cur.Read(p)
+	s.off += int64(n)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}
+
+func (s *rangeSeeker) Close() {
+	if s.cur != nil {
+		s.cur.Close()
+	}
+}
+
+func handleDocumentAccept(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err == nil {
+			err = svc.AcceptDocument(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func handleDocumentDelete(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err == nil {
+			err = svc.DeleteDocument(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func handleCommentAdd(svc *cases.Service, fail errorWriter) http.Handler {
+	type request struct {
+		Body string `json:"body"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var req request
+		if err == nil {
+			err = decode(r, &req)
+		}
+		var c cases.Comment
+		if err == nil {
+			c, err = svc.AddComment(r.Context(), id, req.Body)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, c)
+	})
+}
+
+func handleCommentList(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var list []cases.Comment
+		if err == nil {
+			list, err = svc.ListComments(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"comments": list})
+	})
+}
+
+func handleHoldPlace(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in cases.HoldInput
+		err := decode(r, &in)
+		var h cases.Hold
+		if err == nil {
+			h, err = svc.PlaceHold(r.Context(), in)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, h)
+	})
+}
+
+func handleHoldList(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var err error
+		active := false
+		for name, v := range r.URL.Query() {
+			switch {
+			case name == "active" && len(v) == 1 && (v[0] == "true" || v[0] == "false"):
+				active = v[0] == "true"
+			default:
+				err = badRequest("invalid_query", "the query parameter is active=true|false")
+			}
+		}
+		var list []cases.Hold
+		if err == nil {
+			list, err = svc.ListHolds(r.Context(), active)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"holds": list})
+	})
+}
+
+func handleHoldRelease(svc *cases.Service, fail errorWriter) http.Handler {
+	type request struct {
+		Note string `json:"note"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var req request
+		if err == nil {
+			err = decode(r, &req)
+		}
+		if err == nil {
+			err = svc.ReleaseHold(r.Context(), id, req.Note)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

@@ -1,0 +1,189 @@
+-- Cases and documents (internal/cases). RLS decides visibility; every
+-- query also filters on org_id so the indexes lead.
+
+-- name: CaseAllows :one
+select (select private.am_i_lead_in_org(@org_id::uuid))
+    or @case_id::uuid = any (private.my_case_ids(@permission::text)) as allowed;
+
+-- name: CaseManaged :one
+select (select private.am_i_lead_in_org(@org_id::uuid))
+    or @case_id::uuid = any (private.my_managed_case_ids()) as managed;
+
+-- name: CreateCase :one
+insert into app.cases (org_id, id, patient_id, title_enc, reference_enc, reference_bidx, created_by)
+values (@org_id, @id, sqlc.narg('patient_id'), @title_enc, sqlc.narg('reference_enc'), sqlc.narg('reference_bidx'),
+        @created_by)
+returning *;
+
+-- name: GetCase :one
+select * from app.cases where org_id = @org_id and id = @id;
+
+-- name: ListCases :many
+select * from app.cases
+ where org_id = @org_id
+   and (sqlc.narg('status')::text is null or status = sqlc.narg('status')::text)
+   and (sqlc.narg('reference_bidx')::bytea is null or reference_bidx = sqlc.narg('reference_bidx')::bytea)
+   and (sqlc.narg('patient_id')::uuid is null or patient_id = sqlc.narg('patient_id')::uuid)
+ order by created_at desc, id
+ limit @max;
+
+-- name: UpdateCase :one
+update app.cases
+   set title_enc = coalesce(sqlc.narg('title_enc')::bytea, title_enc),
+       reference_enc = case when @set_reference::boolean then sqlc.narg('reference_enc')::bytea else reference_enc end,
+       reference_bidx = case when @set_reference::boolean then sqlc.narg('reference_bidx')::bytea else reference_bidx end,
+       status = coalesce(sqlc.narg('status')::text, status),
+       closed_at = case when coalesce(sqlc.narg('status')::text, status) = 'closed' then coalesce(closed_at, now()) end,
+       updated_at = now()
+ where org_id = @org_id and id = @id
+returning *;
+
+-- name: CaseDocumentCounts :many
+select app.document_status(provided_at, due_at)::text as status, count(*)::int as n
+  from app.documents
+ where org_id = @org_id and case_id = @case_id
+ group by 1;
+
+-- name: ListCaseMembers :many
+select * from app.case_members where org_id = @org_id and case_id = @case_id order by added_at, user_id;
+
+-- name: SetCaseMember :one
+insert into app.case_members (org_id, case_id, user_id, kind, permissions, access_expires_at, added_by)
+values (@org_id, @case_id, @user_id, @kind, @permissions::text[], sqlc.narg('access_expires_at'), @added_by)
+on conflict (org_id, case_id, user_id) do update
+  set permissions = excluded.permissions, access_expires_at = excluded.access_expires_at,
+      revoked_at = null, updated_at = now()
+returning *;
+
+-- name: RevokeCaseMember :one
+update app.case_members set revoked_at = now(), updated_at = now()
+ where org_id = @org_id and case_id = @case_id and user_id = @user_id and revoked_at is null
+returning user_id;
+
+-- name: MemberRole :one
+select role from app.memberships where org_id = @org_id and user_id = @user_id and revoked_at is null;
+
+-- name: CreateCaseInvite :one
+insert into app.case_invites (org_id, id, case_id, email_bidx, email_enc, invitee_id, token_hash, kind, permissions,
+                              access_expires_at, expires_at, created_by)
+select @org_id, @id, @case_id, @email_bidx, @email_enc, @invitee_id, @token_hash, @kind, @permissions::text[],
+       @access_expires_at, now() + make_interval(days => p.case_invite_ttl_days), @created_by
+  from app.instance_policy p
+returning id, expires_at, created_at;
+
+-- name: ListCaseInvites :many
+select id, case_id, email_enc, invitee_id, kind, permissions, access_expires_at, expires_at, created_by, created_at,
+       accepted_at, accepted_by, revoked_at
+  from app.case_invites
+ where org_id = @org_id and case_id = @case_id
+ order by created_at desc, id;
+
+-- name: RevokeCaseInvite :one
+update app.case_invites set revoked_at = now()
+ where org_id = @org_id and case_id = @case_id and id = @id
+returning id;
+
+-- name: AcceptCaseInvite :one
+select * from app.accept_case_invite(@token_hash, @session_hash, sqlc.narg('ip')::inet, sqlc.narg('ua')::text,
+                                     sqlc.narg('request')::text);
+
+-- name: CreateDocument :one
+insert into app.documents (org_id, id, case_id, doc_type, description_enc, requested_by, requested_from, due_at,
+                           created_by)
+values (@org_id, @id, @case_id, @doc_type, sqlc.narg('description_enc'), sqlc.narg('requested_by'),
+        sqlc.narg('requested_from'), sqlc.narg('due_at'), @created_by)
+returning *, app.document_status(provided_at, due_at)::text as status;
+
+-- name: GetDocument :one
+select *, app.document_status(provided_at, due_at)::text as status
+  from app.documents where org_id = @org_id and id = @id;
+
+-- name: ListDocuments :many
+select *, app.document_status(provided_at, due_at)::text as status
+  from app.documents
+ where org_id = @org_id and case_id = @case_id
+   and (sqlc.narg('status')::text is null or app.document_status(provided_at, due_at) = sqlc.narg('status')::text)
+ order by created_at desc, id
+ limit @max;
+
+-- name: MarkDocumentProvided :exec
+update app.documents set provided_at = coalesce(provided_at, now())
+ where org_id = @org_id and id = @id;
+
+-- name: AcceptDocument :one
+update app.documents set accepted_at = now(), accepted_by = @accepted_by
+ where org_id = @org_id and id = @id and provided_at is not null and accepted_at is null
+returning id;
+
+-- name: NextVersion :one
+select (coalesce(max(version), 0) + 1)::int as next from app.document_versions
+ where org_id = @org_id and document_id = @document_id;
+
+-- name: CreateVersion :one
+insert into app.document_versions (org_id, id, case_id, document_id, version, storage_key, data_key, size, sha256,
+                                   content_type, filename_enc, uploaded_by)
+values (@org_id, @id, @case_id, @document_id, @version, @storage_key, @data_key, @size, @sha256, @content_type,
+        @filename_enc, @uploaded_by)
+returning id, version, created_at;
+
+-- name: ListVersions :many
+select id, case_id, document_id, version, size, sha256, content_type, filename_enc, uploaded_by, created_at
+  from app.document_versions
+ where org_id = @org_id and document_id = @document_id
+ order by version;
+
+-- name: GetVersion :one
+select d.id, d.case_id, d.document_id, d.version, d.size, d.sha256, d.content_type, d.filename_enc, d.uploaded_by,
+       d.created_at
+  from app.document_versions d
+ where d.org_id = @org_id and d.document_id = @document_id
+   and (sqlc.narg('version')::int is null or d.version = sqlc.narg('version')::int)
+ order by d.version desc
+ limit 1;
+
+-- name: OpenDocumentVersion :one
+select * from app.open_document_version(@version_id, sqlc.narg('purpose')::text, sqlc.narg('request')::text,
+                                        sqlc.narg('ip')::text, sqlc.narg('ua')::text);
+
+-- name: DeleteDocument :many
+select k::text as storage_key from app.delete_document(@document_id, sqlc.narg('request')::text) k;
+
+-- name: CreateComment :one
+insert into app.document_comments (org_id, id, case_id, document_id, body_enc, author_id)
+values (@org_id, @id, @case_id, @document_id, @body_enc, @author_id)
+returning *;
+
+-- name: ListComments :many
+select * from app.document_comments
+ where org_id = @org_id and document_id = @document_id
+ order by created_at, id;
+
+-- name: OrgDocumentLimit :one
+select document_max_bytes from app.orgs where id = @org_id;
+
+-- name: DueReminders :many
+select r.org_id::uuid as org_id, r.document_id::uuid as document_id, r.case_id::uuid as case_id, r.kind::text as kind, r.user_id::uuid as user_id,
+       r.email_enc::bytea as email_enc, r.due_at::timestamptz as due_at
+  from app.due_reminders(@max::int) r;
+
+-- name: RecordAccessExpiries :one
+select app.record_access_expiries(@max::int)::int as n;
+
+-- name: LiveStorageKeys :many
+select k::text as storage_key from app.live_storage_keys(@keys::text[]) k;
+
+-- name: PlaceHold :one
+insert into app.legal_holds (org_id, patient_id, case_id, reason, created_by)
+values (@org_id, sqlc.narg('patient_id'), sqlc.narg('case_id'), @reason, @created_by)
+returning id, created_at;
+
+-- name: ListHolds :many
+select id, patient_id, case_id, reason, created_by, created_at, released_at, released_by, release_note
+  from app.legal_holds
+ where org_id = @org_id and (not @active_only::boolean or released_at is null)
+ order by created_at desc, id;
+
+-- name: ReleaseHold :one
+update app.legal_holds set released_at = now(), released_by = @released_by, release_note = @note
+ where org_id = @org_id and id = @id and released_at is null
+returning id;
