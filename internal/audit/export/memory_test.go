@@ -27,8 +27,8 @@ func (h *heapWatcher) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// An export streams: a FHIR export of 20,000 events (about 75 MB) never
-// holds more than a few MB of heap above where it started.
+// An export streams: a FHIR export of 20,000 events (about 70 MB) never
+// holds more than a fraction of that above where the heap started.
 func TestExportMemoryIndependentOfSize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seeds 20,000 events")
@@ -47,7 +47,10 @@ func TestExportMemoryIndependentOfSize(t *testing.T) {
 	}
 	grew := int64(h.peak) - int64(before.HeapAlloc)
 	t.Logf("exported %d MB; heap peak %d MB above the start", h.bytes>>20, grew>>20)
-	if grew > 24<<20 {
+	// HeapAlloc counts garbage not yet collected too (up to GOGC's target
+	// above the live heap), so the bound is loose; an export held in memory
+	// would need more than the whole 70 MB.
+	if grew > 40<<20 {
 		t.Fatalf("the heap grew by %d MB during a %d MB export: it is not streaming", grew>>20, h.bytes>>20)
 	}
 }
