@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -54,8 +56,10 @@ type serveConfig struct {
 	Documents string
 	OpsURL    string
 	ReaderURL string
-	// SinksAllowLoopback lets SIEM sinks reach loopback addresses.
+	// SinksAllowLoopback lets SIEM sinks reach loopback addresses;
+	// SinksCA is a PEM file of CAs sink certificates may chain to.
 	SinksAllowLoopback bool
+	SinksCA            string
 	// GatewayProvider is the registered provider the LLM gateway calls;
 	// GatewayKeys are Ward's own keys by provider, from WARD_GATEWAY_KEYS
 	// only (never a flag: argv is visible to other users).
@@ -92,6 +96,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&cfg.SinksAllowLoopback, "audit-sinks-allow-loopback", getenv("WARD_AUDIT_SINKS_ALLOW_LOOPBACK") == "1",
 		"let SIEM sinks reach loopback addresses, e.g. a collector on this host (refused by default, as are link-local "+
 			"addresses; env WARD_AUDIT_SINKS_ALLOW_LOOPBACK=1)")
+	fs.StringVar(&cfg.SinksCA, "audit-sinks-ca", getenv("WARD_AUDIT_SINKS_CA"),
+		"PEM file of the CAs SIEM sink certificates must chain to, e.g. an internal CA (default: the system roots; "+
+			"env WARD_AUDIT_SINKS_CA)")
 	fs.StringVar(&cfg.Proxies, "trusted-proxies", getenv("WARD_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env WARD_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.GatewayProvider, "gateway-provider", envOr(getenv, "WARD_GATEWAY_PROVIDER", "anthropic"),
@@ -348,7 +355,19 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("audit sinks: %w", err)
 		}
-		deliverer = sink.NewDeliverer(sdb, inst, sink.Config{Site: siteName(cfg.BaseURL), AllowLoopback: cfg.SinksAllowLoopback}, log)
+		var roots *x509.CertPool
+		if cfg.SinksCA != "" {
+			pem, err := os.ReadFile(cfg.SinksCA)
+			if err != nil {
+				return fmt.Errorf("--audit-sinks-ca: %w", err)
+			}
+			roots = x509.NewCertPool()
+			if !roots.AppendCertsFromPEM(pem) {
+				return fmt.Errorf("--audit-sinks-ca: %s holds no PEM certificate", cfg.SinksCA)
+			}
+		}
+		deliverer = sink.NewDeliverer(sdb, inst, sink.Config{Site: siteName(cfg.BaseURL),
+			AllowLoopback: cfg.SinksAllowLoopback, RootCAs: roots}, log)
 		sinkCtx, stopSinks := context.WithCancel(context.WithoutCancel(ctx))
 		sinksDone := make(chan struct{})
 		go func() { defer close(sinksDone); deliverer.Run(sinkCtx) }()

@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,6 +37,9 @@ type Config struct {
 	// AllowLoopback lets sinks reach loopback addresses (a SIEM on the same
 	// host; tests).
 	AllowLoopback bool
+	// RootCAs, when set, are the CAs sink certificates must chain to (an
+	// internal CA of on-premises SIEMs); nil: the system roots.
+	RootCAs *x509.CertPool
 	// TLS is the syslog client's TLS configuration (system roots when nil).
 	TLS *tls.Config
 	// Site names this deployment in the messages (syslog HOSTNAME, HEC host).
@@ -84,7 +88,10 @@ func NewDeliverer(db *postgres.DB, inst *envelope.OrgKeys, cfg Config, log *slog
 		cfg.Interval = time.Second
 	}
 	if cfg.Client == nil {
-		cfg.Client = defaultClient(cfg.AllowLoopback)
+		cfg.Client = defaultClient(cfg.AllowLoopback, cfg.RootCAs)
+	}
+	if cfg.TLS == nil {
+		cfg.TLS = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: cfg.RootCAs}
 	}
 	if cfg.Site == "" {
 		cfg.Site = "ward"

@@ -1,6 +1,8 @@
 package sink
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
@@ -45,10 +47,11 @@ func dialer(allowLoopback bool) *net.Dialer {
 
 // defaultClient is the webhook and HEC client: the guarded dialer, no
 // redirects (a receiver cannot bounce Ward elsewhere), a 10 s timeout.
-func defaultClient(allowLoopback bool) *http.Client {
+func defaultClient(allowLoopback bool, roots *x509.CertPool) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = dialer(allowLoopback).DialContext
 	t.Proxy = nil
+	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
 	return &http.Client{Timeout: 10 * time.Second, Transport: t,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }

@@ -27,9 +27,6 @@ type syslogSender struct{ d *Deliverer }
 
 func (w *syslogSender) send(ctx context.Context, s *due, batch []*audit.Row) error {
 	dialer := &tls.Dialer{NetDialer: dialer(w.d.cfg.AllowLoopback), Config: w.d.cfg.TLS}
-	if dialer.Config == nil {
-		dialer.Config = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
 	conn, err := dialer.DialContext(ctx, "tcp", s.Endpoint)
 	if err != nil {
 		return fmt.Errorf("syslog: %w", err)
