@@ -16,7 +16,7 @@ test:
 bench: build
 	bash scripts/deps.sh postgres
 	./ward bench
-	go test -run '^$$' -bench . -benchtime 2s ./internal/vault/envelope/ ./internal/vault/docstream/ ./internal/gateway/phi/ ./internal/audit/ ./internal/httpapi/
+	go test -run '^$$' -bench . -benchtime 2s ./internal/vault/envelope/ ./internal/vault/docstream/ ./internal/gateway/phi/ ./internal/audit/ ./internal/audit/export/ ./internal/audit/sink/ ./internal/httpapi/
 
 sqlc:
 	bash scripts/deps.sh sqlc

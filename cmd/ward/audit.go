@@ -44,7 +44,7 @@ func auditReader(ctx context.Context, db *postgres.DB) (bool, error) {
 const auditUsage = `usage: ward audit verify [--org ID] [--known FILE] [--save FILE] [--key VKEY|FILE] [--archive DIR|s3://BUCKET/PREFIX] [--json]
        ward audit checkpoint key
        ward audit proof verify --key VKEY|FILE BUNDLE.json
-       ward audit export --org ID [--format F] [--bundle] [--from T] [--to T] [--patient ID] [--actor ID] [--action A] [--out FILE]
+       ward audit export --org ID [--format F] [--bundle] [--from T] [--to T] [--patient ID] [--actor ID] [--case ID] [--action A] [--out FILE]
        ward audit export verify --key VKEY|FILE [--org ID] BUNDLE.tar`
 
 func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

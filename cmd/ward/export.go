@@ -18,7 +18,7 @@ import (
 )
 
 const exportSynopsis = `audit export --org ID [--format jsonl|csv|fhir-ndjson|fhir-bundle|ocsf] [--bundle]
-       [--from TIME] [--to TIME] [--patient ID] [--actor ID] [--action NAME] [--out FILE]
+       [--from TIME] [--to TIME] [--patient ID] [--actor ID] [--case ID] [--action NAME] [--out FILE]
 
 Writes an org's audit log, streamed, in the chosen format (docs/audit-exports.md), to --out or
 standard output. With --bundle it writes an evidence bundle instead: a tar of the JSON Lines export
@@ -35,7 +35,7 @@ func runAuditExport(ctx context.Context, args []string, getenv func(string) stri
 		return runExportVerify(args[1:], stdout)
 	}
 	var c common
-	var org, format, from, to, patient, actor, action, out string
+	var org, format, from, to, patient, actor, caseID, action, out string
 	var bundle bool
 	fs := newFlagSet("audit export", exportSynopsis, stdout)
 	addCommon(fs, &c, getenv)
@@ -46,6 +46,7 @@ func runAuditExport(ctx context.Context, args []string, getenv func(string) stri
 	fs.StringVar(&to, "to", "", "only events before this time (RFC 3339)")
 	fs.StringVar(&patient, "patient", "", "only events about this patient id")
 	fs.StringVar(&actor, "actor", "", "only events of this actor id")
+	fs.StringVar(&caseID, "case", "", "only events about this case id")
 	fs.StringVar(&action, "action", "", "only events of this action")
 	fs.StringVar(&out, "out", "", "write to this file (default: standard output)")
 	if err := parse(fs, args); err != nil {
@@ -73,7 +74,7 @@ func runAuditExport(ctx context.Context, args []string, getenv func(string) stri
 	for _, id := range []struct {
 		flag, v string
 		dst     *uuid.NullUUID
-	}{{"--patient", patient, &filter.Patient}, {"--actor", actor, &filter.Actor}} {
+	}{{"--patient", patient, &filter.Patient}, {"--actor", actor, &filter.Actor}, {"--case", caseID, &filter.Case}} {
 		if id.v != "" {
 			u, err := uuid.Parse(id.v)
 			if err != nil {
@@ -115,10 +116,16 @@ func runAuditExport(ctx context.Context, args []string, getenv func(string) stri
 		return closeRemove(file, err)
 	}
 	opts := export.Options{Site: "ward", Version: version()}
+	// Sequence what is pending in a short transaction: integration locks
+	// the org's head row, which a long export must not hold.
 	err = op.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if _, _, err := audit.Integrate(ctx, tx, orgID); err != nil {
-			return err
-		}
+		_, _, err := audit.Integrate(ctx, tx, orgID)
+		return err
+	})
+	if err != nil {
+		return closeRemove(file, err)
+	}
+	err = op.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if bundle {
 			signer, _, err := op.keys.Signer(ctx, op.db)
 			if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -20,6 +22,7 @@ import (
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/audit/export"
 	"github.com/wardhq/ward/internal/audit/s3archive"
+	"github.com/wardhq/ward/internal/audit/sink"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/cases"
 	"github.com/wardhq/ward/internal/gateway"
@@ -54,6 +57,10 @@ type serveConfig struct {
 	Documents string
 	OpsURL    string
 	ReaderURL string
+	// SinksAllowLoopback lets SIEM sinks reach loopback addresses;
+	// SinksCA is a PEM file of CAs sink certificates may chain to.
+	SinksAllowLoopback bool
+	SinksCA            string
 	// GatewayProvider is the registered provider the LLM gateway calls;
 	// GatewayKeys are Ward's own keys by provider, from WARD_GATEWAY_KEYS
 	// only (never a flag: argv is visible to other users).
@@ -86,7 +93,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&cfg.OpsURL, "ops-url", getenv("WARD_OPS_URL"),
 		"with --database-url: a login that is a member of ward_ops, for the document reminder, expiry and sweeper jobs (env WARD_OPS_URL)")
 	fs.StringVar(&cfg.ReaderURL, "audit-reader-url", getenv("WARD_AUDIT_READER_URL"),
-		"with --database-url: a login granted ward_audit_reader, for the archiver (env WARD_AUDIT_READER_URL)")
+		"with --database-url: a login granted ward_audit_reader, for the archiver and the SIEM deliverer (env WARD_AUDIT_READER_URL)")
+	fs.BoolVar(&cfg.SinksAllowLoopback, "audit-sinks-allow-loopback", getenv("WARD_AUDIT_SINKS_ALLOW_LOOPBACK") == "1",
+		"let SIEM sinks reach loopback addresses, e.g. a collector on this host (refused by default, as are link-local "+
+			"addresses; env WARD_AUDIT_SINKS_ALLOW_LOOPBACK=1)")
+	fs.StringVar(&cfg.SinksCA, "audit-sinks-ca", getenv("WARD_AUDIT_SINKS_CA"),
+		"PEM file of the CAs SIEM sink certificates must chain to, e.g. an internal CA (default: the system roots; "+
+			"env WARD_AUDIT_SINKS_CA)")
 	fs.StringVar(&cfg.Proxies, "trusted-proxies", getenv("WARD_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env WARD_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.GatewayProvider, "gateway-provider", envOr(getenv, "WARD_GATEWAY_PROVIDER", "anthropic"),
@@ -159,7 +172,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	if err := db.CheckSchema(ctx); err != nil {
 		return err
 	}
-	if _, err := keys.Instance(ctx, db); err != nil {
+	inst, err := keys.Instance(ctx, db)
+	if err != nil {
 		return err
 	}
 	signer, auditKey, err := keys.Signer(ctx, db)
@@ -228,15 +242,20 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	// The archiver, when it runs, adds its figures (set below, before the
 	// server starts).
 	var archiver *audit.Archiver
+	var deliverer *sink.Deliverer
 	metrics := func(w io.Writer) {
 		integrator.WriteMetrics(w)
 		if archiver != nil {
 			archiver.WriteMetrics(w)
 		}
+		if deliverer != nil {
+			deliverer.WriteMetrics(w)
+		}
 	}
 	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies},
 		httpapi.Deps{Auth: authSvc, Records: recSvc, Cases: caseSvc, Audit: audit.NewService(db, log), Ready: ready, Log: log,
 			Export:  export.NewService(db, signer, export.Options{Site: siteName(cfg.BaseURL), Version: version()}, log),
+			Sinks:   sink.NewService(db, inst, log),
 			Metrics: metrics, AuditKey: auditKey, Gateway: gw,
 			SCIM: scim.NewService(db, keys, scim.Config{BaseURL: cfg.BaseURL}, log),
 			SSO:  sso.NewService(db, keys, sso.Config{BaseURL: cfg.BaseURL}, log)})
@@ -326,6 +345,41 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 				log.Info("audit archive", "dir", dir, "worm", worm)
 			}
 		}
+	}
+	// The SIEM deliverer streams every org's log to its sinks; like the
+	// archiver it reads every org's log, so it runs as the superuser
+	// (embedded) or a ward_audit_reader login; one node delivers at a time.
+	if readerURL := cfg.ReaderURL; readerURL != "" || dbase.cluster != nil {
+		if readerURL == "" {
+			readerURL = dbase.superURL
+		}
+		sdb, err := postgres.Open(ctx, readerURL)
+		if err != nil {
+			return fmt.Errorf("audit sinks: %w", err)
+		}
+		var roots *x509.CertPool
+		if cfg.SinksCA != "" {
+			pem, err := os.ReadFile(cfg.SinksCA)
+			if err != nil {
+				return fmt.Errorf("--audit-sinks-ca: %w", err)
+			}
+			roots = x509.NewCertPool()
+			if !roots.AppendCertsFromPEM(pem) {
+				return fmt.Errorf("--audit-sinks-ca: %s holds no PEM certificate", cfg.SinksCA)
+			}
+		}
+		deliverer = sink.NewDeliverer(sdb, inst, sink.Config{Site: siteName(cfg.BaseURL),
+			AllowLoopback: cfg.SinksAllowLoopback, RootCAs: roots}, log)
+		sinkCtx, stopSinks := context.WithCancel(context.WithoutCancel(ctx))
+		sinksDone := make(chan struct{})
+		go func() { defer close(sinksDone); deliverer.Run(sinkCtx) }()
+		defer func() {
+			stopSinks()
+			<-sinksDone
+			sdb.Close()
+		}()
+	} else {
+		log.Warn("audit sinks off: with --database-url, pass --audit-reader-url (a ward_audit_reader login)")
 	}
 	errc := make(chan error, 1)
 	go func() {

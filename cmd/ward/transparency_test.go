@@ -84,6 +84,23 @@ func TestAuditTransparency(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The SIEM deliverer runs in serve and holds its lease (one node here).
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		resp, err := s.client.Get(s.base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(m), "ward_audit_sink_deliverer_active 1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the SIEM deliverer is not active:\n%s", m)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
 	// An operator's export and evidence bundle (`ward audit export`): the
 	// bundle verifies offline with the key alone; altered, it does not.
 	csvOut := mustWard(t, "audit", "export", "--data-dir", dir, "--org", orgID, "--format", "csv")

@@ -18,6 +18,8 @@ type Selection struct {
 	Patient uuid.NullUUID
 	// Actor keeps the events of this actor.
 	Actor uuid.NullUUID
+	// Case keeps the events about this case.
+	Case uuid.NullUUID
 	// Action keeps the events of exactly this action.
 	Action string
 	// MinSeq and MaxSeq bound the position (0: unbounded).
@@ -26,7 +28,9 @@ type Selection struct {
 
 // Filtered reports whether s keeps only some events of its time and
 // position range (a patient, actor or action).
-func (s Selection) Filtered() bool { return s.Patient.Valid || s.Actor.Valid || s.Action != "" }
+func (s Selection) Filtered() bool {
+	return s.Patient.Valid || s.Actor.Valid || s.Case.Valid || s.Action != ""
+}
 
 // Scan streams the sequenced events of org that s selects into fn, in seq
 // order, reusing one Row (fn must copy what it keeps), and stops at fn's
@@ -69,7 +73,8 @@ func Scan(ctx context.Context, q Querier, org uuid.UUID, s Selection, fn func(r 
 		  and ($6::uuid is null or patient_id = $6 or $6 = any (result_ids))
 		  and ($7::uuid is null or actor_id = $7)
 		  and ($8::text is null or action = $8)
-		order by seq`, org, max(s.MinSeq, 1), maxSeq, from, to, s.Patient, s.Actor, action)
+		  and ($9::uuid is null or case_id = $9)
+		order by seq`, org, max(s.MinSeq, 1), maxSeq, from, to, s.Patient, s.Actor, action, s.Case)
 	if err != nil {
 		return fmt.Errorf("audit: read org %s: %w", org, err)
 	}

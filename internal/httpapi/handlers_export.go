@@ -14,7 +14,7 @@ import (
 const exportWriteWindow = time.Hour
 
 // exportQuery decodes the query of the export routes: format, from, to
-// (RFC 3339), patient_id, actor_id, action.
+// (RFC 3339), patient_id, actor_id, case_id, action.
 func exportQuery(r *http.Request, def export.Format) (export.Format, export.Filter, error) {
 	q := r.URL.Query()
 	var f export.Filter
@@ -40,7 +40,7 @@ func exportQuery(r *http.Request, def export.Format) (export.Format, export.Filt
 	for _, id := range []struct {
 		name string
 		dst  *uuid.NullUUID
-	}{{"patient_id", &f.Patient}, {"actor_id", &f.Actor}} {
+	}{{"patient_id", &f.Patient}, {"actor_id", &f.Actor}, {"case_id", &f.Case}} {
 		if v := q.Get(id.name); v != "" {
 			u, err := uuid.Parse(v)
 			if err != nil || len(v) != 36 {

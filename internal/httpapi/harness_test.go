@@ -21,6 +21,7 @@ import (
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/audit/export"
+	"github.com/wardhq/ward/internal/audit/sink"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/cases"
 	"github.com/wardhq/ward/internal/gateway"
@@ -76,6 +77,8 @@ type world struct {
 	// test calls w.integrate(); vkey verifies the checkpoints.
 	integrator *audit.Integrator
 	vkey       string
+	// inst is the instance key set (it seals the sinks' secrets).
+	inst *envelope.OrgKeys
 	// base is the public base URL the services were given.
 	base string
 	// cases is the case repository over blobs (a directory, or S3 with
@@ -148,6 +151,11 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	inst, err := w.keys.Instance(context.Background(), env.App)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.inst = inst
 	log := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	wc := worldConfig{mailer: mail.NewConsole(w.outbox)}
 	for _, o := range opts {
@@ -187,6 +195,7 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 		Auth: w.auth, Records: records.NewService(env.App, w.keys, log), Cases: w.cases,
 		Audit: audit.NewService(env.App, log), AuditKey: vkey, Ready: env.App.Pool.Ping, Log: log,
 		Export:  export.NewService(env.App, signer, export.Options{Site: "ward-test"}, log),
+		Sinks:   sink.NewService(env.App, inst, log),
 		Gateway: gateway.NewService(env.App, engine, gateway.Config{Keys: map[string]string{"anthropic": upstreamKey}}, log),
 		SCIM:    scim.NewService(env.App, w.keys, scim.Config{BaseURL: wc.auth.BaseURL}, log),
 		SSO:     sso.NewService(env.App, w.keys, ssoConfig(wc), log)})

@@ -207,6 +207,13 @@ func (s *server) routes() {
 		api.route("GET /v1/audit/export", stepUp(as(admin, "audit.export")), handleAuditExport(ex, fail), deadline(noDeadline))
 		api.route("GET /v1/audit/export/bundle", stepUp(as(admin, "audit.export")), handleAuditBundle(ex, fail), deadline(noDeadline))
 	}
+	// SIEM streams: admins list them; configuring one wants a step-up.
+	if sk := s.deps.Sinks; sk != nil {
+		api.route("GET /v1/audit/sinks", as(admin, "audit.sink.list"), handleSinkList(sk, fail))
+		api.route("POST /v1/audit/sinks", stepUp(as(admin, "audit.sink.create")), handleSinkCreate(sk, fail))
+		api.route("PATCH /v1/audit/sinks/{id}", stepUp(as(admin, "audit.sink.update")), handleSinkUpdate(sk, fail))
+		api.route("POST /v1/audit/sinks/{id}/rotate", stepUp(as(admin, "audit.sink.rotate")), handleSinkRotate(sk, fail))
+	}
 
 	// The LLM gateway (docs/gateway.md): the Anthropic Messages API for the
 	// official SDKs, a session or an API key with the gateway scope as the

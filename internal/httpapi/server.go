@@ -22,6 +22,7 @@ import (
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/audit/export"
+	"github.com/wardhq/ward/internal/audit/sink"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/cases"
 	"github.com/wardhq/ward/internal/gateway"
@@ -64,6 +65,8 @@ type Deps struct {
 	Audit *audit.Service
 	// Export, when set, serves audit exports and evidence bundles.
 	Export *export.Service
+	// Sinks, when set, serves the configuration of SIEM streams.
+	Sinks *sink.Service
 	// Gateway, when set, serves the LLM gateway under /llm (else its
 	// routes answer "no route").
 	Gateway *gateway.Service

@@ -273,24 +273,25 @@ func VerifyBundle(r io.Reader, vkey string, org uuid.UUID) (VerifiedBundle, erro
 		return bad("the verifier key is malformed: %v", err)
 	}
 	tr := tar.NewReader(r)
-	next := func(want string) ([]byte, error) {
+	// next advances to the file that must come next.
+	next := func(want string) error {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return nil, fmt.Errorf("%w: %s is missing", ErrBadBundle, want)
+			return fmt.Errorf("%w: %s is missing", ErrBadBundle, want)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: not a tar archive: %v", ErrBadBundle, err)
+			return fmt.Errorf("%w: not a tar archive: %v", ErrBadBundle, err)
 		}
 		if h.Name != want {
-			return nil, fmt.Errorf("%w: expected %s, found %s", ErrBadBundle, want, h.Name)
+			return fmt.Errorf("%w: expected %s, found %s", ErrBadBundle, want, h.Name)
 		}
-		if h.Size > 1<<20 && want != fileEvents && want != fileLeaves && !strings.HasPrefix(want, "export") {
-			return nil, fmt.Errorf("%w: %s is too large", ErrBadBundle, want)
+		if h.Size > 1<<20 && want != fileEvents && want != fileLeaves {
+			return fmt.Errorf("%w: %s is too large", ErrBadBundle, want)
 		}
-		return nil, nil
+		return nil
 	}
 	// 1. The manifest.
-	if _, err := next(fileManifest); err != nil {
+	if err := next(fileManifest); err != nil {
 		return VerifiedBundle{}, err
 	}
 	raw, err := io.ReadAll(io.LimitReader(tr, 1<<20))
@@ -310,7 +311,7 @@ func VerifyBundle(r io.Reader, vkey string, org uuid.UUID) (VerifiedBundle, erro
 		return bad("the bundle is of %s, not of org %s", m.origin, org)
 	}
 	v := VerifiedBundle{Origin: m.origin, First: m.first, Last: m.last, Complete: m.complete, Filter: m.filter}
-	check := func(name string, data io.Reader) (*sizedHash, error) {
+	hashOf := func(data io.Reader) (*sizedHash, error) {
 		h := &sizedHash{h: sha256.New()}
 		_, err := io.Copy(h, data)
 		return h, err
@@ -328,7 +329,7 @@ func VerifyBundle(r io.Reader, vkey string, org uuid.UUID) (VerifiedBundle, erro
 	}
 
 	// 2. The checkpoint.
-	if _, err := next(fileCheckpoint); err != nil {
+	if err := next(fileCheckpoint); err != nil {
 		return VerifiedBundle{}, err
 	}
 	cpRaw, err := io.ReadAll(io.LimitReader(tr, 1<<20))
@@ -352,7 +353,7 @@ func VerifyBundle(r io.Reader, vkey string, org uuid.UUID) (VerifiedBundle, erro
 	v.Checkpoint = cp
 
 	// 3. The range proof and the leaves.
-	if _, err := next(fileProof); err != nil {
+	if err := next(fileProof); err != nil {
 		return VerifiedBundle{}, err
 	}
 	proofRaw, err := io.ReadAll(io.LimitReader(tr, 1<<20))
@@ -363,7 +364,7 @@ func VerifyBundle(r io.Reader, vkey string, org uuid.UUID) (VerifiedBundle, erro
 	if err := json.Unmarshal(proofRaw, &rp); err != nil {
 		return bad("proof.json is malformed: %v", err)
 	}
-	if _, err := next(fileLeaves); err != nil {
+	if err := next(fileLeaves); err != nil {
 		return VerifiedBundle{}, err
 	}
 	lh := &sizedHash{h: sha256.New()}
@@ -382,7 +383,7 @@ func VerifyBundle(r io.Reader, vkey string, org uuid.UUID) (VerifiedBundle, erro
 	}
 
 	// 4. The events.
-	if _, err := next(fileEvents); err != nil {
+	if err := next(fileEvents); err != nil {
 		return VerifiedBundle{}, err
 	}
 	eh := &sizedHash{h: sha256.New()}
@@ -404,7 +405,7 @@ func VerifyBundle(r io.Reader, vkey string, org uuid.UUID) (VerifiedBundle, erro
 		if err != nil {
 			return bad("not a tar archive: %v", err)
 		}
-		xh, err := check(h.Name, tr)
+		xh, err := hashOf(tr)
 		if err != nil {
 			return bad("reading %s: %v", h.Name, err)
 		}

@@ -144,9 +144,18 @@ func TestBundle(t *testing.T) {
 			return joinLines(ls)
 		}), vkey, s.org, "line 8: seq 7 follows seq 8: the events are out of order"},
 		{"changed leaf", edit(t, good, "leaves.txt", func(b []byte) []byte {
-			b[0] ^= 1
+			// Another hex digit: still a hash, not the leaf.
+			if b[0] == '0' {
+				b[0] = '1'
+			} else {
+				b[0] = '0'
+			}
 			return b
 		}), vkey, s.org, "range proof: the leaves of seq 1.."},
+		{"malformed leaf", edit(t, good, "leaves.txt", func(b []byte) []byte {
+			b[0] = 'x'
+			return b
+		}), vkey, s.org, "leaves.txt: line 1 is not a leaf hash"},
 		{"changed derived export", edit(t, good, "export.fhir.ndjson", func(b []byte) []byte {
 			return bytes.Replace(b, []byte(`"outcome":"0"`), []byte(`"outcome":"8"`), 1)
 		}), vkey, s.org, "export.fhir.ndjson: its SHA-256"},

@@ -77,10 +77,11 @@ func ParseFormat(s string) (Format, error) {
 type Filter struct {
 	// From and To bound the event time, From <= at < To; zero: unbounded.
 	From, To time.Time
-	// Patient, Actor and Action keep only the events about a patient (its
-	// own, and lists that returned it), of an actor, or of an action.
-	Patient, Actor uuid.NullUUID
-	Action         string
+	// Patient, Actor, Case and Action keep only the events about a patient
+	// (its own, and lists that returned it), of an actor, about a case, or
+	// of an action.
+	Patient, Actor, Case uuid.NullUUID
+	Action               string
 }
 
 // Validate reports whether f is well formed. Errors: ErrInvalid.
@@ -111,6 +112,9 @@ func (f Filter) Details() map[string]any {
 	if f.Actor.Valid {
 		d["actor"] = f.Actor.UUID.String()
 	}
+	if f.Case.Valid {
+		d["case"] = f.Case.UUID.String()
+	}
 	if f.Action != "" {
 		d["action"] = f.Action
 	}
@@ -119,7 +123,7 @@ func (f Filter) Details() map[string]any {
 
 // Selection is f as the log's Scan takes it.
 func (f Filter) Selection() audit.Selection {
-	return audit.Selection{From: f.From, To: f.To, Patient: f.Patient, Actor: f.Actor, Action: f.Action}
+	return audit.Selection{From: f.From, To: f.To, Patient: f.Patient, Actor: f.Actor, Case: f.Case, Action: f.Action}
 }
 
 // ActionExport is the audit action every export is recorded under.

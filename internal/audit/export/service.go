@@ -16,6 +16,7 @@ import (
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 )
 
 // ErrNoSigner means this server has no audit signing key, so it cannot
@@ -41,8 +42,8 @@ func NewService(db *postgres.DB, signer note.Signer, opts Options, log *slog.Log
 
 // Export writes the caller's org's events that filter selects to w in
 // format f. It records audit.export (format and filter) and commits it
-// before the first byte is written, then streams the events in a second,
-// read-only transaction, after sequencing what is pending. w sees nothing
+// before the first byte is written, sequences what is pending in a short
+// transaction, then streams the events in a read-only one. w sees nothing
 // when an error comes back before any event was read.
 //
 // Errors: audit.ErrUnauthenticated, audit.ErrForbidden (not an admin;
@@ -52,11 +53,18 @@ func (s *Service) Export(ctx context.Context, f Format, filter Filter, w io.Writ
 	if err != nil {
 		return Summary{}, err
 	}
+	// Sequence what is pending (the export's own event too) in a short
+	// transaction of its own: integration locks the org's head row, which
+	// a long export must not hold.
+	err = s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+		_, _, err := audit.Integrate(ctx, tx, p.OrgID)
+		return err
+	})
+	if err != nil {
+		return Summary{}, err
+	}
 	var sum Summary
 	err = s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
-		if _, _, err := audit.Integrate(ctx, tx, p.OrgID); err != nil {
-			return err
-		}
 		var err error
 		sum, err = Write(ctx, tx, p.OrgID, filter.Selection(), f, s.opts, w)
 		return err
@@ -139,8 +147,8 @@ func RecordOperator(ctx context.Context, db *postgres.DB, org uuid.UUID, format 
 	if err != nil {
 		return err
 	}
-	_, err = db.Pool.Exec(ctx, `select audit.append_as(p_org => $1, p_action => 'audit.export', p_outcome => 'success',
-		p_patient => $2, p_details => $3::jsonb)`, org, filter.Patient, b)
+	_, err = dbsqlc.New(db.Pool).AppendEventAs(ctx, dbsqlc.AppendEventAsParams{OrgID: org, Action: ActionExport,
+		Outcome: audit.OutcomeSuccess, PatientID: filter.Patient, Results: []uuid.UUID{}, Details: b})
 	if err != nil {
 		if postgres.IsCode(err, postgres.CodeInvalidParameter) {
 			return errkind.Visible(ErrInvalid, "no such patient in this org")

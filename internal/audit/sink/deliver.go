@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,11 +14,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
 
@@ -28,8 +29,17 @@ const delivererLease = `hashtextextended('ward.audit.sinks', 0)`
 type Config struct {
 	// Interval between passes (1 s when 0).
 	Interval time.Duration
-	// Client sends webhooks and HEC requests (a 10 s timeout when nil).
+	// Client sends webhooks and HEC requests; nil: a client with a 10 s
+	// timeout, no redirects, that refuses loopback, link-local, unspecified
+	// and multicast addresses at connect time (AllowLoopback lifts the
+	// loopback refusal). A Client given here is used as it is.
 	Client *http.Client
+	// AllowLoopback lets sinks reach loopback addresses (a SIEM on the same
+	// host; tests).
+	AllowLoopback bool
+	// RootCAs, when set, are the CAs sink certificates must chain to (an
+	// internal CA of on-premises SIEMs); nil: the system roots.
+	RootCAs *x509.CertPool
 	// TLS is the syslog client's TLS configuration (system roots when nil).
 	TLS *tls.Config
 	// Site names this deployment in the messages (syslog HOSTNAME, HEC host).
@@ -42,6 +52,9 @@ type Config struct {
 	// Backoff is the first retry delay (1 s when 0); it doubles per
 	// failure up to MaxBackoff (5 min when 0), with ±50% jitter.
 	Backoff, MaxBackoff time.Duration
+	// AckWait bounds how long a HEC batch may wait to be reported indexed
+	// (indexer acknowledgement; 30 s when 0), polled every AckPoll (500 ms).
+	AckWait, AckPoll time.Duration
 }
 
 // Deliverer sends every org's new events to the org's sinks. Run it on
@@ -75,7 +88,10 @@ func NewDeliverer(db *postgres.DB, inst *envelope.OrgKeys, cfg Config, log *slog
 		cfg.Interval = time.Second
 	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: 10 * time.Second}
+		cfg.Client = defaultClient(cfg.AllowLoopback, cfg.RootCAs)
+	}
+	if cfg.TLS == nil {
+		cfg.TLS = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: cfg.RootCAs}
 	}
 	if cfg.Site == "" {
 		cfg.Site = "ward"
@@ -91,6 +107,12 @@ func NewDeliverer(db *postgres.DB, inst *envelope.OrgKeys, cfg Config, log *slog
 	}
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 5 * time.Minute
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = 30 * time.Second
+	}
+	if cfg.AckPoll <= 0 {
+		cfg.AckPoll = 500 * time.Millisecond
 	}
 	return &Deliverer{db: db, inst: inst, cfg: cfg, log: log, stats: map[uuid.UUID]*sinkStats{}}
 }
@@ -179,29 +201,21 @@ type due struct {
 	secret, prev []byte
 	prevExpires  *time.Time
 	attempts     int
-	failingSince *time.Time
 }
 
 // Once runs one delivery pass over every enabled sink that is due,
 // whether or not this node holds the lease (tests call it directly to
 // play two nodes), and returns how many events were acknowledged.
 func (d *Deliverer) Once(ctx context.Context) (int64, error) {
-	rows, err := d.db.Pool.Query(ctx, `select `+sinkColumns+`, secret_enc, prev_secret_enc, prev_expires_at, attempts
-		from app.audit_sinks where enabled and disabled_at is null and (next_attempt_at is null or next_attempt_at <= now())
-		order by org_id, id`)
+	rows, err := dbsqlc.New(d.db.Pool).ListDueSinks(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("sink: list sinks: %w", err)
 	}
-	sinks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
-		var s due
-		err := r.Scan(&s.ID, &s.Org, &s.Kind, &s.Name, &s.Endpoint, &s.Format, &s.BatchMax, &s.Enabled, &s.OverlapSeconds,
-			&s.DisableAfterSeconds, &s.Cursor, &s.LastAttempt, &s.LastSuccess, &s.LastError, &s.Sink.FailingSince,
-			&s.DisabledAt, &s.CreatedAt, &s.secret, &s.prev, &s.prevExpires, &s.attempts)
-		s.failingSince = s.Sink.FailingSince
-		return s, err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("sink: list sinks: %w", err)
+	sinks := make([]due, len(rows))
+	for i, r := range rows {
+		sinks[i] = due{Sink: Sink{ID: r.ID, Org: r.OrgID, Kind: Kind(r.Kind), Endpoint: r.Endpoint, Format: r.Format,
+			BatchMax: int(r.BatchMax), Cursor: r.CursorSeq}, secret: r.SecretEnc, prev: r.PrevSecretEnc,
+			prevExpires: r.PrevExpiresAt, attempts: int(r.Attempts)}
 	}
 	var total int64
 	for i := range sinks {
@@ -248,14 +262,19 @@ func (d *Deliverer) deliver(ctx context.Context, s *due) (int64, error) {
 			return delivered, d.failed(ctx, s, err)
 		}
 		last := batch[len(batch)-1].Seq
-		if _, err := d.db.Pool.Exec(ctx, `update app.audit_sinks set cursor_seq = $3, attempts = 0, next_attempt_at = null,
-			last_attempt_at = now(), last_success_at = now(), last_error = null, failing_since = null
-			where org_id = $1 and id = $2 and cursor_seq = $4`, s.Org, s.ID, last, s.Cursor); err != nil {
+		n, err := dbsqlc.New(d.db.Pool).AdvanceSinkCursor(ctx, dbsqlc.AdvanceSinkCursorParams{OrgID: s.Org, ID: s.ID,
+			ToSeq: last, FromSeq: s.Cursor})
+		if err != nil {
 			return delivered, fmt.Errorf("sink %s: advance cursor: %w", s.ID, err)
+		}
+		if n != 1 {
+			// Another deliverer moved it (a node that lost its lease
+			// mid-pass): stop; the lease holder carries on.
+			return delivered, fmt.Errorf("sink %s: the cursor moved under this deliverer", s.ID)
 		}
 		delivered += int64(len(batch))
 		d.count(s, int64(len(batch)), 0)
-		s.Cursor, s.attempts, s.failingSince = last, 0, nil
+		s.Cursor, s.attempts = last, 0
 		if len(batch) < s.BatchMax {
 			break
 		}
@@ -276,11 +295,8 @@ func (d *Deliverer) failed(ctx context.Context, s *due, cause error) error {
 	if len(msg) > 300 {
 		msg = msg[:300]
 	}
-	_, err := d.db.Pool.Exec(ctx, `update app.audit_sinks set attempts = $3, last_attempt_at = now(), last_error = $4,
-		next_attempt_at = now() + make_interval(secs => $5), failing_since = coalesce(failing_since, now()),
-		disabled_at = case when coalesce(failing_since, now()) < now() - make_interval(secs => disable_after_s)
-		                   then now() end
-		where org_id = $1 and id = $2`, s.Org, s.ID, s.attempts, msg, backoff.Seconds())
+	err := dbsqlc.New(d.db.Pool).RecordSinkFailure(ctx, dbsqlc.RecordSinkFailureParams{OrgID: s.Org, ID: s.ID,
+		Attempts: int32(s.attempts), LastError: &msg, RetryIn: backoff.Seconds()})
 	d.count(s, 0, 1)
 	d.log.WarnContext(ctx, "audit sink delivery failed; will retry", "org", s.Org, "sink", s.ID, "kind", s.Kind,
 		"attempt", s.attempts, "retry_in", backoff.Round(time.Millisecond), "err", msg)
@@ -303,8 +319,8 @@ func (d *Deliverer) count(s *due, delivered, failures int64) {
 }
 
 func (d *Deliverer) lag(ctx context.Context, s *due) {
-	var head int64
-	if err := d.db.Pool.QueryRow(ctx, `select coalesce(max(seq), 0) from audit.events where org_id = $1`, s.Org).Scan(&head); err != nil {
+	head, err := dbsqlc.New(d.db.Pool).OrgLogSize(ctx, s.Org)
+	if err != nil {
 		return
 	}
 	d.mu.Lock()

@@ -18,6 +18,10 @@
 //
 // One Deliverer is active across all nodes: it holds a PostgreSQL session
 // advisory lock, checked every pass, which a dead node's session releases.
+// (A job queue such as River was considered: its jobs are independent and
+// retried out of order, while a sink is one ordered stream whose state is
+// a single cursor; the lease plus the cursor row is the whole mechanism,
+// the same one the archiver uses, and adds no dependency.)
 // It reads the log as ward_audit_reader (like the archiver) and writes
 // only the sinks' cursors and delivery state; it never touches the
 // request path, so a slow receiver cannot slow an audited request.

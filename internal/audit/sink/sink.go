@@ -20,6 +20,7 @@ import (
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
 
@@ -227,10 +228,10 @@ func (s *Service) Create(ctx context.Context, n NewSink) (Sink, string, error) {
 			}
 		}
 		p, _ := identity.PrincipalFrom(ctx)
-		_, err := tx.Exec(ctx, `insert into app.audit_sinks (org_id, id, kind, name, endpoint, format, batch_max,
-			secret_enc, overlap_s, disable_after_s, cursor_seq, created_by)
-			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, org, id, n.Kind, n.Name, n.Endpoint, n.Format,
-			n.BatchMax, sealed, n.OverlapSeconds, n.DisableAfterSeconds, n.FromSeq, p.UserID)
+		err := dbsqlc.New(tx).CreateSink(ctx, dbsqlc.CreateSinkParams{OrgID: org, ID: id, Kind: string(n.Kind), Name: n.Name,
+			Endpoint: n.Endpoint, Format: n.Format, BatchMax: int32(n.BatchMax), SecretEnc: sealed,
+			OverlapS: int32(n.OverlapSeconds), DisableAfterS: int32(n.DisableAfterSeconds), CursorSeq: n.FromSeq,
+			CreatedBy: uuid.NullUUID{UUID: p.UserID, Valid: p.UserID != uuid.Nil}})
 		if postgres.IsCode(err, "23505") {
 			return uuid.Nil, nil, errkind.Visible(ErrInvalid, "a sink of this org already has that name")
 		}
@@ -251,16 +252,17 @@ func (s *Service) Create(ctx context.Context, n NewSink) (Sink, string, error) {
 func (s *Service) List(ctx context.Context) ([]Sink, error) {
 	var out []Sink
 	err := s.tx(ctx, "audit.sink.list", func(ctx context.Context, tx pgx.Tx, org uuid.UUID) (uuid.UUID, map[string]any, error) {
-		rows, err := tx.Query(ctx, `select `+sinkColumns+` from app.audit_sinks where org_id = $1 order by created_at, id`, org)
+		q := dbsqlc.New(tx)
+		rows, err := q.ListSinks(ctx, dbsqlc.ListSinksParams{OrgID: org})
 		if err != nil {
 			return uuid.Nil, nil, fmt.Errorf("sink: list org %s: %w", org, err)
 		}
-		out, err = pgx.CollectRows(rows, scanSink)
-		if err != nil {
-			return uuid.Nil, nil, fmt.Errorf("sink: list org %s: %w", org, err)
+		out = make([]Sink, len(rows))
+		for i, r := range rows {
+			out[i] = fromRow(r)
 		}
-		var head int64
-		if err := tx.QueryRow(ctx, `select coalesce(max(seq), 0) from audit.events where org_id = $1`, org).Scan(&head); err != nil {
+		head, err := q.OrgLogSize(ctx, org)
+		if err != nil {
 			return uuid.Nil, nil, fmt.Errorf("sink: head of org %s: %w", org, err)
 		}
 		for i := range out {
@@ -280,16 +282,11 @@ func (s *Service) List(ctx context.Context) ([]Sink, error) {
 func (s *Service) SetEnabled(ctx context.Context, id uuid.UUID, enabled bool) (Sink, error) {
 	var out Sink
 	err := s.tx(ctx, "audit.sink.update", func(ctx context.Context, tx pgx.Tx, org uuid.UUID) (uuid.UUID, map[string]any, error) {
-		tag, err := tx.Exec(ctx, `update app.audit_sinks set enabled = $3, updated_at = now(),
-			disabled_at = case when $3 then null else disabled_at end,
-			failing_since = case when $3 then null else failing_since end,
-			attempts = case when $3 then 0 else attempts end,
-			next_attempt_at = case when $3 then null else next_attempt_at end
-			where org_id = $1 and id = $2`, org, id, enabled)
+		n, err := dbsqlc.New(tx).SetSinkEnabled(ctx, dbsqlc.SetSinkEnabledParams{OrgID: org, ID: id, Enabled: enabled})
 		if err != nil {
 			return uuid.Nil, nil, fmt.Errorf("sink: update %s: %w", id, err)
 		}
-		if tag.RowsAffected() == 0 {
+		if n == 0 {
 			return uuid.Nil, nil, ErrNotFound
 		}
 		out, err = get(ctx, tx, org, id)
@@ -304,24 +301,22 @@ func (s *Service) SetEnabled(ctx context.Context, id uuid.UUID, enabled bool) (S
 func (s *Service) Rotate(ctx context.Context, id uuid.UUID) (string, error) {
 	secret := newWebhookSecret()
 	err := s.tx(ctx, "audit.sink.rotate", func(ctx context.Context, tx pgx.Tx, org uuid.UUID) (uuid.UUID, map[string]any, error) {
-		var kind Kind
-		err := tx.QueryRow(ctx, `select kind from app.audit_sinks where org_id = $1 and id = $2 for update`, org, id).Scan(&kind)
+		q := dbsqlc.New(tx)
+		kind, err := q.LockSinkKind(ctx, dbsqlc.LockSinkKindParams{OrgID: org, ID: id})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return uuid.Nil, nil, ErrNotFound
 		}
 		if err != nil {
 			return uuid.Nil, nil, fmt.Errorf("sink: rotate %s: %w", id, err)
 		}
-		if kind != Webhook {
+		if Kind(kind) != Webhook {
 			return uuid.Nil, nil, errkind.Visible(ErrInvalid, "only a webhook's secret rotates here; give a splunk sink a new token by recreating it")
 		}
 		sealed, err := s.inst.Seal([]byte(secret), secretAD(s.inst, org, id))
 		if err != nil {
 			return uuid.Nil, nil, err
 		}
-		if _, err := tx.Exec(ctx, `update app.audit_sinks set prev_secret_enc = secret_enc,
-			prev_expires_at = now() + make_interval(secs => overlap_s), secret_enc = $3, updated_at = now()
-			where org_id = $1 and id = $2`, org, id, sealed); err != nil {
+		if err := q.RotateSinkSecret(ctx, dbsqlc.RotateSinkSecretParams{OrgID: org, ID: id, SecretEnc: sealed}); err != nil {
 			return uuid.Nil, nil, fmt.Errorf("sink: rotate %s: %w", id, err)
 		}
 		return id, map[string]any{}, nil
@@ -332,25 +327,21 @@ func (s *Service) Rotate(ctx context.Context, id uuid.UUID) (string, error) {
 	return secret, nil
 }
 
-const sinkColumns = `id, org_id, kind, name, endpoint, format, batch_max, enabled, overlap_s, disable_after_s, cursor_seq,
-	last_attempt_at, last_success_at, coalesce(last_error, ''), failing_since, disabled_at, created_at`
-
-func scanSink(r pgx.CollectableRow) (Sink, error) {
-	var s Sink
-	err := r.Scan(&s.ID, &s.Org, &s.Kind, &s.Name, &s.Endpoint, &s.Format, &s.BatchMax, &s.Enabled, &s.OverlapSeconds,
-		&s.DisableAfterSeconds, &s.Cursor, &s.LastAttempt, &s.LastSuccess, &s.LastError, &s.FailingSince, &s.DisabledAt,
-		&s.CreatedAt)
-	return s, err
+func fromRow(r dbsqlc.ListSinksRow) Sink {
+	return Sink{ID: r.ID, Org: r.OrgID, Kind: Kind(r.Kind), Name: r.Name, Endpoint: r.Endpoint, Format: r.Format,
+		BatchMax: int(r.BatchMax), Enabled: r.Enabled, OverlapSeconds: int(r.OverlapS),
+		DisableAfterSeconds: int(r.DisableAfterS), Cursor: r.CursorSeq, LastAttempt: r.LastAttemptAt,
+		LastSuccess: r.LastSuccessAt, LastError: r.LastError, FailingSince: r.FailingSince, DisabledAt: r.DisabledAt,
+		CreatedAt: r.CreatedAt}
 }
 
 func get(ctx context.Context, tx pgx.Tx, org, id uuid.UUID) (Sink, error) {
-	rows, err := tx.Query(ctx, `select `+sinkColumns+` from app.audit_sinks where org_id = $1 and id = $2`, org, id)
+	rows, err := dbsqlc.New(tx).ListSinks(ctx, dbsqlc.ListSinksParams{OrgID: org, ID: uuid.NullUUID{UUID: id, Valid: true}})
 	if err != nil {
 		return Sink{}, fmt.Errorf("sink: read %s: %w", id, err)
 	}
-	s, err := pgx.CollectExactlyOneRow(rows, scanSink)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if len(rows) != 1 {
 		return Sink{}, ErrNotFound
 	}
-	return s, err
+	return fromRow(rows[0]), nil
 }

@@ -56,7 +56,7 @@ type env struct {
 	reader *postgres.DB
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{Env: pgtest.New(t)}
 	ctx := context.Background()
@@ -80,7 +80,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // org creates an org with n events (patient reads and lists) and returns it.
-func (e *env) org(t *testing.T, n int) uuid.UUID {
+func (e *env) org(t testing.TB, n int) uuid.UUID {
 	t.Helper()
 	ctx := context.Background()
 	org, p := uuid.New(), uuid.New()
@@ -95,7 +95,7 @@ func (e *env) org(t *testing.T, n int) uuid.UUID {
 	return org
 }
 
-func (e *env) events(t *testing.T, org, p uuid.UUID, n int) {
+func (e *env) events(t testing.TB, org, p uuid.UUID, n int) {
 	t.Helper()
 	ctx := context.Background()
 	if p == uuid.Nil {
@@ -121,7 +121,7 @@ func (e *env) events(t *testing.T, org, p uuid.UUID, n int) {
 }
 
 // sink inserts a sink as the org's admin would have, its secret sealed.
-func (e *env) sink(t *testing.T, org uuid.UUID, kind Kind, endpoint, secret, format string, batch int) uuid.UUID {
+func (e *env) sink(t testing.TB, org uuid.UUID, kind Kind, endpoint, secret, format string, batch int) uuid.UUID {
 	t.Helper()
 	id := uuid.New()
 	var sealed []byte
@@ -528,7 +528,8 @@ func TestSyslogTLS(t *testing.T) {
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	_ = host
 	id := e.sink(t, org, Syslog, "localhost:"+port, "", "ocsf", 100)
-	d := NewDeliverer(e.reader, e.inst, Config{TLS: &tls.Config{RootCAs: roots, ServerName: "example.com"}, Site: "ward-test"},
+	d := NewDeliverer(e.reader, e.inst, Config{TLS: &tls.Config{RootCAs: roots, ServerName: "example.com"}, Site: "ward-test",
+		AllowLoopback: true},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if n, err := d.Once(context.Background()); err != nil || n != 12 {
 		c, _, le, _ := e.cursor(t, org, id)
@@ -636,3 +637,100 @@ func TestSplunkHEC(t *testing.T) {
 }
 
 var _ = audit.OutcomeSuccess
+
+func benchEnv(b *testing.B) *env { return newEnv(b) }
+
+func (e *env) orgB(b *testing.B, n int) uuid.UUID { return e.org(b, n) }
+
+func (e *env) sinkB(b *testing.B, org uuid.UUID, kind Kind, endpoint, secret, format string, batch int) uuid.UUID {
+	return e.sink(b, org, kind, endpoint, secret, format, batch)
+}
+
+// Splunk HEC with indexer acknowledgement: the batch counts only once
+// /services/collector/ack reports its ackId indexed, on the sink's channel;
+// an ack that never comes is a failure (the batch is sent again).
+func TestSplunkIndexerAck(t *testing.T) {
+	e := newEnv(t)
+	org := e.org(t, 4)
+	var mu sync.Mutex
+	polls, posts := 0, 0
+	indexAfter := 2 // polls before the ack turns true; -1: never
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Header.Get("Authorization") != "Splunk hec-token-ack" || r.Header.Get("X-Splunk-Request-Channel") == "" {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"text":"Data channel is missing","code":10}`))
+			return
+		}
+		switch r.URL.Path {
+		case "/services/collector/event":
+			posts++
+			_, _ = io.Copy(io.Discard, r.Body)
+			_, _ = w.Write([]byte(`{"text":"Success","code":0,"ackId":` + strconv.Itoa(posts) + `}`))
+		case "/services/collector/ack":
+			var req struct{ Acks []int }
+			_ = json.NewDecoder(r.Body).Decode(&req)
+			polls++
+			done := indexAfter >= 0 && polls > indexAfter
+			_, _ = w.Write([]byte(`{"acks":{"` + strconv.Itoa(req.Acks[0]) + `":` + strconv.FormatBool(done) + `}}`))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	id := e.sink(t, org, Splunk, srv.URL, "hec-token-ack", "ocsf", 100)
+	d := NewDeliverer(e.reader, e.inst, Config{Client: srv.Client(), AckPoll: time.Millisecond, AckWait: 200 * time.Millisecond},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if n, err := d.Once(context.Background()); err != nil || n != 4 {
+		t.Fatalf("delivered %d (%v)", n, err)
+	}
+	if polls != 3 {
+		t.Fatalf("%d ack polls, want 3 (two not yet, one indexed)", polls)
+	}
+	// Never indexed: not acknowledged, cursor stays.
+	mu.Lock()
+	indexAfter = -1
+	mu.Unlock()
+	e.events(t, org, uuid.Nil, 3)
+	if _, err := d.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, le, _ := e.cursor(t, org, id); c != 4 || !strings.Contains(le, "indexed within") {
+		t.Fatalf("an unindexed batch: cursor %d, %q", c, le)
+	}
+}
+
+// By default the deliverer refuses endpoints on loopback and link-local
+// addresses (an org admin must not aim Ward at the host's own services or
+// a cloud metadata endpoint), after DNS resolution, and follows no
+// redirect; the operator may allow loopback.
+func TestSinkAddressGuard(t *testing.T) {
+	e := newEnv(t)
+	org := e.org(t, 3)
+	r := newReceiver(t)
+	id := e.sink(t, org, Webhook, strings.Replace(r.srv.URL, "127.0.0.1", "localhost", 1), newWebhookSecret(), "ocsf", 10)
+	meta := e.sink(t, org, Syslog, "169.254.169.254:6514", "", "ocsf", 10)
+	d := NewDeliverer(e.reader, e.inst, Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if _, err := d.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []uuid.UUID{id, meta} {
+		if c, _, le, _ := e.cursor(t, org, s); c != 0 || !strings.Contains(le, "refused: the endpoint resolves to a loopback") {
+			t.Fatalf("sink %s: cursor %d, error %q", s, c, le)
+		}
+	}
+	if len(r.requests()) != 0 {
+		t.Fatal("the loopback receiver was reached")
+	}
+	// Allowed by the operator: the TLS check still applies (the test CA is
+	// not trusted by the default client), so the failure is now TLS's.
+	e.due(t)
+	d = NewDeliverer(e.reader, e.inst, Config{AllowLoopback: true}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if _, err := d.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, le, _ := e.cursor(t, org, id); strings.Contains(le, "refused") || !strings.Contains(le, "certificate") {
+		t.Fatalf("with loopback allowed: %q", le)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -27,10 +26,7 @@ import (
 type syslogSender struct{ d *Deliverer }
 
 func (w *syslogSender) send(ctx context.Context, s *due, batch []*audit.Row) error {
-	dialer := &tls.Dialer{NetDialer: &net.Dialer{Timeout: 10 * time.Second}, Config: w.d.cfg.TLS}
-	if dialer.Config == nil {
-		dialer.Config = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
+	dialer := &tls.Dialer{NetDialer: dialer(w.d.cfg.AllowLoopback), Config: w.d.cfg.TLS}
 	conn, err := dialer.DialContext(ctx, "tcp", s.Endpoint)
 	if err != nil {
 		return fmt.Errorf("syslog: %w", err)
