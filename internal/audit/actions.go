@@ -67,6 +67,12 @@ var Actions = registry(
 	Action{Name: "auth.passkey.rename", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "auth.passkey.delete", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "auth.passkey.sign_count_regression", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
+	// Break-glass (migration 00060): activation, designation and review are
+	// the procedures' to record; listing the review items reads their reasons.
+	Action{Name: "auth.break_glass.activate", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "org.break_glass.designate", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "org.break_glass.review", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "break_glass.list", Category: CategoryAccess, PHIAccess: true},
 	Action{Name: "api_key.list", Category: CategoryAccess},
 	Action{Name: "passkey.list", Category: CategoryAccess},
 	Action{Name: "session.list", Category: CategorySession},

@@ -57,6 +57,7 @@ type rlsPrincipal struct {
 	live            bool
 	user, org, role string
 	scopes          []string // API keys only (role "key")
+	breakGlass      bool     // a live break-glass session
 }
 
 // holds reports whether p is an API key holding scope.
@@ -107,7 +108,7 @@ func (s *rlsSeed) resolve(cred postgres.Credential) rlsPrincipal {
 		if needsMFA && r.aal < 2 {
 			return rlsPrincipal{} // pending
 		}
-		return rlsPrincipal{live: true, user: r.user, org: r.org, role: m.role}
+		return rlsPrincipal{live: true, user: r.user, org: r.org, role: m.role, breakGlass: r.breakGlass}
 	}
 	return rlsPrincipal{}
 }
@@ -284,6 +285,11 @@ func orgLead(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.org == p.org 
 func patientRow(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 	return s.seesPatient(p, r.org, r.patient)
 }
+// patientRead admits what p reads of patient data: what patientRow
+// admits, and every patient of its org for a break-glass session.
+func patientRead(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+	return patientRow(s, p, r) || (p.breakGlass && r.org == p.org)
+}
 func leadTarget(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
 	return t.org == p.org && p.leadOrAdmin()
 }
@@ -390,7 +396,7 @@ func rlsTables() []*rlsTable {
 		{
 			name: "app.patients", pk: `org_id::text || '/' || id::text`, scope: rlsOrgScope,
 			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
-				return patientRow(s, p, r) || (r.org == p.org && p.holds("gateway"))
+				return patientRead(s, p, r) || (r.org == p.org && p.holds("gateway"))
 			},
 			inserts: []rlsInsert{
 				{name: "insert", may: leadTarget, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
@@ -458,7 +464,7 @@ func rlsTables() []*rlsTable {
 			delete:  orgLead,
 		},
 		{
-			name: "app.clinical_entries", pk: `org_id::text || '/' || id::text`, read: patientRow, scope: rlsPatientScope,
+			name: "app.clinical_entries", pk: `org_id::text || '/' || id::text`, read: patientRead, scope: rlsPatientScope,
 			inserts: []rlsInsert{
 				{name: "insert",
 					may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool { return s.seesPatient(p, t.org, t.patient) },
@@ -558,6 +564,28 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{
 				{name: "unrevoke", tail: `set revoked_at = null`},
 				{name: "extend", tail: `set expires_at = null`},
+			},
+		},
+		{
+			// Emergency-access users and activations (review items): the
+			// org's admins see them; only the procedures write them.
+			name: "app.break_glass_users", pk: `org_id::text || '/' || user_id::text`, read: orgAdmin, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.break_glass_users (org_id, user_id, designated_by) values ($1, $2, $2)`,
+					[]any{t.org, a.user}
+			}}},
+			updates: []rlsWrite{{name: "redesignate", tail: `set designated_at = now()`}},
+		},
+		{
+			name: "app.break_glass_activations", pk: `org_id::text || '/' || id::text`, read: orgAdmin, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.break_glass_activations (org_id, user_id, session_id, passkey_id, reason_enc, expires_at)
+				        values ($1, $2, $3, gen_random_uuid(), '\x00', now() + interval '1 day')`,
+					[]any{t.org, a.user, s.must("s.a_prov0.bg")}
+			}}},
+			updates: []rlsWrite{
+				{name: "close", tail: `set reviewed_at = now(), reviewed_by = user_id, review_note_enc = '\x00'`},
+				{name: "extend", tail: `set expires_at = now() + interval '1 year'`},
 			},
 		},
 		{

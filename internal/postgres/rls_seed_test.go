@@ -66,6 +66,7 @@ type rlsRow struct {
 	lastSeen    time.Time
 	idleMin     int
 	absoluteExp time.Time
+	breakGlass  bool // a break-glass session (migration 00060)
 }
 
 // rlsActor is one way of calling the database: a credential exactly as the
@@ -347,6 +348,39 @@ func (w *rlsWriter) passkey(org, user string) {
 	w.add("app.passkeys", rlsRow{pk: o + "/" + id, org: o, user: u})
 }
 
+// breakGlass designates user an emergency-access user of org, and gives
+// them the two passkeys that needs.
+func (w *rlsWriter) breakGlass(org, user, by string) {
+	o, u := w.s.must(org), w.s.must(user)
+	w.passkey(org, user)
+	w.passkey(org, user)
+	w.exec(`insert into app.break_glass_users (org_id, user_id, designated_by) values ($1, $2, $3)`, o, u, w.s.must(by))
+	w.add("app.break_glass_users", rlsRow{pk: o + "/" + u, org: o, user: u})
+}
+
+// breakGlassSession creates a break-glass session of user in org with its
+// activation (an open review item), created ago, and returns the
+// credential hash it answers to. Past 60 minutes it has expired.
+func (w *rlsWriter) breakGlassSession(label, org, user string, ago time.Duration) string {
+	id, o, u := w.s.name(label), w.s.must(org), w.s.must(user)
+	token := hex.EncodeToString(rlsRandom(32))
+	sum := sha256.Sum256([]byte(token))
+	created := w.s.now.Add(-ago)
+	r := rlsRow{pk: id, org: o, user: u, tokenHash: hex.EncodeToString(sum[:]), aal: 2, breakGlass: true,
+		lastSeen: created, idleMin: 60, absoluteExp: created.Add(time.Hour)}
+	w.exec(`insert into app.sessions (id, org_id, user_id, token_hash, created_at, last_seen_at, idle_timeout_min,
+	          absolute_expires_at, assurance, amr, break_glass)
+	        values ($1, $2, $3, $4, $5, $5, 60, $6, 2, '{passkey}', true)`,
+		id, o, u, sum[:], created, r.absoluteExp)
+	w.add("app.sessions", r)
+	act := w.s.name("bg." + label)
+	w.exec(`insert into app.break_glass_activations (org_id, id, user_id, session_id, passkey_id, reason_enc,
+	          activated_at, expires_at) values ($1, $2, $3, $4, gen_random_uuid(), $5, $6, $7)`,
+		o, act, u, id, rlsRandom(40), created, r.absoluteExp)
+	w.add("app.break_glass_activations", rlsRow{pk: o + "/" + act, org: o, user: u})
+	return r.tokenHash
+}
+
 // passkeyChallenge stores a live sign-in challenge (bound to a browser,
 // no org).
 func (w *rlsWriter) passkeyChallenge() {
@@ -546,6 +580,7 @@ func (w *rlsWriter) seed() {
 	w.passkey("A", "a_pat1")
 	w.passkey("B", "b_admin")
 	w.passkeyChallenge()
+	w.breakGlass("A", "a_prov0", "a_admin")
 	w.recoveryCode("A", "a_pat1")
 	w.recoveryCode("B", "b_admin")
 	w.magicLink("A", "a_pat1")
@@ -647,6 +682,10 @@ func (w *rlsWriter) seed() {
 		{"a_key_audit", postgres.Credential{Hash: w.apiKey("k.a.au", "A", "a_admin", false, time.Time{}, "audit:read", "dsr"), Org: A}, s.must("a_admin")},
 		{"b_key", postgres.Credential{Hash: w.apiKey("k.b", "B", "b_admin", false, time.Time{}), Org: B}, s.must("b_admin")},
 		{"b_key_hint_A", postgres.Credential{Hash: w.apiKey("k.b2", "B", "b_admin", false, time.Time{}), Org: A}, s.must("b_admin")},
+		// Break-glass: a provider with no patients of their own reads every
+		// patient of the org for 60 minutes, then nothing.
+		{"a_prov0_break_glass", postgres.Credential{Hash: w.breakGlassSession("s.a_prov0.bg", "A", "a_prov0", 5*time.Minute), Org: A}, s.must("a_prov0")},
+		{"a_prov0_break_glass_expired", postgres.Credential{Hash: w.breakGlassSession("s.a_prov0.bg.old", "A", "a_prov0", 61*time.Minute), Org: A}, s.must("a_prov0")},
 		// Case stakeholders: one of each kind with different permissions,
 		// an expired and a revoked grant.
 		{"a_clinic", postgres.Credential{Hash: live("a_clinic", "A", "a_clinic"), Org: A}, s.must("a_clinic")},

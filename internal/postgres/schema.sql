@@ -203,6 +203,184 @@ end $$;
 ALTER FUNCTION app.api_key_scopes() OWNER TO ward_definer;
 
 --
+-- Name: break_glass_activate(bytea, bytea, bytea, bytea, bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  c app.passkey_challenges%rowtype := private.passkey_spent(p_challenge, '{signin}');
+  k app.passkeys%rowtype;
+  a record;
+  o app.orgs%rowtype;
+  pol app.instance_policy%rowtype;
+begin
+  if octet_length(p_session_hash) is distinct from 32 then
+    raise exception 'break_glass_activate: a 32-byte session hash is required' using errcode = '22023';
+  end if;
+  if private.credential_hash() is not null then
+    raise exception 'break_glass_activate: activate without a credential' using errcode = '42501';
+  end if;
+  select x.* into k from app.passkeys x
+    join app.memberships m on m.org_id = x.org_id and m.user_id = x.user_id and m.revoked_at is null
+   where x.credential_id = p_credential_id
+     for update of x;
+  if not found then
+    raise exception 'forbidden: no such passkey' using errcode = '42501';
+  end if;
+  select * into a from private.webauthn_auth_data(p_auth_data, c.rp_id);
+  status := case
+    when not private.webauthn_client_data(p_client_data, 'webauthn.get', c.challenge, c.origin) then 'invalid'
+    when not a.ok or a.backup_eligible <> k.backup_eligible then 'invalid'
+    when (a.sign_count <> 0 or k.sign_count <> 0) and a.sign_count <= k.sign_count then 'sign_count'
+    when not exists (select from app.break_glass_users b where b.org_id = k.org_id and b.user_id = k.user_id)
+      then 'not_designated'
+    when (select count(*) from app.passkeys x where x.org_id = k.org_id and x.user_id = k.user_id) < 2
+      then 'too_few_passkeys'
+    else 'ok' end;
+  if status = 'sign_count' then
+    perform audit.append_as(k.org_id, 'auth.passkey.sign_count_regression', 'denied', 'passkey', k.id,
+      p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => k.user_id,
+      p_details => jsonb_build_object('stored', k.sign_count, 'presented', a.sign_count, 'purpose', 'break_glass'));
+  end if;
+  if status <> 'ok' then
+    perform audit.append_as(k.org_id, 'auth.break_glass.activate', 'denied', 'user', k.user_id,
+      p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => k.user_id,
+      p_details => jsonb_build_object('method', 'passkey', 'reason', status, 'passkey', k.id));
+    return;
+  end if;
+  update app.passkeys x set sign_count = a.sign_count, backup_state = a.backup_state, last_used_at = now()
+   where x.org_id = k.org_id and x.id = k.id;
+  select * into o from app.orgs x where x.id = k.org_id;
+  select * into pol from app.instance_policy;
+  idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min, 60);
+  absolute_expires_at := now() + interval '60 minutes';
+  insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, user_agent, ip,
+                            assurance, amr, authenticated_at, break_glass)
+  values (k.org_id, k.user_id, p_session_hash, idle_timeout_min, absolute_expires_at,
+          audit.clean_text(p_ua, 256), p_ip::inet, 2, '{passkey}', now(), true)
+  returning id into session_id;
+  insert into app.break_glass_activations (org_id, user_id, session_id, passkey_id, expires_at)
+  values (k.org_id, k.user_id, session_id, k.id, absolute_expires_at)
+  returning id into activation_id;
+  -- From here on the transaction acts as the new session.
+  perform set_config('ward.credential', encode(p_session_hash, 'hex'), true);
+  perform audit.append_as(k.org_id, 'auth.break_glass.activate', 'success', 'break_glass_activation', activation_id,
+    p_request => p_request, p_ip => p_ip, p_ua => p_ua,
+    p_details => jsonb_build_object('method', 'passkey', 'aal', 2, 'uv', true, 'passkey', k.id,
+                                    'session', session_id, 'expires_at', absolute_expires_at));
+  select coalesce(array_agg(m.user_id order by m.created_at), '{}'),
+         coalesce(array_agg(u.email_enc order by m.created_at), '{}')
+    into admin_ids, admin_emails
+    from app.memberships m join app.users u on u.id = m.user_id
+   where m.org_id = k.org_id and m.role = 'admin' and m.revoked_at is null;
+  user_id := k.user_id; org_id := k.org_id;
+end $$;
+
+ALTER FUNCTION app.break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]) OWNER TO ward_definer;
+
+--
+-- Name: break_glass_designate(uuid, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.break_glass_designate(p_user uuid, p_on boolean, p_request text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  n int;
+begin
+  select * into me from private.break_glass_admin();
+  if p_user is null or p_on is null then
+    raise exception 'break_glass_designate: user and on are required' using errcode = '22023';
+  end if;
+  if p_on then
+    if not exists (select from app.memberships m where m.org_id = me.org_id and m.user_id = p_user
+                     and m.revoked_at is null and m.role in ('provider', 'lead', 'admin')) then
+      raise exception 'no live staff member of this org has this id' using errcode = 'P0002';
+    end if;
+    if (select count(*) from app.passkeys k where k.org_id = me.org_id and k.user_id = p_user) < 2 then
+      raise exception 'an emergency-access user must hold at least two passkeys' using errcode = '22023';
+    end if;
+    insert into app.break_glass_users (org_id, user_id, designated_by) values (me.org_id, p_user, me.user_id)
+    on conflict do nothing;
+  else
+    delete from app.break_glass_users b where b.org_id = me.org_id and b.user_id = p_user;
+  end if;
+  get diagnostics n = row_count;
+  if n > 0 then
+    perform audit.append_as(me.org_id, 'org.break_glass.designate', 'success', 'user', p_user,
+      p_request => p_request, p_details => jsonb_build_object('designated', p_on));
+  end if;
+  return n > 0;
+end $$;
+
+ALTER FUNCTION app.break_glass_designate(p_user uuid, p_on boolean, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: break_glass_reason(uuid, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.break_glass_reason(p_activation uuid, p_reason_enc bytea) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.break_glass is not true then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if octet_length(p_reason_enc) is null or octet_length(p_reason_enc) not between 1 and 16384 then
+    raise exception 'break_glass_reason: a sealed reason is required' using errcode = '22023';
+  end if;
+  update app.break_glass_activations x set reason_enc = p_reason_enc
+   where x.org_id = me.org_id and x.id = p_activation and x.session_id = me.session_id and x.reason_enc is null;
+  if not found then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+end $$;
+
+ALTER FUNCTION app.break_glass_reason(p_activation uuid, p_reason_enc bytea) OWNER TO ward_definer;
+
+--
+-- Name: break_glass_review(uuid, bytea, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.break_glass_review(p_activation uuid, p_note_enc bytea, p_request text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  x app.break_glass_activations%rowtype;
+begin
+  select * into me from private.break_glass_admin();
+  if octet_length(p_note_enc) is null or octet_length(p_note_enc) not between 1 and 16384 then
+    raise exception 'break_glass_review: a sealed note is required' using errcode = '22023';
+  end if;
+  select * into x from app.break_glass_activations a
+   where a.org_id = me.org_id and a.id = p_activation and a.reviewed_at is null for update;
+  if not found then
+    return false;
+  end if;
+  if x.user_id = me.user_id then
+    raise exception 'another admin must review your own break-glass access' using errcode = '42501';
+  end if;
+  update app.break_glass_activations a set reviewed_at = now(), reviewed_by = me.user_id, review_note_enc = p_note_enc
+   where a.org_id = x.org_id and a.id = x.id;
+  perform audit.append_as(me.org_id, 'org.break_glass.review', 'success', 'break_glass_activation', x.id,
+    p_request => p_request, p_details => jsonb_build_object('operator', x.user_id, 'session', x.session_id));
+  return true;
+end $$;
+
+ALTER FUNCTION app.break_glass_review(p_activation uuid, p_note_enc bytea, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: consume_magic_link(bytea, bytea, bytea, inet, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -2204,6 +2382,20 @@ $$;
 ALTER FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT tree_size bigint, OUT root_hash bytea) OWNER TO ward_definer;
 
 --
+-- Name: am_i_break_glass(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.am_i_break_glass() RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return coalesce((select m.break_glass from private.me() m), false);
+end $$;
+
+ALTER FUNCTION private.am_i_break_glass() OWNER TO ward_rls;
+
+--
 -- Name: am_i_lead_in_org(uuid); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -2231,6 +2423,48 @@ CREATE FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_requ
 $$;
 
 ALTER FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) OWNER TO ward_rls;
+
+--
+-- Name: break_glass_admin(); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.break_glass_admin(OUT user_id uuid, OUT org_id uuid) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select m.kind, m.user_id, m.org_id, m.role, m.aal, m.auth_time, m.break_glass into me from private.me() m;
+  if me.role is distinct from 'admin' or me.kind is distinct from 'session' or me.break_glass then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  user_id := me.user_id; org_id := me.org_id;
+end $$;
+
+ALTER FUNCTION private.break_glass_admin(OUT user_id uuid, OUT org_id uuid) OWNER TO ward_owner;
+
+--
+-- Name: break_glass_reason_given(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.break_glass_reason_given() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if not exists (select from app.break_glass_activations a
+                  where a.org_id = new.org_id and a.id = new.id and a.reason_enc is not null) then
+    raise exception 'a break-glass activation needs its written reason' using errcode = '23514';
+  end if;
+  return null;
+end $$;
+
+ALTER FUNCTION private.break_glass_reason_given() OWNER TO ward_rls;
 
 --
 -- Name: credential_hash(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -2368,7 +2602,8 @@ begin
      where t.token_hash = h and t.retired_at > now() - interval '30 seconds';
   end if;
   if sid is not null then
-    select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, false, null, s.amr,
+    select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, s.break_glass, null,
+           s.amr,
            case when not private.meets_bar(private.assurance_bar(m.role, o.require_mfa, o.require_passkey),
                                             s.assurance, s.amr)
                 then private.assurance_bar(m.role, o.require_mfa, o.require_passkey) end
@@ -2838,6 +3073,46 @@ CREATE TABLE app.auth_attempts (
 ALTER TABLE ONLY app.auth_attempts FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.auth_attempts OWNER TO ward_owner;
+
+--
+-- Name: break_glass_activations; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.break_glass_activations (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    session_id uuid NOT NULL,
+    passkey_id uuid NOT NULL,
+    reason_enc bytea,
+    activated_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    reviewed_at timestamp with time zone,
+    reviewed_by uuid,
+    review_note_enc bytea,
+    CONSTRAINT break_glass_activations_check CHECK ((((reviewed_at IS NULL) = (reviewed_by IS NULL)) AND ((reviewed_at IS NULL) = (review_note_enc IS NULL)))),
+    CONSTRAINT break_glass_activations_reason_enc_check CHECK (((octet_length(reason_enc) >= 1) AND (octet_length(reason_enc) <= 16384))),
+    CONSTRAINT break_glass_activations_review_note_enc_check CHECK (((octet_length(review_note_enc) >= 1) AND (octet_length(review_note_enc) <= 16384)))
+);
+
+ALTER TABLE ONLY app.break_glass_activations FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.break_glass_activations OWNER TO ward_owner;
+
+--
+-- Name: break_glass_users; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.break_glass_users (
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    designated_by uuid NOT NULL,
+    designated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY app.break_glass_users FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.break_glass_users OWNER TO ward_owner;
 
 --
 -- Name: care_team; Type: TABLE; Schema: app; Owner: ward_owner
@@ -3360,9 +3635,11 @@ CREATE TABLE app.sessions (
     amr text[] DEFAULT '{email}'::text[] NOT NULL,
     authenticated_at timestamp with time zone DEFAULT now() NOT NULL,
     dpop_jkt text,
+    break_glass boolean DEFAULT false NOT NULL,
     CONSTRAINT sessions_absolute_cap CHECK ((absolute_expires_at <= (created_at + '30 days'::interval))),
     CONSTRAINT sessions_amr_check CHECK (((amr <@ ARRAY['email'::text, 'totp'::text, 'passkey'::text, 'recovery_code'::text, 'sso'::text]) AND ((cardinality(amr) >= 1) AND (cardinality(amr) <= 5)))),
     CONSTRAINT sessions_assurance_check CHECK ((assurance = ANY (ARRAY[1, 2]))),
+    CONSTRAINT sessions_break_glass_check CHECK (((NOT break_glass) OR ((assurance = 2) AND (amr @> ARRAY['passkey'::text]) AND (idle_timeout_min <= 60) AND (absolute_expires_at <= (created_at + '01:00:00'::interval))))),
     CONSTRAINT sessions_dpop_jkt_check CHECK ((dpop_jkt ~ '^[A-Za-z0-9_-]{43}$'::text)),
     CONSTRAINT sessions_idle_cap CHECK ((idle_timeout_min <= 1440)),
     CONSTRAINT sessions_idle_timeout_min_check CHECK ((idle_timeout_min > 0)),
@@ -3611,6 +3888,27 @@ ALTER TABLE ONLY app.api_keys
 
 ALTER TABLE ONLY app.api_keys
     ADD CONSTRAINT api_keys_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: break_glass_activations break_glass_activations_org_id_session_id_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.break_glass_activations
+    ADD CONSTRAINT break_glass_activations_org_id_session_id_key UNIQUE (org_id, session_id);
+
+--
+-- Name: break_glass_activations break_glass_activations_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.break_glass_activations
+    ADD CONSTRAINT break_glass_activations_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: break_glass_users break_glass_users_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.break_glass_users
+    ADD CONSTRAINT break_glass_users_pkey PRIMARY KEY (org_id, user_id);
 
 --
 -- Name: care_team care_team_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
@@ -3940,6 +4238,12 @@ CREATE INDEX auth_attempts_at_idx ON app.auth_attempts USING btree (at);
 CREATE INDEX auth_attempts_idx ON app.auth_attempts USING btree (kind, key_hash, at);
 
 --
+-- Name: break_glass_activations_open_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX break_glass_activations_open_idx ON app.break_glass_activations USING btree (org_id, activated_at DESC) WHERE (reviewed_at IS NULL);
+
+--
 -- Name: care_team_patient_idx; Type: INDEX; Schema: app; Owner: ward_owner
 --
 
@@ -4096,6 +4400,12 @@ CREATE UNIQUE INDEX events_seq_idx ON audit.events USING btree (org_id, seq);
 CREATE TRIGGER api_keys_key_revoke BEFORE UPDATE ON app.api_keys FOR EACH ROW EXECUTE FUNCTION private.refuse_key_revoke();
 
 --
+-- Name: break_glass_activations break_glass_reason_given; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE CONSTRAINT TRIGGER break_glass_reason_given AFTER INSERT ON app.break_glass_activations DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION private.break_glass_reason_given();
+
+--
 -- Name: memberships memberships_key_scope; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -4150,6 +4460,41 @@ ALTER TABLE ONLY app.api_keys
 
 ALTER TABLE ONLY app.api_keys
     ADD CONSTRAINT api_keys_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
+-- Name: break_glass_activations break_glass_activations_org_id_reviewed_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.break_glass_activations
+    ADD CONSTRAINT break_glass_activations_org_id_reviewed_by_fkey FOREIGN KEY (org_id, reviewed_by) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: break_glass_activations break_glass_activations_org_id_session_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.break_glass_activations
+    ADD CONSTRAINT break_glass_activations_org_id_session_id_fkey FOREIGN KEY (org_id, session_id) REFERENCES app.sessions(org_id, id);
+
+--
+-- Name: break_glass_activations break_glass_activations_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.break_glass_activations
+    ADD CONSTRAINT break_glass_activations_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: break_glass_users break_glass_users_org_id_designated_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.break_glass_users
+    ADD CONSTRAINT break_glass_users_org_id_designated_by_fkey FOREIGN KEY (org_id, designated_by) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: break_glass_users break_glass_users_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.break_glass_users
+    ADD CONSTRAINT break_glass_users_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
 
 --
 -- Name: care_team care_team_org_id_patient_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -4373,6 +4718,30 @@ CREATE POLICY api_keys_select ON app.api_keys FOR SELECT TO ward_app USING (((or
 ALTER TABLE app.auth_attempts ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: break_glass_activations; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.break_glass_activations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: break_glass_activations break_glass_activations_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY break_glass_activations_select ON app.break_glass_activations FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+
+--
+-- Name: break_glass_users; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.break_glass_users ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: break_glass_users break_glass_users_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY break_glass_users_select ON app.break_glass_users FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+
+--
 -- Name: care_team; Type: ROW SECURITY; Schema: app; Owner: ward_owner
 --
 
@@ -4484,7 +4853,7 @@ CREATE POLICY clinical_entries_insert ON app.clinical_entries FOR INSERT TO ward
 -- Name: clinical_entries clinical_entries_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY clinical_entries_select ON app.clinical_entries FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])))));
+CREATE POLICY clinical_entries_select ON app.clinical_entries FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.am_i_break_glass() AS am_i_break_glass))));
 
 --
 -- Name: clinical_entries clinical_entries_update; Type: POLICY; Schema: app; Owner: ward_owner
@@ -4718,7 +5087,7 @@ CREATE POLICY patients_insert ON app.patients FOR INSERT TO ward_app WITH CHECK 
 -- Name: patients patients_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.key_holds('gateway'::text) AS key_holds))));
+CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.key_holds('gateway'::text) AS key_holds) OR ( SELECT private.am_i_break_glass() AS am_i_break_glass))));
 
 --
 -- Name: patients patients_update; Type: POLICY; Schema: app; Owner: ward_owner
@@ -4953,6 +5322,34 @@ GRANT ALL ON FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_en
 
 REVOKE ALL ON FUNCTION app.api_key_scopes() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.api_key_scopes() TO ward_app;
+
+--
+-- Name: FUNCTION break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]) TO ward_app;
+
+--
+-- Name: FUNCTION break_glass_designate(p_user uuid, p_on boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.break_glass_designate(p_user uuid, p_on boolean, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.break_glass_designate(p_user uuid, p_on boolean, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION break_glass_reason(p_activation uuid, p_reason_enc bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.break_glass_reason(p_activation uuid, p_reason_enc bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.break_glass_reason(p_activation uuid, p_reason_enc bytea) TO ward_app;
+
+--
+-- Name: FUNCTION break_glass_review(p_activation uuid, p_note_enc bytea, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.break_glass_review(p_activation uuid, p_note_enc bytea, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.break_glass_review(p_activation uuid, p_note_enc bytea, p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer); Type: ACL; Schema: app; Owner: ward_definer
@@ -5408,6 +5805,14 @@ GRANT ALL ON FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT
 GRANT ALL ON FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT tree_size bigint, OUT root_hash bytea) TO ward_audit_signer;
 
 --
+-- Name: FUNCTION am_i_break_glass(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.am_i_break_glass() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.am_i_break_glass() TO ward_app;
+GRANT ALL ON FUNCTION private.am_i_break_glass() TO ward_definer;
+
+--
 -- Name: FUNCTION am_i_lead_in_org(p_org uuid); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -5422,6 +5827,19 @@ GRANT ALL ON FUNCTION private.am_i_lead_in_org(p_org uuid) TO ward_definer;
 REVOKE ALL ON FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) TO ward_definer;
 GRANT ALL ON FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) TO ward_app;
+
+--
+-- Name: FUNCTION break_glass_admin(OUT user_id uuid, OUT org_id uuid); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.break_glass_admin(OUT user_id uuid, OUT org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.break_glass_admin(OUT user_id uuid, OUT org_id uuid) TO ward_definer;
+
+--
+-- Name: FUNCTION break_glass_reason_given(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.break_glass_reason_given() FROM PUBLIC;
 
 --
 -- Name: FUNCTION credential_hash(); Type: ACL; Schema: private; Owner: ward_rls
@@ -5700,6 +6118,57 @@ GRANT SELECT(revoked_at) ON TABLE app.api_keys TO ward_rls;
 --
 
 GRANT SELECT,INSERT,DELETE ON TABLE app.auth_attempts TO ward_definer;
+
+--
+-- Name: TABLE break_glass_activations; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.break_glass_activations TO ward_app;
+GRANT SELECT,INSERT ON TABLE app.break_glass_activations TO ward_definer;
+
+--
+-- Name: COLUMN break_glass_activations.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.break_glass_activations TO ward_rls;
+
+--
+-- Name: COLUMN break_glass_activations.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.break_glass_activations TO ward_rls;
+
+--
+-- Name: COLUMN break_glass_activations.reason_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(reason_enc) ON TABLE app.break_glass_activations TO ward_definer;
+GRANT SELECT(reason_enc) ON TABLE app.break_glass_activations TO ward_rls;
+
+--
+-- Name: COLUMN break_glass_activations.reviewed_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(reviewed_at) ON TABLE app.break_glass_activations TO ward_definer;
+
+--
+-- Name: COLUMN break_glass_activations.reviewed_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(reviewed_by) ON TABLE app.break_glass_activations TO ward_definer;
+
+--
+-- Name: COLUMN break_glass_activations.review_note_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(review_note_enc) ON TABLE app.break_glass_activations TO ward_definer;
+
+--
+-- Name: TABLE break_glass_users; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.break_glass_users TO ward_app;
+GRANT SELECT,INSERT,DELETE ON TABLE app.break_glass_users TO ward_definer;
 
 --
 -- Name: TABLE care_team; Type: ACL; Schema: app; Owner: ward_owner
@@ -6490,6 +6959,14 @@ GRANT SELECT(authenticated_at) ON TABLE app.sessions TO ward_app;
 GRANT SELECT(dpop_jkt) ON TABLE app.sessions TO ward_rls;
 GRANT SELECT(dpop_jkt) ON TABLE app.sessions TO ward_app;
 GRANT UPDATE(dpop_jkt) ON TABLE app.sessions TO ward_definer;
+
+--
+-- Name: COLUMN sessions.break_glass; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(break_glass) ON TABLE app.sessions TO ward_rls;
+GRANT SELECT(break_glass) ON TABLE app.sessions TO ward_app;
+GRANT SELECT(break_glass) ON TABLE app.sessions TO ward_definer;
 
 --
 -- Name: TABLE totp_factors; Type: ACL; Schema: app; Owner: ward_owner
