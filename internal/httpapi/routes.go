@@ -85,6 +85,7 @@ func (s *server) routes() {
 	api.route("POST /v1/auth/magic", signIn, s.handleLinkConsume())
 	api.route("POST /v1/auth/passkeys/signin/begin", signIn, s.handlePasskeySignInBegin())
 	api.route("POST /v1/auth/passkeys/signin/finish", signIn, s.handlePasskeySignInFinish())
+	api.route("POST /v1/auth/break-glass/activate", signIn, s.handleBreakGlassActivate())
 	api.route("POST /v1/auth/logout", pending, s.handleLogout())
 	api.route("GET /v1/me", pending, handleMe())
 
@@ -108,6 +109,12 @@ func (s *server) routes() {
 	api.route("PUT /v1/org/session-policy", stepUp(as(admin, "org.session_policy.update")), handlePolicyPut(users, fail))
 	api.route("GET /v1/org/assurance-policy", session, handleAssurancePolicyGet(users, fail))
 	api.route("PUT /v1/org/assurance-policy", stepUp(as(admin, "org.assurance_policy.update")), handleAssurancePolicyPut(users, fail))
+	// Break-glass: designation and review by admins who stepped up.
+	api.route("GET /v1/org/break-glass/users", as(admin, "break_glass.list"), handleBreakGlassUsers(users, fail))
+	api.route("PUT /v1/org/break-glass/users/{user_id}", stepUp(as(admin, "org.break_glass.designate")), handleBreakGlassDesignate(users, fail, true))
+	api.route("DELETE /v1/org/break-glass/users/{user_id}", stepUp(as(admin, "org.break_glass.designate")), handleBreakGlassDesignate(users, fail, false))
+	api.route("GET /v1/org/break-glass/activations", as(admin, "break_glass.list"), handleBreakGlassActivations(users, fail))
+	api.route("POST /v1/org/break-glass/activations/{id}/review", stepUp(as(admin, "org.break_glass.review")), handleBreakGlassReview(users, fail))
 	api.route("GET /v1/members", orKey(session, auth.ScopeMembers), handleMemberList(users, fail))
 	api.route("POST /v1/members", orKey(stepUp(as(admin, "membership.add")), auth.ScopeMembers), handleMemberAdd(users, fail))
 	api.route("PATCH /v1/members/{user_id}", orKey(stepUp(as(admin, "membership.update")), auth.ScopeMembers), handleMemberUpdate(users, fail))

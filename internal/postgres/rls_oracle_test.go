@@ -285,6 +285,7 @@ func orgLead(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.org == p.org 
 func patientRow(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 	return s.seesPatient(p, r.org, r.patient)
 }
+
 // patientRead admits what p reads of patient data: what patientRow
 // admits, and every patient of its org for a break-glass session.
 func patientRead(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {

@@ -32,6 +32,27 @@ type AppAuthAttempt struct {
 	At      time.Time
 }
 
+type AppBreakGlassActivation struct {
+	OrgID         uuid.UUID
+	ID            uuid.UUID
+	UserID        uuid.UUID
+	SessionID     uuid.UUID
+	PasskeyID     uuid.UUID
+	ReasonEnc     []byte
+	ActivatedAt   time.Time
+	ExpiresAt     time.Time
+	ReviewedAt    *time.Time
+	ReviewedBy    uuid.NullUUID
+	ReviewNoteEnc []byte
+}
+
+type AppBreakGlassUser struct {
+	OrgID        uuid.UUID
+	UserID       uuid.UUID
+	DesignatedBy uuid.UUID
+	DesignatedAt time.Time
+}
+
 type AppCareTeam struct {
 	OrgID      uuid.UUID
 	ProviderID uuid.UUID
@@ -312,6 +333,7 @@ type AppSession struct {
 	Amr               []string
 	AuthenticatedAt   time.Time
 	DpopJkt           *string
+	BreakGlass        bool
 }
 
 type AppSessionToken struct {
