@@ -73,6 +73,8 @@ var Actions = registry(
 	Action{Name: "org.break_glass.designate", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "org.break_glass.review", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "break_glass.list", Category: CategoryAccess, PHIAccess: true},
+	// The org's risk threshold (migration 00061).
+	Action{Name: "org.risk_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "api_key.list", Category: CategoryAccess},
 	Action{Name: "passkey.list", Category: CategoryAccess},
 	Action{Name: "session.list", Category: CategorySession},

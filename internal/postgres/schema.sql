@@ -393,6 +393,8 @@ declare
   o app.orgs%rowtype;
   pol app.instance_policy%rowtype;
   live boolean;
+  r record;
+  step text;
 begin
   if octet_length(p_token_hash) is distinct from 32 or octet_length(p_session_hash) is distinct from 32
      or (p_verifier_hash is not null and octet_length(p_verifier_hash) <> 32) then
@@ -422,18 +424,23 @@ begin
 
   select * into o from app.orgs where id = l.org_id;
   select * into pol from app.instance_policy;
+  select * into r from private.signin_risk(l.org_id, l.user_id, p_ip, p_ua, l.request_ip);
+  step := case when o.risk_threshold is not null and r.score >= o.risk_threshold then 'passkey' end;
   idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min);
   absolute_expires_at := now() + make_interval(mins => least(o.session_absolute_max_min, pol.session_absolute_max_min));
   insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, user_agent, ip,
-                            assurance, amr, authenticated_at)
+                            assurance, amr, authenticated_at, risk_score, step_up)
   values (l.org_id, l.user_id, p_session_hash, idle_timeout_min, absolute_expires_at,
-          audit.clean_text(p_ua, 256), p_ip, 1, '{email}', now())
+          audit.clean_text(p_ua, 256), p_ip, 1, '{email}', now(), least(r.score, 200), step)
   returning id into session_id;
   user_id := l.user_id; org_id := l.org_id;
   perform audit.append_as(l.org_id, 'auth.signin', 'success', 'session', session_id,
     p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
     p_details => jsonb_build_object('method', 'magic_link', 'browser_bound', l.verifier_hash is not null,
-                                    'aal', 1),
+                                    'aal', 1,
+                                    'risk', jsonb_build_object('score', r.score, 'reasons', to_jsonb(r.reasons),
+                                                               'signals', r.signals, 'threshold', o.risk_threshold,
+                                                               'step_up', step)),
     p_actor => l.user_id);
 end $$;
 
@@ -1500,6 +1507,37 @@ begin
 end $$;
 
 ALTER FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: set_risk_policy(integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.set_risk_policy(p_threshold integer, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  old int;
+begin
+  select m.kind, m.user_id, m.org_id, m.role, m.aal, m.auth_time, m.break_glass into me from private.me() m;
+  if me.role is distinct from 'admin' or me.kind is distinct from 'session' or me.break_glass then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if p_threshold is not null and p_threshold not between 1 and 200 then
+    raise exception 'risk_threshold must be 1..200, or null to record scores only' using errcode = '22023';
+  end if;
+  select o.risk_threshold into old from app.orgs o where o.id = me.org_id for update;
+  update app.orgs o set risk_threshold = p_threshold where o.id = me.org_id;
+  perform audit.append_as(me.org_id, 'org.risk_policy.update', 'success', 'org', me.org_id,
+    p_request => p_request, p_details => jsonb_build_object('risk_threshold', p_threshold, 'old_risk_threshold', old));
+end $$;
+
+ALTER FUNCTION app.set_risk_policy(p_threshold integer, p_request text) OWNER TO ward_definer;
 
 --
 -- Name: set_session_policy(integer, integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -2604,9 +2642,9 @@ begin
   if sid is not null then
     select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, s.break_glass, null,
            s.amr,
-           case when not private.meets_bar(private.assurance_bar(m.role, o.require_mfa, o.require_passkey),
+           case when not private.meets_bar(coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)),
                                             s.assurance, s.amr)
-                then private.assurance_bar(m.role, o.require_mfa, o.require_passkey) end
+                then coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)) end
       into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
       from app.sessions s
       join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
@@ -2908,6 +2946,90 @@ begin
 end $$;
 
 ALTER FUNCTION private.session_id() OWNER TO ward_rls;
+
+--
+-- Name: signin_net(inet); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.signin_net(p inet) RETURNS cidr
+    LANGUAGE sql IMMUTABLE STRICT
+    SET search_path TO ''
+    AS $$
+  select network(set_masklen(p, case family(p) when 4 then 24 else 48 end))
+$$;
+
+ALTER FUNCTION private.signin_net(p inet) OWNER TO ward_rls;
+
+--
+-- Name: signin_risk(uuid, uuid, inet, text, inet); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  ua text := audit.clean_text(p_ua, 256);
+  since timestamptz := now() - interval '90 days';
+  hour int := extract(hour from now() at time zone 'UTC')::int;
+  new_device boolean;
+  new_network boolean;
+  f_user int;
+  links int;
+  f_ip int := 0;
+  link_changed boolean := p_link_ip is not null and p_ip is not null
+                          and private.signin_net(p_link_ip) is distinct from private.signin_net(p_ip);
+  hours int[];
+  unusual boolean;
+begin
+  new_device := not exists (select from app.sessions s where s.org_id = p_org and s.user_id = p_user
+                              and s.created_at > since and s.user_agent is not distinct from ua);
+  new_network := p_ip is null or not exists (select from app.sessions s where s.org_id = p_org and s.user_id = p_user
+                              and s.created_at > since and s.ip is not null
+                              and private.signin_net(s.ip) = private.signin_net(p_ip));
+  select count(*) filter (where e.outcome = 'denied' and e.action <> 'auth.link.request'),
+         count(*) filter (where e.action = 'auth.link.request')
+    into f_user, links
+    from audit.events e
+   where e.org_id = p_org and e.actor_id = p_user and e.at > now() - interval '1 hour'
+     and e.action in ('auth.signin', 'auth.mfa.verify', 'auth.recovery_code.use', 'auth.break_glass.activate',
+                      'auth.link.request');
+  f_user := f_user + greatest(links - case when p_link_ip is not null then 1 else 0 end, 0);
+  if p_ip is not null then
+    select count(*) into f_ip from audit.events e
+     where e.ip = host(p_ip) and e.outcome = 'denied' and e.at > now() - interval '1 hour'
+       and e.action in ('auth.signin', 'auth.mfa.verify', 'auth.recovery_code.use', 'auth.break_glass.activate');
+  end if;
+  select coalesce(array_agg(extract(hour from s.created_at at time zone 'UTC')::int), '{}') into hours
+    from app.sessions s where s.org_id = p_org and s.user_id = p_user and s.created_at > since;
+  unusual := cardinality(hours) >= 5
+             and not exists (select from unnest(hours) x where least(abs(x - hour), 24 - abs(x - hour)) <= 1);
+  score := 0;
+  reasons := '{}';
+  if new_device then
+    score := score + 20; reasons := reasons || 'new_device'::text;
+  end if;
+  if new_network then
+    score := score + 20; reasons := reasons || 'new_network'::text;
+  end if;
+  if f_user > 0 then
+    score := score + least(10 * f_user, 30); reasons := reasons || 'failure_velocity_user'::text;
+  end if;
+  if f_ip > 0 then
+    score := score + least(5 * f_ip, 20); reasons := reasons || 'failure_velocity_ip'::text;
+  end if;
+  if link_changed then
+    score := score + 25; reasons := reasons || 'link_network_changed'::text;
+  end if;
+  if unusual then
+    score := score + 15; reasons := reasons || 'unusual_hour'::text;
+  end if;
+  signals := jsonb_build_object('new_device', new_device, 'new_network', new_network, 'failures_user', f_user,
+                                'failures_ip', f_ip, 'link_network_changed', link_changed, 'unusual_hour', unusual,
+                                'hour_utc', hour);
+end $$;
+
+ALTER FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) OWNER TO ward_owner;
 
 --
 -- Name: touch_due(timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -3490,8 +3612,10 @@ CREATE TABLE app.orgs (
     require_mfa boolean DEFAULT false NOT NULL,
     require_passkey boolean DEFAULT false NOT NULL,
     document_max_bytes bigint DEFAULT '4294967296'::bigint NOT NULL,
+    risk_threshold integer,
     CONSTRAINT orgs_document_max_bytes_check CHECK (((document_max_bytes >= 1) AND (document_max_bytes <= '68719476736'::bigint))),
     CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT orgs_risk_threshold_check CHECK (((risk_threshold >= 1) AND (risk_threshold <= 200))),
     CONSTRAINT orgs_session_absolute_max_min_check CHECK (((session_absolute_max_min >= 5) AND (session_absolute_max_min <= 43200))),
     CONSTRAINT orgs_session_idle_timeout_min_check CHECK (((session_idle_timeout_min >= 1) AND (session_idle_timeout_min <= 1440)))
 );
@@ -3636,6 +3760,8 @@ CREATE TABLE app.sessions (
     authenticated_at timestamp with time zone DEFAULT now() NOT NULL,
     dpop_jkt text,
     break_glass boolean DEFAULT false NOT NULL,
+    risk_score integer,
+    step_up text,
     CONSTRAINT sessions_absolute_cap CHECK ((absolute_expires_at <= (created_at + '30 days'::interval))),
     CONSTRAINT sessions_amr_check CHECK (((amr <@ ARRAY['email'::text, 'totp'::text, 'passkey'::text, 'recovery_code'::text, 'sso'::text]) AND ((cardinality(amr) >= 1) AND (cardinality(amr) <= 5)))),
     CONSTRAINT sessions_assurance_check CHECK ((assurance = ANY (ARRAY[1, 2]))),
@@ -3643,6 +3769,8 @@ CREATE TABLE app.sessions (
     CONSTRAINT sessions_dpop_jkt_check CHECK ((dpop_jkt ~ '^[A-Za-z0-9_-]{43}$'::text)),
     CONSTRAINT sessions_idle_cap CHECK ((idle_timeout_min <= 1440)),
     CONSTRAINT sessions_idle_timeout_min_check CHECK ((idle_timeout_min > 0)),
+    CONSTRAINT sessions_risk_score_check CHECK (((risk_score >= 0) AND (risk_score <= 200))),
+    CONSTRAINT sessions_step_up_check CHECK ((step_up = 'passkey'::text)),
     CONSTRAINT sessions_token_hash_check CHECK ((octet_length(token_hash) = 32))
 );
 
@@ -4368,6 +4496,12 @@ CREATE INDEX sessions_user_idx ON app.sessions USING btree (user_id, org_id, cre
 --
 
 CREATE INDEX events_actor_idx ON audit.events USING btree (org_id, actor_id, at);
+
+--
+-- Name: events_denied_ip_idx; Type: INDEX; Schema: audit; Owner: ward_owner
+--
+
+CREATE INDEX events_denied_ip_idx ON audit.events USING btree (ip, at) WHERE (outcome = 'denied'::text);
 
 --
 -- Name: events_patient_idx; Type: INDEX; Schema: audit; Owner: ward_owner
@@ -5579,6 +5713,13 @@ REVOKE ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require
 GRANT ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) TO ward_app;
 
 --
+-- Name: FUNCTION set_risk_policy(p_threshold integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.set_risk_policy(p_threshold integer, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.set_risk_policy(p_threshold integer, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION set_session_policy(p_idle integer, p_abs integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -5989,6 +6130,20 @@ REVOKE ALL ON FUNCTION private.refuse_key_write() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.session_id() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.session_id() TO ward_app;
 GRANT ALL ON FUNCTION private.session_id() TO ward_definer;
+
+--
+-- Name: FUNCTION signin_net(p inet); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.signin_net(p inet) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.signin_net(p inet) TO ward_definer;
+
+--
+-- Name: FUNCTION signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) TO ward_definer;
 
 --
 -- Name: FUNCTION touch_due(p_last_seen timestamp with time zone, p_idle_min integer); Type: ACL; Schema: private; Owner: ward_rls
@@ -6674,6 +6829,12 @@ GRANT SELECT(require_passkey) ON TABLE app.orgs TO ward_rls;
 GRANT SELECT(require_passkey) ON TABLE app.orgs TO ward_definer;
 
 --
+-- Name: COLUMN orgs.risk_threshold; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(risk_threshold) ON TABLE app.orgs TO ward_definer;
+
+--
 -- Name: TABLE passkeys; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -6967,6 +7128,19 @@ GRANT UPDATE(dpop_jkt) ON TABLE app.sessions TO ward_definer;
 GRANT SELECT(break_glass) ON TABLE app.sessions TO ward_rls;
 GRANT SELECT(break_glass) ON TABLE app.sessions TO ward_app;
 GRANT SELECT(break_glass) ON TABLE app.sessions TO ward_definer;
+
+--
+-- Name: COLUMN sessions.risk_score; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(risk_score) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.step_up; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(step_up) ON TABLE app.sessions TO ward_rls;
+GRANT SELECT(step_up) ON TABLE app.sessions TO ward_app;
 
 --
 -- Name: TABLE totp_factors; Type: ACL; Schema: app; Owner: ward_owner
