@@ -131,3 +131,39 @@ func handleBreakGlassReview(svc *auth.Service, fail errorWriter) http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
+
+// handleRiskPolicyGet answers the org's risk threshold and the weights of
+// the signals it is compared with.
+func handleRiskPolicyGet(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pol, err := svc.GetRiskPolicy(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"risk_threshold": pol.Threshold, "weights": auth.RiskWeights})
+	})
+}
+
+func handleRiskPolicyPut(svc *auth.Service, fail errorWriter) http.Handler {
+	type request struct {
+		Threshold *int32 `json:"risk_threshold"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		err := decode(r, &req)
+		var pol auth.RiskPolicy
+		if req.Threshold != nil {
+			n := int(*req.Threshold)
+			pol.Threshold = &n
+		}
+		if err == nil {
+			err = svc.SetRiskPolicy(r.Context(), pol)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, pol)
+	})
+}

@@ -424,7 +424,7 @@ begin
 
   select * into o from app.orgs where id = l.org_id;
   select * into pol from app.instance_policy;
-  select * into r from private.signin_risk(l.org_id, l.user_id, p_ip, p_ua, l.request_ip);
+  select * into r from private.signin_risk(l.org_id, l.user_id, p_ip, p_ua, true, l.request_ip);
   step := case when o.risk_threshold is not null and r.score >= o.risk_threshold then 'passkey' end;
   idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min);
   absolute_expires_at := now() + make_interval(mins => least(o.session_absolute_max_min, pol.session_absolute_max_min));
@@ -2961,10 +2961,10 @@ $$;
 ALTER FUNCTION private.signin_net(p inet) OWNER TO ward_rls;
 
 --
--- Name: signin_risk(uuid, uuid, inet, text, inet); Type: FUNCTION; Schema: private; Owner: ward_owner
+-- Name: signin_risk(uuid, uuid, inet, text, boolean, inet); Type: FUNCTION; Schema: private; Owner: ward_owner
 --
 
-CREATE FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) RETURNS record
+CREATE FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link boolean, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) RETURNS record
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
@@ -2994,7 +2994,7 @@ begin
    where e.org_id = p_org and e.actor_id = p_user and e.at > now() - interval '1 hour'
      and e.action in ('auth.signin', 'auth.mfa.verify', 'auth.recovery_code.use', 'auth.break_glass.activate',
                       'auth.link.request');
-  f_user := f_user + greatest(links - case when p_link_ip is not null then 1 else 0 end, 0);
+  f_user := f_user + greatest(links - case when p_link then 1 else 0 end, 0);
   if p_ip is not null then
     select count(*) into f_ip from audit.events e
      where e.ip = host(p_ip) and e.outcome = 'denied' and e.at > now() - interval '1 hour'
@@ -3029,7 +3029,7 @@ begin
                                 'hour_utc', hour);
 end $$;
 
-ALTER FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) OWNER TO ward_owner;
+ALTER FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link boolean, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) OWNER TO ward_owner;
 
 --
 -- Name: touch_due(timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -6139,11 +6139,11 @@ REVOKE ALL ON FUNCTION private.signin_net(p inet) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.signin_net(p inet) TO ward_definer;
 
 --
--- Name: FUNCTION signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb); Type: ACL; Schema: private; Owner: ward_owner
+-- Name: FUNCTION signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link boolean, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb); Type: ACL; Schema: private; Owner: ward_owner
 --
 
-REVOKE ALL ON FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) TO ward_definer;
+REVOKE ALL ON FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link boolean, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link boolean, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) TO ward_definer;
 
 --
 -- Name: FUNCTION touch_due(p_last_seen timestamp with time zone, p_idle_min integer); Type: ACL; Schema: private; Owner: ward_rls

@@ -250,6 +250,7 @@ type AppOrg struct {
 	RequireMfa            bool
 	RequirePasskey        bool
 	DocumentMaxBytes      int64
+	RiskThreshold         *int32
 }
 
 type AppPasskey struct {
@@ -334,6 +335,8 @@ type AppSession struct {
 	AuthenticatedAt   time.Time
 	DpopJkt           *string
 	BreakGlass        bool
+	RiskScore         *int32
+	StepUp            *string
 }
 
 type AppSessionToken struct {

@@ -53,10 +53,10 @@ language sql immutable strict set search_path = '' as $$
 $$;
 
 -- signin_risk scores a sign-in of p_user in p_org from p_ip with user
--- agent p_ua, by a link requested from p_link_ip (NULL: not a link, or an
--- operator link). Call it before the new session exists. The weights are
+-- agent p_ua, by a link when p_link, requested from p_link_ip (NULL: not
+-- known, as for an operator's link). Call it before the new session exists. The weights are
 -- in this file's header and in docs/authentication.md.
-create function private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet,
+create function private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link boolean, p_link_ip inet,
   out score int, out reasons text[], out signals jsonb)
 language plpgsql stable set search_path = '' as $$
 declare
@@ -85,7 +85,7 @@ begin
    where e.org_id = p_org and e.actor_id = p_user and e.at > now() - interval '1 hour'
      and e.action in ('auth.signin', 'auth.mfa.verify', 'auth.recovery_code.use', 'auth.break_glass.activate',
                       'auth.link.request');
-  f_user := f_user + greatest(links - case when p_link_ip is not null then 1 else 0 end, 0);
+  f_user := f_user + greatest(links - case when p_link then 1 else 0 end, 0);
   if p_ip is not null then
     select count(*) into f_ip from audit.events e
      where e.ip = host(p_ip) and e.outcome = 'denied' and e.at > now() - interval '1 hour'
@@ -220,7 +220,7 @@ begin
 
   select * into o from app.orgs where id = l.org_id;
   select * into pol from app.instance_policy;
-  select * into r from private.signin_risk(l.org_id, l.user_id, p_ip, p_ua, l.request_ip);
+  select * into r from private.signin_risk(l.org_id, l.user_id, p_ip, p_ua, true, l.request_ip);
   step := case when o.risk_threshold is not null and r.score >= o.risk_threshold then 'passkey' end;
   idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min);
   absolute_expires_at := now() + make_interval(mins => least(o.session_absolute_max_min, pol.session_absolute_max_min));
@@ -269,9 +269,9 @@ end $$;
 
 alter function private.signin_net(inet) owner to ward_rls;
 alter function private.me_pending() owner to ward_rls;
-revoke all on function private.signin_net(inet), private.signin_risk(uuid, uuid, inet, text, inet),
+revoke all on function private.signin_net(inet), private.signin_risk(uuid, uuid, inet, text, boolean, inet),
   app.set_risk_policy(int, text) from public;
-grant execute on function private.signin_net(inet), private.signin_risk(uuid, uuid, inet, text, inet) to ward_definer;
+grant execute on function private.signin_net(inet), private.signin_risk(uuid, uuid, inet, text, boolean, inet) to ward_definer;
 alter function app.set_risk_policy(int, text) owner to ward_definer;
 grant execute on function app.set_risk_policy(int, text) to ward_app;
 
