@@ -26,7 +26,7 @@ import (
 var RiskWeights = map[string]string{
 	"new_device":            "20: no session of yours in 90 days with this user agent",
 	"new_network":           "20: no session of yours in 90 days from this /24 (IPv4) or /48 (IPv6)",
-	"failure_velocity_user": "10 per refused sign-in or second factor of yours in the last hour, and per extra link request; at most 30",
+	"failure_velocity_user": "10 per refused sign-in or second factor of yours in the last hour, and per link asked for in it and not used; at most 30",
 	"failure_velocity_ip":   "5 per refused sign-in or second factor from this address in the last hour; at most 20",
 	"link_network_changed":  "25: the link was requested from another /24 or /48 than it is used from",
 	"unusual_hour":          "15: at least 5 sessions in 90 days, none begun within an hour (UTC) of this one",

@@ -85,6 +85,15 @@ func TestRiskStepUp(t *testing.T) {
 	// The next sign-in from the same device and network scores 0.
 	tok2 := w.signInAAL1(email, o.ID)
 	w.do("GET", "/v1/patients", tok2, nil, http.StatusOK, nil)
-	// A passkey sign-in is never held back.
+	// A passkey sign-in is never held back, and is scored too: a known
+	// device and network.
 	w.do("GET", "/v1/patients", w.passkeySignIn(d), nil, http.StatusOK, nil)
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select details->'risk' from audit.events
+	    where org_id = $1 and action = 'auth.signin' and outcome = 'success' and details->>'method' = 'passkey'`,
+		o.ID).Scan(&risk); err != nil {
+		t.Fatal(err)
+	}
+	if json.Unmarshal(risk, &r) != nil || r.Score != 0 || r.StepUp != nil {
+		t.Fatalf("risk of the passkey sign-in: %s", risk)
+	}
 }

@@ -168,6 +168,15 @@ func TestSignInRisk(t *testing.T) {
 		_, _, r = w.signIn(u, "", "10.0.0.5", ua)
 		check(t, r, 0)
 	})
+	t.Run("links asked for and not used", func(t *testing.T) {
+		u := known()
+		for range 2 {
+			w.exec(`insert into app.magic_links (org_id, user_id, token_hash, verifier_hash, expires_at)
+			        values ($1, $2, $3, $4, now() + interval '15 minutes')`, w.org, u, rlsRandom(32), rlsRandom(32))
+		}
+		_, _, r := w.signIn(u, "", "10.0.0.5", ua)
+		check(t, r, 20, "failure_velocity_user")
+	})
 	t.Run("failure velocity of the address", func(t *testing.T) {
 		u := known()
 		w.denied(nil, "10.0.0.5")

@@ -424,7 +424,7 @@ begin
 
   select * into o from app.orgs where id = l.org_id;
   select * into pol from app.instance_policy;
-  select * into r from private.signin_risk(l.org_id, l.user_id, p_ip, p_ua, true, l.request_ip);
+  select * into r from private.signin_risk(l.org_id, l.user_id, p_ip, p_ua, l.request_ip);
   step := case when o.risk_threshold is not null and r.score >= o.risk_threshold then 'passkey' end;
   idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min);
   absolute_expires_at := now() + make_interval(mins => least(o.session_absolute_max_min, pol.session_absolute_max_min));
@@ -893,6 +893,7 @@ declare
   o app.orgs%rowtype;
   pol app.instance_policy%rowtype;
   action text := case c.purpose when 'signin' then 'auth.signin' else 'auth.mfa.verify' end;
+  r record;
 begin
   if c.purpose = 'signin' and octet_length(p_session_hash) is distinct from 32 then
     raise exception 'passkey_assert: a sign-in needs a 32-byte session hash' using errcode = '22023';
@@ -942,14 +943,18 @@ begin
   select * into pol from app.instance_policy;
   idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min);
   absolute_expires_at := now() + make_interval(mins => least(o.session_absolute_max_min, pol.session_absolute_max_min));
+  select * into r from private.signin_risk(k.org_id, k.user_id, p_ip::inet, p_ua, null);
   insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, user_agent, ip,
-                            assurance, amr, authenticated_at)
+                            assurance, amr, authenticated_at, risk_score)
   values (k.org_id, k.user_id, p_session_hash, idle_timeout_min, absolute_expires_at,
-          audit.clean_text(p_ua, 256), p_ip::inet, 2, '{passkey}', now())
+          audit.clean_text(p_ua, 256), p_ip::inet, 2, '{passkey}', now(), least(r.score, 200))
   returning id into session_id;
   perform audit.append_as(k.org_id, 'auth.signin', 'success', 'session', session_id,
     p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => k.user_id,
-    p_details => jsonb_build_object('method', 'passkey', 'aal', 2, 'uv', true, 'passkey', k.id));
+    p_details => jsonb_build_object('method', 'passkey', 'aal', 2, 'uv', true, 'passkey', k.id,
+                                    'risk', jsonb_build_object('score', r.score, 'reasons', to_jsonb(r.reasons),
+                                                               'signals', r.signals, 'threshold', o.risk_threshold,
+                                                               'step_up', null)));
 end $$;
 
 ALTER FUNCTION app.passkey_assert(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) OWNER TO ward_definer;
@@ -2961,10 +2966,10 @@ $$;
 ALTER FUNCTION private.signin_net(p inet) OWNER TO ward_rls;
 
 --
--- Name: signin_risk(uuid, uuid, inet, text, boolean, inet); Type: FUNCTION; Schema: private; Owner: ward_owner
+-- Name: signin_risk(uuid, uuid, inet, text, inet); Type: FUNCTION; Schema: private; Owner: ward_owner
 --
 
-CREATE FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link boolean, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) RETURNS record
+CREATE FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) RETURNS record
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
@@ -2987,14 +2992,14 @@ begin
   new_network := p_ip is null or not exists (select from app.sessions s where s.org_id = p_org and s.user_id = p_user
                               and s.created_at > since and s.ip is not null
                               and private.signin_net(s.ip) = private.signin_net(p_ip));
-  select count(*) filter (where e.outcome = 'denied' and e.action <> 'auth.link.request'),
-         count(*) filter (where e.action = 'auth.link.request')
-    into f_user, links
+  select count(*) into f_user
     from audit.events e
-   where e.org_id = p_org and e.actor_id = p_user and e.at > now() - interval '1 hour'
-     and e.action in ('auth.signin', 'auth.mfa.verify', 'auth.recovery_code.use', 'auth.break_glass.activate',
-                      'auth.link.request');
-  f_user := f_user + greatest(links - case when p_link then 1 else 0 end, 0);
+   where e.org_id = p_org and e.actor_id = p_user and e.at > now() - interval '1 hour' and e.outcome = 'denied'
+     and e.action in ('auth.signin', 'auth.mfa.verify', 'auth.recovery_code.use', 'auth.break_glass.activate');
+  -- Links asked for and not used (the one being used is spent already).
+  select count(*) into links from app.magic_links ml
+   where ml.org_id = p_org and ml.user_id = p_user and ml.created_at > now() - interval '1 hour' and ml.used_at is null;
+  f_user := f_user + links;
   if p_ip is not null then
     select count(*) into f_ip from audit.events e
      where e.ip = host(p_ip) and e.outcome = 'denied' and e.at > now() - interval '1 hour'
@@ -3029,7 +3034,7 @@ begin
                                 'hour_utc', hour);
 end $$;
 
-ALTER FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link boolean, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) OWNER TO ward_owner;
+ALTER FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) OWNER TO ward_owner;
 
 --
 -- Name: touch_due(timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -6139,11 +6144,11 @@ REVOKE ALL ON FUNCTION private.signin_net(p inet) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.signin_net(p inet) TO ward_definer;
 
 --
--- Name: FUNCTION signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link boolean, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb); Type: ACL; Schema: private; Owner: ward_owner
+-- Name: FUNCTION signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb); Type: ACL; Schema: private; Owner: ward_owner
 --
 
-REVOKE ALL ON FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link boolean, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link boolean, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) TO ward_definer;
+REVOKE ALL ON FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) TO ward_definer;
 
 --
 -- Name: FUNCTION touch_due(p_last_seen timestamp with time zone, p_idle_min integer); Type: ACL; Schema: private; Owner: ward_rls

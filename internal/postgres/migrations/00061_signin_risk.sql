@@ -10,7 +10,7 @@
 --                                  /48 (IPv6); an unknown address counts as new
 --   failure_velocity_user  10 each, at most 30
 --                                  the member's refused sign-ins and second factors in the last
---                                  hour, and their link requests beyond the one being used
+--                                  hour, and the links they asked for in it and did not use
 --   failure_velocity_ip     5 each, at most 20
 --                                  refused sign-ins and second factors from this address in the
 --                                  last hour, any org
@@ -53,10 +53,10 @@ language sql immutable strict set search_path = '' as $$
 $$;
 
 -- signin_risk scores a sign-in of p_user in p_org from p_ip with user
--- agent p_ua, by a link when p_link, requested from p_link_ip (NULL: not
--- known, as for an operator's link). Call it before the new session exists. The weights are
+-- agent p_ua, by a link requested from p_link_ip (NULL: no link, or an
+-- operator's link). Call it before the new session exists. The weights are
 -- in this file's header and in docs/authentication.md.
-create function private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link boolean, p_link_ip inet,
+create function private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet,
   out score int, out reasons text[], out signals jsonb)
 language plpgsql stable set search_path = '' as $$
 declare
@@ -78,14 +78,14 @@ begin
   new_network := p_ip is null or not exists (select from app.sessions s where s.org_id = p_org and s.user_id = p_user
                               and s.created_at > since and s.ip is not null
                               and private.signin_net(s.ip) = private.signin_net(p_ip));
-  select count(*) filter (where e.outcome = 'denied' and e.action <> 'auth.link.request'),
-         count(*) filter (where e.action = 'auth.link.request')
-    into f_user, links
+  select count(*) into f_user
     from audit.events e
-   where e.org_id = p_org and e.actor_id = p_user and e.at > now() - interval '1 hour'
-     and e.action in ('auth.signin', 'auth.mfa.verify', 'auth.recovery_code.use', 'auth.break_glass.activate',
-                      'auth.link.request');
-  f_user := f_user + greatest(links - case when p_link then 1 else 0 end, 0);
+   where e.org_id = p_org and e.actor_id = p_user and e.at > now() - interval '1 hour' and e.outcome = 'denied'
+     and e.action in ('auth.signin', 'auth.mfa.verify', 'auth.recovery_code.use', 'auth.break_glass.activate');
+  -- Links asked for and not used (the one being used is spent already).
+  select count(*) into links from app.magic_links ml
+   where ml.org_id = p_org and ml.user_id = p_user and ml.created_at > now() - interval '1 hour' and ml.used_at is null;
+  f_user := f_user + links;
   if p_ip is not null then
     select count(*) into f_ip from audit.events e
      where e.ip = host(p_ip) and e.outcome = 'denied' and e.at > now() - interval '1 hour'
@@ -220,7 +220,7 @@ begin
 
   select * into o from app.orgs where id = l.org_id;
   select * into pol from app.instance_policy;
-  select * into r from private.signin_risk(l.org_id, l.user_id, p_ip, p_ua, true, l.request_ip);
+  select * into r from private.signin_risk(l.org_id, l.user_id, p_ip, p_ua, l.request_ip);
   step := case when o.risk_threshold is not null and r.score >= o.risk_threshold then 'passkey' end;
   idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min);
   absolute_expires_at := now() + make_interval(mins => least(o.session_absolute_max_min, pol.session_absolute_max_min));
@@ -238,6 +238,87 @@ begin
                                                                'signals', r.signals, 'threshold', o.risk_threshold,
                                                                'step_up', step)),
     p_actor => l.user_id);
+end $$;
+
+-- passkey_assert as in 00021, and a passkey sign-in is scored and the
+-- score audited like a link's; a UV passkey already meets the step-up a
+-- risky score asks for, so nothing is held back.
+create or replace function app.passkey_assert(p_challenge bytea, p_credential_id bytea, p_client_data bytea,
+  p_auth_data bytea, p_session_hash bytea default null, p_request text default null,
+  p_ip text default null, p_ua text default null,
+  out status text, out session_id uuid, out user_id uuid, out org_id uuid,
+  out absolute_expires_at timestamptz, out idle_timeout_min int)
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  c app.passkey_challenges%rowtype := private.passkey_spent(p_challenge, '{signin,verify}');
+  s app.sessions%rowtype;
+  k app.passkeys%rowtype;
+  a record;
+  o app.orgs%rowtype;
+  pol app.instance_policy%rowtype;
+  action text := case c.purpose when 'signin' then 'auth.signin' else 'auth.mfa.verify' end;
+  r record;
+begin
+  if c.purpose = 'signin' and octet_length(p_session_hash) is distinct from 32 then
+    raise exception 'passkey_assert: a sign-in needs a 32-byte session hash' using errcode = '22023';
+  end if;
+  if c.session_id is not null then
+    select * into s from app.sessions x where x.id = c.session_id;
+  end if;
+  select x.* into k from app.passkeys x
+    join app.memberships m on m.org_id = x.org_id and m.user_id = x.user_id and m.revoked_at is null
+   where x.credential_id = p_credential_id
+     and (c.session_id is null or (x.org_id = s.org_id and x.user_id = s.user_id))
+     for update of x;
+  if not found then
+    raise exception 'forbidden: no such passkey for this ceremony' using errcode = '42501';
+  end if;
+  select * into a from private.webauthn_auth_data(p_auth_data, c.rp_id);
+  status := case
+    when not private.webauthn_client_data(p_client_data, 'webauthn.get', c.challenge, c.origin) then 'invalid'
+    when not a.ok or a.backup_eligible <> k.backup_eligible then 'invalid'
+    when (a.sign_count <> 0 or k.sign_count <> 0) and a.sign_count <= k.sign_count then 'sign_count'
+    else 'ok' end;
+  if status = 'sign_count' then
+    perform audit.append_as(k.org_id, 'auth.passkey.sign_count_regression', 'denied', 'passkey', k.id,
+      p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => k.user_id,
+      p_details => jsonb_build_object('stored', k.sign_count, 'presented', a.sign_count, 'purpose', c.purpose));
+  end if;
+  if status <> 'ok' then
+    perform audit.append_as(k.org_id, action, 'denied', case when s.id is not null then 'session' else 'user' end,
+      coalesce(s.id, k.user_id), p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => k.user_id,
+      p_details => jsonb_build_object('method', 'passkey', 'reason', status, 'passkey', k.id));
+    return;
+  end if;
+  update app.passkeys x set sign_count = a.sign_count, backup_state = a.backup_state, last_used_at = now()
+   where x.org_id = k.org_id and x.id = k.id;
+  user_id := k.user_id; org_id := k.org_id;
+  if c.purpose = 'verify' then
+    update app.sessions x set assurance = 2, authenticated_at = now(),
+           amr = (select array_agg(distinct v order by v) from unnest(x.amr || array['passkey']) v)
+     where x.id = s.id
+    returning x.id, x.absolute_expires_at, x.idle_timeout_min into session_id, absolute_expires_at, idle_timeout_min;
+    perform audit.append_as(k.org_id, 'auth.mfa.verify', 'success', 'session', s.id,
+      p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => k.user_id,
+      p_details => jsonb_build_object('method', 'passkey', 'result', 'ok', 'passkey', k.id, 'uv', true));
+    return;
+  end if;
+  select * into o from app.orgs x where x.id = k.org_id;
+  select * into pol from app.instance_policy;
+  idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min);
+  absolute_expires_at := now() + make_interval(mins => least(o.session_absolute_max_min, pol.session_absolute_max_min));
+  select * into r from private.signin_risk(k.org_id, k.user_id, p_ip::inet, p_ua, null);
+  insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, user_agent, ip,
+                            assurance, amr, authenticated_at, risk_score)
+  values (k.org_id, k.user_id, p_session_hash, idle_timeout_min, absolute_expires_at,
+          audit.clean_text(p_ua, 256), p_ip::inet, 2, '{passkey}', now(), least(r.score, 200))
+  returning id into session_id;
+  perform audit.append_as(k.org_id, 'auth.signin', 'success', 'session', session_id,
+    p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => k.user_id,
+    p_details => jsonb_build_object('method', 'passkey', 'aal', 2, 'uv', true, 'passkey', k.id,
+                                    'risk', jsonb_build_object('score', r.score, 'reasons', to_jsonb(r.reasons),
+                                                               'signals', r.signals, 'threshold', o.risk_threshold,
+                                                               'step_up', null)));
 end $$;
 
 -- set_risk_policy (an admin who stepped up within 10 minutes) sets the
@@ -269,9 +350,9 @@ end $$;
 
 alter function private.signin_net(inet) owner to ward_rls;
 alter function private.me_pending() owner to ward_rls;
-revoke all on function private.signin_net(inet), private.signin_risk(uuid, uuid, inet, text, boolean, inet),
+revoke all on function private.signin_net(inet), private.signin_risk(uuid, uuid, inet, text, inet),
   app.set_risk_policy(int, text) from public;
-grant execute on function private.signin_net(inet), private.signin_risk(uuid, uuid, inet, text, boolean, inet) to ward_definer;
+grant execute on function private.signin_net(inet), private.signin_risk(uuid, uuid, inet, text, inet) to ward_definer;
 alter function app.set_risk_policy(int, text) owner to ward_definer;
 grant execute on function app.set_risk_policy(int, text) to ward_app;
 
