@@ -75,6 +75,8 @@ var Actions = registry(
 	Action{Name: "break_glass.list", Category: CategoryAccess, PHIAccess: true},
 	// The org's risk threshold (migration 00061).
 	Action{Name: "org.risk_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	// The roles whose non-browser sessions must be DPoP-bound (migration 00062).
+	Action{Name: "org.device_binding_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "api_key.list", Category: CategoryAccess},
 	Action{Name: "passkey.list", Category: CategoryAccess},
 	Action{Name: "session.list", Category: CategorySession},

@@ -100,13 +100,17 @@ func (s *server) handleLinkLanding() http.Handler {
 }
 
 type sessionResponse struct {
-	Token             string    `json:"token"`
-	TokenType         string    `json:"token_type"` // Bearer, or DPoP when bound to the sign-in proof's key
-	SessionID         uuid.UUID `json:"session_id"`
-	UserID            uuid.UUID `json:"user_id"`
-	OrgID             uuid.UUID `json:"org_id"`
-	AbsoluteExpiresAt time.Time `json:"absolute_expires_at"`
-	IdleTimeoutMin    int       `json:"idle_timeout_min"`
+	// Token is empty when the session is handed out in the cookie only:
+	// its member's role must bind non-browser sessions to a DPoP key
+	// (DeviceBindingRequired).
+	Token                 string    `json:"token,omitempty"`
+	DeviceBindingRequired bool      `json:"device_binding_required,omitempty"`
+	TokenType             string    `json:"token_type"` // Bearer, or DPoP when bound to the sign-in proof's key
+	SessionID             uuid.UUID `json:"session_id"`
+	UserID                uuid.UUID `json:"user_id"`
+	OrgID                 uuid.UUID `json:"org_id"`
+	AbsoluteExpiresAt     time.Time `json:"absolute_expires_at"`
+	IdleTimeoutMin        int       `json:"idle_timeout_min"`
 }
 
 // handleLinkConsume spends a link: a form post from the landing page (the
@@ -160,7 +164,7 @@ func (s *server) handleLinkConsume() http.Handler {
 			w.WriteHeader(http.StatusSeeOther)
 			return
 		}
-		writeJSON(w, http.StatusOK, newSessionResponse(sess, nil))
+		writeJSON(w, http.StatusOK, s.issued(r, sess))
 	})
 }
 

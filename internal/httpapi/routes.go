@@ -111,6 +111,8 @@ func (s *server) routes() {
 	api.route("PUT /v1/org/assurance-policy", stepUp(as(admin, "org.assurance_policy.update")), handleAssurancePolicyPut(users, fail))
 	api.route("GET /v1/org/risk-policy", session, handleRiskPolicyGet(users, fail))
 	api.route("PUT /v1/org/risk-policy", stepUp(as(admin, "org.risk_policy.update")), handleRiskPolicyPut(users, fail))
+	api.route("GET /v1/org/device-binding-policy", session, handleDeviceBindingGet(users, fail))
+	api.route("PUT /v1/org/device-binding-policy", stepUp(as(admin, "org.device_binding_policy.update")), handleDeviceBindingPut(users, fail))
 	// Break-glass: designation and review by admins who stepped up.
 	api.route("GET /v1/org/break-glass/users", as(admin, "break_glass.list"), handleBreakGlassUsers(users, fail))
 	api.route("PUT /v1/org/break-glass/users/{user_id}", stepUp(as(admin, "org.break_glass.designate")), handleBreakGlassDesignate(users, fail, true))

@@ -25,6 +25,10 @@ import (
 //     with members, the audit log and head with audit:read, and never
 //     sees legal holds or keys.
 //   - A token rotated away from a session names it for 30 seconds more.
+//   - An unbound session of a role its org lists in device_binding_required_for
+//     is nobody unless it came in the browser's cookie.
+//   - A live break-glass session reads every patient of its org and their
+//     entries.
 //   - A live session below its assurance bar is pending, and a pending
 //     credential is no credential: admins and leads always need AAL2, every
 //     role does in an org that requires MFA.
@@ -107,6 +111,11 @@ func (s *rlsSeed) resolve(cred postgres.Credential) rlsPrincipal {
 		needsMFA := m.role == "admin" || m.role == "lead" || s.orgRequiresMFA(r.org)
 		if needsMFA && r.aal < 2 {
 			return rlsPrincipal{} // pending
+		}
+		// An unbound session of a role its org requires bound is nobody
+		// unless the browser presents it in its cookie.
+		if slices.Contains(s.binding[r.org], m.role) && cred.DPoP != postgres.BrowserBinding {
+			return rlsPrincipal{} // pending device binding
 		}
 		return rlsPrincipal{live: true, user: r.user, org: r.org, role: m.role, breakGlass: r.breakGlass}
 	}

@@ -88,6 +88,8 @@ type rlsSeed struct {
 	// link's token hash, by user label (for the procedure cases).
 	bidx     map[string][]byte
 	linkHash map[string][]byte
+	// binding is each org's device_binding_required_for (migration 00062).
+	binding map[string][]string
 }
 
 func (s *rlsSeed) name(label string) string {
@@ -140,7 +142,7 @@ func seedRLS(t *testing.T, env *pgtest.Env) *rlsSeed {
 		id:    map[string]string{},
 		label: map[string]string{rlsInstanceOrg: "instance"},
 		rows:  map[string][]rlsRow{},
-		bidx:  map[string][]byte{}, linkHash: map[string][]byte{},
+		bidx:  map[string][]byte{}, linkHash: map[string][]byte{}, binding: map[string][]string{},
 	}
 	ctx := context.Background()
 	err := env.Super.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
@@ -534,6 +536,11 @@ func (w *rlsWriter) seed() {
 	s := w.s
 	w.org("A", false)
 	w.org("B", true) // require_mfa: every role needs AAL2
+	// Org B requires its patients' sessions to be device-bound: a bearer
+	// session of b_pat1 is nobody, the same session in the browser's
+	// cookie is b_pat1.
+	w.exec(`update app.orgs set device_binding_required_for = '{patient}' where id = $1`, s.must("B"))
+	s.binding[s.must("B")] = []string{"patient"}
 	w.keyset(rlsInstanceOrg, "aead")
 	w.keyset(rlsInstanceOrg, "prf")
 
@@ -694,5 +701,8 @@ func (w *rlsWriter) seed() {
 		{"a_payer_expired", postgres.Credential{Hash: live("a_payer_expired", "A", "a_payer_expired"), Org: A}, s.must("a_payer_expired")},
 		{"a_payer_revoked", postgres.Credential{Hash: live("a_payer_revoked", "A", "a_payer_revoked"), Org: A}, s.must("a_payer_revoked")},
 	}
-	live("b_pat1", "B", "b_pat1") // a row nobody in A may see
+	bPat1 := live("b_pat1", "B", "b_pat1") // a row nobody in A may see
+	s.actors = append(s.actors,
+		rlsActor{"b_pat1_bearer_unbound", postgres.Credential{Hash: bPat1, Org: B}, s.must("b_pat1")},
+		rlsActor{"b_pat1_browser", postgres.Credential{Hash: bPat1, Org: B, DPoP: postgres.BrowserBinding}, s.must("b_pat1")})
 }

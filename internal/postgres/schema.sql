@@ -1514,6 +1514,40 @@ end $$;
 ALTER FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) OWNER TO ward_definer;
 
 --
+-- Name: set_device_binding_policy(text[], text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.set_device_binding_policy(p_roles text[], p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  old text[];
+begin
+  select m.kind, m.user_id, m.org_id, m.role, m.aal, m.auth_time, m.break_glass into me from private.me() m;
+  if me.role is distinct from 'admin' or me.kind is distinct from 'session' or me.break_glass then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if p_roles is null or array_position(p_roles, null) is not null
+     or not p_roles <@ array['patient', 'provider', 'lead', 'admin', 'stakeholder']::text[] then
+    raise exception 'roles are patient, provider, lead, admin and stakeholder' using errcode = '22023';
+  end if;
+  select o.device_binding_required_for into old from app.orgs o where o.id = me.org_id for update;
+  update app.orgs o set device_binding_required_for = (select coalesce(array_agg(distinct r order by r), '{}')
+                                                        from unnest(p_roles) r)
+   where o.id = me.org_id;
+  perform audit.append_as(me.org_id, 'org.device_binding_policy.update', 'success', 'org', me.org_id,
+    p_request => p_request, p_details => jsonb_build_object('roles', to_jsonb(p_roles), 'old_roles', to_jsonb(old)));
+end $$;
+
+ALTER FUNCTION app.set_device_binding_policy(p_roles text[], p_request text) OWNER TO ward_definer;
+
+--
 -- Name: set_risk_policy(integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -2649,7 +2683,10 @@ begin
            s.amr,
            case when not private.meets_bar(coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)),
                                             s.assurance, s.amr)
-                then coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)) end
+                then coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey))
+                when s.dpop_jkt is null and m.role = any (o.device_binding_required_for)
+                     and current_setting('ward.dpop', true) is distinct from 'browser'
+                then 'device_binding' end
       into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
       from app.sessions s
       join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
@@ -3618,6 +3655,8 @@ CREATE TABLE app.orgs (
     require_passkey boolean DEFAULT false NOT NULL,
     document_max_bytes bigint DEFAULT '4294967296'::bigint NOT NULL,
     risk_threshold integer,
+    device_binding_required_for text[] DEFAULT '{}'::text[] NOT NULL,
+    CONSTRAINT orgs_device_binding_required_for_check CHECK ((device_binding_required_for <@ ARRAY['patient'::text, 'provider'::text, 'lead'::text, 'admin'::text, 'stakeholder'::text])),
     CONSTRAINT orgs_document_max_bytes_check CHECK (((document_max_bytes >= 1) AND (document_max_bytes <= '68719476736'::bigint))),
     CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT orgs_risk_threshold_check CHECK (((risk_threshold >= 1) AND (risk_threshold <= 200))),
@@ -5718,6 +5757,13 @@ REVOKE ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require
 GRANT ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) TO ward_app;
 
 --
+-- Name: FUNCTION set_device_binding_policy(p_roles text[], p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.set_device_binding_policy(p_roles text[], p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.set_device_binding_policy(p_roles text[], p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION set_risk_policy(p_threshold integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -6838,6 +6884,13 @@ GRANT SELECT(require_passkey) ON TABLE app.orgs TO ward_definer;
 --
 
 GRANT UPDATE(risk_threshold) ON TABLE app.orgs TO ward_definer;
+
+--
+-- Name: COLUMN orgs.device_binding_required_for; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(device_binding_required_for) ON TABLE app.orgs TO ward_rls;
+GRANT UPDATE(device_binding_required_for) ON TABLE app.orgs TO ward_definer;
 
 --
 -- Name: TABLE passkeys; Type: ACL; Schema: app; Owner: ward_owner

@@ -242,15 +242,16 @@ type AppMembership struct {
 }
 
 type AppOrg struct {
-	ID                    uuid.UUID
-	Name                  string
-	SessionIdleTimeoutMin int32
-	SessionAbsoluteMaxMin int32
-	CreatedAt             time.Time
-	RequireMfa            bool
-	RequirePasskey        bool
-	DocumentMaxBytes      int64
-	RiskThreshold         *int32
+	ID                       uuid.UUID
+	Name                     string
+	SessionIdleTimeoutMin    int32
+	SessionAbsoluteMaxMin    int32
+	CreatedAt                time.Time
+	RequireMfa               bool
+	RequirePasskey           bool
+	DocumentMaxBytes         int64
+	RiskThreshold            *int32
+	DeviceBindingRequiredFor []string
 }
 
 type AppPasskey struct {

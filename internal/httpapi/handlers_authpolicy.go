@@ -51,11 +51,15 @@ func (s *server) handleBreakGlassActivate() http.Handler {
 			s.setCookie(w, s.sessionCookie(), bg.Token, time.Until(bg.AbsoluteExpiresAt))
 		}
 		w.Header().Set("Cache-Control", "no-store")
+		resp := newSessionResponse(bg.Session, proof)
+		if proof == nil {
+			resp = s.issued(r, bg.Session)
+		}
 		writeJSON(w, http.StatusOK, struct {
 			sessionResponse
 			BreakGlass   bool   `json:"break_glass"`
 			ActivationID string `json:"activation_id"`
-		}{newSessionResponse(bg.Session, proof), true, bg.ActivationID.String()})
+		}{resp, true, bg.ActivationID.String()})
 	})
 }
 
@@ -159,6 +163,45 @@ func handleRiskPolicyPut(svc *auth.Service, fail errorWriter) http.Handler {
 		}
 		if err == nil {
 			err = svc.SetRiskPolicy(r.Context(), pol)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, pol)
+	})
+}
+
+// issued is the answer to a sign-in without a DPoP proof, whose session is
+// already in the cookie: the token is left out of the body when the
+// member's role must bind non-browser sessions (device_binding_required_for),
+// so only the browser holding the cookie can use it.
+func (s *server) issued(r *http.Request, sess auth.Session) sessionResponse {
+	resp := newSessionResponse(sess, nil)
+	if s.deps.Auth.NeedsBinding(r.Context(), sess.Token) {
+		resp.Token, resp.DeviceBindingRequired = "", true
+	}
+	return resp
+}
+
+func handleDeviceBindingGet(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pol, err := svc.GetDeviceBindingPolicy(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"device_binding_required_for": pol.RequiredFor,
+			"recommended": auth.RecommendedDeviceBinding})
+	})
+}
+
+func handleDeviceBindingPut(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var pol auth.DeviceBindingPolicy
+		err := decode(r, &pol)
+		if err == nil {
+			err = svc.SetDeviceBindingPolicy(r.Context(), pol)
 		}
 		if err != nil {
 			fail(w, r, err)
