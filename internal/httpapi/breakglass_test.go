@@ -276,6 +276,15 @@ func TestBreakGlass(t *testing.T) {
 		}
 	})
 
+	t.Run("no reason, note or token in the logs", func(t *testing.T) {
+		logs := w.logs.String()
+		for _, secret := range []string{"Unconscious", "Called the ER", "mail server is down", bg.Token} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("the logs hold %q", secret)
+			}
+		}
+	})
+
 	t.Run("refused after 60 minutes", func(t *testing.T) {
 		// Nobody lengthens it: the database refuses, even the superuser.
 		if _, err := w.env.Super.Pool.Exec(ctx, `update app.sessions set absolute_expires_at = created_at + interval '2 hours'
@@ -291,6 +300,14 @@ func TestBreakGlass(t *testing.T) {
 		resp, b := w.request("GET", "/v1/patients/"+o.P1.String(), bg.Token, nil)
 		if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "session_expired" {
 			t.Fatalf("break-glass session after 60 minutes: %d %s", resp.StatusCode, b)
+		}
+	})
+
+	t.Run("a designated member who is no longer staff is refused", func(t *testing.T) {
+		w.do("PATCH", "/v1/members/"+op.ID.String(), o.Admin.Token, map[string]any{"role": identity.RolePatient}, http.StatusOK, nil)
+		resp, b := w.activate(d2, reason)
+		if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "break_glass_refused" {
+			t.Fatalf("activation by a demoted member: %d %s", resp.StatusCode, b)
 		}
 	})
 }

@@ -235,7 +235,9 @@ begin
     when not private.webauthn_client_data(p_client_data, 'webauthn.get', c.challenge, c.origin) then 'invalid'
     when not a.ok or a.backup_eligible <> k.backup_eligible then 'invalid'
     when (a.sign_count <> 0 or k.sign_count <> 0) and a.sign_count <= k.sign_count then 'sign_count'
-    when not exists (select from app.break_glass_users b where b.org_id = k.org_id and b.user_id = k.user_id)
+    when not exists (select from app.break_glass_users b
+                       join app.memberships m on m.org_id = b.org_id and m.user_id = b.user_id
+                      where b.org_id = k.org_id and b.user_id = k.user_id and m.role in ('provider', 'lead', 'admin'))
       then 'not_designated'
     when (select count(*) from app.passkeys x where x.org_id = k.org_id and x.user_id = k.user_id) < 2
       then 'too_few_passkeys'

@@ -232,8 +232,8 @@ end $$;
 -- app.passkey_credential gave it, for the sign-in challenge spent in this
 -- transaction. The database checks the client and authenticator data (UV
 -- required) and the counter, as app.passkey_assert does, and that the
--- passkey's member is a designated emergency-access user holding at least
--- two passkeys. Status 'ok', 'invalid', 'sign_count', 'not_designated' or
+-- passkey's member is a designated emergency-access user, still staff
+-- (provider, lead or admin), holding at least two passkeys. Status 'ok', 'invalid', 'sign_count', 'not_designated' or
 -- 'too_few_passkeys' (refusals audited; the caller commits whatever the
 -- status). On 'ok' it creates the 60-minute break-glass session with the
 -- token hash p_session_hash, records the activation, binds the session as
@@ -271,7 +271,9 @@ begin
     when not private.webauthn_client_data(p_client_data, 'webauthn.get', c.challenge, c.origin) then 'invalid'
     when not a.ok or a.backup_eligible <> k.backup_eligible then 'invalid'
     when (a.sign_count <> 0 or k.sign_count <> 0) and a.sign_count <= k.sign_count then 'sign_count'
-    when not exists (select from app.break_glass_users b where b.org_id = k.org_id and b.user_id = k.user_id)
+    when not exists (select from app.break_glass_users b
+                       join app.memberships m on m.org_id = b.org_id and m.user_id = b.user_id
+                      where b.org_id = k.org_id and b.user_id = k.user_id and m.role in ('provider', 'lead', 'admin'))
       then 'not_designated'
     when (select count(*) from app.passkeys x where x.org_id = k.org_id and x.user_id = k.user_id) < 2
       then 'too_few_passkeys'
