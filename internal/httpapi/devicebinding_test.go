@@ -70,13 +70,14 @@ func TestDeviceBindingPolicy(t *testing.T) {
 	const email = "db-new@example.test"
 	w.do("POST", "/v1/members", o.Admin.Token, map[string]any{"email": email, "role": identity.RoleProvider, "invite": false},
 		http.StatusCreated, nil)
-	link := func() string {
+	linkFor := func(email string) string {
 		l, err := w.ops.OperatorLink(ctx, w.env.Super, email, uuid.NullUUID{UUID: o.ID, Valid: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return l[strings.LastIndex(l, "=")+1:]
 	}
+	link := func() string { return linkFor(email) }
 	resp, b = w.request("POST", "/v1/auth/magic", "", map[string]string{"token": link()})
 	var sess struct {
 		Token                 string `json:"token"`
@@ -113,8 +114,30 @@ func TestDeviceBindingPolicy(t *testing.T) {
 		t.Fatalf("bound provider session: %d %s", resp.StatusCode, b)
 	}
 
-	// Lifting the policy frees the unbound bearer session again.
-	w.do("PUT", "/v1/org/device-binding-policy", o.Admin.Token,
-		map[string]any{"device_binding_required_for": []string{}}, http.StatusOK, nil)
+	// Binding comes before a missing second factor: a one-factor admin
+	// sign-in without a proof gets no bearer token either. (The admin sets
+	// the policy from the browser: their bearer session is refused next.)
+	browser := []string{"Cookie", "ward_session=" + o.Admin.Token, "Sec-Fetch-Site", "same-origin"}
+	resp, b = w.request("PUT", "/v1/org/device-binding-policy", "",
+		map[string]any{"device_binding_required_for": []string{"provider", "admin"}}, browser...)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("policy from the admin's browser: %d %s", resp.StatusCode, b)
+	}
+	resp, b = w.request("POST", "/v1/auth/magic", "", map[string]string{"token": linkFor(o.Admin.Email)})
+	sess.Token, sess.DeviceBindingRequired = "", false
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &sess) != nil || sess.Token != "" || !sess.DeviceBindingRequired {
+		t.Fatalf("one-factor admin sign-in without a proof: %d %s", resp.StatusCode, b)
+	}
+	w.do("GET", "/v1/me", o.Admin.Token, nil, http.StatusOK, &me)
+	if me.Pending == nil || *me.Pending != "device_binding" {
+		t.Fatalf("admin bearer session: %+v", me)
+	}
+
+	// Lifting the policy frees the unbound bearer sessions again.
+	resp, b = w.request("PUT", "/v1/org/device-binding-policy", "",
+		map[string]any{"device_binding_required_for": []string{}}, browser...)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("lifting the policy: %d %s", resp.StatusCode, b)
+	}
 	w.do("GET", "/v1/patients/"+o.P1.String(), o.Prov.Token, nil, http.StatusOK, nil)
 }

@@ -672,7 +672,9 @@ func (w *rlsWriter) seed() {
 		{"a_lead_aal1", postgres.Credential{Hash: aal1("a_lead", "A", "a_lead"), Org: A}, s.must("a_lead")},
 		{"a_pat1_aal1", postgres.Credential{Hash: aal1("a_pat1", "A", "a_pat1"), Org: A}, s.must("a_pat1")},
 		{"a_lead_in_B_aal1", postgres.Credential{Hash: aal1("a_lead.B", "B", "a_lead"), Org: B}, s.must("a_lead")},
-		{"b_pat1_aal1", postgres.Credential{Hash: aal1("b_pat1", "B", "b_pat1"), Org: B}, s.must("b_pat1")},
+		// (In the browser's cookie: org B requires its patients' sessions
+		// bound, and this actor is about the MFA bar.)
+		{"b_pat1_aal1", postgres.Credential{Hash: aal1("b_pat1", "B", "b_pat1"), Org: B, DPoP: postgres.BrowserBinding}, s.must("b_pat1")},
 		// Rotated tokens of a_lead's session: within the 30-second grace it
 		// still names the session; after it, nobody.
 		{"a_lead_rotated_in_grace", postgres.Credential{Hash: w.retiredToken("s.a_lead", 5*time.Second), Org: A}, s.must("a_lead")},

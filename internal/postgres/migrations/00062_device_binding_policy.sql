@@ -35,7 +35,8 @@ alter table audit.actions force row level security;
 -- +goose StatementBegin
 -- me_pending as in 00061, and an unbound session of a role the org
 -- requires device binding of, presented neither with a verified DPoP
--- proof nor in the browser's cookie, is pending 'device_binding'.
+-- proof nor in the browser's cookie, is pending 'device_binding' (before
+-- any second factor it may also lack: a bearer client must bind first).
 create or replace function private.me_pending(
   out kind text, out credential_id uuid, out user_id uuid, out org_id uuid, out role text,
   out session_id uuid, out aal int, out auth_time timestamptz, out break_glass boolean, out device text,
@@ -57,12 +58,12 @@ begin
   if sid is not null then
     select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, s.break_glass, null,
            s.amr,
-           case when not private.meets_bar(coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)),
-                                            s.assurance, s.amr)
-                then coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey))
-                when s.dpop_jkt is null and m.role = any (o.device_binding_required_for)
+           case when s.dpop_jkt is null and m.role = any (o.device_binding_required_for)
                      and current_setting('ward.dpop', true) is distinct from 'browser'
-                then 'device_binding' end
+                then 'device_binding'
+                when not private.meets_bar(coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)),
+                                            s.assurance, s.amr)
+                then coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)) end
       into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
       from app.sessions s
       join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
