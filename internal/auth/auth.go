@@ -19,7 +19,14 @@
 // first factor on its own, and AAL2; admins and leads, and every role of an org that requires MFA,
 // are pending below AAL2, and the database resolves a pending session to
 // nobody for any data access. Admin API keys (apikeys.go) are credentials
-// resolved by the same database function. docs/authentication.md is the
+// resolved by the same database function.
+//
+// Break-glass (breakglass.go): designated emergency-access users activate a
+// 60-minute session that reads every patient of the org, with every event
+// flagged and every admin mailed. Risk (risk.go): every sign-in is scored
+// by the database, and at the org's threshold the session needs a passkey.
+// Device binding (dpop.go, devicebinding.go): the roles an org lists must
+// bind non-browser sessions to a DPoP key. docs/authentication.md is the
 // developer's guide; docs/security-model.md says how the database decides.
 //
 // Every sign-in, link request, session and membership event is written to the
