@@ -3023,14 +3023,16 @@ declare
   f_ip int := 0;
   link_changed boolean := p_link_ip is not null and p_ip is not null
                           and private.signin_net(p_link_ip) is distinct from private.signin_net(p_ip);
+  net cidr := private.signin_net(p_ip);
   hours int[];
   unusual boolean;
 begin
-  new_device := not exists (select from app.sessions s where s.org_id = p_org and s.user_id = p_user
-                              and s.created_at > since and s.user_agent is not distinct from ua);
-  new_network := p_ip is null or not exists (select from app.sessions s where s.org_id = p_org and s.user_id = p_user
-                              and s.created_at > since and s.ip is not null
-                              and private.signin_net(s.ip) = private.signin_net(p_ip));
+  -- One pass over the member's sessions of the last 90 days.
+  select not coalesce(bool_or(s.user_agent is not distinct from ua), false),
+         net is null or not coalesce(bool_or(s.ip <<= net), false),
+         coalesce(array_agg(extract(hour from s.created_at at time zone 'UTC')::int), '{}')
+    into new_device, new_network, hours
+    from app.sessions s where s.org_id = p_org and s.user_id = p_user and s.created_at > since;
   select count(*) into f_user
     from audit.events e
    where e.org_id = p_org and e.actor_id = p_user and e.at > now() - interval '1 hour' and e.outcome = 'denied'
@@ -3044,8 +3046,6 @@ begin
      where e.ip = host(p_ip) and e.outcome = 'denied' and e.at > now() - interval '1 hour'
        and e.action in ('auth.signin', 'auth.mfa.verify', 'auth.recovery_code.use', 'auth.break_glass.activate');
   end if;
-  select coalesce(array_agg(extract(hour from s.created_at at time zone 'UTC')::int), '{}') into hours
-    from app.sessions s where s.org_id = p_org and s.user_id = p_user and s.created_at > since;
   unusual := cardinality(hours) >= 5
              and not exists (select from unnest(hours) x where least(abs(x - hour), 24 - abs(x - hour)) <= 1);
   score := 0;
@@ -4494,6 +4494,12 @@ CREATE INDEX dpop_proofs_expiry_idx ON app.dpop_proofs USING btree (expires_at);
 --
 
 CREATE INDEX legal_holds_active_idx ON app.legal_holds USING btree (org_id, patient_id) WHERE (released_at IS NULL);
+
+--
+-- Name: magic_links_user_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX magic_links_user_idx ON app.magic_links USING btree (user_id, created_at);
 
 --
 -- Name: memberships_user_idx; Type: INDEX; Schema: app; Owner: ward_owner
