@@ -125,6 +125,13 @@ func TestBreakGlass(t *testing.T) {
 		}
 	})
 
+	var opMe struct {
+		BreakGlass *bool `json:"break_glass"`
+	}
+	w.do("GET", "/v1/me", op.Token, nil, http.StatusOK, &opMe)
+	if opMe.BreakGlass == nil || *opMe.BreakGlass {
+		t.Fatal("/v1/me of an ordinary session does not say break_glass: false")
+	}
 	// Without break-glass the operator reads no patient of the org.
 	if resp, _ := w.request("GET", "/v1/patients/"+o.P1.String(), op.Token, nil); resp.StatusCode == http.StatusOK {
 		t.Fatal("the operator reads P1 without break-glass")
@@ -149,9 +156,12 @@ func TestBreakGlass(t *testing.T) {
 		if left := time.Until(bg.AbsoluteExpiresAt); left < 59*time.Minute || left > 61*time.Minute {
 			t.Fatalf("break-glass session lives %v, want 60 minutes", left)
 		}
-		var me meAnswer
+		var me struct {
+			meAnswer
+			BreakGlass bool `json:"break_glass"`
+		}
 		w.do("GET", "/v1/me", bg.Token, nil, http.StatusOK, &me)
-		if me.AAL != 2 || me.Pending != nil || strings.Join(me.AMR, ",") != "passkey" {
+		if me.AAL != 2 || me.Pending != nil || strings.Join(me.AMR, ",") != "passkey" || !me.BreakGlass {
 			t.Fatalf("break-glass principal: %+v", me)
 		}
 	})

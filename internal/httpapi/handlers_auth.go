@@ -215,7 +215,7 @@ func handleMe() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"user_id": p.UserID, "org_id": p.OrgID, "role": p.Role,
 			"session_id": p.SessionID, "credential_kind": p.Kind, "aal": p.AAL, "auth_time": p.AuthTime,
-			"amr": amr, "pending": pending})
+			"amr": amr, "pending": pending, "break_glass": p.BreakGlass})
 	})
 }
 

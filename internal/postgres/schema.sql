@@ -1801,7 +1801,7 @@ ALTER FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_r
 -- Name: whoami(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text) RETURNS SETOF record
+CREATE FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) RETURNS SETOF record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -1828,7 +1828,7 @@ begin
   end if;
   kind := me.kind; credential_id := me.credential_id; user_id := me.user_id; org_id := me.org_id;
   role := me.role; session_id := me.session_id; aal := me.aal; auth_time := me.auth_time;
-  amr := me.amr; pending := me.pending;
+  amr := me.amr; pending := me.pending; break_glass := coalesce(me.break_glass, false);
   if me.kind = 'session' then
     update app.sessions x set last_seen_at = now()
      where x.id = me.session_id and private.touch_due(x.last_seen_at, x.idle_timeout_min)
@@ -1842,7 +1842,7 @@ begin
   return next;
 end $$;
 
-ALTER FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text) OWNER TO ward_definer;
+ALTER FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) OWNER TO ward_definer;
 
 --
 -- Name: access_report(uuid, uuid); Type: FUNCTION; Schema: audit; Owner: ward_definer
@@ -5823,11 +5823,11 @@ REVOKE ALL ON FUNCTION app.update_member(p_user uuid, p_role text, p_revoke bool
 GRANT ALL ON FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_request text) TO ward_app;
 
 --
--- Name: FUNCTION whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text) TO ward_app;
+REVOKE ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) TO ward_app;
 
 --
 -- Name: FUNCTION access_report(p_org uuid, p_patient uuid); Type: ACL; Schema: audit; Owner: ward_definer
