@@ -421,6 +421,25 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"break_glass_review", "a_admin", `select app.break_glass_review($1, '\x00')::text`,
 			[]any{s.must("bg.s.a_prov0.bg")}, []string{"true"}, ""},
 
+		// Risk and device-binding policies: admins' sessions that stepped
+		// up; the values are checked.
+		{"set_risk_policy by a lead", "a_lead", `select app.set_risk_policy(40)::text`, nil, nil, ""},
+		{"set_risk_policy under a key", "a_key", `select app.set_risk_policy(40)::text`, nil, nil, ""},
+		{"set_risk_policy from a break-glass session", "a_prov0_break_glass", `select app.set_risk_policy(40)::text`, nil, nil, ""},
+		{"set_risk_policy beyond 200", "a_admin", `select app.set_risk_policy(201)::text`, nil, nil, postgres.CodeInvalidParameter},
+		{"set_risk_policy", "a_admin", `select app.set_risk_policy(40)::text`, nil, []string{""}, ""},
+		{"set_risk_policy off", "a_admin", `select app.set_risk_policy(null)::text`, nil, []string{""}, ""},
+		{"signin_risk is not for ward_app", "a_admin",
+			`select score::text from private.signin_risk($1, $2, '10.0.0.1', 'ua', null)`, []any{A, s.must("a_admin")}, nil, ""},
+		{"set_device_binding_policy by a lead", "a_lead", `select app.set_device_binding_policy('{provider}')::text`, nil, nil, ""},
+		{"set_device_binding_policy under a key", "a_key", `select app.set_device_binding_policy('{provider}')::text`, nil, nil, ""},
+		{"set_device_binding_policy with an unknown role", "a_admin", `select app.set_device_binding_policy('{root}')::text`,
+			nil, nil, postgres.CodeInvalidParameter},
+		{"set_device_binding_policy with a null role", "a_admin", `select app.set_device_binding_policy(array[null]::text[])::text`,
+			nil, nil, postgres.CodeInvalidParameter},
+		{"set_device_binding_policy", "a_admin", `select app.set_device_binding_policy('{provider,lead}')::text`,
+			nil, []string{""}, ""},
+
 		{"set_assurance_policy under a key", "a_key",
 			`select app.set_assurance_policy(false, false)::text`, nil, nil, ""},
 
