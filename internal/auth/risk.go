@@ -24,7 +24,7 @@ import (
 // them (migration 00061); the numbers here are for documentation and the
 // API's answer only.
 var RiskWeights = map[string]string{
-	"new_device":            "20: no session of yours in 90 days with this user agent",
+	"new_device":            "20: no session of yours in 90 days bound to this DPoP key, or (without a proof) with this user agent",
 	"new_network":           "20: no session of yours in 90 days from this /24 (IPv4) or /48 (IPv6)",
 	"failure_velocity_user": "10 per refused sign-in or second factor of yours in the last hour, and per link asked for in it and not used; at most 30",
 	"failure_velocity_ip":   "5 per refused sign-in or second factor from this address in the last hour; at most 20",

@@ -144,7 +144,11 @@ func (s *server) handleLinkConsume() http.Handler {
 		proof, err := s.signInProof(r)
 		var sess auth.Session
 		if err == nil {
-			sess, err = s.deps.Auth.ConsumeLink(r.Context(), req.Token, req.Verifier)
+			var jkt string
+			if proof != nil {
+				jkt = proof.JKT
+			}
+			sess, err = s.deps.Auth.ConsumeLinkWithKey(r.Context(), req.Token, req.Verifier, jkt)
 		}
 		if err == nil && proof != nil {
 			err = s.deps.Auth.BindDPoP(r.Context(), sess.Token, *proof)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -51,6 +52,13 @@ func (w *riskWorld) member() uuid.UUID {
 // user agent ua, and returns the new session and the sign-in's risk.
 func (w *riskWorld) signIn(user uuid.UUID, linkIP, ip, ua string) (string, uuid.UUID, riskScore) {
 	w.t.Helper()
+	return w.signInKey(user, linkIP, ip, ua, "")
+}
+
+// signInKey is signIn by a client whose DPoP proof of key jkt the server
+// verified (ward.dpop), as auth.ConsumeLinkWithKey sets it.
+func (w *riskWorld) signInKey(user uuid.UUID, linkIP, ip, ua, jkt string) (string, uuid.UUID, riskScore) {
+	w.t.Helper()
 	ctx := context.Background()
 	link := rlsRandom(32)
 	var lip *string
@@ -65,6 +73,9 @@ func (w *riskWorld) signIn(user uuid.UUID, linkIP, ip, ua string) (string, uuid.
 	var status string
 	var session uuid.UUID
 	err := w.env.App.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `select set_config('ward.dpop', $1, true)`, jkt); err != nil {
+			return err
+		}
 		return tx.QueryRow(ctx, `select status, session_id from app.consume_magic_link($1, $5, decode($2, 'hex'), $3::inet, $4)`,
 			link, hash, ip, ua, verifier).Scan(&status, &session)
 	})
@@ -128,6 +139,19 @@ func TestSignInRisk(t *testing.T) {
 	t.Run("new device", func(t *testing.T) {
 		u := known()
 		_, _, r := w.signIn(u, "", "10.0.0.5", "curl/8.5")
+		check(t, r, 20, "new_device")
+	})
+	t.Run("new device key", func(t *testing.T) {
+		u := known()
+		keyA, keyB := strings.Repeat("A", 43), strings.Repeat("B", 43)
+		// A key never seen: a new device, whatever the user agent says.
+		_, session, r := w.signInKey(u, "", "10.0.0.5", ua, keyA)
+		check(t, r, 20, "new_device")
+		w.exec(`update app.sessions set dpop_jkt = $2 where id = $1`, session, keyA)
+		// The same key, from another app version: a known device.
+		_, _, r = w.signInKey(u, "", "10.0.0.5", "MyApp/2.0", keyA)
+		check(t, r, 0)
+		_, _, r = w.signInKey(u, "", "10.0.0.5", ua, keyB)
 		check(t, r, 20, "new_device")
 	})
 	t.Run("new network", func(t *testing.T) {

@@ -3011,7 +3011,7 @@ ALTER FUNCTION private.signin_net(p inet) OWNER TO ward_rls;
 CREATE FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) RETURNS record
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
   ua text := audit.clean_text(p_ua, 256);
   since timestamptz := now() - interval '90 days';
@@ -3024,11 +3024,14 @@ declare
   link_changed boolean := p_link_ip is not null and p_ip is not null
                           and private.signin_net(p_link_ip) is distinct from private.signin_net(p_ip);
   net cidr := private.signin_net(p_ip);
+  -- A sign-in with a verified DPoP proof names its device key (ward.dpop).
+  jkt text := substring(current_setting('ward.dpop', true) from '^[A-Za-z0-9_-]{43}$');
   hours int[];
   unusual boolean;
 begin
   -- One pass over the member's sessions of the last 90 days.
-  select not coalesce(bool_or(s.user_agent is not distinct from ua), false),
+  select not coalesce(bool_or(case when jkt is not null then s.dpop_jkt = jkt
+                                   else s.user_agent is not distinct from ua end), false),
          net is null or not coalesce(bool_or(s.ip <<= net), false),
          coalesce(array_agg(extract(hour from s.created_at at time zone 'UTC')::int), '{}')
     into new_device, new_network, hours
@@ -3071,7 +3074,7 @@ begin
   signals := jsonb_build_object('new_device', new_device, 'new_network', new_network, 'failures_user', f_user,
                                 'failures_ip', f_ip, 'link_network_changed', link_changed, 'unusual_hour', unusual,
                                 'hour_utc', hour);
-end $$;
+end $_$;
 
 ALTER FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) OWNER TO ward_owner;
 

@@ -5,7 +5,8 @@
 -- taken from the server:
 --
 --   signal                 weight  observed as
---   new_device               20    no session of this member in 90 days with this user agent
+--   new_device               20    no session of this member in 90 days with this device key
+--                                  (a sign-in with a DPoP proof), or else with this user agent
 --   new_network              20    no session of this member in 90 days from this /24 (IPv4) or
 --                                  /48 (IPv6); an unknown address counts as new
 --   failure_velocity_user  10 each, at most 30
@@ -73,11 +74,14 @@ declare
   link_changed boolean := p_link_ip is not null and p_ip is not null
                           and private.signin_net(p_link_ip) is distinct from private.signin_net(p_ip);
   net cidr := private.signin_net(p_ip);
+  -- A sign-in with a verified DPoP proof names its device key (ward.dpop).
+  jkt text := substring(current_setting('ward.dpop', true) from '^[A-Za-z0-9_-]{43}$');
   hours int[];
   unusual boolean;
 begin
   -- One pass over the member's sessions of the last 90 days.
-  select not coalesce(bool_or(s.user_agent is not distinct from ua), false),
+  select not coalesce(bool_or(case when jkt is not null then s.dpop_jkt = jkt
+                                   else s.user_agent is not distinct from ua end), false),
          net is null or not coalesce(bool_or(s.ip <<= net), false),
          coalesce(array_agg(extract(hour from s.created_at at time zone 'UTC')::int), '{}')
     into new_device, new_network, hours
