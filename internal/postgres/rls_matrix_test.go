@@ -808,6 +808,12 @@ func TestRLSMatrixDetectsBrokenPolicy(t *testing.T) {
 		alter policy care_team_delete on app.care_team using (true)`); err != nil {
 		t.Fatal(err)
 	}
+	// And a break-glass helper that takes every live session for one.
+	if _, err := env.Super.Pool.Exec(ctx, `create or replace function private.am_i_break_glass() returns boolean
+		language plpgsql stable security definer set search_path = '' as $$
+		begin return private.uid() is not null; end $$`); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		actor, table, op string
 		leaks            bool
@@ -818,6 +824,9 @@ func TestRLSMatrixDetectsBrokenPolicy(t *testing.T) {
 		{"a_pat2", "app.clinical_entries", "insert@A.P1", true},
 		{"a_pat1", "app.clinical_entries", "insert_forged_author@B.Q1", true},
 		{"a_prov1", "app.care_team", "delete", true},
+		{"a_prov1", "app.clinical_entries", "select", true},
+		{"a_pat1", "app.clinical_entries", "select", true},
+		{"a_prov0_break_glass", "app.clinical_entries", "select", false},
 		{"a_admin", "app.orgs", "select", false},
 		{"a_pat1", "app.clinical_entries", "insert@A.P1", false},
 	} {
