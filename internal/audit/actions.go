@@ -67,6 +67,16 @@ var Actions = registry(
 	Action{Name: "auth.passkey.rename", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "auth.passkey.delete", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "auth.passkey.sign_count_regression", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
+	// Break-glass (migration 00060): activation, designation and review are
+	// the procedures' to record; listing the review items reads their reasons.
+	Action{Name: "auth.break_glass.activate", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "org.break_glass.designate", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "org.break_glass.review", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "break_glass.list", Category: CategoryAccess, PHIAccess: true},
+	// The org's risk threshold (migration 00061).
+	Action{Name: "org.risk_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	// The roles whose non-browser sessions must be DPoP-bound (migration 00062).
+	Action{Name: "org.device_binding_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "api_key.list", Category: CategoryAccess},
 	Action{Name: "passkey.list", Category: CategoryAccess},
 	Action{Name: "session.list", Category: CategorySession},

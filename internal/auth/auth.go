@@ -19,7 +19,14 @@
 // first factor on its own, and AAL2; admins and leads, and every role of an org that requires MFA,
 // are pending below AAL2, and the database resolves a pending session to
 // nobody for any data access. Admin API keys (apikeys.go) are credentials
-// resolved by the same database function. docs/authentication.md is the
+// resolved by the same database function.
+//
+// Break-glass (breakglass.go): designated emergency-access users activate a
+// 60-minute session that reads every patient of the org, with every event
+// flagged and every admin mailed. Risk (risk.go): every sign-in is scored
+// by the database, and at the org's threshold the session needs a passkey.
+// Device binding (dpop.go, devicebinding.go): the roles an org lists must
+// bind non-browser sessions to a DPoP key. docs/authentication.md is the
 // developer's guide; docs/security-model.md says how the database decides.
 //
 // Every sign-in, link request, session and membership event is written to the
@@ -285,6 +292,14 @@ type Session struct {
 // browser that asked for it, and issues a session. Errors: ErrLinkInvalid,
 // ErrLinkExpired, ErrLinkUsed, ErrWrongBrowser; each is audited.
 func (s *Service) ConsumeLink(ctx context.Context, token, verifier string) (Session, error) {
+	return s.ConsumeLinkWithKey(ctx, token, verifier, "")
+}
+
+// ConsumeLinkWithKey is ConsumeLink for a sign-in that carried a verified
+// DPoP proof of the key whose thumbprint is jkt: the sign-in's risk score
+// then judges the device by that key rather than by its user agent
+// (migration 00061). Bind the session to the key afterwards (BindDPoP).
+func (s *Service) ConsumeLinkWithKey(ctx context.Context, token, verifier, jkt string) (Session, error) {
 	c := identity.RequestFrom(ctx)
 	if !validSecret(token) {
 		return Session{}, ErrLinkInvalid
@@ -296,6 +311,12 @@ func (s *Service) ConsumeLink(ctx context.Context, token, verifier string) (Sess
 	sessToken, sessHash := newSecret()
 	var res dbsqlc.ConsumeMagicLinkRow
 	err := s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if jkt != "" {
+			// The device key the server verified, as ward.dpop always is.
+			if _, err := tx.Exec(ctx, `select set_config('ward.dpop', $1, true)`, jkt); err != nil {
+				return err
+			}
+		}
 		var err error
 		res, err = dbsqlc.New(tx).ConsumeMagicLink(ctx, dbsqlc.ConsumeMagicLinkParams{TokenHash: hashOf(token),
 			VerifierHash: verifierHash, SessionHash: sessHash, Ip: ipArg(c), Ua: nullText(c.UserAgent), Request: nullText(c.ID)})

@@ -411,11 +411,36 @@ func (s *Service) assert(ctx context.Context, q *dbsqlc.Queries, wa *webauthn.We
 	if purpose == "verify" {
 		invalid = ErrFactorInvalid
 	}
+	refusal, err := s.verifyAssertion(ctx, q, wa, cer, parsed, purpose, binderHash, invalid)
+	if err != nil || refusal != nil {
+		return none, refusal, err
+	}
+	req, ip, ua := cer.meta()
+	r, err := q.PasskeyAssert(ctx, dbsqlc.PasskeyAssertParams{Challenge: cer.challenge, CredentialID: parsed.RawID,
+		ClientData: parsed.Raw.AssertionResponse.ClientDataJSON, AuthData: parsed.Raw.AssertionResponse.AuthenticatorData,
+		SessionHash: sessHash, Request: req, Ip: ip, Ua: ua})
+	if err != nil {
+		return none, nil, err
+	}
+	if deref(r.Status) != "ok" {
+		return none, invalid, nil
+	}
+	return r, nil, nil
+}
+
+// verifyAssertion spends the assertion's challenge (for purpose), looks
+// the passkey up and verifies the signature with go-webauthn: the step
+// the database cannot take. A refusal (invalid, or ErrChallengeInvalid)
+// is audited and returned first, leaving the transaction to commit; the
+// caller then lets the database check the signed bytes.
+func (s *Service) verifyAssertion(ctx context.Context, q *dbsqlc.Queries, wa *webauthn.WebAuthn, cer ceremony,
+	parsed *protocol.ParsedCredentialAssertionData, purpose string, binderHash []byte, invalid error,
+) (error, error) {
 	t, err := take(ctx, q, cer, purpose, binderHash)
 	if errors.Is(err, ErrChallengeInvalid) {
-		return none, err, nil
+		return err, nil
 	} else if err != nil {
-		return none, nil, err
+		return nil, err
 	}
 	handle := parsed.Response.UserHandle
 	if purpose == "verify" && len(handle) == 0 {
@@ -424,10 +449,10 @@ func (s *Service) assert(ctx context.Context, q *dbsqlc.Queries, wa *webauthn.We
 	k, err := q.PasskeyCredential(ctx, dbsqlc.PasskeyCredentialParams{Challenge: cer.challenge,
 		CredentialID: parsed.RawID, UserHandle: handle})
 	if err != nil {
-		return none, nil, err
+		return nil, err
 	}
 	if !k.ID.Valid {
-		return none, refuse(ctx, q, cer, parsed.RawID, "unknown_credential", invalid), nil
+		return refuse(ctx, q, cer, parsed.RawID, "unknown_credential", invalid), nil
 	}
 	cred := webauthn.Credential{ID: parsed.RawID, PublicKey: k.PublicKey,
 		Flags:         webauthn.CredentialFlags{BackupEligible: deref(k.BackupEligible), BackupState: deref(k.BackupState), UserVerified: true, UserPresent: true},
@@ -442,19 +467,9 @@ func (s *Service) assert(ctx context.Context, q *dbsqlc.Queries, wa *webauthn.We
 		_, _, err = wa.ValidatePasskeyLogin(func(_, _ []byte) (webauthn.User, error) { return user, nil }, sess, parsed)
 	}
 	if err != nil {
-		return none, refuse(ctx, q, cer, parsed.RawID, reasonOf(err), invalid), nil
+		return refuse(ctx, q, cer, parsed.RawID, reasonOf(err), invalid), nil
 	}
-	req, ip, ua := cer.meta()
-	r, err := q.PasskeyAssert(ctx, dbsqlc.PasskeyAssertParams{Challenge: cer.challenge, CredentialID: parsed.RawID,
-		ClientData: parsed.Raw.AssertionResponse.ClientDataJSON, AuthData: parsed.Raw.AssertionResponse.AuthenticatorData,
-		SessionHash: sessHash, Request: req, Ip: ip, Ua: ua})
-	if err != nil {
-		return none, nil, err
-	}
-	if deref(r.Status) != "ok" {
-		return none, invalid, nil
-	}
-	return r, nil, nil
+	return nil, nil
 }
 
 // BeginPasskeyVerify starts a second-factor assertion for the caller's

@@ -34,10 +34,10 @@ func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestI
 	var role, kind string
 	var sessionID uuid.NullUUID
 	var pending *string
-	b.Queue(`select kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, amr, pending
+	b.Queue(`select kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, amr, pending, break_glass
 		from app.whoami()`).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&kind, &p.CredentialID, &p.UserID, &p.OrgID, &role, &sessionID, &p.AAL, &p.AuthTime,
-			&p.AMR, &pending)
+			&p.AMR, &pending, &p.BreakGlass)
 	})
 	if err := pool.SendBatch(ctx, b).Close(); err != nil {
 		return identity.Principal{}, err

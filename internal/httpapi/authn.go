@@ -56,6 +56,9 @@ func (n need) check(p identity.Principal, now time.Time) error {
 		return forbidden("credential_not_accepted", "this route does not accept this kind of credential")
 	case p.Pending == "passkey" && !n.pending:
 		return forbidden("passkey_required", "your org requires a passkey: sign in with one")
+	case p.Pending == "device_binding" && !n.pending:
+		return forbidden("device_binding_required",
+			"your org requires this role's sessions to be bound to a device: sign in with a DPoP proof, or use the browser's session cookie")
 	case p.Pending != "" && !n.pending:
 		return forbidden("mfa_required", "present your second factor (or enrol one) before using this route")
 	case n.role != "" && !p.Role.AtLeast(n.role):
@@ -112,9 +115,15 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 		if err == nil && c.dpop {
 			proof, err = s.dpopProof(r, c.token)
 		}
+		// The device binding the database is told of: the proof's key, or
+		// the browser when the session came in its cookie.
+		binding := proof.JKT
+		if c.cookie && binding == "" {
+			binding = auth.BrowserBinding
+		}
 		var p identity.Principal
 		if err == nil {
-			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, proof.JKT)
+			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, binding)
 		}
 		if err == nil {
 			// A pending session is no credential to the database: its

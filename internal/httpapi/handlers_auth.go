@@ -110,13 +110,17 @@ func (s *server) handleLinkLanding() http.Handler {
 }
 
 type sessionResponse struct {
-	Token             string    `json:"token"`
-	TokenType         string    `json:"token_type"` // Bearer, or DPoP when bound to the sign-in proof's key
-	SessionID         uuid.UUID `json:"session_id"`
-	UserID            uuid.UUID `json:"user_id"`
-	OrgID             uuid.UUID `json:"org_id"`
-	AbsoluteExpiresAt time.Time `json:"absolute_expires_at"`
-	IdleTimeoutMin    int       `json:"idle_timeout_min"`
+	// Token is empty when the session is handed out in the cookie only:
+	// its member's role must bind non-browser sessions to a DPoP key
+	// (DeviceBindingRequired).
+	Token                 string    `json:"token,omitempty"`
+	DeviceBindingRequired bool      `json:"device_binding_required,omitempty"`
+	TokenType             string    `json:"token_type"` // Bearer, or DPoP when bound to the sign-in proof's key
+	SessionID             uuid.UUID `json:"session_id"`
+	UserID                uuid.UUID `json:"user_id"`
+	OrgID                 uuid.UUID `json:"org_id"`
+	AbsoluteExpiresAt     time.Time `json:"absolute_expires_at"`
+	IdleTimeoutMin        int       `json:"idle_timeout_min"`
 }
 
 // handleLinkConsume spends a link: a form post from the landing page (the
@@ -150,7 +154,11 @@ func (s *server) handleLinkConsume() http.Handler {
 		proof, err := s.signInProof(r)
 		var sess auth.Session
 		if err == nil {
-			sess, err = s.deps.Auth.ConsumeLink(r.Context(), req.Token, req.Verifier)
+			var jkt string
+			if proof != nil {
+				jkt = proof.JKT
+			}
+			sess, err = s.deps.Auth.ConsumeLinkWithKey(r.Context(), req.Token, req.Verifier, jkt)
 		}
 		if err == nil && proof != nil {
 			err = s.deps.Auth.BindDPoP(r.Context(), sess.Token, *proof)
@@ -170,7 +178,7 @@ func (s *server) handleLinkConsume() http.Handler {
 			w.WriteHeader(http.StatusSeeOther)
 			return
 		}
-		writeJSON(w, http.StatusOK, newSessionResponse(sess, nil))
+		writeJSON(w, http.StatusOK, s.issued(r, sess))
 	})
 }
 
@@ -221,7 +229,7 @@ func handleMe() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"user_id": p.UserID, "org_id": p.OrgID, "role": p.Role,
 			"session_id": p.SessionID, "credential_kind": p.Kind, "aal": p.AAL, "auth_time": p.AuthTime,
-			"amr": amr, "pending": pending})
+			"amr": amr, "pending": pending, "break_glass": p.BreakGlass})
 	})
 }
 

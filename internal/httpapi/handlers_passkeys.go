@@ -110,6 +110,10 @@ func (s *server) handlePasskeySignInFinish() http.Handler {
 			s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
 		}
 		w.Header().Set("Cache-Control", "no-store")
+		if proof == nil {
+			writeJSON(w, http.StatusOK, s.issued(r, sess))
+			return
+		}
 		writeJSON(w, http.StatusOK, newSessionResponse(sess, proof))
 	})
 }

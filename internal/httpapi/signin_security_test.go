@@ -59,7 +59,7 @@ func TestSignInLockoutAndEnumerationAudit(t *testing.T) {
 	}
 	var reason string
 	if err := w.env.Super.Pool.QueryRow(context.Background(), `select details->>'reason' from audit.events
-		where org_id = $1 order by seq desc limit 1`, instanceLog).Scan(&reason); err != nil || reason != "unknown_address" {
+		where org_id = $1 order by qid desc limit 1`, instanceLog).Scan(&reason); err != nil || reason != "unknown_address" {
 		t.Errorf("last instance event reason %q (%v), want unknown_address", reason, err)
 	}
 }

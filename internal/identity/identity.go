@@ -104,6 +104,10 @@ type Principal struct {
 	Pending string
 	// Scopes are an API key's scopes (empty for other kinds).
 	Scopes []string
+	// BreakGlass reports a break-glass session: it reads every patient of
+	// its org until it ends, 60 minutes after activation, and every event
+	// it makes is flagged.
+	BreakGlass bool
 	// CredentialHash is the hex SHA-256 of the presented token: what the
 	// database is given, never the token itself.
 	CredentialHash string

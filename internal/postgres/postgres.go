@@ -149,8 +149,16 @@ type Credential struct {
 	Hash    string
 	Org     string
 	Request string
-	DPoP    string
+	// DPoP is the device binding the server verified for this request
+	// (ward.dpop): a DPoP key's thumbprint, BrowserBinding, or empty.
+	DPoP string
 }
+
+// BrowserBinding is the ward.dpop of a request whose session came in the
+// browser's session cookie (Secure, HttpOnly, SameSite=Strict) through the
+// same-origin checks: such a session counts as bound to that browser for
+// an org's device_binding_required_for (migration 00062).
+const BrowserBinding = "browser"
 
 type txKey struct{}
 
@@ -223,7 +231,7 @@ func (c Credential) valid() bool {
 	if len(c.Request) > 64 || strings.Trim(c.Request, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") != "" {
 		return false
 	}
-	if c.DPoP != "" && (len(c.DPoP) != 43 ||
+	if c.DPoP != "" && c.DPoP != BrowserBinding && (len(c.DPoP) != 43 ||
 		strings.Trim(c.DPoP, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_") != "") {
 		return false
 	}

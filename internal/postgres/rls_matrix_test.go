@@ -378,6 +378,68 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"a stakeholder sees no member of the org", "a_clinic",
 			`select cardinality(private.my_org_member_ids())::text`, nil, []string{"0"}, ""},
 
+		// Break-glass: the lifetime is the procedure's and the table's;
+		// designation and review are for admins who stepped up.
+		{"break_glass_activate without a spent challenge", "anonymous",
+			`select status from app.break_glass_activate($1, $2, '\x7b7d', $3, $4)`,
+			[]any{rlsRandom(32), rlsRandom(32), rlsRandom(37), rlsRandom(32)}, nil, ""},
+		{"break_glass_activate takes no lifetime", "anonymous",
+			`select status from app.break_glass_activate($1, $2, '\x7b7d', $3, $4, p_minutes => 525600)`,
+			[]any{rlsRandom(32), rlsRandom(32), rlsRandom(37), rlsRandom(32)}, nil, "42883"},
+		{"break_glass_reason from an ordinary session", "a_admin",
+			`select app.break_glass_reason($1, '\x00')::text`, []any{s.must("bg.s.a_prov0.bg")}, nil, ""},
+		{"break_glass_reason of a review item whose reason is written", "a_prov0_break_glass",
+			`select app.break_glass_reason($1, '\x00')::text`, []any{s.must("bg.s.a_prov0.bg")}, nil, ""},
+		{"break_glass_reason of an expired break-glass session", "a_prov0_break_glass_expired",
+			`select app.break_glass_reason($1, '\x00')::text`, []any{s.must("bg.s.a_prov0.bg.old")}, nil, ""},
+		{"a live break-glass session is one", "a_prov0_break_glass", `select private.am_i_break_glass()::text`,
+			nil, []string{"true"}, ""},
+		{"an admin session is no break-glass session", "a_admin", `select private.am_i_break_glass()::text`,
+			nil, []string{"false"}, ""},
+		{"break_glass_designate by a lead", "a_lead", `select app.break_glass_designate($1, true)::text`,
+			[]any{s.must("a_prov1")}, nil, ""},
+		{"break_glass_designate under a key", "a_key", `select app.break_glass_designate($1, true)::text`,
+			[]any{s.must("a_prov1")}, nil, ""},
+		{"break_glass_designate of a patient", "a_admin", `select app.break_glass_designate($1, true)::text`,
+			[]any{s.must("a_pat1")}, nil, postgres.CodeNoDataFound},
+		{"break_glass_designate of a member of another org", "a_admin", `select app.break_glass_designate($1, true)::text`,
+			[]any{s.must("b_admin")}, nil, postgres.CodeNoDataFound},
+		{"break_glass_designate of staff with fewer than two passkeys", "a_admin",
+			`select app.break_glass_designate($1, true)::text`, []any{s.must("a_lead")}, nil, postgres.CodeInvalidParameter},
+		{"break_glass_designate again changes nothing", "a_admin", `select app.break_glass_designate($1, true)::text`,
+			[]any{s.must("a_prov0")}, []string{"false"}, ""},
+		{"break_glass_designate off", "a_admin", `select app.break_glass_designate($1, false)::text`,
+			[]any{s.must("a_prov0")}, []string{"true"}, ""},
+		{"break_glass_review by a lead", "a_lead", `select app.break_glass_review($1, '\x00')::text`,
+			[]any{s.must("bg.s.a_prov0.bg")}, nil, ""},
+		{"break_glass_review by the operator's break-glass session", "a_prov0_break_glass",
+			`select app.break_glass_review($1, '\x00')::text`, []any{s.must("bg.s.a_prov0.bg")}, nil, ""},
+		{"break_glass_review of another org's item", "b_admin", `select app.break_glass_review($1, '\x00')::text`,
+			[]any{s.must("bg.s.a_prov0.bg")}, []string{"false"}, ""},
+		{"break_glass_review without a note", "a_admin", `select app.break_glass_review($1, null)::text`,
+			[]any{s.must("bg.s.a_prov0.bg")}, nil, postgres.CodeInvalidParameter},
+		{"break_glass_review", "a_admin", `select app.break_glass_review($1, '\x00')::text`,
+			[]any{s.must("bg.s.a_prov0.bg")}, []string{"true"}, ""},
+
+		// Risk and device-binding policies: admins' sessions that stepped
+		// up; the values are checked.
+		{"set_risk_policy by a lead", "a_lead", `select app.set_risk_policy(40)::text`, nil, nil, ""},
+		{"set_risk_policy under a key", "a_key", `select app.set_risk_policy(40)::text`, nil, nil, ""},
+		{"set_risk_policy from a break-glass session", "a_prov0_break_glass", `select app.set_risk_policy(40)::text`, nil, nil, ""},
+		{"set_risk_policy beyond 200", "a_admin", `select app.set_risk_policy(201)::text`, nil, nil, postgres.CodeInvalidParameter},
+		{"set_risk_policy", "a_admin", `select app.set_risk_policy(40)::text`, nil, []string{""}, ""},
+		{"set_risk_policy off", "a_admin", `select app.set_risk_policy(null)::text`, nil, []string{""}, ""},
+		{"signin_risk is not for ward_app", "a_admin",
+			`select score::text from private.signin_risk($1, $2, '10.0.0.1', 'ua', null)`, []any{A, s.must("a_admin")}, nil, ""},
+		{"set_device_binding_policy by a lead", "a_lead", `select app.set_device_binding_policy('{provider}')::text`, nil, nil, ""},
+		{"set_device_binding_policy under a key", "a_key", `select app.set_device_binding_policy('{provider}')::text`, nil, nil, ""},
+		{"set_device_binding_policy with an unknown role", "a_admin", `select app.set_device_binding_policy('{root}')::text`,
+			nil, nil, postgres.CodeInvalidParameter},
+		{"set_device_binding_policy with a null role", "a_admin", `select app.set_device_binding_policy(array[null]::text[])::text`,
+			nil, nil, postgres.CodeInvalidParameter},
+		{"set_device_binding_policy", "a_admin", `select app.set_device_binding_policy('{provider,lead}')::text`,
+			nil, []string{""}, ""},
+
 		{"set_assurance_policy under a key", "a_key",
 			`select app.set_assurance_policy(false, false)::text`, nil, nil, ""},
 
@@ -508,6 +570,10 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			`select role || '/' || aal || '/' || pending from app.whoami()`, nil, []string{"admin/1/mfa"}, ""},
 		{"whoami of a pending member of an org requiring MFA", "b_pat1_aal1",
 			`select role || '/' || pending from app.whoami()`, nil, []string{"patient/mfa"}, ""},
+		{"whoami of an unbound bearer session of a role the org requires bound", "b_pat1_bearer_unbound",
+			`select role || '/' || pending from app.whoami()`, nil, []string{"patient/device_binding"}, ""},
+		{"whoami of the same session in the browser's cookie", "b_pat1_browser",
+			`select role || '/' || coalesce(pending, 'none') from app.whoami()`, nil, []string{"patient/none"}, ""},
 		{"whoami of an AAL1 patient of an org without policy", "a_pat1_aal1",
 			`select role || '/' || coalesce(pending, 'none') from app.whoami()`, nil, []string{"patient/none"}, ""},
 		{"whoami of an AAL2 admin", "a_admin",
@@ -942,6 +1008,12 @@ func TestRLSMatrixDetectsBrokenPolicy(t *testing.T) {
 		alter policy scim_users_select on app.scim_users using (true)`); err != nil {
 		t.Fatal(err)
 	}
+	// And a break-glass helper that takes every live session for one.
+	if _, err := env.Super.Pool.Exec(ctx, `create or replace function private.am_i_break_glass() returns boolean
+		language plpgsql stable security definer set search_path = '' as $$
+		begin return private.uid() is not null; end $$`); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		actor, table, op string
 		leaks            bool
@@ -955,6 +1027,9 @@ func TestRLSMatrixDetectsBrokenPolicy(t *testing.T) {
 		{"b_scim", "app.scim_users", "select", true},
 		{"a_lead", "app.scim_users", "select", true},
 		{"a_scim", "app.scim_tokens", "select", false},
+		{"a_prov1", "app.clinical_entries", "select", true},
+		{"a_pat1", "app.clinical_entries", "select", true},
+		{"a_prov0_break_glass", "app.clinical_entries", "select", false},
 		{"a_admin", "app.orgs", "select", false},
 		{"a_pat1", "app.clinical_entries", "insert@A.P1", false},
 	} {

@@ -25,6 +25,10 @@ import (
 //     with members, the audit log and head with audit:read, and never
 //     sees legal holds or keys.
 //   - A token rotated away from a session names it for 30 seconds more.
+//   - An unbound session of a role its org lists in device_binding_required_for
+//     is nobody unless it came in the browser's cookie.
+//   - A live break-glass session reads every patient of its org and their
+//     entries.
 //   - A live session below its assurance bar is pending, and a pending
 //     credential is no credential: admins and leads always need AAL2, every
 //     role does in an org that requires MFA.
@@ -61,6 +65,7 @@ type rlsPrincipal struct {
 	live            bool
 	user, org, role string
 	scopes          []string // API keys only (role "key")
+	breakGlass      bool     // a live break-glass session
 }
 
 // holds reports whether p is an API key holding scope.
@@ -122,7 +127,12 @@ func (s *rlsSeed) resolve(cred postgres.Credential) rlsPrincipal {
 		if needsMFA && r.aal < 2 {
 			return rlsPrincipal{} // pending
 		}
-		return rlsPrincipal{live: true, user: r.user, org: r.org, role: m.role}
+		// An unbound session of a role its org requires bound is nobody
+		// unless the browser presents it in its cookie.
+		if slices.Contains(s.binding[r.org], m.role) && cred.DPoP != postgres.BrowserBinding {
+			return rlsPrincipal{} // pending device binding
+		}
+		return rlsPrincipal{live: true, user: r.user, org: r.org, role: m.role, breakGlass: r.breakGlass}
 	}
 	return rlsPrincipal{}
 }
@@ -299,6 +309,12 @@ func orgLead(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.org == p.org 
 func patientRow(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 	return s.seesPatient(p, r.org, r.patient)
 }
+
+// patientRead admits what p reads of patient data: what patientRow
+// admits, and every patient of its org for a break-glass session.
+func patientRead(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+	return patientRow(s, p, r) || (p.breakGlass && r.org == p.org)
+}
 func leadTarget(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
 	return t.org == p.org && p.leadOrAdmin()
 }
@@ -408,7 +424,7 @@ func rlsTables() []*rlsTable {
 		{
 			name: "app.patients", pk: `org_id::text || '/' || id::text`, scope: rlsOrgScope,
 			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
-				return patientRow(s, p, r) || (r.org == p.org && p.holds("gateway"))
+				return patientRead(s, p, r) || (r.org == p.org && p.holds("gateway"))
 			},
 			inserts: []rlsInsert{
 				{name: "insert", may: leadTarget, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
@@ -476,7 +492,7 @@ func rlsTables() []*rlsTable {
 			delete:  orgLead,
 		},
 		{
-			name: "app.clinical_entries", pk: `org_id::text || '/' || id::text`, read: patientRow, scope: rlsPatientScope,
+			name: "app.clinical_entries", pk: `org_id::text || '/' || id::text`, read: patientRead, scope: rlsPatientScope,
 			inserts: []rlsInsert{
 				{name: "insert",
 					may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool { return s.seesPatient(p, t.org, t.patient) },
@@ -697,6 +713,28 @@ func rlsTables() []*rlsTable {
 					[]any{rlsRandom(32), t.org, s.must("c.A")}
 			}}},
 			updates: []rlsWrite{{name: "unspend", tail: `set taken_at = null, done_at = null`}},
+		},
+		{
+			// Emergency-access users and activations (review items): the
+			// org's admins see them; only the procedures write them.
+			name: "app.break_glass_users", pk: `org_id::text || '/' || user_id::text`, read: orgAdmin, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.break_glass_users (org_id, user_id, designated_by) values ($1, $2, $2)`,
+					[]any{t.org, a.user}
+			}}},
+			updates: []rlsWrite{{name: "redesignate", tail: `set designated_at = now()`}},
+		},
+		{
+			name: "app.break_glass_activations", pk: `org_id::text || '/' || id::text`, read: orgAdmin, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.break_glass_activations (org_id, user_id, session_id, passkey_id, reason_enc, expires_at)
+				        values ($1, $2, $3, gen_random_uuid(), '\x00', now() + interval '1 day')`,
+					[]any{t.org, a.user, s.must("s.a_prov0.bg")}
+			}}},
+			updates: []rlsWrite{
+				{name: "close", tail: `set reviewed_at = now(), reviewed_by = user_id, review_note_enc = '\x00'`},
+				{name: "extend", tail: `set expires_at = now() + interval '1 year'`},
+			},
 		},
 		{
 			name: "private.keysets", pk: `org_id::text || '/' || purpose`, scope: rlsOrgScope,

@@ -67,6 +67,7 @@ type rlsRow struct {
 	lastSeen    time.Time
 	idleMin     int
 	absoluteExp time.Time
+	breakGlass  bool // a break-glass session (migration 00060)
 }
 
 // rlsActor is one way of calling the database: a credential exactly as the
@@ -90,6 +91,8 @@ type rlsSeed struct {
 	linkHash map[string][]byte
 	// ssoStateHash and ssoBinderHash are the seeded SSO sign-in state's.
 	ssoStateHash, ssoBinderHash []byte
+	// binding is each org's device_binding_required_for (migration 00062).
+	binding map[string][]string
 }
 
 func (s *rlsSeed) name(label string) string {
@@ -142,7 +145,7 @@ func seedRLS(t *testing.T, env *pgtest.Env) *rlsSeed {
 		id:    map[string]string{},
 		label: map[string]string{rlsInstanceOrg: "instance"},
 		rows:  map[string][]rlsRow{},
-		bidx:  map[string][]byte{}, linkHash: map[string][]byte{},
+		bidx:  map[string][]byte{}, linkHash: map[string][]byte{}, binding: map[string][]string{},
 	}
 	ctx := context.Background()
 	err := env.Super.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
@@ -444,6 +447,39 @@ func (w *rlsWriter) passkey(org, user string) {
 	w.add("app.passkeys", rlsRow{pk: o + "/" + id, org: o, user: u})
 }
 
+// breakGlass designates user an emergency-access user of org, and gives
+// them the two passkeys that needs.
+func (w *rlsWriter) breakGlass(org, user, by string) {
+	o, u := w.s.must(org), w.s.must(user)
+	w.passkey(org, user)
+	w.passkey(org, user)
+	w.exec(`insert into app.break_glass_users (org_id, user_id, designated_by) values ($1, $2, $3)`, o, u, w.s.must(by))
+	w.add("app.break_glass_users", rlsRow{pk: o + "/" + u, org: o, user: u})
+}
+
+// breakGlassSession creates a break-glass session of user in org with its
+// activation (an open review item), created ago, and returns the
+// credential hash it answers to. Past 60 minutes it has expired.
+func (w *rlsWriter) breakGlassSession(label, org, user string, ago time.Duration) string {
+	id, o, u := w.s.name(label), w.s.must(org), w.s.must(user)
+	token := hex.EncodeToString(rlsRandom(32))
+	sum := sha256.Sum256([]byte(token))
+	created := w.s.now.Add(-ago)
+	r := rlsRow{pk: id, org: o, user: u, tokenHash: hex.EncodeToString(sum[:]), aal: 2, breakGlass: true,
+		lastSeen: created, idleMin: 60, absoluteExp: created.Add(time.Hour)}
+	w.exec(`insert into app.sessions (id, org_id, user_id, token_hash, created_at, last_seen_at, idle_timeout_min,
+	          absolute_expires_at, assurance, amr, break_glass)
+	        values ($1, $2, $3, $4, $5, $5, 60, $6, 2, '{passkey}', true)`,
+		id, o, u, sum[:], created, r.absoluteExp)
+	w.add("app.sessions", r)
+	act := w.s.name("bg." + label)
+	w.exec(`insert into app.break_glass_activations (org_id, id, user_id, session_id, passkey_id, reason_enc,
+	          activated_at, expires_at) values ($1, $2, $3, $4, gen_random_uuid(), $5, $6, $7)`,
+		o, act, u, id, rlsRandom(40), created, r.absoluteExp)
+	w.add("app.break_glass_activations", rlsRow{pk: o + "/" + act, org: o, user: u})
+	return r.tokenHash
+}
+
 // passkeyChallenge stores a live sign-in challenge (bound to a browser,
 // no org).
 func (w *rlsWriter) passkeyChallenge() {
@@ -597,6 +633,11 @@ func (w *rlsWriter) seed() {
 	s := w.s
 	w.org("A", false)
 	w.org("B", true) // require_mfa: every role needs AAL2
+	// Org B requires its patients' sessions to be device-bound: a bearer
+	// session of b_pat1 is nobody, the same session in the browser's
+	// cookie is b_pat1.
+	w.exec(`update app.orgs set device_binding_required_for = '{patient}' where id = $1`, s.must("B"))
+	s.binding[s.must("B")] = []string{"patient"}
 	w.keyset(rlsInstanceOrg, "aead")
 	w.keyset(rlsInstanceOrg, "prf")
 
@@ -646,6 +687,7 @@ func (w *rlsWriter) seed() {
 	w.passkey("A", "a_pat1")
 	w.passkey("B", "b_admin")
 	w.passkeyChallenge()
+	w.breakGlass("A", "a_prov0", "a_admin")
 	w.recoveryCode("A", "a_pat1")
 	w.recoveryCode("B", "b_admin")
 	w.magicLink("A", "a_pat1")
@@ -745,7 +787,9 @@ func (w *rlsWriter) seed() {
 		{"a_lead_aal1", postgres.Credential{Hash: aal1("a_lead", "A", "a_lead"), Org: A}, s.must("a_lead")},
 		{"a_pat1_aal1", postgres.Credential{Hash: aal1("a_pat1", "A", "a_pat1"), Org: A}, s.must("a_pat1")},
 		{"a_lead_in_B_aal1", postgres.Credential{Hash: aal1("a_lead.B", "B", "a_lead"), Org: B}, s.must("a_lead")},
-		{"b_pat1_aal1", postgres.Credential{Hash: aal1("b_pat1", "B", "b_pat1"), Org: B}, s.must("b_pat1")},
+		// (In the browser's cookie: org B requires its patients' sessions
+		// bound, and this actor is about the MFA bar.)
+		{"b_pat1_aal1", postgres.Credential{Hash: aal1("b_pat1", "B", "b_pat1"), Org: B, DPoP: postgres.BrowserBinding}, s.must("b_pat1")},
 		// Rotated tokens of a_lead's session: within the 30-second grace it
 		// still names the session; after it, nobody.
 		{"a_lead_rotated_in_grace", postgres.Credential{Hash: w.retiredToken("s.a_lead", 5*time.Second), Org: A}, s.must("a_lead")},
@@ -762,6 +806,10 @@ func (w *rlsWriter) seed() {
 		{"a_key_audit", postgres.Credential{Hash: w.apiKey("k.a.au", "A", "a_admin", false, time.Time{}, "audit:read", "dsr"), Org: A}, s.must("a_admin")},
 		{"b_key", postgres.Credential{Hash: w.apiKey("k.b", "B", "b_admin", false, time.Time{}), Org: B}, s.must("b_admin")},
 		{"b_key_hint_A", postgres.Credential{Hash: w.apiKey("k.b2", "B", "b_admin", false, time.Time{}), Org: A}, s.must("b_admin")},
+		// Break-glass: a provider with no patients of their own reads every
+		// patient of the org for 60 minutes, then nothing.
+		{"a_prov0_break_glass", postgres.Credential{Hash: w.breakGlassSession("s.a_prov0.bg", "A", "a_prov0", 5*time.Minute), Org: A}, s.must("a_prov0")},
+		{"a_prov0_break_glass_expired", postgres.Credential{Hash: w.breakGlassSession("s.a_prov0.bg.old", "A", "a_prov0", 61*time.Minute), Org: A}, s.must("a_prov0")},
 		// Case stakeholders: one of each kind with different permissions,
 		// an expired and a revoked grant.
 		{"a_clinic", postgres.Credential{Hash: live("a_clinic", "A", "a_clinic"), Org: A}, s.must("a_clinic")},
@@ -781,5 +829,8 @@ func (w *rlsWriter) seed() {
 		{"b_scim", postgres.Credential{Hash: w.scimToken("t.b", "B", "b_admin", false), Org: B}, s.must("b_admin")},
 		{"b_scim_hint_A", postgres.Credential{Hash: w.scimToken("t.b2", "B", "b_admin", false), Org: A}, s.must("b_admin")},
 	}
-	live("b_pat1", "B", "b_pat1") // a row nobody in A may see
+	bPat1 := live("b_pat1", "B", "b_pat1") // a row nobody in A may see
+	s.actors = append(s.actors,
+		rlsActor{"b_pat1_bearer_unbound", postgres.Credential{Hash: bPat1, Org: B}, s.must("b_pat1")},
+		rlsActor{"b_pat1_browser", postgres.Credential{Hash: bPat1, Org: B, DPoP: postgres.BrowserBinding}, s.must("b_pat1")})
 }

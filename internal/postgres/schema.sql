@@ -224,6 +224,186 @@ end $$;
 ALTER FUNCTION app.audit_sinks_guard() OWNER TO ward_owner;
 
 --
+-- Name: break_glass_activate(bytea, bytea, bytea, bytea, bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  c app.passkey_challenges%rowtype := private.passkey_spent(p_challenge, '{signin}');
+  k app.passkeys%rowtype;
+  a record;
+  o app.orgs%rowtype;
+  pol app.instance_policy%rowtype;
+begin
+  if octet_length(p_session_hash) is distinct from 32 then
+    raise exception 'break_glass_activate: a 32-byte session hash is required' using errcode = '22023';
+  end if;
+  if private.credential_hash() is not null then
+    raise exception 'break_glass_activate: activate without a credential' using errcode = '42501';
+  end if;
+  select x.* into k from app.passkeys x
+    join app.memberships m on m.org_id = x.org_id and m.user_id = x.user_id and m.revoked_at is null
+   where x.credential_id = p_credential_id
+     for update of x;
+  if not found then
+    raise exception 'forbidden: no such passkey' using errcode = '42501';
+  end if;
+  select * into a from private.webauthn_auth_data(p_auth_data, c.rp_id);
+  status := case
+    when not private.webauthn_client_data(p_client_data, 'webauthn.get', c.challenge, c.origin) then 'invalid'
+    when not a.ok or a.backup_eligible <> k.backup_eligible then 'invalid'
+    when (a.sign_count <> 0 or k.sign_count <> 0) and a.sign_count <= k.sign_count then 'sign_count'
+    when not exists (select from app.break_glass_users b
+                       join app.memberships m on m.org_id = b.org_id and m.user_id = b.user_id
+                      where b.org_id = k.org_id and b.user_id = k.user_id and m.role in ('provider', 'lead', 'admin'))
+      then 'not_designated'
+    when (select count(*) from app.passkeys x where x.org_id = k.org_id and x.user_id = k.user_id) < 2
+      then 'too_few_passkeys'
+    else 'ok' end;
+  if status = 'sign_count' then
+    perform audit.append_as(k.org_id, 'auth.passkey.sign_count_regression', 'denied', 'passkey', k.id,
+      p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => k.user_id,
+      p_details => jsonb_build_object('stored', k.sign_count, 'presented', a.sign_count, 'purpose', 'break_glass'));
+  end if;
+  if status <> 'ok' then
+    perform audit.append_as(k.org_id, 'auth.break_glass.activate', 'denied', 'user', k.user_id,
+      p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => k.user_id,
+      p_details => jsonb_build_object('method', 'passkey', 'reason', status, 'passkey', k.id));
+    return;
+  end if;
+  update app.passkeys x set sign_count = a.sign_count, backup_state = a.backup_state, last_used_at = now()
+   where x.org_id = k.org_id and x.id = k.id;
+  select * into o from app.orgs x where x.id = k.org_id;
+  select * into pol from app.instance_policy;
+  idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min, 60);
+  absolute_expires_at := now() + interval '60 minutes';
+  insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, user_agent, ip,
+                            assurance, amr, authenticated_at, break_glass)
+  values (k.org_id, k.user_id, p_session_hash, idle_timeout_min, absolute_expires_at,
+          audit.clean_text(p_ua, 256), p_ip::inet, 2, '{passkey}', now(), true)
+  returning id into session_id;
+  insert into app.break_glass_activations (org_id, user_id, session_id, passkey_id, expires_at)
+  values (k.org_id, k.user_id, session_id, k.id, absolute_expires_at)
+  returning id into activation_id;
+  -- From here on the transaction acts as the new session.
+  perform set_config('ward.credential', encode(p_session_hash, 'hex'), true);
+  perform audit.append_as(k.org_id, 'auth.break_glass.activate', 'success', 'break_glass_activation', activation_id,
+    p_request => p_request, p_ip => p_ip, p_ua => p_ua,
+    p_details => jsonb_build_object('method', 'passkey', 'aal', 2, 'uv', true, 'passkey', k.id,
+                                    'session', session_id, 'expires_at', absolute_expires_at));
+  select coalesce(array_agg(m.user_id order by m.created_at), '{}'),
+         coalesce(array_agg(u.email_enc order by m.created_at), '{}')
+    into admin_ids, admin_emails
+    from app.memberships m join app.users u on u.id = m.user_id
+   where m.org_id = k.org_id and m.role = 'admin' and m.revoked_at is null;
+  user_id := k.user_id; org_id := k.org_id;
+end $$;
+
+ALTER FUNCTION app.break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]) OWNER TO ward_definer;
+
+--
+-- Name: break_glass_designate(uuid, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.break_glass_designate(p_user uuid, p_on boolean, p_request text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  n int;
+begin
+  select * into me from private.break_glass_admin();
+  if p_user is null or p_on is null then
+    raise exception 'break_glass_designate: user and on are required' using errcode = '22023';
+  end if;
+  if p_on then
+    if not exists (select from app.memberships m where m.org_id = me.org_id and m.user_id = p_user
+                     and m.revoked_at is null and m.role in ('provider', 'lead', 'admin')) then
+      raise exception 'no live staff member of this org has this id' using errcode = 'P0002';
+    end if;
+    if (select count(*) from app.passkeys k where k.org_id = me.org_id and k.user_id = p_user) < 2 then
+      raise exception 'an emergency-access user must hold at least two passkeys' using errcode = '22023';
+    end if;
+    insert into app.break_glass_users (org_id, user_id, designated_by) values (me.org_id, p_user, me.user_id)
+    on conflict do nothing;
+  else
+    delete from app.break_glass_users b where b.org_id = me.org_id and b.user_id = p_user;
+  end if;
+  get diagnostics n = row_count;
+  if n > 0 then
+    perform audit.append_as(me.org_id, 'org.break_glass.designate', 'success', 'user', p_user,
+      p_request => p_request, p_details => jsonb_build_object('designated', p_on));
+  end if;
+  return n > 0;
+end $$;
+
+ALTER FUNCTION app.break_glass_designate(p_user uuid, p_on boolean, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: break_glass_reason(uuid, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.break_glass_reason(p_activation uuid, p_reason_enc bytea) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.break_glass is not true then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if octet_length(p_reason_enc) is null or octet_length(p_reason_enc) not between 1 and 16384 then
+    raise exception 'break_glass_reason: a sealed reason is required' using errcode = '22023';
+  end if;
+  update app.break_glass_activations x set reason_enc = p_reason_enc
+   where x.org_id = me.org_id and x.id = p_activation and x.session_id = me.session_id and x.reason_enc is null;
+  if not found then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+end $$;
+
+ALTER FUNCTION app.break_glass_reason(p_activation uuid, p_reason_enc bytea) OWNER TO ward_definer;
+
+--
+-- Name: break_glass_review(uuid, bytea, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.break_glass_review(p_activation uuid, p_note_enc bytea, p_request text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  x app.break_glass_activations%rowtype;
+begin
+  select * into me from private.break_glass_admin();
+  if octet_length(p_note_enc) is null or octet_length(p_note_enc) not between 1 and 16384 then
+    raise exception 'break_glass_review: a sealed note is required' using errcode = '22023';
+  end if;
+  select * into x from app.break_glass_activations a
+   where a.org_id = me.org_id and a.id = p_activation and a.reviewed_at is null for update;
+  if not found then
+    return false;
+  end if;
+  if x.user_id = me.user_id then
+    raise exception 'another admin must review your own break-glass access' using errcode = '42501';
+  end if;
+  update app.break_glass_activations a set reviewed_at = now(), reviewed_by = me.user_id, review_note_enc = p_note_enc
+   where a.org_id = x.org_id and a.id = x.id;
+  perform audit.append_as(me.org_id, 'org.break_glass.review', 'success', 'break_glass_activation', x.id,
+    p_request => p_request, p_details => jsonb_build_object('operator', x.user_id, 'session', x.session_id));
+  return true;
+end $$;
+
+ALTER FUNCTION app.break_glass_review(p_activation uuid, p_note_enc bytea, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: claim_sso_domain(text, uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -259,6 +439,8 @@ declare
   o app.orgs%rowtype;
   pol app.instance_policy%rowtype;
   live boolean;
+  r record;
+  step text;
 begin
   if octet_length(p_token_hash) is distinct from 32 or octet_length(p_session_hash) is distinct from 32
      or (p_verifier_hash is not null and octet_length(p_verifier_hash) <> 32) then
@@ -288,18 +470,23 @@ begin
 
   select * into o from app.orgs where id = l.org_id;
   select * into pol from app.instance_policy;
+  select * into r from private.signin_risk(l.org_id, l.user_id, p_ip, p_ua, l.request_ip);
+  step := case when o.risk_threshold is not null and r.score >= o.risk_threshold then 'passkey' end;
   idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min);
   absolute_expires_at := now() + make_interval(mins => least(o.session_absolute_max_min, pol.session_absolute_max_min));
   insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, user_agent, ip,
-                            assurance, amr, authenticated_at)
+                            assurance, amr, authenticated_at, risk_score, step_up)
   values (l.org_id, l.user_id, p_session_hash, idle_timeout_min, absolute_expires_at,
-          audit.clean_text(p_ua, 256), p_ip, 1, '{email}', now())
+          audit.clean_text(p_ua, 256), p_ip, 1, '{email}', now(), least(r.score, 200), step)
   returning id into session_id;
   user_id := l.user_id; org_id := l.org_id;
   perform audit.append_as(l.org_id, 'auth.signin', 'success', 'session', session_id,
     p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
     p_details => jsonb_build_object('method', 'magic_link', 'browser_bound', l.verifier_hash is not null,
-                                    'aal', 1),
+                                    'aal', 1,
+                                    'risk', jsonb_build_object('score', r.score, 'reasons', to_jsonb(r.reasons),
+                                                               'signals', r.signals, 'threshold', o.risk_threshold,
+                                                               'step_up', step)),
     p_actor => l.user_id);
 end $$;
 
@@ -862,6 +1049,7 @@ declare
   o app.orgs%rowtype;
   pol app.instance_policy%rowtype;
   action text := case c.purpose when 'signin' then 'auth.signin' else 'auth.mfa.verify' end;
+  r record;
 begin
   if c.purpose = 'signin' and octet_length(p_session_hash) is distinct from 32 then
     raise exception 'passkey_assert: a sign-in needs a 32-byte session hash' using errcode = '22023';
@@ -911,14 +1099,18 @@ begin
   select * into pol from app.instance_policy;
   idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min);
   absolute_expires_at := now() + make_interval(mins => least(o.session_absolute_max_min, pol.session_absolute_max_min));
+  select * into r from private.signin_risk(k.org_id, k.user_id, p_ip::inet, p_ua, null);
   insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, user_agent, ip,
-                            assurance, amr, authenticated_at)
+                            assurance, amr, authenticated_at, risk_score)
   values (k.org_id, k.user_id, p_session_hash, idle_timeout_min, absolute_expires_at,
-          audit.clean_text(p_ua, 256), p_ip::inet, 2, '{passkey}', now())
+          audit.clean_text(p_ua, 256), p_ip::inet, 2, '{passkey}', now(), least(r.score, 200))
   returning id into session_id;
   perform audit.append_as(k.org_id, 'auth.signin', 'success', 'session', session_id,
     p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => k.user_id,
-    p_details => jsonb_build_object('method', 'passkey', 'aal', 2, 'uv', true, 'passkey', k.id));
+    p_details => jsonb_build_object('method', 'passkey', 'aal', 2, 'uv', true, 'passkey', k.id,
+                                    'risk', jsonb_build_object('score', r.score, 'reasons', to_jsonb(r.reasons),
+                                                               'signals', r.signals, 'threshold', o.risk_threshold,
+                                                               'step_up', null)));
 end $$;
 
 ALTER FUNCTION app.passkey_assert(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) OWNER TO ward_definer;
@@ -1951,6 +2143,71 @@ end $$;
 ALTER FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) OWNER TO ward_definer;
 
 --
+-- Name: set_device_binding_policy(text[], text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.set_device_binding_policy(p_roles text[], p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  old text[];
+begin
+  select m.kind, m.user_id, m.org_id, m.role, m.aal, m.auth_time, m.break_glass into me from private.me() m;
+  if me.role is distinct from 'admin' or me.kind is distinct from 'session' or me.break_glass then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if p_roles is null or array_position(p_roles, null) is not null
+     or not p_roles <@ array['patient', 'provider', 'lead', 'admin', 'stakeholder']::text[] then
+    raise exception 'roles are patient, provider, lead, admin and stakeholder' using errcode = '22023';
+  end if;
+  select o.device_binding_required_for into old from app.orgs o where o.id = me.org_id for update;
+  update app.orgs o set device_binding_required_for = (select coalesce(array_agg(distinct r order by r), '{}')
+                                                        from unnest(p_roles) r)
+   where o.id = me.org_id;
+  perform audit.append_as(me.org_id, 'org.device_binding_policy.update', 'success', 'org', me.org_id,
+    p_request => p_request, p_details => jsonb_build_object('roles', to_jsonb(p_roles), 'old_roles', to_jsonb(old)));
+end $$;
+
+ALTER FUNCTION app.set_device_binding_policy(p_roles text[], p_request text) OWNER TO ward_definer;
+
+--
+-- Name: set_risk_policy(integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.set_risk_policy(p_threshold integer, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  old int;
+begin
+  select m.kind, m.user_id, m.org_id, m.role, m.aal, m.auth_time, m.break_glass into me from private.me() m;
+  if me.role is distinct from 'admin' or me.kind is distinct from 'session' or me.break_glass then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if p_threshold is not null and p_threshold not between 1 and 200 then
+    raise exception 'risk_threshold must be 1..200, or null to record scores only' using errcode = '22023';
+  end if;
+  select o.risk_threshold into old from app.orgs o where o.id = me.org_id for update;
+  update app.orgs o set risk_threshold = p_threshold where o.id = me.org_id;
+  perform audit.append_as(me.org_id, 'org.risk_policy.update', 'success', 'org', me.org_id,
+    p_request => p_request, p_details => jsonb_build_object('risk_threshold', p_threshold, 'old_risk_threshold', old));
+end $$;
+
+ALTER FUNCTION app.set_risk_policy(p_threshold integer, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: set_scim_group_role(uuid, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -2523,7 +2780,7 @@ ALTER FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request 
 -- Name: whoami(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text) RETURNS SETOF record
+CREATE FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) RETURNS SETOF record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -2550,7 +2807,7 @@ begin
   end if;
   kind := me.kind; credential_id := me.credential_id; user_id := me.user_id; org_id := me.org_id;
   role := me.role; session_id := me.session_id; aal := me.aal; auth_time := me.auth_time;
-  amr := me.amr; pending := me.pending;
+  amr := me.amr; pending := me.pending; break_glass := coalesce(me.break_glass, false);
   if me.kind = 'session' then
     update app.sessions x set last_seen_at = now()
      where x.id = me.session_id and private.touch_due(x.last_seen_at, x.idle_timeout_min)
@@ -2564,7 +2821,7 @@ begin
   return next;
 end $$;
 
-ALTER FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text) OWNER TO ward_definer;
+ALTER FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) OWNER TO ward_definer;
 
 --
 -- Name: access_report(uuid, uuid); Type: FUNCTION; Schema: audit; Owner: ward_definer
@@ -3183,6 +3440,20 @@ $$;
 ALTER FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT tree_size bigint, OUT root_hash bytea) OWNER TO ward_definer;
 
 --
+-- Name: am_i_break_glass(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.am_i_break_glass() RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return coalesce((select m.break_glass from private.me() m), false);
+end $$;
+
+ALTER FUNCTION private.am_i_break_glass() OWNER TO ward_rls;
+
+--
 -- Name: am_i_lead_in_org(uuid); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -3210,6 +3481,48 @@ CREATE FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_requ
 $$;
 
 ALTER FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) OWNER TO ward_rls;
+
+--
+-- Name: break_glass_admin(); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.break_glass_admin(OUT user_id uuid, OUT org_id uuid) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select m.kind, m.user_id, m.org_id, m.role, m.aal, m.auth_time, m.break_glass into me from private.me() m;
+  if me.role is distinct from 'admin' or me.kind is distinct from 'session' or me.break_glass then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  user_id := me.user_id; org_id := me.org_id;
+end $$;
+
+ALTER FUNCTION private.break_glass_admin(OUT user_id uuid, OUT org_id uuid) OWNER TO ward_owner;
+
+--
+-- Name: break_glass_reason_given(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.break_glass_reason_given() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if not exists (select from app.break_glass_activations a
+                  where a.org_id = new.org_id and a.id = new.id and a.reason_enc is not null) then
+    raise exception 'a break-glass activation needs its written reason' using errcode = '23514';
+  end if;
+  return null;
+end $$;
+
+ALTER FUNCTION private.break_glass_reason_given() OWNER TO ward_rls;
 
 --
 -- Name: credential_hash(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -3361,10 +3674,14 @@ begin
      where t.token_hash = h and t.retired_at > now() - interval '30 seconds';
   end if;
   if sid is not null then
-    select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, false, null, s.amr,
-           case when not private.meets_bar(private.assurance_bar(m.role, o.require_mfa, o.require_passkey),
+    select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, s.break_glass, null,
+           s.amr,
+           case when s.dpop_jkt is null and m.role = any (o.device_binding_required_for)
+                     and current_setting('ward.dpop', true) is distinct from 'browser'
+                then 'device_binding'
+                when not private.meets_bar(coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)),
                                             s.assurance, s.amr)
-                then private.assurance_bar(m.role, o.require_mfa, o.require_passkey) end
+                then coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)) end
       into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
       from app.sessions s
       join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
@@ -3384,6 +3701,8 @@ begin
        and k.revoked_at is null
        and (k.expires_at is null or k.expires_at > now())
        and m.revoked_at is null and m.role = 'admin';
+    -- SCIM tokens (00050): a live token resolves to its org, with no user,
+    -- no role and no session.
     if kind is null then
       select 'scim_token', t.id, null, t.org_id, null, null, 1, t.created_at, false, null, '{}'::text[], null
         into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
@@ -3739,6 +4058,93 @@ end $$;
 ALTER FUNCTION private.session_id() OWNER TO ward_rls;
 
 --
+-- Name: signin_net(inet); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.signin_net(p inet) RETURNS cidr
+    LANGUAGE sql IMMUTABLE STRICT
+    SET search_path TO ''
+    AS $$
+  select network(set_masklen(p, case family(p) when 4 then 24 else 48 end))
+$$;
+
+ALTER FUNCTION private.signin_net(p inet) OWNER TO ward_rls;
+
+--
+-- Name: signin_risk(uuid, uuid, inet, text, inet); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+declare
+  ua text := audit.clean_text(p_ua, 256);
+  since timestamptz := now() - interval '90 days';
+  hour int := extract(hour from now() at time zone 'UTC')::int;
+  new_device boolean;
+  new_network boolean;
+  f_user int;
+  links int;
+  f_ip int := 0;
+  link_changed boolean := p_link_ip is not null and p_ip is not null
+                          and private.signin_net(p_link_ip) is distinct from private.signin_net(p_ip);
+  net cidr := private.signin_net(p_ip);
+  -- A sign-in with a verified DPoP proof names its device key (ward.dpop).
+  jkt text := substring(current_setting('ward.dpop', true) from '^[A-Za-z0-9_-]{43}$');
+  hours int[];
+  unusual boolean;
+begin
+  -- One pass over the member's sessions of the last 90 days.
+  select not coalesce(bool_or(case when jkt is not null then s.dpop_jkt = jkt
+                                   else s.user_agent is not distinct from ua end), false),
+         net is null or not coalesce(bool_or(s.ip <<= net), false),
+         coalesce(array_agg(extract(hour from s.created_at at time zone 'UTC')::int), '{}')
+    into new_device, new_network, hours
+    from app.sessions s where s.org_id = p_org and s.user_id = p_user and s.created_at > since;
+  select count(*) into f_user
+    from audit.events e
+   where e.org_id = p_org and e.actor_id = p_user and e.at > now() - interval '1 hour' and e.outcome = 'denied'
+     and e.action in ('auth.signin', 'auth.mfa.verify', 'auth.recovery_code.use', 'auth.break_glass.activate');
+  -- Links asked for and not used (the one being used is spent already).
+  select count(*) into links from app.magic_links ml
+   where ml.org_id = p_org and ml.user_id = p_user and ml.created_at > now() - interval '1 hour' and ml.used_at is null;
+  f_user := f_user + links;
+  if p_ip is not null then
+    select count(*) into f_ip from audit.events e
+     where e.ip = host(p_ip) and e.outcome = 'denied' and e.at > now() - interval '1 hour'
+       and e.action in ('auth.signin', 'auth.mfa.verify', 'auth.recovery_code.use', 'auth.break_glass.activate');
+  end if;
+  unusual := cardinality(hours) >= 5
+             and not exists (select from unnest(hours) x where least(abs(x - hour), 24 - abs(x - hour)) <= 1);
+  score := 0;
+  reasons := '{}';
+  if new_device then
+    score := score + 20; reasons := reasons || 'new_device'::text;
+  end if;
+  if new_network then
+    score := score + 20; reasons := reasons || 'new_network'::text;
+  end if;
+  if f_user > 0 then
+    score := score + least(10 * f_user, 30); reasons := reasons || 'failure_velocity_user'::text;
+  end if;
+  if f_ip > 0 then
+    score := score + least(5 * f_ip, 20); reasons := reasons || 'failure_velocity_ip'::text;
+  end if;
+  if link_changed then
+    score := score + 25; reasons := reasons || 'link_network_changed'::text;
+  end if;
+  if unusual then
+    score := score + 15; reasons := reasons || 'unusual_hour'::text;
+  end if;
+  signals := jsonb_build_object('new_device', new_device, 'new_network', new_network, 'failures_user', f_user,
+                                'failures_ip', f_ip, 'link_network_changed', link_changed, 'unusual_hour', unusual,
+                                'hour_utc', hour);
+end $_$;
+
+ALTER FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) OWNER TO ward_owner;
+
+--
 -- Name: sso_admin(); Type: FUNCTION; Schema: private; Owner: ward_owner
 --
 
@@ -3970,6 +4376,46 @@ CREATE TABLE app.auth_attempts (
 ALTER TABLE ONLY app.auth_attempts FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.auth_attempts OWNER TO ward_owner;
+
+--
+-- Name: break_glass_activations; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.break_glass_activations (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    session_id uuid NOT NULL,
+    passkey_id uuid NOT NULL,
+    reason_enc bytea,
+    activated_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    reviewed_at timestamp with time zone,
+    reviewed_by uuid,
+    review_note_enc bytea,
+    CONSTRAINT break_glass_activations_check CHECK ((((reviewed_at IS NULL) = (reviewed_by IS NULL)) AND ((reviewed_at IS NULL) = (review_note_enc IS NULL)))),
+    CONSTRAINT break_glass_activations_reason_enc_check CHECK (((octet_length(reason_enc) >= 1) AND (octet_length(reason_enc) <= 16384))),
+    CONSTRAINT break_glass_activations_review_note_enc_check CHECK (((octet_length(review_note_enc) >= 1) AND (octet_length(review_note_enc) <= 16384)))
+);
+
+ALTER TABLE ONLY app.break_glass_activations FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.break_glass_activations OWNER TO ward_owner;
+
+--
+-- Name: break_glass_users; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.break_glass_users (
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    designated_by uuid NOT NULL,
+    designated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY app.break_glass_users FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.break_glass_users OWNER TO ward_owner;
 
 --
 -- Name: care_team; Type: TABLE; Schema: app; Owner: ward_owner
@@ -4353,8 +4799,12 @@ CREATE TABLE app.orgs (
     require_passkey boolean DEFAULT false NOT NULL,
     document_max_bytes bigint DEFAULT '4294967296'::bigint NOT NULL,
     enforce_sso boolean DEFAULT false NOT NULL,
+    risk_threshold integer,
+    device_binding_required_for text[] DEFAULT '{}'::text[] NOT NULL,
+    CONSTRAINT orgs_device_binding_required_for_check CHECK ((device_binding_required_for <@ ARRAY['patient'::text, 'provider'::text, 'lead'::text, 'admin'::text, 'stakeholder'::text])),
     CONSTRAINT orgs_document_max_bytes_check CHECK (((document_max_bytes >= 1) AND (document_max_bytes <= '68719476736'::bigint))),
     CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT orgs_risk_threshold_check CHECK (((risk_threshold >= 1) AND (risk_threshold <= 200))),
     CONSTRAINT orgs_session_absolute_max_min_check CHECK (((session_absolute_max_min >= 5) AND (session_absolute_max_min <= 43200))),
     CONSTRAINT orgs_session_idle_timeout_min_check CHECK (((session_idle_timeout_min >= 1) AND (session_idle_timeout_min <= 1440)))
 );
@@ -4587,12 +5037,18 @@ CREATE TABLE app.sessions (
     amr text[] DEFAULT '{email}'::text[] NOT NULL,
     authenticated_at timestamp with time zone DEFAULT now() NOT NULL,
     dpop_jkt text,
+    break_glass boolean DEFAULT false NOT NULL,
+    risk_score integer,
+    step_up text,
     CONSTRAINT sessions_absolute_cap CHECK ((absolute_expires_at <= (created_at + '30 days'::interval))),
     CONSTRAINT sessions_amr_check CHECK (((amr <@ ARRAY['email'::text, 'totp'::text, 'passkey'::text, 'recovery_code'::text, 'sso'::text]) AND ((cardinality(amr) >= 1) AND (cardinality(amr) <= 5)))),
     CONSTRAINT sessions_assurance_check CHECK ((assurance = ANY (ARRAY[1, 2]))),
+    CONSTRAINT sessions_break_glass_check CHECK (((NOT break_glass) OR ((assurance = 2) AND (amr @> ARRAY['passkey'::text]) AND (idle_timeout_min <= 60) AND (absolute_expires_at <= (created_at + '01:00:00'::interval))))),
     CONSTRAINT sessions_dpop_jkt_check CHECK ((dpop_jkt ~ '^[A-Za-z0-9_-]{43}$'::text)),
     CONSTRAINT sessions_idle_cap CHECK ((idle_timeout_min <= 1440)),
     CONSTRAINT sessions_idle_timeout_min_check CHECK ((idle_timeout_min > 0)),
+    CONSTRAINT sessions_risk_score_check CHECK (((risk_score >= 0) AND (risk_score <= 200))),
+    CONSTRAINT sessions_step_up_check CHECK ((step_up = 'passkey'::text)),
     CONSTRAINT sessions_token_hash_check CHECK ((octet_length(token_hash) = 32))
 );
 
@@ -4972,6 +5428,27 @@ ALTER TABLE ONLY app.audit_sinks
 
 ALTER TABLE ONLY app.audit_sinks
     ADD CONSTRAINT audit_sinks_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: break_glass_activations break_glass_activations_org_id_session_id_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.break_glass_activations
+    ADD CONSTRAINT break_glass_activations_org_id_session_id_key UNIQUE (org_id, session_id);
+
+--
+-- Name: break_glass_activations break_glass_activations_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.break_glass_activations
+    ADD CONSTRAINT break_glass_activations_pkey PRIMARY KEY (org_id, id);
+
+--
+-- Name: break_glass_users break_glass_users_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.break_glass_users
+    ADD CONSTRAINT break_glass_users_pkey PRIMARY KEY (org_id, user_id);
 
 --
 -- Name: care_team care_team_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
@@ -5385,6 +5862,12 @@ CREATE INDEX auth_attempts_at_idx ON app.auth_attempts USING btree (at);
 CREATE INDEX auth_attempts_idx ON app.auth_attempts USING btree (kind, key_hash, at);
 
 --
+-- Name: break_glass_activations_open_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX break_glass_activations_open_idx ON app.break_glass_activations USING btree (org_id, activated_at DESC) WHERE (reviewed_at IS NULL);
+
+--
 -- Name: care_team_patient_idx; Type: INDEX; Schema: app; Owner: ward_owner
 --
 
@@ -5461,6 +5944,12 @@ CREATE INDEX dpop_proofs_expiry_idx ON app.dpop_proofs USING btree (expires_at);
 --
 
 CREATE INDEX legal_holds_active_idx ON app.legal_holds USING btree (org_id, patient_id) WHERE (released_at IS NULL);
+
+--
+-- Name: magic_links_user_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX magic_links_user_idx ON app.magic_links USING btree (user_id, created_at);
 
 --
 -- Name: memberships_user_idx; Type: INDEX; Schema: app; Owner: ward_owner
@@ -5541,6 +6030,12 @@ CREATE INDEX sso_states_expiry_idx ON app.sso_states USING btree (expires_at);
 CREATE INDEX events_actor_idx ON audit.events USING btree (org_id, actor_id, at);
 
 --
+-- Name: events_denied_ip_idx; Type: INDEX; Schema: audit; Owner: ward_owner
+--
+
+CREATE INDEX events_denied_ip_idx ON audit.events USING btree (ip, at) WHERE (outcome = 'denied'::text);
+
+--
 -- Name: events_patient_idx; Type: INDEX; Schema: audit; Owner: ward_owner
 --
 
@@ -5575,6 +6070,12 @@ CREATE TRIGGER api_keys_key_revoke BEFORE UPDATE ON app.api_keys FOR EACH ROW EX
 --
 
 CREATE TRIGGER audit_sinks_guard BEFORE UPDATE ON app.audit_sinks FOR EACH ROW EXECUTE FUNCTION app.audit_sinks_guard();
+
+--
+-- Name: break_glass_activations break_glass_reason_given; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE CONSTRAINT TRIGGER break_glass_reason_given AFTER INSERT ON app.break_glass_activations DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION private.break_glass_reason_given();
 
 --
 -- Name: memberships memberships_key_scope; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -5638,6 +6139,41 @@ ALTER TABLE ONLY app.api_keys
 
 ALTER TABLE ONLY app.audit_sinks
     ADD CONSTRAINT audit_sinks_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
+-- Name: break_glass_activations break_glass_activations_org_id_reviewed_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.break_glass_activations
+    ADD CONSTRAINT break_glass_activations_org_id_reviewed_by_fkey FOREIGN KEY (org_id, reviewed_by) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: break_glass_activations break_glass_activations_org_id_session_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.break_glass_activations
+    ADD CONSTRAINT break_glass_activations_org_id_session_id_fkey FOREIGN KEY (org_id, session_id) REFERENCES app.sessions(org_id, id);
+
+--
+-- Name: break_glass_activations break_glass_activations_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.break_glass_activations
+    ADD CONSTRAINT break_glass_activations_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: break_glass_users break_glass_users_org_id_designated_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.break_glass_users
+    ADD CONSTRAINT break_glass_users_org_id_designated_by_fkey FOREIGN KEY (org_id, designated_by) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: break_glass_users break_glass_users_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.break_glass_users
+    ADD CONSTRAINT break_glass_users_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id);
 
 --
 -- Name: care_team care_team_org_id_patient_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -5988,6 +6524,30 @@ CREATE POLICY audit_sinks_update ON app.audit_sinks FOR UPDATE TO ward_app USING
 ALTER TABLE app.auth_attempts ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: break_glass_activations; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.break_glass_activations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: break_glass_activations break_glass_activations_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY break_glass_activations_select ON app.break_glass_activations FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+
+--
+-- Name: break_glass_users; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.break_glass_users ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: break_glass_users break_glass_users_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY break_glass_users_select ON app.break_glass_users FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+
+--
 -- Name: care_team; Type: ROW SECURITY; Schema: app; Owner: ward_owner
 --
 
@@ -6099,7 +6659,7 @@ CREATE POLICY clinical_entries_insert ON app.clinical_entries FOR INSERT TO ward
 -- Name: clinical_entries clinical_entries_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY clinical_entries_select ON app.clinical_entries FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])))));
+CREATE POLICY clinical_entries_select ON app.clinical_entries FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.am_i_break_glass() AS am_i_break_glass))));
 
 --
 -- Name: clinical_entries clinical_entries_update; Type: POLICY; Schema: app; Owner: ward_owner
@@ -6333,7 +6893,7 @@ CREATE POLICY patients_insert ON app.patients FOR INSERT TO ward_app WITH CHECK 
 -- Name: patients patients_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.key_holds('gateway'::text) AS key_holds))));
+CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.key_holds('gateway'::text) AS key_holds) OR ( SELECT private.am_i_break_glass() AS am_i_break_glass))));
 
 --
 -- Name: patients patients_update; Type: POLICY; Schema: app; Owner: ward_owner
@@ -6671,6 +7231,34 @@ GRANT ALL ON FUNCTION app.api_key_scopes() TO ward_app;
 --
 
 REVOKE ALL ON FUNCTION app.audit_sinks_guard() FROM PUBLIC;
+
+--
+-- Name: FUNCTION break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]) TO ward_app;
+
+--
+-- Name: FUNCTION break_glass_designate(p_user uuid, p_on boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.break_glass_designate(p_user uuid, p_on boolean, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.break_glass_designate(p_user uuid, p_on boolean, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION break_glass_reason(p_activation uuid, p_reason_enc bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.break_glass_reason(p_activation uuid, p_reason_enc bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.break_glass_reason(p_activation uuid, p_reason_enc bytea) TO ward_app;
+
+--
+-- Name: FUNCTION break_glass_review(p_activation uuid, p_note_enc bytea, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.break_glass_review(p_activation uuid, p_note_enc bytea, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.break_glass_review(p_activation uuid, p_note_enc bytea, p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION claim_sso_domain(p_domain text, p_connection uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -7019,6 +7607,20 @@ REVOKE ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require
 GRANT ALL ON FUNCTION app.set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text) TO ward_app;
 
 --
+-- Name: FUNCTION set_device_binding_policy(p_roles text[], p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.set_device_binding_policy(p_roles text[], p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.set_device_binding_policy(p_roles text[], p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION set_risk_policy(p_threshold integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.set_risk_policy(p_threshold integer, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.set_risk_policy(p_threshold integer, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION set_scim_group_role(p_group uuid, p_role text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -7126,11 +7728,11 @@ REVOKE ALL ON FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_
 GRANT ALL ON FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request text) TO ward_app;
 
 --
--- Name: FUNCTION whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text) TO ward_app;
+REVOKE ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) TO ward_app;
 
 --
 -- Name: FUNCTION access_report(p_org uuid, p_patient uuid); Type: ACL; Schema: audit; Owner: ward_definer
@@ -7308,6 +7910,14 @@ GRANT ALL ON FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT
 GRANT ALL ON FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT tree_size bigint, OUT root_hash bytea) TO ward_audit_signer;
 
 --
+-- Name: FUNCTION am_i_break_glass(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.am_i_break_glass() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.am_i_break_glass() TO ward_app;
+GRANT ALL ON FUNCTION private.am_i_break_glass() TO ward_definer;
+
+--
 -- Name: FUNCTION am_i_lead_in_org(p_org uuid); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -7322,6 +7932,19 @@ GRANT ALL ON FUNCTION private.am_i_lead_in_org(p_org uuid) TO ward_definer;
 REVOKE ALL ON FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) TO ward_definer;
 GRANT ALL ON FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) TO ward_app;
+
+--
+-- Name: FUNCTION break_glass_admin(OUT user_id uuid, OUT org_id uuid); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.break_glass_admin(OUT user_id uuid, OUT org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.break_glass_admin(OUT user_id uuid, OUT org_id uuid) TO ward_definer;
+
+--
+-- Name: FUNCTION break_glass_reason_given(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.break_glass_reason_given() FROM PUBLIC;
 
 --
 -- Name: FUNCTION credential_hash(); Type: ACL; Schema: private; Owner: ward_rls
@@ -7492,6 +8115,20 @@ GRANT ALL ON FUNCTION private.scim_end_access(p_org uuid, p_user uuid, p_reason 
 REVOKE ALL ON FUNCTION private.session_id() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.session_id() TO ward_app;
 GRANT ALL ON FUNCTION private.session_id() TO ward_definer;
+
+--
+-- Name: FUNCTION signin_net(p inet); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.signin_net(p inet) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.signin_net(p inet) TO ward_definer;
+
+--
+-- Name: FUNCTION signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_ua text, p_link_ip inet, OUT score integer, OUT reasons text[], OUT signals jsonb) TO ward_definer;
 
 --
 -- Name: FUNCTION sso_admin(); Type: ACL; Schema: private; Owner: ward_owner
@@ -7753,6 +8390,57 @@ GRANT UPDATE(updated_at) ON TABLE app.audit_sinks TO ward_app;
 --
 
 GRANT SELECT,INSERT,DELETE ON TABLE app.auth_attempts TO ward_definer;
+
+--
+-- Name: TABLE break_glass_activations; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.break_glass_activations TO ward_app;
+GRANT SELECT,INSERT ON TABLE app.break_glass_activations TO ward_definer;
+
+--
+-- Name: COLUMN break_glass_activations.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.break_glass_activations TO ward_rls;
+
+--
+-- Name: COLUMN break_glass_activations.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.break_glass_activations TO ward_rls;
+
+--
+-- Name: COLUMN break_glass_activations.reason_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(reason_enc) ON TABLE app.break_glass_activations TO ward_definer;
+GRANT SELECT(reason_enc) ON TABLE app.break_glass_activations TO ward_rls;
+
+--
+-- Name: COLUMN break_glass_activations.reviewed_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(reviewed_at) ON TABLE app.break_glass_activations TO ward_definer;
+
+--
+-- Name: COLUMN break_glass_activations.reviewed_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(reviewed_by) ON TABLE app.break_glass_activations TO ward_definer;
+
+--
+-- Name: COLUMN break_glass_activations.review_note_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(review_note_enc) ON TABLE app.break_glass_activations TO ward_definer;
+
+--
+-- Name: TABLE break_glass_users; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.break_glass_users TO ward_app;
+GRANT SELECT,INSERT,DELETE ON TABLE app.break_glass_users TO ward_definer;
 
 --
 -- Name: TABLE care_team; Type: ACL; Schema: app; Owner: ward_owner
@@ -8278,6 +8966,19 @@ GRANT SELECT(enforce_sso) ON TABLE app.orgs TO ward_rls;
 GRANT UPDATE(enforce_sso) ON TABLE app.orgs TO ward_definer;
 
 --
+-- Name: COLUMN orgs.risk_threshold; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(risk_threshold) ON TABLE app.orgs TO ward_definer;
+
+--
+-- Name: COLUMN orgs.device_binding_required_for; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(device_binding_required_for) ON TABLE app.orgs TO ward_rls;
+GRANT UPDATE(device_binding_required_for) ON TABLE app.orgs TO ward_definer;
+
+--
 -- Name: TABLE passkeys; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -8654,6 +9355,27 @@ GRANT SELECT(authenticated_at) ON TABLE app.sessions TO ward_app;
 GRANT SELECT(dpop_jkt) ON TABLE app.sessions TO ward_rls;
 GRANT SELECT(dpop_jkt) ON TABLE app.sessions TO ward_app;
 GRANT UPDATE(dpop_jkt) ON TABLE app.sessions TO ward_definer;
+
+--
+-- Name: COLUMN sessions.break_glass; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(break_glass) ON TABLE app.sessions TO ward_rls;
+GRANT SELECT(break_glass) ON TABLE app.sessions TO ward_app;
+GRANT SELECT(break_glass) ON TABLE app.sessions TO ward_definer;
+
+--
+-- Name: COLUMN sessions.risk_score; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(risk_score) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.step_up; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(step_up) ON TABLE app.sessions TO ward_rls;
+GRANT SELECT(step_up) ON TABLE app.sessions TO ward_app;
 
 --
 -- Name: TABLE sso_assertions; Type: ACL; Schema: app; Owner: ward_owner

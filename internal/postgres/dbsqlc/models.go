@@ -59,6 +59,27 @@ type AppAuthAttempt struct {
 	At      time.Time
 }
 
+type AppBreakGlassActivation struct {
+	OrgID         uuid.UUID
+	ID            uuid.UUID
+	UserID        uuid.UUID
+	SessionID     uuid.UUID
+	PasskeyID     uuid.UUID
+	ReasonEnc     []byte
+	ActivatedAt   time.Time
+	ExpiresAt     time.Time
+	ReviewedAt    *time.Time
+	ReviewedBy    uuid.NullUUID
+	ReviewNoteEnc []byte
+}
+
+type AppBreakGlassUser struct {
+	OrgID        uuid.UUID
+	UserID       uuid.UUID
+	DesignatedBy uuid.UUID
+	DesignatedAt time.Time
+}
+
 type AppCareTeam struct {
 	OrgID      uuid.UUID
 	ProviderID uuid.UUID
@@ -250,15 +271,17 @@ type AppMembership struct {
 }
 
 type AppOrg struct {
-	ID                    uuid.UUID
-	Name                  string
-	SessionIdleTimeoutMin int32
-	SessionAbsoluteMaxMin int32
-	CreatedAt             time.Time
-	RequireMfa            bool
-	RequirePasskey        bool
-	DocumentMaxBytes      int64
-	EnforceSso            bool
+	ID                       uuid.UUID
+	Name                     string
+	SessionIdleTimeoutMin    int32
+	SessionAbsoluteMaxMin    int32
+	CreatedAt                time.Time
+	RequireMfa               bool
+	RequirePasskey           bool
+	DocumentMaxBytes         int64
+	EnforceSso               bool
+	RiskThreshold            *int32
+	DeviceBindingRequiredFor []string
 }
 
 type AppPasskey struct {
@@ -384,6 +407,9 @@ type AppSession struct {
 	Amr               []string
 	AuthenticatedAt   time.Time
 	DpopJkt           *string
+	BreakGlass        bool
+	RiskScore         *int32
+	StepUp            *string
 }
 
 type AppSessionToken struct {

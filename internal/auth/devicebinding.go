@@ -1,0 +1,106 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/wardhq/ward/internal/errkind"
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
+)
+
+// Device binding required by role (migration 00062). An org lists the
+// roles whose sessions must be bound to a device: to a DPoP key, or to the
+// browser that holds the session cookie. The database resolves an unbound
+// session of such a role presented any other way (a bearer token) as
+// pending "device_binding": no credential for any data. Where a session
+// is issued without a DPoP proof to such a member, the API hands the token
+// out in the cookie only.
+
+// BrowserBinding is the device binding Authenticate is given for a session
+// presented in the browser's session cookie (see postgres.BrowserBinding).
+const BrowserBinding = postgres.BrowserBinding
+
+// PendingDeviceBinding is Principal.Pending for an unbound session that
+// its org requires to be bound.
+const PendingDeviceBinding = "device_binding"
+
+// RecommendedDeviceBinding is the policy docs/authentication.md recommends
+// (the issue's default): staff bind their non-browser sessions.
+var RecommendedDeviceBinding = []identity.Role{identity.RoleProvider, identity.RoleLead, identity.RoleAdmin}
+
+// DeviceBindingPolicy is the roles of an org whose non-browser sessions
+// must be DPoP-bound.
+type DeviceBindingPolicy struct {
+	RequiredFor []string `json:"device_binding_required_for"`
+}
+
+var bindableRoles = []string{"patient", "provider", "lead", "admin", "stakeholder"}
+
+// GetDeviceBindingPolicy returns the caller's org device-binding policy.
+func (s *Service) GetDeviceBindingPolicy(ctx context.Context) (DeviceBindingPolicy, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return DeviceBindingPolicy{}, err
+	}
+	var roles []string
+	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		var err error
+		roles, err = q.GetDeviceBindingPolicy(ctx, p.OrgID)
+		return err
+	})
+	if err != nil {
+		return DeviceBindingPolicy{}, fmt.Errorf("auth: get device binding policy: %w", err)
+	}
+	if roles == nil {
+		roles = []string{}
+	}
+	return DeviceBindingPolicy{RequiredFor: roles}, nil
+}
+
+// SetDeviceBindingPolicy sets the roles of the caller's org whose
+// non-browser sessions must be DPoP-bound. The caller must be an admin
+// whose session presented a second factor within 10 minutes
+// (ErrStepUpRequired). Sessions already issued follow it on their next
+// request. Errors: ErrInvalidInput (an unknown role), ErrForbidden (audited).
+func (s *Service) SetDeviceBindingPolicy(ctx context.Context, pol DeviceBindingPolicy) error {
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	if pol.RequiredFor == nil {
+		return errkind.Visible(ErrInvalidInput, "device_binding_required_for is a list of roles (possibly empty)")
+	}
+	for _, r := range pol.RequiredFor {
+		if !slices.Contains(bindableRoles, r) {
+			return errkind.Visible(ErrInvalidInput, "device_binding_required_for holds patient, provider, lead, admin or stakeholder")
+		}
+	}
+	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		return q.SetDeviceBindingPolicy(ctx, dbsqlc.SetDeviceBindingPolicyParams{Roles: pol.RequiredFor,
+			Request: nullText(requestID(ctx))})
+	})
+	switch {
+	case err == nil:
+		return nil
+	case isStepUp(err):
+		return ErrStepUpRequired
+	case isInvalid(err):
+		return errkind.Visible(ErrInvalidInput, "device_binding_required_for holds patient, provider, lead, admin or stakeholder")
+	}
+	if err = mapErr("set device binding policy", err); errors.Is(err, ErrForbidden) {
+		return s.denied(ctx, p, "org.device_binding_policy.update", "org", p.OrgID, err)
+	}
+	return err
+}
+
+// NeedsBinding reports whether a session token just issued would be
+// pending device binding when presented as a bearer token: the API then
+// hands it out in the cookie only.
+func (s *Service) NeedsBinding(ctx context.Context, token string) bool {
+	p, err := s.Authenticate(ctx, token, "", "")
+	return err == nil && p.Pending == PendingDeviceBinding
+}

@@ -1,0 +1,212 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/wardhq/ward/internal/auth"
+)
+
+// Break-glass emergency access (docs/authentication.md, "Break-glass").
+
+// handleBreakGlassActivate verifies a passkey assertion answering a
+// sign-in challenge (POST /v1/auth/passkeys/signin/begin) and a written
+// reason, and issues the 60-minute break-glass session: in the cookie, and
+// in the body.
+func (s *server) handleBreakGlassActivate() http.Handler {
+	type request struct {
+		Credential json.RawMessage `json:"credential"`
+		Binder     string          `json:"binder"`
+		Reason     string          `json:"reason"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		err := decode(r, &req)
+		if err == nil {
+			err = credentialRequest{Credential: req.Credential}.valid()
+		}
+		if err == nil && req.Binder == "" {
+			if c, cerr := r.Cookie(s.binderCookie()); cerr == nil {
+				req.Binder = c.Value
+			}
+		}
+		var proof *auth.DPoPProof
+		if err == nil {
+			proof, err = s.signInProof(r)
+		}
+		var bg auth.BreakGlassSession
+		if err == nil {
+			bg, err = s.deps.Auth.ActivateBreakGlass(r.Context(), req.Credential, req.Binder, req.Reason)
+		}
+		if err == nil && proof != nil {
+			err = s.deps.Auth.BindDPoP(r.Context(), bg.Token, *proof)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.setCookie(w, s.binderCookie(), "", -time.Second)
+		if proof == nil {
+			s.setCookie(w, s.sessionCookie(), bg.Token, time.Until(bg.AbsoluteExpiresAt))
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		resp := newSessionResponse(bg.Session, proof)
+		if proof == nil {
+			resp = s.issued(r, bg.Session)
+		}
+		writeJSON(w, http.StatusOK, struct {
+			sessionResponse
+			BreakGlass   bool   `json:"break_glass"`
+			ActivationID string `json:"activation_id"`
+		}{resp, true, bg.ActivationID.String()})
+	})
+}
+
+func handleBreakGlassUsers(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		list, err := svc.ListBreakGlassUsers(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"users": list})
+	})
+}
+
+// handleBreakGlassDesignate designates (PUT) or stops (DELETE) an
+// emergency-access user.
+func handleBreakGlassDesignate(svc *auth.Service, fail errorWriter, on bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "user_id")
+		var changed bool
+		if err == nil {
+			changed, err = svc.DesignateBreakGlass(r.Context(), id, on)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"user_id": id, "designated": on, "changed": changed})
+	})
+}
+
+// handleBreakGlassActivations lists activations; ?open=true only the open
+// review items.
+func handleBreakGlassActivations(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var open bool
+		switch v := r.URL.Query().Get("open"); v {
+		case "", "false":
+		case "true":
+			open = true
+		default:
+			fail(w, r, badRequest("invalid_input", "open must be true or false"))
+			return
+		}
+		list, err := svc.ListBreakGlassActivations(r.Context(), open)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusOK, map[string]any{"activations": list})
+	})
+}
+
+// handleBreakGlassReview closes an open review item with a note.
+func handleBreakGlassReview(svc *auth.Service, fail errorWriter) http.Handler {
+	type request struct {
+		Note string `json:"note"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var req request
+		if err == nil {
+			err = decode(r, &req)
+		}
+		if err == nil {
+			err = svc.CloseBreakGlassReview(r.Context(), id, req.Note)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// handleRiskPolicyGet answers the org's risk threshold and the weights of
+// the signals it is compared with.
+func handleRiskPolicyGet(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pol, err := svc.GetRiskPolicy(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"risk_threshold": pol.Threshold, "weights": auth.RiskWeights})
+	})
+}
+
+func handleRiskPolicyPut(svc *auth.Service, fail errorWriter) http.Handler {
+	type request struct {
+		Threshold *int32 `json:"risk_threshold"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		err := decode(r, &req)
+		var pol auth.RiskPolicy
+		if req.Threshold != nil {
+			n := int(*req.Threshold)
+			pol.Threshold = &n
+		}
+		if err == nil {
+			err = svc.SetRiskPolicy(r.Context(), pol)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, pol)
+	})
+}
+
+// issued is the answer to a sign-in without a DPoP proof, whose session is
+// already in the cookie: the token is left out of the body when the
+// member's role must bind non-browser sessions (device_binding_required_for),
+// so only the browser holding the cookie can use it.
+func (s *server) issued(r *http.Request, sess auth.Session) sessionResponse {
+	resp := newSessionResponse(sess, nil)
+	if s.deps.Auth.NeedsBinding(r.Context(), sess.Token) {
+		resp.Token, resp.DeviceBindingRequired = "", true
+	}
+	return resp
+}
+
+func handleDeviceBindingGet(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pol, err := svc.GetDeviceBindingPolicy(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"device_binding_required_for": pol.RequiredFor,
+			"recommended": auth.RecommendedDeviceBinding})
+	})
+}
+
+func handleDeviceBindingPut(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var pol auth.DeviceBindingPolicy
+		err := decode(r, &pol)
+		if err == nil {
+			err = svc.SetDeviceBindingPolicy(r.Context(), pol)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, pol)
+	})
+}
