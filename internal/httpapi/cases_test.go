@@ -609,6 +609,10 @@ func TestCaseJobs(t *testing.T) {
 
 	// Reminders: due within a day → one "due soon" mail; two nodes at once
 	// still send one.
+	// The clerk reaches the case through a staff grant (reminders go only
+	// to those who still reach the case).
+	w.do("PUT", "/v1/cases/"+kase.ID.String()+"/members/"+clerk.ID.String(), o.Admin.Token,
+		map[string]any{"kind": "staff", "permissions": []string{"view", "upload"}}, http.StatusOK, nil)
 	var req docJSON
 	w.do("POST", "/v1/cases/"+kase.ID.String()+"/documents", o.Admin.Token, map[string]any{"type": "lab_report",
 		"due_at": time.Now().Add(3 * time.Hour), "requested_from": clerk.ID}, http.StatusCreated, &req)

@@ -791,6 +791,15 @@ func rlsTables() []*rlsTable {
 				{name: "provide", tail: `set provided_at = now()`, may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 					return !r.deleted && s.caseAllows(p, r.org, r.kase, "upload")
 				}},
+				// Whoever may upload provides a document now, never in the
+				// past; only those who manage the case accept, in their name.
+				{name: "backdate", tail: `set provided_at = now() - interval '30 days'`},
+				{name: "accept", tail: `set provided_at = now(), accepted_at = now(), accepted_by = (select private.uid())`,
+					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+						return !r.deleted && s.caseAllows(p, r.org, r.kase, "upload") && s.managesCase(p, r.org, r.kase)
+					}},
+				{name: "accept_as_other", tail: `set provided_at = now(), accepted_at = now(), accepted_by = created_by
+				                                 where created_by <> (select private.uid())`},
 				{name: "undelete", tail: `set deleted_at = null`},
 				{name: "move", tail: `set case_id = case_id`},
 			},
