@@ -8,6 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/vault/blob"
 )
 
 // An attacker's review of the case repository (issue 9): each subtest is
@@ -511,7 +514,14 @@ func TestCasesAttack(t *testing.T) {
 // and a grant extended after its expiry was recorded expires (and is
 // recorded) again.
 func TestCaseJobsAttack(t *testing.T) {
-	w := newWorld(t)
+	dir := t.TempDir()
+	w := newWorld(t, withBlobStore(func(t testing.TB) blob.Store {
+		d, err := blob.NewDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}))
 	o := w.createOrg("Jobs Attack")
 	w.populate(o, "ja")
 	ctx := context.Background()
@@ -558,5 +568,47 @@ func TestCaseJobsAttack(t *testing.T) {
 	}
 	if got := w.auditCount(o.ID, "case.member.expire", "success"); got != 2 {
 		t.Fatalf("expiry events %d, want 2", got)
+	}
+
+	// The sweeper and an upload that completes "old" (an S3 multipart
+	// object carries its upload's start time): the sweep sees the object
+	// before its row commits, the row commits, the object must stay.
+	resp, b := w.upload("POST", "/v1/cases/"+cid+"/files", o.Lead.Token, "late.pdf", []byte("%PDF-1.7\nlate"),
+		"Ward-Document-Type", "note")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %s", resp.StatusCode, b)
+	}
+	var d docJSON
+	_ = json.Unmarshal(b, &d)
+	var key string
+	if err := w.env.Super.Pool.QueryRow(ctx, `select storage_key from app.document_versions where document_id = $1`,
+		d.ID).Scan(&key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.env.Super.Pool.Exec(ctx, `update app.document_versions set storage_key = $2 where document_id = $1`,
+		d.ID, blob.ObjectKey(o.ID, uuid.New())); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-3 * time.Hour)
+	_ = filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			_ = os.Chtimes(p, old, old)
+		}
+		return nil
+	})
+	if _, err := w.caseJobs.Sweep(ctx); err != nil { // the upload's row is not committed yet
+		t.Fatal(err)
+	}
+	if _, err := w.env.Super.Pool.Exec(ctx, `update app.document_versions set storage_key = $2 where document_id = $1`,
+		d.ID, key); err != nil { // now it is
+		t.Fatal(err)
+	}
+	w.caseJobs.Confirm = 0
+	if _, err := w.caseJobs.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if resp, got, err := w.download("/v1/documents/"+d.ID.String()+"/content", o.Lead.Token); err != nil ||
+		resp.StatusCode != http.StatusOK || string(got) != "%PDF-1.7\nlate" {
+		t.Fatalf("the sweeper removed a committed document: %v %q", err, got)
 	}
 }
