@@ -739,6 +739,15 @@ func rlsTables() []*rlsTable {
 				return `insert into app.case_members (org_id, case_id, user_id, kind, permissions, access_expires_at, added_by)
 				        values ($1, $2, $3, 'payer', '{view,download}', now() + interval '1 day', $4)`,
 					[]any{t.org, s.caseTarget(t), u, a.user}
+			}}, {name: "insert_staff_kind_to_outsider", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				// A staff grant has no end date: never to a stakeholder or a patient.
+				u := s.must("a_attorney")
+				if t.org == s.must("B") {
+					u = s.must("b_pat1")
+				}
+				return `insert into app.case_members (org_id, case_id, user_id, kind, permissions, added_by)
+				        values ($1, $2, $3, 'staff', '{view,upload,download,comment}', $4)`,
+					[]any{t.org, s.caseTarget(t), u, a.user}
 			}}},
 			updates: []rlsWrite{
 				{name: "extend", tail: `set access_expires_at = now() + interval '1 year'`,

@@ -2794,6 +2794,25 @@ end $$;
 ALTER FUNCTION private.case_member_expiry_rearm() OWNER TO ward_rls;
 
 --
+-- Name: check_case_member_kind(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.check_case_member_kind() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if new.kind = 'staff' and not exists (select from app.memberships m
+       where m.org_id = new.org_id and m.user_id = new.user_id and m.revoked_at is null
+         and m.role in ('provider', 'lead', 'admin')) then
+    raise exception 'a staff grant goes to a provider, lead or admin' using errcode = 'insufficient_privilege';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION private.check_case_member_kind() OWNER TO ward_rls;
+
+--
 -- Name: credential_hash(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -4992,6 +5011,12 @@ CREATE TRIGGER audit_sinks_guard BEFORE UPDATE ON app.audit_sinks FOR EACH ROW E
 CREATE TRIGGER case_members_expiry_rearm BEFORE UPDATE ON app.case_members FOR EACH ROW EXECUTE FUNCTION private.case_member_expiry_rearm();
 
 --
+-- Name: case_members case_members_kind; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_members_kind BEFORE INSERT ON app.case_members FOR EACH ROW EXECUTE FUNCTION private.check_case_member_kind();
+
+--
 -- Name: documents documents_guard; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -6554,6 +6579,12 @@ GRANT ALL ON FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, 
 --
 
 REVOKE ALL ON FUNCTION private.case_member_expiry_rearm() FROM PUBLIC;
+
+--
+-- Name: FUNCTION check_case_member_kind(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.check_case_member_kind() FROM PUBLIC;
 
 --
 -- Name: FUNCTION credential_hash(); Type: ACL; Schema: private; Owner: ward_rls

@@ -425,6 +425,26 @@ create trigger documents_guard before update on app.documents
   for each row execute function private.guard_document_update();
 
 -- +goose StatementBegin
+-- check_case_member_kind: a staff grant (which needs no end date) goes only
+-- to a live provider, lead or admin of the org, never to a stakeholder or
+-- a patient, whoever writes it.
+create function private.check_case_member_kind() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  if new.kind = 'staff' and not exists (select from app.memberships m
+       where m.org_id = new.org_id and m.user_id = new.user_id and m.revoked_at is null
+         and m.role in ('provider', 'lead', 'admin')) then
+    raise exception 'a staff grant goes to a provider, lead or admin' using errcode = 'insufficient_privilege';
+  end if;
+  return new;
+end $$;
+-- +goose StatementEnd
+alter function private.check_case_member_kind() owner to ward_rls;
+revoke all on function private.check_case_member_kind() from public;
+create trigger case_members_kind before insert on app.case_members
+  for each row execute function private.check_case_member_kind();
+
+-- +goose StatementBegin
 -- case_member_expiry_rearm: a grant given a new end date (or restored
 -- after revocation) expires anew, so the expiry job records it again.
 create function private.case_member_expiry_rearm() returns trigger
