@@ -501,6 +501,17 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 			if r.CaseID != kase {
 				return ErrNotFound
 			}
+			if r.AcceptedAt != nil {
+				// An accepted file is replaced only by those who manage
+				// the case (the database refuses the others as well).
+				if ok, err := managed(ctx, t.q, c, kase); err != nil || !ok {
+					if err == nil {
+						err = errkind.Visible(ErrConflict,
+							"this document has been accepted: only those who manage the case add versions to it")
+					}
+					return err
+				}
+			}
 		} else if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
 			return err
 		}

@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,8 +18,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/vault/blob"
 )
 
@@ -186,6 +190,41 @@ func TestCasesAttack(t *testing.T) {
 		if resp, b := w.upload("PUT", "/v1/documents/"+doc2.ID.String()+"/content", uploader.Token, "x.pdf",
 			[]byte("%PDF-1.7\nx")); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("version into C2's document: %d %s", resp.StatusCode, b)
+		}
+	})
+
+	t.Run("accepted documents", func(t *testing.T) {
+		// The employer uploads, the lead accepts; the employer may not
+		// then swap the accepted file for another, through the API or
+		// with direct SQL under their own credential.
+		var d docJSON
+		resp, b := w.upload("POST", "/v1/cases/"+cid+"/files", uploader.Token, "payroll.pdf", []byte("%PDF-1.7\nv1"),
+			"Ward-Document-Type", "payroll")
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("upload: %d %s", resp.StatusCode, b)
+		}
+		_ = json.Unmarshal(b, &d)
+		w.do("POST", "/v1/documents/"+d.ID.String()+"/accept", o.Lead.Token, nil, http.StatusNoContent, nil)
+		if resp, b := w.upload("PUT", "/v1/documents/"+d.ID.String()+"/content", uploader.Token, "payroll.pdf",
+			[]byte("%PDF-1.7\nv2 altered")); resp.StatusCode != http.StatusConflict {
+			t.Errorf("a new version of an accepted document by its uploader: %d %s", resp.StatusCode, b)
+		}
+		sum := sha256.Sum256([]byte(uploader.Token))
+		err := w.env.App.InTenantTx(ctx, postgres.Credential{Hash: hex.EncodeToString(sum[:]), Org: o.ID.String()},
+			func(ctx context.Context, tx pgx.Tx) error {
+				_, err := tx.Exec(ctx, `insert into app.document_versions (org_id, case_id, document_id, version, storage_key,
+				    data_key, size, sha256, content_type, filename_enc, uploaded_by)
+				  values ($1, $2, $3, 99, $4, '\x00', 1, sha256('x'), 'application/pdf', '\x00', $5)`,
+					o.ID, c1.ID, d.ID, blob.ObjectKey(o.ID, uuid.New()), uploader.ID)
+				return err
+			})
+		if !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+			t.Errorf("a version row into an accepted document by its uploader: %v", err)
+		}
+		// The case's manager still may.
+		if resp, b := w.upload("PUT", "/v1/documents/"+d.ID.String()+"/content", o.Prov.Token, "payroll.pdf",
+			[]byte("%PDF-1.7\nv2")); resp.StatusCode != http.StatusCreated {
+			t.Errorf("a new version by the case's manager: %d %s", resp.StatusCode, b)
 		}
 	})
 

@@ -2884,6 +2884,26 @@ end $$;
 ALTER FUNCTION private.guard_document_update() OWNER TO ward_rls;
 
 --
+-- Name: guard_version_insert(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.guard_version_insert() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select from app.documents d
+              where d.org_id = new.org_id and d.id = new.document_id and d.accepted_at is not null)
+     and not (private.am_i_lead_in_org(new.org_id) or new.case_id = any (private.my_managed_case_ids())) then
+    raise exception 'an accepted document takes new versions only from those who manage its case'
+      using errcode = 'insufficient_privilege';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION private.guard_version_insert() OWNER TO ward_rls;
+
+--
 -- Name: hotp(bytea, bigint, integer, text); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -5017,6 +5037,12 @@ CREATE TRIGGER case_members_expiry_rearm BEFORE UPDATE ON app.case_members FOR E
 CREATE TRIGGER case_members_kind BEFORE INSERT ON app.case_members FOR EACH ROW EXECUTE FUNCTION private.check_case_member_kind();
 
 --
+-- Name: document_versions document_versions_accepted; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER document_versions_accepted BEFORE INSERT ON app.document_versions FOR EACH ROW EXECUTE FUNCTION private.guard_version_insert();
+
+--
 -- Name: documents documents_guard; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -6617,6 +6643,12 @@ GRANT ALL ON FUNCTION private.get_my_role() TO ward_definer;
 REVOKE ALL ON FUNCTION private.guard_document_update() FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_version_insert(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.guard_version_insert() FROM PUBLIC;
+
+--
 -- Name: FUNCTION hotp(p_secret bytea, p_counter bigint, p_digits integer, p_algo text); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -7367,6 +7399,18 @@ GRANT SELECT ON TABLE app.documents TO ward_definer;
 GRANT SELECT,INSERT ON TABLE app.documents TO ward_app;
 
 --
+-- Name: COLUMN documents.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.documents TO ward_rls;
+
+--
+-- Name: COLUMN documents.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.documents TO ward_rls;
+
+--
 -- Name: COLUMN documents.provided_at; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -7377,6 +7421,7 @@ GRANT UPDATE(provided_at) ON TABLE app.documents TO ward_app;
 --
 
 GRANT UPDATE(accepted_at) ON TABLE app.documents TO ward_app;
+GRANT SELECT(accepted_at) ON TABLE app.documents TO ward_rls;
 
 --
 -- Name: COLUMN documents.accepted_by; Type: ACL; Schema: app; Owner: ward_owner

@@ -425,6 +425,28 @@ create trigger documents_guard before update on app.documents
   for each row execute function private.guard_document_update();
 
 -- +goose StatementBegin
+-- guard_version_insert: once a document is accepted, only those who manage
+-- its case add versions to it; otherwise whoever uploaded it could replace
+-- the accepted file with another that still shows as accepted.
+create function private.guard_version_insert() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  if exists (select from app.documents d
+              where d.org_id = new.org_id and d.id = new.document_id and d.accepted_at is not null)
+     and not (private.am_i_lead_in_org(new.org_id) or new.case_id = any (private.my_managed_case_ids())) then
+    raise exception 'an accepted document takes new versions only from those who manage its case'
+      using errcode = 'insufficient_privilege';
+  end if;
+  return new;
+end $$;
+-- +goose StatementEnd
+alter function private.guard_version_insert() owner to ward_rls;
+revoke all on function private.guard_version_insert() from public;
+grant select (org_id, id, accepted_at) on app.documents to ward_rls;
+create trigger document_versions_accepted before insert on app.document_versions
+  for each row execute function private.guard_version_insert();
+
+-- +goose StatementBegin
 -- check_case_member_kind: a staff grant (which needs no end date) goes only
 -- to a live provider, lead or admin of the org, never to a stakeholder or
 -- a patient, whoever writes it.
