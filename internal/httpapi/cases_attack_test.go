@@ -21,6 +21,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/mail"
+	"github.com/wardhq/ward/internal/mail/mailtest"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/vault/blob"
 )
@@ -649,5 +651,25 @@ func TestCaseJobsAttack(t *testing.T) {
 	if resp, got, err := w.download("/v1/documents/"+d.ID.String()+"/content", o.Lead.Token); err != nil ||
 		resp.StatusCode != http.StatusOK || string(got) != "%PDF-1.7\nlate" {
 		t.Fatalf("the sweeper removed a committed document: %v %q", err, got)
+	}
+}
+
+// An invitation the mail server refuses is logged without the address
+// (the server's reply text, which often repeats it, is dropped).
+func TestCaseInviteMailRefused(t *testing.T) {
+	mp := mailtest.Start(t, mailtest.WithArgs("--smtp-allowed-recipients", "^allowed@"))
+	w := newWorld(t, withMailer(mail.NewSMTP(mail.SMTPConfig{Addr: mp.SMTPAddr(), From: "ward@ward.example"})))
+	o := w.createOrg("Mail Refused")
+	var kase caseJSON
+	w.do("POST", "/v1/cases", o.Admin.Token, map[string]any{"title": "claim"}, http.StatusCreated, &kase)
+	w.do("POST", "/v1/cases/"+kase.ID.String()+"/invites", o.Admin.Token, map[string]any{"email": canaryEmail,
+		"kind": "attorney", "permissions": []string{"view"}, "access_expires_at": time.Now().Add(time.Hour)},
+		http.StatusCreated, nil)
+	logs := w.logs.String()
+	if !strings.Contains(logs, "case invitation not delivered") {
+		t.Fatalf("the refusal was not logged: %s", logs)
+	}
+	if strings.Contains(strings.ToLower(logs), "canary.zebulon") {
+		t.Fatalf("the log holds the invitee's address")
 	}
 }
