@@ -610,6 +610,21 @@ func TestCaseJobsAttack(t *testing.T) {
 	if got := w.auditCount(o.ID, "case.member.expire", "success"); got != 2 {
 		t.Fatalf("expiry events %d, want 2", got)
 	}
+	// A grant's kind changes with the grant (a payer re-classed as an
+	// attorney is recorded as one on the next disclosure); a stakeholder's
+	// grant never becomes a staff grant.
+	var m struct {
+		Kind string `json:"kind"`
+	}
+	w.do("PUT", "/v1/cases/"+cid+"/members/"+live.ID.String(), o.Lead.Token, map[string]any{"kind": "attorney",
+		"permissions": []string{"view"}, "access_expires_at": time.Now().Add(time.Hour)}, http.StatusOK, &m)
+	var kind string
+	if err := w.env.Super.Pool.QueryRow(ctx, `select kind from app.case_members where user_id = $1`, live.ID).Scan(&kind); err != nil ||
+		m.Kind != "attorney" || kind != "attorney" {
+		t.Errorf("kind after the change: answered %q, stored %q (%v)", m.Kind, kind, err)
+	}
+	w.do("PUT", "/v1/cases/"+cid+"/members/"+live.ID.String(), o.Lead.Token, map[string]any{"kind": "staff",
+		"permissions": []string{"view"}}, http.StatusBadRequest, nil)
 
 	// The sweeper and an upload that completes "old" (an S3 multipart
 	// object carries its upload's start time): the sweep sees the object

@@ -755,6 +755,13 @@ func rlsTables() []*rlsTable {
 				{name: "unrevoke", tail: `set revoked_at = null where revoked_at is not null`,
 					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.revoked && s.managesCase(p, r.org, r.kase) }},
 				{name: "move", tail: `set case_id = case_id`},
+				// A manager changes a grant's kind, but never makes a
+				// stakeholder's grant a staff grant (which has no end date).
+				{name: "rekind", tail: `set kind = 'payer' where kind <> 'staff'`,
+					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+						return s.managesCase(p, r.org, r.kase) && r.user != s.must("a_prov0")
+					}},
+				{name: "make_staff", tail: `set kind = 'staff', access_expires_at = null where kind <> 'staff'`},
 			},
 		},
 		{

@@ -5034,7 +5034,7 @@ CREATE TRIGGER case_members_expiry_rearm BEFORE UPDATE ON app.case_members FOR E
 -- Name: case_members case_members_kind; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
-CREATE TRIGGER case_members_kind BEFORE INSERT ON app.case_members FOR EACH ROW EXECUTE FUNCTION private.check_case_member_kind();
+CREATE TRIGGER case_members_kind BEFORE INSERT OR UPDATE OF kind ON app.case_members FOR EACH ROW EXECUTE FUNCTION private.check_case_member_kind();
 
 --
 -- Name: document_versions document_versions_accepted; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -7154,6 +7154,12 @@ GRANT SELECT(revoked_at),UPDATE(revoked_at) ON TABLE app.case_invites TO ward_ap
 GRANT SELECT ON TABLE app.case_members TO ward_rls;
 GRANT SELECT,INSERT,UPDATE ON TABLE app.case_members TO ward_definer;
 GRANT SELECT,INSERT ON TABLE app.case_members TO ward_app;
+
+--
+-- Name: COLUMN case_members.kind; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(kind) ON TABLE app.case_members TO ward_app;
 
 --
 -- Name: COLUMN case_members.permissions; Type: ACL; Schema: app; Owner: ward_owner

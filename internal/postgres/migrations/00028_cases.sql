@@ -326,7 +326,7 @@ create policy case_members_update on app.case_members for update to ward_app usi
        or case_id = any ((select private.my_managed_case_ids())::uuid[])))
   with check (org_id = (select private.get_my_org_id()));
 grant select, insert on app.case_members to ward_app;
-grant update (permissions, access_expires_at, revoked_at, updated_at) on app.case_members to ward_app;
+grant update (kind, permissions, access_expires_at, revoked_at, updated_at) on app.case_members to ward_app;
 
 alter table app.case_invites enable row level security;
 alter table app.case_invites force row level security;
@@ -463,7 +463,7 @@ end $$;
 -- +goose StatementEnd
 alter function private.check_case_member_kind() owner to ward_rls;
 revoke all on function private.check_case_member_kind() from public;
-create trigger case_members_kind before insert on app.case_members
+create trigger case_members_kind before insert or update of kind on app.case_members
   for each row execute function private.check_case_member_kind();
 
 -- +goose StatementBegin
