@@ -336,6 +336,16 @@ func TestCasesAttack(t *testing.T) {
 		    where org_id = $1 and user_id = $2`, o.ID, gone.ID).Scan(&revoked); err != nil || !revoked {
 			t.Fatalf("the revoked provider's membership is live again (%v)", err)
 		}
+		// A provider who leaves cannot come back through an invitation they
+		// sent (to a private address) before leaving.
+		leaver := w.addMember(o, "leaver@ka.test", identity.RoleProvider)
+		w.do("PUT", "/v1/patients/"+o.P1.String()+"/care-team/"+leaver.ID.String(), o.Lead.Token, nil, http.StatusNoContent, nil)
+		_, tok = w.inviteOutbox(leaver.Token, cid, "leaver.private@mail.test", "attorney", []string{"view", "download"},
+			time.Now().Add(time.Hour))
+		w.do("DELETE", "/v1/members/"+leaver.ID.String(), o.Admin.Token, nil, http.StatusNoContent, nil)
+		if _, resp, b := w.accept(tok); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "revoked") {
+			t.Fatalf("an invitation of a member who left: %d %s", resp.StatusCode, b)
+		}
 		// A revoked invitation stays refused; revoking twice is a 404.
 		inv, tok := w.inviteOutbox(o.Lead.Token, cid, "late@clinic.test", "clinic", []string{"view"}, time.Now().Add(time.Hour))
 		w.do("DELETE", "/v1/cases/"+cid+"/invites/"+inv.String(), o.Lead.Token, nil, http.StatusNoContent, nil)

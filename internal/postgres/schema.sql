@@ -90,6 +90,19 @@ begin
   status := case when i.accepted_at is not null then 'used'
                  when i.revoked_at is not null then 'revoked'
                  when i.expires_at <= now() or i.access_expires_at <= now() then 'expired'
+                 -- An invitation is worth what its author's authority is
+                 -- worth now: a member who left the org (or the case's care
+                 -- team) cannot come back through invitations they sent,
+                 -- say to a private address, before they left.
+                 when not exists (select from app.memberships m
+                                   where m.org_id = i.org_id and m.user_id = i.created_by and m.revoked_at is null
+                                     and (m.role in ('admin', 'lead')
+                                          or (m.role = 'provider'
+                                              and exists (select from app.cases c
+                                                            join app.care_team ct
+                                                              on ct.org_id = c.org_id and ct.patient_id = c.patient_id
+                                                           where c.org_id = i.org_id and c.id = i.case_id
+                                                             and ct.provider_id = i.created_by)))) then 'revoked'
                  else 'ok' end;
   if status <> 'ok' then
     perform audit.append_as(i.org_id, 'case.invite.accept', 'denied', 'case_invite', i.id,
