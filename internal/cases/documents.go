@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 
@@ -451,6 +452,14 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// spoofing reports the characters a file name must not hold: C1 controls
+// and Unicode format characters (bidirectional overrides such as U+202E
+// that show "invoice\u202Efdp.exe" as "invoiceexe.pdf", zero-width
+// characters, the byte-order mark).
+func spoofing(r rune) bool {
+	return r >= 0x80 && r <= 0x9f || unicode.Is(unicode.Cf, r)
+}
+
 // refusedTypes are content types never stored: active content a browser
 // would run if a download were ever shown inline.
 var refusedTypes = []string{"text/html", "text/xml", "application/javascript", "text/javascript"}
@@ -471,6 +480,10 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 	if strings.ContainsAny(in.FileName, "/\\\n") {
 		return Document{}, Version{}, errkind.Visible(ErrInvalidInput, "file name must not hold /, \\ or newlines")
 	}
+	if strings.IndexFunc(in.FileName, spoofing) >= 0 {
+		return Document{}, Version{}, errkind.Visible(ErrInvalidInput,
+			"file name must not hold invisible or direction-changing characters")
+	}
 	newDoc := doc == uuid.Nil
 	if newDoc && !docType.MatchString(in.Type) {
 		return Document{}, Version{}, errkind.Visible(ErrInvalidInput, "type is 1-48 lower-case letters, digits and _")
@@ -487,6 +500,17 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 			}
 			if r.CaseID != kase {
 				return ErrNotFound
+			}
+			if r.AcceptedAt != nil {
+				// An accepted file is replaced only by those who manage
+				// the case (the database refuses the others as well).
+				if ok, err := managed(ctx, t.q, c, kase); err != nil || !ok {
+					if err == nil {
+						err = errkind.Visible(ErrConflict,
+							"this document has been accepted: only those who manage the case add versions to it")
+					}
+					return err
+				}
 			}
 		} else if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
 			return err

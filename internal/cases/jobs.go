@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,11 +33,22 @@ type Jobs struct {
 	// Grace is how old an object without a row must be before the
 	// sweeper removes it (an upload in flight has no row yet).
 	Grace time.Duration
+	// Confirm is how long an object must have been seen ownerless, by an
+	// earlier sweep of this node, before a later one removes it. An
+	// object's age alone does not say its upload is over: an S3 object
+	// made by a multipart upload carries the upload's start time, so a
+	// long upload completes already "old", and a sweep between its
+	// completion and its row's commit would remove a live document.
+	Confirm time.Duration
+
+	mu      sync.Mutex
+	suspect map[string]time.Time // ownerless keys: when first seen so
 }
 
 // NewJobs returns the jobs over ops, a ward_ops connection.
 func NewJobs(ops *postgres.DB, keys *keystore.Store, store blob.Store, mailer Mailer, baseURL string, log *slog.Logger) *Jobs {
-	return &Jobs{ops: ops, keys: keys, store: store, mailer: mailer, base: baseURL, log: log, Grace: time.Hour}
+	return &Jobs{ops: ops, keys: keys, store: store, mailer: mailer, base: baseURL, log: log, Grace: time.Hour,
+		Confirm: time.Minute, suspect: map[string]time.Time{}}
 }
 
 // Remind mails the reminders that are due (a day before a requested
@@ -98,11 +110,17 @@ func (j *Jobs) RecordExpiries(ctx context.Context) (int, error) {
 // and that are older than Grace: the leftovers of an upload whose commit
 // never happened (a crash, a kill -9, between the object's completion and
 // the row's commit) and of deleted documents, and the partial uploads a
-// crash left in the store. It returns how many it removed.
+// crash left in the store. An object is removed only once two sweeps of
+// this node, at least Confirm apart, found it ownerless. It returns how
+// many it removed.
 func (j *Jobs) Sweep(ctx context.Context) (int, error) {
-	cutoff := time.Now().Add(-j.Grace)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	now := time.Now()
+	cutoff := now.Add(-j.Grace)
 	var batch []string
 	removed := 0
+	ownerless := map[string]bool{}
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -122,6 +140,13 @@ func (j *Jobs) Sweep(ctx context.Context) (int, error) {
 		}
 		for _, k := range batch {
 			if keep[k] {
+				continue
+			}
+			ownerless[k] = true
+			if first, ok := j.suspect[k]; !ok || now.Sub(first) < j.Confirm {
+				if !ok {
+					j.suspect[k] = now
+				}
 				continue
 			}
 			if err := j.store.Delete(ctx, k); err != nil {
@@ -144,6 +169,14 @@ func (j *Jobs) Sweep(ctx context.Context) (int, error) {
 	})
 	if err == nil {
 		err = flush()
+	}
+	if err == nil {
+		// Forget what is gone or has an owner now.
+		for k := range j.suspect {
+			if !ownerless[k] {
+				delete(j.suspect, k)
+			}
+		}
 	}
 	// What a crash left mid-upload (a directory store's temporary files)
 	// is no object at all; stores that can leave such things remove them.

@@ -433,6 +433,9 @@ func (s *Service) AcceptInvite(ctx context.Context, token string, ip netip.Addr,
 		return Acceptance{}, errkind.Visible(ErrInviteInvalid, "this invitation has been revoked")
 	case "expired":
 		return Acceptance{}, errkind.Visible(ErrInviteInvalid, "this invitation has expired")
+	case "member_revoked":
+		return Acceptance{}, errkind.Visible(ErrInviteInvalid,
+			"your membership of this organisation was revoked: ask its administrator to restore it")
 	default:
 		return Acceptance{}, errkind.Visible(ErrInviteInvalid, "this invitation link is not valid")
 	}

@@ -586,7 +586,7 @@ func TestCaseJobs(t *testing.T) {
 	if _, err := w.blobs.Put(context.Background(), orphan, strings.NewReader("ciphertext of a crashed upload")); err != nil {
 		t.Fatal(err)
 	}
-	w.caseJobs.Grace = time.Hour
+	w.caseJobs.Grace, w.caseJobs.Confirm = time.Hour, 0
 	if n, err := w.caseJobs.Sweep(context.Background()); err != nil || n != 0 {
 		t.Fatalf("sweep within the grace period: %d %v", n, err)
 	}
@@ -597,6 +597,11 @@ func TestCaseJobs(t *testing.T) {
 		}
 		return nil
 	})
+	// The first sweep past the grace period notes the orphan; the next
+	// removes it.
+	if n, err := w.caseJobs.Sweep(context.Background()); err != nil || n != 0 {
+		t.Fatalf("first sweep: %d %v", n, err)
+	}
 	if n, err := w.caseJobs.Sweep(context.Background()); err != nil || n != 1 {
 		t.Fatalf("sweep: %d %v", n, err)
 	}
@@ -609,6 +614,10 @@ func TestCaseJobs(t *testing.T) {
 
 	// Reminders: due within a day → one "due soon" mail; two nodes at once
 	// still send one.
+	// The clerk reaches the case through a staff grant (reminders go only
+	// to those who still reach the case).
+	w.do("PUT", "/v1/cases/"+kase.ID.String()+"/members/"+clerk.ID.String(), o.Admin.Token,
+		map[string]any{"kind": "staff", "permissions": []string{"view", "upload"}}, http.StatusOK, nil)
 	var req docJSON
 	w.do("POST", "/v1/cases/"+kase.ID.String()+"/documents", o.Admin.Token, map[string]any{"type": "lab_report",
 		"due_at": time.Now().Add(3 * time.Hour), "requested_from": clerk.ID}, http.StatusCreated, &req)

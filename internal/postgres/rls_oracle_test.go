@@ -829,6 +829,15 @@ func rlsTables() []*rlsTable {
 				return `insert into app.case_members (org_id, case_id, user_id, kind, permissions, access_expires_at, added_by)
 				        values ($1, $2, $3, 'payer', '{view,download}', now() + interval '1 day', $4)`,
 					[]any{t.org, s.caseTarget(t), u, a.user}
+			}}, {name: "insert_staff_kind_to_outsider", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				// A staff grant has no end date: never to a stakeholder or a patient.
+				u := s.must("a_attorney")
+				if t.org == s.must("B") {
+					u = s.must("b_pat1")
+				}
+				return `insert into app.case_members (org_id, case_id, user_id, kind, permissions, added_by)
+				        values ($1, $2, $3, 'staff', '{view,upload,download,comment}', $4)`,
+					[]any{t.org, s.caseTarget(t), u, a.user}
 			}}},
 			updates: []rlsWrite{
 				{name: "extend", tail: `set access_expires_at = now() + interval '1 year'`,
@@ -836,6 +845,13 @@ func rlsTables() []*rlsTable {
 				{name: "unrevoke", tail: `set revoked_at = null where revoked_at is not null`,
 					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.revoked && s.managesCase(p, r.org, r.kase) }},
 				{name: "move", tail: `set case_id = case_id`},
+				// A manager changes a grant's kind, but never makes a
+				// stakeholder's grant a staff grant (which has no end date).
+				{name: "rekind", tail: `set kind = 'payer' where kind <> 'staff'`,
+					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+						return s.managesCase(p, r.org, r.kase) && r.user != s.must("a_prov0")
+					}},
+				{name: "make_staff", tail: `set kind = 'staff', access_expires_at = null where kind <> 'staff'`},
 			},
 		},
 		{
@@ -881,6 +897,15 @@ func rlsTables() []*rlsTable {
 				{name: "provide", tail: `set provided_at = now()`, may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 					return !r.deleted && s.caseAllows(p, r.org, r.kase, "upload")
 				}},
+				// Whoever may upload provides a document now, never in the
+				// past; only those who manage the case accept, in their name.
+				{name: "backdate", tail: `set provided_at = now() - interval '30 days'`},
+				{name: "accept", tail: `set provided_at = now(), accepted_at = now(), accepted_by = (select private.uid())`,
+					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+						return !r.deleted && s.caseAllows(p, r.org, r.kase, "upload") && s.managesCase(p, r.org, r.kase)
+					}},
+				{name: "accept_as_other", tail: `set provided_at = now(), accepted_at = now(), accepted_by = created_by
+				                                 where created_by <> (select private.uid())`},
 				{name: "undelete", tail: `set deleted_at = null`},
 				{name: "move", tail: `set case_id = case_id`},
 			},

@@ -77,6 +77,7 @@ declare
   pol app.instance_policy%rowtype;
   uid uuid;
   mrole text;
+  mrevoked boolean;
 begin
   if octet_length(p_token_hash) is distinct from 32 or octet_length(p_session_hash) is distinct from 32 then
     raise exception 'accept_case_invite: token and session hashes are 32 bytes each' using errcode = '22023';
@@ -89,6 +90,19 @@ begin
   status := case when i.accepted_at is not null then 'used'
                  when i.revoked_at is not null then 'revoked'
                  when i.expires_at <= now() or i.access_expires_at <= now() then 'expired'
+                 -- An invitation is worth what its author's authority is
+                 -- worth now: a member who left the org (or the case's care
+                 -- team) cannot come back through invitations they sent,
+                 -- say to a private address, before they left.
+                 when not exists (select from app.memberships m
+                                   where m.org_id = i.org_id and m.user_id = i.created_by and m.revoked_at is null
+                                     and (m.role in ('admin', 'lead')
+                                          or (m.role = 'provider'
+                                              and exists (select from app.cases c
+                                                            join app.care_team ct
+                                                              on ct.org_id = c.org_id and ct.patient_id = c.patient_id
+                                                           where c.org_id = i.org_id and c.id = i.case_id
+                                                             and ct.provider_id = i.created_by)))) then 'revoked'
                  else 'ok' end;
   if status <> 'ok' then
     perform audit.append_as(i.org_id, 'case.invite.accept', 'denied', 'case_invite', i.id,
@@ -101,8 +115,21 @@ begin
     insert into app.users (id, email_bidx, email_enc) values (i.invitee_id, i.email_bidx, i.email_enc);
     uid := i.invitee_id;
   end if;
-  select m.role into mrole from app.memberships m where m.org_id = i.org_id and m.user_id = uid
-     and m.revoked_at is null;
+  -- A membership the org revoked stays revoked unless it was a
+  -- stakeholder's: an invitation (which a provider may send) does not
+  -- undo an admin's or the directory's revocation of staff or a patient.
+  select m.role, m.revoked_at is not null into mrole, mrevoked from app.memberships m
+   where m.org_id = i.org_id and m.user_id = uid;
+  if mrevoked and mrole <> 'stakeholder' then
+    status := 'member_revoked';
+    perform audit.append_as(i.org_id, 'case.invite.accept', 'denied', 'case_invite', i.id,
+      p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
+      p_details => jsonb_build_object('reason', status), p_case => i.case_id);
+    return;
+  end if;
+  if mrevoked then
+    mrole := null;
+  end if;
   if mrole is null then
     insert into app.memberships (org_id, user_id, role) values (i.org_id, uid, 'stakeholder')
     on conflict (org_id, user_id) do update set role = 'stakeholder', revoked_at = null;
@@ -823,6 +850,20 @@ begin
       from app.documents d
      where d.provided_at is null and d.deleted_at is null and d.due_at is not null
        and d.due_at < now() + interval '1 day' and d.requested_from is not null
+       -- only to someone who still reaches the case: a live member who is
+       -- admin or lead, a provider of the case's patient, or a live grant.
+       and exists (select from app.memberships m
+                    where m.org_id = d.org_id and m.user_id = d.requested_from and m.revoked_at is null
+                      and (m.role in ('admin', 'lead')
+                           or exists (select from app.case_members cm
+                                       where cm.org_id = d.org_id and cm.case_id = d.case_id
+                                         and cm.user_id = d.requested_from and cm.revoked_at is null
+                                         and (cm.access_expires_at is null or cm.access_expires_at > now()))
+                           or (m.role = 'provider'
+                               and exists (select from app.cases c
+                                             join app.care_team ct on ct.org_id = c.org_id and ct.patient_id = c.patient_id
+                                            where c.org_id = d.org_id and c.id = d.case_id
+                                              and ct.provider_id = d.requested_from))))
        and not exists (select from app.document_reminders x where x.org_id = d.org_id and x.document_id = d.id
                          and x.kind = case when d.due_at < now() then 'overdue' else 'due_soon' end)
      order by d.due_at
@@ -3525,6 +3566,43 @@ end $$;
 ALTER FUNCTION private.break_glass_reason_given() OWNER TO ward_rls;
 
 --
+-- Name: case_member_expiry_rearm(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.case_member_expiry_rearm() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if new.access_expires_at is distinct from old.access_expires_at
+     or (old.revoked_at is not null and new.revoked_at is null) then
+    new.expiry_recorded_at := null;
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION private.case_member_expiry_rearm() OWNER TO ward_rls;
+
+--
+-- Name: check_case_member_kind(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.check_case_member_kind() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if new.kind = 'staff' and not exists (select from app.memberships m
+       where m.org_id = new.org_id and m.user_id = new.user_id and m.revoked_at is null
+         and m.role in ('provider', 'lead', 'admin')) then
+    raise exception 'a staff grant goes to a provider, lead or admin' using errcode = 'insufficient_privilege';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION private.check_case_member_kind() OWNER TO ward_rls;
+
+--
 -- Name: credential_hash(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -3570,6 +3648,50 @@ begin
 end $$;
 
 ALTER FUNCTION private.get_my_role() OWNER TO ward_rls;
+
+--
+-- Name: guard_document_update(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.guard_document_update() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if new.provided_at is distinct from old.provided_at
+     and (old.provided_at is not null or new.provided_at is distinct from now()) then
+    raise exception 'a document is provided once, now' using errcode = 'insufficient_privilege';
+  end if;
+  if (new.accepted_at, new.accepted_by) is distinct from (old.accepted_at, old.accepted_by)
+     and (not (private.am_i_lead_in_org(new.org_id) or new.case_id = any (private.my_managed_case_ids()))
+          or not ((new.accepted_at is null and new.accepted_by is null)
+                  or (new.accepted_at = now() and new.accepted_by = private.uid()))) then
+    raise exception 'only those who manage a case accept its documents' using errcode = 'insufficient_privilege';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION private.guard_document_update() OWNER TO ward_rls;
+
+--
+-- Name: guard_version_insert(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.guard_version_insert() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select from app.documents d
+              where d.org_id = new.org_id and d.id = new.document_id and d.accepted_at is not null)
+     and not (private.am_i_lead_in_org(new.org_id) or new.case_id = any (private.my_managed_case_ids())) then
+    raise exception 'an accepted document takes new versions only from those who manage its case'
+      using errcode = 'insufficient_privilege';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION private.guard_version_insert() OWNER TO ward_rls;
 
 --
 -- Name: hotp(bytea, bigint, integer, text); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -6078,6 +6200,30 @@ CREATE TRIGGER audit_sinks_guard BEFORE UPDATE ON app.audit_sinks FOR EACH ROW E
 CREATE CONSTRAINT TRIGGER break_glass_reason_given AFTER INSERT ON app.break_glass_activations DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION private.break_glass_reason_given();
 
 --
+-- Name: case_members case_members_expiry_rearm; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_members_expiry_rearm BEFORE UPDATE ON app.case_members FOR EACH ROW EXECUTE FUNCTION private.case_member_expiry_rearm();
+
+--
+-- Name: case_members case_members_kind; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_members_kind BEFORE INSERT OR UPDATE OF kind ON app.case_members FOR EACH ROW EXECUTE FUNCTION private.check_case_member_kind();
+
+--
+-- Name: document_versions document_versions_accepted; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER document_versions_accepted BEFORE INSERT ON app.document_versions FOR EACH ROW EXECUTE FUNCTION private.guard_version_insert();
+
+--
+-- Name: documents documents_guard; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER documents_guard BEFORE UPDATE ON app.documents FOR EACH ROW EXECUTE FUNCTION private.guard_document_update();
+
+--
 -- Name: memberships memberships_key_scope; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -7947,6 +8093,18 @@ GRANT ALL ON FUNCTION private.break_glass_admin(OUT user_id uuid, OUT org_id uui
 REVOKE ALL ON FUNCTION private.break_glass_reason_given() FROM PUBLIC;
 
 --
+-- Name: FUNCTION case_member_expiry_rearm(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.case_member_expiry_rearm() FROM PUBLIC;
+
+--
+-- Name: FUNCTION check_case_member_kind(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.check_case_member_kind() FROM PUBLIC;
+
+--
 -- Name: FUNCTION credential_hash(); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -7969,6 +8127,18 @@ GRANT ALL ON FUNCTION private.get_my_org_id() TO ward_definer;
 REVOKE ALL ON FUNCTION private.get_my_role() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.get_my_role() TO ward_app;
 GRANT ALL ON FUNCTION private.get_my_role() TO ward_definer;
+
+--
+-- Name: FUNCTION guard_document_update(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.guard_document_update() FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_version_insert(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.guard_version_insert() FROM PUBLIC;
 
 --
 -- Name: FUNCTION hotp(p_secret bytea, p_counter bigint, p_digits integer, p_algo text); Type: ACL; Schema: private; Owner: ward_rls
@@ -8448,6 +8618,7 @@ GRANT SELECT,INSERT,DELETE ON TABLE app.break_glass_users TO ward_definer;
 
 GRANT SELECT,INSERT,DELETE ON TABLE app.care_team TO ward_app;
 GRANT SELECT ON TABLE app.care_team TO ward_rls;
+GRANT SELECT ON TABLE app.care_team TO ward_definer;
 
 --
 -- Name: TABLE case_invites; Type: ACL; Schema: app; Owner: ward_owner
@@ -8547,6 +8718,12 @@ GRANT SELECT(revoked_at),UPDATE(revoked_at) ON TABLE app.case_invites TO ward_ap
 GRANT SELECT ON TABLE app.case_members TO ward_rls;
 GRANT SELECT,INSERT,UPDATE ON TABLE app.case_members TO ward_definer;
 GRANT SELECT,INSERT ON TABLE app.case_members TO ward_app;
+
+--
+-- Name: COLUMN case_members.kind; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(kind) ON TABLE app.case_members TO ward_app;
 
 --
 -- Name: COLUMN case_members.permissions; Type: ACL; Schema: app; Owner: ward_owner
@@ -8792,6 +8969,18 @@ GRANT SELECT ON TABLE app.documents TO ward_definer;
 GRANT SELECT,INSERT ON TABLE app.documents TO ward_app;
 
 --
+-- Name: COLUMN documents.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.documents TO ward_rls;
+
+--
+-- Name: COLUMN documents.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.documents TO ward_rls;
+
+--
 -- Name: COLUMN documents.provided_at; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -8802,6 +8991,7 @@ GRANT UPDATE(provided_at) ON TABLE app.documents TO ward_app;
 --
 
 GRANT UPDATE(accepted_at) ON TABLE app.documents TO ward_app;
+GRANT SELECT(accepted_at) ON TABLE app.documents TO ward_rls;
 
 --
 -- Name: COLUMN documents.accepted_by; Type: ACL; Schema: app; Owner: ward_owner

@@ -1221,7 +1221,7 @@ const setCaseMember = `-- name: SetCaseMember :one
 insert into app.case_members (org_id, case_id, user_id, kind, permissions, access_expires_at, added_by)
 values ($1, $2, $3, $4, $5::text[], $6, $7)
 on conflict (org_id, case_id, user_id) do update
-  set permissions = excluded.permissions, access_expires_at = excluded.access_expires_at,
+  set kind = excluded.kind, permissions = excluded.permissions, access_expires_at = excluded.access_expires_at,
       revoked_at = null, updated_at = now()
 returning org_id, case_id, user_id, kind, permissions, access_expires_at, added_by, added_at, updated_at, revoked_at, expiry_recorded_at
 `

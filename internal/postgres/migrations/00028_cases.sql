@@ -187,6 +187,7 @@ grant select, insert, update on app.case_members, app.case_invites, app.document
 grant select, update on app.document_versions to ward_definer;
 grant update (deleted_at) on app.documents to ward_definer;
 grant select, insert on app.sessions to ward_definer;
+grant select on app.care_team to ward_definer;
 
 -- A document's status, derived at read time, never stored.
 -- +goose StatementBegin
@@ -325,7 +326,7 @@ create policy case_members_update on app.case_members for update to ward_app usi
        or case_id = any ((select private.my_managed_case_ids())::uuid[])))
   with check (org_id = (select private.get_my_org_id()));
 grant select, insert on app.case_members to ward_app;
-grant update (permissions, access_expires_at, revoked_at, updated_at) on app.case_members to ward_app;
+grant update (kind, permissions, access_expires_at, revoked_at, updated_at) on app.case_members to ward_app;
 
 alter table app.case_invites enable row level security;
 alter table app.case_invites force row level security;
@@ -396,6 +397,92 @@ grant select, insert on app.document_comments to ward_app;
 
 alter table app.document_reminders enable row level security;
 alter table app.document_reminders force row level security;
+
+-- +goose StatementBegin
+-- guard_document_update: a document is provided once, at the moment of
+-- the statement (no backdating by whoever holds upload), and accepted (or
+-- un-accepted) only by those who manage its case, in their own name. The
+-- policy admits upload holders to the row; this decides the columns.
+create function private.guard_document_update() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  if new.provided_at is distinct from old.provided_at
+     and (old.provided_at is not null or new.provided_at is distinct from now()) then
+    raise exception 'a document is provided once, now' using errcode = 'insufficient_privilege';
+  end if;
+  if (new.accepted_at, new.accepted_by) is distinct from (old.accepted_at, old.accepted_by)
+     and (not (private.am_i_lead_in_org(new.org_id) or new.case_id = any (private.my_managed_case_ids()))
+          or not ((new.accepted_at is null and new.accepted_by is null)
+                  or (new.accepted_at = now() and new.accepted_by = private.uid()))) then
+    raise exception 'only those who manage a case accept its documents' using errcode = 'insufficient_privilege';
+  end if;
+  return new;
+end $$;
+-- +goose StatementEnd
+alter function private.guard_document_update() owner to ward_rls;
+revoke all on function private.guard_document_update() from public;
+create trigger documents_guard before update on app.documents
+  for each row execute function private.guard_document_update();
+
+-- +goose StatementBegin
+-- guard_version_insert: once a document is accepted, only those who manage
+-- its case add versions to it; otherwise whoever uploaded it could replace
+-- the accepted file with another that still shows as accepted.
+create function private.guard_version_insert() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  if exists (select from app.documents d
+              where d.org_id = new.org_id and d.id = new.document_id and d.accepted_at is not null)
+     and not (private.am_i_lead_in_org(new.org_id) or new.case_id = any (private.my_managed_case_ids())) then
+    raise exception 'an accepted document takes new versions only from those who manage its case'
+      using errcode = 'insufficient_privilege';
+  end if;
+  return new;
+end $$;
+-- +goose StatementEnd
+alter function private.guard_version_insert() owner to ward_rls;
+revoke all on function private.guard_version_insert() from public;
+grant select (org_id, id, accepted_at) on app.documents to ward_rls;
+create trigger document_versions_accepted before insert on app.document_versions
+  for each row execute function private.guard_version_insert();
+
+-- +goose StatementBegin
+-- check_case_member_kind: a staff grant (which needs no end date) goes only
+-- to a live provider, lead or admin of the org, never to a stakeholder or
+-- a patient, whoever writes it.
+create function private.check_case_member_kind() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  if new.kind = 'staff' and not exists (select from app.memberships m
+       where m.org_id = new.org_id and m.user_id = new.user_id and m.revoked_at is null
+         and m.role in ('provider', 'lead', 'admin')) then
+    raise exception 'a staff grant goes to a provider, lead or admin' using errcode = 'insufficient_privilege';
+  end if;
+  return new;
+end $$;
+-- +goose StatementEnd
+alter function private.check_case_member_kind() owner to ward_rls;
+revoke all on function private.check_case_member_kind() from public;
+create trigger case_members_kind before insert or update of kind on app.case_members
+  for each row execute function private.check_case_member_kind();
+
+-- +goose StatementBegin
+-- case_member_expiry_rearm: a grant given a new end date (or restored
+-- after revocation) expires anew, so the expiry job records it again.
+create function private.case_member_expiry_rearm() returns trigger
+language plpgsql set search_path = '' as $$
+begin
+  if new.access_expires_at is distinct from old.access_expires_at
+     or (old.revoked_at is not null and new.revoked_at is null) then
+    new.expiry_recorded_at := null;
+  end if;
+  return new;
+end $$;
+-- +goose StatementEnd
+alter function private.case_member_expiry_rearm() owner to ward_rls;
+revoke all on function private.case_member_expiry_rearm() from public;
+create trigger case_members_expiry_rearm before update on app.case_members
+  for each row execute function private.case_member_expiry_rearm();
 
 -- The case an event is about, recorded on the event (audit.events.case_id)
 -- and checked to exist in the event's org.
@@ -658,6 +745,7 @@ declare
   pol app.instance_policy%rowtype;
   uid uuid;
   mrole text;
+  mrevoked boolean;
 begin
   if octet_length(p_token_hash) is distinct from 32 or octet_length(p_session_hash) is distinct from 32 then
     raise exception 'accept_case_invite: token and session hashes are 32 bytes each' using errcode = '22023';
@@ -670,6 +758,19 @@ begin
   status := case when i.accepted_at is not null then 'used'
                  when i.revoked_at is not null then 'revoked'
                  when i.expires_at <= now() or i.access_expires_at <= now() then 'expired'
+                 -- An invitation is worth what its author's authority is
+                 -- worth now: a member who left the org (or the case's care
+                 -- team) cannot come back through invitations they sent,
+                 -- say to a private address, before they left.
+                 when not exists (select from app.memberships m
+                                   where m.org_id = i.org_id and m.user_id = i.created_by and m.revoked_at is null
+                                     and (m.role in ('admin', 'lead')
+                                          or (m.role = 'provider'
+                                              and exists (select from app.cases c
+                                                            join app.care_team ct
+                                                              on ct.org_id = c.org_id and ct.patient_id = c.patient_id
+                                                           where c.org_id = i.org_id and c.id = i.case_id
+                                                             and ct.provider_id = i.created_by)))) then 'revoked'
                  else 'ok' end;
   if status <> 'ok' then
     perform audit.append_as(i.org_id, 'case.invite.accept', 'denied', 'case_invite', i.id,
@@ -682,8 +783,21 @@ begin
     insert into app.users (id, email_bidx, email_enc) values (i.invitee_id, i.email_bidx, i.email_enc);
     uid := i.invitee_id;
   end if;
-  select m.role into mrole from app.memberships m where m.org_id = i.org_id and m.user_id = uid
-     and m.revoked_at is null;
+  -- A membership the org revoked stays revoked unless it was a
+  -- stakeholder's: an invitation (which a provider may send) does not
+  -- undo an admin's or the directory's revocation of staff or a patient.
+  select m.role, m.revoked_at is not null into mrole, mrevoked from app.memberships m
+   where m.org_id = i.org_id and m.user_id = uid;
+  if mrevoked and mrole <> 'stakeholder' then
+    status := 'member_revoked';
+    perform audit.append_as(i.org_id, 'case.invite.accept', 'denied', 'case_invite', i.id,
+      p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
+      p_details => jsonb_build_object('reason', status), p_case => i.case_id);
+    return;
+  end if;
+  if mrevoked then
+    mrole := null;
+  end if;
   if mrole is null then
     insert into app.memberships (org_id, user_id, role) values (i.org_id, uid, 'stakeholder')
     on conflict (org_id, user_id) do update set role = 'stakeholder', revoked_at = null;
@@ -739,6 +853,20 @@ begin
       from app.documents d
      where d.provided_at is null and d.deleted_at is null and d.due_at is not null
        and d.due_at < now() + interval '1 day' and d.requested_from is not null
+       -- only to someone who still reaches the case: a live member who is
+       -- admin or lead, a provider of the case's patient, or a live grant.
+       and exists (select from app.memberships m
+                    where m.org_id = d.org_id and m.user_id = d.requested_from and m.revoked_at is null
+                      and (m.role in ('admin', 'lead')
+                           or exists (select from app.case_members cm
+                                       where cm.org_id = d.org_id and cm.case_id = d.case_id
+                                         and cm.user_id = d.requested_from and cm.revoked_at is null
+                                         and (cm.access_expires_at is null or cm.access_expires_at > now()))
+                           or (m.role = 'provider'
+                               and exists (select from app.cases c
+                                             join app.care_team ct on ct.org_id = c.org_id and ct.patient_id = c.patient_id
+                                            where c.org_id = d.org_id and c.id = d.case_id
+                                              and ct.provider_id = d.requested_from))))
        and not exists (select from app.document_reminders x where x.org_id = d.org_id and x.document_id = d.id
                          and x.kind = case when d.due_at < now() then 'overdue' else 'due_soon' end)
      order by d.due_at

@@ -51,7 +51,7 @@ select * from app.case_members where org_id = @org_id and case_id = @case_id ord
 insert into app.case_members (org_id, case_id, user_id, kind, permissions, access_expires_at, added_by)
 values (@org_id, @case_id, @user_id, @kind, @permissions::text[], sqlc.narg('access_expires_at'), @added_by)
 on conflict (org_id, case_id, user_id) do update
-  set permissions = excluded.permissions, access_expires_at = excluded.access_expires_at,
+  set kind = excluded.kind, permissions = excluded.permissions, access_expires_at = excluded.access_expires_at,
       revoked_at = null, updated_at = now()
 returning *;
 
