@@ -241,6 +241,12 @@ func TestCasesWorkersComp(t *testing.T) {
 		statuses["late@clinic.test"] != "expired" {
 		t.Fatalf("invite statuses %v", statuses)
 	}
+	// Stakeholders are no users of the org's LLM gateway.
+	if resp, body := w.request("POST", "/llm/v1/messages", attorney.Token, map[string]any{"model": "claude-sonnet-4-5",
+		"max_tokens": 16, "messages": []map[string]string{{"role": "user", "content": "hi"}}},
+		"Anthropic-Version", "2023-06-01"); resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "permission_error") {
+		t.Fatalf("a stakeholder at the gateway: %d %s", resp.StatusCode, body)
+	}
 	// Stakeholders never see the org's patients or members, nor manage the case.
 	var pats struct{ Patients []json.RawMessage }
 	w.do("GET", "/v1/patients", attorney.Token, nil, http.StatusOK, &pats)

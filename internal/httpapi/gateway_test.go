@@ -394,8 +394,8 @@ func TestGatewayRefusals(t *testing.T) {
 	if n := g.auditCount(g.o.ID, "patient.read", "denied"); n < 1 {
 		t.Errorf("the unassigned patient's read was not audited as denied (%d)", n)
 	}
-	if n := g.auditCount(g.o.ID, "ai.invoke", "denied"); n != 4 {
-		t.Errorf("%d denied ai.invoke events, want 4 (the gate's refusals)", n)
+	if n := g.auditCount(g.o.ID, "ai.invoke", "denied"); n != 5 {
+		t.Errorf("%d denied ai.invoke events, want 5 (the gate's four refusals and the route's refusal of the key without the scope)", n)
 	}
 	// The server may read the registry, never write it.
 	if err := gateway.PutProvider(context.Background(), g.env.App, gateway.Provider{Name: "rogue",

@@ -232,7 +232,9 @@ func (s *server) routes() {
 	// the client's context.
 	if gw := s.deps.Gateway; gw != nil {
 		llm, gwFail := s.gateway, s.gateway.writeError
-		caller := orKey(session, auth.ScopeGateway)
+		// Members of the org (patients and up) and keys with the gateway
+		// scope: a case stakeholder is no user of the org's assistant.
+		caller := orKey(as(identity.RolePatient, "ai.invoke"), auth.ScopeGateway)
 		llm.route("POST /llm/v1/messages", caller, handleGateway(gw, recs, gateway.Messages, gwFail), deadline(noDeadline))
 		llm.route("POST /llm/v1/messages/count_tokens", caller, handleGateway(gw, recs, gateway.CountTokens, gwFail))
 	}
