@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -441,6 +443,34 @@ func TestCasesWorkersComp(t *testing.T) {
 	w.do("DELETE", "/v1/documents/"+req.ID.String(), o.Lead.Token, nil, http.StatusNoContent, nil)
 	if resp, _, _ := w.download(docPath, o.Lead.Token); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("download after delete: %d", resp.StatusCode)
+	}
+	// The case's trail exports by case: every row names it, and another
+	// case's events are not among them.
+	w.integrate()
+	exportCase := func(id uuid.UUID) [][]string {
+		resp, body := w.request("GET", "/v1/audit/export?format=csv&case_id="+id.String(), o.Admin.Token, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("export by case: %d %s", resp.StatusCode, body)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+		if err != nil || len(rows) < 1 {
+			t.Fatalf("export by case: %v", err)
+		}
+		col := slices.Index(rows[0], "case_id")
+		if col < 0 {
+			t.Fatalf("no case_id column in %v", rows[0])
+		}
+		out := [][]string{}
+		for _, r := range rows[1:] {
+			if r[col] != id.String() {
+				t.Fatalf("an export of case %s holds a row of case %q", id, r[col])
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	if n, m := len(exportCase(kase.ID)), len(exportCase(kase2.ID)); n < 20 || m < 1 {
+		t.Fatalf("export by case: %d rows for the claim, %d for the second case", n, m)
 	}
 	for _, action := range []string{"case.create", "case.view", "case.invite.create", "case.invite.accept",
 		"document.request", "document.upload", "document.download", "document.comment", "case.member.set",
