@@ -259,6 +259,32 @@ func TestCasesWorkersComp(t *testing.T) {
 	w.do("POST", "/v1/cases/"+cid+"/invites", attorney.Token, map[string]any{"email": "x@y.test", "kind": "payer",
 		"permissions": []string{"view"}, "access_expires_at": time.Now().Add(time.Hour)}, http.StatusForbidden, nil)
 
+	// An invitation never narrows a staff member's live grant.
+	w.do("PUT", "/v1/cases/"+cid+"/members/"+o.Prov2.ID.String(), o.Lead.Token,
+		map[string]any{"kind": "staff", "permissions": []string{"view", "comment"}}, http.StatusOK, nil)
+	_, tok = w.inviteByMail(mp, o.Lead.Token, cid, o.Prov2.Email, "payer", []string{"view"})
+	if _, resp, body := w.accept(tok); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a staff member accepts: %d %s", resp.StatusCode, body)
+	}
+	var grants struct {
+		Members []struct {
+			UserID          uuid.UUID  `json:"user_id"`
+			Kind            string     `json:"kind"`
+			Permissions     []string   `json:"permissions"`
+			AccessExpiresAt *time.Time `json:"access_expires_at"`
+		}
+	}
+	w.do("GET", "/v1/cases/"+cid+"/members", o.Lead.Token, nil, http.StatusOK, &grants)
+	for _, g := range grants.Members {
+		if g.UserID == o.Prov2.ID && (g.Kind != "staff" || g.AccessExpiresAt != nil || len(g.Permissions) != 2) {
+			t.Fatalf("the staff grant became %+v", g)
+		}
+	}
+	w.do("GET", "/v1/me", o.Prov2.Token, nil, http.StatusOK, &me)
+	if me.Role != "provider" {
+		t.Fatalf("the provider became %q", me.Role)
+	}
+
 	// A request with a due date in the past is overdue, and listed as such.
 	var req docJSON
 	w.do("POST", "/v1/cases/"+cid+"/documents", o.Lead.Token, map[string]any{"type": "wage_statement",

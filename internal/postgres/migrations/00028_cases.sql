@@ -806,7 +806,10 @@ begin
   values (i.org_id, i.case_id, uid, i.kind, i.permissions, i.access_expires_at, i.created_by)
   on conflict (org_id, case_id, user_id) do update
     set kind = excluded.kind, permissions = excluded.permissions, access_expires_at = excluded.access_expires_at,
-        revoked_at = null, expiry_recorded_at = null, updated_at = now();
+        revoked_at = null, expiry_recorded_at = null, updated_at = now()
+    -- A live staff grant stays as it is: an invitation never narrows or
+    -- time-limits a staff member's access to the case.
+    where cm.kind <> 'staff' or cm.revoked_at is not null;
   update app.case_invites x set accepted_at = now(), accepted_by = uid where x.org_id = i.org_id and x.id = i.id;
 
   select * into o from app.orgs x where x.id = i.org_id;
