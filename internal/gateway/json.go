@@ -205,7 +205,10 @@ func appendString(b []byte, s string) ([]byte, error) {
 // appendRaw appends a valid JSON value as it is, compacted only when it
 // holds a line break (a reply's value may be framed as server-sent events).
 func appendRaw(b []byte, raw json.RawMessage) ([]byte, error) {
-	if len(raw) == 0 {
+	switch {
+	case raw == nil:
+		return append(b, "null"...), nil // as json.RawMessage encodes
+	case len(raw) == 0:
 		return nil, fmt.Errorf("gateway: encode: empty value")
 	}
 	if bytes.IndexByte(raw, '\n') < 0 && bytes.IndexByte(raw, '\r') < 0 {

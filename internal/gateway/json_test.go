@@ -87,6 +87,17 @@ func checkSplit(t *testing.T, b []byte) {
 	}
 }
 
+func TestMarshalNilRaw(t *testing.T) {
+	got, err := marshal(map[string]json.RawMessage{"a": nil, "b": json.RawMessage(`1`)})
+	want, _ := marshalSlow(map[string]json.RawMessage{"a": nil, "b": json.RawMessage(`1`)})
+	if err != nil || string(got) != string(want) {
+		t.Fatalf("%s %v, want %s", got, err, want)
+	}
+	if _, err := marshal([]json.RawMessage{{}}); err == nil {
+		t.Fatal("an empty value encoded")
+	}
+}
+
 func compact(t *testing.T, b []byte) []byte {
 	t.Helper()
 	var c bytes.Buffer
@@ -94,4 +105,15 @@ func compact(t *testing.T, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return c.Bytes()
+}
+
+// object validates before it splits: the splitters never see anything
+// encoding/json would refuse.
+func TestObjectRefusesInvalid(t *testing.T) {
+	for _, s := range []string{``, `{`, `{"messages":[{"content":"x"}]`, `{"a":} `, `{"a":1} {"b":2}`, `[{"a":1}]`,
+		`null`, `"{}"`, "{\"a\":\"\x01\"}", `{"a":1,}`, `{'a':1}`} {
+		if _, err := object([]byte(s), "the body"); err == nil {
+			t.Errorf("object(%q) accepted", s)
+		}
+	}
 }
