@@ -30,4 +30,8 @@
 //     configuration; it is sent only to that provider and never returned.
 //  6. Unknown request fields pass through unchanged; the upstream's events
 //     are relayed in order, with their indexes, as they arrive.
+//  7. The registry entry of the provider is kept in memory for at most
+//     Config.RegistryTTL (DefaultRegistryTTL, 5 s): a registry change is
+//     enforced within that bound on every node. The gate's checks (BAA date
+//     against the clock, zero retention, model) run on every call.
 package gateway

@@ -109,6 +109,7 @@ func provider(ctx context.Context, q dbsqlc.DBTX, name string) (Provider, error)
 
 // PutProvider registers p or replaces its registration. Only operators may
 // (ward_ops or the migration login): for ward_app it is a permission error.
+// Running servers enforce the change within their RegistryTTL (default 5 s).
 func PutProvider(ctx context.Context, db *postgres.DB, p Provider) error {
 	if err := p.Validate(); err != nil {
 		return err

@@ -108,8 +108,8 @@ func (rd *redactor) text(s string) (string, error) {
 }
 
 func (rd *redactor) rawText(raw json.RawMessage, field string) (json.RawMessage, error) {
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	s, err := unquote(raw)
+	if err != nil {
 		return nil, bad("%s: must be a string", field)
 	}
 	r, err := rd.text(s)
@@ -120,8 +120,8 @@ func (rd *redactor) rawText(raw json.RawMessage, field string) (json.RawMessage,
 }
 
 func (rd *redactor) tools(raw json.RawMessage) (json.RawMessage, error) {
-	var tools []map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &tools); err != nil {
+	tools, ok := objects(raw)
+	if !ok {
 		return nil, bad("tools: must be an array of objects")
 	}
 	for i, t := range tools {
@@ -153,8 +153,8 @@ var messageBlocks = map[string]bool{"text": true, "tool_use": true, "tool_result
 	"redacted_thinking": true}
 
 func (rd *redactor) messages(raw json.RawMessage) (json.RawMessage, error) {
-	var msgs []map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &msgs); err != nil {
+	msgs, ok := objects(raw)
+	if !ok {
 		return nil, bad("messages: must be an array of objects")
 	}
 	for i, msg := range msgs {
@@ -179,8 +179,8 @@ func (rd *redactor) messages(raw json.RawMessage) (json.RawMessage, error) {
 
 // blocks de-identifies an array of content blocks of the allowed types.
 func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string]bool) (json.RawMessage, error) {
-	var bs []map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &bs); err != nil {
+	bs, ok := objects(raw)
+	if !ok {
 		return nil, bad("%s: must be a string or an array of content blocks", field)
 	}
 	for i, b := range bs {
@@ -290,12 +290,20 @@ func walkStrings(v any, fn func(string) (string, error)) (any, error) {
 	return v, nil
 }
 
-func object(raw []byte, what string) (map[string]json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
-		return nil, bad("%s must be a JSON object", what)
+// objects splits a valid JSON array of objects (a part of a body object
+// validated); ok is false when raw is anything else.
+func objects(raw json.RawMessage) ([]map[string]json.RawMessage, bool) {
+	elems, ok := splitArray(raw)
+	if !ok {
+		return nil, false
 	}
-	return m, nil
+	out := make([]map[string]json.RawMessage, len(elems))
+	for i, e := range elems {
+		if out[i], ok = splitObject(e); !ok {
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 func decodeField(m map[string]json.RawMessage, name string, v any) error {
@@ -314,16 +322,4 @@ func decodeAny(raw []byte) (any, error) {
 		return nil, err
 	}
 	return v, nil
-}
-
-// marshal encodes v without HTML escaping (so text keeps its <, > and &)
-// and without the encoder's trailing newline.
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	e := json.NewEncoder(&b)
-	e.SetEscapeHTML(false)
-	if err := e.Encode(v); err != nil {
-		return nil, fmt.Errorf("gateway: encode: %w", err)
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

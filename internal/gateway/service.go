@@ -34,6 +34,10 @@ type Config struct {
 	Client *http.Client
 	// MaxReplyBytes bounds a non-streaming reply (default 64 MiB).
 	MaxReplyBytes int64
+	// RegistryTTL is how long the provider's registry entry is kept in
+	// memory (0: DefaultRegistryTTL; negative: read on every call). A
+	// registry change takes effect within it.
+	RegistryTTL time.Duration
 }
 
 // Service forwards Messages calls to the registered upstream.
@@ -43,6 +47,7 @@ type Service struct {
 	cfg    Config
 	log    *slog.Logger
 	now    func() time.Time
+	reg    *registryCache
 }
 
 // NewService returns a Service. engine is shared (it is safe for
@@ -63,7 +68,10 @@ func NewService(db *postgres.DB, engine *phi.Engine, cfg Config, log *slog.Logge
 	if cfg.MaxReplyBytes == 0 {
 		cfg.MaxReplyBytes = 64 << 20
 	}
-	return &Service{db: db, engine: engine, cfg: cfg, log: log, now: time.Now}
+	if cfg.RegistryTTL == 0 {
+		cfg.RegistryTTL = DefaultRegistryTTL
+	}
+	return &Service{db: db, engine: engine, cfg: cfg, log: log, now: time.Now, reg: &registryCache{ttl: cfg.RegistryTTL}}
 }
 
 // Call is one request to the gateway.
@@ -131,7 +139,7 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	}
 	inv.model, inv.stream, inv.sess = m.Model, m.Stream && ep == Messages, sess
 
-	prov, err := provider(ctx, s.db.Pool, s.cfg.Provider)
+	prov, err := s.reg.get(ctx, s.db.Pool, s.cfg.Provider, s.now())
 	if err == nil {
 		err = gate(prov, m.Model, s.now())
 	}

@@ -333,7 +333,9 @@ func gatewayErr(t *testing.T, b []byte) string {
 // Refusals: credentials, the BAA gate, RLS on the named patient, content
 // Ward cannot de-identify, size; none of them reaches the upstream.
 func TestGatewayRefusals(t *testing.T) {
-	g := newGW(t)
+	// The gate's cases change the registry between calls: read it on every
+	// call (TestGatewayRegistryCache covers the bound of the cache).
+	g := newGW(t, withGatewayConfig(func(c *gateway.Config) { c.RegistryTTL = -1 }))
 	body := map[string]any{"model": model, "max_tokens": 64,
 		"messages": []any{map[string]any{"role": "user", "content": "Rosalind Vantongeren, 617-555-0142."}}}
 	membersKey := g.createKey(g.o, auth.ScopeMembers).Key

@@ -109,6 +109,9 @@ type worldConfig struct {
 	localhost bool
 	// sso configures the SSO service (its BaseURL is the world's).
 	sso sso.Config
+	// gateway configures the LLM gateway (Keys default to the fake
+	// upstream's for "anthropic").
+	gateway gateway.Config
 }
 
 type worldOption func(*worldConfig)
@@ -131,6 +134,10 @@ func withPolicy(f func(*auth.InstancePolicy)) worldOption {
 }
 
 func withAPIConfig(f func(*httpapi.Config)) worldOption { return func(c *worldConfig) { f(&c.api) } }
+
+func withGatewayConfig(f func(*gateway.Config)) worldOption {
+	return func(c *worldConfig) { f(&c.gateway) }
+}
 
 func newWorld(t testing.TB, opts ...worldOption) *world {
 	t.Helper()
@@ -191,12 +198,15 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	}
 	t.Cleanup(opsDB.Close)
 	w.caseJobs = cases.NewJobs(opsDB, w.keys, w.blobs, wc.mailer, w.base, log)
+	if wc.gateway.Keys == nil {
+		wc.gateway.Keys = map[string]string{"anthropic": upstreamKey}
+	}
 	w.srv.Config.Handler = httpapi.NewServer(wc.api, httpapi.Deps{
 		Auth: w.auth, Records: records.NewService(env.App, w.keys, log), Cases: w.cases,
 		Audit: audit.NewService(env.App, log), AuditKey: vkey, Ready: env.App.Pool.Ping, Log: log,
 		Export:  export.NewService(env.App, signer, export.Options{Site: "ward-test"}, log),
 		Sinks:   sink.NewService(env.App, inst, log),
-		Gateway: gateway.NewService(env.App, engine, gateway.Config{Keys: map[string]string{"anthropic": upstreamKey}}, log),
+		Gateway: gateway.NewService(env.App, engine, wc.gateway, log),
 		SCIM:    scim.NewService(env.App, w.keys, scim.Config{BaseURL: wc.auth.BaseURL}, log),
 		SSO:     sso.NewService(env.App, w.keys, ssoConfig(wc), log)})
 	w.integrator = audit.NewIntegrator(env.App, log, 0)
