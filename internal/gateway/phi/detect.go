@@ -51,28 +51,18 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 	d := &detector{e: e, ctx: ctx, text: text, low: low, toks: toks, rec: cr}
 	d.state = make([]uint8, len(toks))
 	letters := 0
-	// Words recur within a note ("propofol", "sedated", a name): a small
-	// memo in front of the lexicon saves the cache misses of its large
-	// table on repeats.
-	var memo [256]struct {
-		w string
-		f uint64
-	}
+	// Words recur within a note and across notes ("propofol", "sedated",
+	// a name): a cache in front of the lexicon saves the cache misses of
+	// its large table on repeats.
+	wc := e.caches.Get().(*wordCache)
+	defer e.caches.Put(wc)
 	var c caseCounts
 	for i := range d.toks {
 		t := &d.toks[i]
 		if t.kind == tkWord {
 			letters += int(t.end - t.start)
 			w := d.word(i)
-			h := fnv1a(w)
-			m := &memo[uint8(h>>8)]
-			var f uint64
-			if m.w == w && w != "" {
-				f = m.f
-			} else {
-				f = e.lex.getHash(w, h)
-				m.w, m.f = w, f
-			}
+			f := wc.lookup(e.lex, w, fnv1a(w))
 			t.lex, t.voc = uint16(f), uint16(f>>16)
 			if t.end-t.start >= 2 {
 				c.words++

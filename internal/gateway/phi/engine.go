@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -29,8 +30,9 @@ type Config struct {
 // Engine detects identifiers. Build one with New and share it: it is safe
 // for concurrent use and holds only read-only tables.
 type Engine struct {
-	cfg Config
-	lex *lexicon
+	cfg    Config
+	lex    *lexicon
+	caches sync.Pool // of *wordCache
 }
 
 // New parses the embedded lexicon and returns an Engine. It fails only if
@@ -43,7 +45,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = 64 << 20
 	}
-	return &Engine{cfg: cfg, lex: lx}, nil
+	e := &Engine{cfg: cfg, lex: lx}
+	e.caches.New = func() any { return new(wordCache) }
+	return e, nil
 }
 
 // IsRegion reports whether name is a country, continent or US state, which

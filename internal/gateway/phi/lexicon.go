@@ -152,3 +152,40 @@ func firstWord(s string) string {
 	}
 	return s
 }
+
+// wordCache remembers the flags of recently seen short words across the
+// texts an Engine redacts: nursing notes repeat the same few thousand words
+// ("pt", "propofol", "sedated"), and a hit here costs one fixed-size compare
+// in a table that stays in the CPU cache, where the embedded table costs a
+// cache miss or two. It holds no pointers (so the collector never scans it)
+// and no PHI beyond the process's memory (it is never written anywhere).
+// One cache serves one detector at a time (Engine.caches pools them).
+type wordCache [wordCacheSize]wordCacheEntry
+
+const (
+	wordCacheSize = 4096 // entries; a power of two
+	wordCacheLen  = 15   // longest word cached, in bytes
+)
+
+type wordCacheEntry struct {
+	n     uint8 // length of the word, 0 for an empty entry
+	key   [wordCacheLen]byte
+	flags uint64
+}
+
+// lookup returns the flags of lower-case word w with fnv1a hash h, from the
+// cache when it holds w, else from the lexicon (and remembers them).
+func (c *wordCache) lookup(lx *lexicon, w string, h uint64) uint64 {
+	if len(w) == 0 || len(w) > wordCacheLen {
+		return lx.getHash(w, h)
+	}
+	e := &c[uint32(h>>8)&(wordCacheSize-1)]
+	if int(e.n) == len(w) && string(e.key[:len(w)]) == w {
+		return e.flags
+	}
+	f := lx.getHash(w, h)
+	e.n = uint8(len(w))
+	copy(e.key[:], w)
+	e.flags = f
+	return f
+}
