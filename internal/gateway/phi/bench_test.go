@@ -89,8 +89,9 @@ func BenchmarkBaselineTokenize(b *testing.B) {
 	text := benchCorpus(b)
 	b.SetBytes(int64(len(text)))
 	toks := make([]token, 0, len(text)/4)
+	buf := make([]byte, len(text))
 	for b.Loop() {
-		toks, _, _ = tokenize(text, toks[:0])
+		toks, _, _ = tokenize(text, toks[:0], buf)
 	}
 }
 

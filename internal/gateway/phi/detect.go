@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // Token states.
@@ -44,18 +45,53 @@ type detector struct {
 	// lowerClinical: a clinical note written without capitals, judged as
 	// one without case; the few capitals its writer did use are evidence
 	lowerClinical bool
+	sc            *scratch // the pooled buffers this detector uses
 }
 
-func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord) *detector {
-	toks, low, upper := tokenize(text, make([]token, 0, len(text)/4+8))
-	d := &detector{e: e, ctx: ctx, text: text, low: low, toks: toks, rec: cr}
-	d.state = make([]uint8, len(toks))
+// scratch is the memory of one detection, pooled by the Engine so that
+// a stream of notes reuses it instead of allocating (and the kernel
+// zeroing fresh pages for) a few bytes per input byte every time. Nothing
+// in it outlives the detection: spans hold offsets only.
+type scratch struct {
+	cache  wordCache
+	toks   []token
+	low    []byte
+	state  []uint8
+	mark   []uint8
+	typ    []Type
+	prio   []int8
+	inSpan []bool
+}
+
+// scratchKeep is the largest input whose buffers go back to the pool; the
+// buffers of a larger one are left to the collector, so that one huge
+// request does not pin its memory.
+const scratchKeep = 1 << 20
+
+// grow returns (*p)[:n] zeroed, growing *p if needed.
+func grow[T any](p *[]T, n int) []T {
+	if cap(*p) < n {
+		*p = make([]T, n)
+		return *p
+	}
+	s := (*p)[:n]
+	clear(s)
+	return s
+}
+
+func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord, sc *scratch) *detector {
+	toks, low, upper := tokenize(text, sc.toks[:0], sc.low)
+	sc.toks = toks
+	if cap(sc.low) < len(text) {
+		sc.low = unsafe.Slice(unsafe.StringData(low), len(low))
+	}
+	d := &detector{e: e, ctx: ctx, text: text, low: low, toks: toks, rec: cr, sc: sc}
+	d.state = grow(&sc.state, len(toks))
 	letters := 0
 	// Words recur within a note and across notes ("propofol", "sedated",
 	// a name): a cache in front of the lexicon saves the cache misses of
 	// its large table on repeats.
-	wc := e.caches.Get().(*wordCache)
-	defer e.caches.Put(wc)
+	wc := &sc.cache
 	var c caseCounts
 	for i := range d.toks {
 		t := &d.toks[i]
@@ -302,7 +338,7 @@ func (d *detector) spans() []Span {
 func (d *detector) propagate(spans []Span) bool {
 	byFirst := map[string][]Span{}
 	var firstByte [256]bool
-	inSpan := make([]bool, len(d.toks))
+	inSpan := grow(&d.sc.inSpan, len(d.toks))
 	k := 0
 	for _, sp := range spans {
 		for k < len(d.toks) && int(d.toks[k].end) <= sp.Start {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -342,6 +345,50 @@ func TestClinicalTextUntouched(t *testing.T) {
 		r, _ := redact(t, s, nil)
 		if r.Text != s {
 			t.Errorf("changed:\n%s\n%s", s, r.Text)
+		}
+	}
+}
+
+// TestScratchReuse checks that the pooled buffers and word cache of one
+// detection leave nothing behind for the next: every note gives the same
+// spans on an engine that has just redacted longer and shorter texts
+// (some with capitals, some without, some non-ASCII) as on a fresh one.
+func TestScratchReuse(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "notes", "*.txt"))
+	texts := []string{"Seen by Dr. Okonkwo on 3/4/2024.", "PT SEEN BY DR GREEN, WIFE ROSE AT BEDSIDE", "Müller, José — Zürich, 8004"}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, string(b), strings.ToLower(string(b)), strings.ToUpper(string(b)))
+	}
+	shared, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for round := 0; round < 2; round++ {
+		for i := range texts {
+			text := texts[(i*7+round)%len(texts)] // a different order each round
+			fresh, err := New(Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := fresh.Detect(ctx, text, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := shared.Detect(ctx, text, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("text %d, round %d: a reused engine found %d spans, a fresh one %d", i, round, len(got), len(want))
+			}
+			if len(want) == 0 && len(text) > 100 {
+				t.Fatalf("text %d: no spans at all; the test compares nothing", i)
+			}
 		}
 	}
 }

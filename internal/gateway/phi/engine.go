@@ -32,7 +32,7 @@ type Config struct {
 type Engine struct {
 	cfg    Config
 	lex    *lexicon
-	caches sync.Pool // of *wordCache
+	caches sync.Pool // of *scratch
 }
 
 // New parses the embedded lexicon and returns an Engine. It fails only if
@@ -46,7 +46,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.MaxBytes = 64 << 20
 	}
 	e := &Engine{cfg: cfg, lex: lx}
-	e.caches.New = func() any { return new(wordCache) }
+	e.caches.New = func() any { return new(scratch) }
 	return e, nil
 }
 
@@ -85,9 +85,15 @@ func (e *Engine) detect(ctx context.Context, text string, cr *compiledRecord) (s
 			spans, err = nil, ErrInternal
 		}
 	}()
-	d := newDetector(e, ctx, text, cr)
+	sc := e.caches.Get().(*scratch)
+	d := newDetector(e, ctx, text, cr, sc)
 	if err := d.run(); err != nil {
 		return nil, err
 	}
-	return d.spans(), nil
+	spans = d.spans()
+	if len(text) <= scratchKeep {
+		// not on a panic: its buffers are dropped with it
+		e.caches.Put(sc)
+	}
+	return spans, nil
 }

@@ -159,7 +159,7 @@ func firstWord(s string) string {
 // in a table that stays in the CPU cache, where the embedded table costs a
 // cache miss or two. It holds no pointers (so the collector never scans it)
 // and no PHI beyond the process's memory (it is never written anywhere).
-// One cache serves one detector at a time (Engine.caches pools them).
+// One cache serves one detector at a time (it lives in the pooled scratch).
 type wordCache [wordCacheSize]wordCacheEntry
 
 const (

@@ -17,9 +17,9 @@ const (
 // the allow-list, multi-word places and facility names.
 func (d *detector) names() {
 	n := len(d.toks)
-	mark := make([]uint8, n)
-	typ := make([]Type, n)
-	prio := make([]int8, n)
+	mark := grow(&d.sc.mark, n)
+	typ := grow(&d.sc.typ, n)
+	prio := grow(&d.sc.prio, n)
 	set := func(i int, m uint8, t Type, p int8) {
 		if m > mark[i] || (m == mark[i] && p > prio[i]) {
 			mark[i], typ[i], prio[i] = m, t, p

@@ -41,9 +41,15 @@ func isDigit(c byte) bool       { return c >= '0' && c <= '9' }
 func isAlnum(c byte) bool       { return isDigit(c) || isASCIILetter(c) }
 
 // tokenize splits s into tokens and returns them with an ASCII-lower-cased
-// copy of s (byte offsets unchanged). It appends to toks.
-func tokenize(s string, toks []token) ([]token, string, int) {
-	low := make([]byte, len(s))
+// copy of s (byte offsets unchanged), written into buf when it is large
+// enough. It appends to toks.
+func tokenize(s string, toks []token, buf []byte) ([]token, string, int) {
+	var low []byte
+	if cap(buf) >= len(s) {
+		low = buf[:len(s)] // every byte is written below
+	} else {
+		low = make([]byte, len(s))
+	}
 	upper := 0
 	var pending uint16 // flags for the next token
 	i := 0
@@ -164,6 +170,8 @@ func tokenize(s string, toks []token) ([]token, string, int) {
 			t.flags |= fSent
 		}
 	}
-	// low is never written again: share its bytes instead of copying
+	// low is not written again while the string is in use: share its
+	// bytes instead of copying (a pooled buffer is reused only after the
+	// detector that reads it is done; see Engine.scratch)
 	return toks, unsafe.String(unsafe.SliceData(low), len(low)), upper
 }
