@@ -46,6 +46,7 @@ type detector struct {
 	// one without case; the few capitals its writer did use are evidence
 	lowerClinical bool
 	sc            *scratch // the pooled buffers this detector uses
+	hints         uint64   // the union of the pass hints (h*) of the note's words
 }
 
 // scratch is the memory of one detection, pooled by the Engine so that
@@ -99,6 +100,7 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 			letters += int(t.end - t.start)
 			w := d.word(i)
 			f := wc.lookup(e.lex, w, fnv1a(w))
+			d.hints |= f
 			t.lex, t.voc = uint16(f), uint16(f>>16)
 			if t.end-t.start >= 2 {
 				c.words++

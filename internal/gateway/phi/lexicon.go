@@ -34,6 +34,29 @@ const (
 	lexFoodName = 1 << 13 // a whole multi-word food or brand name
 )
 
+// Pass hints: bits above the 32 stored in a token, set in the overlay for
+// the few words that a whole pass over a note's tokens looks for. A note
+// none of whose words carries a pass's hint skips that pass (it could
+// mark nothing); detector.hints is their union over the note.
+const (
+	hFacilityPair uint64 = 1 << (32 + iota) // the second word of facilityPairs' pairs
+	hUniversity                             // "university", "univ", "u"
+	hEmployer                               // employerVerbs
+)
+
+// passHints lists the words of each pass hint.
+func passHints() map[uint64][]string {
+	emp := make([]string, 0, len(employerVerbs))
+	for w := range employerVerbs {
+		emp = append(emp, w)
+	}
+	return map[uint64][]string{
+		hFacilityPair: facilityPairWords,
+		hUniversity:   {"university", "univ", "u"},
+		hEmployer:     emp,
+	}
+}
+
 // lexicon maps lower-case words (and space-joined phrases) to their flags:
 // the embedded table, plus a small overlay of the hand-written vocabulary
 // tables of this package, built by New, whose entries carry every flag.
@@ -127,6 +150,11 @@ func loadLexicon() (*lexicon, error) {
 	}
 	for w := range languages {
 		extra[w] |= lexSafe
+	}
+	for bit, words := range passHints() {
+		for _, w := range words {
+			extra[w] |= bit
+		}
 	}
 	size := uint32(1)
 	for size < uint32(len(extra))*2 {

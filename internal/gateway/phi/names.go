@@ -1,6 +1,7 @@
 package phi
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -714,10 +715,17 @@ func (d *detector) apostropheName(i int) int {
 var facilityPairs = set(`holy+cross sacred+heart good+samaritan good+sam good+shepherd mount+sinai mt+sinai
 st+mary st+marys st+joseph st+josephs st+luke st+lukes st+john st+johns st+vincent st+francis`)
 
+// facilityPairWords are the second words of facilityPairs, and the words
+// that follow a name in "Union Memorial", "Mercy General".
+var facilityPairWords = []string{"memorial", "general", "cross", "heart", "samaritan", "sam", "shepherd", "sinai", "mary", "marys", "joseph", "josephs", "luke", "lukes", "john", "johns", "vincent", "francis"}
+
 // facilityPairs marks a hospital named by a common pair ("Holy Cross") or
 // by a word and "Memorial" or "General" ("Union Memorial"), after a
 // preposition or "@": "at Union Memorial", "went to holy cross".
 func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
+	if d.hints&hFacilityPair == 0 {
+		return // no second word of a pair in the note
+	}
 	for i := 1; i+1 < len(d.toks); i++ {
 		t, n := d.toks[i], d.toks[i+1]
 		if t.kind != tkWord || n.kind != tkWord || d.state[i] != stFree || d.state[i+1] != stFree || mark[i] == mStrong || n.has(fNL) || n.start-t.end != 1 {
@@ -727,9 +735,7 @@ func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
 			continue
 		}
 		nw := d.word(i + 1)
-		switch nw {
-		case "memorial", "general", "cross", "heart", "samaritan", "sam", "shepherd", "sinai", "mary", "marys", "joseph", "josephs", "luke", "lukes", "john", "johns", "vincent", "francis":
-		default:
+		if !slices.Contains(facilityPairWords, nw) {
 			continue
 		}
 		// a preposition or "@" before, across "the"
@@ -755,6 +761,9 @@ func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
 // preposition or a motion verb, in any case: a university hospital named by
 // its state or city.
 func (d *detector) universities(mark []uint8, typ []Type, prio []int8) {
+	if d.hints&hUniversity == 0 {
+		return
+	}
 	for i := 1; i+2 < len(d.toks); i++ {
 		t := d.toks[i]
 		if t.kind != tkWord || d.low[t.start] != 'u' || mark[i] == mStrong && typ[i] != TypeLocation || d.state[i] != stFree {
@@ -795,6 +804,9 @@ var employerVerbs = set(`works worked working employed`)
 // compensation; not a Safe Harbor category, redacted all the same). Where
 // case is no evidence, one of them must be no English or clinical word.
 func (d *detector) employers(mark []uint8, typ []Type, prio []int8) {
+	if d.hints&hEmployer == 0 {
+		return
+	}
 	for i := 0; i+2 < len(d.toks); i++ {
 		if c := d.low[d.toks[i].start]; c != 'w' && c != 'e' || d.toks[i].kind != tkWord || !employerVerbs[d.word(i)] {
 			continue
