@@ -83,22 +83,18 @@ func tokenize(s string, toks []token, buf []byte) ([]token, string, int) {
 			j := i
 			var fl uint16
 			nUp, nLet := 0, 0
-			firstUp := false
+			firstUp := c < utf8.RuneSelf && c <= 'Z' // c is a letter here
 			for j < len(s) {
 				b := s[j]
 				if b < utf8.RuneSelf {
-					if !isASCIILetter(b) {
-						break
+					// without a branch on the case: the lower-case form
+					// has bit 0x20 set, the upper-case one has not
+					l := b | 0x20
+					if l-'a' > 'z'-'a' {
+						break // not a letter
 					}
-					if b <= 'Z' {
-						if nLet == 0 {
-							firstUp = true
-						}
-						nUp++
-						low[j] = b + 32
-					} else {
-						low[j] = b
-					}
+					nUp += int(l^b) >> 5
+					low[j] = l
 					nLet++
 					j++
 					continue
