@@ -46,7 +46,7 @@ type detector struct {
 	// one without case; the few capitals its writer did use are evidence
 	lowerClinical bool
 	sc            *scratch // the pooled buffers this detector uses
-	hints         uint64   // the union of the pass hints (h*) of the note's words
+	hints         uint64   // the union of the lexicon flags (and pass hints h*) of the note's words
 }
 
 // scratch is the memory of one detection, pooled by the Engine so that

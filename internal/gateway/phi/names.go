@@ -572,6 +572,9 @@ university`)
 // facilities marks "Mercy Hospital", "St. Mary's Medical Center": capitalised
 // words before a facility word, when one of them is a name or unknown word.
 func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
+	if d.hints&vFacilityEnder == 0 {
+		return // no facility word in the note ("hospital", "clinic"…)
+	}
 	// a capital, or a line without case evidence
 	capOK := func(p int) bool { return d.toks[p].has(fCap) || d.toks[p].has(fNoCase) && !d.lowerDoc }
 	for i := range d.toks {
