@@ -371,7 +371,7 @@ anomaly contracture cyst node neuroma disease's type pouch`)
 // eponym reports whether capitalised word i names a disease, sign or test:
 // "Parkinson's disease", "Crohn disease", "Guillain-Barre syndrome".
 func (d *detector) eponym(i int) bool {
-	if !d.toks[i].has(fCap) {
+	if !d.toks[i].has(fCap) || d.hints&vEponymHead == 0 { // (no "disease", "syndrome"… in the note)
 		return false
 	}
 	j := i + 1
