@@ -426,3 +426,54 @@ func TestPassHints(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentDetect runs one engine from several goroutines at once (as
+// the gateway does): each detection must get buffers and a word cache of
+// its own from the pool and find what a lone detection finds. Run it with
+// -race too.
+func TestConcurrentDetect(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "notes", "*.txt"))
+	var texts []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, string(b), strings.ToUpper(string(b)))
+	}
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	want := make([][]Span, len(texts))
+	for i, text := range texts {
+		if want[i], err = e.Detect(ctx, text, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for round := 0; round < 5; round++ {
+				for k := range texts {
+					i := (k + g + round) % len(texts)
+					got, err := e.Detect(ctx, texts[i], nil)
+					if err == nil && !slices.Equal(got, want[i]) {
+						err = fmt.Errorf("text %d: %d spans concurrently, %d alone", i, len(got), len(want[i]))
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
