@@ -477,3 +477,30 @@ func TestConcurrentDetect(t *testing.T) {
 		}
 	}
 }
+
+// TestWordCacheHoldsNoNames checks that the word cache, which outlives a
+// request, keeps ordinary and clinical words but no name, place or unknown
+// word.
+func TestWordCacheHoldsNoNames(t *testing.T) {
+	e := testEngine(t)
+	var c wordCache
+	for _, w := range []string{"propofol", "sedated", "the", "okonkwo", "maria", "boston", "xqzvw", "hope"} {
+		c.lookup(e.lex, w, fnv1a(w))
+	}
+	held := map[string]bool{}
+	for _, en := range c {
+		if en.n > 0 {
+			held[string(en.key[:en.n])] = true
+		}
+	}
+	for _, w := range []string{"propofol", "sedated", "the"} {
+		if !held[w] {
+			t.Errorf("%q not cached", w)
+		}
+	}
+	for _, w := range []string{"okonkwo", "maria", "boston", "xqzvw", "hope"} {
+		if held[w] {
+			t.Errorf("%q cached: the cache must hold no name, place or unknown word", w)
+		}
+	}
+}

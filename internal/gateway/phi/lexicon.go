@@ -186,7 +186,7 @@ func firstWord(s string) string {
 // ("pt", "propofol", "sedated"), and a hit here costs one fixed-size compare
 // in a table that stays in the CPU cache, where the embedded table costs a
 // cache miss or two. It holds no pointers (so the collector never scans it)
-// and no PHI beyond the process's memory (it is never written anywhere).
+// and only words that are no name or place (see lookup).
 // One cache serves one detector at a time (it lives in the pooled scratch).
 type wordCache [wordCacheSize]wordCacheEntry
 
@@ -212,6 +212,13 @@ func (c *wordCache) lookup(lx *lexicon, w string, h uint64) uint64 {
 		return e.flags
 	}
 	f := lx.getHash(w, h)
+	if f&(lexSafe|lexCommon|lexClinical) == 0 || f&(lexFirst|lexLast|lexCity|lexUSCity) != 0 {
+		// only ordinary and clinical words that are no name or place are
+		// kept: the cache outlives a request, and neither its content nor
+		// the time a look-up takes may tell one request about the
+		// identifiers of another
+		return f
+	}
 	e.n = uint8(len(w))
 	copy(e.key[:], w)
 	e.flags = f
