@@ -228,6 +228,12 @@ func TestDeidEval(t *testing.T) {
 func TestDeidJSONEncoding(t *testing.T) {
 	texts := []string{"", "plain", "quote \" backslash \\ <b>&amp;</b>", "\x00\x01\x1f\t\n\r\b\f\x7f", "é ü 漢字 🙂",
 		"\u2028\u2029", "bad \xff\xfe utf8 \xe2\x82", "[[PERSON_1]] at [[DATE_2]]"}
+	var every []byte // every byte value, alone and in a run
+	for c := 0; c < 256; c++ {
+		texts = append(texts, string([]byte{byte(c)}))
+		every = append(every, byte(c))
+	}
+	texts = append(texts, string(every))
 	for _, text := range texts {
 		res := deidResult{Text: text, Spans: []phi.Replacement{{Span: phi.Span{Start: 1, End: 12, Type: phi.TypePerson}, Placeholder: "[[PERSON_1]]"}}}
 		for _, r := range []deidResult{res, {Text: text, Spans: []phi.Replacement{}}} {

@@ -89,8 +89,9 @@ func BenchmarkBaselineTokenize(b *testing.B) {
 	text := benchCorpus(b)
 	b.SetBytes(int64(len(text)))
 	toks := make([]token, 0, len(text)/4)
+	buf := make([]byte, len(text))
 	for b.Loop() {
-		toks, _, _ = tokenize(text, toks[:0])
+		toks, _, _ = tokenize(text, toks[:0], buf)
 	}
 }
 
@@ -98,27 +99,39 @@ func BenchmarkBaselineTokenize(b *testing.B) {
 // development set (short sentences, one session each), when the shared
 // data directory is present; ns/op covers the whole set.
 func BenchmarkPresidioSamples(b *testing.B) {
+	benchSamples(b, filepath.Join("presidio-dev", "generated_large.json"), "full_text")
+}
+
+// BenchmarkPhysioNetNotes redacts every note of the PhysioNet development
+// set (984 ICU nursing notes, one session each), when the shared data
+// directory is present; ns/op covers the whole set.
+func BenchmarkPhysioNetNotes(b *testing.B) {
+	benchSamples(b, filepath.Join("physionet-dev", "notes.json"), "full_text")
+}
+
+// benchSamples redacts the field of every object of a JSON array file
+// under shared/data, one session each.
+func benchSamples(b *testing.B, rel, field string) {
 	var texts []string
 	for dir := "."; ; dir = filepath.Join(dir, "..") {
-		p := filepath.Join(dir, "shared", "data", "presidio-dev", "generated_large.json")
+		p := filepath.Join(dir, "shared", "data", rel)
 		if env := os.Getenv("WARD_SHARED_DIR"); env != "" {
-			p = filepath.Join(env, "data", "presidio-dev", "generated_large.json")
+			p = filepath.Join(env, "data", rel)
 		}
 		raw, err := os.ReadFile(p)
 		if err == nil {
-			var samples []struct {
-				FullText string `json:"full_text"`
-			}
+			var samples []map[string]any
 			if err := json.Unmarshal(raw, &samples); err != nil {
 				b.Fatal(err)
 			}
 			for _, s := range samples {
-				texts = append(texts, s.FullText)
+				t, _ := s[field].(string)
+				texts = append(texts, t)
 			}
 			break
 		}
 		if abs, _ := filepath.Abs(dir); abs == "/" || len(dir) > 40 {
-			b.Skip("shared/data/presidio-dev not found")
+			b.Skip("shared/data/" + rel + " not found")
 		}
 	}
 	e := testEngine(b)

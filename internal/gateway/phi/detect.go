@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // Token states.
@@ -44,35 +45,62 @@ type detector struct {
 	// lowerClinical: a clinical note written without capitals, judged as
 	// one without case; the few capitals its writer did use are evidence
 	lowerClinical bool
+	sc            *scratch // the pooled buffers this detector uses
+	hints         uint64   // the union of the lexicon flags (and pass hints h*) of the note's words
 }
 
-func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord) *detector {
-	toks, low, upper := tokenize(text, make([]token, 0, len(text)/4+8))
-	d := &detector{e: e, ctx: ctx, text: text, low: low, toks: toks, rec: cr}
-	d.state = make([]uint8, len(toks))
-	letters := 0
-	// Words recur within a note ("propofol", "sedated", a name): a small
-	// memo in front of the lexicon saves the cache misses of its large
-	// table on repeats.
-	var memo [256]struct {
-		w string
-		f uint64
+// scratch is the memory of one detection, pooled by the Engine so that
+// a stream of notes reuses it instead of allocating (and the kernel
+// zeroing fresh pages for) a few bytes per input byte every time. Nothing
+// in it outlives the detection: spans hold offsets only.
+type scratch struct {
+	cache  wordCache
+	toks   []token
+	low    []byte
+	state  []uint8
+	mark   []uint8
+	typ    []Type
+	prio   []int8
+	inSpan []bool
+}
+
+// scratchKeep is the largest input whose buffers go back to the pool; the
+// buffers of a larger one are left to the collector, so that one huge
+// request does not pin its memory.
+const scratchKeep = 1 << 20
+
+// grow returns (*p)[:n] zeroed, growing *p if needed.
+func grow[T any](p *[]T, n int) []T {
+	if cap(*p) < n {
+		*p = make([]T, n)
+		return *p
 	}
+	s := (*p)[:n]
+	clear(s)
+	return s
+}
+
+func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord, sc *scratch) *detector {
+	toks, low, upper := tokenize(text, sc.toks[:0], sc.low)
+	sc.toks = toks
+	if cap(sc.low) < len(text) {
+		sc.low = unsafe.Slice(unsafe.StringData(low), len(low))
+	}
+	d := &detector{e: e, ctx: ctx, text: text, low: low, toks: toks, rec: cr, sc: sc}
+	d.state = grow(&sc.state, len(toks))
+	letters := 0
+	// Words recur within a note and across notes ("propofol", "sedated",
+	// a name): a cache in front of the lexicon saves the cache misses of
+	// its large table on repeats.
+	wc := &sc.cache
 	var c caseCounts
 	for i := range d.toks {
 		t := &d.toks[i]
 		if t.kind == tkWord {
 			letters += int(t.end - t.start)
 			w := d.word(i)
-			h := fnv1a(w)
-			m := &memo[uint8(h>>8)]
-			var f uint64
-			if m.w == w && w != "" {
-				f = m.f
-			} else {
-				f = e.lex.getHash(w, h)
-				m.w, m.f = w, f
-			}
+			f := wc.lookup(e.lex, w, fnv1a(w))
+			d.hints |= f
 			t.lex, t.voc = uint16(f), uint16(f>>16)
 			if t.end-t.start >= 2 {
 				c.words++
@@ -312,7 +340,7 @@ func (d *detector) spans() []Span {
 func (d *detector) propagate(spans []Span) bool {
 	byFirst := map[string][]Span{}
 	var firstByte [256]bool
-	inSpan := make([]bool, len(d.toks))
+	inSpan := grow(&d.sc.inSpan, len(d.toks))
 	k := 0
 	for _, sp := range spans {
 		for k < len(d.toks) && int(d.toks[k].end) <= sp.Start {

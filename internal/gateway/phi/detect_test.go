@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -342,6 +345,162 @@ func TestClinicalTextUntouched(t *testing.T) {
 		r, _ := redact(t, s, nil)
 		if r.Text != s {
 			t.Errorf("changed:\n%s\n%s", s, r.Text)
+		}
+	}
+}
+
+// TestScratchReuse checks that the pooled buffers and word cache of one
+// detection leave nothing behind for the next: every note gives the same
+// spans on an engine that has just redacted longer and shorter texts
+// (some with capitals, some without, some non-ASCII) as on a fresh one.
+func TestScratchReuse(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "notes", "*.txt"))
+	texts := []string{"Seen by Dr. Okonkwo on 3/4/2024.", "PT SEEN BY DR GREEN, WIFE ROSE AT BEDSIDE", "Müller, José — Zürich, 8004"}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, string(b), strings.ToLower(string(b)), strings.ToUpper(string(b)))
+	}
+	shared, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for round := 0; round < 2; round++ {
+		for i := range texts {
+			text := texts[(i*7+round)%len(texts)] // a different order each round
+			fresh, err := New(Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := fresh.Detect(ctx, text, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := shared.Detect(ctx, text, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("text %d, round %d: a reused engine found %d spans, a fresh one %d", i, round, len(got), len(want))
+			}
+			if len(want) == 0 && len(text) > 100 {
+				t.Fatalf("text %d: no spans at all; the test compares nothing", i)
+			}
+		}
+	}
+}
+
+// TestPassHints checks the words that let a note skip a whole pass: each
+// carries its hint in the lexicon, and the passes still find what they
+// look for.
+func TestPassHints(t *testing.T) {
+	e := testEngine(t)
+	for bit, words := range passHints() {
+		for _, w := range words {
+			if e.lex.get(w)&bit == 0 {
+				t.Errorf("%q lacks its pass hint %#x", w, bit)
+			}
+		}
+	}
+	for _, tc := range []struct{ text, value string }{
+		{"Transferred to Good Samaritan for rehab.", "Good Samaritan"},
+		{"transferred to mount sinai today", "mount sinai"},
+		{"pt was transferred to univ of maryland", "univ of maryland"},
+		{"She works for Vantaro Logistics as a driver.", "Vantaro Logistics"},
+	} {
+		spans, err := e.Detect(context.Background(), tc.text, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, sp := range spans {
+			if strings.Contains(tc.text[sp.Start:sp.End], tc.value) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%q: %q not redacted (spans %v)", tc.text, tc.value, spans)
+		}
+	}
+}
+
+// TestConcurrentDetect runs one engine from several goroutines at once (as
+// the gateway does): each detection must get buffers and a word cache of
+// its own from the pool and find what a lone detection finds. Run it with
+// -race too.
+func TestConcurrentDetect(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "notes", "*.txt"))
+	var texts []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, string(b), strings.ToUpper(string(b)))
+	}
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	want := make([][]Span, len(texts))
+	for i, text := range texts {
+		if want[i], err = e.Detect(ctx, text, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for round := 0; round < 5; round++ {
+				for k := range texts {
+					i := (k + g + round) % len(texts)
+					got, err := e.Detect(ctx, texts[i], nil)
+					if err == nil && !slices.Equal(got, want[i]) {
+						err = fmt.Errorf("text %d: %d spans concurrently, %d alone", i, len(got), len(want[i]))
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestWordCacheHoldsNoNames checks that the word cache, which outlives a
+// request, keeps ordinary and clinical words but no name, place or unknown
+// word.
+func TestWordCacheHoldsNoNames(t *testing.T) {
+	e := testEngine(t)
+	var c wordCache
+	for _, w := range []string{"propofol", "sedated", "the", "okonkwo", "maria", "boston", "xqzvw", "hope"} {
+		c.lookup(e.lex, w, fnv1a(w))
+	}
+	held := map[string]bool{}
+	for _, en := range c {
+		if en.n > 0 {
+			held[string(en.key[:en.n])] = true
+		}
+	}
+	for _, w := range []string{"propofol", "sedated", "the"} {
+		if !held[w] {
+			t.Errorf("%q not cached", w)
+		}
+	}
+	for _, w := range []string{"okonkwo", "maria", "boston", "xqzvw", "hope"} {
+		if held[w] {
+			t.Errorf("%q cached: the cache must hold no name, place or unknown word", w)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -29,8 +30,9 @@ type Config struct {
 // Engine detects identifiers. Build one with New and share it: it is safe
 // for concurrent use and holds only read-only tables.
 type Engine struct {
-	cfg Config
-	lex *lexicon
+	cfg    Config
+	lex    *lexicon
+	caches sync.Pool // of *scratch
 }
 
 // New parses the embedded lexicon and returns an Engine. It fails only if
@@ -43,7 +45,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = 64 << 20
 	}
-	return &Engine{cfg: cfg, lex: lx}, nil
+	e := &Engine{cfg: cfg, lex: lx}
+	e.caches.New = func() any { return new(scratch) }
+	return e, nil
 }
 
 // IsRegion reports whether name is a country, continent or US state, which
@@ -81,9 +85,15 @@ func (e *Engine) detect(ctx context.Context, text string, cr *compiledRecord) (s
 			spans, err = nil, ErrInternal
 		}
 	}()
-	d := newDetector(e, ctx, text, cr)
+	sc := e.caches.Get().(*scratch)
+	d := newDetector(e, ctx, text, cr, sc)
 	if err := d.run(); err != nil {
 		return nil, err
 	}
-	return d.spans(), nil
+	spans = d.spans()
+	if len(text) <= scratchKeep {
+		// not on a panic: its buffers are dropped with it
+		e.caches.Put(sc)
+	}
+	return spans, nil
 }

@@ -34,6 +34,29 @@ const (
 	lexFoodName = 1 << 13 // a whole multi-word food or brand name
 )
 
+// Pass hints: bits above the 32 stored in a token, set in the overlay for
+// the few words that a whole pass over a note's tokens looks for. A note
+// none of whose words carries a pass's hint skips that pass (it could
+// mark nothing); detector.hints is their union over the note.
+const (
+	hFacilityPair uint64 = 1 << (32 + iota) // the second word of facilityPairs' pairs
+	hUniversity                             // "university", "univ", "u"
+	hEmployer                               // employerVerbs
+)
+
+// passHints lists the words of each pass hint.
+func passHints() map[uint64][]string {
+	emp := make([]string, 0, len(employerVerbs))
+	for w := range employerVerbs {
+		emp = append(emp, w)
+	}
+	return map[uint64][]string{
+		hFacilityPair: facilityPairWords,
+		hUniversity:   {"university", "univ", "u"},
+		hEmployer:     emp,
+	}
+}
+
 // lexicon maps lower-case words (and space-joined phrases) to their flags:
 // the embedded table, plus a small overlay of the hand-written vocabulary
 // tables of this package, built by New, whose entries carry every flag.
@@ -128,6 +151,11 @@ func loadLexicon() (*lexicon, error) {
 	for w := range languages {
 		extra[w] |= lexSafe
 	}
+	for bit, words := range passHints() {
+		for _, w := range words {
+			extra[w] |= bit
+		}
+	}
 	size := uint32(1)
 	for size < uint32(len(extra))*2 {
 		size <<= 1
@@ -151,4 +179,48 @@ func firstWord(s string) string {
 		}
 	}
 	return s
+}
+
+// wordCache remembers the flags of recently seen short words across the
+// texts an Engine redacts: nursing notes repeat the same few thousand words
+// ("pt", "propofol", "sedated"), and a hit here costs one fixed-size compare
+// in a table that stays in the CPU cache, where the embedded table costs a
+// cache miss or two. It holds no pointers (so the collector never scans it)
+// and only words that are no name or place (see lookup).
+// One cache serves one detector at a time (it lives in the pooled scratch).
+type wordCache [wordCacheSize]wordCacheEntry
+
+const (
+	wordCacheSize = 4096 // entries; a power of two
+	wordCacheLen  = 15   // longest word cached, in bytes
+)
+
+type wordCacheEntry struct {
+	n     uint8 // length of the word, 0 for an empty entry
+	key   [wordCacheLen]byte
+	flags uint64
+}
+
+// lookup returns the flags of lower-case word w with fnv1a hash h, from the
+// cache when it holds w, else from the lexicon (and remembers them).
+func (c *wordCache) lookup(lx *lexicon, w string, h uint64) uint64 {
+	if len(w) == 0 || len(w) > wordCacheLen {
+		return lx.getHash(w, h)
+	}
+	e := &c[uint32(h>>8)&(wordCacheSize-1)]
+	if int(e.n) == len(w) && string(e.key[:len(w)]) == w {
+		return e.flags
+	}
+	f := lx.getHash(w, h)
+	if f&(lexSafe|lexCommon|lexClinical) == 0 || f&(lexFirst|lexLast|lexCity|lexUSCity) != 0 {
+		// only ordinary and clinical words that are no name or place are
+		// kept: the cache outlives a request, and neither its content nor
+		// the time a look-up takes may tell one request about the
+		// identifiers of another
+		return f
+	}
+	e.n = uint8(len(w))
+	copy(e.key[:], w)
+	e.flags = f
+	return f
 }

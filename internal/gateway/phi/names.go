@@ -1,6 +1,7 @@
 package phi
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -17,9 +18,9 @@ const (
 // the allow-list, multi-word places and facility names.
 func (d *detector) names() {
 	n := len(d.toks)
-	mark := make([]uint8, n)
-	typ := make([]Type, n)
-	prio := make([]int8, n)
+	mark := grow(&d.sc.mark, n)
+	typ := grow(&d.sc.typ, n)
+	prio := grow(&d.sc.prio, n)
 	set := func(i int, m uint8, t Type, p int8) {
 		if m > mark[i] || (m == mark[i] && p > prio[i]) {
 			mark[i], typ[i], prio[i] = m, t, p
@@ -370,7 +371,7 @@ anomaly contracture cyst node neuroma disease's type pouch`)
 // eponym reports whether capitalised word i names a disease, sign or test:
 // "Parkinson's disease", "Crohn disease", "Guillain-Barre syndrome".
 func (d *detector) eponym(i int) bool {
-	if !d.toks[i].has(fCap) {
+	if !d.toks[i].has(fCap) || d.hints&vEponymHead == 0 { // (no "disease", "syndrome"… in the note)
 		return false
 	}
 	j := i + 1
@@ -571,6 +572,9 @@ university`)
 // facilities marks "Mercy Hospital", "St. Mary's Medical Center": capitalised
 // words before a facility word, when one of them is a name or unknown word.
 func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
+	if d.hints&vFacilityEnder == 0 {
+		return // no facility word in the note ("hospital", "clinic"…)
+	}
 	// a capital, or a line without case evidence
 	capOK := func(p int) bool { return d.toks[p].has(fCap) || d.toks[p].has(fNoCase) && !d.lowerDoc }
 	for i := range d.toks {
@@ -714,10 +718,17 @@ func (d *detector) apostropheName(i int) int {
 var facilityPairs = set(`holy+cross sacred+heart good+samaritan good+sam good+shepherd mount+sinai mt+sinai
 st+mary st+marys st+joseph st+josephs st+luke st+lukes st+john st+johns st+vincent st+francis`)
 
+// facilityPairWords are the second words of facilityPairs, and the words
+// that follow a name in "Union Memorial", "Mercy General".
+var facilityPairWords = []string{"memorial", "general", "cross", "heart", "samaritan", "sam", "shepherd", "sinai", "mary", "marys", "joseph", "josephs", "luke", "lukes", "john", "johns", "vincent", "francis"}
+
 // facilityPairs marks a hospital named by a common pair ("Holy Cross") or
 // by a word and "Memorial" or "General" ("Union Memorial"), after a
 // preposition or "@": "at Union Memorial", "went to holy cross".
 func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
+	if d.hints&hFacilityPair == 0 {
+		return // no second word of a pair in the note
+	}
 	for i := 1; i+1 < len(d.toks); i++ {
 		t, n := d.toks[i], d.toks[i+1]
 		if t.kind != tkWord || n.kind != tkWord || d.state[i] != stFree || d.state[i+1] != stFree || mark[i] == mStrong || n.has(fNL) || n.start-t.end != 1 {
@@ -727,9 +738,7 @@ func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
 			continue
 		}
 		nw := d.word(i + 1)
-		switch nw {
-		case "memorial", "general", "cross", "heart", "samaritan", "sam", "shepherd", "sinai", "mary", "marys", "joseph", "josephs", "luke", "lukes", "john", "johns", "vincent", "francis":
-		default:
+		if !slices.Contains(facilityPairWords, nw) {
 			continue
 		}
 		// a preposition or "@" before, across "the"
@@ -755,6 +764,9 @@ func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
 // preposition or a motion verb, in any case: a university hospital named by
 // its state or city.
 func (d *detector) universities(mark []uint8, typ []Type, prio []int8) {
+	if d.hints&hUniversity == 0 {
+		return
+	}
 	for i := 1; i+2 < len(d.toks); i++ {
 		t := d.toks[i]
 		if t.kind != tkWord || d.low[t.start] != 'u' || mark[i] == mStrong && typ[i] != TypeLocation || d.state[i] != stFree {
@@ -795,6 +807,9 @@ var employerVerbs = set(`works worked working employed`)
 // compensation; not a Safe Harbor category, redacted all the same). Where
 // case is no evidence, one of them must be no English or clinical word.
 func (d *detector) employers(mark []uint8, typ []Type, prio []int8) {
+	if d.hints&hEmployer == 0 {
+		return
+	}
 	for i := 0; i+2 < len(d.toks); i++ {
 		if c := d.low[d.toks[i].start]; c != 'w' && c != 'e' || d.toks[i].kind != tkWord || !employerVerbs[d.word(i)] {
 			continue

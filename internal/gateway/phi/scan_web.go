@@ -16,6 +16,9 @@ func (d *detector) rawScan() {
 	}
 	raise()
 	for i := 0; i < len(s); i++ {
+		if !rawStart[s[i]] {
+			continue // most bytes: one table look-up
+		}
 		switch s[i] {
 		case '@':
 			if p, q, ok := scanEmail(s, i); ok {
@@ -56,6 +59,9 @@ func (d *detector) rawScan() {
 		}
 	}
 }
+
+// rawStart marks the bytes at which rawScan looks closer.
+var rawStart = [256]bool{'@': true, ':': true, 'w': true, 'W': true, '.': true}
 
 // claimRange claims the tokens that overlap bytes [p, q).
 func (d *detector) claimRange(p, q int, t Type) {

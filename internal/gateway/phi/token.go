@@ -40,10 +40,43 @@ func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 func isDigit(c byte) bool       { return c >= '0' && c <= '9' }
 func isAlnum(c byte) bool       { return isDigit(c) || isASCIILetter(c) }
 
+// sentFlag returns fSent for a token that follows toks with the flags
+// pending: it starts a sentence when it is the first token, after a line
+// break, or after . ! ? unless the dot ends a title or an initial.
+func sentFlag(s string, low []byte, toks []token, pending uint16) uint16 {
+	k := len(toks)
+	if k == 0 || pending&fNL != 0 {
+		return fSent
+	}
+	p := &toks[k-1]
+	if p.kind != tkPunct {
+		return 0
+	}
+	switch s[p.start] {
+	case '!', '?':
+		return fSent
+	case '.':
+		if k >= 2 && toks[k-2].kind == tkWord && toks[k-2].end == p.start {
+			w := low[toks[k-2].start:toks[k-2].end]
+			if len(w) == 1 || titles[string(w)] || string(w) == "st" || string(w) == "vs" || string(w) == "no" {
+				return 0
+			}
+		}
+		return fSent
+	}
+	return 0
+}
+
 // tokenize splits s into tokens and returns them with an ASCII-lower-cased
-// copy of s (byte offsets unchanged). It appends to toks.
-func tokenize(s string, toks []token) ([]token, string, int) {
-	low := make([]byte, len(s))
+// copy of s (byte offsets unchanged), written into buf when it is large
+// enough. It appends to toks.
+func tokenize(s string, toks []token, buf []byte) ([]token, string, int) {
+	var low []byte
+	if cap(buf) >= len(s) {
+		low = buf[:len(s)] // every byte is written below
+	} else {
+		low = make([]byte, len(s))
+	}
 	upper := 0
 	var pending uint16 // flags for the next token
 	i := 0
@@ -64,12 +97,12 @@ func tokenize(s string, toks []token) ([]token, string, int) {
 				low[j] = s[j]
 				j++
 			}
-			toks = append(toks, token{start: int32(i), end: int32(j), kind: tkNum, flags: pending})
+			toks = append(toks, token{start: int32(i), end: int32(j), kind: tkNum, flags: pending | sentFlag(s, low, toks, pending)})
 			pending = 0
 			i = j
 		case c < utf8.RuneSelf && !isASCIILetter(c):
 			low[i] = c
-			toks = append(toks, token{start: int32(i), end: int32(i + 1), kind: tkPunct, flags: pending})
+			toks = append(toks, token{start: int32(i), end: int32(i + 1), kind: tkPunct, flags: pending | sentFlag(s, low, toks, pending)})
 			pending = 0
 			i++
 		default:
@@ -77,22 +110,18 @@ func tokenize(s string, toks []token) ([]token, string, int) {
 			j := i
 			var fl uint16
 			nUp, nLet := 0, 0
-			firstUp := false
+			firstUp := c < utf8.RuneSelf && c <= 'Z' // c is a letter here
 			for j < len(s) {
 				b := s[j]
 				if b < utf8.RuneSelf {
-					if !isASCIILetter(b) {
-						break
+					// without a branch on the case: the lower-case form
+					// has bit 0x20 set, the upper-case one has not
+					l := b | 0x20
+					if l-'a' > 'z'-'a' {
+						break // not a letter
 					}
-					if b <= 'Z' {
-						if nLet == 0 {
-							firstUp = true
-						}
-						nUp++
-						low[j] = b + 32
-					} else {
-						low[j] = b
-					}
+					nUp += int(l^b) >> 5
+					low[j] = l
 					nLet++
 					j++
 					continue
@@ -121,7 +150,7 @@ func tokenize(s string, toks []token) ([]token, string, int) {
 						pending |= fNL
 					}
 				} else {
-					toks = append(toks, token{start: int32(i), end: int32(i + n), kind: tkPunct, flags: pending})
+					toks = append(toks, token{start: int32(i), end: int32(i + n), kind: tkPunct, flags: pending | sentFlag(s, low, toks, pending)})
 					pending = 0
 				}
 				i += n
@@ -134,36 +163,13 @@ func tokenize(s string, toks []token) ([]token, string, int) {
 				fl |= fAllCaps
 			}
 			upper += nUp
-			toks = append(toks, token{start: int32(i), end: int32(j), kind: tkWord, flags: pending | fl})
+			toks = append(toks, token{start: int32(i), end: int32(j), kind: tkWord, flags: pending | fl | sentFlag(s, low, toks, pending)})
 			pending = 0
 			i = j
 		}
 	}
-	// Sentence starts: the first token, after a line break, after . ! ?
-	// unless the dot ends a title or an initial.
-	for k := range toks {
-		t := &toks[k]
-		if k == 0 || t.has(fNL) {
-			t.flags |= fSent
-			continue
-		}
-		p := toks[k-1]
-		if p.kind != tkPunct {
-			continue
-		}
-		switch s[p.start] {
-		case '!', '?':
-			t.flags |= fSent
-		case '.':
-			if k >= 2 && toks[k-2].kind == tkWord && toks[k-2].end == p.start {
-				w := low[toks[k-2].start:toks[k-2].end]
-				if len(w) == 1 || titles[string(w)] || string(w) == "st" || string(w) == "vs" || string(w) == "no" {
-					continue
-				}
-			}
-			t.flags |= fSent
-		}
-	}
-	// low is never written again: share its bytes instead of copying
+	// low is not written again while the string is in use: share its
+	// bytes instead of copying (a pooled buffer is reused only after the
+	// detector that reads it is done; see Engine.scratch)
 	return toks, unsafe.String(unsafe.SliceData(low), len(low)), upper
 }
