@@ -49,7 +49,7 @@ func BenchmarkPasskeyAssertion(b *testing.B) {
 	}
 	rp := virtualwebauthn.RelyingParty{ID: "localhost", Name: "Ward", Origin: origin}
 	dev := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{BackupEligible: true})
-	vcred := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+	vcred := fullCredential()
 	user := &benchUser{handle: []byte("bench-user-handle-0123456789abcd")}
 	dev.Options.UserHandle = user.handle
 

@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -24,7 +26,24 @@ type device struct {
 func (w *world) newDevice() *device {
 	return &device{rp: virtualwebauthn.RelyingParty{ID: "localhost", Name: "Ward", Origin: w.base},
 		auth: virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{BackupEligible: true}),
-		cred: virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)}
+		cred: fullCredential()}
+}
+
+// fullCredential is a new P-256 credential whose public key coordinates
+// are both 32 bytes: virtualwebauthn encodes them with big.Int.Bytes,
+// which drops leading zero bytes, so about one key in 128 would reach the
+// server as a malformed COSE key and fail registration at random.
+func fullCredential() virtualwebauthn.Credential {
+	for {
+		c := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+		k, err := x509.ParsePKCS8PrivateKey(c.Key.Data)
+		if err != nil {
+			panic(err)
+		}
+		if pk := k.(*ecdsa.PrivateKey); len(pk.X.Bytes()) == 32 && len(pk.Y.Bytes()) == 32 {
+			return c
+		}
+	}
 }
 
 // registerPasskey registers d's credential for *token's session, requires
