@@ -70,13 +70,18 @@ func TestAuditArchiveS3(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	// Logged: the archive is WORM, and each object's retention as read back.
-	logs := s.logs.String()
+	// The archiver logs an object after it is stored, so the line may
+	// trail the object the loop above saw by a moment.
 	for _, want := range []string{
 		`"msg":"audit archive","location":"` + location + `","worm":true,"mode":"COMPLIANCE","retention_days":30`,
 		`"msg":"audit archived","org":"` + orgID + `","object":{"name":"test-instance/` + orgID + `/checkpoints/`,
 		`"worm":true,"version":"`, `"mode":"COMPLIANCE","retain_until":"`,
 	} {
-		if !strings.Contains(logs, want) {
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(s.logs.String(), want) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if logs := s.logs.String(); !strings.Contains(logs, want) {
 			t.Errorf("serve's log lacks %q:\n%s", want, logs)
 		}
 	}
