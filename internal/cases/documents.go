@@ -69,18 +69,9 @@ func nullID(id uuid.NullUUID) *uuid.UUID {
 	return &u
 }
 
-type docRow struct {
-	OrgID, ID, CaseID             uuid.UUID
-	DocType                       string
-	DescriptionEnc                []byte
-	RequestedBy, RequestedFrom    uuid.NullUUID
-	DueAt, ProvidedAt, AcceptedAt *time.Time
-	CreatedBy                     uuid.UUID
-	CreatedAt                     time.Time
-	Status                        string
-}
-
-func documentFrom(r docRow, k *envelope.OrgKeys) (Document, error) {
+// documentFrom opens a document row. The rows of CreateDocument and
+// ListDocuments select the same columns, so they convert to this type.
+func documentFrom(r dbsqlc.GetDocumentRow, k *envelope.OrgKeys) (Document, error) {
 	d := Document{ID: r.ID, CaseID: r.CaseID, Type: r.DocType, Status: r.Status, RequestedBy: nullID(r.RequestedBy),
 		RequestedFrom: nullID(r.RequestedFrom), DueAt: r.DueAt, ProvidedAt: r.ProvidedAt, AcceptedAt: r.AcceptedAt,
 		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt}
@@ -148,10 +139,7 @@ func (s *Service) RequestDocument(ctx context.Context, kase uuid.UUID, in Reques
 		if err != nil {
 			return err
 		}
-		if out, err = documentFrom(docRow{OrgID: r.OrgID, ID: r.ID, CaseID: r.CaseID, DocType: r.DocType,
-			DescriptionEnc: r.DescriptionEnc, RequestedBy: r.RequestedBy, RequestedFrom: r.RequestedFrom, DueAt: r.DueAt,
-			ProvidedAt: r.ProvidedAt, AcceptedAt: r.AcceptedAt, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
-			Status: r.Status}, t.keys); err != nil {
+		if out, err = documentFrom(dbsqlc.GetDocumentRow(r), t.keys); err != nil {
 			return err
 		}
 		e := c.event("document.request", "document", id, kase)
@@ -195,10 +183,7 @@ func (s *Service) ListDocuments(ctx context.Context, kase uuid.UUID, status stri
 		}
 		ids := make([]uuid.UUID, 0, len(rows))
 		for _, r := range rows {
-			d, err := documentFrom(docRow{OrgID: r.OrgID, ID: r.ID, CaseID: r.CaseID, DocType: r.DocType,
-				DescriptionEnc: r.DescriptionEnc, RequestedBy: r.RequestedBy, RequestedFrom: r.RequestedFrom, DueAt: r.DueAt,
-				ProvidedAt: r.ProvidedAt, AcceptedAt: r.AcceptedAt, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
-				Status: r.Status}, t.keys)
+			d, err := documentFrom(dbsqlc.GetDocumentRow(r), t.keys)
 			if err != nil {
 				return err
 			}
@@ -226,12 +211,6 @@ func getDoc(ctx context.Context, t txn, c call, id uuid.UUID) (dbsqlc.GetDocumen
 	return t.q.GetDocument(ctx, dbsqlc.GetDocumentParams{OrgID: c.p.OrgID, ID: id})
 }
 
-func docRowOf(r dbsqlc.GetDocumentRow) docRow {
-	return docRow{OrgID: r.OrgID, ID: r.ID, CaseID: r.CaseID, DocType: r.DocType, DescriptionEnc: r.DescriptionEnc,
-		RequestedBy: r.RequestedBy, RequestedFrom: r.RequestedFrom, DueAt: r.DueAt, ProvidedAt: r.ProvidedAt,
-		AcceptedAt: r.AcceptedAt, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, Status: r.Status}
-}
-
 // GetDocument returns a document with its versions and audits the view.
 func (s *Service) GetDocument(ctx context.Context, id uuid.UUID) (Document, error) {
 	c, err := begin(ctx)
@@ -246,7 +225,7 @@ func (s *Service) GetDocument(ctx context.Context, id uuid.UUID) (Document, erro
 			return err
 		}
 		kase = r.CaseID
-		if out, err = documentFrom(docRowOf(r), t.keys); err != nil {
+		if out, err = documentFrom(r, t.keys); err != nil {
 			return err
 		}
 		vs, err := t.q.ListVersions(ctx, dbsqlc.ListVersionsParams{OrgID: c.p.OrgID, DocumentID: id})
@@ -593,7 +572,7 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 		if err != nil {
 			return err
 		}
-		if out, err = documentFrom(docRowOf(r), t.keys); err != nil {
+		if out, err = documentFrom(r, t.keys); err != nil {
 			return err
 		}
 		ver = Version{ID: vid, Version: int(row.Version), Size: size, SHA256: hex.EncodeToString(sum), ContentType: ctype,

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/errkind"
+	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/postgres"
@@ -220,11 +221,6 @@ func newToken() (string, []byte) {
 	return tok, sum[:]
 }
 
-func validEmail(e string) bool {
-	at := strings.LastIndexByte(e, '@')
-	return len(e) <= 254 && at > 0 && at < len(e)-1 && !strings.ContainsAny(e, " \t\r\n<>\",;")
-}
-
 // InviteURL is the acceptance link for an invitation token.
 func (s *Service) InviteURL(token string) string {
 	return s.cfg.BaseURL + "/v1/case-invites/accept?token=" + token
@@ -244,7 +240,7 @@ func (s *Service) CreateInvite(ctx context.Context, kase uuid.UUID, in InviteInp
 	switch {
 	case err != nil:
 		return Invite{}, err
-	case !validEmail(in.Email):
+	case !identity.ValidEmail(in.Email):
 		return Invite{}, errkind.Visible(ErrInvalidInput, "email must be an email address")
 	case !slices.Contains(stakeholderKinds, in.Kind):
 		return Invite{}, errkind.Visible(ErrInvalidInput, "kind is clinic, employer, attorney or payer")
