@@ -722,3 +722,60 @@ func TestCaseJobs(t *testing.T) {
 		t.Fatalf("overdue reminder twice: %d", n)
 	}
 }
+
+// Every case, document and legal-hold route answers malformed ids and
+// malformed bodies with a 4xx problem, never a 500.
+func TestCaseRoutesBadInput(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Bad Input Org")
+	var kase caseJSON
+	w.do("POST", "/v1/cases", o.Admin.Token, map[string]any{"title": "bad input"}, http.StatusCreated, &kase)
+	src, err := os.ReadFile("routes.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := regexp.MustCompile(`api\.route\("([A-Z]+) (/v1/(?:cases|documents|legal-holds|case-invites)[^"]*)"`).
+		FindAllStringSubmatch(string(src), -1)
+	if len(routes) < 20 {
+		t.Fatalf("found %d case routes", len(routes))
+	}
+	param := regexp.MustCompile(`\{[a-z_]+\}`)
+	check := func(method, path string, body io.Reader, ctype string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, w.srv.URL+path, body)
+		req.Header.Set("Authorization", "Bearer "+o.Admin.Token)
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		resp, err := w.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+			t.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
+		} else if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+			t.Errorf("%s %s: %d with %q, not a problem", method, path, resp.StatusCode, ct)
+		}
+	}
+	for _, r := range routes {
+		method, pattern := r[1], r[2]
+		if pattern == "/v1/case-invites/accept" {
+			if method == "GET" {
+				check(method, pattern+"?token=short", nil, "")
+			} else {
+				check(method, pattern, strings.NewReader(`{"token": 12}`), "application/json")
+			}
+			continue
+		}
+		if param.MatchString(pattern) {
+			check(method, param.ReplaceAllString(pattern, "not-a-uuid"), strings.NewReader(`{}`), "application/json")
+		}
+		if method == "POST" || method == "PUT" || method == "PATCH" {
+			path := param.ReplaceAllString(pattern, kase.ID.String())
+			check(method, path, strings.NewReader(`{"unknown": `), "application/json")
+			check(method, path, strings.NewReader(`{"unknown": 1}`), "application/json")
+		}
+	}
+}
