@@ -146,6 +146,13 @@ var Actions = registry(
 	// left for a subprocessor. Its details hold counts, model and tokens,
 	// never content; Patient is set when the call named one.
 	Action{Name: "ai.invoke", Category: CategoryAccess, PHIAccess: true},
+	// The gateway's per-org policy (app.set_gateway_policy) and the
+	// subprocessor registry's changes, recorded by a trigger in the
+	// instance log whoever makes them.
+	Action{Name: "org.gateway_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "gateway.provider.register", Category: CategoryOrg, Reserved: true},
+	Action{Name: "gateway.provider.update", Category: CategoryOrg, Reserved: true},
+	Action{Name: "gateway.provider.remove", Category: CategoryOrg, Reserved: true},
 	// Cases and documents (internal/cases): every event names its case.
 	Action{Name: "case.create", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
 	Action{Name: "case.view", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},

@@ -75,9 +75,30 @@ func (rs *restorer) block(b map[string]json.RawMessage) {
 		if t, ok := b["text"]; ok {
 			b["text"] = rs.rawText(t)
 		}
+		if c, ok := b["citations"]; ok && len(c) > 0 && c[0] == '[' {
+			var cs []map[string]json.RawMessage
+			if json.Unmarshal(c, &cs) == nil {
+				for _, ci := range cs {
+					rs.citation(ci)
+				}
+				if out, err := marshal(cs); err == nil {
+					b["citations"] = out
+				}
+			}
+		}
 	case "tool_use":
 		if in, ok := b["input"]; ok {
 			b["input"] = rs.value(in)
+		}
+	}
+}
+
+// citation restores what a citation quotes of a de-identified document:
+// its cited text and the document's title.
+func (rs *restorer) citation(c map[string]json.RawMessage) {
+	for _, f := range []string{"cited_text", "document_title", "title"} {
+		if v, ok := c[f]; ok && len(v) > 0 && v[0] == '"' {
+			c[f] = rs.rawText(v)
 		}
 	}
 }

@@ -36,19 +36,28 @@ var modelName = regexp.MustCompile(`^[A-Za-z0-9._:@/-]{1,100}$`)
 type meta struct {
 	Model  string
 	Stream bool
+	// Unredacted counts the blocks, tools and servers passed as they are
+	// because the org's policy allows what Ward cannot de-identify.
+	Unredacted int
 }
 
 // redactor de-identifies one request body with one session.
 type redactor struct {
-	ctx  context.Context
-	sess *phi.Session
+	ctx    context.Context
+	sess   *phi.Session
+	pol    Policy
+	passed int
 }
 
 // redactRequest de-identifies every text of a Messages (or count_tokens)
 // request body and returns the body to send upstream. Fields it does not
 // know pass through unchanged; the fields it rewrites are re-encoded with
 // sorted keys, so the same input always gives the same bytes.
-func redactRequest(ctx context.Context, sess *phi.Session, body []byte) ([]byte, meta, error) {
+//
+// What Ward cannot de-identify (images, PDF and other non-text documents,
+// URL and file sources, server tools, MCP servers) is refused unless pol
+// allows it; then it passes unchanged and is counted.
+func redactRequest(ctx context.Context, sess *phi.Session, body []byte, pol Policy) ([]byte, meta, error) {
 	var m meta
 	top, err := object(body, "the request body")
 	if err != nil {
@@ -62,13 +71,16 @@ func redactRequest(ctx context.Context, sess *phi.Session, body []byte) ([]byte,
 			return nil, m, bad("stream: must be a boolean")
 		}
 	}
-	if _, ok := top["mcp_servers"]; ok {
-		return nil, m, unsupported("mcp_servers")
+	rd := &redactor{ctx: ctx, sess: sess, pol: pol}
+	if raw, ok := top["mcp_servers"]; ok && !bytes.Equal(raw, []byte("null")) {
+		if !pol.allows(AllowMCP) {
+			return nil, m, unsupported("mcp_servers")
+		}
+		rd.passed++
 	}
 	if _, ok := top["messages"]; !ok {
 		return nil, m, bad("messages: required")
 	}
-	rd := &redactor{ctx: ctx, sess: sess}
 	// A fixed order: numbering follows first occurrence over it.
 	for _, f := range []struct {
 		name string
@@ -91,6 +103,7 @@ func redactRequest(ctx context.Context, sess *phi.Session, body []byte) ([]byte,
 		top[f.name] = out
 	}
 	out, err := marshal(top)
+	m.Unredacted = rd.passed
 	return out, m, err
 }
 
@@ -128,7 +141,11 @@ func (rd *redactor) tools(raw json.RawMessage) (json.RawMessage, error) {
 		var typ string
 		_ = decodeField(t, "type", &typ)
 		if typ != "" && typ != "custom" {
-			return nil, unsupported(fmt.Sprintf("tools[%d]: a server tool", i))
+			if !rd.pol.allows(AllowServerTools) {
+				return nil, unsupported(fmt.Sprintf("tools[%d]: a server tool", i))
+			}
+			rd.passed++
+			continue
 		}
 		if d, ok := t["description"]; ok {
 			out, err := rd.rawText(d, fmt.Sprintf("tools[%d].description", i))
@@ -136,6 +153,13 @@ func (rd *redactor) tools(raw json.RawMessage) (json.RawMessage, error) {
 				return nil, err
 			}
 			t["description"] = out
+		}
+		if sc, ok := t["input_schema"]; ok && !bytes.Equal(sc, []byte("null")) {
+			out, err := rd.schema(sc, fmt.Sprintf("tools[%d].input_schema", i))
+			if err != nil {
+				return nil, err
+			}
+			t["input_schema"] = out
 		}
 	}
 	return marshal(tools)
@@ -150,7 +174,7 @@ func (rd *redactor) system(raw json.RawMessage) (json.RawMessage, error) {
 
 // messageBlocks are the block types a message may hold.
 var messageBlocks = map[string]bool{"text": true, "tool_use": true, "tool_result": true, "thinking": true,
-	"redacted_thinking": true}
+	"redacted_thinking": true, "image": true, "document": true}
 
 func (rd *redactor) messages(raw json.RawMessage) (json.RawMessage, error) {
 	msgs, ok := objects(raw)
@@ -194,6 +218,13 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 		at := fmt.Sprintf("%s[%d]", field, i)
 		var err error
 		switch typ {
+		case "image":
+			if !rd.pol.allows(AllowImages) {
+				return nil, unsupported(fmt.Sprintf("%s: an image", at))
+			}
+			rd.passed++
+		case "document":
+			err = rd.document(b, at)
 		case "text":
 			t, ok := b["text"]
 			if !ok {
@@ -211,7 +242,8 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 			case len(c) > 0 && c[0] == '"':
 				b["content"], err = rd.rawText(c, at+".content")
 			default:
-				b["content"], err = rd.blocks(c, at+".content", map[string]bool{"text": true})
+				b["content"], err = rd.blocks(c, at+".content", map[string]bool{"text": true, "image": true,
+					"document": true})
 			}
 		}
 		// thinking and redacted_thinking pass untouched
@@ -220,6 +252,88 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 		}
 	}
 	return marshal(bs)
+}
+
+// document de-identifies a document block whose source is plain text (its
+// data, title and context); any other source (a PDF, a URL, a file, a
+// content array) is Ward's to refuse unless the org allows documents.
+func (rd *redactor) document(b map[string]json.RawMessage, at string) error {
+	src, err := object(b["source"], at+".source")
+	if err != nil {
+		return bad("%s.source: required", at)
+	}
+	var st string
+	_ = decodeField(src, "type", &st)
+	if st != "text" {
+		if !rd.pol.allows(AllowDocuments) {
+			return unsupported(fmt.Sprintf("%s: a document with a %q source", at, st))
+		}
+		rd.passed++
+		return nil
+	}
+	d, ok := src["data"]
+	if !ok {
+		return bad("%s.source.data: required", at)
+	}
+	if src["data"], err = rd.rawText(d, at+".source.data"); err != nil {
+		return err
+	}
+	if b["source"], err = marshal(src); err != nil {
+		return err
+	}
+	for _, f := range []string{"title", "context"} {
+		if v, ok := b[f]; ok && !bytes.Equal(v, []byte("null")) {
+			if b[f], err = rd.rawText(v, at+"."+f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// schemaText are the JSON Schema keywords whose strings are prose or
+// example values (and so may name someone); the rest (type, format,
+// pattern, $ref, property names) are structure and stay.
+var schemaText = map[string]bool{"description": true, "title": true, "examples": true, "default": true,
+	"const": true, "enum": true}
+
+// schema de-identifies a tool's input schema: the strings under
+// schemaText keywords, at any depth.
+func (rd *redactor) schema(raw json.RawMessage, field string) (json.RawMessage, error) {
+	v, err := decodeAny(raw)
+	if err != nil {
+		return nil, bad("%s: not JSON", field)
+	}
+	var walk func(v any) (any, error)
+	walk = func(v any) (any, error) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, sub := range x {
+				var err error
+				if schemaText[k] {
+					x[k], err = walkStrings(sub, rd.text)
+				} else {
+					x[k], err = walk(sub)
+				}
+				if err != nil {
+					return nil, err
+				}
+			}
+		case []any:
+			for i := range x {
+				r, err := walk(x[i])
+				if err != nil {
+					return nil, err
+				}
+				x[i] = r
+			}
+		}
+		return v, nil
+	}
+	if v, err = walk(v); err != nil {
+		return nil, err
+	}
+	return marshal(v)
 }
 
 // value de-identifies every string in a JSON value (a tool's input): the

@@ -58,7 +58,7 @@ func BenchmarkRedactRequest(b *testing.B) {
 		})
 		b.Run(name+"/request", func(b *testing.B) {
 			run(b, func(s *phi.Session) error {
-				_, _, err := redactRequest(context.Background(), s, body)
+				_, _, err := redactRequest(context.Background(), s, body, Policy{})
 				return err
 			})
 		})

@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +41,19 @@ type Config struct {
 	// memory (0: DefaultRegistryTTL; negative: read on every call). A
 	// registry change takes effect within it.
 	RegistryTTL time.Duration
+	// OverloadRetries is how many times a call the upstream answers 529
+	// (or 503, or a stream whose first event is an overloaded_error) is
+	// retried before anything reaches the client (default 2; negative:
+	// none). The reply of the last attempt is relayed with
+	// x-should-retry: false, so the SDK does not multiply the retries.
+	OverloadRetries int
+	// OverloadBackoff is the first retry's delay (default 200 ms), doubled
+	// each time; an upstream retry-after of at most MaxRetryWait is used
+	// instead.
+	OverloadBackoff time.Duration
+	// MaxRetryWait bounds one retry's wait (default 2 s): a longer
+	// retry-after is relayed to the client instead.
+	MaxRetryWait time.Duration
 }
 
 // Service forwards Messages calls to the registered upstream.
@@ -48,6 +64,12 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	reg    *registryCache
+	// policies keeps each org's gateway policy (same TTL as the registry);
+	// limits holds the orgs' rate-limit buckets on this node.
+	policies *policyCache
+	limits   *orgLimiter
+	// shift picks a call's date shift in days (never 0).
+	shift func() int
 }
 
 // NewService returns a Service. engine is shared (it is safe for
@@ -71,7 +93,28 @@ func NewService(db *postgres.DB, engine *phi.Engine, cfg Config, log *slog.Logge
 	if cfg.RegistryTTL == 0 {
 		cfg.RegistryTTL = DefaultRegistryTTL
 	}
-	return &Service{db: db, engine: engine, cfg: cfg, log: log, now: time.Now, reg: &registryCache{ttl: cfg.RegistryTTL}}
+	if cfg.OverloadRetries == 0 {
+		cfg.OverloadRetries = 2
+	}
+	if cfg.OverloadBackoff == 0 {
+		cfg.OverloadBackoff = 200 * time.Millisecond
+	}
+	if cfg.MaxRetryWait == 0 {
+		cfg.MaxRetryWait = 2 * time.Second
+	}
+	return &Service{db: db, engine: engine, cfg: cfg, log: log, now: time.Now, reg: &registryCache{ttl: cfg.RegistryTTL},
+		policies: &policyCache{ttl: cfg.RegistryTTL}, limits: &orgLimiter{}, shift: randomShift}
+}
+
+// randomShift is a date shift of 1 to 365 days, forward or back, from the
+// runtime's ChaCha8 generator (seeded by the OS): the upstream cannot
+// predict it, and a fresh one is drawn for every call.
+func randomShift() int {
+	n := int(rand.Uint64()%365) + 1
+	if rand.Uint64()&1 == 0 {
+		return -n
+	}
+	return n
 }
 
 // Call is one request to the gateway.
@@ -128,20 +171,41 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	start := s.now()
 	inv := invocation{s: s, p: p, req: identity.RequestFrom(ctx), ep: ep, patient: c.Patient, start: start}
 
-	sess, err := s.engine.NewSession(c.Record, phi.SessionOptions{})
+	// The org's policy, narrowed by the request's own header, then the
+	// org's rate limit: both before any work on the body.
+	pol, err := s.policies.get(ctx, s, p, start)
+	if err != nil {
+		return err
+	}
+	if pol, err = pol.narrow(c.Header); err != nil {
+		if errors.Is(err, ErrPolicyWeakened) {
+			inv.deny(ctx, err)
+		}
+		return err
+	}
+	inv.pol = pol
+	if wait, ok := s.limits.take(p.OrgID, pol, start); !ok {
+		inv.deny(ctx, ErrRateLimited)
+		return errkind.WithRetry(ErrRateLimited, max(wait, time.Second))
+	}
+
+	sess, err := s.engine.NewSession(c.Record, pol.sessionOptions(s.shift))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrDeidentify, err)
 	}
 	defer sess.Close()
-	body, m, err := redactRequest(ctx, sess, c.Body)
+	body, m, err := redactRequest(ctx, sess, c.Body, pol)
 	if err != nil {
 		return err
 	}
-	inv.model, inv.stream, inv.sess = m.Model, m.Stream && ep == Messages, sess
+	inv.model, inv.stream, inv.sess, inv.passed = m.Model, m.Stream && ep == Messages, sess, m.Unredacted
 
 	prov, err := s.reg.get(ctx, s.db.Pool, s.cfg.Provider, s.now())
 	if err == nil {
 		err = gate(prov, m.Model, s.now())
+	}
+	if err == nil {
+		err = pol.gate(prov.Name, m.Model)
 	}
 	if err != nil {
 		inv.deny(ctx, err)
@@ -158,22 +222,11 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	if c.Query != "" {
 		url += "?" + c.Query
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("gateway: build upstream request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("X-Api-Key", key)
 	version := c.Header.Get("Anthropic-Version")
 	if version == "" {
 		version = "2023-06-01"
 	}
-	req.Header.Set("Anthropic-Version", version)
-	if b := c.Header.Values("Anthropic-Beta"); len(b) > 0 {
-		req.Header.Set("Anthropic-Beta", strings.Join(b, ","))
-	}
-	resp, err := s.cfg.Client.Do(req)
+	up, err := s.send(ctx, &inv, url, key, version, c.Header.Values("Anthropic-Beta"), body)
 	if err != nil {
 		// The URL holds no secret; the error may name the host.
 		inv.fail(ctx, 0)
@@ -182,15 +235,20 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 		}
 		return fmt.Errorf("%w: %w", ErrUpstream, err)
 	}
+	resp := up.resp
 	defer resp.Body.Close()
 	inv.status = resp.StatusCode
 	copyHeaders(w.Header(), resp.Header)
+	if up.retried {
+		// Ward retried already: the SDK must not multiply the retries.
+		w.Header().Set("X-Should-Retry", "false")
+	}
 
 	if resp.StatusCode != http.StatusOK {
 		return inv.relayError(ctx, resp, w)
 	}
-	if inv.stream && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		return inv.relayStream(ctx, resp, w)
+	if up.first != nil {
+		return inv.relayStream(ctx, up.br, *up.first, w)
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, s.cfg.MaxReplyBytes+1))
 	if err != nil || int64(len(raw)) > s.cfg.MaxReplyBytes {
@@ -207,6 +265,7 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 		return fmt.Errorf("%w: unreadable reply", ErrUpstream)
 	}
 	inv.unknown = len(rs.unknown)
+	s.limits.charge(p.OrgID, pol, inv.usage.InputTokens+inv.usage.OutputTokens, s.now())
 	if err := inv.record(ctx, audit.OutcomeSuccess); err != nil {
 		return err
 	}
@@ -214,6 +273,101 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
 	return nil
+}
+
+// upstreamReply is the upstream's answer to the last attempt: for a stream
+// that began, its first event has been read (first, from br).
+type upstreamReply struct {
+	resp    *http.Response
+	br      *bufio.Reader
+	first   *event
+	retried bool
+}
+
+// send posts body to the upstream, retrying an overloaded upstream (529 or
+// 503, or a stream whose first event is an overloaded_error) before any
+// byte reaches the client: at most OverloadRetries times, after the
+// upstream's retry-after when it is short, else an exponential backoff.
+func (s *Service) send(ctx context.Context, inv *invocation, url, key, version string, beta []string,
+	body []byte) (upstreamReply, error) {
+	backoff := s.cfg.OverloadBackoff
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return upstreamReply{}, fmt.Errorf("gateway: build upstream request: %w", err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("X-Api-Key", key)
+		req.Header.Set("Anthropic-Version", version)
+		if len(beta) > 0 {
+			req.Header.Set("Anthropic-Beta", strings.Join(beta, ","))
+		}
+		resp, err := s.cfg.Client.Do(req)
+		if err != nil {
+			return upstreamReply{}, err
+		}
+		up := upstreamReply{resp: resp, retried: attempt > 0}
+		overloaded := resp.StatusCode == 529 || resp.StatusCode == http.StatusServiceUnavailable
+		if resp.StatusCode == http.StatusOK && inv.stream &&
+			strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+			up.br = bufio.NewReaderSize(resp.Body, 64<<10)
+			first, err := readEvent(up.br)
+			if err != nil {
+				resp.Body.Close()
+				return upstreamReply{}, fmt.Errorf("stream ended before its first event: %w", err)
+			}
+			up.first = &first
+			overloaded = first.typ() == "error" && errorEventType(first) == "overloaded_error"
+		}
+		if !overloaded || attempt >= s.cfg.OverloadRetries {
+			return up, nil
+		}
+		wait := backoff
+		if d, ok := retryAfter(resp.Header); ok {
+			if d > s.cfg.MaxRetryWait {
+				return up, nil // the client decides whether to wait that long
+			}
+			wait = d
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		inv.retries++
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return upstreamReply{}, ctx.Err()
+		case <-t.C:
+		}
+		backoff = min(2*backoff, s.cfg.MaxRetryWait)
+	}
+}
+
+// errorEventType is the error type of a stream's error event.
+func errorEventType(e event) string {
+	var v struct {
+		Error struct {
+			Type string `json:"type"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(e.data, &v)
+	return v.Error.Type
+}
+
+// retryAfter reads retry-after-ms or retry-after (seconds).
+func retryAfter(h http.Header) (time.Duration, bool) {
+	if v := h.Get("Retry-After-Ms"); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
+			return time.Duration(ms * float64(time.Millisecond)), true
+		}
+	}
+	if v := h.Get("Retry-After"); v != "" {
+		if sec, err := strconv.ParseFloat(v, 64); err == nil && sec >= 0 {
+			return time.Duration(sec * float64(time.Second)), true
+		}
+	}
+	return 0, false
 }
 
 // relayHeaders are the upstream response headers passed to the client.
@@ -257,14 +411,8 @@ func (inv *invocation) relayError(ctx context.Context, resp *http.Response, w ht
 // relayStream relays server-sent events as they come. The ai.invoke event
 // is recorded when the first event (message_start) has arrived and before
 // anything is relayed; an audit failure refuses the call.
-func (inv *invocation) relayStream(ctx context.Context, resp *http.Response, w http.ResponseWriter) error {
-	br := bufio.NewReaderSize(resp.Body, 64<<10)
+func (inv *invocation) relayStream(ctx context.Context, br *bufio.Reader, first event, w http.ResponseWriter) error {
 	rl := newRelay(newRestorer(inv.sess))
-	first, err := readEvent(br)
-	if err != nil {
-		inv.fail(ctx, resp.StatusCode)
-		return fmt.Errorf("%w: stream ended before its first event", ErrUpstream)
-	}
 	out, herr := rl.handle(first)
 	inv.usage = rl.input
 	outcome := audit.OutcomeSuccess
@@ -314,6 +462,7 @@ func (inv *invocation) relayStream(ctx context.Context, resp *http.Response, w h
 			break
 		}
 	}
+	inv.s.limits.charge(inv.p.OrgID, inv.pol, inv.usage.InputTokens+rl.output, inv.s.now())
 	inv.s.log.InfoContext(ctx, "gateway stream", "request_id", inv.req.ID, "provider", inv.provider,
 		"model", inv.model, "output_tokens", rl.output, "unknown_placeholders", len(rl.rs.unknown),
 		"complete", rl.done)
@@ -343,6 +492,9 @@ type invocation struct {
 	status   int
 	usage    Usage
 	unknown  int
+	pol      Policy
+	retries  int // overloaded attempts retried before this reply
+	passed   int // blocks and tools passed unredacted, as the org's policy allows
 }
 
 func (inv *invocation) cred() postgres.Credential {
@@ -369,6 +521,15 @@ func (inv *invocation) event(outcome string) audit.Event {
 	}
 	if inv.status != 0 {
 		d["upstream_status"] = inv.status
+	}
+	if inv.passed > 0 {
+		d["unredacted_blocks"] = inv.passed
+	}
+	if inv.retries > 0 {
+		d["upstream_retries"] = inv.retries
+	}
+	if inv.pol.Dates == "shift" {
+		d["dates"] = "shift"
 	}
 	if outcome == audit.OutcomeSuccess {
 		d["input_tokens"] = inv.usage.InputTokens

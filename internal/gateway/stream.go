@@ -220,7 +220,21 @@ func (rl *relay) blockDelta(e event) ([]event, error) {
 		field = "partial_json"
 		_ = decodeField(d, field, &in)
 		out = js.Write(in)
-	default: // thinking, signature and citations deltas pass unchanged
+	case "citations_delta":
+		// a citation arrives whole: restore what it quotes
+		return rl.rewrite(e, func(m map[string]json.RawMessage) error {
+			c, err := object(d["citation"], "citation")
+			if err != nil {
+				return err
+			}
+			rl.rs.citation(c)
+			if d["citation"], err = marshal(c); err != nil {
+				return err
+			}
+			m["delta"], err = marshal(d)
+			return err
+		})
+	default: // thinking and signature deltas pass unchanged
 		return []event{e}, nil
 	}
 	if out == "" && in != "" {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -154,7 +155,11 @@ func TestForwardFailsClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := NewService(nil, e, Config{Keys: map[string]string{"anthropic": "k"}}, nil)
-	ctx := identity.WithPrincipal(context.Background(), identity.Principal{OrgID: uuid.New()})
+	org := uuid.New()
+	// the org's policy as if read a moment ago (there is no database here)
+	svc.policies.m = map[uuid.UUID]cachedPolicy{org: {pol: Policy{Providers: []string{"anthropic"}, Dates: "mask",
+		ZIP: "mask", RequestsPerMinute: 10, TokensPerMinute: 10000}, readAt: time.Now()}}
+	ctx := identity.WithPrincipal(context.Background(), identity.Principal{OrgID: org})
 	body := `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"Ann O'Hara called from 617-555-0142."}]}`
 	err = svc.Forward(ctx, Messages, Call{Body: []byte(body), Header: http.Header{}}, httptest.NewRecorder())
 	if !errors.Is(err, ErrDeidentify) || hits.Load() != 0 {
@@ -178,7 +183,7 @@ func TestRedactDeterministic(t *testing.T) {
 	var firsts []string
 	for _, body := range []string{one, two, one} {
 		s, _ := e.NewSession(nil, phi.SessionOptions{})
-		out, m, err := redactRequest(context.Background(), s, []byte(body))
+		out, m, err := redactRequest(context.Background(), s, []byte(body), Policy{})
 		s.Close()
 		if err != nil || m.Model != "m" {
 			t.Fatal(err)
@@ -194,5 +199,59 @@ func TestRedactDeterministic(t *testing.T) {
 	}
 	if firsts[0] != firsts[1] || firsts[0] != firsts[2] {
 		t.Fatalf("earlier turn changed: %q", firsts)
+	}
+}
+
+// A citations_delta quotes the de-identified document: its cited text and
+// title are restored; the other fields pass as they came.
+func TestRelayCitationsDelta(t *testing.T) {
+	s := newSession(t)
+	red := redacted(t, s, "Ann O'Hara called from 617-555-0142.")
+	want, _ := s.Reidentify(red)
+	rl := newRelay(newRestorer(s))
+	data, _ := json.Marshal(map[string]any{"type": "content_block_delta", "index": 0, "delta": map[string]any{
+		"type": "citations_delta", "citation": map[string]any{"type": "char_location", "cited_text": red,
+			"document_index": 0, "document_title": "Note: " + red, "start_char_index": 3, "end_char_index": 9}}})
+	evs, err := rl.handle(event{name: "content_block_delta", named: true, data: data})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("%v %d", err, len(evs))
+	}
+	var got struct {
+		Delta struct {
+			Citation map[string]any `json:"citation"`
+		} `json:"delta"`
+	}
+	if err := json.Unmarshal(evs[0].data, &got); err != nil {
+		t.Fatal(err)
+	}
+	c := got.Delta.Citation
+	if c["cited_text"] != want || c["document_title"] != "Note: "+want || c["start_char_index"] != float64(3) {
+		t.Fatalf("citation: %v, want cited text %q", c, want)
+	}
+}
+
+// A policy header narrows and never widens.
+func TestPolicyNarrow(t *testing.T) {
+	org := Policy{Dates: "shift", ZIP: "zip3", Allow: []string{AllowImages}, Keep: []string{"ORGANIZATION"}}
+	h := http.Header{}
+	h.Set(PolicyHeader, "dates=mask; zip=mask; redact=ORGANIZATION; allow=")
+	got, err := org.narrow(h)
+	if err != nil || got.Dates != "mask" || got.ZIP != "mask" || len(got.Keep) != 0 || len(got.Allow) != 0 {
+		t.Fatalf("narrowed: %+v %v", got, err)
+	}
+	if len(org.Keep) != 1 || len(org.Allow) != 1 {
+		t.Fatalf("narrowing changed the org's policy: %+v", org)
+	}
+	for _, v := range []string{"allow=documents", "zip=zip3", "dates=shift"} {
+		h.Set(PolicyHeader, v)
+		if _, err := (Policy{Dates: "mask", ZIP: "mask"}).narrow(h); !errors.Is(err, ErrPolicyWeakened) {
+			t.Errorf("%s under a strict policy: %v", v, err)
+		}
+	}
+	for _, v := range []string{"dates", "redact=NOBODY", "allow=pixels", "speed=fast"} {
+		h.Set(PolicyHeader, v)
+		if _, err := org.narrow(h); !errors.Is(err, ErrBadRequest) {
+			t.Errorf("%s: %v", v, err)
+		}
 	}
 }

@@ -57,6 +57,7 @@ func TestGatewayRegistryCache(t *testing.T) {
 	g2 := newGW(t, withGatewayConfig(func(c *gateway.Config) {
 		c.RegistryTTL, c.Provider, c.Keys = time.Hour, "other", map[string]string{"other": upstreamKey}
 	}))
+	g2.setPolicy(gateway.Policy{Providers: []string{"other"}})
 	if resp, rb := g2.request("POST", "/llm/v1/messages", g2.key, body); resp.StatusCode != http.StatusForbidden ||
 		!strings.Contains(string(rb), "provider_not_registered") {
 		t.Fatalf("unregistered: %d %s", resp.StatusCode, rb)

@@ -51,7 +51,21 @@ func newGW(t *testing.T, opts ...worldOption) *gw {
 	g.register(gateway.Provider{BAASignedAt: time.Now().Add(-time.Hour), BAARef: "contracts/anthropic-baa.pdf",
 		ZeroRetention: true})
 	g.key = w.createKey(g.o, auth.ScopeGateway).Key
+	g.setPolicy(gateway.Policy{Providers: []string{"anthropic"}})
 	return g
+}
+
+// setPolicy sets the org's gateway policy through the API (as its admin,
+// whose session is stepped up), with the default limits where pol has none.
+func (g *gw) setPolicy(pol gateway.Policy) {
+	g.t.Helper()
+	if pol.RequestsPerMinute == 0 {
+		pol.RequestsPerMinute = 100000
+	}
+	if pol.TokensPerMinute == 0 {
+		pol.TokensPerMinute = 100000000
+	}
+	g.do("PUT", "/v1/org/gateway-policy", g.o.Admin.Token, pol, http.StatusOK, nil)
 }
 
 // register (re)registers the fake upstream as the "anthropic" provider.

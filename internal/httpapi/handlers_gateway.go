@@ -71,3 +71,32 @@ func phiRecord(p records.Patient) *phi.Record {
 	}
 	return rec
 }
+
+func handleGatewayPolicyGet(gw *gateway.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pol, err := gw.Policy(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, pol)
+	})
+}
+
+func handleGatewayPolicyPut(gw *gateway.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var pol gateway.Policy
+		err := decode(r, &pol)
+		if err == nil {
+			err = gw.SetPolicy(r.Context(), pol)
+		}
+		if err == nil {
+			pol, err = gw.Policy(r.Context())
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, pol)
+	})
+}

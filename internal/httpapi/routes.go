@@ -237,5 +237,8 @@ func (s *server) routes() {
 		caller := orKey(as(identity.RolePatient, "ai.invoke"), auth.ScopeGateway)
 		llm.route("POST /llm/v1/messages", caller, handleGateway(gw, recs, gateway.Messages, gwFail), deadline(noDeadline))
 		llm.route("POST /llm/v1/messages/count_tokens", caller, handleGateway(gw, recs, gateway.CountTokens, gwFail))
+		// The org's gateway policy: every member reads it; admins set it.
+		api.route("GET /v1/org/gateway-policy", session, handleGatewayPolicyGet(gw, fail))
+		api.route("PUT /v1/org/gateway-policy", stepUp(as(admin, "org.gateway_policy.update")), handleGatewayPolicyPut(gw, fail))
 	}
 }

@@ -439,6 +439,15 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			nil, nil, postgres.CodeInvalidParameter},
 		{"set_device_binding_policy", "a_admin", `select app.set_device_binding_policy('{provider,lead}')::text`,
 			nil, []string{""}, ""},
+		// The gateway policy: an admin's session only, values checked.
+		{"set_gateway_policy by a lead", "a_lead", `select app.set_gateway_policy('{anthropic}', '{}', 'mask', 'mask', '{}', '{}', 600, 2000000)::text`, nil, nil, ""},
+		{"set_gateway_policy under a key", "a_key", `select app.set_gateway_policy('{anthropic}', '{}', 'mask', 'mask', '{}', '{}', 600, 2000000)::text`, nil, nil, ""},
+		{"set_gateway_policy from a break-glass session", "a_prov0_break_glass", `select app.set_gateway_policy('{anthropic}', '{}', 'mask', 'mask', '{}', '{}', 600, 2000000)::text`, nil, nil, ""},
+		{"set_gateway_policy with unknown date handling", "a_admin", `select app.set_gateway_policy('{anthropic}', '{}', 'blur', 'mask', '{}', '{}', 600, 2000000)::text`, nil, nil,
+			postgres.CodeInvalidParameter},
+		{"set_gateway_policy keeping names", "a_admin", `select app.set_gateway_policy('{anthropic}', '{}', 'mask', 'mask', '{}', '{PERSON}', 600, 2000000)::text`, nil, nil,
+			postgres.CodeInvalidParameter},
+		{"set_gateway_policy", "a_admin", `select app.set_gateway_policy('{anthropic}', '{}', 'shift', 'mask', '{}', '{ORGANIZATION}', 600, 2000000)::text`, nil, []string{""}, ""},
 
 		{"set_assurance_policy under a key", "a_key",
 			`select app.set_assurance_policy(false, false)::text`, nil, nil, ""},

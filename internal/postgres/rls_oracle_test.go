@@ -351,7 +351,11 @@ func rlsTables() []*rlsTable {
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into app.orgs (id, name) values ($1, 'Forged')`, []any{rlsNew()}
 			}}},
-			updates: []rlsWrite{{name: "update", tail: `set session_idle_timeout_min = 1440`}},
+			updates: []rlsWrite{
+				{name: "update", tail: `set session_idle_timeout_min = 1440`},
+				// only app.set_gateway_policy writes the gateway policy
+				{name: "gateway policy", tail: `set gateway_providers = '{evil}', gateway_allow = '{images}'`},
+			},
 		},
 		{
 			name: "app.users", pk: `id::text`, scope: rlsNoScope,

@@ -2221,6 +2221,70 @@ end $$;
 ALTER FUNCTION app.set_device_binding_policy(p_roles text[], p_request text) OWNER TO ward_definer;
 
 --
+-- Name: set_gateway_policy(text[], text[], text, text, text[], text[], integer, integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.set_gateway_policy(p_providers text[], p_models text[], p_dates text, p_zip text, p_allow text[], p_keep text[], p_requests_per_minute integer, p_tokens_per_minute integer, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  me record;
+  old jsonb;
+  new jsonb;
+begin
+  select m.kind, m.user_id, m.org_id, m.role, m.aal, m.auth_time, m.break_glass into me from private.me() m;
+  if me.role is distinct from 'admin' or me.kind is distinct from 'session' or me.break_glass then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if p_providers is null or p_models is null or p_allow is null or p_keep is null
+     or array_position(p_providers, null) is not null or array_position(p_models, null) is not null
+     or array_position(p_allow, null) is not null
+     or exists (select from unnest(p_providers) x where x !~ '^[a-z][a-z0-9_-]{0,31}$')
+     or exists (select from unnest(p_models) x where x !~ '^[A-Za-z0-9._:@/-]{1,100}$') then
+    raise exception 'providers are registry names; models are model names (letters, digits and . _ - : @ /)'
+      using errcode = '22023';
+  end if;
+  if not p_allow <@ array['images', 'documents', 'server_tools', 'mcp']::text[] then
+    raise exception 'allow lists images, documents, server_tools and mcp' using errcode = '22023';
+  end if;
+  if not p_keep <@ array['ORGANIZATION']::text[] then
+    raise exception 'keep may list ORGANIZATION only: Safe Harbor identifiers are always replaced' using errcode = '22023';
+  end if;
+  if p_dates is null or p_dates not in ('mask', 'shift') or p_zip is null or p_zip not in ('mask', 'zip3') then
+    raise exception 'dates is mask or shift; zip is mask or zip3' using errcode = '22023';
+  end if;
+  if p_requests_per_minute is null or p_requests_per_minute not between 1 and 100000
+     or p_tokens_per_minute is null or p_tokens_per_minute not between 1000 and 100000000 then
+    raise exception 'requests_per_minute is 1..100000; tokens_per_minute is 1000..100000000' using errcode = '22023';
+  end if;
+  select jsonb_build_object('providers', to_jsonb(o.gateway_providers), 'models', to_jsonb(o.gateway_models),
+           'dates', o.gateway_dates, 'zip', o.gateway_zip, 'allow', to_jsonb(o.gateway_allow),
+           'keep', to_jsonb(o.gateway_keep), 'requests_per_minute', o.gateway_requests_per_minute, 'tokens_per_minute', o.gateway_tokens_per_minute)
+    into old from app.orgs o where o.id = me.org_id for update;
+  update app.orgs o set
+    gateway_providers = (select coalesce(array_agg(distinct x order by x), '{}') from unnest(p_providers) x),
+    gateway_models = (select coalesce(array_agg(distinct x order by x), '{}') from unnest(p_models) x),
+    gateway_dates = p_dates, gateway_zip = p_zip,
+    gateway_allow = (select coalesce(array_agg(distinct x order by x), '{}') from unnest(p_allow) x),
+    gateway_keep = (select coalesce(array_agg(distinct x order by x), '{}') from unnest(p_keep) x),
+    gateway_requests_per_minute = p_requests_per_minute, gateway_tokens_per_minute = p_tokens_per_minute
+   where o.id = me.org_id
+  returning jsonb_build_object('providers', to_jsonb(o.gateway_providers), 'models', to_jsonb(o.gateway_models),
+           'dates', o.gateway_dates, 'zip', o.gateway_zip, 'allow', to_jsonb(o.gateway_allow),
+           'keep', to_jsonb(o.gateway_keep), 'requests_per_minute', o.gateway_requests_per_minute, 'tokens_per_minute', o.gateway_tokens_per_minute)
+    into new;
+  perform audit.append_as(me.org_id, 'org.gateway_policy.update', 'success', 'org', me.org_id,
+    p_request => p_request, p_details => jsonb_build_object('old', old, 'new', new));
+end $_$;
+
+ALTER FUNCTION app.set_gateway_policy(p_providers text[], p_models text[], p_dates text, p_zip text, p_allow text[], p_keep text[], p_requests_per_minute integer, p_tokens_per_minute integer, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: set_risk_policy(integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -3168,6 +3232,35 @@ begin
 end $$;
 
 ALTER FUNCTION audit.frontier_root(p_frontier bytea[]) OWNER TO ward_owner;
+
+--
+-- Name: gateway_provider_audit(); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.gateway_provider_audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r app.gateway_providers%rowtype;
+  action text;
+begin
+  if tg_op = 'DELETE' then
+    r := old; action := 'gateway.provider.remove';
+  elsif tg_op = 'INSERT' then
+    r := new; action := 'gateway.provider.register';
+  else
+    r := new; action := 'gateway.provider.update';
+  end if;
+  perform audit.append_as('ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid, action, 'success',
+    p_details => jsonb_build_object('provider', r.name, 'base_url', r.base_url,
+      'baa_signed_at', to_char(r.baa_signed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+      'baa_ref', r.baa_ref, 'zero_retention', r.zero_retention, 'models', to_jsonb(r.models),
+      'region', r.region, 'by', session_user::text));
+  return null;
+end $$;
+
+ALTER FUNCTION audit.gateway_provider_audit() OWNER TO ward_definer;
 
 --
 -- Name: guard_head(); Type: FUNCTION; Schema: audit; Owner: ward_owner
@@ -4926,8 +5019,24 @@ CREATE TABLE app.orgs (
     enforce_sso boolean DEFAULT false NOT NULL,
     risk_threshold integer,
     device_binding_required_for text[] DEFAULT '{}'::text[] NOT NULL,
+    gateway_providers text[] DEFAULT '{}'::text[] NOT NULL,
+    gateway_models text[] DEFAULT '{}'::text[] NOT NULL,
+    gateway_dates text DEFAULT 'mask'::text NOT NULL,
+    gateway_zip text DEFAULT 'mask'::text NOT NULL,
+    gateway_allow text[] DEFAULT '{}'::text[] NOT NULL,
+    gateway_keep text[] DEFAULT '{}'::text[] NOT NULL,
+    gateway_requests_per_minute integer DEFAULT 600 NOT NULL,
+    gateway_tokens_per_minute integer DEFAULT 2000000 NOT NULL,
     CONSTRAINT orgs_device_binding_required_for_check CHECK ((device_binding_required_for <@ ARRAY['patient'::text, 'provider'::text, 'lead'::text, 'admin'::text, 'stakeholder'::text])),
     CONSTRAINT orgs_document_max_bytes_check CHECK (((document_max_bytes >= 1) AND (document_max_bytes <= '68719476736'::bigint))),
+    CONSTRAINT orgs_gateway_allow_check CHECK ((gateway_allow <@ ARRAY['images'::text, 'documents'::text, 'server_tools'::text, 'mcp'::text])),
+    CONSTRAINT orgs_gateway_dates_check CHECK ((gateway_dates = ANY (ARRAY['mask'::text, 'shift'::text]))),
+    CONSTRAINT orgs_gateway_keep_check CHECK ((gateway_keep <@ ARRAY['ORGANIZATION'::text])),
+    CONSTRAINT orgs_gateway_models_check CHECK (((cardinality(gateway_models) <= 100) AND (array_position(gateway_models, NULL::text) IS NULL))),
+    CONSTRAINT orgs_gateway_providers_check CHECK (((cardinality(gateway_providers) <= 20) AND (array_position(gateway_providers, NULL::text) IS NULL))),
+    CONSTRAINT orgs_gateway_requests_per_minute_check CHECK (((gateway_requests_per_minute >= 1) AND (gateway_requests_per_minute <= 100000))),
+    CONSTRAINT orgs_gateway_tokens_per_minute_check CHECK (((gateway_tokens_per_minute >= 1000) AND (gateway_tokens_per_minute <= 100000000))),
+    CONSTRAINT orgs_gateway_zip_check CHECK ((gateway_zip = ANY (ARRAY['mask'::text, 'zip3'::text]))),
     CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT orgs_risk_threshold_check CHECK (((risk_threshold >= 1) AND (risk_threshold <= 200))),
     CONSTRAINT orgs_session_absolute_max_min_check CHECK (((session_absolute_max_min >= 5) AND (session_absolute_max_min <= 43200))),
@@ -6225,6 +6334,12 @@ CREATE TRIGGER document_versions_accepted BEFORE INSERT ON app.document_versions
 --
 
 CREATE TRIGGER documents_guard BEFORE UPDATE ON app.documents FOR EACH ROW EXECUTE FUNCTION private.guard_document_update();
+
+--
+-- Name: gateway_providers gateway_providers_audit; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER gateway_providers_audit AFTER INSERT OR DELETE OR UPDATE ON app.gateway_providers FOR EACH ROW EXECUTE FUNCTION audit.gateway_provider_audit();
 
 --
 -- Name: memberships memberships_key_scope; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -7763,6 +7878,13 @@ REVOKE ALL ON FUNCTION app.set_device_binding_policy(p_roles text[], p_request t
 GRANT ALL ON FUNCTION app.set_device_binding_policy(p_roles text[], p_request text) TO ward_app;
 
 --
+-- Name: FUNCTION set_gateway_policy(p_providers text[], p_models text[], p_dates text, p_zip text, p_allow text[], p_keep text[], p_requests_per_minute integer, p_tokens_per_minute integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.set_gateway_policy(p_providers text[], p_models text[], p_dates text, p_zip text, p_allow text[], p_keep text[], p_requests_per_minute integer, p_tokens_per_minute integer, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.set_gateway_policy(p_providers text[], p_models text[], p_dates text, p_zip text, p_allow text[], p_keep text[], p_requests_per_minute integer, p_tokens_per_minute integer, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION set_risk_policy(p_threshold integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -7960,6 +8082,12 @@ GRANT ALL ON FUNCTION audit.event_json_v2(p_org uuid, p_at timestamp with time z
 REVOKE ALL ON FUNCTION audit.frontier_root(p_frontier bytea[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION audit.frontier_root(p_frontier bytea[]) TO ward_definer;
 GRANT ALL ON FUNCTION audit.frontier_root(p_frontier bytea[]) TO ward_app;
+
+--
+-- Name: FUNCTION gateway_provider_audit(); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.gateway_provider_audit() FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_head(); Type: ACL; Schema: audit; Owner: ward_owner
@@ -9170,6 +9298,54 @@ GRANT UPDATE(risk_threshold) ON TABLE app.orgs TO ward_definer;
 
 GRANT SELECT(device_binding_required_for) ON TABLE app.orgs TO ward_rls;
 GRANT UPDATE(device_binding_required_for) ON TABLE app.orgs TO ward_definer;
+
+--
+-- Name: COLUMN orgs.gateway_providers; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(gateway_providers) ON TABLE app.orgs TO ward_definer;
+
+--
+-- Name: COLUMN orgs.gateway_models; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(gateway_models) ON TABLE app.orgs TO ward_definer;
+
+--
+-- Name: COLUMN orgs.gateway_dates; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(gateway_dates) ON TABLE app.orgs TO ward_definer;
+
+--
+-- Name: COLUMN orgs.gateway_zip; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(gateway_zip) ON TABLE app.orgs TO ward_definer;
+
+--
+-- Name: COLUMN orgs.gateway_allow; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(gateway_allow) ON TABLE app.orgs TO ward_definer;
+
+--
+-- Name: COLUMN orgs.gateway_keep; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(gateway_keep) ON TABLE app.orgs TO ward_definer;
+
+--
+-- Name: COLUMN orgs.gateway_requests_per_minute; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(gateway_requests_per_minute) ON TABLE app.orgs TO ward_definer;
+
+--
+-- Name: COLUMN orgs.gateway_tokens_per_minute; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(gateway_tokens_per_minute) ON TABLE app.orgs TO ward_definer;
 
 --
 -- Name: TABLE passkeys; Type: ACL; Schema: app; Owner: ward_owner

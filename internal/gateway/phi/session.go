@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,9 @@ type SessionOptions struct {
 	// Re-identification restores a generalised ZIP only while it is
 	// unambiguous; a second ZIP with the same prefix gets a placeholder.
 	ZIP3 bool
+	// Keep are types found but left as they are (an org's policy may let
+	// organisation names through). They are neither replaced nor counted.
+	Keep []Type
 }
 
 // Session redacts the texts of one request and re-identifies the replies.
@@ -98,6 +102,9 @@ func (s *Session) Redact(ctx context.Context, text string) (Result, error) {
 	for _, sp := range spans {
 		if sp.Start < last || sp.End > len(text) || sp.Start >= sp.End {
 			return Result{}, ErrInternal // spans must be sorted and disjoint
+		}
+		if len(s.opts.Keep) > 0 && slices.Contains(s.opts.Keep, sp.Type) {
+			continue
 		}
 		b.WriteString(text[last:sp.Start])
 		ph := s.replacePerson(sp.Type, text[sp.Start:sp.End], full)

@@ -8,7 +8,45 @@ package dbsqlc
 import (
 	"context"
 	"time"
+
+	"github.com/google/uuid"
 )
+
+const getGatewayPolicy = `-- name: GetGatewayPolicy :one
+select gateway_providers, gateway_models, gateway_dates, gateway_zip, gateway_allow, gateway_keep,
+       gateway_requests_per_minute, gateway_tokens_per_minute
+  from app.orgs
+ where id = $1
+`
+
+type GetGatewayPolicyRow struct {
+	GatewayProviders         []string
+	GatewayModels            []string
+	GatewayDates             string
+	GatewayZip               string
+	GatewayAllow             []string
+	GatewayKeep              []string
+	GatewayRequestsPerMinute int32
+	GatewayTokensPerMinute   int32
+}
+
+// The caller's org gateway policy (app.orgs, read under RLS: the
+// credential's org only).
+func (q *Queries) GetGatewayPolicy(ctx context.Context, orgID uuid.UUID) (GetGatewayPolicyRow, error) {
+	row := q.db.QueryRow(ctx, getGatewayPolicy, orgID)
+	var i GetGatewayPolicyRow
+	err := row.Scan(
+		&i.GatewayProviders,
+		&i.GatewayModels,
+		&i.GatewayDates,
+		&i.GatewayZip,
+		&i.GatewayAllow,
+		&i.GatewayKeep,
+		&i.GatewayRequestsPerMinute,
+		&i.GatewayTokensPerMinute,
+	)
+	return i, err
+}
 
 const getGatewayProvider = `-- name: GetGatewayProvider :one
 
@@ -115,6 +153,38 @@ func (q *Queries) PutGatewayProvider(ctx context.Context, arg PutGatewayProvider
 		arg.ZeroRetention,
 		arg.Models,
 		arg.Region,
+	)
+	return err
+}
+
+const setGatewayPolicy = `-- name: SetGatewayPolicy :exec
+select app.set_gateway_policy($1::text[], $2::text[], $3::text, $4::text, $5::text[], $6::text[],
+  $7::int, $8::int, $9::text)
+`
+
+type SetGatewayPolicyParams struct {
+	Providers         []string
+	Models            []string
+	Dates             string
+	Zip               string
+	Allow             []string
+	Keep              []string
+	RequestsPerMinute int32
+	TokensPerMinute   int32
+	Request           *string
+}
+
+func (q *Queries) SetGatewayPolicy(ctx context.Context, arg SetGatewayPolicyParams) error {
+	_, err := q.db.Exec(ctx, setGatewayPolicy,
+		arg.Providers,
+		arg.Models,
+		arg.Dates,
+		arg.Zip,
+		arg.Allow,
+		arg.Keep,
+		arg.RequestsPerMinute,
+		arg.TokensPerMinute,
+		arg.Request,
 	)
 	return err
 }

@@ -282,6 +282,14 @@ type AppOrg struct {
 	EnforceSso               bool
 	RiskThreshold            *int32
 	DeviceBindingRequiredFor []string
+	GatewayProviders         []string
+	GatewayModels            []string
+	GatewayDates             string
+	GatewayZip               string
+	GatewayAllow             []string
+	GatewayKeep              []string
+	GatewayRequestsPerMinute int32
+	GatewayTokensPerMinute   int32
 }
 
 type AppPasskey struct {

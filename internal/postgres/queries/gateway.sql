@@ -17,3 +17,15 @@ on conflict (name) do update
    set base_url = excluded.base_url, baa_signed_at = excluded.baa_signed_at, baa_ref = excluded.baa_ref,
        zero_retention = excluded.zero_retention, models = excluded.models, region = excluded.region,
        updated_at = now();
+
+-- The caller's org gateway policy (app.orgs, read under RLS: the
+-- credential's org only).
+-- name: GetGatewayPolicy :one
+select gateway_providers, gateway_models, gateway_dates, gateway_zip, gateway_allow, gateway_keep,
+       gateway_requests_per_minute, gateway_tokens_per_minute
+  from app.orgs
+ where id = @org_id;
+
+-- name: SetGatewayPolicy :exec
+select app.set_gateway_policy(@providers::text[], @models::text[], @dates::text, @zip::text, @allow::text[], @keep::text[],
+  @requests_per_minute::int, @tokens_per_minute::int, sqlc.narg('request')::text);
