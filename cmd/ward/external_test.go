@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/wardhq/ward/internal/postgres/pgtest"
 )
 
@@ -54,6 +56,23 @@ func TestExternalDatabase(t *testing.T) {
 	}
 	if out = mustWard(t, "gateway", "provider", "list", "--data-dir", dir, "--database-url", env.URL("ward_ops")); !strings.Contains(out, "2026-01-15") {
 		t.Fatalf("gateway provider list printed %q", out)
+	}
+	// ... and enables it for the org (the rest of the org's gateway policy
+	// is its admins').
+	orgID := regexp.MustCompile(`org_id=([0-9a-f-]{36})`).FindStringSubmatch(mustWard(t, "org", "create", "--data-dir", dir,
+		"--database-url", env.URL("ward_ops"), "--name", "Gateway Clinic", "--admin-email", "admin@gateway.test"))[1]
+	if out = mustWard(t, "gateway", "enable", "--data-dir", dir, "--database-url", env.URL("ward_ops"),
+		"--org", orgID, "--provider", "anthropic"); !strings.Contains(out, "provider anthropic enabled") {
+		t.Fatalf("gateway enable printed %q", out)
+	}
+	var enabled []string
+	if err := env.Super.Pool.QueryRow(context.Background(), `select gateway_providers from app.orgs where id = $1`,
+		orgID).Scan(&enabled); err != nil || strings.Join(enabled, ",") != "anthropic" {
+		t.Fatalf("enabled providers %v %v", enabled, err)
+	}
+	if _, err := ward(t, "gateway", "enable", "--data-dir", dir, "--database-url", env.URL("ward_ops"),
+		"--org", uuid.NewString(), "--provider", "anthropic"); err == nil || !strings.Contains(err.Error(), "no such org") {
+		t.Fatalf("enable for no org: %v", err)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())

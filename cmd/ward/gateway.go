@@ -9,19 +9,25 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/wardhq/ward/internal/gateway"
 )
 
 const gatewayUsage = `usage:
   ward gateway provider add --name NAME --url URL [--baa-signed-at YYYY-MM-DD --baa-ref REF] [--zero-retention]
                             [--models a,b] [--region R]
-  ward gateway provider list`
+  ward gateway provider list
+  ward gateway enable --org ORG_ID --provider NAME`
 
 // runGateway is the operator's registry of the LLM gateway's subprocessors.
 // A provider without an executed BAA or zero retention is registered but
 // every call to it is refused. Ward's own key for a provider is not stored:
 // the server reads it from WARD_GATEWAY_KEYS.
 func runGateway(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "enable" {
+		return runGatewayEnable(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) < 2 || args[0] != "provider" || (args[1] != "add" && args[1] != "list") {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			fmt.Fprintln(stdout, gatewayUsage)
@@ -106,4 +112,32 @@ func parseGatewayKeys(s string) (map[string]string, error) {
 		keys[name] = key
 	}
 	return keys, nil
+}
+
+// runGatewayEnable enables a registered provider for one org (the rest of
+// the org's gateway policy is its admins', PUT /v1/org/gateway-policy).
+func runGatewayEnable(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c common
+	var org, provider string
+	fs := newFlagSet("gateway enable", "gateway enable --org ORG_ID --provider NAME", stdout)
+	addCommon(fs, &c, getenv)
+	fs.StringVar(&org, "org", "", "the org's id")
+	fs.StringVar(&provider, "provider", "", "the registered provider its calls may use")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	id, err := uuid.Parse(org)
+	if err != nil || provider == "" {
+		return withUsage(fs, errors.New("--org (an org id) and --provider are required"))
+	}
+	op, done, err := c.operator(ctx, stderr, "")
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := gateway.EnableProvider(ctx, op.db, id, provider); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "provider %s enabled for org %s\n", provider, id)
+	return nil
 }

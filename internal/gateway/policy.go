@@ -364,3 +364,27 @@ func (l *orgLimiter) charge(org uuid.UUID, pol Policy, tokens int64, now time.Ti
 	b := l.refill(org, pol, now)
 	b.tokens -= float64(tokens)
 }
+
+// EnableProvider adds provider to org's enabled providers: the operator's
+// path (ward gateway enable, as ward_ops or the migration login), audited
+// in the org's log. Errors: ErrInvalidPolicy, ErrNoSuchOrg, or a database
+// error (ward_app may not).
+func EnableProvider(ctx context.Context, db *postgres.DB, org uuid.UUID, provider string) error {
+	err := db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		return dbsqlc.New(tx).OpsEnableGatewayProvider(ctx, dbsqlc.OpsEnableGatewayProviderParams{OrgID: org,
+			Provider: provider})
+	})
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &pe) && pe.Code == postgres.CodeInvalidParameter:
+		return errkind.Visible(ErrInvalidPolicy, "a provider is a registry name: lower-case letters, digits, - and _")
+	case errors.As(err, &pe) && pe.Code == "P0002":
+		return ErrNoSuchOrg
+	case err != nil:
+		return fmt.Errorf("gateway: enable provider: %w", err)
+	}
+	return nil
+}
+
+// ErrNoSuchOrg is an org id that names no org.
+var ErrNoSuchOrg = errkind.New(errkind.NotFound, "no_such_org", "gateway: no such org").WithPublic("no org has this id")

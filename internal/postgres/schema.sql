@@ -1060,6 +1060,36 @@ end $$;
 ALTER FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) OWNER TO ward_definer;
 
 --
+-- Name: ops_enable_gateway_provider(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_enable_gateway_provider(p_org uuid, p_provider text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  old text[];
+begin
+  if p_provider is null or p_provider !~ '^[a-z][a-z0-9_-]{0,31}$' then
+    raise exception 'a provider is a registry name' using errcode = '22023';
+  end if;
+  select o.gateway_providers into old from app.orgs o where o.id = p_org for update;
+  if not found then
+    raise exception 'no such org' using errcode = 'P0002';
+  end if;
+  if p_provider = any (old) then
+    return;
+  end if;
+  update app.orgs o set gateway_providers = (select array_agg(distinct x order by x) from unnest(old || p_provider) x)
+   where o.id = p_org;
+  perform audit.append_as(p_org, 'org.gateway_policy.update', 'success', 'org', p_org,
+    p_details => jsonb_build_object('enabled_provider', p_provider, 'old_providers', to_jsonb(old),
+                                    'by', session_user::text));
+end $_$;
+
+ALTER FUNCTION app.ops_enable_gateway_provider(p_org uuid, p_provider text) OWNER TO ward_definer;
+
+--
 -- Name: org_keyset(uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -7672,6 +7702,13 @@ GRANT ALL ON FUNCTION app.logout(p_request text) TO ward_app;
 
 REVOKE ALL ON FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) TO ward_app;
+
+--
+-- Name: FUNCTION ops_enable_gateway_provider(p_org uuid, p_provider text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_enable_gateway_provider(p_org uuid, p_provider text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_enable_gateway_provider(p_org uuid, p_provider text) TO ward_ops;
 
 --
 -- Name: FUNCTION org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer

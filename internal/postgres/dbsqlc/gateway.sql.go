@@ -125,6 +125,20 @@ func (q *Queries) ListGatewayProviders(ctx context.Context) ([]ListGatewayProvid
 	return items, nil
 }
 
+const opsEnableGatewayProvider = `-- name: OpsEnableGatewayProvider :exec
+select app.ops_enable_gateway_provider($1::uuid, $2::text)
+`
+
+type OpsEnableGatewayProviderParams struct {
+	OrgID    uuid.UUID
+	Provider string
+}
+
+func (q *Queries) OpsEnableGatewayProvider(ctx context.Context, arg OpsEnableGatewayProviderParams) error {
+	_, err := q.db.Exec(ctx, opsEnableGatewayProvider, arg.OrgID, arg.Provider)
+	return err
+}
+
 const putGatewayProvider = `-- name: PutGatewayProvider :exec
 insert into app.gateway_providers (name, base_url, baa_signed_at, baa_ref, zero_retention, models, region)
 values ($1, $2, $3, $4, $5, $6, $7)

@@ -124,6 +124,37 @@ revoke all on function app.set_gateway_policy(text[], text[], text, text, text[]
 grant execute on function app.set_gateway_policy(text[], text[], text, text, text[], text[], int, int, text) to ward_app;
 
 -- +goose StatementBegin
+-- ops_enable_gateway_provider is the operator's path (ward gateway enable,
+-- as ward_ops): it adds one provider to an org's enabled providers,
+-- audited in that org's log as a policy change made by the operator. The
+-- rest of the policy is the org admins'.
+create function app.ops_enable_gateway_provider(p_org uuid, p_provider text) returns void
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  old text[];
+begin
+  if p_provider is null or p_provider !~ '^[a-z][a-z0-9_-]{0,31}$' then
+    raise exception 'a provider is a registry name' using errcode = '22023';
+  end if;
+  select o.gateway_providers into old from app.orgs o where o.id = p_org for update;
+  if not found then
+    raise exception 'no such org' using errcode = 'P0002';
+  end if;
+  if p_provider = any (old) then
+    return;
+  end if;
+  update app.orgs o set gateway_providers = (select array_agg(distinct x order by x) from unnest(old || p_provider) x)
+   where o.id = p_org;
+  perform audit.append_as(p_org, 'org.gateway_policy.update', 'success', 'org', p_org,
+    p_details => jsonb_build_object('enabled_provider', p_provider, 'old_providers', to_jsonb(old),
+                                    'by', session_user::text));
+end $$;
+-- +goose StatementEnd
+alter function app.ops_enable_gateway_provider(uuid, text) owner to ward_definer;
+revoke all on function app.ops_enable_gateway_provider(uuid, text) from public;
+grant execute on function app.ops_enable_gateway_provider(uuid, text) to ward_ops;
+
+-- +goose StatementBegin
 -- gateway_provider_audit records every change to the registry in the
 -- instance log: what gates calls (BAA date and reference, zero retention,
 -- models, region, base URL), and the database role that made it.

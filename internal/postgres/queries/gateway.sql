@@ -29,3 +29,6 @@ select gateway_providers, gateway_models, gateway_dates, gateway_zip, gateway_al
 -- name: SetGatewayPolicy :exec
 select app.set_gateway_policy(@providers::text[], @models::text[], @dates::text, @zip::text, @allow::text[], @keep::text[],
   @requests_per_minute::int, @tokens_per_minute::int, sqlc.narg('request')::text);
+
+-- name: OpsEnableGatewayProvider :exec
+select app.ops_enable_gateway_provider(@org_id::uuid, @provider::text);
