@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"runtime"
 	"slices"
 	"sync"
@@ -126,8 +125,6 @@ type Verifier struct {
 	chain  Hash
 	tree   *Tree
 	buf    []byte
-	digest hash.Hash
-	sum    []byte
 	report Report
 	err    error
 }
@@ -138,7 +135,7 @@ func NewVerifier(org uuid.UUID, opts VerifyOptions) *Verifier {
 	slices.SortFunc(cps, func(a, b Checkpoint) int { return cmp.Compare(a.Size, b.Size) })
 	if f := opts.From; f != nil {
 		v := &Verifier{org: org, cps: cps, known: opts.Known, next: f.Checkpoint.Size + 1, chain: f.Chain,
-			buf: make([]byte, 0, 1024), digest: sha256.New(), sum: make([]byte, 0, sha256.Size)}
+			buf: make([]byte, 0, 1024)}
 		t, err := TreeFrom(f.Checkpoint.Size, f.Frontier)
 		switch {
 		case err != nil:
@@ -152,15 +149,13 @@ func NewVerifier(org uuid.UUID, opts VerifyOptions) *Verifier {
 		return v
 	}
 	return &Verifier{
-		org:    org,
-		cps:    cps,
-		known:  opts.Known,
-		next:   1,
-		chain:  ChainSeed(Origin(org)),
-		tree:   NewTree(),
-		buf:    make([]byte, 0, 1024),
-		digest: sha256.New(),
-		sum:    make([]byte, 0, sha256.Size),
+		org:   org,
+		cps:   cps,
+		known: opts.Known,
+		next:  1,
+		chain: ChainSeed(Origin(org)),
+		tree:  NewTree(),
+		buf:   make([]byte, 0, 1024),
 	}
 }
 
@@ -184,22 +179,21 @@ func (v *Verifier) Add(r *Row) error {
 	case r.Seq != v.next:
 		return v.fail(v.next, fmt.Sprintf("seq %d is out of order", r.Seq), nil)
 	}
+	// The canonical bytes are rebuilt behind the leaf prefix, so the leaf
+	// hash is one sha256.Sum256 of the buffer (no digest state to reset,
+	// nothing allocated).
 	var err error
-	v.buf, err = appendCanonical(v.buf[:0], r)
+	v.buf, err = appendCanonical(append(v.buf[:0], 0x00), r)
 	if err != nil {
 		return v.fail(r.Seq, "the columns do not form a valid event: "+err.Error(), nil)
 	}
-	if !bytes.Equal(v.buf, r.Canonical) {
+	if !bytes.Equal(v.buf[1:], r.Canonical) {
 		return v.fail(r.Seq, "the columns differ from the stored canonical bytes", nil)
 	}
-	v.digest.Reset()
-	v.digest.Write([]byte{0})
-	v.digest.Write(r.Canonical)
-	v.sum = v.digest.Sum(v.sum[:0])
-	if !bytes.Equal(v.sum, r.LeafHash) {
+	leaf := Hash(sha256.Sum256(v.buf))
+	if !bytes.Equal(leaf[:], r.LeafHash) {
 		return v.fail(r.Seq, "the stored leaf hash is not the hash of the canonical bytes", nil)
 	}
-	leaf := Hash(v.sum)
 	chain := ChainNext(v.chain, leaf)
 	if !bytes.Equal(chain[:], r.ChainHash) {
 		return v.fail(r.Seq, "the stored chain hash does not link to the previous event", nil)
