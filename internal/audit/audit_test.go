@@ -141,7 +141,7 @@ type fixture struct {
 // newFixture creates, as the superuser, an org with an admin and a patient
 // user (linked to patient p1; p2 is another patient), each with a live
 // session whose token hash the credentials present.
-func newFixture(t *testing.T, env *pgtest.Env) fixture {
+func newFixture(t testing.TB, env *pgtest.Env) fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := fixture{org: uuid.New(), admin: uuid.New(), patientUser: uuid.New(), p1: uuid.New(), p2: uuid.New()}

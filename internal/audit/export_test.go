@@ -27,3 +27,13 @@ var NodeHash = nodeHash
 
 // AppendCanonical is Canonical into a reused buffer, for benchmarks.
 func AppendCanonical(b []byte, r *Row) ([]byte, error) { return appendCanonical(b, r) }
+
+// LeafProof is the inclusion proof the server built before the stored
+// nodes: from every leaf hash of the log, for the benchmark's baseline.
+func LeafProof(ctx context.Context, q Querier, org uuid.UUID, index, size uint64) ([]Hash, error) {
+	leaves, err := leafHashes(ctx, q, org, int64(size))
+	if err != nil {
+		return nil, err
+	}
+	return InclusionProof(leaves, index, size)
+}

@@ -192,15 +192,11 @@ func (s *Service) InclusionProof(ctx context.Context, seq int64) (Inclusion, err
 		if seq < 1 || seq > cp.Size {
 			return errkind.Visiblef(ErrInvalidFilter, "seq must be 1..%d (the newest checkpoint's size)", cp.Size)
 		}
-		leaves, err := leafHashes(ctx, tx, orgOf(cp), cp.Size)
+		leaf, p, err := StoredInclusionProof(ctx, tx, orgOf(cp), uint64(seq-1), uint64(cp.Size))
 		if err != nil {
 			return err
 		}
-		p, err := InclusionProof(leaves, uint64(seq-1), uint64(cp.Size))
-		if err != nil {
-			return err
-		}
-		out = Inclusion{Checkpoint: cp, Seq: seq, LeafHash: leaves[seq-1], Proof: p}
+		out = Inclusion{Checkpoint: cp, Seq: seq, LeafHash: leaf, Proof: p}
 		return nil
 	})
 	return out, err
@@ -215,19 +211,11 @@ func (s *Service) ConsistencyProof(ctx context.Context, from int64) (Consistency
 		if from < 1 || from > cp.Size {
 			return errkind.Visiblef(ErrInvalidFilter, "from must be 1..%d (the newest checkpoint's size)", cp.Size)
 		}
-		leaves, err := leafHashes(ctx, tx, orgOf(cp), cp.Size)
+		root, p, err := StoredConsistencyProof(ctx, tx, orgOf(cp), uint64(from), uint64(cp.Size))
 		if err != nil {
 			return err
 		}
-		p, err := ConsistencyProof(leaves, uint64(from), uint64(cp.Size))
-		if err != nil {
-			return err
-		}
-		t := NewTree()
-		for _, l := range leaves[:from] {
-			t.Append(l)
-		}
-		out = Consistency{Checkpoint: cp, FromSize: from, FromRoot: t.Root(), Proof: p}
+		out = Consistency{Checkpoint: cp, FromSize: from, FromRoot: root, Proof: p}
 		return nil
 	})
 	return out, err
@@ -281,20 +269,23 @@ func AttachProofs(ctx context.Context, tx pgx.Tx, org uuid.UUID, acc []Access) (
 	if err != nil || !found {
 		return nil, err
 	}
-	leaves, err := leafHashes(ctx, tx, org, cp.Size)
+	var idx []uint64
+	var at []int
+	for i := range acc {
+		if acc[i].Seq >= 1 && acc[i].Seq <= cp.Size {
+			idx, at = append(idx, uint64(acc[i].Seq-1)), append(at, i)
+		}
+	}
+	if len(idx) == 0 {
+		return &cp, nil
+	}
+	incs, err := storedInclusions(ctx, tx, org, idx, uint64(cp.Size))
 	if err != nil {
 		return nil, err
 	}
-	for i := range acc {
-		if acc[i].Seq < 1 || acc[i].Seq > cp.Size {
-			continue
-		}
-		p, err := InclusionProof(leaves, uint64(acc[i].Seq-1), uint64(cp.Size))
-		if err != nil {
-			return nil, err
-		}
-		leaf := leaves[acc[i].Seq-1]
-		acc[i].LeafHash, acc[i].Inclusion = &leaf, p
+	for k, i := range at {
+		leaf := incs[k].leaf
+		acc[i].LeafHash, acc[i].Inclusion = &leaf, incs[k].proof
 	}
 	return &cp, nil
 }

@@ -311,6 +311,16 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"dpop_bind under a key", "a_key", `select app.dpop_bind($1)::text`, []any{strings.Repeat("A", 43)}, nil, ""},
 		{"dpop_bind with a malformed thumbprint", "a_admin", `select app.dpop_bind($1)::text`, []any{"short"}, nil, "22023"},
 
+		// Proof hashes: the caller's own org only.
+		{"proof_hashes of another org", "a_admin", `select count(*)::text from audit.proof_hashes($1, 1, '{0}', '{0}')`,
+			[]any{B}, nil, ""},
+		{"proof_hashes anonymous", "anonymous", `select count(*)::text from audit.proof_hashes($1, 1, '{0}', '{0}')`,
+			[]any{A}, nil, ""},
+		{"proof_hashes at level 3", "a_admin", `select count(*)::text from audit.proof_hashes($1, 100, '{3}', '{0}')`,
+			[]any{A}, nil, postgres.CodeInvalidParameter},
+		{"proof_hashes", "a_admin", `select count(*)::text from audit.proof_hashes($1, 1, '{0,4}', '{0,7}')`,
+			[]any{A}, []string{"1"}, ""},
+
 		// Cases and documents: the wrapped data key comes only from
 		// app.open_document_version, which holds the caller to a live
 		// download grant (or the staff rules) of the version's case.

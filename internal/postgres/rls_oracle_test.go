@@ -767,6 +767,16 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{{name: "update", tail: `set outcome = 'denied'`}},
 		},
 		{
+			// The stored tree nodes: read only through audit.proof_hashes,
+			// written only by audit.integrate.
+			name: "audit.tree_nodes", pk: `org_id::text || '/' || level::text || '/' || idx::text`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return false },
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into audit.tree_nodes (org_id, level, idx, hash) values ($1, 8, 0, $2)`, []any{t.org, rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "rewrite", tail: `set hash = sha256(hash)`}},
+		},
+		{
 			// Any member reads their org's signed checkpoints; nobody writes
 			// them but audit.record_checkpoint.
 			name: "audit.checkpoints", pk: `org_id::text || '/' || size::text`, read: sameOrg, scope: rlsOrgScope,

@@ -712,6 +712,13 @@ func (w *rlsWriter) seed() {
 		        select org_id, tree_size, root_hash, 'seed' from audit.heads where org_id = $1`, o)
 		w.add("audit.checkpoints", rlsRow{pk: fmt.Sprintf("%s/%d", o, size), org: o})
 	}
+	// A stored tree node each (the seed's logs are too short to complete
+	// a subtree of 16): nobody reads them but through audit.proof_hashes.
+	for _, org := range []string{"A", "B"} {
+		o := s.must(org)
+		w.exec(`insert into audit.tree_nodes (org_id, level, idx, hash) values ($1, 4, 7, $2)`, o, rlsRandom(32))
+		w.add("audit.tree_nodes", rlsRow{pk: o + "/4/7", org: o})
+	}
 	w.legalHold("A", "a_admin")
 	w.scimUser("A", "a_prov1", "okta-prov1")
 	w.scimUser("B", "b_admin", "entra-b-admin")

@@ -3325,11 +3325,15 @@ declare
   node bytea;
   fr bytea[];
   size bigint;
+  lvl int;
   n bigint;
   last timestamptz;
   qids bigint[] := '{}';
   seqs bigint[] := '{}';
   chains bytea[] := '{}';
+  nlevels int[] := '{}';
+  nidx bigint[] := '{}';
+  nhash bytea[] := '{}';
 begin
   perform pg_advisory_xact_lock(hashtextextended('ward.audit.integrate.' || p_org::text, 0));
   select * into h from audit.heads where org_id = p_org for update;
@@ -3349,14 +3353,20 @@ begin
             limit least(greatest(coalesce(p_max, 10000), 1), 10000)
   loop
     chain := pg_catalog.sha256('\x02'::bytea || chain || r.leaf_hash);
-    -- Compact-range append: merge the new leaf with each complete subtree
-    -- of equal size (one per trailing 1-bit of the old size).
+    -- Compact-range append: merge the new leaf (index n) with each
+    -- complete subtree of equal size (one per trailing 1-bit of n); the
+    -- node made at level k is the subtree n >> k of that level.
     node := r.leaf_hash;
     size := n;
+    lvl := 0;
     while size & 1 = 1 loop
       node := pg_catalog.sha256('\x01'::bytea || fr[array_length(fr, 1)] || node);
       fr := fr[1:array_length(fr, 1) - 1];
       size := size >> 1;
+      lvl := lvl + 1;
+      if lvl % 4 = 0 then
+        nlevels := nlevels || lvl; nidx := nidx || (n >> lvl); nhash := nhash || node;
+      end if;
     end loop;
     fr := fr || node;
     n := n + 1;
@@ -3367,6 +3377,11 @@ begin
   update audit.events e set seq = u.seq, chain_hash = u.chain
     from unnest(qids, seqs, chains) as u(qid, seq, chain)
    where e.org_id = p_org and e.qid = u.qid;
+  -- A node already stored at a position is from a log this one replaced
+  -- (a restore, a cut): the integrator's is the current log's.
+  insert into audit.tree_nodes (org_id, level, idx, hash)
+  select p_org, u.l, u.i, u.h from unnest(nlevels, nidx, nhash) as u(l, i, h)
+  on conflict (org_id, level, idx) do update set hash = excluded.hash;
   if n > h.tree_size then
     update audit.heads x
        set tree_size = n, chain_hash = chain, frontier = fr, root_hash = audit.frontier_root(fr), last_at = last
@@ -3458,6 +3473,34 @@ CREATE FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp with ti
 $$;
 
 ALTER FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp with time zone, OUT pending bigint) OWNER TO ward_definer;
+
+--
+-- Name: proof_hashes(uuid, bigint, integer[], bigint[]); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.proof_hashes(p_org uuid, p_size bigint, p_levels integer[], p_idx bigint[]) RETURNS TABLE(level integer, idx bigint, hash bytea)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if private.get_my_org_id() is distinct from p_org then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if p_size is null or p_size < 1 or p_levels is null or p_idx is null
+     or cardinality(p_levels) <> cardinality(p_idx) or cardinality(p_levels) > 4096
+     or exists (select from unnest(p_levels, p_idx) u(l, i) where l is null or i is null or l < 0 or l > 62 or i < 0
+                  or (l > 0 and l % 4 <> 0)) then
+    raise exception 'proof_hashes: levels 0, 4, 8 … and indexes of equal number (at most 4096)' using errcode = '22023';
+  end if;
+  return query
+    select u.l, u.i, coalesce(e.leaf_hash, t.hash)
+      from unnest(p_levels, p_idx) as u(l, i)
+      left join audit.events e on u.l = 0 and e.org_id = p_org and e.seq = u.i + 1
+      left join audit.tree_nodes t on u.l > 0 and t.org_id = p_org and t.level = u.l and t.idx = u.i
+     where u.i < (p_size >> u.l) and coalesce(e.leaf_hash, t.hash) is not null;
+end $$;
+
+ALTER FUNCTION audit.proof_hashes(p_org uuid, p_size bigint, p_levels integer[], p_idx bigint[]) OWNER TO ward_definer;
 
 --
 -- Name: record_archived(uuid, bigint); Type: FUNCTION; Schema: audit; Owner: ward_definer
@@ -5623,6 +5666,24 @@ ALTER TABLE ONLY audit.heads FORCE ROW LEVEL SECURITY;
 ALTER TABLE audit.heads OWNER TO ward_owner;
 
 --
+-- Name: tree_nodes; Type: TABLE; Schema: audit; Owner: ward_owner
+--
+
+CREATE TABLE audit.tree_nodes (
+    org_id uuid NOT NULL,
+    level smallint NOT NULL,
+    idx bigint NOT NULL,
+    hash bytea NOT NULL,
+    CONSTRAINT tree_nodes_hash_check CHECK ((octet_length(hash) = 32)),
+    CONSTRAINT tree_nodes_idx_check CHECK ((idx >= 0)),
+    CONSTRAINT tree_nodes_level_check CHECK (((level > 0) AND (((level)::integer % 4) = 0) AND (level < 64)))
+);
+
+ALTER TABLE ONLY audit.tree_nodes FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.tree_nodes OWNER TO ward_owner;
+
+--
 -- Name: keysets; Type: TABLE; Schema: private; Owner: ward_owner
 --
 
@@ -6098,6 +6159,13 @@ ALTER TABLE ONLY audit.heads
 
 ALTER TABLE ONLY audit.heads
     ADD CONSTRAINT heads_pkey PRIMARY KEY (org_id);
+
+--
+-- Name: tree_nodes tree_nodes_pkey; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE ONLY audit.tree_nodes
+    ADD CONSTRAINT tree_nodes_pkey PRIMARY KEY (org_id, level, idx);
 
 --
 -- Name: keysets keysets_pkey; Type: CONSTRAINT; Schema: private; Owner: ward_owner
@@ -7454,6 +7522,12 @@ CREATE POLICY heads_select ON audit.heads FOR SELECT TO ward_app USING (((org_id
 CREATE POLICY heads_signer ON audit.heads FOR SELECT TO ward_audit_signer USING (true);
 
 --
+-- Name: tree_nodes; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE audit.tree_nodes ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: keysets; Type: ROW SECURITY; Schema: private; Owner: ward_owner
 --
 
@@ -8170,6 +8244,13 @@ GRANT ALL ON FUNCTION audit.origin(p_org uuid) TO ward_app;
 REVOKE ALL ON FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp with time zone, OUT pending bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp with time zone, OUT pending bigint) TO ward_app;
 GRANT ALL ON FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp with time zone, OUT pending bigint) TO ward_ops;
+
+--
+-- Name: FUNCTION proof_hashes(p_org uuid, p_size bigint, p_levels integer[], p_idx bigint[]); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.proof_hashes(p_org uuid, p_size bigint, p_levels integer[], p_idx bigint[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.proof_hashes(p_org uuid, p_size bigint, p_levels integer[], p_idx bigint[]) TO ward_app;
 
 --
 -- Name: FUNCTION record_archived(p_org uuid, p_size bigint); Type: ACL; Schema: audit; Owner: ward_definer
@@ -10046,6 +10127,12 @@ GRANT SELECT ON TABLE audit.heads TO ward_app;
 GRANT SELECT ON TABLE audit.heads TO ward_audit_signer;
 GRANT SELECT,INSERT,UPDATE ON TABLE audit.heads TO ward_definer;
 GRANT SELECT ON TABLE audit.heads TO ward_audit_reader;
+
+--
+-- Name: TABLE tree_nodes; Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE audit.tree_nodes TO ward_definer;
 
 --
 -- Name: TABLE keysets; Type: ACL; Schema: private; Owner: ward_owner

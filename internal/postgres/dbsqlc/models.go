@@ -570,6 +570,13 @@ type AuditHead struct {
 	LastAt    time.Time
 }
 
+type AuditTreeNode struct {
+	OrgID uuid.UUID
+	Level int16
+	Idx   int64
+	Hash  []byte
+}
+
 type PrivateKeyset struct {
 	OrgID     uuid.UUID
 	Purpose   string
