@@ -57,12 +57,11 @@ func BenchmarkCheckpoint(b *testing.B) {
 	})
 }
 
-// BenchmarkInclusionProof: an inclusion proof built from a log's leaf
-// hashes (what the server does after reading them), at several log sizes,
-// beside hashing the same leaves into the tree's root (the baseline: the
-// least work that touches every leaf). Both are linear in the log's size:
-// the server keeps no interior nodes, so a proof costs a read of every
-// leaf hash and about n SHA-256 node hashes.
+// BenchmarkInclusionProof: an inclusion proof built in memory from every
+// leaf hash of a log (the path a log pruned before its stored nodes still
+// takes; BenchmarkStoredProof has the database paths), at several log
+// sizes, beside hashing the same leaves into the tree's root (the least
+// work that touches every leaf). Both are linear in the log's size.
 func BenchmarkInclusionProof(b *testing.B) {
 	for _, n := range []int{1 << 10, 1 << 14, 1 << 17} {
 		leaves := make([]audit.Hash, n)
