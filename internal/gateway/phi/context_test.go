@@ -72,6 +72,7 @@ func TestContextRules(t *testing.T) {
 		{"lower-case name after a title", mixed + "ph 7.29. Dr. quennell aware. Mild stridor noted, dr brown aware. Dr. to follow.", []string{"quennell", "brown"}, []string{"follow"}},
 		{"dates beside labels and units", upper + "CABG 1/78 C/B WOUND INFECTION. CO/CI/SVR (10/17 0500) 3.4/1.9. BC FROM 9/2 GM + COCCI. LAST BM SEEMS TO BE 9/22.", []string{"1/78", "10/17", "9/2", "9/22"}, []string{"3.4/1.9"}},
 		{"hospital names", upper + "WENT TO HOLY CROSS WITH FEVER OF 103 8/31. AT UNION MEMORIAL HER SKIN BECAME RED. WORKS @ BELCAMP MEMORIAL.", []string{"HOLY CROSS", "UNION MEMORIAL", "BELCAMP MEMORIAL"}, []string{"103"}},
+		{"hospital pair whose first word another rule took", mixed + "He was transferred to Union Memorial yesterday, then went to Holy Cross for surgery.", []string{"Union Memorial", "Holy Cross"}, nil},
 		{"hospital names in lower case", lower + lower + "recieved from university of vermont hospital, transferred from sacred heart hosp. under general anesthesia.", []string{"university of vermont hospital", "sacred heart hosp"}, []string{"general"}},
 		{"English words that are names, alone in a clinical note", mixed + "Still has a persistent cough. Seen by Speech and swallow. Dr B Quennell in to see pt, spoke with Brankowicz.", []string{"Quennell", "Brankowicz"}, []string{"Still", "Speech"}},
 		{"a capital in a lower-case clinical note", lower + lower + "social: wife gave the keys to Ravenhurst at the desk. Neuro: conts sedated.", []string{"Ravenhurst"}, []string{"Neuro", "conts", "keys"}},

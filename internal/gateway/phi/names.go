@@ -731,7 +731,7 @@ func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
 	}
 	for i := 1; i+1 < len(d.toks); i++ {
 		t, n := d.toks[i], d.toks[i+1]
-		if t.kind != tkWord || n.kind != tkWord || d.state[i] != stFree || d.state[i+1] != stFree || mark[i] == mStrong || n.has(fNL) || n.start-t.end != 1 {
+		if t.kind != tkWord || n.kind != tkWord || d.state[i] != stFree || d.state[i+1] != stFree || n.has(fNL) || n.start-t.end != 1 {
 			continue
 		}
 		if l := n.end - n.start; l < 3 || l > 9 || strings.IndexByte("mgchsjlvf", d.low[n.start]) < 0 {
