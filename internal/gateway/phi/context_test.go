@@ -83,6 +83,13 @@ func TestContextRules(t *testing.T) {
 		{"employers", "Injured at work: he works for Vantaro Logistics as a driver; his wife is employed by Brightline Foods. He works for a living.", []string{"Vantaro Logistics", "Brightline Foods"}, []string{"living", "driver"}},
 		{"shorthand motion verbs", upper + "PT WAS TX TO BH FOR FOLLOW UP. MED-FLIGHTED TO KVH FOR CATH. RETIRED FROM ACMEWORKS. TX TO OR.", []string{"BH", "KVH", "ACMEWORKS"}, []string{"OR"}},
 		{"back to", upper + "CHANGED BACK TO NRB WITH GOOD EFFECT. PLAN TRANSFER BACK TO OSTRANDERVILLE.", []string{"OSTRANDERVILLE"}, []string{"NRB"}},
+		{"sites of care", upper + "SCREENED BY BALTIMORE REHAB AND OSTRANDERVILLE. AWAITING BED AT QUENBY REHAB. FROM THE ER TO THE CATH LAB AND CCU.", []string{"BALTIMORE", "OSTRANDERVILLE", "QUENBY"}, []string{"REHAB", "THE ER", "CATH", "CCU", "LAB"}},
+		{"campus and room", lower + lower + "transferred from er quennbury campus, then transferred to 209 ostrander. c/o to blakemore if stable. c/o pain, back to sleep.", []string{"quennbury", "ostrander", "blakemore"}, []string{"campus", "209", "pain", "sleep"}},
+		{"university hospital without of", mixed + "PMHX: Pt admitted to U Vermont ER w/ ant ST elevations. Pt told u maryland is far.", []string{"U Vermont"}, []string{"ER", "u maryland"}},
+		{"employer with an organisation word", lower + lower + "he works for vista health. she works for home health. he works for a living.", []string{"vista health"}, []string{"home health", "living"}},
+		{"places of ordinary words after a cue", lower + lower + "daughter returned to new haven today. margie from Middle River, MD called. went to new ground on the vent.", []string{"new haven", "Middle River"}, []string{"new ground"}},
+		{"initials with a surname", upper + "J SMITH ORDERED EPI DRIP. B BROWN STOOL.\n" + lower + lower + "per d ross, per b kargas. x2 per d. 2 l per d.", []string{"J SMITH", "d ross", "b kargas"}, []string{"B BROWN STOOL", "x2", "2 l"}},
+		{"where the patient knows he is", mixed + "Knows he is in KVH, that it is Tuesday. \"I know I'm in BMC and it is cold.\" Knows he is in ICU.", []string{"KVH", "BMC"}, []string{"ICU"}},
 		{"street in upper case", upper + "LIVES AT 12 OAK STREET WITH HER SON.", []string{"12 OAK STREET"}, nil},
 	}
 	for _, tt := range tests {
