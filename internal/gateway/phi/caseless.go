@@ -98,6 +98,21 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		}
 		return i
 	}
+	if d.homeBefore(i) {
+		// where the patient lives: a word on no list ("lives in
+		// marbleton"), or an ordinary word and one on no list ("lives
+		// alone in white amrsh")
+		if !ordinary && lf&lexRegion == 0 {
+			set(i, mStrong, TypeLocation, prioContext)
+			return i
+		}
+		if j := i + 1; lf&lexRegion == 0 && j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.toks[j].start-t.end == 1 && d.toks[j].end-d.toks[j].start >= 3 &&
+			d.toks[j].lex&(lexSafe|lexCommon|lexClinical|lexRegion) == 0 && !d.is(j, vStopword|vUnit) {
+			set(i, mStrong, TypeLocation, prioContext)
+			set(j, mStrong, TypeLocation, prioContext)
+			return j
+		}
+	}
 	switch {
 	case d.initialBefore(i) && (nameDict || !ordinary):
 		set(i, mStrong, TypePerson, prioContext)

@@ -1,6 +1,9 @@
 package phi
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestContextRules checks the case and context rules (caseless.go,
 // names.go) on short clinical lines: what must be redacted and what must
@@ -90,6 +93,9 @@ func TestContextRules(t *testing.T) {
 		{"places of ordinary words after a cue", lower + lower + "daughter returned to new haven today. margie from Middle River, MD called. went to new ground on the vent.", []string{"new haven", "Middle River"}, []string{"new ground"}},
 		{"initials with a surname", upper + "J SMITH ORDERED EPI DRIP. B BROWN STOOL.\n" + lower + lower + "per d ross, per b kargas. x2 per d. 2 l per d.", []string{"J SMITH", "d ross", "b kargas"}, []string{"B BROWN STOOL", "x2", "2 l"}},
 		{"where the patient knows he is", mixed + "Knows he is in KVH, that it is Tuesday. \"I know I'm in BMC and it is cold.\" Knows he is in ICU.", []string{"KVH", "BMC"}, []string{"ICU"}},
+		{"where the patient lives", lower + lower + "social: lives alone in white quenbury, daughter lives in ostrandale. lives alone in an apartment.", []string{"white quenbury", "ostrandale"}, []string{"apartment", "alone"}},
+		{"medical center acronyms", upper + "BRINGING IN A CONSULT FROM THE QBMC. HCT 30, CMC ATTACHED.", []string{"QBMC"}, []string{"HCT", "CMC"}},
+		{"a building glued to its floor", upper + "TRANSFERRED BACK TO BLAKEMORE 3 POST PROCEDURE. PT ON BLAKEMORE3 TOLERATED.", []string{"BLAKEMORE"}, []string{"POST", "PT ON"}},
 		{"street in upper case", upper + "LIVES AT 12 OAK STREET WITH HER SON.", []string{"12 OAK STREET"}, nil},
 	}
 	for _, tt := range tests {
@@ -106,5 +112,16 @@ func TestContextRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGluedBuilding checks that a building found with its floor is redacted
+// where it recurs glued to a floor number.
+func TestGluedBuilding(t *testing.T) {
+	text := "PT REMAINS INTUBATED ON PROPOFOL, BP STABLE, NO ECTOPY NOTED, LUNGS CLEAR, ABD SOFT, FOLEY DRAINING WELL.\n" +
+		"TRANSFERRED BACK TO BLAKEMORE 3 POST PROCEDURE. PT ON BLAKEMORE3 TOLERATED."
+	r, _ := redact(t, text, nil)
+	if strings.Contains(r.Text, "BLAKEMORE") {
+		t.Errorf("building left visible: %q", r.Text)
 	}
 }

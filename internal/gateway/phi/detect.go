@@ -376,7 +376,9 @@ func (d *detector) propagate(spans []Span) bool {
 			v := d.text[sp.Start:sp.End]
 			p := int(t.start)
 			q := p + len(v)
-			if q > len(d.text) || d.text[p:q] != v || (q < len(d.text) && isAlnum(d.text[q]) && isAlnum(v[len(v)-1])) {
+			if q > len(d.text) || d.text[p:q] != v || (q < len(d.text) && isAlnum(d.text[q]) && isAlnum(v[len(v)-1]) && !(sp.Type == TypeLocation && isDigit(d.text[q]) && !isDigit(v[len(v)-1]))) {
+				// (a building glued to its floor is still the building:
+				// "QUENBY3" after "to Quenby 3")
 				continue
 			}
 			d.add(p, q, sp.Type, prioDict)

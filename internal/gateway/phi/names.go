@@ -64,6 +64,11 @@ func (d *detector) names() {
 			i = j - 1
 			continue
 		}
+		if t.has(fAllCaps) && len(w) >= 4 && len(w) <= 6 && w[len(w)-2:] == "mc" && lf&(lexSafe|lexCommon|lexClinical) == 0 && !(d.glued(i) && d.toks[i+1].kind != tkPunct) {
+			// a medical center by its acronym: "GBMC", "HCMC", "UMMC"
+			set(i, mStrong, TypeLocation, prioContext)
+			continue
+		}
 		if t.has(fAllCaps) && len(w) >= 2 && len(w) <= 6 && lf&lexCommon == 0 && !careUnits[w] && !facilityNext[w] && !d.is(i, vStopword|vUnit|vVitalLabel|vFacilityEnder|vTitle|vCredential) && d.orientedIn(i) {
 			// where the patient knows he is: "knows he is in GH", "I'm in BMC"
 			set(i, mStrong, TypeLocation, prioContext)
@@ -1003,7 +1008,27 @@ func (d *detector) placeBefore(i int) bool {
 	case "from", "near", "lives", "resides", "born", "visiting":
 		return true
 	case "in", "to", "at":
+		return d.homeBefore(i)
+	}
+	return false
+}
+
+// homeBefore reports whether "lives in", "moved to", "born in" (across
+// "alone", "together"…) stands right before word i.
+func (d *detector) homeBefore(i int) bool {
+	k := i - 1
+	if k < 1 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) {
+		return false
+	}
+	switch d.word(k) {
+	case "in", "to", "at":
 		p := k - 1
+		if p > 0 && d.toks[p].kind == tkWord {
+			switch d.word(p) {
+			case "alone", "together", "independently", "currently", "now", "still":
+				p--
+			}
+		}
 		if p < 0 || d.toks[p].kind != tkWord {
 			return false
 		}
