@@ -96,6 +96,7 @@ func TestContextRules(t *testing.T) {
 		{"where the patient lives", lower + lower + "social: lives alone in white quenbury, daughter lives in ostrandale. lives alone in an apartment.", []string{"white quenbury", "ostrandale"}, []string{"apartment", "alone"}},
 		{"medical center acronyms", upper + "BRINGING IN A CONSULT FROM THE QBMC. HCT 30, CMC ATTACHED.", []string{"QBMC"}, []string{"HCT", "CMC"}},
 		{"a building glued to its floor", upper + "TRANSFERRED BACK TO BLAKEMORE 3 POST PROCEDURE. PT ON BLAKEMORE3 TOLERATED.", []string{"BLAKEMORE"}, []string{"POST", "PT ON"}},
+		{"years with an apostrophe", upper + "PMHX: CAD, HTN, CABGX4 '79, PROSTATE CA'88. HT 5'10\" RR 40'S, LABEL '12' ON BAG.", []string{"'79", "'88"}, []string{"5'10", "40'S", "'12'"}},
 		{"street in upper case", upper + "LIVES AT 12 OAK STREET WITH HER SON.", []string{"12 OAK STREET"}, nil},
 	}
 	for _, tt := range tests {
