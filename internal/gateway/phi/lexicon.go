@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/binary"
 	"errors"
+	"sync/atomic"
 )
 
 //go:generate go run ./internal/gen -philter ../../../../shared/data/philter -clinical ../../../../shared/data/clinical-vocab -food ../../../../shared/data/food-vocab -words /usr/share/dict/american-english -out data/lexicon.bin
@@ -71,6 +72,12 @@ type lexicon struct {
 type overSlot struct {
 	w     string
 	flags uint64
+	// base caches the embedded table's flags of w (bit 31 set once known):
+	// looked up on first use rather than in New, so that start-up does not
+	// touch the embedded table once per vocabulary word (a cold page of an
+	// 11.7 MB table each). Vocabulary only, never input: no request learns
+	// anything of another from it.
+	base atomic.Uint32
 }
 
 func fnv1a(s string) uint64 {
@@ -90,7 +97,12 @@ func (lx *lexicon) getHash(w string, h uint64) uint64 {
 	for i := uint32(h) & lx.omask; ; i = (i + 1) & lx.omask {
 		o := &lx.over[i]
 		if o.w == w {
-			return o.flags
+			b := o.base.Load()
+			if b == 0 {
+				b = uint32(lx.base(w, h)) | 1<<31
+				o.base.Store(b)
+			}
+			return o.flags | uint64(uint16(b))
 		}
 		if o.w == "" {
 			break
@@ -167,7 +179,7 @@ func loadLexicon() (*lexicon, error) {
 		for lx.over[i].w != "" {
 			i = (i + 1) & lx.omask
 		}
-		lx.over[i] = overSlot{w, f | uint64(lx.base(w, h))}
+		lx.over[i].w, lx.over[i].flags = w, f
 	}
 	return lx, nil
 }

@@ -69,7 +69,7 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
-		if t.has(fAllCaps) && len(w) >= 2 && len(w) <= 6 && lf&lexCommon == 0 && !careUnits[w] && !facilityNext[w] && !d.is(i, vStopword|vUnit|vVitalLabel|vFacilityEnder|vTitle|vCredential) && d.orientedIn(i) {
+		if t.has(fAllCaps) && len(w) >= 2 && len(w) <= 6 && lf&lexCommon == 0 && d.orientedIn(i) && !careUnits[w] && !facilityNext[w] && !d.is(i, vStopword|vUnit|vVitalLabel|vFacilityEnder|vTitle|vCredential) {
 			// where the patient knows he is: "knows he is in GH", "I'm in BMC"
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
@@ -976,6 +976,10 @@ func (d *detector) orientedIn(i int) bool {
 // facility: "SCREENED BY BALTIMORE REHAB AND KIMBROUGH".
 func (d *detector) facilityLists(mark []uint8, typ []Type, prio []int8) {
 	for i := 2; i < len(d.toks); i++ {
+		// the cheapest test first: a location two or three tokens back
+		if mark[i-2] != mStrong && (i < 3 || mark[i-3] != mStrong) {
+			continue
+		}
 		t := d.toks[i]
 		if t.kind != tkWord || mark[i] == mStrong || d.state[i] != stFree || t.end-t.start < 3 || t.has(fNL) || d.toks[i-1].has(fNL) ||
 			t.lex&(lexSafe|lexCommon|lexClinical|lexRegion) != 0 || !(t.has(fCap) || t.has(fNoCase)) || d.is(i, vStopword|vUnit|vTitle|vCredential|vNameLabel) {
