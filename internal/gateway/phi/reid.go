@@ -265,7 +265,11 @@ func placeholderForms(text string, add func(p, q int)) {
 		switch c := text[q]; {
 		case c == '[':
 			p = q
-		case (c == '_' || c == ' ' || c == '-') && q > 0 && q+1 < len(text) && isDigit(text[q+1]) && (isASCIILetter(text[q-1]) || text[q-1] == '_'):
+		case (c == '_' && (isASCIILetter(text[max(q, 1)-1]) || text[max(q, 1)-1] == '_') ||
+			// a form with a blank or a hyphen names a type that ends in N
+			// or S, in capitals (PERSON, LOCATION, ORGANIZATION, ADDRESS;
+			// see spaceFormTypes): "BP 120" costs two comparisons
+			(c == ' ' || c == '-') && (text[max(q, 1)-1] == 'N' || text[max(q, 1)-1] == 'S')) && q > 0 && q+1 < len(text) && isDigit(text[q+1]):
 			p = q
 			if c == '_' {
 				p = q + 1 // the '_' belongs to the word
@@ -321,6 +325,8 @@ func maybeForm(text string, p int) bool {
 
 // spaceFormTypes may be restored from the bracket-less "PERSON 1" form;
 // other type names are ordinary labels in prose ("MRN 12345").
+// spaceFormTypes are the types whose placeholders models also write with a
+// blank ("PERSON 1"); placeholderForms relies on each name ending in N or S.
 var spaceFormTypes = map[Type]bool{TypePerson: true, TypeLocation: true, TypeAddress: true, TypeOrganization: true}
 
 func isUpperASCII(s string) bool {
