@@ -48,7 +48,7 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 	t := d.toks[i]
 	// a place of two words or more: with a word that is no English or
 	// clinical word, or after a word that introduces a place ("from
-	// Middle River, MD", "returned to new haven")
+	// Grand Rapids, MI", "returned to long beach")
 	if cue := lf&lexPhrase != 0 && d.placeCue(i); lf&lexPhrase != 0 && (cue || d.uncommonIn(i, min(i+5, len(d.toks)))) {
 		if j, region, ok := d.placePhraseCase(i, true); ok && (d.uncommonIn(i, j) || cue && j-i >= 2) {
 			for k := i; k < j; k++ {
@@ -62,7 +62,7 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		}
 	}
 	if t.end-t.start == 1 && d.is(i, vUnit|vStopword) && !d.contraction(i) {
-		// "per d ross": a letter that is also a unit (d, h, l) or a word is
+		// "per d wolfe": a letter that is also a unit (d, h, l) or a word is
 		// an initial only after "per" (initialName checks)
 		if k := i - 1; k >= 0 && d.toks[k].kind == tkWord && d.word(k) == "per" {
 			if j := d.initialName(i); j > i {
@@ -237,7 +237,7 @@ func (d *detector) afterNameVerb(i int) bool {
 }
 
 // initialName returns the index of the surname after initial i when the
-// two name a person by their context: "per d ross", "J SMITH ORDERED"
+// two name a person by their context: "per d wolfe", "J WOLFE ORDERED"
 // (an initial that stands alone, not a letter used as shorthand: c, s, w,
 // x, p), or i.
 func (d *detector) initialName(i int) int {
@@ -253,7 +253,7 @@ func (d *detector) initialName(i int) int {
 		return i
 	}
 	if k := d.prevWord(i); k >= 0 && k == i-1 && d.word(k) == "per" && (nl&(lexFirst|lexLast) != 0 || nl&(lexSafe|lexClinical) == 0) {
-		// an order's author: "per d ross", "per b kargas"
+		// an order's author: "per d wolfe", "per b kargas"
 		return j
 	}
 	if nl&(lexFirst|lexLast) == 0 || nl&lexClinical != 0 {
@@ -321,7 +321,7 @@ func (d *detector) facilityContext(i int) bool {
 		k--
 	}
 	if k >= 1 && d.toks[k].kind == tkNum && d.state[k] == stFree && d.toks[k].end-d.toks[k].start <= 4 && d.standsAlone(k) && d.toks[k].end < d.toks[i].start && !d.toks[i].has(fNL) {
-		k-- // a room before the building: "transferred to 209 Quartermain"
+		k-- // a room before the building: "transferred to 209 Ostrander"
 	}
 	if k >= 1 && d.toks[k].kind == tkWord && !d.toks[k+1].has(fNL) {
 		switch d.word(k) {
@@ -348,7 +348,7 @@ func (d *detector) facilityContext(i int) bool {
 		return true
 	}
 	// a word on no list (or only on a name list) before a word that names
-	// a site of care: "KIMBROUGH REHAB", "mazur campus"
+	// a site of care: "OSTRANDER REHAB", "quennbury campus"
 	return facilitySites[nw] && d.toks[i].end-d.toks[i].start >= 3 && d.toks[i].lex&(lexSafe|lexCommon|lexClinical) == 0
 }
 

@@ -65,12 +65,12 @@ func (d *detector) names() {
 			continue
 		}
 		if t.has(fAllCaps) && len(w) >= 4 && len(w) <= 6 && w[len(w)-2:] == "mc" && lf&(lexSafe|lexCommon|lexClinical) == 0 && !(d.glued(i) && d.toks[i+1].kind != tkPunct) {
-			// a medical center by its acronym: "GBMC", "HCMC", "UMMC"
+			// a medical center by its acronym: "HCMC", "UMMC"
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
 		if t.has(fAllCaps) && len(w) >= 2 && len(w) <= 6 && lf&lexCommon == 0 && d.orientedIn(i) && !careUnits[w] && !facilityNext[w] && !d.is(i, vStopword|vUnit|vVitalLabel|vFacilityEnder|vTitle|vCredential) {
-			// where the patient knows he is: "knows he is in GH", "I'm in BMC"
+			// where the patient knows he is: "knows he is in KVH", "I'm in BMC"
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
@@ -103,7 +103,7 @@ func (d *detector) names() {
 		}
 		if !capd && lf&lexPhrase != 0 && d.placeCue(i) {
 			// a place of two words or more written in lower case after a
-			// word that introduces a place: "returned to new haven"
+			// word that introduces a place: "returned to long beach"
 			if j, region, ok := d.placePhraseCase(i, true); ok && j-i >= 2 {
 				for k := i; k < j; k++ {
 					if region {
@@ -809,7 +809,7 @@ func (d *detector) universities(mark []uint8, typ []Type, prio []int8) {
 		}
 		if d.toks[i+1].kind == tkWord && !d.toks[i+1].has(fNL) && d.toks[i+1].lex&(lexRegion|lexCity|lexUSCity) != 0 && d.toks[i+1].start-t.end == 1 &&
 			(t.has(fCap) || t.has(fNoCase)) && d.toks[i+1].lex&(lexCommon|lexClinical) == 0 {
-			// "U Maryland ER", "admitted to Univ Vermont": the university's
+			// "U Vermont ER", "admitted to Univ Vermont": the university's
 			// hospital, with its state or city right after and a site of
 			// care after it or a motion verb before it
 			j := i + 2
@@ -892,7 +892,7 @@ func (d *detector) employers(mark []uint8, typ []Type, prio []int8) {
 			}
 			if t.lex&(lexSafe|lexCommon|lexClinical) == 0 || t.has(fCap) && !noCase && !d.is(j, vTitle) ||
 				j > start && orgSuffixes[d.word(j)] && !genericFacility[d.word(start)] && d.word(start) != "home" {
-				// (or a name that ends like an organisation's: "vista health")
+				// (or a name that ends like an organisation's: "summit health")
 				evidence = true
 			}
 		}
@@ -934,11 +934,11 @@ var careUnits = set(`icu ccu micu sicu nicu picu csru tsicu cvicu pacu ct mri ir
 or er ed ew ob icn pcu cvu sdu stepdown ward unit`)
 
 // orientationVerbs precede what a patient knows or believes of where he
-// is: "knows he is in GH".
+// is: "knows he is in KVH".
 var orientationVerbs = set(`know knows knew aware thinks thought believes believed states stated says said realizes understands`)
 
 // orientedIn reports whether word i names where the patient knows he is:
-// "knows he is in GH", "I know I'm in GH".
+// "knows he is in KVH", "I know I'm in BMC".
 func (d *detector) orientedIn(i int) bool {
 	k := i - 1
 	if k < 3 || d.toks[k].kind != tkWord || d.word(k) != "in" || d.toks[i].has(fNL) {
@@ -973,7 +973,7 @@ func (d *detector) orientedIn(i int) bool {
 }
 
 // facilityLists marks a word on no list joined by "and" or "or" to a
-// facility: "SCREENED BY BALTIMORE REHAB AND KIMBROUGH".
+// facility: "SCREENED BY BALTIMORE REHAB AND OSTRANDERVILLE".
 func (d *detector) facilityLists(mark []uint8, typ []Type, prio []int8) {
 	for i := 2; i < len(d.toks); i++ {
 		// the cheapest test first: a location two or three tokens back
