@@ -93,6 +93,7 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 	// a name): a cache in front of the lexicon saves the cache misses of
 	// its large table on repeats.
 	wc := &sc.cache
+	wc.startNote()
 	var c caseCounts
 	for i := range d.toks {
 		t := &d.toks[i]
