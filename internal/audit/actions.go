@@ -181,7 +181,7 @@ var Actions = registry(
 func registry(list ...Action) map[string]Action {
 	m := make(map[string]Action, len(list))
 	for _, a := range list {
-		if _, dup := m[a.Name]; dup || !actionRE.MatchString(a.Name) {
+		if _, dup := m[a.Name]; dup || !validAction(a.Name) {
 			panic("audit: bad action registry entry " + a.Name) // a programming error, caught by every test
 		}
 		m[a.Name] = a

@@ -85,7 +85,7 @@ func List(ctx context.Context, tx pgx.Tx, org uuid.UUID, f Filter) ([]Entry, err
 		return nil, errkind.Visiblef(ErrInvalidFilter, "limit must be 1..%d", MaxListLimit)
 	case f.After < 0 || f.After > 1<<53:
 		return nil, errkind.Visible(ErrInvalidFilter, "the cursor must be 0..2^53")
-	case f.Action != "" && !actionRE.MatchString(f.Action):
+	case f.Action != "" && !validAction(f.Action):
 		return nil, errkind.Visible(ErrInvalidFilter, "malformed action")
 	}
 	if f.Limit == 0 {

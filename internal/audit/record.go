@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -95,14 +94,28 @@ func nullID(id uuid.NullUUID) any {
 	return id.UUID.String()
 }
 
-var actionRE = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,63}$`)
+// validAction reports whether s is a well-formed action name: what
+// ^[a-z][a-z0-9_.]{0,63}$ matches, written out because compiling that
+// expression took a quarter of a millisecond at every start of the binary
+// (the action registry is checked at start-up).
+func validAction(s string) bool {
+	if len(s) == 0 || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
 
 // details validates e and returns its details as JSON.
 func (e Event) details() ([]byte, error) {
 	switch {
 	case e.Org == uuid.Nil:
 		return nil, fmt.Errorf("%w: no org", ErrInvalidEvent)
-	case !actionRE.MatchString(e.Action):
+	case !validAction(e.Action):
 		return nil, fmt.Errorf("%w: malformed action", ErrInvalidEvent)
 	case e.Outcome != OutcomeSuccess && e.Outcome != OutcomeDenied && e.Outcome != OutcomeFailure:
 		return nil, fmt.Errorf("%w: action %s: unknown outcome", ErrInvalidEvent, e.Action)

@@ -43,7 +43,7 @@ func (s Selection) Filtered() bool {
 // Errors: ErrInvalidFilter for a malformed action or inverted range,
 // wrapping ErrForbidden when the database refuses, or a database error.
 func Scan(ctx context.Context, q Querier, org uuid.UUID, s Selection, fn func(r *Row, bad string) error) error {
-	if s.Action != "" && !actionRE.MatchString(s.Action) {
+	if s.Action != "" && !validAction(s.Action) {
 		return fmt.Errorf("%w: malformed action", ErrInvalidFilter)
 	}
 	if !s.From.IsZero() && !s.To.IsZero() && !s.From.Before(s.To) {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -88,7 +89,7 @@ func versionFrom(org uuid.UUID, r dbsqlc.ListVersionsRow, k *envelope.OrgKeys) (
 	return v, err
 }
 
-var docType = regexp.MustCompile(`^[a-z][a-z0-9_]{0,47}$`)
+var docType = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_]{0,47}$`) }) // compiled on first use, not at start-up
 
 // RequestInput asks for a document on a case.
 type RequestInput struct {
@@ -105,7 +106,7 @@ func (s *Service) RequestDocument(ctx context.Context, kase uuid.UUID, in Reques
 	if err != nil {
 		return Document{}, err
 	}
-	if !docType.MatchString(in.Type) {
+	if !docType().MatchString(in.Type) {
 		return Document{}, errkind.Visible(ErrInvalidInput, "type is 1-48 lower-case letters, digits and _ (e.g. wage_statement)")
 	}
 	if in.Description, err = text("description", in.Description, 2000, false); err != nil {
@@ -464,7 +465,7 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 			"file name must not hold invisible or direction-changing characters")
 	}
 	newDoc := doc == uuid.Nil
-	if newDoc && !docType.MatchString(in.Type) {
+	if newDoc && !docType().MatchString(in.Type) {
 		return Document{}, Version{}, errkind.Visible(ErrInvalidInput, "type is 1-48 lower-case letters, digits and _")
 	}
 	// 1. May the caller upload here, and how much?

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,13 +35,13 @@ type Provider struct {
 	Region string
 }
 
-var providerName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+var providerName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`) }) // compiled on first use, not at start-up
 
 // Validate checks p's fields. Errors name the field.
 func (p Provider) Validate() error {
 	u, err := url.Parse(p.BaseURL)
 	switch {
-	case !providerName.MatchString(p.Name):
+	case !providerName().MatchString(p.Name):
 		return errors.New("gateway: provider name must be 1-32 lower-case letters, digits, - or _, starting with a letter")
 	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(p.BaseURL) > 500 ||
 		strings.ContainsAny(p.BaseURL, " \t\r\n"):

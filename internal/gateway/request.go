@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sync"
 
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/gateway/phi"
@@ -30,7 +31,7 @@ func unsupported(what string) error {
 
 // modelName is what a model name may be: it goes to the upstream and the
 // audit log as it is, so it cannot carry free text.
-var modelName = regexp.MustCompile(`^[A-Za-z0-9._:@/-]{1,100}$`)
+var modelName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._:@/-]{1,100}$`) }) // compiled on first use, not at start-up
 
 // meta is what the gateway reads from a request besides its text.
 type meta struct {
@@ -63,7 +64,7 @@ func redactRequest(ctx context.Context, sess *phi.Session, body []byte, pol Poli
 	if err != nil {
 		return nil, m, err
 	}
-	if err := decodeField(top, "model", &m.Model); err != nil || !modelName.MatchString(m.Model) {
+	if err := decodeField(top, "model", &m.Model); err != nil || !modelName().MatchString(m.Model) {
 		return nil, m, bad("model: a model name is required (letters, digits and . _ - : @ /, at most 100)")
 	}
 	if raw, ok := top["stream"]; ok && !bytes.Equal(raw, []byte("null")) {

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/wardhq/ward/internal/errkind"
 )
@@ -91,18 +92,21 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, code, deta
 	_ = json.NewEncoder(w).Encode(p)
 }
 
-var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+// errorPage is parsed on first use, not at start-up.
+var errorPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("error").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}} · Ward</title></head>
 <body><main><h1>{{.Title}}</h1>{{if .Detail}}<p>{{.Detail}}</p>{{end}}
 <p><small>Error {{.Status}} · {{.Code}} · request {{.RequestID}}</small></p></main></body></html>
 `))
+})
 
 // writeHTMLError is the web console's encoder: a small HTML page.
 func writeHTMLError(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = errorPage.Execute(w, Problem{Title: http.StatusText(status), Status: status, Code: code, Detail: detail,
+	_ = errorPage().Execute(w, Problem{Title: http.StatusText(status), Status: status, Code: code, Detail: detail,
 		RequestID: requestIDFrom(r.Context())})
 }
 

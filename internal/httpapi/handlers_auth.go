@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -89,11 +90,14 @@ func (s *server) handleLinkRequest() http.Handler {
 	})
 }
 
-var landing = template.Must(template.New("landing").Parse(`<!doctype html>
+// landing is parsed on first use, not at start-up.
+var landing = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("landing").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in to Ward</title></head>
 <body><main><h1>Sign in to Ward</h1>
 <form method="post" action="/v1/auth/magic"><input type="hidden" name="token" value="{{.}}">
 <button type="submit">Continue</button></form></main></body></html>`))
+})
 
 // handleLinkLanding shows a button that posts the token: mail scanners
 // that prefetch links do not spend them.
@@ -105,7 +109,7 @@ func (s *server) handleLinkLanding() http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = landing.Execute(w, token)
+		_ = landing().Execute(w, token)
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -237,13 +238,16 @@ func handleCaseInviteRevoke(svc *cases.Service, fail errorWriter) http.Handler {
 	})
 }
 
-var inviteLanding = template.Must(template.New("invite").Parse(`<!doctype html>
+// inviteLanding is parsed on first use, not at start-up.
+var inviteLanding = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("invite").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Accept the invitation · Ward</title>
 <meta name="referrer" content="no-referrer"></head>
 <body><main><h1>You have been invited to a case</h1>
 <form method="post" action="/v1/case-invites/accept"><input type="hidden" name="token" value="{{.}}">
 <button type="submit">Accept and sign in</button></form></main></body></html>
 `))
+})
 
 // handleInviteLanding shows a button that posts the token, so a mail
 // scanner following the link does not spend the invitation.
@@ -256,7 +260,7 @@ func (s *server) handleInviteLanding() http.Handler {
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Referrer-Policy", "no-referrer")
-		_ = inviteLanding.Execute(w, token)
+		_ = inviteLanding().Execute(w, token)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -204,7 +205,7 @@ func (s *Service) VerifyDomainDNS(ctx context.Context, domain string) (Domain, e
 		return Domain{}, err
 	}
 	domain = strings.ToLower(strings.TrimSpace(domain))
-	if len(domain) > 253 || !domainRE.MatchString(domain) {
+	if len(domain) > 253 || !domainRE().MatchString(domain) {
 		return Domain{}, errkind.Visible(ErrInvalidInput, "domain is a DNS name such as hospital.example")
 	}
 	var token string
@@ -241,7 +242,9 @@ func (s *Service) VerifyDomainDNS(ctx context.Context, domain string) (Domain, e
 	return d, nil
 }
 
-var domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+var domainRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+}) // compiled on first use, not at start-up
 
 // ClaimDomain claims an email domain for one of the org's connections
 // (admins, step-up). It routes sign-ins once an admin of the org signs in
@@ -253,7 +256,7 @@ func (s *Service) ClaimDomain(ctx context.Context, domain string, conn uuid.UUID
 		return Domain{}, err
 	}
 	domain = strings.ToLower(strings.TrimSpace(domain))
-	if len(domain) > 253 || !domainRE.MatchString(domain) {
+	if len(domain) > 253 || !domainRE().MatchString(domain) {
 		return Domain{}, errkind.Visible(ErrInvalidInput, "domain is a DNS name such as hospital.example")
 	}
 	var token string

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -88,7 +89,7 @@ type NewSink struct {
 	FromSeq int64 `json:"from_seq"`
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$`)
+var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$`) }) // compiled on first use, not at start-up
 
 // validate checks n and fills defaults. Errors: ErrInvalid.
 func (n *NewSink) validate() error {
@@ -105,7 +106,7 @@ func (n *NewSink) validate() error {
 		n.DisableAfterSeconds = 3 * 86400
 	}
 	switch {
-	case !nameRE.MatchString(n.Name):
+	case !nameRE().MatchString(n.Name):
 		return errkind.Visible(ErrInvalid, "name must be 1-64 letters, digits, spaces, dots, dashes or underscores")
 	case n.Format != "ocsf" && n.Format != "fhir" && n.Format != "jsonl":
 		return errkind.Visible(ErrInvalid, "format must be ocsf, fhir or jsonl")

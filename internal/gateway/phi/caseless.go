@@ -46,8 +46,11 @@ var titleCredentials = set(`md np pa rn rrt pac lpn crna aprn fnp ho`)
 // without case evidence.
 func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8, Type, int8)) int {
 	t := d.toks[i]
-	if lf&lexPhrase != 0 && d.uncommonIn(i, min(i+5, len(d.toks))) {
-		if j, region, ok := d.placePhrase(i); ok && d.uncommonIn(i, j) {
+	// a place of two words or more: with a word that is no English or
+	// clinical word, or after a word that introduces a place ("from
+	// Grand Rapids, MI", "returned to long beach")
+	if cue := lf&lexPhrase != 0 && d.placeCue(i); lf&lexPhrase != 0 && (cue || d.uncommonIn(i, min(i+5, len(d.toks)))) {
+		if j, region, ok := d.placePhraseCase(i, true); ok && (d.uncommonIn(i, j) || cue && j-i >= 2) {
 			for k := i; k < j; k++ {
 				if region {
 					d.state[k] = stRegion
@@ -58,6 +61,18 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 			return j - 1
 		}
 	}
+	if t.end-t.start == 1 && d.is(i, vUnit|vStopword) && !d.contraction(i) {
+		// "per d wolfe": a letter that is also a unit (d, h, l) or a word is
+		// an initial only after "per" (initialName checks)
+		if k := i - 1; k >= 0 && d.toks[k].kind == tkWord && d.word(k) == "per" {
+			if j := d.initialName(i); j > i {
+				set(i, mStrong, TypePerson, prioContext)
+				set(j, mStrong, TypePerson, prioContext)
+				return j
+			}
+		}
+		return i
+	}
 	if d.is(i, vStopword|vNameLabel|vTitle|vCredential|vUnit|vVitalLabel|vMonth) || d.contraction(i) || d.eponym(i) {
 		return i
 	}
@@ -66,6 +81,10 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 	if t.end-t.start == 1 {
 		if d.titleBefore(i) && d.isPunct(i+1, '.') {
 			set(i, mStrong, TypePerson, prioContext) // "DR B. GILL"
+		} else if j := d.initialName(i); j > i {
+			set(i, mStrong, TypePerson, prioContext)
+			set(j, mStrong, TypePerson, prioContext)
+			return j
 		}
 		return i
 	}
@@ -78,6 +97,21 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 			set(i, mStrong, TypePerson, prioContext)
 		}
 		return i
+	}
+	if d.homeBefore(i) {
+		// where the patient lives: a word on no list ("lives in
+		// marbleton"), or an ordinary word and one on no list ("lives
+		// alone in white amrsh")
+		if !ordinary && lf&lexRegion == 0 {
+			set(i, mStrong, TypeLocation, prioContext)
+			return i
+		}
+		if j := i + 1; lf&lexRegion == 0 && j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.toks[j].start-t.end == 1 && d.toks[j].end-d.toks[j].start >= 3 &&
+			d.toks[j].lex&(lexSafe|lexCommon|lexClinical|lexRegion) == 0 && !d.is(j, vStopword|vUnit) {
+			set(i, mStrong, TypeLocation, prioContext)
+			set(j, mStrong, TypeLocation, prioContext)
+			return j
+		}
 	}
 	switch {
 	case d.initialBefore(i) && (nameDict || !ordinary):
@@ -202,6 +236,37 @@ func (d *detector) afterNameVerb(i int) bool {
 	return afterNameVerbs[w] || afterNameVerbsWeak[w] && d.toks[i].lex&(lexSafe|lexCommon|lexClinical) == 0
 }
 
+// initialName returns the index of the surname after initial i when the
+// two name a person by their context: "per d wolfe", "J WOLFE ORDERED"
+// (an initial that stands alone, not a letter used as shorthand: c, s, w,
+// x, p), or i.
+func (d *detector) initialName(i int) int {
+	j := i + 1
+	if j >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) || d.toks[j].start-d.toks[i].end != 1 || d.state[j] != stFree || !d.standsAlone(i) {
+		return i
+	}
+	if strings.IndexByte("acinopswx", d.low[d.toks[i].start]) >= 0 || d.toks[j].end-d.toks[j].start < 3 {
+		return i
+	}
+	nl := d.toks[j].lex
+	if d.is(j, vStopword|vUnit|vVitalLabel|vCredential|vTitle|vNameLabel|vMonth) || nl&lexCommon != 0 && nl&(lexFirst|lexLast) == 0 {
+		return i
+	}
+	if k := d.prevWord(i); k >= 0 && k == i-1 && d.word(k) == "per" && (nl&(lexFirst|lexLast) != 0 || nl&(lexSafe|lexClinical) == 0) {
+		// an order's author: "per d wolfe", "per b kargas"
+		return j
+	}
+	if nl&(lexFirst|lexLast) == 0 || nl&lexClinical != 0 {
+		return i
+	}
+	// a verb that takes a person after the surname, the weak ones too
+	// (the initial makes the surname a name, not a drug)
+	if m := j + 1; m < len(d.toks) && d.toks[m].kind == tkWord && !d.toks[m].has(fNL) && (afterNameVerbs[d.word(m)] || afterNameVerbsWeak[d.word(m)]) {
+		return j
+	}
+	return i
+}
+
 // perName reports whether word i follows "per" and a surname follows it:
 // "per carol wolfe".
 func (d *detector) perName(i int) bool {
@@ -255,6 +320,9 @@ func (d *detector) facilityContext(i int) bool {
 	if k >= 0 && d.toks[k].kind == tkWord && d.word(k) == "the" {
 		k--
 	}
+	if k >= 1 && d.toks[k].kind == tkNum && d.state[k] == stFree && d.toks[k].end-d.toks[k].start <= 4 && d.standsAlone(k) && d.toks[k].end < d.toks[i].start && !d.toks[i].has(fNL) {
+		k-- // a room before the building: "transferred to 209 Ostrander"
+	}
 	if k >= 1 && d.toks[k].kind == tkWord && !d.toks[k+1].has(fNL) {
 		switch d.word(k) {
 		case "to", "from", "at", "in":
@@ -265,12 +333,28 @@ func (d *detector) facilityContext(i int) bool {
 			if d.toks[v].kind == tkWord && motionVerbs[d.word(v)] && d.word(v) != "back" {
 				return true
 			}
+			// "c/o to": called out to
+			if d.word(k) == "to" && v >= 2 && d.toks[v].kind == tkWord && d.word(v) == "o" && d.isPunct(v-1, '/') && d.word(v-2) == "c" && d.glued(v-2) && d.glued(v-1) {
+				return true
+			}
 		}
 	}
 	j := i + 1
-	return j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.glued(i) == false && facilityNext[d.word(j)] &&
-		(d.toks[i].end-d.toks[i].start <= 5 && (d.toks[i].has(fAllCaps) || !d.toks[i].has(fCap)) || d.toks[i].lex&(lexCity|lexUSCity) != 0)
+	if j >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) || d.glued(i) {
+		return false
+	}
+	nw := d.word(j)
+	if facilityNext[nw] && (d.toks[i].end-d.toks[i].start <= 5 && (d.toks[i].has(fAllCaps) || !d.toks[i].has(fCap)) || d.toks[i].lex&(lexCity|lexUSCity) != 0) {
+		return true
+	}
+	// a word on no list (or only on a name list) before a word that names
+	// a site of care: "OSTRANDER REHAB", "quennbury campus"
+	return facilitySites[nw] && d.toks[i].end-d.toks[i].start >= 3 && d.toks[i].lex&(lexSafe|lexCommon|lexClinical) == 0
 }
+
+// facilitySites follow the name of a facility or its site, and nothing
+// else: unlike "ER" or "cath", which follow shorthand too.
+var facilitySites = set(`rehab hospital hosp clinic campus`)
 
 // fieldStart reports whether word i starts a field under a clinical label
 // ("Pulm: Conts on the vent").

@@ -1,6 +1,9 @@
 package phi
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestContextRules checks the case and context rules (caseless.go,
 // names.go) on short clinical lines: what must be redacted and what must
@@ -72,6 +75,7 @@ func TestContextRules(t *testing.T) {
 		{"lower-case name after a title", mixed + "ph 7.29. Dr. quennell aware. Mild stridor noted, dr brown aware. Dr. to follow.", []string{"quennell", "brown"}, []string{"follow"}},
 		{"dates beside labels and units", upper + "CABG 1/78 C/B WOUND INFECTION. CO/CI/SVR (10/17 0500) 3.4/1.9. BC FROM 9/2 GM + COCCI. LAST BM SEEMS TO BE 9/22.", []string{"1/78", "10/17", "9/2", "9/22"}, []string{"3.4/1.9"}},
 		{"hospital names", upper + "WENT TO HOLY CROSS WITH FEVER OF 103 8/31. AT UNION MEMORIAL HER SKIN BECAME RED. WORKS @ BELCAMP MEMORIAL.", []string{"HOLY CROSS", "UNION MEMORIAL", "BELCAMP MEMORIAL"}, []string{"103"}},
+		{"hospital pair whose first word another rule took", mixed + "He was transferred to Union Memorial yesterday, then went to Holy Cross for surgery.", []string{"Union Memorial", "Holy Cross"}, nil},
 		{"hospital names in lower case", lower + lower + "recieved from university of vermont hospital, transferred from sacred heart hosp. under general anesthesia.", []string{"university of vermont hospital", "sacred heart hosp"}, []string{"general"}},
 		{"English words that are names, alone in a clinical note", mixed + "Still has a persistent cough. Seen by Speech and swallow. Dr B Quennell in to see pt, spoke with Brankowicz.", []string{"Quennell", "Brankowicz"}, []string{"Still", "Speech"}},
 		{"a capital in a lower-case clinical note", lower + lower + "social: wife gave the keys to Ravenhurst at the desk. Neuro: conts sedated.", []string{"Ravenhurst"}, []string{"Neuro", "conts", "keys"}},
@@ -82,6 +86,17 @@ func TestContextRules(t *testing.T) {
 		{"employers", "Injured at work: he works for Vantaro Logistics as a driver; his wife is employed by Brightline Foods. He works for a living.", []string{"Vantaro Logistics", "Brightline Foods"}, []string{"living", "driver"}},
 		{"shorthand motion verbs", upper + "PT WAS TX TO BH FOR FOLLOW UP. MED-FLIGHTED TO KVH FOR CATH. RETIRED FROM ACMEWORKS. TX TO OR.", []string{"BH", "KVH", "ACMEWORKS"}, []string{"OR"}},
 		{"back to", upper + "CHANGED BACK TO NRB WITH GOOD EFFECT. PLAN TRANSFER BACK TO OSTRANDERVILLE.", []string{"OSTRANDERVILLE"}, []string{"NRB"}},
+		{"sites of care", upper + "SCREENED BY BALTIMORE REHAB AND OSTRANDERVILLE. AWAITING BED AT QUENBY REHAB. FROM THE ER TO THE CATH LAB AND CCU.", []string{"BALTIMORE", "OSTRANDERVILLE", "QUENBY"}, []string{"REHAB", "THE ER", "CATH", "CCU", "LAB"}},
+		{"campus and room", lower + lower + "transferred from er quennbury campus, then transferred to 209 ostrander. c/o to blakemore if stable. c/o pain, back to sleep.", []string{"quennbury", "ostrander", "blakemore"}, []string{"campus", "209", "pain", "sleep"}},
+		{"university hospital without of", mixed + "Pt taken to U Vermont ER with chest pain. Pt told u maryland is far.", []string{"U Vermont"}, []string{"ER", "u maryland"}},
+		{"employer with an organisation word", lower + lower + "he works for summit health. she works for home health. he works for a living.", []string{"summit health"}, []string{"home health", "living"}},
+		{"places of ordinary words after a cue", lower + lower + "son returned to long beach today. a friend from Grand Rapids, MI called. went to new ground on the vent.", []string{"long beach", "Grand Rapids"}, []string{"new ground"}},
+		{"initials with a surname", upper + "J WOLFE ORDERED LASIX. B BROWN STOOL.\n" + lower + lower + "per d wolfe, per b kargas. x2 per d. 2 l per d.", []string{"J WOLFE", "d wolfe", "b kargas"}, []string{"B BROWN STOOL", "x2", "2 l"}},
+		{"where the patient knows he is", mixed + "Knows he is in KVH, that it is Tuesday. \"I know I'm in BMC and it is cold.\" Knows he is in ICU.", []string{"KVH", "BMC"}, []string{"ICU"}},
+		{"where the patient lives", lower + lower + "social: lives alone in white quenbury, daughter lives in ostrandale. lives alone in an apartment.", []string{"white quenbury", "ostrandale"}, []string{"apartment", "alone"}},
+		{"medical center acronyms", upper + "CONSULT REQUESTED FROM QBMC CARDIOLOGY. HCT 30, CMC ATTACHED.", []string{"QBMC"}, []string{"HCT", "CMC"}},
+		{"a building glued to its floor", upper + "WENT BACK TO BLAKEMORE 3 AFTER CATH. PT ON BLAKEMORE3 TOLERATED.", []string{"BLAKEMORE"}, []string{"AFTER", "PT ON"}},
+		{"years with an apostrophe", upper + "HX: MI '91, CABG '94, BREAST CA'02. HT 5'10\" RR 40'S, LABEL '12' ON BAG.", []string{"'91", "'02"}, []string{"5'10", "40'S", "'12'"}},
 		{"street in upper case", upper + "LIVES AT 12 OAK STREET WITH HER SON.", []string{"12 OAK STREET"}, nil},
 	}
 	for _, tt := range tests {
@@ -98,5 +113,16 @@ func TestContextRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGluedBuilding checks that a building found with its floor is redacted
+// where it recurs glued to a floor number.
+func TestGluedBuilding(t *testing.T) {
+	text := "PT REMAINS INTUBATED ON PROPOFOL, BP STABLE, NO ECTOPY NOTED, LUNGS CLEAR, ABD SOFT, FOLEY DRAINING WELL.\n" +
+		"WENT BACK TO BLAKEMORE 3 AFTER CATH. PT ON BLAKEMORE3 TOLERATED."
+	r, _ := redact(t, text, nil)
+	if strings.Contains(r.Text, "BLAKEMORE") {
+		t.Errorf("building left visible: %q", r.Text)
 	}
 }

@@ -93,6 +93,7 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 	// a name): a cache in front of the lexicon saves the cache misses of
 	// its large table on repeats.
 	wc := &sc.cache
+	wc.startNote()
 	var c caseCounts
 	for i := range d.toks {
 		t := &d.toks[i]
@@ -359,10 +360,40 @@ func (d *detector) propagate(spans []Span) bool {
 		byFirst[ft] = append(byFirst[ft], sp)
 		firstByte[ft[0]] = true
 	}
-	if len(byFirst) == 0 {
-		return false
-	}
 	added := false
+	// A year written with an apostrophe ("'94") starts with punctuation,
+	// which the token loop below skips: find its other occurrences by
+	// text, wherever they stand ("5'94", "'94'"), so that none stays
+	// visible.
+	var years [16]string
+	ny := 0
+	for _, sp := range spans {
+		if sp.Type != TypeDate || sp.End-sp.Start != 3 || d.text[sp.Start] != '\'' || ny == len(years) {
+			continue
+		}
+		v := d.text[sp.Start:sp.End]
+		if slices.Contains(years[:ny], v) {
+			continue
+		}
+		years[ny] = v
+		ny++
+		for off := 0; ; {
+			p := strings.Index(d.text[off:], v)
+			if p < 0 {
+				break
+			}
+			p += off
+			q := p + len(v)
+			if p != sp.Start && (q == len(d.text) || !isAlnum(d.text[q])) {
+				d.add(p, q, TypeDate, prioDict)
+				added = true
+			}
+			off = p + 1
+		}
+	}
+	if len(byFirst) == 0 {
+		return added
+	}
 	for i := range d.toks {
 		t := &d.toks[i]
 		if inSpan[i] || t.kind == tkPunct || !firstByte[d.text[t.start]] {
@@ -376,7 +407,9 @@ func (d *detector) propagate(spans []Span) bool {
 			v := d.text[sp.Start:sp.End]
 			p := int(t.start)
 			q := p + len(v)
-			if q > len(d.text) || d.text[p:q] != v || (q < len(d.text) && isAlnum(d.text[q]) && isAlnum(v[len(v)-1])) {
+			if q > len(d.text) || d.text[p:q] != v || (q < len(d.text) && isAlnum(d.text[q]) && isAlnum(v[len(v)-1]) && !(sp.Type == TypeLocation && isDigit(d.text[q]) && !isDigit(v[len(v)-1]))) {
+				// (a building glued to its floor is still the building:
+				// "QUENBY3" after "to Quenby 3")
 				continue
 			}
 			d.add(p, q, sp.Type, prioDict)

@@ -484,11 +484,29 @@ func TestConcurrentDetect(t *testing.T) {
 func TestWordCacheHoldsNoNames(t *testing.T) {
 	e := testEngine(t)
 	var c wordCache
+	c.startNote()
 	for _, w := range []string{"propofol", "sedated", "the", "okonkwo", "maria", "boston", "xqzvw", "hope"} {
 		c.lookup(e.lex, w, fnv1a(w))
 	}
+	// the names are remembered for the current note only
+	noted := func() int {
+		n := 0
+		for _, m := range c.memo {
+			if m.gen == c.gen && m.n > 0 {
+				n++
+			}
+		}
+		return n
+	}
+	if n := noted(); n == 0 {
+		t.Errorf("no word noted for the current note")
+	}
+	c.startNote()
+	if n := noted(); n != 0 {
+		t.Errorf("%d words of the previous note still count", n)
+	}
 	held := map[string]bool{}
-	for _, en := range c {
+	for _, en := range c.words {
 		if en.n > 0 {
 			held[string(en.key[:en.n])] = true
 		}

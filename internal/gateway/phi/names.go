@@ -64,6 +64,16 @@ func (d *detector) names() {
 			i = j - 1
 			continue
 		}
+		if t.has(fAllCaps) && len(w) >= 4 && len(w) <= 6 && w[len(w)-2:] == "mc" && lf&(lexSafe|lexCommon|lexClinical) == 0 && !(d.glued(i) && d.toks[i+1].kind != tkPunct) {
+			// a medical center by its acronym: "HCMC", "UMMC"
+			set(i, mStrong, TypeLocation, prioContext)
+			continue
+		}
+		if t.has(fAllCaps) && len(w) >= 2 && len(w) <= 6 && lf&lexCommon == 0 && d.orientedIn(i) && !careUnits[w] && !facilityNext[w] && !d.is(i, vStopword|vUnit|vVitalLabel|vFacilityEnder|vTitle|vCredential) {
+			// where the patient knows he is: "knows he is in KVH", "I'm in BMC"
+			set(i, mStrong, TypeLocation, prioContext)
+			continue
+		}
 		if t.has(fNoCase) && !d.lowerDoc {
 			i = d.caselessName(i, w, lf, set)
 			continue
@@ -85,6 +95,21 @@ func (d *detector) names() {
 						d.state[k] = stRegion
 					} else if d.toks[k].kind == tkWord {
 						set(k, mStrong, TypeLocation, prioDict)
+					}
+				}
+				i = j - 1
+				continue
+			}
+		}
+		if !capd && lf&lexPhrase != 0 && d.placeCue(i) {
+			// a place of two words or more written in lower case after a
+			// word that introduces a place: "returned to long beach"
+			if j, region, ok := d.placePhraseCase(i, true); ok && j-i >= 2 {
+				for k := i; k < j; k++ {
+					if region {
+						d.state[k] = stRegion
+					} else if d.toks[k].kind == tkWord {
+						set(k, mStrong, TypeLocation, prioContext)
 					}
 				}
 				i = j - 1
@@ -154,6 +179,7 @@ func (d *detector) names() {
 	d.facilityPairs(mark, typ, prio)
 	d.universities(mark, typ, prio)
 	d.employers(mark, typ, prio)
+	d.facilityLists(mark, typ, prio)
 	// Promote weak marks, initials and particles next to strong marks.
 	for pass := 0; pass < 3; pass++ {
 		changed := false
@@ -510,8 +536,14 @@ func (d *detector) locContext(i int) bool {
 // placePhrase matches a multi-word place starting at word i: "Forest Park",
 // "Costa Rica". region reports a country or state, which stays.
 func (d *detector) placePhrase(i int) (end int, region, ok bool) {
+	return d.placePhraseCase(i, d.lowerDoc)
+}
+
+// placePhraseCase is placePhrase, with lower-case words allowed when
+// lower is set.
+func (d *detector) placePhraseCase(i int, lower bool) (end int, region, ok bool) {
 	// a quick reject: the next word must be able to continue a place
-	if k := i + 1; k >= len(d.toks) || d.toks[k].kind != tkWord || !(d.toks[k].has(fCap) || d.lowerDoc || isParticle(d.word(k))) {
+	if k := i + 1; k >= len(d.toks) || d.toks[k].kind != tkWord || !(d.toks[k].has(fCap) || lower || isParticle(d.word(k))) {
 		return 0, false, false
 	}
 	for l := 5; l >= 2; l-- {
@@ -526,7 +558,7 @@ func (d *detector) placePhrase(i int) (end int, region, ok bool) {
 				good = false
 				break
 			}
-			if !(t.has(fCap) || d.lowerDoc || isParticle(d.word(k))) {
+			if !(t.has(fCap) || lower || isParticle(d.word(k))) {
 				good = false
 				break
 			}
@@ -731,7 +763,7 @@ func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
 	}
 	for i := 1; i+1 < len(d.toks); i++ {
 		t, n := d.toks[i], d.toks[i+1]
-		if t.kind != tkWord || n.kind != tkWord || d.state[i] != stFree || d.state[i+1] != stFree || mark[i] == mStrong || n.has(fNL) || n.start-t.end != 1 {
+		if t.kind != tkWord || n.kind != tkWord || d.state[i] != stFree || d.state[i+1] != stFree || n.has(fNL) || n.start-t.end != 1 {
 			continue
 		}
 		if l := n.end - n.start; l < 3 || l > 9 || strings.IndexByte("mgchsjlvf", d.low[n.start]) < 0 {
@@ -775,6 +807,23 @@ func (d *detector) universities(mark []uint8, typ []Type, prio []int8) {
 		if w := d.word(i); w != "university" && w != "univ" && w != "u" {
 			continue
 		}
+		if d.toks[i+1].kind == tkWord && !d.toks[i+1].has(fNL) && d.toks[i+1].lex&(lexRegion|lexCity|lexUSCity) != 0 && d.toks[i+1].start-t.end == 1 &&
+			(t.has(fCap) || t.has(fNoCase)) && d.toks[i+1].lex&(lexCommon|lexClinical) == 0 {
+			// "U Vermont ER", "admitted to Univ Vermont": the university's
+			// hospital, with its state or city right after and a site of
+			// care after it or a motion verb before it
+			j := i + 2
+			site := j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && facilityNext[d.word(j)]
+			k := i - 1
+			if site || d.toks[k].kind == tkWord && motionVerbs[d.word(k)] || k > 0 && d.toks[k].kind == tkWord && d.is(k, vLocPrep) && d.toks[k-1].kind == tkWord && motionVerbs[d.word(k-1)] {
+				if d.state[i+1] == stFree || d.state[i+1] == stRegion {
+					for m := i; m <= i+1; m++ {
+						mark[m], typ[m], prio[m] = mStrong, TypeLocation, prioContext
+					}
+				}
+			}
+			continue
+		}
 		if d.toks[i+1].kind != tkWord || d.word(i+1) != "of" || d.toks[i+2].kind != tkWord || d.toks[i+2].has(fNL) || d.toks[i+1].has(fNL) {
 			continue
 		}
@@ -801,6 +850,10 @@ func (d *detector) universities(mark []uint8, typ []Type, prio []int8) {
 // employerVerbs introduce an employer: "works for Acme Widgets", "employed
 // by Vantaro Logistics", "works at Brightline Foods".
 var employerVerbs = set(`works worked working employed`)
+
+// orgSuffixes end the name of a company or an organisation.
+var orgSuffixes = set(`health healthcare inc corp corporation co company llc ltd group systems services industries
+associates partners foods motors logistics bank insurance`)
 
 // employers marks the capitalised words after "works for", "employed by"
 // and the like as an organisation (employers matter for workers'
@@ -837,7 +890,9 @@ func (d *detector) employers(mark []uint8, typ []Type, prio []int8) {
 			if !t.has(fCap) && !noCase {
 				break
 			}
-			if t.lex&(lexSafe|lexCommon|lexClinical) == 0 || t.has(fCap) && !noCase && !d.is(j, vTitle) {
+			if t.lex&(lexSafe|lexCommon|lexClinical) == 0 || t.has(fCap) && !noCase && !d.is(j, vTitle) ||
+				j > start && orgSuffixes[d.word(j)] && !genericFacility[d.word(start)] && d.word(start) != "home" {
+				// (or a name that ends like an organisation's: "summit health")
 				evidence = true
 			}
 		}
@@ -855,6 +910,95 @@ func (d *detector) employers(mark []uint8, typ []Type, prio []int8) {
 	}
 }
 
+// placeCue reports whether a word that introduces a place stands before
+// word i ("lives in", "from"), or "to", "from", "in" after a verb of motion
+// ("returned to", "went to").
+func (d *detector) placeCue(i int) bool {
+	if d.placeBefore(i) {
+		return true
+	}
+	k := i - 1
+	if k < 1 || d.toks[k].kind != tkWord || d.toks[k-1].kind != tkWord || d.toks[i].has(fNL) || d.toks[k].has(fNL) {
+		return false
+	}
+	switch d.word(k) {
+	case "to", "in", "from":
+		return motionVerbs[d.word(k-1)]
+	}
+	return false
+}
+
+// careUnits are the units and services of a hospital: where a patient is,
+// but no identifier ("in ICU", "to CSRU").
+var careUnits = set(`icu ccu micu sicu nicu picu csru tsicu cvicu pacu ct mri ir ep cath lab floor rehab tcu snf ltac ltach
+or er ed ew ob icn pcu cvu sdu stepdown ward unit`)
+
+// orientationVerbs precede what a patient knows or believes of where he
+// is: "knows he is in KVH".
+var orientationVerbs = set(`know knows knew aware thinks thought believes believed states stated says said realizes understands`)
+
+// orientedIn reports whether word i names where the patient knows he is:
+// "knows he is in KVH", "I know I'm in BMC".
+func (d *detector) orientedIn(i int) bool {
+	k := i - 1
+	if k < 3 || d.toks[k].kind != tkWord || d.word(k) != "in" || d.toks[i].has(fNL) {
+		return false
+	}
+	k--
+	if d.toks[k].kind != tkWord {
+		return false
+	}
+	switch d.word(k) {
+	case "m", "s":
+		// "I'm", "he's"
+		if !d.isPunct(k-1, '\'') && d.raw(k-1) != "’" || k < 3 {
+			return false
+		}
+		k -= 2
+	case "is", "am", "was", "are":
+		k--
+	default:
+		return false
+	}
+	if k < 1 || d.toks[k].kind != tkWord {
+		return false
+	}
+	switch d.word(k) {
+	case "he", "she", "i", "they", "we", "pt", "patient":
+	default:
+		return false
+	}
+	k--
+	return d.toks[k].kind == tkWord && orientationVerbs[d.word(k)]
+}
+
+// facilityLists marks a word on no list joined by "and" or "or" to a
+// facility: "SCREENED BY BALTIMORE REHAB AND OSTRANDERVILLE".
+func (d *detector) facilityLists(mark []uint8, typ []Type, prio []int8) {
+	for i := 2; i < len(d.toks); i++ {
+		// the cheapest test first: a location two or three tokens back
+		if mark[i-2] != mStrong && (i < 3 || mark[i-3] != mStrong) {
+			continue
+		}
+		t := d.toks[i]
+		if t.kind != tkWord || mark[i] == mStrong || d.state[i] != stFree || t.end-t.start < 3 || t.has(fNL) || d.toks[i-1].has(fNL) ||
+			t.lex&(lexSafe|lexCommon|lexClinical|lexRegion) != 0 || !(t.has(fCap) || t.has(fNoCase)) || d.is(i, vStopword|vUnit|vTitle|vCredential|vNameLabel) {
+			continue
+		}
+		if c := d.word(i - 1); d.toks[i-1].kind != tkWord || c != "and" && c != "or" {
+			continue
+		}
+		p := i - 2
+		if p > 0 && d.toks[p].kind == tkWord && facilitySites[d.word(p)] {
+			p-- // "BALTIMORE REHAB AND …"
+		}
+		if d.toks[p].kind != tkWord || mark[p] != mStrong || typ[p] != TypeLocation || prio[p] < prioContext || d.toks[p+1].has(fNL) {
+			continue
+		}
+		mark[i], typ[i], prio[i] = mStrong, TypeLocation, prioContext
+	}
+}
+
 // placeBefore reports whether a word that introduces a place stands right
 // before word i: "lives in", "moved to", "from", "near" ("lives in
 // Marbleton" is a place even in a clinical note; "to" and "at" alone are
@@ -868,7 +1012,27 @@ func (d *detector) placeBefore(i int) bool {
 	case "from", "near", "lives", "resides", "born", "visiting":
 		return true
 	case "in", "to", "at":
+		return d.homeBefore(i)
+	}
+	return false
+}
+
+// homeBefore reports whether "lives in", "moved to", "born in" (across
+// "alone", "together"…) stands right before word i.
+func (d *detector) homeBefore(i int) bool {
+	k := i - 1
+	if k < 1 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) {
+		return false
+	}
+	switch d.word(k) {
+	case "in", "to", "at":
 		p := k - 1
+		if p > 0 && d.toks[p].kind == tkWord {
+			switch d.word(p) {
+			case "alone", "together", "independently", "currently", "now", "still":
+				p--
+			}
+		}
 		if p < 0 || d.toks[p].kind != tkWord {
 			return false
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -88,7 +89,7 @@ func compileRecord(r *Record) *compiledRecord {
 				continue
 			}
 			cr.nameParts[part] = TypePerson
-			for _, nick := range nicknames[part] {
+			for _, nick := range nicknames()[part] {
 				cr.nameParts[nick] = TypePerson
 			}
 		}
@@ -374,8 +375,9 @@ func (d *detector) recordIDType(id string) Type {
 	return TypeID
 }
 
-// nicknames maps a formal first name to common short forms and back.
-var nicknames = func() map[string][]string {
+// nicknames maps a formal first name to common short forms and back. It
+// is built on first use (only a record needs it), not at start-up.
+var nicknames = sync.OnceValue(func() map[string][]string {
 	groups := []string{
 		"william bill billy will willy liam", "robert bob bobby rob robbie bert", "richard rick ricky dick rich",
 		"james jim jimmy jamie", "john jack johnny jon", "joseph joe joey", "thomas tom tommy",
@@ -407,7 +409,7 @@ var nicknames = func() map[string][]string {
 		}
 	}
 	return m
-}()
+})
 
 // LogValue implements slog.LogValuer with counts only.
 func (r *Record) LogValue() slog.Value { return slog.StringValue(r.String()) }

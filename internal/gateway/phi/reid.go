@@ -255,6 +255,22 @@ func (s *Session) matchAt(text string, p int, final bool, prev byte) (end int, r
 // text like an identifier, so that it comes back verbatim and is never
 // mistaken for a value the session issued.
 func placeholderForms(text string, add func(p, q int)) {
+	if strings.IndexByte(text, '[') < 0 && strings.IndexByte(text, '_') < 0 {
+		// without brackets or '_', a form is a type name in capitals, a
+		// blank or hyphen and a digit ("PERSON 1"): most notes have none
+		// of the names, and a few searches for them cost less than
+		// looking at every byte
+		found := false
+		for _, n := range spaceFormNames {
+			if strings.Contains(text, n) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return
+		}
+	}
 	var s *Session
 	last := 0 // the end of the last form found
 	// A form starts with '[' or is a short word (letters and '_') that
@@ -265,7 +281,11 @@ func placeholderForms(text string, add func(p, q int)) {
 		switch c := text[q]; {
 		case c == '[':
 			p = q
-		case (c == '_' || c == ' ' || c == '-') && q > 0 && q+1 < len(text) && isDigit(text[q+1]) && (isASCIILetter(text[q-1]) || text[q-1] == '_'):
+		case (c == '_' && (isASCIILetter(text[max(q, 1)-1]) || text[max(q, 1)-1] == '_') ||
+			// a form with a blank or a hyphen names a type that ends in N
+			// or S, in capitals (PERSON, LOCATION, ORGANIZATION, ADDRESS;
+			// see spaceFormTypes): "BP 120" costs two comparisons
+			(c == ' ' || c == '-') && (text[max(q, 1)-1] == 'N' || text[max(q, 1)-1] == 'S')) && q > 0 && q+1 < len(text) && isDigit(text[q+1]):
 			p = q
 			if c == '_' {
 				p = q + 1 // the '_' belongs to the word
@@ -321,7 +341,12 @@ func maybeForm(text string, p int) bool {
 
 // spaceFormTypes may be restored from the bracket-less "PERSON 1" form;
 // other type names are ordinary labels in prose ("MRN 12345").
+// spaceFormTypes are the types whose placeholders models also write with a
+// blank ("PERSON 1"); placeholderForms relies on each name ending in N or S.
 var spaceFormTypes = map[Type]bool{TypePerson: true, TypeLocation: true, TypeAddress: true, TypeOrganization: true}
+
+// spaceFormNames are the names of spaceFormTypes (a test checks).
+var spaceFormNames = []string{"PERSON", "LOCATION", "ADDRESS", "ORGANIZATION"}
 
 func isUpperASCII(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -268,3 +268,23 @@ func TestFirstNameSharesPlaceholder(t *testing.T) {
 		t.Errorf("second turn: %q, %v", r.Text, err)
 	}
 }
+
+// TestSpaceFormNames guards placeholderForms' shortcut: every type whose
+// placeholder may be written with a blank ends in N or S.
+func TestSpaceFormNames(t *testing.T) {
+	for typ := range spaceFormTypes {
+		if n := typ.String(); n == "" || n[len(n)-1] != 'N' && n[len(n)-1] != 'S' {
+			t.Errorf("%s: placeholderForms only looks before a blank after N or S", n)
+		}
+		if !slices.Contains(spaceFormNames, typ.String()) {
+			t.Errorf("%s missing from spaceFormNames", typ)
+		}
+	}
+	if len(spaceFormNames) != len(spaceFormTypes) {
+		t.Errorf("spaceFormNames has %d names, spaceFormTypes %d types", len(spaceFormNames), len(spaceFormTypes))
+	}
+	r, _ := redact(t, "Seen by PERSON 1 and LOCATION-2, BP 120, ADDRESS 3.", nil)
+	if strings.Contains(r.Text, "PERSON 1") || strings.Contains(r.Text, "LOCATION-2") || strings.Contains(r.Text, "ADDRESS 3") {
+		t.Errorf("a placeholder form in the input was not redacted: %q", r.Text)
+	}
+}

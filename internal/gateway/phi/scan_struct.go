@@ -58,6 +58,17 @@ func hexColonAhead(s string, p int) bool {
 func (d *detector) numAt(i int) int {
 	s := d.text
 	p := int(d.toks[i].start)
+	if d.toks[i].end-d.toks[i].start == 2 && i > 0 && d.toks[i-1].end == d.toks[i].start && d.toks[i-1].kind == tkPunct {
+		if a := int(d.toks[i-1].start); (s[a] == '\'' || s[a:p] == "’") && (a == 0 || !isDigit(s[a-1]) && s[a-1] != '\'' && s[a-1] != '\\') {
+			// a year written with an apostrophe: "CABG '94", "CA'02"
+			// (not 5'10, nor a quoted number: '12')
+			if q := p + 2; q == len(s) || !isAlnum(s[q]) && s[q] != '\'' && s[q] != '"' {
+				d.add(a, q, TypeDate, prioStruct)
+				d.state[i] = stPHI
+				return i + 1
+			}
+		}
+	}
 	if hexColonAhead(s, p) {
 		if q, typ, ok := scanHexColon(s, p); ok {
 			return d.claimBytes(i, q, typ)
