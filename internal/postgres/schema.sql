@@ -63,6 +63,25 @@ CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA ext;
 COMMENT ON EXTENSION pgcrypto IS 'cryptographic functions';
 
 --
+-- Name: principal; Type: TYPE; Schema: private; Owner: ward_rls
+--
+
+CREATE TYPE private.principal AS (
+	kind text,
+	credential_id uuid,
+	user_id uuid,
+	org_id uuid,
+	role text,
+	session_id uuid,
+	aal integer,
+	auth_us bigint,
+	break_glass boolean,
+	device text
+);
+
+ALTER TYPE private.principal OWNER TO ward_rls;
+
+--
 -- Name: accept_case_invite(bytea, bytea, inet, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -3768,11 +3787,48 @@ CREATE FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uu
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  cached text := current_setting('ward.principal', true);
+  k private.principal_key;
+  ctx text;
+  body text;
+  p private.principal;
 begin
+  select * into k from private.principal_key;
+  ctx := concat_ws(',', pg_backend_pid(), extract(epoch from now()),
+                   quote_nullable(current_setting('ward.credential', true)),
+                   quote_nullable(current_setting('ward.org', true)),
+                   quote_nullable(current_setting('ward.dpop', true)));
+  -- ward.principal_drawn (session-wide) names the backend once it has
+  -- drawn an epoch, so currval() below is defined; it only spares an
+  -- error. Forged, currval() fails and the error refuses the statement.
+  if k.ipad is not null and length(cached) > 65
+     and current_setting('ward.principal_drawn', true) = pg_backend_pid()::text then
+    body := left(cached, -65);
+    if right(cached, 65) = ' ' || encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
+          || convert_to(ctx || ',' || currval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex') then
+      p := body::private.principal;
+      kind := p.kind; credential_id := p.credential_id; user_id := p.user_id; org_id := p.org_id;
+      role := p.role; session_id := p.session_id; aal := p.aal;
+      auth_time := 'epoch'::timestamptz + p.auth_us * interval '1 microsecond';
+      break_glass := p.break_glass; device := p.device;
+      return;
+    end if;
+  end if;
   select r.kind, r.credential_id, r.user_id, r.org_id, r.role, r.session_id, r.aal, r.auth_time, r.break_glass, r.device
     into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device
     from private.me_pending() r
    where r.pending is null;
+  if k.ipad is null then
+    return;
+  end if;
+  if current_setting('ward.principal_drawn', true) is distinct from pg_backend_pid()::text then
+    perform set_config('ward.principal_drawn', pg_backend_pid()::text, false);
+  end if;
+  body := row(kind, credential_id, user_id, org_id, role, session_id, aal,
+              (extract(epoch from auth_time) * 1000000)::bigint, break_glass, device)::private.principal::text;
+  perform set_config('ward.principal', body || ' ' || encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
+    || convert_to(ctx || ',' || nextval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex'), true);
 end $$;
 
 ALTER FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) OWNER TO ward_rls;
@@ -4068,6 +4124,21 @@ begin
 end $$;
 
 ALTER FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) OWNER TO ward_owner;
+
+--
+-- Name: principal_moved(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.principal_moved() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform nextval('private.principal_epoch');
+  return null;
+end $$;
+
+ALTER FUNCTION private.principal_moved() OWNER TO ward_rls;
 
 --
 -- Name: refuse_key_revoke(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -5501,6 +5572,36 @@ ALTER TABLE ONLY private.keysets FORCE ROW LEVEL SECURITY;
 ALTER TABLE private.keysets OWNER TO ward_owner;
 
 --
+-- Name: principal_epoch; Type: SEQUENCE; Schema: private; Owner: ward_rls
+--
+
+CREATE SEQUENCE private.principal_epoch
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1000;
+
+ALTER TABLE private.principal_epoch OWNER TO ward_rls;
+
+--
+-- Name: principal_key; Type: TABLE; Schema: private; Owner: ward_owner
+--
+
+CREATE TABLE private.principal_key (
+    one boolean DEFAULT true NOT NULL,
+    ipad bytea NOT NULL,
+    opad bytea NOT NULL,
+    CONSTRAINT principal_key_ipad_check CHECK ((octet_length(ipad) = 64)),
+    CONSTRAINT principal_key_one_check CHECK (one),
+    CONSTRAINT principal_key_opad_check CHECK ((octet_length(opad) = 64))
+);
+
+ALTER TABLE ONLY private.principal_key FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE private.principal_key OWNER TO ward_owner;
+
+--
 -- Name: goose_db_version; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -5968,6 +6069,13 @@ ALTER TABLE ONLY private.keysets
     ADD CONSTRAINT keysets_pkey PRIMARY KEY (org_id, purpose);
 
 --
+-- Name: principal_key principal_key_pkey; Type: CONSTRAINT; Schema: private; Owner: ward_owner
+--
+
+ALTER TABLE ONLY private.principal_key
+    ADD CONSTRAINT principal_key_pkey PRIMARY KEY (one);
+
+--
 -- Name: goose_db_version goose_db_version_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
 --
 
@@ -6237,6 +6345,42 @@ CREATE TRIGGER memberships_key_scope BEFORE INSERT OR UPDATE ON app.memberships 
 --
 
 CREATE TRIGGER orgs_key_scope BEFORE UPDATE ON app.orgs FOR EACH ROW EXECUTE FUNCTION private.refuse_key_write();
+
+--
+-- Name: api_keys principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.api_keys FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
+-- Name: memberships principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.memberships FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
+-- Name: orgs principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.orgs FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
+-- Name: scim_tokens principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.scim_tokens FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
+-- Name: session_tokens principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.session_tokens FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
+-- Name: sessions principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.sessions FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
 
 --
 -- Name: checkpoints checkpoints_immutable; Type: TRIGGER; Schema: audit; Owner: ward_owner
@@ -7315,6 +7459,12 @@ CREATE POLICY heads_signer ON audit.heads FOR SELECT TO ward_audit_signer USING 
 ALTER TABLE private.keysets ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: principal_key; Type: ROW SECURITY; Schema: private; Owner: ward_owner
+--
+
+ALTER TABLE private.principal_key ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: SCHEMA app; Type: ACL; Schema: -; Owner: ward_owner
 --
 
@@ -8254,6 +8404,12 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.passkey_challenges TO ward_define
 
 REVOKE ALL ON FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) TO ward_definer;
+
+--
+-- Name: FUNCTION principal_moved(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.principal_moved() FROM PUBLIC;
 
 --
 -- Name: FUNCTION refuse_key_revoke(); Type: ACL; Schema: private; Owner: ward_rls
@@ -9839,6 +9995,12 @@ GRANT SELECT ON TABLE audit.heads TO ward_audit_reader;
 --
 
 GRANT SELECT,INSERT ON TABLE private.keysets TO ward_definer;
+
+--
+-- Name: TABLE principal_key; Type: ACL; Schema: private; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE private.principal_key TO ward_rls;
 
 --
 -- Name: TABLE goose_db_version; Type: ACL; Schema: public; Owner: postgres

@@ -569,3 +569,9 @@ type PrivateKeyset struct {
 	CreatedAt time.Time
 	RotatedAt *time.Time
 }
+
+type PrivatePrincipalKey struct {
+	One  bool
+	Ipad []byte
+	Opad []byte
+}
