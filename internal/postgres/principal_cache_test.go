@@ -260,6 +260,37 @@ func TestPrincipalCache(t *testing.T) {
 		})
 	})
 
+	t.Run("the cache returns what me_pending returns", func(t *testing.T) {
+		// A pending session too: the lead's, below the lead's MFA bar.
+		ph := sha256.Sum256([]byte("pending-token"))
+		pending := hex.EncodeToString(ph[:])
+		if _, err := env.Super.Pool.Exec(ctx, `
+			insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr)
+			values ($1, $2, decode($3, 'hex'), 600, now() + interval '1 day', 1, '{email}')`, s.org, s.lead, pending); err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range []string{s.leadHash, pending, strings.Repeat("ef", 32), ""} {
+			err := env.Super.InTenantTx(ctx, postgres.Credential{Hash: h}, func(ctx context.Context, tx pgx.Tx) error {
+				for range 2 { // a miss, then a hit
+					var direct, cached string
+					if err := tx.QueryRow(ctx, `select row(m.*)::text from private.me_pending() m`).Scan(&direct); err != nil {
+						return err
+					}
+					if err := tx.QueryRow(ctx, `select row(m.*)::text from private.me_pending_cached() m`).Scan(&cached); err != nil {
+						return err
+					}
+					if direct != cached {
+						t.Errorf("credential %.8s: me_pending %s, cached %s", h, direct, cached)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+
 	t.Run("ward_app cannot read the key or move the epoch", func(t *testing.T) {
 		for _, q := range []string{
 			`select encode(ipad, 'hex') from private.principal_key`,

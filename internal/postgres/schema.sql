@@ -76,7 +76,9 @@ CREATE TYPE private.principal AS (
 	aal integer,
 	auth_us bigint,
 	break_glass boolean,
-	device text
+	device text,
+	amr text[],
+	pending text
 );
 
 ALTER TYPE private.principal OWNER TO ward_rls;
@@ -1088,7 +1090,7 @@ CREATE FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) 
     AS $$
 begin
   if p_org <> 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid
-     and p_org is distinct from (select m.org_id from private.me_pending() m) then
+     and p_org is distinct from (select m.org_id from private.me_pending_cached() m) then
     raise exception 'forbidden' using errcode = '42501';
   end if;
   return query select k.purpose, k.wrapped from private.keysets k where k.org_id = p_org;
@@ -3787,48 +3789,11 @@ CREATE FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uu
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-declare
-  cached text := current_setting('ward.principal', true);
-  k private.principal_key;
-  ctx text;
-  body text;
-  p private.principal;
 begin
-  select * into k from private.principal_key;
-  ctx := concat_ws(',', pg_backend_pid(), extract(epoch from now()),
-                   quote_nullable(current_setting('ward.credential', true)),
-                   quote_nullable(current_setting('ward.org', true)),
-                   quote_nullable(current_setting('ward.dpop', true)));
-  -- ward.principal_drawn (session-wide) names the backend once it has
-  -- drawn an epoch, so currval() below is defined; it only spares an
-  -- error. Forged, currval() fails and the error refuses the statement.
-  if k.ipad is not null and length(cached) > 65
-     and current_setting('ward.principal_drawn', true) = pg_backend_pid()::text then
-    body := left(cached, -65);
-    if right(cached, 65) = ' ' || encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
-          || convert_to(ctx || ',' || currval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex') then
-      p := body::private.principal;
-      kind := p.kind; credential_id := p.credential_id; user_id := p.user_id; org_id := p.org_id;
-      role := p.role; session_id := p.session_id; aal := p.aal;
-      auth_time := 'epoch'::timestamptz + p.auth_us * interval '1 microsecond';
-      break_glass := p.break_glass; device := p.device;
-      return;
-    end if;
-  end if;
   select r.kind, r.credential_id, r.user_id, r.org_id, r.role, r.session_id, r.aal, r.auth_time, r.break_glass, r.device
     into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device
-    from private.me_pending() r
+    from private.me_pending_cached() r
    where r.pending is null;
-  if k.ipad is null then
-    return;
-  end if;
-  if current_setting('ward.principal_drawn', true) is distinct from pg_backend_pid()::text then
-    perform set_config('ward.principal_drawn', pg_backend_pid()::text, false);
-  end if;
-  body := row(kind, credential_id, user_id, org_id, role, session_id, aal,
-              (extract(epoch from auth_time) * 1000000)::bigint, break_glass, device)::private.principal::text;
-  perform set_config('ward.principal', body || ' ' || encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
-    || convert_to(ctx || ',' || nextval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex'), true);
 end $$;
 
 ALTER FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) OWNER TO ward_rls;
@@ -3901,6 +3866,58 @@ begin
 end $_$;
 
 ALTER FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) OWNER TO ward_rls;
+
+--
+-- Name: me_pending_cached(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.me_pending_cached(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  cached text := current_setting('ward.principal', true);
+  k private.principal_key;
+  ctx text;
+  body text;
+  p private.principal;
+begin
+  select * into k from private.principal_key;
+  ctx := concat_ws(',', pg_backend_pid(), extract(epoch from now()),
+                   quote_nullable(current_setting('ward.credential', true)),
+                   quote_nullable(current_setting('ward.org', true)),
+                   quote_nullable(current_setting('ward.dpop', true)));
+  -- ward.principal_drawn (session-wide) names the backend once it has
+  -- drawn an epoch, so currval() below is defined; it only spares an
+  -- error. Forged, currval() fails and the error refuses the statement.
+  if k.ipad is not null and length(cached) > 65
+     and current_setting('ward.principal_drawn', true) = pg_backend_pid()::text then
+    body := left(cached, -65);
+    if right(cached, 65) = ' ' || encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
+          || convert_to(ctx || ',' || currval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex') then
+      p := body::private.principal;
+      kind := p.kind; credential_id := p.credential_id; user_id := p.user_id; org_id := p.org_id;
+      role := p.role; session_id := p.session_id; aal := p.aal;
+      auth_time := 'epoch'::timestamptz + p.auth_us * interval '1 microsecond';
+      break_glass := p.break_glass; device := p.device; amr := p.amr; pending := p.pending;
+      return;
+    end if;
+  end if;
+  select * into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
+    from private.me_pending();
+  if k.ipad is null then
+    return;
+  end if;
+  if current_setting('ward.principal_drawn', true) is distinct from pg_backend_pid()::text then
+    perform set_config('ward.principal_drawn', pg_backend_pid()::text, false);
+  end if;
+  body := row(kind, credential_id, user_id, org_id, role, session_id, aal,
+              (extract(epoch from auth_time) * 1000000)::bigint, break_glass, device, amr, pending)::private.principal::text;
+  perform set_config('ward.principal', body || ' ' || encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
+    || convert_to(ctx || ',' || nextval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex'), true);
+end $$;
+
+ALTER FUNCTION private.me_pending_cached(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) OWNER TO ward_rls;
 
 --
 -- Name: meets_bar(text, integer, text[]); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -8337,6 +8354,13 @@ GRANT ALL ON FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user
 
 REVOKE ALL ON FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) TO ward_definer;
+
+--
+-- Name: FUNCTION me_pending_cached(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.me_pending_cached(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.me_pending_cached(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) TO ward_definer;
 
 --
 -- Name: FUNCTION meets_bar(p_bar text, p_aal integer, p_amr text[]); Type: ACL; Schema: private; Owner: ward_rls

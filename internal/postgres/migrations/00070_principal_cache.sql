@@ -31,8 +31,10 @@
 -- at the next statement of one already running (as if the credential were
 -- read under REPEATABLE READ). Requests are one short transaction each.
 --
--- private.me_pending() is not changed; private.me() keeps its semantics
--- (me_pending() where pending is null). If me_pending() starts reading
+-- private.me_pending() is not changed. The cache is
+-- private.me_pending_cached(), which returns exactly what me_pending()
+-- returns; private.me() keeps its semantics (me_pending() where pending
+-- is null) through it, and app.org_keyset() uses it. If me_pending() starts reading
 -- another table, that table needs the principal_epoch trigger too
 -- (TestPrincipalCacheCoversResolverTables checks).
 
@@ -77,12 +79,12 @@ alter table private.principal_key force row level security;
 create sequence private.principal_epoch cache 1000;
 alter sequence private.principal_epoch owner to ward_rls;
 
--- What private.me() returns, as sealed in ward.principal. auth_time is
+-- What private.me_pending() returns, as sealed in ward.principal. auth_time is
 -- kept as microseconds since the epoch, so reading it back does not depend
 -- on DateStyle or TimeZone (which ward_app may change in between).
 create type private.principal as (
   kind text, credential_id uuid, user_id uuid, org_id uuid, role text,
-  session_id uuid, aal int, auth_us bigint, break_glass boolean, device text
+  session_id uuid, aal int, auth_us bigint, break_glass boolean, device text, amr text[], pending text
 );
 alter type private.principal owner to ward_rls;
 
@@ -97,11 +99,12 @@ begin
   return null;
 end $$;
 
--- me resolves the credential as me_pending() where pending is null, once
--- per transaction (see the top of this file).
-create or replace function private.me(
+-- me_pending_cached returns what private.me_pending() returns, resolving
+-- it once per transaction (see the top of this file).
+create function private.me_pending_cached(
   out kind text, out credential_id uuid, out user_id uuid, out org_id uuid, out role text,
-  out session_id uuid, out aal int, out auth_time timestamptz, out break_glass boolean, out device text)
+  out session_id uuid, out aal int, out auth_time timestamptz, out break_glass boolean, out device text,
+  out amr text[], out pending text)
 language plpgsql stable security definer set search_path = '' as $$
 declare
   cached text := current_setting('ward.principal', true);
@@ -127,14 +130,12 @@ begin
       kind := p.kind; credential_id := p.credential_id; user_id := p.user_id; org_id := p.org_id;
       role := p.role; session_id := p.session_id; aal := p.aal;
       auth_time := 'epoch'::timestamptz + p.auth_us * interval '1 microsecond';
-      break_glass := p.break_glass; device := p.device;
+      break_glass := p.break_glass; device := p.device; amr := p.amr; pending := p.pending;
       return;
     end if;
   end if;
-  select r.kind, r.credential_id, r.user_id, r.org_id, r.role, r.session_id, r.aal, r.auth_time, r.break_glass, r.device
-    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device
-    from private.me_pending() r
-   where r.pending is null;
+  select * into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
+    from private.me_pending();
   if k.ipad is null then
     return;
   end if;
@@ -142,14 +143,43 @@ begin
     perform set_config('ward.principal_drawn', pg_backend_pid()::text, false);
   end if;
   body := row(kind, credential_id, user_id, org_id, role, session_id, aal,
-              (extract(epoch from auth_time) * 1000000)::bigint, break_glass, device)::private.principal::text;
+              (extract(epoch from auth_time) * 1000000)::bigint, break_glass, device, amr, pending)::private.principal::text;
   perform set_config('ward.principal', body || ' ' || encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
     || convert_to(ctx || ',' || nextval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex'), true);
+end $$;
+-- me, as before, is me_pending() where pending is null: now through the
+-- cache.
+create or replace function private.me(
+  out kind text, out credential_id uuid, out user_id uuid, out org_id uuid, out role text,
+  out session_id uuid, out aal int, out auth_time timestamptz, out break_glass boolean, out device text)
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  select r.kind, r.credential_id, r.user_id, r.org_id, r.role, r.session_id, r.aal, r.auth_time, r.break_glass, r.device
+    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device
+    from private.me_pending_cached() r
+   where r.pending is null;
+end $$;
+
+-- org_keyset as in 00015, through the cache: the tenant transaction asks
+-- for its keys first, and the policies and audit.append after it then
+-- find the principal resolved.
+create or replace function app.org_keyset(p_org uuid, out purpose text, out wrapped bytea)
+returns setof record
+language plpgsql stable security definer set search_path = '' as $$
+begin
+  if p_org <> 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid
+     and p_org is distinct from (select m.org_id from private.me_pending_cached() m) then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  return query select k.purpose, k.wrapped from private.keysets k where k.org_id = p_org;
 end $$;
 -- +goose StatementEnd
 
 alter function private.principal_moved() owner to ward_rls;
 alter function private.me() owner to ward_rls;
+alter function private.me_pending_cached() owner to ward_rls;
+revoke all on function private.me_pending_cached() from public;
+grant execute on function private.me_pending_cached() to ward_definer;
 revoke all on function private.principal_moved() from public;
 
 create trigger principal_epoch after insert or update or delete or truncate on app.sessions
