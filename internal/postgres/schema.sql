@@ -3085,8 +3085,8 @@ begin
     || ',"outcome":' || coalesce(to_json(p_outcome)::text, 'null')
     || ',"patient":' || coalesce('"' || p_patient::text || '"', 'null')
     || ',"request":' || coalesce(to_json(p_request)::text, 'null')
-    || ',"results":[' || coalesce((select string_agg('"' || r::text || '"', ',' order by o)
-                                     from unnest(p_results) with ordinality u(r, o)), '') || ']'
+    -- A UUID's text is never empty, so '' means no (non-NULL) element.
+    || ',"results":[' || coalesce('"' || nullif(array_to_string(p_results, '","'), '') || '"', '') || ']'
     || ',"session":' || coalesce('"' || p_session::text || '"', 'null')
     || ',"ua":' || coalesce(to_json(p_ua)::text, 'null')
     || ',"v":2}';
@@ -3113,9 +3113,8 @@ ALTER FUNCTION audit.chain_seed(p_origin text) OWNER TO ward_owner;
 
 CREATE FUNCTION audit.clean_text(p text, p_max integer) RETURNS text
     LANGUAGE sql IMMUTABLE
-    SET search_path TO ''
     AS $$
-  select nullif(left(regexp_replace(p, '[\x01-\x1f\x7f]', '', 'g'), p_max), '')
+  select nullif(left(pg_catalog.regexp_replace(p, '[\x01-\x1f\x7f]', '', 'g'), p_max), '')
 $$;
 
 ALTER FUNCTION audit.clean_text(p text, p_max integer) OWNER TO ward_owner;
