@@ -914,6 +914,8 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"revoke_scim_token", "a_admin", `select app.revoke_scim_token($1)::text`, []any{s.must("t.a")}, []string{"true"}, ""},
 		{"keysets table", "a_admin", `select encode(wrapped, 'hex') from private.keysets`, nil, nil, ""},
 		{"keysets table anonymous", "anonymous", `select org_id::text from private.keysets`, nil, nil, ""},
+		// The archive's retention as read back (00072): for the audit roles.
+		{"archive objects", "a_admin", `select name from audit.archive_objects`, nil, nil, ""},
 		// The principal cache (00070): its key and epoch are ward_rls's alone.
 		{"principal key", "a_admin", `select encode(ipad, 'hex') from private.principal_key`, nil, nil, ""},
 		{"principal epoch nextval", "a_admin", `select nextval('private.principal_epoch')::text`, nil, nil, ""},

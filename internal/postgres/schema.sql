@@ -3379,6 +3379,25 @@ end $$;
 ALTER FUNCTION audit.record_archived(p_org uuid, p_size bigint) OWNER TO ward_definer;
 
 --
+-- Name: record_archived_object(uuid, text, text, text, timestamp with time zone); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if p_org is null or not exists (select from audit.heads h where h.org_id = p_org) then
+    raise exception 'audit: no log of org %', p_org using errcode = '22023';
+  end if;
+  insert into audit.archive_objects (org_id, name, version_id, mode, retain_until)
+  values (p_org, p_name, coalesce(p_version, ''), nullif(p_mode, ''), p_retain_until)
+  on conflict do nothing;
+end $$;
+
+ALTER FUNCTION audit.record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone) OWNER TO ward_definer;
+
+--
 -- Name: record_checkpoint(uuid, text); Type: FUNCTION; Schema: audit; Owner: ward_definer
 --
 
@@ -5459,6 +5478,27 @@ ALTER TABLE ONLY audit.actions FORCE ROW LEVEL SECURITY;
 ALTER TABLE audit.actions OWNER TO ward_owner;
 
 --
+-- Name: archive_objects; Type: TABLE; Schema: audit; Owner: ward_owner
+--
+
+CREATE TABLE audit.archive_objects (
+    org_id uuid NOT NULL,
+    name text NOT NULL,
+    version_id text DEFAULT ''::text NOT NULL,
+    mode text,
+    retain_until timestamp with time zone,
+    stored_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT archive_objects_check CHECK (((mode IS NULL) = (retain_until IS NULL))),
+    CONSTRAINT archive_objects_mode_check CHECK ((mode = ANY (ARRAY['COMPLIANCE'::text, 'GOVERNANCE'::text]))),
+    CONSTRAINT archive_objects_name_check CHECK (((length(name) >= 1) AND (length(name) <= 1024))),
+    CONSTRAINT archive_objects_version_id_check CHECK ((length(version_id) <= 1024))
+);
+
+ALTER TABLE ONLY audit.archive_objects FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.archive_objects OWNER TO ward_owner;
+
+--
 -- Name: archive_state; Type: TABLE; Schema: audit; Owner: ward_owner
 --
 
@@ -6041,6 +6081,13 @@ ALTER TABLE ONLY app.users
 
 ALTER TABLE ONLY audit.actions
     ADD CONSTRAINT actions_pkey PRIMARY KEY (name);
+
+--
+-- Name: archive_objects archive_objects_pkey; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE ONLY audit.archive_objects
+    ADD CONSTRAINT archive_objects_pkey PRIMARY KEY (org_id, name, version_id);
 
 --
 -- Name: archive_state archive_state_pkey; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
@@ -7379,6 +7426,18 @@ ALTER TABLE audit.actions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY actions_read ON audit.actions FOR SELECT TO ward_app, ward_ops USING (true);
 
 --
+-- Name: archive_objects; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE audit.archive_objects ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: archive_objects archive_objects_read; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY archive_objects_read ON audit.archive_objects FOR SELECT TO ward_audit_cleanup, ward_audit_reader USING (true);
+
+--
 -- Name: archive_state; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
 --
 
@@ -8180,6 +8239,15 @@ REVOKE ALL ON FUNCTION audit.record_archived(p_org uuid, p_size bigint) FROM PUB
 GRANT ALL ON FUNCTION audit.record_archived(p_org uuid, p_size bigint) TO ward_app;
 GRANT ALL ON FUNCTION audit.record_archived(p_org uuid, p_size bigint) TO ward_ops;
 GRANT ALL ON FUNCTION audit.record_archived(p_org uuid, p_size bigint) TO ward_audit_reader;
+
+--
+-- Name: FUNCTION record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone) TO ward_app;
+GRANT ALL ON FUNCTION audit.record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone) TO ward_ops;
+GRANT ALL ON FUNCTION audit.record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone) TO ward_audit_reader;
 
 --
 -- Name: FUNCTION record_checkpoint(p_org uuid, p_note text); Type: ACL; Schema: audit; Owner: ward_definer
@@ -9963,6 +10031,14 @@ GRANT SELECT(created_at) ON TABLE app.users TO ward_app;
 GRANT SELECT ON TABLE audit.actions TO ward_app;
 GRANT SELECT ON TABLE audit.actions TO ward_definer;
 GRANT SELECT ON TABLE audit.actions TO ward_ops;
+
+--
+-- Name: TABLE archive_objects; Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE audit.archive_objects TO ward_audit_reader;
+GRANT SELECT ON TABLE audit.archive_objects TO ward_audit_cleanup;
+GRANT SELECT,INSERT ON TABLE audit.archive_objects TO ward_definer;
 
 --
 -- Name: TABLE archive_state; Type: ACL; Schema: audit; Owner: ward_owner

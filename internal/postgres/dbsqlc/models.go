@@ -506,6 +506,15 @@ type AuditAction struct {
 	Requires   []string
 }
 
+type AuditArchiveObject struct {
+	OrgID       uuid.UUID
+	Name        string
+	VersionID   string
+	Mode        *string
+	RetainUntil *time.Time
+	StoredAt    time.Time
+}
+
 type AuditArchiveState struct {
 	OrgID        uuid.UUID
 	ArchivedSize int64
