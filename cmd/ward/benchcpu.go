@@ -1,0 +1,80 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wardhq/ward/internal/postgres"
+)
+
+// CPU time, so `ward bench` can report CPU per request beside wall-clock
+// rates. On the shared 2-core VM other jobs take the CPU in turns, and
+// req/s and latency move with them by 2-10x from run to run; the CPU a
+// request costs (in the server, its load generator and every PostgreSQL
+// process of the cluster) moves far less, so the CPU ratio to pgbench is
+// what the throughput ratio would be on a machine of our own. Linux only:
+// elsewhere the figures are 0 and the bench prints n/a.
+
+// clusterCPU is the CPU time the cluster's processes (the postmaster and
+// its children: backends, WAL writer, checkpointer, ...) have used so far,
+// from /proc/<pid>/schedstat (nanoseconds on CPU).
+func clusterCPU(cl *postgres.Cluster) time.Duration {
+	b, err := os.ReadFile(filepath.Join(cl.Dir, "pgdata", "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pm := strings.TrimSpace(first)
+	total := schedTime(pm)
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		if _, err := strconv.Atoi(d.Name()); err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+		s := string(stat)
+		rest := s[strings.LastIndexByte(s, ')')+1:]
+		if f := strings.Fields(rest); len(f) > 1 && f[1] == pm {
+			total += schedTime(d.Name())
+		}
+	}
+	return total
+}
+
+func schedTime(pid string) time.Duration {
+	b, err := os.ReadFile(filepath.Join("/proc", pid, "schedstat"))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	ns, _ := strconv.ParseInt(f[0], 10, 64)
+	return time.Duration(ns)
+}
+
+// selfCPU is this process's user and system time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// perOp formats d/n in microseconds, or n/a when nothing was measured.
+func perOp(d time.Duration, n float64) string {
+	if d <= 0 || n <= 0 {
+		return "n/a"
+	}
+	return strconv.FormatFloat(float64(d.Microseconds())/n, 'f', 0, 64)
+}
