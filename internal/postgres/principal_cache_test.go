@@ -329,6 +329,29 @@ func TestPrincipalCacheCoversResolverTables(t *testing.T) {
 	if len(tables) < 6 {
 		t.Fatalf("found only %v in private.me_pending()", tables)
 	}
+	// And every setting it reads is in what the seal covers.
+	var cached string
+	if err := env.Super.Pool.QueryRow(context.Background(),
+		`select prosrc from pg_proc where oid = 'private.me_pending_cached()'::regprocedure`).Scan(&cached); err != nil {
+		t.Fatal(err)
+	}
+	settings := regexp.MustCompile(`current_setting\('([a-z_.]+)'`).FindAllStringSubmatch(src, -1)
+	for _, fn := range []string{"credential_hash"} { // helpers me_pending calls that read settings
+		var hsrc string
+		if err := env.Super.Pool.QueryRow(context.Background(),
+			`select prosrc from pg_proc where oid = ('private.' || $1 || '()')::regprocedure`, fn).Scan(&hsrc); err != nil {
+			t.Fatal(err)
+		}
+		settings = append(settings, regexp.MustCompile(`current_setting\('([a-z_.]+)'`).FindAllStringSubmatch(hsrc, -1)...)
+	}
+	if len(settings) < 3 {
+		t.Fatalf("found only %v read by the resolver", settings)
+	}
+	for _, m := range settings {
+		if !strings.Contains(cached, "current_setting('"+m[1]+"', true)") {
+			t.Errorf("private.me_pending() reads setting %s, which the sealed principal does not cover", m[1])
+		}
+	}
 	for _, table := range tables {
 		var covered bool
 		// tgtype bits: 2 row/statement, 4 insert, 8 delete, 16 update, 32 truncate.
