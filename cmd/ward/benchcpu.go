@@ -20,8 +20,11 @@ import (
 // elsewhere the figures are 0 and the bench prints n/a.
 
 // clusterCPU is the CPU time the cluster's processes (the postmaster and
-// its children: backends, WAL writer, checkpointer, ...) have used so far,
-// from /proc/<pid>/schedstat (nanoseconds on CPU).
+// its children: backends, WAL writer, checkpointer, ...) have used so far:
+// /proc/<pid>/schedstat (nanoseconds on CPU) of the live ones, plus the
+// user and system time of the children the postmaster has reaped (the
+// backends of connections already closed, such as pgbench's), from its
+// /proc/<pid>/stat in clock ticks.
 func clusterCPU(cl *postgres.Cluster) time.Duration {
 	b, err := os.ReadFile(filepath.Join(cl.Dir, "pgdata", "postmaster.pid"))
 	if err != nil {
@@ -30,6 +33,15 @@ func clusterCPU(cl *postgres.Cluster) time.Duration {
 	first, _, _ := strings.Cut(string(b), "\n")
 	pm := strings.TrimSpace(first)
 	total := schedTime(pm)
+	if stat, err := os.ReadFile(filepath.Join("/proc", pm, "stat")); err == nil {
+		s := string(stat)
+		// After "pid (comm)": state ppid ... utime(14) stime(15) cutime(16) cstime(17).
+		if f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(f) > 14 {
+			cu, _ := strconv.ParseInt(f[13], 10, 64)
+			cs, _ := strconv.ParseInt(f[14], 10, 64)
+			total += time.Duration(cu+cs) * time.Second / clockTicks
+		}
+	}
 	dirs, _ := os.ReadDir("/proc")
 	for _, d := range dirs {
 		if _, err := strconv.Atoi(d.Name()); err != nil {
@@ -48,6 +60,10 @@ func clusterCPU(cl *postgres.Cluster) time.Duration {
 	}
 	return total
 }
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times: 100 on
+// every Linux architecture Go supports.
+const clockTicks = 100
 
 func schedTime(pid string) time.Duration {
 	b, err := os.ReadFile(filepath.Join("/proc", pid, "schedstat"))
