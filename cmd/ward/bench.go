@@ -264,22 +264,33 @@ END;
 			len(lags), lags[len(lags)/2], lags[len(lags)*99/100], lags[len(lags)-1])
 	}
 	lagMu.Unlock()
+	// The integrator's catching up is not the list's cost.
+	stopIntegrator()
 
 	fmt.Fprintln(stdout)
 	fmt.Fprintln(stdout, "## RLS overhead on the patient list (50 newest, indexed)")
 	fmt.Fprintln(stdout)
-	cpu0 := clusterCPU(cl)
+	// PostgreSQL CPU of the connections the loop uses (see poolCPU).
+	appCPU, err := poolCPU(ctx, db)
+	if err != nil {
+		return err
+	}
+	superCPU, err := poolCPU(ctx, super)
+	if err != nil {
+		return err
+	}
+	cpu0 := appCPU()
 	rls, n, err := timeList(ctx, db, postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String()}, p.OrgID, cfg.Duration)
 	if err != nil {
 		return err
 	}
-	rlsCPU := clusterCPU(cl) - cpu0
-	cpu0 = clusterCPU(cl)
+	rlsCPU := appCPU() - cpu0
+	cpu0 = superCPU()
 	base0, n0, err := timeList(ctx, super, postgres.Credential{}, p.OrgID, cfg.Duration)
 	if err != nil {
 		return err
 	}
-	baseCPU := clusterCPU(cl) - cpu0
+	baseCPU := superCPU() - cpu0
 	cpuOverhead := "n/a"
 	if rlsCPU > 0 && baseCPU > 0 {
 		cpuOverhead = fmt.Sprintf("%+.0f%%", 100*((float64(rlsCPU)/n)/(float64(baseCPU)/n0)-1))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -93,4 +94,30 @@ func perOp(d time.Duration, n float64) string {
 		return "n/a"
 	}
 	return strconv.FormatFloat(float64(d.Microseconds())/n, 'f', 0, 64)
+}
+
+// poolCPU returns a func reporting the CPU time the backends of db's idle
+// connections have used so far. A single-goroutine loop reuses those
+// connections, so the difference between two calls is what its statements
+// cost PostgreSQL, without the cluster's background work (the audit
+// integrator catching up, autovacuum after the load).
+func poolCPU(ctx context.Context, db *postgres.DB) (func() time.Duration, error) {
+	conns := db.Pool.AcquireAllIdle(ctx)
+	pids := make([]string, 0, len(conns))
+	for _, c := range conns {
+		var pid int
+		err := c.QueryRow(ctx, `select pg_backend_pid()`).Scan(&pid)
+		c.Release()
+		if err != nil {
+			return nil, err
+		}
+		pids = append(pids, strconv.Itoa(pid))
+	}
+	return func() time.Duration {
+		var total time.Duration
+		for _, p := range pids {
+			total += schedTime(p)
+		}
+		return total
+	}, nil
 }
