@@ -3557,7 +3557,6 @@ ALTER FUNCTION private.am_i_lead_in_org(p_org uuid) OWNER TO ward_rls;
 
 CREATE FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) RETURNS text
     LANGUAGE sql IMMUTABLE
-    SET search_path TO ''
     AS $$
   select case when p_require_passkey then 'passkey'
               when p_require_mfa or p_role in ('admin', 'lead') then 'mfa' end
@@ -3943,7 +3942,6 @@ ALTER FUNCTION private.me_pending_cached(OUT kind text, OUT credential_id uuid, 
 
 CREATE FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) RETURNS boolean
     LANGUAGE sql IMMUTABLE
-    SET search_path TO ''
     AS $$
   select case p_bar when 'passkey' then p_aal >= 2 and p_amr @> array['passkey']
                     when 'mfa' then p_aal >= 2
