@@ -218,8 +218,8 @@ END;
 		runtime.NumCPU(), cpuModel(), cfg.Duration)
 	fmt.Fprintln(stdout, "## Audited PHI read over HTTP vs pgbench (select + insert + commit)")
 	fmt.Fprintln(stdout)
-	fmt.Fprintln(stdout, "| clients | ward req/s | p50 ms | p99 ms | pgbench TPS | ratio |")
-	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(stdout, "| clients | ward req/s | p50 ms | p99 ms | pgbench TPS | ratio | ward CPU µs/req | pgbench CPU µs/tx | CPU ratio |")
+	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, c := range clients {
 		if cfg.Profile != "" {
 			f, err := os.Create(cfg.Profile)
@@ -230,18 +230,30 @@ END;
 				return err
 			}
 		}
+		// CPU per request: this process (server, load generator,
+		// integrator) and every process of the cluster.
+		cpu0, self0 := clusterCPU(cl), selfCPU()
 		r, err := loadHTTP(ctx, base, sess.Token, ids, c, cfg.Duration)
+		wardCPU := clusterCPU(cl) - cpu0 + selfCPU() - self0
 		if cfg.Profile != "" {
 			pprof.StopCPUProfile()
 		}
 		if err != nil {
 			return err
 		}
-		tps, err := runPgbench(ctx, pgbench, cl, name, script, c, cfg.Duration)
+		cpu0 = clusterCPU(cl)
+		tps, pgbenchSelf, err := runPgbench(ctx, pgbench, cl, name, script, c, cfg.Duration)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "| %d | %.0f | %.2f | %.2f | %.0f | %.0f%% |\n", c, r.rps, r.p50, r.p99, tps, 100*r.rps/tps)
+		pgbenchCPU := clusterCPU(cl) - cpu0 + pgbenchSelf
+		reqs, txs := r.rps*cfg.Duration.Seconds(), tps*cfg.Duration.Seconds()
+		cpuRatio := "n/a"
+		if wardCPU > 0 && pgbenchCPU > 0 {
+			cpuRatio = fmt.Sprintf("%.0f%%", 100*(float64(pgbenchCPU)/txs)/(float64(wardCPU)/reqs))
+		}
+		fmt.Fprintf(stdout, "| %d | %.0f | %.2f | %.2f | %.0f | %.0f%% | %s | %s | %s |\n", c, r.rps, r.p50, r.p99, tps,
+			100*r.rps/tps, perOp(wardCPU, reqs), perOp(pgbenchCPU, txs), cpuRatio)
 	}
 
 	lagMu.Lock()
@@ -252,22 +264,42 @@ END;
 			len(lags), lags[len(lags)/2], lags[len(lags)*99/100], lags[len(lags)-1])
 	}
 	lagMu.Unlock()
+	// The integrator's catching up is not the list's cost.
+	stopIntegrator()
 
 	fmt.Fprintln(stdout)
 	fmt.Fprintln(stdout, "## RLS overhead on the patient list (50 newest, indexed)")
 	fmt.Fprintln(stdout)
-	rls, err := timeList(ctx, db, postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String()}, p.OrgID, cfg.Duration)
+	// PostgreSQL CPU of the connections the loop uses (see poolCPU).
+	appCPU, err := poolCPU(ctx, db)
 	if err != nil {
 		return err
 	}
-	base0, err := timeList(ctx, super, postgres.Credential{}, p.OrgID, cfg.Duration)
+	superCPU, err := poolCPU(ctx, super)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "| query | mean ms per transaction | overhead |")
-	fmt.Fprintln(stdout, "|---|---:|---:|")
-	fmt.Fprintf(stdout, "| as superuser (RLS bypassed), same SQL | %.3f | baseline |\n", base0)
-	fmt.Fprintf(stdout, "| as ward_app with credential-bound RLS | %.3f | %+.0f%% |\n", rls, 100*(rls/base0-1))
+	cpu0 := appCPU()
+	rls, n, err := timeList(ctx, db, postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String()}, p.OrgID, cfg.Duration)
+	if err != nil {
+		return err
+	}
+	rlsCPU := appCPU() - cpu0
+	cpu0 = superCPU()
+	base0, n0, err := timeList(ctx, super, postgres.Credential{}, p.OrgID, cfg.Duration)
+	if err != nil {
+		return err
+	}
+	baseCPU := superCPU() - cpu0
+	cpuOverhead := "n/a"
+	if rlsCPU > 0 && baseCPU > 0 {
+		cpuOverhead = fmt.Sprintf("%+.0f%%", 100*((float64(rlsCPU)/n)/(float64(baseCPU)/n0)-1))
+	}
+	fmt.Fprintln(stdout, "| query | mean ms per transaction | overhead | PostgreSQL CPU µs per transaction | CPU overhead |")
+	fmt.Fprintln(stdout, "|---|---:|---:|---:|---:|")
+	fmt.Fprintf(stdout, "| as superuser (RLS bypassed), same SQL | %.3f | baseline | %s | baseline |\n", base0, perOp(baseCPU, n0))
+	fmt.Fprintf(stdout, "| as ward_app with credential-bound RLS | %.3f | %+.0f%% | %s | %s |\n", rls, 100*(rls/base0-1),
+		perOp(rlsCPU, n), cpuOverhead)
 	return nil
 }
 
@@ -331,24 +363,25 @@ func loadHTTP(ctx context.Context, base, token string, ids []uuid.UUID, c int, d
 
 var tpsRE = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
 
-func runPgbench(ctx context.Context, bin string, cl *postgres.Cluster, db, script string, c int, d time.Duration) (float64, error) {
+func runPgbench(ctx context.Context, bin string, cl *postgres.Cluster, db, script string, c int, d time.Duration) (float64, time.Duration, error) {
 	jobs := min(c, runtime.NumCPU())
 	cmd := exec.CommandContext(ctx, bin, "-n", "-M", "prepared", "-c", strconv.Itoa(c), "-j", strconv.Itoa(jobs),
 		"-T", strconv.Itoa(int(d.Seconds())), "-f", script, "-h", cl.SocketDir(), "-p", strconv.Itoa(cl.SocketPort()), "-U", "postgres", db)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("pgbench: %w\n%s", err, out)
+		return 0, 0, fmt.Errorf("pgbench: %w\n%s", err, out)
 	}
 	m := tpsRE.FindSubmatch(out)
 	if m == nil {
-		return 0, fmt.Errorf("pgbench: no tps in output:\n%s", out)
+		return 0, 0, fmt.Errorf("pgbench: no tps in output:\n%s", out)
 	}
-	return strconv.ParseFloat(string(m[1]), 64)
+	tps, err := strconv.ParseFloat(string(m[1]), 64)
+	return tps, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), err
 }
 
 // timeList runs the patient-list query in a credential-bound transaction
-// for d and returns the mean milliseconds per transaction.
-func timeList(ctx context.Context, db *postgres.DB, cred postgres.Credential, org uuid.UUID, d time.Duration) (float64, error) {
+// for d and returns the mean milliseconds per transaction and how many ran.
+func timeList(ctx context.Context, db *postgres.DB, cred postgres.Credential, org uuid.UUID, d time.Duration) (float64, float64, error) {
 	n := 0
 	start := time.Now()
 	for time.Since(start) < d {
@@ -368,11 +401,11 @@ func timeList(ctx context.Context, db *postgres.DB, cred postgres.Credential, or
 			return rows.Err()
 		})
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		n++
 	}
-	return float64(time.Since(start).Microseconds()) / 1000 / float64(n), nil
+	return float64(time.Since(start).Microseconds()) / 1000 / float64(n), float64(n), nil
 }
 
 func cpuModel() string {

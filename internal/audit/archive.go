@@ -299,7 +299,9 @@ func (a *Archiver) Once(ctx context.Context) (int64, error) {
 			if err != nil {
 				return wrote, fmt.Errorf("audit: archive org %s: %w", o.org, err)
 			}
-			a.stored(ctx, o.org, st)
+			if err := a.stored(ctx, o.org, st); err != nil {
+				return wrote, err
+			}
 			wrote += int64(len(evs))
 			done = to
 			// The cleanup role may remove only what is archived.
@@ -322,7 +324,9 @@ func (a *Archiver) Once(ctx context.Context) (int64, error) {
 			if err != nil {
 				return wrote, fmt.Errorf("audit: archive org %s: %w", o.org, err)
 			}
-			a.stored(ctx, o.org, st)
+			if err := a.stored(ctx, o.org, st); err != nil {
+				return wrote, err
+			}
 		}
 	}
 	a.mu.Lock()
@@ -331,17 +335,26 @@ func (a *Archiver) Once(ctx context.Context) (int64, error) {
 	return wrote, nil
 }
 
-// stored records and logs one object written, with the retention the
-// archive read back.
-func (a *Archiver) stored(ctx context.Context, org uuid.UUID, st Stored) {
+// stored records one object written, with the retention the archive read
+// back, in the database (audit.archive_objects), the status and the log.
+func (a *Archiver) stored(ctx context.Context, org uuid.UUID, st Stored) error {
 	if st.Existed {
-		return
+		return nil
+	}
+	var until *time.Time
+	if !st.RetainUntil.IsZero() {
+		until = &st.RetainUntil
+	}
+	if _, err := a.db.Pool.Exec(ctx, `select audit.record_archived_object($1, $2, $3, $4, $5)`,
+		org, st.Name, st.VersionID, st.Mode, until); err != nil {
+		return fmt.Errorf("audit: archive org %s: record object %s: %w", org, st.Name, err)
 	}
 	a.mu.Lock()
 	a.status.Objects++
 	a.status.Last, a.status.LastAt = st, time.Now()
 	a.mu.Unlock()
 	a.log.InfoContext(ctx, "audit archived", "org", org, "object", st)
+	return nil
 }
 
 // archivedEvents reads org's events at positions from+1..to.

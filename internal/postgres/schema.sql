@@ -63,6 +63,27 @@ CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA ext;
 COMMENT ON EXTENSION pgcrypto IS 'cryptographic functions';
 
 --
+-- Name: principal; Type: TYPE; Schema: private; Owner: ward_rls
+--
+
+CREATE TYPE private.principal AS (
+	kind text,
+	credential_id uuid,
+	user_id uuid,
+	org_id uuid,
+	role text,
+	session_id uuid,
+	aal integer,
+	auth_us bigint,
+	break_glass boolean,
+	device text,
+	amr text[],
+	pending text
+);
+
+ALTER TYPE private.principal OWNER TO ward_rls;
+
+--
 -- Name: accept_case_invite(bytea, bytea, inet, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1099,7 +1120,7 @@ CREATE FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) 
     AS $$
 begin
   if p_org <> 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid
-     and p_org is distinct from (select m.org_id from private.me_pending() m) then
+     and p_org is distinct from (select m.org_id from private.me_pending_cached() m) then
     raise exception 'forbidden' using errcode = '42501';
   end if;
   return query select k.purpose, k.wrapped from private.keysets k where k.org_id = p_org;
@@ -3158,8 +3179,8 @@ begin
     || ',"outcome":' || coalesce(to_json(p_outcome)::text, 'null')
     || ',"patient":' || coalesce('"' || p_patient::text || '"', 'null')
     || ',"request":' || coalesce(to_json(p_request)::text, 'null')
-    || ',"results":[' || coalesce((select string_agg('"' || r::text || '"', ',' order by o)
-                                     from unnest(p_results) with ordinality u(r, o)), '') || ']'
+    -- A UUID's text is never empty, so '' means no (non-NULL) element.
+    || ',"results":[' || coalesce('"' || nullif(array_to_string(p_results, '","'), '') || '"', '') || ']'
     || ',"session":' || coalesce('"' || p_session::text || '"', 'null')
     || ',"ua":' || coalesce(to_json(p_ua)::text, 'null')
     || ',"v":2}';
@@ -3186,9 +3207,8 @@ ALTER FUNCTION audit.chain_seed(p_origin text) OWNER TO ward_owner;
 
 CREATE FUNCTION audit.clean_text(p text, p_max integer) RETURNS text
     LANGUAGE sql IMMUTABLE
-    SET search_path TO ''
     AS $$
-  select nullif(left(regexp_replace(p, '[\x01-\x1f\x7f]', '', 'g'), p_max), '')
+  select nullif(left(pg_catalog.regexp_replace(p, '[\x01-\x1f\x7f]', '', 'g'), p_max), '')
 $$;
 
 ALTER FUNCTION audit.clean_text(p text, p_max integer) OWNER TO ward_owner;
@@ -3525,6 +3545,25 @@ end $$;
 ALTER FUNCTION audit.record_archived(p_org uuid, p_size bigint) OWNER TO ward_definer;
 
 --
+-- Name: record_archived_object(uuid, text, text, text, timestamp with time zone); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if p_org is null or not exists (select from audit.heads h where h.org_id = p_org) then
+    raise exception 'audit: no log of org %', p_org using errcode = '22023';
+  end if;
+  insert into audit.archive_objects (org_id, name, version_id, mode, retain_until)
+  values (p_org, p_name, coalesce(p_version, ''), nullif(p_mode, ''), p_retain_until)
+  on conflict do nothing;
+end $$;
+
+ALTER FUNCTION audit.record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone) OWNER TO ward_definer;
+
+--
 -- Name: record_checkpoint(uuid, text); Type: FUNCTION; Schema: audit; Owner: ward_definer
 --
 
@@ -3684,7 +3723,6 @@ ALTER FUNCTION private.am_i_lead_in_org(p_org uuid) OWNER TO ward_rls;
 
 CREATE FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) RETURNS text
     LANGUAGE sql IMMUTABLE
-    SET search_path TO ''
     AS $$
   select case when p_require_passkey then 'passkey'
               when p_require_mfa or p_role in ('admin', 'lead') then 'mfa' end
@@ -3937,7 +3975,7 @@ CREATE FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uu
 begin
   select r.kind, r.credential_id, r.user_id, r.org_id, r.role, r.session_id, r.aal, r.auth_time, r.break_glass, r.device
     into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device
-    from private.me_pending() r
+    from private.me_pending_cached() r
    where r.pending is null;
 end $$;
 
@@ -4013,12 +4051,63 @@ end $_$;
 ALTER FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) OWNER TO ward_rls;
 
 --
+-- Name: me_pending_cached(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.me_pending_cached(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  cached text := current_setting('ward.principal', true);
+  k private.principal_key;
+  ctx text;
+  body text;
+  p private.principal;
+begin
+  select * into k from private.principal_key;
+  ctx := concat_ws(',', pg_backend_pid(), extract(epoch from now()),
+                   quote_nullable(current_setting('ward.credential', true)),
+                   quote_nullable(current_setting('ward.org', true)),
+                   quote_nullable(current_setting('ward.dpop', true)));
+  -- ward.principal_drawn (session-wide) names the backend once it has
+  -- drawn an epoch, so currval() below is defined; it only spares an
+  -- error. Forged, currval() fails and the error refuses the statement.
+  if k.ipad is not null and length(cached) > 65
+     and current_setting('ward.principal_drawn', true) = pg_backend_pid()::text then
+    body := left(cached, -65);
+    if right(cached, 65) = ' ' || encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
+          || convert_to(ctx || ',' || currval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex') then
+      p := body::private.principal;
+      kind := p.kind; credential_id := p.credential_id; user_id := p.user_id; org_id := p.org_id;
+      role := p.role; session_id := p.session_id; aal := p.aal;
+      auth_time := 'epoch'::timestamptz + p.auth_us * interval '1 microsecond';
+      break_glass := p.break_glass; device := p.device; amr := p.amr; pending := p.pending;
+      return;
+    end if;
+  end if;
+  select * into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
+    from private.me_pending();
+  if k.ipad is null then
+    return;
+  end if;
+  if current_setting('ward.principal_drawn', true) is distinct from pg_backend_pid()::text then
+    perform set_config('ward.principal_drawn', pg_backend_pid()::text, false);
+  end if;
+  body := row(kind, credential_id, user_id, org_id, role, session_id, aal,
+              (extract(epoch from auth_time) * 1000000)::bigint, break_glass, device, amr, pending)::private.principal::text;
+  perform set_config('ward.principal', body || ' ' || encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
+    || convert_to(ctx || ',' || nextval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex'), true);
+end $$;
+
+ALTER FUNCTION private.me_pending_cached(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) OWNER TO ward_rls;
+
+--
 -- Name: meets_bar(text, integer, text[]); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
 CREATE FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) RETURNS boolean
     LANGUAGE sql IMMUTABLE
-    SET search_path TO ''
     AS $$
   select case p_bar when 'passkey' then p_aal >= 2 and p_amr @> array['passkey']
                     when 'mfa' then p_aal >= 2
@@ -4234,6 +4323,21 @@ begin
 end $$;
 
 ALTER FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) OWNER TO ward_owner;
+
+--
+-- Name: principal_moved(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.principal_moved() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform nextval('private.principal_epoch');
+  return null;
+end $$;
+
+ALTER FUNCTION private.principal_moved() OWNER TO ward_rls;
 
 --
 -- Name: refuse_key_revoke(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -5554,6 +5658,27 @@ ALTER TABLE ONLY audit.actions FORCE ROW LEVEL SECURITY;
 ALTER TABLE audit.actions OWNER TO ward_owner;
 
 --
+-- Name: archive_objects; Type: TABLE; Schema: audit; Owner: ward_owner
+--
+
+CREATE TABLE audit.archive_objects (
+    org_id uuid NOT NULL,
+    name text NOT NULL,
+    version_id text DEFAULT ''::text NOT NULL,
+    mode text,
+    retain_until timestamp with time zone,
+    stored_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT archive_objects_check CHECK (((mode IS NULL) = (retain_until IS NULL))),
+    CONSTRAINT archive_objects_mode_check CHECK ((mode = ANY (ARRAY['COMPLIANCE'::text, 'GOVERNANCE'::text]))),
+    CONSTRAINT archive_objects_name_check CHECK (((length(name) >= 1) AND (length(name) <= 1024))),
+    CONSTRAINT archive_objects_version_id_check CHECK ((length(version_id) <= 1024))
+);
+
+ALTER TABLE ONLY audit.archive_objects FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.archive_objects OWNER TO ward_owner;
+
+--
 -- Name: archive_state; Type: TABLE; Schema: audit; Owner: ward_owner
 --
 
@@ -5699,6 +5824,36 @@ CREATE TABLE private.keysets (
 ALTER TABLE ONLY private.keysets FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE private.keysets OWNER TO ward_owner;
+
+--
+-- Name: principal_epoch; Type: SEQUENCE; Schema: private; Owner: ward_rls
+--
+
+CREATE SEQUENCE private.principal_epoch
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1000;
+
+ALTER TABLE private.principal_epoch OWNER TO ward_rls;
+
+--
+-- Name: principal_key; Type: TABLE; Schema: private; Owner: ward_owner
+--
+
+CREATE TABLE private.principal_key (
+    one boolean DEFAULT true NOT NULL,
+    ipad bytea NOT NULL,
+    opad bytea NOT NULL,
+    CONSTRAINT principal_key_ipad_check CHECK ((octet_length(ipad) = 64)),
+    CONSTRAINT principal_key_one_check CHECK (one),
+    CONSTRAINT principal_key_opad_check CHECK ((octet_length(opad) = 64))
+);
+
+ALTER TABLE ONLY private.principal_key FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE private.principal_key OWNER TO ward_owner;
 
 --
 -- Name: goose_db_version; Type: TABLE; Schema: public; Owner: postgres
@@ -6126,6 +6281,13 @@ ALTER TABLE ONLY audit.actions
     ADD CONSTRAINT actions_pkey PRIMARY KEY (name);
 
 --
+-- Name: archive_objects archive_objects_pkey; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE ONLY audit.archive_objects
+    ADD CONSTRAINT archive_objects_pkey PRIMARY KEY (org_id, name, version_id);
+
+--
 -- Name: archive_state archive_state_pkey; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
 --
 
@@ -6173,6 +6335,13 @@ ALTER TABLE ONLY audit.tree_nodes
 
 ALTER TABLE ONLY private.keysets
     ADD CONSTRAINT keysets_pkey PRIMARY KEY (org_id, purpose);
+
+--
+-- Name: principal_key principal_key_pkey; Type: CONSTRAINT; Schema: private; Owner: ward_owner
+--
+
+ALTER TABLE ONLY private.principal_key
+    ADD CONSTRAINT principal_key_pkey PRIMARY KEY (one);
 
 --
 -- Name: goose_db_version goose_db_version_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -6450,6 +6619,42 @@ CREATE TRIGGER memberships_key_scope BEFORE INSERT OR UPDATE ON app.memberships 
 --
 
 CREATE TRIGGER orgs_key_scope BEFORE UPDATE ON app.orgs FOR EACH ROW EXECUTE FUNCTION private.refuse_key_write();
+
+--
+-- Name: api_keys principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.api_keys FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
+-- Name: memberships principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.memberships FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
+-- Name: orgs principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.orgs FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
+-- Name: scim_tokens principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.scim_tokens FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
+-- Name: session_tokens principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.session_tokens FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
+-- Name: sessions principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.sessions FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
 
 --
 -- Name: checkpoints checkpoints_immutable; Type: TRIGGER; Schema: audit; Owner: ward_owner
@@ -7432,6 +7637,18 @@ ALTER TABLE audit.actions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY actions_read ON audit.actions FOR SELECT TO ward_app, ward_ops USING (true);
 
 --
+-- Name: archive_objects; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE audit.archive_objects ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: archive_objects archive_objects_read; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY archive_objects_read ON audit.archive_objects FOR SELECT TO ward_audit_cleanup, ward_audit_reader USING (true);
+
+--
 -- Name: archive_state; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
 --
 
@@ -7532,6 +7749,12 @@ ALTER TABLE audit.tree_nodes ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE private.keysets ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: principal_key; Type: ROW SECURITY; Schema: private; Owner: ward_owner
+--
+
+ALTER TABLE private.principal_key ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: SCHEMA app; Type: ACL; Schema: -; Owner: ward_owner
@@ -8262,6 +8485,15 @@ GRANT ALL ON FUNCTION audit.record_archived(p_org uuid, p_size bigint) TO ward_o
 GRANT ALL ON FUNCTION audit.record_archived(p_org uuid, p_size bigint) TO ward_audit_reader;
 
 --
+-- Name: FUNCTION record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone) TO ward_app;
+GRANT ALL ON FUNCTION audit.record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone) TO ward_ops;
+GRANT ALL ON FUNCTION audit.record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone) TO ward_audit_reader;
+
+--
 -- Name: FUNCTION record_checkpoint(p_org uuid, p_note text); Type: ACL; Schema: audit; Owner: ward_definer
 --
 
@@ -8435,6 +8667,13 @@ REVOKE ALL ON FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid,
 GRANT ALL ON FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) TO ward_definer;
 
 --
+-- Name: FUNCTION me_pending_cached(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.me_pending_cached(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.me_pending_cached(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) TO ward_definer;
+
+--
 -- Name: FUNCTION meets_bar(p_bar text, p_aal integer, p_amr text[]); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -8500,6 +8739,12 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.passkey_challenges TO ward_define
 
 REVOKE ALL ON FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) TO ward_definer;
+
+--
+-- Name: FUNCTION principal_moved(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.principal_moved() FROM PUBLIC;
 
 --
 -- Name: FUNCTION refuse_key_revoke(); Type: ACL; Schema: private; Owner: ward_rls
@@ -10080,6 +10325,14 @@ GRANT SELECT ON TABLE audit.actions TO ward_definer;
 GRANT SELECT ON TABLE audit.actions TO ward_ops;
 
 --
+-- Name: TABLE archive_objects; Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE audit.archive_objects TO ward_audit_reader;
+GRANT SELECT ON TABLE audit.archive_objects TO ward_audit_cleanup;
+GRANT SELECT,INSERT ON TABLE audit.archive_objects TO ward_definer;
+
+--
 -- Name: TABLE archive_state; Type: ACL; Schema: audit; Owner: ward_owner
 --
 
@@ -10139,6 +10392,12 @@ GRANT SELECT,INSERT,UPDATE ON TABLE audit.tree_nodes TO ward_definer;
 --
 
 GRANT SELECT,INSERT ON TABLE private.keysets TO ward_definer;
+
+--
+-- Name: TABLE principal_key; Type: ACL; Schema: private; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE private.principal_key TO ward_rls;
 
 --
 -- Name: TABLE goose_db_version; Type: ACL; Schema: public; Owner: postgres

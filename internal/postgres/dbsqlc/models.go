@@ -514,6 +514,15 @@ type AuditAction struct {
 	Requires   []string
 }
 
+type AuditArchiveObject struct {
+	OrgID       uuid.UUID
+	Name        string
+	VersionID   string
+	Mode        *string
+	RetainUntil *time.Time
+	StoredAt    time.Time
+}
+
 type AuditArchiveState struct {
 	OrgID        uuid.UUID
 	ArchivedSize int64
@@ -583,4 +592,10 @@ type PrivateKeyset struct {
 	Wrapped   []byte
 	CreatedAt time.Time
 	RotatedAt *time.Time
+}
+
+type PrivatePrincipalKey struct {
+	One  bool
+	Ipad []byte
+	Opad []byte
 }

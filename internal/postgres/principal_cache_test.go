@@ -1,0 +1,369 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+)
+
+// principalSeed is one org with a lead and an admin, each with a live
+// AAL2 session, and the credential hashes that name them.
+type principalSeed struct {
+	org, lead, admin          string
+	leadHash, adminHash       string
+	leadSession, adminSession string
+}
+
+func seedPrincipals(t *testing.T, env *pgtest.Env) principalSeed {
+	t.Helper()
+	s := principalSeed{
+		org: "0c000000-0000-4000-8000-000000000001", lead: "0c000000-0000-4000-8000-000000000002",
+		admin:       "0c000000-0000-4000-8000-000000000003",
+		leadSession: "0c000000-0000-4000-8000-000000000004", adminSession: "0c000000-0000-4000-8000-000000000005",
+	}
+	lh, ah := sha256.Sum256([]byte("lead-token")), sha256.Sum256([]byte("admin-token"))
+	s.leadHash, s.adminHash = hex.EncodeToString(lh[:]), hex.EncodeToString(ah[:])
+	// The simple protocol: several statements, arguments quoted client-side.
+	_, err := env.Super.Pool.Exec(context.Background(), `
+		insert into app.orgs (id, name) values ($1, 'Cache Practice');
+		insert into app.users (id, email_bidx, email_enc) values ($2, sha256('lead'), '\x00'), ($3, sha256('admin'), '\x00');
+		insert into app.memberships (org_id, user_id, role) values ($1, $2, 'lead'), ($1, $3, 'admin');
+		insert into app.sessions (id, org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr)
+		values ($4, $1, $2, decode($6, 'hex'), 600, now() + interval '1 day', 2, '{email,totp}'),
+		       ($5, $1, $3, decode($7, 'hex'), 600, now() + interval '1 day', 2, '{email,totp}');
+		insert into app.patients (org_id, name_enc, created_by) values ($1, '\x00', $2), ($1, '\x00', $2);`,
+		pgx.QueryExecModeSimpleProtocol, s.org, s.lead, s.admin, s.leadSession, s.adminSession, s.leadHash, s.adminHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// appConn is one ward_app connection: the replay attempts below need the
+// same backend across transactions.
+func appConn(t *testing.T, env *pgtest.Env) *pgx.Conn {
+	t.Helper()
+	c, err := pgx.Connect(context.Background(), env.URL("ward_app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
+// inTx runs fn in a transaction on c bound to the credential hash, and
+// commits it, as the server does (a rollback would also undo the
+// session-wide marker private.me() sets, and with it the hit path).
+func inTx(t *testing.T, c *pgx.Conn, hash string, fn func(tx pgx.Tx)) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `select set_config('ward.credential', $1, true)`, hash); err != nil {
+		t.Fatal(err)
+	}
+	fn(tx)
+	if err := tx.Commit(ctx); err != nil && !errors.Is(err, pgx.ErrTxCommitRollback) {
+		t.Fatal(err)
+	}
+}
+
+// uid is private.uid() as text, "nobody" for null and "error" when the
+// statement is refused.
+func uid(t *testing.T, tx pgx.Tx) string {
+	t.Helper()
+	ctx := context.Background()
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u *string
+	if err := sp.QueryRow(ctx, `select private.uid()::text`).Scan(&u); err != nil {
+		_ = sp.Rollback(ctx)
+		return "error"
+	}
+	if err := sp.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if u == nil {
+		return "nobody"
+	}
+	return *u
+}
+
+func sealed(t *testing.T, tx pgx.Tx) string {
+	t.Helper()
+	var v string
+	if err := tx.QueryRow(context.Background(), `select current_setting('ward.principal', true)`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v) < 65 {
+		t.Fatalf("no sealed principal after a resolution: %q", v)
+	}
+	return v
+}
+
+func setSealed(t *testing.T, tx pgx.Tx, v string) {
+	t.Helper()
+	if _, err := tx.Exec(context.Background(), `select set_config('ward.principal', $1, true)`, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPrincipalCache: private.me() resolves once per transaction, and
+// nothing ward_app can write makes it return a principal the credential
+// does not resolve to now.
+func TestPrincipalCache(t *testing.T) {
+	env := pgtest.New(t)
+	s := seedPrincipals(t, env)
+	ctx := context.Background()
+	c := appConn(t, env)
+
+	t.Run("resolves once per transaction", func(t *testing.T) {
+		inTx(t, c, s.leadHash, func(tx pgx.Tx) {
+			if got := uid(t, tx); got != s.lead {
+				t.Fatalf("uid = %s, want the lead", got)
+			}
+			// Revoked by another, committed transaction: this one keeps
+			// the principal it resolved (documented), the next does not.
+			if _, err := env.Super.Pool.Exec(ctx, `update app.sessions set revoked_at = now() where id = $1`, s.leadSession); err != nil {
+				t.Fatal(err)
+			}
+			if got := uid(t, tx); got != s.lead {
+				t.Errorf("uid after a concurrent revocation = %s: the principal was resolved again, not cached", got)
+			}
+		})
+		inTx(t, c, s.leadHash, func(tx pgx.Tx) {
+			if got := uid(t, tx); got != "nobody" {
+				t.Errorf("uid in the next transaction = %s, want nobody", got)
+			}
+		})
+		if _, err := env.Super.Pool.Exec(ctx, `update app.sessions set revoked_at = null where id = $1`, s.leadSession); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("a forged principal is nobody", func(t *testing.T) {
+		dead := strings.Repeat("ab", 32)
+		inTx(t, c, s.leadHash, func(tx pgx.Tx) { _ = uid(t, tx) }) // this backend has sealed before
+		inTx(t, c, dead, func(tx pgx.Tx) {
+			body := "(session,," + s.admin + "," + s.org + ",admin," + s.adminSession + ",2,0,f,)"
+			for _, v := range []string{
+				body + " " + strings.Repeat("0", 64),
+				body + " " + hex.EncodeToString(func() []byte { h := sha256.Sum256([]byte(body)); return h[:] }()),
+			} {
+				setSealed(t, tx, v)
+				if got := uid(t, tx); got != "nobody" {
+					t.Errorf("forged %q: uid = %s, want nobody", v, got)
+				}
+				var n int
+				if err := tx.QueryRow(ctx, `select count(*) from app.patients`).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if n != 0 {
+					t.Errorf("forged %q: %d patients visible", v, n)
+				}
+			}
+		})
+	})
+
+	t.Run("a sealed principal edited is refused", func(t *testing.T) {
+		inTx(t, c, s.leadHash, func(tx pgx.Tx) {
+			_ = uid(t, tx)
+			v := sealed(t, tx)
+			setSealed(t, tx, strings.Replace(v, ",lead,", ",admin,", 1))
+			var role string
+			if err := tx.QueryRow(ctx, `select private.get_my_role()`).Scan(&role); err != nil {
+				t.Fatal(err)
+			}
+			if role != "lead" {
+				t.Errorf("role after editing the sealed value = %s, want lead", role)
+			}
+		})
+	})
+
+	t.Run("a sealed principal does not move to another credential", func(t *testing.T) {
+		inTx(t, c, s.adminHash, func(tx pgx.Tx) {
+			_ = uid(t, tx)
+			v := sealed(t, tx)
+			if _, err := tx.Exec(ctx, `select set_config('ward.credential', $1, true)`, strings.Repeat("cd", 32)); err != nil {
+				t.Fatal(err)
+			}
+			setSealed(t, tx, v)
+			if got := uid(t, tx); got != "nobody" {
+				t.Errorf("the admin's sealed principal under another credential: uid = %s", got)
+			}
+			if _, err := tx.Exec(ctx, `select set_config('ward.credential', $1, true)`, s.leadHash); err != nil {
+				t.Fatal(err)
+			}
+			if got := uid(t, tx); got != s.lead {
+				t.Errorf("after switching to the lead's credential: uid = %s, want the lead", got)
+			}
+		})
+	})
+
+	t.Run("a sealed principal does not outlive its transaction", func(t *testing.T) {
+		var v string
+		inTx(t, c, s.leadHash, func(tx pgx.Tx) {
+			_ = uid(t, tx)
+			v = sealed(t, tx)
+		})
+		if _, err := env.Super.Pool.Exec(ctx, `update app.sessions set revoked_at = now() where id = $1`, s.leadSession); err != nil {
+			t.Fatal(err)
+		}
+		defer env.Super.Pool.Exec(ctx, `update app.sessions set revoked_at = null where id = $1`, s.leadSession)
+		inTx(t, c, s.leadHash, func(tx pgx.Tx) {
+			setSealed(t, tx, v)
+			if got := uid(t, tx); got != "nobody" {
+				t.Errorf("replayed in the same session's next transaction: uid = %s, want nobody", got)
+			}
+		})
+		other := appConn(t, env)
+		inTx(t, other, s.leadHash, func(tx pgx.Tx) {
+			setSealed(t, tx, v)
+			if got := uid(t, tx); got == s.lead {
+				t.Errorf("replayed in another session: uid = %s", got)
+			}
+		})
+	})
+
+	t.Run("a write to the credential's tables in the transaction resolves again", func(t *testing.T) {
+		inTx(t, c, s.adminHash, func(tx pgx.Tx) {
+			if got := uid(t, tx); got != s.admin {
+				t.Fatalf("uid = %s, want the admin", got)
+			}
+			v := sealed(t, tx)
+			var out bool
+			if err := tx.QueryRow(ctx, `select app.logout()`).Scan(&out); err != nil || !out {
+				t.Fatalf("logout: %v %v", out, err)
+			}
+			if got := uid(t, tx); got != "nobody" {
+				t.Errorf("after logout in the same transaction: uid = %s, want nobody", got)
+			}
+			setSealed(t, tx, v)
+			if got := uid(t, tx); got != "nobody" {
+				t.Errorf("the pre-logout sealed value restored: uid = %s, want nobody", got)
+			}
+		})
+	})
+
+	t.Run("the cache returns what me_pending returns", func(t *testing.T) {
+		// A pending session too: the lead's, below the lead's MFA bar.
+		ph := sha256.Sum256([]byte("pending-token"))
+		pending := hex.EncodeToString(ph[:])
+		if _, err := env.Super.Pool.Exec(ctx, `
+			insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr)
+			values ($1, $2, decode($3, 'hex'), 600, now() + interval '1 day', 1, '{email}')`, s.org, s.lead, pending); err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range []string{s.leadHash, pending, strings.Repeat("ef", 32), ""} {
+			err := env.Super.InTenantTx(ctx, postgres.Credential{Hash: h}, func(ctx context.Context, tx pgx.Tx) error {
+				for range 2 { // a miss, then a hit
+					var direct, cached string
+					if err := tx.QueryRow(ctx, `select row(m.*)::text from private.me_pending() m`).Scan(&direct); err != nil {
+						return err
+					}
+					if err := tx.QueryRow(ctx, `select row(m.*)::text from private.me_pending_cached() m`).Scan(&cached); err != nil {
+						return err
+					}
+					if direct != cached {
+						t.Errorf("credential %.8s: me_pending %s, cached %s", h, direct, cached)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+
+	t.Run("ward_app cannot read the key or move the epoch", func(t *testing.T) {
+		for _, q := range []string{
+			`select encode(ipad, 'hex') from private.principal_key`,
+			`select nextval('private.principal_epoch')::text`,
+			`select setval('private.principal_epoch', 1)::text`,
+			`select currval('private.principal_epoch')::text`,
+		} {
+			inTx(t, c, s.leadHash, func(tx pgx.Tx) {
+				var v string
+				err := tx.QueryRow(ctx, q).Scan(&v)
+				if !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+					t.Errorf("%s as ward_app: %q, %v; want insufficient privilege", q, v, err)
+				}
+			})
+		}
+	})
+}
+
+// TestPrincipalCacheCoversResolverTables: every table private.me_pending()
+// reads moves the principal epoch when written, so a cached principal
+// never survives a change to what it was resolved from in the same
+// transaction.
+func TestPrincipalCacheCoversResolverTables(t *testing.T) {
+	env := pgtest.New(t)
+	var src string
+	if err := env.Super.Pool.QueryRow(context.Background(),
+		`select prosrc from pg_proc where oid = 'private.me_pending()'::regprocedure`).Scan(&src); err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for _, m := range regexp.MustCompile(`\b(app|private|audit)\.([a-z_]+)\b[^(]`).FindAllStringSubmatch(src, -1) {
+		if name := m[1] + "." + m[2]; !slices.Contains(tables, name) {
+			tables = append(tables, name)
+		}
+	}
+	if len(tables) < 6 {
+		t.Fatalf("found only %v in private.me_pending()", tables)
+	}
+	// And every setting it reads is in what the seal covers.
+	var cached string
+	if err := env.Super.Pool.QueryRow(context.Background(),
+		`select prosrc from pg_proc where oid = 'private.me_pending_cached()'::regprocedure`).Scan(&cached); err != nil {
+		t.Fatal(err)
+	}
+	settings := regexp.MustCompile(`current_setting\('([a-z_.]+)'`).FindAllStringSubmatch(src, -1)
+	for _, fn := range []string{"credential_hash"} { // helpers me_pending calls that read settings
+		var hsrc string
+		if err := env.Super.Pool.QueryRow(context.Background(),
+			`select prosrc from pg_proc where oid = ('private.' || $1 || '()')::regprocedure`, fn).Scan(&hsrc); err != nil {
+			t.Fatal(err)
+		}
+		settings = append(settings, regexp.MustCompile(`current_setting\('([a-z_.]+)'`).FindAllStringSubmatch(hsrc, -1)...)
+	}
+	if len(settings) < 3 {
+		t.Fatalf("found only %v read by the resolver", settings)
+	}
+	for _, m := range settings {
+		if !strings.Contains(cached, "current_setting('"+m[1]+"', true)") {
+			t.Errorf("private.me_pending() reads setting %s, which the sealed principal does not cover", m[1])
+		}
+	}
+	for _, table := range tables {
+		var covered bool
+		// tgtype bits: 2 row/statement, 4 insert, 8 delete, 16 update, 32 truncate.
+		err := env.Super.Pool.QueryRow(context.Background(), `
+			select exists (select from pg_trigger g where g.tgrelid = $1::regclass and g.tgenabled = 'O'
+			                 and g.tgfoid = 'private.principal_moved()'::regprocedure and g.tgtype & 60 = 60)`,
+			table).Scan(&covered)
+		if err != nil {
+			t.Fatalf("%s: %v", table, err)
+		}
+		if !covered {
+			t.Errorf("private.me_pending() reads %s, which has no principal_epoch trigger on insert, update, delete and truncate", table)
+		}
+	}
+}
