@@ -59,7 +59,8 @@ func (w *world) activate(d *device, reason string) (*http.Response, []byte) {
 	w.t.Helper()
 	opts, binder := w.signInOptions()
 	return w.request("POST", "/v1/auth/break-glass/activate", "", map[string]any{"binder": binder, "reason": reason,
-		"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d.rp, d.auth, d.cred, *opts))})
+		"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d.rp, d.auth, d.cred, *opts))},
+		w.signInProof("/v1/auth/break-glass/activate")...)
 }
 
 type activationList struct {

@@ -26,7 +26,9 @@ import (
 //     sees legal holds or keys.
 //   - A token rotated away from a session names it for 30 seconds more.
 //   - An unbound session of a role its org lists in device_binding_required_for
-//     is nobody unless it came in the browser's cookie.
+//     is nobody unless it is a browser session (handed out in the cookie
+//     only) and came in the browser's cookie.
+//   - A session a passkey created is nobody once the passkey is gone.
 //   - A live break-glass session reads every patient of its org and their
 //     entries.
 //   - A live session below its assurance bar is pending, and a pending
@@ -128,13 +130,37 @@ func (s *rlsSeed) resolve(cred postgres.Credential) rlsPrincipal {
 			return rlsPrincipal{} // pending
 		}
 		// An unbound session of a role its org requires bound is nobody
-		// unless the browser presents it in its cookie.
-		if slices.Contains(s.binding[r.org], m.role) && cred.DPoP != postgres.BrowserBinding {
+		// unless it is a browser session presented in the browser's cookie.
+		if slices.Contains(s.binding[r.org], m.role) && !(r.browser && cred.DPoP == postgres.BrowserBinding) {
 			return rlsPrincipal{} // pending device binding
+		}
+		// A session a passkey created lives only while the passkey does.
+		if r.passkey != "" && !s.hasRow("app.passkeys", r.passkey) {
+			return rlsPrincipal{}
 		}
 		return rlsPrincipal{live: true, user: r.user, org: r.org, role: m.role, breakGlass: r.breakGlass}
 	}
 	return rlsPrincipal{}
+}
+
+// hasRow reports whether the seed wrote a row of table with primary key pk.
+func (s *rlsSeed) hasRow(table, pk string) bool {
+	for _, r := range s.rows[table] {
+		if r.pk == pk {
+			return true
+		}
+	}
+	return false
+}
+
+// sessionRow is the seed's row of session id.
+func (s *rlsSeed) sessionRow(id string) *rlsRow {
+	for i := range s.rows["app.sessions"] {
+		if s.rows["app.sessions"][i].pk == id {
+			return &s.rows["app.sessions"][i]
+		}
+	}
+	panic("no session " + id)
 }
 
 func (s *rlsSeed) orgRequiresMFA(org string) bool {
