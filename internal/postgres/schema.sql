@@ -3913,6 +3913,9 @@ begin
     return '{}';
   end if;
   return coalesce((select array_agg(distinct x.id) from (
+      select c.id from app.cases c
+       where me.break_glass and p_perm in ('view', 'download') and c.org_id = me.org_id
+      union all
       select cm.case_id as id from app.case_members cm
        where cm.org_id = me.org_id and cm.user_id = me.user_id and cm.revoked_at is null
          and (cm.access_expires_at is null or cm.access_expires_at > now())
