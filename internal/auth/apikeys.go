@@ -219,15 +219,3 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id uuid.UUID) error {
 	}
 	return nil
 }
-
-// apiKeyScopes returns the scopes of p's key and marks it used (at most
-// once a minute).
-func (s *Service) apiKeyScopes(ctx context.Context, p identity.Principal) ([]string, error) {
-	var scopes []string
-	err := s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
-		var err error
-		scopes, err = q.APIKeyScopes(ctx)
-		return err
-	})
-	return scopes, err
-}

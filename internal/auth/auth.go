@@ -341,7 +341,7 @@ func (s *Service) ConsumeLinkWithKey(ctx context.Context, token, verifier, jkt s
 }
 
 // Authenticate resolves a presented session token or admin API key to its
-// principal, in one round trip (two for a key: its scopes), touching the
+// principal, in one round trip (a key's scopes included), touching the
 // session's last-seen time (a key's last use) at most once a minute. A
 // malformed sk_live_ key is ErrAPIKeyMalformed, before any lookup.
 // orgHint, when set, must name the session's org. It returns
@@ -358,10 +358,7 @@ func (s *Service) Authenticate(ctx context.Context, token, orgHint, dpop string)
 	case !key && !validSecret(token):
 		return identity.Principal{}, ErrUnauthenticated
 	}
-	p, err := whoami(ctx, s.db.Pool, identity.HashToken(token), orgHint, requestID, dpop)
-	if err == nil && p.Kind == identity.KindAPIKey {
-		p.Scopes, err = s.apiKeyScopes(ctx, p)
-	}
+	p, err := whoami(ctx, s.db.Pool, identity.HashToken(token), orgHint, requestID, dpop, key)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Why, for the holder: a second round trip, on failures only.
 		switch status, err := credentialStatus(ctx, s.db, identity.HashToken(token)); {

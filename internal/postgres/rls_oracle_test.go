@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -1022,4 +1023,17 @@ func (s *rlsSeed) describe(p rlsPrincipal) string {
 		return "nobody"
 	}
 	return fmt.Sprintf("%s %s of %s", s.readable(p.user), p.role, s.readable(p.org))
+}
+
+// accessReportRows is the number of events of patient's org about patient
+// (its patient id, or among its results): audit.access_report's rows.
+func (s *rlsSeed) accessReportRows(patient string) string {
+	p := s.must(patient)
+	n := 0
+	for _, e := range s.rows["audit.events"] {
+		if e.patient == p || slices.Contains(e.results, p) {
+			n++
+		}
+	}
+	return strconv.Itoa(n)
 }

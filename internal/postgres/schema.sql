@@ -2911,7 +2911,8 @@ declare
 begin
   select * into me from private.me();
   if me.org_id is distinct from p_org
-     or not (me.role = 'admin' or (me.role = 'patient' and p_patient = any (private.my_patient_ids()))) then
+     or not ((me.role = 'admin' and (me.kind = 'session' or (me.kind = 'api_key' and private.key_holds('dsr'))))
+             or (me.role = 'patient' and me.kind = 'session' and p_patient = any (private.my_patient_ids()))) then
     raise exception 'forbidden' using errcode = '42501';
   end if;
   return query

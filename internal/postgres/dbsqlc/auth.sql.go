@@ -12,17 +12,6 @@ import (
 	"github.com/google/uuid"
 )
 
-const aPIKeyScopes = `-- name: APIKeyScopes :one
-select app.api_key_scopes()::text[] as scopes
-`
-
-func (q *Queries) APIKeyScopes(ctx context.Context) ([]string, error) {
-	row := q.db.QueryRow(ctx, aPIKeyScopes)
-	var scopes []string
-	err := row.Scan(&scopes)
-	return scopes, err
-}
-
 const addMember = `-- name: AddMember :one
 select user_id, email_enc, invite_ttl_min
 from app.add_member($1, $2, $3, $4, $5::text,

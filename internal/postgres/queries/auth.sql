@@ -126,9 +126,6 @@ select app.revoke_api_key(@id, sqlc.narg('request')::text)::boolean as ok;
 select audit.append(@org_id, 'api_key.list', 'success', p_request => sqlc.narg('request')::text,
   p_details => jsonb_build_object('count', @count::int));
 
--- name: APIKeyScopes :one
-select app.api_key_scopes()::text[] as scopes;
-
 -- name: PasskeyBegin :one
 select challenge, user_handle, email_enc, credential_ids::bytea[] as credential_ids, expires_at
 from app.passkey_begin(@purpose, @rp_id, @origin, sqlc.narg('binder_hash')::bytea);
