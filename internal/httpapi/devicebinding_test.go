@@ -276,6 +276,30 @@ func TestPasskeyBoundSessions(t *testing.T) {
 		t.Fatalf("the session records passkey %v, the laptop is %v", passkey, laptop)
 	}
 
+	// A step-up from the browser rotates the token in the cookie only: the
+	// browser session's token never appears in a body.
+	page := []string{"Cookie", "ward_session=" + browser, "Sec-Fetch-Site", "same-origin"}
+	resp, b = w.request("POST", "/v1/auth/passkeys/verify/begin", "", nil, page...)
+	vopts, err := virtualwebauthn.ParseAssertionOptions(string(b))
+	if resp.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("verify begin from the browser: %d %s", resp.StatusCode, b)
+	}
+	resp, b = w.request("POST", "/v1/auth/passkeys/verify/finish", "", map[string]any{
+		"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d1.rp, d1.auth, d1.cred, *vopts))}, page...)
+	var rotated string
+	for _, c := range resp.Cookies() {
+		if c.Name == "ward_session" {
+			rotated = c.Value
+		}
+	}
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(b), `"token"`) || rotated == "" || rotated == browser {
+		t.Fatalf("step-up from the browser: %d %s (cookie rotated: %t)", resp.StatusCode, b, rotated != browser)
+	}
+	browser = rotated
+	if me(browser) != http.StatusOK {
+		t.Fatal("the rotated browser session does not work in its cookie")
+	}
+
 	// API clients sign in with d1 and d2 (DPoP).
 	api1, api2 := w.passkeySignIn(d1), w.passkeySignIn(d2)
 	w.do("GET", "/v1/me", api1, nil, http.StatusOK, nil)
