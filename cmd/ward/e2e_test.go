@@ -149,6 +149,23 @@ func noEnv(string) string { return "" }
 // second factors).
 func (s *server) stepUp(token string) {
 	s.t.Helper()
+	s.superExec(`update app.sessions set assurance = 2, amr = '{email,totp}' where token_hash = sha256($1::bytea)`,
+		[]byte(token))
+}
+
+// noDeviceBinding lifts the device-binding policy of every org on the data
+// directory, as its superuser: a new org requires its staff's API sessions
+// to be DPoP-bound (migration 00080), and these tests drive the API with
+// plain bearer tokens (they are not about device binding, which
+// internal/httpapi tests with DPoP-signing clients).
+func (s *server) noDeviceBinding() {
+	s.t.Helper()
+	s.superExec(`update app.orgs set device_binding_required_for = '{}'`)
+}
+
+// superExec runs one statement as the embedded cluster's superuser.
+func (s *server) superExec(sql string, args ...any) {
+	s.t.Helper()
 	cl, err := postgres.NewCluster(filepath.Join(s.dir, "postgres"))
 	if err != nil {
 		s.t.Fatal(err)
@@ -158,9 +175,7 @@ func (s *server) stepUp(token string) {
 		s.t.Fatal(err)
 	}
 	defer su.Close()
-	if _, err := su.Pool.Exec(context.Background(),
-		`update app.sessions set assurance = 2, amr = '{email,totp}' where token_hash = sha256($1::bytea)`,
-		[]byte(token)); err != nil {
+	if _, err := su.Pool.Exec(context.Background(), sql, args...); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -225,6 +240,7 @@ func TestEndToEnd(t *testing.T) {
 	var sess struct {
 		Token string `json:"token"`
 	}
+	s.noDeviceBinding()
 	s.call("POST", "/v1/auth/magic", "", map[string]string{"token": token}, http.StatusOK, &sess)
 	// The org's admin needs a second factor before anything else.
 	s.call("GET", "/v1/patients", sess.Token, nil, http.StatusForbidden, nil)
@@ -424,6 +440,7 @@ func TestCrashUnderLoad(t *testing.T) {
 	var sess struct {
 		Token string `json:"token"`
 	}
+	s.noDeviceBinding()
 	s.call("POST", "/v1/auth/magic", "", map[string]string{"token": link[strings.LastIndex(link, "=")+1:]}, http.StatusOK, &sess)
 	s.stepUp(sess.Token)
 	var ids []string

@@ -80,6 +80,11 @@ func TestTwoNodes(t *testing.T) {
 		}
 		return resp.StatusCode
 	}
+	// A new org requires its staff's API sessions to be DPoP-bound; this
+	// test drives the API with a plain bearer token (not about binding).
+	if _, err := env.Super.Pool.Exec(context.Background(), `update app.orgs set device_binding_required_for = '{}'`); err != nil {
+		t.Fatal(err)
+	}
 	var sess struct {
 		Token string `json:"token"`
 	}

@@ -48,6 +48,7 @@ func TestSIEMWebhookEndToEnd(t *testing.T) {
 	var sess struct {
 		Token string `json:"token"`
 	}
+	s.noDeviceBinding()
 	s.call("POST", "/v1/auth/magic", "", map[string]string{"token": link[strings.LastIndex(link, "=")+1:]}, http.StatusOK, &sess)
 	s.stepUp(sess.Token)
 	var created struct {

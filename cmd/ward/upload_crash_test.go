@@ -69,6 +69,7 @@ func TestKillDuringUpload(t *testing.T) {
 	var sess struct {
 		Token string `json:"token"`
 	}
+	s.noDeviceBinding()
 	s.call("POST", "/v1/auth/magic", "", map[string]string{"token": link[strings.LastIndex(link, "=")+1:]}, http.StatusOK, &sess)
 	s.stepUp(sess.Token)
 	var kase struct {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,11 +159,14 @@ func newFixture(t testing.TB, env *pgtest.Env) fixture {
 		token := hex.EncodeToString(randBytes(32))
 		sum := sha256.Sum256([]byte(token))
 		sid := uuid.New()
-		// AAL2 (a second factor presented): admins and leads need it.
+		// AAL2 (a second factor presented): admins and leads need it. Bound
+		// to a DPoP key, as a new org requires of its staff (the credential
+		// names the key's thumbprint, as the server sets it from a proof).
+		jkt := strings.Repeat("A", 43)
 		exec(`insert into app.sessions (id, org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at,
-			    assurance, amr)
-			values ($1, $2, $3, $4, 60, now() + interval '1 hour', 2, '{email,totp}')`, sid, f.org, user, sum[:])
-		return postgres.Credential{Hash: hex.EncodeToString(sum[:]), Org: f.org.String()}, sid
+			    assurance, amr, dpop_jkt)
+			values ($1, $2, $3, $4, 60, now() + interval '1 hour', 2, '{email,totp}', $5)`, sid, f.org, user, sum[:], jkt)
+		return postgres.Credential{Hash: hex.EncodeToString(sum[:]), Org: f.org.String(), DPoP: jkt}, sid
 	}
 	f.adminCred, f.adminSession = session(f.admin, "admin")
 	f.patientCred, _ = session(f.patientUser, "patient")

@@ -155,7 +155,11 @@ func (s *Service) ListBreakGlassUsers(ctx context.Context) ([]BreakGlassUser, er
 // ErrPasskeyInvalid (unknown passkey, bad signature, UV missing, wrong
 // origin or RP ID, a sign-count regression), ErrBreakGlassRefused (not an
 // emergency-access user, or fewer than two passkeys); each is audited.
-func (s *Service) ActivateBreakGlass(ctx context.Context, response []byte, binder, reason string) (BreakGlassSession, error) {
+// jkt is the thumbprint of the key of the sign-in's DPoP proof the caller
+// verified (VerifyDPoP, UseDPoP), or empty: the session is bound to that
+// key at creation, or else is a browser session, to be handed out in the
+// session cookie only (migration 00080).
+func (s *Service) ActivateBreakGlass(ctx context.Context, response []byte, binder, reason, jkt string) (BreakGlassSession, error) {
 	reason, err := checkText("reason", reason, minBreakGlassReason)
 	if err != nil {
 		return BreakGlassSession{}, err
@@ -183,6 +187,11 @@ func (s *Service) ActivateBreakGlass(ctx context.Context, response []byte, binde
 	var emails [][]byte
 	var refusal error
 	err = s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		// The device key the server verified, as ward.dpop always is: the
+		// procedure binds the new session to it.
+		if _, err := tx.Exec(ctx, `select set_config('ward.dpop', $1, true)`, jkt); err != nil {
+			return err
+		}
 		q := dbsqlc.New(tx)
 		var err error
 		refusal, err = s.verifyAssertion(ctx, q, wa, cer, parsed, "signin", binderHash, ErrPasskeyInvalid)

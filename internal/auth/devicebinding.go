@@ -6,19 +6,25 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 )
 
-// Device binding required by role (migration 00062). An org lists the
-// roles whose sessions must be bound to a device: to a DPoP key, or to the
-// browser that holds the session cookie. The database resolves an unbound
-// session of such a role presented any other way (a bearer token) as
-// pending "device_binding": no credential for any data. Where a session
-// is issued without a DPoP proof to such a member, the API hands the token
-// out in the cookie only.
+// Device binding required by role (migrations 00062, 00080). An org lists
+// the roles whose sessions must be bound to a device; new orgs list
+// provider, lead and admin. A session is bound to a DPoP key, or is a
+// browser session: handed out in the session cookie only (MarkBrowser)
+// and presented in that cookie. The database resolves an unbound session
+// of such a role presented any other way (a bearer token, or a token once
+// handed out in a body and now sent as a cookie) as pending
+// "device_binding": no credential for any data. Where a session is issued
+// without a DPoP proof to such a member, the API hands the token out in
+// the cookie only and marks it a browser session. A session a passkey
+// created resolves only while that passkey exists.
 
 // BrowserBinding is the device binding Authenticate is given for a session
 // presented in the browser's session cookie (see postgres.BrowserBinding).
@@ -28,8 +34,9 @@ const BrowserBinding = postgres.BrowserBinding
 // its org requires to be bound.
 const PendingDeviceBinding = "device_binding"
 
-// RecommendedDeviceBinding is the policy docs/authentication.md recommends
-// (the issue's default): staff bind their non-browser sessions.
+// RecommendedDeviceBinding is the policy of new orgs (the issue's
+// default): staff bind their non-browser sessions. Orgs older than
+// migration 00080 keep theirs until an admin sets it.
 var RecommendedDeviceBinding = []identity.Role{identity.RoleProvider, identity.RoleLead, identity.RoleAdmin}
 
 // DeviceBindingPolicy is the roles of an org whose non-browser sessions
@@ -103,4 +110,25 @@ func (s *Service) SetDeviceBindingPolicy(ctx context.Context, pol DeviceBindingP
 func (s *Service) NeedsBinding(ctx context.Context, token string) bool {
 	p, err := s.Authenticate(ctx, token, "", "")
 	return err == nil && p.Pending == PendingDeviceBinding
+}
+
+// MarkBrowser marks the session whose token is sessToken a browser
+// session: the API handed it out in the session cookie only, never in a
+// response body. A browser session of a role its org requires to be bound
+// resolves only when it comes back in that cookie (BrowserBinding). The
+// database accepts it once, in the session's first minute, for a session
+// not bound to a DPoP key; an error otherwise.
+func (s *Service) MarkBrowser(ctx context.Context, sessToken string) error {
+	cred := postgres.Credential{Hash: identity.HashToken(sessToken), Request: requestID(ctx)}
+	var marked bool
+	err := s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `select app.session_browser()`).Scan(&marked)
+	})
+	if err != nil {
+		return fmt.Errorf("auth: mark browser session: %w", err)
+	}
+	if !marked {
+		return fmt.Errorf("auth: mark browser session: the session is DPoP-bound, marked already or not new")
+	}
+	return nil
 }

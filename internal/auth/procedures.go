@@ -25,11 +25,11 @@ import (
 // whoami binds the credential (hash, org hint and request id,
 // transaction-local in the implicit transaction of the batch) and resolves
 // it to a principal in one round trip, pending or not (Principal.Pending).
-// With scopes (the token is an API key) the same round trip also reads the
-// key's scopes through app.api_key_scopes (which records its use), instead
-// of a tenant transaction of its own after it. It returns pgx.ErrNoRows
-// when no live credential matches.
-func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestID, dpop string, scopes bool) (identity.Principal, error) {
+// For an API key (key: the token has the sk_live_ prefix) the same round
+// trip reads its scopes and touches its last use (app.api_key_scopes),
+// under the same binding. It returns pgx.ErrNoRows when no live credential
+// matches.
+func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestID, dpop string, key bool) (identity.Principal, error) {
 	p := identity.Principal{CredentialHash: credHash, DPoP: dpop}
 	b := &pgx.Batch{}
 	b.Queue(`select set_config('ward.credential', $1, true), set_config('ward.org', $2, true), set_config('ward.request', $3, true),
@@ -42,8 +42,10 @@ func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestI
 		return row.Scan(&kind, &p.CredentialID, &p.UserID, &p.OrgID, &role, &sessionID, &p.AAL, &p.AuthTime,
 			&p.AMR, &pending, &p.BreakGlass)
 	})
-	if scopes {
-		b.Queue(`select app.api_key_scopes()::text[]`).QueryRow(func(row pgx.Row) error {
+	if key {
+		// Under the same binding; for a credential that is no live key it
+		// returns '{}' and changes nothing.
+		b.Queue(`select app.api_key_scopes()`).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&p.Scopes)
 		})
 	}

@@ -353,7 +353,7 @@ func TestProblemDetails(t *testing.T) {
 	// are TestCSRF's).
 	req, _ := http.NewRequest("POST", w.srv.URL+"/v1/patients", strings.NewReader("name=x"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "Bearer "+o.Admin.Token)
+	w.authorize(req, o.Admin.Token)
 	resp, err := w.srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)

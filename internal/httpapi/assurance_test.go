@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/identity"
-	"github.com/wardhq/ward/internal/postgres"
 )
 
 var errRollback = errors.New("roll back")
@@ -21,7 +20,7 @@ var errRollback = errors.New("roll back")
 func (w *world) phiRows(token string) int {
 	w.t.Helper()
 	var n int
-	err := w.env.App.InTenantTx(context.Background(), postgres.Credential{Hash: identity.HashToken(token)},
+	err := w.env.App.InTenantTx(context.Background(), w.cred(token),
 		func(ctx context.Context, tx pgx.Tx) error {
 			if err := tx.QueryRow(ctx, `select count(*) from app.patients`).Scan(&n); err != nil {
 				return err

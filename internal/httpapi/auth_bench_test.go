@@ -3,9 +3,14 @@ package httpapi_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
+	"net/http"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/auth"
@@ -16,8 +21,11 @@ import (
 // per request, through the server's own path (auth.Service.Authenticate, as
 // the route guard calls it: one batch binding ward.credential and reading
 // app.whoami(), which runs private.me_pending() and the org's assurance
-// bar), for an AAL2 admin session and for an admin API key (the same
-// resolution plus a credential-bound transaction reading the key's scopes),
+// bar), for an AAL2 admin session, for the same admin's DPoP-bound
+// session (the database's thumbprint check alone, and the whole per-request
+// DPoP path: the proof's verification and its jti recorded, then the
+// resolution) and for an admin API key (the same resolution, its scopes in
+// the same batch),
 // beside two baselines on the same pools in the same run: a bare `select 1`
 // round trip as ward_app, the same batch binding the credential with
 // `select 1` in place of app.whoami(), and a plain indexed lookup of app.sessions by
@@ -27,10 +35,34 @@ import (
 // goroutines over the pool (4 connections). Figures in docs/benchmarks.md
 // §6.
 func BenchmarkAuthenticate(b *testing.B) {
-	w := newWorld(b)
+	// The org binds no role, so the admin's plain bearer session is the
+	// plain session check; the DPoP session is the same admin's, signed in
+	// with a proof.
+	w := newWorld(b, withUnboundOrgs())
 	o := w.createOrg("Bench Org")
 	key := w.createKey(o, auth.ScopeMembers).Key
 	ctx := context.Background()
+	link, err := w.ops.OperatorLink(ctx, w.env.Super, o.Admin.Email, uuid.NullUUID{UUID: o.ID, Valid: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var bound struct {
+		Token string `json:"token"`
+	}
+	resp, body := w.request("POST", "/v1/auth/magic", "", map[string]string{"token": link[strings.LastIndex(link, "=")+1:]},
+		w.signInProof("/v1/auth/magic")...)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &bound) != nil {
+		b.Fatalf("DPoP sign-in: %d %s", resp.StatusCode, body)
+	}
+	if _, err := w.env.Super.Pool.Exec(ctx, `update app.sessions set assurance = 2, amr = '{email,totp}'
+		where token_hash = sha256($1::bytea)`, []byte(bound.Token)); err != nil {
+		b.Fatal(err)
+	}
+	dk, ok := w.boundKey(bound.Token)
+	if !ok {
+		b.Fatal("the DPoP session is not bound")
+	}
+	jkt, me := dk.jkt(), w.root+"/v1/me"
 	if _, err := w.env.Super.Pool.Exec(ctx, `insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min,
 		absolute_expires_at, assurance, amr, authenticated_at)
 		select s.org_id, s.user_id, sha256(gen_random_uuid()::text::bytea), s.idle_timeout_min, s.absolute_expires_at,
@@ -47,13 +79,17 @@ func BenchmarkAuthenticate(b *testing.B) {
 
 	// check that each credential resolves as the server needs before timing.
 	for _, c := range []struct {
-		token string
-		kind  identity.CredentialKind
-	}{{o.Admin.Token, identity.KindSession}, {key, identity.KindAPIKey}} {
-		p, err := w.auth.Authenticate(ctx, c.token, "", "")
-		if err != nil || p.Kind != c.kind || p.AAL != 2 || p.Pending != "" || p.Role != identity.RoleAdmin {
+		token, dpop string
+		kind        identity.CredentialKind
+	}{{o.Admin.Token, "", identity.KindSession}, {bound.Token, jkt, identity.KindSession}, {key, "", identity.KindAPIKey}} {
+		p, err := w.auth.Authenticate(ctx, c.token, "", c.dpop)
+		if err != nil || p.Kind != c.kind || p.AAL != 2 || p.Pending != "" || p.Role != identity.RoleAdmin ||
+			(c.kind == identity.KindAPIKey) != (len(p.Scopes) == 1) {
 			b.Fatalf("authenticate %s: %+v %v", c.kind, p, err)
 		}
+	}
+	if _, err := w.auth.Authenticate(ctx, bound.Token, "", ""); err == nil {
+		b.Fatal("the DPoP session resolves without its thumbprint")
 	}
 
 	cases := []struct {
@@ -80,6 +116,27 @@ func BenchmarkAuthenticate(b *testing.B) {
 		}},
 		{"session", func(ctx context.Context) error {
 			_, err := w.auth.Authenticate(ctx, o.Admin.Token, "", "")
+			return err
+		}},
+		{"dpop-client-sign-proof", func(ctx context.Context) error {
+			// the client's share of the whole DPoP path below, not the server's
+			_ = dk.proof("GET", me, bound.Token, nil)
+			return nil
+		}},
+		{"session-dpop-thumbprint", func(ctx context.Context) error {
+			_, err := w.auth.Authenticate(ctx, bound.Token, "", jkt)
+			return err
+		}},
+		{"session-dpop-proof", func(ctx context.Context) error {
+			// a fresh proof (client), its verification and jti (server), then
+			// the resolution with its thumbprint
+			p, err := auth.VerifyDPoP(dk.proof("GET", me, bound.Token, nil), "GET", me, bound.Token, time.Now())
+			if err == nil {
+				err = w.auth.UseDPoP(ctx, p)
+			}
+			if err == nil {
+				_, err = w.auth.Authenticate(ctx, bound.Token, "", p.JKT)
+			}
 			return err
 		}},
 		{"session-org-hint", func(ctx context.Context) error {

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net"
@@ -59,7 +60,8 @@ func (w *world) activate(d *device, reason string) (*http.Response, []byte) {
 	w.t.Helper()
 	opts, binder := w.signInOptions()
 	return w.request("POST", "/v1/auth/break-glass/activate", "", map[string]any{"binder": binder, "reason": reason,
-		"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d.rp, d.auth, d.cred, *opts))})
+		"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d.rp, d.auth, d.cred, *opts))},
+		w.signInProof("/v1/auth/break-glass/activate")...)
 }
 
 type activationList struct {
@@ -203,6 +205,63 @@ func TestBreakGlass(t *testing.T) {
 		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events
 		  where org_id = $1 and break_glass and session_id <> $2`, o.ID, bg.SessionID).Scan(&other); err != nil || other != 0 {
 			t.Fatalf("%d flagged events of other sessions (%v)", other, err)
+		}
+	})
+
+	t.Run("reads every case and document, every event flagged", func(t *testing.T) {
+		// A case of P1 (whose care team the operator is not on) with a
+		// document, made by the lead.
+		var kase caseJSON
+		w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Emergency admission"},
+			http.StatusCreated, &kase)
+		content := []byte("discharge summary: allergies penicillin")
+		resp, b := w.upload("POST", "/v1/cases/"+kase.ID.String()+"/files", o.Lead.Token, "summary.txt", content,
+			"Ward-Document-Type", "report")
+		var doc docJSON
+		if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &doc) != nil {
+			t.Fatalf("upload: %d %s", resp.StatusCode, b)
+		}
+		casePath, docPath := "/v1/cases/"+kase.ID.String(), "/v1/documents/"+doc.ID.String()
+		// The operator's ordinary session reaches neither.
+		for _, path := range []string{casePath, docPath, docPath + "/content"} {
+			if resp, b := w.request("GET", path, op.Token, nil); resp.StatusCode != http.StatusNotFound {
+				t.Fatalf("GET %s without break-glass: %d %s", path, resp.StatusCode, b)
+			}
+		}
+		// The break-glass session lists, reads and downloads them.
+		var list struct {
+			Cases []caseJSON `json:"cases"`
+		}
+		w.do("GET", "/v1/cases", bg.Token, nil, http.StatusOK, &list)
+		if len(list.Cases) != 1 || list.Cases[0].ID != kase.ID {
+			t.Fatalf("break-glass case list: %+v", list.Cases)
+		}
+		w.do("GET", casePath, bg.Token, nil, http.StatusOK, nil)
+		w.do("GET", casePath+"/documents", bg.Token, nil, http.StatusOK, nil)
+		w.do("GET", docPath, bg.Token, nil, http.StatusOK, nil)
+		resp, got, err := w.download(docPath+"/content", bg.Token)
+		if err != nil || resp.StatusCode != http.StatusOK || !bytes.Equal(got, content) {
+			t.Fatalf("break-glass download: %v %d %q", err, resp.StatusCode, got)
+		}
+		// It writes only what its role may: no upload to the case.
+		if resp, b := w.upload("POST", "/v1/cases/"+kase.ID.String()+"/files", bg.Token, "x.txt", []byte("x"),
+			"Ward-Document-Type", "report"); resp.StatusCode == http.StatusCreated {
+			t.Fatalf("break-glass upload: %d %s", resp.StatusCode, b)
+		}
+		var all, flagged, downloads int
+		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*), count(*) filter (where break_glass),
+		    count(*) filter (where action = 'document.download' and outcome = 'success')
+		  from audit.events where org_id = $1 and session_id = $2`, o.ID, bg.SessionID).Scan(&all, &flagged, &downloads); err != nil {
+			t.Fatal(err)
+		}
+		if flagged != all || downloads != 1 {
+			t.Fatalf("break-glass session events: %d, %d flagged, %d downloads", all, flagged, downloads)
+		}
+		var caseEvents int
+		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events
+		  where org_id = $1 and session_id = $2 and break_glass and object_type in ('case', 'document', 'document_version')`,
+			o.ID, bg.SessionID).Scan(&caseEvents); err != nil || caseEvents < 4 {
+			t.Fatalf("%d flagged case and document events (%v)", caseEvents, err)
 		}
 	})
 

@@ -154,14 +154,32 @@ func TestBrowserSignIn(t *testing.T) {
 		t.Fatalf("me after logout: %d %s", resp.StatusCode, body)
 	}
 
-	// JSON clients still get the token in the body.
-	link, err := w.ops.OperatorLink(context.Background(), w.env.Super, m.Email, uuid.NullUUID{UUID: o.ID, Valid: true})
-	if err != nil {
-		t.Fatal(err)
+	// JSON clients get the token in the body, unless the org requires
+	// their role to bind sessions (a provider, in a new org): then only a
+	// DPoP sign-in gets a token, and without a proof the session is a
+	// browser session in the cookie only.
+	jsonSignIn := func(email string, hdr ...string) (*http.Response, []byte) {
+		link, err := w.ops.OperatorLink(context.Background(), w.env.Super, email, uuid.NullUUID{UUID: o.ID, Valid: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.request("POST", "/v1/auth/magic", "", map[string]string{"token": link[strings.LastIndex(link, "=")+1:]}, hdr...)
 	}
-	resp, body = w.request("POST", "/v1/auth/magic", "", map[string]string{"token": link[strings.LastIndex(link, "=")+1:]})
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"token":"`) {
-		t.Fatalf("JSON sign-in: %d %s", resp.StatusCode, body)
+	resp, body = jsonSignIn(m.Email)
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), `"token":"`) ||
+		!strings.Contains(string(body), `"device_binding_required":true`) || setCookie(resp, "__Host-ward_session") == "" {
+		t.Fatalf("JSON sign-in of a provider without a proof: %d %s", resp.StatusCode, body)
+	}
+	resp, body = jsonSignIn(m.Email, w.signInProof("/v1/auth/magic")...)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"token":"`) ||
+		!strings.Contains(string(body), `"token_type":"DPoP"`) {
+		t.Fatalf("JSON sign-in of a provider with a proof: %d %s", resp.StatusCode, body)
+	}
+	pat := w.addMember(o, "pat@example.test", "patient")
+	resp, body = jsonSignIn(pat.Email)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"token":"`) ||
+		!strings.Contains(string(body), `"token_type":"Bearer"`) {
+		t.Fatalf("JSON sign-in of a patient: %d %s", resp.StatusCode, body)
 	}
 }
 
@@ -179,7 +197,9 @@ func TestPlainHTTPCookies(t *testing.T) {
 // state change is refused unless the browser says it came from our own
 // origin; bearer clients are not affected.
 func TestCSRF(t *testing.T) {
-	w := newWorld(t)
+	// Plain bearer tokens, also sent as cookies: the test is about the
+	// origin checks, not device binding.
+	w := newWorld(t, withUnboundOrgs())
 	o := w.createOrg("CSRF Org")
 	origin := w.srv.URL // the test server's base URL is its own
 	cookie := "ward_session=" + o.Admin.Token

@@ -3,8 +3,6 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -211,8 +209,9 @@ func TestCasesAttack(t *testing.T) {
 			[]byte("%PDF-1.7\nv2 altered")); resp.StatusCode != http.StatusConflict {
 			t.Errorf("a new version of an accepted document by its uploader: %d %s", resp.StatusCode, b)
 		}
-		sum := sha256.Sum256([]byte(uploader.Token))
-		err := w.env.App.InTenantTx(ctx, postgres.Credential{Hash: hex.EncodeToString(sum[:]), Org: o.ID.String()},
+		cred := w.cred(uploader.Token)
+		cred.Org = o.ID.String()
+		err := w.env.App.InTenantTx(ctx, cred,
 			func(ctx context.Context, tx pgx.Tx) error {
 				_, err := tx.Exec(ctx, `insert into app.document_versions (org_id, case_id, document_id, version, storage_key,
 				    data_key, size, sha256, content_type, filename_enc, uploaded_by)
@@ -390,7 +389,7 @@ func TestCasesAttack(t *testing.T) {
 		for _, name := range []string{`a"b; filename=evil.exe.pdf`, "résumé 😀 'x'.pdf", `..\..\boot.ini`} {
 			enc := rfc8187(name)
 			req, _ := http.NewRequest("POST", w.srv.URL+"/v1/cases/"+cid+"/files", bytes.NewReader([]byte("%PDF-1.7\n")))
-			req.Header.Set("Authorization", "Bearer "+o.Lead.Token)
+			w.authorize(req, o.Lead.Token)
 			req.Header.Set("Ward-Document-Type", "note")
 			req.Header.Set("Content-Disposition", "attachment; filename*=UTF-8''"+enc)
 			resp, err := w.srv.Client().Do(req)
@@ -470,7 +469,7 @@ func TestCasesAttack(t *testing.T) {
 		// A chunked body (no Content-Length) over the limit.
 		req, _ := http.NewRequest("POST", w.srv.URL+"/v1/cases/"+cid+"/files",
 			io.MultiReader(bytes.NewReader(bytes.Repeat([]byte("A"), 2400))))
-		req.Header.Set("Authorization", "Bearer "+o.Lead.Token)
+		w.authorize(req, o.Lead.Token)
 		req.Header.Set("Ward-Document-Type", "note")
 		req.Header.Set("Content-Disposition", "attachment; filename=big.txt")
 		resp, err := w.srv.Client().Do(req)

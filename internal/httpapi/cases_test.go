@@ -39,7 +39,7 @@ func (w *world) upload(method, path, token, name string, data []byte, hdr ...str
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	w.authorize(req, token)
 	req.Header.Set("Content-Type", "application/octet-stream")
 	req.Header.Set("Content-Disposition", "attachment; filename*=UTF-8''"+strings.ReplaceAll(name, " ", "%20"))
 	for i := 0; i+1 < len(hdr); i += 2 {
@@ -62,7 +62,7 @@ func (w *world) download(path, token string, hdr ...string) (*http.Response, []b
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	w.authorize(req, token)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}

@@ -47,7 +47,7 @@ func problemOf(t *testing.T, b []byte) (code, detail string) {
 }
 
 func TestCredentialHeaders(t *testing.T) {
-	w := newWorld(t)
+	w := newWorld(t, withUnboundOrgs()) // plain bearer tokens, as the headers under test carry
 	o := w.createOrg("Cred Org")
 	other := w.createOrg("Other Cred Org")
 	tok := o.Admin.Token
@@ -108,7 +108,7 @@ func TestCredentialHeaders(t *testing.T) {
 // A User-Agent that is not UTF-8 is cleaned before it is stored; it never
 // turns a request into a 500.
 func TestUserAgentNotUTF8(t *testing.T) {
-	w := newWorld(t)
+	w := newWorld(t, withUnboundOrgs()) // plain bearer tokens in hand-made requests
 	o := w.createOrg("UA Org")
 	w.populate(o, "ua")
 	ua := "Mozilla/5.0 \xff\xfe\xc3(bad)"

@@ -10,7 +10,7 @@ import (
 // Bodies encoding/json would accept but Ward refuses: each is a 400 that
 // names the field and echoes nothing of the value, and writes nothing.
 func TestStrictJSON(t *testing.T) {
-	w := newWorld(t)
+	w := newWorld(t, withUnboundOrgs()) // plain bearer tokens in hand-made requests
 	o := w.createOrg("JSON Org")
 	w.populate(o, "j")
 	entries := "/v1/patients/" + o.P1.String() + "/entries"

@@ -2,11 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -21,57 +16,6 @@ import (
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres"
 )
-
-// dpopKey is a client's DPoP key: it signs proofs (RFC 9449 §4).
-type dpopKey struct {
-	t   *testing.T
-	alg jose.SignatureAlgorithm
-	key crypto.Signer
-}
-
-func newDPoPKey(t *testing.T, alg jose.SignatureAlgorithm) dpopKey {
-	t.Helper()
-	var k crypto.Signer
-	var err error
-	if alg == jose.EdDSA {
-		_, k, err = ed25519.GenerateKey(rand.Reader)
-	} else {
-		k, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dpopKey{t: t, alg: alg, key: k}
-}
-
-// proof signs a proof for method and url (absolute, as the client
-// addresses the server), with ath for token when it is not empty. edit
-// changes the claims before signing.
-func (k dpopKey) proof(method, url, token string, edit func(map[string]any)) string {
-	k.t.Helper()
-	claims := map[string]any{"jti": uuid.NewString(), "htm": method, "htu": url, "iat": time.Now().Unix()}
-	if token != "" {
-		claims["ath"] = auth.TokenHash(token)
-	}
-	if edit != nil {
-		edit(claims)
-	}
-	opts := (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt")
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: k.key}, opts)
-	if err != nil {
-		k.t.Fatal(err)
-	}
-	payload, _ := json.Marshal(claims)
-	jws, err := s.Sign(payload)
-	if err != nil {
-		k.t.Fatal(err)
-	}
-	out, err := jws.CompactSerialize()
-	if err != nil {
-		k.t.Fatal(err)
-	}
-	return out
-}
 
 // DPoP (RFC 9449): a client that signs in with a proof gets a session bound
 // to its key, and every later request with it needs a fresh, matching
@@ -165,11 +109,12 @@ func testDPoP(t *testing.T, w *world, o *org, alg jose.SignatureAlgorithm) {
 	get("stolen token with another key", "DPoP "+tok, thief.proof("GET", me, tok, nil), http.StatusUnauthorized, "")
 	get("garbage proof", "DPoP "+tok, "not.a.jwt", http.StatusUnauthorized, "dpop_invalid")
 
-	// An unbound session may use DPoP too (the proof is checked), and stays
-	// usable as Bearer.
-	get("unbound session with a proof", "DPoP "+o.Admin.Token, key.proof("GET", me, o.Admin.Token, nil), http.StatusOK, "")
-	resp, body = w.request("GET", "/v1/me", o.Admin.Token, nil)
-	if resp.StatusCode != http.StatusOK {
+	// An unbound session (a patient's: the org binds staff only) may use
+	// DPoP too (the proof is checked), and stays usable as Bearer.
+	pat := w.addMember(o, "dpop-pat-"+strings.ToLower(string(alg))+"@example.test", identity.RolePatient)
+	get("unbound session with a proof", "DPoP "+pat.Token, key.proof("GET", me, pat.Token, nil), http.StatusOK, "")
+	resp, body = w.request("GET", "/v1/me", pat.Token, nil)
+	if resp.StatusCode != http.StatusOK || resp.Request.Header.Get("DPoP") != "" {
 		t.Fatalf("unbound session as Bearer: %d %s", resp.StatusCode, body)
 	}
 
@@ -205,7 +150,8 @@ func testDPoP(t *testing.T, w *world, o *org, alg jose.SignatureAlgorithm) {
 		t.Fatal("a bound session was bound again, to another key")
 	}
 	oldEmail := "dpop-old-" + strings.ToLower(string(alg)) + "@example.test"
-	w.do("POST", "/v1/members", o.Admin.Token, map[string]any{"email": oldEmail, "role": "provider", "invite": false},
+	// (A patient: an unbound session; the harness binds staff at sign-in.)
+	w.do("POST", "/v1/members", o.Admin.Token, map[string]any{"email": oldEmail, "role": "patient", "invite": false},
 		http.StatusCreated, nil)
 	old := w.operatorSignIn(oldEmail, o.ID)
 	if _, err := w.env.Super.Pool.Exec(ctx, `update app.sessions set created_at = now() - interval '2 minutes'

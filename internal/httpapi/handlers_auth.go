@@ -171,9 +171,22 @@ func (s *server) handleLinkConsume() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		resp := newSessionResponse(sess, proof)
+		switch {
+		case proof != nil:
+		case browser:
+			// The form's session goes out in the cookie only.
+			err = s.deps.Auth.MarkBrowser(r.Context(), sess.Token)
+		default:
+			resp, err = s.issued(r, sess)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		s.setCookie(w, s.verifierCookie(), "", -time.Second)
 		if proof != nil {
-			writeJSON(w, http.StatusOK, newSessionResponse(sess, proof))
+			writeJSON(w, http.StatusOK, resp)
 			return
 		}
 		s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
@@ -182,7 +195,7 @@ func (s *server) handleLinkConsume() http.Handler {
 			w.WriteHeader(http.StatusSeeOther)
 			return
 		}
-		writeJSON(w, http.StatusOK, s.issued(r, sess))
+		writeJSON(w, http.StatusOK, resp)
 	})
 }
 

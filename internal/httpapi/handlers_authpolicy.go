@@ -12,8 +12,9 @@ import (
 
 // handleBreakGlassActivate verifies a passkey assertion answering a
 // sign-in challenge (POST /v1/auth/passkeys/signin/begin) and a written
-// reason, and issues the 60-minute break-glass session: in the cookie, and
-// in the body.
+// reason, and issues the 60-minute break-glass session: with a DPoP proof
+// in the body only, bound to the proof's key; without one in the cookie
+// only, a browser session (the database binds it at creation).
 func (s *server) handleBreakGlassActivate() http.Handler {
 	type request struct {
 		Credential json.RawMessage `json:"credential"`
@@ -37,24 +38,25 @@ func (s *server) handleBreakGlassActivate() http.Handler {
 		}
 		var bg auth.BreakGlassSession
 		if err == nil {
-			bg, err = s.deps.Auth.ActivateBreakGlass(r.Context(), req.Credential, req.Binder, req.Reason)
-		}
-		if err == nil && proof != nil {
-			err = s.deps.Auth.BindDPoP(r.Context(), bg.Token, *proof)
+			var jkt string
+			if proof != nil {
+				jkt = proof.JKT
+			}
+			bg, err = s.deps.Auth.ActivateBreakGlass(r.Context(), req.Credential, req.Binder, req.Reason, jkt)
 		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
+		}
+		resp := newSessionResponse(bg.Session, proof)
+		if proof == nil {
+			resp.Token = "" // a browser session: the cookie only
 		}
 		s.setCookie(w, s.binderCookie(), "", -time.Second)
 		if proof == nil {
 			s.setCookie(w, s.sessionCookie(), bg.Token, time.Until(bg.AbsoluteExpiresAt))
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		resp := newSessionResponse(bg.Session, proof)
-		if proof == nil {
-			resp = s.issued(r, bg.Session)
-		}
 		writeJSON(w, http.StatusOK, struct {
 			sessionResponse
 			BreakGlass   bool   `json:"break_glass"`
@@ -173,15 +175,19 @@ func handleRiskPolicyPut(svc *auth.Service, fail errorWriter) http.Handler {
 }
 
 // issued is the answer to a sign-in without a DPoP proof, whose session is
-// already in the cookie: the token is left out of the body when the
-// member's role must bind non-browser sessions (device_binding_required_for),
-// so only the browser holding the cookie can use it.
-func (s *server) issued(r *http.Request, sess auth.Session) sessionResponse {
+// already in the cookie: when the member's role must bind non-browser
+// sessions (device_binding_required_for) the token is left out of the
+// body and the session marked a browser session, so only the browser
+// holding the cookie can use it.
+func (s *server) issued(r *http.Request, sess auth.Session) (sessionResponse, error) {
 	resp := newSessionResponse(sess, nil)
 	if s.deps.Auth.NeedsBinding(r.Context(), sess.Token) {
 		resp.Token, resp.DeviceBindingRequired = "", true
+		if err := s.deps.Auth.MarkBrowser(r.Context(), sess.Token); err != nil {
+			return sessionResponse{}, err
+		}
 	}
-	return resp
+	return resp, nil
 }
 
 func handleDeviceBindingGet(svc *auth.Service, fail errorWriter) http.Handler {

@@ -294,6 +294,13 @@ func (s *server) handleInviteAccept() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		if browser {
+			// The form's session goes out in the cookie only.
+			if err := s.deps.Auth.MarkBrowser(r.Context(), a.Token); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
 		s.setCookie(w, s.sessionCookie(), a.Token, time.Until(a.AbsoluteExpiresAt))
 		if browser {
 			w.Header().Set("Location", s.root)

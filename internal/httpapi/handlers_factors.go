@@ -42,15 +42,24 @@ func (s *server) handleTOTPVerify() http.Handler {
 	})
 }
 
-// stepped answers a step-up: the rotated session token in the body, and in
-// the session cookie when the request came with one. The old token works
-// for 30 seconds more; presenting it later ends the session.
+// stepped answers a step-up: the rotated session token in the session
+// cookie when the request was authenticated by it (a browser session's
+// token never leaves the cookie), else in the body (and in the cookie too
+// when the request also carried one). The old token works for 30 seconds
+// more; presenting it later ends the session.
 func (s *server) stepped(w http.ResponseWriter, r *http.Request, rot auth.Rotated) {
+	byCookie := len(r.Header.Values("Authorization")) == 0 && len(r.Header.Values("X-Api-Key")) == 0
+	body := map[string]any{"aal": 2, "absolute_expires_at": rot.AbsoluteExpiresAt}
 	if c, err := r.Cookie(s.sessionCookie()); err == nil && c.Value != "" {
 		s.setCookie(w, s.sessionCookie(), rot.Token, time.Until(rot.AbsoluteExpiresAt))
+	} else {
+		byCookie = false
+	}
+	if !byCookie {
+		body["token"] = rot.Token
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"aal": 2, "token": rot.Token, "absolute_expires_at": rot.AbsoluteExpiresAt})
+	writeJSON(w, http.StatusOK, body)
 }
 
 // handleRecoveryCodesGenerate answers ten new recovery codes, once; the

@@ -105,16 +105,19 @@ func (s *server) handlePasskeySignInFinish() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		resp := newSessionResponse(sess, proof)
+		if proof == nil {
+			if resp, err = s.issued(r, sess); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
 		s.setCookie(w, s.binderCookie(), "", -time.Second)
 		if proof == nil {
 			s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		if proof == nil {
-			writeJSON(w, http.StatusOK, s.issued(r, sess))
-			return
-		}
-		writeJSON(w, http.StatusOK, newSessionResponse(sess, proof))
+		writeJSON(w, http.StatusOK, resp)
 	})
 }
 

@@ -95,13 +95,18 @@ func (s *server) handleSSOCallback() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		s.ssoSignedIn(w, sess)
+		s.ssoSignedIn(w, r, sess)
 	})
 }
 
-// ssoSignedIn ends the binder, sets the session cookie and sends the
+// ssoSignedIn marks the session a browser session (it goes out in the
+// cookie only), ends the binder, sets the session cookie and sends the
 // browser to Ward's root.
-func (s *server) ssoSignedIn(w http.ResponseWriter, sess auth.Session) {
+func (s *server) ssoSignedIn(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	if err := s.deps.Auth.MarkBrowser(r.Context(), sess.Token); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: s.ssoBinderCookie(), Value: "", Path: "/", MaxAge: -1,
 		Secure: s.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
@@ -135,7 +140,7 @@ func (s *server) handleSAMLACS() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		s.ssoSignedIn(w, sess)
+		s.ssoSignedIn(w, r, sess)
 	})
 }
 

@@ -3,6 +3,12 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -17,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
 
 	"github.com/wardhq/ward/internal/audit"
@@ -79,13 +86,24 @@ type world struct {
 	vkey       string
 	// inst is the instance key set (it seals the sinks' secrets).
 	inst *envelope.OrgKeys
-	// base is the public base URL the services were given.
-	base string
+	// base is the public base URL the services were given; root the API's
+	// (the URL a DPoP proof's htu names).
+	base, root string
 	// cases is the case repository over blobs (a directory, or S3 with
 	// withBlobStore); caseJobs its background jobs as ward_ops.
 	cases    *cases.Service
 	blobs    blob.Store
 	caseJobs *cases.Jobs
+	// unbound: see withUnboundOrgs.
+	unbound bool
+	// dpop holds the DPoP keys of the world's client: the keys by
+	// thumbprint, and which key (thumbprint, "" for none) each token
+	// presented so far is bound to.
+	dpop struct {
+		sync.Mutex
+		keys  map[string]dpopKey
+		bound map[string]string
+	}
 }
 
 // integrate runs one integrator pass: pending events get their positions
@@ -112,6 +130,9 @@ type worldConfig struct {
 	// gateway configures the LLM gateway (Keys default to the fake
 	// upstream's for "anthropic").
 	gateway gateway.Config
+	// unbound: createOrg lifts the org's device-binding policy before its
+	// admin signs in (withUnboundOrgs).
+	unbound bool
 }
 
 type worldOption func(*worldConfig)
@@ -135,6 +156,12 @@ func withPolicy(f func(*auth.InstancePolicy)) worldOption {
 
 func withAPIConfig(f func(*httpapi.Config)) worldOption { return func(c *worldConfig) { f(&c.api) } }
 
+// withUnboundOrgs makes the world's orgs require no device binding, so
+// their members sign in without DPoP and present plain bearer tokens: for
+// the tests of what a bearer client or a third-party SDK sends (header
+// parsing, strict JSON, CSRF), which are not about device binding.
+func withUnboundOrgs() worldOption { return func(c *worldConfig) { c.unbound = true } }
+
 func withGatewayConfig(f func(*gateway.Config)) worldOption {
 	return func(c *worldConfig) { f(&c.gateway) }
 }
@@ -148,6 +175,7 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	}
 	w := &world{t: t, env: env, keys: keystore.New(envelope.NewKeyring(root, envelope.Config{})),
 		logs: &syncBuffer{}, outbox: &syncBuffer{}}
+	w.dpop.keys, w.dpop.bound = map[string]dpopKey{}, map[string]string{}
 	if err := w.keys.EnsureInstance(context.Background(), env.Super); err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +208,8 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	if wc.api.BaseURL == "" {
 		wc.api.BaseURL = wc.auth.BaseURL
 	}
+	w.root = strings.TrimSuffix(wc.api.BaseURL, "/")
+	w.unbound = wc.unbound
 	w.auth = auth.NewService(env.App, w.keys, wc.mailer, wc.auth, log)
 	w.ops = auth.NewService(env.Super, w.keys, wc.mailer, wc.auth, log)
 	engine, err := phiEngine()
@@ -242,6 +272,11 @@ func (w *world) createOrg(name string) *org {
 		w.t.Fatalf("create org: %v", err)
 	}
 	id, admin := created.ID, created.AdminID
+	if w.unbound {
+		if _, err := w.env.Super.Pool.Exec(ctx, `update app.orgs set device_binding_required_for = '{}' where id = $1`, id); err != nil {
+			w.t.Fatal(err)
+		}
+	}
 	o := &org{ID: id, Admin: &member{ID: admin, Email: email}}
 	o.Admin.Token = w.operatorSignIn(email, id)
 	return o
@@ -271,11 +306,133 @@ func (w *world) signInAAL1(email string, org uuid.UUID) string {
 		w.t.Fatalf("operator link: %v", err)
 	}
 	token := url[strings.LastIndex(url, "=")+1:]
-	var s struct {
-		Token string `json:"token"`
+	// The client binds the session to a DPoP key when the org requires
+	// the member's role to (device_binding_required_for: staff, in a new
+	// org), as an API client of such an org must.
+	var bind bool
+	if err := w.env.Super.Pool.QueryRow(context.Background(),
+		`select m.role = any (o.device_binding_required_for) from app.magic_links l
+		   join app.memberships m on m.org_id = l.org_id and m.user_id = l.user_id
+		   join app.orgs o on o.id = l.org_id
+		  where l.token_hash = sha256($1::bytea)`, []byte(token)).Scan(&bind); err != nil {
+		w.t.Fatalf("link's member: %v", err)
 	}
-	w.do("POST", "/v1/auth/magic", "", map[string]string{"token": token}, http.StatusOK, &s)
+	var hdr []string
+	if bind {
+		hdr = w.signInProof("/v1/auth/magic")
+	}
+	var s struct {
+		Token     string `json:"token"`
+		TokenType string `json:"token_type"`
+	}
+	resp, b := w.request("POST", "/v1/auth/magic", "", map[string]string{"token": token}, hdr...)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &s) != nil || s.Token == "" ||
+		(s.TokenType == "DPoP") != bind {
+		w.t.Fatalf("sign-in (DPoP %v): %d %s", bind, resp.StatusCode, b)
+	}
 	return s.Token
+}
+
+// dpopKey is a client's DPoP key: it signs proofs (RFC 9449 §4).
+type dpopKey struct {
+	t   testing.TB
+	alg jose.SignatureAlgorithm
+	key crypto.Signer
+}
+
+func newDPoPKey(t testing.TB, alg jose.SignatureAlgorithm) dpopKey {
+	t.Helper()
+	var k crypto.Signer
+	var err error
+	if alg == jose.EdDSA {
+		_, k, err = ed25519.GenerateKey(rand.Reader)
+	} else {
+		k, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dpopKey{t: t, alg: alg, key: k}
+}
+
+// jkt is the key's thumbprint (RFC 7638, SHA-256, base64url).
+func (k dpopKey) jkt() string {
+	tp, err := (&jose.JSONWebKey{Key: k.key.Public()}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(tp)
+}
+
+// proof signs a proof for method and url (absolute, as the client
+// addresses the server), with ath for token when it is not empty. edit
+// changes the claims before signing.
+func (k dpopKey) proof(method, url, token string, edit func(map[string]any)) string {
+	k.t.Helper()
+	claims := map[string]any{"jti": uuid.NewString(), "htm": method, "htu": url, "iat": time.Now().Unix()}
+	if token != "" {
+		claims["ath"] = auth.TokenHash(token)
+	}
+	if edit != nil {
+		edit(claims)
+	}
+	opts := (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt")
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: k.key}, opts)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	payload, _ := json.Marshal(claims)
+	jws, err := s.Sign(payload)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	out, err := jws.CompactSerialize()
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	return out
+}
+
+// signInProof is the DPoP header of a sign-in at path by a new key of the
+// world's client: the session it creates is bound to the key, and
+// w.request signs every later request with it.
+func (w *world) signInProof(path string) []string {
+	k := newDPoPKey(w.t, jose.ES256)
+	w.dpop.Lock()
+	w.dpop.keys[k.jkt()] = k
+	w.dpop.Unlock()
+	return []string{"DPoP", k.proof("POST", w.root+path, "", nil)}
+}
+
+// boundKey is the key of the world's client that token's session is bound
+// to, if any (as the superuser; a rotated token names its session too).
+func (w *world) boundKey(token string) (dpopKey, bool) {
+	w.t.Helper()
+	w.dpop.Lock()
+	defer w.dpop.Unlock()
+	jkt, seen := w.dpop.bound[token]
+	if !seen {
+		if err := w.env.Super.Pool.QueryRow(context.Background(),
+			`select coalesce((select s.dpop_jkt from app.sessions s where s.token_hash = sha256($1::bytea)),
+			                 (select s.dpop_jkt from app.session_tokens t join app.sessions s on s.id = t.session_id
+			                   where t.token_hash = sha256($1::bytea)), '')`, []byte(token)).Scan(&jkt); err != nil {
+			w.t.Fatalf("token's binding: %v", err)
+		}
+		w.dpop.bound[token] = jkt
+	}
+	k, ok := w.dpop.keys[jkt]
+	return k, ok && jkt != ""
+}
+
+// cred is token's credential for a transaction as ward_app, with the
+// thumbprint of the key its session is bound to (as the server sets it
+// from a verified proof).
+func (w *world) cred(token string) postgres.Credential {
+	c := postgres.Credential{Hash: identity.HashToken(token)}
+	if k, ok := w.boundKey(token); ok {
+		c.DPoP = k.jkt()
+	}
+	return c
 }
 
 // addMember adds a member as the org's admin and signs them in.
@@ -332,9 +489,7 @@ func (w *world) request(method, path, token string, body any, hdr ...string) (*h
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	w.authorize(req, token)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
@@ -345,6 +500,21 @@ func (w *world) request(method, path, token string, body any, hdr ...string) (*h
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, b
+}
+
+// authorize presents token on req: with a fresh DPoP proof when its
+// session is bound to a key of the world's client, else as a bearer token.
+func (w *world) authorize(req *http.Request, token string) {
+	w.t.Helper()
+	if token == "" {
+		return
+	}
+	if k, ok := w.boundKey(token); ok {
+		req.Header.Set("Authorization", "DPoP "+token)
+		req.Header.Set("DPoP", k.proof(req.Method, w.root+req.URL.EscapedPath(), token, nil))
+		return
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
 }
 
 // do sends a request, requires the status, and decodes the body into out.

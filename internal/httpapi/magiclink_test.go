@@ -69,7 +69,10 @@ func TestMagicLinkOverSMTP(t *testing.T) {
 		return m[1]
 	}
 	consume := func(token, verifier string) (*http.Response, []byte) {
-		return w.request("POST", "/v1/auth/magic", "", map[string]string{"token": token, "verifier": verifier})
+		// An app's sign-in: a DPoP proof (the member is a provider, whose
+		// sessions the org requires bound).
+		return w.request("POST", "/v1/auth/magic", "", map[string]string{"token": token, "verifier": verifier},
+			w.signInProof("/v1/auth/magic")...)
 	}
 
 	t.Run("sign in once", func(t *testing.T) {

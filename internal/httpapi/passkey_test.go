@@ -94,16 +94,21 @@ func (w *world) signInOptions() (*virtualwebauthn.AssertionOptions, string) {
 	return opts, begin.Binder
 }
 
-// passkeySignIn signs in with d alone (discoverable) and returns the token.
+// passkeySignIn signs in with d alone (discoverable) as an API client
+// (with a DPoP proof: the session is bound to the world's key) and
+// returns the token.
 func (w *world) passkeySignIn(d *device) string {
 	w.t.Helper()
 	opts, binder := w.signInOptions()
 	var s struct {
 		Token string `json:"token"`
 	}
-	w.do("POST", "/v1/auth/passkeys/signin/finish", "", map[string]any{"binder": binder,
+	resp, b := w.request("POST", "/v1/auth/passkeys/signin/finish", "", map[string]any{"binder": binder,
 		"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d.rp, d.auth, d.cred, *opts))},
-		http.StatusOK, &s)
+		w.signInProof("/v1/auth/passkeys/signin/finish")...)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &s) != nil || s.Token == "" {
+		w.t.Fatalf("passkey sign-in: %d %s", resp.StatusCode, b)
+	}
 	return s.Token
 }
 
@@ -276,6 +281,11 @@ func TestPasskeys(t *testing.T) {
 		t.Fatalf("%d delete events", n)
 	}
 	refused("a deleted passkey", d, "passkey_invalid")
+	// Deleting it ended the session it created (ptok): sign in with the other.
+	if resp, b := w.request("GET", "/v1/me", ptok, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a session of a deleted passkey: %d %s", resp.StatusCode, b)
+	}
+	ptok = w.passkeySignIn(d2)
 
 	// require_passkey can be set now, from a passkey session; it ends the
 	// sessions without one.

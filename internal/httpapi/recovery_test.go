@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres"
 )
 
@@ -125,7 +124,7 @@ func TestStepUp(t *testing.T) {
 	w.do("GET", "/v1/members", tok, nil, http.StatusOK, nil) // reading needs no step-up
 
 	// The database refuses a stale session too, whatever the route says.
-	err := w.env.App.InTenantTx(context.Background(), postgres.Credential{Hash: identity.HashToken(tok)},
+	err := w.env.App.InTenantTx(context.Background(), w.cred(tok),
 		func(ctx context.Context, tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `select app.recovery_codes_generate(array_fill('\x00'::bytea, array[10]))`)
 			return err

@@ -117,7 +117,10 @@ func (b *browser) samlLogin(idp *httptest.Server, resp *http.Response, body []by
 // IdP-initiated refused unless the connection allows it, and then a replay
 // of the same assertion refused.
 func TestSAML(t *testing.T) {
-	w := newWorld(t)
+	// An SSO session is a browser session (the cookie only); this test
+	// reads it as a bearer token, so its org binds no sessions
+	// (TestDeviceBindingPolicy holds browser sessions to their cookie).
+	w := newWorld(t, withUnboundOrgs())
 	a := w.createOrg("SAML Org")
 	idp := samlIdP(t, "alice", "alice@saml.test", "wonderland")
 	resp, md := (&browser{t: t, c: http.DefaultClient}).get(idp.URL + "/metadata")

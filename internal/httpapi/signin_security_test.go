@@ -420,7 +420,11 @@ func TestMemberInvitation(t *testing.T) {
 	var s struct {
 		Token string `json:"token"`
 	}
-	w.do("POST", "/v1/auth/magic", "", map[string]string{"token": m[1]}, http.StatusOK, &s)
+	// An app's sign-in, with a DPoP proof (a provider's sessions must be bound).
+	resp, b := w.request("POST", "/v1/auth/magic", "", map[string]string{"token": m[1]}, w.signInProof("/v1/auth/magic")...)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &s) != nil || s.Token == "" {
+		t.Fatalf("invitation sign-in: %d %s", resp.StatusCode, b)
+	}
 	var me struct {
 		Role string `json:"role"`
 	}

@@ -124,7 +124,10 @@ func (w *world) createConnection(o *org, in map[string]any) sso.Connection {
 // endpoint, an admin's sign-in verifying the org's domain, then routing by
 // address, and enforce_sso stopping sign-in links.
 func TestSSOZitadel(t *testing.T) {
-	w := newWorld(t)
+	// An SSO session is a browser session (the cookie only); this test
+	// reads it as a bearer token, so its org binds no sessions
+	// (TestDeviceBindingPolicy holds browser sessions to their cookie).
+	w := newWorld(t, withUnboundOrgs())
 	a := w.createOrg("Zitadel Org")
 	issuer := zitadelOP(t, w, "ward-web", "ward-secret")
 	conn := w.createConnection(a, map[string]any{"name": "Zitadel", "issuer": issuer, "client_id": "ward-web",

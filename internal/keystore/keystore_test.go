@@ -72,8 +72,10 @@ func seedOrg(t *testing.T, env *pgtest.Env, ring *envelope.Keyring) (uuid.UUID, 
 				[]any{org, w.AEAD, w.PRF}},
 			{`insert into app.users (id, email_bidx, email_enc) values ($1, $2, '\x00')`, []any{user, bidx}},
 			{`insert into app.memberships (org_id, user_id, role) values ($1, $2, 'admin')`, []any{org, user}},
-			{`insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr)
-			  values ($1, $2, $3, 60, $4, 2, '{email,totp}')`, []any{org, user, sum[:], time.Now().Add(time.Hour)}},
+			// An admin's DPoP-bound session (a new org requires staff sessions bound).
+			{`insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr,
+			    dpop_jkt)
+			  values ($1, $2, $3, 60, $4, 2, '{email,totp}', $5)`, []any{org, user, sum[:], time.Now().Add(time.Hour), keystoreJKT}},
 		} {
 			if _, err := tx.Exec(ctx, q.sql, q.args...); err != nil {
 				return err
@@ -84,8 +86,12 @@ func seedOrg(t *testing.T, env *pgtest.Env, ring *envelope.Keyring) (uuid.UUID, 
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	return org, postgres.Credential{Hash: hex.EncodeToString(sum[:]), Org: org.String(), Request: "keystore-test"}
+	return org, postgres.Credential{Hash: hex.EncodeToString(sum[:]), Org: org.String(), Request: "keystore-test",
+		DPoP: keystoreJKT}
 }
+
+// keystoreJKT is the thumbprint the test sessions are bound to.
+var keystoreJKT = strings.Repeat("K", 43)
 
 // orgKeys calls Org in a transaction bound to cred, as the server does.
 func orgKeys(env *pgtest.Env, keys *keystore.Store, cred postgres.Credential, org uuid.UUID) (*envelope.OrgKeys, error) {

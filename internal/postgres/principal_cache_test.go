@@ -34,8 +34,10 @@ func seedPrincipals(t *testing.T, env *pgtest.Env) principalSeed {
 	lh, ah := sha256.Sum256([]byte("lead-token")), sha256.Sum256([]byte("admin-token"))
 	s.leadHash, s.adminHash = hex.EncodeToString(lh[:]), hex.EncodeToString(ah[:])
 	// The simple protocol: several statements, arguments quoted client-side.
+	// The org binds no role to a device: these are plain bearer sessions
+	// (device binding has its own tests).
 	_, err := env.Super.Pool.Exec(context.Background(), `
-		insert into app.orgs (id, name) values ($1, 'Cache Practice');
+		insert into app.orgs (id, name, device_binding_required_for) values ($1, 'Cache Practice', '{}');
 		insert into app.users (id, email_bidx, email_enc) values ($2, sha256('lead'), '\x00'), ($3, sha256('admin'), '\x00');
 		insert into app.memberships (org_id, user_id, role) values ($1, $2, 'lead'), ($1, $3, 'admin');
 		insert into app.sessions (id, org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr)

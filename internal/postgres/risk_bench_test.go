@@ -27,7 +27,7 @@ func BenchmarkSignInRisk(b *testing.B) {
 			b.Fatalf("%s: %v", sql, err)
 		}
 	}
-	exec(`insert into app.orgs (id, name) values ($1, 'Bench')`, org)
+	exec(`insert into app.orgs (id, name, device_binding_required_for) values ($1, 'Bench', '{}')`, org)
 	exec(`insert into app.users (id, email_bidx, email_enc) values ($1, $2, '\x00')`, user, rlsRandom(32))
 	exec(`insert into app.memberships (org_id, user_id, role) values ($1, $2, 'provider')`, org, user)
 	exec(`insert into app.sessions (org_id, user_id, token_hash, created_at, last_seen_at, idle_timeout_min,

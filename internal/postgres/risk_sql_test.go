@@ -108,7 +108,9 @@ func (w *riskWorld) denied(actor *uuid.UUID, ip string) {
 func TestSignInRisk(t *testing.T) {
 	env := pgtest.New(t)
 	w := &riskWorld{t: t, env: env, org: uuid.New()}
-	w.exec(`insert into app.orgs (id, name) values ($1, 'Risk Org')`, w.org)
+	// No device binding (a new org's default binds staff): the probes are
+	// about the risk bar, presented as a plain bearer session.
+	w.exec(`insert into app.orgs (id, name, device_binding_required_for) values ($1, 'Risk Org', '{}')`, w.org)
 	const ua = "Mozilla/5.0 (Risk test)"
 
 	// known signs a member in once from 10.0.0.5 with ua: later sign-ins

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,9 +27,12 @@ import (
 //     sees legal holds or keys.
 //   - A token rotated away from a session names it for 30 seconds more.
 //   - An unbound session of a role its org lists in device_binding_required_for
-//     is nobody unless it came in the browser's cookie.
+//     is nobody unless it is a browser session (handed out in the cookie
+//     only) and came in the browser's cookie.
+//   - A session a passkey created is nobody once the passkey is gone.
 //   - A live break-glass session reads every patient of its org and their
-//     entries.
+//     entries, and every case of its org with its documents, versions and
+//     comments (not their writes).
 //   - A live session below its assurance bar is pending, and a pending
 //     credential is no credential: admins and leads always need AAL2, every
 //     role does in an org that requires MFA.
@@ -128,13 +132,37 @@ func (s *rlsSeed) resolve(cred postgres.Credential) rlsPrincipal {
 			return rlsPrincipal{} // pending
 		}
 		// An unbound session of a role its org requires bound is nobody
-		// unless the browser presents it in its cookie.
-		if slices.Contains(s.binding[r.org], m.role) && cred.DPoP != postgres.BrowserBinding {
+		// unless it is a browser session presented in the browser's cookie.
+		if slices.Contains(s.binding[r.org], m.role) && !(r.browser && cred.DPoP == postgres.BrowserBinding) {
 			return rlsPrincipal{} // pending device binding
+		}
+		// A session a passkey created lives only while the passkey does.
+		if r.passkey != "" && !s.hasRow("app.passkeys", r.passkey) {
+			return rlsPrincipal{}
 		}
 		return rlsPrincipal{live: true, user: r.user, org: r.org, role: m.role, breakGlass: r.breakGlass}
 	}
 	return rlsPrincipal{}
+}
+
+// hasRow reports whether the seed wrote a row of table with primary key pk.
+func (s *rlsSeed) hasRow(table, pk string) bool {
+	for _, r := range s.rows[table] {
+		if r.pk == pk {
+			return true
+		}
+	}
+	return false
+}
+
+// sessionRow is the seed's row of session id.
+func (s *rlsSeed) sessionRow(id string) *rlsRow {
+	for i := range s.rows["app.sessions"] {
+		if s.rows["app.sessions"][i].pk == id {
+			return &s.rows["app.sessions"][i]
+		}
+	}
+	panic("no session " + id)
 }
 
 func (s *rlsSeed) orgRequiresMFA(org string) bool {
@@ -179,12 +207,13 @@ func (s *rlsSeed) caresFor(p rlsPrincipal, patientUser string) bool {
 // and leads of the org always; otherwise a live grant (not revoked, not
 // past its end date) holding perm, a provider or lead on the care team of
 // the case's patient, or, to view and download, the case's patient. API
-// keys reach no case.
+// keys reach no case. A live break-glass session views and downloads every
+// case of its org.
 func (s *rlsSeed) caseAllows(p rlsPrincipal, org, kase, perm string) bool {
 	if !p.live || org != p.org || p.role == "key" {
 		return false
 	}
-	if p.leadOrAdmin() {
+	if p.leadOrAdmin() || (p.breakGlass && (perm == "view" || perm == "download")) {
 		return true
 	}
 	for _, g := range s.rows["app.case_members"] {
@@ -1008,4 +1037,17 @@ func (s *rlsSeed) describe(p rlsPrincipal) string {
 		return "nobody"
 	}
 	return fmt.Sprintf("%s %s of %s", s.readable(p.user), p.role, s.readable(p.org))
+}
+
+// accessReportRows is the number of events of patient's org about patient
+// (its patient id, or among its results): audit.access_report's rows.
+func (s *rlsSeed) accessReportRows(patient string) string {
+	p := s.must(patient)
+	n := 0
+	for _, e := range s.rows["audit.events"] {
+		if e.patient == p || slices.Contains(e.results, p) {
+			n++
+		}
+	}
+	return strconv.Itoa(n)
 }

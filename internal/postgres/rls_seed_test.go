@@ -67,7 +67,9 @@ type rlsRow struct {
 	lastSeen    time.Time
 	idleMin     int
 	absoluteExp time.Time
-	breakGlass  bool // a break-glass session (migration 00060)
+	breakGlass  bool   // a break-glass session (migration 00060)
+	browser     bool   // handed out in the session cookie only (migration 00080)
+	passkey     string // the passkey that created it, org/id (migration 00080)
 }
 
 // rlsActor is one way of calling the database: a credential exactly as the
@@ -439,12 +441,35 @@ func (w *rlsWriter) totpFactor(org, user string) {
 
 // passkey registers a passkey (random credential id and key) for user in
 // org.
-func (w *rlsWriter) passkey(org, user string) {
+func (w *rlsWriter) passkey(org, user string) string {
 	o, u, id := w.s.must(org), w.s.must(user), rlsNew()
 	w.exec(`insert into app.passkeys (org_id, id, user_id, credential_id, public_key, aaguid, backup_eligible,
 	        backup_state, name) values ($1, $2, $3, $4, $5, gen_random_uuid(), true, false, 'seed')`,
 		o, id, u, rlsRandom(32), rlsRandom(77))
 	w.add("app.passkeys", rlsRow{pk: o + "/" + id, org: o, user: u})
+	return id
+}
+
+// browserSession creates a live session of assurance level aal that the
+// server handed out in the session cookie only (app.sessions.browser), and
+// returns the credential hash it answers to.
+func (w *rlsWriter) browserSession(label, org, user string, aal int) string {
+	h := w.sessionAAL(label, org, user, rlsLive, aal)
+	id := w.s.must(label)
+	w.exec(`update app.sessions set browser = true where id = $1`, id)
+	w.s.sessionRow(id).browser = true
+	return h
+}
+
+// passkeySession creates a live AAL2 session a passkey sign-in created with
+// passkey (an id in org; it need not exist), and returns the credential
+// hash it answers to.
+func (w *rlsWriter) passkeySession(label, org, user, passkey string) string {
+	h := w.sessionAAL(label, org, user, rlsLive, 2)
+	id := w.s.must(label)
+	w.exec(`update app.sessions set passkey_id = $2, amr = '{passkey}' where id = $1`, id, passkey)
+	w.s.sessionRow(id).passkey = w.s.must(org) + "/" + passkey
+	return h
 }
 
 // breakGlass designates user an emergency-access user of org, and gives
@@ -638,6 +663,9 @@ func (w *rlsWriter) seed() {
 	// cookie is b_pat1.
 	w.exec(`update app.orgs set device_binding_required_for = '{patient}' where id = $1`, s.must("B"))
 	s.binding[s.must("B")] = []string{"patient"}
+	// A new org requires its staff's sessions bound (00080's default); org
+	// A requires none, so its staff actors are about roles, not binding.
+	w.exec(`update app.orgs set device_binding_required_for = '{}' where id = $1`, s.must("A"))
 	w.keyset(rlsInstanceOrg, "aead")
 	w.keyset(rlsInstanceOrg, "prf")
 
@@ -796,7 +824,7 @@ func (w *rlsWriter) seed() {
 		{"a_lead_in_B_aal1", postgres.Credential{Hash: aal1("a_lead.B", "B", "a_lead"), Org: B}, s.must("a_lead")},
 		// (In the browser's cookie: org B requires its patients' sessions
 		// bound, and this actor is about the MFA bar.)
-		{"b_pat1_aal1", postgres.Credential{Hash: aal1("b_pat1", "B", "b_pat1"), Org: B, DPoP: postgres.BrowserBinding}, s.must("b_pat1")},
+		{"b_pat1_aal1", postgres.Credential{Hash: w.browserSession("s1.b_pat1", "B", "b_pat1", 1), Org: B, DPoP: postgres.BrowserBinding}, s.must("b_pat1")},
 		// Rotated tokens of a_lead's session: within the 30-second grace it
 		// still names the session; after it, nobody.
 		{"a_lead_rotated_in_grace", postgres.Credential{Hash: w.retiredToken("s.a_lead", 5*time.Second), Org: A}, s.must("a_lead")},
@@ -836,8 +864,17 @@ func (w *rlsWriter) seed() {
 		{"b_scim", postgres.Credential{Hash: w.scimToken("t.b", "B", "b_admin", false), Org: B}, s.must("b_admin")},
 		{"b_scim_hint_A", postgres.Credential{Hash: w.scimToken("t.b2", "B", "b_admin", false), Org: A}, s.must("b_admin")},
 	}
-	bPat1 := live("b_pat1", "B", "b_pat1") // a row nobody in A may see
+	// b_pat1's browser session (handed out in the cookie only): in the
+	// cookie it is b_pat1; as a bearer token nobody. A session handed out
+	// as a bearer token is nobody even when sent in a cookie.
+	bPat1 := w.browserSession("s.b_pat1", "B", "b_pat1", 2) // a row nobody in A may see
+	bPat1Bearer := live("b_pat1.bearer", "B", "b_pat1")
+	// Sessions a passkey created live only while it exists.
+	provKey := w.passkey("A", "a_prov1")
 	s.actors = append(s.actors,
 		rlsActor{"b_pat1_bearer_unbound", postgres.Credential{Hash: bPat1, Org: B}, s.must("b_pat1")},
-		rlsActor{"b_pat1_browser", postgres.Credential{Hash: bPat1, Org: B, DPoP: postgres.BrowserBinding}, s.must("b_pat1")})
+		rlsActor{"b_pat1_browser", postgres.Credential{Hash: bPat1, Org: B, DPoP: postgres.BrowserBinding}, s.must("b_pat1")},
+		rlsActor{"b_pat1_bearer_token_in_cookie", postgres.Credential{Hash: bPat1Bearer, Org: B, DPoP: postgres.BrowserBinding}, s.must("b_pat1")},
+		rlsActor{"a_prov1_passkey", postgres.Credential{Hash: w.passkeySession("s.a_prov1.pk", "A", "a_prov1", provKey), Org: A}, s.must("a_prov1")},
+		rlsActor{"a_prov1_passkey_deleted", postgres.Credential{Hash: w.passkeySession("s.a_prov1.pkgone", "A", "a_prov1", rlsNew()), Org: A}, s.must("a_prov1")})
 }

@@ -281,13 +281,14 @@ ALTER FUNCTION app.audit_sinks_guard() OWNER TO ward_owner;
 CREATE FUNCTION app.break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
   c app.passkey_challenges%rowtype := private.passkey_spent(p_challenge, '{signin}');
   k app.passkeys%rowtype;
   a record;
   o app.orgs%rowtype;
   pol app.instance_policy%rowtype;
+  jkt text := substring(current_setting('ward.dpop', true) from '^[A-Za-z0-9_-]{43}$');
 begin
   if octet_length(p_session_hash) is distinct from 32 then
     raise exception 'break_glass_activate: a 32-byte session hash is required' using errcode = '22023';
@@ -332,15 +333,16 @@ begin
   idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min, 60);
   absolute_expires_at := now() + interval '60 minutes';
   insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, user_agent, ip,
-                            assurance, amr, authenticated_at, break_glass)
+                            assurance, amr, authenticated_at, break_glass, passkey_id, dpop_jkt, browser)
   values (k.org_id, k.user_id, p_session_hash, idle_timeout_min, absolute_expires_at,
-          audit.clean_text(p_ua, 256), p_ip::inet, 2, '{passkey}', now(), true)
+          audit.clean_text(p_ua, 256), p_ip::inet, 2, '{passkey}', now(), true, k.id, jkt, jkt is null)
   returning id into session_id;
   insert into app.break_glass_activations (org_id, user_id, session_id, passkey_id, expires_at)
   values (k.org_id, k.user_id, session_id, k.id, absolute_expires_at)
   returning id into activation_id;
   -- From here on the transaction acts as the new session.
   perform set_config('ward.credential', encode(p_session_hash, 'hex'), true);
+  perform set_config('ward.dpop', coalesce(jkt, 'browser'), true);
   perform audit.append_as(k.org_id, 'auth.break_glass.activate', 'success', 'break_glass_activation', activation_id,
     p_request => p_request, p_ip => p_ip, p_ua => p_ua,
     p_details => jsonb_build_object('method', 'passkey', 'aal', 2, 'uv', true, 'passkey', k.id,
@@ -351,7 +353,7 @@ begin
     from app.memberships m join app.users u on u.id = m.user_id
    where m.org_id = k.org_id and m.role = 'admin' and m.revoked_at is null;
   user_id := k.user_id; org_id := k.org_id;
-end $$;
+end $_$;
 
 ALTER FUNCTION app.break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]) OWNER TO ward_definer;
 
@@ -1196,9 +1198,9 @@ begin
   absolute_expires_at := now() + make_interval(mins => least(o.session_absolute_max_min, pol.session_absolute_max_min));
   select * into r from private.signin_risk(k.org_id, k.user_id, p_ip::inet, p_ua, null);
   insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, user_agent, ip,
-                            assurance, amr, authenticated_at, risk_score)
+                            assurance, amr, authenticated_at, risk_score, passkey_id)
   values (k.org_id, k.user_id, p_session_hash, idle_timeout_min, absolute_expires_at,
-          audit.clean_text(p_ua, 256), p_ip::inet, 2, '{passkey}', now(), least(r.score, 200))
+          audit.clean_text(p_ua, 256), p_ip::inet, 2, '{passkey}', now(), least(r.score, 200), k.id)
   returning id into session_id;
   perform audit.append_as(k.org_id, 'auth.signin', 'success', 'session', session_id,
     p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => k.user_id,
@@ -1299,6 +1301,7 @@ declare
   bar text;
   left_passkeys int;
   has_totp boolean;
+  ended int;
 begin
   select * into me from private.me();
   if me.kind is distinct from 'session' then
@@ -1323,9 +1326,14 @@ begin
       p_details => jsonb_build_object('reason', 'last_factor', 'bar', bar));
     return 'last_factor';
   end if;
-  delete from app.passkeys k where k.org_id = me.org_id and k.id = p_id;
+  -- Audited first: the caller's own session may be one of those it ends.
+  select count(*) into ended from app.sessions s
+   where s.org_id = me.org_id and s.passkey_id = p_id and s.revoked_at is null;
   perform audit.append_as(me.org_id, 'auth.passkey.delete', 'success', 'passkey', p_id, p_request => p_request,
-    p_details => jsonb_build_object('passkeys_left', left_passkeys));
+    p_details => jsonb_build_object('passkeys_left', left_passkeys, 'sessions_ended', ended));
+  update app.sessions s set revoked_at = now(), revoked_reason = 'passkey_deleted'
+   where s.org_id = me.org_id and s.passkey_id = p_id and s.revoked_at is null;
+  delete from app.passkeys k where k.org_id = me.org_id and k.id = p_id;
   return 'ok';
 end $$;
 
@@ -2197,6 +2205,29 @@ end $$;
 ALTER FUNCTION app.scim_users(p_id uuid, p_email_bidx bytea, p_external_id text, p_offset integer, p_limit integer, p_request text) OWNER TO ward_definer;
 
 --
+-- Name: session_browser(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.session_browser() RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me_pending();
+  if me.kind is distinct from 'session' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  update app.sessions s set browser = true
+   where s.id = me.session_id and not s.browser and s.dpop_jkt is null
+     and s.created_at > now() - interval '1 minute';
+  return found;
+end $$;
+
+ALTER FUNCTION app.session_browser() OWNER TO ward_definer;
+
+--
 -- Name: set_assurance_policy(boolean, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -2995,7 +3026,8 @@ declare
 begin
   select * into me from private.me();
   if me.org_id is distinct from p_org
-     or not (me.role = 'admin' or (me.role = 'patient' and p_patient = any (private.my_patient_ids()))) then
+     or not ((me.role = 'admin' and (me.kind = 'session' or (me.kind = 'api_key' and private.key_holds('dsr'))))
+             or (me.role = 'patient' and me.kind = 'session' and p_patient = any (private.my_patient_ids()))) then
     raise exception 'forbidden' using errcode = '42501';
   end if;
   return query
@@ -4006,7 +4038,7 @@ begin
     select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, s.break_glass, null,
            s.amr,
            case when s.dpop_jkt is null and m.role = any (o.device_binding_required_for)
-                     and current_setting('ward.dpop', true) is distinct from 'browser'
+                     and not (s.browser and current_setting('ward.dpop', true) = 'browser')
                 then 'device_binding'
                 when not private.meets_bar(coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)),
                                             s.assurance, s.amr)
@@ -4020,7 +4052,9 @@ begin
        and s.absolute_expires_at > now()
        and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now()
        and m.revoked_at is null
-       and (s.dpop_jkt is null or s.dpop_jkt = nullif(current_setting('ward.dpop', true), ''));
+       and (s.dpop_jkt is null or s.dpop_jkt = nullif(current_setting('ward.dpop', true), ''))
+       and (s.passkey_id is null
+            or exists (select from app.passkeys k where k.org_id = s.org_id and k.id = s.passkey_id));
   else
     select 'api_key', k.id, k.created_by, k.org_id, 'admin', null, 2, k.created_at, false, null, '{}'::text[], null
       into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
@@ -4135,6 +4169,9 @@ begin
     return '{}';
   end if;
   return coalesce((select array_agg(distinct x.id) from (
+      select c.id from app.cases c
+       where me.break_glass and p_perm in ('view', 'download') and c.org_id = me.org_id
+      union all
       select cm.case_id as id from app.case_members cm
        where cm.org_id = me.org_id and cm.user_id = me.user_id and cm.revoked_at is null
          and (cm.access_expires_at is null or cm.access_expires_at > now())
@@ -5195,7 +5232,7 @@ CREATE TABLE app.orgs (
     document_max_bytes bigint DEFAULT '4294967296'::bigint NOT NULL,
     enforce_sso boolean DEFAULT false NOT NULL,
     risk_threshold integer,
-    device_binding_required_for text[] DEFAULT '{}'::text[] NOT NULL,
+    device_binding_required_for text[] DEFAULT '{admin,lead,provider}'::text[] NOT NULL,
     gateway_providers text[] DEFAULT '{}'::text[] NOT NULL,
     gateway_models text[] DEFAULT '{}'::text[] NOT NULL,
     gateway_dates text DEFAULT 'mask'::text NOT NULL,
@@ -5451,10 +5488,13 @@ CREATE TABLE app.sessions (
     break_glass boolean DEFAULT false NOT NULL,
     risk_score integer,
     step_up text,
+    browser boolean DEFAULT false NOT NULL,
+    passkey_id uuid,
     CONSTRAINT sessions_absolute_cap CHECK ((absolute_expires_at <= (created_at + '30 days'::interval))),
     CONSTRAINT sessions_amr_check CHECK (((amr <@ ARRAY['email'::text, 'totp'::text, 'passkey'::text, 'recovery_code'::text, 'sso'::text]) AND ((cardinality(amr) >= 1) AND (cardinality(amr) <= 5)))),
     CONSTRAINT sessions_assurance_check CHECK ((assurance = ANY (ARRAY[1, 2]))),
     CONSTRAINT sessions_break_glass_check CHECK (((NOT break_glass) OR ((assurance = 2) AND (amr @> ARRAY['passkey'::text]) AND (idle_timeout_min <= 60) AND (absolute_expires_at <= (created_at + '01:00:00'::interval))))),
+    CONSTRAINT sessions_browser_check CHECK ((NOT (browser AND (dpop_jkt IS NOT NULL)))),
     CONSTRAINT sessions_dpop_jkt_check CHECK ((dpop_jkt ~ '^[A-Za-z0-9_-]{43}$'::text)),
     CONSTRAINT sessions_idle_cap CHECK ((idle_timeout_min <= 1440)),
     CONSTRAINT sessions_idle_timeout_min_check CHECK ((idle_timeout_min > 0)),
@@ -6501,6 +6541,12 @@ CREATE INDEX scim_group_members_user_idx ON app.scim_group_members USING btree (
 CREATE UNIQUE INDEX scim_groups_name_idx ON app.scim_groups USING btree (org_id, lower(display_name));
 
 --
+-- Name: sessions_passkey_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX sessions_passkey_idx ON app.sessions USING btree (org_id, passkey_id) WHERE (passkey_id IS NOT NULL);
+
+--
 -- Name: sessions_user_idx; Type: INDEX; Schema: app; Owner: ward_owner
 --
 
@@ -6637,6 +6683,12 @@ CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON a
 --
 
 CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.orgs FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
+-- Name: passkeys principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.passkeys FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
 
 --
 -- Name: scim_tokens principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -8198,6 +8250,13 @@ REVOKE ALL ON FUNCTION app.scim_users(p_id uuid, p_email_bidx bytea, p_external_
 GRANT ALL ON FUNCTION app.scim_users(p_id uuid, p_email_bidx bytea, p_external_id text, p_offset integer, p_limit integer, p_request text) TO ward_app;
 
 --
+-- Name: FUNCTION session_browser(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.session_browser() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.session_browser() TO ward_app;
+
+--
 -- Name: FUNCTION set_assurance_policy(p_require_mfa boolean, p_require_passkey boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -9715,6 +9774,7 @@ GRANT UPDATE(gateway_tokens_per_minute) ON TABLE app.orgs TO ward_definer;
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.passkeys TO ward_definer;
+GRANT SELECT ON TABLE app.passkeys TO ward_rls;
 
 --
 -- Name: COLUMN passkeys.org_id; Type: ACL; Schema: app; Owner: ward_owner
@@ -10108,6 +10168,19 @@ GRANT SELECT(risk_score) ON TABLE app.sessions TO ward_app;
 
 GRANT SELECT(step_up) ON TABLE app.sessions TO ward_rls;
 GRANT SELECT(step_up) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.browser; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(browser) ON TABLE app.sessions TO ward_app;
+GRANT UPDATE(browser) ON TABLE app.sessions TO ward_definer;
+
+--
+-- Name: COLUMN sessions.passkey_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(passkey_id) ON TABLE app.sessions TO ward_app;
 
 --
 -- Name: TABLE sso_assertions; Type: ACL; Schema: app; Owner: ward_owner

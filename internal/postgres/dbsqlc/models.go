@@ -418,6 +418,8 @@ type AppSession struct {
 	BreakGlass        bool
 	RiskScore         *int32
 	StepUp            *string
+	Browser           bool
+	PasskeyID         uuid.NullUUID
 }
 
 type AppSessionToken struct {
