@@ -32,6 +32,7 @@ func TestAuditRestoredBackup(t *testing.T) {
 	var sess struct {
 		Token string `json:"token"`
 	}
+	s.noDeviceBinding() // bearer sessions: this test is not about device binding
 	s.call("POST", "/v1/auth/magic", "", map[string]string{"token": link[strings.LastIndex(link, "=")+1:]}, http.StatusOK, &sess)
 	s.stepUp(sess.Token)
 	var p struct {
