@@ -3544,12 +3544,17 @@ begin
                   or (l > 0 and l % 4 <> 0)) then
     raise exception 'proof_hashes: levels 0, 4, 8 … and indexes of equal number (at most 4096)' using errcode = '22023';
   end if;
+  -- One index probe per requested hash (a lateral lookup, so the planner
+  -- never scans the org's events to join them).
   return query
-    select u.l, u.i, coalesce(e.leaf_hash, t.hash)
+    select u.l, u.i, x.h
       from unnest(p_levels, p_idx) as u(l, i)
-      left join audit.events e on u.l = 0 and e.org_id = p_org and e.seq = u.i + 1
-      left join audit.tree_nodes t on u.l > 0 and t.org_id = p_org and t.level = u.l and t.idx = u.i
-     where u.i < (p_size >> u.l) and coalesce(e.leaf_hash, t.hash) is not null;
+      cross join lateral (
+        select e.leaf_hash from audit.events e where u.l = 0 and e.org_id = p_org and e.seq = u.i + 1
+        union all
+        select t.hash from audit.tree_nodes t where u.l > 0 and t.org_id = p_org and t.level = u.l and t.idx = u.i
+      ) as x(h)
+     where u.i < (p_size >> u.l);
 end $$;
 
 ALTER FUNCTION audit.proof_hashes(p_org uuid, p_size bigint, p_levels integer[], p_idx bigint[]) OWNER TO ward_definer;
