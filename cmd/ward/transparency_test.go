@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/wardhq/ward/internal/postgres"
 )
 
 // TestAuditTransparency: a running server sequences, signs and archives its
@@ -180,19 +178,9 @@ func TestAuditTransparency(t *testing.T) {
 // self-consistent log that only an archived checkpoint contradicts.
 func cutAuditLog(t *testing.T, dir, orgID string) {
 	t.Helper()
-	cl, err := postgres.NewCluster(filepath.Join(dir, "postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl, su := openCluster(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := cl.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	su, err := postgres.Open(ctx, cl.URL("postgres", "ward"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, q := range []string{
 		`set session_replication_role = replica`,
 		`delete from audit.events where org_id = '` + orgID + `' and (seq > 2 or seq is null)`,

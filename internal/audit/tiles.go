@@ -30,20 +30,6 @@ func storedParts(id compact.NodeID) (level uint, from, to uint64) {
 	return level, id.Index << shift, (id.Index + 1) << shift
 }
 
-// prefixNodes are the complete subtrees, largest first, that make up the
-// first size leaves (one per set bit of size).
-func prefixNodes(size uint64) []compact.NodeID {
-	var ids []compact.NodeID
-	var start uint64
-	for l := 63; l >= 0; l-- {
-		if size&(1<<uint(l)) != 0 {
-			ids = append(ids, compact.NewNodeID(uint(l), start>>uint(l)))
-			start += 1 << uint(l)
-		}
-	}
-	return ids
-}
-
 // storedNodes reads and folds the subtree roots ids of org's tree of size
 // leaves from audit.proof_hashes (the caller's own org only). ok is false
 // when a stored hash is missing (a log pruned before its nodes were kept):
@@ -181,7 +167,9 @@ func StoredConsistencyProof(ctx context.Context, q Querier, org uuid.UUID, from,
 	if err != nil {
 		return Hash{}, nil, fmt.Errorf("audit: consistency proof: %w", err)
 	}
-	prefix := prefixNodes(from)
+	// The complete subtrees that make up the first from leaves, largest
+	// first: the compact range TreeFrom folds into their root.
+	prefix := compact.RangeNodes(0, from, nil)
 	hs, ok, err := storedNodes(ctx, q, org, int64(size), append(append([]compact.NodeID(nil), nodes.IDs...), prefix...))
 	if err != nil {
 		return Hash{}, nil, err
@@ -205,14 +193,15 @@ func StoredConsistencyProof(ctx context.Context, q Querier, org uuid.UUID, from,
 	if err != nil {
 		return Hash{}, nil, err
 	}
-	// The root of the first from leaves: its complete subtrees folded
-	// from the right (RFC 9162 §2.1.1).
-	root := hs[prefix[len(prefix)-1]]
-	for i := len(prefix) - 2; i >= 0; i-- {
-		l := hs[prefix[i]]
-		copy(root[:], nodeHash(l[:], root[:]))
+	frontier := make([]Hash, len(prefix))
+	for i, id := range prefix {
+		frontier[i] = hs[id]
 	}
-	return root, p, nil
+	t, err := TreeFrom(int64(from), frontier)
+	if err != nil {
+		return Hash{}, nil, err
+	}
+	return t.Root(), p, nil
 }
 
 func rehashStored(nodes proof.Nodes, hs map[compact.NodeID]Hash) ([]Hash, error) {

@@ -497,9 +497,7 @@ type invocation struct {
 	passed   int // blocks and tools passed unredacted, as the org's policy allows
 }
 
-func (inv *invocation) cred() postgres.Credential {
-	return postgres.Credential{Hash: inv.p.CredentialHash, DPoP: inv.p.DPoP, Org: inv.p.OrgID.String(), Request: inv.req.ID}
-}
+func (inv *invocation) cred() postgres.Credential { return credOf(inv.p, inv.req) }
 
 // event is the ai.invoke event: counts, model, tokens; never content.
 func (inv *invocation) event(outcome string) audit.Event {
