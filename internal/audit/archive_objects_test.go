@@ -128,10 +128,11 @@ func TestArchiverRecordsRetention(t *testing.T) {
 		t.Errorf("directory archive: recorded %+v, want two objects with no retention", got)
 	}
 
-	// ward_app may record (the archiver's pool) but not read or write the
-	// table itself.
+	// ward_app neither reads nor writes the table, nor records an object
+	// (the archiver runs as the superuser or a ward_audit_reader login).
 	for _, q := range []string{`select count(*) from audit.archive_objects`,
-		`insert into audit.archive_objects (org_id, name) values (gen_random_uuid(), 'x')`} {
+		`insert into audit.archive_objects (org_id, name) values (gen_random_uuid(), 'x')`,
+		`select audit.record_archived_object(gen_random_uuid(), 'x', '', 'COMPLIANCE', now() + interval '9 years')`} {
 		if _, err := env.App.Pool.Exec(ctx, q); err == nil {
 			t.Errorf("ward_app: %s succeeded", q)
 		}

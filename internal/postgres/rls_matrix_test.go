@@ -311,6 +311,12 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"dpop_bind under a key", "a_key", `select app.dpop_bind($1)::text`, []any{strings.Repeat("A", 43)}, nil, ""},
 		{"dpop_bind with a malformed thumbprint", "a_admin", `select app.dpop_bind($1)::text`, []any{"short"}, nil, "22023"},
 
+		// The operator's path to enable a provider is not the server's.
+		{"ops_enable_gateway_provider is for operators", "a_admin",
+			`select app.ops_enable_gateway_provider($1, 'anthropic')::text`, []any{A}, nil, ""},
+		{"ops_enable_gateway_provider for another org", "b_admin",
+			`select app.ops_enable_gateway_provider($1, 'anthropic')::text`, []any{A}, nil, ""},
+
 		// Proof hashes: the caller's own org only.
 		{"proof_hashes of another org", "a_admin", `select count(*)::text from audit.proof_hashes($1, 1, '{0}', '{0}')`,
 			[]any{B}, nil, ""},

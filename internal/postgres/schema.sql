@@ -8553,7 +8553,6 @@ GRANT ALL ON FUNCTION audit.record_archived(p_org uuid, p_size bigint) TO ward_a
 --
 
 REVOKE ALL ON FUNCTION audit.record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION audit.record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone) TO ward_app;
 GRANT ALL ON FUNCTION audit.record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone) TO ward_ops;
 GRANT ALL ON FUNCTION audit.record_archived_object(p_org uuid, p_name text, p_version text, p_mode text, p_retain_until timestamp with time zone) TO ward_audit_reader;
 

@@ -49,8 +49,10 @@ end $$;
 
 alter function audit.record_archived_object(uuid, text, text, text, timestamptz) owner to ward_definer;
 revoke all on function audit.record_archived_object(uuid, text, text, text, timestamptz) from public;
+-- Not to ward_app: the archiver never runs as the server's role, and a
+-- server bug must not be able to write retention evidence.
 grant execute on function audit.record_archived_object(uuid, text, text, text, timestamptz)
-  to ward_app, ward_ops, ward_audit_reader;
+  to ward_ops, ward_audit_reader;
 
 reset role;
 
