@@ -236,7 +236,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	gw := gateway.NewService(db, engine, gateway.Config{Provider: cfg.GatewayProvider, Keys: cfg.GatewayKeys}, log)
+	// The date-shift key comes from the instance keyset, so that every node
+	// shifts a conversation's dates alike (docs/gateway.md).
+	gw := gateway.NewService(db, engine, gateway.Config{Provider: cfg.GatewayProvider, Keys: cfg.GatewayKeys,
+		DateShiftKey: inst.BlindIndex("gateway.date_shift_key", "v1")}, log)
 	// Cookie security and HSTS follow the public base URL's scheme, not
 	// whether this process terminates TLS.
 	// The archiver, when it runs, adds its figures (set below, before the

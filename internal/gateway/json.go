@@ -122,6 +122,20 @@ func splitArray(raw []byte) (elems []json.RawMessage, ok bool) {
 	return elems, true
 }
 
+// firstElement returns the first element of a valid JSON array, or nil when
+// raw is not an array or is empty.
+func firstElement(raw []byte) []byte {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '[' {
+		return nil
+	}
+	i = skipSpace(raw, i+1)
+	if i >= len(raw) || raw[i] == ']' {
+		return nil
+	}
+	return raw[i:valueEnd(raw, i)]
+}
+
 // splitObject returns the members of a valid JSON value; ok is false when
 // it is not an object.
 func splitObject(raw []byte) (m map[string]json.RawMessage, ok bool) {

@@ -59,11 +59,17 @@ type redactor struct {
 // URL and file sources, server tools, MCP servers) is refused unless pol
 // allows it; then it passes unchanged and is counted.
 func redactRequest(ctx context.Context, sess *phi.Session, body []byte, pol Policy) ([]byte, meta, error) {
-	var m meta
 	top, err := object(body, "the request body")
 	if err != nil {
-		return nil, m, err
+		return nil, meta{}, err
 	}
+	return redactTop(ctx, sess, top, pol)
+}
+
+// redactTop is redactRequest for a body already checked and split into its
+// top-level members by object.
+func redactTop(ctx context.Context, sess *phi.Session, top map[string]json.RawMessage, pol Policy) ([]byte, meta, error) {
+	var m meta
 	if err := decodeField(top, "model", &m.Model); err != nil || !modelName().MatchString(m.Model) {
 		return nil, m, bad("model: a model name is required (letters, digits and . _ - : @ /, at most 100)")
 	}

@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/hmac"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -54,6 +57,13 @@ type Config struct {
 	// MaxRetryWait bounds one retry's wait (default 2 s): a longer
 	// retry-after is relayed to the client instead.
 	MaxRetryWait time.Duration
+	// DateShiftKey keys the date shift of an org whose policy shifts dates
+	// (HMAC-SHA256; at least 32 bytes). Every node of a cluster must have
+	// the same key, so that a conversation keeps its shift whichever node
+	// serves it; `ward serve` derives it from the instance keyset. Without
+	// one, NewService draws a random key: shifts are then stable for the
+	// life of the process only.
+	DateShiftKey []byte
 }
 
 // Service forwards Messages calls to the registered upstream.
@@ -68,8 +78,8 @@ type Service struct {
 	// limits holds the orgs' rate-limit buckets on this node.
 	policies *policyCache
 	limits   *orgLimiter
-	// shift picks a call's date shift in days (never 0).
-	shift func() int
+	// shiftKey keys dateShift.
+	shiftKey []byte
 }
 
 // NewService returns a Service. engine is shared (it is safe for
@@ -102,16 +112,34 @@ func NewService(db *postgres.DB, engine *phi.Engine, cfg Config, log *slog.Logge
 	if cfg.MaxRetryWait == 0 {
 		cfg.MaxRetryWait = 2 * time.Second
 	}
+	key := cfg.DateShiftKey
+	if len(key) < 32 {
+		key = make([]byte, 32)
+		crand.Read(key) // never fails (crypto/rand panics rather)
+	}
 	return &Service{db: db, engine: engine, cfg: cfg, log: log, now: time.Now, reg: &registryCache{ttl: cfg.RegistryTTL},
-		policies: &policyCache{ttl: cfg.RegistryTTL}, limits: &orgLimiter{}, shift: randomShift}
+		policies: &policyCache{ttl: cfg.RegistryTTL}, limits: &orgLimiter{}, shiftKey: key}
 }
 
-// randomShift is a date shift of 1 to 365 days, forward or back, from the
-// runtime's ChaCha8 generator (seeded by the OS): the upstream cannot
-// predict it, and a fresh one is drawn for every call.
-func randomShift() int {
-	n := int(rand.Uint64()%365) + 1
-	if rand.Uint64()&1 == 0 {
+// dateShift is the date shift, in days, of a call of org about patient
+// (uuid.Nil: none named) whose conversation opens with the message first
+// (its JSON as the client sent it): 1 to 365 days, forward or back, never
+// 0. It is a keyed hash of the three, so a client that resends a growing
+// conversation gets the same shift on every call and its earlier turns
+// reach the upstream byte for byte as before (prompt caching keeps
+// working), while the upstream, which does not know the key, cannot
+// predict or undo it. Different conversations, patients and orgs get
+// independent shifts.
+func (s *Service) dateShift(org, patient uuid.UUID, first []byte) int {
+	mac := hmac.New(sha256.New, s.shiftKey)
+	mac.Write([]byte("ward gateway date shift v1\x00"))
+	mac.Write(org[:])
+	mac.Write(patient[:])
+	h := sha256.Sum256(first)
+	mac.Write(h[:])
+	sum := mac.Sum(nil)
+	n := int(binary.BigEndian.Uint64(sum[:8])%365) + 1
+	if sum[8]&1 == 0 {
 		return -n
 	}
 	return n
@@ -189,12 +217,18 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 		return errkind.WithRetry(ErrRateLimited, max(wait, time.Second))
 	}
 
-	sess, err := s.engine.NewSession(c.Record, pol.sessionOptions(s.shift))
+	top, err := object(c.Body, "the request body")
+	if err != nil {
+		return err
+	}
+	sess, err := s.engine.NewSession(c.Record, pol.sessionOptions(func() int {
+		return s.dateShift(p.OrgID, c.Patient.UUID, firstElement(top["messages"]))
+	}))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrDeidentify, err)
 	}
 	defer sess.Close()
-	body, m, err := redactRequest(ctx, sess, c.Body, pol)
+	body, m, err := redactTop(ctx, sess, top, pol)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -189,6 +190,34 @@ func TestGatewayPolicy(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "03/14/2024") || !strings.Contains(string(b), "Rosalind Vantongeren") {
 		t.Fatalf("the reply did not get the date back: %s", b)
+	}
+	// The shift is a keyed function of the org, the patient and the
+	// conversation's first message: the conversation resent with more turns
+	// reaches the upstream with the same shifted date (prompt caching keeps
+	// working); other conversations get other shifts.
+	shiftedDate := regexp.MustCompile(`\d{2}/\d{2}/\d{4}`)
+	firstShift := shiftedDate.FindString(sent)
+	longer := msg("Rosalind Vantongeren was admitted on 03/14/2024 with chest pain.")
+	longer["messages"] = append(longer["messages"].([]any),
+		map[string]any{"role": "assistant", "content": "Noted."},
+		map[string]any{"role": "user", "content": "Summarise the admission."})
+	if st, _, b := call(longer); st != http.StatusOK {
+		t.Fatalf("the conversation resent: %d %s", st, b)
+	}
+	up = g.up.calls()
+	if again := shiftedDate.FindString(string(up[len(up)-1].Body)); again != firstShift {
+		t.Fatalf("the resent conversation's date reached the upstream as %q, first as %q", again, firstShift)
+	}
+	shifts := map[string]bool{firstShift: true}
+	for i := range 6 {
+		if st, _, b := call(msg(fmt.Sprintf("Visit %d: seen on 03/14/2024.", i))); st != http.StatusOK {
+			t.Fatalf("another conversation: %d %s", st, b)
+		}
+		up = g.up.calls()
+		shifts[shiftedDate.FindString(string(up[len(up)-1].Body))] = true
+	}
+	if len(shifts) < 3 {
+		t.Fatalf("seven conversations got %d distinct shifts of one date: %v", len(shifts), shifts)
 	}
 	if st, _, _ = call(dated, gateway.PolicyHeader, "dates=mask"); st != http.StatusOK {
 		t.Fatalf("narrowed to masking: %d", st)
