@@ -28,8 +28,15 @@
 //     An audit failure fails the call.
 //  5. Ward's upstream key for a provider comes from the server's
 //     configuration; it is sent only to that provider and never returned.
-//  6. Unknown request fields pass through unchanged; the upstream's events
-//     are relayed in order, with their indexes, as they arrive.
+//  6. Fields Ward does not rewrite pass through: those known to carry no
+//     text (max_tokens, temperature, tool_choice, thinking, service_tier…)
+//     unchanged; any other field, and any member of a content block that
+//     Ward does not rewrite (cache_control, a client's own), with its
+//     structure, numbers and identifier-like strings unchanged and every
+//     other string de-identified. Citations in a resent history are
+//     de-identified (the reply's are re-identified). The query string
+//     passes only as beta=true. The upstream's events are relayed in order,
+//     with their indexes, as they arrive.
 //  7. The registry entry of the provider is kept in memory for at most
 //     Config.RegistryTTL (DefaultRegistryTTL, 5 s): a registry change is
 //     enforced within that bound on every node. The gate's checks (BAA date

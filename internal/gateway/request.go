@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sync"
 
 	"github.com/wardhq/ward/internal/errkind"
@@ -109,6 +110,19 @@ func redactTop(ctx context.Context, sess *phi.Session, top map[string]json.RawMe
 		}
 		top[f.name] = out
 	}
+	// Every other field: the ones known to carry no text pass; anything
+	// else (a field newer than Ward, or a client's own) passes with its
+	// prose de-identified.
+	for _, k := range sortedKeys(top) {
+		if requestHandled[k] || requestStructural[k] {
+			continue
+		}
+		out, err := rd.rest(top[k], k)
+		if err != nil {
+			return nil, m, err
+		}
+		top[k] = out
+	}
 	out, err := marshal(top)
 	m.Unredacted = rd.passed
 	return out, m, err
@@ -179,6 +193,143 @@ func (rd *redactor) system(raw json.RawMessage) (json.RawMessage, error) {
 	return rd.blocks(raw, "system", map[string]bool{"text": true})
 }
 
+// requestHandled are the top-level fields redactTop rewrites itself (or
+// checks, as model, stream and mcp_servers).
+var requestHandled = map[string]bool{"model": true, "stream": true, "mcp_servers": true, "tools": true,
+	"system": true, "messages": true, "stop_sequences": true, "metadata": true}
+
+// requestStructural are the Messages API's top-level fields that carry no
+// free text: numbers, enums and configuration objects. They pass as they
+// are; a tool_choice names a tool, and tool names are structure (the
+// client's own code dispatches on them).
+var requestStructural = map[string]bool{"max_tokens": true, "temperature": true, "top_p": true, "top_k": true,
+	"tool_choice": true, "thinking": true, "service_tier": true, "container": true,
+	"context_management": true, "inference_geo": true}
+
+// blockStructural are the members of a content block that carry no free
+// text, by block type ("" for every type); a block's other members pass
+// through rest. The members a block's case rewrites are listed too.
+var blockStructural = map[string]map[string]bool{
+	"":                  {"type": true, "cache_control": true},
+	"text":              {"text": true, "citations": true},
+	"tool_use":          {"id": true, "name": true, "input": true},
+	"tool_result":       {"tool_use_id": true, "content": true, "is_error": true},
+	"document":          {"source": true, "title": true, "context": true, "citations": true},
+	"thinking":          {"thinking": true, "signature": true},
+	"redacted_thinking": {"data": true},
+}
+
+// identifierLike reports whether s reads as an identifier or an enum value
+// ("ephemeral", "5m", "json_schema", "container_011CPR…"): one run of
+// letters, digits and _ . : - that starts with a letter, at most 128 bytes.
+// rest lets such strings pass, because rewriting them would break the
+// fields they configure and the engine takes some of them for names or
+// codes; every other string is prose and is de-identified.
+func identifierLike(s string) bool {
+	if s == "" || len(s) > 128 || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+		return s == ""
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// rest de-identifies a field Ward does not know: its structure, numbers,
+// booleans and identifier-like strings stay; every other string is
+// de-identified. So a field added to the API after this code passes (its
+// values are configuration), and text put where Ward does not look for it
+// still never leaves as it is.
+func (rd *redactor) rest(raw json.RawMessage, field string) (json.RawMessage, error) {
+	if len(raw) > 0 && raw[0] != '"' && raw[0] != '{' && raw[0] != '[' {
+		return raw, nil // a number, a boolean or null
+	}
+	v, err := decodeAny(raw)
+	if err != nil {
+		return nil, bad("%s: not JSON", field)
+	}
+	changed := false
+	v, err = walkStrings(v, func(s string) (string, error) {
+		if identifierLike(s) {
+			return s, nil
+		}
+		r, err := rd.text(s)
+		changed = changed || r != s
+		return r, err
+	})
+	if err != nil || !changed {
+		return raw, err
+	}
+	return marshal(v)
+}
+
+// citations de-identifies the citations of a text block: the quoted text
+// and the titles (the reply's citations are re-identified, so a client that
+// resends its history sends them with the identifiers restored); locations
+// and indexes are structure, and any other string goes through rest.
+func (rd *redactor) citations(raw json.RawMessage, at string) (json.RawMessage, error) {
+	if bytes.Equal(raw, []byte("null")) {
+		return raw, nil
+	}
+	cs, ok := objects(raw)
+	if !ok {
+		return nil, bad("%s: must be an array of objects", at)
+	}
+	for i, c := range cs {
+		for _, k := range sortedKeys(c) {
+			var err error
+			switch k {
+			case "cited_text", "document_title", "title":
+				if !bytes.Equal(c[k], []byte("null")) {
+					c[k], err = rd.rawText(c[k], fmt.Sprintf("%s[%d].%s", at, i, k))
+				}
+			case "type", "document_index", "start_char_index", "end_char_index", "start_page_number",
+				"end_page_number", "start_block_index", "end_block_index", "search_result_index",
+				"encrypted_index", "url", "file_id":
+			default:
+				c[k], err = rd.rest(c[k], fmt.Sprintf("%s[%d].%s", at, i, k))
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	return marshal(cs)
+}
+
+// blockRest passes a block's members that no case handled through rest
+// (cache_control's own members included).
+func (rd *redactor) blockRest(b map[string]json.RawMessage, typ, at string) error {
+	for _, k := range sortedKeys(b) {
+		var err error
+		switch {
+		case k == "cache_control":
+			b[k], err = rd.rest(b[k], at+".cache_control")
+		case blockStructural[""][k] || blockStructural[typ][k]:
+		default:
+			b[k], err = rd.rest(b[k], at+"."+k)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sortedKeys returns m's keys in order, so that placeholders are numbered
+// the same way on every call.
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
 // messageBlocks are the block types a message may hold.
 var messageBlocks = map[string]bool{"text": true, "tool_use": true, "tool_result": true, "thinking": true,
 	"redacted_thinking": true, "image": true, "document": true}
@@ -224,20 +375,26 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 		}
 		at := fmt.Sprintf("%s[%d]", field, i)
 		var err error
+		whole := false // a block the org's policy lets pass as it is
 		switch typ {
 		case "image":
 			if !rd.pol.allows(AllowImages) {
 				return nil, unsupported(fmt.Sprintf("%s: an image", at))
 			}
 			rd.passed++
+			whole = true
 		case "document":
-			err = rd.document(b, at)
+			whole, err = rd.document(b, at)
 		case "text":
 			t, ok := b["text"]
 			if !ok {
 				return nil, bad("%s.text: required", at)
 			}
-			b["text"], err = rd.rawText(t, at+".text")
+			if b["text"], err = rd.rawText(t, at+".text"); err == nil {
+				if c, ok := b["citations"]; ok {
+					b["citations"], err = rd.citations(c, at+".citations")
+				}
+			}
 		case "tool_use":
 			if in, ok := b["input"]; ok {
 				b["input"], err = rd.value(in, at+".input")
@@ -253,7 +410,12 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 					"document": true})
 			}
 		}
-		// thinking and redacted_thinking pass untouched
+		// thinking and redacted_thinking pass untouched: their signatures
+		// are checked upstream, and Ward never restores identifiers in the
+		// reply's thinking, so a resent one holds placeholders only
+		if err == nil && !whole {
+			err = rd.blockRest(b, typ, at)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -264,38 +426,38 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 // document de-identifies a document block whose source is plain text (its
 // data, title and context); any other source (a PDF, a URL, a file, a
 // content array) is Ward's to refuse unless the org allows documents.
-func (rd *redactor) document(b map[string]json.RawMessage, at string) error {
+func (rd *redactor) document(b map[string]json.RawMessage, at string) (passed bool, err error) {
 	src, err := object(b["source"], at+".source")
 	if err != nil {
-		return bad("%s.source: required", at)
+		return false, bad("%s.source: required", at)
 	}
 	var st string
 	_ = decodeField(src, "type", &st)
 	if st != "text" {
 		if !rd.pol.allows(AllowDocuments) {
-			return unsupported(fmt.Sprintf("%s: a document with a %q source", at, st))
+			return false, unsupported(fmt.Sprintf("%s: a document with a %q source", at, st))
 		}
 		rd.passed++
-		return nil
+		return true, nil
 	}
 	d, ok := src["data"]
 	if !ok {
-		return bad("%s.source.data: required", at)
+		return false, bad("%s.source.data: required", at)
 	}
 	if src["data"], err = rd.rawText(d, at+".source.data"); err != nil {
-		return err
+		return false, err
 	}
 	if b["source"], err = marshal(src); err != nil {
-		return err
+		return false, err
 	}
 	for _, f := range []string{"title", "context"} {
 		if v, ok := b[f]; ok && !bytes.Equal(v, []byte("null")) {
 			if b[f], err = rd.rawText(v, at+"."+f); err != nil {
-				return err
+				return false, err
 			}
 		}
 	}
-	return nil
+	return false, nil
 }
 
 // schemaText are the JSON Schema keywords whose strings are prose or

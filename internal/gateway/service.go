@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -167,6 +168,22 @@ func (c Call) LogValue() slog.Value {
 		slog.Any("patient", c.Patient))
 }
 
+// upstreamQuery is the query string to send upstream for a client's raw
+// query: the official SDKs send ?beta=true on their beta paths, and
+// nothing else is passed (a query is not de-identified, so anything else
+// could carry identifiers to the upstream). The error names no parameter:
+// a name is the client's text too.
+func upstreamQuery(raw string) (string, error) {
+	if raw == "" {
+		return "", nil
+	}
+	q, err := url.ParseQuery(raw)
+	if err == nil && len(q) == 1 && len(q["beta"]) == 1 && q.Get("beta") == "true" {
+		return "beta=true", nil
+	}
+	return "", bad("the only query parameter accepted is beta=true")
+}
+
 // Endpoint is an upstream path the gateway forwards to.
 type Endpoint string
 
@@ -195,6 +212,11 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	p, ok := identity.PrincipalFrom(ctx)
 	if !ok {
 		return errkind.New(errkind.Unauthenticated, "unauthenticated", "gateway: no principal")
+	}
+	// The query goes upstream too: only the SDKs' own beta=true may.
+	query, err := upstreamQuery(c.Query)
+	if err != nil {
+		return err
 	}
 	start := s.now()
 	inv := invocation{s: s, p: p, req: identity.RequestFrom(ctx), ep: ep, patient: c.Patient, start: start}
@@ -253,8 +275,8 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	}
 
 	url := prov.BaseURL + string(ep)
-	if c.Query != "" {
-		url += "?" + c.Query
+	if query != "" {
+		url += "?" + query
 	}
 	version := c.Header.Get("Anthropic-Version")
 	if version == "" {
