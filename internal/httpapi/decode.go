@@ -19,10 +19,12 @@ import (
 // decode reads a JSON body into v: it must be application/json, within the
 // size limit, one value that passes checkJSON, with no unknown fields.
 func decode(r *http.Request, v any) error {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/json" {
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if cs, ok := params["charset"]; mt != "application/json" || ok && !strings.EqualFold(cs, "utf-8") {
+		// JSON between systems is UTF-8 (RFC 8259 §8.1): a body declared in
+		// another charset would be misread, not converted
 		return &publicError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
-			msg: "send the body as application/json"}
+			msg: "send the body as application/json in UTF-8"}
 	}
 	b, err := io.ReadAll(r.Body)
 	if err != nil {

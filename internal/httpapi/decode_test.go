@@ -83,6 +83,16 @@ func TestStrictJSON(t *testing.T) {
 			}
 		})
 	}
+	// JSON is UTF-8 (RFC 8259 §8.1): a body declared in another charset is
+	// refused, not misread; utf-8 in any case is fine.
+	for ct, want := range map[string]int{"application/json; charset=utf-16": 415, "application/json; charset=latin1": 415,
+		"application/json; charset=UTF-8": 201, "application/json;charset=utf-8": 201} {
+		resp, body := w.send("POST", "/v1/patients", http.Header{"Content-Type": {ct}, "Authorization": {"Bearer " + o.Lead.Token}},
+			strings.NewReader(`{"name":"Zed Charset"}`))
+		if resp.StatusCode != want {
+			t.Errorf("%s: %d %s, want %d", ct, resp.StatusCode, body, want)
+		}
+	}
 	var n int
 	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from app.clinical_entries`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("%d entries written by refused requests (%v)", n, err)

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"html/template"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"sync"
@@ -22,13 +23,15 @@ func handleHealthz() http.Handler {
 	})
 }
 
-func handleReadyz(ready func(context.Context) error) http.Handler {
+func handleReadyz(ready func(context.Context) error, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := ready(ctx); err != nil {
-			// The reason names a component and a bound, never data.
-			writeProblem(w, r, http.StatusServiceUnavailable, "not_ready", "not ready: "+err.Error())
+			// The probe is public: the reason (which may hold a role name,
+			// a socket path or a host) goes to the log, not to the caller.
+			log.Warn("not ready", "err", err)
+			writeProblem(w, r, http.StatusServiceUnavailable, "not_ready", "not ready: see the server log")
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

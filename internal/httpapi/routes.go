@@ -75,7 +75,7 @@ func (s *server) routes() {
 	users, recs, log := s.deps.Auth, s.deps.Records, s.deps.Audit
 	admin, lead := identity.RoleAdmin, identity.RoleLead
 	api.route("GET /healthz", public, handleHealthz())
-	api.route("GET /readyz", public, handleReadyz(s.deps.Ready))
+	api.route("GET /readyz", public, handleReadyz(s.deps.Ready, s.deps.Log))
 	api.route("GET /metrics", public, handleMetrics(s.deps.Metrics))
 	api.route("GET /v1/openapi.json", public, handleOpenAPI())
 

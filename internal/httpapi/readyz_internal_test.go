@@ -1,0 +1,38 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// /readyz is public: when not ready it says so with a fixed reason, and the
+// cause (a role, a socket path, a host) goes to the log only.
+func TestReadyzHidesTheCause(t *testing.T) {
+	var logs bytes.Buffer
+	cause := errors.New("failed to connect to user=ward_app database=ward: /srv/ward/postgres/run/.s.PGSQL.5432")
+	h := handleReadyz(func(context.Context) error { return cause }, slog.New(slog.NewJSONHandler(&logs, nil)))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d", rec.Code)
+	}
+	for _, leak := range []string{"ward_app", "database=", ".s.PGSQL", "/srv/ward"} {
+		if strings.Contains(rec.Body.String(), leak) {
+			t.Errorf("the public answer holds %q: %s", leak, rec.Body)
+		}
+	}
+	if !strings.Contains(logs.String(), ".s.PGSQL.5432") {
+		t.Errorf("the cause is not in the log: %s", logs.String())
+	}
+	rec = httptest.NewRecorder()
+	handleReadyz(func(context.Context) error { return nil }, slog.New(slog.DiscardHandler)).ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("ready: status %d", rec.Code)
+	}
+}
