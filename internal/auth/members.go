@@ -73,6 +73,11 @@ func (s *Service) ListMembers(ctx context.Context) ([]Member, error) {
 	return out, nil
 }
 
+// errKeyGrant refuses an API key's attempt to grant, change or revoke a
+// privileged role: a leaked key must not become an admin (migration 00093).
+var errKeyGrant = errkind.Visible(ErrForbidden, "an API key manages patients and providers only: "+
+	"an admin grants, changes or revokes the admin and lead roles signed in")
+
 // AddMember adds the person with email to the caller's org with role
 // (admins only), creating their user on first sight. With invite, it mails
 // them a one-time sign-in link (an invitation, not bound to a browser,
@@ -88,6 +93,10 @@ func (s *Service) AddMember(ctx context.Context, email string, role identity.Rol
 	}
 	if p.Role != identity.RoleAdmin {
 		return uuid.Nil, s.denied(ctx, p, "membership.add", "", uuid.Nil, ErrForbidden)
+	}
+	if p.Kind == identity.KindAPIKey && (role == identity.RoleAdmin || role == identity.RoleLead) {
+		// (the database refuses it too)
+		return uuid.Nil, s.denied(ctx, p, "membership.add", "", uuid.Nil, errKeyGrant)
 	}
 	keys, err := s.keys.Instance(ctx, s.db)
 	if err != nil {
@@ -166,6 +175,9 @@ func (s *Service) changeMember(ctx context.Context, user uuid.UUID, role identit
 	if p.Role != identity.RoleAdmin {
 		return s.denied(ctx, p, action, "user", user, ErrForbidden)
 	}
+	if p.Kind == identity.KindAPIKey && (role == identity.RoleAdmin || role == identity.RoleLead) {
+		return s.denied(ctx, p, action, "user", user, errKeyGrant)
+	}
 	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
 		return q.UpdateMember(ctx, dbsqlc.UpdateMemberParams{UserID: user, Role: nullText(string(role)), Revoke: revoke,
 			Request: nullText(requestID(ctx))})
@@ -177,6 +189,9 @@ func (s *Service) changeMember(ctx context.Context, user uuid.UUID, role identit
 		err = errkind.Visible(ErrNotFound, "no live member of this org has this user id")
 	}
 	if err = mapErr("update member", err); err != nil && !errors.Is(err, ErrInvalidInput) {
+		if p.Kind == identity.KindAPIKey && errors.Is(err, ErrForbidden) {
+			err = errKeyGrant // the member is an admin or a lead
+		}
 		return s.denied(ctx, p, action, "user", user, err)
 	}
 	return err

@@ -83,6 +83,37 @@ func TestAPIKeys(t *testing.T) {
 		t.Errorf("%d events carry the key's id, want 7", n)
 	}
 
+	// A key manages patients and providers, never the privileged roles: it
+	// cannot add an admin or a lead, promote anyone to one, or change or
+	// revoke one. Granting the admin role by PATCH on an admin is refused by
+	// the database itself (the server does not know the member's role).
+	var added struct {
+		UserID uuid.UUID `json:"user_id"`
+	}
+	w.do("POST", "/v1/members", k.Key, map[string]any{"email": "bykey2@example.test", "role": "patient", "invite": false},
+		http.StatusCreated, &added)
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
+		{"POST", "/v1/members", map[string]any{"email": "mallory@example.test", "role": "admin", "invite": false}},
+		{"POST", "/v1/members", map[string]any{"email": "mallory2@example.test", "role": "lead", "invite": false}},
+		{"PATCH", "/v1/members/" + added.UserID.String(), map[string]any{"role": "admin"}},
+		{"PATCH", "/v1/members/" + a.Lead.ID.String(), map[string]any{"role": "provider"}},
+		{"DELETE", "/v1/members/" + a.Admin.ID.String(), nil},
+	} {
+		resp, rb := w.request(c.method, c.path, k.Key, c.body)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s %s %v with a members key: %d %s", c.method, c.path, c.body, resp.StatusCode, rb)
+		}
+	}
+	var role string
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select role from app.memberships where org_id = $1 and user_id = $2`,
+		a.ID, a.Lead.ID).Scan(&role); err != nil || role != "lead" {
+		t.Fatalf("the lead's role after the key's attempt: %q %v", role, err)
+	}
+	w.do("PATCH", "/v1/members/"+added.UserID.String(), k.Key, map[string]any{"role": "provider"}, http.StatusOK, nil)
+
 	// A typo is refused before any lookup.
 	typo := k.Key[:20] + string("01"[boolInt(k.Key[20] == '0')]) + k.Key[21:]
 	resp, rb = w.request("GET", "/v1/members", typo, nil)

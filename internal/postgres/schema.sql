@@ -203,6 +203,9 @@ begin
   if me.role is distinct from 'admin' then
     raise exception 'forbidden' using errcode = '42501';
   end if;
+  if me.kind = 'api_key' and (not private.key_holds('members') or p_role in ('admin', 'lead')) then
+    raise exception 'forbidden: an API key does not grant the admin or lead role' using errcode = '42501';
+  end if;
   if p_invite_hash is not null and octet_length(p_invite_hash) <> 32 then
     raise exception 'add_member: the invitation hash is 32 bytes' using errcode = '22023';
   end if;
@@ -2906,6 +2909,9 @@ begin
   if me.role is distinct from 'admin' then
     raise exception 'forbidden' using errcode = '42501';
   end if;
+  if me.kind = 'api_key' and (not private.key_holds('members') or (not p_revoke and p_role in ('admin', 'lead'))) then
+    raise exception 'forbidden: an API key does not grant the admin or lead role' using errcode = '42501';
+  end if;
   -- Serialise membership changes per org, so two admins demoting each
   -- other at once cannot both pass the last-admin check.
   perform 1 from app.orgs o where o.id = me.org_id for update;
@@ -2913,6 +2919,9 @@ begin
      and x.revoked_at is null for update;
   if not found then
     raise exception 'not found' using errcode = 'P0002';
+  end if;
+  if me.kind = 'api_key' and m.role in ('admin', 'lead') then
+    raise exception 'forbidden: an API key does not change an admin or a lead' using errcode = '42501';
   end if;
   if m.role = 'admin' and (p_revoke or p_role is distinct from 'admin')
      and (select count(*) from app.memberships x where x.org_id = me.org_id and x.role = 'admin'
