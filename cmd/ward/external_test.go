@@ -100,8 +100,15 @@ func TestExternalDatabase(t *testing.T) {
 	}
 	link := strings.TrimSpace(mustWard(t, "login-link", "--data-dir", dir, "--database-url", env.URL("ward_ops"),
 		"--email", "admin@external.test", "--base-url", base))
-	resp, err := http.Post(base+"/v1/auth/magic", "application/json",
+	// as Ward's own page would (the admin's role binds non-browser sessions)
+	req, err := http.NewRequest("POST", base+"/v1/auth/magic",
 		strings.NewReader(`{"token":"`+link[strings.LastIndex(link, "=")+1:]+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,6 +112,16 @@ func (s *Service) NeedsBinding(ctx context.Context, token string) bool {
 	return err == nil && p.Pending == PendingDeviceBinding
 }
 
+// EndSession ends the session whose token is sessToken, as its own
+// logout would: for a session the server created but will not hand out.
+func (s *Service) EndSession(ctx context.Context, sessToken string) error {
+	p, err := s.Authenticate(ctx, sessToken, "", "")
+	if err != nil {
+		return err
+	}
+	return s.Logout(identity.WithPrincipal(ctx, p))
+}
+
 // MarkBrowser marks the session whose token is sessToken a browser
 // session: the API handed it out in the session cookie only, never in a
 // response body. A browser session of a role its org requires to be bound

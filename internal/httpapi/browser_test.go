@@ -165,7 +165,12 @@ func TestBrowserSignIn(t *testing.T) {
 		}
 		return w.request("POST", "/v1/auth/magic", "", map[string]string{"token": link[strings.LastIndex(link, "=")+1:]}, hdr...)
 	}
-	resp, body = jsonSignIn(m.Email)
+	resp, body = jsonSignIn(m.Email) // an API client: no proof, no browser
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "device_binding_required" ||
+		setCookie(resp, "__Host-ward_session") != "" {
+		t.Fatalf("JSON sign-in of a provider without a proof, not from Ward's pages: %d %s", resp.StatusCode, body)
+	}
+	resp, body = jsonSignIn(m.Email, "Sec-Fetch-Site", "same-origin")
 	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), `"token":"`) ||
 		!strings.Contains(string(body), `"device_binding_required":true`) || setCookie(resp, "__Host-ward_session") == "" {
 		t.Fatalf("JSON sign-in of a provider without a proof: %d %s", resp.StatusCode, body)

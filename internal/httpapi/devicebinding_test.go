@@ -102,8 +102,31 @@ func TestDeviceBindingPolicy(t *testing.T) {
 		return n > 0
 	}
 
-	// A provider signs in without a proof: a browser session, in the cookie only.
-	s, browser := signIn(email)
+	// A provider signs in without a proof from anything but Ward's own
+	// pages (an API client): refused, and no cookie to replay; the session
+	// created for the link is ended.
+	l, err := w.ops.OperatorLink(ctx, w.env.Super, email, uuid.NullUUID{UUID: o.ID, Valid: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, b := w.request("POST", "/v1/auth/magic", "", map[string]string{"token": l[strings.LastIndex(l, "=")+1:]})
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "device_binding_required" || len(resp.Cookies()) > 1 {
+		t.Fatalf("API sign-in of a bound role without a proof: %d %s %v", resp.StatusCode, b, resp.Cookies())
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == "ward_session" && c.Value != "" {
+			t.Fatalf("the refused sign-in set a session cookie")
+		}
+	}
+	var live int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.sessions s join app.users u on u.id = s.user_id
+		 where s.org_id = $1 and s.revoked_at is null and s.user_id = $2`, o.ID, newProvider(t, w, o, email)).Scan(&live); err != nil || live != 0 {
+		t.Fatalf("%d live sessions after the refused sign-in (%v)", live, err)
+	}
+
+	// From Ward's pages (a browser's fetch says Sec-Fetch-Site:
+	// same-origin): a browser session, in the cookie only.
+	s, browser := signIn(email, "Sec-Fetch-Site", "same-origin")
 	if s.Token != "" || !s.DeviceBindingRequired || browser == "" {
 		t.Fatalf("sign-in without a proof: %+v, cookie %t", s, browser != "")
 	}
@@ -111,7 +134,7 @@ func TestDeviceBindingPolicy(t *testing.T) {
 		t.Fatalf("the browser session in its cookie: %d %s", resp.StatusCode, b)
 	}
 	// The same token as a bearer token is pending device_binding.
-	resp, b := w.request("GET", "/v1/patients", browser, nil)
+	resp, b = w.request("GET", "/v1/patients", browser, nil)
 	if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "device_binding_required" {
 		t.Fatalf("the browser session as a bearer token: %d %s", resp.StatusCode, b)
 	}
@@ -189,7 +212,7 @@ func TestDeviceBindingPolicy(t *testing.T) {
 	// sign-in without a proof gets no bearer token either.
 	w.do("PUT", "/v1/org/device-binding-policy", o.Admin.Token,
 		map[string]any{"device_binding_required_for": []string{"provider", "admin"}}, http.StatusOK, nil)
-	if s, _ := signIn(o.Admin.Email); s.Token != "" || !s.DeviceBindingRequired {
+	if s, _ := signIn(o.Admin.Email, "Sec-Fetch-Site", "same-origin"); s.Token != "" || !s.DeviceBindingRequired {
 		t.Fatalf("one-factor admin sign-in without a proof: %+v", s)
 	}
 }
@@ -231,7 +254,8 @@ func TestPasskeyBoundSessions(t *testing.T) {
 	// The browser signs in with d1, without a proof.
 	opts, binder := w.signInOptions()
 	resp, b := w.request("POST", "/v1/auth/passkeys/signin/finish", "", map[string]any{"binder": binder,
-		"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d1.rp, d1.auth, d1.cred, *opts))})
+		"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d1.rp, d1.auth, d1.cred, *opts))},
+		"Sec-Fetch-Site", "same-origin")
 	var s struct {
 		Token                 string    `json:"token"`
 		SessionID             uuid.UUID `json:"session_id"`

@@ -182,6 +182,18 @@ func handleRiskPolicyPut(svc *auth.Service, fail errorWriter) http.Handler {
 func (s *server) issued(r *http.Request, sess auth.Session) (sessionResponse, error) {
 	resp := newSessionResponse(sess, nil)
 	if s.deps.Auth.NeedsBinding(r.Context(), sess.Token) {
+		if r.Header.Get("Sec-Fetch-Site") != "same-origin" {
+			// Not a fetch from Ward's own pages (a browser sends this
+			// header and a page script cannot change it): an API or
+			// mobile client, which must bind the session to a DPoP key.
+			// It gets no cookie to replay: the new session ends here.
+			if err := s.deps.Auth.EndSession(r.Context(), sess.Token); err != nil {
+				return sessionResponse{}, err
+			}
+			return sessionResponse{}, forbidden("device_binding_required",
+				"your org requires this role's sessions to be bound to a device: sign in with a DPoP proof "+
+					"(RFC 9449), or from Ward's pages in a browser")
+		}
 		resp.Token, resp.DeviceBindingRequired = "", true
 		if err := s.deps.Auth.MarkBrowser(r.Context(), sess.Token); err != nil {
 			return sessionResponse{}, err

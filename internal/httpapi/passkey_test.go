@@ -233,8 +233,10 @@ func TestPasskeys(t *testing.T) {
 	// A replayed answer: the challenge was spent.
 	opts, binder := w.signInOptions()
 	answer := json.RawMessage(virtualwebauthn.CreateAssertionResponse(d.rp, d.auth, d.cred, *opts))
-	w.do("POST", "/v1/auth/passkeys/signin/finish", "", map[string]any{"binder": binder, "credential": answer},
-		http.StatusOK, nil)
+	if resp, b := w.request("POST", "/v1/auth/passkeys/signin/finish", "", map[string]any{"binder": binder, "credential": answer},
+		"Sec-Fetch-Site", "same-origin"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("passkey sign-in from the browser: %d %s", resp.StatusCode, b)
+	}
 	resp, b = w.request("POST", "/v1/auth/passkeys/signin/finish", "", map[string]any{"binder": binder, "credential": answer})
 	if resp.StatusCode != http.StatusBadRequest || problemCode(t, b) != "challenge_invalid" {
 		t.Fatalf("replayed assertion: %d %s", resp.StatusCode, b)
