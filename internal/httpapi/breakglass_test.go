@@ -91,6 +91,15 @@ func TestBreakGlass(t *testing.T) {
 	w.registerPasskey(&op.Token, d2, "phone")
 	const reason = "Unconscious patient in the emergency room; the care team cannot be reached"
 
+	t.Run("no proof, not from Ward's pages", func(t *testing.T) {
+		opts, binder := w.signInOptions()
+		resp, b := w.request("POST", "/v1/auth/break-glass/activate", "", map[string]any{"binder": binder, "reason": reason,
+			"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d1.rp, d1.auth, d1.cred, *opts))})
+		if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "device_binding_required" || len(resp.Cookies()) != 0 {
+			t.Fatalf("activation without a proof by an API client: %d %s %v", resp.StatusCode, b, resp.Cookies())
+		}
+	})
+
 	t.Run("refused before designation", func(t *testing.T) {
 		resp, b := w.activate(d1, reason)
 		if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "break_glass_refused" {

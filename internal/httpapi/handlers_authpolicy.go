@@ -36,6 +36,13 @@ func (s *server) handleBreakGlassActivate() http.Handler {
 		if err == nil {
 			proof, err = s.signInProof(r)
 		}
+		if err == nil && proof == nil && r.Header.Get("Sec-Fetch-Site") != "same-origin" {
+			// Without a proof the emergency session goes out in the cookie
+			// only, and only to Ward's own pages: any other client binds it
+			// to a DPoP key (checked before anything is activated).
+			err = forbidden("device_binding_required",
+				"break-glass without a DPoP proof works from Ward's pages in a browser only: sign in with a DPoP proof (RFC 9449)")
+		}
 		var bg auth.BreakGlassSession
 		if err == nil {
 			var jkt string
