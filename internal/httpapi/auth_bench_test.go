@@ -22,8 +22,9 @@ import (
 // the route guard calls it: one batch binding ward.credential and reading
 // app.whoami(), which runs private.me_pending() and the org's assurance
 // bar), for an AAL2 admin session, for the same admin's DPoP-bound
-// session (the database's thumbprint check alone, and the whole per-request
-// DPoP path: the proof's verification and its jti recorded, then the
+// session (auth.Service.AuthenticateDPoP: the database's thumbprint check
+// with the proof's jti recorded in the same round trip, alone; and the
+// whole per-request DPoP path: a fresh proof signed, verified, then that
 // resolution) and for an admin API key (the same resolution, its scopes in
 // the same batch),
 // beside two baselines on the same pools in the same run: a bare `select 1`
@@ -82,7 +83,10 @@ func BenchmarkAuthenticate(b *testing.B) {
 		token, dpop string
 		kind        identity.CredentialKind
 	}{{o.Admin.Token, "", identity.KindSession}, {bound.Token, jkt, identity.KindSession}, {key, "", identity.KindAPIKey}} {
-		p, err := w.auth.Authenticate(ctx, c.token, "", c.dpop)
+		p, err := w.auth.Authenticate(ctx, c.token, "", "")
+		if c.dpop != "" {
+			p, err = w.auth.AuthenticateDPoP(ctx, c.token, "", auth.DPoPProof{JKT: c.dpop, JTI: uuid.NewString()})
+		}
 		if err != nil || p.Kind != c.kind || p.AAL != 2 || p.Pending != "" || p.Role != identity.RoleAdmin ||
 			(c.kind == identity.KindAPIKey) != (len(p.Scopes) == 1) {
 			b.Fatalf("authenticate %s: %+v %v", c.kind, p, err)
@@ -124,18 +128,18 @@ func BenchmarkAuthenticate(b *testing.B) {
 			return nil
 		}},
 		{"session-dpop-thumbprint", func(ctx context.Context) error {
-			_, err := w.auth.Authenticate(ctx, bound.Token, "", jkt)
+			// the server's database share: the thumbprint check and a fresh
+			// jti recorded, in the resolution's round trip
+			_, err := w.auth.AuthenticateDPoP(ctx, bound.Token, "", auth.DPoPProof{JKT: jkt, JTI: uuid.NewString()})
 			return err
 		}},
 		{"session-dpop-proof", func(ctx context.Context) error {
-			// a fresh proof (client), its verification and jti (server), then
-			// the resolution with its thumbprint
+			// a fresh proof (client), its verification (server), then the
+			// resolution with its thumbprint, its jti recorded in the same
+			// round trip
 			p, err := auth.VerifyDPoP(dk.proof("GET", me, bound.Token, nil), "GET", me, bound.Token, time.Now())
 			if err == nil {
-				err = w.auth.UseDPoP(ctx, p)
-			}
-			if err == nil {
-				_, err = w.auth.Authenticate(ctx, bound.Token, "", p.JKT)
+				_, err = w.auth.AuthenticateDPoP(ctx, bound.Token, "", p)
 			}
 			return err
 		}},
