@@ -25,7 +25,8 @@ import (
 // session (auth.Service.AuthenticateDPoP: the database's thumbprint check
 // with the proof's jti recorded in the same round trip, alone; and the
 // whole per-request DPoP path: a fresh proof signed, verified, then that
-// resolution) and for an admin API key (the same resolution, its scopes in
+// resolution, beside the client's signing and the server's verification
+// alone) and for an admin API key (the same resolution, its scopes in
 // the same batch),
 // beside two baselines on the same pools in the same run: a bare `select 1`
 // round trip as ward_app, the same batch binding the credential with
@@ -75,6 +76,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 	if _, err := w.env.Super.Pool.Exec(ctx, `analyze app.sessions`); err != nil {
 		b.Fatal(err)
 	}
+	signed := dk.proof("GET", me, bound.Token, nil)
 	sum := sha256.Sum256([]byte(o.Admin.Token))
 	hash, hexHash := sum[:], identity.HashToken(o.Admin.Token)
 
@@ -126,6 +128,12 @@ func BenchmarkAuthenticate(b *testing.B) {
 			// the client's share of the whole DPoP path below, not the server's
 			_ = dk.proof("GET", me, bound.Token, nil)
 			return nil
+		}},
+		{"dpop-server-verify-proof", func(ctx context.Context) error {
+			// the server's Go share of the whole DPoP path below: one
+			// proof's verification (signature, htm, htu, iat, ath), no jti
+			_, err := auth.VerifyDPoP(signed, "GET", me, bound.Token, time.Now())
+			return err
 		}},
 		{"session-dpop-thumbprint", func(ctx context.Context) error {
 			// the server's database share: the thumbprint check and a fresh
