@@ -346,10 +346,28 @@ func (s *Service) ConsumeLinkWithKey(ctx context.Context, token, verifier, jkt s
 // malformed sk_live_ key is ErrAPIKeyMalformed, before any lookup.
 // orgHint, when set, must name the session's org. It returns
 // ErrUnauthenticated when the session is unknown, revoked, idle-expired or
-// past its absolute expiry. dpop is the thumbprint of the key of a DPoP
-// proof verified for this request (VerifyDPoP), or empty: a session bound
-// to a key resolves only with that key's thumbprint.
-func (s *Service) Authenticate(ctx context.Context, token, orgHint, dpop string) (identity.Principal, error) {
+// past its absolute expiry. binding is BrowserBinding for a session
+// presented in the browser's cookie, or empty; a request with a DPoP proof
+// goes through AuthenticateDPoP (a session bound to a key resolves only
+// with that key's thumbprint, which comes with the proof's jti).
+func (s *Service) Authenticate(ctx context.Context, token, orgHint, binding string) (identity.Principal, error) {
+	return s.authenticate(ctx, token, orgHint, binding, "")
+}
+
+// AuthenticateDPoP is Authenticate for a request that carries a DPoP proof
+// the server verified (VerifyDPoP): the database resolves the credential
+// with the proof's thumbprint and, in the same round trip, records the
+// proof's jti for that key once the credential resolved. A jti seen before
+// for the key (a replayed proof) is ErrDPoPInvalid, and nothing of the
+// resolution is kept; a credential that does not resolve records no jti.
+func (s *Service) AuthenticateDPoP(ctx context.Context, token, orgHint string, proof DPoPProof) (identity.Principal, error) {
+	if proof.JKT == "" || proof.JTI == "" {
+		return identity.Principal{}, errkind.Visible(ErrDPoPInvalid, "the proof has no key or no jti")
+	}
+	return s.authenticate(ctx, token, orgHint, proof.JKT, jtiHash(proof.JTI))
+}
+
+func (s *Service) authenticate(ctx context.Context, token, orgHint, dpop, jti string) (identity.Principal, error) {
 	requestID := identity.RequestFrom(ctx).ID
 	key := strings.HasPrefix(token, APIKeyPrefix)
 	switch {
@@ -358,9 +376,12 @@ func (s *Service) Authenticate(ctx context.Context, token, orgHint, dpop string)
 	case !key && !validSecret(token):
 		return identity.Principal{}, ErrUnauthenticated
 	}
-	p, err := whoami(ctx, s.db.Pool, identity.HashToken(token), orgHint, requestID, dpop, key)
+	p, err := whoami(ctx, s.db.Pool, identity.HashToken(token), orgHint, requestID, dpop, jti, key)
 	if err == nil && p.Kind != identity.KindAPIKey {
 		p.Scopes = nil
+	}
+	if replayed(err) {
+		return identity.Principal{}, errDPoPReplayed
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Why, for the holder: a second round trip, on failures only.

@@ -156,9 +156,9 @@ func (s *Service) ListBreakGlassUsers(ctx context.Context) ([]BreakGlassUser, er
 // origin or RP ID, a sign-count regression), ErrBreakGlassRefused (not an
 // emergency-access user, or fewer than two passkeys); each is audited.
 // jkt is the thumbprint of the key of the sign-in's DPoP proof the caller
-// verified (VerifyDPoP, UseDPoP), or empty: the session is bound to that
-// key at creation, or else is a browser session, to be handed out in the
-// session cookie only (migration 00080).
+// verified (VerifyDPoP) and recorded (UseDPoP), or empty: the session is
+// bound to that key at creation, or else is a browser session, to be
+// handed out in the session cookie only (migration 00080).
 func (s *Service) ActivateBreakGlass(ctx context.Context, response []byte, binder, reason, jkt string) (BreakGlassSession, error) {
 	reason, err := checkText("reason", reason, minBreakGlassReason)
 	if err != nil {

@@ -6,12 +6,15 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
@@ -58,7 +61,8 @@ type dpopClaims struct {
 // compact JWS with typ dpop+jwt, ES256 or EdDSA, signed by the public JWK
 // in its header; htm and htu equal to the request's; iat within the window
 // around now; a jti; and ath the hash of accessToken (absent when there is
-// no token, at sign-in). It does not remember jti: UseDPoP does.
+// no token, at sign-in). It does not remember jti: AuthenticateDPoP (or
+// UseDPoP, at sign-in) does.
 func VerifyDPoP(proof, method, htu, accessToken string, now time.Time) (DPoPProof, error) {
 	bad := func(why string) (DPoPProof, error) { return DPoPProof{}, errkind.Visible(ErrDPoPInvalid, why) }
 	if len(proof) > 8192 {
@@ -115,8 +119,11 @@ func TokenHash(token string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// UseDPoP records a verified proof's jti for its key in the database and
-// refuses one seen before (a replayed proof).
+// UseDPoP records a verified sign-in proof's jti for its key in the
+// database, in a round trip of its own, and refuses one seen before (a
+// replayed proof) with ErrDPoPInvalid. A request that presents a
+// credential records its proof's jti in the round trip that resolves it
+// instead (AuthenticateDPoP).
 func (s *Service) UseDPoP(ctx context.Context, p DPoPProof) error {
 	sum := sha256.Sum256([]byte(p.JTI))
 	var fresh bool
@@ -124,9 +131,27 @@ func (s *Service) UseDPoP(ctx context.Context, p DPoPProof) error {
 		return fmt.Errorf("auth: dpop: %w", err)
 	}
 	if !fresh {
-		return errkind.Visible(ErrDPoPInvalid, "the proof's jti was used before (a replayed proof)")
+		return errDPoPReplayed
 	}
 	return nil
+}
+
+// errDPoPReplayed is a proof whose jti the database has seen before for
+// its key.
+var errDPoPReplayed = errkind.Visible(ErrDPoPInvalid, "the proof's jti was used before (a replayed proof)")
+
+// jtiHash is a proof id as the database keeps it (app.dpop_proofs,
+// ward.dpop_jti): the hex SHA-256 of the jti.
+func jtiHash(jti string) string {
+	sum := sha256.Sum256([]byte(jti))
+	return hex.EncodeToString(sum[:])
+}
+
+// replayed reports whether err is app.whoami refusing a proof's jti it
+// recorded before for the key (migration 00100).
+func replayed(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == postgres.CodeUniqueViolation && pe.ConstraintName == "dpop_proofs_pkey"
 }
 
 // BindDPoP binds the session whose token is sessToken, in its first minute,

@@ -22,18 +22,22 @@ import (
 // set_config that binds the credential, in a pgx.Batch, which a generated
 // method (it runs its statement at once) cannot join.
 
-// whoami binds the credential (hash, org hint and request id,
-// transaction-local in the implicit transaction of the batch) and resolves
-// it to a principal in one round trip, pending or not (Principal.Pending).
-// For an API key (key: the token has the sk_live_ prefix) the same round
-// trip reads its scopes and touches its last use (app.api_key_scopes),
-// under the same binding. It returns pgx.ErrNoRows when no live credential
-// matches.
-func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestID, dpop string, key bool) (identity.Principal, error) {
+// whoami binds the credential (hash, org hint, request id and device
+// binding, transaction-local in the implicit transaction of the batch) and
+// resolves it to a principal in one round trip, pending or not
+// (Principal.Pending). With a DPoP key's thumbprint in dpop, jtiHash is the
+// hex SHA-256 of the verified proof's jti (ward.dpop_jti): app.whoami
+// records it once the credential resolved (migration 00100) and refuses a
+// jti seen before for that key with a unique violation on
+// dpop_proofs_pkey, in the same round trip. For an API key (key: the token
+// has the sk_live_ prefix) the same round trip reads its scopes and
+// touches its last use (app.api_key_scopes), under the same binding. It
+// returns pgx.ErrNoRows when no live credential matches.
+func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestID, dpop, jtiHash string, key bool) (identity.Principal, error) {
 	p := identity.Principal{CredentialHash: credHash, DPoP: dpop}
 	b := &pgx.Batch{}
 	b.Queue(`select set_config('ward.credential', $1, true), set_config('ward.org', $2, true), set_config('ward.request', $3, true),
-		set_config('ward.dpop', $4, true)`, credHash, orgHint, requestID, dpop)
+		set_config('ward.dpop', $4, true), set_config('ward.dpop_jti', $5, true)`, credHash, orgHint, requestID, dpop, jtiHash)
 	var role, kind string
 	var sessionID uuid.NullUUID
 	var pending *string

@@ -113,17 +113,20 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 		}
 		var proof auth.DPoPProof
 		if err == nil && c.dpop {
-			proof, err = s.dpopProof(r, c.token)
+			proof, err = s.verifyDPoP(r, c.token)
 		}
-		// The device binding the database is told of: the proof's key, or
-		// the browser when the session came in its cookie.
-		binding := proof.JKT
-		if c.cookie && binding == "" {
-			binding = auth.BrowserBinding
-		}
+		// The device binding the database is told of: the proof's key (its
+		// jti recorded in the same round trip, a replay refused), or the
+		// browser when the session came in its cookie.
 		var p identity.Principal
-		if err == nil {
-			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, binding)
+		switch {
+		case err != nil:
+		case c.dpop:
+			p, err = s.deps.Auth.AuthenticateDPoP(r.Context(), c.token, org, proof)
+		case c.cookie:
+			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, auth.BrowserBinding)
+		default:
+			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, "")
 		}
 		if err == nil {
 			// A pending session is no credential to the database: its
@@ -153,18 +156,15 @@ type presented struct {
 	dpop   bool // Authorization: DPoP (RFC 9449): a proof must come with it
 }
 
-// dpopProof verifies the request's one DPoP proof for token ("" at
-// sign-in: no ath) and records its jti (a replay is refused).
-func (s *server) dpopProof(r *http.Request, token string) (auth.DPoPProof, error) {
+// verifyDPoP verifies the request's one DPoP proof for token ("" at
+// sign-in: no ath). It does not record the proof's jti: the credential's
+// resolution does (AuthenticateDPoP), or signInProof (UseDPoP).
+func (s *server) verifyDPoP(r *http.Request, token string) (auth.DPoPProof, error) {
 	raw, err := s.dpopHeader(r)
 	if err != nil {
 		return auth.DPoPProof{}, err
 	}
-	p, err := auth.VerifyDPoP(raw, r.Method, s.htu(r), token, time.Now())
-	if err == nil {
-		err = s.deps.Auth.UseDPoP(r.Context(), p)
-	}
-	return p, err
+	return auth.VerifyDPoP(raw, r.Method, s.htu(r), token, time.Now())
 }
 
 // dpopHeader reads the one DPoP header of a request.

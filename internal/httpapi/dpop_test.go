@@ -91,9 +91,23 @@ func testDPoP(t *testing.T, w *world, o *org, alg jose.SignatureAlgorithm) {
 	get("wrong htm", "DPoP "+tok, key.proof("POST", me, tok, nil), http.StatusUnauthorized, "dpop_invalid")
 	get("wrong htu", "DPoP "+tok, key.proof("GET", w.base+"/v1/sessions", tok, nil), http.StatusUnauthorized, "dpop_invalid")
 	get("htu with a query", "DPoP "+tok, key.proof("GET", me+"?x=1", tok, nil), http.StatusUnauthorized, "dpop_invalid")
+	// The jti is recorded in the round trip that resolves the session
+	// (app.whoami, migration 00100): once, and a replay is refused there.
+	proofs := func(jkt string) int {
+		t.Helper()
+		var n int
+		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.dpop_proofs where jkt = $1`, jkt).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	replayed := key.proof("GET", me, tok, nil)
+	before := proofs(jkt)
 	get("first use", "DPoP "+tok, replayed, http.StatusOK, "")
 	get("replayed jti", "DPoP "+tok, replayed, http.StatusUnauthorized, "dpop_invalid")
+	if n := proofs(jkt); n != before+1 {
+		t.Fatalf("a proof used, then replayed, left %d more jtis for the key, want 1", n-before)
+	}
 	get("stale iat", "DPoP "+tok, key.proof("GET", me, tok, func(c map[string]any) {
 		c["iat"] = time.Now().Add(-10 * time.Minute).Unix()
 	}), http.StatusUnauthorized, "dpop_invalid")
@@ -107,6 +121,22 @@ func testDPoP(t *testing.T, w *world, o *org, alg jose.SignatureAlgorithm) {
 		http.StatusUnauthorized, "dpop_invalid")
 	thief := newDPoPKey(t, alg)
 	get("stolen token with another key", "DPoP "+tok, thief.proof("GET", me, tok, nil), http.StatusUnauthorized, "")
+	if n := proofs(thief.jkt()); n != 0 {
+		t.Fatalf("a proof whose credential did not resolve recorded %d jtis", n)
+	}
+	// A revoked session resolves nobody: its proof's jti is not recorded,
+	// and the same proof is refused for the session, not as a replay.
+	revoked := w.addMember(o, "dpop-revoked-"+strings.ToLower(string(alg))+"@example.test", identity.RolePatient)
+	if _, err := w.env.Super.Pool.Exec(ctx, `update app.sessions set revoked_at = now(), revoked_reason = 'test'
+		where token_hash = sha256($1::bytea)`, []byte(revoked.Token)); err != nil {
+		t.Fatal(err)
+	}
+	refused := thief.proof("GET", me, revoked.Token, nil)
+	get("revoked session with a proof", "DPoP "+revoked.Token, refused, http.StatusUnauthorized, "session_revoked")
+	get("revoked session with the same proof", "DPoP "+revoked.Token, refused, http.StatusUnauthorized, "session_revoked")
+	if n := proofs(thief.jkt()); n != 0 {
+		t.Fatalf("a proof for a revoked session recorded %d jtis", n)
+	}
 	get("garbage proof", "DPoP "+tok, "not.a.jwt", http.StatusUnauthorized, "dpop_invalid")
 
 	// An unbound session (a patient's: the org binds staff only) may use
@@ -119,19 +149,39 @@ func testDPoP(t *testing.T, w *world, o *org, alg jose.SignatureAlgorithm) {
 	}
 
 	// The binding is the database's: as ward_app, the stolen token resolves
-	// to nobody without the thumbprint, or with another one.
+	// to nobody without the thumbprint, or with another one. With a
+	// thumbprint, whoami needs the proof's jti hash (ward.dpop_jti), records
+	// it only when the session resolved, and refuses it the second time.
+	fresh := strings.Repeat("ab", 32)
 	for _, c := range []struct {
-		name, dpop string
-		want       int
-	}{{"no thumbprint", "", 0}, {"another thumbprint", strings.Repeat("A", 43), 0}, {"its thumbprint", jkt, 1}} {
+		name, dpop, jti string
+		want            int
+		code            string
+	}{
+		{"no thumbprint", "", "", 0, ""},
+		{"another thumbprint", strings.Repeat("A", 43), fresh, 0, ""},
+		{"its thumbprint without a jti", jkt, "", 0, postgres.CodeInvalidParameter},
+		{"its thumbprint with a malformed jti", jkt, "' or true --", 0, postgres.CodeInvalidParameter},
+		{"its thumbprint", jkt, fresh, 1, ""}, // fresh: the other key's attempt recorded nothing
+		{"its thumbprint, the jti replayed", jkt, fresh, 0, postgres.CodeUniqueViolation},
+	} {
 		var n int
 		cred := postgres.Credential{Hash: identity.HashToken(tok), DPoP: c.dpop}
 		err := w.env.App.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `select set_config('ward.dpop_jti', $1, true)`, c.jti); err != nil {
+				return err
+			}
 			return tx.QueryRow(ctx, `select count(*) from app.whoami() where user_id is not null`).Scan(&n)
 		})
-		if err != nil || n != c.want {
+		switch {
+		case c.code != "" && !postgres.IsCode(err, c.code):
+			t.Fatalf("ward_app, %s: %d principals (%v), want SQLSTATE %s", c.name, n, err, c.code)
+		case c.code == "" && (err != nil || n != c.want):
 			t.Fatalf("ward_app, %s: %d principals (%v), want %d", c.name, n, err, c.want)
 		}
+	}
+	if n := proofs(strings.Repeat("A", 43)); n != 0 {
+		t.Fatalf("whoami with another key's thumbprint recorded %d jtis", n)
 	}
 
 	// A session binds once, in its first minute: not again, and not later.

@@ -218,7 +218,10 @@ func (s *server) signInProof(r *http.Request) (*auth.DPoPProof, error) {
 	if len(r.Header.Values("DPoP")) == 0 {
 		return nil, nil
 	}
-	p, err := s.dpopProof(r, "")
+	p, err := s.verifyDPoP(r, "")
+	if err == nil {
+		err = s.deps.Auth.UseDPoP(r.Context(), p)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -2982,12 +2982,17 @@ ALTER FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request 
 CREATE FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) RETURNS SETOF record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
   me record;
   s app.sessions%rowtype;
   reused app.session_tokens%rowtype;
+  jkt text := substring(current_setting('ward.dpop', true) from '^[A-Za-z0-9_-]{43}$');
+  jti text := current_setting('ward.dpop_jti', true);
 begin
+  if jkt is not null and (jti is null or jti !~ '^[0-9a-f]{64}$') then
+    raise exception 'a DPoP key comes with its proof''s jti hash (ward.dpop_jti)' using errcode = '22023';
+  end if;
   select * into me from private.me_pending();
   if me.credential_id is null then
     select * into reused from app.session_tokens t
@@ -3004,6 +3009,16 @@ begin
     end if;
     return;
   end if;
+  if jkt is not null then
+    insert into app.dpop_proofs (jkt, jti_hash) values (jkt, decode(jti, 'hex')) on conflict do nothing;
+    if not found then
+      raise exception 'the DPoP proof''s jti was used before' using errcode = '23505', constraint = 'dpop_proofs_pkey';
+    end if;
+    if random() < 1.0 / 32 then
+      delete from app.dpop_proofs d
+       where d.ctid = any (array(select x.ctid from app.dpop_proofs x where x.expires_at < now() limit 256));
+    end if;
+  end if;
   kind := me.kind; credential_id := me.credential_id; user_id := me.user_id; org_id := me.org_id;
   role := me.role; session_id := me.session_id; aal := me.aal; auth_time := me.auth_time;
   amr := me.amr; pending := me.pending; break_glass := coalesce(me.break_glass, false);
@@ -3018,7 +3033,7 @@ begin
     idle_expires_at := least(s.absolute_expires_at, s.last_seen_at + make_interval(mins => s.idle_timeout_min));
   end if;
   return next;
-end $$;
+end $_$;
 
 ALTER FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) OWNER TO ward_definer;
 
