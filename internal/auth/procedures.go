@@ -32,8 +32,7 @@ import (
 func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestID, dpop string, key bool) (identity.Principal, error) {
 	p := identity.Principal{CredentialHash: credHash, DPoP: dpop}
 	b := &pgx.Batch{}
-	b.Queue(`select set_config('ward.credential', $1, true), set_config('ward.org', $2, true), set_config('ward.request', $3, true),
-		set_config('ward.dpop', $4, true)`, credHash, orgHint, requestID, dpop)
+	postgres.QueueBind(b, postgres.Credential{Hash: credHash, Org: orgHint, Request: requestID, DPoP: dpop})
 	var role, kind string
 	var sessionID uuid.NullUUID
 	var pending *string
