@@ -14,8 +14,13 @@ import (
 )
 
 // The package's hand-written SQL; everything else goes through the
-// generated queries (queries/audit.sql). Two statements stay here:
+// generated queries (queries/audit.sql). Three statements stay here:
 //
+//   - appendEventSQL is the generated AppendEvent's statement, for
+//     RecordAlone, which queues it in a pgx.Batch behind the credential's
+//     binding (postgres.InTenantBatch): a generated method runs its
+//     statement at once and cannot join a batch. TestRecordAloneMatchesRecord
+//     checks both write the same event.
 //   - audit.access_report is `returns table (...)`, which sqlc cannot type:
 //     `select * from audit.access_report(...)` becomes one column of type
 //     interface{} (the whole record), naming the columns fails with
@@ -27,6 +32,14 @@ import (
 //     20,000-event BenchmarkVerify log it held about 2 KB an event (2 GB
 //     for a log of a million), allocated 3.1 times the bytes and verified
 //     about 40% fewer events a second.
+
+// appendEventSQL is queries/audit.sql's AppendEvent, with its parameters in
+// the same order (dbsqlc.AppendEventParams).
+const appendEventSQL = `select audit.append(p_org => $1, p_action => $2, p_outcome => $3,
+  p_object_type => $4::text, p_object_id => $5::uuid,
+  p_patient => $6::uuid, p_results => $7::uuid[], p_request => $8::text,
+  p_ip => $9::text, p_ua => $10::text, p_details => $11::jsonb,
+  p_disclosure => $12::jsonb, p_case => $13::uuid)`
 
 // AccessReport returns every event about patient in org's log, in seq
 // order: reads, changes, denials, and lists that returned the patient.

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -163,22 +164,10 @@ func (e Event) details() ([]byte, error) {
 // Errors: ErrInvalidEvent, ErrForbidden (tx's credential is of another
 // org), or a database error. Any error must fail the caller's operation.
 func Record(ctx context.Context, tx pgx.Tx, e Event) (qid int64, err error) {
-	details, err := e.details()
+	p, err := e.params()
 	if err != nil {
 		return 0, err
 	}
-	results := e.Results
-	if results == nil {
-		results = []uuid.UUID{} // '{}', not NULL
-	}
-	var disclosure []byte
-	if e.Disclosure != nil {
-		disclosure, _ = json.Marshal(e.Disclosure) // two strings: cannot fail
-	}
-	p := dbsqlc.AppendEventParams{OrgID: e.Org, Action: e.Action, Outcome: e.Outcome,
-		ObjectType: optional(e.ObjectType), ObjectID: e.ObjectID, PatientID: e.Patient, Results: results,
-		Request: optional(e.Request), Ip: optional(cleanText(e.IP, 64)), Ua: optional(cleanText(e.UserAgent, 256)),
-		Details: details, Disclosure: disclosure, CaseID: e.Case}
 	// ward_app may only call audit.append (a live credential names the
 	// actor); asserting an actor needs audit.append_as, which only the
 	// operator and definer roles may execute.
@@ -190,15 +179,71 @@ func Record(ctx context.Context, tx pgx.Tx, e Event) (qid int64, err error) {
 	} else {
 		qid, err = q.AppendEvent(ctx, p)
 	}
-	switch {
-	case err == nil:
-		return qid, nil
-	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
-		return 0, fmt.Errorf("audit: record %s in org %s: %w", e.Action, e.Org, ErrForbidden)
-	case postgres.IsCode(err, postgres.CodeInvalidParameter), postgres.IsCode(err, postgres.CodeCheckViolation):
-		return 0, fmt.Errorf("audit: record %s in org %s: %w", e.Action, e.Org, ErrInvalidEvent)
+	if err != nil {
+		return 0, e.recordError(err)
 	}
-	return 0, fmt.Errorf("audit: record %s in org %s: %w", e.Action, e.Org, err)
+	return qid, nil
+}
+
+// RecordAlone appends e to its org's log in a transaction of its own bound
+// to cred, for an event that records an access whose own transaction (if
+// any) has already ended: an AI invocation after the upstream answered, a
+// refusal after the business transaction rolled back. The binding, the
+// append and the commit take one round trip (postgres.InTenantBatch)
+// instead of Record's three inside InTenantTx. The credential names the
+// actor, so e.Actor must be unset. Call it outside any transaction.
+//
+// Errors: ErrInvalidEvent (also for an Actor), ErrForbidden, ctx's error,
+// postgres.ErrNestedTx, or a database error.
+func RecordAlone(ctx context.Context, db *postgres.DB, cred postgres.Credential, e Event) error {
+	if e.Actor.Valid {
+		return fmt.Errorf("%w: action %s: RecordAlone with an asserted actor", ErrInvalidEvent, e.Action)
+	}
+	p, err := e.params()
+	if err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	b.Queue(appendEventSQL, p.OrgID, p.Action, p.Outcome, p.ObjectType, p.ObjectID, p.PatientID, p.Results,
+		p.Request, p.Ip, p.Ua, p.Details, p.Disclosure, p.CaseID)
+	if err := db.InTenantBatch(ctx, cred, b); err != nil {
+		if errors.Is(err, postgres.ErrNestedTx) {
+			return err
+		}
+		return e.recordError(err)
+	}
+	return nil
+}
+
+// params validates e and returns audit.append's arguments for it.
+func (e Event) params() (dbsqlc.AppendEventParams, error) {
+	details, err := e.details()
+	if err != nil {
+		return dbsqlc.AppendEventParams{}, err
+	}
+	results := e.Results
+	if results == nil {
+		results = []uuid.UUID{} // '{}', not NULL
+	}
+	var disclosure []byte
+	if e.Disclosure != nil {
+		disclosure, _ = json.Marshal(e.Disclosure) // two strings: cannot fail
+	}
+	return dbsqlc.AppendEventParams{OrgID: e.Org, Action: e.Action, Outcome: e.Outcome,
+		ObjectType: optional(e.ObjectType), ObjectID: e.ObjectID, PatientID: e.Patient, Results: results,
+		Request: optional(e.Request), Ip: optional(cleanText(e.IP, 64)), Ua: optional(cleanText(e.UserAgent, 256)),
+		Details: details, Disclosure: disclosure, CaseID: e.Case}, nil
+}
+
+// recordError maps audit.append's refusals to the package's errors.
+func (e Event) recordError(err error) error {
+	switch {
+	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
+		return fmt.Errorf("audit: record %s in org %s: %w", e.Action, e.Org, ErrForbidden)
+	case postgres.IsCode(err, postgres.CodeInvalidParameter), postgres.IsCode(err, postgres.CodeCheckViolation):
+		return fmt.Errorf("audit: record %s in org %s: %w", e.Action, e.Org, ErrInvalidEvent)
+	}
+	return fmt.Errorf("audit: record %s in org %s: %w", e.Action, e.Org, err)
 }
 
 // deniedTimeout bounds RecordDenied's own transaction.
@@ -222,6 +267,9 @@ func RecordDenied(ctx context.Context, db *postgres.DB, cred postgres.Credential
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deniedTimeout)
 	defer cancel()
+	if !e.Actor.Valid {
+		return RecordAlone(ctx, db, cred, e)
+	}
 	return db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := Record(ctx, tx, e)
 		return err

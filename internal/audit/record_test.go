@@ -225,3 +225,80 @@ func TestRecordWithCredential(t *testing.T) {
 		t.Errorf("session %v, want %v", rows[0].Session.UUID, f.adminSession)
 	}
 }
+
+// RecordAlone writes what Record writes inside InTenantTx, in one round
+// trip; its batch is one transaction (a later statement's failure takes the
+// event back); it refuses what Record refuses.
+func TestRecordAloneMatchesRecord(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := ctxTimeout(t)
+	f := newFixture(t, env)
+	e := audit.Event{Org: f.org, Action: "patient.read", Outcome: audit.OutcomeSuccess, ObjectType: "patient",
+		ObjectID: some(f.p1), Patient: some(f.p1), Request: "req-1", IP: "203.0.113.7", UserAgent: "ua\x01",
+		Details: map[string]any{"phi": map[string]any{"PERSON": 2, "DATE": 1}, "model": "m", "stream": false, "n": []any{1, "a", nil}}}
+	err := env.App.InTenantTx(ctx, f.adminCred, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := audit.Record(ctx, tx, e)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Record: %v", err)
+	}
+	if err := audit.RecordAlone(ctx, env.App, f.adminCred, e); err != nil {
+		t.Fatalf("RecordAlone: %v", err)
+	}
+
+	// One transaction: the append is undone with the statement that fails after it.
+	b := &pgx.Batch{}
+	b.Queue(`select audit.append(p_org => $1, p_action => 'audit.read', p_outcome => 'success')`, f.org)
+	b.Queue(`select 1 / 0`)
+	if err := env.App.InTenantBatch(ctx, f.adminCred, b); err == nil {
+		t.Fatal("InTenantBatch with a failing statement: no error")
+	}
+	for _, c := range []struct {
+		name string
+		cred postgres.Credential
+		e    audit.Event
+		want error
+	}{
+		{"another org", f.adminCred, audit.Event{Org: uuid.New(), Action: "audit.read", Outcome: audit.OutcomeSuccess}, audit.ErrForbidden},
+		{"no credential", postgres.Credential{}, audit.Event{Org: f.org, Action: "audit.read", Outcome: audit.OutcomeDenied}, audit.ErrForbidden},
+		{"asserted actor", f.adminCred, audit.Event{Org: f.org, Action: "audit.read", Outcome: audit.OutcomeSuccess, Actor: some(f.admin)}, audit.ErrInvalidEvent},
+		{"no such patient", f.adminCred, audit.Event{Org: f.org, Action: "patient.read", Outcome: audit.OutcomeSuccess, ObjectType: "patient", ObjectID: some(f.p1), Patient: some(uuid.New())}, audit.ErrInvalidEvent},
+	} {
+		if err := audit.RecordAlone(ctx, env.App, c.cred, c.e); !errors.Is(err, c.want) {
+			t.Errorf("RecordAlone, %s: %v, want %v", c.name, err, c.want)
+		}
+	}
+	err = env.App.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		return audit.RecordAlone(ctx, env.App, f.adminCred, e)
+	})
+	if !errors.Is(err, postgres.ErrNestedTx) {
+		t.Errorf("RecordAlone inside a transaction: %v, want ErrNestedTx", err)
+	}
+
+	integrate(t, env.Super, f.org)
+	rows, err := audit.ReadRows(ctx, env.Super.Pool, f.org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("%d events, want 2 (Record's and RecordAlone's)", len(rows))
+	}
+	for _, r := range rows {
+		want, err := audit.AppendCanonical(nil, &r)
+		if err != nil || string(want) != string(r.Canonical) {
+			t.Errorf("event %d: stored canonical %s, rebuilt %s (%v)", r.Seq, r.Canonical, want, err)
+		}
+	}
+	a, b2 := rows[0], rows[1]
+	a.Seq, b2.Seq = 0, 0
+	a.At = b2.At
+	a.Canonical, b2.Canonical = nil, nil
+	a.LeafHash, b2.LeafHash, a.ChainHash, b2.ChainHash = nil, nil, nil, nil
+	if diff := cmp.Diff(a, b2); diff != "" {
+		t.Errorf("Record and RecordAlone wrote different events (-Record +RecordAlone):\n%s", diff)
+	}
+	if b2.Actor.UUID != f.admin || b2.Session.UUID != f.adminSession {
+		t.Errorf("RecordAlone's actor %v session %v, want %v %v", b2.Actor, b2.Session, f.admin, f.adminSession)
+	}
+}

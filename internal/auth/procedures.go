@@ -36,8 +36,10 @@ import (
 func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestID, dpop, jtiHash string, key bool) (identity.Principal, error) {
 	p := identity.Principal{CredentialHash: credHash, DPoP: dpop}
 	b := &pgx.Batch{}
-	b.Queue(`select set_config('ward.credential', $1, true), set_config('ward.org', $2, true), set_config('ward.request', $3, true),
-		set_config('ward.dpop', $4, true), set_config('ward.dpop_jti', $5, true)`, credHash, orgHint, requestID, dpop, jtiHash)
+	postgres.QueueBind(b, postgres.Credential{Hash: credHash, Org: orgHint, Request: requestID, DPoP: dpop})
+	if jtiHash != "" {
+		b.Queue(`select set_config('ward.dpop_jti', $1, true)`, jtiHash)
+	}
 	var role, kind string
 	var sessionID uuid.NullUUID
 	var pending *string

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/errkind"
@@ -601,12 +600,10 @@ func (inv *invocation) event(outcome string) audit.Event {
 }
 
 // record writes the event in its own transaction bound to the caller's
-// credential; an error fails the call.
+// credential, in one round trip (audit.RecordAlone); an error fails the
+// call.
 func (inv *invocation) record(ctx context.Context, outcome string) error {
-	return inv.s.db.InTenantTx(ctx, inv.cred(), func(ctx context.Context, tx pgx.Tx) error {
-		_, err := audit.Record(ctx, tx, inv.event(outcome))
-		return err
-	})
+	return audit.RecordAlone(ctx, inv.s.db, inv.cred(), inv.event(outcome))
 }
 
 // deny records a refusal at the gate; failing to record it is logged (ids

@@ -11,7 +11,9 @@
 //     hint) and ward.request, transaction-local. The database resolves the
 //     credential itself; see migrations/00002_create_tenancy.sql.
 //   - Transactions are callbacks: InTx / InTenantTx commit when the callback
-//     returns nil and roll back on error or panic.
+//     returns nil and roll back on error or panic. InTenantBatch is the one
+//     exception, for a transaction whose statements are all known before it
+//     starts (a lone audit event): it sends them, bound, in one round trip.
 package postgres
 
 import (
@@ -206,9 +208,7 @@ func (db *DB) inTx(ctx context.Context, opts pgx.TxOptions, fn func(ctx context.
 func (db *DB) InTenantTx(ctx context.Context, cred Credential, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	if !cred.valid() {
 		return db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `select set_config('ward.credential', $1, true), set_config('ward.org', $2, true),
-				set_config('ward.request', $3, true), set_config('ward.dpop', $4, true)`,
-				cred.Hash, cred.Org, cred.Request, cred.DPoP); err != nil {
+			if _, err := tx.Exec(ctx, bindSQL, cred.Hash, cred.Org, cred.Request, cred.DPoP); err != nil {
 				return fmt.Errorf("postgres: bind credential: %w", err)
 			}
 			return fn(ctx, tx)
@@ -217,6 +217,36 @@ func (db *DB) InTenantTx(ctx context.Context, cred Credential, fn func(ctx conte
 	begin := fmt.Sprintf("begin; select set_config('ward.credential', '%s', true), set_config('ward.org', '%s', true), "+
 		"set_config('ward.request', '%s', true), set_config('ward.dpop', '%s', true)", cred.Hash, cred.Org, cred.Request, cred.DPoP)
 	return db.inTx(ctx, pgx.TxOptions{BeginQuery: begin}, fn)
+}
+
+// bindSQL binds a credential, transaction-local, as parameters.
+const bindSQL = `select set_config('ward.credential', $1, true), set_config('ward.org', $2, true),
+	set_config('ward.request', $3, true), set_config('ward.dpop', $4, true)`
+
+// QueueBind queues on b, which must be empty, the statement that binds cred
+// (as parameters, whatever their form) for the implicit transaction of the
+// batch: a batch sent outside a transaction runs as one transaction, so the
+// binding holds for the statements queued after it and ends with the batch.
+func QueueBind(b *pgx.Batch, cred Credential) {
+	b.Queue(bindSQL, cred.Hash, cred.Org, cred.Request, cred.DPoP)
+}
+
+// InTenantBatch runs b's queued statements as one transaction bound to
+// cred, sent with the binding in one round trip (InTenantTx takes three for
+// a single statement: begin and bind, the statement, commit). The
+// transaction commits when every statement succeeds; when one fails, none
+// of them takes effect and its error comes back (each queued statement's
+// callback sees its own result first). A statement the connection has not
+// prepared yet costs one more round trip, once per connection. Called inside
+// another transaction helper's callback it returns ErrNestedTx.
+func (db *DB) InTenantBatch(ctx context.Context, cred Credential, b *pgx.Batch) error {
+	if ctx.Value(txKey{}) != nil {
+		return ErrNestedTx
+	}
+	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+b.Len())}
+	QueueBind(all, cred)
+	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
+	return db.Pool.SendBatch(ctx, all).Close()
 }
 
 func (c Credential) valid() bool {

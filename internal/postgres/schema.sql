@@ -3076,11 +3076,9 @@ CREATE FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object
     SET search_path TO ''
     AS $$
 begin
-  if p_outcome = 'success' and exists (select from audit.actions a where a.name = p_action and a.reserved) then
-    raise exception 'audit: % is recorded only by the procedure that does it', p_action using errcode = '42501';
-  end if;
-  return audit.append_as(p_org, p_action, p_outcome, p_object_type, p_object_id, p_patient, p_results,
-                         p_request, p_ip, p_ua, p_details, null, true, p_disclosure, p_case);
+  -- No actor of the caller's, a live credential required, reserved actions refused.
+  return audit.append_event(p_org, p_action, p_outcome, p_object_type, p_object_id, p_patient, p_results,
+                            p_request, p_ip, p_ua, p_details, null, true, p_disclosure, p_case, true);
 end $$;
 
 ALTER FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb, p_case uuid) OWNER TO ward_definer;
@@ -3093,9 +3091,24 @@ CREATE FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_obj
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+begin
+  return audit.append_event(p_org, p_action, p_outcome, p_object_type, p_object_id, p_patient, p_results,
+                            p_request, p_ip, p_ua, p_details, p_actor, p_require_credential, p_disclosure, p_case, false);
+end $$;
+
+ALTER FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb, p_case uuid) OWNER TO ward_definer;
+
+--
+-- Name: append_event(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, uuid, boolean, jsonb, uuid, boolean); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.append_event(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb, p_case uuid, p_refuse_reserved boolean) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
 declare
   me record;
   a audit.actions%rowtype;
+  known boolean;
   actor uuid;
   kind text;
   sess uuid;
@@ -3108,14 +3121,18 @@ declare
   canon bytea;
   id bigint;
 begin
+  select * into a from audit.actions x where x.name = p_action;
+  known := found;
+  if p_refuse_reserved and p_outcome = 'success' and a.reserved then
+    raise exception 'audit: % is recorded only by the procedure that does it', p_action using errcode = '42501';
+  end if;
   if p_org is null or p_action is null or p_outcome is null
      or p_outcome not in ('success', 'denied', 'failure')
      or (p_results is not null and (array_position(p_results, null) is not null or array_ndims(p_results) > 1))
      or (p_details is not null and jsonb_typeof(p_details) <> 'object') then
     raise exception 'audit: invalid event' using errcode = '22023';
   end if;
-  select * into a from audit.actions x where x.name = p_action;
-  if not found then
+  if not known then
     raise exception 'audit: unknown action %', left(p_action, 64) using errcode = '22023';
   end if;
   if p_disclosure is not null and (jsonb_typeof(p_disclosure) <> 'object'
@@ -3146,7 +3163,11 @@ begin
     kase := null;
   end if;
 
-  select * into me from private.me();
+  -- private.me()'s query, without its frame.
+  select r.kind, r.credential_id, r.user_id, r.org_id, r.role, r.session_id, r.aal, r.auth_time, r.break_glass, r.device
+    into me
+    from private.me_pending_cached() r
+   where r.pending is null;
   if p_require_credential and me.user_id is null then
     raise exception 'audit: a live credential is required' using errcode = '42501';
   end if;
@@ -3176,7 +3197,7 @@ begin
   return id;
 end $$;
 
-ALTER FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb, p_case uuid) OWNER TO ward_definer;
+ALTER FUNCTION audit.append_event(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb, p_case uuid, p_refuse_reserved boolean) OWNER TO ward_definer;
 
 --
 -- Name: canonical_event(uuid, timestamp with time zone, text, text, uuid, text, uuid, text, uuid, uuid, uuid[], text, text, text, jsonb); Type: FUNCTION; Schema: audit; Owner: ward_owner
@@ -3480,16 +3501,34 @@ CREATE FUNCTION audit.jcs(v jsonb) RETURNS text
 declare
   t text := jsonb_typeof(v);
   n numeric;
+  body text;
+  ascii boolean;
 begin
   if t = 'object' then
-    if exists (select from jsonb_object_keys(v) k where k !~ '^[\x20-\x7e]*$') then
+    select bool_and(e.key ~ '^[\x20-\x7e]*$'),
+           string_agg(to_json(e.key)::text || ':' || case jsonb_typeof(e.value)
+               when 'string' then e.value::text
+               when 'boolean' then e.value::text
+               when 'null' then 'null'
+               when 'number' then case when e.value::numeric = trunc(e.value::numeric)
+                                        and abs(e.value::numeric) <= 9007199254740992
+                                       then trunc(e.value::numeric)::text else audit.jcs(e.value) end
+               else audit.jcs(e.value) end, ',' order by e.key collate "C")
+      into ascii, body
+      from jsonb_each(v) e;
+    if not ascii then
       raise exception 'audit: non-ASCII key in audit event' using errcode = '22023';
     end if;
-    return '{' || coalesce((select string_agg(to_json(e.key)::text || ':' || audit.jcs(e.value), ','
-                                               order by e.key collate "C")
-                              from jsonb_each(v) e), '') || '}';
+    return '{' || coalesce(body, '') || '}';
   elsif t = 'array' then
-    return '[' || coalesce((select string_agg(audit.jcs(e.value), ',' order by e.ord)
+    return '[' || coalesce((select string_agg(case jsonb_typeof(e.value)
+               when 'string' then e.value::text
+               when 'boolean' then e.value::text
+               when 'null' then 'null'
+               when 'number' then case when e.value::numeric = trunc(e.value::numeric)
+                                        and abs(e.value::numeric) <= 9007199254740992
+                                       then trunc(e.value::numeric)::text else audit.jcs(e.value) end
+               else audit.jcs(e.value) end, ',' order by e.ord)
                               from jsonb_array_elements(v) with ordinality e(value, ord)), '') || ']';
   elsif t = 'string' then
     return to_json(v #>> '{}')::text;
@@ -8448,6 +8487,12 @@ GRANT ALL ON FUNCTION audit.append(p_org uuid, p_action text, p_outcome text, p_
 
 REVOKE ALL ON FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb, p_case uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION audit.append_as(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb, p_case uuid) TO ward_ops;
+
+--
+-- Name: FUNCTION append_event(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb, p_case uuid, p_refuse_reserved boolean); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.append_event(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_actor uuid, p_require_credential boolean, p_disclosure jsonb, p_case uuid, p_refuse_reserved boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION canonical_event(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb); Type: ACL; Schema: audit; Owner: ward_owner

@@ -117,11 +117,7 @@ func (s *Service) begin(ctx context.Context, format string, filter Filter) (iden
 		}
 		return p, cred, fmt.Errorf("%w: exports are for admins", audit.ErrForbidden)
 	}
-	err := s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := audit.Record(ctx, tx, e)
-		return err
-	})
-	if err != nil {
+	if err := audit.RecordAlone(ctx, s.db, cred, e); err != nil {
 		if filter.Patient.Valid && postgres.IsCode(err, postgres.CodeInvalidParameter) {
 			return p, cred, errkind.Visible(ErrInvalid, "no such patient in this org")
 		}
