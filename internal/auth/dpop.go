@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -97,7 +98,7 @@ func VerifyDPoP(proof, method, htu, accessToken string, now time.Time) (DPoPProo
 		return bad("the proof needs a jti (at most 256 characters)")
 	case c.HTM != method:
 		return bad("the proof's htm is not this request's method")
-	case c.HTU != htu:
+	case normalizeHTU(c.HTU) != normalizeHTU(htu):
 		return bad("the proof's htu is not this request's URL")
 	case at.Before(now.Add(-DPoPMaxAge)) || at.After(now.Add(DPoPMaxSkew)):
 		return bad("the proof's iat is outside the accepted window")
@@ -170,4 +171,61 @@ func (s *Service) BindDPoP(ctx context.Context, sessToken string, p DPoPProof) e
 		return fmt.Errorf("auth: dpop bind: the session is already bound or not new")
 	}
 	return nil
+}
+
+// normalizeHTU is u as RFC 9449 §4.3 compares it: after RFC 3986 §6.2.2
+// syntax-based normalization (scheme and host in lower case,
+// percent-encoded unreserved characters decoded, the other escapes' hex
+// digits in upper case) and §6.2.3 scheme-based normalization (no default
+// port, "/" for an empty path). A query or fragment stays, so a claim that
+// carries one (§4.2: htu has none) matches no request. A string that is no
+// absolute URL is returned as it is, so it matches only itself.
+func normalizeHTU(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok || scheme == "" {
+		return u
+	}
+	scheme = strings.ToLower(scheme)
+	host, path := rest, ""
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		host, path = rest[:i], rest[i:]
+	}
+	host = strings.ToLower(host)
+	if scheme == "https" {
+		host = strings.TrimSuffix(host, ":443")
+	} else if scheme == "http" {
+		host = strings.TrimSuffix(host, ":80")
+	}
+	if path == "" {
+		path = "/"
+	}
+	var b strings.Builder
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		if c == '%' && i+2 < len(path) && isHex(path[i+1]) && isHex(path[i+2]) {
+			v := unhex(path[i+1])<<4 | unhex(path[i+2])
+			if 'a' <= v && v <= 'z' || 'A' <= v && v <= 'Z' || '0' <= v && v <= '9' || v == '-' || v == '.' || v == '_' || v == '~' {
+				b.WriteByte(v)
+			} else {
+				b.WriteByte('%')
+				b.WriteString(strings.ToUpper(path[i+1 : i+3]))
+			}
+			i += 2
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return scheme + "://" + host + b.String()
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
