@@ -99,6 +99,14 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 				sf.writeError(w, r, err)
 				return
 			}
+			// No credential yet, so the client's address is what is
+			// limited: each ceremony writes a row.
+			if ok, retry := s.signInLimits.allowAddr(s.clientIP(r), time.Now()); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
+				sf.writeError(w, r, &publicError{status: http.StatusTooManyRequests, code: "rate_limited",
+					msg: "too many sign-in attempts from this address; slow down"})
+				return
+			}
 			next.ServeHTTP(w, r)
 		})
 	}

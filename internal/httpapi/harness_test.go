@@ -193,6 +193,10 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	w.inst = inst
 	log := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	wc := worldConfig{mailer: mail.NewConsole(w.outbox)}
+	// Every test client comes from 127.0.0.1 and signs in many members:
+	// the per-address sign-in limit is off unless a test sets it
+	// (TestSignInRateLimit does).
+	wc.api.SignInRateLimit = -1
 	for _, o := range opts {
 		o(&wc)
 	}

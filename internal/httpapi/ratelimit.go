@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -53,7 +54,27 @@ func (l *limiter) allow(p identity.Principal, now time.Time) (ok bool, retry tim
 		who = p.CredentialID
 	}
 	copy(k[16:], who[:])
+	return l.allowKey(k, now)
+}
 
+// allowAddr is allow for a client address: an IPv4 address, or the /64 of
+// an IPv6 one (a host holds a whole /64). Its keys cannot meet a
+// principal's: their first 16 bytes are zero and no org id is.
+func (l *limiter) allowAddr(a netip.Addr, now time.Time) (ok bool, retry time.Duration) {
+	if l.every == rate.Inf {
+		return true, 0
+	}
+	var k [32]byte
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		a = p.Addr()
+	}
+	b := a.As16()
+	copy(k[16:], b[:])
+	return l.allowKey(k, now)
+}
+
+func (l *limiter) allowKey(k [32]byte, now time.Time) (ok bool, retry time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.swept) > l.idle || len(l.buckets) >= l.max {

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"testing"
@@ -32,5 +33,46 @@ func TestRateLimitPerPrincipal(t *testing.T) {
 		t.Fatalf("a second session escaped the user's limit: %d", resp.StatusCode)
 	}
 	// Public routes are not counted here.
+	w.do("GET", "/healthz", "", nil, http.StatusOK, nil)
+}
+
+// The sign-in routes take no credential, and each ceremony writes a row:
+// they are limited per client address, by default, and the refusal writes
+// nothing and says when to come back.
+func TestSignInRateLimit(t *testing.T) {
+	w := newWorld(t, withLocalhost(), withAPIConfig(func(c *httpapi.Config) { c.SignInRateLimit = 0 })) // the default
+	begin := func() *http.Response {
+		resp, _ := w.request("POST", "/v1/auth/passkeys/signin/begin", "", map[string]any{})
+		return resp
+	}
+	count := func() int {
+		var n int
+		if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from app.passkey_challenges`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	ok := 0
+	var refused *http.Response
+	for range 100 {
+		resp := begin()
+		if resp.StatusCode == http.StatusOK {
+			ok++
+			continue
+		}
+		refused = resp
+		break
+	}
+	if refused == nil || refused.StatusCode != http.StatusTooManyRequests || ok < 60 || ok > 62 {
+		t.Fatalf("%d ceremonies began before a refusal (%v)", ok, refused)
+	}
+	if s, err := strconv.Atoi(refused.Header.Get("Retry-After")); err != nil || s < 1 || s > 2 {
+		t.Fatalf("Retry-After %q", refused.Header.Get("Retry-After"))
+	}
+	if n := count() - before; n != ok {
+		t.Fatalf("%d challenges written for %d accepted requests", n, ok)
+	}
+	// Other public routes are not counted here.
 	w.do("GET", "/healthz", "", nil, http.StatusOK, nil)
 }

@@ -53,6 +53,14 @@ type Config struct {
 	// at once. Defaults 20 and 100; a negative RateLimit turns the limit off.
 	RateLimit float64
 	RateBurst int
+	// SignInRateLimit is how many requests per second one client address
+	// (an IPv6 /64) may make to the sign-in routes, which take no
+	// credential (magic link, passkey and break-glass ceremonies, invite
+	// acceptance), on average; SignInRateBurst how many at once. Defaults
+	// 2 and 60 (a clinic's staff behind one address signing in at the
+	// start of a shift); a negative SignInRateLimit turns it off.
+	SignInRateLimit float64
+	SignInRateBurst int
 }
 
 // Deps are the services the API calls.
@@ -98,6 +106,8 @@ type server struct {
 	origin string
 	root   string
 	limits *limiter
+	// signInLimits limits the sign-in routes per client address.
+	signInLimits *limiter
 
 	api, console, scim, gateway *surface
 }
@@ -121,11 +131,18 @@ func newServer(cfg Config, deps Deps) *server {
 	if cfg.RateBurst == 0 {
 		cfg.RateBurst = 100
 	}
+	if cfg.SignInRateLimit == 0 {
+		cfg.SignInRateLimit = 2
+	}
+	if cfg.SignInRateBurst == 0 {
+		cfg.SignInRateBurst = 60
+	}
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &server{cfg: cfg, deps: deps, log: deps.Log, root: "/",
-		limits: newLimiter(cfg.RateLimit, cfg.RateBurst, 100_000)}
+		limits:       newLimiter(cfg.RateLimit, cfg.RateBurst, 100_000),
+		signInLimits: newLimiter(cfg.SignInRateLimit, cfg.SignInRateBurst, 100_000)}
 	if u, err := url.Parse(cfg.BaseURL); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
 		s.secure = u.Scheme == "https"
 		s.origin = originOf(u)
