@@ -50,6 +50,7 @@ type serveConfig struct {
 	SMTPPassword string
 	Policy       policyFlags
 	Proxies      string
+	MetricsFrom  string
 	Archive      string
 	S3           s3Flags
 	// Documents is where case documents' ciphertext is kept: a directory
@@ -102,6 +103,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			"env WARD_AUDIT_SINKS_CA)")
 	fs.StringVar(&cfg.Proxies, "trusted-proxies", getenv("WARD_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env WARD_TRUSTED_PROXIES)")
+	fs.StringVar(&cfg.MetricsFrom, "metrics-from", getenv("WARD_METRICS_FROM"),
+		"comma-separated CIDRs of the clients that may read /metrics besides loopback, e.g. the Prometheus "+
+			"network (env WARD_METRICS_FROM)")
 	fs.StringVar(&cfg.GatewayProvider, "gateway-provider", envOr(getenv, "WARD_GATEWAY_PROVIDER", "anthropic"),
 		"the registered subprocessor the LLM gateway (/llm) calls; Ward's key for it is read from "+
 			"WARD_GATEWAY_KEYS=name=key[,name=key] (env WARD_GATEWAY_PROVIDER)")
@@ -119,6 +123,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if _, err := parsePrefixes(cfg.Proxies); err != nil {
 		return err
+	}
+	if _, err := parsePrefixes(cfg.MetricsFrom); err != nil {
+		return fmt.Errorf("--metrics-from: %w", err)
 	}
 	if cfg.DatabaseURL != "" && cfg.Policy.set() {
 		return errors.New("the instance policy flags (--session-*-max, --link-*) are stored in the database: " +
@@ -231,7 +238,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		}
 		return nil
 	}
-	proxies, _ := parsePrefixes(cfg.Proxies) // checked in runServe
+	proxies, _ := parsePrefixes(cfg.Proxies)         // checked in runServe
+	metricsFrom, _ := parsePrefixes(cfg.MetricsFrom) // checked in runServe
 	engine, err := phi.New(phi.Config{})
 	if err != nil {
 		return err
@@ -255,7 +263,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			deliverer.WriteMetrics(w)
 		}
 	}
-	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies},
+	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies, MetricsFrom: metricsFrom},
 		httpapi.Deps{Auth: authSvc, Records: recSvc, Cases: caseSvc, Audit: audit.NewService(db, log), Ready: ready, Log: log,
 			Export:  export.NewService(db, signer, export.Options{Site: siteName(cfg.BaseURL), Version: version()}, log),
 			Sinks:   sink.NewService(db, inst, log),

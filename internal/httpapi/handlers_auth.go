@@ -38,6 +38,25 @@ func handleReadyz(ready func(context.Context) error, log *slog.Logger) http.Hand
 	})
 }
 
+// metricsOnly lets through the clients that may read the node's figures:
+// loopback and the networks of Config.MetricsFrom (the client address as
+// clientIP sees it, so a public client behind a trusted proxy is refused).
+func (s *server) metricsOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := s.clientIP(r)
+		ok := a.IsLoopback()
+		for _, p := range s.cfg.MetricsFrom {
+			ok = ok || p.Contains(a)
+		}
+		if !ok {
+			s.writeError(w, r, forbidden("metrics_forbidden",
+				"the metrics are served to loopback and to the networks of --metrics-from only"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // handleMetrics serves the node's figures for Prometheus.
 func handleMetrics(write func(io.Writer)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -34,5 +35,21 @@ func TestReadyzHidesTheCause(t *testing.T) {
 	handleReadyz(func(context.Context) error { return nil }, slog.New(slog.DiscardHandler)).ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("ready: status %d", rec.Code)
+	}
+}
+
+// /metrics answers loopback and the configured networks only.
+func TestMetricsOnlyToOperators(t *testing.T) {
+	s := newServer(Config{MetricsFrom: []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")}}, Deps{})
+	h := s.metricsOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ward_up 1\n")) }))
+	for addr, want := range map[string]int{"127.0.0.1:5000": 200, "[::1]:5000": 200, "10.9.3.4:5000": 200,
+		"203.0.113.7:5000": 403, "10.10.0.1:5000": 403} {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		req.RemoteAddr = addr
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want || want == 403 && strings.Contains(rec.Body.String(), "ward_up") {
+			t.Errorf("%s: %d %s, want %d", addr, rec.Code, rec.Body, want)
+		}
 	}
 }

@@ -76,7 +76,7 @@ func (s *server) routes() {
 	admin, lead := identity.RoleAdmin, identity.RoleLead
 	api.route("GET /healthz", public, handleHealthz())
 	api.route("GET /readyz", public, handleReadyz(s.deps.Ready, s.deps.Log))
-	api.route("GET /metrics", public, handleMetrics(s.deps.Metrics))
+	api.route("GET /metrics", public, s.metricsOnly(handleMetrics(s.deps.Metrics)))
 	api.route("GET /v1/openapi.json", public, handleOpenAPI())
 
 	// Sign-in and sessions.

@@ -61,6 +61,10 @@ type Config struct {
 	// start of a shift); a negative SignInRateLimit turns it off.
 	SignInRateLimit float64
 	SignInRateBurst int
+	// MetricsFrom are the networks whose clients may read /metrics, besides
+	// loopback (always): the figures say how the log, the archive and the
+	// sinks are doing, which is nobody else's business.
+	MetricsFrom []netip.Prefix
 }
 
 // Deps are the services the API calls.
