@@ -70,7 +70,7 @@ func (s *Service) Refused(ctx context.Context, r Refusal) {
 	if n > 1 {
 		e.Details["collapsed"] = n
 	}
-	cred := postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String(), Request: req.ID}
+	cred := postgres.CredentialOf(p, req.ID)
 	if err := RecordDenied(ctx, s.db, cred, e); err != nil {
 		s.log.ErrorContext(ctx, "audit of refused request failed", "action", r.Action, "org", p.OrgID, "err", err)
 	}
@@ -86,7 +86,7 @@ func (s *Service) Log(ctx context.Context, f Filter) ([]Entry, error) {
 		return nil, ErrUnauthenticated
 	}
 	req := identity.RequestFrom(ctx)
-	cred := postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String(), Request: req.ID}
+	cred := postgres.CredentialOf(p, req.ID)
 	event := func(outcome string, details map[string]any) Event {
 		return Event{Org: p.OrgID, Action: "audit.read", Outcome: outcome, Request: req.ID, IP: req.IPString(),
 			UserAgent: req.UserAgent, Details: details}
@@ -131,7 +131,7 @@ func (s *Service) Checkpoint(ctx context.Context) (Checkpoint, error) {
 	if !ok {
 		return Checkpoint{}, ErrUnauthenticated
 	}
-	cred := postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String(), Request: identity.RequestFrom(ctx).ID}
+	cred := postgres.CredentialOf(p, identity.RequestFrom(ctx).ID)
 	var cp Checkpoint
 	var found bool
 	err := s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
@@ -229,7 +229,7 @@ func (s *Service) proofTx(ctx context.Context, details map[string]any, fn func(c
 		return ErrUnauthenticated
 	}
 	req := identity.RequestFrom(ctx)
-	cred := postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String(), Request: req.ID}
+	cred := postgres.CredentialOf(p, req.ID)
 	e := Event{Org: p.OrgID, Action: "audit.read", Outcome: OutcomeSuccess, Request: req.ID, IP: req.IPString(),
 		UserAgent: req.UserAgent, Details: details}
 	if p.Role != identity.RoleAdmin {

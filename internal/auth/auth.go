@@ -406,7 +406,7 @@ func (s *Service) authenticate(ctx context.Context, token, orgHint, dpop, jti st
 // tx runs fn in a transaction bound to the principal's credential, with the
 // generated queries on that transaction.
 func (s *Service) tx(ctx context.Context, p identity.Principal, fn func(ctx context.Context, q *dbsqlc.Queries) error) error {
-	cred := postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String(), Request: requestID(ctx)}
+	cred := postgres.CredentialOf(p, requestID(ctx))
 	return s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
 		return fn(ctx, dbsqlc.New(tx))
 	})
@@ -448,7 +448,7 @@ func (s *Service) denied(ctx context.Context, p identity.Principal, action, obje
 	if n > 1 {
 		e.Details["collapsed"] = n
 	}
-	cred := postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String(), Request: req.ID}
+	cred := postgres.CredentialOf(p, req.ID)
 	if aerr := audit.RecordDenied(ctx, s.db, cred, e); aerr != nil {
 		s.log.ErrorContext(ctx, "audit of denied request failed", "action", action, "org", p.OrgID, "err", aerr)
 	}

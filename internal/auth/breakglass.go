@@ -384,5 +384,5 @@ func (s *Service) CloseBreakGlassReview(ctx context.Context, id uuid.UUID, note 
 
 // credentialOf is the principal's credential as a transaction binds it.
 func credentialOf(ctx context.Context, p identity.Principal) postgres.Credential {
-	return postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String(), Request: requestID(ctx)}
+	return postgres.CredentialOf(p, requestID(ctx))
 }

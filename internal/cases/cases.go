@@ -124,7 +124,7 @@ func begin(ctx context.Context) (call, error) {
 }
 
 func (c call) cred() postgres.Credential {
-	return postgres.Credential{Hash: c.p.CredentialHash, DPoP: c.p.DPoP, Org: c.p.OrgID.String(), Request: c.req.ID}
+	return postgres.CredentialOf(c.p, c.req.ID)
 }
 
 func (c call) lead() bool { return c.p.Role == identity.RoleLead || c.p.Role == identity.RoleAdmin }

@@ -172,7 +172,7 @@ func policyFromRow(r dbsqlc.GetGatewayPolicyRow) Policy {
 }
 
 func credOf(p identity.Principal, req identity.Request) postgres.Credential {
-	return postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String(), Request: req.ID}
+	return postgres.CredentialOf(p, req.ID)
 }
 
 // readPolicy reads the caller's org policy under its credential.

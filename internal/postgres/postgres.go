@@ -32,6 +32,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wardhq/ward/internal/identity"
 )
 
 //go:embed migrations/*.sql
@@ -154,6 +156,13 @@ type Credential struct {
 	// DPoP is the device binding the server verified for this request
 	// (ward.dpop): a DPoP key's thumbprint, BrowserBinding, or empty.
 	DPoP string
+}
+
+// CredentialOf is the credential of principal p for request: its hash, its
+// device binding and its org as the hint, so that the database resolves
+// exactly the principal the server authenticated.
+func CredentialOf(p identity.Principal, request string) Credential {
+	return Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String(), Request: request}
 }
 
 // BrowserBinding is the ward.dpop of a request whose session came in the

@@ -72,7 +72,7 @@ func begin(ctx context.Context) (call, error) {
 }
 
 func (c call) cred() postgres.Credential {
-	return postgres.Credential{Hash: c.p.CredentialHash, DPoP: c.p.DPoP, Org: c.p.OrgID.String(), Request: c.req.ID}
+	return postgres.CredentialOf(c.p, c.req.ID)
 }
 
 // event returns an audit event of the caller's org with the client details.

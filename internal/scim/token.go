@@ -170,7 +170,7 @@ func (s *Service) RevokeToken(ctx context.Context, id uuid.UUID) error {
 
 // userTx runs fn in a transaction bound to a session's credential.
 func (s *Service) userTx(ctx context.Context, p identity.Principal, fn func(ctx context.Context, q *dbsqlc.Queries) error) error {
-	cred := postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String(), Request: requestID(ctx)}
+	cred := postgres.CredentialOf(p, requestID(ctx))
 	return s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
 		return fn(ctx, dbsqlc.New(tx))
 	})

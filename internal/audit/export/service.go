@@ -101,7 +101,7 @@ func (s *Service) begin(ctx context.Context, format string, filter Filter) (iden
 		return p, postgres.Credential{}, audit.ErrUnauthenticated
 	}
 	req := identity.RequestFrom(ctx)
-	cred := postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String(), Request: req.ID}
+	cred := postgres.CredentialOf(p, req.ID)
 	details := filter.Details()
 	details["format"] = format
 	e := audit.Event{Org: p.OrgID, Action: ActionExport, Outcome: audit.OutcomeSuccess, Patient: filter.Patient,

@@ -182,7 +182,7 @@ func (s *Service) tx(ctx context.Context, action string, fn func(ctx context.Con
 		return audit.ErrUnauthenticated
 	}
 	req := identity.RequestFrom(ctx)
-	cred := postgres.Credential{Hash: p.CredentialHash, DPoP: p.DPoP, Org: p.OrgID.String(), Request: req.ID}
+	cred := postgres.CredentialOf(p, req.ID)
 	e := audit.Event{Org: p.OrgID, Action: action, Outcome: audit.OutcomeSuccess, Request: req.ID, IP: req.IPString(),
 		UserAgent: req.UserAgent}
 	if p.Role != identity.RoleAdmin {
