@@ -202,10 +202,10 @@ func normalizeHTU(u string) string {
 	var b strings.Builder
 	for i := 0; i < len(path); i++ {
 		c := path[i]
-		if c == '%' && i+2 < len(path) && isHex(path[i+1]) && isHex(path[i+2]) {
-			v := unhex(path[i+1])<<4 | unhex(path[i+2])
-			if 'a' <= v && v <= 'z' || 'A' <= v && v <= 'Z' || '0' <= v && v <= '9' || v == '-' || v == '.' || v == '_' || v == '~' {
-				b.WriteByte(v)
+		var v [1]byte
+		if c == '%' && i+2 < len(path) && hexDecoded(v[:], path[i+1:i+3]) {
+			if u := v[0]; 'a' <= u && u <= 'z' || 'A' <= u && u <= 'Z' || '0' <= u && u <= '9' || u == '-' || u == '.' || u == '_' || u == '~' {
+				b.WriteByte(u)
 			} else {
 				b.WriteByte('%')
 				b.WriteString(strings.ToUpper(path[i+1 : i+3]))
@@ -218,14 +218,8 @@ func normalizeHTU(u string) string {
 	return scheme + "://" + host + b.String()
 }
 
-func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	}
-	return c - 'a' + 10
+// hexDecoded decodes the two hex digits of s into dst[0].
+func hexDecoded(dst []byte, s string) bool {
+	_, err := hex.Decode(dst, []byte(s))
+	return err == nil
 }

@@ -207,10 +207,11 @@ var requestStructural = map[string]bool{"max_tokens": true, "temperature": true,
 	"context_management": true, "inference_geo": true}
 
 // blockStructural are the members of a content block that carry no free
-// text, by block type ("" for every type); a block's other members pass
-// through rest. The members a block's case rewrites are listed too.
+// text, by block type ("" for every type); a block's other members
+// (cache_control among them) pass through rest. The members a block's case
+// rewrites are listed too.
 var blockStructural = map[string]map[string]bool{
-	"":                  {"type": true, "cache_control": true},
+	"":                  {"type": true},
 	"text":              {"text": true, "citations": true},
 	"tool_use":          {"id": true, "name": true, "input": true},
 	"tool_result":       {"tool_use_id": true, "content": true, "is_error": true},
@@ -304,15 +305,11 @@ func (rd *redactor) citations(raw json.RawMessage, at string) (json.RawMessage, 
 // (cache_control's own members included).
 func (rd *redactor) blockRest(b map[string]json.RawMessage, typ, at string) error {
 	for _, k := range sortedKeys(b) {
-		var err error
-		switch {
-		case k == "cache_control":
-			b[k], err = rd.rest(b[k], at+".cache_control")
-		case blockStructural[""][k] || blockStructural[typ][k]:
-		default:
-			b[k], err = rd.rest(b[k], at+"."+k)
+		if blockStructural[""][k] || blockStructural[typ][k] {
+			continue
 		}
-		if err != nil {
+		var err error
+		if b[k], err = rd.rest(b[k], at+"."+k); err != nil {
 			return err
 		}
 	}

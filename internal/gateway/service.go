@@ -273,15 +273,15 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 		return ErrNoUpstreamKey
 	}
 
-	url := prov.BaseURL + string(ep)
+	target := prov.BaseURL + string(ep)
 	if query != "" {
-		url += "?" + query
+		target += "?" + query
 	}
 	version := c.Header.Get("Anthropic-Version")
 	if version == "" {
 		version = "2023-06-01"
 	}
-	up, err := s.send(ctx, &inv, url, key, version, c.Header.Values("Anthropic-Beta"), body)
+	up, err := s.send(ctx, &inv, target, key, version, c.Header.Values("Anthropic-Beta"), body)
 	if err != nil {
 		// The URL holds no secret; the error may name the host.
 		inv.fail(ctx, 0)
@@ -343,11 +343,11 @@ type upstreamReply struct {
 // 503, or a stream whose first event is an overloaded_error) before any
 // byte reaches the client: at most OverloadRetries times, after the
 // upstream's retry-after when it is short, else an exponential backoff.
-func (s *Service) send(ctx context.Context, inv *invocation, url, key, version string, beta []string,
+func (s *Service) send(ctx context.Context, inv *invocation, target, key, version string, beta []string,
 	body []byte) (upstreamReply, error) {
 	backoff := s.cfg.OverloadBackoff
 	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 		if err != nil {
 			return upstreamReply{}, fmt.Errorf("gateway: build upstream request: %w", err)
 		}

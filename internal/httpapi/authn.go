@@ -102,9 +102,7 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 			// No credential yet, so the client's address is what is
 			// limited: each ceremony writes a row.
 			if ok, retry := s.signInLimits.allowAddr(s.clientIP(r), time.Now()); !ok {
-				w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
-				sf.writeError(w, r, &publicError{status: http.StatusTooManyRequests, code: "rate_limited",
-					msg: "too many sign-in attempts from this address; slow down"})
+				sf.writeError(w, r, rateLimited(retry, "too many sign-in attempts from this address; slow down"))
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -148,9 +146,7 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 			return
 		}
 		if ok, retry := s.limits.allow(p, time.Now()); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
-			sf.writeError(w, r, &publicError{status: http.StatusTooManyRequests, code: "rate_limited",
-				msg: "too many requests; slow down"})
+			sf.writeError(w, r, rateLimited(retry, "too many requests; slow down"))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(identity.WithPrincipal(r.Context(), p)))

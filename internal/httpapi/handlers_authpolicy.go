@@ -36,12 +36,10 @@ func (s *server) handleBreakGlassActivate() http.Handler {
 		if err == nil {
 			proof, err = s.signInProof(r)
 		}
-		if err == nil && proof == nil && r.Header.Get("Sec-Fetch-Site") != "same-origin" {
+		if err == nil && proof == nil && !fromOwnPages(r) {
 			// Without a proof the emergency session goes out in the cookie
-			// only, and only to Ward's own pages: any other client binds it
-			// to a DPoP key (checked before anything is activated).
-			err = forbidden("device_binding_required",
-				"break-glass without a DPoP proof works from Ward's pages in a browser only: sign in with a DPoP proof (RFC 9449)")
+			// only: checked before anything is activated.
+			err = errBindingRequired
 		}
 		var bg auth.BreakGlassSession
 		if err == nil {
@@ -181,6 +179,19 @@ func handleRiskPolicyPut(svc *auth.Service, fail errorWriter) http.Handler {
 	})
 }
 
+// fromOwnPages reports whether r is a fetch or a form post from Ward's own
+// pages: a browser says so in Sec-Fetch-Site, which page script cannot set.
+// A sign-in without a DPoP proof by a role the org binds gets its session
+// in the cookie only, and only such a request may: any other client (an
+// API or mobile client, a script) binds its session to a DPoP key.
+func fromOwnPages(r *http.Request) bool { return r.Header.Get("Sec-Fetch-Site") == "same-origin" }
+
+// errBindingRequired refuses a sign-in without a DPoP proof that does not
+// come from Ward's own pages, for a session that must be bound.
+var errBindingRequired = forbidden("device_binding_required",
+	"your org requires this session to be bound to a device: sign in with a DPoP proof (RFC 9449), "+
+		"or from Ward's pages in a browser")
+
 // issued is the answer to a sign-in without a DPoP proof, whose session is
 // already in the cookie: when the member's role must bind non-browser
 // sessions (device_binding_required_for) the token is left out of the
@@ -189,17 +200,12 @@ func handleRiskPolicyPut(svc *auth.Service, fail errorWriter) http.Handler {
 func (s *server) issued(r *http.Request, sess auth.Session) (sessionResponse, error) {
 	resp := newSessionResponse(sess, nil)
 	if s.deps.Auth.NeedsBinding(r.Context(), sess.Token) {
-		if r.Header.Get("Sec-Fetch-Site") != "same-origin" {
-			// Not a fetch from Ward's own pages (a browser sends this
-			// header and a page script cannot change it): an API or
-			// mobile client, which must bind the session to a DPoP key.
+		if !fromOwnPages(r) {
 			// It gets no cookie to replay: the new session ends here.
 			if err := s.deps.Auth.EndSession(r.Context(), sess.Token); err != nil {
 				return sessionResponse{}, err
 			}
-			return sessionResponse{}, forbidden("device_binding_required",
-				"your org requires this role's sessions to be bound to a device: sign in with a DPoP proof "+
-					"(RFC 9449), or from Ward's pages in a browser")
+			return sessionResponse{}, errBindingRequired
 		}
 		resp.Token, resp.DeviceBindingRequired = "", true
 		if err := s.deps.Auth.MarkBrowser(r.Context(), sess.Token); err != nil {

@@ -64,9 +64,7 @@ func (s *server) scimGuard(sf *surface, next http.Handler) http.Handler {
 			return
 		}
 		if ok, retry := s.limits.allow(p, time.Now()); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
-			sf.writeError(w, r, &publicError{status: http.StatusTooManyRequests, code: "rate_limited",
-				msg: "too many requests; slow down"})
+			sf.writeError(w, r, rateLimited(retry, "too many requests; slow down"))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(identity.WithPrincipal(r.Context(), p)))

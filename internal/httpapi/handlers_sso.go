@@ -4,13 +4,11 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/wardhq/ward/internal/auth"
-	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/sso"
 )
 
@@ -26,20 +24,12 @@ func (s *server) ssoBinderCookie() string { return s.cookieName("ward_sso") }
 // ssoLimited applies the rate limit to an anonymous SSO request, per
 // client address (each start writes a state row); false when it answered.
 func (s *server) ssoLimited(w http.ResponseWriter, r *http.Request) bool {
-	ip := identity.RequestFrom(r.Context()).IPString()
-	p := identity.Principal{CredentialID: uuid.NewSHA1(ssoLimitSpace, []byte(ip))}
-	if ok, retry := s.limits.allow(p, time.Now()); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
-		s.writeError(w, r, &publicError{status: http.StatusTooManyRequests, code: "rate_limited",
-			msg: "too many sign-in requests from this address; slow down"})
+	if ok, retry := s.limits.allowAddr(s.clientIP(r), time.Now()); !ok {
+		s.writeError(w, r, rateLimited(retry, "too many sign-in requests from this address; slow down"))
 		return false
 	}
 	return true
 }
-
-// ssoLimitSpace keys the per-address buckets of anonymous SSO requests
-// apart from every principal's (those have an org).
-var ssoLimitSpace = uuid.MustParse("6f1c2f0e-3c55-4a8e-9a57-5d1b0c9e7a11")
 
 func (s *server) handleSSOStart() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

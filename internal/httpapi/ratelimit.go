@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/http"
 	"net/netip"
 	"slices"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/time/rate"
 
+	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 )
 
@@ -44,9 +46,6 @@ func newLimiter(perSecond float64, burst, maxBuckets int) *limiter {
 // allow takes one token from p's bucket, or reports how long until one is
 // there.
 func (l *limiter) allow(p identity.Principal, now time.Time) (ok bool, retry time.Duration) {
-	if l.every == rate.Inf {
-		return true, 0
-	}
 	var k [32]byte
 	copy(k[:16], p.OrgID[:])
 	who := p.UserID
@@ -61,9 +60,6 @@ func (l *limiter) allow(p identity.Principal, now time.Time) (ok bool, retry tim
 // an IPv6 one (a host holds a whole /64). Its keys cannot meet a
 // principal's: their first 16 bytes are zero and no org id is.
 func (l *limiter) allowAddr(a netip.Addr, now time.Time) (ok bool, retry time.Duration) {
-	if l.every == rate.Inf {
-		return true, 0
-	}
 	var k [32]byte
 	if a.Is6() {
 		p, _ := a.Prefix(64)
@@ -75,6 +71,9 @@ func (l *limiter) allowAddr(a netip.Addr, now time.Time) (ok bool, retry time.Du
 }
 
 func (l *limiter) allowKey(k [32]byte, now time.Time) (ok bool, retry time.Duration) {
+	if l.every == rate.Inf {
+		return true, 0
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.swept) > l.idle || len(l.buckets) >= l.max {
@@ -92,6 +91,12 @@ func (l *limiter) allowKey(k [32]byte, now time.Time) (ok bool, retry time.Durat
 		return false, d
 	}
 	return true, 0
+}
+
+// rateLimited is the 429 problem for a limiter's refusal; the surface
+// sends Retry-After from retry.
+func rateLimited(retry time.Duration, msg string) error {
+	return errkind.WithRetry(&publicError{status: http.StatusTooManyRequests, code: "rate_limited", msg: msg}, retry)
 }
 
 // sweep drops refilled buckets; if that leaves the map full, it drops the
