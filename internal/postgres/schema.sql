@@ -3023,11 +3023,14 @@ begin
   role := me.role; session_id := me.session_id; aal := me.aal; auth_time := me.auth_time;
   amr := me.amr; pending := me.pending; break_glass := coalesce(me.break_glass, false);
   if me.kind = 'session' then
-    update app.sessions x set last_seen_at = now()
-     where x.id = me.session_id and private.touch_due(x.last_seen_at, x.idle_timeout_min)
-    returning * into s;
-    if not found then
-      select * into s from app.sessions x where x.id = me.session_id;
+    select * into s from app.sessions x where x.id = me.session_id;
+    if private.touch_due(s.last_seen_at, s.idle_timeout_min) then
+      update app.sessions x set last_seen_at = now()
+       where x.id = me.session_id and private.touch_due(x.last_seen_at, x.idle_timeout_min)
+      returning * into s;
+      if not found then
+        select * into s from app.sessions x where x.id = me.session_id;
+      end if;
     end if;
     absolute_expires_at := s.absolute_expires_at;
     idle_expires_at := least(s.absolute_expires_at, s.last_seen_at + make_interval(mins => s.idle_timeout_min));
