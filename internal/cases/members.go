@@ -379,8 +379,11 @@ func (s *Service) RevokeInvite(ctx context.Context, kase, id uuid.UUID) error {
 	return nil
 }
 
-// Acceptance is the session an accepted invitation starts.
+// Acceptance is the session an accepted invitation starts, or, for a live
+// member of the org who is no stakeholder (staff, a patient), the grant
+// alone: SignInRequired, no session (they sign in as they always do).
 type Acceptance struct {
+	SignInRequired    bool
 	Token             string
 	SessionID         uuid.UUID
 	UserID            uuid.UUID
@@ -396,7 +399,8 @@ var ErrInviteInvalid = errkind.New(errkind.Invalid, "invite_invalid", "cases: in
 
 // AcceptInvite redeems an invitation token (no credential needed: the
 // token proves the mailbox): it creates or links the user, the stakeholder
-// membership and the case grant, and starts a first-factor session.
+// membership and the case grant, and starts a first-factor session; a live
+// member who is no stakeholder gets the grant and no session.
 func (s *Service) AcceptInvite(ctx context.Context, token string, ip netip.Addr, ua, request string) (Acceptance, error) {
 	if len(token) != 43 {
 		return Acceptance{}, errkind.Visible(ErrInviteInvalid, "this invitation link is not valid")
@@ -423,6 +427,8 @@ func (s *Service) AcceptInvite(ctx context.Context, token string, ip netip.Addr,
 	}
 	switch status {
 	case "ok":
+	case "sign_in_required":
+		return Acceptance{SignInRequired: true, UserID: row.UserID.UUID, OrgID: row.OrgID.UUID, CaseID: row.CaseID.UUID}, nil
 	case "used":
 		return Acceptance{}, errkind.Visible(ErrInviteInvalid, "this invitation has already been used")
 	case "revoked":

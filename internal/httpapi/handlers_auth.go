@@ -85,9 +85,10 @@ func (s *server) handleLinkRequest() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		// An org that enforces SSO gets no link for its verified domains;
-		// the answer is the same as for any address.
-		enforced, err := s.ssoEnforced(r, req.Email)
+		// An org that enforces SSO gets no link to its members on its
+		// verified domains; the answer is the same as for any address.
+		org := uuid.NullUUID{UUID: req.OrgID, Valid: req.OrgID != uuid.Nil}
+		enforced, err := s.ssoEnforced(r, req.Email, org)
 		var verifier string
 		switch {
 		case err != nil:
@@ -95,7 +96,7 @@ func (s *server) handleLinkRequest() http.Handler {
 			verifier = decoyVerifier()
 		default:
 			verifier, err = s.deps.Auth.RequestLink(r.Context(), auth.LinkRequest{
-				Email: req.Email, Org: uuid.NullUUID{UUID: req.OrgID, Valid: req.OrgID != uuid.Nil},
+				Email: req.Email, Org: org,
 			})
 		}
 		if err != nil {

@@ -294,6 +294,18 @@ func (s *server) handleInviteAccept() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		if a.SignInRequired {
+			// A member of the org (staff, a patient): the case is on their
+			// account now; an invitation is no sign-in route for them.
+			if browser {
+				w.Header().Set("Location", s.root)
+				w.WriteHeader(http.StatusSeeOther)
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"status": "sign_in_required", "case_id": a.CaseID,
+				"org_id": a.OrgID, "user_id": a.UserID})
+			return
+		}
 		if browser {
 			// The form's session goes out in the cookie only.
 			if err := s.deps.Auth.MarkBrowser(r.Context(), a.Token); err != nil {

@@ -169,11 +169,11 @@ func handleSAMLConnectionCreate(svc *sso.Service, fail errorWriter) http.Handler
 
 // ssoEnforced reports whether a sign-in link to email must not be sent;
 // when the check fails the link request fails too (fail closed).
-func (s *server) ssoEnforced(r *http.Request, email string) (bool, error) {
+func (s *server) ssoEnforced(r *http.Request, email string, org uuid.NullUUID) (bool, error) {
 	if s.deps.SSO == nil {
 		return false, nil
 	}
-	return s.deps.SSO.Enforced(r.Context(), email)
+	return s.deps.SSO.Enforced(r.Context(), email, org)
 }
 
 // decoyVerifier is a verifier of the same shape as a real one, for the

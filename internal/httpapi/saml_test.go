@@ -120,7 +120,8 @@ func TestSAML(t *testing.T) {
 	// An SSO session is a browser session (the cookie only); this test
 	// reads it as a bearer token, so its org binds no sessions
 	// (TestDeviceBindingPolicy holds browser sessions to their cookie).
-	w := newWorld(t, withUnboundOrgs())
+	dns := startDNS(t)
+	w := newWorld(t, withUnboundOrgs(), withSSOConfig(func(c *sso.Config) { c.Resolver = dns.resolver() }))
 	a := w.createOrg("SAML Org")
 	idp := samlIdP(t, "alice", "alice@saml.test", "wonderland")
 	resp, md := (&browser{t: t, c: http.DefaultClient}).get(idp.URL + "/metadata")
@@ -139,8 +140,9 @@ func TestSAML(t *testing.T) {
 		t.Fatalf("SP metadata: %d %s", resp.StatusCode, spMD)
 	}
 	put(t, idp.URL+"/services/ward", string(spMD))
+	var claim sso.Domain
 	w.do("POST", "/v1/sso/domains", a.Admin.Token, map[string]any{"domain": "saml.test", "connection_id": conn.ID},
-		http.StatusCreated, nil)
+		http.StatusCreated, &claim)
 	alice := w.addMember(a, "alice@saml.test", identity.RoleAdmin)
 
 	// SP-initiated.
@@ -162,14 +164,17 @@ func TestSAML(t *testing.T) {
 	if me.UserID != alice.ID.String() || me.AAL != 1 || me.AMR[0] != "sso" || me.Pending != "mfa" {
 		t.Fatalf("SAML session %+v", me)
 	}
-	// The admin's sign-in verified the domain: routing by address works.
+	// The admin's sign-in verified nothing; DNS does, and then routing by
+	// address works.
 	var ds struct {
 		Domains []sso.Domain `json:"domains"`
 	}
 	w.do("GET", "/v1/sso/domains", a.Admin.Token, nil, http.StatusOK, &ds)
-	if ds.Domains[0].VerifiedAt == nil {
-		t.Fatalf("domain %+v", ds.Domains[0])
+	if ds.Domains[0].VerifiedAt != nil {
+		t.Fatalf("an IdP sign-in verified the domain %+v", ds.Domains[0])
 	}
+	dns.set(claim.TXTName, claim.TXTValue)
+	w.do("POST", "/v1/sso/domains/saml.test/verify", a.Admin.Token, nil, http.StatusOK, nil)
 	// The same response again: its state is spent.
 	resp, body = b.post(acs, form)
 	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, body) != "sso_state_invalid" {

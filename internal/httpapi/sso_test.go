@@ -127,7 +127,8 @@ func TestSSOZitadel(t *testing.T) {
 	// An SSO session is a browser session (the cookie only); this test
 	// reads it as a bearer token, so its org binds no sessions
 	// (TestDeviceBindingPolicy holds browser sessions to their cookie).
-	w := newWorld(t, withUnboundOrgs())
+	dns := startDNS(t)
+	w := newWorld(t, withUnboundOrgs(), withSSOConfig(func(c *sso.Config) { c.Resolver = dns.resolver() }))
 	a := w.createOrg("Zitadel Org")
 	issuer := zitadelOP(t, w, "ward-web", "ward-secret")
 	conn := w.createConnection(a, map[string]any{"name": "Zitadel", "issuer": issuer, "client_id": "ward-web",
@@ -135,8 +136,9 @@ func TestSSOZitadel(t *testing.T) {
 	if conn.RedirectURI != w.base+"/v1/sso/oidc/callback" {
 		t.Fatalf("redirect URI %q", conn.RedirectURI)
 	}
+	var claim sso.Domain
 	w.do("POST", "/v1/sso/domains", a.Admin.Token, map[string]any{"domain": "Zitadel.CH", "connection_id": conn.ID},
-		http.StatusCreated, nil)
+		http.StatusCreated, &claim)
 	// The IdP's user is an admin of the org (added by address).
 	w.addMember(a, "test-user@zitadel.ch", identity.RoleAdmin)
 
@@ -147,7 +149,8 @@ func TestSSOZitadel(t *testing.T) {
 		t.Fatalf("start on an unverified domain: %d %s", resp.StatusCode, body)
 	}
 
-	// The admin's first sign-in names the connection, and verifies the domain.
+	// The admin's first sign-in names the connection (and verifies nothing:
+	// an IdP the org runs cannot vouch for a domain).
 	resp, _ = b.get(w.srv.URL + "/v1/sso/start?org=" + a.ID.String() + "&connection=" + conn.ID.String())
 	resp = b.zitadelLogin(issuer, resp)
 	if resp.StatusCode != http.StatusSeeOther || b.session() == "" {
@@ -181,7 +184,14 @@ func TestSSOZitadel(t *testing.T) {
 		Domains []sso.Domain `json:"domains"`
 	}
 	w.do("GET", "/v1/sso/domains", a.Admin.Token, nil, http.StatusOK, &ds)
-	if len(ds.Domains) != 1 || ds.Domains[0].Domain != "zitadel.ch" || ds.Domains[0].VerifiedAt == nil || ds.Domains[0].VerifiedBy != "idp" {
+	if len(ds.Domains) != 1 || ds.Domains[0].Domain != "zitadel.ch" || ds.Domains[0].VerifiedAt != nil {
+		t.Fatalf("domains after the admin's SSO sign-in %+v", ds)
+	}
+	// DNS proves the domain.
+	dns.set(claim.TXTName, claim.TXTValue)
+	w.do("POST", "/v1/sso/domains/zitadel.ch/verify", a.Admin.Token, nil, http.StatusOK, nil)
+	w.do("GET", "/v1/sso/domains", a.Admin.Token, nil, http.StatusOK, &ds)
+	if len(ds.Domains) != 1 || ds.Domains[0].VerifiedAt == nil || ds.Domains[0].VerifiedBy != "dns" {
 		t.Fatalf("domains %+v", ds)
 	}
 
@@ -228,6 +238,25 @@ func TestSSOZitadel(t *testing.T) {
 	if strings.Contains(w.outbox.String(), "test-user@zitadel.ch") {
 		t.Fatal("a sign-in link went to a domain that enforces SSO")
 	}
+	// The policy holds the org's members on the domain, not everyone on
+	// it: a patient of another org with an address there still gets links
+	// (to that org), and so does the org's own member for a link to the
+	// other org.
+	other := w.createOrg("Other Org")
+	outsider := w.addMember(other, "outsider@zitadel.ch", identity.RolePatient)
+	w.do("POST", "/v1/auth/magic-link", "", map[string]any{"email": outsider.Email}, http.StatusAccepted, nil)
+	w.addMember(other, "test-user@zitadel.ch", identity.RolePatient)
+	w.do("POST", "/v1/auth/magic-link", "", map[string]any{"email": "test-user@zitadel.ch", "org_id": other.ID},
+		http.StatusAccepted, nil)
+	deadline = time.Now().Add(5 * time.Second)
+	for strings.Count(w.outbox.String(), "zitadel.ch") < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(w.outbox.String(), outsider.Email) || strings.Count(w.outbox.String(), "test-user@zitadel.ch") != 1 {
+		t.Fatalf("links to the domain's addresses outside the enforcing org: %q", w.outbox.String())
+	}
+	w.do("POST", "/v1/auth/magic-link", "", map[string]any{"email": "test-user@zitadel.ch", "org_id": a.ID},
+		http.StatusAccepted, nil)
 	lead := w.addMember(a, "z-lead@example.test", identity.RoleLead)
 	w.do("PUT", "/v1/org/sso-policy", lead.Token, map[string]any{"enforce_sso": false}, http.StatusForbidden, nil)
 }

@@ -897,7 +897,7 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			nil, nil, postgres.CodeInvalidParameter},
 		{"sso_failure with free text", "anonymous", `select app.sso_failure($1, 'Alice Smith')::text`,
 			[]any{s.ssoStateHash}, nil, postgres.CodeInvalidParameter},
-		{"sso_enforced of a domain whose org does not enforce", "anonymous", `select app.sso_enforced('a.test')::text`,
+		{"sso_enforced of a domain whose org does not enforce", "anonymous", `select app.sso_enforced('a.test', sha256('x'), null)::text`,
 			nil, []string{"false"}, ""},
 		{"create_sso_connection from a key", "a_key",
 			`select app.create_sso_connection($1, 'oidc', 'x', 'https://idp.example', 'c', null, null, null, null, false, null)::text`,

@@ -164,6 +164,20 @@ begin
     -- time-limits a staff member's access to the case.
     where cm.kind <> 'staff' or cm.revoked_at is not null;
   update app.case_invites x set accepted_at = now(), accepted_by = uid where x.org_id = i.org_id and x.id = i.id;
+  -- A live member who is no stakeholder (staff, a patient) gets the grant
+  -- and no session: they sign in as they always do (their org's SSO when
+  -- it enforces it, their second factor, their device binding), and the
+  -- case is on their account then. An invitation is no sign-in route.
+  if mrole is not null then
+    status := 'sign_in_required';
+    user_id := uid; org_id := i.org_id; case_id := i.case_id;
+    perform audit.append_as(i.org_id, 'case.invite.accept', 'success', 'case_invite', i.id,
+      p_request => p_request, p_ip => host(p_ip), p_ua => p_ua, p_actor => uid, p_case => i.case_id,
+      p_details => jsonb_build_object('kind', i.kind, 'permissions', to_jsonb(i.permissions),
+                                      'access_expires_at', i.access_expires_at, 'member_role', mrole,
+                                      'session', false));
+    return;
+  end if;
 
   select * into o from app.orgs x where x.id = i.org_id;
   select * into pol from app.instance_policy;
@@ -2688,36 +2702,28 @@ begin
     p_details => jsonb_build_object('method', 'sso', 'connection', c.id, 'kind', c.kind, 'aal', aal,
       'idp_amr', coalesce(to_jsonb(p_amr), '[]'::jsonb), 'idp_acr', p_acr),
     p_actor => uid);
-  -- An admin of the org signing in through the connection verifies the
-  -- claimed domains that their address is on (unless another org did).
-  if m.role = 'admin' and p_email_domain is not null then
-    update app.sso_domains d set verified_at = now(), verified_by = 'idp'
-     where d.org_id = c.org_id and d.connection_id = c.id and d.domain = lower(p_email_domain)
-       and d.verified_at is null
-       and not exists (select from app.sso_domains x where x.domain = d.domain and x.verified_at is not null);
-    if found then
-      perform audit.append_as(c.org_id, 'sso.domain.verify', 'success', 'sso_connection', c.id,
-        p_request => p_request, p_details => jsonb_build_object('domain', lower(p_email_domain), 'by', 'idp'),
-        p_actor => uid);
-    end if;
-  end if;
 end $$;
 
 ALTER FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) OWNER TO ward_definer;
 
 --
--- Name: sso_enforced(text); Type: FUNCTION; Schema: app; Owner: ward_definer
+-- Name: sso_enforced(text, bytea, uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.sso_enforced(p_domain text) RETURNS boolean
+CREATE FUNCTION app.sso_enforced(p_domain text, p_email_bidx bytea, p_org uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select exists (select from app.sso_domains d join app.orgs o on o.id = d.org_id
-                  where d.domain = lower(p_domain) and d.verified_at is not null and o.enforce_sso)
+  select exists (select from app.sso_domains d
+                   join app.orgs o on o.id = d.org_id
+                   join app.users u on u.email_bidx = p_email_bidx
+                   join app.memberships m on m.org_id = d.org_id and m.user_id = u.id
+                  where d.domain = lower(p_domain) and d.verified_at is not null and o.enforce_sso
+                    and m.revoked_at is null
+                    and (p_org is null or p_org = d.org_id))
 $$;
 
-ALTER FUNCTION app.sso_enforced(p_domain text) OWNER TO ward_definer;
+ALTER FUNCTION app.sso_enforced(p_domain text, p_email_bidx bytea, p_org uuid) OWNER TO ward_definer;
 
 --
 -- Name: sso_failure(bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -5651,7 +5657,7 @@ CREATE TABLE app.sso_domains (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     verify_token text DEFAULT encode(ext.gen_random_bytes(16), 'hex'::text) NOT NULL,
     CONSTRAINT sso_domains_domain_check CHECK (((domain ~ '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$'::text) AND (length(domain) <= 253))),
-    CONSTRAINT sso_domains_verified_by_check CHECK ((verified_by = ANY (ARRAY['idp'::text, 'dns'::text]))),
+    CONSTRAINT sso_domains_verified_by_check CHECK ((verified_by = 'dns'::text)),
     CONSTRAINT sso_domains_verify_token_check CHECK ((verify_token ~ '^[0-9a-f]{32}$'::text))
 );
 
@@ -8407,11 +8413,11 @@ REVOKE ALL ON FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea
 GRANT ALL ON FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) TO ward_app;
 
 --
--- Name: FUNCTION sso_enforced(p_domain text); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION sso_enforced(p_domain text, p_email_bidx bytea, p_org uuid); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.sso_enforced(p_domain text) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.sso_enforced(p_domain text) TO ward_app;
+REVOKE ALL ON FUNCTION app.sso_enforced(p_domain text, p_email_bidx bytea, p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.sso_enforced(p_domain text, p_email_bidx bytea, p_org uuid) TO ward_app;
 
 --
 -- Name: FUNCTION sso_failure(p_state_hash bytea, p_reason text, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer

@@ -352,11 +352,17 @@ func (q *Queries) SSODomainToken(ctx context.Context, arg SSODomainTokenParams) 
 }
 
 const sSOEnforced = `-- name: SSOEnforced :one
-select app.sso_enforced($1)::boolean as enforced
+select app.sso_enforced($1, $2, $3::uuid)::boolean as enforced
 `
 
-func (q *Queries) SSOEnforced(ctx context.Context, domain string) (bool, error) {
-	row := q.db.QueryRow(ctx, sSOEnforced, domain)
+type SSOEnforcedParams struct {
+	Domain    string
+	EmailBidx []byte
+	OrgID     uuid.NullUUID
+}
+
+func (q *Queries) SSOEnforced(ctx context.Context, arg SSOEnforcedParams) (bool, error) {
+	row := q.db.QueryRow(ctx, sSOEnforced, arg.Domain, arg.EmailBidx, arg.OrgID)
 	var enforced bool
 	err := row.Scan(&enforced)
 	return enforced, err
