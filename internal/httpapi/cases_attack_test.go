@@ -250,6 +250,18 @@ func TestCasesAttack(t *testing.T) {
 		w.do("POST", "/v1/cases/"+cid+"/documents", o.PatUser.Token, map[string]any{"type": "x"}, http.StatusForbidden, nil)
 		w.do("PATCH", "/v1/cases/"+cid, o.PatUser.Token, map[string]any{"title": "mine"}, http.StatusForbidden, nil)
 		w.do("GET", "/v1/cases/"+cid, o.PatUser2.Token, nil, http.StatusNotFound, nil)
+		// A reference (a claim number) is unique per patient, so a conflict
+		// tells a provider nothing about cases they cannot read: another
+		// patient's case carries WC-ORACLE-2, the provider's case takes it.
+		w.do("PATCH", "/v1/cases/"+cid2, o.Lead.Token, map[string]any{"reference": "WC-ORACLE-2"}, http.StatusOK, nil)
+		w.do("PATCH", "/v1/cases/"+cid, o.Prov.Token, map[string]any{"reference": "wc-oracle-2"}, http.StatusOK, nil)
+		// Within one patient's cases, which the writer reads, it still is.
+		var dup caseJSON
+		w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Follow-up claim"},
+			http.StatusCreated, &dup)
+		w.do("PATCH", "/v1/cases/"+dup.ID.String(), o.Prov.Token, map[string]any{"reference": "WC-ORACLE-2"},
+			http.StatusConflict, nil)
+		w.do("PATCH", "/v1/cases/"+cid, o.Prov.Token, map[string]any{"reference": canaryRef}, http.StatusOK, nil)
 		// An admin API key reaches no case, not even with the members scope.
 		key := w.createKey(o, "members")
 		for _, r := range []string{"GET /v1/cases", "GET /v1/cases/" + cid, "GET " + docPath} {

@@ -165,8 +165,10 @@ func TestCasesWorkersComp(t *testing.T) {
 		t.Fatalf("case = %+v", kase)
 	}
 	cid := kase.ID.String()
-	// The reference is unique in the org, and found by exact match in a body.
-	resp, body := w.request("POST", "/v1/cases", o.Lead.Token, map[string]any{"title": "dup", "reference": "wc-2026-0001"})
+	// The reference is unique among the patient's cases, and found by exact
+	// match in a body.
+	resp, body := w.request("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "dup",
+		"reference": "wc-2026-0001"})
 	if resp.StatusCode != http.StatusConflict {
 		t.Fatalf("duplicate reference: %d %s", resp.StatusCode, body)
 	}

@@ -6519,7 +6519,7 @@ CREATE INDEX cases_patient_idx ON app.cases USING btree (org_id, patient_id) WHE
 -- Name: cases_reference_idx; Type: INDEX; Schema: app; Owner: ward_owner
 --
 
-CREATE UNIQUE INDEX cases_reference_idx ON app.cases USING btree (org_id, reference_bidx) WHERE (reference_bidx IS NOT NULL);
+CREATE UNIQUE INDEX cases_reference_idx ON app.cases USING btree (org_id, patient_id, reference_bidx) NULLS NOT DISTINCT WHERE (reference_bidx IS NOT NULL);
 
 --
 -- Name: clinical_entries_patient_idx; Type: INDEX; Schema: app; Owner: ward_owner
