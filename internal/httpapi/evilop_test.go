@@ -18,6 +18,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/sso"
 )
 
 // evilOP is an OpenID provider written for the tests: a real discovery
@@ -211,7 +212,8 @@ func (w *world) ssoSignIn(t *testing.T, o *org, conn string) (*browser, *http.Re
 // refused and audited with its reason; a good one signs in, with the
 // assurance the connection trusts; the keys rotate; JIT is off by default.
 func TestSSOEvilOP(t *testing.T) {
-	w := newWorld(t)
+	dns := startDNS(t)
+	w := newWorld(t, withSSOConfig(func(c *sso.Config) { c.Resolver = dns.resolver() }))
 	a := w.createOrg("Evil OP Org")
 	op := startEvilOP(t, "ward-evil", "evil-secret-123")
 	conn := w.createConnection(a, map[string]any{"name": "Evil", "issuer": op.issuer, "client_id": "ward-evil",
@@ -260,7 +262,28 @@ func TestSSOEvilOP(t *testing.T) {
 		AMR    []string `json:"amr"`
 	}
 	op.set(func(op *evilOP) { op.mode = "good"; op.amr = []string{"pwd"} })
+	// The IdP says email_verified, but it is the org's own IdP: it does not
+	// take over an existing member while the org has not proved the
+	// address's domain by DNS.
 	b, resp, body := w.ssoSignIn(t, a, conn.ID.String())
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "sso_no_account" || b.session() != "" {
+		t.Fatalf("good token, unverified domain: %d %s", resp.StatusCode, body)
+	}
+	var n int
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from audit.events where org_id = $1
+	    and action = 'auth.signin' and outcome = 'denied' and details->>'reason' = 'domain_not_verified'`,
+		a.ID).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d refusals for an unverified domain audited (%v)", n, err)
+	}
+	var claim sso.Domain
+	w.do("POST", "/v1/sso/domains", a.Admin.Token, map[string]any{"domain": "evil.test", "connection_id": conn.ID},
+		http.StatusCreated, &claim)
+	if b, resp, body = w.ssoSignIn(t, a, conn.ID.String()); resp.StatusCode != http.StatusForbidden || b.session() != "" {
+		t.Fatalf("good token, claimed but unverified domain: %d %s", resp.StatusCode, body)
+	}
+	dns.set(claim.TXTName, claim.TXTValue)
+	w.do("POST", "/v1/sso/domains/evil.test/verify", a.Admin.Token, nil, http.StatusOK, nil)
+	b, resp, body = w.ssoSignIn(t, a, conn.ID.String())
 	if resp.StatusCode != http.StatusSeeOther || b.session() == "" {
 		t.Fatalf("good token: %d %s", resp.StatusCode, body)
 	}

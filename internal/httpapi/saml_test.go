@@ -143,6 +143,10 @@ func TestSAML(t *testing.T) {
 	var claim sso.Domain
 	w.do("POST", "/v1/sso/domains", a.Admin.Token, map[string]any{"domain": "saml.test", "connection_id": conn.ID},
 		http.StatusCreated, &claim)
+	// The org proves the domain by DNS: only then does an IdP identity link
+	// to an existing member by address.
+	dns.set(claim.TXTName, claim.TXTValue)
+	w.do("POST", "/v1/sso/domains/saml.test/verify", a.Admin.Token, nil, http.StatusOK, nil)
 	alice := w.addMember(a, "alice@saml.test", identity.RoleAdmin)
 
 	// SP-initiated.
@@ -164,17 +168,14 @@ func TestSAML(t *testing.T) {
 	if me.UserID != alice.ID.String() || me.AAL != 1 || me.AMR[0] != "sso" || me.Pending != "mfa" {
 		t.Fatalf("SAML session %+v", me)
 	}
-	// The admin's sign-in verified nothing; DNS does, and then routing by
-	// address works.
+	// The domain is DNS-verified: routing by address works.
 	var ds struct {
 		Domains []sso.Domain `json:"domains"`
 	}
 	w.do("GET", "/v1/sso/domains", a.Admin.Token, nil, http.StatusOK, &ds)
-	if ds.Domains[0].VerifiedAt != nil {
-		t.Fatalf("an IdP sign-in verified the domain %+v", ds.Domains[0])
+	if ds.Domains[0].VerifiedAt == nil || ds.Domains[0].VerifiedBy != "dns" {
+		t.Fatalf("domain %+v", ds.Domains[0])
 	}
-	dns.set(claim.TXTName, claim.TXTValue)
-	w.do("POST", "/v1/sso/domains/saml.test/verify", a.Admin.Token, nil, http.StatusOK, nil)
 	// The same response again: its state is spent.
 	resp, body = b.post(acs, form)
 	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, body) != "sso_state_invalid" {

@@ -149,8 +149,34 @@ func TestSSOZitadel(t *testing.T) {
 		t.Fatalf("start on an unverified domain: %d %s", resp.StatusCode, body)
 	}
 
-	// The admin's first sign-in names the connection (and verifies nothing:
-	// an IdP the org runs cannot vouch for a domain).
+	// The admin's sign-in names the connection, and is refused while the
+	// domain is only claimed: an IdP the org runs cannot vouch for an
+	// existing member's address, nor verify a domain.
+	resp, _ = b.get(w.srv.URL + "/v1/sso/start?org=" + a.ID.String() + "&connection=" + conn.ID.String())
+	resp = b.zitadelLogin(issuer, resp)
+	if resp.StatusCode != http.StatusForbidden || b.session() != "" {
+		t.Fatalf("an SSO sign-in as a member on an unverified domain: %d, session %q", resp.StatusCode, b.session())
+	}
+	var ds struct {
+		Domains []sso.Domain `json:"domains"`
+	}
+	w.do("GET", "/v1/sso/domains", a.Admin.Token, nil, http.StatusOK, &ds)
+	if len(ds.Domains) != 1 || ds.Domains[0].Domain != "zitadel.ch" || ds.Domains[0].VerifiedAt != nil {
+		t.Fatalf("domains after the refused sign-in %+v", ds)
+	}
+	if n := w.auditCount(a.ID, "auth.signin", "denied"); n != 1 {
+		t.Fatalf("%d refused sign-ins audited", n)
+	}
+	// DNS proves the domain.
+	dns.set(claim.TXTName, claim.TXTValue)
+	w.do("POST", "/v1/sso/domains/zitadel.ch/verify", a.Admin.Token, nil, http.StatusOK, nil)
+	w.do("GET", "/v1/sso/domains", a.Admin.Token, nil, http.StatusOK, &ds)
+	if len(ds.Domains) != 1 || ds.Domains[0].VerifiedAt == nil || ds.Domains[0].VerifiedBy != "dns" {
+		t.Fatalf("domains %+v", ds)
+	}
+
+	// Now the admin's sign-in through the connection links them.
+	b = w.browser(t)
 	resp, _ = b.get(w.srv.URL + "/v1/sso/start?org=" + a.ID.String() + "&connection=" + conn.ID.String())
 	resp = b.zitadelLogin(issuer, resp)
 	if resp.StatusCode != http.StatusSeeOther || b.session() == "" {
@@ -180,21 +206,6 @@ func TestSSOZitadel(t *testing.T) {
 	if me.AAL != 2 || me.Pending != "" || !slices.Contains(me.AMR, "sso") || !slices.Contains(me.AMR, "totp") {
 		t.Fatalf("after step-up %+v", me)
 	}
-	var ds struct {
-		Domains []sso.Domain `json:"domains"`
-	}
-	w.do("GET", "/v1/sso/domains", a.Admin.Token, nil, http.StatusOK, &ds)
-	if len(ds.Domains) != 1 || ds.Domains[0].Domain != "zitadel.ch" || ds.Domains[0].VerifiedAt != nil {
-		t.Fatalf("domains after the admin's SSO sign-in %+v", ds)
-	}
-	// DNS proves the domain.
-	dns.set(claim.TXTName, claim.TXTValue)
-	w.do("POST", "/v1/sso/domains/zitadel.ch/verify", a.Admin.Token, nil, http.StatusOK, nil)
-	w.do("GET", "/v1/sso/domains", a.Admin.Token, nil, http.StatusOK, &ds)
-	if len(ds.Domains) != 1 || ds.Domains[0].VerifiedAt == nil || ds.Domains[0].VerifiedBy != "dns" {
-		t.Fatalf("domains %+v", ds)
-	}
-
 	// Now the address routes to the connection; the IdP remembers the
 	// browser's login there.
 	b2 := w.browser(t)

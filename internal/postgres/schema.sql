@@ -2643,7 +2643,16 @@ begin
   if uid is null and p_email_bidx is not null and verified then
     select u.id into uid from app.users u where u.email_bidx = p_email_bidx;
     if uid is not null and exists (select from app.memberships x where x.org_id = c.org_id and x.user_id = uid) then
-      linked := true;
+      -- An existing member is taken over only on a domain the org proved
+      -- it owns: an IdP the org's admin runs says email_verified for any
+      -- address it likes.
+      if exists (select from app.sso_domains d where d.org_id = c.org_id and d.domain = lower(p_email_domain)
+                   and d.verified_at is not null) then
+        linked := true;
+      else
+        uid := null;
+        reason := 'domain_not_verified';
+      end if;
     elsif c.jit then
       if uid is null then
         if p_user is null or p_email_enc is null then
