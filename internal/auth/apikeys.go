@@ -150,8 +150,8 @@ func (s *Service) CreateAPIKey(ctx context.Context, in APIKeyInput) (CreatedAPIK
 			Scopes: in.Scopes, ExpiresAt: in.ExpiresAt, Request: nullText(requestID(ctx))})
 		return err
 	})
-	if isStepUp(err) {
-		return CreatedAPIKey{}, ErrStepUpRequired
+	if r := refusal(err); r != nil {
+		return CreatedAPIKey{}, r
 	}
 	if isInvalid(err) {
 		return CreatedAPIKey{}, errkind.Visible(ErrInvalidInput, "expires_at must be in the future and within a year")

@@ -85,6 +85,34 @@ func (s *Service) GenerateRecoveryCodes(ctx context.Context) ([]string, error) {
 	return codes, nil
 }
 
+// ErrPasskeyStepUpRequired means the action needs one of the member's
+// passkeys presented first (a TOTP code does not vouch for a new passkey).
+var ErrPasskeyStepUpRequired = errkind.New(errkind.Forbidden, "passkey_step_up_required", "auth: passkey step-up required").
+	WithPublic("present one of your passkeys first, then retry within 10 minutes")
+
+// ErrBreakGlassNotAllowed means a break-glass session asked to change
+// configuration or credentials: emergency access only reads records.
+var ErrBreakGlassNotAllowed = errkind.New(errkind.Forbidden, "break_glass_not_allowed", "auth: not from break-glass").
+	WithPublic("emergency access reads records; it changes no configuration or credential")
+
+// refusal maps a procedure's refusal that names its reason in the hint
+// (SQLSTATE 42501) to its error; nil for any other error.
+func refusal(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != postgres.CodeInsufficientPrivilege {
+		return nil
+	}
+	switch pe.Hint {
+	case "step_up_required":
+		return ErrStepUpRequired
+	case "passkey_step_up_required":
+		return ErrPasskeyStepUpRequired
+	case "break_glass_not_allowed":
+		return ErrBreakGlassNotAllowed
+	}
+	return nil
+}
+
 // isStepUp reports whether err is a procedure's refusal for want of a
 // recent second factor (SQLSTATE 42501 with hint step_up_required).
 func isStepUp(err error) bool {

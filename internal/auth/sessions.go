@@ -119,6 +119,8 @@ func mapErr(op string, err error) error {
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrForbidden), errors.Is(err, ErrInvalidInput),
 		errors.Is(err, ErrConflict):
 		return err
+	case refusal(err) != nil:
+		return refusal(err)
 	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
 		return ErrForbidden
 	case postgres.IsCode(err, postgres.CodeNoDataFound):

@@ -67,6 +67,10 @@ func (n need) check(p identity.Principal, now time.Time) error {
 		return forbidden("insufficient_assurance", "this route needs authenticator assurance level "+strconv.Itoa(n.aal))
 	case p.Kind == identity.KindAPIKey && (n.scope == "" || !slices.Contains(p.Scopes, n.scope)):
 		return forbidden("scope_required", "this API key lacks the "+n.scope+" scope this route needs")
+	case n.fresh > 0 && p.BreakGlass:
+		// Emergency access reads records; the database refuses the
+		// configuration and credential changes too.
+		return forbidden("break_glass_not_allowed", "emergency access reads records; it changes no configuration or credential")
 	case n.fresh > 0 && p.Kind == identity.KindSession && (p.AuthTime.IsZero() || now.Sub(p.AuthTime) > n.fresh):
 		// Keys were created after a step-up; sessions step up again.
 		return forbidden("step_up_required", "present a second factor again (TOTP or a passkey), then retry within 10 minutes")

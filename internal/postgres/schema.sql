@@ -582,6 +582,10 @@ begin
     raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
       hint = 'step_up_required';
   end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
   if octet_length(p_key_hash) is distinct from 32 then
     raise exception 'create_api_key: the key hash is 32 bytes' using errcode = '22023';
   end if;
@@ -1266,6 +1270,17 @@ begin
     raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
       hint = 'step_up_required';
   end if;
+  -- Another passkey after a passkey: only a passkey vouches for it (a TOTP
+  -- code is phishable, and require_passkey exists to refuse that).
+  if p_purpose = 'register' and exists (select from app.passkeys k where k.org_id = me.org_id and k.user_id = me.user_id)
+     and not coalesce(me.amr @> array['passkey'], false) then
+    raise exception 'step-up required: present one of your passkeys first' using errcode = '42501',
+      hint = 'passkey_step_up_required';
+  end if;
+  if p_purpose = 'register' and me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
   select coalesce(array_agg(k.credential_id order by k.created_at), '{}') into credential_ids
     from app.passkeys k where k.org_id = me.org_id and k.user_id = me.user_id;
   if p_purpose = 'verify' and cardinality(credential_ids) = 0 then
@@ -1408,6 +1423,15 @@ begin
   if private.passkey_has_factor(me.org_id, me.user_id) and (me.aal < 2 or me.auth_time < now() - interval '10 minutes') then
     raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
       hint = 'step_up_required';
+  end if;
+  if exists (select from app.passkeys k where k.org_id = me.org_id and k.user_id = me.user_id)
+     and not coalesce(me.amr @> array['passkey'], false) then
+    raise exception 'step-up required: present one of your passkeys first' using errcode = '42501',
+      hint = 'passkey_step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
   end if;
   select * into a from private.webauthn_auth_data(p_auth_data, c.rp_id);
   status := case
@@ -2261,6 +2285,14 @@ begin
   if me.role is distinct from 'admin' then
     raise exception 'forbidden' using errcode = '42501';
   end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
   if p_require_mfa is null or p_require_passkey is null then
     raise exception 'require_mfa and require_passkey are both required' using errcode = '22023';
   end if;
@@ -2465,6 +2497,14 @@ begin
   select * into me from private.me();
   if me.role is distinct from 'admin' then
     raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
   end if;
   select * into pol from app.instance_policy;
   if p_idle is null or p_idle < 1 or p_idle > pol.session_idle_max_min then
@@ -2812,6 +2852,21 @@ begin
   select * into me from private.me_pending();
   if me.session_id is null then
     raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if exists (select from app.totp_factors f where f.org_id = me.org_id and f.user_id = me.user_id
+               and f.confirmed_at is not null) then
+    raise exception 'a confirmed TOTP factor exists' using errcode = '23505';
+  end if;
+  -- A member who holds a factor adds another only after presenting one:
+  -- else whoever reads their mail enrols their own TOTP and is AAL2.
+  if private.passkey_has_factor(me.org_id, me.user_id)
+     and (me.aal < 2 or me.auth_time < now() - interval '10 minutes') then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
   end if;
   if octet_length(p_secret_hash) is distinct from 32 or coalesce(octet_length(p_secret_enc), 0) < 20 then
     raise exception 'totp_enrol: a sealed secret and its 32-byte hash are required' using errcode = '22023';
