@@ -1858,6 +1858,7 @@ declare
   uid uuid;
   m app.memberships%rowtype;
   drole text;
+  newrole text;
 begin
   select * into me from private.me();
   if me.kind is distinct from 'scim_token' then
@@ -1873,13 +1874,24 @@ begin
     insert into app.users (id, email_bidx, email_enc) values (p_user, p_email_bidx, p_email_enc);
     uid := p_user;
   end if;
+  newrole := drole;
   select * into m from app.memberships x where x.org_id = me.org_id and x.user_id = uid for update;
   if found then
-    if m.role = 'patient' or not exists (select from app.scim_users su where su.org_id = me.org_id
+    if m.role in ('patient', 'stakeholder') or not exists (select from app.scim_users su where su.org_id = me.org_id
                                            and su.user_id = uid and su.deleted_at is not null) then
       raise exception 'already a member' using errcode = '23505';
     end if;
-    update app.memberships x set role = drole, revoked_at = null where x.org_id = me.org_id and x.user_id = uid;
+    if m.revoked_at is null then
+      newrole := m.role;
+    else
+      if m.revoked_via is distinct from 'scim' then
+        raise exception 'an admin revoked this membership: the directory cannot restore it' using errcode = '42501',
+          hint = 'revoked_by_admin';
+      end if;
+      newrole := case when m.role = 'provider' or drole = 'provider' then 'provider' else 'lead' end;
+      update app.memberships x set role = newrole, revoked_at = null
+       where x.org_id = me.org_id and x.user_id = uid;
+    end if;
   else
     insert into app.memberships (org_id, user_id, role) values (me.org_id, uid, drole);
   end if;
@@ -1888,7 +1900,7 @@ begin
     set external_id = excluded.external_id, attrs_enc = null, deleted_at = null, created_at = now(),
         updated_at = now(), version = app.scim_users.version + 1;
   perform audit.append_as(me.org_id, 'scim.user.create', 'success', 'user', uid, p_request => p_request,
-    p_details => jsonb_build_object('role', drole));
+    p_details => jsonb_build_object('role', newrole));
   return uid;
 end $$;
 
@@ -2144,6 +2156,8 @@ declare
   m app.memberships%rowtype;
   bidx bytea;
   v int;
+  drole text;
+  newrole text;
 begin
   select * into me from private.me();
   if me.kind is distinct from 'scim_token' then
@@ -2164,6 +2178,10 @@ begin
   if p_email_bidx is distinct from bidx then
     raise exception 'userName cannot change' using errcode = '22023', hint = 'mutability';
   end if;
+  if p_active and m.revoked_at is not null and m.revoked_via is distinct from 'scim' then
+    raise exception 'an admin revoked this membership: the directory cannot restore it' using errcode = '42501',
+      hint = 'revoked_by_admin';
+  end if;
   insert into app.scim_users (org_id, user_id, external_id, attrs_enc) values (me.org_id, p_user, p_external_id, p_attrs_enc)
   on conflict (org_id, user_id) do update
     set external_id = excluded.external_id, attrs_enc = excluded.attrs_enc, updated_at = now(),
@@ -2172,8 +2190,12 @@ begin
   perform audit.append_as(me.org_id, 'scim.user.update', 'success', 'user', p_user, p_request => p_request,
     p_details => jsonb_build_object('active', p_active));
   if p_active and m.revoked_at is not null then
-    update app.memberships x set revoked_at = null where x.org_id = me.org_id and x.user_id = p_user;
-    perform audit.append_as(me.org_id, 'scim.user.activate', 'success', 'user', p_user, p_request => p_request);
+    select t.default_role into drole from app.scim_tokens t where t.org_id = me.org_id and t.id = me.credential_id;
+    newrole := case when m.role = 'provider' or drole = 'provider' then 'provider' else 'lead' end;
+    update app.memberships x set role = newrole, revoked_at = null
+     where x.org_id = me.org_id and x.user_id = p_user;
+    perform audit.append_as(me.org_id, 'scim.user.activate', 'success', 'user', p_user, p_request => p_request,
+      p_details => jsonb_build_object('role', newrole, 'old_role', m.role));
   elsif not p_active and m.revoked_at is null then
     perform audit.append_as(me.org_id, 'scim.user.deactivate', 'success', 'user', p_user, p_request => p_request,
       p_details => jsonb_build_object('sessions_revoked', true, 'api_keys_revoked', true));
@@ -2974,6 +2996,7 @@ CREATE FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_
 declare
   me record;
   m app.memberships%rowtype;
+  tid uuid;
 begin
   select * into me from private.me();
   if me.role is distinct from 'admin' then
@@ -3001,7 +3024,17 @@ begin
   -- Events first: the change may end the caller's own session.
   if p_revoke then
     perform audit.append_as(me.org_id, 'membership.revoke', 'success', 'user', p_user, p_request => p_request);
-    update app.memberships x set revoked_at = now() where x.org_id = me.org_id and x.user_id = p_user;
+    for tid in select t.id from app.scim_tokens t
+                where t.org_id = me.org_id and t.created_by = p_user and t.revoked_at is null
+                order by t.id for update
+    loop
+      perform audit.append_as(me.org_id, 'scim.token.revoke', 'success', 'scim_token', tid, p_request => p_request,
+        p_details => jsonb_build_object('reason', 'member_revoked'));
+    end loop;
+    update app.scim_tokens t set revoked_at = now()
+     where t.org_id = me.org_id and t.created_by = p_user and t.revoked_at is null;
+    update app.memberships x set revoked_at = now(), revoked_via = 'admin', revoked_by = me.user_id
+     where x.org_id = me.org_id and x.user_id = p_user;
     update app.sessions s set revoked_at = now(), revoked_reason = 'membership_revoked'
      where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null;
   else
@@ -4292,6 +4325,51 @@ $$;
 ALTER FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) OWNER TO ward_rls;
 
 --
+-- Name: membership_revocation(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.membership_revocation() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  if new.revoked_at is null then
+    new.revoked_via := null;
+    new.revoked_by := null;
+  end if;
+  select m.kind, m.credential_id into me from private.me() m;
+  if me.kind is distinct from 'scim_token' then
+    if new.revoked_via = 'scim' and (tg_op = 'INSERT' or old.revoked_via is distinct from 'scim') then
+      raise exception 'only a SCIM token records a revocation as the directory''s' using errcode = '42501';
+    end if;
+    return new;
+  end if;
+  if new.revoked_at is not null and (tg_op = 'INSERT' or old.revoked_at is null) then
+    new.revoked_via := 'scim';
+    new.revoked_by := me.credential_id;
+  elsif tg_op = 'UPDATE' and new.revoked_at is not null then
+    new.revoked_via := old.revoked_via;
+    new.revoked_by := old.revoked_by;
+  end if;
+  if new.revoked_at is null and (tg_op = 'INSERT' or old.revoked_at is not null) then
+    if tg_op = 'UPDATE' and old.revoked_via is distinct from 'scim' then
+      raise exception 'an admin revoked this membership: the directory cannot restore it' using errcode = '42501',
+        hint = 'revoked_by_admin';
+    end if;
+    if new.role not in ('provider', 'lead')
+       or (tg_op = 'UPDATE' and new.role = 'lead' and old.role not in ('lead', 'admin')) then
+      raise exception 'the directory restores or creates a member as provider or lead, never above the old role'
+        using errcode = '42501';
+    end if;
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION private.membership_revocation() OWNER TO ward_rls;
+
+--
 -- Name: my_case_ids(text); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -5351,12 +5429,28 @@ CREATE TABLE app.memberships (
     role text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     revoked_at timestamp with time zone,
+    revoked_via text,
+    revoked_by uuid,
+    CONSTRAINT memberships_revocation_live CHECK (((revoked_at IS NOT NULL) OR ((revoked_via IS NULL) AND (revoked_by IS NULL)))),
+    CONSTRAINT memberships_revoked_via_check CHECK ((revoked_via = ANY (ARRAY['admin'::text, 'scim'::text]))),
     CONSTRAINT memberships_role_check CHECK ((role = ANY (ARRAY['patient'::text, 'provider'::text, 'lead'::text, 'admin'::text, 'stakeholder'::text])))
 );
 
 ALTER TABLE ONLY app.memberships FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.memberships OWNER TO ward_owner;
+
+--
+-- Name: COLUMN memberships.revoked_via; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.memberships.revoked_via IS 'how the membership was revoked: admin (app.update_member) or scim (the directory); null when live or unknown';
+
+--
+-- Name: COLUMN memberships.revoked_by; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.memberships.revoked_by IS 'who revoked it: the admin''s user id (admin) or the SCIM token''s id (scim)';
 
 --
 -- Name: orgs; Type: TABLE; Schema: app; Owner: ward_owner
@@ -6800,6 +6894,12 @@ CREATE TRIGGER gateway_providers_audit AFTER INSERT OR DELETE OR UPDATE ON app.g
 --
 
 CREATE TRIGGER memberships_key_scope BEFORE INSERT OR UPDATE ON app.memberships FOR EACH ROW EXECUTE FUNCTION private.refuse_key_write('members');
+
+--
+-- Name: memberships memberships_revocation; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER memberships_revocation BEFORE INSERT OR UPDATE ON app.memberships FOR EACH ROW EXECUTE FUNCTION private.membership_revocation();
 
 --
 -- Name: orgs orgs_key_scope; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -8885,6 +8985,12 @@ GRANT ALL ON FUNCTION private.me_pending_cached(OUT kind text, OUT credential_id
 REVOKE ALL ON FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) TO ward_definer;
 GRANT ALL ON FUNCTION private.meets_bar(p_bar text, p_aal integer, p_amr text[]) TO ward_app;
+
+--
+-- Name: FUNCTION membership_revocation(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.membership_revocation() FROM PUBLIC;
 
 --
 -- Name: FUNCTION my_case_ids(p_perm text); Type: ACL; Schema: private; Owner: ward_rls

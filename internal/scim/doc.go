@@ -19,6 +19,12 @@
 //     transaction: the membership, every session and the API keys they made.
 //     The org's last live admin is kept (409): a directory, or a stolen
 //     token, cannot lock an org out.
+//   - active:true (or creating a deleted User again) restores only a
+//     membership the directory revoked, with the lower of the old role and
+//     the token's default role (provider or lead, never admin). One an
+//     admin revoked stays revoked (400 mutability); revoking a member
+//     through the API also revokes the SCIM tokens they made
+//     (migrations/00107).
 //   - Groups are sets of the org's Users. An admin maps a group to a Ward
 //     role (with step-up); a member of mapped groups has the highest role
 //     they map to, one who leaves the last of them falls back to the

@@ -129,6 +129,9 @@ func mapErr(op string, err error) error {
 		return ErrStepUpRequired
 	case errors.As(err, &pe) && pe.Hint == "member":
 		return errkind.Visible(ErrInvalidInput, "members must be Users of this org")
+	case errors.As(err, &pe) && pe.Hint == "revoked_by_admin":
+		return errkind.Visible(ErrMutability, "active cannot become true: an admin revoked this person's membership in Ward, "+
+			"and the directory restores only those it deactivated; an admin adds the person again")
 	case errors.As(err, &pe) && pe.Hint == "mutability":
 		return errkind.Visible(ErrMutability, "userName is the person's sign-in address and cannot change through SCIM; "+
 			"create a new User for a new address")

@@ -38,9 +38,10 @@ func attrsAD(org, user uuid.UUID) envelope.AD {
 }
 
 // CreateUser provisions a person in the token's org with the token's
-// default role, or brings back one the directory deleted. Errors:
-// ErrInvalidInput, ErrConflict (userName or externalId taken, or a patient
-// member), ErrUnauthenticated.
+// default role, or brings back one the directory deleted (with the lower of
+// their old role and the token's default role). Errors: ErrInvalidInput,
+// ErrConflict (userName or externalId taken, or a patient member),
+// ErrMutability (an admin revoked the person), ErrUnauthenticated.
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	p, err := principal(ctx)
 	if err != nil {
@@ -102,8 +103,9 @@ func (s *Service) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
 
 // ReplaceUser replaces what Ward keeps of a User (PUT): externalId, the
 // name attributes and active (true when absent). userName must stay the
-// same. Errors: ErrNotFound, ErrMutability, ErrInvalidInput, ErrConflict
-// (the org's last admin, an externalId taken).
+// same. Errors: ErrNotFound, ErrMutability (also: active true for a person
+// an admin revoked), ErrInvalidInput, ErrConflict (the org's last admin, an
+// externalId taken).
 func (s *Service) ReplaceUser(ctx context.Context, id uuid.UUID, in UserInput) (User, error) {
 	p, err := principal(ctx)
 	if err != nil {
@@ -124,7 +126,8 @@ func (s *Service) ReplaceUser(ctx context.Context, id uuid.UUID, in UserInput) (
 }
 
 // PatchUser applies PATCH operations to a User. Errors: ErrNotFound and
-// those of applyPatch; ErrConflict for the org's last admin.
+// those of applyPatch; ErrConflict for the org's last admin; ErrMutability
+// for active true on a person an admin revoked.
 func (s *Service) PatchUser(ctx context.Context, id uuid.UUID, ops []PatchOp) (User, error) {
 	p, err := principal(ctx)
 	if err != nil {

@@ -268,6 +268,10 @@ type AppMembership struct {
 	Role      string
 	CreatedAt time.Time
 	RevokedAt *time.Time
+	// how the membership was revoked: admin (app.update_member) or scim (the directory); null when live or unknown
+	RevokedVia *string
+	// who revoked it: the admin's user id (admin) or the SCIM token's id (scim)
+	RevokedBy uuid.NullUUID
 }
 
 type AppOrg struct {
