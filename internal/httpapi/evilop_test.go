@@ -64,7 +64,7 @@ func startEvilOP(t *testing.T, clientID, secret string) *evilOP {
 	op.signer = newEvilKey(t, "k1")
 	op.keys = []evilKey{op.signer}
 	mux := http.NewServeMux()
-	op.srv = httptest.NewServer(mux)
+	op.srv = httptest.NewTLSServer(mux)
 	t.Cleanup(op.srv.Close)
 	op.issuer = op.srv.URL
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
