@@ -432,7 +432,6 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	return nil
 }
 
-// parsePrefixes parses a comma-separated list of CIDRs.
 // loadRoots reads the PEM file of CAs a flag names (nil, nil when unset).
 func loadRoots(flag, path string) (*x509.CertPool, error) {
 	if path == "" {
@@ -449,6 +448,7 @@ func loadRoots(flag, path string) (*x509.CertPool, error) {
 	return roots, nil
 }
 
+// parsePrefixes parses a comma-separated list of CIDRs.
 func parsePrefixes(list string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for _, f := range strings.Split(list, ",") {
