@@ -62,6 +62,11 @@ type serveConfig struct {
 	// SinksCA is a PEM file of CAs sink certificates may chain to.
 	SinksAllowLoopback bool
 	SinksCA            string
+	// SSOAllowNetworks are CIDRs identity providers may be reached at
+	// although the SSO address guard refuses them (private, loopback);
+	// SSOCA is a PEM file of CAs IdP certificates may chain to.
+	SSOAllowNetworks string
+	SSOCA            string
 	// GatewayProvider is the registered provider the LLM gateway calls;
 	// GatewayKeys are Ward's own keys by provider, from WARD_GATEWAY_KEYS
 	// only (never a flag: argv is visible to other users).
@@ -101,6 +106,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&cfg.SinksCA, "audit-sinks-ca", getenv("WARD_AUDIT_SINKS_CA"),
 		"PEM file of the CAs SIEM sink certificates must chain to, e.g. an internal CA (default: the system roots; "+
 			"env WARD_AUDIT_SINKS_CA)")
+	fs.StringVar(&cfg.SSOAllowNetworks, "sso-allow-networks", getenv("WARD_SSO_ALLOW_NETWORKS"),
+		"comma-separated CIDRs where SSO identity providers may be although Ward refuses them by default, e.g. an "+
+			"on-premises IdP at 10.20.0.0/16 (refused by default: private, loopback, link-local and metadata addresses; "+
+			"env WARD_SSO_ALLOW_NETWORKS). See docs/sso.md")
+	fs.StringVar(&cfg.SSOCA, "sso-ca", getenv("WARD_SSO_CA"),
+		"PEM file of the CAs SSO identity providers' certificates must chain to, e.g. an internal CA (default: the "+
+			"system roots; env WARD_SSO_CA)")
 	fs.StringVar(&cfg.Proxies, "trusted-proxies", getenv("WARD_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env WARD_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.MetricsFrom, "metrics-from", getenv("WARD_METRICS_FROM"),
@@ -122,7 +134,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.New("--tls-cert and --tls-key go together")
 	}
 	if _, err := parsePrefixes(cfg.Proxies); err != nil {
-		return err
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	if _, err := parsePrefixes(cfg.SSOAllowNetworks); err != nil {
+		return fmt.Errorf("--sso-allow-networks: %w", err)
 	}
 	if _, err := parsePrefixes(cfg.MetricsFrom); err != nil {
 		return fmt.Errorf("--metrics-from: %w", err)
@@ -238,8 +253,13 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		}
 		return nil
 	}
-	proxies, _ := parsePrefixes(cfg.Proxies)         // checked in runServe
-	metricsFrom, _ := parsePrefixes(cfg.MetricsFrom) // checked in runServe
+	proxies, _ := parsePrefixes(cfg.Proxies)           // checked in runServe
+	metricsFrom, _ := parsePrefixes(cfg.MetricsFrom)   // checked in runServe
+	ssoAllow, _ := parsePrefixes(cfg.SSOAllowNetworks) // checked in runServe
+	ssoRoots, err := loadRoots("--sso-ca", cfg.SSOCA)
+	if err != nil {
+		return err
+	}
 	engine, err := phi.New(phi.Config{})
 	if err != nil {
 		return err
@@ -269,7 +289,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			Sinks:   sink.NewService(db, inst, log),
 			Metrics: metrics, AuditKey: auditKey, Gateway: gw,
 			SCIM: scim.NewService(db, keys, scim.Config{BaseURL: cfg.BaseURL}, log),
-			SSO:  sso.NewService(db, keys, sso.Config{BaseURL: cfg.BaseURL}, log)})
+			SSO: sso.NewService(db, keys, sso.Config{BaseURL: cfg.BaseURL, AllowNetworks: ssoAllow, RootCAs: ssoRoots},
+				log)})
 
 	srv := &http.Server{
 		Handler:           handler,
@@ -368,16 +389,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("audit sinks: %w", err)
 		}
-		var roots *x509.CertPool
-		if cfg.SinksCA != "" {
-			pem, err := os.ReadFile(cfg.SinksCA)
-			if err != nil {
-				return fmt.Errorf("--audit-sinks-ca: %w", err)
-			}
-			roots = x509.NewCertPool()
-			if !roots.AppendCertsFromPEM(pem) {
-				return fmt.Errorf("--audit-sinks-ca: %s holds no PEM certificate", cfg.SinksCA)
-			}
+		roots, err := loadRoots("--audit-sinks-ca", cfg.SinksCA)
+		if err != nil {
+			return err
 		}
 		deliverer = sink.NewDeliverer(sdb, inst, sink.Config{Site: siteName(cfg.BaseURL),
 			AllowLoopback: cfg.SinksAllowLoopback, RootCAs: roots}, log)
@@ -418,6 +432,22 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	return nil
 }
 
+// loadRoots reads the PEM file of CAs a flag names (nil, nil when unset).
+func loadRoots(flag, path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: %s holds no PEM certificate", flag, path)
+	}
+	return roots, nil
+}
+
 // parsePrefixes parses a comma-separated list of CIDRs.
 func parsePrefixes(list string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
@@ -427,7 +457,7 @@ func parsePrefixes(list string) ([]netip.Prefix, error) {
 		}
 		p, err := netip.ParsePrefix(f)
 		if err != nil {
-			return nil, fmt.Errorf("--trusted-proxies: %q is not a CIDR", f)
+			return nil, fmt.Errorf("%q is not a CIDR", f)
 		}
 		out = append(out, p.Masked())
 	}

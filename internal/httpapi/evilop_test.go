@@ -45,6 +45,8 @@ type evilOP struct {
 	nonce     string
 	challenge string
 	redirect  string
+	jwksURI   string // the discovery document's jwks_uri, when set
+	jwksHits  int    // requests for the JWKS
 }
 
 type evilKey struct {
@@ -65,18 +67,25 @@ func startEvilOP(t *testing.T, clientID, secret string) *evilOP {
 	op.signer = newEvilKey(t, "k1")
 	op.keys = []evilKey{op.signer}
 	mux := http.NewServeMux()
-	op.srv = httptest.NewServer(mux)
+	op.srv = httptest.NewTLSServer(mux)
 	t.Cleanup(op.srv.Close)
 	op.issuer = op.srv.URL
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		op.mu.Lock()
+		jwks := op.jwksURI
+		op.mu.Unlock()
+		if jwks == "" {
+			jwks = op.issuer + "/jwks"
+		}
 		writeJSONBody(w, map[string]any{"issuer": op.issuer, "authorization_endpoint": op.issuer + "/authorize",
-			"token_endpoint": op.issuer + "/token", "jwks_uri": op.issuer + "/jwks", "userinfo_endpoint": op.issuer + "/userinfo",
+			"token_endpoint": op.issuer + "/token", "jwks_uri": jwks, "userinfo_endpoint": op.issuer + "/userinfo",
 			"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
 			"id_token_signing_alg_values_supported": []string{"ES256"}, "code_challenge_methods_supported": []string{"S256"}})
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
 		op.mu.Lock()
 		defer op.mu.Unlock()
+		op.jwksHits++
 		var set jose.JSONWebKeySet
 		for _, k := range op.keys {
 			set.Keys = append(set.Keys, jose.JSONWebKey{Key: &k.priv.PublicKey, KeyID: k.kid, Algorithm: "ES256", Use: "sig"})

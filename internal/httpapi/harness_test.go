@@ -8,6 +8,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -197,6 +199,11 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	// the per-address sign-in limit is off unless a test sets it
 	// (TestSignInRateLimit does).
 	wc.api.SignInRateLimit = -1
+	// The tests' identity providers are https servers on 127.0.0.1: the
+	// SSO address guard lets that one address through and trusts their
+	// certificate (TestSSOAddressGuard takes both away).
+	wc.sso.AllowNetworks = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	wc.sso.RootCAs = testRoots()
 	for _, o := range opts {
 		o(&wc)
 	}
@@ -556,6 +563,16 @@ func (w *world) auditCount(org uuid.UUID, action, outcome string) int {
 	}
 	return n
 }
+
+// testRoots trusts the certificate of every httptest TLS server (they
+// share one, for 127.0.0.1, ::1 and example.com).
+var testRoots = sync.OnceValue(func() *x509.CertPool {
+	srv := httptest.NewTLSServer(nil)
+	defer srv.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	return roots
+})
 
 func ssoConfig(wc worldConfig) sso.Config {
 	c := wc.sso

@@ -13,12 +13,13 @@ import (
 	"github.com/wardhq/ward/internal/sso"
 )
 
-// dnsServer is a DNS server on 127.0.0.1 answering TXT questions from a
-// table the test fills (every other question: NXDOMAIN).
+// dnsServer is a DNS server on 127.0.0.1 answering TXT and A questions
+// from tables the test fills (every other name: NXDOMAIN).
 type dnsServer struct {
 	conn net.PacketConn
 	mu   sync.Mutex
-	txt  map[string]string // FQDN (lower-case, trailing dot) → value
+	txt  map[string]string  // FQDN (lower-case, trailing dot) → value
+	a    map[string][4]byte // FQDN → IPv4 address
 }
 
 func startDNS(t *testing.T) *dnsServer {
@@ -26,7 +27,7 @@ func startDNS(t *testing.T) *dnsServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &dnsServer{conn: pc, txt: map[string]string{}}
+	d := &dnsServer{conn: pc, txt: map[string]string{}, a: map[string][4]byte{}}
 	t.Cleanup(func() { pc.Close() })
 	go func() {
 		buf := make([]byte, 1500)
@@ -46,9 +47,10 @@ func startDNS(t *testing.T) *dnsServer {
 			}
 			d.mu.Lock()
 			v, ok := d.txt[strings.ToLower(q.Name.String())]
+			ip, isA := d.a[strings.ToLower(q.Name.String())]
 			d.mu.Unlock()
 			rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RCode: dnsmessage.RCodeSuccess}
-			if !ok || q.Type != dnsmessage.TypeTXT {
+			if (!ok || q.Type != dnsmessage.TypeTXT) && !isA {
 				rh.RCode = dnsmessage.RCodeNameError
 			}
 			b := dnsmessage.NewBuilder(nil, rh)
@@ -56,7 +58,10 @@ func startDNS(t *testing.T) *dnsServer {
 			_ = b.StartQuestions()
 			_ = b.Question(q)
 			_ = b.StartAnswers()
-			if rh.RCode == dnsmessage.RCodeSuccess {
+			if isA && q.Type == dnsmessage.TypeA {
+				_ = b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET, TTL: 60},
+					dnsmessage.AResource{A: ip})
+			} else if ok && rh.RCode == dnsmessage.RCodeSuccess {
 				_ = b.TXTResource(dnsmessage.ResourceHeader{Name: q.Name, Type: dnsmessage.TypeTXT, Class: dnsmessage.ClassINET, TTL: 60},
 					dnsmessage.TXTResource{TXT: []string{v}})
 			}
@@ -74,6 +79,13 @@ func (d *dnsServer) resolver() *net.Resolver {
 		var dl net.Dialer
 		return dl.DialContext(ctx, "udp", d.conn.LocalAddr().String())
 	}}
+}
+
+// setA makes name resolve to the IPv4 address ip (and to no IPv6 one).
+func (d *dnsServer) setA(name string, ip [4]byte) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.a[strings.ToLower(name)+"."] = ip
 }
 
 func (d *dnsServer) set(name, value string) {

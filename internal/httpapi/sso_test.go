@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"crypto/tls"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -34,7 +35,9 @@ type browser struct {
 func (w *world) browser(t *testing.T) *browser {
 	jar, _ := cookiejar.New(nil)
 	b := &browser{t: t, w: w, jar: jar}
-	b.c = &http.Client{Jar: jar, Timeout: 20 * time.Second,
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: testRoots()} // the IdPs' certificate
+	b.c = &http.Client{Jar: jar, Timeout: 20 * time.Second, Transport: tr,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			b.visits = append(b.visits, req.URL)
 			if strings.HasPrefix(req.URL.String(), w.srv.URL) && req.URL.Path == "/" {
@@ -84,13 +87,13 @@ func (b *browser) callbackURL() string {
 // given out by the userinfo endpoint.
 func zitadelOP(t *testing.T, w *world, clientID, secret string) string {
 	op := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + op.Listener.Addr().String()
+	issuer := "https://" + op.Listener.Addr().String()
 	clients := map[string]*storage.Client{
 		clientID: storage.WebClient(clientID, secret, w.base+"/v1/sso/oidc/callback"),
 	}
 	st := storage.NewStorageWithClients(storage.NewUserStore(issuer), clients)
 	op.Config.Handler = exampleop.SetupServer(issuer, st, nil, false)
-	op.Start()
+	op.StartTLS()
 	t.Cleanup(op.Close)
 	return issuer
 }
@@ -102,7 +105,7 @@ func (b *browser) zitadelLogin(issuer string, resp *http.Response) *http.Respons
 		b.t.Fatalf("expected the OP's login page, got %d at %s", resp.StatusCode, resp.Request.URL)
 	}
 	id := resp.Request.URL.Query().Get("authRequestID")
-	host := strings.Split(strings.TrimPrefix(issuer, "http://"), ":")[0]
+	host := strings.Split(strings.TrimPrefix(issuer, "https://"), ":")[0]
 	resp, err := b.c.PostForm(issuer+"/login/username", url.Values{"id": {id}, "username": {"test-user@" + host},
 		"password": {"verysecure"}})
 	if err != nil {

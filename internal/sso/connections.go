@@ -72,8 +72,8 @@ func (in *ConnectionInput) validate() error {
 		return errkind.Visible(ErrInvalidInput, "kind is oidc")
 	case in.Name == "" || len(in.Name) > 100:
 		return errkind.Visible(ErrInvalidInput, "name is 1..100 characters")
-	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "":
-		return errkind.Visible(ErrInvalidInput, "issuer is the IdP's issuer URL (https), without query or fragment")
+	case err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		return errkind.Visible(ErrInvalidInput, "issuer is the IdP's issuer URL, https, without user, query or fragment")
 	case in.ClientID == "" || len(in.ClientID) > 512 || len(in.ClientSecret) > 1024:
 		return errkind.Visible(ErrInvalidInput, "client_id (1..512 characters) and client_secret (at most 1024) are required")
 	case in.JITRole != identity.RolePatient && in.JITRole != identity.RoleProvider && in.JITRole != identity.RoleLead:
@@ -100,6 +100,10 @@ func (s *Service) CreateConnection(ctx context.Context, in ConnectionInput) (Con
 	}
 	if err := in.validate(); err != nil {
 		return Connection{}, err
+	}
+	if err := s.checkURL("issuer", in.Issuer); err != nil {
+		return Connection{}, errkind.Visible(ErrInvalidInput, "issuer is an address Ward does not connect to "+
+			"(loopback, link-local, cloud metadata, unspecified, multicast or private; see docs/sso.md)")
 	}
 	id := uuid.New()
 	var enc []byte

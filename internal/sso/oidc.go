@@ -73,7 +73,12 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (Started, error) 
 		return s.startSAML(ctx, b.conn, state, binder)
 	}
 	p, err := s.provider(ctx, b.conn, b.issuer)
+	if refusedAddress(err) {
+		s.log.WarnContext(ctx, "sso: identity provider address refused", "connection", b.conn, "err", err)
+		return Started{}, ErrIdPAddress
+	}
 	if err != nil {
+		s.log.WarnContext(ctx, "sso discovery failed", "connection", b.conn, "err", err)
 		return Started{}, errkind.WithRetry(errkind.Visible(ErrRefused, "the identity provider cannot be reached"), 5*time.Second)
 	}
 	oc := oauth2.Config{ClientID: b.client, Endpoint: p.Endpoint(), RedirectURL: s.RedirectURI(),
@@ -170,14 +175,14 @@ func (s *Service) Callback(ctx context.Context, req CallbackRequest) (auth.Sessi
 	p, err := s.provider(ctx, conn, deref(t.Issuer))
 	if err != nil {
 		s.log.WarnContext(ctx, "sso discovery failed", "connection", conn, "err", err)
-		return refuse("discovery")
+		return refuse(addressReason(err, "discovery"))
 	}
-	hc := oidc.ClientContext(ctx, s.cfg.HTTPClient)
+	hc := oidc.ClientContext(ctx, s.client)
 	oc := oauth2.Config{ClientID: deref(t.ClientID), ClientSecret: secret, Endpoint: p.Endpoint(), RedirectURL: s.RedirectURI(),
 		Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}
 	tok, err := oc.Exchange(hc, req.Code, oauth2.VerifierOption(derive(req.Binder, req.State, "pkce")))
 	if err != nil {
-		return refuse("token_exchange")
+		return refuse(addressReason(err, "token_exchange"))
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
@@ -189,7 +194,7 @@ func (s *Service) Callback(ctx context.Context, req CallbackRequest) (auth.Sessi
 	}
 	idt, err := p.Verifier(&oidc.Config{ClientID: deref(t.ClientID), SupportedSigningAlgs: algs}).Verify(hc, raw)
 	if err != nil {
-		return refuse(verifyReason(err))
+		return refuse(addressReason(err, verifyReason(err)))
 	}
 	nonce := derive(req.Binder, req.State, "nonce")
 	switch {
@@ -212,7 +217,7 @@ func (s *Service) Callback(ctx context.Context, req CallbackRequest) (auth.Sessi
 		// same subject.
 		ui, err := p.UserInfo(hc, oauth2.StaticTokenSource(tok))
 		if err != nil {
-			return refuse("userinfo")
+			return refuse(addressReason(err, "userinfo"))
 		}
 		if ui.Subject != idt.Subject {
 			return refuse("userinfo_subject")
@@ -288,6 +293,15 @@ func checkHeader(raw string, algs []string) string {
 		return "no_kid"
 	}
 	return ""
+}
+
+// addressReason is the audited reason of a refused IdP request: the
+// guard's when it refused the address, otherwise reason.
+func addressReason(err error, reason string) string {
+	if refusedAddress(err) {
+		return "idp_address_refused"
+	}
+	return reason
 }
 
 // verifyReason names why go-oidc refused a token, for the audit log.

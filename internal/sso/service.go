@@ -5,12 +5,15 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +26,7 @@ import (
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/netguard"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
@@ -55,14 +59,22 @@ type Config struct {
 	// BaseURL is Ward's public URL; the OIDC redirect URI is
 	// BaseURL/v1/sso/oidc/callback.
 	BaseURL string
-	// HTTPClient fetches discovery documents and keys and redeems codes
-	// (default: a client with a 10-second timeout).
-	HTTPClient *http.Client
+	// AllowNetworks are networks identity providers may be reached at
+	// although the address guard refuses them (an on-premises IdP on a
+	// private network: ward serve --sso-allow-networks; tests' IdPs on
+	// 127.0.0.1). Without them Ward connects to IdPs over https only, at
+	// public addresses only: loopback, link-local (cloud metadata),
+	// unspecified, multicast and private addresses are refused at connect
+	// time, after DNS resolution (internal/netguard).
+	AllowNetworks []netip.Prefix
+	// RootCAs are the CAs IdP certificates must chain to (nil: the system
+	// roots).
+	RootCAs *x509.CertPool
 	// Skew is how far in the future an ID token's iat may be (default one
 	// minute).
 	Skew time.Duration
-	// Resolver looks up the TXT records that verify domains (default
-	// net.DefaultResolver).
+	// Resolver looks up the TXT records that verify domains and the IdPs'
+	// addresses (default net.DefaultResolver).
 	Resolver *net.Resolver
 	// SAMLClock, when set, is the clock SAML responses are checked against
 	// (tests replaying recorded responses); nil is the real clock.
@@ -76,6 +88,11 @@ type Service struct {
 	cfg  Config
 	log  *slog.Logger
 
+	// guard is what IdP addresses may be; client is the guarded client
+	// every request to an IdP goes through.
+	guard  netguard.Config
+	client *http.Client
+
 	mu        sync.Mutex
 	providers map[uuid.UUID]*cachedProvider
 }
@@ -87,16 +104,55 @@ type cachedProvider struct {
 
 // NewService returns a Service over db (the ward_app pool).
 func NewService(db *postgres.DB, keys *keystore.Store, cfg Config, log *slog.Logger) *Service {
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
 	if cfg.Resolver == nil {
 		cfg.Resolver = net.DefaultResolver
 	}
 	if cfg.Skew == 0 {
 		cfg.Skew = time.Minute
 	}
-	return &Service{db: db, keys: keys, cfg: cfg, log: log, providers: map[uuid.UUID]*cachedProvider{}}
+	guard := netguard.Config{RefusePrivate: true, Allow: cfg.AllowNetworks, RootCAs: cfg.RootCAs, Resolver: cfg.Resolver,
+		HTTPSOnly: true, MaxBody: maxIdPBody, Hint: "an operator may allow a network with --sso-allow-networks"}
+	return &Service{db: db, keys: keys, cfg: cfg, log: log, guard: guard, client: guard.Client(),
+		providers: map[uuid.UUID]*cachedProvider{}}
+}
+
+// maxIdPBody caps what Ward reads of one IdP answer (a discovery
+// document, a key set, a token or userinfo response).
+const maxIdPBody = 1 << 20
+
+// ErrIdPAddress means Ward refused to connect to the connection's
+// identity provider: it, or an endpoint its discovery document names, is
+// not https or resolves to an address the guard refuses.
+var ErrIdPAddress = errkind.New(errkind.Forbidden, "sso_idp_address_refused", "sso: IdP address refused").
+	WithPublic("Ward does not connect to this identity provider's address (it must be https at a public address, " +
+		"or on a network the operator allowed); ask your admin")
+
+// refusedAddress reports whether err is the guard refusing an address or
+// a URL that is not https (also when a library flattened the error).
+func refusedAddress(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, netguard.ErrRefused) || errors.Is(err, netguard.ErrNotHTTPS) || errors.Is(err, ErrIdPAddress) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "refused: the endpoint resolves to") || strings.Contains(msg, netguard.ErrNotHTTPS.Error())
+}
+
+// checkURL refuses an IdP URL that is not https or whose host is an
+// address literal the guard refuses (names are checked when connected to).
+func (s *Service) checkURL(what, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("%w: %s is not an https URL", ErrIdPAddress, what)
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil {
+		if err := s.guard.Check(ip); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrIdPAddress, what, err)
+		}
+	}
+	return nil
 }
 
 // RedirectURI is the OIDC redirect URI to register at the IdP.
@@ -114,9 +170,30 @@ func (s *Service) provider(ctx context.Context, conn uuid.UUID, issuer string) (
 	if c != nil && c.issuer == issuer {
 		return c.p, nil
 	}
-	p, err := oidc.NewProvider(oidc.ClientContext(ctx, s.cfg.HTTPClient), issuer)
+	if err := s.checkURL("the issuer", issuer); err != nil {
+		return nil, fmt.Errorf("sso: discovery of connection %s: %w", conn, err)
+	}
+	p, err := oidc.NewProvider(oidc.ClientContext(ctx, s.client), issuer)
 	if err != nil {
 		return nil, fmt.Errorf("sso: discovery of connection %s: %w", conn, err)
+	}
+	// Every endpoint the discovery document names is https, and none is a
+	// refused address literal (names are checked when connected to).
+	var named struct {
+		JWKS string `json:"jwks_uri"`
+	}
+	if err := p.Claims(&named); err != nil {
+		return nil, fmt.Errorf("sso: discovery of connection %s: %w", conn, err)
+	}
+	ep := p.Endpoint()
+	for _, e := range []struct{ what, url string }{{"authorization_endpoint", ep.AuthURL},
+		{"token_endpoint", ep.TokenURL}, {"jwks_uri", named.JWKS}, {"userinfo_endpoint", p.UserInfoEndpoint()}} {
+		if e.url == "" && e.what == "userinfo_endpoint" {
+			continue
+		}
+		if err := s.checkURL(e.what, e.url); err != nil {
+			return nil, fmt.Errorf("sso: discovery of connection %s: %w", conn, err)
+		}
 	}
 	s.mu.Lock()
 	s.providers[conn] = &cachedProvider{issuer: issuer, p: p}
