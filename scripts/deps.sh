@@ -4,9 +4,10 @@
 #   test      postgres, plus mailpit (SMTP server with an HTTP API) for the mail tests and
 #             versitygw (S3 server with Object Lock) for the audit archive tests
 #   sqlc      the sqlc code generator (pinned), for `make sqlc` and the staleness check
-#   validators  Node.js (Debian packages nodejs, npm) and the independent validators the audit export
-#             tests run (scripts/validators: the FHIR R4 JSON schema, ajv, standardwebhooks; pinned by
-#             its package-lock.json)
+#   validators  Node.js (Debian packages nodejs, npm) and the independent validators and clients the
+#             audit export, sink and gateway tests run (scripts/validators: the FHIR R4 JSON schema,
+#             ajv, standardwebhooks, nsyslog-parser, the official TypeScript SDK of the Anthropic
+#             API; pinned by its package-lock.json)
 # Usage: scripts/deps.sh postgres|sqlc|validators|test
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -48,7 +49,7 @@ install_validators() {
   if [ -f "$dir/node_modules/.package-lock.json" ] && cmp -s "$dir/package-lock.json" "$dir/node_modules/.ward-lock"; then
     return 0
   fi
-  echo "deps: installing the export validators (npm ci in scripts/validators)" >&2
+  echo "deps: installing the validators (npm ci in scripts/validators)" >&2
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   cp "$dir/package-lock.json" "$dir/node_modules/.ward-lock"
 }

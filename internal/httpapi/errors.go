@@ -188,6 +188,12 @@ func writeGatewayError(w http.ResponseWriter, r *http.Request, status int, code,
 	}
 	e.Error.Message += " (" + code + ")"
 	w.Header().Set("Content-Type", "application/json")
+	// The SDKs read an error's request id from the request-id header (the
+	// TypeScript SDK's error.requestID), not from the body: Ward's own
+	// refusals name it there too, as the upstream's relayed errors do.
+	if e.RequestID != "" {
+		w.Header().Set("Request-Id", e.RequestID)
+	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(e)
 }
