@@ -118,19 +118,32 @@ type deidResult struct {
 }
 
 func redactOne(ctx context.Context, engine *phi.Engine, rec *phi.Record, opts phi.SessionOptions, text string) (deidResult, error) {
+	res, _, err := redactInto(ctx, engine, rec, opts, text, nil)
+	return res, err
+}
+
+// redactInto is redactOne with the redacted text written into buf (nil:
+// fresh memory), which it returns for reuse; with a buffer, the result's
+// text is valid only until the buffer is written again.
+func redactInto(ctx context.Context, engine *phi.Engine, rec *phi.Record, opts phi.SessionOptions, text string, buf []byte) (deidResult, []byte, error) {
 	s, err := engine.NewSession(rec, opts)
 	if err != nil {
-		return deidResult{}, fmt.Errorf("deid: %w", err)
+		return deidResult{}, buf, fmt.Errorf("deid: %w", err)
 	}
 	defer s.Close()
-	r, err := s.Redact(ctx, text)
+	var r phi.Result
+	if buf == nil {
+		r, err = s.Redact(ctx, text)
+	} else {
+		r, buf, err = s.RedactBuffer(ctx, text, buf)
+	}
 	if err != nil {
-		return deidResult{}, fmt.Errorf("deid: text refused: %w", err)
+		return deidResult{}, buf, fmt.Errorf("deid: text refused: %w", err)
 	}
 	if r.Spans == nil {
 		r.Spans = []phi.Replacement{}
 	}
-	return deidResult{Text: r.Text, Spans: r.Spans}, nil
+	return deidResult{Text: r.Text, Spans: r.Spans}, buf, nil
 }
 
 // deidLines redacts one JSON object per line, streaming: memory holds one
@@ -144,7 +157,10 @@ func deidLines(ctx context.Context, engine *phi.Engine, defRec *phi.Record, opts
 	// kilobytes of notes at the default setting; let it grow to four
 	// times the live heap between cycles instead.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	var line, out, dbuf []byte // reused from line to line
+	// reused from line to line: the line, its decoded text, the redacted
+	// text and the output line (each line's result is written before the
+	// next line is read)
+	line, out, dbuf, rbuf := []byte(nil), []byte(nil), []byte(nil), []byte{}
 	for n := 1; ; n++ {
 		var readErr error
 		line, readErr = readLine(br, line[:0], maxDeidInput)
@@ -188,7 +204,9 @@ func deidLines(ctx context.Context, engine *phi.Engine, defRec *phi.Record, opts
 		if in.Record != nil {
 			rec = in.Record
 		}
-		res, err := redactOne(ctx, engine, rec, opts, *in.Text)
+		var res deidResult
+		var err error
+		res, rbuf, err = redactInto(ctx, engine, rec, opts, *in.Text, rbuf)
 		if err != nil {
 			return fmt.Errorf("line %d: %w", n, err)
 		}
