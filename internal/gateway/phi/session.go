@@ -101,14 +101,12 @@ func (s *Session) Redact(ctx context.Context, text string) (Result, error) {
 // so it is valid only until that buffer is written again (pass it back
 // for the next text). Everything else is as Redact.
 func (s *Session) RedactBuffer(ctx context.Context, text string, buf []byte) (Result, []byte, error) {
-	if buf == nil {
-		buf = []byte{} // never nil: nil asks redact for memory of its own
-	}
 	return s.redact(ctx, text, buf[:0])
 }
 
-// redact implements Redact (b nil: the text gets memory of its own) and
-// RedactBuffer (b empty, reused).
+// redact implements Redact (b nil) and RedactBuffer (b the caller's
+// buffer, emptied): the redacted text is written into b, or into fresh
+// memory when b is too small, and b is returned.
 func (s *Session) redact(ctx context.Context, text string, b []byte) (Result, []byte, error) {
 	spans, err := s.e.detect(ctx, text, s.rec)
 	if err != nil {
