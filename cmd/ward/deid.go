@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/wardhq/ward/internal/gateway/phi"
 	"github.com/wardhq/ward/internal/gateway/phi/eval"
@@ -117,19 +118,32 @@ type deidResult struct {
 }
 
 func redactOne(ctx context.Context, engine *phi.Engine, rec *phi.Record, opts phi.SessionOptions, text string) (deidResult, error) {
+	res, _, err := redactInto(ctx, engine, rec, opts, text, nil)
+	return res, err
+}
+
+// redactInto is redactOne with the redacted text written into buf (nil:
+// fresh memory), which it returns for reuse; with a buffer, the result's
+// text is valid only until the buffer is written again.
+func redactInto(ctx context.Context, engine *phi.Engine, rec *phi.Record, opts phi.SessionOptions, text string, buf []byte) (deidResult, []byte, error) {
 	s, err := engine.NewSession(rec, opts)
 	if err != nil {
-		return deidResult{}, fmt.Errorf("deid: %w", err)
+		return deidResult{}, buf, fmt.Errorf("deid: %w", err)
 	}
 	defer s.Close()
-	r, err := s.Redact(ctx, text)
+	var r phi.Result
+	if buf == nil {
+		r, err = s.Redact(ctx, text)
+	} else {
+		r, buf, err = s.RedactBuffer(ctx, text, buf)
+	}
 	if err != nil {
-		return deidResult{}, fmt.Errorf("deid: text refused: %w", err)
+		return deidResult{}, buf, fmt.Errorf("deid: text refused: %w", err)
 	}
 	if r.Spans == nil {
 		r.Spans = []phi.Replacement{}
 	}
-	return deidResult{Text: r.Text, Spans: r.Spans}, nil
+	return deidResult{Text: r.Text, Spans: r.Spans}, buf, nil
 }
 
 // deidLines redacts one JSON object per line, streaming: memory holds one
@@ -143,7 +157,10 @@ func deidLines(ctx context.Context, engine *phi.Engine, defRec *phi.Record, opts
 	// kilobytes of notes at the default setting; let it grow to four
 	// times the live heap between cycles instead.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	var line, out []byte // reused from line to line
+	// reused from line to line: the line, its decoded text, the redacted
+	// text and the output line (each line's result is written before the
+	// next line is read)
+	line, out, dbuf, rbuf := []byte(nil), []byte(nil), []byte(nil), []byte{}
 	for n := 1; ; n++ {
 		var readErr error
 		line, readErr = readLine(br, line[:0], maxDeidInput)
@@ -166,7 +183,9 @@ func deidLines(ctx context.Context, engine *phi.Engine, defRec *phi.Record, opts
 			Text   *string     `json:"text"`
 			Record *phi.Record `json:"record"`
 		}
-		if text, ok := decodeTextLine(line); ok {
+		var text string
+		var ok bool
+		if text, dbuf, ok = decodeTextLineInto(line, dbuf); ok {
 			in.Text = &text // the common line {"text": "..."}, without reflection
 		} else {
 			dec := json.NewDecoder(bytes.NewReader(line))
@@ -185,7 +204,9 @@ func deidLines(ctx context.Context, engine *phi.Engine, defRec *phi.Record, opts
 		if in.Record != nil {
 			rec = in.Record
 		}
-		res, err := redactOne(ctx, engine, rec, opts, *in.Text)
+		var res deidResult
+		var err error
+		res, rbuf, err = redactInto(ctx, engine, rec, opts, *in.Text, rbuf)
 		if err != nil {
 			return fmt.Errorf("line %d: %w", n, err)
 		}
@@ -205,6 +226,16 @@ func deidLines(ctx context.Context, engine *phi.Engine, defRec *phi.Record, opts
 // characters, trailing data): the caller then decodes the line with
 // encoding/json, which also words the errors. The line is valid UTF-8.
 func decodeTextLine(line []byte) (string, bool) {
+	text, _, ok := decodeTextLineInto(line, nil)
+	return strings.Clone(text), ok
+}
+
+// decodeTextLineInto is decodeTextLine without an allocation per line: the
+// text it returns aliases line (no escapes) or buf (escapes decoded into
+// it, grown if needed and returned for reuse), so it is valid only until
+// either is written again. deidLines writes a line's result before it
+// reads the next, and nothing of a session outlives its line.
+func decodeTextLineInto(line, buf []byte) (string, []byte, bool) {
 	i := 0
 	ws := func() {
 		for i < len(line) && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n') {
@@ -220,32 +251,36 @@ func decodeTextLine(line []byte) (string, bool) {
 		return true
 	}
 	if !lit("{") || !lit(`"text"`) || !lit(":") || !lit(`"`) {
-		return "", false
+		return "", buf, false
 	}
 	// the string: copy runs without escapes, decode the escapes
-	var b []byte
+	b := buf[:0]
+	escaped := false
 	start := i
 	for {
 		if i >= len(line) {
-			return "", false
+			return "", buf, false
 		}
 		c := line[i]
 		if c == '"' {
 			break
 		}
 		if c < 0x20 {
-			return "", false
+			return "", buf, false
 		}
 		if c != '\\' {
 			i++
 			continue
 		}
-		if b == nil {
-			b = make([]byte, 0, len(line))
+		if !escaped {
+			escaped = true
+			if cap(b) < len(line) {
+				b = make([]byte, 0, len(line))
+			}
 		}
 		b = append(b, line[start:i]...)
 		if i+1 >= len(line) {
-			return "", false
+			return "", buf, false
 		}
 		switch e := line[i+1]; e {
 		case '"', '\\', '/':
@@ -262,32 +297,34 @@ func decodeTextLine(line []byte) (string, bool) {
 			b = append(b, '\t')
 		case 'u':
 			if i+6 > len(line) {
-				return "", false
+				return "", buf, false
 			}
 			r, err := strconv.ParseUint(string(line[i+2:i+6]), 16, 32)
 			if err != nil || r >= 0xD800 && r < 0xE000 {
-				return "", false // surrogates: left to encoding/json
+				return "", buf, false // surrogates: left to encoding/json
 			}
 			b = utf8.AppendRune(b, rune(r))
 			i += 4
 		default:
-			return "", false
+			return "", buf, false
 		}
 		i += 2
 		start = i
 	}
 	var text string
-	if b == nil {
-		text = string(line[start:i])
+	if !escaped {
+		text = unsafe.String(unsafe.SliceData(line[start:]), i-start)
 	} else {
-		text = string(append(b, line[start:i]...))
+		b = append(b, line[start:i]...)
+		buf = b
+		text = unsafe.String(unsafe.SliceData(b), len(b))
 	}
 	i++ // the closing quote
 	if !lit("}") {
-		return "", false
+		return "", buf, false
 	}
 	ws()
-	return text, i == len(line)
+	return text, buf, i == len(line)
 }
 
 // readLine appends one line without its newline to line, refusing lines

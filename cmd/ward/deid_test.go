@@ -288,4 +288,20 @@ func TestDecodeTextLine(t *testing.T) {
 			t.Errorf("%q: fast path refused a plain line", l)
 		}
 	}
+	// with one buffer reused across lines, as deidLines does, each text is
+	// what the line alone decodes to (and the line is left as it was)
+	var buf []byte
+	for _, l := range append(lines, lines...) {
+		want, wantOK := decodeTextLine([]byte(l))
+		line := []byte(l)
+		var got string
+		var ok bool
+		got, buf, ok = decodeTextLineInto(line, buf)
+		if ok != wantOK || ok && got != want {
+			t.Errorf("%q: with a reused buffer %q %v, alone %q %v", l, got, ok, want, wantOK)
+		}
+		if string(line) != l {
+			t.Errorf("%q: line changed to %q", l, line)
+		}
+	}
 }

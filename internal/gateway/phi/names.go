@@ -187,6 +187,12 @@ func (d *detector) names() {
 			if mark[i] == mStrong || d.toks[i].kind != tkWord || d.state[i] != stFree {
 				continue
 			}
+			if mark[i] != mWeak && !strongNear(mark, i) {
+				// every rule below needs a weak mark on the word itself or a
+				// strong one on a word adjacentWord can return (at most two
+				// tokens away): most words of a note have neither
+				continue
+			}
 			t := d.toks[i]
 			w := d.word(i)
 			cand := mark[i] == mWeak ||
@@ -282,6 +288,18 @@ func (d *detector) names() {
 		i = j
 	}
 	d.houseNumbers()
+}
+
+// strongNear reports whether a token within two of token i (i itself
+// excluded) carries a strong mark: every word adjacentWord(i, ±1) can
+// return is one of them.
+func strongNear(mark []uint8, i int) bool {
+	for k := max(0, i-2); k <= i+2 && k < len(mark); k++ {
+		if k != i && mark[k] == mStrong {
+			return true
+		}
+	}
+	return false
 }
 
 // adjacentWord returns the word token next to i in direction dir (±1) on

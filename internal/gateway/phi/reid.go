@@ -260,14 +260,7 @@ func placeholderForms(text string, add func(p, q int)) {
 		// blank or hyphen and a digit ("PERSON 1"): most notes have none
 		// of the names, and a few searches for them cost less than
 		// looking at every byte
-		found := false
-		for _, n := range spaceFormNames {
-			if strings.Contains(text, n) {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !containsFormName(text) {
 			return
 		}
 	}
@@ -347,6 +340,31 @@ var spaceFormTypes = map[Type]bool{TypePerson: true, TypeLocation: true, TypeAdd
 
 // spaceFormNames are the names of spaceFormTypes (a test checks).
 var spaceFormNames = []string{"PERSON", "LOCATION", "ADDRESS", "ORGANIZATION"}
+
+// formNameStart marks the first bytes of spaceFormNames.
+var formNameStart = func() (t [256]bool) {
+	for _, n := range spaceFormNames {
+		t[n[0]] = true
+	}
+	return t
+}()
+
+// containsFormName reports whether text contains one of spaceFormNames: in
+// one pass, where a strings.Contains per name scanned text four times and
+// stopped at every capital P, L, A or O of a note written in capitals.
+func containsFormName(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if !formNameStart[text[i]] {
+			continue
+		}
+		for _, n := range spaceFormNames {
+			if strings.HasPrefix(text[i:], n) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 func isUpperASCII(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -588,12 +588,21 @@ func hasStreetMorpheme(w string) bool {
 }
 
 func isParticle(w string) bool {
+	// most words are longer or start otherwise: answer those without the
+	// string compares of the switch (the names' promotion loop asks this
+	// of every free word, up to three times)
+	if len(w) == 0 || len(w) > 5 || !particleStart[w[0]] {
+		return false
+	}
 	switch w {
 	case "de", "del", "della", "di", "da", "do", "dos", "das", "van", "von", "der", "den", "la", "le", "les", "du", "des", "y", "e", "st", "san", "santa", "bin", "al", "el", "ter", "ten":
 		return true
 	}
 	return false
 }
+
+// particleStart holds the first bytes of isParticle's words.
+var particleStart = [256]bool{'a': true, 'b': true, 'd': true, 'e': true, 'l': true, 's': true, 't': true, 'v': true, 'y': true}
 
 func isDirection(w string) bool {
 	switch w {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // SessionOptions tune one Session.
@@ -90,31 +91,52 @@ func (e *Engine) NewSession(rec *Record, opts SessionOptions) (*Session, error) 
 // turn by turn gives stable numbers. On any error it returns no text: the
 // caller must refuse the input.
 func (s *Session) Redact(ctx context.Context, text string) (Result, error) {
+	res, _, err := s.redact(ctx, text, nil)
+	return res, err
+}
+
+// RedactBuffer is Redact with the redacted text written into buf (grown
+// if it is too small) instead of fresh memory, for a caller that redacts a
+// stream of texts one at a time: Result.Text aliases the returned buffer,
+// so it is valid only until that buffer is written again (pass it back
+// for the next text). Everything else is as Redact.
+func (s *Session) RedactBuffer(ctx context.Context, text string, buf []byte) (Result, []byte, error) {
+	return s.redact(ctx, text, buf[:0])
+}
+
+// redact implements Redact (b nil) and RedactBuffer (b the caller's
+// buffer, emptied): the redacted text is written into b, or into fresh
+// memory when b is too small, and b is returned.
+func (s *Session) redact(ctx context.Context, text string, b []byte) (Result, []byte, error) {
 	spans, err := s.e.detect(ctx, text, s.rec)
 	if err != nil {
-		return Result{}, err
+		return Result{}, b, err
 	}
-	var b strings.Builder
-	b.Grow(len(text) + len(spans)*8)
+	if need := len(text) + len(spans)*8; cap(b) < need {
+		b = make([]byte, 0, need)
+	}
 	res := Result{Spans: make([]Replacement, 0, len(spans))}
 	full := fullNames(text, spans)
 	last := 0
 	for _, sp := range spans {
 		if sp.Start < last || sp.End > len(text) || sp.Start >= sp.End {
-			return Result{}, ErrInternal // spans must be sorted and disjoint
+			return Result{}, b, ErrInternal // spans must be sorted and disjoint
 		}
 		if len(s.opts.Keep) > 0 && slices.Contains(s.opts.Keep, sp.Type) {
 			continue
 		}
-		b.WriteString(text[last:sp.Start])
+		b = append(b, text[last:sp.Start]...)
 		ph := s.replacePerson(sp.Type, text[sp.Start:sp.End], full)
-		b.WriteString(ph)
+		b = append(b, ph...)
 		res.Spans = append(res.Spans, Replacement{Span: sp, Placeholder: ph})
 		last = sp.End
 	}
-	b.WriteString(text[last:])
-	res.Text = b.String()
-	return res, nil
+	b = append(b, text[last:]...)
+	// as strings.Builder does: the bytes are not written again while the
+	// string lives (Redact's are the string's own; RedactBuffer's caller
+	// keeps them until it is done with the result)
+	res.Text = unsafe.String(unsafe.SliceData(b), len(b))
+	return res, b, nil
 }
 
 // replace returns the placeholder (or shifted date) for one surface value.
