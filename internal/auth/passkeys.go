@@ -277,6 +277,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, name string, re
 		return Rotated{}, ErrChallengeInvalid
 	}
 	var rot Rotated
+	var emailEnc []byte
 	err = s.committed(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) (error, error) {
 		t, err := take(ctx, q, cer, "register", nil)
 		if errors.Is(err, ErrChallengeInvalid) {
@@ -313,6 +314,9 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, name string, re
 		default:
 			return ErrFactorInvalid, nil
 		}
+		if emailEnc, err = q.OwnEmail(ctx, p.UserID); err != nil {
+			return nil, err
+		}
 		rot, err = rotate(ctx, q)
 		return nil, err
 	})
@@ -322,6 +326,9 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, name string, re
 	if err != nil {
 		return Rotated{}, mapErr("finish passkey registration", err)
 	}
+	s.factorNotice(ctx, p, emailEnc, "A passkey was added to your Ward account",
+		"A passkey was just registered for your Ward account (its name is in your passkey list, not in this mail). "+
+			"It can sign you in from now on.")
 	return rot, nil
 }
 

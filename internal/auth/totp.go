@@ -15,6 +15,7 @@ import (
 
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 	"github.com/wardhq/ward/internal/vault/envelope"
@@ -113,6 +114,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (Rotated, error) 
 	c := identity.RequestFrom(ctx)
 	var status string
 	var rot Rotated
+	var emailEnc []byte
 	err = s.keysTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries, keys *envelope.OrgKeys) error {
 		f, err := q.TOTPSecret(ctx)
 		if err != nil {
@@ -132,6 +134,12 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (Rotated, error) 
 		if err != nil || status != "ok" {
 			return err
 		}
+		if !deref(f.Confirmed) {
+			// This code confirms the enrolment: the member hears of it.
+			if emailEnc, err = q.OwnEmail(ctx, p.UserID); err != nil {
+				return err
+			}
+		}
 		rot, err = rotate(ctx, q)
 		return err
 	})
@@ -140,6 +148,10 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (Rotated, error) 
 	}
 	switch status {
 	case "ok":
+		if emailEnc != nil {
+			s.factorNotice(ctx, p, emailEnc, "An authenticator app was added to your Ward account",
+				"An authenticator app (TOTP) was just confirmed as a second factor of your Ward account.")
+		}
 		return rot, nil
 	case "locked":
 		return Rotated{}, errkind.WithRetry(ErrFactorLocked, 15*time.Minute)
@@ -172,4 +184,23 @@ func (s *Service) keysTx(ctx context.Context, p identity.Principal,
 		}
 		return fn(ctx, dbsqlc.New(tx), keys)
 	})
+}
+
+// factorNotice mails the member that a factor was added to their account:
+// whoever reads their mail and adds a factor of their own is then no
+// longer silent. A failure is logged (ids only), not returned.
+func (s *Service) factorNotice(ctx context.Context, p identity.Principal, emailEnc []byte, subject, what string) {
+	keys, err := s.keys.Instance(ctx, s.db)
+	var to []byte
+	if err == nil {
+		to, err = keys.Open(emailEnc, emailAD(p.UserID))
+	}
+	if err != nil {
+		s.log.ErrorContext(ctx, "factor notice not sent", "org", p.OrgID, "user", p.UserID, "err", err)
+		return
+	}
+	s.sendLater(ctx, mail.Message{To: string(to), Subject: subject,
+		Text: what + "\n\nIf this was not you, contact your organisation's administrator now: someone can sign in " +
+			"as you. Your sessions and factors are listed under /v1/sessions and /v1/auth/passkeys.\n"},
+		p.OrgID, p.UserID)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +51,25 @@ func TestFactorTakeover(t *testing.T) {
 		// The member's own passkey vouches for another.
 		w.passkeyVerify(&own, d)
 		w.registerPasskey(&own, w.newDevice(), "phone")
+		// Every factor added was mailed to the member: a takeover would
+		// not be silent.
+		want := []string{"A passkey was just registered", "An authenticator app (TOTP) was just confirmed"}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			out, missing := w.outbox.String(), ""
+			for _, m := range want {
+				if !strings.Contains(out, m) {
+					missing = m
+				}
+			}
+			if missing == "" && strings.Count(out, "A passkey was just registered") >= 2 && strings.Count(out, "To: "+p.Email) >= 3 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no notice %q to the member in %q", missing, out)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	})
 
 	t.Run("break-glass changes no configuration", func(t *testing.T) {

@@ -525,6 +525,17 @@ func (q *Queries) Logout(ctx context.Context, request *string) (bool, error) {
 	return ok, err
 }
 
+const ownEmail = `-- name: OwnEmail :one
+select u.email_enc from app.users u where u.id = $1
+`
+
+func (q *Queries) OwnEmail(ctx context.Context, id uuid.UUID) ([]byte, error) {
+	row := q.db.QueryRow(ctx, ownEmail, id)
+	var email_enc []byte
+	err := row.Scan(&email_enc)
+	return email_enc, err
+}
+
 const passkeyAssert = `-- name: PasskeyAssert :one
 select status, session_id, user_id, org_id, absolute_expires_at, idle_timeout_min
 from app.passkey_assert($1, $2, $3, $4, $5::bytea,

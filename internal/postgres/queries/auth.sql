@@ -168,3 +168,6 @@ select app.passkey_rename(@id, @name, sqlc.narg('request')::text)::boolean as ok
 
 -- name: PasskeyDelete :one
 select app.passkey_delete(@id, sqlc.narg('request')::text)::text as status;
+
+-- name: OwnEmail :one
+select u.email_enc from app.users u where u.id = @id;
