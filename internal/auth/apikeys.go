@@ -150,9 +150,6 @@ func (s *Service) CreateAPIKey(ctx context.Context, in APIKeyInput) (CreatedAPIK
 			Scopes: in.Scopes, ExpiresAt: in.ExpiresAt, Request: nullText(requestID(ctx))})
 		return err
 	})
-	if r := refusal(err); r != nil {
-		return CreatedAPIKey{}, r
-	}
 	if isInvalid(err) {
 		return CreatedAPIKey{}, errkind.Visible(ErrInvalidInput, "expires_at must be in the future and within a year")
 	}

@@ -110,8 +110,6 @@ func (s *Service) DesignateBreakGlass(ctx context.Context, user uuid.UUID, on bo
 	switch {
 	case err == nil:
 		return changed, nil
-	case isStepUp(err):
-		return false, ErrStepUpRequired
 	case isInvalid(err):
 		return false, errkind.Visible(ErrInvalidInput, "an emergency-access user must hold at least two passkeys")
 	}
@@ -371,8 +369,6 @@ func (s *Service) CloseBreakGlassReview(ctx context.Context, id uuid.UUID, note 
 		err = errkind.Visible(ErrNotFound, "no open break-glass review item of this org has this id")
 	case err == nil:
 		return nil
-	case isStepUp(err):
-		return ErrStepUpRequired
 	default:
 		err = mapErr("close break-glass review", err)
 	}

@@ -93,8 +93,6 @@ func (s *Service) SetDeviceBindingPolicy(ctx context.Context, pol DeviceBindingP
 	switch {
 	case err == nil:
 		return nil
-	case isStepUp(err):
-		return ErrStepUpRequired
 	case isInvalid(err):
 		return errkind.Visible(ErrInvalidInput, "device_binding_required_for holds patient, provider, lead, admin or stakeholder")
 	}

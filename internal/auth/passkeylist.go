@@ -97,8 +97,6 @@ func (s *Service) DeletePasskey(ctx context.Context, id uuid.UUID) error {
 		return err
 	})
 	switch {
-	case isStepUp(err):
-		return ErrStepUpRequired
 	case err != nil:
 		return mapErr("delete passkey", err)
 	case status == "not_found":

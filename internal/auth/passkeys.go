@@ -134,9 +134,6 @@ func (s *Service) BeginPasskeyRegistration(ctx context.Context) (PasskeyOptions,
 		r, err = q.PasskeyBegin(ctx, dbsqlc.PasskeyBeginParams{Purpose: "register", RpID: rpID, Origin: origin})
 		return err
 	})
-	if r := refusal(err); r != nil {
-		return nil, r
-	}
 	if err != nil {
 		return nil, mapErr("begin passkey registration", err)
 	}
@@ -320,9 +317,6 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, name string, re
 		rot, err = rotate(ctx, q)
 		return nil, err
 	})
-	if r := refusal(err); r != nil {
-		return Rotated{}, r
-	}
 	if err != nil {
 		return Rotated{}, mapErr("finish passkey registration", err)
 	}

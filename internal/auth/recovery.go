@@ -76,9 +76,6 @@ func (s *Service) GenerateRecoveryCodes(ctx context.Context) ([]string, error) {
 	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
 		return q.RecoveryCodesGenerate(ctx, dbsqlc.RecoveryCodesGenerateParams{Hashes: hashes, Request: nullText(requestID(ctx))})
 	})
-	if isStepUp(err) {
-		return nil, ErrStepUpRequired
-	}
 	if err != nil {
 		return nil, mapErr("generate recovery codes", err)
 	}
@@ -96,7 +93,9 @@ var ErrBreakGlassNotAllowed = errkind.New(errkind.Forbidden, "break_glass_not_al
 	WithPublic("emergency access reads records; it changes no configuration or credential")
 
 // refusal maps a procedure's refusal that names its reason in the hint
-// (SQLSTATE 42501) to its error; nil for any other error.
+// (SQLSTATE 42501) to its error; nil for any other error. mapErr applies
+// it, so every procedure's step-up and break-glass refusals reach the
+// client with their own code.
 func refusal(err error) error {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != postgres.CodeInsufficientPrivilege {
@@ -111,13 +110,6 @@ func refusal(err error) error {
 		return ErrBreakGlassNotAllowed
 	}
 	return nil
-}
-
-// isStepUp reports whether err is a procedure's refusal for want of a
-// recent second factor (SQLSTATE 42501 with hint step_up_required).
-func isStepUp(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == postgres.CodeInsufficientPrivilege && pe.Hint == "step_up_required"
 }
 
 // isInvalid reports whether err is a procedure's refusal of an argument.

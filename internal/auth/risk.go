@@ -85,8 +85,6 @@ func (s *Service) SetRiskPolicy(ctx context.Context, pol RiskPolicy) error {
 	switch {
 	case err == nil:
 		return nil
-	case isStepUp(err):
-		return ErrStepUpRequired
 	case errors.As(err, &pe) && pe.Code == postgres.CodeInvalidParameter:
 		return errkind.Visiblef(ErrInvalidInput, "%s", pe.Message)
 	}

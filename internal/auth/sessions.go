@@ -113,14 +113,15 @@ func (s *Service) Logout(ctx context.Context) error {
 
 // mapErr turns the procedures' SQLSTATEs into the package's errors.
 func mapErr(op string, err error) error {
+	if r := refusal(err); r != nil {
+		return r
+	}
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrForbidden), errors.Is(err, ErrInvalidInput),
 		errors.Is(err, ErrConflict):
 		return err
-	case refusal(err) != nil:
-		return refusal(err)
 	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
 		return ErrForbidden
 	case postgres.IsCode(err, postgres.CodeNoDataFound):
