@@ -110,14 +110,15 @@ func redactTop(ctx context.Context, sess *phi.Session, top map[string]json.RawMe
 		}
 		top[f.name] = out
 	}
-	// Every other field: the ones known to carry no text pass; anything
-	// else (a field newer than Ward, or a client's own) passes with its
-	// prose de-identified.
+	// Every other field (the API's configuration: max_tokens, tool_choice,
+	// thinking, container…; a field newer than Ward, or a client's own)
+	// passes with its numbers, booleans and checked identifiers as they
+	// are and its prose de-identified: nothing leaves unexamined.
 	for _, k := range sortedKeys(top) {
-		if requestHandled[k] || requestStructural[k] {
+		if requestHandled[k] {
 			continue
 		}
-		out, err := rd.rest(top[k], k)
+		out, err := rd.member(top, k, "")
 		if err != nil {
 			return nil, m, err
 		}
@@ -126,6 +127,80 @@ func redactTop(ctx context.Context, sess *phi.Session, top map[string]json.RawMe
 	out, err := marshal(top)
 	m.Unredacted = rd.passed
 	return out, m, err
+}
+
+// structure checks a string Ward sends as it is (a tool's name or id, an
+// enum, an object key, a thinking block): rewriting it would break the
+// request, so one that holds an identifier the engine is sure of (a value
+// of the named record, an e-mail address, an SSN, a labelled MRN…) refuses
+// the call. The error names the field, never the value.
+func (rd *redactor) structure(s, field string) error {
+	if s == "" {
+		return nil
+	}
+	held, err := rd.sess.Holds(rd.ctx, s)
+	if err != nil {
+		if errors.Is(err, phi.ErrInvalidUTF8) {
+			return bad("text must be valid UTF-8")
+		}
+		return fmt.Errorf("%w: %w", ErrDeidentify, err)
+	}
+	if held {
+		return errkind.Visiblef(ErrUnsupported,
+			"%s holds what reads as an identifier; Ward sends this field as it is, so it refuses the call", field)
+	}
+	return nil
+}
+
+// member passes m's member k (of the object at parent, "" for the body)
+// through rest, its name checked by structure first: a member's name is
+// sent as it is. A refused name is not repeated in the error.
+func (rd *redactor) member(m map[string]json.RawMessage, k, parent string) (json.RawMessage, error) {
+	field, of := k, "the request body"
+	if parent != "" {
+		field, of = parent+"."+k, parent
+	}
+	if err := rd.structure(k, "a member name of "+of); err != nil {
+		return nil, err
+	}
+	return rd.rest(m[k], field)
+}
+
+// keys checks every object key in v (at any depth) with structure: keys
+// are structure, sent as they are.
+func (rd *redactor) keys(v any, field string) error {
+	switch x := v.(type) {
+	case []any:
+		for i := range x {
+			if err := rd.keys(x[i], field); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for _, k := range sortedKeys(x) {
+			if err := rd.structure(k, field+": an object key"); err != nil {
+				return err
+			}
+			if err := rd.keys(x[k], field); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// opaque checks a signature or an encrypted block Ward passes unread:
+// base64 (standard or URL alphabet) and nothing else, so no prose rides in
+// it.
+func opaque(s, field string) error {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' ||
+			c == '=' || c == '-' || c == '_') {
+			return bad("%s: must be the base64 the API returned", field)
+		}
+	}
+	return nil
 }
 
 // text de-identifies one string.
@@ -168,19 +243,25 @@ func (rd *redactor) tools(raw json.RawMessage) (json.RawMessage, error) {
 			rd.passed++
 			continue
 		}
-		if d, ok := t["description"]; ok {
-			out, err := rd.rawText(d, fmt.Sprintf("tools[%d].description", i))
+		at := fmt.Sprintf("tools[%d]", i)
+		for _, k := range sortedKeys(t) {
+			var err error
+			switch k {
+			case "type":
+			case "name":
+				err = rd.structureFields(t, at, "name")
+			case "description":
+				t[k], err = rd.rawText(t[k], at+".description")
+			case "input_schema":
+				if !bytes.Equal(t[k], []byte("null")) {
+					t[k], err = rd.schema(t[k], at+".input_schema")
+				}
+			default: // cache_control, strict, input_examples…
+				t[k], err = rd.member(t, k, at)
+			}
 			if err != nil {
 				return nil, err
 			}
-			t["description"] = out
-		}
-		if sc, ok := t["input_schema"]; ok && !bytes.Equal(sc, []byte("null")) {
-			out, err := rd.schema(sc, fmt.Sprintf("tools[%d].input_schema", i))
-			if err != nil {
-				return nil, err
-			}
-			t["input_schema"] = out
 		}
 	}
 	return marshal(tools)
@@ -197,14 +278,6 @@ func (rd *redactor) system(raw json.RawMessage) (json.RawMessage, error) {
 // checks, as model, stream and mcp_servers).
 var requestHandled = map[string]bool{"model": true, "stream": true, "mcp_servers": true, "tools": true,
 	"system": true, "messages": true, "stop_sequences": true, "metadata": true}
-
-// requestStructural are the Messages API's top-level fields that carry no
-// free text: numbers, enums and configuration objects. They pass as they
-// are; a tool_choice names a tool, and tool names are structure (the
-// client's own code dispatches on them).
-var requestStructural = map[string]bool{"max_tokens": true, "temperature": true, "top_p": true, "top_k": true,
-	"tool_choice": true, "thinking": true, "service_tier": true, "container": true,
-	"context_management": true, "inference_geo": true}
 
 // blockStructural are the members of a content block that carry no free
 // text, by block type ("" for every type); a block's other members
@@ -223,9 +296,10 @@ var blockStructural = map[string]map[string]bool{
 // identifierLike reports whether s reads as an identifier or an enum value
 // ("ephemeral", "5m", "json_schema", "container_011CPR…"): one run of
 // letters, digits and _ . : - that starts with a letter, at most 128 bytes.
-// rest lets such strings pass, because rewriting them would break the
-// fields they configure and the engine takes some of them for names or
-// codes; every other string is prose and is de-identified.
+// rest sends such strings as they are, after structure found no
+// identifier in them, because rewriting them would break the fields they
+// configure and the engine takes some of them for names or codes; every
+// other string is prose and is de-identified.
 func identifierLike(s string) bool {
 	if s == "" || len(s) > 128 || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
 		return s == ""
@@ -239,8 +313,9 @@ func identifierLike(s string) bool {
 	return true
 }
 
-// rest de-identifies a field Ward does not know: its structure, numbers,
-// booleans and identifier-like strings stay; every other string is
+// rest de-identifies a field whose strings are configuration: its
+// structure, numbers, booleans and identifier-like strings stay (the
+// latter and the keys checked by structure); every other string is
 // de-identified. So a field added to the API after this code passes (its
 // values are configuration), and text put where Ward does not look for it
 // still never leaves as it is.
@@ -252,10 +327,13 @@ func (rd *redactor) rest(raw json.RawMessage, field string) (json.RawMessage, er
 	if err != nil {
 		return nil, bad("%s: not JSON", field)
 	}
+	if err := rd.keys(v, field); err != nil {
+		return nil, err
+	}
 	changed := false
 	v, err = walkStrings(v, func(s string) (string, error) {
 		if identifierLike(s) {
-			return s, nil
+			return s, rd.structure(s, field)
 		}
 		r, err := rd.text(s)
 		changed = changed || r != s
@@ -291,7 +369,7 @@ func (rd *redactor) citations(raw json.RawMessage, at string) (json.RawMessage, 
 				"end_page_number", "start_block_index", "end_block_index", "search_result_index",
 				"encrypted_index", "url", "file_id":
 			default:
-				c[k], err = rd.rest(c[k], fmt.Sprintf("%s[%d].%s", at, i, k))
+				c[k], err = rd.member(c, k, fmt.Sprintf("%s[%d]", at, i))
 			}
 			if err != nil {
 				return nil, err
@@ -309,7 +387,7 @@ func (rd *redactor) blockRest(b map[string]json.RawMessage, typ, at string) erro
 			continue
 		}
 		var err error
-		if b[k], err = rd.rest(b[k], at+"."+k); err != nil {
+		if b[k], err = rd.member(b, k, at); err != nil {
 			return err
 		}
 	}
@@ -342,6 +420,14 @@ func (rd *redactor) messages(raw json.RawMessage) (json.RawMessage, error) {
 			return nil, bad("messages[%d].content: required", i)
 		}
 		var err error
+		for _, k := range sortedKeys(msg) {
+			if k != "content" {
+				// role and any member newer than Ward
+				if msg[k], err = rd.member(msg, k, fmt.Sprintf("messages[%d]", i)); err != nil {
+					return nil, err
+				}
+			}
+		}
 		field := fmt.Sprintf("messages[%d].content", i)
 		if len(c) > 0 && c[0] == '"' {
 			c, err = rd.rawText(c, field)
@@ -393,10 +479,24 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 				}
 			}
 		case "tool_use":
-			if in, ok := b["input"]; ok {
+			err = rd.structureFields(b, at, "id", "name")
+			if in, ok := b["input"]; ok && err == nil {
 				b["input"], err = rd.value(in, at+".input")
 			}
+		case "thinking":
+			// passed untouched, its signature checked upstream: Ward never
+			// restores identifiers in the reply's thinking, so a resent one
+			// holds placeholders only, and one that holds an identifier was
+			// not the model's
+			if err = rd.structureFields(b, at, "thinking"); err == nil {
+				err = opaqueField(b, "signature", at)
+			}
+		case "redacted_thinking":
+			err = opaqueField(b, "data", at)
 		case "tool_result":
+			if err = rd.structureFields(b, at, "tool_use_id"); err != nil {
+				break
+			}
 			c, ok := b["content"]
 			switch {
 			case !ok || bytes.Equal(c, []byte("null")):
@@ -407,9 +507,6 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 					"document": true})
 			}
 		}
-		// thinking and redacted_thinking pass untouched: their signatures
-		// are checked upstream, and Ward never restores identifiers in the
-		// reply's thinking, so a resent one holds placeholders only
 		if err == nil && !whole {
 			err = rd.blockRest(b, typ, at)
 		}
@@ -418,6 +515,37 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 		}
 	}
 	return marshal(bs)
+}
+
+// structureFields checks the named string members of b with structure.
+func (rd *redactor) structureFields(b map[string]json.RawMessage, at string, names ...string) error {
+	for _, n := range names {
+		raw, ok := b[n]
+		if !ok || bytes.Equal(raw, []byte("null")) {
+			continue
+		}
+		s, err := unquote(raw)
+		if err != nil {
+			return bad("%s.%s: must be a string", at, n)
+		}
+		if err := rd.structure(s, at+"."+n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// opaqueField checks b's member name with opaque.
+func opaqueField(b map[string]json.RawMessage, name, at string) error {
+	raw, ok := b[name]
+	if !ok || bytes.Equal(raw, []byte("null")) {
+		return nil
+	}
+	s, err := unquote(raw)
+	if err != nil {
+		return bad("%s.%s: must be a string", at, name)
+	}
+	return opaque(s, at+"."+name)
 }
 
 // document de-identifies a document block whose source is plain text (its
@@ -459,12 +587,14 @@ func (rd *redactor) document(b map[string]json.RawMessage, at string) (passed bo
 
 // schemaText are the JSON Schema keywords whose strings are prose or
 // example values (and so may name someone); the rest (type, format,
-// pattern, $ref, property names) are structure and stay.
+// pattern, $ref, property names) are structure: they stay, checked by
+// structure.
 var schemaText = map[string]bool{"description": true, "title": true, "examples": true, "default": true,
-	"const": true, "enum": true}
+	"const": true, "enum": true, "$comment": true}
 
 // schema de-identifies a tool's input schema: the strings under
-// schemaText keywords, at any depth.
+// schemaText keywords, at any depth; every key and every other string is
+// checked by structure.
 func (rd *redactor) schema(raw json.RawMessage, field string) (json.RawMessage, error) {
 	v, err := decodeAny(raw)
 	if err != nil {
@@ -474,12 +604,15 @@ func (rd *redactor) schema(raw json.RawMessage, field string) (json.RawMessage, 
 	walk = func(v any) (any, error) {
 		switch x := v.(type) {
 		case map[string]any:
-			for k, sub := range x {
+			for _, k := range sortedKeys(x) {
+				if err := rd.structure(k, field+": an object key"); err != nil {
+					return nil, err
+				}
 				var err error
 				if schemaText[k] {
-					x[k], err = walkStrings(sub, rd.text)
+					x[k], err = walkStrings(x[k], rd.text)
 				} else {
-					x[k], err = walk(sub)
+					x[k], err = walk(x[k])
 				}
 				if err != nil {
 					return nil, err
@@ -493,6 +626,8 @@ func (rd *redactor) schema(raw json.RawMessage, field string) (json.RawMessage, 
 				}
 				x[i] = r
 			}
+		case string:
+			return x, rd.structure(x, field)
 		}
 		return v, nil
 	}
@@ -503,11 +638,14 @@ func (rd *redactor) schema(raw json.RawMessage, field string) (json.RawMessage, 
 }
 
 // value de-identifies every string in a JSON value (a tool's input): the
-// structure and the keys stay.
+// structure and the keys stay, the keys checked by structure.
 func (rd *redactor) value(raw json.RawMessage, field string) (json.RawMessage, error) {
 	v, err := decodeAny(raw)
 	if err != nil {
 		return nil, bad("%s: not JSON", field)
+	}
+	if err := rd.keys(v, field); err != nil {
+		return nil, err
 	}
 	v, err = walkStrings(v, rd.text)
 	if err != nil {
@@ -536,8 +674,17 @@ func (rd *redactor) metadata(raw json.RawMessage) (json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u, ok := md["user_id"]; ok && !bytes.Equal(u, []byte("null")) {
-		if md["user_id"], err = rd.rawText(u, "metadata.user_id"); err != nil {
+	for _, k := range sortedKeys(md) {
+		if k == "user_id" {
+			if !bytes.Equal(md[k], []byte("null")) {
+				md[k], err = rd.rawText(md[k], "metadata.user_id")
+			}
+		} else {
+			// the API knows no other member; a client's own is treated as
+			// any field Ward does not know
+			md[k], err = rd.member(md, k, "metadata")
+		}
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -183,6 +183,55 @@ func upstreamQuery(raw string) (string, error) {
 	return "", bad("the only query parameter accepted is beta=true")
 }
 
+// apiVersions are the anthropic-version values the official SDKs send (v1:
+// 2023-06-01, v2: 2026-10-21; 2023-01-01 is the API's oldest); the header
+// goes upstream as it is, so no other text may. A new API version needs
+// its entry here.
+var apiVersions = map[string]bool{"2023-01-01": true, "2023-06-01": true, "2026-10-21": true}
+
+// upstreamHeaders returns the anthropic-version and anthropic-beta values
+// to send upstream for the client's header: a known version (2023-06-01
+// when none is sent) and beta names (lower-case letters, digits and
+// hyphens, "prompt-caching-2024-07-31"), at most 32 of at most 64 bytes.
+// Headers are not de-identified, so nothing else passes; the errors name
+// no value.
+func upstreamHeaders(h http.Header) (version string, beta []string, err error) {
+	version = h.Get("Anthropic-Version")
+	if version == "" {
+		version = "2023-06-01"
+	}
+	if !apiVersions[version] {
+		return "", nil, bad("anthropic-version: must be 2023-06-01 or 2026-10-21")
+	}
+	for _, v := range h.Values("Anthropic-Beta") {
+		for _, name := range strings.Split(v, ",") {
+			name = strings.TrimSpace(name)
+			if name == "" {
+				continue
+			}
+			if !betaName(name) || len(beta) == 32 {
+				return "", nil, bad("anthropic-beta: must be a comma-separated list of at most 32 beta names " +
+					"(lower-case letters, digits and hyphens)")
+			}
+			beta = append(beta, name)
+		}
+	}
+	return version, beta, nil
+}
+
+// betaName reports whether s reads as an API beta's name.
+func betaName(s string) bool {
+	if len(s) > 64 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // Endpoint is an upstream path the gateway forwards to.
 type Endpoint string
 
@@ -214,6 +263,11 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	}
 	// The query goes upstream too: only the SDKs' own beta=true may.
 	query, err := upstreamQuery(c.Query)
+	if err != nil {
+		return err
+	}
+	// So do two headers: only their known forms may.
+	version, beta, err := upstreamHeaders(c.Header)
 	if err != nil {
 		return err
 	}
@@ -277,11 +331,7 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	if query != "" {
 		target += "?" + query
 	}
-	version := c.Header.Get("Anthropic-Version")
-	if version == "" {
-		version = "2023-06-01"
-	}
-	up, err := s.send(ctx, &inv, target, key, version, c.Header.Values("Anthropic-Beta"), body)
+	up, err := s.send(ctx, &inv, target, key, version, beta, body)
 	if err != nil {
 		// The URL holds no secret; the error may name the host.
 		inv.fail(ctx, 0)

@@ -70,30 +70,41 @@ func (e *Engine) Detect(ctx context.Context, text string, rec *Record) ([]Span, 
 }
 
 func (e *Engine) detect(ctx context.Context, text string, cr *compiledRecord) (spans []Span, err error) {
+	err = e.withDetector(ctx, text, cr, func(d *detector) { spans = d.spans() })
+	if err != nil {
+		return nil, err
+	}
+	return spans, nil
+}
+
+// withDetector runs detection over text and hands the finished detector
+// to fn (which must not keep it); it is detect's frame, shared with
+// Session.Holds.
+func (e *Engine) withDetector(ctx context.Context, text string, cr *compiledRecord, fn func(*detector)) (err error) {
 	if len(text) > e.cfg.MaxBytes {
-		return nil, ErrTooLarge
+		return ErrTooLarge
 	}
 	if !utf8.ValidString(text) {
-		return nil, ErrInvalidUTF8
+		return ErrInvalidUTF8
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("phi: detection stopped: %w", err)
+		return fmt.Errorf("phi: detection stopped: %w", err)
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			// The panic value may quote input; it is dropped on purpose.
-			spans, err = nil, ErrInternal
+			err = ErrInternal
 		}
 	}()
 	sc := e.caches.Get().(*scratch)
 	d := newDetector(e, ctx, text, cr, sc)
 	if err := d.run(); err != nil {
-		return nil, err
+		return err
 	}
-	spans = d.spans()
+	fn(d)
 	if len(text) <= scratchKeep {
 		// not on a panic: its buffers are dropped with it
 		e.caches.Put(sc)
 	}
-	return spans, nil
+	return nil
 }

@@ -104,6 +104,39 @@ func (s *Session) RedactBuffer(ctx context.Context, text string, buf []byte) (Re
 	return s.redact(ctx, text, buf[:0])
 }
 
+// Holds reports whether text holds an identifier the engine is sure of:
+// a value of the session's record (a name, a date, a number, an address),
+// or one found by its shape (an e-mail or web address, an SSN, a phone
+// number, a labelled MRN or other number, a date written with its label,
+// a street address) — not a name, place or date inferred only from
+// dictionaries and context, which in an enum, an identifier or a model's
+// own prose is as often a false alarm. The gateway asks it of the strings
+// it sends as they are (tool names and ids, structural fields, object
+// keys, thinking blocks) and refuses the call when one holds an
+// identifier, since rewriting them would break the request. An error
+// means the text could not be checked; the caller must refuse it.
+func (s *Session) Holds(ctx context.Context, text string) (bool, error) {
+	found := false
+	err := s.e.withDetector(ctx, text, s.rec, func(d *detector) {
+		for _, c := range d.cands {
+			if c.prio == prioRecord || c.prio == prioStruct && sureShape[c.typ] {
+				found = true
+				return
+			}
+		}
+	})
+	return found, err
+}
+
+// sureShape are the types whose shape alone (an @, the dashes of an SSN, a
+// label such as "MRN") makes them identifiers wherever they are written;
+// dates, ages, phone numbers and bare numbers are not among them, since
+// version and model names and random ids are made of such digits
+// ("web_search_20250305", "claude-sonnet-4-5-20250929", "toolu_01…"). The
+// record's own values, those included, always count.
+var sureShape = map[Type]bool{TypeEmail: true, TypeURL: true, TypeIP: true, TypeSSN: true, TypeMRN: true,
+	TypeCreditCard: true, TypeIBAN: true, TypeAddress: true}
+
 // redact implements Redact (b nil) and RedactBuffer (b the caller's
 // buffer, emptied): the redacted text is written into b, or into fresh
 // memory when b is too small, and b is returned.
