@@ -212,9 +212,20 @@ func appendNullString(b []byte, s *string) ([]byte, error) {
 // PostgreSQL's to_json escapes text. s must be valid UTF-8.
 func appendString[T ~string | ~[]byte](b []byte, s T) ([]byte, error) {
 	b = append(b, '"')
+	// Fast path: eight bytes at a time while none needs escaping or is
+	// non-ASCII (most strings of an event: the whole of it).
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if plain8(x) {
+			continue
+		}
+		break
+	}
 	start := 0
 	ascii := true
-	for i := 0; i < len(s); i++ {
+	for ; i < len(s); i++ {
 		c := s[i]
 		if c >= 0x20 && c != '"' && c != '\\' {
 			if c >= utf8.RuneSelf {
@@ -248,33 +259,89 @@ func appendString[T ~string | ~[]byte](b []byte, s T) ([]byte, error) {
 	return append(b, '"'), nil
 }
 
+// Byte-lane constants for plain8.
+const (
+	lanes01 = 0x0101010101010101
+	lanes80 = 0x8080808080808080
+)
+
+// plain8 reports whether none of the eight bytes in x is a control
+// character (< 0x20), '"', '\\' or non-ASCII (>= 0x80): bytes appendString
+// copies as they are. The tests (plain8 against a byte loop) hold it exact.
+func plain8(x uint64) bool {
+	q := x ^ ('"' * lanes01)
+	bs := x ^ ('\\' * lanes01)
+	special := (x - 0x20*lanes01) | // a byte < 0x20 borrows into its top bit
+		(q-lanes01) & ^q | // a byte equal to '"'
+		(bs-lanes01) & ^bs | // a byte equal to '\\'
+		x // a byte >= 0x80
+	return special&lanes80 == 0
+}
+
 // appendTime appends t in UTC as audit.event_json formats it,
 // YYYY-MM-DDTHH:MI:SS.ffffffZ (years 0..9999; others through time.Format).
+// The date comes from the Unix seconds by integer arithmetic (civil from
+// days, H. Hinnant's algorithm) rather than t.UTC().Date() and t.Clock(),
+// each of which redoes the calendar: this runs once per verified event.
+// The tests hold it equal to time.Format across the whole range.
 func appendTime(b []byte, t time.Time) []byte {
-	t = t.UTC()
-	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
-		return t.AppendFormat(b, "2006-01-02T15:04:05.000000Z")
+	sec := t.Unix()
+	if sec < minTimeSec || sec >= maxTimeSec {
+		return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z")
 	}
-	hour, minute, sec := t.Clock()
+	days := (sec - minTimeSec) / 86400 // days since 0000-03-01 minus 60, >= 0
+	tod := int((sec - minTimeSec) % 86400)
+	// Days since 0000-03-01, the start of era 0 of Hinnant's calendar.
+	z := int(days) - 60
+	year, month, day := civil(z)
 	us := t.Nanosecond() / 1000
 	n := len(b)
 	b = append(b, "0000-00-00T00:00:00.000000Z"...)
-	d := b[n:]
-	put := func(at, v, width int) {
-		for i := at + width - 1; i >= at; i-- {
-			d[i] = byte('0' + v%10)
-			v /= 10
-		}
+	d := (*[27]byte)(b[n : n+27])
+	d[0], d[1], d[2], d[3] = byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10)
+	d[5], d[6] = byte('0'+month/10), byte('0'+month%10)
+	d[8], d[9] = byte('0'+day/10), byte('0'+day%10)
+	hour, minute, s := tod/3600, tod/60%60, tod%60
+	d[11], d[12] = byte('0'+hour/10), byte('0'+hour%10)
+	d[14], d[15] = byte('0'+minute/10), byte('0'+minute%10)
+	d[17], d[18] = byte('0'+s/10), byte('0'+s%10)
+	for i := 25; i >= 20; i-- {
+		d[i] = byte('0' + us%10)
+		us /= 10
 	}
-	put(0, year, 4)
-	put(5, int(month), 2)
-	put(8, day, 2)
-	put(11, hour, 2)
-	put(14, minute, 2)
-	put(17, sec, 2)
-	put(20, us, 6)
 	return b
+}
+
+// The Unix seconds of 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z:
+// appendTime formats [minTimeSec, maxTimeSec) itself.
+const (
+	minTimeSec = -62167219200
+	maxTimeSec = 253402300800
+)
+
+// civil returns the proleptic Gregorian date z days after 0000-03-01
+// (z >= -60, so the era is never negative).
+func civil(z int) (year, month, day int) {
+	if z < 0 { // January and February of year 0: era -1
+		z += 146097
+		year = -400
+	}
+	era := z / 146097
+	doe := z - era*146097                                  // [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
+	year += yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100) // [0, 365]
+	mp := (5*doy + 2) / 153                  // [0, 11], March = 0
+	day = doy - (153*mp+2)/5 + 1
+	if mp < 10 {
+		month = mp + 3
+	} else {
+		month = mp - 9
+	}
+	if month <= 2 {
+		year++
+	}
+	return year, month, day
 }
 
 // maxInt is the largest magnitude audit.jcs accepts for a number, 2^53.
