@@ -344,6 +344,7 @@ func patientRow(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 func patientRead(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 	return patientRow(s, p, r) || (p.breakGlass && r.org == p.org)
 }
+
 // ownGrantTarget reports whether the case_members "insert" cell grants p
 // itself (it grants a_prov0 in org A, b_pat1 in org B).
 func ownGrantTarget(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
