@@ -103,4 +103,19 @@ func TestCasesOwnGrant(t *testing.T) {
 		o.ID, o.Prov.ID).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("the author holds %d grants (%v)", n, err)
 	}
+
+	// A reference is unique per patient, not per org: a search returns
+	// every case carrying it that the caller may view.
+	w.do("PATCH", "/v1/cases/"+cid, o.Lead.Token, map[string]any{"reference": "WC-SHARED-1"}, http.StatusOK, nil)
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P2, "title": "Other claim",
+		"reference": "WC-SHARED-1"}, http.StatusCreated, nil)
+	for who, want := range map[*member]int{o.Lead: 2, o.Prov: 1, o.PatUser2: 1} {
+		var found struct {
+			Cases []caseJSON `json:"cases"`
+		}
+		w.do("POST", "/v1/cases/search", who.Token, map[string]any{"reference": "WC-SHARED-1"}, http.StatusOK, &found)
+		if len(found.Cases) != want {
+			t.Errorf("%s finds %d cases by reference, want %d", who.Email, len(found.Cases), want)
+		}
+	}
 }
