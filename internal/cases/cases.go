@@ -31,6 +31,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/errkind"
@@ -198,12 +199,20 @@ func (s *Service) denied(ctx context.Context, c call, e audit.Event, err error) 
 }
 
 // mapErr turns database errors into the package's.
+// errOwnGrant refuses a grant of, or a change to, the caller's own case
+// membership: another of the case's managers, a lead or an admin makes it.
+var errOwnGrant = errkind.Visible(ErrForbidden,
+	"nobody grants or changes their own access to a case: another of its managers, a lead or an admin does")
+
 func mapErr(op string, err error) error {
+	var pe *pgconn.PgError
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, pgx.ErrNoRows), postgres.IsCode(err, postgres.CodeNoDataFound):
 		return ErrNotFound
+	case errors.As(err, &pe) && pe.Code == postgres.CodeInsufficientPrivilege && pe.Hint == "own_case_grant":
+		return errOwnGrant
 	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
 		return ErrForbidden
 	case postgres.IsCode(err, postgres.CodeUniqueViolation):

@@ -111,6 +111,10 @@ func (s *Service) SetMember(ctx context.Context, kase, user uuid.UUID, in Member
 		if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
 			return err
 		}
+		if user == c.p.UserID {
+			// The database refuses it too (migration 00113).
+			return errOwnGrant
+		}
 		if ok, err := managed(ctx, t.q, c, kase); err != nil || !ok {
 			if err == nil {
 				err = ErrForbidden
@@ -435,6 +439,9 @@ func (s *Service) AcceptInvite(ctx context.Context, token string, ip netip.Addr,
 		return Acceptance{}, errkind.Visible(ErrInviteInvalid, "this invitation has been revoked")
 	case "expired":
 		return Acceptance{}, errkind.Visible(ErrInviteInvalid, "this invitation has expired")
+	case "own_invite":
+		return Acceptance{}, errkind.Visible(ErrInviteInvalid,
+			"an invitation gives its author no access to the case: another of the case's managers, a lead or an admin grants it")
 	case "member_revoked":
 		return Acceptance{}, errkind.Visible(ErrInviteInvalid,
 			"your membership of this organisation was revoked: ask its administrator to restore it")

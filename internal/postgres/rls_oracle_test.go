@@ -344,6 +344,17 @@ func patientRow(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 func patientRead(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 	return patientRow(s, p, r) || (p.breakGlass && r.org == p.org)
 }
+
+// ownGrantTarget reports whether the case_members "insert" cell grants p
+// itself (it grants a_prov0 in org A, b_pat1 in org B).
+func ownGrantTarget(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
+	u := s.must("a_prov0")
+	if t.org == s.must("B") {
+		u = s.must("b_pat1")
+	}
+	return p.user == u
+}
+
 func leadTarget(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
 	return t.org == p.org && p.leadOrAdmin()
 }
@@ -469,7 +480,16 @@ func rlsTables() []*rlsTable {
 						[]any{t.org, rlsNew(), rlsRandom(16), s.otherUser(a)}
 				}},
 			},
-			updates: []rlsWrite{{name: "update", tail: `set name_enc = name_enc, updated_at = now()`, may: patientRow}},
+			updates: []rlsWrite{
+				{name: "update", tail: `set name_enc = name_enc, updated_at = now()`, may: patientRow},
+				// The MRN and identifiers are the org's to assign: a lead
+				// or admin changes them, a linked patient or a care-team
+				// provider does not (migration 00113).
+				{name: "reidentify", tail: `set identifiers_enc = coalesce(identifiers_enc, '\x'::bytea) || '\x00'::bytea`,
+					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return patientRow(s, p, r) && p.leadOrAdmin() }},
+				{name: "remrn", tail: `set mrn_bidx = sha256(id::text::bytea)`,
+					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return patientRow(s, p, r) && p.leadOrAdmin() }},
+			},
 		},
 		{
 			name: "app.patient_links", pk: `org_id::text || '/' || user_id::text || '/' || patient_id::text`,
@@ -863,7 +883,7 @@ func rlsTables() []*rlsTable {
 				return p.live && r.org == p.org && p.role != "key" && (r.user == p.user || s.managesCase(p, r.org, r.kase))
 			},
 			inserts: []rlsInsert{{name: "insert", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
-				return s.managesCase(p, t.org, s.caseTarget(t))
+				return s.managesCase(p, t.org, s.caseTarget(t)) && !ownGrantTarget(s, p, t)
 			}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				u := s.must("a_prov0")
 				if t.org == s.must("B") {
@@ -872,6 +892,12 @@ func rlsTables() []*rlsTable {
 				return `insert into app.case_members (org_id, case_id, user_id, kind, permissions, access_expires_at, added_by)
 				        values ($1, $2, $3, 'payer', '{view,download}', now() + interval '1 day', $4)`,
 					[]any{t.org, s.caseTarget(t), u, a.user}
+			}}, {name: "insert_self", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				// Nobody grants themselves access to a case, not even a
+				// lead or admin (who reads every case anyway).
+				return `insert into app.case_members (org_id, case_id, user_id, kind, permissions, added_by)
+				        values ($1, $2, $3, 'staff', '{view,upload,download,comment}', $3)`,
+					[]any{t.org, s.caseTarget(t), a.user}
 			}}, {name: "insert_staff_kind_to_outsider", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				// A staff grant has no end date: never to a stakeholder or a patient.
 				u := s.must("a_attorney")
@@ -884,15 +910,21 @@ func rlsTables() []*rlsTable {
 			}}},
 			updates: []rlsWrite{
 				{name: "extend", tail: `set access_expires_at = now() + interval '1 year'`,
-					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return s.managesCase(p, r.org, r.kase) }},
+					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+						return s.managesCase(p, r.org, r.kase) && r.user != p.user
+					}},
 				{name: "unrevoke", tail: `set revoked_at = null where revoked_at is not null`,
-					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.revoked && s.managesCase(p, r.org, r.kase) }},
+					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+						return r.revoked && s.managesCase(p, r.org, r.kase) && r.user != p.user
+					}},
+				// Nobody widens their own grant (a_prov0 holds one on C3).
+				{name: "widen_own", tail: `set permissions = '{view,upload,download,comment}' where user_id = private.uid()`},
 				{name: "move", tail: `set case_id = case_id`},
 				// A manager changes a grant's kind, but never makes a
 				// stakeholder's grant a staff grant (which has no end date).
 				{name: "rekind", tail: `set kind = 'payer' where kind <> 'staff'`,
 					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
-						return s.managesCase(p, r.org, r.kase) && r.user != s.must("a_prov0")
+						return s.managesCase(p, r.org, r.kase) && r.user != s.must("a_prov0") && r.user != p.user
 					}},
 				{name: "make_staff", tail: `set kind = 'staff', access_expires_at = null where kind <> 'staff'`},
 			},

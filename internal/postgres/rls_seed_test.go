@@ -564,6 +564,9 @@ func (s *rlsSeed) caseOf(id string) (rlsRow, bool) {
 // none) is the access end date, revoked a revoked grant.
 func (w *rlsWriter) grant(org, kase, user, kind string, expires time.Time, revoked bool, perms ...string) {
 	o, c, u := w.s.must(org), w.s.must(kase), w.s.must(user)
+	// The org's admin gave it: nobody holds a grant they gave themselves
+	// (migration 00113).
+	by := w.s.must(strings.ToLower(org) + "_admin")
 	var exp, rev *time.Time
 	if !expires.IsZero() {
 		exp = &expires
@@ -573,7 +576,7 @@ func (w *rlsWriter) grant(org, kase, user, kind string, expires time.Time, revok
 		rev = &at
 	}
 	w.exec(`insert into app.case_members (org_id, case_id, user_id, kind, permissions, access_expires_at, added_by, revoked_at)
-	        values ($1, $2, $3, $4, $5, $6, $3, $7)`, o, c, u, kind, perms, exp, rev)
+	        values ($1, $2, $3, $4, $5, $6, $8, $7)`, o, c, u, kind, perms, exp, rev, by)
 	w.add("app.case_members", rlsRow{pk: o + "/" + c + "/" + u, org: o, kase: c, user: u, perms: perms,
 		expires: expires, revoked: revoked})
 }

@@ -141,6 +141,15 @@ begin
   -- undo an admin's or the directory's revocation of staff or a patient.
   select m.role, m.revoked_at is not null into mrole, mrevoked from app.memberships m
    where m.org_id = i.org_id and m.user_id = uid;
+  -- Nobody grants themselves access to a case: an invitation its author
+  -- accepts (sent to their own address) grants nothing.
+  if uid = i.created_by then
+    status := 'own_invite';
+    perform audit.append_as(i.org_id, 'case.invite.accept', 'denied', 'case_invite', i.id,
+      p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
+      p_details => jsonb_build_object('reason', status), p_case => i.case_id);
+    return;
+  end if;
   if mrevoked and mrole <> 'stakeholder' then
     status := 'member_revoked';
     perform audit.append_as(i.org_id, 'case.invite.accept', 'denied', 'case_invite', i.id,
@@ -472,6 +481,38 @@ begin
 end $$;
 
 ALTER FUNCTION app.break_glass_review(p_activation uuid, p_note_enc bytea, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: care_team_leave(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.care_team_leave() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+begin
+  if exists (select from app.memberships m
+              where m.org_id = old.org_id and m.user_id = old.provider_id and m.revoked_at is null
+                and m.role in ('lead', 'admin')) then
+    return null;
+  end if;
+  for r in
+    update app.case_members cm set revoked_at = now(), updated_at = now()
+      from app.cases c
+     where c.org_id = old.org_id and c.patient_id = old.patient_id
+       and cm.org_id = c.org_id and cm.case_id = c.id and cm.user_id = old.provider_id
+       and cm.kind = 'staff' and cm.revoked_at is null
+    returning cm.org_id, cm.case_id, cm.user_id
+  loop
+    perform audit.append_as(r.org_id, 'case.member.set', 'success', 'user', r.user_id, p_case => r.case_id,
+      p_details => jsonb_build_object('revoked', true, 'reason', 'care_team_removed'));
+  end loop;
+  return null;
+end $$;
+
+ALTER FUNCTION app.care_team_leave() OWNER TO ward_definer;
 
 --
 -- Name: claim_sso_domain(text, uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -3997,6 +4038,24 @@ end $$;
 ALTER FUNCTION private.case_member_expiry_rearm() OWNER TO ward_rls;
 
 --
+-- Name: case_member_not_own(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.case_member_not_own() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if (tg_op = 'INSERT' and new.user_id = new.added_by) or new.user_id = private.uid() then
+    raise exception 'nobody grants or changes their own access to a case' using errcode = '42501',
+      hint = 'own_case_grant';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION private.case_member_not_own() OWNER TO ward_rls;
+
+--
 -- Name: check_case_member_kind(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -4085,6 +4144,25 @@ begin
 end $$;
 
 ALTER FUNCTION private.guard_document_update() OWNER TO ward_rls;
+
+--
+-- Name: guard_patient_identifiers(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.guard_patient_identifiers() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if (new.mrn_bidx, new.identifiers_enc) is distinct from (old.mrn_bidx, old.identifiers_enc)
+     and not private.am_i_lead_in_org(new.org_id) then
+    raise exception 'only a lead or admin changes a patient''s MRN or identifiers' using errcode = '42501',
+      hint = 'patient_identifiers';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION private.guard_patient_identifiers() OWNER TO ward_rls;
 
 --
 -- Name: guard_version_insert(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -6860,6 +6938,12 @@ CREATE TRIGGER audit_sinks_guard BEFORE UPDATE ON app.audit_sinks FOR EACH ROW E
 CREATE CONSTRAINT TRIGGER break_glass_reason_given AFTER INSERT ON app.break_glass_activations DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION private.break_glass_reason_given();
 
 --
+-- Name: care_team care_team_leave; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER care_team_leave AFTER DELETE ON app.care_team FOR EACH ROW EXECUTE FUNCTION app.care_team_leave();
+
+--
 -- Name: case_members case_members_expiry_rearm; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -6870,6 +6954,12 @@ CREATE TRIGGER case_members_expiry_rearm BEFORE UPDATE ON app.case_members FOR E
 --
 
 CREATE TRIGGER case_members_kind BEFORE INSERT OR UPDATE OF kind ON app.case_members FOR EACH ROW EXECUTE FUNCTION private.check_case_member_kind();
+
+--
+-- Name: case_members case_members_not_own; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_members_not_own BEFORE INSERT OR UPDATE ON app.case_members FOR EACH ROW EXECUTE FUNCTION private.case_member_not_own();
 
 --
 -- Name: document_versions document_versions_accepted; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -6906,6 +6996,12 @@ CREATE TRIGGER memberships_revocation BEFORE INSERT OR UPDATE ON app.memberships
 --
 
 CREATE TRIGGER orgs_key_scope BEFORE UPDATE ON app.orgs FOR EACH ROW EXECUTE FUNCTION private.refuse_key_write();
+
+--
+-- Name: patients patients_identifiers; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER patients_identifiers BEFORE UPDATE OF mrn_bidx, identifiers_enc ON app.patients FOR EACH ROW EXECUTE FUNCTION private.guard_patient_identifiers();
 
 --
 -- Name: api_keys principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -7465,7 +7561,7 @@ ALTER TABLE app.case_members ENABLE ROW LEVEL SECURITY;
 -- Name: case_members case_members_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_members_insert ON app.case_members FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (added_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+CREATE POLICY case_members_insert ON app.case_members FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (added_by = ( SELECT private.uid() AS uid)) AND (user_id <> ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
 
 --
 -- Name: case_members case_members_select; Type: POLICY; Schema: app; Owner: ward_owner
@@ -7477,7 +7573,7 @@ CREATE POLICY case_members_select ON app.case_members FOR SELECT TO ward_app USI
 -- Name: case_members case_members_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_members_update ON app.case_members FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+CREATE POLICY case_members_update ON app.case_members FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id <> ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id <> ( SELECT private.uid() AS uid))));
 
 --
 -- Name: cases; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -8143,6 +8239,12 @@ GRANT ALL ON FUNCTION app.break_glass_reason(p_activation uuid, p_reason_enc byt
 
 REVOKE ALL ON FUNCTION app.break_glass_review(p_activation uuid, p_note_enc bytea, p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.break_glass_review(p_activation uuid, p_note_enc bytea, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION care_team_leave(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.care_team_leave() FROM PUBLIC;
 
 --
 -- Name: FUNCTION claim_sso_domain(p_domain text, p_connection uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -8885,6 +8987,12 @@ REVOKE ALL ON FUNCTION private.break_glass_reason_given() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.case_member_expiry_rearm() FROM PUBLIC;
 
 --
+-- Name: FUNCTION case_member_not_own(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.case_member_not_own() FROM PUBLIC;
+
+--
 -- Name: FUNCTION check_case_member_kind(); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -8919,6 +9027,12 @@ GRANT ALL ON FUNCTION private.get_my_role() TO ward_definer;
 --
 
 REVOKE ALL ON FUNCTION private.guard_document_update() FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_patient_identifiers(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.guard_patient_identifiers() FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_version_insert(); Type: ACL; Schema: private; Owner: ward_rls

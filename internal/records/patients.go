@@ -359,6 +359,15 @@ func (s *Service) update(ctx context.Context, id uuid.UUID, change func(cur Pati
 		if err != nil {
 			return err
 		}
+		// Unchanged identifiers keep their stored bytes (a fresh seal
+		// differs): the database refuses any change of mrn_bidx or
+		// identifiers_enc but a lead's or admin's (migration 00113).
+		if cur.MRN == in.MRN {
+			sl.mrnBidx = row.MrnBidx
+		}
+		if maps.Equal(cur.Identifiers, in.Identifiers) {
+			sl.identifiersBlob = row.IdentifiersEnc
+		}
 		row, err = dbsqlc.New(tx).UpdatePatient(ctx, dbsqlc.UpdatePatientParams{OrgID: c.p.OrgID, ID: id,
 			MrnBidx: sl.mrnBidx, EmailBidx: sl.emailBidx, NameEnc: sl.name, DobEnc: sl.dob, PhoneEnc: sl.phone,
 			EmailEnc: sl.email, AddressEnc: sl.address, IdentifiersEnc: sl.identifiersBlob})

@@ -1,0 +1,121 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wardhq/ward/internal/httpapi"
+	"github.com/wardhq/ward/internal/identity"
+)
+
+// A provider keeps no case or document access after leaving the patient's
+// care team (a security review, MEDIUM; migration 00113): they cannot
+// grant themselves a case membership, and leaving the care team revokes
+// the staff grants they hold on that patient's cases.
+func TestCasesOwnGrant(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Own Grant Clinic")
+	w.populate(o, "kg")
+	ctx := context.Background()
+
+	var c1 caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Claim"}, http.StatusCreated, &c1)
+	cid := c1.ID.String()
+	resp, b := w.upload("POST", "/v1/cases/"+cid+"/files", o.Lead.Token, "mri.pdf", []byte("%PDF-1.7\nmri"),
+		"Ward-Document-Type", "note")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %s", resp.StatusCode, b)
+	}
+	var d1 docJSON
+	_ = json.Unmarshal(b, &d1)
+	docPath := "/v1/documents/" + d1.ID.String() + "/content"
+	staff := map[string]any{"kind": "staff", "permissions": []string{"view", "download", "upload", "comment"}}
+	gone := func(who *member, why string) {
+		t.Helper()
+		for _, p := range []string{"/v1/patients/" + o.P1.String(), "/v1/cases/" + cid, docPath} {
+			if resp, b := w.request("GET", p, who.Token, nil); resp.StatusCode != http.StatusNotFound &&
+				resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("%s: GET %s: %d %s", why, p, resp.StatusCode, b)
+			}
+		}
+	}
+
+	// The reproduction: prov1, on P1's care team and no member of C1,
+	// grants themselves staff access; then an admin takes them off the
+	// care team.
+	prov1 := w.addMember(o, "prov1@kg.test", identity.RoleProvider)
+	w.do("PUT", "/v1/patients/"+o.P1.String()+"/care-team/"+prov1.ID.String(), o.Lead.Token, nil, http.StatusNoContent, nil)
+	w.do("GET", "/v1/cases/"+cid, prov1.Token, nil, http.StatusOK, nil)
+	resp, b = w.request("PUT", "/v1/cases/"+cid+"/members/"+prov1.ID.String(), prov1.Token, staff)
+	if resp.StatusCode != http.StatusForbidden || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
+		t.Fatalf("self-grant: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+	var p httpapi.Problem
+	if err := json.Unmarshal(b, &p); err != nil || !strings.Contains(p.Detail, "their own access to a case") {
+		t.Fatalf("self-grant problem: %s (%v)", b, err)
+	}
+	// A lead cannot either (they read every case anyway).
+	if resp, b := w.request("PUT", "/v1/cases/"+cid+"/members/"+o.Lead.ID.String(), o.Lead.Token, staff); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("lead self-grant: %d %s", resp.StatusCode, b)
+	}
+	w.do("DELETE", "/v1/patients/"+o.P1.String()+"/care-team/"+prov1.ID.String(), o.Admin.Token, nil, http.StatusNoContent, nil)
+	gone(prov1, "after leaving the care team")
+
+	// A staff grant an admin gave a care-team provider ends when they
+	// leave the care team, audited; the admin's revocation is the record.
+	prov2 := w.addMember(o, "prov2@kg.test", identity.RoleProvider)
+	w.do("PUT", "/v1/patients/"+o.P1.String()+"/care-team/"+prov2.ID.String(), o.Lead.Token, nil, http.StatusNoContent, nil)
+	w.do("PUT", "/v1/cases/"+cid+"/members/"+prov2.ID.String(), o.Admin.Token, staff, http.StatusOK, nil)
+	// They cannot widen or renew it themselves.
+	if resp, b := w.request("PUT", "/v1/cases/"+cid+"/members/"+prov2.ID.String(), prov2.Token,
+		map[string]any{"kind": "staff", "permissions": []string{"view"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("own grant changed: %d %s", resp.StatusCode, b)
+	}
+	w.do("GET", docPath, prov2.Token, nil, http.StatusOK, nil)
+	w.do("DELETE", "/v1/patients/"+o.P1.String()+"/care-team/"+prov2.ID.String(), o.Admin.Token, nil, http.StatusNoContent, nil)
+	gone(prov2, "a granted provider after leaving the care team")
+	var revoked bool
+	var audited int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select revoked_at is not null from app.case_members
+	    where org_id = $1 and case_id = $2 and user_id = $3`, o.ID, c1.ID, prov2.ID).Scan(&revoked); err != nil || !revoked {
+		t.Fatalf("the leaver's staff grant is live (%v)", err)
+	}
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1
+	    and action = 'case.member.set' and outcome = 'success' and object_id = $2 and case_id = $3
+	    and details->>'reason' = 'care_team_removed' and actor_id = $4`, o.ID, prov2.ID, c1.ID, o.Admin.ID).Scan(&audited); err != nil || audited != 1 {
+		t.Fatalf("the revocation is audited %d times (%v)", audited, err)
+	}
+
+	// An invitation its author accepts (sent to their own address) grants
+	// nothing.
+	_, tok := w.inviteOutbox(o.Prov.Token, cid, "kg-prov@example.test", "attorney", []string{"view", "download"},
+		time.Now().Add(time.Hour))
+	if _, resp, b := w.accept(tok); resp.StatusCode != http.StatusBadRequest || problemCode(t, b) != "invite_invalid" ||
+		!strings.Contains(string(b), "its author") {
+		t.Fatalf("own invitation accepted: %d %s", resp.StatusCode, b)
+	}
+	var n int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.case_members where org_id = $1 and user_id = $2`,
+		o.ID, o.Prov.ID).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the author holds %d grants (%v)", n, err)
+	}
+
+	// A reference is unique per patient, not per org: a search returns
+	// every case carrying it that the caller may view.
+	w.do("PATCH", "/v1/cases/"+cid, o.Lead.Token, map[string]any{"reference": "WC-SHARED-1"}, http.StatusOK, nil)
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P2, "title": "Other claim",
+		"reference": "WC-SHARED-1"}, http.StatusCreated, nil)
+	for who, want := range map[*member]int{o.Lead: 2, o.Prov: 1, o.PatUser2: 1} {
+		var found struct {
+			Cases []caseJSON `json:"cases"`
+		}
+		w.do("POST", "/v1/cases/search", who.Token, map[string]any{"reference": "WC-SHARED-1"}, http.StatusOK, &found)
+		if len(found.Cases) != want {
+			t.Errorf("%s finds %d cases by reference, want %d", who.Email, len(found.Cases), want)
+		}
+	}
+}
