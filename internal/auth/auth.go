@@ -351,7 +351,7 @@ func (s *Service) ConsumeLinkWithKey(ctx context.Context, token, verifier, jkt s
 // goes through AuthenticateDPoP (a session bound to a key resolves only
 // with that key's thumbprint, which comes with the proof's jti).
 func (s *Service) Authenticate(ctx context.Context, token, orgHint, binding string) (identity.Principal, error) {
-	return s.authenticate(ctx, token, orgHint, binding, "")
+	return s.authenticate(ctx, token, orgHint, binding, DPoPProof{})
 }
 
 // AuthenticateDPoP is Authenticate for a request that carries a DPoP proof
@@ -364,10 +364,10 @@ func (s *Service) AuthenticateDPoP(ctx context.Context, token, orgHint string, p
 	if proof.JKT == "" || proof.JTI == "" {
 		return identity.Principal{}, errkind.Visible(ErrDPoPInvalid, "the proof has no key or no jti")
 	}
-	return s.authenticate(ctx, token, orgHint, proof.JKT, jtiHash(proof.JTI))
+	return s.authenticate(ctx, token, orgHint, proof.JKT, proof)
 }
 
-func (s *Service) authenticate(ctx context.Context, token, orgHint, dpop, jti string) (identity.Principal, error) {
+func (s *Service) authenticate(ctx context.Context, token, orgHint, dpop string, proof DPoPProof) (identity.Principal, error) {
 	requestID := identity.RequestFrom(ctx).ID
 	key := strings.HasPrefix(token, APIKeyPrefix)
 	switch {
@@ -376,7 +376,7 @@ func (s *Service) authenticate(ctx context.Context, token, orgHint, dpop, jti st
 	case !key && !validSecret(token):
 		return identity.Principal{}, ErrUnauthenticated
 	}
-	p, err := whoami(ctx, s.db.Pool, identity.HashToken(token), orgHint, requestID, dpop, jti, key)
+	p, err := whoami(ctx, s.db.Pool, identity.HashToken(token), orgHint, requestID, dpop, proof, key)
 	if err == nil && p.Kind != identity.KindAPIKey {
 		p.Scopes = nil
 	}

@@ -43,10 +43,12 @@ var ErrDPoPInvalid = errkind.New(errkind.Unauthenticated, "dpop_invalid", "auth:
 	WithPublic("the DPoP proof is not valid for this request")
 
 // DPoPProof is what a verified proof binds: the thumbprint (RFC 7638,
-// SHA-256, base64url) of its key and its id.
+// SHA-256, base64url) of its key, its id, and its iat (seconds since
+// 1970), which the database compares with the start of its jti memory.
 type DPoPProof struct {
 	JKT string
 	JTI string
+	IAT int64
 }
 
 type dpopClaims struct {
@@ -69,7 +71,9 @@ func VerifyDPoP(proof, method, htu, accessToken string, now time.Time) (DPoPProo
 	if len(proof) > 8192 {
 		return bad("the proof is too long")
 	}
-	jws, err := jose.ParseSigned(proof, DPoPAlgorithms)
+	// RFC 9449 §4.1: the proof is a compact JWS (ParseSigned would also
+	// take the JSON serialization, and copy the proof to strip whitespace)
+	jws, err := jose.ParseSignedCompact(proof, DPoPAlgorithms)
 	if err != nil || len(jws.Signatures) != 1 {
 		return bad("the proof is not a compact JWS signed with ES256 or EdDSA")
 	}
@@ -111,7 +115,7 @@ func VerifyDPoP(proof, method, htu, accessToken string, now time.Time) (DPoPProo
 	if err != nil {
 		return bad("the proof's key has no thumbprint")
 	}
-	return DPoPProof{JKT: base64.RawURLEncoding.EncodeToString(tp), JTI: c.JTI}, nil
+	return DPoPProof{JKT: base64.RawURLEncoding.EncodeToString(tp), JTI: c.JTI, IAT: iat}, nil
 }
 
 // TokenHash is a DPoP ath: the base64url SHA-256 of an access token.

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -25,20 +26,26 @@ import (
 // whoami binds the credential (hash, org hint, request id and device
 // binding, transaction-local in the implicit transaction of the batch) and
 // resolves it to a principal in one round trip, pending or not
-// (Principal.Pending). With a DPoP key's thumbprint in dpop, jtiHash is the
-// hex SHA-256 of the verified proof's jti (ward.dpop_jti): app.whoami
-// records it once the credential resolved (migration 00100) and refuses a
-// jti seen before for that key with a unique violation on
-// dpop_proofs_pkey, in the same round trip. For an API key (key: the token
+// (Principal.Pending). With a DPoP key's thumbprint in dpop, proof is the
+// verified proof: the hex SHA-256 of its jti (ward.dpop_jti) and its iat
+// (ward.dpop_iat) go in one set_config; app.whoami records the jti once
+// the credential resolved (migrations 00100, 00112) and refuses, with a
+// unique violation on dpop_proofs_pkey in the same round trip, a jti seen
+// before for that key or a proof not newer than the start of its jti
+// memory (which a crash or a failover resets). For an API key (key: the token
 // has the sk_live_ prefix) the same round trip reads its scopes and
 // touches its last use (app.api_key_scopes), under the same binding. It
 // returns pgx.ErrNoRows when no live credential matches.
-func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestID, dpop, jtiHash string, key bool) (identity.Principal, error) {
+func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestID, dpop string, proof DPoPProof, key bool) (identity.Principal, error) {
 	p := identity.Principal{CredentialHash: credHash, DPoP: dpop}
 	b := &pgx.Batch{}
 	postgres.QueueBind(b, postgres.Credential{Hash: credHash, Org: orgHint, Request: requestID, DPoP: dpop})
-	if jtiHash != "" {
-		b.Queue(`select set_config('ward.dpop_jti', $1, true)`, jtiHash)
+	if proof.JTI != "" {
+		var iat string // none: the database counts the proof as the oldest accepted
+		if proof.IAT != 0 {
+			iat = strconv.FormatInt(proof.IAT, 10)
+		}
+		b.Queue(`select set_config('ward.dpop_jti', $1, true), set_config('ward.dpop_iat', $2, true)`, jtiHash(proof.JTI), iat)
 	}
 	var role, kind string
 	var sessionID uuid.NullUUID

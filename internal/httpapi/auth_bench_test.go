@@ -87,7 +87,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 	}{{o.Admin.Token, "", identity.KindSession}, {bound.Token, jkt, identity.KindSession}, {key, "", identity.KindAPIKey}} {
 		p, err := w.auth.Authenticate(ctx, c.token, "", "")
 		if c.dpop != "" {
-			p, err = w.auth.AuthenticateDPoP(ctx, c.token, "", auth.DPoPProof{JKT: c.dpop, JTI: uuid.NewString()})
+			p, err = w.auth.AuthenticateDPoP(ctx, c.token, "", auth.DPoPProof{JKT: c.dpop, JTI: uuid.NewString(), IAT: time.Now().Unix()})
 		}
 		if err != nil || p.Kind != c.kind || p.AAL != 2 || p.Pending != "" || p.Role != identity.RoleAdmin ||
 			(c.kind == identity.KindAPIKey) != (len(p.Scopes) == 1) {
@@ -138,7 +138,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		{"session-dpop-thumbprint", func(ctx context.Context) error {
 			// the server's database share: the thumbprint check and a fresh
 			// jti recorded, in the resolution's round trip
-			_, err := w.auth.AuthenticateDPoP(ctx, bound.Token, "", auth.DPoPProof{JKT: jkt, JTI: uuid.NewString()})
+			_, err := w.auth.AuthenticateDPoP(ctx, bound.Token, "", auth.DPoPProof{JKT: jkt, JTI: uuid.NewString(), IAT: time.Now().Unix()})
 			return err
 		}},
 		{"session-dpop-proof", func(ctx context.Context) error {

@@ -92,11 +92,12 @@ func testDPoP(t *testing.T, w *world, o *org, alg jose.SignatureAlgorithm) {
 	get("wrong htu", "DPoP "+tok, key.proof("GET", w.base+"/v1/sessions", tok, nil), http.StatusUnauthorized, "dpop_invalid")
 	get("htu with a query", "DPoP "+tok, key.proof("GET", me+"?x=1", tok, nil), http.StatusUnauthorized, "dpop_invalid")
 	// The jti is recorded in the round trip that resolves the session
-	// (app.whoami, migration 00100): once, and a replay is refused there.
+	// (app.whoami, migration 00100; in the unlogged app.dpop_jtis since
+	// 00112): once, and a replay is refused there.
 	proofs := func(jkt string) int {
 		t.Helper()
 		var n int
-		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.dpop_proofs where jkt = $1`, jkt).Scan(&n); err != nil {
+		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.dpop_jtis where jkt = $1`, jkt).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n

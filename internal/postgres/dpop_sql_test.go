@@ -3,8 +3,10 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -18,7 +20,8 @@ import (
 // the credential (migration 00100): with a key's thumbprint (ward.dpop) it
 // needs the jti hash (ward.dpop_jti), records it only for a credential
 // that resolved, refuses it the second time with nothing of the
-// resolution kept, and now and then removes expired ones.
+// resolution kept, and now and then removes expired ones. Since 00112 the
+// ids live in an unlogged table (app.dpop_jtis), not in app.dpop_proofs.
 func TestWhoamiDPoPJTI(t *testing.T) {
 	env := pgtest.New(t)
 	ctx := context.Background()
@@ -33,7 +36,8 @@ func TestWhoamiDPoPJTI(t *testing.T) {
 	whoami := func(dpop, jti string) (int, error) {
 		var n int
 		err := env.App.InTenantTx(ctx, postgres.Credential{Hash: cred, DPoP: dpop}, func(ctx context.Context, tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `select set_config('ward.dpop_jti', $1, true)`, jti); err != nil {
+			if _, err := tx.Exec(ctx, `select set_config('ward.dpop_jti', $1, true), set_config('ward.dpop_iat', $2, true)`,
+				jti, strconv.FormatInt(time.Now().Unix(), 10)); err != nil {
 				return err
 			}
 			return tx.QueryRow(ctx, `select count(*) from app.whoami() where user_id is not null`).Scan(&n)
@@ -42,7 +46,7 @@ func TestWhoamiDPoPJTI(t *testing.T) {
 	}
 	recorded := func(jkt string) (n int) {
 		t.Helper()
-		if err := env.Super.Pool.QueryRow(ctx, `select count(*) from app.dpop_proofs where jkt = $1`, jkt).Scan(&n); err != nil {
+		if err := env.Super.Pool.QueryRow(ctx, `select count(*) from app.dpop_jtis where jkt = $1`, jkt).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n
@@ -85,7 +89,7 @@ func TestWhoamiDPoPJTI(t *testing.T) {
 
 	// Expired proof ids go in bounded batches on some of the resolutions
 	// that record one, not on each.
-	w.exec(`insert into app.dpop_proofs (jkt, jti_hash, expires_at)
+	w.exec(`insert into app.dpop_jtis (jkt, jti_hash, expires_at)
 	        select $1, sha256(i::text::bytea), now() - interval '1 second' from generate_series(1, 300) i`, other)
 	calls := 0
 	for ; recorded(other) > 0; calls++ {
@@ -100,4 +104,105 @@ func TestWhoamiDPoPJTI(t *testing.T) {
 		t.Fatalf("300 expired jtis went in %d resolutions: a batch is at most 256", calls)
 	}
 	t.Logf("300 expired jtis went in %d resolutions", calls)
+}
+
+// The jti memory is unlogged (migration 00112): crash recovery, a promoted
+// standby or a restored base backup resets app.dpop_jtis and its epoch
+// sequence app.dpop_jti_epoch to their init forks. Here the reset is
+// simulated as it happens to both (TRUNCATE, and the sequence restarted,
+// never set). A proof recorded before the reset is then refused as a
+// replay, and so is any proof whose iat is not a minute past the restart
+// (it may have been used before it); a proof made after that passes once.
+// Neither a refused request nor a request with no iat bound sets the
+// epoch back.
+func TestWhoamiDPoPJTIMemoryReset(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	w := &riskWorld{t: t, env: env, org: uuid.New()}
+	w.exec(`insert into app.orgs (id, name, device_binding_required_for) values ($1, 'DPoP Org', '{}')`, w.org)
+	key := strings.Repeat("K", 43)
+	cred, session, _ := w.signInKey(w.member(), "", "10.0.0.5", "MyApp/1.0", key)
+	w.exec(`update app.sessions set dpop_jkt = $2 where id = $1`, session, key)
+
+	// whoami resolves cred with a proof of jti (hex SHA-256) and iat
+	// ("" binds none); it returns how many principals it saw.
+	whoami := func(jti string, iat string) (int, error) {
+		var n int
+		err := env.App.InTenantTx(ctx, postgres.Credential{Hash: cred, DPoP: key}, func(ctx context.Context, tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `select set_config('ward.dpop_jti', $1, true), set_config('ward.dpop_iat', $2, true)`,
+				jti, iat); err != nil {
+				return err
+			}
+			return tx.QueryRow(ctx, `select count(*) from app.whoami() where user_id is not null`).Scan(&n)
+		})
+		return n, err
+	}
+	replay := func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && pe.Code == postgres.CodeUniqueViolation && pe.ConstraintName == "dpop_proofs_pkey"
+	}
+	epoch := func() (v int64, called bool) {
+		t.Helper()
+		if err := env.Super.Pool.QueryRow(ctx, `select last_value, is_called from app.dpop_jti_epoch`).Scan(&v, &called); err != nil {
+			t.Fatal(err)
+		}
+		return v, called
+	}
+	unix := func(d time.Duration) string { return strconv.FormatInt(time.Now().Add(d).Unix(), 10) }
+
+	// The migration continued the logged memory: its epoch is 0, so a
+	// proof of now, or one with no iat, passes; a replay does not.
+	if v, called := epoch(); v != 0 || !called {
+		t.Fatalf("epoch after the migration: %d (called %v), want 0", v, called)
+	}
+	used, usedIAT := hexSHA256(uuid.NewString()), unix(-2*time.Minute)
+	if n, err := whoami(used, usedIAT); err != nil || n != 1 {
+		t.Fatalf("a fresh proof: %d principals (%v)", n, err)
+	}
+	if n, err := whoami(hexSHA256(uuid.NewString()), ""); err != nil || n != 1 {
+		t.Fatalf("a fresh proof, no iat bound: %d principals (%v)", n, err)
+	}
+	if _, err := whoami(used, usedIAT); !replay(err) {
+		t.Fatalf("a replay before the reset: %v, want a unique violation on dpop_proofs_pkey", err)
+	}
+
+	// The reset, as crash recovery does it.
+	w.exec(`truncate app.dpop_jtis`)
+	w.exec(`alter sequence app.dpop_jti_epoch restart`)
+	if _, called := epoch(); called {
+		t.Fatal("the restarted epoch counts as set")
+	}
+	restart := time.Now()
+	// The proof used before the reset, replayed: the memory forgot its
+	// jti, but its iat precedes the restart.
+	if _, err := whoami(used, usedIAT); !replay(err) {
+		t.Fatalf("a replay after the reset: %v, want a unique violation on dpop_proofs_pkey", err)
+	}
+	v, called := epoch()
+	if !called || v < restart.Unix()-1 || v > time.Now().Unix()+1 {
+		t.Fatalf("the refused request did not restart the memory at now: epoch %d (called %v), now %d", v, called, restart.Unix())
+	}
+	// iat up to a minute ahead of the restart: a proof the server may
+	// have accepted just before it (DPoPMaxSkew) is refused too; so is a
+	// proof with no iat (counted as five minutes old).
+	for _, iat := range []string{unix(0), strconv.FormatInt(v+60, 10), ""} {
+		if _, err := whoami(hexSHA256(uuid.NewString()), iat); !replay(err) {
+			t.Fatalf("a proof of iat %q, epoch %d: %v, want a unique violation on dpop_proofs_pkey", iat, v, err)
+		}
+	}
+	if v2, _ := epoch(); v2 != v {
+		t.Fatalf("refused requests moved the epoch from %d to %d", v, v2)
+	}
+	// A proof made more than a minute after the restart passes, once.
+	fresh, freshIAT := hexSHA256(uuid.NewString()), strconv.FormatInt(v+61, 10)
+	if n, err := whoami(fresh, freshIAT); err != nil || n != 1 {
+		t.Fatalf("a proof after the restart: %d principals (%v)", n, err)
+	}
+	if _, err := whoami(fresh, freshIAT); !replay(err) {
+		t.Fatalf("its replay: %v, want a unique violation on dpop_proofs_pkey", err)
+	}
+	// A malformed iat counts as none.
+	if _, err := whoami(hexSHA256(uuid.NewString()), "1e12"); !replay(err) {
+		t.Fatalf("a malformed iat: %v, want a unique violation on dpop_proofs_pkey", err)
+	}
 }

@@ -3133,6 +3133,9 @@ declare
   reused app.session_tokens%rowtype;
   jkt text := substring(current_setting('ward.dpop', true) from '^[A-Za-z0-9_-]{43}$');
   jti text := current_setting('ward.dpop_jti', true);
+  iat bigint := substring(current_setting('ward.dpop_iat', true) from '^[0-9]{1,12}$')::bigint;
+  began bigint;
+  called boolean;
 begin
   if jkt is not null and (jti is null or jti !~ '^[0-9a-f]{64}$') then
     raise exception 'a DPoP key comes with its proof''s jti hash (ward.dpop_jti)' using errcode = '22023';
@@ -3154,13 +3157,23 @@ begin
     return;
   end if;
   if jkt is not null then
-    insert into app.dpop_proofs (jkt, jti_hash) values (jkt, decode(jti, 'hex')) on conflict do nothing;
+    select e.last_value, e.is_called into began, called from app.dpop_jti_epoch e;
+    if not called then
+      -- the memory was reset (crash recovery, a promoted standby, a
+      -- restored backup): it begins again now.
+      began := setval('app.dpop_jti_epoch', floor(extract(epoch from now()))::bigint, true);
+    end if;
+    if coalesce(iat, floor(extract(epoch from now() - interval '5 minutes'))::bigint) <= began + 60 then
+      raise exception 'the DPoP proof''s iat does not follow the start of the jti memory (%): it may have been used before',
+        to_timestamp(began) using errcode = '23505', constraint = 'dpop_proofs_pkey';
+    end if;
+    insert into app.dpop_jtis (jkt, jti_hash) values (jkt, decode(jti, 'hex')) on conflict do nothing;
     if not found then
       raise exception 'the DPoP proof''s jti was used before' using errcode = '23505', constraint = 'dpop_proofs_pkey';
     end if;
     if random() < 1.0 / 32 then
-      delete from app.dpop_proofs d
-       where d.ctid = any (array(select x.ctid from app.dpop_proofs x where x.expires_at < now() limit 256));
+      delete from app.dpop_jtis d
+       where d.ctid = any (array(select x.ctid from app.dpop_jtis x where x.expires_at < now() limit 256));
     end if;
   end if;
   kind := me.kind; credential_id := me.credential_id; user_id := me.user_id; org_id := me.org_id;
@@ -5364,6 +5377,35 @@ ALTER TABLE ONLY app.documents FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.documents OWNER TO ward_owner;
 
 --
+-- Name: dpop_jti_epoch; Type: SEQUENCE; Schema: app; Owner: ward_owner
+--
+
+CREATE UNLOGGED SEQUENCE app.dpop_jti_epoch
+    START WITH 0
+    INCREMENT BY 1
+    MINVALUE 0
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER TABLE app.dpop_jti_epoch OWNER TO ward_owner;
+
+--
+-- Name: dpop_jtis; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE UNLOGGED TABLE app.dpop_jtis (
+    jkt text NOT NULL,
+    jti_hash bytea NOT NULL,
+    expires_at timestamp with time zone DEFAULT (now() + '00:10:00'::interval) NOT NULL,
+    CONSTRAINT dpop_jtis_jkt_check CHECK ((jkt ~ '^[A-Za-z0-9_-]{43}$'::text)),
+    CONSTRAINT dpop_jtis_jti_hash_check CHECK ((octet_length(jti_hash) = 32))
+);
+
+ALTER TABLE ONLY app.dpop_jtis FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.dpop_jtis OWNER TO ward_owner;
+
+--
 -- Name: dpop_proofs; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -6375,6 +6417,13 @@ ALTER TABLE ONLY app.documents
     ADD CONSTRAINT documents_pkey PRIMARY KEY (org_id, id);
 
 --
+-- Name: dpop_jtis dpop_jtis_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dpop_jtis
+    ADD CONSTRAINT dpop_jtis_pkey PRIMARY KEY (jkt, jti_hash);
+
+--
 -- Name: dpop_proofs dpop_proofs_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -6786,6 +6835,12 @@ CREATE INDEX documents_case_idx ON app.documents USING btree (org_id, case_id, c
 --
 
 CREATE INDEX documents_due_idx ON app.documents USING btree (due_at) WHERE ((provided_at IS NULL) AND (deleted_at IS NULL));
+
+--
+-- Name: dpop_jtis_expiry_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX dpop_jtis_expiry_idx ON app.dpop_jtis USING btree (expires_at);
 
 --
 -- Name: dpop_proofs_expiry_idx; Type: INDEX; Schema: app; Owner: ward_owner
@@ -7688,6 +7743,12 @@ CREATE POLICY documents_select ON app.documents FOR SELECT TO ward_app USING (((
 --
 
 CREATE POLICY documents_update ON app.documents FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL)));
+
+--
+-- Name: dpop_jtis; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.dpop_jtis ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: dpop_proofs; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9923,6 +9984,18 @@ GRANT UPDATE(accepted_by) ON TABLE app.documents TO ward_app;
 --
 
 GRANT UPDATE(deleted_at) ON TABLE app.documents TO ward_definer;
+
+--
+-- Name: SEQUENCE dpop_jti_epoch; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,UPDATE ON SEQUENCE app.dpop_jti_epoch TO ward_definer;
+
+--
+-- Name: TABLE dpop_jtis; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE app.dpop_jtis TO ward_definer;
 
 --
 -- Name: TABLE dpop_proofs; Type: ACL; Schema: app; Owner: ward_owner

@@ -203,6 +203,12 @@ type AppDocumentVersion struct {
 	CreatedAt   time.Time
 }
 
+type AppDpopJti struct {
+	Jkt       string
+	JtiHash   []byte
+	ExpiresAt time.Time
+}
+
 type AppDpopProof struct {
 	Jkt       string
 	JtiHash   []byte
