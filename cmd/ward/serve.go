@@ -61,6 +61,9 @@ type serveConfig struct {
 	// SinksAllowLoopback lets SIEM sinks reach loopback addresses;
 	// SinksCA is a PEM file of CAs sink certificates may chain to.
 	SinksAllowLoopback bool
+	// SinksAllowNetworks are CIDRs SIEM sinks may reach although they are
+	// private or this host's own.
+	SinksAllowNetworks string
 	SinksCA            string
 	// SSOAllowNetworks are CIDRs identity providers may be reached at
 	// although the SSO address guard refuses them (private, loopback);
@@ -103,6 +106,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&cfg.SinksAllowLoopback, "audit-sinks-allow-loopback", getenv("WARD_AUDIT_SINKS_ALLOW_LOOPBACK") == "1",
 		"let SIEM sinks reach loopback addresses, e.g. a collector on this host (refused by default, as are link-local "+
 			"addresses; env WARD_AUDIT_SINKS_ALLOW_LOOPBACK=1)")
+	fs.StringVar(&cfg.SinksAllowNetworks, "audit-sinks-allow-networks", getenv("WARD_AUDIT_SINKS_ALLOW_NETWORKS"),
+		"comma-separated CIDRs where SIEM sinks may be although Ward refuses them by default, e.g. an on-premises "+
+			"SIEM at 10.20.0.0/16 (refused by default: private addresses and this host's own, besides loopback, "+
+			"link-local and metadata; env WARD_AUDIT_SINKS_ALLOW_NETWORKS). See docs/audit-exports.md")
 	fs.StringVar(&cfg.SinksCA, "audit-sinks-ca", getenv("WARD_AUDIT_SINKS_CA"),
 		"PEM file of the CAs SIEM sink certificates must chain to, e.g. an internal CA (default: the system roots; "+
 			"env WARD_AUDIT_SINKS_CA)")
@@ -135,6 +142,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if _, err := parsePrefixes(cfg.Proxies); err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	if _, err := parsePrefixes(cfg.SinksAllowNetworks); err != nil {
+		return fmt.Errorf("--audit-sinks-allow-networks: %w", err)
 	}
 	if _, err := parsePrefixes(cfg.SSOAllowNetworks); err != nil {
 		return fmt.Errorf("--sso-allow-networks: %w", err)
@@ -393,8 +403,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
+		sinksAllow, _ := parsePrefixes(cfg.SinksAllowNetworks) // checked in runServe
 		deliverer = sink.NewDeliverer(sdb, inst, sink.Config{Site: siteName(cfg.BaseURL),
-			AllowLoopback: cfg.SinksAllowLoopback, RootCAs: roots}, log)
+			AllowLoopback: cfg.SinksAllowLoopback, AllowNetworks: sinksAllow, RootCAs: roots}, log)
 		sinkCtx, stopSinks := context.WithCancel(context.WithoutCancel(ctx))
 		sinksDone := make(chan struct{})
 		go func() { defer close(sinksDone); deliverer.Run(sinkCtx) }()

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -127,6 +128,22 @@ func TestAuditSinksAPI(t *testing.T) {
 	id := created.Sink.ID.String()
 	w.do("PATCH", "/v1/audit/sinks/"+id, b.Admin.Token, map[string]any{"enabled": false}, http.StatusNotFound, nil)
 	w.do("POST", "/v1/audit/sinks/"+id+"/rotate", b.Admin.Token, nil, http.StatusNotFound, nil)
+
+	// An org holds at most 10 sinks (the database counts them), so one
+	// tenant cannot hold the one deliverer with sinks that never answer.
+	for i := range 10 {
+		w.do("POST", "/v1/audit/sinks", b.Admin.Token, map[string]any{"kind": "syslog", "name": fmt.Sprintf("s%d", i),
+			"endpoint": "siem.example:6514"}, http.StatusCreated, nil)
+	}
+	resp, body = w.request("POST", "/v1/audit/sinks", b.Admin.Token, map[string]any{"kind": "syslog", "name": "s10",
+		"endpoint": "siem.example:6514"})
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "sink_limit") {
+		t.Fatalf("an eleventh sink: %d %s", resp.StatusCode, body)
+	}
+	w.do("GET", "/v1/audit/sinks", b.Admin.Token, nil, http.StatusOK, &list)
+	if len(list.Sinks) != 10 {
+		t.Fatalf("org B holds %d sinks, want 10", len(list.Sinks))
+	}
 
 	// Deliver: the signature verifies under the secret.
 	d := sink.NewDeliverer(w.env.Super, w.inst, sink.Config{Client: recv.Client(), Site: "ward-test"},

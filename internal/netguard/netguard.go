@@ -39,8 +39,11 @@ type RefusedError struct {
 
 func (e *RefusedError) Error() string {
 	msg := "refused: the endpoint resolves to a loopback, link-local, unspecified, multicast or cloud metadata address"
-	if e.Class == "private" {
+	switch e.Class {
+	case "private":
 		msg = "refused: the endpoint resolves to a private address"
+	case "this host":
+		msg = "refused: the endpoint resolves to an address of Ward's own host"
 	}
 	if e.Addr.IsValid() {
 		msg += " (" + e.Addr.String() + ", " + e.Class + ")"
@@ -61,8 +64,9 @@ type Config struct {
 	// loopback, link-local (169.254.0.0/16 with the cloud metadata
 	// services, fe80::/10), unspecified and 0.0.0.0/8, broadcast,
 	// multicast, the known metadata addresses outside those ranges
-	// (fd00:ec2::254, 100.100.100.200), and IPv4-mapped or NAT64 forms
-	// of these.
+	// (fd00:ec2::254, 100.100.100.200), the addresses of Ward's own
+	// host's interfaces (a service bound to 0.0.0.0 is reachable there
+	// as on loopback), and IPv4-mapped or NAT64 forms of these.
 	RefusePrivate bool
 	// Allow lists networks reachable whatever the rules above say: the
 	// operator's opt-in (an IdP on a private network; tests' servers on
@@ -120,12 +124,32 @@ func (c Config) Check(ip netip.Addr) error {
 		class = "multicast"
 	case ip == metadata[0], ip == metadata[1]:
 		class = "cloud metadata"
+	case thisHost(ip):
+		class = "this host"
 	case c.RefusePrivate && (ip.IsPrivate() || shared.Contains(ip)):
 		class = "private"
 	default:
 		return nil
 	}
 	return &RefusedError{Addr: ip, Class: class, Hint: c.Hint}
+}
+
+// thisHost reports whether ip is an address of one of this host's
+// interfaces, read when asked (connections through a guard are few, and
+// addresses change).
+func thisHost(ip netip.Addr) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return true // unknown: refuse
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if own, ok := netip.AddrFromSlice(n.IP); ok && own.Unmap() == ip {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // control is the net.Dialer Control that checks each resolved address.
@@ -144,10 +168,15 @@ func (c Config) timeout() time.Duration {
 	return c.Timeout
 }
 
+// connectTimeout bounds a TCP connection attempt (within the timeout): a
+// destination that never answers a SYN costs a caller seconds, not the
+// whole budget.
+const connectTimeout = 5 * time.Second
+
 // Dialer is the guarded dialer (for clients that are not HTTP, such as
 // syslog over TLS).
 func (c Config) Dialer() *net.Dialer {
-	return &net.Dialer{Timeout: c.timeout(), Control: c.control, Resolver: c.Resolver}
+	return &net.Dialer{Timeout: min(c.timeout(), connectTimeout), Control: c.control, Resolver: c.Resolver}
 }
 
 // Client is the guarded HTTP client: the guarded dialer, TLS 1.2 or

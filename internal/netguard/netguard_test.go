@@ -39,6 +39,29 @@ func TestCheck(t *testing.T) {
 			}
 		}
 	}
+	// the host's own interface addresses, private or public, are refused
+	// (a service bound to 0.0.0.0 answers there as on loopback)
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := 0
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(n.IP)
+		if !ok || ip.Unmap().IsLoopback() || ip.Unmap().IsLinkLocalUnicast() {
+			continue
+		}
+		own++
+		var re *netguard.RefusedError
+		if err := (netguard.Config{}).Check(ip); !errors.As(err, &re) || re.Class != "this host" {
+			t.Errorf("own address %s: %v", ip, err)
+		}
+	}
+	t.Logf("%d own non-loopback addresses checked", own)
 	c := netguard.Config{RefusePrivate: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"),
 		netip.MustParsePrefix("10.1.0.0/16")}}
 	for s, ok := range map[string]bool{"127.0.0.1": true, "::ffff:127.0.0.1": true, "127.0.0.2": false, "::1": false,

@@ -301,6 +301,24 @@ end $$;
 ALTER FUNCTION app.audit_sinks_guard() OWNER TO ward_owner;
 
 --
+-- Name: audit_sinks_limit(); Type: FUNCTION; Schema: app; Owner: ward_owner
+--
+
+CREATE FUNCTION app.audit_sinks_limit() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('ward.audit_sinks.' || new.org_id::text, 0));
+  if (select count(*) from app.audit_sinks s where s.org_id = new.org_id) >= 10 then
+    raise exception 'an org holds at most 10 audit sinks' using errcode = '54000', hint = 'sink_limit';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.audit_sinks_limit() OWNER TO ward_owner;
+
+--
 -- Name: break_glass_activate(bytea, bytea, bytea, bytea, bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -6987,6 +7005,12 @@ CREATE TRIGGER api_keys_key_revoke BEFORE UPDATE ON app.api_keys FOR EACH ROW EX
 CREATE TRIGGER audit_sinks_guard BEFORE UPDATE ON app.audit_sinks FOR EACH ROW EXECUTE FUNCTION app.audit_sinks_guard();
 
 --
+-- Name: audit_sinks audit_sinks_limit; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER audit_sinks_limit BEFORE INSERT ON app.audit_sinks FOR EACH ROW EXECUTE FUNCTION app.audit_sinks_limit();
+
+--
 -- Name: break_glass_activations break_glass_reason_given; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -8272,6 +8296,12 @@ GRANT ALL ON FUNCTION app.api_key_scopes() TO ward_app;
 --
 
 REVOKE ALL ON FUNCTION app.audit_sinks_guard() FROM PUBLIC;
+
+--
+-- Name: FUNCTION audit_sinks_limit(); Type: ACL; Schema: app; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION app.audit_sinks_limit() FROM PUBLIC;
 
 --
 -- Name: FUNCTION break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]); Type: ACL; Schema: app; Owner: ward_definer

@@ -4,19 +4,25 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/netguard"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 	"github.com/wardhq/ward/internal/vault/envelope"
@@ -37,6 +43,9 @@ type Config struct {
 	// AllowLoopback lets sinks reach loopback addresses (a SIEM on the same
 	// host; tests).
 	AllowLoopback bool
+	// AllowNetworks are networks sinks may reach although they are
+	// private or the host's own (an on-premises SIEM); none by default.
+	AllowNetworks []netip.Prefix
 	// RootCAs, when set, are the CAs sink certificates must chain to (an
 	// internal CA of on-premises SIEMs); nil: the system roots.
 	RootCAs *x509.CertPool
@@ -88,7 +97,7 @@ func NewDeliverer(db *postgres.DB, inst *envelope.OrgKeys, cfg Config, log *slog
 		cfg.Interval = time.Second
 	}
 	if cfg.Client == nil {
-		cfg.Client = defaultClient(cfg.AllowLoopback, cfg.RootCAs)
+		cfg.Client = defaultClient(cfg)
 	}
 	if cfg.TLS == nil {
 		cfg.TLS = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: cfg.RootCAs}
@@ -291,19 +300,62 @@ func (d *Deliverer) failed(ctx context.Context, s *due, cause error) error {
 		backoff = d.cfg.MaxBackoff
 	}
 	backoff = time.Duration(float64(backoff) * (0.5 + rand.Float64()))
-	msg := cause.Error()
-	if len(msg) > 300 {
-		msg = msg[:300]
-	}
+	msg := publicFailure(s.Kind, cause)
 	err := dbsqlc.New(d.db.Pool).RecordSinkFailure(ctx, dbsqlc.RecordSinkFailureParams{OrgID: s.Org, ID: s.ID,
 		Attempts: int32(s.attempts), LastError: &msg, RetryIn: backoff.Seconds()})
 	d.count(s, 0, 1)
+	// the log (the operator's) has the whole cause; the sink's last_error
+	// (the org admin's) only its class
 	d.log.WarnContext(ctx, "audit sink delivery failed; will retry", "org", s.Org, "sink", s.ID, "kind", s.Kind,
-		"attempt", s.attempts, "retry_in", backoff.Round(time.Millisecond), "err", msg)
+		"attempt", s.attempts, "retry_in", backoff.Round(time.Millisecond), "err", cause.Error())
 	if err != nil {
 		return fmt.Errorf("sink %s: record failure: %w", s.ID, err)
 	}
 	return cause
+}
+
+// publicFailure is what a sink's last_error (which the org admin reads)
+// says of a failed attempt. A refusal by the address guard names its
+// class; a failure to connect, to complete TLS or to read an answer is one
+// message whatever its cause, since "connection refused", "reset",
+// "timeout" and a TLS alert would tell an admin which ports of a host are
+// open (a port scanner through Ward); what the receiver answered once TLS
+// succeeded (a status, an unacknowledged batch) is said as it is.
+func publicFailure(k Kind, cause error) string {
+	var ref *netguard.RefusedError
+	if errors.As(cause, &ref) {
+		what := "a loopback, link-local, unspecified, multicast or cloud metadata address"
+		switch ref.Class {
+		case "private":
+			what = "a private address"
+		case "this host":
+			what = "an address of Ward's own host"
+		}
+		return string(k) + ": refused: the endpoint resolves to " + what + "; " + ref.Hint
+	}
+	var (
+		ne   net.Error
+		oe   *net.OpError
+		ue   *url.Error
+		rh   tls.RecordHeaderError
+		al   tls.AlertError
+		cv   *tls.CertificateVerificationError
+		ua   x509.UnknownAuthorityError
+		hn   x509.HostnameError
+		ci   x509.CertificateInvalidError
+		xerr = errors.As(cause, &rh) || errors.As(cause, &al) || errors.As(cause, &cv) || errors.As(cause, &ua) ||
+			errors.As(cause, &hn) || errors.As(cause, &ci)
+	)
+	if xerr || errors.As(cause, &ne) || errors.As(cause, &oe) || errors.As(cause, &ue) || errors.Is(cause, io.EOF) ||
+		errors.Is(cause, io.ErrUnexpectedEOF) || errors.Is(cause, syscall.ECONNRESET) || errors.Is(cause, syscall.ECONNREFUSED) {
+		return string(k) + ": could not connect to the endpoint, complete TLS with it or read its answer " +
+			"(the cause is in the server's log)"
+	}
+	msg := cause.Error()
+	if len(msg) > 300 {
+		msg = msg[:300]
+	}
+	return msg
 }
 
 func (d *Deliverer) count(s *due, delivered, failures int64) {

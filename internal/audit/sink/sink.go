@@ -41,6 +41,10 @@ var (
 	ErrInvalid = errkind.New(errkind.Invalid, "invalid_input", "sink: invalid configuration")
 	// ErrNotFound means no sink with that id in the caller's org.
 	ErrNotFound = errkind.New(errkind.NotFound, "not_found", "sink: no such sink").WithPublic("no such sink")
+	// ErrLimit means the org holds its 10 sinks already (the database
+	// counts them: app.audit_sinks_limit).
+	ErrLimit = errkind.New(errkind.Conflict, "sink_limit", "sink: the org holds its 10 sinks").
+			WithPublic("an org holds at most 10 audit sinks: delete one first")
 	// ErrForbidden means the caller is not an admin of the org.
 	ErrForbidden = errkind.New(errkind.Forbidden, "forbidden", "sink: admins only").WithPublic("sinks are for admins")
 )
@@ -235,6 +239,9 @@ func (s *Service) Create(ctx context.Context, n NewSink) (Sink, string, error) {
 			CreatedBy: uuid.NullUUID{UUID: p.UserID, Valid: p.UserID != uuid.Nil}})
 		if postgres.IsCode(err, "23505") {
 			return uuid.Nil, nil, errkind.Visible(ErrInvalid, "a sink of this org already has that name")
+		}
+		if postgres.IsCode(err, "54000") {
+			return uuid.Nil, nil, ErrLimit
 		}
 		if err != nil {
 			return uuid.Nil, nil, fmt.Errorf("sink: create in org %s: %w", org, err)

@@ -730,7 +730,65 @@ func TestSinkAddressGuard(t *testing.T) {
 	if _, err := d.Once(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, le, _ := e.cursor(t, org, id); strings.Contains(le, "refused") || !strings.Contains(le, "certificate") {
+	if _, _, le, _ := e.cursor(t, org, id); le != "webhook: "+unreachable {
 		t.Fatalf("with loopback allowed: %q", le)
+	}
+}
+
+const unreachable = "could not connect to the endpoint, complete TLS with it or read its answer (the cause is in the server's log)"
+
+// A sink cannot probe the operator's network: private addresses and the
+// host's own are refused unless the operator allows the network, and a
+// failed connection reads the same whether the port is closed, open
+// without TLS or silent (the cause goes to the server's log only).
+func TestSinkNoScanner(t *testing.T) {
+	e := newEnv(t)
+	org := e.org(t, 3)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	private := e.sink(t, org, Syslog, "10.255.255.1:6514", "", "ocsf", 10)
+	d := NewDeliverer(e.reader, e.inst, Config{}, quiet)
+	if _, err := d.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, le, _ := e.cursor(t, org, private); !strings.Contains(le, "refused: the endpoint resolves to a private address") ||
+		!strings.Contains(le, "--audit-sinks-allow-networks") {
+		t.Fatalf("private endpoint: %q", le)
+	}
+	if _, err := e.Super.Pool.Exec(context.Background(), `delete from app.audit_sinks where id = $1`, private); err != nil {
+		t.Fatal(err)
+	}
+
+	// a closed port, an open port that speaks no TLS, an open port that
+	// resets: one answer
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	plain, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	go func() {
+		for {
+			c, err := plain.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n"))
+			c.Close()
+		}
+	}()
+	ids := []uuid.UUID{e.sink(t, org, Syslog, closedAddr, "", "ocsf", 10), e.sink(t, org, Syslog, plain.Addr().String(), "", "ocsf", 10)}
+	d = NewDeliverer(e.reader, e.inst, Config{AllowLoopback: true}, quiet)
+	if _, err := d.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if _, _, le, _ := e.cursor(t, org, id); le != "syslog: "+unreachable {
+			t.Errorf("sink %s: %q", id, le)
+		}
 	}
 }

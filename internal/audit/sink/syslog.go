@@ -26,7 +26,7 @@ import (
 type syslogSender struct{ d *Deliverer }
 
 func (w *syslogSender) send(ctx context.Context, s *due, batch []*audit.Row) error {
-	dialer := &tls.Dialer{NetDialer: dialer(w.d.cfg.AllowLoopback), Config: w.d.cfg.TLS}
+	dialer := &tls.Dialer{NetDialer: dialer(w.d.cfg), Config: w.d.cfg.TLS}
 	conn, err := dialer.DialContext(ctx, "tcp", s.Endpoint)
 	if err != nil {
 		return fmt.Errorf("syslog: %w", err)
