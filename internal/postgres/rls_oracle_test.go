@@ -625,6 +625,15 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{{name: "forget", tail: `set expires_at = now() - interval '1 day'`}},
 		},
 		{
+			// Request proofs' ids seen (unlogged, 00112): nobody but
+			// app.whoami.
+			name: "app.dpop_jtis", pk: `jkt || '/' || encode(jti_hash, 'hex')`, scope: rlsNoScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.dpop_jtis (jkt, jti_hash) values (repeat('A', 43), $1)`, []any{rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "forget", tail: `set expires_at = now() - interval '1 day'`}},
+		},
+		{
 			// Rotated tokens: nobody reads or writes them but the procedures.
 			name: "app.session_tokens", pk: `org_id::text || '/' || session_id::text || '/' || encode(token_hash, 'hex')`,
 			scope: rlsOrgScope,
