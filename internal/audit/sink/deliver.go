@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"sort"
 	"sync"
 	"syscall"
@@ -333,21 +332,21 @@ func publicFailure(k Kind, cause error) string {
 		}
 		return string(k) + ": refused: the endpoint resolves to " + what + "; " + ref.Hint
 	}
+	// net.Error covers *net.OpError (dial, read, write) and *url.Error (a
+	// webhook or HEC request); TLS and certificate errors can arrive
+	// without either around them
 	var (
-		ne   net.Error
-		oe   *net.OpError
-		ue   *url.Error
-		rh   tls.RecordHeaderError
-		al   tls.AlertError
-		cv   *tls.CertificateVerificationError
-		ua   x509.UnknownAuthorityError
-		hn   x509.HostnameError
-		ci   x509.CertificateInvalidError
-		xerr = errors.As(cause, &rh) || errors.As(cause, &al) || errors.As(cause, &cv) || errors.As(cause, &ua) ||
-			errors.As(cause, &hn) || errors.As(cause, &ci)
+		ne net.Error
+		rh tls.RecordHeaderError
+		al tls.AlertError
+		cv *tls.CertificateVerificationError
+		ua x509.UnknownAuthorityError
+		hn x509.HostnameError
+		ci x509.CertificateInvalidError
 	)
-	if xerr || errors.As(cause, &ne) || errors.As(cause, &oe) || errors.As(cause, &ue) || errors.Is(cause, io.EOF) ||
-		errors.Is(cause, io.ErrUnexpectedEOF) || errors.Is(cause, syscall.ECONNRESET) || errors.Is(cause, syscall.ECONNREFUSED) {
+	if errors.As(cause, &ne) || errors.As(cause, &rh) || errors.As(cause, &al) || errors.As(cause, &cv) ||
+		errors.As(cause, &ua) || errors.As(cause, &hn) || errors.As(cause, &ci) || errors.Is(cause, io.EOF) ||
+		errors.Is(cause, io.ErrUnexpectedEOF) || errors.Is(cause, syscall.ECONNRESET) {
 		return string(k) + ": could not connect to the endpoint, complete TLS with it or read its answer " +
 			"(the cause is in the server's log)"
 	}
