@@ -65,6 +65,12 @@ type Config struct {
 	// loopback (always): the figures say how the log, the archive and the
 	// sinks are doing, which is nobody else's business.
 	MetricsFrom []netip.Prefix
+	// StallWindow is how long a route without a deadline (uploads,
+	// downloads, exports, streams) lets its client go without progress: no
+	// byte of the body for this long, a body slower than 1 KiB/s on average
+	// after this long, or a response write the client does not take
+	// within it ends the request. Default 30 s.
+	StallWindow time.Duration
 }
 
 // Deps are the services the API calls.
@@ -112,6 +118,8 @@ type server struct {
 	limits *limiter
 	// signInLimits limits the sign-in routes per client address.
 	signInLimits *limiter
+	// streams counts each user's open requests without a deadline.
+	streams streamCounts
 
 	api, console, scim, gateway *surface
 }
@@ -140,6 +148,9 @@ func newServer(cfg Config, deps Deps) *server {
 	}
 	if cfg.SignInRateBurst == 0 {
 		cfg.SignInRateBurst = 60
+	}
+	if cfg.StallWindow <= 0 {
+		cfg.StallWindow = 30 * time.Second
 	}
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)

@@ -2,10 +2,16 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"strconv"
+	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
@@ -78,7 +84,61 @@ func (sf *surface) route(pattern string, n need, h http.Handler, opts ...routeOp
 	for _, o := range opts {
 		o(&rc)
 	}
+	if rc.deadline == noDeadline {
+		h = sf.s.streams.cap(sf, h)
+	}
 	sf.mux.Handle(pattern, sf.limited(rc, sf.s.guard(sf, n, h)))
+}
+
+// maxStreams is how many requests without a deadline (uploads, downloads,
+// exports, gateway calls) one user (or an API key of no user) may have
+// open at once: each holds a
+// connection, a goroutine and a segment buffer for as long as its client
+// keeps up.
+const maxStreams = 16
+
+// streamCounts counts each user's open requests without a deadline.
+type streamCounts struct {
+	mu   sync.Mutex
+	open map[uuid.UUID]int
+}
+
+// cap refuses a user's request without a deadline while maxStreams of
+// theirs are open (429, retry after a second), and counts it while it
+// runs. A request with no principal (none of these routes today) is not
+// counted.
+func (c *streamCounts) cap(sf *surface, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := identity.PrincipalFrom(r.Context())
+		who := p.UserID
+		if who == uuid.Nil {
+			who = p.CredentialID // an API key of no user
+		}
+		if !ok || who == uuid.Nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		c.mu.Lock()
+		if c.open == nil {
+			c.open = map[uuid.UUID]int{}
+		}
+		if c.open[who] >= maxStreams {
+			c.mu.Unlock()
+			sf.writeError(w, r, rateLimited(time.Second,
+				fmt.Sprintf("at most %d uploads, downloads, exports and gateway calls may be open at once", maxStreams)))
+			return
+		}
+		c.open[who]++
+		c.mu.Unlock()
+		defer func() {
+			c.mu.Lock()
+			if c.open[who]--; c.open[who] <= 0 {
+				delete(c.open, who)
+			}
+			c.mu.Unlock()
+		}()
+		next.ServeHTTP(w, r)
+	})
 }
 
 // limited applies a route's deadline, through http.ResponseController so
@@ -96,8 +156,17 @@ func (sf *surface) limited(rc routeConfig, next http.Handler) http.Handler {
 			defer cancel()
 			r = r.WithContext(ctx)
 		case rc.deadline == noDeadline:
+			// No deadline for the whole request, but the client must keep
+			// up: a body that stalls or trickles, or a response the client
+			// stops reading, ends the request (see progressBody).
 			_ = ctl.SetReadDeadline(time.Time{})
 			_ = ctl.SetWriteDeadline(time.Time{})
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = &progressBody{ReadCloser: r.Body, ctl: ctl, window: sf.s.cfg.StallWindow}
+			}
+			if rw, ok := w.(*responseWriter); ok {
+				rw.stall = sf.s.cfg.StallWindow
+			}
 		}
 		r.Body = http.MaxBytesReader(unwrap(w), r.Body, rc.maxBody)
 		next.ServeHTTP(w, r)
@@ -191,6 +260,10 @@ type responseWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	// stall, when set (routes without a deadline), is how long one write
+	// may wait for the client to take the bytes: each write moves the
+	// connection's write deadline to now + stall.
+	stall time.Duration
 }
 
 func (w *responseWriter) WriteHeader(code int) {
@@ -208,6 +281,9 @@ func (w *responseWriter) WriteHeader(code int) {
 func (w *responseWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
+	}
+	if w.stall > 0 {
+		_ = http.NewResponseController(w.ResponseWriter).SetWriteDeadline(time.Now().Add(w.stall))
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
@@ -247,3 +323,66 @@ func (p *probe) WriteHeader(code int)        { p.status = code }
 // errorWriter answers an error in a surface's shape; handlers take their
 // surface's.
 type errorWriter func(w http.ResponseWriter, r *http.Request, err error)
+
+// A route without a deadline (uploads, downloads, exports, streams) may
+// take as long as its data takes, but not as long as a client cares to
+// hold the connection: the body must not stall for the stall window
+// (Config.StallWindow), and after the first window it must have arrived
+// at minBodyRate on average (a slowloris that sends a byte just before
+// each window ends is cut too); a response write the client does not take
+// within the window ends the request (responseWriter.stall).
+const minBodyRate = 1024 // bytes per second
+
+// errBodyTooSlow is the 408 for a request body that stalled or trickled.
+var errBodyTooSlow = &publicError{status: http.StatusRequestTimeout, code: "body_too_slow",
+	msg: fmt.Sprintf("the request body stalled or arrived slower than %d bytes per second; nothing of it was kept",
+		minBodyRate)}
+
+// progressBody enforces the body's progress: before each read it moves the
+// connection's read deadline to the stall window from now, and refuses to go on
+// once the average rate since the first read falls under minBodyRate. At
+// the end of the body (or a client's error) the read deadline is lifted,
+// so that a long response (a stream) is not cut by it.
+type progressBody struct {
+	io.ReadCloser
+	ctl    *http.ResponseController
+	window time.Duration
+	start  time.Time
+	n      int64
+	done   bool
+}
+
+func (b *progressBody) Read(p []byte) (int, error) {
+	if b.done {
+		return b.ReadCloser.Read(p)
+	}
+	now := time.Now()
+	if b.start.IsZero() {
+		b.start = now
+	}
+	if el := now.Sub(b.start); el > b.window && float64(b.n) < minBodyRate*el.Seconds() {
+		b.refuse()
+		return 0, errBodyTooSlow
+	}
+	_ = b.ctl.SetReadDeadline(now.Add(b.window))
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		b.refuse()
+		err = errBodyTooSlow
+	case err != nil:
+		b.done = true
+		_ = b.ctl.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+// refuse ends the body for good: the read deadline stays in the past, so
+// the server does not wait for the rest of a trickling body before it
+// answers (it would, to keep the connection) and closes the connection
+// after the answer.
+func (b *progressBody) refuse() {
+	b.done = true
+	_ = b.ctl.SetReadDeadline(time.Now())
+}

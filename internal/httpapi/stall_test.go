@@ -1,0 +1,239 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wardhq/ward/internal/httpapi"
+)
+
+// Routes without a deadline (uploads, downloads) still need their client
+// to make progress: a body that stalls, or trickles in under 1 KiB/s once
+// the stall window has passed, is refused with 408 and nothing of it is
+// kept; a download the client stops reading is cut; a client that keeps up
+// is never cut, however long it takes.
+func TestStalledClients(t *testing.T) {
+	const window = time.Second
+	w := newWorld(t, withAPIConfig(func(c *httpapi.Config) { c.StallWindow = window }))
+	o := w.createOrg("Stall Org")
+	var kase caseJSON
+	w.do("POST", "/v1/cases", o.Admin.Token, map[string]any{"title": "stalls"}, http.StatusCreated, &kase)
+	files := "/v1/cases/" + kase.ID.String() + "/files"
+
+	// slowUpload sends first at once, then chunk every pause until the
+	// server answers (or 20 s pass), and returns the answer.
+	slowUpload := func(first []byte, chunk []byte, pause time.Duration) (*http.Response, []byte, time.Duration) {
+		t.Helper()
+		pr, pw := io.Pipe()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			if _, err := pw.Write(first); err != nil {
+				return
+			}
+			deadline := time.Now().Add(20 * time.Second)
+			for time.Now().Before(deadline) {
+				select {
+				case <-ctx.Done():
+					pw.CloseWithError(context.Canceled)
+					return
+				case <-time.After(pause):
+				}
+				if chunk == nil {
+					continue // stalled: nothing more, the body stays open
+				}
+				if _, err := pw.Write(chunk); err != nil {
+					return
+				}
+			}
+			pw.Close()
+		}()
+		req, err := http.NewRequestWithContext(ctx, "POST", w.srv.URL+files, pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.authorize(req, o.Admin.Token)
+		req.Header.Set("Content-Type", "application/octet-stream")
+		req.Header.Set("Content-Disposition", "attachment; filename=slow.bin")
+		req.Header.Set("Ward-Document-Type", "scan")
+		start := time.Now()
+		resp, err := w.srv.Client().Do(req)
+		if err != nil {
+			t.Fatalf("upload: %v\n%s", err, w.logs.String()[max(0, len(w.logs.String())-3000):])
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b, time.Since(start)
+	}
+	refused := func(name string, resp *http.Response, body []byte, took time.Duration) {
+		t.Helper()
+		var p struct{ Code string }
+		_ = json.Unmarshal(body, &p)
+		if resp.StatusCode != http.StatusRequestTimeout || p.Code != "body_too_slow" {
+			t.Fatalf("%s: %d %s, want 408 body_too_slow", name, resp.StatusCode, body)
+		}
+		if took > 10*window {
+			t.Errorf("%s: refused after %s, the window is %s", name, took, window)
+		}
+	}
+
+	// A body that stops after its first bytes.
+	resp, body, took := slowUpload(bytes.Repeat([]byte("a"), 600), nil, 100*time.Millisecond)
+	refused("stalled body", resp, body, took)
+	// A body that trickles: a few bytes just inside every window.
+	resp, body, took = slowUpload([]byte("b"), []byte("bb"), window*6/10)
+	refused("trickled body", resp, body, took)
+
+	// Nothing of either was kept.
+	var docs struct{ Documents []docJSON }
+	w.do("GET", "/v1/cases/"+kase.ID.String()+"/documents", o.Admin.Token, nil, http.StatusOK, &docs)
+	if len(docs.Documents) != 0 {
+		t.Fatalf("refused uploads left %d documents", len(docs.Documents))
+	}
+	var objects int
+	if err := w.env.Super.Pool.QueryRow(context.Background(),
+		`select count(*) from app.document_versions where case_id = $1`, kase.ID).Scan(&objects); err != nil {
+		t.Fatal(err)
+	}
+	if objects != 0 {
+		t.Fatalf("refused uploads left %d versions", objects)
+	}
+
+	// A slow client that keeps up (8 KiB every 200 ms, four windows
+	// long) is served.
+	steady := func() (*http.Response, []byte) {
+		pr, pw := io.Pipe()
+		go func() {
+			chunk := bytes.Repeat([]byte("d"), 8<<10)
+			for i := 0; i < 20; i++ { // 4 s at 40 KiB/s
+				if _, err := pw.Write(chunk); err != nil {
+					return
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			pw.Close()
+		}()
+		req, _ := http.NewRequest("POST", w.srv.URL+files, pr)
+		w.authorize(req, o.Admin.Token)
+		req.Header.Set("Content-Type", "application/octet-stream")
+		req.Header.Set("Content-Disposition", "attachment; filename=steady.bin")
+		req.Header.Set("Ward-Document-Type", "scan")
+		resp, err := w.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	resp, body = steady()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("a steady slow upload: %d %s", resp.StatusCode, body)
+	}
+	var d docJSON
+	_ = json.Unmarshal(body, &d)
+	if len(d.Versions) != 1 || d.Versions[0].Size != 20*8<<10 {
+		t.Fatalf("steady upload stored %+v", d.Versions)
+	}
+
+	// At most 16 such requests of one user are open at once: a 17th is
+	// refused while they run (429), and served once they are done.
+	var wg sync.WaitGroup
+	codes := make(chan int, 16)
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pr, pw := io.Pipe()
+			go func() {
+				chunk := bytes.Repeat([]byte("e"), 8<<10)
+				for i := 0; i < 15; i++ { // 3 s
+					if _, err := pw.Write(chunk); err != nil {
+						return
+					}
+					time.Sleep(200 * time.Millisecond)
+				}
+				pw.Close()
+			}()
+			req, _ := http.NewRequest("POST", w.srv.URL+files, pr)
+			w.authorize(req, o.Admin.Token)
+			req.Header.Set("Content-Type", "application/octet-stream")
+			req.Header.Set("Content-Disposition", "attachment; filename=many.bin")
+			req.Header.Set("Ward-Document-Type", "scan")
+			resp, err := w.srv.Client().Do(req)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	time.Sleep(time.Second)
+	resp, body = w.upload("POST", files, o.Admin.Token, "one-more.bin", []byte("x"), "Ward-Document-Type", "scan")
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("a 17th open upload: %d %s", resp.StatusCode, body)
+	}
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != http.StatusCreated {
+			t.Fatalf("one of 16 steady uploads: %d", c)
+		}
+	}
+	resp, body = w.upload("POST", files, o.Admin.Token, "one-more.bin", []byte("x"), "Ward-Document-Type", "scan")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("an upload after the 16 ended: %d %s", resp.StatusCode, body)
+	}
+
+	// A download the client stops reading is cut after the window; the
+	// same download read at once arrives whole.
+	big := randomBytes(48<<20, 7)
+	resp, body = w.upload("POST", files, o.Admin.Token, "big.bin", big, "Ward-Document-Type", "scan")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+	_ = json.Unmarshal(body, &d)
+	path := "/v1/documents/" + d.ID.String() + "/content"
+	resp, got, err := w.download(path, o.Admin.Token)
+	if err != nil || resp.StatusCode != http.StatusOK || !bytes.Equal(got, big) {
+		t.Fatalf("download read at once: %v %d, %d bytes", err, resp.StatusCode, len(got))
+	}
+	req, _ := http.NewRequest("GET", w.srv.URL+path, nil)
+	w.authorize(req, o.Admin.Token)
+	resp, err = w.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(4 * window)
+	got, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil && len(got) == len(big) {
+		t.Fatalf("a download left unread for %s arrived whole", 4*window)
+	}
+	// The server gave up writing: its access log line for the cut
+	// download counts fewer bytes than the document.
+	var cut bool
+	for _, line := range strings.Split(w.logs.String(), "\n") {
+		var l struct {
+			Msg   string `json:"msg"`
+			Route string `json:"route"`
+			Bytes int64  `json:"bytes"`
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "request" && l.Route == "GET /v1/documents/{id}/content" &&
+			l.Bytes < int64(len(big)) {
+			cut = true
+		}
+	}
+	if !cut {
+		t.Fatalf("no access log line shows the unread download cut short")
+	}
+}
