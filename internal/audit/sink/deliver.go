@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -55,6 +56,9 @@ type Config struct {
 	// PEN is the IANA Private Enterprise Number of the syslog structured
 	// data id (ward@PEN); 32473, the documentation number, when 0.
 	PEN int
+	// Parallel is how many orgs' sinks a pass delivers to at once (8 when
+	// 0); one org's sinks are delivered one after the other.
+	Parallel int
 	// MaxBatchesPerPass bounds one sink's share of a pass (10 when 0).
 	MaxBatchesPerPass int
 	// Backoff is the first retry delay (1 s when 0); it doubles per
@@ -109,6 +113,9 @@ func NewDeliverer(db *postgres.DB, inst *envelope.OrgKeys, cfg Config, log *slog
 	}
 	if cfg.MaxBatchesPerPass <= 0 {
 		cfg.MaxBatchesPerPass = 10
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 8
 	}
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = time.Second
@@ -225,15 +232,37 @@ func (d *Deliverer) Once(ctx context.Context) (int64, error) {
 			BatchMax: int(r.BatchMax), Cursor: r.CursorSeq}, secret: r.SecretEnc, prev: r.PrevSecretEnc,
 			prevExpires: r.PrevExpiresAt, attempts: int(r.Attempts)}
 	}
-	var total int64
+	// The sinks come ordered by org. Each org's sinks are delivered in
+	// turn by one worker, and up to Parallel orgs at once, so that an
+	// org whose SIEM hangs until its timeouts delays only its own sinks.
+	var orgs [][]due
 	for i := range sinks {
-		n, err := d.deliver(ctx, &sinks[i])
-		total += n
-		if err != nil && ctx.Err() != nil {
-			return total, err
+		if i == 0 || sinks[i].Org != sinks[i-1].Org {
+			orgs = append(orgs, nil)
 		}
+		orgs[len(orgs)-1] = append(orgs[len(orgs)-1], sinks[i])
 	}
-	return total, nil
+	var (
+		total atomic.Int64
+		wg    sync.WaitGroup
+		slots = make(chan struct{}, d.cfg.Parallel)
+	)
+	for _, org := range orgs {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			for i := range org {
+				if ctx.Err() != nil {
+					return
+				}
+				n, _ := d.deliver(ctx, &org[i])
+				total.Add(n)
+			}
+		}()
+	}
+	wg.Wait()
+	return total.Load(), ctx.Err()
 }
 
 // deliver sends s's pending events, batch by batch, until it is caught

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -789,6 +790,65 @@ func TestSinkNoScanner(t *testing.T) {
 	for _, id := range ids {
 		if _, _, le, _ := e.cursor(t, org, id); le != "syslog: "+unreachable {
 			t.Errorf("sink %s: %q", id, le)
+		}
+	}
+}
+
+// One org's SIEM that hangs does not hold up other orgs' deliveries: a
+// pass delivers to each org's sinks in its own worker, so org B's events
+// arrive while org A's request is still waiting for its receiver. (Before,
+// one pass went sink by sink and B waited for A's timeouts.)
+func TestHangingSinkDelaysOnlyItsOrg(t *testing.T) {
+	e := newEnv(t)
+	slow, fast := newReceiver(t), newReceiver(t)
+	release := make(chan struct{})
+	slow.hang = release
+	var orgs []uuid.UUID
+	for range 3 {
+		orgs = append(orgs, e.org(t, 5))
+	}
+	// Every org but the last hangs: with the sinks in org order, whichever
+	// comes first hangs, and the last one is B.
+	slices.SortFunc(orgs, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	var ids []uuid.UUID
+	for _, org := range orgs[:2] {
+		ids = append(ids, e.sink(t, org, Webhook, slow.srv.URL, newWebhookSecret(), "ocsf", 10))
+	}
+	b := e.sink(t, orgs[2], Webhook, fast.srv.URL, newWebhookSecret(), "ocsf", 10)
+	client := slow.srv.Client()
+	client.Transport.(*http.Transport).TLSClientConfig.RootCAs.AddCert(fast.srv.Certificate())
+	d := e.deliverer(t, e.reader, client)
+	done := make(chan int64, 1)
+	go func() {
+		n, _ := d.Once(context.Background())
+		done <- n
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(fast.seqs()) < 5 {
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatalf("org B's events did not arrive while org A's receiver hung (got %v)", fast.seqs())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if c, _, _, _ := e.cursor(t, orgs[2], b); c != 5 {
+		close(release)
+		t.Fatalf("org B's cursor %d while A hangs, want 5", c)
+	}
+	for len(slow.requests()) < 2 {
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatalf("the hanging receiver got %d requests, want both hung orgs' first batch at once", len(slow.requests()))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	if n := <-done; n != 15 {
+		t.Fatalf("the pass delivered %d events, want 15", n)
+	}
+	for i, id := range ids {
+		if c, _, _, _ := e.cursor(t, orgs[i], id); c != 5 {
+			t.Fatalf("hung org %d: cursor %d, want 5", i, c)
 		}
 	}
 }
