@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/wardhq/ward/internal/httpapi"
 	"github.com/wardhq/ward/internal/identity"
 )
@@ -117,5 +119,66 @@ func TestCasesOwnGrant(t *testing.T) {
 		if len(found.Cases) != want {
 			t.Errorf("%s finds %d cases by reference, want %d", who.Email, len(found.Cases), want)
 		}
+	}
+}
+
+// A revoked member's case grants end with the membership, audited, so a
+// membership revived later (the same address added again) starts with no
+// case access: nobody granted it again (migration 00123).
+func TestRevokedMemberLosesCaseGrants(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Revoked Grants Clinic")
+	w.populate(o, "rg")
+	ctx := context.Background()
+	var c caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P2, "title": "Claim"}, http.StatusCreated, &c)
+	cid := c.ID.String()
+	back := w.addMember(o, "back@rg.test", identity.RoleProvider)
+	w.do("PUT", "/v1/cases/"+cid+"/members/"+back.ID.String(), o.Admin.Token,
+		map[string]any{"kind": "staff", "permissions": []string{"view", "download"}}, http.StatusOK, nil)
+	w.do("GET", "/v1/cases/"+cid, back.Token, nil, http.StatusOK, nil)
+
+	w.do("DELETE", "/v1/members/"+back.ID.String(), o.Admin.Token, nil, http.StatusNoContent, nil)
+	liveGrants := func() int {
+		t.Helper()
+		var n int
+		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.case_members
+		    where org_id = $1 and user_id = $2 and revoked_at is null`, o.ID, back.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := liveGrants(); n != 0 {
+		t.Fatalf("live case grants of a revoked member: %d", n)
+	}
+	w.integrate()
+	var audited int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events e
+	    where e.org_id = $1 and e.action = 'case.member.set' and e.object_id = $2 and e.case_id = $3
+	      and e.details->>'reason' = 'membership_revoked'`, o.ID, back.ID, c.ID).Scan(&audited); err != nil || audited != 1 {
+		t.Fatalf("revocation events: %d (%v)", audited, err)
+	}
+
+	// The same address added again: a member without the old grant.
+	var r struct {
+		UserID uuid.UUID `json:"user_id"`
+	}
+	w.do("POST", "/v1/members", o.Admin.Token, map[string]any{"email": back.Email, "role": "provider", "invite": false},
+		http.StatusCreated, &r)
+	if r.UserID != back.ID {
+		t.Fatalf("re-added as another user: %s, was %s", r.UserID, back.ID)
+	}
+	again := w.operatorSignIn(back.Email, o.ID)
+	if resp, b := w.request("GET", "/v1/cases/"+cid, again, nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("a revived member reads the case of a revoked grant: %d %s", resp.StatusCode, b)
+	}
+	// A grant given after the revival holds, and revoking the membership
+	// again ends it too.
+	w.do("PUT", "/v1/cases/"+cid+"/members/"+back.ID.String(), o.Admin.Token,
+		map[string]any{"kind": "staff", "permissions": []string{"view"}}, http.StatusOK, nil)
+	w.do("GET", "/v1/cases/"+cid, again, nil, http.StatusOK, nil)
+	w.do("DELETE", "/v1/members/"+back.ID.String(), o.Admin.Token, nil, http.StatusNoContent, nil)
+	if n := liveGrants(); n != 0 {
+		t.Fatalf("live case grants after the second revocation: %d", n)
 	}
 }

@@ -1114,6 +1114,30 @@ end $$;
 ALTER FUNCTION app.logout(p_request text) OWNER TO ward_definer;
 
 --
+-- Name: membership_revoked(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.membership_revoked() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+begin
+  for r in
+    update app.case_members cm set revoked_at = now(), updated_at = now()
+     where cm.org_id = new.org_id and cm.user_id = new.user_id and cm.revoked_at is null
+    returning cm.org_id, cm.case_id, cm.user_id
+  loop
+    perform audit.append_as(r.org_id, 'case.member.set', 'success', 'user', r.user_id, p_case => r.case_id,
+      p_details => jsonb_build_object('revoked', true, 'reason', 'membership_revoked'));
+  end loop;
+  return null;
+end $$;
+
+ALTER FUNCTION app.membership_revoked() OWNER TO ward_definer;
+
+--
 -- Name: open_document_version(uuid, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -7059,6 +7083,12 @@ CREATE TRIGGER documents_guard BEFORE UPDATE ON app.documents FOR EACH ROW EXECU
 CREATE TRIGGER gateway_providers_audit AFTER INSERT OR DELETE OR UPDATE ON app.gateway_providers FOR EACH ROW EXECUTE FUNCTION audit.gateway_provider_audit();
 
 --
+-- Name: memberships membership_revoked; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER membership_revoked AFTER UPDATE OF revoked_at ON app.memberships FOR EACH ROW WHEN (((old.revoked_at IS NULL) AND (new.revoked_at IS NOT NULL))) EXECUTE FUNCTION app.membership_revoked();
+
+--
 -- Name: memberships memberships_key_scope; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -8478,6 +8508,12 @@ GRANT ALL ON FUNCTION app.live_storage_keys(p_keys text[]) TO ward_ops;
 
 REVOKE ALL ON FUNCTION app.logout(p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.logout(p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION membership_revoked(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.membership_revoked() FROM PUBLIC;
 
 --
 -- Name: FUNCTION open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer); Type: ACL; Schema: app; Owner: ward_definer
