@@ -10,8 +10,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/httpapi"
 	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/scim"
 )
 
 // A provider keeps no case or document access after leaving the patient's
@@ -180,5 +182,61 @@ func TestRevokedMemberLosesCaseGrants(t *testing.T) {
 	w.do("DELETE", "/v1/members/"+back.ID.String(), o.Admin.Token, nil, http.StatusNoContent, nil)
 	if n := liveGrants(); n != 0 {
 		t.Fatalf("live case grants after the second revocation: %d", n)
+	}
+}
+
+// Credentials a member made die with their standing, whichever path takes
+// it away (migration 00123): an admin made a lead loses their API keys for
+// good (a key resolves only while its creator is an admin, and before, it
+// came back with the role); a member the directory deactivates loses the
+// SCIM tokens they made, as one an admin revokes did.
+func TestRevokedStandingEndsOwnCredentials(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Standing Clinic")
+	w.populate(o, "st")
+	admin2 := w.addMember(o, "st-admin2@example.test", identity.RoleAdmin)
+	var k auth.CreatedAPIKey
+	w.do("POST", "/v1/api-keys", admin2.Token, map[string]any{"name": "ops", "scopes": []string{"members"}},
+		http.StatusCreated, &k)
+	w.do("GET", "/v1/members", k.Key, nil, http.StatusOK, nil)
+
+	w.do("PATCH", "/v1/members/"+admin2.ID.String(), o.Admin.Token, map[string]any{"role": "lead"}, http.StatusOK, nil)
+	if resp, b := w.request("GET", "/v1/members", k.Key, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a demoted admin's key: %d %s", resp.StatusCode, b)
+	}
+	w.do("PATCH", "/v1/members/"+admin2.ID.String(), o.Admin.Token, map[string]any{"role": "admin"}, http.StatusOK, nil)
+	if resp, b := w.request("GET", "/v1/members", k.Key, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the key of an admin made admin again came back: %d %s", resp.StatusCode, b)
+	}
+	w.integrate()
+	var n int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from audit.events where org_id = $1
+	    and action = 'auth.api_key.revoke' and object_id = $2 and details->>'reason' = 'admin_role_removed'`,
+		o.ID, k.ID).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d revocation events for the demoted admin's key (%v)", n, err)
+	}
+
+	// The directory deactivates an admin who made a SCIM token: the token
+	// dies with the membership, audited, and the directory's own token
+	// (made by another admin) keeps working.
+	admin3 := w.addMember(o, "st-admin3@example.test", identity.RoleAdmin)
+	var own scim.CreatedToken
+	w.do("POST", "/v1/scim/tokens", admin3.Token, map[string]any{"name": "theirs", "default_role": "provider"},
+		http.StatusCreated, &own)
+	dir := w.createSCIMToken(o, "lead").Secret
+	path3 := "/scim/v2/Users/" + admin3.ID.String()
+	w.scim("GET", path3, own.Secret, "", http.StatusOK, nil)
+	w.scim("PATCH", path3, dir, patchActiveFalse, http.StatusOK, nil)
+	w.scimError("GET", path3, own.Secret, "", http.StatusUnauthorized, "")
+	w.scim("GET", path3, dir, "", http.StatusOK, nil)
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from audit.events where org_id = $1
+	    and action = 'scim.token.revoke' and object_id = $2 and details->>'reason' = 'member_revoked'`,
+		o.ID, own.ID).Scan(&n); err != nil || n != 1 {
+		w.integrate()
+		if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from audit.events where org_id = $1
+		    and action = 'scim.token.revoke' and object_id = $2 and details->>'reason' = 'member_revoked'`,
+			o.ID, own.ID).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("%d revocation events for the deactivated admin's SCIM token (%v)", n, err)
+		}
 	}
 }

@@ -1123,14 +1123,35 @@ CREATE FUNCTION app.membership_revoked() RETURNS trigger
     AS $$
 declare
   r record;
+  revoked boolean := old.revoked_at is null and new.revoked_at is not null;
+  why text := case when old.revoked_at is null and new.revoked_at is not null then 'member_revoked'
+                   else 'admin_role_removed' end;
 begin
+  if revoked then
+    for r in
+      update app.case_members cm set revoked_at = now(), updated_at = now()
+       where cm.org_id = new.org_id and cm.user_id = new.user_id and cm.revoked_at is null
+      returning cm.org_id, cm.case_id, cm.user_id
+    loop
+      perform audit.append_as(r.org_id, 'case.member.set', 'success', 'user', r.user_id, p_case => r.case_id,
+        p_details => jsonb_build_object('revoked', true, 'reason', 'membership_revoked'));
+    end loop;
+    for r in
+      update app.scim_tokens t set revoked_at = now()
+       where t.org_id = new.org_id and t.created_by = new.user_id and t.revoked_at is null
+      returning t.org_id, t.id
+    loop
+      perform audit.append_as(r.org_id, 'scim.token.revoke', 'success', 'scim_token', r.id,
+        p_details => jsonb_build_object('reason', why));
+    end loop;
+  end if;
   for r in
-    update app.case_members cm set revoked_at = now(), updated_at = now()
-     where cm.org_id = new.org_id and cm.user_id = new.user_id and cm.revoked_at is null
-    returning cm.org_id, cm.case_id, cm.user_id
+    update app.api_keys k set revoked_at = now()
+     where k.org_id = new.org_id and k.created_by = new.user_id and k.revoked_at is null
+    returning k.org_id, k.id
   loop
-    perform audit.append_as(r.org_id, 'case.member.set', 'success', 'user', r.user_id, p_case => r.case_id,
-      p_details => jsonb_build_object('revoked', true, 'reason', 'membership_revoked'));
+    perform audit.append_as(r.org_id, 'auth.api_key.revoke', 'success', 'api_key', r.id,
+      p_details => jsonb_build_object('reason', why));
   end loop;
   return null;
 end $$;
@@ -7086,7 +7107,7 @@ CREATE TRIGGER gateway_providers_audit AFTER INSERT OR DELETE OR UPDATE ON app.g
 -- Name: memberships membership_revoked; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
-CREATE TRIGGER membership_revoked AFTER UPDATE OF revoked_at ON app.memberships FOR EACH ROW WHEN (((old.revoked_at IS NULL) AND (new.revoked_at IS NOT NULL))) EXECUTE FUNCTION app.membership_revoked();
+CREATE TRIGGER membership_revoked AFTER UPDATE OF revoked_at, role ON app.memberships FOR EACH ROW WHEN ((((old.revoked_at IS NULL) AND (new.revoked_at IS NOT NULL)) OR ((new.revoked_at IS NULL) AND (old.role = 'admin'::text) AND (new.role <> 'admin'::text)))) EXECUTE FUNCTION app.membership_revoked();
 
 --
 -- Name: memberships memberships_key_scope; Type: TRIGGER; Schema: app; Owner: ward_owner
