@@ -526,7 +526,15 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 	h := sha256.New()
 	lim := &limitReader{r: body, max: max}
 	br := bufio.NewReaderSize(io.TeeReader(lim, h), 512)
-	head, _ := br.Peek(512)
+	head, err := br.Peek(512)
+	if errors.Is(err, errTooLarge) {
+		return Document{}, Version{}, errkind.Visible(ErrTooLarge, fmt.Sprintf("this org's limit is %d bytes", max))
+	}
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		// the body failed before its first 512 bytes (a client that
+		// stalled, a limit): its own error, not a later one of the store
+		return Document{}, Version{}, fmt.Errorf("cases: upload: %w", err)
+	}
 	ctype := http.DetectContentType(head)
 	for _, t := range refusedTypes {
 		if strings.HasPrefix(ctype, t) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -84,9 +85,32 @@ func TestStalledClients(t *testing.T) {
 		}
 	}
 
-	// A body that stops after its first bytes.
+	// A request refused before its body is read (no credential) is
+	// answered at once and its connection closed: the server does not wait
+	// for a body that never comes.
+	// (A world with a long window: the answer must not wait for it.)
+	long := newWorld(t, withAPIConfig(func(c *httpapi.Config) { c.StallWindow = time.Minute }))
+	conn, err := net.Dial("tcp", long.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "POST "+files+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"+
+		"Content-Length: 100\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	answer, err := io.ReadAll(conn) // to the server's close
+	if err != nil || !strings.HasPrefix(string(answer), "HTTP/1.1 401") {
+		t.Fatalf("an unauthenticated upload that sends no body: %v %q", err, answer)
+	}
+
+	// A body that stops after its first bytes (fewer than the 512 the
+	// server sniffs the type from, and more).
 	resp, body, took := slowUpload(bytes.Repeat([]byte("a"), 600), nil, 100*time.Millisecond)
 	refused("stalled body", resp, body, took)
+	resp, body, took = slowUpload([]byte("%PDF-1"), nil, 100*time.Millisecond)
+	refused("stalled short body", resp, body, took)
 	// A body that trickles: a few bytes just inside every window.
 	resp, body, took = slowUpload([]byte("b"), []byte("bb"), window*6/10)
 	refused("trickled body", resp, body, took)

@@ -159,10 +159,26 @@ func (sf *surface) limited(rc routeConfig, next http.Handler) http.Handler {
 			// No deadline for the whole request, but the client must keep
 			// up: a body that stalls or trickles, or a response the client
 			// stops reading, ends the request (see progressBody).
-			_ = ctl.SetReadDeadline(time.Time{})
+			// A body not read yet keeps a read deadline one window away;
+			// progressBody moves it as the body comes.
 			_ = ctl.SetWriteDeadline(time.Time{})
-			if r.Body != nil && r.Body != http.NoBody {
-				r.Body = &progressBody{ReadCloser: r.Body, ctl: ctl, window: sf.s.cfg.StallWindow}
+			if r.Body == nil || r.Body == http.NoBody {
+				_ = ctl.SetReadDeadline(time.Time{})
+			} else {
+				_ = ctl.SetReadDeadline(time.Now().Add(sf.s.cfg.StallWindow))
+				pb := &progressBody{ReadCloser: r.Body, ctl: ctl, window: sf.s.cfg.StallWindow}
+				r.Body = pb
+				// A request answered without its whole body (refused
+				// before it was read, or cut short): the server would
+				// read and discard the rest before it answers, at the
+				// client's pace. An expired read deadline makes it give
+				// that up at once and close the connection after the
+				// answer.
+				defer func() {
+					if !pb.done {
+						_ = ctl.SetReadDeadline(time.Now())
+					}
+				}()
 			}
 			if rw, ok := w.(*responseWriter); ok {
 				rw.stall = sf.s.cfg.StallWindow
