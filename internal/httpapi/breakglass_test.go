@@ -383,6 +383,30 @@ func TestBreakGlass(t *testing.T) {
 		}
 	})
 
+	t.Run("taking the designation away ends a running emergency session", func(t *testing.T) {
+		resp, b := w.activate(d1, reason)
+		var bg2 breakGlassAnswer
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &bg2) != nil {
+			t.Fatalf("activation: %d %s", resp.StatusCode, b)
+		}
+		w.do("GET", "/v1/patients/"+o.P1.String(), bg2.Token, nil, http.StatusOK, nil)
+		w.do("DELETE", "/v1/org/break-glass/users/"+op.ID.String(), o.Admin.Token, nil, http.StatusOK, nil)
+		resp, b = w.request("GET", "/v1/patients/"+o.P1.String(), bg2.Token, nil)
+		if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "session_revoked" {
+			t.Fatalf("the emergency session after its designation ended: %d %s", resp.StatusCode, b)
+		}
+		// The operator's ordinary session is not an emergency one: it stays.
+		w.do("GET", "/v1/me", op.Token, nil, http.StatusOK, nil)
+		w.integrate()
+		var n int
+		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1
+		    and action = 'session.revoke' and object_id = $2 and details->>'reason' = 'break_glass_undesignated'`,
+			o.ID, bg2.SessionID).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("%d session.revoke events for the ended emergency session (%v)", n, err)
+		}
+		w.do("PUT", "/v1/org/break-glass/users/"+op.ID.String(), o.Admin.Token, nil, http.StatusOK, nil)
+	})
+
 	t.Run("a designated member who is no longer staff is refused", func(t *testing.T) {
 		w.do("PATCH", "/v1/members/"+op.ID.String(), o.Admin.Token, map[string]any{"role": identity.RolePatient}, http.StatusOK, nil)
 		resp, b := w.activate(d2, reason)

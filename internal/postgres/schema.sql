@@ -412,6 +412,7 @@ CREATE FUNCTION app.break_glass_designate(p_user uuid, p_on boolean, p_request t
 declare
   me record;
   n int;
+  sid uuid;
 begin
   select * into me from private.break_glass_admin();
   if p_user is null or p_on is null then
@@ -434,6 +435,17 @@ begin
   if n > 0 then
     perform audit.append_as(me.org_id, 'org.break_glass.designate', 'success', 'user', p_user,
       p_request => p_request, p_details => jsonb_build_object('designated', p_on));
+  end if;
+  if not p_on then
+    -- an emergency session ends with the designation that allowed it
+    for sid in
+      update app.sessions s set revoked_at = now(), revoked_reason = 'break_glass_undesignated'
+       where s.org_id = me.org_id and s.user_id = p_user and s.break_glass and s.revoked_at is null
+      returning s.id
+    loop
+      perform audit.append_as(me.org_id, 'session.revoke', 'success', 'session', sid, p_request => p_request,
+        p_details => jsonb_build_object('reason', 'break_glass_undesignated'));
+    end loop;
   end if;
   return n > 0;
 end $$;
