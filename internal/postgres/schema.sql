@@ -1138,6 +1138,8 @@ declare
   revoked boolean := old.revoked_at is null and new.revoked_at is not null;
   why text := case when old.revoked_at is null and new.revoked_at is not null then 'member_revoked'
                    else 'admin_role_removed' end;
+  -- the SCIM token of the request, when the directory makes the change
+  current_token uuid := (select me.credential_id from private.me() me where me.kind = 'scim_token');
 begin
   if revoked then
     for r in
@@ -1149,22 +1151,50 @@ begin
         p_details => jsonb_build_object('revoked', true, 'reason', 'membership_revoked'));
     end loop;
     for r in
+      update app.case_invites i set revoked_at = now()
+        from app.users u
+       where u.id = new.user_id and i.org_id = new.org_id and i.email_bidx = u.email_bidx
+         and i.accepted_at is null and i.revoked_at is null
+      returning i.org_id, i.id, i.case_id
+    loop
+      perform audit.append_as(r.org_id, 'case.invite.revoke', 'success', 'case_invite', r.id, p_case => r.case_id,
+        p_details => jsonb_build_object('reason', why));
+    end loop;
+    update app.magic_links l set used_at = now()
+     where l.org_id = new.org_id and l.user_id = new.user_id and l.used_at is null;
+    delete from app.passkeys k where k.org_id = new.org_id and k.user_id = new.user_id;
+    delete from app.totp_factors f where f.org_id = new.org_id and f.user_id = new.user_id;
+    delete from app.recovery_codes c where c.org_id = new.org_id and c.user_id = new.user_id;
+    delete from app.break_glass_users b where b.org_id = new.org_id and b.user_id = new.user_id;
+  elsif old.role in ('provider', 'lead', 'admin') and new.role not in ('provider', 'lead', 'admin') then
+    for r in
+      update app.case_members cm set revoked_at = now(), updated_at = now()
+       where cm.org_id = new.org_id and cm.user_id = new.user_id and cm.kind = 'staff' and cm.revoked_at is null
+      returning cm.org_id, cm.case_id, cm.user_id
+    loop
+      perform audit.append_as(r.org_id, 'case.member.set', 'success', 'user', r.user_id, p_case => r.case_id,
+        p_details => jsonb_build_object('revoked', true, 'reason', 'role_changed'));
+    end loop;
+  end if;
+  if revoked or (old.role = 'admin' and new.role <> 'admin') then
+    for r in
+      update app.api_keys k set revoked_at = now()
+       where k.org_id = new.org_id and k.created_by = new.user_id and k.revoked_at is null
+      returning k.org_id, k.id
+    loop
+      perform audit.append_as(r.org_id, 'auth.api_key.revoke', 'success', 'api_key', r.id,
+        p_details => jsonb_build_object('reason', why));
+    end loop;
+    for r in
       update app.scim_tokens t set revoked_at = now()
        where t.org_id = new.org_id and t.created_by = new.user_id and t.revoked_at is null
+         and t.id is distinct from current_token
       returning t.org_id, t.id
     loop
       perform audit.append_as(r.org_id, 'scim.token.revoke', 'success', 'scim_token', r.id,
         p_details => jsonb_build_object('reason', why));
     end loop;
   end if;
-  for r in
-    update app.api_keys k set revoked_at = now()
-     where k.org_id = new.org_id and k.created_by = new.user_id and k.revoked_at is null
-    returning k.org_id, k.id
-  loop
-    perform audit.append_as(r.org_id, 'auth.api_key.revoke', 'success', 'api_key', r.id,
-      p_details => jsonb_build_object('reason', why));
-  end loop;
   return null;
 end $$;
 
@@ -7119,7 +7149,7 @@ CREATE TRIGGER gateway_providers_audit AFTER INSERT OR DELETE OR UPDATE ON app.g
 -- Name: memberships membership_revoked; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
-CREATE TRIGGER membership_revoked AFTER UPDATE OF revoked_at, role ON app.memberships FOR EACH ROW WHEN ((((old.revoked_at IS NULL) AND (new.revoked_at IS NOT NULL)) OR ((new.revoked_at IS NULL) AND (old.role = 'admin'::text) AND (new.role <> 'admin'::text)))) EXECUTE FUNCTION app.membership_revoked();
+CREATE TRIGGER membership_revoked AFTER UPDATE OF revoked_at, role ON app.memberships FOR EACH ROW WHEN ((((old.revoked_at IS NULL) AND (new.revoked_at IS NOT NULL)) OR ((new.revoked_at IS NULL) AND (old.role <> new.role)))) EXECUTE FUNCTION app.membership_revoked();
 
 --
 -- Name: memberships memberships_key_scope; Type: TRIGGER; Schema: app; Owner: ward_owner
