@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
 // The record a Ward-Patient header names is read in one round trip and its
 // patient.read event commits while the body is de-identified
 // (records.OpenPatient): nothing may reach the upstream before that commit,
-// and a commit that fails refuses the call. A deferred trigger on
+// and a commit that fails refuses the call. The fake upstream looks for the
+// committed event when the request reaches it; a deferred trigger on
 // audit.events makes the database refuse the commit of any patient.read
 // event, as a full disk or a lost connection would.
 func TestGatewayPatientReadCommitsBeforeUpstream(t *testing.T) {
@@ -54,9 +56,20 @@ func TestGatewayPatientReadCommitsBeforeUpstream(t *testing.T) {
 		drop function public.refuse_patient_read()`); err != nil {
 		t.Fatal(err)
 	}
+	// When the request reaches the upstream, the read's event is already
+	// committed (the oracle's pool sees it).
+	var atUpstream atomic.Int64
+	atUpstream.Store(-1)
+	g.setOverride(func(w http.ResponseWriter, r *http.Request) bool {
+		atUpstream.Store(int64(g.auditCount(g.o.ID, "patient.read", "success")))
+		return false
+	})
 	resp, b = call()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "Rosalind Vantongeren") {
 		t.Fatalf("after the trigger is gone: %d %s", resp.StatusCode, b)
+	}
+	if n := atUpstream.Load(); n != int64(reads+1) {
+		t.Errorf("the upstream got the request when %d patient.read events had committed, want %d", n, reads+1)
 	}
 	if n := len(g.up.calls()); n != before+1 {
 		t.Errorf("the upstream got %d calls, want 1", n-before)
