@@ -215,6 +215,28 @@ func RecordAlone(ctx context.Context, db *postgres.DB, cred postgres.Credential,
 	return nil
 }
 
+// QueueRecord queues on b the append of e that Record makes, for a caller
+// that sends it with other statements of its transaction in one round
+// trip. The batch's error is the append's (map it with RecordError); the
+// event commits with that transaction or not at all. Errors: those of
+// Record before any round trip (ErrInvalidEvent).
+func QueueRecord(b *pgx.Batch, e Event) error {
+	if e.Actor.Valid {
+		return fmt.Errorf("%w: action %s: QueueRecord with an asserted actor", ErrInvalidEvent, e.Action)
+	}
+	p, err := e.params()
+	if err != nil {
+		return err
+	}
+	b.Queue(appendEventSQL, p.OrgID, p.Action, p.Outcome, p.ObjectType, p.ObjectID, p.PatientID, p.Results,
+		p.Request, p.Ip, p.Ua, p.Details, p.Disclosure, p.CaseID)
+	return nil
+}
+
+// RecordError maps the error of a batch holding e's append (QueueRecord)
+// to the package's errors, as Record's are.
+func RecordError(e Event, err error) error { return e.recordError(err) }
+
 // params validates e and returns audit.append's arguments for it.
 func (e Event) params() (dbsqlc.AppendEventParams, error) {
 	details, err := e.details()

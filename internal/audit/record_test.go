@@ -227,8 +227,9 @@ func TestRecordWithCredential(t *testing.T) {
 }
 
 // RecordAlone writes what Record writes inside InTenantTx, in one round
-// trip; its batch is one transaction (a later statement's failure takes the
-// event back); it refuses what Record refuses.
+// trip, and so does QueueRecord's statement in a caller's batch; the batch
+// is one transaction (a later statement's failure takes the event back);
+// they refuse what Record refuses.
 func TestRecordAloneMatchesRecord(t *testing.T) {
 	env := pgtest.New(t)
 	ctx := ctxTimeout(t)
@@ -245,6 +246,23 @@ func TestRecordAloneMatchesRecord(t *testing.T) {
 	}
 	if err := audit.RecordAlone(ctx, env.App, f.adminCred, e); err != nil {
 		t.Fatalf("RecordAlone: %v", err)
+	}
+	qb := &pgx.Batch{}
+	if err := audit.QueueRecord(qb, e); err != nil {
+		t.Fatalf("QueueRecord: %v", err)
+	}
+	if err := env.App.InTenantBatch(ctx, f.adminCred, qb); err != nil {
+		t.Fatalf("QueueRecord's batch: %v", audit.RecordError(e, err))
+	}
+	if err := audit.QueueRecord(&pgx.Batch{}, audit.Event{Org: f.org, Action: "audit.read",
+		Outcome: audit.OutcomeSuccess, Actor: some(f.admin)}); !errors.Is(err, audit.ErrInvalidEvent) {
+		t.Errorf("QueueRecord with an asserted actor: %v, want ErrInvalidEvent", err)
+	}
+	fb := &pgx.Batch{}
+	other := audit.Event{Org: uuid.New(), Action: "audit.read", Outcome: audit.OutcomeSuccess}
+	_ = audit.QueueRecord(fb, other)
+	if err := env.App.InTenantBatch(ctx, f.adminCred, fb); !errors.Is(audit.RecordError(other, err), audit.ErrForbidden) {
+		t.Errorf("QueueRecord into another org: %v, want ErrForbidden", audit.RecordError(other, err))
 	}
 
 	// One transaction: the append is undone with the statement that fails after it.
@@ -281,8 +299,8 @@ func TestRecordAloneMatchesRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 {
-		t.Fatalf("%d events, want 2 (Record's and RecordAlone's)", len(rows))
+	if len(rows) != 3 {
+		t.Fatalf("%d events, want 3 (Record's, RecordAlone's and QueueRecord's)", len(rows))
 	}
 	for _, r := range rows {
 		want, err := audit.AppendCanonical(nil, &r)
@@ -290,15 +308,19 @@ func TestRecordAloneMatchesRecord(t *testing.T) {
 			t.Errorf("event %d: stored canonical %s, rebuilt %s (%v)", r.Seq, r.Canonical, want, err)
 		}
 	}
-	a, b2 := rows[0], rows[1]
-	a.Seq, b2.Seq = 0, 0
-	a.At = b2.At
-	a.Canonical, b2.Canonical = nil, nil
-	a.LeafHash, b2.LeafHash, a.ChainHash, b2.ChainHash = nil, nil, nil, nil
-	if diff := cmp.Diff(a, b2); diff != "" {
-		t.Errorf("Record and RecordAlone wrote different events (-Record +RecordAlone):\n%s", diff)
+	for i, name := range []string{"RecordAlone", "QueueRecord"} {
+		a, b2 := rows[0], rows[1+i]
+		a.Seq, b2.Seq = 0, 0
+		a.At = b2.At
+		a.Canonical, b2.Canonical = nil, nil
+		a.LeafHash, b2.LeafHash, a.ChainHash, b2.ChainHash = nil, nil, nil, nil
+		if diff := cmp.Diff(a, b2); diff != "" {
+			t.Errorf("Record and %s wrote different events (-Record +%s):\n%s", name, name, diff)
+		}
 	}
-	if b2.Actor.UUID != f.admin || b2.Session.UUID != f.adminSession {
-		t.Errorf("RecordAlone's actor %v session %v, want %v %v", b2.Actor, b2.Session, f.admin, f.adminSession)
+	for _, r := range rows[1:] {
+		if r.Actor.UUID != f.admin || r.Session.UUID != f.adminSession {
+			t.Errorf("event %d: actor %v session %v, want %v %v", r.Seq, r.Actor, r.Session, f.admin, f.adminSession)
+		}
 	}
 }

@@ -159,6 +159,11 @@ type Call struct {
 	// caller loaded it, audited, under its own credential).
 	Patient uuid.NullUUID
 	Record  *phi.Record
+	// Audited, when set, waits until the caller's audited read of Record
+	// has committed: Forward calls it before anything leaves for the
+	// upstream, and an error refuses the call (fail closed) and is
+	// returned as it is.
+	Audited func() error
 }
 
 // LogValue reports sizes and ids only.
@@ -327,6 +332,13 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 		return ErrNoUpstreamKey
 	}
 
+	if c.Audited != nil {
+		// The record's read is audited before anything derived from it
+		// leaves; its commit ran while the body was de-identified.
+		if err := c.Audited(); err != nil {
+			return err
+		}
+	}
 	target := prov.BaseURL + string(ep)
 	if query != "" {
 		target += "?" + query

@@ -18,8 +18,10 @@ import (
 // /llm/v1/messages/count_tokens): the body is read whole (the surface caps
 // it at 32 MB: 413 above), the patient the Ward-Patient header names is
 // loaded under the caller's credential (an audited read; RLS decides), and
-// the gateway de-identifies, forwards and re-identifies. Errors are in the
-// Anthropic shape (the surface's encoder).
+// the gateway de-identifies, forwards and re-identifies. The read's event
+// commits concurrently with the de-identification; nothing goes upstream
+// before it has. Errors are in the Anthropic shape (the surface's
+// encoder).
 func handleGateway(gw *gateway.Service, recs *records.Service, ep gateway.Endpoint, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
@@ -36,12 +38,16 @@ func handleGateway(gw *gateway.Service, recs *records.Service, ep gateway.Endpoi
 				fail(w, r, invalidHeader("Ward-Patient must be a patient id (a UUID)"))
 				return
 			}
-			p, err := recs.GetPatient(r.Context(), id)
+			// One round trip for the record; its patient.read event
+			// commits while the gateway de-identifies, and Forward waits
+			// for it before anything goes upstream (Call.Audited).
+			p, audited, err := recs.OpenPatient(r.Context(), id)
 			if err != nil {
 				fail(w, r, err)
 				return
 			}
-			c.Patient = uuid.NullUUID{UUID: id, Valid: true}
+			defer audited() // on every path, the handler returns after the read's transaction ended
+			c.Patient, c.Audited = uuid.NullUUID{UUID: id, Valid: true}, audited
 			c.Record = phiRecord(p)
 		default:
 			fail(w, r, invalidHeader("send one Ward-Patient header"))

@@ -70,6 +70,35 @@ func (s *Store) Org(ctx context.Context, tx pgx.Tx, org uuid.UUID) (*envelope.Or
 	return s.ring.Org(org, w)
 }
 
+// QueueOrg queues on b the read of org's keys that Org makes, for a caller
+// that sends it with other statements in one round trip (a pgx.Batch
+// inside a transaction bound to the caller's credential). Once the batch
+// has been read, keys returns what Org would have; a failed batch leaves
+// it returning the batch's error or ErrNoKeys.
+func (s *Store) QueueOrg(b *pgx.Batch, org uuid.UUID) (keys func() (*envelope.OrgKeys, error)) {
+	var w envelope.Wrapped
+	err := errNotRead
+	b.Queue(orgKeysetSQL, org).Query(func(rows pgx.Rows) error {
+		w, err = scanWrapped(rows, nil)
+		if errors.Is(err, ErrNoKeys) {
+			return nil // mapped by keys; the batch goes on (its next statements see no row)
+		}
+		return err
+	})
+	return func() (*envelope.OrgKeys, error) {
+		switch {
+		case errors.Is(err, ErrNoKeys), postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
+			return nil, ErrNoKeys
+		case err != nil:
+			return nil, fmt.Errorf("keystore: load keys of org %s: %w", org, err)
+		}
+		return s.ring.Org(org, w)
+	}
+}
+
+// errNotRead is QueueOrg's keys before the batch read its rows.
+var errNotRead = errors.New("keystore: the batch did not read the org's keys")
+
 // Instance returns the instance keys, read through app.instance_keyset on
 // db (any role; the server's ward_app pool). It never creates them: it
 // returns an error wrapping ErrNoKeys, telling the operator to run `ward

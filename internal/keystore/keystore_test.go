@@ -230,3 +230,35 @@ func TestInstance(t *testing.T) {
 		t.Fatalf("Instance under another root: %v, want ErrUnwrap", err)
 	}
 }
+
+// QueueOrg in a batch bound to a credential returns what Org returns in a
+// bound transaction: the org's keys for its live credential, ErrNoKeys for
+// another org's.
+func TestQueueOrgMatchesOrg(t *testing.T) {
+	env := pgtest.New(t)
+	keys := keystore.New(envelope.NewKeyring(newRoot(t), envelope.Config{}))
+	orgA, credA := seedOrg(t, env, keys.Keyring())
+	_, credB := seedOrg(t, env, keys.Keyring())
+	want, err := orgKeys(env, keys, credA, orgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := func(cred postgres.Credential) (*envelope.OrgKeys, error) {
+		b := &pgx.Batch{}
+		k := keys.QueueOrg(b, orgA)
+		if err := env.App.InTenantBatch(context.Background(), cred, b); err != nil {
+			if _, kerr := k(); errors.Is(kerr, keystore.ErrNoKeys) {
+				return nil, kerr
+			}
+			return nil, err
+		}
+		return k()
+	}
+	got, err := queued(credA)
+	if err != nil || got != want {
+		t.Errorf("QueueOrg, the org's credential: %p %v, want Org's %p", got, err, want)
+	}
+	if _, err := queued(credB); !errors.Is(err, keystore.ErrNoKeys) {
+		t.Errorf("QueueOrg, another org's credential: %v, want ErrNoKeys", err)
+	}
+}

@@ -26,9 +26,12 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
+// orgKeysetSQL is app.org_keyset's call, for orgKeyset and Store.QueueOrg.
+const orgKeysetSQL = `select purpose, wrapped from app.org_keyset($1)`
+
 // orgKeyset calls app.org_keyset(org).
 func orgKeyset(ctx context.Context, q querier, org uuid.UUID) (envelope.Wrapped, error) {
-	rows, err := q.Query(ctx, `select purpose, wrapped from app.org_keyset($1)`, org)
+	rows, err := q.Query(ctx, orgKeysetSQL, org)
 	return scanWrapped(rows, err)
 }
 

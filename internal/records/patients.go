@@ -3,10 +3,12 @@ package records
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -15,6 +17,8 @@ import (
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/errkind"
+	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
@@ -386,4 +390,104 @@ func (s *Service) update(ctx context.Context, id uuid.UUID, change func(cur Pati
 		return Patient{}, s.denied(ctx, c, c.event("patient.update", "patient", id), err)
 	}
 	return p, err
+}
+
+// getPatientSQL is queries/records.sql's GetPatient, columns in the same
+// order (the generated dbsqlc.GetPatient runs its statement at once and
+// cannot join a batch). A column out of place fails the scan or the unseal
+// (each value is sealed to its column), which the gateway's record-aware
+// tests would see.
+const getPatientSQL = `select org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc, address_enc,
+  identifiers_enc, created_by, created_at, updated_at
+from app.patients
+where org_id = $1 and id = $2`
+
+// OpenPatient is GetPatient for a caller that puts the record to use at
+// once and discloses nothing derived from it before the read is audited
+// (the gateway): the same transaction, bound to the caller's credential,
+// and the same patient.read event, but in two round trips instead of
+// five. The first (begin, bind, the org's keys, the row) returns the
+// patient; the second (the event's append and the commit) then runs
+// concurrently with the caller's work, and audited waits for it: nil once
+// the read and its event have committed, else the error GetPatient would
+// have returned (nothing is committed). The caller must not let anything
+// derived from p leave before audited has returned nil. audited may be
+// called any number of times; the transaction ends whether or not it is.
+// Errors of OpenPatient itself are GetPatient's (a patient the caller may
+// not read is ErrNotFound, audited as denied).
+func (s *Service) OpenPatient(ctx context.Context, id uuid.UUID) (p Patient, audited func() error, err error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return Patient{}, nil, err
+	}
+	e := c.event("patient.read", "patient", id)
+	e.Patient = uuid.NullUUID{UUID: id, Valid: true}
+	commit := &pgx.Batch{}
+	if err := audit.QueueRecord(commit, e); err != nil {
+		return Patient{}, nil, err
+	}
+	commit.Queue("commit")
+
+	conn, err := s.db.Pool.Acquire(ctx)
+	if err != nil {
+		return Patient{}, nil, fmt.Errorf("records: get patient: %w", err)
+	}
+	// end rolls back a transaction that did not commit and returns the
+	// connection to the pool; a connection in an unknown state is closed.
+	end := func(committed bool) {
+		if !committed && !conn.Conn().IsClosed() {
+			if _, err := conn.Exec(context.WithoutCancel(ctx), "rollback"); err != nil {
+				_ = conn.Conn().Close(context.WithoutCancel(ctx))
+			}
+		}
+		conn.Release()
+	}
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	postgres.QueueBind(b, c.cred())
+	keys := s.keys.QueueOrg(b, c.p.OrgID)
+	var row dbsqlc.AppPatient
+	found := false
+	b.Queue(getPatientSQL, c.p.OrgID, id).Query(func(rows pgx.Rows) error {
+		defer rows.Close()
+		if rows.Next() {
+			found = true
+			if err := rows.Scan(&row.OrgID, &row.ID, &row.MrnBidx, &row.EmailBidx, &row.NameEnc, &row.DobEnc,
+				&row.PhoneEnc, &row.EmailEnc, &row.AddressEnc, &row.IdentifiersEnc, &row.CreatedBy, &row.CreatedAt,
+				&row.UpdatedAt); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	err = conn.SendBatch(ctx, b).Close()
+	switch k, kerr := keys(); {
+	case errors.Is(kerr, keystore.ErrNoKeys):
+		err = ErrUnauthenticated // as tx: the credential reaches no keys of its org
+	case err != nil:
+	case kerr != nil:
+		err = kerr
+	case !found:
+		err = pgx.ErrNoRows
+	default:
+		p, err = fromRow(row, k)
+	}
+	if err != nil {
+		end(false)
+		if err = mapErr("get patient", err); err == ErrNotFound {
+			return Patient{}, nil, s.denied(ctx, c, c.event("patient.read", "patient", id), err)
+		}
+		return Patient{}, nil, err
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		err := conn.SendBatch(ctx, commit).Close()
+		end(err == nil)
+		if err != nil {
+			err = mapErr("get patient", audit.RecordError(e, err))
+		}
+		done <- err
+	}()
+	return p, sync.OnceValue(func() error { return <-done }), nil
 }
