@@ -99,8 +99,8 @@ type RequestInput struct {
 	RequestedFrom *uuid.UUID `json:"requested_from,omitempty"`
 }
 
-// RequestDocument records a request for a document on kase (a member who
-// may upload to it). Errors: ErrInvalidInput, ErrNotFound, ErrForbidden.
+// RequestDocument records a request for a document on kase (by one who
+// manages the case). Errors: ErrInvalidInput, ErrNotFound, ErrForbidden.
 func (s *Service) RequestDocument(ctx context.Context, kase uuid.UUID, in RequestInput) (Document, error) {
 	c, err := begin(ctx)
 	if err != nil {
@@ -121,9 +121,11 @@ func (s *Service) RequestDocument(ctx context.Context, kase uuid.UUID, in Reques
 		if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
 			return err
 		}
-		if ok, err := allowed(ctx, t.q, c, kase, PermUpload); err != nil || !ok {
+		// A request is the case's business: those who manage it ask for
+		// documents (the database holds them to it: documents_insert).
+		if ok, err := managed(ctx, t.q, c, kase); err != nil || !ok {
 			if err == nil {
-				err = ErrForbidden
+				err = errkind.Visible(ErrForbidden, "only those who manage the case request documents on it")
 			}
 			return err
 		}
@@ -481,13 +483,21 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 			if r.CaseID != kase {
 				return ErrNotFound
 			}
-			if r.AcceptedAt != nil {
-				// An accepted file is replaced only by those who manage
-				// the case (the database refuses the others as well).
+			// An accepted file is replaced only by those who manage the
+			// case; another, also by whoever created it or the party it
+			// was requested from (the database refuses the others as
+			// well: private.guard_version_insert).
+			party := r.CreatedBy == c.p.UserID || r.RequestedFrom.Valid && r.RequestedFrom.UUID == c.p.UserID
+			if r.AcceptedAt != nil || !party {
 				if ok, err := managed(ctx, t.q, c, kase); err != nil || !ok {
-					if err == nil {
+					switch {
+					case err != nil:
+					case r.AcceptedAt != nil:
 						err = errkind.Visible(ErrConflict,
 							"this document has been accepted: only those who manage the case add versions to it")
+					default:
+						err = errkind.Visible(ErrForbidden, "a document takes new versions only from whoever "+
+							"created it, the party it was requested from, or those who manage the case")
 					}
 					return err
 				}

@@ -965,8 +965,16 @@ func rlsTables() []*rlsTable {
 				return !r.deleted && s.caseAllows(p, r.org, r.kase, "view")
 			},
 			inserts: []rlsInsert{
+				// Whoever may upload files a document; only those who
+				// manage the case request one (00126).
 				{name: "insert", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
 					return s.caseAllows(p, t.org, s.caseTarget(t), "upload")
+				}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.documents (org_id, case_id, doc_type, created_by)
+					        values ($1, $2, 'wage_statement', $3)`, []any{t.org, s.caseTarget(t), a.user}
+				}},
+				{name: "insert_request", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
+					return s.caseAllows(p, t.org, s.caseTarget(t), "upload") && s.managesCase(p, t.org, s.caseTarget(t))
 				}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 					return `insert into app.documents (org_id, case_id, doc_type, requested_by, due_at, created_by)
 					        values ($1, $2, 'wage_statement', $3, now() + interval '3 days', $3)`, []any{t.org, s.caseTarget(t), a.user}
@@ -997,10 +1005,14 @@ func rlsTables() []*rlsTable {
 		{
 			// Versions: the wrapped data key is not a readable column (the
 			// matrix reads the primary key only; the procedures test covers
-			// app.open_document_version); nobody changes a version.
+			// app.open_document_version); nobody changes a version. A new
+			// version comes from the document's creator, the party it was
+			// requested from, or the case's managers (00125): the seeded
+			// document was created by an admin and requested from nobody,
+			// so only those who manage the case add one.
 			name: "app.document_versions", pk: `org_id::text || '/' || id::text`, read: caseRule("view"), scope: rlsOrgScope,
 			inserts: []rlsInsert{{name: "insert", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
-				return s.caseAllows(p, t.org, s.caseTarget(t), "upload")
+				return s.caseAllows(p, t.org, s.caseTarget(t), "upload") && s.managesCase(p, t.org, s.caseTarget(t))
 			}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into app.document_versions (org_id, case_id, document_id, version, storage_key, data_key, size,
 				          sha256, content_type, filename_enc, uploaded_by)

@@ -4290,12 +4290,21 @@ CREATE FUNCTION private.guard_version_insert() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  d record;
 begin
-  if exists (select from app.documents d
-              where d.org_id = new.org_id and d.id = new.document_id and d.accepted_at is not null)
-     and not (private.am_i_lead_in_org(new.org_id) or new.case_id = any (private.my_managed_case_ids())) then
+  select x.accepted_at, x.created_by, x.requested_from into d
+    from app.documents x where x.org_id = new.org_id and x.id = new.document_id;
+  if private.am_i_lead_in_org(new.org_id) or new.case_id = any (private.my_managed_case_ids()) then
+    return new;
+  end if;
+  if d.accepted_at is not null then
     raise exception 'an accepted document takes new versions only from those who manage its case'
       using errcode = 'insufficient_privilege';
+  end if;
+  if new.uploaded_by is distinct from d.created_by and new.uploaded_by is distinct from d.requested_from then
+    raise exception 'a document takes new versions only from whoever created it, the party it was requested from, or those who manage its case'
+      using errcode = 'insufficient_privilege', hint = 'not_document_party';
   end if;
   return new;
 end $$;
@@ -7847,7 +7856,7 @@ ALTER TABLE app.documents ENABLE ROW LEVEL SECURITY;
 -- Name: documents documents_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY documents_insert ON app.documents FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (deleted_at IS NULL) AND ((requested_by IS NULL) OR (requested_by = ( SELECT private.uid() AS uid))) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY documents_insert ON app.documents FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (deleted_at IS NULL) AND ((requested_by IS NULL) OR (requested_by = ( SELECT private.uid() AS uid))) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[]))) AND ((requested_by IS NULL) OR ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
 
 --
 -- Name: documents documents_select; Type: POLICY; Schema: app; Owner: ward_owner
@@ -10090,6 +10099,12 @@ GRANT SELECT(org_id) ON TABLE app.documents TO ward_rls;
 GRANT SELECT(id) ON TABLE app.documents TO ward_rls;
 
 --
+-- Name: COLUMN documents.requested_from; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(requested_from) ON TABLE app.documents TO ward_rls;
+
+--
 -- Name: COLUMN documents.provided_at; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -10107,6 +10122,12 @@ GRANT SELECT(accepted_at) ON TABLE app.documents TO ward_rls;
 --
 
 GRANT UPDATE(accepted_by) ON TABLE app.documents TO ward_app;
+
+--
+-- Name: COLUMN documents.created_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_by) ON TABLE app.documents TO ward_rls;
 
 --
 -- Name: COLUMN documents.deleted_at; Type: ACL; Schema: app; Owner: ward_owner
