@@ -124,8 +124,9 @@ func (s *Service) Log(ctx context.Context, f Filter) ([]Entry, error) {
 var ErrNoCheckpoint = errkind.New(errkind.NotFound, "no_checkpoint", "audit: no checkpoint").
 	WithPublic("this org's audit log has no signed checkpoint yet; try again in a few seconds")
 
-// Checkpoint returns the newest signed checkpoint of the caller's org. Any
-// member may read it. Errors: ErrUnauthenticated, ErrNoCheckpoint.
+// Checkpoint returns the newest signed checkpoint of the caller's org (the
+// route admits its staff, its patients and keys with audit:read). Errors:
+// ErrUnauthenticated, ErrNoCheckpoint.
 func (s *Service) Checkpoint(ctx context.Context) (Checkpoint, error) {
 	p, ok := identity.PrincipalFrom(ctx)
 	if !ok {

@@ -208,7 +208,10 @@ func (s *server) routes() {
 
 	// The audit log.
 	api.route("GET /v1/audit/events", orKey(as(admin, "audit.read"), auth.ScopeAuditRead), handleAuditList(log, fail))
-	api.route("GET /v1/audit/checkpoint", session, handleCheckpoint(log, fail))
+	// The org's newest checkpoint, for its staff and patients (and keys
+	// that read the log): a case's outside parties, stakeholders, would
+	// read in its size how busy the org's log is (an attacker's review).
+	api.route("GET /v1/audit/checkpoint", orKey(as(identity.RolePatient, ""), auth.ScopeAuditRead), handleCheckpoint(log, fail))
 	api.route("GET /v1/audit/proof/inclusion", orKey(as(admin, "audit.read"), auth.ScopeAuditRead), handleInclusionProof(log, fail))
 	api.route("GET /v1/audit/proof/consistency", orKey(as(admin, "audit.read"), auth.ScopeAuditRead), handleConsistencyProof(log, fail))
 	api.route("GET /.well-known/ward-audit-key", public, handleAuditKey(s.deps.AuditKey))

@@ -29,6 +29,13 @@ func TestAuditProofs(t *testing.T) {
 	}
 	var cp audit.Checkpoint
 	w.do("GET", "/v1/audit/checkpoint", o.PatUser.Token, nil, http.StatusOK, &cp)
+	// A key that reads the log reads it too; a case's outside party does
+	// not (the size would tell them how busy the org's log is).
+	w.do("GET", "/v1/audit/checkpoint", w.createKey(o, "audit:read").Key, nil, http.StatusOK, nil)
+	var c caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Claim"}, http.StatusCreated, &c)
+	payer := w.joined(o.Lead.Token, c.ID.String(), "payer@insurer.test", "payer", "view")
+	w.do("GET", "/v1/audit/checkpoint", payer.Token, nil, http.StatusForbidden, nil)
 	verified, err := audit.OpenCheckpoint(cp.Note, string(body))
 	if err != nil || verified.Origin != "ward/audit/"+o.ID.String() || verified.Size < 3 {
 		t.Fatalf("checkpoint: %+v, %v", verified, err)
