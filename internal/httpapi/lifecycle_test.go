@@ -126,3 +126,60 @@ func TestStandingLifecycle(t *testing.T) {
 		}
 	})
 }
+
+// An admin demoted while their own member change waits for the org's lock
+// does not complete it (00127): the change re-reads its caller's standing
+// once it holds the lock.
+func TestMemberChangeRechecksCallerAfterLock(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Race Clinic")
+	w.populate(o, "rc")
+	ctx := context.Background()
+	admin2 := w.addMember(o, "rc-admin2@example.test", identity.RoleAdmin)
+
+	// The demotion of admin2 holds the org's lock, as app.update_member
+	// does, until the test commits it.
+	tx, err := w.env.Super.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `select 1 from app.orgs where id = $1 for update`, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `update app.memberships set role = 'lead' where org_id = $1 and user_id = $2`,
+		o.ID, admin2.ID); err != nil {
+		t.Fatal(err)
+	}
+	// admin2 revokes a provider meanwhile: the request waits for the lock.
+	done := make(chan int, 1)
+	go func() {
+		resp, _ := w.request("DELETE", "/v1/members/"+o.Prov2.ID.String(), admin2.Token, nil)
+		done <- resp.StatusCode
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var waiting int
+		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from pg_locks where not granted`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the member change never waited for the org's lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code := <-done; code != http.StatusForbidden {
+		t.Fatalf("a member change by an admin demoted while it waited: %d", code)
+	}
+	var live int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.memberships where org_id = $1 and user_id = $2
+	    and revoked_at is null`, o.ID, o.Prov2.ID).Scan(&live); err != nil || live != 1 {
+		t.Fatalf("the provider's membership after the refused change: %d live (%v)", live, err)
+	}
+}

@@ -3154,6 +3154,17 @@ begin
   -- Serialise membership changes per org, so two admins demoting each
   -- other at once cannot both pass the last-admin check.
   perform 1 from app.orgs o where o.id = me.org_id for update;
+  -- The caller's own standing again, now that the lock is held: a change
+  -- that demoted or revoked them (or revoked their key) while they waited
+  -- for it has committed, and they may no longer act.
+  if not exists (select from app.memberships x where x.org_id = me.org_id and x.user_id = me.user_id
+                   and x.revoked_at is null and x.role = 'admin')
+     or me.kind = 'api_key' and not exists (select from app.api_keys k where k.org_id = me.org_id
+                                              and k.id = me.credential_id and k.revoked_at is null)
+     or me.kind = 'session' and not exists (select from app.sessions x where x.org_id = me.org_id
+                                              and x.id = me.session_id and x.revoked_at is null) then
+    raise exception 'forbidden: the caller''s standing changed while this waited' using errcode = '42501';
+  end if;
   select * into m from app.memberships x where x.org_id = me.org_id and x.user_id = p_user
      and x.revoked_at is null for update;
   if not found then
