@@ -3149,16 +3149,27 @@ declare
   me record;
   s app.sessions%rowtype;
   reused app.session_tokens%rowtype;
-  jkt text := substring(current_setting('ward.dpop', true) from '^[A-Za-z0-9_-]{43}$');
+  jkt text := current_setting('ward.dpop', true);
   jti text := current_setting('ward.dpop_jti', true);
-  iat bigint := substring(current_setting('ward.dpop_iat', true) from '^[0-9]{1,12}$')::bigint;
+  iat text := current_setting('ward.dpop_iat', true);
   began bigint;
   called boolean;
+  due boolean;
 begin
-  if jkt is not null and (jti is null or jti !~ '^[0-9a-f]{64}$') then
+  -- The patterns of 00112 ('^[A-Za-z0-9_-]{43}$' for the thumbprint,
+  -- '^[0-9]{1,12}$' for iat, '^[0-9a-f]{64}$' for the jti hash), checked
+  -- without regular expressions.
+  if octet_length(jkt) <> 43
+     or ltrim(jkt, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-') <> '' then
+    jkt := null;
+  end if;
+  if octet_length(iat) not between 1 and 12 or ltrim(iat, '0123456789') <> '' then
+    iat := null;
+  end if;
+  if jkt is not null and (jti is null or octet_length(jti) <> 64 or ltrim(jti, '0123456789abcdef') <> '') then
     raise exception 'a DPoP key comes with its proof''s jti hash (ward.dpop_jti)' using errcode = '22023';
   end if;
-  select * into me from private.me_pending();
+  me := private.me_pending();
   if me.credential_id is null then
     select * into reused from app.session_tokens t
      where t.token_hash = private.credential_hash() and t.retired_at <= now() - interval '30 seconds';
@@ -3181,7 +3192,7 @@ begin
       -- restored backup): it begins again now.
       began := setval('app.dpop_jti_epoch', floor(extract(epoch from now()))::bigint, true);
     end if;
-    if coalesce(iat, floor(extract(epoch from now() - interval '5 minutes'))::bigint) <= began + 60 then
+    if coalesce(iat::bigint, floor(extract(epoch from now() - interval '5 minutes'))::bigint) <= began + 60 then
       raise exception 'the DPoP proof''s iat does not follow the start of the jti memory (%): it may have been used before',
         to_timestamp(began) using errcode = '23505', constraint = 'dpop_proofs_pkey';
     end if;
@@ -3198,17 +3209,24 @@ begin
   role := me.role; session_id := me.session_id; aal := me.aal; auth_time := me.auth_time;
   amr := me.amr; pending := me.pending; break_glass := coalesce(me.break_glass, false);
   if me.kind = 'session' then
-    select * into s from app.sessions x where x.id = me.session_id;
-    if private.touch_due(s.last_seen_at, s.idle_timeout_min) then
+    -- private.touch_due(last_seen_at, idle_timeout_min), inline.
+    select x.absolute_expires_at, x.last_seen_at + make_interval(mins => x.idle_timeout_min),
+           x.last_seen_at <= now() - least(interval '1 minute', make_interval(secs => x.idle_timeout_min * 6))
+      into absolute_expires_at, idle_expires_at, due
+      from app.sessions x where x.id = me.session_id;
+    if due then
       update app.sessions x set last_seen_at = now()
-       where x.id = me.session_id and private.touch_due(x.last_seen_at, x.idle_timeout_min)
-      returning * into s;
+       where x.id = me.session_id
+         and x.last_seen_at <= now() - least(interval '1 minute', make_interval(secs => x.idle_timeout_min * 6))
+      returning x.absolute_expires_at, x.last_seen_at + make_interval(mins => x.idle_timeout_min)
+        into absolute_expires_at, idle_expires_at;
       if not found then
-        select * into s from app.sessions x where x.id = me.session_id;
+        select x.absolute_expires_at, x.last_seen_at + make_interval(mins => x.idle_timeout_min)
+          into absolute_expires_at, idle_expires_at
+          from app.sessions x where x.id = me.session_id;
       end if;
     end if;
-    absolute_expires_at := s.absolute_expires_at;
-    idle_expires_at := least(s.absolute_expires_at, s.last_seen_at + make_interval(mins => s.idle_timeout_min));
+    idle_expires_at := least(absolute_expires_at, idle_expires_at);
   end if;
   return next;
 end $_$;
@@ -3974,8 +3992,10 @@ CREATE FUNCTION private.am_i_break_glass() RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  m record := private.me_pending_cached();
 begin
-  return coalesce((select m.break_glass from private.me() m), false);
+  return m.pending is null and coalesce(m.break_glass, false);
 end $$;
 
 ALTER FUNCTION private.am_i_break_glass() OWNER TO ward_rls;
@@ -3988,9 +4008,11 @@ CREATE FUNCTION private.am_i_lead_in_org(p_org uuid) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  m record := private.me_pending_cached();
 begin
-  return coalesce((select m.org_id = p_org and m.role in ('lead', 'admin') and m.kind is distinct from 'api_key'
-                     from private.me() m), false);
+  return m.pending is null
+     and coalesce(m.org_id = p_org and m.role in ('lead', 'admin') and m.kind is distinct from 'api_key', false);
 end $$;
 
 ALTER FUNCTION private.am_i_lead_in_org(p_org uuid) OWNER TO ward_rls;
@@ -4132,8 +4154,10 @@ CREATE FUNCTION private.get_my_org_id() RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  m record := private.me_pending_cached();
 begin
-  return (select m.org_id from private.me() m);
+  return case when m.pending is null then m.org_id end;
 end $$;
 
 ALTER FUNCTION private.get_my_org_id() OWNER TO ward_rls;
@@ -4146,8 +4170,10 @@ CREATE FUNCTION private.get_my_role() RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  m record := private.me_pending_cached();
 begin
-  return (select m.role from private.me() m);
+  return case when m.pending is null then m.role end;
 end $$;
 
 ALTER FUNCTION private.get_my_role() OWNER TO ward_rls;
@@ -4243,8 +4269,10 @@ CREATE FUNCTION private.is_key() RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  m record := private.me_pending_cached();
 begin
-  return coalesce((select m.kind = 'api_key' from private.me() m), false);
+  return m.pending is null and coalesce(m.kind = 'api_key', false);
 end $$;
 
 ALTER FUNCTION private.is_key() OWNER TO ward_rls;
@@ -4287,11 +4315,14 @@ CREATE FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uu
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  r record := private.me_pending_cached();
 begin
-  select r.kind, r.credential_id, r.user_id, r.org_id, r.role, r.session_id, r.aal, r.auth_time, r.break_glass, r.device
-    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device
-    from private.me_pending_cached() r
-   where r.pending is null;
+  if r.pending is null then
+    kind := r.kind; credential_id := r.credential_id; user_id := r.user_id; org_id := r.org_id; role := r.role;
+    session_id := r.session_id; aal := r.aal; auth_time := r.auth_time; break_glass := r.break_glass;
+    device := r.device;
+  end if;
 end $$;
 
 ALTER FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) OWNER TO ward_rls;
@@ -4306,39 +4337,44 @@ CREATE FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT us
     AS $_$
 declare
   hint text := nullif(current_setting('ward.org', true), '');
-  h bytea := private.credential_hash();
-  sid uuid;
+  c text := current_setting('ward.credential', true);
+  h bytea;
 begin
-  if h is null then
+  -- '^[0-9a-f]{64}$' without a regular expression (a regex match costs
+  -- more than the rest of the check).
+  if c is null or octet_length(c) <> 64 or ltrim(c, '0123456789abcdef') <> '' then
     return;
   end if;
-  select s.id into sid from app.sessions s where s.token_hash = h;
-  if sid is null then
-    select t.session_id into sid from app.session_tokens t
-     where t.token_hash = h and t.retired_at > now() - interval '30 seconds';
-  end if;
-  if sid is not null then
-    select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, s.break_glass, null,
-           s.amr,
-           case when s.dpop_jkt is null and m.role = any (o.device_binding_required_for)
-                     and not (s.browser and current_setting('ward.dpop', true) = 'browser')
-                then 'device_binding'
-                when not private.meets_bar(coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)),
-                                            s.assurance, s.amr)
-                then coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)) end
-      into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
-      from app.sessions s
-      join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
-      join app.orgs o on o.id = s.org_id
-     where s.id = sid
-       and s.revoked_at is null
-       and s.absolute_expires_at > now()
-       and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now()
-       and m.revoked_at is null
-       and (s.dpop_jkt is null or s.dpop_jkt = nullif(current_setting('ward.dpop', true), ''))
-       and (s.passkey_id is null
-            or exists (select from app.passkeys k where k.org_id = s.org_id and k.id = s.passkey_id));
-  else
+  h := decode(c, 'hex');
+  -- The session the token names, or the one a token rotated away from
+  -- within the last 30 seconds still names (the second lookup runs only
+  -- when the first finds nothing).
+  select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, s.break_glass, null,
+         s.amr,
+         case when s.dpop_jkt is null and m.role = any (o.device_binding_required_for)
+                   and not (s.browser and current_setting('ward.dpop', true) = 'browser')
+              then 'device_binding'
+              when not private.meets_bar(coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)),
+                                          s.assurance, s.amr)
+              then coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)) end
+    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
+    from app.sessions s
+    join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
+    join app.orgs o on o.id = s.org_id
+   where s.id = coalesce((select x.id from app.sessions x where x.token_hash = h),
+                         (select t.session_id from app.session_tokens t
+                           where t.token_hash = h and t.retired_at > now() - interval '30 seconds'))
+     and s.revoked_at is null
+     and s.absolute_expires_at > now()
+     and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now()
+     and m.revoked_at is null
+     and (s.dpop_jkt is null or s.dpop_jkt = nullif(current_setting('ward.dpop', true), ''))
+     and (s.passkey_id is null
+          or exists (select from app.passkeys k where k.org_id = s.org_id and k.id = s.passkey_id));
+  -- A hash that names a session (live or not) names no key or SCIM token:
+  -- each is the SHA-256 of 256 random bits, so the lookups below find
+  -- nothing for it, as before when they were skipped.
+  if not found then
     select 'api_key', k.id, k.created_by, k.org_id, 'admin', null, 2, k.created_at, false, null, '{}'::text[], null
       into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
       from app.api_keys k
@@ -4349,7 +4385,7 @@ begin
        and m.revoked_at is null and m.role = 'admin';
     -- SCIM tokens (00050): a live token resolves to its org, with no user,
     -- no role and no session.
-    if kind is null then
+    if not found then
       select 'scim_token', t.id, null, t.org_id, null, null, 1, t.created_at, false, null, '{}'::text[], null
         into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
         from app.scim_tokens t
@@ -4811,8 +4847,10 @@ CREATE FUNCTION private.session_id() RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  m record := private.me_pending_cached();
 begin
-  return (select m.session_id from private.me() m);
+  return case when m.pending is null then m.session_id end;
 end $$;
 
 ALTER FUNCTION private.session_id() OWNER TO ward_rls;
@@ -4948,8 +4986,10 @@ CREATE FUNCTION private.uid() RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  m record := private.me_pending_cached();
 begin
-  return (select m.user_id from private.me() m);
+  return case when m.pending is null then m.user_id end;
 end $$;
 
 ALTER FUNCTION private.uid() OWNER TO ward_rls;
