@@ -4001,6 +4001,23 @@ end $$;
 ALTER FUNCTION private.am_i_break_glass() OWNER TO ward_rls;
 
 --
+-- Name: am_i_lead(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.am_i_lead() RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  m record := private.me_pending_cached();
+begin
+  return m.pending is null and m.org_id is not null
+     and coalesce(m.role in ('lead', 'admin') and m.kind is distinct from 'api_key', false);
+end $$;
+
+ALTER FUNCTION private.am_i_lead() OWNER TO ward_rls;
+
+--
 -- Name: am_i_lead_in_org(uuid); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -7632,19 +7649,19 @@ ALTER TABLE app.care_team ENABLE ROW LEVEL SECURITY;
 -- Name: care_team care_team_delete; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY care_team_delete ON app.care_team FOR DELETE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org)));
+CREATE POLICY care_team_delete ON app.care_team FOR DELETE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead() AS am_i_lead)));
 
 --
 -- Name: care_team care_team_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY care_team_insert ON app.care_team FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) AND (provider_id = ANY (( SELECT private.my_org_members_in_roles('{provider,lead}'::text[]) AS my_org_members_in_roles)::uuid[]))));
+CREATE POLICY care_team_insert ON app.care_team FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead() AS am_i_lead) AND (provider_id = ANY (( SELECT private.my_org_members_in_roles('{provider,lead}'::text[]) AS my_org_members_in_roles)::uuid[]))));
 
 --
 -- Name: care_team care_team_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY care_team_select ON app.care_team FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((provider_id = ( SELECT private.uid() AS uid)) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org))));
+CREATE POLICY care_team_select ON app.care_team FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((provider_id = ( SELECT private.uid() AS uid)) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.am_i_lead() AS am_i_lead))));
 
 --
 -- Name: case_invites; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7656,19 +7673,19 @@ ALTER TABLE app.case_invites ENABLE ROW LEVEL SECURITY;
 -- Name: case_invites case_invites_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_invites_insert ON app.case_invites FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (accepted_at IS NULL) AND (revoked_at IS NULL) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+CREATE POLICY case_invites_insert ON app.case_invites FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (accepted_at IS NULL) AND (revoked_at IS NULL) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
 
 --
 -- Name: case_invites case_invites_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_invites_select ON app.case_invites FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+CREATE POLICY case_invites_select ON app.case_invites FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
 
 --
 -- Name: case_invites case_invites_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_invites_update ON app.case_invites FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (accepted_at IS NULL) AND (revoked_at IS NULL) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (revoked_at IS NOT NULL)));
+CREATE POLICY case_invites_update ON app.case_invites FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (accepted_at IS NULL) AND (revoked_at IS NULL) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (revoked_at IS NOT NULL)));
 
 --
 -- Name: case_members; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7680,19 +7697,19 @@ ALTER TABLE app.case_members ENABLE ROW LEVEL SECURITY;
 -- Name: case_members case_members_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_members_insert ON app.case_members FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (added_by = ( SELECT private.uid() AS uid)) AND (user_id <> ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+CREATE POLICY case_members_insert ON app.case_members FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (added_by = ( SELECT private.uid() AS uid)) AND (user_id <> ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
 
 --
 -- Name: case_members case_members_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_members_select ON app.case_members FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((user_id = ( SELECT private.uid() AS uid)) OR ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+CREATE POLICY case_members_select ON app.case_members FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((user_id = ( SELECT private.uid() AS uid)) OR ( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
 
 --
 -- Name: case_members case_members_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_members_update ON app.case_members FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id <> ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id <> ( SELECT private.uid() AS uid))));
+CREATE POLICY case_members_update ON app.case_members FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id <> ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id <> ( SELECT private.uid() AS uid))));
 
 --
 -- Name: cases; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7704,19 +7721,19 @@ ALTER TABLE app.cases ENABLE ROW LEVEL SECURITY;
 -- Name: cases cases_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY cases_insert ON app.cases FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR ((( SELECT private.get_my_role() AS get_my_role) = 'provider'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))));
+CREATE POLICY cases_insert ON app.cases FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR ((( SELECT private.get_my_role() AS get_my_role) = 'provider'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))));
 
 --
 -- Name: cases cases_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY cases_select ON app.cases FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY cases_select ON app.cases FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: cases cases_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY cases_update ON app.cases FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+CREATE POLICY cases_update ON app.cases FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
 
 --
 -- Name: clinical_entries; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7728,19 +7745,19 @@ ALTER TABLE app.clinical_entries ENABLE ROW LEVEL SECURITY;
 -- Name: clinical_entries clinical_entries_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY clinical_entries_insert ON app.clinical_entries FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])))));
+CREATE POLICY clinical_entries_insert ON app.clinical_entries FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])))));
 
 --
 -- Name: clinical_entries clinical_entries_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY clinical_entries_select ON app.clinical_entries FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.am_i_break_glass() AS am_i_break_glass))));
+CREATE POLICY clinical_entries_select ON app.clinical_entries FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.am_i_break_glass() AS am_i_break_glass))));
 
 --
 -- Name: clinical_entries clinical_entries_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY clinical_entries_update ON app.clinical_entries FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR ((patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) AND ((( SELECT private.get_my_role() AS get_my_role) <> 'patient'::text) OR (created_by = ( SELECT private.uid() AS uid))))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+CREATE POLICY clinical_entries_update ON app.clinical_entries FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR ((patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) AND ((( SELECT private.get_my_role() AS get_my_role) <> 'patient'::text) OR (created_by = ( SELECT private.uid() AS uid))))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
 
 --
 -- Name: document_comments; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7752,13 +7769,13 @@ ALTER TABLE app.document_comments ENABLE ROW LEVEL SECURITY;
 -- Name: document_comments document_comments_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY document_comments_insert ON app.document_comments FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (author_id = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('comment'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY document_comments_insert ON app.document_comments FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (author_id = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('comment'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: document_comments document_comments_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY document_comments_select ON app.document_comments FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY document_comments_select ON app.document_comments FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: document_reminders; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7776,13 +7793,13 @@ ALTER TABLE app.document_versions ENABLE ROW LEVEL SECURITY;
 -- Name: document_versions document_versions_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY document_versions_insert ON app.document_versions FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (uploaded_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY document_versions_insert ON app.document_versions FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (uploaded_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: document_versions document_versions_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY document_versions_select ON app.document_versions FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY document_versions_select ON app.document_versions FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: documents; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7794,19 +7811,19 @@ ALTER TABLE app.documents ENABLE ROW LEVEL SECURITY;
 -- Name: documents documents_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY documents_insert ON app.documents FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (deleted_at IS NULL) AND ((requested_by IS NULL) OR (requested_by = ( SELECT private.uid() AS uid))) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY documents_insert ON app.documents FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (deleted_at IS NULL) AND ((requested_by IS NULL) OR (requested_by = ( SELECT private.uid() AS uid))) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: documents documents_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY documents_select ON app.documents FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY documents_select ON app.documents FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: documents documents_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY documents_update ON app.documents FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL)));
+CREATE POLICY documents_update ON app.documents FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL)));
 
 --
 -- Name: dpop_jtis; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7902,7 +7919,7 @@ ALTER TABLE app.memberships ENABLE ROW LEVEL SECURITY;
 -- Name: memberships memberships_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY memberships_select ON app.memberships FOR SELECT TO ward_app USING (((user_id = ( SELECT private.uid() AS uid)) OR ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR ( SELECT private.key_holds('members'::text) AS key_holds)))));
+CREATE POLICY memberships_select ON app.memberships FOR SELECT TO ward_app USING (((user_id = ( SELECT private.uid() AS uid)) OR ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR ( SELECT private.key_holds('members'::text) AS key_holds)))));
 
 --
 -- Name: orgs; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7944,19 +7961,19 @@ ALTER TABLE app.patient_links ENABLE ROW LEVEL SECURITY;
 -- Name: patient_links patient_links_delete; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patient_links_delete ON app.patient_links FOR DELETE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org)));
+CREATE POLICY patient_links_delete ON app.patient_links FOR DELETE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead() AS am_i_lead)));
 
 --
 -- Name: patient_links patient_links_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patient_links_insert ON app.patient_links FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) AND (user_id = ANY (( SELECT private.my_org_members_in_roles('{patient}'::text[]) AS my_org_members_in_roles)::uuid[]))));
+CREATE POLICY patient_links_insert ON app.patient_links FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead() AS am_i_lead) AND (user_id = ANY (( SELECT private.my_org_members_in_roles('{patient}'::text[]) AS my_org_members_in_roles)::uuid[]))));
 
 --
 -- Name: patient_links patient_links_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patient_links_select ON app.patient_links FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((user_id = ( SELECT private.uid() AS uid)) OR ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org))));
+CREATE POLICY patient_links_select ON app.patient_links FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((user_id = ( SELECT private.uid() AS uid)) OR ( SELECT private.am_i_lead() AS am_i_lead))));
 
 --
 -- Name: patients; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7968,19 +7985,19 @@ ALTER TABLE app.patients ENABLE ROW LEVEL SECURITY;
 -- Name: patients patients_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patients_insert ON app.patients FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) AND (created_by = ( SELECT private.uid() AS uid))));
+CREATE POLICY patients_insert ON app.patients FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead() AS am_i_lead) AND (created_by = ( SELECT private.uid() AS uid))));
 
 --
 -- Name: patients patients_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.key_holds('gateway'::text) AS key_holds) OR ( SELECT private.am_i_break_glass() AS am_i_break_glass))));
+CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.key_holds('gateway'::text) AS key_holds) OR ( SELECT private.am_i_break_glass() AS am_i_break_glass))));
 
 --
 -- Name: patients patients_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patients_update ON app.patients FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+CREATE POLICY patients_update ON app.patients FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
 
 --
 -- Name: recovery_codes; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9081,6 +9098,14 @@ GRANT ALL ON FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT
 REVOKE ALL ON FUNCTION private.am_i_break_glass() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.am_i_break_glass() TO ward_app;
 GRANT ALL ON FUNCTION private.am_i_break_glass() TO ward_definer;
+
+--
+-- Name: FUNCTION am_i_lead(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.am_i_lead() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.am_i_lead() TO ward_app;
+GRANT ALL ON FUNCTION private.am_i_lead() TO ward_definer;
 
 --
 -- Name: FUNCTION am_i_lead_in_org(p_org uuid); Type: ACL; Schema: private; Owner: ward_rls
