@@ -12,7 +12,10 @@
 --   function of its own) and looked the session up in two or three
 --   statements (by token hash, by a rotated token, then the joined check).
 --   It now reads the setting itself and finds the session, by its token or
---   a token rotated away within 30 seconds, in the joined statement.
+--   a token rotated away within 30 seconds, in the joined statement. The
+--   credential, org hint, DPoP thumbprint, jti and iat are checked against
+--   the same patterns as before without regular expressions (each match
+--   cost a few microseconds).
 --   Nothing it checks changed: the same session, membership, org,
 --   assurance bar, device binding and passkey conditions; the same API
 --   key and SCIM token branches; the same org hint rule.
@@ -90,8 +93,13 @@ begin
        where t.token_hash = h and t.revoked_at is null;
     end if;
   end if;
+  -- The hint must be a UUID written as '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+  -- in any case: 36 bytes, dashes at 9, 14, 19 and 24 and nowhere else,
+  -- hexadecimal digits elsewhere (checked without a regular expression).
   if hint is not null and (org_id is null
-       or hint !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+       or octet_length(hint) <> 36
+       or translate(hint, '0123456789abcdefABCDEF', '') <> '----'
+       or substr(hint, 9, 1) <> '-' or substr(hint, 14, 1) <> '-' or substr(hint, 19, 1) <> '-' or substr(hint, 24, 1) <> '-'
        or hint::uuid <> org_id) then
     kind := null; credential_id := null; user_id := null; org_id := null; role := null;
     session_id := null; aal := null; auth_time := null; break_glass := null; device := null;
