@@ -3141,7 +3141,7 @@ ALTER FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request 
 -- Name: whoami(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) RETURNS SETOF record
+CREATE FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean, OUT scopes text[]) RETURNS SETOF record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $_$
@@ -3156,6 +3156,7 @@ declare
   called boolean;
   due boolean;
 begin
+  scopes := '{}';
   -- The patterns of 00112 ('^[A-Za-z0-9_-]{43}$' for the thumbprint,
   -- '^[0-9]{1,12}$' for iat, '^[0-9a-f]{64}$' for the jti hash), checked
   -- without regular expressions.
@@ -3227,11 +3228,21 @@ begin
       end if;
     end if;
     idle_expires_at := least(absolute_expires_at, idle_expires_at);
+  elsif me.kind = 'api_key' then
+    -- app.api_key_scopes(): its last use is touched at most once a minute.
+    select k.scopes, k.last_used_at is null or k.last_used_at < now() - interval '1 minute'
+      into scopes, due
+      from app.api_keys k where k.org_id = me.org_id and k.id = me.credential_id;
+    if due then
+      update app.api_keys k set last_used_at = now()
+       where k.org_id = me.org_id and k.id = me.credential_id
+         and (k.last_used_at is null or k.last_used_at < now() - interval '1 minute');
+    end if;
   end if;
   return next;
 end $_$;
 
-ALTER FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) OWNER TO ward_definer;
+ALTER FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean, OUT scopes text[]) OWNER TO ward_definer;
 
 --
 -- Name: access_report(uuid, uuid); Type: FUNCTION; Schema: audit; Owner: ward_definer
@@ -8888,11 +8899,11 @@ REVOKE ALL ON FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_
 GRANT ALL ON FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request text) TO ward_app;
 
 --
--- Name: FUNCTION whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean, OUT scopes text[]); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) TO ward_app;
+REVOKE ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean, OUT scopes text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean, OUT scopes text[]) TO ward_app;
 
 --
 -- Name: FUNCTION access_report(p_org uuid, p_patient uuid); Type: ACL; Schema: audit; Owner: ward_definer

@@ -197,13 +197,20 @@ begin
 end $$;
 -- +goose StatementEnd
 
+drop function app.whoami();
+
 -- +goose StatementBegin
 -- app.whoami as in 00112, except that the session's idle clock is read
--- once, with private.touch_due()'s rule written inline.
-create or replace function app.whoami(
+-- once, with private.touch_due()'s rule written inline, the patterns are
+-- checked without regular expressions, and it returns an API key's scopes
+-- (scopes, '{}' for any other credential) and touches the key's last use
+-- as app.api_key_scopes() does: a request by an API key no longer
+-- resolves its credential a second time for them. app.api_key_scopes()
+-- stays (a server of the previous version calls it during a deploy).
+create function app.whoami(
   out kind text, out credential_id uuid, out user_id uuid, out org_id uuid, out role text, out session_id uuid,
   out aal integer, out auth_time timestamptz, out absolute_expires_at timestamptz, out idle_expires_at timestamptz,
-  out amr text[], out pending text, out break_glass boolean)
+  out amr text[], out pending text, out break_glass boolean, out scopes text[])
 returns setof record
 language plpgsql security definer set search_path = '' as $$
 declare
@@ -217,6 +224,7 @@ declare
   called boolean;
   due boolean;
 begin
+  scopes := '{}';
   -- The patterns of 00112 ('^[A-Za-z0-9_-]{43}$' for the thumbprint,
   -- '^[0-9]{1,12}$' for iat, '^[0-9a-f]{64}$' for the jti hash), checked
   -- without regular expressions.
@@ -288,10 +296,24 @@ begin
       end if;
     end if;
     idle_expires_at := least(absolute_expires_at, idle_expires_at);
+  elsif me.kind = 'api_key' then
+    -- app.api_key_scopes(): its last use is touched at most once a minute.
+    select k.scopes, k.last_used_at is null or k.last_used_at < now() - interval '1 minute'
+      into scopes, due
+      from app.api_keys k where k.org_id = me.org_id and k.id = me.credential_id;
+    if due then
+      update app.api_keys k set last_used_at = now()
+       where k.org_id = me.org_id and k.id = me.credential_id
+         and (k.last_used_at is null or k.last_used_at < now() - interval '1 minute');
+    end if;
   end if;
   return next;
 end $$;
 -- +goose StatementEnd
+
+alter function app.whoami() owner to ward_definer;
+revoke all on function app.whoami() from public;
+grant execute on function app.whoami() to ward_app;
 
 reset role;
 
