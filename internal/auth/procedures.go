@@ -33,9 +33,9 @@ import (
 // unique violation on dpop_proofs_pkey in the same round trip, a jti seen
 // before for that key or a proof not newer than the start of its jti
 // memory (which a crash or a failover resets). For an API key (key: the token
-// has the sk_live_ prefix) the same round trip reads its scopes and
-// touches its last use (app.api_key_scopes), under the same binding. It
-// returns pgx.ErrNoRows when no live credential matches.
+// has the sk_live_ prefix) app.whoami also returns its scopes and touches
+// its last use (migration 00115; app.api_key_scopes before). It returns
+// pgx.ErrNoRows when no live credential matches.
 func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestID, dpop string, proof DPoPProof, key bool) (identity.Principal, error) {
 	p := identity.Principal{CredentialHash: credHash, DPoP: dpop}
 	b := &pgx.Batch{}
@@ -50,20 +50,18 @@ func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestI
 	var role, kind string
 	var sessionID uuid.NullUUID
 	var pending *string
-	b.Queue(`select kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, amr, pending, break_glass
-		from app.whoami()`).QueryRow(func(row pgx.Row) error {
+	var scopes []string
+	b.Queue(`select kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, amr, pending, break_glass,
+		scopes from app.whoami()`).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&kind, &p.CredentialID, &p.UserID, &p.OrgID, &role, &sessionID, &p.AAL, &p.AuthTime,
-			&p.AMR, &pending, &p.BreakGlass)
+			&p.AMR, &pending, &p.BreakGlass, &scopes)
 	})
-	if key {
-		// Under the same binding; for a credential that is no live key it
-		// returns '{}' and changes nothing.
-		b.Queue(`select app.api_key_scopes()`).QueryRow(func(row pgx.Row) error {
-			return row.Scan(&p.Scopes)
-		})
-	}
 	if err := pool.SendBatch(ctx, b).Close(); err != nil {
 		return identity.Principal{}, err
+	}
+	if key {
+		// '{}' for a credential that is no API key.
+		p.Scopes = scopes
 	}
 	p.Role = identity.Role(role)
 	p.Kind = identity.CredentialKind(kind)

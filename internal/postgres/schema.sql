@@ -3239,7 +3239,7 @@ ALTER FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request 
 -- Name: whoami(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) RETURNS SETOF record
+CREATE FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean, OUT scopes text[]) RETURNS SETOF record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $_$
@@ -3247,16 +3247,28 @@ declare
   me record;
   s app.sessions%rowtype;
   reused app.session_tokens%rowtype;
-  jkt text := substring(current_setting('ward.dpop', true) from '^[A-Za-z0-9_-]{43}$');
+  jkt text := current_setting('ward.dpop', true);
   jti text := current_setting('ward.dpop_jti', true);
-  iat bigint := substring(current_setting('ward.dpop_iat', true) from '^[0-9]{1,12}$')::bigint;
+  iat text := current_setting('ward.dpop_iat', true);
   began bigint;
   called boolean;
+  due boolean;
 begin
-  if jkt is not null and (jti is null or jti !~ '^[0-9a-f]{64}$') then
+  scopes := '{}';
+  -- The patterns of 00112 ('^[A-Za-z0-9_-]{43}$' for the thumbprint,
+  -- '^[0-9]{1,12}$' for iat, '^[0-9a-f]{64}$' for the jti hash), checked
+  -- without regular expressions.
+  if octet_length(jkt) <> 43
+     or ltrim(jkt, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-') <> '' then
+    jkt := null;
+  end if;
+  if octet_length(iat) not between 1 and 12 or ltrim(iat, '0123456789') <> '' then
+    iat := null;
+  end if;
+  if jkt is not null and (jti is null or octet_length(jti) <> 64 or ltrim(jti, '0123456789abcdef') <> '') then
     raise exception 'a DPoP key comes with its proof''s jti hash (ward.dpop_jti)' using errcode = '22023';
   end if;
-  select * into me from private.me_pending();
+  me := private.me_pending();
   if me.credential_id is null then
     select * into reused from app.session_tokens t
      where t.token_hash = private.credential_hash() and t.retired_at <= now() - interval '30 seconds';
@@ -3279,7 +3291,7 @@ begin
       -- restored backup): it begins again now.
       began := setval('app.dpop_jti_epoch', floor(extract(epoch from now()))::bigint, true);
     end if;
-    if coalesce(iat, floor(extract(epoch from now() - interval '5 minutes'))::bigint) <= began + 60 then
+    if coalesce(iat::bigint, floor(extract(epoch from now() - interval '5 minutes'))::bigint) <= began + 60 then
       raise exception 'the DPoP proof''s iat does not follow the start of the jti memory (%): it may have been used before',
         to_timestamp(began) using errcode = '23505', constraint = 'dpop_proofs_pkey';
     end if;
@@ -3296,22 +3308,39 @@ begin
   role := me.role; session_id := me.session_id; aal := me.aal; auth_time := me.auth_time;
   amr := me.amr; pending := me.pending; break_glass := coalesce(me.break_glass, false);
   if me.kind = 'session' then
-    select * into s from app.sessions x where x.id = me.session_id;
-    if private.touch_due(s.last_seen_at, s.idle_timeout_min) then
+    -- private.touch_due(last_seen_at, idle_timeout_min), inline.
+    select x.absolute_expires_at, x.last_seen_at + make_interval(mins => x.idle_timeout_min),
+           x.last_seen_at <= now() - least(interval '1 minute', make_interval(secs => x.idle_timeout_min * 6))
+      into absolute_expires_at, idle_expires_at, due
+      from app.sessions x where x.id = me.session_id;
+    if due then
       update app.sessions x set last_seen_at = now()
-       where x.id = me.session_id and private.touch_due(x.last_seen_at, x.idle_timeout_min)
-      returning * into s;
+       where x.id = me.session_id
+         and x.last_seen_at <= now() - least(interval '1 minute', make_interval(secs => x.idle_timeout_min * 6))
+      returning x.absolute_expires_at, x.last_seen_at + make_interval(mins => x.idle_timeout_min)
+        into absolute_expires_at, idle_expires_at;
       if not found then
-        select * into s from app.sessions x where x.id = me.session_id;
+        select x.absolute_expires_at, x.last_seen_at + make_interval(mins => x.idle_timeout_min)
+          into absolute_expires_at, idle_expires_at
+          from app.sessions x where x.id = me.session_id;
       end if;
     end if;
-    absolute_expires_at := s.absolute_expires_at;
-    idle_expires_at := least(s.absolute_expires_at, s.last_seen_at + make_interval(mins => s.idle_timeout_min));
+    idle_expires_at := least(absolute_expires_at, idle_expires_at);
+  elsif me.kind = 'api_key' then
+    -- app.api_key_scopes(): its last use is touched at most once a minute.
+    select k.scopes, k.last_used_at is null or k.last_used_at < now() - interval '1 minute'
+      into scopes, due
+      from app.api_keys k where k.org_id = me.org_id and k.id = me.credential_id;
+    if due then
+      update app.api_keys k set last_used_at = now()
+       where k.org_id = me.org_id and k.id = me.credential_id
+         and (k.last_used_at is null or k.last_used_at < now() - interval '1 minute');
+    end if;
   end if;
   return next;
 end $_$;
 
-ALTER FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) OWNER TO ward_definer;
+ALTER FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean, OUT scopes text[]) OWNER TO ward_definer;
 
 --
 -- Name: access_report(uuid, uuid); Type: FUNCTION; Schema: audit; Owner: ward_definer
@@ -4072,11 +4101,30 @@ CREATE FUNCTION private.am_i_break_glass() RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  m record := private.me_pending_cached();
 begin
-  return coalesce((select m.break_glass from private.me() m), false);
+  return m.pending is null and coalesce(m.break_glass, false);
 end $$;
 
 ALTER FUNCTION private.am_i_break_glass() OWNER TO ward_rls;
+
+--
+-- Name: am_i_lead(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.am_i_lead() RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  m record := private.me_pending_cached();
+begin
+  return m.pending is null and m.org_id is not null
+     and coalesce(m.role in ('lead', 'admin') and m.kind is distinct from 'api_key', false);
+end $$;
+
+ALTER FUNCTION private.am_i_lead() OWNER TO ward_rls;
 
 --
 -- Name: am_i_lead_in_org(uuid); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -4086,9 +4134,11 @@ CREATE FUNCTION private.am_i_lead_in_org(p_org uuid) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  m record := private.me_pending_cached();
 begin
-  return coalesce((select m.org_id = p_org and m.role in ('lead', 'admin') and m.kind is distinct from 'api_key'
-                     from private.me() m), false);
+  return m.pending is null
+     and coalesce(m.org_id = p_org and m.role in ('lead', 'admin') and m.kind is distinct from 'api_key', false);
 end $$;
 
 ALTER FUNCTION private.am_i_lead_in_org(p_org uuid) OWNER TO ward_rls;
@@ -4230,8 +4280,10 @@ CREATE FUNCTION private.get_my_org_id() RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  m record := private.me_pending_cached();
 begin
-  return (select m.org_id from private.me() m);
+  return case when m.pending is null then m.org_id end;
 end $$;
 
 ALTER FUNCTION private.get_my_org_id() OWNER TO ward_rls;
@@ -4244,8 +4296,10 @@ CREATE FUNCTION private.get_my_role() RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  m record := private.me_pending_cached();
 begin
-  return (select m.role from private.me() m);
+  return case when m.pending is null then m.role end;
 end $$;
 
 ALTER FUNCTION private.get_my_role() OWNER TO ward_rls;
@@ -4350,8 +4404,10 @@ CREATE FUNCTION private.is_key() RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  m record := private.me_pending_cached();
 begin
-  return coalesce((select m.kind = 'api_key' from private.me() m), false);
+  return m.pending is null and coalesce(m.kind = 'api_key', false);
 end $$;
 
 ALTER FUNCTION private.is_key() OWNER TO ward_rls;
@@ -4394,11 +4450,14 @@ CREATE FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uu
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  r record := private.me_pending_cached();
 begin
-  select r.kind, r.credential_id, r.user_id, r.org_id, r.role, r.session_id, r.aal, r.auth_time, r.break_glass, r.device
-    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device
-    from private.me_pending_cached() r
-   where r.pending is null;
+  if r.pending is null then
+    kind := r.kind; credential_id := r.credential_id; user_id := r.user_id; org_id := r.org_id; role := r.role;
+    session_id := r.session_id; aal := r.aal; auth_time := r.auth_time; break_glass := r.break_glass;
+    device := r.device;
+  end if;
 end $$;
 
 ALTER FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) OWNER TO ward_rls;
@@ -4413,39 +4472,44 @@ CREATE FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT us
     AS $_$
 declare
   hint text := nullif(current_setting('ward.org', true), '');
-  h bytea := private.credential_hash();
-  sid uuid;
+  c text := current_setting('ward.credential', true);
+  h bytea;
 begin
-  if h is null then
+  -- '^[0-9a-f]{64}$' without a regular expression (a regex match costs
+  -- more than the rest of the check).
+  if c is null or octet_length(c) <> 64 or ltrim(c, '0123456789abcdef') <> '' then
     return;
   end if;
-  select s.id into sid from app.sessions s where s.token_hash = h;
-  if sid is null then
-    select t.session_id into sid from app.session_tokens t
-     where t.token_hash = h and t.retired_at > now() - interval '30 seconds';
-  end if;
-  if sid is not null then
-    select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, s.break_glass, null,
-           s.amr,
-           case when s.dpop_jkt is null and m.role = any (o.device_binding_required_for)
-                     and not (s.browser and current_setting('ward.dpop', true) = 'browser')
-                then 'device_binding'
-                when not private.meets_bar(coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)),
-                                            s.assurance, s.amr)
-                then coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)) end
-      into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
-      from app.sessions s
-      join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
-      join app.orgs o on o.id = s.org_id
-     where s.id = sid
-       and s.revoked_at is null
-       and s.absolute_expires_at > now()
-       and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now()
-       and m.revoked_at is null
-       and (s.dpop_jkt is null or s.dpop_jkt = nullif(current_setting('ward.dpop', true), ''))
-       and (s.passkey_id is null
-            or exists (select from app.passkeys k where k.org_id = s.org_id and k.id = s.passkey_id));
-  else
+  h := decode(c, 'hex');
+  -- The session the token names, or the one a token rotated away from
+  -- within the last 30 seconds still names (the second lookup runs only
+  -- when the first finds nothing).
+  select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, s.break_glass, null,
+         s.amr,
+         case when s.dpop_jkt is null and m.role = any (o.device_binding_required_for)
+                   and not (s.browser and current_setting('ward.dpop', true) = 'browser')
+              then 'device_binding'
+              when not private.meets_bar(coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)),
+                                          s.assurance, s.amr)
+              then coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)) end
+    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
+    from app.sessions s
+    join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
+    join app.orgs o on o.id = s.org_id
+   where s.id = coalesce((select x.id from app.sessions x where x.token_hash = h),
+                         (select t.session_id from app.session_tokens t
+                           where t.token_hash = h and t.retired_at > now() - interval '30 seconds'))
+     and s.revoked_at is null
+     and s.absolute_expires_at > now()
+     and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now()
+     and m.revoked_at is null
+     and (s.dpop_jkt is null or s.dpop_jkt = nullif(current_setting('ward.dpop', true), ''))
+     and (s.passkey_id is null
+          or exists (select from app.passkeys k where k.org_id = s.org_id and k.id = s.passkey_id));
+  -- A hash that names a session (live or not) names no key or SCIM token:
+  -- each is the SHA-256 of 256 random bits, so the lookups below find
+  -- nothing for it, as before when they were skipped.
+  if not found then
     select 'api_key', k.id, k.created_by, k.org_id, 'admin', null, 2, k.created_at, false, null, '{}'::text[], null
       into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
       from app.api_keys k
@@ -4456,15 +4520,20 @@ begin
        and m.revoked_at is null and m.role = 'admin';
     -- SCIM tokens (00050): a live token resolves to its org, with no user,
     -- no role and no session.
-    if kind is null then
+    if not found then
       select 'scim_token', t.id, null, t.org_id, null, null, 1, t.created_at, false, null, '{}'::text[], null
         into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
         from app.scim_tokens t
        where t.token_hash = h and t.revoked_at is null;
     end if;
   end if;
+  -- The hint must be a UUID written as '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+  -- in any case: 36 bytes, dashes at 9, 14, 19 and 24 and nowhere else,
+  -- hexadecimal digits elsewhere (checked without a regular expression).
   if hint is not null and (org_id is null
-       or hint !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+       or octet_length(hint) <> 36
+       or translate(hint, '0123456789abcdefABCDEF', '') <> '----'
+       or substr(hint, 9, 1) <> '-' or substr(hint, 14, 1) <> '-' or substr(hint, 19, 1) <> '-' or substr(hint, 24, 1) <> '-'
        or hint::uuid <> org_id) then
     kind := null; credential_id := null; user_id := null; org_id := null; role := null;
     session_id := null; aal := null; auth_time := null; break_glass := null; device := null;
@@ -4918,8 +4987,10 @@ CREATE FUNCTION private.session_id() RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  m record := private.me_pending_cached();
 begin
-  return (select m.session_id from private.me() m);
+  return case when m.pending is null then m.session_id end;
 end $$;
 
 ALTER FUNCTION private.session_id() OWNER TO ward_rls;
@@ -5055,8 +5126,10 @@ CREATE FUNCTION private.uid() RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  m record := private.me_pending_cached();
 begin
-  return (select m.user_id from private.me() m);
+  return case when m.pending is null then m.user_id end;
 end $$;
 
 ALTER FUNCTION private.uid() OWNER TO ward_rls;
@@ -7705,19 +7778,19 @@ ALTER TABLE app.care_team ENABLE ROW LEVEL SECURITY;
 -- Name: care_team care_team_delete; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY care_team_delete ON app.care_team FOR DELETE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org)));
+CREATE POLICY care_team_delete ON app.care_team FOR DELETE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead() AS am_i_lead)));
 
 --
 -- Name: care_team care_team_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY care_team_insert ON app.care_team FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) AND (provider_id = ANY (( SELECT private.my_org_members_in_roles('{provider,lead}'::text[]) AS my_org_members_in_roles)::uuid[]))));
+CREATE POLICY care_team_insert ON app.care_team FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead() AS am_i_lead) AND (provider_id = ANY (( SELECT private.my_org_members_in_roles('{provider,lead}'::text[]) AS my_org_members_in_roles)::uuid[]))));
 
 --
 -- Name: care_team care_team_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY care_team_select ON app.care_team FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((provider_id = ( SELECT private.uid() AS uid)) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org))));
+CREATE POLICY care_team_select ON app.care_team FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((provider_id = ( SELECT private.uid() AS uid)) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.am_i_lead() AS am_i_lead))));
 
 --
 -- Name: case_invites; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7729,19 +7802,19 @@ ALTER TABLE app.case_invites ENABLE ROW LEVEL SECURITY;
 -- Name: case_invites case_invites_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_invites_insert ON app.case_invites FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (accepted_at IS NULL) AND (revoked_at IS NULL) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+CREATE POLICY case_invites_insert ON app.case_invites FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (accepted_at IS NULL) AND (revoked_at IS NULL) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
 
 --
 -- Name: case_invites case_invites_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_invites_select ON app.case_invites FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+CREATE POLICY case_invites_select ON app.case_invites FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
 
 --
 -- Name: case_invites case_invites_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_invites_update ON app.case_invites FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (accepted_at IS NULL) AND (revoked_at IS NULL) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (revoked_at IS NOT NULL)));
+CREATE POLICY case_invites_update ON app.case_invites FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (accepted_at IS NULL) AND (revoked_at IS NULL) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (revoked_at IS NOT NULL)));
 
 --
 -- Name: case_members; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7753,19 +7826,19 @@ ALTER TABLE app.case_members ENABLE ROW LEVEL SECURITY;
 -- Name: case_members case_members_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_members_insert ON app.case_members FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (added_by = ( SELECT private.uid() AS uid)) AND (user_id <> ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+CREATE POLICY case_members_insert ON app.case_members FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (added_by = ( SELECT private.uid() AS uid)) AND (user_id <> ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
 
 --
 -- Name: case_members case_members_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_members_select ON app.case_members FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((user_id = ( SELECT private.uid() AS uid)) OR ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+CREATE POLICY case_members_select ON app.case_members FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((user_id = ( SELECT private.uid() AS uid)) OR ( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
 
 --
 -- Name: case_members case_members_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_members_update ON app.case_members FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id <> ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id <> ( SELECT private.uid() AS uid))));
+CREATE POLICY case_members_update ON app.case_members FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id <> ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id <> ( SELECT private.uid() AS uid))));
 
 --
 -- Name: cases; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7777,19 +7850,19 @@ ALTER TABLE app.cases ENABLE ROW LEVEL SECURITY;
 -- Name: cases cases_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY cases_insert ON app.cases FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR ((( SELECT private.get_my_role() AS get_my_role) = 'provider'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))));
+CREATE POLICY cases_insert ON app.cases FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR ((( SELECT private.get_my_role() AS get_my_role) = 'provider'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))));
 
 --
 -- Name: cases cases_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY cases_select ON app.cases FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY cases_select ON app.cases FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: cases cases_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY cases_update ON app.cases FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+CREATE POLICY cases_update ON app.cases FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
 
 --
 -- Name: clinical_entries; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7801,19 +7874,19 @@ ALTER TABLE app.clinical_entries ENABLE ROW LEVEL SECURITY;
 -- Name: clinical_entries clinical_entries_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY clinical_entries_insert ON app.clinical_entries FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])))));
+CREATE POLICY clinical_entries_insert ON app.clinical_entries FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])))));
 
 --
 -- Name: clinical_entries clinical_entries_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY clinical_entries_select ON app.clinical_entries FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.am_i_break_glass() AS am_i_break_glass))));
+CREATE POLICY clinical_entries_select ON app.clinical_entries FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.am_i_break_glass() AS am_i_break_glass))));
 
 --
 -- Name: clinical_entries clinical_entries_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY clinical_entries_update ON app.clinical_entries FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR ((patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) AND ((( SELECT private.get_my_role() AS get_my_role) <> 'patient'::text) OR (created_by = ( SELECT private.uid() AS uid))))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+CREATE POLICY clinical_entries_update ON app.clinical_entries FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR ((patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) AND ((( SELECT private.get_my_role() AS get_my_role) <> 'patient'::text) OR (created_by = ( SELECT private.uid() AS uid))))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
 
 --
 -- Name: document_comments; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7825,13 +7898,13 @@ ALTER TABLE app.document_comments ENABLE ROW LEVEL SECURITY;
 -- Name: document_comments document_comments_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY document_comments_insert ON app.document_comments FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (author_id = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('comment'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY document_comments_insert ON app.document_comments FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (author_id = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('comment'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: document_comments document_comments_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY document_comments_select ON app.document_comments FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY document_comments_select ON app.document_comments FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: document_reminders; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7849,13 +7922,13 @@ ALTER TABLE app.document_versions ENABLE ROW LEVEL SECURITY;
 -- Name: document_versions document_versions_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY document_versions_insert ON app.document_versions FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (uploaded_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY document_versions_insert ON app.document_versions FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (uploaded_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: document_versions document_versions_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY document_versions_select ON app.document_versions FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY document_versions_select ON app.document_versions FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: documents; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7867,19 +7940,19 @@ ALTER TABLE app.documents ENABLE ROW LEVEL SECURITY;
 -- Name: documents documents_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY documents_insert ON app.documents FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (deleted_at IS NULL) AND ((requested_by IS NULL) OR (requested_by = ( SELECT private.uid() AS uid))) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[]))) AND ((requested_by IS NULL) OR ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+CREATE POLICY documents_insert ON app.documents FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (deleted_at IS NULL) AND ((requested_by IS NULL) OR (requested_by = ( SELECT private.uid() AS uid))) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[]))) AND ((requested_by IS NULL) OR ( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
 
 --
 -- Name: documents documents_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY documents_select ON app.documents FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY documents_select ON app.documents FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: documents documents_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY documents_update ON app.documents FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL)));
+CREATE POLICY documents_update ON app.documents FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL)));
 
 --
 -- Name: dpop_jtis; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -7975,7 +8048,7 @@ ALTER TABLE app.memberships ENABLE ROW LEVEL SECURITY;
 -- Name: memberships memberships_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY memberships_select ON app.memberships FOR SELECT TO ward_app USING (((user_id = ( SELECT private.uid() AS uid)) OR ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR ( SELECT private.key_holds('members'::text) AS key_holds)))));
+CREATE POLICY memberships_select ON app.memberships FOR SELECT TO ward_app USING (((user_id = ( SELECT private.uid() AS uid)) OR ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR ( SELECT private.key_holds('members'::text) AS key_holds)))));
 
 --
 -- Name: orgs; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -8017,19 +8090,19 @@ ALTER TABLE app.patient_links ENABLE ROW LEVEL SECURITY;
 -- Name: patient_links patient_links_delete; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patient_links_delete ON app.patient_links FOR DELETE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org)));
+CREATE POLICY patient_links_delete ON app.patient_links FOR DELETE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead() AS am_i_lead)));
 
 --
 -- Name: patient_links patient_links_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patient_links_insert ON app.patient_links FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) AND (user_id = ANY (( SELECT private.my_org_members_in_roles('{patient}'::text[]) AS my_org_members_in_roles)::uuid[]))));
+CREATE POLICY patient_links_insert ON app.patient_links FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead() AS am_i_lead) AND (user_id = ANY (( SELECT private.my_org_members_in_roles('{patient}'::text[]) AS my_org_members_in_roles)::uuid[]))));
 
 --
 -- Name: patient_links patient_links_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patient_links_select ON app.patient_links FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((user_id = ( SELECT private.uid() AS uid)) OR ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org))));
+CREATE POLICY patient_links_select ON app.patient_links FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((user_id = ( SELECT private.uid() AS uid)) OR ( SELECT private.am_i_lead() AS am_i_lead))));
 
 --
 -- Name: patients; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -8041,19 +8114,19 @@ ALTER TABLE app.patients ENABLE ROW LEVEL SECURITY;
 -- Name: patients patients_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patients_insert ON app.patients FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) AND (created_by = ( SELECT private.uid() AS uid))));
+CREATE POLICY patients_insert ON app.patients FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead() AS am_i_lead) AND (created_by = ( SELECT private.uid() AS uid))));
 
 --
 -- Name: patients patients_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.key_holds('gateway'::text) AS key_holds) OR ( SELECT private.am_i_break_glass() AS am_i_break_glass))));
+CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.key_holds('gateway'::text) AS key_holds) OR ( SELECT private.am_i_break_glass() AS am_i_break_glass))));
 
 --
 -- Name: patients patients_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patients_update ON app.patients FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead_in_org(( SELECT private.get_my_org_id() AS get_my_org_id)) AS am_i_lead_in_org) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+CREATE POLICY patients_update ON app.patients FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
 
 --
 -- Name: recovery_codes; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -8945,11 +9018,11 @@ REVOKE ALL ON FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_
 GRANT ALL ON FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request text) TO ward_app;
 
 --
--- Name: FUNCTION whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean, OUT scopes text[]); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean) TO ward_app;
+REVOKE ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean, OUT scopes text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean, OUT scopes text[]) TO ward_app;
 
 --
 -- Name: FUNCTION access_report(p_org uuid, p_patient uuid); Type: ACL; Schema: audit; Owner: ward_definer
@@ -9160,6 +9233,14 @@ GRANT ALL ON FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT
 REVOKE ALL ON FUNCTION private.am_i_break_glass() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.am_i_break_glass() TO ward_app;
 GRANT ALL ON FUNCTION private.am_i_break_glass() TO ward_definer;
+
+--
+-- Name: FUNCTION am_i_lead(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.am_i_lead() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.am_i_lead() TO ward_app;
+GRANT ALL ON FUNCTION private.am_i_lead() TO ward_definer;
 
 --
 -- Name: FUNCTION am_i_lead_in_org(p_org uuid); Type: ACL; Schema: private; Owner: ward_rls

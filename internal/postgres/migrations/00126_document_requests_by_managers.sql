@@ -17,10 +17,10 @@ create policy documents_insert on app.documents for insert to ward_app
   with check (org_id = (select private.get_my_org_id()) and created_by = (select private.uid())
               and deleted_at is null
               and (requested_by is null or requested_by = (select private.uid()))
-              and ((select private.am_i_lead_in_org((select private.get_my_org_id())))
+              and ((select private.am_i_lead())
                    or case_id = any ((select private.my_case_ids('upload'))::uuid[]))
               and (requested_by is null
-                   or (select private.am_i_lead_in_org((select private.get_my_org_id())))
+                   or (select private.am_i_lead())
                    or case_id = any ((select private.my_managed_case_ids())::uuid[])));
 
 reset role;
