@@ -484,10 +484,13 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 				return ErrNotFound
 			}
 			// An accepted file is replaced only by those who manage the
-			// case; another, also by whoever created it or the party it
-			// was requested from (the database refuses the others as
+			// case; another, also by the party it was requested from (a
+			// request) or whoever filed it (no request) (the database refuses the others as
 			// well: private.guard_version_insert).
-			party := r.CreatedBy == c.p.UserID || r.RequestedFrom.Valid && r.RequestedFrom.UUID == c.p.UserID
+			party := r.CreatedBy == c.p.UserID
+			if r.RequestedFrom.Valid {
+				party = r.RequestedFrom.UUID == c.p.UserID
+			}
 			if r.AcceptedAt != nil || !party {
 				if ok, err := managed(ctx, t.q, c, kase); err != nil || !ok {
 					switch {
@@ -496,8 +499,8 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 						err = errkind.Visible(ErrConflict,
 							"this document has been accepted: only those who manage the case add versions to it")
 					default:
-						err = errkind.Visible(ErrForbidden, "a document takes new versions only from whoever "+
-							"created it, the party it was requested from, or those who manage the case")
+						err = errkind.Visible(ErrForbidden, "a document takes new versions only from the party "+
+							"it was requested from, whoever filed it, or those who manage the case")
 					}
 					return err
 				}

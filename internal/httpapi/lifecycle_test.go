@@ -183,3 +183,25 @@ func TestMemberChangeRechecksCallerAfterLock(t *testing.T) {
 		t.Fatalf("the provider's membership after the refused change: %d live (%v)", live, err)
 	}
 }
+
+// An admin who holds a case grant may still revoke themselves: the grant
+// ends with the membership (giving one's own grant up is no gain).
+func TestSelfRevocationWithCaseGrant(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Self Clinic")
+	w.populate(o, "sf")
+	var c caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Claim"}, http.StatusCreated, &c)
+	admin2 := w.addMember(o, "sf-admin2@example.test", identity.RoleAdmin)
+	w.do("PUT", "/v1/cases/"+c.ID.String()+"/members/"+admin2.ID.String(), o.Admin.Token,
+		map[string]any{"kind": "staff", "permissions": []string{"view"}}, http.StatusOK, nil)
+	w.do("DELETE", "/v1/members/"+admin2.ID.String(), admin2.Token, nil, http.StatusNoContent, nil)
+	var live int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from app.case_members
+	    where org_id = $1 and user_id = $2 and revoked_at is null`, o.ID, admin2.ID).Scan(&live); err != nil || live != 0 {
+		t.Fatalf("live grants after self-revocation: %d (%v)", live, err)
+	}
+	// Granting or widening one's own access stays refused.
+	w.do("PUT", "/v1/cases/"+c.ID.String()+"/members/"+o.Lead.ID.String(), o.Lead.Token,
+		map[string]any{"kind": "staff", "permissions": []string{"view", "upload"}}, http.StatusForbidden, nil)
+}

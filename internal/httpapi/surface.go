@@ -91,7 +91,7 @@ func (sf *surface) route(pattern string, n need, h http.Handler, opts ...routeOp
 }
 
 // maxStreams is how many requests without a deadline (uploads, downloads,
-// exports, gateway calls) one user (or an API key of no user) may have
+// exports, gateway calls) one user's sessions, or one API key, may have
 // open at once: each holds a
 // connection, a goroutine and a segment buffer for as long as its client
 // keeps up.
@@ -111,8 +111,8 @@ func (c *streamCounts) cap(sf *surface, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := identity.PrincipalFrom(r.Context())
 		who := p.UserID
-		if who == uuid.Nil {
-			who = p.CredentialID // an API key of no user
+		if p.Kind == identity.KindAPIKey || who == uuid.Nil {
+			who = p.CredentialID // each key its own count, apart from its maker's
 		}
 		if !ok || who == uuid.Nil {
 			next.ServeHTTP(w, r)
@@ -299,7 +299,13 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	if w.stall > 0 {
-		_ = http.NewResponseController(w.ResponseWriter).SetWriteDeadline(time.Now().Add(w.stall))
+		// Armed for this write only: under HTTP/2 a deadline is a timer
+		// that resets the stream when it fires, whether or not a write
+		// is waiting, so a stream silent between writes (an upstream
+		// thinking) must not carry one.
+		ctl := http.NewResponseController(w.ResponseWriter)
+		_ = ctl.SetWriteDeadline(time.Now().Add(w.stall))
+		defer func() { _ = ctl.SetWriteDeadline(time.Time{}) }()
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
@@ -389,6 +395,12 @@ func (b *progressBody) Read(p []byte) (int, error) {
 		err = errBodyTooSlow
 	case err != nil:
 		b.done = true
+		_ = b.ctl.SetReadDeadline(time.Time{})
+	default:
+		// Armed for this read only (under HTTP/2 a deadline is a timer
+		// that closes the body when it fires, even while the server is
+		// busy with what it read); the average rate above still holds a
+		// trickling client to account.
 		_ = b.ctl.SetReadDeadline(time.Time{})
 	}
 	return n, err

@@ -1167,6 +1167,7 @@ begin
     delete from app.recovery_codes c where c.org_id = new.org_id and c.user_id = new.user_id;
     delete from app.break_glass_users b where b.org_id = new.org_id and b.user_id = new.user_id;
   elsif old.role in ('provider', 'lead', 'admin') and new.role not in ('provider', 'lead', 'admin') then
+    delete from app.break_glass_users b where b.org_id = new.org_id and b.user_id = new.user_id;
     for r in
       update app.case_members cm set revoked_at = now(), updated_at = now()
        where cm.org_id = new.org_id and cm.user_id = new.user_id and cm.kind = 'staff' and cm.revoked_at is null
@@ -4225,6 +4226,12 @@ CREATE FUNCTION private.case_member_not_own() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
+  if tg_op = 'UPDATE' and old.revoked_at is null and new.revoked_at is not null
+     and new.user_id = old.user_id and new.case_id = old.case_id and new.kind = old.kind
+     and new.permissions = old.permissions and new.added_by = old.added_by
+     and new.access_expires_at is not distinct from old.access_expires_at then
+    return new;
+  end if;
   if (tg_op = 'INSERT' and new.user_id = new.added_by) or new.user_id = private.uid() then
     raise exception 'nobody grants or changes their own access to a case' using errcode = '42501',
       hint = 'own_case_grant';
@@ -4358,7 +4365,7 @@ CREATE FUNCTION private.guard_version_insert() RETURNS trigger
 declare
   d record;
 begin
-  select x.accepted_at, x.created_by, x.requested_from into d
+  select x.accepted_at, x.created_by, x.requested_by, x.requested_from into d
     from app.documents x where x.org_id = new.org_id and x.id = new.document_id;
   if private.am_i_lead_in_org(new.org_id) or new.case_id = any (private.my_managed_case_ids()) then
     return new;
@@ -4367,8 +4374,11 @@ begin
     raise exception 'an accepted document takes new versions only from those who manage its case'
       using errcode = 'insufficient_privilege';
   end if;
-  if new.uploaded_by is distinct from d.created_by and new.uploaded_by is distinct from d.requested_from then
-    raise exception 'a document takes new versions only from whoever created it, the party it was requested from, or those who manage its case'
+  -- a request is provided by the party it was asked of, anything else by
+  -- whoever created it
+  if (d.requested_from is not null and new.uploaded_by is distinct from d.requested_from)
+     or (d.requested_from is null and new.uploaded_by is distinct from d.created_by) then
+    raise exception 'a document takes new versions only from the party it was requested from, whoever filed it, or those who manage its case'
       using errcode = 'insufficient_privilege', hint = 'not_document_party';
   end if;
   return new;
@@ -10189,6 +10199,12 @@ GRANT SELECT(org_id) ON TABLE app.documents TO ward_rls;
 --
 
 GRANT SELECT(id) ON TABLE app.documents TO ward_rls;
+
+--
+-- Name: COLUMN documents.requested_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(requested_by) ON TABLE app.documents TO ward_rls;
 
 --
 -- Name: COLUMN documents.requested_from; Type: ACL; Schema: app; Owner: ward_owner

@@ -80,12 +80,60 @@ begin
    where m.org_id = f.org_id and m.user_id = f.user_id and m.revoked_at is not null;
   delete from app.recovery_codes c using app.memberships m
    where m.org_id = c.org_id and m.user_id = c.user_id and m.revoked_at is not null;
-  delete from app.break_glass_users b using app.memberships m
-   where m.org_id = b.org_id and m.user_id = b.user_id and m.revoked_at is not null;
+  delete from app.break_glass_users b
+   where not exists (select from app.memberships m where m.org_id = b.org_id and m.user_id = b.user_id
+                      and m.revoked_at is null and m.role in ('provider', 'lead', 'admin'));
+  for r in
+    update app.scim_tokens t set revoked_at = now()
+     where t.revoked_at is null
+       -- a demoted maker's (a directory that deactivated its own token's
+       -- maker keeps that token, as the trigger lets it)
+       and exists (select from app.memberships m
+                    where m.org_id = t.org_id and m.user_id = t.created_by and m.revoked_at is null
+                      and m.role <> 'admin')
+    returning t.org_id, t.id
+  loop
+    perform audit.append_as(r.org_id, 'scim.token.revoke', 'success', 'scim_token', r.id,
+      p_details => jsonb_build_object('reason', 'admin_role_removed'));
+  end loop;
+  for r in
+    update app.case_invites i set revoked_at = now()
+      from app.users u, app.memberships m
+     where i.accepted_at is null and i.revoked_at is null and u.email_bidx = i.email_bidx
+       and m.org_id = i.org_id and m.user_id = u.id and m.revoked_at is not null
+    returning i.org_id, i.id, i.case_id
+  loop
+    perform audit.append_as(r.org_id, 'case.invite.revoke', 'success', 'case_invite', r.id, p_case => r.case_id,
+      p_details => jsonb_build_object('reason', 'member_revoked'));
+  end loop;
 end $$;
 -- +goose StatementEnd
 
 set local role ward_owner;
+
+-- +goose StatementBegin
+-- case_member_not_own (00113) refused any write of a grant by its holder;
+-- giving one's own grant up (a revocation and nothing else) is no gain of
+-- access, and the trigger below does it when an admin revokes or demotes
+-- themselves.
+create or replace function private.case_member_not_own() returns trigger
+    language plpgsql security definer
+    set search_path to ''
+    as $$
+begin
+  if tg_op = 'UPDATE' and old.revoked_at is null and new.revoked_at is not null
+     and new.user_id = old.user_id and new.case_id = old.case_id and new.kind = old.kind
+     and new.permissions = old.permissions and new.added_by = old.added_by
+     and new.access_expires_at is not distinct from old.access_expires_at then
+    return new;
+  end if;
+  if (tg_op = 'INSERT' and new.user_id = new.added_by) or new.user_id = private.uid() then
+    raise exception 'nobody grants or changes their own access to a case' using errcode = '42501',
+      hint = 'own_case_grant';
+  end if;
+  return new;
+end $$;
+-- +goose StatementEnd
 
 -- +goose StatementBegin
 create function app.membership_revoked() returns trigger
@@ -124,6 +172,7 @@ begin
     delete from app.recovery_codes c where c.org_id = new.org_id and c.user_id = new.user_id;
     delete from app.break_glass_users b where b.org_id = new.org_id and b.user_id = new.user_id;
   elsif old.role in ('provider', 'lead', 'admin') and new.role not in ('provider', 'lead', 'admin') then
+    delete from app.break_glass_users b where b.org_id = new.org_id and b.user_id = new.user_id;
     for r in
       update app.case_members cm set revoked_at = now(), updated_at = now()
        where cm.org_id = new.org_id and cm.user_id = new.user_id and cm.kind = 'staff' and cm.revoked_at is null

@@ -5,15 +5,15 @@
 -- from everyone but the case's managers.
 --
 --   * private.guard_version_insert: a new version of a document comes from
---     whoever created the document, the party it was requested from, or
---     those who manage its case (leads, admins, the patient's care team);
+--     the party it was requested from (a request) or whoever filed it (no
+--     request), or those who manage its case (leads, admins, the patient's care team);
 --     an accepted document, as before, from its managers only. Whoever runs
 --     the insert (the trigger binds the procedures too).
 
 -- +goose Up
 set local role ward_owner;
 
-grant select (created_by, requested_from) on app.documents to ward_rls;
+grant select (created_by, requested_by, requested_from) on app.documents to ward_rls;
 
 -- +goose StatementBegin
 create or replace function private.guard_version_insert() returns trigger
@@ -23,7 +23,7 @@ create or replace function private.guard_version_insert() returns trigger
 declare
   d record;
 begin
-  select x.accepted_at, x.created_by, x.requested_from into d
+  select x.accepted_at, x.created_by, x.requested_by, x.requested_from into d
     from app.documents x where x.org_id = new.org_id and x.id = new.document_id;
   if private.am_i_lead_in_org(new.org_id) or new.case_id = any (private.my_managed_case_ids()) then
     return new;
@@ -32,8 +32,11 @@ begin
     raise exception 'an accepted document takes new versions only from those who manage its case'
       using errcode = 'insufficient_privilege';
   end if;
-  if new.uploaded_by is distinct from d.created_by and new.uploaded_by is distinct from d.requested_from then
-    raise exception 'a document takes new versions only from whoever created it, the party it was requested from, or those who manage its case'
+  -- a request is provided by the party it was asked of, anything else by
+  -- whoever created it
+  if (d.requested_from is not null and new.uploaded_by is distinct from d.requested_from)
+     or (d.requested_from is null and new.uploaded_by is distinct from d.created_by) then
+    raise exception 'a document takes new versions only from the party it was requested from, whoever filed it, or those who manage its case'
       using errcode = 'insufficient_privilege', hint = 'not_document_party';
   end if;
   return new;
