@@ -66,6 +66,49 @@ type lexicon struct {
 	over  string // overlay slots, overSlotSize bytes each (see overlayHeader)
 	oblob string
 	omask uint32
+	// phrases is a Bloom filter of the entries that carry a phrase flag
+	// (phraseFlags): a phrase look-up that it answers "absent" for is
+	// spared the cache misses of the embedded table (see phraseFlags)
+	phrases string
+	pmask   uint64
+}
+
+// phraseFlags are the flags of multi-word entries: whole foods and
+// brands, places, countries and states.
+const phraseFlags = lexFoodName | lexPlace | lexRegionMW
+
+// The phrase filter (data/phrases.bin), written with the overlay by
+// writePhraseFilter: "WPH1", a uint32 bit count (a power of two, at most
+// 2^21), then the bits, little endian within each byte. A key is in it
+// when bits h, h>>21 and h>>42 (of its fnv1a hash h, modulo the bit
+// count) are all set.
+//
+//go:embed data/phrases.bin
+var phrasesBin string
+
+const phraseHeader = 8
+
+// phraseMayHold reports whether the phrase filter may hold the key with
+// hash h (false: no entry with a phrase flag has this key).
+func (lx *lexicon) phraseMayHold(h uint64) bool {
+	for k := 0; k < 3; k++ {
+		b := (h >> (21 * k)) & lx.pmask
+		if lx.phrases[b>>3]&(1<<(b&7)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// phrase returns the phraseFlags of key, or 0. Most multi-word keys that
+// the phrase rules try are no phrase, and the filter answers them without
+// touching the embedded table.
+func (lx *lexicon) phrase(key string) uint64 {
+	h := fnv1a(key)
+	if !lx.phraseMayHold(h) {
+		return 0
+	}
+	return lx.getHash(key, h) & phraseFlags
 }
 
 // The overlay (data/overlay.bin) is a hash table of the words of the
@@ -176,6 +219,15 @@ func loadLexicon() (*lexicon, error) {
 			return nil, errLexicon
 		}
 	}
+	p := phrasesBin
+	if len(p) < phraseHeader || p[:4] != "WPH1" {
+		return nil, errLexicon
+	}
+	pn := le32(p, 4)
+	if pn < 8 || pn > 1<<21 || pn&(pn-1) != 0 || uint64(len(p)) != phraseHeader+uint64(pn/8) {
+		return nil, errLexicon
+	}
+	lx.phrases, lx.pmask = p[phraseHeader:], uint64(pn-1)
 	return lx, nil
 }
 

@@ -628,7 +628,7 @@ func (d *detector) placePhraseCase(i int, lower bool) (end int, region, ok bool)
 		if !ascii {
 			key = strings.ToLower(d.text[d.toks[i].start:d.toks[j].end])
 		}
-		f := d.e.lex.get(key)
+		f := d.e.lex.phrase(key)
 		if f&lexRegionMW != 0 {
 			return j + 1, true, true
 		}

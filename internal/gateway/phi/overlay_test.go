@@ -77,6 +77,42 @@ func writeOverlay(base *lexicon) []byte {
 	return append(out, blob...)
 }
 
+// writePhraseFilter returns the phrase filter (see phraseHeader) of every
+// entry of the embedded table base and of the overlay that carries a
+// phrase flag.
+func writePhraseFilter(base *lexicon) []byte {
+	var keys []string
+	for off := 1; off < len(base.blob); {
+		l := int(base.blob[off])
+		if f := uint64(base.blob[off+1]) | uint64(base.blob[off+2])<<8; f&phraseFlags != 0 {
+			keys = append(keys, base.blob[off+3:off+3+l])
+		}
+		off += 3 + l
+	}
+	for w, f := range overlayWords() {
+		if f&phraseFlags != 0 {
+			keys = append(keys, w)
+		}
+	}
+	// about 16 bits a key: a phrase that is none passes the filter about
+	// once in 200 tries
+	n := uint32(8)
+	for n < uint32(len(keys))*16 && n < 1<<21 {
+		n <<= 1
+	}
+	bits := make([]byte, n/8)
+	for _, w := range keys {
+		h := fnv1a(w)
+		for k := 0; k < 3; k++ {
+			b := (h >> (21 * k)) & uint64(n-1)
+			bits[b>>3] |= 1 << (b & 7)
+		}
+	}
+	out := []byte("WPH1")
+	out = binary.LittleEndian.AppendUint32(out, n)
+	return append(out, bits...)
+}
+
 // TestOverlayTable checks that data/overlay.bin holds the vocabulary
 // tables of this package as they are now (run with -update to rewrite it)
 // and that every word of them is found there with its flags.
@@ -97,11 +133,52 @@ func TestOverlayTable(t *testing.T) {
 		if err := os.WriteFile("data/overlay.bin", want, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		// the filter holds the overlay's phrases too: read it back
+		overlayBin = string(want)
+		if lx, err = loadLexicon(); err != nil && lx == nil {
+			b := lexiconBin
+			n := binary.LittleEndian.Uint32([]byte(b[4:8]))
+			lx = &lexicon{slots: b[12 : 12+4*n], blob: b[12+4*n:], mask: n - 1}
+		}
+		if err := os.WriteFile("data/phrases.bin", writePhraseFilter(lx), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		return
 	}
 	if !bytes.Equal([]byte(overlayBin), want) {
 		t.Fatal("data/overlay.bin does not match the vocabulary tables (run go test -run TestOverlayTable -update)")
 	}
+	if !bytes.Equal([]byte(phrasesBin), writePhraseFilter(lx)) {
+		t.Fatal("data/phrases.bin does not match the tables (run go test -run TestOverlayTable -update)")
+	}
+	// no entry with a phrase flag is lost by the filter, and a word
+	// that is no phrase passes it rarely
+	phrases, passed, tried := 0, 0, 0
+	for off := 1; off < len(lx.blob); {
+		l := int(lx.blob[off])
+		w := lx.blob[off+3 : off+3+l]
+		if f := lx.get(w); f&phraseFlags != 0 {
+			phrases++
+			if got := lx.phrase(w); got != f&phraseFlags {
+				t.Fatalf("%q: phrase flags %#x, want %#x", w, got, f&phraseFlags)
+			}
+		} else {
+			tried++
+			if lx.phraseMayHold(fnv1a(w)) {
+				passed++
+			}
+		}
+		off += 3 + l
+	}
+	for w, f := range overlayWords() {
+		if f&phraseFlags != 0 && lx.phrase(w) != lx.get(w)&phraseFlags {
+			t.Fatalf("%q: phrase flags %#x, want %#x", w, lx.phrase(w), lx.get(w)&phraseFlags)
+		}
+	}
+	if phrases < 1000 || passed*50 > tried {
+		t.Errorf("%d phrases; %d of %d other words pass the phrase filter", phrases, passed, tried)
+	}
+	t.Logf("%d phrases; %d of %d other words pass the phrase filter", phrases, passed, tried)
 	for w, f := range overlayWords() {
 		h := fnv1a(w)
 		if got, base := lx.get(w), uint64(lx.base(w, h)); got != f|base {
