@@ -35,7 +35,10 @@ func (d *detector) names() {
 		if i > 0 && d.toks[i-1].end == t.start && d.toks[i-1].kind == tkNum || d.glued(i) && d.toks[i+1].kind == tkNum {
 			continue // part of a compound such as "3AA" or "AAAA93"
 		}
-		w := d.word(i)
+		w := d.low[t.start:t.end] // d.word(i), written out (word is not inlined)
+		if t.flags&fNonASCII != 0 {
+			w = strings.ToLower(w)
+		}
 		lf := t.lex
 		capd := t.has(fCap) || d.lowerDoc
 		if d.rec != nil {

@@ -7,7 +7,10 @@ func (d *detector) wordAt(i int) int {
 	s := d.text
 	t := d.toks[i]
 	p := int(t.start)
-	w := d.word(i)
+	w := d.low[t.start:t.end] // d.word(i), written out (word is not inlined)
+	if t.flags&fNonASCII != 0 {
+		w = strings.ToLower(w)
+	}
 	// (a word of five bytes or more holds no ':' in its first five, so
 	// hexColonAhead would refuse it)
 	if t.end-t.start <= 4 && hexColonAhead(s, p) {
