@@ -6,6 +6,7 @@ import (
 )
 
 //go:generate go run ./internal/gen -philter ../../../../shared/data/philter -clinical ../../../../shared/data/clinical-vocab -food ../../../../shared/data/food-vocab -words /usr/share/dict/american-english -out data/lexicon.bin
+//go:generate go test -run TestOverlayTable -update .
 
 // lexiconBin is the embedded lexicon: a precomputed hash table of lower-case
 // words and their flags that is read in place, so that New parses nothing.
@@ -78,7 +79,8 @@ type lexicon struct {
 const phraseFlags = lexFoodName | lexPlace | lexRegionMW
 
 // The phrase filter (data/phrases.bin), written with the overlay by
-// writePhraseFilter: "WPH1", a uint32 bit count (a power of two, at most
+// writePhraseFilter from the embedded table and the overlay (so it is
+// derived from the same lists, whose licences LICENSES/ holds): "WPH1", a uint32 bit count (a power of two, at most
 // 2^21), then the bits, little endian within each byte. A key is in it
 // when bits h, h>>21 and h>>42 (of its fnv1a hash h, modulo the bit
 // count) are all set.
