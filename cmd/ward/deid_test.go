@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -234,6 +236,13 @@ func TestDeidJSONEncoding(t *testing.T) {
 		every = append(every, byte(c))
 	}
 	texts = append(texts, string(every))
+	// every special byte or rune at every offset of a long plain run, where
+	// the encoder skips eight bytes at a time
+	for _, sp := range []string{"\"", "\\", "<", ">", "&", "\x00", "\x1f", "\n", "\x7f", "é", "\u2028", "\xff", "🙂"} {
+		for k := 0; k < 17; k++ {
+			texts = append(texts, strings.Repeat("a", k)+sp+strings.Repeat("b", 19)+sp)
+		}
+	}
 	for _, text := range texts {
 		res := deidResult{Text: text, Spans: []phi.Replacement{{Span: phi.Span{Start: 1, End: 12, Type: phi.TypePerson}, Placeholder: "[[PERSON_1]]"}}}
 		for _, r := range []deidResult{res, {Text: text, Spans: []phi.Replacement{}}} {
@@ -258,6 +267,13 @@ func TestDecodeTextLine(t *testing.T) {
 		`{"text":"é 中 😀 raw"}`, `{"text":""}`, `{"text":"\ud83d\ude00 pair"}`, `{"text":"\ud800 lone"}`,
 		`{"text":"a","record":{}}`, `{"TEXT":"case"}`, `{"text":"a"} x`, `{"text":"a"`, `{"text":"bad \x escape"}`,
 		`{"text":"short \u12"}`, `{"text":1}`, `{"text":"ctl ` + "\x01" + `"}`, `["text"]`, `{"text":"a","text":"b"}`,
+	}
+	// every escape, raw rune or refused byte at every offset of a long
+	// plain run, where the decoder skips eight bytes at a time
+	for _, sp := range []string{`\"`, `\\`, `\n`, `\u00e9`, "é", "\x01", "\x1f", "\x7f", `"`, `\u2028`, "🙂"} {
+		for k := 0; k < 17; k++ {
+			lines = append(lines, `{"text":"`+strings.Repeat("a", k)+sp+strings.Repeat("b", 19)+sp+`"}`)
+		}
 	}
 	// and every string encoding/json writes for some awkward runes
 	for _, r := range []rune{0, 0x1f, '"', '\\', '<', '>', '&', 0x7f, 0xe9, 0x2028, 0x2029, 0xfffd, 0x1f600} {
@@ -303,5 +319,38 @@ func TestDecodeTextLine(t *testing.T) {
 		if string(line) != l {
 			t.Errorf("%q: line changed to %q", l, line)
 		}
+	}
+}
+
+// TestByteParallel checks the eight-byte tests of the JSON line code
+// against a byte-by-byte answer: every byte value at every position among
+// plain bytes, and random words.
+func TestByteParallel(t *testing.T) {
+	check := func(b [8]byte) {
+		x := binary.LittleEndian.Uint64(b[:])
+		less, quote, plain := false, false, true
+		for _, c := range b {
+			less = less || c < 0x20
+			quote = quote || c == '"'
+			plain = plain && jsonPlain[c]
+		}
+		if hasLess(x, 0x20) != less || hasByte(x, '"') != quote || plain8(x) != plain || load64(string(b[:]), 0) != x {
+			t.Fatalf("% x: hasLess %v hasByte %v plain8 %v, want %v %v %v", b, hasLess(x, 0x20), hasByte(x, '"'), plain8(x), less, quote, plain)
+		}
+	}
+	for p := 0; p < 8; p++ {
+		for c := 0; c < 256; c++ {
+			for _, fill := range []byte{'a', 0x00, 0x21, 0x7f, 0x80, 0xff} {
+				b := [8]byte{fill, fill, fill, fill, fill, fill, fill, fill}
+				b[p] = byte(c)
+				check(b)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], rng.Uint64())
+		check(b)
 	}
 }

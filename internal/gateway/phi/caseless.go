@@ -463,7 +463,7 @@ func (d *detector) foodPhrase(i int) int {
 		}
 		if words > 0 && plain {
 			key := string(buf[:n])
-			if d.e.lex.get(key)&lexFoodName != 0 || key[len(key)-1] == 's' && d.e.lex.get(key[:len(key)-1])&lexFoodName != 0 {
+			if d.e.lex.phrase(key)&lexFoodName != 0 || key[len(key)-1] == 's' && d.e.lex.phrase(key[:len(key)-1])&lexFoodName != 0 {
 				best = k + 1
 			}
 		}

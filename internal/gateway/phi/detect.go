@@ -62,6 +62,7 @@ type scratch struct {
 	typ    []Type
 	prio   []int8
 	inSpan []bool
+	lines  []lineCounts
 }
 
 // scratchKeep is the largest input whose buffers go back to the pool; the
@@ -95,21 +96,36 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 	wc := &sc.cache
 	wc.startNote()
 	var c caseCounts
+	// the lines' counts for markCaseless: a line starts at the first token
+	// and at every token after a line break
+	lines := sc.lines[:0]
+	var ln lineCounts
 	for i := range d.toks {
 		t := &d.toks[i]
+		if t.flags&fNL != 0 && i > int(ln.from) {
+			ln.to = int32(i)
+			lines = append(lines, ln)
+			ln = lineCounts{from: int32(i)}
+		}
 		if t.kind == tkWord {
 			letters += int(t.end - t.start)
-			w := d.word(i)
+			w := d.low[t.start:t.end] // d.word(i), written out (word is not inlined)
+			if t.flags&fNonASCII != 0 {
+				w = strings.ToLower(w)
+			}
 			f := wc.lookup(e.lex, w, fnv1a(w))
 			d.hints |= f
 			t.lex, t.voc = uint16(f), uint16(f>>16)
 			if t.end-t.start >= 2 {
 				c.words++
+				ln.words++
 				switch {
 				case t.has(fAllCaps):
 					c.upper++
+					ln.upper++
 				case !t.has(fCap):
 					c.lower++
+					ln.lower++
 				}
 				if t.lex&lexClinical != 0 && t.lex&lexCommon == 0 {
 					c.clin++
@@ -117,10 +133,19 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 			}
 		}
 	}
+	if len(d.toks) > int(ln.from) {
+		ln.to = int32(len(d.toks))
+		lines = append(lines, ln)
+	}
+	sc.lines = lines
 	d.lowerDoc = letters > 0 && upper*100 < letters
-	d.markCaseless(c)
+	d.markCaseless(c, lines)
 	return d
 }
+
+// lineCounts counts the words of two letters or more of the line of
+// tokens [from, to), as caseCounts does for a text.
+type lineCounts struct{ from, to, words, upper, lower int32 }
 
 // caseCounts counts the words of a text of two letters or more: all, in
 // upper case, in lower case, and clinical terms that are no English word
@@ -131,30 +156,8 @@ type caseCounts struct{ words, upper, lower, clin int }
 // no information: a line (of three words or more) written mostly in upper
 // case, or without any capital, and every short line of a note that is
 // written so as a whole. On such lines a capital is no evidence of a name.
-func (d *detector) markCaseless(c caseCounts) {
+func (d *detector) markCaseless(c caseCounts, lines []lineCounts) {
 	docWords, docUpper, docLower, clin := c.words, c.upper, c.lower, c.clin
-	// lineStats counts the words of the line that starts at token from and
-	// returns the index of the next line's first token.
-	lineStats := func(from int) (to, words, upper, lower int) {
-		to = from
-		for ; to < len(d.toks); to++ {
-			t := &d.toks[to]
-			if t.has(fNL) && to > from {
-				break
-			}
-			if t.kind != tkWord || t.end-t.start < 2 {
-				continue
-			}
-			words++
-			switch {
-			case t.has(fAllCaps):
-				upper++
-			case !t.has(fCap):
-				lower++
-			}
-		}
-		return to, words, upper, lower
-	}
 	docUpperCase := docWords >= 3 && docUpper*10 >= docWords*7
 	docLowerCase := d.lowerDoc || docWords >= 3 && docLower == docWords
 	// a clinical note: at least one word in twenty is a clinical term
@@ -176,8 +179,8 @@ func (d *detector) markCaseless(c caseCounts) {
 		}
 		return
 	}
-	for from := 0; from < len(d.toks); {
-		to, words, upper, lower := lineStats(from)
+	for _, ln := range lines {
+		from, to, words, upper, lower := int(ln.from), int(ln.to), int(ln.words), int(ln.upper), int(ln.lower)
 		noCase := false
 		if words >= 3 {
 			noCase = upper*10 >= words*7 || lower == words
@@ -189,7 +192,6 @@ func (d *detector) markCaseless(c caseCounts) {
 				d.toks[k].flags |= fNoCase
 			}
 		}
-		from = to
 	}
 }
 

@@ -2,12 +2,11 @@ package phi
 
 import (
 	_ "embed"
-	"encoding/binary"
 	"errors"
-	"sync/atomic"
 )
 
 //go:generate go run ./internal/gen -philter ../../../../shared/data/philter -clinical ../../../../shared/data/clinical-vocab -food ../../../../shared/data/food-vocab -words /usr/share/dict/american-english -out data/lexicon.bin
+//go:generate go test -run TestOverlayTable -update .
 
 // lexiconBin is the embedded lexicon: a precomputed hash table of lower-case
 // words and their flags that is read in place, so that New parses nothing.
@@ -59,26 +58,83 @@ func passHints() map[uint64][]string {
 }
 
 // lexicon maps lower-case words (and space-joined phrases) to their flags:
-// the embedded table, plus a small overlay of the hand-written vocabulary
-// tables of this package, built by New, whose entries carry every flag.
+// the embedded table, plus a small embedded overlay of the hand-written
+// vocabulary tables of this package, whose entries carry every flag.
 type lexicon struct {
 	slots string // little-endian uint32 per slot (see internal/gen)
 	blob  string
 	mask  uint32
-	over  []overSlot
+	over  string // overlay slots, overSlotSize bytes each (see overlayHeader)
+	oblob string
 	omask uint32
+	// phrases is a Bloom filter of the entries that carry a phrase flag
+	// (phraseFlags): a phrase look-up that it answers "absent" for is
+	// spared the cache misses of the embedded table (see phraseFlags)
+	phrases string
+	pmask   uint64
 }
 
-type overSlot struct {
-	w     string
-	flags uint64
-	// base caches the embedded table's flags of w (bit 31 set once known):
-	// looked up on first use rather than in New, so that start-up does not
-	// touch the embedded table once per vocabulary word (a cold page of an
-	// 11.7 MB table each). Vocabulary only, never input: no request learns
-	// anything of another from it.
-	base atomic.Uint32
+// phraseFlags are the flags of multi-word entries: whole foods and
+// brands, places, countries and states.
+const phraseFlags = lexFoodName | lexPlace | lexRegionMW
+
+// The phrase filter (data/phrases.bin), written with the overlay by
+// writePhraseFilter from the embedded table and the overlay (so it is
+// derived from the same lists, whose licences LICENSES/ holds): "WPH1", a uint32 bit count (a power of two, at most
+// 2^21), then the bits, little endian within each byte. A key is in it
+// when bits h, h>>21 and h>>42 (of its fnv1a hash h, modulo the bit
+// count) are all set.
+//
+//go:embed data/phrases.bin
+var phrasesBin string
+
+const phraseHeader = 8
+
+// phraseMayHold reports whether the phrase filter may hold the key with
+// hash h (false: no entry with a phrase flag has this key).
+func (lx *lexicon) phraseMayHold(h uint64) bool {
+	for k := 0; k < 3; k++ {
+		b := (h >> (21 * k)) & lx.pmask
+		if lx.phrases[b>>3]&(1<<(b&7)) == 0 {
+			return false
+		}
+	}
+	return true
 }
+
+// phrase returns the phraseFlags of key, or 0. Most multi-word keys that
+// the phrase rules try are no phrase, and the filter answers them without
+// touching the embedded table.
+func (lx *lexicon) phrase(key string) uint64 {
+	h := fnv1a(key)
+	if !lx.phraseMayHold(h) {
+		return 0
+	}
+	return lx.getHash(key, h) & phraseFlags
+}
+
+// The overlay (data/overlay.bin) is a hash table of the words of the
+// vocabulary tables of this package (clinicalWords, foodNames,
+// vocabTables, stopwords, languages, passHints) with their whole flags:
+// the vocabulary bits and pass hints, and the embedded table's own flags
+// of the word, merged when it is written, so that New parses nothing and
+// a look-up that finds a word there needs no other. It is written by
+// writeOverlay (go test -run TestOverlayTable -update), and
+// TestOverlayTable fails when it no longer matches the tables.
+//
+//	header  "WOV1", uint32 slot count (a power of two), uint32 blob length
+//	slots   overSlotSize bytes each: uint64 flags, uint32 blob offset of the
+//	        word (0: an empty slot; the blob starts with one unused byte),
+//	        one byte word length, one byte hash tag (fnv1a >> 56), two
+//	        zero bytes; all little endian, linear probing from fnv1a
+//	blob    the words
+const (
+	overlayHeader = 12
+	overSlotSize  = 16
+)
+
+//go:embed data/overlay.bin
+var overlayBin string
 
 func fnv1a(s string) uint64 {
 	h := uint64(14695981039346656037)
@@ -89,23 +145,28 @@ func fnv1a(s string) uint64 {
 	return h
 }
 
+func le32(s string, p uint32) uint32 {
+	return uint32(s[p]) | uint32(s[p+1])<<8 | uint32(s[p+2])<<16 | uint32(s[p+3])<<24
+}
+
+func le64(s string, p uint32) uint64 {
+	return uint64(le32(s, p)) | uint64(le32(s, p+4))<<32
+}
+
 // get returns the flags of lower-case word w, or 0.
 func (lx *lexicon) get(w string) uint64 { return lx.getHash(w, fnv1a(w)) }
 
 // getHash is get for a word whose fnv1a hash h is known.
 func (lx *lexicon) getHash(w string, h uint64) uint64 {
+	tag := byte(h >> 56)
 	for i := uint32(h) & lx.omask; ; i = (i + 1) & lx.omask {
-		o := &lx.over[i]
-		if o.w == w {
-			b := o.base.Load()
-			if b == 0 {
-				b = uint32(lx.base(w, h)) | 1<<31
-				o.base.Store(b)
-			}
-			return o.flags | uint64(uint16(b))
-		}
-		if o.w == "" {
+		p := overSlotSize * i
+		off := le32(lx.over, p+8)
+		if off == 0 {
 			break
+		}
+		if lx.over[p+13] == tag && int(lx.over[p+12]) == len(w) && lx.oblob[off:off+uint32(len(w))] == w {
+			return le64(lx.over, p)
 		}
 	}
 	return uint64(lx.base(w, h))
@@ -116,7 +177,7 @@ func (lx *lexicon) base(w string, h uint64) uint16 {
 	tag := byte(h >> 56)
 	for i := uint32(h) & lx.mask; ; i = (i + 1) & lx.mask {
 		p := 4 * i
-		v := uint32(lx.slots[p]) | uint32(lx.slots[p+1])<<8 | uint32(lx.slots[p+2])<<16 | uint32(lx.slots[p+3])<<24
+		v := le32(lx.slots, p)
 		if v == 0 {
 			return 0
 		}
@@ -138,49 +199,37 @@ func loadLexicon() (*lexicon, error) {
 	if len(b) < 12 || b[:4] != "WLX1" {
 		return nil, errLexicon
 	}
-	n := binary.LittleEndian.Uint32([]byte(b[4:8]))
-	nb := binary.LittleEndian.Uint32([]byte(b[8:12]))
+	n := le32(b, 4)
+	nb := le32(b, 8)
 	if n == 0 || n&(n-1) != 0 || uint64(len(b)) != 12+4*uint64(n)+uint64(nb) {
 		return nil, errLexicon
 	}
 	lx := &lexicon{slots: b[12 : 12+4*n], blob: b[12+4*n:], mask: n - 1}
-	extra := map[string]uint64{}
-	for w := range clinicalWords {
-		extra[w] |= lexSafe | lexClinical
+	o := overlayBin
+	if len(o) < overlayHeader || o[:4] != "WOV1" {
+		return nil, errLexicon
 	}
-	for w := range foodNames {
-		extra[w] |= lexFoodName
-		extra[firstWord(w)] |= lexFoodHead
+	on, onb := le32(o, 4), le32(o, 8)
+	if on == 0 || on&(on-1) != 0 || uint64(len(o)) != overlayHeader+overSlotSize*uint64(on)+uint64(onb) {
+		return nil, errLexicon
 	}
-	for bit, tbl := range vocabTables() {
-		for w := range tbl {
-			extra[w] |= bit
+	lx.over, lx.oblob, lx.omask = o[overlayHeader:overlayHeader+overSlotSize*on], o[overlayHeader+overSlotSize*on:], on-1
+	for p := uint32(0); p < uint32(len(lx.over)); p += overSlotSize {
+		// every word lies inside the blob, so that a look-up never
+		// reads past it (a damaged table fails here, not in a request)
+		if off := le32(lx.over, p+8); off != 0 && uint64(off)+uint64(lx.over[p+12]) > uint64(onb) {
+			return nil, errLexicon
 		}
 	}
-	for w := range stopwords {
-		extra[w] |= lexSafe
+	p := phrasesBin
+	if len(p) < phraseHeader || p[:4] != "WPH1" {
+		return nil, errLexicon
 	}
-	for w := range languages {
-		extra[w] |= lexSafe
+	pn := le32(p, 4)
+	if pn < 8 || pn > 1<<21 || pn&(pn-1) != 0 || uint64(len(p)) != phraseHeader+uint64(pn/8) {
+		return nil, errLexicon
 	}
-	for bit, words := range passHints() {
-		for _, w := range words {
-			extra[w] |= bit
-		}
-	}
-	size := uint32(1)
-	for size < uint32(len(extra))*2 {
-		size <<= 1
-	}
-	lx.over, lx.omask = make([]overSlot, size), size-1
-	for w, f := range extra {
-		h := fnv1a(w)
-		i := uint32(h) & lx.omask
-		for lx.over[i].w != "" {
-			i = (i + 1) & lx.omask
-		}
-		lx.over[i].w, lx.over[i].flags = w, f
-	}
+	lx.phrases, lx.pmask = p[phraseHeader:], uint64(pn-1)
 	return lx, nil
 }
 
@@ -242,7 +291,7 @@ func (c *wordCache) note(w string, h uint64, f uint64) {
 }
 
 const (
-	wordCacheSize = 8192 // entries, a power of two (192 KiB: about 7,300 distinct words in the dev notes; at 4,096 a tenth of the look-ups were conflict misses)
+	wordCacheSize = 8192 // entries, a power of two, in sets of two (192 KiB: about 7,300 distinct words in the dev notes; at 4,096 entries, direct-mapped, a tenth of the look-ups were conflict misses, and at 8,192 direct-mapped still one in twenty)
 	wordCacheLen  = 15   // longest word cached, in bytes
 )
 
@@ -258,9 +307,14 @@ func (c *wordCache) lookup(lx *lexicon, w string, h uint64) uint64 {
 	if len(w) == 0 || len(w) > wordCacheLen {
 		return lx.getHash(w, h)
 	}
-	e := &c.words[uint32(h>>8)&(wordCacheSize-1)]
+	// two ways per set: the word most recently stored in the set first
+	set := uint32(h>>8) & (wordCacheSize/2 - 1)
+	e := &c.words[2*set]
 	if int(e.n) == len(w) && string(e.key[:len(w)]) == w {
 		return e.flags
+	}
+	if e2 := &c.words[2*set+1]; int(e2.n) == len(w) && string(e2.key[:len(w)]) == w {
+		return e2.flags
 	}
 	if m := &c.memo[uint32(h>>8)&(noteMemoSize-1)]; m.gen == c.gen && int(m.n) == len(w) && string(m.key[:len(w)]) == w {
 		return m.flags
@@ -274,6 +328,7 @@ func (c *wordCache) lookup(lx *lexicon, w string, h uint64) uint64 {
 		c.note(w, h, f)
 		return f
 	}
+	c.words[2*set+1] = *e
 	e.n = uint8(len(w))
 	copy(e.key[:], w)
 	e.flags = f

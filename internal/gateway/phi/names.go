@@ -1,6 +1,7 @@
 package phi
 
 import (
+	"encoding/binary"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -34,7 +35,10 @@ func (d *detector) names() {
 		if i > 0 && d.toks[i-1].end == t.start && d.toks[i-1].kind == tkNum || d.glued(i) && d.toks[i+1].kind == tkNum {
 			continue // part of a compound such as "3AA" or "AAAA93"
 		}
-		w := d.word(i)
+		w := d.low[t.start:t.end] // d.word(i), written out (word is not inlined)
+		if t.flags&fNonASCII != 0 {
+			w = strings.ToLower(w)
+		}
 		lf := t.lex
 		capd := t.has(fCap) || d.lowerDoc
 		if d.rec != nil {
@@ -184,13 +188,25 @@ func (d *detector) names() {
 	for pass := 0; pass < 3; pass++ {
 		changed := false
 		for i := 0; i < n; i++ {
-			if mark[i] == mStrong || d.toks[i].kind != tkWord || d.state[i] != stFree {
-				continue
-			}
-			if mark[i] != mWeak && !strongNear(mark, i) {
+			if mark[i] == mNone {
 				// every rule below needs a weak mark on the word itself or a
 				// strong one on a word adjacentWord can return (at most two
-				// tokens away): most words of a note have neither
+				// tokens away): most words of a note have neither, so skip
+				// to two tokens before the next marked one (marks change
+				// only at i and after it, so none appears behind i)
+				k := nextMark(mark, max(0, i-2))
+				if k < 0 {
+					break
+				}
+				if k > i+2 {
+					i = k - 3 // the loop's i++ makes it k-2
+					continue
+				}
+				if !strongNear(mark, i) {
+					continue
+				}
+			}
+			if mark[i] == mStrong || d.toks[i].kind != tkWord || d.state[i] != stFree {
 				continue
 			}
 			t := d.toks[i]
@@ -269,6 +285,13 @@ func (d *detector) names() {
 	// Emit runs of adjacent strong marks of one type.
 	for i := 0; i < n; i++ {
 		if mark[i] != mStrong {
+			if mark[i] == mNone {
+				k := nextMark(mark, i)
+				if k < 0 {
+					break
+				}
+				i = k - 1
+			}
 			continue
 		}
 		j := i
@@ -288,6 +311,23 @@ func (d *detector) names() {
 		i = j
 	}
 	d.houseNumbers()
+}
+
+// nextMark returns the index of the first marked token at or after from,
+// or -1: eight marks at a time, since most of a note carries none.
+func nextMark(mark []uint8, from int) int {
+	i := from
+	for ; i+8 <= len(mark); i += 8 {
+		if binary.LittleEndian.Uint64(mark[i:]) != 0 {
+			break
+		}
+	}
+	for ; i < len(mark); i++ {
+		if mark[i] != mNone {
+			return i
+		}
+	}
+	return -1
 }
 
 // strongNear reports whether a token within two of token i (i itself
@@ -591,7 +631,7 @@ func (d *detector) placePhraseCase(i int, lower bool) (end int, region, ok bool)
 		if !ascii {
 			key = strings.ToLower(d.text[d.toks[i].start:d.toks[j].end])
 		}
-		f := d.e.lex.get(key)
+		f := d.e.lex.phrase(key)
 		if f&lexRegionMW != 0 {
 			return j + 1, true, true
 		}

@@ -69,7 +69,9 @@ func (d *detector) numAt(i int) int {
 			}
 		}
 	}
-	if hexColonAhead(s, p) {
+	// (a digit run of five or more holds no ':' in its first five, so
+	// hexColonAhead would refuse it)
+	if d.toks[i].end-d.toks[i].start <= 4 && hexColonAhead(s, p) {
 		if q, typ, ok := scanHexColon(s, p); ok {
 			return d.claimBytes(i, q, typ)
 		}

@@ -7,8 +7,13 @@ func (d *detector) wordAt(i int) int {
 	s := d.text
 	t := d.toks[i]
 	p := int(t.start)
-	w := d.word(i)
-	if hexColonAhead(s, p) {
+	w := d.low[t.start:t.end] // d.word(i), written out (word is not inlined)
+	if t.flags&fNonASCII != 0 {
+		w = strings.ToLower(w)
+	}
+	// (a word of five bytes or more holds no ':' in its first five, so
+	// hexColonAhead would refuse it)
+	if t.end-t.start <= 4 && hexColonAhead(s, p) {
 		if q, typ, ok := scanHexColon(s, p); ok {
 			return d.claimBytes(i, q, typ)
 		}
@@ -572,7 +577,7 @@ func (d *detector) streetStart(i int, w string) bool {
 	if d.is(i, vStreetPrefix) {
 		return !t.has(fNoCase) || d.lowerDoc || t.lex&(lexSafe|lexCommon|lexClinical) == 0
 	}
-	return hasStreetMorpheme(w) && (t.lex&(lexSafe|lexCommon|lexClinical) == 0 || d.lowerDoc && t.lex&lexCommon == 0)
+	return (t.lex&(lexSafe|lexCommon|lexClinical) == 0 || d.lowerDoc && t.lex&lexCommon == 0) && hasStreetMorpheme(w)
 }
 
 func hasStreetMorpheme(w string) bool {

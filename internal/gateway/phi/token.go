@@ -14,7 +14,7 @@ const (
 	tkPunct                    // one other rune
 )
 
-// Token flags.
+// Token flags (fSent must be fNL<<1: see tokenize).
 const (
 	fCap      uint16 = 1 << iota // first letter upper case
 	fAllCaps                     // every letter upper case, two or more letters
@@ -24,6 +24,10 @@ const (
 	fNonASCII                    // holds a non-ASCII rune
 	fNoCase                      // on a line whose writer does not use case (all upper or all lower)
 )
+
+// tokenize turns a line break into fSent by a shift: fails to compile
+// unless fSent is fNL<<1.
+var _ [0]struct{} = [fSent - fNL<<1]struct{}{}
 
 // token is one word, digit run or punctuation rune of the input.
 type token struct {
@@ -48,10 +52,16 @@ func sentFlag(s string, low []byte, toks []token, pending uint16) uint16 {
 	if k == 0 || pending&fNL != 0 {
 		return fSent
 	}
-	p := &toks[k-1]
-	if p.kind != tkPunct {
+	if toks[k-1].kind != tkPunct {
 		return 0
 	}
+	return sentAfterPunct(s, low, toks)
+}
+
+// sentAfterPunct is sentFlag for a token after punctuation on the same line.
+func sentAfterPunct(s string, low []byte, toks []token) uint16 {
+	k := len(toks)
+	p := &toks[k-1]
 	switch s[p.start] {
 	case '!', '?':
 		return fSent
@@ -79,6 +89,10 @@ func tokenize(s string, toks []token, buf []byte) ([]token, string, int) {
 	}
 	upper := 0
 	var pending uint16 // flags for the next token
+	// after is sentFlag of the next token without a line break before it:
+	// it changes only when a token is appended (fSent after the first
+	// token, or after the punctuation that ends a sentence)
+	after := sentFlag(s, low, toks, 0)
 	i := 0
 	for i < len(s) {
 		c := s[i]
@@ -97,12 +111,14 @@ func tokenize(s string, toks []token, buf []byte) ([]token, string, int) {
 				low[j] = s[j]
 				j++
 			}
-			toks = append(toks, token{start: int32(i), end: int32(j), kind: tkNum, flags: pending | sentFlag(s, low, toks, pending)})
+			toks = append(toks, token{start: int32(i), end: int32(j), kind: tkNum, flags: pending | after | (pending&fNL)<<1})
+			after = 0
 			pending = 0
 			i = j
 		case c < utf8.RuneSelf && !isASCIILetter(c):
 			low[i] = c
-			toks = append(toks, token{start: int32(i), end: int32(i + 1), kind: tkPunct, flags: pending | sentFlag(s, low, toks, pending)})
+			toks = append(toks, token{start: int32(i), end: int32(i + 1), kind: tkPunct, flags: pending | after | (pending&fNL)<<1})
+			after = sentAfterPunct(s, low, toks)
 			pending = 0
 			i++
 		default:
@@ -150,7 +166,8 @@ func tokenize(s string, toks []token, buf []byte) ([]token, string, int) {
 						pending |= fNL
 					}
 				} else {
-					toks = append(toks, token{start: int32(i), end: int32(i + n), kind: tkPunct, flags: pending | sentFlag(s, low, toks, pending)})
+					toks = append(toks, token{start: int32(i), end: int32(i + n), kind: tkPunct, flags: pending | after | (pending&fNL)<<1})
+					after = sentAfterPunct(s, low, toks)
 					pending = 0
 				}
 				i += n
@@ -163,7 +180,8 @@ func tokenize(s string, toks []token, buf []byte) ([]token, string, int) {
 				fl |= fAllCaps
 			}
 			upper += nUp
-			toks = append(toks, token{start: int32(i), end: int32(j), kind: tkWord, flags: pending | fl | sentFlag(s, low, toks, pending)})
+			toks = append(toks, token{start: int32(i), end: int32(j), kind: tkWord, flags: pending | fl | after | (pending&fNL)<<1})
+			after = 0
 			pending = 0
 			i = j
 		}
