@@ -38,6 +38,13 @@ func TestContextRules(t *testing.T) {
 		{"name after a colon", "I want to update my address to the same: Jindřich and Sons", []string{"Jindřich"}, nil},
 		{"name one letter from a word", "Hi Danival, I'm contacting you about a problem.", []string{"Danival"}, nil},
 		{"misspelt word", mixed + "Recieved lasix, Transfered to floor.", nil, []string{"Recieved", "Transfered"}},
+		// messages written in lower case, as patients and front desks do
+		{"self-introduction", "hi its jessica, can i move my appt?\nthis is marcus from the front desk",
+			[]string{"jessica", "marcus"}, []string{"its", "this", "front"}},
+		{"self-introduction, cased", "It's Priya from the office. I'm Sarah, the new RN.", []string{"Priya", "Sarah"}, []string{"office", "new"}},
+		{"w/ a person", "ur appt w/ sarah moved to thurs. spoke w/ dr lee.", []string{"sarah", "lee"}, []string{"appt", "thurs"}},
+		{"no name after an introduction", "its fine, no changes. im ok thanks. this is mild.\nappt w/ cardiology moved. spoke w/ pharmacy re: dose.",
+			nil, []string{"fine", "ok", "mild", "cardiology", "pharmacy"}},
 		{"blood gas", mixed + "ABG on PS 5=7.35-39-142-22, sx for thick sputum.", nil, []string{"35-39-142-22"}},
 		{"blood pressure range", mixed + "bp 115-134/65-74 via a-line, lasix 1000/2200.", nil, []string{"134/65-74", "1000/2200"}},
 		{"rhythm is no street", upper + "HR 90-110 SR TO ST WITH PACS, 14 BEAT RUN OF VT.", nil, []string{"110 SR TO ST", "14 BEAT RUN"}},

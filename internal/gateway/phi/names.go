@@ -490,6 +490,23 @@ func (d *detector) nameContext(i int) bool {
 	if k >= 1 && (d.isPunct(k, '\'') || d.raw(k) == "’") && d.glued(k) && d.glued(k-1) && d.toks[k-1].kind == tkWord && d.toks[k-1].end-d.toks[k-1].start == 1 {
 		k -= 2
 	}
+	// "w/ Sarah": the shorthand of "with", after a word that takes a
+	// person ("appt w/ sarah", "spoke w/ Dr")
+	if k >= 2 && d.isPunct(k, '/') && d.glued(k-1) && d.toks[k-1].kind == tkWord && d.word(k-1) == "w" &&
+		d.toks[k-2].kind == tkWord && (nameVerbHeads[d.word(k-2)] || meetingWords[d.word(k-2)]) {
+		lf := d.toks[i].lex
+		return lf&(lexFirst|lexLast) != 0 && !(d.clinical && lf&(lexCommon|lexClinical) != 0 && lf&lexFirst == 0)
+	}
+	// a self-introduction in a message: "its Jessica", "it's marcus",
+	// "I'm Sarah" (a first name on the list, no English word)
+	if k >= 0 && d.toks[k].kind == tkWord {
+		pw := d.word(k)
+		intro := selfIntro[pw] || (pw == "s" || pw == "m") && k >= 2 && (d.isPunct(k-1, '\'') || d.raw(k-1) == "’") &&
+			d.toks[k-2].kind == tkWord && (d.word(k-2) == "it" || d.word(k-2) == "i")
+		if lf := d.toks[i].lex; intro && lf&lexFirst != 0 && lf&(lexCommon|lexClinical) == 0 {
+			return true
+		}
+	}
 	dot, colon := false, false // a dot or a colon between the word before and word i
 	for steps := 0; k >= 0 && steps < 2 && d.toks[k].kind == tkPunct; steps++ {
 		c := d.text[d.toks[k].start]

@@ -75,10 +75,17 @@ wife's husband's daughters sons sisters brothers friends children grandchildren`
 var nameVerbs = set(`by with to cc is me him her was`)
 
 // nameVerbHeads are the words that make nameVerbs a name context.
-var nameVerbHeads = set(`seen spoke discussed met evaluated examined signed dictated referred reviewed
+var nameVerbHeads = set(`this seen spoke discussed met evaluated examined signed dictated referred reviewed
 called paged consulted covered accompanied visited transcribed cosigned attended treated staffed
 notified informed texted emailed messaged name maiden call named called speak speaking talk talked
 spoken`)
+
+// meetingWords take "w/" before a person: "appt w/ Sarah".
+var meetingWords = set(`appt appointment appts meeting mtg visit session call`)
+
+// selfIntro words introduce the writer's own name in a message: "its
+// Jessica", "im Marcus" (apostrophes dropped).
+var selfIntro = set(`its im iam`)
 
 // locPreps precede a place: "lives in Quincy".
 var locPreps = set(`in from at near to lives moved resides born visiting city town village`)
