@@ -92,9 +92,8 @@ func (sf *surface) route(pattern string, n need, h http.Handler, opts ...routeOp
 
 // maxStreams is how many requests without a deadline (uploads, downloads,
 // exports, gateway calls) one user's sessions, or one API key, may have
-// open at once: each holds a
-// connection, a goroutine and a segment buffer for as long as its client
-// keeps up.
+// open at once: each holds a connection, a goroutine and a segment buffer
+// for as long as its client keeps up.
 const maxStreams = 16
 
 // streamCounts counts each user's open requests without a deadline.
@@ -105,8 +104,7 @@ type streamCounts struct {
 
 // cap refuses a user's request without a deadline while maxStreams of
 // theirs are open (429, retry after a second), and counts it while it
-// runs. A request with no principal (none of these routes today) is not
-// counted.
+// runs.
 func (c *streamCounts) cap(sf *surface, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := identity.PrincipalFrom(r.Context())
@@ -114,7 +112,7 @@ func (c *streamCounts) cap(sf *surface, next http.Handler) http.Handler {
 		if p.Kind == identity.KindAPIKey || who == uuid.Nil {
 			who = p.CredentialID // each key its own count, apart from its maker's
 		}
-		if !ok || who == uuid.Nil {
+		if !ok || who == uuid.Nil { // (no principal: none of these routes today)
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -158,9 +156,9 @@ func (sf *surface) limited(rc routeConfig, next http.Handler) http.Handler {
 		case rc.deadline == noDeadline:
 			// No deadline for the whole request, but the client must keep
 			// up: a body that stalls or trickles, or a response the client
-			// stops reading, ends the request (see progressBody).
-			// A body not read yet keeps a read deadline one window away;
-			// progressBody moves it as the body comes.
+			// stops reading, ends the request (progressBody,
+			// responseWriter.stall). A body not read yet keeps a read
+			// deadline one window away until its first read.
 			_ = ctl.SetWriteDeadline(time.Time{})
 			if r.Body == nil || r.Body == http.NoBody {
 				_ = ctl.SetReadDeadline(time.Time{})
@@ -181,7 +179,7 @@ func (sf *surface) limited(rc routeConfig, next http.Handler) http.Handler {
 				}()
 			}
 			if rw, ok := w.(*responseWriter); ok {
-				rw.stall = sf.s.cfg.StallWindow
+				rw.stall, rw.ctl = sf.s.cfg.StallWindow, ctl
 			}
 		}
 		r.Body = http.MaxBytesReader(unwrap(w), r.Body, rc.maxBody)
@@ -277,9 +275,10 @@ type responseWriter struct {
 	status int
 	bytes  int64
 	// stall, when set (routes without a deadline), is how long one write
-	// may wait for the client to take the bytes: each write moves the
-	// connection's write deadline to now + stall.
+	// may wait for the client to take the bytes: each write arms the
+	// connection's write deadline at now + stall through ctl.
 	stall time.Duration
+	ctl   *http.ResponseController
 }
 
 func (w *responseWriter) WriteHeader(code int) {
@@ -303,9 +302,8 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 		// that resets the stream when it fires, whether or not a write
 		// is waiting, so a stream silent between writes (an upstream
 		// thinking) must not carry one.
-		ctl := http.NewResponseController(w.ResponseWriter)
-		_ = ctl.SetWriteDeadline(time.Now().Add(w.stall))
-		defer func() { _ = ctl.SetWriteDeadline(time.Time{}) }()
+		_ = w.ctl.SetWriteDeadline(time.Now().Add(w.stall))
+		defer func() { _ = w.ctl.SetWriteDeadline(time.Time{}) }()
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
@@ -360,11 +358,11 @@ var errBodyTooSlow = &publicError{status: http.StatusRequestTimeout, code: "body
 	msg: fmt.Sprintf("the request body stalled or arrived slower than %d bytes per second; nothing of it was kept",
 		minBodyRate)}
 
-// progressBody enforces the body's progress: before each read it moves the
-// connection's read deadline to the stall window from now, and refuses to go on
-// once the average rate since the first read falls under minBodyRate. At
-// the end of the body (or a client's error) the read deadline is lifted,
-// so that a long response (a stream) is not cut by it.
+// progressBody enforces the body's progress: each read waits at most the
+// stall window (a read deadline armed for that read only: under HTTP/2 a
+// deadline is a timer that closes the body when it fires, even while the
+// server is busy with what it read), and it refuses to go on once the
+// average rate since the first read falls under minBodyRate.
 type progressBody struct {
 	io.ReadCloser
 	ctl    *http.ResponseController
@@ -389,20 +387,12 @@ func (b *progressBody) Read(p []byte) (int, error) {
 	_ = b.ctl.SetReadDeadline(now.Add(b.window))
 	n, err := b.ReadCloser.Read(p)
 	b.n += int64(n)
-	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded):
+	if errors.Is(err, os.ErrDeadlineExceeded) {
 		b.refuse()
-		err = errBodyTooSlow
-	case err != nil:
-		b.done = true
-		_ = b.ctl.SetReadDeadline(time.Time{})
-	default:
-		// Armed for this read only (under HTTP/2 a deadline is a timer
-		// that closes the body when it fires, even while the server is
-		// busy with what it read); the average rate above still holds a
-		// trickling client to account.
-		_ = b.ctl.SetReadDeadline(time.Time{})
+		return n, errBodyTooSlow
 	}
+	b.done = err != nil // the end of the body, or the client's error
+	_ = b.ctl.SetReadDeadline(time.Time{})
 	return n, err
 }
 

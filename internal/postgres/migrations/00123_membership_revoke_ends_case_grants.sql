@@ -141,8 +141,7 @@ language plpgsql security definer set search_path = '' as $$
 declare
   r record;
   revoked boolean := old.revoked_at is null and new.revoked_at is not null;
-  why text := case when old.revoked_at is null and new.revoked_at is not null then 'member_revoked'
-                   else 'admin_role_removed' end;
+  why text := case when revoked then 'member_revoked' else 'admin_role_removed' end;
   -- the SCIM token of the request, when the directory makes the change
   current_token uuid := (select me.credential_id from private.me() me where me.kind = 'scim_token');
 begin
