@@ -233,6 +233,38 @@ func QueueRecord(b *pgx.Batch, e Event) error {
 	return nil
 }
 
+// QueueRecordPerRow queues on b a read that appends e once for each row it
+// returns, in the same statement: read is a select with parameters $1..$n
+// (args), and the queued statement is `select r.*, audit.append(…) from
+// (read) r`, so the database records e exactly when the read (under the
+// credential's RLS) returned a row, and a read that returns nothing records
+// nothing. scan sees the read's columns followed by the event's queue id
+// (int8). Use it for a read of at most one row (a key lookup): each row
+// appends its own event. With the binding first and nothing after, the
+// batch is one transaction (postgres.InTenantBatch) in one round trip: the
+// rows reach the caller only after that transaction committed, and the
+// caller must not use them when the batch failed. The batch's error is
+// the read's or the append's (map it with RecordError). Errors: those of
+// Record before any round trip (ErrInvalidEvent).
+func QueueRecordPerRow(b *pgx.Batch, e Event, read string, args []any, scan func(pgx.Rows) error) error {
+	if e.Actor.Valid {
+		return fmt.Errorf("%w: action %s: QueueRecordPerRow with an asserted actor", ErrInvalidEvent, e.Action)
+	}
+	p, err := e.params()
+	if err != nil {
+		return err
+	}
+	n := len(args)
+	all := append(args[:n:n], p.OrgID, p.Action, p.Outcome, p.ObjectType, p.ObjectID, p.PatientID, p.Results,
+		p.Request, p.Ip, p.Ua, p.Details, p.Disclosure, p.CaseID)
+	b.Queue(fmt.Sprintf(`select r.*, audit.append(p_org => $%d, p_action => $%d, p_outcome => $%d,
+  p_object_type => $%d::text, p_object_id => $%d::uuid, p_patient => $%d::uuid, p_results => $%d::uuid[],
+  p_request => $%d::text, p_ip => $%d::text, p_ua => $%d::text, p_details => $%d::jsonb,
+  p_disclosure => $%d::jsonb, p_case => $%d::uuid) from (%s) r`, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10,
+		n+11, n+12, n+13, read), all...).Query(scan)
+	return nil
+}
+
 // RecordError maps the error of a batch holding e's append (QueueRecord)
 // to the package's errors, as Record's are.
 func RecordError(e Event, err error) error { return e.recordError(err) }

@@ -233,20 +233,49 @@ func (s *Service) GetPatient(ctx context.Context, id uuid.UUID) (Patient, error)
 	if err != nil {
 		return Patient{}, err
 	}
+	// One round trip, one transaction: the binding, the org's keys, and
+	// the row read with its patient.read appended by the same statement
+	// (an invisible row appends nothing). The row is unsealed only after
+	// the transaction committed, so a value that fails to unseal has been
+	// audited as read (it was), never served unaudited.
+	e := c.event("patient.read", "patient", id)
+	e.Patient = uuid.NullUUID{UUID: id, Valid: true}
+	b := &pgx.Batch{}
+	keys := s.keys.QueueOrg(b, c.p.OrgID)
+	var row dbsqlc.AppPatient
+	found := false
+	if err := audit.QueueRecordPerRow(b, e, getPatientSQL, []any{c.p.OrgID, id}, func(rows pgx.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			var qid int64
+			if found {
+				return errors.New("records: get patient: more than one row") // a key lookup
+			}
+			found = true
+			if err := rows.Scan(&row.OrgID, &row.ID, &row.MrnBidx, &row.EmailBidx, &row.NameEnc, &row.DobEnc,
+				&row.PhoneEnc, &row.EmailEnc, &row.AddressEnc, &row.IdentifiersEnc, &row.CreatedBy, &row.CreatedAt,
+				&row.UpdatedAt, &qid); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}); err != nil {
+		return Patient{}, err
+	}
+	err = s.db.InTenantBatch(ctx, c.cred(), b)
 	var p Patient
-	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
-		row, err := dbsqlc.New(tx).GetPatient(ctx, dbsqlc.GetPatientParams{OrgID: c.p.OrgID, ID: id})
-		if err != nil {
-			return err
-		}
-		if p, err = fromRow(row, k); err != nil {
-			return err
-		}
-		e := c.event("patient.read", "patient", id)
-		e.Patient = uuid.NullUUID{UUID: id, Valid: true}
-		_, err = audit.Record(ctx, tx, e)
-		return err
-	})
+	switch k, kerr := keys(); {
+	case errors.Is(kerr, keystore.ErrNoKeys):
+		err = ErrUnauthenticated // as tx: the credential reaches no keys of its org
+	case err != nil:
+		err = audit.RecordError(e, err)
+	case kerr != nil:
+		err = kerr
+	case !found:
+		err = pgx.ErrNoRows
+	default:
+		p, err = fromRow(row, k)
+	}
 	if err = mapErr("get patient", err); err == ErrNotFound {
 		return Patient{}, s.denied(ctx, c, c.event("patient.read", "patient", id), err)
 	}
