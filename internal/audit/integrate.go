@@ -161,6 +161,10 @@ func (in *Integrator) Once(ctx context.Context) (int64, error) {
 				return err
 			})
 			if err != nil {
+				// What earlier transactions of this pass committed counts.
+				in.mu.Lock()
+				in.integrated += done
+				in.mu.Unlock()
 				return done, err
 			}
 			done += int64(n)

@@ -72,6 +72,13 @@ func TestConcurrentIntegrators(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// A pass whose commit the database applied but whose answer the node
+	// has not read yet counts when it has: wait for that before stopping
+	// (a stop in between cannot tell the node it committed).
+	for deadline := time.Now().Add(5 * time.Second); nodes[0].Stats().Integrated+nodes[1].Stats().Integrated <
+		writers*each && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	stop()
 	iwg.Wait()
 	var n, distinct, maxSeq int64

@@ -61,6 +61,10 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("postgres: bad database URL: %w", badURL(url))
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "ward"
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		registerUUID(c.TypeMap())
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
@@ -82,6 +86,7 @@ func OpenAs(ctx context.Context, url, role string) (*DB, error) {
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "ward"
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		registerUUID(c.TypeMap())
 		_, err := c.Exec(ctx, "set role "+pgx.Identifier{role}.Sanitize())
 		return err
 	}
