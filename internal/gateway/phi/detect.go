@@ -54,6 +54,8 @@ type detector struct {
 // zeroing fresh pages for) a few bytes per input byte every time. Nothing
 // in it outlives the detection: spans hold offsets only.
 type scratch struct {
+	det    detector // cleared after each detection (see Engine.withDetector)
+	cands  []cand
 	cache  wordCache
 	toks   []token
 	low    []byte
@@ -95,7 +97,8 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 	if cap(sc.low) < len(text) {
 		sc.low = unsafe.Slice(unsafe.StringData(low), len(low))
 	}
-	d := &detector{e: e, ctx: ctx, text: text, low: low, toks: toks, rec: cr, sc: sc}
+	d := &sc.det
+	*d = detector{e: e, ctx: ctx, text: text, low: low, toks: toks, rec: cr, sc: sc, cands: sc.cands[:0]}
 	d.state = grow(&sc.state, len(toks))
 	letters := 0
 	// Words recur within a note and across notes ("propofol", "sedated",
