@@ -132,7 +132,14 @@ func redactInto(ctx context.Context, engine *phi.Engine, rec *phi.Record, opts p
 		return deidResult{}, buf, fmt.Errorf("deid: %w", err)
 	}
 	defer s.Close()
+	return redactWith(ctx, s, text, buf)
+}
+
+// redactWith is redactInto in session s, which the caller made for this
+// text alone (fresh, or reset).
+func redactWith(ctx context.Context, s *phi.Session, text string, buf []byte) (deidResult, []byte, error) {
 	var r phi.Result
+	var err error
 	if buf == nil {
 		r, err = s.Redact(ctx, text)
 	} else {
@@ -162,6 +169,12 @@ func deidLines(ctx context.Context, engine *phi.Engine, defRec *phi.Record, opts
 	// text and the output line (each line's result is written before the
 	// next line is read)
 	line, out, dbuf, rbuf := []byte(nil), []byte(nil), []byte(nil), []byte{}
+	var sess *phi.Session
+	defer func() {
+		if sess != nil {
+			sess.Close()
+		}
+	}()
 	for n := 1; ; n++ {
 		var readErr error
 		line, readErr = readLine(br, line[:0], maxDeidInput)
@@ -205,9 +218,19 @@ func deidLines(ctx context.Context, engine *phi.Engine, defRec *phi.Record, opts
 		if in.Record != nil {
 			rec = in.Record
 		}
-		var res deidResult
+		// one session per line, as redactInto makes, but reset from line
+		// to line so that its tables' memory is reused
 		var err error
-		res, rbuf, err = redactInto(ctx, engine, rec, opts, *in.Text, rbuf)
+		if sess == nil {
+			sess, err = engine.NewSession(rec, opts)
+		} else {
+			err = sess.Reset(rec)
+		}
+		if err != nil {
+			return fmt.Errorf("line %d: %w", n, fmt.Errorf("deid: %w", err))
+		}
+		var res deidResult
+		res, rbuf, err = redactWith(ctx, sess, *in.Text, rbuf)
 		if err != nil {
 			return fmt.Errorf("line %d: %w", n, err)
 		}

@@ -54,6 +54,8 @@ type detector struct {
 // zeroing fresh pages for) a few bytes per input byte every time. Nothing
 // in it outlives the detection: spans hold offsets only.
 type scratch struct {
+	det    detector // cleared after each detection (see Engine.withDetector)
+	cands  []cand
 	cache  wordCache
 	toks   []token
 	low    []byte
@@ -63,6 +65,14 @@ type scratch struct {
 	prio   []int8
 	inSpan []bool
 	lines  []lineCounts
+	pend   []pendingWord
+	sink   uint32 // keeps the lexicon's touch loads (see resolvePending)
+}
+
+// pendingWord is a word token whose flags the word cache did not hold.
+type pendingWord struct {
+	i int32
+	h uint64
 }
 
 // scratchKeep is the largest input whose buffers go back to the pool; the
@@ -87,7 +97,8 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 	if cap(sc.low) < len(text) {
 		sc.low = unsafe.Slice(unsafe.StringData(low), len(low))
 	}
-	d := &detector{e: e, ctx: ctx, text: text, low: low, toks: toks, rec: cr, sc: sc}
+	d := &sc.det
+	*d = detector{e: e, ctx: ctx, text: text, low: low, toks: toks, rec: cr, sc: sc, cands: sc.cands[:0]}
 	d.state = grow(&sc.state, len(toks))
 	letters := 0
 	// Words recur within a note and across notes ("propofol", "sedated",
@@ -99,6 +110,7 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 	// the lines' counts for markCaseless: a line starts at the first token
 	// and at every token after a line break
 	lines := sc.lines[:0]
+	pend := sc.pend[:0]
 	var ln lineCounts
 	for i := range d.toks {
 		t := &d.toks[i]
@@ -113,7 +125,12 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 			if t.flags&fNonASCII != 0 {
 				w = strings.ToLower(w)
 			}
-			f := wc.lookup(e.lex, w, fnv1a(w))
+			h := fnv1a(w)
+			f, ok := wc.peek(w, h)
+			if !ok {
+				// looked up below, with the other misses of the note
+				pend = append(pend, pendingWord{int32(i), h})
+			}
 			d.hints |= f
 			t.lex, t.voc = uint16(f), uint16(f>>16)
 			if t.end-t.start >= 2 {
@@ -138,9 +155,55 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 		lines = append(lines, ln)
 	}
 	sc.lines = lines
+	sc.pend = pend
+	c.clin += d.resolvePending(pend)
 	d.lowerDoc = letters > 0 && upper*100 < letters
 	d.markCaseless(c, lines)
 	return d
+}
+
+// lookAhead is how many of a note's cache misses resolvePending starts
+// loading from the lexicon before it looks the first of them up.
+const lookAhead = 16
+
+// resolvePending looks up the words that the word cache did not hold, in
+// token order (through the cache, as newDetector's loop would have), sets
+// their flags and adds them to d.hints, and returns how many are clinical
+// terms that are no English word (caseCounts.clin; their counts of case
+// were already taken). Most of them miss the CPU caches in the lexicon's
+// large table, once for the slot and once for the word; the look-ups of a
+// group are independent, so their slots and then their words are first
+// read in one sweep each, which lets the processor wait for those misses
+// together instead of one after the other.
+func (d *detector) resolvePending(pend []pendingWord) (clin int) {
+	lx, wc := d.e.lex, &d.sc.cache
+	sink := d.sc.sink
+	for len(pend) > 0 {
+		g := pend[:min(len(pend), lookAhead)]
+		pend = pend[len(g):]
+		var v [lookAhead]uint32
+		for k, p := range g {
+			v[k] = lx.slotAt(p.h)
+		}
+		for k := range g {
+			sink += uint32(lx.blob[int(v[k]&0xffffff)])
+		}
+		for _, p := range g {
+			t := &d.toks[p.i]
+			w := d.low[t.start:t.end]
+			if t.flags&fNonASCII != 0 {
+				w = strings.ToLower(w)
+			}
+			f := wc.lookup(lx, w, p.h)
+			d.hints |= f
+			t.lex, t.voc = uint16(f), uint16(f>>16)
+			if t.end-t.start >= 2 && t.lex&lexClinical != 0 && t.lex&lexCommon == 0 {
+				clin++
+			}
+		}
+	}
+	d.sc.sink = sink
+	return clin
 }
 
 // lineCounts counts the words of two letters or more of the line of

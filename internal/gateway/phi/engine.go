@@ -102,6 +102,10 @@ func (e *Engine) withDetector(ctx context.Context, text string, cr *compiledReco
 		return err
 	}
 	fn(d)
+	// the detector lives in the scratch: it must not keep the text, the
+	// record or the context reachable from the pool
+	sc.cands = d.cands[:0]
+	*d = detector{}
 	if len(text) <= scratchKeep {
 		// not on a panic: its buffers are dropped with it
 		e.caches.Put(sc)

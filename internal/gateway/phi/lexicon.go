@@ -172,6 +172,12 @@ func (lx *lexicon) getHash(w string, h uint64) uint64 {
 	return uint64(lx.base(w, h))
 }
 
+// slotAt returns the first slot of the embedded table that a look-up of
+// a word with hash h reads (its blob offset in the low 24 bits).
+func (lx *lexicon) slotAt(h uint64) uint32 {
+	return le32(lx.slots, 4*(uint32(h)&lx.mask))
+}
+
 // base looks w (with hash h) up in the embedded table.
 func (lx *lexicon) base(w string, h uint64) uint16 {
 	tag := byte(h >> 56)
@@ -299,6 +305,25 @@ type wordCacheEntry struct {
 	n     uint8 // length of the word, 0 for an empty entry
 	key   [wordCacheLen]byte
 	flags uint64
+}
+
+// peek returns the flags of lower-case word w with fnv1a hash h when the
+// cache holds them (lookup's answer, without touching the lexicon).
+func (c *wordCache) peek(w string, h uint64) (uint64, bool) {
+	if len(w) == 0 || len(w) > wordCacheLen {
+		return 0, false
+	}
+	set := uint32(h>>8) & (wordCacheSize/2 - 1)
+	if e := &c.words[2*set]; int(e.n) == len(w) && string(e.key[:len(w)]) == w {
+		return e.flags, true
+	}
+	if e := &c.words[2*set+1]; int(e.n) == len(w) && string(e.key[:len(w)]) == w {
+		return e.flags, true
+	}
+	if m := &c.memo[uint32(h>>8)&(noteMemoSize-1)]; m.gen == c.gen && int(m.n) == len(w) && string(m.key[:len(w)]) == w {
+		return m.flags, true
+	}
+	return 0, false
 }
 
 // lookup returns the flags of lower-case word w with fnv1a hash h, from the

@@ -447,10 +447,12 @@ func (d *detector) listNeighbour(i, dir int, mark []uint8, typ []Type) bool {
 }
 
 // eponymHeads follow an eponym: "Parkinson's disease", "Bell palsy".
-var eponymHeads = set(`disease diseases syndrome sign signs palsy phenomenon test maneuver manoeuvre reflex
+func eponymHeads() map[string]bool {
+	return set(`disease diseases syndrome sign signs palsy phenomenon test maneuver manoeuvre reflex
 thyroiditis disorder lymphoma sarcoma tumor tumour ulcer fracture procedure operation classification
 criteria score scale equation formula law cell cells body bodies node nodes esophagus encephalopathy
 anomaly contracture cyst node neuroma disease's type pouch`)
+}
 
 // eponym reports whether capitalised word i names a disease, sign or test:
 // "Parkinson's disease", "Crohn disease", "Guillain-Barre syndrome".
@@ -660,7 +662,9 @@ func (d *detector) placePhraseCase(i int, lower bool) (end int, region, ok bool)
 }
 
 // facilityEnders end a facility name.
-var facilityEnders = set(`hospital hosp clinic center centre institute university college infirmary hospice pharmacy sanatorium`)
+func facilityEnders() map[string]bool {
+	return set(`hospital hosp clinic center centre institute university college infirmary hospice pharmacy sanatorium`)
+}
 
 // genericFacility words name no particular facility on their own.
 var genericFacility = set(`community regional county university medical city state

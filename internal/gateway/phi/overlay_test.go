@@ -12,10 +12,10 @@ import (
 // the embedded table's: the vocabulary tables of this package.
 func overlayWords() map[string]uint64 {
 	extra := map[string]uint64{}
-	for w := range clinicalWords {
+	for w := range clinicalWords() {
 		extra[w] |= lexSafe | lexClinical
 	}
-	for w := range foodNames {
+	for w := range foodNames() {
 		extra[w] |= lexFoodName
 		extra[firstWord(w)] |= lexFoodHead
 	}
@@ -24,10 +24,10 @@ func overlayWords() map[string]uint64 {
 			extra[w] |= bit
 		}
 	}
-	for w := range stopwords {
+	for w := range stopwords() {
 		extra[w] |= lexSafe
 	}
-	for w := range languages {
+	for w := range languages() {
 		extra[w] |= lexSafe
 	}
 	for bit, words := range passHints() {

@@ -85,6 +85,30 @@ func (e *Engine) NewSession(rec *Record, opts SessionOptions) (*Session, error) 
 	return s, nil
 }
 
+// Reset makes s a new session for rec (may be nil), as NewSession(rec,
+// opts) with s's engine and options would, but keeps the memory of its
+// tables for the next texts: for a caller that redacts a stream of
+// unrelated texts one session each (ward deid --input-format jsonl), where
+// a fresh session's maps were most of what a short note allocated. Nothing
+// of the earlier texts stays reachable. On error s is left closed.
+func (s *Session) Reset(rec *Record) error {
+	var cr *compiledRecord
+	if rec != nil {
+		if err := rec.Validate(); err != nil {
+			s.Close()
+			return err
+		}
+		cr = compileRecord(rec)
+	}
+	clear(s.entries)
+	clear(s.index)
+	clear(s.byPH)
+	clear(s.shifted)
+	clear(s.parts)
+	*s = Session{e: s.e, opts: s.opts, rec: cr, entries: s.entries[:0], index: s.index, byPH: s.byPH, shifted: s.shifted, parts: s.parts}
+	return nil
+}
+
 // Redact replaces every identifier in text with its placeholder. The same
 // surface text of the same type always gets the same placeholder within a
 // session, numbered by first occurrence, so redacting a whole transcript

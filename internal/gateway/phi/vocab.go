@@ -4,6 +4,9 @@ import "strings"
 
 // The tables below are read-only lookup sets of lower-case words, written by
 // hand. They hold vocabulary (titles, units, trigger words), never PHI.
+// The engine reads most of them only as bits of the embedded overlay
+// (data/overlay.bin, which TestOverlayTable writes from them): those are
+// functions, so that no process builds their maps when it starts.
 
 // Vocabulary bits, stored in the high bits of the lexicon so that one map
 // lookup per word answers every table below.
@@ -37,10 +40,10 @@ func vocabTables() map[uint64]map[string]bool {
 		mon[w] = true
 	}
 	return map[uint64]map[string]bool{
-		vTitle: titles, vCredential: credentials, vNameLabel: nameLabels, vStopword: stopwords,
-		vMonth: mon, vWeekday: weekdays, vHoliday: holidays, vTrigger: trig, vUnitWord: unitWords,
-		vStreetPrefix: streetPrefixes, vStreetSuffix: streetSuffixes, vUnit: units, vVitalLabel: vitalLabels,
-		vEponymHead: eponymHeads, vFacilityEnder: facilityEnders, vLocPrep: locPreps,
+		vTitle: titles, vCredential: credentials, vNameLabel: nameLabels(), vStopword: stopwords(),
+		vMonth: mon, vWeekday: weekdays(), vHoliday: holidays(), vTrigger: trig, vUnitWord: unitWords(),
+		vStreetPrefix: streetPrefixes(), vStreetSuffix: streetSuffixes(), vUnit: units(), vVitalLabel: vitalLabels(),
+		vEponymHead: eponymHeads(), vFacilityEnder: facilityEnders(), vLocPrep: locPreps(),
 	}
 }
 
@@ -62,7 +65,8 @@ bsn msn rnc cnp ccrn`)
 
 // nameLabels make the next capitalised words a name even when they are
 // ordinary words: "Attending: Hope Rose", "wife Grace".
-var nameLabels = set(`name patient pt attending pcp provider physician resident fellow surgeon intern
+func nameLabels() map[string]bool {
+	return set(`name patient pt attending pcp provider physician resident fellow surgeon intern
 referring cosigner signer author dictated transcribed signed witness interpreter contact
 wife husband son daughter mother father mom dad sister brother aunt uncle cousin niece nephew
 grandson granddaughter grandmother grandfather grandma grandpa friend partner spouse fiance fiancee
@@ -70,6 +74,7 @@ guardian proxy caregiver roommate boyfriend girlfriend stepson stepdaughter step
 neighbor neighbour landlord employer coworker colleague boss child baby hcp poa named called nicknamed surnamed aka
 dtr dau sis bro husb nok stepbrother stepsister grandchild granddtr
 wife's husband's daughters sons sisters brothers friends children grandchildren`)
+}
 
 // nameVerbs precede a name after a short phrase: "seen by", "spoke with".
 var nameVerbs = set(`by with to cc is me him her was`)
@@ -88,19 +93,25 @@ var meetingWords = set(`appt appointment appts meeting mtg visit session call`)
 var selfIntro = set(`its im iam`)
 
 // locPreps precede a place: "lives in Quincy".
-var locPreps = set(`in from at near to lives moved resides born visiting city town village`)
+func locPreps() map[string]bool {
+	return set(`in from at near to lives moved resides born visiting city town village`)
+}
 
 // streetSuffixes end a street name: "12 Oak Street".
-var streetSuffixes = set(`street st avenue ave av road rd boulevard blvd lane ln drive dr court ct way
+func streetSuffixes() map[string]bool {
+	return set(`street st avenue ave av road rd boulevard blvd lane ln drive dr court ct way
 place pl terrace ter terr circle cir highway hwy parkway pkwy square sq trail trl crescent cres
 alley aly row plaza plz point pt pike turnpike tpke expressway expy freeway fwy loop run walk path
 close grove gardens gdns heights hts hill hollow park ridge view vista crossing xing landing
 commons estates mews quay wharf broadway causeway bypass route rte`)
+}
 
 // streetPrefixes start a street name in many languages: "Via Roma 12".
-var streetPrefixes = set(`via viale vicolo corso piazza piazzale largo strada rue avenue av boulevard bd chemin
+func streetPrefixes() map[string]bool {
+	return set(`via viale vicolo corso piazza piazzale largo strada rue avenue av boulevard bd chemin
 impasse allée allee calle carrer paseo avenida av. rua travessa estrada praça praca rambla camino
 ronda plaza ul ulica al aleja os osiedle plac ctra carretera strasse straße str`)
+}
 
 // streetMorphemes end a one-word street name: "Hochstrasse 63", "Hulsterdreef 100".
 var streetMorphemes = []string{"strasse", "straße", "str.", "weg", "gasse", "allee", "platz", "ring",
@@ -109,7 +120,9 @@ var streetMorphemes = []string{"strasse", "straße", "str.", "weg", "gasse", "al
 	"caddesi", "street", "road", "avenue", "lane", "drive"}
 
 // unitWords introduce a unit or box number: "Apt. 977", "PO Box 12".
-var unitWords = set(`apt apartment suite ste unit box bldg building floor fl lot room rm po pmb psc apo dpo fpo flat`)
+func unitWords() map[string]bool {
+	return set(`apt apartment suite ste unit box bldg building floor fl lot room rm po pmb psc apo dpo fpo flat`)
+}
 
 // months maps month names and abbreviations to their number.
 var months = map[string]int{
@@ -120,22 +133,29 @@ var months = map[string]int{
 }
 
 // weekdays are dates on their own: "seen on Sunday".
-var weekdays = set(`monday tuesday wednesday thursday friday saturday sunday`)
+func weekdays() map[string]bool {
+	return set(`monday tuesday wednesday thursday friday saturday sunday`)
+}
 
 // holidays are dates on their own (the year stays).
-var holidays = set(`christmas thanksgiving easter halloween hanukkah kwanzaa ramadan diwali`)
+func holidays() map[string]bool {
+	return set(`christmas thanksgiving easter halloween hanukkah kwanzaa ramadan diwali`)
+}
 
 // units after a number keep it: "500 mg", "97 %", "120 bpm".
-var units = set(`mg mcg ug µg g gm gram grams kg lb lbs pound pounds oz ml cc l dl mmol mol meq iu u unit units
+func units() map[string]bool {
+	return set(`mg mcg ug µg g gm gram grams kg lb lbs pound pounds oz ml cc l dl mmol mol meq iu u unit units
 mmhg bpm kcal cal calories % percent cm mm m km inch inches ul µl ft feet ° °f °c f c degrees hrs hr h
 min mins minute minutes sec secs second seconds day days d wk wks week weeks mo month months yr yrs
 tab tabs tablet tablets cap caps capsule capsules puff puffs drop drops gtt spray sprays patch
 x times mg/dl mmol/l ng ng/ml pg meq/l mosm iu/l u/l k/ul /min breaths beats steps servings
 serving cups cup tbsp tsp slices pieces hours hour l/min lpm liters liter litres litre ml/hr
 mcg/kg mg/kg mg/day units/kg grams/day g/dl g/l mm3 cells reps sets miles mile`)
+}
 
 // vitalLabels before a number keep it: "BP 120/80", "Na 140".
-var vitalLabels = set(`bp sbp dbp hr rr pulse temp t tmax spo2 sao2 o2 sat sats fio2 wt weight ht height bmi
+func vitalLabels() map[string]bool {
+	return set(`bp sbp dbp hr rr pulse temp t tmax spo2 sao2 o2 sat sats fio2 wt weight ht height bmi
 na k cl co2 hco3 bun cr creat glu glucose ca mg phos alb tbili ast alt alk ap inr pt ptt wbc hgb hb hct
 plt mcv rdw a1c hba1c ldl hdl tg trig chol tsh ft4 t4 t3 psa crp esr bnp trop troponin lactate ph
 pco2 po2 be ag gfr egfr uop i/o ins outs dose doses score gcs nihss apgar ef lvef qtc pr qrs map cvp
@@ -143,6 +163,7 @@ pap pcwp ci svr iop va kcal calories protein carbs carbohydrates fat fiber sugar
 steps sleep hrv vo2 vo2max rmr tdee level levels pain strength motor power rating scale grade stage platelets plts platelet neutrophils lymphocytes
 monocytes eosinophils anc alc cd4 viral load count counts titer titre ige igg vitd ferritin b12 folate
 peep ps psv cpap bipap ipap epap simv imv ac prvc pcv pc vc tv vt stv mv ve flowby rsbi nif cpk ck ckmb`)
+}
 
 // idTriggers introduce an identifier; the value says which type.
 var idTriggers = map[string]Type{
@@ -187,23 +208,28 @@ il ae sg hk tw kr eu uy tn cl pe ve ec`)
 var imageExts = set(`jpg jpeg png gif heic heif tif tiff bmp webp dcm dicom raw mp4 mov avi`)
 
 // stopwords are never names, even after a label.
-var stopwords = set(`the a an and or but of to in on at by for with from as is was are were be been has had have
+func stopwords() map[string]bool {
+	return set(`the a an and or but of to in on at by for with from as is was are were be been has had have
 he she it they we you i his her their our your my its this that these those who whom which what
 not no yes did does do will would can could should may might must shall also then than there here
 when where while since until after before during about into over under again further once up down
 out off very so too just only both each few more most other some such own same any all nor
 him them us me mine yours hers ours theirs himself herself themselves myself yourself itself`)
+}
 
 // languages are signal, not identity: "speaking in Russian" (Safe Harbor
 // does not cover nationality or language).
-var languages = set(`english spanish russian chinese mandarin cantonese vietnamese korean japanese arabic french
+func languages() map[string]bool {
+	return set(`english spanish russian chinese mandarin cantonese vietnamese korean japanese arabic french
 haitian creole portuguese italian polish greek hindi urdu bengali punjabi tagalog farsi persian hebrew
 yiddish german dutch swedish norwegian danish finnish turkish armenian albanian somali amharic swahili
 ukrainian romanian hungarian czech serbian croatian bosnian khmer lao thai hmong burmese nepali tamil
 telugu gujarati marathi cape verdean sign asl`)
+}
 
 // clinicalWords are kept even when a name list holds them.
-var clinicalWords = set(`patient pt pain plan exam labs vitals note hx dx rx sx tx fx px sob cp ha abd ext neuro psych
+func clinicalWords() map[string]bool {
+	return set(`patient pt pain plan exam labs vitals note hx dx rx sx tx fx px sob cp ha abd ext neuro psych
 heent cv resp gi gu msk skin derm ros hpi pmh psh fh sh meds allergies nkda vs bp hr rr temp
 spo2 wt ht bmi daily bid tid qid qhs qam qpm prn po iv im sq sc subq stat npo dnr dni full code
 follow followup f/u return precautions discussed counseled diet exercise sleep stress mood anxiety
@@ -231,10 +257,11 @@ orthopnea edema palpitations tachycardia bradycardia murmur rales rhonchi crackl
 ambulatory ambulating alert oriented appropriate pleasant cooperative well nourished
 icu ccu micu sicu nicu picu csru tsicu cvicu pacu ct mri ir ep cath lab floor rehab tcu snf ltac
 ltach icu's unit ward pacer cabg abg vbg`)
+}
 
 // foodNames are foods, drinks, diets and brands that the USDA lists lack
 // (newer products, diet programmes), matched as whole phrases like them.
-var foodNames = func() map[string]bool {
+func foodNames() map[string]bool {
 	m := map[string]bool{}
 	for _, l := range strings.Split(`ezekiel bread|earl grey|earl grey tea|lady grey tea|english breakfast tea|
 kombucha tea|oat milk|almond milk|cashew milk|greek yogurt|skyr yogurt|beyond burger|impossible burger|
@@ -256,4 +283,4 @@ lorna doone|nilla wafers|fig newtons|mrs dash`, "|") {
 		}
 	}
 	return m
-}()
+}
