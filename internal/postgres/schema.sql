@@ -4579,6 +4579,7 @@ declare
   hint text := nullif(current_setting('ward.org', true), '');
   c text := current_setting('ward.credential', true);
   h bytea;
+  sso_only boolean;
 begin
   -- '^[0-9a-f]{64}$' without a regular expression (a regex match costs
   -- more than the rest of the check).
@@ -4590,14 +4591,15 @@ begin
   -- within the last 30 seconds still names (the second lookup runs only
   -- when the first finds nothing).
   select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, s.break_glass, null,
-         s.amr,
+         s.amr, o.enforce_sso and not s.break_glass and not ('sso' = any (s.amr)),
          case when s.dpop_jkt is null and m.role = any (o.device_binding_required_for)
                    and not (s.browser and current_setting('ward.dpop', true) = 'browser')
               then 'device_binding'
               when not private.meets_bar(coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)),
                                           s.assurance, s.amr)
               then coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)) end
-    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
+    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, sso_only,
+         pending
     from app.sessions s
     join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
     join app.orgs o on o.id = s.org_id
@@ -4610,17 +4612,25 @@ begin
      and m.revoked_at is null
      and (s.dpop_jkt is null or s.dpop_jkt = nullif(current_setting('ward.dpop', true), ''))
      and (s.passkey_id is null
-          or exists (select from app.passkeys k where k.org_id = s.org_id and k.id = s.passkey_id))
-     -- SSO enforced (00128): a session that did not come through the
-     -- org's IdP ('sso' not in its amr) of a member whose address is on a
-     -- domain the org verified resolves to nothing. Break-glass sessions
-     -- (two passkeys, a stated reason, every admin notified) stay.
-     -- Evaluated only in an org that enforces SSO.
-     and not (o.enforce_sso and not s.break_glass and not ('sso' = any (s.amr))
-              and exists (select from app.users u
-                            join app.email_domains e on e.email_bidx = u.email_bidx
-                            join app.sso_domains d on d.org_id = s.org_id and d.domain_bidx = e.domain_bidx
-                           where u.id = s.user_id and d.verified_at is not null));
+          or exists (select from app.passkeys k where k.org_id = s.org_id and k.id = s.passkey_id));
+  -- SSO enforced (00128): a session that did not come through the org's
+  -- IdP ('sso' not in its amr) of a member whose address is on a domain
+  -- the org verified resolves to nothing. Break-glass sessions (two
+  -- passkeys, a stated reason, every admin notified) stay. Looked up only
+  -- in an org that enforces SSO, in a statement of its own (in the
+  -- session's statement it made every resolution slower; the outer test is
+  -- a simple expression, which PL/pgSQL evaluates without the executor).
+  if found and sso_only then
+    if exists (select from app.users u
+                 join app.email_domains e on e.email_bidx = u.email_bidx
+                 join app.sso_domains d on d.domain_bidx = e.domain_bidx
+                where u.id = me_pending.user_id and d.org_id = me_pending.org_id and d.verified_at is not null) then
+      kind := null; credential_id := null; user_id := null; org_id := null; role := null;
+      session_id := null; aal := null; auth_time := null; break_glass := null; device := null;
+      amr := null; pending := null;
+      return;
+    end if;
+  end if;
   -- A hash that names a session (live or not) names no key or SCIM token:
   -- each is the SHA-256 of 256 random bits, so the lookups below find
   -- nothing for it, as before when they were skipped.
