@@ -2,22 +2,27 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/descope/virtualwebauthn"
 	"github.com/google/uuid"
 
+	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
 
-// A case invitation is no way around enforce_sso (migration 00128): once an
-// org enforces SSO on a domain it verified, a stakeholder on that domain
-// loses the session an invitation gave them before, and accepting an
-// invitation (sent before or after) to an address there starts no session
-// (403 sso_required); stakeholders on other domains go on as before.
-func TestSSOEnforcedCaseInvitation(t *testing.T) {
-	w := newWorld(t)
+// Once an org enforces SSO on a domain it verified (migration 00128), a
+// case invitation and a passkey are no way around it: a stakeholder on that
+// domain loses the session an invitation gave them before, and accepting
+// an invitation (sent before or after) to an address there starts no
+// session (403 sso_required); a provider there loses the sessions a
+// passkey gave them and a new passkey sign-in is 403 sso_required.
+// Stakeholders and staff on other domains go on as before.
+func TestSSOEnforcedDoors(t *testing.T) {
+	w := newWorld(t, withLocalhost())
 	o := w.createOrg("Enforcing Clinic")
 	w.populate(o, "se")
 	ctx := context.Background()
@@ -29,6 +34,13 @@ func TestSSOEnforcedCaseInvitation(t *testing.T) {
 	outsider := w.joined(o.Lead.Token, cid, "hr@employer.test", "employer", "view")
 	_, pending := w.inviteOutbox(o.Lead.Token, cid, "nurse@hospital.test", "clinic", []string{"view"}, until)
 	w.do("GET", "/v1/cases/"+cid, early.Token, nil, http.StatusOK, nil)
+	// A provider on the domain with a passkey, signed in with it.
+	prov := w.addMember(o, "surgeon@hospital.test", identity.RoleProvider)
+	d := w.newDevice()
+	provTok := prov.Token
+	w.registerPasskey(&provTok, d, "laptop")
+	passkeyTok := w.passkeySignIn(d)
+	w.do("GET", "/v1/me", passkeyTok, nil, http.StatusOK, nil)
 
 	// The org's verified domain (as DNS verification leaves it, with the
 	// blind index the server gives at the claim), then enforcement.
@@ -62,4 +74,18 @@ func TestSSOEnforcedCaseInvitation(t *testing.T) {
 		}
 	}
 	w.joined(o.Lead.Token, cid, "counsel@law.test", "attorney", "view")
+
+	for name, tok := range map[string]string{"passkey": passkeyTok, "operator link, then passkey registration": provTok} {
+		if resp, body := w.request("GET", "/v1/me", tok, nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("the provider's %s session after enforcement: %d %s", name, resp.StatusCode, body)
+		}
+	}
+	opts, binder := w.signInOptions()
+	resp, body := w.request("POST", "/v1/auth/passkeys/signin/finish", "", map[string]any{"binder": binder,
+		"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d.rp, d.auth, d.cred, *opts))},
+		w.signInProof("/v1/auth/passkeys/signin/finish")...)
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "sso_required" {
+		t.Errorf("a passkey sign-in after enforcement: %d %s", resp.StatusCode, body)
+	}
+	w.do("GET", "/v1/me", o.Prov.Token, nil, http.StatusOK, nil)
 }
