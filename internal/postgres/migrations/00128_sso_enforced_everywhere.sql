@@ -24,9 +24,11 @@
 -- the instance key (app.email_domains, keyed by the address's blind
 -- index, first note wins), and gives the same index of a domain when it
 -- is claimed (app.sso_domains.domain_bidx). Rows written before this
--- migration are indexed by the server at start-up (app.email_domain_gaps,
--- app.fill_email_domains, ward_ops only); until then an address without
--- a noted domain is held by no enforcement, as before.
+-- migration are indexed by the server at start-up as ward_ops
+-- (app.email_domain_gaps, app.note_email_domain, app.fill_sso_domain_bidx;
+-- sso.IndexDomains); until then an address without a noted domain is held
+-- by no enforcement, as before. The database trusts the server's word that
+-- an index is the address's domain, as it trusts users.email_bidx.
 
 -- +goose Up
 set local role ward_owner;
