@@ -296,7 +296,9 @@ type Session struct {
 
 // ConsumeLink spends a sign-in link presented with the verifier of the
 // browser that asked for it, and issues a session. Errors: ErrLinkInvalid,
-// ErrLinkExpired, ErrLinkUsed, ErrWrongBrowser; each is audited.
+// ErrLinkExpired, ErrLinkUsed, ErrWrongBrowser, ErrSSORequired (the org
+// signs the member in through its IdP; the link stays unspent); each is
+// audited.
 func (s *Service) ConsumeLink(ctx context.Context, token, verifier string) (Session, error) {
 	return s.ConsumeLinkWithKey(ctx, token, verifier, "")
 }
@@ -341,6 +343,8 @@ func (s *Service) ConsumeLinkWithKey(ctx context.Context, token, verifier, jkt s
 		return Session{}, ErrLinkUsed
 	case "wrong_browser":
 		return Session{}, ErrWrongBrowser
+	case "sso_required":
+		return Session{}, ErrSSORequired
 	default:
 		return Session{}, ErrLinkInvalid
 	}

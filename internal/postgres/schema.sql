@@ -611,6 +611,16 @@ begin
       p_details => jsonb_build_object('method', 'magic_link', 'reason', status), p_actor => l.user_id);
     return;
   end if;
+  -- SSO enforced (00128): the member signs in through the org's IdP. The
+  -- link stays unspent (turning enforcement off makes it work again until
+  -- it expires); the sessions trigger would refuse the session anyway.
+  if private.sso_bound(l.org_id, l.user_id) then
+    status := 'sso_required';
+    perform audit.append_as(l.org_id, 'auth.signin', 'denied', 'user', l.user_id,
+      p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
+      p_details => jsonb_build_object('method', 'magic_link', 'reason', status), p_actor => l.user_id);
+    return;
+  end if;
   update app.magic_links ml set used_at = now() where ml.id = l.id;
 
   select * into o from app.orgs where id = l.org_id;

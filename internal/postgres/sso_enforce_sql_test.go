@@ -169,13 +169,23 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 	}
 
 	// (3) No function issues prov a session that is not from the IdP: a
-	// magic link (a passkey sign-in, a case invitation, an operator link
-	// all insert the same row) is refused; an SSO session is not.
+	// magic link is refused (audited, the link unspent); under it, the
+	// session row (a passkey sign-in, a case invitation insert the same)
+	// is refused whoever writes it; an SSO session is not.
 	super(`insert into app.magic_links (org_id, user_id, token_hash, expires_at) values ($1, $2, sha256('l3'), now() + interval '10 minutes')`, org, prov)
-	refusedSSO(env.App.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `select app.consume_magic_link(sha256('l3'), null, sha256('new session'), null, null)`)
-		return err
-	}))
+	var status string
+	if err := env.App.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `select status from app.consume_magic_link(sha256('l3'), null, sha256('new session'), null, null)`).Scan(&status)
+	}); err != nil || status != "sso_required" {
+		t.Fatalf("consuming a link of prov after enforcement: %q, %v", status, err)
+	}
+	var denied int
+	var used bool
+	if err := env.Super.Pool.QueryRow(ctx, `select (select count(*) from audit.events where org_id = $1 and action = 'auth.signin'
+		and outcome = 'denied' and details->>'reason' = 'sso_required'), (select used_at is not null from app.magic_links
+		where token_hash = sha256('l3'))`, org).Scan(&denied, &used); err != nil || denied != 1 || used {
+		t.Fatalf("the refused link: %d denials audited, spent %v (%v)", denied, used, err)
+	}
 	_, err := env.Super.Pool.Exec(ctx, `insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min,
 		absolute_expires_at, assurance, amr) values ($1, $2, sha256('pk'), 60, now() + interval '1 hour', 2, '{passkey}')`, org, prov)
 	refusedSSO(err)

@@ -244,6 +244,80 @@ end $$;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
+-- consume_magic_link as in 00061, refusing (and auditing) a link of a
+-- member SSO binds before it is spent.
+create or replace function app.consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text DEFAULT NULL::text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  l app.magic_links%rowtype;
+  o app.orgs%rowtype;
+  pol app.instance_policy%rowtype;
+  live boolean;
+  r record;
+  step text;
+begin
+  if octet_length(p_token_hash) is distinct from 32 or octet_length(p_session_hash) is distinct from 32
+     or (p_verifier_hash is not null and octet_length(p_verifier_hash) <> 32) then
+    raise exception 'consume_magic_link: token, verifier and session hashes are 32 bytes each' using errcode = '22023';
+  end if;
+  select * into l from app.magic_links ml where ml.token_hash = p_token_hash for update;
+  if not found then
+    status := 'invalid';
+    return;
+  end if;
+  select exists (select from app.memberships ms where ms.org_id = l.org_id and ms.user_id = l.user_id
+                   and ms.revoked_at is null) into live;
+  status := case
+    when l.used_at is not null then 'used'
+    when l.expires_at <= now() then 'expired'
+    when not live then 'invalid'
+    when l.verifier_hash is not null and (p_verifier_hash is null or p_verifier_hash <> l.verifier_hash)
+      then 'wrong_browser'
+    else 'ok' end;
+  if status <> 'ok' then
+    perform audit.append_as(l.org_id, 'auth.signin', 'denied', 'user', l.user_id,
+      p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
+      p_details => jsonb_build_object('method', 'magic_link', 'reason', status), p_actor => l.user_id);
+    return;
+  end if;
+  -- SSO enforced (00128): the member signs in through the org's IdP. The
+  -- link stays unspent (turning enforcement off makes it work again until
+  -- it expires); the sessions trigger would refuse the session anyway.
+  if private.sso_bound(l.org_id, l.user_id) then
+    status := 'sso_required';
+    perform audit.append_as(l.org_id, 'auth.signin', 'denied', 'user', l.user_id,
+      p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
+      p_details => jsonb_build_object('method', 'magic_link', 'reason', status), p_actor => l.user_id);
+    return;
+  end if;
+  update app.magic_links ml set used_at = now() where ml.id = l.id;
+
+  select * into o from app.orgs where id = l.org_id;
+  select * into pol from app.instance_policy;
+  select * into r from private.signin_risk(l.org_id, l.user_id, p_ip, p_ua, l.request_ip);
+  step := case when o.risk_threshold is not null and r.score >= o.risk_threshold then 'passkey' end;
+  idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min);
+  absolute_expires_at := now() + make_interval(mins => least(o.session_absolute_max_min, pol.session_absolute_max_min));
+  insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, user_agent, ip,
+                            assurance, amr, authenticated_at, risk_score, step_up)
+  values (l.org_id, l.user_id, p_session_hash, idle_timeout_min, absolute_expires_at,
+          audit.clean_text(p_ua, 256), p_ip, 1, '{email}', now(), least(r.score, 200), step)
+  returning id into session_id;
+  user_id := l.user_id; org_id := l.org_id;
+  perform audit.append_as(l.org_id, 'auth.signin', 'success', 'session', session_id,
+    p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
+    p_details => jsonb_build_object('method', 'magic_link', 'browser_bound', l.verifier_hash is not null,
+                                    'aal', 1,
+                                    'risk', jsonb_build_object('score', r.score, 'reasons', to_jsonb(r.reasons),
+                                                               'signals', r.signals, 'threshold', o.risk_threshold,
+                                                               'step_up', step)),
+    p_actor => l.user_id);
+end $$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
 create or replace function private.me_pending(
   out kind text, out credential_id uuid, out user_id uuid, out org_id uuid, out role text, out session_id uuid,
   out aal integer, out auth_time timestamptz, out break_glass boolean, out device text, out amr text[], out pending text)
