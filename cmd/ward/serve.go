@@ -341,6 +341,13 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("case jobs: %w", err)
 		}
+		// The domains of addresses written before migration 00128, which
+		// enforce_sso holds sessions to (a no-op once done).
+		if n, err := sso.IndexDomains(ctx, ops, keys); err != nil {
+			log.Error("indexing email domains for enforce_sso failed; members written before it are not held by enforcement yet", "err", err)
+		} else if n > 0 {
+			log.Info("indexed email domains for enforce_sso", "rows", n)
+		}
 		jobs := cases.NewJobs(ops, keys, store, mailer, cfg.BaseURL, log)
 		jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 		jobsDone := make(chan struct{})
@@ -351,7 +358,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			ops.Close()
 		}()
 	} else {
-		log.Warn("case jobs off (document reminders, access-expiry events, orphan sweeper): with --database-url, pass --ops-url")
+		log.Warn("case jobs off (document reminders, access-expiry events, orphan sweeper), and the email domains of rows written before migration 00128 not indexed for enforce_sso: with --database-url, pass --ops-url")
 	}
 	// The archiver copies segments and checkpoints out of the database. It
 	// reads every org's log, so it runs as the cluster's superuser

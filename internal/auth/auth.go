@@ -48,6 +48,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/errkind"
@@ -85,6 +86,11 @@ var (
 				WithPublic("this session reached its maximum lifetime; sign in again")
 	ErrSessionIdle = errkind.New(errkind.Unauthenticated, "session_idle", "auth: session idle").
 			WithPublic("this session ended after a period of inactivity; sign in again")
+	// ErrSSORequired: the org enforces SSO and the person's address is on
+	// one of its verified domains, so the database issues them no session
+	// but one from the org's IdP (migration 00128).
+	ErrSSORequired = errkind.New(errkind.Forbidden, "sso_required", "auth: the org requires its identity provider").
+			WithPublic("your organisation signs you in through its identity provider: use single sign-on")
 	ErrInvalidInput = errkind.New(errkind.Invalid, "invalid_input", "auth: invalid input")
 	ErrNotFound     = errkind.New(errkind.NotFound, "not_found", "auth: not found")
 	ErrConflict     = errkind.New(errkind.Conflict, "conflict", "auth: conflict")
@@ -290,7 +296,9 @@ type Session struct {
 
 // ConsumeLink spends a sign-in link presented with the verifier of the
 // browser that asked for it, and issues a session. Errors: ErrLinkInvalid,
-// ErrLinkExpired, ErrLinkUsed, ErrWrongBrowser; each is audited.
+// ErrLinkExpired, ErrLinkUsed, ErrWrongBrowser, ErrSSORequired (the org
+// signs the member in through its IdP; the link stays unspent); each is
+// audited.
 func (s *Service) ConsumeLink(ctx context.Context, token, verifier string) (Session, error) {
 	return s.ConsumeLinkWithKey(ctx, token, verifier, "")
 }
@@ -322,7 +330,9 @@ func (s *Service) ConsumeLinkWithKey(ctx context.Context, token, verifier, jkt s
 			VerifierHash: verifierHash, SessionHash: sessHash, Ip: ipArg(c), Ua: nullText(c.UserAgent), Request: nullText(c.ID)})
 		return err
 	})
-	if err != nil {
+	if IsSSORequired(err) {
+		return Session{}, ErrSSORequired
+	} else if err != nil {
 		return Session{}, fmt.Errorf("auth: consume link: %w", err)
 	}
 	switch deref(res.Status) {
@@ -333,6 +343,8 @@ func (s *Service) ConsumeLinkWithKey(ctx context.Context, token, verifier, jkt s
 		return Session{}, ErrLinkUsed
 	case "wrong_browser":
 		return Session{}, ErrWrongBrowser
+	case "sso_required":
+		return Session{}, ErrSSORequired
 	default:
 		return Session{}, ErrLinkInvalid
 	}
@@ -465,4 +477,12 @@ func denialReason(err error) string {
 		return "conflict"
 	}
 	return "error"
+}
+
+// IsSSORequired reports whether err is the database refusing a session
+// that is not from the org's IdP to a member SSO binds (the trigger
+// sessions_sso_required of migration 00128).
+func IsSSORequired(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == postgres.CodeInsufficientPrivilege && pe.ConstraintName == "sso_required"
 }

@@ -116,6 +116,9 @@ func (s *Service) AddMember(ctx context.Context, email string, role identity.Rol
 	var row dbsqlc.AddMemberRow
 	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
 		var err error
+		if err := q.NoteEmailDomain(ctx, noteDomain(keys, envelope.NormalizeEmail(email), bidx)); err != nil {
+			return err
+		}
 		row, err = q.AddMember(ctx, dbsqlc.AddMemberParams{UserID: id, EmailBidx: bidx, EmailEnc: enc, Role: string(role),
 			Request: nullText(requestID(ctx)), InviteHash: tokenHash})
 		return err
@@ -222,4 +225,12 @@ func (s *Service) OperatorLink(ctx context.Context, ops *postgres.DB, email stri
 		return "", mapErr("operator link", err)
 	}
 	return s.LinkURL(token), nil
+}
+
+// noteDomain is the note of a normalised address's domain that the database
+// holds enforce_sso to (app.note_email_domain, migration 00128): every path
+// that writes an address notes it first, in the same transaction.
+func noteDomain(inst *envelope.OrgKeys, norm string, bidx []byte) dbsqlc.NoteEmailDomainParams {
+	return dbsqlc.NoteEmailDomainParams{EmailBidx: bidx,
+		DomainBidx: inst.BlindIndex(envelope.EmailDomainField, envelope.EmailDomain(norm))}
 }

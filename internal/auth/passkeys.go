@@ -420,7 +420,9 @@ func (s *Service) assert(ctx context.Context, q *dbsqlc.Queries, wa *webauthn.We
 	r, err := q.PasskeyAssert(ctx, dbsqlc.PasskeyAssertParams{Challenge: cer.challenge, CredentialID: parsed.RawID,
 		ClientData: parsed.Raw.AssertionResponse.ClientDataJSON, AuthData: parsed.Raw.AssertionResponse.AuthenticatorData,
 		SessionHash: sessHash, Request: req, Ip: ip, Ua: ua})
-	if err != nil {
+	if IsSSORequired(err) {
+		return none, nil, ErrSSORequired
+	} else if err != nil {
 		return none, nil, err
 	}
 	if deref(r.Status) != "ok" {

@@ -50,7 +50,12 @@ var (
 				WithPublic("a live session is required")
 	ErrForbidden = errkind.New(errkind.Forbidden, "forbidden", "cases: forbidden").
 			WithPublic("your role or your permissions on this case do not allow this")
-	ErrNotFound     = errkind.New(errkind.NotFound, "not_found", "cases: not found")
+	ErrNotFound = errkind.New(errkind.NotFound, "not_found", "cases: not found")
+	// ErrSSORequired: an invitation accepted by someone whose address is on
+	// a domain the org verified while it enforces SSO starts no session
+	// (migration 00128); they sign in through the org's identity provider.
+	ErrSSORequired = errkind.New(errkind.Forbidden, "sso_required", "cases: the org requires its identity provider").
+			WithPublic("this organisation signs people on your domain in through its identity provider: use single sign-on")
 	ErrInvalidInput = errkind.New(errkind.Invalid, "invalid_input", "cases: invalid input")
 	ErrConflict     = errkind.New(errkind.Conflict, "conflict", "cases: conflict")
 	ErrTooLarge     = errkind.New(errkind.TooLarge, "too_large", "cases: document too large").
@@ -213,6 +218,10 @@ func mapErr(op string, err error) error {
 		return ErrNotFound
 	case errors.As(err, &pe) && pe.Code == postgres.CodeInsufficientPrivilege && pe.Hint == "own_case_grant":
 		return errOwnGrant
+	case errors.As(err, &pe) && pe.Code == postgres.CodeInsufficientPrivilege && pe.ConstraintName == "sso_required":
+		// An invitee on a domain whose org enforces SSO (00128): the
+		// database starts no session for them; they sign in through SSO.
+		return ErrSSORequired
 	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
 		return ErrForbidden
 	case postgres.IsCode(err, postgres.CodeUniqueViolation):

@@ -276,6 +276,12 @@ func (s *Service) CreateInvite(ctx context.Context, kase uuid.UUID, in InviteInp
 			}
 			return err
 		}
+		// The domain of the address, noted for enforce_sso (00128): the
+		// invitee's user is written when they accept.
+		if err := t.q.NoteEmailDomain(ctx, dbsqlc.NoteEmailDomainParams{EmailBidx: ikeys.BlindIndex("users.email", norm),
+			DomainBidx: ikeys.BlindIndex(envelope.EmailDomainField, envelope.EmailDomain(norm))}); err != nil {
+			return err
+		}
 		row, err := t.q.CreateCaseInvite(ctx, dbsqlc.CreateCaseInviteParams{OrgID: c.p.OrgID, ID: uuid.New(), CaseID: kase,
 			EmailBidx: ikeys.BlindIndex("users.email", norm), EmailEnc: emailEnc, InviteeID: invitee, TokenHash: hash,
 			Kind: in.Kind, Permissions: perms, AccessExpiresAt: in.AccessExpiresAt, CreatedBy: c.p.UserID})

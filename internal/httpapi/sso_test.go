@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"crypto/tls"
 	"io"
 	"net/http"
@@ -142,8 +143,9 @@ func TestSSOZitadel(t *testing.T) {
 	var claim sso.Domain
 	w.do("POST", "/v1/sso/domains", a.Admin.Token, map[string]any{"domain": "Zitadel.CH", "connection_id": conn.ID},
 		http.StatusCreated, &claim)
-	// The IdP's user is an admin of the org (added by address).
-	w.addMember(a, "test-user@zitadel.ch", identity.RoleAdmin)
+	// The IdP's user is an admin of the org (added by address), with a
+	// session from an operator link (no SSO) from before enforcement.
+	zt := w.addMember(a, "test-user@zitadel.ch", identity.RoleAdmin)
 
 	// Unverified, the domain routes nobody.
 	b := w.browser(t)
@@ -237,7 +239,41 @@ func TestSSOZitadel(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	before := len(w.outbox.String())
+	// Before enforcement, an unspent operator link of the member and her
+	// session without SSO work like any other.
+	unspent, err := w.ops.OperatorLink(context.Background(), w.env.Super, "test-user@zitadel.ch",
+		uuid.NullUUID{UUID: a.ID, Valid: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.do("GET", "/v1/me", zt.Token, nil, http.StatusOK, nil)
 	w.do("PUT", "/v1/org/sso-policy", a.Admin.Token, map[string]any{"enforce_sso": true}, http.StatusOK, nil)
+	// Enforcement (00128) ended her session without SSO and her unspent
+	// link; her SSO session goes on, as does the admin's (another domain).
+	if resp, body := w.request("GET", "/v1/me", zt.Token, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a session without SSO of a member on the enforced domain: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := w.request("POST", "/v1/auth/magic", "", map[string]string{"token": unspent[strings.LastIndex(unspent, "=")+1:]}); resp.StatusCode != http.StatusUnauthorized ||
+		problemCode(t, body) != "link_expired" {
+		t.Fatalf("a link of hers from before enforcement: %d %s", resp.StatusCode, body)
+	}
+	w.do("GET", "/v1/members", tok, nil, http.StatusOK, nil)
+	// No door issues her a session without SSO now: an operator link is
+	// refused with sso_required when spent.
+	fresh, err := w.ops.OperatorLink(context.Background(), w.env.Super, "test-user@zitadel.ch",
+		uuid.NullUUID{UUID: a.ID, Valid: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := w.request("POST", "/v1/auth/magic", "", map[string]string{"token": fresh[strings.LastIndex(fresh, "=")+1:]}); resp.StatusCode != http.StatusForbidden ||
+		problemCode(t, body) != "sso_required" {
+		t.Fatalf("an operator link of hers after enforcement: %d %s", resp.StatusCode, body)
+	}
+	var ended struct{ N int }
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select (details->>'sessions_ended')::int from audit.events
+		where org_id = $1 and action = 'sso.policy.update'`, a.ID).Scan(&ended.N); err != nil || ended.N != 1 {
+		t.Fatalf("sessions ended, audited: %d (%v)", ended.N, err)
+	}
 	var pol sso.Policy
 	w.do("GET", "/v1/org/sso-policy", a.Admin.Token, nil, http.StatusOK, &pol)
 	if !pol.EnforceSSO {

@@ -625,6 +625,15 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{{name: "forget", tail: `set expires_at = now() - interval '1 day'`}},
 		},
 		{
+			// The domains of addresses (00128): nobody reads or writes them
+			// but app.note_email_domain and the resolver.
+			name: "app.email_domains", pk: `encode(email_bidx, 'hex')`, scope: rlsNoScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.email_domains (email_bidx, domain_bidx) values ($1, $2)`, []any{rlsRandom(32), rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "move", tail: `set domain_bidx = sha256('elsewhere')`}},
+		},
+		{
 			// Request proofs' ids seen (unlogged, 00112): nobody but
 			// app.whoami.
 			name: "app.dpop_jtis", pk: `jkt || '/' || encode(jti_hash, 'hex')`, scope: rlsNoScope,

@@ -760,6 +760,9 @@ func (w *rlsWriter) seed() {
 	w.ssoDomain("A", "a.test", "c.A", true)
 	w.ssoDomain("A", "a-pending.test", "c.A", false)
 	w.ssoDomain("B", "b.test", "c.B", true)
+	// a_prov0's address, on a domain (00128) no org verified.
+	w.exec(`insert into app.email_domains (email_bidx, domain_bidx) values ($1, sha256('d:other.test'))`, w.s.bidx["a_prov0"])
+	w.add("app.email_domains", rlsRow{pk: hex.EncodeToString(w.s.bidx["a_prov0"])})
 	w.ssoIdentity("A", "c.A", "a_prov1")
 	w.ssoIdentity("A", "c.A", "a_sso")
 	w.ssoIdentity("B", "c.B", "b_admin")

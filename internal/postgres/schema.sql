@@ -545,10 +545,10 @@ end $$;
 ALTER FUNCTION app.care_team_leave() OWNER TO ward_definer;
 
 --
--- Name: claim_sso_domain(text, uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+-- Name: claim_sso_domain(text, uuid, text, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.claim_sso_domain(p_domain text, p_connection uuid, p_request text DEFAULT NULL::text) RETURNS void
+CREATE FUNCTION app.claim_sso_domain(p_domain text, p_connection uuid, p_request text DEFAULT NULL::text, p_domain_bidx bytea DEFAULT NULL::bytea) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -557,15 +557,19 @@ declare
 begin
   perform private.sso_admin();
   select * into me from private.me();
+  if octet_length(p_domain_bidx) is distinct from 32 then
+    raise exception 'claim_sso_domain: the domain''s blind index is 32 bytes' using errcode = '22023';
+  end if;
   if not exists (select from app.sso_connections c where c.org_id = me.org_id and c.id = p_connection) then
     raise exception 'not found' using errcode = 'P0002';
   end if;
-  insert into app.sso_domains (org_id, domain, connection_id) values (me.org_id, lower(p_domain), p_connection);
+  insert into app.sso_domains (org_id, domain, connection_id, domain_bidx)
+  values (me.org_id, lower(p_domain), p_connection, p_domain_bidx);
   perform audit.append_as(me.org_id, 'sso.domain.claim', 'success', 'sso_connection', p_connection,
     p_request => p_request, p_details => jsonb_build_object('domain', lower(p_domain)));
 end $$;
 
-ALTER FUNCTION app.claim_sso_domain(p_domain text, p_connection uuid, p_request text) OWNER TO ward_definer;
+ALTER FUNCTION app.claim_sso_domain(p_domain text, p_connection uuid, p_request text, p_domain_bidx bytea) OWNER TO ward_definer;
 
 --
 -- Name: consume_magic_link(bytea, bytea, bytea, inet, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -602,6 +606,16 @@ begin
       then 'wrong_browser'
     else 'ok' end;
   if status <> 'ok' then
+    perform audit.append_as(l.org_id, 'auth.signin', 'denied', 'user', l.user_id,
+      p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
+      p_details => jsonb_build_object('method', 'magic_link', 'reason', status), p_actor => l.user_id);
+    return;
+  end if;
+  -- SSO enforced (00128): the member signs in through the org's IdP. The
+  -- link stays unspent (turning enforcement off makes it work again until
+  -- it expires); the sessions trigger would refuse the session anyway.
+  if private.sso_bound(l.org_id, l.user_id) then
+    status := 'sso_required';
     perform audit.append_as(l.org_id, 'auth.signin', 'denied', 'user', l.user_id,
       p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
       p_details => jsonb_build_object('method', 'magic_link', 'reason', status), p_actor => l.user_id);
@@ -1004,6 +1018,25 @@ end $$;
 ALTER FUNCTION app.due_reminders(p_max integer) OWNER TO ward_definer;
 
 --
+-- Name: email_domain_gaps(integer); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.email_domain_gaps(p_limit integer) RETURNS TABLE(kind text, user_id uuid, email_bidx bytea, email_enc bytea, domain text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  (select 'user', u.id, u.email_bidx, u.email_enc, null::text from app.users u
+    where not exists (select from app.email_domains e where e.email_bidx = u.email_bidx)
+    order by u.id limit least(greatest(p_limit, 1), 1000))
+  union all
+  (select 'domain', null, null, null, d.domain from app.sso_domains d
+    where d.domain_bidx is null
+    group by d.domain order by d.domain limit least(greatest(p_limit, 1), 1000))
+$$;
+
+ALTER FUNCTION app.email_domain_gaps(p_limit integer) OWNER TO ward_definer;
+
+--
 -- Name: ensure_instance_keyset(bytea, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1039,6 +1072,23 @@ begin
 end $$;
 
 ALTER FUNCTION app.ensure_signer_key(p_sealed bytea) OWNER TO ward_definer;
+
+--
+-- Name: fill_sso_domain_bidx(text, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.fill_sso_domain_bidx(p_domain text, p_domain_bidx bytea) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if octet_length(p_domain_bidx) is distinct from 32 then
+    raise exception 'fill_sso_domain_bidx: the blind index is 32 bytes' using errcode = '22023';
+  end if;
+  update app.sso_domains d set domain_bidx = p_domain_bidx where d.domain = p_domain and d.domain_bidx is null;
+end $$;
+
+ALTER FUNCTION app.fill_sso_domain_bidx(p_domain text, p_domain_bidx bytea) OWNER TO ward_definer;
 
 --
 -- Name: instance_keyset(); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -1199,6 +1249,28 @@ begin
 end $$;
 
 ALTER FUNCTION app.membership_revoked() OWNER TO ward_definer;
+
+--
+-- Name: note_email_domain(bytea, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.note_email_domain(p_email_bidx bytea, p_domain_bidx bytea) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if octet_length(p_email_bidx) is distinct from 32 or octet_length(p_domain_bidx) is distinct from 32 then
+    raise exception 'note_email_domain: blind indexes are 32 bytes' using errcode = '22023';
+  end if;
+  insert into app.email_domains (email_bidx, domain_bidx) values (p_email_bidx, p_domain_bidx)
+  on conflict (email_bidx) do nothing;
+  if not found and not exists (select from app.email_domains e
+                                where e.email_bidx = p_email_bidx and e.domain_bidx = p_domain_bidx) then
+    raise exception 'note_email_domain: this address has another domain' using errcode = '22023';
+  end if;
+end $$;
+
+ALTER FUNCTION app.note_email_domain(p_email_bidx bytea, p_domain_bidx bytea) OWNER TO ward_definer;
 
 --
 -- Name: open_document_version(uuid, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -2712,6 +2784,8 @@ CREATE FUNCTION app.set_sso_policy(p_enforce boolean, p_request text DEFAULT NUL
     AS $$
 declare
   me record;
+  n_sessions int;
+  n_links int;
 begin
   perform private.sso_admin();
   select * into me from private.me();
@@ -2719,8 +2793,23 @@ begin
     raise exception 'enforce_sso is true or false' using errcode = '22023';
   end if;
   update app.orgs o set enforce_sso = p_enforce where o.id = me.org_id;
+  -- The sessions not from the org's IdP and the unspent sign-in links of
+  -- the members SSO now binds end here, in this transaction.
+  with ended as (
+    update app.sessions s set revoked_at = now(), revoked_reason = 'sso_enforced'
+     where s.org_id = me.org_id and s.revoked_at is null and not s.break_glass and not ('sso' = any (s.amr))
+       and private.sso_bound(s.org_id, s.user_id)
+    returning 1)
+  select count(*) into n_sessions from ended;
+  with ended as (
+    update app.magic_links l set expires_at = now()
+     where l.org_id = me.org_id and l.used_at is null and l.expires_at > now()
+       and private.sso_bound(l.org_id, l.user_id)
+    returning 1)
+  select count(*) into n_links from ended;
   perform audit.append_as(me.org_id, 'sso.policy.update', 'success', 'org', me.org_id, p_request => p_request,
-    p_details => jsonb_build_object('enforce_sso', p_enforce));
+    p_details => jsonb_build_object('enforce_sso', p_enforce, 'sessions_ended', n_sessions,
+                                    'links_ended', n_links));
 end $$;
 
 ALTER FUNCTION app.set_sso_policy(p_enforce boolean, p_request text) OWNER TO ward_definer;
@@ -3217,6 +3306,8 @@ CREATE FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request
 declare
   me record;
   d app.sso_domains%rowtype;
+  n_sessions int;
+  n_links int;
 begin
   perform private.sso_admin();
   select * into me from private.me();
@@ -3229,8 +3320,23 @@ begin
   end if;
   update app.sso_domains x set verified_at = now(), verified_by = 'dns'
    where x.org_id = me.org_id and x.domain = d.domain;
+  -- The sessions not from the org's IdP and the unspent sign-in links of
+  -- the members SSO now binds end here, in this transaction.
+  with ended as (
+    update app.sessions s set revoked_at = now(), revoked_reason = 'sso_enforced'
+     where s.org_id = me.org_id and s.revoked_at is null and not s.break_glass and not ('sso' = any (s.amr))
+       and private.sso_bound(s.org_id, s.user_id)
+    returning 1)
+  select count(*) into n_sessions from ended;
+  with ended as (
+    update app.magic_links l set expires_at = now()
+     where l.org_id = me.org_id and l.used_at is null and l.expires_at > now()
+       and private.sso_bound(l.org_id, l.user_id)
+    returning 1)
+  select count(*) into n_links from ended;
   perform audit.append_as(me.org_id, 'sso.domain.verify', 'success', 'sso_connection', d.connection_id,
-    p_request => p_request, p_details => jsonb_build_object('domain', d.domain, 'by', 'dns'));
+    p_request => p_request, p_details => jsonb_build_object('domain', d.domain, 'by', 'dns',
+      'sessions_ended', n_sessions, 'links_ended', n_links));
 end $$;
 
 ALTER FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request text) OWNER TO ward_definer;
@@ -4483,6 +4589,7 @@ declare
   hint text := nullif(current_setting('ward.org', true), '');
   c text := current_setting('ward.credential', true);
   h bytea;
+  sso_only boolean;
 begin
   -- '^[0-9a-f]{64}$' without a regular expression (a regex match costs
   -- more than the rest of the check).
@@ -4494,14 +4601,15 @@ begin
   -- within the last 30 seconds still names (the second lookup runs only
   -- when the first finds nothing).
   select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, s.break_glass, null,
-         s.amr,
+         s.amr, o.enforce_sso and not s.break_glass and not ('sso' = any (s.amr)),
          case when s.dpop_jkt is null and m.role = any (o.device_binding_required_for)
                    and not (s.browser and current_setting('ward.dpop', true) = 'browser')
               then 'device_binding'
               when not private.meets_bar(coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)),
                                           s.assurance, s.amr)
               then coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)) end
-    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
+    into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, sso_only,
+         pending
     from app.sessions s
     join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
     join app.orgs o on o.id = s.org_id
@@ -4515,6 +4623,24 @@ begin
      and (s.dpop_jkt is null or s.dpop_jkt = nullif(current_setting('ward.dpop', true), ''))
      and (s.passkey_id is null
           or exists (select from app.passkeys k where k.org_id = s.org_id and k.id = s.passkey_id));
+  -- SSO enforced (00128): a session that did not come through the org's
+  -- IdP ('sso' not in its amr) of a member whose address is on a domain
+  -- the org verified resolves to nothing. Break-glass sessions (two
+  -- passkeys, a stated reason, every admin notified) stay. Looked up only
+  -- in an org that enforces SSO, in a statement of its own (in the
+  -- session's statement it made every resolution slower; the outer test is
+  -- a simple expression, which PL/pgSQL evaluates without the executor).
+  if found and sso_only then
+    if exists (select from app.users u
+                 join app.email_domains e on e.email_bidx = u.email_bidx
+                 join app.sso_domains d on d.domain_bidx = e.domain_bidx
+                where u.id = me_pending.user_id and d.org_id = me_pending.org_id and d.verified_at is not null) then
+      kind := null; credential_id := null; user_id := null; org_id := null; role := null;
+      session_id := null; aal := null; auth_time := null; break_glass := null; device := null;
+      amr := null; pending := null;
+      return;
+    end if;
+  end if;
   -- A hash that names a session (live or not) names no key or SCIM token:
   -- each is the SHA-256 of 256 random bits, so the lookups below find
   -- nothing for it, as before when they were skipped.
@@ -5005,6 +5131,24 @@ end $$;
 ALTER FUNCTION private.session_id() OWNER TO ward_rls;
 
 --
+-- Name: sessions_sso_required(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.sessions_sso_required() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if not new.break_glass and not ('sso' = any (new.amr)) and private.sso_bound(new.org_id, new.user_id) then
+    raise exception 'this org signs its members on this domain in through its identity provider'
+      using errcode = '42501', constraint = 'sso_required';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION private.sessions_sso_required() OWNER TO ward_rls;
+
+--
 -- Name: signin_net(inet); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -5113,6 +5257,23 @@ begin
 end $$;
 
 ALTER FUNCTION private.sso_admin() OWNER TO ward_owner;
+
+--
+-- Name: sso_bound(uuid, uuid); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.sso_bound(p_org uuid, p_user uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (select from app.orgs o
+                   join app.sso_domains d on d.org_id = o.id
+                   join app.email_domains e on e.domain_bidx = d.domain_bidx
+                   join app.users u on u.email_bidx = e.email_bidx
+                  where o.id = p_org and o.enforce_sso and d.verified_at is not null and u.id = p_user)
+$$;
+
+ALTER FUNCTION private.sso_bound(p_org uuid, p_user uuid) OWNER TO ward_rls;
 
 --
 -- Name: touch_due(timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -5629,6 +5790,22 @@ ALTER TABLE ONLY app.dpop_proofs FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.dpop_proofs OWNER TO ward_owner;
 
 --
+-- Name: email_domains; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.email_domains (
+    email_bidx bytea NOT NULL,
+    domain_bidx bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT email_domains_domain_bidx_check CHECK ((octet_length(domain_bidx) = 32)),
+    CONSTRAINT email_domains_email_bidx_check CHECK ((octet_length(email_bidx) = 32))
+);
+
+ALTER TABLE ONLY app.email_domains FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.email_domains OWNER TO ward_owner;
+
+--
 -- Name: gateway_providers; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -6141,6 +6318,8 @@ CREATE TABLE app.sso_domains (
     verified_by text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     verify_token text DEFAULT encode(ext.gen_random_bytes(16), 'hex'::text) NOT NULL,
+    domain_bidx bytea,
+    CONSTRAINT sso_domains_domain_bidx_check CHECK ((octet_length(domain_bidx) = 32)),
     CONSTRAINT sso_domains_domain_check CHECK (((domain ~ '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$'::text) AND (length(domain) <= 253))),
     CONSTRAINT sso_domains_verified_by_check CHECK ((verified_by = 'dns'::text)),
     CONSTRAINT sso_domains_verify_token_check CHECK ((verify_token ~ '^[0-9a-f]{32}$'::text))
@@ -6638,6 +6817,13 @@ ALTER TABLE ONLY app.dpop_proofs
     ADD CONSTRAINT dpop_proofs_pkey PRIMARY KEY (jkt, jti_hash);
 
 --
+-- Name: email_domains email_domains_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.email_domains
+    ADD CONSTRAINT email_domains_pkey PRIMARY KEY (email_bidx);
+
+--
 -- Name: gateway_providers gateway_providers_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -7056,6 +7242,12 @@ CREATE INDEX dpop_jtis_expiry_idx ON app.dpop_jtis USING btree (expires_at);
 CREATE INDEX dpop_proofs_expiry_idx ON app.dpop_proofs USING btree (expires_at);
 
 --
+-- Name: email_domains_domain_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX email_domains_domain_idx ON app.email_domains USING btree (domain_bidx);
+
+--
 -- Name: legal_holds_active_idx; Type: INDEX; Schema: app; Owner: ward_owner
 --
 
@@ -7132,6 +7324,12 @@ CREATE INDEX sessions_user_idx ON app.sessions USING btree (user_id, org_id, cre
 --
 
 CREATE INDEX sso_assertions_expiry_idx ON app.sso_assertions USING btree (expires_at);
+
+--
+-- Name: sso_domains_domain_bidx_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX sso_domains_domain_bidx_idx ON app.sso_domains USING btree (domain_bidx) WHERE (verified_at IS NOT NULL);
 
 --
 -- Name: sso_domains_verified_idx; Type: INDEX; Schema: app; Owner: ward_owner
@@ -7284,6 +7482,12 @@ CREATE TRIGGER patients_identifiers BEFORE UPDATE OF mrn_bidx, identifiers_enc O
 CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.api_keys FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
 
 --
+-- Name: email_domains principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.email_domains FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
 -- Name: memberships principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -7318,6 +7522,24 @@ CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON a
 --
 
 CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.sessions FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
+-- Name: sso_domains principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.sso_domains FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
+-- Name: users principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.users FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
+-- Name: sessions sessions_sso_required; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER sessions_sso_required BEFORE INSERT ON app.sessions FOR EACH ROW EXECUTE FUNCTION private.sessions_sso_required();
 
 --
 -- Name: checkpoints checkpoints_immutable; Type: TRIGGER; Schema: audit; Owner: ward_owner
@@ -7976,6 +8198,12 @@ ALTER TABLE app.dpop_jtis ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.dpop_proofs ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: email_domains; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.email_domains ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: gateway_providers; Type: ROW SECURITY; Schema: app; Owner: ward_owner
 --
 
@@ -8533,11 +8761,11 @@ GRANT ALL ON FUNCTION app.break_glass_review(p_activation uuid, p_note_enc bytea
 REVOKE ALL ON FUNCTION app.care_team_leave() FROM PUBLIC;
 
 --
--- Name: FUNCTION claim_sso_domain(p_domain text, p_connection uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION claim_sso_domain(p_domain text, p_connection uuid, p_request text, p_domain_bidx bytea); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.claim_sso_domain(p_domain text, p_connection uuid, p_request text) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.claim_sso_domain(p_domain text, p_connection uuid, p_request text) TO ward_app;
+REVOKE ALL ON FUNCTION app.claim_sso_domain(p_domain text, p_connection uuid, p_request text, p_domain_bidx bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.claim_sso_domain(p_domain text, p_connection uuid, p_request text, p_domain_bidx bytea) TO ward_app;
 
 --
 -- Name: FUNCTION consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer); Type: ACL; Schema: app; Owner: ward_definer
@@ -8632,6 +8860,13 @@ REVOKE ALL ON FUNCTION app.due_reminders(p_max integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.due_reminders(p_max integer) TO ward_ops;
 
 --
+-- Name: FUNCTION email_domain_gaps(p_limit integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.email_domain_gaps(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.email_domain_gaps(p_limit integer) TO ward_ops;
+
+--
 -- Name: FUNCTION ensure_instance_keyset(p_aead bytea, p_prf bytea, OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -8644,6 +8879,13 @@ GRANT ALL ON FUNCTION app.ensure_instance_keyset(p_aead bytea, p_prf bytea, OUT 
 
 REVOKE ALL ON FUNCTION app.ensure_signer_key(p_sealed bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.ensure_signer_key(p_sealed bytea) TO ward_ops;
+
+--
+-- Name: FUNCTION fill_sso_domain_bidx(p_domain text, p_domain_bidx bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.fill_sso_domain_bidx(p_domain text, p_domain_bidx bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.fill_sso_domain_bidx(p_domain text, p_domain_bidx bytea) TO ward_ops;
 
 --
 -- Name: FUNCTION instance_keyset(OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
@@ -8679,6 +8921,14 @@ GRANT ALL ON FUNCTION app.logout(p_request text) TO ward_app;
 --
 
 REVOKE ALL ON FUNCTION app.membership_revoked() FROM PUBLIC;
+
+--
+-- Name: FUNCTION note_email_domain(p_email_bidx bytea, p_domain_bidx bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.note_email_domain(p_email_bidx bytea, p_domain_bidx bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.note_email_domain(p_email_bidx bytea, p_domain_bidx bytea) TO ward_app;
+GRANT ALL ON FUNCTION app.note_email_domain(p_email_bidx bytea, p_domain_bidx bytea) TO ward_ops;
 
 --
 -- Name: FUNCTION open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer); Type: ACL; Schema: app; Owner: ward_definer
@@ -9506,6 +9756,12 @@ GRANT ALL ON FUNCTION private.session_id() TO ward_app;
 GRANT ALL ON FUNCTION private.session_id() TO ward_definer;
 
 --
+-- Name: FUNCTION sessions_sso_required(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.sessions_sso_required() FROM PUBLIC;
+
+--
 -- Name: FUNCTION signin_net(p inet); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -9525,6 +9781,13 @@ GRANT ALL ON FUNCTION private.signin_risk(p_org uuid, p_user uuid, p_ip inet, p_
 
 REVOKE ALL ON FUNCTION private.sso_admin() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.sso_admin() TO ward_definer;
+
+--
+-- Name: FUNCTION sso_bound(p_org uuid, p_user uuid); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.sso_bound(p_org uuid, p_user uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.sso_bound(p_org uuid, p_user uuid) TO ward_definer;
 
 --
 -- Name: FUNCTION touch_due(p_last_seen timestamp with time zone, p_idle_min integer); Type: ACL; Schema: private; Owner: ward_rls
@@ -10261,6 +10524,13 @@ GRANT SELECT,INSERT,DELETE ON TABLE app.dpop_jtis TO ward_definer;
 GRANT SELECT,INSERT,DELETE ON TABLE app.dpop_proofs TO ward_definer;
 
 --
+-- Name: TABLE email_domains; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT ON TABLE app.email_domains TO ward_definer;
+GRANT SELECT ON TABLE app.email_domains TO ward_rls;
+
+--
 -- Name: TABLE gateway_providers; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -10988,6 +11258,24 @@ GRANT SELECT ON TABLE app.sso_domains TO ward_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.sso_domains TO ward_definer;
 
 --
+-- Name: COLUMN sso_domains.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.sso_domains TO ward_rls;
+
+--
+-- Name: COLUMN sso_domains.verified_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(verified_at) ON TABLE app.sso_domains TO ward_rls;
+
+--
+-- Name: COLUMN sso_domains.domain_bidx; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(domain_bidx) ON TABLE app.sso_domains TO ward_rls;
+
+--
 -- Name: TABLE sso_identities; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -11071,6 +11359,13 @@ GRANT SELECT,INSERT ON TABLE app.users TO ward_definer;
 
 GRANT SELECT(id) ON TABLE app.users TO ward_app;
 GRANT SELECT(id) ON TABLE app.users TO ward_definer;
+GRANT SELECT(id) ON TABLE app.users TO ward_rls;
+
+--
+-- Name: COLUMN users.email_bidx; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(email_bidx) ON TABLE app.users TO ward_rls;
 
 --
 -- Name: COLUMN users.email_enc; Type: ACL; Schema: app; Owner: ward_owner

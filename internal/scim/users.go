@@ -65,6 +65,11 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	var uid uuid.UUID
 	err = s.tokenTx(ctx, p, func(ctx context.Context, tx pgx.Tx, q *dbsqlc.Queries) error {
 		var err error
+		// The domain of the address, noted for enforce_sso (00128).
+		if err := q.NoteEmailDomain(ctx, dbsqlc.NoteEmailDomainParams{EmailBidx: bidx,
+			DomainBidx: inst.BlindIndex(envelope.EmailDomainField, envelope.EmailDomain(email))}); err != nil {
+			return err
+		}
 		uid, err = q.SCIMCreateUser(ctx, dbsqlc.SCIMCreateUserParams{UserID: fresh, EmailBidx: bidx, EmailEnc: emailEnc,
 			ExternalID: in.ExternalID, Request: nullText(requestID(ctx))})
 		if err != nil {

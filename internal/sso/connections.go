@@ -264,10 +264,16 @@ func (s *Service) ClaimDomain(ctx context.Context, domain string, conn uuid.UUID
 	if len(domain) > 253 || !domainRE().MatchString(domain) {
 		return Domain{}, errkind.Visible(ErrInvalidInput, "domain is a DNS name such as hospital.example")
 	}
+	inst, err := s.keys.Instance(ctx, s.db)
+	if err != nil {
+		return Domain{}, err
+	}
 	var token string
 	err = s.userTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		// The domain's blind index, as an address's domain is noted
+		// (00128): what lets the database hold enforce_sso to sessions.
 		err := q.ClaimSSODomain(ctx, dbsqlc.ClaimSSODomainParams{Domain: domain, ConnectionID: conn,
-			Request: nullText(requestID(ctx))})
+			Request: nullText(requestID(ctx)), DomainBidx: inst.BlindIndex(envelope.EmailDomainField, domain)})
 		if err == nil {
 			token, err = q.SSODomainToken(ctx, dbsqlc.SSODomainTokenParams{OrgID: p.OrgID, Domain: domain})
 		}

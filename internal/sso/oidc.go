@@ -239,6 +239,8 @@ func (s *Service) complete(ctx context.Context, inst *envelope.OrgKeys, stateHas
 	params := dbsqlc.SSOCompleteParams{StateHash: stateHash,
 		SubjectHash: inst.BlindIndex("sso_identities.subject", subject), EmailVerified: verified, Amr: nonNil(amr),
 		Acr: nullText(acr), Ip: nullText(rq.IPString()), Ua: nullText(rq.UserAgent), Request: nullText(rq.ID)}
+	// The domain of a new address, noted for enforce_sso (00128).
+	var note *dbsqlc.NoteEmailDomainParams
 	if identity.ValidEmail(email) {
 		norm := envelope.NormalizeEmail(email)
 		fresh := uuid.New()
@@ -249,13 +251,21 @@ func (s *Service) complete(ctx context.Context, inst *envelope.OrgKeys, stateHas
 		params.UserID = uuid.NullUUID{UUID: fresh, Valid: true}
 		params.EmailBidx, params.EmailEnc = inst.BlindIndex("users.email", norm), enc
 		params.EmailDomain = nullText(emailDomain(norm))
+		note = &dbsqlc.NoteEmailDomainParams{EmailBidx: params.EmailBidx,
+			DomainBidx: inst.BlindIndex(envelope.EmailDomainField, envelope.EmailDomain(norm))}
 	}
 	token := newSecret()
 	params.SessionHash = hashOf(token)
 	var r dbsqlc.SSOCompleteRow
 	err := s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		q := dbsqlc.New(tx)
+		if note != nil {
+			if err := q.NoteEmailDomain(ctx, *note); err != nil {
+				return err
+			}
+		}
 		var err error
-		r, err = dbsqlc.New(tx).SSOComplete(ctx, params)
+		r, err = q.SSOComplete(ctx, params)
 		return err
 	})
 	if err != nil {

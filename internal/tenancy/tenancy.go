@@ -71,7 +71,13 @@ func CreateOrg(ctx context.Context, ops *postgres.DB, keys *keystore.Store, name
 	}
 	var out Org
 	err = ops.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		row, err := dbsqlc.New(tx).CreateOrg(ctx, dbsqlc.CreateOrgParams{Name: name, Aead: w.AEAD, Prf: w.PRF,
+		q := dbsqlc.New(tx)
+		// The domain of the address, noted for enforce_sso (00128).
+		if err := q.NoteEmailDomain(ctx, dbsqlc.NoteEmailDomainParams{EmailBidx: bidx,
+			DomainBidx: inst.BlindIndex(envelope.EmailDomainField, envelope.EmailDomain(email))}); err != nil {
+			return err
+		}
+		row, err := q.CreateOrg(ctx, dbsqlc.CreateOrgParams{Name: name, Aead: w.AEAD, Prf: w.PRF,
 			AdminID: adminID, AdminBidx: bidx, AdminEmailEnc: enc, OrgID: org})
 		out = Org{ID: row.OrgID.UUID, AdminID: row.AdminID.UUID}
 		return err

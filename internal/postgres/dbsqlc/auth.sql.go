@@ -525,6 +525,20 @@ func (q *Queries) Logout(ctx context.Context, request *string) (bool, error) {
 	return ok, err
 }
 
+const noteEmailDomain = `-- name: NoteEmailDomain :exec
+select app.note_email_domain($1, $2)
+`
+
+type NoteEmailDomainParams struct {
+	EmailBidx  []byte
+	DomainBidx []byte
+}
+
+func (q *Queries) NoteEmailDomain(ctx context.Context, arg NoteEmailDomainParams) error {
+	_, err := q.db.Exec(ctx, noteEmailDomain, arg.EmailBidx, arg.DomainBidx)
+	return err
+}
+
 const ownEmail = `-- name: OwnEmail :one
 select u.email_enc from app.users u where u.id = $1
 `

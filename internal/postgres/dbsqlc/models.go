@@ -215,6 +215,12 @@ type AppDpopProof struct {
 	ExpiresAt time.Time
 }
 
+type AppEmailDomain struct {
+	EmailBidx  []byte
+	DomainBidx []byte
+	CreatedAt  time.Time
+}
+
 type AppGatewayProvider struct {
 	Name          string
 	BaseUrl       string
@@ -474,6 +480,7 @@ type AppSsoDomain struct {
 	VerifiedBy   *string
 	CreatedAt    time.Time
 	VerifyToken  string
+	DomainBidx   []byte
 }
 
 type AppSsoIdentity struct {

@@ -13,17 +13,23 @@ import (
 )
 
 const claimSSODomain = `-- name: ClaimSSODomain :exec
-select app.claim_sso_domain($1, $2, $3::text)
+select app.claim_sso_domain($1, $2, $3::text, $4)
 `
 
 type ClaimSSODomainParams struct {
 	Domain       string
 	ConnectionID uuid.UUID
 	Request      *string
+	DomainBidx   []byte
 }
 
 func (q *Queries) ClaimSSODomain(ctx context.Context, arg ClaimSSODomainParams) error {
-	_, err := q.db.Exec(ctx, claimSSODomain, arg.Domain, arg.ConnectionID, arg.Request)
+	_, err := q.db.Exec(ctx, claimSSODomain,
+		arg.Domain,
+		arg.ConnectionID,
+		arg.Request,
+		arg.DomainBidx,
+	)
 	return err
 }
 
@@ -117,6 +123,20 @@ func (q *Queries) DeleteSSOConnection(ctx context.Context, arg DeleteSSOConnecti
 	var ok bool
 	err := row.Scan(&ok)
 	return ok, err
+}
+
+const fillSSODomainBidx = `-- name: FillSSODomainBidx :exec
+select app.fill_sso_domain_bidx($1, $2)
+`
+
+type FillSSODomainBidxParams struct {
+	Domain     string
+	DomainBidx []byte
+}
+
+func (q *Queries) FillSSODomainBidx(ctx context.Context, arg FillSSODomainBidxParams) error {
+	_, err := q.db.Exec(ctx, fillSSODomainBidx, arg.Domain, arg.DomainBidx)
+	return err
 }
 
 const getSSOPolicy = `-- name: GetSSOPolicy :one

@@ -171,3 +171,6 @@ select app.passkey_delete(@id, sqlc.narg('request')::text)::text as status;
 
 -- name: OwnEmail :one
 select u.email_enc from app.users u where u.id = @id;
+
+-- name: NoteEmailDomain :exec
+select app.note_email_domain(@email_bidx, @domain_bidx);

@@ -17,7 +17,7 @@ order by created_at
 limit 100;
 
 -- name: ClaimSSODomain :exec
-select app.claim_sso_domain(@domain, @connection_id, sqlc.narg('request')::text);
+select app.claim_sso_domain(@domain, @connection_id, sqlc.narg('request')::text, @domain_bidx);
 
 -- name: ListSSODomains :many
 select domain, connection_id, verified_at, verified_by, created_at, verify_token
@@ -66,3 +66,6 @@ select verify_token from app.sso_domains where org_id = @org_id and domain = @do
 
 -- name: VerifySSODomainDNS :exec
 select app.verify_sso_domain_dns(@domain, @token, sqlc.narg('request')::text);
+
+-- name: FillSSODomainBidx :exec
+select app.fill_sso_domain_bidx(@domain, @domain_bidx);

@@ -57,3 +57,21 @@ func NormalizePhone(s string) string {
 	}
 	return string(b)
 }
+
+// EmailDomainField names the blind index of an address's domain, under the
+// instance keys: users' addresses (noted in app.email_domains) and the
+// domains an org claims for SSO (app.sso_domains.domain_bidx) share it, so
+// the database can tell a member on an enforced domain (migration 00128).
+const EmailDomainField = "users.email_domain"
+
+// EmailDomain returns the domain of a normalised address (NormalizeEmail):
+// what follows its last "@", or "" when there is none. Index it with
+// BlindIndex(EmailDomainField, …); a claimed SSO domain is indexed the same
+// way, lower-cased.
+func EmailDomain(normalized string) string {
+	i := strings.LastIndexByte(normalized, '@')
+	if i < 0 || i == len(normalized)-1 {
+		return ""
+	}
+	return normalized[i+1:]
+}

@@ -51,3 +51,17 @@ func TestNormalizers(t *testing.T) {
 		})
 	}
 }
+
+func TestEmailDomain(t *testing.T) {
+	for in, want := range map[string]string{
+		"alice@hospital.example":                          "hospital.example",
+		"\"a@b\"@clinic.example":                          "clinic.example", // the last @ starts the domain
+		envelope.NormalizeEmail(" Bob@Hospital.EXAMPLE "): "hospital.example",
+		"no-at-sign": "",
+		"trailing@":  "",
+	} {
+		if got := envelope.EmailDomain(in); got != want {
+			t.Errorf("EmailDomain(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/descope/virtualwebauthn"
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/vault/envelope"
+)
+
+// Once an org enforces SSO on a domain it verified (migration 00128), a
+// case invitation and a passkey are no way around it: a stakeholder on that
+// domain loses the session an invitation gave them before, and accepting
+// an invitation (sent before or after) to an address there starts no
+// session (403 sso_required); a provider there loses the sessions a
+// passkey gave them and a new passkey sign-in is 403 sso_required.
+// Stakeholders and staff on other domains go on as before.
+func TestSSOEnforcedDoors(t *testing.T) {
+	w := newWorld(t, withLocalhost())
+	o := w.createOrg("Enforcing Clinic")
+	w.populate(o, "se")
+	ctx := context.Background()
+	var c caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Claim"}, http.StatusCreated, &c)
+	cid := c.ID.String()
+	until := time.Now().Add(30 * 24 * time.Hour)
+	early := w.joined(o.Lead.Token, cid, "adjuster@hospital.test", "payer", "view")
+	outsider := w.joined(o.Lead.Token, cid, "hr@employer.test", "employer", "view")
+	_, pending := w.inviteOutbox(o.Lead.Token, cid, "nurse@hospital.test", "clinic", []string{"view"}, until)
+	w.do("GET", "/v1/cases/"+cid, early.Token, nil, http.StatusOK, nil)
+	// A provider on the domain with a passkey, signed in with it.
+	prov := w.addMember(o, "surgeon@hospital.test", identity.RoleProvider)
+	d := w.newDevice()
+	provTok := prov.Token
+	w.registerPasskey(&provTok, d, "laptop")
+	passkeyTok := w.passkeySignIn(d)
+	w.do("GET", "/v1/me", passkeyTok, nil, http.StatusOK, nil)
+
+	// The org's verified domain (as DNS verification leaves it, with the
+	// blind index the server gives at the claim), then enforcement.
+	inst, err := w.keys.Instance(ctx, w.env.App)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := uuid.New()
+	if _, err := w.env.Super.Pool.Exec(ctx, `
+		insert into app.sso_connections (org_id, id, kind, name, issuer, client_id, client_secret_enc, created_by)
+		values ($1, $2, 'oidc', 'IdP', 'https://idp.example', 'ward', '\x00', $3)`, o.ID, conn, o.Admin.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.env.Super.Pool.Exec(ctx, `
+		insert into app.sso_domains (org_id, domain, connection_id, verified_at, verified_by, domain_bidx)
+		values ($1, 'hospital.test', $2, now(), 'dns', $3)`, o.ID, conn,
+		inst.BlindIndex(envelope.EmailDomainField, "hospital.test")); err != nil {
+		t.Fatal(err)
+	}
+	w.do("PUT", "/v1/org/sso-policy", o.Admin.Token, map[string]any{"enforce_sso": true}, http.StatusOK, nil)
+
+	if resp, body := w.request("GET", "/v1/cases/"+cid, early.Token, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("an invitation's session on the enforced domain after enforcement: %d %s", resp.StatusCode, body)
+	}
+	w.do("GET", "/v1/cases/"+cid, outsider.Token, nil, http.StatusOK, nil)
+	_, after := w.inviteOutbox(o.Lead.Token, cid, "doctor@hospital.test", "clinic", []string{"view"}, until)
+	for name, tok := range map[string]string{"sent before": pending, "sent after": after} {
+		s, resp, body := w.accept(tok)
+		if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "sso_required" || s.Token != "" {
+			t.Errorf("an invitation %s enforcement, to the enforced domain: %d %s", name, resp.StatusCode, body)
+		}
+	}
+	w.joined(o.Lead.Token, cid, "counsel@law.test", "attorney", "view")
+
+	for name, tok := range map[string]string{"passkey": passkeyTok, "operator link, then passkey registration": provTok} {
+		if resp, body := w.request("GET", "/v1/me", tok, nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("the provider's %s session after enforcement: %d %s", name, resp.StatusCode, body)
+		}
+	}
+	opts, binder := w.signInOptions()
+	resp, body := w.request("POST", "/v1/auth/passkeys/signin/finish", "", map[string]any{"binder": binder,
+		"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d.rp, d.auth, d.cred, *opts))},
+		w.signInProof("/v1/auth/passkeys/signin/finish")...)
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "sso_required" {
+		t.Errorf("a passkey sign-in after enforcement: %d %s", resp.StatusCode, body)
+	}
+	w.do("GET", "/v1/me", o.Prov.Token, nil, http.StatusOK, nil)
+}

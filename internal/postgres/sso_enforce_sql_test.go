@@ -1,0 +1,227 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+)
+
+// Once an org enforces SSO, a member whose address is on a domain it
+// verified holds a session in it only from its IdP, or a break-glass one
+// (migration 00128): turning enforcement on (or verifying a domain while it
+// is on) ends the other sessions and unspent sign-in links in the same
+// transaction, the resolver refuses such a session whenever it was issued,
+// and no function can issue one. Members on other domains, other orgs and
+// SSO sessions go on as before.
+func TestSSOEnforcedEverywhere(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	const (
+		org, other         = "0e000000-0000-4000-8000-000000000001", "0e000000-0000-4000-8000-000000000002"
+		conn               = "0e000000-0000-4000-8000-000000000003"
+		admin, prov, guest = "0e000000-0000-4000-8000-000000000011", "0e000000-0000-4000-8000-000000000012", "0e000000-0000-4000-8000-000000000013"
+		late, clinic       = "0e000000-0000-4000-8000-000000000014", "0e000000-0000-4000-8000-000000000015"
+	)
+	// The domain indexes the server would compute (here plain hashes).
+	super := func(q string, args ...any) {
+		t.Helper()
+		if _, err := env.Super.Pool.Exec(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	super(`insert into app.orgs (id, name, device_binding_required_for) values ($1, 'Hospital', '{}'), ($2, 'Other', '{}')`, org, other)
+	super(`insert into app.users (id, email_bidx, email_enc) values
+	         ($1, sha256('admin'), '\x00'), ($2, sha256('prov'), '\x00'), ($3, sha256('guest'), '\x00'),
+	         ($4, sha256('late'), '\x00'), ($5, sha256('clinic'), '\x00')`, admin, prov, guest, late, clinic)
+	// The admin and the guest are on other domains; late's domain is not
+	// noted yet (a user written before 00128).
+	super(`insert into app.email_domains (email_bidx, domain_bidx) values
+	         (sha256('admin'), sha256('d:elsewhere.test')), (sha256('prov'), sha256('d:hospital.test')),
+	         (sha256('guest'), sha256('d:gmail.test')), (sha256('clinic'), sha256('d:clinic.test'))`)
+	super(`insert into app.memberships (org_id, user_id, role) values
+	         ($1, $3, 'admin'), ($1, $4, 'provider'), ($1, $5, 'stakeholder'), ($1, $6, 'provider'), ($1, $7, 'provider'),
+	         ($2, $4, 'provider')`, org, other, admin, prov, guest, late, clinic)
+	super(`insert into app.sso_connections (org_id, id, kind, name, issuer, client_id, client_secret_enc, created_by)
+	         values ($1, $2, 'oidc', 'IdP', 'https://idp.example', 'ward', '\x00', $3)`, org, conn, admin)
+	super(`insert into app.sso_domains (org_id, domain, connection_id, verified_at, verified_by, domain_bidx) values
+	         ($1, 'hospital.test', $2, now(), 'dns', sha256('d:hospital.test')),
+	         ($1, 'clinic.test', $2, null, null, sha256('d:clinic.test'))`, org, conn)
+
+	n := 0
+	session := func(org, user string, amr string, breakGlass bool) (id, hash string) {
+		t.Helper()
+		n++
+		sum := sha256.Sum256([]byte{byte(n), 'x'})
+		aal := 1
+		if breakGlass || amr != "{email}" && amr != "{sso}" && amr != "{passkey}" {
+			aal = 2
+		}
+		if err := env.Super.Pool.QueryRow(ctx, `insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min,
+			absolute_expires_at, assurance, amr, break_glass) values ($1, $2, $3, 60, now() + interval '50 minutes', $4, $5, $6)
+			returning id::text`, org, user, sum[:], aal, amr, breakGlass).Scan(&id); err != nil {
+			t.Fatalf("session %s %s: %v", user, amr, err)
+		}
+		return id, hex.EncodeToString(sum[:])
+	}
+	// whoami is the user the credential resolves to ("" for nobody).
+	whoami := func(hash string) string {
+		t.Helper()
+		var uid string
+		err := env.App.InTenantTx(ctx, postgres.Credential{Hash: hash}, func(ctx context.Context, tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `select coalesce((select user_id::text from app.whoami() where pending is null), '')`).Scan(&uid)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return uid
+	}
+	revoked := func(id string) string {
+		t.Helper()
+		var r string
+		if err := env.Super.Pool.QueryRow(ctx, `select coalesce(revoked_reason, '-') from app.sessions where id = $1`, id).Scan(&r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	refusedSSO := func(err error) {
+		t.Helper()
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != postgres.CodeInsufficientPrivilege || pe.ConstraintName != "sso_required" {
+			t.Fatalf("want 42501 sso_required, got %v", err)
+		}
+	}
+
+	_, adminHash := session(org, admin, "{email,totp}", false)
+	linkID, linkHash := session(org, prov, "{email}", false)
+	passkeyID, passkeyHash := session(org, prov, "{passkey}", false)
+	_, ssoHash := session(org, prov, "{sso}", false)
+	_, ssoTOTPHash := session(org, prov, "{sso,totp}", false)
+	_, glassHash := session(org, prov, "{passkey}", true)
+	_, otherOrgHash := session(other, prov, "{email}", false)
+	_, guestHash := session(org, guest, "{email}", false)
+	_, lateHash := session(org, late, "{email}", false)
+	clinicID, clinicHash := session(org, clinic, "{email}", false)
+	var unspent, spent string
+	super(`insert into app.magic_links (org_id, user_id, token_hash, expires_at) values ($1, $2, sha256('l1'), now() + interval '10 minutes')`, org, prov)
+	super(`insert into app.magic_links (org_id, user_id, token_hash, expires_at) values ($1, $2, sha256('l2'), now() + interval '10 minutes')`, org, guest)
+	_ = env.Super.Pool.QueryRow(ctx, `select encode(sha256('l1'), 'hex'), encode(sha256('l2'), 'hex')`).Scan(&unspent, &spent)
+
+	// Before enforcement every door is open (the test would pass vacuously otherwise).
+	for _, h := range []string{linkHash, passkeyHash, ssoHash} {
+		if got := whoami(h); got != prov {
+			t.Fatalf("before enforcement, a session of prov resolves to %q", got)
+		}
+	}
+
+	// The admin turns enforcement on.
+	if err := env.App.InTenantTx(ctx, postgres.Credential{Hash: adminHash}, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `select app.set_sso_policy(true)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// (1) prov's sessions from before, by link and by passkey, ended in that transaction.
+	for _, id := range []string{linkID, passkeyID} {
+		if got := revoked(id); got != "sso_enforced" {
+			t.Errorf("session %s after enforcement: revoked %q", id, got)
+		}
+	}
+	var sessionsEnded, linksEnded int
+	if err := env.Super.Pool.QueryRow(ctx, `select (details->>'sessions_ended')::int, (details->>'links_ended')::int
+		from audit.events where org_id = $1 and action = 'sso.policy.update'`, org).Scan(&sessionsEnded, &linksEnded); err != nil {
+		t.Fatal(err)
+	}
+	if sessionsEnded != 2 || linksEnded != 1 {
+		t.Errorf("audited: %d sessions and %d links ended, want 2 and 1", sessionsEnded, linksEnded)
+	}
+	// ... and prov's unspent link, not the guest's.
+	var live []bool
+	if err := env.Super.Pool.QueryRow(ctx, `select array_agg(expires_at > now() order by token_hash = decode($1, 'hex') desc)
+		from app.magic_links where token_hash in (decode($1, 'hex'), decode($2, 'hex'))`, unspent, spent).Scan(&live); err != nil {
+		t.Fatal(err)
+	}
+	if len(live) != 2 || live[0] || !live[1] {
+		t.Errorf("links live after enforcement (prov's, the guest's): %v", live)
+	}
+	for name, c := range map[string]struct{ hash, want string }{
+		"prov's link session":                      {linkHash, ""},
+		"prov's passkey session":                   {passkeyHash, ""},
+		"prov's SSO session":                       {ssoHash, prov},
+		"prov's SSO session with TOTP":             {ssoTOTPHash, prov},
+		"prov's break-glass session":               {glassHash, prov},
+		"prov's session in another org":            {otherOrgHash, prov},
+		"the admin (another domain)":               {adminHash, admin},
+		"the guest (another domain)":               {guestHash, guest},
+		"a member on a claimed, unverified domain": {clinicHash, clinic},
+		"a member whose domain is not noted yet":   {lateHash, late},
+	} {
+		if got := whoami(c.hash); got != c.want {
+			t.Errorf("%s resolves to %q, want %q", name, got, c.want)
+		}
+	}
+
+	// (3) No function issues prov a session that is not from the IdP: a
+	// magic link is refused (audited, the link unspent); under it, the
+	// session row (a passkey sign-in, a case invitation insert the same)
+	// is refused whoever writes it; an SSO session is not.
+	super(`insert into app.magic_links (org_id, user_id, token_hash, expires_at) values ($1, $2, sha256('l3'), now() + interval '10 minutes')`, org, prov)
+	var status string
+	if err := env.App.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `select status from app.consume_magic_link(sha256('l3'), null, sha256('new session'), null, null)`).Scan(&status)
+	}); err != nil || status != "sso_required" {
+		t.Fatalf("consuming a link of prov after enforcement: %q, %v", status, err)
+	}
+	var denied int
+	var used bool
+	if err := env.Super.Pool.QueryRow(ctx, `select (select count(*) from audit.events where org_id = $1 and action = 'auth.signin'
+		and outcome = 'denied' and details->>'reason' = 'sso_required'), (select used_at is not null from app.magic_links
+		where token_hash = sha256('l3'))`, org).Scan(&denied, &used); err != nil || denied != 1 || used {
+		t.Fatalf("the refused link: %d denials audited, spent %v (%v)", denied, used, err)
+	}
+	_, err := env.Super.Pool.Exec(ctx, `insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min,
+		absolute_expires_at, assurance, amr) values ($1, $2, sha256('pk'), 60, now() + interval '1 hour', 2, '{passkey}')`, org, prov)
+	refusedSSO(err)
+	session(org, prov, "{sso}", false)
+	session(org, guest, "{email}", false)
+
+	// The resolver holds whatever the revocation missed: late's domain
+	// noted now (the start-up job indexing a user written before 00128).
+	super(`insert into app.email_domains (email_bidx, domain_bidx) values (sha256('late'), sha256('d:hospital.test'))`)
+	if got := whoami(lateHash); got != "" {
+		t.Errorf("a link session of a member whose domain was noted after enforcement resolves to %q", got)
+	}
+
+	// Verifying a domain while enforcement is on ends its members' sessions.
+	var token string
+	if err := env.Super.Pool.QueryRow(ctx, `select verify_token from app.sso_domains where domain = 'clinic.test'`).Scan(&token); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.App.InTenantTx(ctx, postgres.Credential{Hash: adminHash}, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `select app.verify_sso_domain_dns('clinic.test', $1)`, token)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := revoked(clinicID); got != "sso_enforced" {
+		t.Errorf("the clinic member's session after the domain's verification: revoked %q", got)
+	}
+
+	// Enforcement off: the other doors open again for new sessions.
+	if err := env.App.InTenantTx(ctx, postgres.Credential{Hash: adminHash}, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `select app.set_sso_policy(false)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, h := session(org, prov, "{email}", false); whoami(h) != prov {
+		t.Error("with enforcement off, a new link session of prov does not resolve")
+	}
+}
