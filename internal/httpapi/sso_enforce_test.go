@@ -67,7 +67,14 @@ func TestSSOEnforcedDoors(t *testing.T) {
 	}
 	w.do("GET", "/v1/cases/"+cid, outsider.Token, nil, http.StatusOK, nil)
 	_, after := w.inviteOutbox(o.Lead.Token, cid, "doctor@hospital.test", "clinic", []string{"view"}, until)
-	for name, tok := range map[string]string{"sent before": pending, "sent after": after} {
+	// Spellings of the domain that mail software resolves to it (UTS #46:
+	// an ideographic full stop, a soft hyphen, a zero-width space, a
+	// trailing dot) are the domain.
+	_, ideographic := w.inviteOutbox(o.Lead.Token, cid, "nurse2@hospital\u3002test", "clinic", []string{"view"}, until)
+	_, softHyphen := w.inviteOutbox(o.Lead.Token, cid, "ann@hospi\u00adtal.test", "clinic", []string{"view"}, until)
+	_, zeroWidth := w.inviteOutbox(o.Lead.Token, cid, "bo@hospital\u200b.test", "clinic", []string{"view"}, until)
+	for name, tok := range map[string]string{"sent before": pending, "sent after": after,
+		"to an ideographic full stop": ideographic, "to a soft hyphen": softHyphen, "to a zero-width space": zeroWidth} {
 		s, resp, body := w.accept(tok)
 		if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "sso_required" || s.Token != "" {
 			t.Errorf("an invitation %s enforcement, to the enforced domain: %d %s", name, resp.StatusCode, body)

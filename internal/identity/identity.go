@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"golang.org/x/net/idna"
 )
 
 // Role is a member's role in an org.
@@ -197,7 +198,9 @@ func CleanHeader(s string) string {
 
 // ValidEmail reports whether s is plausibly an email address: 3..254 bytes,
 // one @ with text on both sides, no spaces, controls or the characters that
-// separate addresses in a header (< > , ;). Delivery is the only real test.
+// separate addresses in a header (< > , ;), and a domain that the IDNA
+// lookup profile (UTS #46, what mail software resolves) accepts. Delivery
+// is the only real test.
 func ValidEmail(s string) bool {
 	if len(s) < 3 || len(s) > 254 || !utf8.ValidString(s) {
 		return false
@@ -214,5 +217,9 @@ func ValidEmail(s string) bool {
 			return false
 		}
 	}
-	return at > 0 && at < len(s)-1
+	if at <= 0 || at >= len(s)-1 {
+		return false
+	}
+	_, err := idna.Lookup.ToASCII(strings.TrimSuffix(s[at+1:], "."))
+	return err == nil
 }

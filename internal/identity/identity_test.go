@@ -28,3 +28,25 @@ func TestRoleAtLeast(t *testing.T) {
 		t.Fatal("AtLeast ordering is wrong")
 	}
 }
+
+func TestValidEmail(t *testing.T) {
+	for s, want := range map[string]bool{
+		"alice@hospital.example":   true,
+		"Bob+tag@Hospital.EXAMPLE": true,
+		"nurse@hospital\u3002test": true, // UTS #46 maps it to hospital.test
+		"y@b\u00fccher.example":    true,
+		"x@hospital.test.":         true,
+		"no-at-sign":               false,
+		"a@":                       false,
+		"@b.example":               false,
+		"two@at@b.example":         false,
+		"sp ace@b.example":         false,
+		"z@under_score.example":    false, // not a host name
+		"z@[127.0.0.1]":            false,
+		"z@bad\u2028line.example":  false,
+	} {
+		if got := ValidEmail(s); got != want {
+			t.Errorf("ValidEmail(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

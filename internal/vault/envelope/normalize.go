@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unicode"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -64,14 +65,28 @@ func NormalizePhone(s string) string {
 // the database can tell a member on an enforced domain (migration 00128).
 const EmailDomainField = "users.email_domain"
 
-// EmailDomain returns the domain of a normalised address (NormalizeEmail):
-// what follows its last "@", or "" when there is none. Index it with
+// EmailDomain returns the domain of a normalised address (NormalizeEmail)
+// as the DNS looks it up: what follows its last "@", mapped by UTS #46
+// (the IDNA lookup profile that mail software applies: ideographic and
+// full-width full stops become ".", soft hyphens and zero-width spaces
+// vanish, letters fold, internationalised labels become their xn-- form),
+// without a trailing dot; "" when there is no domain. Without the mapping,
+// "nurse@hospital。test" named a domain that matched no claim although
+// mail for it reaches hospital.test. A domain UTS #46 refuses comes back
+// as written (identity.ValidEmail refuses such addresses). Index it with
 // BlindIndex(EmailDomainField, …); a claimed SSO domain is indexed the same
-// way, lower-cased.
+// way.
 func EmailDomain(normalized string) string {
 	i := strings.LastIndexByte(normalized, '@')
 	if i < 0 || i == len(normalized)-1 {
 		return ""
 	}
-	return normalized[i+1:]
+	d := normalized[i+1:]
+	if a, err := idna.Lookup.ToASCII(d); err == nil && a != "" {
+		d = a
+	}
+	if t := strings.TrimSuffix(d, "."); t != "" {
+		d = t
+	}
+	return d
 }

@@ -59,6 +59,14 @@ func TestEmailDomain(t *testing.T) {
 		envelope.NormalizeEmail(" Bob@Hospital.EXAMPLE "): "hospital.example",
 		"no-at-sign": "",
 		"trailing@":  "",
+		// UTS #46, as mail software looks the domain up.
+		"nurse@hospital\u3002test": "hospital.test",
+		"nurse@hospital\uff0etest": "hospital.test",
+		"ann@hospi\u00adtal.test":  "hospital.test",
+		"bo@hospital\u200b.test":   "hospital.test",
+		"x@hospital.test.":         "hospital.test",
+		"y@b\u00fccher.example":    "xn--bcher-kva.example",
+		"z@under_score.example":    "under_score.example", // refused by UTS #46: as written
 	} {
 		if got := envelope.EmailDomain(in); got != want {
 			t.Errorf("EmailDomain(%q) = %q, want %q", in, got, want)
