@@ -2786,6 +2786,7 @@ declare
   me record;
   n_sessions int;
   n_links int;
+  n_keys int;
 begin
   perform private.sso_admin();
   select * into me from private.me();
@@ -2807,9 +2808,15 @@ begin
        and private.sso_bound(l.org_id, l.user_id)
     returning 1)
   select count(*) into n_links from ended;
+  with ended as (
+    update app.api_keys k set revoked_at = now()
+     where k.org_id = me.org_id and k.revoked_at is null
+       and private.sso_bound(k.org_id, k.created_by)
+    returning 1)
+  select count(*) into n_keys from ended;
   perform audit.append_as(me.org_id, 'sso.policy.update', 'success', 'org', me.org_id, p_request => p_request,
     p_details => jsonb_build_object('enforce_sso', p_enforce, 'sessions_ended', n_sessions,
-                                    'links_ended', n_links));
+                                    'links_ended', n_links, 'keys_ended', n_keys));
 end $$;
 
 ALTER FUNCTION app.set_sso_policy(p_enforce boolean, p_request text) OWNER TO ward_definer;
@@ -3308,6 +3315,7 @@ declare
   d app.sso_domains%rowtype;
   n_sessions int;
   n_links int;
+  n_keys int;
 begin
   perform private.sso_admin();
   select * into me from private.me();
@@ -3334,9 +3342,15 @@ begin
        and private.sso_bound(l.org_id, l.user_id)
     returning 1)
   select count(*) into n_links from ended;
+  with ended as (
+    update app.api_keys k set revoked_at = now()
+     where k.org_id = me.org_id and k.revoked_at is null
+       and private.sso_bound(k.org_id, k.created_by)
+    returning 1)
+  select count(*) into n_keys from ended;
   perform audit.append_as(me.org_id, 'sso.domain.verify', 'success', 'sso_connection', d.connection_id,
     p_request => p_request, p_details => jsonb_build_object('domain', d.domain, 'by', 'dns',
-      'sessions_ended', n_sessions, 'links_ended', n_links));
+      'sessions_ended', n_sessions, 'links_ended', n_links, 'keys_ended', n_keys));
 end $$;
 
 ALTER FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request text) OWNER TO ward_definer;

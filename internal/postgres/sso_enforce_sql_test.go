@@ -29,6 +29,7 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 		conn               = "0e000000-0000-4000-8000-000000000003"
 		admin, prov, guest = "0e000000-0000-4000-8000-000000000011", "0e000000-0000-4000-8000-000000000012", "0e000000-0000-4000-8000-000000000013"
 		late, clinic       = "0e000000-0000-4000-8000-000000000014", "0e000000-0000-4000-8000-000000000015"
+		boss               = "0e000000-0000-4000-8000-000000000016"
 	)
 	// The domain indexes the server would compute (here plain hashes).
 	super := func(q string, args ...any) {
@@ -114,7 +115,21 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 	super(`insert into app.magic_links (org_id, user_id, token_hash, expires_at) values ($1, $2, sha256('l2'), now() + interval '10 minutes')`, org, guest)
 	_ = env.Super.Pool.QueryRow(ctx, `select encode(sha256('l1'), 'hex'), encode(sha256('l2'), 'hex')`).Scan(&unspent, &spent)
 
+	// Admin API keys: one of an admin on the enforced domain (boss), one of
+	// the admin on another; a key resolves with no session, so no amr.
+	super(`insert into app.users (id, email_bidx, email_enc) values ($1, sha256('boss'), '\x00')`, boss)
+	super(`insert into app.email_domains (email_bidx, domain_bidx) values (sha256('boss'), sha256('d:hospital.test'))`)
+	super(`insert into app.memberships (org_id, user_id, role) values ($1, $2, 'admin')`, org, boss)
+	super(`insert into app.api_keys (org_id, key_hash, prefix, name, scopes, created_by) values
+	         ($1, sha256('k-boss'), 'sk_live_boss', 'boss', '{members}', $2),
+	         ($1, sha256('k-admin'), 'sk_live_admn', 'admin', '{members}', $3)`, org, boss, admin)
+	var bossKey, adminKey string
+	_ = env.Super.Pool.QueryRow(ctx, `select encode(sha256('k-boss'), 'hex'), encode(sha256('k-admin'), 'hex')`).Scan(&bossKey, &adminKey)
+
 	// Before enforcement every door is open (the test would pass vacuously otherwise).
+	if whoami(bossKey) != boss || whoami(adminKey) != admin {
+		t.Fatal("before enforcement, the admins' API keys do not resolve")
+	}
 	for _, h := range []string{linkHash, passkeyHash, ssoHash} {
 		if got := whoami(h); got != prov {
 			t.Fatalf("before enforcement, a session of prov resolves to %q", got)
@@ -134,13 +149,15 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 			t.Errorf("session %s after enforcement: revoked %q", id, got)
 		}
 	}
-	var sessionsEnded, linksEnded int
-	if err := env.Super.Pool.QueryRow(ctx, `select (details->>'sessions_ended')::int, (details->>'links_ended')::int
-		from audit.events where org_id = $1 and action = 'sso.policy.update'`, org).Scan(&sessionsEnded, &linksEnded); err != nil {
+	var sessionsEnded, linksEnded, keysEnded int
+	if err := env.Super.Pool.QueryRow(ctx, `select (details->>'sessions_ended')::int, (details->>'links_ended')::int,
+		coalesce((details->>'keys_ended')::int, -1)
+		from audit.events where org_id = $1 and action = 'sso.policy.update'`, org).Scan(&sessionsEnded, &linksEnded,
+		&keysEnded); err != nil {
 		t.Fatal(err)
 	}
-	if sessionsEnded != 2 || linksEnded != 1 {
-		t.Errorf("audited: %d sessions and %d links ended, want 2 and 1", sessionsEnded, linksEnded)
+	if sessionsEnded != 2 || linksEnded != 1 || keysEnded != 1 {
+		t.Errorf("audited: %d sessions, %d links and %d keys ended, want 2, 1 and 1", sessionsEnded, linksEnded, keysEnded)
 	}
 	// ... and prov's unspent link, not the guest's.
 	var live []bool
@@ -162,6 +179,8 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 		"the guest (another domain)":               {guestHash, guest},
 		"a member on a claimed, unverified domain": {clinicHash, clinic},
 		"a member whose domain is not noted yet":   {lateHash, late},
+		"the enforced-domain admin's API key":      {bossKey, ""},
+		"the other admin's API key":                {adminKey, admin},
 	} {
 		if got := whoami(c.hash); got != c.want {
 			t.Errorf("%s resolves to %q, want %q", name, got, c.want)
