@@ -80,7 +80,7 @@ func BenchmarkExport(b *testing.B) {
 		b.Run("format="+string(f), func(b *testing.B) {
 			var n int64
 			for b.Loop() {
-				sum, err := export.Write(ctx, env.Super.Pool, org, audit.Selection{}, f, export.Options{}, io.Discard)
+				sum, err := export.Write(ctx, export.Direct(env.Super.Pool), org, audit.Selection{}, f, export.Options{}, io.Discard)
 				if err != nil || sum.Events != benchEvents {
 					b.Fatalf("%v (%d events)", err, sum.Events)
 				}
