@@ -218,8 +218,8 @@ func (s *server) routes() {
 	// Exports and evidence bundles (docs/audit-exports.md): admins who
 	// stepped up; streamed, so no route deadline.
 	if ex := s.deps.Export; ex != nil {
-		api.route("GET /v1/audit/export", stepUp(as(admin, "audit.export")), handleAuditExport(ex, fail), deadline(noDeadline))
-		api.route("GET /v1/audit/export/bundle", stepUp(as(admin, "audit.export")), handleAuditBundle(ex, fail), deadline(noDeadline))
+		api.route("GET /v1/audit/export", stepUp(as(admin, "audit.export")), handleAuditExport(ex, fail), deadline(noDeadline), streamLimit(exportWriteWindow))
+		api.route("GET /v1/audit/export/bundle", stepUp(as(admin, "audit.export")), handleAuditBundle(ex, fail), deadline(noDeadline), streamLimit(exportWriteWindow))
 	}
 	// SIEM streams: admins list them; configuring one wants a step-up.
 	if sk := s.deps.Sinks; sk != nil {

@@ -65,6 +65,7 @@ type routeOption func(*routeConfig)
 type routeConfig struct {
 	maxBody  int64
 	deadline time.Duration
+	limit    time.Duration
 }
 
 // bodyLimit sets the route's request body limit in bytes (a streamed
@@ -76,6 +77,11 @@ func bodyLimit(n int64) routeOption { return func(c *routeConfig) { c.maxBody = 
 func deadline(d time.Duration) routeOption { return func(c *routeConfig) { c.deadline = d } }
 
 const noDeadline time.Duration = -1
+
+// streamLimit bounds the whole of a route without a deadline (an export):
+// its context ends at now + d, and so does the connection's write
+// deadline, which each write moves only closer (responseWriter.limit).
+func streamLimit(d time.Duration) routeOption { return func(c *routeConfig) { c.limit = d } }
 
 // route registers h for pattern on the surface: the route's body limit and
 // deadline apply, then what n asks of the caller.
@@ -159,7 +165,14 @@ func (sf *surface) limited(rc routeConfig, next http.Handler) http.Handler {
 			// stops reading, ends the request (progressBody,
 			// responseWriter.stall). A body not read yet keeps a read
 			// deadline one window away until its first read.
-			_ = ctl.SetWriteDeadline(time.Time{})
+			var end time.Time
+			if rc.limit > 0 {
+				end = time.Now().Add(rc.limit)
+				ctx, cancel := context.WithDeadline(r.Context(), end)
+				defer cancel()
+				r = r.WithContext(ctx)
+			}
+			_ = ctl.SetWriteDeadline(end)
 			if r.Body == nil || r.Body == http.NoBody {
 				_ = ctl.SetReadDeadline(time.Time{})
 			} else {
@@ -179,7 +192,7 @@ func (sf *surface) limited(rc routeConfig, next http.Handler) http.Handler {
 				}()
 			}
 			if rw, ok := w.(*responseWriter); ok {
-				rw.stall, rw.ctl = sf.s.cfg.StallWindow, ctl
+				rw.stall, rw.ctl, rw.limit = sf.s.cfg.StallWindow, ctl, end
 			}
 		}
 		r.Body = http.MaxBytesReader(unwrap(w), r.Body, rc.maxBody)
@@ -279,6 +292,10 @@ type responseWriter struct {
 	// connection's write deadline at now + stall through ctl.
 	stall time.Duration
 	ctl   *http.ResponseController
+	// limit, when set (streamLimit), is when the whole response must have
+	// been written: a write's deadline is never later, and between writes
+	// the connection's write deadline stays at limit.
+	limit time.Time
 }
 
 func (w *responseWriter) WriteHeader(code int) {
@@ -302,8 +319,14 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 		// that resets the stream when it fires, whether or not a write
 		// is waiting, so a stream silent between writes (an upstream
 		// thinking) must not carry one.
-		_ = w.ctl.SetWriteDeadline(time.Now().Add(w.stall))
-		defer func() { _ = w.ctl.SetWriteDeadline(time.Time{}) }()
+		// A limit stays armed between writes: the response ends there,
+		// written or not.
+		d := time.Now().Add(w.stall)
+		if !w.limit.IsZero() && w.limit.Before(d) {
+			d = w.limit
+		}
+		_ = w.ctl.SetWriteDeadline(d)
+		defer func() { _ = w.ctl.SetWriteDeadline(w.limit) }()
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)

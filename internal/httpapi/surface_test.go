@@ -320,3 +320,41 @@ func TestNeedCheck(t *testing.T) {
 		})
 	}
 }
+
+// A streamed route with a limit (the exports) ends at the limit even while
+// its client keeps up: the context ends then, and the connection's write
+// deadline holds there, each write moving it no later (a write re-armed
+// per stall window and cleared after used to lift it). The handler here
+// ignores its context, so only the write deadline can stop it.
+func TestSurfaceStreamLimit(t *testing.T) {
+	ended := make(chan string, 1)
+	hasDeadline := make(chan bool, 1)
+	srv := surfaceServer(t, Config{StallWindow: 5 * time.Second}, func(s *server) {
+		s.api.route("GET /v1/stream", public, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, ok := r.Context().Deadline()
+			hasDeadline <- ok
+			chunk := strings.Repeat("x", 1024)
+			for stop := time.Now().Add(15 * time.Second); time.Now().Before(stop); {
+				if _, err := io.WriteString(w, chunk); err != nil {
+					ended <- "write"
+					return
+				}
+				_ = http.NewResponseController(w).Flush()
+				time.Sleep(20 * time.Millisecond)
+			}
+			ended <- "the stream outlived its limit"
+		}), deadline(noDeadline), streamLimit(500*time.Millisecond))
+	})
+	resp, err := srv.Client().Get(srv.URL + "/v1/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body) // a client that keeps up
+	resp.Body.Close()
+	if !<-hasDeadline {
+		t.Error("the handler's context has no deadline")
+	}
+	if why := <-ended; why != "write" {
+		t.Fatal(why)
+	}
+}
