@@ -264,6 +264,13 @@ func (sf *surface) noRoute(w http.ResponseWriter, r *http.Request) {
 // writeError answers err in the surface's shape. Unmapped errors are 500s
 // whose text goes to the log only (it carries ids at most, a package rule).
 func (sf *surface) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if clientGone(w, r) {
+		// Whatever failed failed because the client left (a reset stream,
+		// a closed connection): nothing to answer, nothing to alert on.
+		sf.s.log.DebugContext(r.Context(), "client gone", "request_id", requestIDFrom(r.Context()),
+			"surface", sf.name, "route", r.Pattern)
+		return
+	}
 	status, code, detail := problemFor(err)
 	if d, ok := errkind.RetryAfter(err); ok && d > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
@@ -273,6 +280,32 @@ func (sf *surface) writeError(w http.ResponseWriter, r *http.Request, err error)
 			"surface", sf.name, "route", r.Pattern, "err", err)
 	}
 	sf.encode(w, r, status, code, detail)
+}
+
+// statusClientGone is what the access log records for a request whose
+// client left before it was answered (nginx's 499; never sent).
+const statusClientGone = 499
+
+// clientGone reports whether r's client has left (its context was
+// cancelled: a closed connection or a reset stream, not a deadline), and
+// if so records statusClientGone on w for the access log.
+func clientGone(w http.ResponseWriter, r *http.Request) bool {
+	if !errors.Is(r.Context().Err(), context.Canceled) {
+		return false
+	}
+	for {
+		switch x := w.(type) {
+		case *responseWriter:
+			if x.status == 0 {
+				x.status = statusClientGone
+			}
+			return true
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return true
+		}
+	}
 }
 
 // writeError answers err on the JSON API.
