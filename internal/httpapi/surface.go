@@ -203,6 +203,14 @@ func (sf *surface) limited(rc routeConfig, next http.Handler) http.Handler {
 // ServeHTTP runs the surface's stack around its mux. The access log line
 // holds the route pattern, never the URL (a query may hold a token).
 func (sf *surface) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sf.serve(w, r, nil)
+}
+
+// serve runs the surface's stack around inner, or around its mux when
+// inner is nil: handler() sends it what the top-level mux answers itself (a
+// redirect to a cleaned path, OPTIONS *), so that those answers too carry
+// the security headers and an access log line.
+func (sf *surface) serve(w http.ResponseWriter, r *http.Request, inner http.Handler) {
 	start := time.Now()
 	id := newRequestID()
 	ctx := identity.WithRequest(r.Context(), identity.Request{ID: id, IP: sf.s.clientIP(r),
@@ -240,6 +248,10 @@ func (sf *surface) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"route", r.Pattern, "status", rw.status, "bytes", rw.bytes,
 			"ms", float64(time.Since(start).Microseconds())/1000)
 	}()
+	if inner != nil {
+		inner.ServeHTTP(rw, r)
+		return
+	}
 	if _, pattern := sf.mux.Handler(r); pattern == "" {
 		sf.noRoute(rw, r)
 		return
