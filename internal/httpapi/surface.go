@@ -276,14 +276,16 @@ func (sf *surface) noRoute(w http.ResponseWriter, r *http.Request) {
 // writeError answers err in the surface's shape. Unmapped errors are 500s
 // whose text goes to the log only (it carries ids at most, a package rule).
 func (sf *surface) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	if clientGone(w, r) {
-		// Whatever failed failed because the client left (a reset stream,
-		// a closed connection): nothing to answer, nothing to alert on.
+	status, code, detail := problemFor(err)
+	if status == http.StatusInternalServerError && clientGone(w, r) {
+		// What failed failed because the client left (a reset stream, a
+		// closed connection): nothing to answer, nothing to alert on. (An
+		// answer of its own, such as the 408 of a stalled body whose
+		// refusal also ends the context, is still sent.)
 		sf.s.log.DebugContext(r.Context(), "client gone", "request_id", requestIDFrom(r.Context()),
 			"surface", sf.name, "route", r.Pattern)
 		return
 	}
-	status, code, detail := problemFor(err)
 	if d, ok := errkind.RetryAfter(err); ok && d > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
 	}
