@@ -102,12 +102,12 @@ func bench(ctx context.Context, cfg benchConfig, clients []int, stdout, stderr i
 		return err
 	}
 	defer super.Close()
-	db, err := postgres.Open(ctx, appURL)
+	// Sized before the pool is made: Pool.Config() returns a copy.
+	db, err := postgres.Open(ctx, appURL, postgres.MaxConns(64))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	db.Pool.Config().MaxConns = 64
 
 	ring, err := cfg.keyring()
 	if err != nil {

@@ -125,25 +125,26 @@ func runAuditExport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return closeRemove(file, err)
 	}
-	err = op.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if bundle {
-			signer, _, err := op.keys.Signer(ctx, op.db)
-			if err != nil {
-				return err
-			}
-			sum, err := export.WriteBundle(ctx, tx, orgID, filter, f, opts, signer, w)
-			if err == nil {
-				fmt.Fprintf(stderr, "ward: bundle of %s: seq %d..%d, %d events, checkpoint %d, %d bytes\n", sum.Origin,
-					sum.First, sum.Last, sum.Events, sum.Checkpoint, sum.Bytes)
-			}
-			return err
+	// Read page by page, each page in a short transaction of its own.
+	rd := func(ctx context.Context, fn func(ctx context.Context, q audit.Querier) error) error {
+		return op.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error { return fn(ctx, tx) })
+	}
+	if bundle {
+		signer, _, err := op.keys.Signer(ctx, op.db)
+		if err != nil {
+			return closeRemove(file, err)
 		}
-		sum, err := export.Write(ctx, tx, orgID, filter.Selection(), f, opts, w)
+		sum, err := export.WriteBundle(ctx, rd, orgID, filter, f, opts, signer, w)
 		if err == nil {
-			fmt.Fprintf(stderr, "ward: exported %d events (seq %d..%d), %d bytes\n", sum.Events, sum.FirstSeq, sum.LastSeq, sum.Bytes)
+			fmt.Fprintf(stderr, "ward: bundle of %s: seq %d..%d, %d events, checkpoint %d, %d bytes\n", sum.Origin,
+				sum.First, sum.Last, sum.Events, sum.Checkpoint, sum.Bytes)
 		}
-		return err
-	})
+		return closeRemove(file, err)
+	}
+	sum, err := export.Write(ctx, rd, orgID, filter.Selection(), f, opts, w)
+	if err == nil {
+		fmt.Fprintf(stderr, "ward: exported %d events (seq %d..%d), %d bytes\n", sum.Events, sum.FirstSeq, sum.LastSeq, sum.Bytes)
+	}
 	return closeRemove(file, err)
 }
 

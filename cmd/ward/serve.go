@@ -311,6 +311,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// OPTIONS * reaches the handler, which answers it with the
+		// security headers and logs it.
+		DisableGeneralOptionsHandler: true,
 	}
 	go watchDatabase(ctx, db.Pool.Ping, log, 5*time.Second)
 	// The audit integrator: sequences pending events on this node (any

@@ -24,12 +24,29 @@ type Selection struct {
 	Action string
 	// MinSeq and MaxSeq bound the position (0: unbounded).
 	MinSeq, MaxSeq int64
+	// Limit caps how many events Scan streams, the first in seq order
+	// (0: no cap): a page of a keyset scan (MinSeq past the last one read).
+	Limit int64
 }
 
 // Filtered reports whether s keeps only some events of its time and
 // position range (a patient, actor or action).
 func (s Selection) Filtered() bool {
 	return s.Patient.Valid || s.Actor.Valid || s.Case.Valid || s.Action != ""
+}
+
+// Check reports whether s is well formed. Errors: ErrInvalidFilter.
+func (s Selection) Check() error {
+	if s.Action != "" && !validAction(s.Action) {
+		return fmt.Errorf("%w: malformed action", ErrInvalidFilter)
+	}
+	if !s.From.IsZero() && !s.To.IsZero() && !s.From.Before(s.To) {
+		return fmt.Errorf("%w: from must be before to", ErrInvalidFilter)
+	}
+	if s.MinSeq < 0 || s.MaxSeq < 0 || s.Limit < 0 || (s.MaxSeq != 0 && s.MinSeq > s.MaxSeq) {
+		return fmt.Errorf("%w: bad seq range", ErrInvalidFilter)
+	}
+	return nil
 }
 
 // Scan streams the sequenced events of org that s selects into fn, in seq
@@ -43,14 +60,8 @@ func (s Selection) Filtered() bool {
 // Errors: ErrInvalidFilter for a malformed action or inverted range,
 // wrapping ErrForbidden when the database refuses, or a database error.
 func Scan(ctx context.Context, q Querier, org uuid.UUID, s Selection, fn func(r *Row, bad string) error) error {
-	if s.Action != "" && !validAction(s.Action) {
-		return fmt.Errorf("%w: malformed action", ErrInvalidFilter)
-	}
-	if !s.From.IsZero() && !s.To.IsZero() && !s.From.Before(s.To) {
-		return fmt.Errorf("%w: from must be before to", ErrInvalidFilter)
-	}
-	if s.MinSeq < 0 || s.MaxSeq < 0 || (s.MaxSeq != 0 && s.MinSeq > s.MaxSeq) {
-		return fmt.Errorf("%w: bad seq range", ErrInvalidFilter)
+	if err := s.Check(); err != nil {
+		return err
 	}
 	var from, to *time.Time
 	if !s.From.IsZero() {
@@ -67,6 +78,10 @@ func Scan(ctx context.Context, q Querier, org uuid.UUID, s Selection, fn func(r 
 	if maxSeq == 0 {
 		maxSeq = 1 << 62
 	}
+	var limit *int64
+	if s.Limit > 0 {
+		limit = &s.Limit
+	}
 	rows, err := q.Query(ctx, `select `+rowColumns+` from audit.events
 		where org_id = $1 and seq between $2 and $3
 		  and ($4::timestamptz is null or at >= $4) and ($5::timestamptz is null or at < $5)
@@ -74,7 +89,7 @@ func Scan(ctx context.Context, q Querier, org uuid.UUID, s Selection, fn func(r 
 		  and ($7::uuid is null or actor_id = $7)
 		  and ($8::text is null or action = $8)
 		  and ($9::uuid is null or case_id = $9)
-		order by seq`, org, max(s.MinSeq, 1), maxSeq, from, to, s.Patient, s.Actor, action, s.Case)
+		order by seq limit $10`, org, max(s.MinSeq, 1), maxSeq, from, to, s.Patient, s.Actor, action, s.Case, limit)
 	if err != nil {
 		return fmt.Errorf("audit: read org %s: %w", org, err)
 	}
@@ -101,6 +116,29 @@ func SeqRange(ctx context.Context, q Querier, org uuid.UUID, from, to time.Time,
 		return 0, 0, fmt.Errorf("audit: seq range of org %s: %w", org, err)
 	}
 	return first, last, nil
+}
+
+// MaxSeq returns the newest seq of org's sequenced events that q sees, 0
+// when there is none: the size of the org's tree as q's snapshot has it
+// (events are sequenced one org at a time, under its head row's lock, so
+// every snapshot sees a prefix of the log).
+func MaxSeq(ctx context.Context, q Querier, org uuid.UUID) (int64, error) {
+	var n int64
+	err := q.QueryRow(ctx, `select coalesce(max(seq), 0) from audit.events where org_id = $1 and seq >= 1`, org).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("audit: newest seq of org %s: %w", org, err)
+	}
+	return n, nil
+}
+
+// Visible reports whether q sees org's sequenced event at seq.
+func Visible(ctx context.Context, q Querier, org uuid.UUID, seq int64) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, `select exists (select from audit.events where org_id = $1 and seq = $2)`, org, seq).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("audit: read org %s: %w", org, err)
+	}
+	return ok, nil
 }
 
 // LeafRange streams org's leaf hashes from seq first to last, in order,

@@ -1,10 +1,12 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -137,4 +139,74 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// At most two exports of an org run at once: with two exports of a large
+// log stalled on clients that stopped reading, a third is refused with
+// 429 exports_busy and a Retry-After (not recorded: nothing was
+// exported); once those clients leave, exports run again.
+func TestAuditExportConcurrencyCap(t *testing.T) {
+	w := newWorld(t)
+	a := w.createOrg("Export cap")
+	w.populate(a, "xc")
+	// About 35 MB of FHIR: more than the loopback socket buffers hold.
+	if _, err := w.env.Super.Pool.Exec(context.Background(), `select audit.append_as(p_org => $1,
+		p_action => 'patient.read', p_outcome => 'success', p_object_type => 'patient', p_object_id => $2,
+		p_patient => $2, p_results => '{}', p_request => 'req-' || i, p_ip => '192.0.2.7', p_ua => 'cap test',
+		p_details => jsonb_build_object('i', i), p_actor => $3) from generate_series(1, 10000) i`,
+		a.ID, a.P1, a.Admin.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.integrate()
+	const path = "/v1/audit/export?format=fhir-ndjson"
+	var stalled []net.Conn
+	defer func() {
+		for _, c := range stalled {
+			c.Close()
+		}
+	}()
+	for range export.MaxPerOrg {
+		conn, err := net.Dial("tcp", w.srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		stalled = append(stalled, conn)
+		req, _ := http.NewRequest("GET", w.srv.URL+path, nil)
+		w.authorize(req, a.Admin.Token)
+		if err := req.Write(conn); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), req) // the headers, then no more reading
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("stalled export: %v %v", resp, err)
+		}
+	}
+	before := w.auditCount(a.ID, "audit.export", "success")
+	resp, body := w.request("GET", path, a.Admin.Token, nil)
+	if resp.StatusCode != http.StatusTooManyRequests || problemCode(t, body) != "exports_busy" ||
+		resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("a third export: %d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	resp, body = w.request("GET", "/v1/audit/export/bundle", a.Admin.Token, nil)
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a bundle beside them: %d %s", resp.StatusCode, body)
+	}
+	if got := w.auditCount(a.ID, "audit.export", "success"); got != before {
+		t.Fatalf("refused exports recorded: %d, were %d", got, before)
+	}
+	for _, c := range stalled {
+		c.Close()
+	}
+	stalled = nil
+	// The stalled exports end at their next write; then there is room.
+	for i := 0; ; i++ {
+		resp, body = w.request("GET", "/v1/audit/export?action=auth.signin", a.Admin.Token, nil)
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+		if resp.StatusCode != http.StatusTooManyRequests || i == 100 {
+			t.Fatalf("after the clients left: %d %s", resp.StatusCode, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -28,6 +28,12 @@ func handleReadyz(ready func(context.Context) error, log *slog.Logger) http.Hand
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := ready(ctx); err != nil {
+			if clientGone(w, r) {
+				// The caller left (or gave up on) its own probe: that says
+				// nothing about this server.
+				log.Debug("readiness probe abandoned by its client")
+				return
+			}
 			// The probe is public: the reason (which may hold a role name,
 			// a socket path or a host) goes to the log, not to the caller.
 			log.Warn("not ready", "err", err)

@@ -9,8 +9,9 @@ import (
 	"github.com/wardhq/ward/internal/audit/export"
 )
 
-// exportWriteWindow is how long an export may take to stream: the
-// server's write timeout is for ordinary responses.
+// exportWriteWindow is how long an export may take to stream, all of it
+// (the route's streamLimit): the server's write timeout is for ordinary
+// responses, and the stall window only bounds each write.
 const exportWriteWindow = time.Hour
 
 // exportQuery decodes the query of the export routes: format, from, to
@@ -84,7 +85,6 @@ func handleAuditExport(svc *export.Service, fail errorWriter) http.Handler {
 			fail(w, r, err)
 			return
 		}
-		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(exportWriteWindow))
 		lw := &lazyHeaders{w: w, contentType: f.ContentType(), filename: "audit-export" + f.Ext()}
 		if _, err := svc.Export(r.Context(), f, filter, lw); err != nil {
 			if !lw.started {
@@ -107,7 +107,6 @@ func handleAuditBundle(svc *export.Service, fail errorWriter) http.Handler {
 			fail(w, r, err)
 			return
 		}
-		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(exportWriteWindow))
 		lw := &lazyHeaders{w: w, contentType: "application/x-tar", filename: "audit-evidence.tar"}
 		if _, err := svc.Bundle(r.Context(), f, filter, lw); err != nil {
 			if !lw.started {

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 )
 
 // /readyz is public: when not ready it says so with a fixed reason, and the
@@ -51,5 +53,51 @@ func TestMetricsOnlyToOperators(t *testing.T) {
 		if rec.Code != want || want == 403 && strings.Contains(rec.Body.String(), "ward_up") {
 			t.Errorf("%s: %d %s, want %d", addr, rec.Code, rec.Body, want)
 		}
+	}
+}
+
+// A client that leaves before its answer (a closed connection, a reset
+// stream) is no server failure: no ERROR line, no 500, and the access log
+// records 499. An unauthenticated flood of HEADERS then RST_STREAM would
+// otherwise fill the log with 500s and false alerts. A probe of /readyz
+// its own caller abandoned does not say the server is not ready.
+func TestClientGoneIsNoError(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil)) // Info and up
+	s := newServer(Config{}, Deps{Log: log, Ready: func(ctx context.Context) error {
+		<-ctx.Done()
+		return ctx.Err()
+	}})
+	s.routes()
+	s.api.route("GET /v1/gone", public, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+		s.writeError(w, r, fmt.Errorf("records: list: %w", r.Context().Err()))
+	}))
+	h := s.handler()
+	for _, path := range []string{"/v1/gone", "/readyz"} {
+		logs.Reset()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil).WithContext(ctx))
+		if strings.Contains(logs.String(), `"level":"ERROR"`) || strings.Contains(logs.String(), `"level":"WARN"`) {
+			t.Errorf("%s: %s", path, logs.String())
+		}
+		if !strings.Contains(logs.String(), `"status":499`) {
+			t.Errorf("%s: the access log does not record 499: %s", path, logs.String())
+		}
+		if strings.Contains(rec.Body.String(), "internal") || strings.Contains(rec.Body.String(), "not_ready") {
+			t.Errorf("%s: answered %d %s", path, rec.Code, rec.Body)
+		}
+	}
+	// A deadline is no client gone: still an error.
+	logs.Reset()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	<-ctx.Done()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil).WithContext(ctx))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(logs.String(), "not ready") {
+		t.Errorf("readyz past a deadline: %d %s", rec.Code, logs.String())
 	}
 }

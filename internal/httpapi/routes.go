@@ -64,7 +64,35 @@ func (s *server) handler() http.Handler {
 	mux.Handle("/scim/v2/", s.scim)
 	mux.Handle("/llm/", s.gateway)
 	mux.Handle("/", s.console)
-	return mux
+	// Every request reaches a surface, with its headers and access log;
+	// what the mux answers itself (a redirect to the cleaned path of
+	// //v1/me, OPTIONS * when the server passes it on, which cmd/ward's
+	// does) goes through the API's stack.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.RequestURI == "*" {
+			s.api.serve(w, r, http.HandlerFunc(optionsStar))
+			return
+		}
+		if h, _ := mux.Handler(r); h != nil {
+			if sf, ok := h.(*surface); ok {
+				sf.ServeHTTP(w, r)
+				return
+			}
+		}
+		s.api.serve(w, r, mux)
+	})
+}
+
+// optionsStar answers OPTIONS * (what the server's own handler for it
+// answers) and refuses any other method on *.
+func optionsStar(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodOptions {
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
 }
 
 // routes lists every route of the JSON API and what each needs.
@@ -218,8 +246,8 @@ func (s *server) routes() {
 	// Exports and evidence bundles (docs/audit-exports.md): admins who
 	// stepped up; streamed, so no route deadline.
 	if ex := s.deps.Export; ex != nil {
-		api.route("GET /v1/audit/export", stepUp(as(admin, "audit.export")), handleAuditExport(ex, fail), deadline(noDeadline))
-		api.route("GET /v1/audit/export/bundle", stepUp(as(admin, "audit.export")), handleAuditBundle(ex, fail), deadline(noDeadline))
+		api.route("GET /v1/audit/export", stepUp(as(admin, "audit.export")), handleAuditExport(ex, fail), deadline(noDeadline), streamLimit(exportWriteWindow))
+		api.route("GET /v1/audit/export/bundle", stepUp(as(admin, "audit.export")), handleAuditBundle(ex, fail), deadline(noDeadline), streamLimit(exportWriteWindow))
 	}
 	// SIEM streams: admins list them; configuring one wants a step-up.
 	if sk := s.deps.Sinks; sk != nil {

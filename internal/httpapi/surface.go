@@ -65,6 +65,7 @@ type routeOption func(*routeConfig)
 type routeConfig struct {
 	maxBody  int64
 	deadline time.Duration
+	limit    time.Duration
 }
 
 // bodyLimit sets the route's request body limit in bytes (a streamed
@@ -76,6 +77,11 @@ func bodyLimit(n int64) routeOption { return func(c *routeConfig) { c.maxBody = 
 func deadline(d time.Duration) routeOption { return func(c *routeConfig) { c.deadline = d } }
 
 const noDeadline time.Duration = -1
+
+// streamLimit bounds the whole of a route without a deadline (an export):
+// its context ends at now + d, and so does the connection's write
+// deadline, which each write moves only closer (responseWriter.limit).
+func streamLimit(d time.Duration) routeOption { return func(c *routeConfig) { c.limit = d } }
 
 // route registers h for pattern on the surface: the route's body limit and
 // deadline apply, then what n asks of the caller.
@@ -159,7 +165,14 @@ func (sf *surface) limited(rc routeConfig, next http.Handler) http.Handler {
 			// stops reading, ends the request (progressBody,
 			// responseWriter.stall). A body not read yet keeps a read
 			// deadline one window away until its first read.
-			_ = ctl.SetWriteDeadline(time.Time{})
+			var end time.Time
+			if rc.limit > 0 {
+				end = time.Now().Add(rc.limit)
+				ctx, cancel := context.WithDeadline(r.Context(), end)
+				defer cancel()
+				r = r.WithContext(ctx)
+			}
+			_ = ctl.SetWriteDeadline(end)
 			if r.Body == nil || r.Body == http.NoBody {
 				_ = ctl.SetReadDeadline(time.Time{})
 			} else {
@@ -179,7 +192,7 @@ func (sf *surface) limited(rc routeConfig, next http.Handler) http.Handler {
 				}()
 			}
 			if rw, ok := w.(*responseWriter); ok {
-				rw.stall, rw.ctl = sf.s.cfg.StallWindow, ctl
+				rw.stall, rw.ctl, rw.limit = sf.s.cfg.StallWindow, ctl, end
 			}
 		}
 		r.Body = http.MaxBytesReader(unwrap(w), r.Body, rc.maxBody)
@@ -190,6 +203,14 @@ func (sf *surface) limited(rc routeConfig, next http.Handler) http.Handler {
 // ServeHTTP runs the surface's stack around its mux. The access log line
 // holds the route pattern, never the URL (a query may hold a token).
 func (sf *surface) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sf.serve(w, r, nil)
+}
+
+// serve runs the surface's stack around inner, or around its mux when
+// inner is nil: handler() sends it what the top-level mux answers itself (a
+// redirect to a cleaned path, OPTIONS *), so that those answers too carry
+// the security headers and an access log line.
+func (sf *surface) serve(w http.ResponseWriter, r *http.Request, inner http.Handler) {
 	start := time.Now()
 	id := newRequestID()
 	ctx := identity.WithRequest(r.Context(), identity.Request{ID: id, IP: sf.s.clientIP(r),
@@ -227,6 +248,10 @@ func (sf *surface) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"route", r.Pattern, "status", rw.status, "bytes", rw.bytes,
 			"ms", float64(time.Since(start).Microseconds())/1000)
 	}()
+	if inner != nil {
+		inner.ServeHTTP(rw, r)
+		return
+	}
 	if _, pattern := sf.mux.Handler(r); pattern == "" {
 		sf.noRoute(rw, r)
 		return
@@ -252,6 +277,15 @@ func (sf *surface) noRoute(w http.ResponseWriter, r *http.Request) {
 // whose text goes to the log only (it carries ids at most, a package rule).
 func (sf *surface) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, detail := problemFor(err)
+	if status == http.StatusInternalServerError && clientGone(w, r) {
+		// What failed failed because the client left (a reset stream, a
+		// closed connection): nothing to answer, nothing to alert on. (An
+		// answer of its own, such as the 408 of a stalled body whose
+		// refusal also ends the context, is still sent.)
+		sf.s.log.DebugContext(r.Context(), "client gone", "request_id", requestIDFrom(r.Context()),
+			"surface", sf.name, "route", r.Pattern)
+		return
+	}
 	if d, ok := errkind.RetryAfter(err); ok && d > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
 	}
@@ -260,6 +294,32 @@ func (sf *surface) writeError(w http.ResponseWriter, r *http.Request, err error)
 			"surface", sf.name, "route", r.Pattern, "err", err)
 	}
 	sf.encode(w, r, status, code, detail)
+}
+
+// statusClientGone is what the access log records for a request whose
+// client left before it was answered (nginx's 499; never sent).
+const statusClientGone = 499
+
+// clientGone reports whether r's client has left (its context was
+// cancelled: a closed connection or a reset stream, not a deadline), and
+// if so records statusClientGone on w for the access log.
+func clientGone(w http.ResponseWriter, r *http.Request) bool {
+	if !errors.Is(r.Context().Err(), context.Canceled) {
+		return false
+	}
+	for {
+		switch x := w.(type) {
+		case *responseWriter:
+			if x.status == 0 {
+				x.status = statusClientGone
+			}
+			return true
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return true
+		}
+	}
 }
 
 // writeError answers err on the JSON API.
@@ -279,6 +339,10 @@ type responseWriter struct {
 	// connection's write deadline at now + stall through ctl.
 	stall time.Duration
 	ctl   *http.ResponseController
+	// limit, when set (streamLimit), is when the whole response must have
+	// been written: a write's deadline is never later, and between writes
+	// the connection's write deadline stays at limit.
+	limit time.Time
 }
 
 func (w *responseWriter) WriteHeader(code int) {
@@ -302,8 +366,14 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 		// that resets the stream when it fires, whether or not a write
 		// is waiting, so a stream silent between writes (an upstream
 		// thinking) must not carry one.
-		_ = w.ctl.SetWriteDeadline(time.Now().Add(w.stall))
-		defer func() { _ = w.ctl.SetWriteDeadline(time.Time{}) }()
+		// A limit stays armed between writes: the response ends there,
+		// written or not.
+		d := time.Now().Add(w.stall)
+		if !w.limit.IsZero() && w.limit.Before(d) {
+			d = w.limit
+		}
+		_ = w.ctl.SetWriteDeadline(d)
+		defer func() { _ = w.ctl.SetWriteDeadline(w.limit) }()
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -319,4 +322,116 @@ func TestNeedCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A streamed route with a limit (the exports) ends at the limit even while
+// its client keeps up: the context ends then, and the connection's write
+// deadline holds there, each write moving it no later (a write re-armed
+// per stall window and cleared after used to lift it). The handler here
+// ignores its context, so only the write deadline can stop it.
+func TestSurfaceStreamLimit(t *testing.T) {
+	ended := make(chan string, 1)
+	hasDeadline := make(chan bool, 1)
+	srv := surfaceServer(t, Config{StallWindow: 5 * time.Second}, func(s *server) {
+		s.api.route("GET /v1/stream", public, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, ok := r.Context().Deadline()
+			hasDeadline <- ok
+			chunk := strings.Repeat("x", 1024)
+			for stop := time.Now().Add(15 * time.Second); time.Now().Before(stop); {
+				if _, err := io.WriteString(w, chunk); err != nil {
+					ended <- "write"
+					return
+				}
+				_ = http.NewResponseController(w).Flush()
+				time.Sleep(20 * time.Millisecond)
+			}
+			ended <- "the stream outlived its limit"
+		}), deadline(noDeadline), streamLimit(500*time.Millisecond))
+	})
+	resp, err := srv.Client().Get(srv.URL + "/v1/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body) // a client that keeps up
+	resp.Body.Close()
+	if !<-hasDeadline {
+		t.Error("the handler's context has no deadline")
+	}
+	if why := <-ended; why != "write" {
+		t.Fatal(why)
+	}
+}
+
+// What the top-level mux answers itself carries the security headers and
+// an access log line: the redirect to a cleaned path (//v1/me), and
+// OPTIONS * on a server that passes it on (cmd/ward's does).
+func TestOuterAnswersHaveHeaders(t *testing.T) {
+	var logs syncLog
+	s := newServer(Config{}, Deps{Log: slog.New(slog.NewJSONHandler(&logs, nil))})
+	s.routes()
+	srv := httptest.NewUnstartedServer(s.handler())
+	srv.Config.DisableGeneralOptionsHandler = true
+	srv.Start()
+	t.Cleanup(srv.Close)
+	check := func(what string, status int, hdr http.Header) {
+		t.Helper()
+		for k, v := range apiHeaders {
+			if hdr.Get(k) != v {
+				t.Errorf("%s (%d): %s is %q", what, status, k, hdr.Get(k))
+			}
+		}
+		if hdr.Get("X-Request-Id") == "" {
+			t.Errorf("%s: no X-Request-Id", what)
+		}
+		if !strings.Contains(logs.String(), `"status":`+strconv.Itoa(status)) {
+			t.Errorf("%s: no access log line: %s", what, logs.String())
+		}
+	}
+	client := srv.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Get(srv.URL + "//v1/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTemporaryRedirect && resp.StatusCode != http.StatusMovedPermanently {
+		t.Fatalf("//v1/me: %d", resp.StatusCode)
+	}
+	check("//v1/me", resp.StatusCode, resp.Header)
+
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "OPTIONS * HTTP/1.1\r\nHost: ward.test\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: "OPTIONS"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("OPTIONS *: %d", resp.StatusCode)
+	}
+	check("OPTIONS *", resp.StatusCode, resp.Header)
+}
+
+// syncLog is a log buffer written by the server's goroutines.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,17 +54,45 @@ type DB struct {
 	Pool *pgxpool.Pool
 }
 
-// Open connects a pool to url and pings it. It returns an error naming the
-// problem, never the URL's password.
-func Open(ctx context.Context, url string) (*DB, error) {
+// An Option adjusts a pool before Open connects it.
+type Option func(*pgxpool.Config)
+
+// MaxConns sizes the pool at n connections, whatever the URL says.
+func MaxConns(n int32) Option { return func(c *pgxpool.Config) { c.MaxConns = n } }
+
+// DefaultMaxConns is the pool size when the URL does not set one
+// (pool_max_conns): max(8, 4 × CPUs). pgxpool's own default, max(4, CPUs),
+// is 4 on a small machine, which a few slow requests can all hold.
+func DefaultMaxConns() int32 { return int32(max(8, 4*runtime.NumCPU())) }
+
+// poolConfig parses url: the pool size is the URL's pool_max_conns, else
+// DefaultMaxConns; then opts.
+func poolConfig(url string, opts []Option) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: bad database URL: %w", badURL(url))
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns()
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "ward"
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
 		registerUUID(c.TypeMap())
 		return nil
+	}
+	for _, o := range opts {
+		o(cfg)
+	}
+	return cfg, nil
+}
+
+// Open connects a pool to url and pings it. The pool holds the URL's
+// pool_max_conns connections at most, else DefaultMaxConns. It returns an
+// error naming the problem, never the URL's password.
+func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
+	cfg, err := poolConfig(url, opts)
+	if err != nil {
+		return nil, err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -79,12 +108,11 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // OpenAs is Open with every connection switched to role (SET ROLE) before
 // use: for an operator login that is a member of a narrower role, such as
 // ward_audit_reader.
-func OpenAs(ctx context.Context, url, role string) (*DB, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+func OpenAs(ctx context.Context, url, role string, opts ...Option) (*DB, error) {
+	cfg, err := poolConfig(url, opts)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: bad database URL: %w", badURL(url))
+		return nil, err
 	}
-	cfg.ConnConfig.RuntimeParams["application_name"] = "ward"
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		registerUUID(c.TypeMap())
 		_, err := c.Exec(ctx, "set role "+pgx.Identifier{role}.Sanitize())

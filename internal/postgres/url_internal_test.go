@@ -22,3 +22,30 @@ func TestBadURLSaysWhichPart(t *testing.T) {
 		}
 	}
 }
+
+// The pool is sized explicitly: the URL's pool_max_conns, else
+// DefaultMaxConns (at least 8, never pgxpool's 4 on a small machine, which
+// four slow requests could hold); an Option wins over both.
+func TestPoolSize(t *testing.T) {
+	const url = "postgres://u:p@localhost:5432/db"
+	for _, tc := range []struct {
+		url  string
+		opts []Option
+		want int32
+	}{
+		{url, nil, DefaultMaxConns()},
+		{url + "?pool_max_conns=3", nil, 3},
+		{url + "?pool_max_conns=3", []Option{MaxConns(64)}, 64},
+	} {
+		cfg, err := poolConfig(tc.url, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.MaxConns != tc.want {
+			t.Errorf("%s: MaxConns %d, want %d", tc.url, cfg.MaxConns, tc.want)
+		}
+	}
+	if DefaultMaxConns() < 8 {
+		t.Fatalf("DefaultMaxConns %d", DefaultMaxConns())
+	}
+}

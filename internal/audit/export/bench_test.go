@@ -2,6 +2,7 @@ package export_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"testing"
 
@@ -80,7 +81,7 @@ func BenchmarkExport(b *testing.B) {
 		b.Run("format="+string(f), func(b *testing.B) {
 			var n int64
 			for b.Loop() {
-				sum, err := export.Write(ctx, env.Super.Pool, org, audit.Selection{}, f, export.Options{}, io.Discard)
+				sum, err := export.Write(ctx, export.Direct(env.Super.Pool), org, audit.Selection{}, f, export.Options{}, io.Discard)
 				if err != nil || sum.Events != benchEvents {
 					b.Fatalf("%v (%d events)", err, sum.Events)
 				}
@@ -101,3 +102,24 @@ func report(b *testing.B, bytes int64) {
 type countDiscard struct{ n *int64 }
 
 func (c countDiscard) Write(p []byte) (int, error) { *c.n += int64(len(p)); return len(p), nil }
+
+// BenchmarkExportPages: the JSON Lines export at several page sizes (500
+// is the default), over the same pool.
+func BenchmarkExportPages(b *testing.B) {
+	env, org := benchLog(b)
+	ctx := context.Background()
+	for _, rows := range []int64{100, 500, 2000} {
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			export.SetPageSize(b, rows, 8192)
+			var n int64
+			for b.Loop() {
+				sum, err := export.Write(ctx, export.Direct(env.Super.Pool), org, audit.Selection{}, export.JSONL, export.Options{}, io.Discard)
+				if err != nil || sum.Events != benchEvents {
+					b.Fatalf("%v (%d events)", err, sum.Events)
+				}
+				n += sum.Bytes
+			}
+			report(b, n)
+		})
+	}
+}

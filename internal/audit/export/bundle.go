@@ -80,27 +80,42 @@ type rangeProof struct {
 }
 
 // WriteBundle writes an evidence bundle of org's events that filter
-// selects, up to org's newest signed checkpoint, to w, reading through q,
+// selects, up to org's newest signed checkpoint, to w, reading through rd,
 // signing the manifest with signer (the key that signs the org's
 // checkpoints). With f other than JSONL the bundle also holds the export
 // in f. It reads the range twice (hashing, then writing) instead of
 // holding it: memory is independent of its size.
 //
+// The checkpoint and the range it covers are read together, in one
+// transaction; everything after, page by page in transactions of their
+// own (see Write), each committed before its bytes reach w. The range is
+// bounded by the checkpoint's size and the log below it never changes, so
+// every page reads what that first snapshot would have read (the second
+// pass checks it byte for byte against the first).
+//
 // Errors: ErrInvalid, audit.ErrNoCheckpoint, ErrEmpty, a database error,
 // w's error.
-func WriteBundle(ctx context.Context, q audit.Querier, org uuid.UUID, filter Filter, f Format, o Options,
+func WriteBundle(ctx context.Context, rd Reader, org uuid.UUID, filter Filter, f Format, o Options,
 	signer note.Signer, w io.Writer) (BundleSummary, error) {
 	if err := filter.Validate(); err != nil {
 		return BundleSummary{}, err
 	}
-	cp, ok, err := audit.LatestCheckpoint(ctx, q, org)
-	if err != nil {
-		return BundleSummary{}, err
-	}
-	if !ok {
-		return BundleSummary{}, audit.ErrNoCheckpoint
-	}
-	first, last, err := audit.SeqRange(ctx, q, org, filter.From, filter.To, cp.Size)
+	var (
+		cp          audit.Checkpoint
+		first, last int64
+	)
+	err := rd(ctx, func(ctx context.Context, q audit.Querier) error {
+		var ok bool
+		var err error
+		if cp, ok, err = audit.LatestCheckpoint(ctx, q, org); err != nil {
+			return err
+		}
+		if !ok {
+			return audit.ErrNoCheckpoint
+		}
+		first, last, err = audit.SeqRange(ctx, q, org, filter.From, filter.To, cp.Size)
+		return err
+	})
 	if err != nil {
 		return BundleSummary{}, err
 	}
@@ -116,7 +131,7 @@ func WriteBundle(ctx context.Context, q audit.Querier, org uuid.UUID, filter Fil
 		Complete: !sel.Filtered()}
 
 	// The range proof: compact ranges of [0, first-1) and [last, size).
-	left, right, err := rangeProofOf(ctx, q, org, first, last, cp.Size)
+	left, right, err := rangeProofOf(ctx, rd, org, first, last, cp.Size)
 	if err != nil {
 		return sum, err
 	}
@@ -137,7 +152,7 @@ func WriteBundle(ctx context.Context, q audit.Querier, org uuid.UUID, filter Fil
 		{name: fileProof, write: func(w io.Writer) error { _, err := w.Write(proof); return err }},
 		{name: fileLeaves, write: func(w io.Writer) error {
 			bw := bufio.NewWriter(w)
-			err := audit.LeafRange(ctx, q, org, first, last, func(_ int64, leaf audit.Hash) error {
+			err := leafPages(ctx, rd, org, first, last, func(_ int64, leaf audit.Hash) error {
 				bw.WriteString(leaf.String())
 				return bw.WriteByte('\n')
 			})
@@ -147,14 +162,14 @@ func WriteBundle(ctx context.Context, q audit.Querier, org uuid.UUID, filter Fil
 			return bw.Flush()
 		}},
 		{name: fileEvents, write: func(w io.Writer) error {
-			s, err := Write(ctx, q, org, sel, JSONL, o, w)
+			s, err := Write(ctx, rd, org, sel, JSONL, o, w)
 			sum.Events = s.Events
 			return err
 		}},
 	}
 	if f != JSONL {
 		parts = append(parts, &part{name: "export" + f.Ext(), write: func(w io.Writer) error {
-			_, err := Write(ctx, q, org, sel, f, o, w)
+			_, err := Write(ctx, rd, org, sel, f, o, w)
 			return err
 		}})
 	}
@@ -211,10 +226,10 @@ func WriteBundle(ctx context.Context, q audit.Querier, org uuid.UUID, filter Fil
 
 // rangeProofOf streams org's leaves 1..size and returns the compact
 // ranges of positions [0, first-1) and [last, size).
-func rangeProofOf(ctx context.Context, q audit.Querier, org uuid.UUID, first, last, size int64) (*compact.Range, *compact.Range, error) {
+func rangeProofOf(ctx context.Context, rd Reader, org uuid.UUID, first, last, size int64) (*compact.Range, *compact.Range, error) {
 	rf := &compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
 	left, right := rf.NewEmptyRange(0), rf.NewEmptyRange(uint64(last))
-	err := audit.LeafRange(ctx, q, org, 1, size, func(seq int64, leaf audit.Hash) error {
+	err := leafPages(ctx, rd, org, 1, size, func(seq int64, leaf audit.Hash) error {
 		switch {
 		case seq < first:
 			return left.Append(leaf[:], nil)
@@ -224,6 +239,32 @@ func rangeProofOf(ctx context.Context, q audit.Querier, org uuid.UUID, first, la
 		return nil
 	})
 	return left, right, err
+}
+
+// leafPages streams org's leaf hashes first..last into fn as
+// audit.LeafRange does, reading them leafPage at a time through rd, each
+// page's transaction over before fn sees any of it.
+func leafPages(ctx context.Context, rd Reader, org uuid.UUID, first, last int64, fn func(seq int64, leaf audit.Hash) error) error {
+	page := make([]audit.Hash, 0, min(leafPage, max(last-first+1, 0)))
+	for lo := first; lo <= last; lo += leafPage {
+		hi := min(lo+leafPage-1, last)
+		page = page[:0]
+		err := rd(ctx, func(ctx context.Context, q audit.Querier) error {
+			return audit.LeafRange(ctx, q, org, lo, hi, func(_ int64, leaf audit.Hash) error {
+				page = append(page, leaf)
+				return nil
+			})
+		})
+		if err != nil {
+			return err
+		}
+		for i, leaf := range page {
+			if err := fn(lo+int64(i), leaf); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // VerifiedBundle is what a bundle proved.

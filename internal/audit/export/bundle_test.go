@@ -78,7 +78,7 @@ func TestBundle(t *testing.T) {
 	signer, vkey := checkpoint(t, env.Super, s.org)
 	ctx := context.Background()
 	var buf bytes.Buffer
-	sum, err := export.WriteBundle(ctx, env.Super.Pool, s.org, export.Filter{}, export.FHIRNDJSON,
+	sum, err := export.WriteBundle(ctx, export.Direct(env.Super.Pool), s.org, export.Filter{}, export.FHIRNDJSON,
 		export.Options{Site: "ward-test"}, signer, &buf)
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +102,7 @@ func TestBundle(t *testing.T) {
 	appendAs(t, env.Super, s.org, rawEvent{action: "audit.read", outcome: "success", actor: some(s.actors[0])})
 	integrate(t, env.Super, s.org)
 	buf.Reset()
-	if sum, err := export.WriteBundle(ctx, env.Super.Pool, s.org, export.Filter{}, export.JSONL, export.Options{},
+	if sum, err := export.WriteBundle(ctx, export.Direct(env.Super.Pool), s.org, export.Filter{}, export.JSONL, export.Options{},
 		signer, &buf); err != nil || sum.Last != int64(s.events) {
 		t.Fatalf("bundle past the checkpoint: %+v %v", sum, err)
 	}
@@ -115,7 +115,7 @@ func TestBundle(t *testing.T) {
 	other := seed(t, env.Super)
 	otherSigner, otherVkey := checkpoint(t, env.Super, other.org)
 	var otherBuf bytes.Buffer
-	if _, err := export.WriteBundle(ctx, env.Super.Pool, other.org, export.Filter{}, export.JSONL, export.Options{},
+	if _, err := export.WriteBundle(ctx, export.Direct(env.Super.Pool), other.org, export.Filter{}, export.JSONL, export.Options{},
 		otherSigner, &otherBuf); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestBundleFiltered(t *testing.T) {
 	s := seed(t, env.Super)
 	signer, vkey := checkpoint(t, env.Super, s.org)
 	var buf bytes.Buffer
-	sum, err := export.WriteBundle(context.Background(), env.Super.Pool, s.org,
+	sum, err := export.WriteBundle(context.Background(), export.Direct(env.Super.Pool), s.org,
 		export.Filter{Patient: some(s.patients[0])}, export.OCSF, export.Options{}, signer, &buf)
 	if err != nil {
 		t.Fatal(err)

@@ -19,8 +19,11 @@
 //   - ocsf: OCSF 1.8.0 events (Authentication, Entity Management, API
 //     Activity), one per line.
 //
-// Memory is independent of the export's size: rows come off the database
-// connection as the writer consumes them.
+// Memory is independent of the export's size, and no database connection
+// waits on the writer: the events are read page by page through a Reader,
+// each page in a short transaction that ends before the page is written
+// (Write), up to the newest seq as the export started, so the pages make up
+// one consistent prefix of the append-only log.
 //
 // # Evidence bundles
 //

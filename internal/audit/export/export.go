@@ -2,6 +2,7 @@ package export
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -179,45 +180,129 @@ func newEncoder(f Format, org uuid.UUID, o Options) (encoder, error) {
 	return nil, errkind.Visiblef(ErrInvalid, "unknown format")
 }
 
+// A Reader runs fn in a read transaction of its own, committed (or, for
+// Direct, over) when fn returns. An export reads through one page by
+// page, and writes a page only after its transaction has ended: no
+// database connection waits on the client, however slowly it reads, and no
+// transaction stays open for the length of the export (it would hold back
+// VACUUM).
+type Reader func(ctx context.Context, fn func(ctx context.Context, q audit.Querier) error) error
+
+// Direct reads through q itself: for a pool, each statement in a
+// transaction of its own; for a transaction (or a connection), in it.
+func Direct(q audit.Querier) Reader {
+	return func(ctx context.Context, fn func(ctx context.Context, q audit.Querier) error) error {
+		return fn(ctx, q)
+	}
+}
+
+// pageRows is how many events a page of an export reads (a FHIR page is
+// about 2 MB); leafPage is how many leaf hashes a page of a bundle's
+// leaves reads (32 bytes each).
+var (
+	pageRows int64 = 500
+	leafPage int64 = 8192
+)
+
 // Write streams the sequenced events of org that sel selects to w in
-// format f, reading through q (whose credential row-level security
+// format f, reading through rd (whose credential row-level security
 // applies to). It does not record the export: Service does, and the
 // command line. Memory is independent of the number of events.
 //
+// The export is of the log as it is when Write starts: the first page
+// fixes the newest seq (sel.MaxSeq when set), and every page reads the
+// next events after the last one written up to it, in a transaction of
+// its own, encoded and committed before any of it reaches w. The log is
+// append-only and sequenced in order, so the pages make up exactly what
+// one snapshot would have read. A page that ends short of a full one
+// checks, in its transaction, that the newest event is still readable: a
+// credential that lost the org mid-export (its pages read nothing) ends
+// the export with an error, never with a short export that looks whole.
+// w sees nothing when an error comes back from the first page.
+//
 // Errors: ErrInvalid; a database error; w's error.
-func Write(ctx context.Context, q audit.Querier, org uuid.UUID, sel audit.Selection, f Format, o Options, w io.Writer) (Summary, error) {
+func Write(ctx context.Context, rd Reader, org uuid.UUID, sel audit.Selection, f Format, o Options, w io.Writer) (Summary, error) {
 	enc, err := newEncoder(f, org, o)
 	if err != nil {
 		return Summary{}, err
 	}
+	if err := sel.Check(); err != nil {
+		return Summary{}, errkind.Visible(ErrInvalid, err.Error())
+	}
 	cw := &countWriter{w: w}
-	bw := bufio.NewWriterSize(cw, 64<<10)
+	var page bytes.Buffer
+	bw := bufio.NewWriterSize(&page, 64<<10)
 	var sum Summary
 	if err := enc.begin(bw); err != nil {
 		return sum, err
 	}
-	err = audit.Scan(ctx, q, org, sel, func(r *audit.Row, bad string) error {
-		if bad != "" {
-			return fmt.Errorf("export: org %s seq %d: %s", org, r.Seq, bad)
+	upper := sel.MaxSeq
+	after := max(sel.MinSeq, 1) - 1
+	for started, done := false, false; !done; {
+		err := rd(ctx, func(ctx context.Context, q audit.Querier) error {
+			if !started {
+				started = true
+				if upper == 0 {
+					n, err := audit.MaxSeq(ctx, q, org)
+					if err != nil {
+						return err
+					}
+					if upper = n; upper == 0 {
+						done = true // an empty log
+						return nil
+					}
+				}
+			}
+			if after >= upper {
+				done = true
+				return nil
+			}
+			ps := sel
+			ps.MinSeq, ps.MaxSeq, ps.Limit = after+1, upper, pageRows
+			var n int64
+			err := audit.Scan(ctx, q, org, ps, func(r *audit.Row, bad string) error {
+				if bad != "" {
+					return fmt.Errorf("export: org %s seq %d: %s", org, r.Seq, bad)
+				}
+				if sum.Events == 0 {
+					sum.FirstSeq = r.Seq
+				}
+				sum.LastSeq, after = r.Seq, r.Seq
+				sum.Events++
+				n++
+				return enc.event(bw, r)
+			})
+			if err != nil || n == pageRows {
+				return err
+			}
+			done = true
+			ok, err := audit.Visible(ctx, q, org, upper)
+			if err == nil && !ok {
+				err = fmt.Errorf("export: org %s: seq %d is no longer readable: the export stopped at seq %d", org, upper, after)
+			}
+			return err
+		})
+		if err != nil {
+			if errors.Is(err, audit.ErrInvalidFilter) {
+				return sum, errkind.Visible(ErrInvalid, err.Error())
+			}
+			return sum, err
 		}
-		if sum.Events == 0 {
-			sum.FirstSeq = r.Seq
+		if done {
+			if err := enc.end(bw); err != nil {
+				return sum, err
+			}
 		}
-		sum.LastSeq = r.Seq
-		sum.Events++
-		return enc.event(bw, r)
-	})
-	if err != nil {
-		if errors.Is(err, audit.ErrInvalidFilter) {
-			return sum, errkind.Visible(ErrInvalid, err.Error())
+		if err := bw.Flush(); err != nil {
+			return sum, err
 		}
-		return sum, err
-	}
-	if err := enc.end(bw); err != nil {
-		return sum, err
-	}
-	if err := bw.Flush(); err != nil {
-		return sum, err
+		if _, err := cw.Write(page.Bytes()); err != nil {
+			return sum, err
+		}
+		page.Reset()
+		if page.Cap() > 4<<20 {
+			page = bytes.Buffer{} // a page of unusually large events: do not keep its buffer
+		}
 	}
 	sum.Bytes = cw.n
 	return sum, nil

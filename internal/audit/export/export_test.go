@@ -25,7 +25,7 @@ import (
 func write(t *testing.T, q audit.Querier, org uuid.UUID, sel audit.Selection, f export.Format) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	sum, err := export.Write(context.Background(), q, org, sel, f, export.Options{Site: "ward-test", Version: "test"}, &buf)
+	sum, err := export.Write(context.Background(), export.Direct(q), org, sel, f, export.Options{Site: "ward-test", Version: "test"}, &buf)
 	if err != nil {
 		t.Fatalf("export %s: %v", f, err)
 	}
@@ -313,7 +313,7 @@ func TestFilters(t *testing.T) {
 			}
 		})
 	}
-	if _, err := export.Write(ctx, env.Super.Pool, s.org, audit.Selection{From: mid, To: mid}, export.JSONL,
+	if _, err := export.Write(ctx, export.Direct(env.Super.Pool), s.org, audit.Selection{From: mid, To: mid}, export.JSONL,
 		export.Options{}, &bytes.Buffer{}); err == nil {
 		t.Fatal("an empty time range was accepted")
 	}

@@ -38,7 +38,7 @@ func TestExportMemoryIndependentOfSize(t *testing.T) {
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	h := &heapWatcher{}
-	sum, err := export.Write(context.Background(), env.Super.Pool, org, audit.Selection{}, export.FHIRNDJSON, export.Options{}, h)
+	sum, err := export.Write(context.Background(), export.Direct(env.Super.Pool), org, audit.Selection{}, export.FHIRNDJSON, export.Options{}, h)
 	if err != nil || sum.Events != benchEvents {
 		t.Fatalf("%v (%d events)", err, sum.Events)
 	}

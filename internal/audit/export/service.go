@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -32,27 +34,88 @@ type Service struct {
 	signer note.Signer
 	opts   Options
 	log    *slog.Logger
+	slots  slots
 }
+
+// Concurrency caps: how many exports and bundles may run at once for one
+// org, and on one Ward instance. An export holds no database connection
+// while it writes, but each one read from the database page after page as
+// fast as its client takes them; the caps keep a few admins' exports from
+// taking the database's time from everyone else.
+const (
+	MaxPerOrg = 2
+	MaxTotal  = 4
+)
+
+// ErrBusy means the caller's org, or this instance, has as many exports
+// running as it may; try again in a little while.
+var ErrBusy = errkind.New(errkind.RateLimited, "exports_busy", "export: too many exports running").
+	WithPublic(fmt.Sprintf("at most %d exports of an org (and %d on this server) may run at once; "+
+		"try again when one has finished", MaxPerOrg, MaxTotal))
+
+// busyRetry is the Retry-After of ErrBusy.
+const busyRetry = 30 * time.Second
 
 // NewService returns a Service; signer (the audit log's checkpoint key,
 // nil when there is none) signs evidence bundles.
 func NewService(db *postgres.DB, signer note.Signer, opts Options, log *slog.Logger) *Service {
-	return &Service{db: db, signer: signer, opts: opts, log: log}
+	return &Service{db: db, signer: signer, opts: opts, log: log, slots: slots{perOrg: MaxPerOrg, total: MaxTotal}}
+}
+
+// slots counts the exports running, per org and in all.
+type slots struct {
+	mu            sync.Mutex
+	perOrg, total int
+	open          map[uuid.UUID]int
+	all           int
+}
+
+// take holds a slot for an export of org, or returns ErrBusy (with a
+// Retry-After); release gives it back.
+func (s *slots) take(org uuid.UUID) (release func(), err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.all >= s.total || s.open[org] >= s.perOrg {
+		return nil, errkind.WithRetry(ErrBusy, busyRetry)
+	}
+	if s.open == nil {
+		s.open = map[uuid.UUID]int{}
+	}
+	s.open[org]++
+	s.all++
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.open[org]--; s.open[org] <= 0 {
+			delete(s.open, org)
+		}
+		s.all--
+	}, nil
+}
+
+// reader reads as cred, each page in a transaction of its own.
+func (s *Service) reader(cred postgres.Credential) Reader {
+	return func(ctx context.Context, fn func(ctx context.Context, q audit.Querier) error) error {
+		return s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error { return fn(ctx, tx) })
+	}
 }
 
 // Export writes the caller's org's events that filter selects to w in
 // format f. It records audit.export (format and filter) and commits it
 // before the first byte is written, sequences what is pending in a short
-// transaction, then streams the events in a read-only one. w sees nothing
+// transaction, then streams the events page by page (see Write): no
+// database connection is held while w takes the bytes. w sees nothing
 // when an error comes back before any event was read.
 //
 // Errors: audit.ErrUnauthenticated, audit.ErrForbidden (not an admin;
-// the refusal is recorded), ErrInvalid, a database error or w's error.
+// the refusal is recorded), ErrInvalid, ErrBusy, a database error or w's
+// error.
 func (s *Service) Export(ctx context.Context, f Format, filter Filter, w io.Writer) (Summary, error) {
-	p, cred, err := s.begin(ctx, string(f), filter)
+	p, cred, release, err := s.begin(ctx, string(f), filter)
 	if err != nil {
 		return Summary{}, err
 	}
+	defer release()
 	// Sequence what is pending (the export's own event too) in a short
 	// transaction of its own: integration locks the org's head row, which
 	// a long export must not hold.
@@ -63,13 +126,7 @@ func (s *Service) Export(ctx context.Context, f Format, filter Filter, w io.Writ
 	if err != nil {
 		return Summary{}, err
 	}
-	var sum Summary
-	err = s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
-		var err error
-		sum, err = Write(ctx, tx, p.OrgID, filter.Selection(), f, s.opts, w)
-		return err
-	})
-	return sum, err
+	return Write(ctx, s.reader(cred), p.OrgID, filter.Selection(), f, s.opts, w)
 }
 
 // Bundle writes an evidence bundle (see WriteBundle) of the caller's
@@ -81,21 +138,35 @@ func (s *Service) Bundle(ctx context.Context, f Format, filter Filter, w io.Writ
 	if s.signer == nil {
 		return BundleSummary{}, ErrNoSigner
 	}
-	p, cred, err := s.begin(ctx, "bundle+"+string(f), filter)
+	p, cred, release, err := s.begin(ctx, "bundle+"+string(f), filter)
 	if err != nil {
 		return BundleSummary{}, err
 	}
-	var sum BundleSummary
-	err = s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
-		var err error
-		sum, err = WriteBundle(ctx, tx, p.OrgID, filter, f, s.opts, s.signer, w)
-		return err
-	})
-	return sum, err
+	defer release()
+	return WriteBundle(ctx, s.reader(cred), p.OrgID, filter, f, s.opts, s.signer, w)
 }
 
-// begin checks the caller and records the export, committed.
-func (s *Service) begin(ctx context.Context, format string, filter Filter) (identity.Principal, postgres.Credential, error) {
+// begin checks the caller, takes one of the export slots (release gives
+// it back) and records the export, committed. An export refused for want
+// of a slot is not recorded: nothing was exported.
+func (s *Service) begin(ctx context.Context, format string, filter Filter) (_ identity.Principal, _ postgres.Credential, release func(), err error) {
+	p, cred, err := s.check(ctx, format, filter)
+	if err != nil {
+		return p, cred, nil, err
+	}
+	if release, err = s.slots.take(p.OrgID); err != nil {
+		return p, cred, nil, err
+	}
+	if err := s.record(ctx, p, cred, format, filter); err != nil {
+		release()
+		return p, cred, nil, err
+	}
+	return p, cred, release, nil
+}
+
+// check checks the caller: an admin (a refusal is recorded) and a well
+// formed filter.
+func (s *Service) check(ctx context.Context, format string, filter Filter) (identity.Principal, postgres.Credential, error) {
 	p, ok := identity.PrincipalFrom(ctx)
 	if !ok {
 		return p, postgres.Credential{}, audit.ErrUnauthenticated
@@ -117,16 +188,26 @@ func (s *Service) begin(ctx context.Context, format string, filter Filter) (iden
 		}
 		return p, cred, fmt.Errorf("%w: exports are for admins", audit.ErrForbidden)
 	}
+	return p, cred, nil
+}
+
+// record records the export, committed.
+func (s *Service) record(ctx context.Context, p identity.Principal, cred postgres.Credential, format string, filter Filter) error {
+	req := identity.RequestFrom(ctx)
+	details := filter.Details()
+	details["format"] = format
+	e := audit.Event{Org: p.OrgID, Action: ActionExport, Outcome: audit.OutcomeSuccess, Patient: filter.Patient,
+		Request: req.ID, IP: req.IPString(), UserAgent: req.UserAgent, Details: details}
 	if err := audit.RecordAlone(ctx, s.db, cred, e); err != nil {
 		if filter.Patient.Valid && postgres.IsCode(err, postgres.CodeInvalidParameter) {
-			return p, cred, errkind.Visible(ErrInvalid, "no such patient in this org")
+			return errkind.Visible(ErrInvalid, "no such patient in this org")
 		}
 		if errors.Is(err, audit.ErrInvalidEvent) {
-			return p, cred, errkind.Visible(ErrInvalid, "the filter cannot be recorded")
+			return errkind.Visible(ErrInvalid, "the filter cannot be recorded")
 		}
-		return p, cred, fmt.Errorf("export: record export of org %s: %w", p.OrgID, err)
+		return fmt.Errorf("export: record export of org %s: %w", p.OrgID, err)
 	}
-	return p, cred, nil
+	return nil
 }
 
 // RecordOperator records an export made by an operator from the command
