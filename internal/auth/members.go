@@ -232,5 +232,5 @@ func (s *Service) OperatorLink(ctx context.Context, ops *postgres.DB, email stri
 // that writes an address notes it first, in the same transaction.
 func noteDomain(inst *envelope.OrgKeys, norm string, bidx []byte) dbsqlc.NoteEmailDomainParams {
 	return dbsqlc.NoteEmailDomainParams{EmailBidx: bidx,
-		DomainBidx: inst.BlindIndex(envelope.EmailDomainField, envelope.EmailDomain(norm))}
+		DomainBidx: inst.EmailDomainIndex(norm)}
 }

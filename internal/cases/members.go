@@ -279,7 +279,7 @@ func (s *Service) CreateInvite(ctx context.Context, kase uuid.UUID, in InviteInp
 		// The domain of the address, noted for enforce_sso (00128): the
 		// invitee's user is written when they accept.
 		if err := t.q.NoteEmailDomain(ctx, dbsqlc.NoteEmailDomainParams{EmailBidx: ikeys.BlindIndex("users.email", norm),
-			DomainBidx: ikeys.BlindIndex(envelope.EmailDomainField, envelope.EmailDomain(norm))}); err != nil {
+			DomainBidx: ikeys.EmailDomainIndex(norm)}); err != nil {
 			return err
 		}
 		row, err := t.q.CreateCaseInvite(ctx, dbsqlc.CreateCaseInviteParams{OrgID: c.p.OrgID, ID: uuid.New(), CaseID: kase,

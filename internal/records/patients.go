@@ -242,40 +242,15 @@ func (s *Service) GetPatient(ctx context.Context, id uuid.UUID) (Patient, error)
 	e.Patient = uuid.NullUUID{UUID: id, Valid: true}
 	b := &pgx.Batch{}
 	keys := s.keys.QueueOrg(b, c.p.OrgID)
-	var row dbsqlc.AppPatient
-	found := false
-	if err := audit.QueueRecordPerRow(b, e, getPatientSQL, []any{c.p.OrgID, id}, func(rows pgx.Rows) error {
-		defer rows.Close()
-		for rows.Next() {
-			var qid int64
-			if found {
-				return errors.New("records: get patient: more than one row") // a key lookup
-			}
-			found = true
-			if err := rows.Scan(&row.OrgID, &row.ID, &row.MrnBidx, &row.EmailBidx, &row.NameEnc, &row.DobEnc,
-				&row.PhoneEnc, &row.EmailEnc, &row.AddressEnc, &row.IdentifiersEnc, &row.CreatedBy, &row.CreatedAt,
-				&row.UpdatedAt, &qid); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
-	}); err != nil {
+	var read patientRead
+	var qid int64
+	if err := audit.QueueRecordPerRow(b, e, getPatientSQL, []any{c.p.OrgID, id}, read.scan(&qid)); err != nil {
 		return Patient{}, err
 	}
-	err = s.db.InTenantBatch(ctx, c.cred(), b)
-	var p Patient
-	switch k, kerr := keys(); {
-	case errors.Is(kerr, keystore.ErrNoKeys):
-		err = ErrUnauthenticated // as tx: the credential reaches no keys of its org
-	case err != nil:
+	if err = s.db.InTenantBatch(ctx, c.cred(), b); err != nil {
 		err = audit.RecordError(e, err)
-	case kerr != nil:
-		err = kerr
-	case !found:
-		err = pgx.ErrNoRows
-	default:
-		p, err = fromRow(row, k)
 	}
+	p, err := read.open(keys, err)
 	if err = mapErr("get patient", err); err == ErrNotFound {
 		return Patient{}, s.denied(ctx, c, c.event("patient.read", "patient", id), err)
 	}
@@ -431,6 +406,52 @@ const getPatientSQL = `select org_id, id, mrn_bidx, email_bidx, name_enc, dob_en
 from app.patients
 where org_id = $1 and id = $2`
 
+// patientRead is the row of getPatientSQL that a batch reads, and its
+// opening once the batch has ended.
+type patientRead struct {
+	row   dbsqlc.AppPatient
+	found bool
+}
+
+// scan reads the row's columns, then extra (columns a statement adds after
+// them), refusing a second row (the read is a key lookup).
+func (r *patientRead) scan(extra ...any) func(pgx.Rows) error {
+	return func(rows pgx.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			if r.found {
+				return errors.New("records: get patient: more than one row")
+			}
+			r.found = true
+			if err := rows.Scan(append([]any{&r.row.OrgID, &r.row.ID, &r.row.MrnBidx, &r.row.EmailBidx, &r.row.NameEnc,
+				&r.row.DobEnc, &r.row.PhoneEnc, &r.row.EmailEnc, &r.row.AddressEnc, &r.row.IdentifiersEnc,
+				&r.row.CreatedBy, &r.row.CreatedAt, &r.row.UpdatedAt}, extra...)...); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+}
+
+// open returns the patient of a batch that ended with batchErr and whose
+// org keys were queued as keys (keystore.QueueOrg): ErrUnauthenticated when
+// the credential reaches no keys of its org (as tx), batchErr, pgx.ErrNoRows
+// when no row came back, else the row unsealed.
+func (r *patientRead) open(keys func() (*envelope.OrgKeys, error), batchErr error) (Patient, error) {
+	k, kerr := keys()
+	switch {
+	case errors.Is(kerr, keystore.ErrNoKeys):
+		return Patient{}, ErrUnauthenticated
+	case batchErr != nil:
+		return Patient{}, batchErr
+	case kerr != nil:
+		return Patient{}, kerr
+	case !r.found:
+		return Patient{}, pgx.ErrNoRows
+	}
+	return fromRow(r.row, k)
+}
+
 // OpenPatient is GetPatient for a caller that puts the record to use at
 // once and discloses nothing derived from it before the read is audited
 // (the gateway): the same transaction, bound to the caller's credential,
@@ -475,32 +496,9 @@ func (s *Service) OpenPatient(ctx context.Context, id uuid.UUID) (p Patient, aud
 	b.Queue("begin")
 	postgres.QueueBind(b, c.cred())
 	keys := s.keys.QueueOrg(b, c.p.OrgID)
-	var row dbsqlc.AppPatient
-	found := false
-	b.Queue(getPatientSQL, c.p.OrgID, id).Query(func(rows pgx.Rows) error {
-		defer rows.Close()
-		if rows.Next() {
-			found = true
-			if err := rows.Scan(&row.OrgID, &row.ID, &row.MrnBidx, &row.EmailBidx, &row.NameEnc, &row.DobEnc,
-				&row.PhoneEnc, &row.EmailEnc, &row.AddressEnc, &row.IdentifiersEnc, &row.CreatedBy, &row.CreatedAt,
-				&row.UpdatedAt); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
-	})
-	err = conn.SendBatch(ctx, b).Close()
-	switch k, kerr := keys(); {
-	case errors.Is(kerr, keystore.ErrNoKeys):
-		err = ErrUnauthenticated // as tx: the credential reaches no keys of its org
-	case err != nil:
-	case kerr != nil:
-		err = kerr
-	case !found:
-		err = pgx.ErrNoRows
-	default:
-		p, err = fromRow(row, k)
-	}
+	var read patientRead
+	b.Queue(getPatientSQL, c.p.OrgID, id).Query(read.scan())
+	p, err = read.open(keys, conn.SendBatch(ctx, b).Close())
 	if err != nil {
 		end(false)
 		if err = mapErr("get patient", err); err == ErrNotFound {

@@ -67,7 +67,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 		var err error
 		// The domain of the address, noted for enforce_sso (00128).
 		if err := q.NoteEmailDomain(ctx, dbsqlc.NoteEmailDomainParams{EmailBidx: bidx,
-			DomainBidx: inst.BlindIndex(envelope.EmailDomainField, envelope.EmailDomain(email))}); err != nil {
+			DomainBidx: inst.EmailDomainIndex(email)}); err != nil {
 			return err
 		}
 		uid, err = q.SCIMCreateUser(ctx, dbsqlc.SCIMCreateUserParams{UserID: fresh, EmailBidx: bidx, EmailEnc: emailEnc,

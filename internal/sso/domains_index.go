@@ -55,9 +55,8 @@ func IndexDomains(ctx context.Context, ops *postgres.DB, keys *keystore.Store) (
 					if err != nil {
 						return fmt.Errorf("user %s: %w", g.user, err)
 					}
-					domain := envelope.EmailDomain(envelope.NormalizeEmail(string(email)))
 					if err := q.NoteEmailDomain(ctx, dbsqlc.NoteEmailDomainParams{EmailBidx: g.bidx,
-						DomainBidx: inst.BlindIndex(envelope.EmailDomainField, domain)}); err != nil {
+						DomainBidx: inst.EmailDomainIndex(string(email))}); err != nil {
 						return err
 					}
 				case g.kind == "domain" && g.domain != nil:

@@ -252,7 +252,7 @@ func (s *Service) complete(ctx context.Context, inst *envelope.OrgKeys, stateHas
 		params.EmailBidx, params.EmailEnc = inst.BlindIndex("users.email", norm), enc
 		params.EmailDomain = nullText(emailDomain(norm))
 		note = &dbsqlc.NoteEmailDomainParams{EmailBidx: params.EmailBidx,
-			DomainBidx: inst.BlindIndex(envelope.EmailDomainField, envelope.EmailDomain(norm))}
+			DomainBidx: inst.EmailDomainIndex(norm)}
 	}
 	token := newSecret()
 	params.SessionHash = hashOf(token)

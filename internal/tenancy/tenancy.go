@@ -74,7 +74,7 @@ func CreateOrg(ctx context.Context, ops *postgres.DB, keys *keystore.Store, name
 		q := dbsqlc.New(tx)
 		// The domain of the address, noted for enforce_sso (00128).
 		if err := q.NoteEmailDomain(ctx, dbsqlc.NoteEmailDomainParams{EmailBidx: bidx,
-			DomainBidx: inst.BlindIndex(envelope.EmailDomainField, envelope.EmailDomain(email))}); err != nil {
+			DomainBidx: inst.EmailDomainIndex(email)}); err != nil {
 			return err
 		}
 		row, err := q.CreateOrg(ctx, dbsqlc.CreateOrgParams{Name: name, Aead: w.AEAD, Prf: w.PRF,

@@ -90,3 +90,10 @@ func EmailDomain(normalized string) string {
 	}
 	return d
 }
+
+// EmailDomainIndex is the blind index of address's domain under k
+// (EmailDomain of NormalizeEmail(address), field EmailDomainField): what
+// app.note_email_domain records for every address the server writes.
+func (k *OrgKeys) EmailDomainIndex(address string) []byte {
+	return k.BlindIndex(EmailDomainField, EmailDomain(NormalizeEmail(address)))
+}
