@@ -363,7 +363,31 @@ func (s *Service) ConsumeLinkWithKey(ctx context.Context, token, verifier, jkt s
 // goes through AuthenticateDPoP (a session bound to a key resolves only
 // with that key's thumbprint, which comes with the proof's jti).
 func (s *Service) Authenticate(ctx context.Context, token, orgHint, binding string) (identity.Principal, error) {
-	return s.authenticate(ctx, token, orgHint, binding, DPoPProof{})
+	p, _, err := s.authenticate(ctx, token, orgHint, binding, DPoPProof{}, false)
+	return p, err
+}
+
+// AuthenticateInTx is Authenticate, leaving the transaction of the check
+// open (postgres.RequestTx) with the principal sealed in it: the request's
+// first tenant transaction (postgres.DB.InTenantBatch or InTenantTx with
+// postgres.CredentialOf the principal, under postgres.WithRequestTx)
+// continues it, so the credential is resolved once per request. The
+// caller ends the RequestTx when the request is done; on an error there
+// is none to end.
+func (s *Service) AuthenticateInTx(ctx context.Context, token, orgHint, binding string) (identity.Principal, *postgres.RequestTx, error) {
+	return s.authenticate(ctx, token, orgHint, binding, DPoPProof{}, true)
+}
+
+// AuthenticateDPoPInTx is AuthenticateDPoP leaving the check's transaction
+// open, as AuthenticateInTx does. The proof's jti is recorded before a
+// savepoint, so it commits whatever the request's transaction does (a
+// replayed proof is refused as before); only a request transaction that
+// fails at its commit takes the jti with it.
+func (s *Service) AuthenticateDPoPInTx(ctx context.Context, token, orgHint string, proof DPoPProof) (identity.Principal, *postgres.RequestTx, error) {
+	if proof.JKT == "" || proof.JTI == "" {
+		return identity.Principal{}, nil, errkind.Visible(ErrDPoPInvalid, "the proof has no key or no jti")
+	}
+	return s.authenticate(ctx, token, orgHint, proof.JKT, proof, true)
 }
 
 // AuthenticateDPoP is Authenticate for a request that carries a DPoP proof
@@ -376,43 +400,44 @@ func (s *Service) AuthenticateDPoP(ctx context.Context, token, orgHint string, p
 	if proof.JKT == "" || proof.JTI == "" {
 		return identity.Principal{}, errkind.Visible(ErrDPoPInvalid, "the proof has no key or no jti")
 	}
-	return s.authenticate(ctx, token, orgHint, proof.JKT, proof)
+	p, _, err := s.authenticate(ctx, token, orgHint, proof.JKT, proof, false)
+	return p, err
 }
 
-func (s *Service) authenticate(ctx context.Context, token, orgHint, dpop string, proof DPoPProof) (identity.Principal, error) {
-	requestID := identity.RequestFrom(ctx).ID
+func (s *Service) authenticate(ctx context.Context, token, orgHint, dpop string, proof DPoPProof, open bool) (identity.Principal, *postgres.RequestTx, error) {
 	key := strings.HasPrefix(token, APIKeyPrefix)
 	switch {
 	case key && !ValidAPIKey(token):
-		return identity.Principal{}, ErrAPIKeyMalformed // no lookup for a typo
+		return identity.Principal{}, nil, ErrAPIKeyMalformed // no lookup for a typo
 	case !key && !validSecret(token):
-		return identity.Principal{}, ErrUnauthenticated
+		return identity.Principal{}, nil, ErrUnauthenticated
 	}
-	p, err := whoami(ctx, s.db.Pool, identity.HashToken(token), orgHint, requestID, dpop, proof, key)
+	cred := postgres.Credential{Hash: identity.HashToken(token), Org: orgHint, Request: identity.RequestFrom(ctx).ID, DPoP: dpop}
+	p, rt, err := whoami(ctx, s.db, cred, proof, key, open)
 	if err == nil && p.Kind != identity.KindAPIKey {
 		p.Scopes = nil
 	}
 	if replayed(err) {
-		return identity.Principal{}, errDPoPReplayed
+		return identity.Principal{}, nil, errDPoPReplayed
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Why, for the holder: a second round trip, on failures only.
-		switch status, err := credentialStatus(ctx, s.db, identity.HashToken(token)); {
+		switch status, err := credentialStatus(ctx, s.db, cred.Hash); {
 		case err != nil:
 			s.log.ErrorContext(ctx, "credential status", "err", err)
 		case status == "revoked":
-			return identity.Principal{}, ErrSessionRevoked
+			return identity.Principal{}, nil, ErrSessionRevoked
 		case status == "expired":
-			return identity.Principal{}, ErrSessionExpired
+			return identity.Principal{}, nil, ErrSessionExpired
 		case status == "idle":
-			return identity.Principal{}, ErrSessionIdle
+			return identity.Principal{}, nil, ErrSessionIdle
 		}
-		return identity.Principal{}, ErrUnauthenticated
+		return identity.Principal{}, nil, ErrUnauthenticated
 	}
 	if err != nil {
-		return identity.Principal{}, fmt.Errorf("auth: authenticate: %w", err)
+		return identity.Principal{}, nil, fmt.Errorf("auth: authenticate: %w", err)
 	}
-	return p, nil
+	return p, rt, nil
 }
 
 // tx runs fn in a transaction bound to the principal's credential, with the

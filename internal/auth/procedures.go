@@ -6,7 +6,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres"
@@ -36,10 +35,15 @@ import (
 // has the sk_live_ prefix) app.whoami also returns its scopes and touches
 // its last use (migration 00115; app.api_key_scopes before). It returns
 // pgx.ErrNoRows when no live credential matches.
-func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestID, dpop string, proof DPoPProof, key bool) (identity.Principal, error) {
-	p := identity.Principal{CredentialHash: credHash, DPoP: dpop}
+//
+// With open, the batch begins a transaction that stays open after the
+// check (postgres.RequestTx): the principal is sealed in it (migration
+// 00134), and the request's first tenant transaction continues it instead
+// of resolving the credential again. No RequestTx comes back with an
+// error; what the check wrote (a token-reuse revocation) is committed.
+func whoami(ctx context.Context, db *postgres.DB, cred postgres.Credential, proof DPoPProof, key, open bool) (identity.Principal, *postgres.RequestTx, error) {
+	p := identity.Principal{CredentialHash: cred.Hash, DPoP: cred.DPoP}
 	b := &pgx.Batch{}
-	postgres.QueueBind(b, postgres.Credential{Hash: credHash, Org: orgHint, Request: requestID, DPoP: dpop})
 	if proof.JTI != "" {
 		var iat string // none: the database counts the proof as the oldest accepted
 		if proof.IAT != 0 {
@@ -56,8 +60,19 @@ func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestI
 		return row.Scan(&kind, &p.CredentialID, &p.UserID, &p.OrgID, &role, &sessionID, &p.AAL, &p.AuthTime,
 			&p.AMR, &pending, &p.BreakGlass, &scopes)
 	})
-	if err := pool.SendBatch(ctx, b).Close(); err != nil {
-		return identity.Principal{}, err
+	var rt *postgres.RequestTx
+	var err error
+	if open {
+		// A proof's jti stands whatever the request's transaction does.
+		rt, err = db.OpenRequestTx(ctx, cred, b, proof.JTI != "")
+	} else {
+		all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+b.Len())}
+		postgres.QueueBind(all, cred)
+		all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
+		err = db.Pool.SendBatch(ctx, all).Close()
+	}
+	if err != nil {
+		return identity.Principal{}, nil, err
 	}
 	if key {
 		// '{}' for a credential that is no API key.
@@ -69,7 +84,8 @@ func whoami(ctx context.Context, pool *pgxpool.Pool, credHash, orgHint, requestI
 	if pending != nil {
 		p.Pending = *pending
 	}
-	return p, nil
+	rt.Resolved(p.OrgID.String())
+	return p, rt, nil
 }
 
 // credentialStatus asks app.credential_status why the credential whose hash

@@ -19,6 +19,7 @@ import (
 
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/postgres"
 )
 
 // BenchmarkAuthenticate measures what resolving a presented credential costs
@@ -31,7 +32,11 @@ import (
 // whole per-request DPoP path: a fresh proof signed, verified, then that
 // resolution, beside the client's signing and the server's verification
 // alone) and for an admin API key (the same resolution, its scopes in
-// the same batch),
+// the same batch); and what the session check adds to a request that
+// reads a row under RLS anyway: the read alone (baseline-rls-read), the
+// check in its own transaction before it (session-then-rls-read), and the
+// check leaving its transaction open for the read to continue
+// (session-in-rls-read-tx, postgres.RequestTx, as the record reads run),
 // beside two baselines on the same pools in the same run: a bare `select 1`
 // round trip as ward_app, the same batch binding the credential with
 // `select 1` in place of app.whoami(), and a plain indexed lookup of app.sessions by
@@ -82,6 +87,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 	if _, err := w.env.Super.Pool.Exec(ctx, `analyze app.sessions`); err != nil {
 		b.Fatal(err)
 	}
+	patient := w.createPatient(o.Admin.Token, map[string]any{"name": "Bench Patient", "mrn": "BENCH-1"})
 	signed := dk.proof("GET", me, bound.Token, nil)
 	sum := sha256.Sum256([]byte(o.Admin.Token))
 	hash, hexHash := sum[:], identity.HashToken(o.Admin.Token)
@@ -161,6 +167,32 @@ func BenchmarkAuthenticate(b *testing.B) {
 			_, err := w.auth.Authenticate(ctx, o.Admin.Token, o.ID.String(), "")
 			return err
 		}},
+		{"baseline-rls-read", func(ctx context.Context) error {
+			// a request's business transaction without a session check: the
+			// binding and one patient row read under RLS (which resolves
+			// the credential itself), one implicit transaction
+			return readPatient(ctx, w, postgres.Credential{Hash: hexHash, Org: o.ID.String()}, patient)
+		}},
+		{"session-then-rls-read", func(ctx context.Context) error {
+			// the session check in its own transaction, then that read: how
+			// the routes that take a body or call out still run
+			p, err := w.auth.Authenticate(ctx, o.Admin.Token, "", "")
+			if err == nil {
+				err = readPatient(ctx, w, postgres.CredentialOf(p, ""), patient)
+			}
+			return err
+		}},
+		{"session-in-rls-read-tx", func(ctx context.Context) error {
+			// the session check leaving its transaction open and the read
+			// continuing it (postgres.RequestTx), as the record reads run:
+			// minus baseline-rls-read, what the check adds to such a request
+			p, rt, err := w.auth.AuthenticateInTx(ctx, o.Admin.Token, "", "")
+			if err == nil {
+				err = readPatient(postgres.WithRequestTx(ctx, rt), w, postgres.CredentialOf(p, ""), patient)
+				rt.End(ctx)
+			}
+			return err
+		}},
 		{"api-key", func(ctx context.Context) error {
 			_, err := w.auth.Authenticate(ctx, key, "", "")
 			return err
@@ -197,6 +229,15 @@ func BenchmarkAuthenticate(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 		})
 	}
+}
+
+// readPatient reads one patient row's id under RLS, bound to cred, in one
+// batch (InTenantBatch, which continues a request transaction in ctx).
+func readPatient(ctx context.Context, w *world, cred postgres.Credential, id uuid.UUID) error {
+	var got uuid.UUID
+	bt := &pgx.Batch{}
+	bt.Queue(`select id from app.patients where id = $1`, id).QueryRow(func(r pgx.Row) error { return r.Scan(&got) })
+	return w.env.App.InTenantBatch(ctx, cred, bt)
 }
 
 // backendsCPU is the CPU time (/proc/<pid>/schedstat) the live backends of

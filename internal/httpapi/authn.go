@@ -14,6 +14,7 @@ import (
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/postgres"
 )
 
 // need is what a route asks of its caller. The zero need is a public route.
@@ -45,6 +46,13 @@ type need struct {
 	// scimToken marks the SCIM routes: a scim_ bearer token, resolved by
 	// the SCIM service (handlers_scim.go).
 	scimToken bool
+	// inTx marks the routes whose handler goes straight to its first
+	// tenant transaction (no request body, no other connection, no call
+	// out first): their session check leaves its transaction open for that
+	// transaction to continue (postgres.RequestTx), so the credential is
+	// resolved once per request. A DPoP proof's jti is committed whatever
+	// the request's transaction does (a savepoint follows the check).
+	inTx bool
 }
 
 func (n need) public() bool { return len(n.kinds) == 0 && !n.scimToken }
@@ -129,19 +137,31 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 		// jti recorded in the same round trip, a replay refused), or the
 		// browser when the session came in its cookie.
 		var p identity.Principal
+		var rt *postgres.RequestTx
+		binding := ""
+		if c.cookie {
+			binding = auth.BrowserBinding
+		}
 		switch {
 		case err != nil:
+		case c.dpop && n.inTx:
+			p, rt, err = s.deps.Auth.AuthenticateDPoPInTx(r.Context(), c.token, org, proof)
 		case c.dpop:
 			p, err = s.deps.Auth.AuthenticateDPoP(r.Context(), c.token, org, proof)
-		case c.cookie:
-			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, auth.BrowserBinding)
+		case n.inTx:
+			p, rt, err = s.deps.Auth.AuthenticateInTx(r.Context(), c.token, org, binding)
 		default:
-			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, "")
+			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, binding)
 		}
+		// The check's transaction ends with the request, committed, if the
+		// handler's first transaction did not take it over; and before
+		// anything here that writes in a transaction of its own.
+		defer rt.End(r.Context())
 		if err == nil {
 			// A pending session is no credential to the database: its
 			// refusals cannot be written to the org's log.
 			if err = n.check(p, time.Now()); err != nil && p.Pending == "" {
+				rt.End(r.Context())
 				s.refused(r, p, n, err)
 			}
 		}
@@ -153,7 +173,8 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 			sf.writeError(w, r, rateLimited(retry, "too many requests; slow down"))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(identity.WithPrincipal(r.Context(), p)))
+		ctx := identity.WithPrincipal(r.Context(), p)
+		next.ServeHTTP(w, r.WithContext(postgres.WithRequestTx(ctx, rt)))
 	})
 }
 

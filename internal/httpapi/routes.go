@@ -47,6 +47,13 @@ func orKey(n need, scope string) need {
 
 // stepUp is n needing a second factor within stepUpWindow (403
 // step_up_required otherwise; TOTP verification or a passkey renews it).
+// inTx is n for a route whose handler goes straight to its first tenant
+// transaction, which then continues the session check's (need.inTx).
+func inTx(n need) need {
+	n.inTx = true
+	return n
+}
+
 func stepUp(n need) need {
 	n.aal, n.fresh = 2, stepUpWindow
 	return n
@@ -188,13 +195,13 @@ func (s *server) routes() {
 	}
 
 	// Patient records.
-	api.route("GET /v1/patients", session, handlePatientList(recs, fail))
+	api.route("GET /v1/patients", inTx(session), handlePatientList(recs, fail))
 	api.route("POST /v1/patients", as(lead, "patient.create"), handlePatientCreate(recs, fail))
 	api.route("POST /v1/patients/search", session, handlePatientSearch(recs, fail))
-	api.route("GET /v1/patients/{id}", session, handlePatientGet(recs, fail))
+	api.route("GET /v1/patients/{id}", inTx(session), handlePatientGet(recs, fail))
 	api.route("PUT /v1/patients/{id}", session, handlePatientUpdate(recs, fail))
 	api.route("PATCH /v1/patients/{id}", session, handlePatientPatch(recs, fail))
-	api.route("GET /v1/patients/{id}/entries", session, handleEntryList(recs, fail))
+	api.route("GET /v1/patients/{id}/entries", inTx(session), handleEntryList(recs, fail))
 	api.route("POST /v1/patients/{id}/entries", session, handleEntryCreate(recs, fail))
 	api.route("PUT /v1/patients/{id}/care-team/{user_id}", as(lead, "care_team.assign"), handleCareTeamAssign(recs, fail))
 	api.route("DELETE /v1/patients/{id}/care-team/{user_id}", as(lead, "care_team.unassign"), handleCareTeamUnassign(recs, fail))

@@ -219,6 +219,7 @@ func (db *DB) inTx(ctx context.Context, opts pgx.TxOptions, fn func(ctx context.
 	if ctx.Value(txKey{}) != nil {
 		return ErrNestedTx
 	}
+	EndRequestTx(ctx)
 	tx, err := db.Pool.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
@@ -246,8 +247,16 @@ func (db *DB) inTx(ctx context.Context, opts pgx.TxOptions, fn func(ctx context.
 // round trip, so the settings hold for this transaction only. The values
 // are embedded as literals only when they are strictly hex, a UUID and
 // token characters; anything else (which the database will resolve to
-// nobody) is bound as parameters in a second statement.
+// nobody) is bound as parameters in a second statement. When ctx carries a
+// request transaction (RequestTx) that cred may continue, fn runs in it
+// instead, and its commit ends it.
 func (db *DB) InTenantTx(ctx context.Context, cred Credential, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	if ctx.Value(txKey{}) != nil {
+		return ErrNestedTx
+	}
+	if conn, durable := continued(ctx, cred); conn != nil {
+		return txOn(ctx, conn, durable, fn)
+	}
 	if !cred.valid() {
 		return db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, bindSQL, cred.Hash, cred.Org, cred.Request, cred.DPoP); err != nil {
@@ -280,10 +289,15 @@ func QueueBind(b *pgx.Batch, cred Credential) {
 // of them takes effect and its error comes back (each queued statement's
 // callback sees its own result first). A statement the connection has not
 // prepared yet costs one more round trip, once per connection. Called inside
-// another transaction helper's callback it returns ErrNestedTx.
+// another transaction helper's callback it returns ErrNestedTx. When ctx
+// carries a request transaction (RequestTx) that cred may continue, b's
+// statements and the commit run in it, in one round trip.
 func (db *DB) InTenantBatch(ctx context.Context, cred Credential, b *pgx.Batch) error {
 	if ctx.Value(txKey{}) != nil {
 		return ErrNestedTx
+	}
+	if conn, durable := continued(ctx, cred); conn != nil {
+		return batchOn(ctx, conn, durable, b)
 	}
 	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+b.Len())}
 	QueueBind(all, cred)

@@ -3388,7 +3388,7 @@ begin
   if jkt is not null and (jti is null or octet_length(jti) <> 64 or ltrim(jti, '0123456789abcdef') <> '') then
     raise exception 'a DPoP key comes with its proof''s jti hash (ward.dpop_jti)' using errcode = '22023';
   end if;
-  me := private.me_pending();
+  me := private.me_pending_cached();
   if me.credential_id is null then
     select * into reused from app.session_tokens t
      where t.token_hash = private.credential_hash() and t.retired_at <= now() - interval '30 seconds';

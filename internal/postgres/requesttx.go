@@ -1,0 +1,228 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// A RequestTx is a request's first transaction, opened by its session
+// check and continued by its first tenant transaction: the check's
+// statements (app.whoami) and the business statements run in one
+// transaction on one connection, so the database resolves the credential
+// once (app.whoami seals the principal for the transaction, migration
+// 00134) and the request pays for one transaction instead of two.
+//
+// The connection is held from the check until the first InTenantBatch or
+// InTenantTx with a compatible credential takes the transaction over and
+// commits it, or until End. Only requests that reach their first
+// transaction without waiting on anything slow (no request body, no
+// other pool connection first) may carry one: see WithRequestTx. Every
+// transaction helper of DB ends a RequestTx it cannot take over before it
+// acquires a connection, so a request never holds one connection while it
+// waits for another.
+type RequestTx struct {
+	mu   sync.Mutex
+	conn *pgxpool.Conn // nil once taken over or ended
+	cred Credential
+	org  string // the principal's org, as resolved by the check
+	// durable: what the check wrote commits whatever the continuing
+	// transaction does (a savepoint follows the check).
+	durable bool
+}
+
+// savepoint follows a durable check's statements; a continuing
+// transaction that fails rolls back to it and commits the check.
+const savepoint = "ward_request"
+
+// OpenRequestTx acquires a connection, begins a transaction bound to cred
+// and runs b's queued statements in it, all in one round trip. When a
+// statement fails in the server, the transaction rolls back and its error
+// comes back with no RequestTx. When the statements ran but a callback
+// returned an error (a QueryRow that found no row), what they wrote is
+// committed, as when the same batch runs as an implicit transaction, and
+// the callback's error comes back with no RequestTx.
+//
+// With durable, what b's statements wrote commits whatever the
+// transaction that continues this one does: a savepoint follows them, and
+// a continuing transaction that fails (or a panic) rolls back to it and
+// commits the rest. It is for a check whose writes must stand on their own
+// (a DPoP proof's jti, recorded so that the proof is never accepted
+// twice); it costs a subtransaction when the continuing statements write.
+func (db *DB) OpenRequestTx(ctx context.Context, cred Credential, b *pgx.Batch, durable bool) (*RequestTx, error) {
+	if ctx.Value(txKey{}) != nil {
+		return nil, ErrNestedTx
+	}
+	EndRequestTx(ctx)
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: acquire: %w", err)
+	}
+	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 2+b.Len())}
+	all.Queue("begin")
+	QueueBind(all, cred)
+	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
+	if durable {
+		all.Queue("savepoint " + savepoint)
+	}
+	if err := conn.SendBatch(ctx, all).Close(); err != nil {
+		finish(ctx, conn, true, false)
+		return nil, err
+	}
+	return &RequestTx{conn: conn, cred: cred, durable: durable}, nil
+}
+
+// Resolved records the org the check resolved the credential to: a later
+// transaction whose credential names that org as its hint (CredentialOf)
+// resolves the same principal, and may take this one over although the
+// check was bound without a hint.
+func (rt *RequestTx) Resolved(org string) {
+	if rt == nil {
+		return
+	}
+	rt.mu.Lock()
+	rt.org = org
+	rt.mu.Unlock()
+}
+
+// End commits the transaction, if no transaction helper took it over, and
+// releases its connection. It is safe to call more than once and on nil.
+func (rt *RequestTx) End(ctx context.Context) {
+	if conn, durable := rt.take(nil); conn != nil {
+		finish(ctx, conn, true, durable)
+	}
+}
+
+// take returns the connection, and whether the check is durable, and
+// forgets it, when cred (nil: any) may continue the transaction; else nil.
+func (rt *RequestTx) take(cred *Credential) (*pgxpool.Conn, bool) {
+	if rt == nil {
+		return nil, false
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.conn == nil || cred != nil && !rt.continues(*cred) {
+		return nil, false
+	}
+	conn := rt.conn
+	rt.conn = nil
+	return conn, rt.durable
+}
+
+// continues reports whether a transaction bound to cred resolves the same
+// principal as the check did: the same credential, device binding and
+// request, and the same org hint or, where the check had none, the
+// resolved org.
+func (rt *RequestTx) continues(cred Credential) bool {
+	return cred.Hash == rt.cred.Hash && cred.DPoP == rt.cred.DPoP && cred.Request == rt.cred.Request &&
+		(cred.Org == rt.cred.Org || rt.cred.Org == "" && rt.org != "" && cred.Org == rt.org)
+}
+
+// finish ends what is left of the connection's transaction and releases
+// the connection: a transaction still open is committed when commit and
+// nothing in it failed; else it is rolled back, to the savepoint of a
+// durable check when there is one (and what the check wrote is then
+// committed). A connection whose transaction could not be ended is closed
+// by the pool on release, never reused.
+func finish(ctx context.Context, conn *pgxpool.Conn, commit, durable bool) {
+	ctx = context.WithoutCancel(ctx)
+	st := conn.Conn().PgConn().TxStatus()
+	if st == 'T' && commit {
+		if _, err := conn.Exec(ctx, "commit"); err == nil {
+			st = 'I'
+		} else {
+			st = conn.Conn().PgConn().TxStatus()
+		}
+	}
+	if st == 'T' || st == 'E' {
+		if durable {
+			if _, err := conn.Exec(ctx, "rollback to savepoint "+savepoint); err == nil {
+				_, _ = conn.Exec(ctx, "commit")
+			}
+		}
+		if conn.Conn().PgConn().TxStatus() != 'I' {
+			_, _ = conn.Exec(ctx, "rollback")
+		}
+	}
+	conn.Release()
+}
+
+type requestTxKey struct{}
+
+// WithRequestTx returns ctx carrying rt, for the request's first tenant
+// transaction to take over. The handler that runs under it must reach that
+// transaction without reading a request body or using another connection
+// first; whoever calls WithRequestTx calls rt.End when the request is done.
+func WithRequestTx(ctx context.Context, rt *RequestTx) context.Context {
+	if rt == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, requestTxKey{}, rt)
+}
+
+// EndRequestTx ends the request transaction ctx carries, if any and not
+// taken over yet (committing the check's writes). The transaction helpers
+// call it before they acquire a connection of their own.
+func EndRequestTx(ctx context.Context) {
+	if rt, _ := ctx.Value(requestTxKey{}).(*RequestTx); rt != nil {
+		rt.End(ctx)
+	}
+}
+
+// continued returns the request transaction's connection when ctx carries
+// one that cred may continue, and ends (commits) one it may not.
+func continued(ctx context.Context, cred Credential) (*pgxpool.Conn, bool) {
+	rt, _ := ctx.Value(requestTxKey{}).(*RequestTx)
+	if rt == nil {
+		return nil, false
+	}
+	if conn, durable := rt.take(&cred); conn != nil {
+		return conn, durable
+	}
+	rt.End(ctx)
+	return nil, false
+}
+
+// batchOn runs b's queued statements and a commit on conn, whose
+// transaction is open, in one round trip, and releases conn: InTenantBatch
+// on a request transaction.
+func batchOn(ctx context.Context, conn *pgxpool.Conn, durable bool, b *pgx.Batch) error {
+	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+b.Len())}
+	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
+	all.Queue("commit")
+	err := conn.SendBatch(ctx, all).Close()
+	// Committed when every statement ran; else roll back what is left.
+	finish(ctx, conn, false, durable)
+	return err
+}
+
+// txOn runs fn in the open transaction of conn as InTenantTx runs it in a
+// new one: committed when fn returns nil, rolled back on an error or a
+// panic; conn is released either way.
+func txOn(ctx context.Context, conn *pgxpool.Conn, durable bool, fn func(ctx context.Context, tx pgx.Tx) error) (err error) {
+	// A transaction object over the one already open: its "begin" is a
+	// no-op statement and its commit ends the request's transaction; a
+	// failure is rolled back by finish (to a durable check's savepoint).
+	tx, err := conn.Conn().BeginTx(ctx, pgx.TxOptions{BeginQuery: "select"})
+	if err != nil {
+		finish(ctx, conn, false, durable)
+		return fmt.Errorf("postgres: continue the request's transaction: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			finish(ctx, conn, false, durable)
+			panic(p)
+		}
+		finish(ctx, conn, false, durable)
+	}()
+	if err = fn(context.WithValue(ctx, txKey{}, true), tx); err != nil {
+		return err
+	}
+	if err = tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
