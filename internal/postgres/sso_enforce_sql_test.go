@@ -253,7 +253,10 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 	if got := whoami(lateKey); got != "" {
 		t.Errorf("late's API key after the note resolves to %q", got)
 	}
-	var bound struct{ reason, user string; sessions, keys int }
+	var bound struct {
+		reason, user   string
+		sessions, keys int
+	}
 	if err := env.Super.Pool.QueryRow(ctx, `select details->>'reason', object_id::text, (details->>'sessions_ended')::int,
 		(details->>'keys_ended')::int from audit.events where org_id = $1 and action = 'sso.enforce.revoke'`, org).Scan(
 		&bound.reason, &bound.user, &bound.sessions, &bound.keys); err != nil {
