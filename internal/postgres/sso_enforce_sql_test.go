@@ -326,6 +326,23 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 		t.Errorf("the guest's session after their address moved to the enforced domain: revoked %q", got)
 	}
 
+	// A verified domain whose blind index the backfill fills in only now
+	// (claimed before 00128) binds its members then: their link session
+	// ends in that transaction.
+	const ward = "0e000000-0000-4000-8000-000000000017"
+	super(`insert into app.users (id, email_bidx, email_enc) values ($1, sha256('ward'), '\x00')`, ward)
+	super(`insert into app.email_domains (email_bidx, domain_bidx) values (sha256('ward'), sha256('d:ward.test'))`)
+	super(`insert into app.memberships (org_id, user_id, role) values ($1, $2, 'provider')`, org, ward)
+	super(`insert into app.sso_domains (org_id, domain, connection_id, verified_at, verified_by) values ($1, 'ward.test', $2, now(), 'dns')`, org, conn)
+	wardID, wardHash := session(org, ward, "{email}", false)
+	if got := whoami(wardHash); got != ward {
+		t.Fatalf("before its domain's index, the ward.test member's session resolves to %q", got)
+	}
+	super(`select app.fill_sso_domain_bidx('ward.test', sha256('d:ward.test'))`)
+	if got := revoked(wardID); got != "sso_enforced" {
+		t.Errorf("the ward.test member's session after the domain got its index: revoked %q", got)
+	}
+
 	// Enforcement off: the other doors open again for new sessions.
 	if err := setPolicy(false); err != nil {
 		t.Fatal(err)
