@@ -342,6 +342,11 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 	if got := revoked(wardID); got != "sso_enforced" {
 		t.Errorf("the ward.test member's session after the domain got its index: revoked %q", got)
 	}
+	var indexed int
+	if err := env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and action = 'sso.enforce.revoke'
+		and details->>'reason' = 'domain_indexed' and (details->>'sessions_ended')::int = 1`, org).Scan(&indexed); err != nil || indexed != 1 {
+		t.Errorf("the sweep after the domain got its index, audited: %d (%v)", indexed, err)
+	}
 
 	// Enforcement off: the other doors open again for new sessions.
 	if err := setPolicy(false); err != nil {

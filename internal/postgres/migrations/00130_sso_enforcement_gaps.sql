@@ -229,6 +229,7 @@ create or replace function app.fill_sso_domain_bidx(p_domain text, p_domain_bidx
 language plpgsql security definer set search_path = '' as $$
 declare
   r record;
+  n record;
 begin
   if octet_length(p_domain_bidx) is distinct from 32 then
     raise exception 'fill_sso_domain_bidx: the blind index is 32 bytes' using errcode = '22023';
@@ -237,7 +238,12 @@ begin
             where d.domain = p_domain and d.domain_bidx is null
            returning d.org_id, d.verified_at loop
     if r.verified_at is not null and exists (select from app.orgs o where o.id = r.org_id and o.enforce_sso) then
-      perform private.sso_end_unbound(r.org_id);
+      select * into n from private.sso_end_unbound(r.org_id);
+      if n.sessions + n.links + n.keys > 0 then
+        perform audit.append_as(r.org_id, 'sso.enforce.revoke', 'success', 'org', r.org_id,
+          p_details => jsonb_build_object('reason', 'domain_indexed', 'domain', p_domain,
+            'sessions_ended', n.sessions, 'links_ended', n.links, 'keys_ended', n.keys));
+      end if;
     end if;
   end loop;
 end $$;
