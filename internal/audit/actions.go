@@ -140,6 +140,10 @@ var Actions = registry(
 	Action{Name: "sso.domain.claim", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "sso.domain.verify", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "sso.policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	// A member bound by enforcement after it began (their address's domain
+	// noted late, or their address changed) loses their non-SSO sessions,
+	// links and API keys (migration 00130).
+	Action{Name: "sso.enforce.revoke", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "sso.identity.link", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "sso.jit.create", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
 	// ai.invoke is one call through the LLM gateway: de-identified text

@@ -124,6 +124,9 @@ type Service struct {
 	log    *slog.Logger
 	// denials collapses a credential's flood of refusals (see audit.Collapser).
 	denials *audit.Collapser
+	// ssoDenials collapses a member's flood of sign-ins refused with
+	// sso_required, keyed by the member (there is no credential yet).
+	ssoDenials *audit.Collapser
 	// rp is the WebAuthn relying party, derived from cfg.BaseURL on first use.
 	rp *relyingParty
 }
@@ -131,7 +134,8 @@ type Service struct {
 // NewService returns a Service. mailer receives sign-in links.
 func NewService(db *postgres.DB, keys *keystore.Store, mailer Mailer, cfg Config, log *slog.Logger) *Service {
 	return &Service{db: db, keys: keys, mailer: mailer, cfg: cfg, log: log,
-		denials: audit.NewCollapser(30, 25, time.Minute), rp: &relyingParty{}}
+		denials: audit.NewCollapser(30, 25, time.Minute), ssoDenials: audit.NewCollapser(30, 25, time.Minute),
+		rp: &relyingParty{}}
 }
 
 // Config returns the effective configuration.
@@ -331,6 +335,10 @@ func (s *Service) ConsumeLinkWithKey(ctx context.Context, token, verifier, jkt s
 		return err
 	})
 	if IsSSORequired(err) {
+		// The link's own check (consume_magic_link) audits in its
+		// transaction; this is the sessions trigger's refusal, which rolled
+		// that back.
+		s.auditSSORequired(ctx, err, "magic_link")
 		return Session{}, ErrSSORequired
 	} else if err != nil {
 		return Session{}, fmt.Errorf("auth: consume link: %w", err)
@@ -502,6 +510,16 @@ func denialReason(err error) string {
 		return "conflict"
 	}
 	return "error"
+}
+
+// auditSSORequired records a sign-in the database refused with
+// sso_required (err; see audit.RecordSSORequired) in a transaction of its
+// own. Failing to record it is logged (ids only).
+func (s *Service) auditSSORequired(ctx context.Context, err error, method string) {
+	c := identity.RequestFrom(ctx)
+	if aerr := audit.RecordSSORequired(ctx, s.db, s.ssoDenials, err, method, c.ID, c.IPString(), c.UserAgent); aerr != nil {
+		s.log.ErrorContext(ctx, "audit of a sign-in refused for SSO failed", "method", method, "err", aerr)
+	}
 }
 
 // IsSSORequired reports whether err is the database refusing a session

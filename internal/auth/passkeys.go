@@ -392,7 +392,10 @@ func (s *Service) FinishPasskeySignIn(ctx context.Context, response []byte, bind
 			AbsoluteExpiresAt: *r.AbsoluteExpiresAt, IdleTimeout: time.Duration(*r.IdleTimeoutMin) * time.Minute}
 		return nil
 	})
-	if err != nil {
+	if errors.Is(err, ErrSSORequired) {
+		s.auditSSORequired(ctx, err, "passkey")
+		return Session{}, ErrSSORequired
+	} else if err != nil {
 		return Session{}, fmt.Errorf("auth: finish passkey sign-in: %w", err)
 	}
 	if refusal != nil {
@@ -421,7 +424,9 @@ func (s *Service) assert(ctx context.Context, q *dbsqlc.Queries, wa *webauthn.We
 		ClientData: parsed.Raw.AssertionResponse.ClientDataJSON, AuthData: parsed.Raw.AssertionResponse.AuthenticatorData,
 		SessionHash: sessHash, Request: req, Ip: ip, Ua: ua})
 	if IsSSORequired(err) {
-		return none, nil, ErrSSORequired
+		// The database's refusal kept (it names the org and the member,
+		// for the audit of the refusal once this transaction is over).
+		return none, nil, fmt.Errorf("%w: %w", ErrSSORequired, err)
 	} else if err != nil {
 		return none, nil, err
 	}

@@ -104,6 +104,9 @@ type Service struct {
 	cfg     Config
 	log     *slog.Logger
 	denials *audit.Collapser
+	// ssoDenials collapses a member's flood of invitations refused with
+	// sso_required, keyed by the member.
+	ssoDenials *audit.Collapser
 }
 
 // NewService returns a Service keeping document bytes in store.
@@ -112,7 +115,7 @@ func NewService(db *postgres.DB, keys *keystore.Store, store blob.Store, mailer 
 		cfg.Now = time.Now
 	}
 	return &Service{db: db, keys: keys, store: store, mailer: mailer, cfg: cfg, log: log,
-		denials: audit.NewCollapser(30, 25, time.Minute)}
+		denials: audit.NewCollapser(30, 25, time.Minute), ssoDenials: audit.NewCollapser(30, 25, time.Minute)}
 }
 
 // call carries the principal and the request's metadata.

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
@@ -429,6 +430,11 @@ func (s *Service) AcceptInvite(ctx context.Context, token string, ip netip.Addr,
 		return err
 	})
 	if err != nil {
+		// A refusal for SSO (00128) rolled its audit event back with it:
+		// recorded here, in a transaction of its own.
+		if aerr := audit.RecordSSORequired(ctx, s.db, s.ssoDenials, err, "case_invitation", request, ipText(ip), ua); aerr != nil {
+			s.log.ErrorContext(ctx, "audit of a sign-in refused for SSO failed", "method", "case_invitation", "err", aerr)
+		}
 		return Acceptance{}, mapErr("accept invite", err)
 	}
 	status := ""
@@ -470,4 +476,12 @@ func optional(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// ipText is ip as text, or "" when unknown.
+func ipText(ip netip.Addr) string {
+	if !ip.IsValid() {
+		return ""
+	}
+	return ip.String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,6 +61,26 @@ func TestSSOEnforcedDoors(t *testing.T) {
 		inst.BlindIndex(envelope.EmailDomainField, "hospital.test")); err != nil {
 		t.Fatal(err)
 	}
+	// A member whose address's domain was never noted (written before
+	// 00128, the backfill not run): enforcement is refused, saying how to
+	// fix it (00130); once the backfill noted it, enforcement goes on.
+	gap := uuid.New()
+	if _, err := w.env.Super.Pool.Exec(ctx, `insert into app.users (id, email_bidx, email_enc)
+		values ($1, sha256(convert_to($2, 'UTF8')), '\x00')`, gap, gap.String()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.env.Super.Pool.Exec(ctx, `insert into app.memberships (org_id, user_id, role)
+		values ($1, $2, 'provider')`, o.ID, gap); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := w.request("PUT", "/v1/org/sso-policy", o.Admin.Token, map[string]any{"enforce_sso": true})
+	if resp.StatusCode != http.StatusConflict || problemCode(t, body) != "sso_domain_gaps" || !strings.Contains(string(body), "backfill") {
+		t.Fatalf("enforcing with a member's domain not noted: %d %s", resp.StatusCode, body)
+	}
+	if _, err := w.env.Super.Pool.Exec(ctx, `insert into app.email_domains (email_bidx, domain_bidx)
+		values (sha256(convert_to($1, 'UTF8')), sha256('elsewhere'))`, gap.String()); err != nil {
+		t.Fatal(err)
+	}
 	w.do("PUT", "/v1/org/sso-policy", o.Admin.Token, map[string]any{"enforce_sso": true}, http.StatusOK, nil)
 
 	if resp, body := w.request("GET", "/v1/cases/"+cid, early.Token, nil); resp.StatusCode != http.StatusUnauthorized {
@@ -88,11 +109,22 @@ func TestSSOEnforcedDoors(t *testing.T) {
 		}
 	}
 	opts, binder := w.signInOptions()
-	resp, body := w.request("POST", "/v1/auth/passkeys/signin/finish", "", map[string]any{"binder": binder,
+	resp, body = w.request("POST", "/v1/auth/passkeys/signin/finish", "", map[string]any{"binder": binder,
 		"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d.rp, d.auth, d.cred, *opts))},
 		w.signInProof("/v1/auth/passkeys/signin/finish")...)
 	if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "sso_required" {
 		t.Errorf("a passkey sign-in after enforcement: %d %s", resp.StatusCode, body)
+	}
+	// The refusals the sessions trigger made (its transaction rolled back)
+	// are audited all the same, from a transaction of their own: one per
+	// refused invitation and the passkey sign-in, with no address.
+	for method, want := range map[string]int{"case_invitation": 5, "passkey": 1} {
+		var n int
+		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and action = 'auth.signin'
+			and outcome = 'denied' and details->>'reason' = 'sso_required' and details->>'method' = $2
+			and details::text not like '%@%'`, o.ID, method).Scan(&n); err != nil || n != want {
+			t.Errorf("sign-ins by %s refused for SSO, audited: %d, want %d (%v)", method, n, want, err)
+		}
 	}
 	w.do("GET", "/v1/me", o.Prov.Token, nil, http.StatusOK, nil)
 }

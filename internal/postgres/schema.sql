@@ -319,6 +319,34 @@ end $$;
 ALTER FUNCTION app.audit_sinks_limit() OWNER TO ward_owner;
 
 --
+-- Name: audit_sso_required(uuid, uuid, text, integer, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.audit_sso_required(p_org uuid, p_user uuid, p_method text, p_collapsed integer DEFAULT 1, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  details jsonb;
+begin
+  if p_method is null or p_method not in ('passkey', 'case_invitation', 'magic_link', 'operator_link', 'other') then
+    raise exception 'audit_sso_required: unknown method' using errcode = '22023';
+  end if;
+  if not private.sso_bound(p_org, p_user) then
+    return false;
+  end if;
+  details := jsonb_build_object('method', p_method, 'reason', 'sso_required');
+  if p_collapsed > 1 then
+    details := details || jsonb_build_object('collapsed', p_collapsed);
+  end if;
+  perform audit.append_as(p_org, 'auth.signin', 'denied', 'user', p_user,
+    p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_details => details, p_actor => p_user);
+  return true;
+end $$;
+
+ALTER FUNCTION app.audit_sso_required(p_org uuid, p_user uuid, p_method text, p_collapsed integer, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
+
+--
 -- Name: break_glass_activate(bytea, bytea, bytea, bytea, bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1018,15 +1046,16 @@ end $$;
 ALTER FUNCTION app.due_reminders(p_max integer) OWNER TO ward_definer;
 
 --
--- Name: email_domain_gaps(integer); Type: FUNCTION; Schema: app; Owner: ward_definer
+-- Name: email_domain_gaps(integer, uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.email_domain_gaps(p_limit integer) RETURNS TABLE(kind text, user_id uuid, email_bidx bytea, email_enc bytea, domain text)
+CREATE FUNCTION app.email_domain_gaps(p_limit integer, p_after_user uuid DEFAULT NULL::uuid) RETURNS TABLE(kind text, user_id uuid, email_bidx bytea, email_enc bytea, domain text)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
   (select 'user', u.id, u.email_bidx, u.email_enc, null::text from app.users u
     where not exists (select from app.email_domains e where e.email_bidx = u.email_bidx)
+      and (p_after_user is null or u.id > p_after_user)
     order by u.id limit least(greatest(p_limit, 1), 1000))
   union all
   (select 'domain', null, null, null, d.domain from app.sso_domains d
@@ -1034,7 +1063,29 @@ CREATE FUNCTION app.email_domain_gaps(p_limit integer) RETURNS TABLE(kind text, 
     group by d.domain order by d.domain limit least(greatest(p_limit, 1), 1000))
 $$;
 
-ALTER FUNCTION app.email_domain_gaps(p_limit integer) OWNER TO ward_definer;
+ALTER FUNCTION app.email_domain_gaps(p_limit integer, p_after_user uuid) OWNER TO ward_definer;
+
+--
+-- Name: email_domain_noted(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.email_domain_noted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+begin
+  for r in select m.org_id, u.id as user_id from app.users u
+             join app.memberships m on m.user_id = u.id and m.revoked_at is null
+             join app.orgs o on o.id = m.org_id and o.enforce_sso
+            where u.email_bidx = new.email_bidx loop
+    perform private.sso_revoke_audited(r.org_id, r.user_id, 'domain_noted');
+  end loop;
+  return null;
+end $$;
+
+ALTER FUNCTION app.email_domain_noted() OWNER TO ward_definer;
 
 --
 -- Name: ensure_instance_keyset(bytea, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -1081,11 +1132,25 @@ CREATE FUNCTION app.fill_sso_domain_bidx(p_domain text, p_domain_bidx bytea) RET
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  r record;
+  n record;
 begin
   if octet_length(p_domain_bidx) is distinct from 32 then
     raise exception 'fill_sso_domain_bidx: the blind index is 32 bytes' using errcode = '22023';
   end if;
-  update app.sso_domains d set domain_bidx = p_domain_bidx where d.domain = p_domain and d.domain_bidx is null;
+  for r in update app.sso_domains d set domain_bidx = p_domain_bidx
+            where d.domain = p_domain and d.domain_bidx is null
+           returning d.org_id, d.verified_at loop
+    if r.verified_at is not null and exists (select from app.orgs o where o.id = r.org_id and o.enforce_sso) then
+      select * into n from private.sso_end_unbound(r.org_id);
+      if n.sessions + n.links + n.keys > 0 then
+        perform audit.append_as(r.org_id, 'sso.enforce.revoke', 'success', 'org', r.org_id,
+          p_details => jsonb_build_object('reason', 'domain_indexed', 'domain', p_domain,
+            'sessions_ended', n.sessions, 'links_ended', n.links, 'keys_ended', n.keys));
+      end if;
+    end if;
+  end loop;
 end $$;
 
 ALTER FUNCTION app.fill_sso_domain_bidx(p_domain text, p_domain_bidx bytea) OWNER TO ward_definer;
@@ -2784,39 +2849,28 @@ CREATE FUNCTION app.set_sso_policy(p_enforce boolean, p_request text DEFAULT NUL
     AS $$
 declare
   me record;
-  n_sessions int;
-  n_links int;
-  n_keys int;
+  gaps bigint;
+  n record;
 begin
   perform private.sso_admin();
   select * into me from private.me();
   if p_enforce is null then
     raise exception 'enforce_sso is true or false' using errcode = '22023';
   end if;
+  if p_enforce then
+    gaps := private.sso_domain_gaps(me.org_id);
+    if gaps > 0 then
+      raise exception 'set_sso_policy: % addresses or claimed domains of this org have no noted domain', gaps
+        using errcode = '55000', constraint = 'sso_domain_gaps', detail = gaps::text;
+    end if;
+  end if;
   update app.orgs o set enforce_sso = p_enforce where o.id = me.org_id;
-  -- The sessions not from the org's IdP and the unspent sign-in links of
-  -- the members SSO now binds end here, in this transaction.
-  with ended as (
-    update app.sessions s set revoked_at = now(), revoked_reason = 'sso_enforced'
-     where s.org_id = me.org_id and s.revoked_at is null and not s.break_glass and not ('sso' = any (s.amr))
-       and private.sso_bound(s.org_id, s.user_id)
-    returning 1)
-  select count(*) into n_sessions from ended;
-  with ended as (
-    update app.magic_links l set expires_at = now()
-     where l.org_id = me.org_id and l.used_at is null and l.expires_at > now()
-       and private.sso_bound(l.org_id, l.user_id)
-    returning 1)
-  select count(*) into n_links from ended;
-  with ended as (
-    update app.api_keys k set revoked_at = now()
-     where k.org_id = me.org_id and k.revoked_at is null
-       and private.sso_bound(k.org_id, k.created_by)
-    returning 1)
-  select count(*) into n_keys from ended;
+  -- The sessions not from the org's IdP, the unspent sign-in links and
+  -- the API keys of the members SSO now binds end here, in this transaction.
+  select * into n from private.sso_end_unbound(me.org_id);
   perform audit.append_as(me.org_id, 'sso.policy.update', 'success', 'org', me.org_id, p_request => p_request,
-    p_details => jsonb_build_object('enforce_sso', p_enforce, 'sessions_ended', n_sessions,
-                                    'links_ended', n_links, 'keys_ended', n_keys));
+    p_details => jsonb_build_object('enforce_sso', p_enforce, 'sessions_ended', n.sessions,
+                                    'links_ended', n.links, 'keys_ended', n.keys));
 end $$;
 
 ALTER FUNCTION app.set_sso_policy(p_enforce boolean, p_request text) OWNER TO ward_definer;
@@ -3303,6 +3357,27 @@ end $$;
 ALTER FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_request text) OWNER TO ward_definer;
 
 --
+-- Name: user_address_changed(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.user_address_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+begin
+  for r in select m.org_id from app.memberships m
+             join app.orgs o on o.id = m.org_id and o.enforce_sso
+            where m.user_id = new.id and m.revoked_at is null loop
+    perform private.sso_revoke_audited(r.org_id, new.id, 'address_changed');
+  end loop;
+  return null;
+end $$;
+
+ALTER FUNCTION app.user_address_changed() OWNER TO ward_definer;
+
+--
 -- Name: verify_sso_domain_dns(text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -3313,9 +3388,7 @@ CREATE FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request
 declare
   me record;
   d app.sso_domains%rowtype;
-  n_sessions int;
-  n_links int;
-  n_keys int;
+  n record;
 begin
   perform private.sso_admin();
   select * into me from private.me();
@@ -3328,29 +3401,10 @@ begin
   end if;
   update app.sso_domains x set verified_at = now(), verified_by = 'dns'
    where x.org_id = me.org_id and x.domain = d.domain;
-  -- The sessions not from the org's IdP and the unspent sign-in links of
-  -- the members SSO now binds end here, in this transaction.
-  with ended as (
-    update app.sessions s set revoked_at = now(), revoked_reason = 'sso_enforced'
-     where s.org_id = me.org_id and s.revoked_at is null and not s.break_glass and not ('sso' = any (s.amr))
-       and private.sso_bound(s.org_id, s.user_id)
-    returning 1)
-  select count(*) into n_sessions from ended;
-  with ended as (
-    update app.magic_links l set expires_at = now()
-     where l.org_id = me.org_id and l.used_at is null and l.expires_at > now()
-       and private.sso_bound(l.org_id, l.user_id)
-    returning 1)
-  select count(*) into n_links from ended;
-  with ended as (
-    update app.api_keys k set revoked_at = now()
-     where k.org_id = me.org_id and k.revoked_at is null
-       and private.sso_bound(k.org_id, k.created_by)
-    returning 1)
-  select count(*) into n_keys from ended;
+  select * into n from private.sso_end_unbound(me.org_id);
   perform audit.append_as(me.org_id, 'sso.domain.verify', 'success', 'sso_connection', d.connection_id,
     p_request => p_request, p_details => jsonb_build_object('domain', d.domain, 'by', 'dns',
-      'sessions_ended', n_sessions, 'links_ended', n_links, 'keys_ended', n_keys));
+      'sessions_ended', n.sessions, 'links_ended', n.links, 'keys_ended', n.keys));
 end $$;
 
 ALTER FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request text) OWNER TO ward_definer;
@@ -4648,7 +4702,10 @@ begin
     if exists (select from app.users u
                  join app.email_domains e on e.email_bidx = u.email_bidx
                  join app.sso_domains d on d.domain_bidx = e.domain_bidx
-                where u.id = me_pending.user_id and d.org_id = me_pending.org_id and d.verified_at is not null) then
+                where u.id = me_pending.user_id and d.org_id = me_pending.org_id and d.verified_at is not null)
+       or not exists (select from app.users u
+                        join app.email_domains e on e.email_bidx = u.email_bidx
+                       where u.id = me_pending.user_id) then
       kind := null; credential_id := null; user_id := null; org_id := null; role := null;
       session_id := null; aal := null; auth_time := null; break_glass := null; device := null;
       amr := null; pending := null;
@@ -5155,7 +5212,7 @@ CREATE FUNCTION private.sessions_sso_required() RETURNS trigger
 begin
   if not new.break_glass and not ('sso' = any (new.amr)) and private.sso_bound(new.org_id, new.user_id) then
     raise exception 'this org signs its members on this domain in through its identity provider'
-      using errcode = '42501', constraint = 'sso_required';
+      using errcode = '42501', constraint = 'sso_required', detail = new.org_id::text || ' ' || new.user_id::text;
   end if;
   return new;
 end $$;
@@ -5280,14 +5337,95 @@ CREATE FUNCTION private.sso_bound(p_org uuid, p_user uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select exists (select from app.orgs o
-                   join app.sso_domains d on d.org_id = o.id
-                   join app.email_domains e on e.domain_bidx = d.domain_bidx
-                   join app.users u on u.email_bidx = e.email_bidx
-                  where o.id = p_org and o.enforce_sso and d.verified_at is not null and u.id = p_user)
+  select exists (select from app.orgs o where o.id = p_org and o.enforce_sso)
+     and (exists (select from app.sso_domains d
+                    join app.email_domains e on e.domain_bidx = d.domain_bidx
+                    join app.users u on u.email_bidx = e.email_bidx
+                   where d.org_id = p_org and d.verified_at is not null and u.id = p_user)
+          or not exists (select from app.users u
+                           join app.email_domains e on e.email_bidx = u.email_bidx
+                          where u.id = p_user))
 $$;
 
 ALTER FUNCTION private.sso_bound(p_org uuid, p_user uuid) OWNER TO ward_rls;
+
+--
+-- Name: sso_domain_gaps(uuid); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.sso_domain_gaps(p_org uuid) RETURNS bigint
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select (select count(*) from app.memberships m
+            join app.users u on u.id = m.user_id
+           where m.org_id = p_org and m.revoked_at is null
+             and not exists (select from app.email_domains e where e.email_bidx = u.email_bidx))
+       + (select count(*) from app.sso_domains d where d.org_id = p_org and d.domain_bidx is null)
+$$;
+
+ALTER FUNCTION private.sso_domain_gaps(p_org uuid) OWNER TO ward_rls;
+
+--
+-- Name: sso_end_unbound(uuid, uuid); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.sso_end_unbound(p_org uuid, p_user uuid DEFAULT NULL::uuid, OUT sessions integer, OUT links integer, OUT keys integer) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  with ended as (
+    update app.sessions s set revoked_at = now(), revoked_reason = 'sso_enforced'
+     where s.org_id = p_org and (p_user is null or s.user_id = p_user)
+       and s.revoked_at is null and not s.break_glass and not ('sso' = any (s.amr))
+       and private.sso_bound(s.org_id, s.user_id)
+    returning 1)
+  select count(*) into sessions from ended;
+  with ended as (
+    update app.magic_links l set expires_at = now()
+     where l.org_id = p_org and (p_user is null or l.user_id = p_user)
+       and l.used_at is null and l.expires_at > now()
+       and private.sso_bound(l.org_id, l.user_id)
+    returning 1)
+  select count(*) into links from ended;
+  with ended as (
+    update app.api_keys k set revoked_at = now()
+     where k.org_id = p_org and (p_user is null or k.created_by = p_user)
+       and k.revoked_at is null
+       and private.sso_bound(k.org_id, k.created_by)
+    returning 1)
+  select count(*) into keys from ended;
+end $$;
+
+ALTER FUNCTION private.sso_end_unbound(p_org uuid, p_user uuid, OUT sessions integer, OUT links integer, OUT keys integer) OWNER TO ward_rls;
+
+--
+-- Name: sso_revoke_audited(uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.sso_revoke_audited(p_org uuid, p_user uuid, p_reason text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  n record;
+  cred_org uuid;
+begin
+  select * into n from private.sso_end_unbound(p_org, p_user);
+  if n.sessions + n.links + n.keys = 0 then
+    return;
+  end if;
+  select m.org_id into cred_org from private.me() m where m.user_id is not null;
+  if cred_org is not null and cred_org <> p_org then
+    return;
+  end if;
+  perform audit.append_as(p_org, 'sso.enforce.revoke', 'success', 'user', p_user,
+    p_details => jsonb_build_object('reason', p_reason, 'sessions_ended', n.sessions,
+                                    'links_ended', n.links, 'keys_ended', n.keys));
+end $$;
+
+ALTER FUNCTION private.sso_revoke_audited(p_org uuid, p_user uuid, p_reason text) OWNER TO ward_rls;
 
 --
 -- Name: touch_due(timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -7556,6 +7694,18 @@ CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON a
 CREATE TRIGGER sessions_sso_required BEFORE INSERT ON app.sessions FOR EACH ROW EXECUTE FUNCTION private.sessions_sso_required();
 
 --
+-- Name: users sso_bind_address; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER sso_bind_address AFTER UPDATE OF email_bidx ON app.users FOR EACH ROW WHEN ((old.email_bidx IS DISTINCT FROM new.email_bidx)) EXECUTE FUNCTION app.user_address_changed();
+
+--
+-- Name: email_domains sso_bind_noted; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER sso_bind_noted AFTER INSERT ON app.email_domains FOR EACH ROW EXECUTE FUNCTION app.email_domain_noted();
+
+--
 -- Name: checkpoints checkpoints_immutable; Type: TRIGGER; Schema: audit; Owner: ward_owner
 --
 
@@ -8741,6 +8891,13 @@ REVOKE ALL ON FUNCTION app.audit_sinks_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app.audit_sinks_limit() FROM PUBLIC;
 
 --
+-- Name: FUNCTION audit_sso_required(p_org uuid, p_user uuid, p_method text, p_collapsed integer, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.audit_sso_required(p_org uuid, p_user uuid, p_method text, p_collapsed integer, p_request text, p_ip text, p_ua text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.audit_sso_required(p_org uuid, p_user uuid, p_method text, p_collapsed integer, p_request text, p_ip text, p_ua text) TO ward_app;
+
+--
 -- Name: FUNCTION break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -8874,11 +9031,17 @@ REVOKE ALL ON FUNCTION app.due_reminders(p_max integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.due_reminders(p_max integer) TO ward_ops;
 
 --
--- Name: FUNCTION email_domain_gaps(p_limit integer); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION email_domain_gaps(p_limit integer, p_after_user uuid); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.email_domain_gaps(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.email_domain_gaps(p_limit integer) TO ward_ops;
+REVOKE ALL ON FUNCTION app.email_domain_gaps(p_limit integer, p_after_user uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.email_domain_gaps(p_limit integer, p_after_user uuid) TO ward_ops;
+
+--
+-- Name: FUNCTION email_domain_noted(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.email_domain_noted() FROM PUBLIC;
 
 --
 -- Name: FUNCTION ensure_instance_keyset(p_aead bytea, p_prf bytea, OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
@@ -9282,6 +9445,12 @@ GRANT ALL ON FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request tex
 
 REVOKE ALL ON FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boolean, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION user_address_changed(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.user_address_changed() FROM PUBLIC;
 
 --
 -- Name: FUNCTION verify_sso_domain_dns(p_domain text, p_token text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -9802,6 +9971,27 @@ GRANT ALL ON FUNCTION private.sso_admin() TO ward_definer;
 
 REVOKE ALL ON FUNCTION private.sso_bound(p_org uuid, p_user uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.sso_bound(p_org uuid, p_user uuid) TO ward_definer;
+
+--
+-- Name: FUNCTION sso_domain_gaps(p_org uuid); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.sso_domain_gaps(p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.sso_domain_gaps(p_org uuid) TO ward_definer;
+
+--
+-- Name: FUNCTION sso_end_unbound(p_org uuid, p_user uuid, OUT sessions integer, OUT links integer, OUT keys integer); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.sso_end_unbound(p_org uuid, p_user uuid, OUT sessions integer, OUT links integer, OUT keys integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.sso_end_unbound(p_org uuid, p_user uuid, OUT sessions integer, OUT links integer, OUT keys integer) TO ward_definer;
+
+--
+-- Name: FUNCTION sso_revoke_audited(p_org uuid, p_user uuid, p_reason text); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.sso_revoke_audited(p_org uuid, p_user uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.sso_revoke_audited(p_org uuid, p_user uuid, p_reason text) TO ward_definer;
 
 --
 -- Name: FUNCTION touch_due(p_last_seen timestamp with time zone, p_idle_min integer); Type: ACL; Schema: private; Owner: ward_rls

@@ -48,7 +48,7 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 	         (sha256('admin'), sha256('d:elsewhere.test')), (sha256('prov'), sha256('d:hospital.test')),
 	         (sha256('guest'), sha256('d:gmail.test')), (sha256('clinic'), sha256('d:clinic.test'))`)
 	super(`insert into app.memberships (org_id, user_id, role) values
-	         ($1, $3, 'admin'), ($1, $4, 'provider'), ($1, $5, 'stakeholder'), ($1, $6, 'provider'), ($1, $7, 'provider'),
+	         ($1, $3, 'admin'), ($1, $4, 'provider'), ($1, $5, 'stakeholder'), ($1, $6, 'admin'), ($1, $7, 'provider'),
 	         ($2, $4, 'provider')`, org, other, admin, prov, guest, late, clinic)
 	super(`insert into app.sso_connections (org_id, id, kind, name, issuer, client_id, client_secret_enc, created_by)
 	         values ($1, $2, 'oidc', 'IdP', 'https://idp.example', 'ward', '\x00', $3)`, org, conn, admin)
@@ -108,7 +108,7 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 	_, glassHash := session(org, prov, "{passkey}", true)
 	_, otherOrgHash := session(other, prov, "{email}", false)
 	_, guestHash := session(org, guest, "{email}", false)
-	_, lateHash := session(org, late, "{email}", false)
+	lateID, lateHash := session(org, late, "{email,totp}", false)
 	clinicID, clinicHash := session(org, clinic, "{email}", false)
 	var unspent, spent string
 	super(`insert into app.magic_links (org_id, user_id, token_hash, expires_at) values ($1, $2, sha256('l1'), now() + interval '10 minutes')`, org, prov)
@@ -122,9 +122,11 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 	super(`insert into app.memberships (org_id, user_id, role) values ($1, $2, 'admin')`, org, boss)
 	super(`insert into app.api_keys (org_id, key_hash, prefix, name, scopes, created_by) values
 	         ($1, sha256('k-boss'), 'sk_live_boss', 'boss', '{members}', $2),
-	         ($1, sha256('k-admin'), 'sk_live_admn', 'admin', '{members}', $3)`, org, boss, admin)
-	var bossKey, adminKey string
-	_ = env.Super.Pool.QueryRow(ctx, `select encode(sha256('k-boss'), 'hex'), encode(sha256('k-admin'), 'hex')`).Scan(&bossKey, &adminKey)
+	         ($1, sha256('k-admin'), 'sk_live_admn', 'admin', '{members}', $3),
+	         ($1, sha256('k-late'), 'sk_live_late', 'late', '{members}', $4)`, org, boss, admin, late)
+	var bossKey, adminKey, lateKey string
+	_ = env.Super.Pool.QueryRow(ctx, `select encode(sha256('k-boss'), 'hex'), encode(sha256('k-admin'), 'hex'),
+		encode(sha256('k-late'), 'hex')`).Scan(&bossKey, &adminKey, &lateKey)
 
 	// Before enforcement every door is open (the test would pass vacuously otherwise).
 	if whoami(bossKey) != boss || whoami(adminKey) != admin {
@@ -136,11 +138,23 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 		}
 	}
 
+	// (0) Enforcement is refused while a member's domain is not noted
+	// (late: the start-up backfill has not run), naming how many (00130).
+	setPolicy := func(on bool) error {
+		return env.App.InTenantTx(ctx, postgres.Credential{Hash: adminHash}, func(ctx context.Context, tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `select app.set_sso_policy($1)`, on)
+			return err
+		})
+	}
+	var pe *pgconn.PgError
+	if err := setPolicy(true); !errors.As(err, &pe) || pe.Code != "55000" || pe.ConstraintName != "sso_domain_gaps" || pe.Detail != "1" {
+		t.Fatalf("enforcing with a member's domain not noted: want 55000 sso_domain_gaps (1), got %v", err)
+	}
+	// The backfill notes late's address (on another domain, for now).
+	super(`insert into app.email_domains (email_bidx, domain_bidx) values (sha256('late'), sha256('d:elsewhere.test'))`)
+
 	// The admin turns enforcement on.
-	if err := env.App.InTenantTx(ctx, postgres.Credential{Hash: adminHash}, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `select app.set_sso_policy(true)`)
-		return err
-	}); err != nil {
+	if err := setPolicy(true); err != nil {
 		t.Fatal(err)
 	}
 	// (1) prov's sessions from before, by link and by passkey, ended in that transaction.
@@ -178,7 +192,8 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 		"the admin (another domain)":               {adminHash, admin},
 		"the guest (another domain)":               {guestHash, guest},
 		"a member on a claimed, unverified domain": {clinicHash, clinic},
-		"a member whose domain is not noted yet":   {lateHash, late},
+		"a member noted on another domain":         {lateHash, late},
+		"that member's API key":                    {lateKey, late},
 		"the enforced-domain admin's API key":      {bossKey, ""},
 		"the other admin's API key":                {adminKey, admin},
 	} {
@@ -211,11 +226,80 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 	session(org, prov, "{sso}", false)
 	session(org, guest, "{email}", false)
 
-	// The resolver holds whatever the revocation missed: late's domain
-	// noted now (the start-up job indexing a user written before 00128).
-	super(`insert into app.email_domains (email_bidx, domain_bidx) values (sha256('late'), sha256('d:hospital.test'))`)
+	// A gap appearing under enforcement (late's note lost, as in a partial
+	// restore) fails closed: late's link session resolves to nobody and no
+	// link session is issued to late. Keys are not held by the resolver.
+	super(`delete from app.email_domains where email_bidx = sha256('late')`)
 	if got := whoami(lateHash); got != "" {
-		t.Errorf("a link session of a member whose domain was noted after enforcement resolves to %q", got)
+		t.Errorf("under enforcement, a link session of a member whose domain is not noted resolves to %q", got)
+	}
+	_, err = env.Super.Pool.Exec(ctx, `insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min,
+		absolute_expires_at, assurance, amr) values ($1, $2, sha256('late2'), 60, now() + interval '1 hour', 1, '{email}')`, org, late)
+	refusedSSO(err)
+	if got := whoami(lateKey); got != late {
+		t.Fatalf("before the note, late's API key resolves to %q", got)
+	}
+	// The backfill notes late's domain, the enforced one: late's session
+	// and API key end in that transaction, audited (00130).
+	if err := env.App.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `select app.note_email_domain(sha256('late'), sha256('d:hospital.test'))`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := revoked(lateID); got != "sso_enforced" {
+		t.Errorf("late's link session after the note: revoked %q", got)
+	}
+	if got := whoami(lateKey); got != "" {
+		t.Errorf("late's API key after the note resolves to %q", got)
+	}
+	var bound struct {
+		reason, user   string
+		sessions, keys int
+	}
+	if err := env.Super.Pool.QueryRow(ctx, `select details->>'reason', object_id::text, (details->>'sessions_ended')::int,
+		(details->>'keys_ended')::int from audit.events where org_id = $1 and action = 'sso.enforce.revoke'`, org).Scan(
+		&bound.reason, &bound.user, &bound.sessions, &bound.keys); err != nil {
+		t.Fatal(err)
+	}
+	if bound.reason != "domain_noted" || bound.user != late || bound.sessions != 1 || bound.keys != 1 {
+		t.Errorf("audited binding: %+v", bound)
+	}
+
+	// A sign-in the sessions trigger refused names the org and the member
+	// (ids only), and the server records the denial in a transaction of
+	// its own; the database records it only for a member it finds bound.
+	_, err = env.Super.Pool.Exec(ctx, `insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min,
+		absolute_expires_at, assurance, amr) values ($1, $2, sha256('pk2'), 60, now() + interval '1 hour', 2, '{passkey}')`, org, prov)
+	if !errors.As(err, &pe) || pe.Detail != org+" "+prov {
+		t.Fatalf("the refusal's detail: %v", err)
+	}
+	auditRefusal := func(user, method string) (bool, error) {
+		var ok bool
+		err := env.App.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `select app.audit_sso_required($1, $2, $3)`, org, user, method).Scan(&ok)
+		})
+		return ok, err
+	}
+	if ok, err := auditRefusal(prov, "passkey"); err != nil || !ok {
+		t.Fatalf("recording prov's refused passkey sign-in: %v %v", ok, err)
+	}
+	if ok, err := auditRefusal(guest, "passkey"); err != nil || ok {
+		t.Fatalf("recording a refusal for a member SSO does not bind: %v %v", ok, err)
+	}
+	if _, err := auditRefusal(prov, "carrier pigeon"); !postgres.IsCode(err, postgres.CodeInvalidParameter) {
+		t.Fatalf("an unknown method: %v", err)
+	}
+	if err := env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and action = 'auth.signin'
+		and outcome = 'denied' and object_id = $2 and details = '{"method": "passkey", "reason": "sso_required"}'`, org, prov).Scan(&denied); err != nil || denied != 1 {
+		t.Fatalf("refused passkey sign-ins audited: %d (%v)", denied, err)
+	}
+	// The sweep is no door of the server's own.
+	if err := env.App.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `select private.sso_end_unbound($1)`, org)
+		return err
+	}); !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+		t.Fatalf("private.sso_end_unbound from the server's pool: %v", err)
 	}
 
 	// Verifying a domain while enforcement is on ends its members' sessions.
@@ -233,11 +317,39 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 		t.Errorf("the clinic member's session after the domain's verification: revoked %q", got)
 	}
 
+	// A member whose address changes to one on the enforced domain is
+	// bound from that transaction on (the guest, through SCIM say).
+	guestID, _ := session(org, guest, "{email}", false)
+	super(`insert into app.email_domains (email_bidx, domain_bidx) values (sha256('guest@hospital'), sha256('d:hospital.test'))`)
+	super(`update app.users set email_bidx = sha256('guest@hospital') where id = $1`, guest)
+	if got := revoked(guestID); got != "sso_enforced" {
+		t.Errorf("the guest's session after their address moved to the enforced domain: revoked %q", got)
+	}
+
+	// A verified domain whose blind index the backfill fills in only now
+	// (claimed before 00128) binds its members then: their link session
+	// ends in that transaction.
+	const ward = "0e000000-0000-4000-8000-000000000017"
+	super(`insert into app.users (id, email_bidx, email_enc) values ($1, sha256('ward'), '\x00')`, ward)
+	super(`insert into app.email_domains (email_bidx, domain_bidx) values (sha256('ward'), sha256('d:ward.test'))`)
+	super(`insert into app.memberships (org_id, user_id, role) values ($1, $2, 'provider')`, org, ward)
+	super(`insert into app.sso_domains (org_id, domain, connection_id, verified_at, verified_by) values ($1, 'ward.test', $2, now(), 'dns')`, org, conn)
+	wardID, wardHash := session(org, ward, "{email}", false)
+	if got := whoami(wardHash); got != ward {
+		t.Fatalf("before its domain's index, the ward.test member's session resolves to %q", got)
+	}
+	super(`select app.fill_sso_domain_bidx('ward.test', sha256('d:ward.test'))`)
+	if got := revoked(wardID); got != "sso_enforced" {
+		t.Errorf("the ward.test member's session after the domain got its index: revoked %q", got)
+	}
+	var indexed int
+	if err := env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and action = 'sso.enforce.revoke'
+		and details->>'reason' = 'domain_indexed' and (details->>'sessions_ended')::int = 1`, org).Scan(&indexed); err != nil || indexed != 1 {
+		t.Errorf("the sweep after the domain got its index, audited: %d (%v)", indexed, err)
+	}
+
 	// Enforcement off: the other doors open again for new sessions.
-	if err := env.App.InTenantTx(ctx, postgres.Credential{Hash: adminHash}, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `select app.set_sso_policy(false)`)
-		return err
-	}); err != nil {
+	if err := setPolicy(false); err != nil {
 		t.Fatal(err)
 	}
 	if _, h := session(org, prov, "{email}", false); whoami(h) != prov {

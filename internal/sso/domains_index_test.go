@@ -66,9 +66,20 @@ func TestIndexDomains(t *testing.T) {
 	        values ($1, $2, 'oidc', 'IdP', 'https://idp.example', 'ward', '\x00', $3)`, org, conn, users["bob@elsewhere.example"])
 	exec(`insert into app.sso_domains (org_id, domain, connection_id) values ($1, 'hospital.example', $2)`, org, conn)
 
-	n, err := sso.IndexDomains(ctx, ops, keys)
-	if err != nil || n != 3 {
-		t.Fatalf("first run: %d rows, %v; want 3", n, err)
+	// A third whose sealed address cannot be opened (sealed for another
+	// user), first in the order the job walks: skipped and reported by id,
+	// the others indexed all the same.
+	bad := uuid.MustParse("00000000-0000-4000-8000-000000000001")
+	badEnc, err := inst.Seal([]byte("carol@hospital.example"), keystore.UserEmailAD(uuid.New()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(`insert into app.users (id, email_bidx, email_enc) values ($1, $2, $3)`, bad,
+		inst.BlindIndex("users.email", "carol@hospital.example"), badEnc)
+
+	ix, err := sso.IndexDomains(ctx, ops, keys)
+	if err != nil || ix.Rows != 3 || ix.Unopened != 1 || len(ix.Skipped) != 1 || ix.Skipped[0] != bad {
+		t.Fatalf("first run: %+v, %v; want 3 rows and %s skipped", ix, err, bad)
 	}
 	for email, id := range users {
 		var got []byte
@@ -88,7 +99,7 @@ func TestIndexDomains(t *testing.T) {
 	if !bytes.Equal(got, inst.BlindIndex(envelope.EmailDomainField, "hospital.example")) {
 		t.Errorf("claimed domain's index %x", got)
 	}
-	if n, err := sso.IndexDomains(ctx, ops, keys); err != nil || n != 0 {
-		t.Fatalf("second run: %d rows, %v; want 0", n, err)
+	if ix, err := sso.IndexDomains(ctx, ops, keys); err != nil || ix.Rows != 0 || ix.Unopened != 1 {
+		t.Fatalf("second run: %+v, %v; want 0 rows, the same address skipped", ix, err)
 	}
 }

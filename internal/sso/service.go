@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,12 @@ var (
 	ErrInvalidInput = errkind.New(errkind.Invalid, "invalid_input", "sso: invalid input")
 	ErrNotFound     = errkind.New(errkind.NotFound, "not_found", "sso: not found").WithPublic("no such connection in this org")
 	ErrConflict     = errkind.New(errkind.Conflict, "conflict", "sso: conflict")
+	// ErrDomainGaps: enforcement was refused because some members'
+	// addresses (or claimed domains) have no noted domain yet, so it could
+	// not tell whom it binds (migration 00130).
+	ErrDomainGaps = errkind.New(errkind.Conflict, "sso_domain_gaps", "sso: members' email domains not indexed").
+			WithPublic("some members' email domains are not indexed yet, so enforcement cannot tell whom it binds: " +
+			"the operator runs the domain backfill (ward serve with --ops-url indexes them at start-up; see docs/sso.md), then retry")
 )
 
 // Config configures the service.
@@ -254,6 +261,13 @@ func mapErr(op string, err error) error {
 		return err
 	case errors.As(err, &pe) && pe.Hint == "step_up_required":
 		return ErrStepUpRequired
+	case errors.As(err, &pe) && pe.ConstraintName == "sso_domain_gaps":
+		if n, cerr := strconv.Atoi(pe.Detail); cerr == nil {
+			return errkind.Visiblef(ErrDomainGaps, "%d members' addresses or claimed domains of this org are not indexed yet, "+
+				"so enforcement cannot tell whom it binds: the operator runs the domain backfill (ward serve with --ops-url "+
+				"indexes them at start-up; see docs/sso.md), then retry", n)
+		}
+		return ErrDomainGaps
 	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
 		return ErrForbidden
 	case postgres.IsCode(err, postgres.CodeNoDataFound):
