@@ -124,8 +124,10 @@ func TestRecordReadsContinueTheSessionCheck(t *testing.T) {
 		defer cancel()
 		conns := int(pool.Config().MaxConns)
 		workers := 4 * conns
-		paths := []string{p1, "/v1/patients/" + o.P2.String(), "/v1/patients", "/v1/patients/" + other.P1.String(), "/v1/patients/x"}
-		want := []int{http.StatusOK, http.StatusNotFound, http.StatusOK, http.StatusNotFound, http.StatusBadRequest}
+		paths := []string{p1, "/v1/patients/" + o.P2.String(), "/v1/patients", "/v1/patients/" + other.P1.String(), "/v1/patients/x",
+			"/v1/cases", "/v1/cases/" + uuid.NewString()}
+		want := []int{http.StatusOK, http.StatusNotFound, http.StatusOK, http.StatusNotFound, http.StatusBadRequest,
+			http.StatusOK, http.StatusNotFound}
 		var wg sync.WaitGroup
 		errs := make(chan error, workers)
 		for i := range workers {
