@@ -369,7 +369,10 @@ func loadHTTP(ctx context.Context, base, token string, ids []uuid.UUID, c int, d
 	return loadResult{rps: float64(len(lat)) / d.Seconds(), p50: ms(0.50), p99: ms(0.99)}, nil
 }
 
-var tpsRE = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+// tpsRE is compiled on first use, not at the start of every ward command.
+var tpsRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+})
 
 func runPgbench(ctx context.Context, bin string, cl *postgres.Cluster, db, script string, c int, d time.Duration) (float64, time.Duration, error) {
 	jobs := min(c, runtime.NumCPU())
@@ -379,7 +382,7 @@ func runPgbench(ctx context.Context, bin string, cl *postgres.Cluster, db, scrip
 	if err != nil {
 		return 0, 0, fmt.Errorf("pgbench: %w\n%s", err, out)
 	}
-	m := tpsRE.FindSubmatch(out)
+	m := tpsRE().FindSubmatch(out)
 	if m == nil {
 		return 0, 0, fmt.Errorf("pgbench: no tps in output:\n%s", out)
 	}

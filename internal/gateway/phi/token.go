@@ -38,7 +38,7 @@ type token struct {
 	voc        uint16 // vocabulary flags (v*) >> 16, words only
 }
 
-func (t token) has(f uint16) bool { return t.flags&f != 0 }
+func (t *token) has(f uint16) bool { return t.flags&f != 0 }
 
 func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 func isDigit(c byte) bool       { return c >= '0' && c <= '9' }

@@ -47,12 +47,44 @@ func vocabTables() map[uint64]map[string]bool {
 	}
 }
 
+// set makes the set of the words of a space-separated list (ASCII white
+// space only: the lists are written in this package, and TestSetLists
+// checks each against strings.Fields). It runs at start-up for some forty
+// lists, so it sizes the map once and slices the words out of the list in
+// place: strings.Fields and maps grown from empty were most of the
+// package's start-up time and a third of its allocations.
 func set(words string) map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(words) {
-		m[w] = true
+	n := 0
+	for i := 0; i < len(words); {
+		i = skipSpace(words, i)
+		if i < len(words) {
+			n++
+			i = skipWord(words, i)
+		}
+	}
+	m := make(map[string]bool, n)
+	for i := 0; i < len(words); {
+		i = skipSpace(words, i)
+		if j := skipWord(words, i); j > i {
+			m[words[i:j]] = true
+			i = j
+		}
 	}
 	return m
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+func skipWord(s string, i int) int {
+	for i < len(s) && s[i] != ' ' && s[i] != '\n' && s[i] != '\t' && s[i] != '\r' {
+		i++
+	}
+	return i
 }
 
 // titles precede a name: "Dr. Smith".
