@@ -970,6 +970,33 @@ end $_$;
 ALTER FUNCTION app.dpop_bind(p_jkt text) OWNER TO ward_definer;
 
 --
+-- Name: dpop_jti_keep(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.dpop_jti_keep() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  jkt text := current_setting('ward.dpop', true);
+  jti text := current_setting('ward.dpop_jti', true);
+  me record;
+begin
+  if octet_length(jkt) is distinct from 43
+     or ltrim(jkt, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-') <> ''
+     or octet_length(jti) is distinct from 64 or ltrim(jti, '0123456789abcdef') <> '' then
+    raise exception 'a DPoP key (ward.dpop) and its proof''s jti hash (ward.dpop_jti) are required' using errcode = '22023';
+  end if;
+  me := private.me_pending_cached();
+  if me.credential_id is null then
+    return;
+  end if;
+  insert into app.dpop_jtis (jkt, jti_hash) values (jkt, decode(jti, 'hex')) on conflict do nothing;
+end $$;
+
+ALTER FUNCTION app.dpop_jti_keep() OWNER TO ward_definer;
+
+--
 -- Name: dpop_use(text, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -9015,6 +9042,13 @@ GRANT ALL ON FUNCTION app.document_status(p_provided timestamp with time zone, p
 
 REVOKE ALL ON FUNCTION app.dpop_bind(p_jkt text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.dpop_bind(p_jkt text) TO ward_app;
+
+--
+-- Name: FUNCTION dpop_jti_keep(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.dpop_jti_keep() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.dpop_jti_keep() TO ward_app;
 
 --
 -- Name: FUNCTION dpop_use(p_jkt text, p_jti_hash bytea); Type: ACL; Schema: app; Owner: ward_definer

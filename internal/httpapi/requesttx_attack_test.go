@@ -1,0 +1,132 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// TestRecordListKeepsTheDPoPProofWhenTheClientLeaves: a key-bound session's
+// list continues the check's transaction; when the client goes away while
+// the list's statements run, the request's context is canceled, pgx closes
+// the connection mid-transaction and the server rolls all of it back. The
+// proof's jti, recorded by the check before the savepoint, must still
+// stand: the same proof is a replay afterwards (as it is when the check
+// runs in its own transaction).
+func TestRecordListKeepsTheDPoPProofWhenTheClientLeaves(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Request Tx Leave")
+	w.populate(o, "rl")
+	k, ok := w.boundKey(o.Prov.Token)
+	if !ok {
+		t.Fatal("the provider's session is not bound to a key")
+	}
+	const path = "/v1/patients"
+	send := func(ctx context.Context, proof string) (int, error) {
+		req, err := http.NewRequestWithContext(ctx, "GET", w.srv.URL+path, nil)
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Authorization", "DPoP "+o.Prov.Token)
+		req.Header.Set("DPoP", proof)
+		resp, err := w.srv.Client().Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	ctx := context.Background()
+	super := w.env.Super.Pool
+	// The list's audit append waits on a lock the test holds.
+	if _, err := super.Exec(ctx, `
+		create function public.hold_patient_list() returns trigger language plpgsql as $$
+		begin
+		  perform pg_advisory_xact_lock(7340033);
+		  return new;
+		end $$;
+		create trigger hold_patient_list before insert on audit.events
+		  for each row when (new.action = 'patient.list') execute function public.hold_patient_list();`); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_, _ = super.Exec(ctx, `drop trigger if exists hold_patient_list on audit.events;
+			drop function if exists public.hold_patient_list()`)
+	}()
+	lock, err := super.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(ctx)
+	if _, err := lock.Exec(ctx, `select pg_advisory_xact_lock(7340033)`); err != nil {
+		t.Fatal(err)
+	}
+	proof := k.proof("GET", w.root+path, o.Prov.Token, nil)
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { _, err := send(cctx, proof); done <- err }()
+	// Wait for the list's backend to wait on the lock, then leave.
+	var pid int32
+	for i := 0; ; i++ {
+		if i == 1000 {
+			cancel()
+			t.Fatal("the list never waited on the lock")
+		}
+		err := super.QueryRow(ctx, `select pid from pg_stat_activity
+			where wait_event_type = 'Lock' and wait_event = 'advisory' and pid <> pg_backend_pid() limit 1`).Scan(&pid)
+		if err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	// The handler gave its connection up (closed mid-statement), or the
+	// server already waits to record the jti again behind the abandoned
+	// backend's uncommitted one.
+	for i := 0; ; i++ {
+		var n int
+		if err := super.QueryRow(ctx, `select count(*) from pg_stat_activity
+			where wait_event_type = 'Lock' and wait_event = 'transactionid'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 || w.env.App.Pool.Stat().AcquiredConns() == 0 {
+			break
+		}
+		if i == 1000 {
+			t.Fatalf("%d connections still held after the client left", w.env.App.Pool.Stat().AcquiredConns())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The abandoned backend finishes its statement, then finds its client gone.
+	for i := 0; ; i++ {
+		var n int
+		if err := super.QueryRow(ctx, `select count(*) from pg_stat_activity where pid = $1`, pid).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if i == 1000 {
+			t.Fatal("the abandoned backend never ended")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i := 0; w.env.App.Pool.Stat().AcquiredConns() != 0; i++ {
+		if i == 3000 {
+			t.Fatalf("%d connections still held", w.env.App.Pool.Stat().AcquiredConns())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	st, err := send(ctx, proof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st != http.StatusUnauthorized {
+		t.Errorf("the abandoned list's proof again: %d, want 401 (a replay: its jti was recorded by the check)", st)
+	}
+}
