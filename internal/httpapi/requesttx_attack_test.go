@@ -15,6 +15,21 @@ import (
 // stand: the same proof is a replay afterwards (as it is when the check
 // runs in its own transaction).
 func TestRecordListKeepsTheDPoPProofWhenTheClientLeaves(t *testing.T) {
+	t.Run("during the read", func(t *testing.T) {
+		leaveWhileHeld(t, `before insert on audit.events for each row when (new.action = 'patient.list')`)
+	})
+	// The check's own batch (begin … app.whoami, savepoint) is in the
+	// server when the client leaves: the transaction it leaves open dies
+	// with the connection.
+	t.Run("during the check", func(t *testing.T) {
+		leaveWhileHeld(t, `after insert on app.dpop_jtis for each row`)
+	})
+}
+
+// leaveWhileHeld sends a key-bound list whose statements wait, where the
+// trigger when says, on a lock the test holds; the client leaves while
+// they wait; then the same proof must be refused as a replay.
+func leaveWhileHeld(t *testing.T, when string) {
 	w := newWorld(t)
 	o := w.createOrg("Request Tx Leave")
 	w.populate(o, "rl")
@@ -41,18 +56,19 @@ func TestRecordListKeepsTheDPoPProofWhenTheClientLeaves(t *testing.T) {
 	super := w.env.Super.Pool
 	// The list's audit append waits on a lock the test holds.
 	if _, err := super.Exec(ctx, `
-		create function public.hold_patient_list() returns trigger language plpgsql as $$
+		create sequence public.hold_once;
+		create function public.hold_patient_list() returns trigger language plpgsql security definer as $$
 		begin
-		  perform pg_advisory_xact_lock(7340033);
+		  if nextval('public.hold_once') = 1 then -- once: not the jti's redo
+		    perform pg_advisory_xact_lock(7340033);
+		  end if;
 		  return new;
 		end $$;
-		create trigger hold_patient_list before insert on audit.events
-		  for each row when (new.action = 'patient.list') execute function public.hold_patient_list();`); err != nil {
+		create trigger hold_patient_list `+when+` execute function public.hold_patient_list();`); err != nil {
 		t.Fatal(err)
 	}
 	defer func() {
-		_, _ = super.Exec(ctx, `drop trigger if exists hold_patient_list on audit.events;
-			drop function if exists public.hold_patient_list()`)
+		_, _ = super.Exec(ctx, `drop function if exists public.hold_patient_list() cascade; drop sequence if exists public.hold_once`)
 	}()
 	lock, err := super.Begin(ctx)
 	if err != nil {
@@ -62,6 +78,13 @@ func TestRecordListKeepsTheDPoPProofWhenTheClientLeaves(t *testing.T) {
 	if _, err := lock.Exec(ctx, `select pg_advisory_xact_lock(7340033)`); err != nil {
 		t.Fatal(err)
 	}
+	jtis := func() (n int) {
+		if err := super.QueryRow(ctx, `select count(*) from app.dpop_jtis`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := jtis()
 	proof := k.proof("GET", w.root+path, o.Prov.Token, nil)
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -95,6 +118,14 @@ func TestRecordListKeepsTheDPoPProofWhenTheClientLeaves(t *testing.T) {
 			break
 		}
 		if i == 1000 {
+			rows, _ := super.Query(ctx, `select pid, coalesce(wait_event_type,''), coalesce(wait_event,''), state, left(query, 60) from pg_stat_activity where backend_type = 'client backend'`)
+			for rows.Next() {
+				var pid int32
+				var a, b, c, d string
+				_ = rows.Scan(&pid, &a, &b, &c, &d)
+				t.Log(pid, a, b, c, d)
+			}
+			rows.Close()
 			t.Fatalf("%d connections still held after the client left", w.env.App.Pool.Stat().AcquiredConns())
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -122,11 +153,53 @@ func TestRecordListKeepsTheDPoPProofWhenTheClientLeaves(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// The proof's jti is recorded (once its transaction has gone, again).
+	for i := 0; i < 1000 && jtis() == before; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := super.Exec(ctx, `drop function public.hold_patient_list() cascade; drop sequence public.hold_once`); err != nil {
+		t.Fatal(err)
+	}
 	st, err := send(ctx, proof)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st != http.StatusUnauthorized {
 		t.Errorf("the abandoned list's proof again: %d, want 401 (a replay: its jti was recorded by the check)", st)
+	}
+}
+
+// TestRecordReadsTokenReuse: a rotated token presented after its grace on
+// a route whose check leaves its transaction open (need.inTx) still ends
+// the whole session and is audited once: the check's revocation commits
+// although no request transaction comes back.
+func TestRecordReadsTokenReuse(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Request Tx Reuse")
+	old := w.signInAAL1(o.Admin.Email, o.ID)
+	tok := old
+	w.enrolTOTP(&tok)
+	w.do("GET", "/v1/patients", old, nil, http.StatusOK, nil) // in its grace
+	if _, err := w.env.Super.Pool.Exec(context.Background(),
+		`update app.session_tokens set retired_at = now() - interval '31 seconds'`); err != nil {
+		t.Fatal(err)
+	}
+	w.do("GET", "/v1/patients", tok, nil, http.StatusOK, nil)
+	resp, b := w.request("GET", "/v1/patients", old, nil)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "session_revoked" {
+		t.Fatalf("a rotated token after its grace: %d %s", resp.StatusCode, b)
+	}
+	resp, b = w.request("GET", "/v1/patients", tok, nil)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "session_revoked" {
+		t.Fatalf("the current token after reuse of a rotated one: %d %s", resp.StatusCode, b)
+	}
+	if n := w.auditCount(o.ID, "auth.token_reuse", "denied"); n != 1 {
+		t.Fatalf("%d token reuse events, want 1", n)
+	}
+	for i := 0; w.env.App.Pool.Stat().AcquiredConns() != 0; i++ {
+		if i == 200 {
+			t.Fatalf("%d connections still held", w.env.App.Pool.Stat().AcquiredConns())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -103,18 +103,24 @@ func (db *DB) OpenRequestTx(ctx context.Context, cred Credential, b *pgx.Batch, 
 	if durable {
 		all.Queue("savepoint " + savepoint)
 	}
-	if err := conn.SendBatch(ctx, all).Close(); err != nil {
-		finish(ctx, conn, true, nil, false)
-		return nil, err
-	}
-	rt := &RequestTx{conn: conn, cred: cred}
+	var d *redo
 	if durable {
-		d := &redo{pool: db.Pool, b: &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+keep.Len())}}
+		d = &redo{pool: db.Pool, b: &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+keep.Len())}}
 		QueueBind(d.b, cred)
 		d.b.QueuedQueries = append(d.b.QueuedQueries, keep.QueuedQueries...)
-		rt.durable = d
 	}
-	return rt, nil
+	if err := conn.SendBatch(ctx, all).Close(); err != nil {
+		// The check's own failure (a replayed proof, no credential) ends
+		// its transaction; a connection closed under it (the request's
+		// context canceled) may have taken what it accepted with it.
+		lost := d
+		if !conn.Conn().IsClosed() {
+			lost = nil
+		}
+		finish(ctx, conn, true, lost, false)
+		return nil, err
+	}
+	return &RequestTx{conn: conn, cred: cred, durable: d}, nil
 }
 
 // Resolved records the org the check resolved the credential to: a later
