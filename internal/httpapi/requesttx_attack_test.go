@@ -203,3 +203,94 @@ func TestRecordReadsTokenReuse(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestRecordReadDoesNotHoldTheSessionTouch: a record read's check runs in
+// the request's transaction, so when it touches the session (its last use,
+// once a minute) the row stays locked until the read commits. Another
+// request of the same session, whose check is due to touch it too, must
+// not wait for that read (it did, holding a pool connection).
+func TestRecordReadDoesNotHoldTheSessionTouch(t *testing.T) {
+	w := newWorld(t, withUnboundOrgs())
+	o := w.createOrg("Touch Lock")
+	w.populate(o, "tl")
+	ctx := context.Background()
+	super := w.env.Super.Pool
+	if _, err := super.Exec(ctx, `
+		create function public.hold_list() returns trigger language plpgsql as $$
+		begin
+		  perform pg_advisory_xact_lock(7340034);
+		  return new;
+		end $$;
+		create trigger hold_list before insert on audit.events
+		  for each row when (new.action = 'patient.list') execute function public.hold_list();
+		update app.sessions set last_seen_at = now() - interval '65 seconds'`); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _ = super.Exec(ctx, `drop function if exists public.hold_list() cascade`) }()
+	lock, err := super.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(ctx)
+	if _, err := lock.Exec(ctx, `select pg_advisory_xact_lock(7340034)`); err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string, done chan<- int) {
+		req, err := http.NewRequest("GET", w.srv.URL+path, nil)
+		if err != nil {
+			done <- 0
+			return
+		}
+		req.Header.Set("Authorization", "Bearer "+o.Lead.Token)
+		resp, err := w.srv.Client().Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}
+	list := make(chan int, 1)
+	go get("/v1/patients", list)
+	waiting := func(event string) bool {
+		var n int
+		if err := super.QueryRow(ctx, `select count(*) from pg_stat_activity
+			where wait_event_type = 'Lock' and wait_event = $1`, event).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	}
+	for i := 0; !waiting("advisory"); i++ {
+		if i == 1000 {
+			t.Fatal("the list never waited on the lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	me := make(chan int, 1)
+	go get("/v1/me", me)
+	var st int
+	for i := 0; st == 0; i++ {
+		select {
+		case st = <-me:
+		default:
+			if waiting("transactionid") {
+				_ = lock.Rollback(ctx)
+				<-me
+				t.Fatal("the session's other request waits for the read that touched the session")
+			}
+			if i == 1000 {
+				t.Fatal("the session's other request never answered")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if st != http.StatusOK {
+		t.Errorf("GET /v1/me while the session's list runs: %d", st)
+	}
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := <-list; st != http.StatusOK {
+		t.Errorf("the list: %d", st)
+	}
+}

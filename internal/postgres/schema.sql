@@ -3515,8 +3515,12 @@ begin
       into absolute_expires_at, idle_expires_at, due
       from app.sessions x where x.id = me.session_id;
     if due then
+      -- skip locked: another request of the session that touched it holds
+      -- the row until its own transaction ends (a record read's check
+      -- runs in the request's transaction, postgres.RequestTx); it has
+      -- touched it, so this one does not wait for it.
       update app.sessions x set last_seen_at = now()
-       where x.id = me.session_id
+       where x.id = (select y.id from app.sessions y where y.id = me.session_id for update skip locked)
          and x.last_seen_at <= now() - least(interval '1 minute', make_interval(secs => x.idle_timeout_min * 6))
       returning x.absolute_expires_at, x.last_seen_at + make_interval(mins => x.idle_timeout_min)
         into absolute_expires_at, idle_expires_at;
@@ -3534,7 +3538,8 @@ begin
       from app.api_keys k where k.org_id = me.org_id and k.id = me.credential_id;
     if due then
       update app.api_keys k set last_used_at = now()
-       where k.org_id = me.org_id and k.id = me.credential_id
+       where (k.org_id, k.id) = (select j.org_id, j.id from app.api_keys j
+                                  where j.org_id = me.org_id and j.id = me.credential_id for update skip locked)
          and (k.last_used_at is null or k.last_used_at < now() - interval '1 minute');
     end if;
   end if;
