@@ -63,8 +63,17 @@ func whoami(ctx context.Context, db *postgres.DB, cred postgres.Credential, proo
 	var rt *postgres.RequestTx
 	var err error
 	if open {
-		// A proof's jti stands whatever the request's transaction does.
-		rt, err = db.OpenRequestTx(ctx, cred, b, proof.JTI != "")
+		// A proof's jti stands whatever the request's transaction does:
+		// recorded before a savepoint, and again on its own
+		// (app.dpop_jti_keep, migration 00135) when the transaction is
+		// lost before it commits.
+		var keep *pgx.Batch
+		if proof.JTI != "" {
+			keep = &pgx.Batch{}
+			keep.Queue(b.QueuedQueries[0].SQL, b.QueuedQueries[0].Arguments...) // the jti's set_config
+			keep.Queue(`select app.dpop_jti_keep()`)
+		}
+		rt, err = db.OpenRequestTx(ctx, cred, b, keep)
 	} else {
 		all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+b.Len())}
 		postgres.QueueBind(all, cred)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -30,8 +31,38 @@ type RequestTx struct {
 	cred Credential
 	org  string // the principal's org, as resolved by the check
 	// durable: what the check wrote commits whatever the continuing
-	// transaction does (a savepoint follows the check).
-	durable bool
+	// transaction does (a savepoint follows the check, and redo runs the
+	// check again when the transaction is lost before it commits); nil
+	// when the check is not durable.
+	durable *redo
+}
+
+// A redo is a durable check's keep statements (after its binding), run
+// in a transaction of their own when
+// the request's transaction ended without committing them: its
+// connection closed mid-statement (the request's context was canceled, a
+// client that left or a deadline, and pgx closes the connection, so the
+// server rolls everything back, savepoint included), or its commit
+// failed. They must be idempotent: a check that did commit after all
+// keeps what it wrote.
+type redo struct {
+	pool *pgxpool.Pool
+	b    *pgx.Batch
+}
+
+// redoWait bounds how long a redo may wait for a connection and run. It
+// may wait for the lost transaction's backend too (the server finishes the
+// statement it was running before it finds its client gone, and the jti
+// that transaction inserted holds the redo's insert until then).
+const redoWait = 30 * time.Second
+
+func (d *redo) run(ctx context.Context) {
+	if d == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), redoWait)
+	defer cancel()
+	_ = d.pool.SendBatch(ctx, d.b).Close()
 }
 
 // savepoint follows a durable check's statements; a continuing
@@ -46,13 +77,17 @@ const savepoint = "ward_request"
 // committed, as when the same batch runs as an implicit transaction, and
 // the callback's error comes back with no RequestTx.
 //
-// With durable, what b's statements wrote commits whatever the
+// With keep (nil: none), what b's statements wrote commits whatever the
 // transaction that continues this one does: a savepoint follows them, and
 // a continuing transaction that fails (or a panic) rolls back to it and
-// commits the rest. It is for a check whose writes must stand on their own
+// commits the rest; when the transaction is lost before the check's writes
+// committed (its connection closed mid-statement, a failed commit), keep's
+// statements run in a transaction of their own bound to cred, and must
+// make them stand. It is for a check whose writes must stand on their own
 // (a DPoP proof's jti, recorded so that the proof is never accepted
 // twice); it costs a subtransaction when the continuing statements write.
-func (db *DB) OpenRequestTx(ctx context.Context, cred Credential, b *pgx.Batch, durable bool) (*RequestTx, error) {
+func (db *DB) OpenRequestTx(ctx context.Context, cred Credential, b *pgx.Batch, keep *pgx.Batch) (*RequestTx, error) {
+	durable := keep != nil
 	if ctx.Value(txKey{}) != nil {
 		return nil, ErrNestedTx
 	}
@@ -68,11 +103,24 @@ func (db *DB) OpenRequestTx(ctx context.Context, cred Credential, b *pgx.Batch, 
 	if durable {
 		all.Queue("savepoint " + savepoint)
 	}
+	var d *redo
+	if durable {
+		d = &redo{pool: db.Pool, b: &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+keep.Len())}}
+		QueueBind(d.b, cred)
+		d.b.QueuedQueries = append(d.b.QueuedQueries, keep.QueuedQueries...)
+	}
 	if err := conn.SendBatch(ctx, all).Close(); err != nil {
-		finish(ctx, conn, true, false)
+		// The check's own failure (a replayed proof, no credential) ends
+		// its transaction; a connection closed under it (the request's
+		// context canceled) may have taken what it accepted with it.
+		lost := d
+		if !conn.Conn().IsClosed() {
+			lost = nil
+		}
+		finish(ctx, conn, true, lost, false)
 		return nil, err
 	}
-	return &RequestTx{conn: conn, cred: cred, durable: durable}, nil
+	return &RequestTx{conn: conn, cred: cred, durable: d}, nil
 }
 
 // Resolved records the org the check resolved the credential to: a later
@@ -92,20 +140,20 @@ func (rt *RequestTx) Resolved(org string) {
 // releases its connection. It is safe to call more than once and on nil.
 func (rt *RequestTx) End(ctx context.Context) {
 	if conn, durable := rt.take(nil); conn != nil {
-		finish(ctx, conn, true, durable)
+		finish(ctx, conn, true, durable, false)
 	}
 }
 
 // take returns the connection, and whether the check is durable, and
 // forgets it, when cred (nil: any) may continue the transaction; else nil.
-func (rt *RequestTx) take(cred *Credential) (*pgxpool.Conn, bool) {
+func (rt *RequestTx) take(cred *Credential) (*pgxpool.Conn, *redo) {
 	if rt == nil {
-		return nil, false
+		return nil, nil
 	}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	if rt.conn == nil || cred != nil && !rt.continues(*cred) {
-		return nil, false
+		return nil, nil
 	}
 	conn := rt.conn
 	rt.conn = nil
@@ -126,21 +174,29 @@ func (rt *RequestTx) continues(cred Credential) bool {
 // nothing in it failed; else it is rolled back, to the savepoint of a
 // durable check when there is one (and what the check wrote is then
 // committed). A connection whose transaction could not be ended is closed
-// by the pool on release, never reused.
-func finish(ctx context.Context, conn *pgxpool.Conn, commit, durable bool) {
+// by the pool on release, never reused. committed says the caller saw the
+// transaction commit; when a durable check's writes are not known to have
+// committed (the connection closed, a failed commit), its redo runs once
+// the connection is released.
+func finish(ctx context.Context, conn *pgxpool.Conn, commit bool, durable *redo, committed bool) {
 	ctx = context.WithoutCancel(ctx)
+	kept := committed
 	st := conn.Conn().PgConn().TxStatus()
+	if conn.Conn().IsClosed() {
+		st = 0 // the server rolls back whatever was open
+	}
 	if st == 'T' && commit {
 		if _, err := conn.Exec(ctx, "commit"); err == nil {
-			st = 'I'
+			st, kept = 'I', true
 		} else {
 			st = conn.Conn().PgConn().TxStatus()
 		}
 	}
 	if st == 'T' || st == 'E' {
-		if durable {
+		if durable != nil {
 			if _, err := conn.Exec(ctx, "rollback to savepoint "+savepoint); err == nil {
-				_, _ = conn.Exec(ctx, "commit")
+				_, err = conn.Exec(ctx, "commit")
+				kept = err == nil
 			}
 		}
 		if conn.Conn().PgConn().TxStatus() != 'I' {
@@ -148,6 +204,9 @@ func finish(ctx context.Context, conn *pgxpool.Conn, commit, durable bool) {
 		}
 	}
 	conn.Release()
+	if !kept {
+		durable.run(ctx)
+	}
 }
 
 type requestTxKey struct{}
@@ -174,49 +233,49 @@ func EndRequestTx(ctx context.Context) {
 
 // continued returns the request transaction's connection when ctx carries
 // one that cred may continue, and ends (commits) one it may not.
-func continued(ctx context.Context, cred Credential) (*pgxpool.Conn, bool) {
+func continued(ctx context.Context, cred Credential) (*pgxpool.Conn, *redo) {
 	rt, _ := ctx.Value(requestTxKey{}).(*RequestTx)
 	if rt == nil {
-		return nil, false
+		return nil, nil
 	}
 	if conn, durable := rt.take(&cred); conn != nil {
 		return conn, durable
 	}
 	rt.End(ctx)
-	return nil, false
+	return nil, nil
 }
 
 // batchOn runs b's queued statements and a commit on conn, whose
 // transaction is open, in one round trip, and releases conn: InTenantBatch
 // on a request transaction.
-func batchOn(ctx context.Context, conn *pgxpool.Conn, durable bool, b *pgx.Batch) error {
+func batchOn(ctx context.Context, conn *pgxpool.Conn, durable *redo, b *pgx.Batch) error {
 	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+b.Len())}
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
 	all.Queue("commit")
 	err := conn.SendBatch(ctx, all).Close()
 	// Committed when every statement ran; else roll back what is left.
-	finish(ctx, conn, false, durable)
+	finish(ctx, conn, false, durable, err == nil)
 	return err
 }
 
 // txOn runs fn in the open transaction of conn as InTenantTx runs it in a
 // new one: committed when fn returns nil, rolled back on an error or a
 // panic; conn is released either way.
-func txOn(ctx context.Context, conn *pgxpool.Conn, durable bool, fn func(ctx context.Context, tx pgx.Tx) error) (err error) {
+func txOn(ctx context.Context, conn *pgxpool.Conn, durable *redo, fn func(ctx context.Context, tx pgx.Tx) error) (err error) {
 	// A transaction object over the one already open: its "begin" is a
 	// no-op statement and its commit ends the request's transaction; a
 	// failure is rolled back by finish (to a durable check's savepoint).
 	tx, err := conn.Conn().BeginTx(ctx, pgx.TxOptions{BeginQuery: "select"})
 	if err != nil {
-		finish(ctx, conn, false, durable)
+		finish(ctx, conn, false, durable, false)
 		return fmt.Errorf("postgres: continue the request's transaction: %w", err)
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			finish(ctx, conn, false, durable)
+			finish(ctx, conn, false, durable, false)
 			panic(p)
 		}
-		finish(ctx, conn, false, durable)
+		finish(ctx, conn, false, durable, err == nil)
 	}()
 	if err = fn(context.WithValue(ctx, txKey{}, true), tx); err != nil {
 		return err

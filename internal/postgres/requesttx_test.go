@@ -40,7 +40,12 @@ func TestRequestTx(t *testing.T) {
 		b.Queue(`select txid_current(), coalesce(current_setting('ward.principal', true), '')`).QueryRow(func(r pgx.Row) error {
 			return r.Scan(&xid, &seal)
 		})
-		rt, err := db.OpenRequestTx(ctx, check, b, durable)
+		var keep *pgx.Batch
+		if durable {
+			keep = &pgx.Batch{}
+			keep.Queue(`select`)
+		}
+		rt, err := db.OpenRequestTx(ctx, check, b, keep)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,7 +242,7 @@ func TestRequestTx(t *testing.T) {
 			var k string
 			return r.Scan(&k)
 		})
-		rt, err := db.OpenRequestTx(context.Background(), check, b, false)
+		rt, err := db.OpenRequestTx(context.Background(), check, b, nil)
 		if !errors.Is(err, pgx.ErrNoRows) || rt != nil {
 			t.Fatalf("OpenRequestTx = %v, %v; want no transaction and ErrNoRows", rt, err)
 		}
@@ -249,7 +254,7 @@ func TestRequestTx(t *testing.T) {
 
 	t.Run("not inside another transaction", func(t *testing.T) {
 		err := db.InTx(context.Background(), func(ctx context.Context, tx pgx.Tx) error {
-			_, err := db.OpenRequestTx(ctx, check, &pgx.Batch{}, false)
+			_, err := db.OpenRequestTx(ctx, check, &pgx.Batch{}, nil)
 			return err
 		})
 		if !errors.Is(err, postgres.ErrNestedTx) {

@@ -970,6 +970,33 @@ end $_$;
 ALTER FUNCTION app.dpop_bind(p_jkt text) OWNER TO ward_definer;
 
 --
+-- Name: dpop_jti_keep(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.dpop_jti_keep() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  jkt text := current_setting('ward.dpop', true);
+  jti text := current_setting('ward.dpop_jti', true);
+  me record;
+begin
+  if octet_length(jkt) is distinct from 43
+     or ltrim(jkt, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-') <> ''
+     or octet_length(jti) is distinct from 64 or ltrim(jti, '0123456789abcdef') <> '' then
+    raise exception 'a DPoP key (ward.dpop) and its proof''s jti hash (ward.dpop_jti) are required' using errcode = '22023';
+  end if;
+  me := private.me_pending_cached();
+  if me.credential_id is null then
+    return;
+  end if;
+  insert into app.dpop_jtis (jkt, jti_hash) values (jkt, decode(jti, 'hex')) on conflict do nothing;
+end $$;
+
+ALTER FUNCTION app.dpop_jti_keep() OWNER TO ward_definer;
+
+--
 -- Name: dpop_use(text, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -3488,8 +3515,12 @@ begin
       into absolute_expires_at, idle_expires_at, due
       from app.sessions x where x.id = me.session_id;
     if due then
+      -- skip locked: another request of the session that touched it holds
+      -- the row until its own transaction ends (a record read's check
+      -- runs in the request's transaction, postgres.RequestTx); it has
+      -- touched it, so this one does not wait for it.
       update app.sessions x set last_seen_at = now()
-       where x.id = me.session_id
+       where x.id = (select y.id from app.sessions y where y.id = me.session_id for update skip locked)
          and x.last_seen_at <= now() - least(interval '1 minute', make_interval(secs => x.idle_timeout_min * 6))
       returning x.absolute_expires_at, x.last_seen_at + make_interval(mins => x.idle_timeout_min)
         into absolute_expires_at, idle_expires_at;
@@ -3507,7 +3538,8 @@ begin
       from app.api_keys k where k.org_id = me.org_id and k.id = me.credential_id;
     if due then
       update app.api_keys k set last_used_at = now()
-       where k.org_id = me.org_id and k.id = me.credential_id
+       where (k.org_id, k.id) = (select j.org_id, j.id from app.api_keys j
+                                  where j.org_id = me.org_id and j.id = me.credential_id for update skip locked)
          and (k.last_used_at is null or k.last_used_at < now() - interval '1 minute');
     end if;
   end if;
@@ -9015,6 +9047,13 @@ GRANT ALL ON FUNCTION app.document_status(p_provided timestamp with time zone, p
 
 REVOKE ALL ON FUNCTION app.dpop_bind(p_jkt text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.dpop_bind(p_jkt text) TO ward_app;
+
+--
+-- Name: FUNCTION dpop_jti_keep(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.dpop_jti_keep() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.dpop_jti_keep() TO ward_app;
 
 --
 -- Name: FUNCTION dpop_use(p_jkt text, p_jti_hash bytea); Type: ACL; Schema: app; Owner: ward_definer
