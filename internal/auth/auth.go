@@ -382,20 +382,37 @@ func (s *Service) Authenticate(ctx context.Context, token, orgHint, binding stri
 // continues it, so the credential is resolved once per request. The
 // caller ends the RequestTx when the request is done; on an error there
 // is none to end.
-func (s *Service) AuthenticateInTx(ctx context.Context, token, orgHint, binding string) (identity.Principal, *postgres.RequestTx, error) {
-	return s.authenticate(ctx, token, orgHint, binding, DPoPProof{}, true)
+func (s *Service) AuthenticateInTx(ctx context.Context, token, orgHint, binding string) (identity.Principal, Check, error) {
+	p, rt, err := s.authenticate(ctx, token, orgHint, binding, DPoPProof{}, true)
+	return p, Check{rt}, err
 }
+
+// A Check is a session check's transaction left open (AuthenticateInTx,
+// AuthenticateDPoPInTx; a postgres.RequestTx). Its zero value is no
+// transaction: Context returns ctx and End does nothing.
+type Check struct{ rt *postgres.RequestTx }
+
+// Context returns ctx carrying the check's transaction, for the request's
+// first tenant transaction to continue. The handler that runs under it
+// must reach that transaction without reading a request body or using
+// another connection first.
+func (c Check) Context(ctx context.Context) context.Context { return postgres.WithRequestTx(ctx, c.rt) }
+
+// End commits the check's transaction if nothing took it over, and
+// releases its connection; safe to call more than once.
+func (c Check) End(ctx context.Context) { c.rt.End(ctx) }
 
 // AuthenticateDPoPInTx is AuthenticateDPoP leaving the check's transaction
 // open, as AuthenticateInTx does. The proof's jti is recorded before a
 // savepoint, so it commits whatever the request's transaction does (a
 // replayed proof is refused as before); only a request transaction that
 // fails at its commit takes the jti with it.
-func (s *Service) AuthenticateDPoPInTx(ctx context.Context, token, orgHint string, proof DPoPProof) (identity.Principal, *postgres.RequestTx, error) {
+func (s *Service) AuthenticateDPoPInTx(ctx context.Context, token, orgHint string, proof DPoPProof) (identity.Principal, Check, error) {
 	if proof.JKT == "" || proof.JTI == "" {
-		return identity.Principal{}, nil, errkind.Visible(ErrDPoPInvalid, "the proof has no key or no jti")
+		return identity.Principal{}, Check{}, errkind.Visible(ErrDPoPInvalid, "the proof has no key or no jti")
 	}
-	return s.authenticate(ctx, token, orgHint, proof.JKT, proof, true)
+	p, rt, err := s.authenticate(ctx, token, orgHint, proof.JKT, proof, true)
+	return p, Check{rt}, err
 }
 
 // AuthenticateDPoP is Authenticate for a request that carries a DPoP proof

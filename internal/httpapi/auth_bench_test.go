@@ -188,7 +188,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 			// minus baseline-rls-read, what the check adds to such a request
 			p, rt, err := w.auth.AuthenticateInTx(ctx, o.Admin.Token, "", "")
 			if err == nil {
-				err = readPatient(postgres.WithRequestTx(ctx, rt), w, postgres.CredentialOf(p, ""), patient)
+				err = readPatient(rt.Context(ctx), w, postgres.CredentialOf(p, ""), patient)
 				rt.End(ctx)
 			}
 			return err

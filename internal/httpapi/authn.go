@@ -14,7 +14,6 @@ import (
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/identity"
-	"github.com/wardhq/ward/internal/postgres"
 )
 
 // need is what a route asks of its caller. The zero need is a public route.
@@ -137,7 +136,7 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 		// jti recorded in the same round trip, a replay refused), or the
 		// browser when the session came in its cookie.
 		var p identity.Principal
-		var rt *postgres.RequestTx
+		var rt auth.Check
 		binding := ""
 		if c.cookie {
 			binding = auth.BrowserBinding
@@ -174,7 +173,7 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 			return
 		}
 		ctx := identity.WithPrincipal(r.Context(), p)
-		next.ServeHTTP(w, r.WithContext(postgres.WithRequestTx(ctx, rt)))
+		next.ServeHTTP(w, r.WithContext(rt.Context(ctx)))
 	})
 }
 
