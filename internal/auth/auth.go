@@ -378,10 +378,9 @@ func (s *Service) Authenticate(ctx context.Context, token, orgHint, binding stri
 // AuthenticateInTx is Authenticate, leaving the transaction of the check
 // open (postgres.RequestTx) with the principal sealed in it: the request's
 // first tenant transaction (postgres.DB.InTenantBatch or InTenantTx with
-// postgres.CredentialOf the principal, under postgres.WithRequestTx)
-// continues it, so the credential is resolved once per request. The
-// caller ends the RequestTx when the request is done; on an error there
-// is none to end.
+// postgres.CredentialOf the principal, under Check.Context) continues it,
+// so the credential is resolved once per request. The caller ends the
+// Check when the request is done; on an error there is none to end.
 func (s *Service) AuthenticateInTx(ctx context.Context, token, orgHint, binding string) (identity.Principal, Check, error) {
 	p, rt, err := s.authenticate(ctx, token, orgHint, binding, DPoPProof{}, true)
 	return p, Check{rt}, err
@@ -404,12 +403,12 @@ func (c Check) End(ctx context.Context) { c.rt.End(ctx) }
 
 // AuthenticateDPoPInTx is AuthenticateDPoP leaving the check's transaction
 // open, as AuthenticateInTx does. The proof's jti is recorded before a
-// savepoint, so it commits whatever the request's transaction does (a
-// replayed proof is refused as before); only a request transaction that
-// fails at its commit takes the jti with it.
+// savepoint, so it commits whatever the request's transaction does, and
+// is recorded again on its own when that transaction is lost before it
+// commits (a replayed proof is refused as before).
 func (s *Service) AuthenticateDPoPInTx(ctx context.Context, token, orgHint string, proof DPoPProof) (identity.Principal, Check, error) {
-	if proof.JKT == "" || proof.JTI == "" {
-		return identity.Principal{}, Check{}, errkind.Visible(ErrDPoPInvalid, "the proof has no key or no jti")
+	if err := proof.complete(); err != nil {
+		return identity.Principal{}, Check{}, err
 	}
 	p, rt, err := s.authenticate(ctx, token, orgHint, proof.JKT, proof, true)
 	return p, Check{rt}, err
@@ -422,11 +421,20 @@ func (s *Service) AuthenticateDPoPInTx(ctx context.Context, token, orgHint strin
 // for the key (a replayed proof) is ErrDPoPInvalid, and nothing of the
 // resolution is kept; a credential that does not resolve records no jti.
 func (s *Service) AuthenticateDPoP(ctx context.Context, token, orgHint string, proof DPoPProof) (identity.Principal, error) {
-	if proof.JKT == "" || proof.JTI == "" {
-		return identity.Principal{}, errkind.Visible(ErrDPoPInvalid, "the proof has no key or no jti")
+	if err := proof.complete(); err != nil {
+		return identity.Principal{}, err
 	}
 	p, _, err := s.authenticate(ctx, token, orgHint, proof.JKT, proof, false)
 	return p, err
+}
+
+// complete refuses a proof without the key thumbprint or the jti that
+// the database binds and records.
+func (p DPoPProof) complete() error {
+	if p.JKT == "" || p.JTI == "" {
+		return errkind.Visible(ErrDPoPInvalid, "the proof has no key or no jti")
+	}
+	return nil
 }
 
 func (s *Service) authenticate(ctx context.Context, token, orgHint, dpop string, proof DPoPProof, open bool) (identity.Principal, *postgres.RequestTx, error) {

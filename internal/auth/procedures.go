@@ -44,12 +44,19 @@ import (
 func whoami(ctx context.Context, db *postgres.DB, cred postgres.Credential, proof DPoPProof, key, open bool) (identity.Principal, *postgres.RequestTx, error) {
 	p := identity.Principal{CredentialHash: cred.Hash, DPoP: cred.DPoP}
 	b := &pgx.Batch{}
+	// keep: what makes the proof's jti stand when the request's
+	// transaction is lost before it commits (app.dpop_jti_keep, 00135).
+	var keep *pgx.Batch
 	if proof.JTI != "" {
 		var iat string // none: the database counts the proof as the oldest accepted
 		if proof.IAT != 0 {
 			iat = strconv.FormatInt(proof.IAT, 10)
 		}
-		b.Queue(`select set_config('ward.dpop_jti', $1, true), set_config('ward.dpop_iat', $2, true)`, jtiHash(proof.JTI), iat)
+		const proofSQL = `select set_config('ward.dpop_jti', $1, true), set_config('ward.dpop_iat', $2, true)`
+		b.Queue(proofSQL, jtiHash(proof.JTI), iat)
+		keep = &pgx.Batch{}
+		keep.Queue(proofSQL, jtiHash(proof.JTI), iat)
+		keep.Queue(`select app.dpop_jti_keep()`)
 	}
 	var role, kind string
 	var sessionID uuid.NullUUID
@@ -64,21 +71,11 @@ func whoami(ctx context.Context, db *postgres.DB, cred postgres.Credential, proo
 	var err error
 	if open {
 		// A proof's jti stands whatever the request's transaction does:
-		// recorded before a savepoint, and again on its own
-		// (app.dpop_jti_keep, migration 00135) when the transaction is
-		// lost before it commits.
-		var keep *pgx.Batch
-		if proof.JTI != "" {
-			keep = &pgx.Batch{}
-			keep.Queue(b.QueuedQueries[0].SQL, b.QueuedQueries[0].Arguments...) // the jti's set_config
-			keep.Queue(`select app.dpop_jti_keep()`)
-		}
+		// recorded before a savepoint, and again on its own (keep) when
+		// the transaction is lost before it commits.
 		rt, err = db.OpenRequestTx(ctx, cred, b, keep)
 	} else {
-		all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+b.Len())}
-		postgres.QueueBind(all, cred)
-		all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
-		err = db.Pool.SendBatch(ctx, all).Close()
+		err = db.InTenantBatch(ctx, cred, b)
 	}
 	if err != nil {
 		return identity.Principal{}, nil, err

@@ -87,7 +87,6 @@ const savepoint = "ward_request"
 // (a DPoP proof's jti, recorded so that the proof is never accepted
 // twice); it costs a subtransaction when the continuing statements write.
 func (db *DB) OpenRequestTx(ctx context.Context, cred Credential, b *pgx.Batch, keep *pgx.Batch) (*RequestTx, error) {
-	durable := keep != nil
 	if ctx.Value(txKey{}) != nil {
 		return nil, ErrNestedTx
 	}
@@ -100,11 +99,9 @@ func (db *DB) OpenRequestTx(ctx context.Context, cred Credential, b *pgx.Batch, 
 	all.Queue("begin")
 	QueueBind(all, cred)
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
-	if durable {
-		all.Queue("savepoint " + savepoint)
-	}
 	var d *redo
-	if durable {
+	if keep != nil {
+		all.Queue("savepoint " + savepoint)
 		d = &redo{pool: db.Pool, b: &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+keep.Len())}}
 		QueueBind(d.b, cred)
 		d.b.QueuedQueries = append(d.b.QueuedQueries, keep.QueuedQueries...)
