@@ -206,3 +206,70 @@ func TestWhoamiDPoPJTIMemoryReset(t *testing.T) {
 		t.Fatalf("a malformed iat: %v, want a unique violation on dpop_proofs_pkey", err)
 	}
 }
+
+// app.dpop_jti_keep (00135) takes nothing from its caller but the binding:
+// a missing or malformed key or jti is refused, a key the credential is not
+// bound to (or no credential) records nothing, and only the bound key with
+// its resolving credential records the jti, once, writing nothing else.
+func TestDPoPJTIKeepHostile(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	w := &riskWorld{t: t, env: env, org: uuid.New()}
+	w.exec(`insert into app.orgs (id, name, device_binding_required_for) values ($1, 'Keep Org', '{}')`, w.org)
+	key, other := strings.Repeat("K", 43), strings.Repeat("O", 43)
+	cred, session, _ := w.signInKey(w.member(), "", "10.0.0.6", "MyApp/1.0", key)
+	w.exec(`update app.sessions set dpop_jkt = $2 where id = $1`, session, key)
+	keep := func(hash, dpop, jti string) error {
+		return env.App.InTenantTx(ctx, postgres.Credential{Hash: hash, DPoP: dpop}, func(ctx context.Context, tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `select set_config('ward.dpop_jti', $1, true)`, jti); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `select app.dpop_jti_keep()`)
+			return err
+		})
+	}
+	recorded := func() (n int) {
+		t.Helper()
+		if err := env.Super.Pool.QueryRow(ctx, `select count(*) from app.dpop_jtis`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	var lastSeen time.Time
+	if err := env.Super.Pool.QueryRow(ctx, `select last_seen_at from app.sessions where id = $1`, session).Scan(&lastSeen); err != nil {
+		t.Fatal(err)
+	}
+	jti := hexSHA256(uuid.NewString())
+	for name, c := range map[string]struct{ dpop, jti string }{
+		"no key":              {"", jti},
+		"the browser binding": {postgres.BrowserBinding, jti},
+		"no jti":              {key, ""},
+		"a jti in upper case": {key, strings.ToUpper(jti)},
+		"a jti too short":     {key, jti[:63]},
+	} {
+		if err := keep(cred, c.dpop, c.jti); !postgres.IsCode(err, postgres.CodeInvalidParameter) {
+			t.Errorf("%s: %v, want SQLSTATE 22023", name, err)
+		}
+	}
+	if err := keep(cred, other, jti); err != nil || recorded() != 0 {
+		t.Errorf("another key: %v, %d recorded; want nothing", err, recorded())
+	}
+	if err := keep(hexSHA256("no such token"), key, jti); err != nil || recorded() != 0 {
+		t.Errorf("no credential: %v, %d recorded; want nothing", err, recorded())
+	}
+	for range 2 {
+		if err := keep(cred, key, jti); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := recorded(); n != 1 {
+		t.Errorf("the bound key's jti recorded %d times, want once", n)
+	}
+	var after time.Time
+	if err := env.Super.Pool.QueryRow(ctx, `select last_seen_at from app.sessions where id = $1`, session).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if !after.Equal(lastSeen) {
+		t.Error("dpop_jti_keep touched the session")
+	}
+}
