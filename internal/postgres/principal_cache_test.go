@@ -106,21 +106,27 @@ func uid(t *testing.T, tx pgx.Tx) string {
 	return *u
 }
 
-func sealed(t *testing.T, tx pgx.Tx) string {
+// seal is a sealed principal as the transaction holds it: the principal
+// (ward.principal) and its MAC (ward.principal_mac).
+type seal struct{ body, mac string }
+
+func sealed(t *testing.T, tx pgx.Tx) seal {
 	t.Helper()
-	var v string
-	if err := tx.QueryRow(context.Background(), `select current_setting('ward.principal', true)`).Scan(&v); err != nil {
+	var v seal
+	if err := tx.QueryRow(context.Background(),
+		`select coalesce(current_setting('ward.principal', true), ''), coalesce(current_setting('ward.principal_mac', true), '')`).Scan(&v.body, &v.mac); err != nil {
 		t.Fatal(err)
 	}
-	if len(v) < 65 {
-		t.Fatalf("no sealed principal after a resolution: %q", v)
+	if v.body == "" || len(v.mac) != 64 {
+		t.Fatalf("no sealed principal after a resolution: %+v", v)
 	}
 	return v
 }
 
-func setSealed(t *testing.T, tx pgx.Tx, v string) {
+func setSealed(t *testing.T, tx pgx.Tx, v seal) {
 	t.Helper()
-	if _, err := tx.Exec(context.Background(), `select set_config('ward.principal', $1, true)`, v); err != nil {
+	if _, err := tx.Exec(context.Background(), `select set_config('ward.principal', $1, true), set_config('ward.principal_mac', $2, true)`,
+		v.body, v.mac); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -163,20 +169,20 @@ func TestPrincipalCache(t *testing.T) {
 		inTx(t, c, s.leadHash, func(tx pgx.Tx) { _ = uid(t, tx) }) // this backend has sealed before
 		inTx(t, c, dead, func(tx pgx.Tx) {
 			body := "(session,," + s.admin + "," + s.org + ",admin," + s.adminSession + ",2,0,f,)"
-			for _, v := range []string{
-				body + " " + strings.Repeat("0", 64),
-				body + " " + hex.EncodeToString(func() []byte { h := sha256.Sum256([]byte(body)); return h[:] }()),
+			for _, v := range []seal{
+				{body, strings.Repeat("0", 64)},
+				{body, hex.EncodeToString(func() []byte { h := sha256.Sum256([]byte(body)); return h[:] }())},
 			} {
 				setSealed(t, tx, v)
 				if got := uid(t, tx); got != "nobody" {
-					t.Errorf("forged %q: uid = %s, want nobody", v, got)
+					t.Errorf("forged %+v: uid = %s, want nobody", v, got)
 				}
 				var n int
 				if err := tx.QueryRow(ctx, `select count(*) from app.patients`).Scan(&n); err != nil {
 					t.Fatal(err)
 				}
 				if n != 0 {
-					t.Errorf("forged %q: %d patients visible", v, n)
+					t.Errorf("forged %+v: %d patients visible", v, n)
 				}
 			}
 		})
@@ -186,7 +192,11 @@ func TestPrincipalCache(t *testing.T) {
 		inTx(t, c, s.leadHash, func(tx pgx.Tx) {
 			_ = uid(t, tx)
 			v := sealed(t, tx)
-			setSealed(t, tx, strings.Replace(v, ",lead,", ",admin,", 1))
+			edited := strings.Replace(v.body, ",lead,", ",admin,", 1)
+			if edited == v.body {
+				t.Fatalf("the sealed principal names no lead: %s", v.body)
+			}
+			setSealed(t, tx, seal{edited, v.mac})
 			var role string
 			if err := tx.QueryRow(ctx, `select private.get_my_role()`).Scan(&role); err != nil {
 				t.Fatal(err)
@@ -218,7 +228,7 @@ func TestPrincipalCache(t *testing.T) {
 	})
 
 	t.Run("a sealed principal does not outlive its transaction", func(t *testing.T) {
-		var v string
+		var v seal
 		inTx(t, c, s.leadHash, func(tx pgx.Tx) {
 			_ = uid(t, tx)
 			v = sealed(t, tx)
@@ -334,7 +344,7 @@ func TestPrincipalCacheCoversResolverTables(t *testing.T) {
 	// And every setting it reads is in what the seal covers.
 	var cached string
 	if err := env.Super.Pool.QueryRow(context.Background(),
-		`select prosrc from pg_proc where oid = 'private.me_pending_cached()'::regprocedure`).Scan(&cached); err != nil {
+		`select prosrc from pg_proc where oid = 'private.principal_now()'::regprocedure`).Scan(&cached); err != nil {
 		t.Fatal(err)
 	}
 	settings := regexp.MustCompile(`current_setting\('([a-z_.]+)'`).FindAllStringSubmatch(src, -1)

@@ -37,7 +37,7 @@ func TestRequestTx(t *testing.T) {
 		var xid int64
 		b := &pgx.Batch{}
 		b.Queue(`select kind, org_id::text from app.whoami()`).QueryRow(func(r pgx.Row) error { return r.Scan(&kind, &org) })
-		b.Queue(`select txid_current(), coalesce(current_setting('ward.principal', true), '')`).QueryRow(func(r pgx.Row) error {
+		b.Queue(`select txid_current(), coalesce(current_setting('ward.principal_mac', true), '')`).QueryRow(func(r pgx.Row) error {
 			return r.Scan(&xid, &seal)
 		})
 		var keep *pgx.Batch
@@ -79,7 +79,7 @@ func TestRequestTx(t *testing.T) {
 		var patients int
 		b := &pgx.Batch{}
 		b.Queue(`select count(*) from app.patients`).QueryRow(func(r pgx.Row) error { return r.Scan(&patients) })
-		b.Queue(`select txid_current(), current_setting('ward.principal', true)`).QueryRow(func(r pgx.Row) error {
+		b.Queue(`select txid_current(), current_setting('ward.principal_mac', true)`).QueryRow(func(r pgx.Row) error {
 			return r.Scan(&xid2, &seal2)
 		})
 		if err := db.InTenantBatch(ctx, business, b); err != nil {

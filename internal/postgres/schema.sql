@@ -3445,7 +3445,7 @@ CREATE FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uu
     SET search_path TO ''
     AS $_$
 declare
-  me record;
+  me private.principal;
   s app.sessions%rowtype;
   reused app.session_tokens%rowtype;
   jkt text := current_setting('ward.dpop', true);
@@ -3469,7 +3469,7 @@ begin
   if jkt is not null and (jti is null or octet_length(jti) <> 64 or ltrim(jti, '0123456789abcdef') <> '') then
     raise exception 'a DPoP key comes with its proof''s jti hash (ward.dpop_jti)' using errcode = '22023';
   end if;
-  me := private.me_pending_cached();
+  me := private.principal_now();
   if me.credential_id is null then
     select * into reused from app.session_tokens t
      where t.token_hash = private.credential_hash() and t.retired_at <= now() - interval '30 seconds';
@@ -3506,7 +3506,7 @@ begin
     end if;
   end if;
   kind := me.kind; credential_id := me.credential_id; user_id := me.user_id; org_id := me.org_id;
-  role := me.role; session_id := me.session_id; aal := me.aal; auth_time := me.auth_time;
+  role := me.role; session_id := me.session_id; aal := me.aal; auth_time := 'epoch'::timestamptz + me.auth_us * interval '1 microsecond';
   amr := me.amr; pending := me.pending; break_glass := coalesce(me.break_glass, false);
   if me.kind = 'session' then
     -- private.touch_due(last_seen_at, idle_timeout_min), inline.
@@ -3617,7 +3617,7 @@ CREATE FUNCTION audit.append_event(p_org uuid, p_action text, p_outcome text, p_
     LANGUAGE plpgsql
     AS $$
 declare
-  me record;
+  me private.principal;
   a audit.actions%rowtype;
   known boolean;
   actor uuid;
@@ -3674,11 +3674,11 @@ begin
     kase := null;
   end if;
 
-  -- private.me()'s query, without its frame.
-  select r.kind, r.credential_id, r.user_id, r.org_id, r.role, r.session_id, r.aal, r.auth_time, r.break_glass, r.device
-    into me
-    from private.me_pending_cached() r
-   where r.pending is null;
+  -- private.me(), without its frame: the principal unless it is pending.
+  me := private.principal_now();
+  if me.pending is not null then
+    me := null;
+  end if;
   if p_require_credential and me.user_id is null then
     raise exception 'audit: a live credential is required' using errcode = '42501';
   end if;
@@ -4308,7 +4308,7 @@ CREATE FUNCTION private.am_i_break_glass() RETURNS boolean
     SET search_path TO ''
     AS $$
 declare
-  m record := private.me_pending_cached();
+  m private.principal := private.principal_now();
 begin
   return m.pending is null and coalesce(m.break_glass, false);
 end $$;
@@ -4324,7 +4324,7 @@ CREATE FUNCTION private.am_i_lead() RETURNS boolean
     SET search_path TO ''
     AS $$
 declare
-  m record := private.me_pending_cached();
+  m private.principal := private.principal_now();
 begin
   return m.pending is null and m.org_id is not null
      and coalesce(m.role in ('lead', 'admin') and m.kind is distinct from 'api_key', false);
@@ -4341,7 +4341,7 @@ CREATE FUNCTION private.am_i_lead_in_org(p_org uuid) RETURNS boolean
     SET search_path TO ''
     AS $$
 declare
-  m record := private.me_pending_cached();
+  m private.principal := private.principal_now();
 begin
   return m.pending is null
      and coalesce(m.org_id = p_org and m.role in ('lead', 'admin') and m.kind is distinct from 'api_key', false);
@@ -4493,7 +4493,7 @@ CREATE FUNCTION private.get_my_org_id() RETURNS uuid
     SET search_path TO ''
     AS $$
 declare
-  m record := private.me_pending_cached();
+  m private.principal := private.principal_now();
 begin
   return case when m.pending is null then m.org_id end;
 end $$;
@@ -4509,7 +4509,7 @@ CREATE FUNCTION private.get_my_role() RETURNS text
     SET search_path TO ''
     AS $$
 declare
-  m record := private.me_pending_cached();
+  m private.principal := private.principal_now();
 begin
   return case when m.pending is null then m.role end;
 end $$;
@@ -4620,7 +4620,7 @@ CREATE FUNCTION private.is_key() RETURNS boolean
     SET search_path TO ''
     AS $$
 declare
-  m record := private.me_pending_cached();
+  m private.principal := private.principal_now();
 begin
   return m.pending is null and coalesce(m.kind = 'api_key', false);
 end $$;
@@ -4666,12 +4666,13 @@ CREATE FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uu
     SET search_path TO ''
     AS $$
 declare
-  r record := private.me_pending_cached();
+  p private.principal := private.principal_now();
 begin
-  if r.pending is null then
-    kind := r.kind; credential_id := r.credential_id; user_id := r.user_id; org_id := r.org_id; role := r.role;
-    session_id := r.session_id; aal := r.aal; auth_time := r.auth_time; break_glass := r.break_glass;
-    device := r.device;
+  if p.pending is null then
+    kind := p.kind; credential_id := p.credential_id; user_id := p.user_id; org_id := p.org_id; role := p.role;
+    session_id := p.session_id; aal := p.aal;
+    auth_time := 'epoch'::timestamptz + p.auth_us * interval '1 microsecond';
+    break_glass := p.break_glass; device := p.device;
   end if;
 end $$;
 
@@ -4684,6 +4685,7 @@ ALTER FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uui
 CREATE FUNCTION private.me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) RETURNS record
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
+    SET enable_seqscan TO 'off'
     AS $_$
 declare
   hint text := nullif(current_setting('ward.org', true), '');
@@ -4790,45 +4792,12 @@ CREATE FUNCTION private.me_pending_cached(OUT kind text, OUT credential_id uuid,
     SET search_path TO ''
     AS $$
 declare
-  cached text := current_setting('ward.principal', true);
-  k private.principal_key;
-  ctx text;
-  body text;
-  p private.principal;
+  p private.principal := private.principal_now();
 begin
-  select * into k from private.principal_key;
-  ctx := concat_ws(',', pg_backend_pid(), extract(epoch from now()),
-                   quote_nullable(current_setting('ward.credential', true)),
-                   quote_nullable(current_setting('ward.org', true)),
-                   quote_nullable(current_setting('ward.dpop', true)));
-  -- ward.principal_drawn (session-wide) names the backend once it has
-  -- drawn an epoch, so currval() below is defined; it only spares an
-  -- error. Forged, currval() fails and the error refuses the statement.
-  if k.ipad is not null and length(cached) > 65
-     and current_setting('ward.principal_drawn', true) = pg_backend_pid()::text then
-    body := left(cached, -65);
-    if right(cached, 65) = ' ' || encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
-          || convert_to(ctx || ',' || currval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex') then
-      p := body::private.principal;
-      kind := p.kind; credential_id := p.credential_id; user_id := p.user_id; org_id := p.org_id;
-      role := p.role; session_id := p.session_id; aal := p.aal;
-      auth_time := 'epoch'::timestamptz + p.auth_us * interval '1 microsecond';
-      break_glass := p.break_glass; device := p.device; amr := p.amr; pending := p.pending;
-      return;
-    end if;
-  end if;
-  select * into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, pending
-    from private.me_pending();
-  if k.ipad is null then
-    return;
-  end if;
-  if current_setting('ward.principal_drawn', true) is distinct from pg_backend_pid()::text then
-    perform set_config('ward.principal_drawn', pg_backend_pid()::text, false);
-  end if;
-  body := row(kind, credential_id, user_id, org_id, role, session_id, aal,
-              (extract(epoch from auth_time) * 1000000)::bigint, break_glass, device, amr, pending)::private.principal::text;
-  perform set_config('ward.principal', body || ' ' || encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
-    || convert_to(ctx || ',' || nextval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex'), true);
+  kind := p.kind; credential_id := p.credential_id; user_id := p.user_id; org_id := p.org_id;
+  role := p.role; session_id := p.session_id; aal := p.aal;
+  auth_time := 'epoch'::timestamptz + p.auth_us * interval '1 microsecond';
+  break_glass := p.break_glass; device := p.device; amr := p.amr; pending := p.pending;
 end $$;
 
 ALTER FUNCTION private.me_pending_cached(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) OWNER TO ward_rls;
@@ -5119,6 +5088,55 @@ end $$;
 ALTER FUNCTION private.principal_moved() OWNER TO ward_rls;
 
 --
+-- Name: principal_now(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.principal_now() RETURNS private.principal
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    SET enable_seqscan TO 'off'
+    AS $$
+declare
+  body text := current_setting('ward.principal', true);
+  k private.principal_key;
+  r record;
+  p private.principal;
+  ctx text;
+begin
+  select * into k from private.principal_key where one;
+  if k.ipad is not null then
+    ctx := concat_ws(',', pg_backend_pid(), extract(epoch from now()),
+                     quote_nullable(current_setting('ward.credential', true)),
+                     quote_nullable(current_setting('ward.org', true)),
+                     quote_nullable(current_setting('ward.dpop', true)));
+    -- ward.principal_drawn (session-wide) names the backend once it has
+    -- drawn an epoch, so currval() below is defined; it only spares an
+    -- error. Forged, currval() fails and the error refuses the statement.
+    if body is not null and current_setting('ward.principal_drawn', true) = pg_backend_pid()::text
+       and current_setting('ward.principal_mac', true) = encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
+             || convert_to(ctx || ',' || currval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex') then
+      return body::private.principal;
+    end if;
+  end if;
+  r := private.me_pending();
+  p := row(r.kind, r.credential_id, r.user_id, r.org_id, r.role, r.session_id, r.aal,
+           (extract(epoch from r.auth_time) * 1000000)::bigint, r.break_glass, r.device, r.amr, r.pending);
+  if k.ipad is null then
+    return p;
+  end if;
+  if current_setting('ward.principal_drawn', true) is distinct from pg_backend_pid()::text then
+    perform set_config('ward.principal_drawn', pg_backend_pid()::text, false);
+  end if;
+  body := p::text;
+  perform set_config('ward.principal', body, true);
+  perform set_config('ward.principal_mac', encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
+    || convert_to(ctx || ',' || nextval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex'), true);
+  return p;
+end $$;
+
+ALTER FUNCTION private.principal_now() OWNER TO ward_rls;
+
+--
 -- Name: refuse_key_revoke(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -5226,7 +5244,7 @@ CREATE FUNCTION private.session_id() RETURNS uuid
     SET search_path TO ''
     AS $$
 declare
-  m record := private.me_pending_cached();
+  m private.principal := private.principal_now();
 begin
   return case when m.pending is null then m.session_id end;
 end $$;
@@ -5481,7 +5499,7 @@ CREATE FUNCTION private.uid() RETURNS uuid
     SET search_path TO ''
     AS $$
 declare
-  m record := private.me_pending_cached();
+  m private.principal := private.principal_now();
 begin
   return case when m.pending is null then m.user_id end;
 end $$;
@@ -9942,6 +9960,13 @@ GRANT ALL ON FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]
 --
 
 REVOKE ALL ON FUNCTION private.principal_moved() FROM PUBLIC;
+
+--
+-- Name: FUNCTION principal_now(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.principal_now() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.principal_now() TO ward_definer;
 
 --
 -- Name: FUNCTION refuse_key_revoke(); Type: ACL; Schema: private; Owner: ward_rls
