@@ -407,6 +407,49 @@ func TestBreakGlass(t *testing.T) {
 		w.do("PUT", "/v1/org/break-glass/users/"+op.ID.String(), o.Admin.Token, nil, http.StatusOK, nil)
 	})
 
+	t.Run("an activation racing the removal of the designation is refused", func(t *testing.T) {
+		// The designation's removal in progress (its transaction holds the
+		// row deleted, not yet committed): the activation must wait for it
+		// and then find no designation, not slip a live emergency session
+		// past the removal's end of the user's emergency sessions.
+		tx, err := w.env.Super.Pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		if tag, err := tx.Exec(ctx, `delete from app.break_glass_users where org_id = $1 and user_id = $2`, o.ID, op.ID); err != nil ||
+			tag.RowsAffected() != 1 {
+			t.Fatalf("removing the designation: %v %v", tag, err)
+		}
+		type answer struct {
+			status int
+			body   []byte
+		}
+		done := make(chan answer, 1)
+		go func() {
+			resp, b := w.activate(d1, reason)
+			done <- answer{resp.StatusCode, b}
+		}()
+		select {
+		case a := <-done:
+			t.Fatalf("the activation did not wait for the designation's removal in progress: %d %s", a.status, a.body)
+		case <-time.After(time.Second):
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		a := <-done
+		if a.status != http.StatusForbidden || problemCode(t, a.body) != "break_glass_refused" {
+			t.Fatalf("activation after the designation's removal committed: %d %s", a.status, a.body)
+		}
+		var live int
+		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.sessions where org_id = $1 and user_id = $2
+		    and break_glass and revoked_at is null`, o.ID, op.ID).Scan(&live); err != nil || live != 0 {
+			t.Fatalf("%d live emergency sessions after the race (%v)", live, err)
+		}
+		w.do("PUT", "/v1/org/break-glass/users/"+op.ID.String(), o.Admin.Token, nil, http.StatusOK, nil)
+	})
+
 	t.Run("a designated member who is no longer staff is refused", func(t *testing.T) {
 		w.do("PATCH", "/v1/members/"+op.ID.String(), o.Admin.Token, map[string]any{"role": identity.RolePatient}, http.StatusOK, nil)
 		resp, b := w.activate(d2, reason)

@@ -380,9 +380,14 @@ begin
     when not private.webauthn_client_data(p_client_data, 'webauthn.get', c.challenge, c.origin) then 'invalid'
     when not a.ok or a.backup_eligible <> k.backup_eligible then 'invalid'
     when (a.sign_count <> 0 or k.sign_count <> 0) and a.sign_count <= k.sign_count then 'sign_count'
+    -- for share: a designation being taken away (app.break_glass_designate,
+    -- whose transaction then ends the user's emergency sessions) is waited
+    -- for and then seen gone, and one taken away after this check waits
+    -- for this activation and then ends the session it made.
     when not exists (select from app.break_glass_users b
                        join app.memberships m on m.org_id = b.org_id and m.user_id = b.user_id
-                      where b.org_id = k.org_id and b.user_id = k.user_id and m.role in ('provider', 'lead', 'admin'))
+                      where b.org_id = k.org_id and b.user_id = k.user_id and m.role in ('provider', 'lead', 'admin')
+                        for share of b)
       then 'not_designated'
     when (select count(*) from app.passkeys x where x.org_id = k.org_id and x.user_id = k.user_id) < 2
       then 'too_few_passkeys'
@@ -10361,6 +10366,12 @@ GRANT UPDATE(review_note_enc) ON TABLE app.break_glass_activations TO ward_defin
 
 GRANT SELECT ON TABLE app.break_glass_users TO ward_app;
 GRANT SELECT,INSERT,DELETE ON TABLE app.break_glass_users TO ward_definer;
+
+--
+-- Name: COLUMN break_glass_users.designated_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(designated_at) ON TABLE app.break_glass_users TO ward_definer;
 
 --
 -- Name: TABLE care_team; Type: ACL; Schema: app; Owner: ward_owner
