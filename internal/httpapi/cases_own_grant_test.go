@@ -140,7 +140,11 @@ func TestRevokedMemberLosesCaseGrants(t *testing.T) {
 		map[string]any{"kind": "staff", "permissions": []string{"view", "download"}}, http.StatusOK, nil)
 	w.do("GET", "/v1/cases/"+cid, back.Token, nil, http.StatusOK, nil)
 
-	w.do("DELETE", "/v1/members/"+back.ID.String(), o.Admin.Token, nil, http.StatusNoContent, nil)
+	resp, b := w.request("DELETE", "/v1/members/"+back.ID.String(), o.Admin.Token, nil)
+	reqID := resp.Header.Get("X-Request-Id")
+	if resp.StatusCode != http.StatusNoContent || reqID == "" {
+		t.Fatalf("revoking the membership: %d %q %s", resp.StatusCode, reqID, b)
+	}
 	liveGrants := func() int {
 		t.Helper()
 		var n int
@@ -159,6 +163,13 @@ func TestRevokedMemberLosesCaseGrants(t *testing.T) {
 	    where e.org_id = $1 and e.action = 'case.member.set' and e.object_id = $2 and e.case_id = $3
 	      and e.details->>'reason' = 'membership_revoked'`, o.ID, back.ID, c.ID).Scan(&audited); err != nil || audited != 1 {
 		t.Fatalf("revocation events: %d (%v)", audited, err)
+	}
+	// The trigger's event carries the request that revoked the membership.
+	var req *string
+	if err := w.env.Super.Pool.QueryRow(ctx, `select e.request_id from audit.events e
+	    where e.org_id = $1 and e.action = 'case.member.set' and e.object_id = $2 and e.case_id = $3
+	      and e.details->>'reason' = 'membership_revoked'`, o.ID, back.ID, c.ID).Scan(&req); err != nil || req == nil || *req != reqID {
+		t.Fatalf("the revocation event's request id: %v, want %q (%v)", req, reqID, err)
 	}
 
 	// The same address added again: a member without the old grant.

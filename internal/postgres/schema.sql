@@ -3631,7 +3631,10 @@ declare
   patient uuid := p_patient;
   kase uuid := p_case;
   ua text := audit.clean_text(p_ua, 256);
-  req text := audit.clean_text(p_request, 64);
+  -- An event written without a request id (a trigger's: the case grants a
+  -- revoked membership ends, the keys it revokes) takes the request's the
+  -- transaction is bound to.
+  req text := audit.clean_text(coalesce(p_request, current_setting('ward.request', true)), 64);
   ip text := audit.clean_text(p_ip, 64);
   at timestamptz := date_trunc('microseconds', clock_timestamp());
   canon bytea;

@@ -182,7 +182,10 @@ end $$;
 
 -- app.whoami as in 00135 and audit.append_event as in 00105, reading
 -- principal_now (the check of every request and the event of every
--- audited access: no record copied out of a function scan).
+-- audited access: no record copied out of a function scan). And an event
+-- appended without a request id (the triggers' events, a LOW left by an
+-- earlier session) records the one the transaction is bound to
+-- (ward.request), so it can be found beside the request's own events.
 create or replace function app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean, OUT scopes text[]) returns setof record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -302,7 +305,10 @@ declare
   patient uuid := p_patient;
   kase uuid := p_case;
   ua text := audit.clean_text(p_ua, 256);
-  req text := audit.clean_text(p_request, 64);
+  -- An event written without a request id (a trigger's: the case grants a
+  -- revoked membership ends, the keys it revokes) takes the request's the
+  -- transaction is bound to.
+  req text := audit.clean_text(coalesce(p_request, current_setting('ward.request', true)), 64);
   ip text := audit.clean_text(p_ip, 64);
   at timestamptz := date_trunc('microseconds', clock_timestamp());
   canon bytea;
