@@ -279,3 +279,90 @@ commit;`, "H", s.leadHash)
 		t.Errorf("after the session's revocation, the sealed principal replayed in the same message's next transaction: uid, patients = %s; want nobody 0", got)
 	}
 }
+
+// TestPrincipalAttackBoundSessions: a DPoP-bound session's seal does not
+// verify under another thumbprint or none, and a break-glass session's
+// flag reaches am_i_break_glass and the audit event on a miss and a hit.
+func TestPrincipalAttackBoundSessions(t *testing.T) {
+	env := pgtest.New(t)
+	s := seedPrincipals(t, env)
+	ctx := context.Background()
+	c := appConn(t, env)
+	dh, bh := sha256.Sum256([]byte("dpop-token")), sha256.Sum256([]byte("glass-token"))
+	dpopHash, glassHash := hex.EncodeToString(dh[:]), hex.EncodeToString(bh[:])
+	jkt, other := strings.Repeat("A", 43), strings.Repeat("B", 43)
+	if _, err := env.Super.Pool.Exec(ctx, `
+		insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr, dpop_jkt)
+		values ($1, $2, decode($3, 'hex'), 600, now() + interval '1 day', 2, '{email,totp}', $4);
+		insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr, break_glass)
+		values ($1, $2, decode($5, 'hex'), 60, now() + interval '59 minutes', 2, '{passkey}', true)`,
+		pgx.QueryExecModeSimpleProtocol, s.org, s.lead, dpopHash, jkt, glassHash); err != nil {
+		t.Fatal(err)
+	}
+	setDPoP := func(t *testing.T, tx pgx.Tx, v string) {
+		t.Helper()
+		if _, err := tx.Exec(ctx, `select set_config('ward.dpop', $1, true)`, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("dpop", func(t *testing.T) {
+		var v seal
+		inTx(t, c, dpopHash, func(tx pgx.Tx) {
+			setDPoP(t, tx, jkt)
+			if got := uid(t, tx); got != s.lead {
+				t.Fatalf("bound to its key: uid = %s, want the lead", got)
+			}
+			v = sealed(t, tx)
+			for _, d := range []string{other, "", "browser", jkt + " "} {
+				setDPoP(t, tx, d)
+				setSealed(t, tx, v)
+				if got := uid(t, tx); got != "nobody" {
+					t.Errorf("the key's seal under ward.dpop %q: uid = %s, want nobody", d, got)
+				}
+			}
+			setDPoP(t, tx, jkt)
+			setSealed(t, tx, v)
+			if got := uid(t, tx); got != s.lead {
+				t.Errorf("back on its key: uid = %s, want the lead (resolved again)", got)
+			}
+		})
+		inTx(t, c, dpopHash, func(tx pgx.Tx) {
+			setSealed(t, tx, v)
+			var n int
+			if err := tx.QueryRow(ctx, `select count(*) from app.patients`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if got := uid(t, tx); got != "nobody" || n != 0 {
+				t.Errorf("the key's seal in the next transaction with no key: uid = %s, %d patients", got, n)
+			}
+		})
+	})
+
+	t.Run("break glass", func(t *testing.T) {
+		for _, round := range []string{"a miss", "a hit"} {
+			var qid int64
+			inTx(t, c, glassHash, func(tx pgx.Tx) {
+				if round == "a hit" {
+					_ = uid(t, tx)
+				}
+				var bg bool
+				if err := tx.QueryRow(ctx, `select private.am_i_break_glass(), audit.append($1, 'membership.add', 'denied')`, s.org).
+					Scan(&bg, &qid); err != nil {
+					t.Fatal(err)
+				}
+				if !bg {
+					t.Errorf("%s: am_i_break_glass = false for a break-glass session", round)
+				}
+			})
+			var bg bool
+			var kind string
+			if err := env.Super.Pool.QueryRow(ctx, `select break_glass, credential_kind from audit.events where qid = $1`, qid).Scan(&bg, &kind); err != nil {
+				t.Fatal(err)
+			}
+			if !bg || kind != "session" {
+				t.Errorf("%s: the event records break_glass %v, credential %s", round, bg, kind)
+			}
+		}
+	})
+}
