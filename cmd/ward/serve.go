@@ -286,6 +286,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	var deliverer *sink.Deliverer
 	metrics := func(w io.Writer) {
 		integrator.WriteMetrics(w)
+		authSvc.WriteMetrics(w)
 		if archiver != nil {
 			archiver.WriteMetrics(w)
 		}

@@ -129,13 +129,16 @@ type Service struct {
 	ssoDenials *audit.Collapser
 	// rp is the WebAuthn relying party, derived from cfg.BaseURL on first use.
 	rp *relyingParty
+	// checks are the principals recent full session checks resolved
+	// (CachedInTx).
+	checks *checks
 }
 
 // NewService returns a Service. mailer receives sign-in links.
 func NewService(db *postgres.DB, keys *keystore.Store, mailer Mailer, cfg Config, log *slog.Logger) *Service {
 	return &Service{db: db, keys: keys, mailer: mailer, cfg: cfg, log: log,
 		denials: audit.NewCollapser(30, 25, time.Minute), ssoDenials: audit.NewCollapser(30, 25, time.Minute),
-		rp: &relyingParty{}}
+		rp: &relyingParty{}, checks: newChecks()}
 }
 
 // Config returns the effective configuration.
@@ -446,9 +449,13 @@ func (s *Service) authenticate(ctx context.Context, token, orgHint, dpop string,
 		return identity.Principal{}, nil, ErrUnauthenticated
 	}
 	cred := postgres.Credential{Hash: identity.HashToken(token), Org: orgHint, Request: identity.RequestFrom(ctx).ID, DPoP: dpop}
-	p, rt, err := whoami(ctx, s.db, cred, proof, key, open)
+	s.checks.full.Add(1)
+	p, rt, row, err := whoami(ctx, s.db, cred, proof, key, open)
 	if err == nil && p.Kind != identity.KindAPIKey {
 		p.Scopes = nil
+	}
+	if err == nil {
+		s.remember(cred, p, row, proof.JTI != "")
 	}
 	if replayed(err) {
 		return identity.Principal{}, nil, errDPoPReplayed

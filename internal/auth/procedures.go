@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -41,7 +42,7 @@ import (
 // 00134), and the request's first tenant transaction continues it instead
 // of resolving the credential again. No RequestTx comes back with an
 // error; what the check wrote (a token-reuse revocation) is committed.
-func whoami(ctx context.Context, db *postgres.DB, cred postgres.Credential, proof DPoPProof, key, open bool) (identity.Principal, *postgres.RequestTx, error) {
+func whoami(ctx context.Context, db *postgres.DB, cred postgres.Credential, proof DPoPProof, key, open bool) (identity.Principal, *postgres.RequestTx, whoamiRow, error) {
 	p := identity.Principal{CredentialHash: cred.Hash, DPoP: cred.DPoP}
 	b := &pgx.Batch{}
 	// keep: what makes the proof's jti stand when the request's
@@ -58,14 +59,11 @@ func whoami(ctx context.Context, db *postgres.DB, cred postgres.Credential, proo
 		keep.Queue(proofSQL, jtiHash(proof.JTI), iat)
 		keep.Queue(`select app.dpop_jti_keep()`)
 	}
-	var role, kind string
-	var sessionID uuid.NullUUID
-	var pending *string
-	var scopes []string
+	var w whoamiRow
 	b.Queue(`select kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, amr, pending, break_glass,
 		scopes from app.whoami()`).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&kind, &p.CredentialID, &p.UserID, &p.OrgID, &role, &sessionID, &p.AAL, &p.AuthTime,
-			&p.AMR, &pending, &p.BreakGlass, &scopes)
+		return row.Scan(&w.kind, &w.credentialID, &w.userID, &w.orgID, &w.role, &w.sessionID, &w.aal, &w.authTime,
+			&w.amr, &w.pending, &w.breakGlass, &w.scopes)
 	})
 	var rt *postgres.RequestTx
 	var err error
@@ -78,20 +76,47 @@ func whoami(ctx context.Context, db *postgres.DB, cred postgres.Credential, proo
 		err = db.InTenantBatch(ctx, cred, b)
 	}
 	if err != nil {
-		return identity.Principal{}, nil, err
+		return identity.Principal{}, nil, whoamiRow{}, err
 	}
+	p.Kind, p.CredentialID, p.UserID, p.OrgID = identity.CredentialKind(w.kind), w.credentialID.UUID, w.userID.UUID, w.orgID.UUID
+	p.Role, p.SessionID, p.AAL, p.AMR, p.BreakGlass = identity.Role(deref(w.role)), w.sessionID.UUID, int(deref(w.aal)), w.amr, w.breakGlass
+	p.AuthTime, p.Pending = deref(w.authTime), deref(w.pending)
 	if key {
 		// '{}' for a credential that is no API key.
-		p.Scopes = scopes
-	}
-	p.Role = identity.Role(role)
-	p.Kind = identity.CredentialKind(kind)
-	p.SessionID = sessionID.UUID
-	if pending != nil {
-		p.Pending = *pending
+		p.Scopes = w.scopes
 	}
 	rt.Resolved(p.OrgID.String())
-	return p, rt, nil
+	return p, rt, w, nil
+}
+
+// whoamiRow is app.whoami()'s row as the database returned it, NULLs
+// kept: what queueExpect compares a later resolution with.
+type whoamiRow struct {
+	kind                                   string
+	credentialID, userID, orgID, sessionID uuid.NullUUID
+	role, pending                          *string
+	aal                                    *int32
+	authTime                               *time.Time
+	amr, scopes                            []string
+	breakGlass                             bool
+}
+
+// queueExpect queues the statement that confirms, in a request's first
+// tenant transaction, that the credential still resolves to exactly this
+// principal (migration 00139): app.whoami() compared with w's values,
+// app.stale_principal() raising CodeStalePrincipal when they differ or
+// nothing resolves. Its columns are those of whoami's scan, absolute and
+// idle expiry aside (a touch moves them; a lapsed session resolves to
+// nothing).
+func (w whoamiRow) queueExpect(b *pgx.Batch) {
+	b.Queue(`select case when exists (select from app.whoami() w
+		where w.kind = $1 and w.credential_id = $2 and w.org_id = $4
+		  and w.user_id is not distinct from $3 and w.role is not distinct from $5
+		  and w.session_id is not distinct from $6 and w.aal is not distinct from $7
+		  and w.auth_time is not distinct from $8 and w.amr is not distinct from $9
+		  and w.pending is not distinct from $10 and w.break_glass is not distinct from $11
+		  and w.scopes is not distinct from $12) then null else app.stale_principal() end`, w.kind, w.credentialID,
+		w.userID, w.orgID, w.role, w.sessionID, w.aal, w.authTime, w.amr, w.pending, w.breakGlass, w.scopes)
 }
 
 // credentialStatus asks app.credential_status why the credential whose hash

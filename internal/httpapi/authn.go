@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/subtle"
+	"errors"
 	"mime"
 	"net/http"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/postgres"
 )
 
 // need is what a route asks of its caller. The zero need is a public route.
@@ -120,6 +123,23 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 		})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.authenticated(sf, n, next, w, r, true) {
+			// The principal kept from an earlier check no longer holds: the
+			// request's first transaction ran none of its statements and
+			// nothing was answered. Serve it again after a full check.
+			s.authenticated(sf, n, next, w, r, false)
+		}
+	})
+}
+
+// authenticated serves r under n as guard describes. With cached, an
+// inTx route may be served with the principal an earlier full check
+// resolved for the credential (auth.Service.CachedInTx), its check
+// deferred to the handler's first transaction; it reports whether that
+// check found the principal stale, in which case nothing was written to w
+// and the caller serves r again without cached.
+func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.ResponseWriter, r *http.Request, cached bool) (stale bool) {
+	{
 		c, err := s.credential(r)
 		if err == nil && c.cookie && !safeMethod(r.Method) {
 			err = s.sameOrigin(r, true)
@@ -147,6 +167,13 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 			p, rt, err = s.deps.Auth.AuthenticateDPoPInTx(r.Context(), c.token, org, proof)
 		case c.dpop:
 			p, err = s.deps.Auth.AuthenticateDPoP(r.Context(), c.token, org, proof)
+		case n.inTx && cached:
+			var ok bool
+			if p, rt, ok = s.deps.Auth.CachedInTx(r.Context(), c.token, org, binding); !ok || n.check(p, time.Now()) != nil {
+				// None kept, or one the route refuses (which a full check
+				// decides, and audits).
+				p, rt, err = s.deps.Auth.AuthenticateInTx(r.Context(), c.token, org, binding)
+			}
 		case n.inTx:
 			p, rt, err = s.deps.Auth.AuthenticateInTx(r.Context(), c.token, org, binding)
 		default:
@@ -166,15 +193,43 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 		}
 		if err != nil {
 			sf.writeError(w, r, err)
-			return
+			return false
 		}
-		if ok, retry := s.limits.allow(p, time.Now()); !ok {
-			sf.writeError(w, r, rateLimited(retry, "too many requests; slow down"))
-			return
+		if cached { // a request served again was counted on its first pass
+			if ok, retry := s.limits.allow(p, time.Now()); !ok {
+				sf.writeError(w, r, rateLimited(retry, "too many requests; slow down"))
+				return false
+			}
 		}
 		ctx := identity.WithPrincipal(r.Context(), p)
-		next.ServeHTTP(w, r.WithContext(rt.Context(ctx)))
-	})
+		if !rt.Deferred() {
+			next.ServeHTTP(w, r.WithContext(rt.Context(ctx)))
+			return false
+		}
+		mark := new(staleMark)
+		next.ServeHTTP(w, r.WithContext(rt.Context(context.WithValue(ctx, staleMarkKey{}, mark))))
+		return mark.stale
+	}
+}
+
+// A staleMark is set by writeError, in place of an answer, when a request
+// served with a kept principal (auth.Service.CachedInTx) fails with
+// postgres.ErrStalePrincipal: its first transaction found the principal
+// stale before running any of its statements, and the guard serves it
+// again after a full check.
+type staleMark struct{ stale bool }
+
+type staleMarkKey struct{}
+
+// markStale sets r's staleMark for err, if r carries one and err is a
+// deferred check's refusal, and reports whether it did.
+func markStale(r *http.Request, err error) bool {
+	mark, _ := r.Context().Value(staleMarkKey{}).(*staleMark)
+	if mark == nil || !errors.Is(err, postgres.ErrStalePrincipal) {
+		return false
+	}
+	mark.stale = true
+	return true
 }
 
 // presented is the credential a request carries and where it came from.

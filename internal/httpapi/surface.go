@@ -276,6 +276,9 @@ func (sf *surface) noRoute(w http.ResponseWriter, r *http.Request) {
 // writeError answers err in the surface's shape. Unmapped errors are 500s
 // whose text goes to the log only (it carries ids at most, a package rule).
 func (sf *surface) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if markStale(r, err) {
+		return // the guard serves the request again after a full check
+	}
 	status, code, detail := problemFor(err)
 	if status == http.StatusInternalServerError && clientGone(w, r) {
 		// What failed failed because the client left (a reset stream, a

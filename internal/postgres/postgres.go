@@ -254,8 +254,12 @@ func (db *DB) InTenantTx(ctx context.Context, cred Credential, fn func(ctx conte
 	if ctx.Value(txKey{}) != nil {
 		return ErrNestedTx
 	}
-	if conn, durable := continued(ctx, cred); conn != nil {
+	conn, durable, confirm := continued(ctx, cred)
+	switch {
+	case conn != nil:
 		return txOn(ctx, conn, durable, fn)
+	case confirm != nil:
+		return db.confirmedTx(ctx, cred, confirm, fn)
 	}
 	if !cred.valid() {
 		return db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
@@ -296,13 +300,21 @@ func (db *DB) InTenantBatch(ctx context.Context, cred Credential, b *pgx.Batch) 
 	if ctx.Value(txKey{}) != nil {
 		return ErrNestedTx
 	}
-	if conn, durable := continued(ctx, cred); conn != nil {
+	conn, durable, confirm := continued(ctx, cred)
+	if conn != nil {
 		return batchOn(ctx, conn, durable, b)
 	}
-	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+b.Len())}
+	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 2+b.Len())}
 	QueueBind(all, cred)
+	if confirm != nil {
+		confirm.Queue(all)
+	}
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
-	return db.Pool.SendBatch(ctx, all).Close()
+	err := db.Pool.SendBatch(ctx, all).Close()
+	if confirm != nil {
+		return confirm.stale(err)
+	}
+	return err
 }
 
 func (c Credential) valid() bool {

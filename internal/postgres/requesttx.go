@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wardhq/ward/internal/errkind"
 )
 
 // A RequestTx is a request's first transaction, opened by its session
@@ -35,6 +37,70 @@ type RequestTx struct {
 	// check again when the transaction is lost before it commits); nil
 	// when the check is not durable.
 	durable *redo
+	// confirm: a deferred check (DeferCheck): no connection, and the
+	// statement that confirms the principal, queued first in the request's
+	// first tenant transaction; nil once used or for an opened check.
+	confirm *Confirm
+}
+
+// A Confirm is a session check deferred to the request's first tenant
+// transaction (DeferCheck): Queue queues, after the transaction's binding,
+// the statement that resolves the credential and refuses with
+// CodeStalePrincipal unless it resolves to the principal the server holds
+// (app.stale_principal(), migration 00139); Stale is called when it refused.
+type Confirm struct {
+	Queue func(b *pgx.Batch)
+	Stale func()
+}
+
+// CodeStalePrincipal is app.stale_principal()'s refusal: the credential no
+// longer resolves to the principal the server held for it.
+const CodeStalePrincipal = "WA001"
+
+// ErrStalePrincipal is a deferred check's refusal (DeferCheck): the
+// transaction ran none of the request's statements, and the request is to
+// be served again after a full session check.
+// Answered on its own (no guard to serve the request again), it is a 401.
+var ErrStalePrincipal = errkind.New(errkind.Unauthenticated, "unauthenticated",
+	"postgres: the credential no longer resolves to the principal the server held for it").
+	WithPublic("a live session is required")
+
+// DeferCheck returns a request transaction that holds no connection: the
+// session check of a principal the server resolved before for cred,
+// deferred to the request's first tenant transaction (InTenantBatch or
+// InTenantTx with a credential that continues cred, org being the
+// principal's org), which runs c's statement right after its binding, in
+// the same round trip, so that nothing of the request reaches the
+// database before the credential is confirmed. That transaction fails with
+// ErrStalePrincipal, and c.Stale is called, when the credential no longer
+// resolves to that principal. A request that reaches no such transaction
+// (it ends before, or its first transaction is another kind) drops the
+// check: every transaction bound to the credential resolves it again, so
+// the database still refuses what the credential may no longer do.
+func DeferCheck(cred Credential, org string, c Confirm) *RequestTx {
+	return &RequestTx{cred: cred, org: org, confirm: &c}
+}
+
+// Deferred reports whether rt is a deferred check not yet used (DeferCheck).
+func (rt *RequestTx) Deferred() bool {
+	if rt == nil {
+		return false
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.confirm != nil
+}
+
+// stale maps a deferred check's refusal to ErrStalePrincipal (calling
+// c.Stale) and returns other errors as they are.
+func (c *Confirm) stale(err error) error {
+	if err == nil || !IsCode(err, CodeStalePrincipal) {
+		return err
+	}
+	if c.Stale != nil {
+		c.Stale()
+	}
+	return fmt.Errorf("%w (%w)", ErrStalePrincipal, err)
 }
 
 // A redo is a durable check's keep statements (after its binding), run
@@ -136,9 +202,27 @@ func (rt *RequestTx) Resolved(org string) {
 // End commits the transaction, if no transaction helper took it over, and
 // releases its connection. It is safe to call more than once and on nil.
 func (rt *RequestTx) End(ctx context.Context) {
+	if rt != nil {
+		rt.mu.Lock()
+		rt.confirm = nil // a deferred check not used: nothing to end
+		rt.mu.Unlock()
+	}
 	if conn, durable := rt.take(nil); conn != nil {
 		finish(ctx, conn, true, durable, false)
 	}
+}
+
+// takeConfirm returns a deferred check, and forgets it, when cred may
+// continue it; else nil (and the check is dropped).
+func (rt *RequestTx) takeConfirm(cred Credential) *Confirm {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	c := rt.confirm
+	rt.confirm = nil
+	if c == nil || !rt.continues(cred) {
+		return nil
+	}
+	return c
 }
 
 // take returns the connection, and whether the check is durable, and
@@ -229,17 +313,39 @@ func EndRequestTx(ctx context.Context) {
 }
 
 // continued returns the request transaction's connection when ctx carries
-// one that cred may continue, and ends (commits) one it may not.
-func continued(ctx context.Context, cred Credential) (*pgxpool.Conn, *redo) {
+// one that cred may continue, and ends (commits) one it may not; or, for a
+// deferred check (DeferCheck) that cred may continue, its Confirm.
+func continued(ctx context.Context, cred Credential) (*pgxpool.Conn, *redo, *Confirm) {
 	rt, _ := ctx.Value(requestTxKey{}).(*RequestTx)
 	if rt == nil {
-		return nil, nil
+		return nil, nil, nil
+	}
+	if c := rt.takeConfirm(cred); c != nil {
+		return nil, nil, c
 	}
 	if conn, durable := rt.take(&cred); conn != nil {
-		return conn, durable
+		return conn, durable, nil
 	}
 	rt.End(ctx)
-	return nil, nil
+	return nil, nil, nil
+}
+
+// confirmedTx begins a transaction bound to cred with c's statement after
+// the binding, in one round trip, and runs fn in it as InTenantTx does.
+func (db *DB) confirmedTx(ctx context.Context, cred Credential, c *Confirm, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: acquire: %w", err)
+	}
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	QueueBind(b, cred)
+	c.Queue(b)
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		finish(ctx, conn, false, nil, false)
+		return c.stale(err)
+	}
+	return txOn(ctx, conn, nil, fn)
 }
 
 // batchOn runs b's queued statements and a commit on conn, whose

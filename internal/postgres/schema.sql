@@ -3189,6 +3189,21 @@ end $$;
 ALTER FUNCTION app.sso_take(p_state_hash bytea, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text, OUT client_secret_enc bytea, OUT signing_algs text[]) OWNER TO ward_definer;
 
 --
+-- Name: stale_principal(); Type: FUNCTION; Schema: app; Owner: ward_owner
+--
+
+CREATE FUNCTION app.stale_principal() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  raise exception 'the credential no longer resolves to the principal the server holds for it'
+    using errcode = 'WA001';
+end $$;
+
+ALTER FUNCTION app.stale_principal() OWNER TO ward_owner;
+
+--
 -- Name: totp_enrol(bytea, bytea, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -9482,6 +9497,13 @@ GRANT ALL ON FUNCTION app.sso_failure(p_state_hash bytea, p_reason text, p_reque
 
 REVOKE ALL ON FUNCTION app.sso_take(p_state_hash bytea, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text, OUT client_secret_enc bytea, OUT signing_algs text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.sso_take(p_state_hash bytea, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text, OUT client_secret_enc bytea, OUT signing_algs text[]) TO ward_app;
+
+--
+-- Name: FUNCTION stale_principal(); Type: ACL; Schema: app; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION app.stale_principal() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.stale_principal() TO ward_app;
 
 --
 -- Name: FUNCTION totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text); Type: ACL; Schema: app; Owner: ward_definer

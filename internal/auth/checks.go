@@ -1,0 +1,154 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/postgres"
+)
+
+// checks keeps, for a short time, the principals that full session checks
+// resolved, so that a request to a route whose handler goes straight to
+// its first tenant transaction (CachedInTx) does not wait for a check of
+// its own: that transaction confirms the principal before anything else
+// (app.whoami compared with the kept principal, app.stale_principal()
+// raising when it differs, migration 00139: queued right after the
+// binding, in the same round trip). Nothing is taken on the cache's word: a principal
+// that no longer matches fails that transaction before any of the
+// request's statements runs, and is forgotten. DPoP-bound requests are
+// never served from it (each proof's jti must be recorded with the
+// check), nor pending sessions.
+//
+// It holds credential hashes and principals (ids, role, assurance), never
+// a token.
+type checks struct {
+	mu sync.Mutex
+	m  map[checkKey]checkEntry
+	// kept, full and stale count checks served from memory, full checks,
+	// and kept principals a deferred check found stale.
+	kept, full, stale atomic.Uint64
+}
+
+// checkKey is what a check resolves: the credential's hash, the org hint
+// and the device binding (the browser's, for a session cookie).
+type checkKey struct{ hash, org, binding string }
+
+type checkEntry struct {
+	p   identity.Principal
+	row whoamiRow // as app.whoami returned it, for queueExpect
+	at  time.Time
+}
+
+const (
+	// checkTTL bounds how long a principal is served from memory before a
+	// full check again. Every use is confirmed by the database anyway; the
+	// bound only keeps the sessions' touches and a rotated token's reuse
+	// detection on their usual path, and memory in check.
+	checkTTL = 30 * time.Second
+	// checkMax bounds the entries; a full cache drops half of them.
+	checkMax = 50_000
+)
+
+func newChecks() *checks { return &checks{m: make(map[checkKey]checkEntry)} }
+
+func (c *checks) get(k checkKey, now time.Time) (checkEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[k]
+	if ok && now.Sub(e.at) > checkTTL {
+		delete(c.m, k)
+		ok = false
+	}
+	return e, ok
+}
+
+func (c *checks) put(k checkKey, e checkEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= checkMax {
+		n := 0
+		for old := range c.m { // map order is random: a random half goes
+			delete(c.m, old)
+			if n++; n >= checkMax/2 {
+				break
+			}
+		}
+	}
+	c.m[k] = e
+}
+
+func (c *checks) drop(k checkKey) {
+	c.stale.Add(1)
+	c.mu.Lock()
+	delete(c.m, k)
+	c.mu.Unlock()
+}
+
+// CheckStats are counts of session checks since the process started.
+type CheckStats struct {
+	Kept  uint64 // served with a kept principal, confirmed in the request's transaction
+	Full  uint64 // full checks (app.whoami on their own or opening the request's transaction)
+	Stale uint64 // kept principals found stale (the request served again after a full check)
+}
+
+// CheckStats returns the counts of session checks.
+func (s *Service) CheckStats() CheckStats {
+	return CheckStats{Kept: s.checks.kept.Load(), Full: s.checks.full.Load(), Stale: s.checks.stale.Load()}
+}
+
+// WriteMetrics writes the session checks' counts in the Prometheus text
+// format.
+func (s *Service) WriteMetrics(w io.Writer) {
+	st := s.CheckStats()
+	fmt.Fprintf(w, "# HELP ward_session_checks_total Credential checks by path: kept (a principal kept from an earlier check, "+
+		"confirmed in the request's own transaction) or full.\n")
+	fmt.Fprintf(w, "# TYPE ward_session_checks_total counter\nward_session_checks_total{path=\"kept\"} %d\n"+
+		"ward_session_checks_total{path=\"full\"} %d\n", st.Kept, st.Full)
+	fmt.Fprintf(w, "# HELP ward_session_checks_stale_total Kept principals the database no longer confirmed "+
+		"(the request was served again after a full check).\n")
+	fmt.Fprintf(w, "# TYPE ward_session_checks_stale_total counter\nward_session_checks_stale_total %d\n", st.Stale)
+}
+
+// remember keeps a full check's principal (not a pending session's, not a
+// DPoP-bound request's: binding is then a key's thumbprint, and such a
+// request is never served from memory).
+func (s *Service) remember(cred postgres.Credential, p identity.Principal, w whoamiRow, dpop bool) {
+	if dpop || p.Pending != "" {
+		return
+	}
+	s.checks.put(checkKey{cred.Hash, cred.Org, cred.DPoP}, checkEntry{p: p, row: w, at: time.Now()})
+}
+
+// CachedInTx is AuthenticateInTx for a credential a full check resolved
+// less than checkTTL ago in this process: it returns that principal at
+// once, with the check deferred to the request's first tenant transaction
+// (postgres.DeferCheck), which confirms the principal before any of the
+// request's statements and fails with postgres.ErrStalePrincipal when it
+// no longer holds (the principal is then forgotten; the caller serves the
+// request again after AuthenticateInTx). ok is false when there is no
+// such principal. binding is as for Authenticate; DPoP-bound requests go
+// through AuthenticateDPoPInTx.
+func (s *Service) CachedInTx(ctx context.Context, token, orgHint, binding string) (identity.Principal, Check, bool) {
+	k := checkKey{identity.HashToken(token), orgHint, binding}
+	e, ok := s.checks.get(k, time.Now())
+	if !ok {
+		return identity.Principal{}, Check{}, false
+	}
+	s.checks.kept.Add(1)
+	p := e.p
+	p.AMR, p.Scopes = slices.Clone(p.AMR), slices.Clone(p.Scopes)
+	cred := postgres.Credential{Hash: k.hash, Org: orgHint, Request: identity.RequestFrom(ctx).ID, DPoP: binding}
+	rt := postgres.DeferCheck(cred, p.OrgID.String(), postgres.Confirm{Queue: e.row.queueExpect,
+		Stale: func() { s.checks.drop(k) }})
+	return p, Check{rt}, true
+}
+
+// Deferred reports whether the check is deferred to the request's first
+// tenant transaction and not used yet (CachedInTx).
+func (c Check) Deferred() bool { return c.rt.Deferred() }
