@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -148,6 +149,11 @@ func (s *Service) CachedInTx(ctx context.Context, token, orgHint, binding string
 		Stale: func() { s.checks.drop(k) }})
 	return p, Check{rt}, true
 }
+
+// IsStale reports whether err is a deferred check's refusal
+// (postgres.ErrStalePrincipal): the kept principal no longer holds, and
+// the request ran none of its statements.
+func IsStale(err error) bool { return errors.Is(err, postgres.ErrStalePrincipal) }
 
 // Deferred reports whether the check is deferred to the request's first
 // tenant transaction and not used yet (CachedInTx).

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"crypto/subtle"
-	"errors"
 	"mime"
 	"net/http"
 	"slices"
@@ -16,7 +15,6 @@ import (
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/identity"
-	"github.com/wardhq/ward/internal/postgres"
 )
 
 // need is what a route asks of its caller. The zero need is a public route.
@@ -214,7 +212,7 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 
 // A staleMark is set by writeError, in place of an answer, when a request
 // served with a kept principal (auth.Service.CachedInTx) fails with
-// postgres.ErrStalePrincipal: its first transaction found the principal
+// auth.IsStale: its first transaction found the principal
 // stale before running any of its statements, and the guard serves it
 // again after a full check.
 type staleMark struct{ stale bool }
@@ -225,7 +223,7 @@ type staleMarkKey struct{}
 // deferred check's refusal, and reports whether it did.
 func markStale(r *http.Request, err error) bool {
 	mark, _ := r.Context().Value(staleMarkKey{}).(*staleMark)
-	if mark == nil || !errors.Is(err, postgres.ErrStalePrincipal) {
+	if mark == nil || !auth.IsStale(err) {
 		return false
 	}
 	mark.stale = true
