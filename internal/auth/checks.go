@@ -116,11 +116,12 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	fmt.Fprintf(w, "# TYPE ward_session_checks_stale_total counter\nward_session_checks_stale_total %d\n", st.Stale)
 }
 
-// remember keeps a full check's principal (not a pending session's, not a
-// DPoP-bound request's: binding is then a key's thumbprint, and such a
-// request is never served from memory).
+// remember keeps a full check's principal: a session's (the routes served
+// from memory take no other kind), not a pending one's, not a DPoP-bound
+// request's (binding is then a key's thumbprint, and such a request is
+// never served from memory).
 func (s *Service) remember(cred postgres.Credential, p identity.Principal, w whoamiRow, dpop bool) {
-	if dpop || p.Pending != "" {
+	if dpop || p.Pending != "" || p.Kind != identity.KindSession {
 		return
 	}
 	s.checks.put(checkKey{cred.Hash, cred.Org, cred.DPoP}, checkEntry{p: p, row: w, at: time.Now()})
@@ -145,7 +146,7 @@ func (s *Service) CachedInTx(ctx context.Context, token, orgHint, binding string
 	p := e.p
 	p.AMR, p.Scopes = slices.Clone(p.AMR), slices.Clone(p.Scopes)
 	cred := postgres.Credential{Hash: k.hash, Org: orgHint, Request: identity.RequestFrom(ctx).ID, DPoP: binding}
-	rt := postgres.DeferCheck(cred, p.OrgID.String(), postgres.Confirm{Queue: e.row.queueExpect,
+	rt := postgres.DeferCheck(s.db, cred, p.OrgID.String(), postgres.Confirm{Queue: e.row.queueExpect,
 		Stale: func() { s.checks.drop(k) }})
 	return p, Check{rt}, true
 }
@@ -154,6 +155,12 @@ func (s *Service) CachedInTx(ctx context.Context, token, orgHint, binding string
 // (postgres.ErrStalePrincipal): the kept principal no longer holds, and
 // the request ran none of its statements.
 func IsStale(err error) bool { return errors.Is(err, postgres.ErrStalePrincipal) }
+
+// Confirm runs the deferred check on its own if the request's
+// transactions have not used it (postgres.RequestTx.Confirm): a request
+// about to be answered without having reached its first transaction. An
+// error for which IsStale holds means the kept principal no longer holds.
+func (c Check) Confirm(ctx context.Context) error { return c.rt.Confirm(ctx) }
 
 // Deferred reports whether the check is deferred to the request's first
 // tenant transaction and not used yet (CachedInTx).

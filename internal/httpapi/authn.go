@@ -205,7 +205,10 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 			return false
 		}
 		mark := new(staleMark)
-		next.ServeHTTP(w, r.WithContext(rt.Context(context.WithValue(ctx, staleMarkKey{}, mark))))
+		ctx = rt.Context(context.WithValue(ctx, staleMarkKey{}, mark))
+		cw := &confirmFirst{ResponseWriter: w, ctx: ctx, rt: rt, mark: mark, header: w.Header().Clone()}
+		next.ServeHTTP(cw, r.WithContext(ctx))
+		cw.confirm() // a handler that wrote nothing
 		return mark.stale
 	}
 }
@@ -218,6 +221,55 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 type staleMark struct{ stale bool }
 
 type staleMarkKey struct{}
+
+// confirmFirst is the response writer of a request served with a kept
+// principal: before the first byte of an answer it runs the deferred
+// check if the handler has not reached a transaction that used it (a
+// malformed path or query answered at once), so that no answer rests on
+// the kept principal alone. When that check finds the principal stale (or
+// cannot run), the answer is dropped, the headers the handler set are
+// taken back, and the guard serves the request again after a full check
+// (which answers a revoked session's 401, and records a rotated token's
+// reuse).
+type confirmFirst struct {
+	http.ResponseWriter
+	ctx    context.Context
+	rt     auth.Check
+	mark   *staleMark
+	header http.Header // the headers before the handler ran
+	done   bool
+}
+
+func (c *confirmFirst) confirm() {
+	if c.done {
+		return
+	}
+	c.done = true
+	if err := c.rt.Confirm(c.ctx); err != nil {
+		c.mark.stale = true
+		h := c.ResponseWriter.Header()
+		clear(h)
+		for k, v := range c.header {
+			h[k] = v
+		}
+	}
+}
+
+func (c *confirmFirst) WriteHeader(code int) {
+	if c.confirm(); !c.mark.stale {
+		c.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (c *confirmFirst) Write(p []byte) (int, error) {
+	if c.confirm(); c.mark.stale {
+		return len(p), nil
+	}
+	return c.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (c *confirmFirst) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // markStale sets r's staleMark for err, if r carries one and err is a
 // deferred check's refusal, and reports whether it did.

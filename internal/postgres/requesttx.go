@@ -41,6 +41,7 @@ type RequestTx struct {
 	// statement that confirms the principal, queued first in the request's
 	// first tenant transaction; nil once used or for an opened check.
 	confirm *Confirm
+	db      *DB // a deferred check's, for Confirm
 }
 
 // A Confirm is a session check deferred to the request's first tenant
@@ -76,9 +77,33 @@ var ErrStalePrincipal = errkind.New(errkind.Unauthenticated, "unauthenticated",
 // resolves to that principal. A request that reaches no such transaction
 // (it ends before, or its first transaction is another kind) drops the
 // check: every transaction bound to the credential resolves it again, so
-// the database still refuses what the credential may no longer do.
-func DeferCheck(cred Credential, org string, c Confirm) *RequestTx {
-	return &RequestTx{cred: cred, org: org, confirm: &c}
+// the database still refuses what the credential may no longer do. The
+// caller runs a check not used by the time it answers (Confirm).
+func DeferCheck(db *DB, cred Credential, org string, c Confirm) *RequestTx {
+	return &RequestTx{cred: cred, org: org, confirm: &c, db: db}
+}
+
+// Confirm runs a deferred check (DeferCheck) that no transaction has used
+// yet, on its own: the binding and c's statement, one round trip. It
+// returns ErrStalePrincipal when the principal no longer holds, and nil
+// when it holds or there is no check left to run. A request answered
+// before its first transaction (a malformed path or query) runs it before
+// the answer, so that no answer rests on a kept principal alone.
+func (rt *RequestTx) Confirm(ctx context.Context) error {
+	if rt == nil {
+		return nil
+	}
+	rt.mu.Lock()
+	c := rt.confirm
+	rt.confirm = nil
+	rt.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	b := &pgx.Batch{}
+	QueueBind(b, rt.cred)
+	c.Queue(b)
+	return c.stale(rt.db.Pool.SendBatch(ctx, b).Close())
 }
 
 // Deferred reports whether rt is a deferred check not yet used (DeferCheck).
