@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"crypto/subtle"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -137,80 +138,78 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 // check found the principal stale, in which case nothing was written to w
 // and the caller serves r again without cached.
 func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.ResponseWriter, r *http.Request, cached bool) (stale bool) {
-	{
-		c, err := s.credential(r)
-		if err == nil && c.cookie && !safeMethod(r.Method) {
-			err = s.sameOrigin(r, true)
-		}
-		var org string
-		if err == nil {
-			org, err = orgHeader(r)
-		}
-		var proof auth.DPoPProof
-		if err == nil && c.dpop {
-			proof, err = s.verifyDPoP(r, c.token)
-		}
-		// The device binding the database is told of: the proof's key (its
-		// jti recorded in the same round trip, a replay refused), or the
-		// browser when the session came in its cookie.
-		var p identity.Principal
-		var rt auth.Check
-		binding := ""
-		if c.cookie {
-			binding = auth.BrowserBinding
-		}
-		switch {
-		case err != nil:
-		case c.dpop && n.inTx:
-			p, rt, err = s.deps.Auth.AuthenticateDPoPInTx(r.Context(), c.token, org, proof)
-		case c.dpop:
-			p, err = s.deps.Auth.AuthenticateDPoP(r.Context(), c.token, org, proof)
-		case n.inTx && cached:
-			var ok bool
-			if p, rt, ok = s.deps.Auth.CachedInTx(r.Context(), c.token, org, binding); !ok || n.check(p, time.Now()) != nil {
-				// None kept, or one the route refuses (which a full check
-				// decides, and audits).
-				p, rt, err = s.deps.Auth.AuthenticateInTx(r.Context(), c.token, org, binding)
-			}
-		case n.inTx:
-			p, rt, err = s.deps.Auth.AuthenticateInTx(r.Context(), c.token, org, binding)
-		default:
-			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, binding)
-		}
-		// The check's transaction ends with the request, committed, if the
-		// handler's first transaction did not take it over; and before
-		// anything here that writes in a transaction of its own.
-		defer rt.End(r.Context())
-		if err == nil {
-			// A pending session is no credential to the database: its
-			// refusals cannot be written to the org's log.
-			if err = n.check(p, time.Now()); err != nil && p.Pending == "" {
-				rt.End(r.Context())
-				s.refused(r, p, n, err)
-			}
-		}
-		if err != nil {
-			sf.writeError(w, r, err)
-			return false
-		}
-		if cached { // a request served again was counted on its first pass
-			if ok, retry := s.limits.allow(p, time.Now()); !ok {
-				sf.writeError(w, r, rateLimited(retry, "too many requests; slow down"))
-				return false
-			}
-		}
-		ctx := identity.WithPrincipal(r.Context(), p)
-		if !rt.Deferred() {
-			next.ServeHTTP(w, r.WithContext(rt.Context(ctx)))
-			return false
-		}
-		mark := new(staleMark)
-		ctx = rt.Context(context.WithValue(ctx, staleMarkKey{}, mark))
-		cw := &confirmFirst{ResponseWriter: w, ctx: ctx, rt: rt, mark: mark, header: w.Header().Clone()}
-		next.ServeHTTP(cw, r.WithContext(ctx))
-		cw.confirm() // a handler that wrote nothing
-		return mark.stale
+	c, err := s.credential(r)
+	if err == nil && c.cookie && !safeMethod(r.Method) {
+		err = s.sameOrigin(r, true)
 	}
+	var org string
+	if err == nil {
+		org, err = orgHeader(r)
+	}
+	var proof auth.DPoPProof
+	if err == nil && c.dpop {
+		proof, err = s.verifyDPoP(r, c.token)
+	}
+	// The device binding the database is told of: the proof's key (its
+	// jti recorded in the same round trip, a replay refused), or the
+	// browser when the session came in its cookie.
+	var p identity.Principal
+	var rt auth.Check
+	binding := ""
+	if c.cookie {
+		binding = auth.BrowserBinding
+	}
+	switch {
+	case err != nil:
+	case c.dpop && n.inTx:
+		p, rt, err = s.deps.Auth.AuthenticateDPoPInTx(r.Context(), c.token, org, proof)
+	case c.dpop:
+		p, err = s.deps.Auth.AuthenticateDPoP(r.Context(), c.token, org, proof)
+	case n.inTx && cached:
+		var ok bool
+		if p, rt, ok = s.deps.Auth.CachedInTx(r.Context(), c.token, org, binding); !ok || n.check(p, time.Now()) != nil {
+			// None kept, or one the route refuses (which a full check
+			// decides, and audits).
+			p, rt, err = s.deps.Auth.AuthenticateInTx(r.Context(), c.token, org, binding)
+		}
+	case n.inTx:
+		p, rt, err = s.deps.Auth.AuthenticateInTx(r.Context(), c.token, org, binding)
+	default:
+		p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, binding)
+	}
+	// The check's transaction ends with the request, committed, if the
+	// handler's first transaction did not take it over; and before
+	// anything here that writes in a transaction of its own.
+	defer rt.End(r.Context())
+	if err == nil {
+		// A pending session is no credential to the database: its
+		// refusals cannot be written to the org's log.
+		if err = n.check(p, time.Now()); err != nil && p.Pending == "" {
+			rt.End(r.Context())
+			s.refused(r, p, n, err)
+		}
+	}
+	if err != nil {
+		sf.writeError(w, r, err)
+		return false
+	}
+	if cached { // a request served again was counted on its first pass
+		if ok, retry := s.limits.allow(p, time.Now()); !ok {
+			sf.writeError(w, r, rateLimited(retry, "too many requests; slow down"))
+			return false
+		}
+	}
+	ctx := identity.WithPrincipal(r.Context(), p)
+	if !rt.Deferred() {
+		next.ServeHTTP(w, r.WithContext(rt.Context(ctx)))
+		return false
+	}
+	mark := new(staleMark)
+	ctx = rt.Context(context.WithValue(ctx, staleMarkKey{}, mark))
+	cw := &confirmFirst{ResponseWriter: w, ctx: ctx, rt: rt, mark: mark, header: w.Header().Clone()}
+	next.ServeHTTP(cw, r.WithContext(ctx))
+	cw.confirm() // a handler that wrote nothing
+	return mark.stale
 }
 
 // A staleMark is set by writeError, in place of an answer, when a request
@@ -249,9 +248,7 @@ func (c *confirmFirst) confirm() {
 		c.mark.stale = true
 		h := c.ResponseWriter.Header()
 		clear(h)
-		for k, v := range c.header {
-			h[k] = v
-		}
+		maps.Copy(h, c.header)
 	}
 }
 

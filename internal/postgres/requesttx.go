@@ -75,10 +75,10 @@ var ErrStalePrincipal = errkind.New(errkind.Unauthenticated, "unauthenticated",
 // database before the credential is confirmed. That transaction fails with
 // ErrStalePrincipal, and c.Stale is called, when the credential no longer
 // resolves to that principal. A request that reaches no such transaction
-// (it ends before, or its first transaction is another kind) drops the
-// check: every transaction bound to the credential resolves it again, so
-// the database still refuses what the credential may no longer do. The
-// caller runs a check not used by the time it answers (Confirm).
+// (it ends before, or its first transaction is another kind) keeps the
+// check for its caller to run before it answers (Confirm); meanwhile every
+// transaction bound to the credential resolves it again, so the database
+// still refuses what the credential may no longer do.
 func DeferCheck(db *DB, cred Credential, org string, c Confirm) *RequestTx {
 	return &RequestTx{cred: cred, org: org, confirm: &c, db: db}
 }
@@ -227,26 +227,22 @@ func (rt *RequestTx) Resolved(org string) {
 // End commits the transaction, if no transaction helper took it over, and
 // releases its connection. It is safe to call more than once and on nil.
 func (rt *RequestTx) End(ctx context.Context) {
-	if rt != nil {
-		rt.mu.Lock()
-		rt.confirm = nil // a deferred check not used: nothing to end
-		rt.mu.Unlock()
-	}
+	// A deferred check holds no connection: it stays for Confirm.
 	if conn, durable := rt.take(nil); conn != nil {
 		finish(ctx, conn, true, durable, false)
 	}
 }
 
 // takeConfirm returns a deferred check, and forgets it, when cred may
-// continue it; else nil (and the check is dropped).
+// continue it; else nil, and the check stays for Confirm.
 func (rt *RequestTx) takeConfirm(cred Credential) *Confirm {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	c := rt.confirm
-	rt.confirm = nil
 	if c == nil || !rt.continues(cred) {
 		return nil
 	}
+	rt.confirm = nil
 	return c
 }
 
