@@ -121,15 +121,25 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 		}
 		if t.kind == tkWord {
 			letters += int(t.end - t.start)
-			w := d.low[t.start:t.end] // d.word(i), written out (word is not inlined)
-			if t.flags&fNonASCII != 0 {
-				w = strings.ToLower(w)
+			var f uint64
+			hit := false
+			if t.flags&fNonASCII == 0 && t.end-t.start <= 8 {
+				key := packWord(d.low, t.start, t.end)
+				if e := wc.fastSlot(key); e.key == key {
+					f, hit = e.flags, true
+				}
 			}
-			h := fnv1a(w)
-			f, ok := wc.peek(w, h)
-			if !ok {
-				// looked up below, with the other misses of the note
-				pend = append(pend, pendingWord{int32(i), h})
+			if !hit {
+				w := d.low[t.start:t.end] // d.word(i), written out (word is not inlined)
+				if t.flags&fNonASCII != 0 {
+					w = strings.ToLower(w)
+				}
+				h := fnv1a(w)
+				var ok bool
+				if f, ok = wc.peek(w, h); !ok {
+					// looked up below, with the other misses of the note
+					pend = append(pend, pendingWord{int32(i), h})
+				}
 			}
 			d.hints |= f
 			t.lex, t.voc = uint16(f), uint16(f>>16)

@@ -511,6 +511,24 @@ func TestWordCacheHoldsNoNames(t *testing.T) {
 			held[string(en.key[:en.n])] = true
 		}
 	}
+	fast := map[string]bool{}
+	for _, en := range c.fast {
+		var b []byte
+		for v := en.key; v != 0; v >>= 8 {
+			b = append(b, byte(v))
+		}
+		if len(b) > 0 {
+			fast[string(b)] = true
+			if !held[string(b)] {
+				t.Errorf("%q in the fast table but not in the cache", b)
+			}
+		}
+	}
+	for _, w := range []string{"sedated", "the"} {
+		if !fast[w] {
+			t.Errorf("%q not in the fast table", w)
+		}
+	}
 	for _, w := range []string{"propofol", "sedated", "the"} {
 		if !held[w] {
 			t.Errorf("%q not cached", w)

@@ -3,6 +3,7 @@ package phi
 import (
 	_ "embed"
 	"errors"
+	"unsafe"
 )
 
 //go:generate go run ./internal/gen -philter ../../../../shared/data/philter -clinical ../../../../shared/data/clinical-vocab -food ../../../../shared/data/food-vocab -words /usr/share/dict/american-english -out data/lexicon.bin
@@ -256,6 +257,12 @@ func firstWord(s string) string {
 // and only words that are no name or place (see lookup).
 // One cache serves one detector at a time (it lives in the pooled scratch).
 type wordCache struct {
+	// fast holds the most recently used of the words below that are at
+	// most eight ASCII letters long, keyed by the word's bytes packed into
+	// a uint64 (see packWord): small enough for the first-level CPU
+	// cache, and a hit needs neither the word's hash nor a string compare.
+	// Most of a note's words are among its few hundred most frequent.
+	fast  [fastSize]fastEntry
 	words [wordCacheSize]wordCacheEntry
 	// memo holds the other words (names, places, unknown words) for one
 	// note only: an entry counts only while gen is the generation of the
@@ -301,6 +308,54 @@ const (
 	wordCacheLen  = 15   // longest word cached, in bytes
 )
 
+const (
+	fastBits = 10
+	fastSize = 1 << fastBits // entries, direct mapped (16 KiB)
+)
+
+type fastEntry struct {
+	key   uint64 // packWord of the word; 0 for an empty entry (a word has no zero byte)
+	flags uint64
+}
+
+// packWord returns the lower-case ASCII word low[start:end], at most
+// eight bytes long, packed little endian into a uint64 (zero bytes after
+// the word).
+func packWord(low string, start, end int32) uint64 {
+	n := end - start
+	if int(start)+8 <= len(low) {
+		v := *(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.StringData(low)), start))
+		return v & (^uint64(0) >> (64 - 8*uint(n)))
+	}
+	var v uint64
+	for k := int32(0); k < n; k++ {
+		v |= uint64(low[start+k]) << (8 * uint(k))
+	}
+	return v
+}
+
+// fastSlot returns the entry of the fast table for packed word key.
+func (c *wordCache) fastSlot(key uint64) *fastEntry {
+	return &c.fast[(key*0x9e3779b97f4a7c15)>>(64-fastBits)]
+}
+
+// remember puts word w (with its flags, which must be cacheable: see
+// lookup) into the fast table when it fits there.
+func (c *wordCache) remember(w string, f uint64) {
+	if len(w) == 0 || len(w) > 8 {
+		return
+	}
+	var v uint64
+	for k := 0; k < len(w); k++ {
+		if w[k] >= 0x80 {
+			return
+		}
+		v |= uint64(w[k]) << (8 * uint(k))
+	}
+	e := c.fastSlot(v)
+	e.key, e.flags = v, f
+}
+
 type wordCacheEntry struct {
 	n     uint8 // length of the word, 0 for an empty entry
 	key   [wordCacheLen]byte
@@ -315,9 +370,11 @@ func (c *wordCache) peek(w string, h uint64) (uint64, bool) {
 	}
 	set := uint32(h>>8) & (wordCacheSize/2 - 1)
 	if e := &c.words[2*set]; int(e.n) == len(w) && string(e.key[:len(w)]) == w {
+		c.remember(w, e.flags)
 		return e.flags, true
 	}
 	if e := &c.words[2*set+1]; int(e.n) == len(w) && string(e.key[:len(w)]) == w {
+		c.remember(w, e.flags)
 		return e.flags, true
 	}
 	if m := &c.memo[uint32(h>>8)&(noteMemoSize-1)]; m.gen == c.gen && int(m.n) == len(w) && string(m.key[:len(w)]) == w {
@@ -357,5 +414,6 @@ func (c *wordCache) lookup(lx *lexicon, w string, h uint64) uint64 {
 	e.n = uint8(len(w))
 	copy(e.key[:], w)
 	e.flags = f
+	c.remember(w, f)
 	return f
 }

@@ -1,6 +1,7 @@
 package phi
 
 import (
+	"slices"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -77,6 +78,53 @@ func sentAfterPunct(s string, low []byte, toks []token) uint16 {
 	return 0
 }
 
+// byteClass sorts the bytes for tokenize's main loop: an ASCII letter,
+// a digit, white space other than a line break, a line break, other ASCII
+// (punctuation), or a byte of a non-ASCII rune.
+const (
+	bcLetter uint8 = iota
+	bcDigit
+	bcSpace
+	bcNL
+	bcPunct
+	bcHigh
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch b := byte(c); {
+		case isASCIILetter(b):
+			t[c] = bcLetter
+		case isDigit(b):
+			t[c] = bcDigit
+		case b == ' ' || b == '\t' || b == '\r' || b == '\f' || b == '\v':
+			t[c] = bcSpace
+		case b == '\n':
+			t[c] = bcNL
+		case b < utf8.RuneSelf:
+			t[c] = bcPunct
+		default:
+			t[c] = bcHigh
+		}
+	}
+	return t
+}()
+
+// push appends a token to toks, written field by field into the slice:
+// a token built whole and copied in stalls the processor (its fields are
+// narrow stores that a wide load of the copy cannot forward from).
+func push(toks []token, start, end int, kind tokKind, flags uint16) []token {
+	n := len(toks)
+	if n == cap(toks) {
+		toks = slices.Grow(toks, 1)
+	}
+	toks = toks[:n+1]
+	t := &toks[n]
+	t.start, t.end, t.kind, t.flags = int32(start), int32(end), kind, flags
+	t.lex, t.voc = 0, 0
+	return toks
+}
+
 // tokenize splits s into tokens and returns them with an ASCII-lower-cased
 // copy of s (byte offsets unchanged), written into buf when it is large
 // enough. It appends to toks.
@@ -96,28 +144,28 @@ func tokenize(s string, toks []token, buf []byte) ([]token, string, int) {
 	i := 0
 	for i < len(s) {
 		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
+		switch byteClass[c] {
+		case bcSpace:
 			low[i] = c
 			pending |= fSpace
 			i++
-		case c == '\n':
+		case bcNL:
 			low[i] = c
 			pending |= fSpace | fNL
 			i++
-		case isDigit(c):
+		case bcDigit:
 			j := i
 			for j < len(s) && isDigit(s[j]) {
 				low[j] = s[j]
 				j++
 			}
-			toks = append(toks, token{start: int32(i), end: int32(j), kind: tkNum, flags: pending | after | (pending&fNL)<<1})
+			toks = push(toks, i, j, tkNum, pending|after|(pending&fNL)<<1)
 			after = 0
 			pending = 0
 			i = j
-		case c < utf8.RuneSelf && !isASCIILetter(c):
+		case bcPunct:
 			low[i] = c
-			toks = append(toks, token{start: int32(i), end: int32(i + 1), kind: tkPunct, flags: pending | after | (pending&fNL)<<1})
+			toks = push(toks, i, i+1, tkPunct, pending|after|(pending&fNL)<<1)
 			after = sentAfterPunct(s, low, toks)
 			pending = 0
 			i++
@@ -125,37 +173,51 @@ func tokenize(s string, toks []token, buf []byte) ([]token, string, int) {
 			// A word: ASCII letters and non-ASCII letters and marks.
 			j := i
 			var fl uint16
-			nUp, nLet := 0, 0
-			firstUp := c < utf8.RuneSelf && c <= 'Z' // c is a letter here
+			nUp := 0
+			firstUp := c <= 'Z' // c is an ASCII letter or a non-ASCII byte here
+			// the ASCII letters, without a branch on the case: the
+			// lower-case form has bit 0x20 set, the upper-case one has not
 			for j < len(s) {
 				b := s[j]
-				if b < utf8.RuneSelf {
-					// without a branch on the case: the lower-case form
-					// has bit 0x20 set, the upper-case one has not
-					l := b | 0x20
-					if l-'a' > 'z'-'a' {
-						break // not a letter
+				l := b | 0x20
+				if l-'a' > 'z'-'a' {
+					break // not an ASCII letter
+				}
+				nUp += int(l^b) >> 5
+				low[j] = l
+				j++
+			}
+			nLet := j - i
+			if j < len(s) && s[j] >= utf8.RuneSelf {
+				// the rest of a word with non-ASCII letters or marks
+				for j < len(s) {
+					b := s[j]
+					if b < utf8.RuneSelf {
+						l := b | 0x20
+						if l-'a' > 'z'-'a' {
+							break
+						}
+						nUp += int(l^b) >> 5
+						low[j] = l
+						nLet++
+						j++
+						continue
 					}
-					nUp += int(l^b) >> 5
-					low[j] = l
+					r, n := utf8.DecodeRuneInString(s[j:])
+					if !unicode.IsLetter(r) && !unicode.IsMark(r) {
+						break
+					}
+					if unicode.IsUpper(r) {
+						if nLet == 0 {
+							firstUp = true
+						}
+						nUp++
+					}
 					nLet++
-					j++
-					continue
+					fl |= fNonASCII
+					copy(low[j:j+n], s[j:j+n])
+					j += n
 				}
-				r, n := utf8.DecodeRuneInString(s[j:])
-				if !unicode.IsLetter(r) && !unicode.IsMark(r) {
-					break
-				}
-				if unicode.IsUpper(r) {
-					if nLet == 0 {
-						firstUp = true
-					}
-					nUp++
-				}
-				nLet++
-				fl |= fNonASCII
-				copy(low[j:j+n], s[j:j+n])
-				j += n
 			}
 			if j == i { // a non-letter, non-ASCII rune
 				r, n := utf8.DecodeRuneInString(s[i:])
@@ -166,7 +228,7 @@ func tokenize(s string, toks []token, buf []byte) ([]token, string, int) {
 						pending |= fNL
 					}
 				} else {
-					toks = append(toks, token{start: int32(i), end: int32(i + n), kind: tkPunct, flags: pending | after | (pending&fNL)<<1})
+					toks = push(toks, i, i+n, tkPunct, pending|after|(pending&fNL)<<1)
 					after = sentAfterPunct(s, low, toks)
 					pending = 0
 				}
@@ -180,7 +242,7 @@ func tokenize(s string, toks []token, buf []byte) ([]token, string, int) {
 				fl |= fAllCaps
 			}
 			upper += nUp
-			toks = append(toks, token{start: int32(i), end: int32(j), kind: tkWord, flags: pending | fl | after | (pending&fNL)<<1})
+			toks = push(toks, i, j, tkWord, pending|fl|after|(pending&fNL)<<1)
 			after = 0
 			pending = 0
 			i = j

@@ -164,6 +164,16 @@ func TestTokenizeRef(t *testing.T) {
 			if !slices.Equal(got, want) || glow != wlow || gup != wup {
 				t.Fatalf("%.60q: tokenize and tokenizeRef disagree", v)
 			}
+			// a pooled buffer holds an earlier text's tokens, with their
+			// lexicon flags set: none of them may show through
+			dirty := make([]token, len(v)+1)
+			for k := range dirty {
+				dirty[k] = token{start: -1, end: -1, kind: tkWord, flags: 0xffff, lex: 0xffff, voc: 0xffff}
+			}
+			got, glow, gup = tokenize(v, dirty[:0], make([]byte, len(v)))
+			if !slices.Equal(got, want) || glow != wlow || gup != wup {
+				t.Fatalf("%.60q: tokenize into used buffers and tokenizeRef disagree", v)
+			}
 		}
 	}
 }
