@@ -485,7 +485,7 @@ func TestWordCacheHoldsNoNames(t *testing.T) {
 	e := testEngine(t)
 	var c wordCache
 	c.startNote()
-	for _, w := range []string{"propofol", "sedated", "the", "okonkwo", "maria", "boston", "xqzvw", "hope"} {
+	for _, w := range []string{"propofol", "sedated", "the", "to", "on", "okonkwo", "maria", "boston", "xqzvw", "hope"} {
 		c.lookup(e.lex, w, fnv1a(w))
 	}
 	// the names are remembered for the current note only
@@ -529,7 +529,7 @@ func TestWordCacheHoldsNoNames(t *testing.T) {
 			t.Errorf("%q not in the fast table", w)
 		}
 	}
-	for _, w := range []string{"propofol", "sedated", "the"} {
+	for _, w := range []string{"propofol", "sedated", "the", "to", "on"} {
 		if !held[w] {
 			t.Errorf("%q not cached", w)
 		}

@@ -309,8 +309,8 @@ const (
 )
 
 const (
-	fastBits = 10
-	fastSize = 1 << fastBits // entries, direct mapped (16 KiB)
+	fastBits = 11
+	fastSize = 1 << fastBits // entries, direct mapped (32 KiB)
 )
 
 type fastEntry struct {
@@ -402,11 +402,14 @@ func (c *wordCache) lookup(lx *lexicon, w string, h uint64) uint64 {
 		return m.flags
 	}
 	f := lx.getHash(w, h)
-	if f&(lexSafe|lexCommon|lexClinical) == 0 || f&(lexFirst|lexLast|lexCity|lexUSCity) != 0 {
+	if (f&(lexSafe|lexCommon|lexClinical) == 0 || f&(lexFirst|lexLast|lexCity|lexUSCity) != 0) && f&vStopword == 0 {
 		// only ordinary and clinical words that are no name or place are
 		// kept: the cache outlives a request, and neither its content nor
 		// the time a look-up takes may tell one request about the
-		// identifiers of another
+		// identifiers of another. Function words ("to", "on", "he", which
+		// a name or place list also holds) are kept too: every text has
+		// them, so their presence tells nothing, and they are the most
+		// frequent words of all
 		c.note(w, h, f)
 		return f
 	}
