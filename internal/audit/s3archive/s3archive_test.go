@@ -10,7 +10,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -311,5 +315,80 @@ func TestS3ArchiveBucket(t *testing.T) {
 		Bucket: "made", RetentionDays: 40000})
 	if err == nil {
 		t.Error("a retention of 40000 days was accepted")
+	}
+}
+
+// Every upload carries what AWS requires of an Object Lock PUT and what
+// the archive promises, seen on the wire: versitygw accepts a retention
+// PUT without Content-MD5 (AWS refuses one), so the server alone would
+// not catch a client that stopped sending it.
+func TestS3ArchivePutHeaders(t *testing.T) {
+	s := s3test.Start(t)
+	target, err := url.Parse(s.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type put struct {
+		path   string
+		header http.Header
+		body   []byte
+	}
+	var (
+		mu   sync.Mutex
+		puts []put
+	)
+	proxy := httputil.NewSingleHostReverseProxy(target) // keeps the signed Host
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Object uploads: PUTs of a key, not of a subresource (the SDK adds
+		// ?x-id=PutObject, a no-op for the server).
+		q := r.URL.Query()
+		q.Del("x-id")
+		_, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		if r.Method == http.MethodPut && len(q) == 0 && key != "" {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			mu.Lock()
+			puts = append(puts, put{r.URL.Path, r.Header.Clone(), body})
+			mu.Unlock()
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	a, err := s3archive.Open(context.Background(), s3archive.Config{Endpoint: front.URL, Region: s3test.Region,
+		AccessKey: s3test.AccessKey, SecretKey: s3test.SecretKey, Bucket: "ward-wire", Prefix: "p", Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newArchiveFixture(t)
+	stored := f.write(t, a)
+	mu.Lock()
+	defer mu.Unlock()
+	objects := puts
+	if len(objects) != len(stored) {
+		t.Fatalf("%d object PUTs, want %d", len(objects), len(stored))
+	}
+	for i, p := range objects {
+		sum := md5.Sum(p.body)
+		if want := "/ward-wire/" + stored[i].Name; p.path != want {
+			t.Errorf("PUT %s, want %s", p.path, want)
+		}
+		if got := p.header.Get("Content-Md5"); got != base64.StdEncoding.EncodeToString(sum[:]) {
+			t.Errorf("%s: Content-MD5 %q, want the body's", p.path, got)
+		}
+		if got := p.header.Get("X-Amz-Object-Lock-Mode"); got != "COMPLIANCE" {
+			t.Errorf("%s: x-amz-object-lock-mode %q", p.path, got)
+		}
+		until, err := time.Parse(time.RFC3339Nano, p.header.Get("X-Amz-Object-Lock-Retain-Until-Date"))
+		if err != nil || !until.Equal(stored[i].RetainUntil) {
+			t.Errorf("%s: x-amz-object-lock-retain-until-date %q (%v), want %s", p.path,
+				p.header.Get("X-Amz-Object-Lock-Retain-Until-Date"), err, stored[i].RetainUntil)
+		}
+		if got := p.header.Get("If-None-Match"); got != "*" {
+			t.Errorf("%s: If-None-Match %q, want *", p.path, got)
+		}
 	}
 }
