@@ -7,7 +7,8 @@ package s3archive
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
+	"crypto/md5"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -19,11 +20,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/uuid"
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/s3conn"
 )
 
 // DefaultRetentionDays is how long an Archive retains each object by
@@ -43,9 +46,9 @@ var ErrRetention = errors.New("s3archive: archived object's retention is not wha
 type Config struct {
 	// Endpoint is the S3 API's URL: "https://s3.eu-central-1.amazonaws.com",
 	// or "http://127.0.0.1:7070" for a test server (http means no TLS).
-	// Empty means https://s3.amazonaws.com.
+	// Empty means AWS S3's endpoint for the region.
 	Endpoint string
-	// Region is the bucket's region ("" lets the client ask the server).
+	// Region is the bucket's region ("" asks the server, else us-east-1).
 	Region string
 	// AccessKey and SecretKey sign requests (AWS Signature V4).
 	AccessKey, SecretKey string
@@ -77,8 +80,7 @@ type Config struct {
 // anyone with s3:DeleteObject may add) cannot hide an archived checkpoint
 // from verification.
 type Archive struct {
-	c      *minio.Client
-	http   *http.Client // for requests minio-go cannot decode (see retention)
+	c      *s3.Client
 	bucket string
 	prefix string // "" or ending in "/"
 	days   int
@@ -106,43 +108,40 @@ func Open(ctx context.Context, cfg Config) (*Archive, error) {
 	if days < 1 || days > 36500 {
 		return nil, fmt.Errorf("s3archive: retention of %d days is outside 1..36500", days)
 	}
-	endpoint := cfg.Endpoint
-	if endpoint == "" {
-		endpoint = "https://s3.amazonaws.com"
+	var u *url.URL
+	if cfg.Endpoint != "" {
+		var ok bool
+		if u, ok = s3conn.ParseEndpoint(cfg.Endpoint); !ok {
+			return nil, fmt.Errorf("s3archive: endpoint %q is not http(s)://host[:port]", cfg.Endpoint)
+		}
 	}
-	u, err := url.Parse(endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-		return nil, fmt.Errorf("s3archive: endpoint %q is not http(s)://host[:port]", endpoint)
-	}
-	c, err := minio.New(u.Host, &minio.Options{
-		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
-		Secure: u.Scheme == "https",
-		Region: cfg.Region,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("s3archive: %w", err)
-	}
-	a := &Archive{c: c, http: &http.Client{Timeout: time.Minute}, bucket: cfg.Bucket, days: days, last: map[string]string{}}
-	if p := strings.Trim(cfg.Prefix, "/"); p != "" {
-		a.prefix = p + "/"
-	}
-	exists, err := c.BucketExists(ctx, cfg.Bucket)
+	c, exists, err := s3conn.Open(ctx, s3conn.Config{Endpoint: u, Region: cfg.Region, AccessKey: cfg.AccessKey,
+		SecretKey: cfg.SecretKey, Bucket: cfg.Bucket})
 	if err != nil {
 		return nil, fmt.Errorf("s3archive: bucket %s: %w", cfg.Bucket, err)
+	}
+	a := &Archive{c: c, bucket: cfg.Bucket, days: days, last: map[string]string{}}
+	if p := strings.Trim(cfg.Prefix, "/"); p != "" {
+		a.prefix = p + "/"
 	}
 	if !exists {
 		if !cfg.Create {
 			return nil, fmt.Errorf("s3archive: bucket %s does not exist", cfg.Bucket)
 		}
-		if err := c.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region, ObjectLocking: true}); err != nil {
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &cfg.Bucket, ObjectLockEnabledForBucket: aws.Bool(true),
+			CreateBucketConfiguration: s3conn.CreateBucketConfiguration(c)}); err != nil {
 			return nil, fmt.Errorf("s3archive: create bucket %s with Object Lock: %w", cfg.Bucket, err)
 		}
 	}
-	enabled, _, _, _, err := c.GetObjectLockConfig(ctx, cfg.Bucket)
-	if err != nil && minio.ToErrorResponse(err).Code != "ObjectLockConfigurationNotFoundError" {
+	var enabled types.ObjectLockEnabled
+	lock, err := c.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: &cfg.Bucket})
+	switch {
+	case err != nil && s3conn.Code(err) != "ObjectLockConfigurationNotFoundError":
 		return nil, fmt.Errorf("s3archive: bucket %s: read Object Lock configuration: %w", cfg.Bucket, err)
+	case err == nil && lock.ObjectLockConfiguration != nil:
+		enabled = lock.ObjectLockConfiguration.ObjectLockEnabled
 	}
-	if enabled != "Enabled" {
+	if enabled != types.ObjectLockEnabledEnabled {
 		return nil, fmt.Errorf("%w: bucket %s; create a bucket with Object Lock enabled (x-amz-bucket-object-lock-enabled: "+
 			"true) and point the archive at it", ErrNoObjectLock, cfg.Bucket)
 	}
@@ -181,22 +180,25 @@ func (a *Archive) PutCheckpoint(ctx context.Context, org uuid.UUID, cp audit.Che
 // under COMPLIANCE retention.
 func (a *Archive) put(ctx context.Context, key, contentType string, data []byte) (audit.Stored, error) {
 	until := time.Now().UTC().Add(time.Duration(a.days) * 24 * time.Hour).Truncate(time.Second)
-	opts := minio.PutObjectOptions{
-		ContentType:      contentType,
-		Mode:             minio.Compliance,
-		RetainUntilDate:  until,
-		SendContentMd5:   true,
-		DisableMultipart: true,
-	}
-	opts.SetMatchETagExcept("*") // If-None-Match: *: written once
-	info, err := a.c.PutObject(ctx, a.bucket, key, bytes.NewReader(data), int64(len(data)), opts)
+	sum := md5.Sum(data)
+	out, err := a.c.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:                    &a.bucket,
+		Key:                       &key,
+		Body:                      bytes.NewReader(data),
+		ContentLength:             aws.Int64(int64(len(data))),
+		ContentType:               &contentType,
+		ContentMD5:                aws.String(base64.StdEncoding.EncodeToString(sum[:])),
+		ObjectLockMode:            types.ObjectLockModeCompliance,
+		ObjectLockRetainUntilDate: &until,
+		IfNoneMatch:               aws.String("*"), // written once
+	})
 	if err != nil {
-		if r := minio.ToErrorResponse(err); r.StatusCode == http.StatusPreconditionFailed || r.Code == "PreconditionFailed" {
+		if s3conn.Status(err) == http.StatusPreconditionFailed || s3conn.Code(err) == "PreconditionFailed" {
 			return a.existing(ctx, key, data)
 		}
 		return audit.Stored{}, fmt.Errorf("put %s: %w", key, err)
 	}
-	st, err := a.retention(ctx, key, info.VersionID)
+	st, err := a.retention(ctx, key, aws.ToString(out.VersionId))
 	if err != nil {
 		return st, err
 	}
@@ -210,31 +212,28 @@ func (a *Archive) put(ctx context.Context, key, contentType string, data []byte)
 // existing checks an object already at key: it must hold data, under
 // COMPLIANCE retention of at least the configured days from its upload.
 func (a *Archive) existing(ctx context.Context, key string, data []byte) (audit.Stored, error) {
-	obj, err := a.c.GetObject(ctx, a.bucket, key, minio.GetObjectOptions{})
+	obj, err := a.c.GetObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: &key})
 	if err != nil {
 		return audit.Stored{}, fmt.Errorf("get %s: %w", key, err)
 	}
-	defer obj.Close()
-	got, err := io.ReadAll(obj)
+	defer obj.Body.Close()
+	got, err := io.ReadAll(obj.Body)
 	if err != nil {
 		return audit.Stored{}, fmt.Errorf("get %s: %w", key, err)
 	}
-	info, err := obj.Stat()
-	if err != nil {
-		return audit.Stored{}, fmt.Errorf("get %s: %w", key, err)
-	}
+	version, modified := aws.ToString(obj.VersionId), aws.ToTime(obj.LastModified)
 	if !bytes.Equal(got, data) {
-		return audit.Stored{}, fmt.Errorf("s3archive: %s (version %s) holds other bytes than the database's log", key, info.VersionID)
+		return audit.Stored{}, fmt.Errorf("s3archive: %s (version %s) holds other bytes than the database's log", key, version)
 	}
-	st, err := a.retention(ctx, key, info.VersionID)
+	st, err := a.retention(ctx, key, version)
 	st.Existed = true
 	if err != nil {
 		return st, err
 	}
-	least := info.LastModified.Add(time.Duration(a.days)*24*time.Hour - time.Hour)
+	least := modified.Add(time.Duration(a.days)*24*time.Hour - time.Hour)
 	if !st.WORM() || st.RetainUntil.Before(least) {
 		return st, fmt.Errorf("%w: %s version %s: read back %q until %s, want COMPLIANCE for %d days from %s", ErrRetention,
-			key, st.VersionID, st.Mode, st.RetainUntil.Format(time.RFC3339), a.days, info.LastModified.Format(time.RFC3339))
+			key, st.VersionID, st.Mode, st.RetainUntil.Format(time.RFC3339), a.days, modified.UTC().Format(time.RFC3339))
 	}
 	return st, nil
 }
@@ -247,51 +246,24 @@ func (a *Archive) Retention(ctx context.Context, key, version string) (audit.Sto
 }
 
 // retention reads an object version's retention back from the server with
-// GET ?retention (GetObjectRetention). It signs the request through the
-// client but decodes the reply itself: AWS answers <Retention>, versitygw
-// v1.8.0 <ObjectLockRetention>, and minio-go accepts only the former.
+// GET ?retention (GetObjectRetention). The SDK decodes the reply whatever
+// its root element: AWS answers <Retention>, versitygw v1.8.0
+// <ObjectLockRetention>.
 func (a *Archive) retention(ctx context.Context, key, version string) (audit.Stored, error) {
 	st := audit.Stored{Name: key, VersionID: version}
-	q := url.Values{"retention": {""}}
+	in := &s3.GetObjectRetentionInput{Bucket: &a.bucket, Key: &key}
 	if version != "" {
-		q.Set("versionId", version)
+		in.VersionId = &version
 	}
-	u, err := a.c.Presign(ctx, http.MethodGet, a.bucket, key, time.Minute, q)
+	out, err := a.c.GetObjectRetention(ctx, in)
 	if err != nil {
 		return st, fmt.Errorf("%w: %s version %s: GetObjectRetention: %w", ErrRetention, key, version, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return st, err
-	}
-	resp, err := a.http.Do(req)
-	if err != nil {
-		return st, fmt.Errorf("%w: %s version %s: GetObjectRetention: %w", ErrRetention, key, version, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return st, fmt.Errorf("%w: %s version %s: GetObjectRetention: %w", ErrRetention, key, version, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct{ Code, Message string }
-		_ = xml.Unmarshal(body, &e)
-		return st, fmt.Errorf("%w: %s version %s: GetObjectRetention: %s %s: %s", ErrRetention, key, version,
-			resp.Status, e.Code, e.Message)
-	}
-	var r struct {
-		Mode            string
-		RetainUntilDate string
-	}
-	if err := xml.Unmarshal(body, &r); err != nil {
-		return st, fmt.Errorf("%w: %s version %s: GetObjectRetention: %w", ErrRetention, key, version, err)
-	}
-	st.Mode = r.Mode
-	if r.RetainUntilDate != "" {
-		if st.RetainUntil, err = time.Parse(time.RFC3339Nano, r.RetainUntilDate); err != nil {
-			return st, fmt.Errorf("%w: %s version %s: retain-until date %q: %w", ErrRetention, key, version, r.RetainUntilDate, err)
+	if r := out.Retention; r != nil {
+		st.Mode = string(r.Mode)
+		if r.RetainUntilDate != nil {
+			st.RetainUntil = r.RetainUntilDate.UTC()
 		}
-		st.RetainUntil = st.RetainUntil.UTC()
 	}
 	return st, nil
 }
@@ -329,12 +301,19 @@ func (a *Archive) greatest(ctx context.Context, prefix, suffix string) (string, 
 	last := a.last[prefix]
 	a.mu.Unlock()
 	greatest := last
-	for o := range a.c.ListObjectsIter(ctx, a.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true, StartAfter: last}) {
-		if o.Err != nil {
-			return "", fmt.Errorf("list %s: %w", prefix, o.Err)
+	in := &s3.ListObjectsV2Input{Bucket: &a.bucket, Prefix: &prefix}
+	if last != "" {
+		in.StartAfter = &last
+	}
+	for p := s3.NewListObjectsV2Paginator(a.c, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", fmt.Errorf("list %s: %w", prefix, err)
 		}
-		if strings.HasSuffix(o.Key, suffix) && !strings.Contains(strings.TrimPrefix(o.Key, prefix), "/") {
-			greatest = max(greatest, o.Key)
+		for _, o := range page.Contents {
+			if k := aws.ToString(o.Key); strings.HasSuffix(k, suffix) && !strings.Contains(strings.TrimPrefix(k, prefix), "/") {
+				greatest = max(greatest, k)
+			}
 		}
 	}
 	a.mu.Lock()
@@ -350,24 +329,27 @@ func (a *Archive) Checkpoints(ctx context.Context, org uuid.UUID) ([]string, err
 	prefix := a.orgPrefix(org) + "checkpoints/"
 	type version struct{ key, id string }
 	var versions []version
-	for o := range a.c.ListObjectsIter(ctx, a.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true, WithVersions: true}) {
-		if o.Err != nil {
-			return nil, fmt.Errorf("list %s: %w", prefix, o.Err)
+	for p := s3.NewListObjectVersionsPaginator(a.c, &s3.ListObjectVersionsInput{Bucket: &a.bucket, Prefix: &prefix}); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", prefix, err)
 		}
-		if !o.IsDeleteMarker && strings.HasSuffix(o.Key, ".note") {
-			versions = append(versions, version{o.Key, o.VersionID})
+		for _, o := range page.Versions { // not page.DeleteMarkers
+			if k := aws.ToString(o.Key); strings.HasSuffix(k, ".note") {
+				versions = append(versions, version{k, aws.ToString(o.VersionId)})
+			}
 		}
 	}
 	sort.SliceStable(versions, func(i, j int) bool { return versions[i].key < versions[j].key })
 	seen := map[string]bool{}
 	var out []string
 	for _, v := range versions {
-		obj, err := a.c.GetObject(ctx, a.bucket, v.key, minio.GetObjectOptions{VersionID: v.id})
+		obj, err := a.c.GetObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: &v.key, VersionId: &v.id})
 		if err != nil {
 			return nil, fmt.Errorf("get %s version %s: %w", v.key, v.id, err)
 		}
-		b, err := io.ReadAll(io.LimitReader(obj, 64<<10))
-		obj.Close()
+		b, err := io.ReadAll(io.LimitReader(obj.Body, 64<<10))
+		obj.Body.Close()
 		if err != nil {
 			return nil, fmt.Errorf("get %s version %s: %w", v.key, v.id, err)
 		}
@@ -383,14 +365,29 @@ func (a *Archive) Checkpoints(ctx context.Context, org uuid.UUID) ([]string, err
 func (a *Archive) Orgs(ctx context.Context) ([]uuid.UUID, error) {
 	seen := map[uuid.UUID]bool{}
 	var out []uuid.UUID
-	for o := range a.c.ListObjectsIter(ctx, a.bucket, minio.ListObjectsOptions{Prefix: a.prefix, WithVersions: true}) {
-		if o.Err != nil {
-			return nil, fmt.Errorf("list %s: %w", a.Location(), o.Err)
+	in := &s3.ListObjectVersionsInput{Bucket: &a.bucket, Prefix: &a.prefix, Delimiter: aws.String("/")}
+	for p := s3.NewListObjectVersionsPaginator(a.c, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", a.Location(), err)
 		}
-		name := strings.TrimSuffix(strings.TrimPrefix(o.Key, a.prefix), "/")
-		if id, err := uuid.Parse(name); err == nil && strings.HasSuffix(o.Key, "/") && !seen[id] {
-			seen[id] = true
-			out = append(out, id)
+		var keys []*string
+		for _, cp := range page.CommonPrefixes {
+			keys = append(keys, cp.Prefix)
+		}
+		for _, o := range page.Versions {
+			keys = append(keys, o.Key)
+		}
+		for _, o := range page.DeleteMarkers {
+			keys = append(keys, o.Key)
+		}
+		for _, k := range keys {
+			key := aws.ToString(k)
+			name := strings.TrimSuffix(strings.TrimPrefix(key, a.prefix), "/")
+			if id, err := uuid.Parse(name); err == nil && strings.HasSuffix(key, "/") && !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
 		}
 	}
 	return out, nil

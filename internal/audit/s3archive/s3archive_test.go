@@ -3,24 +3,32 @@ package s3archive_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/audit/s3archive"
 	"github.com/wardhq/ward/internal/audit/s3test"
+	"github.com/wardhq/ward/internal/s3conn"
 )
 
 // archiveFixture is a small signed log of one org: three events and
@@ -82,16 +90,6 @@ func (f archiveFixture) write(t *testing.T, a audit.Archive) []audit.Stored {
 	return out
 }
 
-func s3Client(t *testing.T, s *s3test.Server) *minio.Client {
-	t.Helper()
-	c, err := minio.New(s.Host(), &minio.Options{Creds: credentials.NewStaticV4(s3test.AccessKey, s3test.SecretKey, ""),
-		Region: s3test.Region})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func openS3(t *testing.T, s *s3test.Server, bucket, prefix string, create bool) (*s3archive.Archive, error) {
 	t.Helper()
 	return s3archive.Open(context.Background(), s3archive.Config{
@@ -104,10 +102,10 @@ func openS3(t *testing.T, s *s3test.Server, bucket, prefix string, create bool) 
 // versitygw) or 400 InvalidRequest (MinIO).
 func refused(t *testing.T, what string, err error) {
 	t.Helper()
-	r := minio.ToErrorResponse(err)
-	if err == nil || !(r.StatusCode == http.StatusForbidden && r.Code == "AccessDenied" ||
-		r.StatusCode == http.StatusBadRequest && r.Code == "InvalidRequest") {
-		t.Errorf("%s: got %v (status %d, code %q), want 403 AccessDenied or 400 InvalidRequest", what, err, r.StatusCode, r.Code)
+	status, code := s3conn.Status(err), s3conn.Code(err)
+	if err == nil || !(status == http.StatusForbidden && code == "AccessDenied" ||
+		status == http.StatusBadRequest && code == "InvalidRequest") {
+		t.Errorf("%s: got %v (status %d, code %q), want 403 AccessDenied or 400 InvalidRequest", what, err, status, code)
 	}
 }
 
@@ -135,7 +133,7 @@ func TestS3Archive(t *testing.T) {
 		"instance-a/" + f.org.String() + "/checkpoints/00000000000000000002.note",
 		"instance-a/" + f.org.String() + "/checkpoints/00000000000000000003.note",
 	}
-	c := s3Client(t, s)
+	c := s.Client()
 	days := time.Duration(s3archive.DefaultRetentionDays) * 24 * time.Hour
 	for i, st := range stored {
 		if st.Name != wantNames[i] || st.VersionID == "" || st.Existed || !st.WORM() {
@@ -149,11 +147,11 @@ func TestS3Archive(t *testing.T) {
 			t.Errorf("%s: Retention = %+v, %v; archive reported %+v", st.Name, got, err, st)
 		}
 	}
-	obj, err := c.GetObject(ctx, "ward-archive", wantNames[2], minio.GetObjectOptions{})
+	obj, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("ward-archive"), Key: &wantNames[2]})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := io.ReadAll(obj); string(b) != f.cps[0].Note {
+	if b, _ := io.ReadAll(obj.Body); string(b) != f.cps[0].Note {
 		t.Errorf("checkpoint object holds %q, want the note", b)
 	}
 
@@ -187,11 +185,13 @@ func TestS3Archive(t *testing.T) {
 		t.Errorf("PutCheckpoint of other bytes under an archived name: %v", err)
 	}
 	versions := 0
-	for o := range c.ListObjectsIter(ctx, "ward-archive", minio.ListObjectsOptions{Prefix: "instance-a/", Recursive: true, WithVersions: true}) {
-		if o.Err != nil {
-			t.Fatal(o.Err)
+	for p := s3.NewListObjectVersionsPaginator(c, &s3.ListObjectVersionsInput{Bucket: aws.String("ward-archive"),
+		Prefix: aws.String("instance-a/")}); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
-		versions++
+		versions += len(page.Versions) + len(page.DeleteMarkers)
 	}
 	if versions != 4 {
 		t.Errorf("%d object versions in the bucket, want 4 (each object once)", versions)
@@ -227,22 +227,29 @@ func TestS3ArchiveObjectLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	stored := f.write(t, a)
-	c := s3Client(t, s)
+	c := s.Client()
 	cp := stored[2] // the checkpoint at size 2
 	seg := stored[0]
 
+	bucket := aws.String("ward-worm")
+	deleteVersion := func(st audit.Stored, bypass bool) error {
+		_, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: bucket, Key: &st.Name, VersionId: &st.VersionID,
+			BypassGovernanceRetention: aws.Bool(bypass)})
+		return err
+	}
+	putRetention := func(st audit.Stored, mode types.ObjectLockRetentionMode, until time.Time, bypass bool) error {
+		_, err := c.PutObjectRetention(ctx, &s3.PutObjectRetentionInput{Bucket: bucket, Key: &st.Name, VersionId: &st.VersionID,
+			Retention: &types.ObjectLockRetention{Mode: mode, RetainUntilDate: &until}, BypassGovernanceRetention: aws.Bool(bypass)})
+		return err
+	}
 	for _, st := range []audit.Stored{seg, cp} {
-		refused(t, "delete version "+st.Name, c.RemoveObject(ctx, "ward-worm", st.Name, minio.RemoveObjectOptions{VersionID: st.VersionID}))
-		refused(t, "delete version with governance bypass "+st.Name, c.RemoveObject(ctx, "ward-worm", st.Name,
-			minio.RemoveObjectOptions{VersionID: st.VersionID, GovernanceBypass: true}))
+		refused(t, "delete version "+st.Name, deleteVersion(st, false))
+		refused(t, "delete version with governance bypass "+st.Name, deleteVersion(st, true))
 		shorter := st.RetainUntil.Add(-24 * time.Hour)
-		compliance, governance := minio.Compliance, minio.Governance
-		refused(t, "shorten retention "+st.Name, c.PutObjectRetention(ctx, "ward-worm", st.Name, minio.PutObjectRetentionOptions{
-			VersionID: st.VersionID, Mode: &compliance, RetainUntilDate: &shorter}))
-		refused(t, "switch to GOVERNANCE "+st.Name, c.PutObjectRetention(ctx, "ward-worm", st.Name, minio.PutObjectRetentionOptions{
-			VersionID: st.VersionID, Mode: &governance, RetainUntilDate: &st.RetainUntil}))
-		refused(t, "switch to GOVERNANCE with bypass "+st.Name, c.PutObjectRetention(ctx, "ward-worm", st.Name,
-			minio.PutObjectRetentionOptions{VersionID: st.VersionID, Mode: &governance, RetainUntilDate: &st.RetainUntil, GovernanceBypass: true}))
+		compliance, governance := types.ObjectLockRetentionModeCompliance, types.ObjectLockRetentionModeGovernance
+		refused(t, "shorten retention "+st.Name, putRetention(st, compliance, shorter, false))
+		refused(t, "switch to GOVERNANCE "+st.Name, putRetention(st, governance, st.RetainUntil, false))
+		refused(t, "switch to GOVERNANCE with bypass "+st.Name, putRetention(st, governance, st.RetainUntil, true))
 		if got, err := a.Retention(ctx, st.Name, st.VersionID); err != nil || got != st {
 			t.Errorf("%s: after the attempts, retention %+v, %v; want %+v", st.Name, got, err, st)
 		}
@@ -252,15 +259,16 @@ func TestS3ArchiveObjectLock(t *testing.T) {
 	// version's bytes); the archived version keeps its bytes and lock, and
 	// the forged note fails verification rather than replacing the real one.
 	forged := strings.Replace(f.cps[0].Note, "\n2\n", "\n1\n", 1)
-	if _, err := c.PutObject(ctx, "ward-worm", cp.Name, strings.NewReader(forged), int64(len(forged)),
-		minio.PutObjectOptions{SendContentMd5: true}); err != nil {
+	sum := md5.Sum([]byte(forged))
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: &cp.Name, Body: strings.NewReader(forged),
+		ContentLength: aws.Int64(int64(len(forged))), ContentMD5: aws.String(base64.StdEncoding.EncodeToString(sum[:]))}); err != nil {
 		t.Logf("overwrite refused outright: %v", err)
 	}
-	obj, err := c.GetObject(ctx, "ward-worm", cp.Name, minio.GetObjectOptions{VersionID: cp.VersionID})
+	obj, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: &cp.Name, VersionId: &cp.VersionID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, err := io.ReadAll(obj); err != nil || !bytes.Equal(b, []byte(f.cps[0].Note)) {
+	if b, err := io.ReadAll(obj.Body); err != nil || !bytes.Equal(b, []byte(f.cps[0].Note)) {
 		t.Errorf("archived version after an overwrite: %q, %v", b, err)
 	}
 	if _, err := audit.ArchivedCheckpoints(ctx, a, f.org, f.vkey); !errors.Is(err, audit.ErrBadCheckpoint) {
@@ -269,7 +277,7 @@ func TestS3ArchiveObjectLock(t *testing.T) {
 
 	// A delete marker (a plain DELETE, allowed) hides the segment from a
 	// listing but not the checkpoint versions from verification.
-	if err := c.RemoveObject(ctx, "ward-worm", stored[3].Name, minio.RemoveObjectOptions{}); err != nil {
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: bucket, Key: &stored[3].Name}); err != nil {
 		t.Fatalf("plain DELETE (a delete marker): %v", err)
 	}
 	notes, err := a.Checkpoints(ctx, f.org)
@@ -286,8 +294,8 @@ func TestS3ArchiveObjectLock(t *testing.T) {
 func TestS3ArchiveBucket(t *testing.T) {
 	ctx := context.Background()
 	s := s3test.Start(t)
-	c := s3Client(t, s)
-	if err := c.MakeBucket(ctx, "plain", minio.MakeBucketOptions{Region: s3test.Region}); err != nil {
+	c := s.Client()
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("plain")}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := openS3(t, s, "plain", "", true); !errors.Is(err, s3archive.ErrNoObjectLock) || !strings.Contains(err.Error(), "plain") {
@@ -299,12 +307,88 @@ func TestS3ArchiveBucket(t *testing.T) {
 	if _, err := openS3(t, s, "made", "", true); err != nil {
 		t.Fatalf("create: %v", err)
 	}
-	if enabled, _, _, _, err := c.GetObjectLockConfig(ctx, "made"); err != nil || enabled != "Enabled" {
-		t.Errorf("created bucket's Object Lock: %q, %v", enabled, err)
+	if lock, err := c.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: aws.String("made")}); err != nil ||
+		lock.ObjectLockConfiguration == nil || lock.ObjectLockConfiguration.ObjectLockEnabled != types.ObjectLockEnabledEnabled {
+		t.Errorf("created bucket's Object Lock: %+v, %v", lock, err)
 	}
 	_, err := s3archive.Open(ctx, s3archive.Config{Endpoint: s.Endpoint(), AccessKey: s3test.AccessKey, SecretKey: s3test.SecretKey,
 		Bucket: "made", RetentionDays: 40000})
 	if err == nil {
 		t.Error("a retention of 40000 days was accepted")
+	}
+}
+
+// Every upload carries what AWS requires of an Object Lock PUT and what
+// the archive promises, seen on the wire: versitygw accepts a retention
+// PUT without Content-MD5 (AWS refuses one), so the server alone would
+// not catch a client that stopped sending it.
+func TestS3ArchivePutHeaders(t *testing.T) {
+	s := s3test.Start(t)
+	target, err := url.Parse(s.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type put struct {
+		path   string
+		header http.Header
+		body   []byte
+	}
+	var (
+		mu   sync.Mutex
+		puts []put
+	)
+	proxy := httputil.NewSingleHostReverseProxy(target) // keeps the signed Host
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Object uploads: PUTs of a key, not of a subresource (the SDK adds
+		// ?x-id=PutObject, a no-op for the server).
+		q := r.URL.Query()
+		q.Del("x-id")
+		_, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		if r.Method == http.MethodPut && len(q) == 0 && key != "" {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			mu.Lock()
+			puts = append(puts, put{r.URL.Path, r.Header.Clone(), body})
+			mu.Unlock()
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	a, err := s3archive.Open(context.Background(), s3archive.Config{Endpoint: front.URL, Region: s3test.Region,
+		AccessKey: s3test.AccessKey, SecretKey: s3test.SecretKey, Bucket: "ward-wire", Prefix: "p", Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newArchiveFixture(t)
+	stored := f.write(t, a)
+	mu.Lock()
+	defer mu.Unlock()
+	objects := puts
+	if len(objects) != len(stored) {
+		t.Fatalf("%d object PUTs, want %d", len(objects), len(stored))
+	}
+	for i, p := range objects {
+		sum := md5.Sum(p.body)
+		if want := "/ward-wire/" + stored[i].Name; p.path != want {
+			t.Errorf("PUT %s, want %s", p.path, want)
+		}
+		if got := p.header.Get("Content-Md5"); got != base64.StdEncoding.EncodeToString(sum[:]) {
+			t.Errorf("%s: Content-MD5 %q, want the body's", p.path, got)
+		}
+		if got := p.header.Get("X-Amz-Object-Lock-Mode"); got != "COMPLIANCE" {
+			t.Errorf("%s: x-amz-object-lock-mode %q", p.path, got)
+		}
+		until, err := time.Parse(time.RFC3339Nano, p.header.Get("X-Amz-Object-Lock-Retain-Until-Date"))
+		if err != nil || !until.Equal(stored[i].RetainUntil) {
+			t.Errorf("%s: x-amz-object-lock-retain-until-date %q (%v), want %s", p.path,
+				p.header.Get("X-Amz-Object-Lock-Retain-Until-Date"), err, stored[i].RetainUntil)
+		}
+		if got := p.header.Get("If-None-Match"); got != "*" {
+			t.Errorf("%s: If-None-Match %q, want *", p.path, got)
+		}
 	}
 }

@@ -26,6 +26,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // startTimeout bounds how long Start waits for versitygw to become ready.
@@ -48,6 +52,20 @@ func (s *Server) Endpoint() string { return s.endpoint }
 
 // Host returns the server's address, "127.0.0.1:port".
 func (s *Server) Host() string { return strings.TrimPrefix(s.endpoint, "http://") }
+
+// Client returns an S3 client of the server with the root credentials, for
+// tests to look at and tamper with buckets behind the code under test.
+func (s *Server) Client() *s3.Client {
+	return s3.New(s3.Options{
+		Region:       Region,
+		BaseEndpoint: aws.String(s.endpoint),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
+		// No checksums but where S3 requires one, as Ward's own clients.
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+	})
+}
 
 // Start runs versitygw (posix backend, with a versioning directory so that
 // buckets may have Object Lock) on a free loopback port and waits until it

@@ -11,8 +11,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/wardhq/ward/internal/s3conn"
 )
 
 // S3PartSize is the part size of S3.Put's multipart uploads: the memory
@@ -25,11 +28,11 @@ const S3PartSize = 16 << 20
 type S3Config struct {
 	// Endpoint is the server's host[:port] ("s3.eu-central-1.amazonaws.com",
 	// "127.0.0.1:7070"), or an http(s):// URL whose scheme then decides
-	// TLS. Empty means s3.amazonaws.com.
+	// TLS. Empty means AWS S3's endpoint for the region (HTTPS).
 	Endpoint string
 	// UseTLS speaks HTTPS to a host[:port] Endpoint.
 	UseTLS bool
-	// Region is the bucket's region ("" lets the client ask the server).
+	// Region is the bucket's region ("" asks the server, else us-east-1).
 	Region string
 	// Bucket holds the objects. It must exist unless Create is set, and
 	// should have no Object Lock (deleting a document deletes its object);
@@ -45,10 +48,10 @@ type S3Config struct {
 	Create bool
 }
 
-// S3 is a Store in an S3 bucket, through minio-go. It is safe for
-// concurrent use.
+// S3 is a Store in an S3 bucket, through the AWS SDK for Go v2. It is
+// safe for concurrent use.
 type S3 struct {
-	core   minio.Core
+	c      *s3.Client
 	bucket string
 	prefix string // "" or ending in "/"
 }
@@ -65,19 +68,27 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if cfg.AccessKey == "" || cfg.SecretKey == "" {
 		return nil, errors.New("blob: s3: an access key and a secret key are required")
 	}
-	host, secure := cfg.Endpoint, cfg.UseTLS
-	if host == "" {
-		host, secure = "s3.amazonaws.com", true
-	}
-	if strings.Contains(host, "://") {
-		u, err := url.Parse(host)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+	var endpoint *url.URL // nil: AWS's endpoint for the region
+	switch {
+	case strings.Contains(cfg.Endpoint, "://"):
+		u, ok := s3conn.ParseEndpoint(cfg.Endpoint)
+		if !ok {
 			return nil, fmt.Errorf("blob: s3: endpoint %q is not http(s)://host[:port]", cfg.Endpoint)
 		}
 		if u.Scheme == "http" && cfg.UseTLS {
 			return nil, fmt.Errorf("blob: s3: endpoint %q is http but UseTLS is set", cfg.Endpoint)
 		}
-		host, secure = u.Host, u.Scheme == "https"
+		endpoint = u
+	case cfg.Endpoint != "":
+		scheme := "http"
+		if cfg.UseTLS {
+			scheme = "https"
+		}
+		u, ok := s3conn.ParseEndpoint(scheme + "://" + cfg.Endpoint)
+		if !ok {
+			return nil, fmt.Errorf("blob: s3: endpoint %q is not host[:port]", cfg.Endpoint)
+		}
+		endpoint = u
 	}
 	prefix := strings.Trim(cfg.Prefix, "/")
 	if prefix != "" {
@@ -86,15 +97,8 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		}
 		prefix += "/"
 	}
-	c, err := minio.New(host, &minio.Options{
-		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
-		Secure: secure,
-		Region: cfg.Region,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("blob: s3: %w", err)
-	}
-	exists, err := c.BucketExists(ctx, cfg.Bucket)
+	c, exists, err := s3conn.Open(ctx, s3conn.Config{Endpoint: endpoint, Region: cfg.Region, AccessKey: cfg.AccessKey,
+		SecretKey: cfg.SecretKey, Bucket: cfg.Bucket})
 	if err != nil {
 		return nil, fmt.Errorf("blob: s3: bucket %s: %w", cfg.Bucket, err)
 	}
@@ -102,11 +106,12 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		if !cfg.Create {
 			return nil, fmt.Errorf("blob: s3: bucket %s does not exist", cfg.Bucket)
 		}
-		if err := c.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region}); err != nil {
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &cfg.Bucket,
+			CreateBucketConfiguration: s3conn.CreateBucketConfiguration(c)}); err != nil {
 			return nil, fmt.Errorf("blob: s3: create bucket %s: %w", cfg.Bucket, err)
 		}
 	}
-	return &S3{core: minio.Core{Client: c}, bucket: cfg.Bucket, prefix: prefix}, nil
+	return &S3{c: c, bucket: cfg.Bucket, prefix: prefix}, nil
 }
 
 // Location names the store as s3://bucket/prefix. It never fails.
@@ -138,8 +143,8 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	n, err := io.ReadFull(r, buf)
 	switch {
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		_, err := s.core.Client.PutObject(ctx, s.bucket, s.prefix+key, bytes.NewReader(buf[:n]), int64(n),
-			minio.PutObjectOptions{ContentType: contentType, DisableMultipart: true})
+		_, err := s.c.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key),
+			Body: bytes.NewReader(buf[:n]), ContentLength: aws.Int64(int64(n)), ContentType: aws.String(contentType)})
 		if err != nil {
 			return 0, s.putErr(ctx, key, err)
 		}
@@ -156,29 +161,32 @@ const contentType = "application/octet-stream"
 // putMultipart uploads buf (full) and the rest of r as a multipart upload.
 func (s *S3) putMultipart(ctx context.Context, key string, r io.Reader, buf []byte) (total int64, err error) {
 	name := s.prefix + key
-	id, err := s.core.NewMultipartUpload(ctx, s.bucket, name, minio.PutObjectOptions{ContentType: contentType})
+	up, err := s.c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &s.bucket, Key: &name,
+		ContentType: aws.String(contentType)})
 	if err != nil {
 		return 0, s.putErr(ctx, key, err)
 	}
+	id := up.UploadId
 	defer func() {
 		if err != nil {
 			// Abort even when ctx is cancelled, so no parts linger.
 			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-			_ = s.core.AbortMultipartUpload(actx, s.bucket, name, id)
+			_, _ = s.c.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: &s.bucket, Key: &name, UploadId: id})
 			cancel()
 		}
 	}()
-	var parts []minio.CompletePart
+	var parts []types.CompletedPart
 	n, last := len(buf), false
 	for num := 1; ; num++ {
 		if num > maxParts {
 			return 0, fmt.Errorf("blob: s3: put %s: larger than %d parts of %d bytes", key, maxParts, S3PartSize)
 		}
-		p, err := s.core.PutObjectPart(ctx, s.bucket, name, id, num, bytes.NewReader(buf[:n]), int64(n), minio.PutObjectPartOptions{})
+		p, err := s.c.UploadPart(ctx, &s3.UploadPartInput{Bucket: &s.bucket, Key: &name, UploadId: id,
+			PartNumber: aws.Int32(int32(num)), Body: bytes.NewReader(buf[:n]), ContentLength: aws.Int64(int64(n))})
 		if err != nil {
 			return 0, s.putErr(ctx, key, err)
 		}
-		parts = append(parts, minio.CompletePart{PartNumber: num, ETag: p.ETag})
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(int32(num)), ETag: p.ETag})
 		total += int64(n)
 		if last {
 			break
@@ -194,7 +202,8 @@ func (s *S3) putMultipart(ctx context.Context, key string, r io.Reader, buf []by
 			return 0, s.putErr(ctx, key, rerr)
 		}
 	}
-	if _, err := s.core.CompleteMultipartUpload(ctx, s.bucket, name, id, parts, minio.PutObjectOptions{ContentType: contentType}); err != nil {
+	if _, err := s.c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &s.bucket, Key: &name, UploadId: id,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}); err != nil {
 		return 0, s.putErr(ctx, key, err)
 	}
 	return total, nil
@@ -225,27 +234,22 @@ func (s *S3) Open(ctx context.Context, key string, off, n int64) (io.ReadCloser,
 		}
 		return io.NopCloser(strings.NewReader("")), nil
 	}
-	var opts minio.GetObjectOptions
+	in := &s3.GetObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key)}
 	switch {
 	case n > 0:
-		err := opts.SetRange(off, off+n-1)
-		if err != nil {
-			return nil, fmt.Errorf("blob: s3: open %s: %w", key, err)
-		}
+		in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1))
 	case off > 0:
-		if err := opts.SetRange(off, 0); err != nil {
-			return nil, fmt.Errorf("blob: s3: open %s: %w", key, err)
-		}
+		in.Range = aws.String(fmt.Sprintf("bytes=%d-", off))
 	}
-	rc, _, _, err := s.core.GetObject(ctx, s.bucket, s.prefix+key, opts)
+	out, err := s.c.GetObject(ctx, in)
 	if err != nil {
-		if minio.ToErrorResponse(err).Code == minio.InvalidRange {
+		if s3conn.Code(err) == "InvalidRange" {
 			// The offset is at or past the end of an existing object.
 			return io.NopCloser(strings.NewReader("")), nil
 		}
 		return nil, s.mapErr("open", key, err)
 	}
-	return rc, nil
+	return out.Body, nil
 }
 
 // Size returns the object's length, or an error wrapping ErrNotFound.
@@ -253,11 +257,11 @@ func (s *S3) Size(ctx context.Context, key string) (int64, error) {
 	if err := CheckKey(key); err != nil {
 		return 0, err
 	}
-	info, err := s.core.Client.StatObject(ctx, s.bucket, s.prefix+key, minio.StatObjectOptions{})
+	out, err := s.c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key)})
 	if err != nil {
 		return 0, s.mapErr("size", key, err)
 	}
-	return info.Size, nil
+	return aws.ToInt64(out.ContentLength), nil
 }
 
 // Delete removes the object; a missing object is not an error.
@@ -265,7 +269,7 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	if err := CheckKey(key); err != nil {
 		return err
 	}
-	if err := s.core.Client.RemoveObject(ctx, s.bucket, s.prefix+key, minio.RemoveObjectOptions{}); err != nil {
+	if _, err := s.c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key)}); err != nil {
 		if errors.Is(s.mapErr("delete", key, err), ErrNotFound) {
 			return nil
 		}
@@ -281,18 +285,20 @@ func (s *S3) List(ctx context.Context, prefix string, fn func(key string, modifi
 	if err := checkPrefix(prefix); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // stops the listing goroutine when fn fails
-	for obj := range s.core.Client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix + prefix, Recursive: true}) {
-		if obj.Err != nil {
-			return fmt.Errorf("blob: s3: list %s: %w", prefix, obj.Err)
+	in := &s3.ListObjectsV2Input{Bucket: &s.bucket, Prefix: aws.String(s.prefix + prefix)}
+	for p := s3.NewListObjectsV2Paginator(s.c, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("blob: s3: list %s: %w", prefix, err)
 		}
-		key := strings.TrimPrefix(obj.Key, s.prefix)
-		if CheckKey(key) != nil {
-			continue
-		}
-		if err := fn(key, obj.LastModified); err != nil {
-			return err
+		for _, obj := range page.Contents {
+			key := strings.TrimPrefix(aws.ToString(obj.Key), s.prefix)
+			if CheckKey(key) != nil {
+				continue
+			}
+			if err := fn(key, aws.ToTime(obj.LastModified)); err != nil {
+				return err
+			}
 		}
 	}
 	return ctx.Err()
@@ -300,9 +306,9 @@ func (s *S3) List(ctx context.Context, prefix string, fn func(key string, modifi
 
 // mapErr wraps ErrNotFound for S3's "no such key" answers.
 func (s *S3) mapErr(op, key string, err error) error {
-	r := minio.ToErrorResponse(err)
+	code := s3conn.Code(err)
 	// 404 without net/http: domain packages do not import it (TestLayering).
-	if r.Code == minio.NoSuchKey || r.StatusCode == 404 && r.Code != minio.NoSuchBucket {
+	if code == "NoSuchKey" || s3conn.Status(err) == 404 && code != "NoSuchBucket" {
 		return fmt.Errorf("blob: s3: %s %s: %w", op, key, ErrNotFound)
 	}
 	return fmt.Errorf("blob: s3: %s %s: %w", op, key, err)

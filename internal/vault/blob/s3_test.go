@@ -5,9 +5,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/uuid"
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/wardhq/ward/internal/audit/s3test"
 	"github.com/wardhq/ward/internal/vault/blob"
@@ -64,10 +64,7 @@ func TestNewS3(t *testing.T) {
 // the bucket.
 func TestS3AbortsUploads(t *testing.T) {
 	s, srv := newS3(t, "")
-	c, err := minio.New(srv.Host(), &minio.Options{Creds: credentials.NewStaticV4(s3test.AccessKey, s3test.SecretKey, ""), Region: s3test.Region})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := srv.Client()
 	org := uuid.New()
 	boom := errors.New("boom")
 	if _, err := s.Put(t.Context(), objKey(org), &failingReader{n: 2*blob.S3PartSize + 10, err: boom}); !errors.Is(err, boom) {
@@ -79,20 +76,23 @@ func TestS3AbortsUploads(t *testing.T) {
 	}
 	cancel()
 	// A started upload is visible to this listing, as the control shows.
-	core := minio.Core{Client: c}
-	id, err := core.NewMultipartUpload(t.Context(), "documents", "control", minio.PutObjectOptions{})
+	bucket, control := aws.String("documents"), aws.String("control")
+	up, err := c.CreateMultipartUpload(t.Context(), &s3.CreateMultipartUploadInput{Bucket: bucket, Key: control})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
-	for u := range c.ListIncompleteUploads(t.Context(), "documents", "", true) {
-		if u.Err != nil {
-			t.Fatalf("list uploads: %v", u.Err)
+	for p := s3.NewListMultipartUploadsPaginator(c, &s3.ListMultipartUploadsInput{Bucket: bucket}); p.HasMorePages(); {
+		page, err := p.NextPage(t.Context())
+		if err != nil {
+			t.Fatalf("list uploads: %v", err)
 		}
-		names = append(names, u.Key)
+		for _, u := range page.Uploads {
+			names = append(names, aws.ToString(u.Key))
+		}
 	}
 	if len(names) != 1 || names[0] != "control" {
 		t.Fatalf("incomplete uploads %v, want only the control", names)
 	}
-	_ = core.AbortMultipartUpload(t.Context(), "documents", "control", id)
+	_, _ = c.AbortMultipartUpload(t.Context(), &s3.AbortMultipartUploadInput{Bucket: bucket, Key: control, UploadId: up.UploadId})
 }
