@@ -158,7 +158,9 @@ func redactWith(ctx context.Context, s *phi.Session, text string, buf []byte) (d
 // line at a time.
 func deidLines(ctx context.Context, engine *phi.Engine, defRec *phi.Record, opts phi.SessionOptions, stdin io.Reader, stdout io.Writer) error {
 	br := bufio.NewReaderSize(stdin, 64<<10)
-	bw := bufio.NewWriter(stdout)
+	// (64 KiB, not the default 4 KiB: a write is a system call, and each
+	// one the process makes costs it more than the bytes it writes)
+	bw := bufio.NewWriterSize(stdout, 64<<10)
 	defer bw.Flush()
 	// One line lives at a time and the lexicon is not on the heap, so the
 	// heap stays small and the collector would run every few hundred
