@@ -195,6 +195,11 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 	}
 	if cached { // a request served again was counted on its first pass
 		if ok, retry := s.limits.allow(p, time.Now()); !ok {
+			// No answer rests on a kept principal alone, a refusal
+			// included: a revoked session gets its 401, not a 429.
+			if rt.Deferred() && rt.Confirm(r.Context()) != nil {
+				return true
+			}
 			sf.writeError(w, r, rateLimited(retry, "too many requests; slow down"))
 			return false
 		}
