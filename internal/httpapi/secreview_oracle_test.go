@@ -58,6 +58,33 @@ func TestCrossOrgIDOracle(t *testing.T) {
 		{"patient link, other org user", "PUT", "/v1/patients/" + a.P1.String() + "/users/%s", b.PatUser.ID, nil, a.Lead.Token},
 		{"case member, other org user", "PUT", "/v1/cases/" + kase.ID.String() + "/members/%s", a.Prov.ID, map[string]any{"permissions": []string{"view"}}, a.Lead.Token},
 	}
+	// Ids in a body or a query.
+	bodies := []struct {
+		name, method, path string
+		body               func(id uuid.UUID) any
+		actor              string
+	}{
+		{"legal hold on a case", "POST", "/v1/legal-holds", func(id uuid.UUID) any { return map[string]any{"case_id": id, "reason": "x"} }, a.Admin.Token},
+		{"legal hold on a patient", "POST", "/v1/legal-holds", func(id uuid.UUID) any { return map[string]any{"patient_id": id, "reason": "x"} }, a.Admin.Token},
+		{"case for a patient", "POST", "/v1/cases", func(id uuid.UUID) any { return map[string]any{"patient_id": id, "title": "x"} }, a.Lead.Token},
+	}
+	for _, c := range bodies {
+		s1, b1 := w.request(c.method, c.path, c.actor, c.body(b.P1))
+		if c.name == "legal hold on a case" {
+			s1, b1 = w.request(c.method, c.path, c.actor, c.body(kase.ID))
+		}
+		s2, b2 := w.request(c.method, c.path, c.actor, c.body(none))
+		if s1.StatusCode != s2.StatusCode || s1.StatusCode < 400 || problemCode(t, b1) != problemCode(t, b2) {
+			t.Errorf("%s: another org's id answers %d %s, an unknown id %d %s", c.name, s1.StatusCode, b1, s2.StatusCode, b2)
+		}
+	}
+	for _, q := range []string{"/v1/cases?patient_id=%s", "/v1/audit/events?patient_id=%s"} {
+		r1, b1 := w.request("GET", sprintf(q, b.P1), a.Admin.Token, nil)
+		r2, b2 := w.request("GET", sprintf(q, none), a.Admin.Token, nil)
+		if r1.StatusCode != r2.StatusCode || string(b1[:min(len(b1), 20)]) != string(b2[:min(len(b2), 20)]) {
+			t.Errorf("GET %s: another org's id answers %d %s, an unknown id %d %s", q, r1.StatusCode, b1, r2.StatusCode, b2)
+		}
+	}
 	for _, c := range cases {
 		do := func(id uuid.UUID) (int, string, string) {
 			resp, body := w.request(c.method, sprintf(c.path, id), c.actor, c.body)
