@@ -101,4 +101,23 @@ func TestKeptCheckBeforeRateLimit(t *testing.T) {
 	if d := w.auth.CheckStats(); d.Stale-before.Stale != 1 {
 		t.Fatalf("the kept principal was found stale %d times, want once (then forgotten)", d.Stale-before.Stale)
 	}
+
+	// A principal changed behind the server's back but live is still
+	// limited: the full check that answers for it does not let it through.
+	w.do("GET", "/v1/patients", o.Prov.Token, nil, http.StatusOK, nil) // kept
+	for i := 0; ; i++ {
+		if resp, _ := w.request("GET", "/v1/me", o.Prov.Token, nil); resp.StatusCode == http.StatusTooManyRequests {
+			break
+		}
+		if i > 100 {
+			t.Fatal("never limited")
+		}
+	}
+	if _, err := w.env.Super.Pool.Exec(ctx, `update app.memberships set role = 'lead' where org_id = $1 and user_id = $2`,
+		o.ID, o.Prov.ID); err != nil {
+		t.Fatal(err)
+	}
+	if resp, b := w.request("GET", "/v1/patients", o.Prov.Token, nil); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a changed but live principal without requests left: %d %s", resp.StatusCode, b)
+	}
 }
