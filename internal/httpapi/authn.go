@@ -195,7 +195,18 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 	}
 	if cached { // a request served again was counted on its first pass
 		if ok, retry := s.limits.allow(p, time.Now()); !ok {
-			sf.writeError(w, r, rateLimited(retry, "too many requests; slow down"))
+			err = rateLimited(retry, "too many requests; slow down")
+			// No answer rests on a kept principal alone, a refusal
+			// included: when it no longer holds, a full check answers
+			// for the credential first (a revoked session's 401, a
+			// rotated token's reuse recorded); a live one is still
+			// limited.
+			if rt.Deferred() && rt.Confirm(r.Context()) != nil {
+				if _, aerr := s.deps.Auth.Authenticate(r.Context(), c.token, org, binding); aerr != nil {
+					err = aerr
+				}
+			}
+			sf.writeError(w, r, err)
 			return false
 		}
 	}

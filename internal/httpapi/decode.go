@@ -175,7 +175,13 @@ func jsonProblem(err error) string {
 		}
 		return fmt.Sprintf("field %q has the wrong type", te.Field)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+		// The key is the caller's text: repeated only when it looks like a
+		// field name (as checkJSON's paths), never an address, a name or a
+		// date a client put where a key goes.
+		if key, uerr := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field ")); uerr == nil && fieldName(key) {
+			return fmt.Sprintf("unknown field %q", key)
+		}
+		return "unknown field (a key that is no field name of this body)"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "the body is empty or cut short"
 	}

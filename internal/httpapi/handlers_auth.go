@@ -99,7 +99,16 @@ func (s *server) handleLinkRequest() http.Handler {
 		switch {
 		case err != nil:
 		case enforced:
-			verifier = decoyVerifier()
+			// No link for the member, but the request counts against the
+			// address's and the source's limits, and is audited, as one for
+			// an address that belongs to nobody: asked for an org id that
+			// names no membership, the database finds no member, creates
+			// nothing and mails nothing. (A verifier of our own, without
+			// the database, answered 202 past the limit that refuses
+			// every other address: counting requests told members apart.)
+			verifier, err = s.deps.Auth.RequestLink(r.Context(), auth.LinkRequest{
+				Email: req.Email, Org: uuid.NullUUID{UUID: uuid.New(), Valid: true},
+			})
 		default:
 			verifier, err = s.deps.Auth.RequestLink(r.Context(), auth.LinkRequest{
 				Email: req.Email, Org: org,

@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"net/http"
 	"time"
 
@@ -174,14 +172,6 @@ func (s *server) ssoEnforced(r *http.Request, email string, org uuid.NullUUID) (
 		return false, nil
 	}
 	return s.deps.SSO.Enforced(r.Context(), email, org)
-}
-
-// decoyVerifier is a verifier of the same shape as a real one, for the
-// answer to a link request on a domain that enforces SSO.
-func decoyVerifier() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func handleSSOConnectionCreate(svc *sso.Service, fail errorWriter) http.Handler {
