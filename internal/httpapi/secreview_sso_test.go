@@ -1,15 +1,11 @@
 package httpapi_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 
-	"github.com/google/uuid"
-
 	"github.com/wardhq/ward/internal/httpapi"
 	"github.com/wardhq/ward/internal/identity"
-	"github.com/wardhq/ward/internal/vault/envelope"
 )
 
 // TestLinkRequestSSOEnforcedNoOracle: a sign-in link request for a member
@@ -21,24 +17,8 @@ import (
 func TestLinkRequestSSOEnforcedNoOracle(t *testing.T) {
 	w := newWorld(t, withAPIConfig(func(c *httpapi.Config) { c.SignInRateLimit = -1 }))
 	o := w.createOrg("Enforcing Oracle Clinic")
-	ctx := context.Background()
 	w.addMember(o, "surgeon@hospital.test", identity.RoleProvider)
-	inst, err := w.keys.Instance(ctx, w.env.App)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := uuid.New()
-	if _, err := w.env.Super.Pool.Exec(ctx, `
-		insert into app.sso_connections (org_id, id, kind, name, issuer, client_id, client_secret_enc, created_by)
-		values ($1, $2, 'oidc', 'IdP', 'https://idp.example', 'ward', '\x00', $3)`, o.ID, conn, o.Admin.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.env.Super.Pool.Exec(ctx, `
-		insert into app.sso_domains (org_id, domain, connection_id, verified_at, verified_by, domain_bidx)
-		values ($1, 'hospital.test', $2, now(), 'dns', $3)`, o.ID, conn,
-		inst.BlindIndex(envelope.EmailDomainField, "hospital.test")); err != nil {
-		t.Fatal(err)
-	}
+	w.verifiedSSODomain(o, "hospital.test")
 	w.do("PUT", "/v1/org/sso-policy", o.Admin.Token, map[string]any{"enforce_sso": true}, http.StatusOK, nil)
 
 	answers := func(email string) []int {

@@ -45,22 +45,7 @@ func TestSSOEnforcedDoors(t *testing.T) {
 
 	// The org's verified domain (as DNS verification leaves it, with the
 	// blind index the server gives at the claim), then enforcement.
-	inst, err := w.keys.Instance(ctx, w.env.App)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := uuid.New()
-	if _, err := w.env.Super.Pool.Exec(ctx, `
-		insert into app.sso_connections (org_id, id, kind, name, issuer, client_id, client_secret_enc, created_by)
-		values ($1, $2, 'oidc', 'IdP', 'https://idp.example', 'ward', '\x00', $3)`, o.ID, conn, o.Admin.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.env.Super.Pool.Exec(ctx, `
-		insert into app.sso_domains (org_id, domain, connection_id, verified_at, verified_by, domain_bidx)
-		values ($1, 'hospital.test', $2, now(), 'dns', $3)`, o.ID, conn,
-		inst.BlindIndex(envelope.EmailDomainField, "hospital.test")); err != nil {
-		t.Fatal(err)
-	}
+	w.verifiedSSODomain(o, "hospital.test")
 	// A member whose address's domain was never noted (written before
 	// 00128, the backfill not run): enforcement is refused, saying how to
 	// fix it (00130); once the backfill noted it, enforcement goes on.
@@ -127,4 +112,28 @@ func TestSSOEnforcedDoors(t *testing.T) {
 		}
 	}
 	w.do("GET", "/v1/me", o.Prov.Token, nil, http.StatusOK, nil)
+}
+
+// verifiedSSODomain gives org o an OIDC connection and the domain as DNS
+// verification leaves it, with the blind index the server gives at the
+// claim (enforcement itself is the org admin's PUT).
+func (w *world) verifiedSSODomain(o *org, domain string) {
+	w.t.Helper()
+	ctx := context.Background()
+	inst, err := w.keys.Instance(ctx, w.env.App)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	conn := uuid.New()
+	if _, err := w.env.Super.Pool.Exec(ctx, `
+		insert into app.sso_connections (org_id, id, kind, name, issuer, client_id, client_secret_enc, created_by)
+		values ($1, $2, 'oidc', 'IdP', 'https://idp.example', 'ward', '\x00', $3)`, o.ID, conn, o.Admin.ID); err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := w.env.Super.Pool.Exec(ctx, `
+		insert into app.sso_domains (org_id, domain, connection_id, verified_at, verified_by, domain_bidx)
+		values ($1, $2, $3, now(), 'dns', $4)`, o.ID, domain, conn,
+		inst.BlindIndex(envelope.EmailDomainField, domain)); err != nil {
+		w.t.Fatal(err)
+	}
 }
