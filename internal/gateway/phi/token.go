@@ -175,50 +175,36 @@ func tokenize(s string, toks []token, buf []byte) ([]token, string, int) {
 			var fl uint16
 			nUp := 0
 			firstUp := c <= 'Z' // c is an ASCII letter or a non-ASCII byte here
-			// the ASCII letters, without a branch on the case: the
-			// lower-case form has bit 0x20 set, the upper-case one has not
+			extra := 0 // bytes of multi-byte runes beyond their first
 			for j < len(s) {
 				b := s[j]
-				l := b | 0x20
-				if l-'a' > 'z'-'a' {
-					break // not an ASCII letter
+				// an ASCII letter, without a branch on the case: the
+				// lower-case form has bit 0x20 set, the upper-case one has not
+				if l := b | 0x20; l-'a' <= 'z'-'a' {
+					nUp += int(l^b) >> 5
+					low[j] = l
+					j++
+					continue
 				}
-				nUp += int(l^b) >> 5
-				low[j] = l
-				j++
-			}
-			nLet := j - i
-			if j < len(s) && s[j] >= utf8.RuneSelf {
-				// the rest of a word with non-ASCII letters or marks
-				for j < len(s) {
-					b := s[j]
-					if b < utf8.RuneSelf {
-						l := b | 0x20
-						if l-'a' > 'z'-'a' {
-							break
-						}
-						nUp += int(l^b) >> 5
-						low[j] = l
-						nLet++
-						j++
-						continue
-					}
-					r, n := utf8.DecodeRuneInString(s[j:])
-					if !unicode.IsLetter(r) && !unicode.IsMark(r) {
-						break
-					}
-					if unicode.IsUpper(r) {
-						if nLet == 0 {
-							firstUp = true
-						}
-						nUp++
-					}
-					nLet++
-					fl |= fNonASCII
-					copy(low[j:j+n], s[j:j+n])
-					j += n
+				if b < utf8.RuneSelf {
+					break // ASCII, not a letter
 				}
+				r, n := utf8.DecodeRuneInString(s[j:])
+				if !unicode.IsLetter(r) && !unicode.IsMark(r) {
+					break
+				}
+				if unicode.IsUpper(r) {
+					if j == i {
+						firstUp = true
+					}
+					nUp++
+				}
+				fl |= fNonASCII
+				copy(low[j:j+n], s[j:j+n])
+				j += n
+				extra += n - 1
 			}
+			nLet := j - i - extra
 			if j == i { // a non-letter, non-ASCII rune
 				r, n := utf8.DecodeRuneInString(s[i:])
 				copy(low[i:i+n], s[i:i+n])
