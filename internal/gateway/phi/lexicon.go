@@ -345,13 +345,12 @@ func (c *wordCache) remember(w string, f uint64) {
 	if len(w) == 0 || len(w) > 8 {
 		return
 	}
-	var v uint64
 	for k := 0; k < len(w); k++ {
 		if w[k] >= 0x80 {
 			return
 		}
-		v |= uint64(w[k]) << (8 * uint(k))
 	}
+	v := packWord(w, 0, int32(len(w)))
 	e := c.fastSlot(v)
 	e.key, e.flags = v, f
 }
