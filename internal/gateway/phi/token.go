@@ -175,7 +175,7 @@ func tokenize(s string, toks []token, buf []byte) ([]token, string, int) {
 			var fl uint16
 			nUp := 0
 			firstUp := c <= 'Z' // c is an ASCII letter or a non-ASCII byte here
-			extra := 0 // bytes of multi-byte runes beyond their first
+			extra := 0          // bytes of multi-byte runes beyond their first
 			for j < len(s) {
 				b := s[j]
 				// an ASCII letter, without a branch on the case: the
