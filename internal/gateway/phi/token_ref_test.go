@@ -1,6 +1,7 @@
 package phi
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -148,6 +149,31 @@ func tokenizeRef(s string, toks []token) ([]token, string, int) {
 func TestTokenizeRef(t *testing.T) {
 	texts := []string{"", "a", "A", "Ab", "AB", "aB", "ÉCOLE école Éa aÉ K Kelvin İstanbul ǅ", "x@y.z [[ID_1]] 12ab AB12 O'Brien Dr. Mr. U.S. st. vs. no. 5",
 		"`{}[]^_@\x7f", "a\u2028b\u2029c\u0085d\u00a0e\r\n\tf"}
+	// the eight-byte letter loop (letters8): words of every length at
+	// every offset of a block, ended by each byte just outside the letter
+	// ranges ('@', '[', '`', '{', 0x7f, 0xc1 and 0xfa, whose bit 0x20 makes
+	// no letter, and a non-ASCII letter), and random strings of those bytes
+	r := rand.New(rand.NewPCG(14, 8))
+	edges := []string{"@", "[", "`", "{", "\x7f", "\xc1", "\xfa", "é", "É", " ", ".", "0", "\n"}
+	for n := 1; n <= 19; n++ {
+		for _, e := range edges {
+			w := make([]byte, n)
+			for k := range w {
+				w[k] = "aBzZmQ"[r.IntN(6)]
+			}
+			for off := 0; off < 9; off++ {
+				texts = append(texts, strings.Repeat(" ", off)+string(w)+e+string(w))
+			}
+		}
+	}
+	alphabet := "aAzZyB@[`{\x7f\xc1\xfa\x80\xc3\xa9 .0\n"
+	for range 3000 {
+		b := make([]byte, r.IntN(40))
+		for k := range b {
+			b[k] = alphabet[r.IntN(len(alphabet))]
+		}
+		texts = append(texts, string(b))
+	}
 	files, _ := filepath.Glob(filepath.Join("testdata", "notes", "*.txt"))
 	fuzz, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "*", "*"))
 	for _, f := range append(files, fuzz...) {
