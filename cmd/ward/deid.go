@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -426,16 +427,27 @@ const (
 )
 
 // hasLess reports whether a byte of x is less than n (n <= 128).
-func hasLess(x uint64, n byte) bool { return (x-lsb8*uint64(n))&^x&msb8 != 0 }
+func hasLess(x uint64, n byte) bool { return less8(x, n) != 0 }
 
 // hasByte reports whether a byte of x is c.
 func hasByte(x uint64, c byte) bool { return hasLess(x^(lsb8*uint64(c)), 1) }
 
-// plain8 reports whether the eight bytes of x are all jsonPlain.
-func plain8(x uint64) bool {
-	return x&msb8 == 0 && !hasLess(x, 0x20) && !hasByte(x, '"') && !hasByte(x, '\\') &&
-		!hasByte(x, '<') && !hasByte(x, '>') && !hasByte(x, '&')
+// special8 returns the top bit of the first byte of x (in memory order)
+// that is not jsonPlain, or 0 when all eight are. (The borrows of the
+// subtractions in less8 run upwards only, so the lowest byte flagged is
+// exact; higher flags may be false, and are not used.)
+func special8(x uint64) uint64 {
+	m := x&msb8 | less8(x, 0x20) | less8(x^(lsb8*'"'), 1) | less8(x^(lsb8*'\\'), 1) |
+		less8(x^(lsb8*'<'), 1) | less8(x^(lsb8*'>'), 1) | less8(x^(lsb8*'&'), 1)
+	return m & -m
 }
+
+// less8 flags the bytes of x less than n (n <= 128): exact for the lowest
+// byte flagged, see special8.
+func less8(x uint64, n byte) uint64 { return (x - lsb8*uint64(n)) &^ x & msb8 }
+
+// plain8 reports whether the eight bytes of x are all jsonPlain.
+func plain8(x uint64) bool { return special8(x) == 0 }
 
 // load64 returns the eight bytes of s at i, little endian.
 func load64(s string, i int) uint64 {
@@ -452,10 +464,15 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		// eight plain bytes at a time (most of a note)
-		if i+8 <= len(s) && plain8(load64(s, i)) {
-			i += 8
-			continue
+		// eight plain bytes at a time (most of a note), then straight to
+		// the first byte that is not
+		if i+8 <= len(s) {
+			m := special8(load64(s, i))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
 		}
 		c := s[i]
 		if jsonPlain[c] {

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -329,10 +330,17 @@ func TestByteParallel(t *testing.T) {
 	check := func(b [8]byte) {
 		x := binary.LittleEndian.Uint64(b[:])
 		less, quote, plain := false, false, true
-		for _, c := range b {
+		first := 8 // the first byte that is not jsonPlain
+		for k, c := range b {
 			less = less || c < 0x20
 			quote = quote || c == '"'
 			plain = plain && jsonPlain[c]
+			if !jsonPlain[c] && first == 8 {
+				first = k
+			}
+		}
+		if m := special8(x); bits.TrailingZeros64(m)>>3 != first || m&(m-1) != 0 {
+			t.Fatalf("% x: special8 %#x, want the top bit of byte %d alone", b, m, first)
 		}
 		if hasLess(x, 0x20) != less || hasByte(x, '"') != quote || plain8(x) != plain || load64(string(b[:]), 0) != x {
 			t.Fatalf("% x: hasLess %v hasByte %v plain8 %v, want %v %v %v", b, hasLess(x, 0x20), hasByte(x, '"'), plain8(x), less, quote, plain)
