@@ -6,6 +6,14 @@ import "strings"
 func (d *detector) wordAt(i int) int {
 	s := d.text
 	t := d.toks[i]
+	// Most words start none of the scanners below: no vocabulary of
+	// theirs, too long for a hex colon run, not glued to the next token,
+	// and an English or clinical word (no street morpheme can make it a
+	// street). Answer those without the scanners' own tests.
+	if uint64(t.voc)<<16&wordScanVocab == 0 && t.end-t.start > 4 && !d.glued(i) &&
+		t.lex&(lexSafe|lexCommon|lexClinical) != 0 && !(d.lowerDoc && t.lex&lexCommon == 0) {
+		return i
+	}
 	p := int(t.start)
 	w := d.low[t.start:t.end] // d.word(i), written out (word is not inlined)
 	if t.flags&fNonASCII != 0 {
@@ -46,6 +54,9 @@ func (d *detector) wordAt(i int) int {
 	}
 	return i
 }
+
+// wordScanVocab are the vocabularies that wordAt's scanners start from.
+const wordScanVocab = vMonth | vWeekday | vHoliday | vTrigger | vUnitWord | vStreetPrefix | vStreetSuffix
 
 // compound handles a glued run of letters and digits starting at token i:
 // units ("500mg") and ages ("92yo") are kept or aged; IBANs, VINs and IDs
