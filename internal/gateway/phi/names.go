@@ -1,6 +1,7 @@
 package phi
 
 import (
+	"bytes"
 	"encoding/binary"
 	"slices"
 	"strings"
@@ -738,6 +739,10 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 // houseNumbers joins a bare house number to the street name it precedes
 // ("91 Vila Miguel") or follows at the end of a line ("Grote Baan 477,").
 func (d *detector) houseNumbers() {
+	// both rules need a word or number taken as PHI beside the number
+	if bytes.IndexByte(d.state[:len(d.toks)], stPHI) < 0 {
+		return
+	}
 	for i, t := range d.toks {
 		if t.kind != tkNum || d.state[i] != stFree || t.end-t.start > 5 {
 			continue
@@ -1057,6 +1062,14 @@ func (d *detector) facilityLists(mark []uint8, typ []Type, prio []int8) {
 	for i := 2; i < len(d.toks); i++ {
 		// the cheapest test first: a location two or three tokens back
 		if mark[i-2] != mStrong && (i < 3 || mark[i-3] != mStrong) {
+			// skip to two tokens after the next strong mark: marks
+			// before i are final, and this loop sets mark[j] only where
+			// j-2 or j-3 is strong, so none between can qualify
+			k := bytes.IndexByte(mark[i-1:len(d.toks)], mStrong)
+			if k < 0 {
+				return
+			}
+			i += k // i-1+k+2, less the loop's increment
 			continue
 		}
 		t := d.toks[i]
