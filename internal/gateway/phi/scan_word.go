@@ -7,11 +7,13 @@ func (d *detector) wordAt(i int) int {
 	s := d.text
 	t := d.toks[i]
 	// Most words start none of the scanners below: no vocabulary of
-	// theirs, too long for a hex colon run, not glued to the next token,
-	// and an English or clinical word (no street morpheme can make it a
-	// street). Answer those without the scanners' own tests.
-	if uint64(t.voc)<<16&wordScanVocab == 0 && t.end-t.start > 4 && !d.glued(i) &&
-		t.lex&(lexSafe|lexCommon|lexClinical) != 0 && !(d.lowerDoc && t.lex&lexCommon == 0) {
+	// theirs, not glued to the next token (a hex colon run and a compound
+	// need a ':' or a digit right after the letters), and either in lower
+	// case where case is evidence or an English or clinical word (no
+	// street morpheme can make it a street). Answer those without the
+	// scanners' own tests.
+	if uint64(t.voc)<<16&wordScanVocab == 0 && !d.glued(i) &&
+		(!(t.has(fCap) || d.lowerDoc) || t.lex&(lexSafe|lexCommon|lexClinical) != 0 && !(d.lowerDoc && t.lex&lexCommon == 0)) {
 		return i
 	}
 	p := int(t.start)
