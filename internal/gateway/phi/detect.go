@@ -368,7 +368,7 @@ func (d *detector) run() error {
 				return fmt.Errorf("phi: detection stopped: %w", err)
 			}
 		}
-		if d.state[i] != stFree {
+		if t := &d.toks[i]; d.state[i] != stFree || t.kind == tkWord && d.startsNoScanner(i, t) {
 			i++
 			continue
 		}

@@ -6,16 +6,6 @@ import "strings"
 func (d *detector) wordAt(i int) int {
 	s := d.text
 	t := d.toks[i]
-	// Most words start none of the scanners below: no vocabulary of
-	// theirs, not glued to the next token (a hex colon run and a compound
-	// need a ':' or a digit right after the letters), and either in lower
-	// case where case is evidence or an English or clinical word (no
-	// street morpheme can make it a street). Answer those without the
-	// scanners' own tests.
-	if uint64(t.voc)<<16&wordScanVocab == 0 && !d.glued(i) &&
-		(!(t.has(fCap) || d.lowerDoc) || t.lex&(lexSafe|lexCommon|lexClinical) != 0 && !(d.lowerDoc && t.lex&lexCommon == 0)) {
-		return i
-	}
 	p := int(t.start)
 	w := d.low[t.start:t.end] // d.word(i), written out (word is not inlined)
 	if t.flags&fNonASCII != 0 {
@@ -55,6 +45,17 @@ func (d *detector) wordAt(i int) int {
 		return j
 	}
 	return i
+}
+
+// startsNoScanner reports whether word token t at i starts none of
+// wordAt's scanners, as most words do: no vocabulary of theirs, not glued
+// to the next token (a hex colon run and a compound need a ':' or a digit
+// right after the letters), and either in lower case where case is
+// evidence or an English or clinical word (no street morpheme can make it
+// a street). run asks it before wordAt, sparing the scanners' own tests.
+func (d *detector) startsNoScanner(i int, t *token) bool {
+	return uint64(t.voc)<<16&wordScanVocab == 0 && !(i+1 < len(d.toks) && d.toks[i+1].start == t.end) &&
+		(!(t.has(fCap) || d.lowerDoc) || t.lex&(lexSafe|lexCommon|lexClinical) != 0 && !(d.lowerDoc && t.lex&lexCommon == 0))
 }
 
 // wordScanVocab are the vocabularies that wordAt's scanners start from.
