@@ -121,6 +121,10 @@ func (d *detector) names() {
 				continue
 			}
 		}
+		if !capd {
+			// every rule below needs a capital, or text in lower case
+			continue
+		}
 		if d.is(i, vTitle) && t.has(fCap) || (d.is(i, vCredential) && (t.has(fAllCaps) || (t.has(fCap) && len(w) > 3))) {
 			continue
 		}
