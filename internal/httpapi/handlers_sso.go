@@ -165,15 +165,6 @@ func handleSAMLConnectionCreate(svc *sso.Service, fail errorWriter) http.Handler
 	})
 }
 
-// ssoEnforced reports whether a sign-in link to email must not be sent;
-// when the check fails the link request fails too (fail closed).
-func (s *server) ssoEnforced(r *http.Request, email string, org uuid.NullUUID) (bool, error) {
-	if s.deps.SSO == nil {
-		return false, nil
-	}
-	return s.deps.SSO.Enforced(r.Context(), email, org)
-}
-
 func handleSSOConnectionCreate(svc *sso.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in sso.ConnectionInput

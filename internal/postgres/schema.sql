@@ -2010,13 +2010,24 @@ begin
   delete from app.auth_attempts x where x.ctid = any (array(
     select y.ctid from app.auth_attempts y where y.at < now() - interval '1 day' limit 100));
 
-  select ms.org_id, ms.user_id, u.email_enc into m
+  -- The member the link would be for, and whether SSO binds them (00141):
+  -- in the org named, or, with none named, in any org they are a live
+  -- member of.
+  select ms.org_id, ms.user_id, u.email_enc,
+         exists (select from app.memberships b
+                  where b.user_id = ms.user_id and b.revoked_at is null
+                    and (p_org is null or b.org_id = p_org)
+                    and private.sso_bound(b.org_id, b.user_id)) as sso_bound
+    into m
     from app.users u join app.memberships ms on ms.user_id = u.id
    where u.email_bidx = p_email_bidx and ms.revoked_at is null
      and (p_org is null or ms.org_id = p_org)
    order by ms.created_at
    limit 1;
-  if m.user_id is null then
+  -- A member SSO binds signs in through the org's IdP: no link, and the
+  -- answer, the count and the audit event of an address that belongs to
+  -- nobody (no account-existence oracle).
+  if m.user_id is null or m.sso_bound then
     status := 'unknown';
     perform audit.append_as('ffffffff-ffff-ffff-ffff-ffffffffffff', 'auth.link.request', 'denied',
       p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -354,5 +356,131 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 	}
 	if _, h := session(org, prov, "{email}", false); whoami(h) != prov {
 		t.Error("with enforcement off, a new link session of prov does not resolve")
+	}
+}
+
+// app.request_magic_link itself refuses a member SSO binds (migration
+// 00141), whichever org id its caller names: asked with the member's real
+// org, or with none, it answers exactly as for an address that belongs to
+// nobody (status unknown, nothing else), creates no link, counts the
+// request against the address's and the source's limits and audits it as
+// an unknown address. Links to members SSO does not bind (another domain,
+// another org) are created as before.
+func TestRequestMagicLinkSSOEnforced(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	const (
+		org, other        = "0f000000-0000-4000-8000-000000000001", "0f000000-0000-4000-8000-000000000002"
+		conn              = "0f000000-0000-4000-8000-000000000003"
+		admin, prov, both = "0f000000-0000-4000-8000-000000000011", "0f000000-0000-4000-8000-000000000012", "0f000000-0000-4000-8000-000000000013"
+		guest, late       = "0f000000-0000-4000-8000-000000000014", "0f000000-0000-4000-8000-000000000015"
+	)
+	super := func(q string, args ...any) {
+		t.Helper()
+		if _, err := env.Super.Pool.Exec(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	super(`insert into app.orgs (id, name, device_binding_required_for) values ($1, 'Hospital', '{}'), ($2, 'Other', '{}')`, org, other)
+	super(`insert into app.users (id, email_bidx, email_enc) values
+	         ($1, sha256('admin'), '\x00'), ($2, sha256('prov'), '\x00'), ($3, sha256('both'), '\x00'),
+	         ($4, sha256('guest'), '\x00'), ($5, sha256('late'), '\x00')`, admin, prov, both, guest, late)
+	// late's domain is not noted (a gap appearing under enforcement).
+	super(`insert into app.email_domains (email_bidx, domain_bidx) values
+	         (sha256('admin'), sha256('d:elsewhere.test')), (sha256('prov'), sha256('d:hospital.test')),
+	         (sha256('both'), sha256('d:hospital.test')), (sha256('guest'), sha256('d:gmail.test'))`)
+	// prov joined the enforcing org first, then the other; both the other
+	// way round.
+	super(`insert into app.memberships (org_id, user_id, role, created_at) values
+	         ($1, $3, 'admin', now() - interval '3 days'), ($1, $4, 'provider', now() - interval '2 days'),
+	         ($2, $4, 'provider', now() - interval '1 day'), ($2, $5, 'provider', now() - interval '2 days'),
+	         ($1, $5, 'provider', now() - interval '1 day'), ($1, $6, 'stakeholder', now()),
+	         ($1, $7, 'provider', now())`, org, other, admin, prov, both, guest, late)
+	super(`insert into app.sso_connections (org_id, id, kind, name, issuer, client_id, client_secret_enc, created_by)
+	         values ($1, $2, 'oidc', 'IdP', 'https://idp.example', 'ward', '\x00', $3)`, org, conn, admin)
+	super(`insert into app.sso_domains (org_id, domain, connection_id, verified_at, verified_by, domain_bidx) values
+	         ($1, 'hospital.test', $2, now(), 'dns', sha256('d:hospital.test'))`, org, conn)
+	super(`update app.orgs set enforce_sso = true where id = $1`, org)
+
+	// request asks, as the server does (no credential), for a link to the
+	// address key for org ("" for none), from a source of its own; it
+	// returns the function's answer as JSON and whether a link row exists.
+	n := 0
+	request := func(key, org string) (answer string, linked bool) {
+		t.Helper()
+		n++
+		name := fmt.Sprintf("r%d", n)
+		var orgArg any
+		if org != "" {
+			orgArg = org
+		}
+		if err := env.App.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `select to_jsonb(r)::text from app.request_magic_link(sha256(convert_to($1, 'UTF8')), $2::uuid,
+				sha256(convert_to('t' || $3, 'UTF8')), sha256(convert_to('v' || $3, 'UTF8')), '192.0.2.1',
+				sha256(convert_to('ip' || $3, 'UTF8')), $3) r`, key, orgArg, name).Scan(&answer)
+		}); err != nil {
+			t.Fatalf("request_magic_link(%s, %q): %v", key, org, err)
+		}
+		if err := env.Super.Pool.QueryRow(ctx, `select exists (select from app.magic_links
+			where token_hash = sha256(convert_to('t' || $1, 'UTF8')))`, name).Scan(&linked); err != nil {
+			t.Fatal(err)
+		}
+		return answer, linked
+	}
+	// trace is what request number i left behind: its audit event (the
+	// columns that do not vary from request to request) and the attempts
+	// it counted.
+	trace := func(i int) string {
+		t.Helper()
+		var s string
+		if err := env.Super.Pool.QueryRow(ctx, `select jsonb_build_object(
+			'events', (select jsonb_agg(jsonb_build_object('org', e.org_id, 'action', e.action, 'outcome', e.outcome,
+			   'actor', e.actor_id, 'actor_kind', e.actor_kind, 'object_type', e.object_type, 'object', e.object_id,
+			   'ip', e.ip, 'details', e.details)) from audit.events e where e.request_id = $1),
+			'attempts', (select jsonb_agg(a.kind order by a.kind) from app.auth_attempts a
+			   where a.key_hash = sha256(convert_to('ip' || $1, 'UTF8'))
+			      or a.key_hash in (select sha256(sha256(convert_to(k, 'UTF8')) || sha256(convert_to('ip' || $1, 'UTF8')))
+			                          from unnest(array['nobody', 'prov', 'both', 'guest', 'late']) k)))::text`,
+			fmt.Sprintf("r%d", i)).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	unknown, linked := request("nobody", org)
+	if linked || unknown != `{"org_id": null, "status": "unknown", "ttl_min": null, "user_id": null, "email_enc": null, "retry_after_s": null}` {
+		t.Fatalf("an address that belongs to nobody: %s (link %v)", unknown, linked)
+	}
+	unknownTrace := trace(n)
+	for name, c := range map[string]struct{ key, org string }{
+		"a member on the enforced domain, with the enforcing org's id":    {"prov", org},
+		"a member on the enforced domain, with no org":                    {"prov", ""},
+		"a member of another org first, with no org":                      {"both", ""},
+		"a member of another org first, with the enforcing org's id":      {"both", org},
+		"a member whose domain is not noted, with the enforcing org's id": {"late", org},
+	} {
+		got, linked := request(c.key, c.org)
+		if got != unknown || linked {
+			t.Errorf("%s: %s (link %v), want %s as for nobody", name, got, linked, unknown)
+		}
+		if tr := trace(n); tr != unknownTrace {
+			t.Errorf("%s left %s, want %s as for nobody", name, tr, unknownTrace)
+		}
+	}
+	// Members SSO does not bind get their link, as before.
+	for name, c := range map[string]struct{ key, org, user string }{
+		"the member on the enforced domain, to the other org": {"prov", other, prov},
+		"a member of both, to the other org":                  {"both", other, both},
+		"a member on another domain":                          {"guest", org, guest},
+		"a member on another domain, with no org":             {"guest", "", guest},
+	} {
+		got, linked := request(c.key, c.org)
+		var r struct {
+			Status string `json:"status"`
+			UserID string `json:"user_id"`
+		}
+		if err := json.Unmarshal([]byte(got), &r); err != nil || r.Status != "created" || r.UserID != c.user || !linked {
+			t.Errorf("%s: %s (link %v), want created for %s", name, got, linked, c.user)
+		}
 	}
 }

@@ -341,29 +341,6 @@ func (s *Service) SetPolicy(ctx context.Context, pol Policy) error {
 	return mapErr("set policy", err)
 }
 
-// Enforced reports whether a sign-in link to email (for org, when given)
-// must not be sent: the address belongs to a live member of an org that
-// verified its domain by DNS and enforces SSO, and the link is for that
-// org or for none in particular.
-func (s *Service) Enforced(ctx context.Context, email string, org uuid.NullUUID) (bool, error) {
-	if !identity.ValidEmail(email) {
-		return false, nil
-	}
-	inst, err := s.keys.Instance(ctx, s.db)
-	if err != nil {
-		return false, err
-	}
-	norm := envelope.NormalizeEmail(email)
-	var on bool
-	err = s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		var err error
-		on, err = dbsqlc.New(tx).SSOEnforced(ctx, dbsqlc.SSOEnforcedParams{Domain: emailDomain(norm),
-			EmailBidx: inst.BlindIndex("users.email", norm), OrgID: org})
-		return err
-	})
-	return on, err
-}
-
 // userTx runs fn in a transaction bound to a session's credential.
 func (s *Service) userTx(ctx context.Context, p identity.Principal, fn func(ctx context.Context, q *dbsqlc.Queries) error) error {
 	cred := postgres.CredentialOf(p, requestID(ctx))

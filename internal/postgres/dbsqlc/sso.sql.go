@@ -371,23 +371,6 @@ func (q *Queries) SSODomainToken(ctx context.Context, arg SSODomainTokenParams) 
 	return verify_token, err
 }
 
-const sSOEnforced = `-- name: SSOEnforced :one
-select app.sso_enforced($1, $2, $3::uuid)::boolean as enforced
-`
-
-type SSOEnforcedParams struct {
-	Domain    string
-	EmailBidx []byte
-	OrgID     uuid.NullUUID
-}
-
-func (q *Queries) SSOEnforced(ctx context.Context, arg SSOEnforcedParams) (bool, error) {
-	row := q.db.QueryRow(ctx, sSOEnforced, arg.Domain, arg.EmailBidx, arg.OrgID)
-	var enforced bool
-	err := row.Scan(&enforced)
-	return enforced, err
-}
-
 const sSOFailure = `-- name: SSOFailure :exec
 select app.sso_failure($1, $2, $3::text, $4::text, $5::text)
 `

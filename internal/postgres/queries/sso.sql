@@ -32,9 +32,6 @@ select app.set_sso_policy(@enforce::boolean, sqlc.narg('request')::text);
 -- name: GetSSOPolicy :one
 select enforce_sso from app.orgs where id = @org_id;
 
--- name: SSOEnforced :one
-select app.sso_enforced(@domain, @email_bidx, sqlc.narg(org_id)::uuid)::boolean as enforced;
-
 -- name: SSOTake :one
 select status, org_id, connection_id, kind, issuer, client_id, client_secret_enc,
   coalesce(signing_algs, '{}')::text[] as signing_algs
