@@ -52,9 +52,7 @@ func TestKeptCheckBeforeEarlyAnswers(t *testing.T) {
 	})
 
 	t.Run("rotated token after its grace", func(t *testing.T) {
-		old := w.signInAAL1(o.Admin.Email, o.ID)
-		tok := old
-		w.enrolTOTP(&tok)
+		old, tok := w.rotatedAAL2(o.Admin.Email, o.ID)
 		w.do("GET", "/v1/patients", old, nil, http.StatusOK, nil) // in its grace: full check, kept
 		if _, err := w.env.Super.Pool.Exec(ctx,
 			`update app.session_tokens set retired_at = now() - interval '31 seconds' where retired_at is not null`); err != nil {

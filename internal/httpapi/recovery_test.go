@@ -12,11 +12,13 @@ import (
 	"github.com/wardhq/ward/internal/postgres"
 )
 
-// age makes a session's last authentication d ago (as the superuser).
+// age makes a session's last authentication d ago (as the superuser),
+// and with it the one its current token was issued with.
 func (w *world) age(token string, d time.Duration) {
 	w.t.Helper()
 	if _, err := w.env.Super.Pool.Exec(context.Background(),
-		`update app.sessions set authenticated_at = now() - $2::interval where token_hash = sha256($1::bytea)`,
+		`update app.sessions set authenticated_at = now() - $2::interval, token_authenticated_at = now() - $2::interval
+		  where token_hash = sha256($1::bytea)`,
 		[]byte(token), d.String()); err != nil {
 		w.t.Fatal(err)
 	}

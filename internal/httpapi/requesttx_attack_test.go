@@ -176,10 +176,8 @@ func leaveWhileHeld(t *testing.T, when string) {
 func TestRecordReadsTokenReuse(t *testing.T) {
 	w := newWorld(t)
 	o := w.createOrg("Request Tx Reuse")
-	old := w.signInAAL1(o.Admin.Email, o.ID)
-	tok := old
-	w.enrolTOTP(&tok)
-	w.do("GET", "/v1/patients", old, nil, http.StatusOK, nil) // in its grace
+	old, tok := w.rotatedAAL2(o.Admin.Email, o.ID)
+	w.do("GET", "/v1/patients", old, nil, http.StatusOK, nil) // in its grace (an AAL2 token)
 	if _, err := w.env.Super.Pool.Exec(context.Background(),
 		`update app.session_tokens set retired_at = now() - interval '31 seconds'`); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 )
@@ -59,6 +60,19 @@ func (w *world) verifyTOTP(token *string, code string) {
 		w.t.Fatalf("step-up answer %+v", r)
 	}
 	*token = r.Token
+}
+
+// rotatedAAL2 signs email in to org, enrols TOTP (AAL2) and steps up
+// again: old is the AAL2 token the second step-up rotated away from, in
+// its grace (it resolves as it did, AAL2), and tok the session's current
+// token.
+func (w *world) rotatedAAL2(email string, org uuid.UUID) (old, tok string) {
+	w.t.Helper()
+	tok = w.signInAAL1(email, org)
+	secret := w.enrolTOTP(&tok)
+	old = tok
+	w.verifyTOTP(&tok, totpCode(w.t, secret, time.Now()))
+	return old, tok
 }
 
 // TOTP end to end: enrolment from a pending admin session, confirmation by a
@@ -149,25 +163,53 @@ func TestTOTP(t *testing.T) {
 	}
 }
 
-// Rotation on step-up: the old token works for a 30-second grace; after it,
-// presenting the old token ends the whole session (every token of it) and
-// is audited.
+// Rotation on step-up: the old token works for a 30-second grace, at the
+// assurance it was issued with (the step-up is the new token's holder's
+// alone); after it, presenting the old token ends the whole session (every
+// token of it) and is audited.
 func TestSessionRotation(t *testing.T) {
 	w := newWorld(t)
 	o := w.createOrg("Rotation Org")
 	old := w.signInAAL1(o.Admin.Email, o.ID)
 	tok := old
-	w.enrolTOTP(&tok)
-	var me1, me2 struct {
-		SessionID string `json:"session_id"`
-		AAL       int    `json:"aal"`
+	secret := w.enrolTOTP(&tok)
+	type whoami struct {
+		SessionID string  `json:"session_id"`
+		AAL       int     `json:"aal"`
+		Pending   *string `json:"pending"`
 	}
-	w.do("GET", "/v1/me", old, nil, http.StatusOK, &me1) // in the grace: the same session, now AAL2
+	var me1, me2 whoami
+	w.do("GET", "/v1/me", old, nil, http.StatusOK, &me1) // in the grace: the same session, still AAL1
 	w.do("GET", "/v1/me", tok, nil, http.StatusOK, &me2)
-	if me1.SessionID != me2.SessionID || me1.AAL != 2 {
+	if me1.SessionID != me2.SessionID || me1.AAL != 1 || me1.Pending == nil || *me1.Pending != "mfa" ||
+		me2.AAL != 2 || me2.Pending != nil {
 		t.Fatalf("old token in its grace: %+v, new: %+v", me1, me2)
 	}
-	w.do("GET", "/v1/members", old, nil, http.StatusOK, nil)
+	// The old token is as pending as it was: the admin's routes refuse it.
+	resp, b := w.request("GET", "/v1/members", old, nil)
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "mfa_required" {
+		t.Fatalf("the AAL1 token in its grace on an admin route: %d %s", resp.StatusCode, b)
+	}
+	w.do("GET", "/v1/members", tok, nil, http.StatusOK, nil)
+
+	// Eleven minutes on, the admin steps up again. The token that step-up
+	// rotates away from keeps its own, older step-up: it still reads what
+	// it could read, but a route that needs a fresh step-up refuses it.
+	w.age(tok, 11*time.Minute)
+	prev := tok
+	w.verifyTOTP(&tok, totpCode(t, secret, time.Now()))
+	key := map[string]any{"name": "rotation", "scopes": []string{"members"}}
+	resp, b = w.request("POST", "/v1/api-keys", prev, key)
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "step_up_required" {
+		t.Fatalf("a step-up route with the token rotated away from a new step-up: %d %s", resp.StatusCode, b)
+	}
+	w.do("GET", "/v1/members", prev, nil, http.StatusOK, nil)
+	w.do("POST", "/v1/api-keys", tok, key, http.StatusCreated, nil)
+	var me3 whoami
+	w.do("GET", "/v1/me", old, nil, http.StatusOK, &me3)
+	if me3.AAL != 1 || me3.Pending == nil {
+		t.Fatalf("the first token after two step-ups: %+v", me3)
+	}
 
 	// The grace ends (moved back, as the superuser).
 	if _, err := w.env.Super.Pool.Exec(context.Background(),
@@ -175,7 +217,7 @@ func TestSessionRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.do("GET", "/v1/members", tok, nil, http.StatusOK, nil) // the current token still works
-	resp, b := w.request("GET", "/v1/me", old, nil)
+	resp, b = w.request("GET", "/v1/me", old, nil)
 	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "session_revoked" {
 		t.Fatalf("a rotated token after its grace: %d %s", resp.StatusCode, b)
 	}

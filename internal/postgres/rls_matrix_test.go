@@ -711,6 +711,11 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			[]string{"true"}, ""},
 		{"whoami of a rotated token in its grace", "a_lead_rotated_in_grace", `select role from app.whoami()`,
 			nil, []string{"lead"}, ""},
+		{"whoami of a token rotated away at AAL1 is AAL1 in its grace (pending), not the session's AAL2",
+			"a_lead_rotated_aal1_in_grace", `select role || '/' || aal || '/' || pending from app.whoami()`,
+			nil, []string{"lead/1/mfa"}, ""},
+		{"a token rotated away at AAL1 has no uid in its grace", "a_lead_rotated_aal1_in_grace",
+			`select coalesce(private.uid()::text, 'nobody')`, nil, []string{"nobody"}, ""},
 		{"whoami of a rotated token after its grace names nobody (and ends the session: TestSessionRotation)", "a_lead_rotated_after_grace",
 			`select count(*)::text from app.whoami()`, nil, []string{"0"}, ""},
 		{"passkey credential ids", "a_admin", `select encode(credential_id, 'hex') from app.passkeys`, nil, nil, ""},
@@ -1085,7 +1090,7 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if c.actor == "a_lead_rotated_in_grace" {
+			if c.actor == "a_lead_rotated_in_grace" || c.actor == "a_lead_rotated_aal1_in_grace" {
 				// the grace is 30 seconds of the database's clock, and the
 				// matrix can take longer than that on a loaded machine:
 				// retire the token 5 seconds before this cell, not the seed

@@ -25,7 +25,8 @@ import (
 //     with the gateway scope, and writes none), it sees the org's members
 //     with members, the audit log and head with audit:read, and never
 //     sees legal holds or keys.
-//   - A token rotated away from a session names it for 30 seconds more.
+//   - A token rotated away from a session names it for 30 seconds more,
+//     at the assurance it was issued with (no more than the session's).
 //   - An unbound session of a role its org lists in device_binding_required_for
 //     is nobody unless it is a browser session (handed out in the cookie
 //     only) and came in the browser's cookie.
@@ -108,11 +109,12 @@ func (s *rlsSeed) resolve(cred postgres.Credential) rlsPrincipal {
 		}
 		return rlsPrincipal{live: true, org: k.org, role: "scim"}
 	}
-	session := ""
+	session, tokenAAL := "", 0
 	for _, t := range s.rows["app.session_tokens"] {
-		// A rotated token names its session for 30 seconds.
+		// A rotated token names its session for 30 seconds, at the
+		// assurance it was issued with.
 		if t.tokenHash == cred.Hash && s.now.Sub(t.retiredAt) < 30*time.Second {
-			session = t.session
+			session, tokenAAL = t.session, t.aal
 		}
 	}
 	for _, r := range s.rows["app.sessions"] {
@@ -128,7 +130,11 @@ func (s *rlsSeed) resolve(cred postgres.Credential) rlsPrincipal {
 			return rlsPrincipal{}
 		}
 		needsMFA := m.role == "admin" || m.role == "lead" || s.orgRequiresMFA(r.org)
-		if needsMFA && r.aal < 2 {
+		aal := r.aal
+		if r.pk == session && r.tokenHash != cred.Hash {
+			aal = min(aal, tokenAAL)
+		}
+		if needsMFA && aal < 2 {
 			return rlsPrincipal{} // pending
 		}
 		// An unbound session of a role its org requires bound is nobody
@@ -647,7 +653,8 @@ func rlsTables() []*rlsTable {
 			name: "app.session_tokens", pk: `org_id::text || '/' || session_id::text || '/' || encode(token_hash, 'hex')`,
 			scope: rlsOrgScope,
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
-				return `insert into app.session_tokens (org_id, session_id, token_hash) values ($1, $2, $3)`,
+				return `insert into app.session_tokens (org_id, session_id, token_hash, assurance, amr, authenticated_at)
+				        values ($1, $2, $3, 2, '{email,passkey}', now())`,
 					[]any{t.org, s.must("s.a_admin"), rlsRandom(32)}
 			}}},
 			updates: []rlsWrite{{name: "regrace", tail: `set retired_at = now()`}},

@@ -57,7 +57,7 @@ type rlsRow struct {
 	scopes  []string
 
 	// session_tokens only: the session a retired token belonged to, and
-	// when it was retired
+	// when it was retired (aal: the assurance it was issued with)
 	session   string
 	retiredAt time.Time
 
@@ -265,22 +265,36 @@ func (w *rlsWriter) ssoSession(label, org, user string) string {
 	return h
 }
 
-// retiredToken records a rotated token of session label, retired ago, and
-// returns the credential hash it answers to.
+// retiredToken records a rotated token of session label, retired ago and
+// issued with the session's assurance, and returns the credential hash it
+// answers to.
 func (w *rlsWriter) retiredToken(label string, ago time.Duration) string {
+	return w.retiredTokenAAL(label, ago, 0)
+}
+
+// retiredTokenAAL is retiredToken of a token issued at assurance aal (0:
+// the session's), as a token the session rotated away from when it
+// stepped up.
+func (w *rlsWriter) retiredTokenAAL(label string, ago time.Duration, aal int) string {
 	sid := w.s.must(label)
 	var org string
 	for _, r := range w.s.rows["app.sessions"] {
 		if r.pk == sid {
 			org = r.org
+			if aal == 0 {
+				aal = r.aal
+			}
 		}
 	}
 	sum := sha256.Sum256(rlsRandom(32))
 	at := w.s.now.Add(-ago)
-	w.exec(`insert into app.session_tokens (org_id, session_id, token_hash, retired_at) values ($1, $2, $3, $4)`,
-		org, sid, sum[:], at)
+	w.exec(`insert into app.session_tokens (org_id, session_id, token_hash, retired_at, assurance, amr, authenticated_at)
+	        select $1, s.id, $3, $4, $5, case when $5 = 1 then '{email}' else s.amr end, s.authenticated_at
+	          from app.sessions s where s.id = $2`,
+		org, sid, sum[:], at, aal)
 	h := hex.EncodeToString(sum[:])
-	w.add("app.session_tokens", rlsRow{pk: org + "/" + sid + "/" + h, org: org, session: sid, tokenHash: h, retiredAt: at})
+	w.add("app.session_tokens", rlsRow{pk: org + "/" + sid + "/" + h, org: org, session: sid, tokenHash: h, retiredAt: at,
+		aal: aal})
 	return h
 }
 
@@ -835,6 +849,10 @@ func (w *rlsWriter) seed() {
 		// still names the session; after it, nobody.
 		{"a_lead_rotated_in_grace", postgres.Credential{Hash: w.retiredToken("s.a_lead", 5*time.Second), Org: A}, s.must("a_lead")},
 		{"a_lead_rotated_after_grace", postgres.Credential{Hash: w.retiredToken("s.a_lead", time.Minute), Org: A}, s.must("a_lead")},
+		// A token a_lead's session rotated away from when it stepped up to
+		// AAL2: in its grace it names the session at AAL1 (pending), not at
+		// the assurance only the new token's holder earned.
+		{"a_lead_rotated_aal1_in_grace", postgres.Credential{Hash: w.retiredTokenAAL("s.a_lead", 5*time.Second, 1), Org: A}, s.must("a_lead")},
 		// Admin API keys: they act for the admin who made them.
 		{"a_key", postgres.Credential{Hash: w.apiKey("k.a", "A", "a_admin", false, time.Time{}), Org: A}, s.must("a_admin")},
 		{"a_key_nohint", postgres.Credential{Hash: w.apiKey("k.a2", "A", "a_admin", false, s.now.Add(time.Hour))}, s.must("a_admin")},

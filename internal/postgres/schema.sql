@@ -2117,7 +2117,8 @@ begin
   if not found then
     raise exception 'forbidden' using errcode = '42501';
   end if;
-  insert into app.session_tokens (org_id, session_id, token_hash) values (s.org_id, s.id, s.token_hash);
+  insert into app.session_tokens (org_id, session_id, token_hash, assurance, amr, authenticated_at)
+  values (s.org_id, s.id, s.token_hash, s.token_assurance, s.token_amr, s.token_authenticated_at);
   update app.sessions x set token_hash = p_new_hash where x.id = s.id;
   return s.absolute_expires_at;
 end $$;
@@ -4735,24 +4736,30 @@ begin
   h := decode(c, 'hex');
   -- The session the token names, or the one a token rotated away from
   -- within the last 30 seconds still names (the second lookup runs only
-  -- when the first finds nothing).
-  select 'session', s.id, s.user_id, s.org_id, m.role, s.id, s.assurance, s.authenticated_at, s.break_glass, null,
-         s.amr, o.enforce_sso and not s.break_glass and not ('sso' = any (s.amr)),
+  -- when the first finds nothing: the limit stops the append), and the
+  -- assurance the token carries. A retired token carries what the session
+  -- had when it was issued, never more than the session has now: its
+  -- holder did not present the factor that raised the session.
+  select 'session', s.id, s.user_id, s.org_id, m.role, s.id, least(k.assurance, s.assurance),
+         least(k.authenticated_at, s.authenticated_at), s.break_glass, null,
+         k.amr, o.enforce_sso and not s.break_glass and not ('sso' = any (k.amr)),
          case when s.dpop_jkt is null and m.role = any (o.device_binding_required_for)
                    and not (s.browser and current_setting('ward.dpop', true) = 'browser')
               then 'device_binding'
               when not private.meets_bar(coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)),
-                                          s.assurance, s.amr)
+                                          least(k.assurance, s.assurance), k.amr)
               then coalesce(s.step_up, private.assurance_bar(m.role, o.require_mfa, o.require_passkey)) end
     into kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, break_glass, device, amr, sso_only,
          pending
-    from app.sessions s
+    from (select x.id, x.assurance, x.amr, x.authenticated_at from app.sessions x where x.token_hash = h
+          union all
+          select t.session_id, t.assurance, t.amr, t.authenticated_at from app.session_tokens t
+           where t.token_hash = h and t.retired_at > now() - interval '30 seconds'
+          limit 1) k
+    join app.sessions s on s.id = k.id
     join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
     join app.orgs o on o.id = s.org_id
-   where s.id = coalesce((select x.id from app.sessions x where x.token_hash = h),
-                         (select t.session_id from app.session_tokens t
-                           where t.token_hash = h and t.retired_at > now() - interval '30 seconds'))
-     and s.revoked_at is null
+   where s.revoked_at is null
      and s.absolute_expires_at > now()
      and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now()
      and m.revoked_at is null
@@ -5284,6 +5291,23 @@ begin
 end $$;
 
 ALTER FUNCTION private.session_id() OWNER TO ward_rls;
+
+--
+-- Name: session_token_issued(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.session_token_issued() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  new.token_assurance := new.assurance;
+  new.token_amr := new.amr;
+  new.token_authenticated_at := new.authenticated_at;
+  return new;
+end $$;
+
+ALTER FUNCTION private.session_token_issued() OWNER TO ward_rls;
 
 --
 -- Name: sessions_sso_required(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -6432,6 +6456,10 @@ CREATE TABLE app.session_tokens (
     session_id uuid NOT NULL,
     token_hash bytea NOT NULL,
     retired_at timestamp with time zone DEFAULT now() NOT NULL,
+    assurance integer NOT NULL,
+    amr text[] NOT NULL,
+    authenticated_at timestamp with time zone NOT NULL,
+    CONSTRAINT session_tokens_assurance_check CHECK ((assurance = ANY (ARRAY[1, 2]))),
     CONSTRAINT session_tokens_token_hash_check CHECK ((octet_length(token_hash) = 32))
 );
 
@@ -6465,6 +6493,9 @@ CREATE TABLE app.sessions (
     step_up text,
     browser boolean DEFAULT false NOT NULL,
     passkey_id uuid,
+    token_assurance integer NOT NULL,
+    token_amr text[] NOT NULL,
+    token_authenticated_at timestamp with time zone NOT NULL,
     CONSTRAINT sessions_absolute_cap CHECK ((absolute_expires_at <= (created_at + '30 days'::interval))),
     CONSTRAINT sessions_amr_check CHECK (((amr <@ ARRAY['email'::text, 'totp'::text, 'passkey'::text, 'recovery_code'::text, 'sso'::text]) AND ((cardinality(amr) >= 1) AND (cardinality(amr) <= 5)))),
     CONSTRAINT sessions_assurance_check CHECK ((assurance = ANY (ARRAY[1, 2]))),
@@ -7770,6 +7801,12 @@ CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON a
 --
 
 CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.users FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
+-- Name: sessions session_token_issued; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER session_token_issued BEFORE INSERT OR UPDATE OF token_hash ON app.sessions FOR EACH ROW EXECUTE FUNCTION private.session_token_issued();
 
 --
 -- Name: sessions sessions_sso_required; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -10042,6 +10079,12 @@ GRANT ALL ON FUNCTION private.scim_end_access(p_org uuid, p_user uuid, p_reason 
 REVOKE ALL ON FUNCTION private.session_id() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.session_id() TO ward_app;
 GRANT ALL ON FUNCTION private.session_id() TO ward_definer;
+
+--
+-- Name: FUNCTION session_token_issued(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.session_token_issued() FROM PUBLIC;
 
 --
 -- Name: FUNCTION sessions_sso_required(); Type: ACL; Schema: private; Owner: ward_rls

@@ -415,34 +415,40 @@ type AppScimUser struct {
 }
 
 type AppSession struct {
-	ID                uuid.UUID
-	OrgID             uuid.UUID
-	UserID            uuid.UUID
-	TokenHash         []byte
-	CreatedAt         time.Time
-	LastSeenAt        time.Time
-	IdleTimeoutMin    int32
-	AbsoluteExpiresAt time.Time
-	RevokedAt         *time.Time
-	RevokedReason     *string
-	Assurance         int32
-	UserAgent         *string
-	Ip                *netip.Addr
-	Amr               []string
-	AuthenticatedAt   time.Time
-	DpopJkt           *string
-	BreakGlass        bool
-	RiskScore         *int32
-	StepUp            *string
-	Browser           bool
-	PasskeyID         uuid.NullUUID
+	ID                   uuid.UUID
+	OrgID                uuid.UUID
+	UserID               uuid.UUID
+	TokenHash            []byte
+	CreatedAt            time.Time
+	LastSeenAt           time.Time
+	IdleTimeoutMin       int32
+	AbsoluteExpiresAt    time.Time
+	RevokedAt            *time.Time
+	RevokedReason        *string
+	Assurance            int32
+	UserAgent            *string
+	Ip                   *netip.Addr
+	Amr                  []string
+	AuthenticatedAt      time.Time
+	DpopJkt              *string
+	BreakGlass           bool
+	RiskScore            *int32
+	StepUp               *string
+	Browser              bool
+	PasskeyID            uuid.NullUUID
+	TokenAssurance       int32
+	TokenAmr             []string
+	TokenAuthenticatedAt time.Time
 }
 
 type AppSessionToken struct {
-	OrgID     uuid.UUID
-	SessionID uuid.UUID
-	TokenHash []byte
-	RetiredAt time.Time
+	OrgID           uuid.UUID
+	SessionID       uuid.UUID
+	TokenHash       []byte
+	RetiredAt       time.Time
+	Assurance       int32
+	Amr             []string
+	AuthenticatedAt time.Time
 }
 
 type AppSsoAssertion struct {
