@@ -34,12 +34,7 @@ func TestSSOEnforcedEverywhere(t *testing.T) {
 		boss               = "0e000000-0000-4000-8000-000000000016"
 	)
 	// The domain indexes the server would compute (here plain hashes).
-	super := func(q string, args ...any) {
-		t.Helper()
-		if _, err := env.Super.Pool.Exec(ctx, q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	super := superExec(t, env)
 	super(`insert into app.orgs (id, name, device_binding_required_for) values ($1, 'Hospital', '{}'), ($2, 'Other', '{}')`, org, other)
 	super(`insert into app.users (id, email_bidx, email_enc) values
 	         ($1, sha256('admin'), '\x00'), ($2, sha256('prov'), '\x00'), ($3, sha256('guest'), '\x00'),
@@ -375,12 +370,7 @@ func TestRequestMagicLinkSSOEnforced(t *testing.T) {
 		admin, prov, both = "0f000000-0000-4000-8000-000000000011", "0f000000-0000-4000-8000-000000000012", "0f000000-0000-4000-8000-000000000013"
 		guest, late       = "0f000000-0000-4000-8000-000000000014", "0f000000-0000-4000-8000-000000000015"
 	)
-	super := func(q string, args ...any) {
-		t.Helper()
-		if _, err := env.Super.Pool.Exec(ctx, q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	super := superExec(t, env)
 	super(`insert into app.orgs (id, name, device_binding_required_for) values ($1, 'Hospital', '{}'), ($2, 'Other', '{}')`, org, other)
 	super(`insert into app.users (id, email_bidx, email_enc) values
 	         ($1, sha256('admin'), '\x00'), ($2, sha256('prov'), '\x00'), ($3, sha256('both'), '\x00'),
@@ -481,6 +471,17 @@ func TestRequestMagicLinkSSOEnforced(t *testing.T) {
 		}
 		if err := json.Unmarshal([]byte(got), &r); err != nil || r.Status != "created" || r.UserID != c.user || !linked {
 			t.Errorf("%s: %s (link %v), want created for %s", name, got, linked, c.user)
+		}
+	}
+}
+
+// superExec returns a function that runs a statement as the superuser and
+// fails the test on an error: the tests here write their fixtures with it.
+func superExec(t *testing.T, env *pgtest.Env) func(q string, args ...any) {
+	return func(q string, args ...any) {
+		t.Helper()
+		if _, err := env.Super.Pool.Exec(context.Background(), q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
 		}
 	}
 }

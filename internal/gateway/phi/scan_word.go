@@ -54,7 +54,7 @@ func (d *detector) wordAt(i int) int {
 // evidence or an English or clinical word (no street morpheme can make it
 // a street). run asks it before wordAt, sparing the scanners' own tests.
 func (d *detector) startsNoScanner(i int, t *token) bool {
-	return uint64(t.voc)<<16&wordScanVocab == 0 && !(i+1 < len(d.toks) && d.toks[i+1].start == t.end) &&
+	return uint64(t.voc)<<16&wordScanVocab == 0 && !d.glued(i) &&
 		(!(t.has(fCap) || d.lowerDoc) || t.lex&(lexSafe|lexCommon|lexClinical) != 0 && !(d.lowerDoc && t.lex&lexCommon == 0))
 }
 
