@@ -165,3 +165,13 @@ func (c Check) Confirm(ctx context.Context) error { return c.rt.Confirm(ctx) }
 // Deferred reports whether the check is deferred to the request's first
 // tenant transaction and not used yet (CachedInTx).
 func (c Check) Deferred() bool { return c.rt.Deferred() }
+
+// ConfirmIn runs the deferred check the request context ctx carries
+// (CachedInTx, Check.Context), if it is left: a handler that confirms a
+// kept principal while it works, before anything leaves. Concurrent
+// callers share one run and its answer (postgres.RequestTx.Confirm); an
+// error for which IsStale holds means the kept principal no longer holds.
+func ConfirmIn(ctx context.Context) error { return postgres.ConfirmRequestTx(ctx) }
+
+// DeferredIn reports whether ctx carries a deferred check not used yet.
+func DeferredIn(ctx context.Context) bool { return postgres.RequestTxDeferred(ctx) }

@@ -164,6 +164,12 @@ type Call struct {
 	// upstream, and an error refuses the call (fail closed) and is
 	// returned as it is.
 	Audited func() error
+	// Confirmed, when set, waits until the caller's credential check has
+	// confirmed the principal Forward runs with (a check deferred to run
+	// concurrently with the de-identification): Forward calls it before
+	// anything leaves for the upstream, and its error is returned as it
+	// is.
+	Confirmed func() error
 }
 
 // LogValue reports sizes and ids only.
@@ -277,7 +283,8 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 		return err
 	}
 	start := s.now()
-	inv := invocation{s: s, p: p, req: identity.RequestFrom(ctx), ep: ep, patient: c.Patient, start: start}
+	inv := invocation{s: s, p: p, req: identity.RequestFrom(ctx), ep: ep, patient: c.Patient, start: start,
+		confirmed: c.Confirmed}
 
 	// The org's policy, narrowed by the request's own header, then the
 	// org's rate limit: both before any work on the body.
@@ -332,10 +339,14 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 		return ErrNoUpstreamKey
 	}
 
-	if c.Audited != nil {
-		// The record's read is audited before anything derived from it
-		// leaves; its commit ran while the body was de-identified.
-		if err := c.Audited(); err != nil {
+	// The caller's principal is confirmed, and the record's read is
+	// audited, before anything derived from them leaves; both ran while
+	// the body was de-identified.
+	for _, wait := range []func() error{c.Confirmed, c.Audited} {
+		if wait == nil {
+			continue
+		}
+		if err := wait(); err != nil {
 			return err
 		}
 	}
@@ -612,6 +623,10 @@ type invocation struct {
 	pol      Policy
 	retries  int // overloaded attempts retried before this reply
 	passed   int // blocks and tools passed unredacted, as the org's policy allows
+	// confirmed is Call.Confirmed: a refusal is recorded only for a
+	// principal the credential check confirmed (one found stale is served
+	// again, and refused then).
+	confirmed func() error
 }
 
 func (inv *invocation) cred() postgres.Credential { return credOf(inv.p, inv.req) }
@@ -671,6 +686,9 @@ func (inv *invocation) record(ctx context.Context, outcome string) error {
 // deny records a refusal at the gate; failing to record it is logged (ids
 // only) and does not change the refusal.
 func (inv *invocation) deny(ctx context.Context, reason error) {
+	if inv.confirmed != nil && inv.confirmed() != nil {
+		return
+	}
 	e := inv.event(audit.OutcomeDenied)
 	e.Details["reason"] = errkind.Code(reason)
 	if err := audit.RecordDenied(ctx, inv.s.db, inv.cred(), e); err != nil {

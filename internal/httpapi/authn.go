@@ -1,14 +1,17 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
+	"io"
 	"maps"
 	"mime"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,6 +57,14 @@ type need struct {
 	// resolved once per request. A DPoP proof's jti is committed whatever
 	// the request's transaction does (a savepoint follows the check).
 	inTx bool
+	// ahead marks the routes that read their whole body and then work
+	// before anything leaves the server (the LLM gateway): a credential
+	// this process resolved in full less than 30 s ago is served at once
+	// with its kept principal, and the handler runs the deferred check
+	// concurrently with its own work (confirmAhead), waiting for it before
+	// anything leaves; it keeps its body (keepBody) so that a request whose
+	// kept principal no longer holds is served again after a full check.
+	ahead bool
 }
 
 func (n need) public() bool { return len(n.kinds) == 0 && !n.scimToken }
@@ -122,10 +133,14 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 		})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.authenticated(sf, n, next, w, r, true) {
+		if mark := s.authenticated(sf, n, next, w, r, true); mark.stale {
 			// The principal kept from an earlier check no longer holds: the
 			// request's first transaction ran none of its statements and
-			// nothing was answered. Serve it again after a full check.
+			// nothing was answered. Serve it again after a full check, with
+			// the body the handler kept when it read one.
+			if mark.body != nil {
+				r.Body = io.NopCloser(bytes.NewReader(mark.body))
+			}
 			s.authenticated(sf, n, next, w, r, false)
 		}
 	})
@@ -134,10 +149,11 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 // authenticated serves r under n as guard describes. With cached, an
 // inTx route may be served with the principal an earlier full check
 // resolved for the credential (auth.Service.CachedInTx), its check
-// deferred to the handler's first transaction; it reports whether that
-// check found the principal stale, in which case nothing was written to w
-// and the caller serves r again without cached.
-func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.ResponseWriter, r *http.Request, cached bool) (stale bool) {
+// deferred to the handler's first transaction (an ahead route: to the
+// handler's confirmAhead); its mark tells whether that check found the
+// principal stale, in which case nothing was written to w and the caller
+// serves r again without cached.
+func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.ResponseWriter, r *http.Request, cached bool) staleMark {
 	c, err := s.credential(r)
 	if err == nil && c.cookie && !safeMethod(r.Method) {
 		err = s.sameOrigin(r, true)
@@ -174,6 +190,15 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 		}
 	case n.inTx:
 		p, rt, err = s.deps.Auth.AuthenticateInTx(r.Context(), c.token, org, binding)
+	case n.ahead && cached:
+		var ok bool
+		if p, rt, ok = s.deps.Auth.CachedInTx(r.Context(), c.token, org, binding); !ok || n.check(p, time.Now()) != nil {
+			// The check is the handler's to confirm; with none kept (or
+			// one the route refuses) it is a full one, closed at once: the
+			// handler reads a body and calls out before its transactions.
+			rt = auth.Check{}
+			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, binding)
+		}
 	default:
 		p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, binding)
 	}
@@ -191,7 +216,7 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 	}
 	if err != nil {
 		sf.writeError(w, r, err)
-		return false
+		return staleMark{}
 	}
 	if cached { // a request served again was counted on its first pass
 		if ok, retry := s.limits.allow(p, time.Now()); !ok {
@@ -207,20 +232,20 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 				}
 			}
 			sf.writeError(w, r, err)
-			return false
+			return staleMark{}
 		}
 	}
 	ctx := identity.WithPrincipal(r.Context(), p)
 	if !rt.Deferred() {
 		next.ServeHTTP(w, r.WithContext(rt.Context(ctx)))
-		return false
+		return staleMark{}
 	}
 	mark := new(staleMark)
 	ctx = rt.Context(context.WithValue(ctx, staleMarkKey{}, mark))
 	cw := &confirmFirst{ResponseWriter: w, ctx: ctx, rt: rt, mark: mark, header: w.Header().Clone()}
 	next.ServeHTTP(cw, r.WithContext(ctx))
 	cw.confirm() // a handler that wrote nothing
-	return mark.stale
+	return *mark
 }
 
 // A staleMark is set by writeError, in place of an answer, when a request
@@ -228,7 +253,12 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 // auth.IsStale: its first transaction found the principal
 // stale before running any of its statements, and the guard serves it
 // again after a full check.
-type staleMark struct{ stale bool }
+// body is what the handler read of the request's body (keepBody), for
+// the request served again.
+type staleMark struct {
+	stale bool
+	body  []byte
+}
 
 type staleMarkKey struct{}
 
@@ -278,6 +308,32 @@ func (c *confirmFirst) Write(p []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (c *confirmFirst) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+// keepBody keeps body, the request's whole body as the handler read it,
+// for the request to be served again if its kept principal is found
+// stale (need.ahead).
+func keepBody(r *http.Request, body []byte) {
+	if mark, _ := r.Context().Value(staleMarkKey{}).(*staleMark); mark != nil {
+		mark.body = body
+	}
+}
+
+// confirmAhead starts the check that r's kept principal still holds
+// (need.ahead), to run while the handler works, and returns the wait for
+// its answer: an error for which auth.IsStale holds when the principal no
+// longer holds (the guard then serves r again). It returns nil when r
+// carries no deferred check (a full check served it). Nothing may leave
+// the server before the wait has returned nil; an answer written before
+// it waits for it (confirmFirst).
+func confirmAhead(r *http.Request) func() error {
+	ctx := r.Context()
+	if !auth.DeferredIn(ctx) {
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- auth.ConfirmIn(ctx) }()
+	return sync.OnceValue(func() error { return <-done })
+}
 
 // markStale sets r's staleMark for err, if r carries one and err is a
 // deferred check's refusal, and reports whether it did.

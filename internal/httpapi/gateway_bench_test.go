@@ -115,6 +115,9 @@ func TestGatewayLatency(t *testing.T) {
 				per(cpu[1].pgCPU-cpu[0].pgCPU))
 		}
 	}
+	st := g.auth.CheckStats()
+	fmt.Printf("\nSession checks: %d kept (confirmed while the body was de-identified), %d full, %d stale\n",
+		st.Kept, st.Full, st.Stale)
 }
 
 // postmasterPID is the pid of the PostgreSQL server db's connections run

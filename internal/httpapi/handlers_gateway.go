@@ -19,8 +19,8 @@ import (
 // it at 32 MB: 413 above), the patient the Ward-Patient header names is
 // loaded under the caller's credential (an audited read; RLS decides), and
 // the gateway de-identifies, forwards and re-identifies. The read's event
-// commits concurrently with the de-identification; nothing goes upstream
-// before it has. Errors are in the Anthropic shape (the surface's
+// commits, and a kept principal is confirmed (need.ahead), concurrently
+// with the de-identification; nothing goes upstream before both have. Errors are in the Anthropic shape (the surface's
 // encoder).
 func handleGateway(gw *gateway.Service, recs *records.Service, ep gateway.Endpoint, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -29,7 +29,11 @@ func handleGateway(gw *gateway.Service, recs *records.Service, ep gateway.Endpoi
 			fail(w, r, bodyError(err))
 			return
 		}
-		c := gateway.Call{Body: body, Header: r.Header, Query: r.URL.RawQuery}
+		keepBody(r, body)
+		// A kept principal (need.ahead) is confirmed while the gateway
+		// de-identifies; Forward waits for it before anything goes
+		// upstream (Call.Confirmed).
+		c := gateway.Call{Body: body, Header: r.Header, Query: r.URL.RawQuery, Confirmed: confirmAhead(r)}
 		switch vals := r.Header.Values("Ward-Patient"); len(vals) {
 		case 0:
 		case 1:

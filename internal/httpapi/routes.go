@@ -54,6 +54,14 @@ func inTx(n need) need {
 	return n
 }
 
+// ahead is n for a route that reads its whole body and works before
+// anything leaves the server, confirming a kept principal meanwhile
+// (need.ahead).
+func ahead(n need) need {
+	n.ahead = true
+	return n
+}
+
 func stepUp(n need) need {
 	n.aal, n.fresh = 2, stepUpWindow
 	return n
@@ -272,7 +280,8 @@ func (s *server) routes() {
 		llm, gwFail := s.gateway, s.gateway.writeError
 		// Members of the org (patients and up) and keys with the gateway
 		// scope: a case stakeholder is no user of the org's assistant.
-		caller := orKey(as(identity.RolePatient, "ai.invoke"), auth.ScopeGateway)
+		// A kept principal is confirmed while the body is de-identified.
+		caller := ahead(orKey(as(identity.RolePatient, "ai.invoke"), auth.ScopeGateway))
 		llm.route("POST /llm/v1/messages", caller, handleGateway(gw, recs, gateway.Messages, gwFail), deadline(noDeadline))
 		llm.route("POST /llm/v1/messages/count_tokens", caller, handleGateway(gw, recs, gateway.CountTokens, gwFail))
 		// The org's gateway policy: every member reads it; admins set it.

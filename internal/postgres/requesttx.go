@@ -41,7 +41,17 @@ type RequestTx struct {
 	// statement that confirms the principal, queued first in the request's
 	// first tenant transaction; nil once used or for an opened check.
 	confirm *Confirm
+	// running: the deferred check Confirm runs (or ran) on its own; a
+	// second Confirm waits for its answer instead of returning at once.
+	running *confirmRun
 	db      *DB // a deferred check's, for Confirm
+}
+
+// A confirmRun is a deferred check's run by Confirm: its answer once done
+// is closed.
+type confirmRun struct {
+	done chan struct{}
+	err  error
 }
 
 // A Confirm is a session check deferred to the request's first tenant
@@ -89,21 +99,53 @@ func DeferCheck(db *DB, cred Credential, org string, c Confirm) *RequestTx {
 // when it holds or there is no check left to run. A request answered
 // before its first transaction (a malformed path or query) runs it before
 // the answer, so that no answer rests on a kept principal alone.
+//
+// Callers may run concurrently (a handler that confirms ahead while it
+// works, ConfirmRequestTx, and the answer's writer): while one runs the
+// check, the others wait for its answer and return it.
 func (rt *RequestTx) Confirm(ctx context.Context) error {
 	if rt == nil {
 		return nil
 	}
 	rt.mu.Lock()
-	c := rt.confirm
-	rt.confirm = nil
+	c, run := rt.confirm, rt.running
+	if c != nil {
+		rt.confirm = nil
+		run = &confirmRun{done: make(chan struct{})}
+		rt.running = run
+	}
 	rt.mu.Unlock()
 	if c == nil {
-		return nil
+		if run == nil {
+			return nil // none deferred, or a transaction ran it
+		}
+		select {
+		case <-run.done:
+			return run.err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	b := &pgx.Batch{}
 	QueueBind(b, rt.cred)
 	c.Queue(b)
-	return c.stale(rt.db.Pool.SendBatch(ctx, b).Close())
+	run.err = c.stale(rt.db.Pool.SendBatch(ctx, b).Close())
+	close(run.done)
+	return run.err
+}
+
+// ConfirmRequestTx runs the deferred check ctx carries (RequestTx.Confirm),
+// if any is left: nil when there is none or the principal holds.
+func ConfirmRequestTx(ctx context.Context) error {
+	rt, _ := ctx.Value(requestTxKey{}).(*RequestTx)
+	return rt.Confirm(ctx)
+}
+
+// RequestTxDeferred reports whether ctx carries a deferred check not used
+// yet (RequestTx.Deferred).
+func RequestTxDeferred(ctx context.Context) bool {
+	rt, _ := ctx.Value(requestTxKey{}).(*RequestTx)
+	return rt.Deferred()
 }
 
 // Deferred reports whether rt is a deferred check not yet used (DeferCheck).

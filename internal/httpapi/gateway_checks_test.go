@@ -1,0 +1,127 @@
+package httpapi_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	anthropic "github.com/anthropics/anthropic-sdk-go/v2"
+	"github.com/anthropics/anthropic-sdk-go/v2/option"
+
+	"github.com/wardhq/ward/internal/auth"
+)
+
+// TestGatewayKeptSessionCheck: a session this process checked in full
+// less than 30 s ago reaches the gateway with its kept principal, and the
+// check that it still holds runs while the body is de-identified
+// (need.ahead); nothing goes upstream before it has answered. A principal
+// changed or revoked behind the server's back is found stale, the request
+// is served again after a full check with the body it came with, and a
+// revoked session gets its 401 with nothing sent upstream.
+func TestGatewayKeptSessionCheck(t *testing.T) {
+	g := newGW(t, withUnboundOrgs()) // the SDK sends bearer tokens; DPoP-bound sessions are never kept
+	ctx := context.Background()
+	since := func(before auth.CheckStats) auth.CheckStats {
+		now := g.auth.CheckStats()
+		return auth.CheckStats{Kept: now.Kept - before.Kept, Full: now.Full - before.Full, Stale: now.Stale - before.Stale}
+	}
+	invokes := func() int { return g.auditCount(g.o.ID, "ai.invoke", "success") }
+	plain := g.client(g.o.Prov.Token)
+	withPatient := g.client(g.o.Prov.Token, option.WithHeader("Ward-Patient", g.patient.String()))
+
+	t.Run("kept and confirmed", func(t *testing.T) {
+		if _, err := plain.Messages.New(ctx, chartParams()); err != nil {
+			t.Fatal(err)
+		}
+		before, calls, n := g.auth.CheckStats(), len(g.up.calls()), invokes()
+		for _, c := range []anthropic.Client{plain, withPatient, plain} {
+			msg, err := c.Messages.New(ctx, chartParams())
+			if err != nil {
+				t.Fatal(err)
+			}
+			named(t, "text", textOf(msg))
+		}
+		if d := since(before); d.Kept != 3 || d.Full != 0 || d.Stale != 0 {
+			t.Fatalf("three calls with a principal kept: %+v", d)
+		}
+		if got := len(g.up.calls()) - calls; got != 3 {
+			t.Fatalf("%d upstream calls for three", got)
+		}
+		if got := invokes() - n; got != 3 {
+			t.Fatalf("%d ai.invoke events for three calls", got)
+		}
+		noCanary(t, "the upstream request", g.up.all())
+	})
+
+	t.Run("changed behind the server's back", func(t *testing.T) {
+		for _, c := range []struct {
+			name   string
+			client anthropic.Client
+			role   string
+		}{{"with a patient", withPatient, "lead"}, {"without", plain, "provider"}} {
+			// A role changed by hand: nothing the server sees.
+			if _, err := g.env.Super.Pool.Exec(ctx, `update app.memberships set role = $3
+				where org_id = $1 and user_id = $2`, g.o.ID, g.o.Prov.ID, c.role); err != nil {
+				t.Fatal(err)
+			}
+			before, calls, n := g.auth.CheckStats(), len(g.up.calls()), invokes()
+			msg, err := c.client.Messages.New(ctx, chartParams())
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			named(t, c.name, textOf(msg))
+			if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
+				t.Fatalf("%s: a changed principal: %+v, want kept, found stale, served after a full check", c.name, d)
+			}
+			// Served twice, sent once, with the body it came with.
+			got := g.up.calls()
+			if len(got)-calls != 1 {
+				t.Fatalf("%s: %d upstream calls for one request served twice", c.name, len(got)-calls)
+			}
+			if body := string(got[len(got)-1].Body); !strings.Contains(body, "126 mg/dL") || !placeholderRE.MatchString(body) {
+				t.Fatalf("%s: the request served again sent %q", c.name, body)
+			}
+			if d := invokes() - n; d != 1 {
+				t.Fatalf("%s: %d ai.invoke events for one call", c.name, d)
+			}
+		}
+	})
+
+	t.Run("revoked behind the server's back", func(t *testing.T) {
+		if _, err := plain.Messages.New(ctx, chartParams()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.env.Super.Pool.Exec(ctx, `update app.sessions set revoked_at = now(), revoked_reason = 'logout'
+			where token_hash = sha256($1::bytea)`, []byte(g.o.Prov.Token)); err != nil {
+			t.Fatal(err)
+		}
+		before, calls, n := g.auth.CheckStats(), len(g.up.calls()), invokes()
+		for _, c := range []anthropic.Client{plain, withPatient} {
+			_, err := c.Messages.New(ctx, chartParams())
+			var apiErr *anthropic.Error
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("a revoked session through the gateway: %v", err)
+			}
+		}
+		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 2 {
+			t.Fatalf("a revoked session: %+v, want the kept principal found stale once, then full checks", d)
+		}
+		if got := len(g.up.calls()) - calls; got != 0 {
+			t.Fatalf("%d upstream calls for a revoked session", got)
+		}
+		if got := invokes() - n; got != 0 {
+			t.Fatalf("%d ai.invoke events for a revoked session", got)
+		}
+	})
+}
+
+// named checks a reply names the patient again and holds no placeholder
+// (wantRestored asks more of a call that names the record).
+func named(t *testing.T, where, s string) {
+	t.Helper()
+	if !strings.Contains(s, "Rosalind Vantongeren") || placeholderRE.MatchString(s) {
+		t.Errorf("%s: not restored: %q", where, s)
+	}
+}
