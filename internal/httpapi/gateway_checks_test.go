@@ -87,6 +87,33 @@ func TestGatewayKeptSessionCheck(t *testing.T) {
 				t.Fatalf("%s: %d ai.invoke events for one call", c.name, d)
 			}
 		}
+		// Made a patient by hand, who may not read this record: the
+		// refusal is the full check's, audited once, not also the kept
+		// principal's first pass.
+		denied := func() int { return g.auditCount(g.o.ID, "patient.read", "denied") }
+		if _, err := g.env.Super.Pool.Exec(ctx, `update app.memberships set role = 'patient'
+			where org_id = $1 and user_id = $2`, g.o.ID, g.o.Prov.ID); err != nil {
+			t.Fatal(err)
+		}
+		before, calls, d0 := g.auth.CheckStats(), len(g.up.calls()), denied()
+		_, err := withPatient.Messages.New(ctx, chartParams())
+		var apiErr *anthropic.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
+			t.Fatalf("a record the new role may not read: %v", err)
+		}
+		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
+			t.Fatalf("a demoted principal: %+v, want kept, found stale, served after a full check", d)
+		}
+		if got := denied() - d0; got != 1 {
+			t.Fatalf("%d denied patient.read events for one refused request", got)
+		}
+		if got := len(g.up.calls()) - calls; got != 0 {
+			t.Fatalf("%d upstream calls for a refused record", got)
+		}
+		if _, err := g.env.Super.Pool.Exec(ctx, `update app.memberships set role = 'provider'
+			where org_id = $1 and user_id = $2`, g.o.ID, g.o.Prov.ID); err != nil {
+			t.Fatal(err)
+		}
 	})
 
 	t.Run("revoked behind the server's back", func(t *testing.T) {

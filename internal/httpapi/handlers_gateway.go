@@ -42,6 +42,15 @@ func handleGateway(gw *gateway.Service, recs *records.Service, ep gateway.Endpoi
 				fail(w, r, invalidHeader("Ward-Patient must be a patient id (a UUID)"))
 				return
 			}
+			// The record is read, and a refusal audited, only for a
+			// confirmed principal: one found stale is served again, and
+			// must not leave a refusal behind from its first pass.
+			if c.Confirmed != nil {
+				if err := c.Confirmed(); err != nil {
+					fail(w, r, err)
+					return
+				}
+			}
 			// One round trip for the record; its patient.read event
 			// commits while the gateway de-identifies, and Forward waits
 			// for it before anything goes upstream (Call.Audited).
