@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -330,9 +329,10 @@ func confirmAhead(r *http.Request) func() error {
 	if !auth.DeferredIn(ctx) {
 		return nil
 	}
-	done := make(chan error, 1)
-	go func() { done <- auth.ConfirmIn(ctx) }()
-	return sync.OnceValue(func() error { return <-done })
+	// Concurrent calls share one run of the check and its answer: the
+	// wait is the same call again.
+	go auth.ConfirmIn(ctx) //nolint:errcheck // the wait returns its answer
+	return func() error { return auth.ConfirmIn(ctx) }
 }
 
 // markStale sets r's staleMark for err, if r carries one and err is a

@@ -28,6 +28,14 @@ func TestGatewayKeptSessionCheck(t *testing.T) {
 		return auth.CheckStats{Kept: now.Kept - before.Kept, Full: now.Full - before.Full, Stale: now.Stale - before.Stale}
 	}
 	invokes := func() int { return g.auditCount(g.o.ID, "ai.invoke", "success") }
+	// setRole changes the provider's role by hand: nothing the server sees.
+	setRole := func(role string) {
+		t.Helper()
+		if _, err := g.env.Super.Pool.Exec(ctx, `update app.memberships set role = $3
+			where org_id = $1 and user_id = $2`, g.o.ID, g.o.Prov.ID, role); err != nil {
+			t.Fatal(err)
+		}
+	}
 	plain := g.client(g.o.Prov.Token)
 	withPatient := g.client(g.o.Prov.Token, option.WithHeader("Ward-Patient", g.patient.String()))
 
@@ -61,11 +69,7 @@ func TestGatewayKeptSessionCheck(t *testing.T) {
 			client anthropic.Client
 			role   string
 		}{{"with a patient", withPatient, "lead"}, {"without", plain, "provider"}} {
-			// A role changed by hand: nothing the server sees.
-			if _, err := g.env.Super.Pool.Exec(ctx, `update app.memberships set role = $3
-				where org_id = $1 and user_id = $2`, g.o.ID, g.o.Prov.ID, c.role); err != nil {
-				t.Fatal(err)
-			}
+			setRole(c.role)
 			before, calls, n := g.auth.CheckStats(), len(g.up.calls()), invokes()
 			msg, err := c.client.Messages.New(ctx, chartParams())
 			if err != nil {
@@ -91,10 +95,7 @@ func TestGatewayKeptSessionCheck(t *testing.T) {
 		// refusal is the full check's, audited once, not also the kept
 		// principal's first pass.
 		denied := func() int { return g.auditCount(g.o.ID, "patient.read", "denied") }
-		if _, err := g.env.Super.Pool.Exec(ctx, `update app.memberships set role = 'patient'
-			where org_id = $1 and user_id = $2`, g.o.ID, g.o.Prov.ID); err != nil {
-			t.Fatal(err)
-		}
+		setRole("patient")
 		before, calls, d0 := g.auth.CheckStats(), len(g.up.calls()), denied()
 		_, err := withPatient.Messages.New(ctx, chartParams())
 		var apiErr *anthropic.Error
@@ -110,10 +111,7 @@ func TestGatewayKeptSessionCheck(t *testing.T) {
 		if got := len(g.up.calls()) - calls; got != 0 {
 			t.Fatalf("%d upstream calls for a refused record", got)
 		}
-		if _, err := g.env.Super.Pool.Exec(ctx, `update app.memberships set role = 'provider'
-			where org_id = $1 and user_id = $2`, g.o.ID, g.o.Prov.ID); err != nil {
-			t.Fatal(err)
-		}
+		setRole("provider")
 	})
 
 	t.Run("revoked behind the server's back", func(t *testing.T) {
