@@ -32,8 +32,10 @@ type checks struct {
 	mu sync.Mutex
 	m  map[checkKey]checkEntry
 	// kept, full and stale count checks served from memory, full checks,
-	// and kept principals a deferred check found stale.
-	kept, full, stale atomic.Uint64
+	// and kept principals a deferred check found stale; alone, the
+	// deferred checks no transaction of the request took over (run in a
+	// round trip of their own).
+	kept, full, stale, alone atomic.Uint64
 }
 
 // checkKey is what a check resolves: the credential's hash, the org hint
@@ -96,11 +98,13 @@ type CheckStats struct {
 	Kept  uint64 // served with a kept principal, confirmed in the request's transaction
 	Full  uint64 // full checks (app.whoami on their own or opening the request's transaction)
 	Stale uint64 // kept principals found stale (the request served again after a full check)
+	Alone uint64 // kept principals confirmed in a round trip of their own, not in the request's transaction
 }
 
 // CheckStats returns the counts of session checks.
 func (s *Service) CheckStats() CheckStats {
-	return CheckStats{Kept: s.checks.kept.Load(), Full: s.checks.full.Load(), Stale: s.checks.stale.Load()}
+	return CheckStats{Kept: s.checks.kept.Load(), Full: s.checks.full.Load(), Stale: s.checks.stale.Load(),
+		Alone: s.checks.alone.Load()}
 }
 
 // WriteMetrics writes the session checks' counts in the Prometheus text
@@ -114,6 +118,9 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	fmt.Fprintf(w, "# HELP ward_session_checks_stale_total Kept principals the database no longer confirmed "+
 		"(the request was served again after a full check).\n")
 	fmt.Fprintf(w, "# TYPE ward_session_checks_stale_total counter\nward_session_checks_stale_total %d\n", st.Stale)
+	fmt.Fprintf(w, "# HELP ward_session_checks_alone_total Kept principals confirmed in a round trip of their own "+
+		"(no transaction of the request took the check over).\n")
+	fmt.Fprintf(w, "# TYPE ward_session_checks_alone_total counter\nward_session_checks_alone_total %d\n", st.Alone)
 }
 
 // remember keeps a full check's principal: a session's (the routes served
@@ -147,7 +154,7 @@ func (s *Service) CachedInTx(ctx context.Context, token, orgHint, binding string
 	p.AMR, p.Scopes = slices.Clone(p.AMR), slices.Clone(p.Scopes)
 	cred := postgres.Credential{Hash: k.hash, Org: orgHint, Request: identity.RequestFrom(ctx).ID, DPoP: binding}
 	rt := postgres.DeferCheck(s.db, cred, p.OrgID.String(), postgres.Confirm{Queue: e.row.queueExpect,
-		Stale: func() { s.checks.drop(k) }})
+		Stale: func() { s.checks.drop(k) }, Alone: func() { s.checks.alone.Add(1) }})
 	return p, Check{rt}, true
 }
 

@@ -25,7 +25,8 @@ func TestGatewayKeptSessionCheck(t *testing.T) {
 	ctx := context.Background()
 	since := func(before auth.CheckStats) auth.CheckStats {
 		now := g.auth.CheckStats()
-		return auth.CheckStats{Kept: now.Kept - before.Kept, Full: now.Full - before.Full, Stale: now.Stale - before.Stale}
+		return auth.CheckStats{Kept: now.Kept - before.Kept, Full: now.Full - before.Full, Stale: now.Stale - before.Stale,
+			Alone: now.Alone - before.Alone}
 	}
 	invokes := func() int { return g.auditCount(g.o.ID, "ai.invoke", "success") }
 	// setRole changes the provider's role by hand: nothing the server sees.
@@ -53,6 +54,12 @@ func TestGatewayKeptSessionCheck(t *testing.T) {
 		}
 		if d := since(before); d.Kept != 3 || d.Full != 0 || d.Stale != 0 {
 			t.Fatalf("three calls with a principal kept: %+v", d)
+		}
+		// Without a record the check runs on its own, beside the
+		// de-identification; with one, the record's read confirms it in
+		// the same round trip.
+		if d := since(before); d.Alone != 2 {
+			t.Fatalf("%d kept principals confirmed on their own, want 2 (the call with a patient confirms in its read)", d.Alone)
 		}
 		if got := len(g.up.calls()) - calls; got != 3 {
 			t.Fatalf("%d upstream calls for three", got)

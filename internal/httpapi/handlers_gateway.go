@@ -18,10 +18,11 @@ import (
 // /llm/v1/messages/count_tokens): the body is read whole (the surface caps
 // it at 32 MB: 413 above), the patient the Ward-Patient header names is
 // loaded under the caller's credential (an audited read; RLS decides), and
-// the gateway de-identifies, forwards and re-identifies. The read's event
-// commits, and a kept principal is confirmed (need.ahead), concurrently
-// with the de-identification; nothing goes upstream before both have. Errors are in the Anthropic shape (the surface's
-// encoder).
+// the gateway de-identifies, forwards and re-identifies. A kept principal
+// (need.ahead) is confirmed in the record's round trip, or, without a
+// record, concurrently with the de-identification; the read's event
+// commits concurrently with it too; nothing goes upstream before both
+// have. Errors are in the Anthropic shape (the surface's encoder).
 func handleGateway(gw *gateway.Service, recs *records.Service, ep gateway.Endpoint, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
@@ -30,10 +31,7 @@ func handleGateway(gw *gateway.Service, recs *records.Service, ep gateway.Endpoi
 			return
 		}
 		keepBody(r, body)
-		// A kept principal (need.ahead) is confirmed while the gateway
-		// de-identifies; Forward waits for it before anything goes
-		// upstream (Call.Confirmed).
-		c := gateway.Call{Body: body, Header: r.Header, Query: r.URL.RawQuery, Confirmed: confirmAhead(r)}
+		c := gateway.Call{Body: body, Header: r.Header, Query: r.URL.RawQuery}
 		switch vals := r.Header.Values("Ward-Patient"); len(vals) {
 		case 0:
 		case 1:
@@ -42,18 +40,12 @@ func handleGateway(gw *gateway.Service, recs *records.Service, ep gateway.Endpoi
 				fail(w, r, invalidHeader("Ward-Patient must be a patient id (a UUID)"))
 				return
 			}
-			// The record is read, and a refusal audited, only for a
-			// confirmed principal: one found stale is served again, and
-			// must not leave a refusal behind from its first pass.
-			if c.Confirmed != nil {
-				if err := c.Confirmed(); err != nil {
-					fail(w, r, err)
-					return
-				}
-			}
-			// One round trip for the record; its patient.read event
-			// commits while the gateway de-identifies, and Forward waits
-			// for it before anything goes upstream (Call.Audited).
+			// One round trip for the record, which confirms a kept
+			// principal (need.ahead) first: a stale one reads nothing and
+			// leaves no refusal behind from this first pass. The read's
+			// patient.read event commits while the gateway de-identifies,
+			// and Forward waits for it before anything goes upstream
+			// (Call.Audited).
 			p, audited, err := recs.OpenPatient(r.Context(), id)
 			if err != nil {
 				fail(w, r, err)
@@ -66,6 +58,10 @@ func handleGateway(gw *gateway.Service, recs *records.Service, ep gateway.Endpoi
 			fail(w, r, invalidHeader("send one Ward-Patient header"))
 			return
 		}
+		// A kept principal no read confirmed is confirmed while the
+		// gateway de-identifies; Forward waits for it before anything goes
+		// upstream (Call.Confirmed).
+		c.Confirmed = confirmAhead(r)
 		if err := gw.Forward(r.Context(), ep, c, w); err != nil {
 			fail(w, r, err)
 		}

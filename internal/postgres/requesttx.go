@@ -58,10 +58,14 @@ type confirmRun struct {
 // transaction (DeferCheck): Queue queues, after the transaction's binding,
 // the statement that resolves the credential and refuses with
 // CodeStalePrincipal unless it resolves to the principal the server holds
-// (app.stale_principal(), migration 00139); Stale is called when it refused.
+// (app.stale_principal(), migration 00139); Stale is called when it refused;
+// Alone (nil: nothing) when the check runs on its own (RequestTx.Confirm),
+// in a round trip of its own, because no transaction of the request took
+// it over.
 type Confirm struct {
 	Queue func(b *pgx.Batch)
 	Stale func()
+	Alone func()
 }
 
 // CodeStalePrincipal is app.stale_principal()'s refusal: the credential no
@@ -126,6 +130,9 @@ func (rt *RequestTx) Confirm(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+	if c.Alone != nil {
+		c.Alone()
+	}
 	b := &pgx.Batch{}
 	QueueBind(b, rt.cred)
 	c.Queue(b)
@@ -139,6 +146,25 @@ func (rt *RequestTx) Confirm(ctx context.Context) error {
 func ConfirmRequestTx(ctx context.Context) error {
 	rt, _ := ctx.Value(requestTxKey{}).(*RequestTx)
 	return rt.Confirm(ctx)
+}
+
+// QueueConfirm takes over the deferred check ctx carries (DeferCheck), if
+// there is one not used yet that cred may continue: it queues on b, right
+// after the binding b must already hold, the statement that confirms the
+// principal, so that a caller running its own transaction on its own
+// connection (not through InTenantTx or InTenantBatch) confirms in the same
+// round trip as its first statements. It returns the mapping of that
+// batch's error: ErrStalePrincipal (and the check's Stale called) when the
+// check refused, the error itself otherwise. Without such a check it queues
+// nothing and the mapping returns errors unchanged.
+func QueueConfirm(ctx context.Context, cred Credential, b *pgx.Batch) func(error) error {
+	rt, _ := ctx.Value(requestTxKey{}).(*RequestTx)
+	c := rt.takeConfirmIf(cred)
+	if c == nil {
+		return func(err error) error { return err }
+	}
+	c.Queue(b)
+	return c.stale
 }
 
 // RequestTxDeferred reports whether ctx carries a deferred check not used
@@ -273,6 +299,14 @@ func (rt *RequestTx) End(ctx context.Context) {
 	if conn, durable := rt.take(nil); conn != nil {
 		finish(ctx, conn, true, durable, false)
 	}
+}
+
+// takeConfirmIf is takeConfirm on a RequestTx that may be nil.
+func (rt *RequestTx) takeConfirmIf(cred Credential) *Confirm {
+	if rt == nil {
+		return nil
+	}
+	return rt.takeConfirm(cred)
 }
 
 // takeConfirm returns a deferred check, and forgets it, when cred may

@@ -495,10 +495,19 @@ func (s *Service) OpenPatient(ctx context.Context, id uuid.UUID) (p Patient, aud
 	b := &pgx.Batch{}
 	b.Queue("begin")
 	postgres.QueueBind(b, c.cred())
+	// A kept principal's deferred check runs first in this round trip; a
+	// refusal reads nothing and audits no denial (the request is served
+	// again after a full check).
+	confirmed := postgres.QueueConfirm(ctx, c.cred(), b)
 	keys := s.keys.QueueOrg(b, c.p.OrgID)
 	var read patientRead
 	b.Queue(getPatientSQL, c.p.OrgID, id).Query(read.scan())
-	p, err = read.open(keys, conn.SendBatch(ctx, b).Close())
+	batchErr := confirmed(conn.SendBatch(ctx, b).Close())
+	if errors.Is(batchErr, postgres.ErrStalePrincipal) {
+		end(false)
+		return Patient{}, nil, batchErr
+	}
+	p, err = read.open(keys, batchErr)
 	if err != nil {
 		end(false)
 		if err = mapErr("get patient", err); err == ErrNotFound {
