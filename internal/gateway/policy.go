@@ -354,6 +354,16 @@ func (l *orgLimiter) take(org uuid.UUID, pol Policy, now time.Time) (time.Durati
 	return time.Duration(wait * float64(time.Minute)), false
 }
 
+// give returns a call take admitted that turned out not to be one (its
+// principal was not confirmed: the request is served again, and takes
+// again).
+func (l *orgLimiter) give(org uuid.UUID, pol Policy, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.refill(org, pol, now)
+	b.requests = math.Min(float64(pol.RequestsPerMinute), b.requests+1)
+}
+
 // charge takes a finished call's tokens from org's bucket.
 func (l *orgLimiter) charge(org uuid.UUID, pol Policy, tokens int64, now time.Time) {
 	if tokens <= 0 {

@@ -341,12 +341,16 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 
 	// The caller's principal is confirmed, and the record's read is
 	// audited, before anything derived from them leaves; both ran while
-	// the body was de-identified.
-	for _, wait := range []func() error{c.Confirmed, c.Audited} {
-		if wait == nil {
-			continue
+	// the body was de-identified. A principal not confirmed made no call:
+	// its request is served again (or refused) and takes its own.
+	if c.Confirmed != nil {
+		if err := c.Confirmed(); err != nil {
+			s.limits.give(p.OrgID, pol, s.now())
+			return err
 		}
-		if err := wait(); err != nil {
+	}
+	if c.Audited != nil {
+		if err := c.Audited(); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
 
 	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/gateway"
 )
 
 // TestGatewayKeptSessionCheck: a session this process checked in full
@@ -119,6 +120,32 @@ func TestGatewayKeptSessionCheck(t *testing.T) {
 			t.Fatalf("%d upstream calls for a refused record", got)
 		}
 		setRole("provider")
+	})
+
+	// A stale first pass is no call: it gives back what it took of the
+	// org's request budget, so the request served again is not refused
+	// by the limit its own first pass spent.
+	t.Run("a stale pass takes no call of the rate limit", func(t *testing.T) {
+		g.setPolicy(gateway.Policy{Providers: []string{"anthropic"}, RequestsPerMinute: 2})
+		defer g.setPolicy(gateway.Policy{Providers: []string{"anthropic"}})
+		once := g.client(g.o.Prov.Token, option.WithMaxRetries(0))
+		if _, err := once.Messages.New(ctx, chartParams()); err != nil { // one of two
+			t.Fatal(err)
+		}
+		setRole("lead")
+		defer setRole("provider")
+		before := g.auth.CheckStats()
+		if _, err := once.Messages.New(ctx, chartParams()); err != nil { // two of two, served twice
+			t.Fatalf("the second call of two in a minute, found stale once: %v", err)
+		}
+		if d := since(before); d.Stale != 1 {
+			t.Fatalf("the call was not found stale: %+v", d)
+		}
+		_, err := once.Messages.New(ctx, chartParams())
+		var apiErr *anthropic.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("a third call in the minute: %v, want 429", err)
+		}
 	})
 
 	t.Run("revoked behind the server's back", func(t *testing.T) {
