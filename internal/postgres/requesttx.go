@@ -159,7 +159,7 @@ func ConfirmRequestTx(ctx context.Context) error {
 // nothing and the mapping returns errors unchanged.
 func QueueConfirm(ctx context.Context, cred Credential, b *pgx.Batch) func(error) error {
 	rt, _ := ctx.Value(requestTxKey{}).(*RequestTx)
-	c := rt.takeConfirmIf(cred)
+	c := rt.takeConfirm(cred)
 	if c == nil {
 		return func(err error) error { return err }
 	}
@@ -301,17 +301,12 @@ func (rt *RequestTx) End(ctx context.Context) {
 	}
 }
 
-// takeConfirmIf is takeConfirm on a RequestTx that may be nil.
-func (rt *RequestTx) takeConfirmIf(cred Credential) *Confirm {
+// takeConfirm returns a deferred check, and forgets it, when cred may
+// continue it; else nil, and the check stays for Confirm. It is safe on nil.
+func (rt *RequestTx) takeConfirm(cred Credential) *Confirm {
 	if rt == nil {
 		return nil
 	}
-	return rt.takeConfirm(cred)
-}
-
-// takeConfirm returns a deferred check, and forgets it, when cred may
-// continue it; else nil, and the check stays for Confirm.
-func (rt *RequestTx) takeConfirm(cred Credential) *Confirm {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	c := rt.confirm
