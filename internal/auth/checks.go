@@ -86,10 +86,14 @@ func (c *checks) put(k checkKey, e checkEntry) {
 	c.m[k] = e
 }
 
-func (c *checks) drop(k checkKey) {
+// drop forgets the entry for k that was kept at at, found stale; an entry a
+// full check kept since (a concurrent request served again) stays.
+func (c *checks) drop(k checkKey, at time.Time) {
 	c.stale.Add(1)
 	c.mu.Lock()
-	delete(c.m, k)
+	if e, ok := c.m[k]; ok && e.at.Equal(at) {
+		delete(c.m, k)
+	}
 	c.mu.Unlock()
 }
 
@@ -142,11 +146,14 @@ func (s *Service) remember(cred postgres.Credential, p identity.Principal, w who
 // no longer holds (the principal is then forgotten; the caller serves the
 // request again after AuthenticateInTx). ok is false when there is no
 // such principal. binding is as for Authenticate; DPoP-bound requests go
-// through AuthenticateDPoPInTx.
-func (s *Service) CachedInTx(ctx context.Context, token, orgHint, binding string) (identity.Principal, Check, bool) {
+// through AuthenticateDPoPInTx. A principal accept (nil: any) refuses is
+// not served (ok false, not counted as kept): the route's own refusal is a
+// full check's to decide and audit.
+func (s *Service) CachedInTx(ctx context.Context, token, orgHint, binding string,
+	accept func(identity.Principal) bool) (identity.Principal, Check, bool) {
 	k := checkKey{identity.HashToken(token), orgHint, binding}
 	e, ok := s.checks.get(k, time.Now())
-	if !ok {
+	if !ok || accept != nil && !accept(e.p) {
 		return identity.Principal{}, Check{}, false
 	}
 	s.checks.kept.Add(1)
@@ -154,7 +161,7 @@ func (s *Service) CachedInTx(ctx context.Context, token, orgHint, binding string
 	p.AMR, p.Scopes = slices.Clone(p.AMR), slices.Clone(p.Scopes)
 	cred := postgres.Credential{Hash: k.hash, Org: orgHint, Request: identity.RequestFrom(ctx).ID, DPoP: binding}
 	rt := postgres.DeferCheck(s.db, cred, p.OrgID.String(), postgres.Confirm{Queue: e.row.queueExpect,
-		Stale: func() { s.checks.drop(k) }, Alone: func() { s.checks.alone.Add(1) }})
+		Stale: func() { s.checks.drop(k, e.at) }, Alone: func() { s.checks.alone.Add(1) }})
 	return p, Check{rt}, true
 }
 

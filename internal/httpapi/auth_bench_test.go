@@ -202,14 +202,14 @@ func BenchmarkAuthenticate(b *testing.B) {
 			// batch (app.whoami compared after the binding, one round trip):
 			// minus baseline-rls-read, what the check adds to such a
 			// request once the credential has been seen
-			p, rt, ok := w.auth.CachedInTx(ctx, o.Admin.Token, "", "")
+			p, rt, ok := w.auth.CachedInTx(ctx, o.Admin.Token, "", "", nil)
 			if !ok {
 				// kept for 30 s: a full check again, as a client's
 				// requests would meet one every 30 s
 				if _, err := w.auth.Authenticate(ctx, o.Admin.Token, "", ""); err != nil {
 					return err
 				}
-				p, rt, ok = w.auth.CachedInTx(ctx, o.Admin.Token, "", "")
+				p, rt, ok = w.auth.CachedInTx(ctx, o.Admin.Token, "", "", nil)
 			}
 			if !ok || !rt.Deferred() {
 				return errors.New("the admin's principal is not kept")

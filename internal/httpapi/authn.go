@@ -56,13 +56,18 @@ type need struct {
 	// resolved once per request. A DPoP proof's jti is committed whatever
 	// the request's transaction does (a savepoint follows the check).
 	inTx bool
-	// ahead marks the routes that read their whole body and then work
-	// before anything leaves the server (the LLM gateway): a credential
-	// this process resolved in full less than 30 s ago is served at once
-	// with its kept principal, and the handler runs the deferred check
-	// concurrently with its own work (confirmAhead), waiting for it before
-	// anything leaves; it keeps its body (keepBody) so that a request whose
-	// kept principal no longer holds is served again after a full check.
+	// ahead marks the routes that read their whole body first: a
+	// credential this process resolved in full less than 30 s ago is
+	// served at once with its kept principal, its check deferred. The LLM
+	// gateway runs that check concurrently with its own work
+	// (confirmAhead), waiting for it before anything leaves; the JSON
+	// routes that decode a body and then go to their first tenant
+	// transaction, with no call out before it, leave it to that
+	// transaction, which confirms the principal before any of its
+	// statements (postgres.DeferCheck) — so a write is never committed on
+	// a stale principal's word, and never twice. Either keeps its body
+	// (keepBody; decode does) so that a request whose kept principal no
+	// longer holds is served again after a full check.
 	ahead bool
 }
 
@@ -96,6 +101,10 @@ func (n need) check(p identity.Principal, now time.Time) error {
 	}
 	return nil
 }
+
+// admits reports whether n.check passes p now: the kept principals a route
+// may be served with (auth.Service.CachedInTx).
+func (n need) admits(p identity.Principal) bool { return n.check(p, time.Now()) == nil }
 
 func forbidden(code, msg string) error {
 	return &publicError{status: http.StatusForbidden, code: code, msg: msg}
@@ -182,7 +191,7 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 		p, err = s.deps.Auth.AuthenticateDPoP(r.Context(), c.token, org, proof)
 	case n.inTx && cached:
 		var ok bool
-		if p, rt, ok = s.deps.Auth.CachedInTx(r.Context(), c.token, org, binding); !ok || n.check(p, time.Now()) != nil {
+		if p, rt, ok = s.deps.Auth.CachedInTx(r.Context(), c.token, org, binding, n.admits); !ok {
 			// None kept, or one the route refuses (which a full check
 			// decides, and audits).
 			p, rt, err = s.deps.Auth.AuthenticateInTx(r.Context(), c.token, org, binding)
@@ -191,7 +200,7 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 		p, rt, err = s.deps.Auth.AuthenticateInTx(r.Context(), c.token, org, binding)
 	case n.ahead && cached:
 		var ok bool
-		if p, rt, ok = s.deps.Auth.CachedInTx(r.Context(), c.token, org, binding); !ok || n.check(p, time.Now()) != nil {
+		if p, rt, ok = s.deps.Auth.CachedInTx(r.Context(), c.token, org, binding, n.admits); !ok {
 			// The check is the handler's to confirm; with none kept (or
 			// one the route refuses) it is a full one, closed at once: the
 			// handler reads a body and calls out before its transactions.

@@ -30,6 +30,7 @@ func decode(r *http.Request, v any) error {
 	if err != nil {
 		return bodyError(err)
 	}
+	keepBody(r, b) // for a request served again after a stale kept principal (need.ahead)
 	if err := checkJSON(b); err != nil {
 		return err
 	}
@@ -102,6 +103,7 @@ func decodeMergePatch(r *http.Request, v *map[string]any) error {
 	if err != nil {
 		return bodyError(err)
 	}
+	keepBody(r, b)
 	if err := checkJSON(b); err != nil {
 		return err
 	}

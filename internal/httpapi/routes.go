@@ -54,9 +54,10 @@ func inTx(n need) need {
 	return n
 }
 
-// ahead is n for a route that reads its whole body and works before
-// anything leaves the server, confirming a kept principal meanwhile
-// (need.ahead).
+// ahead is n for a route that reads its whole body first and confirms a
+// kept principal while it works (the gateway) or in its first tenant
+// transaction (a JSON route that makes no call out before it), see
+// need.ahead. TestKeptBodyRoutes holds every such JSON route to it.
 func ahead(n need) need {
 	n.ahead = true
 	return n
@@ -204,13 +205,13 @@ func (s *server) routes() {
 
 	// Patient records.
 	api.route("GET /v1/patients", inTx(session), handlePatientList(recs, fail))
-	api.route("POST /v1/patients", as(lead, "patient.create"), handlePatientCreate(recs, fail))
-	api.route("POST /v1/patients/search", session, handlePatientSearch(recs, fail))
+	api.route("POST /v1/patients", ahead(as(lead, "patient.create")), handlePatientCreate(recs, fail))
+	api.route("POST /v1/patients/search", ahead(session), handlePatientSearch(recs, fail))
 	api.route("GET /v1/patients/{id}", inTx(session), handlePatientGet(recs, fail))
-	api.route("PUT /v1/patients/{id}", session, handlePatientUpdate(recs, fail))
-	api.route("PATCH /v1/patients/{id}", session, handlePatientPatch(recs, fail))
+	api.route("PUT /v1/patients/{id}", ahead(session), handlePatientUpdate(recs, fail))
+	api.route("PATCH /v1/patients/{id}", ahead(session), handlePatientPatch(recs, fail))
 	api.route("GET /v1/patients/{id}/entries", inTx(session), handleEntryList(recs, fail))
-	api.route("POST /v1/patients/{id}/entries", session, handleEntryCreate(recs, fail))
+	api.route("POST /v1/patients/{id}/entries", ahead(session), handleEntryCreate(recs, fail))
 	api.route("PUT /v1/patients/{id}/care-team/{user_id}", as(lead, "care_team.assign"), handleCareTeamAssign(recs, fail))
 	api.route("DELETE /v1/patients/{id}/care-team/{user_id}", as(lead, "care_team.unassign"), handleCareTeamUnassign(recs, fail))
 	api.route("PUT /v1/patients/{id}/users/{user_id}", as(lead, "patient_link.create"), handlePatientLink(recs, fail))
@@ -220,11 +221,11 @@ func (s *server) routes() {
 	// their grants on each case; the database decides.
 	if cs := s.deps.Cases; cs != nil {
 		upload := []routeOption{bodyLimit(maxUploadBytes), deadline(noDeadline)}
-		api.route("POST /v1/cases", session, handleCaseCreate(cs, fail))
+		api.route("POST /v1/cases", ahead(session), handleCaseCreate(cs, fail))
 		api.route("GET /v1/cases", inTx(session), handleCaseList(cs, fail))
-		api.route("POST /v1/cases/search", session, handleCaseSearch(cs, fail))
+		api.route("POST /v1/cases/search", ahead(session), handleCaseSearch(cs, fail))
 		api.route("GET /v1/cases/{id}", inTx(session), handleCaseGet(cs, fail))
-		api.route("PATCH /v1/cases/{id}", session, handleCasePatch(cs, fail))
+		api.route("PATCH /v1/cases/{id}", ahead(session), handleCasePatch(cs, fail))
 		api.route("GET /v1/cases/{id}/members", inTx(session), handleCaseMemberList(cs, fail))
 		api.route("PUT /v1/cases/{id}/members/{user_id}", session, handleCaseMemberSet(cs, fail))
 		api.route("DELETE /v1/cases/{id}/members/{user_id}", session, handleCaseMemberRevoke(cs, fail))
@@ -242,7 +243,7 @@ func (s *server) routes() {
 		api.route("GET /v1/documents/{id}/content", session, handleDownload(cs, fail), deadline(noDeadline))
 		api.route("POST /v1/documents/{id}/accept", session, handleDocumentAccept(cs, fail))
 		api.route("GET /v1/documents/{id}/comments", inTx(session), handleCommentList(cs, fail))
-		api.route("POST /v1/documents/{id}/comments", session, handleCommentAdd(cs, fail))
+		api.route("POST /v1/documents/{id}/comments", ahead(session), handleCommentAdd(cs, fail))
 		// Legal holds: on the org, a patient or a case (admins, step-up).
 		api.route("POST /v1/legal-holds", stepUp(as(admin, "legal_hold.place")), handleHoldPlace(cs, fail))
 		api.route("GET /v1/legal-holds", as(admin, "legal_hold.list"), handleHoldList(cs, fail))

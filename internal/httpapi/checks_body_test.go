@@ -1,0 +1,180 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wardhq/ward/internal/auth"
+)
+
+// TestKeptBodyRoutes: the JSON routes that decode a body and then go to
+// their first tenant transaction (need.ahead, every one routes.go marks so
+// besides the gateway's) serve a session this process checked less than
+// 30 s ago with its kept principal, and that transaction takes the check
+// over: no full check, no check in a round trip of its own. A principal
+// changed behind the server's back is found stale before any of the
+// transaction's statements runs, and the request is served again after a
+// full check with the body it sent: written once, or refused when the
+// change took the right away; a revoked session writes nothing.
+func TestKeptBodyRoutes(t *testing.T) {
+	w := newWorld(t, withUnboundOrgs())
+	o := w.createOrg("Kept Body")
+	w.populate(o, "kbr")
+	ctx := context.Background()
+	var kase caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Kept claim"},
+		http.StatusCreated, &kase)
+	var doc docJSON
+	w.do("POST", "/v1/cases/"+kase.ID.String()+"/documents", o.Lead.Token, map[string]any{"type": "mri_report",
+		"description": "knee", "due_at": time.Now().Add(48 * time.Hour)}, http.StatusCreated, &doc)
+	p1, p2 := "/v1/patients/"+o.P1.String(), "/v1/patients/"+o.P2.String()
+	entry := func(name string) map[string]any {
+		return map[string]any{"kind": "food", "name": name, "observed_at": time.Now().UTC().Format(time.RFC3339)}
+	}
+	since := func(before auth.CheckStats) auth.CheckStats {
+		now := w.auth.CheckStats()
+		return auth.CheckStats{Kept: now.Kept - before.Kept, Full: now.Full - before.Full,
+			Stale: now.Stale - before.Stale, Alone: now.Alone - before.Alone}
+	}
+
+	routes := []struct {
+		pattern, path string
+		body          any
+		want          int
+	}{
+		{"POST /v1/patients", "/v1/patients", map[string]any{"name": "Kept New", "mrn": "KBR-9"}, http.StatusCreated},
+		{"POST /v1/patients/search", "/v1/patients/search", map[string]any{"mrn": "KBR-9"}, http.StatusOK},
+		{"PUT /v1/patients/{id}", p2, map[string]any{"name": "Patient Two", "dob": "1981-05-06", "phone": "",
+			"email": "", "address": "", "mrn": "kbr-MRN-2", "identifiers": map[string]string{}}, http.StatusOK},
+		{"PATCH /v1/patients/{id}", p2, map[string]any{"phone": "+1 555 0100"}, http.StatusOK},
+		{"POST /v1/patients/{id}/entries", p1 + "/entries", entry("Oats"), http.StatusCreated},
+		{"POST /v1/cases", "/v1/cases", map[string]any{"patient_id": o.P2, "title": "Second"}, http.StatusCreated},
+		{"POST /v1/cases/search", "/v1/cases/search", map[string]any{"reference": "none"}, http.StatusOK},
+		{"PATCH /v1/cases/{id}", "/v1/cases/" + kase.ID.String(), map[string]any{"title": "Renamed"}, http.StatusOK},
+		{"POST /v1/documents/{id}/comments", "/v1/documents/" + doc.ID.String() + "/comments",
+			map[string]any{"body": "when?"}, http.StatusCreated},
+	}
+
+	t.Run("every such route is here", func(t *testing.T) {
+		src, err := os.ReadFile("routes.go")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var marked, tested []string
+		for _, m := range regexp.MustCompile(`api\.route\("([A-Z]+ [^"]+)", ahead\(`).FindAllStringSubmatch(string(src), -1) {
+			marked = append(marked, m[1])
+		}
+		for _, r := range routes {
+			tested = append(tested, r.pattern)
+		}
+		slices.Sort(marked)
+		slices.Sort(tested)
+		if !slices.Equal(marked, tested) {
+			t.Errorf("JSON routes marked ahead in routes.go %v, tested here %v", marked, tested)
+		}
+	})
+
+	t.Run("kept, confirmed in the first transaction", func(t *testing.T) {
+		w.do("GET", "/v1/patients", o.Lead.Token, nil, http.StatusOK, nil) // a full check: kept
+		for _, r := range routes {
+			before := w.auth.CheckStats()
+			method, _, _ := strings.Cut(r.pattern, " ")
+			if resp, body := w.request(method, r.path, o.Lead.Token, r.body); resp.StatusCode != r.want {
+				t.Fatalf("%s: %d %s", r.pattern, resp.StatusCode, body)
+			}
+			if d := since(before); d.Kept != 1 || d.Full != 0 || d.Alone != 0 || d.Stale != 0 {
+				t.Errorf("%s with a kept session: %+v, want one kept check taken over by its transaction", r.pattern, d)
+			}
+		}
+		// A body refused before any transaction is confirmed on its own
+		// before the answer, and answered.
+		before := w.auth.CheckStats()
+		if resp, body := w.request("POST", p1+"/entries", o.Lead.Token, map[string]any{"kind": 1}); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("malformed entry: %d %s", resp.StatusCode, body)
+		}
+		if d := since(before); d.Kept != 1 || d.Alone != 1 || d.Stale != 0 {
+			t.Errorf("malformed entry with a kept session: %+v, want its check alone", d)
+		}
+	})
+
+	t.Run("a kept principal the route refuses is no kept check", func(t *testing.T) {
+		w.do("GET", "/v1/patients", o.Prov2.Token, nil, http.StatusOK, nil) // kept
+		before := w.auth.CheckStats()
+		if resp, body := w.request("POST", "/v1/patients", o.Prov2.Token, map[string]any{"name": "No", "mrn": "KBR-N"}); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("a provider creates a patient: %d %s", resp.StatusCode, body)
+		}
+		if d := since(before); d.Kept != 0 || d.Full != 1 {
+			t.Errorf("a route refusing the kept principal: %+v, want no kept check and one full check", d)
+		}
+	})
+
+	entries := func() int {
+		var list struct {
+			Entries []struct{} `json:"entries"`
+		}
+		w.do("GET", p1+"/entries", o.Admin.Token, nil, http.StatusOK, &list)
+		return len(list.Entries)
+	}
+
+	t.Run("stale, served again with its body: written once", func(t *testing.T) {
+		w.do("GET", "/v1/patients", o.Lead.Token, nil, http.StatusOK, nil)
+		n := entries()
+		// A change the database sees and the kept principal does not.
+		if _, err := w.env.Super.Pool.Exec(ctx, `update app.sessions set amr = array_append(amr, 'passkey')
+			where token_hash = sha256($1::bytea)`, []byte(o.Lead.Token)); err != nil {
+			t.Fatal(err)
+		}
+		before := w.auth.CheckStats()
+		w.do("POST", p1+"/entries", o.Lead.Token, entry("Served again"), http.StatusCreated, nil)
+		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
+			t.Errorf("a stale kept principal: %+v, want kept, stale, then a full check", d)
+		}
+		if got := entries() - n; got != 1 {
+			t.Errorf("%d entries written for one request served again (want 1)", got)
+		}
+	})
+
+	t.Run("stale, the right taken away: nothing written", func(t *testing.T) {
+		w.do("GET", "/v1/patients", o.Lead.Token, nil, http.StatusOK, nil)
+		var before struct {
+			Patients []struct{} `json:"patients"`
+		}
+		w.do("GET", "/v1/patients", o.Admin.Token, nil, http.StatusOK, &before)
+		if _, err := w.env.Super.Pool.Exec(ctx, `update app.memberships set role = 'provider'
+			where user_id = $1 and org_id = $2`, o.Lead.ID, o.ID); err != nil {
+			t.Fatal(err)
+		}
+		resp, body := w.request("POST", "/v1/patients", o.Lead.Token, map[string]any{"name": "Never", "mrn": "KBR-X"})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a lead demoted behind the server's back creates a patient: %d %s", resp.StatusCode, body)
+		}
+		var after struct {
+			Patients []struct{} `json:"patients"`
+		}
+		w.do("GET", "/v1/patients", o.Admin.Token, nil, http.StatusOK, &after)
+		if len(after.Patients) != len(before.Patients) {
+			t.Errorf("patients %d then %d", len(before.Patients), len(after.Patients))
+		}
+	})
+
+	t.Run("revoked: nothing written", func(t *testing.T) {
+		w.do("GET", "/v1/patients", o.Prov.Token, nil, http.StatusOK, nil)
+		n := entries()
+		if _, err := w.env.Super.Pool.Exec(ctx, `update app.sessions set revoked_at = now(), revoked_reason = 'logout'
+			where token_hash = sha256($1::bytea)`, []byte(o.Prov.Token)); err != nil {
+			t.Fatal(err)
+		}
+		if resp, body := w.request("POST", p1+"/entries", o.Prov.Token, entry("Revoked")); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("a revoked kept session writes an entry: %d %s", resp.StatusCode, body)
+		}
+		if got := entries() - n; got != 0 {
+			t.Errorf("%d entries written by a revoked session", got)
+		}
+	})
+}
