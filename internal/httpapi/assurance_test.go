@@ -78,12 +78,13 @@ func TestAssurancePolicyMatrix(t *testing.T) {
 	w.populate(o, "mx")
 	members := map[identity.Role]*member{identity.RoleAdmin: o.Admin, identity.RoleLead: o.Lead,
 		identity.RoleProvider: o.Prov, identity.RolePatient: o.PatUser}
-	base := time.Now()
 	secrets, codes := map[identity.Role]string{}, map[identity.Role][]string{}
 	devices := map[identity.Role]*device{}
 	for role, m := range members {
 		tok := w.signInAAL1(m.Email, o.ID)
-		secrets[role] = w.enrolTOTPAt(&tok, base.Add(-30*time.Second))
+		// The code of the step before now, taken now: a fixed time taken
+		// before the loop fell two steps behind when the loop crossed a step.
+		secrets[role] = w.enrolTOTP(&tok)
 		devices[role] = w.newDevice()
 		w.registerPasskey(&tok, devices[role], "matrix")
 		var set struct {
@@ -118,7 +119,8 @@ func TestAssurancePolicyMatrix(t *testing.T) {
 				case "link+passkey":
 					w.passkeyVerify(&tok, devices[role])
 				case "link+totp":
-					code := totpCode(t, secrets[role], base)
+					// A step after the enrolment's (its last_step), taken now.
+					code := totpCode(t, secrets[role], time.Now())
 					var r struct {
 						Token string `json:"token"`
 					}
