@@ -22,9 +22,9 @@ import (
 // raising when it differs, migration 00139: queued right after the
 // binding, in the same round trip). Nothing is taken on the cache's word: a principal
 // that no longer matches fails that transaction before any of the
-// request's statements runs, and is forgotten. DPoP-bound requests are
-// never served from it (each proof's jti must be recorded with the
-// check), nor pending sessions.
+// request's statements runs, and is forgotten. Sessions and API keys are
+// kept; DPoP-bound requests are never served from it (each proof's jti
+// must be recorded with the check), nor pending sessions.
 //
 // It holds credential hashes and principals (ids, role, assurance), never
 // a token.
@@ -127,12 +127,12 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	fmt.Fprintf(w, "# TYPE ward_session_checks_alone_total counter\nward_session_checks_alone_total %d\n", st.Alone)
 }
 
-// remember keeps a full check's principal: a session's (the routes served
-// from memory take no other kind), not a pending one's, not a DPoP-bound
-// request's (binding is then a key's thumbprint, and such a request is
-// never served from memory).
+// remember keeps a full check's principal: a session's or an API key's
+// (its scopes with it, compared again by the deferred check), not a
+// pending session's, not a DPoP-bound request's (binding is then a key's
+// thumbprint, and such a request is never served from memory).
 func (s *Service) remember(cred postgres.Credential, p identity.Principal, w whoamiRow, dpop bool) {
-	if dpop || p.Pending != "" || p.Kind != identity.KindSession {
+	if dpop || p.Pending != "" || p.Kind != identity.KindSession && p.Kind != identity.KindAPIKey {
 		return
 	}
 	s.checks.put(checkKey{cred.Hash, cred.Org, cred.DPoP}, checkEntry{p: p, row: w, at: time.Now()})

@@ -67,7 +67,9 @@ type need struct {
 	// statements (postgres.DeferCheck) — so a write is never committed on
 	// a stale principal's word, and never twice. Either keeps its body
 	// (keepBody; decode does) so that a request whose kept principal no
-	// longer holds is served again after a full check.
+	// longer holds is served again after a full check. The GET routes
+	// marked kept(...) (no body, no call out, the database reached through
+	// tenant transactions bound to the credential) take it the same way.
 	ahead bool
 }
 

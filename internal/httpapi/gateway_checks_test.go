@@ -20,7 +20,8 @@ import (
 // (need.ahead); nothing goes upstream before it has answered. A principal
 // changed or revoked behind the server's back is found stale, the request
 // is served again after a full check with the body it came with, and a
-// revoked session gets its 401 with nothing sent upstream.
+// revoked session gets its 401 with nothing sent upstream. An API key is
+// kept the same way.
 func TestGatewayKeptSessionCheck(t *testing.T) {
 	g := newGW(t, withUnboundOrgs()) // the SDK sends bearer tokens; DPoP-bound sessions are never kept
 	ctx := context.Background()
@@ -145,6 +146,55 @@ func TestGatewayKeptSessionCheck(t *testing.T) {
 		var apiErr *anthropic.Error
 		if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusTooManyRequests {
 			t.Fatalf("a third call in the minute: %v, want 429", err)
+		}
+	})
+
+	// An API key with the gateway scope (a server's SDK) is kept as a
+	// session is; revoked behind the server's back, its kept principal is
+	// found stale and the full check answers 401, with nothing upstream.
+	t.Run("an API key", func(t *testing.T) {
+		byKey := g.client(g.key)
+		keyWithPatient := g.client(g.key, option.WithHeader("Ward-Patient", g.patient.String()))
+		if _, err := byKey.Messages.New(ctx, chartParams()); err != nil {
+			t.Fatal(err)
+		}
+		before, calls, n := g.auth.CheckStats(), len(g.up.calls()), invokes()
+		for _, c := range []anthropic.Client{byKey, keyWithPatient} {
+			msg, err := c.Messages.New(ctx, chartParams())
+			if err != nil {
+				t.Fatal(err)
+			}
+			named(t, "text", textOf(msg))
+		}
+		if d := since(before); d.Kept != 2 || d.Full != 0 || d.Stale != 0 || d.Alone != 1 {
+			t.Fatalf("two calls with a key's principal kept: %+v, want two kept, one confirmed alone", d)
+		}
+		if got := len(g.up.calls()) - calls; got != 2 {
+			t.Fatalf("%d upstream calls for two", got)
+		}
+		if got := invokes() - n; got != 2 {
+			t.Fatalf("%d ai.invoke events for two calls", got)
+		}
+		if _, err := g.env.Super.Pool.Exec(ctx, `update app.api_keys set revoked_at = now()
+			where key_hash = sha256($1::bytea)`, []byte(g.key)); err != nil {
+			t.Fatal(err)
+		}
+		before, calls, n = g.auth.CheckStats(), len(g.up.calls()), invokes()
+		for _, c := range []anthropic.Client{byKey, keyWithPatient} {
+			_, err := c.Messages.New(ctx, chartParams())
+			var apiErr *anthropic.Error
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("a revoked key through the gateway: %v", err)
+			}
+		}
+		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 2 {
+			t.Fatalf("a revoked key: %+v, want the kept principal found stale once, then full checks", d)
+		}
+		if got := len(g.up.calls()) - calls; got != 0 {
+			t.Fatalf("%d upstream calls for a revoked key", got)
+		}
+		if got := invokes() - n; got != 0 {
+			t.Fatalf("%d ai.invoke events for a revoked key", got)
 		}
 	})
 

@@ -63,6 +63,22 @@ func ahead(n need) need {
 	return n
 }
 
+// kept is n for a route with no request body whose handler reaches the
+// database only through tenant transactions bound to the request's
+// credential, and sends nothing out of the server (no mail, no object
+// store, no upstream) before it answers: a credential this process
+// resolved in full less than 30 s ago is served with its kept principal,
+// and the handler's first tenant transaction confirms it before any of its
+// statements (or, when the handler answers before one, the answer waits
+// for the check on its own: confirmFirst). Without a kept principal the
+// full check closes its transaction at once (as for ahead), since such a
+// handler may read from the pool before its first tenant transaction (the
+// instance keys). TestKeptReadRoutes holds every such route to it.
+func kept(n need) need {
+	n.ahead = true
+	return n
+}
+
 func stepUp(n need) need {
 	n.aal, n.fresh = 2, stepUpWindow
 	return n
@@ -142,28 +158,28 @@ func (s *server) routes() {
 	api.route("POST /v1/auth/passkeys/register/finish", pending, s.handlePasskeyRegisterFinish())
 	api.route("POST /v1/auth/passkeys/verify/begin", pending, handlePasskeyVerifyBegin(users, fail))
 	api.route("POST /v1/auth/passkeys/verify/finish", pending, s.handlePasskeyVerifyFinish())
-	api.route("GET /v1/auth/passkeys", session, handlePasskeyList(users, fail))
+	api.route("GET /v1/auth/passkeys", kept(session), handlePasskeyList(users, fail))
 	api.route("PATCH /v1/auth/passkeys/{id}", session, handlePasskeyRename(users, fail))
 	api.route("DELETE /v1/auth/passkeys/{id}", stepUp(session), handlePasskeyDelete(users, fail))
-	api.route("GET /v1/sessions", session, handleSessionList(users, fail))
+	api.route("GET /v1/sessions", kept(session), handleSessionList(users, fail))
 	api.route("DELETE /v1/sessions/{id}", session, handleSessionRevoke(users, fail))
 
 	// The org: session policy and members.
-	api.route("GET /v1/org/session-policy", session, handlePolicyGet(users, fail))
+	api.route("GET /v1/org/session-policy", kept(session), handlePolicyGet(users, fail))
 	api.route("PUT /v1/org/session-policy", stepUp(as(admin, "org.session_policy.update")), handlePolicyPut(users, fail))
-	api.route("GET /v1/org/assurance-policy", session, handleAssurancePolicyGet(users, fail))
+	api.route("GET /v1/org/assurance-policy", kept(session), handleAssurancePolicyGet(users, fail))
 	api.route("PUT /v1/org/assurance-policy", stepUp(as(admin, "org.assurance_policy.update")), handleAssurancePolicyPut(users, fail))
-	api.route("GET /v1/org/risk-policy", session, handleRiskPolicyGet(users, fail))
+	api.route("GET /v1/org/risk-policy", kept(session), handleRiskPolicyGet(users, fail))
 	api.route("PUT /v1/org/risk-policy", stepUp(as(admin, "org.risk_policy.update")), handleRiskPolicyPut(users, fail))
-	api.route("GET /v1/org/device-binding-policy", session, handleDeviceBindingGet(users, fail))
+	api.route("GET /v1/org/device-binding-policy", kept(session), handleDeviceBindingGet(users, fail))
 	api.route("PUT /v1/org/device-binding-policy", stepUp(as(admin, "org.device_binding_policy.update")), handleDeviceBindingPut(users, fail))
 	// Break-glass: designation and review by admins who stepped up.
-	api.route("GET /v1/org/break-glass/users", as(admin, "break_glass.list"), handleBreakGlassUsers(users, fail))
+	api.route("GET /v1/org/break-glass/users", kept(as(admin, "break_glass.list")), handleBreakGlassUsers(users, fail))
 	api.route("PUT /v1/org/break-glass/users/{user_id}", stepUp(as(admin, "org.break_glass.designate")), handleBreakGlassDesignate(users, fail, true))
 	api.route("DELETE /v1/org/break-glass/users/{user_id}", stepUp(as(admin, "org.break_glass.designate")), handleBreakGlassDesignate(users, fail, false))
-	api.route("GET /v1/org/break-glass/activations", as(admin, "break_glass.list"), handleBreakGlassActivations(users, fail))
+	api.route("GET /v1/org/break-glass/activations", kept(as(admin, "break_glass.list")), handleBreakGlassActivations(users, fail))
 	api.route("POST /v1/org/break-glass/activations/{id}/review", stepUp(as(admin, "org.break_glass.review")), handleBreakGlassReview(users, fail))
-	api.route("GET /v1/members", orKey(session, auth.ScopeMembers), handleMemberList(users, fail))
+	api.route("GET /v1/members", kept(orKey(session, auth.ScopeMembers)), handleMemberList(users, fail))
 	api.route("POST /v1/members", orKey(stepUp(as(admin, "membership.add")), auth.ScopeMembers), handleMemberAdd(users, fail))
 	api.route("PATCH /v1/members/{user_id}", orKey(stepUp(as(admin, "membership.update")), auth.ScopeMembers), handleMemberUpdate(users, fail))
 	api.route("DELETE /v1/members/{user_id}", orKey(stepUp(as(admin, "membership.revoke")), auth.ScopeMembers), handleMemberRevoke(users, fail))
@@ -171,16 +187,16 @@ func (s *server) routes() {
 	// Admin API keys: created from a session that stepped up; keys cannot
 	// make keys.
 	api.route("POST /v1/api-keys", stepUp(as(admin, "auth.api_key.create")), handleAPIKeyCreate(users, fail))
-	api.route("GET /v1/api-keys", as(admin, "api_key.list"), handleAPIKeyList(users, fail))
+	api.route("GET /v1/api-keys", kept(as(admin, "api_key.list")), handleAPIKeyList(users, fail))
 	api.route("DELETE /v1/api-keys/{id}", stepUp(as(admin, "auth.api_key.revoke")), handleAPIKeyRevoke(users, fail))
 
 	// SCIM provisioning (docs/scim.md): the tokens an admin makes for the
 	// org's directory, which then calls the SCIM surface (handlers_scim.go).
 	if sc := s.deps.SCIM; sc != nil {
 		api.route("POST /v1/scim/tokens", stepUp(as(admin, "scim.token.create")), handleSCIMTokenCreate(sc, fail))
-		api.route("GET /v1/scim/tokens", as(admin, "scim.token.list"), handleSCIMTokenList(sc, fail))
+		api.route("GET /v1/scim/tokens", kept(as(admin, "scim.token.list")), handleSCIMTokenList(sc, fail))
 		api.route("DELETE /v1/scim/tokens/{id}", stepUp(as(admin, "scim.token.revoke")), handleSCIMTokenRevoke(sc, fail))
-		api.route("GET /v1/scim/groups", as(admin, "scim.group.mappings"), handleSCIMGroupMappings(sc, fail))
+		api.route("GET /v1/scim/groups", kept(as(admin, "scim.group.mappings")), handleSCIMGroupMappings(sc, fail))
 		api.route("PUT /v1/scim/groups/{id}/role", stepUp(as(admin, "scim.group.role")), handleSCIMGroupRole(sc, fail))
 		s.scimRoutes()
 	}
@@ -194,12 +210,12 @@ func (s *server) routes() {
 		api.route("POST /v1/sso/saml/{id}/acs", public, s.handleSAMLACS())
 		api.route("POST /v1/sso/saml/connections", stepUp(as(admin, "sso.connection.create")), handleSAMLConnectionCreate(ss, fail))
 		api.route("POST /v1/sso/connections", stepUp(as(admin, "sso.connection.create")), handleSSOConnectionCreate(ss, fail))
-		api.route("GET /v1/sso/connections", as(admin, "sso.connection.list"), handleSSOConnectionList(ss, fail))
+		api.route("GET /v1/sso/connections", kept(as(admin, "sso.connection.list")), handleSSOConnectionList(ss, fail))
 		api.route("DELETE /v1/sso/connections/{id}", stepUp(as(admin, "sso.connection.delete")), handleSSOConnectionDelete(ss, fail))
 		api.route("POST /v1/sso/domains", stepUp(as(admin, "sso.domain.claim")), handleSSODomainClaim(ss, fail))
-		api.route("GET /v1/sso/domains", as(admin, "sso.connection.list"), handleSSODomainList(ss, fail))
+		api.route("GET /v1/sso/domains", kept(as(admin, "sso.connection.list")), handleSSODomainList(ss, fail))
 		api.route("POST /v1/sso/domains/{domain}/verify", stepUp(as(admin, "sso.domain.verify")), handleSSODomainVerify(ss, fail))
-		api.route("GET /v1/org/sso-policy", session, handleSSOPolicyGet(ss, fail))
+		api.route("GET /v1/org/sso-policy", kept(session), handleSSOPolicyGet(ss, fail))
 		api.route("PUT /v1/org/sso-policy", stepUp(as(admin, "sso.policy.update")), handleSSOPolicyPut(ss, fail))
 	}
 
@@ -215,7 +231,7 @@ func (s *server) routes() {
 	api.route("PUT /v1/patients/{id}/care-team/{user_id}", as(lead, "care_team.assign"), handleCareTeamAssign(recs, fail))
 	api.route("DELETE /v1/patients/{id}/care-team/{user_id}", as(lead, "care_team.unassign"), handleCareTeamUnassign(recs, fail))
 	api.route("PUT /v1/patients/{id}/users/{user_id}", as(lead, "patient_link.create"), handlePatientLink(recs, fail))
-	api.route("GET /v1/patients/{id}/access-report", session, handleAccessReport(recs, fail))
+	api.route("GET /v1/patients/{id}/access-report", kept(session), handleAccessReport(recs, fail))
 
 	// Cases and documents (docs/cases.md): staff by role, stakeholders by
 	// their grants on each case; the database decides.
@@ -230,7 +246,7 @@ func (s *server) routes() {
 		api.route("PUT /v1/cases/{id}/members/{user_id}", session, handleCaseMemberSet(cs, fail))
 		api.route("DELETE /v1/cases/{id}/members/{user_id}", session, handleCaseMemberRevoke(cs, fail))
 		api.route("POST /v1/cases/{id}/invites", session, handleCaseInviteCreate(cs, fail))
-		api.route("GET /v1/cases/{id}/invites", session, handleCaseInviteList(cs, fail))
+		api.route("GET /v1/cases/{id}/invites", kept(session), handleCaseInviteList(cs, fail))
 		api.route("DELETE /v1/cases/{id}/invites/{invite_id}", session, handleCaseInviteRevoke(cs, fail))
 		api.route("GET /v1/case-invites/accept", public, s.handleInviteLanding())
 		api.route("POST /v1/case-invites/accept", signIn, s.handleInviteAccept())
@@ -246,18 +262,18 @@ func (s *server) routes() {
 		api.route("POST /v1/documents/{id}/comments", ahead(session), handleCommentAdd(cs, fail))
 		// Legal holds: on the org, a patient or a case (admins, step-up).
 		api.route("POST /v1/legal-holds", stepUp(as(admin, "legal_hold.place")), handleHoldPlace(cs, fail))
-		api.route("GET /v1/legal-holds", as(admin, "legal_hold.list"), handleHoldList(cs, fail))
+		api.route("GET /v1/legal-holds", kept(as(admin, "legal_hold.list")), handleHoldList(cs, fail))
 		api.route("POST /v1/legal-holds/{id}/release", stepUp(as(admin, "legal_hold.release")), handleHoldRelease(cs, fail))
 	}
 
 	// The audit log.
-	api.route("GET /v1/audit/events", orKey(as(admin, "audit.read"), auth.ScopeAuditRead), handleAuditList(log, fail))
+	api.route("GET /v1/audit/events", kept(orKey(as(admin, "audit.read"), auth.ScopeAuditRead)), handleAuditList(log, fail))
 	// The org's newest checkpoint, for its staff and patients (and keys
 	// that read the log): a case's outside parties, stakeholders, would
 	// read in its size how busy the org's log is (an attacker's review).
-	api.route("GET /v1/audit/checkpoint", orKey(as(identity.RolePatient, ""), auth.ScopeAuditRead), handleCheckpoint(log, fail))
-	api.route("GET /v1/audit/proof/inclusion", orKey(as(admin, "audit.read"), auth.ScopeAuditRead), handleInclusionProof(log, fail))
-	api.route("GET /v1/audit/proof/consistency", orKey(as(admin, "audit.read"), auth.ScopeAuditRead), handleConsistencyProof(log, fail))
+	api.route("GET /v1/audit/checkpoint", kept(orKey(as(identity.RolePatient, ""), auth.ScopeAuditRead)), handleCheckpoint(log, fail))
+	api.route("GET /v1/audit/proof/inclusion", kept(orKey(as(admin, "audit.read"), auth.ScopeAuditRead)), handleInclusionProof(log, fail))
+	api.route("GET /v1/audit/proof/consistency", kept(orKey(as(admin, "audit.read"), auth.ScopeAuditRead)), handleConsistencyProof(log, fail))
 	api.route("GET /.well-known/ward-audit-key", public, handleAuditKey(s.deps.AuditKey))
 	// Exports and evidence bundles (docs/audit-exports.md): admins who
 	// stepped up; streamed, so no route deadline.
@@ -267,7 +283,7 @@ func (s *server) routes() {
 	}
 	// SIEM streams: admins list them; configuring one wants a step-up.
 	if sk := s.deps.Sinks; sk != nil {
-		api.route("GET /v1/audit/sinks", as(admin, "audit.sink.list"), handleSinkList(sk, fail))
+		api.route("GET /v1/audit/sinks", kept(as(admin, "audit.sink.list")), handleSinkList(sk, fail))
 		api.route("POST /v1/audit/sinks", stepUp(as(admin, "audit.sink.create")), handleSinkCreate(sk, fail))
 		api.route("PATCH /v1/audit/sinks/{id}", stepUp(as(admin, "audit.sink.update")), handleSinkUpdate(sk, fail))
 		api.route("POST /v1/audit/sinks/{id}/rotate", stepUp(as(admin, "audit.sink.rotate")), handleSinkRotate(sk, fail))
@@ -286,7 +302,7 @@ func (s *server) routes() {
 		llm.route("POST /llm/v1/messages", caller, handleGateway(gw, recs, gateway.Messages, gwFail), deadline(noDeadline))
 		llm.route("POST /llm/v1/messages/count_tokens", caller, handleGateway(gw, recs, gateway.CountTokens, gwFail))
 		// The org's gateway policy: every member reads it; admins set it.
-		api.route("GET /v1/org/gateway-policy", session, handleGatewayPolicyGet(gw, fail))
+		api.route("GET /v1/org/gateway-policy", kept(session), handleGatewayPolicyGet(gw, fail))
 		api.route("PUT /v1/org/gateway-policy", stepUp(as(admin, "org.gateway_policy.update")), handleGatewayPolicyPut(gw, fail))
 	}
 }
