@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres"
 )
@@ -23,8 +25,9 @@ import (
 // binding, in the same round trip). Nothing is taken on the cache's word: a principal
 // that no longer matches fails that transaction before any of the
 // request's statements runs, and is forgotten. Sessions and API keys are
-// kept; DPoP-bound requests are never served from it (each proof's jti
-// must be recorded with the check), nor pending sessions.
+// kept, not pending sessions; a request with a DPoP proof is served only
+// a principal resolved with a proof by the same key, and its deferred
+// check records the proof's jti (CachedDPoPInTx).
 //
 // It holds credential hashes and principals (ids, role, assurance), never
 // a token.
@@ -46,6 +49,9 @@ type checkEntry struct {
 	p   identity.Principal
 	row whoamiRow // as app.whoami returned it, for queueExpect
 	at  time.Time
+	// dpop: resolved with a DPoP proof (the binding is the key's
+	// thumbprint): served only to requests with a proof by that key.
+	dpop bool
 }
 
 const (
@@ -129,13 +135,14 @@ func (s *Service) WriteMetrics(w io.Writer) {
 
 // remember keeps a full check's principal: a session's or an API key's
 // (its scopes with it, compared again by the deferred check), not a
-// pending session's, not a DPoP-bound request's (binding is then a key's
-// thumbprint, and such a request is never served from memory).
+// pending session's. A DPoP request's (dpop) is kept under the key's
+// thumbprint (cred.DPoP), for requests with a proof by that key
+// (CachedDPoPInTx).
 func (s *Service) remember(cred postgres.Credential, p identity.Principal, w whoamiRow, dpop bool) {
-	if dpop || p.Pending != "" || p.Kind != identity.KindSession && p.Kind != identity.KindAPIKey {
+	if p.Pending != "" || p.Kind != identity.KindSession && p.Kind != identity.KindAPIKey {
 		return
 	}
-	s.checks.put(checkKey{cred.Hash, cred.Org, cred.DPoP}, checkEntry{p: p, row: w, at: time.Now()})
+	s.checks.put(checkKey{cred.Hash, cred.Org, cred.DPoP}, checkEntry{p: p, row: w, at: time.Now(), dpop: dpop})
 }
 
 // CachedInTx is AuthenticateInTx for a credential a full check resolved
@@ -151,18 +158,48 @@ func (s *Service) remember(cred postgres.Credential, p identity.Principal, w who
 // full check's to decide and audit.
 func (s *Service) CachedInTx(ctx context.Context, token, orgHint, binding string,
 	accept func(identity.Principal) bool) (identity.Principal, Check, bool) {
+	return s.cached(ctx, token, orgHint, binding, nil, accept)
+}
+
+// CachedDPoPInTx is CachedInTx for a request with a DPoP proof the server
+// verified (VerifyDPoP): a principal a full check of the same credential
+// with a proof by the same key resolved less than checkTTL ago. The
+// deferred check records the proof's jti as a full check does (app.whoami,
+// with the proof's jti hash and iat set before it), and the jti stands
+// whatever the request's transaction does (postgres.Confirm.Keep: a
+// savepoint after the check, or app.dpop_jti_keep on its own). A replayed
+// proof is refused by that check as a stale principal is: the request is
+// served again after a full check, which answers its 401.
+func (s *Service) CachedDPoPInTx(ctx context.Context, token, orgHint string, proof DPoPProof,
+	accept func(identity.Principal) bool) (identity.Principal, Check, bool) {
+	if proof.complete() != nil {
+		return identity.Principal{}, Check{}, false
+	}
+	return s.cached(ctx, token, orgHint, proof.JKT, &proof, accept)
+}
+
+func (s *Service) cached(ctx context.Context, token, orgHint, binding string, proof *DPoPProof,
+	accept func(identity.Principal) bool) (identity.Principal, Check, bool) {
 	k := checkKey{identity.HashToken(token), orgHint, binding}
 	e, ok := s.checks.get(k, time.Now())
-	if !ok || accept != nil && !accept(e.p) {
+	if !ok || e.dpop != (proof != nil) || accept != nil && !accept(e.p) {
 		return identity.Principal{}, Check{}, false
 	}
 	s.checks.kept.Add(1)
 	p := e.p
 	p.AMR, p.Scopes = slices.Clone(p.AMR), slices.Clone(p.Scopes)
 	cred := postgres.Credential{Hash: k.hash, Org: orgHint, Request: identity.RequestFrom(ctx).ID, DPoP: binding}
-	rt := postgres.DeferCheck(s.db, cred, p.OrgID.String(), postgres.Confirm{Queue: e.row.queueExpect,
-		Stale: func() { s.checks.drop(k, e.at) }, Alone: func() { s.checks.alone.Add(1) }})
-	return p, Check{rt}, true
+	c := postgres.Confirm{Queue: e.row.queueExpect,
+		Stale: func() { s.checks.drop(k, e.at) }, Alone: func() { s.checks.alone.Add(1) }}
+	if proof != nil {
+		pr := *proof
+		c.Queue = func(b *pgx.Batch) {
+			pr.queue(b)
+			e.row.queueExpect(b)
+		}
+		c.Keep, c.Refused = pr.keep(), replayed
+	}
+	return p, Check{postgres.DeferCheck(s.db, cred, p.OrgID.String(), c)}, true
 }
 
 // IsStale reports whether err is a deferred check's refusal

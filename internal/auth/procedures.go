@@ -49,15 +49,8 @@ func whoami(ctx context.Context, db *postgres.DB, cred postgres.Credential, proo
 	// transaction is lost before it commits (app.dpop_jti_keep, 00135).
 	var keep *pgx.Batch
 	if proof.JTI != "" {
-		var iat string // none: the database counts the proof as the oldest accepted
-		if proof.IAT != 0 {
-			iat = strconv.FormatInt(proof.IAT, 10)
-		}
-		const proofSQL = `select set_config('ward.dpop_jti', $1, true), set_config('ward.dpop_iat', $2, true)`
-		b.Queue(proofSQL, jtiHash(proof.JTI), iat)
-		keep = &pgx.Batch{}
-		keep.Queue(proofSQL, jtiHash(proof.JTI), iat)
-		keep.Queue(`select app.dpop_jti_keep()`)
+		proof.queue(b)
+		keep = proof.keep()
 	}
 	var w whoamiRow
 	b.Queue(`select kind, credential_id, user_id, org_id, role, session_id, aal, auth_time, amr, pending, break_glass,
@@ -87,6 +80,28 @@ func whoami(ctx context.Context, db *postgres.DB, cred postgres.Credential, proo
 	}
 	rt.Resolved(p.OrgID.String())
 	return p, rt, w, nil
+}
+
+// queue queues on b, after its binding, the proof's jti hash and iat for
+// app.whoami to record (ward.dpop_jti, ward.dpop_iat; migrations 00100,
+// 00112), in one set_config.
+func (p DPoPProof) queue(b *pgx.Batch) {
+	var iat string // none: the database counts the proof as the oldest accepted
+	if p.IAT != 0 {
+		iat = strconv.FormatInt(p.IAT, 10)
+	}
+	b.Queue(`select set_config('ward.dpop_jti', $1, true), set_config('ward.dpop_iat', $2, true)`, jtiHash(p.JTI), iat)
+}
+
+// keep is what makes the proof's jti stand on its own, after a binding,
+// when the transaction that recorded it is lost before it commits
+// (app.dpop_jti_keep, 00135: it records only while the credential
+// resolves with that key).
+func (p DPoPProof) keep() *pgx.Batch {
+	b := &pgx.Batch{}
+	p.queue(b)
+	b.Queue(`select app.dpop_jti_keep()`)
+	return b
 }
 
 // whoamiRow is app.whoami()'s row as the database returned it, NULLs

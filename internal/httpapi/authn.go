@@ -187,6 +187,19 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 	}
 	switch {
 	case err != nil:
+	case c.dpop && cached && (n.inTx || n.ahead):
+		// A principal kept from a full check with a proof by the same key;
+		// the deferred check records this proof's jti (a replay is found
+		// stale there, and a full check answers it).
+		var ok bool
+		if p, rt, ok = s.deps.Auth.CachedDPoPInTx(r.Context(), c.token, org, proof, n.admits); !ok {
+			if n.inTx {
+				p, rt, err = s.deps.Auth.AuthenticateDPoPInTx(r.Context(), c.token, org, proof)
+			} else {
+				rt = auth.Check{}
+				p, err = s.deps.Auth.AuthenticateDPoP(r.Context(), c.token, org, proof)
+			}
+		}
 	case c.dpop && n.inTx:
 		p, rt, err = s.deps.Auth.AuthenticateDPoPInTx(r.Context(), c.token, org, proof)
 	case c.dpop:

@@ -62,10 +62,22 @@ type confirmRun struct {
 // Alone (nil: nothing) when the check runs on its own (RequestTx.Confirm),
 // in a round trip of its own, because no transaction of the request took
 // it over.
+//
+// Keep (nil: none) is for a check whose writes must stand whatever the
+// request's transaction does (a DPoP proof's jti, recorded by the
+// comparison's app.whoami): statements, run after the binding in a
+// transaction of their own, that make them stand when the transaction
+// that ran the check is lost or fails for another reason than the check's
+// own refusal (a savepoint follows the check in an explicit transaction,
+// as in OpenRequestTx). Refused (nil: none) reports whether an error of the
+// check's statements is a refusal a full check must answer (a replayed
+// proof): it is mapped as a stale principal, and Keep is not run for it.
 type Confirm struct {
-	Queue func(b *pgx.Batch)
-	Stale func()
-	Alone func()
+	Queue   func(b *pgx.Batch)
+	Stale   func()
+	Alone   func()
+	Keep    *pgx.Batch
+	Refused func(error) bool
 }
 
 // CodeStalePrincipal is app.stale_principal()'s refusal: the credential no
@@ -136,7 +148,7 @@ func (rt *RequestTx) Confirm(ctx context.Context) error {
 	b := &pgx.Batch{}
 	QueueBind(b, rt.cred)
 	c.Queue(b)
-	run.err = c.stale(rt.db.Pool.SendBatch(ctx, b).Close())
+	run.err = c.settle(ctx, rt.db.Pool, rt.cred, rt.db.Pool.SendBatch(ctx, b).Close())
 	close(run.done)
 	return run.err
 }
@@ -157,9 +169,13 @@ func ConfirmRequestTx(ctx context.Context) error {
 // batch's error: ErrStalePrincipal (and the check's Stale called) when the
 // check refused, the error itself otherwise. Without such a check it queues
 // nothing and the mapping returns errors unchanged.
+//
+// A check whose writes must stand (Confirm.Keep) is not taken over: the
+// caller's transaction may roll back after its batch, and nothing here
+// would know; such a check stays for Confirm.
 func QueueConfirm(ctx context.Context, cred Credential, b *pgx.Batch) func(error) error {
 	rt, _ := ctx.Value(requestTxKey{}).(*RequestTx)
-	c := rt.takeConfirm(cred)
+	c := rt.takeConfirmIf(cred, func(c *Confirm) bool { return c.Keep == nil })
 	if c == nil {
 		return func(err error) error { return err }
 	}
@@ -187,13 +203,47 @@ func (rt *RequestTx) Deferred() bool {
 // stale maps a deferred check's refusal to ErrStalePrincipal (calling
 // c.Stale) and returns other errors as they are.
 func (c *Confirm) stale(err error) error {
-	if err == nil || !IsCode(err, CodeStalePrincipal) {
+	if !c.refusal(err) {
 		return err
 	}
 	if c.Stale != nil {
 		c.Stale()
 	}
+	if !IsCode(err, CodeStalePrincipal) {
+		// Refused: the server's error is not wrapped, so that no mapping of
+		// its code (a unique violation's 409) answers before the full check.
+		return fmt.Errorf("%w (the check refused: %v)", ErrStalePrincipal, err)
+	}
 	return fmt.Errorf("%w (%w)", ErrStalePrincipal, err)
+}
+
+// refusal reports whether err is the check's own refusal: the principal
+// no longer holds (CodeStalePrincipal), or Refused says so.
+func (c *Confirm) refusal(err error) bool {
+	return err != nil && (IsCode(err, CodeStalePrincipal) || c.Refused != nil && c.Refused(err))
+}
+
+// redo returns the redo of c's Keep statements bound to cred; nil without
+// any.
+func (c *Confirm) redo(pool *pgxpool.Pool, cred Credential) *redo {
+	if c.Keep == nil {
+		return nil
+	}
+	d := &redo{pool: pool, b: &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+c.Keep.Len())}}
+	QueueBind(d.b, cred)
+	d.b.QueuedQueries = append(d.b.QueuedQueries, c.Keep.QueuedQueries...)
+	return d
+}
+
+// settle maps the error of an implicit transaction that ran c's statements
+// (stale), and, when it failed for another reason than the check's own
+// refusal, runs c's Keep statements on their own: what the check wrote
+// went with that transaction.
+func (c *Confirm) settle(ctx context.Context, pool *pgxpool.Pool, cred Credential, err error) error {
+	if err != nil && !c.refusal(err) {
+		c.redo(pool, cred).run(ctx)
+	}
+	return c.stale(err)
 }
 
 // A redo is a durable check's keep statements (after its binding), run
@@ -303,14 +353,17 @@ func (rt *RequestTx) End(ctx context.Context) {
 
 // takeConfirm returns a deferred check, and forgets it, when cred may
 // continue it; else nil, and the check stays for Confirm. It is safe on nil.
-func (rt *RequestTx) takeConfirm(cred Credential) *Confirm {
+func (rt *RequestTx) takeConfirm(cred Credential) *Confirm { return rt.takeConfirmIf(cred, nil) }
+
+// takeConfirmIf is takeConfirm for a check ok (nil: any) accepts.
+func (rt *RequestTx) takeConfirmIf(cred Credential, ok func(*Confirm) bool) *Confirm {
 	if rt == nil {
 		return nil
 	}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	c := rt.confirm
-	if c == nil || !rt.continues(cred) {
+	if c == nil || !rt.continues(cred) || ok != nil && !ok(c) {
 		return nil
 	}
 	rt.confirm = nil
@@ -433,11 +486,21 @@ func (db *DB) confirmedTx(ctx context.Context, cred Credential, c *Confirm, fn f
 	b.Queue("begin")
 	QueueBind(b, cred)
 	c.Queue(b)
+	durable := c.redo(db.Pool, cred)
+	if durable != nil {
+		b.Queue("savepoint " + savepoint)
+	}
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		finish(ctx, conn, false, nil, false)
+		// The check's own refusal wrote nothing to keep; a connection
+		// closed under it may have taken what it accepted with it.
+		var lost *redo
+		if conn.Conn().IsClosed() && !c.refusal(err) {
+			lost = durable
+		}
+		finish(ctx, conn, false, lost, false)
 		return c.stale(err)
 	}
-	return txOn(ctx, conn, nil, fn)
+	return txOn(ctx, conn, durable, fn)
 }
 
 // batchOn runs b's queued statements and a commit on conn, whose

@@ -1,0 +1,160 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+)
+
+// TestDeferredCheckKeep: a deferred session check whose writes must stand
+// (postgres.Confirm.Keep: a DPoP proof's jti, recorded by app.whoami in
+// the check's statement) keeps them whatever the request's first
+// transaction does after the check: an implicit transaction (InTenantBatch)
+// that fails runs the Keep statements on their own; an explicit one
+// (InTenantTx) that fails rolls back to a savepoint after the check and
+// commits it; the check run on its own (Confirm) records it as it is. A
+// refusal of the check itself (a stale principal, or what Refused names)
+// runs no Keep: nothing was accepted. QueueConfirm, whose caller's
+// transaction may roll back unseen, leaves such a check to Confirm.
+func TestDeferredCheckKeep(t *testing.T) {
+	env := pgtest.New(t)
+	s := seedPrincipals(t, env)
+	ctx := context.Background()
+	jkt := strings.Repeat("K", 43)
+	if _, err := env.Super.Pool.Exec(ctx, `update app.sessions set dpop_jkt = $1 where id = $2`, jkt, s.leadSession); err != nil {
+		t.Fatal(err)
+	}
+	cred := postgres.Credential{Hash: s.leadHash, Org: s.org, DPoP: jkt}
+	n := 0
+	// deferred returns a deferred check of a fresh proof, its jti hash, and
+	// the count of stale refusals; refuse makes its statement fail as the
+	// check's own refusal would.
+	deferred := func(t *testing.T, request string, refuse bool) (*postgres.RequestTx, string, *int) {
+		t.Helper()
+		n++
+		sum := sha256.Sum256([]byte(t.Name() + strconv.Itoa(n)))
+		jti, iat := hex.EncodeToString(sum[:]), strconv.FormatInt(time.Now().Unix(), 10)
+		proof := func(b *pgx.Batch) {
+			b.Queue(`select set_config('ward.dpop_jti', $1, true), set_config('ward.dpop_iat', $2, true)`, jti, iat)
+		}
+		keep := &pgx.Batch{}
+		proof(keep)
+		keep.Queue(`select app.dpop_jti_keep()`)
+		stale := new(int)
+		c := postgres.Confirm{Keep: keep, Stale: func() { *stale++ },
+			Queue: func(b *pgx.Batch) {
+				proof(b)
+				b.Queue(`select count(*) from app.whoami()`) // records the jti
+				if refuse {
+					b.Queue(`select app.stale_principal()`)
+				}
+			}}
+		c2 := cred
+		c2.Request = request
+		return postgres.DeferCheck(env.App, c2, s.org, c), jti, stale
+	}
+	recorded := func(t *testing.T, jti string) bool {
+		t.Helper()
+		var ok bool
+		if err := env.Super.Pool.QueryRow(ctx, `select exists (select from app.dpop_jtis where jkt = $1 and jti_hash = decode($2, 'hex'))`,
+			jkt, jti).Scan(&ok); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	failing := &pgx.Batch{}
+	failing.Queue(`select 1 / 0`)
+	boom := errors.New("the request failed after its check")
+
+	t.Run("an implicit transaction that fails after the check", func(t *testing.T) {
+		rt, jti, stale := deferred(t, "keep-batch", false)
+		c := cred
+		c.Request = "keep-batch"
+		err := env.App.InTenantBatch(postgres.WithRequestTx(ctx, rt), c, failing)
+		if !postgres.IsCode(err, "22012") || *stale != 0 {
+			t.Fatalf("the batch: %v (stale %d)", err, *stale)
+		}
+		if !recorded(t, jti) {
+			t.Error("the jti of a check whose implicit transaction failed after it was not kept")
+		}
+	})
+
+	t.Run("an explicit transaction that fails after the check", func(t *testing.T) {
+		rt, jti, _ := deferred(t, "keep-tx", false)
+		c := cred
+		c.Request = "keep-tx"
+		err := env.App.InTenantTx(postgres.WithRequestTx(ctx, rt), c, func(ctx context.Context, tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `select count(*) from app.patients`); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("the transaction: %v", err)
+		}
+		if !recorded(t, jti) {
+			t.Error("the jti of a check whose transaction failed after it was not kept")
+		}
+	})
+
+	t.Run("the check on its own", func(t *testing.T) {
+		rt, jti, _ := deferred(t, "keep-alone", false)
+		if err := rt.Confirm(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !recorded(t, jti) {
+			t.Error("the jti of a check run on its own was not recorded")
+		}
+	})
+
+	t.Run("the check's own refusal keeps nothing", func(t *testing.T) {
+		for _, path := range []string{"batch", "tx", "alone"} {
+			rt, jti, stale := deferred(t, "refused-"+path, true)
+			c := cred
+			c.Request = "refused-" + path
+			rctx := postgres.WithRequestTx(ctx, rt)
+			var err error
+			switch path {
+			case "batch":
+				err = env.App.InTenantBatch(rctx, c, failing)
+			case "tx":
+				err = env.App.InTenantTx(rctx, c, func(context.Context, pgx.Tx) error { return nil })
+			default:
+				err = rt.Confirm(ctx)
+			}
+			if !errors.Is(err, postgres.ErrStalePrincipal) || *stale != 1 {
+				t.Fatalf("%s: %v (stale %d), want the stale refusal", path, err, *stale)
+			}
+			if recorded(t, jti) {
+				t.Errorf("%s: a refused check's jti was kept", path)
+			}
+		}
+	})
+
+	t.Run("QueueConfirm leaves a check with Keep to Confirm", func(t *testing.T) {
+		rt, jti, _ := deferred(t, "keep-queue", false)
+		c := cred
+		c.Request = "keep-queue"
+		rctx := postgres.WithRequestTx(ctx, rt)
+		b := &pgx.Batch{}
+		postgres.QueueBind(b, c)
+		before := b.Len()
+		postgres.QueueConfirm(rctx, c, b)
+		if b.Len() != before || !rt.Deferred() {
+			t.Fatalf("QueueConfirm took over a check with Keep (%d statements queued, deferred %t)", b.Len()-before, rt.Deferred())
+		}
+		if err := rt.Confirm(ctx); err != nil || !recorded(t, jti) {
+			t.Fatalf("the check left for Confirm: %v, recorded %t", err, recorded(t, jti))
+		}
+	})
+}
