@@ -144,6 +144,13 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if mark := s.authenticated(sf, n, next, w, r, true); mark.stale {
+			if mark.failed != nil {
+				// The check could not run (the database, a client gone):
+				// nothing was answered; no full check would fare better,
+				// and a DPoP proof's jti may stand already.
+				sf.writeError(w, r, mark.failed)
+				return
+			}
 			// The principal kept from an earlier check no longer holds: the
 			// request's first transaction ran none of its statements and
 			// nothing was answered. Serve it again after a full check, with
@@ -250,7 +257,13 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 			// rotated token's reuse recorded); a live one is still
 			// limited.
 			if rt.Deferred() && rt.Confirm(r.Context()) != nil {
-				if _, aerr := s.deps.Auth.Authenticate(r.Context(), c.token, org, binding); aerr != nil {
+				var aerr error
+				if c.dpop {
+					_, aerr = s.deps.Auth.AuthenticateDPoP(r.Context(), c.token, org, proof)
+				} else {
+					_, aerr = s.deps.Auth.Authenticate(r.Context(), c.token, org, binding)
+				}
+				if aerr != nil {
 					err = aerr
 				}
 			}
@@ -278,9 +291,12 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 // again after a full check.
 // body is what the handler read of the request's body (keepBody), for
 // the request served again.
+// failed is the check's own error when it could not run (not a stale
+// principal): the request is answered with it, not served again.
 type staleMark struct {
-	stale bool
-	body  []byte
+	stale  bool
+	body   []byte
+	failed error
 }
 
 type staleMarkKey struct{}
@@ -290,10 +306,11 @@ type staleMarkKey struct{}
 // check if the handler has not reached a transaction that used it (a
 // malformed path or query answered at once), so that no answer rests on
 // the kept principal alone. When that check finds the principal stale (or
-// cannot run), the answer is dropped, the headers the handler set are
-// taken back, and the guard serves the request again after a full check
-// (which answers a revoked session's 401, and records a rotated token's
-// reuse).
+// a transaction that took it over did, and the handler answered anyway),
+// the answer is dropped, the headers the handler set are taken back, and
+// the guard serves the request again after a full check (which answers a
+// revoked session's 401, and records a rotated token's reuse); when the
+// check cannot run, the guard answers its error instead.
 type confirmFirst struct {
 	http.ResponseWriter
 	ctx    context.Context
@@ -310,6 +327,9 @@ func (c *confirmFirst) confirm() {
 	c.done = true
 	if err := c.rt.Confirm(c.ctx); err != nil {
 		c.mark.stale = true
+		if !auth.IsStale(err) {
+			c.mark.failed = err
+		}
 		h := c.ResponseWriter.Header()
 		clear(h)
 		maps.Copy(h, c.header)

@@ -152,3 +152,52 @@ func TestKeptDPoPCheck(t *testing.T) {
 		}
 	})
 }
+
+// TestKeptDPoPGateway: a gateway call naming a patient, with a DPoP-bound
+// session whose principal is kept, runs its deferred check (which records
+// the proof's jti) before the record's read: a replayed proof reads
+// nothing, writes no patient.read (nor a denial) and sends nothing
+// upstream; the full check answers its 401 dpop_invalid.
+func TestKeptDPoPGateway(t *testing.T) {
+	g := newGW(t) // staff sessions are DPoP-bound: raw requests, not the SDK
+	key, ok := g.boundKey(g.o.Prov.Token)
+	if !ok {
+		t.Fatal("the provider's session is not DPoP-bound")
+	}
+	body := map[string]any{"model": model, "max_tokens": 64, "messages": []map[string]any{
+		{"role": "user", "content": "Summarise Rosalind Vantongeren's glucose 126 mg/dL."}}}
+	call := func(proof string) (*http.Response, []byte) {
+		t.Helper()
+		return g.request("POST", "/llm/v1/messages", "", body, "Authorization", "DPoP "+g.o.Prov.Token, "DPoP", proof,
+			"Ward-Patient", g.patient.String(), "anthropic-version", "2023-06-01")
+	}
+	proof := func() string { return key.proof("POST", g.root+"/llm/v1/messages", g.o.Prov.Token, nil) }
+	reads := func() int {
+		return g.auditCount(g.o.ID, "patient.read", "success") + g.auditCount(g.o.ID, "patient.read", "denied")
+	}
+	if resp, out := call(proof()); resp.StatusCode != http.StatusOK { // a full check: kept
+		t.Fatalf("a DPoP call naming a patient: %d %s", resp.StatusCode, out)
+	}
+	p := proof()
+	before, n, calls := g.auth.CheckStats(), reads(), len(g.up.calls())
+	if resp, out := call(p); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a kept DPoP call naming a patient: %d %s", resp.StatusCode, out)
+	}
+	if d := g.auth.CheckStats(); d.Kept-before.Kept != 1 || d.Full != before.Full {
+		t.Fatalf("the second call was not served with the kept principal: %+v then %+v", before, d)
+	}
+	if got := reads() - n; got != 1 {
+		t.Fatalf("%d patient.read events for one call", got)
+	}
+	n, calls = reads(), len(g.up.calls())
+	resp, out := call(p)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(out), "replayed") {
+		t.Fatalf("a replayed proof through the gateway: %d %s", resp.StatusCode, out)
+	}
+	if got := reads() - n; got != 0 {
+		t.Errorf("%d patient.read events for a replayed proof", got)
+	}
+	if got := len(g.up.calls()) - calls; got != 0 {
+		t.Errorf("%d upstream calls for a replayed proof", got)
+	}
+}

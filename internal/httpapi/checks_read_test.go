@@ -136,6 +136,26 @@ func TestKeptReadRoutes(t *testing.T) {
 		revoked(t, "key", "/v1/members", membersKey, "api_keys", "key_hash")
 	})
 
+	// A handler that answers a refusal of its own after a transaction took
+	// the check over and found it stale (the access report refuses a
+	// provider, and its denial's write is where the check ran) answers
+	// nothing of it: the full check answers the revoked session's 401.
+	t.Run("a refusal on a stale principal is not answered", func(t *testing.T) {
+		report := "/v1/patients/" + o.P1.String() + "/access-report"
+		w.do("GET", report, o.Prov.Token, nil, http.StatusForbidden, nil) // kept
+		if _, err := w.env.Super.Pool.Exec(ctx, `update app.sessions set revoked_at = now(), revoked_reason = 'logout'
+			where token_hash = sha256($1::bytea)`, []byte(o.Prov.Token)); err != nil {
+			t.Fatal(err)
+		}
+		before := w.auth.CheckStats()
+		if resp, body := w.request("GET", report, o.Prov.Token, nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("a provider's session revoked behind the server's back reads the access report: %d %s", resp.StatusCode, body)
+		}
+		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
+			t.Errorf("a refusal on a stale principal: %+v, want kept, found stale, then a full check", d)
+		}
+	})
+
 	t.Run("an admin demoted behind the server's back", func(t *testing.T) {
 		w.do("GET", "/v1/audit/events", o.Admin.Token, nil, http.StatusOK, nil)
 		if _, err := w.env.Super.Pool.Exec(ctx, `update app.memberships set role = 'lead'

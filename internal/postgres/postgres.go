@@ -301,8 +301,11 @@ func (db *DB) InTenantBatch(ctx context.Context, cred Credential, b *pgx.Batch) 
 		return ErrNestedTx
 	}
 	conn, durable, confirm := continued(ctx, cred)
-	if conn != nil {
+	switch {
+	case conn != nil:
 		return batchOn(ctx, conn, durable, b)
+	case confirm != nil && confirm.Keep != nil:
+		return db.confirmedBatch(ctx, cred, confirm, b)
 	}
 	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 2+b.Len())}
 	QueueBind(all, cred)

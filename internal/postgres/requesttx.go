@@ -44,6 +44,11 @@ type RequestTx struct {
 	// running: the deferred check Confirm runs (or ran) on its own; a
 	// second Confirm waits for its answer instead of returning at once.
 	running *confirmRun
+	// refused: a transaction that took the deferred check over found the
+	// principal stale (or the check refused); Confirm answers so from
+	// then on, so that a handler that swallowed that error answers
+	// nothing of its own (confirmFirst).
+	refused bool
 	db      *DB // a deferred check's, for Confirm
 }
 
@@ -106,7 +111,18 @@ var ErrStalePrincipal = errkind.New(errkind.Unauthenticated, "unauthenticated",
 // transaction bound to the credential resolves it again, so the database
 // still refuses what the credential may no longer do.
 func DeferCheck(db *DB, cred Credential, org string, c Confirm) *RequestTx {
-	return &RequestTx{cred: cred, org: org, confirm: &c, db: db}
+	rt := &RequestTx{cred: cred, org: org, db: db}
+	stale := c.Stale
+	c.Stale = func() {
+		rt.mu.Lock()
+		rt.refused = true
+		rt.mu.Unlock()
+		if stale != nil {
+			stale()
+		}
+	}
+	rt.confirm = &c
+	return rt
 }
 
 // Confirm runs a deferred check (DeferCheck) that no transaction has used
@@ -124,7 +140,7 @@ func (rt *RequestTx) Confirm(ctx context.Context) error {
 		return nil
 	}
 	rt.mu.Lock()
-	c, run := rt.confirm, rt.running
+	c, run, refused := rt.confirm, rt.running, rt.refused
 	if c != nil {
 		rt.confirm = nil
 		run = &confirmRun{done: make(chan struct{})}
@@ -133,6 +149,9 @@ func (rt *RequestTx) Confirm(ctx context.Context) error {
 	rt.mu.Unlock()
 	if c == nil {
 		if run == nil {
+			if refused { // a transaction that took it over found it stale
+				return ErrStalePrincipal
+			}
 			return nil // none deferred, or a transaction ran it
 		}
 		select {
@@ -172,12 +191,24 @@ func ConfirmRequestTx(ctx context.Context) error {
 //
 // A check whose writes must stand (Confirm.Keep) is not taken over: the
 // caller's transaction may roll back after its batch, and nothing here
-// would know; such a check stays for Confirm.
+// would know. Such a check runs on its own before QueueConfirm returns
+// (Confirm: a round trip of its own), and the mapping returns its refusal
+// or error in place of the batch's: the caller rolls back what its batch
+// did, which committed nothing.
 func QueueConfirm(ctx context.Context, cred Credential, b *pgx.Batch) func(error) error {
 	rt, _ := ctx.Value(requestTxKey{}).(*RequestTx)
 	c := rt.takeConfirmIf(cred, func(c *Confirm) bool { return c.Keep == nil })
 	if c == nil {
-		return func(err error) error { return err }
+		var first error
+		if rt.mayContinue(cred) {
+			first = rt.Confirm(ctx) // one with Keep, or one running or refused
+		}
+		return func(err error) error {
+			if first != nil {
+				return first
+			}
+			return err
+		}
 	}
 	c.Queue(b)
 	return c.stale
@@ -386,6 +417,16 @@ func (rt *RequestTx) take(cred *Credential) (*pgxpool.Conn, *redo) {
 	return conn, rt.durable
 }
 
+// mayContinue is continues under rt's lock; false on nil.
+func (rt *RequestTx) mayContinue(cred Credential) bool {
+	if rt == nil {
+		return false
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.continues(cred)
+}
+
 // continues reports whether a transaction bound to cred resolves the same
 // principal as the check did: the same credential, device binding and
 // request, and the same org hint or, where the check had none, the
@@ -501,6 +542,34 @@ func (db *DB) confirmedTx(ctx context.Context, cred Credential, c *Confirm, fn f
 		return c.stale(err)
 	}
 	return txOn(ctx, conn, durable, fn)
+}
+
+// confirmedBatch runs b's queued statements as InTenantBatch does, in an
+// explicit transaction after the binding and c's statement (a check whose
+// writes must stand, Confirm.Keep) and a savepoint, all in one round trip
+// with the commit: a statement of b that fails rolls back to the savepoint
+// and commits the check before the connection goes back to the pool (so
+// that no concurrent request sees the check's writes undone), and a
+// transaction lost before it committed has c.Keep run on its own.
+func (db *DB) confirmedBatch(ctx context.Context, cred Credential, c *Confirm, b *pgx.Batch) error {
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: acquire: %w", err)
+	}
+	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 8+b.Len())}
+	all.Queue("begin")
+	QueueBind(all, cred)
+	c.Queue(all)
+	all.Queue("savepoint " + savepoint)
+	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
+	all.Queue("commit")
+	err = conn.SendBatch(ctx, all).Close()
+	durable := c.redo(db.Pool, cred)
+	if c.refusal(err) {
+		durable = nil // the check's own refusal wrote nothing to keep
+	}
+	finish(ctx, conn, false, durable, err == nil)
+	return c.stale(err)
 }
 
 // batchOn runs b's queued statements and a commit on conn, whose

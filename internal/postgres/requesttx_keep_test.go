@@ -76,7 +76,7 @@ func TestDeferredCheckKeep(t *testing.T) {
 	failing.Queue(`select 1 / 0`)
 	boom := errors.New("the request failed after its check")
 
-	t.Run("an implicit transaction that fails after the check", func(t *testing.T) {
+	t.Run("a batch that fails after the check", func(t *testing.T) {
 		rt, jti, stale := deferred(t, "keep-batch", false)
 		c := cred
 		c.Request = "keep-batch"
@@ -141,20 +141,28 @@ func TestDeferredCheckKeep(t *testing.T) {
 		}
 	})
 
-	t.Run("QueueConfirm leaves a check with Keep to Confirm", func(t *testing.T) {
-		rt, jti, _ := deferred(t, "keep-queue", false)
-		c := cred
-		c.Request = "keep-queue"
-		rctx := postgres.WithRequestTx(ctx, rt)
-		b := &pgx.Batch{}
-		postgres.QueueBind(b, c)
-		before := b.Len()
-		postgres.QueueConfirm(rctx, c, b)
-		if b.Len() != before || !rt.Deferred() {
-			t.Fatalf("QueueConfirm took over a check with Keep (%d statements queued, deferred %t)", b.Len()-before, rt.Deferred())
-		}
-		if err := rt.Confirm(ctx); err != nil || !recorded(t, jti) {
-			t.Fatalf("the check left for Confirm: %v, recorded %t", err, recorded(t, jti))
+	t.Run("QueueConfirm runs a check with Keep on its own first", func(t *testing.T) {
+		for _, refuse := range []bool{false, true} {
+			request := "keep-queue-" + strconv.FormatBool(refuse)
+			rt, jti, _ := deferred(t, request, refuse)
+			c := cred
+			c.Request = request
+			b := &pgx.Batch{}
+			postgres.QueueBind(b, c)
+			before := b.Len()
+			mapped := postgres.QueueConfirm(postgres.WithRequestTx(ctx, rt), c, b)
+			if b.Len() != before || rt.Deferred() {
+				t.Fatalf("refuse %t: QueueConfirm queued %d statements of a check with Keep (deferred after: %t)",
+					refuse, b.Len()-before, rt.Deferred())
+			}
+			if recorded(t, jti) == refuse {
+				t.Errorf("refuse %t: the check's jti recorded %t before the caller's batch", refuse, !refuse)
+			}
+			// The caller's batch ran fine: the mapping answers the check's
+			// refusal in its place, or nothing.
+			if err := mapped(nil); refuse != errors.Is(err, postgres.ErrStalePrincipal) || !refuse && err != nil {
+				t.Errorf("refuse %t: the mapping returned %v", refuse, err)
+			}
 		}
 	})
 }
