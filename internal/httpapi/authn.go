@@ -194,43 +194,25 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 	}
 	switch {
 	case err != nil:
-	case c.dpop && cached && (n.inTx || n.ahead):
-		// A principal kept from a full check with a proof by the same key;
-		// the deferred check records this proof's jti (a replay is found
-		// stale there, and a full check answers it).
+	case cached && (n.inTx || n.ahead):
+		// A principal kept from a full check of the same credential (for
+		// a DPoP request, with a proof by the same key: the deferred check
+		// records this proof's jti, and a replay is found stale there).
 		var ok bool
-		if p, rt, ok = s.deps.Auth.CachedDPoPInTx(r.Context(), c.token, org, proof, n.admits); !ok {
-			if n.inTx {
-				p, rt, err = s.deps.Auth.AuthenticateDPoPInTx(r.Context(), c.token, org, proof)
-			} else {
-				rt = auth.Check{}
-				p, err = s.deps.Auth.AuthenticateDPoP(r.Context(), c.token, org, proof)
-			}
+		if c.dpop {
+			p, rt, ok = s.deps.Auth.CachedDPoPInTx(r.Context(), c.token, org, proof, n.admits)
+		} else {
+			p, rt, ok = s.deps.Auth.CachedInTx(r.Context(), c.token, org, binding, n.admits)
 		}
-	case c.dpop && n.inTx:
-		p, rt, err = s.deps.Auth.AuthenticateDPoPInTx(r.Context(), c.token, org, proof)
-	case c.dpop:
-		p, err = s.deps.Auth.AuthenticateDPoP(r.Context(), c.token, org, proof)
-	case n.inTx && cached:
-		var ok bool
-		if p, rt, ok = s.deps.Auth.CachedInTx(r.Context(), c.token, org, binding, n.admits); !ok {
+		if !ok {
 			// None kept, or one the route refuses (which a full check
-			// decides, and audits).
-			p, rt, err = s.deps.Auth.AuthenticateInTx(r.Context(), c.token, org, binding)
-		}
-	case n.inTx:
-		p, rt, err = s.deps.Auth.AuthenticateInTx(r.Context(), c.token, org, binding)
-	case n.ahead && cached:
-		var ok bool
-		if p, rt, ok = s.deps.Auth.CachedInTx(r.Context(), c.token, org, binding, n.admits); !ok {
-			// The check is the handler's to confirm; with none kept (or
-			// one the route refuses) it is a full one, closed at once: the
-			// handler reads a body and calls out before its transactions.
-			rt = auth.Check{}
-			p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, binding)
+			// decides, and audits). On an ahead route the full check is
+			// closed at once: the handler may read a body and call out
+			// before its transactions.
+			p, rt, err = s.fullCheck(r.Context(), c, org, binding, proof, n.inTx)
 		}
 	default:
-		p, err = s.deps.Auth.Authenticate(r.Context(), c.token, org, binding)
+		p, rt, err = s.fullCheck(r.Context(), c, org, binding, proof, n.inTx)
 	}
 	// The check's transaction ends with the request, committed, if the
 	// handler's first transaction did not take it over; and before
@@ -257,13 +239,7 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 			// rotated token's reuse recorded); a live one is still
 			// limited.
 			if rt.Deferred() && rt.Confirm(r.Context()) != nil {
-				var aerr error
-				if c.dpop {
-					_, aerr = s.deps.Auth.AuthenticateDPoP(r.Context(), c.token, org, proof)
-				} else {
-					_, aerr = s.deps.Auth.Authenticate(r.Context(), c.token, org, binding)
-				}
-				if aerr != nil {
+				if _, _, aerr := s.fullCheck(r.Context(), c, org, binding, proof, false); aerr != nil {
 					err = aerr
 				}
 			}
@@ -282,6 +258,24 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 	next.ServeHTTP(cw, r.WithContext(ctx))
 	cw.confirm() // a handler that wrote nothing
 	return *mark
+}
+
+// fullCheck resolves the request's credential in full, with its DPoP proof
+// when it carries one; open leaves the check's transaction open for the
+// handler's first tenant transaction to continue (need.inTx).
+func (s *server) fullCheck(ctx context.Context, c presented, org, binding string, proof auth.DPoPProof,
+	open bool) (identity.Principal, auth.Check, error) {
+	switch {
+	case c.dpop && open:
+		return s.deps.Auth.AuthenticateDPoPInTx(ctx, c.token, org, proof)
+	case c.dpop:
+		p, err := s.deps.Auth.AuthenticateDPoP(ctx, c.token, org, proof)
+		return p, auth.Check{}, err
+	case open:
+		return s.deps.Auth.AuthenticateInTx(ctx, c.token, org, binding)
+	}
+	p, err := s.deps.Auth.Authenticate(ctx, c.token, org, binding)
+	return p, auth.Check{}, err
 }
 
 // A staleMark is set by writeError, in place of an answer, when a request

@@ -315,7 +315,7 @@ func (db *DB) InTenantBatch(ctx context.Context, cred Credential, b *pgx.Batch) 
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
 	err := db.Pool.SendBatch(ctx, all).Close()
 	if confirm != nil {
-		return confirm.settle(ctx, db.Pool, cred, err)
+		return confirm.stale(err) // a check with Keep went to confirmedBatch
 	}
 	return err
 }

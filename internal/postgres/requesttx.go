@@ -167,7 +167,12 @@ func (rt *RequestTx) Confirm(ctx context.Context) error {
 	b := &pgx.Batch{}
 	QueueBind(b, rt.cred)
 	c.Queue(b)
-	run.err = c.settle(ctx, rt.db.Pool, rt.cred, rt.db.Pool.SendBatch(ctx, b).Close())
+	err := rt.db.Pool.SendBatch(ctx, b).Close()
+	if err != nil && !c.refusal(err) {
+		// What the check wrote went with its implicit transaction.
+		newRedo(rt.db.Pool, rt.cred, c.Keep).run(ctx)
+	}
+	run.err = c.stale(err)
 	close(run.done)
 	return run.err
 }
@@ -254,29 +259,6 @@ func (c *Confirm) refusal(err error) bool {
 	return err != nil && (IsCode(err, CodeStalePrincipal) || c.Refused != nil && c.Refused(err))
 }
 
-// redo returns the redo of c's Keep statements bound to cred; nil without
-// any.
-func (c *Confirm) redo(pool *pgxpool.Pool, cred Credential) *redo {
-	if c.Keep == nil {
-		return nil
-	}
-	d := &redo{pool: pool, b: &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+c.Keep.Len())}}
-	QueueBind(d.b, cred)
-	d.b.QueuedQueries = append(d.b.QueuedQueries, c.Keep.QueuedQueries...)
-	return d
-}
-
-// settle maps the error of an implicit transaction that ran c's statements
-// (stale), and, when it failed for another reason than the check's own
-// refusal, runs c's Keep statements on their own: what the check wrote
-// went with that transaction.
-func (c *Confirm) settle(ctx context.Context, pool *pgxpool.Pool, cred Credential, err error) error {
-	if err != nil && !c.refusal(err) {
-		c.redo(pool, cred).run(ctx)
-	}
-	return c.stale(err)
-}
-
 // A redo is a durable check's keep statements (after its binding), run
 // in a transaction of their own when
 // the request's transaction ended without committing them: its
@@ -288,6 +270,18 @@ func (c *Confirm) settle(ctx context.Context, pool *pgxpool.Pool, cred Credentia
 type redo struct {
 	pool *pgxpool.Pool
 	b    *pgx.Batch
+}
+
+// newRedo returns the redo of keep's statements bound to cred; nil when
+// keep is nil.
+func newRedo(pool *pgxpool.Pool, cred Credential, keep *pgx.Batch) *redo {
+	if keep == nil {
+		return nil
+	}
+	d := &redo{pool: pool, b: &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+keep.Len())}}
+	QueueBind(d.b, cred)
+	d.b.QueuedQueries = append(d.b.QueuedQueries, keep.QueuedQueries...)
+	return d
 }
 
 // redoWait bounds how long a redo may wait for a connection and run. It
@@ -339,12 +333,9 @@ func (db *DB) OpenRequestTx(ctx context.Context, cred Credential, b *pgx.Batch, 
 	all.Queue("begin")
 	QueueBind(all, cred)
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
-	var d *redo
-	if keep != nil {
+	d := newRedo(db.Pool, cred, keep)
+	if d != nil {
 		all.Queue("savepoint " + savepoint)
-		d = &redo{pool: db.Pool, b: &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+keep.Len())}}
-		QueueBind(d.b, cred)
-		d.b.QueuedQueries = append(d.b.QueuedQueries, keep.QueuedQueries...)
 	}
 	if err := conn.SendBatch(ctx, all).Close(); err != nil {
 		// The check's own failure (a replayed proof, no credential) ends
@@ -527,7 +518,7 @@ func (db *DB) confirmedTx(ctx context.Context, cred Credential, c *Confirm, fn f
 	b.Queue("begin")
 	QueueBind(b, cred)
 	c.Queue(b)
-	durable := c.redo(db.Pool, cred)
+	durable := newRedo(db.Pool, cred, c.Keep)
 	if durable != nil {
 		b.Queue("savepoint " + savepoint)
 	}
@@ -564,7 +555,7 @@ func (db *DB) confirmedBatch(ctx context.Context, cred Credential, c *Confirm, b
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
 	all.Queue("commit")
 	err = conn.SendBatch(ctx, all).Close()
-	durable := c.redo(db.Pool, cred)
+	durable := newRedo(db.Pool, cred, c.Keep)
 	if c.refusal(err) {
 		durable = nil // the check's own refusal wrote nothing to keep
 	}
