@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"regexp"
@@ -10,12 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/identity"
 )
 
-// TestKeptBodyRoutes: the JSON routes that decode a body and then go to
-// their first tenant transaction (need.ahead, every one routes.go marks so
-// besides the gateway's) serve a session this process checked less than
+// TestKeptBodyRoutes: the writes that decode a body, if they have one, and
+// then go to their first tenant transaction (need.ahead, every one
+// routes.go marks so besides the gateway's) serve a session this process
+// checked less than
 // 30 s ago with its kept principal, and that transaction takes the check
 // over: no full check, no check in a round trip of its own. A principal
 // changed behind the server's back is found stale before any of the
@@ -33,7 +38,38 @@ func TestKeptBodyRoutes(t *testing.T) {
 	var doc docJSON
 	w.do("POST", "/v1/cases/"+kase.ID.String()+"/documents", o.Lead.Token, map[string]any{"type": "mri_report",
 		"description": "knee", "due_at": time.Now().Add(48 * time.Hour)}, http.StatusCreated, &doc)
+	var doomed docJSON // a request deleted below
+	w.do("POST", "/v1/cases/"+kase.ID.String()+"/documents", o.Lead.Token, map[string]any{"type": "wage_statement"},
+		http.StatusCreated, &doomed)
+	var provided docJSON // a file, accepted below
+	resp, b := w.upload("POST", "/v1/cases/"+kase.ID.String()+"/files", o.Lead.Token, "knee.pdf", []byte("%PDF-1.7\nknee"),
+		"Ward-Document-Type", "mri_report")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %s", resp.StatusCode, b)
+	}
+	if err := json.Unmarshal(b, &provided); err != nil {
+		t.Fatal(err)
+	}
+	invite, _ := w.inviteOutbox(o.Lead.Token, kase.ID.String(), "kbr-counsel@example.test", "attorney",
+		[]string{"view"}, time.Now().Add(time.Hour))
+	pat3 := w.addMember(o, "kbr-pat3@example.test", identity.RolePatient)
+	// A second session of the lead's, which the lead ends below.
+	w.operatorSignIn(o.Lead.Email, o.ID)
+	var sessions struct {
+		Sessions []struct {
+			ID      uuid.UUID `json:"id"`
+			Current bool      `json:"current"`
+		} `json:"sessions"`
+	}
+	w.do("GET", "/v1/sessions", o.Lead.Token, nil, http.StatusOK, &sessions)
+	var other uuid.UUID
+	for _, s := range sessions.Sessions {
+		if !s.Current {
+			other = s.ID
+		}
+	}
 	p1, p2 := "/v1/patients/"+o.P1.String(), "/v1/patients/"+o.P2.String()
+	caseMember := "/v1/cases/" + kase.ID.String() + "/members/" + o.Prov2.ID.String()
 	entry := func(name string) map[string]any {
 		return map[string]any{"kind": "food", "name": name, "observed_at": time.Now().UTC().Format(time.RFC3339)}
 	}
@@ -59,6 +95,23 @@ func TestKeptBodyRoutes(t *testing.T) {
 		{"PATCH /v1/cases/{id}", "/v1/cases/" + kase.ID.String(), map[string]any{"title": "Renamed"}, http.StatusOK},
 		{"POST /v1/documents/{id}/comments", "/v1/documents/" + doc.ID.String() + "/comments",
 			map[string]any{"body": "when?"}, http.StatusCreated},
+		// Writes with no body, and those whose body names no PHI.
+		{"PUT /v1/patients/{id}/care-team/{user_id}", p2 + "/care-team/" + o.Prov2.ID.String(), nil, http.StatusNoContent},
+		{"DELETE /v1/patients/{id}/care-team/{user_id}", p2 + "/care-team/" + o.Prov2.ID.String(), nil, http.StatusNoContent},
+		{"PUT /v1/patients/{id}/users/{user_id}", p1 + "/users/" + pat3.ID.String(), nil, http.StatusNoContent},
+		{"PUT /v1/cases/{id}/members/{user_id}", caseMember, map[string]any{"kind": "staff", "permissions": []string{"view"}},
+			http.StatusOK},
+		{"DELETE /v1/cases/{id}/members/{user_id}", caseMember, nil, http.StatusNoContent},
+		{"DELETE /v1/cases/{id}/invites/{invite_id}", "/v1/cases/" + kase.ID.String() + "/invites/" + invite.String(),
+			nil, http.StatusNoContent},
+		{"POST /v1/cases/{id}/documents", "/v1/cases/" + kase.ID.String() + "/documents",
+			map[string]any{"type": "payroll", "description": "March"}, http.StatusCreated},
+		{"POST /v1/documents/{id}/accept", "/v1/documents/" + provided.ID.String() + "/accept", nil, http.StatusNoContent},
+		{"DELETE /v1/documents/{id}", "/v1/documents/" + doomed.ID.String(), nil, http.StatusNoContent},
+		// The lead has no passkey: refused (and the refusal audited).
+		{"PATCH /v1/auth/passkeys/{id}", "/v1/auth/passkeys/" + uuid.NewString(), map[string]any{"name": "Laptop"},
+			http.StatusNotFound},
+		{"DELETE /v1/sessions/{id}", "/v1/sessions/" + other.String(), nil, http.StatusNoContent},
 	}
 
 	t.Run("every such route is here", func(t *testing.T) {
@@ -76,7 +129,7 @@ func TestKeptBodyRoutes(t *testing.T) {
 		slices.Sort(marked)
 		slices.Sort(tested)
 		if !slices.Equal(marked, tested) {
-			t.Errorf("JSON routes marked ahead in routes.go %v, tested here %v", marked, tested)
+			t.Errorf("routes marked ahead in routes.go %v, tested here %v", marked, tested)
 		}
 	})
 
@@ -175,6 +228,27 @@ func TestKeptBodyRoutes(t *testing.T) {
 		}
 		if got := entries() - n; got != 0 {
 			t.Errorf("%d entries written by a revoked session", got)
+		}
+	})
+
+	t.Run("revoked: nothing deleted", func(t *testing.T) {
+		lead2 := w.addMember(o, "kbr-lead2@example.test", identity.RoleLead)
+		w.do("GET", "/v1/patients", lead2.Token, nil, http.StatusOK, nil) // kept
+		if _, err := w.env.Super.Pool.Exec(ctx, `update app.sessions set revoked_at = now(), revoked_reason = 'logout'
+			where token_hash = sha256($1::bytea)`, []byte(lead2.Token)); err != nil {
+			t.Fatal(err)
+		}
+		before := w.auth.CheckStats()
+		if resp, body := w.request("DELETE", p1+"/care-team/"+o.Prov.ID.String(), lead2.Token, nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("a revoked kept session takes a provider off a care team: %d %s", resp.StatusCode, body)
+		}
+		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
+			t.Errorf("a revoked kept session's delete: %+v, want kept, stale, then a full check", d)
+		}
+		var n int
+		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.care_team
+			where patient_id = $1 and provider_id = $2`, o.P1, o.Prov.ID).Scan(&n); err != nil || n != 1 {
+			t.Errorf("the provider's place on the care team: %d rows (%v), want 1", n, err)
 		}
 	})
 }

@@ -56,8 +56,9 @@ func inTx(n need) need {
 
 // ahead is n for a route that reads its whole body first and confirms a
 // kept principal while it works (the gateway) or in its first tenant
-// transaction (a JSON route that makes no call out before it), see
-// need.ahead. TestKeptBodyRoutes holds every such JSON route to it.
+// transaction (a write, with a JSON body or none, that makes no call out
+// before that transaction commits), see need.ahead. TestKeptBodyRoutes
+// holds every such write to it.
 func ahead(n need) need {
 	n.ahead = true
 	return n
@@ -159,10 +160,10 @@ func (s *server) routes() {
 	api.route("POST /v1/auth/passkeys/verify/begin", pending, handlePasskeyVerifyBegin(users, fail))
 	api.route("POST /v1/auth/passkeys/verify/finish", pending, s.handlePasskeyVerifyFinish())
 	api.route("GET /v1/auth/passkeys", kept(session), handlePasskeyList(users, fail))
-	api.route("PATCH /v1/auth/passkeys/{id}", session, handlePasskeyRename(users, fail))
+	api.route("PATCH /v1/auth/passkeys/{id}", ahead(session), handlePasskeyRename(users, fail))
 	api.route("DELETE /v1/auth/passkeys/{id}", stepUp(session), handlePasskeyDelete(users, fail))
 	api.route("GET /v1/sessions", kept(session), handleSessionList(users, fail))
-	api.route("DELETE /v1/sessions/{id}", session, handleSessionRevoke(users, fail))
+	api.route("DELETE /v1/sessions/{id}", ahead(session), handleSessionRevoke(users, fail))
 
 	// The org: session policy and members.
 	api.route("GET /v1/org/session-policy", kept(session), handlePolicyGet(users, fail))
@@ -228,9 +229,9 @@ func (s *server) routes() {
 	api.route("PATCH /v1/patients/{id}", ahead(session), handlePatientPatch(recs, fail))
 	api.route("GET /v1/patients/{id}/entries", inTx(session), handleEntryList(recs, fail))
 	api.route("POST /v1/patients/{id}/entries", ahead(session), handleEntryCreate(recs, fail))
-	api.route("PUT /v1/patients/{id}/care-team/{user_id}", as(lead, "care_team.assign"), handleCareTeamAssign(recs, fail))
-	api.route("DELETE /v1/patients/{id}/care-team/{user_id}", as(lead, "care_team.unassign"), handleCareTeamUnassign(recs, fail))
-	api.route("PUT /v1/patients/{id}/users/{user_id}", as(lead, "patient_link.create"), handlePatientLink(recs, fail))
+	api.route("PUT /v1/patients/{id}/care-team/{user_id}", ahead(as(lead, "care_team.assign")), handleCareTeamAssign(recs, fail))
+	api.route("DELETE /v1/patients/{id}/care-team/{user_id}", ahead(as(lead, "care_team.unassign")), handleCareTeamUnassign(recs, fail))
+	api.route("PUT /v1/patients/{id}/users/{user_id}", ahead(as(lead, "patient_link.create")), handlePatientLink(recs, fail))
 	api.route("GET /v1/patients/{id}/access-report", kept(session), handleAccessReport(recs, fail))
 
 	// Cases and documents (docs/cases.md): staff by role, stakeholders by
@@ -243,21 +244,21 @@ func (s *server) routes() {
 		api.route("GET /v1/cases/{id}", inTx(session), handleCaseGet(cs, fail))
 		api.route("PATCH /v1/cases/{id}", ahead(session), handleCasePatch(cs, fail))
 		api.route("GET /v1/cases/{id}/members", inTx(session), handleCaseMemberList(cs, fail))
-		api.route("PUT /v1/cases/{id}/members/{user_id}", session, handleCaseMemberSet(cs, fail))
-		api.route("DELETE /v1/cases/{id}/members/{user_id}", session, handleCaseMemberRevoke(cs, fail))
+		api.route("PUT /v1/cases/{id}/members/{user_id}", ahead(session), handleCaseMemberSet(cs, fail))
+		api.route("DELETE /v1/cases/{id}/members/{user_id}", ahead(session), handleCaseMemberRevoke(cs, fail))
 		api.route("POST /v1/cases/{id}/invites", session, handleCaseInviteCreate(cs, fail))
 		api.route("GET /v1/cases/{id}/invites", kept(session), handleCaseInviteList(cs, fail))
-		api.route("DELETE /v1/cases/{id}/invites/{invite_id}", session, handleCaseInviteRevoke(cs, fail))
+		api.route("DELETE /v1/cases/{id}/invites/{invite_id}", ahead(session), handleCaseInviteRevoke(cs, fail))
 		api.route("GET /v1/case-invites/accept", public, s.handleInviteLanding())
 		api.route("POST /v1/case-invites/accept", signIn, s.handleInviteAccept())
-		api.route("POST /v1/cases/{id}/documents", session, handleDocumentRequest(cs, fail))
+		api.route("POST /v1/cases/{id}/documents", ahead(session), handleDocumentRequest(cs, fail))
 		api.route("GET /v1/cases/{id}/documents", inTx(session), handleDocumentList(cs, fail))
 		api.route("POST /v1/cases/{id}/files", session, handleUpload(cs, fail, true), upload...)
 		api.route("GET /v1/documents/{id}", inTx(session), handleDocumentGet(cs, fail))
-		api.route("DELETE /v1/documents/{id}", session, handleDocumentDelete(cs, fail))
+		api.route("DELETE /v1/documents/{id}", ahead(session), handleDocumentDelete(cs, fail))
 		api.route("PUT /v1/documents/{id}/content", session, handleUpload(cs, fail, false), upload...)
 		api.route("GET /v1/documents/{id}/content", session, handleDownload(cs, fail), deadline(noDeadline))
-		api.route("POST /v1/documents/{id}/accept", session, handleDocumentAccept(cs, fail))
+		api.route("POST /v1/documents/{id}/accept", ahead(session), handleDocumentAccept(cs, fail))
 		api.route("GET /v1/documents/{id}/comments", inTx(session), handleCommentList(cs, fail))
 		api.route("POST /v1/documents/{id}/comments", ahead(session), handleCommentAdd(cs, fail))
 		// Legal holds: on the org, a patient or a case (admins, step-up).
