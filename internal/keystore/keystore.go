@@ -9,13 +9,19 @@
 // There is one cache of unwrapped keys, the keyring's (envelope), keyed by
 // org and a hash of the exact wrapped bytes. This package keeps none: every
 // Org call asks the database, so the permission check is never skipped, and
-// only the unwrap under the root is saved.
+// only the unwrap under the root is saved. The instance keyset's wrapped
+// bytes, which the database releases to anyone and never replaces once
+// stored, are kept for a few minutes (instanceReread), so that sign-in and
+// the member lists do not read them from the pool on every request; their
+// unwrapped keys still live only in the keyring's cache, for its TTL.
 package keystore
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -41,7 +47,22 @@ var ErrNoKeys = errors.New("keystore: no keys for this org")
 // Store loads and creates wrapped keysets. It is safe for concurrent use.
 type Store struct {
 	ring *envelope.Keyring
+	// inst is the instance keyset as last read, and when (Instance).
+	inst atomic.Pointer[readKeyset]
 }
+
+// readKeyset is a wrapped keyset and when it was read from the database.
+type readKeyset struct {
+	w  envelope.Wrapped
+	at time.Time
+}
+
+// instanceReread is how long Instance serves the instance keyset it read
+// last without asking the database again. app.ensure_instance_keyset only
+// ever creates the keyset, so a copy this old is the stored one; a future
+// rotation, which would add keys and keep the old ones, would reach every
+// node within it.
+const instanceReread = 5 * time.Minute
 
 // New returns a Store unwrapping through ring, whose cache is the only one
 // unwrapped keys are kept in.
@@ -100,12 +121,19 @@ func (s *Store) QueueOrg(b *pgx.Batch, org uuid.UUID) (keys func() (*envelope.Or
 var errNotRead = errors.New("keystore: the batch did not read the org's keys")
 
 // Instance returns the instance keys, read through app.instance_keyset on
-// db (any role; the server's ward_app pool). It never creates them: it
+// db (any role; the server's ward_app pool), or, when this Store read them
+// less than instanceReread ago, from that read (no round trip: the keyset
+// is released to every role, so no permission check is skipped; the
+// unwrap still goes through the keyring's cache). It never creates them: it
 // returns an error wrapping ErrNoKeys, telling the operator to run `ward
 // migrate`, when the key store holds none, and one wrapping
 // envelope.ErrUnwrap when they do not unwrap under this root (a different
 // root key from the one they were created with).
 func (s *Store) Instance(ctx context.Context, db *postgres.DB) (*envelope.OrgKeys, error) {
+	if r := s.inst.Load(); r != nil && time.Since(r.at) < instanceReread {
+		return s.ring.Org(InstanceOrg, r.w)
+	}
+	at := time.Now()
 	w, err := instanceKeyset(ctx, db.Pool)
 	switch {
 	case errors.Is(err, ErrNoKeys):
@@ -113,7 +141,11 @@ func (s *Store) Instance(ctx context.Context, db *postgres.DB) (*envelope.OrgKey
 	case err != nil:
 		return nil, fmt.Errorf("keystore: load instance keys: %w", err)
 	}
-	return s.ring.Org(InstanceOrg, w)
+	keys, err := s.ring.Org(InstanceOrg, w)
+	if err == nil { // only keys that open under this root are kept
+		s.inst.Store(&readKeyset{w: w, at: at})
+	}
+	return keys, err
 }
 
 // EnsureInstance creates the instance keysets unless the key store already

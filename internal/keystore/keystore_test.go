@@ -221,6 +221,24 @@ func TestInstance(t *testing.T) {
 		t.Fatal("two nodes read different instance keys")
 	}
 
+	// A Store that read the keyset serves it again without the database
+	// (here a closed pool, which a fresh Store finds closed).
+	closed, err := postgres.Open(ctx, env.URL("ward_app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed.Close()
+	if _, err := keystore.New(envelope.NewKeyring(root, envelope.Config{})).Instance(ctx, closed); err == nil {
+		t.Fatal("a fresh Store read the instance keyset through a closed pool")
+	}
+	again2, err := keys.Instance(ctx, closed)
+	if err != nil {
+		t.Fatalf("Instance read again: %v", err)
+	}
+	if !bytes.Equal(again2.BlindIndex("users.email", "a@example.test"), inst.BlindIndex("users.email", "a@example.test")) {
+		t.Fatal("the instance keys read again differ from the first read")
+	}
+
 	// Another root key cannot open what is stored: both calls say so.
 	wrong := keystore.New(envelope.NewKeyring(newRoot(t), envelope.Config{}))
 	if err := wrong.EnsureInstance(ctx, env.Super); !errors.Is(err, envelope.ErrUnwrap) {
