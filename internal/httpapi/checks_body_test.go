@@ -95,7 +95,7 @@ func TestKeptBodyRoutes(t *testing.T) {
 		{"PATCH /v1/cases/{id}", "/v1/cases/" + kase.ID.String(), map[string]any{"title": "Renamed"}, http.StatusOK},
 		{"POST /v1/documents/{id}/comments", "/v1/documents/" + doc.ID.String() + "/comments",
 			map[string]any{"body": "when?"}, http.StatusCreated},
-		// Writes with no body, and those whose body names no PHI.
+		// Writes with no body, and more JSON ones.
 		{"PUT /v1/patients/{id}/care-team/{user_id}", p2 + "/care-team/" + o.Prov2.ID.String(), nil, http.StatusNoContent},
 		{"DELETE /v1/patients/{id}/care-team/{user_id}", p2 + "/care-team/" + o.Prov2.ID.String(), nil, http.StatusNoContent},
 		{"PUT /v1/patients/{id}/users/{user_id}", p1 + "/users/" + pat3.ID.String(), nil, http.StatusNoContent},
@@ -190,6 +190,41 @@ func TestKeptBodyRoutes(t *testing.T) {
 		}
 		if got := entries() - n; got != 1 {
 			t.Errorf("%d entries written for one request served again (want 1)", got)
+		}
+	})
+
+	t.Run("stale, served again: one document requested, one member granted", func(t *testing.T) {
+		w.do("GET", "/v1/patients", o.Lead.Token, nil, http.StatusOK, nil)
+		count := func(table string) int {
+			var n int
+			if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.`+table+` where case_id = $1`,
+				kase.ID).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		docs, members := count("documents"), count("case_members")
+		for _, r := range []struct {
+			method, path string
+			body         any
+			want         int
+		}{
+			{"POST", "/v1/cases/" + kase.ID.String() + "/documents", map[string]any{"type": "wage_statement"}, http.StatusCreated},
+			{"PUT", "/v1/cases/" + kase.ID.String() + "/members/" + o.Prov.ID.String(),
+				map[string]any{"kind": "staff", "permissions": []string{"view"}}, http.StatusOK},
+		} {
+			if _, err := w.env.Super.Pool.Exec(ctx, `update app.sessions set amr = array_append(amr, 'passkey')
+				where token_hash = sha256($1::bytea)`, []byte(o.Lead.Token)); err != nil {
+				t.Fatal(err)
+			}
+			before := w.auth.CheckStats()
+			w.do(r.method, r.path, o.Lead.Token, r.body, r.want, nil)
+			if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
+				t.Errorf("%s %s on a stale kept principal: %+v, want kept, stale, then a full check", r.method, r.path, d)
+			}
+		}
+		if d, m := count("documents")-docs, count("case_members")-members; d != 1 || m != 1 {
+			t.Errorf("%d documents and %d case members written for one request each served again (want 1 and 1)", d, m)
 		}
 	})
 

@@ -61,7 +61,8 @@ type readKeyset struct {
 // last without asking the database again. app.ensure_instance_keyset only
 // ever creates the keyset, so a copy this old is the stored one; a future
 // rotation, which would add keys and keep the old ones, would reach every
-// node within it.
+// node within it. The copy belongs to the Store, not to the db a call
+// names: a Store serves one database (the server makes one of each).
 const instanceReread = 5 * time.Minute
 
 // New returns a Store unwrapping through ring, whose cache is the only one
