@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"net/http"
-	"slices"
 	"testing"
 	"time"
 
@@ -35,8 +34,7 @@ func BenchmarkKeptBodyRoute(b *testing.B) {
 					b.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, out)
 				}
 			}
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			reportP50(b, lat, "p50-ms")
 		}
 	}
 	b.Run("baseline=get-patient", run("GET", p1, nil, http.StatusOK))

@@ -13,7 +13,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/identity"
 )
 
@@ -72,11 +71,6 @@ func TestKeptBodyRoutes(t *testing.T) {
 	caseMember := "/v1/cases/" + kase.ID.String() + "/members/" + o.Prov2.ID.String()
 	entry := func(name string) map[string]any {
 		return map[string]any{"kind": "food", "name": name, "observed_at": time.Now().UTC().Format(time.RFC3339)}
-	}
-	since := func(before auth.CheckStats) auth.CheckStats {
-		now := w.auth.CheckStats()
-		return auth.CheckStats{Kept: now.Kept - before.Kept, Full: now.Full - before.Full,
-			Stale: now.Stale - before.Stale, Alone: now.Alone - before.Alone}
 	}
 
 	routes := []struct {
@@ -141,7 +135,7 @@ func TestKeptBodyRoutes(t *testing.T) {
 			if resp, body := w.request(method, r.path, o.Lead.Token, r.body); resp.StatusCode != r.want {
 				t.Fatalf("%s: %d %s", r.pattern, resp.StatusCode, body)
 			}
-			if d := since(before); d.Kept != 1 || d.Full != 0 || d.Alone != 0 || d.Stale != 0 {
+			if d := w.checksSince(before); d.Kept != 1 || d.Full != 0 || d.Alone != 0 || d.Stale != 0 {
 				t.Errorf("%s with a kept session: %+v, want one kept check taken over by its transaction", r.pattern, d)
 			}
 		}
@@ -151,7 +145,7 @@ func TestKeptBodyRoutes(t *testing.T) {
 		if resp, body := w.request("POST", p1+"/entries", o.Lead.Token, map[string]any{"kind": 1}); resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("malformed entry: %d %s", resp.StatusCode, body)
 		}
-		if d := since(before); d.Kept != 1 || d.Alone != 1 || d.Stale != 0 {
+		if d := w.checksSince(before); d.Kept != 1 || d.Alone != 1 || d.Stale != 0 {
 			t.Errorf("malformed entry with a kept session: %+v, want its check alone", d)
 		}
 	})
@@ -162,7 +156,7 @@ func TestKeptBodyRoutes(t *testing.T) {
 		if resp, body := w.request("POST", "/v1/patients", o.Prov2.Token, map[string]any{"name": "No", "mrn": "KBR-N"}); resp.StatusCode != http.StatusForbidden {
 			t.Fatalf("a provider creates a patient: %d %s", resp.StatusCode, body)
 		}
-		if d := since(before); d.Kept != 0 || d.Full != 1 {
+		if d := w.checksSince(before); d.Kept != 0 || d.Full != 1 {
 			t.Errorf("a route refusing the kept principal: %+v, want no kept check and one full check", d)
 		}
 	})
@@ -185,7 +179,7 @@ func TestKeptBodyRoutes(t *testing.T) {
 		}
 		before := w.auth.CheckStats()
 		w.do("POST", p1+"/entries", o.Lead.Token, entry("Served again"), http.StatusCreated, nil)
-		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
+		if d := w.checksSince(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
 			t.Errorf("a stale kept principal: %+v, want kept, stale, then a full check", d)
 		}
 		if got := entries() - n; got != 1 {
@@ -219,7 +213,7 @@ func TestKeptBodyRoutes(t *testing.T) {
 			}
 			before := w.auth.CheckStats()
 			w.do(r.method, r.path, o.Lead.Token, r.body, r.want, nil)
-			if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
+			if d := w.checksSince(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
 				t.Errorf("%s %s on a stale kept principal: %+v, want kept, stale, then a full check", r.method, r.path, d)
 			}
 		}
@@ -277,7 +271,7 @@ func TestKeptBodyRoutes(t *testing.T) {
 		if resp, body := w.request("DELETE", p1+"/care-team/"+o.Prov.ID.String(), lead2.Token, nil); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("a revoked kept session takes a provider off a care team: %d %s", resp.StatusCode, body)
 		}
-		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
+		if d := w.checksSince(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
 			t.Errorf("a revoked kept session's delete: %+v, want kept, stale, then a full check", d)
 		}
 		var n int

@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"net/http"
-	"slices"
 	"testing"
 	"time"
 
@@ -43,8 +42,7 @@ func BenchmarkKeptDPoPRead(b *testing.B) {
 					b.Fatalf("GET %s: %d %s", path, resp.StatusCode, out)
 				}
 			}
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			reportP50(b, lat, "p50-ms")
 		}
 	}
 	b.Run("baseline=bearer-get-patient", run(patient, o.PatUser.Token, false))

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-
-	"github.com/wardhq/ward/internal/auth"
 )
 
 // TestKeptDPoPCheck: a DPoP-bound session checked in full less than 30 s
@@ -29,11 +27,6 @@ func TestKeptDPoPCheck(t *testing.T) {
 	key, ok := w.boundKey(o.Lead.Token)
 	if !ok {
 		t.Fatal("the lead's session is not DPoP-bound")
-	}
-	since := func(before auth.CheckStats) auth.CheckStats {
-		now := w.auth.CheckStats()
-		return auth.CheckStats{Kept: now.Kept - before.Kept, Full: now.Full - before.Full,
-			Stale: now.Stale - before.Stale, Alone: now.Alone - before.Alone}
 	}
 	jtis := func() int {
 		t.Helper()
@@ -59,7 +52,7 @@ func TestKeptDPoPCheck(t *testing.T) {
 		w.do("GET", "/v1/sessions", o.Lead.Token, nil, http.StatusOK, nil) // kept
 		w.do("POST", patient+"/entries", o.Lead.Token, map[string]any{"kind": "food", "name": "Rye",
 			"observed_at": "2026-12-01T08:00:00Z"}, http.StatusCreated, nil) // ahead
-		if d := since(before); d.Kept != 3 || d.Full != 0 || d.Alone != 0 || d.Stale != 0 {
+		if d := w.checksSince(before); d.Kept != 3 || d.Full != 0 || d.Alone != 0 || d.Stale != 0 {
 			t.Errorf("three requests with a kept DPoP principal: %+v, want three kept, taken over by their transactions", d)
 		}
 		if got := jtis() - n; got != 3 {
@@ -78,7 +71,7 @@ func TestKeptDPoPCheck(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized || problemCode(t, body) != "dpop_invalid" {
 			t.Fatalf("a replayed proof with a kept principal: %d %s", resp.StatusCode, body)
 		}
-		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
+		if d := w.checksSince(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
 			t.Errorf("a replayed proof: %+v, want kept, refused as stale, then a full check", d)
 		}
 		if got := reads() - n; got != 0 {
@@ -98,7 +91,7 @@ func TestKeptDPoPCheck(t *testing.T) {
 		if resp.StatusCode < 400 || resp.StatusCode >= 500 {
 			t.Fatalf("an entry for no patient: %d %s", resp.StatusCode, body)
 		}
-		if d := since(before); d.Kept != 1 || d.Full != 0 || d.Alone != 0 {
+		if d := w.checksSince(before); d.Kept != 1 || d.Full != 0 || d.Alone != 0 {
 			t.Errorf("a failing write with a kept principal: %+v, want one kept check taken over", d)
 		}
 		if got := jtis() - n; got != 1 {
@@ -118,7 +111,7 @@ func TestKeptDPoPCheck(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("the lead's token with another key's proof: %d %s", resp.StatusCode, body)
 		}
-		if d := since(before); d.Kept != 0 || d.Full != 1 {
+		if d := w.checksSince(before); d.Kept != 0 || d.Full != 1 {
 			t.Errorf("another key's proof: %+v, want a full check only", d)
 		}
 		// And a bearer request with the bound token is refused, as before.
@@ -141,7 +134,7 @@ func TestKeptDPoPCheck(t *testing.T) {
 				t.Fatalf("GET %s with a revoked DPoP session: %d %s", path, resp.StatusCode, body)
 			}
 		}
-		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 2 {
+		if d := w.checksSince(before); d.Kept != 1 || d.Stale != 1 || d.Full != 2 {
 			t.Errorf("a revoked session: %+v, want the kept principal found stale once, then full checks", d)
 		}
 		if got := jtis() - n; got != 0 {

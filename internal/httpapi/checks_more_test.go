@@ -6,8 +6,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/wardhq/ward/internal/auth"
 )
 
 // TestKeptCheckBeforeEarlyAnswers: on an inTx route, a request that the
@@ -80,10 +78,6 @@ func TestKeptCheckOtherPaths(t *testing.T) {
 	o := w.createOrg("Review Kept Other")
 	w.populate(o, "rko")
 	ctx := context.Background()
-	since := func(before auth.CheckStats) auth.CheckStats {
-		now := w.auth.CheckStats()
-		return auth.CheckStats{Kept: now.Kept - before.Kept, Full: now.Full - before.Full, Stale: now.Stale - before.Stale}
-	}
 
 	t.Run("cookie", func(t *testing.T) {
 		get := func() int {
@@ -99,19 +93,19 @@ func TestKeptCheckOtherPaths(t *testing.T) {
 				t.Fatalf("cookie read: %d", st)
 			}
 		}
-		if d := since(before); d.Kept != 3 || d.Stale != 0 || d.Full != 0 {
+		if d := w.checksSince(before); d.Kept != 3 || d.Stale != 0 || d.Full != 0 {
 			t.Errorf("cookie session reads: %+v, want 3 kept, none stale", d)
 		}
 		// The same token as a bearer is another key: a full check first.
 		before = w.auth.CheckStats()
 		w.do("GET", "/v1/patients", o.Prov.Token, nil, http.StatusOK, nil)
-		if d := since(before); d.Full != 1 {
+		if d := w.checksSince(before); d.Full != 1 {
 			t.Errorf("bearer after cookie: %+v, want a full check", d)
 		}
 		// Another org's id as the hint: not the kept principal.
 		before = w.auth.CheckStats()
 		resp, _ := w.request("GET", "/v1/patients", o.Prov.Token, nil, "Ward-Org", "00000000-0000-4000-8000-000000000001")
-		if d := since(before); d.Kept != 0 || resp.StatusCode == http.StatusOK {
+		if d := w.checksSince(before); d.Kept != 0 || resp.StatusCode == http.StatusOK {
 			t.Errorf("another org hint: %d %+v", resp.StatusCode, d)
 		}
 	})
@@ -128,7 +122,7 @@ func TestKeptCheckOtherPaths(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("cases with a revoked session: %d %s", resp.StatusCode, body)
 		}
-		if d := since(before); d.Kept != 1 || d.Stale != 1 {
+		if d := w.checksSince(before); d.Kept != 1 || d.Stale != 1 {
 			t.Errorf("cases revoked: %+v", d)
 		}
 		if got := w.auditCount(o.ID, "case.list", "success") - n; got != 0 {

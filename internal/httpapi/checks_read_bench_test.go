@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"net/http"
-	"slices"
 	"testing"
 	"time"
 
@@ -33,8 +32,7 @@ func BenchmarkKeptReadRoute(b *testing.B) {
 					b.Fatalf("GET %s: %d %s", path, resp.StatusCode, out)
 				}
 			}
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			reportP50(b, lat, "p50-ms")
 		}
 	}
 	b.Run("baseline=get-patient", run("/v1/patients/"+o.P1.String(), o.Lead.Token))

@@ -32,11 +32,6 @@ func TestKeptReadRoutes(t *testing.T) {
 		http.StatusCreated, &kase)
 	w.do("GET", "/v1/patients/"+o.P1.String(), o.Lead.Token, nil, http.StatusOK, nil)
 	w.integrate() // a signed checkpoint, for the proofs and the access report
-	since := func(before auth.CheckStats) auth.CheckStats {
-		now := w.auth.CheckStats()
-		return auth.CheckStats{Kept: now.Kept - before.Kept, Full: now.Full - before.Full,
-			Stale: now.Stale - before.Stale, Alone: now.Alone - before.Alone}
-	}
 
 	routes := []struct {
 		pattern, path, who, token string
@@ -98,7 +93,7 @@ func TestKeptReadRoutes(t *testing.T) {
 			if resp, body := w.request("GET", r.path, r.token, nil); resp.StatusCode != http.StatusOK {
 				t.Fatalf("%s by the %s: %d %s", r.pattern, r.who, resp.StatusCode, body)
 			}
-			if d := since(before); d.Kept != 1 || d.Full != 0 || d.Alone != 0 || d.Stale != 0 {
+			if d := w.checksSince(before); d.Kept != 1 || d.Full != 0 || d.Alone != 0 || d.Stale != 0 {
 				t.Errorf("%s by the %s with a kept principal: %+v, want one kept check taken over by its transaction",
 					r.pattern, r.who, d)
 			}
@@ -109,7 +104,7 @@ func TestKeptReadRoutes(t *testing.T) {
 		if resp, body := w.request("GET", "/v1/audit/proof/inclusion?seq=x", o.Admin.Token, nil); resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("a malformed seq: %d %s", resp.StatusCode, body)
 		}
-		if d := since(before); d.Kept != 1 || d.Alone != 1 || d.Stale != 0 {
+		if d := w.checksSince(before); d.Kept != 1 || d.Alone != 1 || d.Stale != 0 {
 			t.Errorf("a malformed query with a kept principal: %+v, want its check alone", d)
 		}
 	})
@@ -125,7 +120,7 @@ func TestKeptReadRoutes(t *testing.T) {
 		if resp, body := w.request("GET", path, token, nil); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("a %s revoked behind the server's back reads %s: %d %s", what, path, resp.StatusCode, body)
 		}
-		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
+		if d := w.checksSince(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
 			t.Errorf("a revoked %s: %+v, want kept, found stale, then a full check", what, d)
 		}
 	}
@@ -151,7 +146,7 @@ func TestKeptReadRoutes(t *testing.T) {
 		if resp, body := w.request("GET", report, o.Prov.Token, nil); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("a provider's session revoked behind the server's back reads the access report: %d %s", resp.StatusCode, body)
 		}
-		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
+		if d := w.checksSince(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
 			t.Errorf("a refusal on a stale principal: %+v, want kept, found stale, then a full check", d)
 		}
 	})
@@ -167,7 +162,7 @@ func TestKeptReadRoutes(t *testing.T) {
 		if resp.StatusCode != http.StatusForbidden || strings.Contains(string(body), `"events"`) {
 			t.Errorf("a demoted admin reads the audit log: %d %s", resp.StatusCode, body)
 		}
-		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
+		if d := w.checksSince(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
 			t.Errorf("a demoted admin: %+v, want kept, found stale, then a full check", d)
 		}
 	})

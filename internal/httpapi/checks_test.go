@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"testing"
-
-	"github.com/wardhq/ward/internal/auth"
 )
 
 // TestKeptSessionCheck: a route whose handler goes straight to its first
@@ -24,10 +22,6 @@ func TestKeptSessionCheck(t *testing.T) {
 	ctx := context.Background()
 	patient := "/v1/patients/" + o.P1.String()
 	reads := func() int { return w.auditCount(o.ID, "patient.read", "success") }
-	since := func(before auth.CheckStats) auth.CheckStats {
-		now := w.auth.CheckStats()
-		return auth.CheckStats{Kept: now.Kept - before.Kept, Full: now.Full - before.Full, Stale: now.Stale - before.Stale}
-	}
 
 	t.Run("kept and confirmed", func(t *testing.T) {
 		w.do("GET", patient, o.Lead.Token, nil, http.StatusOK, nil)
@@ -36,7 +30,7 @@ func TestKeptSessionCheck(t *testing.T) {
 			w.do("GET", patient, o.Lead.Token, nil, http.StatusOK, nil)
 			w.do("GET", "/v1/patients", o.Lead.Token, nil, http.StatusOK, nil)
 		}
-		if d := since(before); d.Kept != 6 || d.Full != 0 || d.Stale != 0 {
+		if d := w.checksSince(before); d.Kept != 6 || d.Full != 0 || d.Stale != 0 {
 			t.Fatalf("six reads with a principal kept: %+v", d)
 		}
 		if got := reads() - n; got != 3 {
@@ -54,7 +48,7 @@ func TestKeptSessionCheck(t *testing.T) {
 		}
 		before, n := w.auth.CheckStats(), reads()
 		w.do("GET", patient, o.Prov2.Token, nil, http.StatusOK, nil)
-		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
+		if d := w.checksSince(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
 			t.Fatalf("a changed principal: %+v, want kept, found stale, served after a full check", d)
 		}
 		if got := reads() - n; got != 1 {
@@ -62,7 +56,7 @@ func TestKeptSessionCheck(t *testing.T) {
 		}
 		before = w.auth.CheckStats()
 		w.do("GET", patient, o.Prov2.Token, nil, http.StatusOK, nil)
-		if d := since(before); d.Kept != 1 || d.Stale != 0 || d.Full != 0 {
+		if d := w.checksSince(before); d.Kept != 1 || d.Stale != 0 || d.Full != 0 {
 			t.Fatalf("the new principal is not the one kept: %+v", d)
 		}
 	})
@@ -80,7 +74,7 @@ func TestKeptSessionCheck(t *testing.T) {
 				t.Fatalf("GET %s with a revoked session: %d %s", path, resp.StatusCode, body)
 			}
 		}
-		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 2 {
+		if d := w.checksSince(before); d.Kept != 1 || d.Stale != 1 || d.Full != 2 {
 			t.Fatalf("a revoked session: %+v, want the kept principal found stale once, then full checks", d)
 		}
 		if got := reads() - n; got != 0 {
@@ -99,7 +93,7 @@ func TestKeptSessionCheck(t *testing.T) {
 		if resp, _ := w.request("GET", "/v1/patients", aal1, nil); resp.StatusCode != http.StatusForbidden {
 			t.Fatalf("a pending admin session lists patients: %d", resp.StatusCode)
 		}
-		if d := since(before); d.Kept != 0 || d.Full != 1 {
+		if d := w.checksSince(before); d.Kept != 0 || d.Full != 1 {
 			t.Fatalf("a pending session: %+v", d)
 		}
 	})

@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"net/http"
-	"slices"
 	"testing"
 	"time"
 
@@ -31,8 +30,7 @@ func BenchmarkKeptWriteRoute(b *testing.B) {
 				b.Fatalf("GET %s: %d %s", read, resp.StatusCode, out)
 			}
 		}
-		slices.Sort(lat)
-		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+		reportP50(b, lat, "p50-ms")
 	})
 	b.Run("care-team-put-delete", func(b *testing.B) {
 		var put, del []time.Duration
@@ -50,9 +48,7 @@ func BenchmarkKeptWriteRoute(b *testing.B) {
 				}
 			}
 		}
-		slices.Sort(put)
-		slices.Sort(del)
-		b.ReportMetric(float64(put[len(put)/2].Microseconds())/1000, "put-p50-ms")
-		b.ReportMetric(float64(del[len(del)/2].Microseconds())/1000, "delete-p50-ms")
+		reportP50(b, put, "put-p50-ms")
+		reportP50(b, del, "delete-p50-ms")
 	})
 }

@@ -10,7 +10,6 @@ import (
 	anthropic "github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
 
-	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/gateway"
 )
 
@@ -25,11 +24,6 @@ import (
 func TestGatewayKeptSessionCheck(t *testing.T) {
 	g := newGW(t, withUnboundOrgs()) // the SDK sends bearer tokens; DPoP-bound sessions are never kept
 	ctx := context.Background()
-	since := func(before auth.CheckStats) auth.CheckStats {
-		now := g.auth.CheckStats()
-		return auth.CheckStats{Kept: now.Kept - before.Kept, Full: now.Full - before.Full, Stale: now.Stale - before.Stale,
-			Alone: now.Alone - before.Alone}
-	}
 	invokes := func() int { return g.auditCount(g.o.ID, "ai.invoke", "success") }
 	// setRole changes the provider's role by hand: nothing the server sees.
 	setRole := func(role string) {
@@ -54,13 +48,13 @@ func TestGatewayKeptSessionCheck(t *testing.T) {
 			}
 			named(t, "text", textOf(msg))
 		}
-		if d := since(before); d.Kept != 3 || d.Full != 0 || d.Stale != 0 {
+		if d := g.checksSince(before); d.Kept != 3 || d.Full != 0 || d.Stale != 0 {
 			t.Fatalf("three calls with a principal kept: %+v", d)
 		}
 		// Without a record the check runs on its own, beside the
 		// de-identification; with one, the record's read confirms it in
 		// the same round trip.
-		if d := since(before); d.Alone != 2 {
+		if d := g.checksSince(before); d.Alone != 2 {
 			t.Fatalf("%d kept principals confirmed on their own, want 2 (the call with a patient confirms in its read)", d.Alone)
 		}
 		if got := len(g.up.calls()) - calls; got != 3 {
@@ -85,7 +79,7 @@ func TestGatewayKeptSessionCheck(t *testing.T) {
 				t.Fatalf("%s: %v", c.name, err)
 			}
 			named(t, c.name, textOf(msg))
-			if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
+			if d := g.checksSince(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
 				t.Fatalf("%s: a changed principal: %+v, want kept, found stale, served after a full check", c.name, d)
 			}
 			// Served twice, sent once, with the body it came with.
@@ -111,7 +105,7 @@ func TestGatewayKeptSessionCheck(t *testing.T) {
 		if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
 			t.Fatalf("a record the new role may not read: %v", err)
 		}
-		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
+		if d := g.checksSince(before); d.Kept != 1 || d.Stale != 1 || d.Full != 1 {
 			t.Fatalf("a demoted principal: %+v, want kept, found stale, served after a full check", d)
 		}
 		if got := denied() - d0; got != 1 {
@@ -139,7 +133,7 @@ func TestGatewayKeptSessionCheck(t *testing.T) {
 		if _, err := once.Messages.New(ctx, chartParams()); err != nil { // two of two, served twice
 			t.Fatalf("the second call of two in a minute, found stale once: %v", err)
 		}
-		if d := since(before); d.Stale != 1 {
+		if d := g.checksSince(before); d.Stale != 1 {
 			t.Fatalf("the call was not found stale: %+v", d)
 		}
 		_, err := once.Messages.New(ctx, chartParams())
@@ -166,7 +160,7 @@ func TestGatewayKeptSessionCheck(t *testing.T) {
 			}
 			named(t, "text", textOf(msg))
 		}
-		if d := since(before); d.Kept != 2 || d.Full != 0 || d.Stale != 0 || d.Alone != 1 {
+		if d := g.checksSince(before); d.Kept != 2 || d.Full != 0 || d.Stale != 0 || d.Alone != 1 {
 			t.Fatalf("two calls with a key's principal kept: %+v, want two kept, one confirmed alone", d)
 		}
 		if got := len(g.up.calls()) - calls; got != 2 {
@@ -187,7 +181,7 @@ func TestGatewayKeptSessionCheck(t *testing.T) {
 				t.Fatalf("a revoked key through the gateway: %v", err)
 			}
 		}
-		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 2 {
+		if d := g.checksSince(before); d.Kept != 1 || d.Stale != 1 || d.Full != 2 {
 			t.Fatalf("a revoked key: %+v, want the kept principal found stale once, then full checks", d)
 		}
 		if got := len(g.up.calls()) - calls; got != 0 {
@@ -214,7 +208,7 @@ func TestGatewayKeptSessionCheck(t *testing.T) {
 				t.Fatalf("a revoked session through the gateway: %v", err)
 			}
 		}
-		if d := since(before); d.Kept != 1 || d.Stale != 1 || d.Full != 2 {
+		if d := g.checksSince(before); d.Kept != 1 || d.Stale != 1 || d.Full != 2 {
 			t.Fatalf("a revoked session: %+v, want the kept principal found stale once, then full checks", d)
 		}
 		if got := len(g.up.calls()) - calls; got != 0 {

@@ -19,6 +19,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -480,6 +481,21 @@ func (w *world) createPatient(token string, body map[string]any) uuid.UUID {
 	}
 	w.do("POST", "/v1/patients", token, body, http.StatusCreated, &p)
 	return p.ID
+}
+
+// checksSince returns the credential checks the server counted since
+// before (auth.Service.CheckStats).
+func (w *world) checksSince(before auth.CheckStats) auth.CheckStats {
+	now := w.auth.CheckStats()
+	return auth.CheckStats{Kept: now.Kept - before.Kept, Full: now.Full - before.Full,
+		Stale: now.Stale - before.Stale, Alone: now.Alone - before.Alone}
+}
+
+// reportP50 sorts lat in place and reports its median, in ms, as the
+// metric unit.
+func reportP50(b *testing.B, lat []time.Duration, unit string) {
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, unit)
 }
 
 // request sends a request and returns the response with its body read.
