@@ -219,6 +219,12 @@ func (db *DB) inTx(ctx context.Context, opts pgx.TxOptions, fn func(ctx context.
 	if ctx.Value(txKey{}) != nil {
 		return ErrNestedTx
 	}
+	// A deferred check no transaction of this kind can take over runs
+	// first, on its own: nothing runs on a principal found stale, and a
+	// request served again writes once.
+	if err := ConfirmRequestTx(ctx); err != nil {
+		return err
+	}
 	EndRequestTx(ctx)
 	tx, err := db.Pool.BeginTx(ctx, opts)
 	if err != nil {
@@ -254,8 +260,10 @@ func (db *DB) InTenantTx(ctx context.Context, cred Credential, fn func(ctx conte
 	if ctx.Value(txKey{}) != nil {
 		return ErrNestedTx
 	}
-	conn, durable, confirm := continued(ctx, cred)
+	conn, durable, confirm, err := continued(ctx, cred)
 	switch {
+	case err != nil:
+		return err
 	case conn != nil:
 		return txOn(ctx, conn, durable, fn)
 	case confirm != nil:
@@ -300,8 +308,10 @@ func (db *DB) InTenantBatch(ctx context.Context, cred Credential, b *pgx.Batch) 
 	if ctx.Value(txKey{}) != nil {
 		return ErrNestedTx
 	}
-	conn, durable, confirm := continued(ctx, cred)
+	conn, durable, confirm, err := continued(ctx, cred)
 	switch {
+	case err != nil:
+		return err
 	case conn != nil:
 		return batchOn(ctx, conn, durable, b)
 	case confirm != nil && confirm.Keep != nil:
@@ -313,7 +323,7 @@ func (db *DB) InTenantBatch(ctx context.Context, cred Credential, b *pgx.Batch) 
 		confirm.Queue(all)
 	}
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
-	err := db.Pool.SendBatch(ctx, all).Close()
+	err = db.Pool.SendBatch(ctx, all).Close()
 	if confirm != nil {
 		return confirm.stale(err) // a check with Keep went to confirmedBatch
 	}

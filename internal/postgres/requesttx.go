@@ -105,11 +105,14 @@ var ErrStalePrincipal = errkind.New(errkind.Unauthenticated, "unauthenticated",
 // the same round trip, so that nothing of the request reaches the
 // database before the credential is confirmed. That transaction fails with
 // ErrStalePrincipal, and c.Stale is called, when the credential no longer
-// resolves to that principal. A request that reaches no such transaction
-// (it ends before, or its first transaction is another kind) keeps the
-// check for its caller to run before it answers (Confirm); meanwhile every
-// transaction bound to the credential resolves it again, so the database
-// still refuses what the credential may no longer do.
+// resolves to that principal. A request whose first transaction is of
+// another kind (InTx, or one bound to a credential that does not continue
+// cred) has the check run on its own before that transaction begins, and
+// the transaction does not begin on a stale principal; one that reaches no
+// transaction keeps the check for its caller to run before it answers
+// (Confirm). Every transaction bound to the credential resolves it again
+// as well, so the database still refuses what the credential may no longer
+// do.
 func DeferCheck(db *DB, cred Credential, org string, c Confirm) *RequestTx {
 	rt := &RequestTx{cred: cred, org: org, db: db}
 	stale := c.Stale
@@ -491,20 +494,26 @@ func EndRequestTx(ctx context.Context) {
 
 // continued returns the request transaction's connection when ctx carries
 // one that cred may continue, and ends (commits) one it may not; or, for a
-// deferred check (DeferCheck) that cred may continue, its Confirm.
-func continued(ctx context.Context, cred Credential) (*pgxpool.Conn, *redo, *Confirm) {
+// deferred check (DeferCheck) that cred may continue, its Confirm. A
+// deferred check cred may not continue runs first, on its own
+// (RequestTx.Confirm), and its refusal is the error: the transaction must
+// not run.
+func continued(ctx context.Context, cred Credential) (*pgxpool.Conn, *redo, *Confirm, error) {
 	rt, _ := ctx.Value(requestTxKey{}).(*RequestTx)
 	if rt == nil {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	if c := rt.takeConfirm(cred); c != nil {
-		return nil, nil, c
+		return nil, nil, c, nil
 	}
 	if conn, durable := rt.take(&cred); conn != nil {
-		return conn, durable, nil
+		return conn, durable, nil, nil
+	}
+	if err := rt.Confirm(ctx); err != nil {
+		return nil, nil, nil, err
 	}
 	rt.End(ctx)
-	return nil, nil, nil
+	return nil, nil, nil, nil
 }
 
 // confirmedTx begins a transaction bound to cred with c's statement after
