@@ -3118,25 +3118,6 @@ end $$;
 ALTER FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) OWNER TO ward_definer;
 
 --
--- Name: sso_enforced(text, bytea, uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
---
-
-CREATE FUNCTION app.sso_enforced(p_domain text, p_email_bidx bytea, p_org uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-  select exists (select from app.sso_domains d
-                   join app.orgs o on o.id = d.org_id
-                   join app.users u on u.email_bidx = p_email_bidx
-                   join app.memberships m on m.org_id = d.org_id and m.user_id = u.id
-                  where d.domain = lower(p_domain) and d.verified_at is not null and o.enforce_sso
-                    and m.revoked_at is null
-                    and (p_org is null or p_org = d.org_id))
-$$;
-
-ALTER FUNCTION app.sso_enforced(p_domain text, p_email_bidx bytea, p_org uuid) OWNER TO ward_definer;
-
---
 -- Name: sso_failure(bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -9524,13 +9505,6 @@ GRANT ALL ON FUNCTION app.sso_begin(p_domain text, p_org uuid, p_connection uuid
 
 REVOKE ALL ON FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) TO ward_app;
-
---
--- Name: FUNCTION sso_enforced(p_domain text, p_email_bidx bytea, p_org uuid); Type: ACL; Schema: app; Owner: ward_definer
---
-
-REVOKE ALL ON FUNCTION app.sso_enforced(p_domain text, p_email_bidx bytea, p_org uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.sso_enforced(p_domain text, p_email_bidx bytea, p_org uuid) TO ward_app;
 
 --
 -- Name: FUNCTION sso_failure(p_state_hash bytea, p_reason text, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer
