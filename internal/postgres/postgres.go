@@ -221,8 +221,8 @@ func (db *DB) inTx(ctx context.Context, opts pgx.TxOptions, fn func(ctx context.
 	}
 	// A deferred check no transaction of this kind can take over runs
 	// first, on its own: nothing runs on a principal found stale, and a
-	// request served again writes once.
-	if err := ConfirmRequestTx(ctx); err != nil {
+	// request served again writes once (confirmBefore).
+	if err := confirmBefore(ctx); err != nil {
 		return err
 	}
 	EndRequestTx(ctx)

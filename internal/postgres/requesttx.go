@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -509,11 +510,27 @@ func continued(ctx context.Context, cred Credential) (*pgxpool.Conn, *redo, *Con
 	if conn, durable := rt.take(&cred); conn != nil {
 		return conn, durable, nil, nil
 	}
-	if err := rt.Confirm(ctx); err != nil {
+	if err := confirmBefore(ctx); err != nil {
 		return nil, nil, nil, err
 	}
 	rt.End(ctx)
 	return nil, nil, nil, nil
+}
+
+// confirmBefore runs the deferred check ctx carries, if one is left, before
+// a transaction that cannot take it over, and returns ErrStalePrincipal
+// when the principal no longer holds (now, or as a transaction that took
+// the check over found). Any other failure of the check (the request's
+// context ended, the database) is not the transaction's to answer: it runs
+// as it would have (bound to its credential, which the database resolves
+// again), so that a refusal's audit written past a client's hang-up is not
+// lost; the request itself is answered with that failure and not served
+// again.
+func confirmBefore(ctx context.Context) error {
+	if err := ConfirmRequestTx(ctx); errors.Is(err, ErrStalePrincipal) {
+		return err
+	}
+	return nil
 }
 
 // confirmedTx begins a transaction bound to cred with c's statement after

@@ -3,7 +3,9 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -44,19 +46,35 @@ func TestDeferredCheckBeforeOtherTx(t *testing.T) {
 	// deferred is a check whose statement refuses (stale) or holds, and
 	// the counts of its runs on its own and of its stale refusals.
 	type counts struct{ alone, queued, stale int }
-	deferred := func(stale bool) (context.Context, *postgres.RequestTx, *counts) {
+	// broken is a check that cannot run (its statement fails, not as a
+	// refusal).
+	const (
+		live = iota
+		stale
+		broken
+	)
+	deferredAs := func(kind int) (context.Context, *postgres.RequestTx, *counts) {
 		n := new(counts)
 		c := postgres.Confirm{Alone: func() { n.alone++ }, Stale: func() { n.stale++ },
 			Queue: func(b *pgx.Batch) {
 				n.queued++
-				if stale {
+				switch kind {
+				case stale:
 					b.Queue(`select app.stale_principal()`)
-				} else {
+				case broken:
+					b.Queue(`select 1 / 0`)
+				default:
 					b.Queue(`select count(*) from app.whoami()`)
 				}
 			}}
 		rt := postgres.DeferCheck(db, cred, s.org, c)
 		return postgres.WithRequestTx(ctx, rt), rt, n
+	}
+	deferred := func(isStale bool) (context.Context, *postgres.RequestTx, *counts) {
+		if isStale {
+			return deferredAs(stale)
+		}
+		return deferredAs(live)
 	}
 	insert := func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `insert into public.first_writes values (1)`)
@@ -128,12 +146,73 @@ func TestDeferredCheckBeforeOtherTx(t *testing.T) {
 	}
 
 	t.Run("the request's own credential still takes the check over", func(t *testing.T) {
+		before := written(t)
 		ctx, _, n := deferred(true)
 		if err := db.InTenantTx(ctx, cred, insert); !errors.Is(err, postgres.ErrStalePrincipal) {
 			t.Fatalf("err = %v, want ErrStalePrincipal", err)
 		}
 		if n.alone != 0 || n.queued != 1 || n.stale != 1 {
 			t.Errorf("check ran alone %d, queued %d, stale %d times; want 0, 1, 1", n.alone, n.queued, n.stale)
+		}
+		// A handler that swallowed that refusal writes nothing after it.
+		for name, run := range runs {
+			if err := run(ctx); !errors.Is(err, postgres.ErrStalePrincipal) {
+				t.Errorf("%s after the takeover found it stale: err = %v, want ErrStalePrincipal", name, err)
+			}
+		}
+		if got := written(t) - before; got != 0 {
+			t.Errorf("%d rows written on a stale principal, want 0", got)
+		}
+	})
+
+	t.Run("a check that cannot run leaves the transaction to run", func(t *testing.T) {
+		// Not a refusal: the request is answered with the check's error
+		// (Confirm) and not served again, so a transaction that runs
+		// meanwhile (a refusal's audit past a client's hang-up) writes once.
+		before := written(t)
+		ctx, rt, n := deferredAs(broken)
+		if err := db.InTx(ctx, insert); err != nil {
+			t.Fatalf("InTx after a check that failed: %v", err)
+		}
+		if got := written(t) - before; got != 1 {
+			t.Errorf("%d rows written, want 1", got)
+		}
+		if err := rt.Confirm(ctx); err == nil || errors.Is(err, postgres.ErrStalePrincipal) {
+			t.Errorf("Confirm: %v, want the check's own failure", err)
+		}
+		if n.alone != 1 || n.stale != 0 {
+			t.Errorf("check ran alone %d times, stale %d; want 1 and 0", n.alone, n.stale)
+		}
+	})
+
+	t.Run("a transaction waits for a check running on its own", func(t *testing.T) {
+		// The check sleeps in its statement, then refuses; a transaction
+		// that starts meanwhile waits for that answer.
+		before := written(t)
+		var queued atomic.Int32
+		c := postgres.Confirm{Queue: func(b *pgx.Batch) {
+			queued.Add(1)
+			b.Queue(`select pg_sleep(0.3)`)
+			b.Queue(`select app.stale_principal()`)
+		}}
+		rt := postgres.DeferCheck(db, cred, s.org, c)
+		ctx := postgres.WithRequestTx(context.Background(), rt)
+		confirmed := make(chan error, 1)
+		go func() { confirmed <- rt.Confirm(ctx) }()
+		for queued.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		if err := db.InTx(ctx, insert); !errors.Is(err, postgres.ErrStalePrincipal) {
+			t.Errorf("InTx while the check ran: %v, want ErrStalePrincipal", err)
+		}
+		if err := <-confirmed; !errors.Is(err, postgres.ErrStalePrincipal) {
+			t.Errorf("Confirm: %v, want ErrStalePrincipal", err)
+		}
+		if n := queued.Load(); n != 1 {
+			t.Errorf("the check ran %d times, want once", n)
+		}
+		if got := written(t) - before; got != 0 {
+			t.Errorf("%d rows written on a stale principal, want 0", got)
 		}
 	})
 }
