@@ -43,17 +43,16 @@ func TestDeferredCheckBeforeOtherTx(t *testing.T) {
 		}
 		return n
 	}
-	// deferred is a check whose statement refuses (stale) or holds, and
-	// the counts of its runs on its own and of its stale refusals.
+	// deferred is a check whose statement holds (live), refuses (stale) or
+	// cannot run (broken: it fails, not as a refusal), and the counts of
+	// its runs on its own, of its statement queued and of its refusals.
 	type counts struct{ alone, queued, stale int }
-	// broken is a check that cannot run (its statement fails, not as a
-	// refusal).
 	const (
 		live = iota
 		stale
 		broken
 	)
-	deferredAs := func(kind int) (context.Context, *postgres.RequestTx, *counts) {
+	deferred := func(kind int) (context.Context, *postgres.RequestTx, *counts) {
 		n := new(counts)
 		c := postgres.Confirm{Alone: func() { n.alone++ }, Stale: func() { n.stale++ },
 			Queue: func(b *pgx.Batch) {
@@ -69,12 +68,6 @@ func TestDeferredCheckBeforeOtherTx(t *testing.T) {
 			}}
 		rt := postgres.DeferCheck(db, cred, s.org, c)
 		return postgres.WithRequestTx(ctx, rt), rt, n
-	}
-	deferred := func(isStale bool) (context.Context, *postgres.RequestTx, *counts) {
-		if isStale {
-			return deferredAs(stale)
-		}
-		return deferredAs(live)
 	}
 	insert := func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `insert into public.first_writes values (1)`)
@@ -98,7 +91,7 @@ func TestDeferredCheckBeforeOtherTx(t *testing.T) {
 	for name, run := range runs {
 		t.Run(name+", stale: nothing runs", func(t *testing.T) {
 			before := written(t)
-			ctx, rt, n := deferred(true)
+			ctx, rt, n := deferred(stale)
 			if err := run(ctx); !errors.Is(err, postgres.ErrStalePrincipal) {
 				t.Fatalf("err = %v, want ErrStalePrincipal", err)
 			}
@@ -121,7 +114,7 @@ func TestDeferredCheckBeforeOtherTx(t *testing.T) {
 		})
 		t.Run(name+", live: runs once, confirmed once", func(t *testing.T) {
 			before := written(t)
-			ctx, rt, n := deferred(false)
+			ctx, rt, n := deferred(live)
 			if err := run(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -147,7 +140,7 @@ func TestDeferredCheckBeforeOtherTx(t *testing.T) {
 
 	t.Run("the request's own credential still takes the check over", func(t *testing.T) {
 		before := written(t)
-		ctx, _, n := deferred(true)
+		ctx, _, n := deferred(stale)
 		if err := db.InTenantTx(ctx, cred, insert); !errors.Is(err, postgres.ErrStalePrincipal) {
 			t.Fatalf("err = %v, want ErrStalePrincipal", err)
 		}
@@ -170,7 +163,7 @@ func TestDeferredCheckBeforeOtherTx(t *testing.T) {
 		// (Confirm) and not served again, so a transaction that runs
 		// meanwhile (a refusal's audit past a client's hang-up) writes once.
 		before := written(t)
-		ctx, rt, n := deferredAs(broken)
+		ctx, rt, n := deferred(broken)
 		if err := db.InTx(ctx, insert); err != nil {
 			t.Fatalf("InTx after a check that failed: %v", err)
 		}
