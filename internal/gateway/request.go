@@ -160,14 +160,34 @@ func (rd *redactor) member(m map[string]json.RawMessage, k, parent string) (json
 	if parent != "" {
 		field, of = parent+"."+k, parent
 	}
-	if err := rd.structure(k, "a member name of "+of); err != nil {
+	if err := rd.key(k, "a member name of "+of); err != nil {
 		return nil, err
 	}
 	return rd.rest(m[k], field)
 }
 
-// keys checks every object key in v (at any depth) with structure: keys
-// are structure, sent as they are.
+// key checks an object key, which is sent as it is: an identifier-like one
+// (a property name, "cache_control") by structure; any other (a phrase, a
+// key with spaces or punctuation) is refused unless de-identification
+// would leave it as it is, since it cannot be rewritten and structure
+// alone does not see names or dates without a record.
+func (rd *redactor) key(k, field string) error {
+	if identifierLike(k) {
+		return rd.structure(k, field)
+	}
+	r, err := rd.text(k)
+	if err != nil {
+		return err
+	}
+	if r != k {
+		return errkind.Visiblef(ErrUnsupported,
+			"%s holds what reads as an identifier; Ward sends object keys as they are, so it refuses the call", field)
+	}
+	return nil
+}
+
+// keys checks every object key in v (at any depth) with key: keys are
+// structure, sent as they are.
 func (rd *redactor) keys(v any, field string) error {
 	switch x := v.(type) {
 	case []any:
@@ -178,7 +198,7 @@ func (rd *redactor) keys(v any, field string) error {
 		}
 	case map[string]any:
 		for _, k := range sortedKeys(x) {
-			if err := rd.structure(k, field+": an object key"); err != nil {
+			if err := rd.key(k, field+": an object key"); err != nil {
 				return err
 			}
 			if err := rd.keys(x[k], field); err != nil {
@@ -235,7 +255,9 @@ func (rd *redactor) tools(raw json.RawMessage) (json.RawMessage, error) {
 	}
 	for i, t := range tools {
 		var typ string
-		_ = decodeField(t, "type", &typ)
+		if err := decodeField(t, "type", &typ); err != nil {
+			return nil, bad("tools[%d].type: must be a string", i)
+		}
 		if typ != "" && typ != "custom" {
 			if !rd.pol.allows(AllowServerTools) {
 				return nil, unsupported(fmt.Sprintf("tools[%d]: a server tool", i))
@@ -279,16 +301,17 @@ func (rd *redactor) system(raw json.RawMessage) (json.RawMessage, error) {
 var requestHandled = map[string]bool{"model": true, "stream": true, "mcp_servers": true, "tools": true,
 	"system": true, "messages": true, "stop_sequences": true, "metadata": true}
 
-// blockStructural are the members of a content block that carry no free
-// text, by block type ("" for every type); a block's other members
-// (cache_control among them) pass through rest. The members a block's case
-// rewrites are listed too.
+// blockStructural are the members of a content block that its case
+// rewrites or checks itself, by block type ("" for every type); a block's
+// other members (cache_control, a tool_result's is_error, a document's
+// citations among them) pass through rest, so a member listed here must be
+// read by its case: nothing listed leaves unexamined.
 var blockStructural = map[string]map[string]bool{
 	"":                  {"type": true},
 	"text":              {"text": true, "citations": true},
 	"tool_use":          {"id": true, "name": true, "input": true},
-	"tool_result":       {"tool_use_id": true, "content": true, "is_error": true},
-	"document":          {"source": true, "title": true, "context": true, "citations": true},
+	"tool_result":       {"tool_use_id": true, "content": true},
+	"document":          {"source": true, "title": true, "context": true},
 	"thinking":          {"thinking": true, "signature": true},
 	"redacted_thinking": {"data": true},
 }
@@ -330,19 +353,31 @@ func (rd *redactor) rest(raw json.RawMessage, field string) (json.RawMessage, er
 	if err := rd.keys(v, field); err != nil {
 		return nil, err
 	}
-	changed := false
-	v, err = walkStrings(v, func(s string) (string, error) {
+	if v, err = walkStrings(v, rd.restString(field)); err != nil {
+		return nil, err
+	}
+	// Re-encoded even when no string changed: the decoded value is what
+	// was examined, and raw may hold more (a repeated key keeps only its
+	// last value when decoded, and an upstream may read the first).
+	return marshal(v)
+}
+
+// restString is rest's rule for one string of field: an identifier-like
+// one is sent as it is, checked by structure; any other is prose and is
+// de-identified.
+func (rd *redactor) restString(field string) func(string) (string, error) {
+	return func(s string) (string, error) {
 		if identifierLike(s) {
 			return s, rd.structure(s, field)
 		}
-		r, err := rd.text(s)
-		changed = changed || r != s
-		return r, err
-	})
-	if err != nil || !changed {
-		return raw, err
+		return rd.text(s)
 	}
-	return marshal(v)
+}
+
+// jsonNumberOrNull reports whether raw, a valid JSON value, is a number or
+// null.
+func jsonNumberOrNull(raw json.RawMessage) bool {
+	return bytes.Equal(raw, []byte("null")) || len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9')
 }
 
 // citations de-identifies the citations of a text block: the quoted text
@@ -365,10 +400,16 @@ func (rd *redactor) citations(raw json.RawMessage, at string) (json.RawMessage, 
 				if !bytes.Equal(c[k], []byte("null")) {
 					c[k], err = rd.rawText(c[k], fmt.Sprintf("%s[%d].%s", at, i, k))
 				}
-			case "type", "document_index", "start_char_index", "end_char_index", "start_page_number",
-				"end_page_number", "start_block_index", "end_block_index", "search_result_index",
-				"encrypted_index", "url", "file_id":
-			default:
+			case "type":
+				err = rd.structureFields(c, fmt.Sprintf("%s[%d]", at, i), "type")
+			case "document_index", "start_char_index", "end_char_index", "start_page_number",
+				"end_page_number", "start_block_index", "end_block_index", "search_result_index":
+				if !jsonNumberOrNull(c[k]) {
+					err = bad("%s[%d].%s: must be a number", at, i, k)
+				}
+			case "encrypted_index":
+				err = opaqueField(c, k, fmt.Sprintf("%s[%d]", at, i))
+			default: // url, file_id, and any member newer than Ward
 				c[k], err = rd.member(c, k, fmt.Sprintf("%s[%d]", at, i))
 			}
 			if err != nil {
@@ -454,7 +495,8 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 			return nil, bad("%s[%d].type: required", field, i)
 		}
 		if !allowed[typ] {
-			return nil, unsupported(fmt.Sprintf("%s[%d]: a %q block", field, i, typ))
+			// the type is the caller's: not repeated in the error
+			return nil, unsupported(fmt.Sprintf("%s[%d]: a block of this type", field, i))
 		}
 		at := fmt.Sprintf("%s[%d]", field, i)
 		var err error
@@ -557,10 +599,13 @@ func (rd *redactor) document(b map[string]json.RawMessage, at string) (passed bo
 		return false, bad("%s.source: required", at)
 	}
 	var st string
-	_ = decodeField(src, "type", &st)
+	if err := decodeField(src, "type", &st); err != nil {
+		return false, bad("%s.source.type: must be a string", at)
+	}
 	if st != "text" {
 		if !rd.pol.allows(AllowDocuments) {
-			return false, unsupported(fmt.Sprintf("%s: a document with a %q source", at, st))
+			// the type is the caller's: not repeated in the error
+			return false, unsupported(fmt.Sprintf("%s: a document whose source is not text", at))
 		}
 		rd.passed++
 		return true, nil
@@ -571,6 +616,13 @@ func (rd *redactor) document(b map[string]json.RawMessage, at string) (passed bo
 	}
 	if src["data"], err = rd.rawText(d, at+".source.data"); err != nil {
 		return false, err
+	}
+	for _, k := range sortedKeys(src) {
+		if k != "type" && k != "data" { // media_type, and any member newer than Ward
+			if src[k], err = rd.member(src, k, at+".source"); err != nil {
+				return false, err
+			}
+		}
 	}
 	if b["source"], err = marshal(src); err != nil {
 		return false, err
@@ -586,33 +638,46 @@ func (rd *redactor) document(b map[string]json.RawMessage, at string) (passed bo
 }
 
 // schemaText are the JSON Schema keywords whose strings are prose or
-// example values (and so may name someone); the rest (type, format,
-// pattern, $ref, property names) are structure: they stay, checked by
-// structure.
-var schemaText = map[string]bool{"description": true, "title": true, "examples": true, "default": true,
-	"const": true, "enum": true, "$comment": true}
+// example values (and so may name someone): de-identified, whatever their
+// shape. schemaStructure are those whose strings are structure (types,
+// formats, patterns, references): sent as they are,
+// checked by structure. The strings of any other keyword (an OpenAPI
+// "example", an "x-" extension, a keyword newer than Ward) follow rest's
+// rule: identifier-like ones stay, checked by structure, and any other is
+// de-identified.
+var (
+	schemaText = map[string]bool{"description": true, "title": true, "examples": true, "default": true,
+		"const": true, "enum": true, "$comment": true}
+	schemaStructure = map[string]bool{"type": true, "format": true, "pattern": true, "$ref": true, "$schema": true,
+		"$id": true, "$anchor": true, "$dynamicRef": true, "$dynamicAnchor": true,
+		"contentEncoding": true, "contentMediaType": true}
+)
 
-// schema de-identifies a tool's input schema: the strings under
-// schemaText keywords, at any depth; every key and every other string is
-// checked by structure.
+// schema de-identifies a tool's input schema at any depth: the strings
+// under schemaText keywords are de-identified, those under schemaStructure
+// keywords checked by structure, any other string follows rest's rule, and
+// every key is checked by key.
 func (rd *redactor) schema(raw json.RawMessage, field string) (json.RawMessage, error) {
 	v, err := decodeAny(raw)
 	if err != nil {
 		return nil, bad("%s: not JSON", field)
 	}
-	var walk func(v any) (any, error)
-	walk = func(v any) (any, error) {
+	other := rd.restString(field)
+	// kw is the keyword whose value v is (an array's elements have their
+	// array's); "" at the top.
+	var walk func(v any, kw string) (any, error)
+	walk = func(v any, kw string) (any, error) {
 		switch x := v.(type) {
 		case map[string]any:
 			for _, k := range sortedKeys(x) {
-				if err := rd.structure(k, field+": an object key"); err != nil {
+				if err := rd.key(k, field+": an object key"); err != nil {
 					return nil, err
 				}
 				var err error
 				if schemaText[k] {
 					x[k], err = walkStrings(x[k], rd.text)
 				} else {
-					x[k], err = walk(x[k])
+					x[k], err = walk(x[k], k)
 				}
 				if err != nil {
 					return nil, err
@@ -620,18 +685,21 @@ func (rd *redactor) schema(raw json.RawMessage, field string) (json.RawMessage, 
 			}
 		case []any:
 			for i := range x {
-				r, err := walk(x[i])
+				r, err := walk(x[i], kw)
 				if err != nil {
 					return nil, err
 				}
 				x[i] = r
 			}
 		case string:
-			return x, rd.structure(x, field)
+			if schemaStructure[kw] {
+				return x, rd.structure(x, field)
+			}
+			return other(x)
 		}
 		return v, nil
 	}
-	if v, err = walk(v); err != nil {
+	if v, err = walk(v, ""); err != nil {
 		return nil, err
 	}
 	return marshal(v)

@@ -94,6 +94,13 @@ func NewService(db *postgres.DB, engine *phi.Engine, cfg Config, log *slog.Logge
 		t.MaxIdleConnsPerHost = 64
 		cfg.Client = &http.Client{Transport: t}
 	}
+	// A redirect is not followed: Go would send the prompt (and the
+	// x-api-key header, which it keeps across hosts) again to wherever the
+	// Location points, a host with no BAA. The 3xx is answered as an
+	// upstream failure (Forward).
+	c := *cfg.Client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cfg.Client = &c
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -369,6 +376,10 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	}
 	resp := up.resp
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		inv.fail(ctx, resp.StatusCode)
+		return fmt.Errorf("%w: the upstream answered with a redirect (%d), not followed", ErrUpstream, resp.StatusCode)
+	}
 	inv.status = resp.StatusCode
 	copyHeaders(w.Header(), resp.Header)
 	if up.retried {
@@ -503,17 +514,16 @@ func retryAfter(h http.Header) (time.Duration, bool) {
 }
 
 // relayHeaders are the upstream response headers passed to the client.
+// The upstream's anthropic-ratelimit-* headers are not: they count Ward's
+// one upstream account, which every org shares, so they would tell each
+// tenant how much the others use (the org's own limits answer with 429
+// and retry-after).
 var relayHeaders = []string{"Request-Id", "Retry-After", "Retry-After-Ms", "X-Should-Retry"}
 
 func copyHeaders(dst, src http.Header) {
 	for _, k := range relayHeaders {
 		if v := src.Get(k); v != "" {
 			dst.Set(k, v)
-		}
-	}
-	for k, v := range src {
-		if strings.HasPrefix(strings.ToLower(k), "anthropic-ratelimit-") {
-			dst[k] = v
 		}
 	}
 }
@@ -639,12 +649,14 @@ func (inv *invocation) cred() postgres.Credential { return credOf(inv.p, inv.req
 func (inv *invocation) event(outcome string) audit.Event {
 	d := map[string]any{
 		"endpoint":   strings.TrimPrefix(string(inv.ep), "/v1/"),
-		"model":      clip(inv.model, 100),
 		"stream":     inv.stream,
 		"latency_ms": inv.s.now().Sub(inv.start).Milliseconds(),
 	}
 	if inv.provider != "" {
+		// set once the gate accepted the provider and the model: a model
+		// name the gate refused is the caller's own text, not written
 		d["provider"] = inv.provider
+		d["model"] = clip(inv.model, 100)
 	}
 	if inv.sess != nil {
 		phiCounts := map[string]any{}

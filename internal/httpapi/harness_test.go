@@ -136,9 +136,15 @@ type worldConfig struct {
 	// unbound: createOrg lifts the org's device-binding policy before its
 	// admin signs in (withUnboundOrgs).
 	unbound bool
+	// appPool, when set, sizes the server's ward_app pool (withAppPool).
+	appPool int32
 }
 
 type worldOption func(*worldConfig)
+
+// withAppPool gives the server a ward_app pool of n connections, for the
+// tests of what a request holds while it waits.
+func withAppPool(n int32) worldOption { return func(c *worldConfig) { c.appPool = n } }
 
 func withBlobStore(f func(t testing.TB) blob.Store) worldOption {
 	return func(c *worldConfig) { c.blobs = f }
@@ -207,6 +213,14 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	wc.sso.RootCAs = testRoots()
 	for _, o := range opts {
 		o(&wc)
+	}
+	if wc.appPool > 0 {
+		small, err := postgres.Open(context.Background(), env.URL("ward_app"), postgres.MaxConns(wc.appPool))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(small.Close)
+		env.App = small
 	}
 	if err := auth.SetInstancePolicy(context.Background(), env.Super, wc.policy); err != nil {
 		t.Fatal(err)

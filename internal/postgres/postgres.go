@@ -323,11 +323,16 @@ func (db *DB) InTenantBatch(ctx context.Context, cred Credential, b *pgx.Batch) 
 		confirm.Queue(all)
 	}
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
-	err = db.Pool.SendBatch(ctx, all).Close()
-	if confirm != nil {
-		return confirm.stale(err) // a check with Keep went to confirmedBatch
+	if confirm == nil {
+		return db.Pool.SendBatch(ctx, all).Close()
 	}
-	return err
+	conn, err = db.Pool.Acquire(ctx)
+	if err != nil {
+		untakeConfirm(ctx, confirm) // never ran
+		return fmt.Errorf("postgres: acquire: %w", err)
+	}
+	defer conn.Release()
+	return confirm.stale(conn.SendBatch(ctx, all).Close()) // a check with Keep went to confirmedBatch
 }
 
 func (c Credential) valid() bool {

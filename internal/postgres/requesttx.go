@@ -204,6 +204,13 @@ func ConfirmRequestTx(ctx context.Context) error {
 // (Confirm: a round trip of its own), and the mapping returns its refusal
 // or error in place of the batch's: the caller rolls back what its batch
 // did, which committed nothing.
+//
+// A caller whose batch never reached the database (no connection) passes
+// its error through NotSent: the check it queued is then still to be run
+// (by a later transaction, or Confirm before the answer), not taken for
+// confirmed. A credential that does not continue the check has it run on
+// its own first, as before any transaction that cannot take it over
+// (confirmBefore).
 func QueueConfirm(ctx context.Context, cred Credential, b *pgx.Batch) func(error) error {
 	rt, _ := ctx.Value(requestTxKey{}).(*RequestTx)
 	c := rt.takeConfirmIf(cred, func(c *Confirm) bool { return c.Keep == nil })
@@ -211,16 +218,44 @@ func QueueConfirm(ctx context.Context, cred Credential, b *pgx.Batch) func(error
 		var first error
 		if rt.mayContinue(cred) {
 			first = rt.Confirm(ctx) // one with Keep, or one running or refused
+		} else {
+			first = confirmBefore(ctx)
 		}
 		return func(err error) error {
 			if first != nil {
 				return first
 			}
-			return err
+			return unsent(err)
 		}
 	}
 	c.Queue(b)
-	return c.stale
+	return func(err error) error {
+		var ns notSent
+		if errors.As(err, &ns) {
+			rt.untake(c)
+			return ns.err
+		}
+		return c.stale(err)
+	}
+}
+
+// notSent marks an error of a batch that never reached the database.
+type notSent struct{ err error }
+
+func (e notSent) Error() string { return e.err.Error() }
+func (e notSent) Unwrap() error { return e.err }
+
+// NotSent marks err, a failure before a batch was sent (no connection),
+// for QueueConfirm's mapping: the check queued on that batch did not run.
+func NotSent(err error) error { return notSent{err} }
+
+// unsent returns the error NotSent marked, unmarked; any other as it is.
+func unsent(err error) error {
+	var ns notSent
+	if errors.As(err, &ns) {
+		return ns.err
+	}
+	return err
 }
 
 // RequestTxDeferred reports whether ctx carries a deferred check not used
@@ -396,6 +431,26 @@ func (rt *RequestTx) takeConfirmIf(cred Credential, ok func(*Confirm) bool) *Con
 	return c
 }
 
+// untake puts back a deferred check a transaction took over but never
+// sent (it got no connection): the check is still to be run, by a later
+// transaction or by Confirm, not taken for confirmed. It is safe on nil.
+func (rt *RequestTx) untake(c *Confirm) {
+	if rt == nil || c == nil {
+		return
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.confirm == nil && rt.running == nil && !rt.refused {
+		rt.confirm = c
+	}
+}
+
+// untakeConfirm is untake for the request transaction ctx carries.
+func untakeConfirm(ctx context.Context, c *Confirm) {
+	rt, _ := ctx.Value(requestTxKey{}).(*RequestTx)
+	rt.untake(c)
+}
+
 // take returns the connection, and whether the check is durable, and
 // forgets it, when cred (nil: any) may continue the transaction; else nil.
 func (rt *RequestTx) take(cred *Credential) (*pgxpool.Conn, *redo) {
@@ -538,6 +593,7 @@ func confirmBefore(ctx context.Context) error {
 func (db *DB) confirmedTx(ctx context.Context, cred Credential, c *Confirm, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
+		untakeConfirm(ctx, c) // never ran
 		return fmt.Errorf("postgres: acquire: %w", err)
 	}
 	b := &pgx.Batch{}
@@ -571,6 +627,7 @@ func (db *DB) confirmedTx(ctx context.Context, cred Credential, c *Confirm, fn f
 func (db *DB) confirmedBatch(ctx context.Context, cred Credential, c *Confirm, b *pgx.Batch) error {
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
+		untakeConfirm(ctx, c) // never ran
 		return fmt.Errorf("postgres: acquire: %w", err)
 	}
 	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 8+b.Len())}

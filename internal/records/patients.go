@@ -478,9 +478,24 @@ func (s *Service) OpenPatient(ctx context.Context, id uuid.UUID) (p Patient, aud
 	}
 	commit.Queue("commit")
 
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	postgres.QueueBind(b, c.cred())
+	// A kept principal's deferred check runs first in this round trip; a
+	// refusal reads nothing and audits no denial (the request is served
+	// again after a full check). A check that must run on its own (one
+	// whose writes must stand: a DPoP proof's jti) runs in QueueConfirm,
+	// on a connection of its own: before this request holds one, so that
+	// it never holds one connection while it waits for another (a pool
+	// full of such requests would wait forever).
+	confirmed := postgres.QueueConfirm(ctx, c.cred(), b)
+	keys := s.keys.QueueOrg(b, c.p.OrgID)
+	var read patientRead
+	b.Queue(getPatientSQL, c.p.OrgID, id).Query(read.scan())
+
 	conn, err := s.db.Pool.Acquire(ctx)
 	if err != nil {
-		return Patient{}, nil, fmt.Errorf("records: get patient: %w", err)
+		return Patient{}, nil, confirmed(postgres.NotSent(fmt.Errorf("records: get patient: %w", err)))
 	}
 	// end rolls back a transaction that did not commit and returns the
 	// connection to the pool; a connection in an unknown state is closed.
@@ -492,16 +507,6 @@ func (s *Service) OpenPatient(ctx context.Context, id uuid.UUID) (p Patient, aud
 		}
 		conn.Release()
 	}
-	b := &pgx.Batch{}
-	b.Queue("begin")
-	postgres.QueueBind(b, c.cred())
-	// A kept principal's deferred check runs first in this round trip; a
-	// refusal reads nothing and audits no denial (the request is served
-	// again after a full check).
-	confirmed := postgres.QueueConfirm(ctx, c.cred(), b)
-	keys := s.keys.QueueOrg(b, c.p.OrgID)
-	var read patientRead
-	b.Queue(getPatientSQL, c.p.OrgID, id).Query(read.scan())
 	batchErr := confirmed(conn.SendBatch(ctx, b).Close())
 	if errors.Is(batchErr, postgres.ErrStalePrincipal) {
 		end(false)
