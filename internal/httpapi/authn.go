@@ -308,7 +308,7 @@ type staleMarkKey struct{}
 type confirmFirst struct {
 	http.ResponseWriter
 	ctx    context.Context
-	rt     auth.Check
+	rt     interface{ Confirm(context.Context) error } // the kept principal's check (auth.Check)
 	mark   *staleMark
 	header http.Header // the headers before the handler ran
 	done   bool
@@ -341,6 +341,16 @@ func (c *confirmFirst) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	return c.ResponseWriter.Write(p)
+}
+
+// FlushError is what http.ResponseController's Flush calls (before it
+// unwraps): the check runs first, as for WriteHeader, since a flush sends
+// the status and headers; a stale principal's flush sends nothing.
+func (c *confirmFirst) FlushError() error {
+	if c.confirm(); c.mark.stale {
+		return nil
+	}
+	return http.NewResponseController(c.ResponseWriter).Flush()
 }
 
 // Unwrap lets http.ResponseController reach the connection.
