@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/gateway/phi"
@@ -166,13 +168,18 @@ func (rd *redactor) member(m map[string]json.RawMessage, k, parent string) (json
 	return rd.rest(m[k], field)
 }
 
-// key checks an object key, which is sent as it is: an identifier-like one
-// (a property name, "cache_control") by structure; any other (a phrase, a
-// key with spaces or punctuation) is refused unless de-identification
-// would leave it as it is, since it cannot be rewritten and structure
-// alone does not see names or dates without a record.
+// key checks an object key (or a property name in a schema's required
+// list), which is sent as it is: a one-word key ("cache_control", "$defs",
+// "número": letters of any script, digits and _ - . $ : @) by structure,
+// since the engine takes short words alone for names; a phrase or a key
+// with other punctuation ("first name", a name and a date) is refused
+// unless de-identification would leave it as it is, since it cannot be
+// rewritten and structure alone does not see names or dates without a
+// record.
 func (rd *redactor) key(k, field string) error {
-	if identifierLike(k) {
+	if wordLike(k) || placeholder(k) {
+		// a placeholder: a key of a tool input the model wrote with one,
+		// which a non-streamed reply does not restore, resent as it came
 		return rd.structure(k, field)
 	}
 	r, err := rd.text(k)
@@ -184,6 +191,40 @@ func (rd *redactor) key(k, field string) error {
 			"%s holds what reads as an identifier; Ward sends object keys as they are, so it refuses the call", field)
 	}
 	return nil
+}
+
+// wordLike reports whether s is one word: letters of any script, digits
+// and _ - . $ : @, at most 128 bytes.
+func wordLike(s string) bool {
+	if s == "" || len(s) > 128 {
+		return s == ""
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("_-.$:@", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// placeholder reports whether s is one of Ward's placeholders as issued
+// ("[[PERSON_1]]"), nothing around it.
+func placeholder(s string) bool {
+	if len(s) < 7 || !strings.HasPrefix(s, "[[") || !strings.HasSuffix(s, "]]") {
+		return false
+	}
+	in := s[2 : len(s)-2]
+	u := strings.LastIndexByte(in, '_')
+	if u < 1 || u == len(in)-1 {
+		return false
+	}
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		if i < u && !(c >= 'A' && c <= 'Z' || c == '_') || i > u && !(c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // keys checks every object key in v (at any depth) with key: keys are
@@ -637,21 +678,47 @@ func (rd *redactor) document(b map[string]json.RawMessage, at string) (passed bo
 	return false, nil
 }
 
-// schemaText are the JSON Schema keywords whose strings are prose or
-// example values (and so may name someone): de-identified, whatever their
-// shape. schemaStructure are those whose strings are structure (types,
-// formats, patterns, references): sent as they are,
-// checked by structure. The strings of any other keyword (an OpenAPI
-// "example", an "x-" extension, a keyword newer than Ward) follow rest's
-// rule: identifier-like ones stay, checked by structure, and any other is
-// de-identified.
+// schemaText are the JSON Schema keywords whose values are prose or
+// example values (and so may name someone): their strings are
+// de-identified whatever their shape, and the keys of an object among them
+// (a default or an example that is an object) checked by key.
+// schemaStructure are those whose strings are structure (types, formats,
+// patterns, references): sent as they are, checked by structure. The
+// strings of any other keyword (an OpenAPI "example", an "x-" extension,
+// a keyword newer than Ward) follow rest's rule: identifier-like ones
+// stay, checked by structure, and any other is de-identified; a required
+// list's, which name properties, follow key's. schemaNames are the keywords whose value maps names to
+// subschemas: its keys are names (checked by key), never keywords, so a
+// property named "title" is a subschema like any other.
 var (
 	schemaText = map[string]bool{"description": true, "title": true, "examples": true, "default": true,
 		"const": true, "enum": true, "$comment": true}
 	schemaStructure = map[string]bool{"type": true, "format": true, "pattern": true, "$ref": true, "$schema": true,
 		"$id": true, "$anchor": true, "$dynamicRef": true, "$dynamicAnchor": true,
 		"contentEncoding": true, "contentMediaType": true}
+	schemaNames = map[string]bool{"properties": true, "patternProperties": true, "$defs": true, "definitions": true,
+		"dependentSchemas": true}
 )
+
+// metaSchema reports whether s is a JSON Schema meta-schema URI
+// ("https://json-schema.org/draft/2020-12/schema", the draft-07 one…), as
+// schema generators put under $schema: structure, though a URL.
+func metaSchema(s string) bool {
+	rest, ok := strings.CutPrefix(s, "https://json-schema.org/")
+	if !ok {
+		rest, ok = strings.CutPrefix(s, "http://json-schema.org/")
+	}
+	if !ok || len(rest) > 64 {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '/' || c == '#') {
+			return false
+		}
+	}
+	return true
+}
 
 // schema de-identifies a tool's input schema at any depth: the strings
 // under schemaText keywords are de-identified, those under schemaStructure
@@ -664,9 +731,9 @@ func (rd *redactor) schema(raw json.RawMessage, field string) (json.RawMessage, 
 	}
 	other := rd.restString(field)
 	// kw is the keyword whose value v is (an array's elements have their
-	// array's); "" at the top.
-	var walk func(v any, kw string) (any, error)
-	walk = func(v any, kw string) (any, error) {
+	// array's); "" for a subschema. names: v maps names to subschemas.
+	var walk func(v any, kw string, names bool) (any, error)
+	walk = func(v any, kw string, names bool) (any, error) {
 		switch x := v.(type) {
 		case map[string]any:
 			for _, k := range sortedKeys(x) {
@@ -674,10 +741,15 @@ func (rd *redactor) schema(raw json.RawMessage, field string) (json.RawMessage, 
 					return nil, err
 				}
 				var err error
-				if schemaText[k] {
-					x[k], err = walkStrings(x[k], rd.text)
-				} else {
-					x[k], err = walk(x[k], k)
+				switch {
+				case names:
+					x[k], err = walk(x[k], "", false)
+				case schemaText[k]:
+					if err = rd.keys(x[k], field); err == nil {
+						x[k], err = walkStrings(x[k], rd.text)
+					}
+				default:
+					x[k], err = walk(x[k], k, schemaNames[k])
 				}
 				if err != nil {
 					return nil, err
@@ -685,13 +757,19 @@ func (rd *redactor) schema(raw json.RawMessage, field string) (json.RawMessage, 
 			}
 		case []any:
 			for i := range x {
-				r, err := walk(x[i], kw)
+				r, err := walk(x[i], kw, false)
 				if err != nil {
 					return nil, err
 				}
 				x[i] = r
 			}
 		case string:
+			if kw == "$schema" && metaSchema(x) {
+				return x, nil
+			}
+			if kw == "required" { // property names: keys
+				return x, rd.key(x, field)
+			}
 			if schemaStructure[kw] {
 				return x, rd.structure(x, field)
 			}
@@ -699,7 +777,7 @@ func (rd *redactor) schema(raw json.RawMessage, field string) (json.RawMessage, 
 		}
 		return v, nil
 	}
-	if v, err = walk(v, ""); err != nil {
+	if v, err = walk(v, "", false); err != nil {
 		return nil, err
 	}
 	return marshal(v)

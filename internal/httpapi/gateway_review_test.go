@@ -70,6 +70,16 @@ func TestGatewayReviewLeaks(t *testing.T) {
 		{name: "schema property name", refuse: true,
 			body: json.RawMessage(`{"model":"` + model + `","max_tokens":64,"messages":[{"role":"user","content":"hi"}],` +
 				`"tools":[{"name":"lookup","input_schema":{"type":"object","properties":{"Rosalind Vantongeren 07/14/1962":{"type":"string"}}}}]}`)},
+		{name: "schema default object key", refuse: true,
+			body: json.RawMessage(`{"model":"` + model + `","max_tokens":64,"messages":[{"role":"user","content":"hi"}],` +
+				`"tools":[{"name":"lookup","input_schema":{"type":"object","default":{"Rosalind Vantongeren 07/14/1962":true}}}]}`)},
+		{name: "schema property named title", refuse: true,
+			body: json.RawMessage(`{"model":"` + model + `","max_tokens":64,"messages":[{"role":"user","content":"hi"}],` +
+				`"tools":[{"name":"lookup","input_schema":{"type":"object","properties":{"title":{"type":"object",` +
+				`"properties":{"Rosalind Vantongeren 07/14/1962":{"type":"string"}}}}}}]}`)},
+		{name: "schema required phrase", refuse: true,
+			body: json.RawMessage(`{"model":"` + model + `","max_tokens":64,"messages":[{"role":"user","content":"hi"}],` +
+				`"tools":[{"name":"lookup","input_schema":{"type":"object","required":["Rosalind Vantongeren 07/14/1962"]}}]}`)},
 		{name: "tool type not a string", refuse: true,
 			body: json.RawMessage(`{"model":"` + model + `","max_tokens":64,"messages":[{"role":"user","content":"hi"}],` +
 				`"tools":[{"type":{"n":"` + phi + `"},"name":"t","input_schema":{"type":"object"}}]}`)},
@@ -221,5 +231,49 @@ func TestGatewayKeptDPoPPatientPool(t *testing.T) {
 	}
 	if st := g.auth.CheckStats(); st.Kept-before.Kept < 2 {
 		t.Fatalf("the later calls were not served with the kept principal: %+v → %+v", before, st)
+	}
+}
+
+// TestGatewayReviewLegitimate: what real clients send in the shapes the
+// review's fixes now read passes, as it was sent: a schema generator's
+// $schema, property names with spaces, non-ASCII letters or a keyword's
+// name, required and enum lists, anyOf and $defs; is_error true; a
+// document's citations switch; a resent reply's citations (page and
+// content-block locations, numbers and a base64 encrypted_index); a tool
+// input key that is one of Ward's placeholders, as a non-streamed reply
+// leaves it.
+func TestGatewayReviewLegitimate(t *testing.T) {
+	g := newGW(t)
+	body := json.RawMessage(`{"model":"` + model + `","max_tokens":64,
+	  "tools":[{"name":"record_vitals","description":"Record vitals.","input_schema":{
+	    "$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","additionalProperties":false,
+	    "required":["first name","número"],
+	    "properties":{"first name":{"type":"string"},"número":{"type":"integer"},"title":{"type":"string"},
+	      "unit":{"enum":["mmHg","kPa"]},"when":{"anyOf":[{"type":"string","format":"date-time"},{"$ref":"#/$defs/ts"}]}},
+	    "$defs":{"ts":{"type":"integer","minimum":0}}}}],
+	  "messages":[
+	    {"role":"user","content":[{"type":"document","source":{"type":"text","media_type":"text/plain","data":"BP 132/84."},
+	      "title":"Vitals","citations":{"enabled":true}},{"type":"text","text":"Record the BP."}]},
+	    {"role":"assistant","content":[
+	      {"type":"text","text":"BP was 132/84.","citations":[
+	        {"type":"page_location","cited_text":"BP 132/84.","document_index":0,"document_title":"Vitals","start_page_number":1,"end_page_number":2},
+	        {"type":"content_block_location","cited_text":"BP 132/84.","document_index":0,"start_block_index":0,"end_block_index":1,
+	         "encrypted_index":"Eo8BCioIAhgBIiQ0NGFlNjc2Yy05NThmLTRkNjgtOTEwOC1h"}]},
+	      {"type":"tool_use","id":"toolu_01","name":"record_vitals","input":{"[[PERSON_1]]":{"bp":"132/84"}}}]},
+	    {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_01","content":"saved","is_error":true}]}]}`)
+	resp, rb := g.request("POST", "/llm/v1/messages", g.o.Prov.Token, body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, rb)
+	}
+	calls := g.up.calls()
+	up := string(calls[len(calls)-1].Body)
+	for _, want := range []string{`"$schema":"https://json-schema.org/draft/2020-12/schema"`, `"first name":{"type":"string"}`,
+		`"número":{"type":"integer"}`, `"title":{"type":"string"}`, `"required":["first name","número"]`,
+		`"$ref":"#/$defs/ts"`, `"format":"date-time"`, `"citations":{"enabled":true}`, `"is_error":true`,
+		`"start_page_number":1`, `"encrypted_index":"Eo8BCioIAhgBIiQ0NGFlNjc2Yy05NThmLTRkNjgtOTEwOC1h"`,
+		`"type":"content_block_location"`, `"[[PERSON_1]]":{"bp":"132/84"}`, `"additionalProperties":false`} {
+		if !strings.Contains(up, want) {
+			t.Errorf("the upstream request lost %s: %s", want, up)
+		}
 	}
 }

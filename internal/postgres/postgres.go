@@ -332,7 +332,11 @@ func (db *DB) InTenantBatch(ctx context.Context, cred Credential, b *pgx.Batch) 
 		return fmt.Errorf("postgres: acquire: %w", err)
 	}
 	defer conn.Release()
-	return confirm.stale(conn.SendBatch(ctx, all).Close()) // a check with Keep went to confirmedBatch
+	err = conn.SendBatch(ctx, all).Close()
+	if err != nil && pgconn.SafeToRetry(err) {
+		untakeConfirm(ctx, confirm) // nothing was sent: the check never ran
+	}
+	return confirm.stale(err) // a check with Keep went to confirmedBatch
 }
 
 func (c Credential) valid() bool {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wardhq/ward/internal/errkind"
@@ -234,6 +235,9 @@ func QueueConfirm(ctx context.Context, cred Credential, b *pgx.Batch) func(error
 		if errors.As(err, &ns) {
 			rt.untake(c)
 			return ns.err
+		}
+		if err != nil && pgconn.SafeToRetry(err) {
+			rt.untake(c) // nothing of the batch was sent
 		}
 		return c.stale(err)
 	}
@@ -605,10 +609,13 @@ func (db *DB) confirmedTx(ctx context.Context, cred Credential, c *Confirm, fn f
 		b.Queue("savepoint " + savepoint)
 	}
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		if pgconn.SafeToRetry(err) {
+			untakeConfirm(ctx, c) // nothing was sent: the check never ran
+		}
 		// The check's own refusal wrote nothing to keep; a connection
 		// closed under it may have taken what it accepted with it.
 		var lost *redo
-		if conn.Conn().IsClosed() && !c.refusal(err) {
+		if conn.Conn().IsClosed() && !c.refusal(err) && !pgconn.SafeToRetry(err) {
 			lost = durable
 		}
 		finish(ctx, conn, false, lost, false)
@@ -638,9 +645,12 @@ func (db *DB) confirmedBatch(ctx context.Context, cred Credential, c *Confirm, b
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
 	all.Queue("commit")
 	err = conn.SendBatch(ctx, all).Close()
+	if err != nil && pgconn.SafeToRetry(err) {
+		untakeConfirm(ctx, c) // nothing was sent: the check never ran
+	}
 	durable := newRedo(db.Pool, cred, c.Keep)
-	if c.refusal(err) {
-		durable = nil // the check's own refusal wrote nothing to keep
+	if c.refusal(err) || err != nil && pgconn.SafeToRetry(err) {
+		durable = nil // the check's own refusal, or a batch never sent, wrote nothing to keep
 	}
 	finish(ctx, conn, false, durable, err == nil)
 	return c.stale(err)

@@ -492,6 +492,9 @@ func (s *Service) OpenPatient(ctx context.Context, id uuid.UUID) (p Patient, aud
 	keys := s.keys.QueueOrg(b, c.p.OrgID)
 	var read patientRead
 	b.Queue(getPatientSQL, c.p.OrgID, id).Query(read.scan())
+	if err := confirmed(nil); err != nil { // a check run on its own refused: nothing is read
+		return Patient{}, nil, err
+	}
 
 	conn, err := s.db.Pool.Acquire(ctx)
 	if err != nil {
