@@ -208,23 +208,21 @@ func wordLike(s string) bool {
 }
 
 // placeholder reports whether s is one of Ward's placeholders as issued
-// ("[[PERSON_1]]"), nothing around it.
+// ("[[PERSON_1]]": a type the engine names and a number), nothing around
+// it.
 func placeholder(s string) bool {
-	if len(s) < 7 || !strings.HasPrefix(s, "[[") || !strings.HasSuffix(s, "]]") {
+	in, ok := strings.CutPrefix(s, "[[")
+	if !ok {
 		return false
 	}
-	in := s[2 : len(s)-2]
+	if in, ok = strings.CutSuffix(in, "]]"); !ok {
+		return false
+	}
 	u := strings.LastIndexByte(in, '_')
-	if u < 1 || u == len(in)-1 {
+	if u < 1 || u == len(in)-1 || phi.ParseType(in[:u]) == phi.TypeNone {
 		return false
 	}
-	for i := 0; i < len(in); i++ {
-		c := in[i]
-		if i < u && !(c >= 'A' && c <= 'Z' || c == '_') || i > u && !(c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
+	return strings.Trim(in[u+1:], "0123456789") == ""
 }
 
 // keys checks every object key in v (at any depth) with key: keys are
@@ -687,9 +685,10 @@ func (rd *redactor) document(b map[string]json.RawMessage, at string) (passed bo
 // strings of any other keyword (an OpenAPI "example", an "x-" extension,
 // a keyword newer than Ward) follow rest's rule: identifier-like ones
 // stay, checked by structure, and any other is de-identified; a required
-// list's, which name properties, follow key's. schemaNames are the keywords whose value maps names to
-// subschemas: its keys are names (checked by key), never keywords, so a
-// property named "title" is a subschema like any other.
+// list's, which name properties, follow key's. schemaNames are the
+// keywords whose value maps names to subschemas: its keys are names
+// (checked by key), never keywords, so a property named "title" is a
+// subschema like any other.
 var (
 	schemaText = map[string]bool{"description": true, "title": true, "examples": true, "default": true,
 		"const": true, "enum": true, "$comment": true}

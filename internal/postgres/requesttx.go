@@ -231,23 +231,20 @@ func QueueConfirm(ctx context.Context, cred Credential, b *pgx.Batch) func(error
 	}
 	c.Queue(b)
 	return func(err error) error {
-		var ns notSent
-		if errors.As(err, &ns) {
-			rt.untake(c)
-			return ns.err
-		}
 		if err != nil && pgconn.SafeToRetry(err) {
-			rt.untake(c) // nothing of the batch was sent
+			rt.untake(c) // nothing of the batch was sent (NotSent, or pgx knows)
 		}
-		return c.stale(err)
+		return c.stale(unsent(err))
 	}
 }
 
-// notSent marks an error of a batch that never reached the database.
+// notSent marks an error of a batch that never reached the database, in
+// pgx's own terms (pgconn.SafeToRetry).
 type notSent struct{ err error }
 
-func (e notSent) Error() string { return e.err.Error() }
-func (e notSent) Unwrap() error { return e.err }
+func (e notSent) Error() string     { return e.err.Error() }
+func (e notSent) Unwrap() error     { return e.err }
+func (e notSent) SafeToRetry() bool { return true }
 
 // NotSent marks err, a failure before a batch was sent (no connection),
 // for QueueConfirm's mapping: the check queued on that batch did not run.
