@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -305,9 +306,11 @@ func (c *policyCache) forget(org uuid.UUID) {
 // orgLimiter holds each org's request and token budgets on this node:
 // token buckets refilled continuously at the policy's per-minute rates,
 // each holding at most one minute's worth. A call takes one request before
-// it goes upstream; its tokens (input and output, as the upstream reported
-// them) are charged after, so a call that overdraws the token bucket
-// passes and the next ones wait until it is positive again.
+// any work on its body, then reserves the tokens it may use (reservation)
+// before it goes upstream; when it ends the reservation is settled against
+// the tokens the upstream reported, the difference charged or given back.
+// The upstream's own rate limiter estimates output from max_tokens in the
+// same way.
 type orgLimiter struct {
 	mu sync.Mutex
 	m  map[uuid.UUID]*orgBuckets
@@ -364,15 +367,48 @@ func (l *orgLimiter) give(org uuid.UUID, pol Policy, now time.Time) {
 	b.requests = math.Min(float64(pol.RequestsPerMinute), b.requests+1)
 }
 
-// charge takes a finished call's tokens from org's bucket.
-func (l *orgLimiter) charge(org uuid.UUID, pol Policy, tokens int64, now time.Time) {
-	if tokens <= 0 {
+// reserve takes tokens for a call from org's bucket, or says how long
+// until it could. A call is admitted when the bucket holds its whole
+// reservation, or, for a call larger than the bucket, when the bucket is
+// full; the bucket then goes negative and later calls wait.
+func (l *orgLimiter) reserve(org uuid.UUID, pol Policy, tokens int64, now time.Time) (time.Duration, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.refill(org, pol, now)
+	need := math.Min(float64(tokens), float64(pol.TokensPerMinute))
+	if b.tokens > 0 && b.tokens >= need {
+		b.tokens -= float64(tokens)
+		return 0, true
+	}
+	wait := (math.Max(need, 1) - b.tokens) / float64(pol.TokensPerMinute)
+	return time.Duration(wait * float64(time.Minute)), false
+}
+
+// settle charges a call that reserved tokens what it used beyond them, or
+// gives back what it reserved and did not use (a refused or failed call
+// used none).
+func (l *orgLimiter) settle(org uuid.UUID, pol Policy, reserved, used int64, now time.Time) {
+	if used == reserved {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.refill(org, pol, now)
-	b.tokens -= float64(tokens)
+	b.tokens = math.Min(float64(pol.TokensPerMinute), b.tokens+float64(reserved-used))
+}
+
+// reservation is the most tokens a call may use, as far as Ward can tell
+// before it is sent: its prompt, estimated at one token per four bytes of
+// the request body, and for messages the max_tokens it may answer with (a
+// count_tokens call answers with a count). The upstream's figures replace
+// it when the call ends.
+func reservation(ep Endpoint, top map[string]json.RawMessage, size int) int64 {
+	n := int64(size / 4)
+	var most int64
+	if ep == Messages && decodeField(top, "max_tokens", &most) == nil && most > 0 {
+		n += most
+	}
+	return n
 }
 
 // EnableProvider adds provider to org's enabled providers: the operator's

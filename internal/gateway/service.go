@@ -315,6 +315,17 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	if err != nil {
 		return err
 	}
+	// The call's tokens are reserved before it goes upstream (its prompt
+	// estimated from its size, and the most it may answer) and settled
+	// against what the upstream reports when it ends, so calls made at
+	// once cannot all pass one positive bucket.
+	reserve := reservation(ep, top, len(c.Body))
+	if wait, ok := s.limits.reserve(p.OrgID, pol, reserve, s.now()); !ok {
+		s.limits.give(p.OrgID, pol, s.now())
+		inv.deny(ctx, ErrRateLimited)
+		return errkind.WithRetry(ErrRateLimited, max(wait, time.Second))
+	}
+	defer func() { s.limits.settle(p.OrgID, pol, reserve, inv.used, s.now()) }()
 	sess, err := s.engine.NewSession(c.Record, pol.sessionOptions(func() int {
 		return s.dateShift(p.OrgID, c.Patient.UUID, firstElement(top["messages"]))
 	}))
@@ -408,7 +419,7 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 		return fmt.Errorf("%w: unreadable reply", ErrUpstream)
 	}
 	inv.unknown = len(rs.unknown)
-	s.limits.charge(p.OrgID, pol, inv.usage.InputTokens+inv.usage.OutputTokens, s.now())
+	inv.used = inv.usage.InputTokens + inv.usage.OutputTokens
 	if err := inv.record(ctx, audit.OutcomeSuccess); err != nil {
 		return err
 	}
@@ -551,8 +562,13 @@ func (inv *invocation) relayError(ctx context.Context, resp *http.Response, w ht
 }
 
 // relayStream relays server-sent events as they come. The ai.invoke event
-// is recorded when the first event (message_start) has arrived and before
-// anything is relayed; an audit failure refuses the call.
+// is written once the first event (message_start) has arrived, while the
+// stream is relayed: the first delta does not wait for it, and the stream's
+// message_stop is not relayed before the event committed. An event that
+// cannot be written ends the stream with an error event instead of
+// message_stop, so the call fails for the client as a non-streamed one does
+// (see recordAside). The handler returns only once the event's transaction
+// has ended.
 func (inv *invocation) relayStream(ctx context.Context, br *bufio.Reader, first event, w http.ResponseWriter) error {
 	rl := newRelay(newRestorer(inv.sess))
 	out, herr := rl.handle(first)
@@ -561,17 +577,25 @@ func (inv *invocation) relayStream(ctx context.Context, br *bufio.Reader, first 
 	if first.typ() != "message_start" || herr != nil {
 		outcome = audit.OutcomeFailure
 	}
-	if err := inv.record(ctx, outcome); err != nil {
-		return err
-	}
 	if herr != nil {
+		if err := inv.record(ctx, outcome); err != nil {
+			return err
+		}
 		return fmt.Errorf("%w: %w", ErrUpstream, herr)
 	}
+	recorded := inv.recordAside(ctx, outcome)
 	ctl := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	send := func(evs []event) bool {
+		if rl.done {
+			// message_stop: the client learns the call succeeded only
+			// once its event is written
+			if err := recorded(); err != nil {
+				evs = []event{streamError("api_error", "Ward could not record the call in its audit log")}
+			}
+		}
 		for _, e := range evs {
 			if e.encode(w) != nil {
 				return false
@@ -582,32 +606,35 @@ func (inv *invocation) relayStream(ctx context.Context, br *bufio.Reader, first 
 		}
 		return true
 	}
-	if !send(out) {
-		return nil
-	}
-	for !rl.done {
-		e, err := readEvent(br)
-		if err != nil {
-			if ctx.Err() == nil {
-				// a stream that ends without message_stop must not look
-				// like success
-				send([]event{streamError("api_error", "the upstream stream ended before message_stop")})
+	if send(out) {
+		for !rl.done {
+			e, err := readEvent(br)
+			if err != nil {
+				if ctx.Err() == nil {
+					// a stream that ends without message_stop must not
+					// look like success
+					send([]event{streamError("api_error", "the upstream stream ended before message_stop")})
+				}
+				break
 			}
-			break
-		}
-		evs, err := rl.handle(e)
-		if err != nil {
-			send([]event{streamError("api_error", "the upstream sent an event Ward cannot read")})
-			break
-		}
-		if !send(evs) {
-			break
+			evs, err := rl.handle(e)
+			if err != nil {
+				send([]event{streamError("api_error", "the upstream sent an event Ward cannot read")})
+				break
+			}
+			if !send(evs) {
+				break
+			}
 		}
 	}
-	inv.s.limits.charge(inv.p.OrgID, inv.pol, inv.usage.InputTokens+rl.output, inv.s.now())
+	auditErr := recorded()
+	inv.used = inv.usage.InputTokens + rl.output
 	inv.s.log.InfoContext(ctx, "gateway stream", "request_id", inv.req.ID, "provider", inv.provider,
 		"model", inv.model, "output_tokens", rl.output, "unknown_placeholders", len(rl.rs.unknown),
-		"complete", rl.done)
+		"complete", rl.done && auditErr == nil, "audited", auditErr == nil)
+	if auditErr != nil {
+		inv.s.log.ErrorContext(ctx, "audit of streamed gateway call failed", "request_id", inv.req.ID, "err", auditErr)
+	}
 	return nil
 }
 
@@ -635,8 +662,9 @@ type invocation struct {
 	usage    Usage
 	unknown  int
 	pol      Policy
-	retries  int // overloaded attempts retried before this reply
-	passed   int // blocks and tools passed unredacted, as the org's policy allows
+	retries  int   // overloaded attempts retried before this reply
+	passed   int   // blocks and tools passed unredacted, as the org's policy allows
+	used     int64 // tokens the upstream reported, settled against the reservation
 	// confirmed is Call.Confirmed: a refusal is recorded only for a
 	// principal the credential check confirmed (one found stale is served
 	// again, and refused then).
@@ -698,6 +726,31 @@ func (inv *invocation) event(outcome string) audit.Event {
 func (inv *invocation) record(ctx context.Context, outcome string) error {
 	return audit.RecordAlone(ctx, inv.s.db, inv.cred(), inv.event(outcome))
 }
+
+// recordAside starts writing the event as record does, beside the caller,
+// and returns a function that waits for the write and returns its error
+// (the same each time). The write does not end with the client's
+// connection: the call reached the upstream, so its event is written
+// whether or not the client is still there to read the reply.
+func (inv *invocation) recordAside(ctx context.Context, outcome string) func() error {
+	e := inv.event(outcome)
+	done := make(chan struct{})
+	var err error
+	go func() {
+		defer close(done)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		defer cancel()
+		err = audit.RecordAlone(rctx, inv.s.db, inv.cred(), e)
+	}()
+	return func() error {
+		<-done
+		return err
+	}
+}
+
+// recordTimeout bounds an event's write that no longer ends with the
+// client's request.
+const recordTimeout = 30 * time.Second
 
 // deny records a refusal at the gate; failing to record it is logged (ids
 // only) and does not change the refusal.

@@ -333,6 +333,78 @@ func TestGatewayRateLimits(t *testing.T) {
 	}
 }
 
+// Calls made at once reserve their tokens before they go upstream: with
+// 1,000 tokens a minute and calls that may each use about 450 (max_tokens
+// 400 and a short prompt), two of four concurrent calls go upstream and
+// two are refused with Retry-After, where a bucket charged only when
+// calls end admitted all four. What a finished call did not use is given
+// back, so calls pass again at once.
+func TestGatewayTokenReservation(t *testing.T) {
+	g := newGW(t)
+	g.setPolicy(gateway.Policy{Providers: []string{"anthropic"}, TokensPerMinute: 1000})
+	body := map[string]any{"model": model, "max_tokens": 400,
+		"messages": []any{map[string]any{"role": "user", "content": "Fasting glucose 126 mg/dL today."}}}
+	release := make(chan struct{})
+	reached := make(chan struct{}, 8)
+	g.setOverride(func(w http.ResponseWriter, r *http.Request) bool {
+		reached <- struct{}{}
+		<-release
+		return false // then answer as the fake upstream does
+	})
+	type answer struct {
+		status int
+		retry  string
+	}
+	answers := make(chan answer, 4)
+	for range 4 {
+		go func() {
+			resp, _ := g.request("POST", "/llm/v1/messages", g.key, body)
+			answers <- answer{resp.StatusCode, resp.Header.Get("Retry-After")}
+		}()
+	}
+	// Every call either reaches the upstream (and waits there) or is
+	// answered; the count of each is known once all four are one or the
+	// other.
+	var upstream int
+	var got []answer
+	timeout := time.After(60 * time.Second)
+	for upstream+len(got) < 4 {
+		select {
+		case <-reached:
+			upstream++
+		case a := <-answers:
+			got = append(got, a)
+		case <-timeout:
+			t.Fatalf("after a minute: %d calls upstream, answers %v", upstream, got)
+		}
+	}
+	close(release)
+	for len(got) < 4 {
+		got = append(got, <-answers)
+	}
+	var ok, limited int
+	for _, a := range got {
+		switch {
+		case a.status == http.StatusOK:
+			ok++
+		case a.status == http.StatusTooManyRequests && a.retry != "":
+			limited++
+		default:
+			t.Errorf("an answer: %d, Retry-After %q", a.status, a.retry)
+		}
+	}
+	if upstream != 2 || ok != 2 || limited != 2 {
+		t.Fatalf("4 calls at once: %d upstream, %d answered 200, %d refused 429; want 2, 2, 2", upstream, ok, limited)
+	}
+	// The two that passed used a few dozen tokens each: the rest is back.
+	g.setOverride(nil)
+	for i := range 2 {
+		if resp, rb := g.request("POST", "/llm/v1/messages", g.key, body); resp.StatusCode != http.StatusOK {
+			t.Fatalf("call %d after the first two settled: %d %s", i, resp.StatusCode, rb)
+		}
+	}
+}
+
 // An overloaded upstream is retried before anything reaches the client;
 // when it stays overloaded the client gets the 529 with x-should-retry:
 // false, so the SDK's own retries do not multiply Ward's.
