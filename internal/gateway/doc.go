@@ -24,8 +24,10 @@
 //  4. Every call that reaches the gate writes an ai.invoke audit event
 //     (provider, model, counts per PHI type, tokens, outcome) in its own
 //     transaction bound to the caller's credential, committed before the
-//     reply is returned; for a stream, before the first event is relayed.
-//     An audit failure fails the call.
+//     reply is returned. A stream's event is written while its content is
+//     relayed, and its end (message_delta, message_stop) is relayed only
+//     once the event committed. An audit failure fails the call: a 500, or
+//     for a stream an error event in place of its end.
 //  5. Ward's upstream key for a provider comes from the server's
 //     configuration; it is sent only to that provider and never returned.
 //  6. Fields Ward does not rewrite pass through: those known to carry no

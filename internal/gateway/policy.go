@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -354,7 +356,7 @@ func (l *orgLimiter) take(org uuid.UUID, pol Policy, now time.Time) (time.Durati
 	if b.tokens <= 0 {
 		wait = math.Max(wait, (1-b.tokens)/float64(pol.TokensPerMinute))
 	}
-	return time.Duration(wait * float64(time.Minute)), false
+	return minutes(wait), false
 }
 
 // give returns a call take admitted that turned out not to be one (its
@@ -380,8 +382,7 @@ func (l *orgLimiter) reserve(org uuid.UUID, pol Policy, tokens int64, now time.T
 		b.tokens -= float64(tokens)
 		return 0, true
 	}
-	wait := (math.Max(need, 1) - b.tokens) / float64(pol.TokensPerMinute)
-	return time.Duration(wait * float64(time.Minute)), false
+	return minutes((math.Max(need, 1) - b.tokens) / float64(pol.TokensPerMinute)), false
 }
 
 // settle charges a call that reserved tokens what it used beyond them, or
@@ -401,14 +402,29 @@ func (l *orgLimiter) settle(org uuid.UUID, pol Policy, reserved, used int64, now
 // before it is sent: its prompt, estimated at one token per four bytes of
 // the request body, and for messages the max_tokens it may answer with (a
 // count_tokens call answers with a count). The upstream's figures replace
-// it when the call ends.
-func reservation(ep Endpoint, top map[string]json.RawMessage, size int) int64 {
+// it when the call ends. A max_tokens that is not a whole number from 1 to
+// maxOutputTokens is refused (ErrBadRequest): whatever the upstream would
+// make of 4096.0, "4096" or 2^63-1, Ward could not reserve it.
+func reservation(ep Endpoint, top map[string]json.RawMessage, size int) (int64, error) {
 	n := int64(size / 4)
-	var most int64
-	if ep == Messages && decodeField(top, "max_tokens", &most) == nil && most > 0 {
-		n += most
+	raw, ok := top["max_tokens"]
+	if ep != Messages || !ok {
+		return n, nil
 	}
-	return n
+	most, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64)
+	if err != nil || most < 1 || most > maxOutputTokens {
+		return 0, bad("max_tokens must be a whole number from 1 to %d", maxOutputTokens)
+	}
+	return n + most, nil
+}
+
+// maxOutputTokens bounds max_tokens: far above any model's output limit
+// today, and small enough that no reservation overflows.
+const maxOutputTokens = 1 << 22
+
+// minutes is a wait given in minutes as a duration, at most an hour.
+func minutes(m float64) time.Duration {
+	return time.Duration(math.Min(m, 60) * float64(time.Minute))
 }
 
 // EnableProvider adds provider to org's enabled providers: the operator's

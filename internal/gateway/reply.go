@@ -16,6 +16,15 @@ type Usage struct {
 	CacheReadInputTokens     int64 `json:"cache_read_input_tokens"`
 }
 
+// charged is what a call with this input and output counts against the
+// org's token budget: the prompt, including what it wrote to the prompt
+// cache (input_tokens leaves that out), and the output. Reads from the
+// cache are not counted, as the upstream does not count them against its
+// own input limit.
+func (u Usage) charged(output int64) int64 {
+	return max(u.InputTokens, 0) + max(u.CacheCreationInputTokens, 0) + max(output, 0)
+}
+
 // restorer re-identifies a reply with the call's session and counts the
 // placeholders it could not restore.
 type restorer struct {

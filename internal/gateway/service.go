@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -319,7 +320,11 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	// estimated from its size, and the most it may answer) and settled
 	// against what the upstream reports when it ends, so calls made at
 	// once cannot all pass one positive bucket.
-	reserve := reservation(ep, top, len(c.Body))
+	reserve, err := reservation(ep, top, len(c.Body))
+	if err != nil {
+		return err
+	}
+	inv.reserved = reserve
 	if wait, ok := s.limits.reserve(p.OrgID, pol, reserve, s.now()); !ok {
 		s.limits.give(p.OrgID, pol, s.now())
 		inv.deny(ctx, ErrRateLimited)
@@ -419,7 +424,7 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 		return fmt.Errorf("%w: unreadable reply", ErrUpstream)
 	}
 	inv.unknown = len(rs.unknown)
-	inv.used = inv.usage.InputTokens + inv.usage.OutputTokens
+	inv.used = inv.usage.charged(inv.usage.OutputTokens)
 	if err := inv.record(ctx, audit.OutcomeSuccess); err != nil {
 		return err
 	}
@@ -584,17 +589,21 @@ func (inv *invocation) relayStream(ctx context.Context, br *bufio.Reader, first 
 		return fmt.Errorf("%w: %w", ErrUpstream, herr)
 	}
 	recorded := inv.recordAside(ctx, outcome)
+	defer recorded() // a panic below still waits for the event's transaction
 	ctl := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
+	audited := false
 	send := func(evs []event) bool {
-		if rl.done {
-			// message_stop: the client learns the call succeeded only
-			// once its event is written
+		if !audited && (rl.done || slices.ContainsFunc(evs, func(e event) bool { return e.typ() == "message_delta" })) {
+			// message_delta (the stop reason) and message_stop: the
+			// client learns the call ended only once its event is written
 			if err := recorded(); err != nil {
 				evs = []event{streamError("api_error", "Ward could not record the call in its audit log")}
+				rl.done = true // nothing more is relayed
 			}
+			audited = true
 		}
 		for _, e := range evs {
 			if e.encode(w) != nil {
@@ -628,7 +637,12 @@ func (inv *invocation) relayStream(ctx context.Context, br *bufio.Reader, first 
 		}
 	}
 	auditErr := recorded()
-	inv.used = inv.usage.InputTokens + rl.output
+	inv.used = inv.usage.charged(rl.output)
+	if !rl.done {
+		// the reply's usage (message_delta) never came: what the upstream
+		// produced is unknown, so the reservation is kept
+		inv.used = max(inv.used, inv.reserved)
+	}
 	inv.s.log.InfoContext(ctx, "gateway stream", "request_id", inv.req.ID, "provider", inv.provider,
 		"model", inv.model, "output_tokens", rl.output, "unknown_placeholders", len(rl.rs.unknown),
 		"complete", rl.done && auditErr == nil, "audited", auditErr == nil)
@@ -664,6 +678,7 @@ type invocation struct {
 	pol      Policy
 	retries  int   // overloaded attempts retried before this reply
 	passed   int   // blocks and tools passed unredacted, as the org's policy allows
+	reserved int64 // tokens reserved of the org's bucket
 	used     int64 // tokens the upstream reported, settled against the reservation
 	// confirmed is Call.Confirmed: a refusal is recorded only for a
 	// principal the credential check confirmed (one found stale is served
@@ -738,6 +753,11 @@ func (inv *invocation) recordAside(ctx context.Context, outcome string) func() e
 	var err error
 	go func() {
 		defer close(done)
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("gateway: the audit write panicked")
+			}
+		}()
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 		defer cancel()
 		err = audit.RecordAlone(rctx, inv.s.db, inv.cred(), e)

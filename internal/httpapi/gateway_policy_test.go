@@ -403,6 +403,57 @@ func TestGatewayTokenReservation(t *testing.T) {
 			t.Fatalf("call %d after the first two settled: %d %s", i, resp.StatusCode, rb)
 		}
 	}
+
+	// A max_tokens Ward could not reserve is refused before anything
+	// leaves, and does not touch the bucket (2^63-1 wrapped the
+	// reservation and locked the org out).
+	calls := len(g.up.calls())
+	for _, most := range []string{"9223372036854775807", "4096.0", `"400"`, "1e3", "-5"} {
+		raw := json.RawMessage(`{"model":"` + model + `","max_tokens":` + most +
+			`,"messages":[{"role":"user","content":"Hello."}]}`)
+		if resp, rb := g.request("POST", "/llm/v1/messages", g.key, raw); resp.StatusCode != http.StatusBadRequest ||
+			gatewayErr(t, rb) != "invalid_request_error" {
+			t.Fatalf("max_tokens %s: %d %s", most, resp.StatusCode, rb)
+		}
+	}
+	if len(g.up.calls()) != calls {
+		t.Fatal("a refused max_tokens reached the upstream")
+	}
+	if resp, rb := g.request("POST", "/llm/v1/messages", g.key, body); resp.StatusCode != http.StatusOK {
+		t.Fatalf("after the refused max_tokens: %d %s", resp.StatusCode, rb)
+	}
+}
+
+// A stream the client leaves before its usage arrived keeps its whole
+// reservation (about 650 of 1,000 tokens a minute): the next such call
+// waits. (Given back, as before, the bucket held about 990.)
+func TestGatewayStreamLeftKeepsReservation(t *testing.T) {
+	g := newGW(t)
+	g.setPolicy(gateway.Policy{Providers: []string{"anthropic"}, TokensPerMinute: 1000})
+	big := map[string]any{"model": model, "max_tokens": 600,
+		"messages": []any{map[string]any{"role": "user", "content": "Fasting glucose 126 mg/dL today."}}}
+	g.up.mu.Lock()
+	g.up.hold = true
+	g.up.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	c := g.client(g.key)
+	s := c.Messages.NewStreaming(ctx, anthropic.MessageNewParams{Model: model, MaxTokens: 600,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Fasting glucose 126 mg/dL today."))}})
+	for s.Next() && s.Current().Type != "content_block_delta" {
+	}
+	cancel()
+	s.Close()
+	<-g.up.cancelled
+	for !strings.Contains(g.logs.String(), `"complete":false`) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // the settlement follows the log line
+	g.up.mu.Lock()
+	g.up.hold = false
+	g.up.mu.Unlock()
+	if resp, rb := g.request("POST", "/llm/v1/messages", g.key, big); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("after a stream left before its usage: %d %s", resp.StatusCode, rb)
+	}
 }
 
 // An overloaded upstream is retried before anything reaches the client;

@@ -13,8 +13,8 @@ import (
 
 // A streamed call's ai.invoke event is written while the stream is
 // relayed: the first delta reaches the client while the event cannot yet
-// commit (a superuser holds audit.events in share mode), message_stop does
-// not until it has, and an event that cannot be written ends the stream
+// commit (a superuser holds audit.events in share mode), the stream's end
+// (message_delta, message_stop) does not until it has, and an event that cannot be written ends the stream
 // with an error instead of message_stop. A non-streamed call whose event
 // cannot be written is refused.
 func TestGatewayStreamAuditAside(t *testing.T) {
@@ -84,8 +84,8 @@ func TestGatewayStreamAuditAside(t *testing.T) {
 				if !ok {
 					t.Fatalf("the stream ended while its event could not commit: %v", <-done)
 				}
-				if ev.typ == "message_stop" {
-					t.Fatal("message_stop was relayed before the event committed")
+				if ev.typ == "message_stop" || ev.typ == "message_delta" {
+					t.Fatalf("%s was relayed before the event committed", ev.typ)
 				}
 				text += ev.text
 			case <-time.After(500 * time.Millisecond):
@@ -131,7 +131,7 @@ func TestGatewayStreamAuditAside(t *testing.T) {
 		s := c.Messages.NewStreaming(ctx, params)
 		var stopped, delta bool
 		for s.Next() {
-			stopped = stopped || s.Current().Type == "message_stop"
+			stopped = stopped || s.Current().Type == "message_stop" || s.Current().Type == "message_delta"
 			delta = delta || s.Current().Type == "content_block_delta"
 		}
 		var ae *anthropic.Error
