@@ -261,15 +261,16 @@ func version() string {
 }
 
 // policyFlags are the instance policy flags of `serve` and `migrate`. Zero
-// means "keep what the database holds" (defaults: links 15 minutes, 5 per
-// address and source and 30 per source in 15 minutes, sessions idle at most
-// 8 h and live at most 7 days).
+// means "keep what the database holds" (defaults: links 15 minutes; in 15
+// minutes 5 per address and source, 15 per address from all sources and 30
+// per source; sessions idle at most 8 h and live at most 7 days).
 type policyFlags struct {
-	IdleMax     time.Duration
-	AbsoluteMax time.Duration
-	LinkTTL     time.Duration
-	MaxPerEmail int
-	MaxPerIP    int
+	IdleMax        time.Duration
+	AbsoluteMax    time.Duration
+	LinkTTL        time.Duration
+	MaxPerEmail    int
+	MaxPerEmailAll int
+	MaxPerIP       int
 }
 
 func addPolicyFlags(fs *flag.FlagSet, p *policyFlags) {
@@ -277,6 +278,7 @@ func addPolicyFlags(fs *flag.FlagSet, p *policyFlags) {
 	fs.DurationVar(&p.AbsoluteMax, "session-absolute-max", 0, "instance cap on any org's session lifetime (stored in the database; default 168h)")
 	fs.DurationVar(&p.LinkTTL, "link-ttl", 0, "sign-in link lifetime, at most 1h (stored in the database; default 15m)")
 	fs.IntVar(&p.MaxPerEmail, "link-rate-email", 0, "sign-in link requests per address from one source per 15 minutes (stored in the database; default 5)")
+	fs.IntVar(&p.MaxPerEmailAll, "link-rate-email-all", 0, "sign-in link requests per address from all sources together per 15 minutes, at most 1000 (stored in the database; default 15)")
 	fs.IntVar(&p.MaxPerIP, "link-rate-ip", 0, "sign-in link requests per client source per 15 minutes (stored in the database; default 30)")
 }
 
@@ -294,7 +296,7 @@ func (p policyFlags) apply(ctx context.Context, operatorURL string) error {
 	}
 	defer db.Close()
 	err = auth.SetInstancePolicy(ctx, db, auth.InstancePolicy{LinkTTL: p.LinkTTL, MaxPerAddress: p.MaxPerEmail,
-		MaxPerSource: p.MaxPerIP, IdleMax: p.IdleMax, AbsoluteMax: p.AbsoluteMax})
+		MaxPerAddressAll: p.MaxPerEmailAll, MaxPerSource: p.MaxPerIP, IdleMax: p.IdleMax, AbsoluteMax: p.AbsoluteMax})
 	if errors.Is(err, auth.ErrForbidden) {
 		return errors.New("instance policy: this database role may not change it (use ward_ops or the migration login)")
 	}

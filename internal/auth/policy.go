@@ -18,16 +18,19 @@ import (
 // the database (app.instance_policy), where the sign-in procedures read
 // them: the server cannot pass a longer lifetime or a looser limit. Hard
 // caps are CHECK constraints: a link lives 1..60 minutes; the window is
-// 1..1440 minutes; 1..100 requests per address and source, 1..10000 per
-// source; idle timeouts up to 24 hours and lifetimes up to 30 days.
+// 1..1440 minutes; 1..100 requests per address and source, 1..1000 per
+// address from all sources, 1..10000 per source; idle timeouts up to 24 hours and lifetimes up to 30 days.
 type InstancePolicy struct {
 	// LinkTTL is a magic link's lifetime (default 15 minutes).
 	LinkTTL time.Duration
-	// RateWindow, MaxPerAddress and MaxPerSource bound link requests: per
-	// address from one source, and per source (defaults 15 minutes, 5, 30).
-	RateWindow    time.Duration
-	MaxPerAddress int
-	MaxPerSource  int
+	// RateWindow, MaxPerAddress, MaxPerAddressAll and MaxPerSource bound
+	// link requests in a window: per address from one source, per address
+	// from all sources together (what one inbox can be sent however many
+	// sources ask), and per source (defaults 15 minutes, 5, 15, 30).
+	RateWindow       time.Duration
+	MaxPerAddress    int
+	MaxPerAddressAll int
+	MaxPerSource     int
 	// IdleMax and AbsoluteMax cap every org's session policy (defaults 8 h
 	// and 7 days); an org may set anything at or below them.
 	IdleMax     time.Duration
@@ -41,8 +44,9 @@ func GetInstancePolicy(ctx context.Context, db *postgres.DB) (InstancePolicy, er
 		return InstancePolicy{}, fmt.Errorf("auth: read instance policy: %w", err)
 	}
 	return InstancePolicy{LinkTTL: minutes(r.LinkTtlMin), RateWindow: minutes(r.LinkWindowMin),
-		MaxPerAddress: int(r.LinkMaxPerAddress), MaxPerSource: int(r.LinkMaxPerSource),
-		IdleMax: minutes(r.SessionIdleMaxMin), AbsoluteMax: minutes(r.SessionAbsoluteMaxMin)}, nil
+		MaxPerAddress: int(r.LinkMaxPerAddress), MaxPerAddressAll: int(r.LinkMaxPerAddressAll),
+		MaxPerSource: int(r.LinkMaxPerSource),
+		IdleMax:      minutes(r.SessionIdleMaxMin), AbsoluteMax: minutes(r.SessionAbsoluteMaxMin)}, nil
 }
 
 func minutes(n int32) time.Duration { return time.Duration(n) * time.Minute }
@@ -75,7 +79,8 @@ func SetInstancePolicy(ctx context.Context, ops *postgres.DB, p InstancePolicy) 
 	err := dbsqlc.New(ops.Pool).SetInstancePolicy(ctx, dbsqlc.SetInstancePolicyParams{
 		LinkTtlMin: mins(p.LinkTTL), LinkWindowMin: mins(p.RateWindow),
 		LinkMaxPerAddress: count(p.MaxPerAddress), LinkMaxPerSource: count(p.MaxPerSource),
-		SessionIdleMaxMin: mins(p.IdleMax), SessionAbsoluteMaxMin: mins(p.AbsoluteMax)})
+		LinkMaxPerAddressAll: count(p.MaxPerAddressAll),
+		SessionIdleMaxMin:    mins(p.IdleMax), SessionAbsoluteMaxMin: mins(p.AbsoluteMax)})
 	var pe *pgconn.PgError
 	switch {
 	case err == nil:

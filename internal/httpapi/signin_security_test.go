@@ -3,9 +3,13 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -486,5 +490,99 @@ func TestPolicyMessages(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), c.want) {
 			t.Errorf("idle %d abs %d: %d %s, want %q", c.idle, c.abs, resp.StatusCode, body, c.want)
 		}
+	}
+}
+
+// An address is limited across all sources: an attacker with many client
+// addresses cannot send one inbox more links in a window than the
+// instance's per-address cap, a member's address and an unknown one are
+// answered alike, other addresses are not touched, concurrent requests
+// from distinct sources cannot all count below the cap, and the cap has
+// a hard ceiling.
+func TestSignInAddressLimitAcrossSources(t *testing.T) {
+	const capAll = 5
+	w := newWorld(t, withPolicy(func(c *auth.InstancePolicy) {
+		c.MaxPerAddress = 3
+		c.MaxPerAddressAll = capAll
+		c.MaxPerSource = 1000
+	}), withAPIConfig(func(c *httpapi.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} }))
+	o := w.createOrg("Bombing Org")
+	victim := w.addMember(o, "inbox@example.test", identity.RoleProvider)
+	countLinks := func() int {
+		var n int
+		if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from app.magic_links
+			where user_id = $1`, victim.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := countLinks()
+	source := 0
+	ask := func(email string) *http.Response {
+		source++
+		resp, _ := w.request("POST", "/v1/auth/magic-link", "", map[string]string{"email": email},
+			"X-Forwarded-For", fmt.Sprintf("203.0.%d.%d", source/250, source%250+1))
+		return resp
+	}
+	for _, email := range []string{victim.Email, "nobody-at-all@example.test"} {
+		for i := range capAll {
+			if st := ask(email).StatusCode; st != http.StatusAccepted {
+				t.Fatalf("%s, request %d from its own source: %d", email, i+1, st)
+			}
+		}
+		resp := ask(email)
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("%s, request %d from a new source: %d, want 429", email, capAll+1, resp.StatusCode)
+		}
+		if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 890 || ra > 900 {
+			t.Fatalf("Retry-After %q, want about 900 seconds", resp.Header.Get("Retry-After"))
+		}
+	}
+	var limited int
+	if links := countLinks() - before; links != capAll {
+		t.Errorf("%d links minted for the member, want %d", links, capAll)
+	}
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from audit.events
+		where org_id = $1 and action = 'auth.link.request' and details->>'limit' = 'address_all'`, instanceLog).Scan(&limited); err != nil {
+		t.Fatal(err)
+	}
+	if limited != 2 {
+		t.Errorf("%d refusals audited with limit address_all, want 2", limited)
+	}
+	if st := ask("bystander@example.test").StatusCode; st != http.StatusAccepted {
+		t.Fatalf("another address was limited: %d", st)
+	}
+
+	// Distinct sources at once: the database serialises per address.
+	racer := w.addMember(o, "racer-inbox@example.test", identity.RoleProvider)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	accepted := 0
+	for i := range 24 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, _ := w.request("POST", "/v1/auth/magic-link", "", map[string]string{"email": racer.Email},
+				"X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1))
+			if resp.StatusCode == http.StatusAccepted {
+				mu.Lock()
+				accepted++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if accepted != capAll {
+		t.Fatalf("24 concurrent requests from 24 sources with a cap of %d: %d accepted", capAll, accepted)
+	}
+
+	// The cap's ceiling is the database's: nothing is written beyond it.
+	err := auth.SetInstancePolicy(context.Background(), w.env.Super, auth.InstancePolicy{MaxPerAddressAll: 1001})
+	if !errors.Is(err, auth.ErrInvalidInput) {
+		t.Fatalf("a cap of 1001: %v, want invalid input", err)
+	}
+	pol, err := auth.GetInstancePolicy(context.Background(), w.env.Super)
+	if err != nil || pol.MaxPerAddressAll != capAll {
+		t.Fatalf("cap after the refused change: %d (%v), want %d", pol.MaxPerAddressAll, err, capAll)
 	}
 }

@@ -54,10 +54,11 @@ func TestLinkRequestTiming(t *testing.T) {
 	)
 	mailer := &slowMailer{delay: mailDelay}
 	// Each request comes from its own client address (behind a trusted
-	// proxy), so the per-address-and-source limit (at most 100 by the
-	// instance policy's hard cap) never answers first.
+	// proxy), so neither the per-address-and-source limit (at most 100 by
+	// the instance policy's hard cap) nor the per-address one (raised to its
+	// cap of 1000) answers first.
 	w := newWorld(t, withMailer(mailer),
-		withPolicy(func(c *auth.InstancePolicy) { c.MaxPerAddress = 100; c.MaxPerSource = 10000 }),
+		withPolicy(func(c *auth.InstancePolicy) { c.MaxPerAddress = 100; c.MaxPerAddressAll = 1000; c.MaxPerSource = 10000 }),
 		withAPIConfig(func(c *httpapi.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} }))
 	client := 0
 	o := w.createOrg("Timing Org")

@@ -1972,6 +1972,8 @@ declare
   oldest timestamptz;
   n_pair int;
   n_source int;
+  n_address int;
+  hit text;
   m record;
 begin
   if octet_length(p_email_bidx) is distinct from 32 or octet_length(p_token_hash) is distinct from 32
@@ -1981,31 +1983,39 @@ begin
   end if;
   select * into pol from app.instance_policy;
   pair := pg_catalog.sha256(p_email_bidx || p_ip_hash);
-  -- Serialise per pair and per source (always in this order), so concurrent
-  -- requests cannot all count below the limit.
+  -- Serialise per address, per pair and per source (always in this order),
+  -- so concurrent requests cannot all count below a limit.
+  perform pg_advisory_xact_lock(hashtextextended('ward.rate.address.' || encode(p_email_bidx, 'hex'), 0));
   perform pg_advisory_xact_lock(hashtextextended('ward.rate.pair.' || encode(pair, 'hex'), 0));
   perform pg_advisory_xact_lock(hashtextextended('ward.rate.source.' || encode(p_ip_hash, 'hex'), 0));
   select count(*) into n_pair from app.auth_attempts a
    where a.kind = 'pair' and a.key_hash = pair and a.at > now() - make_interval(mins => pol.link_window_min);
   select count(*) into n_source from app.auth_attempts a
    where a.kind = 'source' and a.key_hash = p_ip_hash and a.at > now() - make_interval(mins => pol.link_window_min);
-  if n_pair >= pol.link_max_per_address or n_source >= pol.link_max_per_source then
+  select count(*) into n_address from app.auth_attempts a
+   where a.kind = 'address' and a.key_hash = p_email_bidx and a.at > now() - make_interval(mins => pol.link_window_min);
+  hit := case when n_address >= pol.link_max_per_address_all then 'address_all'
+              when n_pair >= pol.link_max_per_address then 'address'
+              when n_source >= pol.link_max_per_source then 'source' end;
+  if hit is not null then
     status := 'rate_limited';
-    -- Retry when the oldest counted attempt of the limit that bit leaves
-    -- the window.
-    select min(a.at) into oldest from app.auth_attempts a
-     where a.at > now() - make_interval(mins => pol.link_window_min)
-       and ((n_pair >= pol.link_max_per_address and a.kind = 'pair' and a.key_hash = pair)
-            or (n_pair < pol.link_max_per_address and a.kind = 'source' and a.key_hash = p_ip_hash));
+    -- Retry when every limit that bit has room again: the latest of the
+    -- times at which each one's oldest counted attempt leaves the window.
+    select max(o.oldest) into oldest from (
+      select min(a.at) as oldest from app.auth_attempts a
+       where a.at > now() - make_interval(mins => pol.link_window_min)
+         and ((n_address >= pol.link_max_per_address_all and a.kind = 'address' and a.key_hash = p_email_bidx)
+              or (n_pair >= pol.link_max_per_address and a.kind = 'pair' and a.key_hash = pair)
+              or (n_source >= pol.link_max_per_source and a.kind = 'source' and a.key_hash = p_ip_hash))
+       group by a.kind) o;
     retry_after_s := greatest(1, ceil(extract(epoch from
       coalesce(oldest, now()) + make_interval(mins => pol.link_window_min) - now()))::int);
     perform audit.append_as('ffffffff-ffff-ffff-ffff-ffffffffffff', 'auth.link.request', 'denied',
       p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
-      p_details => jsonb_build_object('reason', 'rate_limited',
-                                      'limit', case when n_pair >= pol.link_max_per_address then 'address' else 'source' end));
+      p_details => jsonb_build_object('reason', 'rate_limited', 'limit', hit));
     return;
   end if;
-  insert into app.auth_attempts (kind, key_hash) values ('pair', pair), ('source', p_ip_hash);
+  insert into app.auth_attempts (kind, key_hash) values ('address', p_email_bidx), ('pair', pair), ('source', p_ip_hash);
   -- Expired attempts go a few at a time, through the index on at.
   delete from app.auth_attempts x where x.ctid = any (array(
     select y.ctid from app.auth_attempts y where y.at < now() - interval '1 day' limit 100));
@@ -5721,7 +5731,7 @@ CREATE TABLE app.auth_attempts (
     kind text NOT NULL,
     key_hash bytea NOT NULL,
     at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT auth_attempts_kind_check CHECK ((kind = ANY (ARRAY['pair'::text, 'source'::text])))
+    CONSTRAINT auth_attempts_kind_check CHECK ((kind = ANY (ARRAY['pair'::text, 'source'::text, 'address'::text])))
 );
 
 ALTER TABLE ONLY app.auth_attempts FORCE ROW LEVEL SECURITY;
@@ -6086,10 +6096,12 @@ CREATE TABLE app.instance_policy (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     invite_ttl_min integer DEFAULT 1440 NOT NULL,
     case_invite_ttl_days integer DEFAULT 7 NOT NULL,
+    link_max_per_address_all integer DEFAULT 15 NOT NULL,
     CONSTRAINT instance_policy_case_invite_ttl_days_check CHECK (((case_invite_ttl_days >= 1) AND (case_invite_ttl_days <= 30))),
     CONSTRAINT instance_policy_check CHECK ((session_idle_max_min <= session_absolute_max_min)),
     CONSTRAINT instance_policy_id_check CHECK (id),
     CONSTRAINT instance_policy_invite_ttl_min_check CHECK (((invite_ttl_min >= 15) AND (invite_ttl_min <= 10080))),
+    CONSTRAINT instance_policy_link_max_per_address_all_check CHECK (((link_max_per_address_all >= 1) AND (link_max_per_address_all <= 1000))),
     CONSTRAINT instance_policy_link_max_per_address_check CHECK (((link_max_per_address >= 1) AND (link_max_per_address <= 100))),
     CONSTRAINT instance_policy_link_max_per_source_check CHECK (((link_max_per_source >= 1) AND (link_max_per_source <= 10000))),
     CONSTRAINT instance_policy_link_ttl_min_check CHECK (((link_ttl_min >= 1) AND (link_ttl_min <= 60))),
@@ -10930,6 +10942,12 @@ GRANT UPDATE(invite_ttl_min) ON TABLE app.instance_policy TO ward_ops;
 --
 
 GRANT UPDATE(case_invite_ttl_days) ON TABLE app.instance_policy TO ward_ops;
+
+--
+-- Name: COLUMN instance_policy.link_max_per_address_all; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(link_max_per_address_all) ON TABLE app.instance_policy TO ward_ops;
 
 --
 -- Name: TABLE legal_holds; Type: ACL; Schema: app; Owner: ward_owner

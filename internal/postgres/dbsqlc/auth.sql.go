@@ -251,7 +251,7 @@ func (q *Queries) GetAssurancePolicy(ctx context.Context, orgID uuid.UUID) (GetA
 
 const getInstancePolicy = `-- name: GetInstancePolicy :one
 select link_ttl_min, link_window_min, link_max_per_address, link_max_per_source,
-  session_idle_max_min, session_absolute_max_min
+  link_max_per_address_all, session_idle_max_min, session_absolute_max_min
 from app.instance_policy
 `
 
@@ -260,6 +260,7 @@ type GetInstancePolicyRow struct {
 	LinkWindowMin         int32
 	LinkMaxPerAddress     int32
 	LinkMaxPerSource      int32
+	LinkMaxPerAddressAll  int32
 	SessionIdleMaxMin     int32
 	SessionAbsoluteMaxMin int32
 }
@@ -272,6 +273,7 @@ func (q *Queries) GetInstancePolicy(ctx context.Context) (GetInstancePolicyRow, 
 		&i.LinkWindowMin,
 		&i.LinkMaxPerAddress,
 		&i.LinkMaxPerSource,
+		&i.LinkMaxPerAddressAll,
 		&i.SessionIdleMaxMin,
 		&i.SessionAbsoluteMaxMin,
 	)
@@ -986,8 +988,9 @@ update app.instance_policy set
   link_window_min = coalesce($2::int, link_window_min),
   link_max_per_address = coalesce($3::int, link_max_per_address),
   link_max_per_source = coalesce($4::int, link_max_per_source),
-  session_idle_max_min = coalesce($5::int, session_idle_max_min),
-  session_absolute_max_min = coalesce($6::int, session_absolute_max_min),
+  link_max_per_address_all = coalesce($5::int, link_max_per_address_all),
+  session_idle_max_min = coalesce($6::int, session_idle_max_min),
+  session_absolute_max_min = coalesce($7::int, session_absolute_max_min),
   updated_at = now()
 `
 
@@ -996,6 +999,7 @@ type SetInstancePolicyParams struct {
 	LinkWindowMin         *int32
 	LinkMaxPerAddress     *int32
 	LinkMaxPerSource      *int32
+	LinkMaxPerAddressAll  *int32
 	SessionIdleMaxMin     *int32
 	SessionAbsoluteMaxMin *int32
 }
@@ -1006,6 +1010,7 @@ func (q *Queries) SetInstancePolicy(ctx context.Context, arg SetInstancePolicyPa
 		arg.LinkWindowMin,
 		arg.LinkMaxPerAddress,
 		arg.LinkMaxPerSource,
+		arg.LinkMaxPerAddressAll,
 		arg.SessionIdleMaxMin,
 		arg.SessionAbsoluteMaxMin,
 	)

@@ -245,6 +245,7 @@ type AppInstancePolicy struct {
 	UpdatedAt             time.Time
 	InviteTtlMin          int32
 	CaseInviteTtlDays     int32
+	LinkMaxPerAddressAll  int32
 }
 
 type AppLegalHold struct {

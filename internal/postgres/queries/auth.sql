@@ -39,7 +39,7 @@ select app.logout(sqlc.narg('request')::text)::boolean as ok;
 
 -- name: GetInstancePolicy :one
 select link_ttl_min, link_window_min, link_max_per_address, link_max_per_source,
-  session_idle_max_min, session_absolute_max_min
+  link_max_per_address_all, session_idle_max_min, session_absolute_max_min
 from app.instance_policy;
 
 -- name: SetInstancePolicy :exec
@@ -48,6 +48,7 @@ update app.instance_policy set
   link_window_min = coalesce(sqlc.narg('link_window_min')::int, link_window_min),
   link_max_per_address = coalesce(sqlc.narg('link_max_per_address')::int, link_max_per_address),
   link_max_per_source = coalesce(sqlc.narg('link_max_per_source')::int, link_max_per_source),
+  link_max_per_address_all = coalesce(sqlc.narg('link_max_per_address_all')::int, link_max_per_address_all),
   session_idle_max_min = coalesce(sqlc.narg('session_idle_max_min')::int, session_idle_max_min),
   session_absolute_max_min = coalesce(sqlc.narg('session_absolute_max_min')::int, session_absolute_max_min),
   updated_at = now();
