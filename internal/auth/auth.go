@@ -108,6 +108,10 @@ type Config struct {
 	// domain name; passkeys are unavailable on an IP address) and its
 	// origin the one origin passkey ceremonies are accepted from.
 	BaseURL string
+	// CheckTTL is how long a principal a session check resolved is served
+	// from memory after the database last confirmed it, each use
+	// confirmed in the request's own transaction (0: 30 s).
+	CheckTTL time.Duration
 }
 
 // VerifierTTL is the lifetime of the browser verifier a link request hands
@@ -138,7 +142,7 @@ type Service struct {
 func NewService(db *postgres.DB, keys *keystore.Store, mailer Mailer, cfg Config, log *slog.Logger) *Service {
 	return &Service{db: db, keys: keys, mailer: mailer, cfg: cfg, log: log,
 		denials: audit.NewCollapser(30, 25, time.Minute), ssoDenials: audit.NewCollapser(30, 25, time.Minute),
-		rp: &relyingParty{}, checks: newChecks()}
+		rp: &relyingParty{}, checks: newChecks(cfg.CheckTTL)}
 }
 
 // Config returns the effective configuration.

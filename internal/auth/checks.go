@@ -32,8 +32,9 @@ import (
 // It holds credential hashes and principals (ids, role, assurance), never
 // a token.
 type checks struct {
-	mu sync.Mutex
-	m  map[checkKey]checkEntry
+	mu  sync.Mutex
+	m   map[checkKey]checkEntry
+	ttl time.Duration // checkTTL unless Config.CheckTTL says otherwise
 	// kept, full and stale count checks served from memory, full checks,
 	// and kept principals a deferred check found stale; alone, the
 	// deferred checks no transaction of the request took over (run in a
@@ -48,29 +49,42 @@ type checkKey struct{ hash, org, binding string }
 type checkEntry struct {
 	p   identity.Principal
 	row whoamiRow // as app.whoami returned it, for queueExpect
-	at  time.Time
+	at  time.Time // when the full check kept it: the entry's identity (drop)
+	// seen is when the database last confirmed the principal: the full
+	// check, or a later deferred check (renew). The entry is served for
+	// ttl after it.
+	seen time.Time
 	// dpop: resolved with a DPoP proof (the binding is the key's
 	// thumbprint): served only to requests with a proof by that key.
 	dpop bool
 }
 
 const (
-	// checkTTL bounds how long a principal is served from memory before a
-	// full check again. Every use is confirmed by the database anyway; the
-	// bound only keeps the sessions' touches and a rotated token's reuse
-	// detection on their usual path, and memory in check.
+	// checkTTL bounds how long a principal is served from memory after
+	// the database last confirmed it (a full check, or a deferred check
+	// that held: the bound slides with use, so a credential in use is
+	// checked in full once, not once per TTL). Every use is confirmed by
+	// the database anyway, with the same app.whoami, which touches the
+	// session; the bound keeps a credential idle for longer on the full
+	// check's path (the reason it no longer resolves, a rotated token's
+	// reuse detection) and memory in check.
 	checkTTL = 30 * time.Second
 	// checkMax bounds the entries; a full cache drops half of them.
 	checkMax = 50_000
 )
 
-func newChecks() *checks { return &checks{m: make(map[checkKey]checkEntry)} }
+func newChecks(ttl time.Duration) *checks {
+	if ttl <= 0 {
+		ttl = checkTTL
+	}
+	return &checks{m: make(map[checkKey]checkEntry), ttl: ttl}
+}
 
 func (c *checks) get(k checkKey, now time.Time) (checkEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[k]
-	if ok && now.Sub(e.at) > checkTTL {
+	if ok && now.Sub(e.seen) > c.ttl {
 		delete(c.m, k)
 		ok = false
 	}
@@ -90,6 +104,18 @@ func (c *checks) put(k checkKey, e checkEntry) {
 		}
 	}
 	c.m[k] = e
+}
+
+// renew marks the entry for k that was kept at at as confirmed by the
+// database at now (a deferred check that held); an entry a full check
+// kept since is left as it is.
+func (c *checks) renew(k checkKey, at, now time.Time) {
+	c.mu.Lock()
+	if e, ok := c.m[k]; ok && e.at.Equal(at) && now.After(e.seen) {
+		e.seen = now
+		c.m[k] = e
+	}
+	c.mu.Unlock()
 }
 
 // drop forgets the entry for k that was kept at at, found stale; an entry a
@@ -142,11 +168,13 @@ func (s *Service) remember(cred postgres.Credential, p identity.Principal, w who
 	if p.Pending != "" || p.Kind != identity.KindSession && p.Kind != identity.KindAPIKey {
 		return
 	}
-	s.checks.put(checkKey{cred.Hash, cred.Org, cred.DPoP}, checkEntry{p: p, row: w, at: time.Now(), dpop: dpop})
+	now := time.Now()
+	s.checks.put(checkKey{cred.Hash, cred.Org, cred.DPoP}, checkEntry{p: p, row: w, at: now, seen: now, dpop: dpop})
 }
 
 // CachedInTx is AuthenticateInTx for a credential a full check resolved
-// less than checkTTL ago in this process: it returns that principal at
+// in this process, confirmed by the database (that check, or a deferred
+// one since) less than checkTTL ago: it returns that principal at
 // once, with the check deferred to the request's first tenant transaction
 // (postgres.DeferCheck), which confirms the principal before any of the
 // request's statements and fails with postgres.ErrStalePrincipal when it
@@ -190,7 +218,8 @@ func (s *Service) cached(ctx context.Context, token, orgHint, binding string, pr
 	p.AMR, p.Scopes = slices.Clone(p.AMR), slices.Clone(p.Scopes)
 	cred := postgres.Credential{Hash: k.hash, Org: orgHint, Request: identity.RequestFrom(ctx).ID, DPoP: binding}
 	c := postgres.Confirm{Queue: e.row.queueExpect,
-		Stale: func() { s.checks.drop(k, e.at) }, Alone: func() { s.checks.alone.Add(1) }}
+		Stale: func() { s.checks.drop(k, e.at) }, Alone: func() { s.checks.alone.Add(1) },
+		Held: func() { s.checks.renew(k, e.at, time.Now()) }}
 	if proof != nil {
 		pr := *proof
 		c.Queue = func(b *pgx.Batch) {

@@ -79,9 +79,12 @@ type confirmRun struct {
 // as in OpenRequestTx). Refused (nil: none) reports whether an error of the
 // check's statements is a refusal a full check must answer (a replayed
 // proof): it is mapped as a stale principal, and Keep is not run for it.
+// Held (nil: none) is called when the check ran and the principal held
+// (its statement succeeded, whatever the transaction does after it).
 type Confirm struct {
 	Queue   func(b *pgx.Batch)
 	Stale   func()
+	Held    func()
 	Alone   func()
 	Keep    *pgx.Batch
 	Refused func(error) bool
@@ -279,6 +282,9 @@ func (rt *RequestTx) Deferred() bool {
 // stale maps a deferred check's refusal to ErrStalePrincipal (calling
 // c.Stale) and returns other errors as they are.
 func (c *Confirm) stale(err error) error {
+	if err == nil {
+		c.held()
+	}
 	if !c.refusal(err) {
 		return err
 	}
@@ -291,6 +297,13 @@ func (c *Confirm) stale(err error) error {
 		return fmt.Errorf("%w (the check refused: %v)", ErrStalePrincipal, err)
 	}
 	return fmt.Errorf("%w (%w)", ErrStalePrincipal, err)
+}
+
+// held calls c.Held, if set: the check ran and the principal held.
+func (c *Confirm) held() {
+	if c.Held != nil {
+		c.Held()
+	}
 }
 
 // refusal reports whether err is the check's own refusal: the principal
@@ -618,6 +631,7 @@ func (db *DB) confirmedTx(ctx context.Context, cred Credential, c *Confirm, fn f
 		finish(ctx, conn, false, lost, false)
 		return c.stale(err)
 	}
+	c.held()
 	return txOn(ctx, conn, durable, fn)
 }
 
