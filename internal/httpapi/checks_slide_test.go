@@ -10,46 +10,54 @@ import (
 
 // TestKeptCheckSlides: a kept principal is served for the check TTL after
 // the database last confirmed it, so a credential in use is checked in
-// full once, not once per TTL: a DPoP-bound lead on an inTx, a kept and
-// an ahead route and a patient's bearer session, each used every quarter
-// TTL for two TTLs, are never checked in full again; idle for longer than
-// the TTL, each is.
+// full once, not once per TTL. Each kind of route renews on its own: a
+// DPoP-bound lead on an ahead route, a DPoP-bound provider on an inTx
+// route and another on a kept one, and two patients' bearer sessions on
+// an inTx and a kept route, each used every half TTL for two
+// and a half TTLs, are never checked in full again (a route kind that did
+// not renew would have its credential checked in full by its third use);
+// idle for longer than the TTL, each is.
 func TestKeptCheckSlides(t *testing.T) {
-	const ttl = 3 * time.Second
+	const ttl = 4 * time.Second
 	w := newWorld(t, withAuthConfig(func(c *auth.Config) { c.CheckTTL = ttl }))
 	o := w.createOrg("Sliding Checks")
 	w.populate(o, "slide")
-	if _, ok := w.boundKey(o.Lead.Token); !ok {
-		t.Fatal("the lead's session is not DPoP-bound")
+	for _, m := range []string{o.Lead.Token, o.Prov.Token, o.Prov2.Token} {
+		if _, ok := w.boundKey(m); !ok {
+			t.Fatal("a staff session is not DPoP-bound")
+		}
 	}
 	patient := "/v1/patients/" + o.P1.String()
-	leadUses := []func(){
-		func() { w.do("GET", patient, o.Lead.Token, nil, http.StatusOK, nil) },        // inTx
-		func() { w.do("GET", "/v1/sessions", o.Lead.Token, nil, http.StatusOK, nil) }, // kept
+	uses := []func(){
 		func() {
 			w.do("POST", patient+"/entries", o.Lead.Token, map[string]any{"kind": "food", "name": "Oats",
 				"observed_at": "2026-12-01T08:00:00Z"}, http.StatusCreated, nil) // ahead
 		},
+		func() { w.do("GET", patient, o.Prov.Token, nil, http.StatusOK, nil) },            // inTx
+		func() { w.do("GET", "/v1/sessions", o.Prov2.Token, nil, http.StatusOK, nil) },    // kept
+		func() { w.do("GET", patient, o.PatUser.Token, nil, http.StatusOK, nil) },         // inTx, bearer
+		func() { w.do("GET", "/v1/sessions", o.PatUser2.Token, nil, http.StatusOK, nil) }, // kept, bearer
 	}
-	patUse := func() { w.do("GET", "/v1/sessions", o.PatUser.Token, nil, http.StatusOK, nil) }
+	useAll := func() {
+		for _, use := range uses {
+			use()
+		}
+	}
 
-	leadUses[0]() // full checks: kept
-	patUse()
+	useAll() // full checks: kept
 	before, start, n := w.auth.CheckStats(), time.Now(), 0
-	for ; time.Since(start) < 2*ttl; n++ {
-		time.Sleep(ttl / 4)
-		leadUses[n%len(leadUses)]()
-		patUse()
+	for ; time.Since(start) < 2*ttl+ttl/2; n++ {
+		time.Sleep(ttl / 2)
+		useAll()
 	}
-	if d := w.checksSince(before); d.Full != 0 || d.Stale != 0 || d.Kept != uint64(2*n) {
-		t.Fatalf("%d uses each of two credentials in use for two TTLs: %+v, want all kept, no full check", n, d)
+	if d := w.checksSince(before); d.Full != 0 || d.Stale != 0 || d.Kept != uint64(len(uses)*n) {
+		t.Fatalf("%d uses each of %d credentials in use for 2.5 TTLs: %+v, want all kept, no full check", n, len(uses), d)
 	}
 
 	time.Sleep(ttl + ttl/2)
 	before = w.auth.CheckStats()
-	leadUses[0]()
-	patUse()
-	if d := w.checksSince(before); d.Full != 2 || d.Kept != 0 {
-		t.Fatalf("two credentials idle for longer than the TTL: %+v, want two full checks", d)
+	useAll()
+	if d := w.checksSince(before); d.Full != uint64(len(uses)) || d.Kept != 0 {
+		t.Fatalf("%d credentials idle for longer than the TTL: %+v, want as many full checks", len(uses), d)
 	}
 }

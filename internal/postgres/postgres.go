@@ -336,6 +336,9 @@ func (db *DB) InTenantBatch(ctx context.Context, cred Credential, b *pgx.Batch) 
 	if err != nil && pgconn.SafeToRetry(err) {
 		untakeConfirm(ctx, confirm) // nothing was sent: the check never ran
 	}
+	if err == nil {
+		confirm.held()
+	}
 	return confirm.stale(err) // a check with Keep went to confirmedBatch
 }
 

@@ -180,6 +180,9 @@ func (rt *RequestTx) Confirm(ctx context.Context) error {
 		// What the check wrote went with its implicit transaction.
 		newRedo(rt.db.Pool, rt.cred, c.Keep).run(ctx)
 	}
+	if err == nil {
+		c.held()
+	}
 	run.err = c.stale(err)
 	close(run.done)
 	return run.err
@@ -198,16 +201,18 @@ func ConfirmRequestTx(ctx context.Context) error {
 // principal, so that a caller running its own transaction on its own
 // connection (not through InTenantTx or InTenantBatch) confirms in the same
 // round trip as its first statements. It returns the mapping of that
-// batch's error: ErrStalePrincipal (and the check's Stale called) when the
-// check refused, the error itself otherwise. Without such a check it queues
-// nothing and the mapping returns errors unchanged.
+// batch's error, to be called once the batch was sent (or with NotSent):
+// ErrStalePrincipal (and the check's Stale called) when the check refused,
+// the error itself otherwise, and for a batch that succeeded the check is
+// taken for held (Confirm.Held). Without such a check it queues nothing and
+// the mapping returns errors unchanged.
 //
 // A check whose writes must stand (Confirm.Keep) is not taken over: the
 // caller's transaction may roll back after its batch, and nothing here
 // would know. Such a check runs on its own before QueueConfirm returns
-// (Confirm: a round trip of its own), and the mapping returns its refusal
-// or error in place of the batch's: the caller rolls back what its batch
-// did, which committed nothing.
+// (Confirm: a round trip of its own); its refusal or error is returned
+// (first), and the caller sends nothing; the mapping returns it too, in
+// place of the batch's.
 //
 // A caller whose batch never reached the database (no connection) passes
 // its error through NotSent: the check it queued is then still to be run
@@ -215,11 +220,10 @@ func ConfirmRequestTx(ctx context.Context) error {
 // confirmed. A credential that does not continue the check has it run on
 // its own first, as before any transaction that cannot take it over
 // (confirmBefore).
-func QueueConfirm(ctx context.Context, cred Credential, b *pgx.Batch) func(error) error {
+func QueueConfirm(ctx context.Context, cred Credential, b *pgx.Batch) (mapping func(error) error, first error) {
 	rt, _ := ctx.Value(requestTxKey{}).(*RequestTx)
 	c := rt.takeConfirmIf(cred, func(c *Confirm) bool { return c.Keep == nil })
 	if c == nil {
-		var first error
 		if rt.mayContinue(cred) {
 			first = rt.Confirm(ctx) // one with Keep, or one running or refused
 		} else {
@@ -230,15 +234,18 @@ func QueueConfirm(ctx context.Context, cred Credential, b *pgx.Batch) func(error
 				return first
 			}
 			return unsent(err)
-		}
+		}, first
 	}
 	c.Queue(b)
 	return func(err error) error {
 		if err != nil && pgconn.SafeToRetry(err) {
 			rt.untake(c) // nothing of the batch was sent (NotSent, or pgx knows)
 		}
+		if err == nil {
+			c.held() // the batch ran, the check first
+		}
 		return c.stale(unsent(err))
-	}
+	}, nil
 }
 
 // notSent marks an error of a batch that never reached the database, in
@@ -282,9 +289,6 @@ func (rt *RequestTx) Deferred() bool {
 // stale maps a deferred check's refusal to ErrStalePrincipal (calling
 // c.Stale) and returns other errors as they are.
 func (c *Confirm) stale(err error) error {
-	if err == nil {
-		c.held()
-	}
 	if !c.refusal(err) {
 		return err
 	}
@@ -664,6 +668,9 @@ func (db *DB) confirmedBatch(ctx context.Context, cred Credential, c *Confirm, b
 		durable = nil // the check's own refusal, or a batch never sent, wrote nothing to keep
 	}
 	finish(ctx, conn, false, durable, err == nil)
+	if err == nil {
+		c.held()
+	}
 	return c.stale(err)
 }
 

@@ -150,7 +150,10 @@ func TestDeferredCheckKeep(t *testing.T) {
 			b := &pgx.Batch{}
 			postgres.QueueBind(b, c)
 			before := b.Len()
-			mapped := postgres.QueueConfirm(postgres.WithRequestTx(ctx, rt), c, b)
+			mapped, first := postgres.QueueConfirm(postgres.WithRequestTx(ctx, rt), c, b)
+			if refuse != errors.Is(first, postgres.ErrStalePrincipal) || !refuse && first != nil {
+				t.Errorf("refuse %t: QueueConfirm returned %v first", refuse, first)
+			}
 			if b.Len() != before || rt.Deferred() {
 				t.Fatalf("refuse %t: QueueConfirm queued %d statements of a check with Keep (deferred after: %t)",
 					refuse, b.Len()-before, rt.Deferred())

@@ -24,10 +24,10 @@ func TestDeferredCheckNotSent(t *testing.T) {
 	db := env.App
 	cred := postgres.Credential{Hash: s.leadHash, Org: s.org, Request: "req-unsent"}
 	other := postgres.Credential{Hash: s.leadHash, Org: s.org, Request: "req-unsent-other"}
-	type counts struct{ alone, queued, stale int }
+	type counts struct{ alone, queued, stale, held int }
 	deferred := func(stale bool) (context.Context, *postgres.RequestTx, *counts) {
 		n := new(counts)
-		c := postgres.Confirm{Alone: func() { n.alone++ }, Stale: func() { n.stale++ },
+		c := postgres.Confirm{Alone: func() { n.alone++ }, Stale: func() { n.stale++ }, Held: func() { n.held++ },
 			Queue: func(b *pgx.Batch) {
 				n.queued++
 				if stale {
@@ -60,11 +60,12 @@ func TestDeferredCheckNotSent(t *testing.T) {
 			if err := run(gone(ctx)); !errors.Is(err, context.Canceled) {
 				t.Fatalf("err = %v, want context.Canceled", err)
 			}
-			if !rt.Deferred() {
-				t.Fatal("the check a transaction took but never sent was dropped: later answers would pass unconfirmed")
+			if !rt.Deferred() || n.held != 0 {
+				t.Fatalf("the check a transaction took but never sent was dropped or taken for held (held %d): "+
+					"later answers would pass unconfirmed", n.held)
 			}
-			if err := rt.Confirm(ctx); err != nil || n.alone != 1 {
-				t.Fatalf("Confirm: %v; alone %d; want nil, 1", err, n.alone)
+			if err := rt.Confirm(ctx); err != nil || n.alone != 1 || n.held != 1 {
+				t.Fatalf("Confirm: %v; alone %d, held %d; want nil, 1, 1", err, n.alone, n.held)
 			}
 		})
 	}
@@ -72,34 +73,56 @@ func TestDeferredCheckNotSent(t *testing.T) {
 	t.Run("QueueConfirm, NotSent", func(t *testing.T) {
 		ctx, rt, n := deferred(false)
 		b := &pgx.Batch{}
-		mapping := postgres.QueueConfirm(ctx, cred, b)
-		if n.queued != 1 || rt.Deferred() {
-			t.Fatalf("queued %d, deferred %v: want the check taken over", n.queued, rt.Deferred())
+		mapping, first := postgres.QueueConfirm(ctx, cred, b)
+		if n.queued != 1 || rt.Deferred() || first != nil {
+			t.Fatalf("queued %d, deferred %v, first %v: want the check taken over", n.queued, rt.Deferred(), first)
 		}
 		cause := errors.New("no connection")
 		if err := mapping(postgres.NotSent(cause)); err != cause {
 			t.Fatalf("mapping(NotSent(e)) = %v, want e", err)
 		}
-		if !rt.Deferred() {
-			t.Fatal("the check of a batch never sent was taken for confirmed")
+		if !rt.Deferred() || n.held != 0 {
+			t.Fatalf("the check of a batch never sent was taken for confirmed (deferred %v, held %d)", rt.Deferred(), n.held)
 		}
-		if err := rt.Confirm(ctx); err != nil || n.alone != 1 {
-			t.Fatalf("Confirm: %v, alone %d", err, n.alone)
+		if err := rt.Confirm(ctx); err != nil || n.alone != 1 || n.held != 1 {
+			t.Fatalf("Confirm: %v, alone %d, held %d", err, n.alone, n.held)
 		}
 	})
+
+	// Held is called once the check ran in a batch that succeeded, not
+	// when QueueConfirm queues it; never for a refusal.
+	for _, stale := range []bool{false, true} {
+		t.Run("QueueConfirm, sent, stale "+map[bool]string{false: "no", true: "yes"}[stale], func(t *testing.T) {
+			ctx, _, n := deferred(stale)
+			b := &pgx.Batch{}
+			postgres.QueueBind(b, cred)
+			mapping, first := postgres.QueueConfirm(ctx, cred, b)
+			b.Queue(`select 1`)
+			if first != nil || n.queued != 1 || n.held != 0 {
+				t.Fatalf("first %v, queued %d, held %d before the batch was sent", first, n.queued, n.held)
+			}
+			err := mapping(db.Pool.SendBatch(ctx, b).Close())
+			if stale != errors.Is(err, postgres.ErrStalePrincipal) || !stale && err != nil {
+				t.Fatalf("mapping = %v", err)
+			}
+			if want := map[bool]int{false: 1, true: 0}[stale]; n.held != want || n.stale != 1-want {
+				t.Fatalf("held %d, stale %d; want %d, %d", n.held, n.stale, want, 1-want)
+			}
+		})
+	}
 
 	t.Run("QueueConfirm, another credential, stale", func(t *testing.T) {
 		ctx, _, n := deferred(true)
 		b := &pgx.Batch{}
-		mapping := postgres.QueueConfirm(ctx, other, b)
-		if b.Len() != 0 {
-			t.Fatalf("%d statements queued for a credential that does not continue the check", b.Len())
+		mapping, first := postgres.QueueConfirm(ctx, other, b)
+		if b.Len() != 0 || !errors.Is(first, postgres.ErrStalePrincipal) {
+			t.Fatalf("%d statements queued for a credential that does not continue the check; first %v", b.Len(), first)
 		}
 		if err := mapping(nil); !errors.Is(err, postgres.ErrStalePrincipal) {
 			t.Fatalf("mapping = %v, want ErrStalePrincipal: the batch must not run on a stale principal", err)
 		}
-		if n.alone != 1 || n.stale != 1 {
-			t.Errorf("alone %d, stale %d; want 1 and 1", n.alone, n.stale)
+		if n.alone != 1 || n.stale != 1 || n.held != 0 {
+			t.Errorf("alone %d, stale %d, held %d; want 1, 1, 0", n.alone, n.stale, n.held)
 		}
 	})
 }

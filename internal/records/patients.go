@@ -488,13 +488,13 @@ func (s *Service) OpenPatient(ctx context.Context, id uuid.UUID) (p Patient, aud
 	// on a connection of its own: before this request holds one, so that
 	// it never holds one connection while it waits for another (a pool
 	// full of such requests would wait forever).
-	confirmed := postgres.QueueConfirm(ctx, c.cred(), b)
+	confirmed, err := postgres.QueueConfirm(ctx, c.cred(), b)
+	if err != nil { // a check run on its own refused: nothing is read
+		return Patient{}, nil, err
+	}
 	keys := s.keys.QueueOrg(b, c.p.OrgID)
 	var read patientRead
 	b.Queue(getPatientSQL, c.p.OrgID, id).Query(read.scan())
-	if err := confirmed(nil); err != nil { // a check run on its own refused: nothing is read
-		return Patient{}, nil, err
-	}
 
 	conn, err := s.db.Pool.Acquire(ctx)
 	if err != nil {
