@@ -336,10 +336,7 @@ func (db *DB) InTenantBatch(ctx context.Context, cred Credential, b *pgx.Batch) 
 	if err != nil && pgconn.SafeToRetry(err) {
 		untakeConfirm(ctx, confirm) // nothing was sent: the check never ran
 	}
-	if err == nil {
-		confirm.held()
-	}
-	return confirm.stale(err) // a check with Keep went to confirmedBatch
+	return confirm.ran(err) // a check with Keep went to confirmedBatch
 }
 
 func (c Credential) valid() bool {

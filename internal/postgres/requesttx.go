@@ -180,10 +180,7 @@ func (rt *RequestTx) Confirm(ctx context.Context) error {
 		// What the check wrote went with its implicit transaction.
 		newRedo(rt.db.Pool, rt.cred, c.Keep).run(ctx)
 	}
-	if err == nil {
-		c.held()
-	}
-	run.err = c.stale(err)
+	run.err = c.ran(err)
 	close(run.done)
 	return run.err
 }
@@ -241,10 +238,7 @@ func QueueConfirm(ctx context.Context, cred Credential, b *pgx.Batch) (mapping f
 		if err != nil && pgconn.SafeToRetry(err) {
 			rt.untake(c) // nothing of the batch was sent (NotSent, or pgx knows)
 		}
-		if err == nil {
-			c.held() // the batch ran, the check first
-		}
-		return c.stale(unsent(err))
+		return c.ran(unsent(err))
 	}, nil
 }
 
@@ -301,6 +295,15 @@ func (c *Confirm) stale(err error) error {
 		return fmt.Errorf("%w (the check refused: %v)", ErrStalePrincipal, err)
 	}
 	return fmt.Errorf("%w (%w)", ErrStalePrincipal, err)
+}
+
+// ran maps the error of a batch that was sent with the check in it: nil
+// (the check held, c.Held called), or as stale does.
+func (c *Confirm) ran(err error) error {
+	if err == nil {
+		c.held()
+	}
+	return c.stale(err)
 }
 
 // held calls c.Held, if set: the check ran and the principal held.
@@ -668,10 +671,7 @@ func (db *DB) confirmedBatch(ctx context.Context, cred Credential, c *Confirm, b
 		durable = nil // the check's own refusal, or a batch never sent, wrote nothing to keep
 	}
 	finish(ctx, conn, false, durable, err == nil)
-	if err == nil {
-		c.held()
-	}
-	return c.stale(err)
+	return c.ran(err)
 }
 
 // batchOn runs b's queued statements and a commit on conn, whose
