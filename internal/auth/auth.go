@@ -216,6 +216,10 @@ func (s *Service) emailIndex(ctx context.Context, email string) ([]byte, *envelo
 type LinkRequest struct {
 	Email string
 	Org   uuid.NullUUID
+	// Device is the device token this browser was given at an earlier
+	// sign-in (RememberDevice), or empty. One that belongs to the
+	// address's member lifts the per-address limit (migration 00144).
+	Device string
 }
 
 // RequestLink creates and mails a sign-in link when Email belongs to a
@@ -237,12 +241,16 @@ func (s *Service) RequestLink(ctx context.Context, req LinkRequest) (verifier st
 	ipHash := keys.BlindIndex("auth.ip", ipKey(c.IP))
 	token, tokenHash := newSecret()
 	verifier, verifierHash := newSecret()
+	var deviceHash []byte
+	if validSecret(req.Device) {
+		deviceHash = hashOf(req.Device)
+	}
 	var res dbsqlc.RequestMagicLinkRow
 	err = s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		res, err = dbsqlc.New(tx).RequestMagicLink(ctx, dbsqlc.RequestMagicLinkParams{EmailBidx: bidx, OrgID: req.Org,
 			TokenHash: tokenHash, VerifierHash: verifierHash, Ip: ipArg(c), IpHash: ipHash, Request: nullText(c.ID),
-			Ua: nullText(c.UserAgent)})
+			Ua: nullText(c.UserAgent), DeviceHash: deviceHash})
 		return err
 	})
 	if err != nil {

@@ -121,6 +121,8 @@ func TestBrowserSignIn(t *testing.T) {
 	}
 	sline := setCookie(resp, "__Host-ward_session")
 	secure(t, sline, "ward_session")
+	// The browser is remembered for the per-address link limit (00144).
+	secure(t, setCookie(resp, "__Host-ward_device"), "ward_device")
 	sessionToken := cookieValue(sline)
 	if len(sessionToken) < 40 || strings.Contains(string(body), sessionToken) || len(body) != 0 {
 		t.Fatalf("the 303 carries a body: %q", body)

@@ -95,8 +95,12 @@ func (s *server) handleLinkRequest() http.Handler {
 		// the database answers, counts and audits the request as one for an
 		// address that belongs to nobody (migration 00141), and so does
 		// this handler (the same 202 and a verifier, nothing mailed).
+		var device string
+		if c, err := r.Cookie(s.deviceCookie()); err == nil {
+			device = c.Value
+		}
 		verifier, err := s.deps.Auth.RequestLink(r.Context(), auth.LinkRequest{
-			Email: req.Email, Org: uuid.NullUUID{UUID: req.OrgID, Valid: req.OrgID != uuid.Nil},
+			Email: req.Email, Org: uuid.NullUUID{UUID: req.OrgID, Valid: req.OrgID != uuid.Nil}, Device: device,
 		})
 		if err != nil {
 			s.writeError(w, r, err)
@@ -207,6 +211,7 @@ func (s *server) handleLinkConsume() http.Handler {
 			return
 		}
 		s.setCookie(w, s.verifierCookie(), "", -time.Second)
+		s.rememberDevice(w, r, sess.Token)
 		if proof != nil {
 			writeJSON(w, http.StatusOK, resp)
 			return
@@ -219,6 +224,21 @@ func (s *server) handleLinkConsume() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, resp)
 	})
+}
+
+// rememberDevice gives the browser that completed a sign-in a device
+// cookie: presented with a later link request for the same member's
+// address, it lifts the per-address limit anyone can fill (migration
+// 00144). The sign-in stands when it fails; that is logged, with no token.
+func (s *server) rememberDevice(w http.ResponseWriter, r *http.Request, sessToken string) {
+	device, ok, err := s.deps.Auth.RememberDevice(r.Context(), sessToken)
+	if err != nil {
+		s.log.WarnContext(r.Context(), "sign-in device not remembered", "request", requestIDFrom(r.Context()), "err", err)
+		return
+	}
+	if ok {
+		s.setCookie(w, s.deviceCookie(), device, auth.DeviceTTL)
+	}
 }
 
 func newSessionResponse(sess auth.Session, proof *auth.DPoPProof) sessionResponse {

@@ -313,6 +313,7 @@ func (s *server) handleInviteAccept() http.Handler {
 				return
 			}
 		}
+		s.rememberDevice(w, r, a.Token)
 		s.setCookie(w, s.sessionCookie(), a.Token, time.Until(a.AbsoluteExpiresAt))
 		if browser {
 			w.Header().Set("Location", s.root)

@@ -113,6 +113,7 @@ func (s *server) handlePasskeySignInFinish() http.Handler {
 			}
 		}
 		s.setCookie(w, s.binderCookie(), "", -time.Second)
+		s.rememberDevice(w, r, sess.Token)
 		if proof == nil {
 			s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
 		}

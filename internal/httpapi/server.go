@@ -188,6 +188,7 @@ func originOf(u *url.URL) string {
 func (s *server) sessionCookie() string  { return s.cookieName("ward_session") }
 func (s *server) verifierCookie() string { return s.cookieName("ward_verifier") }
 func (s *server) binderCookie() string   { return s.cookieName("ward_passkey") }
+func (s *server) deviceCookie() string   { return s.cookieName("ward_device") }
 func (s *server) cookieName(n string) string {
 	if s.secure {
 		return "__Host-" + n

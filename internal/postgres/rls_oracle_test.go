@@ -465,6 +465,16 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{{name: "update", tail: `set used_at = null, expires_at = now() + interval '1 day'`}},
 		},
 		{
+			// Sign-in devices (00144): only app.remember_device and
+			// app.request_magic_link touch them.
+			name: "app.known_devices", pk: `org_id::text || '/' || user_id::text`, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.known_devices (org_id, user_id, token_hash, expires_at)
+				        values ($1, $2, $3, now() + interval '1 day')`, []any{t.org, a.user, rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "extend", tail: `set expires_at = now() + interval '30 days'`}},
+		},
+		{
 			name: "app.auth_attempts", pk: `kind || '/' || encode(key_hash, 'hex')`, scope: rlsNoScope,
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into app.auth_attempts (kind, key_hash) values ('ip', $1)`, []any{rlsRandom(32)}

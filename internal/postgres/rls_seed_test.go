@@ -536,6 +536,14 @@ func (w *rlsWriter) recoveryCode(org, user string) {
 	w.add("app.recovery_codes", rlsRow{pk: o + "/" + u, org: o, user: u})
 }
 
+// knownDevice remembers one sign-in device for user in org.
+func (w *rlsWriter) knownDevice(org, user string) {
+	o, u := w.s.must(org), w.s.must(user)
+	w.exec(`insert into app.known_devices (org_id, user_id, token_hash, expires_at)
+	        values ($1, $2, $3, now() + interval '1 day')`, o, u, rlsRandom(32))
+	w.add("app.known_devices", rlsRow{pk: o + "/" + u, org: o, user: u})
+}
+
 func (w *rlsWriter) attempt(kind string) {
 	key := rlsRandom(32)
 	w.exec(`insert into app.auth_attempts (kind, key_hash) values ($1, $2)`, kind, key)
@@ -737,6 +745,8 @@ func (w *rlsWriter) seed() {
 	w.recoveryCode("B", "b_admin")
 	w.magicLink("A", "a_pat1")
 	w.magicLink("B", "b_pat1")
+	w.knownDevice("A", "a_pat1")
+	w.knownDevice("B", "b_pat1")
 	w.attempt("pair")
 	w.attempt("source")
 

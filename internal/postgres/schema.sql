@@ -1959,10 +1959,48 @@ end $$;
 ALTER FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) OWNER TO ward_definer;
 
 --
--- Name: request_magic_link(bytea, uuid, bytea, bytea, inet, bytea, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+-- Name: remember_device(bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) RETURNS record
+CREATE FUNCTION app.remember_device(p_device_hash bytea) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  s app.sessions%rowtype;
+begin
+  if octet_length(p_device_hash) is distinct from 32 then
+    raise exception 'remember_device: the device token hash is 32 bytes' using errcode = '22023';
+  end if;
+  select * into me from private.me_pending();
+  if me.kind is distinct from 'session' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  select * into s from app.sessions x where x.id = me.session_id;
+  if s.created_at <= now() - interval '1 minute' then
+    return false;
+  end if;
+  insert into app.known_devices (org_id, user_id, token_hash, expires_at)
+  values (s.org_id, s.user_id, p_device_hash, now() + interval '30 days')
+  on conflict (org_id, user_id, token_hash) do update set created_at = now(), expires_at = now() + interval '30 days';
+  -- Expired devices, and any beyond the newest 10, go.
+  delete from app.known_devices d
+   where d.org_id = s.org_id and d.user_id = s.user_id
+     and (d.expires_at <= now()
+          or d.token_hash not in (select k.token_hash from app.known_devices k
+                                   where k.org_id = s.org_id and k.user_id = s.user_id
+                                   order by k.created_at desc limit 10));
+  return true;
+end $$;
+
+ALTER FUNCTION app.remember_device(p_device_hash bytea) OWNER TO ward_definer;
+
+--
+-- Name: request_magic_link(bytea, uuid, bytea, bytea, inet, bytea, text, text, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, p_device_hash bytea DEFAULT NULL::bytea, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -1973,12 +2011,15 @@ declare
   n_pair int;
   n_source int;
   n_address int;
+  over_address boolean;
+  known boolean := false;
   hit text;
   m record;
 begin
   if octet_length(p_email_bidx) is distinct from 32 or octet_length(p_token_hash) is distinct from 32
-     or octet_length(p_verifier_hash) is distinct from 32 or octet_length(p_ip_hash) is distinct from 32 then
-    raise exception 'request_magic_link: address index, token, verifier and source hashes are 32 bytes each'
+     or octet_length(p_verifier_hash) is distinct from 32 or octet_length(p_ip_hash) is distinct from 32
+     or (p_device_hash is not null and octet_length(p_device_hash) <> 32) then
+    raise exception 'request_magic_link: address index, token, verifier, source and device hashes are 32 bytes each'
       using errcode = '22023';
   end if;
   select * into pol from app.instance_policy;
@@ -1988,13 +2029,27 @@ begin
   perform pg_advisory_xact_lock(hashtextextended('ward.rate.address.' || encode(p_email_bidx, 'hex'), 0));
   perform pg_advisory_xact_lock(hashtextextended('ward.rate.pair.' || encode(pair, 'hex'), 0));
   perform pg_advisory_xact_lock(hashtextextended('ward.rate.source.' || encode(p_ip_hash, 'hex'), 0));
-  select count(*) into n_pair from app.auth_attempts a
-   where a.kind = 'pair' and a.key_hash = pair and a.at > now() - make_interval(mins => pol.link_window_min);
-  select count(*) into n_source from app.auth_attempts a
-   where a.kind = 'source' and a.key_hash = p_ip_hash and a.at > now() - make_interval(mins => pol.link_window_min);
-  select count(*) into n_address from app.auth_attempts a
-   where a.kind = 'address' and a.key_hash = p_email_bidx and a.at > now() - make_interval(mins => pol.link_window_min);
-  hit := case when n_address >= pol.link_max_per_address_all then 'address_all'
+  select count(*) filter (where a.kind = 'pair' and a.key_hash = pair),
+         count(*) filter (where a.kind = 'source' and a.key_hash = p_ip_hash),
+         count(*) filter (where a.kind = 'address' and a.key_hash = p_email_bidx)
+    into n_pair, n_source, n_address
+    from app.auth_attempts a
+   where ((a.kind = 'pair' and a.key_hash = pair) or (a.kind = 'source' and a.key_hash = p_ip_hash)
+          or (a.kind = 'address' and a.key_hash = p_email_bidx))
+     and a.at > now() - make_interval(mins => pol.link_window_min);
+  over_address := n_address >= pol.link_max_per_address_all;
+  -- A device that signed in as the address's member before passes the
+  -- address's limit (looked up only when it bit).
+  if over_address and p_device_hash is not null then
+    select exists (
+      select from app.known_devices d
+        join app.users u on u.id = d.user_id
+        join app.memberships ms on ms.org_id = d.org_id and ms.user_id = d.user_id and ms.revoked_at is null
+       where u.email_bidx = p_email_bidx and d.token_hash = p_device_hash and d.expires_at > now()
+         and (p_org is null or d.org_id = p_org)) into known;
+    over_address := not known;
+  end if;
+  hit := case when over_address then 'address_all'
               when n_pair >= pol.link_max_per_address then 'address'
               when n_source >= pol.link_max_per_source then 'source' end;
   if hit is not null then
@@ -2004,7 +2059,7 @@ begin
     select max(o.oldest) into oldest from (
       select min(a.at) as oldest from app.auth_attempts a
        where a.at > now() - make_interval(mins => pol.link_window_min)
-         and ((n_address >= pol.link_max_per_address_all and a.kind = 'address' and a.key_hash = p_email_bidx)
+         and ((over_address and a.kind = 'address' and a.key_hash = p_email_bidx)
               or (n_pair >= pol.link_max_per_address and a.kind = 'pair' and a.key_hash = pair)
               or (n_source >= pol.link_max_per_source and a.kind = 'source' and a.key_hash = p_ip_hash))
        group by a.kind) o;
@@ -2048,12 +2103,13 @@ begin
   values (m.org_id, m.user_id, p_token_hash, p_verifier_hash, now() + make_interval(mins => pol.link_ttl_min), p_ip);
   perform audit.append_as(m.org_id, 'auth.link.request', 'success', 'user', m.user_id,
     p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
-    p_details => jsonb_build_object('browser_bound', true), p_actor => m.user_id);
+    p_details => jsonb_build_object('browser_bound', true) || case when known then '{"known_device": true}'::jsonb else '{}'::jsonb end,
+    p_actor => m.user_id);
   status := 'created'; org_id := m.org_id; user_id := m.user_id; email_enc := m.email_enc;
   ttl_min := pol.link_ttl_min;
 end $$;
 
-ALTER FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) OWNER TO ward_definer;
+ALTER FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, p_device_hash bytea, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) OWNER TO ward_definer;
 
 --
 -- Name: revoke_api_key(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -6121,6 +6177,24 @@ ALTER TABLE app.instance_policy OWNER TO ward_owner;
 COMMENT ON TABLE app.instance_policy IS 'Instance-wide sign-in and session limits; hard caps are the CHECK constraints. Only ward_ops updates it.';
 
 --
+-- Name: known_devices; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.known_devices (
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    token_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT known_devices_check CHECK ((expires_at <= (created_at + '30 days'::interval))),
+    CONSTRAINT known_devices_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY app.known_devices FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.known_devices OWNER TO ward_owner;
+
+--
 -- Name: legal_holds; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -7098,6 +7172,13 @@ ALTER TABLE ONLY app.instance_policy
     ADD CONSTRAINT instance_policy_pkey PRIMARY KEY (id);
 
 --
+-- Name: known_devices known_devices_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.known_devices
+    ADD CONSTRAINT known_devices_pkey PRIMARY KEY (org_id, user_id, token_hash);
+
+--
 -- Name: legal_holds legal_holds_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -8004,6 +8085,13 @@ ALTER TABLE ONLY app.documents
     ADD CONSTRAINT documents_org_id_requested_from_fkey FOREIGN KEY (org_id, requested_from) REFERENCES app.memberships(org_id, user_id);
 
 --
+-- Name: known_devices known_devices_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.known_devices
+    ADD CONSTRAINT known_devices_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES app.memberships(org_id, user_id) ON DELETE CASCADE;
+
+--
 -- Name: legal_holds legal_holds_org_id_case_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -8516,6 +8604,12 @@ CREATE POLICY instance_policy_ops ON app.instance_policy FOR UPDATE TO ward_ops 
 --
 
 CREATE POLICY instance_policy_read ON app.instance_policy FOR SELECT TO ward_app, ward_ops USING (true);
+
+--
+-- Name: known_devices; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.known_devices ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: legal_holds; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9328,11 +9422,18 @@ REVOKE ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request t
 GRANT ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) TO ward_app;
 
 --
--- Name: FUNCTION request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION remember_device(p_device_hash bytea); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) TO ward_app;
+REVOKE ALL ON FUNCTION app.remember_device(p_device_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.remember_device(p_device_hash bytea) TO ward_app;
+
+--
+-- Name: FUNCTION request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, p_device_hash bytea, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, p_device_hash bytea, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.request_magic_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, p_verifier_hash bytea, p_ip inet, p_ip_hash bytea, p_request text, p_ua text, p_device_hash bytea, OUT status text, OUT org_id uuid, OUT user_id uuid, OUT email_enc bytea, OUT ttl_min integer, OUT retry_after_s integer) TO ward_app;
 
 --
 -- Name: FUNCTION revoke_api_key(p_id uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -10948,6 +11049,24 @@ GRANT UPDATE(case_invite_ttl_days) ON TABLE app.instance_policy TO ward_ops;
 --
 
 GRANT UPDATE(link_max_per_address_all) ON TABLE app.instance_policy TO ward_ops;
+
+--
+-- Name: TABLE known_devices; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE app.known_devices TO ward_definer;
+
+--
+-- Name: COLUMN known_devices.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(created_at) ON TABLE app.known_devices TO ward_definer;
+
+--
+-- Name: COLUMN known_devices.expires_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(expires_at) ON TABLE app.known_devices TO ward_definer;
 
 --
 -- Name: TABLE legal_holds; Type: ACL; Schema: app; Owner: ward_owner

@@ -866,7 +866,8 @@ func (q *Queries) RecoveryCodesGenerate(ctx context.Context, arg RecoveryCodesGe
 const requestMagicLink = `-- name: RequestMagicLink :one
 select status, org_id, user_id, email_enc, ttl_min, retry_after_s
 from app.request_magic_link($1, $2::uuid, $3, $4::bytea,
-  $5::text::inet, $6, $7::text, $8::text)
+  $5::text::inet, $6, $7::text, $8::text,
+  $9::bytea)
 `
 
 type RequestMagicLinkParams struct {
@@ -878,6 +879,7 @@ type RequestMagicLinkParams struct {
 	IpHash       []byte
 	Request      *string
 	Ua           *string
+	DeviceHash   []byte
 }
 
 type RequestMagicLinkRow struct {
@@ -899,6 +901,7 @@ func (q *Queries) RequestMagicLink(ctx context.Context, arg RequestMagicLinkPara
 		arg.IpHash,
 		arg.Request,
 		arg.Ua,
+		arg.DeviceHash,
 	)
 	var i RequestMagicLinkRow
 	err := row.Scan(

@@ -248,6 +248,14 @@ type AppInstancePolicy struct {
 	LinkMaxPerAddressAll  int32
 }
 
+type AppKnownDevice struct {
+	OrgID     uuid.UUID
+	UserID    uuid.UUID
+	TokenHash []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
 type AppLegalHold struct {
 	OrgID       uuid.UUID
 	ID          uuid.UUID

@@ -56,7 +56,8 @@ update app.instance_policy set
 -- name: RequestMagicLink :one
 select status, org_id, user_id, email_enc, ttl_min, retry_after_s
 from app.request_magic_link(@email_bidx, sqlc.narg('org_id')::uuid, @token_hash, sqlc.narg('verifier_hash')::bytea,
-  sqlc.narg('ip')::text::inet, @ip_hash, sqlc.narg('request')::text, sqlc.narg('ua')::text);
+  sqlc.narg('ip')::text::inet, @ip_hash, sqlc.narg('request')::text, sqlc.narg('ua')::text,
+  sqlc.narg('device_hash')::bytea);
 
 -- name: ConsumeMagicLink :one
 select status, session_id, user_id, org_id, absolute_expires_at, idle_timeout_min
