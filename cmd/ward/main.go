@@ -5,6 +5,7 @@
 //	ward org create   create an org and its first admin
 //	ward login-link   print a one-time sign-in URL for a member
 //	ward audit verify recompute and check the audit log
+//	ward keys         rotate an org's keys and see their state
 //	ward deid         de-identify text
 //	ward bench        measure the audited read path beside pgbench
 //	ward version      print the version
@@ -47,6 +48,8 @@ commands:
   org create    create an org and its first admin
   login-link    print a one-time sign-in URL for a member
   audit verify  recompute every audit leaf, chain link and tree root
+  keys status|rotate
+                an org's key-encryption keys: their state; a new primary key and its data keys rewrapped
   deid          de-identify text on stdin
   gateway provider add|list
                 register the LLM gateway's subprocessors (BAA, zero retention)
@@ -78,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runAudit(ctx, rest, getenv, stdout, stderr)
 	case "gateway":
 		err = runGateway(ctx, rest, getenv, stdout, stderr)
+	case "keys":
+		err = runKeys(ctx, rest, getenv, stdout, stderr)
 	case "deid":
 		err = runDeid(ctx, rest, stdin, stdout, stderr)
 	case "bench":

@@ -157,6 +157,11 @@ var Actions = registry(
 	Action{Name: "gateway.provider.register", Category: CategoryOrg, Reserved: true},
 	Action{Name: "gateway.provider.update", Category: CategoryOrg, Reserved: true},
 	Action{Name: "gateway.provider.remove", Category: CategoryOrg, Reserved: true},
+	// Key rotation by the operator (ward keys rotate, migration 00145), in
+	// the org's log (the instance's for the instance keyset).
+	Action{Name: "keys.rotate", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "keys.rewrap", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "keys.data_keys.rewrap", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	// Cases and documents (internal/cases): every event names its case.
 	Action{Name: "case.create", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
 	Action{Name: "case.view", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},

@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wardhq/ward/internal/errkind"
+	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 	"github.com/wardhq/ward/internal/vault/blob"
 	"github.com/wardhq/ward/internal/vault/docstream"
@@ -403,10 +404,6 @@ func (s *Service) ListComments(ctx context.Context, doc uuid.UUID) ([]Comment, e
 	return out, nil
 }
 
-func dataKeyAD(org, version uuid.UUID) envelope.AD {
-	return envelope.AD{Table: "document_versions", Column: "data_key", Org: org, Row: version}
-}
-
 // UploadInput describes an upload. FileName is PHI (sealed); the content
 // type is sniffed from the bytes, never taken from the client.
 type UploadInput struct {
@@ -531,7 +528,7 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 	var dk *docstream.DataKey
 	{
 		var err error
-		dk, wrapped, err = docstream.NewDataKey(keys, dataKeyAD(c.p.OrgID, vid))
+		dk, wrapped, err = docstream.NewDataKey(keys, keystore.DataKeyAD(c.p.OrgID, vid))
 		if err != nil {
 			return Document{}, Version{}, err
 		}
@@ -681,7 +678,7 @@ func (s *Service) OpenDownload(ctx context.Context, doc uuid.UUID, version int, 
 	if err = mapErr("open download", err); err != nil {
 		return nil, s.denied(ctx, c, c.event("document.download", "document", doc, uuid.Nil), err)
 	}
-	dk, err := docstream.OpenDataKey(keys, wrapped, dataKeyAD(c.p.OrgID, d.ID))
+	dk, err := docstream.OpenDataKey(keys, wrapped, keystore.DataKeyAD(c.p.OrgID, d.ID))
 	if err != nil {
 		return nil, fmt.Errorf("cases: open data key of version %s: %w", d.ID, err)
 	}

@@ -37,7 +37,7 @@ func (r *countingRoot) Decrypt(ct, ad []byte) ([]byte, error) {
 	return r.Root.Decrypt(ct, ad)
 }
 
-func newRoot(t *testing.T) *envelope.LocalRoot {
+func newRoot(t testing.TB) *envelope.LocalRoot {
 	t.Helper()
 	r, err := envelope.LoadOrCreateLocalRoot(filepath.Join(t.TempDir(), "root.json"))
 	if err != nil {
@@ -49,7 +49,7 @@ func newRoot(t *testing.T) *envelope.LocalRoot {
 // seedOrg writes, as the superuser, an org whose keysets are wrapped under
 // ring, one admin and a live session, and returns the org and the
 // credential the server would bind for that session.
-func seedOrg(t *testing.T, env *pgtest.Env, ring *envelope.Keyring) (uuid.UUID, postgres.Credential) {
+func seedOrg(t testing.TB, env *pgtest.Env, ring *envelope.Keyring) (uuid.UUID, postgres.Credential) {
 	t.Helper()
 	ctx := context.Background()
 	org, user := uuid.New(), uuid.New()

@@ -316,6 +316,15 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			`select app.ops_enable_gateway_provider($1, 'anthropic')::text`, []any{A}, nil, ""},
 		{"ops_enable_gateway_provider for another org", "b_admin",
 			`select app.ops_enable_gateway_provider($1, 'anthropic')::text`, []any{A}, nil, ""},
+		// Key rotation (00145) is the operator's: no session or key of the
+		// server's role lists, replaces or rewraps a keyset or a data key.
+		{"ops_keysets is for operators", "a_admin", `select count(*)::text from app.ops_keysets($1)`, []any{A}, nil, ""},
+		{"ops_keysets anonymous", "anonymous", `select count(*)::text from app.ops_keysets(null)`, nil, nil, ""},
+		{"ops_replace_keyset is for operators", "a_admin",
+			`select app.ops_replace_keyset($1, 'aead', '\x00', '\x01', 'rotate')::text`, []any{A}, nil, ""},
+		{"ops_data_keys is for operators", "a_lead", `select count(*)::text from app.ops_data_keys($1, null, 10)`, []any{A}, nil, ""},
+		{"ops_rewrap_data_keys is for operators", "a_key",
+			`select app.ops_rewrap_data_keys($1, '{}', '{}', '{}')::text`, []any{A}, nil, ""},
 
 		// Proof hashes: the caller's own org only.
 		{"proof_hashes of another org", "a_admin", `select count(*)::text from audit.proof_hashes($1, 1, '{0}', '{0}')`,

@@ -1419,6 +1419,23 @@ end $$;
 ALTER FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) OWNER TO ward_definer;
 
 --
+-- Name: ops_data_keys(uuid, uuid, integer); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_data_keys(p_org uuid, p_after uuid, p_limit integer) RETURNS TABLE(id uuid, data_key bytea)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select v.id, v.data_key from app.document_versions v
+   where v.org_id = p_org and v.data_key is not null
+     and (p_after is null or v.id > p_after)
+   order by v.id
+   limit least(greatest(p_limit, 1), 10000)
+$$;
+
+ALTER FUNCTION app.ops_data_keys(p_org uuid, p_after uuid, p_limit integer) OWNER TO ward_definer;
+
+--
 -- Name: ops_enable_gateway_provider(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1447,6 +1464,89 @@ begin
 end $_$;
 
 ALTER FUNCTION app.ops_enable_gateway_provider(p_org uuid, p_provider text) OWNER TO ward_definer;
+
+--
+-- Name: ops_keysets(uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_keysets(p_org uuid DEFAULT NULL::uuid) RETURNS TABLE(org_id uuid, purpose text, wrapped bytea, created_at timestamp with time zone, rotated_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select k.org_id, k.purpose, k.wrapped, k.created_at, k.rotated_at
+    from private.keysets k
+   where k.purpose in ('aead', 'prf') and (p_org is null or k.org_id = p_org)
+   order by k.org_id, k.purpose
+$$;
+
+ALTER FUNCTION app.ops_keysets(p_org uuid) OWNER TO ward_definer;
+
+--
+-- Name: ops_replace_keyset(uuid, text, bytea, bytea, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_replace_keyset(p_org uuid, p_purpose text, p_old bytea, p_new bytea, p_kind text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if p_purpose is null or p_purpose not in ('aead', 'prf') then
+    raise exception 'ops_replace_keyset: the purpose is aead or prf' using errcode = '22023';
+  end if;
+  if p_kind is null or p_kind not in ('rotate', 'rewrap') then
+    raise exception 'ops_replace_keyset: the kind is rotate or rewrap' using errcode = '22023';
+  end if;
+  if p_kind = 'rotate' and p_purpose <> 'aead' then
+    -- A new PRF key would change every blind index: a re-index, not a rotation.
+    raise exception 'ops_replace_keyset: only the aead keyset rotates' using errcode = '22023';
+  end if;
+  if p_new is null or octet_length(p_new) = 0 or p_new = p_old then
+    raise exception 'ops_replace_keyset: the new keyset is empty or unchanged' using errcode = '22023';
+  end if;
+  update private.keysets k set wrapped = p_new, rotated_at = now()
+   where k.org_id = p_org and k.purpose = p_purpose and k.wrapped = p_old;
+  if not found then
+    return false;
+  end if;
+  perform audit.append_as(p_org, 'keys.' || p_kind, 'success', 'keyset', p_org,
+    p_details => jsonb_build_object('purpose', p_purpose, 'by', session_user::text));
+  return true;
+end $$;
+
+ALTER FUNCTION app.ops_replace_keyset(p_org uuid, p_purpose text, p_old bytea, p_new bytea, p_kind text) OWNER TO ward_definer;
+
+--
+-- Name: ops_rewrap_data_keys(uuid, uuid[], bytea[], bytea[]); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_rewrap_data_keys(p_org uuid, p_ids uuid[], p_old bytea[], p_new bytea[]) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  n int;
+begin
+  if cardinality(p_ids) is distinct from cardinality(p_old) or cardinality(p_ids) is distinct from cardinality(p_new) then
+    raise exception 'ops_rewrap_data_keys: ids, old and new keys differ in number' using errcode = '22023';
+  end if;
+  if cardinality(p_ids) > 10000 then
+    raise exception 'ops_rewrap_data_keys: at most 10000 keys a call' using errcode = '22023';
+  end if;
+  if exists (select from unnest(p_new) x where x is null or octet_length(x) = 0) then
+    raise exception 'ops_rewrap_data_keys: a new data key is empty' using errcode = '22023';
+  end if;
+  update app.document_versions v set data_key = r.new
+    from unnest(p_ids, p_old, p_new) as r(id, old, new)
+   where v.org_id = p_org and v.id = r.id and v.data_key = r.old;
+  get diagnostics n = row_count;
+  if n > 0 then
+    perform audit.append_as(p_org, 'keys.data_keys.rewrap', 'success', 'keyset', p_org,
+      p_details => jsonb_build_object('count', n, 'by', session_user::text));
+  end if;
+  return n;
+end $$;
+
+ALTER FUNCTION app.ops_rewrap_data_keys(p_org uuid, p_ids uuid[], p_old bytea[], p_new bytea[]) OWNER TO ward_definer;
 
 --
 -- Name: org_keyset(uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -9330,11 +9430,39 @@ REVOKE ALL ON FUNCTION app.open_document_version(p_version uuid, p_purpose text,
 GRANT ALL ON FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) TO ward_app;
 
 --
+-- Name: FUNCTION ops_data_keys(p_org uuid, p_after uuid, p_limit integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_data_keys(p_org uuid, p_after uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_data_keys(p_org uuid, p_after uuid, p_limit integer) TO ward_ops;
+
+--
 -- Name: FUNCTION ops_enable_gateway_provider(p_org uuid, p_provider text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
 REVOKE ALL ON FUNCTION app.ops_enable_gateway_provider(p_org uuid, p_provider text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.ops_enable_gateway_provider(p_org uuid, p_provider text) TO ward_ops;
+
+--
+-- Name: FUNCTION ops_keysets(p_org uuid); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_keysets(p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_keysets(p_org uuid) TO ward_ops;
+
+--
+-- Name: FUNCTION ops_replace_keyset(p_org uuid, p_purpose text, p_old bytea, p_new bytea, p_kind text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_replace_keyset(p_org uuid, p_purpose text, p_old bytea, p_new bytea, p_kind text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_replace_keyset(p_org uuid, p_purpose text, p_old bytea, p_new bytea, p_kind text) TO ward_ops;
+
+--
+-- Name: FUNCTION ops_rewrap_data_keys(p_org uuid, p_ids uuid[], p_old bytea[], p_new bytea[]); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_rewrap_data_keys(p_org uuid, p_ids uuid[], p_old bytea[], p_new bytea[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_rewrap_data_keys(p_org uuid, p_ids uuid[], p_old bytea[], p_new bytea[]) TO ward_ops;
 
 --
 -- Name: FUNCTION org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
@@ -11925,6 +12053,18 @@ GRANT SELECT,INSERT,UPDATE ON TABLE audit.tree_nodes TO ward_definer;
 --
 
 GRANT SELECT,INSERT ON TABLE private.keysets TO ward_definer;
+
+--
+-- Name: COLUMN keysets.wrapped; Type: ACL; Schema: private; Owner: ward_owner
+--
+
+GRANT UPDATE(wrapped) ON TABLE private.keysets TO ward_definer;
+
+--
+-- Name: COLUMN keysets.rotated_at; Type: ACL; Schema: private; Owner: ward_owner
+--
+
+GRANT UPDATE(rotated_at) ON TABLE private.keysets TO ward_definer;
 
 --
 -- Name: TABLE principal_key; Type: ACL; Schema: private; Owner: ward_owner

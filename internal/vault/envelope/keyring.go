@@ -157,7 +157,8 @@ func (k *Keyring) unwrapOrg(org uuid.UUID, w Wrapped) (*OrgKeys, error) {
 	if _, err := p.ComputePrimaryPRF([]byte(blindIndexTag), BlindIndexSize); err != nil {
 		return nil, fmt.Errorf("envelope: PRF keyset of org %s cannot give %d bytes: %w", org, BlindIndexSize, ErrUnwrap)
 	}
-	return &OrgKeys{org: org, aead: a, primary: ah.KeysetInfo().GetPrimaryKeyId(), prf: p}, nil
+	info := ah.KeysetInfo()
+	return &OrgKeys{org: org, aead: a, primary: info.GetPrimaryKeyId(), keys: len(info.GetKeyInfo()), prf: p}, nil
 }
 
 // wrapPair wraps an AEAD and a PRF keyset for org under root.

@@ -77,6 +77,7 @@ type OrgKeys struct {
 	org     uuid.UUID
 	aead    tink.AEAD
 	primary uint32
+	keys    int
 	prf     *prf.Set
 }
 
@@ -93,6 +94,10 @@ func (k *OrgKeys) LogValue() slog.Value {
 // with CiphertextKeyID to find ciphertexts sealed before a rotation. It
 // never fails.
 func (k *OrgKeys) PrimaryKeyID() uint32 { return k.primary }
+
+// KeyCount returns how many keys the org's AEAD keyset holds: 1 until a
+// rotation, one more after each. It never fails.
+func (k *OrgKeys) KeyCount() int { return k.keys }
 
 // Seal encrypts plaintext under the org's primary AEAD key, bound to ad. It
 // returns an error wrapping ErrInvalidAD if ad is incomplete and one wrapping

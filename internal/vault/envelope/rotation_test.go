@@ -143,6 +143,9 @@ func TestRetireOrgAEADKey(t *testing.T) {
 	if after.PrimaryKeyID() == oldID {
 		t.Fatal("rotation kept the old primary")
 	}
+	if before.KeyCount() != 1 || after.KeyCount() != 2 {
+		t.Errorf("KeyCount before and after a rotation = %d, %d; want 1, 2", before.KeyCount(), after.KeyCount())
+	}
 	newCT, err := after.Seal([]byte("new"), ad)
 	if err != nil {
 		t.Fatal(err)
