@@ -50,6 +50,8 @@ commands:
   audit verify  recompute every audit leaf, chain link and tree root
   keys status|rotate
                 an org's key-encryption keys: their state; a new primary key and its data keys rewrapped
+  compliance report
+                the HIPAA Security Rule control matrix, computed from the running system
   deid          de-identify text on stdin
   gateway provider add|list
                 register the LLM gateway's subprocessors (BAA, zero retention)
@@ -83,6 +85,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runGateway(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		err = runKeys(ctx, rest, getenv, stdout, stderr)
+	case "compliance":
+		err = runCompliance(ctx, rest, getenv, stdout, stderr)
 	case "deid":
 		err = runDeid(ctx, rest, stdin, stdout, stderr)
 	case "bench":

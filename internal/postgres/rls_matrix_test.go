@@ -325,6 +325,10 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"ops_data_keys is for operators", "a_lead", `select count(*)::text from app.ops_data_keys($1, null, 10)`, []any{A}, nil, ""},
 		{"ops_rewrap_data_keys is for operators", "a_key",
 			`select app.ops_rewrap_data_keys($1, '{}', '{}', '{}')::text`, []any{A}, nil, ""},
+		// The compliance report's facts (00146) read across every org: the
+		// operator's, refused to every actor of the server's role.
+		{"ops_compliance_facts is for operators", "a_admin", `select app.ops_compliance_facts()::text`, nil, nil, ""},
+		{"ops_compliance_facts anonymous", "anonymous", `select app.ops_compliance_facts()::text`, nil, nil, ""},
 
 		// Proof hashes: the caller's own org only.
 		{"proof_hashes of another org", "a_admin", `select count(*)::text from audit.proof_hashes($1, 1, '{0}', '{0}')`,

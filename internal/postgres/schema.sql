@@ -1419,6 +1419,87 @@ end $$;
 ALTER FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) OWNER TO ward_definer;
 
 --
+-- Name: ops_compliance_facts(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_compliance_facts() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  with pol as (select * from app.instance_policy limit 1),
+  ids as (
+    select o.id from app.orgs o
+    union select k.org_id from private.keysets k
+    union select h.org_id from audit.heads h
+  ),
+  members as (
+    select m.org_id, count(*) as active,
+           count(*) filter (where m.role = 'admin') as admins,
+           count(*) filter (where m.role = 'admin'
+             and not exists (select from app.totp_factors t
+                              where t.org_id = m.org_id and t.user_id = m.user_id and t.confirmed_at is not null)
+             and not exists (select from app.passkeys p
+                              where p.org_id = m.org_id and p.user_id = m.user_id)) as admins_without_factor
+      from app.memberships m
+     where m.revoked_at is null
+     group by m.org_id
+  )
+  select jsonb_build_object(
+    'now', now(),
+    'instance_policy', (select jsonb_build_object(
+        'link_ttl_min', p.link_ttl_min, 'session_idle_max_min', p.session_idle_max_min,
+        'session_absolute_max_min', p.session_absolute_max_min,
+        'link_max_per_address', p.link_max_per_address, 'link_max_per_source', p.link_max_per_source)
+      from pol p),
+    'admin_bar', private.assurance_bar('admin', false, false),
+    'auth_actions', (select coalesce(jsonb_agg(a.name order by a.name), '[]'::jsonb)
+                       from audit.actions a where a.name like 'auth.%'),
+    'providers', coalesce((select jsonb_agg(jsonb_build_object(
+        'name', g.name, 'baa_signed_at', g.baa_signed_at, 'baa_ref', g.baa_ref is not null,
+        'zero_retention', g.zero_retention, 'models', cardinality(g.models), 'region', g.region,
+        'enabled_by', (select count(*) from app.orgs o where g.name = any (o.gateway_providers)))
+        order by g.name) from app.gateway_providers g), '[]'::jsonb),
+    'orgs', coalesce((select jsonb_agg(jsonb_build_object(
+        'id', i.id,
+        'name', o.name,
+        'exists', o.id is not null,
+        'idle_timeout_min', least(o.session_idle_timeout_min, pol.session_idle_max_min),
+        'absolute_max_min', least(o.session_absolute_max_min, pol.session_absolute_max_min),
+        'require_mfa', o.require_mfa, 'require_passkey', o.require_passkey, 'enforce_sso', o.enforce_sso,
+        'members', coalesce(mb.active, 0), 'admins', coalesce(mb.admins, 0),
+        'admins_without_factor', coalesce(mb.admins_without_factor, 0),
+        'break_glass_users', (select count(*) from app.break_glass_users b where b.org_id = i.id),
+        'keyset_created_at', k.created_at, 'keyset_rotated_at', k.rotated_at,
+        'has_prf', exists (select from private.keysets kp where kp.org_id = i.id and kp.purpose = 'prf'),
+        'tree_size', coalesce(h.tree_size, 0),
+        'checkpoint_size', c.size, 'checkpoint_at', c.signed_at,
+        'archived_size', coalesce(s.archived_size, 0),
+        'archive_objects', coalesce(a.n, 0), 'archive_modes', coalesce(a.modes, '[]'::jsonb),
+        'archive_min_retention_days', a.min_days, 'archive_unlocked', coalesce(a.unlocked, 0),
+        'sinks_enabled', (select count(*) from app.audit_sinks x
+                           where x.org_id = i.id and x.enabled and x.disabled_at is null))
+        order by i.id)
+      from ids i
+      cross join pol
+      left join app.orgs o on o.id = i.id
+      left join members mb on mb.org_id = i.id
+      left join private.keysets k on k.org_id = i.id and k.purpose = 'aead'
+      left join audit.heads h on h.org_id = i.id
+      left join audit.archive_state s on s.org_id = i.id
+      left join lateral (select c.size, c.signed_at from audit.checkpoints c
+                          where c.org_id = i.id order by c.size desc limit 1) c on true
+      left join lateral (select count(*) as n,
+                                jsonb_agg(distinct ao.mode) filter (where ao.mode is not null) as modes,
+                                min(extract(epoch from ao.retain_until - ao.stored_at) / 86400)::int as min_days,
+                                count(*) filter (where ao.mode is null) as unlocked
+                           from audit.archive_objects ao where ao.org_id = i.id) a on true),
+      '[]'::jsonb))
+  from pol
+$$;
+
+ALTER FUNCTION app.ops_compliance_facts() OWNER TO ward_definer;
+
+--
 -- Name: ops_data_keys(uuid, uuid, integer); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -9430,6 +9511,13 @@ REVOKE ALL ON FUNCTION app.open_document_version(p_version uuid, p_purpose text,
 GRANT ALL ON FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) TO ward_app;
 
 --
+-- Name: FUNCTION ops_compliance_facts(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_compliance_facts() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_compliance_facts() TO ward_ops;
+
+--
 -- Name: FUNCTION ops_data_keys(p_org uuid, p_after uuid, p_limit integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -10487,6 +10575,12 @@ GRANT SELECT,INSERT ON TABLE app.audit_sinks TO ward_app;
 GRANT SELECT ON TABLE app.audit_sinks TO ward_audit_reader;
 
 --
+-- Name: COLUMN audit_sinks.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.audit_sinks TO ward_definer;
+
+--
 -- Name: COLUMN audit_sinks.name; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -10515,6 +10609,7 @@ GRANT UPDATE(batch_max) ON TABLE app.audit_sinks TO ward_app;
 --
 
 GRANT UPDATE(enabled) ON TABLE app.audit_sinks TO ward_app;
+GRANT SELECT(enabled) ON TABLE app.audit_sinks TO ward_definer;
 
 --
 -- Name: COLUMN audit_sinks.secret_enc; Type: ACL; Schema: app; Owner: ward_owner
@@ -10577,6 +10672,7 @@ GRANT UPDATE(last_attempt_at) ON TABLE app.audit_sinks TO ward_audit_reader;
 --
 
 GRANT UPDATE(last_success_at) ON TABLE app.audit_sinks TO ward_audit_reader;
+GRANT SELECT(last_success_at) ON TABLE app.audit_sinks TO ward_definer;
 
 --
 -- Name: COLUMN audit_sinks.last_error; Type: ACL; Schema: app; Owner: ward_owner
@@ -10597,6 +10693,7 @@ GRANT UPDATE(failing_since) ON TABLE app.audit_sinks TO ward_audit_reader;
 
 GRANT UPDATE(disabled_at) ON TABLE app.audit_sinks TO ward_app;
 GRANT UPDATE(disabled_at) ON TABLE app.audit_sinks TO ward_audit_reader;
+GRANT SELECT(disabled_at) ON TABLE app.audit_sinks TO ward_definer;
 
 --
 -- Name: COLUMN audit_sinks.updated_at; Type: ACL; Schema: app; Owner: ward_owner
@@ -11109,6 +11206,42 @@ GRANT SELECT ON TABLE app.email_domains TO ward_rls;
 
 GRANT SELECT ON TABLE app.gateway_providers TO ward_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.gateway_providers TO ward_ops;
+
+--
+-- Name: COLUMN gateway_providers.name; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(name) ON TABLE app.gateway_providers TO ward_definer;
+
+--
+-- Name: COLUMN gateway_providers.baa_signed_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(baa_signed_at) ON TABLE app.gateway_providers TO ward_definer;
+
+--
+-- Name: COLUMN gateway_providers.baa_ref; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(baa_ref) ON TABLE app.gateway_providers TO ward_definer;
+
+--
+-- Name: COLUMN gateway_providers.zero_retention; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(zero_retention) ON TABLE app.gateway_providers TO ward_definer;
+
+--
+-- Name: COLUMN gateway_providers.models; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(models) ON TABLE app.gateway_providers TO ward_definer;
+
+--
+-- Name: COLUMN gateway_providers.region; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(region) ON TABLE app.gateway_providers TO ward_definer;
 
 --
 -- Name: TABLE instance_policy; Type: ACL; Schema: app; Owner: ward_owner

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/compliance"
+	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+	"github.com/wardhq/ward/internal/vault/envelope"
+)
+
+// tlsServer accepts TLS connections with cfg until the test ends,
+// completing each handshake; it returns its host:port.
+func tlsServer(t *testing.T, cfg *tls.Config) string {
+	t.Helper()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				_ = c.(*tls.Conn).Handshake()
+				c.Close()
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestComplianceReport: the control matrix of a new instance, then each
+// finding the running system can show changing its control's mark: a
+// table whose RLS is not forced, a long idle timeout, an old key, a
+// provider enabled without a BAA, a tampered audit log, a server that
+// accepts TLS 1.2; the three formats (HTML escaping an org's name), the
+// operator-only facts, --fail-on and bad flags.
+func TestComplianceReport(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	dir := filepath.Join(reachableTempDir(t), "var")
+	mustWard(t, "migrate", "--data-dir", dir, "--database-url", env.SuperURL())
+	out := mustWard(t, "org", "create", "--data-dir", dir, "--database-url", env.URL("ward_ops"),
+		"--name", "Compliance Clinic", "--admin-email", "admin@compliance.test")
+	org := regexp.MustCompile(`org_id=([0-9a-f-]{36})`).FindStringSubmatch(out)[1]
+
+	// The dev certificate ward serve would use, and its exact TLS config.
+	certDir := t.TempDir()
+	cfg13, err := tlsConfig("", "", certDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv13 := tlsServer(t, cfg13)
+	cfg12 := cfg13.Clone()
+	cfg12.MinVersion = tls.VersionTLS12
+	srv12 := tlsServer(t, cfg12)
+	ca := filepath.Join(certDir, "dev-cert.pem")
+
+	base := []string{"compliance", "report", "--data-dir", dir, "--database-url", env.SuperURL()}
+	report := func(extra ...string) compliance.Report {
+		t.Helper()
+		out := mustWard(t, append(append(base, "--format", "json"), extra...)...)
+		var r compliance.Report
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("report is not JSON: %v\n%s", err, out)
+		}
+		return r
+	}
+	control := func(r compliance.Report, id string) compliance.Control {
+		t.Helper()
+		for _, c := range r.Controls {
+			if c.ID == id {
+				return c
+			}
+		}
+		t.Fatalf("no control %s in the report", id)
+		return compliance.Control{}
+	}
+	expect := func(r compliance.Report, id string, want compliance.Status, evidence string) {
+		t.Helper()
+		c := control(r, id)
+		joined := strings.Join(c.Evidence, "\n")
+		if c.Status != want || !strings.Contains(joined, evidence) {
+			t.Errorf("%s: %s, want %s with %q in its evidence:\n%s", id, c.Status, want, evidence, joined)
+		}
+	}
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := env.Super.Pool.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+
+	// A new instance with one org: what holds, and what it still lacks.
+	r := report("--server", srv13, "--ca", ca)
+	if r.Orgs != 1 || len(r.Controls) != 19 {
+		t.Fatalf("orgs %d, controls %d", r.Orgs, len(r.Controls))
+	}
+	expect(r, "164.312(a)(1)", compliance.Pass, "forced on all")
+	expect(r, "164.308(a)(4)(ii)(B)", compliance.Pass, "ward_app owns no table")
+	expect(r, "164.312(a)(2)(i)", compliance.Pass, "unique address")
+	expect(r, "164.312(a)(2)(iii)", compliance.Pass, "within 30 minutes (longest: 30)")
+	expect(r, "164.312(a)(2)(iv)", compliance.Pass, "oldest primary key is 0 days old")
+	expect(r, "164.312(d)", compliance.Pass, `"mfa"`)
+	expect(r, "164.312(d)", compliance.Pass, "1 admin has enrolled no second factor")
+	expect(r, "164.312(a)(2)(ii)", compliance.Gap, "designates a break-glass user")
+	expect(r, "164.312(b)", compliance.Partial, "no signed checkpoint yet")
+	expect(r, "164.312(b)", compliance.Partial, "verified event by event")
+	expect(r, "164.308(b)(1), 164.314(a)", compliance.NA, "no org enables an LLM provider")
+	expect(r, "164.316(b)(2)(i)", compliance.Partial, "no archive outside the database")
+	expect(r, "164.312(e)(1)", compliance.Pass, "TLS 1.2 is refused")
+	expect(r, "164.312(e)(1)", compliance.Pass, "certificate verifies for 127.0.0.1")
+	expect(r, "164.308(a)(5)(ii)(D)", compliance.NA, "no passwords")
+	if r.Summary[compliance.Pass]+r.Summary[compliance.Partial]+r.Summary[compliance.Gap]+r.Summary[compliance.NA] != 19 {
+		t.Errorf("summary %v does not count 19 controls", r.Summary)
+	}
+
+	// TLS: not probed; a dev certificate not trusted; TLS 1.2 accepted.
+	expect(report(), "164.312(e)(1)", compliance.Partial, "not probed")
+	expect(report("--server", srv13), "164.312(e)(1)", compliance.Partial, "not signed by a trusted authority")
+	expect(report("--server", srv12, "--ca", ca), "164.312(e)(1)", compliance.Partial, "TLS 1.2 is accepted")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	expect(report("--server", closed), "164.312(e)(1)", compliance.Gap, "no TLS 1.3 handshake")
+
+	// Findings in the database, each changing its control.
+	exec(`alter table app.cases no force row level security`)
+	exec(`update app.orgs set session_idle_timeout_min = 240 where id = $1`, org)
+	exec(`update private.keysets set created_at = now() - interval '400 days' where org_id = $1`, org)
+	exec(`insert into app.gateway_providers (name, base_url) values ('acme', 'https://llm.example.test')`)
+	exec(`update app.orgs set gateway_providers = '{acme}', name = 'A <script>alert(1)</script> Clinic' where id = $1`, org)
+	r = report()
+	expect(r, "164.312(a)(1)", compliance.Gap, "app.cases")
+	expect(r, "164.312(a)(2)(iii)", compliance.Partial, org+` ("A <script>alert(1)</script> Clinic"): 240 min`)
+	expect(r, "164.312(a)(2)(iv)", compliance.Partial, "not rotated within 365 days")
+	expect(r, "164.308(b)(1), 164.314(a)", compliance.Partial, "provider acme is enabled by 1 org and has no executed BAA")
+	expect(report("--max-idle", "4h", "--max-key-age", "9000h"), "164.312(a)(2)(iii)", compliance.Pass, "within 240 minutes")
+	exec(`alter table app.cases force row level security`)
+	exec(`update app.gateway_providers set baa_signed_at = now(), baa_ref = 'BAA-1', zero_retention = true where name = 'acme'`)
+	r = report()
+	expect(r, "164.312(a)(1)", compliance.Pass, "forced on all")
+	expect(r, "164.308(b)(1), 164.314(a)", compliance.Pass, "provider acme: BAA executed")
+
+	// HTML escapes what the database holds; Markdown lists every control.
+	htmlFile := filepath.Join(t.TempDir(), "report.html")
+	mustWard(t, append(base, "--format", "html", "--out", htmlFile)...)
+	page, err := os.ReadFile(htmlFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(page), "<script>") || !strings.Contains(string(page), "&lt;script&gt;") ||
+		!strings.Contains(string(page), "§164.312(a)(2)(iii)") {
+		t.Errorf("HTML report does not escape the org's name or lacks a control:\n%s", page)
+	}
+	md := mustWard(t, append(base, "--format", "markdown")...)
+	for _, c := range r.Controls {
+		if !strings.Contains(md, "| §"+c.ID+" |") {
+			t.Errorf("Markdown report lacks %s", c.ID)
+		}
+	}
+
+	// A signed checkpoint, checked with the verifier key; an archive in
+	// COMPLIANCE mode for seven years, then one object with a short
+	// GOVERNANCE retention.
+	vkey := strings.TrimSpace(mustWard(t, "audit", "checkpoint", "key", "--data-dir", dir, "--database-url", env.URL("ward_ops")))
+	su, err := postgres.Open(ctx, env.SuperURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer su.Close()
+	root, err := envelope.LoadOrCreateLocalRoot(filepath.Join(dir, "root-key.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _, err := keystore.New(envelope.NewKeyring(root, envelope.Config{})).Signer(ctx, su)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := audit.NewIntegrator(su, slog.New(slog.DiscardHandler), 0)
+	in.SetSigner(signer, time.Millisecond)
+	if _, err := in.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exec(`insert into audit.archive_objects (org_id, name, mode, retain_until) values ($1, 'seg-1', 'COMPLIANCE', now() + interval '2555 days')`, org)
+	r = report("--key", vkey)
+	expect(r, "164.312(b)", compliance.Pass, "2 signed checkpoints checked against the log")
+	expect(r, "164.312(b)", compliance.Pass, "newest signed checkpoint at")
+	expect(r, "164.312(c)(1)", compliance.Pass, "1 archived objects, each read back under S3 Object Lock in COMPLIANCE mode")
+	expect(r, "164.316(b)(2)(i)", compliance.Pass, "shortest retention read back is 2555 days")
+	_, otherKey, err := note.GenerateKey(rand.Reader, "another-log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(report("--key", otherKey), "164.312(b)", compliance.Gap, "do not verify")
+	exec(`insert into audit.archive_objects (org_id, name, mode, retain_until) values ($1, 'seg-2', 'GOVERNANCE', now() + interval '30 days')`, org)
+	r = report()
+	expect(r, "164.312(c)(1)", compliance.Partial, "GOVERNANCE")
+	expect(r, "164.316(b)(2)(i)", compliance.Gap, "30 days, under 2190")
+
+	// A tampered log is a GAP in audit and integrity, and --fail-on says so.
+	exec(`update app.orgs set session_idle_timeout_min = 30 where id = $1`, org)
+	conn, err := su.Pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`set session_replication_role = replica`,
+		`delete from audit.events where org_id = '` + org + `' and seq = 1`} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	conn.Release()
+	r = report()
+	expect(r, "164.312(b)", compliance.Gap, "do not verify")
+	expect(r, "164.312(c)(1)", compliance.Gap, "does not verify")
+	if _, err := ward(t, append(base, "--fail-on", "gap")...); err == nil || !strings.Contains(err.Error(), "marked GAP") {
+		t.Errorf("--fail-on gap with gaps: %v", err)
+	}
+
+	// Only an operator reads the facts; bad flags are refused plainly.
+	if _, err := ward(t, "compliance", "report", "--data-dir", dir, "--database-url", env.URL("ward_app")); !errors.Is(err, compliance.ErrNotOperator) {
+		t.Errorf("as ward_app: %v", err)
+	}
+	for _, bad := range [][]string{{"--format", "pdf"}, {"--fail-on", "sometimes"}, {"--max-idle", "-1m"}, {"--key", "ward+00000000+AQ"}, {"--ca", filepath.Join(certDir, "dev-key.pem")}} {
+		if _, err := ward(t, append(base, bad...)...); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	if _, err := ward(t, "compliance", "audit"); err == nil {
+		t.Error("compliance audit accepted")
+	}
+}

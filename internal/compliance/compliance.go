@@ -1,0 +1,399 @@
+// Package compliance computes Ward's HIPAA control matrix from the running
+// system (DESIGN §8, `ward compliance report`): each Security Rule
+// safeguard Ward implements or supports, marked PASS, PARTIAL, GAP or N/A
+// with the evidence the database, the audit log and the server produced at
+// the time of the report. Nothing in it is a claim written ahead of time:
+// a table whose row-level security is not forced, an org whose idle timeout
+// is longer than the bound, a key never rotated, a log that does not
+// verify, a provider enabled without a BAA or a server that still accepts
+// TLS 1.2 changes its control's mark.
+//
+// The facts come from three places: pg_catalog (RLS on every table, roles,
+// SECURITY DEFINER functions), app.ops_compliance_facts() (per-org counts
+// and dates, migration 00146; only ward_ops may run it) and the audit log
+// itself, verified event by event (audit.Verify) when the connection may
+// read it. The TLS probe dials the server like a client would.
+package compliance
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/postgres"
+)
+
+// Status is a control's mark.
+type Status string
+
+// The marks: PASS (the running system meets the control), PARTIAL (it
+// meets part, or meets it with a weakness an auditor would note), GAP (it
+// does not) and N/A (the control is not Ward's to meet; the evidence says
+// whose it is).
+const (
+	Pass    Status = "PASS"
+	Partial Status = "PARTIAL"
+	Gap     Status = "GAP"
+	NA      Status = "N/A"
+)
+
+// rank orders marks from worst to best, for a control built from several
+// checks: it takes the worst.
+func rank(s Status) int {
+	switch s {
+	case Gap:
+		return 0
+	case Partial:
+		return 1
+	case Pass:
+		return 2
+	}
+	return 3
+}
+
+func worst(a, b Status) Status {
+	if rank(b) < rank(a) {
+		return b
+	}
+	return a
+}
+
+// Control is one row of the matrix.
+type Control struct {
+	// ID is the Security Rule citation, e.g. "164.312(a)(1)".
+	ID        string `json:"id"`
+	Safeguard string `json:"safeguard"`
+	Title     string `json:"title"`
+	Status    Status `json:"status"`
+	// Evidence is what the running system showed, one fact per line.
+	Evidence []string `json:"evidence"`
+}
+
+// Report is the matrix with when and where it was computed.
+type Report struct {
+	GeneratedAt time.Time      `json:"generated_at"`
+	Database    string         `json:"database"`
+	Orgs        int            `json:"orgs"`
+	Summary     map[Status]int `json:"summary"`
+	Controls    []Control      `json:"controls"`
+}
+
+// Count returns how many controls have status s.
+func (r *Report) Count(s Status) int { return r.Summary[s] }
+
+// Options are the report's bounds and what it may reach.
+type Options struct {
+	// MaxIdle is the longest session idle timeout an org may have for
+	// automatic logoff to PASS (default 30 minutes).
+	MaxIdle time.Duration
+	// MaxKeyAge is the oldest an org's primary AEAD key may be for the
+	// encryption control to PASS (default 365 days).
+	MaxKeyAge time.Duration
+	// MinRetentionDays is the shortest WORM retention an archived audit
+	// object may have for documentation retention to PASS (default 2,190:
+	// the six years of §164.316(b)(2)(i)).
+	MinRetentionDays int
+	// Server is the host:port of the running server to probe for TLS; ""
+	// leaves transmission security unprobed (PARTIAL). ServerName is the
+	// name to verify its certificate for (default: Server's host) and Roots
+	// the pool to verify it against (nil: the system's).
+	Server     string
+	ServerName string
+	Roots      *x509.CertPool
+	// VerifierKey is the audit checkpoints' verifier key (`ward audit
+	// checkpoint key`); when set, each org's log is also checked against its
+	// signed checkpoints.
+	VerifierKey string
+}
+
+func (o *Options) defaults() {
+	if o.MaxIdle <= 0 {
+		o.MaxIdle = 30 * time.Minute
+	}
+	if o.MaxKeyAge <= 0 {
+		o.MaxKeyAge = 365 * 24 * time.Hour
+	}
+	if o.MinRetentionDays <= 0 {
+		o.MinRetentionDays = 2190
+	}
+}
+
+// facts is app.ops_compliance_facts()'s document.
+type facts struct {
+	Now            time.Time `json:"now"`
+	AdminBar       *string   `json:"admin_bar"`
+	AuthActions    []string  `json:"auth_actions"`
+	InstancePolicy struct {
+		LinkTTLMin        int `json:"link_ttl_min"`
+		IdleMaxMin        int `json:"session_idle_max_min"`
+		AbsoluteMaxMin    int `json:"session_absolute_max_min"`
+		LinkMaxPerAddress int `json:"link_max_per_address"`
+		LinkMaxPerSource  int `json:"link_max_per_source"`
+	} `json:"instance_policy"`
+	Providers []struct {
+		Name          string     `json:"name"`
+		BAASignedAt   *time.Time `json:"baa_signed_at"`
+		BAARef        bool       `json:"baa_ref"`
+		ZeroRetention bool       `json:"zero_retention"`
+		Models        int        `json:"models"`
+		Region        *string    `json:"region"`
+		EnabledBy     int        `json:"enabled_by"`
+	} `json:"providers"`
+	Orgs []orgFacts `json:"orgs"`
+}
+
+type orgFacts struct {
+	ID                  uuid.UUID  `json:"id"`
+	Name                *string    `json:"name"`
+	Exists              bool       `json:"exists"`
+	IdleTimeoutMin      *int       `json:"idle_timeout_min"`
+	AbsoluteMaxMin      *int       `json:"absolute_max_min"`
+	RequireMFA          *bool      `json:"require_mfa"`
+	RequirePasskey      *bool      `json:"require_passkey"`
+	EnforceSSO          *bool      `json:"enforce_sso"`
+	Members             int        `json:"members"`
+	Admins              int        `json:"admins"`
+	AdminsWithoutFactor int        `json:"admins_without_factor"`
+	BreakGlassUsers     int        `json:"break_glass_users"`
+	KeysetCreatedAt     *time.Time `json:"keyset_created_at"`
+	KeysetRotatedAt     *time.Time `json:"keyset_rotated_at"`
+	HasPRF              bool       `json:"has_prf"`
+	TreeSize            int64      `json:"tree_size"`
+	CheckpointSize      *int64     `json:"checkpoint_size"`
+	CheckpointAt        *time.Time `json:"checkpoint_at"`
+	ArchivedSize        int64      `json:"archived_size"`
+	ArchiveObjects      int        `json:"archive_objects"`
+	ArchiveModes        []string   `json:"archive_modes"`
+	ArchiveMinDays      *int       `json:"archive_min_retention_days"`
+	ArchiveUnlocked     int        `json:"archive_unlocked"`
+	SinksEnabled        int        `json:"sinks_enabled"`
+}
+
+// label names an org in evidence: its id, and its name where it has one.
+func (o orgFacts) label() string {
+	if o.Name != nil {
+		return fmt.Sprintf("%s (%q)", o.ID, *o.Name)
+	}
+	if !o.Exists {
+		return o.ID.String() + " (instance)"
+	}
+	return o.ID.String()
+}
+
+// ErrNotOperator means the connection may not read the facts: it is
+// neither a superuser nor ward_ops.
+var ErrNotOperator = errors.New("compliance: the connection cannot read the compliance facts; connect as a superuser or a role granted ward_ops")
+
+// Gather computes the report. ops must be a superuser or ward_ops
+// connection; reader, when not nil, one that reads every org's audit log
+// (a superuser, or ward_audit_reader): without it the audit controls say
+// the log was not verified. Errors are database or probe failures that
+// leave no report; everything the system merely lacks is a mark.
+func Gather(ctx context.Context, ops, reader *postgres.DB, o Options) (*Report, error) {
+	o.defaults()
+	var raw []byte
+	var version string
+	err := ops.Pool.QueryRow(ctx, `select app.ops_compliance_facts(), current_setting('server_version')`).Scan(&raw, &version)
+	if err != nil {
+		if strings.Contains(err.Error(), "42501") {
+			return nil, ErrNotOperator
+		}
+		return nil, fmt.Errorf("compliance: read facts: %w", err)
+	}
+	var f facts
+	if raw == nil {
+		return nil, errors.New("compliance: the instance policy row is missing (run ward migrate)")
+	}
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return nil, fmt.Errorf("compliance: decode facts: %w", err)
+	}
+	cat, err := readCatalog(ctx, ops)
+	if err != nil {
+		return nil, err
+	}
+	logs, err := verifyLogs(ctx, reader, f.Orgs, o.VerifierKey)
+	if err != nil {
+		return nil, err
+	}
+	orgs := 0
+	for _, org := range f.Orgs {
+		if org.Exists {
+			orgs++
+		}
+	}
+	r := &Report{GeneratedAt: f.Now.UTC(), Database: "PostgreSQL " + version, Orgs: orgs, Summary: map[Status]int{}}
+	r.Controls = []Control{
+		activityReview(f),
+		accessAuthorization(cat),
+		loginMonitoring(f),
+		passwordManagement(cat),
+		incidentProcedures(),
+		backupPlan(f),
+		businessAssociates(f),
+		facilityAccess(),
+		deviceMedia(),
+		accessControl(cat),
+		uniqueUsers(cat),
+		emergencyAccess(f),
+		automaticLogoff(f, o.MaxIdle),
+		encryption(f, o.MaxKeyAge),
+		auditControls(f, logs, reader != nil, o.VerifierKey != ""),
+		integrity(f, logs, reader != nil),
+		authentication(f),
+		transmission(ctx, o),
+		retention(f, o.MinRetentionDays),
+	}
+	for _, c := range r.Controls {
+		r.Summary[c.Status]++
+	}
+	return r, nil
+}
+
+// catalog is what pg_catalog shows of the schema's safeguards.
+type catalog struct {
+	Tables      int
+	Unprotected []string // tables without RLS enabled and forced
+	AppRole     struct{ Exists, Super, BypassRLS bool }
+	AppOwns     []string // tables the server's role owns
+	Bypass      []string // other login roles that bypass RLS (superusers included)
+	Definers    int
+	Unpinned    []string // SECURITY DEFINER functions without a fixed search_path
+	Passwords   []string // columns named like a password
+	UsersUnique bool     // a unique index on app.users (email_bidx)
+}
+
+func readCatalog(ctx context.Context, db *postgres.DB) (catalog, error) {
+	var c catalog
+	rows, err := db.Pool.Query(ctx, `
+		select n.nspname || '.' || c.relname, c.relrowsecurity and c.relforcerowsecurity, r.rolname
+		  from pg_class c join pg_namespace n on n.oid = c.relnamespace join pg_roles r on r.oid = c.relowner
+		 where c.relkind in ('r', 'p') and n.nspname in ('app', 'audit', 'private')
+		 order by 1`)
+	if err != nil {
+		return c, fmt.Errorf("compliance: read tables: %w", err)
+	}
+	for rows.Next() {
+		var name, owner string
+		var forced bool
+		if err := rows.Scan(&name, &forced, &owner); err != nil {
+			rows.Close()
+			return c, fmt.Errorf("compliance: read tables: %w", err)
+		}
+		c.Tables++
+		if !forced {
+			c.Unprotected = append(c.Unprotected, name)
+		}
+		if owner == "ward_app" {
+			c.AppOwns = append(c.AppOwns, name)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return c, fmt.Errorf("compliance: read tables: %w", err)
+	}
+	err = db.Pool.QueryRow(ctx, `select count(*) > 0, coalesce(bool_or(rolsuper), false), coalesce(bool_or(rolbypassrls), false)
+		from pg_roles where rolname = 'ward_app'`).Scan(&c.AppRole.Exists, &c.AppRole.Super, &c.AppRole.BypassRLS)
+	if err != nil {
+		return c, fmt.Errorf("compliance: read roles: %w", err)
+	}
+	err = db.Pool.QueryRow(ctx, `
+		select coalesce(array_agg(rolname || case when rolsuper then ' (superuser)' else ' (BYPASSRLS)' end order by rolname), '{}')
+		  from pg_roles where rolcanlogin and (rolsuper or rolbypassrls) and rolname <> 'ward_app'`).Scan(&c.Bypass)
+	if err != nil {
+		return c, fmt.Errorf("compliance: read roles: %w", err)
+	}
+	err = db.Pool.QueryRow(ctx, `
+		select count(*),
+		       coalesce(array_agg(n.nspname || '.' || p.proname order by 1) filter (where not exists (
+		         select from unnest(coalesce(p.proconfig, '{}')) s where s like 'search_path=%')), '{}')
+		  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+		 where p.prosecdef and n.nspname in ('app', 'audit', 'private')`).Scan(&c.Definers, &c.Unpinned)
+	if err != nil {
+		return c, fmt.Errorf("compliance: read functions: %w", err)
+	}
+	err = db.Pool.QueryRow(ctx, `
+		select coalesce(array_agg(table_schema || '.' || table_name || '.' || column_name order by 1), '{}')
+		  from information_schema.columns
+		 where table_schema in ('app', 'audit', 'private') and column_name ilike '%passw%'`).Scan(&c.Passwords)
+	if err != nil {
+		return c, fmt.Errorf("compliance: read columns: %w", err)
+	}
+	err = db.Pool.QueryRow(ctx, `
+		select exists (select from pg_index i
+		                where i.indrelid = 'app.users'::regclass and i.indisunique and i.indnatts = 1
+		                  and i.indkey[0] = (select attnum from pg_attribute
+		                                      where attrelid = 'app.users'::regclass and attname = 'email_bidx'))`).
+		Scan(&c.UsersUnique)
+	if err != nil {
+		return c, fmt.Errorf("compliance: read indexes: %w", err)
+	}
+	return c, nil
+}
+
+// logResult is one org's verification.
+type logResult struct {
+	Org    orgFacts
+	Report audit.Report
+	Err    error // ErrTampered or a checkpoint failure
+	Signed int   // signed checkpoints checked
+}
+
+func verifyLogs(ctx context.Context, reader *postgres.DB, orgs []orgFacts, vkey string) ([]logResult, error) {
+	if reader == nil {
+		return nil, nil
+	}
+	var out []logResult
+	for _, org := range orgs {
+		if org.TreeSize == 0 && org.CheckpointSize == nil {
+			continue
+		}
+		res := logResult{Org: org}
+		var opts audit.VerifyOptions
+		if vkey != "" {
+			cps, err := audit.DatabaseCheckpoints(ctx, reader.Pool, org.ID, vkey)
+			if err != nil {
+				// A checkpoint that does not open under the key is a finding,
+				// not a failure to report.
+				res.Err = err
+				out = append(out, res)
+				continue
+			}
+			opts.Checkpoints, res.Signed = cps, len(cps)
+		}
+		rep, err := audit.Verify(ctx, reader.Pool, org.ID, opts)
+		if err != nil && !errors.Is(err, audit.ErrTampered) {
+			return nil, fmt.Errorf("compliance: verify the log of org %s: %w", org.ID, err)
+		}
+		res.Report, res.Err = rep, err
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
+
+// liveOrgs are the orgs with at least one active member: the ones whose
+// settings protect anyone.
+func liveOrgs(f facts) []orgFacts {
+	var out []orgFacts
+	for _, o := range f.Orgs {
+		if o.Exists && o.Members > 0 {
+			out = append(out, o)
+		}
+	}
+	return out
+}

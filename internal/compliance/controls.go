@@ -1,0 +1,441 @@
+package compliance
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The controls, in the order of the Security Rule: administrative
+// (§164.308), physical (§164.310), technical (§164.312), organizational
+// (§164.314, with §164.308(b)) and documentation (§164.316).
+
+const (
+	administrative = "Administrative"
+	physical       = "Physical"
+	technical      = "Technical"
+	documentation  = "Documentation"
+)
+
+func listed(names []string, max int) string {
+	if len(names) <= max {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:max], ", ") + fmt.Sprintf(" and %d more", len(names)-max)
+}
+
+func activityReview(f facts) Control {
+	c := Control{ID: "164.308(a)(1)(ii)(D)", Safeguard: administrative, Title: "Information system activity review", Status: Pass}
+	live := liveOrgs(f)
+	var without []string
+	for _, o := range live {
+		if o.SinksEnabled == 0 {
+			without = append(without, o.label())
+		}
+	}
+	c.Evidence = append(c.Evidence,
+		"every access to PHI, sign-in and administrative change is an event in its org's audit log, written in the transaction that does it",
+		"`ward audit export` produces any org's log as OCSF, FHIR AuditEvent, CSV or JSON lines for review on demand")
+	switch {
+	case len(live) == 0:
+		c.Status = NA
+		c.Evidence = append(c.Evidence, "no org has active members yet")
+	case len(without) > 0:
+		c.Status = Partial
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d of %d orgs stream their log to no enabled audit sink (SIEM): %s",
+			len(without), len(live), listed(without, 5)))
+	default:
+		c.Evidence = append(c.Evidence, fmt.Sprintf("all %s stream their log to an enabled audit sink", plural(len(live), "org", "orgs")))
+	}
+	return c
+}
+
+func accessAuthorization(cat catalog) Control {
+	c := Control{ID: "164.308(a)(4)(ii)(B)", Safeguard: administrative, Title: "Access authorization (least-privilege database roles)", Status: Pass}
+	switch {
+	case !cat.AppRole.Exists:
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, "the server's role ward_app does not exist: the schema is not Ward's")
+		return c
+	case cat.AppRole.Super || cat.AppRole.BypassRLS:
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, "the server's role ward_app is a superuser or has BYPASSRLS: row-level security does not bind it")
+	default:
+		c.Evidence = append(c.Evidence, "the server's role ward_app is neither superuser nor BYPASSRLS")
+	}
+	if len(cat.AppOwns) > 0 {
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, "ward_app owns tables (an owner may drop their policies): "+listed(cat.AppOwns, 5))
+	} else {
+		c.Evidence = append(c.Evidence, "ward_app owns no table")
+	}
+	if len(cat.Bypass) > 0 {
+		c.Evidence = append(c.Evidence, "login roles that bypass row-level security (operators; none is the server's): "+listed(cat.Bypass, 8))
+	}
+	return c
+}
+
+func loginMonitoring(f facts) Control {
+	p := f.InstancePolicy
+	c := Control{ID: "164.308(a)(5)(ii)(C)", Safeguard: administrative, Title: "Log-in monitoring", Status: Pass}
+	// The actions a sign-in records, as the database registers them: an
+	// action it does not know cannot be written.
+	for _, want := range []string{"auth.signin", "auth.mfa.verify", "auth.link.request"} {
+		if !slices.Contains(f.AuthActions, want) {
+			c.Status = Gap
+			c.Evidence = append(c.Evidence, "the audit log has no action "+want+": those attempts are not recorded")
+		}
+	}
+	if c.Status == Pass {
+		c.Evidence = append(c.Evidence, fmt.Sprintf("sign-ins, failed sign-ins, link requests and second-factor checks are audit events of their org (%d auth.* actions registered)",
+			len(f.AuthActions)))
+	}
+	c.Evidence = append(c.Evidence, fmt.Sprintf("sign-in links are limited in the database: %d per address per source and %d per source per window; a link lives %d minutes",
+		p.LinkMaxPerAddress, p.LinkMaxPerSource, p.LinkTTLMin))
+	return c
+}
+
+func passwordManagement(cat catalog) Control {
+	c := Control{ID: "164.308(a)(5)(ii)(D)", Safeguard: administrative, Title: "Password management", Status: NA}
+	if len(cat.Passwords) > 0 {
+		c.Status = Partial
+		c.Evidence = append(c.Evidence, "columns named like a password exist: "+listed(cat.Passwords, 5))
+		return c
+	}
+	c.Evidence = append(c.Evidence, "Ward stores no passwords (no column of its schema holds one): members sign in with email links, "+
+		"passkeys, TOTP and SSO")
+	return c
+}
+
+func incidentProcedures() Control {
+	return Control{ID: "164.308(a)(6)(ii)", Safeguard: administrative, Title: "Security incident procedures (response and reporting)", Status: Partial,
+		Evidence: []string{
+			"the audit log (verifiable, signed checkpoints) and break-glass activations awaiting review are the record an investigation starts from",
+			"this version has no breach-scope command (affected individuals, notification deadlines): the procedure around the record is the operator's",
+		}}
+}
+
+func backupPlan(f facts) Control {
+	c := Control{ID: "164.308(a)(7)(ii)(A)", Safeguard: administrative, Title: "Data backup plan", Status: NA,
+		Evidence: []string{"the operator backs up PostgreSQL and the document store; Ward cannot observe those backups"}}
+	var archived int64
+	for _, o := range f.Orgs {
+		archived += o.ArchivedSize
+	}
+	if archived > 0 {
+		c.Evidence = append(c.Evidence, fmt.Sprintf("the audit log is also copied outside the database: %d events archived", archived))
+	}
+	return c
+}
+
+func businessAssociates(f facts) Control {
+	c := Control{ID: "164.308(b)(1), 164.314(a)", Safeguard: administrative, Title: "Business associate contracts (LLM subprocessors)", Status: Pass}
+	enabled := 0
+	for _, p := range f.Providers {
+		if p.EnabledBy == 0 {
+			continue
+		}
+		enabled++
+		switch {
+		case p.BAASignedAt == nil || !p.BAARef:
+			c.Status = worst(c.Status, Partial)
+			c.Evidence = append(c.Evidence, fmt.Sprintf("provider %s is enabled by %s and has no executed BAA on file: the gateway refuses every call to it",
+				p.Name, plural(p.EnabledBy, "org", "orgs")))
+		case !p.ZeroRetention:
+			c.Status = worst(c.Status, Partial)
+			c.Evidence = append(c.Evidence, fmt.Sprintf("provider %s is enabled by %s without a zero-retention attestation: the gateway refuses every call to it",
+				p.Name, plural(p.EnabledBy, "org", "orgs")))
+		default:
+			c.Evidence = append(c.Evidence, fmt.Sprintf("provider %s: BAA executed %s, zero retention attested, %s, enabled by %s",
+				p.Name, p.BAASignedAt.UTC().Format(time.DateOnly), plural(p.Models, "model allowed", "models allowed"),
+				plural(p.EnabledBy, "org", "orgs")))
+		}
+	}
+	if enabled == 0 {
+		c.Status = NA
+		c.Evidence = append(c.Evidence, fmt.Sprintf("no org enables an LLM provider (%s registered): no PHI leaves through the gateway",
+			plural(len(f.Providers), "provider", "providers")))
+	}
+	return c
+}
+
+func facilityAccess() Control {
+	return Control{ID: "164.310(a)(1)", Safeguard: physical, Title: "Facility access controls", Status: NA,
+		Evidence: []string{"physical safeguards are the hosting facility's"}}
+}
+
+func deviceMedia() Control {
+	return Control{ID: "164.310(d)(1)", Safeguard: physical, Title: "Device and media controls", Status: NA,
+		Evidence: []string{"media are the host's; PHI on them is encrypted under per-org keys (164.312(a)(2)(iv)), so a disposed disk holds ciphertext"}}
+}
+
+func accessControl(cat catalog) Control {
+	c := Control{ID: "164.312(a)(1)", Safeguard: technical, Title: "Access control (row-level security in the database)", Status: Pass}
+	if len(cat.Unprotected) > 0 {
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%s of %d without row-level security enabled and forced: %s",
+			plural(len(cat.Unprotected), "table", "tables"), cat.Tables, listed(cat.Unprotected, 8)))
+	} else {
+		c.Evidence = append(c.Evidence, fmt.Sprintf("row-level security enabled and forced on all %d tables of app, audit and private", cat.Tables))
+	}
+	if len(cat.Unpinned) > 0 {
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%s without a fixed search_path: %s",
+			plural(len(cat.Unpinned), "SECURITY DEFINER function", "SECURITY DEFINER functions"), listed(cat.Unpinned, 8)))
+	} else {
+		c.Evidence = append(c.Evidence, fmt.Sprintf("all %d SECURITY DEFINER functions fix their search_path", cat.Definers))
+	}
+	return c
+}
+
+func uniqueUsers(cat catalog) Control {
+	c := Control{ID: "164.312(a)(2)(i)", Safeguard: technical, Title: "Unique user identification", Status: Pass}
+	if !cat.UsersUnique {
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, "no unique index on app.users (email_bidx): two users could share an address")
+		return c
+	}
+	c.Evidence = append(c.Evidence, "each user is one row with a unique id and a unique address (a unique index on its blind index); "+
+		"every session, API key and audit event names its user")
+	return c
+}
+
+func emergencyAccess(f facts) Control {
+	c := Control{ID: "164.312(a)(2)(ii)", Safeguard: technical, Title: "Emergency access procedure (break-glass)", Status: Pass}
+	live := liveOrgs(f)
+	var without []string
+	for _, o := range live {
+		if o.BreakGlassUsers == 0 {
+			without = append(without, o.label())
+		}
+	}
+	switch {
+	case len(live) == 0:
+		c.Status = NA
+		c.Evidence = append(c.Evidence, "no org has active members yet")
+	case len(without) == len(live):
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, fmt.Sprintf("no org (of %d) designates a break-glass user", len(live)))
+	case len(without) > 0:
+		c.Status = Partial
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d of %d orgs designate no break-glass user: %s",
+			len(without), len(live), listed(without, 5)))
+	default:
+		c.Evidence = append(c.Evidence, fmt.Sprintf("all %s designate at least one break-glass user", plural(len(live), "org", "orgs")))
+	}
+	if len(live) > 0 {
+		c.Evidence = append(c.Evidence, "a break-glass session needs a passkey, lasts at most 60 minutes, notifies the org's admins and is audited")
+	}
+	return c
+}
+
+func automaticLogoff(f facts, bound time.Duration) Control {
+	c := Control{ID: "164.312(a)(2)(iii)", Safeguard: technical, Title: "Automatic logoff", Status: Pass}
+	c.Evidence = append(c.Evidence, fmt.Sprintf("instance caps: idle %d minutes, session lifetime %d minutes; the sign-in functions apply the lesser of these and the org's",
+		f.InstancePolicy.IdleMaxMin, f.InstancePolicy.AbsoluteMaxMin))
+	live := liveOrgs(f)
+	var over []string
+	longest := 0
+	for _, o := range live {
+		if o.IdleTimeoutMin == nil {
+			continue
+		}
+		longest = max(longest, *o.IdleTimeoutMin)
+		if time.Duration(*o.IdleTimeoutMin)*time.Minute > bound {
+			over = append(over, fmt.Sprintf("%s: %d min", o.label(), *o.IdleTimeoutMin))
+		}
+	}
+	switch {
+	case len(live) == 0:
+		c.Status = NA
+		c.Evidence = append(c.Evidence, "no org has active members yet")
+	case len(over) > 0:
+		c.Status = Partial
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d of %d orgs log idle sessions off later than %d minutes: %s",
+			len(over), len(live), int(bound/time.Minute), listed(over, 5)))
+	default:
+		c.Evidence = append(c.Evidence, fmt.Sprintf("every org logs idle sessions off within %d minutes (longest: %d)", int(bound/time.Minute), longest))
+	}
+	return c
+}
+
+func encryption(f facts, maxAge time.Duration) Control {
+	c := Control{ID: "164.312(a)(2)(iv)", Safeguard: technical, Title: "Encryption and decryption (PHI at rest)", Status: Pass}
+	c.Evidence = append(c.Evidence, "PHI columns and documents are AES-256-GCM ciphertext under the org's keyset, itself wrapped by the root key; "+
+		"each document has its own data key")
+	var missing, old []string
+	keyed, oldest := 0, time.Duration(0)
+	for _, o := range f.Orgs {
+		if o.Exists && (o.KeysetCreatedAt == nil || !o.HasPRF) {
+			missing = append(missing, o.label())
+			continue
+		}
+		if o.KeysetCreatedAt == nil {
+			continue
+		}
+		keyed++
+		since := *o.KeysetCreatedAt
+		if o.KeysetRotatedAt != nil {
+			since = *o.KeysetRotatedAt
+		}
+		age := f.Now.Sub(since)
+		oldest = max(oldest, age)
+		if age > maxAge {
+			old = append(old, fmt.Sprintf("%s: %d days", o.label(), days(age)))
+		}
+	}
+	c.Evidence = append(c.Evidence, fmt.Sprintf("%s; the oldest primary key is %d days old (bound %d days)",
+		plural(keyed, "keyset", "keysets"), days(oldest), days(maxAge)))
+	if len(old) > 0 {
+		c.Status = Partial
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%s not rotated within %d days (`ward keys rotate`): %s",
+			plural(len(old), "keyset", "keysets"), days(maxAge), listed(old, 5)))
+	}
+	if len(missing) > 0 {
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%s without a complete keyset: %s", plural(len(missing), "org", "orgs"), listed(missing, 5)))
+	}
+	return c
+}
+
+func auditControls(f facts, logs []logResult, read, signed bool) Control {
+	c := Control{ID: "164.312(b)", Safeguard: technical, Title: "Audit controls (a verifiable log)", Status: Pass}
+	if !read {
+		c.Status = Partial
+		c.Evidence = append(c.Evidence, "the logs were not verified: this connection cannot read every org's log (connect as a superuser or a role granted ward_audit_reader)")
+		return c
+	}
+	var events int64
+	var failed, unsigned []string
+	for _, l := range logs {
+		if l.Err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", l.Org.label(), l.Err))
+			continue
+		}
+		events += l.Report.Size
+		if l.Org.CheckpointSize == nil && l.Report.Size > 0 {
+			unsigned = append(unsigned, l.Org.label())
+		}
+	}
+	c.Evidence = append(c.Evidence, fmt.Sprintf("%s verified event by event (leaf hashes, hash chain, Merkle root against the stored head): %d events",
+		plural(len(logs)-len(failed), "log", "logs"), events))
+	if signed {
+		n := 0
+		for _, l := range logs {
+			n += l.Signed
+		}
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%s checked against the log (signatures verified with the given key)",
+			plural(n, "signed checkpoint", "signed checkpoints")))
+	} else {
+		c.Evidence = append(c.Evidence, "signed checkpoints not checked against the log (give the checkpoint verifier key)")
+	}
+	for _, l := range logs {
+		if l.Err == nil && l.Org.CheckpointSize != nil {
+			c.Evidence = append(c.Evidence, fmt.Sprintf("%s: %d events, newest signed checkpoint at %d, %s",
+				l.Org.label(), l.Report.Size, *l.Org.CheckpointSize, l.Org.CheckpointAt.UTC().Format(time.RFC3339)))
+		}
+	}
+	if len(unsigned) > 0 {
+		c.Status = Partial
+		c.Evidence = append(c.Evidence, "logs with no signed checkpoint yet (is a server running its signer?): "+listed(unsigned, 5))
+	}
+	if len(failed) > 0 {
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, "logs that do not verify: "+listed(failed, 5))
+	}
+	return c
+}
+
+func integrity(f facts, logs []logResult, read bool) Control {
+	c := Control{ID: "164.312(c)(1)", Safeguard: technical, Title: "Integrity (tamper evidence and a WORM archive)", Status: Pass}
+	c.Evidence = append(c.Evidence, "each PHI ciphertext is bound by associated data to its table, column, org and row: moved or altered, it does not open")
+	for _, l := range logs {
+		if l.Err != nil {
+			c.Status = Gap
+			c.Evidence = append(c.Evidence, "an audit log does not verify (164.312(b))")
+			break
+		}
+	}
+	if !read {
+		c.Status = worst(c.Status, Partial)
+	}
+	var objects, unlocked int
+	modes := map[string]bool{}
+	for _, o := range f.Orgs {
+		objects += o.ArchiveObjects
+		unlocked += o.ArchiveUnlocked
+		for _, m := range o.ArchiveModes {
+			modes[m] = true
+		}
+	}
+	switch {
+	case objects == 0:
+		c.Status = worst(c.Status, Partial)
+		c.Evidence = append(c.Evidence, "no audit segment has been archived outside the database yet (`--audit-archive`)")
+	case unlocked > 0 || modes["GOVERNANCE"]:
+		c.Status = worst(c.Status, Partial)
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d archived objects, %d without an object lock read back%s: not WORM",
+			objects, unlocked, map[bool]string{true: ", some in GOVERNANCE mode", false: ""}[modes["GOVERNANCE"]]))
+	default:
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d archived objects, each read back under S3 Object Lock in COMPLIANCE mode", objects))
+	}
+	return c
+}
+
+func authentication(f facts) Control {
+	c := Control{ID: "164.312(d)", Safeguard: technical, Title: "Person or entity authentication (MFA for admins)", Status: Pass}
+	if f.AdminBar == nil || *f.AdminBar == "" {
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, "the database's assurance bar lets an admin act with a single factor")
+		return c
+	}
+	c.Evidence = append(c.Evidence, fmt.Sprintf("the database's assurance bar for the admin role is %q in every org, whatever its own policy", *f.AdminBar))
+	var mfa, passkey, sso, waiting int
+	live := liveOrgs(f)
+	for _, o := range live {
+		if o.RequireMFA != nil && *o.RequireMFA {
+			mfa++
+		}
+		if o.RequirePasskey != nil && *o.RequirePasskey {
+			passkey++
+		}
+		if o.EnforceSSO != nil && *o.EnforceSSO {
+			sso++
+		}
+		waiting += o.AdminsWithoutFactor
+	}
+	c.Evidence = append(c.Evidence, fmt.Sprintf("of %s: %d require a second factor of every member, %d a passkey, %d enforce SSO",
+		plural(len(live), "org", "orgs"), mfa, passkey, sso))
+	if waiting > 0 {
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%s enrolled no second factor yet: until they do, the database holds their sessions at a pending step that may only enrol one",
+			plural(waiting, "admin has", "admins have")))
+	}
+	return c
+}
+
+func retention(f facts, minDays int) Control {
+	c := Control{ID: "164.316(b)(2)(i)", Safeguard: documentation, Title: "Retention of the audit record (six years)", Status: Pass}
+	c.Evidence = append(c.Evidence, "the database refuses to delete an audit event younger than 2,555 days, not archived, not covered by a signed checkpoint or under a legal hold")
+	shortest, objects := -1, 0
+	for _, o := range f.Orgs {
+		objects += o.ArchiveObjects
+		if o.ArchiveMinDays != nil && (shortest < 0 || *o.ArchiveMinDays < shortest) {
+			shortest = *o.ArchiveMinDays
+		}
+	}
+	switch {
+	case objects == 0:
+		c.Status = Partial
+		c.Evidence = append(c.Evidence, "no archive outside the database yet: retention rests on the database alone")
+	case shortest < 0:
+		c.Status = Partial
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d archived objects, none under a retention lock (a directory archive)", objects))
+	case shortest < minDays:
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, fmt.Sprintf("the shortest archive retention read back is %d days, under %d", shortest, minDays))
+	default:
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d archived objects; the shortest retention read back is %d days (at least %d)", objects, shortest, minDays))
+	}
+	return c
+}
