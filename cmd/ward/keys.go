@@ -5,17 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/vault/envelope"
 )
 
 const keysUsage = `usage:
   ward keys status [--org ORG_ID]
-  ward keys rotate (--org ORG_ID | --all) [--data-keys-only]`
+  ward keys rotate (--org ORG_ID | --all) [--data-keys-only]
+  ward keys root status|add|rotate|retire`
 
 // runKeys is the operator's key rotation. `status` lists each org's AEAD
 // keyset (keys, primary key id, created, last rotated) and how many of its
@@ -26,6 +29,9 @@ const keysUsage = `usage:
 // uploaded while a rotation ran, or a rotation stopped half way). Older
 // keys stay in the keyset, so every field sealed before still opens.
 func runKeys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "root" {
+		return runKeysRoot(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) == 0 || (args[0] != "status" && args[0] != "rotate") {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			fmt.Fprintln(stdout, keysUsage)
@@ -98,5 +104,108 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		fmt.Fprintf(stdout, "org=%s data_keys_rewrapped=%d\n", o, n)
 	}
+	return nil
+}
+
+const keysRootUsage = `usage: ward keys root status|add|rotate|retire [--data-dir DIR | --database-url URL] [--root-key FILE]
+
+Rotating the local root key, in three steps (the root key file must stay 0600):
+  ward keys root add      add a new root key, not yet primary; then restart every server with the file
+  ward keys root rotate   make the new key primary and rewrap every org keyset under it (audited)
+  ward keys root retire   delete the old key from the file, refused while any keyset still needs it
+ward keys root status lists the file's keys and how many stored keysets each wraps.`
+
+// runKeysRoot rotates the local root key file (envelope's three steps:
+// add, promote and rewrap, retire). add touches only the file; rotate and
+// retire read and write the key store as the operator.
+func runKeysRoot(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || !slices.Contains([]string{"status", "add", "rotate", "retire"}, args[0]) {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			fmt.Fprintln(stdout, keysRootUsage)
+			return nil
+		}
+		return errors.New(keysRootUsage)
+	}
+	var c common
+	fs := newFlagSet("keys root "+args[0], "keys root "+args[0]+" [--data-dir DIR | --database-url URL] [--root-key FILE]", stdout)
+	addCommon(fs, &c, getenv)
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	path := c.rootKeyPath()
+	// Never create a root here: a wrong path must fail, not start a new key.
+	before, err := envelope.LocalRootKeys(path)
+	if err != nil {
+		return fmt.Errorf("root key: %w", err)
+	}
+	switch args[0] {
+	case "add":
+		id, err := envelope.AddLocalRootKey(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "root key added key_id=%d primary_key_id=%d\n", id, before.Primary)
+		fmt.Fprintln(stdout, "next: restart every server with this root key file, then run ward keys root rotate")
+		return nil
+	case "rotate":
+		primary, err := envelope.PromoteLocalRootKey(path)
+		switch {
+		case errors.Is(err, envelope.ErrRootNothingToPromote):
+			// An interrupted rotation finishes: its key is primary already.
+			primary = before.Primary
+			if len(before.IDs) == 1 {
+				return errors.New("the root key file holds one key: run ward keys root add first")
+			}
+		case err != nil:
+			return err
+		default:
+			fmt.Fprintf(stdout, "root key promoted primary_key_id=%d\n", primary)
+		}
+		op, done, err := c.operator(ctx, stderr, "")
+		if err != nil {
+			return err
+		}
+		defer done()
+		n, err := op.keys.RewrapRoot(ctx, op.db, primary)
+		if err != nil {
+			return fmt.Errorf("rewrapping the keysets stopped after %d (run ward keys root rotate again to finish): %w", n, err)
+		}
+		fmt.Fprintf(stdout, "keysets_rewrapped=%d\n", n)
+		fmt.Fprintln(stdout, "next: restart every server (they still wrap new orgs under the old key until then), then run ward keys root retire")
+		return nil
+	}
+	op, done, err := c.operator(ctx, stderr, "")
+	if err != nil {
+		return err
+	}
+	defer done()
+	use, err := keystore.RootUsage(ctx, op.db)
+	if err != nil {
+		return err
+	}
+	if args[0] == "status" {
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ROOT KEY\tPRIMARY\tKEYSETS")
+		for _, id := range before.IDs {
+			fmt.Fprintf(tw, "%d\t%t\t%d\n", id, id == before.Primary, use[id])
+		}
+		for id, n := range use {
+			if !slices.Contains(before.IDs, id) {
+				fmt.Fprintf(tw, "%d\t(not in this file)\t%d\n", id, n)
+			}
+		}
+		return tw.Flush()
+	}
+	// retire
+	for id, n := range use {
+		if id != before.Primary && n > 0 {
+			return fmt.Errorf("%d stored keysets are still wrapped under root key %d: run ward keys root rotate first (nothing was deleted)", n, id)
+		}
+	}
+	gone, err := envelope.RetireLocalRootKeys(path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "root keys retired=%v primary_key_id=%d\n", gone, before.Primary)
 	return nil
 }

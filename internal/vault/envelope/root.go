@@ -91,6 +91,20 @@ func (r *LocalRoot) Decrypt(ciphertext, associatedData []byte) ([]byte, error) {
 // loadLocalRoot reads and checks an existing root key file. A missing file
 // yields an error wrapping fs.ErrNotExist.
 func loadLocalRoot(path string) (*LocalRoot, error) {
+	h, err := readRootHandle(path)
+	if err != nil {
+		return nil, err
+	}
+	a, err := aead.New(h)
+	if err != nil {
+		return nil, fmt.Errorf("envelope: root key file %s has no usable primary key: %w", path, ErrRootCorrupt)
+	}
+	return &LocalRoot{path: path, aead: a}, nil
+}
+
+// readRootHandle reads the root keyset at path after checking it is a
+// regular file of mode 0600 or narrower holding only AES-GCM keys.
+func readRootHandle(path string) (*keyset.Handle, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("envelope: root key file: %w", err)
@@ -114,11 +128,7 @@ func loadLocalRoot(path string) (*LocalRoot, error) {
 	if !onlyKeyType(h, aesGCMTypeURL) {
 		return nil, fmt.Errorf("envelope: root key file %s holds keys other than AES-GCM: %w", path, ErrRootCorrupt)
 	}
-	a, err := aead.New(h)
-	if err != nil {
-		return nil, fmt.Errorf("envelope: root key file %s has no usable primary key: %w", path, ErrRootCorrupt)
-	}
-	return &LocalRoot{path: path, aead: a}, nil
+	return h, nil
 }
 
 // createLocalRoot writes a fresh AES256-GCM keyset to path without ever

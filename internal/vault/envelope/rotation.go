@@ -110,3 +110,10 @@ func CiphertextKeyID(ciphertext []byte) (uint32, error) {
 	}
 	return binary.BigEndian.Uint32(ciphertext[1:tinkPrefixSize]), nil
 }
+
+// RewrapOrgUnderRoot is RewrapOrg to this Keyring's own root: after the
+// root key file's newest key was made primary (PromoteLocalRootKey), the
+// keysets wrapped under the older key are wrapped again under the new one.
+func (k *Keyring) RewrapOrgUnderRoot(org uuid.UUID, w Wrapped) (Wrapped, error) {
+	return k.RewrapOrg(org, w, k.root)
+}

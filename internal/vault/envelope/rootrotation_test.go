@@ -1,0 +1,136 @@
+package envelope_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/vault/envelope"
+)
+
+// TestLocalRootRotation: the three steps on a root key file. After add the
+// old primary still wraps and both keys unwrap; after promote the keysets
+// rewrap under the new key, which a copy of the file taken before add
+// cannot unwrap (why servers restart in between); after retire a blob
+// still under the old key no longer unwraps and the rewrapped one does;
+// the file stays 0600 throughout; the keys inside never change.
+func TestLocalRootRotation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "root.json")
+	root, err := envelope.LoadOrCreateLocalRoot(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldFile := filepath.Join(t.TempDir(), "old-root.json")
+	if err := os.WriteFile(oldFile, before, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	org := uuid.New()
+	ring := envelope.NewKeyring(root, envelope.Config{})
+	w, err := ring.NewOrgKeys(org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := ring.Org(org, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad := envelope.AD{Table: "t", Column: "c", Org: org, Row: org}
+	sealed, err := keys.Seal([]byte("fact"), ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rk, err := envelope.LocalRootKeys(path)
+	if err != nil || len(rk.IDs) != 1 {
+		t.Fatalf("keys %+v, %v", rk, err)
+	}
+	oldID := rk.Primary
+	if id, err := envelope.WrappedRootKeyID(w.AEAD); err != nil || id != oldID {
+		t.Fatalf("wrapped under %d (%v), want %d", id, err, oldID)
+	}
+	if _, err := envelope.PromoteLocalRootKey(path); !errors.Is(err, envelope.ErrRootNothingToPromote) {
+		t.Fatalf("promote with one key: %v", err)
+	}
+
+	newID, err := envelope.AddLocalRootKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rk, _ = envelope.LocalRootKeys(path)
+	if rk.Primary != oldID || !slices.Equal(rk.IDs, []uint32{oldID, newID}) {
+		t.Fatalf("after add: %+v", rk)
+	}
+	mode := func() os.FileMode {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Mode().Perm()
+	}
+	if m := mode(); m != 0o600 {
+		t.Fatalf("mode after add %#o", m)
+	}
+
+	if id, err := envelope.PromoteLocalRootKey(path); err != nil || id != newID {
+		t.Fatalf("promote: %d, %v", id, err)
+	}
+	promoted, err := envelope.LoadOrCreateLocalRoot(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pring := envelope.NewKeyring(promoted, envelope.Config{})
+	nw, err := pring.RewrapOrgUnderRoot(org, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, blob := range [][]byte{nw.AEAD, nw.PRF} {
+		if id, err := envelope.WrappedRootKeyID(blob); err != nil || id != newID {
+			t.Fatalf("rewrapped under %d (%v), want %d", id, err, newID)
+		}
+	}
+	// A server still on the file from before add cannot unwrap it.
+	stale, err := envelope.LoadOrCreateLocalRoot(oldFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := envelope.NewKeyring(stale, envelope.Config{}).Org(org, nw); !errors.Is(err, envelope.ErrUnwrap) {
+		t.Fatalf("old file unwrapped the rewrapped keyset: %v", err)
+	}
+
+	gone, err := envelope.RetireLocalRootKeys(path)
+	if err != nil || !slices.Equal(gone, []uint32{oldID}) {
+		t.Fatalf("retire: %v, %v", gone, err)
+	}
+	if m := mode(); m != 0o600 {
+		t.Fatalf("mode after retire %#o", m)
+	}
+	retired, err := envelope.LoadOrCreateLocalRoot(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rring := envelope.NewKeyring(retired, envelope.Config{})
+	if _, err := rring.Org(org, w); !errors.Is(err, envelope.ErrUnwrap) {
+		t.Fatalf("a keyset under the retired key still unwraps: %v", err)
+	}
+	k2, err := rring.Org(org, nw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := k2.Open(sealed, ad); err != nil || !bytes.Equal(pt, []byte("fact")) {
+		t.Fatalf("a field sealed before the rotation: %q, %v", pt, err)
+	}
+	if _, err := envelope.WrappedRootKeyID([]byte("not a keyset")); !errors.Is(err, envelope.ErrUnwrap) {
+		t.Fatalf("garbage: %v", err)
+	}
+	if gone, err := envelope.RetireLocalRootKeys(path); err != nil || gone != nil {
+		t.Fatalf("retire with one key: %v, %v", gone, err)
+	}
+}
