@@ -110,7 +110,7 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 const keysRootUsage = `usage: ward keys root status|add|rotate|retire [--data-dir DIR | --database-url URL] [--root-key FILE]
 
 Rotating the local root key, in three steps (the root key file must stay 0600):
-  ward keys root add      add a new root key, not yet primary; then restart every server with the file
+  ward keys root add      add a new root key, not yet primary; then put the file on every server's host
   ward keys root rotate   make the new key primary and rewrap every org keyset under it (audited)
   ward keys root retire   delete the old key from the file, refused while any keyset still needs it
 ward keys root status lists the file's keys and how many stored keysets each wraps.`
@@ -145,7 +145,7 @@ func runKeysRoot(ctx context.Context, args []string, getenv func(string) string,
 			return err
 		}
 		fmt.Fprintf(stdout, "root key added key_id=%d primary_key_id=%d\n", id, before.Primary)
-		fmt.Fprintln(stdout, "next: restart every server with this root key file, then run ward keys root rotate")
+		fmt.Fprintln(stdout, "next: put this file on every server's host (a running server re-reads it when it meets a keyset it cannot unwrap), then run ward keys root rotate")
 		return nil
 	case "rotate":
 		primary, err := envelope.PromoteLocalRootKey(path)
@@ -171,7 +171,7 @@ func runKeysRoot(ctx context.Context, args []string, getenv func(string) string,
 			return fmt.Errorf("rewrapping the keysets stopped after %d (run ward keys root rotate again to finish): %w", n, err)
 		}
 		fmt.Fprintf(stdout, "keysets_rewrapped=%d\n", n)
-		fmt.Fprintln(stdout, "next: restart every server (they still wrap new orgs under the old key until then), then run ward keys root retire")
+		fmt.Fprintln(stdout, "next: ward keys root retire (refused while any stored keyset still needs the old key)")
 		return nil
 	}
 	op, done, err := c.operator(ctx, stderr, "")

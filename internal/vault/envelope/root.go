@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/tink-crypto/tink-go/v2/aead"
 	"github.com/tink-crypto/tink-go/v2/insecurecleartextkeyset"
@@ -43,8 +46,14 @@ const rootFileMode fs.FileMode = 0o600
 // KMS root. A LocalRoot is safe for concurrent use.
 type LocalRoot struct {
 	path string
-	aead tink.AEAD
+	aead atomic.Pointer[tink.AEAD]
+	// reloadMu serialises reloads; lastReload rate-limits them.
+	reloadMu   sync.Mutex
+	lastReload time.Time
 }
+
+// rootReloadEvery bounds how often a failed unwrap re-reads the key file.
+const rootReloadEvery = time.Second
 
 // LoadOrCreateLocalRoot loads the root keyset at path or, when no file exists
 // there, creates one: the parent directory with mode 0700 and the file with
@@ -79,13 +88,45 @@ func (r *LocalRoot) LogValue() slog.Value {
 // Encrypt wraps plaintext under the root key, binding associatedData. Errors
 // come from Tink and carry no plaintext.
 func (r *LocalRoot) Encrypt(plaintext, associatedData []byte) ([]byte, error) {
-	return r.aead.Encrypt(plaintext, associatedData)
+	return (*r.aead.Load()).Encrypt(plaintext, associatedData)
 }
 
 // Decrypt unwraps a ciphertext produced by Encrypt with the same
 // associatedData. Errors come from Tink and carry no plaintext.
+//
+// A ciphertext that does not decrypt makes it re-read the key file (at most
+// once a second) and try again: after `ward keys root add` and `rotate`
+// (rootrotation.go), a running server learns the new key the first time it
+// meets a keyset wrapped under it, and from then on wraps under the new
+// primary, with no restart. A file that no longer loads keeps the keys in
+// memory.
 func (r *LocalRoot) Decrypt(ciphertext, associatedData []byte) ([]byte, error) {
-	return r.aead.Decrypt(ciphertext, associatedData)
+	pt, err := (*r.aead.Load()).Decrypt(ciphertext, associatedData)
+	if err == nil || !r.reload() {
+		return pt, err
+	}
+	return (*r.aead.Load()).Decrypt(ciphertext, associatedData)
+}
+
+// reload re-reads the key file unless it was read in the last second, and
+// reports whether it installed what it read.
+func (r *LocalRoot) reload() bool {
+	r.reloadMu.Lock()
+	defer r.reloadMu.Unlock()
+	if time.Since(r.lastReload) < rootReloadEvery {
+		return false
+	}
+	r.lastReload = time.Now()
+	h, err := readRootHandle(r.path)
+	if err != nil {
+		return false
+	}
+	a, err := aead.New(h)
+	if err != nil {
+		return false
+	}
+	r.aead.Store(&a)
+	return true
 }
 
 // loadLocalRoot reads and checks an existing root key file. A missing file
@@ -99,7 +140,9 @@ func loadLocalRoot(path string) (*LocalRoot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("envelope: root key file %s has no usable primary key: %w", path, ErrRootCorrupt)
 	}
-	return &LocalRoot{path: path, aead: a}, nil
+	r := &LocalRoot{path: path, lastReload: time.Now()}
+	r.aead.Store(&a)
+	return r, nil
 }
 
 // readRootHandle reads the root keyset at path after checking it is a

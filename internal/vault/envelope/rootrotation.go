@@ -16,12 +16,12 @@ import (
 )
 
 // Rotating a local root key is Tink's three steps on the root keyset file,
-// each a separate command because every server must load the file between
-// the first and the second:
+// each a separate command because every server's host must have the new
+// file before the second:
 //
 //  1. AddLocalRootKey adds a new AES256-GCM key, not primary: nothing is
-//     wrapped under it yet. Restart every server with the new file, so each
-//     can unwrap under both keys.
+//     wrapped under it yet. A running server learns it when it first meets
+//     a keyset it cannot unwrap (LocalRoot.Decrypt re-reads the file).
 //  2. PromoteLocalRootKey makes the newest key primary; then every org
 //     keyset is unwrapped and wrapped again under it (Keyring.RewrapOrg,
 //     keystore.Store.RewrapRoot). The keys inside the keysets do not

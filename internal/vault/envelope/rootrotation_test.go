@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -16,7 +17,8 @@ import (
 // TestLocalRootRotation: the three steps on a root key file. After add the
 // old primary still wraps and both keys unwrap; after promote the keysets
 // rewrap under the new key, which a copy of the file taken before add
-// cannot unwrap (why servers restart in between); after retire a blob
+// cannot unwrap (why every host needs the new file) while a root loaded
+// before add re-reads its file and can; after retire a blob
 // still under the old key no longer unwraps and the rewrapped one does;
 // the file stays 0600 throughout; the keys inside never change.
 func TestLocalRootRotation(t *testing.T) {
@@ -96,7 +98,19 @@ func TestLocalRootRotation(t *testing.T) {
 			t.Fatalf("rewrapped under %d (%v), want %d", id, err, newID)
 		}
 	}
-	// A server still on the file from before add cannot unwrap it.
+	// A server that loaded the file before add re-reads it when it meets
+	// the rewrapped keyset (at most once a second), then wraps under the
+	// new primary.
+	time.Sleep(1100 * time.Millisecond)
+	if _, err := envelope.NewKeyring(root, envelope.Config{}).Org(org, nw); err != nil {
+		t.Fatalf("a running root did not pick up the new key: %v", err)
+	}
+	if w2, err := ring.NewOrgKeys(uuid.New()); err != nil {
+		t.Fatal(err)
+	} else if id, _ := envelope.WrappedRootKeyID(w2.AEAD); id != newID {
+		t.Fatalf("after the reload a new org is wrapped under %d, want %d", id, newID)
+	}
+	// A server whose file is still the one from before add cannot.
 	stale, err := envelope.LoadOrCreateLocalRoot(oldFile)
 	if err != nil {
 		t.Fatal(err)
