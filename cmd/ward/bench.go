@@ -109,7 +109,7 @@ func bench(ctx context.Context, cfg benchConfig, clients []int, stdout, stderr i
 	}
 	defer db.Close()
 
-	ring, err := cfg.keyring()
+	ring, err := cfg.keyring(nil)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -109,10 +110,15 @@ func (c *common) rootKeyPath() string {
 	return filepath.Join(c.DataDir, "root-key.json")
 }
 
-func (c *common) keyring() (*envelope.Keyring, error) {
+// keyring loads the root key (creating it on first use); log, when not nil,
+// hears of a key file that changed but no longer loads.
+func (c *common) keyring(log *slog.Logger) (*envelope.Keyring, error) {
 	root, err := envelope.LoadOrCreateLocalRoot(c.rootKeyPath())
 	if err != nil {
 		return nil, fmt.Errorf("root key: %w", err)
+	}
+	if log != nil {
+		root.SetLogger(log)
 	}
 	return envelope.NewKeyring(root, envelope.Config{}), nil
 }

@@ -21,7 +21,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	ring, err := c.keyring()
+	ring, err := c.keyring(nil)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ type operatorConn struct {
 // operator opens the privileged connection the operator commands use: the
 // embedded cluster's superuser, or --database-url (ward_ops or a superuser).
 func (c *common) operator(ctx context.Context, stderr io.Writer, baseURL string) (*operatorConn, func(), error) {
-	ring, err := c.keyring()
+	ring, err := c.keyring(nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/tink-crypto/tink-go/v2/aead"
 	"github.com/tink-crypto/tink-go/v2/insecurecleartextkeyset"
@@ -44,16 +43,21 @@ const rootFileMode fs.FileMode = 0o600
 // LocalRoot is a root key held in a cleartext Tink AES256-GCM keyset file on
 // local disk. It is the embedded default; production deployments should use a
 // KMS root. A LocalRoot is safe for concurrent use.
+//
+// It follows its file: before every Encrypt, and after a Decrypt that
+// failed, it reads the file again and installs the keys when the bytes
+// changed (rootrotation.go). Both are rare (an org's keyset is wrapped when
+// the org is created or rewrapped, and unwrapped once per cache miss), so
+// the read costs nothing a request would notice.
 type LocalRoot struct {
 	path string
 	aead atomic.Pointer[tink.AEAD]
-	// reloadMu serialises reloads; lastReload rate-limits them.
-	reloadMu   sync.Mutex
-	lastReload time.Time
+	// mu serialises re-reads; raw is the file as last read (installed or
+	// not), so a file that does not load is reported once, not on every call.
+	mu  sync.Mutex
+	raw []byte
+	log atomic.Pointer[slog.Logger]
 }
-
-// rootReloadEvery bounds how often a failed unwrap re-reads the key file.
-const rootReloadEvery = time.Second
 
 // LoadOrCreateLocalRoot loads the root keyset at path or, when no file exists
 // there, creates one: the parent directory with mode 0700 and the file with
@@ -79,60 +83,89 @@ func LoadOrCreateLocalRoot(path string) (*LocalRoot, error) {
 // Path returns the file the root key was loaded from. It never fails.
 func (r *LocalRoot) Path() string { return r.path }
 
+// SetLogger makes r report there a key file that changed but no longer
+// loads (the keys in memory stay in use). Without one such reports go to
+// slog.Default. It never fails.
+func (r *LocalRoot) SetLogger(l *slog.Logger) { r.log.Store(l) }
+
 // LogValue reports the key file path only, never key material. It never
 // fails.
 func (r *LocalRoot) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("path", r.path))
 }
 
-// Encrypt wraps plaintext under the root key, binding associatedData. Errors
+// Encrypt wraps plaintext under the primary root key, binding
+// associatedData, after reading the key file again: once `ward keys root
+// rotate` has promoted a key (and the promoted file is on this host), the
+// next wrap uses it, even in a server that already held that key. Errors
 // come from Tink and carry no plaintext.
 func (r *LocalRoot) Encrypt(plaintext, associatedData []byte) ([]byte, error) {
+	r.follow()
 	return (*r.aead.Load()).Encrypt(plaintext, associatedData)
 }
 
 // Decrypt unwraps a ciphertext produced by Encrypt with the same
 // associatedData. Errors come from Tink and carry no plaintext.
 //
-// A ciphertext that does not decrypt makes it re-read the key file (at most
-// once a second) and try again: after `ward keys root add` and `rotate`
-// (rootrotation.go), a running server learns the new key the first time it
-// meets a keyset wrapped under it, and from then on wraps under the new
-// primary, with no restart. A file that no longer loads keeps the keys in
-// memory.
+// A ciphertext that does not decrypt makes it read the key file again and,
+// if other keys are installed by then (by this call or a concurrent one),
+// try once more: after `ward keys root add` and `rotate` a running server
+// unwraps the keysets rewrapped under the new key with no restart.
 func (r *LocalRoot) Decrypt(ciphertext, associatedData []byte) ([]byte, error) {
-	pt, err := (*r.aead.Load()).Decrypt(ciphertext, associatedData)
-	if err == nil || !r.reload() {
-		return pt, err
+	a := r.aead.Load()
+	pt, err := (*a).Decrypt(ciphertext, associatedData)
+	if err == nil {
+		return pt, nil
 	}
-	return (*r.aead.Load()).Decrypt(ciphertext, associatedData)
+	r.follow()
+	if b := r.aead.Load(); b != a {
+		return (*b).Decrypt(ciphertext, associatedData)
+	}
+	return nil, err
 }
 
-// reload re-reads the key file unless it was read in the last second, and
-// reports whether it installed what it read.
-func (r *LocalRoot) reload() bool {
-	r.reloadMu.Lock()
-	defer r.reloadMu.Unlock()
-	if time.Since(r.lastReload) < rootReloadEvery {
-		return false
+// follow reads the key file and installs its keys when its bytes differ
+// from the last read. A file that is gone or does not load leaves the keys
+// in memory in use and is logged once per change.
+func (r *LocalRoot) follow() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	data, err := readRootFile(r.path)
+	if err == nil && bytes.Equal(data, r.raw) {
+		return
 	}
-	r.lastReload = time.Now()
-	h, err := readRootHandle(r.path)
-	if err != nil {
-		return false
+	if err == nil {
+		r.raw = data
+		var h *keyset.Handle
+		if h, err = parseRootHandle(r.path, data); err == nil {
+			var a tink.AEAD
+			if a, err = aead.New(h); err == nil {
+				r.aead.Store(&a)
+				return
+			}
+		}
+	} else {
+		// Report a missing or unreadable file once, until it reads again.
+		if r.raw == nil {
+			return
+		}
+		r.raw = nil
 	}
-	a, err := aead.New(h)
-	if err != nil {
-		return false
+	l := r.log.Load()
+	if l == nil {
+		l = slog.Default()
 	}
-	r.aead.Store(&a)
-	return true
+	l.Warn("root key file changed but does not load; keeping the keys in memory", "root", r, "err", err)
 }
 
 // loadLocalRoot reads and checks an existing root key file. A missing file
 // yields an error wrapping fs.ErrNotExist.
 func loadLocalRoot(path string) (*LocalRoot, error) {
-	h, err := readRootHandle(path)
+	data, err := readRootFile(path)
+	if err != nil {
+		return nil, err
+	}
+	h, err := parseRootHandle(path, data)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +173,7 @@ func loadLocalRoot(path string) (*LocalRoot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("envelope: root key file %s has no usable primary key: %w", path, ErrRootCorrupt)
 	}
-	r := &LocalRoot{path: path, lastReload: time.Now()}
+	r := &LocalRoot{path: path, raw: data}
 	r.aead.Store(&a)
 	return r, nil
 }
@@ -148,6 +181,16 @@ func loadLocalRoot(path string) (*LocalRoot, error) {
 // readRootHandle reads the root keyset at path after checking it is a
 // regular file of mode 0600 or narrower holding only AES-GCM keys.
 func readRootHandle(path string) (*keyset.Handle, error) {
+	data, err := readRootFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseRootHandle(path, data)
+}
+
+// readRootFile reads the root key file at path after checking it is a
+// regular file of mode 0600 or narrower.
+func readRootFile(path string) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("envelope: root key file: %w", err)
@@ -162,6 +205,12 @@ func readRootHandle(path string) (*keyset.Handle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("envelope: root key file: %w", err)
 	}
+	return data, nil
+}
+
+// parseRootHandle parses data, read from path, as a keyset of AES-GCM keys
+// only.
+func parseRootHandle(path string, data []byte) (*keyset.Handle, error) {
 	// Tink's parse errors may quote the file, and the file is the key: report
 	// only which check failed.
 	h, err := insecurecleartextkeyset.Read(keyset.NewJSONReader(bytes.NewReader(data)))

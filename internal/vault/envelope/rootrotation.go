@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/tink-crypto/tink-go/v2/aead"
 	"github.com/tink-crypto/tink-go/v2/insecurecleartextkeyset"
@@ -20,14 +21,19 @@ import (
 // file before the second:
 //
 //  1. AddLocalRootKey adds a new AES256-GCM key, not primary: nothing is
-//     wrapped under it yet. A running server learns it when it first meets
-//     a keyset it cannot unwrap (LocalRoot.Decrypt re-reads the file).
+//     wrapped under it yet.
 //  2. PromoteLocalRootKey makes the newest key primary; then every org
 //     keyset is unwrapped and wrapped again under it (Keyring.RewrapOrg,
 //     keystore.Store.RewrapRoot). The keys inside the keysets do not
 //     change, so no field, blind index or document is touched.
 //  3. RetireLocalRootKeys deletes every other key, once no stored keyset is
 //     wrapped under one (WrappedRootKeyID says which key wrapped a blob).
+//
+// A running server follows its file (LocalRoot.Encrypt and a failed
+// Decrypt read it again), so on each host it is enough to put the new file
+// in place: after add, before rotate, the file with both keys; after
+// rotate, before retire, the promoted one (until then a server there keeps
+// wrapping new orgs under the old key, and retire refuses).
 //
 // A KMS root rotates in the KMS instead: its key versions play these roles.
 
@@ -140,7 +146,10 @@ func WrappedRootKeyID(blob []byte) (uint32, error) {
 
 // writeRootFile replaces the root key file at path with m's keyset: a
 // temporary file of mode 0600 beside it, synced, renamed over it, and the
-// directory synced, so a crash leaves the old file or the new one.
+// directory synced, so a crash leaves the old file or the new one. A path
+// that is a symbolic link has its target replaced (the link stays), and the
+// new file keeps the old one's owner, so a command run as root (sudo) does
+// not leave a key file the server's user can no longer read.
 func writeRootFile(path string, m *keyset.Manager) (err error) {
 	h, err := m.Handle()
 	if err != nil {
@@ -150,7 +159,15 @@ func writeRootFile(path string, m *keyset.Manager) (err error) {
 	if err := insecurecleartextkeyset.Write(h, keyset.NewJSONWriter(&buf)); err != nil {
 		return fmt.Errorf("envelope: encode root key: %w", err)
 	}
-	dir := filepath.Dir(path)
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fmt.Errorf("envelope: root key file: %w", err)
+	}
+	fi, err := os.Stat(target)
+	if err != nil {
+		return fmt.Errorf("envelope: root key file: %w", err)
+	}
+	dir := filepath.Dir(target)
 	tmp, err := os.CreateTemp(dir, ".root-key-*.tmp")
 	if err != nil {
 		return fmt.Errorf("envelope: write root key file: %w", err)
@@ -160,6 +177,10 @@ func writeRootFile(path string, m *keyset.Manager) (err error) {
 			err = fmt.Errorf("envelope: remove temporary root key file: %w", rmErr)
 		}
 	}()
+	if err := keepOwner(tmp, fi); err != nil {
+		tmp.Close()
+		return err
+	}
 	if _, err := tmp.Write(buf.Bytes()); err != nil {
 		tmp.Close()
 		return fmt.Errorf("envelope: write root key file: %w", err)
@@ -171,8 +192,25 @@ func writeRootFile(path string, m *keyset.Manager) (err error) {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("envelope: close root key file: %w", err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := os.Rename(tmp.Name(), target); err != nil {
 		return fmt.Errorf("envelope: install root key file: %w", err)
 	}
 	return syncDir(dir)
+}
+
+// keepOwner gives the new key file tmp the owner and group of the file it
+// replaces, when they differ from the process's.
+func keepOwner(tmp *os.File, old fs.FileInfo) error {
+	st, ok := old.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	uid, gid := int(st.Uid), int(st.Gid)
+	if uid == os.Geteuid() && gid == os.Getegid() {
+		return nil
+	}
+	if err := tmp.Chown(uid, gid); err != nil {
+		return fmt.Errorf("envelope: the root key file belongs to uid %d gid %d and the new one cannot (run the command as that user or as root): %w", uid, gid, err)
+	}
+	return nil
 }

@@ -3,11 +3,14 @@ package envelope_test
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -81,8 +84,19 @@ func TestLocalRootRotation(t *testing.T) {
 		t.Fatalf("mode after add %#o", m)
 	}
 
+	// A server started after add holds both keys with the old one primary:
+	// it never misses an unwrap, so it must see the promotion in its file.
+	both, err := envelope.LoadOrCreateLocalRoot(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if id, err := envelope.PromoteLocalRootKey(path); err != nil || id != newID {
 		t.Fatalf("promote: %d, %v", id, err)
+	}
+	if w2, err := envelope.NewKeyring(both, envelope.Config{}).NewOrgKeys(uuid.New()); err != nil {
+		t.Fatal(err)
+	} else if id, _ := envelope.WrappedRootKeyID(w2.AEAD); id != newID {
+		t.Fatalf("a root holding both keys wraps a new org under %d after promote, want %d", id, newID)
 	}
 	promoted, err := envelope.LoadOrCreateLocalRoot(path)
 	if err != nil {
@@ -99,9 +113,7 @@ func TestLocalRootRotation(t *testing.T) {
 		}
 	}
 	// A server that loaded the file before add re-reads it when it meets
-	// the rewrapped keyset (at most once a second), then wraps under the
-	// new primary.
-	time.Sleep(1100 * time.Millisecond)
+	// the rewrapped keyset, then wraps under the new primary.
 	if _, err := envelope.NewKeyring(root, envelope.Config{}).Org(org, nw); err != nil {
 		t.Fatalf("a running root did not pick up the new key: %v", err)
 	}
@@ -146,5 +158,102 @@ func TestLocalRootRotation(t *testing.T) {
 	}
 	if gone, err := envelope.RetireLocalRootKeys(path); err != nil || gone != nil {
 		t.Fatalf("retire with one key: %v, %v", gone, err)
+	}
+}
+
+// TestLocalRootFollowsFile: roots loaded before a key was added, meeting a
+// blob wrapped under it at once, all unwrap it (whichever goroutine read
+// the file); a file that turns unreadable keeps the keys in memory and is
+// reported once; a symbolic link stays a link, and the file keeps its
+// owner.
+func TestLocalRootFollowsFile(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "keys", "root.json")
+	if _, err := envelope.LoadOrCreateLocalRoot(real); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "root-key.json")
+	if err := os.Symlink(real, path); err != nil {
+		t.Fatal(err)
+	}
+	stale, err := envelope.LoadOrCreateLocalRoot(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owned := os.Geteuid() == 0
+	if owned {
+		if err := os.Chown(real, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newID, err := envelope.AddLocalRootKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := envelope.PromoteLocalRootKey(path); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v, %v", fi.Mode(), err)
+	}
+	if rk, err := envelope.LocalRootKeys(real); err != nil || rk.Primary != newID {
+		t.Fatalf("target: %+v, %v", rk, err)
+	}
+	if owned {
+		fi, err := os.Stat(real)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := fi.Sys().(*syscall.Stat_t); st.Uid != 65534 || st.Gid != 65534 {
+			t.Fatalf("owner became %d:%d", st.Uid, st.Gid)
+		}
+	}
+
+	promoted, err := envelope.LoadOrCreateLocalRoot(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad := []byte("ad")
+	blob, err := promoted.Encrypt([]byte("keyset"), ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := stale.Decrypt(blob, ad)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("a concurrent unwrap failed: %v", err)
+		}
+	}
+
+	var logged bytes.Buffer
+	stale.SetLogger(slog.New(slog.NewTextHandler(&logged, nil)))
+	if err := os.WriteFile(real, []byte("not a keyset"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		out, err := stale.Encrypt([]byte("keyset"), ad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pt, err := promoted.Decrypt(out, ad); err != nil || string(pt) != "keyset" {
+			t.Fatalf("wrapped with the keys in memory: %q, %v", pt, err)
+		}
+	}
+	if n := strings.Count(logged.String(), "does not load"); n != 1 {
+		t.Fatalf("reported %d times: %s", n, logged.String())
+	}
+	if strings.Contains(logged.String(), "not a keyset") {
+		t.Fatalf("the log quotes the file: %s", logged.String())
 	}
 }
