@@ -77,8 +77,13 @@ func runCompliance(ctx context.Context, args []string, getenv func(string) strin
 			return fmt.Errorf("--ca: %s holds no PEM certificate", caFile)
 		}
 	}
+	// --key is the key itself when it parses as one, else a file holding it.
 	opts.VerifierKey = keyArg
-	if b, err := os.ReadFile(keyArg); keyArg != "" && err == nil {
+	if _, err := note.NewVerifier(keyArg); keyArg != "" && err != nil {
+		b, err := os.ReadFile(keyArg)
+		if err != nil {
+			return withUsage(fs, fmt.Errorf("--key: neither a checkpoint verifier key nor a readable file: %w", err))
+		}
 		opts.VerifierKey = strings.TrimSpace(string(b))
 	}
 	if opts.VerifierKey != "" {

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -124,7 +125,8 @@ func TestComplianceReport(t *testing.T) {
 	expect(r, "164.312(a)(2)(iv)", compliance.Pass, "oldest primary key is 0 days old")
 	expect(r, "164.312(d)", compliance.Pass, `"mfa"`)
 	expect(r, "164.312(d)", compliance.Pass, "1 admin has enrolled no second factor")
-	expect(r, "164.312(a)(2)(ii)", compliance.Gap, "designates a break-glass user")
+	expect(r, "164.312(a)(2)(ii)", compliance.Gap, "has a break-glass user who could activate now")
+	expect(r, "164.308(a)(1)(ii)(D)", compliance.Partial, "stream their log to no enabled audit sink")
 	expect(r, "164.312(b)", compliance.Partial, "no signed checkpoint yet")
 	expect(r, "164.312(b)", compliance.Partial, "verified event by event")
 	expect(r, "164.308(b)(1), 164.314(a)", compliance.NA, "no org enables an LLM provider")
@@ -165,6 +167,46 @@ func TestComplianceReport(t *testing.T) {
 	r = report()
 	expect(r, "164.312(a)(1)", compliance.Pass, "forced on all")
 	expect(r, "164.308(b)(1), 164.314(a)", compliance.Pass, "provider acme: BAA executed")
+
+	// The server's role lent powers through membership: a role that
+	// bypasses RLS, the tables' owner, CREATEROLE. (Roles are the
+	// cluster's: each is taken back before the next test.)
+	exec(`create role compliance_bypass bypassrls`)
+	t.Cleanup(func() { _, _ = env.Super.Pool.Exec(ctx, `drop role if exists compliance_bypass`) })
+	for _, f := range []struct{ grant, revoke, evidence string }{
+		{`grant compliance_bypass to ward_app`, `revoke compliance_bypass from ward_app`, "member of roles that bypass row-level security: compliance_bypass (BYPASSRLS)"},
+		{`grant ward_owner to ward_app`, `revoke ward_owner from ward_app`, "ward_app owns tables, itself or through a role"},
+		{`alter role ward_app createrole`, `alter role ward_app nocreaterole`, "CREATEROLE"},
+	} {
+		exec(f.grant)
+		r = report()
+		exec(f.revoke)
+		expect(r, "164.308(a)(4)(ii)(B)", compliance.Gap, f.evidence)
+	}
+	expect(report(), "164.308(a)(4)(ii)(B)", compliance.Pass, "ward_app owns no table")
+
+	// Break-glass counts only a designation that could be used now: the
+	// admin designated is not enough until they hold two passkeys.
+	var admin string
+	if err := env.Super.Pool.QueryRow(ctx, `select user_id::text from app.memberships where org_id = $1 and role = 'admin'`, org).Scan(&admin); err != nil {
+		t.Fatal(err)
+	}
+	exec(`insert into app.break_glass_users (org_id, user_id, designated_by) values ($1, $2, $2)`, org, admin)
+	expect(report(), "164.312(a)(2)(ii)", compliance.Gap, "1 designation, none with a live clinical or admin membership and two passkeys")
+	for i := range 2 {
+		cred, pub := make([]byte, 16), make([]byte, 64)
+		rand.Read(cred)
+		rand.Read(pub)
+		exec(`insert into app.passkeys (org_id, user_id, credential_id, public_key, aaguid, backup_eligible, backup_state, name)
+		      values ($1, $2, $3, $4, gen_random_uuid(), false, false, $5)`, org, admin, cred, pub, fmt.Sprint("key ", i))
+	}
+	expect(report(), "164.312(a)(2)(ii)", compliance.Pass, "all 1 org have at least one break-glass user who could activate now")
+
+	// A sink that only fails delivers nothing to review.
+	exec(`insert into app.audit_sinks (org_id, kind, name, endpoint, failing_since) values ($1, 'syslog', 'siem', 'siem.example.test:6514', now())`, org)
+	expect(report(), "164.308(a)(1)(ii)(D)", compliance.Partial, "have only failing audit sinks: "+org)
+	exec(`update app.audit_sinks set failing_since = null, last_success_at = now() where org_id = $1`, org)
+	expect(report(), "164.308(a)(1)(ii)(D)", compliance.Pass, "audit sink that is delivering")
 
 	// HTML escapes what the database holds; Markdown lists every control.
 	htmlFile := filepath.Join(t.TempDir(), "report.html")
@@ -212,6 +254,8 @@ func TestComplianceReport(t *testing.T) {
 	expect(r, "164.312(b)", compliance.Pass, "newest signed checkpoint at")
 	expect(r, "164.312(c)(1)", compliance.Pass, "1 archived objects, each read back under S3 Object Lock in COMPLIANCE mode")
 	expect(r, "164.316(b)(2)(i)", compliance.Pass, "shortest retention read back is 2555 days")
+	exec(`insert into audit.archive_objects (org_id, name, mode, retain_until) values ($1, 'seg-1b', null, null)`, org)
+	expect(report(), "164.316(b)(2)(i)", compliance.Partial, "1 without a lock: their retention does not bind")
 	_, otherKey, err := note.GenerateKey(rand.Reader, "another-log")
 	if err != nil {
 		t.Fatal(err)
@@ -222,19 +266,39 @@ func TestComplianceReport(t *testing.T) {
 	expect(r, "164.312(c)(1)", compliance.Partial, "GOVERNANCE")
 	expect(r, "164.316(b)(2)(i)", compliance.Gap, "30 days, under 2190")
 
-	// A tampered log is a GAP in audit and integrity, and --fail-on says so.
-	exec(`update app.orgs set session_idle_timeout_min = 30 where id = $1`, org)
-	conn, err := su.Pool.Acquire(ctx)
-	if err != nil {
+	// A root-key rotation wraps the same keys again: the org's key is still
+	// 400 days old. Its events, integrated but not signed, leave the newest
+	// checkpoint behind the log, a finding once that checkpoint is an hour
+	// old.
+	mustWard(t, "keys", "root", "add", "--data-dir", dir, "--database-url", env.URL("ward_ops"))
+	mustWard(t, "keys", "root", "rotate", "--data-dir", dir, "--database-url", env.URL("ward_ops"))
+	if _, err := audit.NewIntegrator(su, slog.New(slog.DiscardHandler), 0).Once(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`set session_replication_role = replica`,
-		`delete from audit.events where org_id = '` + org + `' and seq = 1`} {
-		if _, err := conn.Exec(ctx, q); err != nil {
+	r = report()
+	expect(r, "164.312(a)(2)(iv)", compliance.Partial, "not rotated within 365 days")
+	expect(r, "164.312(b)", compliance.Pass, "newest signed checkpoint at")
+	replica := func(q string, args ...any) {
+		t.Helper()
+		conn, err := su.Pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Release()
+		if _, err := conn.Exec(ctx, `set session_replication_role = replica`); err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Exec(ctx, `reset session_replication_role`)
+		if _, err := conn.Exec(ctx, q, args...); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	conn.Release()
+	replica(`update audit.checkpoints set signed_at = signed_at - interval '2 hours' where org_id = $1`, org)
+	expect(report(), "164.312(b)", compliance.Partial, "older than 1h0m0s and behind the log")
+
+	// A tampered log is a GAP in audit and integrity, and --fail-on says so.
+	exec(`update app.orgs set session_idle_timeout_min = 30 where id = $1`, org)
+	replica(`delete from audit.events where org_id = $1 and seq = 1`, org)
 	r = report()
 	expect(r, "164.312(b)", compliance.Gap, "do not verify")
 	expect(r, "164.312(c)(1)", compliance.Gap, "does not verify")
@@ -246,7 +310,7 @@ func TestComplianceReport(t *testing.T) {
 	if _, err := ward(t, "compliance", "report", "--data-dir", dir, "--database-url", env.URL("ward_app")); !errors.Is(err, compliance.ErrNotOperator) {
 		t.Errorf("as ward_app: %v", err)
 	}
-	for _, bad := range [][]string{{"--format", "pdf"}, {"--fail-on", "sometimes"}, {"--max-idle", "-1m"}, {"--key", "ward+00000000+AQ"}, {"--ca", filepath.Join(certDir, "dev-key.pem")}} {
+	for _, bad := range [][]string{{"--format", "pdf"}, {"--fail-on", "sometimes"}, {"--max-idle", "-1m"}, {"--key", "ward+00000000+AQ"}, {"--key", certDir}, {"--ca", filepath.Join(certDir, "dev-key.pem")}} {
 		if _, err := ward(t, append(base, bad...)...); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

@@ -130,6 +130,11 @@ func TestKeysRootRotation(t *testing.T) {
 	if st := status(); st[newID] != [2]string{"true", "4"} || st[oldID] != [2]string{"false", "0"} {
 		t.Fatalf("status after rotate: %v", st)
 	}
+	// The keys inside did not change, so no keyset counts as rotated.
+	var rotated int
+	if err := env.Super.Pool.QueryRow(ctx, `select count(*) from private.keysets where rotated_at is not null`).Scan(&rotated); err != nil || rotated != 0 {
+		t.Fatalf("%d keysets marked rotated by a root rewrap (%v)", rotated, err)
+	}
 
 	// A keyset still under the old key (written by a server not restarted).
 	if _, err := env.Super.Pool.Exec(ctx, `update private.keysets set wrapped = $2 where org_id = $1 and purpose = 'prf'`, org, oldPRF); err != nil {

@@ -162,6 +162,7 @@ type orgFacts struct {
 	Admins              int        `json:"admins"`
 	AdminsWithoutFactor int        `json:"admins_without_factor"`
 	BreakGlassUsers     int        `json:"break_glass_users"`
+	BreakGlassUsable    int        `json:"break_glass_usable"`
 	KeysetCreatedAt     *time.Time `json:"keyset_created_at"`
 	KeysetRotatedAt     *time.Time `json:"keyset_rotated_at"`
 	HasPRF              bool       `json:"has_prf"`
@@ -174,6 +175,8 @@ type orgFacts struct {
 	ArchiveMinDays      *int       `json:"archive_min_retention_days"`
 	ArchiveUnlocked     int        `json:"archive_unlocked"`
 	SinksEnabled        int        `json:"sinks_enabled"`
+	SinksFailing        int        `json:"sinks_failing"`
+	SinksLastSuccessAt  *time.Time `json:"sinks_last_success_at"`
 }
 
 // label names an org in evidence: its id, and its name where it has one.
@@ -260,8 +263,9 @@ func Gather(ctx context.Context, ops, reader *postgres.DB, o Options) (*Report, 
 type catalog struct {
 	Tables      int
 	Unprotected []string // tables without RLS enabled and forced
-	AppRole     struct{ Exists, Super, BypassRLS bool }
-	AppOwns     []string // tables the server's role owns
+	AppRole     struct{ Exists, Super, BypassRLS, CreateRole bool }
+	AppOwns     []string // tables the server's role owns, or a role it is a member of
+	AppBypass   []string // superuser or BYPASSRLS roles the server's role is a member of
 	Bypass      []string // other login roles that bypass RLS (superusers included)
 	Definers    int
 	Unpinned    []string // SECURITY DEFINER functions without a fixed search_path
@@ -272,17 +276,18 @@ type catalog struct {
 func readCatalog(ctx context.Context, db *postgres.DB) (catalog, error) {
 	var c catalog
 	rows, err := db.Pool.Query(ctx, `
-		select n.nspname || '.' || c.relname, c.relrowsecurity and c.relforcerowsecurity, r.rolname
-		  from pg_class c join pg_namespace n on n.oid = c.relnamespace join pg_roles r on r.oid = c.relowner
+		select n.nspname || '.' || c.relname, c.relrowsecurity and c.relforcerowsecurity,
+		       exists (select from pg_roles a where a.rolname = 'ward_app') and pg_has_role('ward_app', c.relowner, 'MEMBER')
+		  from pg_class c join pg_namespace n on n.oid = c.relnamespace
 		 where c.relkind in ('r', 'p') and n.nspname in ('app', 'audit', 'private')
 		 order by 1`)
 	if err != nil {
 		return c, fmt.Errorf("compliance: read tables: %w", err)
 	}
 	for rows.Next() {
-		var name, owner string
-		var forced bool
-		if err := rows.Scan(&name, &forced, &owner); err != nil {
+		var name string
+		var forced, owns bool
+		if err := rows.Scan(&name, &forced, &owns); err != nil {
 			rows.Close()
 			return c, fmt.Errorf("compliance: read tables: %w", err)
 		}
@@ -290,7 +295,7 @@ func readCatalog(ctx context.Context, db *postgres.DB) (catalog, error) {
 		if !forced {
 			c.Unprotected = append(c.Unprotected, name)
 		}
-		if owner == "ward_app" {
+		if owns {
 			c.AppOwns = append(c.AppOwns, name)
 		}
 	}
@@ -298,10 +303,23 @@ func readCatalog(ctx context.Context, db *postgres.DB) (catalog, error) {
 	if err := rows.Err(); err != nil {
 		return c, fmt.Errorf("compliance: read tables: %w", err)
 	}
-	err = db.Pool.QueryRow(ctx, `select count(*) > 0, coalesce(bool_or(rolsuper), false), coalesce(bool_or(rolbypassrls), false)
-		from pg_roles where rolname = 'ward_app'`).Scan(&c.AppRole.Exists, &c.AppRole.Super, &c.AppRole.BypassRLS)
+	err = db.Pool.QueryRow(ctx, `select count(*) > 0, coalesce(bool_or(rolsuper), false), coalesce(bool_or(rolbypassrls), false),
+		       coalesce(bool_or(rolcreaterole), false)
+		from pg_roles where rolname = 'ward_app'`).Scan(&c.AppRole.Exists, &c.AppRole.Super, &c.AppRole.BypassRLS, &c.AppRole.CreateRole)
 	if err != nil {
 		return c, fmt.Errorf("compliance: read roles: %w", err)
+	}
+	if c.AppRole.Exists {
+		// A role ward_app is a member of lends it its powers by SET ROLE (or
+		// its privileges directly, when it inherits).
+		err = db.Pool.QueryRow(ctx, `
+			select coalesce(array_agg(r.rolname || case when r.rolsuper then ' (superuser)' else ' (BYPASSRLS)' end order by r.rolname), '{}')
+			  from pg_roles r
+			 where (r.rolsuper or r.rolbypassrls) and r.rolname <> 'ward_app'
+			   and pg_has_role('ward_app', r.oid, 'MEMBER')`).Scan(&c.AppBypass)
+		if err != nil {
+			return c, fmt.Errorf("compliance: read roles: %w", err)
+		}
 	}
 	err = db.Pool.QueryRow(ctx, `
 		select coalesce(array_agg(rolname || case when rolsuper then ' (superuser)' else ' (BYPASSRLS)' end order by rolname), '{}')

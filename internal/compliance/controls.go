@@ -28,10 +28,18 @@ func listed(names []string, max int) string {
 func activityReview(f facts) Control {
 	c := Control{ID: "164.308(a)(1)(ii)(D)", Safeguard: administrative, Title: "Information system activity review", Status: Pass}
 	live := liveOrgs(f)
-	var without []string
+	var without, failing []string
 	for _, o := range live {
-		if o.SinksEnabled == 0 {
+		// A sink that is failing delivers nothing to review.
+		switch {
+		case o.SinksEnabled == 0:
 			without = append(without, o.label())
+		case o.SinksFailing >= o.SinksEnabled:
+			last := "never"
+			if o.SinksLastSuccessAt != nil {
+				last = "last " + o.SinksLastSuccessAt.UTC().Format(time.RFC3339)
+			}
+			failing = append(failing, fmt.Sprintf("%s (delivered %s)", o.label(), last))
 		}
 	}
 	c.Evidence = append(c.Evidence,
@@ -41,12 +49,19 @@ func activityReview(f facts) Control {
 	case len(live) == 0:
 		c.Status = NA
 		c.Evidence = append(c.Evidence, "no org has active members yet")
-	case len(without) > 0:
-		c.Status = Partial
+		return c
+	case len(without) == 0 && len(failing) == 0:
+		c.Evidence = append(c.Evidence, fmt.Sprintf("all %s stream their log to an audit sink that is delivering", plural(len(live), "org", "orgs")))
+		return c
+	}
+	c.Status = Partial
+	if len(without) > 0 {
 		c.Evidence = append(c.Evidence, fmt.Sprintf("%d of %d orgs stream their log to no enabled audit sink (SIEM): %s",
 			len(without), len(live), listed(without, 5)))
-	default:
-		c.Evidence = append(c.Evidence, fmt.Sprintf("all %s stream their log to an enabled audit sink", plural(len(live), "org", "orgs")))
+	}
+	if len(failing) > 0 {
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d of %d orgs have only failing audit sinks: %s",
+			len(failing), len(live), listed(failing, 5)))
 	}
 	return c
 }
@@ -61,14 +76,21 @@ func accessAuthorization(cat catalog) Control {
 	case cat.AppRole.Super || cat.AppRole.BypassRLS:
 		c.Status = Gap
 		c.Evidence = append(c.Evidence, "the server's role ward_app is a superuser or has BYPASSRLS: row-level security does not bind it")
+	case len(cat.AppBypass) > 0:
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, "the server's role ward_app is a member of roles that bypass row-level security: "+listed(cat.AppBypass, 5))
 	default:
-		c.Evidence = append(c.Evidence, "the server's role ward_app is neither superuser nor BYPASSRLS")
+		c.Evidence = append(c.Evidence, "the server's role ward_app is neither superuser nor BYPASSRLS, nor a member of a role that is")
+	}
+	if cat.AppRole.CreateRole {
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, "the server's role ward_app has CREATEROLE: it may grant itself other roles")
 	}
 	if len(cat.AppOwns) > 0 {
 		c.Status = Gap
-		c.Evidence = append(c.Evidence, "ward_app owns tables (an owner may drop their policies): "+listed(cat.AppOwns, 5))
+		c.Evidence = append(c.Evidence, "ward_app owns tables, itself or through a role it is a member of (an owner may drop their policies): "+listed(cat.AppOwns, 5))
 	} else {
-		c.Evidence = append(c.Evidence, "ward_app owns no table")
+		c.Evidence = append(c.Evidence, "ward_app owns no table, itself or through a role")
 	}
 	if len(cat.Bypass) > 0 {
 		c.Evidence = append(c.Evidence, "login roles that bypass row-level security (operators; none is the server's): "+listed(cat.Bypass, 8))
@@ -204,10 +226,17 @@ func uniqueUsers(cat catalog) Control {
 func emergencyAccess(f facts) Control {
 	c := Control{ID: "164.312(a)(2)(ii)", Safeguard: technical, Title: "Emergency access procedure (break-glass)", Status: Pass}
 	live := liveOrgs(f)
+	// Only a designation that could be used now counts: break-glass needs
+	// a live provider, lead or admin membership and two passkeys.
 	var without []string
 	for _, o := range live {
-		if o.BreakGlassUsers == 0 {
-			without = append(without, o.label())
+		if o.BreakGlassUsable == 0 {
+			if o.BreakGlassUsers > 0 {
+				without = append(without, fmt.Sprintf("%s (%s, none with a live clinical or admin membership and two passkeys)",
+					o.label(), plural(o.BreakGlassUsers, "designation", "designations")))
+			} else {
+				without = append(without, o.label())
+			}
 		}
 	}
 	switch {
@@ -216,13 +245,14 @@ func emergencyAccess(f facts) Control {
 		c.Evidence = append(c.Evidence, "no org has active members yet")
 	case len(without) == len(live):
 		c.Status = Gap
-		c.Evidence = append(c.Evidence, fmt.Sprintf("no org (of %d) designates a break-glass user", len(live)))
+		c.Evidence = append(c.Evidence, fmt.Sprintf("no org (of %d) has a break-glass user who could activate now: %s", len(live), listed(without, 5)))
 	case len(without) > 0:
 		c.Status = Partial
-		c.Evidence = append(c.Evidence, fmt.Sprintf("%d of %d orgs designate no break-glass user: %s",
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d of %d orgs have no break-glass user who could activate now: %s",
 			len(without), len(live), listed(without, 5)))
 	default:
-		c.Evidence = append(c.Evidence, fmt.Sprintf("all %s designate at least one break-glass user", plural(len(live), "org", "orgs")))
+		c.Evidence = append(c.Evidence, fmt.Sprintf("all %s have at least one break-glass user who could activate now (a live membership and two passkeys)",
+			plural(len(live), "org", "orgs")))
 	}
 	if len(live) > 0 {
 		c.Evidence = append(c.Evidence, "a break-glass session needs a passkey, lasts at most 60 minutes, notifies the org's admins and is audited")
@@ -299,6 +329,11 @@ func encryption(f facts, maxAge time.Duration) Control {
 	return c
 }
 
+// maxCheckpointLag is how old the newest signed checkpoint of a log that
+// has grown since may be before the audit controls are PARTIAL: a server's
+// signer signs each changed log every few seconds.
+const maxCheckpointLag = time.Hour
+
 func auditControls(f facts, logs []logResult, read, signed bool) Control {
 	c := Control{ID: "164.312(b)", Safeguard: technical, Title: "Audit controls (a verifiable log)", Status: Pass}
 	if !read {
@@ -307,15 +342,20 @@ func auditControls(f facts, logs []logResult, read, signed bool) Control {
 		return c
 	}
 	var events int64
-	var failed, unsigned []string
+	var failed, unsigned, behind []string
 	for _, l := range logs {
 		if l.Err != nil {
 			failed = append(failed, fmt.Sprintf("%s: %v", l.Org.label(), l.Err))
 			continue
 		}
 		events += l.Report.Size
-		if l.Org.CheckpointSize == nil && l.Report.Size > 0 {
+		switch cp := l.Org.CheckpointSize; {
+		case cp == nil && l.Report.Size > 0:
 			unsigned = append(unsigned, l.Org.label())
+		case cp != nil && l.Org.TreeSize > *cp && l.Org.CheckpointAt != nil && f.Now.Sub(*l.Org.CheckpointAt) > maxCheckpointLag:
+			// A running signer signs within seconds of a change.
+			behind = append(behind, fmt.Sprintf("%s: %d events after it, signed %s", l.Org.label(),
+				l.Org.TreeSize-*cp, l.Org.CheckpointAt.UTC().Format(time.RFC3339)))
 		}
 	}
 	c.Evidence = append(c.Evidence, fmt.Sprintf("%s verified event by event (leaf hashes, hash chain, Merkle root against the stored head): %d events",
@@ -339,6 +379,11 @@ func auditControls(f facts, logs []logResult, read, signed bool) Control {
 	if len(unsigned) > 0 {
 		c.Status = Partial
 		c.Evidence = append(c.Evidence, "logs with no signed checkpoint yet (is a server running its signer?): "+listed(unsigned, 5))
+	}
+	if len(behind) > 0 {
+		c.Status = Partial
+		c.Evidence = append(c.Evidence, fmt.Sprintf("logs whose newest signed checkpoint is older than %s and behind the log (is a server running its signer?): %s",
+			maxCheckpointLag, listed(behind, 5)))
 	}
 	if len(failed) > 0 {
 		c.Status = Gap
@@ -417,13 +462,17 @@ func authentication(f facts) Control {
 func retention(f facts, minDays int) Control {
 	c := Control{ID: "164.316(b)(2)(i)", Safeguard: documentation, Title: "Retention of the audit record (six years)", Status: Pass}
 	c.Evidence = append(c.Evidence, "the database refuses to delete an audit event younger than 2,555 days, not archived, not covered by a signed checkpoint or under a legal hold")
-	shortest, objects := -1, 0
+	shortest, objects, unlocked, governance := -1, 0, 0, false
 	for _, o := range f.Orgs {
 		objects += o.ArchiveObjects
+		unlocked += o.ArchiveUnlocked
+		governance = governance || slices.Contains(o.ArchiveModes, "GOVERNANCE")
 		if o.ArchiveMinDays != nil && (shortest < 0 || *o.ArchiveMinDays < shortest) {
 			shortest = *o.ArchiveMinDays
 		}
 	}
+	// A retention date binds only in COMPLIANCE mode: an unlocked object may
+	// be deleted at any time and a GOVERNANCE one by a privileged user.
 	switch {
 	case objects == 0:
 		c.Status = Partial
@@ -434,8 +483,12 @@ func retention(f facts, minDays int) Control {
 	case shortest < minDays:
 		c.Status = Gap
 		c.Evidence = append(c.Evidence, fmt.Sprintf("the shortest archive retention read back is %d days, under %d", shortest, minDays))
+	case unlocked > 0 || governance:
+		c.Status = Partial
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d archived objects, the shortest retention read back %d days, but %d without a lock%s: their retention does not bind",
+			objects, shortest, unlocked, map[bool]string{true: " and some in GOVERNANCE mode (a privileged user may delete them)", false: ""}[governance]))
 	default:
-		c.Evidence = append(c.Evidence, fmt.Sprintf("%d archived objects; the shortest retention read back is %d days (at least %d)", objects, shortest, minDays))
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d archived objects under COMPLIANCE-mode locks; the shortest retention read back is %d days (at least %d)", objects, shortest, minDays))
 	}
 	return c
 }

@@ -1469,6 +1469,14 @@ CREATE FUNCTION app.ops_compliance_facts() RETURNS jsonb
         'members', coalesce(mb.active, 0), 'admins', coalesce(mb.admins, 0),
         'admins_without_factor', coalesce(mb.admins_without_factor, 0),
         'break_glass_users', (select count(*) from app.break_glass_users b where b.org_id = i.id),
+        -- Those who could activate now (app.break_glass_activate's checks):
+        -- a live clinical or admin membership and at least two passkeys.
+        'break_glass_usable', (select count(*) from app.break_glass_users b
+                                 join app.memberships m on m.org_id = b.org_id and m.user_id = b.user_id
+                                where b.org_id = i.id and m.revoked_at is null
+                                  and m.role in ('provider', 'lead', 'admin')
+                                  and (select count(*) from app.passkeys p
+                                        where p.org_id = b.org_id and p.user_id = b.user_id) >= 2),
         'keyset_created_at', k.created_at, 'keyset_rotated_at', k.rotated_at,
         'has_prf', exists (select from private.keysets kp where kp.org_id = i.id and kp.purpose = 'prf'),
         'tree_size', coalesce(h.tree_size, 0),
@@ -1477,7 +1485,12 @@ CREATE FUNCTION app.ops_compliance_facts() RETURNS jsonb
         'archive_objects', coalesce(a.n, 0), 'archive_modes', coalesce(a.modes, '[]'::jsonb),
         'archive_min_retention_days', a.min_days, 'archive_unlocked', coalesce(a.unlocked, 0),
         'sinks_enabled', (select count(*) from app.audit_sinks x
-                           where x.org_id = i.id and x.enabled and x.disabled_at is null))
+                           where x.org_id = i.id and x.enabled and x.disabled_at is null),
+        'sinks_failing', (select count(*) from app.audit_sinks x
+                           where x.org_id = i.id and x.enabled and x.disabled_at is null
+                             and x.failing_since is not null),
+        'sinks_last_success_at', (select max(x.last_success_at) from app.audit_sinks x
+                                   where x.org_id = i.id and x.enabled and x.disabled_at is null))
         order by i.id)
       from ids i
       cross join pol
@@ -1584,7 +1597,9 @@ begin
   if p_new is null or octet_length(p_new) = 0 or p_new = p_old then
     raise exception 'ops_replace_keyset: the new keyset is empty or unchanged' using errcode = '22023';
   end if;
-  update private.keysets k set wrapped = p_new, rotated_at = now()
+  update private.keysets k
+     set wrapped = p_new,
+         rotated_at = case when p_kind = 'rotate' then now() else k.rotated_at end
    where k.org_id = p_org and k.purpose = p_purpose and k.wrapped = p_old;
   if not found then
     return false;
@@ -10686,6 +10701,7 @@ GRANT UPDATE(last_error) ON TABLE app.audit_sinks TO ward_audit_reader;
 
 GRANT UPDATE(failing_since) ON TABLE app.audit_sinks TO ward_app;
 GRANT UPDATE(failing_since) ON TABLE app.audit_sinks TO ward_audit_reader;
+GRANT SELECT(failing_since) ON TABLE app.audit_sinks TO ward_definer;
 
 --
 -- Name: COLUMN audit_sinks.disabled_at; Type: ACL; Schema: app; Owner: ward_owner
