@@ -84,7 +84,9 @@ func runCompliance(ctx context.Context, args []string, getenv func(string) strin
 		if err != nil {
 			return withUsage(fs, fmt.Errorf("--key: neither a checkpoint verifier key nor a readable file: %w", err))
 		}
-		opts.VerifierKey = strings.TrimSpace(string(b))
+		if opts.VerifierKey = strings.TrimSpace(string(b)); opts.VerifierKey == "" {
+			return withUsage(fs, fmt.Errorf("--key: %s is empty", keyArg))
+		}
 	}
 	if opts.VerifierKey != "" {
 		if _, err := note.NewVerifier(opts.VerifierKey); err != nil {

@@ -174,11 +174,12 @@ func TestComplianceReport(t *testing.T) {
 	exec(`create role compliance_bypass bypassrls`)
 	t.Cleanup(func() { _, _ = env.Super.Pool.Exec(ctx, `drop role if exists compliance_bypass`) })
 	for _, f := range []struct{ grant, revoke, evidence string }{
-		{`grant compliance_bypass to ward_app`, `revoke compliance_bypass from ward_app`, "member of roles that bypass row-level security: compliance_bypass (BYPASSRLS)"},
+		{`grant compliance_bypass to ward_app`, `revoke compliance_bypass from ward_app`, "member of roles that bypass row-level security or create roles: compliance_bypass (BYPASSRLS)"},
 		{`grant ward_owner to ward_app`, `revoke ward_owner from ward_app`, "ward_app owns tables, itself or through a role"},
-		{`alter role ward_app createrole`, `alter role ward_app nocreaterole`, "CREATEROLE"},
+		{`alter role ward_app createrole`, `alter role ward_app nocreaterole`, "ward_app has CREATEROLE"},
 	} {
 		exec(f.grant)
+		t.Cleanup(func() { _, _ = env.Super.Pool.Exec(ctx, f.revoke) })
 		r = report()
 		exec(f.revoke)
 		expect(r, "164.308(a)(4)(ii)(B)", compliance.Gap, f.evidence)
@@ -202,11 +203,39 @@ func TestComplianceReport(t *testing.T) {
 	}
 	expect(report(), "164.312(a)(2)(ii)", compliance.Pass, "all 1 org have at least one break-glass user who could activate now")
 
-	// A sink that only fails delivers nothing to review.
+	// A sink that only fails delivers nothing to review; one a few events
+	// behind does (the facts say since when: TestActivityReviewSinks
+	// drives the hour's bound).
 	exec(`insert into app.audit_sinks (org_id, kind, name, endpoint, failing_since) values ($1, 'syslog', 'siem', 'siem.example.test:6514', now())`, org)
-	expect(report(), "164.308(a)(1)(ii)(D)", compliance.Partial, "have only failing audit sinks: "+org)
-	exec(`update app.audit_sinks set failing_since = null, last_success_at = now() where org_id = $1`, org)
+	expect(report(), "164.308(a)(1)(ii)(D)", compliance.Partial, "have only audit sinks that fail or are more than 1h0m0s behind: "+org)
+	exec(`update app.audit_sinks set failing_since = null, last_success_at = now(), cursor_seq = 1 where org_id = $1`, org)
 	expect(report(), "164.308(a)(1)(ii)(D)", compliance.Pass, "audit sink that is delivering")
+	orgFacts := func() map[string]any {
+		t.Helper()
+		var doc struct{ Orgs []map[string]any }
+		var raw []byte
+		if err := env.Super.Pool.QueryRow(ctx, `select app.ops_compliance_facts()`).Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range doc.Orgs {
+			if o["id"] == org {
+				return o
+			}
+		}
+		t.Fatalf("no facts for org %s", org)
+		return nil
+	}
+	// The oldest undelivered event is the second (seq > cursor 1).
+	var second time.Time
+	if err := env.Super.Pool.QueryRow(ctx, `select at from audit.events where org_id = $1 and seq = 2`, org).Scan(&second); err != nil {
+		t.Fatal(err)
+	}
+	if sinks := orgFacts()["sinks"].([]any); len(sinks) != 1 || !sameTime(sinks[0].(map[string]any)["undelivered_since"], second) {
+		t.Errorf("sink facts %v, want undelivered since %s", sinks, second)
+	}
 
 	// HTML escapes what the database holds; Markdown lists every control.
 	htmlFile := filepath.Join(t.TempDir(), "report.html")
@@ -255,7 +284,7 @@ func TestComplianceReport(t *testing.T) {
 	expect(r, "164.312(c)(1)", compliance.Pass, "1 archived objects, each read back under S3 Object Lock in COMPLIANCE mode")
 	expect(r, "164.316(b)(2)(i)", compliance.Pass, "shortest retention read back is 2555 days")
 	exec(`insert into audit.archive_objects (org_id, name, mode, retain_until) values ($1, 'seg-1b', null, null)`, org)
-	expect(report(), "164.316(b)(2)(i)", compliance.Partial, "1 without a lock: their retention does not bind")
+	expect(report(), "164.316(b)(2)(i)", compliance.Partial, "1 without a lock (deletable at any time): their retention does not bind")
 	_, otherKey, err := note.GenerateKey(rand.Reader, "another-log")
 	if err != nil {
 		t.Fatal(err)
@@ -278,6 +307,16 @@ func TestComplianceReport(t *testing.T) {
 	r = report()
 	expect(r, "164.312(a)(2)(iv)", compliance.Partial, "not rotated within 365 days")
 	expect(r, "164.312(b)", compliance.Pass, "newest signed checkpoint at")
+	// The facts name the oldest event past the newest checkpoint (the
+	// control's bound on it: TestAuditControlsUnsigned).
+	var unsigned time.Time
+	if err := env.Super.Pool.QueryRow(ctx, `select e.at from audit.events e
+		 where e.org_id = $1 and e.seq = (select max(size) from audit.checkpoints where org_id = $1) + 1`, org).Scan(&unsigned); err != nil {
+		t.Fatal(err)
+	}
+	if got := orgFacts()["first_unsigned_at"]; !sameTime(got, unsigned) {
+		t.Errorf("first_unsigned_at %v, want %s", got, unsigned)
+	}
 	replica := func(q string, args ...any) {
 		t.Helper()
 		conn, err := su.Pool.Acquire(ctx)
@@ -293,8 +332,6 @@ func TestComplianceReport(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	replica(`update audit.checkpoints set signed_at = signed_at - interval '2 hours' where org_id = $1`, org)
-	expect(report(), "164.312(b)", compliance.Partial, "older than 1h0m0s and behind the log")
 
 	// A tampered log is a GAP in audit and integrity, and --fail-on says so.
 	exec(`update app.orgs set session_idle_timeout_min = 30 where id = $1`, org)
@@ -306,11 +343,16 @@ func TestComplianceReport(t *testing.T) {
 		t.Errorf("--fail-on gap with gaps: %v", err)
 	}
 
-	// Only an operator reads the facts; bad flags are refused plainly.
+	// Only an operator reads the facts; bad flags are refused plainly (an
+	// empty key file would have left the checkpoints unchecked).
+	emptyKey := filepath.Join(t.TempDir(), "empty.vkey")
+	if err := os.WriteFile(emptyKey, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ward(t, "compliance", "report", "--data-dir", dir, "--database-url", env.URL("ward_app")); !errors.Is(err, compliance.ErrNotOperator) {
 		t.Errorf("as ward_app: %v", err)
 	}
-	for _, bad := range [][]string{{"--format", "pdf"}, {"--fail-on", "sometimes"}, {"--max-idle", "-1m"}, {"--key", "ward+00000000+AQ"}, {"--key", certDir}, {"--ca", filepath.Join(certDir, "dev-key.pem")}} {
+	for _, bad := range [][]string{{"--format", "pdf"}, {"--fail-on", "sometimes"}, {"--max-idle", "-1m"}, {"--key", "ward+00000000+AQ"}, {"--key", certDir}, {"--key", emptyKey}, {"--ca", filepath.Join(certDir, "dev-key.pem")}} {
 		if _, err := ward(t, append(base, bad...)...); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
@@ -318,4 +360,14 @@ func TestComplianceReport(t *testing.T) {
 	if _, err := ward(t, "compliance", "audit"); err == nil {
 		t.Error("compliance audit accepted")
 	}
+}
+
+// sameTime reports whether v, a timestamp in a JSON document, is t.
+func sameTime(v any, t time.Time) bool {
+	str, ok := v.(string)
+	if !ok {
+		return false
+	}
+	got, err := time.Parse(time.RFC3339Nano, str)
+	return err == nil && got.Equal(t)
 }

@@ -145,7 +145,7 @@ func runKeysRoot(ctx context.Context, args []string, getenv func(string) string,
 			return err
 		}
 		fmt.Fprintf(stdout, "root key added key_id=%d primary_key_id=%d\n", id, before.Primary)
-		fmt.Fprintln(stdout, "next: put this file on every server's host (a running server re-reads it when it meets a keyset it cannot unwrap), then run ward keys root rotate")
+		fmt.Fprintln(stdout, "next: put this file on every host that runs ward (running servers read it again when they meet a keyset they cannot unwrap; no restart), then run ward keys root rotate")
 		return nil
 	case "rotate":
 		primary, err := envelope.PromoteLocalRootKey(path)
@@ -171,7 +171,7 @@ func runKeysRoot(ctx context.Context, args []string, getenv func(string) string,
 			return fmt.Errorf("rewrapping the keysets stopped after %d (run ward keys root rotate again to finish): %w", n, err)
 		}
 		fmt.Fprintf(stdout, "keysets_rewrapped=%d\n", n)
-		fmt.Fprintln(stdout, "next: ward keys root retire (refused while any stored keyset still needs the old key)")
+		fmt.Fprintln(stdout, "next: put the promoted file on every host that runs ward, then ward keys root retire (refused while any stored keyset still needs the old key)")
 		return nil
 	}
 	op, done, err := c.operator(ctx, stderr, "")

@@ -150,33 +150,43 @@ type facts struct {
 }
 
 type orgFacts struct {
-	ID                  uuid.UUID  `json:"id"`
-	Name                *string    `json:"name"`
-	Exists              bool       `json:"exists"`
-	IdleTimeoutMin      *int       `json:"idle_timeout_min"`
-	AbsoluteMaxMin      *int       `json:"absolute_max_min"`
-	RequireMFA          *bool      `json:"require_mfa"`
-	RequirePasskey      *bool      `json:"require_passkey"`
-	EnforceSSO          *bool      `json:"enforce_sso"`
-	Members             int        `json:"members"`
-	Admins              int        `json:"admins"`
-	AdminsWithoutFactor int        `json:"admins_without_factor"`
-	BreakGlassUsers     int        `json:"break_glass_users"`
-	BreakGlassUsable    int        `json:"break_glass_usable"`
-	KeysetCreatedAt     *time.Time `json:"keyset_created_at"`
-	KeysetRotatedAt     *time.Time `json:"keyset_rotated_at"`
-	HasPRF              bool       `json:"has_prf"`
-	TreeSize            int64      `json:"tree_size"`
-	CheckpointSize      *int64     `json:"checkpoint_size"`
-	CheckpointAt        *time.Time `json:"checkpoint_at"`
-	ArchivedSize        int64      `json:"archived_size"`
-	ArchiveObjects      int        `json:"archive_objects"`
-	ArchiveModes        []string   `json:"archive_modes"`
-	ArchiveMinDays      *int       `json:"archive_min_retention_days"`
-	ArchiveUnlocked     int        `json:"archive_unlocked"`
-	SinksEnabled        int        `json:"sinks_enabled"`
-	SinksFailing        int        `json:"sinks_failing"`
-	SinksLastSuccessAt  *time.Time `json:"sinks_last_success_at"`
+	ID                  uuid.UUID   `json:"id"`
+	Name                *string     `json:"name"`
+	Exists              bool        `json:"exists"`
+	IdleTimeoutMin      *int        `json:"idle_timeout_min"`
+	AbsoluteMaxMin      *int        `json:"absolute_max_min"`
+	RequireMFA          *bool       `json:"require_mfa"`
+	RequirePasskey      *bool       `json:"require_passkey"`
+	EnforceSSO          *bool       `json:"enforce_sso"`
+	Members             int         `json:"members"`
+	Admins              int         `json:"admins"`
+	AdminsWithoutFactor int         `json:"admins_without_factor"`
+	BreakGlassUsers     int         `json:"break_glass_users"`
+	BreakGlassUsable    int         `json:"break_glass_usable"`
+	KeysetCreatedAt     *time.Time  `json:"keyset_created_at"`
+	KeysetRotatedAt     *time.Time  `json:"keyset_rotated_at"`
+	HasPRF              bool        `json:"has_prf"`
+	TreeSize            int64       `json:"tree_size"`
+	CheckpointSize      *int64      `json:"checkpoint_size"`
+	CheckpointAt        *time.Time  `json:"checkpoint_at"`
+	ArchivedSize        int64       `json:"archived_size"`
+	ArchiveObjects      int         `json:"archive_objects"`
+	ArchiveModes        []string    `json:"archive_modes"`
+	ArchiveMinDays      *int        `json:"archive_min_retention_days"`
+	ArchiveUnlocked     int         `json:"archive_unlocked"`
+	SinksEnabled        int         `json:"sinks_enabled"`
+	Sinks               []sinkFacts `json:"sinks"`
+	// FirstUnsignedAt is when the oldest event no signed checkpoint covers
+	// was written (nil when every event is covered).
+	FirstUnsignedAt *time.Time `json:"first_unsigned_at"`
+}
+
+// sinkFacts is one enabled audit sink: failing, its newest delivery and
+// when the oldest event it has not delivered was written (nil: caught up).
+type sinkFacts struct {
+	Failing          bool       `json:"failing"`
+	LastSuccessAt    *time.Time `json:"last_success_at"`
+	UndeliveredSince *time.Time `json:"undelivered_since"`
 }
 
 // label names an org in evidence: its id, and its name where it has one.
@@ -265,7 +275,7 @@ type catalog struct {
 	Unprotected []string // tables without RLS enabled and forced
 	AppRole     struct{ Exists, Super, BypassRLS, CreateRole bool }
 	AppOwns     []string // tables the server's role owns, or a role it is a member of
-	AppBypass   []string // superuser or BYPASSRLS roles the server's role is a member of
+	AppBypass   []string // superuser, BYPASSRLS or CREATEROLE roles the server's role is a member of
 	Bypass      []string // other login roles that bypass RLS (superusers included)
 	Definers    int
 	Unpinned    []string // SECURITY DEFINER functions without a fixed search_path
@@ -277,8 +287,9 @@ func readCatalog(ctx context.Context, db *postgres.DB) (catalog, error) {
 	var c catalog
 	rows, err := db.Pool.Query(ctx, `
 		select n.nspname || '.' || c.relname, c.relrowsecurity and c.relforcerowsecurity,
-		       exists (select from pg_roles a where a.rolname = 'ward_app') and pg_has_role('ward_app', c.relowner, 'MEMBER')
+		       coalesce(pg_has_role(a.oid, c.relowner, 'MEMBER'), false)
 		  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+		  left join pg_roles a on a.rolname = 'ward_app'
 		 where c.relkind in ('r', 'p') and n.nspname in ('app', 'audit', 'private')
 		 order by 1`)
 	if err != nil {
@@ -313,9 +324,11 @@ func readCatalog(ctx context.Context, db *postgres.DB) (catalog, error) {
 		// A role ward_app is a member of lends it its powers by SET ROLE (or
 		// its privileges directly, when it inherits).
 		err = db.Pool.QueryRow(ctx, `
-			select coalesce(array_agg(r.rolname || case when r.rolsuper then ' (superuser)' else ' (BYPASSRLS)' end order by r.rolname), '{}')
+			select coalesce(array_agg(r.rolname || case when r.rolsuper then ' (superuser)'
+			                                            when r.rolbypassrls then ' (BYPASSRLS)' else ' (CREATEROLE)' end
+			                          order by r.rolname), '{}')
 			  from pg_roles r
-			 where (r.rolsuper or r.rolbypassrls) and r.rolname <> 'ward_app'
+			 where (r.rolsuper or r.rolbypassrls or r.rolcreaterole) and r.rolname <> 'ward_app'
 			   and pg_has_role('ward_app', r.oid, 'MEMBER')`).Scan(&c.AppBypass)
 		if err != nil {
 			return c, fmt.Errorf("compliance: read roles: %w", err)

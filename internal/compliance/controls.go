@@ -25,21 +25,36 @@ func listed(names []string, max int) string {
 	return strings.Join(names[:max], ", ") + fmt.Sprintf(" and %d more", len(names)-max)
 }
 
+// maxDeliveryLag is how long an audit sink may leave an event undelivered
+// and still count as streaming the log.
+const maxDeliveryLag = time.Hour
+
 func activityReview(f facts) Control {
 	c := Control{ID: "164.308(a)(1)(ii)(D)", Safeguard: administrative, Title: "Information system activity review", Status: Pass}
 	live := liveOrgs(f)
 	var without, failing []string
 	for _, o := range live {
-		// A sink that is failing delivers nothing to review.
-		switch {
-		case o.SinksEnabled == 0:
-			without = append(without, o.label())
-		case o.SinksFailing >= o.SinksEnabled:
-			last := "never"
-			if o.SinksLastSuccessAt != nil {
-				last = "last " + o.SinksLastSuccessAt.UTC().Format(time.RFC3339)
+		// A sink counts while it delivers: not failing, and nothing it has
+		// not delivered older than maxDeliveryLag.
+		delivering := 0
+		var last *time.Time
+		for _, k := range o.Sinks {
+			if k.LastSuccessAt != nil && (last == nil || k.LastSuccessAt.After(*last)) {
+				last = k.LastSuccessAt
 			}
-			failing = append(failing, fmt.Sprintf("%s (delivered %s)", o.label(), last))
+			if !k.Failing && (k.UndeliveredSince == nil || f.Now.Sub(*k.UndeliveredSince) <= maxDeliveryLag) {
+				delivering++
+			}
+		}
+		switch {
+		case len(o.Sinks) == 0:
+			without = append(without, o.label())
+		case delivering == 0:
+			when := "never delivered"
+			if last != nil {
+				when = "last delivered " + last.UTC().Format(time.RFC3339)
+			}
+			failing = append(failing, fmt.Sprintf("%s (%s)", o.label(), when))
 		}
 	}
 	c.Evidence = append(c.Evidence,
@@ -60,8 +75,8 @@ func activityReview(f facts) Control {
 			len(without), len(live), listed(without, 5)))
 	}
 	if len(failing) > 0 {
-		c.Evidence = append(c.Evidence, fmt.Sprintf("%d of %d orgs have only failing audit sinks: %s",
-			len(failing), len(live), listed(failing, 5)))
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d of %d orgs have only audit sinks that fail or are more than %s behind: %s",
+			len(failing), len(live), maxDeliveryLag, listed(failing, 5)))
 	}
 	return c
 }
@@ -78,7 +93,7 @@ func accessAuthorization(cat catalog) Control {
 		c.Evidence = append(c.Evidence, "the server's role ward_app is a superuser or has BYPASSRLS: row-level security does not bind it")
 	case len(cat.AppBypass) > 0:
 		c.Status = Gap
-		c.Evidence = append(c.Evidence, "the server's role ward_app is a member of roles that bypass row-level security: "+listed(cat.AppBypass, 5))
+		c.Evidence = append(c.Evidence, "the server's role ward_app is a member of roles that bypass row-level security or create roles: "+listed(cat.AppBypass, 5))
 	default:
 		c.Evidence = append(c.Evidence, "the server's role ward_app is neither superuser nor BYPASSRLS, nor a member of a role that is")
 	}
@@ -329,9 +344,9 @@ func encryption(f facts, maxAge time.Duration) Control {
 	return c
 }
 
-// maxCheckpointLag is how old the newest signed checkpoint of a log that
-// has grown since may be before the audit controls are PARTIAL: a server's
-// signer signs each changed log every few seconds.
+// maxCheckpointLag is how old an event no signed checkpoint covers may be
+// before the audit controls are PARTIAL: a server's signer signs each
+// changed log within seconds.
 const maxCheckpointLag = time.Hour
 
 func auditControls(f facts, logs []logResult, read, signed bool) Control {
@@ -352,10 +367,10 @@ func auditControls(f facts, logs []logResult, read, signed bool) Control {
 		switch cp := l.Org.CheckpointSize; {
 		case cp == nil && l.Report.Size > 0:
 			unsigned = append(unsigned, l.Org.label())
-		case cp != nil && l.Org.TreeSize > *cp && l.Org.CheckpointAt != nil && f.Now.Sub(*l.Org.CheckpointAt) > maxCheckpointLag:
+		case cp != nil && l.Org.TreeSize > *cp && l.Org.FirstUnsignedAt != nil && f.Now.Sub(*l.Org.FirstUnsignedAt) > maxCheckpointLag:
 			// A running signer signs within seconds of a change.
-			behind = append(behind, fmt.Sprintf("%s: %d events after it, signed %s", l.Org.label(),
-				l.Org.TreeSize-*cp, l.Org.CheckpointAt.UTC().Format(time.RFC3339)))
+			behind = append(behind, fmt.Sprintf("%s: %d events after it, the oldest written %s", l.Org.label(),
+				l.Org.TreeSize-*cp, l.Org.FirstUnsignedAt.UTC().Format(time.RFC3339)))
 		}
 	}
 	c.Evidence = append(c.Evidence, fmt.Sprintf("%s verified event by event (leaf hashes, hash chain, Merkle root against the stored head): %d events",
@@ -382,7 +397,7 @@ func auditControls(f facts, logs []logResult, read, signed bool) Control {
 	}
 	if len(behind) > 0 {
 		c.Status = Partial
-		c.Evidence = append(c.Evidence, fmt.Sprintf("logs whose newest signed checkpoint is older than %s and behind the log (is a server running its signer?): %s",
+		c.Evidence = append(c.Evidence, fmt.Sprintf("logs with events more than %s old that no signed checkpoint covers (is a server running its signer?): %s",
 			maxCheckpointLag, listed(behind, 5)))
 	}
 	if len(failed) > 0 {
@@ -485,8 +500,15 @@ func retention(f facts, minDays int) Control {
 		c.Evidence = append(c.Evidence, fmt.Sprintf("the shortest archive retention read back is %d days, under %d", shortest, minDays))
 	case unlocked > 0 || governance:
 		c.Status = Partial
-		c.Evidence = append(c.Evidence, fmt.Sprintf("%d archived objects, the shortest retention read back %d days, but %d without a lock%s: their retention does not bind",
-			objects, shortest, unlocked, map[bool]string{true: " and some in GOVERNANCE mode (a privileged user may delete them)", false: ""}[governance]))
+		var weak []string
+		if unlocked > 0 {
+			weak = append(weak, fmt.Sprintf("%d without a lock (deletable at any time)", unlocked))
+		}
+		if governance {
+			weak = append(weak, "some in GOVERNANCE mode (a privileged user may delete them)")
+		}
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d archived objects, the shortest retention read back %d days, but %s: their retention does not bind",
+			objects, shortest, strings.Join(weak, " and ")))
 	default:
 		c.Evidence = append(c.Evidence, fmt.Sprintf("%d archived objects under COMPLIANCE-mode locks; the shortest retention read back is %d days (at least %d)", objects, shortest, minDays))
 	}

@@ -1486,11 +1486,17 @@ CREATE FUNCTION app.ops_compliance_facts() RETURNS jsonb
         'archive_min_retention_days', a.min_days, 'archive_unlocked', coalesce(a.unlocked, 0),
         'sinks_enabled', (select count(*) from app.audit_sinks x
                            where x.org_id = i.id and x.enabled and x.disabled_at is null),
-        'sinks_failing', (select count(*) from app.audit_sinks x
-                           where x.org_id = i.id and x.enabled and x.disabled_at is null
-                             and x.failing_since is not null),
-        'sinks_last_success_at', (select max(x.last_success_at) from app.audit_sinks x
-                                   where x.org_id = i.id and x.enabled and x.disabled_at is null))
+        'sinks', coalesce((select jsonb_agg(jsonb_build_object(
+                   'failing', x.failing_since is not null, 'last_success_at', x.last_success_at,
+                   'undelivered_since', (select e.at from audit.events e
+                                          where e.org_id = x.org_id and e.seq > x.cursor_seq
+                                          order by e.seq limit 1))
+                   order by x.id)
+                   from app.audit_sinks x
+                  where x.org_id = i.id and x.enabled and x.disabled_at is null), '[]'::jsonb),
+        'first_unsigned_at', (select e.at from audit.events e
+                               where e.org_id = i.id and e.seq > coalesce(c.size, 0)
+                               order by e.seq limit 1))
         order by i.id)
       from ids i
       cross join pol
@@ -10596,6 +10602,12 @@ GRANT SELECT ON TABLE app.audit_sinks TO ward_audit_reader;
 GRANT SELECT(org_id) ON TABLE app.audit_sinks TO ward_definer;
 
 --
+-- Name: COLUMN audit_sinks.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.audit_sinks TO ward_definer;
+
+--
 -- Name: COLUMN audit_sinks.name; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -10661,6 +10673,7 @@ GRANT UPDATE(disable_after_s) ON TABLE app.audit_sinks TO ward_app;
 --
 
 GRANT UPDATE(cursor_seq) ON TABLE app.audit_sinks TO ward_audit_reader;
+GRANT SELECT(cursor_seq) ON TABLE app.audit_sinks TO ward_definer;
 
 --
 -- Name: COLUMN audit_sinks.attempts; Type: ACL; Schema: app; Owner: ward_owner

@@ -4,19 +4,28 @@
 -- * app.ops_replace_keyset sets rotated_at only when a key is rotated
 --   (kind 'rotate'). A root-key rewrap ('rewrap') wraps the same keys again,
 --   so it no longer makes an org's key look new to `ward keys status` and
---   `ward compliance report`. A rotated_at a rewrap already set cannot be
---   told apart and stays.
+--   `ward compliance report`. rotated_at values 00145's function already
+--   set are put back from the log: the newest keys.rotate event of the
+--   org for its aead keyset, none for a prf keyset (it never rotates).
 -- * app.ops_compliance_facts() also reports per org the break-glass users
 --   who could activate now (a live provider, lead or admin membership and
---   at least two passkeys, as app.break_glass_activate demands), the
---   enabled audit sinks that are failing and the newest delivery of any
---   of them, so a designation nobody can use or a sink that delivers
---   nothing no longer counts as the control met.
+--   at least two passkeys, as app.break_glass_activate demands), each
+--   enabled audit sink's state (failing, newest delivery, the time of the
+--   oldest event it has not delivered) and the time of the oldest event
+--   no signed checkpoint covers, so a designation nobody can use, a sink
+--   that delivers nothing or a signer that stopped no longer counts as the
+--   control met.
 
 -- +goose Up
+-- As the migrating superuser: the log is read across orgs.
+update private.keysets k
+   set rotated_at = case when k.purpose = 'aead' then
+         (select max(e.at) from audit.events e where e.org_id = k.org_id and e.action = 'keys.rotate') end
+ where k.rotated_at is not null and k.purpose in ('aead', 'prf');
+
 set local role ward_owner;
 
-grant select (failing_since) on app.audit_sinks to ward_definer;
+grant select (id, failing_since, cursor_seq) on app.audit_sinks to ward_definer;
 
 -- +goose StatementBegin
 create or replace function app.ops_replace_keyset(p_org uuid, p_purpose text, p_old bytea, p_new bytea, p_kind text)
@@ -113,11 +122,17 @@ language sql stable security definer set search_path = '' as $$
         'archive_min_retention_days', a.min_days, 'archive_unlocked', coalesce(a.unlocked, 0),
         'sinks_enabled', (select count(*) from app.audit_sinks x
                            where x.org_id = i.id and x.enabled and x.disabled_at is null),
-        'sinks_failing', (select count(*) from app.audit_sinks x
-                           where x.org_id = i.id and x.enabled and x.disabled_at is null
-                             and x.failing_since is not null),
-        'sinks_last_success_at', (select max(x.last_success_at) from app.audit_sinks x
-                                   where x.org_id = i.id and x.enabled and x.disabled_at is null))
+        'sinks', coalesce((select jsonb_agg(jsonb_build_object(
+                   'failing', x.failing_since is not null, 'last_success_at', x.last_success_at,
+                   'undelivered_since', (select e.at from audit.events e
+                                          where e.org_id = x.org_id and e.seq > x.cursor_seq
+                                          order by e.seq limit 1))
+                   order by x.id)
+                   from app.audit_sinks x
+                  where x.org_id = i.id and x.enabled and x.disabled_at is null), '[]'::jsonb),
+        'first_unsigned_at', (select e.at from audit.events e
+                               where e.org_id = i.id and e.seq > coalesce(c.size, 0)
+                               order by e.seq limit 1))
         order by i.id)
       from ids i
       cross join pol

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tink-crypto/tink-go/v2/aead"
 	"github.com/tink-crypto/tink-go/v2/insecurecleartextkeyset"
@@ -46,18 +47,28 @@ const rootFileMode fs.FileMode = 0o600
 //
 // It follows its file: before every Encrypt, and after a Decrypt that
 // failed, it reads the file again and installs the keys when the bytes
-// changed (rootrotation.go). Both are rare (an org's keyset is wrapped when
-// the org is created or rewrapped, and unwrapped once per cache miss), so
-// the read costs nothing a request would notice.
+// changed (rootrotation.go). Both are rare (a keyset is wrapped when an org
+// is created, at a server's first start and in rotations, and unwrapped
+// once per cache miss), so the read costs nothing a request would notice.
 type LocalRoot struct {
 	path string
 	aead atomic.Pointer[tink.AEAD]
-	// mu serialises re-reads; raw is the file as last read (installed or
-	// not), so a file that does not load is reported once, not on every call.
-	mu  sync.Mutex
-	raw []byte
-	log atomic.Pointer[slog.Logger]
+	log  atomic.Pointer[slog.Logger]
+
+	// mu serialises re-reads. raw is the file as last read (nil when it
+	// could not be read); bad, when not nil, says it does not load, and
+	// Encrypt refuses until it does. quiet is when a failed unwrap last
+	// found the file unchanged: further misses within rootMissEvery do not
+	// read it again.
+	mu    sync.Mutex
+	raw   []byte
+	bad   error
+	quiet time.Time
 }
+
+// rootMissEvery bounds how often failed unwraps that find the key file
+// unchanged read it.
+const rootMissEvery = time.Second
 
 // LoadOrCreateLocalRoot loads the root keyset at path or, when no file exists
 // there, creates one: the parent directory with mode 0700 and the file with
@@ -97,10 +108,14 @@ func (r *LocalRoot) LogValue() slog.Value {
 // Encrypt wraps plaintext under the primary root key, binding
 // associatedData, after reading the key file again: once `ward keys root
 // rotate` has promoted a key (and the promoted file is on this host), the
-// next wrap uses it, even in a server that already held that key. Errors
-// come from Tink and carry no plaintext.
+// next wrap uses it, even in a process that already held that key. While
+// the file is missing or does not load, Encrypt refuses (wrapping under
+// keys the file no longer holds could make the keyset unrecoverable).
+// Errors come from Tink or name the file, and carry no plaintext.
 func (r *LocalRoot) Encrypt(plaintext, associatedData []byte) ([]byte, error) {
-	r.follow()
+	if err := r.follow(false); err != nil {
+		return nil, err
+	}
 	return (*r.aead.Load()).Encrypt(plaintext, associatedData)
 }
 
@@ -110,14 +125,15 @@ func (r *LocalRoot) Encrypt(plaintext, associatedData []byte) ([]byte, error) {
 // A ciphertext that does not decrypt makes it read the key file again and,
 // if other keys are installed by then (by this call or a concurrent one),
 // try once more: after `ward keys root add` and `rotate` a running server
-// unwraps the keysets rewrapped under the new key with no restart.
+// unwraps the keysets rewrapped under the new key with no restart. The
+// keys in memory keep unwrapping while the file does not load.
 func (r *LocalRoot) Decrypt(ciphertext, associatedData []byte) ([]byte, error) {
 	a := r.aead.Load()
 	pt, err := (*a).Decrypt(ciphertext, associatedData)
 	if err == nil {
 		return pt, nil
 	}
-	r.follow()
+	_ = r.follow(true)
 	if b := r.aead.Load(); b != a {
 		return (*b).Decrypt(ciphertext, associatedData)
 	}
@@ -125,37 +141,45 @@ func (r *LocalRoot) Decrypt(ciphertext, associatedData []byte) ([]byte, error) {
 }
 
 // follow reads the key file and installs its keys when its bytes differ
-// from the last read. A file that is gone or does not load leaves the keys
-// in memory in use and is logged once per change.
-func (r *LocalRoot) follow() {
+// from the last read; miss says a failed unwrap asks. It returns an error
+// while the file is missing or does not load (logged once per change), the
+// keys in memory staying installed.
+func (r *LocalRoot) follow(miss bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	data, err := readRootFile(r.path)
-	if err == nil && bytes.Equal(data, r.raw) {
-		return
+	if miss && time.Since(r.quiet) < rootMissEvery {
+		return r.bad
 	}
-	if err == nil {
+	data, err := readRootFile(r.path)
+	switch {
+	case err == nil && bytes.Equal(data, r.raw):
+		if miss {
+			r.quiet = time.Now()
+		}
+		return r.bad
+	case err == nil:
 		r.raw = data
 		var h *keyset.Handle
 		if h, err = parseRootHandle(r.path, data); err == nil {
 			var a tink.AEAD
 			if a, err = aead.New(h); err == nil {
 				r.aead.Store(&a)
-				return
+				r.bad = nil
+				return nil
 			}
 		}
-	} else {
-		// Report a missing or unreadable file once, until it reads again.
-		if r.raw == nil {
-			return
-		}
+	case r.raw == nil && r.bad != nil:
+		return r.bad // still unreadable: reported already
+	default:
 		r.raw = nil
 	}
+	r.bad = fmt.Errorf("envelope: the root key file changed and does not load, so nothing is wrapped until it does: %w", err)
 	l := r.log.Load()
 	if l == nil {
 		l = slog.Default()
 	}
-	l.Warn("root key file changed but does not load; keeping the keys in memory", "root", r, "err", err)
+	l.Warn("root key file changed but does not load; unwrapping with the keys in memory, wrapping refused", "root", r, "err", err)
+	return r.bad
 }
 
 // loadLocalRoot reads and checks an existing root key file. A missing file

@@ -29,11 +29,12 @@ import (
 //  3. RetireLocalRootKeys deletes every other key, once no stored keyset is
 //     wrapped under one (WrappedRootKeyID says which key wrapped a blob).
 //
-// A running server follows its file (LocalRoot.Encrypt and a failed
-// Decrypt read it again), so on each host it is enough to put the new file
-// in place: after add, before rotate, the file with both keys; after
-// rotate, before retire, the promoted one (until then a server there keeps
-// wrapping new orgs under the old key, and retire refuses).
+// A LocalRoot follows its file (Encrypt and a failed Decrypt read it
+// again), so on each host it is enough to put the new file in place: after
+// add, before rotate, the file with both keys (a server there then unwraps
+// the rewrapped keysets); after rotate, before retire, the promoted one
+// (until then `ward org create` there wraps new orgs under the old key,
+// and retire refuses).
 //
 // A KMS root rotates in the KMS instead: its key versions play these roles.
 
@@ -70,7 +71,11 @@ func LocalRootKeys(path string) (RootKeys, error) {
 // not primary, and returns its id. The file is replaced atomically with
 // mode 0600.
 func AddLocalRootKey(path string) (uint32, error) {
-	h, err := readRootHandle(path)
+	target, err := resolveRootFile(path)
+	if err != nil {
+		return 0, err
+	}
+	h, err := readRootHandle(target)
 	if err != nil {
 		return 0, err
 	}
@@ -79,14 +84,18 @@ func AddLocalRootKey(path string) (uint32, error) {
 	if err != nil {
 		return 0, fmt.Errorf("envelope: add root key: %w", err)
 	}
-	return id, writeRootFile(path, m)
+	return id, writeRootFile(target, m)
 }
 
 // PromoteLocalRootKey makes the most recently added key of the root key
 // file at path its primary and returns its id. Errors:
 // ErrRootNothingToPromote when it is primary already.
 func PromoteLocalRootKey(path string) (uint32, error) {
-	h, err := readRootHandle(path)
+	target, err := resolveRootFile(path)
+	if err != nil {
+		return 0, err
+	}
+	h, err := readRootHandle(target)
 	if err != nil {
 		return 0, err
 	}
@@ -100,7 +109,7 @@ func PromoteLocalRootKey(path string) (uint32, error) {
 	if err := m.SetPrimary(newest); err != nil {
 		return 0, fmt.Errorf("envelope: promote root key %d: %w", newest, err)
 	}
-	return newest, writeRootFile(path, m)
+	return newest, writeRootFile(target, m)
 }
 
 // RetireLocalRootKeys deletes every key but the primary from the root key
@@ -108,7 +117,11 @@ func PromoteLocalRootKey(path string) (uint32, error) {
 // never be unwrapped again: call it only once none is stored
 // (WrappedRootKeyID).
 func RetireLocalRootKeys(path string) ([]uint32, error) {
-	h, err := readRootHandle(path)
+	target, err := resolveRootFile(path)
+	if err != nil {
+		return nil, err
+	}
+	h, err := readRootHandle(target)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +139,7 @@ func RetireLocalRootKeys(path string) ([]uint32, error) {
 	if len(gone) == 0 {
 		return nil, nil
 	}
-	return gone, writeRootFile(path, m)
+	return gone, writeRootFile(target, m)
 }
 
 // WrappedRootKeyID returns the id of the root key that wrapped blob (an
@@ -144,13 +157,27 @@ func WrappedRootKeyID(blob []byte) (uint32, error) {
 	return id, nil
 }
 
-// writeRootFile replaces the root key file at path with m's keyset: a
-// temporary file of mode 0600 beside it, synced, renamed over it, and the
-// directory synced, so a crash leaves the old file or the new one. A path
-// that is a symbolic link has its target replaced (the link stays), and the
-// new file keeps the old one's owner, so a command run as root (sudo) does
-// not leave a key file the server's user can no longer read.
-func writeRootFile(path string, m *keyset.Manager) (err error) {
+// resolveRootFile returns the file a root key path names: the target of a
+// symbolic link, resolved once, so that the command reads and replaces the
+// same file even if the link is changed meanwhile (a link swapped to
+// another file between a read and a write could otherwise make a command
+// run as root replace any file).
+func resolveRootFile(path string) (string, error) {
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", fmt.Errorf("envelope: root key file: %w", err)
+	}
+	return target, nil
+}
+
+// writeRootFile replaces the root key file target (resolveRootFile) with
+// m's keyset: a temporary file of mode 0600 beside it, synced, renamed over
+// it, and the directory synced, so a crash leaves the old file or the new
+// one. Rename replaces the directory entry itself, never what a link put
+// there would point to. The new file keeps the old one's owner and group,
+// so a command run as root (sudo) does not leave a key file the server's
+// user can no longer read.
+func writeRootFile(target string, m *keyset.Manager) (err error) {
 	h, err := m.Handle()
 	if err != nil {
 		return fmt.Errorf("envelope: root keyset: %w", err)
@@ -159,13 +186,12 @@ func writeRootFile(path string, m *keyset.Manager) (err error) {
 	if err := insecurecleartextkeyset.Write(h, keyset.NewJSONWriter(&buf)); err != nil {
 		return fmt.Errorf("envelope: encode root key: %w", err)
 	}
-	target, err := filepath.EvalSymlinks(path)
+	fi, err := os.Lstat(target)
 	if err != nil {
 		return fmt.Errorf("envelope: root key file: %w", err)
 	}
-	fi, err := os.Stat(target)
-	if err != nil {
-		return fmt.Errorf("envelope: root key file: %w", err)
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("envelope: root key file %s is no longer a regular file: %w", target, ErrRootCorrupt)
 	}
 	dir := filepath.Dir(target)
 	tmp, err := os.CreateTemp(dir, ".root-key-*.tmp")

@@ -2,6 +2,7 @@ package envelope_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -13,6 +14,9 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/tink-crypto/tink-go/v2/insecurecleartextkeyset"
+	"github.com/tink-crypto/tink-go/v2/keyset"
+	"github.com/tink-crypto/tink-go/v2/mac"
 
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
@@ -236,24 +240,65 @@ func TestLocalRootFollowsFile(t *testing.T) {
 		}
 	}
 
+	// A file that changes and no longer loads (another key type, then
+	// gone): the keys in memory still unwrap, nothing is wrapped, it is
+	// reported once per change and never quoted; back in place, wrapping
+	// resumes.
 	var logged bytes.Buffer
 	stale.SetLogger(slog.New(slog.NewTextHandler(&logged, nil)))
-	if err := os.WriteFile(real, []byte("not a keyset"), 0o600); err != nil {
+	good, err := os.ReadFile(real)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for range 3 {
-		out, err := stale.Encrypt([]byte("keyset"), ad)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if pt, err := promoted.Decrypt(out, ad); err != nil || string(pt) != "keyset" {
-			t.Fatalf("wrapped with the keys in memory: %q, %v", pt, err)
+	h, err := keyset.NewHandle(mac.HMACSHA256Tag256KeyTemplate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var other bytes.Buffer
+	if err := insecurecleartextkeyset.Write(h, keyset.NewJSONWriter(&other)); err != nil {
+		t.Fatal(err)
+	}
+	var parsed struct {
+		Key []struct {
+			KeyData struct{ Value string } `json:"keyData"`
+		} `json:"key"`
+	}
+	if err := json.Unmarshal(other.Bytes(), &parsed); err != nil || len(parsed.Key) != 1 || parsed.Key[0].KeyData.Value == "" {
+		t.Fatalf("the HMAC keyset: %v %+v", err, parsed)
+	}
+	if err := os.WriteFile(real, other.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	refused := func(when string) {
+		t.Helper()
+		for range 3 {
+			if out, err := stale.Encrypt([]byte("keyset"), ad); err == nil {
+				t.Fatalf("%s: wrapped (%d bytes) under keys the file no longer holds", when, len(out))
+			}
+			if pt, err := stale.Decrypt(blob, ad); err != nil || string(pt) != "keyset" {
+				t.Fatalf("%s: unwrap with the keys in memory: %q, %v", when, pt, err)
+			}
 		}
 	}
-	if n := strings.Count(logged.String(), "does not load"); n != 1 {
-		t.Fatalf("reported %d times: %s", n, logged.String())
+	refused("another key type")
+	if err := os.Remove(real); err != nil {
+		t.Fatal(err)
 	}
-	if strings.Contains(logged.String(), "not a keyset") {
-		t.Fatalf("the log quotes the file: %s", logged.String())
+	refused("file gone")
+	if n := strings.Count(logged.String(), "does not load"); n != 2 {
+		t.Fatalf("reported %d times, want once per change: %s", n, logged.String())
+	}
+	if strings.Contains(logged.String(), parsed.Key[0].KeyData.Value) {
+		t.Fatalf("the log quotes the key file: %s", logged.String())
+	}
+	if err := os.WriteFile(real, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := stale.Encrypt([]byte("keyset"), ad)
+	if err != nil {
+		t.Fatalf("the file is back: %v", err)
+	}
+	if pt, err := promoted.Decrypt(out, ad); err != nil || string(pt) != "keyset" {
+		t.Fatalf("wrapped under the file's primary: %q, %v", pt, err)
 	}
 }
