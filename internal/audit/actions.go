@@ -95,6 +95,7 @@ var Actions = registry(
 	Action{Name: "patient.list", Category: CategoryPatient, PHIAccess: true},
 	Action{Name: "patient.search", Category: CategoryPatient, PHIAccess: true},
 	Action{Name: "patient.access_report", Category: CategoryPatient, PHIAccess: true, Requires: []Field{FieldPatient}},
+	Action{Name: "patient.disclosure_accounting", Category: CategoryPatient, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "patient_link.create", Category: CategoryPatient, Requires: []Field{FieldPatient}},
 	Action{Name: "care_team.assign", Category: CategoryPatient, Requires: []Field{FieldPatient}},
 	Action{Name: "care_team.unassign", Category: CategoryPatient, Requires: []Field{FieldPatient}},

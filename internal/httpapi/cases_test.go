@@ -351,6 +351,57 @@ func TestCasesWorkersComp(t *testing.T) {
 		o.ID, kase.ID).Scan(&disclosures, &stated); err != nil || disclosures != 3 || stated != 1 {
 		t.Fatalf("disclosures recorded: %d (%d with the stated purpose) %v", disclosures, stated, err)
 	}
+	// The patient's accounting of disclosures (§164.528) lists the three,
+	// to the patient themself and to an admin, with recipient, purpose and
+	// what (the document's type), and is itself audited; staff below admin,
+	// another patient and another org's admin get none.
+	accounting := "/v1/patients/" + o.P1.String() + "/disclosures"
+	for _, m := range []*member{o.PatUser, o.Admin} {
+		var acc struct {
+			PatientID   uuid.UUID `json:"patient_id"`
+			Since       time.Time `json:"since"`
+			Disclosures []struct {
+				Seq                        int64
+				Action, Recipient, Purpose string
+				ObjectType                 string    `json:"object_type"`
+				DocType                    string    `json:"doc_type"`
+				CaseID                     uuid.UUID `json:"case_id"`
+			} `json:"disclosures"`
+		}
+		w.do("GET", accounting, m.Token, nil, http.StatusOK, &acc)
+		if acc.PatientID != o.P1 || time.Since(acc.Since) < 6*365*24*time.Hour || len(acc.Disclosures) != 3 {
+			t.Fatalf("accounting for %s: %+v", m.Email, acc)
+		}
+		purposes := map[string]int{}
+		for _, d := range acc.Disclosures {
+			if d.Seq <= 0 || d.Action != "document.download" || d.Recipient != "attorney" || d.CaseID != kase.ID ||
+				d.ObjectType != "document_version" || d.DocType != "wage_statement" {
+				t.Errorf("disclosure %+v", d)
+			}
+			purposes[d.Purpose]++
+		}
+		if purposes["claim litigation"] != 1 {
+			t.Errorf("purposes %v", purposes)
+		}
+	}
+	var rows int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from audit.disclosure_accounting($1, $2)`, o.ID, o.P1).Scan(&rows); err == nil {
+		t.Errorf("a connection with no credential read the accounting (%d rows)", rows)
+	}
+	w.do("GET", accounting, o.Lead.Token, nil, http.StatusForbidden, nil)
+	w.do("GET", accounting, o.PatUser2.Token, nil, http.StatusNotFound, nil)
+	w.do("GET", accounting, other.Admin.Token, nil, http.StatusNotFound, nil)
+	var none struct{ Disclosures []any }
+	w.do("GET", "/v1/patients/"+o.P2.String()+"/disclosures", o.Admin.Token, nil, http.StatusOK, &none)
+	if none.Disclosures == nil || len(none.Disclosures) != 0 {
+		t.Errorf("P2's accounting: %+v", none)
+	}
+	var given, refused int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) filter (where outcome = 'success'),
+	      count(*) filter (where outcome = 'denied') from audit.events
+	    where org_id = $1 and action = 'patient.disclosure_accounting'`, o.ID).Scan(&given, &refused); err != nil || given != 3 || refused != 2 {
+		t.Errorf("accountings audited: %d given, %d refused (%v)", given, refused, err)
+	}
 	// Comments: the attorney may, the employer may not.
 	w.do("POST", "/v1/documents/"+req.ID.String()+"/comments", attorney.Token, map[string]any{"body": "Missing week 12"},
 		http.StatusCreated, nil)

@@ -53,6 +53,7 @@ func TestKeptReadRoutes(t *testing.T) {
 		{"GET /v1/sso/domains", "/v1/sso/domains", "admin", o.Admin.Token},
 		{"GET /v1/org/sso-policy", "/v1/org/sso-policy", "provider", o.Prov.Token},
 		{"GET /v1/patients/{id}/access-report", "/v1/patients/" + o.P1.String() + "/access-report", "patient", o.PatUser.Token},
+		{"GET /v1/patients/{id}/disclosures", "/v1/patients/" + o.P1.String() + "/disclosures", "patient", o.PatUser.Token},
 		{"GET /v1/cases/{id}/invites", "/v1/cases/" + kase.ID.String() + "/invites", "lead", o.Lead.Token},
 		{"GET /v1/legal-holds", "/v1/legal-holds", "admin", o.Admin.Token},
 		{"GET /v1/audit/events", "/v1/audit/events", "admin", o.Admin.Token},

@@ -223,6 +223,23 @@ func handleAccessReport(recs *records.Service, fail errorWriter) http.Handler {
 	})
 }
 
+// handleDisclosureAccounting answers the patient's accounting of
+// disclosures (§164.528) for the last six years.
+func handleDisclosureAccounting(recs *records.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var acc records.Accounting
+		if err == nil {
+			acc, err = recs.DisclosureAccounting(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, acc)
+	})
+}
+
 func handleAuditList(log *audit.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()

@@ -233,6 +233,7 @@ func (s *server) routes() {
 	api.route("DELETE /v1/patients/{id}/care-team/{user_id}", ahead(as(lead, "care_team.unassign")), handleCareTeamUnassign(recs, fail))
 	api.route("PUT /v1/patients/{id}/users/{user_id}", ahead(as(lead, "patient_link.create")), handlePatientLink(recs, fail))
 	api.route("GET /v1/patients/{id}/access-report", kept(session), handleAccessReport(recs, fail))
+	api.route("GET /v1/patients/{id}/disclosures", kept(session), handleDisclosureAccounting(recs, fail))
 
 	// Cases and documents (docs/cases.md): staff by role, stakeholders by
 	// their grants on each case; the database decides.

@@ -562,6 +562,23 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			[]any{A, s.must("P1")}, nil, ""},
 		{"access_report under a revoked key with dsr", "a_key_revoked", `select count(*)::text from audit.access_report($1, $2)`,
 			[]any{A, s.must("P1")}, nil, ""},
+		// The accounting of disclosures (00148) admits whom the access
+		// report admits. The seed holds no disclosure, so an admitted
+		// caller counts 0 (TestCasesWorkersComp counts real ones).
+		{"disclosure_accounting of another org", "a_admin", `select seq::text from audit.disclosure_accounting($1, $2)`,
+			[]any{B, s.must("Q1")}, nil, ""},
+		{"disclosure_accounting anonymous", "anonymous", `select seq::text from audit.disclosure_accounting($1, $2)`,
+			[]any{A, s.must("P1")}, nil, ""},
+		{"disclosure_accounting of another patient", "a_pat1", `select seq::text from audit.disclosure_accounting($1, $2)`,
+			[]any{A, s.must("P2")}, nil, ""},
+		{"disclosure_accounting by the patient", "a_pat1", `select count(*)::text from audit.disclosure_accounting($1, $2)`,
+			[]any{A, s.must("P1")}, []string{"0"}, ""},
+		{"disclosure_accounting by a provider", "a_prov1", `select count(*)::text from audit.disclosure_accounting($1, $2)`,
+			[]any{A, s.must("P1")}, nil, ""},
+		{"disclosure_accounting under a key with dsr", "a_key_audit", `select count(*)::text from audit.disclosure_accounting($1, $2)`,
+			[]any{A, s.must("P1")}, []string{"0"}, ""},
+		{"disclosure_accounting under a key with members only", "a_key", `select count(*)::text from audit.disclosure_accounting($1, $2)`,
+			[]any{A, s.must("P1")}, nil, ""},
 		{"append_as is not for ward_app", "a_admin",
 			`select audit.append_as($1, 'audit.read', 'success', p_actor => $2)::text`,
 			[]any{A, s.must("a_lead")}, nil, ""},

@@ -4086,6 +4086,37 @@ $$;
 ALTER FUNCTION audit.clean_text(p text, p_max integer) OWNER TO ward_owner;
 
 --
+-- Name: disclosure_accounting(uuid, uuid); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.disclosure_accounting(p_org uuid, p_patient uuid) RETURNS TABLE(seq bigint, at timestamp with time zone, action text, recipient text, purpose text, object_type text, object_id uuid, case_id uuid, doc_type text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.org_id is distinct from p_org
+     or not ((me.role = 'admin' and (me.kind = 'session' or (me.kind = 'api_key' and private.key_holds('dsr'))))
+             or (me.role = 'patient' and me.kind = 'session' and p_patient = any (private.my_patient_ids()))) then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  return query
+    select e.seq, e.at, e.action, e.disclosure->>'recipient', e.disclosure->>'purpose', e.object_type,
+           e.object_id, e.case_id, d.doc_type
+      from audit.events e
+      left join app.document_versions v
+             on e.object_type = 'document_version' and v.org_id = e.org_id and v.id = e.object_id
+      left join app.documents d on d.org_id = v.org_id and d.id = v.document_id
+     where e.org_id = p_org and e.patient_id = p_patient and e.outcome = 'success'
+       and e.disclosure is not null and e.at >= now() - interval '6 years'
+     order by e.seq;
+end $$;
+
+ALTER FUNCTION audit.disclosure_accounting(p_org uuid, p_patient uuid) OWNER TO ward_definer;
+
+--
 -- Name: event_json(uuid, timestamp with time zone, text, text, uuid, text, uuid, text, uuid, uuid, uuid[], text, text, text, jsonb); Type: FUNCTION; Schema: audit; Owner: ward_owner
 --
 
@@ -9986,6 +10017,13 @@ GRANT ALL ON FUNCTION audit.clean_text(p text, p_max integer) TO ward_definer;
 GRANT ALL ON FUNCTION audit.clean_text(p text, p_max integer) TO ward_app;
 
 --
+-- Name: FUNCTION disclosure_accounting(p_org uuid, p_patient uuid); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.disclosure_accounting(p_org uuid, p_patient uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.disclosure_accounting(p_org uuid, p_patient uuid) TO ward_app;
+
+--
 -- Name: FUNCTION event_json(p_org uuid, p_at timestamp with time zone, p_action text, p_outcome text, p_actor uuid, p_actor_kind text, p_session uuid, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb); Type: ACL; Schema: audit; Owner: ward_owner
 --
 
@@ -11075,12 +11113,14 @@ GRANT INSERT ON TABLE app.document_versions TO ward_app;
 --
 
 GRANT SELECT(org_id) ON TABLE app.document_versions TO ward_app;
+GRANT SELECT(org_id) ON TABLE app.document_versions TO ward_definer;
 
 --
 -- Name: COLUMN document_versions.id; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT SELECT(id) ON TABLE app.document_versions TO ward_app;
+GRANT SELECT(id) ON TABLE app.document_versions TO ward_definer;
 
 --
 -- Name: COLUMN document_versions.case_id; Type: ACL; Schema: app; Owner: ward_owner
@@ -11093,6 +11133,7 @@ GRANT SELECT(case_id) ON TABLE app.document_versions TO ward_app;
 --
 
 GRANT SELECT(document_id) ON TABLE app.document_versions TO ward_app;
+GRANT SELECT(document_id) ON TABLE app.document_versions TO ward_definer;
 
 --
 -- Name: COLUMN document_versions.version; Type: ACL; Schema: app; Owner: ward_owner
@@ -11154,12 +11195,20 @@ GRANT SELECT,INSERT ON TABLE app.documents TO ward_app;
 --
 
 GRANT SELECT(org_id) ON TABLE app.documents TO ward_rls;
+GRANT SELECT(org_id) ON TABLE app.documents TO ward_definer;
 
 --
 -- Name: COLUMN documents.id; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT SELECT(id) ON TABLE app.documents TO ward_rls;
+GRANT SELECT(id) ON TABLE app.documents TO ward_definer;
+
+--
+-- Name: COLUMN documents.doc_type; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(doc_type) ON TABLE app.documents TO ward_definer;
 
 --
 -- Name: COLUMN documents.requested_by; Type: ACL; Schema: app; Owner: ward_owner

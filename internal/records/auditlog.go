@@ -2,7 +2,9 @@ package records
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -46,19 +48,10 @@ func (s *Service) accessReport(ctx context.Context, patient uuid.UUID) ([]audit.
 	var out []audit.Access
 	var cp *audit.Checkpoint
 	err = s.db.InTenantTx(ctx, c.cred(), func(ctx context.Context, tx pgx.Tx) error {
-		// The patient must be visible to the caller (RLS): a patient sees
-		// only their own record.
-		visible, err := dbsqlc.New(tx).PatientVisible(ctx, dbsqlc.PatientVisibleParams{OrgID: c.p.OrgID, ID: patient})
-		if err != nil {
+		if err := patientLog(ctx, tx, c.p.OrgID, patient); err != nil {
 			return err
 		}
-		if !visible {
-			return ErrNotFound
-		}
-		// The freshest accesses have a place in the log too.
-		if _, _, err := audit.Integrate(ctx, tx, c.p.OrgID); err != nil {
-			return err
-		}
+		var err error
 		out, err = audit.AccessReport(ctx, tx, c.p.OrgID, patient)
 		if err != nil {
 			return err
@@ -90,4 +83,69 @@ func (s *Service) accessReport(ctx context.Context, patient uuid.UUID) ([]audit.
 		return nil, nil, s.denied(ctx, c, c.event("patient.access_report", "patient", patient), err)
 	}
 	return out, cp, err
+}
+
+// Accounting is a patient's accounting of disclosures (HIPAA §164.528):
+// every disclosure of their record outside the covered entity in the six
+// years before it was asked for.
+type Accounting struct {
+	PatientID   uuid.UUID         `json:"patient_id"`
+	Since       time.Time         `json:"since"`
+	Disclosures []audit.Disclosed `json:"disclosures"`
+}
+
+// DisclosureAccounting returns patient's accounting of disclosures. The
+// caller must be an admin of the org or the patient themself (the database
+// decides, audit.disclosure_accounting) and see the patient; the
+// accounting given is audited (patient.disclosure_accounting), a refusal
+// too. Errors: ErrForbidden, ErrNotFound.
+func (s *Service) DisclosureAccounting(ctx context.Context, patient uuid.UUID) (Accounting, error) {
+	c, err := begin(ctx)
+	if err != nil {
+		return Accounting{}, err
+	}
+	const action = "patient.disclosure_accounting"
+	if c.p.Role != identity.RolePatient && c.p.Role != identity.RoleAdmin {
+		return Accounting{}, s.denied(ctx, c, c.event(action, "patient", patient), ErrForbidden)
+	}
+	out := Accounting{PatientID: patient}
+	err = s.db.InTenantTx(ctx, c.cred(), func(ctx context.Context, tx pgx.Tx) error {
+		if err := patientLog(ctx, tx, c.p.OrgID, patient); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `select now() - interval '6 years'`).Scan(&out.Since); err != nil {
+			return err
+		}
+		var err error
+		if out.Disclosures, err = audit.DisclosureAccounting(ctx, tx, c.p.OrgID, patient); errors.Is(err, audit.ErrForbidden) {
+			return ErrForbidden // an admin's API key without the dsr scope
+		} else if err != nil {
+			return err
+		}
+		e := c.event(action, "patient", patient)
+		e.Patient = uuid.NullUUID{UUID: patient, Valid: true}
+		e.Details = map[string]any{"disclosures": len(out.Disclosures)}
+		_, err = audit.Record(ctx, tx, e)
+		return err
+	})
+	if err = mapErr("disclosure accounting", err); err == ErrNotFound || errors.Is(err, ErrForbidden) {
+		return Accounting{}, s.denied(ctx, c, c.event(action, "patient", patient), err)
+	}
+	return out, err
+}
+
+// patientLog readies patient's entries in org's log for the caller: the
+// patient must be visible to them (RLS: a patient sees only their own
+// record; ErrNotFound otherwise), and the log is integrated so the freshest
+// events have their place (a seq, for a proof) too.
+func patientLog(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID) error {
+	visible, err := dbsqlc.New(tx).PatientVisible(ctx, dbsqlc.PatientVisibleParams{OrgID: org, ID: patient})
+	if err != nil {
+		return err
+	}
+	if !visible {
+		return ErrNotFound
+	}
+	_, _, err = audit.Integrate(ctx, tx, org)
+	return err
 }
