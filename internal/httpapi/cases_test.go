@@ -26,6 +26,7 @@ import (
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/mail/mailtest"
+	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/vault/blob"
 )
 
@@ -369,7 +370,8 @@ func TestCasesWorkersComp(t *testing.T) {
 			} `json:"disclosures"`
 		}
 		w.do("GET", accounting, m.Token, nil, http.StatusOK, &acc)
-		if acc.PatientID != o.P1 || time.Since(acc.Since) < 6*365*24*time.Hour || len(acc.Disclosures) != 3 {
+		if want := time.Now().AddDate(-6, 0, 0); acc.PatientID != o.P1 || acc.Since.Before(want.Add(-time.Minute)) ||
+			acc.Since.After(want.Add(time.Minute)) || len(acc.Disclosures) != 3 {
 			t.Fatalf("accounting for %s: %+v", m.Email, acc)
 		}
 		purposes := map[string]int{}
@@ -385,8 +387,8 @@ func TestCasesWorkersComp(t *testing.T) {
 		}
 	}
 	var rows int
-	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from audit.disclosure_accounting($1, $2)`, o.ID, o.P1).Scan(&rows); err == nil {
-		t.Errorf("a connection with no credential read the accounting (%d rows)", rows)
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from audit.disclosure_accounting($1, $2)`, o.ID, o.P1).Scan(&rows); !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+		t.Errorf("a connection with no credential read the accounting (%d rows): %v", rows, err)
 	}
 	w.do("GET", accounting, o.Lead.Token, nil, http.StatusForbidden, nil)
 	w.do("GET", accounting, o.PatUser2.Token, nil, http.StatusNotFound, nil)

@@ -85,6 +85,10 @@ func (s *Service) accessReport(ctx context.Context, patient uuid.UUID) ([]audit.
 	return out, cp, err
 }
 
+// errAccountingRefused marks the database's refusal of the accounting
+// itself, the only permission error audited as a denial of it.
+var errAccountingRefused = errors.New("records: disclosure accounting refused")
+
 // Accounting is a patient's accounting of disclosures (HIPAA §164.528):
 // every disclosure of their record outside the covered entity in the six
 // years before it was asked for.
@@ -118,7 +122,7 @@ func (s *Service) DisclosureAccounting(ctx context.Context, patient uuid.UUID) (
 		}
 		var err error
 		if out.Disclosures, err = audit.DisclosureAccounting(ctx, tx, c.p.OrgID, patient); errors.Is(err, audit.ErrForbidden) {
-			return ErrForbidden // an admin's API key without the dsr scope
+			return errAccountingRefused // an admin's API key without the dsr scope
 		} else if err != nil {
 			return err
 		}
@@ -128,7 +132,10 @@ func (s *Service) DisclosureAccounting(ctx context.Context, patient uuid.UUID) (
 		_, err = audit.Record(ctx, tx, e)
 		return err
 	})
-	if err = mapErr("disclosure accounting", err); err == ErrNotFound || errors.Is(err, ErrForbidden) {
+	if errors.Is(err, errAccountingRefused) {
+		return Accounting{}, s.denied(ctx, c, c.event(action, "patient", patient), ErrForbidden)
+	}
+	if err = mapErr("disclosure accounting", err); err == ErrNotFound {
 		return Accounting{}, s.denied(ctx, c, c.event(action, "patient", patient), err)
 	}
 	return out, err
