@@ -174,7 +174,6 @@ type orgFacts struct {
 	ArchiveModes        []string    `json:"archive_modes"`
 	ArchiveMinDays      *int        `json:"archive_min_retention_days"`
 	ArchiveUnlocked     int         `json:"archive_unlocked"`
-	SinksEnabled        int         `json:"sinks_enabled"`
 	Sinks               []sinkFacts `json:"sinks"`
 	// FirstUnsignedAt is when the oldest event no signed checkpoint covers
 	// was written (nil when every event is covered).

@@ -51,7 +51,6 @@ func TestActivityReviewSinks(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			o := liveOrg()
 			o.Sinks = c.sinks
-			o.SinksEnabled = len(c.sinks)
 			expectMark(t, activityReview(facts{Now: now, Orgs: []orgFacts{o}}), c.want, c.evidence)
 		})
 	}

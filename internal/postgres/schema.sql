@@ -1484,8 +1484,6 @@ CREATE FUNCTION app.ops_compliance_facts() RETURNS jsonb
         'archived_size', coalesce(s.archived_size, 0),
         'archive_objects', coalesce(a.n, 0), 'archive_modes', coalesce(a.modes, '[]'::jsonb),
         'archive_min_retention_days', a.min_days, 'archive_unlocked', coalesce(a.unlocked, 0),
-        'sinks_enabled', (select count(*) from app.audit_sinks x
-                           where x.org_id = i.id and x.enabled and x.disabled_at is null),
         'sinks', coalesce((select jsonb_agg(jsonb_build_object(
                    'failing', x.failing_since is not null, 'last_success_at', x.last_success_at,
                    'undelivered_since', (select e.at from audit.events e

@@ -159,14 +159,11 @@ func (r *LocalRoot) follow(miss bool) error {
 		return r.bad
 	case err == nil:
 		r.raw = data
-		var h *keyset.Handle
-		if h, err = parseRootHandle(r.path, data); err == nil {
-			var a tink.AEAD
-			if a, err = aead.New(h); err == nil {
-				r.aead.Store(&a)
-				r.bad = nil
-				return nil
-			}
+		var a tink.AEAD
+		if a, err = rootAEAD(r.path, data); err == nil {
+			r.aead.Store(&a)
+			r.bad = nil
+			return nil
 		}
 	case r.raw == nil && r.bad != nil:
 		return r.bad // still unreadable: reported already
@@ -189,6 +186,17 @@ func loadLocalRoot(path string) (*LocalRoot, error) {
 	if err != nil {
 		return nil, err
 	}
+	a, err := rootAEAD(path, data)
+	if err != nil {
+		return nil, err
+	}
+	r := &LocalRoot{path: path, raw: data}
+	r.aead.Store(&a)
+	return r, nil
+}
+
+// rootAEAD is the AEAD of the root keyset data, read from path.
+func rootAEAD(path string, data []byte) (tink.AEAD, error) {
 	h, err := parseRootHandle(path, data)
 	if err != nil {
 		return nil, err
@@ -197,9 +205,7 @@ func loadLocalRoot(path string) (*LocalRoot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("envelope: root key file %s has no usable primary key: %w", path, ErrRootCorrupt)
 	}
-	r := &LocalRoot{path: path, raw: data}
-	r.aead.Store(&a)
-	return r, nil
+	return a, nil
 }
 
 // readRootHandle reads the root keyset at path after checking it is a
