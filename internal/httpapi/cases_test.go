@@ -391,6 +391,7 @@ func TestCasesWorkersComp(t *testing.T) {
 		t.Errorf("a connection with no credential read the accounting (%d rows): %v", rows, err)
 	}
 	w.do("GET", accounting, o.Lead.Token, nil, http.StatusForbidden, nil)
+	w.do("GET", "/v1/patients/not-a-uuid/disclosures", o.Admin.Token, nil, http.StatusBadRequest, nil)
 	w.do("GET", accounting, o.PatUser2.Token, nil, http.StatusNotFound, nil)
 	w.do("GET", accounting, other.Admin.Token, nil, http.StatusNotFound, nil)
 	var none struct{ Disclosures []any }
