@@ -31,6 +31,10 @@ func TestKeptReadRoutes(t *testing.T) {
 	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Kept reads"},
 		http.StatusCreated, &kase)
 	w.do("GET", "/v1/patients/"+o.P1.String(), o.Lead.Token, nil, http.StatusOK, nil)
+	dsrKey := w.createKey(o, auth.ScopeDSR).Key
+	var dsr dsrJSON
+	w.do("POST", "/v1/compliance/dsr", o.PatUser.Token, map[string]any{"kind": "access", "patient_id": o.P1},
+		http.StatusCreated, &dsr)
 	w.integrate() // a signed checkpoint, for the proofs and the access report
 
 	routes := []struct {
@@ -56,6 +60,8 @@ func TestKeptReadRoutes(t *testing.T) {
 		{"GET /v1/patients/{id}/disclosures", "/v1/patients/" + o.P1.String() + "/disclosures", "patient", o.PatUser.Token},
 		{"GET /v1/cases/{id}/invites", "/v1/cases/" + kase.ID.String() + "/invites", "lead", o.Lead.Token},
 		{"GET /v1/legal-holds", "/v1/legal-holds", "admin", o.Admin.Token},
+		{"GET /v1/compliance/dsr", "/v1/compliance/dsr", "dsr key", dsrKey},
+		{"GET /v1/compliance/dsr/{id}", "/v1/compliance/dsr/" + dsr.ID.String(), "patient", o.PatUser.Token},
 		{"GET /v1/audit/events", "/v1/audit/events", "admin", o.Admin.Token},
 		{"GET /v1/audit/events", "/v1/audit/events?limit=5", "audit key", auditKey},
 		{"GET /v1/audit/checkpoint", "/v1/audit/checkpoint", "patient", o.PatUser.Token},

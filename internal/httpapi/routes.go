@@ -235,6 +235,15 @@ func (s *server) routes() {
 	api.route("GET /v1/patients/{id}/access-report", kept(session), handleAccessReport(recs, fail))
 	api.route("GET /v1/patients/{id}/disclosures", kept(session), handleDisclosureAccounting(recs, fail))
 
+	// Data-subject requests (docs/dsr.md): anyone files about themself, an
+	// admin (or a key with the dsr scope) about anyone and works the queue;
+	// the database sets the deadlines and decides who sees what.
+	api.route("POST /v1/compliance/dsr", ahead(orKey(session, auth.ScopeDSR)), handleDSROpen(recs, fail))
+	api.route("GET /v1/compliance/dsr", kept(orKey(session, auth.ScopeDSR)), handleDSRList(recs, fail))
+	api.route("GET /v1/compliance/dsr/{id}", kept(orKey(session, auth.ScopeDSR)), handleDSRGet(recs, fail))
+	api.route("POST /v1/compliance/dsr/{id}/extend", orKey(as(admin, "dsr.extend"), auth.ScopeDSR), handleDSRChange("reason", recs.ExtendDSR, fail))
+	api.route("POST /v1/compliance/dsr/{id}/close", orKey(as(admin, "dsr.close"), auth.ScopeDSR), handleDSRChange("outcome", recs.CloseDSR, fail))
+
 	// Cases and documents (docs/cases.md): staff by role, stakeholders by
 	// their grants on each case; the database decides.
 	if cs := s.deps.Cases; cs != nil {

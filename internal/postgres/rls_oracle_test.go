@@ -340,6 +340,26 @@ func sameOrg(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.org == p.org 
 func orgAdmin(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 	return r.org == p.org && p.role == "admin"
 }
+
+// dsrAdmin is an admin's session or an API key holding the dsr scope.
+func dsrAdmin(p rlsPrincipal) bool { return p.role == "admin" || p.holds("dsr") }
+
+// dsrRead admits the org's data-subject requests to a dsrAdmin, and to
+// anyone else (not a key) those they filed, those about them, and a
+// patient's about their record.
+func dsrRead(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+	if r.org != p.org {
+		return false
+	}
+	if dsrAdmin(p) {
+		return true
+	}
+	if p.role == "key" || p.user == "" {
+		return false
+	}
+	return r.author == p.user || r.user == p.user || (p.role == "patient" && r.patient != "" && s.seesPatient(p, r.org, r.patient))
+}
+
 func orgLead(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.org == p.org && p.leadOrAdmin() }
 func patientRow(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 	return s.seesPatient(p, r.org, r.patient)
@@ -884,6 +904,35 @@ func rlsTables() []*rlsTable {
 					return r.org == p.org && p.role == "admin"
 				}},
 				{name: "reassign", tail: `set created_by = created_by`},
+			},
+		},
+		{
+			// Data-subject requests (00149): an admin's session or a key
+			// with the dsr scope sees and works the org's queue; a member
+			// sees what they filed and what is about them (a patient: their
+			// record); nobody deletes one.
+			name: "app.dsr_requests", pk: `org_id::text || '/' || id::text`, read: dsrRead, scope: rlsPatientScope,
+			inserts: []rlsInsert{
+				{name: "about a patient", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
+					return t.org == p.org && (dsrAdmin(p) || (p.role == "patient" && s.seesPatient(p, t.org, t.patient)))
+				}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.dsr_requests (org_id, kind, patient_id, requested_by, due_at)
+					        values ($1, 'access', $2, $3, now())`, []any{t.org, t.patient, a.user}
+				}},
+				{name: "about themself", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
+					return t.org == p.org && (dsrAdmin(p) || (p.role != "key" && p.role != "scim" && p.user != ""))
+				}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.dsr_requests (org_id, kind, subject_user_id, requested_by, due_at)
+					        values ($1, 'ccpa_know', $2, $2, now())`, []any{t.org, a.user}
+				}},
+			},
+			updates: []rlsWrite{
+				{name: "close", tail: `set status = 'fulfilled'`, may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+					return r.org == p.org && dsrAdmin(p)
+				}},
+				{name: "extend", tail: `set extension_reason = 'volume'`, may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+					return r.org == p.org && dsrAdmin(p)
+				}},
 			},
 		},
 		{

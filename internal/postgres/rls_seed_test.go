@@ -557,6 +557,29 @@ func (w *rlsWriter) legalHold(org, by string) {
 	w.add("app.legal_holds", rlsRow{pk: o + "/" + id, org: o})
 }
 
+// dsr files a data-subject request of org about patient or, with patient
+// "", about subject (a member), filed by by.
+func (w *rlsWriter) dsr(name, org, kind, patient, subject, by string) {
+	o, id := w.s.must(org), w.s.name("dsr."+name)
+	var p, u any
+	if patient != "" {
+		p = w.s.must(patient)
+	}
+	if subject != "" {
+		u = w.s.must(subject)
+	}
+	w.exec(`insert into app.dsr_requests (org_id, id, kind, patient_id, subject_user_id, requested_by, due_at)
+	        values ($1, $2, $3, $4, $5, $6, now())`, o, id, kind, p, u, w.s.must(by))
+	r := rlsRow{pk: o + "/" + id, org: o, author: w.s.must(by)}
+	if patient != "" {
+		r.patient = w.s.must(patient)
+	}
+	if subject != "" {
+		r.user = w.s.must(subject)
+	}
+	w.add("app.dsr_requests", r)
+}
+
 // kase creates a case of org for patient ("" for none).
 func (w *rlsWriter) kase(org, label, patient string) {
 	o, id := w.s.must(org), w.s.name(label)
@@ -775,6 +798,10 @@ func (w *rlsWriter) seed() {
 		w.add("audit.tree_nodes", rlsRow{pk: o + "/4/7", org: o})
 	}
 	w.legalHold("A", "a_admin")
+	w.dsr("access.P1", "A", "access", "P1", "", "a_pat1")
+	w.dsr("amend.P2", "A", "amendment", "P2", "", "a_admin")
+	w.dsr("know.employer", "A", "ccpa_know", "", "a_employer", "a_admin")
+	w.dsr("access.Q1", "B", "access", "Q1", "", "b_pat1")
 	w.scimUser("A", "a_prov1", "okta-prov1")
 	w.scimUser("B", "b_admin", "entra-b-admin")
 	w.scimGroup("g.A", "A", "provider", "a_prov1")

@@ -4798,6 +4798,75 @@ end $_$;
 ALTER FUNCTION private.credential_hash() OWNER TO ward_rls;
 
 --
+-- Name: dsr_guard(); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.dsr_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'INSERT' then
+    new.received_at := now();
+    new.due_at := now() + private.dsr_period(new.kind, false);
+    new.status := 'open';
+    new.extended_at := null; new.extended_by := null; new.extension_reason := null;
+    new.closed_at := null; new.closed_by := null;
+    return new;
+  end if;
+  if old.status <> 'open' then
+    raise exception 'this request is closed' using errcode = '55000';
+  end if;
+  if (new.org_id, new.id, new.kind, new.patient_id, new.subject_user_id, new.requested_by, new.received_at)
+     is distinct from (old.org_id, old.id, old.kind, old.patient_id, old.subject_user_id, old.requested_by, old.received_at) then
+    raise exception 'a request''s kind, subject, requester and receipt never change' using errcode = '42501';
+  end if;
+  if new.extension_reason is distinct from old.extension_reason then
+    if old.extension_reason is not null or new.extension_reason is null then
+      raise exception 'a request is extended once' using errcode = '55000';
+    end if;
+    if private.dsr_period(old.kind, true) = interval '0' then
+      raise exception 'a request of this kind cannot be extended' using errcode = '55000';
+    end if;
+    if now() > old.due_at then
+      raise exception 'the request is past due: an extension is given before the first period ends' using errcode = '55000';
+    end if;
+    new.extended_at := now();
+    new.extended_by := private.uid();
+    new.due_at := old.due_at + private.dsr_period(old.kind, true);
+  else
+    new.extended_at := old.extended_at; new.extended_by := old.extended_by; new.due_at := old.due_at;
+  end if;
+  if new.status <> 'open' then
+    new.closed_at := now();
+    new.closed_by := private.uid();
+  else
+    new.closed_at := null; new.closed_by := null;
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION private.dsr_guard() OWNER TO ward_owner;
+
+--
+-- Name: dsr_period(text, boolean); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.dsr_period(p_kind text, p_extension boolean) RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select make_interval(days => case
+    when not p_extension then case p_kind when 'access' then 30 when 'amendment' then 60 when 'accounting' then 60
+                                          when 'ccpa_limit' then 15 else 45 end
+    else case p_kind when 'access' then 30 when 'amendment' then 30 when 'accounting' then 30
+                     when 'ccpa_limit' then 0 else 45 end
+  end)
+$$;
+
+ALTER FUNCTION private.dsr_period(p_kind text, p_extension boolean) OWNER TO ward_owner;
+
+--
 -- Name: get_my_org_id(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -6328,6 +6397,38 @@ ALTER TABLE ONLY app.dpop_proofs FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.dpop_proofs OWNER TO ward_owner;
 
 --
+-- Name: dsr_requests; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.dsr_requests (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    kind text NOT NULL,
+    patient_id uuid,
+    subject_user_id uuid,
+    requested_by uuid NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    due_at timestamp with time zone NOT NULL,
+    extended_at timestamp with time zone,
+    extended_by uuid,
+    extension_reason text,
+    status text DEFAULT 'open'::text NOT NULL,
+    closed_at timestamp with time zone,
+    closed_by uuid,
+    CONSTRAINT dsr_requests_check CHECK ((num_nonnulls(patient_id, subject_user_id) = 1)),
+    CONSTRAINT dsr_requests_check1 CHECK (((kind ~~ 'ccpa\_%'::text) OR (patient_id IS NOT NULL))),
+    CONSTRAINT dsr_requests_check2 CHECK ((((extended_at IS NULL) = (extension_reason IS NULL)) AND ((extended_at IS NULL) = (extended_by IS NULL)))),
+    CONSTRAINT dsr_requests_check3 CHECK ((((status = 'open'::text) = (closed_at IS NULL)) AND ((closed_at IS NULL) = (closed_by IS NULL)))),
+    CONSTRAINT dsr_requests_extension_reason_check CHECK ((extension_reason = ANY (ARRAY['volume'::text, 'complexity'::text, 'records_elsewhere'::text, 'identity_verification'::text, 'other'::text]))),
+    CONSTRAINT dsr_requests_kind_check CHECK ((kind = ANY (ARRAY['access'::text, 'amendment'::text, 'accounting'::text, 'ccpa_know'::text, 'ccpa_delete'::text, 'ccpa_correct'::text, 'ccpa_limit'::text]))),
+    CONSTRAINT dsr_requests_status_check CHECK ((status = ANY (ARRAY['open'::text, 'fulfilled'::text, 'denied'::text, 'withdrawn'::text])))
+);
+
+ALTER TABLE ONLY app.dsr_requests FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.dsr_requests OWNER TO ward_owner;
+
+--
 -- Name: email_domains; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -7382,6 +7483,13 @@ ALTER TABLE ONLY app.dpop_proofs
     ADD CONSTRAINT dpop_proofs_pkey PRIMARY KEY (jkt, jti_hash);
 
 --
+-- Name: dsr_requests dsr_requests_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dsr_requests
+    ADD CONSTRAINT dsr_requests_pkey PRIMARY KEY (org_id, id);
+
+--
 -- Name: email_domains email_domains_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -7814,6 +7922,18 @@ CREATE INDEX dpop_jtis_expiry_idx ON app.dpop_jtis USING btree (expires_at);
 CREATE INDEX dpop_proofs_expiry_idx ON app.dpop_proofs USING btree (expires_at);
 
 --
+-- Name: dsr_requests_open_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX dsr_requests_open_idx ON app.dsr_requests USING btree (org_id, due_at) WHERE (status = 'open'::text);
+
+--
+-- Name: dsr_requests_patient_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX dsr_requests_patient_idx ON app.dsr_requests USING btree (org_id, patient_id) WHERE (patient_id IS NOT NULL);
+
+--
 -- Name: email_domains_domain_idx; Type: INDEX; Schema: app; Owner: ward_owner
 --
 
@@ -8010,6 +8130,12 @@ CREATE TRIGGER document_versions_accepted BEFORE INSERT ON app.document_versions
 --
 
 CREATE TRIGGER documents_guard BEFORE UPDATE ON app.documents FOR EACH ROW EXECUTE FUNCTION private.guard_document_update();
+
+--
+-- Name: dsr_requests dsr_guard; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER dsr_guard BEFORE INSERT OR UPDATE ON app.dsr_requests FOR EACH ROW EXECUTE FUNCTION private.dsr_guard();
 
 --
 -- Name: gateway_providers gateway_providers_audit; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -8314,6 +8440,48 @@ ALTER TABLE ONLY app.documents
 
 ALTER TABLE ONLY app.documents
     ADD CONSTRAINT documents_org_id_requested_from_fkey FOREIGN KEY (org_id, requested_from) REFERENCES app.memberships(org_id, user_id);
+
+--
+-- Name: dsr_requests dsr_requests_closed_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dsr_requests
+    ADD CONSTRAINT dsr_requests_closed_by_fkey FOREIGN KEY (closed_by) REFERENCES app.users(id);
+
+--
+-- Name: dsr_requests dsr_requests_extended_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dsr_requests
+    ADD CONSTRAINT dsr_requests_extended_by_fkey FOREIGN KEY (extended_by) REFERENCES app.users(id);
+
+--
+-- Name: dsr_requests dsr_requests_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dsr_requests
+    ADD CONSTRAINT dsr_requests_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
+-- Name: dsr_requests dsr_requests_org_id_patient_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dsr_requests
+    ADD CONSTRAINT dsr_requests_org_id_patient_id_fkey FOREIGN KEY (org_id, patient_id) REFERENCES app.patients(org_id, id);
+
+--
+-- Name: dsr_requests dsr_requests_requested_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dsr_requests
+    ADD CONSTRAINT dsr_requests_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES app.users(id);
+
+--
+-- Name: dsr_requests dsr_requests_subject_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dsr_requests
+    ADD CONSTRAINT dsr_requests_subject_user_id_fkey FOREIGN KEY (subject_user_id) REFERENCES app.users(id);
 
 --
 -- Name: known_devices known_devices_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -8793,6 +8961,30 @@ ALTER TABLE app.dpop_jtis ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app.dpop_proofs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: dsr_requests; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.dsr_requests ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: dsr_requests dsr_requests_insert; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY dsr_requests_insert ON app.dsr_requests FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (requested_by = ( SELECT private.uid() AS uid)) AND (((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND ((NOT ( SELECT private.is_key() AS is_key)) OR ( SELECT private.key_holds('dsr'::text) AS key_holds))) OR ((subject_user_id = ( SELECT private.uid() AS uid)) AND (NOT ( SELECT private.is_key() AS is_key))) OR ((( SELECT private.get_my_role() AS get_my_role) = 'patient'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))));
+
+--
+-- Name: dsr_requests dsr_requests_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY dsr_requests_select ON app.dsr_requests FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND ((NOT ( SELECT private.is_key() AS is_key)) OR ( SELECT private.key_holds('dsr'::text) AS key_holds))) OR ((NOT ( SELECT private.is_key() AS is_key)) AND ((requested_by = ( SELECT private.uid() AS uid)) OR (subject_user_id = ( SELECT private.uid() AS uid)) OR ((( SELECT private.get_my_role() AS get_my_role) = 'patient'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))))));
+
+--
+-- Name: dsr_requests dsr_requests_update; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY dsr_requests_update ON app.dsr_requests FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (status = 'open'::text) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND ((NOT ( SELECT private.is_key() AS is_key)) OR ( SELECT private.key_holds('dsr'::text) AS key_holds)))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
 
 --
 -- Name: email_domains; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -10235,6 +10427,19 @@ GRANT ALL ON FUNCTION private.credential_hash() TO ward_app;
 GRANT ALL ON FUNCTION private.credential_hash() TO ward_definer;
 
 --
+-- Name: FUNCTION dsr_guard(); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.dsr_guard() FROM PUBLIC;
+
+--
+-- Name: FUNCTION dsr_period(p_kind text, p_extension boolean); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.dsr_period(p_kind text, p_extension boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.dsr_period(p_kind text, p_extension boolean) TO ward_app;
+
+--
 -- Name: FUNCTION get_my_org_id(); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -11268,6 +11473,54 @@ GRANT SELECT,INSERT,DELETE ON TABLE app.dpop_jtis TO ward_definer;
 --
 
 GRANT SELECT,INSERT,DELETE ON TABLE app.dpop_proofs TO ward_definer;
+
+--
+-- Name: TABLE dsr_requests; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT ON TABLE app.dsr_requests TO ward_app;
+
+--
+-- Name: COLUMN dsr_requests.due_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(due_at) ON TABLE app.dsr_requests TO ward_app;
+
+--
+-- Name: COLUMN dsr_requests.extended_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(extended_at) ON TABLE app.dsr_requests TO ward_app;
+
+--
+-- Name: COLUMN dsr_requests.extended_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(extended_by) ON TABLE app.dsr_requests TO ward_app;
+
+--
+-- Name: COLUMN dsr_requests.extension_reason; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(extension_reason) ON TABLE app.dsr_requests TO ward_app;
+
+--
+-- Name: COLUMN dsr_requests.status; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(status) ON TABLE app.dsr_requests TO ward_app;
+
+--
+-- Name: COLUMN dsr_requests.closed_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(closed_at) ON TABLE app.dsr_requests TO ward_app;
+
+--
+-- Name: COLUMN dsr_requests.closed_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(closed_by) ON TABLE app.dsr_requests TO ward_app;
 
 --
 -- Name: TABLE email_domains; Type: ACL; Schema: app; Owner: ward_owner

@@ -215,6 +215,23 @@ type AppDpopProof struct {
 	ExpiresAt time.Time
 }
 
+type AppDsrRequest struct {
+	OrgID           uuid.UUID
+	ID              uuid.UUID
+	Kind            string
+	PatientID       uuid.NullUUID
+	SubjectUserID   uuid.NullUUID
+	RequestedBy     uuid.UUID
+	ReceivedAt      time.Time
+	DueAt           time.Time
+	ExtendedAt      *time.Time
+	ExtendedBy      uuid.NullUUID
+	ExtensionReason *string
+	Status          string
+	ClosedAt        *time.Time
+	ClosedBy        uuid.NullUUID
+}
+
 type AppEmailDomain struct {
 	EmailBidx  []byte
 	DomainBidx []byte
