@@ -96,6 +96,7 @@ var Actions = registry(
 	Action{Name: "patient.search", Category: CategoryPatient, PHIAccess: true},
 	Action{Name: "patient.access_report", Category: CategoryPatient, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "patient.disclosure_accounting", Category: CategoryPatient, PHIAccess: true, Requires: []Field{FieldPatient}},
+	Action{Name: "patient.export", Category: CategoryPatient, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "dsr.open", Category: CategoryPatient, Requires: []Field{FieldObject}},
 	Action{Name: "dsr.list", Category: CategoryPatient},
 	Action{Name: "dsr.read", Category: CategoryPatient, Requires: []Field{FieldObject}},

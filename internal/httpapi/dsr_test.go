@@ -1,11 +1,14 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/google/uuid"
 
 	"github.com/wardhq/ward/internal/auth"
@@ -95,6 +98,11 @@ func TestDSRQueue(t *testing.T) {
 		t.Fatalf("the dsr key sees %d requests", len(got))
 	}
 	list(membersKey, "", http.StatusForbidden)
+	// A key names the subject (it is nobody itself); a CCPA subject is a
+	// member of this org, not another org's user.
+	w.do("POST", base, dsrKey, map[string]any{"kind": "ccpa_know"}, http.StatusBadRequest, nil)
+	w.do("POST", base, o.Admin.Token, map[string]any{"kind": "ccpa_delete", "subject_user_id": other.Admin.ID},
+		http.StatusNotFound, nil)
 	w.do("GET", base+"/"+access.ID.String(), o.PatUser.Token, nil, http.StatusOK, nil)
 	w.do("GET", base+"/"+access.ID.String(), o.PatUser2.Token, nil, http.StatusNotFound, nil)
 	w.do("GET", base+"/"+access.ID.String(), other.Admin.Token, nil, http.StatusNotFound, nil)
@@ -149,7 +157,7 @@ func TestDSRQueue(t *testing.T) {
 		patient         *uuid.UUID
 		want            int
 	}{
-		{"dsr.open", "success", nil, 3}, {"dsr.open", "success", &p1, 2}, {"dsr.open", "denied", nil, 1},
+		{"dsr.open", "success", nil, 3}, {"dsr.open", "success", &p1, 2}, {"dsr.open", "denied", nil, 2},
 		{"dsr.extend", "success", &p1, 1}, {"dsr.extend", "denied", nil, 3},
 		{"dsr.close", "success", &p1, 1}, {"dsr.close", "denied", nil, 1},
 		{"dsr.read", "success", &p1, 1}, {"dsr.read", "denied", nil, 1},
@@ -157,5 +165,101 @@ func TestDSRQueue(t *testing.T) {
 		if got := count(c.action, c.outcome, c.patient); got != c.want {
 			t.Errorf("%s %s (patient %v): %d events, want %d", c.action, c.outcome, c.patient != nil, got, c.want)
 		}
+	}
+}
+
+// The right of access (§164.524): a patient's record set, encrypted with age
+// to the requester's key or passphrase, for the patient themself or an
+// admin (sessions); never in the clear, never to anyone else; audited.
+func TestPatientExport(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Export Org")
+	w.populate(o, "exp")
+	other := w.createOrg("Export Other Org")
+	p1 := "/v1/patients/" + o.P1.String()
+	w.do("POST", p1+"/entries", o.Prov.Token, map[string]any{"kind": "food", "name": "Steel-cut oats",
+		"observed_at": time.Now().UTC().Format(time.RFC3339)}, http.StatusCreated, nil)
+	w.do("GET", p1, o.Prov.Token, nil, http.StatusOK, nil) // an access for the report
+
+	identity, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pass = "correct horse battery staple"
+	export := func(token string, body any, want int) []byte {
+		t.Helper()
+		resp, b := w.request("POST", p1+"/export", token, body)
+		if resp.StatusCode != want {
+			t.Fatalf("export: %d, want %d: %s", resp.StatusCode, want, b)
+		}
+		if want == http.StatusOK && (resp.Header.Get("Content-Type") != "application/octet-stream" ||
+			bytes.Contains(b, []byte("Steel-cut")) || bytes.Contains(b, []byte("Patient One"))) {
+			t.Fatalf("export served %q, or in the clear", resp.Header.Get("Content-Type"))
+		}
+		return b
+	}
+	open := func(b []byte, id age.Identity) map[string]any {
+		t.Helper()
+		r, err := age.Decrypt(bytes.NewReader(b), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var x map[string]any
+		if err := json.NewDecoder(r).Decode(&x); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	check := func(x map[string]any) {
+		t.Helper()
+		patient, _ := x["patient"].(map[string]any)
+		entries, _ := x["entries"].([]any)
+		accesses, _ := x["accesses"].([]any)
+		if x["format"] != "ward.patient-export/1" || patient["id"] != o.P1.String() || patient["name"] != "exp Patient One" ||
+			patient["mrn"] != "exp-MRN-1" || len(entries) != 1 || len(accesses) == 0 {
+			t.Fatalf("export: format %v, patient %v, %d entries, %d accesses", x["format"], patient["id"], len(entries), len(accesses))
+		}
+		if e, _ := entries[0].(map[string]any); e["name"] != "Steel-cut oats" {
+			t.Fatalf("entry: %v", e)
+		}
+	}
+
+	// The patient, to their own key.
+	check(open(export(o.PatUser.Token, map[string]any{"recipient": identity.Recipient().String()}, http.StatusOK), identity))
+	// An admin, to a passphrase given out of band; the wrong one opens nothing.
+	sealed := export(o.Admin.Token, map[string]any{"passphrase": pass}, http.StatusOK)
+	sid, err := age.NewScryptIdentity(pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(open(sealed, sid))
+	wrong, _ := age.NewScryptIdentity("not the passphrase at all")
+	if _, err := age.Decrypt(bytes.NewReader(sealed), wrong); err == nil {
+		t.Fatal("the wrong passphrase opened the export")
+	}
+	// No API key (keys read no patient rows), provider, lead, other
+	// patient or other org may.
+	export(w.createKey(o, auth.ScopeDSR).Key, map[string]any{"passphrase": pass}, http.StatusForbidden)
+	export(w.createKey(o, auth.ScopeGateway).Key, map[string]any{"passphrase": pass}, http.StatusForbidden)
+	export(o.Prov.Token, map[string]any{"passphrase": pass}, http.StatusForbidden)
+	export(o.Lead.Token, map[string]any{"passphrase": pass}, http.StatusForbidden)
+	export(o.PatUser2.Token, map[string]any{"passphrase": pass}, http.StatusNotFound)
+	export(other.Admin.Token, map[string]any{"passphrase": pass}, http.StatusNotFound)
+	// Bad input: 400, nothing read.
+	for _, body := range []map[string]any{
+		{}, {"passphrase": "short"}, {"recipient": "age1notakey"}, {"recipient": identity.Recipient().String(), "passphrase": pass},
+		{"passphrase": pass, "format": "zip"},
+	} {
+		export(o.Admin.Token, body, http.StatusBadRequest)
+	}
+
+	var ok, denied int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) filter (where outcome = 'success'),
+		count(*) filter (where outcome = 'denied') from audit.events where org_id = $1 and action = 'patient.export'
+		and patient_id = $2`, o.ID, o.P1).Scan(&ok, &denied); err != nil {
+		t.Fatal(err)
+	}
+	if ok != 2 || denied != 5 { // the two keys', the provider's, the lead's and the other patient's
+		t.Fatalf("patient.export events of P1: %d successes, %d denials; want 2 and 5", ok, denied)
 	}
 }

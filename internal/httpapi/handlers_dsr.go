@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 
+	"filippo.io/age"
 	"github.com/google/uuid"
 
 	"github.com/wardhq/ward/internal/records"
@@ -97,5 +99,40 @@ func handleDSRChange(field string, change func(ctx context.Context, id uuid.UUID
 			return
 		}
 		writeJSON(w, http.StatusOK, d)
+	})
+}
+
+// handlePatientExport answers a patient's record set (§164.524) encrypted
+// with age to the recipient or passphrase in the body. The recipient is
+// checked before anything is read; the export is read, audited and
+// committed before a byte is sent, and sent only encrypted.
+func handlePatientExport(recs *records.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var in records.ExportRecipient
+		if err == nil {
+			err = decode(r, &in)
+		}
+		var rec age.Recipient
+		if err == nil {
+			rec, err = in.AgeRecipient()
+		}
+		var x records.PatientExport
+		if err == nil {
+			x, err = recs.ExportPatient(r.Context(), id)
+		}
+		var sealed bytes.Buffer
+		if err == nil {
+			err = records.SealExport(&sealed, rec, x)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", `attachment; filename="patient-`+id.String()+`.json.age"`)
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(sealed.Bytes())
 	})
 }

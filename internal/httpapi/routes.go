@@ -234,6 +234,10 @@ func (s *server) routes() {
 	api.route("PUT /v1/patients/{id}/users/{user_id}", ahead(as(lead, "patient_link.create")), handlePatientLink(recs, fail))
 	api.route("GET /v1/patients/{id}/access-report", kept(session), handleAccessReport(recs, fail))
 	api.route("GET /v1/patients/{id}/disclosures", kept(session), handleDisclosureAccounting(recs, fail))
+	// The right of access (§164.524): the record set, encrypted with age
+	// to the requester's key or passphrase; the patient or an admin, by
+	// session (keys read no patient rows).
+	api.route("POST /v1/patients/{id}/export", as(identity.RolePatient, "patient.export"), handlePatientExport(recs, fail))
 
 	// Data-subject requests (docs/dsr.md): anyone files about themself, an
 	// admin (or a key with the dsr scope) about anyone and works the queue;

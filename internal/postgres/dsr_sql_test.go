@@ -91,10 +91,18 @@ func TestDSRDeadlines(t *testing.T) {
 		t.Fatalf("a patient closed %d requests (%v)", n, err)
 	}
 
-	// One extension, by the admin, moves the deadline by 30 days; the
-	// statement's own deadline is ignored.
+	// A CCPA subject is a member of the org: another org's user is no
+	// subject here.
+	code(one(admin, `insert into app.dsr_requests (org_id, kind, subject_user_id, requested_by, due_at)
+	                 values ($1, 'ccpa_know', $2, $3, now()) returning id`, []any{A, s.must("b_admin"), s.must("a_admin")},
+		new(string)), postgres.CodeForeignKeyViolation)
+
+	// ward_app names only the reason and the status in an update.
+	code(one(admin, `update app.dsr_requests set extension_reason = 'volume', due_at = now() + interval '5 years'
+	                 where org_id = $1 and id = $2 returning id`, []any{A, forged.id}, new(string)), postgres.CodeInsufficientPrivilege)
+	// One extension, by the admin, moves the deadline by 30 days.
 	var ext req
-	if err := one(admin, `update app.dsr_requests set extension_reason = 'volume', due_at = now() + interval '5 years'
+	if err := one(admin, `update app.dsr_requests set extension_reason = 'volume'
 	                      where org_id = $1 and id = $2 returning `+cols, []any{A, forged.id}, scan(&ext)...); err != nil {
 		t.Fatal(err)
 	}
@@ -140,10 +148,11 @@ func TestDSRDeadlines(t *testing.T) {
 		[]any{A, amend}, new(string)), "55000")
 
 	// Closing records who and when; a closed request never changes again,
-	// not even for the superuser, and nothing is deleted.
+	// not even for the superuser (while triggers fire), and nothing is
+	// deleted.
 	var closed req
-	if err := one(admin, `update app.dsr_requests set status = 'fulfilled', closed_by = $3 where org_id = $1 and id = $2
-	                      returning `+cols, []any{A, forged.id, s.must("a_pat1")}, scan(&closed)...); err != nil {
+	if err := one(admin, `update app.dsr_requests set status = 'fulfilled' where org_id = $1 and id = $2
+	                      returning `+cols, []any{A, forged.id}, scan(&closed)...); err != nil {
 		t.Fatal(err)
 	}
 	if closed.status != "fulfilled" || closed.closer != s.must("a_admin") {

@@ -345,8 +345,8 @@ func orgAdmin(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 func dsrAdmin(p rlsPrincipal) bool { return p.role == "admin" || p.holds("dsr") }
 
 // dsrRead admits the org's data-subject requests to a dsrAdmin, and to
-// anyone else (not a key) those they filed, those about them, and a
-// patient's about their record.
+// anyone else (not a key) those about them, and a patient's about their
+// record.
 func dsrRead(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 	if r.org != p.org {
 		return false
@@ -357,7 +357,7 @@ func dsrRead(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 	if p.role == "key" || p.user == "" {
 		return false
 	}
-	return r.author == p.user || r.user == p.user || (p.role == "patient" && r.patient != "" && s.seesPatient(p, r.org, r.patient))
+	return r.user == p.user || (p.role == "patient" && r.patient != "" && s.seesPatient(p, r.org, r.patient))
 }
 
 func orgLead(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.org == p.org && p.leadOrAdmin() }

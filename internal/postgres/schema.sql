@@ -4804,6 +4804,7 @@ ALTER FUNCTION private.credential_hash() OWNER TO ward_rls;
 CREATE FUNCTION private.dsr_guard() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET "TimeZone" TO 'UTC'
     AS $$
 begin
   if tg_op = 'INSERT' then
@@ -4828,7 +4829,7 @@ begin
     if private.dsr_period(old.kind, true) = interval '0' then
       raise exception 'a request of this kind cannot be extended' using errcode = '55000';
     end if;
-    if now() > old.due_at then
+    if statement_timestamp() > old.due_at then
       raise exception 'the request is past due: an extension is given before the first period ends' using errcode = '55000';
     end if;
     new.extended_at := now();
@@ -8470,18 +8471,18 @@ ALTER TABLE ONLY app.dsr_requests
     ADD CONSTRAINT dsr_requests_org_id_patient_id_fkey FOREIGN KEY (org_id, patient_id) REFERENCES app.patients(org_id, id);
 
 --
+-- Name: dsr_requests dsr_requests_org_id_subject_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dsr_requests
+    ADD CONSTRAINT dsr_requests_org_id_subject_user_id_fkey FOREIGN KEY (org_id, subject_user_id) REFERENCES app.memberships(org_id, user_id);
+
+--
 -- Name: dsr_requests dsr_requests_requested_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
 ALTER TABLE ONLY app.dsr_requests
     ADD CONSTRAINT dsr_requests_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES app.users(id);
-
---
--- Name: dsr_requests dsr_requests_subject_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
---
-
-ALTER TABLE ONLY app.dsr_requests
-    ADD CONSTRAINT dsr_requests_subject_user_id_fkey FOREIGN KEY (subject_user_id) REFERENCES app.users(id);
 
 --
 -- Name: known_devices known_devices_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -8978,7 +8979,7 @@ CREATE POLICY dsr_requests_insert ON app.dsr_requests FOR INSERT TO ward_app WIT
 -- Name: dsr_requests dsr_requests_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY dsr_requests_select ON app.dsr_requests FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND ((NOT ( SELECT private.is_key() AS is_key)) OR ( SELECT private.key_holds('dsr'::text) AS key_holds))) OR ((NOT ( SELECT private.is_key() AS is_key)) AND ((requested_by = ( SELECT private.uid() AS uid)) OR (subject_user_id = ( SELECT private.uid() AS uid)) OR ((( SELECT private.get_my_role() AS get_my_role) = 'patient'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))))));
+CREATE POLICY dsr_requests_select ON app.dsr_requests FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND ((NOT ( SELECT private.is_key() AS is_key)) OR ( SELECT private.key_holds('dsr'::text) AS key_holds))) OR ((NOT ( SELECT private.is_key() AS is_key)) AND ((subject_user_id = ( SELECT private.uid() AS uid)) OR ((( SELECT private.get_my_role() AS get_my_role) = 'patient'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))))));
 
 --
 -- Name: dsr_requests dsr_requests_update; Type: POLICY; Schema: app; Owner: ward_owner
@@ -11481,24 +11482,6 @@ GRANT SELECT,INSERT,DELETE ON TABLE app.dpop_proofs TO ward_definer;
 GRANT SELECT,INSERT ON TABLE app.dsr_requests TO ward_app;
 
 --
--- Name: COLUMN dsr_requests.due_at; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT UPDATE(due_at) ON TABLE app.dsr_requests TO ward_app;
-
---
--- Name: COLUMN dsr_requests.extended_at; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT UPDATE(extended_at) ON TABLE app.dsr_requests TO ward_app;
-
---
--- Name: COLUMN dsr_requests.extended_by; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT UPDATE(extended_by) ON TABLE app.dsr_requests TO ward_app;
-
---
 -- Name: COLUMN dsr_requests.extension_reason; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -11509,18 +11492,6 @@ GRANT UPDATE(extension_reason) ON TABLE app.dsr_requests TO ward_app;
 --
 
 GRANT UPDATE(status) ON TABLE app.dsr_requests TO ward_app;
-
---
--- Name: COLUMN dsr_requests.closed_at; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT UPDATE(closed_at) ON TABLE app.dsr_requests TO ward_app;
-
---
--- Name: COLUMN dsr_requests.closed_by; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT UPDATE(closed_by) ON TABLE app.dsr_requests TO ward_app;
 
 --
 -- Name: TABLE email_domains; Type: ACL; Schema: app; Owner: ward_owner

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/errkind"
+	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 )
 
@@ -132,6 +133,8 @@ func (s *Service) OpenDSR(ctx context.Context, in DSRInput) (DSR, error) {
 		return DSR{}, errkind.Visible(ErrInvalidInput, "a request names one subject: a patient_id or a subject_user_id")
 	case in.PatientID == nil && !isCCPA(in.Kind):
 		return DSR{}, errkind.Visible(ErrInvalidInput, "an access, amendment or accounting request names the patient (patient_id)")
+	case in.PatientID == nil && in.SubjectUserID == nil && c.p.Kind == identity.KindAPIKey:
+		return DSR{}, errkind.Visible(ErrInvalidInput, "an API key names the request's subject (patient_id or subject_user_id)")
 	case in.PatientID == nil && in.SubjectUserID == nil:
 		me := c.p.UserID
 		in.SubjectUserID = &me
@@ -187,6 +190,7 @@ func (s *Service) ListDSR(ctx context.Context, status string, patient *uuid.UUID
 			ids = append(ids, r.ID)
 		}
 		e := c.event("dsr.list", "", uuid.Nil)
+		e.Patient = nullOf(patient) // in that patient's access report
 		e.Results = ids
 		_, err = audit.Record(ctx, tx, e)
 		return err

@@ -138,6 +138,8 @@ func reason(err error) string {
 		return "not_found"
 	case errors.Is(err, ErrForbidden):
 		return "forbidden"
+	case errors.Is(err, ErrConflict):
+		return "conflict"
 	}
 	return "error"
 }

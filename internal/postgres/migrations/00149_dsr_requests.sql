@@ -13,18 +13,23 @@
 -- days, amendment and accounting 60, CCPA know, delete and correct 45,
 -- limit 15), whatever the statement said. One extension is allowed per
 -- request, only while it is open and not yet past due (the law asks for the
--- written reasons within the first period), and moves due_at by the kind's
+-- written reasons within the first period; the statement's time counts,
+-- not its transaction's), and moves due_at by the kind's
 -- extension (30 days for the HIPAA kinds, 45 for CCPA know, delete and
--- correct; none for limit). Closing sets status (fulfilled, denied or
+-- correct; none for limit). Days are added in UTC, whatever time zone
+-- the session set. Closing sets status (fulfilled, denied or
 -- withdrawn), closed_at and closed_by; a closed request never changes
--- again, and nothing is ever deleted.
+-- again (the trigger refuses it for every role while triggers fire), and
+-- no role may delete one. ward_app may name only extension_reason and
+-- status in an UPDATE; the trigger sets the rest.
 --
 -- Who: an admin of the org by session, or an admin's API key holding the
 -- dsr scope, files requests for any subject of the org, sees them all and
 -- extends and closes them. A patient files and sees requests about their
--- own record; any member files and sees CCPA requests about themself; the
--- one who filed a request sees it. An API key acts only through the dsr
--- scope, never as the admin who made it. Every change is audited by the server in
+-- own record; any member files and sees CCPA requests about themself (a
+-- member of the org: the subject is a membership). A filer who is neither
+-- sees their request only while an admin. An API key acts only through the
+-- dsr scope, never as the admin who made it. Every change is audited by the server in
 -- the same transaction (dsr.open, dsr.extend, dsr.close).
 
 -- +goose Up
@@ -49,7 +54,7 @@ create table app.dsr_requests (
   closed_by uuid references app.users (id),
   primary key (org_id, id),
   foreign key (org_id, patient_id) references app.patients (org_id, id),
-  foreign key (subject_user_id) references app.users (id),
+  foreign key (org_id, subject_user_id) references app.memberships (org_id, user_id),
   check (num_nonnulls(patient_id, subject_user_id) = 1),
   check (kind like 'ccpa\_%' or patient_id is not null),
   check ((extended_at is null) = (extension_reason is null) and (extended_at is null) = (extended_by is null)),
@@ -59,8 +64,7 @@ create index dsr_requests_open_idx on app.dsr_requests (org_id, due_at) where st
 create index dsr_requests_patient_idx on app.dsr_requests (org_id, patient_id) where patient_id is not null;
 alter table app.dsr_requests enable row level security;
 alter table app.dsr_requests force row level security;
-grant select, insert, update (extended_at, extended_by, extension_reason, due_at, status, closed_at, closed_by)
-  on app.dsr_requests to ward_app;
+grant select, insert, update (extension_reason, status) on app.dsr_requests to ward_app;
 
 -- The periods, in days: the first answer, and the one extension.
 -- +goose StatementBegin
@@ -79,7 +83,7 @@ grant execute on function private.dsr_period(text, boolean) to ward_app;
 
 -- +goose StatementBegin
 create function private.dsr_guard() returns trigger
-language plpgsql set search_path = '' as $$
+language plpgsql set search_path = '' set timezone = 'UTC' as $$
 begin
   if tg_op = 'INSERT' then
     new.received_at := now();
@@ -103,7 +107,7 @@ begin
     if private.dsr_period(old.kind, true) = interval '0' then
       raise exception 'a request of this kind cannot be extended' using errcode = '55000';
     end if;
-    if now() > old.due_at then
+    if statement_timestamp() > old.due_at then
       raise exception 'the request is past due: an extension is given before the first period ends' using errcode = '55000';
     end if;
     new.extended_at := now();
@@ -132,8 +136,7 @@ create policy dsr_requests_select on app.dsr_requests for select to ward_app usi
   and (((select private.get_my_role()) = 'admin'
         and (not (select private.is_key()) or (select private.key_holds('dsr'))))
        or (not (select private.is_key())
-           and (requested_by = (select private.uid())
-                or subject_user_id = (select private.uid())
+           and (subject_user_id = (select private.uid())
                 or ((select private.get_my_role()) = 'patient' and patient_id = any ((select private.my_patient_ids())::uuid[]))))));
 
 create policy dsr_requests_insert on app.dsr_requests for insert to ward_app with check (
