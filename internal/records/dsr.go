@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -62,23 +63,9 @@ type DSRInput struct {
 	SubjectUserID *uuid.UUID `json:"subject_user_id"`
 }
 
-// dsrRow is the columns every DSR query returns.
-type dsrRow struct {
-	ID              uuid.UUID
-	Kind            string
-	PatientID       uuid.NullUUID
-	SubjectUserID   uuid.NullUUID
-	RequestedBy     uuid.UUID
-	ReceivedAt      time.Time
-	DueAt           time.Time
-	ExtendedAt      *time.Time
-	ExtendedBy      uuid.NullUUID
-	ExtensionReason *string
-	Status          string
-	ClosedAt        *time.Time
-	ClosedBy        uuid.NullUUID
-	Overdue         *bool
-}
+// dsrRow is the columns every DSR query returns (sqlc makes one identical
+// row type per query; each converts to this one).
+type dsrRow dbsqlc.GetDSRRow
 
 func (r dsrRow) dsr() DSR {
 	return DSR{ID: r.ID, Kind: r.Kind, PatientID: nullPtr(r.PatientID), SubjectUserID: nullPtr(r.SubjectUserID),
@@ -161,7 +148,7 @@ func (s *Service) OpenDSR(ctx context.Context, in DSRInput) (DSR, error) {
 	return out, nil
 }
 
-func isCCPA(kind string) bool { return len(kind) > 5 && kind[:5] == "ccpa_" }
+func isCCPA(kind string) bool { return strings.HasPrefix(kind, "ccpa_") }
 
 // ListDSR lists the requests the caller may see, open ones first by due
 // date: all of the org's for an admin, their own (filed by them or about
