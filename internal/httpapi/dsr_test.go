@@ -107,6 +107,8 @@ func TestDSRQueue(t *testing.T) {
 	w.do("GET", base+"/"+access.ID.String(), o.PatUser2.Token, nil, http.StatusNotFound, nil)
 	w.do("GET", base+"/"+access.ID.String(), other.Admin.Token, nil, http.StatusNotFound, nil)
 	w.do("GET", base+"/not-a-uuid", o.Admin.Token, nil, http.StatusBadRequest, nil)
+	w.do("POST", base+"/not-a-uuid/extend", o.Admin.Token, map[string]any{"reason": "volume"}, http.StatusBadRequest, nil)
+	w.do("POST", base+"/not-a-uuid/close", o.Admin.Token, map[string]any{"outcome": "denied"}, http.StatusBadRequest, nil)
 
 	// One extension, by an admin or a dsr key, with a reason code.
 	ext := base + "/" + access.ID.String() + "/extend"
@@ -246,6 +248,7 @@ func TestPatientExport(t *testing.T) {
 	export(o.PatUser2.Token, map[string]any{"passphrase": pass}, http.StatusNotFound)
 	export(other.Admin.Token, map[string]any{"passphrase": pass}, http.StatusNotFound)
 	// Bad input: 400, nothing read.
+	w.do("POST", "/v1/patients/not-a-uuid/export", o.Admin.Token, map[string]any{"passphrase": pass}, http.StatusBadRequest, nil)
 	for _, body := range []map[string]any{
 		{}, {"passphrase": "short"}, {"recipient": "age1notakey"}, {"recipient": identity.Recipient().String(), "passphrase": pass},
 		{"passphrase": pass, "format": "zip"},
