@@ -131,6 +131,11 @@ func (e Event) details() ([]byte, error) {
 		return nil, fmt.Errorf("%w: action %s: a disclosure names recipient and purpose, 1..200 characters each",
 			ErrInvalidEvent, e.Action)
 	}
+	if e.Disclosure != nil && !a.Disclosure {
+		// audit.append_event refuses it too: only a disclosure action, or
+		// a procedure that records one, names a recipient.
+		return nil, fmt.Errorf("%w: action %s records no disclosure", ErrInvalidEvent, e.Action)
+	}
 	if e.Outcome == OutcomeSuccess {
 		switch {
 		case a.Disclosure && e.Disclosure == nil:

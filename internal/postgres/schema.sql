@@ -3928,12 +3928,22 @@ begin
   if not known then
     raise exception 'audit: unknown action %', left(p_action, 64) using errcode = '22023';
   end if;
-  if p_disclosure is not null and (jsonb_typeof(p_disclosure) <> 'object'
+  if p_disclosure is not null then
+    -- Only a disclosure action, or a procedure that records one (a
+    -- stakeholder's download, app.open_document_version through
+    -- audit.append_as), names a recipient: the server's own path
+    -- (audit.append) may not make any other event a disclosure, so
+    -- nothing but a disclosure reaches the accounting of §164.528.
+    if p_refuse_reserved and not coalesce(a.disclosure, false) then
+      raise exception 'audit: % records no disclosure', left(p_action, 64) using errcode = '22023';
+    end if;
+    if jsonb_typeof(p_disclosure) <> 'object'
        or (select array_agg(k order by k) from jsonb_object_keys(p_disclosure) k) <> array['purpose', 'recipient']
        or jsonb_typeof(p_disclosure -> 'purpose') <> 'string' or jsonb_typeof(p_disclosure -> 'recipient') <> 'string'
        or length(p_disclosure ->> 'purpose') not between 1 and 200
-       or length(p_disclosure ->> 'recipient') not between 1 and 200) then
-    raise exception 'audit: a disclosure is {"recipient", "purpose"}, 1..200 characters each' using errcode = '22023';
+       or length(p_disclosure ->> 'recipient') not between 1 and 200 then
+      raise exception 'audit: a disclosure is {"recipient", "purpose"}, 1..200 characters each' using errcode = '22023';
+    end if;
   end if;
   if p_outcome = 'success' and (
        (a.disclosure and p_disclosure is null)
@@ -3941,19 +3951,27 @@ begin
        or ('object' = any (a.requires) and (p_object_type is null or p_object_id is null))) then
     raise exception 'audit: action % needs %', p_action, array_to_string(a.requires, ', ') using errcode = '22023';
   end if;
-  if patient is not null
-     and not exists (select from app.patients pt where pt.org_id = p_org and pt.id = patient) then
-    if p_outcome = 'success' then
-      raise exception 'audit: no such patient in this org' using errcode = '22023';
+  -- The existence checks are nested under a simple test: PL/pgSQL runs a
+  -- condition that holds a subquery through the executor whatever its
+  -- other operands, so the outer test spares the query when there is
+  -- nothing to look up.
+  if patient is not null then
+    perform from app.patients pt where pt.org_id = p_org and pt.id = patient;
+    if not found then
+      if p_outcome = 'success' then
+        raise exception 'audit: no such patient in this org' using errcode = '22023';
+      end if;
+      patient := null; -- a probe of an id that names nobody here
     end if;
-    patient := null; -- a probe of an id that names nobody here
   end if;
-  if kase is not null
-     and not exists (select from app.cases c where c.org_id = p_org and c.id = kase) then
-    if p_outcome = 'success' then
-      raise exception 'audit: no such case in this org' using errcode = '22023';
+  if kase is not null then
+    perform from app.cases c where c.org_id = p_org and c.id = kase;
+    if not found then
+      if p_outcome = 'success' then
+        raise exception 'audit: no such case in this org' using errcode = '22023';
+      end if;
+      kase := null;
     end if;
-    kase := null;
   end if;
 
   -- private.me(), without its frame: the principal unless it is pending.
