@@ -92,6 +92,16 @@ type Disclosed struct {
 	ObjectID   uuid.NullUUID `json:"object_id"`
 	Case       uuid.NullUUID `json:"case_id"`
 	DocType    string        `json:"doc_type,omitempty"`
+	// Actor is who made the disclosure event: for a stakeholder's download,
+	// the person who received the document. ActorRole is their role in the
+	// org; ActorEmail their address (§164.528(b)(2)(ii) asks for the name
+	// of the person or entity that received it), for any member but a
+	// patient. ActorEmailEnc is its instance-AEAD ciphertext, which the
+	// caller opens.
+	Actor         uuid.NullUUID `json:"actor_id"`
+	ActorRole     string        `json:"actor_role,omitempty"`
+	ActorEmail    string        `json:"actor_email,omitempty"`
+	ActorEmailEnc []byte        `json:"-"`
 }
 
 // DisclosureAccounting returns the disclosures of patient's record in
@@ -102,7 +112,7 @@ type Disclosed struct {
 // Errors: wrapping ErrForbidden for anyone else; a database error.
 func DisclosureAccounting(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID) ([]Disclosed, error) {
 	rows, err := tx.Query(ctx, `select coalesce(seq, 0), at, action, recipient, purpose, object_type, object_id, case_id,
-		doc_type from audit.disclosure_accounting($1, $2)`, org, patient)
+		doc_type, actor_id, actor_role, actor_email_enc from audit.disclosure_accounting($1, $2)`, org, patient)
 	if err != nil {
 		return nil, fmt.Errorf("audit: disclosure accounting org %s patient %s: %w", org, patient, err)
 	}
@@ -113,13 +123,15 @@ func DisclosureAccounting(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID
 			d                   Disclosed
 			recipient, purpose  pgtype.Text
 			objectType, docType pgtype.Text
-			object, kase        pgtype.UUID
+			object, kase, actor pgtype.UUID
+			role                pgtype.Text
 		)
-		if err := rows.Scan(&d.Seq, &d.At, &d.Action, &recipient, &purpose, &objectType, &object, &kase, &docType); err != nil {
+		if err := rows.Scan(&d.Seq, &d.At, &d.Action, &recipient, &purpose, &objectType, &object, &kase, &docType,
+			&actor, &role, &d.ActorEmailEnc); err != nil {
 			return nil, fmt.Errorf("audit: disclosure accounting org %s patient %s: %w", org, patient, err)
 		}
 		d.Recipient, d.Purpose, d.ObjectType, d.DocType = recipient.String, purpose.String, objectType.String, docType.String
-		d.ObjectID, d.Case = nullUUID(object), nullUUID(kase)
+		d.ObjectID, d.Case, d.Actor, d.ActorRole = nullUUID(object), nullUUID(kase), nullUUID(actor), role.String
 		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {

@@ -367,6 +367,9 @@ func TestCasesWorkersComp(t *testing.T) {
 				ObjectType                 string    `json:"object_type"`
 				DocType                    string    `json:"doc_type"`
 				CaseID                     uuid.UUID `json:"case_id"`
+				ActorID                    uuid.UUID `json:"actor_id"`
+				ActorRole                  string    `json:"actor_role"`
+				ActorEmail                 string    `json:"actor_email"`
 			} `json:"disclosures"`
 		}
 		w.do("GET", accounting, m.Token, nil, http.StatusOK, &acc)
@@ -377,7 +380,9 @@ func TestCasesWorkersComp(t *testing.T) {
 		purposes := map[string]int{}
 		for _, d := range acc.Disclosures {
 			if d.Seq <= 0 || d.Action != "document.download" || d.Recipient != "attorney" || d.CaseID != kase.ID ||
-				d.ObjectType != "document_version" || d.DocType != "wage_statement" {
+				d.ObjectType != "document_version" || d.DocType != "wage_statement" ||
+				// who received it, by name (§164.528(b)(2)(ii)): the attorney
+				d.ActorID != attorney.ID || d.ActorRole != "stakeholder" || d.ActorEmail != "counsel@law.test" {
 				t.Errorf("disclosure %+v", d)
 			}
 			purposes[d.Purpose]++

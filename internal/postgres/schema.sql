@@ -4105,7 +4105,7 @@ ALTER FUNCTION audit.clean_text(p text, p_max integer) OWNER TO ward_owner;
 -- Name: disclosure_accounting(uuid, uuid); Type: FUNCTION; Schema: audit; Owner: ward_definer
 --
 
-CREATE FUNCTION audit.disclosure_accounting(p_org uuid, p_patient uuid) RETURNS TABLE(seq bigint, at timestamp with time zone, action text, recipient text, purpose text, object_type text, object_id uuid, case_id uuid, doc_type text)
+CREATE FUNCTION audit.disclosure_accounting(p_org uuid, p_patient uuid) RETURNS TABLE(seq bigint, at timestamp with time zone, action text, recipient text, purpose text, object_type text, object_id uuid, case_id uuid, doc_type text, actor_id uuid, actor_role text, actor_email_enc bytea)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -4120,11 +4120,14 @@ begin
   end if;
   return query
     select e.seq, e.at, e.action, e.disclosure->>'recipient', e.disclosure->>'purpose', e.object_type,
-           e.object_id, e.case_id, d.doc_type
+           e.object_id, e.case_id, d.doc_type, e.actor_id, m.role,
+           case when m.role is distinct from 'patient' and m.role is not null then u.email_enc end
       from audit.events e
       left join app.document_versions v
              on e.object_type = 'document_version' and v.org_id = e.org_id and v.id = e.object_id
       left join app.documents d on d.org_id = v.org_id and d.id = v.document_id
+      left join app.memberships m on m.org_id = e.org_id and m.user_id = e.actor_id
+      left join app.users u on u.id = e.actor_id
      where e.org_id = p_org and e.patient_id = p_patient and e.outcome = 'success'
        and e.disclosure is not null and e.at >= now() - interval '6 years'
      order by e.seq;

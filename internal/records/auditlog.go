@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -57,18 +58,8 @@ func (s *Service) accessReport(ctx context.Context, patient uuid.UUID) ([]audit.
 			return err
 		}
 		// Who looked, by address (staff, and the patient themself).
-		inst, err := s.keys.Instance(ctx, s.db)
-		if err != nil {
+		if err := s.openActorEmails(ctx, out, nil); err != nil {
 			return err
-		}
-		for i := range out {
-			if out[i].ActorEmailEnc != nil && out[i].Actor.Valid {
-				pt, err := inst.Open(out[i].ActorEmailEnc, keystore.UserEmailAD(out[i].Actor.UUID))
-				if err != nil {
-					return fmt.Errorf("records: open actor %s address: %w", out[i].Actor.UUID, err)
-				}
-				out[i].ActorEmail = string(pt)
-			}
 		}
 		// Each entry's inclusion proof against the newest checkpoint.
 		if cp, err = audit.AttachProofs(ctx, tx, c.p.OrgID, out); err != nil {
@@ -126,6 +117,10 @@ func (s *Service) DisclosureAccounting(ctx context.Context, patient uuid.UUID) (
 		} else if err != nil {
 			return err
 		}
+		// Who received each disclosure, by address.
+		if err := s.openActorEmails(ctx, nil, out.Disclosures); err != nil {
+			return err
+		}
 		e := c.event(action, "patient", patient)
 		e.Patient = uuid.NullUUID{UUID: patient, Valid: true}
 		e.Details = map[string]any{"disclosures": len(out.Disclosures)}
@@ -155,4 +150,39 @@ func patientLog(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID) error {
 	}
 	_, _, err = audit.Integrate(ctx, tx, org)
 	return err
+}
+
+// openActorEmails opens the sealed addresses the database released with an
+// access report's and an accounting's entries (the instance keyset's AEAD,
+// bound to the user's id).
+func (s *Service) openActorEmails(ctx context.Context, accesses []audit.Access, disclosures []audit.Disclosed) error {
+	if !slices.ContainsFunc(accesses, func(a audit.Access) bool { return a.ActorEmailEnc != nil }) &&
+		!slices.ContainsFunc(disclosures, func(d audit.Disclosed) bool { return d.ActorEmailEnc != nil }) {
+		return nil
+	}
+	inst, err := s.keys.Instance(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	open := func(enc []byte, actor uuid.NullUUID) (string, error) {
+		if enc == nil || !actor.Valid {
+			return "", nil
+		}
+		pt, err := inst.Open(enc, keystore.UserEmailAD(actor.UUID))
+		if err != nil {
+			return "", fmt.Errorf("records: open actor %s address: %w", actor.UUID, err)
+		}
+		return string(pt), nil
+	}
+	for i := range accesses {
+		if accesses[i].ActorEmail, err = open(accesses[i].ActorEmailEnc, accesses[i].Actor); err != nil {
+			return err
+		}
+	}
+	for i := range disclosures {
+		if disclosures[i].ActorEmail, err = open(disclosures[i].ActorEmailEnc, disclosures[i].Actor); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -72,6 +72,9 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID) (Patient
 		} else if err != nil {
 			return err
 		}
+		if err := s.openActorEmails(ctx, out.Accesses, out.Disclosures); err != nil {
+			return err
+		}
 		q := dbsqlc.New(tx)
 		row, err := q.GetPatient(ctx, dbsqlc.GetPatientParams{OrgID: c.p.OrgID, ID: patient})
 		if err != nil {
