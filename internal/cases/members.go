@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -36,12 +38,17 @@ type Member struct {
 	RevokedAt       *time.Time `json:"revoked_at"`
 	// Active is false once revoked or past its access end date.
 	Active bool `json:"active"`
+	// RecipientOrg is the organisation a stakeholder grant is for (the
+	// firm, employer, insurer or clinic), named in the accounting of
+	// disclosures of what the stakeholder downloads.
+	RecipientOrg string `json:"recipient_org,omitempty"`
 }
 
 func memberFromRow(r dbsqlc.AppCaseMember, now time.Time) Member {
 	return Member{UserID: r.UserID, Kind: r.Kind, Permissions: r.Permissions, AccessExpiresAt: r.AccessExpiresAt,
 		AddedBy: r.AddedBy, AddedAt: r.AddedAt, RevokedAt: r.RevokedAt,
-		Active: r.RevokedAt == nil && (r.AccessExpiresAt == nil || r.AccessExpiresAt.After(now))}
+		Active:       r.RevokedAt == nil && (r.AccessExpiresAt == nil || r.AccessExpiresAt.After(now)),
+		RecipientOrg: derefString(r.RecipientOrg)}
 }
 
 // MemberInput grants an org member access to a case.
@@ -52,6 +59,40 @@ type MemberInput struct {
 	Kind            string     `json:"kind"`
 	Permissions     []string   `json:"permissions"`
 	AccessExpiresAt *time.Time `json:"access_expires_at"`
+	// RecipientOrg names the organisation a stakeholder acts for (1..180
+	// characters; stakeholder kinds only). It is recorded as the recipient
+	// of each disclosure to them (HIPAA §164.528(b)(2)(ii)), so it names an
+	// organisation, never the patient. Changing a grant without it clears it.
+	RecipientOrg *string `json:"recipient_org"`
+}
+
+func derefString(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// maxRecipientOrg bounds a grant's organisation name (characters), so that
+// "<kind>: <name>" fits a disclosure's 200-character recipient.
+const maxRecipientOrg = 180
+
+// checkRecipientOrg returns the organisation name to store (nil for none),
+// or ErrInvalidInput.
+func checkRecipientOrg(org *string, stakeholder bool) (*string, error) {
+	if org == nil {
+		return nil, nil
+	}
+	v := strings.TrimSpace(*org)
+	switch {
+	case !stakeholder:
+		return nil, errkind.Visible(ErrInvalidInput, "recipient_org is for stakeholder grants only")
+	case v == "" || utf8.RuneCountInString(v) > maxRecipientOrg:
+		return nil, errkind.Visible(ErrInvalidInput, fmt.Sprintf("recipient_org is 1..%d characters", maxRecipientOrg))
+	case !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl):
+		return nil, errkind.Visible(ErrInvalidInput, "recipient_org holds invalid or control characters")
+	}
+	return &v, nil
 }
 
 // ListMembers returns a case's grants (those who manage the case see them
@@ -107,6 +148,10 @@ func (s *Service) SetMember(ctx context.Context, kase, user uuid.UUID, in Member
 	case in.AccessExpiresAt != nil && !in.AccessExpiresAt.After(s.cfg.Now()):
 		return Member{}, errkind.Visible(ErrInvalidInput, "access_expires_at must be in the future")
 	}
+	recipientOrg, err := checkRecipientOrg(in.RecipientOrg, stakeholder)
+	if err != nil {
+		return Member{}, err
+	}
 	var out Member
 	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
 		if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
@@ -131,13 +176,15 @@ func (s *Service) SetMember(ctx context.Context, kase, user uuid.UUID, in Member
 				"staff grants go to provider, lead or admin members; stakeholder kinds to stakeholders")
 		}
 		row, err := t.q.SetCaseMember(ctx, dbsqlc.SetCaseMemberParams{OrgID: c.p.OrgID, CaseID: kase, UserID: user,
-			Kind: in.Kind, Permissions: perms, AccessExpiresAt: in.AccessExpiresAt, AddedBy: c.p.UserID})
+			Kind: in.Kind, Permissions: perms, AccessExpiresAt: in.AccessExpiresAt, AddedBy: c.p.UserID,
+			RecipientOrg: recipientOrg})
 		if err != nil {
 			return err
 		}
 		out = memberFromRow(row, s.cfg.Now())
 		e := c.event("case.member.set", "user", user, kase)
-		e.Details = map[string]any{"kind": in.Kind, "permissions": anyStrings(perms), "expires": in.AccessExpiresAt != nil}
+		e.Details = map[string]any{"kind": in.Kind, "permissions": anyStrings(perms), "expires": in.AccessExpiresAt != nil,
+			"recipient_org": recipientOrg != nil}
 		return t.record(ctx, e)
 	})
 	if err = mapErr("set case member", err); err != nil {

@@ -331,6 +331,27 @@ func TestCasesWorkersComp(t *testing.T) {
 	if resp.Header.Get("ETag") != `"`+hex.EncodeToString(sum[:])+`"` || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
 		t.Fatalf("download headers %v", resp.Header)
 	}
+	// A lead names the firm the attorney acts for on the grant; the
+	// later downloads are disclosures to it, by name. A staff grant names
+	// none, and a name is 1..180 characters of text.
+	const firm = "Dewey & Cheatham LLP"
+	grantPath := "/v1/cases/" + cid + "/members/" + attorney.ID.String()
+	grant := func(org any) map[string]any {
+		return map[string]any{"kind": "attorney", "permissions": []string{"view", "download", "comment"},
+			"access_expires_at": time.Now().Add(24 * time.Hour), "recipient_org": org}
+	}
+	for _, bad := range []any{"", " ", strings.Repeat("x", 181), "Dewey\x00LLP", "Dewey\nLLP", 7} {
+		w.do("PUT", grantPath, o.Lead.Token, grant(bad), http.StatusBadRequest, nil)
+	}
+	w.do("PUT", "/v1/cases/"+cid+"/members/"+o.Prov2.ID.String(), o.Prov.Token,
+		map[string]any{"kind": "staff", "permissions": []string{"view"}, "recipient_org": firm}, http.StatusBadRequest, nil)
+	var named struct {
+		RecipientOrg string `json:"recipient_org"`
+	}
+	w.do("PUT", grantPath, o.Lead.Token, grant("  "+firm+" "), http.StatusOK, &named)
+	if named.RecipientOrg != firm {
+		t.Fatalf("grant names %q, want %q", named.RecipientOrg, firm)
+	}
 	resp, got, _ = w.download(docPath, attorney.Token, "Range", "bytes=1000-1999")
 	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(got, statement[1000:2000]) {
 		t.Fatalf("range: %d %d bytes", resp.StatusCode, len(got))
@@ -343,14 +364,16 @@ func TestCasesWorkersComp(t *testing.T) {
 		t.Fatalf("employer download: %d", resp.StatusCode)
 	}
 	// Each of the attorney's downloads is a disclosure to an attorney, with
-	// the stated purpose or the default one.
-	var disclosures, stated int
+	// the stated purpose or the default one; those after the grant named
+	// the firm are to the firm.
+	var disclosures, stated, toFirm int
 	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*),
-	      count(*) filter (where disclosure->>'purpose' = 'claim litigation') from audit.events
+	      count(*) filter (where disclosure->>'purpose' = 'claim litigation'),
+	      count(*) filter (where disclosure->>'recipient' = 'attorney: ' || $3) from audit.events
 	    where org_id = $1 and action = 'document.download' and outcome = 'success' and case_id = $2
-	      and disclosure->>'recipient' = 'attorney'`,
-		o.ID, kase.ID).Scan(&disclosures, &stated); err != nil || disclosures != 3 || stated != 1 {
-		t.Fatalf("disclosures recorded: %d (%d with the stated purpose) %v", disclosures, stated, err)
+	      and disclosure->>'recipient' in ('attorney', 'attorney: ' || $3)`,
+		o.ID, kase.ID, firm).Scan(&disclosures, &stated, &toFirm); err != nil || disclosures != 3 || stated != 1 || toFirm != 2 {
+		t.Fatalf("disclosures recorded: %d (%d with the stated purpose, %d to the firm) %v", disclosures, stated, toFirm, err)
 	}
 	// The patient's accounting of disclosures (§164.528) lists the three,
 	// to the patient themself and to an admin, with recipient, purpose and
@@ -377,9 +400,10 @@ func TestCasesWorkersComp(t *testing.T) {
 			acc.Since.After(want.Add(time.Minute)) || len(acc.Disclosures) != 3 {
 			t.Fatalf("accounting for %s: %+v", m.Email, acc)
 		}
-		purposes := map[string]int{}
+		purposes, recipients := map[string]int{}, map[string]int{}
 		for _, d := range acc.Disclosures {
-			if d.Seq <= 0 || d.Action != "document.download" || d.Recipient != "attorney" || d.CaseID != kase.ID ||
+			recipients[d.Recipient]++
+			if d.Seq <= 0 || d.Action != "document.download" || d.CaseID != kase.ID ||
 				d.ObjectType != "document_version" || d.DocType != "wage_statement" ||
 				// who received it, by name (§164.528(b)(2)(ii)): the attorney
 				d.ActorID != attorney.ID || d.ActorRole != "stakeholder" || d.ActorEmail != "counsel@law.test" {
@@ -387,8 +411,8 @@ func TestCasesWorkersComp(t *testing.T) {
 			}
 			purposes[d.Purpose]++
 		}
-		if purposes["claim litigation"] != 1 {
-			t.Errorf("purposes %v", purposes)
+		if purposes["claim litigation"] != 1 || recipients["attorney"] != 1 || recipients["attorney: "+firm] != 2 {
+			t.Errorf("purposes %v, recipients %v", purposes, recipients)
 		}
 	}
 	var rows int

@@ -1402,7 +1402,7 @@ begin
     raise exception 'not found' using errcode = 'P0002';
   end if;
   if me.role = 'stakeholder' then
-    select cm.kind into stakeholder from app.case_members cm
+    select cm.kind || coalesce(': ' || cm.recipient_org, '') into stakeholder from app.case_members cm
      where cm.org_id = v.org_id and cm.case_id = v.case_id and cm.user_id = me.user_id;
     disclosure := jsonb_build_object('recipient', coalesce(stakeholder, 'stakeholder'),
                                      'purpose', coalesce(nullif(audit.clean_text(p_purpose, 200), ''),
@@ -6218,9 +6218,11 @@ CREATE TABLE app.case_members (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     revoked_at timestamp with time zone,
     expiry_recorded_at timestamp with time zone,
+    recipient_org text,
     CONSTRAINT case_members_check CHECK (((kind = 'staff'::text) OR (access_expires_at IS NOT NULL))),
     CONSTRAINT case_members_kind_check CHECK ((kind = ANY (ARRAY['staff'::text, 'clinic'::text, 'employer'::text, 'attorney'::text, 'payer'::text]))),
-    CONSTRAINT case_members_permissions_check CHECK (((permissions <@ ARRAY['view'::text, 'upload'::text, 'download'::text, 'comment'::text]) AND ('view'::text = ANY (permissions))))
+    CONSTRAINT case_members_permissions_check CHECK (((permissions <@ ARRAY['view'::text, 'upload'::text, 'download'::text, 'comment'::text]) AND ('view'::text = ANY (permissions)))),
+    CONSTRAINT case_members_recipient_org_check CHECK (((recipient_org IS NULL) OR ((kind <> 'staff'::text) AND ((char_length(recipient_org) >= 1) AND (char_length(recipient_org) <= 180)) AND (recipient_org !~ '[[:cntrl:]]'::text) AND (recipient_org = btrim(recipient_org)))))
 );
 
 ALTER TABLE ONLY app.case_members FORCE ROW LEVEL SECURITY;
@@ -11192,6 +11194,12 @@ GRANT UPDATE(updated_at) ON TABLE app.case_members TO ward_app;
 --
 
 GRANT UPDATE(revoked_at) ON TABLE app.case_members TO ward_app;
+
+--
+-- Name: COLUMN case_members.recipient_org; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(recipient_org) ON TABLE app.case_members TO ward_app;
 
 --
 -- Name: TABLE cases; Type: ACL; Schema: app; Owner: ward_owner

@@ -665,7 +665,7 @@ func (q *Queries) ListCaseInvites(ctx context.Context, arg ListCaseInvitesParams
 }
 
 const listCaseMembers = `-- name: ListCaseMembers :many
-select org_id, case_id, user_id, kind, permissions, access_expires_at, added_by, added_at, updated_at, revoked_at, expiry_recorded_at from app.case_members where org_id = $1 and case_id = $2 order by added_at, user_id
+select org_id, case_id, user_id, kind, permissions, access_expires_at, added_by, added_at, updated_at, revoked_at, expiry_recorded_at, recipient_org from app.case_members where org_id = $1 and case_id = $2 order by added_at, user_id
 `
 
 type ListCaseMembersParams struct {
@@ -694,6 +694,7 @@ func (q *Queries) ListCaseMembers(ctx context.Context, arg ListCaseMembersParams
 			&i.UpdatedAt,
 			&i.RevokedAt,
 			&i.ExpiryRecordedAt,
+			&i.RecipientOrg,
 		); err != nil {
 			return nil, err
 		}
@@ -1218,12 +1219,13 @@ func (q *Queries) RevokeCaseMember(ctx context.Context, arg RevokeCaseMemberPara
 }
 
 const setCaseMember = `-- name: SetCaseMember :one
-insert into app.case_members (org_id, case_id, user_id, kind, permissions, access_expires_at, added_by)
-values ($1, $2, $3, $4, $5::text[], $6, $7)
+insert into app.case_members (org_id, case_id, user_id, kind, permissions, access_expires_at, added_by, recipient_org)
+values ($1, $2, $3, $4, $5::text[], $6, $7,
+        $8)
 on conflict (org_id, case_id, user_id) do update
   set kind = excluded.kind, permissions = excluded.permissions, access_expires_at = excluded.access_expires_at,
-      revoked_at = null, updated_at = now()
-returning org_id, case_id, user_id, kind, permissions, access_expires_at, added_by, added_at, updated_at, revoked_at, expiry_recorded_at
+      recipient_org = excluded.recipient_org, revoked_at = null, updated_at = now()
+returning org_id, case_id, user_id, kind, permissions, access_expires_at, added_by, added_at, updated_at, revoked_at, expiry_recorded_at, recipient_org
 `
 
 type SetCaseMemberParams struct {
@@ -1234,6 +1236,7 @@ type SetCaseMemberParams struct {
 	Permissions     []string
 	AccessExpiresAt *time.Time
 	AddedBy         uuid.UUID
+	RecipientOrg    *string
 }
 
 func (q *Queries) SetCaseMember(ctx context.Context, arg SetCaseMemberParams) (AppCaseMember, error) {
@@ -1245,6 +1248,7 @@ func (q *Queries) SetCaseMember(ctx context.Context, arg SetCaseMemberParams) (A
 		arg.Permissions,
 		arg.AccessExpiresAt,
 		arg.AddedBy,
+		arg.RecipientOrg,
 	)
 	var i AppCaseMember
 	err := row.Scan(
@@ -1259,6 +1263,7 @@ func (q *Queries) SetCaseMember(ctx context.Context, arg SetCaseMemberParams) (A
 		&i.UpdatedAt,
 		&i.RevokedAt,
 		&i.ExpiryRecordedAt,
+		&i.RecipientOrg,
 	)
 	return i, err
 }

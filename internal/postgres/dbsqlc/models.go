@@ -133,6 +133,7 @@ type AppCaseMember struct {
 	UpdatedAt        time.Time
 	RevokedAt        *time.Time
 	ExpiryRecordedAt *time.Time
+	RecipientOrg     *string
 }
 
 type AppClinicalEntry struct {

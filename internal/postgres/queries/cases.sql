@@ -48,11 +48,12 @@ select app.document_status(provided_at, due_at)::text as status, count(*)::int a
 select * from app.case_members where org_id = @org_id and case_id = @case_id order by added_at, user_id;
 
 -- name: SetCaseMember :one
-insert into app.case_members (org_id, case_id, user_id, kind, permissions, access_expires_at, added_by)
-values (@org_id, @case_id, @user_id, @kind, @permissions::text[], sqlc.narg('access_expires_at'), @added_by)
+insert into app.case_members (org_id, case_id, user_id, kind, permissions, access_expires_at, added_by, recipient_org)
+values (@org_id, @case_id, @user_id, @kind, @permissions::text[], sqlc.narg('access_expires_at'), @added_by,
+        sqlc.narg('recipient_org'))
 on conflict (org_id, case_id, user_id) do update
   set kind = excluded.kind, permissions = excluded.permissions, access_expires_at = excluded.access_expires_at,
-      revoked_at = null, updated_at = now()
+      recipient_org = excluded.recipient_org, revoked_at = null, updated_at = now()
 returning *;
 
 -- name: RevokeCaseMember :one

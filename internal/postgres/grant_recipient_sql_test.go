@@ -1,0 +1,50 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+)
+
+// Migration 00153, as ward_app with the credentials the server binds: a
+// stakeholder grant may name the organisation it is for (1..180 characters
+// of text, trimmed); a staff grant never names one.
+func TestGrantRecipientOrg(t *testing.T) {
+	env := pgtest.New(t)
+	s := seedRLS(t, env)
+	ctx := context.Background()
+	set := func(user, org string) error {
+		return env.App.InTenantTx(ctx, rlsActorNamed(s, "a_admin").cred, func(ctx context.Context, tx pgx.Tx) error {
+			tag, err := tx.Exec(ctx, `update app.case_members set recipient_org = $3 where case_id = $1 and user_id = $2`,
+				s.must("C1"), s.must(user), org)
+			if err == nil && tag.RowsAffected() != 1 {
+				t.Fatalf("%s's grant on C1: %d rows", user, tag.RowsAffected())
+			}
+			return err
+		})
+	}
+	for _, bad := range []string{"", " Acme", "Acme\n", "Ac\x01me", strings.Repeat("é", 181)} {
+		if err := set("a_employer", bad); !postgres.IsCode(err, postgres.CodeCheckViolation) {
+			t.Errorf("recipient_org %q: %v, want 23514", bad, err)
+		}
+	}
+	if err := set("a_employer", "Acme Logistics"); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := env.Super.Pool.QueryRow(ctx, `select recipient_org from app.case_members where case_id = $1 and user_id = $2`,
+		s.must("C1"), s.must("a_employer")).Scan(&got); err != nil || got != "Acme Logistics" {
+		t.Fatalf("stored %q, %v", got, err)
+	}
+	// A staff grant names no organisation.
+	if _, err := env.Super.Pool.Exec(ctx, `insert into app.case_members (org_id, case_id, user_id, kind, permissions,
+		added_by, recipient_org) values ($1, $2, $3, 'staff', '{view}', $4, 'Acme Logistics')`,
+		s.must("A"), s.must("C1"), s.must("a_prov0"), s.must("a_admin")); !postgres.IsCode(err, postgres.CodeCheckViolation) {
+		t.Errorf("a staff grant naming an organisation: %v, want 23514", err)
+	}
+}
