@@ -41,14 +41,14 @@ type Member struct {
 	// RecipientOrg is the organisation a stakeholder grant is for (the
 	// firm, employer, insurer or clinic), named in the accounting of
 	// disclosures of what the stakeholder downloads.
-	RecipientOrg string `json:"recipient_org,omitempty"`
+	RecipientOrg *string `json:"recipient_org,omitempty"`
 }
 
 func memberFromRow(r dbsqlc.AppCaseMember, now time.Time) Member {
 	return Member{UserID: r.UserID, Kind: r.Kind, Permissions: r.Permissions, AccessExpiresAt: r.AccessExpiresAt,
 		AddedBy: r.AddedBy, AddedAt: r.AddedAt, RevokedAt: r.RevokedAt,
 		Active:       r.RevokedAt == nil && (r.AccessExpiresAt == nil || r.AccessExpiresAt.After(now)),
-		RecipientOrg: derefString(r.RecipientOrg)}
+		RecipientOrg: r.RecipientOrg}
 }
 
 // MemberInput grants an org member access to a case.
@@ -64,13 +64,6 @@ type MemberInput struct {
 	// of each disclosure to them (HIPAA §164.528(b)(2)(ii)), so it names an
 	// organisation, never the patient. Changing a grant without it clears it.
 	RecipientOrg *string `json:"recipient_org"`
-}
-
-func derefString(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
 
 // maxRecipientOrg bounds a grant's organisation name (characters), so that
@@ -89,8 +82,8 @@ func checkRecipientOrg(org *string, stakeholder bool) (*string, error) {
 		return nil, errkind.Visible(ErrInvalidInput, "recipient_org is for stakeholder grants only")
 	case v == "" || utf8.RuneCountInString(v) > maxRecipientOrg:
 		return nil, errkind.Visible(ErrInvalidInput, fmt.Sprintf("recipient_org is 1..%d characters", maxRecipientOrg))
-	case !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl):
-		return nil, errkind.Visible(ErrInvalidInput, "recipient_org holds invalid or control characters")
+	case strings.ContainsFunc(v, unicode.IsControl):
+		return nil, errkind.Visible(ErrInvalidInput, "recipient_org holds control characters")
 	}
 	return &v, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -156,10 +155,6 @@ func patientLog(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID) error {
 // access report's and an accounting's entries (the instance keyset's AEAD,
 // bound to the user's id).
 func (s *Service) openActorEmails(ctx context.Context, accesses []audit.Access, disclosures []audit.Disclosed) error {
-	if !slices.ContainsFunc(accesses, func(a audit.Access) bool { return a.ActorEmailEnc != nil }) &&
-		!slices.ContainsFunc(disclosures, func(d audit.Disclosed) bool { return d.ActorEmailEnc != nil }) {
-		return nil
-	}
 	inst, err := s.keys.Instance(ctx, s.db)
 	if err != nil {
 		return err
