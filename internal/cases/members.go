@@ -160,8 +160,13 @@ func (s *Service) SetMember(ctx context.Context, kase, user uuid.UUID, in Member
 			}
 			return err
 		}
-		role, err := t.q.MemberRole(ctx, dbsqlc.MemberRoleParams{OrgID: c.p.OrgID, UserID: user})
+		// Through private.case_grantee_role (00154): a provider who
+		// manages the case does not see the org's memberships.
+		role, err := t.q.CaseGranteeRole(ctx, dbsqlc.CaseGranteeRoleParams{CaseID: kase, UserID: user})
 		if err != nil {
+			return err
+		}
+		if role == "" {
 			return errkind.Visible(ErrInvalidInput, "the user is not a live member of this org")
 		}
 		if (role == "stakeholder") != stakeholder || role == "patient" {
@@ -230,6 +235,9 @@ type InviteInput struct {
 	Kind            string    `json:"kind"`
 	Permissions     []string  `json:"permissions"`
 	AccessExpiresAt time.Time `json:"access_expires_at"`
+	// RecipientOrg, optional, names the organisation the invitee acts for;
+	// the grant the invitation gives carries it (as MemberInput's).
+	RecipientOrg *string `json:"recipient_org"`
 }
 
 // LogValue keeps the address out of logs.
@@ -243,6 +251,7 @@ type Invite struct {
 	Kind            string     `json:"kind"`
 	Permissions     []string   `json:"permissions"`
 	AccessExpiresAt time.Time  `json:"access_expires_at"`
+	RecipientOrg    *string    `json:"recipient_org,omitempty"`
 	ExpiresAt       time.Time  `json:"expires_at"`
 	CreatedBy       uuid.UUID  `json:"created_by"`
 	CreatedAt       time.Time  `json:"created_at"`
@@ -294,6 +303,10 @@ func (s *Service) CreateInvite(ctx context.Context, kase uuid.UUID, in InviteInp
 	case in.AccessExpiresAt.After(s.cfg.Now().AddDate(5, 0, 0)):
 		return Invite{}, errkind.Visible(ErrInvalidInput, "access_expires_at is at most five years ahead")
 	}
+	recipientOrg, err := checkRecipientOrg(in.RecipientOrg, true)
+	if err != nil {
+		return Invite{}, err
+	}
 	ikeys, err := s.keys.Instance(ctx, s.db)
 	if err != nil {
 		return Invite{}, err
@@ -306,7 +319,7 @@ func (s *Service) CreateInvite(ctx context.Context, kase uuid.UUID, in InviteInp
 	}
 	token, hash := newToken()
 	out := Invite{CaseID: kase, Email: norm, Kind: in.Kind, Permissions: perms, AccessExpiresAt: in.AccessExpiresAt,
-		CreatedBy: c.p.UserID, Status: "pending"}
+		RecipientOrg: recipientOrg, CreatedBy: c.p.UserID, Status: "pending"}
 	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
 		if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
 			return err
@@ -325,13 +338,14 @@ func (s *Service) CreateInvite(ctx context.Context, kase uuid.UUID, in InviteInp
 		}
 		row, err := t.q.CreateCaseInvite(ctx, dbsqlc.CreateCaseInviteParams{OrgID: c.p.OrgID, ID: uuid.New(), CaseID: kase,
 			EmailBidx: ikeys.BlindIndex("users.email", norm), EmailEnc: emailEnc, InviteeID: invitee, TokenHash: hash,
-			Kind: in.Kind, Permissions: perms, AccessExpiresAt: in.AccessExpiresAt, CreatedBy: c.p.UserID})
+			Kind: in.Kind, Permissions: perms, AccessExpiresAt: in.AccessExpiresAt, CreatedBy: c.p.UserID,
+			RecipientOrg: recipientOrg})
 		if err != nil {
 			return err
 		}
 		out.ID, out.ExpiresAt, out.CreatedAt = row.ID, row.ExpiresAt, row.CreatedAt
 		e := c.event("case.invite.create", "case_invite", row.ID, kase)
-		e.Details = map[string]any{"kind": in.Kind, "permissions": anyStrings(perms)}
+		e.Details = map[string]any{"kind": in.Kind, "permissions": anyStrings(perms), "recipient_org": recipientOrg != nil}
 		return t.record(ctx, e)
 	})
 	if err = mapErr("create invite", err); err != nil {
@@ -340,7 +354,7 @@ func (s *Service) CreateInvite(ctx context.Context, kase uuid.UUID, in InviteInp
 	msg := mail.Message{
 		To:      norm,
 		Subject: "You have been invited to a case on Ward",
-		Text: "You have been invited to take part in a case on Ward (as " + in.Kind + ").\n\n" +
+		Text: "You have been invited to take part in a case on Ward (as " + in.Kind + forOrg(recipientOrg) + ").\n\n" +
 			"Accept with this link. It works once, until " + out.ExpiresAt.UTC().Format(time.RFC1123) + ":\n\n" +
 			s.InviteURL(token) + "\n\nYour access ends on " + in.AccessExpiresAt.UTC().Format(time.RFC1123) +
 			".\nIf you did not expect this, ignore this message.\n",
@@ -349,6 +363,14 @@ func (s *Service) CreateInvite(ctx context.Context, kase uuid.UUID, in InviteInp
 		s.log.ErrorContext(ctx, "case invitation not delivered", "org", c.p.OrgID, "invite", out.ID, "err", err)
 	}
 	return out, nil
+}
+
+// forOrg is " for <organisation>" when an invitation names one.
+func forOrg(org *string) string {
+	if org == nil {
+		return ""
+	}
+	return " for " + *org
 }
 
 // ListInvites returns a case's invitations (those who manage the case).
@@ -384,8 +406,9 @@ func (s *Service) ListInvites(ctx context.Context, kase uuid.UUID) ([]Invite, er
 				return fmt.Errorf("cases: open invite %s address: %w", r.ID, err)
 			}
 			inv := Invite{ID: r.ID, CaseID: r.CaseID, Email: string(email), Kind: r.Kind, Permissions: r.Permissions,
-				AccessExpiresAt: r.AccessExpiresAt, ExpiresAt: r.ExpiresAt, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
-				AcceptedAt: r.AcceptedAt, RevokedAt: r.RevokedAt, Status: "pending"}
+				AccessExpiresAt: r.AccessExpiresAt, RecipientOrg: r.RecipientOrg, ExpiresAt: r.ExpiresAt,
+				CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, AcceptedAt: r.AcceptedAt, RevokedAt: r.RevokedAt,
+				Status: "pending"}
 			if r.AcceptedBy.Valid {
 				u := r.AcceptedBy.UUID
 				inv.AcceptedBy = &u

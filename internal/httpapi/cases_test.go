@@ -108,13 +108,25 @@ type stakeholder struct {
 // returns the token from the mail in mp.
 func (w *world) inviteByMail(mp *mailtest.Server, by, kase, email, kind string, perms []string) (uuid.UUID, string) {
 	w.t.Helper()
+	id, token, _ := w.inviteByMailWith(mp, by, kase, map[string]any{"email": email, "kind": kind, "permissions": perms})
+	return id, token
+}
+
+// inviteByMailWith sends the invitation body (access for 30 days unless it
+// says otherwise) and returns its id, the token its mail carries and the
+// mail's text.
+func (w *world) inviteByMailWith(mp *mailtest.Server, by, kase string, body map[string]any) (uuid.UUID, string, string) {
+	w.t.Helper()
 	var inv struct {
 		ID uuid.UUID `json:"id"`
 	}
-	w.do("POST", "/v1/cases/"+kase+"/invites", by, map[string]any{"email": email, "kind": kind,
-		"permissions": perms, "access_expires_at": time.Now().Add(30 * 24 * time.Hour)}, http.StatusCreated, &inv)
+	if _, ok := body["access_expires_at"]; !ok {
+		body["access_expires_at"] = time.Now().Add(30 * 24 * time.Hour)
+	}
+	w.do("POST", "/v1/cases/"+kase+"/invites", by, body, http.StatusCreated, &inv)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	email, _ := body["email"].(string)
 	msg, err := mp.WaitFor(ctx, email)
 	if err != nil {
 		w.t.Fatalf("no invitation mail to %s: %v", email, err)
@@ -123,7 +135,7 @@ func (w *world) inviteByMail(mp *mailtest.Server, by, kase, email, kind string, 
 	if m == nil {
 		w.t.Fatalf("no invitation link in %q", msg.Text)
 	}
-	return inv.ID, m[1]
+	return inv.ID, m[1], msg.Text
 }
 
 func (w *world) accept(token string) (stakeholder, *http.Response, []byte) {
@@ -231,20 +243,78 @@ func TestCasesWorkersComp(t *testing.T) {
 	if _, resp, body := w.accept(tok); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "expired") {
 		t.Fatalf("expired invite: %d %s", resp.StatusCode, body)
 	}
+	// An invitation may name the organisation the invitee acts for (the
+	// rules of a grant's recipient_org); the grant it gives carries it, and
+	// the mail says it. The provider who sends it manages the case's
+	// grants too: they see none of the org's memberships (00154).
+	for _, bad := range []any{"", " ", strings.Repeat("x", 181), "Acme\nMutual", 7} {
+		w.do("POST", "/v1/cases/"+cid+"/invites", o.Prov.Token, map[string]any{"email": "nobody@payer.test",
+			"kind": "payer", "permissions": []string{"view"}, "access_expires_at": time.Now().Add(time.Hour),
+			"recipient_org": bad}, http.StatusBadRequest, nil)
+	}
+	_, tok, text := w.inviteByMailWith(mp, o.Prov.Token, cid, map[string]any{"email": "claims@payer.test",
+		"kind": "payer", "permissions": []string{"view"}, "recipient_org": " Acme Mutual "})
+	if !strings.Contains(text, "(as payer for Acme Mutual)") {
+		t.Errorf("the invitation does not name the organisation: %q", text)
+	}
+	payer, resp, body := w.accept(tok)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("accept payer: %d %s", resp.StatusCode, body)
+	}
+	type grantJSON struct {
+		UserID       uuid.UUID `json:"user_id"`
+		Kind         string    `json:"kind"`
+		RecipientOrg *string   `json:"recipient_org"`
+	}
+	grantOf := func(user uuid.UUID) grantJSON {
+		t.Helper()
+		var l struct{ Members []grantJSON }
+		w.do("GET", "/v1/cases/"+cid+"/members", o.Prov.Token, nil, http.StatusOK, &l)
+		for _, g := range l.Members {
+			if g.UserID == user {
+				return g
+			}
+		}
+		t.Fatalf("no grant for %s", user)
+		return grantJSON{}
+	}
+	if g := grantOf(payer.ID); g.Kind != "payer" || g.RecipientOrg == nil || *g.RecipientOrg != "Acme Mutual" {
+		t.Fatalf("the accepted invitation's grant: %+v", g)
+	}
+	payerGrant := map[string]any{"kind": "payer", "permissions": []string{"view", "download"},
+		"access_expires_at": time.Now().Add(48 * time.Hour), "recipient_org": "Acme Mutual Insurance Co."}
+	w.do("PUT", "/v1/cases/"+cid+"/members/"+payer.ID.String(), o.Prov.Token, payerGrant, http.StatusOK, nil)
+	if g := grantOf(payer.ID); g.RecipientOrg == nil || *g.RecipientOrg != "Acme Mutual Insurance Co." {
+		t.Fatalf("the provider's change: %+v", g)
+	}
+	// The provider's grants go only to live members of the org, of the
+	// right kind; a provider off the patient's care team sees no case.
+	for _, u := range []uuid.UUID{uuid.New(), o.PatUser2.ID} {
+		w.do("PUT", "/v1/cases/"+cid+"/members/"+u.String(), o.Prov.Token, payerGrant, http.StatusBadRequest, nil)
+	}
+	w.do("PUT", "/v1/cases/"+cid+"/members/"+payer.ID.String(), o.Prov2.Token, payerGrant, http.StatusNotFound, nil)
+
 	var invites struct {
 		Invites []struct {
-			Status string `json:"status"`
-			Email  string `json:"email"`
+			Status       string  `json:"status"`
+			Email        string  `json:"email"`
+			RecipientOrg *string `json:"recipient_org"`
 		}
 	}
 	w.do("GET", "/v1/cases/"+cid+"/invites", o.Lead.Token, nil, http.StatusOK, &invites)
-	statuses := map[string]string{}
+	statuses, orgs := map[string]string{}, map[string]string{}
 	for _, i := range invites.Invites {
 		statuses[i.Email] = i.Status
+		if i.RecipientOrg != nil {
+			orgs[i.Email] = *i.RecipientOrg
+		}
 	}
 	if statuses["hr@employer.test"] != "accepted" || statuses["adjuster@payer.test"] != "revoked" ||
-		statuses["late@clinic.test"] != "expired" {
+		statuses["late@clinic.test"] != "expired" || statuses["claims@payer.test"] != "accepted" {
 		t.Fatalf("invite statuses %v", statuses)
+	}
+	if len(orgs) != 1 || orgs["claims@payer.test"] != "Acme Mutual" {
+		t.Fatalf("invitations naming an organisation: %v", orgs)
 	}
 	// Stakeholders are no users of the org's LLM gateway.
 	if resp, body := w.request("POST", "/llm/v1/messages", attorney.Token, map[string]any{"model": "claude-sonnet-4-5",

@@ -48,3 +48,41 @@ func TestGrantRecipientOrg(t *testing.T) {
 		t.Errorf("a staff grant naming an organisation: %v, want 23514", err)
 	}
 }
+
+// Migration 00154: private.case_grantee_role answers the live role of a
+// member of the caller's own org, and only to a caller who manages the
+// case (a lead or admin, or a provider on its patient's care team); every
+// other caller, and a user of another org, gets null.
+func TestCaseGranteeRole(t *testing.T) {
+	env := pgtest.New(t)
+	s := seedRLS(t, env)
+	ctx := context.Background()
+	role := func(actor, user string) *string {
+		t.Helper()
+		var r *string
+		err := env.App.InTenantTx(ctx, rlsActorNamed(s, actor).cred, func(ctx context.Context, tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `select private.case_grantee_role($1, $2)`, s.must("C1"), s.must(user)).Scan(&r)
+		})
+		if err != nil {
+			t.Fatalf("%s asks for %s: %v", actor, user, err)
+		}
+		return r
+	}
+	for _, c := range []struct{ actor, user, want string }{
+		{"a_admin", "a_employer", "stakeholder"},
+		{"a_lead", "a_prov0", "provider"},
+		{"a_prov1", "a_employer", "stakeholder"}, // manages C1 through P1's care team
+		{"a_prov1", "a_pat2", "patient"},
+		{"a_prov1", "b_pat1", ""}, // another org's member
+		{"a_prov1", "a_payer_revoked", "stakeholder"},
+		{"a_prov0", "a_employer", ""}, // manages no case
+		{"a_employer", "a_prov1", ""}, // a stakeholder manages nothing
+		{"a_pat1", "a_prov1", ""},     // nor does the patient
+		{"b_admin", "a_employer", ""}, // another org's admin
+	} {
+		got := role(c.actor, c.user)
+		if (got == nil) != (c.want == "") || (got != nil && *got != c.want) {
+			t.Errorf("%s asks the role of %s on C1: %v, want %q", c.actor, c.user, got, c.want)
+		}
+	}
+}

@@ -164,10 +164,12 @@ begin
     insert into app.memberships (org_id, user_id, role) values (i.org_id, uid, 'stakeholder')
     on conflict (org_id, user_id) do update set role = 'stakeholder', revoked_at = null;
   end if;
-  insert into app.case_members as cm (org_id, case_id, user_id, kind, permissions, access_expires_at, added_by)
-  values (i.org_id, i.case_id, uid, i.kind, i.permissions, i.access_expires_at, i.created_by)
+  insert into app.case_members as cm (org_id, case_id, user_id, kind, permissions, access_expires_at, added_by,
+                                      recipient_org)
+  values (i.org_id, i.case_id, uid, i.kind, i.permissions, i.access_expires_at, i.created_by, i.recipient_org)
   on conflict (org_id, case_id, user_id) do update
     set kind = excluded.kind, permissions = excluded.permissions, access_expires_at = excluded.access_expires_at,
+        recipient_org = excluded.recipient_org,
         revoked_at = null, expiry_recorded_at = null, updated_at = now()
     -- A live staff grant stays as it is: an invitation never narrows or
     -- time-limits a staff member's access to the case.
@@ -183,7 +185,8 @@ begin
     perform audit.append_as(i.org_id, 'case.invite.accept', 'success', 'case_invite', i.id,
       p_request => p_request, p_ip => host(p_ip), p_ua => p_ua, p_actor => uid, p_case => i.case_id,
       p_details => jsonb_build_object('kind', i.kind, 'permissions', to_jsonb(i.permissions),
-                                      'access_expires_at', i.access_expires_at, 'member_role', mrole,
+                                      'access_expires_at', i.access_expires_at,
+                                      'recipient_org', i.recipient_org is not null, 'member_role', mrole,
                                       'session', false));
     return;
   end if;
@@ -202,7 +205,8 @@ begin
   perform audit.append_as(i.org_id, 'case.invite.accept', 'success', 'case_invite', i.id,
     p_request => p_request, p_ip => host(p_ip), p_ua => p_ua, p_actor => uid, p_case => i.case_id,
     p_details => jsonb_build_object('kind', i.kind, 'permissions', to_jsonb(i.permissions),
-                                    'access_expires_at', i.access_expires_at, 'member_role', coalesce(mrole, 'stakeholder')));
+                                    'access_expires_at', i.access_expires_at,
+                                      'recipient_org', i.recipient_org is not null, 'member_role', coalesce(mrole, 'stakeholder')));
   perform audit.append_as(i.org_id, 'auth.signin', 'success', 'session', session_id,
     p_request => p_request, p_ip => host(p_ip), p_ua => p_ua, p_actor => uid,
     p_details => jsonb_build_object('method', 'case_invite', 'aal', 1));
@@ -4739,6 +4743,27 @@ end $$;
 ALTER FUNCTION private.break_glass_reason_given() OWNER TO ward_rls;
 
 --
+-- Name: case_grantee_role(uuid, uuid); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.case_grantee_role(p_case uuid, p_user uuid) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  o uuid := private.get_my_org_id();
+begin
+  if o is null or p_case is null or p_user is null
+     or not (private.am_i_lead() or p_case = any (private.my_managed_case_ids())) then
+    return null;
+  end if;
+  return (select m.role from app.memberships m
+           where m.org_id = o and m.user_id = p_user and m.revoked_at is null);
+end $$;
+
+ALTER FUNCTION private.case_grantee_role(p_case uuid, p_user uuid) OWNER TO ward_rls;
+
+--
 -- Name: case_member_expiry_rearm(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -6192,9 +6217,11 @@ CREATE TABLE app.case_invites (
     accepted_at timestamp with time zone,
     accepted_by uuid,
     revoked_at timestamp with time zone,
+    recipient_org text,
     CONSTRAINT case_invites_email_bidx_check CHECK ((octet_length(email_bidx) = 32)),
     CONSTRAINT case_invites_kind_check CHECK ((kind = ANY (ARRAY['clinic'::text, 'employer'::text, 'attorney'::text, 'payer'::text]))),
     CONSTRAINT case_invites_permissions_check CHECK (((permissions <@ ARRAY['view'::text, 'upload'::text, 'download'::text, 'comment'::text]) AND ('view'::text = ANY (permissions)))),
+    CONSTRAINT case_invites_recipient_org_check CHECK (((recipient_org IS NULL) OR (((char_length(recipient_org) >= 1) AND (char_length(recipient_org) <= 180)) AND (recipient_org !~ '[[:cntrl:]]'::text) AND (recipient_org = btrim(recipient_org))))),
     CONSTRAINT case_invites_token_hash_check CHECK ((octet_length(token_hash) = 32))
 );
 
@@ -10425,6 +10452,13 @@ GRANT ALL ON FUNCTION private.break_glass_admin(OUT user_id uuid, OUT org_id uui
 REVOKE ALL ON FUNCTION private.break_glass_reason_given() FROM PUBLIC;
 
 --
+-- Name: FUNCTION case_grantee_role(p_case uuid, p_user uuid); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.case_grantee_role(p_case uuid, p_user uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.case_grantee_role(p_case uuid, p_user uuid) TO ward_app;
+
+--
 -- Name: FUNCTION case_member_expiry_rearm(); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -11156,6 +11190,12 @@ GRANT SELECT(accepted_by) ON TABLE app.case_invites TO ward_app;
 --
 
 GRANT SELECT(revoked_at),UPDATE(revoked_at) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.recipient_org; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(recipient_org) ON TABLE app.case_invites TO ward_app;
 
 --
 -- Name: TABLE case_members; Type: ACL; Schema: app; Owner: ward_owner

@@ -134,6 +134,24 @@ func (q *Queries) CaseDocumentCounts(ctx context.Context, arg CaseDocumentCounts
 	return items, nil
 }
 
+const caseGranteeRole = `-- name: CaseGranteeRole :one
+select coalesce(private.case_grantee_role($1, $2), '')::text as role
+`
+
+type CaseGranteeRoleParams struct {
+	CaseID uuid.UUID
+	UserID uuid.UUID
+}
+
+// ” unless the caller manages the case and user_id is a live member of
+// the caller's org (migration 00154).
+func (q *Queries) CaseGranteeRole(ctx context.Context, arg CaseGranteeRoleParams) (string, error) {
+	row := q.db.QueryRow(ctx, caseGranteeRole, arg.CaseID, arg.UserID)
+	var role string
+	err := row.Scan(&role)
+	return role, err
+}
+
 const caseManaged = `-- name: CaseManaged :one
 select (select private.am_i_lead_in_org($1::uuid))
     or $2::uuid = any (private.my_managed_case_ids()) as managed
@@ -198,9 +216,10 @@ func (q *Queries) CreateCase(ctx context.Context, arg CreateCaseParams) (AppCase
 
 const createCaseInvite = `-- name: CreateCaseInvite :one
 insert into app.case_invites (org_id, id, case_id, email_bidx, email_enc, invitee_id, token_hash, kind, permissions,
-                              access_expires_at, expires_at, created_by)
+                              access_expires_at, expires_at, created_by, recipient_org)
 select $1, $2, $3, $4, $5, $6, $7, $8, $9::text[],
-       $10, now() + make_interval(days => p.case_invite_ttl_days), $11
+       $10, now() + make_interval(days => p.case_invite_ttl_days), $11,
+       $12::text
   from app.instance_policy p
 returning id, expires_at, created_at
 `
@@ -217,6 +236,7 @@ type CreateCaseInviteParams struct {
 	Permissions     []string
 	AccessExpiresAt time.Time
 	CreatedBy       uuid.UUID
+	RecipientOrg    *string
 }
 
 type CreateCaseInviteRow struct {
@@ -238,6 +258,7 @@ func (q *Queries) CreateCaseInvite(ctx context.Context, arg CreateCaseInvitePara
 		arg.Permissions,
 		arg.AccessExpiresAt,
 		arg.CreatedBy,
+		arg.RecipientOrg,
 	)
 	var i CreateCaseInviteRow
 	err := row.Scan(&i.ID, &i.ExpiresAt, &i.CreatedAt)
@@ -603,7 +624,7 @@ func (q *Queries) GetVersion(ctx context.Context, arg GetVersionParams) (GetVers
 
 const listCaseInvites = `-- name: ListCaseInvites :many
 select id, case_id, email_enc, invitee_id, kind, permissions, access_expires_at, expires_at, created_by, created_at,
-       accepted_at, accepted_by, revoked_at
+       accepted_at, accepted_by, revoked_at, recipient_org
   from app.case_invites
  where org_id = $1 and case_id = $2
  order by created_at desc, id
@@ -628,6 +649,7 @@ type ListCaseInvitesRow struct {
 	AcceptedAt      *time.Time
 	AcceptedBy      uuid.NullUUID
 	RevokedAt       *time.Time
+	RecipientOrg    *string
 }
 
 func (q *Queries) ListCaseInvites(ctx context.Context, arg ListCaseInvitesParams) ([]ListCaseInvitesRow, error) {
@@ -653,6 +675,7 @@ func (q *Queries) ListCaseInvites(ctx context.Context, arg ListCaseInvitesParams
 			&i.AcceptedAt,
 			&i.AcceptedBy,
 			&i.RevokedAt,
+			&i.RecipientOrg,
 		); err != nil {
 			return nil, err
 		}
@@ -1024,22 +1047,6 @@ type MarkDocumentProvidedParams struct {
 func (q *Queries) MarkDocumentProvided(ctx context.Context, arg MarkDocumentProvidedParams) error {
 	_, err := q.db.Exec(ctx, markDocumentProvided, arg.OrgID, arg.ID)
 	return err
-}
-
-const memberRole = `-- name: MemberRole :one
-select role from app.memberships where org_id = $1 and user_id = $2 and revoked_at is null
-`
-
-type MemberRoleParams struct {
-	OrgID  uuid.UUID
-	UserID uuid.UUID
-}
-
-func (q *Queries) MemberRole(ctx context.Context, arg MemberRoleParams) (string, error) {
-	row := q.db.QueryRow(ctx, memberRole, arg.OrgID, arg.UserID)
-	var role string
-	err := row.Scan(&role)
-	return role, err
 }
 
 const nextVersion = `-- name: NextVersion :one

@@ -119,6 +119,7 @@ type AppCaseInvite struct {
 	AcceptedAt      *time.Time
 	AcceptedBy      uuid.NullUUID
 	RevokedAt       *time.Time
+	RecipientOrg    *string
 }
 
 type AppCaseMember struct {

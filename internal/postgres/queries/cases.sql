@@ -61,20 +61,23 @@ update app.case_members set revoked_at = now(), updated_at = now()
  where org_id = @org_id and case_id = @case_id and user_id = @user_id and revoked_at is null
 returning user_id;
 
--- name: MemberRole :one
-select role from app.memberships where org_id = @org_id and user_id = @user_id and revoked_at is null;
+-- name: CaseGranteeRole :one
+-- '' unless the caller manages the case and user_id is a live member of
+-- the caller's org (migration 00154).
+select coalesce(private.case_grantee_role(@case_id, @user_id), '')::text as role;
 
 -- name: CreateCaseInvite :one
 insert into app.case_invites (org_id, id, case_id, email_bidx, email_enc, invitee_id, token_hash, kind, permissions,
-                              access_expires_at, expires_at, created_by)
+                              access_expires_at, expires_at, created_by, recipient_org)
 select @org_id, @id, @case_id, @email_bidx, @email_enc, @invitee_id, @token_hash, @kind, @permissions::text[],
-       @access_expires_at, now() + make_interval(days => p.case_invite_ttl_days), @created_by
+       @access_expires_at, now() + make_interval(days => p.case_invite_ttl_days), @created_by,
+       sqlc.narg('recipient_org')::text
   from app.instance_policy p
 returning id, expires_at, created_at;
 
 -- name: ListCaseInvites :many
 select id, case_id, email_enc, invitee_id, kind, permissions, access_expires_at, expires_at, created_by, created_at,
-       accepted_at, accepted_by, revoked_at
+       accepted_at, accepted_by, revoked_at, recipient_org
   from app.case_invites
  where org_id = @org_id and case_id = @case_id
  order by created_at desc, id;
