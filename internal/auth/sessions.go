@@ -88,6 +88,49 @@ func (s *Service) RevokeSession(ctx context.Context, id uuid.UUID) error {
 	return nil
 }
 
+// Forgotten is what forgetting a session's device did.
+type Forgotten struct {
+	// Sessions is how many of the member's sessions in the org no longer
+	// vouch for a device, network or usual hour in the sign-in risk score
+	// (the named one and every other naming the same device).
+	Sessions int `json:"sessions_forgotten"`
+	// Ended says the named session was live and is now revoked.
+	Ended bool `json:"ended"`
+}
+
+// ForgetSessionDevice says the caller does not vouch for the device of one
+// of their own sessions (live or ended) in this org: a session they do not
+// recognise, or a lost device. That session and every other of theirs with
+// the same device key or user agent stop counting as a known device,
+// network or hour when a sign-in is scored (app.forget_session_device,
+// migration 00155), and the named session ends if it is live. Audited
+// (session.revoke, reason device_forgotten). Errors: ErrNotFound (not one of
+// the caller's sessions in this org), ErrForbidden (an API key),
+// ErrBreakGlassNotAllowed.
+func (s *Service) ForgetSessionDevice(ctx context.Context, id uuid.UUID) (Forgotten, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return Forgotten{}, err
+	}
+	var out Forgotten
+	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		r, err := q.ForgetSessionDevice(ctx, dbsqlc.ForgetSessionDeviceParams{SessionID: id, Request: nullText(requestID(ctx))})
+		if err != nil {
+			return err
+		}
+		if r.Forgotten != nil {
+			out.Sessions = int(*r.Forgotten)
+		}
+		out.Ended = r.Ended != nil && *r.Ended
+		return nil
+	})
+	if err = mapErr("forget session device", err); errors.Is(err, ErrNotFound) {
+		err = errkind.Visible(ErrNotFound, "none of your sessions in this org has this id")
+		return Forgotten{}, s.denied(ctx, p, "session.revoke", "session", id, err)
+	}
+	return out, err
+}
+
 // Logout ends the caller's current session, whether or not it met its
 // assurance bar (a pending session may always log out). It returns
 // ErrUnauthenticated when the credential names no live session.

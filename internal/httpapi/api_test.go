@@ -213,6 +213,25 @@ func TestSessions(t *testing.T) {
 		t.Fatalf("revoked session answered %d", resp.StatusCode)
 	}
 	w.do("DELETE", "/v1/sessions/"+other.String(), o.Admin.Token, nil, http.StatusNotFound, nil)
+	// Its device may still be forgotten (a lost phone, a session the
+	// member does not recognise): it and every session of theirs with its
+	// user agent stop vouching for the device in the sign-in risk score
+	// (00155; TestForgetSessionDevice has the score). Only the member's own
+	// sessions.
+	var forgot struct {
+		Sessions int  `json:"sessions_forgotten"`
+		Ended    bool `json:"ended"`
+	}
+	w.do("POST", "/v1/sessions/"+other.String()+"/forget-device", o.Admin.Token, nil, http.StatusOK, &forgot)
+	var forgotten bool
+	if err := w.env.Super.Pool.QueryRow(ctx, `select device_forgotten_at is not null from app.sessions where id = $1`,
+		other).Scan(&forgotten); err != nil || !forgotten || forgot.Sessions < 1 || forgot.Ended {
+		t.Fatalf("forget-device answered %+v; stored %v (%v)", forgot, forgotten, err)
+	}
+	w.do("POST", "/v1/sessions/"+uuid.NewString()+"/forget-device", o.Admin.Token, nil, http.StatusNotFound, nil)
+	w.do("POST", "/v1/sessions/"+other.String()+"/forget-device", w.createOrg("Other Org").Admin.Token, nil,
+		http.StatusNotFound, nil)
+	w.do("POST", "/v1/sessions/not-an-id/forget-device", o.Admin.Token, nil, http.StatusBadRequest, nil)
 
 	// Idle expiry and absolute expiry are checked by the database.
 	third := w.operatorSignIn(o.Admin.Email, o.ID)

@@ -106,6 +106,7 @@ func TestKeptBodyRoutes(t *testing.T) {
 		{"PATCH /v1/auth/passkeys/{id}", "/v1/auth/passkeys/" + uuid.NewString(), map[string]any{"name": "Laptop"},
 			http.StatusNotFound},
 		{"DELETE /v1/sessions/{id}", "/v1/sessions/" + other.String(), nil, http.StatusNoContent},
+		{"POST /v1/sessions/{id}/forget-device", "/v1/sessions/" + other.String() + "/forget-device", nil, http.StatusOK},
 		{"POST /v1/compliance/dsr", "/v1/compliance/dsr", map[string]any{"kind": "ccpa_know"}, http.StatusCreated},
 	}
 

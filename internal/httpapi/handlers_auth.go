@@ -320,6 +320,21 @@ func handleSessionRevoke(svc *auth.Service, fail errorWriter) http.Handler {
 	})
 }
 
+func handleSessionForgetDevice(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var out auth.Forgotten
+		if err == nil {
+			out, err = svc.ForgetSessionDevice(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
 func handlePolicyGet(svc *auth.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pol, err := svc.GetPolicy(r.Context())

@@ -164,6 +164,7 @@ func (s *server) routes() {
 	api.route("DELETE /v1/auth/passkeys/{id}", stepUp(session), handlePasskeyDelete(users, fail))
 	api.route("GET /v1/sessions", kept(session), handleSessionList(users, fail))
 	api.route("DELETE /v1/sessions/{id}", ahead(session), handleSessionRevoke(users, fail))
+	api.route("POST /v1/sessions/{id}/forget-device", ahead(session), handleSessionForgetDevice(users, fail))
 
 	// The org: session policy and members.
 	api.route("GET /v1/org/session-policy", kept(session), handlePolicyGet(users, fail))

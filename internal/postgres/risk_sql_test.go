@@ -291,3 +291,81 @@ func TestSignInRisk(t *testing.T) {
 		}
 	})
 }
+
+// Migration 00155: a member forgets the device of one of their sessions
+// (app.forget_session_device, as ward_app with their credential). Every
+// session of theirs naming that device (its key, or its user agent) stops
+// vouching for a device, network or hour; only the named session ends;
+// another member's session, an API key and another device are untouched.
+func TestForgetSessionDevice(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	w := &riskWorld{t: t, env: env, org: uuid.New()}
+	w.exec(`insert into app.orgs (id, name, device_binding_required_for) values ($1, 'Forget Org', '{}')`, w.org)
+	const ua, other = "Mozilla/5.0 (Lost phone)", "Mozilla/5.0 (Desk)"
+	u, stranger := w.member(), w.member()
+	_, lost, _ := w.signIn(u, "", "10.0.0.5", ua)
+	_, desk, _ := w.signIn(u, "", "192.0.2.7", other)
+	hash, current, r := w.signIn(u, "", "10.0.0.9", ua)
+	if r.Score != 0 {
+		t.Fatalf("a known device and network: %s", r.raw)
+	}
+	_, theirs, _ := w.signIn(stranger, "", "10.0.0.5", ua)
+	forget := func(session uuid.UUID) (n int, ended bool, err error) {
+		err = env.App.InTenantTx(ctx, postgres.Credential{Hash: hash, Org: w.org.String()}, func(ctx context.Context, tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `select forgotten, ended from app.forget_session_device($1, 'req-forget')`, session).Scan(&n, &ended)
+		})
+		return n, ended, err
+	}
+	if _, _, err := forget(theirs); !postgres.IsCode(err, postgres.CodeNoDataFound) {
+		t.Fatalf("another member's session: %v, want P0002", err)
+	}
+	n, ended, err := forget(lost)
+	if err != nil || n != 2 || !ended {
+		t.Fatalf("forget the lost phone: %d sessions, ended %v, %v (want the two with its user agent, the named one ended)", n, ended, err)
+	}
+	state := func(id uuid.UUID) (forgotten bool, reason *string) {
+		t.Helper()
+		if err := env.Super.Pool.QueryRow(ctx, `select device_forgotten_at is not null, revoked_reason from app.sessions where id = $1`,
+			id).Scan(&forgotten, &reason); err != nil {
+			t.Fatal(err)
+		}
+		return forgotten, reason
+	}
+	for _, c := range []struct {
+		id        uuid.UUID
+		forgotten bool
+		reason    string
+	}{{lost, true, "device_forgotten"}, {current, true, ""}, {desk, false, ""}, {theirs, false, ""}} {
+		f, reason := state(c.id)
+		if f != c.forgotten || (reason == nil) != (c.reason == "") || (reason != nil && *reason != c.reason) {
+			t.Errorf("session %s: forgotten %v, revoked %v; want %v, %q", c.id, f, reason, c.forgotten, c.reason)
+		}
+	}
+	var events int
+	if err := env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and action = 'session.revoke'
+	    and object_id = $2 and actor_id = $3 and details->>'reason' = 'device_forgotten' and request_id = 'req-forget'
+	    and (details->>'sessions_forgotten')::int = 2`, w.org, lost, u).Scan(&events); err != nil || events != 1 {
+		t.Fatalf("audited %d times (%v)", events, err)
+	}
+	// The phone and its networks vouch for nothing now; the desk still does.
+	_, _, r = w.signIn(u, "", "10.0.0.5", ua)
+	if r.Score != 40 || !slices.Equal(r.Reasons, []string{"new_device", "new_network"}) {
+		t.Fatalf("a sign-in on the forgotten phone: %s", r.raw)
+	}
+	_, _, r = w.signIn(u, "", "192.0.2.8", other)
+	if r.Score != 0 {
+		t.Fatalf("a sign-in at the desk: %s", r.raw)
+	}
+	// An ended session can be forgotten too (nothing more ends); the
+	// current one is still live and forgets itself last.
+	if n, ended, err := forget(lost); err != nil || n != 1 || ended {
+		t.Fatalf("forget again: %d %v %v", n, ended, err)
+	}
+	if _, _, err := forget(current); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := forget(desk); !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+		t.Fatalf("a credential that ended: %v, want 42501", err)
+	}
+}

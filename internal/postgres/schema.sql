@@ -1192,6 +1192,51 @@ end $$;
 ALTER FUNCTION app.fill_sso_domain_bidx(p_domain text, p_domain_bidx bytea) OWNER TO ward_definer;
 
 --
+-- Name: forget_session_device(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.forget_session_device(p_session uuid, p_request text DEFAULT NULL::text, OUT forgotten integer, OUT ended boolean) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  s app.sessions%rowtype;
+begin
+  select * into me from private.me();
+  if me.session_id is null or me.kind is distinct from 'session' then
+    raise exception 'forbidden: only a session of the member forgets a device' using errcode = '42501';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  select * into s from app.sessions x
+   where x.org_id = me.org_id and x.user_id = me.user_id and x.id = p_session
+     for update;
+  if not found then
+    raise exception 'no session of yours in this org has this id' using errcode = 'P0002';
+  end if;
+  update app.sessions x set device_forgotten_at = now()
+   where x.org_id = me.org_id and x.user_id = me.user_id and x.device_forgotten_at is null
+     and (x.id = s.id or x.user_agent is not distinct from s.user_agent
+          or (s.dpop_jkt is not null and x.dpop_jkt = s.dpop_jkt));
+  get diagnostics forgotten = row_count;
+  ended := s.revoked_at is null;
+  -- The event first: ending the caller's own session ends the credential
+  -- that names the actor.
+  perform audit.append_as(me.org_id, 'session.revoke', 'success', 'session', s.id, p_request => p_request,
+    p_actor => me.user_id, p_details => jsonb_build_object('reason', 'device_forgotten', 'ended', ended,
+                                                           'sessions_forgotten', forgotten));
+  if ended then
+    update app.sessions x set revoked_at = now(), revoked_reason = 'device_forgotten'
+     where x.org_id = me.org_id and x.id = s.id;
+  end if;
+end $$;
+
+ALTER FUNCTION app.forget_session_device(p_session uuid, p_request text, OUT forgotten integer, OUT ended boolean) OWNER TO ward_definer;
+
+--
 -- Name: instance_keyset(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -5759,13 +5804,16 @@ declare
   hours int[];
   unusual boolean;
 begin
-  -- One pass over the member's sessions of the last 90 days.
+  -- One pass over the member's sessions of the last 90 days, but those of
+  -- a device the member forgot (00155): they vouch for no device, network
+  -- or hour.
   select not coalesce(bool_or(case when jkt is not null then s.dpop_jkt = jkt
                                    else s.user_agent is not distinct from ua end), false),
          net is null or not coalesce(bool_or(s.ip <<= net), false),
          coalesce(array_agg(extract(hour from s.created_at at time zone 'UTC')::int), '{}')
     into new_device, new_network, hours
-    from app.sessions s where s.org_id = p_org and s.user_id = p_user and s.created_at > since;
+    from app.sessions s where s.org_id = p_org and s.user_id = p_user and s.created_at > since
+                          and s.device_forgotten_at is null;
   select count(*) into f_user
     from audit.events e
    where e.org_id = p_org and e.actor_id = p_user and e.at > now() - interval '1 hour' and e.outcome = 'denied'
@@ -6946,6 +6994,7 @@ CREATE TABLE app.sessions (
     token_assurance integer NOT NULL,
     token_amr text[] NOT NULL,
     token_authenticated_at timestamp with time zone NOT NULL,
+    device_forgotten_at timestamp with time zone,
     CONSTRAINT sessions_absolute_cap CHECK ((absolute_expires_at <= (created_at + '30 days'::interval))),
     CONSTRAINT sessions_amr_check CHECK (((amr <@ ARRAY['email'::text, 'totp'::text, 'passkey'::text, 'recovery_code'::text, 'sso'::text]) AND ((cardinality(amr) >= 1) AND (cardinality(amr) <= 5)))),
     CONSTRAINT sessions_assurance_check CHECK ((assurance = ANY (ARRAY[1, 2]))),
@@ -9754,6 +9803,13 @@ REVOKE ALL ON FUNCTION app.fill_sso_domain_bidx(p_domain text, p_domain_bidx byt
 GRANT ALL ON FUNCTION app.fill_sso_domain_bidx(p_domain text, p_domain_bidx bytea) TO ward_ops;
 
 --
+-- Name: FUNCTION forget_session_device(p_session uuid, p_request text, OUT forgotten integer, OUT ended boolean); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.forget_session_device(p_session uuid, p_request text, OUT forgotten integer, OUT ended boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.forget_session_device(p_session uuid, p_request text, OUT forgotten integer, OUT ended boolean) TO ward_app;
+
+--
 -- Name: FUNCTION instance_keyset(OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -12246,6 +12302,12 @@ GRANT UPDATE(browser) ON TABLE app.sessions TO ward_definer;
 --
 
 GRANT SELECT(passkey_id) ON TABLE app.sessions TO ward_app;
+
+--
+-- Name: COLUMN sessions.device_forgotten_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(device_forgotten_at) ON TABLE app.sessions TO ward_app;
 
 --
 -- Name: TABLE sso_assertions; Type: ACL; Schema: app; Owner: ward_owner

@@ -231,6 +231,27 @@ func (q *Queries) CreateOrg(ctx context.Context, arg CreateOrgParams) (CreateOrg
 	return i, err
 }
 
+const forgetSessionDevice = `-- name: ForgetSessionDevice :one
+select forgotten, ended from app.forget_session_device($1, $2::text)
+`
+
+type ForgetSessionDeviceParams struct {
+	SessionID uuid.UUID
+	Request   *string
+}
+
+type ForgetSessionDeviceRow struct {
+	Forgotten *int32
+	Ended     *bool
+}
+
+func (q *Queries) ForgetSessionDevice(ctx context.Context, arg ForgetSessionDeviceParams) (ForgetSessionDeviceRow, error) {
+	row := q.db.QueryRow(ctx, forgetSessionDevice, arg.SessionID, arg.Request)
+	var i ForgetSessionDeviceRow
+	err := row.Scan(&i.Forgotten, &i.Ended)
+	return i, err
+}
+
 const getAssurancePolicy = `-- name: GetAssurancePolicy :one
 select require_mfa, require_passkey
 from app.orgs

@@ -467,6 +467,7 @@ type AppSession struct {
 	TokenAssurance       int32
 	TokenAmr             []string
 	TokenAuthenticatedAt time.Time
+	DeviceForgottenAt    *time.Time
 }
 
 type AppSessionToken struct {
