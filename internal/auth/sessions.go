@@ -24,6 +24,9 @@ type SessionInfo struct {
 	RevokedAt         *time.Time `json:"revoked_at,omitempty"`
 	UserAgent         string     `json:"user_agent,omitempty"`
 	Current           bool       `json:"current"`
+	// DeviceForgotten: the member forgot this session's device
+	// (ForgetSessionDevice); it vouches for nothing in the risk score.
+	DeviceForgotten bool `json:"device_forgotten"`
 }
 
 // ListSessions returns the caller's sessions, newest first.
@@ -45,7 +48,7 @@ func (s *Service) ListSessions(ctx context.Context) ([]SessionInfo, error) {
 	for i, r := range rows {
 		out[i] = SessionInfo{ID: r.ID, OrgID: r.OrgID, CreatedAt: r.CreatedAt, LastSeenAt: r.LastSeenAt,
 			IdleTimeoutMin: int(r.IdleTimeoutMin), AbsoluteExpiresAt: r.AbsoluteExpiresAt, RevokedAt: r.RevokedAt,
-			UserAgent: r.UserAgent, Current: r.ID == p.SessionID}
+			UserAgent: r.UserAgent, Current: r.ID == p.SessionID, DeviceForgotten: r.DeviceForgotten}
 	}
 	return out, nil
 }

@@ -228,6 +228,18 @@ func TestSessions(t *testing.T) {
 		other).Scan(&forgotten); err != nil || !forgotten || forgot.Sessions < 1 || forgot.Ended {
 		t.Fatalf("forget-device answered %+v; stored %v (%v)", forgot, forgotten, err)
 	}
+	var listed struct {
+		Sessions []struct {
+			ID              uuid.UUID `json:"id"`
+			DeviceForgotten bool      `json:"device_forgotten"`
+		} `json:"sessions"`
+	}
+	w.do("GET", "/v1/sessions", o.Admin.Token, nil, http.StatusOK, &listed)
+	for _, s := range listed.Sessions {
+		if s.ID == other && !s.DeviceForgotten {
+			t.Errorf("the list does not show %s's device as forgotten", s.ID)
+		}
+	}
 	w.do("POST", "/v1/sessions/"+uuid.NewString()+"/forget-device", o.Admin.Token, nil, http.StatusNotFound, nil)
 	w.do("POST", "/v1/sessions/"+other.String()+"/forget-device", w.createOrg("Other Org").Admin.Token, nil,
 		http.StatusNotFound, nil)

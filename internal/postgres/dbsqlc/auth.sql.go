@@ -483,7 +483,7 @@ func (q *Queries) ListPasskeys(ctx context.Context, arg ListPasskeysParams) ([]L
 const listSessions = `-- name: ListSessions :many
 
 select id, org_id, created_at, last_seen_at, idle_timeout_min, absolute_expires_at, revoked_at,
-  coalesce(user_agent, '')::text as user_agent
+  coalesce(user_agent, '')::text as user_agent, (device_forgotten_at is not null)::bool as device_forgotten
 from app.sessions
 where org_id = $1 and user_id = $2
 order by created_at desc
@@ -504,6 +504,7 @@ type ListSessionsRow struct {
 	AbsoluteExpiresAt time.Time
 	RevokedAt         *time.Time
 	UserAgent         string
+	DeviceForgotten   bool
 }
 
 // Sign-in, sessions, members and policies (internal/auth). Every
@@ -526,6 +527,7 @@ func (q *Queries) ListSessions(ctx context.Context, arg ListSessionsParams) ([]L
 			&i.AbsoluteExpiresAt,
 			&i.RevokedAt,
 			&i.UserAgent,
+			&i.DeviceForgotten,
 		); err != nil {
 			return nil, err
 		}

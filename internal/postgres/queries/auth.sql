@@ -3,7 +3,7 @@
 
 -- name: ListSessions :many
 select id, org_id, created_at, last_seen_at, idle_timeout_min, absolute_expires_at, revoked_at,
-  coalesce(user_agent, '')::text as user_agent
+  coalesce(user_agent, '')::text as user_agent, (device_forgotten_at is not null)::bool as device_forgotten
 from app.sessions
 where org_id = @org_id and user_id = @user_id
 order by created_at desc
