@@ -169,6 +169,7 @@ func (s *Service) SetMember(ctx context.Context, kase, user uuid.UUID, in Member
 		if role == "" {
 			return errkind.Visible(ErrInvalidInput, "the user is not a live member of this org")
 		}
+		// role is staff, stakeholder or patient (never which staff role).
 		if (role == "stakeholder") != stakeholder || role == "patient" {
 			return errkind.Visible(ErrInvalidInput,
 				"staff grants go to provider, lead or admin members; stakeholder kinds to stakeholders")

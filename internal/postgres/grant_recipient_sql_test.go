@@ -49,8 +49,9 @@ func TestGrantRecipientOrg(t *testing.T) {
 	}
 }
 
-// Migration 00154: private.case_grantee_role answers the live role of a
-// member of the caller's own org, and only to a caller who manages the
+// Migration 00154: private.case_grantee_role answers what a live member of
+// the caller's own org is for a grant (staff, stakeholder or patient: never
+// which staff role), and only to a caller who manages the
 // case (a lead or admin, or a provider on its patient's care team); every
 // other caller, and a user of another org, gets null.
 func TestCaseGranteeRole(t *testing.T) {
@@ -70,7 +71,8 @@ func TestCaseGranteeRole(t *testing.T) {
 	}
 	for _, c := range []struct{ actor, user, want string }{
 		{"a_admin", "a_employer", "stakeholder"},
-		{"a_lead", "a_prov0", "provider"},
+		{"a_lead", "a_prov0", "staff"},
+		{"a_prov1", "a_admin", "staff"},          // not which staff role
 		{"a_prov1", "a_employer", "stakeholder"}, // manages C1 through P1's care team
 		{"a_prov1", "a_pat2", "patient"},
 		{"a_prov1", "b_pat1", ""}, // another org's member

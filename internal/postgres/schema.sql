@@ -4802,7 +4802,8 @@ begin
      or not (private.am_i_lead() or p_case = any (private.my_managed_case_ids())) then
     return null;
   end if;
-  return (select m.role from app.memberships m
+  return (select case when m.role in ('provider', 'lead', 'admin') then 'staff' else m.role end
+            from app.memberships m
            where m.org_id = o and m.user_id = p_user and m.revoked_at is null);
 end $$;
 

@@ -7,7 +7,9 @@
 --     read through private.case_grantee_role, which answers only a caller
 --     who manages that case (a lead or admin of the org, or a provider the
 --     case's grants let manage it), and only for a member of the caller's
---     own org; anyone else gets null.
+--     own org; anyone else gets null. It answers the kind of grant the
+--     member may hold, not their role: staff (provider, lead or admin),
+--     stakeholder or patient, so a provider learns no one's privileges.
 --   * An invitation could not name the organisation the stakeholder acts
 --     for, so a grant that began as an invitation recorded its disclosures
 --     to the kind alone until someone set recipient_org by hand.
@@ -27,10 +29,11 @@ alter table app.case_invites add column recipient_org text
 grant select (recipient_org) on app.case_invites to ward_app;
 
 -- +goose StatementBegin
--- case_grantee_role: the live role in the caller's org of a user the
--- caller may grant access to p_case, for the caller who manages p_case;
--- null otherwise (no such member, another org, or a caller who does not
--- manage the case). Who asks comes from the credential, never a parameter.
+-- case_grantee_role: what a live member of the caller's org is for a grant
+-- on p_case (staff, stakeholder or patient), for the caller who manages
+-- p_case; null otherwise (no such member, another org, or a caller who does
+-- not manage the case). Who asks comes from the credential, never a
+-- parameter.
 create function private.case_grantee_role(p_case uuid, p_user uuid) returns text
 language plpgsql stable security definer set search_path = '' as $$
 declare
@@ -40,7 +43,8 @@ begin
      or not (private.am_i_lead() or p_case = any (private.my_managed_case_ids())) then
     return null;
   end if;
-  return (select m.role from app.memberships m
+  return (select case when m.role in ('provider', 'lead', 'admin') then 'staff' else m.role end
+            from app.memberships m
            where m.org_id = o and m.user_id = p_user and m.revoked_at is null);
 end $$;
 -- +goose StatementEnd
