@@ -99,6 +99,9 @@ type Forgotten struct {
 	Sessions int `json:"sessions_forgotten"`
 	// Ended says the named session was live and is now revoked.
 	Ended bool `json:"ended"`
+	// OthersEnded counts the member's other live sessions bound to the
+	// same device key (DPoP), ended with it: they are on that device.
+	OthersEnded int `json:"other_sessions_ended"`
 }
 
 // ForgetSessionDevice says the caller does not vouch for the device of one
@@ -125,10 +128,16 @@ func (s *Service) ForgetSessionDevice(ctx context.Context, id uuid.UUID) (Forgot
 			out.Sessions = int(*r.Forgotten)
 		}
 		out.Ended = r.Ended != nil && *r.Ended
+		if r.OthersEnded != nil {
+			out.OthersEnded = int(*r.OthersEnded)
+		}
 		return nil
 	})
-	if err = mapErr("forget session device", err); errors.Is(err, ErrNotFound) {
+	switch err = mapErr("forget session device", err); {
+	case errors.Is(err, ErrNotFound):
 		err = errkind.Visible(ErrNotFound, "none of your sessions in this org has this id")
+		return Forgotten{}, s.denied(ctx, p, "session.revoke", "session", id, err)
+	case errors.Is(err, ErrForbidden):
 		return Forgotten{}, s.denied(ctx, p, "session.revoke", "session", id, err)
 	}
 	return out, err

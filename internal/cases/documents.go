@@ -431,12 +431,13 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// spoofing reports the characters a file name must not hold: C1 controls
-// and Unicode format characters (bidirectional overrides such as U+202E
-// that show "invoice\u202Efdp.exe" as "invoiceexe.pdf", zero-width
-// characters, the byte-order mark).
+// spoofing reports the characters a name shown to people (a file name, the
+// organisation on a grant) must not hold: C1 controls, line and paragraph
+// separators, and Unicode format characters (bidirectional overrides such
+// as U+202E that show "invoice\u202Efdp.exe" as "invoiceexe.pdf",
+// zero-width characters, the byte-order mark).
 func spoofing(r rune) bool {
-	return r >= 0x80 && r <= 0x9f || unicode.Is(unicode.Cf, r)
+	return r >= 0x80 && r <= 0x9f || r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r)
 }
 
 // refusedTypes are content types never stored: active content a browser

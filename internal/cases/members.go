@@ -82,8 +82,9 @@ func checkRecipientOrg(org *string, stakeholder bool) (*string, error) {
 		return nil, errkind.Visible(ErrInvalidInput, "recipient_org is for stakeholder grants only")
 	case v == "" || utf8.RuneCountInString(v) > maxRecipientOrg:
 		return nil, errkind.Visible(ErrInvalidInput, fmt.Sprintf("recipient_org is 1..%d characters", maxRecipientOrg))
-	case strings.ContainsFunc(v, unicode.IsControl):
-		return nil, errkind.Visible(ErrInvalidInput, "recipient_org holds control characters")
+	case strings.ContainsFunc(v, unicode.IsControl) || strings.ContainsFunc(v, spoofing):
+		return nil, errkind.Visible(ErrInvalidInput,
+			"recipient_org must not hold control, invisible or direction-changing characters")
 	}
 	return &v, nil
 }
@@ -166,11 +167,15 @@ func (s *Service) SetMember(ctx context.Context, kase, user uuid.UUID, in Member
 		if err != nil {
 			return err
 		}
+		// One answer for a user who is no member, a patient and a member
+		// the caller does not see (00156): the caller learns nothing of
+		// who they are.
 		if role == "" {
-			return errkind.Visible(ErrInvalidInput, "the user is not a live member of this org")
+			return errkind.Visible(ErrInvalidInput,
+				"the user is no staff member or stakeholder of this org that you can grant this case to")
 		}
-		// role is staff, stakeholder or patient (never which staff role).
-		if (role == "stakeholder") != stakeholder || role == "patient" {
+		// role is staff or stakeholder (never which staff role).
+		if (role == "stakeholder") != stakeholder {
 			return errkind.Visible(ErrInvalidInput,
 				"staff grants go to provider, lead or admin members; stakeholder kinds to stakeholders")
 		}

@@ -244,6 +244,15 @@ func TestSessions(t *testing.T) {
 	w.do("POST", "/v1/sessions/"+other.String()+"/forget-device", w.createOrg("Other Org").Admin.Token, nil,
 		http.StatusNotFound, nil)
 	w.do("POST", "/v1/sessions/not-an-id/forget-device", o.Admin.Token, nil, http.StatusBadRequest, nil)
+	// An API key forgets no device (the route admits sessions only), and
+	// the refusal is audited with the session it named.
+	key := w.createKey(o, "members")
+	w.do("POST", "/v1/sessions/"+other.String()+"/forget-device", key.Key, nil, http.StatusForbidden, nil)
+	var refused int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and action = 'request.denied'
+	    and outcome = 'denied' and object_type = 'session' and object_id = $2`, o.ID, other).Scan(&refused); err != nil || refused != 1 {
+		t.Fatalf("an API key's forget-device audited %d times as denied (%v)", refused, err)
+	}
 
 	// Idle expiry and absolute expiry are checked by the database.
 	third := w.operatorSignIn(o.Admin.Email, o.ID)

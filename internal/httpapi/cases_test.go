@@ -247,7 +247,7 @@ func TestCasesWorkersComp(t *testing.T) {
 	// rules of a grant's recipient_org); the grant it gives carries it, and
 	// the mail says it. The provider who sends it manages the case's
 	// grants too: they see none of the org's memberships (00154).
-	for _, bad := range []any{"", " ", strings.Repeat("x", 181), "Acme\nMutual", 7} {
+	for _, bad := range []any{"", " ", strings.Repeat("x", 181), "Acme\nMutual", "Acme \u202eLautuM", "Acme\u2028Mutual", 7} {
 		w.do("POST", "/v1/cases/"+cid+"/invites", o.Prov.Token, map[string]any{"email": "nobody@payer.test",
 			"kind": "payer", "permissions": []string{"view"}, "access_expires_at": time.Now().Add(time.Hour),
 			"recipient_org": bad}, http.StatusBadRequest, nil)
@@ -288,9 +288,20 @@ func TestCasesWorkersComp(t *testing.T) {
 		t.Fatalf("the provider's change: %+v", g)
 	}
 	// The provider's grants go only to live members of the org, of the
-	// right kind; a provider off the patient's care team sees no case.
-	for _, u := range []uuid.UUID{uuid.New(), o.PatUser2.ID} {
-		w.do("PUT", "/v1/cases/"+cid+"/members/"+u.String(), o.Prov.Token, payerGrant, http.StatusBadRequest, nil)
+	// right kind; a provider off the patient's care team sees no case. A
+	// user who is no member, the provider's own patient and another
+	// provider's patient get one and the same answer (00156): a grant
+	// tells no one who is a patient.
+	var details []string
+	for _, u := range []uuid.UUID{uuid.New(), o.PatUser.ID, o.PatUser2.ID} {
+		var p struct {
+			Detail string `json:"detail"`
+		}
+		w.do("PUT", "/v1/cases/"+cid+"/members/"+u.String(), o.Prov.Token, payerGrant, http.StatusBadRequest, &p)
+		details = append(details, p.Detail)
+	}
+	if details[0] == "" || details[1] != details[0] || details[2] != details[0] {
+		t.Errorf("grants to a non-member and to patients answer differently: %q", details)
 	}
 	w.do("PUT", "/v1/cases/"+cid+"/members/"+payer.ID.String(), o.Prov2.Token, payerGrant, http.StatusNotFound, nil)
 

@@ -28,10 +28,19 @@ func TestGrantRecipientOrg(t *testing.T) {
 			return err
 		})
 	}
-	for _, bad := range []string{"", " Acme", "Acme\n", "Ac\x01me", strings.Repeat("é", 181)} {
+	// Besides ASCII controls (00153): C1 controls, a line separator, a
+	// bidirectional override and isolate, a zero-width space, a soft hyphen
+	// and a byte-order mark (00156), each of which can make a name shown in
+	// mail or a report read as another.
+	for _, bad := range []string{"", " Acme", "Acme\n", "Ac\x01me", strings.Repeat("é", 181),
+		"Acme\u0085Mutual", "Acme\u2028Mutual", "Acme \u202eLautuM", "Acme \u2066Mutual\u2069", "Ac\u200bme",
+		"Ac\u00adme", "\ufeffAcme"} {
 		if err := set("a_employer", bad); !postgres.IsCode(err, postgres.CodeCheckViolation) {
 			t.Errorf("recipient_org %q: %v, want 23514", bad, err)
 		}
+	}
+	if err := set("a_employer", "Société Générale Assurances"); err != nil {
+		t.Fatal(err) // letters beyond ASCII are fine
 	}
 	if err := set("a_employer", "Acme Logistics"); err != nil {
 		t.Fatal(err)
@@ -49,11 +58,12 @@ func TestGrantRecipientOrg(t *testing.T) {
 	}
 }
 
-// Migration 00154: private.case_grantee_role answers what a live member of
-// the caller's own org is for a grant (staff, stakeholder or patient: never
-// which staff role), and only to a caller who manages the
-// case (a lead or admin, or a provider on its patient's care team); every
-// other caller, and a user of another org, gets null.
+// Migrations 00154 and 00156: private.case_grantee_role answers what a live
+// member of the caller's own org is for a grant (staff or stakeholder: never
+// which staff role, and never that someone is a patient), only to a caller
+// who manages the case (a lead or admin, or a provider on its patient's
+// care team), and only about a member that caller already sees (in their
+// member list or on the case's grants); everyone else gets null.
 func TestCaseGranteeRole(t *testing.T) {
 	env := pgtest.New(t)
 	s := seedRLS(t, env)
@@ -72,15 +82,19 @@ func TestCaseGranteeRole(t *testing.T) {
 	for _, c := range []struct{ actor, user, want string }{
 		{"a_admin", "a_employer", "stakeholder"},
 		{"a_lead", "a_prov0", "staff"},
-		{"a_prov1", "a_admin", "staff"},          // not which staff role
-		{"a_prov1", "a_employer", "stakeholder"}, // manages C1 through P1's care team
-		{"a_prov1", "a_pat2", "patient"},
-		{"a_prov1", "b_pat1", ""}, // another org's member
-		{"a_prov1", "a_payer_revoked", "stakeholder"},
-		{"a_prov0", "a_employer", ""}, // manages no case
-		{"a_employer", "a_prov1", ""}, // a stakeholder manages nothing
-		{"a_pat1", "a_prov1", ""},     // nor does the patient
-		{"b_admin", "a_employer", ""}, // another org's admin
+		{"a_prov1", "a_admin", "staff"},               // not which staff role
+		{"a_prov1", "a_employer", "stakeholder"},      // manages C1 through P1's care team
+		{"a_admin", "a_attorney", "stakeholder"},      // a lead or admin sees every member
+		{"a_admin", "a_pat1", ""},                     // a patient is no grantee, and is not named one
+		{"a_prov1", "a_pat1", ""},                     // their own patient's user
+		{"a_prov1", "a_pat2", ""},                     // another provider's patient
+		{"a_prov1", "a_attorney", ""},                 // a stakeholder with no grant on C1: not seen (00156)
+		{"a_prov1", "b_pat1", ""},                     // another org's member
+		{"a_prov1", "a_payer_revoked", "stakeholder"}, // a grant on C1 the provider sees, revoked
+		{"a_prov0", "a_employer", ""},                 // manages no case
+		{"a_employer", "a_prov1", ""},                 // a stakeholder manages nothing
+		{"a_pat1", "a_prov1", ""},                     // nor does the patient
+		{"b_admin", "a_employer", ""},                 // another org's admin
 	} {
 		got := role(c.actor, c.user)
 		if (got == nil) != (c.want == "") || (got != nil && *got != c.want) {

@@ -311,9 +311,11 @@ func TestForgetSessionDevice(t *testing.T) {
 		t.Fatalf("a known device and network: %s", r.raw)
 	}
 	_, theirs, _ := w.signIn(stranger, "", "10.0.0.5", ua)
+	var others int
 	forget := func(session uuid.UUID) (n int, ended bool, err error) {
 		err = env.App.InTenantTx(ctx, postgres.Credential{Hash: hash, Org: w.org.String()}, func(ctx context.Context, tx pgx.Tx) error {
-			return tx.QueryRow(ctx, `select forgotten, ended from app.forget_session_device($1, 'req-forget')`, session).Scan(&n, &ended)
+			return tx.QueryRow(ctx, `select forgotten, ended, others_ended from app.forget_session_device($1, 'req-forget')`,
+				session).Scan(&n, &ended, &others)
 		})
 		return n, ended, err
 	}
@@ -356,6 +358,34 @@ func TestForgetSessionDevice(t *testing.T) {
 	_, _, r = w.signIn(u, "", "192.0.2.8", other)
 	if r.Score != 0 {
 		t.Fatalf("a sign-in at the desk: %s", r.raw)
+	}
+	// A device key is one device: forgetting one of its sessions ends every
+	// other live session bound to it, whatever their user agents (00156).
+	key := strings.Repeat("k", 43)
+	_, app1, _ := w.signInKey(u, "", "10.0.0.7", "WardApp/1.0", key)
+	_, app2, _ := w.signInKey(u, "", "10.0.0.7", "WardApp/1.1", key)
+	// As app.dpop_bind binds each after its sign-in.
+	w.exec(`update app.sessions set dpop_jkt = $2 where id = any ($1)`, []uuid.UUID{app1, app2}, key)
+	if n, ended, err := forget(app1); err != nil || n != 2 || !ended || others != 1 {
+		t.Fatalf("forget a bound device: %d sessions, ended %v, %d others ended, %v", n, ended, others, err)
+	}
+	for _, id := range []uuid.UUID{app1, app2} {
+		if f, reason := state(id); !f || reason == nil || *reason != "device_forgotten" {
+			t.Errorf("bound session %s: forgotten %v, revoked %v", id, f, reason)
+		}
+	}
+	if err := env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and action = 'session.revoke'
+	    and object_id = $2 and (details->>'other_sessions_ended')::int = 1`, w.org, app1).Scan(&events); err != nil || events != 1 {
+		t.Fatalf("the bound device's forgetting audited %d times (%v)", events, err)
+	}
+	// A session past its idle timeout is not live: nothing is ended.
+	_, idle, _ := w.signIn(u, "", "10.0.0.8", "Idle/1.0")
+	w.exec(`update app.sessions set last_seen_at = now() - interval '2 days' where id = $1`, idle)
+	if n, ended, err := forget(idle); err != nil || n != 1 || ended || others != 0 {
+		t.Fatalf("forget an idle session: %d %v %d %v", n, ended, others, err)
+	}
+	if _, reason := state(idle); reason != nil {
+		t.Fatalf("an idle session was revoked: %v", *reason)
 	}
 	// An ended session can be forgotten too (nothing more ends); the
 	// current one is still live and forgets itself last.

@@ -1195,13 +1195,14 @@ ALTER FUNCTION app.fill_sso_domain_bidx(p_domain text, p_domain_bidx bytea) OWNE
 -- Name: forget_session_device(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.forget_session_device(p_session uuid, p_request text DEFAULT NULL::text, OUT forgotten integer, OUT ended boolean) RETURNS record
+CREATE FUNCTION app.forget_session_device(p_session uuid, p_request text DEFAULT NULL::text, OUT forgotten integer, OUT ended boolean, OUT others_ended integer) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
   me record;
   s app.sessions%rowtype;
+  others uuid[];
 begin
   select * into me from private.me();
   if me.session_id is null or me.kind is distinct from 'session' then
@@ -1222,19 +1223,34 @@ begin
      and (x.id = s.id or x.user_agent is not distinct from s.user_agent
           or (s.dpop_jkt is not null and x.dpop_jkt = s.dpop_jkt));
   get diagnostics forgotten = row_count;
-  ended := s.revoked_at is null;
+  ended := s.revoked_at is null and s.absolute_expires_at > now()
+           and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now();
+  -- Every other live session bound to the same device key is on that
+  -- device: it ends too.
+  if s.dpop_jkt is not null then
+    select coalesce(array_agg(x.id), '{}') into others from (
+      select x.id from app.sessions x
+       where x.org_id = me.org_id and x.user_id = me.user_id and x.id <> s.id and x.dpop_jkt = s.dpop_jkt
+         and x.revoked_at is null and x.absolute_expires_at > now()
+         and x.last_seen_at + make_interval(mins => x.idle_timeout_min) > now()
+       order by x.id
+         for update) x;
+  else
+    others := '{}';
+  end if;
+  others_ended := cardinality(others);
   -- The event first: ending the caller's own session ends the credential
   -- that names the actor.
   perform audit.append_as(me.org_id, 'session.revoke', 'success', 'session', s.id, p_request => p_request,
     p_actor => me.user_id, p_details => jsonb_build_object('reason', 'device_forgotten', 'ended', ended,
-                                                           'sessions_forgotten', forgotten));
-  if ended then
-    update app.sessions x set revoked_at = now(), revoked_reason = 'device_forgotten'
-     where x.org_id = me.org_id and x.id = s.id;
-  end if;
+                                                           'sessions_forgotten', forgotten,
+                                                           'other_sessions_ended', others_ended));
+  update app.sessions x set revoked_at = now(), revoked_reason = 'device_forgotten'
+   where x.org_id = me.org_id and x.user_id = me.user_id
+     and ((ended and x.id = s.id) or x.id = any (others));
 end $$;
 
-ALTER FUNCTION app.forget_session_device(p_session uuid, p_request text, OUT forgotten integer, OUT ended boolean) OWNER TO ward_definer;
+ALTER FUNCTION app.forget_session_device(p_session uuid, p_request text, OUT forgotten integer, OUT ended boolean, OUT others_ended integer) OWNER TO ward_definer;
 
 --
 -- Name: instance_keyset(); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -4802,7 +4818,13 @@ begin
      or not (private.am_i_lead() or p_case = any (private.my_managed_case_ids())) then
     return null;
   end if;
-  return (select case when m.role in ('provider', 'lead', 'admin') then 'staff' else m.role end
+  if not (p_user = any (private.my_org_member_ids())
+          or exists (select from app.case_members cm
+                      where cm.org_id = o and cm.case_id = p_case and cm.user_id = p_user)) then
+    return null;
+  end if;
+  return (select case when m.role in ('provider', 'lead', 'admin') then 'staff'
+                      when m.role = 'stakeholder' then 'stakeholder' end
             from app.memberships m
            where m.org_id = o and m.user_id = p_user and m.revoked_at is null);
 end $$;
@@ -6270,7 +6292,7 @@ CREATE TABLE app.case_invites (
     CONSTRAINT case_invites_email_bidx_check CHECK ((octet_length(email_bidx) = 32)),
     CONSTRAINT case_invites_kind_check CHECK ((kind = ANY (ARRAY['clinic'::text, 'employer'::text, 'attorney'::text, 'payer'::text]))),
     CONSTRAINT case_invites_permissions_check CHECK (((permissions <@ ARRAY['view'::text, 'upload'::text, 'download'::text, 'comment'::text]) AND ('view'::text = ANY (permissions)))),
-    CONSTRAINT case_invites_recipient_org_check CHECK (((recipient_org IS NULL) OR (((char_length(recipient_org) >= 1) AND (char_length(recipient_org) <= 180)) AND (recipient_org !~ '[[:cntrl:]]'::text) AND (recipient_org = btrim(recipient_org))))),
+    CONSTRAINT case_invites_recipient_org_check CHECK (((recipient_org IS NULL) OR (((char_length(recipient_org) >= 1) AND (char_length(recipient_org) <= 180)) AND (recipient_org !~ '[\u0001-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]'::text) AND (recipient_org = btrim(recipient_org))))),
     CONSTRAINT case_invites_token_hash_check CHECK ((octet_length(token_hash) = 32))
 );
 
@@ -6298,7 +6320,7 @@ CREATE TABLE app.case_members (
     CONSTRAINT case_members_check CHECK (((kind = 'staff'::text) OR (access_expires_at IS NOT NULL))),
     CONSTRAINT case_members_kind_check CHECK ((kind = ANY (ARRAY['staff'::text, 'clinic'::text, 'employer'::text, 'attorney'::text, 'payer'::text]))),
     CONSTRAINT case_members_permissions_check CHECK (((permissions <@ ARRAY['view'::text, 'upload'::text, 'download'::text, 'comment'::text]) AND ('view'::text = ANY (permissions)))),
-    CONSTRAINT case_members_recipient_org_check CHECK (((recipient_org IS NULL) OR ((kind <> 'staff'::text) AND ((char_length(recipient_org) >= 1) AND (char_length(recipient_org) <= 180)) AND (recipient_org !~ '[[:cntrl:]]'::text) AND (recipient_org = btrim(recipient_org)))))
+    CONSTRAINT case_members_recipient_org_check CHECK (((recipient_org IS NULL) OR ((kind <> 'staff'::text) AND ((char_length(recipient_org) >= 1) AND (char_length(recipient_org) <= 180)) AND (recipient_org !~ '[\u0001-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]'::text) AND (recipient_org = btrim(recipient_org)))))
 );
 
 ALTER TABLE ONLY app.case_members FORCE ROW LEVEL SECURITY;
@@ -9804,11 +9826,11 @@ REVOKE ALL ON FUNCTION app.fill_sso_domain_bidx(p_domain text, p_domain_bidx byt
 GRANT ALL ON FUNCTION app.fill_sso_domain_bidx(p_domain text, p_domain_bidx bytea) TO ward_ops;
 
 --
--- Name: FUNCTION forget_session_device(p_session uuid, p_request text, OUT forgotten integer, OUT ended boolean); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION forget_session_device(p_session uuid, p_request text, OUT forgotten integer, OUT ended boolean, OUT others_ended integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.forget_session_device(p_session uuid, p_request text, OUT forgotten integer, OUT ended boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.forget_session_device(p_session uuid, p_request text, OUT forgotten integer, OUT ended boolean) TO ward_app;
+REVOKE ALL ON FUNCTION app.forget_session_device(p_session uuid, p_request text, OUT forgotten integer, OUT ended boolean, OUT others_ended integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.forget_session_device(p_session uuid, p_request text, OUT forgotten integer, OUT ended boolean, OUT others_ended integer) TO ward_app;
 
 --
 -- Name: FUNCTION instance_keyset(OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer

@@ -232,7 +232,7 @@ func (q *Queries) CreateOrg(ctx context.Context, arg CreateOrgParams) (CreateOrg
 }
 
 const forgetSessionDevice = `-- name: ForgetSessionDevice :one
-select forgotten, ended from app.forget_session_device($1, $2::text)
+select forgotten, ended, others_ended from app.forget_session_device($1, $2::text)
 `
 
 type ForgetSessionDeviceParams struct {
@@ -241,14 +241,15 @@ type ForgetSessionDeviceParams struct {
 }
 
 type ForgetSessionDeviceRow struct {
-	Forgotten *int32
-	Ended     *bool
+	Forgotten   *int32
+	Ended       *bool
+	OthersEnded *int32
 }
 
 func (q *Queries) ForgetSessionDevice(ctx context.Context, arg ForgetSessionDeviceParams) (ForgetSessionDeviceRow, error) {
 	row := q.db.QueryRow(ctx, forgetSessionDevice, arg.SessionID, arg.Request)
 	var i ForgetSessionDeviceRow
-	err := row.Scan(&i.Forgotten, &i.Ended)
+	err := row.Scan(&i.Forgotten, &i.Ended, &i.OthersEnded)
 	return i, err
 }
 

@@ -143,8 +143,9 @@ type CaseGranteeRoleParams struct {
 	UserID uuid.UUID
 }
 
-// ” unless the caller manages the case and user_id is a live member of
-// the caller's org (migration 00154).
+// staff or stakeholder; ” unless the caller manages the case and already
+// sees user_id, a live staff member or stakeholder of the caller's org
+// (migrations 00154, 00156).
 func (q *Queries) CaseGranteeRole(ctx context.Context, arg CaseGranteeRoleParams) (string, error) {
 	row := q.db.QueryRow(ctx, caseGranteeRole, arg.CaseID, arg.UserID)
 	var role string

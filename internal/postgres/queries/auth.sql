@@ -178,4 +178,4 @@ select u.email_enc from app.users u where u.id = @id;
 select app.note_email_domain(@email_bidx, @domain_bidx);
 
 -- name: ForgetSessionDevice :one
-select forgotten, ended from app.forget_session_device(@session_id, sqlc.narg('request')::text);
+select forgotten, ended, others_ended from app.forget_session_device(@session_id, sqlc.narg('request')::text);

@@ -62,8 +62,9 @@ update app.case_members set revoked_at = now(), updated_at = now()
 returning user_id;
 
 -- name: CaseGranteeRole :one
--- '' unless the caller manages the case and user_id is a live member of
--- the caller's org (migration 00154).
+-- staff or stakeholder; '' unless the caller manages the case and already
+-- sees user_id, a live staff member or stakeholder of the caller's org
+-- (migrations 00154, 00156).
 select coalesce(private.case_grantee_role(@case_id, @user_id), '')::text as role;
 
 -- name: CreateCaseInvite :one
