@@ -107,6 +107,12 @@ var Actions = registry(
 	Action{Name: "care_team.unassign", Category: CategoryPatient, Requires: []Field{FieldPatient}},
 	Action{Name: "entry.create", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "entry.list", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient}},
+	// amendment.* are the steps of a §164.526 amendment (migration 00157).
+	Action{Name: "amendment.request", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient, FieldObject}},
+	Action{Name: "amendment.list", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient}},
+	Action{Name: "amendment.decide", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient, FieldObject}},
+	Action{Name: "amendment.disagree", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient, FieldObject}},
+	Action{Name: "amendment.rebut", Category: CategoryRecord, PHIAccess: true, Requires: []Field{FieldPatient, FieldObject}},
 	Action{Name: "audit.read", Category: CategoryAudit},
 	Action{Name: "legal_hold.place", Category: CategoryAudit, Requires: []Field{FieldObject}},
 	Action{Name: "legal_hold.release", Category: CategoryAudit, Requires: []Field{FieldObject}},

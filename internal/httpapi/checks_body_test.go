@@ -68,6 +68,21 @@ func TestKeptBodyRoutes(t *testing.T) {
 		}
 	}
 	p1, p2 := "/v1/patients/"+o.P1.String(), "/v1/patients/"+o.P2.String()
+	// An amendment request of P1's, which the routes below deny, dispute
+	// and rebut in that order (their own principals: an admin decides and
+	// rebuts, the patient disagrees).
+	var amend struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", p1+"/amendments", o.PatUser.Token, map[string]any{"request": "My allergy is to peanuts, not to shellfish."},
+		http.StatusCreated, &amend)
+	amendPath := p1 + "/amendments/" + amend.ID.String()
+	tokens := map[string]string{
+		"POST /v1/patients/{id}/amendments":                             o.PatUser.Token,
+		"POST /v1/patients/{id}/amendments/{amendment_id}/decision":     o.Admin.Token,
+		"POST /v1/patients/{id}/amendments/{amendment_id}/disagreement": o.PatUser.Token,
+		"POST /v1/patients/{id}/amendments/{amendment_id}/rebuttal":     o.Admin.Token,
+	}
 	caseMember := "/v1/cases/" + kase.ID.String() + "/members/" + o.Prov2.ID.String()
 	entry := func(name string) map[string]any {
 		return map[string]any{"kind": "food", "name": name, "observed_at": time.Now().UTC().Format(time.RFC3339)}
@@ -84,6 +99,15 @@ func TestKeptBodyRoutes(t *testing.T) {
 			"email": "", "address": "", "mrn": "kbr-MRN-2", "identifiers": map[string]string{}}, http.StatusOK},
 		{"PATCH /v1/patients/{id}", p2, map[string]any{"phone": "+1 555 0100"}, http.StatusOK},
 		{"POST /v1/patients/{id}/entries", p1 + "/entries", entry("Oats"), http.StatusCreated},
+		{"POST /v1/patients/{id}/amendments", p1 + "/amendments", map[string]any{"request": "Add my new address."},
+			http.StatusCreated},
+		{"POST /v1/patients/{id}/amendments/{amendment_id}/decision", amendPath + "/decision", map[string]any{
+			"outcome": "denied", "basis": "accurate_and_complete", "statement": "The chart records the test result."},
+			http.StatusOK},
+		{"POST /v1/patients/{id}/amendments/{amendment_id}/disagreement", amendPath + "/disagreement",
+			map[string]any{"statement": "The test was repeated elsewhere."}, http.StatusOK},
+		{"POST /v1/patients/{id}/amendments/{amendment_id}/rebuttal", amendPath + "/rebuttal",
+			map[string]any{"statement": "No other result reached us."}, http.StatusOK},
 		{"POST /v1/cases", "/v1/cases", map[string]any{"patient_id": o.P2, "title": "Second"}, http.StatusCreated},
 		{"POST /v1/cases/search", "/v1/cases/search", map[string]any{"reference": "none"}, http.StatusOK},
 		{"PATCH /v1/cases/{id}", "/v1/cases/" + kase.ID.String(), map[string]any{"title": "Renamed"}, http.StatusOK},
@@ -130,11 +154,17 @@ func TestKeptBodyRoutes(t *testing.T) {
 	})
 
 	t.Run("kept, confirmed in the first transaction", func(t *testing.T) {
-		w.do("GET", "/v1/patients", o.Lead.Token, nil, http.StatusOK, nil) // a full check: kept
+		for _, tok := range []string{o.Lead.Token, o.Admin.Token, o.PatUser.Token} {
+			w.do("GET", "/v1/patients", tok, nil, http.StatusOK, nil) // a full check: kept
+		}
 		for _, r := range routes {
+			token := o.Lead.Token
+			if t, ok := tokens[r.pattern]; ok {
+				token = t
+			}
 			before := w.auth.CheckStats()
 			method, _, _ := strings.Cut(r.pattern, " ")
-			if resp, body := w.request(method, r.path, o.Lead.Token, r.body); resp.StatusCode != r.want {
+			if resp, body := w.request(method, r.path, token, r.body); resp.StatusCode != r.want {
 				t.Fatalf("%s: %d %s", r.pattern, resp.StatusCode, body)
 			}
 			if d := w.checksSince(before); d.Kept != 1 || d.Full != 0 || d.Alone != 0 || d.Stale != 0 {

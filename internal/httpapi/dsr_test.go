@@ -182,6 +182,8 @@ func TestPatientExport(t *testing.T) {
 	w.do("POST", p1+"/entries", o.Prov.Token, map[string]any{"kind": "food", "name": "Steel-cut oats",
 		"observed_at": time.Now().UTC().Format(time.RFC3339)}, http.StatusCreated, nil)
 	w.do("GET", p1, o.Prov.Token, nil, http.StatusOK, nil) // an access for the report
+	w.do("POST", p1+"/amendments", o.PatUser.Token, map[string]any{"request": "I had porridge, not oats."},
+		http.StatusCreated, nil)
 
 	identity, err := age.GenerateX25519Identity()
 	if err != nil {
@@ -223,6 +225,10 @@ func TestPatientExport(t *testing.T) {
 		}
 		if e, _ := entries[0].(map[string]any); e["name"] != "Steel-cut oats" {
 			t.Fatalf("entry: %v", e)
+		}
+		// The record's amendment requests are part of it (§164.526).
+		if a, _ := x["amendments"].([]any); len(a) != 1 || a[0].(map[string]any)["request"] != "I had porridge, not oats." {
+			t.Fatalf("amendments in the export: %v", x["amendments"])
 		}
 	}
 

@@ -230,6 +230,14 @@ func (s *server) routes() {
 	api.route("PATCH /v1/patients/{id}", ahead(session), handlePatientPatch(recs, fail))
 	api.route("GET /v1/patients/{id}/entries", inTx(session), handleEntryList(recs, fail))
 	api.route("POST /v1/patients/{id}/entries", ahead(session), handleEntryCreate(recs, fail))
+	api.route("GET /v1/patients/{id}/amendments", inTx(session), handleAmendmentList(recs, fail))
+	api.route("POST /v1/patients/{id}/amendments", ahead(session), handleAmendmentRequest(recs, fail))
+	api.route("POST /v1/patients/{id}/amendments/{amendment_id}/decision", ahead(as(admin, "amendment.decide")),
+		handleAmendmentDecide(recs, fail))
+	api.route("POST /v1/patients/{id}/amendments/{amendment_id}/disagreement", ahead(session),
+		handleAmendmentDisagree(recs, fail))
+	api.route("POST /v1/patients/{id}/amendments/{amendment_id}/rebuttal", ahead(as(admin, "amendment.rebut")),
+		handleAmendmentRebut(recs, fail))
 	api.route("PUT /v1/patients/{id}/care-team/{user_id}", ahead(as(lead, "care_team.assign")), handleCareTeamAssign(recs, fail))
 	api.route("DELETE /v1/patients/{id}/care-team/{user_id}", ahead(as(lead, "care_team.unassign")), handleCareTeamUnassign(recs, fail))
 	api.route("PUT /v1/patients/{id}/users/{user_id}", ahead(as(lead, "patient_link.create")), handlePatientLink(recs, fail))

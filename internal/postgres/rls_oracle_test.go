@@ -603,6 +603,33 @@ func rlsTables() []*rlsTable {
 			},
 		},
 		{
+			// Amendment requests (00157): read as the record's entries are;
+			// the patient files about their record, an admin (a session) on
+			// anyone's behalf, the database filing the data-subject request
+			// with it; an admin decides (the patient's own update is refused
+			// by the guard); the request, its record and its requester never
+			// change; nobody deletes one.
+			name: "app.record_amendments", pk: `org_id::text || '/' || id::text`, read: patientRead, scope: rlsPatientScope,
+			inserts: []rlsInsert{
+				{name: "insert", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
+					return t.org == p.org && (p.role == "admin" || (p.role == "patient" && s.seesPatient(p, t.org, t.patient)))
+				}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.record_amendments (org_id, id, patient_id, dsr_id, request_enc, requested_by)
+					        values ($1, $2, $3, gen_random_uuid(), '\x01', $4)`, []any{t.org, rlsNew(), t.patient, a.user}
+				}},
+				{name: "insert_forged_author", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+					return `insert into app.record_amendments (org_id, id, patient_id, dsr_id, request_enc, requested_by)
+					        values ($1, $2, $3, gen_random_uuid(), '\x01', $4)`, []any{t.org, rlsNew(), t.patient, s.otherUser(a)}
+				}},
+			},
+			updates: []rlsWrite{
+				{name: "decide", tail: `set status = 'accepted', decision_enc = '\x02'`,
+					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return r.org == p.org && p.role == "admin" }},
+				{name: "rewrite", tail: `set request_enc = request_enc`},
+				{name: "move", tail: `set patient_id = patient_id`},
+			},
+		},
+		{
 			// Second factors: a member sees that they have one (never its
 			// secret); only the procedures write them.
 			name: "app.totp_factors", pk: `org_id::text || '/' || user_id::text`, scope: rlsOrgScope,

@@ -580,6 +580,25 @@ func (w *rlsWriter) dsr(name, org, kind, patient, subject, by string) {
 	w.add("app.dsr_requests", r)
 }
 
+// amendment files a request to amend patient's record (00157), asked by
+// by; the guard files its data-subject request, which is seeded too.
+func (w *rlsWriter) amendment(name, org, patient, by string) {
+	o, id := w.s.must(org), w.s.name("amend."+name)
+	if w.err != nil {
+		return
+	}
+	var dsr string
+	if err := w.tx.QueryRow(w.ctx, `insert into app.record_amendments (org_id, id, patient_id, dsr_id, request_enc, requested_by)
+	        values ($1, $2, $3, gen_random_uuid(), '\x01', $4) returning dsr_id::text`,
+		o, id, w.s.must(patient), w.s.must(by)).Scan(&dsr); err != nil {
+		w.err = fmt.Errorf("amendment %s: %w", name, err)
+		return
+	}
+	w.s.id["dsr.amend."+name], w.s.label[dsr] = dsr, "dsr.amend."+name
+	w.add("app.dsr_requests", rlsRow{pk: o + "/" + dsr, org: o, author: w.s.must(by), patient: w.s.must(patient)})
+	w.add("app.record_amendments", rlsRow{pk: o + "/" + id, org: o, author: w.s.must(by), patient: w.s.must(patient)})
+}
+
 // kase creates a case of org for patient ("" for none).
 func (w *rlsWriter) kase(org, label, patient string) {
 	o, id := w.s.must(org), w.s.name(label)
@@ -802,6 +821,9 @@ func (w *rlsWriter) seed() {
 	w.dsr("amend.P2", "A", "amendment", "P2", "", "a_admin")
 	w.dsr("know.employer", "A", "ccpa_know", "", "a_employer", "a_admin")
 	w.dsr("access.Q1", "B", "access", "Q1", "", "b_pat1")
+	w.amendment("P1", "A", "P1", "a_pat1")
+	w.amendment("P2", "A", "P2", "a_admin")
+	w.amendment("Q1", "B", "Q1", "b_pat1")
 	w.scimUser("A", "a_prov1", "okta-prov1")
 	w.scimUser("B", "b_admin", "entra-b-admin")
 	w.scimGroup("g.A", "A", "provider", "a_prov1")

@@ -5640,6 +5640,90 @@ end $$;
 ALTER FUNCTION private.principal_now() OWNER TO ward_rls;
 
 --
+-- Name: record_amendment_guard(); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.record_amendment_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  admin boolean := private.get_my_role() = 'admin' and not private.is_key();
+begin
+  if tg_op = 'INSERT' then
+    new.requested_at := now();
+    new.status := 'requested';
+    new.denial_basis := null; new.decision_enc := null; new.decided_by := null; new.decided_at := null;
+    new.disagreement_enc := null; new.disagreement_at := null;
+    new.rebuttal_enc := null; new.rebuttal_by := null; new.rebuttal_at := null;
+    if new.entry_id is not null and not exists (
+         select from app.clinical_entries e
+          where e.org_id = new.org_id and e.id = new.entry_id and e.patient_id = new.patient_id) then
+      raise exception 'the entry is not in this record' using errcode = '23503';
+    end if;
+    -- The queue entry with the deadline, filed as the same requester
+    -- (the queue checks who may file it).
+    insert into app.dsr_requests (org_id, kind, patient_id, requested_by, due_at)
+    values (new.org_id, 'amendment', new.patient_id, new.requested_by, now())
+    returning id into new.dsr_id;
+    return new;
+  end if;
+  if (new.org_id, new.id, new.patient_id, new.entry_id, new.dsr_id, new.request_enc, new.requested_by, new.requested_at)
+     is distinct from (old.org_id, old.id, old.patient_id, old.entry_id, old.dsr_id, old.request_enc, old.requested_by,
+                       old.requested_at) then
+    raise exception 'a request, its record and its requester never change' using errcode = '42501';
+  end if;
+  if old.status = 'requested' then
+    if new.status = 'requested' then
+      raise exception 'a request is decided before anything else is added to it' using errcode = '55000';
+    end if;
+    if not admin then
+      raise exception 'an admin decides an amendment request' using errcode = '42501';
+    end if;
+    new.decided_by := private.uid();
+    new.decided_at := now();
+    new.disagreement_enc := null; new.disagreement_at := null;
+    new.rebuttal_enc := null; new.rebuttal_by := null; new.rebuttal_at := null;
+    update app.dsr_requests d set status = case new.status when 'accepted' then 'fulfilled' else 'denied' end
+     where d.org_id = new.org_id and d.id = new.dsr_id and d.status = 'open';
+    if not found then
+      raise exception 'the request was closed in the queue (withdrawn): there is nothing to decide' using errcode = '55000';
+    end if;
+    return new;
+  end if;
+  if (new.status, new.denial_basis, new.decision_enc, new.decided_by, new.decided_at)
+     is distinct from (old.status, old.denial_basis, old.decision_enc, old.decided_by, old.decided_at) then
+    raise exception 'a decision is final' using errcode = '55000';
+  end if;
+  if new.disagreement_enc is distinct from old.disagreement_enc then
+    if old.status <> 'denied' or old.disagreement_enc is not null or new.disagreement_enc is null then
+      raise exception 'a statement of disagreement follows a denial, once' using errcode = '55000';
+    end if;
+    if private.get_my_role() is distinct from 'patient' or not (new.patient_id = any (private.my_patient_ids())) then
+      raise exception 'the patient states their disagreement' using errcode = '42501';
+    end if;
+    new.disagreement_at := now();
+  else
+    new.disagreement_at := old.disagreement_at;
+  end if;
+  if new.rebuttal_enc is distinct from old.rebuttal_enc then
+    if old.disagreement_enc is null or old.rebuttal_enc is not null or new.rebuttal_enc is null then
+      raise exception 'a rebuttal answers a statement of disagreement, once' using errcode = '55000';
+    end if;
+    if not admin then
+      raise exception 'an admin writes the rebuttal' using errcode = '42501';
+    end if;
+    new.rebuttal_by := private.uid();
+    new.rebuttal_at := now();
+  else
+    new.rebuttal_by := old.rebuttal_by; new.rebuttal_at := old.rebuttal_at;
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION private.record_amendment_guard() OWNER TO ward_owner;
+
+--
 -- Name: refuse_key_revoke(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -6863,6 +6947,45 @@ ALTER TABLE ONLY app.patients FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.patients OWNER TO ward_owner;
 
 --
+-- Name: record_amendments; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.record_amendments (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    patient_id uuid NOT NULL,
+    entry_id uuid,
+    dsr_id uuid NOT NULL,
+    request_enc bytea NOT NULL,
+    requested_by uuid NOT NULL,
+    requested_at timestamp with time zone DEFAULT now() NOT NULL,
+    status text DEFAULT 'requested'::text NOT NULL,
+    denial_basis text,
+    decision_enc bytea,
+    decided_by uuid,
+    decided_at timestamp with time zone,
+    disagreement_enc bytea,
+    disagreement_at timestamp with time zone,
+    rebuttal_enc bytea,
+    rebuttal_by uuid,
+    rebuttal_at timestamp with time zone,
+    CONSTRAINT record_amendments_check CHECK ((((status = 'requested'::text) = (decided_at IS NULL)) AND ((decided_at IS NULL) = (decided_by IS NULL)) AND ((decided_at IS NULL) = (decision_enc IS NULL)))),
+    CONSTRAINT record_amendments_check1 CHECK (((status = 'denied'::text) = (denial_basis IS NOT NULL))),
+    CONSTRAINT record_amendments_check2 CHECK ((((disagreement_enc IS NULL) = (disagreement_at IS NULL)) AND ((disagreement_enc IS NULL) OR (status = 'denied'::text)))),
+    CONSTRAINT record_amendments_check3 CHECK ((((rebuttal_enc IS NULL) = (rebuttal_at IS NULL)) AND ((rebuttal_at IS NULL) = (rebuttal_by IS NULL)) AND ((rebuttal_enc IS NULL) OR (disagreement_enc IS NOT NULL)))),
+    CONSTRAINT record_amendments_decision_enc_check CHECK (((octet_length(decision_enc) >= 1) AND (octet_length(decision_enc) <= 65536))),
+    CONSTRAINT record_amendments_denial_basis_check CHECK ((denial_basis = ANY (ARRAY['not_created_here'::text, 'not_in_record_set'::text, 'not_open_to_access'::text, 'accurate_and_complete'::text]))),
+    CONSTRAINT record_amendments_disagreement_enc_check CHECK (((octet_length(disagreement_enc) >= 1) AND (octet_length(disagreement_enc) <= 65536))),
+    CONSTRAINT record_amendments_rebuttal_enc_check CHECK (((octet_length(rebuttal_enc) >= 1) AND (octet_length(rebuttal_enc) <= 65536))),
+    CONSTRAINT record_amendments_request_enc_check CHECK (((octet_length(request_enc) >= 1) AND (octet_length(request_enc) <= 65536))),
+    CONSTRAINT record_amendments_status_check CHECK ((status = ANY (ARRAY['requested'::text, 'accepted'::text, 'denied'::text])))
+);
+
+ALTER TABLE ONLY app.record_amendments FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.record_amendments OWNER TO ward_owner;
+
+--
 -- Name: recovery_codes; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -7725,6 +7848,20 @@ ALTER TABLE ONLY app.patients
     ADD CONSTRAINT patients_pkey PRIMARY KEY (org_id, id);
 
 --
+-- Name: record_amendments record_amendments_org_id_dsr_id_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.record_amendments
+    ADD CONSTRAINT record_amendments_org_id_dsr_id_key UNIQUE (org_id, dsr_id);
+
+--
+-- Name: record_amendments record_amendments_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.record_amendments
+    ADD CONSTRAINT record_amendments_pkey PRIMARY KEY (org_id, id);
+
+--
 -- Name: recovery_codes recovery_codes_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -8111,6 +8248,12 @@ CREATE INDEX patients_created_idx ON app.patients USING btree (org_id, created_a
 CREATE INDEX patients_email_idx ON app.patients USING btree (org_id, email_bidx);
 
 --
+-- Name: record_amendments_patient_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX record_amendments_patient_idx ON app.record_amendments USING btree (org_id, patient_id, requested_at);
+
+--
 -- Name: scim_group_members_user_idx; Type: INDEX; Schema: app; Owner: ward_owner
 --
 
@@ -8355,6 +8498,12 @@ CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON a
 --
 
 CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.users FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
+
+--
+-- Name: record_amendments record_amendment_guard; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER record_amendment_guard BEFORE INSERT OR UPDATE ON app.record_amendments FOR EACH ROW EXECUTE FUNCTION private.record_amendment_guard();
 
 --
 -- Name: sessions session_token_issued; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -8689,6 +8838,55 @@ ALTER TABLE ONLY app.patient_links
 
 ALTER TABLE ONLY app.patients
     ADD CONSTRAINT patients_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
+-- Name: record_amendments record_amendments_decided_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.record_amendments
+    ADD CONSTRAINT record_amendments_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES app.users(id);
+
+--
+-- Name: record_amendments record_amendments_org_id_dsr_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.record_amendments
+    ADD CONSTRAINT record_amendments_org_id_dsr_id_fkey FOREIGN KEY (org_id, dsr_id) REFERENCES app.dsr_requests(org_id, id);
+
+--
+-- Name: record_amendments record_amendments_org_id_entry_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.record_amendments
+    ADD CONSTRAINT record_amendments_org_id_entry_id_fkey FOREIGN KEY (org_id, entry_id) REFERENCES app.clinical_entries(org_id, id);
+
+--
+-- Name: record_amendments record_amendments_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.record_amendments
+    ADD CONSTRAINT record_amendments_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
+-- Name: record_amendments record_amendments_org_id_patient_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.record_amendments
+    ADD CONSTRAINT record_amendments_org_id_patient_id_fkey FOREIGN KEY (org_id, patient_id) REFERENCES app.patients(org_id, id);
+
+--
+-- Name: record_amendments record_amendments_rebuttal_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.record_amendments
+    ADD CONSTRAINT record_amendments_rebuttal_by_fkey FOREIGN KEY (rebuttal_by) REFERENCES app.users(id);
+
+--
+-- Name: record_amendments record_amendments_requested_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.record_amendments
+    ADD CONSTRAINT record_amendments_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES app.users(id);
 
 --
 -- Name: recovery_codes recovery_codes_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -9282,6 +9480,30 @@ CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((or
 --
 
 CREATE POLICY patients_update ON app.patients FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+
+--
+-- Name: record_amendments; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.record_amendments ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: record_amendments record_amendments_insert; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY record_amendments_insert ON app.record_amendments FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (requested_by = ( SELECT private.uid() AS uid)) AND (NOT ( SELECT private.is_key() AS is_key)) AND ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) OR ((( SELECT private.get_my_role() AS get_my_role) = 'patient'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))));
+
+--
+-- Name: record_amendments record_amendments_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY record_amendments_select ON app.record_amendments FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.am_i_break_glass() AS am_i_break_glass))));
+
+--
+-- Name: record_amendments record_amendments_update; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY record_amendments_update ON app.record_amendments FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (NOT ( SELECT private.is_key() AS is_key)) AND ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) OR ((( SELECT private.get_my_role() AS get_my_role) = 'patient'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
 
 --
 -- Name: recovery_codes; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -10749,6 +10971,12 @@ REVOKE ALL ON FUNCTION private.principal_now() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.principal_now() TO ward_definer;
 
 --
+-- Name: FUNCTION record_amendment_guard(); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.record_amendment_guard() FROM PUBLIC;
+
+--
 -- Name: FUNCTION refuse_key_revoke(); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -12064,6 +12292,42 @@ GRANT UPDATE(identifiers_enc) ON TABLE app.patients TO ward_app;
 --
 
 GRANT UPDATE(updated_at) ON TABLE app.patients TO ward_app;
+
+--
+-- Name: TABLE record_amendments; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT ON TABLE app.record_amendments TO ward_app;
+
+--
+-- Name: COLUMN record_amendments.status; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(status) ON TABLE app.record_amendments TO ward_app;
+
+--
+-- Name: COLUMN record_amendments.denial_basis; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(denial_basis) ON TABLE app.record_amendments TO ward_app;
+
+--
+-- Name: COLUMN record_amendments.decision_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(decision_enc) ON TABLE app.record_amendments TO ward_app;
+
+--
+-- Name: COLUMN record_amendments.disagreement_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(disagreement_enc) ON TABLE app.record_amendments TO ward_app;
+
+--
+-- Name: COLUMN record_amendments.rebuttal_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(rebuttal_enc) ON TABLE app.record_amendments TO ward_app;
 
 --
 -- Name: TABLE recovery_codes; Type: ACL; Schema: app; Owner: ward_owner

@@ -28,13 +28,17 @@ const maxExportEntries = 100_000
 
 // PatientExport is what Ward holds of one patient's designated record set,
 // for the individual's right of access (HIPAA §164.524): the record, its
-// clinical entries, who accessed it and to whom it was disclosed. It is
-// only ever served encrypted (SealExport).
+// clinical entries, its amendments, who accessed it and to whom it was
+// disclosed. It is only ever served encrypted (SealExport).
 type PatientExport struct {
-	Format      string            `json:"format"`
-	ExportedAt  time.Time         `json:"exported_at"`
-	Patient     Patient           `json:"patient"`
-	Entries     []Entry           `json:"entries"`
+	Format     string    `json:"format"`
+	ExportedAt time.Time `json:"exported_at"`
+	Patient    Patient   `json:"patient"`
+	Entries    []Entry   `json:"entries"`
+	// Amendments are the requests to amend the record and what became of
+	// them (HIPAA §164.526): accepted amendments, denials with the
+	// patient's statements of disagreement and the practice's rebuttals.
+	Amendments  []Amendment       `json:"amendments"`
 	Accesses    []audit.Access    `json:"accesses"`
 	Disclosures []audit.Disclosed `json:"disclosures"`
 }
@@ -95,13 +99,25 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID) (Patient
 			}
 			ids[i] = r.ID
 		}
+		arows, err := q.ListAmendments(ctx, dbsqlc.ListAmendmentsParams{OrgID: c.p.OrgID, PatientID: patient})
+		if err != nil {
+			return err
+		}
+		out.Amendments = make([]Amendment, len(arows))
+		for i, r := range arows {
+			if out.Amendments[i], err = amendmentFromRow(r.AppRecordAmendment, k); err != nil {
+				return err
+			}
+			out.Amendments[i].QueueStatus, out.Amendments[i].DueAt = r.QueueStatus, r.QueueDueAt
+		}
 		if err := tx.QueryRow(ctx, `select now()`).Scan(&out.ExportedAt); err != nil {
 			return err
 		}
 		e := c.event(action, "patient", patient)
 		e.Patient = uuid.NullUUID{UUID: patient, Valid: true}
 		e.Results = ids
-		e.Details = map[string]any{"entries": len(ids), "accesses": len(out.Accesses), "disclosures": len(out.Disclosures)}
+		e.Details = map[string]any{"entries": len(ids), "accesses": len(out.Accesses), "disclosures": len(out.Disclosures),
+			"amendments": len(out.Amendments)}
 		_, err = audit.Record(ctx, tx, e)
 		return err
 	})

@@ -392,6 +392,27 @@ type AppPatientLink struct {
 	CreatedAt time.Time
 }
 
+type AppRecordAmendment struct {
+	OrgID           uuid.UUID
+	ID              uuid.UUID
+	PatientID       uuid.UUID
+	EntryID         uuid.NullUUID
+	DsrID           uuid.UUID
+	RequestEnc      []byte
+	RequestedBy     uuid.UUID
+	RequestedAt     time.Time
+	Status          string
+	DenialBasis     *string
+	DecisionEnc     []byte
+	DecidedBy       uuid.NullUUID
+	DecidedAt       *time.Time
+	DisagreementEnc []byte
+	DisagreementAt  *time.Time
+	RebuttalEnc     []byte
+	RebuttalBy      uuid.NullUUID
+	RebuttalAt      *time.Time
+}
+
 type AppRecoveryCode struct {
 	OrgID     uuid.UUID
 	UserID    uuid.UUID

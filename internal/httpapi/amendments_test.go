@@ -1,0 +1,222 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+type amendmentJSON struct {
+	ID             uuid.UUID  `json:"id"`
+	PatientID      uuid.UUID  `json:"patient_id"`
+	EntryID        *uuid.UUID `json:"entry_id"`
+	Request        string     `json:"request"`
+	RequestedBy    uuid.UUID  `json:"requested_by"`
+	Status         string     `json:"status"`
+	DenialBasis    *string    `json:"denial_basis"`
+	Decision       *string    `json:"decision"`
+	DecidedBy      *uuid.UUID `json:"decided_by"`
+	Disagreement   *string    `json:"disagreement"`
+	DisagreementAt *time.Time `json:"disagreement_at"`
+	Rebuttal       *string    `json:"rebuttal"`
+	RebuttalBy     *uuid.UUID `json:"rebuttal_by"`
+	DSRID          uuid.UUID  `json:"dsr_id"`
+	QueueStatus    *string    `json:"queue_status"`
+	DueAt          *time.Time `json:"due_at"`
+}
+
+// TestAmendments: a patient asks for an amendment of their record or of an
+// entry (HIPAA §164.526), which files its entry in the data-subject queue;
+// an admin accepts (the amendment kept beside the original) or denies with
+// a basis; after a denial the patient states disagreement once and the
+// practice rebuts once; the care team reads it all, nobody else; each step
+// is audited and every text is sealed.
+func TestAmendments(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Amend Org")
+	w.populate(o, "amd")
+	ctx := context.Background()
+	p1, p2 := "/v1/patients/"+o.P1.String(), "/v1/patients/"+o.P2.String()
+	var entry, otherEntry struct {
+		ID uuid.UUID `json:"id"`
+	}
+	food := func(name string) map[string]any {
+		return map[string]any{"kind": "food", "name": name, "observed_at": time.Now().UTC().Format(time.RFC3339)}
+	}
+	w.do("POST", p1+"/entries", o.Prov.Token, food("Shellfish risotto"), http.StatusCreated, &entry)
+	w.do("POST", p2+"/entries", o.Lead.Token, food("Toast"), http.StatusCreated, &otherEntry)
+
+	// Who asks: the patient of the record, or an admin on their behalf.
+	const wrong = "The risotto was vegetarian: I do not eat shellfish."
+	var a amendmentJSON
+	w.do("POST", p1+"/amendments", o.PatUser.Token, map[string]any{"entry_id": entry.ID, "request": "  " + wrong + " "},
+		http.StatusCreated, &a)
+	if a.Status != "requested" || a.Request != wrong || a.EntryID == nil || *a.EntryID != entry.ID ||
+		a.RequestedBy != o.PatUser.ID || a.QueueStatus == nil || *a.QueueStatus != "open" || a.DueAt == nil ||
+		a.DueAt.Sub(time.Now()) < 59*24*time.Hour || a.DueAt.Sub(time.Now()) > 61*24*time.Hour {
+		t.Fatalf("requested: %+v", a)
+	}
+	var queued dsrJSON
+	w.do("GET", "/v1/compliance/dsr/"+a.DSRID.String(), o.Admin.Token, nil, http.StatusOK, &queued)
+	if queued.Kind != "amendment" || queued.PatientID == nil || *queued.PatientID != o.P1 || queued.Status != "open" {
+		t.Fatalf("the queue entry: %+v", queued)
+	}
+	var onBehalf amendmentJSON
+	w.do("POST", p1+"/amendments", o.Admin.Token, map[string]any{"request": "Update my address (asked on paper)."},
+		http.StatusCreated, &onBehalf)
+	for _, c := range []struct {
+		name, path, token string
+		body              map[string]any
+		want              int
+	}{
+		{"a provider", p1, o.Prov.Token, map[string]any{"request": "x"}, http.StatusForbidden},
+		{"a lead", p1, o.Lead.Token, map[string]any{"request": "x"}, http.StatusForbidden},
+		{"another patient", p1, o.PatUser2.Token, map[string]any{"request": "x"}, http.StatusForbidden},
+		{"an entry of another record", p1, o.PatUser.Token, map[string]any{"entry_id": otherEntry.ID, "request": "x"},
+			http.StatusNotFound},
+		{"no such entry", p1, o.PatUser.Token, map[string]any{"entry_id": uuid.New(), "request": "x"}, http.StatusNotFound},
+		{"an empty request", p1, o.PatUser.Token, map[string]any{"request": "  "}, http.StatusBadRequest},
+		{"an unknown field", p1, o.PatUser.Token, map[string]any{"request": "x", "status": "accepted"}, http.StatusBadRequest},
+		{"too long", p1, o.PatUser.Token, map[string]any{"request": string(bytes.Repeat([]byte("a"), 10001))},
+			http.StatusBadRequest},
+	} {
+		if resp, body := w.request("POST", c.path+"/amendments", c.token, c.body); resp.StatusCode != c.want {
+			t.Errorf("%s asks: %d %s, want %d", c.name, resp.StatusCode, body, c.want)
+		}
+	}
+
+	// Who reads: whoever reads the record's entries.
+	list := func(token string, want int) []amendmentJSON {
+		t.Helper()
+		var out struct {
+			Amendments []amendmentJSON `json:"amendments"`
+		}
+		w.do("GET", p1+"/amendments", token, nil, want, &out)
+		return out.Amendments
+	}
+	if got := list(o.Prov.Token, http.StatusOK); len(got) != 2 || got[0].ID != a.ID || got[0].Request != wrong ||
+		got[0].QueueStatus != nil {
+		t.Fatalf("the care team's list: %+v", got)
+	}
+	if got := list(o.PatUser.Token, http.StatusOK); len(got) != 2 || got[0].QueueStatus == nil {
+		t.Fatalf("the patient's list: %+v", got)
+	}
+	list(o.PatUser2.Token, http.StatusNotFound)
+	list(o.Prov2.Token, http.StatusNotFound)
+	w.do("GET", p1+"/amendments", w.createOrg("Amend Other").Admin.Token, nil, http.StatusNotFound, nil)
+
+	// An admin decides; a decision is final and closes the queue entry.
+	step := func(id uuid.UUID, what, token string, body map[string]any, want int) amendmentJSON {
+		t.Helper()
+		var out amendmentJSON
+		if want != http.StatusOK {
+			w.do("POST", p1+"/amendments/"+id.String()+"/"+what, token, body, want, nil)
+			return out
+		}
+		w.do("POST", p1+"/amendments/"+id.String()+"/"+what, token, body, want, &out)
+		return out
+	}
+	accept := map[string]any{"outcome": "accepted", "statement": "Corrected: vegetable risotto, no shellfish."}
+	step(a.ID, "decision", o.Lead.Token, accept, http.StatusForbidden)
+	step(a.ID, "decision", o.PatUser.Token, accept, http.StatusForbidden)
+	step(a.ID, "decision", o.Admin.Token, map[string]any{"outcome": "denied", "statement": "x"}, http.StatusBadRequest)
+	step(a.ID, "decision", o.Admin.Token, map[string]any{"outcome": "accepted", "basis": "accurate_and_complete",
+		"statement": "x"}, http.StatusBadRequest)
+	step(a.ID, "decision", o.Admin.Token, map[string]any{"outcome": "maybe", "statement": "x"}, http.StatusBadRequest)
+	step(uuid.New(), "decision", o.Admin.Token, accept, http.StatusNotFound)
+	got := step(a.ID, "decision", o.Admin.Token, accept, http.StatusOK)
+	if got.Status != "accepted" || got.Decision == nil || *got.Decision != "Corrected: vegetable risotto, no shellfish." ||
+		got.DecidedBy == nil || *got.DecidedBy != o.Admin.ID || got.Request != wrong {
+		t.Fatalf("accepted: %+v", got)
+	}
+	w.do("GET", "/v1/compliance/dsr/"+a.DSRID.String(), o.Admin.Token, nil, http.StatusOK, &queued)
+	if queued.Status != "fulfilled" {
+		t.Fatalf("the queue entry of an accepted amendment: %s", queued.Status)
+	}
+	step(a.ID, "decision", o.Admin.Token, map[string]any{"outcome": "denied", "basis": "accurate_and_complete",
+		"statement": "Second thoughts."}, http.StatusConflict)
+	step(a.ID, "disagreement", o.PatUser.Token, map[string]any{"statement": "x"}, http.StatusConflict)
+	// The original entry is kept as it was, beside its amendment.
+	var entries struct {
+		Entries []struct {
+			ID   uuid.UUID `json:"id"`
+			Name string    `json:"name"`
+		} `json:"entries"`
+	}
+	w.do("GET", p1+"/entries", o.PatUser.Token, nil, http.StatusOK, &entries)
+	if len(entries.Entries) != 1 || entries.Entries[0].Name != "Shellfish risotto" {
+		t.Fatalf("the original entry: %+v", entries.Entries)
+	}
+
+	// A denial, with its basis; the patient disagrees once, the practice
+	// rebuts once, each in turn.
+	const why = "The address on file is the one your insurer confirmed."
+	step(onBehalf.ID, "rebuttal", o.Admin.Token, map[string]any{"statement": "x"}, http.StatusConflict)
+	got = step(onBehalf.ID, "decision", o.Admin.Token, map[string]any{"outcome": "denied", "basis": "accurate_and_complete",
+		"statement": why}, http.StatusOK)
+	if got.Status != "denied" || got.DenialBasis == nil || *got.DenialBasis != "accurate_and_complete" || *got.Decision != why {
+		t.Fatalf("denied: %+v", got)
+	}
+	w.do("GET", "/v1/compliance/dsr/"+onBehalf.DSRID.String(), o.Admin.Token, nil, http.StatusOK, &queued)
+	if queued.Status != "denied" {
+		t.Fatalf("the queue entry of a denied amendment: %s", queued.Status)
+	}
+	step(onBehalf.ID, "rebuttal", o.Admin.Token, map[string]any{"statement": "x"}, http.StatusConflict)
+	step(onBehalf.ID, "disagreement", o.Admin.Token, map[string]any{"statement": "x"}, http.StatusForbidden)
+	step(onBehalf.ID, "disagreement", o.PatUser2.Token, map[string]any{"statement": "x"}, http.StatusNotFound)
+	step(onBehalf.ID, "disagreement", o.PatUser.Token, map[string]any{"statement": ""}, http.StatusBadRequest)
+	got = step(onBehalf.ID, "disagreement", o.PatUser.Token, map[string]any{"statement": "I moved in June."}, http.StatusOK)
+	if got.Disagreement == nil || *got.Disagreement != "I moved in June." || got.DisagreementAt == nil {
+		t.Fatalf("disagreement: %+v", got)
+	}
+	step(onBehalf.ID, "disagreement", o.PatUser.Token, map[string]any{"statement": "Again."}, http.StatusConflict)
+	step(onBehalf.ID, "rebuttal", o.PatUser.Token, map[string]any{"statement": "x"}, http.StatusForbidden)
+	got = step(onBehalf.ID, "rebuttal", o.Admin.Token, map[string]any{"statement": "No record of a move reached us."},
+		http.StatusOK)
+	if got.Rebuttal == nil || got.RebuttalBy == nil || *got.RebuttalBy != o.Admin.ID || *got.Disagreement != "I moved in June." {
+		t.Fatalf("rebuttal: %+v", got)
+	}
+	step(onBehalf.ID, "rebuttal", o.Admin.Token, map[string]any{"statement": "Again."}, http.StatusConflict)
+
+	// A request withdrawn in the queue leaves nothing to decide.
+	var withdrawn amendmentJSON
+	w.do("POST", p1+"/amendments", o.PatUser.Token, map[string]any{"request": "Never mind."}, http.StatusCreated, &withdrawn)
+	w.do("POST", "/v1/compliance/dsr/"+withdrawn.DSRID.String()+"/close", o.Admin.Token,
+		map[string]any{"outcome": "withdrawn"}, http.StatusOK, nil)
+	step(withdrawn.ID, "decision", o.Admin.Token, accept, http.StatusConflict)
+
+	// Every step is audited with the patient; no text is stored in the
+	// clear.
+	for action, want := range map[string]int{"amendment.request": 3, "amendment.decide": 2, "amendment.disagree": 1,
+		"amendment.rebut": 1, "amendment.list": 2} {
+		var n int
+		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and action = $2
+		    and outcome = 'success' and patient_id = $3`, o.ID, action, o.P1).Scan(&n); err != nil || n != want {
+			t.Errorf("%s audited %d times, want %d (%v)", action, n, want, err)
+		}
+	}
+	// Refusals too: the provider's, the lead's and the other patient's
+	// requests, the entries of another record, and the decisions refused.
+	for action, least := range map[string]int{"amendment.request": 5, "amendment.decide": 2, "amendment.disagree": 2} {
+		var n int
+		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and action = $2
+		    and outcome = 'denied'`, o.ID, action).Scan(&n); err != nil || n < least {
+			t.Errorf("%s refused and audited %d times, want at least %d (%v)", action, n, least, err)
+		}
+	}
+	var dsrEvents int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and patient_id = $2
+	    and outcome = 'success' and action in ('dsr.open', 'dsr.close')`, o.ID, o.P1).Scan(&dsrEvents); err != nil || dsrEvents != 6 {
+		t.Errorf("%d dsr.open and dsr.close events, want 3 + 3 (%v)", dsrEvents, err)
+	}
+	var clear int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.record_amendments
+	    where position(convert_to('shellfish', 'UTF8') in request_enc) > 0
+	       or position(convert_to('June', 'UTF8') in coalesce(disagreement_enc, '')) > 0`).Scan(&clear); err != nil || clear != 0 {
+		t.Errorf("%d amendments hold text in the clear (%v)", clear, err)
+	}
+}
