@@ -182,6 +182,23 @@ func TestAmendments(t *testing.T) {
 	}
 	step(onBehalf.ID, "rebuttal", o.Admin.Token, map[string]any{"statement": "Again."}, http.StatusConflict)
 
+	// Its queue entry closes with the decision only (00158): neither an
+	// admin nor a dsr key answers it by hand; withdrawing it is allowed.
+	var pending amendmentJSON
+	w.do("POST", p1+"/amendments", o.PatUser.Token, map[string]any{"request": "Pending."}, http.StatusCreated, &pending)
+	dsrKey := w.createKey(o, "dsr").Key
+	for _, outcome := range []string{"fulfilled", "denied"} {
+		for _, token := range []string{o.Admin.Token, dsrKey} {
+			w.do("POST", "/v1/compliance/dsr/"+pending.DSRID.String()+"/close", token,
+				map[string]any{"outcome": outcome}, http.StatusConflict, nil)
+		}
+	}
+	got = step(pending.ID, "decision", o.Admin.Token, accept, http.StatusOK)
+	w.do("GET", "/v1/compliance/dsr/"+pending.DSRID.String(), o.Admin.Token, nil, http.StatusOK, &queued)
+	if got.Status != "accepted" || queued.Status != "fulfilled" {
+		t.Fatalf("decided after the refused closes: %s, queue %s", got.Status, queued.Status)
+	}
+
 	// A request withdrawn in the queue leaves nothing to decide.
 	var withdrawn amendmentJSON
 	w.do("POST", p1+"/amendments", o.PatUser.Token, map[string]any{"request": "Never mind."}, http.StatusCreated, &withdrawn)
@@ -191,7 +208,7 @@ func TestAmendments(t *testing.T) {
 
 	// Every step is audited with the patient; no text is stored in the
 	// clear.
-	for action, want := range map[string]int{"amendment.request": 3, "amendment.decide": 2, "amendment.disagree": 1,
+	for action, want := range map[string]int{"amendment.request": 4, "amendment.decide": 3, "amendment.disagree": 1,
 		"amendment.rebut": 1, "amendment.list": 2} {
 		var n int
 		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and action = $2
@@ -210,8 +227,8 @@ func TestAmendments(t *testing.T) {
 	}
 	var dsrEvents int
 	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and patient_id = $2
-	    and outcome = 'success' and action in ('dsr.open', 'dsr.close')`, o.ID, o.P1).Scan(&dsrEvents); err != nil || dsrEvents != 6 {
-		t.Errorf("%d dsr.open and dsr.close events, want 3 + 3 (%v)", dsrEvents, err)
+	    and outcome = 'success' and action in ('dsr.open', 'dsr.close')`, o.ID, o.P1).Scan(&dsrEvents); err != nil || dsrEvents != 8 {
+		t.Errorf("%d dsr.open and dsr.close events, want 4 + 4 (%v)", dsrEvents, err)
 	}
 	var clear int
 	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.record_amendments

@@ -110,6 +110,24 @@ func TestAmendmentGuard(t *testing.T) {
 	if st = read(); !st.disagreed || !st.rebutted {
 		t.Fatalf("after the statement and the rebuttal: %+v", st)
 	}
+	// The queue entry of an undecided request is not closed by hand as
+	// answered, by an admin or by an admin key with the dsr scope (00158).
+	other := rlsNew()
+	if err := as("a_pat1", `insert into app.record_amendments (org_id, id, patient_id, dsr_id, request_enc, requested_by)
+	    values ($1, $2, $3, gen_random_uuid(), '\x01', $4)`, s.must("A"), other, s.must("P1"), s.must("a_pat1")); err != nil {
+		t.Fatal(err)
+	}
+	var queueID string
+	if err := env.Super.Pool.QueryRow(ctx, `select dsr_id::text from app.record_amendments where id = $1`, other).Scan(&queueID); err != nil {
+		t.Fatal(err)
+	}
+	for _, actor := range []string{"a_admin", "a_key_audit"} { // the key reads no amendment, and is refused all the same
+		for _, outcome := range []string{"fulfilled", "denied"} {
+			if err := as(actor, `update app.dsr_requests set status = $2 where id = $1`, queueID, outcome); !postgres.IsCode(err, "55000") {
+				t.Errorf("%s closes an undecided amendment's queue entry as %s: %v, want 55000", actor, outcome, err)
+			}
+		}
+	}
 	// Final for the superuser too (while triggers fire).
 	for _, sql := range []string{
 		`update app.record_amendments set status = 'accepted', denial_basis = null where id = $1`,

@@ -954,7 +954,9 @@ func rlsTables() []*rlsTable {
 				}},
 			},
 			updates: []rlsWrite{
-				{name: "close", tail: `set status = 'fulfilled'`, may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				// Withdrawn: the queue entry of an amendment request closes
+				// as fulfilled or denied only with its decision (00158).
+				{name: "close", tail: `set status = 'withdrawn'`, may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 					return r.org == p.org && dsrAdmin(p)
 				}},
 				{name: "extend", tail: `set extension_reason = 'volume'`, may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {

@@ -594,7 +594,7 @@ func (w *rlsWriter) amendment(name, org, patient, by string) {
 		w.err = fmt.Errorf("amendment %s: %w", name, err)
 		return
 	}
-	w.s.id["dsr.amend."+name], w.s.label[dsr] = dsr, "dsr.amend."+name
+	w.s.id["dsr.amendment."+name], w.s.label[dsr] = dsr, "dsr.amendment."+name
 	w.add("app.dsr_requests", rlsRow{pk: o + "/" + dsr, org: o, author: w.s.must(by), patient: w.s.must(patient)})
 	w.add("app.record_amendments", rlsRow{pk: o + "/" + id, org: o, author: w.s.must(by), patient: w.s.must(patient)})
 }

@@ -4912,6 +4912,24 @@ end $_$;
 ALTER FUNCTION private.credential_hash() OWNER TO ward_rls;
 
 --
+-- Name: dsr_amendment_status(uuid, uuid); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.dsr_amendment_status(p_org uuid, p_dsr uuid) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if p_org is distinct from private.get_my_org_id() or private.get_my_role() is distinct from 'admin'
+     or (private.is_key() and not private.key_holds('dsr')) then
+    return null;
+  end if;
+  return (select a.status from app.record_amendments a where a.org_id = p_org and a.dsr_id = p_dsr);
+end $$;
+
+ALTER FUNCTION private.dsr_amendment_status(p_org uuid, p_dsr uuid) OWNER TO ward_rls;
+
+--
 -- Name: dsr_guard(); Type: FUNCTION; Schema: private; Owner: ward_owner
 --
 
@@ -4920,6 +4938,8 @@ CREATE FUNCTION private.dsr_guard() RETURNS trigger
     SET search_path TO ''
     SET "TimeZone" TO 'UTC'
     AS $$
+declare
+  amendment text;
 begin
   if tg_op = 'INSERT' then
     new.received_at := now();
@@ -4951,6 +4971,13 @@ begin
     new.due_at := old.due_at + private.dsr_period(old.kind, true);
   else
     new.extended_at := old.extended_at; new.extended_by := old.extended_by; new.due_at := old.due_at;
+  end if;
+  if new.status in ('fulfilled', 'denied') and old.kind = 'amendment' then
+    amendment := private.dsr_amendment_status(old.org_id, old.id);
+    if amendment is not null
+       and amendment is distinct from (case new.status when 'fulfilled' then 'accepted' else 'denied' end) then
+      raise exception 'an amendment request closes with its decision (or is withdrawn)' using errcode = '55000';
+    end if;
   end if;
   if new.status <> 'open' then
     new.closed_at := now();
@@ -5640,6 +5667,25 @@ end $$;
 ALTER FUNCTION private.principal_now() OWNER TO ward_rls;
 
 --
+-- Name: record_amendment_close(); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.record_amendment_close() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  update app.dsr_requests d set status = case new.status when 'accepted' then 'fulfilled' else 'denied' end
+   where d.org_id = new.org_id and d.id = new.dsr_id and d.status = 'open';
+  if not found then
+    raise exception 'the request is closed in the data-subject queue: there is nothing to decide' using errcode = '55000';
+  end if;
+  return null;
+end $$;
+
+ALTER FUNCTION private.record_amendment_close() OWNER TO ward_owner;
+
+--
 -- Name: record_amendment_guard(); Type: FUNCTION; Schema: private; Owner: ward_owner
 --
 
@@ -5648,7 +5694,10 @@ CREATE FUNCTION private.record_amendment_guard() RETURNS trigger
     SET search_path TO ''
     AS $$
 declare
-  admin boolean := private.get_my_role() = 'admin' and not private.is_key();
+  -- false, never null, for a caller with no role (no credential, a
+  -- pending session, the superuser).
+  admin boolean := coalesce(private.get_my_role() = 'admin' and not private.is_key(), false);
+  queue text;
 begin
   if tg_op = 'INSERT' then
     new.requested_at := now();
@@ -5684,10 +5733,12 @@ begin
     new.decided_at := now();
     new.disagreement_enc := null; new.disagreement_at := null;
     new.rebuttal_enc := null; new.rebuttal_by := null; new.rebuttal_at := null;
-    update app.dsr_requests d set status = case new.status when 'accepted' then 'fulfilled' else 'denied' end
-     where d.org_id = new.org_id and d.id = new.dsr_id and d.status = 'open';
-    if not found then
-      raise exception 'the request was closed in the queue (withdrawn): there is nothing to decide' using errcode = '55000';
+    -- The queue entry closes after the row is written
+    -- (record_amendment_close), so that the queue sees the decision.
+    select d.status into queue from app.dsr_requests d where d.org_id = new.org_id and d.id = new.dsr_id;
+    if queue is distinct from 'open' then
+      raise exception 'the request is % in the data-subject queue: there is nothing to decide', coalesce(queue, 'not visible')
+        using errcode = '55000';
     end if;
     return new;
   end if;
@@ -8500,6 +8551,12 @@ CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON a
 CREATE TRIGGER principal_epoch AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.users FOR EACH STATEMENT EXECUTE FUNCTION private.principal_moved();
 
 --
+-- Name: record_amendments record_amendment_close; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER record_amendment_close AFTER UPDATE ON app.record_amendments FOR EACH ROW WHEN (((old.status = 'requested'::text) AND (new.status <> 'requested'::text))) EXECUTE FUNCTION private.record_amendment_close();
+
+--
 -- Name: record_amendments record_amendment_guard; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -10786,6 +10843,13 @@ GRANT ALL ON FUNCTION private.credential_hash() TO ward_app;
 GRANT ALL ON FUNCTION private.credential_hash() TO ward_definer;
 
 --
+-- Name: FUNCTION dsr_amendment_status(p_org uuid, p_dsr uuid); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.dsr_amendment_status(p_org uuid, p_dsr uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.dsr_amendment_status(p_org uuid, p_dsr uuid) TO ward_app;
+
+--
 -- Name: FUNCTION dsr_guard(); Type: ACL; Schema: private; Owner: ward_owner
 --
 
@@ -10969,6 +11033,12 @@ REVOKE ALL ON FUNCTION private.principal_moved() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.principal_now() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.principal_now() TO ward_definer;
+
+--
+-- Name: FUNCTION record_amendment_close(); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.record_amendment_close() FROM PUBLIC;
 
 --
 -- Name: FUNCTION record_amendment_guard(); Type: ACL; Schema: private; Owner: ward_owner
@@ -12300,10 +12370,23 @@ GRANT UPDATE(updated_at) ON TABLE app.patients TO ward_app;
 GRANT SELECT,INSERT ON TABLE app.record_amendments TO ward_app;
 
 --
+-- Name: COLUMN record_amendments.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.record_amendments TO ward_rls;
+
+--
+-- Name: COLUMN record_amendments.dsr_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(dsr_id) ON TABLE app.record_amendments TO ward_rls;
+
+--
 -- Name: COLUMN record_amendments.status; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(status) ON TABLE app.record_amendments TO ward_app;
+GRANT SELECT(status) ON TABLE app.record_amendments TO ward_rls;
 
 --
 -- Name: COLUMN record_amendments.denial_basis; Type: ACL; Schema: app; Owner: ward_owner

@@ -47,7 +47,7 @@ type PatientExport struct {
 // must be an admin of the org or the patient themself, as for the access
 // report (the database decides), and see the patient (an API key sees no
 // patient row, so only sessions export). The export is audited as patient.export
-// with the ids of the entries it carries; a refusal too. Errors:
+// with the ids of the entries and amendments it carries; a refusal too. Errors:
 // ErrForbidden, ErrNotFound.
 func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID) (PatientExport, error) {
 	c, err := begin(ctx)
@@ -109,6 +109,7 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID) (Patient
 				return err
 			}
 			out.Amendments[i].QueueStatus, out.Amendments[i].DueAt = r.QueueStatus, r.QueueDueAt
+			ids = append(ids, r.AppRecordAmendment.ID) // the event lists what left, amendments too
 		}
 		if err := tx.QueryRow(ctx, `select now()`).Scan(&out.ExportedAt); err != nil {
 			return err
@@ -116,7 +117,7 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID) (Patient
 		e := c.event(action, "patient", patient)
 		e.Patient = uuid.NullUUID{UUID: patient, Valid: true}
 		e.Results = ids
-		e.Details = map[string]any{"entries": len(ids), "accesses": len(out.Accesses), "disclosures": len(out.Disclosures),
+		e.Details = map[string]any{"entries": len(out.Entries), "accesses": len(out.Accesses), "disclosures": len(out.Disclosures),
 			"amendments": len(out.Amendments)}
 		_, err = audit.Record(ctx, tx, e)
 		return err
