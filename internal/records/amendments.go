@@ -129,6 +129,24 @@ func amendmentFromRow(r dbsqlc.AppRecordAmendment, k *envelope.OrgKeys) (Amendme
 	return a, nil
 }
 
+// readAmendments reads and opens the amendment requests of patient's
+// record that the transaction's credential sees, oldest first, with their
+// queue entries' status and due date where it sees those.
+func readAmendments(ctx context.Context, q *dbsqlc.Queries, k *envelope.OrgKeys, org, patient uuid.UUID) ([]Amendment, error) {
+	rows, err := q.ListAmendments(ctx, dbsqlc.ListAmendmentsParams{OrgID: org, PatientID: patient})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Amendment, len(rows))
+	for i, r := range rows {
+		if out[i], err = amendmentFromRow(r.AppRecordAmendment, k); err != nil {
+			return nil, err
+		}
+		out[i].QueueStatus, out[i].DueAt = r.QueueStatus, r.QueueDueAt
+	}
+	return out, nil
+}
+
 // amendmentEvent is the audit event of one step of amendment a of patient.
 func (c call) amendmentEvent(action string, patient, a uuid.UUID) audit.Event {
 	e := c.event(action, "record_amendment", a)
@@ -202,7 +220,7 @@ func (s *Service) ListAmendments(ctx context.Context, patient uuid.UUID) ([]Amen
 	if err != nil {
 		return nil, err
 	}
-	out := []Amendment{}
+	var out []Amendment
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
 		q := dbsqlc.New(tx)
 		visible, err := q.PatientVisible(ctx, dbsqlc.PatientVisibleParams{OrgID: c.p.OrgID, ID: patient})
@@ -212,18 +230,11 @@ func (s *Service) ListAmendments(ctx context.Context, patient uuid.UUID) ([]Amen
 		if !visible {
 			return ErrNotFound
 		}
-		rows, err := q.ListAmendments(ctx, dbsqlc.ListAmendmentsParams{OrgID: c.p.OrgID, PatientID: patient})
-		if err != nil {
+		if out, err = readAmendments(ctx, q, k, c.p.OrgID, patient); err != nil {
 			return err
 		}
-		ids := make([]uuid.UUID, len(rows))
-		for i, r := range rows {
-			a, err := amendmentFromRow(r.AppRecordAmendment, k)
-			if err != nil {
-				return err
-			}
-			a.QueueStatus, a.DueAt = r.QueueStatus, r.QueueDueAt
-			out = append(out, a)
+		ids := make([]uuid.UUID, len(out))
+		for i, a := range out {
 			ids[i] = a.ID
 		}
 		e := c.event("amendment.list", "patient", patient)

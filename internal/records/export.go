@@ -99,17 +99,11 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID) (Patient
 			}
 			ids[i] = r.ID
 		}
-		arows, err := q.ListAmendments(ctx, dbsqlc.ListAmendmentsParams{OrgID: c.p.OrgID, PatientID: patient})
-		if err != nil {
+		if out.Amendments, err = readAmendments(ctx, q, k, c.p.OrgID, patient); err != nil {
 			return err
 		}
-		out.Amendments = make([]Amendment, len(arows))
-		for i, r := range arows {
-			if out.Amendments[i], err = amendmentFromRow(r.AppRecordAmendment, k); err != nil {
-				return err
-			}
-			out.Amendments[i].QueueStatus, out.Amendments[i].DueAt = r.QueueStatus, r.QueueDueAt
-			ids = append(ids, r.AppRecordAmendment.ID) // the event lists what left, amendments too
+		for _, a := range out.Amendments {
+			ids = append(ids, a.ID) // the event lists what left, amendments too
 		}
 		if err := tx.QueryRow(ctx, `select now()`).Scan(&out.ExportedAt); err != nil {
 			return err
