@@ -107,7 +107,8 @@ func TestAmendments(t *testing.T) {
 	}
 	list(o.PatUser2.Token, http.StatusNotFound)
 	list(o.Prov2.Token, http.StatusNotFound)
-	w.do("GET", p1+"/amendments", w.createOrg("Amend Other").Admin.Token, nil, http.StatusNotFound, nil)
+	stranger := w.createOrg("Amend Other").Admin.Token
+	w.do("GET", p1+"/amendments", stranger, nil, http.StatusNotFound, nil)
 
 	// An admin decides; a decision is final and closes the queue entry.
 	step := func(id uuid.UUID, what, token string, body map[string]any, want int) amendmentJSON {
@@ -128,6 +129,12 @@ func TestAmendments(t *testing.T) {
 		"statement": "x"}, http.StatusBadRequest)
 	step(a.ID, "decision", o.Admin.Token, map[string]any{"outcome": "maybe", "statement": "x"}, http.StatusBadRequest)
 	step(uuid.New(), "decision", o.Admin.Token, accept, http.StatusNotFound)
+	// Another org's admin, with this org's ids, finds nothing to decide
+	// or rebut; a path that is no id is a 400.
+	step(a.ID, "decision", stranger, accept, http.StatusNotFound)
+	step(a.ID, "rebuttal", stranger, map[string]any{"statement": "x"}, http.StatusNotFound)
+	w.do("POST", p1+"/amendments/not-an-id/decision", o.Admin.Token, accept, http.StatusBadRequest, nil)
+	w.do("POST", "/v1/patients/not-an-id/amendments", o.PatUser.Token, map[string]any{"request": "x"}, http.StatusBadRequest, nil)
 	got := step(a.ID, "decision", o.Admin.Token, accept, http.StatusOK)
 	if got.Status != "accepted" || got.Decision == nil || *got.Decision != "Corrected: vegetable risotto, no shellfish." ||
 		got.DecidedBy == nil || *got.DecidedBy != o.Admin.ID || got.Request != wrong {

@@ -128,6 +128,31 @@ func TestAmendmentGuard(t *testing.T) {
 			}
 		}
 	}
+	// private.dsr_amendment_status (definer) answers only a caller who may
+	// close requests of the org it names: hostile arguments get null.
+	status := func(actor, org string) *string {
+		t.Helper()
+		var st *string
+		if err := env.App.InTenantTx(ctx, rlsActorNamed(s, actor).cred, func(ctx context.Context, tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `select private.dsr_amendment_status($1, $2)`, org, queueID).Scan(&st)
+		}); err != nil {
+			t.Fatalf("%s asks: %v", actor, err)
+		}
+		return st
+	}
+	for _, c := range []struct{ actor, org, want string }{
+		{"a_admin", "A", "requested"},
+		{"a_key_audit", "A", "requested"}, // an admin key with the dsr scope
+		{"b_admin", "A", ""},              // another org's admin naming org A
+		{"b_admin", "B", ""},              // naming its own org, with A's queue entry
+		{"a_pat1", "A", ""},               // the requester, who closes nothing
+		{"a_lead", "A", ""},
+		{"a_prov1", "A", ""},
+	} {
+		if got := status(c.actor, s.must(c.org)); (got == nil) != (c.want == "") || got != nil && *got != c.want {
+			t.Errorf("%s asks for org %s: %v, want %q", c.actor, c.org, got, c.want)
+		}
+	}
 	// Final for the superuser too (while triggers fire).
 	for _, sql := range []string{
 		`update app.record_amendments set status = 'accepted', denial_basis = null where id = $1`,
