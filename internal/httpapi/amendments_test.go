@@ -29,6 +29,18 @@ type amendmentJSON struct {
 	DueAt          *time.Time `json:"due_at"`
 }
 
+// entryMarksJSON is a listed entry with its links to amendments.
+type entryMarksJSON struct {
+	ID         uuid.UUID `json:"id"`
+	Name       string    `json:"name"`
+	Amendments []struct {
+		ID                uuid.UUID  `json:"id"`
+		Status            string     `json:"status"`
+		DecidedAt         *time.Time `json:"decided_at"`
+		DisagreementFiled bool       `json:"disagreement_filed"`
+	} `json:"amendments"`
+}
+
 // TestAmendments: a patient asks for an amendment of their record or of an
 // entry (HIPAA §164.526), which files its entry in the data-subject queue;
 // an admin accepts (the amendment kept beside the original) or denies with
@@ -49,6 +61,14 @@ func TestAmendments(t *testing.T) {
 	}
 	w.do("POST", p1+"/entries", o.Prov.Token, food("Shellfish risotto"), http.StatusCreated, &entry)
 	w.do("POST", p2+"/entries", o.Lead.Token, food("Toast"), http.StatusCreated, &otherEntry)
+	listEntries := func(token, path string) []entryMarksJSON {
+		t.Helper()
+		var out struct {
+			Entries []entryMarksJSON `json:"entries"`
+		}
+		w.do("GET", path+"/entries", token, nil, http.StatusOK, &out)
+		return out.Entries
+	}
 
 	// Who asks: the patient of the record, or an admin on their behalf.
 	const wrong = "The risotto was vegetarian: I do not eat shellfish."
@@ -59,6 +79,11 @@ func TestAmendments(t *testing.T) {
 		a.RequestedBy != o.PatUser.ID || a.QueueStatus == nil || *a.QueueStatus != "open" || a.DueAt == nil ||
 		a.DueAt.Sub(time.Now()) < 59*24*time.Hour || a.DueAt.Sub(time.Now()) > 61*24*time.Hour {
 		t.Fatalf("requested: %+v", a)
+	}
+	if entries := listEntries(o.Prov.Token, p1); len(entries) != 1 || len(entries[0].Amendments) != 1 ||
+		entries[0].Amendments[0].ID != a.ID || entries[0].Amendments[0].Status != "requested" ||
+		entries[0].Amendments[0].DecidedAt != nil {
+		t.Fatalf("the entry with a request pending: %+v", entries)
 	}
 	var queued dsrJSON
 	w.do("GET", "/v1/compliance/dsr/"+a.DSRID.String(), o.Admin.Token, nil, http.StatusOK, &queued)
@@ -148,15 +173,17 @@ func TestAmendments(t *testing.T) {
 		"statement": "Second thoughts."}, http.StatusConflict)
 	step(a.ID, "disagreement", o.PatUser.Token, map[string]any{"statement": "x"}, http.StatusConflict)
 	// The original entry is kept as it was, beside its amendment.
-	var entries struct {
-		Entries []struct {
-			ID   uuid.UUID `json:"id"`
-			Name string    `json:"name"`
-		} `json:"entries"`
+	// It links to the amendment (§164.526(c)(1)), for whoever reads it.
+	for _, token := range []string{o.PatUser.Token, o.Prov.Token, o.Lead.Token} {
+		entries := listEntries(token, p1)
+		if len(entries) != 1 || entries[0].Name != "Shellfish risotto" || len(entries[0].Amendments) != 1 ||
+			entries[0].Amendments[0].ID != a.ID || entries[0].Amendments[0].Status != "accepted" ||
+			entries[0].Amendments[0].DecidedAt == nil || entries[0].Amendments[0].DisagreementFiled {
+			t.Fatalf("the original entry: %+v", entries)
+		}
 	}
-	w.do("GET", p1+"/entries", o.PatUser.Token, nil, http.StatusOK, &entries)
-	if len(entries.Entries) != 1 || entries.Entries[0].Name != "Shellfish risotto" {
-		t.Fatalf("the original entry: %+v", entries.Entries)
+	if entries := listEntries(o.Lead.Token, p2); len(entries) != 1 || entries[0].Amendments != nil {
+		t.Fatalf("an entry nobody asked to amend: %+v", entries)
 	}
 
 	// A denial, with its basis; the patient disagrees once, the practice
@@ -237,6 +264,22 @@ func TestAmendments(t *testing.T) {
 	    and outcome = 'success' and action in ('dsr.open', 'dsr.close')`, o.ID, o.P1).Scan(&dsrEvents); err != nil || dsrEvents != 8 {
 		t.Errorf("%d dsr.open and dsr.close events, want 4 + 4 (%v)", dsrEvents, err)
 	}
+	// A denied request about an entry, disputed: the entry says so.
+	var disputed amendmentJSON
+	w.do("POST", p1+"/amendments", o.PatUser.Token, map[string]any{"entry_id": entry.ID, "request": "It was mushroom."},
+		http.StatusCreated, &disputed)
+	step(disputed.ID, "decision", o.Admin.Token, map[string]any{"outcome": "denied", "basis": "accurate_and_complete",
+		"statement": "The order slip says shrimp."}, http.StatusOK)
+	step(disputed.ID, "disagreement", o.PatUser.Token, map[string]any{"statement": "The slip is wrong."}, http.StatusOK)
+	if entries := listEntries(o.Prov.Token, p1); len(entries) != 1 || len(entries[0].Amendments) != 2 ||
+		entries[0].Amendments[0].ID != a.ID || entries[0].Amendments[1].ID != disputed.ID ||
+		entries[0].Amendments[1].Status != "denied" || !entries[0].Amendments[1].DisagreementFiled {
+		t.Fatalf("the disputed entry: %+v", entries)
+	}
+	// Nobody else learns of the amendments through the entries.
+	w.do("GET", p1+"/entries", o.PatUser2.Token, nil, http.StatusNotFound, nil)
+	w.do("GET", p1+"/entries", stranger, nil, http.StatusNotFound, nil)
+
 	var clear int
 	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.record_amendments
 	    where position(convert_to('shellfish', 'UTF8') in request_enc) > 0

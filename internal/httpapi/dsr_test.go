@@ -179,11 +179,17 @@ func TestPatientExport(t *testing.T) {
 	w.populate(o, "exp")
 	other := w.createOrg("Export Other Org")
 	p1 := "/v1/patients/" + o.P1.String()
+	var oats struct {
+		ID uuid.UUID `json:"id"`
+	}
 	w.do("POST", p1+"/entries", o.Prov.Token, map[string]any{"kind": "food", "name": "Steel-cut oats",
-		"observed_at": time.Now().UTC().Format(time.RFC3339)}, http.StatusCreated, nil)
+		"observed_at": time.Now().UTC().Format(time.RFC3339)}, http.StatusCreated, &oats)
 	w.do("GET", p1, o.Prov.Token, nil, http.StatusOK, nil) // an access for the report
-	w.do("POST", p1+"/amendments", o.PatUser.Token, map[string]any{"request": "I had porridge, not oats."},
-		http.StatusCreated, nil)
+	var amendment struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", p1+"/amendments", o.PatUser.Token, map[string]any{"entry_id": oats.ID, "request": "I had porridge, not oats."},
+		http.StatusCreated, &amendment)
 
 	identity, err := age.GenerateX25519Identity()
 	if err != nil {
@@ -223,8 +229,14 @@ func TestPatientExport(t *testing.T) {
 			patient["mrn"] != "exp-MRN-1" || len(entries) != 1 || len(accesses) == 0 {
 			t.Fatalf("export: format %v, patient %v, %d entries, %d accesses", x["format"], patient["id"], len(entries), len(accesses))
 		}
-		if e, _ := entries[0].(map[string]any); e["name"] != "Steel-cut oats" {
+		e, _ := entries[0].(map[string]any)
+		if e["name"] != "Steel-cut oats" {
 			t.Fatalf("entry: %v", e)
+		}
+		// The entry links to the amendment requested about it.
+		if marks, _ := e["amendments"].([]any); len(marks) != 1 || marks[0].(map[string]any)["id"] != amendment.ID.String() ||
+			marks[0].(map[string]any)["status"] != "requested" {
+			t.Fatalf("the entry's amendments in the export: %v", e["amendments"])
 		}
 		// The record's amendment requests are part of it (§164.526).
 		if a, _ := x["amendments"].([]any); len(a) != 1 || a[0].(map[string]any)["request"] != "I had porridge, not oats." {

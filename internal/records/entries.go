@@ -41,6 +41,39 @@ type Entry struct {
 	CreatedBy uuid.UUID `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
 	EntryInput
+	// Amendments are the amendment requests that name this entry, without
+	// their texts (HIPAA §164.526(c)(1) and (d)(4): an amended or disputed
+	// entry is shown with a link to its amendment, which GET
+	// /v1/patients/{id}/amendments reads whole). Omitted when none does.
+	Amendments []EntryAmendment `json:"amendments,omitempty"`
+}
+
+// EntryAmendment links an entry to an amendment request about it.
+type EntryAmendment struct {
+	ID uuid.UUID `json:"id"`
+	// Status is requested, accepted or denied.
+	Status    string     `json:"status"`
+	DecidedAt *time.Time `json:"decided_at"`
+	// DisagreementFiled: the patient filed a statement of disagreement
+	// with the denial, which goes with the entry.
+	DisagreementFiled bool `json:"disagreement_filed"`
+}
+
+// markAmended links each of entries to the amendments about it.
+func markAmended(entries []Entry, marks []dbsqlc.EntryAmendmentMarksRow) {
+	if len(marks) == 0 {
+		return
+	}
+	at := make(map[uuid.UUID]int, len(entries))
+	for i := range entries {
+		at[entries[i].ID] = i
+	}
+	for _, m := range marks {
+		if i, ok := at[m.EntryID]; ok {
+			entries[i].Amendments = append(entries[i].Amendments, EntryAmendment{ID: m.ID, Status: m.Status,
+				DecidedAt: m.DecidedAt, DisagreementFiled: m.DisagreementFiled})
+		}
+	}
 }
 
 // LogValue keeps the note out of logs.
@@ -231,10 +264,21 @@ func (s *Service) ListEntries(ctx context.Context, patient uuid.UUID, limit int)
 			}
 			ids[i] = r.ID
 		}
+		var marks []dbsqlc.EntryAmendmentMarksRow
+		if len(ids) > 0 {
+			marks, err = q.EntryAmendmentMarks(ctx, dbsqlc.EntryAmendmentMarksParams{OrgID: c.p.OrgID, PatientID: patient, EntryIds: ids})
+			if err != nil {
+				return err
+			}
+			markAmended(out, marks)
+		}
 		ev := c.event("entry.list", "patient", patient)
 		ev.Patient = uuid.NullUUID{UUID: patient, Valid: true}
 		ev.Results = ids
 		ev.Details = map[string]any{"count": len(ids)}
+		if len(marks) > 0 {
+			ev.Details["amendments"] = len(marks)
+		}
 		_, err = audit.Record(ctx, tx, ev)
 		return err
 	})

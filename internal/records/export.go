@@ -102,9 +102,15 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID) (Patient
 		if out.Amendments, err = readAmendments(ctx, q, k, c.p.OrgID, patient); err != nil {
 			return err
 		}
+		var marks []dbsqlc.EntryAmendmentMarksRow
 		for _, a := range out.Amendments {
 			ids = append(ids, a.ID) // the event lists what left, amendments too
+			if a.EntryID != nil {
+				marks = append(marks, dbsqlc.EntryAmendmentMarksRow{EntryID: *a.EntryID, ID: a.ID, Status: a.Status,
+					DecidedAt: a.DecidedAt, DisagreementFiled: a.Disagreement != nil})
+			}
 		}
+		markAmended(out.Entries, marks)
 		if err := tx.QueryRow(ctx, `select now()`).Scan(&out.ExportedAt); err != nil {
 			return err
 		}

@@ -177,6 +177,57 @@ func (q *Queries) DisagreeAmendment(ctx context.Context, arg DisagreeAmendmentPa
 	return i, err
 }
 
+const entryAmendmentMarks = `-- name: EntryAmendmentMarks :many
+select a.entry_id::uuid as entry_id, a.id, a.status, a.decided_at,
+       (a.disagreement_at is not null)::bool as disagreement_filed
+  from app.record_amendments a
+ where a.org_id = $1 and a.patient_id = $2 and a.entry_id = any ($3::uuid[])
+ order by a.requested_at, a.id
+`
+
+type EntryAmendmentMarksParams struct {
+	OrgID     uuid.UUID
+	PatientID uuid.UUID
+	EntryIds  []uuid.UUID
+}
+
+type EntryAmendmentMarksRow struct {
+	EntryID           uuid.UUID
+	ID                uuid.UUID
+	Status            string
+	DecidedAt         *time.Time
+	DisagreementFiled bool
+}
+
+// Which of the entries listed amendments name (§164.526(c)(1), (d)(4):
+// an amended or disputed entry is shown with a link to its amendment),
+// without their texts.
+func (q *Queries) EntryAmendmentMarks(ctx context.Context, arg EntryAmendmentMarksParams) ([]EntryAmendmentMarksRow, error) {
+	rows, err := q.db.Query(ctx, entryAmendmentMarks, arg.OrgID, arg.PatientID, arg.EntryIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []EntryAmendmentMarksRow
+	for rows.Next() {
+		var i EntryAmendmentMarksRow
+		if err := rows.Scan(
+			&i.EntryID,
+			&i.ID,
+			&i.Status,
+			&i.DecidedAt,
+			&i.DisagreementFiled,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listAmendments = `-- name: ListAmendments :many
 select a.org_id, a.id, a.patient_id, a.entry_id, a.dsr_id, a.request_enc, a.requested_by, a.requested_at, a.status, a.denial_basis, a.decision_enc, a.decided_by, a.decided_at, a.disagreement_enc, a.disagreement_at, a.rebuttal_enc, a.rebuttal_by, a.rebuttal_at, d.status as queue_status, d.due_at as queue_due_at
   from app.record_amendments a

@@ -37,3 +37,13 @@ returning *;
 update app.record_amendments set rebuttal_enc = @rebuttal_enc
  where org_id = @org_id and patient_id = @patient_id and id = @id
 returning *;
+
+-- name: EntryAmendmentMarks :many
+-- Which of the entries listed amendments name (§164.526(c)(1), (d)(4):
+-- an amended or disputed entry is shown with a link to its amendment),
+-- without their texts.
+select a.entry_id::uuid as entry_id, a.id, a.status, a.decided_at,
+       (a.disagreement_at is not null)::bool as disagreement_filed
+  from app.record_amendments a
+ where a.org_id = @org_id and a.patient_id = @patient_id and a.entry_id = any (@entry_ids::uuid[])
+ order by a.requested_at, a.id;
