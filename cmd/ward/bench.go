@@ -119,7 +119,7 @@ func bench(ctx context.Context, cfg benchConfig, clients []int, stdout, stderr i
 		return err
 	}
 	authSvc := auth.NewService(db, keys, mail.NewConsole(io.Discard), auth.Config{BaseURL: "http://bench"}, log)
-	recSvc := records.NewService(db, keys, log)
+	recSvc := records.NewService(db, keys, records.Config{Mailer: mail.NewConsole(io.Discard)}, log)
 
 	// An org, its admin, a session, and patients.
 	opsSvc := auth.NewService(super, keys, mail.NewConsole(io.Discard), auth.Config{BaseURL: "http://bench"}, log)

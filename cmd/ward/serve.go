@@ -243,7 +243,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			log.Warn("cannot record the base URL for operator commands", "err", err)
 		}
 	}
-	recSvc := records.NewService(db, keys, log)
+	recSvc := records.NewService(db, keys, records.Config{Mailer: mailer, BaseURL: cfg.BaseURL}, log)
 	store, err := openDocuments(ctx, cfg)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -279,6 +280,38 @@ func TestAmendments(t *testing.T) {
 	// Nobody else learns of the amendments through the entries.
 	w.do("GET", p1+"/entries", o.PatUser2.Token, nil, http.StatusNotFound, nil)
 	w.do("GET", p1+"/entries", stranger, nil, http.StatusNotFound, nil)
+
+	// The patient is told of each decision and of the rebuttal by mail
+	// (§164.526(c)(2), (d)(1)): that there is one and what they may do,
+	// never a text; nobody else is.
+	outbox := w.outbox.String()
+	to := "To: " + o.PatUser.Email + "\nSubject: "
+	for subject, want := range map[string]int{
+		"Your request to amend your health record was accepted": 2, // a and pending
+		"Your request to amend your health record was denied":   2, // onBehalf and disputed
+		"Your practice answered your statement of disagreement": 1,
+	} {
+		if n := strings.Count(outbox, to+subject); n != want {
+			t.Errorf("%q mailed to the patient %d times, want %d", subject, n, want)
+		}
+	}
+	if n := strings.Count(outbox, "Subject: Your request to amend") + strings.Count(outbox, "Subject: Your practice answered"); n != 5 {
+		t.Errorf("%d amendment notices in all, want the patient's 5", n)
+	}
+	for _, text := range []string{"vegetable risotto", why, "No record of a move", "order slip", "shellfish", "mushroom"} {
+		if strings.Contains(outbox, text) {
+			t.Errorf("a notice carries the text %q", text)
+		}
+	}
+	if !strings.Contains(outbox, "statement of disagreement") || !strings.Contains(outbox, "Secretary of the U.S. Department of Health") {
+		t.Error("the denial's notice does not say what the patient may do")
+	}
+	var notified int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and outcome = 'success'
+	    and action in ('amendment.decide', 'amendment.rebut') and (details->>'notified')::int = 1`, o.ID).Scan(&notified); err != nil ||
+		notified != 5 {
+		t.Errorf("%d decide and rebut events say one patient user was told, want 5 (%v)", notified, err)
+	}
 
 	var clear int
 	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.record_amendments

@@ -258,7 +258,7 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 		wc.gateway.Keys = map[string]string{"anthropic": upstreamKey}
 	}
 	w.srv.Config.Handler = httpapi.NewServer(wc.api, httpapi.Deps{
-		Auth: w.auth, Records: records.NewService(env.App, w.keys, log), Cases: w.cases,
+		Auth: w.auth, Records: records.NewService(env.App, w.keys, records.Config{Mailer: wc.mailer, BaseURL: w.base}, log), Cases: w.cases,
 		Audit: audit.NewService(env.App, log), AuditKey: vkey, Ready: env.App.Pool.Ping, Log: log,
 		Export:  export.NewService(env.App, signer, export.Options{Site: "ward-test"}, log),
 		Sinks:   sink.NewService(env.App, inst, log),

@@ -15,6 +15,8 @@ import (
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
@@ -269,7 +271,7 @@ func (s *Service) DecideAmendment(ctx context.Context, patient, id uuid.UUID, in
 	if in.Statement, err = statement("statement", in.Statement); err != nil {
 		return Amendment{}, err
 	}
-	return s.amendmentStep(ctx, patient, id, "amendment.decide", true, "decision", in.Statement,
+	return s.amendmentStep(ctx, patient, id, "amendment.decide", true, "decision", in.Statement, decisionNotice,
 		func(ctx context.Context, tx pgx.Tx, q *dbsqlc.Queries, c call, ct []byte) (dbsqlc.AppRecordAmendment, map[string]any, error) {
 			row, err := q.DecideAmendment(ctx, dbsqlc.DecideAmendmentParams{OrgID: c.p.OrgID, PatientID: patient, ID: id,
 				Status: in.Outcome, DenialBasis: in.Basis, DecisionEnc: ct})
@@ -300,7 +302,7 @@ func (s *Service) DisagreeAmendment(ctx context.Context, patient, id uuid.UUID, 
 	if err != nil {
 		return Amendment{}, err
 	}
-	return s.amendmentStep(ctx, patient, id, "amendment.disagree", false, "disagreement", text,
+	return s.amendmentStep(ctx, patient, id, "amendment.disagree", false, "disagreement", text, nil,
 		func(ctx context.Context, _ pgx.Tx, q *dbsqlc.Queries, c call, ct []byte) (dbsqlc.AppRecordAmendment, map[string]any, error) {
 			row, err := q.DisagreeAmendment(ctx, dbsqlc.DisagreeAmendmentParams{OrgID: c.p.OrgID, PatientID: patient, ID: id,
 				DisagreementEnc: ct})
@@ -316,7 +318,7 @@ func (s *Service) RebutAmendment(ctx context.Context, patient, id uuid.UUID, tex
 	if err != nil {
 		return Amendment{}, err
 	}
-	return s.amendmentStep(ctx, patient, id, "amendment.rebut", true, "rebuttal", text,
+	return s.amendmentStep(ctx, patient, id, "amendment.rebut", true, "rebuttal", text, rebuttalNotice,
 		func(ctx context.Context, _ pgx.Tx, q *dbsqlc.Queries, c call, ct []byte) (dbsqlc.AppRecordAmendment, map[string]any, error) {
 			row, err := q.RebutAmendment(ctx, dbsqlc.RebutAmendmentParams{OrgID: c.p.OrgID, PatientID: patient, ID: id,
 				RebuttalEnc: ct})
@@ -324,12 +326,44 @@ func (s *Service) RebutAmendment(ctx context.Context, patient, id uuid.UUID, tex
 		})
 }
 
+// decisionNotice is the mail that tells the patient of a decision: that
+// there is one and what they may do next (§164.526(c)(2), (d)(1)), never
+// the request's or the decision's text, which they read signed in.
+func decisionNotice(a Amendment, base string) mail.Message {
+	if a.Status == "accepted" {
+		return mail.Message{Subject: "Your request to amend your health record was accepted",
+			Text: "Your practice accepted your request to amend your health record. The amendment is now kept with\n" +
+				"your record. Sign in to read it: " + base + "/\n\n" +
+				"You may tell the practice who should also receive the amendment (for example another provider\n" +
+				"who has your record), and it will make reasonable efforts to send it to them.\n"}
+	}
+	return mail.Message{Subject: "Your request to amend your health record was denied",
+		Text: "Your practice denied your request to amend your health record. Sign in to read the reason it gave:\n" +
+			base + "/\n\n" +
+			"You may file a written statement of disagreement with the denial in the app; the practice may answer\n" +
+			"it, and both then go with that part of your record. If you do not file one, you may ask that your\n" +
+			"request and the denial go with any future disclosure of that part of your record. You may also\n" +
+			"complain to the practice, or to the Secretary of the U.S. Department of Health and Human Services.\n"}
+}
+
+// rebuttalNotice tells the patient that the practice answered their
+// statement of disagreement.
+func rebuttalNotice(_ Amendment, base string) mail.Message {
+	return mail.Message{Subject: "Your practice answered your statement of disagreement",
+		Text: "Your practice answered your statement of disagreement with the denial of your request to amend\n" +
+			"your health record. Sign in to read it: " + base + "/\n"}
+}
+
 // amendmentStep seals text into column of amendment id, runs write and
 // audits action in its transaction. An update that touches no row is
 // explained: an amendment the caller cannot see is ErrNotFound, one they
 // see but may not change ErrForbidden; the guard's refusals of the order
-// of steps are ErrConflict with its words.
+// of steps are ErrConflict with its words. With a notice and a mailer, the
+// patient's live patient users are read in the transaction (their number
+// goes into the event as notified) and mailed the notice after the
+// commit; a mail that fails is logged with ids only and the step stands.
 func (s *Service) amendmentStep(ctx context.Context, patient, id uuid.UUID, action string, admin bool, column, text string,
+	notice func(a Amendment, base string) mail.Message,
 	write func(ctx context.Context, tx pgx.Tx, q *dbsqlc.Queries, c call, ct []byte) (dbsqlc.AppRecordAmendment, map[string]any, error)) (Amendment, error) {
 	c, err := begin(ctx)
 	if err != nil {
@@ -344,6 +378,7 @@ func (s *Service) amendmentStep(ctx context.Context, patient, id uuid.UUID, acti
 			errkind.Visiblef(ErrForbidden, "only %s takes this step", who))
 	}
 	var out Amendment
+	var tell []dbsqlc.PatientUserEmailsRow
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
 		q := dbsqlc.New(tx)
 		ct, err := k.Seal([]byte(text), amendmentAD(c.p.OrgID, id, column))
@@ -367,6 +402,15 @@ func (s *Service) amendmentStep(ctx context.Context, patient, id uuid.UUID, acti
 		if out, err = amendmentFromRow(row, k); err != nil {
 			return err
 		}
+		if notice != nil && s.cfg.Mailer != nil {
+			if tell, err = q.PatientUserEmails(ctx, dbsqlc.PatientUserEmailsParams{OrgID: c.p.OrgID, PatientID: patient}); err != nil {
+				return err
+			}
+			if details == nil {
+				details = map[string]any{}
+			}
+			details["notified"] = len(tell)
+		}
 		e := c.amendmentEvent(action, patient, id)
 		e.Details = details
 		_, err = audit.Record(ctx, tx, e)
@@ -375,5 +419,30 @@ func (s *Service) amendmentStep(ctx context.Context, patient, id uuid.UUID, acti
 	if err = mapDSRErr(action, err); err != nil {
 		return Amendment{}, s.denied(ctx, c, c.amendmentEvent(action, patient, id), err)
 	}
+	if len(tell) > 0 {
+		s.notifyPatient(ctx, c.p.OrgID, id, tell, notice(out, strings.TrimSuffix(s.cfg.BaseURL, "/")))
+	}
 	return out, nil
+}
+
+// notifyPatient mails m to each of to (addresses sealed with the instance
+// keys). Failures are logged with ids only: the step has committed.
+func (s *Service) notifyPatient(ctx context.Context, org, about uuid.UUID, to []dbsqlc.PatientUserEmailsRow, m mail.Message) {
+	inst, err := s.keys.Instance(ctx, s.db)
+	if err != nil {
+		s.log.ErrorContext(ctx, "amendment notice not sent: instance keys", "org", org, "amendment", about, "err", err)
+		return
+	}
+	for _, u := range to {
+		addr, err := inst.Open(u.EmailEnc, keystore.UserEmailAD(u.ID))
+		if err != nil {
+			s.log.ErrorContext(ctx, "amendment notice not sent: address unreadable", "org", org, "amendment", about,
+				"user", u.ID, "err", err)
+			continue
+		}
+		m.To = string(addr)
+		if err := s.cfg.Mailer.Send(ctx, m); err != nil {
+			s.log.ErrorContext(ctx, "amendment notice not delivered", "org", org, "amendment", about, "user", u.ID, "err", err)
+		}
+	}
 }

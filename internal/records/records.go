@@ -28,6 +28,7 @@ import (
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
@@ -43,17 +44,32 @@ var (
 	ErrConflict     = errkind.New(errkind.Conflict, "conflict", "records: conflict")
 )
 
+// Mailer sends mail; *mail.SMTP and *mail.Console are Mailers.
+type Mailer interface {
+	Send(ctx context.Context, m mail.Message) error
+}
+
+// Config configures the service's notices.
+type Config struct {
+	// Mailer tells patients of the steps in their requests (nil: no mail).
+	Mailer Mailer
+	// BaseURL is where a notice sends its reader to sign in.
+	BaseURL string
+}
+
 // Service manages patient records.
 type Service struct {
 	db      *postgres.DB
 	keys    *keystore.Store
+	cfg     Config
 	log     *slog.Logger
 	denials *audit.Collapser
 }
 
 // NewService returns a Service.
-func NewService(db *postgres.DB, keys *keystore.Store, log *slog.Logger) *Service {
-	return &Service{db: db, keys: keys, log: log, denials: audit.NewCollapser(DenialsPerMinute, DenialBatch, time.Minute)}
+func NewService(db *postgres.DB, keys *keystore.Store, cfg Config, log *slog.Logger) *Service {
+	return &Service{db: db, keys: keys, cfg: cfg, log: log,
+		denials: audit.NewCollapser(DenialsPerMinute, DenialBatch, time.Minute)}
 }
 
 // call carries what every method reads first: the principal and the

@@ -345,6 +345,48 @@ func (q *Queries) ListPatients(ctx context.Context, arg ListPatientsParams) ([]A
 	return items, nil
 }
 
+const patientUserEmails = `-- name: PatientUserEmails :many
+select u.id, u.email_enc
+  from app.patient_links l
+  join app.memberships m on m.org_id = l.org_id and m.user_id = l.user_id
+  join app.users u on u.id = l.user_id
+ where l.org_id = $1 and l.patient_id = $2 and m.revoked_at is null and m.role = 'patient'
+ order by u.id
+`
+
+type PatientUserEmailsParams struct {
+	OrgID     uuid.UUID
+	PatientID uuid.UUID
+}
+
+type PatientUserEmailsRow struct {
+	ID       uuid.UUID
+	EmailEnc []byte
+}
+
+// The live patient users linked to a patient, to tell them of a step in
+// their requests (amendments); under RLS, so only a lead or admin of the
+// org finds them.
+func (q *Queries) PatientUserEmails(ctx context.Context, arg PatientUserEmailsParams) ([]PatientUserEmailsRow, error) {
+	rows, err := q.db.Query(ctx, patientUserEmails, arg.OrgID, arg.PatientID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []PatientUserEmailsRow
+	for rows.Next() {
+		var i PatientUserEmailsRow
+		if err := rows.Scan(&i.ID, &i.EmailEnc); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const patientVisible = `-- name: PatientVisible :one
 select exists (select from app.patients where org_id = $1 and id = $2)
 `

@@ -66,3 +66,14 @@ select *
 from app.patients
 where org_id = @org_id and id = @id
 for update;
+
+-- name: PatientUserEmails :many
+-- The live patient users linked to a patient, to tell them of a step in
+-- their requests (amendments); under RLS, so only a lead or admin of the
+-- org finds them.
+select u.id, u.email_enc
+  from app.patient_links l
+  join app.memberships m on m.org_id = l.org_id and m.user_id = l.user_id
+  join app.users u on u.id = l.user_id
+ where l.org_id = @org_id and l.patient_id = @patient_id and m.revoked_at is null and m.role = 'patient'
+ order by u.id;
