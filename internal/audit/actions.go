@@ -44,6 +44,10 @@ type Action struct {
 	// Disclosure is true when every success is a disclosure outside the
 	// covered entity, which must name recipient and purpose (§164.528).
 	Disclosure bool
+	// StakeholderDisclosure is true when a success by an external
+	// stakeholder, about a case, is a disclosure: the database then names
+	// the recipient from the caller's grant (migration 00159).
+	StakeholderDisclosure bool
 	// Reserved actions are recorded only by the SQL procedures that do them
 	// (sign-in, org and membership changes); the server may record only
 	// their refusals.
@@ -177,7 +181,7 @@ var Actions = registry(
 	Action{Name: "keys.data_keys.rewrap", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	// Cases and documents (internal/cases): every event names its case.
 	Action{Name: "case.create", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
-	Action{Name: "case.view", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "case.view", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}, StakeholderDisclosure: true},
 	Action{Name: "case.list", Category: CategoryCase, PHIAccess: true},
 	Action{Name: "case.update", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
 	Action{Name: "case.member.set", Category: CategoryCase, Requires: []Field{FieldObject}},
@@ -188,15 +192,15 @@ var Actions = registry(
 	Action{Name: "case.invite.revoke", Category: CategoryCase, Requires: []Field{FieldObject}},
 	Action{Name: "case.invite.accept", Category: CategoryCase, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "document.request", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
-	Action{Name: "document.list", Category: CategoryCase, PHIAccess: true},
-	Action{Name: "document.view", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "document.list", Category: CategoryCase, PHIAccess: true, StakeholderDisclosure: true},
+	Action{Name: "document.view", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}, StakeholderDisclosure: true},
 	Action{Name: "document.upload", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
 	// A download by an external stakeholder carries a disclosure.
 	Action{Name: "document.download", Category: CategoryCase, PHIAccess: true, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "document.accept", Category: CategoryCase, Requires: []Field{FieldObject}},
 	Action{Name: "document.delete", Category: CategoryCase, PHIAccess: true, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "document.comment", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
-	Action{Name: "document.comment.list", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
+	Action{Name: "document.comment.list", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}, StakeholderDisclosure: true},
 	Action{Name: "document.remind", Category: CategoryCase, Reserved: true, Requires: []Field{FieldObject}},
 )
 

@@ -22,10 +22,11 @@ func TestActionRegistryMatchesSQL(t *testing.T) {
 		Name                            string
 		Category                        string
 		PHIAccess, Disclosure, Reserved bool
+		StakeholderDisclosure           bool
 		Requires                        []string
 	}
 	rows, err := env.Super.Pool.Query(context.Background(),
-		`select name, category, phi_access, disclosure, reserved, requires from audit.actions order by name`)
+		`select name, category, phi_access, disclosure, reserved, stakeholder_disclosure, requires from audit.actions order by name`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func TestActionRegistryMatchesSQL(t *testing.T) {
 		for _, f := range a.Requires {
 			req = append(req, string(f))
 		}
-		goRows = append(goRows, row{a.Name, string(a.Category), a.PHIAccess, a.Disclosure, a.Reserved, req})
+		goRows = append(goRows, row{a.Name, string(a.Category), a.PHIAccess, a.Disclosure, a.Reserved, a.StakeholderDisclosure, req})
 	}
 	slices.SortFunc(goRows, func(a, b row) int {
 		if a.Name < b.Name {

@@ -459,7 +459,10 @@ func TestCasesWorkersComp(t *testing.T) {
 	// The patient's accounting of disclosures (§164.528) lists the three,
 	// to the patient themself and to an admin, with recipient, purpose and
 	// what (the document's type), and is itself audited; staff below admin,
-	// another patient and another org's admin get none.
+	// another patient and another org's admin get none. It lists the
+	// employer's reads too (migration 00159): the document list and the
+	// document's description it opened before uploading, disclosures to
+	// "employer" that the database named from the employer's grant.
 	accounting := "/v1/patients/" + o.P1.String() + "/disclosures"
 	for _, m := range []*member{o.PatUser, o.Admin} {
 		var acc struct {
@@ -478,11 +481,21 @@ func TestCasesWorkersComp(t *testing.T) {
 		}
 		w.do("GET", accounting, m.Token, nil, http.StatusOK, &acc)
 		if want := time.Now().AddDate(-6, 0, 0); acc.PatientID != o.P1 || acc.Since.Before(want.Add(-time.Minute)) ||
-			acc.Since.After(want.Add(time.Minute)) || len(acc.Disclosures) != 3 {
+			acc.Since.After(want.Add(time.Minute)) || len(acc.Disclosures) != 5 {
 			t.Fatalf("accounting for %s: %+v", m.Email, acc)
 		}
 		purposes, recipients := map[string]int{}, map[string]int{}
+		reads := map[string]int{}
 		for _, d := range acc.Disclosures {
+			if d.Action != "document.download" {
+				reads[d.Action]++
+				if d.Recipient != "employer" || d.Purpose != "case document exchange" || d.CaseID != kase.ID ||
+					d.ActorID != employer.ID || d.ActorRole != "stakeholder" || d.ActorEmail != "hr@employer.test" ||
+					d.Action == "document.view" && (d.ObjectType != "document" || d.DocType != "wage_statement") {
+					t.Errorf("the employer's read %+v", d)
+				}
+				continue
+			}
 			recipients[d.Recipient]++
 			if d.Seq <= 0 || d.Action != "document.download" || d.CaseID != kase.ID ||
 				d.ObjectType != "document_version" || d.DocType != "wage_statement" ||
@@ -494,6 +507,9 @@ func TestCasesWorkersComp(t *testing.T) {
 		}
 		if purposes["claim litigation"] != 1 || recipients["attorney"] != 1 || recipients["attorney: "+firm] != 2 {
 			t.Errorf("purposes %v, recipients %v", purposes, recipients)
+		}
+		if reads["document.list"] != 1 || reads["document.view"] != 1 {
+			t.Errorf("the employer's reads in the accounting: %v", reads)
 		}
 	}
 	var rows int

@@ -3969,6 +3969,9 @@ declare
   sess uuid;
   patient uuid := p_patient;
   kase uuid := p_case;
+  kase_patient uuid;
+  disclosure jsonb := p_disclosure;
+  stakeholder text;
   ua text := audit.clean_text(p_ua, 256);
   -- An event written without a request id (a trigger's: the case grants a
   -- revoked membership ends, the keys it revokes) takes the request's the
@@ -4030,7 +4033,7 @@ begin
     end if;
   end if;
   if kase is not null then
-    perform from app.cases c where c.org_id = p_org and c.id = kase;
+    select c.patient_id into kase_patient from app.cases c where c.org_id = p_org and c.id = kase;
     if not found then
       if p_outcome = 'success' then
         raise exception 'audit: no such case in this org' using errcode = '22023';
@@ -4058,9 +4061,27 @@ begin
     kind := 'anonymous';
   end if;
 
+  -- An external stakeholder's successful read of a case, its documents or
+  -- their comments is a disclosure of the patient's PHI (workers'
+  -- compensation, §164.512(l), is not exempt from the accounting of
+  -- §164.528). The database names it, whatever the server sent: the
+  -- recipient is the caller's own grant on the case (its kind, and the
+  -- organisation it names), the purpose the download's default, and the
+  -- patient the case's. A caller who is no stakeholder, and every other
+  -- action, are as before.
+  if me.role = 'stakeholder' and p_outcome = 'success' and kase is not null and disclosure is null then
+    if a.stakeholder_disclosure then
+      select cm.kind || coalesce(': ' || cm.recipient_org, '') into stakeholder from app.case_members cm
+       where cm.org_id = p_org and cm.case_id = kase and cm.user_id = me.user_id;
+      disclosure := jsonb_build_object('recipient', coalesce(stakeholder, 'stakeholder'),
+                                       'purpose', 'case document exchange');
+      patient := coalesce(patient, kase_patient);
+    end if;
+  end if;
+
   canon := convert_to(audit.canonical_event_v2(p_org, at, p_action, p_outcome, actor, kind, sess,
                        p_object_type, p_object_id, patient, p_results, req, ip, ua, p_details,
-                       me.kind, me.credential_id, me.device, kase, p_disclosure, coalesce(me.break_glass, false)),
+                       me.kind, me.credential_id, me.device, kase, disclosure, coalesce(me.break_glass, false)),
                      'UTF8');
   insert into audit.events (org_id, seq, at, action, outcome, actor_id, actor_kind, session_id,
     object_type, object_id, patient_id, result_ids, request_id, ip, user_agent, details,
@@ -4068,7 +4089,7 @@ begin
   values (p_org, null, at, p_action, p_outcome, actor, kind, sess,
     p_object_type, p_object_id, patient, coalesce(p_results, '{}'), req, ip, ua,
     coalesce(p_details, '{}'), canon, pg_catalog.sha256('\x00'::bytea || canon), null, 2, me.kind, me.credential_id,
-    me.device, kase, p_disclosure, coalesce(me.break_glass, false))
+    me.device, kase, disclosure, coalesce(me.break_glass, false))
   returning qid into id;
   return id;
 end $$;
@@ -4190,7 +4211,9 @@ begin
       from audit.events e
       left join app.document_versions v
              on e.object_type = 'document_version' and v.org_id = e.org_id and v.id = e.object_id
-      left join app.documents d on d.org_id = v.org_id and d.id = v.document_id
+      left join app.documents d
+             on d.org_id = e.org_id
+            and d.id = coalesce(v.document_id, case when e.object_type = 'document' then e.object_id end)
       left join app.memberships m on m.org_id = e.org_id and m.user_id = e.actor_id
       left join app.users u on u.id = e.actor_id
      where e.org_id = p_org and e.patient_id = p_patient and e.outcome = 'success'
@@ -7392,6 +7415,7 @@ CREATE TABLE audit.actions (
     disclosure boolean NOT NULL,
     reserved boolean NOT NULL,
     requires text[] DEFAULT '{}'::text[] NOT NULL,
+    stakeholder_disclosure boolean DEFAULT false NOT NULL,
     CONSTRAINT actions_category_check CHECK ((category = ANY (ARRAY['auth'::text, 'session'::text, 'org'::text, 'membership'::text, 'patient'::text, 'record'::text, 'audit'::text, 'access'::text, 'case'::text]))),
     CONSTRAINT actions_name_check CHECK ((name ~ '^[a-z][a-z0-9_.]{0,63}$'::text)),
     CONSTRAINT actions_requires_check CHECK ((requires <@ ARRAY['patient'::text, 'object'::text, 'results'::text]))

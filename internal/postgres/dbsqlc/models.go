@@ -581,12 +581,13 @@ type AppUser struct {
 }
 
 type AuditAction struct {
-	Name       string
-	Category   string
-	PhiAccess  bool
-	Disclosure bool
-	Reserved   bool
-	Requires   []string
+	Name                  string
+	Category              string
+	PhiAccess             bool
+	Disclosure            bool
+	Reserved              bool
+	Requires              []string
+	StakeholderDisclosure bool
 }
 
 type AuditArchiveObject struct {
