@@ -420,7 +420,9 @@ func (s *Service) amendmentStep(ctx context.Context, patient, id uuid.UUID, acti
 		return Amendment{}, s.denied(ctx, c, c.amendmentEvent(action, patient, id), err)
 	}
 	if len(tell) > 0 {
-		s.notifyPatient(ctx, c.p.OrgID, id, tell, notice(out, strings.TrimSuffix(s.cfg.BaseURL, "/")))
+		// The step has committed: a client that goes away now does not
+		// stop its notice (the SMTP sender bounds the exchange itself).
+		s.notifyPatient(context.WithoutCancel(ctx), c.p.OrgID, id, tell, notice(out, strings.TrimSuffix(s.cfg.BaseURL, "/")))
 	}
 	return out, nil
 }
