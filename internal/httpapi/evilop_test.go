@@ -47,6 +47,9 @@ type evilOP struct {
 	redirect  string
 	jwksURI   string // the discovery document's jwks_uri, when set
 	jwksHits  int    // requests for the JWKS
+	// unverified: the ID token says email_verified false (an address the
+	// user set themselves, as Keycloak allows).
+	unverified bool
 }
 
 type evilKey struct {
@@ -146,6 +149,9 @@ func (op *evilOP) idToken() string {
 		"iat": now.Unix(), "nonce": op.nonce, "email": op.email, "email_verified": true}
 	if op.amr != nil {
 		c["amr"] = op.amr
+	}
+	if op.unverified {
+		c["email_verified"] = false
 	}
 	key, kid := op.signer, op.signer.kid
 	switch op.mode {

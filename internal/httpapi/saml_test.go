@@ -239,9 +239,30 @@ func TestSAML(t *testing.T) {
 	w.do("POST", "/v1/sso/domains", a.Admin.Token, map[string]any{"domain": "saml.test", "connection_id": open.ID},
 		http.StatusConflict, nil)
 	put(t, idp.URL+"/shortcuts/ward", `{"name": "ward", "service_provider": "`+open.EntityID+`"}`)
+	// The domain was verified for the first connection: a second one the
+	// admin adds (an IdP they may run themselves) links no existing member
+	// by address (migration 00160).
 	b = w.browser(t)
 	form = idpInitiated(b)
 	openACS := w.srv.URL + "/v1/sso/saml/" + open.ID.String() + "/acs"
+	resp, body = b.post(openACS, form)
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "sso_no_account" {
+		t.Fatalf("an existing member linked through a connection the domain was not verified for: %d %s", resp.StatusCode, body)
+	}
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from audit.events where org_id = $1
+	    and action = 'auth.signin' and outcome = 'denied' and details->>'reason' = 'domain_not_verified'`, a.ID).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d domain_not_verified refusals (%v)", n, err)
+	}
+	// The first connection goes (its domain with it); the domain, proved
+	// again by DNS for the second, links through it.
+	w.do("DELETE", "/v1/sso/connections/"+conn.ID.String(), a.Admin.Token, nil, http.StatusNoContent, nil)
+	var again sso.Domain
+	w.do("POST", "/v1/sso/domains", a.Admin.Token, map[string]any{"domain": "saml.test", "connection_id": open.ID},
+		http.StatusCreated, &again)
+	dns.set(again.TXTName, again.TXTValue)
+	w.do("POST", "/v1/sso/domains/saml.test/verify", a.Admin.Token, nil, http.StatusOK, nil)
+	b = w.browser(t)
+	form = idpInitiated(b)
 	resp, body = b.post(openACS, form)
 	if resp.StatusCode != http.StatusSeeOther || b.session() == "" {
 		t.Fatalf("IdP-initiated on a connection that allows it: %d %s", resp.StatusCode, body)

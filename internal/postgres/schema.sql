@@ -3377,23 +3377,28 @@ begin
     select u.id into uid from app.users u where u.email_bidx = p_email_bidx;
     if uid is not null and exists (select from app.memberships x where x.org_id = c.org_id and x.user_id = uid) then
       -- An existing member is taken over only on a domain the org proved
-      -- it owns: an IdP the org's admin runs says email_verified for any
-      -- address it likes.
+      -- it owns, for this connection: an IdP the org's admin runs says
+      -- email_verified for any address it likes, and a second connection
+      -- an admin adds proves nothing about the domain.
       if exists (select from app.sso_domains d where d.org_id = c.org_id and d.domain = lower(p_email_domain)
-                   and d.verified_at is not null) then
+                   and d.verified_at is not null and d.connection_id = c.id) then
         linked := true;
       else
         uid := null;
         reason := 'domain_not_verified';
       end if;
+    elsif c.jit and uid is not null then
+      -- An account that exists (a member of another org) joins this one
+      -- only by invitation or SCIM: an IdP the org's admin runs would
+      -- otherwise enrol anyone's account and sign its holder in as them.
+      uid := null;
+      reason := 'invite_required';
     elsif c.jit then
-      if uid is null then
-        if p_user is null or p_email_enc is null then
-          raise exception 'sso_complete: a new user needs an id and a sealed address' using errcode = '22023';
-        end if;
-        insert into app.users (id, email_bidx, email_enc) values (p_user, p_email_bidx, p_email_enc);
-        uid := p_user;
+      if p_user is null or p_email_enc is null then
+        raise exception 'sso_complete: a new user needs an id and a sealed address' using errcode = '22023';
       end if;
+      insert into app.users (id, email_bidx, email_enc) values (p_user, p_email_bidx, p_email_enc);
+      uid := p_user;
       insert into app.memberships (org_id, user_id, role) values (c.org_id, uid, c.jit_role);
       perform audit.append_as(c.org_id, 'sso.jit.create', 'success', 'user', uid, p_request => p_request,
         p_details => jsonb_build_object('role', c.jit_role, 'connection', c.id));

@@ -102,6 +102,18 @@ type idClaims struct {
 	ACR           string          `json:"acr"`
 }
 
+// unverifiedFlag reports whether email_verified is present and false (a
+// boolean, or the string "false"). An absent claim is not a denial: some
+// IdPs (Entra ID) never send it.
+func unverifiedFlag(raw json.RawMessage) bool {
+	var b bool
+	if json.Unmarshal(raw, &b) == nil {
+		return !b && len(raw) > 0 && string(raw) != "null"
+	}
+	var s string
+	return json.Unmarshal(raw, &s) == nil && strings.EqualFold(s, "false")
+}
+
 // verifiedFlag reads email_verified as a boolean or the strings "true" and
 // "false" (some IdPs send strings).
 func verifiedFlag(raw json.RawMessage) bool {
@@ -212,7 +224,11 @@ func (s *Service) Callback(ctx context.Context, req CallbackRequest) (auth.Sessi
 		return refuse("malformed")
 	}
 	email, verified := c.Email, verifiedFlag(c.EmailVerified)
-	if email == "" {
+	if unverifiedFlag(c.EmailVerified) {
+		// The IdP says it did not verify the address (a user may have set
+		// it themselves): it names nobody here, whatever domain it is on.
+		email = ""
+	} else if email == "" {
 		// The address may come only from the userinfo endpoint, for the
 		// same subject.
 		ui, err := p.UserInfo(hc, oauth2.StaticTokenSource(tok))
@@ -223,6 +239,12 @@ func (s *Service) Callback(ctx context.Context, req CallbackRequest) (auth.Sessi
 			return refuse("userinfo_subject")
 		}
 		email, verified = ui.Email, ui.EmailVerified
+		var raw struct {
+			EmailVerified json.RawMessage `json:"email_verified"`
+		}
+		if err := ui.Claims(&raw); err != nil || unverifiedFlag(raw.EmailVerified) {
+			email = ""
+		}
 	}
 	return s.complete(ctx, inst, stateHash, conn.String()+"|"+idt.Subject, email, verified, c.AMR, c.ACR)
 }
