@@ -102,27 +102,20 @@ type idClaims struct {
 	ACR           string          `json:"acr"`
 }
 
-// unverifiedFlag reports whether email_verified is present and false (a
-// boolean, or the string "false"). An absent claim is not a denial: some
-// IdPs (Entra ID) never send it.
-func unverifiedFlag(raw json.RawMessage) bool {
+// emailFlag reads email_verified, a boolean or the string "true" or "false"
+// (some IdPs send strings): verified when it says true, denied when it is
+// present and says false. An absent claim is neither: some IdPs (Entra ID)
+// never send it.
+func emailFlag(raw json.RawMessage) (verified, denied bool) {
 	var b bool
-	if json.Unmarshal(raw, &b) == nil {
-		return !b && len(raw) > 0 && string(raw) != "null"
+	if err := json.Unmarshal(raw, &b); err == nil {
+		return b, !b && string(raw) != "null"
 	}
 	var s string
-	return json.Unmarshal(raw, &s) == nil && strings.EqualFold(s, "false")
-}
-
-// verifiedFlag reads email_verified as a boolean or the strings "true" and
-// "false" (some IdPs send strings).
-func verifiedFlag(raw json.RawMessage) bool {
-	var b bool
-	if json.Unmarshal(raw, &b) == nil {
-		return b
+	if json.Unmarshal(raw, &s) != nil {
+		return false, false
 	}
-	var s string
-	return json.Unmarshal(raw, &s) == nil && strings.EqualFold(s, "true")
+	return strings.EqualFold(s, "true"), strings.EqualFold(s, "false")
 }
 
 // Callback finishes an OIDC sign-in and issues a session. Errors:
@@ -223,8 +216,9 @@ func (s *Service) Callback(ctx context.Context, req CallbackRequest) (auth.Sessi
 	if err := idt.Claims(&c); err != nil {
 		return refuse("malformed")
 	}
-	email, verified := c.Email, verifiedFlag(c.EmailVerified)
-	if unverifiedFlag(c.EmailVerified) {
+	email := c.Email
+	verified, denied := emailFlag(c.EmailVerified)
+	if denied {
 		// The IdP says it did not verify the address (a user may have set
 		// it themselves): it names nobody here, whatever domain it is on.
 		email = ""
@@ -238,11 +232,12 @@ func (s *Service) Callback(ctx context.Context, req CallbackRequest) (auth.Sessi
 		if ui.Subject != idt.Subject {
 			return refuse("userinfo_subject")
 		}
-		email, verified = ui.Email, ui.EmailVerified
 		var raw struct {
 			EmailVerified json.RawMessage `json:"email_verified"`
 		}
-		if err := ui.Claims(&raw); err != nil || unverifiedFlag(raw.EmailVerified) {
+		err = ui.Claims(&raw)
+		email = ui.Email
+		if verified, denied = emailFlag(raw.EmailVerified); err != nil || denied {
 			email = ""
 		}
 	}
