@@ -99,6 +99,12 @@ func TestFactorTakeover(t *testing.T) {
 			`select app.set_assurance_policy(false, false)`,
 			`select app.set_session_policy(480, 10080)`,
 			`select app.create_api_key(sha256('k'), 'sk_live_x', 'bg', '{members}', null)`,
+			// 00161: the rest of the step-up functions.
+			`select app.create_scim_token(sha256('t'), 'scim_x', 'bg', null)`,
+			`select app.set_scim_group_role(gen_random_uuid(), 'lead')`,
+			`select app.delete_sso_connection(gen_random_uuid())`,
+			`select app.passkey_delete(gen_random_uuid())`,
+			`select app.recovery_codes_generate(array[sha256('r')])`,
 		} {
 			err := w.env.App.InTenantTx(ctx, w.cred(admin), func(ctx context.Context, tx pgx.Tx) error {
 				_, err := tx.Exec(ctx, q)

@@ -94,4 +94,27 @@ func TestSSOTakeover(t *testing.T) {
 			t.Fatalf("JIT of a new address: %d %s", resp.StatusCode, body)
 		}
 	})
+
+	t.Run("a failure inside Ward after the state is taken is audited", func(t *testing.T) {
+		a := w.createOrg("Broken Secret Org")
+		op := startEvilOP(t, "broken", "broken-secret-12")
+		conn := w.createConnection(a, map[string]any{"name": "Broken", "issuer": op.issuer, "client_id": "broken",
+			"client_secret": "broken-secret-12", "signing_algs": []string{"ES256"}})
+		// A client secret that no longer opens (a damaged row): Ward cannot
+		// finish, and says so, but the attempt is in the log.
+		if _, err := w.env.Super.Pool.Exec(t.Context(), `update app.sso_connections set client_secret_enc = '\x00deadbeef'
+		    where org_id = $1 and id = $2`, a.ID, conn.ID); err != nil {
+			t.Fatal(err)
+		}
+		op.set(func(op *evilOP) { op.sub, op.email = "z", "someone@broken.test" })
+		b, resp, body := w.ssoSignIn(t, a, conn.ID.String())
+		if resp.StatusCode != http.StatusInternalServerError || b.session() != "" {
+			t.Fatalf("a broken connection answered %d %s", resp.StatusCode, body)
+		}
+		var got string
+		if err := w.env.Super.Pool.QueryRow(t.Context(), `select details->>'reason' from audit.events where org_id = $1
+		    and action = 'auth.signin' and outcome = 'denied' order by at desc limit 1`, a.ID).Scan(&got); err != nil || got != "internal" {
+			t.Fatalf("audited reason %q, want internal (%v)", got, err)
+		}
+	})
 }

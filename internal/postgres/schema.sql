@@ -806,6 +806,10 @@ begin
     raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
       hint = 'step_up_required';
   end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
   if octet_length(p_token_hash) is distinct from 32 then
     raise exception 'create_scim_token: the token hash is 32 bytes' using errcode = '22023';
   end if;
@@ -1923,6 +1927,10 @@ begin
     raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
       hint = 'step_up_required';
   end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
   perform from app.passkeys k where k.org_id = me.org_id and k.user_id = me.user_id and k.id = p_id for update;
   if not found then
     return 'not_found';
@@ -2208,6 +2216,10 @@ begin
   if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
     raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
       hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
   end if;
   if p_hashes is null or cardinality(p_hashes) <> 10 or array_ndims(p_hashes) <> 1
      or exists (select from unnest(p_hashes) h where h is null or octet_length(h) <> 32)
@@ -3145,6 +3157,10 @@ begin
   if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
     raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
       hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
   end if;
   update app.scim_groups x set role = p_role, updated_at = now(), version = x.version + 1
    where x.org_id = me.org_id and x.id = p_group
@@ -6060,6 +6076,10 @@ begin
   if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
     raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
       hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
   end if;
 end $$;
 

@@ -148,16 +148,10 @@ func (s *Service) Callback(ctx context.Context, req CallbackRequest) (auth.Sessi
 	default:
 		return auth.Session{}, ErrStateInvalid
 	}
-	refuse := func(reason string) (auth.Session, error) {
-		err := s.db.InTx(context.WithoutCancel(ctx), func(ctx context.Context, tx pgx.Tx) error {
-			return dbsqlc.New(tx).SSOFailure(ctx, dbsqlc.SSOFailureParams{StateHash: stateHash, Reason: reason,
-				Request: nullText(rq.ID), Ip: nullText(rq.IPString()), Ua: nullText(rq.UserAgent)})
-		})
-		if err != nil {
-			s.log.ErrorContext(ctx, "audit of refused SSO answer failed", "org", t.OrgID.UUID, "err", err)
-		}
-		return auth.Session{}, ErrRefused
-	}
+	refuse := func(reason string) (auth.Session, error) { return s.fail(ctx, stateHash, reason, nil) }
+	// Past this point the state is taken: an internal failure ends it
+	// audited too, as "internal", and answers with its own error.
+	internal := func(err error) (auth.Session, error) { return s.fail(ctx, stateHash, "internal", err) }
 	if req.Error != "" || req.Code == "" {
 		return refuse("idp_error")
 	}
@@ -167,13 +161,13 @@ func (s *Service) Callback(ctx context.Context, req CallbackRequest) (auth.Sessi
 	conn := t.ConnectionID.UUID
 	inst, err := s.keys.Instance(ctx, s.db)
 	if err != nil {
-		return auth.Session{}, err
+		return internal(err)
 	}
 	var secret string
 	if len(t.ClientSecretEnc) > 0 {
 		pt, err := inst.Open(t.ClientSecretEnc, secretAD(conn))
 		if err != nil {
-			return auth.Session{}, fmt.Errorf("sso: open client secret of connection %s: %w", conn, err)
+			return internal(fmt.Errorf("sso: open client secret of connection %s: %w", conn, err))
 		}
 		secret = string(pt)
 	}
@@ -263,7 +257,7 @@ func (s *Service) complete(ctx context.Context, inst *envelope.OrgKeys, stateHas
 		fresh := uuid.New()
 		enc, err := inst.Seal([]byte(norm), keystore.UserEmailAD(fresh))
 		if err != nil {
-			return auth.Session{}, err
+			return s.fail(ctx, stateHash, "internal", err)
 		}
 		params.UserID = uuid.NullUUID{UUID: fresh, Valid: true}
 		params.EmailBidx, params.EmailEnc = inst.BlindIndex("users.email", norm), enc
@@ -286,7 +280,8 @@ func (s *Service) complete(ctx context.Context, inst *envelope.OrgKeys, stateHas
 		return err
 	})
 	if err != nil {
-		return auth.Session{}, fmt.Errorf("sso: complete: %w", err)
+		// Rolled back: the state is still taken, and its end is audited.
+		return s.fail(ctx, stateHash, "internal", fmt.Errorf("sso: complete: %w", err))
 	}
 	switch deref(r.Status) {
 	case "ok":
@@ -297,6 +292,25 @@ func (s *Service) complete(ctx context.Context, inst *envelope.OrgKeys, stateHas
 	}
 	return auth.Session{Token: token, ID: r.SessionID.UUID, UserID: r.UserID.UUID, OrgID: r.OrgID.UUID,
 		AbsoluteExpiresAt: *r.AbsoluteExpiresAt, IdleTimeout: time.Duration(*r.IdleTimeoutMin) * time.Minute}, nil
+}
+
+// fail ends a taken sign-in state with an audited denial for reason and
+// returns cause, or ErrRefused when there is none: every sign-in that got
+// past its state is in the log, one that failed inside Ward too. The
+// audit outlives a client that has gone away.
+func (s *Service) fail(ctx context.Context, stateHash []byte, reason string, cause error) (auth.Session, error) {
+	rq := identity.RequestFrom(ctx)
+	err := s.db.InTx(context.WithoutCancel(ctx), func(ctx context.Context, tx pgx.Tx) error {
+		return dbsqlc.New(tx).SSOFailure(ctx, dbsqlc.SSOFailureParams{StateHash: stateHash, Reason: reason,
+			Request: nullText(rq.ID), Ip: nullText(rq.IPString()), Ua: nullText(rq.UserAgent)})
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "audit of a refused SSO sign-in failed", "reason", reason, "err", err)
+	}
+	if cause != nil {
+		return auth.Session{}, cause
+	}
+	return auth.Session{}, ErrRefused
 }
 
 // checkHeader refuses, before any key lookup, an ID token that is not a

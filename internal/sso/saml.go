@@ -265,7 +265,7 @@ func (s *Service) ACS(ctx context.Context, req ACSRequest) (auth.Session, error)
 	}
 	inst, err := s.keys.Instance(ctx, s.db)
 	if err != nil {
-		return auth.Session{}, err
+		return s.fail(ctx, hashOf(state), "internal", err)
 	}
 	// SAML has no email_verified: an address counts only on a domain the
 	// org verified for this connection (the database checks).
@@ -274,15 +274,7 @@ func (s *Service) ACS(ctx context.Context, req ACSRequest) (auth.Session, error)
 }
 
 func (s *Service) samlRefuse(ctx context.Context, state, reason string) (auth.Session, error) {
-	rq := identity.RequestFrom(ctx)
-	err := s.db.InTx(context.WithoutCancel(ctx), func(ctx context.Context, tx pgx.Tx) error {
-		return dbsqlc.New(tx).SSOFailure(ctx, dbsqlc.SSOFailureParams{StateHash: hashOf(state), Reason: reason,
-			Request: nullText(rq.ID), Ip: nullText(rq.IPString()), Ua: nullText(rq.UserAgent)})
-	})
-	if err != nil {
-		s.log.ErrorContext(ctx, "audit of refused SAML response failed", "err", err)
-	}
-	return auth.Session{}, ErrRefused
+	return s.fail(ctx, hashOf(state), reason, nil)
 }
 
 // verifySAML checks a base64 SAMLResponse against sp: crewjam's checks,
