@@ -21,7 +21,7 @@ func TestPrincipalAttackSplitSettings(t *testing.T) {
 	env := pgtest.New(t)
 	s := seedPrincipals(t, env)
 	ctx := context.Background()
-	c := appConn(t, env)
+	c := sealedConn(t, env)
 
 	// The admin's sealed pair, and the lead's, from this backend.
 	var admin, lead seal
@@ -112,7 +112,7 @@ func TestPrincipalAttackSplitSettings(t *testing.T) {
 	})
 
 	t.Run("a forged drawn marker in a fresh backend is refused, not trusted", func(t *testing.T) {
-		fresh := appConn(t, env)
+		fresh := sealedConn(t, env)
 		var pid string
 		if err := fresh.QueryRow(ctx, `select pg_backend_pid()::text`).Scan(&pid); err != nil {
 			t.Fatal(err)
@@ -144,7 +144,7 @@ func TestPrincipalAttackCredentialKinds(t *testing.T) {
 	env := pgtest.New(t)
 	s := seedPrincipals(t, env)
 	ctx := context.Background()
-	c := appConn(t, env)
+	c := sealedConn(t, env)
 	hash := func(v string) string { h := sha256.Sum256([]byte(v)); return hex.EncodeToString(h[:]) }
 	pending, key, scim := hash("pending-token"), hash("api-key"), hash("scim-token")
 	var pendingSession, keyID, scimID string
@@ -252,7 +252,7 @@ func TestPrincipalAttackReplayOneMessage(t *testing.T) {
 	env := pgtest.New(t)
 	s := seedPrincipals(t, env)
 	ctx := context.Background()
-	c := appConn(t, env)
+	c := sealedConn(t, env)
 	done := make(chan error, 1)
 	go func() {
 		time.Sleep(500 * time.Millisecond)
@@ -287,7 +287,7 @@ func TestPrincipalAttackBoundSessions(t *testing.T) {
 	env := pgtest.New(t)
 	s := seedPrincipals(t, env)
 	ctx := context.Background()
-	c := appConn(t, env)
+	c := sealedConn(t, env)
 	dh, bh := sha256.Sum256([]byte("dpop-token")), sha256.Sum256([]byte("glass-token"))
 	dpopHash, glassHash := hex.EncodeToString(dh[:]), hex.EncodeToString(bh[:])
 	jkt, other := strings.Repeat("A", 43), strings.Repeat("B", 43)

@@ -63,6 +63,17 @@ func appConn(t *testing.T, env *pgtest.Env) *pgx.Conn {
 	return c
 }
 
+// sealedConn is appConn without the shared cache (00162): the sealed
+// principal's own tests need every transaction to resolve and seal.
+func sealedConn(t *testing.T, env *pgtest.Env) *pgx.Conn {
+	t.Helper()
+	c := appConn(t, env)
+	if _, err := c.Exec(context.Background(), `set ward.principal_cache = 'off'`); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // inTx runs fn in a transaction on c bound to the credential hash, and
 // commits it, as the server does (a rollback would also undo the
 // session-wide marker private.me() sets, and with it the hit path).
@@ -138,7 +149,7 @@ func TestPrincipalCache(t *testing.T) {
 	env := pgtest.New(t)
 	s := seedPrincipals(t, env)
 	ctx := context.Background()
-	c := appConn(t, env)
+	c := sealedConn(t, env)
 
 	t.Run("resolves once per transaction", func(t *testing.T) {
 		inTx(t, c, s.leadHash, func(tx pgx.Tx) {
@@ -243,7 +254,7 @@ func TestPrincipalCache(t *testing.T) {
 				t.Errorf("replayed in the same session's next transaction: uid = %s, want nobody", got)
 			}
 		})
-		other := appConn(t, env)
+		other := sealedConn(t, env)
 		inTx(t, other, s.leadHash, func(tx pgx.Tx) {
 			setSealed(t, tx, v)
 			if got := uid(t, tx); got == s.lead {
@@ -377,5 +388,177 @@ func TestPrincipalCacheCoversResolverTables(t *testing.T) {
 		if !covered {
 			t.Errorf("private.me_pending() reads %s, which has no principal_epoch trigger on insert, update, delete and truncate", table)
 		}
+		// And the shared cache's invalidation (00162): its triggers on the
+		// table cover update, delete and truncate between them.
+		var bits int
+		err = env.Super.Pool.QueryRow(context.Background(), `
+			select coalesce(bit_or(g.tgtype::int & 56), 0) from pg_trigger g where g.tgrelid = $1::regclass and g.tgenabled = 'O'
+			   and g.tgfoid in ('private.principal_changed()'::regprocedure, 'private.principal_changed_row()'::regprocedure)`,
+			table).Scan(&bits)
+		if err != nil {
+			t.Fatalf("%s: %v", table, err)
+		}
+		if bits != 56 {
+			t.Errorf("private.me_pending() reads %s, whose changes do not all invalidate the shared cache (trigger bits %b)", table, bits)
+		}
+	}
+}
+
+// TestPrincipalSharedCache: migration 00162. A credential resolved in one
+// committed transaction is not resolved again by the next (the entry is
+// reused: no second entry is put), across connections; the bookkeeping a
+// request does on its own session invalidates nothing; a change anything
+// the resolution reads commits invalidates it for the next transaction;
+// a transaction that changed something, and every later reader of an
+// entry that transaction put, resolve again; an entry never outlives the
+// expiries the resolution checked; no login role reads, writes or calls
+// the cache.
+func TestPrincipalSharedCache(t *testing.T) {
+	env := pgtest.New(t)
+	s := seedPrincipals(t, env)
+	ctx := context.Background()
+	c, other := appConn(t, env), appConn(t, env)
+	super := func(q string, args ...any) {
+		t.Helper()
+		if _, err := env.Super.Pool.Exec(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries := func() int {
+		t.Helper()
+		var n int
+		if err := env.Super.Pool.QueryRow(ctx, `select count(*) from private.principal_cache where cred = $1`, s.leadHash).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	want := func(conn *pgx.Conn, who string, n int) {
+		t.Helper()
+		inTx(t, conn, s.leadHash, func(tx pgx.Tx) {
+			if got := uid(t, tx); got != who {
+				t.Fatalf("uid = %s, want %s", got, who)
+			}
+		})
+		if got := entries(); got != n {
+			t.Fatalf("%d entries for the lead's credential, want %d", got, n)
+		}
+	}
+	super(`delete from private.principal_cache`)
+
+	want(c, s.lead, 1)     // resolved and put
+	want(c, s.lead, 1)     // reused
+	want(other, s.lead, 1) // by another connection too
+
+	// The session's own bookkeeping: last_seen_at forward.
+	super(`update app.sessions set last_seen_at = now() where id = $1`, s.leadSession)
+	want(c, s.lead, 1)
+	// A passkey's counter, an unrelated new session: nothing either.
+	super(`insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at)
+	       values ($1, $2, sha256('another'), 60, now() + interval '1 hour')`, s.org, s.admin)
+	want(c, s.lead, 1)
+
+	// A revocation committed: the next transaction resolves again.
+	super(`update app.sessions set revoked_at = now() where id = $1`, s.leadSession)
+	want(c, "nobody", 1) // nothing put for nobody
+	super(`update app.sessions set revoked_at = null where id = $1`, s.leadSession)
+	want(c, s.lead, 2)
+	// A role change, an org's policy, a membership revoked.
+	super(`update app.memberships set role = 'provider' where user_id = $1`, s.lead)
+	var role string
+	inTx(t, c, s.leadHash, func(tx pgx.Tx) {
+		if err := tx.QueryRow(ctx, `select private.get_my_role()`).Scan(&role); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if role != "provider" {
+		t.Fatalf("role after the change = %s, want provider", role)
+	}
+	super(`update app.memberships set role = 'lead' where user_id = $1`, s.lead)
+	super(`update app.orgs set require_passkey = true where id = $1`, s.org)
+	var pending *string
+	inTx(t, c, s.leadHash, func(tx pgx.Tx) {
+		if err := tx.QueryRow(ctx, `select pending from app.whoami()`).Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if pending == nil || *pending != "passkey" {
+		t.Fatalf("after require_passkey the lead is pending %v, want passkey", pending)
+	}
+	super(`update app.orgs set require_passkey = false where id = $1`, s.org)
+	want(c, s.lead, entries()+1)
+
+	// A change made by the transaction that reads: it resolves again at
+	// once (its own change is visible to every snapshot it takes) ...
+	tx, err := env.Super.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after *string
+	if err := tx.QueryRow(ctx, `select set_config('ward.credential', $1, true), private.uid()::text`, s.leadHash).Scan(new(string), &before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `update app.sessions set revoked_at = now() where id = $1`, s.leadSession); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRow(ctx, `select private.uid()::text`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	_ = tx.Rollback(ctx)
+	if before == nil || *before != s.lead || after != nil {
+		t.Fatalf("uid before and after revoking in the same transaction: %v, %v", before, after)
+	}
+	// ... and an entry put by a transaction that then changed something
+	// is not used by anyone after it commits.
+	super(`delete from private.principal_cache`)
+	tx, err = env.Super.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRow(ctx, `select set_config('ward.credential', $1, true), private.uid()::text`, s.leadHash).Scan(new(string), &before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `update app.sessions set revoked_at = now() where id = $1`, s.leadSession); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if entries() != 1 {
+		t.Fatalf("the resolving transaction put %d entries, want 1", entries())
+	}
+	want(other, "nobody", 1)
+	super(`update app.sessions set revoked_at = null where id = $1`, s.leadSession)
+
+	// An entry is valid no longer than the session's idle expiry.
+	super(`update app.sessions set last_seen_at = now() - interval '599 minutes 40 seconds' where id = $1`, s.leadSession)
+	super(`delete from private.principal_cache`)
+	want(c, s.lead, 1)
+	var ok bool
+	if err := env.Super.Pool.QueryRow(ctx, `select c.valid_until <= s.last_seen_at + interval '600 minutes'
+	    from private.principal_cache c, app.sessions s where c.cred = $1 and s.id = $2`, s.leadHash, s.leadSession).Scan(&ok); err != nil || !ok {
+		t.Fatalf("the entry outlives the session's idle expiry (%v)", err)
+	}
+	super(`update app.sessions set last_seen_at = now() where id = $1`, s.leadSession)
+
+	// ward_app reads, writes and calls none of it.
+	for _, q := range []string{
+		`select count(*) from private.principal_cache`,
+		`select count(*) from private.principal_changes`,
+		`delete from private.principal_changes`,
+		`insert into private.principal_cache (cred, principal, snap, put_xid, valid_until)
+		 values ('x', row('session',null,null,null,'admin',null,2,0,false,null,'{}',null), pg_current_snapshot(), pg_current_xact_id(), now() + interval '1 minute')`,
+		`select private.principal_cache_put('x', null, pg_current_snapshot(), now())`,
+	} {
+		inTx(t, c, s.leadHash, func(tx pgx.Tx) {
+			sp, err := tx.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = sp.Exec(ctx, q)
+			_ = sp.Rollback(ctx)
+			if !postgres.IsCode(err, "42501") {
+				t.Errorf("ward_app: %s: %v, want 42501", q, err)
+			}
+		})
 	}
 }

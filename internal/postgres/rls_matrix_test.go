@@ -194,6 +194,7 @@ func TestRLSMatrix(t *testing.T) {
 			}
 			for _, a := range s.actors {
 				t.Run(a.name+"/"+table, func(t *testing.T) {
+					regrace(t, env, s, a.name)
 					want := s.expect(spec, s.resolve(a.cred), spec.read)
 					var got []string
 					err := env.App.InTenantTx(ctx, a.cred, func(ctx context.Context, tx pgx.Tx) error {
@@ -1066,6 +1067,10 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"principal key", "a_admin", `select encode(ipad, 'hex') from private.principal_key`, nil, nil, ""},
 		{"principal epoch nextval", "a_admin", `select nextval('private.principal_epoch')::text`, nil, nil, ""},
 		{"principal epoch setval", "a_admin", `select setval('private.principal_epoch', 1)::text`, nil, nil, ""},
+		// The shared cache and its invalidation (00162): ward_rls's alone.
+		{"principal cache", "a_admin", `select cred from private.principal_cache`, nil, nil, ""},
+		{"principal cache anonymous", "anonymous", `select cred from private.principal_cache`, nil, nil, ""},
+		{"principal changes", "a_admin", `select xid::text from private.principal_changes`, nil, nil, ""},
 		{"a forged sealed principal is nobody", "anonymous",
 			`select coalesce(private.uid()::text, 'nobody') from (select set_config('ward.principal', $1, true), set_config('ward.principal_mac', $2, true)) x`,
 			[]any{"(session,," + s.must("a_admin") + "," + A + ",admin,,2,0,f,,,)", strings.Repeat("0", 64)},
@@ -1124,17 +1129,7 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if c.actor == "a_lead_rotated_in_grace" || c.actor == "a_lead_rotated_aal1_in_grace" {
-				// the grace is 30 seconds of the database's clock, and the
-				// matrix can take longer than that on a loaded machine:
-				// retire the token 5 seconds before this cell, not the seed
-				cred := rlsActorNamed(s, c.actor).cred
-				tag, err := env.Super.Pool.Exec(ctx, `update app.session_tokens set retired_at = now() - interval '5 seconds'
-					where token_hash = decode($1, 'hex')`, cred.Hash)
-				if err != nil || tag.RowsAffected() != 1 {
-					t.Fatalf("retiring the token: %v (%d rows)", err, tag.RowsAffected())
-				}
-			}
+			regrace(t, env, s, c.actor)
 			var got []string
 			var opErr error
 			err := env.App.InTenantTx(ctx, rlsActorNamed(s, c.actor).cred, func(ctx context.Context, tx pgx.Tx) error {
@@ -1214,5 +1209,21 @@ func TestRLSMatrixDetectsBrokenPolicy(t *testing.T) {
 			}
 			t.Log(err)
 		})
+	}
+}
+
+// regrace retires a rotated-in-grace actor's token 5 seconds before now:
+// the grace is 30 seconds of the database's clock, and the matrix can take
+// longer than that on a loaded machine.
+func regrace(t *testing.T, env *pgtest.Env, s *rlsSeed, actor string) {
+	t.Helper()
+	if actor != "a_lead_rotated_in_grace" && actor != "a_lead_rotated_aal1_in_grace" {
+		return
+	}
+	cred := rlsActorNamed(s, actor).cred
+	tag, err := env.Super.Pool.Exec(context.Background(), `update app.session_tokens set retired_at = now() - interval '5 seconds'
+		where token_hash = decode($1, 'hex')`, cred.Hash)
+	if err != nil || tag.RowsAffected() != 1 {
+		t.Fatalf("retiring the token: %v (%d rows)", err, tag.RowsAffected())
 	}
 }

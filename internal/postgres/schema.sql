@@ -5647,6 +5647,74 @@ end $$;
 ALTER FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) OWNER TO ward_owner;
 
 --
+-- Name: principal_cache_put(text, private.principal, pg_snapshot, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.principal_cache_put(p_cred text, p_principal private.principal, p_snap pg_snapshot, p_valid_until timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  insert into private.principal_cache (cred, org, dpop, principal, snap, put_xid, valid_until)
+  values (p_cred, current_setting('ward.org', true), current_setting('ward.dpop', true), p_principal, p_snap,
+          pg_current_xact_id(), p_valid_until);
+  if random() < 1.0 / 64 then
+    delete from private.principal_cache x where x.valid_until < now() - interval '1 minute';
+    delete from private.principal_changes c
+     where c.at < clock_timestamp() - interval '10 minutes'
+       and c.xid < pg_snapshot_xmin(pg_current_snapshot())
+       and not exists (select from private.principal_cache x
+                        where x.valid_until > now() and pg_snapshot_xmin(x.snap) <= c.xid);
+  end if;
+end $$;
+
+ALTER FUNCTION private.principal_cache_put(p_cred text, p_principal private.principal, p_snap pg_snapshot, p_valid_until timestamp with time zone) OWNER TO ward_rls;
+
+--
+-- Name: principal_changed(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.principal_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into private.principal_changes (xid) values (pg_current_xact_id()) on conflict do nothing;
+  return null;
+end $$;
+
+ALTER FUNCTION private.principal_changed() OWNER TO ward_rls;
+
+--
+-- Name: principal_changed_row(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.principal_changed_row() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  o jsonb := to_jsonb(old);
+  n jsonb := to_jsonb(new);
+begin
+  if tg_argv[0] = 'last_seen_at' then
+    if (n->>'last_seen_at')::timestamptz < (o->>'last_seen_at')::timestamptz then
+      o := '{}'; -- differs
+    end if;
+  end if;
+  for i in 0 .. tg_nargs - 1 loop
+    o := o - tg_argv[i];
+    n := n - tg_argv[i];
+  end loop;
+  if o is distinct from n then
+    insert into private.principal_changes (xid) values (pg_current_xact_id()) on conflict do nothing;
+  end if;
+  return null;
+end $$;
+
+ALTER FUNCTION private.principal_changed_row() OWNER TO ward_rls;
+
+--
 -- Name: principal_moved(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -5671,16 +5739,41 @@ CREATE FUNCTION private.principal_now() RETURNS private.principal
     SET enable_seqscan TO 'off'
     AS $$
 declare
+  v_cred text := current_setting('ward.credential', true);
   body text := current_setting('ward.principal', true);
   k private.principal_key;
   r record;
   p private.principal;
   ctx text;
+  until timestamptz;
 begin
+  -- ward.principal_cache = 'off' skips the cache (the sealed principal's
+  -- own tests): it can only make a resolution slower.
+  if v_cred is not null and current_setting('ward.principal_cache', true) is distinct from 'off' then
+    select (x.principal).* into p
+      from private.principal_cache x
+     where x.cred = v_cred
+       and x.org is not distinct from current_setting('ward.org', true)
+       and x.dpop is not distinct from current_setting('ward.dpop', true)
+       and x.valid_until > now()
+       -- no change committed since the entry's resolution read, none by
+       -- the transaction that put it (its own xid counts as seen in its
+       -- own snapshot) ...
+       and not exists (select from private.principal_changes ch
+                        where ch.xid >= pg_snapshot_xmin(x.snap)
+                          and (ch.xid = x.put_xid or not pg_visible_in_snapshot(ch.xid, x.snap)))
+       -- ... and none by this transaction
+       and (pg_current_xact_id_if_assigned() is null
+            or not exists (select from private.principal_changes ch where ch.xid = pg_current_xact_id_if_assigned()))
+     limit 1;
+    if found then
+      return p;
+    end if;
+  end if;
   select * into k from private.principal_key where one;
   if k.ipad is not null then
     ctx := concat_ws(',', pg_backend_pid(), extract(epoch from now()),
-                     quote_nullable(current_setting('ward.credential', true)),
+                     quote_nullable(v_cred),
                      quote_nullable(current_setting('ward.org', true)),
                      quote_nullable(current_setting('ward.dpop', true)));
     -- ward.principal_drawn (session-wide) names the backend once it has
@@ -5695,6 +5788,32 @@ begin
   r := private.me_pending();
   p := row(r.kind, r.credential_id, r.user_id, r.org_id, r.role, r.session_id, r.aal,
            (extract(epoch from r.auth_time) * 1000000)::bigint, r.break_glass, r.device, r.amr, r.pending);
+  -- Put what resolved, valid no longer than what the resolution checked
+  -- stays true on its own (a change is caught by private.principal_changes):
+  -- the session's expiries and a retired token's grace, a key's expiry;
+  -- 60 seconds at most. Not from a read-only transaction (a standby), nor
+  -- from one that changed what the resolution reads.
+  if r.kind is not null and current_setting('transaction_read_only') = 'off'
+     and (pg_current_xact_id_if_assigned() is null
+          or not exists (select from private.principal_changes ch where ch.xid = pg_current_xact_id_if_assigned())) then
+    if r.kind = 'session' then
+      select least(s.absolute_expires_at, s.last_seen_at + make_interval(mins => s.idle_timeout_min),
+                   case when s.token_hash = decode(v_cred, 'hex') then 'infinity'::timestamptz
+                        else coalesce((select t.retired_at + interval '30 seconds' from app.session_tokens t
+                                        where t.token_hash = decode(v_cred, 'hex') and t.session_id = s.id),
+                                      '-infinity'::timestamptz) end)
+        into until from app.sessions s where s.id = r.session_id;
+    elsif r.kind = 'api_key' then
+      select coalesce(k2.expires_at, 'infinity'::timestamptz) into until
+        from app.api_keys k2 where k2.org_id = r.org_id and k2.id = r.credential_id;
+    else
+      until := 'infinity';
+    end if;
+    until := least(coalesce(until, '-infinity'::timestamptz), now() + interval '60 seconds');
+    if until > now() then
+      perform private.principal_cache_put(v_cred, p, pg_current_snapshot(), until);
+    end if;
+  end if;
   if k.ipad is null then
     return p;
   end if;
@@ -7619,6 +7738,52 @@ ALTER TABLE ONLY private.keysets FORCE ROW LEVEL SECURITY;
 ALTER TABLE private.keysets OWNER TO ward_owner;
 
 --
+-- Name: principal_cache; Type: TABLE; Schema: private; Owner: ward_owner
+--
+
+CREATE TABLE private.principal_cache (
+    id bigint NOT NULL,
+    cred text NOT NULL,
+    org text,
+    dpop text,
+    principal private.principal NOT NULL,
+    snap pg_snapshot NOT NULL,
+    put_xid xid8 NOT NULL,
+    valid_until timestamp with time zone NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY private.principal_cache FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE private.principal_cache OWNER TO ward_owner;
+
+--
+-- Name: principal_cache_id_seq; Type: SEQUENCE; Schema: private; Owner: ward_owner
+--
+
+ALTER TABLE private.principal_cache ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME private.principal_cache_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: principal_changes; Type: TABLE; Schema: private; Owner: ward_owner
+--
+
+CREATE TABLE private.principal_changes (
+    xid xid8 NOT NULL,
+    at timestamp with time zone DEFAULT clock_timestamp() NOT NULL
+);
+
+ALTER TABLE ONLY private.principal_changes FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE private.principal_changes OWNER TO ward_owner;
+
+--
 -- Name: principal_epoch; Type: SEQUENCE; Schema: private; Owner: ward_rls
 --
 
@@ -8172,6 +8337,20 @@ ALTER TABLE ONLY private.keysets
     ADD CONSTRAINT keysets_pkey PRIMARY KEY (org_id, purpose);
 
 --
+-- Name: principal_cache principal_cache_pkey; Type: CONSTRAINT; Schema: private; Owner: ward_owner
+--
+
+ALTER TABLE ONLY private.principal_cache
+    ADD CONSTRAINT principal_cache_pkey PRIMARY KEY (id);
+
+--
+-- Name: principal_changes principal_changes_pkey; Type: CONSTRAINT; Schema: private; Owner: ward_owner
+--
+
+ALTER TABLE ONLY private.principal_changes
+    ADD CONSTRAINT principal_changes_pkey PRIMARY KEY (xid);
+
+--
 -- Name: principal_key principal_key_pkey; Type: CONSTRAINT; Schema: private; Owner: ward_owner
 --
 
@@ -8438,6 +8617,12 @@ CREATE INDEX events_results_idx ON audit.events USING gin (result_ids);
 CREATE UNIQUE INDEX events_seq_idx ON audit.events USING btree (org_id, seq);
 
 --
+-- Name: principal_cache_cred_idx; Type: INDEX; Schema: private; Owner: ward_owner
+--
+
+CREATE INDEX principal_cache_cred_idx ON private.principal_cache USING btree (cred);
+
+--
 -- Name: api_keys api_keys_key_revoke; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -8538,6 +8723,90 @@ CREATE TRIGGER orgs_key_scope BEFORE UPDATE ON app.orgs FOR EACH ROW EXECUTE FUN
 --
 
 CREATE TRIGGER patients_identifiers BEFORE UPDATE OF mrn_bidx, identifiers_enc ON app.patients FOR EACH ROW EXECUTE FUNCTION private.guard_patient_identifiers();
+
+--
+-- Name: api_keys principal_changed; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_changed AFTER DELETE OR TRUNCATE ON app.api_keys FOR EACH STATEMENT EXECUTE FUNCTION private.principal_changed();
+
+--
+-- Name: email_domains principal_changed; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.email_domains FOR EACH STATEMENT EXECUTE FUNCTION private.principal_changed();
+
+--
+-- Name: memberships principal_changed; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_changed AFTER DELETE OR UPDATE OR TRUNCATE ON app.memberships FOR EACH STATEMENT EXECUTE FUNCTION private.principal_changed();
+
+--
+-- Name: orgs principal_changed; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_changed AFTER DELETE OR UPDATE OR TRUNCATE ON app.orgs FOR EACH STATEMENT EXECUTE FUNCTION private.principal_changed();
+
+--
+-- Name: passkeys principal_changed; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_changed AFTER DELETE OR TRUNCATE ON app.passkeys FOR EACH STATEMENT EXECUTE FUNCTION private.principal_changed();
+
+--
+-- Name: scim_tokens principal_changed; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_changed AFTER DELETE OR TRUNCATE ON app.scim_tokens FOR EACH STATEMENT EXECUTE FUNCTION private.principal_changed();
+
+--
+-- Name: session_tokens principal_changed; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_changed AFTER DELETE OR UPDATE OR TRUNCATE ON app.session_tokens FOR EACH STATEMENT EXECUTE FUNCTION private.principal_changed();
+
+--
+-- Name: sessions principal_changed; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_changed AFTER DELETE OR TRUNCATE ON app.sessions FOR EACH STATEMENT EXECUTE FUNCTION private.principal_changed();
+
+--
+-- Name: sso_domains principal_changed; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.sso_domains FOR EACH STATEMENT EXECUTE FUNCTION private.principal_changed();
+
+--
+-- Name: users principal_changed; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_changed AFTER DELETE OR UPDATE OR TRUNCATE ON app.users FOR EACH STATEMENT EXECUTE FUNCTION private.principal_changed();
+
+--
+-- Name: api_keys principal_changed_row; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_changed_row AFTER UPDATE ON app.api_keys FOR EACH ROW EXECUTE FUNCTION private.principal_changed_row('last_used_at');
+
+--
+-- Name: passkeys principal_changed_row; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_changed_row AFTER UPDATE ON app.passkeys FOR EACH ROW EXECUTE FUNCTION private.principal_changed_row('sign_count', 'backup_state', 'last_used_at', 'name');
+
+--
+-- Name: scim_tokens principal_changed_row; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_changed_row AFTER UPDATE ON app.scim_tokens FOR EACH ROW EXECUTE FUNCTION private.principal_changed_row('last_used_at');
+
+--
+-- Name: sessions principal_changed_row; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER principal_changed_row AFTER UPDATE ON app.sessions FOR EACH ROW EXECUTE FUNCTION private.principal_changed_row('last_seen_at');
 
 --
 -- Name: api_keys principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -9894,6 +10163,18 @@ ALTER TABLE audit.tree_nodes ENABLE ROW LEVEL SECURITY;
 ALTER TABLE private.keysets ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: principal_cache; Type: ROW SECURITY; Schema: private; Owner: ward_owner
+--
+
+ALTER TABLE private.principal_cache ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: principal_changes; Type: ROW SECURITY; Schema: private; Owner: ward_owner
+--
+
+ALTER TABLE private.principal_changes ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: principal_key; Type: ROW SECURITY; Schema: private; Owner: ward_owner
 --
 
@@ -11069,6 +11350,24 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.passkey_challenges TO ward_define
 
 REVOKE ALL ON FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) TO ward_definer;
+
+--
+-- Name: FUNCTION principal_cache_put(p_cred text, p_principal private.principal, p_snap pg_snapshot, p_valid_until timestamp with time zone); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.principal_cache_put(p_cred text, p_principal private.principal, p_snap pg_snapshot, p_valid_until timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION principal_changed(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.principal_changed() FROM PUBLIC;
+
+--
+-- Name: FUNCTION principal_changed_row(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.principal_changed_row() FROM PUBLIC;
 
 --
 -- Name: FUNCTION principal_moved(); Type: ACL; Schema: private; Owner: ward_rls
@@ -13048,6 +13347,18 @@ GRANT UPDATE(wrapped) ON TABLE private.keysets TO ward_definer;
 --
 
 GRANT UPDATE(rotated_at) ON TABLE private.keysets TO ward_definer;
+
+--
+-- Name: TABLE principal_cache; Type: ACL; Schema: private; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE private.principal_cache TO ward_rls;
+
+--
+-- Name: TABLE principal_changes; Type: ACL; Schema: private; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE private.principal_changes TO ward_rls;
 
 --
 -- Name: TABLE principal_key; Type: ACL; Schema: private; Owner: ward_owner

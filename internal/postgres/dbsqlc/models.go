@@ -670,6 +670,23 @@ type PrivateKeyset struct {
 	RotatedAt *time.Time
 }
 
+type PrivatePrincipalCache struct {
+	ID         int64
+	Cred       string
+	Org        *string
+	Dpop       *string
+	Principal  string
+	Snap       interface{}
+	PutXid     pgtype.Uint64
+	ValidUntil time.Time
+	CreatedAt  time.Time
+}
+
+type PrivatePrincipalChange struct {
+	Xid pgtype.Uint64
+	At  time.Time
+}
+
 type PrivatePrincipalKey struct {
 	One  bool
 	Ipad []byte
