@@ -393,7 +393,7 @@ func TestPrincipalCacheCoversResolverTables(t *testing.T) {
 		var bits int
 		err = env.Super.Pool.QueryRow(context.Background(), `
 			select coalesce(bit_or(g.tgtype::int & 56), 0) from pg_trigger g where g.tgrelid = $1::regclass and g.tgenabled = 'O'
-			   and g.tgfoid in ('private.principal_changed()'::regprocedure, 'private.principal_changed_row()'::regprocedure)`,
+			   and g.tgfoid = 'private.principal_changed()'::regprocedure`,
 			table).Scan(&bits)
 		if err != nil {
 			t.Fatalf("%s: %v", table, err)

@@ -5686,35 +5686,6 @@ end $$;
 ALTER FUNCTION private.principal_changed() OWNER TO ward_rls;
 
 --
--- Name: principal_changed_row(); Type: FUNCTION; Schema: private; Owner: ward_rls
---
-
-CREATE FUNCTION private.principal_changed_row() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-declare
-  o jsonb := to_jsonb(old);
-  n jsonb := to_jsonb(new);
-begin
-  if tg_argv[0] = 'last_seen_at' then
-    if (n->>'last_seen_at')::timestamptz < (o->>'last_seen_at')::timestamptz then
-      o := '{}'; -- differs
-    end if;
-  end if;
-  for i in 0 .. tg_nargs - 1 loop
-    o := o - tg_argv[i];
-    n := n - tg_argv[i];
-  end loop;
-  if o is distinct from n then
-    insert into private.principal_changes (xid) values (pg_current_xact_id()) on conflict do nothing;
-  end if;
-  return null;
-end $$;
-
-ALTER FUNCTION private.principal_changed_row() OWNER TO ward_rls;
-
---
 -- Name: principal_moved(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -8788,25 +8759,25 @@ CREATE TRIGGER principal_changed AFTER DELETE OR UPDATE OR TRUNCATE ON app.users
 -- Name: api_keys principal_changed_row; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
-CREATE TRIGGER principal_changed_row AFTER UPDATE ON app.api_keys FOR EACH ROW EXECUTE FUNCTION private.principal_changed_row('last_used_at');
+CREATE TRIGGER principal_changed_row AFTER UPDATE ON app.api_keys FOR EACH ROW WHEN (((to_jsonb(old.*) - 'last_used_at'::text) IS DISTINCT FROM (to_jsonb(new.*) - 'last_used_at'::text))) EXECUTE FUNCTION private.principal_changed();
 
 --
 -- Name: passkeys principal_changed_row; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
-CREATE TRIGGER principal_changed_row AFTER UPDATE ON app.passkeys FOR EACH ROW EXECUTE FUNCTION private.principal_changed_row('sign_count', 'backup_state', 'last_used_at', 'name');
+CREATE TRIGGER principal_changed_row AFTER UPDATE ON app.passkeys FOR EACH ROW WHEN (((to_jsonb(old.*) - '{sign_count,backup_state,last_used_at,name}'::text[]) IS DISTINCT FROM (to_jsonb(new.*) - '{sign_count,backup_state,last_used_at,name}'::text[]))) EXECUTE FUNCTION private.principal_changed();
 
 --
 -- Name: scim_tokens principal_changed_row; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
-CREATE TRIGGER principal_changed_row AFTER UPDATE ON app.scim_tokens FOR EACH ROW EXECUTE FUNCTION private.principal_changed_row('last_used_at');
+CREATE TRIGGER principal_changed_row AFTER UPDATE ON app.scim_tokens FOR EACH ROW WHEN (((to_jsonb(old.*) - 'last_used_at'::text) IS DISTINCT FROM (to_jsonb(new.*) - 'last_used_at'::text))) EXECUTE FUNCTION private.principal_changed();
 
 --
 -- Name: sessions principal_changed_row; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
-CREATE TRIGGER principal_changed_row AFTER UPDATE ON app.sessions FOR EACH ROW EXECUTE FUNCTION private.principal_changed_row('last_seen_at');
+CREATE TRIGGER principal_changed_row AFTER UPDATE ON app.sessions FOR EACH ROW WHEN ((((to_jsonb(old.*) - 'last_seen_at'::text) IS DISTINCT FROM (to_jsonb(new.*) - 'last_seen_at'::text)) OR (new.last_seen_at < old.last_seen_at))) EXECUTE FUNCTION private.principal_changed();
 
 --
 -- Name: api_keys principal_epoch; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -11362,12 +11333,6 @@ REVOKE ALL ON FUNCTION private.principal_cache_put(p_cred text, p_principal priv
 --
 
 REVOKE ALL ON FUNCTION private.principal_changed() FROM PUBLIC;
-
---
--- Name: FUNCTION principal_changed_row(); Type: ACL; Schema: private; Owner: ward_rls
---
-
-REVOKE ALL ON FUNCTION private.principal_changed_row() FROM PUBLIC;
 
 --
 -- Name: FUNCTION principal_moved(); Type: ACL; Schema: private; Owner: ward_rls

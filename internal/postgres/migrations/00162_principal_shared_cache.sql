@@ -83,50 +83,31 @@ end $$;
 alter function private.principal_changed() owner to ward_rls;
 revoke all on function private.principal_changed() from public;
 
--- A row update that changes more than the columns named in the trigger's
--- arguments (the first, when it is last_seen_at, only when it moves
--- forward: moved back, it shortens the idle expiry an entry carries).
--- +goose StatementBegin
-create function private.principal_changed_row() returns trigger
-language plpgsql security definer set search_path = '' as $$
-declare
-  o jsonb := to_jsonb(old);
-  n jsonb := to_jsonb(new);
-begin
-  if tg_argv[0] = 'last_seen_at' then
-    if (n->>'last_seen_at')::timestamptz < (o->>'last_seen_at')::timestamptz then
-      o := '{}'; -- differs
-    end if;
-  end if;
-  for i in 0 .. tg_nargs - 1 loop
-    o := o - tg_argv[i];
-    n := n - tg_argv[i];
-  end loop;
-  if o is distinct from n then
-    insert into private.principal_changes (xid) values (pg_current_xact_id()) on conflict do nothing;
-  end if;
-  return null;
-end $$;
--- +goose StatementEnd
-alter function private.principal_changed_row() owner to ward_rls;
-revoke all on function private.principal_changed_row() from public;
-
+-- A row update counts when it changes more than the request's own
+-- bookkeeping (the trigger's WHEN); a session's last_seen_at moved back
+-- counts too (it shortens the idle expiry an entry carries).
 create trigger principal_changed after delete or truncate on app.sessions
   for each statement execute function private.principal_changed();
 create trigger principal_changed_row after update on app.sessions
-  for each row execute function private.principal_changed_row('last_seen_at');
+  for each row when ((to_jsonb(old) - 'last_seen_at') is distinct from (to_jsonb(new) - 'last_seen_at')
+                     or new.last_seen_at < old.last_seen_at)
+  execute function private.principal_changed();
 create trigger principal_changed after delete or truncate on app.passkeys
   for each statement execute function private.principal_changed();
 create trigger principal_changed_row after update on app.passkeys
-  for each row execute function private.principal_changed_row('sign_count', 'backup_state', 'last_used_at', 'name');
+  for each row when ((to_jsonb(old) - '{sign_count,backup_state,last_used_at,name}'::text[])
+                     is distinct from (to_jsonb(new) - '{sign_count,backup_state,last_used_at,name}'::text[]))
+  execute function private.principal_changed();
 create trigger principal_changed after delete or truncate on app.api_keys
   for each statement execute function private.principal_changed();
 create trigger principal_changed_row after update on app.api_keys
-  for each row execute function private.principal_changed_row('last_used_at');
+  for each row when ((to_jsonb(old) - 'last_used_at') is distinct from (to_jsonb(new) - 'last_used_at'))
+  execute function private.principal_changed();
 create trigger principal_changed after delete or truncate on app.scim_tokens
   for each statement execute function private.principal_changed();
 create trigger principal_changed_row after update on app.scim_tokens
-  for each row execute function private.principal_changed_row('last_used_at');
+  for each row when ((to_jsonb(old) - 'last_used_at') is distinct from (to_jsonb(new) - 'last_used_at'))
+  execute function private.principal_changed();
 create trigger principal_changed after update or delete or truncate on app.memberships
   for each statement execute function private.principal_changed();
 create trigger principal_changed after update or delete or truncate on app.orgs
