@@ -327,6 +327,30 @@ func TestCasesWorkersComp(t *testing.T) {
 	if len(orgs) != 1 || orgs["claims@payer.test"] != "Acme Mutual" {
 		t.Fatalf("invitations naming an organisation: %v", orgs)
 	}
+	// A renewal of the same kind that names no organisation keeps the
+	// grant's (00163); one that names another replaces it.
+	if err := mp.Reset(context.Background()); err != nil { // the first invitation's mail is found no more
+		t.Fatal(err)
+	}
+	_, tok, _ = w.inviteByMailWith(mp, o.Prov.Token, cid, map[string]any{"email": "claims@payer.test",
+		"kind": "payer", "permissions": []string{"view"}})
+	if _, resp, body := w.accept(tok); resp.StatusCode != http.StatusOK {
+		t.Fatalf("accept the renewal: %d %s", resp.StatusCode, body)
+	}
+	if g := grantOf(payer.ID); g.RecipientOrg == nil || *g.RecipientOrg != "Acme Mutual Insurance Co." {
+		t.Fatalf("a renewal naming no organisation left the grant %+v", g)
+	}
+	if err := mp.Reset(context.Background()); err != nil { // the first invitation's mail is found no more
+		t.Fatal(err)
+	}
+	_, tok, _ = w.inviteByMailWith(mp, o.Prov.Token, cid, map[string]any{"email": "claims@payer.test",
+		"kind": "payer", "permissions": []string{"view"}, "recipient_org": "Beta Casualty"})
+	if _, resp, body := w.accept(tok); resp.StatusCode != http.StatusOK {
+		t.Fatalf("accept the second renewal: %d %s", resp.StatusCode, body)
+	}
+	if g := grantOf(payer.ID); g.RecipientOrg == nil || *g.RecipientOrg != "Beta Casualty" {
+		t.Fatalf("a renewal naming another organisation left the grant %+v", g)
+	}
 	// Stakeholders are no users of the org's LLM gateway.
 	if resp, body := w.request("POST", "/llm/v1/messages", attorney.Token, map[string]any{"model": "claude-sonnet-4-5",
 		"max_tokens": 16, "messages": []map[string]string{{"role": "user", "content": "hi"}}},

@@ -151,6 +151,39 @@ func TestKnownDeviceLiftsAddressLimit(t *testing.T) {
 		t.Errorf("an expired device past the cap: %d, want 429", st)
 	}
 
+	// Nor one whose session's device the member forgot (00163): the
+	// session that set the cookie is forgotten, and with it the cookie.
+	// Forgetting another session of the same member leaves a device
+	// remembered by a session with another user agent alone.
+	lost := signIn(owner.Email)
+	stays := signIn(owner.Email)
+	if st := ask(owner.Email, lost.Value).StatusCode; st != http.StatusAccepted {
+		t.Fatalf("a newly remembered device past the cap: %d, want 202", st)
+	}
+	var lostSession, ownerToken string
+	if err := w.env.Super.Pool.QueryRow(ctx, `select d.session_id::text from app.known_devices d
+		where d.user_id = $1 and d.token_hash = sha256(convert_to($2, 'UTF8'))`, owner.ID, lost.Value).Scan(&lostSession); err != nil {
+		t.Fatalf("the remembered device names no session: %v", err)
+	}
+	if _, err := w.env.Super.Pool.Exec(ctx, `update app.sessions set user_agent = 'the lost phone' where id = $1`,
+		lostSession); err != nil {
+		t.Fatal(err)
+	}
+	ownerToken = w.signInAAL1(owner.Email, o.ID)
+	var forgot struct {
+		Forgotten int `json:"sessions_forgotten"`
+	}
+	w.do("POST", "/v1/sessions/"+lostSession+"/forget-device", ownerToken, nil, http.StatusOK, &forgot)
+	if forgot.Forgotten != 1 {
+		t.Fatalf("forget-device marked %d sessions, want 1", forgot.Forgotten)
+	}
+	if st := ask(owner.Email, lost.Value).StatusCode; st != http.StatusTooManyRequests {
+		t.Errorf("a forgotten device past the cap: %d, want 429", st)
+	}
+	if st := ask(owner.Email, stays.Value).StatusCode; st != http.StatusAccepted {
+		t.Errorf("a device of another session past the cap after a forget: %d, want 202", st)
+	}
+
 	// Nor does one whose membership was revoked.
 	fresh := signIn(owner.Email)
 	if st := ask(owner.Email, fresh.Value).StatusCode; st != http.StatusAccepted {

@@ -169,7 +169,11 @@ begin
   values (i.org_id, i.case_id, uid, i.kind, i.permissions, i.access_expires_at, i.created_by, i.recipient_org)
   on conflict (org_id, case_id, user_id) do update
     set kind = excluded.kind, permissions = excluded.permissions, access_expires_at = excluded.access_expires_at,
-        recipient_org = excluded.recipient_org,
+        -- A renewal of the same kind that names no organisation keeps
+        -- the one the grant names (00163): the disclosure accounting
+        -- still says who received the record.
+        recipient_org = case when excluded.kind = cm.kind then coalesce(excluded.recipient_org, cm.recipient_org)
+                             else excluded.recipient_org end,
         revoked_at = null, expiry_recorded_at = null, updated_at = now()
     -- A live staff grant stays as it is: an invitation never narrows or
     -- time-limits a staff member's access to the case.
@@ -1207,6 +1211,7 @@ declare
   me record;
   s app.sessions%rowtype;
   others uuid[];
+  marked uuid[];
 begin
   select * into me from private.me();
   if me.session_id is null or me.kind is distinct from 'session' then
@@ -1222,11 +1227,18 @@ begin
   if not found then
     raise exception 'no session of yours in this org has this id' using errcode = 'P0002';
   end if;
-  update app.sessions x set device_forgotten_at = now()
-   where x.org_id = me.org_id and x.user_id = me.user_id and x.device_forgotten_at is null
-     and (x.id = s.id or x.user_agent is not distinct from s.user_agent
-          or (s.dpop_jkt is not null and x.dpop_jkt = s.dpop_jkt));
-  get diagnostics forgotten = row_count;
+  with f as (
+    update app.sessions x set device_forgotten_at = now()
+     where x.org_id = me.org_id and x.user_id = me.user_id and x.device_forgotten_at is null
+       and (x.id = s.id or x.user_agent is not distinct from s.user_agent
+            or (s.dpop_jkt is not null and x.dpop_jkt = s.dpop_jkt))
+    returning x.id)
+  select count(*)::int, coalesce(array_agg(f.id), '{}') into forgotten, marked from f;
+  -- The device cookies those sessions' sign-ins set no longer lift the
+  -- address's link limit (00163), the named session's even when it was
+  -- forgotten before.
+  delete from app.known_devices d
+   where d.org_id = me.org_id and d.user_id = me.user_id and (d.session_id = s.id or d.session_id = any (marked));
   ended := s.revoked_at is null and s.absolute_expires_at > now()
            and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now();
   -- Every other live session bound to the same device key is on that
@@ -2258,9 +2270,10 @@ begin
   if s.created_at <= now() - interval '1 minute' then
     return false;
   end if;
-  insert into app.known_devices (org_id, user_id, token_hash, expires_at)
-  values (s.org_id, s.user_id, p_device_hash, now() + interval '30 days')
-  on conflict (org_id, user_id, token_hash) do update set created_at = now(), expires_at = now() + interval '30 days';
+  insert into app.known_devices (org_id, user_id, token_hash, expires_at, session_id)
+  values (s.org_id, s.user_id, p_device_hash, now() + interval '30 days', s.id)
+  on conflict (org_id, user_id, token_hash) do update
+    set created_at = now(), expires_at = now() + interval '30 days', session_id = excluded.session_id;
   -- Expired devices, and any beyond the newest 10, go.
   delete from app.known_devices d
    where d.org_id = s.org_id and d.user_id = s.user_id
@@ -6913,6 +6926,7 @@ CREATE TABLE app.known_devices (
     token_hash bytea NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone NOT NULL,
+    session_id uuid,
     CONSTRAINT known_devices_check CHECK ((expires_at <= (created_at + '30 days'::interval))),
     CONSTRAINT known_devices_token_hash_check CHECK ((octet_length(token_hash) = 32))
 );
@@ -12387,6 +12401,12 @@ GRANT UPDATE(created_at) ON TABLE app.known_devices TO ward_definer;
 --
 
 GRANT UPDATE(expires_at) ON TABLE app.known_devices TO ward_definer;
+
+--
+-- Name: COLUMN known_devices.session_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(session_id) ON TABLE app.known_devices TO ward_definer;
 
 --
 -- Name: TABLE legal_holds; Type: ACL; Schema: app; Owner: ward_owner

@@ -273,6 +273,7 @@ type AppKnownDevice struct {
 	TokenHash []byte
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	SessionID uuid.NullUUID
 }
 
 type AppLegalHold struct {
