@@ -540,10 +540,48 @@ func TestPrincipalSharedCache(t *testing.T) {
 	}
 	super(`update app.sessions set last_seen_at = now() where id = $1`, s.leadSession)
 
-	// ward_app reads, writes and calls none of it.
+	// ward_app reads the entry of the credential it bound, through
+	// private.principal_cached as the policies do (00164), and no other
+	// entry; it writes and calls none of it.
+	super(`delete from private.principal_cache`)
+	want(c, s.lead, 1)
+	inTx(t, other, s.adminHash, func(tx pgx.Tx) { uid(t, tx) }) // the admin's entry
+	inTx(t, c, s.leadHash, func(tx pgx.Tx) {
+		var mine, others int
+		if err := tx.QueryRow(ctx, `select count(*) filter (where cred = $1), count(*) filter (where cred <> $1)
+		    from private.principal_cache`, s.leadHash).Scan(&mine, &others); err != nil {
+			t.Fatal(err)
+		}
+		if mine != 1 || others != 0 {
+			t.Fatalf("ward_app bound to the lead reads %d of its entries and %d others, want 1 and 0", mine, others)
+		}
+		var org, user, role string
+		var lead, key, glass bool
+		if err := tx.QueryRow(ctx, `select org_id::text, user_id::text, role, lead, is_key, break_glass
+		    from private.principal_cached`).Scan(&org, &user, &role, &lead, &key, &glass); err != nil {
+			t.Fatal(err)
+		}
+		if org != s.org || user != s.lead || role != "lead" || !lead || key || glass {
+			t.Fatalf("principal_cached: %s %s %s lead %v key %v break-glass %v", org, user, role, lead, key, glass)
+		}
+		if _, err := tx.Exec(ctx, `set local ward.principal_cache = 'off'`); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `select count(*) from private.principal_cached`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("principal_cached with the cache off: %d rows (%v), want none", n, err)
+		}
+	})
+	inTx(t, c, "", func(tx pgx.Tx) {
+		var n int
+		if err := tx.QueryRow(ctx, `select count(*) from private.principal_cache`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("ward_app with no credential reads %d entries (%v), want none", n, err)
+		}
+	})
 	for _, q := range []string{
-		`select count(*) from private.principal_cache`,
-		`select count(*) from private.principal_changes`,
+		`delete from private.principal_cache`,
+		`update private.principal_changes set at = now()`,
+		`insert into private.principal_changes (xid) values (pg_current_xact_id())`,
 		`delete from private.principal_changes`,
 		`insert into private.principal_cache (cred, principal, snap, put_xid, valid_until)
 		 values ('x', row('session',null,null,null,'admin',null,2,0,false,null,'{}',null), pg_current_snapshot(), pg_current_xact_id(), now() + interval '1 minute')`,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -182,6 +183,38 @@ func TestRLSMatrix(t *testing.T) {
 		})
 	}
 	t.Logf("%d cells", cells)
+
+	// The same cells with the shared cache off (ward.principal_cache, a
+	// startup setting of this pool): every policy then takes the helper arm
+	// of its COALESCE (00164), which must answer as the cached arm does.
+	t.Run("without the cache", func(t *testing.T) {
+		u, err := url.Parse(env.URL("ward_app"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("ward.principal_cache", "off")
+		u.RawQuery = q.Encode()
+		off, err := postgres.Open(ctx, u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer off.Close()
+		var setting string
+		if err := off.Pool.QueryRow(ctx, `select current_setting('ward.principal_cache', true)`).Scan(&setting); err != nil || setting != "off" {
+			t.Fatalf("ward.principal_cache on the pool: %q (%v)", setting, err)
+		}
+		for _, a := range s.actors {
+			t.Run(a.name, func(t *testing.T) {
+				regrace(t, env, s, a.name)
+				for _, c := range s.cells(a) {
+					if err := s.check(ctx, off, c); err != nil {
+						t.Errorf("%s/%s: %v", c.table.name, c.op, err)
+					}
+				}
+			})
+		}
+	})
 
 	// The query an application bug runs: every column, no WHERE.
 	t.Run("app-bug", func(t *testing.T) {
@@ -1067,10 +1100,15 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"principal key", "a_admin", `select encode(ipad, 'hex') from private.principal_key`, nil, nil, ""},
 		{"principal epoch nextval", "a_admin", `select nextval('private.principal_epoch')::text`, nil, nil, ""},
 		{"principal epoch setval", "a_admin", `select setval('private.principal_epoch', 1)::text`, nil, nil, ""},
-		// The shared cache and its invalidation (00162): ward_rls's alone.
-		{"principal cache", "a_admin", `select cred from private.principal_cache`, nil, nil, ""},
-		{"principal cache anonymous", "anonymous", `select cred from private.principal_cache`, nil, nil, ""},
-		{"principal changes", "a_admin", `select xid::text from private.principal_changes`, nil, nil, ""},
+		// The shared cache and its invalidation (00162): ward_rls writes
+		// them; ward_app reads the entry of the credential it bound and the
+		// change log (00164), no other entry.
+		{"principal cache of another credential", "a_admin", `select cred from private.principal_cache where cred <> current_setting('ward.credential')`,
+			nil, []string{}, ""},
+		{"principal cache anonymous", "anonymous", `select cred from private.principal_cache`, nil, []string{}, ""},
+		{"principal cache delete", "a_admin", `delete from private.principal_cache returning cred`, nil, nil, ""},
+		{"principal changes delete", "a_admin", `delete from private.principal_changes returning xid::text`, nil, nil, ""},
+		{"principal changes insert", "a_admin", `insert into private.principal_changes (xid) values (pg_current_xact_id()) returning xid::text`, nil, nil, ""},
 		{"a forged sealed principal is nobody", "anonymous",
 			`select coalesce(private.uid()::text, 'nobody') from (select set_config('ward.principal', $1, true), set_config('ward.principal_mac', $2, true)) x`,
 			[]any{"(session,," + s.must("a_admin") + "," + A + ",admin,,2,0,f,,,)", strings.Repeat("0", 64)},

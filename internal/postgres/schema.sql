@@ -5730,6 +5730,7 @@ declare
   p private.principal;
   ctx text;
   until timestamptz;
+  hit boolean := false;
 begin
   -- ward.principal_cache = 'off' skips the cache (the sealed principal's
   -- own tests): it can only make a resolution slower.
@@ -5750,7 +5751,14 @@ begin
        and (pg_current_xact_id_if_assigned() is null
             or not exists (select from private.principal_changes ch where ch.xid = pg_current_xact_id_if_assigned()))
      limit 1;
-    if found then
+    hit := found;
+    -- A hit is sealed for the rest of the transaction once (00164), so
+    -- that a change committed while the transaction runs does not change
+    -- its principal from one statement to the next (the policies read the
+    -- entry directly and fall back to this function when it is gone). A
+    -- body already set to this principal is not sealed again: forged, it
+    -- can only fail the check below and resolve again.
+    if hit and body is not distinct from p::text then
       return p;
     end if;
   end if;
@@ -5763,39 +5771,41 @@ begin
     -- ward.principal_drawn (session-wide) names the backend once it has
     -- drawn an epoch, so currval() below is defined; it only spares an
     -- error. Forged, currval() fails and the error refuses the statement.
-    if body is not null and current_setting('ward.principal_drawn', true) = pg_backend_pid()::text
+    if not hit and body is not null and current_setting('ward.principal_drawn', true) = pg_backend_pid()::text
        and current_setting('ward.principal_mac', true) = encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
              || convert_to(ctx || ',' || currval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex') then
       return body::private.principal;
     end if;
   end if;
-  r := private.me_pending();
-  p := row(r.kind, r.credential_id, r.user_id, r.org_id, r.role, r.session_id, r.aal,
-           (extract(epoch from r.auth_time) * 1000000)::bigint, r.break_glass, r.device, r.amr, r.pending);
-  -- Put what resolved, valid no longer than what the resolution checked
-  -- stays true on its own (a change is caught by private.principal_changes):
-  -- the session's expiries and a retired token's grace, a key's expiry;
-  -- 60 seconds at most. Not from a read-only transaction (a standby), nor
-  -- from one that changed what the resolution reads.
-  if r.kind is not null and current_setting('transaction_read_only') = 'off'
-     and (pg_current_xact_id_if_assigned() is null
-          or not exists (select from private.principal_changes ch where ch.xid = pg_current_xact_id_if_assigned())) then
-    if r.kind = 'session' then
-      select least(s.absolute_expires_at, s.last_seen_at + make_interval(mins => s.idle_timeout_min),
-                   case when s.token_hash = decode(v_cred, 'hex') then 'infinity'::timestamptz
-                        else coalesce((select t.retired_at + interval '30 seconds' from app.session_tokens t
-                                        where t.token_hash = decode(v_cred, 'hex') and t.session_id = s.id),
-                                      '-infinity'::timestamptz) end)
-        into until from app.sessions s where s.id = r.session_id;
-    elsif r.kind = 'api_key' then
-      select coalesce(k2.expires_at, 'infinity'::timestamptz) into until
-        from app.api_keys k2 where k2.org_id = r.org_id and k2.id = r.credential_id;
-    else
-      until := 'infinity';
-    end if;
-    until := least(coalesce(until, '-infinity'::timestamptz), now() + interval '60 seconds');
-    if until > now() then
-      perform private.principal_cache_put(v_cred, p, pg_current_snapshot(), until);
+  if not hit then
+    r := private.me_pending();
+    p := row(r.kind, r.credential_id, r.user_id, r.org_id, r.role, r.session_id, r.aal,
+             (extract(epoch from r.auth_time) * 1000000)::bigint, r.break_glass, r.device, r.amr, r.pending);
+    -- Put what resolved, valid no longer than what the resolution checked
+    -- stays true on its own (a change is caught by private.principal_changes):
+    -- the session's expiries and a retired token's grace, a key's expiry;
+    -- 60 seconds at most. Not from a read-only transaction (a standby), nor
+    -- from one that changed what the resolution reads.
+    if r.kind is not null and current_setting('transaction_read_only') = 'off'
+       and (pg_current_xact_id_if_assigned() is null
+            or not exists (select from private.principal_changes ch where ch.xid = pg_current_xact_id_if_assigned())) then
+      if r.kind = 'session' then
+        select least(s.absolute_expires_at, s.last_seen_at + make_interval(mins => s.idle_timeout_min),
+                     case when s.token_hash = decode(v_cred, 'hex') then 'infinity'::timestamptz
+                          else coalesce((select t.retired_at + interval '30 seconds' from app.session_tokens t
+                                          where t.token_hash = decode(v_cred, 'hex') and t.session_id = s.id),
+                                        '-infinity'::timestamptz) end)
+          into until from app.sessions s where s.id = r.session_id;
+      elsif r.kind = 'api_key' then
+        select coalesce(k2.expires_at, 'infinity'::timestamptz) into until
+          from app.api_keys k2 where k2.org_id = r.org_id and k2.id = r.credential_id;
+      else
+        until := 'infinity';
+      end if;
+      until := least(coalesce(until, '-infinity'::timestamptz), now() + interval '60 seconds');
+      if until > now() then
+        perform private.principal_cache_put(v_cred, p, pg_current_snapshot(), until);
+      end if;
     end if;
   end if;
   if k.ipad is null then
@@ -7769,6 +7779,37 @@ ALTER TABLE ONLY private.principal_changes FORCE ROW LEVEL SECURITY;
 ALTER TABLE private.principal_changes OWNER TO ward_owner;
 
 --
+-- Name: principal_cached; Type: VIEW; Schema: private; Owner: ward_owner
+--
+
+CREATE VIEW private.principal_cached WITH (security_invoker='true') AS
+ SELECT
+        CASE
+            WHEN ((x.principal).pending IS NULL) THEN (x.principal).org_id
+            ELSE NULL::uuid
+        END AS org_id,
+        CASE
+            WHEN ((x.principal).pending IS NULL) THEN (x.principal).user_id
+            ELSE NULL::uuid
+        END AS user_id,
+        CASE
+            WHEN ((x.principal).pending IS NULL) THEN (x.principal).role
+            ELSE NULL::text
+        END AS role,
+    (((x.principal).pending IS NULL) AND ((x.principal).org_id IS NOT NULL) AND COALESCE((((x.principal).role = ANY (ARRAY['lead'::text, 'admin'::text])) AND ((x.principal).kind IS DISTINCT FROM 'api_key'::text)), false)) AS lead,
+    (((x.principal).pending IS NULL) AND COALESCE(((x.principal).kind = 'api_key'::text), false)) AS is_key,
+    (((x.principal).pending IS NULL) AND COALESCE((x.principal).break_glass, false)) AS break_glass
+   FROM private.principal_cache x
+  WHERE ((current_setting('ward.principal_cache'::text, true) IS DISTINCT FROM 'off'::text) AND (x.cred = current_setting('ward.credential'::text, true)) AND (NOT (x.org IS DISTINCT FROM current_setting('ward.org'::text, true))) AND (NOT (x.dpop IS DISTINCT FROM current_setting('ward.dpop'::text, true))) AND (x.valid_until > now()) AND (NOT (EXISTS ( SELECT
+           FROM private.principal_changes ch
+          WHERE ((ch.xid >= pg_snapshot_xmin(x.snap)) AND ((ch.xid = x.put_xid) OR (NOT pg_visible_in_snapshot(ch.xid, x.snap))))))) AND ((pg_current_xact_id_if_assigned() IS NULL) OR (NOT (EXISTS ( SELECT
+           FROM private.principal_changes ch
+          WHERE (ch.xid = pg_current_xact_id_if_assigned()))))))
+ LIMIT 1;
+
+ALTER TABLE private.principal_cached OWNER TO ward_owner;
+
+--
 -- Name: principal_epoch; Type: SEQUENCE; Schema: private; Owner: ward_rls
 --
 
@@ -9377,7 +9418,10 @@ ALTER TABLE app.api_keys ENABLE ROW LEVEL SECURITY;
 -- Name: api_keys api_keys_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY api_keys_select ON app.api_keys FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+CREATE POLICY api_keys_select ON app.api_keys FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key)))));
 
 --
 -- Name: audit_sinks; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9401,19 +9445,31 @@ CREATE POLICY audit_sinks_deliverer_update ON app.audit_sinks FOR UPDATE TO ward
 -- Name: audit_sinks audit_sinks_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY audit_sinks_insert ON app.audit_sinks FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key)) AND (cursor_seq >= 0)));
+CREATE POLICY audit_sinks_insert ON app.audit_sinks FOR INSERT TO ward_app WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key))) AND (cursor_seq >= 0)));
 
 --
 -- Name: audit_sinks audit_sinks_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY audit_sinks_select ON app.audit_sinks FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+CREATE POLICY audit_sinks_select ON app.audit_sinks FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key)))));
 
 --
 -- Name: audit_sinks audit_sinks_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY audit_sinks_update ON app.audit_sinks FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key)))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+CREATE POLICY audit_sinks_update ON app.audit_sinks FOR UPDATE TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key))))) WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key)))));
 
 --
 -- Name: auth_attempts; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9431,7 +9487,10 @@ ALTER TABLE app.break_glass_activations ENABLE ROW LEVEL SECURITY;
 -- Name: break_glass_activations break_glass_activations_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY break_glass_activations_select ON app.break_glass_activations FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+CREATE POLICY break_glass_activations_select ON app.break_glass_activations FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key)))));
 
 --
 -- Name: break_glass_users; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9443,7 +9502,10 @@ ALTER TABLE app.break_glass_users ENABLE ROW LEVEL SECURITY;
 -- Name: break_glass_users break_glass_users_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY break_glass_users_select ON app.break_glass_users FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+CREATE POLICY break_glass_users_select ON app.break_glass_users FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key)))));
 
 --
 -- Name: care_team; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9455,19 +9517,26 @@ ALTER TABLE app.care_team ENABLE ROW LEVEL SECURITY;
 -- Name: care_team care_team_delete; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY care_team_delete ON app.care_team FOR DELETE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead() AS am_i_lead)));
+CREATE POLICY care_team_delete ON app.care_team FOR DELETE TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead))));
 
 --
 -- Name: care_team care_team_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY care_team_insert ON app.care_team FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead() AS am_i_lead) AND (provider_id = ANY (( SELECT private.my_org_members_in_roles('{provider,lead}'::text[]) AS my_org_members_in_roles)::uuid[]))));
+CREATE POLICY care_team_insert ON app.care_team FOR INSERT TO ward_app WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) AND (provider_id = ANY (( SELECT private.my_org_members_in_roles('{provider,lead}'::text[]) AS my_org_members_in_roles)::uuid[]))));
 
 --
 -- Name: care_team care_team_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY care_team_select ON app.care_team FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((provider_id = ( SELECT private.uid() AS uid)) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.am_i_lead() AS am_i_lead))));
+CREATE POLICY care_team_select ON app.care_team FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND ((provider_id = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)))));
 
 --
 -- Name: case_invites; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9479,19 +9548,27 @@ ALTER TABLE app.case_invites ENABLE ROW LEVEL SECURITY;
 -- Name: case_invites case_invites_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_invites_insert ON app.case_invites FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (accepted_at IS NULL) AND (revoked_at IS NULL) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+CREATE POLICY case_invites_insert ON app.case_invites FOR INSERT TO ward_app WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (created_by = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) AND (accepted_at IS NULL) AND (revoked_at IS NULL) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
 
 --
 -- Name: case_invites case_invites_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_invites_select ON app.case_invites FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+CREATE POLICY case_invites_select ON app.case_invites FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
 
 --
 -- Name: case_invites case_invites_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_invites_update ON app.case_invites FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (accepted_at IS NULL) AND (revoked_at IS NULL) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (revoked_at IS NOT NULL)));
+CREATE POLICY case_invites_update ON app.case_invites FOR UPDATE TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (accepted_at IS NULL) AND (revoked_at IS NULL) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (revoked_at IS NOT NULL)));
 
 --
 -- Name: case_members; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9503,19 +9580,31 @@ ALTER TABLE app.case_members ENABLE ROW LEVEL SECURITY;
 -- Name: case_members case_members_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_members_insert ON app.case_members FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (added_by = ( SELECT private.uid() AS uid)) AND (user_id <> ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+CREATE POLICY case_members_insert ON app.case_members FOR INSERT TO ward_app WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (added_by = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) AND (user_id <> COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
 
 --
 -- Name: case_members case_members_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_members_select ON app.case_members FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((user_id = ( SELECT private.uid() AS uid)) OR ( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+CREATE POLICY case_members_select ON app.case_members FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND ((user_id = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) OR COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
 
 --
 -- Name: case_members case_members_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY case_members_update ON app.case_members FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id <> ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id <> ( SELECT private.uid() AS uid))));
+CREATE POLICY case_members_update ON app.case_members FOR UPDATE TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (user_id <> COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (user_id <> COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid)))));
 
 --
 -- Name: cases; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9527,19 +9616,28 @@ ALTER TABLE app.cases ENABLE ROW LEVEL SECURITY;
 -- Name: cases cases_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY cases_insert ON app.cases FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR ((( SELECT private.get_my_role() AS get_my_role) = 'provider'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))));
+CREATE POLICY cases_insert ON app.cases FOR INSERT TO ward_app WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (created_by = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR ((COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'provider'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))));
 
 --
 -- Name: cases cases_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY cases_select ON app.cases FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY cases_select ON app.cases FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: cases cases_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY cases_update ON app.cases FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+CREATE POLICY cases_update ON app.cases FOR UPDATE TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[]))))) WITH CHECK ((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))));
 
 --
 -- Name: clinical_entries; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9551,19 +9649,30 @@ ALTER TABLE app.clinical_entries ENABLE ROW LEVEL SECURITY;
 -- Name: clinical_entries clinical_entries_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY clinical_entries_insert ON app.clinical_entries FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])))));
+CREATE POLICY clinical_entries_insert ON app.clinical_entries FOR INSERT TO ward_app WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (created_by = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])))));
 
 --
 -- Name: clinical_entries clinical_entries_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY clinical_entries_select ON app.clinical_entries FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.am_i_break_glass() AS am_i_break_glass))));
+CREATE POLICY clinical_entries_select ON app.clinical_entries FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR COALESCE(( SELECT c.break_glass
+   FROM private.principal_cached c), ( SELECT private.am_i_break_glass() AS am_i_break_glass)))));
 
 --
 -- Name: clinical_entries clinical_entries_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY clinical_entries_update ON app.clinical_entries FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR ((patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) AND ((( SELECT private.get_my_role() AS get_my_role) <> 'patient'::text) OR (created_by = ( SELECT private.uid() AS uid))))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+CREATE POLICY clinical_entries_update ON app.clinical_entries FOR UPDATE TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR ((patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) AND ((COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) <> 'patient'::text) OR (created_by = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid)))))))) WITH CHECK ((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))));
 
 --
 -- Name: document_comments; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9575,13 +9684,18 @@ ALTER TABLE app.document_comments ENABLE ROW LEVEL SECURITY;
 -- Name: document_comments document_comments_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY document_comments_insert ON app.document_comments FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (author_id = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('comment'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY document_comments_insert ON app.document_comments FOR INSERT TO ward_app WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (author_id = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_case_ids('comment'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: document_comments document_comments_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY document_comments_select ON app.document_comments FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY document_comments_select ON app.document_comments FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: document_reminders; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9599,13 +9713,18 @@ ALTER TABLE app.document_versions ENABLE ROW LEVEL SECURITY;
 -- Name: document_versions document_versions_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY document_versions_insert ON app.document_versions FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (uploaded_by = ( SELECT private.uid() AS uid)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY document_versions_insert ON app.document_versions FOR INSERT TO ward_app WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (uploaded_by = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: document_versions document_versions_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY document_versions_select ON app.document_versions FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY document_versions_select ON app.document_versions FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: documents; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9617,19 +9736,29 @@ ALTER TABLE app.documents ENABLE ROW LEVEL SECURITY;
 -- Name: documents documents_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY documents_insert ON app.documents FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (created_by = ( SELECT private.uid() AS uid)) AND (deleted_at IS NULL) AND ((requested_by IS NULL) OR (requested_by = ( SELECT private.uid() AS uid))) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[]))) AND ((requested_by IS NULL) OR ( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
+CREATE POLICY documents_insert ON app.documents FOR INSERT TO ward_app WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (created_by = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) AND (deleted_at IS NULL) AND ((requested_by IS NULL) OR (requested_by = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid)))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[]))) AND ((requested_by IS NULL) OR COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_managed_case_ids() AS my_managed_case_ids)::uuid[])))));
 
 --
 -- Name: documents documents_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY documents_select ON app.documents FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+CREATE POLICY documents_select ON app.documents FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (deleted_at IS NULL) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
 
 --
 -- Name: documents documents_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY documents_update ON app.documents FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[]))))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (deleted_at IS NULL)));
+CREATE POLICY documents_update ON app.documents FOR UPDATE TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (deleted_at IS NULL) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_case_ids('upload'::text) AS my_case_ids)::uuid[]))))) WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (deleted_at IS NULL)));
 
 --
 -- Name: dpop_jtis; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9653,19 +9782,36 @@ ALTER TABLE app.dsr_requests ENABLE ROW LEVEL SECURITY;
 -- Name: dsr_requests dsr_requests_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY dsr_requests_insert ON app.dsr_requests FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (requested_by = ( SELECT private.uid() AS uid)) AND (((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND ((NOT ( SELECT private.is_key() AS is_key)) OR ( SELECT private.key_holds('dsr'::text) AS key_holds))) OR ((subject_user_id = ( SELECT private.uid() AS uid)) AND (NOT ( SELECT private.is_key() AS is_key))) OR ((( SELECT private.get_my_role() AS get_my_role) = 'patient'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))));
+CREATE POLICY dsr_requests_insert ON app.dsr_requests FOR INSERT TO ward_app WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (requested_by = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) AND (((COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND ((NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key))) OR ( SELECT private.key_holds('dsr'::text) AS key_holds))) OR ((subject_user_id = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key)))) OR ((COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'patient'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))));
 
 --
 -- Name: dsr_requests dsr_requests_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY dsr_requests_select ON app.dsr_requests FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND ((NOT ( SELECT private.is_key() AS is_key)) OR ( SELECT private.key_holds('dsr'::text) AS key_holds))) OR ((NOT ( SELECT private.is_key() AS is_key)) AND ((subject_user_id = ( SELECT private.uid() AS uid)) OR ((( SELECT private.get_my_role() AS get_my_role) = 'patient'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))))));
+CREATE POLICY dsr_requests_select ON app.dsr_requests FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (((COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND ((NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key))) OR ( SELECT private.key_holds('dsr'::text) AS key_holds))) OR ((NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key))) AND ((subject_user_id = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) OR ((COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'patient'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))))));
 
 --
 -- Name: dsr_requests dsr_requests_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY dsr_requests_update ON app.dsr_requests FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (status = 'open'::text) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND ((NOT ( SELECT private.is_key() AS is_key)) OR ( SELECT private.key_holds('dsr'::text) AS key_holds)))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+CREATE POLICY dsr_requests_update ON app.dsr_requests FOR UPDATE TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (status = 'open'::text) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND ((NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key))) OR ( SELECT private.key_holds('dsr'::text) AS key_holds)))) WITH CHECK ((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))));
 
 --
 -- Name: email_domains; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9731,19 +9877,31 @@ CREATE POLICY legal_holds_cleanup ON app.legal_holds FOR SELECT TO ward_audit_cl
 -- Name: legal_holds legal_holds_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY legal_holds_insert ON app.legal_holds FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key)) AND (created_by = ( SELECT private.uid() AS uid))));
+CREATE POLICY legal_holds_insert ON app.legal_holds FOR INSERT TO ward_app WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key))) AND (created_by = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid)))));
 
 --
 -- Name: legal_holds legal_holds_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY legal_holds_select ON app.legal_holds FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+CREATE POLICY legal_holds_select ON app.legal_holds FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key)))));
 
 --
 -- Name: legal_holds legal_holds_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY legal_holds_update ON app.legal_holds FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key)) AND (released_at IS NULL))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (released_at IS NOT NULL) AND (released_by = ( SELECT private.uid() AS uid))));
+CREATE POLICY legal_holds_update ON app.legal_holds FOR UPDATE TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key))) AND (released_at IS NULL))) WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (released_at IS NOT NULL) AND (released_by = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid)))));
 
 --
 -- Name: magic_links; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9761,7 +9919,10 @@ ALTER TABLE app.memberships ENABLE ROW LEVEL SECURITY;
 -- Name: memberships memberships_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY memberships_select ON app.memberships FOR SELECT TO ward_app USING (((user_id = ( SELECT private.uid() AS uid)) OR ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR ( SELECT private.key_holds('members'::text) AS key_holds)))));
+CREATE POLICY memberships_select ON app.memberships FOR SELECT TO ward_app USING (((user_id = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) OR ((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR ( SELECT private.key_holds('members'::text) AS key_holds)))));
 
 --
 -- Name: orgs; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9773,7 +9934,8 @@ ALTER TABLE app.orgs ENABLE ROW LEVEL SECURITY;
 -- Name: orgs orgs_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY orgs_select ON app.orgs FOR SELECT TO ward_app USING ((id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+CREATE POLICY orgs_select ON app.orgs FOR SELECT TO ward_app USING ((id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))));
 
 --
 -- Name: passkey_challenges; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9791,7 +9953,9 @@ ALTER TABLE app.passkeys ENABLE ROW LEVEL SECURITY;
 -- Name: passkeys passkeys_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY passkeys_select ON app.passkeys FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid))));
+CREATE POLICY passkeys_select ON app.passkeys FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (user_id = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid)))));
 
 --
 -- Name: patient_links; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9803,19 +9967,26 @@ ALTER TABLE app.patient_links ENABLE ROW LEVEL SECURITY;
 -- Name: patient_links patient_links_delete; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patient_links_delete ON app.patient_links FOR DELETE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead() AS am_i_lead)));
+CREATE POLICY patient_links_delete ON app.patient_links FOR DELETE TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead))));
 
 --
 -- Name: patient_links patient_links_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patient_links_insert ON app.patient_links FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead() AS am_i_lead) AND (user_id = ANY (( SELECT private.my_org_members_in_roles('{patient}'::text[]) AS my_org_members_in_roles)::uuid[]))));
+CREATE POLICY patient_links_insert ON app.patient_links FOR INSERT TO ward_app WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) AND (user_id = ANY (( SELECT private.my_org_members_in_roles('{patient}'::text[]) AS my_org_members_in_roles)::uuid[]))));
 
 --
 -- Name: patient_links patient_links_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patient_links_select ON app.patient_links FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((user_id = ( SELECT private.uid() AS uid)) OR ( SELECT private.am_i_lead() AS am_i_lead))));
+CREATE POLICY patient_links_select ON app.patient_links FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND ((user_id = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) OR COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)))));
 
 --
 -- Name: patients; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9827,19 +9998,28 @@ ALTER TABLE app.patients ENABLE ROW LEVEL SECURITY;
 -- Name: patients patients_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patients_insert ON app.patients FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ( SELECT private.am_i_lead() AS am_i_lead) AND (created_by = ( SELECT private.uid() AS uid))));
+CREATE POLICY patients_insert ON app.patients FOR INSERT TO ward_app WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) AND (created_by = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid)))));
 
 --
 -- Name: patients patients_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.key_holds('gateway'::text) AS key_holds) OR ( SELECT private.am_i_break_glass() AS am_i_break_glass))));
+CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.key_holds('gateway'::text) AS key_holds) OR COALESCE(( SELECT c.break_glass
+   FROM private.principal_cached c), ( SELECT private.am_i_break_glass() AS am_i_break_glass)))));
 
 --
 -- Name: patients patients_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patients_update ON app.patients FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+CREATE POLICY patients_update ON app.patients FOR UPDATE TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))) WITH CHECK ((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))));
 
 --
 -- Name: record_amendments; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9851,19 +10031,32 @@ ALTER TABLE app.record_amendments ENABLE ROW LEVEL SECURITY;
 -- Name: record_amendments record_amendments_insert; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY record_amendments_insert ON app.record_amendments FOR INSERT TO ward_app WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (requested_by = ( SELECT private.uid() AS uid)) AND (NOT ( SELECT private.is_key() AS is_key)) AND ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) OR ((( SELECT private.get_my_role() AS get_my_role) = 'patient'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))));
+CREATE POLICY record_amendments_insert ON app.record_amendments FOR INSERT TO ward_app WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (requested_by = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key))) AND ((COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) OR ((COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'patient'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[]))))));
 
 --
 -- Name: record_amendments record_amendments_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY record_amendments_select ON app.record_amendments FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.am_i_lead() AS am_i_lead) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.am_i_break_glass() AS am_i_break_glass))));
+CREATE POLICY record_amendments_select ON app.record_amendments FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.lead
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR COALESCE(( SELECT c.break_glass
+   FROM private.principal_cached c), ( SELECT private.am_i_break_glass() AS am_i_break_glass)))));
 
 --
 -- Name: record_amendments record_amendments_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY record_amendments_update ON app.record_amendments FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (NOT ( SELECT private.is_key() AS is_key)) AND ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) OR ((( SELECT private.get_my_role() AS get_my_role) = 'patient'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])))))) WITH CHECK ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+CREATE POLICY record_amendments_update ON app.record_amendments FOR UPDATE TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key))) AND ((COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) OR ((COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'patient'::text) AND (patient_id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])))))) WITH CHECK ((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))));
 
 --
 -- Name: recovery_codes; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9875,7 +10068,9 @@ ALTER TABLE app.recovery_codes ENABLE ROW LEVEL SECURITY;
 -- Name: recovery_codes recovery_codes_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY recovery_codes_select ON app.recovery_codes FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid))));
+CREATE POLICY recovery_codes_select ON app.recovery_codes FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (user_id = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid)))));
 
 --
 -- Name: scim_group_members; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9887,7 +10082,10 @@ ALTER TABLE app.scim_group_members ENABLE ROW LEVEL SECURITY;
 -- Name: scim_group_members scim_group_members_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY scim_group_members_select ON app.scim_group_members FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.is_scim() AS is_scim) OR ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))))));
+CREATE POLICY scim_group_members_select ON app.scim_group_members FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (( SELECT private.is_scim() AS is_scim) OR ((COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key)))))));
 
 --
 -- Name: scim_groups; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9899,7 +10097,10 @@ ALTER TABLE app.scim_groups ENABLE ROW LEVEL SECURITY;
 -- Name: scim_groups scim_groups_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY scim_groups_select ON app.scim_groups FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.is_scim() AS is_scim) OR ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))))));
+CREATE POLICY scim_groups_select ON app.scim_groups FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (( SELECT private.is_scim() AS is_scim) OR ((COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key)))))));
 
 --
 -- Name: scim_tokens; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9911,7 +10112,10 @@ ALTER TABLE app.scim_tokens ENABLE ROW LEVEL SECURITY;
 -- Name: scim_tokens scim_tokens_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY scim_tokens_select ON app.scim_tokens FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+CREATE POLICY scim_tokens_select ON app.scim_tokens FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key)))));
 
 --
 -- Name: scim_users; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9923,7 +10127,10 @@ ALTER TABLE app.scim_users ENABLE ROW LEVEL SECURITY;
 -- Name: scim_users scim_users_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY scim_users_select ON app.scim_users FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.is_scim() AS is_scim) OR ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))))));
+CREATE POLICY scim_users_select ON app.scim_users FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (( SELECT private.is_scim() AS is_scim) OR ((COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key)))))));
 
 --
 -- Name: session_tokens; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9941,13 +10148,19 @@ ALTER TABLE app.sessions ENABLE ROW LEVEL SECURITY;
 -- Name: sessions sessions_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY sessions_select ON app.sessions FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid))));
+CREATE POLICY sessions_select ON app.sessions FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (user_id = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid)))));
 
 --
 -- Name: sessions sessions_update; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY sessions_update ON app.sessions FOR UPDATE TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid)) AND (revoked_at IS NULL))) WITH CHECK (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid)) AND (revoked_at IS NOT NULL)));
+CREATE POLICY sessions_update ON app.sessions FOR UPDATE TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (user_id = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) AND (revoked_at IS NULL))) WITH CHECK (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (user_id = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) AND (revoked_at IS NOT NULL)));
 
 --
 -- Name: sso_assertions; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9965,7 +10178,10 @@ ALTER TABLE app.sso_connections ENABLE ROW LEVEL SECURITY;
 -- Name: sso_connections sso_connections_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY sso_connections_select ON app.sso_connections FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+CREATE POLICY sso_connections_select ON app.sso_connections FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key)))));
 
 --
 -- Name: sso_domains; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9977,7 +10193,10 @@ ALTER TABLE app.sso_domains ENABLE ROW LEVEL SECURITY;
 -- Name: sso_domains sso_domains_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY sso_domains_select ON app.sso_domains FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))));
+CREATE POLICY sso_domains_select ON app.sso_domains FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key)))));
 
 --
 -- Name: sso_identities; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -9989,7 +10208,11 @@ ALTER TABLE app.sso_identities ENABLE ROW LEVEL SECURITY;
 -- Name: sso_identities sso_identities_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY sso_identities_select ON app.sso_identities FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND ((user_id = ( SELECT private.uid() AS uid)) OR ((( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND (NOT ( SELECT private.is_key() AS is_key))))));
+CREATE POLICY sso_identities_select ON app.sso_identities FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND ((user_id = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) OR ((COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key)))))));
 
 --
 -- Name: sso_states; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -10007,7 +10230,9 @@ ALTER TABLE app.totp_factors ENABLE ROW LEVEL SECURITY;
 -- Name: totp_factors totp_factors_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY totp_factors_select ON app.totp_factors FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (user_id = ( SELECT private.uid() AS uid))));
+CREATE POLICY totp_factors_select ON app.totp_factors FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (user_id = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid)))));
 
 --
 -- Name: users; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -10019,7 +10244,8 @@ ALTER TABLE app.users ENABLE ROW LEVEL SECURITY;
 -- Name: users users_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY users_select ON app.users FOR SELECT TO ward_app USING (((id = ( SELECT private.uid() AS uid)) OR (id = ANY (( SELECT private.my_org_member_ids() AS my_org_member_ids)::uuid[]))));
+CREATE POLICY users_select ON app.users FOR SELECT TO ward_app USING (((id = COALESCE(( SELECT c.user_id
+   FROM private.principal_cached c), ( SELECT private.uid() AS uid))) OR (id = ANY (( SELECT private.my_org_member_ids() AS my_org_member_ids)::uuid[]))));
 
 --
 -- Name: actions; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
@@ -10079,7 +10305,8 @@ CREATE POLICY checkpoints_reader ON audit.checkpoints FOR SELECT TO ward_audit_s
 -- Name: checkpoints checkpoints_select; Type: POLICY; Schema: audit; Owner: ward_owner
 --
 
-CREATE POLICY checkpoints_select ON audit.checkpoints FOR SELECT TO ward_app USING ((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)));
+CREATE POLICY checkpoints_select ON audit.checkpoints FOR SELECT TO ward_app USING ((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))));
 
 --
 -- Name: events; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
@@ -10109,7 +10336,10 @@ CREATE POLICY events_reader ON audit.events FOR SELECT TO ward_audit_reader USIN
 -- Name: events events_select; Type: POLICY; Schema: audit; Owner: ward_owner
 --
 
-CREATE POLICY events_select ON audit.events FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND ((NOT ( SELECT private.is_key() AS is_key)) OR ( SELECT private.key_holds('audit:read'::text) AS key_holds))));
+CREATE POLICY events_select ON audit.events FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND ((NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key))) OR ( SELECT private.key_holds('audit:read'::text) AS key_holds))));
 
 --
 -- Name: heads; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
@@ -10127,7 +10357,10 @@ CREATE POLICY heads_reader ON audit.heads FOR SELECT TO ward_audit_reader USING 
 -- Name: heads heads_select; Type: POLICY; Schema: audit; Owner: ward_owner
 --
 
-CREATE POLICY heads_select ON audit.heads FOR SELECT TO ward_app USING (((org_id = ( SELECT private.get_my_org_id() AS get_my_org_id)) AND (( SELECT private.get_my_role() AS get_my_role) = 'admin'::text) AND ((NOT ( SELECT private.is_key() AS is_key)) OR ( SELECT private.key_holds('audit:read'::text) AS key_holds))));
+CREATE POLICY heads_select ON audit.heads FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND ((NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key))) OR ( SELECT private.key_holds('audit:read'::text) AS key_holds))));
 
 --
 -- Name: heads heads_signer; Type: POLICY; Schema: audit; Owner: ward_owner
@@ -10154,10 +10387,22 @@ ALTER TABLE private.keysets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE private.principal_cache ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: principal_cache principal_cache_own; Type: POLICY; Schema: private; Owner: ward_owner
+--
+
+CREATE POLICY principal_cache_own ON private.principal_cache FOR SELECT TO ward_app USING ((cred = current_setting('ward.credential'::text, true)));
+
+--
 -- Name: principal_changes; Type: ROW SECURITY; Schema: private; Owner: ward_owner
 --
 
 ALTER TABLE private.principal_changes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: principal_changes principal_changes_read; Type: POLICY; Schema: private; Owner: ward_owner
+--
+
+CREATE POLICY principal_changes_read ON private.principal_changes FOR SELECT TO ward_app USING (true);
 
 --
 -- Name: principal_key; Type: ROW SECURITY; Schema: private; Owner: ward_owner
@@ -13338,12 +13583,20 @@ GRANT UPDATE(rotated_at) ON TABLE private.keysets TO ward_definer;
 --
 
 GRANT SELECT,INSERT,DELETE ON TABLE private.principal_cache TO ward_rls;
+GRANT SELECT ON TABLE private.principal_cache TO ward_app;
 
 --
 -- Name: TABLE principal_changes; Type: ACL; Schema: private; Owner: ward_owner
 --
 
 GRANT SELECT,INSERT,DELETE ON TABLE private.principal_changes TO ward_rls;
+GRANT SELECT ON TABLE private.principal_changes TO ward_app;
+
+--
+-- Name: TABLE principal_cached; Type: ACL; Schema: private; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE private.principal_cached TO ward_app;
 
 --
 -- Name: TABLE principal_key; Type: ACL; Schema: private; Owner: ward_owner

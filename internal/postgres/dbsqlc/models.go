@@ -683,6 +683,15 @@ type PrivatePrincipalCache struct {
 	CreatedAt  time.Time
 }
 
+type PrivatePrincipalCached struct {
+	OrgID      interface{}
+	UserID     interface{}
+	Role       interface{}
+	Lead       *bool
+	IsKey      *bool
+	BreakGlass *bool
+}
+
 type PrivatePrincipalChange struct {
 	Xid pgtype.Uint64
 	At  time.Time

@@ -1,0 +1,219 @@
+-- The policies read a cached principal in their own plan (issue 7's RLS
+-- budget). Since 00162 a credential's resolution is kept in
+-- private.principal_cache, but every policy still reached it through a
+-- helper (private.get_my_org_id(), am_i_lead(), ...): a PL/pgSQL frame
+-- with SET clauses around private.principal_now(), which looks the entry
+-- up through SPI. Measured with pgbench -M prepared against the bench
+-- database (docs/benchmarks.md 36), each helper cost 55-65 us per
+-- statement, so the patient list (two helpers) took 0.30 ms under RLS
+-- against 0.11 ms bypassed.
+--
+--   * private.principal_cached: a view (security_invoker) of the entry the
+--     bound settings name, with the columns the helpers return: org_id,
+--     user_id, role, lead, is_key, break_glass, each as the helper
+--     computes it (nothing for a pending session). It applies exactly the
+--     lookup of private.principal_now (validity, no change its snapshot
+--     did not see or its own transaction made, none by this transaction,
+--     ward.principal_cache = 'off' honoured) and returns no row when there
+--     is no usable entry.
+--   * ward_app reads that one entry: a policy on private.principal_cache
+--     shows it only the entry keyed by the credential it bound (whoever
+--     binds a credential resolves as it anyway), and the change log, which
+--     holds transaction ids and times. It writes neither.
+--   * Every policy's call of those six helpers becomes
+--     COALESCE((SELECT c.<column> FROM private.principal_cached c), (SELECT private.<helper>())):
+--     an InitPlan that reads the entry in the statement's own plan, and
+--     the helper only when there is no entry (a cache miss, a transaction
+--     that changed what the resolution reads, the cache turned off, a
+--     column that is null). The helper answers from the same entry when
+--     there is one, so both arms agree; the RLS matrix runs with the cache
+--     and without it.
+--   * private.principal_now seals a cache hit for the rest of the
+--     transaction (once: a body already set to the same principal is not
+--     sealed again). 00162 returned a hit unsealed, so a revocation that
+--     committed between two statements of one transaction made the second
+--     resolve again and see nobody: a request that had passed its session
+--     check could answer 404 or 403 instead of completing. With the
+--     policies reading the entry in each statement's snapshot this became
+--     common. Now the entry is gone for the second statement, the helper
+--     arm runs, and principal_now finds the seal: within a transaction the
+--     principal holds, as the sealed principal (00070) promised; the next
+--     transaction sees the revocation.
+
+-- +goose Up
+set local role ward_owner;
+
+grant select on private.principal_cache to ward_app;
+grant select on private.principal_changes to ward_app;
+create policy principal_cache_own on private.principal_cache for select to ward_app
+  using (cred = current_setting('ward.credential', true));
+create policy principal_changes_read on private.principal_changes for select to ward_app using (true);
+
+create view private.principal_cached with (security_invoker = true) as
+select case when (x.principal).pending is null then (x.principal).org_id end as org_id,
+       case when (x.principal).pending is null then (x.principal).user_id end as user_id,
+       case when (x.principal).pending is null then (x.principal).role end as role,
+       (x.principal).pending is null and (x.principal).org_id is not null
+         and coalesce((x.principal).role in ('lead', 'admin') and (x.principal).kind is distinct from 'api_key', false)
+         as lead,
+       (x.principal).pending is null and coalesce((x.principal).kind = 'api_key', false) as is_key,
+       (x.principal).pending is null and coalesce((x.principal).break_glass, false) as break_glass
+  from private.principal_cache x
+ where current_setting('ward.principal_cache', true) is distinct from 'off'
+   and x.cred = current_setting('ward.credential', true)
+   and x.org is not distinct from current_setting('ward.org', true)
+   and x.dpop is not distinct from current_setting('ward.dpop', true)
+   and x.valid_until > now()
+   and not exists (select from private.principal_changes ch
+                    where ch.xid >= pg_snapshot_xmin(x.snap)
+                      and (ch.xid = x.put_xid or not pg_visible_in_snapshot(ch.xid, x.snap)))
+   and (pg_current_xact_id_if_assigned() is null
+        or not exists (select from private.principal_changes ch where ch.xid = pg_current_xact_id_if_assigned()))
+ limit 1;
+grant select on private.principal_cached to ward_app;
+
+-- principal_now as in 00162, sealing a cache hit for the rest of the
+-- transaction (see above).
+-- +goose StatementBegin
+create or replace function private.principal_now() RETURNS private.principal
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    SET enable_seqscan TO 'off'
+    AS $$
+declare
+  v_cred text := current_setting('ward.credential', true);
+  body text := current_setting('ward.principal', true);
+  k private.principal_key;
+  r record;
+  p private.principal;
+  ctx text;
+  until timestamptz;
+  hit boolean := false;
+begin
+  -- ward.principal_cache = 'off' skips the cache (the sealed principal's
+  -- own tests): it can only make a resolution slower.
+  if v_cred is not null and current_setting('ward.principal_cache', true) is distinct from 'off' then
+    select (x.principal).* into p
+      from private.principal_cache x
+     where x.cred = v_cred
+       and x.org is not distinct from current_setting('ward.org', true)
+       and x.dpop is not distinct from current_setting('ward.dpop', true)
+       and x.valid_until > now()
+       -- no change committed since the entry's resolution read, none by
+       -- the transaction that put it (its own xid counts as seen in its
+       -- own snapshot) ...
+       and not exists (select from private.principal_changes ch
+                        where ch.xid >= pg_snapshot_xmin(x.snap)
+                          and (ch.xid = x.put_xid or not pg_visible_in_snapshot(ch.xid, x.snap)))
+       -- ... and none by this transaction
+       and (pg_current_xact_id_if_assigned() is null
+            or not exists (select from private.principal_changes ch where ch.xid = pg_current_xact_id_if_assigned()))
+     limit 1;
+    hit := found;
+    -- A hit is sealed for the rest of the transaction once (00164), so
+    -- that a change committed while the transaction runs does not change
+    -- its principal from one statement to the next (the policies read the
+    -- entry directly and fall back to this function when it is gone). A
+    -- body already set to this principal is not sealed again: forged, it
+    -- can only fail the check below and resolve again.
+    if hit and body is not distinct from p::text then
+      return p;
+    end if;
+  end if;
+  select * into k from private.principal_key where one;
+  if k.ipad is not null then
+    ctx := concat_ws(',', pg_backend_pid(), extract(epoch from now()),
+                     quote_nullable(v_cred),
+                     quote_nullable(current_setting('ward.org', true)),
+                     quote_nullable(current_setting('ward.dpop', true)));
+    -- ward.principal_drawn (session-wide) names the backend once it has
+    -- drawn an epoch, so currval() below is defined; it only spares an
+    -- error. Forged, currval() fails and the error refuses the statement.
+    if not hit and body is not null and current_setting('ward.principal_drawn', true) = pg_backend_pid()::text
+       and current_setting('ward.principal_mac', true) = encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
+             || convert_to(ctx || ',' || currval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex') then
+      return body::private.principal;
+    end if;
+  end if;
+  if not hit then
+    r := private.me_pending();
+    p := row(r.kind, r.credential_id, r.user_id, r.org_id, r.role, r.session_id, r.aal,
+             (extract(epoch from r.auth_time) * 1000000)::bigint, r.break_glass, r.device, r.amr, r.pending);
+    -- Put what resolved, valid no longer than what the resolution checked
+    -- stays true on its own (a change is caught by private.principal_changes):
+    -- the session's expiries and a retired token's grace, a key's expiry;
+    -- 60 seconds at most. Not from a read-only transaction (a standby), nor
+    -- from one that changed what the resolution reads.
+    if r.kind is not null and current_setting('transaction_read_only') = 'off'
+       and (pg_current_xact_id_if_assigned() is null
+            or not exists (select from private.principal_changes ch where ch.xid = pg_current_xact_id_if_assigned())) then
+      if r.kind = 'session' then
+        select least(s.absolute_expires_at, s.last_seen_at + make_interval(mins => s.idle_timeout_min),
+                     case when s.token_hash = decode(v_cred, 'hex') then 'infinity'::timestamptz
+                          else coalesce((select t.retired_at + interval '30 seconds' from app.session_tokens t
+                                          where t.token_hash = decode(v_cred, 'hex') and t.session_id = s.id),
+                                        '-infinity'::timestamptz) end)
+          into until from app.sessions s where s.id = r.session_id;
+      elsif r.kind = 'api_key' then
+        select coalesce(k2.expires_at, 'infinity'::timestamptz) into until
+          from app.api_keys k2 where k2.org_id = r.org_id and k2.id = r.credential_id;
+      else
+        until := 'infinity';
+      end if;
+      until := least(coalesce(until, '-infinity'::timestamptz), now() + interval '60 seconds');
+      if until > now() then
+        perform private.principal_cache_put(v_cred, p, pg_current_snapshot(), until);
+      end if;
+    end if;
+  end if;
+  if k.ipad is null then
+    return p;
+  end if;
+  if current_setting('ward.principal_drawn', true) is distinct from pg_backend_pid()::text then
+    perform set_config('ward.principal_drawn', pg_backend_pid()::text, false);
+  end if;
+  body := p::text;
+  perform set_config('ward.principal', body, true);
+  perform set_config('ward.principal_mac', encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
+    || convert_to(ctx || ',' || nextval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex'), true);
+  return p;
+end $$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+do $$
+declare
+  r record;
+  q text;
+  w text;
+  h text[] := array['get_my_org_id', 'org_id', 'uid', 'user_id', 'am_i_lead', 'lead',
+                    'get_my_role', 'role', 'is_key', 'is_key', 'am_i_break_glass', 'break_glass'];
+begin
+  for r in select p.polname, c.oid::regclass::text as rel,
+                  pg_get_expr(p.polqual, p.polrelid) as qual, pg_get_expr(p.polwithcheck, p.polrelid) as chk
+             from pg_policy p join pg_class c on c.oid = p.polrelid
+  loop
+    q := r.qual;
+    w := r.chk;
+    for i in 1 .. array_length(h, 1) / 2 loop
+      q := replace(q, format('( SELECT private.%s() AS %s)', h[2 * i - 1], h[2 * i - 1]),
+                   format('COALESCE(( SELECT c.%s FROM private.principal_cached c), ( SELECT private.%s() AS %s))',
+                          h[2 * i], h[2 * i - 1], h[2 * i - 1]));
+      w := replace(w, format('( SELECT private.%s() AS %s)', h[2 * i - 1], h[2 * i - 1]),
+                   format('COALESCE(( SELECT c.%s FROM private.principal_cached c), ( SELECT private.%s() AS %s))',
+                          h[2 * i], h[2 * i - 1], h[2 * i - 1]));
+    end loop;
+    if q is distinct from r.qual then
+      execute format('alter policy %I on %s using (%s)', r.polname, r.rel, q);
+    end if;
+    if w is distinct from r.chk then
+      execute format('alter policy %I on %s with check (%s)', r.polname, r.rel, w);
+    end if;
+  end loop;
+end $$;
+-- +goose StatementEnd
+
+reset role;
+
+-- +goose Down
+select 'not reversible: restore from a backup taken before it' as note;
