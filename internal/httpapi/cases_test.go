@@ -351,6 +351,20 @@ func TestCasesWorkersComp(t *testing.T) {
 	if g := grantOf(payer.ID); g.RecipientOrg == nil || *g.RecipientOrg != "Beta Casualty" {
 		t.Fatalf("a renewal naming another organisation left the grant %+v", g)
 	}
+	// An invitation after the grant was revoked is a new grant: it names
+	// what the invitation names, nothing from before.
+	w.do("DELETE", "/v1/cases/"+cid+"/members/"+payer.ID.String(), o.Prov.Token, nil, http.StatusNoContent, nil)
+	if err := mp.Reset(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, tok, _ = w.inviteByMailWith(mp, o.Prov.Token, cid, map[string]any{"email": "claims@payer.test",
+		"kind": "payer", "permissions": []string{"view"}})
+	if _, resp, body := w.accept(tok); resp.StatusCode != http.StatusOK {
+		t.Fatalf("accept after a revocation: %d %s", resp.StatusCode, body)
+	}
+	if g := grantOf(payer.ID); g.RecipientOrg != nil {
+		t.Fatalf("an invitation after a revoked grant brought back the organisation: %+v", g)
+	}
 	// Stakeholders are no users of the org's LLM gateway.
 	if resp, body := w.request("POST", "/llm/v1/messages", attorney.Token, map[string]any{"model": "claude-sonnet-4-5",
 		"max_tokens": 16, "messages": []map[string]string{{"role": "user", "content": "hi"}}},

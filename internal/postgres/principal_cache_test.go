@@ -540,6 +540,37 @@ func TestPrincipalSharedCache(t *testing.T) {
 	}
 	super(`update app.sessions set last_seen_at = now() where id = $1`, s.leadSession)
 
+	// Within a transaction the principal holds (00164): a revocation that
+	// commits between two statements takes effect for the next transaction
+	// (a revocation of the session itself waits for a request that touched
+	// it),
+	// also when the first statement's whoami touched the session (which
+	// moves the epoch and voids the seal until whoami seals again).
+	for _, touch := range []bool{false, true} {
+		super(`delete from private.principal_cache`)
+		want(c, s.lead, 1)
+		if touch {
+			super(`update app.sessions set last_seen_at = now() - interval '2 minutes' where id = $1`, s.leadSession)
+		}
+		var during, next string
+		inTx(t, c, s.leadHash, func(tx pgx.Tx) {
+			if _, err := tx.Exec(ctx, `select * from app.whoami()`); err != nil {
+				t.Fatal(err)
+			}
+			// The membership, not the session: the touch holds the
+			// session's row until the transaction ends.
+			super(`update app.memberships set revoked_at = now() where user_id = $1`, s.lead)
+			during = uid(t, tx)
+		})
+		inTx(t, c, s.leadHash, func(tx pgx.Tx) { next = uid(t, tx) })
+		super(`update app.memberships set revoked_at = null where user_id = $1`, s.lead)
+		super(`update app.sessions set last_seen_at = now() where id = $1`, s.leadSession)
+		if during != s.lead || next != "nobody" {
+			t.Fatalf("touch %v: revoked between two statements: %s in the transaction, %s after; want the lead, then nobody",
+				touch, during, next)
+		}
+	}
+
 	// ward_app reads the entry of the credential it bound, through
 	// private.principal_cached as the policies do (00164), and no other
 	// entry; it writes and calls none of it.

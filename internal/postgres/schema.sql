@@ -172,7 +172,8 @@ begin
         -- A renewal of the same kind that names no organisation keeps
         -- the one the grant names (00163): the disclosure accounting
         -- still says who received the record.
-        recipient_org = case when excluded.kind = cm.kind then coalesce(excluded.recipient_org, cm.recipient_org)
+        recipient_org = case when excluded.kind = cm.kind and cm.revoked_at is null
+                             then coalesce(excluded.recipient_org, cm.recipient_org)
                              else excluded.recipient_org end,
         revoked_at = null, expiry_recorded_at = null, updated_at = now()
     -- A live staff grant stays as it is: an invitation never narrows or
@@ -3906,6 +3907,10 @@ begin
         select x.absolute_expires_at, x.last_seen_at + make_interval(mins => x.idle_timeout_min)
           into absolute_expires_at, idle_expires_at
           from app.sessions x where x.id = me.session_id;
+      else
+        -- The touch moved the epoch: seal the principal again for the
+        -- rest of the request's transaction (00164).
+        perform private.principal_now();
       end if;
     end if;
     idle_expires_at := least(absolute_expires_at, idle_expires_at);
@@ -3919,6 +3924,9 @@ begin
        where (k.org_id, k.id) = (select j.org_id, j.id from app.api_keys j
                                   where j.org_id = me.org_id and j.id = me.credential_id for update skip locked)
          and (k.last_used_at is null or k.last_used_at < now() - interval '1 minute');
+      if found then
+        perform private.principal_now();
+      end if;
     end if;
   end if;
   return next;
@@ -5731,6 +5739,7 @@ declare
   ctx text;
   until timestamptz;
   hit boolean := false;
+  epoch bigint;
 begin
   -- ward.principal_cache = 'off' skips the cache (the sealed principal's
   -- own tests): it can only make a resolution slower.
@@ -5756,9 +5765,13 @@ begin
     -- that a change committed while the transaction runs does not change
     -- its principal from one statement to the next (the policies read the
     -- entry directly and fall back to this function when it is gone). A
-    -- body already set to this principal is not sealed again: forged, it
-    -- can only fail the check below and resolve again.
-    if hit and body is not distinct from p::text then
+    -- body already set to this principal under the current epoch is not
+    -- sealed again (a change to what the resolution reads, such as
+    -- whoami's touch, moves the epoch, and the next call seals again);
+    -- forged, it can only fail the check below and resolve again.
+    if hit and body is not distinct from p::text
+       and current_setting('ward.principal_drawn', true) = pg_backend_pid()::text
+       and current_setting('ward.principal_sealed_epoch', true) = currval('private.principal_epoch')::text then
       return p;
     end if;
   end if;
@@ -5815,9 +5828,11 @@ begin
     perform set_config('ward.principal_drawn', pg_backend_pid()::text, false);
   end if;
   body := p::text;
+  epoch := nextval('private.principal_epoch');
   perform set_config('ward.principal', body, true);
+  perform set_config('ward.principal_sealed_epoch', epoch::text, true);
   perform set_config('ward.principal_mac', encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
-    || convert_to(ctx || ',' || nextval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex'), true);
+    || convert_to(ctx || ',' || epoch || ';' || body, 'UTF8'))), 'hex'), true);
   return p;
 end $$;
 

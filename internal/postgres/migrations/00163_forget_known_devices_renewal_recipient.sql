@@ -15,7 +15,8 @@
 --     they act for cleared the one their grant named (app.accept_case_invite
 --     copied the invitation's null), so the next disclosure to them was
 --     accounted without the receiving entity (HIPAA 164.528(b)(2)(ii)). A
---     renewal of the same kind that names none now keeps the grant's; a
+--     renewal of a live grant, of the same kind, that names none now keeps
+--     the grant's (an invitation after a revoked grant is a new grant); a
 --     renewal that names one replaces it; a change of kind takes the
 --     invitation's as before.
 
@@ -211,7 +212,8 @@ begin
         -- A renewal of the same kind that names no organisation keeps
         -- the one the grant names (00163): the disclosure accounting
         -- still says who received the record.
-        recipient_org = case when excluded.kind = cm.kind then coalesce(excluded.recipient_org, cm.recipient_org)
+        recipient_org = case when excluded.kind = cm.kind and cm.revoked_at is null
+                             then coalesce(excluded.recipient_org, cm.recipient_org)
                              else excluded.recipient_org end,
         revoked_at = null, expiry_recorded_at = null, updated_at = now()
     -- A live staff grant stays as it is: an invitation never narrows or

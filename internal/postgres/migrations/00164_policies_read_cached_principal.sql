@@ -38,7 +38,10 @@
 --     common. Now the entry is gone for the second statement, the helper
 --     arm runs, and principal_now finds the seal: within a transaction the
 --     principal holds, as the sealed principal (00070) promised; the next
---     transaction sees the revocation.
+--     transaction sees the revocation. A change in the transaction itself
+--     (app.whoami's touch of last_seen_at or last_used_at) moves the epoch
+--     and so voids the seal; whoami seals again after its touch, and a hit
+--     under a moved epoch is sealed again.
 
 -- +goose Up
 set local role ward_owner;
@@ -89,6 +92,7 @@ declare
   ctx text;
   until timestamptz;
   hit boolean := false;
+  epoch bigint;
 begin
   -- ward.principal_cache = 'off' skips the cache (the sealed principal's
   -- own tests): it can only make a resolution slower.
@@ -114,9 +118,13 @@ begin
     -- that a change committed while the transaction runs does not change
     -- its principal from one statement to the next (the policies read the
     -- entry directly and fall back to this function when it is gone). A
-    -- body already set to this principal is not sealed again: forged, it
-    -- can only fail the check below and resolve again.
-    if hit and body is not distinct from p::text then
+    -- body already set to this principal under the current epoch is not
+    -- sealed again (a change to what the resolution reads, such as
+    -- whoami's touch, moves the epoch, and the next call seals again);
+    -- forged, it can only fail the check below and resolve again.
+    if hit and body is not distinct from p::text
+       and current_setting('ward.principal_drawn', true) = pg_backend_pid()::text
+       and current_setting('ward.principal_sealed_epoch', true) = currval('private.principal_epoch')::text then
       return p;
     end if;
   end if;
@@ -173,11 +181,129 @@ begin
     perform set_config('ward.principal_drawn', pg_backend_pid()::text, false);
   end if;
   body := p::text;
+  epoch := nextval('private.principal_epoch');
   perform set_config('ward.principal', body, true);
+  perform set_config('ward.principal_sealed_epoch', epoch::text, true);
   perform set_config('ward.principal_mac', encode(pg_catalog.sha256(k.opad || pg_catalog.sha256(k.ipad
-    || convert_to(ctx || ',' || nextval('private.principal_epoch') || ';' || body, 'UTF8'))), 'hex'), true);
+    || convert_to(ctx || ',' || epoch || ';' || body, 'UTF8'))), 'hex'), true);
   return p;
 end $$;
+-- +goose StatementEnd
+
+-- whoami as last defined, sealing the principal again after its touch.
+-- +goose StatementBegin
+create or replace function app.whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean, OUT scopes text[]) RETURNS SETOF record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  me private.principal;
+  s app.sessions%rowtype;
+  reused app.session_tokens%rowtype;
+  jkt text := current_setting('ward.dpop', true);
+  jti text := current_setting('ward.dpop_jti', true);
+  iat text := current_setting('ward.dpop_iat', true);
+  began bigint;
+  called boolean;
+  due boolean;
+begin
+  scopes := '{}';
+  -- The patterns of 00112 ('^[A-Za-z0-9_-]{43}$' for the thumbprint,
+  -- '^[0-9]{1,12}$' for iat, '^[0-9a-f]{64}$' for the jti hash), checked
+  -- without regular expressions.
+  if octet_length(jkt) <> 43
+     or ltrim(jkt, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-') <> '' then
+    jkt := null;
+  end if;
+  if octet_length(iat) not between 1 and 12 or ltrim(iat, '0123456789') <> '' then
+    iat := null;
+  end if;
+  if jkt is not null and (jti is null or octet_length(jti) <> 64 or ltrim(jti, '0123456789abcdef') <> '') then
+    raise exception 'a DPoP key comes with its proof''s jti hash (ward.dpop_jti)' using errcode = '22023';
+  end if;
+  me := private.principal_now();
+  if me.credential_id is null then
+    select * into reused from app.session_tokens t
+     where t.token_hash = private.credential_hash() and t.retired_at <= now() - interval '30 seconds';
+    if found then
+      update app.sessions x set revoked_at = now(), revoked_reason = 'token_reuse'
+       where x.id = reused.session_id and x.revoked_at is null
+      returning * into s;
+      if found then
+        perform audit.append_as(s.org_id, 'auth.token_reuse', 'denied', 'session', s.id, p_actor => s.user_id,
+          p_request => current_setting('ward.request', true),
+          p_details => jsonb_build_object('retired_at', reused.retired_at, 'action', 'session_revoked'));
+      end if;
+    end if;
+    return;
+  end if;
+  if jkt is not null then
+    select e.last_value, e.is_called into began, called from app.dpop_jti_epoch e;
+    if not called then
+      -- the memory was reset (crash recovery, a promoted standby, a
+      -- restored backup): it begins again now.
+      began := setval('app.dpop_jti_epoch', floor(extract(epoch from now()))::bigint, true);
+    end if;
+    if coalesce(iat::bigint, floor(extract(epoch from now() - interval '5 minutes'))::bigint) <= began + 60 then
+      raise exception 'the DPoP proof''s iat does not follow the start of the jti memory (%): it may have been used before',
+        to_timestamp(began) using errcode = '23505', constraint = 'dpop_proofs_pkey';
+    end if;
+    insert into app.dpop_jtis (jkt, jti_hash) values (jkt, decode(jti, 'hex')) on conflict do nothing;
+    if not found then
+      raise exception 'the DPoP proof''s jti was used before' using errcode = '23505', constraint = 'dpop_proofs_pkey';
+    end if;
+    if random() < 1.0 / 32 then
+      delete from app.dpop_jtis d
+       where d.ctid = any (array(select x.ctid from app.dpop_jtis x where x.expires_at < now() limit 256));
+    end if;
+  end if;
+  kind := me.kind; credential_id := me.credential_id; user_id := me.user_id; org_id := me.org_id;
+  role := me.role; session_id := me.session_id; aal := me.aal; auth_time := 'epoch'::timestamptz + me.auth_us * interval '1 microsecond';
+  amr := me.amr; pending := me.pending; break_glass := coalesce(me.break_glass, false);
+  if me.kind = 'session' then
+    -- private.touch_due(last_seen_at, idle_timeout_min), inline.
+    select x.absolute_expires_at, x.last_seen_at + make_interval(mins => x.idle_timeout_min),
+           x.last_seen_at <= now() - least(interval '1 minute', make_interval(secs => x.idle_timeout_min * 6))
+      into absolute_expires_at, idle_expires_at, due
+      from app.sessions x where x.id = me.session_id;
+    if due then
+      -- skip locked: another request of the session that touched it holds
+      -- the row until its own transaction ends (a record read's check
+      -- runs in the request's transaction, postgres.RequestTx); it has
+      -- touched it, so this one does not wait for it.
+      update app.sessions x set last_seen_at = now()
+       where x.id = (select y.id from app.sessions y where y.id = me.session_id for update skip locked)
+         and x.last_seen_at <= now() - least(interval '1 minute', make_interval(secs => x.idle_timeout_min * 6))
+      returning x.absolute_expires_at, x.last_seen_at + make_interval(mins => x.idle_timeout_min)
+        into absolute_expires_at, idle_expires_at;
+      if not found then
+        select x.absolute_expires_at, x.last_seen_at + make_interval(mins => x.idle_timeout_min)
+          into absolute_expires_at, idle_expires_at
+          from app.sessions x where x.id = me.session_id;
+      else
+        -- The touch moved the epoch: seal the principal again for the
+        -- rest of the request's transaction (00164).
+        perform private.principal_now();
+      end if;
+    end if;
+    idle_expires_at := least(absolute_expires_at, idle_expires_at);
+  elsif me.kind = 'api_key' then
+    -- app.api_key_scopes(): its last use is touched at most once a minute.
+    select k.scopes, k.last_used_at is null or k.last_used_at < now() - interval '1 minute'
+      into scopes, due
+      from app.api_keys k where k.org_id = me.org_id and k.id = me.credential_id;
+    if due then
+      update app.api_keys k set last_used_at = now()
+       where (k.org_id, k.id) = (select j.org_id, j.id from app.api_keys j
+                                  where j.org_id = me.org_id and j.id = me.credential_id for update skip locked)
+         and (k.last_used_at is null or k.last_used_at < now() - interval '1 minute');
+      if found then
+        perform private.principal_now();
+      end if;
+    end if;
+  end if;
+  return next;
+end $_$;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
