@@ -5744,22 +5744,8 @@ begin
   -- ward.principal_cache = 'off' skips the cache (the sealed principal's
   -- own tests): it can only make a resolution slower.
   if v_cred is not null and current_setting('ward.principal_cache', true) is distinct from 'off' then
-    select (x.principal).* into p
-      from private.principal_cache x
-     where x.cred = v_cred
-       and x.org is not distinct from current_setting('ward.org', true)
-       and x.dpop is not distinct from current_setting('ward.dpop', true)
-       and x.valid_until > now()
-       -- no change committed since the entry's resolution read, none by
-       -- the transaction that put it (its own xid counts as seen in its
-       -- own snapshot) ...
-       and not exists (select from private.principal_changes ch
-                        where ch.xid >= pg_snapshot_xmin(x.snap)
-                          and (ch.xid = x.put_xid or not pg_visible_in_snapshot(ch.xid, x.snap)))
-       -- ... and none by this transaction
-       and (pg_current_xact_id_if_assigned() is null
-            or not exists (select from private.principal_changes ch where ch.xid = pg_current_xact_id_if_assigned()))
-     limit 1;
+    -- The lookup is the view the policies read (below).
+    select (c.principal).* into p from private.principal_cached c;
     hit := found;
     -- A hit is sealed for the rest of the transaction once (00164), so
     -- that a change committed while the transaction runs does not change
@@ -7813,7 +7799,8 @@ CREATE VIEW private.principal_cached WITH (security_invoker='true') AS
         END AS role,
     (((x.principal).pending IS NULL) AND ((x.principal).org_id IS NOT NULL) AND COALESCE((((x.principal).role = ANY (ARRAY['lead'::text, 'admin'::text])) AND ((x.principal).kind IS DISTINCT FROM 'api_key'::text)), false)) AS lead,
     (((x.principal).pending IS NULL) AND COALESCE(((x.principal).kind = 'api_key'::text), false)) AS is_key,
-    (((x.principal).pending IS NULL) AND COALESCE((x.principal).break_glass, false)) AS break_glass
+    (((x.principal).pending IS NULL) AND COALESCE((x.principal).break_glass, false)) AS break_glass,
+    x.principal
    FROM private.principal_cache x
   WHERE ((current_setting('ward.principal_cache'::text, true) IS DISTINCT FROM 'off'::text) AND (x.cred = current_setting('ward.credential'::text, true)) AND (NOT (x.org IS DISTINCT FROM current_setting('ward.org'::text, true))) AND (NOT (x.dpop IS DISTINCT FROM current_setting('ward.dpop'::text, true))) AND (x.valid_until > now()) AND (NOT (EXISTS ( SELECT
            FROM private.principal_changes ch
@@ -13612,6 +13599,7 @@ GRANT SELECT ON TABLE private.principal_changes TO ward_app;
 --
 
 GRANT SELECT ON TABLE private.principal_cached TO ward_app;
+GRANT SELECT ON TABLE private.principal_cached TO ward_rls;
 
 --
 -- Name: TABLE principal_key; Type: ACL; Schema: private; Owner: ward_owner

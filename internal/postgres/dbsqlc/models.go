@@ -690,6 +690,7 @@ type PrivatePrincipalCached struct {
 	Lead       *bool
 	IsKey      *bool
 	BreakGlass *bool
+	Principal  string
 }
 
 type PrivatePrincipalChange struct {

@@ -11,8 +11,9 @@
 --   * private.principal_cached: a view (security_invoker) of the entry the
 --     bound settings name, with the columns the helpers return: org_id,
 --     user_id, role, lead, is_key, break_glass, each as the helper
---     computes it (nothing for a pending session). It applies exactly the
---     lookup of private.principal_now (validity, no change its snapshot
+--     computes it (nothing for a pending session), and the principal
+--     itself. It is the cache lookup, which private.principal_now reads
+--     too (validity, no change its snapshot
 --     did not see or its own transaction made, none by this transaction,
 --     ward.principal_cache = 'off' honoured) and returns no row when there
 --     is no usable entry.
@@ -60,7 +61,8 @@ select case when (x.principal).pending is null then (x.principal).org_id end as 
          and coalesce((x.principal).role in ('lead', 'admin') and (x.principal).kind is distinct from 'api_key', false)
          as lead,
        (x.principal).pending is null and coalesce((x.principal).kind = 'api_key', false) as is_key,
-       (x.principal).pending is null and coalesce((x.principal).break_glass, false) as break_glass
+       (x.principal).pending is null and coalesce((x.principal).break_glass, false) as break_glass,
+       x.principal
   from private.principal_cache x
  where current_setting('ward.principal_cache', true) is distinct from 'off'
    and x.cred = current_setting('ward.credential', true)
@@ -73,7 +75,7 @@ select case when (x.principal).pending is null then (x.principal).org_id end as 
    and (pg_current_xact_id_if_assigned() is null
         or not exists (select from private.principal_changes ch where ch.xid = pg_current_xact_id_if_assigned()))
  limit 1;
-grant select on private.principal_cached to ward_app;
+grant select on private.principal_cached to ward_app, ward_rls;
 
 -- principal_now as in 00162, sealing a cache hit for the rest of the
 -- transaction (see above).
@@ -97,22 +99,8 @@ begin
   -- ward.principal_cache = 'off' skips the cache (the sealed principal's
   -- own tests): it can only make a resolution slower.
   if v_cred is not null and current_setting('ward.principal_cache', true) is distinct from 'off' then
-    select (x.principal).* into p
-      from private.principal_cache x
-     where x.cred = v_cred
-       and x.org is not distinct from current_setting('ward.org', true)
-       and x.dpop is not distinct from current_setting('ward.dpop', true)
-       and x.valid_until > now()
-       -- no change committed since the entry's resolution read, none by
-       -- the transaction that put it (its own xid counts as seen in its
-       -- own snapshot) ...
-       and not exists (select from private.principal_changes ch
-                        where ch.xid >= pg_snapshot_xmin(x.snap)
-                          and (ch.xid = x.put_xid or not pg_visible_in_snapshot(ch.xid, x.snap)))
-       -- ... and none by this transaction
-       and (pg_current_xact_id_if_assigned() is null
-            or not exists (select from private.principal_changes ch where ch.xid = pg_current_xact_id_if_assigned()))
-     limit 1;
+    -- The lookup is the view the policies read (below).
+    select (c.principal).* into p from private.principal_cached c;
     hit := found;
     -- A hit is sealed for the rest of the transaction once (00164), so
     -- that a change committed while the transaction runs does not change
@@ -312,6 +300,8 @@ declare
   r record;
   q text;
   w text;
+  call text;
+  cached text;
   h text[] := array['get_my_org_id', 'org_id', 'uid', 'user_id', 'am_i_lead', 'lead',
                     'get_my_role', 'role', 'is_key', 'is_key', 'am_i_break_glass', 'break_glass'];
 begin
@@ -322,12 +312,10 @@ begin
     q := r.qual;
     w := r.chk;
     for i in 1 .. array_length(h, 1) / 2 loop
-      q := replace(q, format('( SELECT private.%s() AS %s)', h[2 * i - 1], h[2 * i - 1]),
-                   format('COALESCE(( SELECT c.%s FROM private.principal_cached c), ( SELECT private.%s() AS %s))',
-                          h[2 * i], h[2 * i - 1], h[2 * i - 1]));
-      w := replace(w, format('( SELECT private.%s() AS %s)', h[2 * i - 1], h[2 * i - 1]),
-                   format('COALESCE(( SELECT c.%s FROM private.principal_cached c), ( SELECT private.%s() AS %s))',
-                          h[2 * i], h[2 * i - 1], h[2 * i - 1]));
+      call := format('( SELECT private.%s() AS %s)', h[2 * i - 1], h[2 * i - 1]);
+      cached := format('COALESCE(( SELECT c.%s FROM private.principal_cached c), %s)', h[2 * i], call);
+      q := replace(q, call, cached);
+      w := replace(w, call, cached);
     end loop;
     if q is distinct from r.qual then
       execute format('alter policy %I on %s using (%s)', r.polname, r.rel, q);
