@@ -339,8 +339,9 @@ func (s *Service) ConsumeLinkWithKey(ctx context.Context, token, verifier, jkt s
 	var res dbsqlc.ConsumeMagicLinkRow
 	err := s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if jkt != "" {
-			// The device key the server verified, as ward.dpop always is.
-			if _, err := tx.Exec(ctx, `select set_config('ward.dpop', $1, true)`, jkt); err != nil {
+			// The device key the server verified, as ward.dpop always is
+			// (bound with no credential, in a statement of its own).
+			if _, err := tx.Exec(ctx, postgres.BindSQL, "", "", "", jkt); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -187,7 +188,7 @@ func (s *Service) ActivateBreakGlass(ctx context.Context, response []byte, binde
 	err = s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		// The device key the server verified, as ward.dpop always is: the
 		// procedure binds the new session to it.
-		if _, err := tx.Exec(ctx, `select set_config('ward.dpop', $1, true)`, jkt); err != nil {
+		if _, err := tx.Exec(ctx, postgres.BindSQL, "", "", "", jkt); err != nil {
 			return err
 		}
 		q := dbsqlc.New(tx)
@@ -213,8 +214,21 @@ func (s *Service) ActivateBreakGlass(ctx context.Context, response []byte, binde
 			refusal = ErrPasskeyInvalid
 			return nil
 		}
-		// The transaction now acts as the new session (the procedure bound
-		// it): the org's keys are released to it, and it writes its reason.
+		// The transaction now acts as the new session, bound in a
+		// statement of its own (the procedure's binding holds for it
+		// only, migration 00165): the org's keys are released to it, and
+		// it writes its reason.
+		dpop := jkt
+		if dpop == "" {
+			dpop = postgres.BrowserBinding
+		}
+		var request string
+		if req != nil {
+			request = *req
+		}
+		if _, err := tx.Exec(ctx, postgres.BindSQL, hex.EncodeToString(sessHash), "", request, dpop); err != nil {
+			return err
+		}
 		org, act := r.OrgID.UUID, r.ActivationID.UUID
 		keys, err := s.keys.Org(ctx, tx, org)
 		if err != nil {

@@ -20,7 +20,7 @@ import (
 // app.whoami()` even becomes `select whoami from app.whoami()`, a single
 // composite value), and naming the OUT columns fails with `column "kind"
 // does not exist`. The call also shares one round trip with the
-// set_config that binds the credential, in a pgx.Batch, which a generated
+// app.bind that binds the credential, in a pgx.Batch, which a generated
 // method (it runs its statement at once) cannot join.
 
 // whoami binds the credential (hash, org hint, request id and device
@@ -28,7 +28,7 @@ import (
 // resolves it to a principal in one round trip, pending or not
 // (Principal.Pending). With a DPoP key's thumbprint in dpop, proof is the
 // verified proof: the hex SHA-256 of its jti (ward.dpop_jti) and its iat
-// (ward.dpop_iat) go in one set_config; app.whoami records the jti once
+// (ward.dpop_iat) go in one app.bind_proof; app.whoami records the jti once
 // the credential resolved (migrations 00100, 00112) and refuses, with a
 // unique violation on dpop_proofs_pkey in the same round trip, a jti seen
 // before for that key or a proof not newer than the start of its jti
@@ -84,13 +84,13 @@ func whoami(ctx context.Context, db *postgres.DB, cred postgres.Credential, proo
 
 // queue queues on b, after its binding, the proof's jti hash and iat for
 // app.whoami to record (ward.dpop_jti, ward.dpop_iat; migrations 00100,
-// 00112), in one set_config.
+// 00112), in one app.bind_proof (00165).
 func (p DPoPProof) queue(b *pgx.Batch) {
 	var iat string // none: the database counts the proof as the oldest accepted
 	if p.IAT != 0 {
 		iat = strconv.FormatInt(p.IAT, 10)
 	}
-	b.Queue(`select set_config('ward.dpop_jti', $1, true), set_config('ward.dpop_iat', $2, true)`, jtiHash(p.JTI), iat)
+	b.Queue(`select app.bind_proof($1, $2)`, jtiHash(p.JTI), iat)
 }
 
 // keep is what makes the proof's jti stand on its own, after a binding,

@@ -130,8 +130,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 			// the batch shape of the server's path, without app.whoami()
 			var one int
 			bt := &pgx.Batch{}
-			bt.Queue(`select set_config('ward.credential', $1, true), set_config('ward.org', $2, true),
-				set_config('ward.request', $3, true)`, hexHash, "", "")
+			bt.Queue(`select app.bind($1, $2, $3, $4)`, hexHash, "", "", "")
 			bt.Queue(`select 1`).QueryRow(func(r pgx.Row) error { return r.Scan(&one) })
 			return w.env.App.Pool.SendBatch(ctx, bt).Close()
 		}},

@@ -169,7 +169,7 @@ func testDPoP(t *testing.T, w *world, o *org, alg jose.SignatureAlgorithm) {
 		var n int
 		cred := postgres.Credential{Hash: identity.HashToken(tok), DPoP: c.dpop}
 		err := w.env.App.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `select set_config('ward.dpop_jti', $1, true)`, c.jti); err != nil {
+			if _, err := tx.Exec(ctx, `select app.bind_proof($1, null)`, c.jti); err != nil {
 				return err
 			}
 			return tx.QueryRow(ctx, `select count(*) from app.whoami() where user_id is not null`).Scan(&n)

@@ -36,7 +36,7 @@ func TestWhoamiDPoPJTI(t *testing.T) {
 	whoami := func(dpop, jti string) (int, error) {
 		var n int
 		err := env.App.InTenantTx(ctx, postgres.Credential{Hash: cred, DPoP: dpop}, func(ctx context.Context, tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `select set_config('ward.dpop_jti', $1, true), set_config('ward.dpop_iat', $2, true)`,
+			if _, err := tx.Exec(ctx, `select app.bind_proof($1, $2)`,
 				jti, strconv.FormatInt(time.Now().Unix(), 10)); err != nil {
 				return err
 			}
@@ -129,7 +129,7 @@ func TestWhoamiDPoPJTIMemoryReset(t *testing.T) {
 	whoami := func(jti string, iat string) (int, error) {
 		var n int
 		err := env.App.InTenantTx(ctx, postgres.Credential{Hash: cred, DPoP: key}, func(ctx context.Context, tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `select set_config('ward.dpop_jti', $1, true), set_config('ward.dpop_iat', $2, true)`,
+			if _, err := tx.Exec(ctx, `select app.bind_proof($1, $2)`,
 				jti, iat); err != nil {
 				return err
 			}
@@ -221,7 +221,7 @@ func TestDPoPJTIKeepHostile(t *testing.T) {
 	w.exec(`update app.sessions set dpop_jkt = $2 where id = $1`, session, key)
 	keep := func(hash, dpop, jti string) error {
 		return env.App.InTenantTx(ctx, postgres.Credential{Hash: hash, DPoP: dpop}, func(ctx context.Context, tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `select set_config('ward.dpop_jti', $1, true)`, jti); err != nil {
+			if _, err := tx.Exec(ctx, `select app.bind_proof($1, null)`, jti); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, `select app.dpop_jti_keep()`)

@@ -249,7 +249,7 @@ func (db *DB) inTx(ctx context.Context, opts pgx.TxOptions, fn func(ctx context.
 }
 
 // InTenantTx runs fn in a transaction bound to cred: the transaction starts
-// with `begin; select set_config('ward.credential', …, true), …` in one
+// with `begin; select app.bind('…', '…', '…', '…')` in one
 // round trip, so the settings hold for this transaction only. The values
 // are embedded as literals only when they are strictly hex, a UUID and
 // token characters; anything else (which the database will resolve to
@@ -277,14 +277,19 @@ func (db *DB) InTenantTx(ctx context.Context, cred Credential, fn func(ctx conte
 			return fn(ctx, tx)
 		})
 	}
-	begin := fmt.Sprintf("begin; select set_config('ward.credential', '%s', true), set_config('ward.org', '%s', true), "+
-		"set_config('ward.request', '%s', true), set_config('ward.dpop', '%s', true)", cred.Hash, cred.Org, cred.Request, cred.DPoP)
+	begin := fmt.Sprintf("begin; select app.bind('%s', '%s', '%s', '%s')", cred.Hash, cred.Org, cred.Request, cred.DPoP)
 	return db.inTx(ctx, pgx.TxOptions{BeginQuery: begin}, fn)
 }
 
-// bindSQL binds a credential, transaction-local, as parameters.
-const bindSQL = `select set_config('ward.credential', $1, true), set_config('ward.org', $2, true),
-	set_config('ward.request', $3, true), set_config('ward.dpop', $4, true)`
+// bindSQL binds a credential, transaction-local, as parameters. app.bind
+// binds only as a statement of its own, this text or the literal form
+// InTenantTx begins with (migration 00165): a credential never changes
+// inside a statement.
+const bindSQL = `select app.bind($1, $2, $3, $4)`
+
+// BindSQL is bindSQL for a caller that binds in a transaction of its own
+// (the parameters: credential hash, org hint, request id, device key).
+const BindSQL = bindSQL
 
 // QueueBind queues on b, which must be empty, the statement that binds cred
 // (as parameters, whatever their form) for the implicit transaction of the

@@ -4,13 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/postgres/pgtest"
 )
 
@@ -101,9 +100,8 @@ func TestPrincipalAttackSplitSettings(t *testing.T) {
 
 	t.Run("the planner settings ward_app may change do not change the principal", func(t *testing.T) {
 		inTx(t, c, s.leadHash, func(tx pgx.Tx) {
-			if _, err := tx.Exec(ctx, `select set_config(n, 'off', true) from unnest(array['enable_indexscan',
-			    'enable_bitmapscan', 'enable_indexonlyscan', 'enable_seqscan', 'enable_tidscan']) n`); err != nil {
-				t.Fatal(err)
+			for _, n := range []string{"enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan", "enable_seqscan", "enable_tidscan"} {
+				setLocal(t, tx, n, "off")
 			}
 			check(t, tx, "index scans off, a miss")
 			setSealed(t, tx, admin)
@@ -118,7 +116,7 @@ func TestPrincipalAttackSplitSettings(t *testing.T) {
 			t.Fatal(err)
 		}
 		inTx(t, fresh, s.leadHash, func(tx pgx.Tx) {
-			if _, err := tx.Exec(ctx, `select set_config('ward.principal_drawn', $1, false)`, pid); err != nil {
+			if _, err := tx.Exec(ctx, "set ward.principal_drawn = '"+pid+"'"); err != nil {
 				t.Fatal(err)
 			}
 			setSealed(t, tx, admin)
@@ -234,49 +232,28 @@ func TestPrincipalAttackCredentialKinds(t *testing.T) {
 // the statement timestamp, set once per 'Q' message), so the MAC's
 // "transaction start" does not tell apart two transactions of one
 // multi-statement message on one backend with no epoch drawn in between.
-// A sealed principal saved in a session setting then verifies in the next
+// A sealed principal copied into a session setting verified in the next
 // transaction of the same message after another backend revoked the
-// session: the revoked lead still reads the org's patients. Pre-existing
-// (00070's seal has the same context); only ward_app's own
-// simple-protocol messages reach it (pgx's extended protocol refuses
-// stacked statements), and it lasts no longer than the message, as a
-// revocation does not end a running transaction either. Refusing a hit
-// while statement_timestamp() = now() does not close it: the next
-// transaction can begin in the same message and replay in a later one.
-// Skipped until the seal covers something unforgeable per transaction;
-// run with WARD_KNOWN=1.
+// session (pre-existing since 00070; this test was skipped as a known
+// limitation). Since 00165 ward_app cannot copy it: set_config is not its
+// to call, and SET takes only a literal, which the message cannot know
+// before it runs. The message is refused at the copy.
 func TestPrincipalAttackReplayOneMessage(t *testing.T) {
-	if os.Getenv("WARD_KNOWN") == "" {
-		t.Skip("known limitation (see the comment): set WARD_KNOWN=1 to run")
-	}
 	env := pgtest.New(t)
 	s := seedPrincipals(t, env)
 	ctx := context.Background()
 	c := sealedConn(t, env)
-	done := make(chan error, 1)
-	go func() {
-		time.Sleep(500 * time.Millisecond)
-		_, err := env.Super.Pool.Exec(ctx, `update app.sessions set revoked_at = now() where id = $1`, s.leadSession)
-		done <- err
-	}()
 	q := strings.ReplaceAll(`
-begin; select set_config('ward.credential', 'H', true); select private.uid();
+begin; set local ward.credential = 'H'; select private.uid();
 select set_config('x.b', current_setting('ward.principal'), false), set_config('x.m', current_setting('ward.principal_mac'), false);
 commit;
-select pg_sleep(1.5);
-begin; select set_config('ward.credential', 'H', true);
+begin; set local ward.credential = 'H';
 select set_config('ward.principal', current_setting('x.b'), true), set_config('ward.principal_mac', current_setting('x.m'), true);
 select coalesce(private.uid()::text, 'nobody') || ' ' || (select count(*) from app.patients)::text;
 commit;`, "H", s.leadHash)
-	res, err := c.PgConn().Exec(ctx, q).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if got := string(res[len(res)-2].Rows[0][0]); got != "nobody 0" {
-		t.Errorf("after the session's revocation, the sealed principal replayed in the same message's next transaction: uid, patients = %s; want nobody 0", got)
+	_, err := c.PgConn().Exec(ctx, q).ReadAll()
+	if !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+		t.Errorf("copying the sealed principal in one message: %v; want insufficient_privilege", err)
 	}
 }
 
@@ -301,9 +278,7 @@ func TestPrincipalAttackBoundSessions(t *testing.T) {
 	}
 	setDPoP := func(t *testing.T, tx pgx.Tx, v string) {
 		t.Helper()
-		if _, err := tx.Exec(ctx, `select set_config('ward.dpop', $1, true)`, v); err != nil {
-			t.Fatal(err)
-		}
+		setLocal(t, tx, "ward.dpop", v)
 	}
 
 	t.Run("dpop", func(t *testing.T) {
@@ -364,5 +339,113 @@ func TestPrincipalAttackBoundSessions(t *testing.T) {
 				t.Errorf("%s: the event records break_glass %v, credential %s", round, bg, kind)
 			}
 		}
+	})
+}
+
+// TestPrincipalAttackMidStatementCredential: a statement cannot read one
+// policy InitPlan under one credential and the next under another (00165).
+// The holder of a provider's session in one org and a lead's session in
+// another, changing the credential from a lateral subquery between the
+// org's InitPlan and the lead flag's, read every patient of the first
+// org; set_config, app.bind inside a statement, and a function of
+// ward_app's own that runs SET LOCAL are now all refused.
+func TestPrincipalAttackMidStatementCredential(t *testing.T) {
+	env := pgtest.New(t)
+	s := seedPrincipals(t, env)
+	ctx := context.Background()
+	other, user, sa, sb := "0c000000-0000-4000-8000-0000000000a1", "0c000000-0000-4000-8000-0000000000a2",
+		"0c000000-0000-4000-8000-0000000000a3", "0c000000-0000-4000-8000-0000000000a4"
+	ha, hb := sha256.Sum256([]byte("provider-token")), sha256.Sum256([]byte("other-lead-token"))
+	provider, lead := hex.EncodeToString(ha[:]), hex.EncodeToString(hb[:])
+	// One user: a provider of s.org with no patient assigned, the lead of
+	// another org.
+	if _, err := env.Super.Pool.Exec(ctx, `
+		insert into app.orgs (id, name, device_binding_required_for) values ($1, 'Other Practice', '{}');
+		insert into app.users (id, email_bidx, email_enc) values ($2, sha256('two-orgs'), '\x00');
+		insert into app.memberships (org_id, user_id, role) values ($3, $2, 'provider'), ($1, $2, 'lead');
+		insert into app.sessions (id, org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr)
+		values ($4, $3, $2, decode($6, 'hex'), 600, now() + interval '1 day', 2, '{email,totp}'),
+		       ($5, $1, $2, decode($7, 'hex'), 600, now() + interval '1 day', 2, '{email,totp}');`,
+		pgx.QueryExecModeSimpleProtocol, other, user, s.org, sa, sb, provider, lead); err != nil {
+		t.Fatal(err)
+	}
+	count := func(t *testing.T, tx pgx.Tx, q string, args ...any) (int, error) {
+		t.Helper()
+		var n int
+		err := tx.QueryRow(ctx, q, args...).Scan(&n)
+		return n, err
+	}
+	// The org's InitPlan runs in the first round of the loop (the index
+	// scan's key), the lead flag's only in the second, after the switch.
+	mixed := func(switchTo string) string {
+		return `select count(*)::int from generate_series(1, 2) g
+		 cross join lateral (select ` + switchTo + ` as c offset 0) s
+		 cross join lateral (select p.id from app.patients p where s.c is not null
+		   and p.id >= case when g = 1 then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid
+		                    else '00000000-0000-0000-0000-000000000000'::uuid end offset 0) q`
+	}
+	for _, cache := range []bool{true, false} {
+		c := appConn(t, env)
+		if !cache {
+			c = sealedConn(t, env)
+		}
+		name := "cache"
+		if !cache {
+			name = "no cache"
+		}
+		t.Run(name, func(t *testing.T) {
+			inTx(t, c, provider, func(tx pgx.Tx) {
+				if n, err := count(t, tx, `select count(*)::int from app.patients`); err != nil || n != 0 {
+					t.Fatalf("the provider alone: %d patients, %v; want 0", n, err)
+				}
+				setLocal(t, tx, "enable_seqscan", "off")
+				for _, tc := range []struct{ name, sw string }{
+					{"set_config", "set_config('ward.credential', case when g = 1 then $1 else $2 end, true)"},
+					{"app.bind", "app.bind(case when g = 1 then $1 else $2 end, '', '', '')::text"},
+				} {
+					if _, err := tx.Exec(ctx, "savepoint mixed"); err != nil {
+						t.Fatal(err)
+					}
+					n, err := count(t, tx, mixed(tc.sw), provider, lead)
+					if !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+						t.Errorf("%s inside the statement: %d patients, %v; want insufficient_privilege", tc.name, n, err)
+					}
+					if _, err := tx.Exec(ctx, "rollback to savepoint mixed"); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// Between statements the credential may change: each
+				// statement sees one.
+				setLocal(t, tx, "ward.credential", lead)
+				if n, err := count(t, tx, `select count(*)::int from app.patients`); err != nil || n != 0 {
+					t.Errorf("the other org's lead: %d patients of s.org, %v; want 0", n, err)
+				}
+				setLocal(t, tx, "ward.credential", provider)
+				if n, err := count(t, tx, `select count(*)::int from app.patients`); err != nil || n != 0 {
+					t.Errorf("the provider again: %d patients, %v; want 0", n, err)
+				}
+			})
+		})
+	}
+
+	t.Run("ward_app can set nothing inside a statement", func(t *testing.T) {
+		var setConfig, temp, sqlLang, plpgsql, create bool
+		if err := env.Super.Pool.QueryRow(ctx, `select has_function_privilege('ward_app', 'pg_catalog.set_config(text, text, boolean)', 'execute'),
+		    has_database_privilege('ward_app', current_database(), 'temporary'),
+		    has_language_privilege('ward_app', 'sql', 'usage'), has_language_privilege('ward_app', 'plpgsql', 'usage'),
+		    exists (select from pg_namespace n where has_schema_privilege('ward_app', n.oid, 'create'))`).Scan(
+			&setConfig, &temp, &sqlLang, &plpgsql, &create); err != nil {
+			t.Fatal(err)
+		}
+		if setConfig || sqlLang || plpgsql || create {
+			t.Errorf("ward_app: set_config %v, language sql %v, plpgsql %v, create in a schema %v; want none", setConfig, sqlLang, plpgsql, create)
+		}
+		c := appConn(t, env)
+		inTx(t, c, provider, func(tx pgx.Tx) {
+			_, err := tx.Exec(ctx, `create function pg_temp.f() returns text language sql as $$ set local ward.credential = 'x'; select '' $$`)
+			if !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+				t.Errorf("a temporary function (temporary privilege %v): %v; want insufficient_privilege", temp, err)
+			}
+		})
 	})
 }

@@ -85,7 +85,7 @@ func inTx(t *testing.T, c *pgx.Conn, hash string, fn func(tx pgx.Tx)) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `select set_config('ward.credential', $1, true)`, hash); err != nil {
+	if _, err := tx.Exec(ctx, `select app.bind($1, $2, $3, $4)`, hash, "", "", ""); err != nil {
 		t.Fatal(err)
 	}
 	fn(tx)
@@ -136,9 +136,17 @@ func sealed(t *testing.T, tx pgx.Tx) seal {
 
 func setSealed(t *testing.T, tx pgx.Tx, v seal) {
 	t.Helper()
-	if _, err := tx.Exec(context.Background(), `select set_config('ward.principal', $1, true), set_config('ward.principal_mac', $2, true)`,
-		v.body, v.mac); err != nil {
-		t.Fatal(err)
+	setLocal(t, tx, "ward.principal", v.body)
+	setLocal(t, tx, "ward.principal_mac", v.mac)
+}
+
+// setLocal sets a setting for the rest of tx the way ward_app can since
+// 00165 (set_config is not its to call): SET LOCAL, a statement of its
+// own, the value quoted as a literal.
+func setLocal(t *testing.T, tx pgx.Tx, name, value string) {
+	t.Helper()
+	if _, err := tx.Exec(context.Background(), "set local "+name+" = '"+strings.ReplaceAll(value, "'", "''")+"'"); err != nil {
+		t.Fatalf("set local %s: %v", name, err)
 	}
 }
 
@@ -222,14 +230,14 @@ func TestPrincipalCache(t *testing.T) {
 		inTx(t, c, s.adminHash, func(tx pgx.Tx) {
 			_ = uid(t, tx)
 			v := sealed(t, tx)
-			if _, err := tx.Exec(ctx, `select set_config('ward.credential', $1, true)`, strings.Repeat("cd", 32)); err != nil {
+			if _, err := tx.Exec(ctx, `select app.bind($1, $2, $3, $4)`, strings.Repeat("cd", 32), "", "", ""); err != nil {
 				t.Fatal(err)
 			}
 			setSealed(t, tx, v)
 			if got := uid(t, tx); got != "nobody" {
 				t.Errorf("the admin's sealed principal under another credential: uid = %s", got)
 			}
-			if _, err := tx.Exec(ctx, `select set_config('ward.credential', $1, true)`, s.leadHash); err != nil {
+			if _, err := tx.Exec(ctx, `select app.bind($1, $2, $3, $4)`, s.leadHash, "", "", ""); err != nil {
 				t.Fatal(err)
 			}
 			if got := uid(t, tx); got != s.lead {

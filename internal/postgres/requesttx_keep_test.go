@@ -45,7 +45,7 @@ func TestDeferredCheckKeep(t *testing.T) {
 		sum := sha256.Sum256([]byte(t.Name() + strconv.Itoa(n)))
 		jti, iat := hex.EncodeToString(sum[:]), strconv.FormatInt(time.Now().Unix(), 10)
 		proof := func(b *pgx.Batch) {
-			b.Queue(`select set_config('ward.dpop_jti', $1, true), set_config('ward.dpop_iat', $2, true)`, jti, iat)
+			b.Queue(`select app.bind_proof($1, $2)`, jti, iat)
 		}
 		keep := &pgx.Batch{}
 		proof(keep)

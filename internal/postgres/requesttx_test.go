@@ -38,7 +38,7 @@ func TestRequestTx(t *testing.T) {
 		b := &pgx.Batch{}
 		// The sealed principal is what shows the check's transaction
 		// continued: without the shared cache (00162), which needs none.
-		b.Queue(`select set_config('ward.principal_cache', 'off', true)`)
+		b.Queue(`set local ward.principal_cache = 'off'`)
 		b.Queue(`select kind, org_id::text from app.whoami()`).QueryRow(func(r pgx.Row) error { return r.Scan(&kind, &org) })
 		b.Queue(`select txid_current(), coalesce(current_setting('ward.principal_mac', true), '')`).QueryRow(func(r pgx.Row) error {
 			return r.Scan(&xid, &seal)

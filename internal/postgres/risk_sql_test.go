@@ -73,7 +73,7 @@ func (w *riskWorld) signInKey(user uuid.UUID, linkIP, ip, ua, jkt string) (strin
 	var status string
 	var session uuid.UUID
 	err := w.env.App.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `select set_config('ward.dpop', $1, true)`, jkt); err != nil {
+		if _, err := tx.Exec(ctx, `select app.bind($1, $2, $3, $4)`, "", "", "", jkt); err != nil {
 			return err
 		}
 		return tx.QueryRow(ctx, `select status, session_id from app.consume_magic_link($1, $5, decode($2, 'hex'), $3::inet, $4)`,

@@ -277,7 +277,7 @@ func TestRLSMatrix(t *testing.T) {
 			} else if err := sp.Commit(ctx); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `select set_config('ward.credential', $1, true)`, rlsActorNamed(s, "revoked_session").cred.Hash); err != nil {
+			if _, err := tx.Exec(ctx, `select app.bind($1, $2, $3, $4)`, rlsActorNamed(s, "revoked_session").cred.Hash, "", "", ""); err != nil {
 				return err
 			}
 			if err := tx.QueryRow(ctx, `select private.uid()::text`).Scan(&uid); err != nil {
@@ -1109,14 +1109,22 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"principal cache delete", "a_admin", `delete from private.principal_cache returning cred`, nil, nil, ""},
 		{"principal changes delete", "a_admin", `delete from private.principal_changes returning xid::text`, nil, nil, ""},
 		{"principal changes insert", "a_admin", `insert into private.principal_changes (xid) values (pg_current_xact_id()) returning xid::text`, nil, nil, ""},
-		{"a forged sealed principal is nobody", "anonymous",
-			`select coalesce(private.uid()::text, 'nobody') from (select set_config('ward.principal', $1, true), set_config('ward.principal_mac', $2, true)) x`,
-			[]any{"(session,," + s.must("a_admin") + "," + A + ",admin,,2,0,f,,,)", strings.Repeat("0", 64)},
-			[]string{"nobody"}, ""},
-		{"a forged sealed principal of another org", "a_admin",
+		// A forged seal set with SET LOCAL is TestPrincipalAttackSplitSettings';
+		// inside a statement ward_app can set nothing (00165).
+		{"set_config inside a statement", "a_admin",
 			`select private.get_my_org_id()::text from (select set_config('ward.principal', $1, true), set_config('ward.principal_mac', $2, true)) x`,
 			[]any{"(session,," + s.must("b_admin") + "," + B + ",admin,,2,0,f,,,)", strings.Repeat("0", 64)},
-			[]string{A}, ""},
+			nil, postgres.CodeInsufficientPrivilege},
+		{"set_config of the credential", "anonymous",
+			`select set_config('ward.credential', $1, true)`, []any{strings.Repeat("0", 64)}, nil, postgres.CodeInsufficientPrivilege},
+		{"app.bind inside a statement", "a_admin",
+			`select count(*)::text from (select app.bind($1, '', '', '')) b, app.patients p`,
+			[]any{rlsActorNamed(s, "b_admin").cred.Hash}, nil, postgres.CodeInsufficientPrivilege},
+		{"app.bind beside another statement", "anonymous",
+			`select app.bind($1, $2, $3, $4); `, []any{"", "", "", ""}, nil, postgres.CodeInsufficientPrivilege},
+		{"a function of ward_app's own", "a_admin",
+			`create function pg_temp.f() returns void language sql as $$ set local ward.credential = '' $$`, nil, nil, postgres.CodeInsufficientPrivilege},
+		{"a DO block", "a_admin", `do $$ begin perform 1; end $$`, nil, nil, postgres.CodeInsufficientPrivilege},
 		{"session token hash", "a_admin", `select encode(token_hash, 'hex') from app.sessions`, nil, nil, ""},
 		{"session token hash by id", "a_admin", `select encode(token_hash, 'hex') from app.sessions where id = $1`,
 			[]any{s.must("s.a_admin")}, nil, ""},

@@ -356,6 +356,46 @@ end $$;
 ALTER FUNCTION app.audit_sso_required(p_org uuid, p_user uuid, p_method text, p_collapsed integer, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
 
 --
+-- Name: bind(text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.bind(p_credential text, p_org text, p_request text, p_dpop text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  q text := current_query();
+begin
+  -- Only a statement of its own: nothing else in it can read a policy's
+  -- InitPlan before the binding and another after it.
+  if q is distinct from 'select app.bind($1, $2, $3, $4)'
+     and q is distinct from format('begin; select app.bind(%L, %L, %L, %L)', p_credential, p_org, p_request, p_dpop) then
+    raise exception 'app.bind: a credential is bound by a statement of its own' using errcode = '42501';
+  end if;
+  perform set_config('ward.credential', coalesce(p_credential, ''), true),
+          set_config('ward.org', coalesce(p_org, ''), true),
+          set_config('ward.request', coalesce(p_request, ''), true),
+          set_config('ward.dpop', coalesce(p_dpop, ''), true);
+end $_$;
+
+ALTER FUNCTION app.bind(p_credential text, p_org text, p_request text, p_dpop text) OWNER TO ward_definer;
+
+--
+-- Name: bind_proof(text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.bind_proof(p_jti text, p_iat text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform set_config('ward.dpop_jti', coalesce(p_jti, ''), true),
+          set_config('ward.dpop_iat', coalesce(p_iat, ''), true);
+end $$;
+
+ALTER FUNCTION app.bind_proof(p_jti text, p_iat text) OWNER TO ward_definer;
+
+--
 -- Name: break_glass_activate(bytea, bytea, bytea, bytea, bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -370,6 +410,9 @@ declare
   o app.orgs%rowtype;
   pol app.instance_policy%rowtype;
   jkt text := substring(current_setting('ward.dpop', true) from '^[A-Za-z0-9_-]{43}$');
+  -- The caller's binding, put back before returning.
+  caller_cred text := current_setting('ward.credential', true);
+  caller_dpop text := current_setting('ward.dpop', true);
 begin
   if octet_length(p_session_hash) is distinct from 32 then
     raise exception 'break_glass_activate: a 32-byte session hash is required' using errcode = '22023';
@@ -426,7 +469,10 @@ begin
   insert into app.break_glass_activations (org_id, user_id, session_id, passkey_id, expires_at)
   values (k.org_id, k.user_id, session_id, k.id, absolute_expires_at)
   returning id into activation_id;
-  -- From here on the transaction acts as the new session.
+  -- From here on the function acts as the new session; the caller's
+  -- binding is put back on return, so that no statement sees its
+  -- credential change while it runs (00165). The caller binds the new
+  -- session in a statement of its own (app.bind).
   perform set_config('ward.credential', encode(p_session_hash, 'hex'), true);
   perform set_config('ward.dpop', coalesce(jkt, 'browser'), true);
   perform audit.append_as(k.org_id, 'auth.break_glass.activate', 'success', 'break_glass_activation', activation_id,
@@ -439,6 +485,8 @@ begin
     from app.memberships m join app.users u on u.id = m.user_id
    where m.org_id = k.org_id and m.role = 'admin' and m.revoked_at is null;
   user_id := k.user_id; org_id := k.org_id;
+  perform set_config('ward.credential', coalesce(caller_cred, ''), true),
+          set_config('ward.dpop', coalesce(caller_dpop, ''), true);
 end $_$;
 
 ALTER FUNCTION app.break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]) OWNER TO ward_definer;
@@ -10453,6 +10501,13 @@ GRANT USAGE ON SCHEMA private TO ward_definer;
 GRANT USAGE ON SCHEMA private TO ward_ops;
 
 --
+-- Name: LANGUAGE plpgsql; Type: ACL; Schema: -; Owner: postgres
+--
+
+REVOKE ALL ON LANGUAGE plpgsql FROM PUBLIC;
+GRANT ALL ON LANGUAGE plpgsql TO ward_owner;
+
+--
 -- Name: FUNCTION accept_case_invite(p_token_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT case_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -10491,6 +10546,20 @@ REVOKE ALL ON FUNCTION app.audit_sinks_limit() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION app.audit_sso_required(p_org uuid, p_user uuid, p_method text, p_collapsed integer, p_request text, p_ip text, p_ua text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.audit_sso_required(p_org uuid, p_user uuid, p_method text, p_collapsed integer, p_request text, p_ip text, p_ua text) TO ward_app;
+
+--
+-- Name: FUNCTION bind(p_credential text, p_org text, p_request text, p_dpop text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.bind(p_credential text, p_org text, p_request text, p_dpop text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.bind(p_credential text, p_org text, p_request text, p_dpop text) TO ward_app;
+
+--
+-- Name: FUNCTION bind_proof(p_jti text, p_iat text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.bind_proof(p_jti text, p_iat text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.bind_proof(p_jti text, p_iat text) TO ward_app;
 
 --
 -- Name: FUNCTION break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]); Type: ACL; Schema: app; Owner: ward_definer
@@ -11325,6 +11394,15 @@ REVOKE ALL ON FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OU
 GRANT ALL ON FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT tree_size bigint, OUT root_hash bytea) TO ward_app;
 GRANT ALL ON FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT tree_size bigint, OUT root_hash bytea) TO ward_ops;
 GRANT ALL ON FUNCTION audit.unsigned_heads(OUT org_id uuid, OUT origin text, OUT tree_size bigint, OUT root_hash bytea) TO ward_audit_signer;
+
+--
+-- Name: FUNCTION set_config(text, text, boolean); Type: ACL; Schema: pg_catalog; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION pg_catalog.set_config(text, text, boolean) TO ward_owner;
+GRANT ALL ON FUNCTION pg_catalog.set_config(text, text, boolean) TO ward_definer;
+GRANT ALL ON FUNCTION pg_catalog.set_config(text, text, boolean) TO ward_rls;
 
 --
 -- Name: FUNCTION am_i_break_glass(); Type: ACL; Schema: private; Owner: ward_rls
