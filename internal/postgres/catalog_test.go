@@ -79,14 +79,16 @@ func TestCatalogInvariants(t *testing.T) {
 			select schemaname || '.' || tablename || '.' || policyname from pg_policies
 			where coalesce(qual, '') || coalesce(with_check, '') ~ '(?<!SELECT )private\.[a-z_]+\('`},
 		// 00164: a policy reads the principal from the cache in its own
-		// plan, the helper only as the fallback, each with its own column.
+		// plan, the helper only as the fallback, each with its own column
+		// (00166 adds lead_org and my_lead_org).
 		{"policy calling a principal helper without the cached principal first", `
 			select schemaname || '.' || tablename || '.' || policyname from pg_policies
 			where regexp_replace(coalesce(qual, '') || ' ' || coalesce(with_check, ''),
-			        'COALESCE\(\( SELECT c\.(org_id|user_id|lead|role|is_key|break_glass)\s+FROM private\.principal_cached c\), ' ||
-			        '\( SELECT private\.(get_my_org_id|uid|am_i_lead|get_my_role|is_key|am_i_break_glass)\(\) AS \2\)\)', '\1=\2', 'g')
-			      ~ ('private\.(get_my_org_id|uid|am_i_lead|get_my_role|is_key|am_i_break_glass)\(|' ||
-			         'org_id=(?!get_my_org_id)|user_id=(?!uid)|lead=(?!am_i_lead)|role=(?!get_my_role)|is_key=(?!is_key)|break_glass=(?!am_i_break_glass)')`},
+			        'COALESCE\(\( SELECT c\.(org_id|user_id|lead|role|is_key|break_glass|lead_org)\s+FROM private\.principal_cached c\), ' ||
+			        '\( SELECT private\.(get_my_org_id|uid|am_i_lead|get_my_role|is_key|am_i_break_glass|my_lead_org)\(\) AS \2\)\)', '\1=\2', 'g')
+			      ~ ('private\.(get_my_org_id|uid|am_i_lead|get_my_role|is_key|am_i_break_glass|my_lead_org)\(|' ||
+			         '(?<!lead_)org_id=(?!get_my_org_id)|user_id=(?!uid)|lead=(?!am_i_lead)|role=(?!get_my_role)|is_key=(?!is_key)|' ||
+			         'break_glass=(?!am_i_break_glass)|lead_org=(?!my_lead_org)')`},
 		{"view without security_invoker", `
 			select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
 			where n.nspname in ('app', 'audit', 'private') and c.relkind = 'v'

@@ -5544,6 +5544,28 @@ end $$;
 ALTER FUNCTION private.my_case_ids(p_perm text) OWNER TO ward_rls;
 
 --
+-- Name: my_lead_org(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.my_lead_org() RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  m private.principal := private.principal_now();
+begin
+  -- The column lead_org of private.principal_cached, for a miss.
+  if m.pending is null and m.org_id is not null
+     and (coalesce(m.role in ('lead', 'admin') and m.kind is distinct from 'api_key', false)
+          or coalesce(m.break_glass, false)) then
+    return m.org_id;
+  end if;
+  return '00000000-0000-0000-0000-000000000000'::uuid;
+end $$;
+
+ALTER FUNCTION private.my_lead_org() OWNER TO ward_rls;
+
+--
 -- Name: my_managed_case_ids(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -7117,6 +7139,7 @@ CREATE TABLE app.orgs (
     CONSTRAINT orgs_gateway_requests_per_minute_check CHECK (((gateway_requests_per_minute >= 1) AND (gateway_requests_per_minute <= 100000))),
     CONSTRAINT orgs_gateway_tokens_per_minute_check CHECK (((gateway_tokens_per_minute >= 1000) AND (gateway_tokens_per_minute <= 100000000))),
     CONSTRAINT orgs_gateway_zip_check CHECK ((gateway_zip = ANY (ARRAY['mask'::text, 'zip3'::text]))),
+    CONSTRAINT orgs_id_not_nil CHECK ((id <> '00000000-0000-0000-0000-000000000000'::uuid)),
     CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT orgs_risk_threshold_check CHECK (((risk_threshold >= 1) AND (risk_threshold <= 200))),
     CONSTRAINT orgs_session_absolute_max_min_check CHECK (((session_absolute_max_min >= 5) AND (session_absolute_max_min <= 43200))),
@@ -7848,7 +7871,11 @@ CREATE VIEW private.principal_cached WITH (security_invoker='true') AS
     (((x.principal).pending IS NULL) AND ((x.principal).org_id IS NOT NULL) AND COALESCE((((x.principal).role = ANY (ARRAY['lead'::text, 'admin'::text])) AND ((x.principal).kind IS DISTINCT FROM 'api_key'::text)), false)) AS lead,
     (((x.principal).pending IS NULL) AND COALESCE(((x.principal).kind = 'api_key'::text), false)) AS is_key,
     (((x.principal).pending IS NULL) AND COALESCE((x.principal).break_glass, false)) AS break_glass,
-    x.principal
+    x.principal,
+        CASE
+            WHEN ((((x.principal).pending IS NULL) AND ((x.principal).org_id IS NOT NULL) AND COALESCE((((x.principal).role = ANY (ARRAY['lead'::text, 'admin'::text])) AND ((x.principal).kind IS DISTINCT FROM 'api_key'::text)), false)) OR (((x.principal).pending IS NULL) AND COALESCE((x.principal).break_glass, false) AND ((x.principal).org_id IS NOT NULL))) THEN (x.principal).org_id
+            ELSE '00000000-0000-0000-0000-000000000000'::uuid
+        END AS lead_org
    FROM private.principal_cache x
   WHERE ((current_setting('ward.principal_cache'::text, true) IS DISTINCT FROM 'off'::text) AND (x.cred = current_setting('ward.credential'::text, true)) AND (NOT (x.org IS DISTINCT FROM current_setting('ward.org'::text, true))) AND (NOT (x.dpop IS DISTINCT FROM current_setting('ward.dpop'::text, true))) AND (x.valid_until > now()) AND (NOT (EXISTS ( SELECT
            FROM private.principal_changes ch
@@ -10057,10 +10084,9 @@ CREATE POLICY patients_insert ON app.patients FOR INSERT TO ward_app WITH CHECK 
 -- Name: patients patients_select; Type: POLICY; Schema: app; Owner: ward_owner
 --
 
-CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
-   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.lead
-   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.key_holds('gateway'::text) AS key_holds) OR COALESCE(( SELECT c.break_glass
-   FROM private.principal_cached c), ( SELECT private.am_i_break_glass() AS am_i_break_glass)))));
+CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.lead_org
+   FROM private.principal_cached c), ( SELECT private.my_lead_org() AS my_lead_org))) OR ((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND ((id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.key_holds('gateway'::text) AS key_holds)))));
 
 --
 -- Name: patients patients_update; Type: POLICY; Schema: app; Owner: ward_owner
@@ -11609,6 +11635,14 @@ REVOKE ALL ON FUNCTION private.membership_revocation() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.my_case_ids(p_perm text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.my_case_ids(p_perm text) TO ward_app;
 GRANT ALL ON FUNCTION private.my_case_ids(p_perm text) TO ward_definer;
+
+--
+-- Name: FUNCTION my_lead_org(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.my_lead_org() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_lead_org() TO ward_app;
+GRANT ALL ON FUNCTION private.my_lead_org() TO ward_definer;
 
 --
 -- Name: FUNCTION my_managed_case_ids(); Type: ACL; Schema: private; Owner: ward_rls

@@ -684,13 +684,14 @@ type PrivatePrincipalCache struct {
 }
 
 type PrivatePrincipalCached struct {
-	OrgID      interface{}
-	UserID     interface{}
-	Role       interface{}
+	OrgID      uuid.UUID
+	UserID     uuid.UUID
+	Role       string
 	Lead       *bool
 	IsKey      *bool
 	BreakGlass *bool
 	Principal  string
+	LeadOrg    uuid.UUID
 }
 
 type PrivatePrincipalChange struct {
