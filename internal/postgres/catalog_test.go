@@ -166,6 +166,15 @@ func TestCheckAppRole(t *testing.T) {
 			  create role ward_test_noinherit_member login; end if; end $$;
 			alter role ward_test_noinherit_member login noinherit nocreaterole nosuperuser nobypassrls;
 			grant pg_read_all_data, ward_definer to ward_test_noinherit_member`, "member of pg_read_all_data, ward_definer"},
+		// Either lets a role change its credential inside a statement.
+		{"ward_test_language", `
+			do $$ begin if not exists (select from pg_roles where rolname = 'ward_test_language') then
+			  create role ward_test_language login; end if; end $$;
+			grant usage on language sql to ward_test_language`, "may create functions in sql"},
+		{"ward_test_set_config", `
+			do $$ begin if not exists (select from pg_roles where rolname = 'ward_test_set_config') then
+			  create role ward_test_set_config login; end if; end $$;
+			grant execute on function pg_catalog.set_config(text, text, boolean) to ward_test_set_config`, "may call set_config"},
 	} {
 		t.Run(tc.role, func(t *testing.T) {
 			if tc.setup != "" {
@@ -186,6 +195,43 @@ func TestCheckAppRole(t *testing.T) {
 				t.Fatalf("error %q does not name the role and say %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// A logical dump keeps no ACL for the language sql, so a restored database
+// gives PUBLIC USAGE on it again: ward_app is then refused until `ward
+// migrate` revokes it, and whatever it revokes leaves ward_owner able to
+// write the next migration.
+func TestCheckAppRoleAfterRestore(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	for _, restored := range []string{
+		`grant usage on language sql to public`,
+		`grant usage on language plpgsql to public`,
+		`grant execute on function pg_catalog.set_config(text, text, boolean) to public`,
+	} {
+		if _, err := env.Super.Pool.Exec(ctx, restored); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.App.CheckAppRole(ctx); err == nil || !strings.Contains(err.Error(), "ward migrate") {
+			t.Fatalf("after %q: ward_app accepted (%v)", restored, err)
+		}
+		if _, err := postgres.Migrate(ctx, env.SuperURL()); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.App.CheckAppRole(ctx); err != nil {
+			t.Fatalf("after %q and migrate: %v", restored, err)
+		}
+	}
+	var ownerSQL, ownerPL, definerSet bool
+	if err := env.Super.Pool.QueryRow(ctx, `select has_language_privilege('ward_owner', 'sql', 'USAGE'),
+		  has_language_privilege('ward_owner', 'plpgsql', 'USAGE'),
+		  has_function_privilege('ward_definer', 'pg_catalog.set_config(text, text, boolean)', 'EXECUTE')`).
+		Scan(&ownerSQL, &ownerPL, &definerSet); err != nil {
+		t.Fatal(err)
+	}
+	if !ownerSQL || !ownerPL || !definerSet {
+		t.Fatalf("migrate took too much: ward_owner sql %v plpgsql %v, ward_definer set_config %v", ownerSQL, ownerPL, definerSet)
 	}
 }
 

@@ -42,8 +42,25 @@ func Migrate(ctx context.Context, url string) (int64, error) {
 	if _, err := p.Up(ctx); err != nil {
 		return 0, fmt.Errorf("postgres: migrate: %w", err)
 	}
+	if _, err := db.ExecContext(ctx, ReassertPrivileges); err != nil {
+		return 0, fmt.Errorf("postgres: migrate: reassert privileges: %w", err)
+	}
 	return p.GetDBVersion(ctx)
 }
+
+// ReassertPrivileges puts back the privileges of migration 00165 that a
+// logical dump does not carry: pg_dump (and so pg_upgrade) writes no ACL
+// for the language sql, so a restored database gives PUBLIC — ward_app —
+// USAGE on it again, and with it a temporary SQL function that changes
+// ward.credential inside a statement. Migrate runs it after every Up
+// (idempotent); CheckAppRole refuses to serve while it is needed.
+const ReassertPrivileges = `
+revoke execute on function pg_catalog.set_config(text, text, boolean) from public;
+grant execute on function pg_catalog.set_config(text, text, boolean) to ward_owner, ward_definer, ward_rls;
+revoke usage on language sql from public;
+revoke usage on language plpgsql from public;
+grant usage on language sql to ward_owner;
+grant usage on language plpgsql to ward_owner`
 
 // CheckSchema returns ErrUnknownSchema unless the database's schema version
 // equals the newest embedded migration.

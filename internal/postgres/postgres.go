@@ -365,13 +365,16 @@ func (c Credential) valid() bool {
 
 // CheckAppRole returns an error unless the pool's role is neither superuser
 // nor BYPASSRLS nor CREATEROLE, is a member of no other role (whose
-// privileges it could use or SET ROLE to), and owns no schema, table or
-// function. The error names the role and the reason.
+// privileges it could use or SET ROLE to), owns no schema, table or
+// function, may call no set_config and create no function (USAGE on no
+// trusted language): either would let it change its credential inside a
+// statement (migration 00165). The error names the role and the reason.
 func (db *DB) CheckAppRole(ctx context.Context) error {
 	var role string
 	var super, bypass, createrole bool
 	var owned int
-	var memberOf []string
+	var memberOf, langs []string
+	var setConfig bool
 	err := db.Pool.QueryRow(ctx, `
 		select r.rolname, r.rolsuper, r.rolbypassrls, r.rolcreaterole,
 		  (select count(*) from pg_class c where c.relowner = r.oid and c.relnamespace not in
@@ -380,8 +383,11 @@ func (db *DB) CheckAppRole(ctx context.Context) error {
 		  + (select count(*) from pg_proc p where p.proowner = r.oid and p.pronamespace not in
 		     (select oid from pg_namespace where nspname in ('pg_catalog', 'information_schema'))),
 		  array(select g.rolname::text from pg_auth_members m join pg_roles g on g.oid = m.roleid
-		         where m.member = r.oid order by 1)
-		from pg_roles r where r.rolname = current_user`).Scan(&role, &super, &bypass, &createrole, &owned, &memberOf)
+		         where m.member = r.oid order by 1),
+		  array(select l.lanname::text from pg_language l
+		         where l.lanpltrusted and has_language_privilege(r.oid, l.oid, 'USAGE') order by 1),
+		  has_function_privilege(r.oid, 'pg_catalog.set_config(text, text, boolean)', 'EXECUTE')
+		from pg_roles r where r.rolname = current_user`).Scan(&role, &super, &bypass, &createrole, &owned, &memberOf, &langs, &setConfig)
 	if err != nil {
 		return fmt.Errorf("postgres: check role: %w", err)
 	}
@@ -397,6 +403,11 @@ func (db *DB) CheckAppRole(ctx context.Context) error {
 			role, strings.Join(memberOf, ", "))
 	case owned > 0:
 		return fmt.Errorf("postgres: refusing to serve as %q: it owns %d database objects (connect as ward_app)", role, owned)
+	case setConfig:
+		return fmt.Errorf("postgres: refusing to serve as %q: it may call set_config and so change its credential inside a statement (run `ward migrate`, which revokes it from PUBLIC)", role)
+	case len(langs) > 0:
+		return fmt.Errorf("postgres: refusing to serve as %q: it may create functions in %s and so change its credential inside a statement (run `ward migrate`, which revokes USAGE from PUBLIC; a restored dump does not keep that)",
+			role, strings.Join(langs, ", "))
 	}
 	return nil
 }
