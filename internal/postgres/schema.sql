@@ -63,6 +63,17 @@ CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA ext;
 COMMENT ON EXTENSION pgcrypto IS 'cryptographic functions';
 
 --
+-- Name: patient_key; Type: TYPE; Schema: private; Owner: ward_owner
+--
+
+CREATE TYPE private.patient_key AS (
+	org_id uuid,
+	id uuid
+);
+
+ALTER TYPE private.patient_key OWNER TO ward_owner;
+
+--
 -- Name: principal; Type: TYPE; Schema: private; Owner: ward_rls
 --
 
@@ -5295,6 +5306,24 @@ end $$;
 ALTER FUNCTION private.key_holds(p_scope text) OWNER TO ward_rls;
 
 --
+-- Name: key_org(text); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.key_org(p_scope text) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  -- private.key_holds(p_scope), answered with the org it holds it in.
+  return coalesce((select m.org_id from private.me() m
+                     join app.api_keys k on k.org_id = m.org_id and k.id = m.credential_id
+                    where m.kind = 'api_key' and p_scope = any (k.scopes)),
+                  '00000000-0000-0000-0000-000000000000'::uuid);
+end $$;
+
+ALTER FUNCTION private.key_org(p_scope text) OWNER TO ward_rls;
+
+--
 -- Name: me(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -5665,6 +5694,32 @@ begin
 end $$;
 
 ALTER FUNCTION private.my_patient_ids() OWNER TO ward_rls;
+
+--
+-- Name: my_patient_keys(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.my_patient_keys() RETURNS private.patient_key[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  -- private.my_patient_ids() with each id's org.
+  select * into me from private.me();
+  if me.user_id is null or me.org_id is null then
+    return '{}';
+  end if;
+  if me.role = 'patient' then
+    return coalesce((select array_agg(row(pl.org_id, pl.patient_id)::private.patient_key) from app.patient_links pl
+                      where pl.org_id = me.org_id and pl.user_id = me.user_id), '{}');
+  end if;
+  return coalesce((select array_agg(row(ct.org_id, ct.patient_id)::private.patient_key) from app.care_team ct
+                    where ct.org_id = me.org_id and ct.provider_id = me.user_id), '{}');
+end $$;
+
+ALTER FUNCTION private.my_patient_keys() OWNER TO ward_rls;
 
 --
 -- Name: passkey_has_factor(uuid, uuid); Type: FUNCTION; Schema: private; Owner: ward_owner
@@ -10085,8 +10140,7 @@ CREATE POLICY patients_insert ON app.patients FOR INSERT TO ward_app WITH CHECK 
 --
 
 CREATE POLICY patients_select ON app.patients FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.lead_org
-   FROM private.principal_cached c), ( SELECT private.my_lead_org() AS my_lead_org))) OR ((org_id = COALESCE(( SELECT c.org_id
-   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND ((id = ANY (( SELECT private.my_patient_ids() AS my_patient_ids)::uuid[])) OR ( SELECT private.key_holds('gateway'::text) AS key_holds)))));
+   FROM private.principal_cached c), ( SELECT private.my_lead_org() AS my_lead_org))) OR (ROW(org_id, id)::private.patient_key = ANY (( SELECT private.my_patient_keys() AS my_patient_keys)::private.patient_key[])) OR (org_id = ( SELECT private.key_org('gateway'::text) AS key_org))));
 
 --
 -- Name: patients patients_update; Type: POLICY; Schema: app; Owner: ward_owner
@@ -11593,6 +11647,14 @@ GRANT ALL ON FUNCTION private.key_holds(p_scope text) TO ward_app;
 GRANT ALL ON FUNCTION private.key_holds(p_scope text) TO ward_definer;
 
 --
+-- Name: FUNCTION key_org(p_scope text); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.key_org(p_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.key_org(p_scope text) TO ward_app;
+GRANT ALL ON FUNCTION private.key_org(p_scope text) TO ward_definer;
+
+--
 -- Name: FUNCTION me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -11674,6 +11736,14 @@ GRANT ALL ON FUNCTION private.my_org_members_in_roles(p_roles text[]) TO ward_de
 REVOKE ALL ON FUNCTION private.my_patient_ids() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.my_patient_ids() TO ward_app;
 GRANT ALL ON FUNCTION private.my_patient_ids() TO ward_definer;
+
+--
+-- Name: FUNCTION my_patient_keys(); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.my_patient_keys() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_patient_keys() TO ward_app;
+GRANT ALL ON FUNCTION private.my_patient_keys() TO ward_definer;
 
 --
 -- Name: FUNCTION passkey_has_factor(p_org uuid, p_user uuid); Type: ACL; Schema: private; Owner: ward_owner
