@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -102,8 +103,11 @@ func bench(ctx context.Context, cfg benchConfig, clients []int, stdout, stderr i
 		return err
 	}
 	defer super.Close()
-	// Sized before the pool is made: Pool.Config() returns a copy.
-	db, err := postgres.Open(ctx, appURL, postgres.MaxConns(64))
+	// The pool `ward serve` runs with (postgres.DefaultMaxConns): a larger
+	// one puts more backends than cores on the cluster at 32 clients, and
+	// measures their contention (twice the CPU per request here) instead
+	// of Ward.
+	db, err := postgres.Open(ctx, appURL)
 	if err != nil {
 		return err
 	}
@@ -228,12 +232,33 @@ END;
 	}
 	defer os.Remove(script)
 
+	// The floor: the same select and insert behind a plain Go HTTP handler
+	// (no session, RLS, keys or audit), in one round trip as Ward sends
+	// its read, on the same loopback and load generator. What Ward costs
+	// beyond it is its safeguards; what it costs beyond pgbench is HTTP
+	// and Go on the same two cores.
+	plainLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	plainSrv := &http.Server{Handler: plainHandler(super)}
+	go plainSrv.Serve(plainLn)
+	defer plainSrv.Close()
+	plainBase := "http://" + plainLn.Addr().String()
+
 	fmt.Fprintf(stdout, "# ward bench, %s, %d CPUs (%s), %s per step\n\n", time.Now().UTC().Format("2006-01-02"),
 		runtime.NumCPU(), cpuModel(), cfg.Duration)
 	fmt.Fprintln(stdout, "## Audited PHI read over HTTP vs pgbench (select + insert + commit)")
 	fmt.Fprintln(stdout)
-	fmt.Fprintln(stdout, "| clients | ward req/s | p50 ms | p99 ms | pgbench TPS | ratio | ward CPU µs/req | pgbench CPU µs/tx | CPU ratio |")
-	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(stdout, "| clients | ward req/s | p50 ms | p99 ms | pgbench TPS | ratio | ward CPU µs/req | of which PostgreSQL | pgbench CPU µs/tx | CPU ratio |")
+	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	type floorRow struct {
+		c           int
+		r           loadResult
+		cpu, pg     string
+		tps, wardPS float64
+	}
+	var floors []floorRow
 	for _, c := range clients {
 		if cfg.Profile != "" {
 			f, err := os.Create(cfg.Profile)
@@ -248,13 +273,22 @@ END;
 		// integrator) and every process of the cluster.
 		cpu0, self0 := clusterCPU(cl), selfCPU()
 		r, err := loadHTTP(ctx, base, sess.Token, ids, c, cfg.Duration)
-		wardCPU := clusterCPU(cl) - cpu0 + selfCPU() - self0
+		pgCPU := clusterCPU(cl) - cpu0
+		wardCPU := pgCPU + selfCPU() - self0
 		if cfg.Profile != "" {
 			pprof.StopCPUProfile()
 		}
 		if err != nil {
 			return err
 		}
+		cpu0, self0 = clusterCPU(cl), selfCPU()
+		fr, err := loadHTTP(ctx, plainBase, "", ids, c, cfg.Duration)
+		if err != nil {
+			return fmt.Errorf("plain handler: %w", err)
+		}
+		floorPG := clusterCPU(cl) - cpu0
+		floorCPU := floorPG + selfCPU() - self0
+		freqs := fr.rps * cfg.Duration.Seconds()
 		cpu0 = clusterCPU(cl)
 		tps, pgbenchSelf, err := runPgbench(ctx, pgbench, cl, name, script, c, cfg.Duration)
 		if err != nil {
@@ -266,8 +300,18 @@ END;
 		if wardCPU > 0 && pgbenchCPU > 0 {
 			cpuRatio = fmt.Sprintf("%.0f%%", 100*(float64(pgbenchCPU)/txs)/(float64(wardCPU)/reqs))
 		}
-		fmt.Fprintf(stdout, "| %d | %.0f | %.2f | %.2f | %.0f | %.0f%% | %s | %s | %s |\n", c, r.rps, r.p50, r.p99, tps,
-			100*r.rps/tps, perOp(wardCPU, reqs), perOp(pgbenchCPU, txs), cpuRatio)
+		fmt.Fprintf(stdout, "| %d | %.0f | %.2f | %.2f | %.0f | %.0f%% | %s | %s | %s | %s |\n", c, r.rps, r.p50, r.p99, tps,
+			100*r.rps/tps, perOp(wardCPU, reqs), perOp(pgCPU, reqs), perOp(pgbenchCPU, txs), cpuRatio)
+		floors = append(floors, floorRow{c: c, r: fr, cpu: perOp(floorCPU, freqs), pg: perOp(floorPG, freqs), tps: tps, wardPS: r.rps})
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "The same select and insert behind a plain Go HTTP handler (no session, RLS, keys or audit; one round trip), same load generator:")
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "| clients | plain req/s | p50 ms | p99 ms | of pgbench | CPU µs/req | of which PostgreSQL | ward of plain |")
+	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, f := range floors {
+		fmt.Fprintf(stdout, "| %d | %.0f | %.2f | %.2f | %.0f%% | %s | %s | %.0f%% |\n", f.c, f.r.rps, f.r.p50, f.r.p99,
+			100*f.r.rps/f.tps, f.cpu, f.pg, 100*f.wardPS/f.r.rps)
 	}
 
 	lagMu.Lock()
@@ -338,7 +382,9 @@ func loadHTTP(ctx context.Context, base, token string, ids []uuid.UUID, c int, d
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				id := ids[rand.IntN(len(ids))]
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/patients/"+id.String(), nil)
-				req.Header.Set("Authorization", "Bearer "+token)
+				if token != "" {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err == nil {
@@ -437,4 +483,35 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
+}
+
+// plainHandler serves GET /v1/patients/{id} with pgbench's transaction (the
+// row by primary key, one insert) sent as one batch, and the row as JSON:
+// the floor ward bench sets Ward's audited read beside.
+func plainHandler(db *postgres.DB) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/patients/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id, err := uuid.Parse(r.PathValue("id"))
+		if err != nil {
+			http.Error(w, "bad id", http.StatusBadRequest)
+			return
+		}
+		var row struct {
+			ID   uuid.UUID `json:"id"`
+			Name []byte    `json:"name_enc"`
+			DOB  []byte    `json:"dob_enc"`
+		}
+		b := &pgx.Batch{}
+		b.Queue(`select id, name_enc, dob_enc from public.bench_rows where id = $1`, id).QueryRow(func(r pgx.Row) error {
+			return r.Scan(&row.ID, &row.Name, &row.DOB)
+		})
+		b.Queue(`insert into public.bench_log (object, payload) values ($1, '\x00112233')`, id)
+		if err := db.Pool.SendBatch(r.Context(), b).Close(); err != nil {
+			http.Error(w, "database", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(row)
+	})
+	return mux
 }
