@@ -351,9 +351,20 @@ func TestSSOEvilOP(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "sso_no_account" {
 		t.Fatalf("unknown identity without JIT: %d %s", resp.StatusCode, body)
 	}
-	// A connection with JIT creates them, with its role.
+	// A connection with JIT creates them, with its role, on a domain the
+	// org verified for that connection (00168); off it, it refuses them.
 	jit := w.createConnection(a, map[string]any{"name": "Evil JIT", "issuer": op.issuer, "client_id": "ward-evil",
 		"client_secret": "evil-secret-123", "signing_algs": []string{"ES256"}, "jit": true, "jit_role": "patient"})
+	_, resp, body = w.ssoSignIn(t, a, jit.ID.String())
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "sso_no_account" {
+		t.Fatalf("JIT of an address on a domain verified for another connection: %d %s", resp.StatusCode, body)
+	}
+	op.set(func(op *evilOP) { op.sub, op.email = "evil-subject-3", "newcomer@jit.evil.test" })
+	var jitClaim sso.Domain
+	w.do("POST", "/v1/sso/domains", a.Admin.Token, map[string]any{"domain": "jit.evil.test", "connection_id": jit.ID},
+		http.StatusCreated, &jitClaim)
+	dns.set(jitClaim.TXTName, jitClaim.TXTValue)
+	w.do("POST", "/v1/sso/domains/jit.evil.test/verify", a.Admin.Token, nil, http.StatusOK, nil)
 	b, resp, body = w.ssoSignIn(t, a, jit.ID.String())
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("JIT: %d %s", resp.StatusCode, body)

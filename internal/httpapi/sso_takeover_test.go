@@ -13,8 +13,9 @@ import (
 // 00160, internal/sso). An admin's second connection to an IdP they run
 // links no member on a domain verified for another connection; an address
 // the org's own IdP marks email_verified false names nobody, even on its
-// verified domain; a JIT connection enrols no existing account of another
-// org. The member's own way in still works.
+// verified domain; a JIT connection enrols no address off the org's verified
+// domain (and tells none apart), and no existing account of another org on
+// it. The member's own way in still works.
 func TestSSOTakeover(t *testing.T) {
 	dns := startDNS(t)
 	w := newWorld(t, withSSOConfig(func(c *sso.Config) { c.Resolver = dns.resolver() }))
@@ -79,7 +80,46 @@ func TestSSOTakeover(t *testing.T) {
 		conn := w.createConnection(a, map[string]any{"name": "JIT", "issuer": op.issuer, "client_id": "jit",
 			"client_secret": "jit-secret-1234", "signing_algs": []string{"ES256"}, "jit": true, "jit_role": "lead",
 			"trusted_amr": []string{"mfa"}})
+		users := func() (n int) {
+			t.Helper()
+			if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from app.users`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		// Off the org's verified domains (00168): the IdP the admin runs
+		// says email_verified for any address, so an address with an
+		// account elsewhere and one without are refused alike, with the
+		// same answer and reason, and no account is made. Before, the two
+		// outcomes told the admin whether anyone's address had an account
+		// on the instance.
+		before := users()
 		op.set(func(op *evilOP) { op.sub, op.email, op.amr = "x", "cfo@bank.test", []string{"mfa"} })
+		_, resp1, body1 := w.ssoSignIn(t, a, conn.ID.String())
+		refused(t, a, conn.ID.String(), "domain_not_verified")
+		op.set(func(op *evilOP) { op.sub, op.email = "y", "new.hire@bank.test" })
+		_, resp2, body2 := w.ssoSignIn(t, a, conn.ID.String())
+		refused(t, a, conn.ID.String(), "domain_not_verified")
+		if resp1.StatusCode != resp2.StatusCode || problemCode(t, body1) != problemCode(t, body2) {
+			t.Fatalf("an address with an account and one without differ: %d %s / %d %s", resp1.StatusCode, body1,
+				resp2.StatusCode, body2)
+		}
+		if n := users(); n != before {
+			t.Fatalf("JIT off the verified domain made %d accounts", n-before)
+		}
+		if n := w.auditCount(a.ID, "sso.jit.create", "success"); n != 0 {
+			t.Fatalf("%d JIT creations off the verified domain", n)
+		}
+
+		// On a domain the org verified for this connection: the existing
+		// account of another org still joins only by invitation; a new
+		// address gets its account.
+		var claim sso.Domain
+		w.do("POST", "/v1/sso/domains", a.Admin.Token, map[string]any{"domain": "bank.test", "connection_id": conn.ID},
+			http.StatusCreated, &claim)
+		dns.set(claim.TXTName, claim.TXTValue)
+		w.do("POST", "/v1/sso/domains/bank.test/verify", a.Admin.Token, nil, http.StatusOK, nil)
+		op.set(func(op *evilOP) { op.sub, op.email = "x", "cfo@bank.test" })
 		refused(t, a, conn.ID.String(), "invite_required")
 		var members int
 		if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from app.memberships m join app.users u on u.id = m.user_id
@@ -87,11 +127,13 @@ func TestSSOTakeover(t *testing.T) {
 		      and user_id <> $3)`, a.ID, other.ID, other.Admin.ID).Scan(&members); err != nil || members != 0 {
 			t.Fatalf("the other org's account joined A: %d (%v)", members, err)
 		}
-		// A new address still gets its account.
 		op.set(func(op *evilOP) { op.sub, op.email = "y", "new.hire@bank.test" })
 		b, resp, body := w.ssoSignIn(t, a, conn.ID.String())
 		if resp.StatusCode != http.StatusSeeOther || b.session() == "" {
-			t.Fatalf("JIT of a new address: %d %s", resp.StatusCode, body)
+			t.Fatalf("JIT of a new address on the verified domain: %d %s", resp.StatusCode, body)
+		}
+		if n := w.auditCount(a.ID, "sso.jit.create", "success"); n != 1 {
+			t.Fatalf("%d JIT creations", n)
 		}
 	})
 

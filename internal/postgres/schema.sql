@@ -3476,10 +3476,26 @@ begin
         uid := null;
         reason := 'domain_not_verified';
       end if;
+    elsif c.jit and not exists (select from app.sso_domains d where d.org_id = c.org_id
+                                   and d.domain = lower(p_email_domain)
+                                   and d.verified_at is not null and d.connection_id = c.id) then
+      -- JIT enrols only addresses on a domain the org proved it owns, for
+      -- this connection (00168). An IdP the org's admin runs says
+      -- email_verified for any address it likes: JIT on any domain made
+      -- the next two outcomes (invite_required for an address with an
+      -- account, a new account for one without) tell that admin whether
+      -- anyone's address has an account anywhere on this instance (a
+      -- patient of another practice), and let them take addresses they do
+      -- not own. Both are now refused alike, whether the address has an
+      -- account or not.
+      uid := null;
+      reason := 'domain_not_verified';
     elsif c.jit and uid is not null then
       -- An account that exists (a member of another org) joins this one
       -- only by invitation or SCIM: an IdP the org's admin runs would
       -- otherwise enrol anyone's account and sign its holder in as them.
+      -- On the org's own verified domain, telling it apart from a new
+      -- address tells the domain's owner nothing its mail does not.
       uid := null;
       reason := 'invite_required';
     elsif c.jit then
