@@ -3436,6 +3436,7 @@ declare
   uid uuid;
   m app.memberships%rowtype;
   verified boolean;
+  owned boolean; -- the address's domain verified by DNS for this connection
   linked boolean := false;
   reason text;
 begin
@@ -3464,21 +3465,20 @@ begin
    where i.org_id = c.org_id and i.connection_id = c.id and i.subject_hash = p_subject_hash;
   if uid is null and p_email_bidx is not null and verified then
     select u.id into uid from app.users u where u.email_bidx = p_email_bidx;
+    owned := exists (select from app.sso_domains d where d.org_id = c.org_id and d.domain = lower(p_email_domain)
+                       and d.verified_at is not null and d.connection_id = c.id);
     if uid is not null and exists (select from app.memberships x where x.org_id = c.org_id and x.user_id = uid) then
       -- An existing member is taken over only on a domain the org proved
       -- it owns, for this connection: an IdP the org's admin runs says
       -- email_verified for any address it likes, and a second connection
       -- an admin adds proves nothing about the domain.
-      if exists (select from app.sso_domains d where d.org_id = c.org_id and d.domain = lower(p_email_domain)
-                   and d.verified_at is not null and d.connection_id = c.id) then
+      if owned then
         linked := true;
       else
         uid := null;
         reason := 'domain_not_verified';
       end if;
-    elsif c.jit and not exists (select from app.sso_domains d where d.org_id = c.org_id
-                                   and d.domain = lower(p_email_domain)
-                                   and d.verified_at is not null and d.connection_id = c.id) then
+    elsif c.jit and not owned then
       -- JIT enrols only addresses on a domain the org proved it owns, for
       -- this connection (00168). An IdP the org's admin runs says
       -- email_verified for any address it likes: JIT on any domain made
