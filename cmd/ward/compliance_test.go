@@ -230,7 +230,7 @@ func TestComplianceReport(t *testing.T) {
 	}
 	// The oldest undelivered event is the second (seq > cursor 1).
 	var second time.Time
-	if err := env.Super.Pool.QueryRow(ctx, `select at from audit.events where org_id = $1 and seq = 2`, org).Scan(&second); err != nil {
+	if err := env.Super.Pool.QueryRow(ctx, `select at from audit.log where org_id = $1 and seq = 2`, org).Scan(&second); err != nil {
 		t.Fatal(err)
 	}
 	if sinks := orgFacts()["sinks"].([]any); len(sinks) != 1 || !sameTime(sinks[0].(map[string]any)["undelivered_since"], second) {
@@ -310,7 +310,7 @@ func TestComplianceReport(t *testing.T) {
 	// The facts name the oldest event past the newest checkpoint (the
 	// control's bound on it: TestAuditControlsUnsigned).
 	var unsigned time.Time
-	if err := env.Super.Pool.QueryRow(ctx, `select e.at from audit.events e
+	if err := env.Super.Pool.QueryRow(ctx, `select e.at from audit.log e
 		 where e.org_id = $1 and e.seq = (select max(size) from audit.checkpoints where org_id = $1) + 1`, org).Scan(&unsigned); err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +335,7 @@ func TestComplianceReport(t *testing.T) {
 
 	// A tampered log is a GAP in audit and integrity, and --fail-on says so.
 	exec(`update app.orgs set session_idle_timeout_min = 30 where id = $1`, org)
-	replica(`delete from audit.events where org_id = $1 and seq = 1`, org)
+	replica(`delete from audit.events where org_id = $1 and qid = (select qid from audit.leaves where org_id = $1 and seq = 1)`, org)
 	r = report()
 	expect(r, "164.312(b)", compliance.Gap, "do not verify")
 	expect(r, "164.312(c)(1)", compliance.Gap, "does not verify")

@@ -306,7 +306,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{`alter table audit.events disable trigger user`,
-		`update audit.events set action = 'patient.list' where org_id = '` + orgID[1] + `' and seq = 3`,
+		`update audit.events set action = 'patient.list' where org_id = '` + orgID[1] + `'
+		   and qid = (select qid from audit.leaves where org_id = '` + orgID[1] + `' and seq = 3)`,
 		`alter table audit.events enable trigger user`} {
 		if _, err := su.Pool.Exec(context.Background(), q); err != nil {
 			t.Fatal(err)

@@ -120,8 +120,8 @@ func TestTwoNodes(t *testing.T) {
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		var pending, size, signed int64
 		if err := env.Super.Pool.QueryRow(context.Background(), `select
-			(select count(*) from audit.events where org_id = $1 and seq is null),
-			(select coalesce(max(seq), 0) from audit.events where org_id = $1),
+			(select count(*) from audit.queue where org_id = $1),
+			(select coalesce(max(seq), 0) from audit.leaves where org_id = $1),
 			(select coalesce(max(size), 0) from audit.checkpoints where org_id = $1)`, orgID).Scan(&pending, &size, &signed); err != nil {
 			t.Fatal(err)
 		}

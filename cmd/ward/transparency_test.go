@@ -183,12 +183,15 @@ func cutAuditLog(t *testing.T, dir, orgID string) {
 	defer cancel()
 	for _, q := range []string{
 		`set session_replication_role = replica`,
-		`delete from audit.events where org_id = '` + orgID + `' and (seq > 2 or seq is null)`,
+		`delete from audit.events e where e.org_id = '` + orgID + `' and not exists (select from audit.leaves l
+		   where l.org_id = e.org_id and l.qid = e.qid and l.seq <= 2)`,
+		`delete from audit.leaves where org_id = '` + orgID + `' and seq > 2`,
+		`delete from audit.queue where org_id = '` + orgID + `'`,
 		`delete from audit.checkpoints where org_id = '` + orgID + `'`,
 		`update audit.heads h set tree_size = 2, chain_hash = e.chain_hash,
 		   frontier = array[sha256('\x01'::bytea || e1.leaf_hash || e.leaf_hash)],
 		   root_hash = sha256('\x01'::bytea || e1.leaf_hash || e.leaf_hash)
-		 from audit.events e, audit.events e1
+		 from audit.log e, audit.log e1
 		 where h.org_id = '` + orgID + `' and e.org_id = h.org_id and e.seq = 2 and e1.org_id = h.org_id and e1.seq = 1`,
 	} {
 		if _, err := su.Pool.Exec(ctx, q); err != nil {

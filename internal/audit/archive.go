@@ -359,7 +359,7 @@ func (a *Archiver) stored(ctx context.Context, org uuid.UUID, st Stored) error {
 
 // archivedEvents reads org's events at positions from+1..to.
 func archivedEvents(ctx context.Context, db *postgres.DB, org uuid.UUID, from, to int64) ([]ArchivedEvent, error) {
-	rows, err := db.Pool.Query(ctx, `select seq, leaf_hash, canonical from audit.events
+	rows, err := db.Pool.Query(ctx, `select seq, leaf_hash, canonical from audit.log
 		where org_id = $1 and seq > $2 and seq <= $3 order by seq`, org, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("audit: archive org %s: %w", org, err)

@@ -66,7 +66,7 @@ func appendSQL(t testing.TB, q interface {
 	if err := q.QueryRow(context.Background(), `select tree_size from audit.integrate($1)`, org).Scan(&size); err != nil {
 		t.Fatalf("audit.integrate: %v", err)
 	}
-	if err := q.QueryRow(context.Background(), `select seq from audit.events where org_id = $1 and qid = $2`,
+	if err := q.QueryRow(context.Background(), `select seq from audit.leaves where org_id = $1 and qid = $2`,
 		org, seq).Scan(&seq); err != nil {
 		t.Fatalf("seq after integration: %v", err)
 	}
@@ -123,7 +123,7 @@ func integrate(t testing.TB, db *postgres.DB, org uuid.UUID) {
 		if _, err := db.Pool.Exec(context.Background(), `select audit.integrate($1)`, org); err != nil {
 			t.Fatalf("integrate: %v", err)
 		}
-		if err := db.Pool.QueryRow(context.Background(), `select count(*) from audit.events where org_id = $1 and seq is null`,
+		if err := db.Pool.QueryRow(context.Background(), `select count(*) from audit.queue where org_id = $1`,
 			org).Scan(&left); err != nil || left == 0 {
 			return
 		}

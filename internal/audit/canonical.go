@@ -14,7 +14,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// Row is one stored event: the columns of audit.events. Nullable text
+// Row is one stored event: the columns of audit.log (the event and its leaf). Nullable text
 // columns are nil for SQL NULL (an empty string is a different event).
 type Row struct {
 	Org        uuid.UUID

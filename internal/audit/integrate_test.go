@@ -60,7 +60,7 @@ func TestConcurrentIntegrators(t *testing.T) {
 	// Both nodes keep passing until nothing is pending.
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		var pending int
-		if err := env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and seq is null`, org).
+		if err := env.Super.Pool.QueryRow(ctx, `select count(*) from audit.queue where org_id = $1`, org).
 			Scan(&pending); err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +82,8 @@ func TestConcurrentIntegrators(t *testing.T) {
 	stop()
 	iwg.Wait()
 	var n, distinct, maxSeq int64
-	if err := env.Super.Pool.QueryRow(ctx, `select count(*), count(distinct seq), max(seq) from audit.events where org_id = $1`,
+	if err := env.Super.Pool.QueryRow(ctx, `select count(*), count(distinct l.seq), max(l.seq) from audit.events e
+		left join audit.leaves l on l.org_id = e.org_id and l.qid = e.qid where e.org_id = $1`,
 		org).Scan(&n, &distinct, &maxSeq); err != nil {
 		t.Fatal(err)
 	}
@@ -105,8 +106,9 @@ func TestConcurrentIntegrators(t *testing.T) {
 }
 
 // A pending event is as immutable as an integrated one: not even a
-// superuser (without disabling triggers) can give it a position or change
-// one; only the integrator sets seq and chain, once.
+// superuser (without disabling triggers) can give it a position, change
+// one, or take it out of the queue; only the integrator writes a leaf, once,
+// and nobody rewrites an event.
 func TestPendingEventsAreImmutable(t *testing.T) {
 	env := pgtest.New(t)
 	ctx := ctxTimeout(t)
@@ -117,13 +119,25 @@ func TestPendingEventsAreImmutable(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, sql := range []string{
-		`update audit.events set seq = 4, chain_hash = leaf_hash where org_id = $1 and seq is null`,
-		`update audit.events set details = '{"x": 1}' where org_id = $1 and seq is null`,
-		`update audit.events set seq = 9 where org_id = $1 and seq = 3`,
-		`delete from audit.events where org_id = $1 and seq is null`,
+		`insert into audit.leaves (org_id, seq, qid, chain_hash) select org_id, 4, qid, sha256(''::bytea) from audit.queue
+		  where org_id = $1`,
+		`update audit.events set details = '{"x": 1}' where org_id = $1 and qid in (select qid from audit.queue where org_id = $1)`,
+		`update audit.events set details = '{"x": 1}' where org_id = $1 and qid in (select qid from audit.leaves where org_id = $1)`,
+		`update audit.leaves set seq = 9 where org_id = $1 and seq = 3`,
+		`update audit.leaves set chain_hash = sha256(chain_hash) where org_id = $1 and seq = 3`,
+		`delete from audit.leaves where org_id = $1 and seq = 3`,
+		`delete from audit.events where org_id = $1 and qid in (select qid from audit.queue where org_id = $1)`,
+		`delete from audit.queue where org_id = $1`,
+		`update audit.queue set at = now() where org_id = $1`,
+		`truncate audit.queue`,
+		`truncate audit.leaves`,
 		`update audit.heads set tree_size = 4 where org_id = $1`,
 	} {
-		if _, err := env.Super.Pool.Exec(ctx, sql, org); !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+		var args []any
+		if strings.Contains(sql, "$1") {
+			args = append(args, org)
+		}
+		if _, err := env.Super.Pool.Exec(ctx, sql, args...); !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
 			t.Errorf("%s: %v, want 42501", sql, err)
 		}
 	}
@@ -163,7 +177,9 @@ func TestVerifyFromCheckpoint(t *testing.T) {
 	fill(t, env.Super, org, 10)
 	// Prune the first ten (as retention would, triggers aside).
 	if _, err := env.Super.Pool.Exec(ctx, `set session_replication_role = replica;
-		delete from audit.events where org_id = '`+org.String()+`' and seq <= 10;
+		delete from audit.events where org_id = '`+org.String()+`' and qid in
+		  (select qid from audit.leaves where org_id = '`+org.String()+`' and seq <= 10);
+		delete from audit.leaves where org_id = '`+org.String()+`' and seq <= 10;
 		set session_replication_role = origin`); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +201,8 @@ func TestVerifyFromCheckpoint(t *testing.T) {
 		t.Fatalf("a start point that does not fold to the signed root: %v", err)
 	}
 	if _, err := env.Super.Pool.Exec(ctx, `set session_replication_role = replica;
-		update audit.events set outcome = 'denied' where org_id = '`+org.String()+`' and seq = 15;
+		update audit.events set outcome = 'denied' where org_id = '`+org.String()+`' and qid =
+		  (select qid from audit.leaves where org_id = '`+org.String()+`' and seq = 15);
 		set session_replication_role = origin`); err != nil {
 		t.Fatal(err)
 	}

@@ -152,7 +152,7 @@ func eachRow(ctx context.Context, q Querier, org uuid.UUID, fn func(r *Row, bad 
 
 // eachRowAfter is eachRow from position after+1 on.
 func eachRowAfter(ctx context.Context, q Querier, org uuid.UUID, after int64, fn func(r *Row, bad string) error) error {
-	rows, err := q.Query(ctx, `select `+rowColumns+` from audit.events where org_id = $1 and seq > $2 order by seq`,
+	rows, err := q.Query(ctx, `select `+rowColumns+` from audit.log where org_id = $1 and seq > $2 order by seq`,
 		org, after)
 	if err != nil {
 		return fmt.Errorf("audit: read org %s: %w", org, err)
@@ -250,7 +250,7 @@ func pendingOrgs(ctx context.Context, db *postgres.DB) ([]pendingOrg, error) {
 // pendingCount is how many of org's events await integration.
 func pendingCount(ctx context.Context, q Querier, org uuid.UUID) (int64, error) {
 	var n int64
-	err := q.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and seq is null`, org).Scan(&n)
+	err := q.QueryRow(ctx, `select count(*) from audit.queue where org_id = $1`, org).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("audit: pending count of org %s: %w", org, err)
 	}

@@ -82,7 +82,7 @@ func Scan(ctx context.Context, q Querier, org uuid.UUID, s Selection, fn func(r 
 	if s.Limit > 0 {
 		limit = &s.Limit
 	}
-	rows, err := q.Query(ctx, `select `+rowColumns+` from audit.events
+	rows, err := q.Query(ctx, `select `+rowColumns+` from audit.log
 		where org_id = $1 and seq between $2 and $3
 		  and ($4::timestamptz is null or at >= $4) and ($5::timestamptz is null or at < $5)
 		  and ($6::uuid is null or patient_id = $6 or $6 = any (result_ids))
@@ -108,7 +108,7 @@ func SeqRange(ctx context.Context, q Querier, org uuid.UUID, from, to time.Time,
 	if !to.IsZero() {
 		t = &to
 	}
-	err = q.QueryRow(ctx, `select coalesce(min(seq), 0), coalesce(max(seq), 0) from audit.events
+	err = q.QueryRow(ctx, `select coalesce(min(seq), 0), coalesce(max(seq), 0) from audit.log
 		where org_id = $1 and seq between 1 and $2
 		  and ($3::timestamptz is null or at >= $3) and ($4::timestamptz is null or at < $4)`,
 		org, maxSeq, f, t).Scan(&first, &last)
@@ -124,7 +124,7 @@ func SeqRange(ctx context.Context, q Querier, org uuid.UUID, from, to time.Time,
 // every snapshot sees a prefix of the log).
 func MaxSeq(ctx context.Context, q Querier, org uuid.UUID) (int64, error) {
 	var n int64
-	err := q.QueryRow(ctx, `select coalesce(max(seq), 0) from audit.events where org_id = $1 and seq >= 1`, org).Scan(&n)
+	err := q.QueryRow(ctx, `select coalesce(max(seq), 0) from audit.leaves where org_id = $1 and seq >= 1`, org).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("audit: newest seq of org %s: %w", org, err)
 	}
@@ -134,7 +134,7 @@ func MaxSeq(ctx context.Context, q Querier, org uuid.UUID) (int64, error) {
 // Visible reports whether q sees org's sequenced event at seq.
 func Visible(ctx context.Context, q Querier, org uuid.UUID, seq int64) (bool, error) {
 	var ok bool
-	err := q.QueryRow(ctx, `select exists (select from audit.events where org_id = $1 and seq = $2)`, org, seq).Scan(&ok)
+	err := q.QueryRow(ctx, `select exists (select from audit.log where org_id = $1 and seq = $2)`, org, seq).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("audit: read org %s: %w", org, err)
 	}
@@ -142,11 +142,11 @@ func Visible(ctx context.Context, q Querier, org uuid.UUID, seq int64) (bool, er
 }
 
 // LeafRange streams org's leaf hashes from seq first to last, in order,
-// into fn. It reads audit.events, so it needs a credential that sees the
+// into fn. It reads audit.log, so it needs a credential that sees the
 // whole range (an admin of the org, or an operator role); a gap in what q
 // sees is an error.
 func LeafRange(ctx context.Context, q Querier, org uuid.UUID, first, last int64, fn func(seq int64, leaf Hash) error) error {
-	rows, err := q.Query(ctx, `select seq, leaf_hash from audit.events where org_id = $1 and seq between $2 and $3
+	rows, err := q.Query(ctx, `select seq, leaf_hash from audit.log where org_id = $1 and seq between $2 and $3
 		order by seq`, org, first, last)
 	if err != nil {
 		return fmt.Errorf("audit: leaf hashes of org %s: %w", org, err)

@@ -22,7 +22,7 @@ func TestStoredProofs(t *testing.T) {
 	f := newFixture(t, env)
 	fill(t, env.Super, f.org, 300)
 	var raw [][]byte
-	rows, err := env.Super.Pool.Query(ctx, `select leaf_hash from audit.events where org_id = $1 and seq is not null order by seq`, f.org)
+	rows, err := env.Super.Pool.Query(ctx, `select leaf_hash from audit.log where org_id = $1 order by seq`, f.org)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -20,18 +21,28 @@ import (
 
 // attack runs sql as a superuser who has switched the audit triggers off
 // (session_replication_role = replica), the way a DBA attacker would.
-func attack(t *testing.T, db *postgres.DB, org uuid.UUID, sql string) {
+func attack(t *testing.T, db *postgres.DB, org uuid.UUID, sqls ...string) {
 	t.Helper()
 	err := db.InTx(context.Background(), func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `set local session_replication_role = replica`); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, sql, org)
-		return err
+		for _, sql := range sqls {
+			if _, err := tx.Exec(ctx, sql, org); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatalf("attack: %v", err)
 	}
+}
+
+// atSeq is the SQL condition naming org $1's event at position seq: an
+// event's position is its leaf's (audit.leaves), the event row holds none.
+func atSeq(seq int) string {
+	return fmt.Sprintf("org_id = $1 and qid = (select l.qid from audit.leaves l where l.org_id = $1 and l.seq = %d)", seq)
 }
 
 // rewriteFrom recomputes, in Go, the hashes of every event from seq from
@@ -50,7 +61,11 @@ func rewriteFrom(t *testing.T, db *postgres.DB, org uuid.UUID, from, keep int64)
 		if _, err := tx.Exec(ctx, `set local session_replication_role = replica`); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `delete from audit.events where org_id = $1 and seq > $2`, org, keep); err != nil {
+		if _, err := tx.Exec(ctx, `delete from audit.events e using audit.leaves l
+			where e.org_id = $1 and l.org_id = $1 and l.qid = e.qid and l.seq > $2`, org, keep); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `delete from audit.leaves where org_id = $1 and seq > $2`, org, keep); err != nil {
 			return err
 		}
 		for _, r := range rows[:keep] {
@@ -64,8 +79,12 @@ func rewriteFrom(t *testing.T, db *postgres.DB, org uuid.UUID, from, keep int64)
 			if r.Seq < from {
 				continue
 			}
-			if _, err := tx.Exec(ctx, `update audit.events set canonical = $3, leaf_hash = $4, chain_hash = $5
-				where org_id = $1 and seq = $2`, org, r.Seq, canon, leaf[:], chain[:]); err != nil {
+			if _, err := tx.Exec(ctx, `update audit.events e set canonical = $3, leaf_hash = $4 from audit.leaves l
+				where e.org_id = $1 and l.org_id = $1 and l.qid = e.qid and l.seq = $2`, org, r.Seq, canon, leaf[:]); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `update audit.leaves set chain_hash = $3 where org_id = $1 and seq = $2`,
+				org, r.Seq, chain[:]); err != nil {
 				return err
 			}
 		}
@@ -98,70 +117,79 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		onlyKnown bool
 	}{
 		{name: "update a column", firstBad: 7, reason: "columns differ", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
-			attack(t, db, org, `update audit.events set outcome = 'denied' where org_id = $1 and seq = 7`)
+			attack(t, db, org, `update audit.events set outcome = 'denied' where `+atSeq(7))
 		}},
 		{name: "update details", firstBad: 7, reason: "columns differ", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
-			attack(t, db, org, `update audit.events set details = details || '{"i": 99}' where org_id = $1 and seq = 7`)
+			attack(t, db, org, `update audit.events set details = details || '{"i": 99}' where `+atSeq(7))
 		}},
 		{name: "update actor", firstBad: 3, reason: "columns differ", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
-			attack(t, db, org, `update audit.events set actor_id = gen_random_uuid() where org_id = $1 and seq = 3`)
+			attack(t, db, org, `update audit.events set actor_id = gen_random_uuid() where `+atSeq(3))
 		}},
 		{name: "update canonical", firstBad: 7, reason: "columns differ", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
-			attack(t, db, org, `update audit.events set canonical = (select canonical from audit.events where org_id = $1 and seq = 8)
-				where org_id = $1 and seq = 7`)
+			attack(t, db, org, `update audit.events set canonical = (select canonical from audit.log where org_id = $1 and seq = 8)
+				where `+atSeq(7))
 		}},
 		{name: "update column and canonical", firstBad: 7, reason: "leaf hash", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
 			attack(t, db, org, `update audit.events set ip = '203.0.113.66',
 				canonical = convert_to(audit.jcs(audit.event_json_v2(org_id, at, action, outcome, actor_id, actor_kind, session_id,
 				  object_type, object_id, patient_id, result_ids, request_id, '203.0.113.66', user_agent, details,
 				  credential_kind, credential_id, device, case_id, disclosure, break_glass)), 'UTF8')
-				where org_id = $1 and seq = 7`)
+				where `+atSeq(7))
 		}},
 		{name: "update column, canonical and leaf", firstBad: 7, reason: "chain hash", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
 			attack(t, db, org, `update audit.events set ip = '203.0.113.66',
 				canonical = convert_to(audit.jcs(audit.event_json_v2(org_id, at, action, outcome, actor_id, actor_kind, session_id,
 				  object_type, object_id, patient_id, result_ids, request_id, '203.0.113.66', user_agent, details,
 				  credential_kind, credential_id, device, case_id, disclosure, break_glass)), 'UTF8')
-				where org_id = $1 and seq = 7`)
-			attack(t, db, org, `update audit.events set leaf_hash = sha256('\x00'::bytea || canonical) where org_id = $1 and seq = 7`)
+				where `+atSeq(7))
+			attack(t, db, org, `update audit.events set leaf_hash = sha256('\x00'::bytea || canonical) where `+atSeq(7))
 		}},
 		{name: "delete a row", firstBad: 7, reason: "seq 7 is missing", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
-			attack(t, db, org, `delete from audit.events where org_id = $1 and seq = 7`)
+			attack(t, db, org, `delete from audit.events where `+atSeq(7), `delete from audit.leaves where org_id = $1 and seq = 7`)
 		}},
 		{name: "delete the first row", firstBad: 1, reason: "seq 1 is missing", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
-			attack(t, db, org, `delete from audit.events where org_id = $1 and seq = 1`)
+			attack(t, db, org, `delete from audit.events where `+atSeq(1), `delete from audit.leaves where org_id = $1 and seq = 1`)
 		}},
 		{name: "delete the last row", firstBad: n, reason: "head records 20 events", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
-			attack(t, db, org, `delete from audit.events where org_id = $1 and seq = 20`)
+			attack(t, db, org, `delete from audit.events where `+atSeq(20), `delete from audit.leaves where org_id = $1 and seq = 20`)
 		}},
 		{name: "insert a forged row after the head", firstBad: n + 1, reason: "beyond the head", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
 			// A well-formed event with correct leaf and chain hashes.
-			attack(t, db, org, `insert into audit.events (org_id, seq, at, action, outcome, actor_id, actor_kind,
-				  object_type, object_id, patient_id, result_ids, request_id, ip, user_agent, details, canonical, leaf_hash, chain_hash,
+			attack(t, db, org, `with src as (select * from audit.log where org_id = $1 and seq = 20),
+				ins as (insert into audit.events (org_id, at, action, outcome, actor_id, actor_kind,
+				  object_type, object_id, patient_id, result_ids, request_id, ip, user_agent, details, canonical, leaf_hash,
 				  v, credential_kind, credential_id, device, case_id, disclosure, break_glass)
-				select org_id, 21, at, action, outcome, actor_id, actor_kind, object_type, object_id, patient_id, result_ids,
-				       request_id, ip, user_agent, details, canonical, leaf_hash, sha256('\x02'::bytea || chain_hash || leaf_hash),
+				select org_id, at, action, outcome, actor_id, actor_kind, object_type, object_id, patient_id, result_ids,
+				       request_id, ip, user_agent, details, canonical, leaf_hash,
 				       v, credential_kind, credential_id, device, case_id, disclosure, break_glass
-				  from audit.events where org_id = $1 and seq = 20`)
+				  from src returning qid)
+				insert into audit.leaves (org_id, seq, qid, chain_hash)
+				select src.org_id, 21, ins.qid, sha256('\x02'::bytea || src.chain_hash || src.leaf_hash) from src, ins`)
 		}},
 		{name: "insert a forged row by renumbering", firstBad: 5, reason: "chain hash", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
-			attack(t, db, org, `update audit.events set seq = seq + 100 where org_id = $1 and seq >= 5`)
-			attack(t, db, org, `update audit.events set seq = seq - 99 where org_id = $1 and seq >= 105`)
+			attack(t, db, org, `update audit.leaves set seq = seq + 100 where org_id = $1 and seq >= 5`)
+			attack(t, db, org, `update audit.leaves set seq = seq - 99 where org_id = $1 and seq >= 105`)
 			// A copy of event 4, a well-formed event with its own hashes.
-			attack(t, db, org, `insert into audit.events
-				select org_id, 5, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id, patient_id,
-				       result_ids, request_id, ip, user_agent, details, canonical, leaf_hash, chain_hash,
+			attack(t, db, org, `with src as (select * from audit.log where org_id = $1 and seq = 4),
+				ins as (insert into audit.events (org_id, at, action, outcome, actor_id, actor_kind, session_id, object_type,
+				  object_id, patient_id, result_ids, request_id, ip, user_agent, details, canonical, leaf_hash,
+				  v, credential_kind, credential_id, device, case_id, disclosure, break_glass)
+				select org_id, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id, patient_id,
+				       result_ids, request_id, ip, user_agent, details, canonical, leaf_hash,
 				       v, credential_kind, credential_id, device, case_id, disclosure, break_glass
-				  from audit.events where org_id = $1 and seq = 4`)
+				  from src returning qid)
+				insert into audit.leaves (org_id, seq, qid, chain_hash) select src.org_id, 5, ins.qid, src.chain_hash from src, ins`)
 		}},
 		{name: "swap two rows", firstBad: 5, reason: "chain hash", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
 			attack(t, db, org, `update audit.events e set at = o.at, action = o.action, outcome = o.outcome, actor_id = o.actor_id,
 				  actor_kind = o.actor_kind, session_id = o.session_id, object_type = o.object_type, object_id = o.object_id,
 				  patient_id = o.patient_id, result_ids = o.result_ids, request_id = o.request_id, ip = o.ip,
-				  user_agent = o.user_agent, details = o.details, canonical = o.canonical, leaf_hash = o.leaf_hash,
-				  chain_hash = o.chain_hash
-				from audit.events o
-				where e.org_id = $1 and o.org_id = $1 and ((e.seq = 5 and o.seq = 9) or (e.seq = 9 and o.seq = 5))`)
+				  user_agent = o.user_agent, details = o.details, canonical = o.canonical, leaf_hash = o.leaf_hash
+				from audit.log o, audit.leaves l
+				where e.org_id = $1 and o.org_id = $1 and l.org_id = $1 and l.qid = e.qid
+				  and ((l.seq = 5 and o.seq = 9) or (l.seq = 9 and o.seq = 5))`,
+				`update audit.leaves l set chain_hash = o.chain_hash from audit.leaves o
+				where l.org_id = $1 and o.org_id = $1 and ((l.seq = 5 and o.seq = 9) or (l.seq = 9 and o.seq = 5))`)
 		}},
 		{name: "edit the head's root", firstBad: n, reason: "root differs", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
 			attack(t, db, org, `update audit.heads set root_hash = sha256(root_hash) where org_id = $1`)
@@ -175,6 +203,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{name: "delete the whole log", firstBad: 1, reason: "fewer than the known head", onlyKnown: true,
 			tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
 				attack(t, db, org, `delete from audit.events where org_id = $1`)
+				attack(t, db, org, `delete from audit.leaves where org_id = $1`)
 				attack(t, db, org, `delete from audit.heads where org_id = $1`)
 			}},
 		{name: "truncate the tail and rewrite the head", firstBad: 13, reason: "fewer than the known head", onlyKnown: true,
@@ -183,7 +212,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			}},
 		{name: "edit a row and rewrite every later hash and the head", firstBad: n, reason: "differs from the known head", onlyKnown: true,
 			tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
-				attack(t, db, org, `update audit.events set outcome = 'denied' where org_id = $1 and seq = 7`)
+				attack(t, db, org, `update audit.events set outcome = 'denied' where `+atSeq(7))
 				rewriteFrom(t, db, org, 7, n)
 			}},
 	}
@@ -394,7 +423,7 @@ func TestConcurrentAppends(t *testing.T) {
 		}
 	}
 	integrate(t, env.Super, org)
-	rows, _ := env.Super.Pool.Query(ctx, `select seq from audit.events where org_id = $1 order by seq`, org)
+	rows, _ := env.Super.Pool.Query(ctx, `select seq from audit.leaves where org_id = $1 order by seq`, org)
 	seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
 		t.Fatal(err)

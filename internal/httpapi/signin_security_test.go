@@ -129,7 +129,7 @@ func TestRefusalsAreAudited(t *testing.T) {
 	// A refusal at the route (the role) names the route it was refused at.
 	var route string
 	if err := w.env.Super.Pool.QueryRow(context.Background(), `select details->>'route' from audit.events
-		where org_id = $1 and action = 'membership.add' and outcome = 'denied' order by seq desc limit 1`, o.ID).
+		where org_id = $1 and action = 'membership.add' and outcome = 'denied' order by qid desc limit 1`, o.ID).
 		Scan(&route); err != nil || route != "POST /v1/members" {
 		t.Errorf("route of the refusal: %q, %v", route, err)
 	}

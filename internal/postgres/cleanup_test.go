@@ -45,8 +45,8 @@ func TestAuditCleanupRoleLimits(t *testing.T) {
 			return err
 		}
 		for seq, age := range ages {
-			if _, err := tx.Exec(ctx, `update audit.events set at = now() - make_interval(days => $3)
-			                            where org_id = $1 and seq = $2`, org, seq, age); err != nil {
+			if _, err := tx.Exec(ctx, `update audit.events e set at = now() - make_interval(days => $3) from audit.leaves l
+			                            where e.org_id = $1 and l.org_id = $1 and l.qid = e.qid and l.seq = $2`, org, seq, age); err != nil {
 				return err
 			}
 		}
@@ -83,9 +83,15 @@ func TestAuditCleanupRoleLimits(t *testing.T) {
 		   and at < now() - interval '2555 days'`, []any{org}},
 		{"update a fresh event", `update audit.events set details = '{"x":1}' where org_id = $1`, []any{org}},
 		{"truncate the log", `truncate audit.events`, nil},
-		{"insert an event", `insert into audit.events (org_id, seq, at, action, outcome, actor_kind, canonical, leaf_hash, chain_hash)
-		   select org_id, seq + 100, at, action, outcome, actor_kind, canonical, leaf_hash, chain_hash
+		{"insert an event", `insert into audit.events (org_id, at, action, outcome, actor_kind, canonical, leaf_hash)
+		   select org_id, at, action, outcome, actor_kind, canonical, leaf_hash
 		     from audit.events where org_id = $1`, []any{org}},
+		{"delete the leaves of events still there", `delete from audit.leaves where org_id = $1`, []any{org}},
+		{"renumber a leaf", `update audit.leaves set seq = seq + 100 where org_id = $1`, []any{org}},
+		{"insert a leaf", `insert into audit.leaves (org_id, seq, qid, chain_hash)
+		   select org_id, seq + 100, qid + 100, chain_hash from audit.leaves where org_id = $1`, []any{org}},
+		{"truncate the leaves", `truncate audit.leaves`, nil},
+		{"empty the queue", `delete from audit.queue`, nil},
 		{"delete a head", `delete from audit.heads where org_id = $1`, []any{org}},
 		{"truncate the heads", `truncate audit.heads`, nil},
 	}
@@ -139,6 +145,15 @@ func TestAuditCleanupRoleLimits(t *testing.T) {
 	if n := count(); n != 2 {
 		t.Fatalf("%d events left, want the 2 within retention", n)
 	}
+	// Their leaves may go now, and only theirs.
+	if _, err := cleanup.Pool.Exec(ctx, `delete from audit.leaves where org_id = $1`, org); !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+		t.Fatalf("delete of every leaf, two of them with their event: %v, want 42501", err)
+	}
+	tag, err = cleanup.Pool.Exec(ctx, `delete from audit.leaves l where l.org_id = $1
+		and not exists (select from audit.events e where e.org_id = l.org_id and e.qid = l.qid)`, org)
+	if err != nil || tag.RowsAffected() != 2 {
+		t.Fatalf("delete of the removed events' leaves: %v (%d rows), want 2", err, tag.RowsAffected())
+	}
 
 	// Another role may not delete even an old event: the trigger admits
 	// only ward_audit_cleanup (ward_app has no DELETE grant to begin with,
@@ -153,13 +168,15 @@ func TestAuditCleanupRoleLimits(t *testing.T) {
 		if _, err := tx.Exec(ctx, `set local session_replication_role = replica`); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `update audit.events set at = now() - interval '3000 days' where org_id = $1 and seq = $2`, org, seq)
+		_, err := tx.Exec(ctx, `update audit.events e set at = now() - interval '3000 days' from audit.leaves l
+			where e.org_id = $1 and l.org_id = $1 and l.qid = e.qid and l.seq = $2`, org, seq)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Super.Pool.Exec(ctx, `delete from audit.events where org_id = $1 and seq = $2`, org, seq); !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+	if _, err := env.Super.Pool.Exec(ctx, `delete from audit.events where org_id = $1
+		and qid = (select qid from audit.leaves where org_id = $1 and seq = $2)`, org, seq); !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
 		t.Fatalf("superuser deleting an old event: %v, want 42501", err)
 	}
 }

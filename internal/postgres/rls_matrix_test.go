@@ -1141,12 +1141,12 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 	}{
 		{"audit.append of a denied probe keeps the id, names no patient",
 			`select audit.append($1, 'patient.read', 'denied', 'patient', $2, $2)`,
-			`select coalesce(patient_id::text, 'none') || '/' || (object_id = $2)::text from audit.events
+			`select coalesce(patient_id::text, 'none') || '/' || (object_id = $2)::text from audit.log
 			  where org_id = $1 and seq = $3`, "none/true"},
 		{"audit.append records the credential",
 			`select audit.append($1, 'audit.read', 'success', 'patient', $2)`,
 			`select credential_kind || '/' || (credential_id = session_id)::text || '/' || v || '/' || break_glass
-			   from audit.events where org_id = $1 and seq = $3 and $2::uuid is not null`, "session/true/2/false"},
+			   from audit.log where org_id = $1 and seq = $3 and $2::uuid is not null`, "session/true/2/false"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			probe := rlsNew()
@@ -1159,7 +1159,7 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 				if _, err := tx.Exec(ctx, `select audit.integrate($1)`, A); err != nil {
 					return err
 				}
-				if err := tx.QueryRow(ctx, `select seq from audit.events where org_id = $1 and qid = $2`, A, qid).Scan(&seq); err != nil {
+				if err := tx.QueryRow(ctx, `select seq from audit.leaves where org_id = $1 and qid = $2`, A, qid).Scan(&seq); err != nil {
 					return err
 				}
 				if err := tx.QueryRow(ctx, c.read, A, probe, seq).Scan(&got); err != nil {

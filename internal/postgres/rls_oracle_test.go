@@ -880,22 +880,34 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{{name: "update", tail: `set wrapped = wrapped`}},
 		},
 		{
-			name: "audit.events", pk: `org_id::text || '/' || seq::text`, scope: rlsOrgScope,
-			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
-				if r.org != p.org {
-					return false
-				}
-				// Only admins (and keys with audit:read) read the raw log;
-				// patients get their access report from audit.access_report
-				// (tested in internal/audit).
-				return p.role == "admin" || p.holds("audit:read")
-			},
+			name: "audit.events", pk: `org_id::text || '/' || qid::text`, scope: rlsOrgScope,
+			read: readsAuditLog,
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
-				h := rlsRandom(32)
-				return `insert into audit.events (org_id, seq, at, action, outcome, actor_kind, canonical, leaf_hash, chain_hash)
-				        values ($1, 1000, now(), 'patient.read', 'success', 'system', '\x7b7d', $2, $2)`, []any{t.org, h}
+				return `insert into audit.events (org_id, at, action, outcome, actor_kind, canonical, leaf_hash)
+				        values ($1, now(), 'patient.read', 'success', 'system', '\x7b7d', $2)`, []any{t.org, rlsRandom(32)}
 			}}},
 			updates: []rlsWrite{{name: "update", tail: `set outcome = 'denied'`}},
+		},
+		{
+			// The events' positions: read as the events are, written only
+			// by audit.integrate.
+			name: "audit.leaves", pk: `org_id::text || '/' || seq::text`, scope: rlsOrgScope,
+			read: readsAuditLog,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into audit.leaves (org_id, seq, qid, chain_hash) values ($1, 1000, 1000000, $2)`,
+					[]any{t.org, rlsRandom(32)}
+			}}},
+			updates: []rlsWrite{{name: "renumber", tail: `set seq = seq + 100`}, {name: "rechain", tail: `set chain_hash = sha256(chain_hash)`}},
+		},
+		{
+			// The integrator's queue: counted by those who read the log,
+			// written only by audit.append, emptied only by audit.integrate.
+			name: "audit.queue", pk: `org_id::text || '/' || qid::text`, scope: rlsOrgScope,
+			read: readsAuditLog,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into audit.queue (org_id, qid, at) values ($1, 1000000, now())`, []any{t.org}
+			}}},
+			updates: []rlsWrite{{name: "update", tail: `set at = now()`}},
 		},
 		{
 			// The stored tree nodes: read only through audit.proof_hashes,
@@ -1194,6 +1206,13 @@ func (s *rlsSeed) describe(p rlsPrincipal) string {
 		return "nobody"
 	}
 	return fmt.Sprintf("%s %s of %s", s.readable(p.user), p.role, s.readable(p.org))
+}
+
+// readsAuditLog: only admins (and keys with audit:read) read their org's raw
+// log; patients get their access report from audit.access_report (tested in
+// internal/audit).
+func readsAuditLog(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+	return r.org == p.org && (p.role == "admin" || p.holds("audit:read"))
 }
 
 // accessReportRows is the number of events of patient's org about patient

@@ -163,11 +163,12 @@ func seedRLS(t *testing.T, env *pgtest.Env) *rlsSeed {
 
 // rlsWriter inserts rows and records them; the first error sticks.
 type rlsWriter struct {
-	eventsOf map[string]int64 // org → events written
-	ctx      context.Context
-	tx       pgx.Tx
-	s        *rlsSeed
-	err      error
+	eventsOf   map[string]int64 // org → events written
+	integrated map[string]bool  // org → integrated already: later events stay queued
+	ctx        context.Context
+	tx         pgx.Tx
+	s          *rlsSeed
+	err        error
 }
 
 func (w *rlsWriter) exec(sql string, args ...any) {
@@ -707,15 +708,21 @@ func (w *rlsWriter) event(org, action, patient, actor string, results ...string)
 		w.err = fmt.Errorf("audit.append: %w", err)
 		return
 	}
-	// The seed integrates each org's events in the order written, so an
-	// event's position is its rank among its org's.
-	w.eventsOf[o]++
-	seq := w.eventsOf[o]
-	r := rlsRow{pk: fmt.Sprintf("%s/%d", o, seq), org: o, results: res}
+	r := rlsRow{pk: fmt.Sprintf("%s/%d", o, qid), org: o, results: res}
 	if pid != nil {
 		r.patient = *pid
 	}
 	w.add("audit.events", r)
+	if w.integrated[o] {
+		// written after its org's integration: it stays in the queue
+		w.add("audit.queue", rlsRow{pk: fmt.Sprintf("%s/%d", o, qid), org: o})
+		return
+	}
+	// The seed integrates each org's events in the order written, so an
+	// event's position is its rank among its org's.
+	w.eventsOf[o]++
+	seq := w.eventsOf[o]
+	w.add("audit.leaves", rlsRow{pk: fmt.Sprintf("%s/%d", o, seq), org: o})
 	if seq == 1 {
 		w.add("audit.heads", rlsRow{pk: o, org: o})
 	}
@@ -802,6 +809,10 @@ func (w *rlsWriter) seed() {
 	// (test) checkpoint.
 	w.exec(`select audit.integrate($1)`, s.must("A"))
 	w.exec(`select audit.integrate($1)`, s.must("B"))
+	w.integrated = map[string]bool{s.must("A"): true, s.must("B"): true}
+	// And one event each that the integrator has not taken yet.
+	w.event("A", "patient.read", "P1", "a_lead")
+	w.event("B", "patient.read", "Q1", "b_admin")
 	for _, org := range []string{"A", "B"} {
 		o := s.must(org)
 		size := w.eventsOf[o]

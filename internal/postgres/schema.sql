@@ -1627,15 +1627,17 @@ CREATE FUNCTION app.ops_compliance_facts() RETURNS jsonb
         'archive_min_retention_days', a.min_days, 'archive_unlocked', coalesce(a.unlocked, 0),
         'sinks', coalesce((select jsonb_agg(jsonb_build_object(
                    'failing', x.failing_since is not null, 'last_success_at', x.last_success_at,
-                   'undelivered_since', (select e.at from audit.events e
-                                          where e.org_id = x.org_id and e.seq > x.cursor_seq
-                                          order by e.seq limit 1))
+                   'undelivered_since', (select e.at from audit.leaves l
+                                          join audit.events e on e.org_id = l.org_id and e.qid = l.qid
+                                          where l.org_id = x.org_id and l.seq > x.cursor_seq
+                                          order by l.seq limit 1))
                    order by x.id)
                    from app.audit_sinks x
                   where x.org_id = i.id and x.enabled and x.disabled_at is null), '[]'::jsonb),
-        'first_unsigned_at', (select e.at from audit.events e
-                               where e.org_id = i.id and e.seq > coalesce(c.size, 0)
-                               order by e.seq limit 1))
+        'first_unsigned_at', (select e.at from audit.leaves l
+                               join audit.events e on e.org_id = l.org_id and e.qid = l.qid
+                               where l.org_id = i.id and l.seq > coalesce(c.size, 0)
+                               order by l.seq limit 1))
         order by i.id)
       from ids i
       cross join pol
@@ -4027,14 +4029,15 @@ begin
     raise exception 'forbidden' using errcode = '42501';
   end if;
   return query
-    select e.seq, e.at, e.actor_id, e.actor_kind, e.action, e.outcome, e.patient_id is distinct from p_patient,
+    select l.seq, e.at, e.actor_id, e.actor_kind, e.action, e.outcome, e.patient_id is distinct from p_patient,
            m.role,
            case when m.role in ('provider', 'lead', 'admin') or e.actor_id = me.user_id then u.email_enc end
       from audit.events e
+      left join audit.leaves l on l.org_id = e.org_id and l.qid = e.qid
       left join app.memberships m on m.org_id = e.org_id and m.user_id = e.actor_id
       left join app.users u on u.id = e.actor_id
      where e.org_id = p_org and (e.patient_id = p_patient or e.result_ids @> array[p_patient])
-     order by e.seq;
+     order by l.seq, e.qid;
 end $$;
 
 ALTER FUNCTION audit.access_report(p_org uuid, p_patient uuid) OWNER TO ward_definer;
@@ -4200,13 +4203,18 @@ begin
                        p_object_type, p_object_id, patient, p_results, req, ip, ua, p_details,
                        me.kind, me.credential_id, me.device, kase, disclosure, coalesce(me.break_glass, false)),
                      'UTF8');
-  insert into audit.events (org_id, seq, at, action, outcome, actor_id, actor_kind, session_id,
-    object_type, object_id, patient_id, result_ids, request_id, ip, user_agent, details,
-    canonical, leaf_hash, chain_hash, v, credential_kind, credential_id, device, case_id, disclosure, break_glass)
-  values (p_org, null, at, p_action, p_outcome, actor, kind, sess,
-    p_object_type, p_object_id, patient, coalesce(p_results, '{}'), req, ip, ua,
-    coalesce(p_details, '{}'), canon, pg_catalog.sha256('\x00'::bytea || canon), null, 2, me.kind, me.credential_id,
-    me.device, kase, disclosure, coalesce(me.break_glass, false))
+  -- The event, written once and never changed, and its place in the
+  -- integrator's queue, in one statement.
+  with e as (
+    insert into audit.events (org_id, at, action, outcome, actor_id, actor_kind, session_id,
+      object_type, object_id, patient_id, result_ids, request_id, ip, user_agent, details,
+      canonical, leaf_hash, v, credential_kind, credential_id, device, case_id, disclosure, break_glass)
+    values (p_org, at, p_action, p_outcome, actor, kind, sess,
+      p_object_type, p_object_id, patient, coalesce(p_results, '{}'), req, ip, ua,
+      coalesce(p_details, '{}'), canon, pg_catalog.sha256('\x00'::bytea || canon), 2, me.kind, me.credential_id,
+      me.device, kase, disclosure, coalesce(me.break_glass, false))
+    returning qid)
+  insert into audit.queue (org_id, qid, at) select p_org, e.qid, at from e
   returning qid into id;
   return id;
 end $$;
@@ -4322,10 +4330,11 @@ begin
     raise exception 'forbidden' using errcode = '42501';
   end if;
   return query
-    select e.seq, e.at, e.action, e.disclosure->>'recipient', e.disclosure->>'purpose', e.object_type,
+    select l.seq, e.at, e.action, e.disclosure->>'recipient', e.disclosure->>'purpose', e.object_type,
            e.object_id, e.case_id, d.doc_type, e.actor_id, m.role,
            case when m.role is distinct from 'patient' and m.role is not null then u.email_enc end
       from audit.events e
+      left join audit.leaves l on l.org_id = e.org_id and l.qid = e.qid
       left join app.document_versions v
              on e.object_type = 'document_version' and v.org_id = e.org_id and v.id = e.object_id
       left join app.documents d
@@ -4335,7 +4344,7 @@ begin
       left join app.users u on u.id = e.actor_id
      where e.org_id = p_org and e.patient_id = p_patient and e.outcome = 'success'
        and e.disclosure is not null and e.at >= now() - interval '6 years'
-     order by e.seq;
+     order by l.seq, e.qid;
 end $$;
 
 ALTER FUNCTION audit.disclosure_accounting(p_org uuid, p_patient uuid) OWNER TO ward_definer;
@@ -4494,9 +4503,10 @@ begin
   fr := h.frontier;
   n := h.tree_size;
   last := h.last_at;
-  for r in select e.qid, e.leaf_hash, e.at from audit.events e
-            where e.org_id = p_org and e.seq is null
-            order by e.qid
+  for r in select q.qid, e.leaf_hash, q.at from audit.queue q
+             join audit.events e on e.org_id = q.org_id and e.qid = q.qid
+            where q.org_id = p_org
+            order by q.qid
             limit least(greatest(coalesce(p_max, 10000), 1), 10000)
   loop
     chain := pg_catalog.sha256('\x02'::bytea || chain || r.leaf_hash);
@@ -4520,10 +4530,11 @@ begin
     last := greatest(last, r.at);
     qids := qids || r.qid; seqs := seqs || n; chains := chains || chain;
   end loop;
-  -- One statement for the batch.
-  update audit.events e set seq = u.seq, chain_hash = u.chain
-    from unnest(qids, seqs, chains) as u(qid, seq, chain)
-   where e.org_id = p_org and e.qid = u.qid;
+  -- One statement each for the batch: the events' positions (a narrow row
+  -- each; the event itself is never rewritten) and their leaving the queue.
+  insert into audit.leaves (org_id, seq, qid, chain_hash)
+  select p_org, u.seq, u.qid, u.chain from unnest(qids, seqs, chains) as u(qid, seq, chain);
+  delete from audit.queue q where q.org_id = p_org and q.qid = any (qids);
   -- A node already stored at a position is from a log this one replaced
   -- (a restore, a cut): the integrator's is the current log's.
   insert into audit.tree_nodes (org_id, level, idx, hash)
@@ -4607,8 +4618,9 @@ begin
   if private.get_my_org_id() is distinct from p_org then
     raise exception 'forbidden' using errcode = '42501';
   end if;
-  return query select e.leaf_hash from audit.events e
-                where e.org_id = p_org and e.seq between 1 and p_size order by e.seq;
+  return query select e.leaf_hash from audit.leaves l
+                 join audit.events e on e.org_id = l.org_id and e.qid = l.qid
+                where l.org_id = p_org and l.seq between 1 and p_size order by l.seq;
 end $$;
 
 ALTER FUNCTION audit.leaf_hashes(p_org uuid, p_size bigint) OWNER TO ward_definer;
@@ -4634,7 +4646,7 @@ CREATE FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp with ti
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select e.org_id, min(e.at), count(*) from audit.events e where e.seq is null group by e.org_id
+  select q.org_id, min(q.at), count(*) from audit.queue q group by q.org_id
 $$;
 
 ALTER FUNCTION audit.pending_orgs(OUT org_id uuid, OUT oldest timestamp with time zone, OUT pending bigint) OWNER TO ward_definer;
@@ -4663,7 +4675,9 @@ begin
     select u.l, u.i, x.h
       from unnest(p_levels, p_idx) as u(l, i)
       cross join lateral (
-        select e.leaf_hash from audit.events e where u.l = 0 and e.org_id = p_org and e.seq = u.i + 1
+        select e.leaf_hash from audit.leaves l
+          join audit.events e on e.org_id = l.org_id and e.qid = l.qid
+         where u.l = 0 and l.org_id = p_org and l.seq = u.i + 1
         union all
         select t.hash from audit.tree_nodes t where u.l > 0 and t.org_id = p_org and t.level = u.l and t.idx = u.i
       ) as x(h)
@@ -4751,23 +4765,10 @@ CREATE FUNCTION audit.reject_change() RETURNS trigger
     AS $$
 begin
   if tg_op = 'DELETE' and current_user = 'ward_audit_cleanup'
-     and audit.retention_allows(old.org_id, old.seq, old.patient_id, old.at) then
+     and audit.retention_allows(old.org_id,
+           (select l.seq from audit.leaves l where l.org_id = old.org_id and l.qid = old.qid),
+           old.patient_id, old.at) then
     return old;
-  end if;
-  -- Every column but seq and chain_hash, compared one by one (cheaper than
-  -- whole-row conversions on the integrator's path).
-  if tg_op = 'UPDATE' and current_user = 'ward_definer'
-     and old.seq is null and new.seq is not null and new.chain_hash is not null
-     and (new.org_id, new.qid, new.at, new.action, new.outcome, new.actor_id, new.actor_kind, new.session_id,
-          new.object_type, new.object_id, new.patient_id, new.result_ids, new.request_id, new.ip, new.user_agent,
-          new.details, new.canonical, new.leaf_hash, new.v, new.credential_kind, new.credential_id, new.device,
-          new.case_id, new.disclosure, new.break_glass)
-         is not distinct from
-         (old.org_id, old.qid, old.at, old.action, old.outcome, old.actor_id, old.actor_kind, old.session_id,
-          old.object_type, old.object_id, old.patient_id, old.result_ids, old.request_id, old.ip, old.user_agent,
-          old.details, old.canonical, old.leaf_hash, old.v, old.credential_kind, old.credential_id, old.device,
-          old.case_id, old.disclosure, old.break_glass) then
-    return new;
   end if;
   raise exception 'audit: % on %.% is not allowed', tg_op, tg_table_schema, tg_table_name
     using errcode = '42501';
@@ -4788,6 +4789,46 @@ begin
 end $$;
 
 ALTER FUNCTION audit.reject_change_any() OWNER TO ward_owner;
+
+--
+-- Name: reject_leaf_change(); Type: FUNCTION; Schema: audit; Owner: ward_owner
+--
+
+CREATE FUNCTION audit.reject_leaf_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'INSERT' and current_user = 'ward_definer' then
+    return new;
+  end if;
+  if tg_op = 'DELETE' and current_user = 'ward_audit_cleanup'
+     and not exists (select from audit.events e where e.org_id = old.org_id and e.qid = old.qid) then
+    return old;
+  end if;
+  raise exception 'audit: % on %.% is not allowed', tg_op, tg_table_schema, tg_table_name
+    using errcode = '42501';
+end $$;
+
+ALTER FUNCTION audit.reject_leaf_change() OWNER TO ward_owner;
+
+--
+-- Name: reject_queue_change(); Type: FUNCTION; Schema: audit; Owner: ward_owner
+--
+
+CREATE FUNCTION audit.reject_queue_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'DELETE' and current_user = 'ward_definer' then
+    return old;
+  end if;
+  raise exception 'audit: % on %.% is not allowed', tg_op, tg_table_schema, tg_table_name
+    using errcode = '42501';
+end $$;
+
+ALTER FUNCTION audit.reject_queue_change() OWNER TO ward_owner;
 
 --
 -- Name: reject_truncate(); Type: FUNCTION; Schema: audit; Owner: ward_owner
@@ -7770,7 +7811,6 @@ ALTER TABLE audit.checkpoints OWNER TO ward_owner;
 
 CREATE TABLE audit.events (
     org_id uuid NOT NULL,
-    seq bigint,
     at timestamp with time zone NOT NULL,
     action text NOT NULL,
     outcome text NOT NULL,
@@ -7787,7 +7827,6 @@ CREATE TABLE audit.events (
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     canonical bytea NOT NULL,
     leaf_hash bytea NOT NULL,
-    chain_hash bytea,
     v smallint DEFAULT 1 NOT NULL,
     credential_kind text,
     credential_id uuid,
@@ -7797,9 +7836,7 @@ CREATE TABLE audit.events (
     break_glass boolean DEFAULT false NOT NULL,
     qid bigint NOT NULL,
     CONSTRAINT events_actor_kind_check CHECK ((actor_kind = ANY (ARRAY['user'::text, 'system'::text, 'anonymous'::text]))),
-    CONSTRAINT events_chain_hash_check CHECK ((octet_length(chain_hash) = 32)),
     CONSTRAINT events_credential_kind_check CHECK ((credential_kind = ANY (ARRAY['session'::text, 'api_key'::text, 'scim_token'::text, 'invite'::text]))),
-    CONSTRAINT events_integrated_check CHECK (((seq IS NULL) = (chain_hash IS NULL))),
     CONSTRAINT events_leaf_hash_check CHECK ((octet_length(leaf_hash) = 32)),
     CONSTRAINT events_outcome_check CHECK ((outcome = ANY (ARRAY['success'::text, 'denied'::text, 'failure'::text]))),
     CONSTRAINT events_v_check CHECK ((v = ANY (ARRAY[1, 2])))
@@ -7839,6 +7876,74 @@ CREATE TABLE audit.heads (
 ALTER TABLE ONLY audit.heads FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE audit.heads OWNER TO ward_owner;
+
+--
+-- Name: leaves; Type: TABLE; Schema: audit; Owner: ward_owner
+--
+
+CREATE TABLE audit.leaves (
+    org_id uuid NOT NULL,
+    seq bigint NOT NULL,
+    qid bigint NOT NULL,
+    chain_hash bytea NOT NULL,
+    CONSTRAINT leaves_chain_hash_check CHECK ((octet_length(chain_hash) = 32)),
+    CONSTRAINT leaves_seq_check CHECK ((seq >= 1))
+);
+
+ALTER TABLE ONLY audit.leaves FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.leaves OWNER TO ward_owner;
+
+--
+-- Name: log; Type: VIEW; Schema: audit; Owner: ward_owner
+--
+
+CREATE VIEW audit.log WITH (security_invoker='true') AS
+ SELECT e.org_id,
+    l.seq,
+    e.at,
+    e.action,
+    e.outcome,
+    e.actor_id,
+    e.actor_kind,
+    e.session_id,
+    e.object_type,
+    e.object_id,
+    e.patient_id,
+    e.result_ids,
+    e.request_id,
+    e.ip,
+    e.user_agent,
+    e.details,
+    e.canonical,
+    e.leaf_hash,
+    l.chain_hash,
+    e.v,
+    e.credential_kind,
+    e.credential_id,
+    e.device,
+    e.case_id,
+    e.disclosure,
+    e.break_glass,
+    e.qid
+   FROM (audit.leaves l
+     JOIN audit.events e ON (((e.org_id = l.org_id) AND (e.qid = l.qid))));
+
+ALTER TABLE audit.log OWNER TO ward_owner;
+
+--
+-- Name: queue; Type: TABLE; Schema: audit; Owner: ward_owner
+--
+
+CREATE TABLE audit.queue (
+    org_id uuid NOT NULL,
+    qid bigint NOT NULL,
+    at timestamp with time zone NOT NULL
+);
+
+ALTER TABLE ONLY audit.queue FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.queue OWNER TO ward_owner;
 
 --
 -- Name: tree_nodes; Type: TABLE; Schema: audit; Owner: ward_owner
@@ -8497,6 +8602,27 @@ ALTER TABLE ONLY audit.heads
     ADD CONSTRAINT heads_pkey PRIMARY KEY (org_id);
 
 --
+-- Name: leaves leaves_org_id_qid_key; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE ONLY audit.leaves
+    ADD CONSTRAINT leaves_org_id_qid_key UNIQUE (org_id, qid);
+
+--
+-- Name: leaves leaves_pkey; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE ONLY audit.leaves
+    ADD CONSTRAINT leaves_pkey PRIMARY KEY (org_id, seq);
+
+--
+-- Name: queue queue_pkey; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE ONLY audit.queue
+    ADD CONSTRAINT queue_pkey PRIMARY KEY (org_id, qid);
+
+--
 -- Name: tree_nodes tree_nodes_pkey; Type: CONSTRAINT; Schema: audit; Owner: ward_owner
 --
 
@@ -8773,22 +8899,10 @@ CREATE INDEX events_denied_ip_idx ON audit.events USING btree (ip, at) WHERE (ou
 CREATE INDEX events_patient_idx ON audit.events USING btree (org_id, patient_id, at);
 
 --
--- Name: events_pending_idx; Type: INDEX; Schema: audit; Owner: ward_owner
---
-
-CREATE INDEX events_pending_idx ON audit.events USING btree (org_id, qid) WHERE (seq IS NULL);
-
---
 -- Name: events_results_idx; Type: INDEX; Schema: audit; Owner: ward_owner
 --
 
 CREATE INDEX events_results_idx ON audit.events USING gin (result_ids);
-
---
--- Name: events_seq_idx; Type: INDEX; Schema: audit; Owner: ward_owner
---
-
-CREATE UNIQUE INDEX events_seq_idx ON audit.events USING btree (org_id, seq);
 
 --
 -- Name: principal_cache_cred_idx; Type: INDEX; Schema: private; Owner: ward_owner
@@ -9107,6 +9221,30 @@ CREATE TRIGGER heads_guard BEFORE DELETE OR UPDATE ON audit.heads FOR EACH ROW E
 --
 
 CREATE TRIGGER heads_no_truncate BEFORE TRUNCATE ON audit.heads FOR EACH STATEMENT EXECUTE FUNCTION audit.reject_truncate();
+
+--
+-- Name: leaves leaves_immutable; Type: TRIGGER; Schema: audit; Owner: ward_owner
+--
+
+CREATE TRIGGER leaves_immutable BEFORE INSERT OR DELETE OR UPDATE ON audit.leaves FOR EACH ROW EXECUTE FUNCTION audit.reject_leaf_change();
+
+--
+-- Name: leaves leaves_no_truncate; Type: TRIGGER; Schema: audit; Owner: ward_owner
+--
+
+CREATE TRIGGER leaves_no_truncate BEFORE TRUNCATE ON audit.leaves FOR EACH STATEMENT EXECUTE FUNCTION audit.reject_truncate();
+
+--
+-- Name: queue queue_immutable; Type: TRIGGER; Schema: audit; Owner: ward_owner
+--
+
+CREATE TRIGGER queue_immutable BEFORE DELETE OR UPDATE ON audit.queue FOR EACH ROW EXECUTE FUNCTION audit.reject_queue_change();
+
+--
+-- Name: queue queue_no_truncate; Type: TRIGGER; Schema: audit; Owner: ward_owner
+--
+
+CREATE TRIGGER queue_no_truncate BEFORE TRUNCATE ON audit.queue FOR EACH STATEMENT EXECUTE FUNCTION audit.reject_truncate();
 
 --
 -- Name: api_keys api_keys_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -10515,6 +10653,60 @@ CREATE POLICY heads_select ON audit.heads FOR SELECT TO ward_app USING (((org_id
 CREATE POLICY heads_signer ON audit.heads FOR SELECT TO ward_audit_signer USING (true);
 
 --
+-- Name: leaves; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE audit.leaves ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: leaves leaves_cleanup; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY leaves_cleanup ON audit.leaves FOR SELECT TO ward_audit_cleanup USING (true);
+
+--
+-- Name: leaves leaves_cleanup_delete; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY leaves_cleanup_delete ON audit.leaves FOR DELETE TO ward_audit_cleanup USING (true);
+
+--
+-- Name: leaves leaves_reader; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY leaves_reader ON audit.leaves FOR SELECT TO ward_audit_reader USING (true);
+
+--
+-- Name: leaves leaves_select; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY leaves_select ON audit.leaves FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND ((NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key))) OR ( SELECT private.key_holds('audit:read'::text) AS key_holds))));
+
+--
+-- Name: queue; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
+--
+
+ALTER TABLE audit.queue ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: queue queue_reader; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY queue_reader ON audit.queue FOR SELECT TO ward_audit_reader USING (true);
+
+--
+-- Name: queue queue_select; Type: POLICY; Schema: audit; Owner: ward_owner
+--
+
+CREATE POLICY queue_select ON audit.queue FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND ((NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key))) OR ( SELECT private.key_holds('audit:read'::text) AS key_holds))));
+
+--
 -- Name: tree_nodes; Type: ROW SECURITY; Schema: audit; Owner: ward_owner
 --
 
@@ -11468,6 +11660,18 @@ REVOKE ALL ON FUNCTION audit.reject_change() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION audit.reject_change_any() FROM PUBLIC;
+
+--
+-- Name: FUNCTION reject_leaf_change(); Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION audit.reject_leaf_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION reject_queue_change(); Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION audit.reject_queue_change() FROM PUBLIC;
 
 --
 -- Name: FUNCTION reject_truncate(); Type: ACL; Schema: audit; Owner: ward_owner
@@ -13734,18 +13938,6 @@ GRANT SELECT,INSERT ON TABLE audit.events TO ward_definer;
 GRANT SELECT ON TABLE audit.events TO ward_audit_reader;
 
 --
--- Name: COLUMN events.seq; Type: ACL; Schema: audit; Owner: ward_owner
---
-
-GRANT UPDATE(seq) ON TABLE audit.events TO ward_definer;
-
---
--- Name: COLUMN events.chain_hash; Type: ACL; Schema: audit; Owner: ward_owner
---
-
-GRANT UPDATE(chain_hash) ON TABLE audit.events TO ward_definer;
-
---
 -- Name: TABLE heads; Type: ACL; Schema: audit; Owner: ward_owner
 --
 
@@ -13753,6 +13945,32 @@ GRANT SELECT ON TABLE audit.heads TO ward_app;
 GRANT SELECT ON TABLE audit.heads TO ward_audit_signer;
 GRANT SELECT,INSERT,UPDATE ON TABLE audit.heads TO ward_definer;
 GRANT SELECT ON TABLE audit.heads TO ward_audit_reader;
+
+--
+-- Name: TABLE leaves; Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT ON TABLE audit.leaves TO ward_definer;
+GRANT SELECT ON TABLE audit.leaves TO ward_app;
+GRANT SELECT ON TABLE audit.leaves TO ward_audit_reader;
+GRANT SELECT,DELETE ON TABLE audit.leaves TO ward_audit_cleanup;
+
+--
+-- Name: TABLE log; Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE audit.log TO ward_app;
+GRANT SELECT ON TABLE audit.log TO ward_audit_reader;
+GRANT SELECT ON TABLE audit.log TO ward_audit_cleanup;
+GRANT SELECT ON TABLE audit.log TO ward_definer;
+
+--
+-- Name: TABLE queue; Type: ACL; Schema: audit; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE audit.queue TO ward_definer;
+GRANT SELECT ON TABLE audit.queue TO ward_app;
+GRANT SELECT ON TABLE audit.queue TO ward_audit_reader;
 
 --
 -- Name: TABLE tree_nodes; Type: ACL; Schema: audit; Owner: ward_owner

@@ -68,7 +68,7 @@ func BenchmarkExport(b *testing.B) {
 			tag, err := conn.Conn().PgConn().CopyTo(ctx, countDiscard{&n}, `copy (select org_id, seq, at, action, outcome,
 				actor_id, actor_kind, session_id, object_type, object_id, patient_id, result_ids, request_id, ip, user_agent,
 				details, canonical, leaf_hash, chain_hash, v, credential_kind, credential_id, device, case_id, disclosure,
-				break_glass from audit.events where org_id = '`+org.String()+`' and seq between 1 and 4611686018427387904
+				break_glass from audit.log where org_id = '`+org.String()+`' and seq between 1 and 4611686018427387904
 				order by seq) to stdout`)
 			conn.Release()
 			if err != nil || tag.RowsAffected() != benchEvents {

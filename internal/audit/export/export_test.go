@@ -269,7 +269,7 @@ func TestFilters(t *testing.T) {
 	s := seed(t, env.Super)
 	ctx := context.Background()
 	var mid time.Time
-	if err := env.Super.Pool.QueryRow(ctx, `select at from audit.events where org_id = $1 and seq = 8`, s.org).Scan(&mid); err != nil {
+	if err := env.Super.Pool.QueryRow(ctx, `select at from audit.log where org_id = $1 and seq = 8`, s.org).Scan(&mid); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -288,7 +288,7 @@ func TestFilters(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			rows, err := env.Super.Pool.Query(ctx, `select seq from audit.events where org_id = $1 and (`+c.where+`) order by seq`,
+			rows, err := env.Super.Pool.Query(ctx, `select seq from audit.log where org_id = $1 and (`+c.where+`) order by seq`,
 				append([]any{s.org}, c.args...)...)
 			if err != nil {
 				t.Fatal(err)

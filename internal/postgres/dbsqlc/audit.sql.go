@@ -158,7 +158,7 @@ const listEvents = `-- name: ListEvents :many
 select seq::bigint as seq, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id,
   patient_id, array_remove(result_ids, null)::uuid[] as result_ids, request_id, ip, user_agent, details,
   credential_kind, credential_id, device, case_id, disclosure, break_glass
-from audit.events
+from audit.log
 where org_id = $1 and seq > $2::bigint
   and ($3::text is null or action = $3)
   and ($4::uuid is null or patient_id = $4

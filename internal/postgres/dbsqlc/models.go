@@ -618,7 +618,52 @@ type AuditCheckpoint struct {
 
 type AuditEvent struct {
 	OrgID          uuid.UUID
-	Seq            *int64
+	At             time.Time
+	Action         string
+	Outcome        string
+	ActorID        uuid.NullUUID
+	ActorKind      string
+	SessionID      uuid.NullUUID
+	ObjectType     *string
+	ObjectID       uuid.NullUUID
+	PatientID      uuid.NullUUID
+	ResultIds      []uuid.UUID
+	RequestID      *string
+	Ip             *string
+	UserAgent      *string
+	Details        []byte
+	Canonical      []byte
+	LeafHash       []byte
+	V              int16
+	CredentialKind *string
+	CredentialID   uuid.NullUUID
+	Device         *string
+	CaseID         uuid.NullUUID
+	Disclosure     []byte
+	BreakGlass     bool
+	Qid            *int64
+}
+
+type AuditHead struct {
+	OrgID     uuid.UUID
+	Origin    string
+	TreeSize  int64
+	ChainHash []byte
+	Frontier  [][]byte
+	RootHash  []byte
+	LastAt    time.Time
+}
+
+type AuditLeafe struct {
+	OrgID     uuid.UUID
+	Seq       int64
+	Qid       int64
+	ChainHash []byte
+}
+
+type AuditLog struct {
+	OrgID          uuid.UUID
+	Seq            int64
 	At             time.Time
 	Action         string
 	Outcome        string
@@ -646,14 +691,10 @@ type AuditEvent struct {
 	Qid            *int64
 }
 
-type AuditHead struct {
-	OrgID     uuid.UUID
-	Origin    string
-	TreeSize  int64
-	ChainHash []byte
-	Frontier  [][]byte
-	RootHash  []byte
-	LastAt    time.Time
+type AuditQueue struct {
+	OrgID uuid.UUID
+	Qid   int64
+	At    time.Time
 }
 
 type AuditTreeNode struct {

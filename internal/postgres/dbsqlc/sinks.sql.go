@@ -224,7 +224,7 @@ func (q *Queries) LockSinkKind(ctx context.Context, arg LockSinkKindParams) (str
 }
 
 const orgLogSize = `-- name: OrgLogSize :one
-select coalesce(max(seq), 0)::bigint as size from audit.events where org_id = $1
+select coalesce(max(seq), 0)::bigint as size from audit.leaves where org_id = $1
 `
 
 func (q *Queries) OrgLogSize(ctx context.Context, orgID uuid.UUID) (int64, error) {

@@ -5,7 +5,7 @@
 select seq::bigint as seq, at, action, outcome, actor_id, actor_kind, session_id, object_type, object_id,
   patient_id, array_remove(result_ids, null)::uuid[] as result_ids, request_id, ip, user_agent, details,
   credential_kind, credential_id, device, case_id, disclosure, break_glass
-from audit.events
+from audit.log
 where org_id = @org_id and seq > @after::bigint
   and (sqlc.narg('action')::text is null or action = sqlc.narg('action'))
   and (sqlc.narg('patient')::uuid is null or patient_id = sqlc.narg('patient')

@@ -16,7 +16,7 @@ where org_id = @org_id and (sqlc.narg('id')::uuid is null or id = sqlc.narg('id'
 order by created_at, id;
 
 -- name: OrgLogSize :one
-select coalesce(max(seq), 0)::bigint as size from audit.events where org_id = @org_id;
+select coalesce(max(seq), 0)::bigint as size from audit.leaves where org_id = @org_id;
 
 -- name: SetSinkEnabled :execrows
 update app.audit_sinks set enabled = @enabled, updated_at = now(),
