@@ -211,3 +211,34 @@ func TestVerifyFromCheckpoint(t *testing.T) {
 		t.Fatalf("an edit after the start point: %s, %v", rep, err)
 	}
 }
+
+// A queue row the integrator cannot place (its event deleted, or placed
+// already: only a superuser makes either) leaves the queue without a
+// position instead of holding up every later event.
+func TestIntegratorDropsStrayQueueRows(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := ctxTimeout(t)
+	org := uuid.New()
+	fill(t, env.Super, org, 3)
+	attack(t, env.Super, org,
+		`insert into audit.queue (org_id, qid, at) select org_id, qid, now() from audit.leaves where org_id = $1 and seq = 2`,
+		`insert into audit.queue (org_id, qid, at) values ($1, 9000000000, now())`)
+	if _, err := env.Super.Pool.Exec(ctx, `select audit.append_as(p_org => $1, p_action => 'audit.read', p_outcome => 'success',
+		p_actor => $2)`, org, uuid.New()); err != nil {
+		t.Fatal(err)
+	}
+	var size, sequenced int64
+	if err := env.Super.Pool.QueryRow(ctx, `select tree_size, sequenced from audit.integrate($1)`, org).Scan(&size, &sequenced); err != nil {
+		t.Fatalf("integrate over stray queue rows: %v", err)
+	}
+	var left int64
+	if err := env.Super.Pool.QueryRow(ctx, `select count(*) from audit.queue where org_id = $1`, org).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if size != 4 || sequenced != 1 || left != 0 {
+		t.Fatalf("tree size %d, sequenced %d, %d left queued; want 4, 1, 0", size, sequenced, left)
+	}
+	if rep, err := audit.Verify(ctx, env.Super.Pool, org, audit.VerifyOptions{}); err != nil || rep.Size != 4 {
+		t.Fatalf("Verify = %s, %v", rep, err)
+	}
+}

@@ -108,10 +108,22 @@ func SeqRange(ctx context.Context, q Querier, org uuid.UUID, from, to time.Time,
 	if !to.IsZero() {
 		t = &to
 	}
-	err = q.QueryRow(ctx, `select coalesce(min(seq), 0), coalesce(max(seq), 0) from audit.log
-		where org_id = $1 and seq between 1 and $2
-		  and ($3::timestamptz is null or at >= $3) and ($4::timestamptz is null or at < $4)`,
-		org, maxSeq, f, t).Scan(&first, &last)
+	if f == nil && t == nil {
+		// the bounds alone: two probes of the leaves' key
+		err = q.QueryRow(ctx, `select coalesce(min(seq), 0), coalesce(max(seq), 0) from audit.leaves
+			where org_id = $1 and seq between 1 and $2`, org, maxSeq).Scan(&first, &last)
+	} else {
+		// min and max over a join aggregate the whole range: walk it from
+		// each end instead
+		err = q.QueryRow(ctx, `select
+			coalesce((select seq from audit.log where org_id = $1 and seq between 1 and $2
+			            and ($3::timestamptz is null or at >= $3) and ($4::timestamptz is null or at < $4)
+			          order by seq limit 1), 0),
+			coalesce((select seq from audit.log where org_id = $1 and seq between 1 and $2
+			            and ($3::timestamptz is null or at >= $3) and ($4::timestamptz is null or at < $4)
+			          order by seq desc limit 1), 0)`,
+			org, maxSeq, f, t).Scan(&first, &last)
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("audit: seq range of org %s: %w", org, err)
 	}

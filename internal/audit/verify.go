@@ -472,6 +472,19 @@ func verify(ctx context.Context, q Querier, org uuid.UUID, opts VerifyOptions) (
 		return Report{Org: org}, err
 	}
 	rep, err := v.Finish(head)
+	if err == nil {
+		// An event that is neither placed nor queued was taken out of the
+		// queue by hand: it is in the table but will never be in the log.
+		var stray int64
+		if serr := q.QueryRow(ctx, `select count(*) from audit.events e where e.org_id = $1
+			and not exists (select from audit.leaves l where l.org_id = e.org_id and l.qid = e.qid)
+			and not exists (select from audit.queue x where x.org_id = e.org_id and x.qid = e.qid)`, org).Scan(&stray); serr != nil {
+			return rep, fmt.Errorf("audit: verify org %s: events outside the log: %w", org, serr)
+		}
+		if stray > 0 {
+			rep, err = v.failed(rep.Size+1, fmt.Sprintf("%d events have neither a position nor a place in the queue", stray), nil)
+		}
+	}
 	if opts.From != nil {
 		rep.From = opts.From.Checkpoint.Size
 	}

@@ -191,6 +191,11 @@ func TestVerifyDetectsTampering(t *testing.T) {
 				`update audit.leaves l set chain_hash = o.chain_hash from audit.leaves o
 				where l.org_id = $1 and o.org_id = $1 and ((l.seq = 5 and o.seq = 9) or (l.seq = 9 and o.seq = 5))`)
 		}},
+		{name: "take an event out of the queue", firstBad: n + 1, reason: "neither a position nor a place in the queue",
+			tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
+				attack(t, db, org, `select audit.append_as(p_org => $1, p_action => 'audit.read', p_outcome => 'success',
+					p_actor => gen_random_uuid())`, `delete from audit.queue where org_id = $1`)
+			}},
 		{name: "edit the head's root", firstBad: n, reason: "root differs", tamper: func(t *testing.T, db *postgres.DB, org uuid.UUID) {
 			attack(t, db, org, `update audit.heads set root_hash = sha256(root_hash) where org_id = $1`)
 		}},

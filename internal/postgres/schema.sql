@@ -1627,17 +1627,19 @@ CREATE FUNCTION app.ops_compliance_facts() RETURNS jsonb
         'archive_min_retention_days', a.min_days, 'archive_unlocked', coalesce(a.unlocked, 0),
         'sinks', coalesce((select jsonb_agg(jsonb_build_object(
                    'failing', x.failing_since is not null, 'last_success_at', x.last_success_at,
-                   'undelivered_since', (select e.at from audit.leaves l
-                                          join audit.events e on e.org_id = l.org_id and e.qid = l.qid
-                                          where l.org_id = x.org_id and l.seq > x.cursor_seq
-                                          order by l.seq limit 1))
+                   'undelivered_since', (select e.at from audit.events e
+                                          where e.org_id = x.org_id
+                                            and e.qid = (select l.qid from audit.leaves l
+                                                          where l.org_id = x.org_id and l.seq > x.cursor_seq
+                                                          order by l.seq limit 1)))
                    order by x.id)
                    from app.audit_sinks x
                   where x.org_id = i.id and x.enabled and x.disabled_at is null), '[]'::jsonb),
-        'first_unsigned_at', (select e.at from audit.leaves l
-                               join audit.events e on e.org_id = l.org_id and e.qid = l.qid
-                               where l.org_id = i.id and l.seq > coalesce(c.size, 0)
-                               order by l.seq limit 1))
+        'first_unsigned_at', (select e.at from audit.events e
+                               where e.org_id = i.id
+                                 and e.qid = (select l.qid from audit.leaves l
+                                               where l.org_id = i.id and l.seq > coalesce(c.size, 0)
+                                               order by l.seq limit 1)))
         order by i.id)
       from ids i
       cross join pol
@@ -4029,15 +4031,15 @@ begin
     raise exception 'forbidden' using errcode = '42501';
   end if;
   return query
-    select l.seq, e.at, e.actor_id, e.actor_kind, e.action, e.outcome, e.patient_id is distinct from p_patient,
+    select (select l.seq from audit.leaves l where l.org_id = e.org_id and l.qid = e.qid),
+           e.at, e.actor_id, e.actor_kind, e.action, e.outcome, e.patient_id is distinct from p_patient,
            m.role,
            case when m.role in ('provider', 'lead', 'admin') or e.actor_id = me.user_id then u.email_enc end
       from audit.events e
-      left join audit.leaves l on l.org_id = e.org_id and l.qid = e.qid
       left join app.memberships m on m.org_id = e.org_id and m.user_id = e.actor_id
       left join app.users u on u.id = e.actor_id
      where e.org_id = p_org and (e.patient_id = p_patient or e.result_ids @> array[p_patient])
-     order by l.seq, e.qid;
+     order by 1, e.qid;
 end $$;
 
 ALTER FUNCTION audit.access_report(p_org uuid, p_patient uuid) OWNER TO ward_definer;
@@ -4330,11 +4332,11 @@ begin
     raise exception 'forbidden' using errcode = '42501';
   end if;
   return query
-    select l.seq, e.at, e.action, e.disclosure->>'recipient', e.disclosure->>'purpose', e.object_type,
+    select (select l.seq from audit.leaves l where l.org_id = e.org_id and l.qid = e.qid),
+           e.at, e.action, e.disclosure->>'recipient', e.disclosure->>'purpose', e.object_type,
            e.object_id, e.case_id, d.doc_type, e.actor_id, m.role,
            case when m.role is distinct from 'patient' and m.role is not null then u.email_enc end
       from audit.events e
-      left join audit.leaves l on l.org_id = e.org_id and l.qid = e.qid
       left join app.document_versions v
              on e.object_type = 'document_version' and v.org_id = e.org_id and v.id = e.object_id
       left join app.documents d
@@ -4344,7 +4346,7 @@ begin
       left join app.users u on u.id = e.actor_id
      where e.org_id = p_org and e.patient_id = p_patient and e.outcome = 'success'
        and e.disclosure is not null and e.at >= now() - interval '6 years'
-     order by l.seq, e.qid;
+     order by 1, e.qid;
 end $$;
 
 ALTER FUNCTION audit.disclosure_accounting(p_org uuid, p_patient uuid) OWNER TO ward_definer;
@@ -4485,6 +4487,7 @@ declare
   n bigint;
   last timestamptz;
   qids bigint[] := '{}';
+  strays bigint[] := '{}';
   seqs bigint[] := '{}';
   chains bytea[] := '{}';
   nlevels int[] := '{}';
@@ -4506,16 +4509,20 @@ begin
   -- The queue's head in order, then each event by its key: a join would let
   -- the planner hash the org's whole log against a short queue.
   for r in select q.qid, q.at,
-                  (select e.leaf_hash from audit.events e where e.org_id = p_org and e.qid = q.qid) as leaf_hash
+                  (select e.leaf_hash from audit.events e where e.org_id = p_org and e.qid = q.qid) as leaf_hash,
+                  exists (select from audit.leaves l where l.org_id = p_org and l.qid = q.qid) as placed
              from (select x.qid, x.at from audit.queue x
                     where x.org_id = p_org
                     order by x.qid
                     limit least(greatest(coalesce(p_max, 10000), 1), 10000)) q
             order by q.qid
   loop
-    if r.leaf_hash is null then
-      -- a queued id with no event (only a superuser's deletion makes
-      -- one): it gets no position; ward audit verify counts it pending
+    if r.leaf_hash is null or r.placed then
+      -- a queued id with no event, or one already placed (only a
+      -- superuser makes either): it leaves the queue without a position,
+      -- so that it cannot hold the queue up; an event with neither a leaf
+      -- nor a queue row is what ward audit verify reports
+      strays := strays || r.qid;
       continue;
     end if;
     chain := pg_catalog.sha256('\x02'::bytea || chain || r.leaf_hash);
@@ -4543,7 +4550,7 @@ begin
   -- each; the event itself is never rewritten) and their leaving the queue.
   insert into audit.leaves (org_id, seq, qid, chain_hash)
   select p_org, u.seq, u.qid, u.chain from unnest(qids, seqs, chains) as u(qid, seq, chain);
-  delete from audit.queue q where q.org_id = p_org and q.qid = any (qids);
+  delete from audit.queue q where q.org_id = p_org and q.qid = any (qids || strays);
   -- A node already stored at a position is from a log this one replaced
   -- (a restore, a cut): the integrator's is the current log's.
   insert into audit.tree_nodes (org_id, level, idx, hash)
@@ -7908,7 +7915,7 @@ ALTER TABLE audit.leaves OWNER TO ward_owner;
 --
 
 CREATE VIEW audit.log WITH (security_invoker='true') AS
- SELECT e.org_id,
+ SELECT l.org_id,
     l.seq,
     e.at,
     e.action,
@@ -7936,7 +7943,34 @@ CREATE VIEW audit.log WITH (security_invoker='true') AS
     e.break_glass,
     e.qid
    FROM (audit.leaves l
-     JOIN audit.events e ON (((e.org_id = l.org_id) AND (e.qid = l.qid))));
+     CROSS JOIN LATERAL ( SELECT x.org_id,
+            x.at,
+            x.action,
+            x.outcome,
+            x.actor_id,
+            x.actor_kind,
+            x.session_id,
+            x.object_type,
+            x.object_id,
+            x.patient_id,
+            x.result_ids,
+            x.request_id,
+            x.ip,
+            x.user_agent,
+            x.details,
+            x.canonical,
+            x.leaf_hash,
+            x.v,
+            x.credential_kind,
+            x.credential_id,
+            x.device,
+            x.case_id,
+            x.disclosure,
+            x.break_glass,
+            x.qid
+           FROM audit.events x
+          WHERE ((x.org_id = l.org_id) AND (x.qid = l.qid))
+         OFFSET 0) e);
 
 ALTER TABLE audit.log OWNER TO ward_owner;
 

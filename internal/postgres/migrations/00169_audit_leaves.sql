@@ -31,6 +31,11 @@
 -- +goose Up
 set local role ward_owner;
 
+-- Nothing appends or integrates while the log changes layout (a node still
+-- running the old code against this database would otherwise write an
+-- event without a queue row, or sequence one between the two copies below).
+lock table audit.heads, audit.events in exclusive mode;
+
 create table audit.queue (
   org_id uuid not null,
   qid bigint not null,
@@ -207,17 +212,19 @@ create or replace function app.ops_compliance_facts() RETURNS jsonb
         'archive_min_retention_days', a.min_days, 'archive_unlocked', coalesce(a.unlocked, 0),
         'sinks', coalesce((select jsonb_agg(jsonb_build_object(
                    'failing', x.failing_since is not null, 'last_success_at', x.last_success_at,
-                   'undelivered_since', (select e.at from audit.leaves l
-                                          join audit.events e on e.org_id = l.org_id and e.qid = l.qid
-                                          where l.org_id = x.org_id and l.seq > x.cursor_seq
-                                          order by l.seq limit 1))
+                   'undelivered_since', (select e.at from audit.events e
+                                          where e.org_id = x.org_id
+                                            and e.qid = (select l.qid from audit.leaves l
+                                                          where l.org_id = x.org_id and l.seq > x.cursor_seq
+                                                          order by l.seq limit 1)))
                    order by x.id)
                    from app.audit_sinks x
                   where x.org_id = i.id and x.enabled and x.disabled_at is null), '[]'::jsonb),
-        'first_unsigned_at', (select e.at from audit.leaves l
-                               join audit.events e on e.org_id = l.org_id and e.qid = l.qid
-                               where l.org_id = i.id and l.seq > coalesce(c.size, 0)
-                               order by l.seq limit 1))
+        'first_unsigned_at', (select e.at from audit.events e
+                               where e.org_id = i.id
+                                 and e.qid = (select l.qid from audit.leaves l
+                                               where l.org_id = i.id and l.seq > coalesce(c.size, 0)
+                                               order by l.seq limit 1)))
         order by i.id)
       from ids i
       cross join pol
@@ -253,15 +260,15 @@ begin
     raise exception 'forbidden' using errcode = '42501';
   end if;
   return query
-    select l.seq, e.at, e.actor_id, e.actor_kind, e.action, e.outcome, e.patient_id is distinct from p_patient,
+    select (select l.seq from audit.leaves l where l.org_id = e.org_id and l.qid = e.qid),
+           e.at, e.actor_id, e.actor_kind, e.action, e.outcome, e.patient_id is distinct from p_patient,
            m.role,
            case when m.role in ('provider', 'lead', 'admin') or e.actor_id = me.user_id then u.email_enc end
       from audit.events e
-      left join audit.leaves l on l.org_id = e.org_id and l.qid = e.qid
       left join app.memberships m on m.org_id = e.org_id and m.user_id = e.actor_id
       left join app.users u on u.id = e.actor_id
      where e.org_id = p_org and (e.patient_id = p_patient or e.result_ids @> array[p_patient])
-     order by l.seq, e.qid;
+     order by 1, e.qid;
 end $$;
 -- +goose StatementEnd
 
@@ -424,11 +431,11 @@ begin
     raise exception 'forbidden' using errcode = '42501';
   end if;
   return query
-    select l.seq, e.at, e.action, e.disclosure->>'recipient', e.disclosure->>'purpose', e.object_type,
+    select (select l.seq from audit.leaves l where l.org_id = e.org_id and l.qid = e.qid),
+           e.at, e.action, e.disclosure->>'recipient', e.disclosure->>'purpose', e.object_type,
            e.object_id, e.case_id, d.doc_type, e.actor_id, m.role,
            case when m.role is distinct from 'patient' and m.role is not null then u.email_enc end
       from audit.events e
-      left join audit.leaves l on l.org_id = e.org_id and l.qid = e.qid
       left join app.document_versions v
              on e.object_type = 'document_version' and v.org_id = e.org_id and v.id = e.object_id
       left join app.documents d
@@ -438,7 +445,7 @@ begin
       left join app.users u on u.id = e.actor_id
      where e.org_id = p_org and e.patient_id = p_patient and e.outcome = 'success'
        and e.disclosure is not null and e.at >= now() - interval '6 years'
-     order by l.seq, e.qid;
+     order by 1, e.qid;
 end $$;
 -- +goose StatementEnd
 
@@ -458,6 +465,7 @@ declare
   n bigint;
   last timestamptz;
   qids bigint[] := '{}';
+  strays bigint[] := '{}';
   seqs bigint[] := '{}';
   chains bytea[] := '{}';
   nlevels int[] := '{}';
@@ -479,16 +487,20 @@ begin
   -- The queue's head in order, then each event by its key: a join would let
   -- the planner hash the org's whole log against a short queue.
   for r in select q.qid, q.at,
-                  (select e.leaf_hash from audit.events e where e.org_id = p_org and e.qid = q.qid) as leaf_hash
+                  (select e.leaf_hash from audit.events e where e.org_id = p_org and e.qid = q.qid) as leaf_hash,
+                  exists (select from audit.leaves l where l.org_id = p_org and l.qid = q.qid) as placed
              from (select x.qid, x.at from audit.queue x
                     where x.org_id = p_org
                     order by x.qid
                     limit least(greatest(coalesce(p_max, 10000), 1), 10000)) q
             order by q.qid
   loop
-    if r.leaf_hash is null then
-      -- a queued id with no event (only a superuser's deletion makes
-      -- one): it gets no position; ward audit verify counts it pending
+    if r.leaf_hash is null or r.placed then
+      -- a queued id with no event, or one already placed (only a
+      -- superuser makes either): it leaves the queue without a position,
+      -- so that it cannot hold the queue up; an event with neither a leaf
+      -- nor a queue row is what ward audit verify reports
+      strays := strays || r.qid;
       continue;
     end if;
     chain := pg_catalog.sha256('\x02'::bytea || chain || r.leaf_hash);
@@ -516,7 +528,7 @@ begin
   -- each; the event itself is never rewritten) and their leaving the queue.
   insert into audit.leaves (org_id, seq, qid, chain_hash)
   select p_org, u.seq, u.qid, u.chain from unnest(qids, seqs, chains) as u(qid, seq, chain);
-  delete from audit.queue q where q.org_id = p_org and q.qid = any (qids);
+  delete from audit.queue q where q.org_id = p_org and q.qid = any (qids || strays);
   -- A node already stored at a position is from a log this one replaced
   -- (a restore, a cut): the integrator's is the current log's.
   insert into audit.tree_nodes (org_id, level, idx, hash)
@@ -593,14 +605,17 @@ drop index audit.events_seq_idx;
 alter table audit.events drop constraint events_integrated_check;
 alter table audit.events drop column seq, drop column chain_hash;
 
--- Integrated events as audit.events showed them, for the readers.
+-- Integrated events as audit.events showed them, for the readers, in the
+-- leaves' order.
 create view audit.log with (security_invoker = true) as
-select e.org_id, l.seq, e.at, e.action, e.outcome, e.actor_id, e.actor_kind, e.session_id, e.object_type,
+select l.org_id, l.seq, e.at, e.action, e.outcome, e.actor_id, e.actor_kind, e.session_id, e.object_type,
        e.object_id, e.patient_id, e.result_ids, e.request_id, e.ip, e.user_agent, e.details, e.canonical,
        e.leaf_hash, l.chain_hash, e.v, e.credential_kind, e.credential_id, e.device, e.case_id, e.disclosure,
        e.break_glass, e.qid
   from audit.leaves l
-  join audit.events e on e.org_id = l.org_id and e.qid = l.qid;
+  -- each leaf's event by its key (offset 0 keeps the planner from hashing
+  -- the org's whole log against a range of leaves on stale statistics)
+  cross join lateral (select x.* from audit.events x where x.org_id = l.org_id and x.qid = l.qid offset 0) e;
 grant select on audit.log to ward_app, ward_audit_reader, ward_audit_cleanup, ward_definer;
 
 reset role;
