@@ -37,9 +37,7 @@ func BenchmarkIntegrate(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*batch), "µs/event")
 		b.StopTimer()
-		if _, err := env.Super.Pool.Exec(ctx, `select audit.integrate($1)`, org); err != nil {
-			b.Fatal(err)
-		}
+		integrate(b, env.Super, org) // the next run starts from an empty queue
 	})
 	b.Run("integrate", func(b *testing.B) {
 		for b.Loop() {

@@ -107,7 +107,8 @@ end $$;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
--- Only the integrator (ward_definer) writes a leaf, a superuser included;
+-- Only the integrator (ward_definer) writes a leaf (a superuser who does
+-- not take that role included; one who does is caught by ward audit verify);
 -- a leaf is never updated; the cleanup role deletes one only once its event
 -- is gone (which audit.reject_change allowed).
 create function audit.reject_leaf_change() returns trigger
