@@ -201,6 +201,13 @@ func Record(ctx context.Context, tx pgx.Tx, e Event) (qid int64, err error) {
 // Errors: ErrInvalidEvent (also for an Actor), ErrForbidden, ctx's error,
 // postgres.ErrNestedTx, or a database error.
 func RecordAlone(ctx context.Context, db *postgres.DB, cred postgres.Credential, e Event) error {
+	return RecordAloneWith(ctx, db, cred, e, nil)
+}
+
+// RecordAloneWith is RecordAlone with the statements then queues after the
+// append, in its transaction and its round trip: they commit with the
+// event or not at all, and an error of theirs is the event's.
+func RecordAloneWith(ctx context.Context, db *postgres.DB, cred postgres.Credential, e Event, then func(*pgx.Batch)) error {
 	if e.Actor.Valid {
 		return fmt.Errorf("%w: action %s: RecordAlone with an asserted actor", ErrInvalidEvent, e.Action)
 	}
@@ -211,6 +218,9 @@ func RecordAlone(ctx context.Context, db *postgres.DB, cred postgres.Credential,
 	b := &pgx.Batch{}
 	b.Queue(appendEventSQL, p.OrgID, p.Action, p.Outcome, p.ObjectType, p.ObjectID, p.PatientID, p.Results,
 		p.Request, p.Ip, p.Ua, p.Details, p.Disclosure, p.CaseID)
+	if then != nil {
+		then(b)
+	}
 	if err := db.InTenantBatch(ctx, cred, b); err != nil {
 		if errors.Is(err, postgres.ErrNestedTx) {
 			return err

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -305,99 +304,6 @@ func (c *policyCache) forget(org uuid.UUID) {
 	c.mu.Unlock()
 }
 
-// orgLimiter holds each org's request and token budgets on this node:
-// token buckets refilled continuously at the policy's per-minute rates,
-// each holding at most one minute's worth. A call takes one request before
-// any work on its body, then reserves the tokens it may use (reservation)
-// before it goes upstream; when it ends the reservation is settled against
-// the tokens the upstream reported, the difference charged or given back.
-// The upstream's own rate limiter estimates output from max_tokens in the
-// same way.
-type orgLimiter struct {
-	mu sync.Mutex
-	m  map[uuid.UUID]*orgBuckets
-}
-
-type orgBuckets struct {
-	requests, tokens float64
-	at               time.Time
-}
-
-func (l *orgLimiter) refill(org uuid.UUID, pol Policy, now time.Time) *orgBuckets {
-	b, ok := l.m[org]
-	if !ok {
-		if l.m == nil || len(l.m) > 100000 {
-			l.m = map[uuid.UUID]*orgBuckets{}
-		}
-		b = &orgBuckets{requests: float64(pol.RequestsPerMinute), tokens: float64(pol.TokensPerMinute), at: now}
-		l.m[org] = b
-	}
-	if dt := now.Sub(b.at).Minutes(); dt > 0 {
-		b.requests = math.Min(float64(pol.RequestsPerMinute), b.requests+dt*float64(pol.RequestsPerMinute))
-		b.tokens = math.Min(float64(pol.TokensPerMinute), b.tokens+dt*float64(pol.TokensPerMinute))
-		b.at = now
-	}
-	return b
-}
-
-// take admits one call of org, or says how long until it would be.
-func (l *orgLimiter) take(org uuid.UUID, pol Policy, now time.Time) (time.Duration, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.refill(org, pol, now)
-	if b.requests >= 1 && b.tokens > 0 {
-		b.requests--
-		return 0, true
-	}
-	wait := 0.0
-	if b.requests < 1 {
-		wait = (1 - b.requests) / float64(pol.RequestsPerMinute)
-	}
-	if b.tokens <= 0 {
-		wait = math.Max(wait, (1-b.tokens)/float64(pol.TokensPerMinute))
-	}
-	return minutes(wait), false
-}
-
-// give returns a call take admitted that turned out not to be one (its
-// principal was not confirmed: the request is served again, and takes
-// again).
-func (l *orgLimiter) give(org uuid.UUID, pol Policy, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.refill(org, pol, now)
-	b.requests = math.Min(float64(pol.RequestsPerMinute), b.requests+1)
-}
-
-// reserve takes tokens for a call from org's bucket, or says how long
-// until it could. A call is admitted when the bucket holds its whole
-// reservation, or, for a call larger than the bucket, when the bucket is
-// full; the bucket then goes negative and later calls wait.
-func (l *orgLimiter) reserve(org uuid.UUID, pol Policy, tokens int64, now time.Time) (time.Duration, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.refill(org, pol, now)
-	need := math.Min(float64(tokens), float64(pol.TokensPerMinute))
-	if b.tokens > 0 && b.tokens >= need {
-		b.tokens -= float64(tokens)
-		return 0, true
-	}
-	return minutes((math.Max(need, 1) - b.tokens) / float64(pol.TokensPerMinute)), false
-}
-
-// settle charges a call that reserved tokens what it used beyond them, or
-// gives back what it reserved and did not use (a refused or failed call
-// used none).
-func (l *orgLimiter) settle(org uuid.UUID, pol Policy, reserved, used int64, now time.Time) {
-	if used == reserved {
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.refill(org, pol, now)
-	b.tokens = math.Min(float64(pol.TokensPerMinute), b.tokens+float64(reserved-used))
-}
-
 // reservation is the most tokens a call may use, as far as Ward can tell
 // before it is sent: its prompt, estimated at one token per four bytes of
 // the request body, and for messages the max_tokens it may answer with (a
@@ -421,11 +327,6 @@ func reservation(ep Endpoint, top map[string]json.RawMessage, size int) (int64, 
 // maxOutputTokens bounds max_tokens: far above any model's output limit
 // today, and small enough that no reservation overflows.
 const maxOutputTokens = 1 << 22
-
-// minutes is a wait given in minutes as a duration, at most an hour.
-func minutes(m float64) time.Duration {
-	return time.Duration(math.Min(m, 60) * float64(time.Minute))
-}
 
 // EnableProvider adds provider to org's enabled providers: the operator's
 // path (ward gateway enable, as ward_ops or the migration login), audited

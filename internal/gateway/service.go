@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/errkind"
@@ -78,7 +79,7 @@ type Service struct {
 	// policies keeps each org's gateway policy (same TTL as the registry);
 	// limits holds the orgs' rate-limit buckets on this node.
 	policies *policyCache
-	limits   *orgLimiter
+	limits   *limiter
 	// shiftKey keys dateShift.
 	shiftKey []byte
 }
@@ -126,7 +127,7 @@ func NewService(db *postgres.DB, engine *phi.Engine, cfg Config, log *slog.Logge
 		crand.Read(key) // never fails (crypto/rand panics rather)
 	}
 	return &Service{db: db, engine: engine, cfg: cfg, log: log, now: time.Now, reg: &registryCache{ttl: cfg.RegistryTTL},
-		policies: &policyCache{ttl: cfg.RegistryTTL}, limits: &orgLimiter{}, shiftKey: key}
+		policies: &policyCache{ttl: cfg.RegistryTTL}, limits: &limiter{db: db}, shiftKey: key}
 }
 
 // dateShift is the date shift, in days, of a call of org about patient
@@ -294,8 +295,9 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	inv := invocation{s: s, p: p, req: identity.RequestFrom(ctx), ep: ep, patient: c.Patient, start: start,
 		confirmed: c.Confirmed}
 
-	// The org's policy, narrowed by the request's own header, then the
-	// org's rate limit: both before any work on the body.
+	// The org's policy, narrowed by the request's own header, then what
+	// this node knows of the org's rate limit: both before any work on
+	// the body.
 	pol, err := s.policies.get(ctx, s, p, start)
 	if err != nil {
 		return err
@@ -307,7 +309,7 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 		return err
 	}
 	inv.pol = pol
-	if wait, ok := s.limits.take(p.OrgID, pol, start); !ok {
+	if wait, limited := s.limits.refused(p.OrgID, pol.RequestsPerMinute, start); limited {
 		inv.deny(ctx, ErrRateLimited)
 		return errkind.WithRetry(ErrRateLimited, max(wait, time.Second))
 	}
@@ -316,21 +318,19 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	if err != nil {
 		return err
 	}
-	// The call's tokens are reserved before it goes upstream (its prompt
-	// estimated from its size, and the most it may answer) and settled
-	// against what the upstream reports when it ends, so calls made at
-	// once cannot all pass one positive bucket.
+	// The call takes a request of the org's bucket and reserves its
+	// tokens (its prompt estimated from its size, and the most it may
+	// answer) before it goes upstream, in the database, beside the
+	// de-identification; the reservation is settled against what the
+	// upstream reports when the call ends, so calls made at once, on any
+	// node, cannot all pass one positive bucket.
 	reserve, err := reservation(ep, top, len(c.Body))
 	if err != nil {
 		return err
 	}
 	inv.reserved = reserve
-	if wait, ok := s.limits.reserve(p.OrgID, pol, reserve, s.now()); !ok {
-		s.limits.give(p.OrgID, pol, s.now())
-		inv.deny(ctx, ErrRateLimited)
-		return errkind.WithRetry(ErrRateLimited, max(wait, time.Second))
-	}
-	defer func() { s.limits.settle(p.OrgID, pol, reserve, inv.used, s.now()) }()
+	inv.admission = s.limits.admitAside(ctx, inv.cred(), p.OrgID, pol.RequestsPerMinute, reserve, s.now)
+	defer inv.settle(ctx)
 	sess, err := s.engine.NewSession(c.Record, pol.sessionOptions(func() int {
 		return s.dateShift(p.OrgID, c.Patient.UUID, firstElement(top["messages"]))
 	}))
@@ -368,9 +368,19 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	// its request is served again (or refused) and takes its own.
 	if c.Confirmed != nil {
 		if err := c.Confirmed(); err != nil {
-			s.limits.give(p.OrgID, pol, s.now())
+			inv.giveBack = true // served again, it takes again
 			return err
 		}
+	}
+	switch a := inv.admission(); {
+	case a.err != nil:
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return a.err // fail closed: no call the limit could not count
+	case !a.ok:
+		inv.deny(ctx, ErrRateLimited)
+		return errkind.WithRetry(ErrRateLimited, max(a.retry, time.Second))
 	}
 	if c.Audited != nil {
 		if err := c.Audited(); err != nil {
@@ -425,7 +435,7 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	}
 	inv.unknown = len(rs.unknown)
 	inv.used = inv.usage.charged(inv.usage.OutputTokens)
-	if err := inv.record(ctx, audit.OutcomeSuccess); err != nil {
+	if err := inv.recordSettled(ctx); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -680,6 +690,13 @@ type invocation struct {
 	passed   int   // blocks and tools passed unredacted, as the org's policy allows
 	reserved int64 // tokens reserved of the org's bucket
 	used     int64 // tokens the upstream reported, settled against the reservation
+	// admission waits for the org's rate limit to admit the call
+	// (limiter.admitAside); giveBack gives its request back as well as
+	// its unused tokens (a principal found stale: the call is served
+	// again); settled: the reservation was settled with the call's event.
+	admission func() admission
+	giveBack  bool
+	settled   bool
 	// confirmed is Call.Confirmed: a refusal is recorded only for a
 	// principal the credential check confirmed (one found stale is served
 	// again, and refused then).
@@ -740,6 +757,50 @@ func (inv *invocation) event(outcome string) audit.Event {
 // call.
 func (inv *invocation) record(ctx context.Context, outcome string) error {
 	return audit.RecordAlone(ctx, inv.s.db, inv.cred(), inv.event(outcome))
+}
+
+// recordSettled records a call that succeeded, as record does, and settles
+// its reservation in the same transaction (one round trip, one commit).
+func (inv *invocation) recordSettled(ctx context.Context) error {
+	requests, tokens, due := inv.due()
+	if !due {
+		return inv.record(ctx, audit.OutcomeSuccess)
+	}
+	err := audit.RecordAloneWith(ctx, inv.s.db, inv.cred(), inv.event(audit.OutcomeSuccess), func(b *pgx.Batch) {
+		queueSettle(b, requests, tokens)
+	})
+	inv.settled = err == nil
+	return err
+}
+
+// due is what the call gives back to the org's buckets, once it was
+// admitted: the request when it is served again, and the tokens it
+// reserved and did not use (below zero: what it used beyond them).
+func (inv *invocation) due() (requests int, tokens int64, ok bool) {
+	if inv.admission == nil || inv.settled {
+		return 0, 0, false
+	}
+	if a := inv.admission(); a.err != nil || !a.ok {
+		return 0, 0, false
+	}
+	if inv.giveBack {
+		requests = 1
+	}
+	tokens = inv.reserved - inv.used
+	return requests, tokens, requests != 0 || tokens != 0
+}
+
+// settle settles the call's reservation in a transaction of its own,
+// unless its event did; a failure is logged (ids only) and leaves the
+// reservation spent.
+func (inv *invocation) settle(ctx context.Context) {
+	requests, tokens, due := inv.due()
+	if !due {
+		return
+	}
+	if err := inv.s.limits.settle(ctx, inv.cred(), requests, tokens); err != nil {
+		inv.s.log.ErrorContext(ctx, "gateway rate limit not settled", "request_id", inv.req.ID, "err", err)
+	}
 }
 
 // recordAside starts writing the event as record does, beside the caller,

@@ -539,3 +539,94 @@ func TestGatewayRegistryAudited(t *testing.T) {
 		t.Fatalf("%d remove events", n)
 	}
 }
+
+// The org's rate limits hold across nodes (migration 00170): two servers
+// on one database share the org's buckets. Each node kept its own before,
+// so with two an org made twice the calls its policy allowed. Calls
+// alternate between the nodes through the official SDK: four of eight
+// pass a limit of four a minute, and the refusals come from both nodes,
+// with Retry-After, before anything goes upstream. Reservations are
+// shared too: with 1,000 tokens a minute, four calls of about 450 held at
+// the upstream at once, two through each node, let two through.
+func TestGatewayRateLimitsAcrossNodes(t *testing.T) {
+	g := newGW(t)
+	ctx := context.Background()
+	second := g.node()
+	clients := []anthropic.Client{g.client(g.key), anthropic.NewClient(option.WithBaseURL(second+"/llm"),
+		option.WithAPIKey(g.key), option.WithoutEnvironmentDefaults(), option.WithMaxRetries(0))}
+	params := anthropic.MessageNewParams{Model: model, MaxTokens: 64,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Fasting glucose 126 mg/dL."))}}
+
+	g.setPolicy(gateway.Policy{Providers: []string{"anthropic"}, RequestsPerMinute: 4})
+	calls := len(g.up.calls())
+	var passed, limited [2]int
+	for i := range 8 {
+		_, err := clients[i%2].Messages.New(ctx, params)
+		var ae *anthropic.Error
+		switch {
+		case err == nil:
+			passed[i%2]++
+		case errors.As(err, &ae) && ae.StatusCode == http.StatusTooManyRequests &&
+			string(ae.Type()) == "rate_limit_error" && ae.Response.Header.Get("Retry-After") != "":
+			limited[i%2]++
+		default:
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if passed[0]+passed[1] != 4 || limited[0] == 0 || limited[1] == 0 {
+		t.Fatalf("8 calls over two nodes under 4 a minute: passed %v, refused %v; want 4 in all, refusals on both",
+			passed, limited)
+	}
+	if n := len(g.up.calls()) - calls; n != 4 {
+		t.Fatalf("%d calls reached the upstream, want 4", n)
+	}
+
+	g.setPolicy(gateway.Policy{Providers: []string{"anthropic"}, TokensPerMinute: 1000})
+	params.MaxTokens = 400
+	release := make(chan struct{})
+	reached := make(chan struct{}, 8)
+	g.setOverride(func(w http.ResponseWriter, r *http.Request) bool {
+		reached <- struct{}{}
+		<-release
+		return false
+	})
+	answers := make(chan error, 4)
+	for i := range 4 {
+		go func() {
+			_, err := clients[i%2].Messages.New(ctx, params)
+			answers <- err
+		}()
+	}
+	var upstream int
+	var got []error
+	timeout := time.After(60 * time.Second)
+	for upstream+len(got) < 4 {
+		select {
+		case <-reached:
+			upstream++
+		case err := <-answers:
+			got = append(got, err)
+		case <-timeout:
+			t.Fatalf("after a minute: %d calls upstream, answers %v", upstream, got)
+		}
+	}
+	close(release)
+	for len(got) < 4 {
+		got = append(got, <-answers)
+	}
+	refused := 0
+	for _, err := range got {
+		var ae *anthropic.Error
+		switch {
+		case err == nil:
+		case errors.As(err, &ae) && ae.StatusCode == http.StatusTooManyRequests:
+			refused++
+		default:
+			t.Errorf("a concurrent call: %v", err)
+		}
+	}
+	if upstream != 2 || refused != 2 {
+		t.Fatalf("4 calls of about 450 tokens at once over two nodes under 1,000 a minute: %d upstream, %d refused; "+
+			"want 2 and 2", upstream, refused)
+	}
+}

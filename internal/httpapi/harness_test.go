@@ -99,6 +99,9 @@ type world struct {
 	caseJobs *cases.Jobs
 	// unbound: see withUnboundOrgs.
 	unbound bool
+	// node starts another server on the world's database and returns its
+	// URL: a second `ward serve` behind the same load balancer.
+	node func() string
 	// dpop holds the DPoP keys of the world's client: the keys by
 	// thumbprint, and which key (thumbprint, "" for none) each token
 	// presented so far is bound to.
@@ -257,14 +260,24 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	if wc.gateway.Keys == nil {
 		wc.gateway.Keys = map[string]string{"anthropic": upstreamKey}
 	}
-	w.srv.Config.Handler = httpapi.NewServer(wc.api, httpapi.Deps{
-		Auth: w.auth, Records: records.NewService(env.App, w.keys, records.Config{Mailer: wc.mailer, BaseURL: w.base}, log), Cases: w.cases,
-		Audit: audit.NewService(env.App, log), AuditKey: vkey, Ready: env.App.Pool.Ping, Log: log,
-		Export:  export.NewService(env.App, signer, export.Options{Site: "ward-test"}, log),
-		Sinks:   sink.NewService(env.App, inst, log),
-		Gateway: gateway.NewService(env.App, engine, wc.gateway, log),
-		SCIM:    scim.NewService(env.App, w.keys, scim.Config{BaseURL: wc.auth.BaseURL}, log),
-		SSO:     sso.NewService(env.App, w.keys, ssoConfig(wc), log)})
+	handler := func(a *auth.Service) http.Handler {
+		return httpapi.NewServer(wc.api, httpapi.Deps{
+			Auth: a, Records: records.NewService(env.App, w.keys, records.Config{Mailer: wc.mailer, BaseURL: w.base}, log), Cases: w.cases,
+			Audit: audit.NewService(env.App, log), AuditKey: vkey, Ready: env.App.Pool.Ping, Log: log,
+			Export:  export.NewService(env.App, signer, export.Options{Site: "ward-test"}, log),
+			Sinks:   sink.NewService(env.App, inst, log),
+			Gateway: gateway.NewService(env.App, engine, wc.gateway, log),
+			SCIM:    scim.NewService(env.App, w.keys, scim.Config{BaseURL: wc.auth.BaseURL}, log),
+			SSO:     sso.NewService(env.App, w.keys, ssoConfig(wc), log)})
+	}
+	w.srv.Config.Handler = handler(w.auth)
+	// Another node: the same database, services of its own (their caches,
+	// the gateway's memory of its rate limits), another listener.
+	w.node = func() string {
+		n := httptest.NewServer(handler(auth.NewService(env.App, w.keys, wc.mailer, wc.auth, log)))
+		t.Cleanup(n.Close)
+		return n.URL
+	}
 	w.integrator = audit.NewIntegrator(env.App, log, 0)
 	w.integrator.SetSigner(signer, time.Nanosecond)
 	w.vkey = vkey

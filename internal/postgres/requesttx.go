@@ -560,6 +560,20 @@ func WithRequestTx(ctx context.Context, rt *RequestTx) context.Context {
 	return context.WithValue(ctx, requestTxKey{}, rt)
 }
 
+// WithoutRequestTx returns ctx without the request transaction it may
+// carry: a transaction run under it neither takes over the request's
+// connection nor its deferred check, nor runs or waits for that check
+// first. Such a transaction is bound to its credential as any other, and
+// the database resolves the credential afresh, so it does only what the
+// credential may do now; use it for work beside the request whose effect
+// the request undoes if its check then fails (the gateway's rate limit).
+func WithoutRequestTx(ctx context.Context) context.Context {
+	if rt, _ := ctx.Value(requestTxKey{}).(*RequestTx); rt == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, requestTxKey{}, (*RequestTx)(nil))
+}
+
 // EndRequestTx ends the request transaction ctx carries, if any and not
 // taken over yet (committing the check's writes). The transaction helpers
 // call it before they acquire a connection of their own.

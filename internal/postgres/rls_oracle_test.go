@@ -706,6 +706,17 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{{name: "forget", tail: `set expires_at = now() - interval '1 day'`}},
 		},
 		{
+			// The gateway's rate-limit buckets (unlogged, 00170): the org's
+			// members read theirs, as they read the org's row; nobody
+			// writes them but app.gateway_admit and app.gateway_settle.
+			name: "app.gateway_buckets", pk: `org_id::text`, read: sameOrg, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.gateway_buckets (org_id, requests, tokens, at) values ($1, 1000000, 1000000000, now())`,
+					[]any{t.org}
+			}}},
+			updates: []rlsWrite{{name: "refill", tail: `set requests = 1000000, tokens = 1000000000`}},
+		},
+		{
 			// Rotated tokens: nobody reads or writes them but the procedures.
 			name: "app.session_tokens", pk: `org_id::text || '/' || session_id::text || '/' || encode(token_hash, 'hex')`,
 			scope: rlsOrgScope,

@@ -186,6 +186,8 @@ func (w *rlsWriter) org(label string, requireMFA bool) {
 	id := w.s.name(label)
 	w.exec(`insert into app.orgs (id, name, require_mfa) values ($1, $2, $3)`, id, "Org "+label, requireMFA)
 	w.add("app.orgs", rlsRow{pk: id, org: id, requireMFA: requireMFA})
+	w.exec(`insert into app.gateway_buckets (org_id, requests, tokens, at) values ($1, 600, 2000000, now())`, id)
+	w.add("app.gateway_buckets", rlsRow{pk: id, org: id})
 	for _, purpose := range []string{"aead", "prf"} {
 		w.keyset(id, purpose)
 	}

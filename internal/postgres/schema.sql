@@ -1329,6 +1329,103 @@ end $$;
 ALTER FUNCTION app.forget_session_device(p_session uuid, p_request text, OUT forgotten integer, OUT ended boolean, OUT others_ended integer) OWNER TO ward_definer;
 
 --
+-- Name: gateway_admit(bigint); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.gateway_admit(p_tokens bigint, OUT admitted boolean, OUT retry_ms bigint, OUT requests_ms bigint) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me private.principal := private.principal_now();
+  org uuid;
+  rpm double precision;
+  tpm double precision;
+  t timestamptz := clock_timestamp();
+  b app.gateway_buckets%rowtype;
+  need double precision;
+  wait_requests double precision := 0; -- minutes
+  wait_tokens double precision := 0;
+begin
+  -- A live (not pending) session or API key; a SCIM token calls no model.
+  if me.pending is null and me.kind in ('session', 'api_key') then
+    org := me.org_id;
+  end if;
+  if org is null then
+    raise exception 'gateway_admit: a live credential is required' using errcode = '42501';
+  end if;
+  -- A reservation is a prompt of at most 32 MB (a token per four bytes)
+  -- and a max_tokens of at most 4,194,304: never negative, never near 2^53.
+  if p_tokens is null or p_tokens < 0 or p_tokens > 1000000000 then
+    raise exception 'gateway_admit: a reservation is 0..1000000000 tokens' using errcode = '22023';
+  end if;
+  select o.gateway_requests_per_minute, o.gateway_tokens_per_minute into rpm, tpm from app.orgs o where o.id = org;
+  -- The bucket, created full, refilled for the time since it was last
+  -- touched and locked until this transaction ends.
+  insert into app.gateway_buckets as g (org_id, requests, tokens, at) values (org, rpm, tpm, t)
+  on conflict (org_id) do update
+    set requests = least(rpm, g.requests + greatest(0, extract(epoch from t - g.at)) / 60 * rpm),
+        tokens = least(tpm, g.tokens + greatest(0, extract(epoch from t - g.at)) / 60 * tpm),
+        at = greatest(g.at, t)
+  returning g.* into b;
+  -- One request, and the whole reservation; a reservation larger than a
+  -- minute's worth passes only a full bucket, which it then overdraws.
+  need := least(p_tokens, tpm);
+  if b.requests < 1 then
+    wait_requests := (1 - b.requests) / rpm;
+  end if;
+  if not (b.tokens > 0 and b.tokens >= need) then
+    wait_tokens := (greatest(need, 1) - b.tokens) / tpm;
+  end if;
+  if wait_requests = 0 and wait_tokens = 0 then
+    update app.gateway_buckets g set requests = b.requests - 1, tokens = b.tokens - p_tokens where g.org_id = org;
+    admitted := true; retry_ms := 0; requests_ms := 0;
+    return;
+  end if;
+  admitted := false;
+  retry_ms := least(3600000, ceil(greatest(wait_requests, wait_tokens) * 60000))::bigint;
+  requests_ms := least(3600000, ceil(wait_requests * 60000))::bigint;
+end $$;
+
+ALTER FUNCTION app.gateway_admit(p_tokens bigint, OUT admitted boolean, OUT retry_ms bigint, OUT requests_ms bigint) OWNER TO ward_definer;
+
+--
+-- Name: gateway_settle(integer, bigint); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.gateway_settle(p_requests integer, p_tokens bigint) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me private.principal := private.principal_now();
+  org uuid;
+  rpm double precision;
+  tpm double precision;
+  t timestamptz := clock_timestamp();
+begin
+  if me.pending is null and me.kind in ('session', 'api_key') then
+    org := me.org_id;
+  end if;
+  if p_requests is null or p_requests not in (0, 1) or p_tokens is null or abs(p_tokens) > 1000000000 then
+    raise exception 'gateway_settle: 0 or 1 request and -1000000000..1000000000 tokens' using errcode = '22023';
+  end if;
+  -- A credential that no longer resolves settles nothing: its call's
+  -- reservation stays spent, which errs on the side of the limit.
+  if org is null or (p_requests = 0 and p_tokens = 0) then
+    return;
+  end if;
+  select o.gateway_requests_per_minute, o.gateway_tokens_per_minute into rpm, tpm from app.orgs o where o.id = org;
+  update app.gateway_buckets g
+     set requests = least(rpm, g.requests + greatest(0, extract(epoch from t - g.at)) / 60 * rpm + p_requests),
+         tokens = least(tpm, g.tokens + greatest(0, extract(epoch from t - g.at)) / 60 * tpm + p_tokens),
+         at = greatest(g.at, t)
+   where g.org_id = org;
+end $$;
+
+ALTER FUNCTION app.gateway_settle(p_requests integer, p_tokens bigint) OWNER TO ward_definer;
+
+--
 -- Name: instance_keyset(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -7062,6 +7159,21 @@ ALTER TABLE ONLY app.email_domains FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.email_domains OWNER TO ward_owner;
 
 --
+-- Name: gateway_buckets; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE UNLOGGED TABLE app.gateway_buckets (
+    org_id uuid NOT NULL,
+    requests double precision NOT NULL,
+    tokens double precision NOT NULL,
+    at timestamp with time zone NOT NULL
+);
+
+ALTER TABLE ONLY app.gateway_buckets FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.gateway_buckets OWNER TO ward_owner;
+
+--
 -- Name: gateway_providers; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -8331,6 +8443,13 @@ ALTER TABLE ONLY app.email_domains
     ADD CONSTRAINT email_domains_pkey PRIMARY KEY (email_bidx);
 
 --
+-- Name: gateway_buckets gateway_buckets_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.gateway_buckets
+    ADD CONSTRAINT gateway_buckets_pkey PRIMARY KEY (org_id);
+
+--
 -- Name: gateway_providers gateway_providers_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -9487,6 +9606,13 @@ ALTER TABLE ONLY app.dsr_requests
     ADD CONSTRAINT dsr_requests_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES app.users(id);
 
 --
+-- Name: gateway_buckets gateway_buckets_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.gateway_buckets
+    ADD CONSTRAINT gateway_buckets_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id) ON DELETE CASCADE;
+
+--
 -- Name: known_devices known_devices_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -10148,6 +10274,19 @@ CREATE POLICY dsr_requests_update ON app.dsr_requests FOR UPDATE TO ward_app USI
 --
 
 ALTER TABLE app.email_domains ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: gateway_buckets; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.gateway_buckets ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: gateway_buckets gateway_buckets_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY gateway_buckets_select ON app.gateway_buckets FOR SELECT TO ward_app USING ((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))));
 
 --
 -- Name: gateway_providers; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -11073,6 +11212,20 @@ GRANT ALL ON FUNCTION app.fill_sso_domain_bidx(p_domain text, p_domain_bidx byte
 
 REVOKE ALL ON FUNCTION app.forget_session_device(p_session uuid, p_request text, OUT forgotten integer, OUT ended boolean, OUT others_ended integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.forget_session_device(p_session uuid, p_request text, OUT forgotten integer, OUT ended boolean, OUT others_ended integer) TO ward_app;
+
+--
+-- Name: FUNCTION gateway_admit(p_tokens bigint, OUT admitted boolean, OUT retry_ms bigint, OUT requests_ms bigint); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.gateway_admit(p_tokens bigint, OUT admitted boolean, OUT retry_ms bigint, OUT requests_ms bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.gateway_admit(p_tokens bigint, OUT admitted boolean, OUT retry_ms bigint, OUT requests_ms bigint) TO ward_app;
+
+--
+-- Name: FUNCTION gateway_settle(p_requests integer, p_tokens bigint); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.gateway_settle(p_requests integer, p_tokens bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.gateway_settle(p_requests integer, p_tokens bigint) TO ward_app;
 
 --
 -- Name: FUNCTION instance_keyset(OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
@@ -12965,6 +13118,13 @@ GRANT UPDATE(status) ON TABLE app.dsr_requests TO ward_app;
 
 GRANT SELECT,INSERT ON TABLE app.email_domains TO ward_definer;
 GRANT SELECT ON TABLE app.email_domains TO ward_rls;
+
+--
+-- Name: TABLE gateway_buckets; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.gateway_buckets TO ward_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE app.gateway_buckets TO ward_definer;
 
 --
 -- Name: TABLE gateway_providers; Type: ACL; Schema: app; Owner: ward_owner

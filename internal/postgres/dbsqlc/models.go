@@ -240,6 +240,13 @@ type AppEmailDomain struct {
 	CreatedAt  time.Time
 }
 
+type AppGatewayBucket struct {
+	OrgID    uuid.UUID
+	Requests float64
+	Tokens   float64
+	At       time.Time
+}
+
 type AppGatewayProvider struct {
 	Name          string
 	BaseUrl       string
