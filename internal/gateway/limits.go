@@ -19,46 +19,52 @@ import (
 // minute's worth, on the database's clock. A call takes one request and
 // reserves the tokens it may use (reservation) before it goes upstream,
 // in one statement (app.gateway_admit) that runs beside the call's
-// de-identification; when the call ends the reservation is settled
-// against the tokens the upstream reported (app.gateway_settle), in the
-// transaction of the call's ai.invoke event when there is one. The
-// upstream's own rate limiter estimates output from max_tokens in the
-// same way.
+// de-identification and names the reservation it made; when the call
+// ends the reservation is settled against the tokens the upstream
+// reported (app.gateway_settle, once), in the transaction of the call's
+// ai.invoke event when there is one. The upstream's own rate limiter
+// estimates output from max_tokens in the same way.
 //
-// A node remembers, for a few seconds at most, that the database found an
-// org's request bucket empty (limiter.empty): until it could hold a
-// request again, that node refuses the org's calls without a round trip
+// A node remembers, for at most memoryLimit, that the database found an
+// org's bucket unable to admit any call (no request left, or tokens at or
+// below zero): until then it refuses the org's calls without a round trip
 // or any work on their bodies, so a client that floods the gateway costs
-// little. Token refusals are not remembered: a call that finishes gives
-// tokens back at once.
+// little. What other nodes' calls give back meanwhile waits for the
+// memory to end.
 type limiter struct {
 	db *postgres.DB
 	mu sync.Mutex
-	// empty: the org's request bucket, under the policy's requests per
-	// minute, until when it holds less than one request.
+	// empty: the org's buckets, under the policy's limits, until when
+	// they admit nothing.
 	empty map[emptyKey]time.Time
 }
 
 type emptyKey struct {
-	org uuid.UUID
-	rpm int
+	org      uuid.UUID
+	rpm, tpm int
 }
+
+// memoryLimit bounds how long a node refuses an org's calls on what the
+// database said last.
+const memoryLimit = 5 * time.Second
 
 // admission is the database's answer to a call's admit.
 type admission struct {
 	ok bool
-	// retry is how long until the call could pass; requests how long until
-	// the request bucket alone holds one again.
-	retry, requests time.Duration
-	err             error
+	// reservation names what an admitted call took (app.gateway_settle).
+	reservation int64
+	// retry is how long until the call could pass; empty how long until
+	// the buckets could admit any call at all (0: they could now).
+	retry, empty time.Duration
+	err          error
 }
 
-// refused says whether org's request bucket was found empty under rpm
-// and is not full again yet, and for how much longer.
-func (l *limiter) refused(org uuid.UUID, rpm int, now time.Time) (time.Duration, bool) {
+// refused says whether org's buckets were found unable to admit any call
+// under pol's limits, and for how much longer.
+func (l *limiter) refused(org uuid.UUID, pol Policy, now time.Time) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	k := emptyKey{org, rpm}
+	k := emptyKey{org, pol.RequestsPerMinute, pol.TokensPerMinute}
 	until, ok := l.empty[k]
 	if !ok {
 		return 0, false
@@ -70,13 +76,13 @@ func (l *limiter) refused(org uuid.UUID, rpm int, now time.Time) (time.Duration,
 	return until.Sub(now), true
 }
 
-func (l *limiter) remember(org uuid.UUID, rpm int, until time.Time) {
+func (l *limiter) remember(org uuid.UUID, pol Policy, until time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.empty == nil || len(l.empty) > 10000 {
 		l.empty = map[emptyKey]time.Time{}
 	}
-	l.empty[emptyKey{org, rpm}] = until
+	l.empty[emptyKey{org, pol.RequestsPerMinute, pol.TokensPerMinute}] = until
 }
 
 // admitAside starts the admit of a call of tokens under cred, beside the
@@ -85,8 +91,9 @@ func (l *limiter) remember(org uuid.UUID, rpm int, until time.Time) {
 // afresh: it runs outside the request's deferred check (a kept principal's
 // confirmation, which runs beside it too), charges only the org that the
 // credential resolves to now, and is given back if that check then finds
-// the principal stale.
-func (l *limiter) admitAside(ctx context.Context, cred postgres.Credential, org uuid.UUID, rpm int,
+// the principal stale. It does not end with the client's connection (an
+// admit that committed must be settled), within admitTimeout.
+func (l *limiter) admitAside(ctx context.Context, cred postgres.Credential, org uuid.UUID, pol Policy,
 	tokens int64, now func() time.Time) func() admission {
 	done := make(chan struct{})
 	var a admission
@@ -97,9 +104,11 @@ func (l *limiter) admitAside(ctx context.Context, cred postgres.Credential, org 
 				a = admission{err: errors.New("gateway: the rate limit's admit panicked")}
 			}
 		}()
-		a = l.admit(postgres.WithoutRequestTx(ctx), cred, tokens)
-		if a.err == nil && !a.ok && a.requests > 0 {
-			l.remember(org, rpm, now().Add(a.requests))
+		actx, cancel := context.WithTimeout(postgres.WithoutRequestTx(context.WithoutCancel(ctx)), admitTimeout)
+		defer cancel()
+		a = l.admit(actx, cred, tokens)
+		if a.err == nil && a.empty > 0 {
+			l.remember(org, pol, now().Add(min(a.empty, memoryLimit)))
 		}
 	}()
 	return func() admission {
@@ -110,40 +119,52 @@ func (l *limiter) admitAside(ctx context.Context, cred postgres.Credential, org 
 
 // admit takes one request and tokens from the bound credential's org, or
 // nothing (ok false, with the waits), in a transaction of its own. The
-// bucket is unlogged: a transaction that wrote nothing else commits
+// tables are unlogged: a transaction that wrote nothing else commits
 // without waiting for a WAL flush.
 func (l *limiter) admit(ctx context.Context, cred postgres.Credential, tokens int64) admission {
 	var a admission
-	var retry, requests int64
+	var retry, requests, empty int64
+	var reservation *int64
 	b := &pgx.Batch{}
-	b.Queue(`select admitted, retry_ms, requests_ms from app.gateway_admit($1)`, tokens).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&a.ok, &retry, &requests)
-	})
+	b.Queue(`select admitted, retry_ms, requests_ms, empty_ms, reservation from app.gateway_admit($1)`, tokens).
+		QueryRow(func(row pgx.Row) error {
+			return row.Scan(&a.ok, &retry, &requests, &empty, &reservation)
+		})
 	if err := l.db.InTenantBatch(ctx, cred, b); err != nil {
 		return admission{err: fmt.Errorf("gateway: rate limit: %w", err)}
 	}
-	a.retry, a.requests = time.Duration(retry)*time.Millisecond, time.Duration(requests)*time.Millisecond
+	if a.ok && reservation == nil {
+		return admission{err: errors.New("gateway: rate limit: an admit without a reservation")}
+	}
+	if reservation != nil {
+		a.reservation = *reservation
+	}
+	a.retry = time.Duration(retry) * time.Millisecond
+	a.empty = time.Duration(empty) * time.Millisecond
+	if !a.ok && requests > 0 {
+		a.empty = max(a.empty, time.Duration(requests)*time.Millisecond)
+	}
 	return a
 }
 
-// queueSettle queues on b the settle of a call: requests (0 or 1) and
-// tokens given back to the bound credential's org (tokens below zero
-// charge what the call used beyond its reservation).
-func queueSettle(b *pgx.Batch, requests int, tokens int64) {
-	b.Queue(`select app.gateway_settle($1, $2)`, requests, tokens)
+// queueSettle queues on b the settle of reservation: the call used used
+// tokens, and gives its request back too when giveRequest.
+func queueSettle(b *pgx.Batch, reservation, used int64, giveRequest bool) {
+	b.Queue(`select app.gateway_settle($1, $2, $3)`, reservation, used, giveRequest)
 }
 
-// settle settles a call in a transaction of its own, past the client's
-// hang-up, within settleTimeout.
-func (l *limiter) settle(ctx context.Context, cred postgres.Credential, requests int, tokens int64) error {
-	ctx, cancel := context.WithTimeout(postgres.WithoutRequestTx(context.WithoutCancel(ctx)), settleTimeout)
+// settle settles a reservation in a transaction of its own, past the
+// client's hang-up, within admitTimeout.
+func (l *limiter) settle(ctx context.Context, cred postgres.Credential, reservation, used int64, giveRequest bool) error {
+	ctx, cancel := context.WithTimeout(postgres.WithoutRequestTx(context.WithoutCancel(ctx)), admitTimeout)
 	defer cancel()
 	b := &pgx.Batch{}
-	queueSettle(b, requests, tokens)
+	queueSettle(b, reservation, used, giveRequest)
 	if err := l.db.InTenantBatch(ctx, cred, b); err != nil {
 		return fmt.Errorf("gateway: rate limit: settle: %w", err)
 	}
 	return nil
 }
 
-const settleTimeout = 5 * time.Second
+// admitTimeout bounds an admit's or a settle's transaction.
+const admitTimeout = 5 * time.Second

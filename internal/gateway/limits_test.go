@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 )
 
 // A reservation counts the body at a token per four bytes and max_tokens
@@ -41,5 +44,36 @@ func TestReservation(t *testing.T) {
 		case tc.want >= 0 && (err != nil || got != tc.want):
 			t.Errorf("%s max_tokens %s: %d, %v; want %d", tc.ep, tc.max, got, err, tc.want)
 		}
+	}
+}
+
+// A node remembers that an org's buckets admit nothing under the policy's
+// limits until the time it was given, and forgets it then or when the
+// limits change.
+func TestLimiterRemembersEmptyBucket(t *testing.T) {
+	l := &limiter{}
+	org, other := uuid.New(), uuid.New()
+	pol := Policy{RequestsPerMinute: 60, TokensPerMinute: 1000}
+	now := time.Now()
+	if _, refused := l.refused(org, pol, now); refused {
+		t.Fatal("refused before the database said anything")
+	}
+	l.remember(org, pol, now.Add(time.Second))
+	if wait, refused := l.refused(org, pol, now.Add(400*time.Millisecond)); !refused || wait != 600*time.Millisecond {
+		t.Fatalf("within the second: refused %v, wait %v; want refused, 600ms", refused, wait)
+	}
+	if _, refused := l.refused(other, pol, now); refused {
+		t.Fatal("another org refused")
+	}
+	for _, changed := range []Policy{{RequestsPerMinute: 600, TokensPerMinute: 1000}, {RequestsPerMinute: 60, TokensPerMinute: 2000}} {
+		if _, refused := l.refused(org, changed, now); refused {
+			t.Fatalf("refused under other limits (a policy change): %+v", changed)
+		}
+	}
+	if _, refused := l.refused(org, pol, now.Add(time.Second)); refused {
+		t.Fatal("refused once the buckets could admit a call again")
+	}
+	if len(l.empty) != 0 {
+		t.Fatalf("%d entries kept after they ended", len(l.empty))
 	}
 }

@@ -309,7 +309,7 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 		return err
 	}
 	inv.pol = pol
-	if wait, limited := s.limits.refused(p.OrgID, pol.RequestsPerMinute, start); limited {
+	if wait, limited := s.limits.refused(p.OrgID, pol, start); limited {
 		inv.deny(ctx, ErrRateLimited)
 		return errkind.WithRetry(ErrRateLimited, max(wait, time.Second))
 	}
@@ -329,7 +329,7 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 		return err
 	}
 	inv.reserved = reserve
-	inv.admission = s.limits.admitAside(ctx, inv.cred(), p.OrgID, pol.RequestsPerMinute, reserve, s.now)
+	inv.admission = s.limits.admitAside(ctx, inv.cred(), p.OrgID, pol, reserve, s.now)
 	defer inv.settle(ctx)
 	sess, err := s.engine.NewSession(c.Record, pol.sessionOptions(func() int {
 		return s.dateShift(p.OrgID, c.Patient.UUID, firstElement(top["messages"]))
@@ -762,43 +762,43 @@ func (inv *invocation) record(ctx context.Context, outcome string) error {
 // recordSettled records a call that succeeded, as record does, and settles
 // its reservation in the same transaction (one round trip, one commit).
 func (inv *invocation) recordSettled(ctx context.Context) error {
-	requests, tokens, due := inv.due()
+	reservation, giveRequest, due := inv.due()
 	if !due {
 		return inv.record(ctx, audit.OutcomeSuccess)
 	}
 	err := audit.RecordAloneWith(ctx, inv.s.db, inv.cred(), inv.event(audit.OutcomeSuccess), func(b *pgx.Batch) {
-		queueSettle(b, requests, tokens)
+		queueSettle(b, reservation, inv.used, giveRequest)
 	})
 	inv.settled = err == nil
 	return err
 }
 
-// due is what the call gives back to the org's buckets, once it was
-// admitted: the request when it is served again, and the tokens it
-// reserved and did not use (below zero: what it used beyond them).
-func (inv *invocation) due() (requests int, tokens int64, ok bool) {
+// due says whether the call has a reservation to settle (it was admitted
+// and is not settled yet), which, and whether its request goes back too:
+// when the call is served again (its principal was found stale, whether
+// before or after the check's answer was awaited).
+func (inv *invocation) due() (reservation int64, giveRequest, ok bool) {
 	if inv.admission == nil || inv.settled {
-		return 0, 0, false
+		return 0, false, false
 	}
-	if a := inv.admission(); a.err != nil || !a.ok {
-		return 0, 0, false
+	a := inv.admission()
+	if a.err != nil || !a.ok {
+		return 0, false, false
 	}
-	if inv.giveBack {
-		requests = 1
-	}
-	tokens = inv.reserved - inv.used
-	return requests, tokens, requests != 0 || tokens != 0
+	giveRequest = inv.giveBack || (inv.confirmed != nil && inv.confirmed() != nil)
+	return a.reservation, giveRequest, true
 }
 
 // settle settles the call's reservation in a transaction of its own,
 // unless its event did; a failure is logged (ids only) and leaves the
 // reservation spent.
 func (inv *invocation) settle(ctx context.Context) {
-	requests, tokens, due := inv.due()
+	reservation, giveRequest, due := inv.due()
 	if !due {
 		return
 	}
-	if err := inv.s.limits.settle(ctx, inv.cred(), requests, tokens); err != nil {
+	inv.settled = true
+	if err := inv.s.limits.settle(ctx, inv.cred(), reservation, inv.used, giveRequest); err != nil {
 		inv.s.log.ErrorContext(ctx, "gateway rate limit not settled", "request_id", inv.req.ID, "err", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -546,36 +547,42 @@ func TestGatewayRegistryAudited(t *testing.T) {
 // alternate between the nodes through the official SDK: four of eight
 // pass a limit of four a minute, and the refusals come from both nodes,
 // with Retry-After, before anything goes upstream. Reservations are
-// shared too: with 1,000 tokens a minute, four calls of about 450 held at
-// the upstream at once, two through each node, let two through.
+// shared too: with 1,000 tokens a minute, calls of about 450 sent one
+// after another, alternating nodes and held at the upstream, let the
+// first two through and refuse the next two (a bucket per node let the
+// third through).
 func TestGatewayRateLimitsAcrossNodes(t *testing.T) {
-	g := newGW(t)
+	// Each node reads the policy on every call, so a change holds on both
+	// at once (a node otherwise keeps it for the registry's TTL).
+	g := newGW(t, withGatewayConfig(func(c *gateway.Config) { c.RegistryTTL = -1 }))
 	ctx := context.Background()
 	second := g.node()
 	clients := []anthropic.Client{g.client(g.key), anthropic.NewClient(option.WithBaseURL(second+"/llm"),
 		option.WithAPIKey(g.key), option.WithoutEnvironmentDefaults(), option.WithMaxRetries(0))}
 	params := anthropic.MessageNewParams{Model: model, MaxTokens: 64,
 		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Fasting glucose 126 mg/dL."))}}
+	limited := func(err error) bool {
+		var ae *anthropic.Error
+		return errors.As(err, &ae) && ae.StatusCode == http.StatusTooManyRequests &&
+			string(ae.Type()) == "rate_limit_error" && ae.Response.Header.Get("Retry-After") != ""
+	}
 
 	g.setPolicy(gateway.Policy{Providers: []string{"anthropic"}, RequestsPerMinute: 4})
 	calls := len(g.up.calls())
-	var passed, limited [2]int
+	var passed, refused [2]int
 	for i := range 8 {
-		_, err := clients[i%2].Messages.New(ctx, params)
-		var ae *anthropic.Error
-		switch {
+		switch _, err := clients[i%2].Messages.New(ctx, params); {
 		case err == nil:
 			passed[i%2]++
-		case errors.As(err, &ae) && ae.StatusCode == http.StatusTooManyRequests &&
-			string(ae.Type()) == "rate_limit_error" && ae.Response.Header.Get("Retry-After") != "":
-			limited[i%2]++
+		case limited(err):
+			refused[i%2]++
 		default:
 			t.Fatalf("call %d: %v", i, err)
 		}
 	}
-	if passed[0]+passed[1] != 4 || limited[0] == 0 || limited[1] == 0 {
+	if passed[0]+passed[1] != 4 || refused[0] == 0 || refused[1] == 0 {
 		t.Fatalf("8 calls over two nodes under 4 a minute: passed %v, refused %v; want 4 in all, refusals on both",
-			passed, limited)
+			passed, refused)
 	}
 	if n := len(g.up.calls()) - calls; n != 4 {
 		t.Fatalf("%d calls reached the upstream, want 4", n)
@@ -591,42 +598,32 @@ func TestGatewayRateLimitsAcrossNodes(t *testing.T) {
 		return false
 	})
 	answers := make(chan error, 4)
+	var upstream []int
 	for i := range 4 {
 		go func() {
 			_, err := clients[i%2].Messages.New(ctx, params)
 			answers <- err
 		}()
-	}
-	var upstream int
-	var got []error
-	timeout := time.After(60 * time.Second)
-	for upstream+len(got) < 4 {
+		// The call is held at the upstream or answered before the next.
 		select {
 		case <-reached:
-			upstream++
+			upstream = append(upstream, i)
 		case err := <-answers:
-			got = append(got, err)
-		case <-timeout:
-			t.Fatalf("after a minute: %d calls upstream, answers %v", upstream, got)
+			if !limited(err) {
+				t.Fatalf("call %d: %v, want 429 rate_limit_error with Retry-After", i, err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatalf("call %d neither reached the upstream nor was answered in a minute", i)
 		}
 	}
 	close(release)
-	for len(got) < 4 {
-		got = append(got, <-answers)
-	}
-	refused := 0
-	for _, err := range got {
-		var ae *anthropic.Error
-		switch {
-		case err == nil:
-		case errors.As(err, &ae) && ae.StatusCode == http.StatusTooManyRequests:
-			refused++
-		default:
-			t.Errorf("a concurrent call: %v", err)
+	for range upstream {
+		if err := <-answers; err != nil {
+			t.Errorf("a call held at the upstream: %v", err)
 		}
 	}
-	if upstream != 2 || refused != 2 {
-		t.Fatalf("4 calls of about 450 tokens at once over two nodes under 1,000 a minute: %d upstream, %d refused; "+
-			"want 2 and 2", upstream, refused)
+	if !slices.Equal(upstream, []int{0, 1}) {
+		t.Fatalf("calls of about 450 tokens over two nodes under 1,000 a minute: calls %v reached the upstream, "+
+			"want [0 1]", upstream)
 	}
 }

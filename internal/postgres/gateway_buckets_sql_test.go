@@ -14,9 +14,10 @@ import (
 
 // The gateway's rate limits live in the database (00170), one bucket per
 // org whichever node serves the call: app.gateway_admit takes a request
-// and a reservation or nothing, app.gateway_settle gives back what a call
-// did not use, both on the bound credential's org and its policy's
-// limits, never beyond a minute's worth.
+// and a reservation or nothing, app.gateway_settle settles a reservation
+// once, for the credential that made it, giving back at most what it
+// took; both on the bound credential's org and its policy's limits, never
+// beyond a minute's worth.
 func TestGatewayBuckets(t *testing.T) {
 	env := pgtest.New(t)
 	ctx := context.Background()
@@ -31,56 +32,68 @@ func TestGatewayBuckets(t *testing.T) {
 	outsider, _, _ := other.signIn(other.member(), "", "10.0.0.7", "MyApp/1.0")
 
 	type answer struct {
-		ok                bool
-		retry, requestsMS int64
+		ok                           bool
+		retryMS, requestsMS, emptyMS int64
+		reservation                  *int64
 	}
 	admit := func(cred string, tokens int64) (answer, error) {
 		var a answer
 		err := env.App.InTenantTx(ctx, postgres.Credential{Hash: cred}, func(ctx context.Context, tx pgx.Tx) error {
-			return tx.QueryRow(ctx, `select admitted, retry_ms, requests_ms from app.gateway_admit($1)`, tokens).
-				Scan(&a.ok, &a.retry, &a.requestsMS)
+			return tx.QueryRow(ctx, `select admitted, retry_ms, requests_ms, empty_ms, reservation from app.gateway_admit($1)`,
+				tokens).Scan(&a.ok, &a.retryMS, &a.requestsMS, &a.emptyMS, &a.reservation)
 		})
 		return a, err
 	}
 	mustAdmit := func(cred string, tokens int64, want bool) answer {
 		t.Helper()
 		a, err := admit(cred, tokens)
-		if err != nil || a.ok != want {
+		if err != nil || a.ok != want || (a.reservation != nil) != want {
 			t.Fatalf("admit %d: %+v, %v; want admitted %v", tokens, a, err, want)
 		}
 		return a
 	}
-	settle := func(cred string, requests int, tokens int64) error {
-		return env.App.InTenantTx(ctx, postgres.Credential{Hash: cred}, func(ctx context.Context, tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, `select app.gateway_settle($1, $2)`, requests, tokens)
-			return err
+	settle := func(cred string, reservation *int64, used int64, giveRequest bool) bool {
+		t.Helper()
+		var done bool
+		err := env.App.InTenantTx(ctx, postgres.Credential{Hash: cred}, func(ctx context.Context, tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `select app.gateway_settle($1, $2, $3)`, reservation, used, giveRequest).Scan(&done)
 		})
+		if err != nil {
+			t.Fatalf("settle: %v", err)
+		}
+		return done
 	}
-	bucket := func(org uuid.UUID) (requests, tokens float64) {
+	bucket := func() (requests, tokens float64) {
 		t.Helper()
 		if err := env.Super.Pool.QueryRow(ctx, `select requests, tokens from app.gateway_buckets where org_id = $1`,
-			org).Scan(&requests, &tokens); err != nil {
+			w.org).Scan(&requests, &tokens); err != nil {
 			t.Fatal(err)
 		}
 		return requests, tokens
 	}
-	// fill sets the org's bucket as if last touched ago.
+	// fill sets the org's bucket as if last touched ago, with no
+	// reservation waiting to be taken back.
 	fill := func(requests, tokens float64, ago time.Duration) {
 		t.Helper()
+		w.exec(`delete from app.gateway_reservations where org_id = $1`, w.org)
 		w.exec(`update app.gateway_buckets set requests = $2, tokens = $3, at = clock_timestamp() - $4::interval
 		         where org_id = $1`, w.org, requests, tokens, ago.String())
 	}
+	// near: within a few tokens (the bucket refills 1,000 a minute between
+	// statements).
+	near := func(got, want float64) bool { return got >= want-0.5 && got <= want+5 }
 
 	// Three requests a minute, shared by both members: the fourth waits
-	// about 20 seconds for one to come back.
+	// about 20 seconds for one to come back, and the buckets say they
+	// admit nothing meanwhile.
 	mustAdmit(first, 10, true)
 	mustAdmit(second, 10, true)
 	mustAdmit(first, 10, true)
 	a := mustAdmit(second, 10, false)
-	if a.requestsMS <= 0 || a.requestsMS > 20000 || a.retry < a.requestsMS {
+	if a.requestsMS <= 0 || a.requestsMS > 20000 || a.retryMS < a.requestsMS {
 		t.Fatalf("the fourth request of three a minute: %+v; want a wait of at most 20 s", a)
 	}
-	if r, tk := bucket(w.org); r >= 1 || tk < 969.9 || tk > 985 {
+	if r, tk := bucket(); r >= 1 || !near(tk, 970) {
 		t.Fatalf("after three calls of 10 tokens: %v requests, %v tokens", r, tk)
 	}
 	// The other org has a bucket of its own.
@@ -91,71 +104,74 @@ func TestGatewayBuckets(t *testing.T) {
 	mustAdmit(first, 10, true) // 1.5 requests came back in 30 s
 
 	// Tokens: a reservation must fit whole; what a call did not use comes
-	// back at once.
+	// back at the org's next admit, once, and only to the credential that
+	// made it; a call that used more is charged the rest.
 	fill(3, 1000, 0)
-	mustAdmit(first, 600, true)
+	r1 := mustAdmit(first, 600, true).reservation
 	a = mustAdmit(second, 600, false)
-	if a.requestsMS != 0 || a.retry < 10000 || a.retry > 13000 {
+	if a.requestsMS != 0 || a.retryMS < 10000 || a.retryMS > 13000 {
 		t.Fatalf("600 tokens of 400: %+v; want a wait of about 12 s for tokens alone", a)
 	}
-	if err := settle(first, 0, 500); err != nil { // the first used 100 of its 600
-		t.Fatal(err)
+	if settle(second, r1, 0, false) || settle(outsider, r1, 0, false) {
+		t.Fatal("a reservation settled by a credential that did not make it")
 	}
-	mustAdmit(second, 600, true)
-	// A call that used more than it reserved is charged the rest.
-	if err := settle(second, 0, -200); err != nil {
-		t.Fatal(err)
+	if !settle(first, r1, 100, false) || settle(first, r1, 0, false) {
+		t.Fatal("a reservation settled not exactly once")
 	}
-	if _, tk := bucket(w.org); tk > 100.5 || tk < 99 {
+	r2 := mustAdmit(second, 600, true).reservation // 400 + 500 back
+	if !settle(second, r2, 800, false) {           // 200 more than reserved
+		t.Fatal("settle refused")
+	}
+	mustAdmit(first, 0, true)
+	if _, tk := bucket(); !near(tk, 100) {
 		t.Fatalf("after 600 reserved, 500 back, 600 reserved and 200 charged: %v tokens, want 100", tk)
 	}
 
-	// A settle never fills a bucket beyond a minute's worth.
-	if err := settle(first, 1, 1000000000); err != nil {
-		t.Fatal(err)
+	// A request comes back only with its own reservation; nothing a settle
+	// claims fills the bucket beyond what its reservation took.
+	fill(1, 500, 0)
+	r3 := mustAdmit(first, 50, true).reservation
+	mustAdmit(first, 10, false)
+	if !settle(first, r3, -1000000, true) {
+		t.Fatal("settle refused")
 	}
-	if r, tk := bucket(w.org); r > 3 || tk > 1000 {
-		t.Fatalf("after a settle of everything: %v requests, %v tokens; want at most 3 and 1000", r, tk)
+	mustAdmit(first, 0, true)
+	if r, tk := bucket(); r >= 1 || !near(tk, 500) {
+		t.Fatalf("a settle claiming -10^6 tokens used: %v requests, %v tokens; want 0 and 500", r, tk)
 	}
 
 	// A reservation larger than a minute's worth passes a full bucket only,
-	// which it overdraws.
-	fill(3, 999, 0)
+	// which it overdraws; then the buckets admit nothing for about four
+	// minutes, whatever is asked.
+	fill(3, 900, 0)
 	mustAdmit(first, 5000, false)
 	fill(3, 1000, 0)
-	mustAdmit(first, 5000, true)
-	if _, tk := bucket(w.org); tk > -3999 {
-		t.Fatalf("after 5000 of 1000: %v tokens, want -4000", tk)
+	if a := mustAdmit(first, 5000, true); a.emptyMS < 239000 || a.emptyMS > 241000 {
+		t.Fatalf("an overdraw of 4,000 tokens at 1,000 a minute: empty for %d ms, want about 240,000", a.emptyMS)
+	}
+	if a := mustAdmit(second, 0, false); a.emptyMS < 239000 {
+		t.Fatalf("a call of no tokens after the overdraw: %+v", a)
 	}
 
-	// Bad amounts are refused; nothing of another credential's org is
-	// touched; without a live credential nothing is taken or given.
+	// Bad amounts are refused; without a credential that may call a model
+	// nothing is taken or settled.
 	for _, bad := range []int64{-1, 1000000001} {
 		if _, err := admit(first, bad); !postgres.IsCode(err, postgres.CodeInvalidParameter) {
 			t.Errorf("admit %d: %v, want SQLSTATE 22023", bad, err)
 		}
 	}
-	for _, bad := range []struct {
-		requests int
-		tokens   int64
-	}{{2, 0}, {-1, 0}, {0, 1000000001}, {0, -1000000001}} {
-		if err := settle(first, bad.requests, bad.tokens); !postgres.IsCode(err, postgres.CodeInvalidParameter) {
-			t.Errorf("settle %d, %d: %v, want SQLSTATE 22023", bad.requests, bad.tokens, err)
-		}
-	}
+	fill(3, 1000, 0)
+	r4 := mustAdmit(first, 10, true).reservation
 	nobody := hexSHA256("no such credential")
 	if _, err := admit(nobody, 10); !postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
 		t.Errorf("admit without a credential: %v, want SQLSTATE 42501", err)
 	}
-	before, _ := bucket(w.org)
-	if err := settle(nobody, 1, 1000); err != nil {
-		t.Errorf("settle without a credential: %v, want nothing done", err)
-	}
-	if after, _ := bucket(w.org); after != before {
-		t.Errorf("settle without a credential moved the bucket: %v → %v", before, after)
+	if settle(nobody, r4, 0, true) || settle(first, nil, 0, true) {
+		t.Error("a settle without a credential or a reservation settled")
 	}
 
-	// Members read their own org's bucket and write none.
+	// Members read their own org's bucket and write none; nobody reads or
+	// writes the reservations.
 	var orgs []uuid.UUID
 	err := env.App.InTenantTx(ctx, postgres.Credential{Hash: outsider}, func(ctx context.Context, tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `select org_id from app.gateway_buckets`)
@@ -170,8 +186,10 @@ func TestGatewayBuckets(t *testing.T) {
 	}
 	for _, sql := range []string{
 		`update app.gateway_buckets set requests = 1000000`,
-		`insert into app.gateway_buckets (org_id, requests, tokens, at) values ('` + uuid.NewString() + `', 1, 1, now())`,
+		`insert into app.gateway_buckets (org_id, rpm, tpm, requests, tokens, at) values ('` + uuid.NewString() + `', 1, 1, 1, 1, now())`,
 		`delete from app.gateway_buckets`,
+		`select count(*) from app.gateway_reservations`,
+		`update app.gateway_reservations set back = 1000000000`,
 	} {
 		err := env.App.InTenantTx(ctx, postgres.Credential{Hash: first}, func(ctx context.Context, tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, sql)

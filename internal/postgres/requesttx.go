@@ -566,7 +566,10 @@ func WithRequestTx(ctx context.Context, rt *RequestTx) context.Context {
 // first. Such a transaction is bound to its credential as any other, and
 // the database resolves the credential afresh, so it does only what the
 // credential may do now; use it for work beside the request whose effect
-// the request undoes if its check then fails (the gateway's rate limit).
+// the request undoes if its check then fails (the gateway's rate limit),
+// and only on routes whose request transaction holds no connection (a
+// deferred check, not an inTx route's open transaction): a request must
+// never hold one connection while it waits for another.
 func WithoutRequestTx(ctx context.Context) context.Context {
 	if rt, _ := ctx.Value(requestTxKey{}).(*RequestTx); rt == nil {
 		return ctx

@@ -514,18 +514,28 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			nil, nil, postgres.CodeInvalidParameter},
 		{"set_device_binding_policy", "a_admin", `select app.set_device_binding_policy('{provider,lead}')::text`,
 			nil, []string{""}, ""},
-		// The gateway's rate limits (00170): a live session's or key's own
-		// org only, never a pending session's or a SCIM token's, amounts
-		// checked; a settle without a live credential does nothing.
+		// The gateway's rate limits (00170): a live session's (a patient
+		// or above) or a gateway key's own org only, never a pending
+		// session's, a stakeholder's, a SCIM token's or another key's;
+		// amounts checked; a settle of a reservation the caller did not
+		// make settles nothing.
 		{"gateway_admit anonymous", "anonymous", `select admitted::text from app.gateway_admit(10)`, nil, nil, ""},
 		{"gateway_admit of a pending session", "a_admin_aal1", `select admitted::text from app.gateway_admit(10)`, nil, nil, ""},
 		{"gateway_admit under a SCIM token", "a_scim", `select admitted::text from app.gateway_admit(10)`, nil, nil, ""},
+		{"gateway_admit by a stakeholder", "a_clinic", `select admitted::text from app.gateway_admit(10)`, nil, nil, ""},
+		{"gateway_admit under a key without the gateway scope", "a_key", `select admitted::text from app.gateway_admit(10)`,
+			nil, nil, ""},
 		{"gateway_admit with a negative reservation", "a_key_gateway", `select admitted::text from app.gateway_admit(-1)`,
 			nil, nil, "22023"},
 		{"gateway_admit under a gateway key", "a_key_gateway", `select admitted::text from app.gateway_admit(10)`, nil,
 			[]string{"true"}, ""},
-		{"gateway_settle anonymous", "anonymous", `select app.gateway_settle(1, 1000)::text`, nil, []string{""}, ""},
-		{"gateway_settle of two requests", "a_prov1", `select app.gateway_settle(2, 0)::text`, nil, nil, "22023"},
+		{"gateway_admit by a patient", "a_pat1", `select admitted::text from app.gateway_admit(10)`, nil, []string{"true"}, ""},
+		{"gateway_settle of the seeded reservation by its org's admin", "a_admin",
+			`select app.gateway_settle(id, 0, true)::text from app.gateway_reservations`, nil, nil, ""},
+		{"gateway_settle of a reservation by another credential", "a_admin",
+			`select app.gateway_settle($1, 0, true)::text`, []any{s.reservations["A"]}, []string{"false"}, ""},
+		{"gateway_settle anonymous", "anonymous", `select app.gateway_settle($1, 0, true)::text`,
+			[]any{s.reservations["A"]}, []string{"false"}, ""},
 		// The gateway policy: an admin's session only, values checked.
 		{"set_gateway_policy by a lead", "a_lead", `select app.set_gateway_policy('{anthropic}', '{}', 'mask', 'mask', '{}', '{}', 600, 2000000)::text`, nil, nil, ""},
 		{"set_gateway_policy under a key", "a_key", `select app.set_gateway_policy('{anthropic}', '{}', 'mask', 'mask', '{}', '{}', 600, 2000000)::text`, nil, nil, ""},

@@ -711,10 +711,20 @@ func rlsTables() []*rlsTable {
 			// writes them but app.gateway_admit and app.gateway_settle.
 			name: "app.gateway_buckets", pk: `org_id::text`, read: sameOrg, scope: rlsOrgScope,
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
-				return `insert into app.gateway_buckets (org_id, requests, tokens, at) values ($1, 1000000, 1000000000, now())`,
+				return `insert into app.gateway_buckets (org_id, rpm, tpm, requests, tokens, at) values ($1, 1000000, 1000000000, 1000000, 1000000000, now())`,
 					[]any{t.org}
 			}}},
 			updates: []rlsWrite{{name: "refill", tail: `set requests = 1000000, tokens = 1000000000`}},
+		},
+		{
+			// The gateway's reservations (unlogged, 00170): nobody reads or
+			// writes them but app.gateway_admit and app.gateway_settle.
+			name: "app.gateway_reservations", pk: `org_id::text || '/' || id::text`, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.gateway_reservations (org_id, credential_id, tokens) values ($1, $2, 0)`,
+					[]any{t.org, rlsNew()}
+			}}},
+			updates: []rlsWrite{{name: "settle", tail: `set back = 1000000000, give_request = true`}},
 		},
 		{
 			// Rotated tokens: nobody reads or writes them but the procedures.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +96,9 @@ type rlsSeed struct {
 	ssoStateHash, ssoBinderHash []byte
 	// binding is each org's device_binding_required_for (migration 00062).
 	binding map[string][]string
+	// reservations is each org's seeded gateway reservation (00170), made
+	// by a credential of nobody's.
+	reservations map[string]int64
 }
 
 func (s *rlsSeed) name(label string) string {
@@ -148,6 +152,7 @@ func seedRLS(t *testing.T, env *pgtest.Env) *rlsSeed {
 		label: map[string]string{rlsInstanceOrg: "instance"},
 		rows:  map[string][]rlsRow{},
 		bidx:  map[string][]byte{}, linkHash: map[string][]byte{}, binding: map[string][]string{},
+		reservations: map[string]int64{},
 	}
 	ctx := context.Background()
 	err := env.Super.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
@@ -186,8 +191,17 @@ func (w *rlsWriter) org(label string, requireMFA bool) {
 	id := w.s.name(label)
 	w.exec(`insert into app.orgs (id, name, require_mfa) values ($1, $2, $3)`, id, "Org "+label, requireMFA)
 	w.add("app.orgs", rlsRow{pk: id, org: id, requireMFA: requireMFA})
-	w.exec(`insert into app.gateway_buckets (org_id, requests, tokens, at) values ($1, 600, 2000000, now())`, id)
+	w.exec(`insert into app.gateway_buckets (org_id, rpm, tpm, requests, tokens, at) values ($1, 600, 2000000, 600, 2000000, now())`, id)
 	w.add("app.gateway_buckets", rlsRow{pk: id, org: id})
+	if w.err == nil {
+		var r int64
+		if err := w.tx.QueryRow(w.ctx, `insert into app.gateway_reservations (org_id, credential_id, tokens)
+		    values ($1, $2, 100) returning id`, id, rlsNew()).Scan(&r); err != nil {
+			w.err = err
+		}
+		w.s.reservations[label] = r
+		w.add("app.gateway_reservations", rlsRow{pk: id + "/" + strconv.FormatInt(r, 10), org: id})
+	}
 	for _, purpose := range []string{"aead", "prf"} {
 		w.keyset(id, purpose)
 	}

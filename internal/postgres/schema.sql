@@ -1332,98 +1332,103 @@ ALTER FUNCTION app.forget_session_device(p_session uuid, p_request text, OUT for
 -- Name: gateway_admit(bigint); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.gateway_admit(p_tokens bigint, OUT admitted boolean, OUT retry_ms bigint, OUT requests_ms bigint) RETURNS record
+CREATE FUNCTION app.gateway_admit(p_tokens bigint, OUT admitted boolean, OUT retry_ms bigint, OUT requests_ms bigint, OUT empty_ms bigint, OUT reservation bigint) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
-  me private.principal := private.principal_now();
-  org uuid;
-  rpm double precision;
-  tpm double precision;
-  t timestamptz := clock_timestamp();
+  caller record := private.gateway_caller();
+  org uuid := caller.org_id;
   b app.gateway_buckets%rowtype;
   need double precision;
   wait_requests double precision := 0; -- minutes
   wait_tokens double precision := 0;
 begin
-  -- A live (not pending) session or API key; a SCIM token calls no model.
-  if me.pending is null and me.kind in ('session', 'api_key') then
-    org := me.org_id;
-  end if;
   if org is null then
-    raise exception 'gateway_admit: a live credential is required' using errcode = '42501';
+    raise exception 'gateway_admit: a credential that may call a model is required' using errcode = '42501';
   end if;
   -- A reservation is a prompt of at most 32 MB (a token per four bytes)
   -- and a max_tokens of at most 4,194,304: never negative, never near 2^53.
   if p_tokens is null or p_tokens < 0 or p_tokens > 1000000000 then
     raise exception 'gateway_admit: a reservation is 0..1000000000 tokens' using errcode = '22023';
   end if;
-  select o.gateway_requests_per_minute, o.gateway_tokens_per_minute into rpm, tpm from app.orgs o where o.id = org;
-  -- The bucket, created full, refilled for the time since it was last
-  -- touched and locked until this transaction ends.
-  insert into app.gateway_buckets as g (org_id, requests, tokens, at) values (org, rpm, tpm, t)
+  -- One statement: the org's settled (and expired) reservations taken
+  -- back, the bucket created full (which admits any call) or refilled at
+  -- the policy's rates for the time since it was last touched, what came
+  -- back added, then one request and the whole reservation taken if it
+  -- holds them; a reservation larger than a minute's worth passes only a
+  -- full bucket, which it then overdraws. The row stays locked until the
+  -- transaction ends.
+  with done as (
+    delete from app.gateway_reservations r
+     where r.org_id = org and (r.back is not null or r.expires_at < now())
+    returning coalesce(r.back, 0) as back, case when r.give_request then 1 else 0 end as request),
+  returned as (select coalesce(sum(d.back), 0)::double precision as tokens,
+                      coalesce(sum(d.request), 0)::double precision as requests from done d)
+  insert into app.gateway_buckets as g (org_id, rpm, tpm, at, requests, tokens, admitted)
+  select org, o.gateway_requests_per_minute, o.gateway_tokens_per_minute, clock_timestamp(),
+         o.gateway_requests_per_minute - 1, o.gateway_tokens_per_minute - p_tokens, true
+    from app.orgs o where o.id = org
   on conflict (org_id) do update
-    set requests = least(rpm, g.requests + greatest(0, extract(epoch from t - g.at)) / 60 * rpm),
-        tokens = least(tpm, g.tokens + greatest(0, extract(epoch from t - g.at)) / 60 * tpm),
-        at = greatest(g.at, t)
+    set (rpm, tpm, at, requests, tokens, admitted) = (
+      select excluded.rpm, excluded.tpm, greatest(g.at, excluded.at),
+             r.requests - case when r.ok then 1 else 0 end, r.tokens - case when r.ok then p_tokens else 0 end, r.ok
+        from (select f.requests, f.tokens,
+                     f.requests >= 1 and f.tokens > 0 and f.tokens >= least(p_tokens, excluded.tpm) as ok
+                from (select least(excluded.rpm, g.requests + d.minutes * excluded.rpm + x.requests) as requests,
+                             least(excluded.tpm, g.tokens + d.minutes * excluded.tpm + x.tokens) as tokens
+                        from (select greatest(0, extract(epoch from excluded.at - g.at)) / 60 as minutes) d,
+                             returned x) f) r)
   returning g.* into b;
-  -- One request, and the whole reservation; a reservation larger than a
-  -- minute's worth passes only a full bucket, which it then overdraws.
-  need := least(p_tokens, tpm);
-  if b.requests < 1 then
-    wait_requests := (1 - b.requests) / rpm;
-  end if;
-  if not (b.tokens > 0 and b.tokens >= need) then
-    wait_tokens := (greatest(need, 1) - b.tokens) / tpm;
-  end if;
-  if wait_requests = 0 and wait_tokens = 0 then
-    update app.gateway_buckets g set requests = b.requests - 1, tokens = b.tokens - p_tokens where g.org_id = org;
+  need := least(p_tokens, b.tpm);
+  -- Whatever a call asks, a bucket at or below zero admits nothing until
+  -- refilled above it (or until reservations settle back into it).
+  empty_ms := case when b.tokens <= 0 then least(3600000, ceil(-b.tokens / b.tpm * 60000) + 1)::bigint else 0 end;
+  if b.admitted then
+    insert into app.gateway_reservations (org_id, credential_id, tokens) values (org, caller.credential_id, p_tokens)
+    returning id into reservation;
     admitted := true; retry_ms := 0; requests_ms := 0;
     return;
+  end if;
+  if b.requests < 1 then
+    wait_requests := (1 - b.requests) / b.rpm;
+  end if;
+  if not (b.tokens > 0 and b.tokens >= need) then
+    wait_tokens := (greatest(need, 1) - b.tokens) / b.tpm;
   end if;
   admitted := false;
   retry_ms := least(3600000, ceil(greatest(wait_requests, wait_tokens) * 60000))::bigint;
   requests_ms := least(3600000, ceil(wait_requests * 60000))::bigint;
 end $$;
 
-ALTER FUNCTION app.gateway_admit(p_tokens bigint, OUT admitted boolean, OUT retry_ms bigint, OUT requests_ms bigint) OWNER TO ward_definer;
+ALTER FUNCTION app.gateway_admit(p_tokens bigint, OUT admitted boolean, OUT retry_ms bigint, OUT requests_ms bigint, OUT empty_ms bigint, OUT reservation bigint) OWNER TO ward_definer;
 
 --
--- Name: gateway_settle(integer, bigint); Type: FUNCTION; Schema: app; Owner: ward_definer
+-- Name: gateway_settle(bigint, bigint, boolean); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.gateway_settle(p_requests integer, p_tokens bigint) RETURNS void
+CREATE FUNCTION app.gateway_settle(p_reservation bigint, p_used bigint, p_give_request boolean) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
-  me private.principal := private.principal_now();
-  org uuid;
-  rpm double precision;
-  tpm double precision;
-  t timestamptz := clock_timestamp();
+  caller record := private.gateway_caller();
+  org uuid := caller.org_id;
 begin
-  if me.pending is null and me.kind in ('session', 'api_key') then
-    org := me.org_id;
+  -- The reservation of this credential's call, once; the tokens the call
+  -- used (the upstream's report, 0..10^9: a larger count is charged as
+  -- 10^9) decide what goes back. Anything else settles nothing.
+  if org is null or p_reservation is null or p_used is null or p_give_request is null then
+    return false;
   end if;
-  if p_requests is null or p_requests not in (0, 1) or p_tokens is null or abs(p_tokens) > 1000000000 then
-    raise exception 'gateway_settle: 0 or 1 request and -1000000000..1000000000 tokens' using errcode = '22023';
-  end if;
-  -- A credential that no longer resolves settles nothing: its call's
-  -- reservation stays spent, which errs on the side of the limit.
-  if org is null or (p_requests = 0 and p_tokens = 0) then
-    return;
-  end if;
-  select o.gateway_requests_per_minute, o.gateway_tokens_per_minute into rpm, tpm from app.orgs o where o.id = org;
-  update app.gateway_buckets g
-     set requests = least(rpm, g.requests + greatest(0, extract(epoch from t - g.at)) / 60 * rpm + p_requests),
-         tokens = least(tpm, g.tokens + greatest(0, extract(epoch from t - g.at)) / 60 * tpm + p_tokens),
-         at = greatest(g.at, t)
-   where g.org_id = org;
+  update app.gateway_reservations r
+     set back = r.tokens - least(greatest(p_used, 0), 1000000000), give_request = p_give_request
+   where r.org_id = org and r.id = p_reservation and r.back is null
+     and r.credential_id = caller.credential_id;
+  return found;
 end $$;
 
-ALTER FUNCTION app.gateway_settle(p_requests integer, p_tokens bigint) OWNER TO ward_definer;
+ALTER FUNCTION app.gateway_settle(p_reservation bigint, p_used bigint, p_give_request boolean) OWNER TO ward_definer;
 
 --
 -- Name: instance_keyset(); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -5303,6 +5308,27 @@ $$;
 ALTER FUNCTION private.dsr_period(p_kind text, p_extension boolean) OWNER TO ward_owner;
 
 --
+-- Name: gateway_caller(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.gateway_caller(OUT org_id uuid, OUT credential_id uuid) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me private.principal := private.principal_now();
+begin
+  -- Who may call a model (the route's rule, held here too): a live session
+  -- of a patient or a member above, or an API key with the gateway scope.
+  if me.pending is null and ((me.kind = 'session' and me.role in ('patient', 'provider', 'lead', 'admin'))
+                             or (me.kind = 'api_key' and private.key_holds('gateway'))) then
+    org_id := me.org_id; credential_id := me.credential_id;
+  end if;
+end $$;
+
+ALTER FUNCTION private.gateway_caller(OUT org_id uuid, OUT credential_id uuid) OWNER TO ward_rls;
+
+--
 -- Name: get_my_org_id(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -7164,9 +7190,12 @@ ALTER TABLE app.email_domains OWNER TO ward_owner;
 
 CREATE UNLOGGED TABLE app.gateway_buckets (
     org_id uuid NOT NULL,
+    rpm double precision NOT NULL,
+    tpm double precision NOT NULL,
+    at timestamp with time zone NOT NULL,
     requests double precision NOT NULL,
     tokens double precision NOT NULL,
-    at timestamp with time zone NOT NULL
+    admitted boolean DEFAULT false NOT NULL
 );
 
 ALTER TABLE ONLY app.gateway_buckets FORCE ROW LEVEL SECURITY;
@@ -7197,6 +7226,38 @@ CREATE TABLE app.gateway_providers (
 ALTER TABLE ONLY app.gateway_providers FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.gateway_providers OWNER TO ward_owner;
+
+--
+-- Name: gateway_reservations; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE UNLOGGED TABLE app.gateway_reservations (
+    org_id uuid NOT NULL,
+    id bigint NOT NULL,
+    credential_id uuid NOT NULL,
+    tokens bigint NOT NULL,
+    expires_at timestamp with time zone DEFAULT (now() + '01:00:00'::interval) NOT NULL,
+    back bigint,
+    give_request boolean,
+    CONSTRAINT gateway_reservations_tokens_check CHECK (((tokens >= 0) AND (tokens <= 1000000000)))
+);
+
+ALTER TABLE ONLY app.gateway_reservations FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.gateway_reservations OWNER TO ward_owner;
+
+--
+-- Name: gateway_reservations_id_seq; Type: SEQUENCE; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.gateway_reservations ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.gateway_reservations_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: instance_policy; Type: TABLE; Schema: app; Owner: ward_owner
@@ -8457,6 +8518,13 @@ ALTER TABLE ONLY app.gateway_providers
     ADD CONSTRAINT gateway_providers_pkey PRIMARY KEY (name);
 
 --
+-- Name: gateway_reservations gateway_reservations_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.gateway_reservations
+    ADD CONSTRAINT gateway_reservations_pkey PRIMARY KEY (org_id, id);
+
+--
 -- Name: instance_policy instance_policy_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -9613,6 +9681,13 @@ ALTER TABLE ONLY app.gateway_buckets
     ADD CONSTRAINT gateway_buckets_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id) ON DELETE CASCADE;
 
 --
+-- Name: gateway_reservations gateway_reservations_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.gateway_reservations
+    ADD CONSTRAINT gateway_reservations_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id) ON DELETE CASCADE;
+
+--
 -- Name: known_devices known_devices_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -10305,6 +10380,12 @@ CREATE POLICY gateway_providers_ops ON app.gateway_providers TO ward_ops USING (
 --
 
 CREATE POLICY gateway_providers_read ON app.gateway_providers FOR SELECT TO ward_app USING (true);
+
+--
+-- Name: gateway_reservations; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.gateway_reservations ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: instance_policy; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -11214,18 +11295,18 @@ REVOKE ALL ON FUNCTION app.forget_session_device(p_session uuid, p_request text,
 GRANT ALL ON FUNCTION app.forget_session_device(p_session uuid, p_request text, OUT forgotten integer, OUT ended boolean, OUT others_ended integer) TO ward_app;
 
 --
--- Name: FUNCTION gateway_admit(p_tokens bigint, OUT admitted boolean, OUT retry_ms bigint, OUT requests_ms bigint); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION gateway_admit(p_tokens bigint, OUT admitted boolean, OUT retry_ms bigint, OUT requests_ms bigint, OUT empty_ms bigint, OUT reservation bigint); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.gateway_admit(p_tokens bigint, OUT admitted boolean, OUT retry_ms bigint, OUT requests_ms bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.gateway_admit(p_tokens bigint, OUT admitted boolean, OUT retry_ms bigint, OUT requests_ms bigint) TO ward_app;
+REVOKE ALL ON FUNCTION app.gateway_admit(p_tokens bigint, OUT admitted boolean, OUT retry_ms bigint, OUT requests_ms bigint, OUT empty_ms bigint, OUT reservation bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.gateway_admit(p_tokens bigint, OUT admitted boolean, OUT retry_ms bigint, OUT requests_ms bigint, OUT empty_ms bigint, OUT reservation bigint) TO ward_app;
 
 --
--- Name: FUNCTION gateway_settle(p_requests integer, p_tokens bigint); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION gateway_settle(p_reservation bigint, p_used bigint, p_give_request boolean); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.gateway_settle(p_requests integer, p_tokens bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.gateway_settle(p_requests integer, p_tokens bigint) TO ward_app;
+REVOKE ALL ON FUNCTION app.gateway_settle(p_reservation bigint, p_used bigint, p_give_request boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.gateway_settle(p_reservation bigint, p_used bigint, p_give_request boolean) TO ward_app;
 
 --
 -- Name: FUNCTION instance_keyset(OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
@@ -11998,6 +12079,13 @@ REVOKE ALL ON FUNCTION private.dsr_guard() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.dsr_period(p_kind text, p_extension boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.dsr_period(p_kind text, p_extension boolean) TO ward_app;
+
+--
+-- Name: FUNCTION gateway_caller(OUT org_id uuid, OUT credential_id uuid); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.gateway_caller(OUT org_id uuid, OUT credential_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.gateway_caller(OUT org_id uuid, OUT credential_id uuid) TO ward_definer;
 
 --
 -- Name: FUNCTION get_my_org_id(); Type: ACL; Schema: private; Owner: ward_rls
@@ -13168,6 +13256,12 @@ GRANT SELECT(models) ON TABLE app.gateway_providers TO ward_definer;
 --
 
 GRANT SELECT(region) ON TABLE app.gateway_providers TO ward_definer;
+
+--
+-- Name: TABLE gateway_reservations; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.gateway_reservations TO ward_definer;
 
 --
 -- Name: TABLE instance_policy; Type: ACL; Schema: app; Owner: ward_owner

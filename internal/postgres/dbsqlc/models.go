@@ -242,9 +242,12 @@ type AppEmailDomain struct {
 
 type AppGatewayBucket struct {
 	OrgID    uuid.UUID
+	Rpm      float64
+	Tpm      float64
+	At       time.Time
 	Requests float64
 	Tokens   float64
-	At       time.Time
+	Admitted bool
 }
 
 type AppGatewayProvider struct {
@@ -257,6 +260,16 @@ type AppGatewayProvider struct {
 	Region        *string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+}
+
+type AppGatewayReservation struct {
+	OrgID        uuid.UUID
+	ID           int64
+	CredentialID uuid.UUID
+	Tokens       int64
+	ExpiresAt    time.Time
+	Back         *int64
+	GiveRequest  *bool
 }
 
 // Instance-wide sign-in and session limits; hard caps are the CHECK constraints. Only ward_ops updates it.
