@@ -1352,17 +1352,20 @@ begin
   if p_tokens is null or p_tokens < 0 or p_tokens > 1000000000 then
     raise exception 'gateway_admit: a reservation is 0..1000000000 tokens' using errcode = '22023';
   end if;
-  -- One statement: the org's settled (and expired) reservations taken
-  -- back, the bucket created full (which admits any call) or refilled at
+  -- Now and then, the org's reservations that were never settled and
+  -- have expired: they stay spent, and go.
+  if random() < 1.0 / 64 then
+    delete from app.gateway_reservations r where r.org_id = org and r.back is null and r.expires_at < now();
+  end if;
+  -- One statement: the org's settled reservations taken back, the bucket created full (which admits any call) or refilled at
   -- the policy's rates for the time since it was last touched, what came
   -- back added, then one request and the whole reservation taken if it
   -- holds them; a reservation larger than a minute's worth passes only a
   -- full bucket, which it then overdraws. The row stays locked until the
   -- transaction ends.
   with done as (
-    delete from app.gateway_reservations r
-     where r.org_id = org and (r.back is not null or r.expires_at < now())
-    returning coalesce(r.back, 0) as back, case when r.give_request then 1 else 0 end as request),
+    delete from app.gateway_reservations r where r.org_id = org and r.back is not null
+    returning r.back, case when r.give_request then 1 else 0 end as request),
   returned as (select coalesce(sum(d.back), 0)::double precision as tokens,
                       coalesce(sum(d.request), 0)::double precision as requests from done d)
   insert into app.gateway_buckets as g (org_id, rpm, tpm, at, requests, tokens, admitted)
@@ -7196,7 +7199,8 @@ CREATE UNLOGGED TABLE app.gateway_buckets (
     requests double precision NOT NULL,
     tokens double precision NOT NULL,
     admitted boolean DEFAULT false NOT NULL
-);
+)
+WITH (autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='10000', autovacuum_analyze_scale_factor='0', autovacuum_analyze_threshold='10000');
 
 ALTER TABLE ONLY app.gateway_buckets FORCE ROW LEVEL SECURITY;
 
@@ -7240,7 +7244,8 @@ CREATE UNLOGGED TABLE app.gateway_reservations (
     back bigint,
     give_request boolean,
     CONSTRAINT gateway_reservations_tokens_check CHECK (((tokens >= 0) AND (tokens <= 1000000000)))
-);
+)
+WITH (autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='10000', autovacuum_vacuum_insert_scale_factor='0', autovacuum_vacuum_insert_threshold='10000', autovacuum_analyze_scale_factor='0', autovacuum_analyze_threshold='10000');
 
 ALTER TABLE ONLY app.gateway_reservations FORCE ROW LEVEL SECURITY;
 
@@ -9008,6 +9013,12 @@ CREATE INDEX dsr_requests_patient_idx ON app.dsr_requests USING btree (org_id, p
 --
 
 CREATE INDEX email_domains_domain_idx ON app.email_domains USING btree (domain_bidx);
+
+--
+-- Name: gateway_reservations_settled_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX gateway_reservations_settled_idx ON app.gateway_reservations USING btree (org_id) WHERE (back IS NOT NULL);
 
 --
 -- Name: legal_holds_active_idx; Type: INDEX; Schema: app; Owner: ward_owner
