@@ -149,8 +149,8 @@ func (l *limiter) admit(ctx context.Context, cred postgres.Credential, tokens in
 
 // queueSettle queues on b the settle of reservation: the call used used
 // tokens, and gives its request back too when giveRequest.
-func queueSettle(b *pgx.Batch, reservation, used int64, giveRequest bool) {
-	b.Queue(`select app.gateway_settle($1, $2, $3)`, reservation, used, giveRequest)
+func queueSettle(b *pgx.Batch, reservation, used int64, giveRequest bool) *pgx.QueuedQuery {
+	return b.Queue(`select app.gateway_settle($1, $2, $3)`, reservation, used, giveRequest)
 }
 
 // settle settles a reservation in a transaction of its own, past the
@@ -159,12 +159,21 @@ func (l *limiter) settle(ctx context.Context, cred postgres.Credential, reservat
 	ctx, cancel := context.WithTimeout(postgres.WithoutRequestTx(context.WithoutCancel(ctx)), admitTimeout)
 	defer cancel()
 	b := &pgx.Batch{}
-	queueSettle(b, reservation, used, giveRequest)
+	var settled bool
+	queueSettle(b, reservation, used, giveRequest).QueryRow(func(row pgx.Row) error { return row.Scan(&settled) })
 	if err := l.db.InTenantBatch(ctx, cred, b); err != nil {
 		return fmt.Errorf("gateway: rate limit: settle: %w", err)
 	}
+	if !settled {
+		return errNotSettled
+	}
 	return nil
 }
+
+// errNotSettled: the database settled nothing (the credential no longer
+// resolves to one that may call a model, or the reservation is not its,
+// or is settled already).
+var errNotSettled = errors.New("gateway: rate limit: the reservation was not settled")
 
 // admitTimeout bounds an admit's or a settle's transaction.
 const admitTimeout = 5 * time.Second

@@ -1,12 +1,16 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/postgres"
 )
 
 // A reservation counts the body at a token per four bytes and max_tokens
@@ -75,5 +79,38 @@ func TestLimiterRemembersEmptyBucket(t *testing.T) {
 	}
 	if len(l.empty) != 0 {
 		t.Fatalf("%d entries kept after they ended", len(l.empty))
+	}
+}
+
+// A call gives its request back only when it is served again: the check
+// Forward awaited refused the principal (giveBack), or a pass that ended
+// before awaiting it finds it stale. A later call of the check that
+// answers with the request's end (a client that hung up after it was
+// served) gives nothing back.
+func TestDueGivesRequestBackOnlyWhenServedAgain(t *testing.T) {
+	admitted := func() admission { return admission{ok: true, reservation: 7} }
+	for _, tc := range []struct {
+		name     string
+		checked  bool
+		giveBack bool
+		answer   error
+		want     bool
+	}{
+		{"served, then the client hung up", true, false, context.Canceled, false},
+		{"the awaited check refused it", true, true, postgres.ErrStalePrincipal, true},
+		{"ended early, stale", false, false, fmt.Errorf("confirm: %w", postgres.ErrStalePrincipal), true},
+		{"ended early, the client hung up", false, false, context.Canceled, false},
+		{"ended early, confirmed", false, false, nil, false},
+	} {
+		inv := invocation{admission: admitted, checked: tc.checked, giveBack: tc.giveBack,
+			confirmed: func() error { return tc.answer }}
+		r, give, ok := inv.due()
+		if !ok || r != 7 || give != tc.want {
+			t.Errorf("%s: reservation %d, give back %v, due %v; want 7, %v, true", tc.name, r, give, ok, tc.want)
+		}
+	}
+	inv := invocation{admission: func() admission { return admission{ok: false} }}
+	if _, _, ok := inv.due(); ok {
+		t.Error("a call the limit refused has something to settle")
 	}
 }

@@ -367,6 +367,7 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	// the body was de-identified. A principal not confirmed made no call:
 	// its request is served again (or refused) and takes its own.
 	if c.Confirmed != nil {
+		inv.checked = true
 		if err := c.Confirmed(); err != nil {
 			inv.giveBack = true // served again, it takes again
 			return err
@@ -421,6 +422,7 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, s.cfg.MaxReplyBytes+1))
 	if err != nil || int64(len(raw)) > s.cfg.MaxReplyBytes {
+		inv.used = inv.reserved // the upstream answered: what it used is unknown
 		inv.fail(ctx, resp.StatusCode)
 		return fmt.Errorf("%w: read reply", ErrUpstream)
 	}
@@ -430,6 +432,7 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 		out = raw // {"input_tokens": N}: nothing to restore
 		_ = decodeUsage(raw, &inv.usage)
 	} else if out, inv.usage, err = rs.reply(raw); err != nil {
+		inv.used = inv.reserved
 		inv.fail(ctx, resp.StatusCode)
 		return fmt.Errorf("%w: unreadable reply", ErrUpstream)
 	}
@@ -593,6 +596,7 @@ func (inv *invocation) relayStream(ctx context.Context, br *bufio.Reader, first 
 		outcome = audit.OutcomeFailure
 	}
 	if herr != nil {
+		inv.used = inv.reserved // a stream began: what it used is unknown
 		if err := inv.record(ctx, outcome); err != nil {
 			return err
 		}
@@ -697,6 +701,10 @@ type invocation struct {
 	admission func() admission
 	giveBack  bool
 	settled   bool
+	// checked: Forward awaited Call.Confirmed (and set giveBack from its
+	// answer); a later call of it may answer with the request's context's
+	// end instead.
+	checked bool
 	// confirmed is Call.Confirmed: a refusal is recorded only for a
 	// principal the credential check confirmed (one found stale is served
 	// again, and refused then).
@@ -766,10 +774,14 @@ func (inv *invocation) recordSettled(ctx context.Context) error {
 	if !due {
 		return inv.record(ctx, audit.OutcomeSuccess)
 	}
+	var settled bool
 	err := audit.RecordAloneWith(ctx, inv.s.db, inv.cred(), inv.event(audit.OutcomeSuccess), func(b *pgx.Batch) {
-		queueSettle(b, reservation, inv.used, giveRequest)
+		queueSettle(b, reservation, inv.used, giveRequest).QueryRow(func(row pgx.Row) error { return row.Scan(&settled) })
 	})
 	inv.settled = err == nil
+	if err == nil && !settled {
+		inv.s.log.ErrorContext(ctx, "gateway rate limit not settled", "request_id", inv.req.ID, "err", errNotSettled)
+	}
 	return err
 }
 
@@ -785,7 +797,12 @@ func (inv *invocation) due() (reservation int64, giveRequest, ok bool) {
 	if a.err != nil || !a.ok {
 		return 0, false, false
 	}
-	giveRequest = inv.giveBack || (inv.confirmed != nil && inv.confirmed() != nil)
+	giveRequest = inv.giveBack
+	if !inv.checked && inv.confirmed != nil {
+		// a pass that ended before it awaited the check: served again
+		// only when the check refused the principal as stale
+		giveRequest = errors.Is(inv.confirmed(), postgres.ErrStalePrincipal)
+	}
 	return a.reservation, giveRequest, true
 }
 

@@ -1352,11 +1352,12 @@ begin
   if p_tokens is null or p_tokens < 0 or p_tokens > 1000000000 then
     raise exception 'gateway_admit: a reservation is 0..1000000000 tokens' using errcode = '22023';
   end if;
-  -- Now and then, the org's reservations that were never settled and
-  -- have expired: they stay spent, and go.
-  if random() < 1.0 / 64 then
-    delete from app.gateway_reservations r where r.org_id = org and r.back is null and r.expires_at < now();
-  end if;
+  -- What this transaction writes is worth nothing after a crash (the
+  -- bucket and the reservations are unlogged; a resolution may put the
+  -- principal in its cache): its commit need not wait for the WAL while
+  -- the org's bucket is locked. The admit runs in a transaction of its
+  -- own (gateway.limiter.admit), never beside writes that must last.
+  perform set_config('synchronous_commit', 'off', true);
   -- One statement: the org's settled reservations taken back, the bucket created full (which admits any call) or refilled at
   -- the policy's rates for the time since it was last touched, what came
   -- back added, then one request and the whole reservation taken if it
@@ -1383,6 +1384,12 @@ begin
                         from (select greatest(0, extract(epoch from excluded.at - g.at)) / 60 as minutes) d,
                              returned x) f) r)
   returning g.* into b;
+  -- Now and then, the org's reservations that were never settled and
+  -- have expired: they stay spent, and go (after the bucket's lock: one
+  -- lock order, bucket then reservations, for every admit).
+  if random() < 1.0 / 64 then
+    delete from app.gateway_reservations r where r.org_id = org and r.back is null and r.expires_at < now();
+  end if;
   need := least(p_tokens, b.tpm);
   -- Whatever a call asks, a bucket at or below zero admits nothing until
   -- refilled above it (or until reservations settle back into it).
