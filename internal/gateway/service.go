@@ -77,7 +77,8 @@ type Service struct {
 	now    func() time.Time
 	reg    *registryCache
 	// policies keeps each org's gateway policy (same TTL as the registry);
-	// limits holds the orgs' rate-limit buckets on this node.
+	// limits takes and settles the orgs' rate limits in the database and
+	// remembers which orgs' buckets admit nothing for now.
 	policies *policyCache
 	limits   *limiter
 	// shiftKey keys dateShift.
