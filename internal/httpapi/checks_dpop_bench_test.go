@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ import (
 // recorded in that check's round trip); now a principal kept from a full
 // check with the same key is confirmed in the route's transaction, which
 // records the jti. Reports the p50 latency. Figures in docs/benchmarks.md
-// §24.
+// §24; the lead-bearer baselines (the same lead, unbound) in §43.
 func BenchmarkKeptDPoPRead(b *testing.B) {
 	w := newWorld(b, withAPIConfig(func(c *httpapi.Config) { c.RateLimit = -1 }))
 	o := w.createOrg("Kept DPoP Bench")
@@ -27,9 +28,22 @@ func BenchmarkKeptDPoPRead(b *testing.B) {
 		b.Fatal("the lead's session is not DPoP-bound")
 	}
 	patient := "/v1/patients/" + o.P1.String()
+	// The same lead's second session, unbound (the org stops requiring
+	// the binding once the bound one is made): the same principal on the
+	// same routes, so a DPoP row minus its lead-bearer baseline is what
+	// the proof adds to a request.
+	if _, err := w.env.Super.Pool.Exec(context.Background(),
+		`update app.orgs set device_binding_required_for = '{}' where id = $1`, o.ID); err != nil {
+		b.Fatal(err)
+	}
+	plain := w.operatorSignIn(o.Lead.Email, o.ID)
+	if _, bound := w.boundKey(plain); bound {
+		b.Fatal("the lead's second session is DPoP-bound")
+	}
 	run := func(path, token string, dpop bool) func(b *testing.B) {
 		return func(b *testing.B) {
 			var lat []time.Duration
+			pg0, go0 := backendsCPU(b, w), selfCPU()
 			for b.Loop() {
 				hdr := []string{"Authorization", "Bearer " + token}
 				if dpop {
@@ -42,10 +56,17 @@ func BenchmarkKeptDPoPRead(b *testing.B) {
 					b.Fatalf("GET %s: %d %s", path, resp.StatusCode, out)
 				}
 			}
+			pg1, go1 := backendsCPU(b, w), selfCPU()
 			reportP50(b, lat, "p50-ms")
+			// CPU per request: PostgreSQL's, and this process's (the
+			// server and the client, whose proof signing is in it)
+			b.ReportMetric(float64((pg1-pg0).Nanoseconds())/1e3/float64(b.N), "pg-cpu-µs/req")
+			b.ReportMetric(float64((go1-go0).Nanoseconds())/1e3/float64(b.N), "go-cpu-µs/req")
 		}
 	}
 	b.Run("baseline=bearer-get-patient", run(patient, o.PatUser.Token, false))
+	b.Run("baseline=lead-bearer-get-patient", run(patient, plain, false))
 	b.Run("dpop-get-patient", run(patient, o.Lead.Token, true))
 	b.Run("dpop-sessions", run("/v1/sessions", o.Lead.Token, true))
+	b.Run("baseline=lead-bearer-sessions", run("/v1/sessions", plain, false))
 }
