@@ -75,7 +75,7 @@ func VerifyDPoP(proof, method, htu, accessToken string, now time.Time) (DPoPProo
 	if len(proof) > 8192 {
 		return badProof("the proof is too long")
 	}
-	h, payload, err := dpopKeys.verify(proof)
+	h, payload, keep, err := dpopKeys.verify(proof)
 	if err != nil {
 		return DPoPProof{}, err
 	}
@@ -101,6 +101,9 @@ func VerifyDPoP(proof, method, htu, accessToken string, now time.Time) (DPoPProo
 	case accessToken != "" && (c.ATH == nil || subtle.ConstantTimeCompare([]byte(*c.ATH), []byte(TokenHash(accessToken))) != 1):
 		return badProof("the proof's ath is not the hash of the presented token")
 	}
+	// A header is kept only from a proof that passed every check, so that
+	// no stranger's throwaway keys crowd out the clients' headers.
+	keep()
 	return DPoPProof{JKT: h.jkt, JTI: c.JTI, IAT: iat}, nil
 }
 
@@ -123,8 +126,9 @@ type dpopHeader struct {
 // header was seen before has its signature checked with the kept key
 // (crypto/ecdsa, crypto/ed25519), without go-jose parsing the header and
 // its JWK again (about a third of a proof's cost). Any proof the fast
-// path cannot take (a new header, a segment that is not base64url) goes
-// through go-jose whole. Bounded: full, it starts again empty.
+// path cannot take (a new header, a segment that is not canonical
+// base64url, a line break) goes through go-jose whole. Bounded: full, it
+// starts again empty.
 type dpopHeaderCache struct {
 	mu sync.RWMutex
 	m  map[string]*dpopHeader
@@ -142,11 +146,16 @@ var strictB64 = base64.RawURLEncoding.Strict()
 
 // verify checks proof's signature (RFC 9449 §4.3 points 2–7: a compact
 // JWS with typ dpop+jwt, ES256 or EdDSA, signed by the public JWK in its
-// header) and returns its header and payload.
-func (hc *dpopHeaderCache) verify(proof string) (*dpopHeader, []byte, error) {
+// header) and returns its header and payload, and keep, which keeps the
+// header for later proofs (a no-op when it is kept already, or may not be).
+func (hc *dpopHeaderCache) verify(proof string) (h *dpopHeader, payload []byte, keep func(), err error) {
+	keep = func() {}
 	head, rest, ok1 := strings.Cut(proof, ".")
 	body, sig, ok2 := strings.Cut(rest, ".")
-	if ok1 && ok2 && !strings.Contains(sig, ".") {
+	// Go's base64 decoders skip line breaks, go-jose's signing input does
+	// not: a proof with one goes through go-jose.
+	compact := ok1 && ok2 && !strings.Contains(sig, ".") && !strings.ContainsAny(proof, "\r\n")
+	if compact {
 		hc.mu.RLock()
 		h := hc.m[head]
 		hc.mu.RUnlock()
@@ -155,9 +164,9 @@ func (hc *dpopHeaderCache) verify(proof string) (*dpopHeader, []byte, error) {
 			signature, serr := strictB64.DecodeString(sig)
 			if perr == nil && serr == nil {
 				if !h.verifies(proof[:len(head)+1+len(body)], signature) {
-					return nil, nil, errkind.Visible(ErrDPoPInvalid, "the proof's signature does not verify with its jwk")
+					return nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof's signature does not verify with its jwk")
 				}
-				return h, payload, nil
+				return h, payload, keep, nil
 			}
 		}
 	}
@@ -165,25 +174,24 @@ func (hc *dpopHeaderCache) verify(proof string) (*dpopHeader, []byte, error) {
 	// take the JSON serialization, and copy the proof to strip whitespace)
 	jws, err := jose.ParseSignedCompact(proof, DPoPAlgorithms)
 	if err != nil || len(jws.Signatures) != 1 {
-		return nil, nil, errkind.Visible(ErrDPoPInvalid, "the proof is not a compact JWS signed with ES256 or EdDSA")
+		return nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof is not a compact JWS signed with ES256 or EdDSA")
 	}
 	ph := jws.Signatures[0].Protected
 	if typ, _ := ph.ExtraHeaders[jose.HeaderType].(string); typ != "dpop+jwt" {
-		return nil, nil, errkind.Visible(ErrDPoPInvalid, "the proof's typ must be dpop+jwt")
+		return nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof's typ must be dpop+jwt")
 	}
 	jwk := ph.JSONWebKey
 	if jwk == nil || !jwk.IsPublic() || !jwk.Valid() {
-		return nil, nil, errkind.Visible(ErrDPoPInvalid, "the proof's header must carry the public key (jwk) that signed it")
+		return nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof's header must carry the public key (jwk) that signed it")
 	}
-	payload, err := jws.Verify(jwk)
-	if err != nil {
-		return nil, nil, errkind.Visible(ErrDPoPInvalid, "the proof's signature does not verify with its jwk")
+	if payload, err = jws.Verify(jwk); err != nil {
+		return nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof's signature does not verify with its jwk")
 	}
 	tp, err := jwk.Thumbprint(crypto.SHA256)
 	if err != nil {
-		return nil, nil, errkind.Visible(ErrDPoPInvalid, "the proof's key has no thumbprint")
+		return nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof's key has no thumbprint")
 	}
-	h := &dpopHeader{alg: jose.SignatureAlgorithm(ph.Algorithm), jkt: base64.RawURLEncoding.EncodeToString(tp)}
+	h = &dpopHeader{alg: jose.SignatureAlgorithm(ph.Algorithm), jkt: base64.RawURLEncoding.EncodeToString(tp)}
 	switch k := jwk.Key.(type) {
 	case *ecdsa.PublicKey:
 		if h.alg == jose.ES256 && k.Curve == elliptic.P256() {
@@ -196,20 +204,33 @@ func (hc *dpopHeaderCache) verify(proof string) (*dpopHeader, []byte, error) {
 	}
 	// Only a header go-jose read whole is kept: typ and the standard
 	// parameters, no crit or b64 (RFC 7797) to change what the payload
-	// segment means.
+	// segment means; in canonical base64url (go-jose decodes stray
+	// trailing bits and signs over the canonical text, the fast path over
+	// the text sent); and short (it stays in memory).
 	plain := true
 	for k := range ph.ExtraHeaders {
 		plain = plain && k == jose.HeaderType
 	}
-	if ok1 && ok2 && plain && (h.ec != nil || h.ed != nil) {
-		hc.mu.Lock()
-		if len(hc.m) >= dpopHeaderCacheSize {
-			clear(hc.m)
+	if compact && plain && len(head) <= dpopHeaderMaxKept && (h.ec != nil || h.ed != nil) {
+		if _, err := strictB64.DecodeString(head); err == nil { // no stray bits (no line break: compact)
+			keep = func() { hc.put(strings.Clone(head), h) }
 		}
-		hc.m[head] = h
-		hc.mu.Unlock()
 	}
-	return h, payload, nil
+	return h, payload, keep, nil
+}
+
+// dpopHeaderMaxKept bounds the header segment a proof may have to be kept:
+// a P-256 or Ed25519 JWK with typ and alg is about 250 characters.
+const dpopHeaderMaxKept = 1024
+
+// put keeps h under head; full, the cache starts again empty.
+func (hc *dpopHeaderCache) put(head string, h *dpopHeader) {
+	hc.mu.Lock()
+	defer hc.mu.Unlock()
+	if len(hc.m) >= dpopHeaderCacheSize {
+		clear(hc.m)
+	}
+	hc.m[head] = h
 }
 
 // verifies reports whether signature is h's key's signature of
