@@ -3,12 +3,15 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 
 	"filippo.io/age"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/records"
+	"github.com/wardhq/ward/internal/vault/envelope"
 )
 
 // Data-subject requests (docs/dsr.md): the queue of HIPAA access, amendment
@@ -105,8 +108,12 @@ func handleDSRChange(field string, change func(ctx context.Context, id uuid.UUID
 // handlePatientExport answers a patient's record set (§164.524) encrypted
 // with age to the recipient or passphrase in the body. The recipient is
 // checked before anything is read; the export is read, audited and
-// committed before a byte is sent, and sent only encrypted.
-func handlePatientExport(recs *records.Service, fail errorWriter) http.Handler {
+// committed before a byte is sent, and sent only encrypted. With
+// "documents": true it is a tar archive of the JSON document and the
+// patient's case documents (files, nil without a case repository: none),
+// streamed after the commit; a file that cannot be read ends the response
+// before the age stream's last chunk, so the cut archive does not decrypt.
+func handlePatientExport(recs *records.Service, files records.ExportFiles, log *slog.Logger, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
 		var in records.ExportRecipient
@@ -118,21 +125,45 @@ func handlePatientExport(recs *records.Service, fail errorWriter) http.Handler {
 			rec, err = in.AgeRecipient()
 		}
 		var x records.PatientExport
-		if err == nil {
-			x, err = recs.ExportPatient(r.Context(), id)
+		if err == nil && in.Documents {
+			if files == nil {
+				files = noFiles
+			}
+			x, err = recs.ExportPatient(r.Context(), id, files)
+		} else if err == nil {
+			x, err = recs.ExportPatient(r.Context(), id, nil)
 		}
 		var sealed bytes.Buffer
-		if err == nil {
+		if err == nil && !in.Documents {
 			err = records.SealExport(&sealed, rec, x)
 		}
 		if err != nil {
 			fail(w, r, err)
 			return
 		}
+		name := "patient-" + id.String() + ".json.age"
+		if in.Documents {
+			name = "patient-" + id.String() + ".tar.age"
+		}
 		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Disposition", `attachment; filename="patient-`+id.String()+`.json.age"`)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		w.Header().Set("Cache-Control", "no-store")
+		if !in.Documents {
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(sealed.Bytes())
+			return
+		}
 		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(sealed.Bytes())
+		if err := records.SealExportArchive(r.Context(), w, rec, x); err != nil {
+			// The status is sent: end the response without the age
+			// stream's last chunk (ids only in the log).
+			log.ErrorContext(r.Context(), "patient export archive cut short", "patient", id.String(), "err", err)
+			panic(http.ErrAbortHandler)
+		}
 	})
+}
+
+// noFiles is the export's files without a case repository: none.
+func noFiles(context.Context, pgx.Tx, *envelope.OrgKeys, uuid.UUID, uuid.UUID) ([]records.ExportFile, error) {
+	return []records.ExportFile{}, nil
 }

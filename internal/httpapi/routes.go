@@ -8,6 +8,7 @@ import (
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/gateway"
 	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/records"
 )
 
 // What routes ask of their callers (see need). A route with a minimum
@@ -245,8 +246,15 @@ func (s *server) routes() {
 	api.route("GET /v1/patients/{id}/disclosures", kept(session), handleDisclosureAccounting(recs, fail))
 	// The right of access (§164.524): the record set, encrypted with age
 	// to the requester's key or passphrase; the patient or an admin, by
-	// session (keys read no patient rows).
-	api.route("POST /v1/patients/{id}/export", as(identity.RolePatient, "patient.export"), handlePatientExport(recs, fail))
+	// session (keys read no patient rows). With "documents" it carries the
+	// patient's case documents too, a tar archive streamed after the
+	// transaction.
+	var files records.ExportFiles
+	if cs := s.deps.Cases; cs != nil {
+		files = cs.PatientFiles
+	}
+	api.route("POST /v1/patients/{id}/export", as(identity.RolePatient, "patient.export"),
+		handlePatientExport(recs, files, s.log, fail), deadline(noDeadline), streamLimit(exportWriteWindow))
 
 	// Data-subject requests (docs/dsr.md): anyone files about themself, an
 	// admin (or a key with the dsr scope) about anyone and works the queue;

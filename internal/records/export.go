@@ -1,9 +1,11 @@
 package records
 
 import (
+	"archive/tar"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -41,7 +43,40 @@ type PatientExport struct {
 	Amendments  []Amendment       `json:"amendments"`
 	Accesses    []audit.Access    `json:"accesses"`
 	Disclosures []audit.Disclosed `json:"disclosures"`
+	// Documents are the stored files of the patient's cases (every version
+	// of every document the requester may download), when the export was
+	// asked for with them (then present, if empty): the archive carries
+	// each at its path.
+	Documents []ExportFile `json:"documents,omitzero"`
 }
+
+// ExportFile is one stored file of a patient's record set in an export
+// archive: a version of a case document (internal/cases), with where it
+// sits in the archive and how to read its plaintext.
+type ExportFile struct {
+	Path         string    `json:"path"`
+	CaseID       uuid.UUID `json:"case_id"`
+	CaseTitle    string    `json:"case_title"`
+	DocumentID   uuid.UUID `json:"document_id"`
+	DocumentType string    `json:"document_type"`
+	Description  string    `json:"description,omitempty"`
+	VersionID    uuid.UUID `json:"version_id"`
+	Version      int       `json:"version"`
+	FileName     string    `json:"file_name"`
+	ContentType  string    `json:"content_type"`
+	Size         int64     `json:"size"`
+	SHA256       string    `json:"sha256"`
+	UploadedAt   time.Time `json:"uploaded_at"`
+	// Open reads the file's plaintext (Size bytes), after the export's
+	// transaction has committed.
+	Open func(ctx context.Context) (io.ReadCloser, error) `json:"-"`
+}
+
+// ExportFiles lists, in the export's transaction (tx, bound to the
+// requester, with the org's keys), the stored files of patient's record
+// set the requester may download, recording each download there. The
+// cases service provides it (cases.Service.PatientFiles).
+type ExportFiles func(ctx context.Context, tx pgx.Tx, keys *envelope.OrgKeys, org, patient uuid.UUID) ([]ExportFile, error)
 
 // ExportPatient reads patient's record set in one transaction: the caller
 // must be an admin of the org or the patient themself, as for the access
@@ -49,7 +84,11 @@ type PatientExport struct {
 // patient row, so only sessions export). The export is audited as patient.export
 // with the ids of the entries and amendments it carries; a refusal too. Errors:
 // ErrForbidden, ErrNotFound.
-func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID) (PatientExport, error) {
+//
+// With files (nil: none), the export also carries the patient's stored
+// files that files lists in the same transaction; their ids are in the
+// event's results beside the entries'.
+func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID, files ExportFiles) (PatientExport, error) {
 	c, err := begin(ctx)
 	if err != nil {
 		return PatientExport{}, err
@@ -111,6 +150,14 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID) (Patient
 			}
 		}
 		markAmended(out.Entries, marks)
+		if files != nil {
+			if out.Documents, err = files(ctx, tx, k, c.p.OrgID, patient); err != nil {
+				return err
+			}
+			for _, f := range out.Documents {
+				ids = append(ids, f.VersionID)
+			}
+		}
 		if err := tx.QueryRow(ctx, `select now()`).Scan(&out.ExportedAt); err != nil {
 			return err
 		}
@@ -119,6 +166,9 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID) (Patient
 		e.Results = ids
 		e.Details = map[string]any{"entries": len(out.Entries), "accesses": len(out.Accesses), "disclosures": len(out.Disclosures),
 			"amendments": len(out.Amendments)}
+		if files != nil {
+			e.Details["documents"] = len(out.Documents)
+		}
 		_, err = audit.Record(ctx, tx, e)
 		return err
 	})
@@ -134,6 +184,9 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID) (Patient
 type ExportRecipient struct {
 	Recipient  string `json:"recipient"`
 	Passphrase string `json:"passphrase"`
+	// Documents asks for the patient's stored files too: the export is
+	// then a tar archive (SealExportArchive), not a JSON document.
+	Documents bool `json:"documents"`
 }
 
 // exportWorkFactor is the scrypt work factor of a passphrase export (2^15
@@ -176,4 +229,90 @@ func SealExport(w io.Writer, rec age.Recipient, x PatientExport) error {
 		return err
 	}
 	return enc.Close()
+}
+
+// ExportArchiveJSON is the name of the export's JSON document in an export
+// archive; the files follow it at their paths.
+const ExportArchiveJSON = "export.json"
+
+// SealExportArchive writes x and its files as a tar archive (POSIX
+// ustar/PAX) encrypted to rec in the age format: first ExportArchiveJSON,
+// then each of x.Documents at its path, read through its Open. A file that
+// cannot be read whole ends the archive with an error before the age
+// stream's last chunk, so a reader never takes the cut archive for a
+// whole one (age refuses a stream without it).
+func SealExportArchive(ctx context.Context, w io.Writer, rec age.Recipient, x PatientExport) error {
+	enc, err := age.Encrypt(w, rec)
+	if err != nil {
+		return err
+	}
+	doc, err := json.Marshal(x)
+	if err != nil {
+		return err
+	}
+	tw := tar.NewWriter(enc)
+	at := x.ExportedAt.UTC()
+	if err := tw.WriteHeader(&tar.Header{Name: ExportArchiveJSON, Mode: 0o600, Size: int64(len(doc)) + 1, ModTime: at,
+		Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+		return err
+	}
+	if _, err := tw.Write(append(doc, '\n')); err != nil {
+		return err
+	}
+	for _, f := range x.Documents {
+		if err := writeExportFile(ctx, tw, f); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return enc.Close()
+}
+
+func writeExportFile(ctx context.Context, tw *tar.Writer, f ExportFile) error {
+	rc, err := f.Open(ctx)
+	if err != nil {
+		return fmt.Errorf("records: export: open version %s: %w", f.VersionID, err)
+	}
+	defer rc.Close()
+	if err := tw.WriteHeader(&tar.Header{Name: f.Path, Mode: 0o600, Size: f.Size, ModTime: f.UploadedAt.UTC(),
+		Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+		return err
+	}
+	// tar refuses a file longer or shorter than its header says (Close
+	// reports a short one).
+	if n, err := io.Copy(tw, rc); err != nil {
+		return fmt.Errorf("records: export: read version %s: %w", f.VersionID, err)
+	} else if n != f.Size {
+		return fmt.Errorf("records: export: version %s: %d of %d bytes", f.VersionID, n, f.Size)
+	}
+	return nil
+}
+
+// ExportPath is where a case document's version sits in an export
+// archive: documents/<case>/<document>/v<version>-<file name>, the name
+// reduced to letters, digits, dot, dash and underscore (at most 100
+// characters; "file" when nothing is left) so that no name climbs out of
+// its folder or means anything to a shell.
+func ExportPath(kase, document uuid.UUID, version int, fileName string) string {
+	var b strings.Builder
+	for _, r := range fileName {
+		if b.Len() >= 100 {
+			break
+		}
+		switch {
+		case r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_'):
+			b.WriteRune(r)
+		case r == '.' && b.Len() > 0:
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	name := strings.Trim(b.String(), "._")
+	if name == "" {
+		name = "file"
+	}
+	return fmt.Sprintf("documents/%s/%s/v%d-%s", kase, document, version, name)
 }
