@@ -364,13 +364,18 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 		jobsDone := make(chan struct{})
 		go func() { defer close(jobsDone); jobs.Run(jobsCtx, time.Minute) }()
+		// Reminders of data-subject requests falling due (docs/dsr.md).
+		dsrs := records.NewDSRReminders(ops, keys, mailer, cfg.BaseURL, log)
+		dsrDone := make(chan struct{})
+		go func() { defer close(dsrDone); dsrs.Run(jobsCtx, time.Minute) }()
 		defer func() {
 			stopJobs()
 			<-jobsDone
+			<-dsrDone
 			ops.Close()
 		}()
 	} else {
-		log.Warn("case jobs off (document reminders, access-expiry events, orphan sweeper), and the email domains of rows written before migration 00128 not indexed for enforce_sso: with --database-url, pass --ops-url")
+		log.Warn("case jobs off (document reminders, access-expiry events, orphan sweeper), data-subject request reminders off, and the email domains of rows written before migration 00128 not indexed for enforce_sso: with --database-url, pass --ops-url")
 	}
 	// The archiver copies segments and checkpoints out of the database. It
 	// reads every org's log, so it runs as the cluster's superuser

@@ -106,6 +106,7 @@ var Actions = registry(
 	Action{Name: "dsr.read", Category: CategoryPatient, Requires: []Field{FieldObject}},
 	Action{Name: "dsr.extend", Category: CategoryPatient, Requires: []Field{FieldObject}},
 	Action{Name: "dsr.close", Category: CategoryPatient, Requires: []Field{FieldObject}},
+	Action{Name: "dsr.remind", Category: CategoryPatient, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "patient_link.create", Category: CategoryPatient, Requires: []Field{FieldPatient}},
 	Action{Name: "care_team.assign", Category: CategoryPatient, Requires: []Field{FieldPatient}},
 	Action{Name: "care_team.unassign", Category: CategoryPatient, Requires: []Field{FieldPatient}},

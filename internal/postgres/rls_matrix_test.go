@@ -442,6 +442,7 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"accept_case_invite of an unknown token", "anonymous",
 			`select status from app.accept_case_invite($1, $2)`, []any{rlsRandom(32), rlsRandom(32)}, []string{"invalid"}, ""},
 		{"due_reminders is not for ward_app", "a_admin", `select count(*)::text from app.due_reminders()`, nil, nil, ""},
+		{"dsr_due_reminders is not for ward_app", "a_admin", `select count(*)::text from app.dsr_due_reminders()`, nil, nil, ""},
 		{"record_access_expiries is not for ward_app", "a_admin", `select app.record_access_expiries()::text`, nil, nil, ""},
 		{"live_storage_keys is not for ward_app", "a_admin", `select app.live_storage_keys('{}')`, nil, nil, ""},
 		{"my_case_ids of an unknown permission", "a_attorney",

@@ -276,6 +276,15 @@ func (s *rlsSeed) docTarget(t rlsTarget) string {
 	return s.must("d.C1")
 }
 
+// dsrTarget is the access request of t's org: access.P1 in A, access.Q1
+// in B.
+func (s *rlsSeed) dsrTarget(t rlsTarget) string {
+	if t.org == s.must("B") {
+		return s.must("dsr.access.Q1")
+	}
+	return s.must("dsr.access.P1")
+}
+
 func (p rlsPrincipal) leadOrAdmin() bool { return p.role == "lead" || p.role == "admin" }
 
 // seesPatient reports whether p may read and write patient's record.
@@ -1175,6 +1184,16 @@ func rlsTables() []*rlsTable {
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into app.document_reminders (org_id, document_id, kind) values ($1, $2, 'due_soon')`,
 					[]any{t.org, s.docTarget(t)}
+			}}},
+			updates: []rlsWrite{{name: "forget", tail: `set sent_at = now()`}},
+		},
+		{
+			// Reminders of data-subject requests (00171): nobody but
+			// app.dsr_due_reminders.
+			name: "app.dsr_reminders", pk: `org_id::text || '/' || dsr_id::text || '/' || kind`, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.dsr_reminders (org_id, dsr_id, kind, due_at, user_id)
+				        values ($1, $2, 'due_soon', now(), gen_random_uuid())`, []any{t.org, s.dsrTarget(t)}
 			}}},
 			updates: []rlsWrite{{name: "forget", tail: `set sent_at = now()`}},
 		},

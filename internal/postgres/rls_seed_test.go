@@ -848,6 +848,13 @@ func (w *rlsWriter) seed() {
 	w.dsr("amend.P2", "A", "amendment", "P2", "", "a_admin")
 	w.dsr("know.employer", "A", "ccpa_know", "", "a_employer", "a_admin")
 	w.dsr("access.Q1", "B", "access", "Q1", "", "b_pat1")
+	// A reminder of each org's access request, to its admin (00171).
+	for _, r := range [][2]string{{"A", "a_admin"}, {"B", "b_admin"}} {
+		o, d := s.must(r[0]), s.dsrTarget(rlsTarget{org: s.must(r[0])})
+		w.exec(`insert into app.dsr_reminders (org_id, dsr_id, kind, due_at, user_id) values ($1, $2, 'overdue', now(), $3)`,
+			o, d, s.must(r[1]))
+		w.add("app.dsr_reminders", rlsRow{pk: o + "/" + d + "/overdue", org: o})
+	}
 	w.amendment("P1", "A", "P1", "a_pat1")
 	w.amendment("P2", "A", "P2", "a_admin")
 	w.amendment("Q1", "B", "Q1", "b_pat1")

@@ -1097,6 +1097,49 @@ end $_$;
 ALTER FUNCTION app.dpop_use(p_jkt text, p_jti_hash bytea) OWNER TO ward_definer;
 
 --
+-- Name: dsr_due_reminders(integer); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.dsr_due_reminders(p_max integer DEFAULT 100) RETURNS TABLE(org_id uuid, dsr_id uuid, kind text, dsr_kind text, user_id uuid, email_enc bytea, due_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  r record;
+begin
+  for r in
+    select d.org_id, d.id, d.kind as dsr_kind, d.due_at, m.user_id,
+           case when d.due_at < now() then 'overdue' else 'due_soon' end as kind
+      from app.dsr_requests d
+      join app.memberships m on m.org_id = d.org_id and m.role = 'admin' and m.revoked_at is null
+     where d.status = 'open' and d.due_at < now() + interval '7 days'
+       and not exists (select from app.dsr_reminders x
+                        where x.org_id = d.org_id and x.dsr_id = d.id and x.due_at = d.due_at and x.user_id = m.user_id
+                          and x.kind = case when d.due_at < now() then 'overdue' else 'due_soon' end)
+     order by d.due_at, d.id, m.user_id
+     limit least(greatest(coalesce(p_max, 100), 1), 1000)
+  loop
+    -- Two nodes may pick the same reminder: the primary key lets one
+    -- insert it, and the other waits for that one's commit and skips it.
+    insert into app.dsr_reminders (org_id, dsr_id, kind, due_at, user_id)
+    values (r.org_id, r.id, r.kind, r.due_at, r.user_id)
+    on conflict do nothing;
+    if found then
+      perform audit.append_as(r.org_id, 'dsr.remind', 'success', 'dsr_request', r.id,
+        p_details => jsonb_build_object('kind', r.kind, 'dsr_kind', r.dsr_kind, 'due_at', r.due_at),
+        p_actor => r.user_id);
+      org_id := r.org_id; dsr_id := r.id; kind := r.kind; dsr_kind := r.dsr_kind; due_at := r.due_at;
+      user_id := r.user_id;
+      select u.email_enc into email_enc from app.users u where u.id = r.user_id;
+      return next;
+    end if;
+  end loop;
+end $$;
+
+ALTER FUNCTION app.dsr_due_reminders(p_max integer) OWNER TO ward_definer;
+
+--
 -- Name: due_reminders(integer); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -7147,6 +7190,24 @@ ALTER TABLE ONLY app.dpop_proofs FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.dpop_proofs OWNER TO ward_owner;
 
 --
+-- Name: dsr_reminders; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.dsr_reminders (
+    org_id uuid NOT NULL,
+    dsr_id uuid NOT NULL,
+    kind text NOT NULL,
+    due_at timestamp with time zone NOT NULL,
+    user_id uuid NOT NULL,
+    sent_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT dsr_reminders_kind_check CHECK ((kind = ANY (ARRAY['due_soon'::text, 'overdue'::text])))
+);
+
+ALTER TABLE ONLY app.dsr_reminders FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.dsr_reminders OWNER TO ward_owner;
+
+--
 -- Name: dsr_requests; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -8502,6 +8563,13 @@ ALTER TABLE ONLY app.dpop_proofs
     ADD CONSTRAINT dpop_proofs_pkey PRIMARY KEY (jkt, jti_hash);
 
 --
+-- Name: dsr_reminders dsr_reminders_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dsr_reminders
+    ADD CONSTRAINT dsr_reminders_pkey PRIMARY KEY (org_id, dsr_id, kind, due_at, user_id);
+
+--
 -- Name: dsr_requests dsr_requests_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -9650,6 +9718,13 @@ ALTER TABLE ONLY app.documents
     ADD CONSTRAINT documents_org_id_requested_from_fkey FOREIGN KEY (org_id, requested_from) REFERENCES app.memberships(org_id, user_id);
 
 --
+-- Name: dsr_reminders dsr_reminders_org_id_dsr_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dsr_reminders
+    ADD CONSTRAINT dsr_reminders_org_id_dsr_id_fkey FOREIGN KEY (org_id, dsr_id) REFERENCES app.dsr_requests(org_id, id);
+
+--
 -- Name: dsr_requests dsr_requests_closed_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -10320,6 +10395,12 @@ ALTER TABLE app.dpop_jtis ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app.dpop_proofs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: dsr_reminders; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.dsr_reminders ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: dsr_requests; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -11263,6 +11344,13 @@ GRANT ALL ON FUNCTION app.dpop_jti_keep() TO ward_app;
 
 REVOKE ALL ON FUNCTION app.dpop_use(p_jkt text, p_jti_hash bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.dpop_use(p_jkt text, p_jti_hash bytea) TO ward_app;
+
+--
+-- Name: FUNCTION dsr_due_reminders(p_max integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.dsr_due_reminders(p_max integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.dsr_due_reminders(p_max integer) TO ward_ops;
 
 --
 -- Name: FUNCTION due_reminders(p_max integer); Type: ACL; Schema: app; Owner: ward_definer
@@ -13201,10 +13289,17 @@ GRANT SELECT,INSERT,DELETE ON TABLE app.dpop_jtis TO ward_definer;
 GRANT SELECT,INSERT,DELETE ON TABLE app.dpop_proofs TO ward_definer;
 
 --
+-- Name: TABLE dsr_reminders; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT ON TABLE app.dsr_reminders TO ward_definer;
+
+--
 -- Name: TABLE dsr_requests; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT SELECT,INSERT ON TABLE app.dsr_requests TO ward_app;
+GRANT SELECT ON TABLE app.dsr_requests TO ward_definer;
 
 --
 -- Name: COLUMN dsr_requests.extension_reason; Type: ACL; Schema: app; Owner: ward_owner

@@ -64,6 +64,50 @@ func (q *Queries) CloseDSR(ctx context.Context, arg CloseDSRParams) (CloseDSRRow
 	return i, err
 }
 
+const dSRDueReminders = `-- name: DSRDueReminders :many
+select r.org_id::uuid as org_id, r.dsr_id::uuid as dsr_id, r.kind::text as kind, r.dsr_kind::text as dsr_kind,
+       r.user_id::uuid as user_id, r.email_enc::bytea as email_enc, r.due_at::timestamptz as due_at
+  from app.dsr_due_reminders($1::int) r
+`
+
+type DSRDueRemindersRow struct {
+	OrgID    uuid.UUID
+	DsrID    uuid.UUID
+	Kind     string
+	DsrKind  string
+	UserID   uuid.UUID
+	EmailEnc []byte
+	DueAt    time.Time
+}
+
+func (q *Queries) DSRDueReminders(ctx context.Context, max int32) ([]DSRDueRemindersRow, error) {
+	rows, err := q.db.Query(ctx, dSRDueReminders, max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []DSRDueRemindersRow
+	for rows.Next() {
+		var i DSRDueRemindersRow
+		if err := rows.Scan(
+			&i.OrgID,
+			&i.DsrID,
+			&i.Kind,
+			&i.DsrKind,
+			&i.UserID,
+			&i.EmailEnc,
+			&i.DueAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const extendDSR = `-- name: ExtendDSR :one
 update app.dsr_requests set extension_reason = $1
  where org_id = $2 and id = $3

@@ -217,6 +217,15 @@ type AppDpopProof struct {
 	ExpiresAt time.Time
 }
 
+type AppDsrReminder struct {
+	OrgID  uuid.UUID
+	DsrID  uuid.UUID
+	Kind   string
+	DueAt  time.Time
+	UserID uuid.UUID
+	SentAt time.Time
+}
+
 type AppDsrRequest struct {
 	OrgID           uuid.UUID
 	ID              uuid.UUID

@@ -35,3 +35,8 @@ update app.dsr_requests set status = @status
  where org_id = @org_id and id = @id
 returning id, kind, patient_id, subject_user_id, requested_by, received_at, due_at, extended_at, extended_by,
           extension_reason, status, closed_at, closed_by, (status = 'open' and now() > due_at) as overdue;
+
+-- name: DSRDueReminders :many
+select r.org_id::uuid as org_id, r.dsr_id::uuid as dsr_id, r.kind::text as kind, r.dsr_kind::text as dsr_kind,
+       r.user_id::uuid as user_id, r.email_enc::bytea as email_enc, r.due_at::timestamptz as due_at
+  from app.dsr_due_reminders(@max::int) r;
