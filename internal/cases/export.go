@@ -2,7 +2,6 @@ package cases
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -19,34 +18,42 @@ import (
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
 
-// Bounds of one patient's export: the cases, the documents of a case and
-// the files in all. An export past them is refused (records.ErrInvalidInput)
-// rather than cut short: the right of access is to the whole set.
+// Bounds of one patient's export: its cases and the documents of a case
+// (the metadata read here), and the files in all (app.open_patient_documents
+// refuses more than 10,000). An export past them is refused
+// (records.ErrInvalidInput) rather than cut short: the right of access is
+// to the whole set.
 const (
 	maxExportCases     = 1_000
 	maxExportDocuments = 10_000
-	maxExportFiles     = 10_000
 )
 
 // errExportTooLarge is an export past the bounds above.
 var errExportTooLarge = errkind.Visible(records.ErrInvalidInput,
 	"the patient's files are too many for one export (over 1,000 cases, 10,000 documents in a case or 10,000 files): download them case by case")
 
-// exportPurpose is the purpose recorded on each file's download event.
-const exportPurpose = "right of access export (HIPAA 164.524)"
-
 // PatientFiles lists, in the export's transaction tx (bound to the
 // requester), every version of every live document of patient's cases
-// that the requester may download, oldest version first, and opens each
-// through app.open_document_version: the database checks the download
-// permission and records the download (document.download, with the
-// export's purpose) in the same transaction, and hands out the version's
-// wrapped data key. A version it refuses (its document deleted meanwhile,
-// a case the requester may view but not download) is left out, under a
-// savepoint. It is a records.ExportFiles.
+// that the requester may download, oldest case, document and version
+// first. The database opens them in one statement
+// (app.open_patient_documents: the download permission of each, as
+// app.open_document_version decides, and a document.download event for
+// each in this transaction, details via patient.export); the metadata
+// (titles, file names) is read and opened here under RLS. A version is
+// decrypted only when the archive reaches it (ExportFile.Open), its data
+// key unwrapped then. It is a records.ExportFiles.
 func (s *Service) PatientFiles(ctx context.Context, tx pgx.Tx, keys *envelope.OrgKeys, org, patient uuid.UUID) ([]records.ExportFile, error) {
 	req := identity.RequestFrom(ctx)
 	q := dbsqlc.New(tx)
+	opened, err := q.OpenPatientDocuments(ctx, dbsqlc.OpenPatientDocumentsParams{PatientID: patient,
+		Request: optional(req.ID), Ip: optional(req.IPString()), Ua: optional(req.UserAgent)})
+	if postgres.IsCode(err, "54000") {
+		return nil, errExportTooLarge
+	}
+	if err != nil {
+		return nil, err
+	}
+	meta := make(map[uuid.UUID]records.ExportFile, len(opened))
 	cs, err := q.ListCases(ctx, dbsqlc.ListCasesParams{OrgID: org, PatientID: uuid.NullUUID{UUID: patient, Valid: true},
 		Max: maxExportCases + 1})
 	if err != nil {
@@ -55,9 +62,8 @@ func (s *Service) PatientFiles(ctx context.Context, tx pgx.Tx, keys *envelope.Or
 	if len(cs) > maxExportCases {
 		return nil, errExportTooLarge
 	}
-	out := []records.ExportFile{}
-	for i := len(cs) - 1; i >= 0; i-- { // oldest case first
-		kase, err := caseFromRow(cs[i], keys)
+	for _, cr := range cs {
+		kase, err := caseFromRow(cr, keys)
 		if err != nil {
 			return nil, err
 		}
@@ -68,8 +74,7 @@ func (s *Service) PatientFiles(ctx context.Context, tx pgx.Tx, keys *envelope.Or
 		if len(docs) > maxExportDocuments {
 			return nil, errExportTooLarge
 		}
-		for j := len(docs) - 1; j >= 0; j-- {
-			r := docs[j]
+		for _, r := range docs {
 			if r.DeletedAt != nil {
 				continue
 			}
@@ -82,65 +87,36 @@ func (s *Service) PatientFiles(ctx context.Context, tx pgx.Tx, keys *envelope.Or
 				return nil, err
 			}
 			for _, vr := range vs {
-				if len(out) >= maxExportFiles {
-					return nil, errExportTooLarge
-				}
 				v, err := versionFrom(org, vr, keys)
 				if err != nil {
 					return nil, err
 				}
-				f, ok, err := s.openForExport(ctx, tx, keys, org, req, v, kase.ID, doc.ID)
-				if err != nil {
-					return nil, err
-				}
-				if !ok {
-					continue
-				}
-				f.CaseTitle, f.DocumentType, f.Description = kase.Title, doc.Type, doc.Description
-				out = append(out, f)
+				meta[v.ID] = records.ExportFile{
+					Path: records.ExportPath(kase.ID, doc.ID, v.Version, v.FileName), CaseID: kase.ID, CaseTitle: kase.Title,
+					DocumentID: doc.ID, DocumentType: doc.Type, Description: doc.Description, VersionID: v.ID,
+					Version: v.Version, FileName: v.FileName, ContentType: v.ContentType, Size: v.Size, SHA256: v.SHA256,
+					UploadedAt: v.CreatedAt}
 			}
 		}
 	}
-	return out, nil
-}
-
-// openForExport opens version v under a savepoint; ok is false when the
-// database refuses it (not found to the requester), which rolls back only
-// the savepoint.
-func (s *Service) openForExport(ctx context.Context, tx pgx.Tx, keys *envelope.OrgKeys, org uuid.UUID, req identity.Request,
-	v Version, kase, doc uuid.UUID) (records.ExportFile, bool, error) {
-	sp, err := tx.Begin(ctx)
-	if err != nil {
-		return records.ExportFile{}, false, err
-	}
-	o, err := dbsqlc.New(sp).OpenDocumentVersion(ctx, dbsqlc.OpenDocumentVersionParams{VersionID: v.ID,
-		Purpose: optional(exportPurpose), Request: optional(req.ID), Ip: optional(req.IPString()), Ua: optional(req.UserAgent)})
-	if err == nil && (o.StorageKey == nil || o.DataKey == nil) {
-		err = ErrNotFound
-	}
-	if err != nil {
-		if rerr := sp.Rollback(ctx); rerr != nil {
-			return records.ExportFile{}, false, rerr
+	out := make([]records.ExportFile, 0, len(opened))
+	for _, o := range opened {
+		f, ok := meta[o.VersionID]
+		if !ok {
+			// The database opened a version RLS does not show: the two
+			// rules disagree, and nothing is served on either's word.
+			return nil, fmt.Errorf("cases: export: version %s opened but not visible", o.VersionID)
 		}
-		if errors.Is(err, ErrNotFound) || errors.Is(err, pgx.ErrNoRows) || postgres.IsCode(err, postgres.CodeNoDataFound) {
-			return records.ExportFile{}, false, nil
-		}
-		return records.ExportFile{}, false, err
-	}
-	if err := sp.Commit(ctx); err != nil {
-		return records.ExportFile{}, false, err
-	}
-	dk, err := docstream.OpenDataKey(keys, o.DataKey, keystore.DataKeyAD(org, v.ID))
-	if err != nil {
-		return records.ExportFile{}, false, fmt.Errorf("cases: open data key of version %s: %w", v.ID, err)
-	}
-	key, size, aad := *o.StorageKey, v.Size, docstream.AAD(org, kase, doc, v.ID)
-	return records.ExportFile{
-		Path: records.ExportPath(kase, doc, v.Version, v.FileName), CaseID: kase, DocumentID: doc,
-		VersionID: v.ID, Version: v.Version, FileName: v.FileName, ContentType: v.ContentType, Size: v.Size,
-		SHA256: v.SHA256, UploadedAt: v.CreatedAt,
-		Open: func(ctx context.Context) (io.ReadCloser, error) {
+		wrapped, key, aad := o.DataKey, o.StorageKey, docstream.AAD(org, f.CaseID, f.DocumentID, f.VersionID)
+		ad, size := keystore.DataKeyAD(org, f.VersionID), f.Size
+		f.Open = func(ctx context.Context) (io.ReadCloser, error) {
+			dk, err := docstream.OpenDataKey(keys, wrapped, ad)
+			if err != nil {
+				return nil, fmt.Errorf("cases: open data key of version %s: %w", f.VersionID, err)
+			}
 			return dk.Decrypt(ctx, s.store, key, aad, size, 0, -1)
-		},
-	}, true, nil
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 	"github.com/google/uuid"
@@ -183,7 +184,7 @@ func TestPatientExportDocuments(t *testing.T) {
 	var events, downloads, listed int
 	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*), sum((select count(*) from audit.events d
 		  where d.org_id = e.org_id and d.request_id = e.request_id and d.action = 'document.download'
-		    and d.actor_id = e.actor_id)), sum((e.details->>'documents')::int)
+		    and d.actor_id = e.actor_id and d.details->>'via' = 'patient.export')), sum((e.details->>'documents')::int)
 		from audit.events e where e.org_id = $1 and e.action = 'patient.export' and e.outcome = 'success'
 		  and e.details ? 'documents'`, o.ID).Scan(&events, &downloads, &listed); err != nil {
 		t.Fatal(err)
@@ -227,7 +228,7 @@ func TestPatientExportDocuments(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	cut, err := w.srv.Client().Do(req)
 	if err != nil {
-		return // aborted before the headers went out (age holds a chunk back): nothing served
+		t.Fatalf("the cut export: %v (its first file and a segment of the second precede the cut)", err)
 	}
 	body, readErr := io.ReadAll(cut.Body)
 	cut.Body.Close()
@@ -242,5 +243,20 @@ func TestPatientExportDocuments(t *testing.T) {
 	}
 	if readErr == nil {
 		t.Fatal("the cut export ended cleanly")
+	}
+	// The cut is recorded beside the export's success.
+	var cuts int
+	deadline := time.Now().Add(5 * time.Second)
+	for cuts == 0 && time.Now().Before(deadline) {
+		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1
+			and action = 'patient.export' and outcome = 'failure' and patient_id = $2
+			and details->>'reason' = 'archive_cut' and (details->>'files_written')::int < (details->>'documents')::int`,
+			o.ID, o.P1).Scan(&cuts); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if cuts != 1 {
+		t.Fatalf("%d cut exports recorded, want 1", cuts)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"filippo.io/age"
 	"github.com/google/uuid"
@@ -108,12 +109,16 @@ func handleDSRChange(field string, change func(ctx context.Context, id uuid.UUID
 // handlePatientExport answers a patient's record set (§164.524) encrypted
 // with age to the recipient or passphrase in the body. The recipient is
 // checked before anything is read; the export is read, audited and
-// committed before a byte is sent, and sent only encrypted. With
-// "documents": true it is a tar archive of the JSON document and the
-// patient's case documents (files, nil without a case repository: none),
-// streamed after the commit; a file that cannot be read ends the response
-// before the age stream's last chunk, so the cut archive does not decrypt.
+// committed (within exportReadWindow) before a byte is sent, and sent only
+// encrypted. With "documents": true it is a tar archive of the JSON
+// document and the patient's case documents (files, nil without a case
+// repository: none), streamed after the commit; a file that cannot be
+// read ends the response before the age stream's last chunk, so the cut
+// archive does not decrypt, and the cut is recorded.
 func handlePatientExport(recs *records.Service, files records.ExportFiles, log *slog.Logger, fail errorWriter) http.Handler {
+	if files == nil {
+		files = noFiles
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
 		var in records.ExportRecipient
@@ -125,13 +130,16 @@ func handlePatientExport(recs *records.Service, files records.ExportFiles, log *
 			rec, err = in.AgeRecipient()
 		}
 		var x records.PatientExport
-		if err == nil && in.Documents {
-			if files == nil {
-				files = noFiles
+		if err == nil {
+			// The route streams for up to an hour; reading the record set
+			// gets the ordinary window.
+			ctx, cancel := context.WithTimeout(r.Context(), exportReadWindow)
+			with := files
+			if !in.Documents {
+				with = nil
 			}
-			x, err = recs.ExportPatient(r.Context(), id, files)
-		} else if err == nil {
-			x, err = recs.ExportPatient(r.Context(), id, nil)
+			x, err = recs.ExportPatient(ctx, id, with)
+			cancel()
 		}
 		var sealed bytes.Buffer
 		if err == nil && !in.Documents {
@@ -148,20 +156,28 @@ func handlePatientExport(recs *records.Service, files records.ExportFiles, log *
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
 		if !in.Documents {
-			w.WriteHeader(http.StatusOK)
 			_, _ = w.Write(sealed.Bytes())
 			return
 		}
-		w.WriteHeader(http.StatusOK)
-		if err := records.SealExportArchive(r.Context(), w, rec, x); err != nil {
-			// The status is sent: end the response without the age
-			// stream's last chunk (ids only in the log).
-			log.ErrorContext(r.Context(), "patient export archive cut short", "patient", id.String(), "err", err)
+		if n, err := records.SealExportArchive(r.Context(), w, rec, x); err != nil {
+			// The status is sent: record the cut, and end the response
+			// without the age stream's last chunk (ids only in the log).
+			log.ErrorContext(r.Context(), "patient export archive cut short", "patient", id.String(),
+				"files_written", n, "files", len(x.Documents), "err", err)
+			if aerr := recs.ExportCut(r.Context(), id, n, len(x.Documents)); aerr != nil {
+				log.ErrorContext(r.Context(), "patient export cut not recorded", "patient", id.String(), "err", aerr)
+			}
 			panic(http.ErrAbortHandler)
 		}
 	})
 }
+
+// exportReadWindow bounds reading, auditing and committing an export, as
+// the ordinary routes' deadline bounds theirs; the archive then streams
+// under the route's stream limit.
+const exportReadWindow = 30 * time.Second
 
 // noFiles is the export's files without a case repository: none.
 func noFiles(context.Context, pgx.Tx, *envelope.OrgKeys, uuid.UUID, uuid.UUID) ([]records.ExportFile, error) {

@@ -377,6 +377,24 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		// Cases and documents: the wrapped data key comes only from
 		// app.open_document_version, which holds the caller to a live
 		// download grant (or the staff rules) of the version's case.
+		// app.open_patient_documents (00172, the right-of-access export):
+		// an admin's or the patient's session, the same rule per version.
+		{"open_patient_documents by the patient", "a_pat1",
+			`select ($2::uuid = any (array_agg(version_id)))::text from app.open_patient_documents($1)`,
+			[]any{s.must("P1"), s.must("v.d.C1")}, []string{"true"}, ""},
+		{"open_patient_documents by an admin", "a_admin",
+			`select ($2::uuid = any (array_agg(version_id)))::text from app.open_patient_documents($1)`,
+			[]any{s.must("P1"), s.must("v.d.C1")}, []string{"true"}, ""},
+		{"open_patient_documents of another patient", "a_pat1",
+			`select count(*)::text from app.open_patient_documents($1)`, []any{s.must("P2")}, []string{"0"}, ""},
+		{"open_patient_documents of another org's patient", "b_admin",
+			`select count(*)::text from app.open_patient_documents($1)`, []any{s.must("P1")}, []string{"0"}, ""},
+		{"open_patient_documents by a provider", "a_prov1",
+			`select count(*)::text from app.open_patient_documents($1)`, []any{s.must("P1")}, nil,
+			postgres.CodeInsufficientPrivilege},
+		{"open_patient_documents by a lead", "a_lead",
+			`select count(*)::text from app.open_patient_documents($1)`, []any{s.must("P1")}, nil,
+			postgres.CodeInsufficientPrivilege},
 		{"open_document_version by an attorney with download", "a_attorney",
 			`select (data_key is not null)::text from app.open_document_version($1, 'litigation')`,
 			[]any{s.must("v.d.C2")}, []string{"true"}, ""},

@@ -1715,6 +1715,55 @@ end $$;
 ALTER FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) OWNER TO ward_definer;
 
 --
+-- Name: open_patient_documents(uuid, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.open_patient_documents(p_patient uuid, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text) RETURNS TABLE(version_id uuid, storage_key text, data_key bytea)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  me record;
+  lead boolean;
+  mine uuid[];
+  n int;
+  v record;
+begin
+  select * into me from private.me();
+  if me.user_id is null or me.kind is distinct from 'session' or me.role not in ('admin', 'patient') then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  lead := private.am_i_lead_in_org(me.org_id);
+  mine := private.my_case_ids('download');
+  select count(*) into n
+    from app.cases c
+    join app.documents d on d.org_id = c.org_id and d.case_id = c.id and d.deleted_at is null
+    join app.document_versions x on x.org_id = d.org_id and x.document_id = d.id and x.data_key is not null
+   where c.org_id = me.org_id and c.patient_id = p_patient and (lead or c.id = any (mine));
+  if n > 10000 then
+    raise exception 'more than 10,000 files' using errcode = '54000';
+  end if;
+  for v in
+    select x.id, x.storage_key, x.data_key, x.document_id, x.case_id, x.version
+      from app.cases c
+      join app.documents d on d.org_id = c.org_id and d.case_id = c.id and d.deleted_at is null
+      join app.document_versions x on x.org_id = d.org_id and x.document_id = d.id and x.data_key is not null
+     where c.org_id = me.org_id and c.patient_id = p_patient and (lead or c.id = any (mine))
+     order by c.created_at, c.id, d.created_at, d.id, x.version
+  loop
+    perform audit.append_as(me.org_id, 'document.download', 'success', 'document_version', v.id,
+      p_patient => p_patient, p_request => p_request, p_ip => p_ip, p_ua => p_ua,
+      p_details => jsonb_build_object('document', v.document_id, 'version', v.version, 'via', 'patient.export'),
+      p_case => v.case_id);
+    version_id := v.id; storage_key := v.storage_key; data_key := v.data_key;
+    return next;
+  end loop;
+end $$;
+
+ALTER FUNCTION app.open_patient_documents(p_patient uuid, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
+
+--
 -- Name: ops_compliance_facts(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -11463,6 +11512,13 @@ GRANT ALL ON FUNCTION app.note_email_domain(p_email_bidx bytea, p_domain_bidx by
 
 REVOKE ALL ON FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) TO ward_app;
+
+--
+-- Name: FUNCTION open_patient_documents(p_patient uuid, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.open_patient_documents(p_patient uuid, p_request text, p_ip text, p_ua text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.open_patient_documents(p_patient uuid, p_request text, p_ip text, p_ua text) TO ward_app;
 
 --
 -- Name: FUNCTION ops_compliance_facts(); Type: ACL; Schema: app; Owner: ward_definer

@@ -237,37 +237,54 @@ const ExportArchiveJSON = "export.json"
 
 // SealExportArchive writes x and its files as a tar archive (POSIX
 // ustar/PAX) encrypted to rec in the age format: first ExportArchiveJSON,
-// then each of x.Documents at its path, read through its Open. A file that
-// cannot be read whole ends the archive with an error before the age
-// stream's last chunk, so a reader never takes the cut archive for a
-// whole one (age refuses a stream without it).
-func SealExportArchive(ctx context.Context, w io.Writer, rec age.Recipient, x PatientExport) error {
+// then each of x.Documents at its path, read through its Open, and
+// returns how many files it wrote whole. A file that cannot be read whole
+// ends the archive with an error before the age stream's last chunk, so
+// age refuses the cut file (docs/dsr.md: decrypt to a file, then extract).
+func SealExportArchive(ctx context.Context, w io.Writer, rec age.Recipient, x PatientExport) (int, error) {
 	enc, err := age.Encrypt(w, rec)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	doc, err := json.Marshal(x)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	tw := tar.NewWriter(enc)
 	at := x.ExportedAt.UTC()
 	if err := tw.WriteHeader(&tar.Header{Name: ExportArchiveJSON, Mode: 0o600, Size: int64(len(doc)) + 1, ModTime: at,
 		Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
-		return err
+		return 0, err
 	}
 	if _, err := tw.Write(append(doc, '\n')); err != nil {
-		return err
+		return 0, err
 	}
-	for _, f := range x.Documents {
+	for i, f := range x.Documents {
 		if err := writeExportFile(ctx, tw, f); err != nil {
-			return err
+			return i, err
 		}
 	}
 	if err := tw.Close(); err != nil {
+		return len(x.Documents), err
+	}
+	return len(x.Documents), enc.Close()
+}
+
+// ExportCut records that the archive of an export of patient, whose
+// success was recorded with its transaction, was cut short after written
+// of its total files (outcome failure, reason archive_cut): the export's
+// events say what was released, this one what did not arrive. It is
+// written past the client's hang-up.
+func (s *Service) ExportCut(ctx context.Context, patient uuid.UUID, written, total int) error {
+	c, err := begin(ctx)
+	if err != nil {
 		return err
 	}
-	return enc.Close()
+	e := c.event("patient.export", "patient", patient)
+	e.Patient = uuid.NullUUID{UUID: patient, Valid: true}
+	e.Outcome = audit.OutcomeFailure
+	e.Details = map[string]any{"reason": "archive_cut", "files_written": written, "documents": total}
+	return audit.RecordDenied(ctx, s.db, c.cred(), e)
 }
 
 func writeExportFile(ctx context.Context, tw *tar.Writer, f ExportFile) error {

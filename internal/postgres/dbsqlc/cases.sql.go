@@ -1109,6 +1109,50 @@ func (q *Queries) OpenDocumentVersion(ctx context.Context, arg OpenDocumentVersi
 	return i, err
 }
 
+const openPatientDocuments = `-- name: OpenPatientDocuments :many
+select r.version_id::uuid as version_id, r.storage_key::text as storage_key, r.data_key::bytea as data_key
+  from app.open_patient_documents($1::uuid, $2::text, $3::text,
+                                  $4::text) r
+`
+
+type OpenPatientDocumentsParams struct {
+	PatientID uuid.UUID
+	Request   *string
+	Ip        *string
+	Ua        *string
+}
+
+type OpenPatientDocumentsRow struct {
+	VersionID  uuid.UUID
+	StorageKey string
+	DataKey    []byte
+}
+
+func (q *Queries) OpenPatientDocuments(ctx context.Context, arg OpenPatientDocumentsParams) ([]OpenPatientDocumentsRow, error) {
+	rows, err := q.db.Query(ctx, openPatientDocuments,
+		arg.PatientID,
+		arg.Request,
+		arg.Ip,
+		arg.Ua,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []OpenPatientDocumentsRow
+	for rows.Next() {
+		var i OpenPatientDocumentsRow
+		if err := rows.Scan(&i.VersionID, &i.StorageKey, &i.DataKey); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const orgDocumentLimit = `-- name: OrgDocumentLimit :one
 select document_max_bytes from app.orgs where id = $1
 `

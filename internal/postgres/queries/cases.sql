@@ -192,3 +192,8 @@ select id, patient_id, case_id, reason, created_by, created_at, released_at, rel
 update app.legal_holds set released_at = now(), released_by = @released_by, release_note = @note
  where org_id = @org_id and id = @id and released_at is null
 returning id;
+
+-- name: OpenPatientDocuments :many
+select r.version_id::uuid as version_id, r.storage_key::text as storage_key, r.data_key::bytea as data_key
+  from app.open_patient_documents(@patient_id::uuid, sqlc.narg('request')::text, sqlc.narg('ip')::text,
+                                  sqlc.narg('ua')::text) r;
