@@ -1731,7 +1731,8 @@ declare
   v record;
 begin
   select * into me from private.me();
-  if me.user_id is null or me.kind is distinct from 'session' or me.role not in ('admin', 'patient') then
+  if me.user_id is null or me.kind is distinct from 'session' or me.role is null or me.role not in ('admin', 'patient')
+     or (me.role = 'patient' and not p_patient = any (private.my_patient_ids())) then
     raise exception 'forbidden' using errcode = '42501';
   end if;
   lead := private.am_i_lead_in_org(me.org_id);

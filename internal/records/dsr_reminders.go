@@ -2,6 +2,7 @@ package records
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -53,8 +54,13 @@ var dsrKindNames = map[string]string{
 // not retried: its claim stands, as a document reminder's does. The mail
 // names the request's kind, id and due date, never its subject.
 func (j *DSRReminders) Remind(ctx context.Context) (int, error) {
+	// The keys first: a claim is made only when its mail can be written.
+	ikeys, err := j.keys.Instance(ctx, j.ops)
+	if err != nil || ctx.Err() != nil {
+		return 0, errors.Join(err, ctx.Err())
+	}
 	var due []dbsqlc.DSRDueRemindersRow
-	err := j.ops.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+	err = j.ops.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		due, err = dbsqlc.New(tx).DSRDueReminders(ctx, 100)
 		return err
@@ -62,10 +68,9 @@ func (j *DSRReminders) Remind(ctx context.Context) (int, error) {
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}
-	ikeys, err := j.keys.Instance(ctx, j.ops)
-	if err != nil {
-		return 0, err
-	}
+	// Claimed reminders are mailed even when the node is stopping.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
 	sent := 0
 	for _, r := range due {
 		addr, err := ikeys.Open(r.EmailEnc, keystore.UserEmailAD(r.UserID))

@@ -14,7 +14,8 @@ set local role ward_owner;
 -- app.open_document_version decides), oldest case, document and version
 -- first, and appends a document.download event for each first (details
 -- via patient.export). Only a session of an admin or of a patient calls
--- it (the export's rule); more than 10,000 versions are refused (54000)
+-- it (the export's rule), a patient only for their own record; more than
+-- 10,000 versions are refused (54000)
 -- rather than cut short. A version the credential may not download is
 -- not returned.
 create function app.open_patient_documents(p_patient uuid, p_request text default null, p_ip text default null,
@@ -30,7 +31,8 @@ declare
   v record;
 begin
   select * into me from private.me();
-  if me.user_id is null or me.kind is distinct from 'session' or me.role not in ('admin', 'patient') then
+  if me.user_id is null or me.kind is distinct from 'session' or me.role is null or me.role not in ('admin', 'patient')
+     or (me.role = 'patient' and not p_patient = any (private.my_patient_ids())) then
     raise exception 'forbidden' using errcode = '42501';
   end if;
   lead := private.am_i_lead_in_org(me.org_id);
