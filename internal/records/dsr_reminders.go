@@ -14,11 +14,6 @@ import (
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 )
 
-// A ReminderMailer sends a reminder (internal/mail's senders).
-type ReminderMailer interface {
-	Send(ctx context.Context, m mail.Message) error
-}
-
 // DSRReminders mails an org's admins about data-subject requests falling
 // due (docs/dsr.md): once when an open request is due within seven days,
 // once when it is overdue, and again after an extension moves its due
@@ -28,14 +23,14 @@ type ReminderMailer interface {
 type DSRReminders struct {
 	ops    *postgres.DB
 	keys   *keystore.Store
-	mailer ReminderMailer
+	mailer Mailer
 	base   string
 	log    *slog.Logger
 }
 
 // NewDSRReminders returns the reminder job over ops, a ward_ops connection;
 // baseURL is the console the mail points to.
-func NewDSRReminders(ops *postgres.DB, keys *keystore.Store, mailer ReminderMailer, baseURL string, log *slog.Logger) *DSRReminders {
+func NewDSRReminders(ops *postgres.DB, keys *keystore.Store, mailer Mailer, baseURL string, log *slog.Logger) *DSRReminders {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
