@@ -104,6 +104,14 @@ func TestDSRReminders(t *testing.T) {
 		return n
 	}
 
+	// Hostile batch sizes are clamped, not refused or obeyed (nothing is
+	// due yet, so these claim nothing).
+	for _, max := range []any{nil, -1, 0, int64(1)<<31 - 1} {
+		var n int
+		if err := ops.Pool.QueryRow(ctx, `select count(*) from app.dsr_due_reminders($1)`, max).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("dsr_due_reminders(%v): %d %v", max, n, err)
+		}
+	}
 	// Due in 30 days: nothing yet.
 	pass()
 	if r := reminded(); len(r) != 0 {

@@ -194,6 +194,15 @@ func TestPatientExportDocuments(t *testing.T) {
 			events, downloads, listed, 2*len(want), 2*len(want))
 	}
 
+	// Another org's admin with P1's id finds nothing; a malformed flag is
+	// a 400 before anything is read.
+	other := w.createOrg("Export Docs Other Org")
+	if resp, b := export(other.Admin.Token); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("another org's export: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := w.request("POST", p1, o.Admin.Token, map[string]any{"recipient": id.Recipient().String(), "documents": "yes"}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), `"status":400`) {
+		t.Fatalf("documents: \"yes\": %d %s", resp.StatusCode, b)
+	}
 	// Neither another patient nor a provider may export P1's documents.
 	if resp, b := export(o.PatUser2.Token); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("another patient's export: %d %s", resp.StatusCode, b)
