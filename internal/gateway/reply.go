@@ -75,7 +75,8 @@ func (rs *restorer) value(raw json.RawMessage) json.RawMessage {
 }
 
 // block restores one content block in place: text (and the cited text of
-// its citations), tool_use input. Other blocks pass unchanged.
+// its citations), the input of a tool_use, a server_tool_use and an
+// mcp_tool_use. Other blocks pass unchanged.
 func (rs *restorer) block(b map[string]json.RawMessage) {
 	var typ string
 	_ = decodeField(b, "type", &typ)
@@ -95,7 +96,7 @@ func (rs *restorer) block(b map[string]json.RawMessage) {
 				}
 			}
 		}
-	case "tool_use":
+	case "tool_use", "server_tool_use", "mcp_tool_use":
 		if in, ok := b["input"]; ok {
 			b["input"] = rs.value(in)
 		}

@@ -101,6 +101,11 @@ func redactTop(ctx context.Context, sess *phi.Session, top map[string]json.RawMe
 		{"messages", rd.messages},
 		{"stop_sequences", rd.stopSequences},
 		{"metadata", rd.metadata},
+		{"tool_choice", rd.toolChoice},
+		{"output_format", func(raw json.RawMessage) (json.RawMessage, error) {
+			return rd.outputFormat(raw, "output_format")
+		}},
+		{"output_config", rd.outputConfig},
 	} {
 		raw, ok := top[f.name]
 		if !ok || bytes.Equal(raw, []byte("null")) {
@@ -140,7 +145,7 @@ func (rd *redactor) structure(s, field string) error {
 	if s == "" {
 		return nil
 	}
-	held, err := rd.sess.Holds(rd.ctx, s)
+	held, err := rd.sess.Holds(rd.ctx, normalize(s))
 	if err != nil {
 		if errors.Is(err, phi.ErrInvalidUTF8) {
 			return bad("text must be valid UTF-8")
@@ -169,15 +174,17 @@ func (rd *redactor) member(m map[string]json.RawMessage, k, parent string) (json
 }
 
 // key checks an object key (or a property name in a schema's required
-// list), which is sent as it is: a one-word key ("cache_control", "$defs",
-// "número": letters of any script, digits and _ - . $ : @) by structure,
-// since the engine takes short words alone for names; a phrase or a key
-// with other punctuation ("first name", a name and a date) is refused
-// unless de-identification would leave it as it is, since it cannot be
-// rewritten and structure alone does not see names or dates without a
-// record.
+// list), which is sent as it is. A one-word key without digits
+// ("cache_control", "$defs", "número", "FirstName": letters of any script
+// and _ - . $ : @) is checked by structure, since the engine takes short
+// words alone for names and such keys are a tool's or a schema's own. Any
+// other key is refused unless de-identification would leave it as it is:
+// a phrase or a key with other punctuation ("first name", a name and a
+// date), and a word with digits, which is what a date, a phone number, a
+// ZIP code or a record number is when an object is keyed by them ("1962-07-14":
+// a reading) and what structure alone does not see without a record.
 func (rd *redactor) key(k, field string) error {
-	if wordLike(k) || placeholder(k) {
+	if placeholder(k) || wordLike(k) && strings.IndexFunc(k, unicode.IsDigit) < 0 {
 		// a placeholder: a key of a tool input the model wrote with one,
 		// which a non-streamed reply does not restore, resent as it came
 		return rd.structure(k, field)
@@ -186,7 +193,7 @@ func (rd *redactor) key(k, field string) error {
 	if err != nil {
 		return err
 	}
-	if r != k {
+	if r != normalize(k) {
 		return errkind.Visiblef(ErrUnsupported,
 			"%s holds what reads as an identifier; Ward sends object keys as they are, so it refuses the call", field)
 	}
@@ -262,9 +269,10 @@ func opaque(s, field string) error {
 	return nil
 }
 
-// text de-identifies one string.
+// text de-identifies one string, normalized first (normalize): what it
+// returns is what goes upstream.
 func (rd *redactor) text(s string) (string, error) {
-	res, err := rd.sess.Redact(rd.ctx, s)
+	res, err := rd.sess.Redact(rd.ctx, normalize(s))
 	if err != nil {
 		if errors.Is(err, phi.ErrInvalidUTF8) {
 			return "", bad("text must be valid UTF-8")
@@ -317,7 +325,11 @@ func (rd *redactor) tools(raw json.RawMessage) (json.RawMessage, error) {
 				if !bytes.Equal(t[k], []byte("null")) {
 					t[k], err = rd.schema(t[k], at+".input_schema")
 				}
-			default: // cache_control, strict, input_examples…
+			case "input_examples": // example inputs: as a tool_use's input
+				if !bytes.Equal(t[k], []byte("null")) {
+					t[k], err = rd.value(t[k], at+".input_examples")
+				}
+			default: // cache_control, strict…
 				t[k], err = rd.member(t, k, at)
 			}
 			if err != nil {
@@ -338,7 +350,73 @@ func (rd *redactor) system(raw json.RawMessage) (json.RawMessage, error) {
 // requestHandled are the top-level fields redactTop rewrites itself (or
 // checks, as model, stream and mcp_servers).
 var requestHandled = map[string]bool{"model": true, "stream": true, "mcp_servers": true, "tools": true,
-	"system": true, "messages": true, "stop_sequences": true, "metadata": true}
+	"system": true, "messages": true, "stop_sequences": true, "metadata": true, "tool_choice": true,
+	"output_format": true, "output_config": true}
+
+// toolChoice checks tool_choice: the name of the tool it forces is a
+// tool's name (structure, as in tools), its other members configuration.
+func (rd *redactor) toolChoice(raw json.RawMessage) (json.RawMessage, error) {
+	tc, err := object(raw, "tool_choice")
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range sortedKeys(tc) {
+		if k == "name" {
+			err = rd.structureFields(tc, "tool_choice", "name")
+		} else {
+			tc[k], err = rd.member(tc, k, "tool_choice")
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return marshal(tc)
+}
+
+// outputFormat de-identifies a structured output's format
+// ({"type": "json_schema", "schema": {…}}): its schema as a tool's input
+// schema is (its descriptions, enums, defaults and examples are text), its
+// other members through rest.
+func (rd *redactor) outputFormat(raw json.RawMessage, field string) (json.RawMessage, error) {
+	if bytes.Equal(raw, []byte("null")) {
+		return raw, nil
+	}
+	f, err := object(raw, field)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range sortedKeys(f) {
+		if k == "schema" && !bytes.Equal(f[k], []byte("null")) {
+			f[k], err = rd.schema(f[k], field+".schema")
+		} else {
+			f[k], err = rd.member(f, k, field)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return marshal(f)
+}
+
+// outputConfig de-identifies output_config: its format as output_format,
+// its other members (effort…) through rest.
+func (rd *redactor) outputConfig(raw json.RawMessage) (json.RawMessage, error) {
+	c, err := object(raw, "output_config")
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range sortedKeys(c) {
+		if k == "format" {
+			c[k], err = rd.outputFormat(c[k], "output_config.format")
+		} else {
+			c[k], err = rd.member(c, k, "output_config")
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return marshal(c)
+}
 
 // blockStructural are the members of a content block that its case
 // rewrites or checks itself, by block type ("" for every type); a block's
@@ -351,8 +429,14 @@ var blockStructural = map[string]map[string]bool{
 	"tool_use":          {"id": true, "name": true, "input": true},
 	"tool_result":       {"tool_use_id": true, "content": true},
 	"document":          {"source": true, "title": true, "context": true},
+	"image":             {"source": true},
 	"thinking":          {"thinking": true, "signature": true},
 	"redacted_thinking": {"data": true},
+	"search_result":     {"source": true, "title": true, "content": true},
+	"server_tool_use":   {"id": true, "name": true, "input": true},
+	"mcp_tool_use":      {"id": true, "name": true, "server_name": true, "input": true},
+	"mcp_tool_result":   {"tool_use_id": true, "content": true},
+	"container_upload":  {"file_id": true},
 }
 
 // identifierLike reports whether s reads as an identifier or an enum value
@@ -383,7 +467,8 @@ func identifierLike(s string) bool {
 // still never leaves as it is.
 func (rd *redactor) rest(raw json.RawMessage, field string) (json.RawMessage, error) {
 	if len(raw) > 0 && raw[0] != '"' && raw[0] != '{' && raw[0] != '[' {
-		return raw, nil // a number, a boolean or null
+		// a number, a boolean or null
+		return raw, rd.restNumber(string(raw), field)
 	}
 	v, err := decodeAny(raw)
 	if err != nil {
@@ -392,7 +477,9 @@ func (rd *redactor) rest(raw json.RawMessage, field string) (json.RawMessage, er
 	if err := rd.keys(v, field); err != nil {
 		return nil, err
 	}
-	if v, err = walkStrings(v, rd.restString(field)); err != nil {
+	if v, err = walkScalars(v, rd.restString(field), func(n json.Number) (any, error) {
+		return n, rd.restNumber(string(n), field)
+	}); err != nil {
 		return nil, err
 	}
 	// Re-encoded even when no string changed: the decoded value is what
@@ -407,10 +494,61 @@ func (rd *redactor) rest(raw json.RawMessage, field string) (json.RawMessage, er
 func (rd *redactor) restString(field string) func(string) (string, error) {
 	return func(s string) (string, error) {
 		if identifierLike(s) {
+			if capitalWord(s) {
+				// "Vantongeren", "Boston": the API's own values are lower
+				// case (enums, ids, model names); a capitalised word is
+				// refused if the engine reads it as an identifier
+				r, err := rd.text(s)
+				if err != nil {
+					return "", err
+				}
+				if r != s {
+					return "", errkind.Visiblef(ErrUnsupported,
+						"%s holds what reads as an identifier; Ward sends this field as it is, so it refuses the call", field)
+				}
+			}
 			return s, rd.structure(s, field)
 		}
 		return rd.text(s)
 	}
+}
+
+// capitalWord reports whether s is one word of ASCII letters that begins
+// with a capital.
+func capitalWord(s string) bool {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// restNumber is rest's rule for a number (or a boolean or null) of field:
+// sent as it is, but one of seven digits or more, which a count or a limit
+// seldom is and a phone number, a date of birth written as digits or a
+// record number is, is checked by structure (the named record's values,
+// among them its identifiers' shape; shorter numbers are not, since a
+// six-digit record number's shape is a token limit's too).
+func (rd *redactor) restNumber(s, field string) error {
+	if digitCount(s) < 7 {
+		return nil
+	}
+	return rd.structure(s, field)
+}
+
+// digitCount counts the ASCII digits of s.
+func digitCount(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			n++
+		}
+	}
+	return n
 }
 
 // jsonNumberOrNull reports whether raw, a valid JSON value, is a number or
@@ -447,7 +585,7 @@ func (rd *redactor) citations(raw json.RawMessage, at string) (json.RawMessage, 
 					err = bad("%s[%d].%s: must be a number", at, i, k)
 				}
 			case "encrypted_index":
-				err = opaqueField(c, k, fmt.Sprintf("%s[%d]", at, i))
+				err = rd.opaqueField(c, k, fmt.Sprintf("%s[%d]", at, i))
 			default: // url, file_id, and any member newer than Ward
 				c[k], err = rd.member(c, k, fmt.Sprintf("%s[%d]", at, i))
 			}
@@ -485,9 +623,22 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-// messageBlocks are the block types a message may hold.
+// messageBlocks are the block types a message may hold; "*_tool_result"
+// stands for every server tool's result block (web_search_tool_result,
+// code_execution_tool_result…).
 var messageBlocks = map[string]bool{"text": true, "tool_use": true, "tool_result": true, "thinking": true,
-	"redacted_thinking": true, "image": true, "document": true}
+	"redacted_thinking": true, "image": true, "document": true, "search_result": true, "server_tool_use": true,
+	"*_tool_result": true, "container_upload": true, "mcp_tool_use": true, "mcp_tool_result": true}
+
+// toolResultBlocks are the block types a tool_result's content may hold.
+var toolResultBlocks = map[string]bool{"text": true, "image": true, "document": true, "search_result": true}
+
+// serverResult reports whether typ is a server tool's result block type:
+// "…_tool_result" other than a client tool's and an MCP tool's.
+func serverResult(typ string) bool {
+	return strings.HasSuffix(typ, "_tool_result") && typ != "tool_result" && typ != "mcp_tool_result" &&
+		identifierLike(typ)
+}
 
 func (rd *redactor) messages(raw json.RawMessage) (json.RawMessage, error) {
 	msgs, ok := objects(raw)
@@ -533,22 +684,22 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 		if err := decodeField(b, "type", &typ); err != nil || typ == "" {
 			return nil, bad("%s[%d].type: required", field, i)
 		}
-		if !allowed[typ] {
+		if !allowed[typ] && !(serverResult(typ) && allowed["*_tool_result"]) {
 			// the type is the caller's: not repeated in the error
 			return nil, unsupported(fmt.Sprintf("%s[%d]: a block of this type", field, i))
 		}
 		at := fmt.Sprintf("%s[%d]", field, i)
 		var err error
-		whole := false // a block the org's policy lets pass as it is
 		switch typ {
 		case "image":
+			// its source passes as it is (the org's policy lets it); its
+			// other members go through blockRest
 			if !rd.pol.allows(AllowImages) {
 				return nil, unsupported(fmt.Sprintf("%s: an image", at))
 			}
 			rd.passed++
-			whole = true
 		case "document":
-			whole, err = rd.document(b, at)
+			err = rd.document(b, at)
 		case "text":
 			t, ok := b["text"]
 			if !ok {
@@ -570,25 +721,50 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 			// holds placeholders only, and one that holds an identifier was
 			// not the model's
 			if err = rd.structureFields(b, at, "thinking"); err == nil {
-				err = opaqueField(b, "signature", at)
+				err = rd.opaqueField(b, "signature", at)
 			}
 		case "redacted_thinking":
-			err = opaqueField(b, "data", at)
+			err = rd.opaqueField(b, "data", at)
+		case "search_result":
+			err = rd.searchResult(b, at)
+		case "server_tool_use", "mcp_tool_use":
+			// a server tool's or an MCP server's call as the reply had it
+			// (its input restored): de-identified as a tool_use is
+			if !rd.pol.allows(map[string]string{"server_tool_use": AllowServerTools, "mcp_tool_use": AllowMCP}[typ]) {
+				return nil, unsupported(fmt.Sprintf("%s: a server tool's or an MCP server's block", at))
+			}
+			err = rd.structureFields(b, at, "id", "name", "server_name")
+			if in, ok := b["input"]; ok && err == nil {
+				b["input"], err = rd.value(in, at+".input")
+			}
+		case "mcp_tool_result":
+			// what the org's MCP server answered: de-identified as a
+			// tool_result's content is
+			if !rd.pol.allows(AllowMCP) {
+				return nil, unsupported(fmt.Sprintf("%s: a server tool's or an MCP server's block", at))
+			}
+			err = rd.toolResult(b, at)
+		case "container_upload":
+			// a file of the upstream's container, by its id
+			if !rd.pol.allows(AllowServerTools) {
+				return nil, unsupported(fmt.Sprintf("%s: a server tool's or an MCP server's block", at))
+			}
+			err = rd.structureFields(b, at, "file_id")
+		default: // a server tool's result (serverResult): the upstream's own
+			// content (a web page, a program's output), passed as it is
+			// when the org allows server tools, and counted
+			if !rd.pol.allows(AllowServerTools) {
+				return nil, unsupported(fmt.Sprintf("%s: a server tool's or an MCP server's block", at))
+			}
+			rd.passed++
+			err = rd.structureFields(b, at, "tool_use_id")
+			if err == nil {
+				continue
+			}
 		case "tool_result":
-			if err = rd.structureFields(b, at, "tool_use_id"); err != nil {
-				break
-			}
-			c, ok := b["content"]
-			switch {
-			case !ok || bytes.Equal(c, []byte("null")):
-			case len(c) > 0 && c[0] == '"':
-				b["content"], err = rd.rawText(c, at+".content")
-			default:
-				b["content"], err = rd.blocks(c, at+".content", map[string]bool{"text": true, "image": true,
-					"document": true})
-			}
+			err = rd.toolResult(b, at)
 		}
-		if err == nil && !whole {
+		if err == nil {
 			err = rd.blockRest(b, typ, at)
 		}
 		if err != nil {
@@ -596,6 +772,45 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 		}
 	}
 	return marshal(bs)
+}
+
+// toolResult de-identifies a tool_result's (or an mcp_tool_result's)
+// content: a string, or blocks of toolResultBlocks.
+func (rd *redactor) toolResult(b map[string]json.RawMessage, at string) error {
+	if err := rd.structureFields(b, at, "tool_use_id"); err != nil {
+		return err
+	}
+	c, ok := b["content"]
+	var err error
+	switch {
+	case !ok || bytes.Equal(c, []byte("null")):
+	case len(c) > 0 && c[0] == '"':
+		b["content"], err = rd.rawText(c, at+".content")
+	default:
+		b["content"], err = rd.blocks(c, at+".content", toolResultBlocks)
+	}
+	return err
+}
+
+// searchResult de-identifies a search_result block: its title and its
+// source (a URL or a name, de-identified as prose: a web address is an
+// identifier to the engine, and the reply restores it) and its content's
+// text blocks; citations and cache_control go through blockRest.
+func (rd *redactor) searchResult(b map[string]json.RawMessage, at string) error {
+	var err error
+	for _, f := range []string{"source", "title"} {
+		if v, ok := b[f]; ok && !bytes.Equal(v, []byte("null")) {
+			if b[f], err = rd.rawText(v, at+"."+f); err != nil {
+				return err
+			}
+		}
+	}
+	if c, ok := b["content"]; ok && !bytes.Equal(c, []byte("null")) {
+		if b["content"], err = rd.blocks(c, at+".content", map[string]bool{"text": true}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // structureFields checks the named string members of b with structure.
@@ -616,8 +831,10 @@ func (rd *redactor) structureFields(b map[string]json.RawMessage, at string, nam
 	return nil
 }
 
-// opaqueField checks b's member name with opaque.
-func opaqueField(b map[string]json.RawMessage, name, at string) error {
+// opaqueField checks b's member name with opaque, and with structure: the
+// base64 alphabet holds a name run into a record number
+// ("RosalindVantongeren884213"), which the named record's values catch.
+func (rd *redactor) opaqueField(b map[string]json.RawMessage, name, at string) error {
 	raw, ok := b[name]
 	if !ok || bytes.Equal(raw, []byte("null")) {
 		return nil
@@ -626,72 +843,96 @@ func opaqueField(b map[string]json.RawMessage, name, at string) error {
 	if err != nil {
 		return bad("%s.%s: must be a string", at, name)
 	}
-	return opaque(s, at+"."+name)
+	if err := opaque(s, at+"."+name); err != nil {
+		return err
+	}
+	return rd.structure(s, at+"."+name)
 }
 
-// document de-identifies a document block whose source is plain text (its
-// data, title and context); any other source (a PDF, a URL, a file, a
-// content array) is Ward's to refuse unless the org allows documents.
-func (rd *redactor) document(b map[string]json.RawMessage, at string) (passed bool, err error) {
+// document de-identifies a document block: its title and context always,
+// and its source when it is plain text (its data) or a content array (its
+// blocks, as a tool_result's are); any other source (a PDF, a URL, a file)
+// is Ward's to refuse unless the org allows documents, and then passes as
+// it is and is counted. The block's other members go through blockRest.
+func (rd *redactor) document(b map[string]json.RawMessage, at string) error {
 	src, err := object(b["source"], at+".source")
 	if err != nil {
-		return false, bad("%s.source: required", at)
+		return bad("%s.source: required", at)
 	}
 	var st string
 	if err := decodeField(src, "type", &st); err != nil {
-		return false, bad("%s.source.type: must be a string", at)
+		return bad("%s.source.type: must be a string", at)
 	}
-	if st != "text" {
+	var body string // the member of the source that holds its text
+	switch st {
+	case "text":
+		body = "data"
+		d, ok := src[body]
+		if !ok {
+			return bad("%s.source.data: required", at)
+		}
+		if src[body], err = rd.rawText(d, at+".source.data"); err != nil {
+			return err
+		}
+	case "content":
+		body = "content"
+		c, ok := src[body]
+		if !ok {
+			return bad("%s.source.content: required", at)
+		}
+		if len(c) > 0 && c[0] == '"' {
+			src[body], err = rd.rawText(c, at+".source.content")
+		} else {
+			src[body], err = rd.blocks(c, at+".source.content", map[string]bool{"text": true, "image": true})
+		}
+		if err != nil {
+			return err
+		}
+	default:
 		if !rd.pol.allows(AllowDocuments) {
 			// the type is the caller's: not repeated in the error
-			return false, unsupported(fmt.Sprintf("%s: a document whose source is not text", at))
+			return unsupported(fmt.Sprintf("%s: a document whose source is not text", at))
 		}
 		rd.passed++
-		return true, nil
 	}
-	d, ok := src["data"]
-	if !ok {
-		return false, bad("%s.source.data: required", at)
-	}
-	if src["data"], err = rd.rawText(d, at+".source.data"); err != nil {
-		return false, err
-	}
-	for _, k := range sortedKeys(src) {
-		if k != "type" && k != "data" { // media_type, and any member newer than Ward
-			if src[k], err = rd.member(src, k, at+".source"); err != nil {
-				return false, err
+	if body != "" {
+		for _, k := range sortedKeys(src) {
+			if k != "type" && k != body { // media_type, and any member newer than Ward
+				if src[k], err = rd.member(src, k, at+".source"); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	if b["source"], err = marshal(src); err != nil {
-		return false, err
+		if b["source"], err = marshal(src); err != nil {
+			return err
+		}
 	}
 	for _, f := range []string{"title", "context"} {
 		if v, ok := b[f]; ok && !bytes.Equal(v, []byte("null")) {
 			if b[f], err = rd.rawText(v, at+"."+f); err != nil {
-				return false, err
+				return err
 			}
 		}
 	}
-	return false, nil
+	return nil
 }
 
 // schemaText are the JSON Schema keywords whose values are prose or
 // example values (and so may name someone): their strings are
 // de-identified whatever their shape, and the keys of an object among them
-// (a default or an example that is an object) checked by key.
-// schemaStructure are those whose strings are structure (types, formats,
+// (a default or an example that is an object) checked by key; their
+// numbers are read as a tool input's are (number). schemaStructure are those whose strings are structure (types, formats,
 // patterns, references): sent as they are, checked by structure. The
-// strings of any other keyword (an OpenAPI "example", an "x-" extension,
-// a keyword newer than Ward) follow rest's rule: identifier-like ones
+// strings of any other keyword (an "x-" extension, a keyword newer than
+// Ward) follow rest's rule: identifier-like ones
 // stay, checked by structure, and any other is de-identified; a required
 // list's, which name properties, follow key's. schemaNames are the
 // keywords whose value maps names to subschemas: its keys are names
 // (checked by key), never keywords, so a property named "title" is a
 // subschema like any other.
 var (
-	schemaText = map[string]bool{"description": true, "title": true, "examples": true, "default": true,
-		"const": true, "enum": true, "$comment": true}
+	schemaText = map[string]bool{"description": true, "title": true, "examples": true, "example": true,
+		"default": true, "const": true, "enum": true, "$comment": true}
 	schemaStructure = map[string]bool{"type": true, "format": true, "pattern": true, "$ref": true, "$schema": true,
 		"$id": true, "$anchor": true, "$dynamicRef": true, "$dynamicAnchor": true,
 		"contentEncoding": true, "contentMediaType": true}
@@ -745,7 +986,7 @@ func (rd *redactor) schema(raw json.RawMessage, field string) (json.RawMessage, 
 					x[k], err = walk(x[k], "", false)
 				case schemaText[k]:
 					if err = rd.keys(x[k], field); err == nil {
-						x[k], err = walkStrings(x[k], rd.text)
+						x[k], err = walkScalars(x[k], rd.text, rd.number)
 					}
 				default:
 					x[k], err = walk(x[k], k, schemaNames[k])
@@ -792,11 +1033,27 @@ func (rd *redactor) value(raw json.RawMessage, field string) (json.RawMessage, e
 	if err := rd.keys(v, field); err != nil {
 		return nil, err
 	}
-	v, err = walkStrings(v, rd.text)
+	v, err = walkScalars(v, rd.text, rd.number)
 	if err != nil {
 		return nil, err
 	}
 	return marshal(v)
+}
+
+// number de-identifies a number of a tool's input as the same digits in a
+// string would be: an MRN, a phone number or a date of birth sent as a
+// JSON number becomes its placeholder, a string ("mrn": 884213 →
+// "mrn": "[[MRN_1]]"), and the reply restores it as a string. A number of
+// fewer than five digits is no identifier and is not read.
+func (rd *redactor) number(n json.Number) (any, error) {
+	if digitCount(string(n)) < 5 {
+		return n, nil
+	}
+	r, err := rd.text(string(n))
+	if err != nil || r == string(n) {
+		return n, err
+	}
+	return r, nil
 }
 
 func (rd *redactor) stopSequences(raw json.RawMessage) (json.RawMessage, error) {
@@ -836,23 +1093,27 @@ func (rd *redactor) metadata(raw json.RawMessage) (json.RawMessage, error) {
 	return marshal(md)
 }
 
-// walkStrings replaces every string value in v (not object keys) with
-// fn's result.
-func walkStrings(v any, fn func(string) (string, error)) (any, error) {
+// walkScalars replaces every string value in v (not object keys) with
+// str's result and every number with num's, an object's members in the
+// order of their keys: placeholders are numbered by first occurrence, so
+// the same value must always be walked in the same order.
+func walkScalars(v any, str func(string) (string, error), num func(json.Number) (any, error)) (any, error) {
 	switch x := v.(type) {
 	case string:
-		return fn(x)
+		return str(x)
+	case json.Number:
+		return num(x)
 	case []any:
 		for i := range x {
-			r, err := walkStrings(x[i], fn)
+			r, err := walkScalars(x[i], str, num)
 			if err != nil {
 				return nil, err
 			}
 			x[i] = r
 		}
 	case map[string]any:
-		for k := range x {
-			r, err := walkStrings(x[k], fn)
+		for _, k := range sortedKeys(x) {
+			r, err := walkScalars(x[k], str, num)
 			if err != nil {
 				return nil, err
 			}
@@ -860,6 +1121,12 @@ func walkStrings(v any, fn func(string) (string, error)) (any, error) {
 		}
 	}
 	return v, nil
+}
+
+// walkStrings replaces every string value in v (not object keys) with
+// fn's result, in the order of walkScalars.
+func walkStrings(v any, fn func(string) (string, error)) (any, error) {
+	return walkScalars(v, fn, func(n json.Number) (any, error) { return n, nil })
 }
 
 // objects splits a valid JSON array of objects (a part of a body object

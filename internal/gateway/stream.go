@@ -177,7 +177,7 @@ func (rl *relay) blockStart(e event) ([]event, error) {
 				return nil, err
 			}
 		}
-	case "tool_use":
+	case "tool_use", "server_tool_use", "mcp_tool_use":
 		rl.json[be.Index] = &jsonStream{rs: rl.rs}
 		if in, ok := b["input"]; ok {
 			b["input"] = rl.rs.value(in)

@@ -255,3 +255,46 @@ func TestPolicyNarrow(t *testing.T) {
 		}
 	}
 }
+
+// A server tool's and an MCP server's call stream their input as a
+// tool_use does: the deltas are relayed (their placeholders restored),
+// not refused as events of an unknown block.
+func TestRelayServerToolUse(t *testing.T) {
+	s := newSession(t)
+	red := redacted(t, s, "Ann O'Hara 617-555-0142")
+	want, _ := s.Reidentify(red)
+	for _, typ := range []string{"server_tool_use", "mcp_tool_use"} {
+		rl := newRelay(newRestorer(s))
+		start, _ := json.Marshal(map[string]any{"type": "content_block_start", "index": 1,
+			"content_block": map[string]any{"type": typ, "id": "srvtoolu_1", "name": "web_search", "input": map[string]any{}}})
+		frag, _ := json.Marshal(map[string]string{"query": red})
+		var got strings.Builder
+		evs := []event{{name: "content_block_start", named: true, data: start}}
+		for i, part := range []string{string(frag[:7]), string(frag[7:])} {
+			d, _ := json.Marshal(map[string]any{"type": "content_block_delta", "index": 1,
+				"delta": map[string]any{"type": "input_json_delta", "partial_json": part}})
+			evs = append(evs, event{name: "content_block_delta", named: i%2 == 0, data: d})
+		}
+		stop, _ := json.Marshal(map[string]any{"type": "content_block_stop", "index": 1})
+		evs = append(evs, event{name: "content_block_stop", named: true, data: stop})
+		for _, e := range evs {
+			out, err := rl.handle(e)
+			if err != nil {
+				t.Fatalf("%s: %v", typ, err)
+			}
+			for _, o := range out {
+				var d struct {
+					Delta struct {
+						PartialJSON string `json:"partial_json"`
+					} `json:"delta"`
+				}
+				_ = json.Unmarshal(o.data, &d)
+				got.WriteString(d.Delta.PartialJSON)
+			}
+		}
+		var in map[string]string
+		if err := json.Unmarshal([]byte(got.String()), &in); err != nil || in["query"] != want {
+			t.Fatalf("%s: streamed input %q (%v), want the query %q", typ, got.String(), err, want)
+		}
+	}
+}

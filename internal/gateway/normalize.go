@@ -1,0 +1,84 @@
+package gateway
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// normalize rewrites the characters that hide an identifier from the
+// engine without changing what a reader sees, before a text is
+// de-identified and sent upstream: text pasted from a record system or a
+// word processor brings them, and the engine reads "617 555 0142" and
+// "123-45-6789" but not the same digits joined by no-break spaces or
+// non-breaking hyphens, nor a name with a zero-width space inside.
+//
+//   - every space separator (no-break, thin, figure, ideographic…) → ' ',
+//     a line or paragraph separator → '\n';
+//   - the hyphens and dashes U+2010–U+2015, the minus sign and the small
+//     and full-width hyphen-minus → '-';
+//   - full-width ASCII (U+FF01–U+FF5E: "６１７", "Ｒｏｓａ") → ASCII;
+//   - invisible format characters (zero-width space, soft hyphen, word
+//     joiner, byte order mark, direction marks and embeddings) removed;
+//     a zero-width joiner or non-joiner only between two ASCII letters or
+//     digits, since elsewhere it shapes a script or joins an emoji.
+//
+// The upstream receives the normalized text (an LLM reads it the same);
+// the reply's restored values are as the engine found them. A text of
+// ASCII alone is returned as it is, without a copy.
+func normalize(s string) string {
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	changed := false
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for j := i; j < len(s); {
+		r, n := utf8.DecodeRuneInString(s[j:])
+		out, keep := foldRune(r, s[:j], s[j+n:])
+		if !keep || out != r {
+			changed = true
+		}
+		if keep {
+			b.WriteRune(out)
+		}
+		j += n
+	}
+	if !changed {
+		return s
+	}
+	return b.String()
+}
+
+// foldRune is normalize's rule for r, between before and after: the rune
+// to write and whether to write one at all.
+func foldRune(r rune, before, after string) (rune, bool) {
+	switch {
+	case r < utf8.RuneSelf:
+		return r, true
+	case r == '\u2028' || r == '\u2029':
+		return '\n', true
+	case unicode.Is(unicode.Zs, r):
+		return ' ', true
+	case r >= '\u2010' && r <= '\u2015' || r == '\u2212' || r == '\uFE58' || r == '\uFE63':
+		return '-', true
+	case r >= '\uFF01' && r <= '\uFF5E':
+		return r - 0xFF01 + '!', true
+	case r == '\u200C' || r == '\u200D':
+		p, _ := utf8.DecodeLastRuneInString(before)
+		q, _ := utf8.DecodeRuneInString(after)
+		return r, !(asciiAlnum(p) && asciiAlnum(q))
+	case unicode.Is(unicode.Cf, r):
+		return 0, false
+	}
+	return r, true
+}
+
+func asciiAlnum(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+}

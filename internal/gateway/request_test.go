@@ -1,0 +1,292 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/wardhq/ward/internal/gateway/phi"
+)
+
+// The patient the request-shape tests name: every value below is a canary
+// that must never reach the upstream as it is.
+var shapeRecord = &phi.Record{Names: []string{"Rosalind Vantongeren"}, BirthDate: "1962-07-14", MRN: "884213",
+	Phones: []string{"617-555-0142"}}
+
+// redactBody de-identifies body as a call naming rec (nil: none) under pol
+// would, and returns what would go upstream and the meta.
+func redactBody(t *testing.T, rec *phi.Record, pol Policy, body string) (string, meta, error) {
+	t.Helper()
+	e, err := phi.New(phi.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.NewSession(rec, phi.SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	out, m, err := redactRequest(context.Background(), s, []byte(body), pol)
+	return string(out), m, err
+}
+
+// mustPass de-identifies body and fails the test if the call is refused or
+// any canary reaches the upstream.
+func mustPass(t *testing.T, rec *phi.Record, pol Policy, body string, canaries ...string) string {
+	t.Helper()
+	out, _, err := redactBody(t, rec, pol, body)
+	if err != nil {
+		t.Fatalf("refused: %v\nbody: %s", err, body)
+	}
+	if !json.Valid([]byte(out)) {
+		t.Fatalf("upstream body is not JSON: %s", out)
+	}
+	for _, c := range canaries {
+		if strings.Contains(out, c) {
+			t.Fatalf("%q reached the upstream: %s", c, out)
+		}
+	}
+	return out
+}
+
+// mustRefuse fails the test unless the call is refused as content Ward
+// cannot send, without the refused value in the error.
+func mustRefuse(t *testing.T, rec *phi.Record, pol Policy, body, value string) {
+	t.Helper()
+	out, _, err := redactBody(t, rec, pol, body)
+	if !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("not refused (%v): %s", err, out)
+	}
+	if value != "" && strings.Contains(err.Error(), value) {
+		t.Fatalf("the error repeats the value: %v", err)
+	}
+}
+
+func withMessages(extra, content string) string {
+	return `{"model":"m","max_tokens":100` + extra + `,"messages":[{"role":"user","content":` + content + `}]}`
+}
+
+// toolTurn is a conversation whose assistant turn called a tool with input.
+func toolTurn(extra, input string) string {
+	return `{"model":"m","max_tokens":100` + extra + `,"messages":[{"role":"user","content":"look her up"},` +
+		`{"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"lookup","input":` + input + `}]},` +
+		`{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"ok"}]}]}`
+}
+
+// Numbers are read as the same digits in a string are: an MRN, a date of
+// birth, a phone number or an SSN sent as a JSON number in a tool's input
+// (or its examples, or a schema's enum) leaves as its placeholder; small
+// numbers and a configuration's limits stay numbers.
+func TestRedactNumbers(t *testing.T) {
+	canaries := []string{"884213", "19620714", "6175550142", "123456789"}
+	input := `{"mrn":884213,"dob":19620714,"phone":6175550142,"ssn":123456789,"kcal":2500,"ratio":0.75}`
+	for _, rec := range []*phi.Record{shapeRecord, nil} {
+		out := mustPass(t, rec, Policy{}, toolTurn("", input), canaries...)
+		if !strings.Contains(out, `"kcal":2500`) || !strings.Contains(out, `"ratio":0.75`) {
+			t.Fatalf("small numbers changed: %s", out)
+		}
+		if !strings.Contains(out, `"mrn":"[[`) {
+			t.Fatalf("the MRN is not its placeholder: %s", out)
+		}
+	}
+	tools := `,"tools":[{"name":"lookup","description":"d","input_schema":{"type":"object","properties":` +
+		`{"mrn":{"type":"integer","enum":[884213],"default":6175550142}}},"input_examples":[{"mrn":884213}]}]`
+	mustPass(t, shapeRecord, Policy{}, withMessages(tools, `"hi"`), canaries...)
+	// a limit of six digits, the shape of the record's MRN, is no identifier
+	out := mustPass(t, shapeRecord, Policy{}, strings.Replace(withMessages("", `"hi"`), `"max_tokens":100`,
+		`"max_tokens":128000,"thinking":{"type":"enabled","budget_tokens":100000}`, 1))
+	if !strings.Contains(out, `"budget_tokens":100000`) || !strings.Contains(out, `"max_tokens":128000`) {
+		t.Fatalf("limits changed: %s", out)
+	}
+	// a field Ward does not know is configuration: a long number that is
+	// the record's is refused, not rewritten
+	mustRefuse(t, shapeRecord, Policy{}, withMessages(`,"metadata":{"user_id":"u1","phone":6175550142}`, `"hi"`), "")
+	mustRefuse(t, shapeRecord, Policy{}, withMessages(`,"x_patient":19620714`, `"hi"`), "")
+}
+
+// A tool's example inputs, a structured output's schema (output_format and
+// output_config.format) and a schema's "example" are de-identified as a
+// tool's input and input schema are.
+func TestRedactExamplesAndOutputSchemas(t *testing.T) {
+	canaries := []string{"Vantongeren", "617-555-0142", "1962-07-14", "Okonkwo", "1990-02-03"}
+	tools := `,"tools":[{"name":"lookup","description":"d","input_schema":{"type":"object"},` +
+		`"input_examples":[{"last":"Vantongeren","phone":"tel:617-555-0142","dob":"dob:1962-07-14"}]}]`
+	schema := `{"type":"object","properties":{"who":{"type":"string","enum":["Vantongeren","Okonkwo"],` +
+		`"default":"Vantongeren","example":"Okonkwo, born 1990-02-03"}}}`
+	for _, rec := range []*phi.Record{shapeRecord, nil} {
+		mustPass(t, rec, Policy{}, withMessages(tools, `"hi"`), canaries...)
+		mustPass(t, rec, Policy{}, withMessages(`,"output_format":{"type":"json_schema","schema":`+schema+`}`,
+			`"hi"`), canaries...)
+		out := mustPass(t, rec, Policy{}, withMessages(`,"output_config":{"effort":"high","format":`+
+			`{"type":"json_schema","schema":`+schema+`}}`, `"hi"`), canaries...)
+		if !strings.Contains(out, `"effort":"high"`) || !strings.Contains(out, `"type":"json_schema"`) {
+			t.Fatalf("configuration changed: %s", out)
+		}
+	}
+}
+
+// Object keys are sent as they are: a key that is a date, a phone number,
+// a ZIP code or a record number is refused; ordinary keys, digits and
+// capitals included, pass.
+func TestRedactKeys(t *testing.T) {
+	for _, k := range []string{"1962-07-14", "617-555-0142", "884213", "02139"} {
+		mustRefuse(t, nil, Policy{}, toolTurn("", `{"`+k+`":"BP 150/90"}`), k)
+	}
+	out := mustPass(t, nil, Policy{}, toolTurn("", `{"FirstName":"x","step1":"y","HbA1c":6.1,"SpO2":97,"line_2":"z"}`))
+	for _, k := range []string{"FirstName", "step1", "HbA1c", "SpO2", "line_2"} {
+		if !strings.Contains(out, `"`+k+`"`) {
+			t.Fatalf("key %s lost: %s", k, out)
+		}
+	}
+}
+
+// Space separators, dashes, full-width forms and invisible characters do
+// not hide an identifier: the text is normalized before it is
+// de-identified, and the upstream receives the normalized text.
+func TestRedactUnicodeSeparators(t *testing.T) {
+	cases := []struct {
+		text     string
+		rec      *phi.Record
+		canaries []string
+	}{
+		{"called from 617\u00a0555\u00a00142 today", shapeRecord, []string{"555", "0142"}},
+		{"called from 617\u202f555\u20070142 today", nil, []string{"555", "0142"}},
+		{"SSN 123\u201145\u20116789 on file", nil, []string{"6789", "45"}},
+		{"phone 617\u2011555\u20110142", nil, []string{"555", "0142"}},
+		{"Rosa\u200blind Van\u200btongeren came in", shapeRecord, []string{"lind", "tongeren"}},
+		{"SSN \uff11\uff12\uff13-\uff14\uff15-\uff16\uff17\uff18\uff19", nil, []string{"6789", "\uff16"}},
+		{"Pt Rosalind Vantongeren\u00ad, DOB 07/14/1962", shapeRecord, []string{"Vantongeren", "1962"}},
+	}
+	for _, c := range cases {
+		body, _ := json.Marshal(map[string]any{"model": "m", "max_tokens": 10,
+			"messages": []any{map[string]any{"role": "user", "content": c.text}}})
+		out := mustPass(t, c.rec, Policy{}, string(body), c.canaries...)
+		var got struct {
+			Messages []struct {
+				Content string `json:"content"`
+			} `json:"messages"`
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil || !strings.Contains(got.Messages[0].Content, "[[") {
+			t.Fatalf("%q: nothing replaced: %s", c.text, out)
+		}
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain ASCII text":           "plain ASCII text",
+		"caf\u00e9 na\u00efve":       "caf\u00e9 na\u00efve",
+		"a\u00a0b\u2009c\u3000d":     "a b c d",
+		"x\u2010y\u2013z\u2212w":     "x-y-z-w",
+		"\uff21\uff22\uff43\uff11":   "ABc1",
+		"Ro\u200bsa\u00ad\ufeffline": "Rosaline",
+		"a\u2028b":                   "a\nb",
+		"ab\u200dcd":                 "abcd",
+		"\U0001F468\u200d\U0001F469": "\U0001F468\u200d\U0001F469", // an emoji sequence keeps its joiner
+		"\u0645\u06cc\u200c\u062e":   "\u0645\u06cc\u200c\u062e",   // a script's non-joiner stays
+	} {
+		if got := normalize(in); got != want {
+			t.Errorf("normalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// An unknown field's capitalised word is refused when the engine reads it
+// as an identifier; the API's own values and a forced tool's name pass.
+func TestRedactUnknownFieldWords(t *testing.T) {
+	mustRefuse(t, nil, Policy{}, withMessages(`,"x_patient_name":"Vantongeren"`, `"hi"`), "Vantongeren")
+	mustRefuse(t, nil, Policy{}, withMessages(`,"metadata":{"user_id":"u1","city":"Boston"}`, `"hi"`), "Boston")
+	out := mustPass(t, nil, Policy{}, withMessages(`,"service_tier":"auto","tool_choice":{"type":"tool",`+
+		`"name":"GetPatientChart","disable_parallel_tool_use":true},"tools":[{"name":"GetPatientChart",`+
+		`"description":"d","input_schema":{"type":"object"}}]`, `"hi"`))
+	if !strings.Contains(out, `"name":"GetPatientChart"`) || !strings.Contains(out, `"service_tier":"auto"`) {
+		t.Fatalf("configuration changed: %s", out)
+	}
+}
+
+// A document or an image the org's policy lets pass keeps its source as
+// it is, but its title, its context and any other member are
+// de-identified; a document whose source is a content array is
+// de-identified (and not counted as passed).
+func TestRedactPassedBlocks(t *testing.T) {
+	pol := Policy{Allow: []string{AllowDocuments, AllowImages}}
+	doc := `[{"type":"document","source":{"type":"url","url":"https://example.com/a.pdf"},` +
+		`"title":"Labs of Rosalind Vantongeren DOB 07/14/1962","context":"phone 617-555-0142",` +
+		`"extra":"Rosalind Vantongeren"},{"type":"image","source":{"type":"base64","media_type":"image/png",` +
+		`"data":"iVBORw0KGgo="},"text":"Rosalind Vantongeren, 617-555-0142"}]`
+	for _, rec := range []*phi.Record{shapeRecord, nil} {
+		out := mustPass(t, rec, pol, withMessages("", doc), "Vantongeren", "617-555-0142", "1962")
+		if !strings.Contains(out, `"url":"https://example.com/a.pdf"`) || !strings.Contains(out, "iVBORw0KGgo=") {
+			t.Fatalf("a passed source changed: %s", out)
+		}
+	}
+	_, m, err := redactBody(t, nil, pol, withMessages("", doc))
+	if err != nil || m.Unredacted != 2 {
+		t.Fatalf("passed blocks counted %d (%v), want 2", m.Unredacted, err)
+	}
+	content := `[{"type":"document","title":"Note","source":{"type":"content","content":[{"type":"text",` +
+		`"text":"Rosalind Vantongeren called from 617-555-0142"}]}}]`
+	for _, p := range []Policy{{}, pol} {
+		out := mustPass(t, nil, p, withMessages("", content), "Vantongeren", "617-555-0142")
+		if _, m, _ := redactBody(t, nil, p, withMessages("", content)); m.Unredacted != 0 || !strings.Contains(out, "[[") {
+			t.Fatalf("content source: counted %d: %s", m.Unredacted, out)
+		}
+	}
+	// without the policy a URL source is still refused
+	mustRefuse(t, nil, Policy{}, withMessages("", doc), "")
+}
+
+// Opaque fields (signatures, redacted thinking, encrypted indexes) must be
+// base64 and must not be the named record's values (a value glued into a
+// longer run of letters and digits is not found: see docs/gateway.md).
+func TestRedactOpaque(t *testing.T) {
+	body := `{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"},{"role":"assistant",` +
+		`"content":[{"type":"redacted_thinking","data":"6175550142"}]},{"role":"user","content":"go"}]}`
+	mustRefuse(t, shapeRecord, Policy{}, body, "6175550142")
+	mustRefuse(t, shapeRecord, Policy{}, strings.Replace(body, "6175550142", "Vantongeren", 1), "Vantongeren")
+	clean := strings.Replace(body, "6175550142", "EuYBCkQYAiJAq3mZ8n0fT2Wc", 1)
+	mustPass(t, shapeRecord, Policy{}, clean)
+	if _, _, err := redactBody(t, shapeRecord, Policy{}, strings.Replace(body, "6175550142", "not base64!", 1)); !errors.Is(err, ErrBadRequest) {
+		t.Fatalf("not base64: %v", err)
+	}
+}
+
+// A resent server tool call and an MCP call are de-identified as a
+// tool_use is; a server tool's result passes as it is (counted) when the
+// org allows server tools; an MCP result's content is de-identified;
+// without the policy each is refused.
+func TestRedactServerToolBlocks(t *testing.T) {
+	server := `[{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{"query":"Rosalind Vantongeren 617-555-0142"}},` +
+		`{"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":[{"type":"web_search_result","url":"https://example.org","title":"Diabetes","encrypted_content":"EqQB"}]},` +
+		`{"type":"text","text":"Found it."}]`
+	conv := func(blocks string) string {
+		return `{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"search"},` +
+			`{"role":"assistant","content":` + blocks + `},{"role":"user","content":"thanks"}]}`
+	}
+	mustRefuse(t, nil, Policy{}, conv(server), "")
+	out := mustPass(t, nil, Policy{Allow: []string{AllowServerTools}}, conv(server), "Vantongeren", "617-555-0142")
+	if !strings.Contains(out, `"encrypted_content":"EqQB"`) {
+		t.Fatalf("the server tool's result changed: %s", out)
+	}
+	if _, m, _ := redactBody(t, nil, Policy{Allow: []string{AllowServerTools}}, conv(server)); m.Unredacted != 1 {
+		t.Fatalf("counted %d passed blocks, want 1", m.Unredacted)
+	}
+	mcp := `[{"type":"mcp_tool_use","id":"mcptoolu_1","name":"chart","server_name":"ehr","input":{"mrn":"884213"}},` +
+		`{"type":"mcp_tool_result","tool_use_id":"mcptoolu_1","is_error":false,"content":[{"type":"text","text":"Rosalind Vantongeren, DOB 07/14/1962"}]}]`
+	mustRefuse(t, shapeRecord, Policy{}, conv(mcp), "")
+	mustPass(t, shapeRecord, Policy{Allow: []string{AllowMCP}}, conv(mcp), "884213", "Vantongeren", "1962")
+}
+
+// Tool input members are walked in the order of their keys: the same
+// input always numbers its placeholders the same way.
+func TestRedactToolInputStable(t *testing.T) {
+	input := `{"a":"Rosalind Vantongeren","b":"Alma Okonkwo","c":"Hugo Lindqvist","d":"Maren Oyelaran"}`
+	first := mustPass(t, nil, Policy{}, toolTurn("", input))
+	for range 20 {
+		if out := mustPass(t, nil, Policy{}, toolTurn("", input)); out != first {
+			t.Fatalf("the same input gave two bodies:\n%s\n%s", first, out)
+		}
+	}
+}
