@@ -311,7 +311,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, name string, re
 		default:
 			return ErrFactorInvalid, nil
 		}
-		if emailEnc, err = q.OwnEmail(ctx, p.UserID); err != nil {
+		if emailEnc, err = q.OwnEmail(ctx); err != nil {
 			return nil, err
 		}
 		rot, err = rotate(ctx, q)

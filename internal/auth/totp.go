@@ -136,7 +136,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (Rotated, error) 
 		}
 		if !deref(f.Confirmed) {
 			// This code confirms the enrolment: the member hears of it.
-			if emailEnc, err = q.OwnEmail(ctx, p.UserID); err != nil {
+			if emailEnc, err = q.OwnEmail(ctx); err != nil {
 				return err
 			}
 		}
@@ -153,7 +153,9 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (Rotated, error) 
 				"An authenticator app (TOTP) was just confirmed as a second factor of your Ward account.")
 		}
 		return rot, nil
-	case "locked":
+	case "locked", "lockout": // lockout: this code locked it (audited as such)
+		// at least this long: each lockout since the last accepted code
+		// doubles the next, up to 24 hours (migration 00173)
 		return Rotated{}, errkind.WithRetry(ErrFactorLocked, 15*time.Minute)
 	case "not_enrolled":
 		return Rotated{}, ErrFactorNotEnrolled

@@ -45,7 +45,14 @@ type need struct {
 	// the routes that read who it is, enrol or present a second factor, and
 	// log out. Every other route answers 403 mfa_required or
 	// passkey_required, and the database would find no credential anyway.
+	// A session pending its device binding is admitted only where unbound
+	// is also set: it is nobody to the factor procedures
+	// (private.me_factor, migration 00173), or a leaked unbound token
+	// would plant a factor of its holder's.
 	pending bool
+	// unbound admits, with pending, a session pending its device binding:
+	// reading who it is and logging out.
+	unbound bool
 	// scimToken marks the SCIM routes: a scim_ bearer token, resolved by
 	// the SCIM service (handlers_scim.go).
 	scimToken bool
@@ -82,7 +89,7 @@ func (n need) check(p identity.Principal, now time.Time) error {
 		return forbidden("credential_not_accepted", "this route does not accept this kind of credential")
 	case p.Pending == "passkey" && !n.pending:
 		return forbidden("passkey_required", "your org requires a passkey: sign in with one")
-	case p.Pending == "device_binding" && !n.pending:
+	case p.Pending == "device_binding" && !(n.pending && n.unbound):
 		return forbidden("device_binding_required",
 			"your org requires this role's sessions to be bound to a device: sign in with a DPoP proof, or use the browser's session cookie")
 	case p.Pending != "" && !n.pending:

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres"
@@ -194,6 +196,34 @@ func TestDeviceBindingPolicy(t *testing.T) {
 	}
 	if resolves(bearer.Token, postgres.BrowserBinding) {
 		t.Fatal("the database takes a bearer token in a cookie for a browser session")
+	}
+	// Held back for its binding, the token is nobody to the factor routes
+	// and procedures (migration 00173): whoever holds it cannot plant a
+	// TOTP or a passkey of their own and sign in with it. It reads who it
+	// is, below.
+	for _, path := range []string{"/v1/auth/totp/enrol", "/v1/auth/passkeys/register/begin",
+		"/v1/auth/passkeys/verify/begin", "/v1/auth/recovery-codes/verify"} {
+		resp, b := w.request("POST", path, bearer.Token, map[string]any{})
+		if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "device_binding_required" {
+			t.Fatalf("POST %s with an unbound session under the policy: %d %s", path, resp.StatusCode, b)
+		}
+	}
+	for _, call := range []string{`select app.totp_enrol('\x00'::bytea, sha256('\x00'::bytea))`,
+		`select app.passkey_begin('register', 'localhost', 'https://localhost')`,
+		`select app.totp_verify('\x00'::bytea, '000000')`, `select app.rotate_session(sha256('\x01'::bytea))`} {
+		err := w.env.App.InTenantTx(ctx, postgres.Credential{Hash: identity.HashToken(bearer.Token)},
+			func(ctx context.Context, tx pgx.Tx) error {
+				_, err := tx.Exec(ctx, call)
+				return err
+			})
+		if pe, ok := errors.AsType[*pgconn.PgError](err); !ok || pe.Code != "42501" {
+			t.Fatalf("%s as the unbound session: %v, want 42501", call, err)
+		}
+	}
+	var held meAnswer
+	w.do("GET", "/v1/me", bearer.Token, nil, http.StatusOK, &held)
+	if held.Pending == nil || *held.Pending != "device_binding" {
+		t.Fatalf("/v1/me of the unbound session: %+v", held)
 	}
 	if resp, b := cookieGet("/v1/patients", browser); resp.StatusCode != http.StatusOK {
 		t.Fatalf("the browser session in its cookie: %d %s", resp.StatusCode, b)

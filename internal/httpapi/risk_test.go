@@ -82,6 +82,25 @@ func TestRiskStepUp(t *testing.T) {
 	w.registerPasskey(&tok, d, "laptop")
 	w.do("GET", "/v1/patients", tok, nil, http.StatusOK, nil)
 
+	// A member who holds a factor clears a sign-in held back for a
+	// passkey only with a passkey they already hold: a phished TOTP code
+	// (or a recovery code) followed by a passkey registered in the same
+	// session would make the attacker's passkey the one the gate asked for
+	// (migration 00173).
+	const totpEmail = "rk-totp@example.test"
+	w.do("POST", "/v1/members", o.Admin.Token, map[string]any{"email": totpEmail, "role": identity.RoleProvider,
+		"invite": false}, http.StatusCreated, nil)
+	held := w.signInAAL1(totpEmail, o.ID)
+	w.enrolTOTP(&held) // no factor yet: enrolled while held back, and confirmed
+	w.do("GET", "/v1/me", held, nil, http.StatusOK, &me)
+	if me.Pending == nil || *me.Pending != "passkey" {
+		t.Fatalf("a risky session after TOTP: %+v", me)
+	}
+	resp, b = w.request("POST", "/v1/auth/passkeys/register/begin", held, map[string]any{})
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "passkey_step_up_required" {
+		t.Fatalf("a passkey registered from a session held back for one, over TOTP: %d %s", resp.StatusCode, b)
+	}
+
 	// The next sign-in from the same device and network scores 0.
 	tok2 := w.signInAAL1(email, o.ID)
 	w.do("GET", "/v1/patients", tok2, nil, http.StatusOK, nil)

@@ -22,6 +22,9 @@ var (
 	// pending also admits a session below its assurance bar: only for
 	// reading who it is, second factors and logout.
 	pending = need{kinds: []identity.CredentialKind{identity.KindSession}, aal: 1, pending: true}
+	// whoever also admits a session pending its device binding: only for
+	// reading who it is and logout.
+	whoever = need{kinds: []identity.CredentialKind{identity.KindSession}, aal: 1, pending: true, unbound: true}
 )
 
 // maxUploadBytes bounds an upload's body at the HTTP layer; each org's
@@ -148,8 +151,8 @@ func (s *server) routes() {
 	api.route("POST /v1/auth/passkeys/signin/begin", signIn, s.handlePasskeySignInBegin())
 	api.route("POST /v1/auth/passkeys/signin/finish", signIn, s.handlePasskeySignInFinish())
 	api.route("POST /v1/auth/break-glass/activate", signIn, s.handleBreakGlassActivate())
-	api.route("POST /v1/auth/logout", pending, s.handleLogout())
-	api.route("GET /v1/me", pending, handleMe())
+	api.route("POST /v1/auth/logout", whoever, s.handleLogout())
+	api.route("GET /v1/me", whoever, handleMe())
 
 	// Second factors: a pending session enrols or presents one.
 	api.route("POST /v1/auth/totp/enrol", pending, handleTOTPEnrol(users, fail))

@@ -153,13 +153,41 @@ func TestTOTP(t *testing.T) {
 		t.Fatalf("right code while locked: %d %s", resp.StatusCode, b)
 	}
 	w.do("GET", "/v1/patients", tok3, nil, http.StatusForbidden, nil)
+	// Each lockout since the last accepted code doubles the next: five
+	// more failures once the first has passed lock it for 30 minutes.
+	lock := func() (lockouts int, left time.Duration) {
+		t.Helper()
+		var secs float64
+		if err := w.env.Super.Pool.QueryRow(context.Background(), `select f.lockouts, extract(epoch from f.locked_until - now())
+		    from app.totp_factors f where f.org_id = $1`, o.ID).Scan(&lockouts, &secs); err != nil {
+			t.Fatal(err)
+		}
+		return lockouts, time.Duration(secs * float64(time.Second))
+	}
+	if n, left := lock(); n != 1 || left < 14*time.Minute || left > 15*time.Minute {
+		t.Fatalf("first lockout: %d, %v left", n, left)
+	}
+	if _, err := w.env.Super.Pool.Exec(context.Background(), `update app.totp_factors set locked_until = now() - interval '1 second'
+	    where org_id = $1`, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 5; i++ {
+		resp, b = w.request("POST", "/v1/auth/totp/verify", tok3, map[string]string{"code": wrong})
+		if i == 5 && (resp.StatusCode != http.StatusTooManyRequests || problemCode(t, b) != "factor_locked") {
+			t.Fatalf("second lockout: %d %s", resp.StatusCode, b)
+		}
+	}
+	if n, left := lock(); n != 2 || left < 29*time.Minute || left > 30*time.Minute {
+		t.Fatalf("second lockout: %d, %v left", n, left)
+	}
 
 	if n := w.auditCount(o.ID, "auth.mfa.verify", "success"); n != 2 {
 		t.Errorf("%d successful verifications audited, want 2", n)
 	}
-	// The replay, five failures and the right code while locked.
-	if n := w.auditCount(o.ID, "auth.mfa.verify", "denied"); n != 7 {
-		t.Errorf("%d refused verifications audited, want 7", n)
+	// The replay, five failures, the right code while locked and five
+	// failures more.
+	if n := w.auditCount(o.ID, "auth.mfa.verify", "denied"); n != 12 {
+		t.Errorf("%d refused verifications audited, want 12", n)
 	}
 	if n := w.auditCount(o.ID, "auth.mfa.enrol", "success"); n != 1 {
 		t.Errorf("%d enrolments audited, want 1", n)

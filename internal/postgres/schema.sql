@@ -1697,9 +1697,10 @@ begin
     -- in its own (internal/cases).
     raise exception 'not found' using errcode = 'P0002';
   end if;
-  if me.role = 'stakeholder' then
-    select cm.kind || coalesce(': ' || cm.recipient_org, '') into stakeholder from app.case_members cm
-     where cm.org_id = v.org_id and cm.case_id = v.case_id and cm.user_id = me.user_id;
+  -- (00174) an outside party's grant discloses, whatever the role
+  select cm.kind || coalesce(': ' || cm.recipient_org, '') into stakeholder from app.case_members cm
+   where cm.org_id = v.org_id and cm.case_id = v.case_id and cm.user_id = me.user_id and cm.kind <> 'staff';
+  if stakeholder is not null or me.role = 'stakeholder' then
     disclosure := jsonb_build_object('recipient', coalesce(stakeholder, 'stakeholder'),
                                      'purpose', coalesce(nullif(audit.clean_text(p_purpose, 200), ''),
                                                          'case document exchange'));
@@ -2017,6 +2018,20 @@ end $$;
 ALTER FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) OWNER TO ward_definer;
 
 --
+-- Name: own_email(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.own_email() RETURNS bytea
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select u.email_enc from app.users u
+   where u.id = (select m.user_id from private.me_factor() m where m.kind = 'session')
+$$;
+
+ALTER FUNCTION app.own_email() OWNER TO ward_definer;
+
+--
 -- Name: passkey_assert(bytea, bytea, bytea, bytea, bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -2126,7 +2141,7 @@ begin
     values (challenge, 'signin', p_binder_hash, p_rp_id, p_origin, expires_at);
     return;
   end if;
-  select * into me from private.me_pending();
+  select * into me from private.me_factor();
   if me.session_id is null then
     raise exception 'forbidden' using errcode = '42501';
   end if;
@@ -2140,6 +2155,11 @@ begin
   if p_purpose = 'register' and exists (select from app.passkeys k where k.org_id = me.org_id and k.user_id = me.user_id)
      and not coalesce(me.amr @> array['passkey'], false) then
     raise exception 'step-up required: present one of your passkeys first' using errcode = '42501',
+      hint = 'passkey_step_up_required';
+  end if;
+  if p_purpose = 'register' and private.passkey_has_factor(me.org_id, me.user_id)
+     and exists (select from app.sessions s where s.id = me.session_id and s.step_up = 'passkey') then
+    raise exception 'step-up required: this sign-in needs one of your passkeys, not a new one' using errcode = '42501',
       hint = 'passkey_step_up_required';
   end if;
   if p_purpose = 'register' and me.break_glass then
@@ -2285,7 +2305,7 @@ declare
   me record;
   a record;
 begin
-  select * into me from private.me_pending();
+  select * into me from private.me_factor();
   if me.session_id is distinct from c.session_id then
     raise exception 'forbidden' using errcode = '42501';
   end if;
@@ -2296,6 +2316,11 @@ begin
   if exists (select from app.passkeys k where k.org_id = me.org_id and k.user_id = me.user_id)
      and not coalesce(me.amr @> array['passkey'], false) then
     raise exception 'step-up required: present one of your passkeys first' using errcode = '42501',
+      hint = 'passkey_step_up_required';
+  end if;
+  if private.passkey_has_factor(me.org_id, me.user_id)
+     and exists (select from app.sessions s where s.id = me.session_id and s.step_up = 'passkey') then
+    raise exception 'step-up required: this sign-in needs one of your passkeys, not a new one' using errcode = '42501',
       hint = 'passkey_step_up_required';
   end if;
   if me.break_glass then
@@ -2385,7 +2410,7 @@ begin
       when p_binder_hash is null or p_binder_hash <> c.binder_hash then 'wrong_binding'
       else 'ok' end;
   else
-    select * into me from private.me_pending();
+    select * into me from private.me_factor();
     v_org := me.org_id; v_user := me.user_id; v_session := me.session_id;
     status := case
       when v_session is null or c.id is null or c.purpose is distinct from p_purpose then 'invalid'
@@ -2457,7 +2482,7 @@ CREATE FUNCTION app.recovery_code_use(p_code_hash bytea, p_request text DEFAULT 
 declare
   me record;
 begin
-  select * into me from private.me_pending();
+  select * into me from private.me_factor();
   if me.session_id is null then
     raise exception 'forbidden' using errcode = '42501';
   end if;
@@ -2736,7 +2761,7 @@ begin
   if octet_length(p_new_hash) is distinct from 32 then
     raise exception 'rotate_session: the new hash is 32 bytes' using errcode = '22023';
   end if;
-  select * into me from private.me_pending();
+  select * into me from private.me_factor();
   select * into s from app.sessions x where x.id = me.session_id and x.token_hash = private.credential_hash()
      for update;
   if not found then
@@ -3857,7 +3882,7 @@ CREATE FUNCTION app.totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_reques
 declare
   me record;
 begin
-  select * into me from private.me_pending();
+  select * into me from private.me_factor();
   if me.session_id is null then
     raise exception 'forbidden' using errcode = '42501';
   end if;
@@ -3905,7 +3930,7 @@ CREATE FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean) RET
 declare
   me record;
 begin
-  select * into me from private.me_pending();
+  select * into me from private.me_factor();
   select f.secret_enc, f.confirmed_at is not null into secret_enc, confirmed
     from app.totp_factors f where f.org_id = me.org_id and f.user_id = me.user_id;
 end $$;
@@ -3927,7 +3952,7 @@ declare
   matched bigint;
   status text;
 begin
-  select * into me from private.me_pending();
+  select * into me from private.me_factor();
   if me.session_id is null then
     raise exception 'forbidden' using errcode = '42501';
   end if;
@@ -3950,7 +3975,7 @@ begin
   end if;
 
   if status = 'ok' then
-    update app.totp_factors x set last_step = matched, failures = 0, locked_until = null,
+    update app.totp_factors x set last_step = matched, failures = 0, locked_until = null, lockouts = 0,
            confirmed_at = coalesce(x.confirmed_at, now())
      where x.org_id = f.org_id and x.user_id = f.user_id;
     update app.sessions s set assurance = 2, authenticated_at = now(),
@@ -3959,9 +3984,13 @@ begin
   elsif status = 'invalid' then
     update app.totp_factors x
        set failures = case when x.failures + 1 >= 5 then 0 else x.failures + 1 end,
-           locked_until = case when x.failures + 1 >= 5 then now() + interval '15 minutes' else x.locked_until end
+           lockouts = case when x.failures + 1 >= 5 then x.lockouts + 1 else x.lockouts end,
+           locked_until = case when x.failures + 1 >= 5
+                               then now() + least(interval '15 minutes' * power(2, least(x.lockouts, 7)),
+                                                  interval '24 hours')
+                               else x.locked_until end
      where x.org_id = f.org_id and x.user_id = f.user_id
-    returning case when x.locked_until > now() then 'locked' else 'invalid' end into status;
+    returning case when x.locked_until > now() then 'lockout' else 'invalid' end into status;
   end if;
   perform audit.append_as(me.org_id, 'auth.mfa.verify', case when status = 'ok' then 'success' else 'denied' end,
     'session', me.session_id, p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => me.user_id,
@@ -4396,10 +4425,14 @@ begin
   -- organisation it names), the purpose the download's default, and the
   -- patient the case's. A caller who is no stakeholder, and every other
   -- action, are as before.
-  if me.role = 'stakeholder' and p_outcome = 'success' and kase is not null and disclosure is null then
-    if a.stakeholder_disclosure then
-      select cm.kind || coalesce(': ' || cm.recipient_org, '') into stakeholder from app.case_members cm
-       where cm.org_id = p_org and cm.case_id = kase and cm.user_id = me.user_id;
+  -- (00174) Whoever reads through an outside party's grant on the case
+  -- (any kind but staff) discloses, whatever their membership role: a
+  -- patient or staff member invited as an attorney reads as the attorney.
+  if p_outcome = 'success' and kase is not null and disclosure is null and a.stakeholder_disclosure
+     and me.user_id is not null then
+    select cm.kind || coalesce(': ' || cm.recipient_org, '') into stakeholder from app.case_members cm
+     where cm.org_id = p_org and cm.case_id = kase and cm.user_id = me.user_id and cm.kind <> 'staff';
+    if stakeholder is not null or me.role = 'stakeholder' then
       disclosure := jsonb_build_object('recipient', coalesce(stakeholder, 'stakeholder'),
                                        'purpose', 'case document exchange');
       patient := coalesce(patient, kase_patient);
@@ -5349,6 +5382,16 @@ begin
     new.status := 'open';
     new.extended_at := null; new.extended_by := null; new.extension_reason := null;
     new.closed_at := null; new.closed_by := null;
+    -- (00174) at most 5 open requests of a kind per requester, unless an
+    -- admin (or an admin's key) files them: the queue's deadlines and its
+    -- reminders are the practice's, not a member's to flood.
+    if not coalesce(private.get_my_role() = 'admin', false)
+       and (select count(*) from app.dsr_requests r
+             where r.org_id = new.org_id and r.requested_by = new.requested_by and r.kind = new.kind
+               and r.status = 'open') >= 5 then
+      raise exception 'you have 5 open requests of this kind: the practice answers them before you file another'
+        using errcode = '55000';
+    end if;
     return new;
   end if;
   if old.status <> 'open' then
@@ -5642,6 +5685,22 @@ begin
 end $$;
 
 ALTER FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) OWNER TO ward_rls;
+
+--
+-- Name: me_factor(); Type: FUNCTION; Schema: private; Owner: ward_rls
+--
+
+CREATE FUNCTION private.me_factor(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) RETURNS record
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select m.kind, m.credential_id, m.user_id, m.org_id, m.role, m.session_id, m.aal, m.auth_time, m.break_glass,
+         m.device, m.amr, m.pending
+    from private.me_pending() m
+   where m.pending is distinct from 'device_binding'
+$$;
+
+ALTER FUNCTION private.me_factor(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) OWNER TO ward_rls;
 
 --
 -- Name: me_pending(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -8003,7 +8062,9 @@ CREATE TABLE app.totp_factors (
     last_step bigint,
     failures integer DEFAULT 0 NOT NULL,
     locked_until timestamp with time zone,
+    lockouts integer DEFAULT 0 NOT NULL,
     CONSTRAINT totp_factors_failures_check CHECK (((failures >= 0) AND (failures <= 5))),
+    CONSTRAINT totp_factors_lockouts_check CHECK ((lockouts >= 0)),
     CONSTRAINT totp_factors_secret_hash_check CHECK ((octet_length(secret_hash) = 32))
 );
 
@@ -8022,6 +8083,12 @@ COMMENT ON COLUMN app.totp_factors.secret_enc IS 'AEAD ciphertext under the org 
 --
 
 COMMENT ON COLUMN app.totp_factors.secret_hash IS 'SHA-256 of the secret: binds the secret the server presents to the one enrolled';
+
+--
+-- Name: COLUMN totp_factors.lockouts; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.totp_factors.lockouts IS 'lockouts since the last accepted code: each doubles the next (at most 24 hours)';
 
 --
 -- Name: users; Type: TABLE; Schema: app; Owner: ward_owner
@@ -11572,6 +11639,13 @@ GRANT ALL ON FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped b
 GRANT ALL ON FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) TO ward_ops;
 
 --
+-- Name: FUNCTION own_email(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.own_email() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.own_email() TO ward_app;
+
+--
 -- Name: FUNCTION passkey_assert(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -12329,6 +12403,13 @@ GRANT ALL ON FUNCTION private.key_org(p_scope text) TO ward_definer;
 REVOKE ALL ON FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) TO ward_app;
 GRANT ALL ON FUNCTION private.me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text) TO ward_definer;
+
+--
+-- Name: FUNCTION me_factor(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text); Type: ACL; Schema: private; Owner: ward_rls
+--
+
+REVOKE ALL ON FUNCTION private.me_factor(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.me_factor(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text) TO ward_definer;
 
 --
 -- Name: FUNCTION me_pending(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text, OUT amr text[], OUT pending text); Type: ACL; Schema: private; Owner: ward_rls

@@ -205,7 +205,7 @@ func (s *Service) RequestAmendment(ctx context.Context, patient uuid.UUID, in Am
 		_, err = audit.Record(ctx, tx, c.dsrEvent("dsr.open", queue))
 		return err
 	})
-	if err = mapErr("request amendment", err); err != nil {
+	if err = mapDSRErr("request amendment", err); err != nil {
 		if errors.Is(err, ErrNotFound) && in.EntryID != nil {
 			err = errkind.Visible(ErrNotFound, "no such patient, or no such entry in their record")
 		}

@@ -566,11 +566,11 @@ func (q *Queries) NoteEmailDomain(ctx context.Context, arg NoteEmailDomainParams
 }
 
 const ownEmail = `-- name: OwnEmail :one
-select u.email_enc from app.users u where u.id = $1
+select app.own_email()::bytea as email_enc
 `
 
-func (q *Queries) OwnEmail(ctx context.Context, id uuid.UUID) ([]byte, error) {
-	row := q.db.QueryRow(ctx, ownEmail, id)
+func (q *Queries) OwnEmail(ctx context.Context) ([]byte, error) {
+	row := q.db.QueryRow(ctx, ownEmail)
 	var email_enc []byte
 	err := row.Scan(&email_enc)
 	return email_enc, err

@@ -601,6 +601,8 @@ type AppTotpFactor struct {
 	LastStep    *int64
 	Failures    int32
 	LockedUntil *time.Time
+	// lockouts since the last accepted code: each doubles the next (at most 24 hours)
+	Lockouts int32
 }
 
 type AppUser struct {

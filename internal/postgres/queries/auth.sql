@@ -172,7 +172,7 @@ select app.passkey_rename(@id, @name, sqlc.narg('request')::text)::boolean as ok
 select app.passkey_delete(@id, sqlc.narg('request')::text)::text as status;
 
 -- name: OwnEmail :one
-select u.email_enc from app.users u where u.id = @id;
+select app.own_email()::bytea as email_enc;
 
 -- name: NoteEmailDomain :exec
 select app.note_email_domain(@email_bidx, @domain_bidx);
