@@ -50,10 +50,14 @@ func (d Document) LogValue() slog.Value { return slog.StringValue(d.ID.String())
 
 // Version is one uploaded file of a document.
 type Version struct {
-	ID          uuid.UUID `json:"id"`
-	Version     int       `json:"version"`
-	Size        int64     `json:"size"`
-	SHA256      string    `json:"sha256"`
+	ID      uuid.UUID `json:"id"`
+	Version int       `json:"version"`
+	// Size and SHA256 are given only to a caller who may download the
+	// version (or who uploaded it): a party who may only view the case
+	// would otherwise confirm a templated report's content by hashing its
+	// candidate renderings.
+	Size        int64     `json:"size,omitempty"`
+	SHA256      string    `json:"sha256,omitempty"`
 	ContentType string    `json:"content_type"`
 	FileName    string    `json:"file_name"`
 	UploadedBy  uuid.UUID `json:"uploaded_by"`
@@ -236,10 +240,17 @@ func (s *Service) GetDocument(ctx context.Context, id uuid.UUID) (Document, erro
 		if err != nil {
 			return err
 		}
+		download, err := allowed(ctx, t.q, c, kase, "download")
+		if err != nil {
+			return err
+		}
 		for _, v := range vs {
 			ver, err := versionFrom(c.p.OrgID, v, t.keys)
 			if err != nil {
 				return err
+			}
+			if !download && ver.UploadedBy != c.p.UserID {
+				ver.Size, ver.SHA256 = 0, ""
 			}
 			out.Versions = append(out.Versions, ver)
 		}

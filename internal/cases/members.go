@@ -141,6 +141,10 @@ func (s *Service) SetMember(ctx context.Context, kase, user uuid.UUID, in Member
 		return Member{}, errkind.Visible(ErrInvalidInput, "a stakeholder's access needs access_expires_at")
 	case in.AccessExpiresAt != nil && !in.AccessExpiresAt.After(s.cfg.Now()):
 		return Member{}, errkind.Visible(ErrInvalidInput, "access_expires_at must be in the future")
+	case in.AccessExpiresAt != nil && in.AccessExpiresAt.After(s.cfg.Now().AddDate(5, 0, 0)):
+		// as an invitation's: a grant does not outlive its author's tenure
+		// by decades
+		return Member{}, errkind.Visible(ErrInvalidInput, "access_expires_at is at most five years ahead")
 	}
 	recipientOrg, err := checkRecipientOrg(in.RecipientOrg, stakeholder)
 	if err != nil {

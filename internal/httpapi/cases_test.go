@@ -283,6 +283,12 @@ func TestCasesWorkersComp(t *testing.T) {
 	}
 	payerGrant := map[string]any{"kind": "payer", "permissions": []string{"view", "download"},
 		"access_expires_at": time.Now().Add(48 * time.Hour), "recipient_org": "Acme Mutual Insurance Co."}
+	// A grant set directly ends within five years, as an invitation's
+	// does: it does not outlive its author's tenure by decades.
+	for _, far := range []time.Time{time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), time.Now().AddDate(5, 0, 2)} {
+		w.do("PUT", "/v1/cases/"+cid+"/members/"+payer.ID.String(), o.Prov.Token, map[string]any{"kind": "payer",
+			"permissions": []string{"view"}, "access_expires_at": far}, http.StatusBadRequest, nil)
+	}
 	w.do("PUT", "/v1/cases/"+cid+"/members/"+payer.ID.String(), o.Prov.Token, payerGrant, http.StatusOK, nil)
 	if g := grantOf(payer.ID); g.RecipientOrg == nil || *g.RecipientOrg != "Acme Mutual Insurance Co." {
 		t.Fatalf("the provider's change: %+v", g)

@@ -116,3 +116,48 @@ func TestDSRFloodRefused(t *testing.T) {
 		t.Fatalf("%d open requests (%v), want 12", n, err)
 	}
 }
+
+// A party who may view a case but not download its documents does not see
+// a version's SHA-256 or size (which would let it confirm a templated
+// report's content by hashing candidates); one who may download does, and
+// so does the version's uploader.
+func TestViewOnlyPartySeesNoHash(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Hash Clinic")
+	w.populate(o, "hc")
+	var kase caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "P1 claim"}, http.StatusCreated, &kase)
+	cid := kase.ID.String()
+	resp, body := w.upload("POST", "/v1/cases/"+cid+"/files", o.Prov.Token, "screen.pdf", []byte("%PDF-1.4 NEGATIVE"),
+		"Ward-Document-Type", "drug_screen")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload %d %s", resp.StatusCode, body)
+	}
+	var doc docJSON
+	if err := json.Unmarshal(body, &doc); err != nil || len(doc.Versions) != 1 || doc.Versions[0].SHA256 == "" {
+		t.Fatalf("the uploader's answer: %s", body)
+	}
+	_, tok := w.inviteOutbox(o.Prov.Token, cid, o.PatUser2.Email, "employer", []string{"view"}, time.Now().Add(24*time.Hour))
+	if _, r, b := w.accept(tok); r.StatusCode != http.StatusOK {
+		t.Fatalf("accept: %d %s", r.StatusCode, b)
+	}
+	path := "/v1/documents/" + doc.ID.String()
+	var seen map[string]any
+	w.do("GET", path, o.PatUser2.Token, nil, http.StatusOK, &seen)
+	vs, _ := seen["versions"].([]any)
+	if len(vs) != 1 {
+		t.Fatalf("the viewer's document: %v", seen)
+	}
+	v := vs[0].(map[string]any)
+	if _, ok := v["sha256"]; ok {
+		t.Fatalf("a view-only party sees the hash: %v", v)
+	}
+	if _, ok := v["size"]; ok {
+		t.Fatalf("a view-only party sees the size: %v", v)
+	}
+	var lead docJSON
+	w.do("GET", path, o.Lead.Token, nil, http.StatusOK, &lead)
+	if len(lead.Versions) != 1 || lead.Versions[0].SHA256 != doc.Versions[0].SHA256 {
+		t.Fatalf("the lead's document: %+v", lead)
+	}
+}
