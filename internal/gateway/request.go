@@ -356,21 +356,15 @@ var requestHandled = map[string]bool{"model": true, "stream": true, "mcp_servers
 // toolChoice checks tool_choice: the name of the tool it forces is a
 // tool's name (structure, as in tools), its other members configuration.
 func (rd *redactor) toolChoice(raw json.RawMessage) (json.RawMessage, error) {
-	tc, err := object(raw, "tool_choice")
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range sortedKeys(tc) {
-		if k == "name" {
-			err = rd.structureFields(tc, "tool_choice", "name")
-		} else {
-			tc[k], err = rd.member(tc, k, "tool_choice")
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return marshal(tc)
+	return rd.members(raw, "tool_choice", map[string]func(json.RawMessage) (json.RawMessage, error){
+		"name": func(v json.RawMessage) (json.RawMessage, error) {
+			s, err := unquote(v)
+			if err != nil {
+				return nil, bad("tool_choice.name: must be a string")
+			}
+			return v, rd.structure(s, "tool_choice.name")
+		},
+	})
 }
 
 // outputFormat de-identifies a structured output's format
@@ -381,41 +375,17 @@ func (rd *redactor) outputFormat(raw json.RawMessage, field string) (json.RawMes
 	if bytes.Equal(raw, []byte("null")) {
 		return raw, nil
 	}
-	f, err := object(raw, field)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range sortedKeys(f) {
-		if k == "schema" && !bytes.Equal(f[k], []byte("null")) {
-			f[k], err = rd.schema(f[k], field+".schema")
-		} else {
-			f[k], err = rd.member(f, k, field)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return marshal(f)
+	return rd.members(raw, field, map[string]func(json.RawMessage) (json.RawMessage, error){
+		"schema": func(v json.RawMessage) (json.RawMessage, error) { return rd.schema(v, field+".schema") },
+	})
 }
 
 // outputConfig de-identifies output_config: its format as output_format,
 // its other members (effort…) through rest.
 func (rd *redactor) outputConfig(raw json.RawMessage) (json.RawMessage, error) {
-	c, err := object(raw, "output_config")
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range sortedKeys(c) {
-		if k == "format" {
-			c[k], err = rd.outputFormat(c[k], "output_config.format")
-		} else {
-			c[k], err = rd.member(c, k, "output_config")
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return marshal(c)
+	return rd.members(raw, "output_config", map[string]func(json.RawMessage) (json.RawMessage, error){
+		"format": func(v json.RawMessage) (json.RawMessage, error) { return rd.outputFormat(v, "output_config.format") },
+	})
 }
 
 // blockStructural are the members of a content block that its case
@@ -633,6 +603,12 @@ var messageBlocks = map[string]bool{"text": true, "tool_use": true, "tool_result
 // toolResultBlocks are the block types a tool_result's content may hold.
 var toolResultBlocks = map[string]bool{"text": true, "image": true, "document": true, "search_result": true}
 
+// serverBlocks are the message blocks of a server tool's or an MCP
+// server's call, by the policy (allow) each needs; a server tool's result
+// (serverResult) needs server_tools.
+var serverBlocks = map[string]string{"server_tool_use": AllowServerTools, "container_upload": AllowServerTools,
+	"mcp_tool_use": AllowMCP, "mcp_tool_result": AllowMCP}
+
 // serverResult reports whether typ is a server tool's result block type:
 // "…_tool_result" other than a client tool's and an MCP tool's.
 func serverResult(typ string) bool {
@@ -689,6 +665,14 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 			return nil, unsupported(fmt.Sprintf("%s[%d]: a block of this type", field, i))
 		}
 		at := fmt.Sprintf("%s[%d]", field, i)
+		if need := serverBlocks[typ]; need != "" || serverResult(typ) {
+			if need == "" {
+				need = AllowServerTools
+			}
+			if !rd.pol.allows(need) {
+				return nil, unsupported(fmt.Sprintf("%s: a server tool's or an MCP server's block", at))
+			}
+		}
 		var err error
 		switch typ {
 		case "image":
@@ -730,9 +714,6 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 		case "server_tool_use", "mcp_tool_use":
 			// a server tool's or an MCP server's call as the reply had it
 			// (its input restored): de-identified as a tool_use is
-			if !rd.pol.allows(map[string]string{"server_tool_use": AllowServerTools, "mcp_tool_use": AllowMCP}[typ]) {
-				return nil, unsupported(fmt.Sprintf("%s: a server tool's or an MCP server's block", at))
-			}
 			err = rd.structureFields(b, at, "id", "name", "server_name")
 			if in, ok := b["input"]; ok && err == nil {
 				b["input"], err = rd.value(in, at+".input")
@@ -740,22 +721,13 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 		case "mcp_tool_result":
 			// what the org's MCP server answered: de-identified as a
 			// tool_result's content is
-			if !rd.pol.allows(AllowMCP) {
-				return nil, unsupported(fmt.Sprintf("%s: a server tool's or an MCP server's block", at))
-			}
 			err = rd.toolResult(b, at)
 		case "container_upload":
 			// a file of the upstream's container, by its id
-			if !rd.pol.allows(AllowServerTools) {
-				return nil, unsupported(fmt.Sprintf("%s: a server tool's or an MCP server's block", at))
-			}
 			err = rd.structureFields(b, at, "file_id")
 		default: // a server tool's result (serverResult): the upstream's own
 			// content (a web page, a program's output), passed as it is
 			// when the org allows server tools, and counted
-			if !rd.pol.allows(AllowServerTools) {
-				return nil, unsupported(fmt.Sprintf("%s: a server tool's or an MCP server's block", at))
-			}
 			rd.passed++
 			err = rd.structureFields(b, at, "tool_use_id")
 			if err == nil {
@@ -1072,25 +1044,35 @@ func (rd *redactor) stopSequences(raw json.RawMessage) (json.RawMessage, error) 
 }
 
 func (rd *redactor) metadata(raw json.RawMessage) (json.RawMessage, error) {
-	md, err := object(raw, "metadata")
+	// the API knows no member but user_id; a client's own is treated as
+	// any field Ward does not know
+	return rd.members(raw, "metadata", map[string]func(json.RawMessage) (json.RawMessage, error){
+		"user_id": func(v json.RawMessage) (json.RawMessage, error) { return rd.rawText(v, "metadata.user_id") },
+	})
+}
+
+// members rewrites the members of the JSON object raw (named field): one
+// listed in special goes through its function (a null stays as it is),
+// any other through member.
+func (rd *redactor) members(raw json.RawMessage, field string,
+	special map[string]func(json.RawMessage) (json.RawMessage, error)) (json.RawMessage, error) {
+	m, err := object(raw, field)
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range sortedKeys(md) {
-		if k == "user_id" {
-			if !bytes.Equal(md[k], []byte("null")) {
-				md[k], err = rd.rawText(md[k], "metadata.user_id")
+	for _, k := range sortedKeys(m) {
+		if fn, ok := special[k]; ok {
+			if !bytes.Equal(m[k], []byte("null")) {
+				m[k], err = fn(m[k])
 			}
 		} else {
-			// the API knows no other member; a client's own is treated as
-			// any field Ward does not know
-			md[k], err = rd.member(md, k, "metadata")
+			m[k], err = rd.member(m, k, field)
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	return marshal(md)
+	return marshal(m)
 }
 
 // walkScalars replaces every string value in v (not object keys) with
