@@ -1,0 +1,46 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+)
+
+// A member who is not an admin holds at most five open requests of a kind;
+// the sixth is a 409 until one is answered; an admin files on.
+func TestDSRFloodRefused(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("DSR Flood Clinic")
+	w.populate(o, "df")
+	const base = "/v1/compliance/dsr"
+	var first struct {
+		ID string `json:"id"`
+	}
+	for i := range 5 {
+		var r struct {
+			ID string `json:"id"`
+		}
+		w.do("POST", base, o.PatUser.Token, map[string]any{"kind": "ccpa_know"}, http.StatusCreated, &r)
+		if i == 0 {
+			first = r
+		}
+	}
+	resp, b := w.request("POST", base, o.PatUser.Token, map[string]any{"kind": "ccpa_know"})
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("a sixth open request: %d %s", resp.StatusCode, b)
+	}
+	// another kind is its own count
+	w.do("POST", base, o.PatUser.Token, map[string]any{"kind": "access", "patient_id": o.P1}, http.StatusCreated, nil)
+	// once one is answered, the member files again
+	w.do("POST", base+"/"+first.ID+"/close", o.Admin.Token, map[string]any{"outcome": "fulfilled"}, http.StatusOK, nil)
+	w.do("POST", base, o.PatUser.Token, map[string]any{"kind": "ccpa_know"}, http.StatusCreated, nil)
+	// an admin logging requests for patients is not limited
+	for range 6 {
+		w.do("POST", base, o.Admin.Token, map[string]any{"kind": "access", "patient_id": o.P2}, http.StatusCreated, nil)
+	}
+	var n int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from app.dsr_requests
+	   where org_id = $1 and status = 'open'`, o.ID).Scan(&n); err != nil || n != 5+1+6 {
+		t.Fatalf("%d open requests (%v), want 12", n, err)
+	}
+}
