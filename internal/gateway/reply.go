@@ -144,17 +144,23 @@ func (rs *restorer) reply(body []byte) ([]byte, Usage, error) {
 	return out, u, err
 }
 
-// jsonStream restores the strings of a tool_use input that arrives as
-// partial JSON fragments (input_json_delta): outside strings the bytes pass
-// as they are; inside a string the escaped text is decoded, run through a
-// phi.Stream (so a placeholder split across fragments is restored), and
-// escaped again. Only an incomplete escape sequence and a possible
-// placeholder prefix are held back.
+// jsonStream restores the string values of a tool_use input that arrives
+// as partial JSON fragments (input_json_delta): outside strings the bytes
+// pass as they are; inside a value string the escaped text is decoded, run
+// through a phi.Stream (so a placeholder split across fragments is
+// restored), and escaped again. Object keys pass as they came, as in a
+// non-streamed reply (restorer.value): a key is a name the client's code
+// reads, and one restored to an identifier would go back upstream in the
+// next turn's history with nothing to mark it. Only an incomplete escape
+// sequence and a possible placeholder prefix are held back.
 type jsonStream struct {
 	rs    *restorer
 	inStr bool
-	str   *phi.Stream
-	held  string // an incomplete escape sequence at the end of a fragment
+	key   bool        // the open string is an object key
+	str   *phi.Stream // nil in a key
+	held  string      // an incomplete escape sequence at the end of a fragment
+	nest  []byte      // the open containers, '{' or '['
+	ahead bool        // in an object, where a key comes next
 }
 
 func (j *jsonStream) Write(frag string) string {
@@ -164,14 +170,34 @@ func (j *jsonStream) Write(frag string) string {
 	i := 0
 	for i < len(s) {
 		if !j.inStr {
-			k := strings.IndexByte(s[i:], '"')
+			k := strings.IndexAny(s[i:], `"{}[],:`)
 			if k < 0 {
 				out.WriteString(s[i:])
 				break
 			}
+			c := s[i+k]
 			out.WriteString(s[i : i+k+1])
 			i += k + 1
-			j.inStr, j.str = true, j.rs.sess.NewStream()
+			switch c {
+			case '"':
+				j.inStr = true
+				j.key = j.ahead && len(j.nest) > 0 && j.nest[len(j.nest)-1] == '{'
+				if !j.key {
+					j.str = j.rs.sess.NewStream()
+				}
+			case '{', '[':
+				j.nest = append(j.nest, c)
+				j.ahead = c == '{'
+			case '}', ']':
+				if len(j.nest) > 0 {
+					j.nest = j.nest[:len(j.nest)-1]
+				}
+				j.ahead = false
+			case ',':
+				j.ahead = len(j.nest) > 0 && j.nest[len(j.nest)-1] == '{'
+			case ':':
+				j.ahead = false
+			}
 			continue
 		}
 		start, incomplete := i, false
@@ -188,18 +214,24 @@ func (j *jsonStream) Write(frag string) string {
 			}
 			i += n
 		}
-		out.WriteString(escapeJSON(j.str.Write(unescapeJSON(s[start:i]))))
+		if j.key {
+			out.WriteString(s[start:i])
+		} else {
+			out.WriteString(escapeJSON(j.str.Write(unescapeJSON(s[start:i]))))
+		}
 		if incomplete {
 			j.held = s[i:]
 			break
 		}
 		if i < len(s) { // the closing quote
-			rest, unk := j.str.Close()
-			j.rs.note(unk)
-			out.WriteString(escapeJSON(rest))
+			if !j.key {
+				rest, unk := j.str.Close()
+				j.rs.note(unk)
+				out.WriteString(escapeJSON(rest))
+			}
 			out.WriteByte('"')
 			i++
-			j.inStr, j.str = false, nil
+			j.inStr, j.key, j.str, j.ahead = false, false, nil, false
 		}
 	}
 	return out.String()
@@ -207,8 +239,10 @@ func (j *jsonStream) Write(frag string) string {
 
 // Close returns what is held back at the end of the block.
 func (j *jsonStream) Close() string {
-	if !j.inStr {
-		return j.held
+	if !j.inStr || j.key {
+		out := j.held
+		j.held, j.inStr, j.key = "", false, false
+		return out
 	}
 	rest, unk := j.str.Close()
 	j.rs.note(unk)

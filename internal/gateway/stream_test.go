@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -296,5 +299,40 @@ func TestRelayServerToolUse(t *testing.T) {
 		if err := json.Unmarshal([]byte(got.String()), &in); err != nil || in["query"] != want {
 			t.Fatalf("%s: streamed input %q (%v), want the query %q", typ, got.String(), err, want)
 		}
+	}
+}
+
+// A tool input's keys pass as the model wrote them, streamed or not: only
+// its string values are restored, however the fragments split it.
+func TestToolInputKeysNotRestored(t *testing.T) {
+	s := newSession(t)
+	red := redacted(t, s, `Ann O'Hara at 617-555-0142.`)
+	ph := regexp.MustCompile(`\[\[[A-Z_]+_\d+\]\]`).FindAllString(red, -1)
+	if len(ph) < 2 {
+		t.Fatalf("want two placeholders in %q", red)
+	}
+	restored, _ := s.Reidentify(red)
+	in, _ := json.Marshal(map[string]any{ph[0]: red, "list": []any{map[string]any{ph[1] + `"q`: ph[1]}, ph[0]}})
+	name1, _ := s.Reidentify(ph[1])
+	name0, _ := s.Reidentify(ph[0])
+	want := map[string]any{ph[0]: restored, "list": []any{map[string]any{ph[1] + `"q`: name1}, name0}}
+	check := func(what string, out []byte) {
+		t.Helper()
+		var got map[string]any
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("%s: %v: %s", what, err, out)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: %v, want %v", what, got, want)
+		}
+	}
+	check("whole reply", newRestorer(s).value(in))
+	frag := string(in)
+	for i := 0; i <= len(frag); i++ {
+		if i < len(frag) && !utf8.RuneStart(frag[i]) {
+			continue
+		}
+		js := &jsonStream{rs: newRestorer(s)}
+		check(fmt.Sprintf("split %d", i), []byte(js.Write(frag[:i])+js.Write(frag[i:])+js.Close()))
 	}
 }
