@@ -447,7 +447,7 @@ func (rd *redactor) rest(raw json.RawMessage, field string) (json.RawMessage, er
 	if err := rd.keys(v, field); err != nil {
 		return nil, err
 	}
-	if v, err = walkScalars(v, rd.restString(field), func(n json.Number) (any, error) {
+	if v, err = walkScalars(v, rd.restString(field), func(_ string, n json.Number) (any, error) {
 		return n, rd.restNumber(string(n), field)
 	}); err != nil {
 		return nil, err
@@ -1016,16 +1016,47 @@ func (rd *redactor) value(raw json.RawMessage, field string) (json.RawMessage, e
 // string would be: an MRN, a phone number or a date of birth sent as a
 // JSON number becomes its placeholder, a string ("mrn": 884213 →
 // "mrn": "[[MRN_1]]"), and the reply restores it as a string. A number of
-// fewer than five digits is no identifier and is not read.
-func (rd *redactor) number(n json.Number) (any, error) {
-	if digitCount(string(n)) < 5 {
+// fewer than five digits is no identifier and is not read. An integer of
+// exactly five digits, which the engine alone would take for a ZIP code,
+// is one only under a key that names a postal code or when the named
+// record holds it; otherwise it is a quantity ("steps": 12000,
+// "kcal": 21000) and stays as it is.
+func (rd *redactor) number(key string, n json.Number) (any, error) {
+	d := digitCount(string(n))
+	if d < 5 {
 		return n, nil
+	}
+	if d == 5 && len(n) == 5 && !postalKey(key) {
+		held, err := rd.sess.Holds(rd.ctx, string(n))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrDeidentify, err)
+		}
+		if !held {
+			return n, nil
+		}
 	}
 	r, err := rd.text(string(n))
 	if err != nil || r == string(n) {
 		return n, err
 	}
 	return r, nil
+}
+
+// postalKey reports whether an object key names a postal code (zip,
+// zip_code, ZipCode, postal_code, postcode, plz, cep) or a place it is
+// part of (address).
+func postalKey(k string) bool {
+	k = strings.ToLower(k)
+	switch k {
+	case "plz", "cep":
+		return true
+	}
+	for _, w := range []string{"zip", "postal", "postcode", "address"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func (rd *redactor) stopSequences(raw json.RawMessage) (json.RawMessage, error) {
@@ -1078,16 +1109,22 @@ func (rd *redactor) members(raw json.RawMessage, field string,
 // walkScalars replaces every string value in v (not object keys) with
 // str's result and every number with num's, an object's members in the
 // order of their keys: placeholders are numbered by first occurrence, so
-// the same value must always be walked in the same order.
-func walkScalars(v any, str func(string) (string, error), num func(json.Number) (any, error)) (any, error) {
+// the same value must always be walked in the same order. num is told the
+// key of the member the number is (or is in, for an array's elements); ""
+// outside any object.
+func walkScalars(v any, str func(string) (string, error), num func(key string, n json.Number) (any, error)) (any, error) {
+	return walkScalarsIn(v, "", str, num)
+}
+
+func walkScalarsIn(v any, key string, str func(string) (string, error), num func(string, json.Number) (any, error)) (any, error) {
 	switch x := v.(type) {
 	case string:
 		return str(x)
 	case json.Number:
-		return num(x)
+		return num(key, x)
 	case []any:
 		for i := range x {
-			r, err := walkScalars(x[i], str, num)
+			r, err := walkScalarsIn(x[i], key, str, num)
 			if err != nil {
 				return nil, err
 			}
@@ -1095,7 +1132,7 @@ func walkScalars(v any, str func(string) (string, error), num func(json.Number) 
 		}
 	case map[string]any:
 		for _, k := range sortedKeys(x) {
-			r, err := walkScalars(x[k], str, num)
+			r, err := walkScalarsIn(x[k], k, str, num)
 			if err != nil {
 				return nil, err
 			}
@@ -1108,7 +1145,7 @@ func walkScalars(v any, str func(string) (string, error), num func(json.Number) 
 // walkStrings replaces every string value in v (not object keys) with
 // fn's result, in the order of walkScalars.
 func walkStrings(v any, fn func(string) (string, error)) (any, error) {
-	return walkScalars(v, fn, func(n json.Number) (any, error) { return n, nil })
+	return walkScalars(v, fn, func(_ string, n json.Number) (any, error) { return n, nil })
 }
 
 // objects splits a valid JSON array of objects (a part of a body object

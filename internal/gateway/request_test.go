@@ -106,6 +106,24 @@ func TestRedactNumbers(t *testing.T) {
 	mustRefuse(t, shapeRecord, Policy{}, withMessages(`,"x_patient":19620714`, `"hi"`), "")
 }
 
+// A bare five-digit integer is a quantity unless its key names a postal
+// code or the named record holds it: "steps": 12000 stays a number, a
+// "zip" or the record's own ZIP code leaves as a placeholder.
+func TestRedactFiveDigitNumbers(t *testing.T) {
+	rec := &phi.Record{Names: []string{"Rosalind Vantongeren"},
+		Addresses: []string{"4417 W. Belmont Ave, Chicago, IL 60641"}}
+	input := `{"steps":12000,"kcal_week":14500,"visit":{"zip_code":94110,"PostalCode":[30301]},"home":60641}`
+	out := mustPass(t, rec, Policy{}, toolTurn("", input), "94110", "30301", "60641")
+	if !strings.Contains(out, `"steps":12000`) || !strings.Contains(out, `"kcal_week":14500`) {
+		t.Fatalf("quantities changed: %s", out)
+	}
+	// without the record its ZIP code under an ordinary key is a quantity
+	out = mustPass(t, nil, Policy{}, toolTurn("", input), "94110", "30301")
+	if !strings.Contains(out, `"home":60641`) || !strings.Contains(out, `"steps":12000`) {
+		t.Fatalf("quantities changed: %s", out)
+	}
+}
+
 // A tool's example inputs, a structured output's schema (output_format and
 // output_config.format) and a schema's "example" are de-identified as a
 // tool's input and input schema are.
