@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // caseWithFile is a new case of o's patient P1, opened by the lead, with
@@ -117,5 +119,55 @@ func TestViewOnlyPartySeesNoHash(t *testing.T) {
 	w.do("GET", path, o.Lead.Token, nil, http.StatusOK, &lead)
 	if len(lead.Versions) != 1 || lead.Versions[0].SHA256 != doc.Versions[0].SHA256 {
 		t.Fatalf("the lead's document: %+v", lead)
+	}
+}
+
+// An org that binds its outside parties' sessions (stakeholder in
+// device_binding_required_for): an app's JSON acceptance gets no bearer
+// token (403 device_binding_required, the session ended, the grant kept,
+// the party signs in with a DPoP proof), and one from Ward's own pages
+// gets its session in the cookie only, as a magic link's would.
+func TestInviteAcceptFollowsDeviceBinding(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Bound Parties Clinic")
+	w.populate(o, "bp")
+	cid, _ := caseWithFile(t, w, o, "report.pdf", []byte("%PDF-1.4 report"), "medical_report")
+	w.do("PUT", "/v1/org/device-binding-policy", o.Admin.Token,
+		map[string]any{"device_binding_required_for": []string{"stakeholder"}}, http.StatusOK, nil)
+	live := func(invite uuid.UUID) (sessions, grants int) {
+		t.Helper()
+		if err := w.env.Super.Pool.QueryRow(context.Background(), `select
+		    (select count(*) from app.sessions s join app.case_invites i on i.accepted_by = s.user_id
+		      where i.id = $1 and s.revoked_at is null),
+		    (select count(*) from app.case_members m join app.case_invites i on i.accepted_by = m.user_id
+		      where i.id = $1 and m.case_id = $2)`, invite, cid).Scan(&sessions, &grants); err != nil {
+			t.Fatal(err)
+		}
+		return sessions, grants
+	}
+	until := time.Now().Add(24 * time.Hour)
+	inv, tok := w.inviteOutbox(o.Lead.Token, cid, "app-party@firm.test", "attorney", []string{"view"}, until)
+	resp, b := w.request("POST", "/v1/case-invites/accept", "", map[string]string{"token": tok})
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "device_binding_required" || len(resp.Cookies()) != 0 {
+		t.Fatalf("app acceptance, parties bound: %d %s", resp.StatusCode, b)
+	}
+	if s, g := live(inv); s != 0 || g != 1 {
+		t.Fatalf("after a refused app acceptance: %d live sessions, %d grants; want 0 and 1", s, g)
+	}
+
+	inv, tok = w.inviteOutbox(o.Lead.Token, cid, "page-party@firm.test", "attorney", []string{"view"}, until)
+	resp, b = w.request("POST", "/v1/case-invites/accept", "", map[string]string{"token": tok}, "Sec-Fetch-Site", "same-origin")
+	var ans struct {
+		Token                 string `json:"token"`
+		DeviceBindingRequired bool   `json:"device_binding_required"`
+	}
+	_ = json.Unmarshal(b, &ans)
+	if resp.StatusCode != http.StatusOK || ans.Token != "" || !ans.DeviceBindingRequired || len(resp.Cookies()) == 0 {
+		t.Fatalf("acceptance from Ward's pages, parties bound: %d %s", resp.StatusCode, b)
+	}
+	var browser bool
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select s.browser from app.sessions s
+	    join app.case_invites i on i.accepted_by = s.user_id where i.id = $1 and s.revoked_at is null`, inv).Scan(&browser); err != nil || !browser {
+		t.Fatalf("the page's session is no browser session: %v %v", browser, err)
 	}
 }

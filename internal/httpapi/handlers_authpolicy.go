@@ -199,20 +199,33 @@ var errBindingRequired = forbidden("device_binding_required",
 // holding the cookie can use it.
 func (s *server) issued(r *http.Request, sess auth.Session) (sessionResponse, error) {
 	resp := newSessionResponse(sess, nil)
-	if s.deps.Auth.NeedsBinding(r.Context(), sess.Token) {
-		if !fromOwnPages(r) {
-			// It gets no cookie to replay: the new session ends here.
-			if err := s.deps.Auth.EndSession(r.Context(), sess.Token); err != nil {
-				return sessionResponse{}, err
-			}
-			return sessionResponse{}, errBindingRequired
-		}
+	cookieOnly, err := s.cookieOnly(r, sess.Token)
+	if err != nil {
+		return sessionResponse{}, err
+	}
+	if cookieOnly {
 		resp.Token, resp.DeviceBindingRequired = "", true
-		if err := s.deps.Auth.MarkBrowser(r.Context(), sess.Token); err != nil {
-			return sessionResponse{}, err
-		}
 	}
 	return resp, nil
+}
+
+// cookieOnly decides whether a session just issued without a DPoP proof
+// may leave in the body: when its member's role must bind non-browser
+// sessions, a request from Ward's own pages gets it in the cookie only
+// (the session marked a browser session, true), and any other request is
+// refused and the session ended (errBindingRequired).
+func (s *server) cookieOnly(r *http.Request, token string) (bool, error) {
+	if !s.deps.Auth.NeedsBinding(r.Context(), token) {
+		return false, nil
+	}
+	if !fromOwnPages(r) {
+		// It gets no cookie to replay: the new session ends here.
+		if err := s.deps.Auth.EndSession(r.Context(), token); err != nil {
+			return false, err
+		}
+		return false, errBindingRequired
+	}
+	return true, s.deps.Auth.MarkBrowser(r.Context(), token)
 }
 
 func handleDeviceBindingGet(svc *auth.Service, fail errorWriter) http.Handler {

@@ -306,12 +306,18 @@ func (s *server) handleInviteAccept() http.Handler {
 				"org_id": a.OrgID, "user_id": a.UserID})
 			return
 		}
+		cookieOnly := browser
 		if browser {
 			// The form's session goes out in the cookie only.
 			if err := s.deps.Auth.MarkBrowser(r.Context(), a.Token); err != nil {
 				s.writeError(w, r, err)
 				return
 			}
+		} else if cookieOnly, err = s.cookieOnly(r, a.Token); err != nil {
+			// An app's acceptance when the org binds the party's sessions:
+			// the grant stands, and the party signs in with a DPoP proof.
+			s.writeError(w, r, err)
+			return
 		}
 		s.rememberDevice(w, r, a.Token)
 		s.setCookie(w, s.sessionCookie(), a.Token, time.Until(a.AbsoluteExpiresAt))
@@ -320,9 +326,13 @@ func (s *server) handleInviteAccept() http.Handler {
 			w.WriteHeader(http.StatusSeeOther)
 			return
 		}
-		writeJSON(w, http.StatusOK, response{sessionResponse: sessionResponse{Token: a.Token, TokenType: "Bearer",
+		resp := response{sessionResponse: sessionResponse{Token: a.Token, TokenType: "Bearer",
 			SessionID: a.SessionID, UserID: a.UserID, OrgID: a.OrgID, AbsoluteExpiresAt: a.AbsoluteExpiresAt,
-			IdleTimeoutMin: int(a.IdleTimeout / time.Minute)}, CaseID: a.CaseID})
+			IdleTimeoutMin: int(a.IdleTimeout / time.Minute)}, CaseID: a.CaseID}
+		if cookieOnly {
+			resp.Token, resp.DeviceBindingRequired = "", true
+		}
+		writeJSON(w, http.StatusOK, resp)
 	})
 }
 
