@@ -31,7 +31,7 @@ var (
 	ErrFactorInvalid = errkind.New(errkind.Forbidden, "factor_invalid", "auth: second factor refused").
 				WithPublic("the code is not valid (wrong, expired or already used)")
 	ErrFactorLocked = errkind.New(errkind.RateLimited, "factor_locked", "auth: second factor locked").
-			WithPublic("too many wrong codes: this factor is locked for 15 minutes")
+			WithPublic("too many wrong codes: this factor is locked; try again after the time in Retry-After")
 	ErrFactorNotEnrolled = errkind.New(errkind.NotFound, "factor_not_enrolled", "auth: no second factor enrolled").
 				WithPublic("no TOTP factor is enrolled for you in this org: enrol one first")
 	ErrFactorExists = errkind.New(errkind.Conflict, "factor_exists", "auth: a confirmed second factor exists").
@@ -115,6 +115,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (Rotated, error) 
 	var status string
 	var rot Rotated
 	var emailEnc []byte
+	var lockedUntil time.Time
 	err = s.keysTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries, keys *envelope.OrgKeys) error {
 		f, err := q.TOTPSecret(ctx)
 		if err != nil {
@@ -131,8 +132,23 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (Rotated, error) 
 		// The status commits whatever it is: failures count.
 		status, err = q.TOTPVerify(ctx, dbsqlc.TOTPVerifyParams{Secret: secret, Code: code,
 			Request: nullText(c.ID), Ip: nullText(c.IPString()), Ua: nullText(c.UserAgent)})
-		if err != nil || status != "ok" {
+		if err != nil {
 			return err
+		}
+		switch status {
+		case "locked", "lockout":
+			// when the lock ends, for Retry-After; and a code that locked
+			// the factor is news to its member
+			if f, err = q.TOTPSecret(ctx); err == nil && f.LockedUntil != nil {
+				lockedUntil = *f.LockedUntil
+			}
+			if err == nil && status == "lockout" {
+				emailEnc, err = q.OwnEmail(ctx)
+			}
+			return err
+		case "ok":
+		default:
+			return nil
 		}
 		if !deref(f.Confirmed) {
 			// This code confirms the enrolment: the member hears of it.
@@ -154,9 +170,16 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (Rotated, error) 
 		}
 		return rot, nil
 	case "locked", "lockout": // lockout: this code locked it (audited as such)
-		// at least this long: each lockout since the last accepted code
-		// doubles the next, up to 24 hours (migration 00173)
-		return Rotated{}, errkind.WithRetry(ErrFactorLocked, 15*time.Minute)
+		if status == "lockout" && emailEnc != nil {
+			s.lockNotice(ctx, p, emailEnc, lockedUntil)
+		}
+		// each lockout since the last accepted code doubles the next, up
+		// to 24 hours (migration 00173)
+		retry := time.Until(lockedUntil).Round(time.Second)
+		if retry < time.Second {
+			retry = 15 * time.Minute
+		}
+		return Rotated{}, errkind.WithRetry(ErrFactorLocked, retry)
 	case "not_enrolled":
 		return Rotated{}, ErrFactorNotEnrolled
 	}
@@ -188,10 +211,28 @@ func (s *Service) keysTx(ctx context.Context, p identity.Principal,
 	})
 }
 
+// lockNotice tells a member that wrong codes locked their authenticator
+// app until the given time: their session is in someone's hands, or they
+// mistyped five times.
+func (s *Service) lockNotice(ctx context.Context, p identity.Principal, emailEnc []byte, until time.Time) {
+	s.notice(ctx, p, emailEnc, "Your Ward authenticator app was locked after wrong codes",
+		"Five wrong authenticator-app (TOTP) codes were just entered in a session of your Ward account, so "+
+			"the factor is locked until "+until.UTC().Format("2006-01-02 15:04 UTC")+".\n\nIf this was not you, "+
+			"someone holds a session of your account: sign out of your sessions (/v1/sessions) and tell your "+
+			"organisation's administrator now.\n")
+}
+
 // factorNotice mails the member that a factor was added to their account:
 // whoever reads their mail and adds a factor of their own is then no
 // longer silent. A failure is logged (ids only), not returned.
 func (s *Service) factorNotice(ctx context.Context, p identity.Principal, emailEnc []byte, subject, what string) {
+	s.notice(ctx, p, emailEnc, subject, what+"\n\nIf this was not you, contact your organisation's administrator now: "+
+		"someone can sign in as you. Your sessions and factors are listed under /v1/sessions and /v1/auth/passkeys.\n")
+}
+
+// notice mails text to the member whose sealed address is emailEnc. A
+// failure is logged (ids only), not returned.
+func (s *Service) notice(ctx context.Context, p identity.Principal, emailEnc []byte, subject, text string) {
 	keys, err := s.keys.Instance(ctx, s.db)
 	var to []byte
 	if err == nil {
@@ -201,8 +242,5 @@ func (s *Service) factorNotice(ctx context.Context, p identity.Principal, emailE
 		s.log.ErrorContext(ctx, "factor notice not sent", "org", p.OrgID, "user", p.UserID, "err", err)
 		return
 	}
-	s.sendLater(ctx, mail.Message{To: string(to), Subject: subject,
-		Text: what + "\n\nIf this was not you, contact your organisation's administrator now: someone can sign in " +
-			"as you. Your sessions and factors are listed under /v1/sessions and /v1/auth/passkeys.\n"},
-		p.OrgID, p.UserID)
+	s.sendLater(ctx, mail.Message{To: string(to), Subject: subject, Text: text}, p.OrgID, p.UserID)
 }

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -144,8 +145,29 @@ func TestTOTP(t *testing.T) {
 			t.Fatalf("failure %d: %d %s", i, resp.StatusCode, b)
 		}
 	}
-	if resp.Header.Get("Retry-After") == "" {
-		t.Error("a locked factor says no Retry-After")
+	retryAfter := func(resp *http.Response) int {
+		t.Helper()
+		n, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if err != nil {
+			t.Fatalf("Retry-After %q: %v", resp.Header.Get("Retry-After"), err)
+		}
+		return n
+	}
+	if n := retryAfter(resp); n < 890 || n > 900 {
+		t.Errorf("first lockout: Retry-After %d, want the lock's 900 seconds", n)
+	}
+	// the member hears of the lock, once (the mail leaves beside the answer)
+	lockMails := func(want int) int {
+		n := 0
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if n = strings.Count(w.outbox.String(), "locked after wrong codes"); n >= want {
+				break
+			}
+		}
+		return n
+	}
+	if n := lockMails(1); n != 1 {
+		t.Errorf("%d lockout mails after the first lockout, want 1", n)
 	}
 	resp, b = w.request("POST", "/v1/auth/totp/verify", tok3,
 		map[string]string{"code": totpCode(t, secret, time.Now().Add(30*time.Second))})
@@ -180,13 +202,23 @@ func TestTOTP(t *testing.T) {
 	if n, left := lock(); n != 2 || left < 29*time.Minute || left > 30*time.Minute {
 		t.Fatalf("second lockout: %d, %v left", n, left)
 	}
+	if n := retryAfter(resp); n < 1790 || n > 1800 {
+		t.Errorf("second lockout: Retry-After %d, want the lock's 1800 seconds", n)
+	}
+	resp, _ = w.request("POST", "/v1/auth/totp/verify", tok3, map[string]string{"code": wrong})
+	if n := retryAfter(resp); resp.StatusCode != http.StatusTooManyRequests || n < 1790 || n > 1800 {
+		t.Errorf("while locked: %d, Retry-After %d, want 429 and what is left of 1800 seconds", resp.StatusCode, n)
+	}
+	if n := lockMails(2); n != 2 {
+		t.Errorf("%d lockout mails after two lockouts, want 2", n)
+	}
 
 	if n := w.auditCount(o.ID, "auth.mfa.verify", "success"); n != 2 {
 		t.Errorf("%d successful verifications audited, want 2", n)
 	}
-	// The replay, five failures, the right code while locked and five
-	// failures more.
-	if n := w.auditCount(o.ID, "auth.mfa.verify", "denied"); n != 12 {
+	// The replay, five failures, the right code while locked, five
+	// failures more and one while locked.
+	if n := w.auditCount(o.ID, "auth.mfa.verify", "denied"); n != 13 {
 		t.Errorf("%d refused verifications audited, want 12", n)
 	}
 	if n := w.auditCount(o.ID, "auth.mfa.enrol", "success"); n != 1 {

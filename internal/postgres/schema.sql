@@ -3923,7 +3923,7 @@ ALTER FUNCTION app.totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request
 -- Name: totp_secret(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean) RETURNS record
+CREATE FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean, OUT locked_until timestamp with time zone) RETURNS record
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -3931,11 +3931,11 @@ declare
   me record;
 begin
   select * into me from private.me_factor();
-  select f.secret_enc, f.confirmed_at is not null into secret_enc, confirmed
+  select f.secret_enc, f.confirmed_at is not null, f.locked_until into secret_enc, confirmed, locked_until
     from app.totp_factors f where f.org_id = me.org_id and f.user_id = me.user_id;
 end $$;
 
-ALTER FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean) OWNER TO ward_definer;
+ALTER FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean, OUT locked_until timestamp with time zone) OWNER TO ward_definer;
 
 --
 -- Name: totp_verify(bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -11949,11 +11949,11 @@ REVOKE ALL ON FUNCTION app.totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p
 GRANT ALL ON FUNCTION app.totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text) TO ward_app;
 
 --
--- Name: FUNCTION totp_secret(OUT secret_enc bytea, OUT confirmed boolean); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION totp_secret(OUT secret_enc bytea, OUT confirmed boolean, OUT locked_until timestamp with time zone); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean) TO ward_app;
+REVOKE ALL ON FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean, OUT locked_until timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolean, OUT locked_until timestamp with time zone) TO ward_app;
 
 --
 -- Name: FUNCTION totp_verify(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer

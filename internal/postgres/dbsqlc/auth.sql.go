@@ -1075,18 +1075,19 @@ func (q *Queries) TOTPEnrol(ctx context.Context, arg TOTPEnrolParams) error {
 }
 
 const tOTPSecret = `-- name: TOTPSecret :one
-select secret_enc, confirmed from app.totp_secret()
+select secret_enc, confirmed, locked_until from app.totp_secret()
 `
 
 type TOTPSecretRow struct {
-	SecretEnc []byte
-	Confirmed *bool
+	SecretEnc   []byte
+	Confirmed   *bool
+	LockedUntil *time.Time
 }
 
 func (q *Queries) TOTPSecret(ctx context.Context) (TOTPSecretRow, error) {
 	row := q.db.QueryRow(ctx, tOTPSecret)
 	var i TOTPSecretRow
-	err := row.Scan(&i.SecretEnc, &i.Confirmed)
+	err := row.Scan(&i.SecretEnc, &i.Confirmed, &i.LockedUntil)
 	return i, err
 }
 

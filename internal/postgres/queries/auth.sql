@@ -94,7 +94,7 @@ select audit.append(@org_id, 'session.revoke', 'success', 'session', @session_id
 select app.totp_enrol(@secret_enc, @secret_hash, sqlc.narg('request')::text);
 
 -- name: TOTPSecret :one
-select secret_enc, confirmed from app.totp_secret();
+select secret_enc, confirmed, locked_until from app.totp_secret();
 
 -- name: TOTPVerify :one
 select app.totp_verify(@secret, @code, sqlc.narg('request')::text, sqlc.narg('ip')::text,
