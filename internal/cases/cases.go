@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -63,6 +64,10 @@ var (
 	ErrLegalHold = errkind.New(errkind.Conflict, "legal_hold", "cases: legal hold").
 			WithPublic("a legal hold covers this document: it cannot be deleted until the hold is released")
 	ErrIntegrity = errkind.New(errkind.Internal, "integrity", "cases: stored document failed its integrity check")
+	// ErrInviteRate: the caller sent 50 invitations in the last hour
+	// (migration 00176); Retry-After says when one more is allowed.
+	ErrInviteRate = errkind.New(errkind.RateLimited, "invite_rate_limited", "cases: invitation rate").
+			WithPublic("you sent 50 invitations in the last hour: send more later")
 )
 
 // Permissions a case grant holds.
@@ -219,6 +224,9 @@ func mapErr(op string, err error) error {
 		return nil
 	case errors.Is(err, pgx.ErrNoRows), postgres.IsCode(err, postgres.CodeNoDataFound):
 		return ErrNotFound
+	case errors.As(err, &pe) && pe.Code == "54000" && pe.Hint == "invite_rate":
+		secs, _ := strconv.Atoi(pe.Detail)
+		return errkind.WithRetry(ErrInviteRate, time.Duration(max(secs, 1))*time.Second)
 	case errors.As(err, &pe) && pe.Code == postgres.CodeInsufficientPrivilege && pe.Hint == "own_case_grant":
 		return errOwnGrant
 	case errors.As(err, &pe) && pe.Code == postgres.CodeInsufficientPrivilege && pe.ConstraintName == "sso_required":

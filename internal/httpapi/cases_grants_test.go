@@ -3,7 +3,10 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,5 +172,39 @@ func TestInviteAcceptFollowsDeviceBinding(t *testing.T) {
 	if err := w.env.Super.Pool.QueryRow(context.Background(), `select s.browser from app.sessions s
 	    join app.case_invites i on i.accepted_by = s.user_id where i.id = $1 and s.revoked_at is null`, inv).Scan(&browser); err != nil || !browser {
 		t.Fatalf("the page's session is no browser session: %v %v", browser, err)
+	}
+}
+
+// A member sends at most 50 invitations an hour (migration 00176), each a
+// mail to any address: the 51st is 429 invite_rate_limited with the
+// seconds until one more is allowed, nothing is mailed, and another
+// member's invitations are not held up.
+func TestInviteRate(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Invite Rate Clinic")
+	w.populate(o, "ir")
+	cid, _ := caseWithFile(t, w, o, "report.pdf", []byte("%PDF-1.4 report"), "medical_report")
+	until := time.Now().Add(24 * time.Hour)
+	invite := func(by string, i int) (*http.Response, []byte) {
+		return w.request("POST", "/v1/cases/"+cid+"/invites", by, map[string]any{
+			"email": fmt.Sprintf("party%d@firm.test", i), "kind": "attorney", "permissions": []string{"view"},
+			"access_expires_at": until})
+	}
+	for i := range 50 {
+		if resp, b := invite(o.Lead.Token, i); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("invitation %d: %d %s", i+1, resp.StatusCode, b)
+		}
+	}
+	mailed := strings.Count(w.outbox.String(), "firm.test")
+	resp, b := invite(o.Lead.Token, 50)
+	secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if resp.StatusCode != http.StatusTooManyRequests || problemCode(t, b) != "invite_rate_limited" || secs < 3500 || secs > 3600 {
+		t.Fatalf("the 51st invitation in an hour: %d (Retry-After %q) %s", resp.StatusCode, resp.Header.Get("Retry-After"), b)
+	}
+	if n := strings.Count(w.outbox.String(), "firm.test"); n != mailed {
+		t.Fatalf("a refused invitation mailed: %d mails, then %d", mailed, n)
+	}
+	if resp, b := invite(o.Prov.Token, 51); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("another member's invitation: %d %s", resp.StatusCode, b)
 	}
 }

@@ -646,6 +646,36 @@ end $$;
 ALTER FUNCTION app.care_team_leave() OWNER TO ward_definer;
 
 --
+-- Name: case_invite_rate(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.case_invite_rate() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  n bigint;
+  oldest timestamptz;
+begin
+  -- new.created_by is the caller: case_invites_insert checks it
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
+    'ward.case_invites.' || new.org_id::text || '.' || new.created_by::text, 0));
+  select count(*), min(i.created_at) into n, oldest
+    from (select created_at from app.case_invites i
+           where i.org_id = new.org_id and i.created_by = new.created_by
+             and i.created_at > now() - interval '1 hour'
+           order by i.created_at desc limit 50) i;
+  if n >= 50 then
+    raise exception 'at most 50 invitations an hour'
+      using errcode = '54000', hint = 'invite_rate',
+            detail = greatest(1, ceil(extract(epoch from oldest + interval '1 hour' - now())))::bigint::text;
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.case_invite_rate() OWNER TO ward_definer;
+
+--
 -- Name: claim_sso_domain(text, uuid, text, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -9117,6 +9147,12 @@ CREATE INDEX break_glass_activations_open_idx ON app.break_glass_activations USI
 CREATE INDEX care_team_patient_idx ON app.care_team USING btree (org_id, patient_id);
 
 --
+-- Name: case_invites_author_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX case_invites_author_idx ON app.case_invites USING btree (org_id, created_by, created_at DESC);
+
+--
 -- Name: case_invites_case_idx; Type: INDEX; Schema: app; Owner: ward_owner
 --
 
@@ -9373,6 +9409,12 @@ CREATE CONSTRAINT TRIGGER break_glass_reason_given AFTER INSERT ON app.break_gla
 --
 
 CREATE TRIGGER care_team_leave AFTER DELETE ON app.care_team FOR EACH ROW EXECUTE FUNCTION app.care_team_leave();
+
+--
+-- Name: case_invites case_invite_rate; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_invite_rate BEFORE INSERT ON app.case_invites FOR EACH ROW EXECUTE FUNCTION app.case_invite_rate();
 
 --
 -- Name: case_members case_members_expiry_rearm; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -11362,6 +11404,12 @@ GRANT ALL ON FUNCTION app.break_glass_review(p_activation uuid, p_note_enc bytea
 --
 
 REVOKE ALL ON FUNCTION app.care_team_leave() FROM PUBLIC;
+
+--
+-- Name: FUNCTION case_invite_rate(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.case_invite_rate() FROM PUBLIC;
 
 --
 -- Name: FUNCTION claim_sso_domain(p_domain text, p_connection uuid, p_request text, p_domain_bidx bytea); Type: ACL; Schema: app; Owner: ward_definer
