@@ -80,7 +80,9 @@ func (d *detector) numAt(i int) int {
 		j := d.tokAt(q)
 		// (a label before keeps it; a one-letter "unit" after only when it
 		// is no shorthand for a word: keptNum(i, i) asks for the label)
-		if !d.dateEvidence(i, q) && d.keptNum(i, j) && !(d.letterBeforeWord(j) && !d.keptNum(i, i)) || d.scoreLike(i, q) {
+		// (a date with its four-digit year is no value a label keeps:
+		// "next appt for pt is 04/12/2024", "last dose was 03/14/2024")
+		if !fullYearDate(s[p:q]) && (!d.dateEvidence(i, q) && d.keptNum(i, j) && !(d.letterBeforeWord(j) && !d.keptNum(i, i)) || d.scoreLike(i, q)) {
 			return d.keep(i, d.tokAt(q))
 		}
 		return d.claimBytes(i, d.timeTail(q), TypeDate)
@@ -102,7 +104,9 @@ func (d *detector) numAt(i int) int {
 		return d.claimBytes(i, q, typ)
 	}
 	if q, typ, ok := d.phone(p); ok && !d.afterValue(i) {
-		if j := d.tokAt(q); !d.keptNum(i, j) {
+		// (a North American number in its usual groups is no value a
+		// label keeps: "called pt at 617-555-0163", "T: 617.555.0163")
+		if j := d.tokAt(q); nanpGroups(s[p:q]) || !d.keptNum(i, j) {
 			return d.claimBytes(i, q, typ)
 		}
 	}
@@ -129,18 +133,77 @@ func (d *detector) numAt(i int) int {
 			q += 5
 		}
 		j := d.tokAt(q)
-		if d.keptNum(i, j) || d.decimalAround(i, j) {
+		// (after a state's code it is a ZIP code whatever label the code
+		// also is: "Los Angeles, CA 90033", "Burlington, VT 05401")
+		if !d.afterStateCode(i) && (d.keptNum(i, j) || d.decimalAround(i, j)) {
 			return d.keep(i, j)
 		}
 		return d.claimBytes(i, q, TypeZIP)
 	}
 	if n >= 6 {
-		if d.keptNum(i, i+1) || d.decimalAround(i, i+1) {
+		// (a run with a leading zero, or of nine digits or more, is an
+		// identifier a label does not keep: "Pt: 00482913"; a count such
+		// as "PLT 250000" is kept)
+		if (d.keptNum(i, i+1) && s[p] != '0' && n < 9) || d.decimalAround(i, i+1) {
 			return d.keep(i, i+1)
 		}
 		return d.claim(i, i+1, d.recordIDType(d.raw(i)), prioStruct)
 	}
 	return i
+}
+
+// fullYearDate reports whether s, a numeric date numDate matched, has
+// three parts, one of them a year of four digits from 1900 to 2099
+// (03/14/2024, 2024-03-14, 14.03.1952).
+func fullYearDate(s string) bool {
+	parts, year := 0, false
+	for q := 0; q < len(s); {
+		e := digitsEnd(s, q)
+		if e == q {
+			q++
+			continue
+		}
+		parts++
+		if e-q == 4 && (s[q:q+2] == "19" || s[q:q+2] == "20") {
+			year = true
+		}
+		q = e
+	}
+	return parts == 3 && year
+}
+
+// nanpGroups reports whether s, a phone number phone matched, is written
+// in North American groups: 3-3-4 digits, the area code perhaps in
+// parentheses and a country code 1 perhaps before it.
+func nanpGroups(s string) bool {
+	var g []int
+	for q := 0; q < len(s); {
+		e := digitsEnd(s, q)
+		if e == q {
+			q++
+			continue
+		}
+		g = append(g, e-q)
+		q = e
+	}
+	if len(g) == 4 && g[0] == 1 {
+		g = g[1:]
+	}
+	return len(g) == 3 && g[0] == 3 && g[1] == 3 && g[2] == 4
+}
+
+// afterStateCode reports whether token i follows a US state's postal code
+// written in capitals, itself after a comma or a word: "Boston, MA 02118".
+func (d *detector) afterStateCode(i int) bool {
+	k := i - 1
+	if k < 1 || d.toks[k].kind != tkWord || d.toks[k].end-d.toks[k].start != 2 || d.toks[k].has(fNL) {
+		return false
+	}
+	w := d.raw(k)
+	if !(w[0] >= 'A' && w[0] <= 'Z' && w[1] >= 'A' && w[1] <= 'Z') || !stateAbbrevs[strings.ToLower(w)] {
+		return false
+	}
+	return d.isPunct(k-1, ',') || d.toks[k-1].kind == tkWord
 }
 
 // afterValue reports whether the digit run at token i continues a value

@@ -1,0 +1,41 @@
+package phi
+
+import "testing"
+
+// TestNoteTypes checks rules for note types the engine was not tuned on
+// (letters, messages, dietitian notes, histories and physicals, forms),
+// with invented lines: what must be redacted and what must stay. Mixed is
+// a clinical note's first line, so that each line is judged in a note.
+func TestNoteTypes(t *testing.T) {
+	mixed := "Pt remains intubated on propofol, BP stable, no ectopy noted, lungs clear, abd soft, foley draining well.\n"
+	tests := []struct {
+		name   string
+		text   string
+		redact []string
+		keep   []string
+	}{
+		// a lab or vital label keeps a value, not an identifier
+		{"a phone after a label", mixed + "Called pt at 617-555-0163, no answer. T: 617.555.0163", []string{"617-555-0163", "617.555.0163"}, nil},
+		{"a full date after a label", mixed + "Next appt for pt is 04/12/2024. Last dose was 03/14/2024. D: 04/03/2024 T: 04/04/2024.",
+			[]string{"04/12/2024", "03/14/2024", "04/03/2024", "04/04/2024"}, nil},
+		{"a ZIP code after a state's code", "Lives at 12 Oak St, Los Angeles, CA 90033; sister in Burlington, VT 05401.",
+			[]string{"90033", "05401"}, nil},
+		{"an identifier after a label", mixed + "Pt: 00482913. Ca 9.8, PLT 250000, WBC 12000, PT 13.2.", []string{"00482913"},
+			[]string{"9.8", "250000", "12000", "13.2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := redact(t, tt.text, nil)
+			for _, w := range tt.redact {
+				if ok, _ := covered(tt.text, r.Spans, w); !ok {
+					t.Errorf("%q not redacted: %q", w, r.Text)
+				}
+			}
+			for _, w := range tt.keep {
+				if touched(tt.text, r.Spans, w) {
+					t.Errorf("%q redacted: %q", w, r.Text)
+				}
+			}
+		})
+	}
+}
