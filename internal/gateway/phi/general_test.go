@@ -22,6 +22,11 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"90033", "05401"}, nil},
 		{"an identifier after a label", mixed + "Pt: 00482913. Ca 9.8, PLT 250000, WBC 12000, PT 13.2.", []string{"00482913"},
 			[]string{"9.8", "250000", "12000", "13.2"}},
+		// ages over 89 as histories write them
+		{"old ages", mixed + "92F presents with a fall. A 94 M with CHF. Patient is 91 yrs. Her mother, 97, lives alone. Pt (93) alert.",
+			[]string{"92", "94", "91", "97", "93"}, nil},
+		{"temperatures are no ages", mixed + "T 101F, HR 92. Spiked to 102F overnight. Febrile to 101 F. Temp 99 F; sats 94, 92, 95.",
+			nil, []string{"101F", "92", "102F", "101 F", "99 F", "94", "95"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -99,6 +99,9 @@ func (d *detector) compound(i int) int {
 				return d.claim(i, i+1, TypeAge, prioStruct)
 			}
 			return d.keep(i, j)
+		case (u == "f" || u == "m") && v >= 90 && v < 130 && !d.keptNum(i, i) && d.historyLead(i):
+			// "92F presents with a fall", "a 94M with" (not "T 101F")
+			return d.claim(i, i+1, TypeAge, prioStruct)
 		case d.is(i+1, vUnit) || u == "st" || u == "nd" || u == "rd" || u == "th" || u == "s" || u == "am" || u == "pm" || u == "a" || u == "p":
 			return d.keep(i, j)
 		}
@@ -280,6 +283,9 @@ func (d *detector) age(i int) (int, bool) {
 			}
 		}
 	}
+	if !isAge && v >= 90 && v < 130 && d.oldAge(i) {
+		return d.claim(i, j, TypeAge, prioStruct), true
+	}
 	if !isAge {
 		return 0, false
 	}
@@ -287,6 +293,52 @@ func (d *detector) age(i int) (int, bool) {
 		return d.claim(i, j, TypeAge, prioStruct), true
 	}
 	return d.keep(i, j), true
+}
+
+// oldAge reports whether the number at token i (90 to 129) is an age by
+// the way such ages are written besides "92 yo": before the patient's sex
+// at the start of a history ("92 F presents", "a 94 M with"), before
+// "years" without "old" ("is 92 yrs"), or in apposition to a person
+// ("her mother, 97, lives alone", "Pt (93)"). A vital label before it
+// keeps it a value ("T 101 F").
+func (d *detector) oldAge(i int) bool {
+	j := i + 1
+	if j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) {
+		switch d.word(j) {
+		case "year", "years", "yr", "yrs":
+			return true
+		case "f", "m":
+			return !d.keptNum(i, i) && d.historyLead(i)
+		}
+	}
+	// apposition: "<person>, 97," or "<person> (97)"
+	if i >= 2 && j < len(d.toks) && (d.isPunct(i-1, ',') && (d.isPunct(j, ',') || d.isPunct(j, ';')) ||
+		d.isPunct(i-1, '(') && d.isPunct(j, ')')) {
+		k := i - 2
+		return d.toks[k].kind == tkWord && (d.is(k, vNameLabel) || d.state[k] == stPHI)
+	}
+	return false
+}
+
+// historyLead reports whether the number at token i opens a history's
+// first line: at the start of a line or sentence, or after "a", "an",
+// "is", "pt", "patient", "this", "the" or a title.
+func (d *detector) historyLead(i int) bool {
+	if i == 0 || d.toks[i].has(fNL) {
+		return true
+	}
+	k := i - 1
+	if d.isPunct(k, '.') || d.isPunct(k, ':') {
+		return true
+	}
+	if d.toks[k].kind != tkWord {
+		return false
+	}
+	switch d.word(k) {
+	case "a", "an", "is", "pt", "patient", "this", "the", "mr", "mrs", "ms":
+		return true
+	}
+	return false
 }
 
 // trigger claims the identifier that follows a trigger word: "MRN: 12345",
