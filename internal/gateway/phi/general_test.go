@@ -27,6 +27,16 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"92", "94", "91", "97", "93"}, nil},
 		{"temperatures are no ages", mixed + "T 101F, HR 92. Spiked to 102F overnight. Febrile to 101 F. Temp 99 F; sats 94, 92, 95.",
 			nil, []string{"101F", "92", "102F", "101 F", "99 F", "94", "95"}},
+		// letters, messages and forms
+		{"salutations", "Dear Mary, thank you for the referral.\nHi Ahmed, your labs look good.", []string{"Mary", "Ahmed"},
+			[]string{"Dear", "Hi", "referral", "labs"}},
+		{"role labels", "Client: Sandra Lee\nTherapist Mark Ng met with the client.", []string{"Sandra Lee", "Mark"}, []string{"Client", "Therapist"}},
+		{"the rest of a name in a field", "Attending: Mark Day\nPatient: Hope Rose", []string{"Mark Day", "Hope Rose"}, []string{"Attending", "Patient"}},
+		{"signatures", "See you Tuesday.\nBest regards,\nSandra\n\nSincerely,\nFrank Long, RD", []string{"Sandra", "Frank Long"}, []string{"regards", "RD"}},
+		{"a sign-off in a message", "can i have pasta before the run? thx, sandra", []string{"sandra"}, []string{"pasta", "thx"}},
+		{"a two-letter surname after a title", "Discussed with Dr. Ng. Seen by Dr. Ames Cardiology.", []string{"Ng", "Ames"}, []string{"Cardiology"}},
+		{"no name after a greeting or a sign-off", "Hi All, the meeting moved.\nThanks, that helps a lot with the plan.\nDear Sir or Madam,",
+			nil, []string{"All", "that helps", "Sir", "Madam"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -222,6 +222,20 @@ func (d *detector) names() {
 				(t.has(fCap) && t.lex&(lexFirst|lexLast) != 0 && !t.has(fAllCaps)) ||
 				(t.has(fNoCase) && t.lex&lexFirst != 0 && t.lex&lexClinical == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel)) ||
 				isParticle(w)
+			// a capitalised ordinary word that ends a name a label or a
+			// title introduced: "Attending: Mark Day", "Client: Sandra Lee"
+			// (any word in a field or a signature: "Attending: Mark Day",
+			// "Sincerely,\nFrank Long"; elsewhere only a name on the lists,
+			// not "Dr. Ames Cardiology")
+			if t.has(fCap) && !t.has(fNoCase) && t.end-t.start > 1 && t.has(fAllCaps) == d.allCapsBefore(i) &&
+				!d.is(i, vStopword|vTitle|vCredential|vNameLabel|vVitalLabel|vMonth) && d.nameEnds(i) {
+				if l := d.adjacentWord(i, -1); l >= 0 && l == i-1 && mark[l] == mStrong && typ[l] == TypePerson && d.nameContext(l) &&
+					(d.fieldOrSignature(l) || t.lex&(lexFirst|lexLast) != 0 && t.lex&lexClinical == 0) {
+					set(i, mStrong, TypePerson, prioContext)
+					changed = true
+					continue
+				}
+			}
 			// an unknown word or a surname right after a name on a line
 			// without case: "leslie kiezulas", "carol wolfe"
 			tail := !cand && t.has(fNoCase) && t.end-t.start > 1 && !t.has(fNonASCII) && (t.lex&(lexSafe|lexCommon|lexClinical) == 0 || t.lex&lexLast != 0 && t.lex&lexClinical == 0) &&
@@ -489,6 +503,55 @@ func (d *detector) contraction(i int) bool {
 	return false
 }
 
+// fieldOrSignature reports whether word l starts a form's field value
+// ("Attending: Mark") or a signature after a sign-off ("Sincerely,\nFrank").
+func (d *detector) fieldOrSignature(l int) bool {
+	if l >= 2 && d.isPunct(l-1, ':') && d.toks[l-2].kind == tkWord && d.is(l-2, vNameLabel) {
+		return true
+	}
+	return l >= 2 && (d.isPunct(l-1, ',') || d.isPunct(l-1, '-')) && d.toks[l-2].kind == tkWord && signOffs[d.word(l-2)]
+}
+
+// allCapsBefore reports whether the token before i is in capitals.
+func (d *detector) allCapsBefore(i int) bool {
+	return i > 0 && d.toks[i-1].has(fAllCaps)
+}
+
+// nameEnds reports whether a name can end at word i: the text, the line
+// or the clause ends after it (a comma, a dot, a parenthesis, a dash or a
+// colon), or a credential follows.
+func (d *detector) nameEnds(i int) bool {
+	j := i + 1
+	if j == len(d.toks) || d.toks[j].has(fNL) {
+		return true
+	}
+	if d.toks[j].kind == tkPunct {
+		return strings.IndexByte(",.;:()-", d.text[d.toks[j].start]) >= 0
+	}
+	return d.toks[j].kind == tkWord && d.is(j, vCredential) && d.toks[j].has(fAllCaps)
+}
+
+// lineEndsName reports whether word i starts what can be a signature: at
+// most three more words (initials, a credential after a comma) before the
+// line or the text ends.
+func (d *detector) lineEndsName(i int) bool {
+	for j, words := i+1, 1; j <= len(d.toks); j++ {
+		if j == len(d.toks) || d.toks[j].has(fNL) {
+			return true
+		}
+		switch {
+		case d.toks[j].kind == tkWord:
+			if words++; words > 4 {
+				return false
+			}
+		case d.toks[j].kind == tkPunct && strings.IndexByte(".,-'", d.text[d.toks[j].start]) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // nameContext reports whether word i follows a title, a label or a verb
 // phrase that introduces a name, or precedes a credential.
 func (d *detector) nameContext(i int) bool {
@@ -503,6 +566,14 @@ func (d *detector) nameContext(i int) bool {
 		d.toks[k-2].kind == tkWord && (nameVerbHeads[d.word(k-2)] || meetingWords[d.word(k-2)]) {
 		lf := d.toks[i].lex
 		return lf&(lexFirst|lexLast) != 0 && !(d.clinical && lf&(lexCommon|lexClinical) != 0 && lf&lexFirst == 0)
+	}
+	// the writer's name after a sign-off: "Best regards,\nSandra",
+	// "thx, sandra", "thanks - Rose" (a name on the list, or a capitalised
+	// word on no list, as the text's last line or alone on its line)
+	if k >= 1 && (d.isPunct(k, ',') || d.isPunct(k, '-')) && d.toks[k-1].kind == tkWord && signOffs[d.word(k-1)] &&
+		(d.toks[i].has(fNL) || !d.toks[k].has(fNL)) && d.lineEndsName(i) {
+		lf := d.toks[i].lex
+		return lf&(lexFirst|lexLast) != 0 || lf&(lexCommon|lexClinical) == 0
 	}
 	// a self-introduction in a message: "its Jessica", "it's marcus",
 	// "I'm Sarah" (a first name on the list, no English word)
@@ -538,7 +609,9 @@ func (d *detector) nameContext(i int) bool {
 			// value or a clinical term after a title that is also
 			// shorthand: "SR BP 93/50" (sinus rhythm), "MS INCISION"
 			lf := d.toks[i].lex
-			if d.is(i, vVitalLabel|vUnit) || !abbrevTitles[pw] && d.toks[k].has(fAllCaps) && lf&(lexSafe|lexCommon|lexClinical) != 0 && lf&(lexFirst|lexLast) == 0 {
+			if d.is(i, vVitalLabel|vUnit) && !(abbrevTitles[pw] && d.toks[k].has(fCap) && !d.toks[k].has(fAllCaps) && d.toks[i].has(fCap) && !d.toks[i].has(fAllCaps)) ||
+				!abbrevTitles[pw] && d.toks[k].has(fAllCaps) && lf&(lexSafe|lexCommon|lexClinical) != 0 && lf&(lexFirst|lexLast) == 0 {
+				// (but "Dr. Ng", "Dr. Mg" are names)
 				return false
 			}
 			return true

@@ -105,8 +105,15 @@ grandson granddaughter grandmother grandfather grandma grandpa friend partner sp
 guardian proxy caregiver roommate boyfriend girlfriend stepson stepdaughter stepmother stepfather
 neighbor neighbour landlord employer coworker colleague boss child baby hcp poa named called nicknamed surnamed aka
 dtr dau sis bro husb nok stepbrother stepsister grandchild granddtr
-wife's husband's daughters sons sisters brothers friends children grandchildren`)
+wife's husband's daughters sons sisters brothers friends children grandchildren
+dear hi hello hey client therapist dietitian dietician nutritionist chaplain counselor counsellor
+clinician caseworker advocate`)
 }
+
+// signOffs close a letter or a message; the name after them (on the same
+// line after a comma or dash, or alone on the next) is its writer's:
+// "Best regards,\nSandra", "thx, sandra".
+var signOffs = set(`regards sincerely thanks thank thx ty cheers best warmly respectfully yours love`)
 
 // nameVerbs precede a name after a short phrase: "seen by", "spoke with".
 var nameVerbs = set(`by with to cc is me him her was`)
