@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"log/slog"
 	"math/big"
 	"slices"
 	"strings"
@@ -121,7 +122,9 @@ type CreatedAPIKey struct {
 }
 
 // LogValue keeps the key out of logs.
-func (k CreatedAPIKey) LogValue() any { return map[string]any{"id": k.ID, "prefix": k.Prefix} }
+func (k CreatedAPIKey) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("id", k.ID), slog.String("prefix", k.Prefix))
+}
 
 // CreateAPIKey creates an admin API key for the caller's org (admins, from a
 // session that presented a second factor within 10 minutes; the database

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,7 +30,9 @@ type Member struct {
 }
 
 // LogValue keeps the email (PHI for patients) out of logs.
-func (m Member) LogValue() any { return map[string]any{"user_id": m.UserID, "role": m.Role} }
+func (m Member) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("user_id", m.UserID), slog.String("role", string(m.Role)))
+}
 
 func emailAD(user uuid.UUID) envelope.AD { return keystore.UserEmailAD(user) }
 

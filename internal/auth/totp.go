@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"time"
 
@@ -46,7 +47,7 @@ type TOTPEnrolment struct {
 }
 
 // LogValue keeps the secret out of logs.
-func (TOTPEnrolment) LogValue() any { return "TOTPEnrolment{…}" }
+func (TOTPEnrolment) LogValue() slog.Value { return slog.StringValue("TOTPEnrolment{…}") }
 
 func totpAD(org, user uuid.UUID) envelope.AD {
 	return envelope.AD{Table: "totp_factors", Column: "secret", Org: org, Row: user}

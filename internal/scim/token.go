@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"hash/crc32"
+	"log/slog"
 	"math/big"
 	"slices"
 	"strings"
@@ -92,7 +93,9 @@ type CreatedToken struct {
 }
 
 // LogValue keeps the secret out of logs.
-func (t CreatedToken) LogValue() any { return map[string]any{"id": t.ID, "prefix": t.Prefix} }
+func (t CreatedToken) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("id", t.ID), slog.String("prefix", t.Prefix))
+}
 
 // CreateToken creates a SCIM token for the caller's org (admins, from a
 // session that presented a second factor within ten minutes; the database
@@ -175,3 +178,6 @@ func (s *Service) userTx(ctx context.Context, p identity.Principal, fn func(ctx 
 		return fn(ctx, dbsqlc.New(tx))
 	})
 }
+
+var _ slog.LogValuer = CreatedToken{}
+var _ slog.LogValuer = User{}

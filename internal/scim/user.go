@@ -3,6 +3,7 @@ package scim
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -73,7 +74,9 @@ type User struct {
 }
 
 // LogValue keeps names and addresses out of logs.
-func (u User) LogValue() any { return map[string]any{"id": u.ID, "active": u.Active} }
+func (u User) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("id", u.ID), slog.Bool("active", u.Active))
+}
 
 // Role is the User's Ward role.
 func (u User) Role() identity.Role {

@@ -12,7 +12,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -335,11 +338,30 @@ func (d *Deliverer) failed(ctx context.Context, s *due, cause error) error {
 	// the log (the operator's) has the whole cause; the sink's last_error
 	// (the org admin's) only its class
 	d.log.WarnContext(ctx, "audit sink delivery failed; will retry", "org", s.Org, "sink", s.ID, "kind", s.Kind,
-		"attempt", s.attempts, "retry_in", backoff.Round(time.Millisecond), "err", cause.Error())
+		"attempt", s.attempts, "retry_in", backoff.Round(time.Millisecond), "err", logCause(cause))
 	if err != nil {
 		return fmt.Errorf("sink %s: record failure: %w", s.ID, err)
 	}
 	return cause
+}
+
+// logCause is cause as the log may hold it: an endpoint's query string
+// and user information can be a credential (a SIEM intake's ?api_key=…),
+// and *url.Error writes the whole URL, so each URL in it is cut to its
+// scheme, host and path.
+func logCause(cause error) string {
+	msg := cause.Error()
+	var ue *url.Error
+	for e := cause; errors.As(e, &ue); e = ue.Err {
+		if u, err := url.Parse(ue.URL); err == nil {
+			bare := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+			msg = strings.ReplaceAll(msg, ue.URL, bare)
+			msg = strings.ReplaceAll(msg, strconv.Quote(ue.URL), strconv.Quote(bare))
+		} else {
+			msg = strings.ReplaceAll(msg, ue.URL, "(an endpoint)")
+		}
+	}
+	return msg
 }
 
 // publicFailure is what a sink's last_error (which the org admin reads)
