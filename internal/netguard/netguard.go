@@ -91,6 +91,10 @@ type Config struct {
 
 var (
 	nat64       = netip.MustParsePrefix("64:ff9b::/96")
+	siit        = netip.MustParsePrefix("::ffff:0:0:0/96") // RFC 6145's IPv4-translated addresses
+	compat      = netip.MustParsePrefix("::/96")           // IPv4-compatible (deprecated), and :: and ::1
+	sixToFour   = netip.MustParsePrefix("2002::/16")       // RFC 3056: the IPv4 address in bytes 2 to 5
+	localNAT64  = netip.MustParsePrefix("64:ff9b:1::/48")  // RFC 8215: a local translator's, to any IPv4 address
 	thisNetwork = netip.MustParsePrefix("0.0.0.0/8")
 	shared      = netip.MustParsePrefix("100.64.0.0/10")
 	broadcast   = netip.AddrFrom4([4]byte{255, 255, 255, 255})
@@ -101,9 +105,23 @@ var (
 // otherwise.
 func (c Config) Check(ip netip.Addr) error {
 	ip = ip.Unmap()
-	if nat64.Contains(ip) {
-		b := ip.As16()
+	// An IPv6 address that carries an IPv4 address reaches it through a
+	// translator or a tunnel: check the IPv4 address it carries.
+	switch b := ip.As16(); {
+	case !ip.Is6():
+	case nat64.Contains(ip), siit.Contains(ip), compat.Contains(ip) && ip.Compare(netip.IPv6Loopback()) > 0:
 		ip = netip.AddrFrom4([4]byte(b[12:]))
+	case sixToFour.Contains(ip):
+		ip = netip.AddrFrom4([4]byte(b[2:6]))
+	case localNAT64.Contains(ip):
+		// the IPv4 address's place depends on the prefix length the site
+		// chose: refused as a whole unless allowed
+		for _, p := range c.Allow {
+			if p.Contains(ip) {
+				return nil
+			}
+		}
+		return &RefusedError{Addr: ip, Class: "translated", Hint: c.Hint}
 	}
 	for _, p := range c.Allow {
 		if p.Contains(ip) {

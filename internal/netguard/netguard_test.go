@@ -17,8 +17,12 @@ import (
 func TestCheck(t *testing.T) {
 	refused := []string{"127.0.0.1", "127.9.9.9", "::1", "::ffff:127.0.0.1", "64:ff9b::7f00:1", "169.254.169.254",
 		"::ffff:169.254.169.254", "fe80::1", "0.0.0.0", "0.1.2.3", "::", "255.255.255.255", "224.0.0.1", "ff02::1",
-		"ff01::1", "fd00:ec2::254", "100.100.100.200"}
-	private := []string{"10.0.0.1", "172.16.0.1", "192.168.1.1", "100.64.0.1", "fd12::1", "::ffff:10.0.0.1"}
+		"ff01::1", "fd00:ec2::254", "100.100.100.200",
+		// IPv4 carried in IPv6: SIIT, IPv4-compatible, 6to4, a local NAT64
+		"::ffff:0:7f00:1", "::ffff:0:a9fe:a9fe", "::a9fe:a9fe", "::7f00:1", "2002:a9fe:a9fe::1", "2002:7f00:1::",
+		"64:ff9b:1::a9fe:a9fe", "64:ff9b:1:a00:0:100::"}
+	private := []string{"10.0.0.1", "172.16.0.1", "192.168.1.1", "100.64.0.1", "fd12::1", "::ffff:10.0.0.1",
+		"::ffff:0:a00:1", "2002:a00:1::1"}
 	public := []string{"93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "8.8.8.8"}
 	for _, refusePrivate := range []bool{false, true} {
 		c := netguard.Config{RefusePrivate: refusePrivate, Hint: "ask"}
