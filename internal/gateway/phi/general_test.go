@@ -37,6 +37,10 @@ func TestNoteTypes(t *testing.T) {
 		{"a two-letter surname after a title", "Discussed with Dr. Ng. Seen by Dr. Ames Cardiology.", []string{"Ng", "Ames"}, []string{"Cardiology"}},
 		{"no name after a greeting or a sign-off", "Hi All, the meeting moved.\nThanks, that helps a lot with the plan.\nDear Sir or Madam,",
 			nil, []string{"All", "that helps", "Sir", "Madam"}},
+		// ratings on a scale are no dates; dates stay dates
+		{"ratings", "Mood 4/10, anxiety: 7/10. Fullness 8/10 after meals. Murmur 2/6, strength 4/5. Pain 4/10 since 3/10.",
+			[]string{"3/10"}, []string{"4/10", "7/10", "8/10", "2/6", "4/5"}},
+		{"dates after a visit word", "Seen 4/10 for follow-up. Next visit on 4/12.", []string{"4/10", "4/12"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -684,7 +684,37 @@ func (d *detector) scoreLike(i, q int) bool {
 	if r := q + 1; q < len(s) && s[q] == ' ' && r < len(s) && (s[r] == '@' || digitsEnd(s, r)-r == 4) {
 		return false // a time follows: "9/9 @ 1900", "10/17 0500"
 	}
+	// a rating on a scale after what it rates: "mood 4/10", "hunger 3/10",
+	// "murmur 2/6", "strength 4/5", "passed 4/5 trials"
+	if x <= y && y <= 10 && (d.ratedBefore(i) || next >= 0 && ratedWords[d.word(next)]) {
+		return true
+	}
 	return x == y || y <= 4 && x < y
+}
+
+// ratedWords are what a clinician or a patient rates on a scale (x/10,
+// x/6, x/5), written before the rating or after it.
+var ratedWords = set(`mood anxiety hunger fullness satiety pain energy stress sleep fatigue nausea craving cravings
+appetite motivation confidence readiness importance depression dyspnea itch itching rating score scale severity
+murmur strength reflexes power grade trials trial effort discomfort bloating`)
+
+// ratedBefore reports whether the rating at token i follows what it rates,
+// perhaps after a colon or "of"/"at"/"is"/"was": "Mood 4/10", "anxiety:
+// 7/10", "hunger at 3/10".
+func (d *detector) ratedBefore(i int) bool {
+	for k, steps := i-1, 0; k >= 0 && steps < 3; k, steps = k-1, steps+1 {
+		switch {
+		case d.isPunct(k, ':') || d.isPunct(k, '='):
+		case d.toks[k].kind != tkWord:
+			return false
+		case ratedWords[d.word(k)]:
+			return true
+		case d.word(k) == "of" || d.word(k) == "at" || d.word(k) == "is" || d.word(k) == "was" || d.word(k) == "rated":
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // dateEvidence reports whether the date-shaped value at token i, ending at
