@@ -41,6 +41,11 @@ func TestNoteTypes(t *testing.T) {
 		{"ratings", "Mood 4/10, anxiety: 7/10. Fullness 8/10 after meals. Murmur 2/6, strength 4/5. Pain 4/10 since 3/10.",
 			[]string{"3/10"}, []string{"4/10", "7/10", "8/10", "2/6", "4/5"}},
 		{"dates after a visit word", "Seen 4/10 for follow-up. Next visit on 4/12.", []string{"4/10", "4/12"}, nil},
+		// states and countries that are names, beside a name
+		{"a state in a name", "Aaliyah Washington presented with chest pain. Georgia Banks called. Jordan Kim, RD reviewed it.",
+			[]string{"Aaliyah Washington", "Georgia Banks", "Jordan Kim"}, []string{"RD"}},
+		{"states stay places", "Moved from Georgia last year. Lives in Washington with Maria. PT FROM GEORGIA.",
+			[]string{"Maria"}, []string{"Georgia", "Washington", "GEORGIA"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -211,6 +211,14 @@ func (d *detector) names() {
 					continue
 				}
 			}
+			if d.state[i] == stRegion && mark[i] == mNone && d.regionInName(i, mark, typ) {
+				// a state or country that is also a name, beside a name:
+				// "Aaliyah Washington", "Georgia Banks", "Jordan Kim"
+				d.state[i] = stFree
+				set(i, mStrong, TypePerson, prioContext)
+				changed = true
+				continue
+			}
 			if mark[i] == mStrong || d.toks[i].kind != tkWord || d.state[i] != stFree {
 				continue
 			}
@@ -499,6 +507,25 @@ func (d *detector) contraction(i int) bool {
 	switch d.word(i + 2) {
 	case "t", "m", "ll", "re", "ve", "d":
 		return true
+	}
+	return false
+}
+
+// regionInName reports whether word i, a state or a country, is part of
+// the person's name right beside it: on the name lists, capitalised (not
+// in capitals: "PT FROM GEORGIA"), no place word before it, and glued by
+// a space to a word marked a person (not after a comma: "Boston,
+// Washington").
+func (d *detector) regionInName(i int, mark []uint8, typ []Type) bool {
+	t := d.toks[i]
+	if !t.has(fCap) || t.has(fAllCaps) || t.lex&(lexFirst|lexLast) == 0 || d.placeBefore(i) || d.is(i, vStopword) {
+		return false
+	}
+	for _, k := range [2]int{i - 1, i + 1} {
+		if k >= 0 && k < len(d.toks) && d.toks[k].kind == tkWord && mark[k] == mStrong && typ[k] == TypePerson &&
+			!d.toks[max(i, k)].has(fNL) && d.toks[min(i, k)].end+1 == d.toks[max(i, k)].start {
+			return true
+		}
 	}
 	return false
 }
