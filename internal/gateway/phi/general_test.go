@@ -46,6 +46,11 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"Aaliyah Washington", "Georgia Banks", "Jordan Kim"}, []string{"RD"}},
 		{"states stay places", "Moved from Georgia last year. Lives in Washington with Maria. PT FROM GEORGIA.",
 			[]string{"Maria"}, []string{"Georgia", "Washington", "GEORGIA"}},
+		// diseases, scores and equations named for people
+		{"eponyms", "82M with advanced Parkinson's. Hx Hashimoto's. Braden 12, Morse 60. Needs per Harris-Benedict and Mifflin-St Jeor. Child-Pugh A.",
+			nil, []string{"Parkinson", "Hashimoto", "Braden", "Morse", "Harris-Benedict", "Mifflin", "Child-Pugh"}},
+		{"eponyms that are a person's name", "Dr. Parkinson saw the patient. Mrs. Morse called. Seen by Dr. Clark.",
+			[]string{"Parkinson", "Morse", "Clark"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

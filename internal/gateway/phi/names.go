@@ -128,7 +128,7 @@ func (d *detector) names() {
 		if d.is(i, vTitle) && t.has(fCap) || (d.is(i, vCredential) && (t.has(fAllCaps) || (t.has(fCap) && len(w) > 3))) {
 			continue
 		}
-		if d.contraction(i) || d.eponym(i) {
+		if d.contraction(i) || d.eponym(i) || d.namedFor(i) {
 			continue
 		}
 		safe := lf&lexSafe != 0
@@ -497,6 +497,46 @@ func (d *detector) eponym(i int) bool {
 		break
 	}
 	return j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.is(j, vEponymHead)
+}
+
+// eponyms are the diseases, signs, scores and equations named for people
+// that notes write without a head noun ("Parkinson's", "Hashimoto's",
+// "Harris-Benedict", "Braden 12"); scoreEponyms are surnames too, and
+// name a score only before a number or in a hyphenated pair.
+var (
+	eponyms = set(`parkinson parkinson's alzheimer alzheimer's hashimoto hashimoto's crohn crohn's cushing cushing's
+addison addison's huntington huntington's hodgkin hodgkin's raynaud raynaud's sjogren sjogren's kawasaki tourette
+tourette's asperger asperger's babinski mcburney whipple whipple's kussmaul korotkoff trendelenburg valsalva heimlich
+karnofsky apgar braden glasgow gleason snellen romberg lachman tinel phalen mifflin ireton benedict cheyne stokes
+pugh jeor guillain barre`)
+	scoreEponyms = set(`morse clark katz lawton wells ranson bishop tanner harris jones child breslow denver`)
+)
+
+// namedFor reports whether word i is an eponym used as the name of a
+// disease, sign, score or equation: on the eponyms list and after no
+// title or label, or a surname on scoreEponyms before a number or joined
+// by a hyphen to another eponym ("Harris-Benedict", "Child-Pugh").
+func (d *detector) namedFor(i int) bool {
+	if !d.toks[i].has(fCap) {
+		return false
+	}
+	w := d.word(i)
+	if eponyms[w] && !d.nameContext(i) {
+		return true
+	}
+	if !scoreEponyms[w] && !eponyms[w] {
+		return false
+	}
+	if j := i + 1; j < len(d.toks) && !d.toks[j].has(fNL) && d.toks[j].kind == tkNum {
+		return true // "Morse 60", "Braden 12"
+	}
+	for _, k := range [2]int{i - 2, i + 2} {
+		if k >= 0 && k < len(d.toks) && d.isPunct((i+k)/2, '-') && d.glued(min(i, k)) && d.glued((i+k)/2) && d.toks[k].kind == tkWord &&
+			(eponyms[d.word(k)] || scoreEponyms[d.word(k)]) {
+			return true // "Harris-Benedict", "Child-Pugh", "Ireton-Jones"
+		}
+	}
+	return false
 }
 
 // contraction reports whether word i is the stem of "don't", "can't", "I'm".
