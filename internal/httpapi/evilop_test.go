@@ -50,6 +50,10 @@ type evilOP struct {
 	// unverified: the ID token says email_verified false (an address the
 	// user set themselves, as Keycloak allows).
 	unverified bool
+	// extra: claims merged into the ID token (auth_time, hd); authQuery:
+	// the last authorization request's query (max_age).
+	extra     map[string]any
+	authQuery url.Values
 }
 
 type evilKey struct {
@@ -104,6 +108,7 @@ func startEvilOP(t *testing.T, clientID, secret string) *evilOP {
 		}
 		op.mu.Lock()
 		op.nonce, op.challenge, op.redirect = q.Get("nonce"), q.Get("code_challenge"), q.Get("redirect_uri")
+		op.authQuery = q
 		op.mu.Unlock()
 		http.Redirect(w, r, q.Get("redirect_uri")+"?code=evil-code&state="+url.QueryEscape(q.Get("state")), http.StatusFound)
 	})
@@ -152,6 +157,9 @@ func (op *evilOP) idToken() string {
 	}
 	if op.unverified {
 		c["email_verified"] = false
+	}
+	for k, v := range op.extra {
+		c[k] = v
 	}
 	key, kid := op.signer, op.signer.kid
 	switch op.mode {

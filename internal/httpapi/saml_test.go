@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
@@ -29,6 +30,12 @@ import (
 // samlIdP starts crewjam/saml's samlidp with a fresh key and certificate
 // and one user.
 func samlIdP(t *testing.T, user, email, password string) *httptest.Server {
+	srv, _ := samlIdPStore(t, user, email, password)
+	return srv
+}
+
+// samlIdPStore is samlIdP with the store of its users and sessions.
+func samlIdPStore(t *testing.T, user, email, password string) (*httptest.Server, *samlidp.MemoryStore) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +49,8 @@ func samlIdP(t *testing.T, user, email, password string) *httptest.Server {
 	cert, _ := x509.ParseCertificate(der)
 	srv := httptest.NewUnstartedServer(nil)
 	u, _ := url.Parse("http://" + srv.Listener.Addr().String())
-	idp, err := samlidp.New(samlidp.Options{URL: *u, Key: key, Certificate: cert, Store: &samlidp.MemoryStore{},
+	store := &samlidp.MemoryStore{}
+	idp, err := samlidp.New(samlidp.Options{URL: *u, Key: key, Certificate: cert, Store: store,
 		Logger: log.New(io.Discard, "", 0)})
 	if err != nil {
 		t.Fatal(err)
@@ -51,13 +59,20 @@ func samlIdP(t *testing.T, user, email, password string) *httptest.Server {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	put(t, srv.URL+"/users/"+user, `{"name": "`+user+`", "password": "`+password+`", "email": "`+email+`"}`)
-	return srv
+	return srv, store
+}
+
+// idpClient is an HTTP client that trusts the test IdPs' certificate.
+func idpClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: testRoots()}
+	return &http.Client{Transport: tr, Timeout: 20 * time.Second}
 }
 
 func put(t *testing.T, u, body string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPut, u, strings.NewReader(body))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := idpClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

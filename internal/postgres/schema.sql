@@ -3684,10 +3684,10 @@ end $$;
 ALTER FUNCTION app.sso_begin(p_domain text, p_org uuid, p_connection uuid, p_state_hash bytea, p_binder_hash bytea, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text) OWNER TO ward_definer;
 
 --
--- Name: sso_complete(bytea, bytea, uuid, bytea, bytea, boolean, text, text[], text, bytea, inet, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+-- Name: sso_complete(bytea, bytea, uuid, bytea, bytea, boolean, text, text[], text, bytea, inet, text, text, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text DEFAULT NULL::text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) RETURNS record
+CREATE FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text DEFAULT NULL::text, p_auth_time timestamp with time zone DEFAULT NULL::timestamp with time zone, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -3703,6 +3703,7 @@ declare
   owned boolean; -- the address's domain verified by DNS for this connection
   linked boolean := false;
   reason text;
+  authenticated timestamptz;
 begin
   if octet_length(p_state_hash) is distinct from 32 or octet_length(p_subject_hash) is distinct from 32
      or octet_length(p_session_hash) is distinct from 32
@@ -3802,6 +3803,13 @@ begin
   update app.sso_identities i set last_signin_at = now()
    where i.org_id = c.org_id and i.connection_id = c.id and i.subject_hash = p_subject_hash;
 
+  -- When the member authenticated is when the IdP says they did (OIDC
+  -- auth_time, SAML AuthnInstant), never later than now: the IdP may have
+  -- answered from a session it opened hours ago, and the step-up checks
+  -- (auth_time within the last 10 minutes) must not take that for a fresh
+  -- factor (00177). An IdP that names no time gives a session that is not
+  -- fresh: the epoch.
+  authenticated := greatest('epoch'::timestamptz, least(coalesce(p_auth_time, 'epoch'::timestamptz), now()));
   aal := case when coalesce(p_amr, '{}') && c.trusted_amr or p_acr = any (c.trusted_acr) then 2 else 1 end;
   select * into o from app.orgs x where x.id = c.org_id;
   select * into pol from app.instance_policy;
@@ -3810,17 +3818,18 @@ begin
   insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, user_agent, ip,
                             assurance, amr, authenticated_at)
   values (c.org_id, uid, p_session_hash, idle_timeout_min, absolute_expires_at, audit.clean_text(p_ua, 256), p_ip,
-          aal, '{sso}', now())
+          aal, '{sso}', authenticated)
   returning id into session_id;
   user_id := uid; org_id := c.org_id; status := 'ok';
   perform audit.append_as(c.org_id, 'auth.signin', 'success', 'session', session_id,
     p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
     p_details => jsonb_build_object('method', 'sso', 'connection', c.id, 'kind', c.kind, 'aal', aal,
-      'idp_amr', coalesce(to_jsonb(p_amr), '[]'::jsonb), 'idp_acr', p_acr),
+      'idp_amr', coalesce(to_jsonb(p_amr), '[]'::jsonb), 'idp_acr', p_acr,
+      'idp_auth_time', p_auth_time, 'authenticated_at', authenticated),
     p_actor => uid);
 end $$;
 
-ALTER FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) OWNER TO ward_definer;
+ALTER FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, p_auth_time timestamp with time zone, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) OWNER TO ward_definer;
 
 --
 -- Name: sso_failure(bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -11962,11 +11971,11 @@ REVOKE ALL ON FUNCTION app.sso_begin(p_domain text, p_org uuid, p_connection uui
 GRANT ALL ON FUNCTION app.sso_begin(p_domain text, p_org uuid, p_connection uuid, p_state_hash bytea, p_binder_hash bytea, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text) TO ward_app;
 
 --
--- Name: FUNCTION sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, p_auth_time timestamp with time zone, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) TO ward_app;
+REVOKE ALL ON FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, p_auth_time timestamp with time zone, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, p_auth_time timestamp with time zone, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) TO ward_app;
 
 --
 -- Name: FUNCTION sso_failure(p_state_hash bytea, p_reason text, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,8 +85,13 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (Started, error) 
 	}
 	oc := oauth2.Config{ClientID: b.client, Endpoint: p.Endpoint(), RedirectURL: s.RedirectURI(),
 		Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}
+	// max_age: an IdP whose session with the member is older than Ward's
+	// step-up window authenticates them again, and names the time in
+	// auth_time (OIDC Core §3.1.2.1), which the session's freshness is
+	// taken from.
 	url := oc.AuthCodeURL(state, oidc.Nonce(derive(binder, state, "nonce")),
-		oauth2.S256ChallengeOption(derive(binder, state, "pkce")))
+		oauth2.S256ChallengeOption(derive(binder, state, "pkce")),
+		oauth2.SetAuthURLParam("max_age", strconv.Itoa(int(MaxAuthAge/time.Second))))
 	return Started{RedirectURL: url, Binder: binder}, nil
 }
 
@@ -100,6 +107,27 @@ type idClaims struct {
 	EmailVerified json.RawMessage `json:"email_verified"`
 	AMR           []string        `json:"amr"`
 	ACR           string          `json:"acr"`
+	AuthTime      json.RawMessage `json:"auth_time"`
+}
+
+// MaxAuthAge is the max_age Ward asks OIDC IdPs for: its step-up window
+// (ten minutes, as the database's step-up checks). A session counts as
+// authenticated when the IdP says the member authenticated (auth_time,
+// SAML AuthnInstant), so a sign-in the IdP answered from an older session
+// of its own is no fresh factor.
+const MaxAuthAge = 10 * time.Minute
+
+// authTime reads auth_time, seconds since the epoch (an integer, or a
+// number some IdPs send with a fraction): nil when absent or not a
+// positive number. The database clamps it to now.
+func authTime(raw json.RawMessage) *time.Time {
+	var f float64
+	if len(raw) == 0 || json.Unmarshal(raw, &f) != nil || f <= 0 || f > 1e11 {
+		return nil
+	}
+	sec := math.Floor(f)
+	t := time.Unix(int64(sec), int64((f-sec)*1e9)).UTC()
+	return &t
 }
 
 // emailFlag reads email_verified, a boolean or the string "true" or "false"
@@ -235,13 +263,16 @@ func (s *Service) Callback(ctx context.Context, req CallbackRequest) (auth.Sessi
 			email = ""
 		}
 	}
-	return s.complete(ctx, inst, stateHash, conn.String()+"|"+idt.Subject, email, verified, c.AMR, c.ACR)
+	return s.complete(ctx, inst, stateHash, conn.String()+"|"+idt.Subject, email, verified, c.AMR, c.ACR,
+		authTime(c.AuthTime))
 }
 
 // complete hands the verified identity to the database, which links it
-// and issues the session.
+// and issues the session. authTime is when the IdP says the member
+// authenticated (nil: it did not say); the database takes it, never later
+// than now, as the session's authentication time.
 func (s *Service) complete(ctx context.Context, inst *envelope.OrgKeys, stateHash []byte, subject, email string,
-	verified bool, amr []string, acr string) (auth.Session, error) {
+	verified bool, amr []string, acr string, authTime *time.Time) (auth.Session, error) {
 	rq := identity.RequestFrom(ctx)
 	// The subject is kept as a keyed hash (the instance PRF): whoever can
 	// reach the database without the server's keys cannot name a linked
@@ -249,7 +280,8 @@ func (s *Service) complete(ctx context.Context, inst *envelope.OrgKeys, stateHas
 	// the address).
 	params := dbsqlc.SSOCompleteParams{StateHash: stateHash,
 		SubjectHash: inst.BlindIndex("sso_identities.subject", subject), EmailVerified: verified, Amr: nonNil(amr),
-		Acr: nullText(acr), Ip: nullText(rq.IPString()), Ua: nullText(rq.UserAgent), Request: nullText(rq.ID)}
+		Acr: nullText(acr), Ip: nullText(rq.IPString()), Ua: nullText(rq.UserAgent), Request: nullText(rq.ID),
+		AuthTime: authTime}
 	// The domain of a new address, noted for enforce_sso (00128).
 	var note *dbsqlc.NoteEmailDomainParams
 	if identity.ValidEmail(email) {

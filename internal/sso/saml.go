@@ -260,8 +260,19 @@ func (s *Service) ACS(ctx context.Context, req ACSRequest) (auth.Session, error)
 	}
 	subject, email := a.Subject.NameID.Value, samlEmail(a)
 	var acr string
-	if len(a.AuthnStatements) > 0 && a.AuthnStatements[0].AuthnContext.AuthnContextClassRef != nil {
-		acr = a.AuthnStatements[0].AuthnContext.AuthnContextClassRef.Value
+	var authnInstant *time.Time
+	if len(a.AuthnStatements) > 0 {
+		st := a.AuthnStatements[0]
+		if st.AuthnContext.AuthnContextClassRef != nil {
+			acr = st.AuthnContext.AuthnContextClassRef.Value
+		}
+		// When the IdP authenticated the subject (it may answer from a
+		// session of its own hours old): the session's authentication
+		// time, never later than now (the database clamps it).
+		if !st.AuthnInstant.IsZero() {
+			t := st.AuthnInstant.UTC()
+			authnInstant = &t
+		}
 	}
 	inst, err := s.keys.Instance(ctx, s.db)
 	if err != nil {
@@ -270,7 +281,7 @@ func (s *Service) ACS(ctx context.Context, req ACSRequest) (auth.Session, error)
 	// SAML has no email_verified: an address counts only on a domain the
 	// org verified for this connection (the database checks).
 	return s.complete(ctx, inst, hashOf(state), req.Connection.String()+"|"+sp.IDPMetadata.EntityID+"|"+subject,
-		email, false, nil, acr)
+		email, false, nil, acr, authnInstant)
 }
 
 func (s *Service) samlRefuse(ctx context.Context, state, reason string) (auth.Session, error) {

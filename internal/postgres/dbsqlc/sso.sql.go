@@ -297,7 +297,8 @@ const sSOComplete = `-- name: SSOComplete :one
 select status, session_id, user_id, org_id, absolute_expires_at, idle_timeout_min, aal
 from app.sso_complete($1, $2, $3::uuid, $4::bytea,
   $5::bytea, $6::boolean, $7::text, $8::text[],
-  $9::text, $10, $11::text::inet, $12::text, $13::text)
+  $9::text, $10, $11::text::inet, $12::text, $13::text,
+  $14::timestamptz)
 `
 
 type SSOCompleteParams struct {
@@ -314,6 +315,7 @@ type SSOCompleteParams struct {
 	Ip            *string
 	Ua            *string
 	Request       *string
+	AuthTime      *time.Time
 }
 
 type SSOCompleteRow struct {
@@ -341,6 +343,7 @@ func (q *Queries) SSOComplete(ctx context.Context, arg SSOCompleteParams) (SSOCo
 		arg.Ip,
 		arg.Ua,
 		arg.Request,
+		arg.AuthTime,
 	)
 	var i SSOCompleteRow
 	err := row.Scan(

@@ -45,7 +45,8 @@ select app.sso_failure(@state_hash, @reason, sqlc.narg('request')::text, sqlc.na
 select status, session_id, user_id, org_id, absolute_expires_at, idle_timeout_min, aal
 from app.sso_complete(@state_hash, @subject_hash, sqlc.narg('user_id')::uuid, sqlc.narg('email_bidx')::bytea,
   sqlc.narg('email_enc')::bytea, @email_verified::boolean, sqlc.narg('email_domain')::text, @amr::text[],
-  sqlc.narg('acr')::text, @session_hash, sqlc.narg('ip')::text::inet, sqlc.narg('ua')::text, sqlc.narg('request')::text);
+  sqlc.narg('acr')::text, @session_hash, sqlc.narg('ip')::text::inet, sqlc.narg('ua')::text, sqlc.narg('request')::text,
+  sqlc.narg('auth_time')::timestamptz);
 
 -- name: CreateSAMLConnection :one
 select app.create_saml_connection(@id, @name, @idp_metadata, @trusted_acr::text[], @jit::boolean, @jit_role::text,
