@@ -163,6 +163,7 @@ var Actions = registry(
 	// links and API keys (migration 00130).
 	Action{Name: "sso.enforce.revoke", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "sso.identity.link", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "sso.identity.unlink", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "sso.jit.create", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
 	// ai.invoke is one call through the LLM gateway: de-identified text
 	// left for a subprocessor. Its details hold counts, model and tokens,

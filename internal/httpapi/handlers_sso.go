@@ -207,6 +207,26 @@ func handleSSOConnectionDelete(svc *sso.Service, fail errorWriter) http.Handler 
 	})
 }
 
+// handleSSOIdentitiesUnlink re-links a member: their identities on the
+// connection end, and their next sign-in through it links by address.
+func handleSSOIdentitiesUnlink(svc *sso.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := pathID(r, "id")
+		var user uuid.UUID
+		if err == nil {
+			user, err = pathID(r, "user")
+		}
+		if err == nil {
+			err = svc.UnlinkIdentities(r.Context(), conn, user)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
 func handleSSODomainClaim(svc *sso.Service, fail errorWriter) http.Handler {
 	type request struct {
 		Domain       string    `json:"domain"`

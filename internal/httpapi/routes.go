@@ -218,6 +218,8 @@ func (s *server) routes() {
 		api.route("POST /v1/sso/connections", stepUp(as(admin, "sso.connection.create")), handleSSOConnectionCreate(ss, fail))
 		api.route("GET /v1/sso/connections", kept(as(admin, "sso.connection.list")), handleSSOConnectionList(ss, fail))
 		api.route("DELETE /v1/sso/connections/{id}", stepUp(as(admin, "sso.connection.delete")), handleSSOConnectionDelete(ss, fail))
+		api.route("DELETE /v1/sso/connections/{id}/identities/{user}", stepUp(as(admin, "sso.identity.unlink")),
+			handleSSOIdentitiesUnlink(ss, fail))
 		api.route("POST /v1/sso/domains", stepUp(as(admin, "sso.domain.claim")), handleSSODomainClaim(ss, fail))
 		api.route("GET /v1/sso/domains", kept(as(admin, "sso.connection.list")), handleSSODomainList(ss, fail))
 		api.route("POST /v1/sso/domains/{domain}/verify", stepUp(as(admin, "sso.domain.verify")), handleSSODomainVerify(ss, fail))

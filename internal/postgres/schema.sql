@@ -3684,10 +3684,10 @@ end $$;
 ALTER FUNCTION app.sso_begin(p_domain text, p_org uuid, p_connection uuid, p_state_hash bytea, p_binder_hash bytea, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text) OWNER TO ward_definer;
 
 --
--- Name: sso_complete(bytea, bytea, uuid, bytea, bytea, boolean, text, text[], text, bytea, inet, text, text, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: ward_definer
+-- Name: sso_complete(bytea, bytea, uuid, bytea, bytea, boolean, text, text[], text, bytea, inet, text, text, timestamp with time zone, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text DEFAULT NULL::text, p_auth_time timestamp with time zone DEFAULT NULL::timestamp with time zone, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) RETURNS record
+CREATE FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text DEFAULT NULL::text, p_auth_time timestamp with time zone DEFAULT NULL::timestamp with time zone, p_hd text DEFAULT NULL::text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -3704,6 +3704,7 @@ declare
   linked boolean := false;
   reason text;
   authenticated timestamptz;
+  held uuid; -- a member refused because another subject is linked to them
 begin
   if octet_length(p_state_hash) is distinct from 32 or octet_length(p_subject_hash) is distinct from 32
      or octet_length(p_session_hash) is distinct from 32
@@ -3732,12 +3733,33 @@ begin
     select u.id into uid from app.users u where u.email_bidx = p_email_bidx;
     owned := exists (select from app.sso_domains d where d.org_id = c.org_id and d.domain = lower(p_email_domain)
                        and d.verified_at is not null and d.connection_id = c.id);
-    if uid is not null and exists (select from app.memberships x where x.org_id = c.org_id and x.user_id = uid) then
+    if owned and rtrim(c.issuer, '/') = 'https://accounts.google.com'
+       and not exists (select from app.sso_domains d where d.org_id = c.org_id and d.domain = lower(p_hd)
+                         and d.verified_at is not null and d.connection_id = c.id) then
+      -- Google (00177): any Google account may carry any address it was
+      -- made with, email_verified true, a work address included (a
+      -- consumer account made with it). Only the hd claim says the account
+      -- belongs to a Workspace, and it must be a domain the org verified
+      -- by DNS for this connection. Without it, no link or JIT by address,
+      -- whether the address has an account or not.
+      uid := null;
+      reason := 'hd_mismatch';
+    elsif uid is not null and exists (select from app.memberships x where x.org_id = c.org_id and x.user_id = uid) then
       -- An existing member is taken over only on a domain the org proved
       -- it owns, for this connection: an IdP the org's admin runs says
       -- email_verified for any address it likes, and a second connection
       -- an admin adds proves nothing about the domain.
-      if owned then
+      if owned and exists (select from app.sso_identities i
+                            where i.org_id = c.org_id and i.connection_id = c.id and i.user_id = uid) then
+        -- The member has an identity on this connection already (00177):
+        -- another subject of it asserting their address (a second account
+        -- at the IdP, a consumer account made with a work address) is not
+        -- linked to them as well. An admin re-links them
+        -- (app.unlink_sso_identities), and the next sign-in links by address.
+        held := uid;
+        uid := null;
+        reason := 'already_linked';
+      elsif owned then
         linked := true;
       else
         uid := null;
@@ -3797,7 +3819,8 @@ begin
     status := coalesce(reason, 'no_account');
     perform audit.append_as(c.org_id, 'auth.signin', 'denied', 'sso_connection', c.id,
       p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
-      p_details => jsonb_build_object('method', 'sso', 'reason', status));
+      p_details => jsonb_build_object('method', 'sso', 'reason', status)
+                   || case when held is not null then jsonb_build_object('member', held) else '{}'::jsonb end);
     return;
   end if;
   update app.sso_identities i set last_signin_at = now()
@@ -3829,7 +3852,7 @@ begin
     p_actor => uid);
 end $$;
 
-ALTER FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, p_auth_time timestamp with time zone, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) OWNER TO ward_definer;
+ALTER FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, p_auth_time timestamp with time zone, p_hd text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) OWNER TO ward_definer;
 
 --
 -- Name: sso_failure(bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -4038,6 +4061,31 @@ begin
 end $_$;
 
 ALTER FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
+
+--
+-- Name: unlink_sso_identities(uuid, uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.unlink_sso_identities(p_connection uuid, p_user uuid, p_request text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  n int;
+begin
+  perform private.sso_admin();
+  select * into me from private.me();
+  delete from app.sso_identities i where i.org_id = me.org_id and i.connection_id = p_connection and i.user_id = p_user;
+  get diagnostics n = row_count;
+  if n > 0 then
+    perform audit.append_as(me.org_id, 'sso.identity.unlink', 'success', 'user', p_user, p_request => p_request,
+      p_details => jsonb_build_object('connection', p_connection, 'identities', n));
+  end if;
+  return n;
+end $$;
+
+ALTER FUNCTION app.unlink_sso_identities(p_connection uuid, p_user uuid, p_request text) OWNER TO ward_definer;
 
 --
 -- Name: update_member(uuid, text, boolean, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -11971,11 +12019,11 @@ REVOKE ALL ON FUNCTION app.sso_begin(p_domain text, p_org uuid, p_connection uui
 GRANT ALL ON FUNCTION app.sso_begin(p_domain text, p_org uuid, p_connection uuid, p_state_hash bytea, p_binder_hash bytea, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text) TO ward_app;
 
 --
--- Name: FUNCTION sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, p_auth_time timestamp with time zone, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, p_auth_time timestamp with time zone, p_hd text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, p_auth_time timestamp with time zone, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, p_auth_time timestamp with time zone, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) TO ward_app;
+REVOKE ALL ON FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, p_auth_time timestamp with time zone, p_hd text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, p_auth_time timestamp with time zone, p_hd text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) TO ward_app;
 
 --
 -- Name: FUNCTION sso_failure(p_state_hash bytea, p_reason text, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer
@@ -12018,6 +12066,13 @@ GRANT ALL ON FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolea
 
 REVOKE ALL ON FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text) TO ward_app;
+
+--
+-- Name: FUNCTION unlink_sso_identities(p_connection uuid, p_user uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.unlink_sso_identities(p_connection uuid, p_user uuid, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.unlink_sso_identities(p_connection uuid, p_user uuid, p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION update_member(p_user uuid, p_role text, p_revoke boolean, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -14398,7 +14453,7 @@ GRANT SELECT(domain_bidx) ON TABLE app.sso_domains TO ward_rls;
 -- Name: TABLE sso_identities; Type: ACL; Schema: app; Owner: ward_owner
 --
 
-GRANT SELECT,INSERT,UPDATE ON TABLE app.sso_identities TO ward_definer;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.sso_identities TO ward_definer;
 
 --
 -- Name: COLUMN sso_identities.org_id; Type: ACL; Schema: app; Owner: ward_owner

@@ -179,6 +179,32 @@ func (s *Service) DeleteConnection(ctx context.Context, id uuid.UUID) error {
 	return nil
 }
 
+// UnlinkIdentities ends a member's identities on one of the caller's org's
+// connections (admins, step-up), so that their next sign-in through it
+// links by address again: how an admin re-links a member whose IdP
+// account changed (a sign-in by another subject asserting a linked
+// member's address is refused, reason already_linked). Errors:
+// ErrNotFound (the member has no identity on the connection).
+func (s *Service) UnlinkIdentities(ctx context.Context, conn, user uuid.UUID) error {
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	var n int32
+	err = s.userTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		n, err = q.UnlinkSSOIdentities(ctx, dbsqlc.UnlinkSSOIdentitiesParams{ConnectionID: conn, UserID: user,
+			Request: nullText(requestID(ctx))})
+		return err
+	})
+	if err != nil {
+		return mapErr("unlink identities", err)
+	}
+	if n == 0 {
+		return errkind.Visible(ErrNotFound, "the member has no identity on this connection")
+	}
+	return nil
+}
+
 // Domain is an email domain an org claimed for a connection. TXTName and
 // TXTValue are the DNS record that verifies it (VerifyDomainDNS).
 type Domain struct {

@@ -108,6 +108,9 @@ type idClaims struct {
 	AMR           []string        `json:"amr"`
 	ACR           string          `json:"acr"`
 	AuthTime      json.RawMessage `json:"auth_time"`
+	// HD is Google's hosted domain: the Workspace the account belongs to
+	// (none for a consumer account, whatever its address).
+	HD string `json:"hd"`
 }
 
 // MaxAuthAge is the max_age Ward asks OIDC IdPs for: its step-up window
@@ -264,15 +267,17 @@ func (s *Service) Callback(ctx context.Context, req CallbackRequest) (auth.Sessi
 		}
 	}
 	return s.complete(ctx, inst, stateHash, conn.String()+"|"+idt.Subject, email, verified, c.AMR, c.ACR,
-		authTime(c.AuthTime))
+		authTime(c.AuthTime), c.HD)
 }
 
 // complete hands the verified identity to the database, which links it
 // and issues the session. authTime is when the IdP says the member
 // authenticated (nil: it did not say); the database takes it, never later
-// than now, as the session's authentication time.
+// than now, as the session's authentication time. hd is Google's hosted
+// domain claim (the database requires it of a Google connection before
+// it links or creates a member by address).
 func (s *Service) complete(ctx context.Context, inst *envelope.OrgKeys, stateHash []byte, subject, email string,
-	verified bool, amr []string, acr string, authTime *time.Time) (auth.Session, error) {
+	verified bool, amr []string, acr string, authTime *time.Time, hd string) (auth.Session, error) {
 	rq := identity.RequestFrom(ctx)
 	// The subject is kept as a keyed hash (the instance PRF): whoever can
 	// reach the database without the server's keys cannot name a linked
@@ -281,7 +286,7 @@ func (s *Service) complete(ctx context.Context, inst *envelope.OrgKeys, stateHas
 	params := dbsqlc.SSOCompleteParams{StateHash: stateHash,
 		SubjectHash: inst.BlindIndex("sso_identities.subject", subject), EmailVerified: verified, Amr: nonNil(amr),
 		Acr: nullText(acr), Ip: nullText(rq.IPString()), Ua: nullText(rq.UserAgent), Request: nullText(rq.ID),
-		AuthTime: authTime}
+		AuthTime: authTime, Hd: nullText(hd)}
 	// The domain of a new address, noted for enforce_sso (00128).
 	var note *dbsqlc.NoteEmailDomainParams
 	if identity.ValidEmail(email) {
@@ -319,6 +324,11 @@ func (s *Service) complete(ctx context.Context, inst *envelope.OrgKeys, stateHas
 	case "ok":
 	case "invalid":
 		return auth.Session{}, ErrStateInvalid
+	case "already_linked":
+		return auth.Session{}, ErrIdentityMismatch
+	case "hd_mismatch":
+		return auth.Session{}, errkind.Visible(ErrNoAccount,
+			"sign in with your organisation's Google Workspace account, not a personal Google account")
 	default:
 		return auth.Session{}, ErrNoAccount
 	}

@@ -281,7 +281,7 @@ func (s *Service) ACS(ctx context.Context, req ACSRequest) (auth.Session, error)
 	// SAML has no email_verified: an address counts only on a domain the
 	// org verified for this connection (the database checks).
 	return s.complete(ctx, inst, hashOf(state), req.Connection.String()+"|"+sp.IDPMetadata.EntityID+"|"+subject,
-		email, false, nil, acr, authnInstant)
+		email, false, nil, acr, authnInstant, "")
 }
 
 func (s *Service) samlRefuse(ctx context.Context, state, reason string) (auth.Session, error) {

@@ -46,6 +46,12 @@ var (
 			WithPublic("your identity provider's answer could not be accepted; try again or ask your admin")
 	ErrNoAccount = errkind.New(errkind.Forbidden, "sso_no_account", "sso: no member for this identity").
 			WithPublic("this identity has no account in the organisation; ask an admin to add you")
+	// ErrIdentityMismatch: the address names a member whose identity on
+	// this connection is another subject of the IdP (migration 00177).
+	ErrIdentityMismatch = errkind.New(errkind.Forbidden, "sso_identity_mismatch",
+		"sso: the member is linked to another subject of this connection").
+		WithPublic("this account at your identity provider is not the one linked to your Ward account; " +
+			"sign in with that one, or ask an admin to re-link you")
 	ErrForbidden = errkind.New(errkind.Forbidden, "forbidden", "sso: forbidden").
 			WithPublic("your role in this org may not do this")
 	ErrStepUpRequired = errkind.New(errkind.Forbidden, "step_up_required", "sso: step-up required").

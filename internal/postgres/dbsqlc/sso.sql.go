@@ -298,7 +298,7 @@ select status, session_id, user_id, org_id, absolute_expires_at, idle_timeout_mi
 from app.sso_complete($1, $2, $3::uuid, $4::bytea,
   $5::bytea, $6::boolean, $7::text, $8::text[],
   $9::text, $10, $11::text::inet, $12::text, $13::text,
-  $14::timestamptz)
+  $14::timestamptz, $15::text)
 `
 
 type SSOCompleteParams struct {
@@ -316,6 +316,7 @@ type SSOCompleteParams struct {
 	Ua            *string
 	Request       *string
 	AuthTime      *time.Time
+	Hd            *string
 }
 
 type SSOCompleteRow struct {
@@ -344,6 +345,7 @@ func (q *Queries) SSOComplete(ctx context.Context, arg SSOCompleteParams) (SSOCo
 		arg.Ua,
 		arg.Request,
 		arg.AuthTime,
+		arg.Hd,
 	)
 	var i SSOCompleteRow
 	err := row.Scan(
@@ -457,6 +459,23 @@ type SetSSOPolicyParams struct {
 func (q *Queries) SetSSOPolicy(ctx context.Context, arg SetSSOPolicyParams) error {
 	_, err := q.db.Exec(ctx, setSSOPolicy, arg.Enforce, arg.Request)
 	return err
+}
+
+const unlinkSSOIdentities = `-- name: UnlinkSSOIdentities :one
+select app.unlink_sso_identities($1, $2, $3::text)::integer as n
+`
+
+type UnlinkSSOIdentitiesParams struct {
+	ConnectionID uuid.UUID
+	UserID       uuid.UUID
+	Request      *string
+}
+
+func (q *Queries) UnlinkSSOIdentities(ctx context.Context, arg UnlinkSSOIdentitiesParams) (int32, error) {
+	row := q.db.QueryRow(ctx, unlinkSSOIdentities, arg.ConnectionID, arg.UserID, arg.Request)
+	var n int32
+	err := row.Scan(&n)
+	return n, err
 }
 
 const verifySSODomainDNS = `-- name: VerifySSODomainDNS :exec

@@ -46,7 +46,10 @@ select status, session_id, user_id, org_id, absolute_expires_at, idle_timeout_mi
 from app.sso_complete(@state_hash, @subject_hash, sqlc.narg('user_id')::uuid, sqlc.narg('email_bidx')::bytea,
   sqlc.narg('email_enc')::bytea, @email_verified::boolean, sqlc.narg('email_domain')::text, @amr::text[],
   sqlc.narg('acr')::text, @session_hash, sqlc.narg('ip')::text::inet, sqlc.narg('ua')::text, sqlc.narg('request')::text,
-  sqlc.narg('auth_time')::timestamptz);
+  sqlc.narg('auth_time')::timestamptz, sqlc.narg('hd')::text);
+
+-- name: UnlinkSSOIdentities :one
+select app.unlink_sso_identities(@connection_id, @user_id, sqlc.narg('request')::text)::integer as n;
 
 -- name: CreateSAMLConnection :one
 select app.create_saml_connection(@id, @name, @idp_metadata, @trusted_acr::text[], @jit::boolean, @jit_role::text,

@@ -13,7 +13,22 @@
 -- database clamps it and decides freshness as everywhere else. The time is
 -- also in the auth.signin event (idp_auth_time, authenticated_at).
 --
--- The new parameter changes the signature: the old function is dropped.
+-- The same review found that a second IdP subject asserting an already
+-- linked member's address was linked to them too, and signed in as them: a
+-- second account at the IdP, or a Google consumer account someone made with
+-- the member's work address (Google says email_verified for it). Now:
+--
+--   * a member who has an identity on a connection is not linked by
+--     address to another subject of it: the sign-in is refused with reason
+--     already_linked (the auth.signin event names the member). An admin
+--     re-links them with app.unlink_sso_identities (audited
+--     sso.identity.unlink), and their next sign-in links by address;
+--   * a Google connection (issuer https://accounts.google.com) links or
+--     creates no member by address unless the ID token's hd claim (the
+--     Workspace the account belongs to) is a domain the org verified by DNS
+--     for the connection: reason hd_mismatch. A link by subject is kept.
+--
+-- The new parameters change the signature: the old function is dropped.
 
 -- +goose Up
 set local role ward_owner;
@@ -27,7 +42,7 @@ end $$;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
-create function app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text DEFAULT NULL::text, p_auth_time timestamp with time zone DEFAULT NULL::timestamp with time zone, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) RETURNS record
+create function app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text DEFAULT NULL::text, p_auth_time timestamp with time zone DEFAULT NULL::timestamp with time zone, p_hd text DEFAULT NULL::text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -44,6 +59,7 @@ declare
   linked boolean := false;
   reason text;
   authenticated timestamptz;
+  held uuid; -- a member refused because another subject is linked to them
 begin
   if octet_length(p_state_hash) is distinct from 32 or octet_length(p_subject_hash) is distinct from 32
      or octet_length(p_session_hash) is distinct from 32
@@ -72,12 +88,33 @@ begin
     select u.id into uid from app.users u where u.email_bidx = p_email_bidx;
     owned := exists (select from app.sso_domains d where d.org_id = c.org_id and d.domain = lower(p_email_domain)
                        and d.verified_at is not null and d.connection_id = c.id);
-    if uid is not null and exists (select from app.memberships x where x.org_id = c.org_id and x.user_id = uid) then
+    if owned and rtrim(c.issuer, '/') = 'https://accounts.google.com'
+       and not exists (select from app.sso_domains d where d.org_id = c.org_id and d.domain = lower(p_hd)
+                         and d.verified_at is not null and d.connection_id = c.id) then
+      -- Google (00177): any Google account may carry any address it was
+      -- made with, email_verified true, a work address included (a
+      -- consumer account made with it). Only the hd claim says the account
+      -- belongs to a Workspace, and it must be a domain the org verified
+      -- by DNS for this connection. Without it, no link or JIT by address,
+      -- whether the address has an account or not.
+      uid := null;
+      reason := 'hd_mismatch';
+    elsif uid is not null and exists (select from app.memberships x where x.org_id = c.org_id and x.user_id = uid) then
       -- An existing member is taken over only on a domain the org proved
       -- it owns, for this connection: an IdP the org's admin runs says
       -- email_verified for any address it likes, and a second connection
       -- an admin adds proves nothing about the domain.
-      if owned then
+      if owned and exists (select from app.sso_identities i
+                            where i.org_id = c.org_id and i.connection_id = c.id and i.user_id = uid) then
+        -- The member has an identity on this connection already (00177):
+        -- another subject of it asserting their address (a second account
+        -- at the IdP, a consumer account made with a work address) is not
+        -- linked to them as well. An admin re-links them
+        -- (app.unlink_sso_identities), and the next sign-in links by address.
+        held := uid;
+        uid := null;
+        reason := 'already_linked';
+      elsif owned then
         linked := true;
       else
         uid := null;
@@ -137,7 +174,8 @@ begin
     status := coalesce(reason, 'no_account');
     perform audit.append_as(c.org_id, 'auth.signin', 'denied', 'sso_connection', c.id,
       p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
-      p_details => jsonb_build_object('method', 'sso', 'reason', status));
+      p_details => jsonb_build_object('method', 'sso', 'reason', status)
+                   || case when held is not null then jsonb_build_object('member', held) else '{}'::jsonb end);
     return;
   end if;
   update app.sso_identities i set last_signin_at = now()
@@ -170,9 +208,43 @@ begin
 end $$;
 -- +goose StatementEnd
 
-alter function app.sso_complete(bytea, bytea, uuid, bytea, bytea, boolean, text, text[], text, bytea, inet, text, text, timestamptz) owner to ward_definer;
-revoke all on function app.sso_complete(bytea, bytea, uuid, bytea, bytea, boolean, text, text[], text, bytea, inet, text, text, timestamptz) from public;
-grant execute on function app.sso_complete(bytea, bytea, uuid, bytea, bytea, boolean, text, text[], text, bytea, inet, text, text, timestamptz) to ward_app;
+alter function app.sso_complete(bytea, bytea, uuid, bytea, bytea, boolean, text, text[], text, bytea, inet, text, text, timestamptz, text) owner to ward_definer;
+revoke all on function app.sso_complete(bytea, bytea, uuid, bytea, bytea, boolean, text, text[], text, bytea, inet, text, text, timestamptz, text) from public;
+grant execute on function app.sso_complete(bytea, bytea, uuid, bytea, bytea, boolean, text, text[], text, bytea, inet, text, text, timestamptz, text) to ward_app;
+
+alter table audit.actions no force row level security;
+insert into audit.actions (name, category, phi_access, disclosure, reserved, requires) values
+  ('sso.identity.unlink', 'org', false, false, true, '{object}');
+alter table audit.actions force row level security;
+
+grant delete on app.sso_identities to ward_definer;
+
+-- An admin (step-up) ends a member's identities on one of the org's
+-- connections: their next sign-in through it links by address again
+-- (on a domain verified for it), to whichever subject the IdP then names.
+-- Returns how many went (0: none, the caller answers not found).
+-- +goose StatementBegin
+create function app.unlink_sso_identities(p_connection uuid, p_user uuid, p_request text default null) returns integer
+  language plpgsql security definer set search_path = '' as $$
+declare
+  me record;
+  n int;
+begin
+  perform private.sso_admin();
+  select * into me from private.me();
+  delete from app.sso_identities i where i.org_id = me.org_id and i.connection_id = p_connection and i.user_id = p_user;
+  get diagnostics n = row_count;
+  if n > 0 then
+    perform audit.append_as(me.org_id, 'sso.identity.unlink', 'success', 'user', p_user, p_request => p_request,
+      p_details => jsonb_build_object('connection', p_connection, 'identities', n));
+  end if;
+  return n;
+end $$;
+-- +goose StatementEnd
+
+alter function app.unlink_sso_identities(uuid, uuid, text) owner to ward_definer;
+revoke all on function app.unlink_sso_identities(uuid, uuid, text) from public;
+grant execute on function app.unlink_sso_identities(uuid, uuid, text) to ward_app;
 
 reset role;
 

@@ -1,0 +1,85 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/wardhq/ward/internal/sso"
+)
+
+// TestSSOSecondSubject: once boss is linked to one subject of the IdP,
+// another subject of the same connection asserting boss's address (a
+// second account at the IdP; a consumer Google account made with the work
+// address, email_verified true) is refused, 403 sso_identity_mismatch,
+// audited with reason already_linked and boss's id, and no identity is
+// added. The linked subject still signs in. An admin re-links boss
+// (DELETE /v1/sso/connections/{id}/identities/{user}, step-up, audited);
+// the next sign-in links the subject the IdP names then.
+func TestSSOSecondSubject(t *testing.T) {
+	dns := startDNS(t)
+	w := newWorld(t, withUnboundOrgs(), withSSOConfig(func(c *sso.Config) { c.Resolver = dns.resolver() }))
+	a, op, conn, boss := ssoDomainOrg(t, w, dns, "Ghost Org", "ghost.test")
+	signInAs := func(sub string) (*browser, *http.Response, []byte) {
+		op.set(func(op *evilOP) { op.sub, op.email, op.amr, op.extra = sub, boss.Email, []string{"mfa"}, nil })
+		return w.ssoSignIn(t, a, conn.ID.String())
+	}
+	var me struct {
+		UserID string `json:"user_id"`
+	}
+	signedIn := func(sub string) {
+		t.Helper()
+		b, resp, body := signInAs(sub)
+		if resp.StatusCode != http.StatusSeeOther || b.session() == "" {
+			t.Fatalf("sign-in of %s: %d %s", sub, resp.StatusCode, body)
+		}
+		w.do("GET", "/v1/me", b.session(), nil, http.StatusOK, &me)
+		if me.UserID != boss.ID.String() {
+			t.Fatalf("%s signed in as %s, not boss", sub, me.UserID)
+		}
+	}
+	refused := func(sub string) {
+		t.Helper()
+		b, resp, body := signInAs(sub)
+		if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "sso_identity_mismatch" || b.session() != "" {
+			t.Fatalf("another subject with boss's address: %d %s", resp.StatusCode, body)
+		}
+	}
+	identities := func() int {
+		var n int
+		if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from app.sso_identities where user_id = $1`,
+			boss.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	signedIn("workspace-boss")
+	refused("consumer-ghost")
+	if n := identities(); n != 1 {
+		t.Fatalf("boss has %d identities", n)
+	}
+	var n int
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from audit.events where org_id = $1
+	    and action = 'auth.signin' and outcome = 'denied' and details->>'reason' = 'already_linked'
+	    and details->>'member' = $2`, a.ID, boss.ID.String()).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d already_linked refusals naming boss (%v)", n, err)
+	}
+	signedIn("workspace-boss")
+
+	// Re-linking is an admin's, with a fresh second factor.
+	path := "/v1/sso/connections/" + conn.ID.String() + "/identities/" + boss.ID.String()
+	prov := w.addMember(a, "prov@ghost.test", "provider")
+	if resp, body := w.request("DELETE", path, prov.Token, nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a provider re-linked: %d %s", resp.StatusCode, body)
+	}
+	w.do("DELETE", path, a.Admin.Token, nil, http.StatusNoContent, nil)
+	w.do("DELETE", path, a.Admin.Token, nil, http.StatusNotFound, nil)
+	if got := w.auditCount(a.ID, "sso.identity.unlink", "success"); got != 1 {
+		t.Fatalf("%d sso.identity.unlink events", got)
+	}
+	signedIn("consumer-ghost")
+	refused("workspace-boss")
+	if n := identities(); n != 1 {
+		t.Fatalf("boss has %d identities after the re-link", n)
+	}
+}
