@@ -1023,6 +1023,7 @@ CREATE FUNCTION app.delete_sso_connection(p_id uuid, p_request text DEFAULT NULL
     AS $$
 declare
   me record;
+  ended int;
 begin
   perform private.sso_admin();
   select * into me from private.me();
@@ -1030,7 +1031,17 @@ begin
   if not found then
     return false;
   end if;
-  perform audit.append_as(me.org_id, 'sso.connection.delete', 'success', 'sso_connection', p_id, p_request => p_request);
+  -- What the connection issued ends with it (00178), the caller's own
+  -- session too when it came through it; SSO sessions from before 00178
+  -- name no connection and end with any.
+  with e as (
+    update app.sessions s set revoked_at = now(), revoked_reason = 'sso_connection_deleted'
+     where s.org_id = me.org_id and s.revoked_at is null
+       and (s.sso_connection_id = p_id or (s.sso_connection_id is null and 'sso' = any (s.amr)))
+    returning 1)
+  select count(*) into ended from e;
+  perform audit.append_as(me.org_id, 'sso.connection.delete', 'success', 'sso_connection', p_id, p_request => p_request,
+    p_details => jsonb_build_object('sessions_ended', ended));
   return true;
 end $$;
 
@@ -3839,9 +3850,9 @@ begin
   idle_timeout_min := least(o.session_idle_timeout_min, pol.session_idle_max_min);
   absolute_expires_at := now() + make_interval(mins => least(o.session_absolute_max_min, pol.session_absolute_max_min));
   insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, user_agent, ip,
-                            assurance, amr, authenticated_at)
+                            assurance, amr, authenticated_at, sso_connection_id)
   values (c.org_id, uid, p_session_hash, idle_timeout_min, absolute_expires_at, audit.clean_text(p_ua, 256), p_ip,
-          aal, '{sso}', authenticated)
+          aal, '{sso}', authenticated, c.id)
   returning id into session_id;
   user_id := uid; org_id := c.org_id; status := 'ok';
   perform audit.append_as(c.org_id, 'auth.signin', 'success', 'session', session_id,
@@ -7996,6 +8007,7 @@ CREATE TABLE app.sessions (
     token_amr text[] NOT NULL,
     token_authenticated_at timestamp with time zone NOT NULL,
     device_forgotten_at timestamp with time zone,
+    sso_connection_id uuid,
     CONSTRAINT sessions_absolute_cap CHECK ((absolute_expires_at <= (created_at + '30 days'::interval))),
     CONSTRAINT sessions_amr_check CHECK (((amr <@ ARRAY['email'::text, 'totp'::text, 'passkey'::text, 'recovery_code'::text, 'sso'::text]) AND ((cardinality(amr) >= 1) AND (cardinality(amr) <= 5)))),
     CONSTRAINT sessions_assurance_check CHECK ((assurance = ANY (ARRAY[1, 2]))),
@@ -8012,6 +8024,12 @@ CREATE TABLE app.sessions (
 ALTER TABLE ONLY app.sessions FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.sessions OWNER TO ward_owner;
+
+--
+-- Name: COLUMN sessions.sso_connection_id; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.sessions.sso_connection_id IS 'the SSO connection that issued the session (00178): deleting it ends the session';
 
 --
 -- Name: sso_assertions; Type: TABLE; Schema: app; Owner: ward_owner
@@ -9376,6 +9394,12 @@ CREATE UNIQUE INDEX scim_groups_name_idx ON app.scim_groups USING btree (org_id,
 --
 
 CREATE INDEX sessions_passkey_idx ON app.sessions USING btree (org_id, passkey_id) WHERE (passkey_id IS NOT NULL);
+
+--
+-- Name: sessions_sso_connection; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX sessions_sso_connection ON app.sessions USING btree (org_id, sso_connection_id) WHERE (sso_connection_id IS NOT NULL);
 
 --
 -- Name: sessions_user_idx; Type: INDEX; Schema: app; Owner: ward_owner

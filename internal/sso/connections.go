@@ -156,7 +156,8 @@ func (s *Service) ListConnections(ctx context.Context) ([]Connection, error) {
 }
 
 // DeleteConnection removes a connection of the caller's org with its
-// domains and links (admins, step-up). Errors: ErrNotFound.
+// domains and links, and ends the sessions it issued, in one transaction
+// (admins, step-up; migration 00178). Errors: ErrNotFound.
 func (s *Service) DeleteConnection(ctx context.Context, id uuid.UUID) error {
 	p, err := principal(ctx)
 	if err != nil {

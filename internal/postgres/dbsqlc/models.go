@@ -519,6 +519,8 @@ type AppSession struct {
 	TokenAmr             []string
 	TokenAuthenticatedAt time.Time
 	DeviceForgottenAt    *time.Time
+	// the SSO connection that issued the session (00178): deleting it ends the session
+	SsoConnectionID uuid.NullUUID
 }
 
 type AppSessionToken struct {
