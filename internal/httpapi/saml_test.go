@@ -48,7 +48,9 @@ func samlIdPStore(t *testing.T, user, email, password string) (*httptest.Server,
 	}
 	cert, _ := x509.ParseCertificate(der)
 	srv := httptest.NewUnstartedServer(nil)
-	u, _ := url.Parse("http://" + srv.Listener.Addr().String())
+	// https, as Ward requires of an IdP's sign-on URL: the certificate is
+	// httptest's, which the test browsers trust (testRoots).
+	u, _ := url.Parse("https://" + srv.Listener.Addr().String())
 	store := &samlidp.MemoryStore{}
 	idp, err := samlidp.New(samlidp.Options{URL: *u, Key: key, Certificate: cert, Store: store,
 		Logger: log.New(io.Discard, "", 0)})
@@ -56,7 +58,7 @@ func samlIdPStore(t *testing.T, user, email, password string) (*httptest.Server,
 		t.Fatal(err)
 	}
 	srv.Config.Handler = idp
-	srv.Start()
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	put(t, srv.URL+"/users/"+user, `{"name": "`+user+`", "password": "`+password+`", "email": "`+email+`"}`)
 	return srv, store
@@ -139,7 +141,7 @@ func TestSAML(t *testing.T) {
 	w := newWorld(t, withUnboundOrgs(), withSSOConfig(func(c *sso.Config) { c.Resolver = dns.resolver() }))
 	a := w.createOrg("SAML Org")
 	idp := samlIdP(t, "alice", "alice@saml.test", "wonderland")
-	resp, md := (&browser{t: t, c: http.DefaultClient}).get(idp.URL + "/metadata")
+	resp, md := (&browser{t: t, c: idpClient()}).get(idp.URL + "/metadata")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("IdP metadata: %d", resp.StatusCode)
 	}
@@ -150,7 +152,7 @@ func TestSAML(t *testing.T) {
 		t.Fatalf("connection %+v", conn)
 	}
 	// The IdP learns the SP from Ward's metadata.
-	resp, spMD := (&browser{t: t, c: http.DefaultClient}).get(w.srv.URL + "/v1/sso/saml/" + conn.ID.String() + "/metadata")
+	resp, spMD := (&browser{t: t, c: idpClient()}).get(w.srv.URL + "/v1/sso/saml/" + conn.ID.String() + "/metadata")
 	if resp.StatusCode != http.StatusOK || !bytes.Contains(spMD, []byte(conn.ACSURL)) {
 		t.Fatalf("SP metadata: %d %s", resp.StatusCode, spMD)
 	}
@@ -249,7 +251,7 @@ func TestSAML(t *testing.T) {
 	var open sso.SAMLConnection
 	w.do("POST", "/v1/sso/saml/connections", a.Admin.Token, map[string]any{"name": "samlidp open", "idp_metadata": string(md),
 		"allow_idp_initiated": true}, http.StatusCreated, &open)
-	_, spMD = (&browser{t: t, c: http.DefaultClient}).get(w.srv.URL + "/v1/sso/saml/" + open.ID.String() + "/metadata")
+	_, spMD = (&browser{t: t, c: idpClient()}).get(w.srv.URL + "/v1/sso/saml/" + open.ID.String() + "/metadata")
 	put(t, idp.URL+"/services/ward-open", string(spMD))
 	w.do("POST", "/v1/sso/domains", a.Admin.Token, map[string]any{"domain": "saml.test", "connection_id": open.ID},
 		http.StatusConflict, nil)
@@ -319,11 +321,11 @@ func TestSAMLTimes(t *testing.T) {
 			w := newWorld(t, withSSOConfig(func(cfg *sso.Config) { cfg.SAMLClock = dsig.NewFakeClockAt(time.Now().Add(c.shift)) }))
 			a := w.createOrg("SAML Times " + c.name)
 			idp := samlIdP(t, "bob", "bob@times.test", "builder")
-			_, md := (&browser{t: t, c: http.DefaultClient}).get(idp.URL + "/metadata")
+			_, md := (&browser{t: t, c: idpClient()}).get(idp.URL + "/metadata")
 			var conn sso.SAMLConnection
 			w.do("POST", "/v1/sso/saml/connections", a.Admin.Token, map[string]any{"name": "samlidp", "idp_metadata": string(md)},
 				http.StatusCreated, &conn)
-			_, spMD := (&browser{t: t, c: http.DefaultClient}).get(w.srv.URL + "/v1/sso/saml/" + conn.ID.String() + "/metadata")
+			_, spMD := (&browser{t: t, c: idpClient()}).get(w.srv.URL + "/v1/sso/saml/" + conn.ID.String() + "/metadata")
 			put(t, idp.URL+"/services/ward", string(spMD))
 			b := w.browser(t)
 			resp, body := b.get(w.srv.URL + "/v1/sso/start?org=" + a.ID.String() + "&connection=" + conn.ID.String())
@@ -338,5 +340,56 @@ func TestSAMLTimes(t *testing.T) {
 				t.Fatalf("%s: refused for %q (%v)", c.name, reason, err)
 			}
 		})
+	}
+}
+
+// TestSAMLSignOnHTTPS: /v1/sso/start, which anyone may call, sends the
+// browser from Ward's origin to the IdP's sign-on URL, so it must be
+// https: metadata whose HTTP-Redirect SSO URL is http is refused at
+// creation (400 invalid_input), and a connection stored with one before
+// the rule starts no sign-in (403 sso_idp_address_refused, no redirect).
+// The https IdP on 127.0.0.1 is the one TestSAML signs in through.
+func TestSAMLSignOnHTTPS(t *testing.T) {
+	w := newWorld(t, withUnboundOrgs())
+	a := w.createOrg("Redirect Org")
+	idp := samlIdP(t, "alice", "alice@saml.test", "wonderland")
+	_, md := (&browser{t: t, c: idpClient()}).get(idp.URL + "/metadata")
+	if !strings.Contains(string(md), idp.URL+"/sso") || !strings.HasPrefix(idp.URL, "https://") {
+		t.Fatalf("the test IdP's sign-on URL is not %s/sso", idp.URL)
+	}
+	for _, evil := range []string{"http://phish.example/login", "http://127.0.0.1:1/sso", "javascript:alert(1)", "//phish.example/login"} {
+		body := w.do("POST", "/v1/sso/saml/connections", a.Admin.Token, map[string]any{"name": "x",
+			"idp_metadata": strings.ReplaceAll(string(md), idp.URL+"/sso", evil)}, http.StatusBadRequest, nil)
+		if problemCode(t, body) != "invalid_input" {
+			t.Fatalf("%s: %s", evil, body)
+		}
+	}
+	var conn sso.SAMLConnection
+	w.do("POST", "/v1/sso/saml/connections", a.Admin.Token, map[string]any{"name": "ok", "idp_metadata": string(md)},
+		http.StatusCreated, &conn)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	start := w.srv.URL + "/v1/sso/start?org=" + a.ID.String() + "&connection=" + conn.ID.String()
+	resp, err := noFollow.Get(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), idp.URL+"/sso?") {
+		t.Fatalf("start: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// A connection stored with an http sign-on URL (before the rule).
+	if _, err := w.env.Super.Pool.Exec(t.Context(), `update app.sso_connections set idp_metadata = replace(idp_metadata, $1, $2)
+	    where id = $3`, idp.URL+"/sso", "http://phish.example/login", conn.ID); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = noFollow.Get(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "sso_idp_address_refused" ||
+		resp.Header.Get("Location") != "" {
+		t.Fatalf("start through a stored http sign-on URL: %d %s %s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
 }

@@ -96,6 +96,9 @@ func (s *Service) CreateSAMLConnection(ctx context.Context, in SAMLConnectionInp
 		!hasSigningCert(sp.IDPMetadata):
 		return SAMLConnection{}, errkind.Visible(ErrInvalidInput,
 			"idp_metadata is the IdP's SAML metadata XML with an HTTP-Redirect SSO URL and a signing certificate")
+	case !httpsURL(sp.GetSSOBindingLocation(saml.HTTPRedirectBinding)):
+		return SAMLConnection{}, errkind.Visible(ErrInvalidInput,
+			"the IdP's HTTP-Redirect SSO URL in idp_metadata must be https")
 	case in.JITRole != identity.RolePatient && in.JITRole != identity.RoleProvider && in.JITRole != identity.RoleLead:
 		return SAMLConnection{}, errkind.Visible(ErrInvalidInput, "jit_role is patient, provider or lead")
 	case len(in.TrustedACR) > 20:
@@ -113,6 +116,17 @@ func (s *Service) CreateSAMLConnection(ctx context.Context, in SAMLConnectionInp
 	acs := s.samlURL(id, "acs")
 	return SAMLConnection{ID: id, Kind: "saml", Name: in.Name, EntityID: sp.EntityID, ACSURL: acs.String(),
 		MetadataURL: sp.EntityID}, nil
+}
+
+// httpsURL reports whether raw is an absolute https URL with a host. An
+// IdP's sign-on URL is where /v1/sso/start, which anyone may call, sends a
+// browser from Ward's origin with the AuthnRequest: an http one would make
+// Ward's origin a redirect to a plain-text page an admin chose. (Ward
+// makes no request to it, so it may be on a private network, unlike an
+// OIDC issuer.)
+func httpsURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil
 }
 
 func hasSigningCert(md *saml.EntityDescriptor) bool {
@@ -170,8 +184,14 @@ func (s *Service) startSAML(ctx context.Context, conn uuid.UUID, state, binder s
 		return Started{}, err
 	}
 	sp.Clock = nil // requests carry the real time; SAMLClock is for checking responses
-	req, err := sp.MakeAuthenticationRequest(sp.GetSSOBindingLocation(saml.HTTPRedirectBinding), saml.HTTPRedirectBinding,
-		saml.HTTPPostBinding)
+	loc := sp.GetSSOBindingLocation(saml.HTTPRedirectBinding)
+	if !httpsURL(loc) {
+		// A connection created before sign-on URLs had to be https.
+		s.log.WarnContext(ctx, "sso: SAML sign-on URL is not https", "connection", conn)
+		return Started{}, errkind.Visible(ErrIdPAddress,
+			"this connection's identity provider sign-on URL is not https; ask your admin to create the connection again")
+	}
+	req, err := sp.MakeAuthenticationRequest(loc, saml.HTTPRedirectBinding, saml.HTTPPostBinding)
 	if err != nil {
 		return Started{}, fmt.Errorf("sso: authn request of connection %s: %w", conn, err)
 	}
