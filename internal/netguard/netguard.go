@@ -113,15 +113,6 @@ func (c Config) Check(ip netip.Addr) error {
 		ip = netip.AddrFrom4([4]byte(b[12:]))
 	case sixToFour.Contains(ip):
 		ip = netip.AddrFrom4([4]byte(b[2:6]))
-	case localNAT64.Contains(ip):
-		// the IPv4 address's place depends on the prefix length the site
-		// chose: refused as a whole unless allowed
-		for _, p := range c.Allow {
-			if p.Contains(ip) {
-				return nil
-			}
-		}
-		return &RefusedError{Addr: ip, Class: "translated", Hint: c.Hint}
 	}
 	for _, p := range c.Allow {
 		if p.Contains(ip) {
@@ -130,6 +121,10 @@ func (c Config) Check(ip netip.Addr) error {
 	}
 	class := ""
 	switch {
+	case localNAT64.Contains(ip):
+		// the IPv4 address's place depends on the prefix length the site
+		// chose: refused as a whole unless allowed
+		class = "translated"
 	case !ip.IsValid():
 		class = "invalid"
 	case ip.IsLoopback():

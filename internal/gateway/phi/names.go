@@ -576,7 +576,13 @@ func (d *detector) fieldOrSignature(l int) bool {
 	if l >= 2 && d.isPunct(l-1, ':') && d.toks[l-2].kind == tkWord && d.is(l-2, vNameLabel) {
 		return true
 	}
-	return l >= 2 && (d.isPunct(l-1, ',') || d.isPunct(l-1, '-')) && d.toks[l-2].kind == tkWord && signOffs[d.word(l-2)]
+	return d.afterSignOff(l)
+}
+
+// afterSignOff reports whether word w follows a sign-off and a comma or a
+// dash: "Best regards,\nSandra", "thx, sandra", "thanks - Rose".
+func (d *detector) afterSignOff(w int) bool {
+	return w >= 2 && (d.isPunct(w-1, ',') || d.isPunct(w-1, '-')) && d.toks[w-2].kind == tkWord && signOffs[d.word(w-2)]
 }
 
 // allCapsBefore reports whether the token before i is in capitals.
@@ -637,8 +643,7 @@ func (d *detector) nameContext(i int) bool {
 	// the writer's name after a sign-off: "Best regards,\nSandra",
 	// "thx, sandra", "thanks - Rose" (a name on the list, or a capitalised
 	// word on no list, as the text's last line or alone on its line)
-	if k >= 1 && (d.isPunct(k, ',') || d.isPunct(k, '-')) && d.toks[k-1].kind == tkWord && signOffs[d.word(k-1)] &&
-		(d.toks[i].has(fNL) || !d.toks[k].has(fNL)) && d.lineEndsName(i) {
+	if d.afterSignOff(k+1) && (d.toks[i].has(fNL) || !d.toks[k].has(fNL)) && d.lineEndsName(i) {
 		lf := d.toks[i].lex
 		return lf&(lexFirst|lexLast) != 0 || lf&(lexCommon|lexClinical) == 0
 	}

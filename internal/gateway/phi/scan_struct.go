@@ -1,6 +1,9 @@
 package phi
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // structAt runs the structured-identifier scanners at token i and returns
 // the index of the first token after what they claimed or kept, or i.
@@ -152,44 +155,40 @@ func (d *detector) numAt(i int) int {
 	return i
 }
 
-// fullYearDate reports whether s, a numeric date numDate matched, has
-// three parts, one of them a year of four digits from 1900 to 2099
-// (03/14/2024, 2024-03-14, 14.03.1952).
-func fullYearDate(s string) bool {
-	parts, year := 0, false
+// digitRuns returns the runs of digits in s, in order.
+func digitRuns(s string) []string {
+	var runs []string
 	for q := 0; q < len(s); {
 		e := digitsEnd(s, q)
 		if e == q {
 			q++
 			continue
 		}
-		parts++
-		if e-q == 4 && (s[q:q+2] == "19" || s[q:q+2] == "20") {
-			year = true
-		}
+		runs = append(runs, s[q:e])
 		q = e
 	}
-	return parts == 3 && year
+	return runs
+}
+
+// fullYearDate reports whether s, a numeric date numDate matched, has
+// three parts, one of them a year of four digits from 1900 to 2099
+// (03/14/2024, 2024-03-14, 14.03.1952).
+func fullYearDate(s string) bool {
+	runs := digitRuns(s)
+	return len(runs) == 3 && slices.ContainsFunc(runs, func(r string) bool {
+		return len(r) == 4 && (r[:2] == "19" || r[:2] == "20")
+	})
 }
 
 // nanpGroups reports whether s, a phone number phone matched, is written
 // in North American groups: 3-3-4 digits, the area code perhaps in
 // parentheses and a country code 1 perhaps before it.
 func nanpGroups(s string) bool {
-	var g []int
-	for q := 0; q < len(s); {
-		e := digitsEnd(s, q)
-		if e == q {
-			q++
-			continue
-		}
-		g = append(g, e-q)
-		q = e
+	runs := digitRuns(s)
+	if len(runs) == 4 && runs[0] == "1" {
+		runs = runs[1:]
 	}
-	if len(g) == 4 && g[0] == 1 {
-		g = g[1:]
-	}
-	return len(g) == 3 && g[0] == 3 && g[1] == 3 && g[2] == 4
+	return len(runs) == 3 && len(runs[0]) == 3 && len(runs[1]) == 3 && len(runs[2]) == 4
 }
 
 // afterStateCode reports whether token i follows a US state's postal code
