@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/wardhq/ward/internal/sso"
@@ -71,6 +72,22 @@ func TestSSOSecondSubject(t *testing.T) {
 	prov := w.addMember(a, "prov@ghost.test", "provider")
 	if resp, body := w.request("DELETE", path, prov.Token, nil); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("a provider re-linked: %d %s", resp.StatusCode, body)
+	}
+	// Another org's admin names this org's connection and member: nothing
+	// of theirs, 404, and boss keeps the link; malformed ids are a 400.
+	other := w.createOrg("Other Ghost Org")
+	if resp, body := w.request("DELETE", path, other.Admin.Token, nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("another org's admin unlinked: %d %s", resp.StatusCode, body)
+	}
+	if n := identities(); n != 1 {
+		t.Fatalf("boss has %d identities after another org's attempt", n)
+	}
+	for _, bad := range []string{"/v1/sso/connections/not-a-uuid/identities/" + boss.ID.String(),
+		"/v1/sso/connections/" + conn.ID.String() + "/identities/1"} {
+		if resp, body := w.request("DELETE", bad, a.Admin.Token, nil); resp.StatusCode != http.StatusBadRequest ||
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
+			t.Fatalf("DELETE %s: %d %s", bad, resp.StatusCode, body)
+		}
 	}
 	w.do("DELETE", path, a.Admin.Token, nil, http.StatusNoContent, nil)
 	w.do("DELETE", path, a.Admin.Token, nil, http.StatusNotFound, nil)
