@@ -64,6 +64,12 @@ type Config struct {
 	Parallel int
 	// MaxBatchesPerPass bounds one sink's share of a pass (10 when 0).
 	MaxBatchesPerPass int
+	// Turn bounds the wall-clock time one org's worker keeps its slot
+	// (15 s when 0): after a batch that ends past it the worker stops, the
+	// org's remaining events wait for its next turn, and orgs that waited
+	// longer go first. A SIEM that answers slowly but within its timeouts
+	// therefore costs other orgs at most one turn, not its whole backlog.
+	Turn time.Duration
 	// Backoff is the first retry delay (1 s when 0); it doubles per
 	// failure up to MaxBackoff (5 min when 0), with ±50% jitter.
 	Backoff, MaxBackoff time.Duration
@@ -82,9 +88,12 @@ type Deliverer struct {
 
 	lease *pgxpool.Conn
 
-	mu    sync.Mutex
-	stats map[uuid.UUID]*sinkStats
-	act   bool
+	mu     sync.Mutex
+	stats  map[uuid.UUID]*sinkStats
+	act    bool
+	flight map[uuid.UUID]bool      // orgs with a worker running (Run)
+	served map[uuid.UUID]time.Time // when each org's last turn began
+	work   sync.WaitGroup          // Run's workers
 }
 
 type sinkStats struct {
@@ -132,18 +141,48 @@ func NewDeliverer(db *postgres.DB, inst *envelope.OrgKeys, cfg Config, log *slog
 	if cfg.AckPoll <= 0 {
 		cfg.AckPoll = 500 * time.Millisecond
 	}
-	return &Deliverer{db: db, inst: inst, cfg: cfg, log: log, stats: map[uuid.UUID]*sinkStats{}}
+	if cfg.Turn <= 0 {
+		cfg.Turn = 15 * time.Second
+	}
+	return &Deliverer{db: db, inst: inst, cfg: cfg, log: log, stats: map[uuid.UUID]*sinkStats{},
+		flight: map[uuid.UUID]bool{}, served: map[uuid.UUID]time.Time{}}
 }
 
-// Run delivers every interval while this node holds the lease, until ctx
-// ends, and gives the lease up when it returns.
+// Run delivers while this node holds the lease, until ctx ends, and gives
+// the lease up when it returns. Every interval it starts a worker for
+// each org with a sink due that has no worker running, up to Parallel at
+// once, the org that waited longest first; it does not wait for them, so
+// an org whose SIEM is slow holds up only its own sinks.
 func (d *Deliverer) Run(ctx context.Context) {
 	t := time.NewTicker(d.cfg.Interval)
 	defer t.Stop()
-	defer d.Release()
+	// crew is the context of the workers started under the current lease.
+	var crew struct {
+		ctx  context.Context
+		stop context.CancelFunc
+	}
+	crew.ctx, crew.stop = context.WithCancel(ctx)
+	defer func() {
+		crew.stop()
+		d.work.Wait()
+		d.Release()
+	}()
 	for {
-		if _, _, err := d.Step(ctx); err != nil && ctx.Err() == nil {
+		active, err := d.hold(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
 			d.log.ErrorContext(ctx, "audit sink pass failed; retrying", "err", err)
+		case active:
+			if err := d.dispatch(crew.ctx); err != nil && ctx.Err() == nil {
+				d.log.ErrorContext(ctx, "audit sink pass failed; retrying", "err", err)
+			}
+		default:
+			// Lost (or never had) the lease: stop this node's workers;
+			// the holder's cursor check refuses what they would still
+			// acknowledge.
+			crew.stop()
+			d.work.Wait()
+			crew.ctx, crew.stop = context.WithCancel(ctx)
 		}
 		select {
 		case <-ctx.Done():
@@ -153,10 +192,98 @@ func (d *Deliverer) Run(ctx context.Context) {
 	}
 }
 
+// dispatch starts a turn for each due org without a worker running, while
+// there are free slots, the least recently served first.
+func (d *Deliverer) dispatch(ctx context.Context) error {
+	orgs, err := d.pending(ctx)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, org := range orgs {
+		if len(d.flight) >= d.cfg.Parallel {
+			break
+		}
+		id := org[0].Org
+		if d.flight[id] {
+			continue
+		}
+		d.flight[id], d.served[id] = true, time.Now()
+		d.work.Add(1)
+		go func() {
+			defer d.work.Done()
+			d.turn(ctx, org)
+			d.mu.Lock()
+			delete(d.flight, id)
+			d.mu.Unlock()
+		}()
+	}
+	return nil
+}
+
+// pending lists the sinks that are due, grouped by org, the orgs in the
+// order they were last served (never served first).
+func (d *Deliverer) pending(ctx context.Context) ([][]due, error) {
+	rows, err := dbsqlc.New(d.db.Pool).ListDueSinks(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sink: list sinks: %w", err)
+	}
+	var orgs [][]due
+	for i, r := range rows {
+		if i == 0 || r.OrgID != rows[i-1].OrgID {
+			orgs = append(orgs, nil)
+		}
+		orgs[len(orgs)-1] = append(orgs[len(orgs)-1], due{Sink: Sink{ID: r.ID, Org: r.OrgID, Kind: Kind(r.Kind),
+			Endpoint: r.Endpoint, Format: r.Format, BatchMax: int(r.BatchMax), Cursor: r.CursorSeq},
+			secret: r.SecretEnc, prev: r.PrevSecretEnc, prevExpires: r.PrevExpiresAt, attempts: int(r.Attempts)})
+	}
+	d.mu.Lock()
+	served := make([]time.Time, len(orgs))
+	for i, org := range orgs {
+		served[i] = d.served[org[0].Org]
+	}
+	d.mu.Unlock()
+	idx := make([]int, len(orgs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return served[idx[a]].Before(served[idx[b]]) })
+	out := make([][]due, len(orgs))
+	for i, j := range idx {
+		out[i] = orgs[j]
+	}
+	return out, nil
+}
+
+// turn delivers one org's sinks one after the other, until each is caught
+// up, fails, had its batches, or the turn's time is up.
+func (d *Deliverer) turn(ctx context.Context, org []due) int64 {
+	end := time.Now().Add(d.cfg.Turn)
+	var n int64
+	for i := range org {
+		if ctx.Err() != nil || time.Now().After(end) {
+			break
+		}
+		got, _ := d.deliver(ctx, &org[i], end)
+		n += got
+	}
+	return n
+}
+
 // Step takes the lease if it is free (or checks this node still holds
-// it) and, holding it, runs one pass. It reports whether this node is the
-// active deliverer and how many events it delivered.
+// it) and, holding it, runs one pass to its end (Once). It reports whether
+// this node is the active deliverer and how many events it delivered.
 func (d *Deliverer) Step(ctx context.Context) (active bool, delivered int64, err error) {
+	if active, err = d.hold(ctx); !active || err != nil {
+		return active, 0, err
+	}
+	delivered, err = d.Once(ctx)
+	return true, delivered, err
+}
+
+// hold takes the lease if it is free, or checks this node still holds it.
+func (d *Deliverer) hold(ctx context.Context) (bool, error) {
 	if d.lease != nil {
 		if _, err := d.lease.Exec(ctx, `select 1`); err != nil {
 			d.drop(ctx)
@@ -165,23 +292,22 @@ func (d *Deliverer) Step(ctx context.Context) (active bool, delivered int64, err
 	if d.lease == nil {
 		c, err := d.db.Pool.Acquire(ctx)
 		if err != nil {
-			return false, 0, fmt.Errorf("sink: deliverer lease: %w", err)
+			return false, fmt.Errorf("sink: deliverer lease: %w", err)
 		}
 		var got bool
 		if err := c.QueryRow(ctx, `select pg_try_advisory_lock(`+delivererLease+`)`).Scan(&got); err != nil || !got {
 			c.Release()
 			d.setActive(false)
 			if err != nil {
-				return false, 0, fmt.Errorf("sink: deliverer lease: %w", err)
+				return false, fmt.Errorf("sink: deliverer lease: %w", err)
 			}
-			return false, 0, nil
+			return false, nil
 		}
 		d.lease = c
 		d.setActive(true)
 		d.log.InfoContext(ctx, "audit sinks: this node is the active deliverer")
 	}
-	delivered, err = d.Once(ctx)
-	return true, delivered, err
+	return true, nil
 }
 
 // Release gives the lease up.
@@ -221,29 +347,15 @@ type due struct {
 	attempts     int
 }
 
-// Once runs one delivery pass over every enabled sink that is due,
-// whether or not this node holds the lease (tests call it directly to
-// play two nodes), and returns how many events were acknowledged.
+// Once runs one delivery pass over every enabled sink that is due and
+// waits for it, whether or not this node holds the lease (tests call it
+// directly to play two nodes), and returns how many events were
+// acknowledged. Each org's sinks are delivered in turn by one worker, up
+// to Parallel orgs at once.
 func (d *Deliverer) Once(ctx context.Context) (int64, error) {
-	rows, err := dbsqlc.New(d.db.Pool).ListDueSinks(ctx)
+	orgs, err := d.pending(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("sink: list sinks: %w", err)
-	}
-	sinks := make([]due, len(rows))
-	for i, r := range rows {
-		sinks[i] = due{Sink: Sink{ID: r.ID, Org: r.OrgID, Kind: Kind(r.Kind), Endpoint: r.Endpoint, Format: r.Format,
-			BatchMax: int(r.BatchMax), Cursor: r.CursorSeq}, secret: r.SecretEnc, prev: r.PrevSecretEnc,
-			prevExpires: r.PrevExpiresAt, attempts: int(r.Attempts)}
-	}
-	// The sinks come ordered by org. Each org's sinks are delivered in
-	// turn by one worker, and up to Parallel orgs at once, so that an
-	// org whose SIEM hangs until its timeouts delays only its own sinks.
-	var orgs [][]due
-	for i := range sinks {
-		if i == 0 || sinks[i].Org != sinks[i-1].Org {
-			orgs = append(orgs, nil)
-		}
-		orgs[len(orgs)-1] = append(orgs[len(orgs)-1], sinks[i])
+		return 0, err
 	}
 	var (
 		total atomic.Int64
@@ -252,16 +364,13 @@ func (d *Deliverer) Once(ctx context.Context) (int64, error) {
 	)
 	for _, org := range orgs {
 		slots <- struct{}{}
+		d.mu.Lock()
+		d.served[org[0].Org] = time.Now()
+		d.mu.Unlock()
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			for i := range org {
-				if ctx.Err() != nil {
-					return
-				}
-				n, _ := d.deliver(ctx, &org[i])
-				total.Add(n)
-			}
+			total.Add(d.turn(ctx, org))
 		}()
 	}
 	wg.Wait()
@@ -269,8 +378,9 @@ func (d *Deliverer) Once(ctx context.Context) (int64, error) {
 }
 
 // deliver sends s's pending events, batch by batch, until it is caught
-// up, a batch fails, or it had its share of the pass.
-func (d *Deliverer) deliver(ctx context.Context, s *due) (int64, error) {
+// up, a batch fails, or it had its share of the pass: MaxBatchesPerPass
+// batches, or a batch that ended after end.
+func (d *Deliverer) deliver(ctx context.Context, s *due, end time.Time) (int64, error) {
 	defer d.lag(ctx, s)
 	snd, err := d.sender(s)
 	if err != nil {
@@ -315,7 +425,7 @@ func (d *Deliverer) deliver(ctx context.Context, s *due) (int64, error) {
 		delivered += int64(len(batch))
 		d.count(s, int64(len(batch)), 0)
 		s.Cursor, s.attempts = last, 0
-		if len(batch) < s.BatchMax {
+		if len(batch) < s.BatchMax || time.Now().After(end) {
 			break
 		}
 	}

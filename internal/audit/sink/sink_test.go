@@ -164,6 +164,7 @@ type receiver struct {
 	mu     sync.Mutex
 	status int
 	hang   chan struct{} // when set, requests block until it closes
+	delay  time.Duration // when set, each request waits this long first
 	got    []received
 	srv    *httptest.Server
 }
@@ -194,8 +195,9 @@ func newReceiver(t *testing.T) *receiver {
 		}
 		r.mu.Lock()
 		r.got = append(r.got, rec)
-		status, hang := r.status, r.hang
+		status, hang, delay := r.status, r.hang, r.delay
 		r.mu.Unlock()
+		time.Sleep(delay)
 		if hang != nil {
 			<-hang
 		}
@@ -225,8 +227,15 @@ func (r *receiver) seqs() []int64 {
 
 func (e *env) deliverer(t *testing.T, db *postgres.DB, client *http.Client) *Deliverer {
 	t.Helper()
-	d := NewDeliverer(db, e.inst, Config{Client: client, Site: "ward-test", Backoff: time.Millisecond,
-		MaxBackoff: 10 * time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return e.delivererWith(t, db, Config{Client: client})
+}
+
+// delivererWith is a test deliverer with cfg's settings and the tests'
+// site and short backoffs.
+func (e *env) delivererWith(t *testing.T, db *postgres.DB, cfg Config) *Deliverer {
+	t.Helper()
+	cfg.Site, cfg.Backoff, cfg.MaxBackoff = "ward-test", time.Millisecond, 10*time.Millisecond
+	d := NewDeliverer(db, e.inst, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	t.Cleanup(d.Release)
 	return d
 }
@@ -855,5 +864,103 @@ func TestHangingSinkDelaysOnlyItsOrg(t *testing.T) {
 		if c, _, _, _ := e.cursor(t, orgs[i], id); c != 5 {
 			t.Fatalf("hung org %d: cursor %d, want 5", i, c)
 		}
+	}
+}
+
+// A running deliverer does not wait for one org's hanging SIEM before it
+// serves other orgs again: events org B writes after its first delivery
+// reach B's receiver while A's first request still hangs. (Before, Run
+// ran pass after pass and each pass waited for every org's worker, so B's
+// later events waited for A's timeouts.)
+func TestRunDoesNotWaitForAHangingOrg(t *testing.T) {
+	e := newEnv(t)
+	slow, fast := newReceiver(t), newReceiver(t)
+	release := make(chan struct{})
+	slow.hang = release
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	a, b := e.org(t, 5), e.org(t, 5)
+	e.sink(t, a, Webhook, slow.srv.URL, newWebhookSecret(), "ocsf", 10)
+	bs := e.sink(t, b, Webhook, fast.srv.URL, newWebhookSecret(), "ocsf", 10)
+	client := slow.srv.Client()
+	client.Transport.(*http.Transport).TLSClientConfig.RootCAs.AddCert(fast.srv.Certificate())
+	d := e.delivererWith(t, e.reader, Config{Client: client, Interval: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitCursor := func(want int64) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if c, _, _, _ := e.cursor(t, b, bs); c == want {
+				return
+			} else if time.Now().After(deadline) {
+				t.Fatalf("org B's cursor %d while A hangs, want %d", c, want)
+			}
+		}
+	}
+	waitCursor(5)
+	for deadline := time.Now().Add(20 * time.Second); len(slow.requests()) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("org A's receiver never got its first batch")
+		}
+	}
+	e.events(t, b, uuid.Nil, 7)
+	waitCursor(12)
+	if got := fast.seqs(); checkOrder(t, got, 12) != 0 {
+		t.Fatalf("org B's receiver got %v", got)
+	}
+	if len(slow.requests()) != 1 {
+		t.Fatalf("the hanging receiver got %d requests while its first hung, want 1", len(slow.requests()))
+	}
+}
+
+// An org whose SIEM answers slowly but within its timeouts gives up its
+// slot after a turn: with one slot, org B's events are delivered while
+// A still has most of its backlog to send, and A then carries on.
+func TestSlowSinkYieldsItsTurn(t *testing.T) {
+	e := newEnv(t)
+	slow, fast := newReceiver(t), newReceiver(t)
+	slow.delay = 50 * time.Millisecond
+	a := e.org(t, 40)
+	as := e.sink(t, a, Webhook, slow.srv.URL, newWebhookSecret(), "ocsf", 1)
+	b := e.org(t, 3)
+	bs := e.sink(t, b, Webhook, fast.srv.URL, newWebhookSecret(), "ocsf", 10)
+	client := slow.srv.Client()
+	client.Transport.(*http.Transport).TLSClientConfig.RootCAs.AddCert(fast.srv.Certificate())
+	d := e.delivererWith(t, e.reader, Config{Client: client, Interval: 10 * time.Millisecond, Parallel: 1,
+		MaxBatchesPerPass: 100, Turn: 200 * time.Millisecond})
+	// A is served first: it has waited longest.
+	d.served[b] = time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(fast.seqs()) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("org B's events never arrived (A's receiver had %d)", len(slow.requests()))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := len(slow.requests()); n == 0 || n > 20 {
+		t.Fatalf("org A's receiver had %d batches when B's arrived, want a turn's worth (1-20 of 40)", n)
+	}
+	for c, _, _, _ := e.cursor(t, a, as); c != 40; c, _, _, _ = e.cursor(t, a, as) {
+		if time.Now().After(deadline) {
+			t.Fatalf("org A's cursor %d, want 40", c)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if dups := checkOrder(t, slow.seqs(), 40); dups != 0 {
+		t.Fatalf("org A's receiver got %d duplicates", dups)
+	}
+	if c, _, _, _ := e.cursor(t, b, bs); c != 3 {
+		t.Fatalf("org B's cursor %d, want 3", c)
 	}
 }
