@@ -307,10 +307,12 @@ func (e Event) params() (dbsqlc.AppendEventParams, error) {
 // recordError maps audit.append's refusals to the package's errors.
 func (e Event) recordError(err error) error {
 	switch {
+	// The database's error stays in the chain, so that a caller can still
+	// tell its code (a patient not in the org is 22023).
 	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
-		return fmt.Errorf("audit: record %s in org %s: %w", e.Action, e.Org, ErrForbidden)
+		return fmt.Errorf("audit: record %s in org %s: %w: %w", e.Action, e.Org, ErrForbidden, err)
 	case postgres.IsCode(err, postgres.CodeInvalidParameter), postgres.IsCode(err, postgres.CodeCheckViolation):
-		return fmt.Errorf("audit: record %s in org %s: %w", e.Action, e.Org, ErrInvalidEvent)
+		return fmt.Errorf("audit: record %s in org %s: %w: %w", e.Action, e.Org, ErrInvalidEvent, err)
 	}
 	return fmt.Errorf("audit: record %s in org %s: %w", e.Action, e.Org, err)
 }

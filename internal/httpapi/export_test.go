@@ -100,7 +100,7 @@ func TestAuditExportAPI(t *testing.T) {
 	}
 	// A patient of another org is not a filter of this one.
 	resp, body := w.request("GET", "/v1/audit/export?patient_id="+b.P1.String(), a.Admin.Token, nil)
-	if resp.StatusCode != http.StatusBadRequest {
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "no such patient in this org") {
 		t.Errorf("another org's patient: %d %s", resp.StatusCode, body)
 	}
 
