@@ -31,6 +31,12 @@ var (
 // document_max_bytes (default 4 GiB) is the limit that applies.
 const maxUploadBytes = 64 << 30
 
+// orgPolicy is the routes that read an org's security policies: its
+// members (patient and above). A case stakeholder, an outside party, learns
+// nothing of the org's risk weights, binding or SSO rules from them (what
+// its own session must present, /v1/me says).
+var orgPolicy = as(identity.RolePatient, "")
+
 // stepUpWindow is how recently a caller must have presented a second
 // factor for the routes that change members, policies and credentials.
 const stepUpWindow = 10 * time.Minute
@@ -171,13 +177,13 @@ func (s *server) routes() {
 	api.route("POST /v1/sessions/{id}/forget-device", ahead(session), handleSessionForgetDevice(users, fail))
 
 	// The org: session policy and members.
-	api.route("GET /v1/org/session-policy", kept(session), handlePolicyGet(users, fail))
+	api.route("GET /v1/org/session-policy", kept(orgPolicy), handlePolicyGet(users, fail))
 	api.route("PUT /v1/org/session-policy", stepUp(as(admin, "org.session_policy.update")), handlePolicyPut(users, fail))
-	api.route("GET /v1/org/assurance-policy", kept(session), handleAssurancePolicyGet(users, fail))
+	api.route("GET /v1/org/assurance-policy", kept(orgPolicy), handleAssurancePolicyGet(users, fail))
 	api.route("PUT /v1/org/assurance-policy", stepUp(as(admin, "org.assurance_policy.update")), handleAssurancePolicyPut(users, fail))
-	api.route("GET /v1/org/risk-policy", kept(session), handleRiskPolicyGet(users, fail))
+	api.route("GET /v1/org/risk-policy", kept(orgPolicy), handleRiskPolicyGet(users, fail))
 	api.route("PUT /v1/org/risk-policy", stepUp(as(admin, "org.risk_policy.update")), handleRiskPolicyPut(users, fail))
-	api.route("GET /v1/org/device-binding-policy", kept(session), handleDeviceBindingGet(users, fail))
+	api.route("GET /v1/org/device-binding-policy", kept(orgPolicy), handleDeviceBindingGet(users, fail))
 	api.route("PUT /v1/org/device-binding-policy", stepUp(as(admin, "org.device_binding_policy.update")), handleDeviceBindingPut(users, fail))
 	// Break-glass: designation and review by admins who stepped up.
 	api.route("GET /v1/org/break-glass/users", kept(as(admin, "break_glass.list")), handleBreakGlassUsers(users, fail))
@@ -223,7 +229,7 @@ func (s *server) routes() {
 		api.route("POST /v1/sso/domains", stepUp(as(admin, "sso.domain.claim")), handleSSODomainClaim(ss, fail))
 		api.route("GET /v1/sso/domains", kept(as(admin, "sso.connection.list")), handleSSODomainList(ss, fail))
 		api.route("POST /v1/sso/domains/{domain}/verify", stepUp(as(admin, "sso.domain.verify")), handleSSODomainVerify(ss, fail))
-		api.route("GET /v1/org/sso-policy", kept(session), handleSSOPolicyGet(ss, fail))
+		api.route("GET /v1/org/sso-policy", kept(orgPolicy), handleSSOPolicyGet(ss, fail))
 		api.route("PUT /v1/org/sso-policy", stepUp(as(admin, "sso.policy.update")), handleSSOPolicyPut(ss, fail))
 	}
 
@@ -338,8 +344,9 @@ func (s *server) routes() {
 		caller := ahead(orKey(as(identity.RolePatient, "ai.invoke"), auth.ScopeGateway))
 		llm.route("POST /llm/v1/messages", caller, handleGateway(gw, recs, gateway.Messages, gwFail), deadline(noDeadline))
 		llm.route("POST /llm/v1/messages/count_tokens", caller, handleGateway(gw, recs, gateway.CountTokens, gwFail))
-		// The org's gateway policy: every member reads it; admins set it.
-		api.route("GET /v1/org/gateway-policy", kept(session), handleGatewayPolicyGet(gw, fail))
+		// The org's gateway policy: every member reads it (not a case
+		// stakeholder); admins set it.
+		api.route("GET /v1/org/gateway-policy", kept(orgPolicy), handleGatewayPolicyGet(gw, fail))
 		api.route("PUT /v1/org/gateway-policy", stepUp(as(admin, "org.gateway_policy.update")), handleGatewayPolicyPut(gw, fail))
 	}
 }
