@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/wardhq/ward/internal/s3conn"
 )
@@ -46,7 +47,19 @@ type S3Config struct {
 	Prefix string
 	// Create makes the bucket if it does not exist.
 	Create bool
+	// MaxBuffered bounds the bytes all of the store's uploads hold in
+	// part buffers at once (DefaultS3MaxBuffered when 0). An upload's
+	// buffer grows with what its sender has sent (256 KiB, 2 MiB, then
+	// S3PartSize), each step taken from this budget, so uploads that
+	// trickle in hold little, and an upload that finds the budget spent
+	// waits for it (its sender's bytes wait in TCP) instead of the process
+	// running out of memory.
+	MaxBuffered int64
 }
+
+// DefaultS3MaxBuffered is S3Config.MaxBuffered's default: sixteen uploads
+// at full part size.
+const DefaultS3MaxBuffered = 16 * S3PartSize
 
 // S3 is a Store in an S3 bucket, through the AWS SDK for Go v2. It is
 // safe for concurrent use.
@@ -54,6 +67,7 @@ type S3 struct {
 	c      *s3.Client
 	bucket string
 	prefix string // "" or ending in "/"
+	budget *semaphore.Weighted
 }
 
 var _ Store = (*S3)(nil)
@@ -111,7 +125,10 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 			return nil, fmt.Errorf("blob: s3: create bucket %s: %w", cfg.Bucket, err)
 		}
 	}
-	return &S3{c: c, bucket: cfg.Bucket, prefix: prefix}, nil
+	if cfg.MaxBuffered <= 0 {
+		cfg.MaxBuffered = DefaultS3MaxBuffered
+	}
+	return &S3{c: c, bucket: cfg.Bucket, prefix: prefix, budget: semaphore.NewWeighted(max(cfg.MaxBuffered, S3PartSize))}, nil
 }
 
 // Location names the store as s3://bucket/prefix. It never fails.
@@ -119,28 +136,88 @@ func (s *S3) Location() string {
 	return "s3://" + s.bucket + "/" + strings.TrimSuffix(s.prefix, "/")
 }
 
-// partBuffers holds S3PartSize buffers between uploads.
-var partBuffers = sync.Pool{New: func() any { b := make([]byte, S3PartSize); return &b }}
+// bufStages are the sizes an upload's part buffer grows through as its
+// bytes arrive; the last is S3PartSize.
+var bufStages = [...]int{256 << 10, 2 << 20, S3PartSize}
+
+// bufPools hold each stage's buffers between uploads.
+var bufPools = func() (p [len(bufStages)]sync.Pool) {
+	for i, n := range bufStages {
+		p[i].New = func() any { b := make([]byte, n); return &b }
+	}
+	return
+}()
+
+// partBuf is an upload's part buffer, its size held from the store's
+// budget.
+type partBuf struct {
+	s     *S3
+	b     *[]byte
+	stage int
+}
+
+// newPartBuf takes the first stage's buffer, waiting for the budget.
+func (s *S3) newPartBuf(ctx context.Context) (*partBuf, error) {
+	if err := s.budget.Acquire(ctx, int64(bufStages[0])); err != nil {
+		return nil, err
+	}
+	return &partBuf{s: s, b: bufPools[0].Get().(*[]byte)}, nil
+}
+
+// fill reads r into the buffer until it is full at S3PartSize or r ends,
+// growing it a stage at a time as it fills; errors as io.ReadFull's (a
+// budget wait that ctx ended returns ctx's error).
+func (p *partBuf) fill(ctx context.Context, r io.Reader) (int, error) {
+	n := 0
+	for {
+		m, err := io.ReadFull(r, (*p.b)[n:])
+		n += m
+		if errors.Is(err, io.EOF) && n > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil || p.stage == len(bufStages)-1 {
+			return n, err
+		}
+		next := p.stage + 1
+		if err := p.s.budget.Acquire(ctx, int64(bufStages[next]-bufStages[p.stage])); err != nil {
+			return n, err
+		}
+		b := bufPools[next].Get().(*[]byte)
+		copy(*b, (*p.b)[:n])
+		bufPools[p.stage].Put(p.b)
+		p.b, p.stage = b, next
+	}
+}
+
+// release gives the buffer back to its pool and its size to the budget.
+func (p *partBuf) release() {
+	bufPools[p.stage].Put(p.b)
+	p.s.budget.Release(int64(bufStages[p.stage]))
+}
 
 // maxParts is S3's limit on the parts of one multipart upload.
 const maxParts = 10000
 
-// Put reads r in S3PartSize parts, one part buffered at a time (buffers
-// are pooled, so memory does not grow with the object or the number of
-// uploads over time). An object that fits in one part is stored with a
-// single PUT; a larger one with a multipart upload, completed only after
-// the last part. It returns once the server has stored the object. On any
-// error, including a reader error or a cancelled ctx, a multipart upload
-// is aborted and no object appears at key.
+// Put reads r in S3PartSize parts, one part buffered at a time, in a
+// buffer that grows with the bytes that arrived (S3Config.MaxBuffered);
+// buffers are pooled, so memory does not grow with the object or the
+// number of uploads over time. An object that fits in one part is stored
+// with a single PUT; a larger one with a multipart upload, completed only
+// after the last part. It returns once the server has stored the object.
+// On any error, including a reader error or a cancelled ctx, a multipart
+// upload is aborted and no object appears at key.
 func (s *S3) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	if err := CheckKey(key); err != nil {
 		return 0, err
 	}
-	bp := partBuffers.Get().(*[]byte)
-	defer partBuffers.Put(bp)
-	buf := *bp
 	r = ctxReader{ctx, r}
-	n, err := io.ReadFull(r, buf)
+	pb, err := s.newPartBuf(ctx)
+	if err != nil {
+		return 0, s.putErr(ctx, key, err)
+	}
+	defer pb.release()
+	n, err := pb.fill(ctx, r)
+	buf := *pb.b
 	switch {
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		_, err := s.c.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.bucket, Key: aws.String(s.prefix + key),

@@ -1,9 +1,12 @@
 package blob_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -95,4 +98,108 @@ func TestS3AbortsUploads(t *testing.T) {
 		t.Fatalf("incomplete uploads %v, want only the control", names)
 	}
 	_, _ = c.AbortMultipartUpload(t.Context(), &s3.AbortMultipartUploadInput{Bucket: bucket, Key: control, UploadId: up.UploadId})
+}
+
+// An S3 store's uploads share one budget of part-buffer memory
+// (S3Config.MaxBuffered), and an upload's buffer grows only with the bytes
+// its sender sent: sixteen uploads that trickle in are all read at once
+// on a budget of one part, each holding only the first stage's buffer;
+// while an upload holds a whole part, another waits for the budget
+// without reading its sender, and goes on when the first ends. Both
+// objects are whole.
+func TestS3PartBudget(t *testing.T) {
+	srv := s3test.Start(t)
+	s, err := blob.NewS3(t.Context(), blob.S3Config{Endpoint: srv.Host(), Region: s3test.Region, Bucket: "documents",
+		AccessKey: s3test.AccessKey, SecretKey: s3test.SecretKey, Create: true, MaxBuffered: blob.S3PartSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// gated is an upload whose sender sent some bytes and waits.
+	type gated struct {
+		pw  *io.PipeWriter
+		got chan int64 // Put's result
+	}
+	put := func(data []byte) (*io.PipeWriter, chan int64) {
+		pr, pw := io.Pipe()
+		got := make(chan int64, 1)
+		key := "budget/" + uuid.NewString()
+		go func() {
+			n, err := s.Put(t.Context(), key, pr)
+			if err != nil {
+				n = -1
+				pr.CloseWithError(err)
+			} else if back := readBack(s, key); !bytes.Equal(back, data) {
+				n = -2
+			}
+			got <- n
+		}()
+		return pw, got
+	}
+	write := func(pw *io.PipeWriter, b []byte) chan error {
+		done := make(chan error, 1)
+		go func() { _, err := pw.Write(b); done <- err }()
+		return done
+	}
+	within := func(c chan error, what string) {
+		t.Helper()
+		select {
+		case err := <-c:
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: not read within 10 s", what)
+		}
+	}
+
+	// Sixteen trickling uploads are read at once: 16 × 256 KiB is a quarter
+	// of the budget. (With a whole part each, the second would wait.)
+	var trickle []gated
+	for i := range 16 {
+		data := bytes.Repeat([]byte{byte(i)}, 100<<10)
+		pw, got := put(data)
+		within(write(pw, data), "a trickling upload's first bytes")
+		trickle = append(trickle, gated{pw, got})
+	}
+	for i, g := range trickle {
+		g.pw.Close()
+		if n := <-g.got; n != 100<<10 {
+			t.Fatalf("trickling upload %d: %d", i, n)
+		}
+	}
+
+	// A holds a whole part (its first part sent, its second begun).
+	a := bytes.Repeat([]byte("a"), blob.S3PartSize+1<<20)
+	apw, agot := put(a)
+	within(write(apw, a[:blob.S3PartSize+512<<10]), "A's first part")
+	// B waits for the budget: not one of its bytes is read.
+	b := bytes.Repeat([]byte("b"), 300<<10)
+	bpw, bgot := put(b)
+	bw := write(bpw, b)
+	select {
+	case err := <-bw:
+		t.Fatalf("B was read while A held the whole budget (%v)", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	within(write(apw, a[blob.S3PartSize+512<<10:]), "A's rest")
+	apw.Close()
+	if n := <-agot; n != int64(len(a)) {
+		t.Fatalf("A: %d", n)
+	}
+	within(bw, "B after A")
+	bpw.Close()
+	if n := <-bgot; n != int64(len(b)) {
+		t.Fatalf("B: %d", n)
+	}
+}
+
+// readBack is the object's bytes, nil when it cannot be read.
+func readBack(s blob.Store, key string) []byte {
+	rc, err := s.Open(context.Background(), key, 0, -1)
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	b, _ := io.ReadAll(rc)
+	return b
 }
