@@ -100,3 +100,69 @@ func TestSSOSecondSubject(t *testing.T) {
 		t.Fatalf("boss has %d identities after the re-link", n)
 	}
 }
+
+// TestSSOUnlinkEndsSessions: unlinking a member's identities on a
+// connection ends, in the same request, the sessions that connection
+// issued to the member (and their SSO sessions from before 00178, which
+// name no connection), revoked_reason sso_identity_unlinked, counted in
+// the sso.identity.unlink event; the member's session from another
+// connection and their non-SSO session go on, and so does another
+// member's session from the same connection.
+func TestSSOUnlinkEndsSessions(t *testing.T) {
+	dns := startDNS(t)
+	w := newWorld(t, withUnboundOrgs(), withSSOConfig(func(c *sso.Config) { c.Resolver = dns.resolver() }))
+	a, op, conn, boss := ssoDomainOrg(t, w, dns, "Unlink Org", "unlink.test")
+	prov := w.addMember(a, "prov@unlink.test", "provider")
+	op2 := startEvilOP(t, "unlink-other", "unlink-secret-1")
+	conn2 := w.createConnection(a, map[string]any{"name": "Other IdP", "issuer": op2.issuer, "client_id": "unlink-other",
+		"client_secret": "unlink-secret-1", "signing_algs": []string{"ES256"}, "trusted_amr": []string{"mfa"}})
+	signIn := func(sub string, m *member) string {
+		t.Helper()
+		op.set(func(op *evilOP) { op.sub, op.email, op.amr, op.extra = sub, m.Email, []string{"mfa"}, nil })
+		b, resp, body := w.ssoSignIn(t, a, conn.ID.String())
+		if resp.StatusCode != http.StatusSeeOther || b.session() == "" {
+			t.Fatalf("sign-in of %s: %d %s", m.Email, resp.StatusCode, body)
+		}
+		return b.session()
+	}
+	sessionID := func(token string) string {
+		t.Helper()
+		var me struct {
+			SessionID string `json:"session_id"`
+		}
+		w.do("GET", "/v1/me", token, nil, http.StatusOK, &me)
+		return me.SessionID
+	}
+	bossSSO := signIn("boss-1", boss)
+	bossOld := signIn("boss-1", boss)   // made one from before 00178
+	bossOther := signIn("boss-1", boss) // made one the other connection issued
+	provSSO := signIn("prov-1", prov)
+	for token, conn := range map[string]any{bossOld: nil, bossOther: conn2.ID} {
+		if _, err := w.env.Super.Pool.Exec(t.Context(), `update app.sessions set sso_connection_id = $2 where id = $1`,
+			sessionID(token), conn); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	w.do("DELETE", "/v1/sso/connections/"+conn.ID.String()+"/identities/"+boss.ID.String(), a.Admin.Token, nil,
+		http.StatusNoContent, nil)
+	for name, token := range map[string]string{"the unlinked subject's session": bossSSO, "its session naming no connection": bossOld} {
+		if resp, body := w.request("GET", "/v1/me", token, nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s: GET /v1/me %d %s", name, resp.StatusCode, body)
+		}
+	}
+	for _, token := range []string{bossOther, boss.Token, provSSO, a.Admin.Token} {
+		w.do("GET", "/v1/me", token, nil, http.StatusOK, nil)
+	}
+	var reasons []string
+	var ended int
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select array_agg(distinct s.revoked_reason),
+	      (select (e.details->>'sessions_ended')::int from audit.events e where e.org_id = $2
+	        and e.action = 'sso.identity.unlink' and e.object_id = $1)
+	    from app.sessions s where s.user_id = $1 and s.revoked_at is not null`, boss.ID, a.ID).Scan(&reasons, &ended); err != nil {
+		t.Fatal(err)
+	}
+	if len(reasons) != 1 || reasons[0] != "sso_identity_unlinked" || ended != 2 {
+		t.Fatalf("revoked_reason %q, sessions_ended %d", reasons, ended)
+	}
+}

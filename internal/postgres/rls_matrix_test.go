@@ -1049,6 +1049,13 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			`select app.sso_enforced('a.test', sha256('x'), null)::text`, nil, nil, "42883"},
 		{"unlink_sso_identities of another org's connection and member", "a_admin",
 			`select app.unlink_sso_identities($1, $2)::text`, []any{s.must("c.B"), s.must("b_admin")}, []string{"0"}, ""},
+		// 00179: unlinking ends the member's sessions from the connection,
+		// only after an identity of the caller's org went: naming the org's
+		// own connection and another org's member ends nothing of theirs.
+		{"unlink_sso_identities of the org's connection and another org's member", "a_admin",
+			`select app.unlink_sso_identities($1, $2)::text`, []any{s.must("c.A"), s.must("b_admin")}, []string{"0"}, ""},
+		{"unlink_sso_identities of a linked member", "a_admin",
+			`select app.unlink_sso_identities($1, $2)::text`, []any{s.must("c.A"), s.must("a_sso")}, []string{"1"}, ""},
 		{"unlink_sso_identities by a lead", "a_lead",
 			`select app.unlink_sso_identities($1, $2)::text`, []any{s.must("c.A"), s.must("a_prov1")}, nil, ""},
 		{"unlink_sso_identities from a key", "a_key",

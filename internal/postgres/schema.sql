@@ -4084,14 +4084,22 @@ CREATE FUNCTION app.unlink_sso_identities(p_connection uuid, p_user uuid, p_requ
 declare
   me record;
   n int;
+  ended int;
 begin
   perform private.sso_admin();
   select * into me from private.me();
   delete from app.sso_identities i where i.org_id = me.org_id and i.connection_id = p_connection and i.user_id = p_user;
   get diagnostics n = row_count;
   if n > 0 then
+    -- What the unlinked subject signed in ends with its link (00179).
+    with e as (
+      update app.sessions s set revoked_at = now(), revoked_reason = 'sso_identity_unlinked'
+       where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null
+         and (s.sso_connection_id = p_connection or (s.sso_connection_id is null and 'sso' = any (s.amr)))
+      returning 1)
+    select count(*) into ended from e;
     perform audit.append_as(me.org_id, 'sso.identity.unlink', 'success', 'user', p_user, p_request => p_request,
-      p_details => jsonb_build_object('connection', p_connection, 'identities', n));
+      p_details => jsonb_build_object('connection', p_connection, 'identities', n, 'sessions_ended', ended));
   end if;
   return n;
 end $$;
