@@ -54,6 +54,13 @@ type evilOP struct {
 	// the last authorization request's query (max_age).
 	extra     map[string]any
 	authQuery url.Values
+	// RFC 9207: issSupported is the discovery document's
+	// authorization_response_iss_parameter_supported (read once per
+	// connection); with sendIss the authorization response carries iss.
+	issSupported bool
+	sendIss      bool
+	iss          string
+	tokenHits    int // requests to the token endpoint
 }
 
 type evilKey struct {
@@ -79,15 +86,19 @@ func startEvilOP(t *testing.T, clientID, secret string) *evilOP {
 	op.issuer = op.srv.URL
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		op.mu.Lock()
-		jwks := op.jwksURI
+		jwks, issSupported := op.jwksURI, op.issSupported
 		op.mu.Unlock()
 		if jwks == "" {
 			jwks = op.issuer + "/jwks"
 		}
-		writeJSONBody(w, map[string]any{"issuer": op.issuer, "authorization_endpoint": op.issuer + "/authorize",
+		md := map[string]any{"issuer": op.issuer, "authorization_endpoint": op.issuer + "/authorize",
 			"token_endpoint": op.issuer + "/token", "jwks_uri": jwks, "userinfo_endpoint": op.issuer + "/userinfo",
 			"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
-			"id_token_signing_alg_values_supported": []string{"ES256"}, "code_challenge_methods_supported": []string{"S256"}})
+			"id_token_signing_alg_values_supported": []string{"ES256"}, "code_challenge_methods_supported": []string{"S256"}}
+		if issSupported {
+			md["authorization_response_iss_parameter_supported"] = true
+		}
+		writeJSONBody(w, md)
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
 		op.mu.Lock()
@@ -109,8 +120,12 @@ func startEvilOP(t *testing.T, clientID, secret string) *evilOP {
 		op.mu.Lock()
 		op.nonce, op.challenge, op.redirect = q.Get("nonce"), q.Get("code_challenge"), q.Get("redirect_uri")
 		op.authQuery = q
+		back := url.Values{"code": {"evil-code"}, "state": {q.Get("state")}}
+		if op.sendIss {
+			back.Set("iss", op.iss)
+		}
 		op.mu.Unlock()
-		http.Redirect(w, r, q.Get("redirect_uri")+"?code=evil-code&state="+url.QueryEscape(q.Get("state")), http.StatusFound)
+		http.Redirect(w, r, q.Get("redirect_uri")+"?"+back.Encode(), http.StatusFound)
 	})
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
@@ -120,6 +135,7 @@ func startEvilOP(t *testing.T, clientID, secret string) *evilOP {
 		}
 		op.mu.Lock()
 		defer op.mu.Unlock()
+		op.tokenHits++
 		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
 		switch {
 		case id != op.clientID || secret != op.secret:

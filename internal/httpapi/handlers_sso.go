@@ -74,7 +74,8 @@ func (s *server) handleSSOCallback() http.Handler {
 			return
 		}
 		q := r.URL.Query()
-		req := sso.CallbackRequest{State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error")}
+		req := sso.CallbackRequest{State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error"),
+			Iss: q.Get("iss"), IssSent: q.Has("iss")}
 		if c, err := r.Cookie(s.ssoBinderCookie()); err == nil {
 			req.Binder = c.Value
 		}

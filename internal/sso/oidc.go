@@ -96,9 +96,12 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (Started, error) 
 }
 
 // CallbackRequest is what the IdP sent back through the browser, and the
-// browser's binder.
+// browser's binder. Iss is the response's iss parameter (RFC 9207) and
+// IssSent whether it had one (an empty one is sent).
 type CallbackRequest struct {
 	State, Code, Error, Binder string
+	Iss                        string
+	IssSent                    bool
 }
 
 // idClaims are the ID token claims Ward reads beyond the standard ones.
@@ -206,6 +209,9 @@ func (s *Service) Callback(ctx context.Context, req CallbackRequest) (auth.Sessi
 	if err != nil {
 		s.log.WarnContext(ctx, "sso discovery failed", "connection", conn, "err", err)
 		return refuse(addressReason(err, "discovery"))
+	}
+	if reason := responseIssuer(p, deref(t.Issuer), req); reason != "" {
+		return refuse(reason)
 	}
 	hc := oidc.ClientContext(ctx, s.client)
 	oc := oauth2.Config{ClientID: deref(t.ClientID), ClientSecret: secret, Endpoint: p.Endpoint(), RedirectURL: s.RedirectURI(),
@@ -353,6 +359,29 @@ func (s *Service) fail(ctx context.Context, stateHash []byte, reason string, cau
 		return auth.Session{}, cause
 	}
 	return auth.Session{}, ErrRefused
+}
+
+// responseIssuer checks the authorization response's issuer (RFC 9207),
+// before the code goes to any token endpoint: an iss parameter must be the
+// connection's issuer, character for character, or the browser may bring
+// back a code another IdP issued (a mix-up attack: the user started at
+// another connection whose IdP is hostile or compromised); an IdP whose
+// discovery document says authorization_response_iss_parameter_supported
+// must send it. It returns the audited reason of a refusal, or "".
+func responseIssuer(p *oidc.Provider, issuer string, req CallbackRequest) string {
+	var md struct {
+		Supported json.RawMessage `json:"authorization_response_iss_parameter_supported"`
+	}
+	if err := p.Claims(&md); err != nil {
+		return "discovery"
+	}
+	switch {
+	case req.IssSent && req.Iss != issuer:
+		return "wrong_response_issuer"
+	case !req.IssSent && string(md.Supported) == "true":
+		return "no_response_issuer"
+	}
+	return ""
 }
 
 // checkHeader refuses, before any key lookup, an ID token that is not a
