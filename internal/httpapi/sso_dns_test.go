@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ type dnsServer struct {
 	mu   sync.Mutex
 	txt  map[string]string  // FQDN (lower-case, trailing dot) → value
 	a    map[string][4]byte // FQDN → IPv4 address
+	fail map[string]bool    // FQDN → answered SERVFAIL
 }
 
 func startDNS(t *testing.T) *dnsServer {
@@ -27,7 +29,7 @@ func startDNS(t *testing.T) *dnsServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &dnsServer{conn: pc, txt: map[string]string{}, a: map[string][4]byte{}}
+	d := &dnsServer{conn: pc, txt: map[string]string{}, a: map[string][4]byte{}, fail: map[string]bool{}}
 	t.Cleanup(func() { pc.Close() })
 	go func() {
 		buf := make([]byte, 1500)
@@ -48,9 +50,13 @@ func startDNS(t *testing.T) *dnsServer {
 			d.mu.Lock()
 			v, ok := d.txt[strings.ToLower(q.Name.String())]
 			ip, isA := d.a[strings.ToLower(q.Name.String())]
+			fail := d.fail[strings.ToLower(q.Name.String())]
 			d.mu.Unlock()
 			rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RCode: dnsmessage.RCodeSuccess}
-			if (!ok || q.Type != dnsmessage.TypeTXT) && !isA {
+			switch {
+			case fail:
+				rh.RCode, ok, isA = dnsmessage.RCodeServerFailure, false, false
+			case (!ok || q.Type != dnsmessage.TypeTXT) && !isA:
 				rh.RCode = dnsmessage.RCodeNameError
 			}
 			b := dnsmessage.NewBuilder(nil, rh)
@@ -88,6 +94,13 @@ func (d *dnsServer) setA(name string, ip [4]byte) {
 	d.a[strings.ToLower(name)+"."] = ip
 }
 
+// setFail makes the server answer questions for name with SERVFAIL.
+func (d *dnsServer) setFail(name string, fail bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.fail[strings.ToLower(name)+"."] = fail
+}
+
 func (d *dnsServer) set(name, value string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -121,6 +134,39 @@ func TestSSODomainDNS(t *testing.T) {
 	if _, body := w.request("POST", verify, a.Admin.Token, nil); problemCode(t, body) != "dns_record_missing" {
 		t.Fatalf("another org's value: %s", body)
 	}
+	// A lookup that fails answers the same; the event says so.
+	dns.setFail(da.TXTName, true)
+	if _, body := w.request("POST", verify, a.Admin.Token, nil); problemCode(t, body) != "dns_record_missing" {
+		t.Fatalf("a failed lookup: %s", body)
+	}
+	dns.setFail(da.TXTName, false)
+	// Each failed attempt is audited (00180): sso.domain.verify, outcome
+	// failure, on the claim's connection, with the domain and a reason
+	// code, and nothing of the records or the claim's value.
+	rows, err := w.env.Super.Pool.Query(t.Context(), `select object_type, object_id::text, details::text,
+	    details->>'reason' from audit.events where org_id = $1 and action = 'sso.domain.verify' and outcome = 'failure'
+	    order by at`, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reasons []string
+	for rows.Next() {
+		var typ, obj, details, reason string
+		if err := rows.Scan(&typ, &obj, &details, &reason); err != nil {
+			t.Fatal(err)
+		}
+		if typ != "sso_connection" || obj != ca.ID.String() || !strings.Contains(details, `"clinic.example"`) ||
+			strings.Contains(details, "ward-verification") {
+			t.Fatalf("failed verification event: %s %s %s", typ, obj, details)
+		}
+		reasons = append(reasons, reason)
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	if want := []string{"dns_record_missing", "dns_record_missing", "dns_lookup_failed"}; !slices.Equal(reasons, want) {
+		t.Fatalf("failed verifications audited with reasons %q, want %q", reasons, want)
+	}
 	lead := w.addMember(a, "dns-lead@example.test", "lead")
 	w.do("POST", verify, lead.Token, nil, http.StatusForbidden, nil)
 	dns.set(da.TXTName, da.TXTValue)
@@ -135,5 +181,13 @@ func TestSSODomainDNS(t *testing.T) {
 	w.do("POST", "/v1/sso/domains/unclaimed.example/verify", b.Admin.Token, nil, http.StatusNotFound, nil)
 	if n := w.auditCount(a.ID, "sso.domain.verify", "success"); n != 1 {
 		t.Fatalf("%d verifications", n)
+	}
+	// Neither the lead's refusal, nor the verification, nor another org's
+	// attempts are failures of org A's.
+	if n := w.auditCount(a.ID, "sso.domain.verify", "failure"); n != 3 {
+		t.Fatalf("%d failed verifications in org A, want 3", n)
+	}
+	if n := w.auditCount(b.ID, "sso.domain.verify", "failure"); n != 0 {
+		t.Fatalf("%d failed verifications in org B, want 0", n)
 	}
 }

@@ -3866,6 +3866,33 @@ end $$;
 ALTER FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, p_auth_time timestamp with time zone, p_hd text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) OWNER TO ward_definer;
 
 --
+-- Name: sso_domain_verify_failed(text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.sso_domain_verify_failed(p_domain text, p_reason text, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  d app.sso_domains%rowtype;
+begin
+  perform private.sso_admin();
+  select * into me from private.me();
+  if p_reason is null or p_reason not in ('dns_record_missing', 'dns_lookup_failed') then
+    raise exception 'sso_domain_verify_failed: reason is dns_record_missing or dns_lookup_failed' using errcode = '22023';
+  end if;
+  select * into d from app.sso_domains x where x.org_id = me.org_id and x.domain = lower(p_domain);
+  if not found then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  perform audit.append_as(me.org_id, 'sso.domain.verify', 'failure', 'sso_connection', d.connection_id,
+    p_request => p_request, p_details => jsonb_build_object('domain', d.domain, 'by', 'dns', 'reason', p_reason));
+end $$;
+
+ALTER FUNCTION app.sso_domain_verify_failed(p_domain text, p_reason text, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: sso_failure(bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -12056,6 +12083,13 @@ GRANT ALL ON FUNCTION app.sso_begin(p_domain text, p_org uuid, p_connection uuid
 
 REVOKE ALL ON FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, p_auth_time timestamp with time zone, p_hd text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.sso_complete(p_state_hash bytea, p_subject_hash bytea, p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_email_verified boolean, p_email_domain text, p_amr text[], p_acr text, p_session_hash bytea, p_ip inet, p_ua text, p_request text, p_auth_time timestamp with time zone, p_hd text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT aal integer) TO ward_app;
+
+--
+-- Name: FUNCTION sso_domain_verify_failed(p_domain text, p_reason text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.sso_domain_verify_failed(p_domain text, p_reason text, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.sso_domain_verify_failed(p_domain text, p_reason text, p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION sso_failure(p_state_hash bytea, p_reason text, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer

@@ -3,6 +3,7 @@ package sso
 import (
 	"context"
 	"errors"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
@@ -229,8 +230,9 @@ var ErrDNSRecordMissing = errkind.New(errkind.Conflict, "dns_record_missing", "s
 	WithPublic("no TXT record _ward-verification.<domain> holds this claim's value yet; publish it and retry")
 
 // VerifyDomainDNS verifies a domain the caller's org claimed by its DNS
-// TXT record (admins, step-up). Errors: ErrNotFound (no such claim),
-// ErrDNSRecordMissing, ErrConflict (another org verified it first).
+// TXT record (admins, step-up). A lookup that does not find the record is
+// audited as a failed sso.domain.verify. Errors: ErrNotFound (no such
+// claim), ErrDNSRecordMissing, ErrConflict (another org verified it first).
 func (s *Service) VerifyDomainDNS(ctx context.Context, domain string) (Domain, error) {
 	p, err := principal(ctx)
 	if err != nil {
@@ -255,8 +257,22 @@ func (s *Service) VerifyDomainDNS(ctx context.Context, domain string) (Domain, e
 	d.txt(token)
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	records, _ := s.cfg.Resolver.LookupTXT(lctx, d.TXTName)
+	records, lerr := s.cfg.Resolver.LookupTXT(lctx, d.TXTName)
 	if !slices.Contains(records, d.TXTValue) {
+		// The failed attempt is audited (00180) with a reason code only:
+		// not the claim's value, the records found or the resolver's error.
+		reason := "dns_record_missing"
+		var de *net.DNSError
+		if lerr != nil && (!errors.As(lerr, &de) || !de.IsNotFound) {
+			reason = "dns_lookup_failed"
+		}
+		err = s.userTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+			return q.SSODomainVerifyFailed(ctx, dbsqlc.SSODomainVerifyFailedParams{Domain: domain, Reason: reason,
+				Request: nullText(requestID(ctx))})
+		})
+		if err != nil {
+			return Domain{}, mapErr("record a failed verification", err)
+		}
 		return Domain{}, ErrDNSRecordMissing
 	}
 	err = s.userTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {

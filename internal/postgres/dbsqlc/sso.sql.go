@@ -376,6 +376,21 @@ func (q *Queries) SSODomainToken(ctx context.Context, arg SSODomainTokenParams) 
 	return verify_token, err
 }
 
+const sSODomainVerifyFailed = `-- name: SSODomainVerifyFailed :exec
+select app.sso_domain_verify_failed($1, $2, $3::text)
+`
+
+type SSODomainVerifyFailedParams struct {
+	Domain  string
+	Reason  string
+	Request *string
+}
+
+func (q *Queries) SSODomainVerifyFailed(ctx context.Context, arg SSODomainVerifyFailedParams) error {
+	_, err := q.db.Exec(ctx, sSODomainVerifyFailed, arg.Domain, arg.Reason, arg.Request)
+	return err
+}
+
 const sSOFailure = `-- name: SSOFailure :exec
 select app.sso_failure($1, $2, $3::text, $4::text, $5::text)
 `

@@ -68,5 +68,8 @@ select verify_token from app.sso_domains where org_id = @org_id and domain = @do
 -- name: VerifySSODomainDNS :exec
 select app.verify_sso_domain_dns(@domain, @token, sqlc.narg('request')::text);
 
+-- name: SSODomainVerifyFailed :exec
+select app.sso_domain_verify_failed(@domain, @reason, sqlc.narg('request')::text);
+
 -- name: FillSSODomainBidx :exec
 select app.fill_sso_domain_bidx(@domain, @domain_bidx);
