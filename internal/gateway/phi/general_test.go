@@ -51,6 +51,16 @@ func TestNoteTypes(t *testing.T) {
 			nil, []string{"Parkinson", "Hashimoto", "Braden", "Morse", "Harris-Benedict", "Mifflin", "Child-Pugh"}},
 		{"eponyms that are a person's name", "Dr. Parkinson saw the patient. Mrs. Morse called. Seen by Dr. Clark.",
 			[]string{"Parkinson", "Morse", "Clark"}, nil},
+		// ISO 8601 timestamps, whole
+		{"ISO timestamps", mixed + "Msg sent 2025-11-03T09:41:27Z via portal. Weight logged 2025-11-04T07:05, again 2025-11-05T07:02:10.250-05:00.",
+			[]string{"2025-11-03T09:41:27Z", "2025-11-04T07:05", "2025-11-05T07:02:10.250-05:00"}, []string{"via", "again"}},
+		// identifiers written in groups after their label
+		{"spaced identifiers", mixed + "MRN: 552 301 884. Member ID 7731 0042 19 on file. SSN 078 05 1120.",
+			[]string{"552 301 884", "7731 0042 19", "078 05 1120"}, []string{"on file"}},
+		{"no group before a unit", mixed + "Order 1500 2000 mg given. Order 125 250 mcg.", nil, []string{"2000 mg", "250 mcg"}},
+		// codes of a code system are no ZIP codes
+		{"service codes", mixed + "Billed CPT 97802 and CPT code: 97803, 97804. HCPCS 99401 too.", nil,
+			[]string{"97802", "97803", "97804", "99401"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -138,7 +138,7 @@ func (d *detector) numAt(i int) int {
 		j := d.tokAt(q)
 		// (after a state's code it is a ZIP code whatever label the code
 		// also is: "Los Angeles, CA 90033", "Burlington, VT 05401")
-		if !d.afterStateCode(i) && (d.keptNum(i, j) || d.decimalAround(i, j)) {
+		if !d.afterStateCode(i) && (d.keptNum(i, j) || d.decimalAround(i, j) || d.codeBefore(i)) {
 			return d.keep(i, j)
 		}
 		return d.claimBytes(i, q, TypeZIP)
@@ -153,6 +153,31 @@ func (d *detector) numAt(i int) int {
 		return d.claim(i, i+1, d.recordIDType(d.raw(i)), prioStruct)
 	}
 	return i
+}
+
+// codeSystems name the code sets whose codes are no identifiers of a
+// person: "CPT 97802" is a service, not a ZIP code.
+var codeSystems = set(`cpt hcpcs icd icd9 icd10 loinc snomed rxnorm ndc drg cdt rvu`)
+
+// codeBefore reports whether the number at token i is a code of a code
+// system named just before it, perhaps after "code", a colon or earlier
+// codes of a list: "CPT 97802", "CPT code: 97802, 97803".
+func (d *detector) codeBefore(i int) bool {
+	for k, steps := i-1, 0; k >= 0 && steps < 8; k, steps = k-1, steps+1 {
+		t := d.toks[k]
+		switch {
+		case d.toks[k+1].has(fNL):
+			return false
+		case t.kind == tkPunct && strings.IndexByte(":#,-/(", d.text[t.start]) >= 0:
+		case t.kind == tkNum && t.end-t.start == 5:
+		case t.kind == tkWord && codeSystems[d.word(k)]:
+			return true
+		case t.kind == tkWord && (d.word(k) == "code" || d.word(k) == "codes" || d.word(k) == "and" || d.word(k) == "or"):
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // digitRuns returns the runs of digits in s, in order.
@@ -301,7 +326,8 @@ func (d *detector) numDate(p int) (int, bool) {
 	if b+1 < len(s) && s[b] == sep && isDigit(s[b+1]) {
 		c := digitsEnd(s, b+1)
 		lc := c - b - 1
-		if c < len(s) && (isAlnum(s[c]) || (c+1 < len(s) && (s[c] == sep || s[c] == '.') && isDigit(s[c+1]))) {
+		iso := la == 4 && sep == '-' && c+1 < len(s) && s[c] == 'T' && isDigit(s[c+1]) // 2023-04-12T14:32
+		if !iso && c < len(s) && (isAlnum(s[c]) || (c+1 < len(s) && (s[c] == sep || s[c] == '.') && isDigit(s[c+1]))) {
 			return 0, false
 		}
 		z := atoi(s[b+1 : c])
@@ -335,6 +361,7 @@ func validMD(m, d int) bool { return m >= 1 && m <= 12 && d >= 1 && d <= 31 }
 func (d *detector) timeTail(q int) int {
 	s := d.text
 	r := q
+	iso := r < len(s) && s[r] == 'T'
 	switch {
 	case r < len(s) && (s[r] == 'T' || s[r] == ' '):
 		r++
@@ -372,6 +399,19 @@ func (d *detector) timeTail(q int) int {
 	}
 	if e < len(s) && s[e] == 'Z' {
 		e++
+	} else if iso && e < len(s) && (s[e] == '+' || s[e] == '-') {
+		// the zone offset of an ISO 8601 time: "+02:00", "-0500"
+		h := digitsEnd(s, e+1)
+		switch {
+		case h == e+3 && h+2 < len(s) && s[h] == ':' && digitsEnd(s, h+1) == h+3:
+			h += 3
+		case h == e+5:
+		default:
+			h = e
+		}
+		if h > e && (h == len(s) || !isAlnum(s[h])) {
+			e = h
+		}
 	}
 	return e
 }

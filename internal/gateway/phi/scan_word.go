@@ -344,6 +344,9 @@ func (d *detector) historyLead(i int) bool {
 // trigger claims the identifier that follows a trigger word: "MRN: 12345",
 // "Member ID # W123-456", "license no. A1234567".
 func (d *detector) trigger(i int, typ Type) int {
+	if k := d.prevWord(i); k >= 0 && k == i-1 && codeSystems[d.word(k)] {
+		return i // "CPT code 97802": a service's code (see codeBefore)
+	}
 	j := i + 1
 	for steps := 0; j < len(d.toks) && steps < 5; steps++ {
 		t := d.toks[j]
@@ -398,6 +401,9 @@ func (d *detector) trigger(i int, typ Type) int {
 	if nd == 0 || n < 3 {
 		return i
 	}
+	if typ != TypePhone && typ != TypeFax && k == j+1 && d.toks[j].kind == tkNum && n >= 3 {
+		k = d.spacedGroups(j, k)
+	}
 	if typ == TypePhone || typ == TypeFax {
 		if q, pt, ok := d.phone(int(d.toks[j].start)); ok {
 			return d.claimBytes(j, q, pt)
@@ -429,6 +435,34 @@ func (d *detector) trigger(i int, typ Type) int {
 		typ = rt
 	}
 	return d.claim(j, k, typ, prioStruct)
+}
+
+// spacedGroups extends the value of an identifier label, a digit run of
+// three or four digits at token j ending before token k, over further
+// groups of two to four digits each after one blank on the line: "MRN:
+// 123 456 789", "Acct # 4412 8890 1234". It returns the new end, or k
+// when the groups are no identifier (fewer than seven digits in all, or a
+// unit after them: "Order 100 200 mg").
+func (d *detector) spacedGroups(j, k int) int {
+	if n := d.toks[j].end - d.toks[j].start; n < 3 || n > 4 {
+		return k
+	}
+	e, digits := k, int(d.toks[j].end-d.toks[j].start)
+	for e < len(d.toks) && e-j < 8 {
+		t := d.toks[e]
+		if t.kind != tkNum || t.has(fNL) || t.start != d.toks[e-1].end+1 || d.text[t.start-1] != ' ' || t.end-t.start < 2 || t.end-t.start > 4 {
+			break
+		}
+		if e+1 < len(d.toks) && d.glued(e) && d.toks[e+1].kind != tkPunct {
+			break // glued to letters or more digits: "200mg"
+		}
+		digits += int(t.end - t.start)
+		e++
+	}
+	if e == k || digits < 7 || d.keptNum(j, e) || e < len(d.toks) && d.glued(e-1) && (d.isPunct(e, '.') || d.isPunct(e, '/') || d.isPunct(e, ':')) && d.glued(e) && e+1 < len(d.toks) && d.toks[e+1].kind == tkNum {
+		return k
+	}
+	return e
 }
 
 // unitAddress claims "Apt. 977", "Suite 616", "PO Box 12", "PSC 4457",
