@@ -61,6 +61,22 @@ func TestNoteTypes(t *testing.T) {
 		// codes of a code system are no ZIP codes
 		{"service codes", mixed + "Billed CPT 97802 and CPT code: 97803, 97804. HCPCS 99401 too.", nil,
 			[]string{"97802", "97803", "97804", "99401"}},
+		// social handles
+		{"handles", "Loved the recipe you posted, @nina_eats91! My sister is on tiktok: ritabakes.\nIG: @coach.dlamini",
+			[]string{"nina_eats91", "ritabakes", "coach.dlamini"}, []string{"tiktok", "IG", "recipe"}},
+		{"at is no handle", mixed + "TF @ 50 ml/hr, oxycodone @q4h, melatonin @hs, walked @home, @2200 resting, IVF @KVO. Email r.li@mail.com.",
+			[]string{"r.li@mail.com"}, []string{"50 ml", "q4h", "hs", "home", "2200", "KVO"}},
+		// streets named by numbers and ordinals, numbered roads
+		{"numbered streets", "Lives at 4410 N 142nd Ave with her son. Mailing: 77 Route 30A, Unit 2. Farm at 930 County Road 12. Moved to 8 East 81st Street.",
+			[]string{"4410 N 142nd Ave", "77 Route 30A", "930 County Road 12", "8 East 81st Street"}, []string{"son", "Farm"}},
+		{"a numbered road after a place word", mixed + "Pt lives off Hwy 287 near the lake. MVA on Route 17 at dusk.",
+			[]string{"Hwy 287", "Route 17"}, []string{"lake", "dusk"}},
+		{"ordinals that are no streets", mixed + "Given 2 3rd doses today. On 2nd shift RN aware. Route PO, 4th day of abx.", nil,
+			[]string{"3rd", "2nd", "Route", "4th"}},
+		// postcodes outside the United States, in an address
+		{"UK and Canadian postcodes", "Address: 7 Mill Lane, Leeds LS6 2QH. Lives at 300 Rue Ste-Catherine, Montreal QC H3B 1A7.\nPostal code: V6B 4Y8. Postcode: G2 3BA",
+			[]string{"LS6 2QH", "H3B 1A7", "V6B 4Y8", "G2 3BA"}, []string{"Postal", "Postcode"}},
+		{"postcode shapes outside an address", mixed + "Staging T2 N0 M0. Lead V1 2AB noted. Pt on 3L NC.", nil, []string{"V1 2AB", "T2", "3L"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,9 +25,17 @@ func (d *detector) rawScan() {
 				d.claimRange(p, q, TypeEmail)
 				raise()
 				i = q - 1
+			} else if q, ok := d.handleAt(i); ok && i >= floor {
+				d.claimRange(i, q, TypeID)
+				raise()
+				i = q - 1
 			}
 		case ':':
-			if i+2 < len(s) && s[i+1] == '/' && s[i+2] == '/' {
+			if p, q, ok := d.labelledHandle(i); ok && i >= floor {
+				d.claimRange(p, q, TypeID)
+				raise()
+				i = q - 1
+			} else if i+2 < len(s) && s[i+1] == '/' && s[i+2] == '/' {
 				p := i
 				for p > 0 && isASCIILetter(s[p-1]) {
 					p--

@@ -44,6 +44,9 @@ func (d *detector) wordAt(i int) int {
 	if j := d.streetFromWord(i, w); j > i {
 		return j
 	}
+	if j := d.placeRoute(i, w); j > i {
+		return j
+	}
 	return i
 }
 
@@ -65,6 +68,9 @@ const wordScanVocab = vMonth | vWeekday | vHoliday | vTrigger | vUnitWord | vStr
 // units ("500mg") and ages ("92yo") are kept or aged; IBANs, VINs and IDs
 // are claimed.
 func (d *detector) compound(i int) int {
+	if j := d.postcode(i); j > i {
+		return j
+	}
 	j := i
 	nd, nl := 0, 0
 	for j < len(d.toks) && (d.toks[j].kind == tkNum || d.toks[j].kind == tkWord) && (j == i || d.toks[j].start == d.toks[j-1].end) {
@@ -377,6 +383,9 @@ func (d *detector) trigger(i int, typ Type) int {
 	if j >= len(d.toks) || d.state[j] != stFree || (d.toks[j].kind != tkNum && d.toks[j].kind != tkWord) {
 		return i
 	}
+	if k := d.postcode(j); k > j {
+		return k // "Postal code: H2X 1Y4"
+	}
 	// the value: glued alnum tokens, with inner - / . between them
 	k, nd, n := j, 0, 0
 	for k < len(d.toks) {
@@ -537,6 +546,11 @@ func (d *detector) addressFromNumber(i int) int {
 			}
 			return i
 		case tkNum:
+			if d.ordinalStreet(k) {
+				words++ // "3340 S 188th St", "221 W 34th Street"
+				k++
+				continue
+			}
 			return i
 		}
 		if t.has(fSent) || d.is(k, vStopword) && words > 0 {
@@ -550,6 +564,9 @@ func (d *detector) addressFromNumber(i int) int {
 			if d.streetStart(k, w) {
 				return d.streetTail(i, k+1)
 			}
+			if routeWords[w] && d.routeNumber(k+1) {
+				return d.claim(i, k+2, TypeAddress, prioStruct) // "16 Route 9"
+			}
 		}
 		if words > 0 && d.is(k, vStreetSuffix) && (t.has(fCap) || d.lowerDoc) && (!t.has(fNoCase) && !d.lowerDoc || plainSuffixes[w]) {
 			end := k + 1
@@ -559,11 +576,57 @@ func (d *detector) addressFromNumber(i int) int {
 			if end < len(d.toks) && d.toks[end].kind == tkWord && !d.toks[end].has(fNL) && isDirection(d.word(end)) {
 				end++
 			}
+			if (routeWords[w] || w == "road" || w == "rd") && end == k+1 && d.routeNumber(end) {
+				end++ // "1200 County Road 5"
+			}
 			return d.claim(i, end, TypeAddress, prioStruct)
 		}
 		words++
 	}
 	return i
+}
+
+// routeWords name a road by its number: "16 Route 9", "off Hwy 101".
+var routeWords = set(`route rte highway hwy`)
+
+// routeNumber reports whether token k is a road's number on the same
+// line: one to four digits, perhaps with a letter glued ("9A"), no unit
+// or value after it.
+func (d *detector) routeNumber(k int) bool {
+	if k >= len(d.toks) || d.toks[k].kind != tkNum || d.toks[k].has(fNL) || d.toks[k].end-d.toks[k].start > 4 || d.toks[k].start == d.toks[k-1].end {
+		return false
+	}
+	if d.glued(k) && !(d.toks[k+1].kind == tkWord && d.toks[k+1].end-d.toks[k+1].start == 1) && !d.isPunct(k+1, ',') && !d.isPunct(k+1, '.') {
+		return false
+	}
+	return !d.keptNum(k, k+1)
+}
+
+// ordinalStreet reports whether number token k, glued to an ordinal
+// suffix, names a street whose name is an ordinal: "188th" in "3340 S
+// 188th St". The suffix word must follow on the line.
+func (d *detector) ordinalStreet(k int) bool {
+	if d.toks[k].end-d.toks[k].start > 4 || !d.glued(k) || d.toks[k+1].kind != tkWord || !isOrdinal(d.word(k+1)) || d.glued(k+1) && d.toks[k+2].kind != tkPunct {
+		return false
+	}
+	n := k + 2
+	return n < len(d.toks) && d.toks[n].kind == tkWord && !d.toks[n].has(fNL) && d.is(n, vStreetSuffix) && (d.toks[n].has(fCap) || d.lowerDoc)
+}
+
+// placeRoute claims a numbered road after a word that introduces a place:
+// "lives off Hwy 101", "an accident on Route 9".
+func (d *detector) placeRoute(i int, w string) int {
+	if !routeWords[w] || !(d.toks[i].has(fCap) || d.lowerDoc) || !d.routeNumber(i+1) {
+		return i
+	}
+	k := i - 1
+	if k < 0 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) {
+		return i
+	}
+	if p := d.word(k); !d.is(k, vLocPrep) && p != "off" && p != "on" && p != "along" && p != "via" {
+		return i
+	}
+	return d.claim(i, i+2, TypeAddress, prioStruct)
 }
 
 // plainSuffixes end a street even where case is no evidence; "ST", "DR",

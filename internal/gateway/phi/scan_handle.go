@@ -1,0 +1,94 @@
+package phi
+
+// Social media handles: "@jane_doe42", "instagram: janedoe". A handle
+// names one person as surely as an e-mail address does; it is claimed as
+// an identifier (Safe Harbor (R)).
+
+// socialLabels introduce a handle after a colon: "IG: janedoe".
+var socialLabels = set(`instagram insta ig twitter tiktok snapchat snap facebook fb threads telegram discord
+reddit youtube linkedin bluesky mastodon handle username`)
+
+func isHandleChar(c byte) bool { return isAlnum(c) || c == '_' || c == '.' }
+
+// handleEnd returns the end of the run of handle characters at p (a
+// trailing dot is punctuation), or p.
+func handleEnd(s string, p int) int {
+	r := p
+	for r < len(s) && r-p <= 30 && isHandleChar(s[r]) {
+		r++
+	}
+	if r-p > 30 || r < len(s) && (s[r] == '@' || s[r] >= 0x80) {
+		return p // too long, or an e-mail or a word in another script
+	}
+	for r > p && s[r-1] == '.' {
+		r--
+	}
+	return r
+}
+
+// ordinaryHandle reports whether the word s[p:q] after an '@' or a
+// label is no handle: a word of the dictionaries ("@home", "@hs",
+// "instagram: none"), a time or a dose ("@1900", "@45ml", "@q6h").
+func (d *detector) ordinaryHandle(p, q int) bool {
+	s := d.text
+	if q-p < 2 || !isASCIILetter(s[p]) && s[p] != '_' {
+		return true
+	}
+	w := d.low[p:q]
+	if f := d.e.lex.get(w); f&(lexSafe|lexCommon|lexClinical) != 0 || f&(vUnit|vStopword|vVitalLabel) != 0 {
+		return true
+	}
+	if w[0] == 'q' && q-p >= 2 && isDigit(w[1]) {
+		return true // a dose's interval: "q6h", "q12hr"
+	}
+	plain := true // letters only
+	upper := true
+	for k := p; k < q; k++ {
+		plain = plain && isASCIILetter(s[k])
+		upper = upper && !(s[k] >= 'a' && s[k] <= 'z')
+	}
+	// in a clinical note or in capitals, a word of letters after '@' is
+	// shorthand: "IVF @KVO", "@TKO"
+	return plain && (d.clinical || upper)
+}
+
+// handleAt matches a handle at the '@' at byte at: the '@' starts a word
+// and a name on no word list follows it.
+func (d *detector) handleAt(at int) (int, bool) {
+	s := d.text
+	if at > 0 && (isEmailLocal(s[at-1]) || s[at-1] == '@') {
+		return 0, false
+	}
+	q := handleEnd(s, at+1)
+	if q == at+1 || d.ordinaryHandle(at+1, q) {
+		return 0, false
+	}
+	return q, true
+}
+
+// labelledHandle matches the handle after a social label and the colon at
+// byte c: "instagram: janedoe", "IG: @jane.doe".
+func (d *detector) labelledHandle(c int) (int, int, bool) {
+	s := d.text
+	l := c
+	for l > 0 && isASCIILetter(s[l-1]) {
+		l--
+	}
+	if l == c || l > 0 && isAlnum(s[l-1]) || !socialLabels[d.low[l:c]] {
+		return 0, 0, false
+	}
+	p := c + 1
+	for p < len(s) && s[p] == ' ' {
+		p++
+	}
+	if p < len(s) && s[p] == '@' {
+		p++
+	}
+	q := handleEnd(s, p)
+	if q == p || d.ordinaryHandle(p, q) {
+		return 0, 0, false
+	}
+	k := d.tokAt(l)
+	d.keep(k, k+1) // the label is no name: "Instagram: janedoe"
+	return p, q, true
+}
