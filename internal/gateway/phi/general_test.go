@@ -77,6 +77,12 @@ func TestNoteTypes(t *testing.T) {
 		{"UK and Canadian postcodes", "Address: 7 Mill Lane, Leeds LS6 2QH. Lives at 300 Rue Ste-Catherine, Montreal QC H3B 1A7.\nPostal code: V6B 4Y8. Postcode: G2 3BA",
 			[]string{"LS6 2QH", "H3B 1A7", "V6B 4Y8", "G2 3BA"}, []string{"Postal", "Postcode"}},
 		{"postcode shapes outside an address", mixed + "Staging T2 N0 M0. Lead V1 2AB noted. Pt on 3L NC.", nil, []string{"V1 2AB", "T2", "3L"}},
+		// name particles with one known side, and particles of more languages
+		{"particle runs", "Ana de la Cruz called. Seen with Pieter van der Berg. Dr. van Houten reviewed. Mr. de la Vega agreed.",
+			[]string{"Ana de la Cruz", "Pieter van der Berg", "van Houten", "de la Vega"}, []string{"called", "reviewed"}},
+		{"more particles", "Referred by Niamh Ó Súilleabháin and Dr. Yusuf ibn Tariq; Callum Mac Neil and Amira bint Faisal came.",
+			[]string{"Niamh Ó Súilleabháin", "Yusuf ibn Tariq", "Callum Mac Neil", "Amira bint Faisal"}, []string{"Referred"}},
+		{"particles alone stay", mixed + "Pt able to do la la, e tube, to de Tx, do so. Mac address noted.", nil, []string{"do la la", "to de", "Mac"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

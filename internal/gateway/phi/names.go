@@ -93,6 +93,17 @@ func (d *detector) names() {
 			set(i, mStrong, TypePerson, prioContext)
 			continue
 		}
+		if !t.has(fCap) && isParticle(w) {
+			if j := d.titledParticles(i); j > i {
+				for k := i; k < j; k++ {
+					if d.toks[k].kind == tkWord {
+						set(k, mStrong, TypePerson, prioContext)
+					}
+				}
+				i = j - 1
+				continue
+			}
+		}
 		if capd && lf&lexPhrase != 0 {
 			if j, region, ok := d.placePhrase(i); ok {
 				for k := i; k < j; k++ {
@@ -277,6 +288,17 @@ func (d *detector) names() {
 			ls := l >= 0 && mark[l] == mStrong
 			rs := r >= 0 && mark[r] == mStrong
 			if isParticle(w) && !(ls && rs) && !(rs && t.has(fCap)) {
+				// (a capitalised particle before a name, or one between
+				// names, is promoted below as before: "E. WELSH AWARE")
+				ok, k := d.particleJoins(i, mark, typ)
+				if !ok {
+					continue
+				}
+				set(i, mStrong, TypePerson, prioDict)
+				if k >= 0 {
+					set(k, mStrong, TypePerson, prioDict)
+				}
+				changed = true
 				continue
 			}
 			if ls || rs {
@@ -338,6 +360,65 @@ func (d *detector) names() {
 		i = j
 	}
 	d.houseNumbers()
+}
+
+// particleJoins reports whether the particle at word i belongs to a name:
+// its run of particles ("de la", "van der") has a name on one side and,
+// on the other, a name, a title, a capital that starts the run ("Van
+// Houten", "Ó Briain") or a capitalised word that may be a name ("Ana de
+// la Cruz", "Dr. van Houten"). It also returns that word (or -1), which
+// is then part of the name.
+func (d *detector) particleJoins(i int, mark []uint8, typ []Type) (bool, int) {
+	person := func(k int) bool { return k >= 0 && mark[k] == mStrong && typ[k] == TypePerson }
+	nameish := d.particleNameWord
+	first, r := i, d.adjacentWord(i, 1)
+	for n := 0; r >= 0 && n < 3 && isParticle(d.word(r)); n++ {
+		r = d.adjacentWord(r, 1)
+	}
+	l := d.adjacentWord(i, -1)
+	for n := 0; l >= 0 && n < 3 && isParticle(d.word(l)); n++ {
+		first = l
+		l = d.adjacentWord(l, -1)
+	}
+	title := l < 0 && d.titleBefore(first)
+	switch {
+	case person(r) && (person(l) || title || d.toks[first].has(fCap) && !d.toks[first].has(fNoCase)):
+		return true, -1
+	case person(r) && nameish(l):
+		return true, l
+	case (person(l) || title) && nameish(r):
+		return true, r
+	}
+	return false, -1
+}
+
+// particleNameWord reports whether free word k may be a name beside a
+// particle: capitalised on a line with case, and no English or clinical
+// word unless a first name of the lists.
+func (d *detector) particleNameWord(k int) bool {
+	if k < 0 || d.state[k] != stFree {
+		return false
+	}
+	t := d.toks[k]
+	return t.kind == tkWord && t.has(fCap) && !t.has(fNoCase) && !t.has(fAllCaps) && t.end-t.start > 1 &&
+		(t.lex&(lexCommon|lexClinical) == 0 || t.lex&lexFirst != 0 && t.lex&lexClinical == 0) &&
+		!d.is(k, vStopword|vTitle|vNameLabel|vCredential|vMonth|vWeekday|vUnit)
+}
+
+// titledParticles returns the end of a name that a title introduces with
+// particles, "Dr. van Houten", "Mr. de la Vega", or i.
+func (d *detector) titledParticles(i int) int {
+	if !d.titleBefore(i) || !d.toks[d.prevWord(i)].has(fCap) {
+		return i
+	}
+	r := d.adjacentWord(i, 1)
+	for n := 0; r >= 0 && n < 3 && isParticle(d.word(r)); n++ {
+		r = d.adjacentWord(r, 1)
+	}
+	if !d.particleNameWord(r) {
+		return i
+	}
+	return r + 1
 }
 
 // nextMark returns the index of the first marked token at or after from,

@@ -763,14 +763,16 @@ func isParticle(w string) bool {
 		return false
 	}
 	switch w {
-	case "de", "del", "della", "di", "da", "do", "dos", "das", "van", "von", "der", "den", "la", "le", "les", "du", "des", "y", "e", "st", "san", "santa", "bin", "al", "el", "ter", "ten":
+	case "de", "del", "della", "di", "da", "do", "dos", "das", "van", "von", "der", "den", "la", "le", "les", "du", "des", "y", "e", "st", "san", "santa", "bin", "al", "el", "ter", "ten",
+		"ó", "mac", "mc", "ibn", "bint", "abu", "ben", "ap", "zu", "dei", "dal", "af", "los", "las":
 		return true
 	}
 	return false
 }
 
-// particleStart holds the first bytes of isParticle's words.
-var particleStart = [256]bool{'a': true, 'b': true, 'd': true, 'e': true, 'l': true, 's': true, 't': true, 'v': true, 'y': true}
+// particleStart holds the first bytes of isParticle's words ("ó" starts
+// with 0xc3 in UTF-8).
+var particleStart = [256]bool{'a': true, 'b': true, 'd': true, 'e': true, 'i': true, 'l': true, 'm': true, 's': true, 't': true, 'v': true, 'y': true, 'z': true, 0xc3: true}
 
 func isDirection(w string) bool {
 	switch w {
