@@ -83,6 +83,12 @@ func TestNoteTypes(t *testing.T) {
 		{"more particles", "Referred by Niamh Ó Súilleabháin and Dr. Yusuf ibn Tariq; Callum Mac Neil and Amira bint Faisal came.",
 			[]string{"Niamh Ó Súilleabháin", "Yusuf ibn Tariq", "Callum Mac Neil", "Amira bint Faisal"}, []string{"Referred"}},
 		{"particles alone stay", mixed + "Pt able to do la la, e tube, to de Tx, do so. Mac address noted.", nil, []string{"do la la", "to de", "Mac"}},
+		// food, supplement and tube-feed brands are no names
+		{"brands in a message", "Had Oreos after dinner again. Nepro at night, Glucerna in the am. Cheerios for breakfast. Tried Kate Farms and Splenda. Thanks, Priya",
+			[]string{"Priya"}, []string{"Oreos", "Nepro", "Glucerna", "Cheerios", "Kate Farms", "Splenda"}},
+		{"a brand's plural", "Snacks were Triscuits and Tostitos, then Doritos.", nil, []string{"Triscuits", "Tostitos", "Doritos"}},
+		{"a rated word at a line's start", "Hunger 3/10 before lunch.\nSatiety: 7/10 after.\nHunger at 2/10 at noon", nil, []string{"Hunger", "Satiety", "3/10"}},
+		{"a surname that rates nothing", "Dr. Hunger called about the results.", []string{"Hunger"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

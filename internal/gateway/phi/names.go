@@ -56,6 +56,10 @@ func (d *detector) names() {
 				continue
 			}
 		}
+		if lf&(lexFirst|lexLast|lexSafe|lexCommon|lexClinical) == 0 && d.pluralFood(w) {
+			d.keep(i, i+1) // a brand's plural: "Doritos", "Triscuits"
+			continue
+		}
 		if lf&(lexCommon|lexClinical|lexRegion) == 0 && (t.has(fCap) || t.has(fNoCase)) && t.end-t.start > 1 && !d.is(i, vStopword|vTitle|vNameLabel|vVitalLabel|vUnit|vFacilityEnder) &&
 			!facilityNext[w] && !(d.glued(i) && d.isPunct(i+1, '/')) && d.facilityContext(i) {
 			set(i, mStrong, TypeLocation, prioContext)
@@ -360,6 +364,15 @@ func (d *detector) names() {
 		i = j
 	}
 	d.houseNumbers()
+}
+
+// pluralFood reports whether w is the plural of a food or a food brand
+// on the lists: "oreos", "cheezits".
+func (d *detector) pluralFood(w string) bool {
+	if len(w) < 5 || w[len(w)-1] != 's' {
+		return false
+	}
+	return d.e.lex.get(w[:len(w)-1])&(lexFood|lexFoodHead) != 0
 }
 
 // particleJoins reports whether the particle at word i belongs to a name:

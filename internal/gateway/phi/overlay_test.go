@@ -27,6 +27,9 @@ func overlayWords() map[string]uint64 {
 	for w := range stopwords() {
 		extra[w] |= lexSafe
 	}
+	for w := range productNames() {
+		extra[w] |= lexSafe
+	}
 	for w := range languages() {
 		extra[w] |= lexSafe
 	}

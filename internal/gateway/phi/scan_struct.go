@@ -86,6 +86,9 @@ func (d *detector) numAt(i int) int {
 		// (a date with its four-digit year is no value a label keeps:
 		// "next appt for pt is 04/12/2024", "last dose was 03/14/2024")
 		if !fullYearDate(s[p:q]) && (!d.dateEvidence(i, q) && d.keptNum(i, j) && !(d.letterBeforeWord(j) && !d.keptNum(i, i)) || d.scoreLike(i, q)) {
+			if k := d.ratedWordBefore(i); k >= 0 {
+				d.keep(k, k+1) // what a rating rates is no name: "Hunger 3/10"
+			}
 			return d.keep(i, d.tokAt(q))
 		}
 		return d.claimBytes(i, d.timeTail(q), TypeDate)
@@ -740,20 +743,24 @@ murmur strength reflexes power grade trials trial effort discomfort bloating`)
 // ratedBefore reports whether the rating at token i follows what it rates,
 // perhaps after a colon or "of"/"at"/"is"/"was": "Mood 4/10", "anxiety:
 // 7/10", "hunger at 3/10".
-func (d *detector) ratedBefore(i int) bool {
+func (d *detector) ratedBefore(i int) bool { return d.ratedWordBefore(i) >= 0 }
+
+// ratedWordBefore returns the index of the word that the rating at token i
+// rates (see ratedBefore), or -1.
+func (d *detector) ratedWordBefore(i int) int {
 	for k, steps := i-1, 0; k >= 0 && steps < 3; k, steps = k-1, steps+1 {
 		switch {
 		case d.isPunct(k, ':') || d.isPunct(k, '='):
 		case d.toks[k].kind != tkWord:
-			return false
+			return -1
 		case ratedWords[d.word(k)]:
-			return true
+			return k
 		case d.word(k) == "of" || d.word(k) == "at" || d.word(k) == "is" || d.word(k) == "was" || d.word(k) == "rated":
 		default:
-			return false
+			return -1
 		}
 	}
-	return false
+	return -1
 }
 
 // dateEvidence reports whether the date-shaped value at token i, ending at

@@ -298,6 +298,19 @@ icu ccu micu sicu nicu picu csru tsicu cvicu pacu ct mri ir ep cath lab floor re
 ltach icu's unit ward pacer cabg abg vbg`)
 }
 
+// productNames are single-word brands of foods, drinks, sweeteners, oral
+// supplements and tube feeds that patients and dietitians write alone
+// ("Nepro at night", "had Oreos"); they are allow-listed, never names.
+// Brands that are also on a name list (Kate, Huel) are left out: a name
+// needs its context there.
+func productNames() map[string]bool {
+	return set(`nepro nutren suplena renalcal beneprotein prosource glytrol diabetisource fibersource jevity
+osmolite glucerna pediasure peptamen isosource vivonex novasource juven compleat kindercal liquaprotein
+arginaid twocal vitalaha thickit simplythick pedialyte gatorade powerade duocal soylent fairlife slimfast
+splenda truvia oreo oreos doritos cheetos fritos tostitos triscuits kitkat nutella lunchables eggo
+poptarts chobani yoplait cheerios nutrigrain`)
+}
+
 // foodNames are foods, drinks, diets and brands that the USDA lists lack
 // (newer products, diet programmes), matched as whole phrases like them.
 func foodNames() map[string]bool {
@@ -316,7 +329,7 @@ french toast|french fries|swiss cheese|jack cheese|monterey jack|colby jack|phil
 buffalo wings|boston cream pie|new england clam chowder|manhattan clam chowder|key lime pie|
 granny smith|golden delicious|red delicious|honeycrisp apple|bartlett pear|bing cherries|
 cobb salad|nicoise salad|alfredo sauce|fettuccine alfredo|bearnaise sauce|hollandaise sauce|
-lorna doone|nilla wafers|fig newtons|mrs dash`, "|") {
+lorna doone|nilla wafers|fig newtons|mrs dash|kate farms`, "|") {
 		if l = strings.TrimSpace(l); l != "" {
 			m[l] = true
 		}
