@@ -1,6 +1,9 @@
 package phi
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // Rules for words on lines without case evidence (see markCaseless). There
 // a capital proves nothing, and an unknown word is far more often clinical
@@ -17,6 +20,10 @@ var afterNameVerbs = set(`aware notified paged informed updated consulted called
 // ("NYSTATIN POWDER ORDERED"): they count only after a word that is no
 // English word.
 var afterNameVerbsWeak = set(`ordered contacted spoke requested stated agreed examined evaluated`)
+
+// languageSet is languages, built on first use (only for the rare word
+// that caselessName asks about).
+var languageSet = sync.OnceValue(languages)
 
 // abbrevTitles are short titles that are nothing else: after them even an
 // English word is a name ("DR TYRO"), unlike after "priest" or "sister".
@@ -116,8 +123,11 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 	switch {
 	case d.initialBefore(i) && (nameDict || !ordinary):
 		set(i, mStrong, TypePerson, prioContext)
-	case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && !ordinary && t.end-t.start > 3 && d.locContext(i) || !ordinary && d.wardName(i):
-		// (a short word after "to" is shorthand: "NGT TO LIS", "to CT")
+	case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && (!ordinary || lf&(lexCommon|lexClinical) == 0 && !languageSet()[w]) && t.end-t.start > 3 && d.locContext(i) || !ordinary && d.wardName(i):
+		// (a short word after "to" is shorthand: "NGT TO LIS", "to CT";
+		// a city on the allow-list that is no English or clinical word is
+		// a place after "from" or "in": "SON CALLED FROM BOSTON"; a
+		// language is none: "CONVERSE IN ENGLISH")
 		set(i, mStrong, TypeLocation, prioContext)
 	case d.titleBefore(i) && (nameDict && !(ordinary && shorthandTitles[d.word(d.prevWord(i))]) || !ordinary || abbrevTitles[d.word(d.prevWord(i))]):
 		// (after a title that is also shorthand, an English or clinical

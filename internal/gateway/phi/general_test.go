@@ -89,6 +89,10 @@ func TestNoteTypes(t *testing.T) {
 		{"a brand's plural", "Snacks were Triscuits and Tostitos, then Doritos.", nil, []string{"Triscuits", "Tostitos", "Doritos"}},
 		{"a rated word at a line's start", "Hunger 3/10 before lunch.\nSatiety: 7/10 after.\nHunger at 2/10 at noon", nil, []string{"Hunger", "Satiety", "3/10"}},
 		{"a surname that rates nothing", "Dr. Hunger called about the results.", []string{"Hunger"}, nil},
+		// allow-listed cities in an upper-case note
+		{"cities in capitals", "PT RESTING COMFORTABLY ON PROPOFOL GTT, VSS, LUNGS COARSE, SXN FOR THICK TAN SECRETIONS, ABD SOFT, FOLEY PATENT. " +
+			"DAUGHTER CALLED FROM BOSTON, UPDATED. SON DRIVING IN FROM DENVER. PT CONVERSES IN ENGLISH. PLAN TO WEAN FIO2 AS TOLERATED.",
+			[]string{"BOSTON", "DENVER"}, []string{"ENGLISH", "DAUGHTER", "PLAN"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
