@@ -27,6 +27,12 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"92", "94", "91", "97", "93"}, nil},
 		{"temperatures are no ages", mixed + "T 101F, HR 92. Spiked to 102F overnight. Febrile to 101 F. Temp 99 F; sats 94, 92, 95.",
 			nil, []string{"101F", "92", "102F", "101 F", "99 F", "94", "95"}},
+		// a city that bears a state's name, with its state after it
+		{"a city named as a state", "Lives in New York, NY 10001 with her son. He is from Washington, DC originally. Born in Nevada, MO.",
+			[]string{"New York", "Washington", "Nevada"}, []string{"NY", "DC", "MO"}},
+		{"states stay", "She grew up in Georgia, then moved to Texas. Is it Oregon, OR Alabama? Her mother lives in New York.",
+			nil, []string{"Georgia", "Texas", "Oregon", "Alabama", "New York"}},
+		{"a brand named as a place", "Lives in New York, NY 10001.\nAte a New York strip steak.", []string{"New York"}, []string{"strip steak"}},
 		// letters, messages and forms
 		{"salutations", "Dear Mary, thank you for the referral.\nHi Ahmed, your labs look good.", []string{"Mary", "Ahmed"},
 			[]string{"Dear", "Hi", "referral", "labs"}},

@@ -50,7 +50,7 @@ func (d *detector) names() {
 		}
 		if lf&lexFoodHead != 0 && d.foodAtRisk(i) {
 			// a whole food or brand name, before the title rule: "Dr Pepper"
-			if j := d.foodPhrase(i); j > i {
+			if j := d.foodPhrase(i); j > i && !d.placeWhole(i, j) {
 				d.keep(i, j)
 				i = j - 1
 				continue
@@ -110,6 +110,7 @@ func (d *detector) names() {
 		}
 		if capd && lf&lexPhrase != 0 {
 			if j, region, ok := d.placePhrase(i); ok {
+				region = region && !d.stateCodeAt(j)
 				for k := i; k < j; k++ {
 					if region {
 						d.state[k] = stRegion
@@ -159,7 +160,12 @@ func (d *detector) names() {
 			// (not "Still has a cough" in a clinical note)
 			set(i, mStrong, TypePerson, prioContext)
 		case lf&lexRegion != 0 && (t.has(fCap) || d.lowerDoc) && !(nameDict && d.nameContext(i)):
-			d.state[i] = stRegion
+			if d.stateCodeAt(i + 1) {
+				// a city named as a state, with its state after it
+				set(i, mStrong, TypeLocation, prioContext)
+			} else {
+				d.state[i] = stRegion
+			}
 		case d.lowerDoc && !t.has(fCap) && lf&lexCommon != 0:
 			// an ordinary lower-case word in all-lower-case text
 			if nameDict && !single {
@@ -852,6 +858,32 @@ func (d *detector) locContext(i int) bool {
 		return true
 	}
 	return false
+}
+
+// placeWhole reports whether words [i, j) are exactly a multi-word place or
+// region, which a brand of the same name ("New York") does not make a food:
+// the place rules below decide it.
+func (d *detector) placeWhole(i, j int) bool {
+	e, _, ok := d.placePhrase(i)
+	return ok && e == j
+}
+
+// stateCodeAt reports whether token j is a comma followed by a US state's
+// postal code in capitals: a place named as a state or
+// a country before it is a city of that state ("New York, NY 10001",
+// "Washington, DC", "Nevada, MO", "Indiana, PA"), which Safe Harbor
+// removes. A state is not followed by another state's code.
+func (d *detector) stateCodeAt(j int) bool {
+	k := j + 1
+	if !d.isPunct(j, ',') || k >= len(d.toks) || d.toks[k].kind != tkWord || d.toks[k].end-d.toks[k].start != 2 || d.toks[k].has(fNL) {
+		return false
+	}
+	w := d.raw(k)
+	if !(w[0] >= 'A' && w[0] <= 'Z' && w[1] >= 'A' && w[1] <= 'Z') || !stateAbbrevs[strings.ToLower(w)] {
+		return false
+	}
+	// not a list of states: "Georgia, OR Alabama"
+	return k+1 >= len(d.toks) || d.toks[k+1].kind != tkWord || d.toks[k+1].lex&(lexRegion|lexPhrase) == 0
 }
 
 // placePhrase matches a multi-word place starting at word i: "Forest Park",
