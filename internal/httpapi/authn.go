@@ -17,6 +17,7 @@ import (
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 )
 
@@ -216,10 +217,10 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 			// decides, and audits). On an ahead route the full check is
 			// closed at once: the handler may read a body and call out
 			// before its transactions.
-			p, rt, err = s.fullCheck(r.Context(), c, org, binding, proof, n.inTx)
+			p, rt, err = s.addrCheck(r, c, org, binding, proof, n.inTx)
 		}
 	default:
-		p, rt, err = s.fullCheck(r.Context(), c, org, binding, proof, n.inTx)
+		p, rt, err = s.addrCheck(r, c, org, binding, proof, n.inTx)
 	}
 	// The check's transaction ends with the request, committed, if the
 	// handler's first transaction did not take it over; and before
@@ -283,6 +284,28 @@ func (s *server) fullCheck(ctx context.Context, c presented, org, binding string
 	}
 	p, err := s.deps.Auth.Authenticate(ctx, c.token, org, binding)
 	return p, auth.Check{}, err
+}
+
+// addrCheck is fullCheck under the client address's budget of failed
+// checks: an address whose credentials failed too often lately (unknown,
+// revoked or expired tokens, bad proofs) is refused with 429 before its
+// check reaches the database, and each check that fails as
+// unauthenticated spends from it. A flood of made-up tokens from one
+// address costs the database a few checks a second, not one per request,
+// while a live credential from that address that this node kept from an
+// earlier check is still served (the kept path comes first).
+func (s *server) addrCheck(r *http.Request, c presented, org, binding string, proof auth.DPoPProof,
+	open bool) (identity.Principal, auth.Check, error) {
+	a := s.clientIP(r)
+	if retry, spent := s.authFails.spentAddr(a, time.Now()); spent {
+		return identity.Principal{}, auth.Check{}, rateLimited(retry,
+			"too many failed credential checks from this address; slow down")
+	}
+	p, rt, err := s.fullCheck(r.Context(), c, org, binding, proof, open)
+	if err != nil && errkind.Of(err) == errkind.Unauthenticated {
+		s.authFails.allowAddr(a, time.Now())
+	}
+	return p, rt, err
 }
 
 // A staleMark is set by writeError, in place of an answer, when a request

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/identity"
@@ -24,10 +25,26 @@ func handleHealthz() http.Handler {
 }
 
 func handleReadyz(ready func(context.Context) error, log *slog.Logger) http.Handler {
+	// Probes that arrive while one is running share its answer: the route
+	// is public, and a flood of probes costs the database one ping at a
+	// time, not one per probe.
+	var probes singleflight.Group
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := ready(ctx); err != nil {
+		ch := probes.DoChan("ready", func() (any, error) {
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+			return nil, ready(pctx)
+		})
+		var err error
+		select {
+		case res := <-ch:
+			err = res.Err
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		if err != nil {
 			if clientGone(w, r) {
 				// The caller left (or gave up on) its own probe: that says
 				// nothing about this server.

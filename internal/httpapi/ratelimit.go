@@ -60,14 +60,37 @@ func (l *limiter) allow(p identity.Principal, now time.Time) (ok bool, retry tim
 // an IPv6 one (a host holds a whole /64). Its keys cannot meet a
 // principal's: their first 16 bytes are zero and no org id is.
 func (l *limiter) allowAddr(a netip.Addr, now time.Time) (ok bool, retry time.Duration) {
-	var k [32]byte
+	return l.allowKey(addrKey(a), now)
+}
+
+// addrKey is a client address's bucket key.
+func addrKey(a netip.Addr) (k [32]byte) {
 	if a.Is6() {
 		p, _ := a.Prefix(64)
 		a = p.Addr()
 	}
 	b := a.As16()
 	copy(k[16:], b[:])
-	return l.allowKey(k, now)
+	return k
+}
+
+// spentAddr reports whether a's bucket (allowAddr's) has no token left,
+// and then how long until one is there, without taking one.
+func (l *limiter) spentAddr(a netip.Addr, now time.Time) (retry time.Duration, spent bool) {
+	if l.every == rate.Inf {
+		return 0, false
+	}
+	k := addrKey(a)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[k]
+	if b == nil {
+		return 0, false
+	}
+	if tokens := b.lim.TokensAt(now); tokens < 1 {
+		return time.Duration((1 - tokens) / float64(l.every) * float64(time.Second)), true
+	}
+	return 0, false
 }
 
 func (l *limiter) allowKey(k [32]byte, now time.Time) (ok bool, retry time.Duration) {

@@ -61,6 +61,13 @@ type Config struct {
 	// start of a shift); a negative SignInRateLimit turns it off.
 	SignInRateLimit float64
 	SignInRateBurst int
+	// AuthFailRateLimit is how many failed credential checks per second
+	// one client address (an IPv6 /64) may cause on average,
+	// AuthFailRateBurst how many at once; past them its requests that
+	// would need a full check are refused (429) before the database is
+	// asked. Defaults 5 and 100; a negative AuthFailRateLimit turns it off.
+	AuthFailRateLimit float64
+	AuthFailRateBurst int
 	// MetricsFrom are the networks whose clients may read /metrics, besides
 	// loopback (always): the figures say how the log, the archive and the
 	// sinks are doing, which is nobody else's business.
@@ -118,6 +125,8 @@ type server struct {
 	limits *limiter
 	// signInLimits limits the sign-in routes per client address.
 	signInLimits *limiter
+	// authFails limits failed credential checks per client address.
+	authFails *limiter
 	// streams counts each user's open requests without a deadline.
 	streams streamCounts
 
@@ -149,6 +158,12 @@ func newServer(cfg Config, deps Deps) *server {
 	if cfg.SignInRateBurst == 0 {
 		cfg.SignInRateBurst = 60
 	}
+	if cfg.AuthFailRateLimit == 0 {
+		cfg.AuthFailRateLimit = 5
+	}
+	if cfg.AuthFailRateBurst == 0 {
+		cfg.AuthFailRateBurst = 100
+	}
 	if cfg.StallWindow <= 0 {
 		cfg.StallWindow = 30 * time.Second
 	}
@@ -157,7 +172,8 @@ func newServer(cfg Config, deps Deps) *server {
 	}
 	s := &server{cfg: cfg, deps: deps, log: deps.Log, root: "/",
 		limits:       newLimiter(cfg.RateLimit, cfg.RateBurst, 100_000),
-		signInLimits: newLimiter(cfg.SignInRateLimit, cfg.SignInRateBurst, 100_000)}
+		signInLimits: newLimiter(cfg.SignInRateLimit, cfg.SignInRateBurst, 100_000),
+		authFails:    newLimiter(cfg.AuthFailRateLimit, cfg.AuthFailRateBurst, 100_000)}
 	if u, err := url.Parse(cfg.BaseURL); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
 		s.secure = u.Scheme == "https"
 		s.origin = originOf(u)
