@@ -61,8 +61,8 @@ func TestNoteTypes(t *testing.T) {
 		{"ISO timestamps", mixed + "Msg sent 2025-11-03T09:41:27Z via portal. Weight logged 2025-11-04T07:05, again 2025-11-05T07:02:10.250-05:00.",
 			[]string{"2025-11-03T09:41:27Z", "2025-11-04T07:05", "2025-11-05T07:02:10.250-05:00"}, []string{"via", "again"}},
 		// identifiers written in groups after their label
-		{"spaced identifiers", mixed + "MRN: 552 301 884. Member ID 7731 0042 19 on file. SSN 078 05 1120.",
-			[]string{"552 301 884", "7731 0042 19", "078 05 1120"}, []string{"on file"}},
+		{"spaced identifiers", mixed + "MRN: 552 301 884. Member ID 7731 0042 19 on file. SSN 078 05 1120. Chart # 408 771 reviewed.",
+			[]string{"552 301 884", "7731 0042 19", "078 05 1120", "408 771"}, []string{"on file", "reviewed"}},
 		{"no group before a unit", mixed + "Order 1500 2000 mg given. Order 125 250 mcg.", nil, []string{"2000 mg", "250 mcg"}},
 		// codes of a code system are no ZIP codes
 		{"service codes", mixed + "Billed CPT 97802 and CPT code: 97803, 97804. HCPCS 99401 too.", nil,

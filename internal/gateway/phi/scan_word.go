@@ -450,7 +450,7 @@ func (d *detector) trigger(i int, typ Type) int {
 // three or four digits at token j ending before token k, over further
 // groups of two to four digits each after one blank on the line: "MRN:
 // 123 456 789", "Acct # 4412 8890 1234". It returns the new end, or k
-// when the groups are no identifier (fewer than seven digits in all, or a
+// when the groups are no identifier (fewer than six digits in all, or a
 // unit after them: "Order 100 200 mg").
 func (d *detector) spacedGroups(j, k int) int {
 	if n := d.toks[j].end - d.toks[j].start; n < 3 || n > 4 {
@@ -468,7 +468,7 @@ func (d *detector) spacedGroups(j, k int) int {
 		digits += int(t.end - t.start)
 		e++
 	}
-	if e == k || digits < 7 || d.keptNum(j, e) || e < len(d.toks) && d.glued(e-1) && (d.isPunct(e, '.') || d.isPunct(e, '/') || d.isPunct(e, ':')) && d.glued(e) && e+1 < len(d.toks) && d.toks[e+1].kind == tkNum {
+	if e == k || digits < 6 || d.keptNum(j, e) || e < len(d.toks) && d.glued(e-1) && (d.isPunct(e, '.') || d.isPunct(e, '/') || d.isPunct(e, ':')) && d.glued(e) && e+1 < len(d.toks) && d.toks[e+1].kind == tkNum {
 		return k
 	}
 	return e
