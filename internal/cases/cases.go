@@ -68,6 +68,15 @@ var (
 	// (migration 00176); Retry-After says when one more is allowed.
 	ErrInviteRate = errkind.New(errkind.RateLimited, "invite_rate_limited", "cases: invitation rate").
 			WithPublic("you sent 50 invitations in the last hour: send more later")
+	// ErrPreconditionFailed: the version an acceptance or an upload named
+	// (If-Match, version) is not the document's latest any more.
+	ErrPreconditionFailed = errkind.New(errkind.PreconditionFailed, "precondition_failed",
+		"cases: not the latest version").
+		WithPublic("the document has a newer version than the one named: read it again")
+	// ErrStorageQuota: the org's document storage quota (bytes or
+	// versions, migration 00182) has no room for this upload.
+	ErrStorageQuota = errkind.New(errkind.TooLarge, "storage_quota_exceeded", "cases: storage quota").
+			WithPublic("this org's document storage quota is used up: delete documents or ask the operator for more")
 )
 
 // Permissions a case grant holds.
@@ -184,7 +193,8 @@ func (s *Service) tx(ctx context.Context, c call, fn func(ctx context.Context, t
 
 // denied records a refused access in its own transaction and returns err.
 func (s *Service) denied(ctx context.Context, c call, e audit.Event, err error) error {
-	if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrForbidden) && !errors.Is(err, ErrLegalHold) {
+	if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrForbidden) && !errors.Is(err, ErrLegalHold) &&
+		!errors.Is(err, ErrStorageQuota) {
 		return err
 	}
 	e.Outcome = audit.OutcomeDenied
@@ -224,6 +234,10 @@ func mapErr(op string, err error) error {
 		return nil
 	case errors.Is(err, pgx.ErrNoRows), postgres.IsCode(err, postgres.CodeNoDataFound):
 		return ErrNotFound
+	case errors.As(err, &pe) && pe.Code == "54000" && pe.Hint == "storage_quota":
+		return ErrStorageQuota
+	case errors.As(err, &pe) && pe.Code == "P0001" && pe.Hint == "not_latest_version":
+		return ErrPreconditionFailed
 	case errors.As(err, &pe) && pe.Code == "54000" && pe.Hint == "invite_rate":
 		secs, _ := strconv.Atoi(pe.Detail)
 		return errkind.WithRetry(ErrInviteRate, time.Duration(max(secs, 1))*time.Second)

@@ -17,6 +17,7 @@ import (
 	"unicode"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/keystore"
@@ -40,9 +41,12 @@ type Document struct {
 	DueAt         *time.Time `json:"due_at"`
 	ProvidedAt    *time.Time `json:"provided_at"`
 	AcceptedAt    *time.Time `json:"accepted_at"`
-	CreatedBy     uuid.UUID  `json:"created_by"`
-	CreatedAt     time.Time  `json:"created_at"`
-	Versions      []Version  `json:"versions,omitempty"`
+	// AcceptedVersion is the version the acceptance named (migration
+	// 00181): a download that names no version serves it.
+	AcceptedVersion *int      `json:"accepted_version"`
+	CreatedBy       uuid.UUID `json:"created_by"`
+	CreatedAt       time.Time `json:"created_at"`
+	Versions        []Version `json:"versions,omitempty"`
 }
 
 // LogValue reports ids only.
@@ -81,6 +85,10 @@ func documentFrom(r dbsqlc.GetDocumentRow, k *envelope.OrgKeys) (Document, error
 	d := Document{ID: r.ID, CaseID: r.CaseID, Type: r.DocType, Status: r.Status, RequestedBy: nullID(r.RequestedBy),
 		RequestedFrom: nullID(r.RequestedFrom), DueAt: r.DueAt, ProvidedAt: r.ProvidedAt, AcceptedAt: r.AcceptedAt,
 		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt}
+	if r.AcceptedVersion != nil {
+		v := int(*r.AcceptedVersion)
+		d.AcceptedVersion = &v
+	}
 	var err error
 	d.Description, err = openField(k, "documents", "description", r.OrgID, r.ID, r.DescriptionEnc)
 	return d, err
@@ -262,13 +270,61 @@ func (s *Service) GetDocument(ctx context.Context, id uuid.UUID) (Document, erro
 	return out, nil
 }
 
+// Precondition names the version of a document a change applies to: its
+// number, the entity tags of an If-Match header (quoted SHA-256s of the
+// plaintext, as downloads send in ETag), or both; Any is If-Match: *.
+type Precondition struct {
+	Version int
+	ETags   []string
+	Any     bool
+}
+
+// Named reports whether p names a version (Any names none).
+func (p Precondition) Named() bool { return p.Version > 0 || len(p.ETags) > 0 }
+
+// holds reports whether p holds for the document's latest version (ok:
+// the document has one).
+func (p Precondition) holds(latest dbsqlc.LatestVersionRow, ok bool) bool {
+	if !ok {
+		return false
+	}
+	if p.Version > 0 && int(latest.Version) != p.Version {
+		return false
+	}
+	if len(p.ETags) == 0 {
+		return true
+	}
+	tag := `"` + hex.EncodeToString(latest.Sha256) + `"`
+	for _, t := range p.ETags {
+		if t == tag { // strong comparison: a weak W/ tag never matches
+			return true
+		}
+	}
+	return false
+}
+
+// latestVersion reads the document's latest version (ok false: none).
+func latestVersion(ctx context.Context, t txn, c call, doc uuid.UUID) (dbsqlc.LatestVersionRow, bool, error) {
+	v, err := t.q.LatestVersion(ctx, dbsqlc.LatestVersionParams{OrgID: c.p.OrgID, DocumentID: doc})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return v, false, nil
+	}
+	return v, err == nil, err
+}
+
 // AcceptDocument marks a provided document accepted (those who manage the
-// case). Errors: ErrNotFound, ErrForbidden, ErrConflict (not provided yet,
-// or accepted already).
-func (s *Service) AcceptDocument(ctx context.Context, id uuid.UUID) error {
+// case), at the version want names, which must be its latest: the version
+// the manager reviewed, not one uploaded since (the database holds it to
+// that as well, migration 00181). Errors: ErrInvalidInput (want names no
+// version), ErrNotFound, ErrForbidden, ErrConflict (not provided yet, or
+// accepted already), ErrPreconditionFailed (not the latest version).
+func (s *Service) AcceptDocument(ctx context.Context, id uuid.UUID, want Precondition) error {
 	c, err := begin(ctx)
 	if err != nil {
 		return err
+	}
+	if !want.Named() {
+		return errkind.Visible(ErrInvalidInput, "name the version accepted: If-Match with its ETag, or {\"version\": n}")
 	}
 	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
 		r, err := getDoc(ctx, t, c, id)
@@ -281,14 +337,30 @@ func (s *Service) AcceptDocument(ctx context.Context, id uuid.UUID) error {
 			}
 			return err
 		}
+		// No version is added while the acceptance is decided.
+		lk, err := t.q.LockDocument(ctx, dbsqlc.LockDocumentParams{OrgID: c.p.OrgID, ID: id})
+		if err != nil {
+			return err
+		}
+		latest, ok, err := latestVersion(ctx, t, c, id)
+		switch {
+		case err != nil:
+			return err
+		case lk.AcceptedAt != nil || !ok:
+			return errkind.Visible(ErrConflict, "only a provided document that is not accepted yet can be accepted")
+		case !want.holds(latest, ok):
+			return ErrPreconditionFailed
+		}
 		if _, err := t.q.AcceptDocument(ctx, dbsqlc.AcceptDocumentParams{OrgID: c.p.OrgID, ID: id,
-			AcceptedBy: uuid.NullUUID{UUID: c.p.UserID, Valid: true}}); err != nil {
+			AcceptedBy: uuid.NullUUID{UUID: c.p.UserID, Valid: true}, AcceptedVersion: &latest.Version}); err != nil {
 			if errors.Is(mapErr("", err), ErrNotFound) {
 				return errkind.Visible(ErrConflict, "only a provided document that is not accepted yet can be accepted")
 			}
 			return err
 		}
-		return t.record(ctx, c.event("document.accept", "document", id, r.CaseID))
+		e := c.event("document.accept", "document", id, r.CaseID)
+		e.Details = map[string]any{"version": int(latest.Version)}
+		return t.record(ctx, e)
 	})
 	if err = mapErr("accept document", err); err != nil {
 		return s.denied(ctx, c, c.event("document.accept", "document", id, uuid.Nil), err)
@@ -422,6 +494,12 @@ type UploadInput struct {
 	// Type is the document type of a new document (Upload with no
 	// document id); ignored when uploading against a request.
 	Type string
+	// Length is the body's declared length (-1 or 0: unknown): one over
+	// the org's document_max_bytes is refused before a byte is read.
+	Length int64
+	// IfMatch, when it names a version or is Any, must hold for the
+	// document's latest version when the new one is committed.
+	IfMatch Precondition
 }
 
 // errTooLarge marks the size limit reader's refusal.
@@ -458,8 +536,11 @@ var refusedTypes = []string{"text/html", "text/xml", "application/javascript", "
 // Upload streams body, encrypted under a fresh data key, into the blob
 // store as a new version of document doc of kase (doc uuid.Nil: a new
 // document of in.Type), and commits the version (and the document's
-// provided status) only once the object is durable. Errors:
-// ErrInvalidInput, ErrNotFound, ErrForbidden, ErrTooLarge.
+// provided status) only once the object is durable. Versions are numbered
+// under the document's row lock, so concurrent uploads become consecutive
+// versions. Errors: ErrInvalidInput, ErrNotFound, ErrForbidden,
+// ErrConflict, ErrTooLarge, ErrStorageQuota (the org's quota, checked at
+// commit), ErrPreconditionFailed (in.IfMatch does not hold).
 func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInput, body io.Reader) (Document, Version, error) {
 	c, err := begin(ctx)
 	if err != nil {
@@ -524,8 +605,21 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 			}
 			return err
 		}
-		max, err = t.q.OrgDocumentLimit(ctx, c.p.OrgID)
-		return err
+		if max, err = t.q.OrgDocumentLimit(ctx, c.p.OrgID); err != nil {
+			return err
+		}
+		if in.Length > max {
+			return errkind.Visible(ErrTooLarge, fmt.Sprintf("this org's limit is %d bytes", max))
+		}
+		if !newDoc && (in.IfMatch.Named() || in.IfMatch.Any) {
+			// fail before the body is streamed; checked again at commit
+			latest, ok, err := latestVersion(ctx, t, c, doc)
+			if err == nil && !in.IfMatch.holds(latest, ok) {
+				err = ErrPreconditionFailed
+			}
+			return err
+		}
+		return nil
 	})
 	if err = mapErr("upload", err); err != nil {
 		return Document{}, Version{}, s.denied(ctx, c, c.event("document.upload", "document", doc, kase), err)
@@ -581,6 +675,31 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 				DocType: in.Type, CreatedBy: c.p.UserID}); err != nil {
 				return err
 			}
+		} else {
+			// Versions are numbered (and accepted) one writer at a time:
+			// a concurrent upload waits here and takes the next number.
+			lk, err := t.q.LockDocument(ctx, dbsqlc.LockDocumentParams{OrgID: c.p.OrgID, ID: doc})
+			if err != nil {
+				return err
+			}
+			if lk.AcceptedAt != nil {
+				if ok, err := managed(ctx, t.q, c, kase); err != nil || !ok {
+					if err == nil {
+						err = errkind.Visible(ErrConflict,
+							"this document has been accepted: only those who manage the case add versions to it")
+					}
+					return err
+				}
+			}
+			if in.IfMatch.Named() || in.IfMatch.Any {
+				latest, ok, err := latestVersion(ctx, t, c, doc)
+				if err != nil {
+					return err
+				}
+				if !in.IfMatch.holds(latest, ok) {
+					return ErrPreconditionFailed
+				}
+			}
 		}
 		n, err := t.q.NextVersion(ctx, dbsqlc.NextVersionParams{OrgID: c.p.OrgID, DocumentID: doc})
 		if err != nil {
@@ -617,7 +736,8 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 		if derr := s.store.Delete(context.WithoutCancel(ctx), key); derr != nil {
 			s.log.WarnContext(ctx, "uncommitted upload's object not removed; the sweeper will", "key", key, "err", derr)
 		}
-		if err = mapErr("upload", err); errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden) {
+		if err = mapErr("upload", err); errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden) ||
+			errors.Is(err, ErrStorageQuota) {
 			return Document{}, Version{}, s.denied(ctx, c, c.event("document.upload", "document", doc, kase), err)
 		}
 		return Document{}, Version{}, err

@@ -43,10 +43,13 @@ const (
 	TooLarge
 	// Unavailable means a dependency is down; try again later.
 	Unavailable
+	// PreconditionFailed means a condition the request named (If-Match, a
+	// version) does not hold: the state moved on since the caller read it.
+	PreconditionFailed
 )
 
 var kindNames = [...]string{"internal", "invalid", "unauthenticated", "forbidden", "not_found", "conflict",
-	"rate_limited", "too_large", "unavailable"}
+	"rate_limited", "too_large", "unavailable", "precondition_failed"}
 
 // String is the kind's name, which is also its default code.
 func (k Kind) String() string {

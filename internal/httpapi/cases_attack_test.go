@@ -151,7 +151,8 @@ func TestCasesAttack(t *testing.T) {
 			t.Errorf("viewer download: %d", resp.StatusCode)
 		}
 		// Nor accept, delete, re-title the case, or manage invitations.
-		w.do("POST", "/v1/documents/"+reqDoc.ID.String()+"/accept", uploader.Token, nil, http.StatusForbidden, nil)
+		w.do("POST", "/v1/documents/"+reqDoc.ID.String()+"/accept", uploader.Token, map[string]any{"version": 1},
+			http.StatusForbidden, nil)
 		w.do("DELETE", "/v1/documents/"+reqDoc.ID.String(), uploader.Token, nil, http.StatusForbidden, nil)
 		w.do("PATCH", "/v1/cases/"+cid, uploader.Token, map[string]any{"status": "closed"}, http.StatusForbidden, nil)
 		w.do("GET", "/v1/cases/"+cid+"/invites", attorney.Token, nil, http.StatusNotFound, nil)
@@ -204,7 +205,8 @@ func TestCasesAttack(t *testing.T) {
 			t.Fatalf("upload: %d %s", resp.StatusCode, b)
 		}
 		_ = json.Unmarshal(b, &d)
-		w.do("POST", "/v1/documents/"+d.ID.String()+"/accept", o.Lead.Token, nil, http.StatusNoContent, nil)
+		w.do("POST", "/v1/documents/"+d.ID.String()+"/accept", o.Lead.Token, map[string]any{"version": 1},
+			http.StatusNoContent, nil)
 		if resp, b := w.upload("PUT", "/v1/documents/"+d.ID.String()+"/content", uploader.Token, "payroll.pdf",
 			[]byte("%PDF-1.7\nv2 altered")); resp.StatusCode != http.StatusConflict {
 			t.Errorf("a new version of an accepted document by its uploader: %d %s", resp.StatusCode, b)

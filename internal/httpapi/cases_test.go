@@ -603,6 +603,9 @@ func TestCasesWorkersComp(t *testing.T) {
 			if method == "PATCH" {
 				b = map[string]any{"status": "closed"}
 			}
+			if strings.HasSuffix(path, "/accept") {
+				b = map[string]any{"version": 1}
+			}
 			if resp, body := w.request(method, path, tok, b); resp.StatusCode != http.StatusNotFound {
 				t.Errorf("%s by another org: %d %s", r, resp.StatusCode, body)
 			}

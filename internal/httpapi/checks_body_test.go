@@ -124,7 +124,8 @@ func TestKeptBodyRoutes(t *testing.T) {
 			nil, http.StatusNoContent},
 		{"POST /v1/cases/{id}/documents", "/v1/cases/" + kase.ID.String() + "/documents",
 			map[string]any{"type": "payroll", "description": "March"}, http.StatusCreated},
-		{"POST /v1/documents/{id}/accept", "/v1/documents/" + provided.ID.String() + "/accept", nil, http.StatusNoContent},
+		{"POST /v1/documents/{id}/accept", "/v1/documents/" + provided.ID.String() + "/accept",
+			map[string]any{"version": 1}, http.StatusNoContent},
 		{"DELETE /v1/documents/{id}", "/v1/documents/" + doomed.ID.String(), nil, http.StatusNoContent},
 		// The lead has no passkey: refused (and the refusal audited).
 		{"PATCH /v1/auth/passkeys/{id}", "/v1/auth/passkeys/" + uuid.NewString(), map[string]any{"name": "Laptop"},

@@ -55,14 +55,15 @@ func problemFor(err error) (status int, code string, detail string) {
 }
 
 var kindStatus = map[errkind.Kind]int{
-	errkind.Invalid:         http.StatusBadRequest,
-	errkind.Unauthenticated: http.StatusUnauthorized,
-	errkind.Forbidden:       http.StatusForbidden,
-	errkind.NotFound:        http.StatusNotFound,
-	errkind.Conflict:        http.StatusConflict,
-	errkind.RateLimited:     http.StatusTooManyRequests,
-	errkind.TooLarge:        http.StatusRequestEntityTooLarge,
-	errkind.Unavailable:     http.StatusServiceUnavailable,
+	errkind.Invalid:            http.StatusBadRequest,
+	errkind.Unauthenticated:    http.StatusUnauthorized,
+	errkind.Forbidden:          http.StatusForbidden,
+	errkind.NotFound:           http.StatusNotFound,
+	errkind.Conflict:           http.StatusConflict,
+	errkind.RateLimited:        http.StatusTooManyRequests,
+	errkind.TooLarge:           http.StatusRequestEntityTooLarge,
+	errkind.Unavailable:        http.StatusServiceUnavailable,
+	errkind.PreconditionFailed: http.StatusPreconditionFailed,
 }
 
 // An encoder writes an error in its surface's shape: status, a stable

@@ -425,6 +425,7 @@ func handleUpload(svc *cases.Service, fail errorWriter, newDocument bool) http.H
 				in.Type = r.Header.Get("Ward-Document-Type")
 			} else {
 				doc = id
+				in.IfMatch = ifMatch(r)
 				var d cases.Document
 				// The case comes from the document the caller can see.
 				if d, err = svc.GetDocument(r.Context(), doc); err == nil {
@@ -432,6 +433,7 @@ func handleUpload(svc *cases.Service, fail errorWriter, newDocument bool) http.H
 				}
 			}
 		}
+		in.Length = r.ContentLength
 		var d cases.Document
 		var v cases.Version
 		if err == nil {
@@ -575,11 +577,49 @@ func (s *rangeSeeker) Close() {
 	}
 }
 
+// ifMatch reads If-Match (RFC 9110 §13.1.1): a list of entity tags, or *.
+func ifMatch(r *http.Request) cases.Precondition {
+	var p cases.Precondition
+	for _, h := range r.Header.Values("If-Match") {
+		for _, t := range strings.Split(h, ",") {
+			switch t = strings.TrimSpace(t); t {
+			case "":
+			case "*":
+				p.Any = true
+			default:
+				p.ETags = append(p.ETags, t)
+			}
+		}
+	}
+	return p
+}
+
+// errPreconditionRequired answers an acceptance that names no version.
+var errPreconditionRequired = &publicError{status: http.StatusPreconditionRequired, code: "precondition_required",
+	msg: `name the version you reviewed: If-Match with its ETag, or the body {"version": n}`}
+
+// handleDocumentAccept accepts the version the manager reviewed: If-Match
+// with its ETag (the plaintext's SHA-256, as the download sent it) and/or
+// a JSON body {"version": n}; one that is not the latest is 412.
 func handleDocumentAccept(svc *cases.Service, fail errorWriter) http.Handler {
+	type request struct {
+		Version int `json:"version"`
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
+		want := ifMatch(r)
+		if err == nil && (r.ContentLength != 0 || r.Header.Get("Content-Type") != "") {
+			var req request
+			if err = decode(r, &req); err == nil && req.Version < 1 {
+				err = badRequest("invalid_input", "version is a positive integer")
+			}
+			want.Version = req.Version
+		}
+		if err == nil && !want.Named() {
+			err = errPreconditionRequired
+		}
 		if err == nil {
-			err = svc.AcceptDocument(r.Context(), id)
+			err = svc.AcceptDocument(r.Context(), id, want)
 		}
 		if err != nil {
 			fail(w, r, err)

@@ -1138,12 +1138,16 @@ func rlsTables() []*rlsTable {
 				// Whoever may upload provides a document now, never in the
 				// past; only those who manage the case accept, in their name.
 				{name: "backdate", tail: `set provided_at = now() - interval '30 days'`},
-				{name: "accept", tail: `set provided_at = now(), accepted_at = now(), accepted_by = (select private.uid())`,
+				// An acceptance names the latest version (00181): the seeded
+				// documents have one. A version that is not the latest is
+				// refused (P0001) to everyone: TestDocumentAcceptNamesVersion.
+				{name: "accept", tail: `set provided_at = now(), accepted_at = now(), accepted_by = (select private.uid()),
+				                        accepted_version = 1`,
 					may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 						return !r.deleted && s.caseAllows(p, r.org, r.kase, "upload") && s.managesCase(p, r.org, r.kase)
 					}},
-				{name: "accept_as_other", tail: `set provided_at = now(), accepted_at = now(), accepted_by = created_by
-				                                 where created_by <> (select private.uid())`},
+				{name: "accept_as_other", tail: `set provided_at = now(), accepted_at = now(), accepted_by = created_by,
+				                                 accepted_version = 1 where created_by <> (select private.uid())`},
 				{name: "undelete", tail: `set deleted_at = null`},
 				{name: "move", tail: `set case_id = case_id`},
 			},

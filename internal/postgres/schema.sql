@@ -1048,6 +1048,41 @@ end $$;
 ALTER FUNCTION app.delete_sso_connection(p_id uuid, p_request text) OWNER TO ward_definer;
 
 --
+-- Name: document_accept_latest(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.document_accept_latest() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  latest integer;
+begin
+  if new.accepted_version is not distinct from old.accepted_version then
+    return new;
+  end if;
+  -- the version changes only with the acceptance itself, which
+  -- private.guard_document_update keeps to those who manage the case
+  if new.accepted_at is not distinct from old.accepted_at then
+    raise exception 'the accepted version changes only with the acceptance' using errcode = 'insufficient_privilege';
+  end if;
+  if new.accepted_version is null then
+    return new;
+  end if;
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
+    'ward.documents.' || new.org_id::text || '.' || new.id::text, 0));
+  select max(v.version) into latest from app.document_versions v
+   where v.org_id = new.org_id and v.document_id = new.id;
+  if latest is distinct from new.accepted_version then
+    raise exception 'only the latest version of a document can be accepted'
+      using errcode = 'P0001', hint = 'not_latest_version';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.document_accept_latest() OWNER TO ward_definer;
+
+--
 -- Name: document_status(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: ward_owner
 --
 
@@ -1061,6 +1096,55 @@ CREATE FUNCTION app.document_status(p_provided timestamp with time zone, p_due t
 $$;
 
 ALTER FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone) OWNER TO ward_owner;
+
+--
+-- Name: document_version_quota(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.document_version_quota() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  max_bytes bigint;
+  max_versions integer;
+  used_bytes numeric;
+  used_versions bigint;
+begin
+  -- the limits are the org's own row, never the caller's
+  select o.document_quota_bytes, o.document_quota_versions into max_bytes, max_versions
+    from app.orgs o where o.id = new.org_id;
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
+    'ward.document_quota.' || new.org_id::text, 0));
+  select coalesce(sum(v.size), 0), count(*) into used_bytes, used_versions
+    from app.document_versions v
+   where v.org_id = new.org_id and v.data_key is not null;
+  if used_versions + 1 > max_versions or used_bytes + new.size > max_bytes then
+    raise exception 'the org''s document storage quota is used up'
+      using errcode = '54000', hint = 'storage_quota';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.document_version_quota() OWNER TO ward_definer;
+
+--
+-- Name: document_version_serial(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.document_version_serial() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  -- one writer of a document's versions and acceptance at a time; the
+  -- guard after this trigger then reads accepted_at as committed
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
+    'ward.documents.' || new.org_id::text || '.' || new.document_id::text, 0));
+  return new;
+end $$;
+
+ALTER FUNCTION app.document_version_serial() OWNER TO ward_definer;
 
 --
 -- Name: dpop_bind(text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -7378,7 +7462,9 @@ CREATE TABLE app.documents (
     created_by uuid NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     deleted_at timestamp with time zone,
+    accepted_version integer,
     CONSTRAINT documents_check CHECK (((accepted_at IS NULL) OR (provided_at IS NOT NULL))),
+    CONSTRAINT documents_check_accepted_version CHECK ((((accepted_at IS NULL) = (accepted_version IS NULL)) AND ((accepted_version IS NULL) OR (accepted_version >= 1)))),
     CONSTRAINT documents_doc_type_check CHECK ((doc_type ~ '^[a-z][a-z0-9_]{0,47}$'::text))
 );
 
@@ -7745,8 +7831,12 @@ CREATE TABLE app.orgs (
     gateway_keep text[] DEFAULT '{}'::text[] NOT NULL,
     gateway_requests_per_minute integer DEFAULT 600 NOT NULL,
     gateway_tokens_per_minute integer DEFAULT 2000000 NOT NULL,
+    document_quota_bytes bigint DEFAULT '107374182400'::bigint NOT NULL,
+    document_quota_versions integer DEFAULT 100000 NOT NULL,
     CONSTRAINT orgs_device_binding_required_for_check CHECK ((device_binding_required_for <@ ARRAY['patient'::text, 'provider'::text, 'lead'::text, 'admin'::text, 'stakeholder'::text])),
     CONSTRAINT orgs_document_max_bytes_check CHECK (((document_max_bytes >= 1) AND (document_max_bytes <= '68719476736'::bigint))),
+    CONSTRAINT orgs_document_quota_bytes_check CHECK (((document_quota_bytes >= 1) AND (document_quota_bytes <= '1125899906842624'::bigint))),
+    CONSTRAINT orgs_document_quota_versions_check CHECK (((document_quota_versions >= 1) AND (document_quota_versions <= 100000000))),
     CONSTRAINT orgs_gateway_allow_check CHECK ((gateway_allow <@ ARRAY['images'::text, 'documents'::text, 'server_tools'::text, 'mcp'::text])),
     CONSTRAINT orgs_gateway_dates_check CHECK ((gateway_dates = ANY (ARRAY['mask'::text, 'shift'::text]))),
     CONSTRAINT orgs_gateway_keep_check CHECK ((gateway_keep <@ ARRAY['ORGANIZATION'::text])),
@@ -9551,10 +9641,28 @@ CREATE TRIGGER case_members_kind BEFORE INSERT OR UPDATE OF kind ON app.case_mem
 CREATE TRIGGER case_members_not_own BEFORE INSERT OR UPDATE ON app.case_members FOR EACH ROW EXECUTE FUNCTION private.case_member_not_own();
 
 --
--- Name: document_versions document_versions_accepted; Type: TRIGGER; Schema: app; Owner: ward_owner
+-- Name: document_versions document_versions_admit; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
-CREATE TRIGGER document_versions_accepted BEFORE INSERT ON app.document_versions FOR EACH ROW EXECUTE FUNCTION private.guard_version_insert();
+CREATE TRIGGER document_versions_admit BEFORE INSERT ON app.document_versions FOR EACH ROW EXECUTE FUNCTION app.document_version_serial();
+
+--
+-- Name: document_versions document_versions_guard; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER document_versions_guard BEFORE INSERT ON app.document_versions FOR EACH ROW EXECUTE FUNCTION private.guard_version_insert();
+
+--
+-- Name: document_versions document_versions_quota; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER document_versions_quota BEFORE INSERT ON app.document_versions FOR EACH ROW EXECUTE FUNCTION app.document_version_quota();
+
+--
+-- Name: documents documents_accept_latest; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER documents_accept_latest BEFORE UPDATE ON app.documents FOR EACH ROW EXECUTE FUNCTION app.document_accept_latest();
 
 --
 -- Name: documents documents_guard; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -11598,12 +11706,30 @@ REVOKE ALL ON FUNCTION app.delete_sso_connection(p_id uuid, p_request text) FROM
 GRANT ALL ON FUNCTION app.delete_sso_connection(p_id uuid, p_request text) TO ward_app;
 
 --
+-- Name: FUNCTION document_accept_latest(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.document_accept_latest() FROM PUBLIC;
+
+--
 -- Name: FUNCTION document_status(p_provided timestamp with time zone, p_due timestamp with time zone); Type: ACL; Schema: app; Owner: ward_owner
 --
 
 REVOKE ALL ON FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone) TO ward_app;
 GRANT ALL ON FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone) TO ward_ops;
+
+--
+-- Name: FUNCTION document_version_quota(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.document_version_quota() FROM PUBLIC;
+
+--
+-- Name: FUNCTION document_version_serial(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.document_version_serial() FROM PUBLIC;
 
 --
 -- Name: FUNCTION dpop_bind(p_jkt text); Type: ACL; Schema: app; Owner: ward_definer
@@ -13585,6 +13711,12 @@ GRANT SELECT(created_by) ON TABLE app.documents TO ward_rls;
 --
 
 GRANT UPDATE(deleted_at) ON TABLE app.documents TO ward_definer;
+
+--
+-- Name: COLUMN documents.accepted_version; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(accepted_version) ON TABLE app.documents TO ward_app;
 
 --
 -- Name: SEQUENCE dpop_jti_epoch; Type: ACL; Schema: app; Owner: ward_owner

@@ -58,19 +58,27 @@ func (q *Queries) AcceptCaseInvite(ctx context.Context, arg AcceptCaseInvitePara
 }
 
 const acceptDocument = `-- name: AcceptDocument :one
-update app.documents set accepted_at = now(), accepted_by = $1
- where org_id = $2 and id = $3 and provided_at is not null and accepted_at is null
+update app.documents set accepted_at = now(), accepted_by = $1, accepted_version = $2
+ where org_id = $3 and id = $4 and provided_at is not null and accepted_at is null
 returning id
 `
 
 type AcceptDocumentParams struct {
-	AcceptedBy uuid.NullUUID
-	OrgID      uuid.UUID
-	ID         uuid.UUID
+	AcceptedBy      uuid.NullUUID
+	AcceptedVersion *int32
+	OrgID           uuid.UUID
+	ID              uuid.UUID
 }
 
+// app.document_accept_latest refuses a version that is not the latest
+// (P0001, hint not_latest_version; migration 00181).
 func (q *Queries) AcceptDocument(ctx context.Context, arg AcceptDocumentParams) (uuid.UUID, error) {
-	row := q.db.QueryRow(ctx, acceptDocument, arg.AcceptedBy, arg.OrgID, arg.ID)
+	row := q.db.QueryRow(ctx, acceptDocument,
+		arg.AcceptedBy,
+		arg.AcceptedVersion,
+		arg.OrgID,
+		arg.ID,
+	)
 	var id uuid.UUID
 	err := row.Scan(&id)
 	return id, err
@@ -308,7 +316,7 @@ insert into app.documents (org_id, id, case_id, doc_type, description_enc, reque
                            created_by)
 values ($1, $2, $3, $4, $5, $6,
         $7, $8, $9)
-returning org_id, id, case_id, doc_type, description_enc, requested_by, requested_from, due_at, provided_at, accepted_at, accepted_by, created_by, created_at, deleted_at, app.document_status(provided_at, due_at)::text as status
+returning org_id, id, case_id, doc_type, description_enc, requested_by, requested_from, due_at, provided_at, accepted_at, accepted_by, created_by, created_at, deleted_at, accepted_version, app.document_status(provided_at, due_at)::text as status
 `
 
 type CreateDocumentParams struct {
@@ -324,21 +332,22 @@ type CreateDocumentParams struct {
 }
 
 type CreateDocumentRow struct {
-	OrgID          uuid.UUID
-	ID             uuid.UUID
-	CaseID         uuid.UUID
-	DocType        string
-	DescriptionEnc []byte
-	RequestedBy    uuid.NullUUID
-	RequestedFrom  uuid.NullUUID
-	DueAt          *time.Time
-	ProvidedAt     *time.Time
-	AcceptedAt     *time.Time
-	AcceptedBy     uuid.NullUUID
-	CreatedBy      uuid.UUID
-	CreatedAt      time.Time
-	DeletedAt      *time.Time
-	Status         string
+	OrgID           uuid.UUID
+	ID              uuid.UUID
+	CaseID          uuid.UUID
+	DocType         string
+	DescriptionEnc  []byte
+	RequestedBy     uuid.NullUUID
+	RequestedFrom   uuid.NullUUID
+	DueAt           *time.Time
+	ProvidedAt      *time.Time
+	AcceptedAt      *time.Time
+	AcceptedBy      uuid.NullUUID
+	CreatedBy       uuid.UUID
+	CreatedAt       time.Time
+	DeletedAt       *time.Time
+	AcceptedVersion *int32
+	Status          string
 }
 
 func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) (CreateDocumentRow, error) {
@@ -369,6 +378,7 @@ func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) 
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.DeletedAt,
+		&i.AcceptedVersion,
 		&i.Status,
 	)
 	return i, err
@@ -526,7 +536,7 @@ func (q *Queries) GetCase(ctx context.Context, arg GetCaseParams) (AppCase, erro
 }
 
 const getDocument = `-- name: GetDocument :one
-select org_id, id, case_id, doc_type, description_enc, requested_by, requested_from, due_at, provided_at, accepted_at, accepted_by, created_by, created_at, deleted_at, app.document_status(provided_at, due_at)::text as status
+select org_id, id, case_id, doc_type, description_enc, requested_by, requested_from, due_at, provided_at, accepted_at, accepted_by, created_by, created_at, deleted_at, accepted_version, app.document_status(provided_at, due_at)::text as status
   from app.documents where org_id = $1 and id = $2
 `
 
@@ -536,21 +546,22 @@ type GetDocumentParams struct {
 }
 
 type GetDocumentRow struct {
-	OrgID          uuid.UUID
-	ID             uuid.UUID
-	CaseID         uuid.UUID
-	DocType        string
-	DescriptionEnc []byte
-	RequestedBy    uuid.NullUUID
-	RequestedFrom  uuid.NullUUID
-	DueAt          *time.Time
-	ProvidedAt     *time.Time
-	AcceptedAt     *time.Time
-	AcceptedBy     uuid.NullUUID
-	CreatedBy      uuid.UUID
-	CreatedAt      time.Time
-	DeletedAt      *time.Time
-	Status         string
+	OrgID           uuid.UUID
+	ID              uuid.UUID
+	CaseID          uuid.UUID
+	DocType         string
+	DescriptionEnc  []byte
+	RequestedBy     uuid.NullUUID
+	RequestedFrom   uuid.NullUUID
+	DueAt           *time.Time
+	ProvidedAt      *time.Time
+	AcceptedAt      *time.Time
+	AcceptedBy      uuid.NullUUID
+	CreatedBy       uuid.UUID
+	CreatedAt       time.Time
+	DeletedAt       *time.Time
+	AcceptedVersion *int32
+	Status          string
 }
 
 func (q *Queries) GetDocument(ctx context.Context, arg GetDocumentParams) (GetDocumentRow, error) {
@@ -571,6 +582,7 @@ func (q *Queries) GetDocument(ctx context.Context, arg GetDocumentParams) (GetDo
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.DeletedAt,
+		&i.AcceptedVersion,
 		&i.Status,
 	)
 	return i, err
@@ -581,7 +593,11 @@ select d.id, d.case_id, d.document_id, d.version, d.size, d.sha256, d.content_ty
        d.created_at
   from app.document_versions d
  where d.org_id = $1 and d.document_id = $2
-   and ($3::int is null or d.version = $3::int)
+   -- no version asked for: the accepted one, else the latest
+   and d.version = coalesce($3::int,
+                            (select x.accepted_version from app.documents x
+                              where x.org_id = $1 and x.id = $2),
+                            d.version)
  order by d.version desc
  limit 1
 `
@@ -620,6 +636,30 @@ func (q *Queries) GetVersion(ctx context.Context, arg GetVersionParams) (GetVers
 		&i.UploadedBy,
 		&i.CreatedAt,
 	)
+	return i, err
+}
+
+const latestVersion = `-- name: LatestVersion :one
+select version, sha256 from app.document_versions
+ where org_id = $1 and document_id = $2
+ order by version desc
+ limit 1
+`
+
+type LatestVersionParams struct {
+	OrgID      uuid.UUID
+	DocumentID uuid.UUID
+}
+
+type LatestVersionRow struct {
+	Version int32
+	Sha256  []byte
+}
+
+func (q *Queries) LatestVersion(ctx context.Context, arg LatestVersionParams) (LatestVersionRow, error) {
+	row := q.db.QueryRow(ctx, latestVersion, arg.OrgID, arg.DocumentID)
+	var i LatestVersionRow
+	err := row.Scan(&i.Version, &i.Sha256)
 	return i, err
 }
 
@@ -827,7 +867,7 @@ func (q *Queries) ListComments(ctx context.Context, arg ListCommentsParams) ([]A
 }
 
 const listDocuments = `-- name: ListDocuments :many
-select org_id, id, case_id, doc_type, description_enc, requested_by, requested_from, due_at, provided_at, accepted_at, accepted_by, created_by, created_at, deleted_at, app.document_status(provided_at, due_at)::text as status
+select org_id, id, case_id, doc_type, description_enc, requested_by, requested_from, due_at, provided_at, accepted_at, accepted_by, created_by, created_at, deleted_at, accepted_version, app.document_status(provided_at, due_at)::text as status
   from app.documents
  where org_id = $1 and case_id = $2
    and ($3::text is null or app.document_status(provided_at, due_at) = $3::text)
@@ -843,21 +883,22 @@ type ListDocumentsParams struct {
 }
 
 type ListDocumentsRow struct {
-	OrgID          uuid.UUID
-	ID             uuid.UUID
-	CaseID         uuid.UUID
-	DocType        string
-	DescriptionEnc []byte
-	RequestedBy    uuid.NullUUID
-	RequestedFrom  uuid.NullUUID
-	DueAt          *time.Time
-	ProvidedAt     *time.Time
-	AcceptedAt     *time.Time
-	AcceptedBy     uuid.NullUUID
-	CreatedBy      uuid.UUID
-	CreatedAt      time.Time
-	DeletedAt      *time.Time
-	Status         string
+	OrgID           uuid.UUID
+	ID              uuid.UUID
+	CaseID          uuid.UUID
+	DocType         string
+	DescriptionEnc  []byte
+	RequestedBy     uuid.NullUUID
+	RequestedFrom   uuid.NullUUID
+	DueAt           *time.Time
+	ProvidedAt      *time.Time
+	AcceptedAt      *time.Time
+	AcceptedBy      uuid.NullUUID
+	CreatedBy       uuid.UUID
+	CreatedAt       time.Time
+	DeletedAt       *time.Time
+	AcceptedVersion *int32
+	Status          string
 }
 
 func (q *Queries) ListDocuments(ctx context.Context, arg ListDocumentsParams) ([]ListDocumentsRow, error) {
@@ -889,6 +930,7 @@ func (q *Queries) ListDocuments(ctx context.Context, arg ListDocumentsParams) ([
 			&i.CreatedBy,
 			&i.CreatedAt,
 			&i.DeletedAt,
+			&i.AcceptedVersion,
 			&i.Status,
 		); err != nil {
 			return nil, err
@@ -1033,6 +1075,32 @@ func (q *Queries) LiveStorageKeys(ctx context.Context, keys []string) ([]string,
 		return nil, err
 	}
 	return items, nil
+}
+
+const lockDocument = `-- name: LockDocument :one
+select id, case_id, accepted_at from app.documents
+ where org_id = $1 and id = $2
+   for no key update
+`
+
+type LockDocumentParams struct {
+	OrgID uuid.UUID
+	ID    uuid.UUID
+}
+
+type LockDocumentRow struct {
+	ID         uuid.UUID
+	CaseID     uuid.UUID
+	AcceptedAt *time.Time
+}
+
+// The document's row, locked until the transaction ends: its versions are
+// numbered and accepted one writer at a time.
+func (q *Queries) LockDocument(ctx context.Context, arg LockDocumentParams) (LockDocumentRow, error) {
+	row := q.db.QueryRow(ctx, lockDocument, arg.OrgID, arg.ID)
+	var i LockDocumentRow
+	err := row.Scan(&i.ID, &i.CaseID, &i.AcceptedAt)
+	return i, err
 }
 
 const markDocumentProvided = `-- name: MarkDocumentProvided :exec

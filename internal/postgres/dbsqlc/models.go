@@ -156,20 +156,21 @@ type AppClinicalEntry struct {
 }
 
 type AppDocument struct {
-	OrgID          uuid.UUID
-	ID             uuid.UUID
-	CaseID         uuid.UUID
-	DocType        string
-	DescriptionEnc []byte
-	RequestedBy    uuid.NullUUID
-	RequestedFrom  uuid.NullUUID
-	DueAt          *time.Time
-	ProvidedAt     *time.Time
-	AcceptedAt     *time.Time
-	AcceptedBy     uuid.NullUUID
-	CreatedBy      uuid.UUID
-	CreatedAt      time.Time
-	DeletedAt      *time.Time
+	OrgID           uuid.UUID
+	ID              uuid.UUID
+	CaseID          uuid.UUID
+	DocType         string
+	DescriptionEnc  []byte
+	RequestedBy     uuid.NullUUID
+	RequestedFrom   uuid.NullUUID
+	DueAt           *time.Time
+	ProvidedAt      *time.Time
+	AcceptedAt      *time.Time
+	AcceptedBy      uuid.NullUUID
+	CreatedBy       uuid.UUID
+	CreatedAt       time.Time
+	DeletedAt       *time.Time
+	AcceptedVersion *int32
 }
 
 type AppDocumentComment struct {
@@ -364,6 +365,8 @@ type AppOrg struct {
 	GatewayKeep              []string
 	GatewayRequestsPerMinute int32
 	GatewayTokensPerMinute   int32
+	DocumentQuotaBytes       int64
+	DocumentQuotaVersions    int32
 }
 
 type AppPasskey struct {

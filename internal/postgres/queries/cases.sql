@@ -116,9 +116,24 @@ update app.documents set provided_at = coalesce(provided_at, now())
  where org_id = @org_id and id = @id;
 
 -- name: AcceptDocument :one
-update app.documents set accepted_at = now(), accepted_by = @accepted_by
+-- app.document_accept_latest refuses a version that is not the latest
+-- (P0001, hint not_latest_version; migration 00181).
+update app.documents set accepted_at = now(), accepted_by = @accepted_by, accepted_version = @accepted_version
  where org_id = @org_id and id = @id and provided_at is not null and accepted_at is null
 returning id;
+
+-- name: LockDocument :one
+-- The document's row, locked until the transaction ends: its versions are
+-- numbered and accepted one writer at a time.
+select id, case_id, accepted_at from app.documents
+ where org_id = @org_id and id = @id
+   for no key update;
+
+-- name: LatestVersion :one
+select version, sha256 from app.document_versions
+ where org_id = @org_id and document_id = @document_id
+ order by version desc
+ limit 1;
 
 -- name: NextVersion :one
 select (coalesce(max(version), 0) + 1)::int as next from app.document_versions
@@ -142,7 +157,11 @@ select d.id, d.case_id, d.document_id, d.version, d.size, d.sha256, d.content_ty
        d.created_at
   from app.document_versions d
  where d.org_id = @org_id and d.document_id = @document_id
-   and (sqlc.narg('version')::int is null or d.version = sqlc.narg('version')::int)
+   -- no version asked for: the accepted one, else the latest
+   and d.version = coalesce(sqlc.narg('version')::int,
+                            (select x.accepted_version from app.documents x
+                              where x.org_id = @org_id and x.id = @document_id),
+                            d.version)
  order by d.version desc
  limit 1;
 

@@ -1,0 +1,336 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// docVersionsWorld is an org with a case on P1 and a clinic that may
+// upload to it.
+func docVersionsWorld(t *testing.T, prefix string) (*world, *org, string, stakeholder) {
+	w := newWorld(t)
+	o := w.createOrg("Versions Clinic " + prefix)
+	w.populate(o, prefix)
+	var c caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Claim"}, http.StatusCreated, &c)
+	clinic := w.joined(o.Lead.Token, c.ID.String(), "doc@clinic-"+prefix+".test", "clinic", "view", "upload")
+	return w, o, c.ID.String(), clinic
+}
+
+// objects counts the org's objects in the blob store.
+func (w *world) objects(org uuid.UUID) int {
+	w.t.Helper()
+	n := 0
+	if err := w.blobs.List(context.Background(), "orgs/"+org.String()+"/", func(string, time.Time) error {
+		n++
+		return nil
+	}); err != nil {
+		w.t.Fatal(err)
+	}
+	return n
+}
+
+// versionCount counts the org's document versions (as superuser).
+func (w *world) versionCount(org uuid.UUID) int {
+	w.t.Helper()
+	var n int
+	if err := w.env.Super.Pool.QueryRow(context.Background(),
+		`select count(*) from app.document_versions where org_id = $1`, org).Scan(&n); err != nil {
+		w.t.Fatal(err)
+	}
+	return n
+}
+
+// TestDocumentAcceptNamesVersion: an acceptance names the version the
+// manager reviewed; one uploaded since is not accepted in its place.
+func TestDocumentAcceptNamesVersion(t *testing.T) {
+	w, o, cid, clinic := docVersionsWorld(t, "av")
+	var d docJSON
+	w.do("POST", "/v1/cases/"+cid+"/documents", o.Lead.Token, map[string]any{"type": "medical_report",
+		"requested_from": clinic.ID}, http.StatusCreated, &d)
+	doc := "/v1/documents/" + d.ID.String()
+	genuine, altered := []byte("%PDF-1.7\nGENUINE report"), []byte("%PDF-1.7\nALTERED report")
+	if resp, b := w.upload("PUT", doc+"/content", clinic.Token, "r.pdf", genuine); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("v1: %d %s", resp.StatusCode, b)
+	}
+	resp, _, _ := w.download(doc+"/content", o.Lead.Token)
+	reviewed := resp.Header.Get("ETag")
+	// The party swaps the file between the review and the acceptance.
+	resp, _ = w.upload("PUT", doc+"/content", clinic.Token, "r.pdf", altered)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("v2: %d", resp.StatusCode)
+	}
+	latest := resp.Header.Get("ETag")
+
+	accept := doc + "/accept"
+	resp, b := w.request("POST", accept, o.Lead.Token, nil)
+	if resp.StatusCode != http.StatusPreconditionRequired || problemCode(t, b) != "precondition_required" {
+		t.Errorf("accept naming no version: %d %s", resp.StatusCode, b)
+	}
+	resp, b = w.request("POST", accept, o.Lead.Token, nil, "If-Match", "*")
+	if resp.StatusCode != http.StatusPreconditionRequired {
+		t.Errorf("accept with If-Match *: %d %s", resp.StatusCode, b)
+	}
+	resp, b = w.request("POST", accept, o.Lead.Token, nil, "If-Match", reviewed)
+	if resp.StatusCode != http.StatusPreconditionFailed || problemCode(t, b) != "precondition_failed" {
+		t.Errorf("accept with the reviewed (older) version's ETag: %d %s", resp.StatusCode, b)
+	}
+	resp, b = w.request("POST", accept, o.Lead.Token, map[string]any{"version": 1})
+	if resp.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf("accept of version 1 of 2: %d %s", resp.StatusCode, b)
+	}
+	resp, b = w.request("POST", accept, o.Lead.Token, map[string]any{"version": 2}, "If-Match", reviewed)
+	if resp.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf("accept of version 2 with version 1's ETag: %d %s", resp.StatusCode, b)
+	}
+	var got struct {
+		AcceptedAt      *time.Time `json:"accepted_at"`
+		AcceptedVersion *int       `json:"accepted_version"`
+	}
+	w.do("GET", doc, o.Lead.Token, nil, http.StatusOK, &got)
+	if got.AcceptedAt != nil || got.AcceptedVersion != nil {
+		t.Fatalf("refused acceptances accepted: %+v", got)
+	}
+
+	// The manager reviews version 2 and accepts it by its ETag.
+	if resp, b := w.request("POST", accept, o.Lead.Token, nil, "If-Match", `"nope", `+latest); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("accept by the latest version's ETag: %d %s", resp.StatusCode, b)
+	}
+	w.do("GET", doc, o.Lead.Token, nil, http.StatusOK, &got)
+	if got.AcceptedAt == nil || got.AcceptedVersion == nil || *got.AcceptedVersion != 2 {
+		t.Fatalf("accepted: %+v", got)
+	}
+	var version int
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select (details->>'version')::int from audit.events
+	    where org_id = $1 and action = 'document.accept' and outcome = 'success'`, o.ID).Scan(&version); err != nil || version != 2 {
+		t.Errorf("document.accept event names version %d (%v)", version, err)
+	}
+
+	// A manager's later version does not replace the accepted one in a
+	// download that names no version.
+	third := []byte("%PDF-1.7\nmanager's annotated copy")
+	if resp, b := w.upload("PUT", doc+"/content", o.Lead.Token, "r.pdf", third); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("v3 by the lead: %d %s", resp.StatusCode, b)
+	}
+	if _, body, _ := w.download(doc+"/content", o.Lead.Token); string(body) != string(altered) {
+		t.Errorf("download with no version serves %q, want the accepted version 2", body)
+	}
+	if _, body, _ := w.download(doc+"/content?version=3", o.Lead.Token); string(body) != string(third) {
+		t.Errorf("download of version 3 serves %q", body)
+	}
+
+	t.Run("the database accepts only the latest version", func(t *testing.T) {
+		var d2 docJSON
+		resp, b := w.upload("POST", "/v1/cases/"+cid+"/files", o.Lead.Token, "n.pdf", genuine, "Ward-Document-Type", "note")
+		_ = json.Unmarshal(b, &d2)
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("upload: %d %s", resp.StatusCode, b)
+		}
+		if resp, b := w.upload("PUT", "/v1/documents/"+d2.ID.String()+"/content", o.Lead.Token, "n.pdf", altered); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("v2: %d %s", resp.StatusCode, b)
+		}
+		cred := w.cred(o.Lead.Token)
+		cred.Org = o.ID.String()
+		set := func(v int) error {
+			return w.env.App.InTenantTx(t.Context(), cred, func(ctx context.Context, tx pgx.Tx) error {
+				_, err := tx.Exec(ctx, `update app.documents set accepted_at = now(), accepted_by = $3, accepted_version = $4
+				    where org_id = $1 and id = $2`, o.ID, d2.ID, o.Lead.ID, v)
+				return err
+			})
+		}
+		var pe *pgconn.PgError
+		if err := set(1); !errors.As(err, &pe) || pe.Hint != "not_latest_version" {
+			t.Errorf("accepting version 1 of 2 in SQL: %v", err)
+		}
+		if err := w.env.App.InTenantTx(t.Context(), cred, func(ctx context.Context, tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `update app.documents set accepted_at = now(), accepted_by = $3
+			    where org_id = $1 and id = $2`, o.ID, d2.ID, o.Lead.ID)
+			return err
+		}); err == nil {
+			t.Error("an acceptance naming no version in SQL was taken")
+		}
+		if err := set(2); err != nil {
+			t.Errorf("accepting the latest version in SQL: %v", err)
+		}
+	})
+}
+
+// TestDocumentUploadIfMatch: PUT content with If-Match replaces only the
+// version the caller names as the latest.
+func TestDocumentUploadIfMatch(t *testing.T) {
+	w, o, cid, clinic := docVersionsWorld(t, "im")
+	var d docJSON
+	w.do("POST", "/v1/cases/"+cid+"/documents", o.Lead.Token, map[string]any{"type": "wage_statement",
+		"requested_from": clinic.ID}, http.StatusCreated, &d)
+	p := "/v1/documents/" + d.ID.String() + "/content"
+	resp, b := w.upload("PUT", p, clinic.Token, "w.pdf", []byte("%PDF-1.7\nv1"), "If-Match", "*")
+	if resp.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf("If-Match * with no version yet: %d %s", resp.StatusCode, b)
+	}
+	resp, _ = w.upload("PUT", p, clinic.Token, "w.pdf", []byte("%PDF-1.7\nv1"))
+	v1 := resp.Header.Get("ETag")
+	resp, _ = w.upload("PUT", p, clinic.Token, "w.pdf", []byte("%PDF-1.7\nv2"), "If-Match", v1)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("If-Match of the latest version: %d", resp.StatusCode)
+	}
+	v2 := resp.Header.Get("ETag")
+	objects, versions := w.objects(o.ID), w.versionCount(o.ID)
+	resp, b = w.upload("PUT", p, clinic.Token, "w.pdf", []byte("%PDF-1.7\nv3 over a stale copy"), "If-Match", v1)
+	if resp.StatusCode != http.StatusPreconditionFailed || problemCode(t, b) != "precondition_failed" {
+		t.Errorf("If-Match of a replaced version: %d %s", resp.StatusCode, b)
+	}
+	resp, b = w.upload("PUT", p, clinic.Token, "w.pdf", []byte("%PDF-1.7\nv3"), "If-Match", "W/"+v2)
+	if resp.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf("a weak If-Match: %d %s", resp.StatusCode, b)
+	}
+	if o2, v2 := w.objects(o.ID), w.versionCount(o.ID); o2 != objects || v2 != versions {
+		t.Errorf("refused uploads left objects %d -> %d, versions %d -> %d", objects, o2, versions, v2)
+	}
+}
+
+// TestDocumentConcurrentVersions: uploads racing to one document become
+// consecutive versions; none is refused after streaming its body.
+func TestDocumentConcurrentVersions(t *testing.T) {
+	w, o, cid, _ := docVersionsWorld(t, "cv")
+	var d docJSON
+	w.do("POST", "/v1/cases/"+cid+"/documents", o.Lead.Token, map[string]any{"type": "wage_statement"}, http.StatusCreated, &d)
+	body := append([]byte("%PDF-1.7\n"), randomBytes(1<<20, 4)...)
+	const n = 6
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, _ := w.upload("PUT", "/v1/documents/"+d.ID.String()+"/content", o.Lead.Token, "v.pdf", body)
+			codes[i] = resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != http.StatusCreated {
+			t.Errorf("upload %d: %d", i, c)
+		}
+	}
+	var got docJSON
+	w.do("GET", "/v1/documents/"+d.ID.String(), o.Lead.Token, nil, http.StatusOK, &got)
+	var vs []int
+	for _, v := range got.Versions {
+		vs = append(vs, v.Version)
+	}
+	sort.Ints(vs)
+	if fmt.Sprint(vs) != "[1 2 3 4 5 6]" {
+		t.Errorf("versions %v", vs)
+	}
+}
+
+// TestDocumentStorageQuota: an org's versions and bytes are capped in the
+// database; a refused upload leaves no row and no object, and is audited.
+func TestDocumentStorageQuota(t *testing.T) {
+	w, o, cid, clinic := docVersionsWorld(t, "sq")
+	ctx := t.Context()
+	if _, err := w.env.Super.Pool.Exec(ctx, `update app.orgs set document_quota_versions = 3 where id = $1`, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if resp, b := w.upload("POST", "/v1/cases/"+cid+"/files", clinic.Token, fmt.Sprintf("f%d.pdf", i),
+			[]byte("%PDF-1.7\nfile"), "Ward-Document-Type", "note"); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("upload %d: %d %s", i, resp.StatusCode, b)
+		}
+	}
+	objects := w.objects(o.ID)
+	resp, b := w.upload("POST", "/v1/cases/"+cid+"/files", clinic.Token, "f4.pdf", []byte("%PDF-1.7\nfile"),
+		"Ward-Document-Type", "note")
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || problemCode(t, b) != "storage_quota_exceeded" {
+		t.Errorf("the fourth version of an org allowed three: %d %s", resp.StatusCode, b)
+	}
+	if n := w.versionCount(o.ID); n != 3 {
+		t.Errorf("%d versions stored", n)
+	}
+	var docs int
+	_ = w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.documents where org_id = $1`, o.ID).Scan(&docs)
+	if docs != 3 {
+		t.Errorf("%d documents: the refused upload's document was kept", docs)
+	}
+	if n := w.objects(o.ID); n != objects {
+		t.Errorf("objects %d -> %d after a refused upload", objects, n)
+	}
+	var reason string
+	if err := w.env.Super.Pool.QueryRow(ctx, `select details->>'reason' from audit.events
+	    where org_id = $1 and action = 'document.upload' and outcome = 'denied'`, o.ID).Scan(&reason); err != nil ||
+		reason != "storage_quota_exceeded" {
+		t.Errorf("refusal audited with reason %q (%v)", reason, err)
+	}
+
+	// Bytes: room for one more version but not for its size.
+	if _, err := w.env.Super.Pool.Exec(ctx, `update app.orgs set document_quota_versions = 100,
+	    document_quota_bytes = (select sum(size) from app.document_versions where org_id = $1) + 100 where id = $1`, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	resp, b = w.upload("POST", "/v1/cases/"+cid+"/files", clinic.Token, "big.pdf",
+		append([]byte("%PDF-1.7\n"), randomBytes(200, 1)...), "Ward-Document-Type", "note")
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || problemCode(t, b) != "storage_quota_exceeded" {
+		t.Errorf("an upload over the byte quota: %d %s", resp.StatusCode, b)
+	}
+
+}
+
+// TestDocumentUploadDeclaredTooLarge: a Content-Length over the org's
+// document_max_bytes is refused before the body is read.
+func TestDocumentUploadDeclaredTooLarge(t *testing.T) {
+	w, o, cid, _ := docVersionsWorld(t, "cl")
+	if _, err := w.env.Super.Pool.Exec(t.Context(), `update app.orgs set document_max_bytes = 1000 where id = $1`, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	// The first bytes and nothing more: a server that reads the body waits.
+	go pw.Write([]byte("%PDF-1.7\n"))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", w.srv.URL+"/v1/cases/"+cid+"/files", pr)
+	req.ContentLength = 5000
+	req.Close = true
+	w.authorize(req, o.Lead.Token)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("Content-Disposition", "attachment; filename=big.pdf")
+	req.Header.Set("Ward-Document-Type", "note")
+	type answer struct {
+		resp *http.Response
+		err  error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		resp, err := w.srv.Client().Do(req)
+		done <- answer{resp, err}
+	}()
+	var resp *http.Response
+	select {
+	case a := <-done:
+		if a.err != nil {
+			t.Fatal(a.err)
+		}
+		resp = a.resp
+	case <-time.After(5 * time.Second):
+		cancel()
+		pw.CloseWithError(errors.New("test over"))
+		t.Fatal("no answer while the declared body was not sent: the server waited for it")
+	}
+	pw.CloseWithError(errors.New("test over"))
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || problemCode(t, b) != "too_large" {
+		t.Errorf("declared 5000 bytes over a 1000-byte limit: %d %s", resp.StatusCode, b)
+	}
+}
