@@ -751,7 +751,33 @@ type Download struct {
 	Version
 	DocumentID uuid.UUID
 	CaseID     uuid.UUID
-	open       func(ctx context.Context, off, n int64) (io.ReadCloser, error)
+	// Meta is set when the download was opened for its headers only
+	// (Conditional): no content may be served, and none can be.
+	Meta bool
+	open func(ctx context.Context, off, n int64) (io.ReadCloser, error)
+}
+
+// Conditional says what of a download the client asked for: Head, the
+// headers only; IfNoneMatch, the entity tags of the copies it holds (an
+// If-None-Match header). When no content will leave (a HEAD, or a tag that
+// matches the version's), OpenDownload opens the version for its headers
+// only, which the database records as a read of the document, not as a
+// download.
+type Conditional struct {
+	Head        bool
+	IfNoneMatch string
+}
+
+// Matches reports whether header, an If-None-Match value, names etag by
+// weak comparison (RFC 9110 §13.1.2), or is "*".
+func Matches(header, etag string) bool {
+	for t := range strings.SplitSeq(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
 }
 
 // ETag is a strong validator: the SHA-256 of the plaintext.
@@ -768,8 +794,10 @@ func (d *Download) Range(ctx context.Context, off, n int64) (io.ReadCloser, erro
 // OpenDownload opens version (0: the latest) of doc for download: the
 // database checks the download permission and records the download (a
 // disclosure when the caller is an external stakeholder, with purpose)
-// before it hands out the data key. Errors: ErrNotFound.
-func (s *Service) OpenDownload(ctx context.Context, doc uuid.UUID, version int, purpose string) (*Download, error) {
+// before it hands out the data key. When cond says no content will leave,
+// the download is opened for its headers only (Download.Meta): the same
+// check, recorded as document.view, and no key. Errors: ErrNotFound.
+func (s *Service) OpenDownload(ctx context.Context, doc uuid.UUID, version int, purpose string, cond Conditional) (*Download, error) {
 	c, err := begin(ctx)
 	if err != nil {
 		return nil, err
@@ -796,10 +824,14 @@ func (s *Service) OpenDownload(ctx context.Context, doc uuid.UUID, version int, 
 			return err
 		}
 		d.DocumentID, d.CaseID = vr.DocumentID, vr.CaseID
+		d.Meta = cond.Head || cond.IfNoneMatch != "" && Matches(cond.IfNoneMatch, d.ETag())
 		o, err := t.q.OpenDocumentVersion(ctx, dbsqlc.OpenDocumentVersionParams{VersionID: vr.ID, Purpose: optional(purpose),
-			Request: optional(c.req.ID), Ip: optional(c.req.IPString()), Ua: optional(c.req.UserAgent)})
+			Request: optional(c.req.ID), Ip: optional(c.req.IPString()), Ua: optional(c.req.UserAgent), Meta: d.Meta})
 		if err != nil {
 			return err
+		}
+		if d.Meta {
+			return nil // the version's description only: no key was handed out
 		}
 		if o.StorageKey == nil || o.DataKey == nil {
 			return ErrNotFound
@@ -809,6 +841,12 @@ func (s *Service) OpenDownload(ctx context.Context, doc uuid.UUID, version int, 
 	})
 	if err = mapErr("open download", err); err != nil {
 		return nil, s.denied(ctx, c, c.event("document.download", "document", doc, uuid.Nil), err)
+	}
+	if d.Meta {
+		d.open = func(context.Context, int64, int64) (io.ReadCloser, error) {
+			return nil, errors.New("cases: a download opened for its headers has no content")
+		}
+		return &d, nil
 	}
 	dk, err := docstream.OpenDataKey(keys, wrapped, keystore.DataKeyAD(c.p.OrgID, d.ID))
 	if err != nil {

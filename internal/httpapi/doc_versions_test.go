@@ -334,3 +334,64 @@ func TestDocumentUploadDeclaredTooLarge(t *testing.T) {
 		t.Errorf("declared 5000 bytes over a 1000-byte limit: %d %s", resp.StatusCode, b)
 	}
 }
+
+// TestDocumentHeadIsNoDownload: a HEAD, and a GET answered 304 because the
+// client's copy is current, send no content, so neither is recorded as a
+// download (a disclosure to an outside party): each is one document.view.
+// A GET whose copy is stale downloads and is recorded as before; a party
+// without the download permission gets the same refusal on HEAD as on GET.
+func TestDocumentHeadIsNoDownload(t *testing.T) {
+	w, o, cid, clinic := docVersionsWorld(t, "hd")
+	attorney := w.joined(o.Lead.Token, cid, "counsel@firm-hd.test", "attorney", "view", "download")
+	viewer := w.joined(o.Lead.Token, cid, "adjuster@payer-hd.test", "payer", "view")
+	var d docJSON
+	w.do("POST", "/v1/cases/"+cid+"/documents", o.Lead.Token, map[string]any{"type": "medical_report",
+		"requested_from": clinic.ID}, http.StatusCreated, &d)
+	content := "/v1/documents/" + d.ID.String() + "/content"
+	body := []byte("%PDF-1.7\nreport of the knee")
+	resp, b := w.upload("PUT", content, clinic.Token, "knee.pdf", body)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %s", resp.StatusCode, b)
+	}
+	etag := resp.Header.Get("ETag")
+	count := func(action string) int {
+		t.Helper()
+		var n int
+		if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from audit.events
+			where org_id = $1 and action = $2 and outcome = 'success' and actor_id = $3 and disclosure is not null`,
+			o.ID, action, attorney.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	dl0, view0 := count("document.download"), count("document.view")
+
+	resp, b = w.request("HEAD", content, attorney.Token, nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("ETag") != etag || resp.ContentLength != int64(len(body)) || len(b) != 0 {
+		t.Fatalf("HEAD: %d etag %q length %d body %d", resp.StatusCode, resp.Header.Get("ETag"), resp.ContentLength, len(b))
+	}
+	resp, b = w.request("GET", content, attorney.Token, nil, "If-None-Match", `"other", W/`+etag)
+	if resp.StatusCode != http.StatusNotModified || len(b) != 0 {
+		t.Fatalf("GET with the current copy: %d %s", resp.StatusCode, b)
+	}
+	if got := count("document.download") - dl0; got != 0 {
+		t.Errorf("%d downloads recorded for a HEAD and a 304", got)
+	}
+	if got := count("document.view") - view0; got != 2 {
+		t.Errorf("%d document.view disclosures for a HEAD and a 304, want 2", got)
+	}
+	resp, b = w.request("GET", content, attorney.Token, nil, "If-None-Match", `"stale"`)
+	if resp.StatusCode != http.StatusOK || string(b) != string(body) {
+		t.Fatalf("GET with a stale copy: %d %q", resp.StatusCode, b)
+	}
+	if got := count("document.download") - dl0; got != 1 {
+		t.Errorf("%d downloads recorded for one GET", got)
+	}
+	for _, m := range []string{"HEAD", "GET"} {
+		get, _ := w.request("GET", content, viewer.Token, nil)
+		resp, _ := w.request(m, content, viewer.Token, nil, "If-None-Match", etag)
+		if resp.StatusCode != get.StatusCode || resp.StatusCode < 400 {
+			t.Errorf("%s by a party without download: %d, a plain GET %d", m, resp.StatusCode, get.StatusCode)
+		}
+	}
+}

@@ -471,18 +471,38 @@ func handleDownload(svc *cases.Service, fail errorWriter) http.Handler {
 		}
 		var d *cases.Download
 		if err == nil {
-			d, err = svc.OpenDownload(r.Context(), id, version, r.Header.Get("Ward-Purpose"))
+			// A HEAD, or a copy the client holds already, sends no content:
+			// it is opened for its headers only, and recorded as a read of
+			// the document, not as a download (nor a disclosure of one).
+			d, err = svc.OpenDownload(r.Context(), id, version, r.Header.Get("Ward-Purpose"),
+				cases.Conditional{Head: r.Method == http.MethodHead, IfNoneMatch: r.Header.Get("If-None-Match")})
 		}
 		if err != nil {
 			fail(w, r, err)
 			return
 		}
 		h := w.Header()
-		h.Set("Content-Type", d.ContentType)
 		h.Set("ETag", d.ETag())
 		h.Set("Cache-Control", "private, no-store")
+		if d.Meta && r.Method != http.MethodHead {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		h.Set("Content-Type", d.ContentType)
 		h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+rfc8187(d.FileName))
 		h.Set("Content-Security-Policy", "sandbox")
+		if d.Meta {
+			// HEAD: a GET's headers for the whole body (a matching
+			// If-None-Match still answers 304)
+			if cases.Matches(r.Header.Get("If-None-Match"), d.ETag()) {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			h.Set("Accept-Ranges", "bytes")
+			h.Set("Content-Length", strconv.FormatInt(d.Size, 10))
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		if tooManyRanges(r.Header.Get("Range")) {
 			// Each range costs a segment read and decrypted however short
 			// it is: many one-byte ranges would make one request decrypt

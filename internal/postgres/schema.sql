@@ -1791,10 +1791,10 @@ end $$;
 ALTER FUNCTION app.note_email_domain(p_email_bidx bytea, p_domain_bidx bytea) OWNER TO ward_definer;
 
 --
--- Name: open_document_version(uuid, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+-- Name: open_document_version(uuid, text, text, text, text, boolean); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.open_document_version(p_version uuid, p_purpose text DEFAULT NULL::text, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) RETURNS record
+CREATE FUNCTION app.open_document_version(p_version uuid, p_purpose text DEFAULT NULL::text, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, p_meta boolean DEFAULT false, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -1830,6 +1830,20 @@ begin
                                      'purpose', coalesce(nullif(audit.clean_text(p_purpose, 200), ''),
                                                          'case document exchange'));
   end if;
+  if p_meta then
+    -- Headers only (HEAD) or the client's copy is current (a matching
+    -- If-None-Match): no content leaves, so this is no download. It is
+    -- recorded as what it is, a read of the document's description
+    -- (document.view; a disclosure to an outside party as a download
+    -- would be), and no key is handed out, so the caller cannot serve
+    -- content from it.
+    perform audit.append_as(me.org_id, 'document.view', 'success', 'document', v.document_id,
+      p_patient => c.patient_id, p_request => p_request, p_ip => p_ip, p_ua => p_ua,
+      p_details => jsonb_build_object('version', v.version, 'content', false),
+      p_disclosure => disclosure, p_case => v.case_id);
+    size := v.size; document_id := v.document_id; case_id := v.case_id; version := v.version;
+    return;
+  end if;
   perform audit.append_as(me.org_id, 'document.download', 'success', 'document_version', v.id,
     p_patient => c.patient_id, p_request => p_request, p_ip => p_ip, p_ua => p_ua,
     p_details => jsonb_build_object('document', v.document_id, 'version', v.version),
@@ -1838,7 +1852,7 @@ begin
   document_id := v.document_id; case_id := v.case_id; version := v.version;
 end $$;
 
-ALTER FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) OWNER TO ward_definer;
+ALTER FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, p_meta boolean, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) OWNER TO ward_definer;
 
 --
 -- Name: open_patient_documents(uuid, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -11865,11 +11879,11 @@ GRANT ALL ON FUNCTION app.note_email_domain(p_email_bidx bytea, p_domain_bidx by
 GRANT ALL ON FUNCTION app.note_email_domain(p_email_bidx bytea, p_domain_bidx bytea) TO ward_ops;
 
 --
--- Name: FUNCTION open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, p_meta boolean, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) TO ward_app;
+REVOKE ALL ON FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, p_meta boolean, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.open_document_version(p_version uuid, p_purpose text, p_request text, p_ip text, p_ua text, p_meta boolean, OUT storage_key text, OUT data_key bytea, OUT size bigint, OUT document_id uuid, OUT case_id uuid, OUT version integer) TO ward_app;
 
 --
 -- Name: FUNCTION open_patient_documents(p_patient uuid, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer

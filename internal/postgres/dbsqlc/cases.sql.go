@@ -1137,7 +1137,7 @@ func (q *Queries) NextVersion(ctx context.Context, arg NextVersionParams) (int32
 
 const openDocumentVersion = `-- name: OpenDocumentVersion :one
 select storage_key, data_key, size, document_id, case_id, version from app.open_document_version($1, $2::text, $3::text,
-                                        $4::text, $5::text)
+                                        $4::text, $5::text, $6::boolean)
 `
 
 type OpenDocumentVersionParams struct {
@@ -1146,6 +1146,7 @@ type OpenDocumentVersionParams struct {
 	Request   *string
 	Ip        *string
 	Ua        *string
+	Meta      bool
 }
 
 type OpenDocumentVersionRow struct {
@@ -1164,6 +1165,7 @@ func (q *Queries) OpenDocumentVersion(ctx context.Context, arg OpenDocumentVersi
 		arg.Request,
 		arg.Ip,
 		arg.Ua,
+		arg.Meta,
 	)
 	var i OpenDocumentVersionRow
 	err := row.Scan(

@@ -167,7 +167,7 @@ select d.id, d.case_id, d.document_id, d.version, d.size, d.sha256, d.content_ty
 
 -- name: OpenDocumentVersion :one
 select * from app.open_document_version(@version_id, sqlc.narg('purpose')::text, sqlc.narg('request')::text,
-                                        sqlc.narg('ip')::text, sqlc.narg('ua')::text);
+                                        sqlc.narg('ip')::text, sqlc.narg('ua')::text, @meta::boolean);
 
 -- name: DeleteDocument :many
 select k::text as storage_key from app.delete_document(@document_id, sqlc.narg('request')::text) k;
