@@ -77,6 +77,10 @@ var (
 	// versions, migration 00182) has no room for this upload.
 	ErrStorageQuota = errkind.New(errkind.TooLarge, "storage_quota_exceeded", "cases: storage quota").
 			WithPublic("this org's document storage quota is used up: delete documents or ask the operator for more")
+	// ErrCommentLimit: the document holds MaxComments comments already
+	// (migration 00183); comments are not deleted, so it takes no more.
+	ErrCommentLimit = errkind.New(errkind.Conflict, "comment_limit", "cases: comment limit").
+			WithPublic("this document holds the most comments it may (1000): it takes no more")
 )
 
 // Permissions a case grant holds.
@@ -236,6 +240,8 @@ func mapErr(op string, err error) error {
 		return ErrNotFound
 	case errors.As(err, &pe) && pe.Code == "54000" && pe.Hint == "storage_quota":
 		return ErrStorageQuota
+	case errors.As(err, &pe) && pe.Code == "54000" && pe.Hint == "comment_limit":
+		return ErrCommentLimit
 	case errors.As(err, &pe) && pe.Code == "P0001" && pe.Hint == "not_latest_version":
 		return ErrPreconditionFailed
 	case errors.As(err, &pe) && pe.Code == "54000" && pe.Hint == "invite_rate":

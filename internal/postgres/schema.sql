@@ -1083,6 +1083,31 @@ end $$;
 ALTER FUNCTION app.document_accept_latest() OWNER TO ward_definer;
 
 --
+-- Name: document_comment_limit(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.document_comment_limit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  used bigint;
+begin
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
+    'ward.document_comments.' || new.document_id::text, 0));
+  select count(*) into used
+    from app.document_comments m
+   where m.org_id = new.org_id and m.document_id = new.document_id;
+  if used >= 1000 then
+    raise exception 'the document has the most comments it may hold'
+      using errcode = '54000', hint = 'comment_limit';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.document_comment_limit() OWNER TO ward_definer;
+
+--
 -- Name: document_status(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: ward_owner
 --
 
@@ -9655,6 +9680,12 @@ CREATE TRIGGER case_members_kind BEFORE INSERT OR UPDATE OF kind ON app.case_mem
 CREATE TRIGGER case_members_not_own BEFORE INSERT OR UPDATE ON app.case_members FOR EACH ROW EXECUTE FUNCTION private.case_member_not_own();
 
 --
+-- Name: document_comments document_comments_limit; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER document_comments_limit BEFORE INSERT ON app.document_comments FOR EACH ROW EXECUTE FUNCTION app.document_comment_limit();
+
+--
 -- Name: document_versions document_versions_admit; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -11726,6 +11757,12 @@ GRANT ALL ON FUNCTION app.delete_sso_connection(p_id uuid, p_request text) TO wa
 REVOKE ALL ON FUNCTION app.document_accept_latest() FROM PUBLIC;
 
 --
+-- Name: FUNCTION document_comment_limit(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.document_comment_limit() FROM PUBLIC;
+
+--
 -- Name: FUNCTION document_status(p_provided timestamp with time zone, p_due timestamp with time zone); Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -13567,6 +13604,18 @@ GRANT UPDATE(note_enc) ON TABLE app.clinical_entries TO ward_app;
 --
 
 GRANT SELECT,INSERT ON TABLE app.document_comments TO ward_app;
+
+--
+-- Name: COLUMN document_comments.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.document_comments TO ward_definer;
+
+--
+-- Name: COLUMN document_comments.document_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(document_id) ON TABLE app.document_comments TO ward_definer;
 
 --
 -- Name: TABLE document_reminders; Type: ACL; Schema: app; Owner: ward_owner
