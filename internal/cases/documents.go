@@ -46,8 +46,15 @@ type Document struct {
 	AcceptedVersion *int      `json:"accepted_version"`
 	CreatedBy       uuid.UUID `json:"created_by"`
 	CreatedAt       time.Time `json:"created_at"`
-	Versions        []Version `json:"versions,omitempty"`
+	// Versions are the newest MaxDocumentVersions versions, in version
+	// order (GetDocument only); VersionCount counts them all.
+	Versions     []Version `json:"versions,omitempty"`
+	VersionCount int       `json:"version_count,omitempty"`
 }
+
+// MaxDocumentVersions is the most versions GetDocument returns: the
+// newest, with the count of all.
+const MaxDocumentVersions = 100
 
 // LogValue reports ids only.
 func (d Document) LogValue() slog.Value { return slog.StringValue(d.ID.String()) }
@@ -227,7 +234,8 @@ func getDoc(ctx context.Context, t txn, c call, id uuid.UUID) (dbsqlc.GetDocumen
 	return t.q.GetDocument(ctx, dbsqlc.GetDocumentParams{OrgID: c.p.OrgID, ID: id})
 }
 
-// GetDocument returns a document with its versions and audits the view.
+// GetDocument returns a document with its newest MaxDocumentVersions
+// versions and the count of all, and audits the view.
 func (s *Service) GetDocument(ctx context.Context, id uuid.UUID) (Document, error) {
 	c, err := begin(ctx)
 	if err != nil {
@@ -244,7 +252,8 @@ func (s *Service) GetDocument(ctx context.Context, id uuid.UUID) (Document, erro
 		if out, err = documentFrom(r, t.keys); err != nil {
 			return err
 		}
-		vs, err := t.q.ListVersions(ctx, dbsqlc.ListVersionsParams{OrgID: c.p.OrgID, DocumentID: id})
+		vs, err := t.q.ListRecentVersions(ctx, dbsqlc.ListRecentVersionsParams{OrgID: c.p.OrgID, DocumentID: id,
+			MaxRows: MaxDocumentVersions})
 		if err != nil {
 			return err
 		}
@@ -253,7 +262,10 @@ func (s *Service) GetDocument(ctx context.Context, id uuid.UUID) (Document, erro
 			return err
 		}
 		for _, v := range vs {
-			ver, err := versionFrom(c.p.OrgID, v, t.keys)
+			out.VersionCount = int(v.Total)
+			ver, err := versionFrom(c.p.OrgID, dbsqlc.ListVersionsRow{ID: v.ID, CaseID: v.CaseID, DocumentID: v.DocumentID,
+				Version: v.Version, Size: v.Size, Sha256: v.Sha256, ContentType: v.ContentType, FilenameEnc: v.FilenameEnc,
+				UploadedBy: v.UploadedBy, CreatedAt: v.CreatedAt}, t.keys)
 			if err != nil {
 				return err
 			}
@@ -395,96 +407,6 @@ func (s *Service) DeleteDocument(ctx context.Context, id uuid.UUID) error {
 		}
 	}
 	return nil
-}
-
-// Comment is a comment on a document.
-type Comment struct {
-	ID        uuid.UUID `json:"id"`
-	Body      string    `json:"body"`
-	AuthorID  uuid.UUID `json:"author_id"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// LogValue reports ids only.
-func (cm Comment) LogValue() slog.Value { return slog.StringValue(cm.ID.String()) }
-
-// AddComment comments on a document (a member with the comment permission,
-// or staff of the case). Errors: ErrInvalidInput, ErrNotFound, ErrForbidden.
-func (s *Service) AddComment(ctx context.Context, doc uuid.UUID, body string) (Comment, error) {
-	c, err := begin(ctx)
-	if err != nil {
-		return Comment{}, err
-	}
-	if body, err = text("body", body, 4000, true); err != nil {
-		return Comment{}, err
-	}
-	var out Comment
-	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
-		r, err := getDoc(ctx, t, c, doc)
-		if err != nil {
-			return err
-		}
-		if ok, err := allowed(ctx, t.q, c, r.CaseID, PermComment); err != nil || !ok {
-			if err == nil {
-				err = ErrForbidden
-			}
-			return err
-		}
-		id := uuid.New()
-		enc, err := sealField(t.keys, "document_comments", "body", c.p.OrgID, id, body)
-		if err != nil {
-			return err
-		}
-		row, err := t.q.CreateComment(ctx, dbsqlc.CreateCommentParams{OrgID: c.p.OrgID, ID: id, CaseID: r.CaseID,
-			DocumentID: doc, BodyEnc: enc, AuthorID: c.p.UserID})
-		if err != nil {
-			return err
-		}
-		out = Comment{ID: id, Body: body, AuthorID: row.AuthorID, CreatedAt: row.CreatedAt}
-		e := c.event("document.comment", "document", doc, r.CaseID)
-		e.Details = map[string]any{"comment": id.String()}
-		return t.record(ctx, e)
-	})
-	if err = mapErr("add comment", err); err != nil {
-		return Comment{}, s.denied(ctx, c, c.event("document.comment", "document", doc, uuid.Nil), err)
-	}
-	return out, nil
-}
-
-// ListComments returns a document's comments, oldest first, and audits the
-// read.
-func (s *Service) ListComments(ctx context.Context, doc uuid.UUID) ([]Comment, error) {
-	c, err := begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := []Comment{}
-	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
-		r, err := getDoc(ctx, t, c, doc)
-		if err != nil {
-			return err
-		}
-		rows, err := t.q.ListComments(ctx, dbsqlc.ListCommentsParams{OrgID: c.p.OrgID, DocumentID: doc})
-		if err != nil {
-			return err
-		}
-		ids := make([]uuid.UUID, 0, len(rows))
-		for _, row := range rows {
-			body, err := openField(t.keys, "document_comments", "body", row.OrgID, row.ID, row.BodyEnc)
-			if err != nil {
-				return err
-			}
-			out = append(out, Comment{ID: row.ID, Body: body, AuthorID: row.AuthorID, CreatedAt: row.CreatedAt})
-			ids = append(ids, row.ID)
-		}
-		e := c.event("document.comment.list", "document", doc, r.CaseID)
-		e.Results = ids
-		return t.record(ctx, e)
-	})
-	if err = mapErr("list comments", err); err != nil {
-		return nil, s.denied(ctx, c, c.event("document.comment.list", "document", doc, uuid.Nil), err)
-	}
-	return out, nil
 }
 
 // UploadInput describes an upload. FileName is PHI (sealed); the content

@@ -3,8 +3,12 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"sync"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"github.com/wardhq/ward/internal/httpapi"
 )
@@ -22,6 +26,92 @@ func commentsWorld(t *testing.T, prefix string) (*world, *org, docJSON, stakehol
 	w.do("POST", "/v1/cases/"+c.ID.String()+"/documents", o.Lead.Token, map[string]any{"type": "medical_report"},
 		http.StatusCreated, &d)
 	return w, o, d, attorney
+}
+
+type commentPage struct {
+	Comments []struct {
+		ID   uuid.UUID `json:"id"`
+		Body string    `json:"body"`
+	} `json:"comments"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// TestDocumentCommentsPaged: the comment list is paged (limit, default
+// 50, at most 200; an opaque next_cursor, absent on the last page), pages
+// follow each other oldest first with no gap or repeat, bad paging is 400
+// invalid_query, and each list's audit event names only the comments it
+// returned.
+func TestDocumentCommentsPaged(t *testing.T) {
+	w, o, d, attorney := commentsWorld(t, "cp")
+	path := "/v1/documents/" + d.ID.String() + "/comments"
+	var posted []uuid.UUID
+	for i := range 55 {
+		var c struct {
+			ID uuid.UUID `json:"id"`
+		}
+		w.do("POST", path, attorney.Token, map[string]any{"body": fmt.Sprintf("note %d", i)}, http.StatusCreated, &c)
+		posted = append(posted, c.ID)
+	}
+
+	// No limit: the first 50, and a cursor.
+	var p commentPage
+	w.do("GET", path, attorney.Token, nil, http.StatusOK, &p)
+	if len(p.Comments) != 50 || p.NextCursor == nil || *p.NextCursor == "" {
+		t.Fatalf("default page: %d comments, cursor %v", len(p.Comments), p.NextCursor)
+	}
+
+	// Pages of 20 walk all 55 in order; the last has no cursor.
+	var got []uuid.UUID
+	cursor, pages := "", 0
+	for {
+		q := url.Values{"limit": {"20"}}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		var p commentPage
+		w.do("GET", path+"?"+q.Encode(), attorney.Token, nil, http.StatusOK, &p)
+		pages++
+		var ids []uuid.UUID
+		for _, c := range p.Comments {
+			ids = append(ids, c.ID)
+		}
+		got = append(got, ids...)
+		// The page's audit event names exactly the comments it returned.
+		var results []uuid.UUID
+		if err := w.env.Super.Pool.QueryRow(t.Context(), `select result_ids from audit.events
+		    where org_id = $1 and action = 'document.comment.list' and actor_id = $2 order by at desc, qid desc limit 1`,
+			o.ID, attorney.ID).Scan(&results); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(results, ids) {
+			t.Errorf("page %d: audited %d ids, returned %d", pages, len(results), len(ids))
+		}
+		if p.NextCursor == nil {
+			break
+		}
+		if pages > 5 {
+			t.Fatal("the pages do not end")
+		}
+		cursor = *p.NextCursor
+	}
+	if pages != 3 || !slices.Equal(got, posted) {
+		t.Errorf("%d pages, %d comments, in order: %v", pages, len(got), slices.Equal(got, posted))
+	}
+
+	// At most 200 at once.
+	var all commentPage
+	w.do("GET", path+"?limit=200", attorney.Token, nil, http.StatusOK, &all)
+	if len(all.Comments) != 55 || all.NextCursor != nil {
+		t.Errorf("limit=200: %d comments, cursor %v", len(all.Comments), all.NextCursor)
+	}
+
+	for _, q := range []string{"limit=0", "limit=-1", "limit=201", "limit=abc", "cursor=not-a-cursor",
+		"cursor=" + url.QueryEscape(cursor+"x"), "cursor=AAAA", "order=desc"} {
+		b := w.do("GET", path+"?"+q, attorney.Token, nil, http.StatusBadRequest, nil)
+		if code := problemCode(t, b); code != "invalid_query" {
+			t.Errorf("%s: code %q", q, code)
+		}
+	}
 }
 
 // TestDocumentCommentLimit: a document holds at most 1,000 comments; the
@@ -94,4 +184,28 @@ func TestDocumentCommentLimit(t *testing.T) {
 		http.StatusCreated, &other)
 	w.do("POST", "/v1/documents/"+other.ID.String()+"/comments", attorney.Token, map[string]any{"body": "fine"},
 		http.StatusCreated, nil)
+}
+
+// TestDocumentVersionsCapped: reading a document returns its newest 100
+// versions, in version order, and the count of all of them.
+func TestDocumentVersionsCapped(t *testing.T) {
+	w, o, d, _ := commentsWorld(t, "vc")
+	doc := "/v1/documents/" + d.ID.String()
+	for i := range 103 {
+		if resp, b := w.upload("PUT", doc+"/content", o.Lead.Token, fmt.Sprintf("r%d.pdf", i),
+			fmt.Appendf(nil, "%%PDF-1.7\nversion %d", i)); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("version %d: %d %s", i+1, resp.StatusCode, b)
+		}
+	}
+	var got struct {
+		docJSON
+		VersionCount int `json:"version_count"`
+	}
+	w.do("GET", doc, o.Lead.Token, nil, http.StatusOK, &got)
+	if len(got.Versions) != 100 || got.VersionCount != 103 {
+		t.Fatalf("%d versions of %d", len(got.Versions), got.VersionCount)
+	}
+	if first, last := got.Versions[0].Version, got.Versions[99].Version; first != 4 || last != 103 {
+		t.Errorf("versions %d..%d, want 4..103", first, last)
+	}
 }

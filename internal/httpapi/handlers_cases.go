@@ -685,18 +685,39 @@ func handleCommentAdd(svc *cases.Service, fail errorWriter) http.Handler {
 	})
 }
 
+// handleCommentList returns a page of a document's comments, oldest
+// first: limit (1..200, default 50) and cursor (a previous page's
+// next_cursor, opaque) are its only query parameters.
 func handleCommentList(svc *cases.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
-		var list []cases.Comment
+		for name := range r.URL.Query() {
+			if name != "limit" && name != "cursor" && err == nil {
+				err = badRequest("invalid_query", "the query parameters are limit and cursor")
+			}
+		}
+		var limit int
 		if err == nil {
-			list, err = svc.ListComments(r.Context(), id)
+			limit, err = queryInt(r, "limit")
+		}
+		if err == nil && (limit < 0 || limit > cases.MaxCommentPage || r.URL.Query().Has("limit") && limit == 0) {
+			err = badRequest("invalid_query", fmt.Sprintf("limit must be 1..%d", cases.MaxCommentPage))
+		}
+		var after cases.CommentCursor
+		if err == nil {
+			if after, err = cases.ParseCommentCursor(r.URL.Query().Get("cursor")); err != nil {
+				err = badRequest("invalid_query", "cursor must be a next_cursor this API returned")
+			}
+		}
+		var page cases.CommentPage
+		if err == nil {
+			page, err = svc.ListComments(r.Context(), id, limit, after)
 		}
 		if err != nil {
 			fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"comments": list})
+		writeJSON(w, http.StatusOK, page)
 	})
 }
 

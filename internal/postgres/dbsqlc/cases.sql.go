@@ -830,16 +830,30 @@ func (q *Queries) ListCases(ctx context.Context, arg ListCasesParams) ([]AppCase
 const listComments = `-- name: ListComments :many
 select org_id, id, case_id, document_id, body_enc, author_id, created_at from app.document_comments
  where org_id = $1 and document_id = $2
+   and ($3::timestamptz is null
+        or (created_at, id) > ($3::timestamptz, $4::uuid))
  order by created_at, id
+ limit $5
 `
 
 type ListCommentsParams struct {
-	OrgID      uuid.UUID
-	DocumentID uuid.UUID
+	OrgID          uuid.UUID
+	DocumentID     uuid.UUID
+	AfterCreatedAt *time.Time
+	AfterID        uuid.NullUUID
+	MaxRows        int32
 }
 
+// A page of a document's comments, oldest first, after the keyset
+// (after_created_at, after_id) when given.
 func (q *Queries) ListComments(ctx context.Context, arg ListCommentsParams) ([]AppDocumentComment, error) {
-	rows, err := q.db.Query(ctx, listComments, arg.OrgID, arg.DocumentID)
+	rows, err := q.db.Query(ctx, listComments,
+		arg.OrgID,
+		arg.DocumentID,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -986,6 +1000,72 @@ func (q *Queries) ListHolds(ctx context.Context, arg ListHoldsParams) ([]ListHol
 			&i.ReleasedAt,
 			&i.ReleasedBy,
 			&i.ReleaseNote,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listRecentVersions = `-- name: ListRecentVersions :many
+select v.id, v.case_id, v.document_id, v.version, v.size, v.sha256, v.content_type, v.filename_enc, v.uploaded_by,
+       v.created_at, v.total
+  from (select id, case_id, document_id, version, size, sha256, content_type, filename_enc, uploaded_by, created_at,
+               count(*) over () as total
+          from app.document_versions
+         where org_id = $1 and document_id = $2
+         order by version desc
+         limit $3) v
+ order by v.version
+`
+
+type ListRecentVersionsParams struct {
+	OrgID      uuid.UUID
+	DocumentID uuid.UUID
+	MaxRows    int32
+}
+
+type ListRecentVersionsRow struct {
+	ID          uuid.UUID
+	CaseID      uuid.UUID
+	DocumentID  uuid.UUID
+	Version     int32
+	Size        int64
+	Sha256      []byte
+	ContentType string
+	FilenameEnc []byte
+	UploadedBy  uuid.UUID
+	CreatedAt   time.Time
+	Total       int64
+}
+
+// The newest max_rows versions of a document, in version order, each with
+// the count of all its versions.
+func (q *Queries) ListRecentVersions(ctx context.Context, arg ListRecentVersionsParams) ([]ListRecentVersionsRow, error) {
+	rows, err := q.db.Query(ctx, listRecentVersions, arg.OrgID, arg.DocumentID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListRecentVersionsRow
+	for rows.Next() {
+		var i ListRecentVersionsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.CaseID,
+			&i.DocumentID,
+			&i.Version,
+			&i.Size,
+			&i.Sha256,
+			&i.ContentType,
+			&i.FilenameEnc,
+			&i.UploadedBy,
+			&i.CreatedAt,
+			&i.Total,
 		); err != nil {
 			return nil, err
 		}

@@ -152,6 +152,19 @@ select id, case_id, document_id, version, size, sha256, content_type, filename_e
  where org_id = @org_id and document_id = @document_id
  order by version;
 
+-- name: ListRecentVersions :many
+-- The newest max_rows versions of a document, in version order, each with
+-- the count of all its versions.
+select v.id, v.case_id, v.document_id, v.version, v.size, v.sha256, v.content_type, v.filename_enc, v.uploaded_by,
+       v.created_at, v.total
+  from (select id, case_id, document_id, version, size, sha256, content_type, filename_enc, uploaded_by, created_at,
+               count(*) over () as total
+          from app.document_versions
+         where org_id = @org_id and document_id = @document_id
+         order by version desc
+         limit @max_rows) v
+ order by v.version;
+
 -- name: GetVersion :one
 select d.id, d.case_id, d.document_id, d.version, d.size, d.sha256, d.content_type, d.filename_enc, d.uploaded_by,
        d.created_at
@@ -178,9 +191,14 @@ values (@org_id, @id, @case_id, @document_id, @body_enc, @author_id)
 returning *;
 
 -- name: ListComments :many
+-- A page of a document's comments, oldest first, after the keyset
+-- (after_created_at, after_id) when given.
 select * from app.document_comments
  where org_id = @org_id and document_id = @document_id
- order by created_at, id;
+   and (sqlc.narg('after_created_at')::timestamptz is null
+        or (created_at, id) > (sqlc.narg('after_created_at')::timestamptz, sqlc.narg('after_id')::uuid))
+ order by created_at, id
+ limit @max_rows;
 
 -- name: OrgDocumentLimit :one
 select document_max_bytes from app.orgs where id = @org_id;
