@@ -33,6 +33,10 @@ type need struct {
 	// fresh is how long ago the caller may last have authenticated
 	// (Principal.AuthTime); 0 any time. Older: 403 step_up_required.
 	fresh time.Duration
+	// freshStaff applies fresh (and aal 2) only to callers above the
+	// patient role: a route a patient uses for themself and staff use for
+	// anyone (the right-of-access export).
+	freshStaff bool
 	// signIn marks the public sign-in routes: browsers may not post to
 	// them from another site (login CSRF).
 	signIn bool
@@ -85,6 +89,9 @@ func (n need) public() bool { return len(n.kinds) == 0 && !n.scimToken }
 
 // check reports whether p meets n, as a 403 problem when it does not.
 func (n need) check(p identity.Principal, now time.Time) error {
+	if n.freshStaff && p.Role != identity.RolePatient {
+		n.fresh, n.aal = stepUpWindow, max(n.aal, 2)
+	}
 	switch {
 	case !slices.Contains(n.kinds, p.Kind):
 		return forbidden("credential_not_accepted", "this route does not accept this kind of credential")

@@ -90,6 +90,12 @@ func kept(n need) need {
 	return n
 }
 
+// stepUpStaff is n needing stepUp of callers above the patient role only.
+func stepUpStaff(n need) need {
+	n.freshStaff = true
+	return n
+}
+
 func stepUp(n need) need {
 	n.aal, n.fresh = 2, stepUpWindow
 	return n
@@ -264,7 +270,9 @@ func (s *server) routes() {
 	if cs := s.deps.Cases; cs != nil {
 		files = cs.PatientFiles
 	}
-	api.route("POST /v1/patients/{id}/export", as(identity.RolePatient, "patient.export"),
+	// A patient exports their own record as they are; an admin, who may
+	// export anyone's, steps up first as for the audit export.
+	api.route("POST /v1/patients/{id}/export", stepUpStaff(as(identity.RolePatient, "patient.export")),
 		handlePatientExport(recs, files, s.log, fail), deadline(noDeadline), streamLimit(exportWriteWindow))
 
 	// Data-subject requests (docs/dsr.md): anyone files about themself, an
