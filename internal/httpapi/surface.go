@@ -42,6 +42,9 @@ var (
 		"X-Frame-Options":         "DENY",
 		"Content-Security-Policy": "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
 		"Cache-Control":           "no-store",
+		// no other site, a sibling subdomain included, may load an answer
+		// (a document's content as an <img>) into its page
+		"Cross-Origin-Resource-Policy": "same-origin",
 	}
 	consoleHeaders = map[string]string{
 		"X-Content-Type-Options": "nosniff",

@@ -142,6 +142,10 @@ func TestSurfaceErrors(t *testing.T) {
 			if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("X-Request-Id") == "" {
 				t.Fatalf("headers %v", resp.Header)
 			}
+			// data surfaces: no other site may load an answer into its page
+			if c.csp == "default-src 'none'" && resp.Header.Get("Cross-Origin-Resource-Policy") != "same-origin" {
+				t.Fatalf("Cross-Origin-Resource-Policy %q", resp.Header.Get("Cross-Origin-Resource-Policy"))
+			}
 			if c.status == 405 && resp.Header.Get("Allow") == "" {
 				t.Fatal("405 without Allow")
 			}
