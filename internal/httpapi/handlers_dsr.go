@@ -11,6 +11,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/wardhq/ward/internal/audit/export"
+	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/records"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
@@ -119,6 +121,10 @@ func handlePatientExport(recs *records.Service, files records.ExportFiles, log *
 	if files == nil {
 		files = noFiles
 	}
+	// An export with documents reads, decrypts and records every version
+	// of every case document of the patient: at most two of an org and
+	// four on this node run at once (429 exports_busy), as audit exports.
+	var slots export.Slots
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
 		var in records.ExportRecipient
@@ -128,6 +134,13 @@ func handlePatientExport(recs *records.Service, files records.ExportFiles, log *
 		var rec age.Recipient
 		if err == nil {
 			rec, err = in.AgeRecipient()
+		}
+		if err == nil && in.Documents {
+			p, _ := identity.PrincipalFrom(r.Context())
+			var release func()
+			if release, err = slots.Take(p.OrgID); err == nil {
+				defer release()
+			}
 		}
 		var x records.PatientExport
 		if err == nil {

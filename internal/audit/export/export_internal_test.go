@@ -51,7 +51,7 @@ func TestExportCap(t *testing.T) {
 	a, b, c := uuid.New(), uuid.New(), uuid.New()
 	var releases []func()
 	for range MaxPerOrg {
-		r, err := s.slots.take(a)
+		r, err := s.slots.Take(a)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func TestExportCap(t *testing.T) {
 	_, err = s.Bundle(as(a), JSONL, Filter{}, io.Discard)
 	busy("a bundle beside two exports of its org", err)
 	for len(releases) < MaxTotal {
-		r, err := s.slots.take(b)
+		r, err := s.slots.Take(b)
 		if err != nil {
 			t.Fatalf("org b, export %d: %v", len(releases)+1, err)
 		}
@@ -76,7 +76,7 @@ func TestExportCap(t *testing.T) {
 	if s.slots.all != 0 || len(s.slots.open) != 0 {
 		t.Fatalf("slots left: %d %v", s.slots.all, s.slots.open)
 	}
-	if r, err := s.slots.take(a); err != nil {
+	if r, err := s.slots.Take(a); err != nil {
 		t.Fatalf("after the exports ended: %v", err)
 	} else {
 		r()

@@ -34,7 +34,7 @@ type Service struct {
 	signer note.Signer
 	opts   Options
 	log    *slog.Logger
-	slots  slots
+	slots  Slots
 }
 
 // Concurrency caps: how many exports and bundles may run at once for one
@@ -59,22 +59,27 @@ const busyRetry = 30 * time.Second
 // NewService returns a Service; signer (the audit log's checkpoint key,
 // nil when there is none) signs evidence bundles.
 func NewService(db *postgres.DB, signer note.Signer, opts Options, log *slog.Logger) *Service {
-	return &Service{db: db, signer: signer, opts: opts, log: log, slots: slots{perOrg: MaxPerOrg, total: MaxTotal}}
+	return &Service{db: db, signer: signer, opts: opts, log: log, slots: Slots{perOrg: MaxPerOrg, total: MaxTotal}}
 }
 
-// slots counts the exports running, per org and in all.
-type slots struct {
+// Slots counts the exports running, per org and in all: at most MaxPerOrg
+// of one org and MaxTotal in all. The zero Slots is ready; the patient
+// exports (internal/httpapi) keep their own.
+type Slots struct {
 	mu            sync.Mutex
 	perOrg, total int
 	open          map[uuid.UUID]int
 	all           int
 }
 
-// take holds a slot for an export of org, or returns ErrBusy (with a
+// Take holds a slot for an export of org, or returns ErrBusy (with a
 // Retry-After); release gives it back.
-func (s *slots) take(org uuid.UUID) (release func(), err error) {
+func (s *Slots) Take(org uuid.UUID) (release func(), err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.perOrg == 0 {
+		s.perOrg, s.total = MaxPerOrg, MaxTotal
+	}
 	if s.all >= s.total || s.open[org] >= s.perOrg {
 		return nil, errkind.WithRetry(ErrBusy, busyRetry)
 	}
@@ -154,7 +159,7 @@ func (s *Service) begin(ctx context.Context, format string, filter Filter) (_ id
 	if err != nil {
 		return p, cred, nil, err
 	}
-	if release, err = s.slots.take(p.OrgID); err != nil {
+	if release, err = s.slots.Take(p.OrgID); err != nil {
 		return p, cred, nil, err
 	}
 	if err := s.record(ctx, p, cred, format, filter); err != nil {
