@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -284,7 +285,8 @@ func (s *Service) GetDocument(ctx context.Context, id uuid.UUID) (Document, erro
 
 // Precondition names the version of a document a change applies to: its
 // number, the entity tags of an If-Match header (quoted SHA-256s of the
-// plaintext, as downloads send in ETag), or both; Any is If-Match: *.
+// plaintext, as downloads send in ETag), or both; Any is If-Match: *. A
+// download's If-None-Match is read into one too (Conditional).
 type Precondition struct {
 	Version int
 	ETags   []string
@@ -313,6 +315,12 @@ func (p Precondition) holds(latest dbsqlc.LatestVersionRow, ok bool) bool {
 		}
 	}
 	return false
+}
+
+// weakMatch reports whether p, an If-None-Match list, names etag by weak
+// comparison (RFC 9110 §13.1.2), or is "*".
+func (p Precondition) weakMatch(etag string) bool {
+	return p.Any || slices.ContainsFunc(p.ETags, func(t string) bool { return strings.TrimPrefix(t, "W/") == etag })
 }
 
 // latestVersion reads the document's latest version (ok false: none).
@@ -675,8 +683,9 @@ type Download struct {
 	CaseID     uuid.UUID
 	// Meta is set when the download was opened for its headers only
 	// (Conditional): no content may be served, and none can be.
-	Meta bool
-	open func(ctx context.Context, off, n int64) (io.ReadCloser, error)
+	// NotModified, with Meta, says the client's copy is this version.
+	Meta, NotModified bool
+	open              func(ctx context.Context, off, n int64) (io.ReadCloser, error)
 }
 
 // Conditional says what of a download the client asked for: Head, the
@@ -687,19 +696,7 @@ type Download struct {
 // download.
 type Conditional struct {
 	Head        bool
-	IfNoneMatch string
-}
-
-// Matches reports whether header, an If-None-Match value, names etag by
-// weak comparison (RFC 9110 §13.1.2), or is "*".
-func Matches(header, etag string) bool {
-	for t := range strings.SplitSeq(header, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if t == "*" || t == etag {
-			return true
-		}
-	}
-	return false
+	IfNoneMatch Precondition
 }
 
 // ETag is a strong validator: the SHA-256 of the plaintext.
@@ -746,7 +743,8 @@ func (s *Service) OpenDownload(ctx context.Context, doc uuid.UUID, version int, 
 			return err
 		}
 		d.DocumentID, d.CaseID = vr.DocumentID, vr.CaseID
-		d.Meta = cond.Head || cond.IfNoneMatch != "" && Matches(cond.IfNoneMatch, d.ETag())
+		d.NotModified = cond.IfNoneMatch.weakMatch(d.ETag())
+		d.Meta = cond.Head || d.NotModified
 		o, err := t.q.OpenDocumentVersion(ctx, dbsqlc.OpenDocumentVersionParams{VersionID: vr.ID, Purpose: optional(purpose),
 			Request: optional(c.req.ID), Ip: optional(c.req.IPString()), Ua: optional(c.req.UserAgent), Meta: d.Meta})
 		if err != nil {

@@ -425,7 +425,7 @@ func handleUpload(svc *cases.Service, fail errorWriter, newDocument bool) http.H
 				in.Type = r.Header.Get("Ward-Document-Type")
 			} else {
 				doc = id
-				in.IfMatch = ifMatch(r)
+				in.IfMatch = etags(r, "If-Match")
 				var d cases.Document
 				// The case comes from the document the caller can see.
 				if d, err = svc.GetDocument(r.Context(), doc); err == nil {
@@ -475,7 +475,7 @@ func handleDownload(svc *cases.Service, fail errorWriter) http.Handler {
 			// it is opened for its headers only, and recorded as a read of
 			// the document, not as a download (nor a disclosure of one).
 			d, err = svc.OpenDownload(r.Context(), id, version, r.Header.Get("Ward-Purpose"),
-				cases.Conditional{Head: r.Method == http.MethodHead, IfNoneMatch: r.Header.Get("If-None-Match")})
+				cases.Conditional{Head: r.Method == http.MethodHead, IfNoneMatch: etags(r, "If-None-Match")})
 		}
 		if err != nil {
 			fail(w, r, err)
@@ -484,7 +484,7 @@ func handleDownload(svc *cases.Service, fail errorWriter) http.Handler {
 		h := w.Header()
 		h.Set("ETag", d.ETag())
 		h.Set("Cache-Control", "private, no-store")
-		if d.Meta && r.Method != http.MethodHead {
+		if d.NotModified {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
@@ -492,12 +492,7 @@ func handleDownload(svc *cases.Service, fail errorWriter) http.Handler {
 		h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+rfc8187(d.FileName))
 		h.Set("Content-Security-Policy", "sandbox")
 		if d.Meta {
-			// HEAD: a GET's headers for the whole body (a matching
-			// If-None-Match still answers 304)
-			if cases.Matches(r.Header.Get("If-None-Match"), d.ETag()) {
-				w.WriteHeader(http.StatusNotModified)
-				return
-			}
+			// HEAD: a GET's headers for the whole body
 			h.Set("Accept-Ranges", "bytes")
 			h.Set("Content-Length", strconv.FormatInt(d.Size, 10))
 			w.WriteHeader(http.StatusOK)
@@ -597,10 +592,11 @@ func (s *rangeSeeker) Close() {
 	}
 }
 
-// ifMatch reads If-Match (RFC 9110 §13.1.1): a list of entity tags, or *.
-func ifMatch(r *http.Request) cases.Precondition {
+// etags reads an If-Match or If-None-Match header (RFC 9110 §13.1): a list
+// of entity tags, or *.
+func etags(r *http.Request, name string) cases.Precondition {
 	var p cases.Precondition
-	for _, h := range r.Header.Values("If-Match") {
+	for _, h := range r.Header.Values(name) {
 		for _, t := range strings.Split(h, ",") {
 			switch t = strings.TrimSpace(t); t {
 			case "":
@@ -627,7 +623,7 @@ func handleDocumentAccept(svc *cases.Service, fail errorWriter) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
-		want := ifMatch(r)
+		want := etags(r, "If-Match")
 		if err == nil && (r.ContentLength != 0 || r.Header.Get("Content-Type") != "") {
 			var req request
 			if err = decode(r, &req); err == nil && req.Version < 1 {
