@@ -294,25 +294,34 @@ func (s *server) fullCheck(ctx context.Context, c presented, org, binding string
 }
 
 // addrCheck is fullCheck under the client address's budget of failed
-// checks: an address whose credentials failed too often lately (unknown,
-// revoked or expired tokens, bad proofs) is refused with 429 before its
-// check reaches the database, and each check that fails as
-// unauthenticated spends from it. A flood of made-up tokens from one
-// address costs the database a few checks a second, not one per request,
-// while a live credential from that address that this node kept from an
-// earlier check is still served (the kept path comes first).
+// checks (budgeted).
 func (s *server) addrCheck(r *http.Request, c presented, org, binding string, proof auth.DPoPProof,
-	open bool) (identity.Principal, auth.Check, error) {
+	open bool) (p identity.Principal, rt auth.Check, err error) {
+	err = s.budgeted(r, func() (err error) {
+		p, rt, err = s.fullCheck(r.Context(), c, org, binding, proof, open)
+		return err
+	})
+	return p, rt, err
+}
+
+// budgeted runs check, a credential check that asks the database, under
+// the client address's budget of failed checks: an address whose
+// credentials failed too often lately (unknown, revoked or expired tokens,
+// bad proofs) is refused with 429 before check runs, and each check that
+// fails as unauthenticated spends from it. A flood of made-up tokens from
+// one address costs the database a few checks a second, not one per
+// request, while a live credential from that address that this node kept
+// from an earlier check is still served (the kept path comes first).
+func (s *server) budgeted(r *http.Request, check func() error) error {
 	a := s.clientIP(r)
 	if retry, spent := s.authFails.spentAddr(a, time.Now()); spent {
-		return identity.Principal{}, auth.Check{}, rateLimited(retry,
-			"too many failed credential checks from this address; slow down")
+		return rateLimited(retry, "too many failed credential checks from this address; slow down")
 	}
-	p, rt, err := s.fullCheck(r.Context(), c, org, binding, proof, open)
+	err := check()
 	if err != nil && errkind.Of(err) == errkind.Unauthenticated {
 		s.authFails.allowAddr(a, time.Now())
 	}
-	return p, rt, err
+	return err
 }
 
 // A staleMark is set by writeError, in place of an answer, when a request

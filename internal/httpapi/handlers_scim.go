@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/scim"
 )
@@ -57,15 +56,11 @@ func (s *server) scimGuard(sf *surface, next http.Handler) http.Handler {
 			err = scim.ErrUnauthenticated
 		}
 		var p identity.Principal
-		a := s.clientIP(r)
 		if err == nil {
-			// as addrCheck: an address whose tokens failed too often waits
-			// before the database is asked again
-			if retry, spent := s.authFails.spentAddr(a, time.Now()); spent {
-				err = rateLimited(retry, "too many failed credential checks from this address; slow down")
-			} else if p, err = s.deps.SCIM.Authenticate(r.Context(), c.token); err != nil && errkind.Of(err) == errkind.Unauthenticated {
-				s.authFails.allowAddr(a, time.Now())
-			}
+			err = s.budgeted(r, func() (err error) {
+				p, err = s.deps.SCIM.Authenticate(r.Context(), c.token)
+				return err
+			})
 		}
 		if err != nil {
 			sf.writeError(w, r, err)
