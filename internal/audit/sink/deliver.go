@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -169,20 +170,18 @@ func (d *Deliverer) Run(ctx context.Context) {
 	}()
 	for {
 		active, err := d.hold(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			d.log.ErrorContext(ctx, "audit sink pass failed; retrying", "err", err)
-		case active:
-			if err := d.dispatch(crew.ctx); err != nil && ctx.Err() == nil {
-				d.log.ErrorContext(ctx, "audit sink pass failed; retrying", "err", err)
-			}
-		default:
+		if active {
+			err = d.dispatch(crew.ctx)
+		} else {
 			// Lost (or never had) the lease: stop this node's workers;
 			// the holder's cursor check refuses what they would still
 			// acknowledge.
 			crew.stop()
 			d.work.Wait()
 			crew.ctx, crew.stop = context.WithCancel(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
+			d.log.ErrorContext(ctx, "audit sink pass failed; retrying", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -239,21 +238,13 @@ func (d *Deliverer) pending(ctx context.Context) ([][]due, error) {
 			secret: r.SecretEnc, prev: r.PrevSecretEnc, prevExpires: r.PrevExpiresAt, attempts: int(r.Attempts)})
 	}
 	d.mu.Lock()
-	served := make([]time.Time, len(orgs))
-	for i, org := range orgs {
-		served[i] = d.served[org[0].Org]
+	served := make(map[uuid.UUID]time.Time, len(orgs))
+	for _, org := range orgs {
+		served[org[0].Org] = d.served[org[0].Org]
 	}
 	d.mu.Unlock()
-	idx := make([]int, len(orgs))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return served[idx[a]].Before(served[idx[b]]) })
-	out := make([][]due, len(orgs))
-	for i, j := range idx {
-		out[i] = orgs[j]
-	}
-	return out, nil
+	slices.SortStableFunc(orgs, func(a, b []due) int { return served[a[0].Org].Compare(served[b[0].Org]) })
+	return orgs, nil
 }
 
 // turn delivers one org's sinks one after the other, until each is caught
