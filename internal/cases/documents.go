@@ -305,16 +305,8 @@ func (p Precondition) holds(latest dbsqlc.LatestVersionRow, ok bool) bool {
 	if p.Version > 0 && int(latest.Version) != p.Version {
 		return false
 	}
-	if len(p.ETags) == 0 {
-		return true
-	}
-	tag := `"` + hex.EncodeToString(latest.Sha256) + `"`
-	for _, t := range p.ETags {
-		if t == tag { // strong comparison: a weak W/ tag never matches
-			return true
-		}
-	}
-	return false
+	// strong comparison: a weak W/ tag never matches
+	return len(p.ETags) == 0 || slices.Contains(p.ETags, `"`+hex.EncodeToString(latest.Sha256)+`"`)
 }
 
 // weakMatch reports whether p, an If-None-Match list, names etag by weak

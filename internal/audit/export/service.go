@@ -59,7 +59,7 @@ const busyRetry = 30 * time.Second
 // NewService returns a Service; signer (the audit log's checkpoint key,
 // nil when there is none) signs evidence bundles.
 func NewService(db *postgres.DB, signer note.Signer, opts Options, log *slog.Logger) *Service {
-	return &Service{db: db, signer: signer, opts: opts, log: log, slots: Slots{perOrg: MaxPerOrg, total: MaxTotal}}
+	return &Service{db: db, signer: signer, opts: opts, log: log}
 }
 
 // Slots counts the exports running, per org and in all: at most MaxPerOrg
