@@ -315,6 +315,20 @@ func (p Precondition) weakMatch(etag string) bool {
 	return p.Any || slices.ContainsFunc(p.ETags, func(t string) bool { return strings.TrimPrefix(t, "W/") == etag })
 }
 
+// latestHolds returns ErrPreconditionFailed unless p, an upload's
+// If-Match, holds for the document's latest version; nil when p names
+// nothing.
+func latestHolds(ctx context.Context, t txn, c call, doc uuid.UUID, p Precondition) error {
+	if !p.Named() && !p.Any {
+		return nil
+	}
+	latest, ok, err := latestVersion(ctx, t, c, doc)
+	if err == nil && !p.holds(latest, ok) {
+		err = ErrPreconditionFailed
+	}
+	return err
+}
+
 // latestVersion reads the document's latest version (ok false: none).
 func latestVersion(ctx context.Context, t txn, c call, doc uuid.UUID) (dbsqlc.LatestVersionRow, bool, error) {
 	v, err := t.q.LatestVersion(ctx, dbsqlc.LatestVersionParams{OrgID: c.p.OrgID, DocumentID: doc})
@@ -533,13 +547,9 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 		if in.Length > max {
 			return errkind.Visible(ErrTooLarge, fmt.Sprintf("this org's limit is %d bytes", max))
 		}
-		if !newDoc && (in.IfMatch.Named() || in.IfMatch.Any) {
+		if !newDoc {
 			// fail before the body is streamed; checked again at commit
-			latest, ok, err := latestVersion(ctx, t, c, doc)
-			if err == nil && !in.IfMatch.holds(latest, ok) {
-				err = ErrPreconditionFailed
-			}
-			return err
+			return latestHolds(ctx, t, c, doc, in.IfMatch)
 		}
 		return nil
 	})
@@ -613,14 +623,8 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 					return err
 				}
 			}
-			if in.IfMatch.Named() || in.IfMatch.Any {
-				latest, ok, err := latestVersion(ctx, t, c, doc)
-				if err != nil {
-					return err
-				}
-				if !in.IfMatch.holds(latest, ok) {
-					return ErrPreconditionFailed
-				}
+			if err := latestHolds(ctx, t, c, doc, in.IfMatch); err != nil {
+				return err
 			}
 		}
 		n, err := t.q.NextVersion(ctx, dbsqlc.NextVersionParams{OrgID: c.p.OrgID, DocumentID: doc})
