@@ -23,8 +23,10 @@ import (
 // version of every live document of the patient's cases, each byte for
 // byte as uploaded, at a path that stays in its folder; nothing of another
 // patient's cases, of a case with no patient or of a deleted document; the
-// downloads are recorded in the export's transaction; and a file that
-// cannot be read cuts the archive so that it does not decrypt.
+// downloads are recorded in the export's transaction;
+// a file the store lost is left out and listed at the end of a whole archive,
+// and a file that fails after its first bytes cuts the archive so that it
+// does not decrypt.
 func TestPatientExportDocuments(t *testing.T) {
 	const mib = 1 << 20
 	w := newWorld(t)
@@ -58,7 +60,7 @@ func TestPatientExportDocuments(t *testing.T) {
 
 	report := upload("POST", "/v1/cases/"+claim.String()+"/files", "Lab results May.pdf", []byte("%PDF-1.7\nv1 of the report"))
 	upload("PUT", "/v1/documents/"+report.ID.String()+"/content", "Lab results May.pdf", []byte("%PDF-1.7\nv2, corrected"))
-	upload("POST", "/v1/cases/"+second.String()+"/files", "work history.txt", []byte("work history"))
+	history := upload("POST", "/v1/cases/"+second.String()+"/files", "work history.txt", []byte("work history"))
 	big := randomBytes(3*mib/2, 7) // two of the store's segments, many of age's chunks
 	scan := upload("POST", "/v1/cases/"+claim.String()+"/files", "scan.bin", big)
 	gone := upload("POST", "/v1/cases/"+second.String()+"/files", "withdrawn.txt", []byte("withdrawn"))
@@ -211,6 +213,57 @@ func TestPatientExportDocuments(t *testing.T) {
 		t.Fatalf("a provider's export: %d %s", resp.StatusCode, b)
 	}
 
+	// A stored object the store lost: the archive leaves it out, ends
+	// whole and says so at its end (unavailable.json); the export's
+	// manifest still lists it, and what did not arrive is recorded.
+	var lostKey string
+	var lostVersion uuid.UUID
+	if err := w.env.Super.Pool.QueryRow(ctx, `select storage_key, id from app.document_versions
+		where document_id = $1 and version = 1`, history.ID).Scan(&lostKey, &lostVersion); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := w.blobs.Open(ctx, lostKey, 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, _ := io.ReadAll(rc)
+	rc.Close()
+	if err := w.blobs.Delete(ctx, lostKey); err != nil {
+		t.Fatal(err)
+	}
+	resp, sealed = export(o.PatUser.Token)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("export with a lost object: %d %s", resp.StatusCode, sealed)
+	}
+	m, files := open(sealed) // fails the test unless age and tar end cleanly
+	var lost struct {
+		Files []struct {
+			Path      string    `json:"path"`
+			VersionID uuid.UUID `json:"version_id"`
+			Reason    string    `json:"reason"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(files["unavailable.json"], &lost); err != nil || len(lost.Files) != 1 ||
+		lost.Files[0].VersionID != lostVersion || lost.Files[0].Reason != "unreadable" {
+		t.Fatalf("unavailable.json: %s (%v)", files["unavailable.json"], err)
+	}
+	if _, ok := files[lost.Files[0].Path]; ok || len(files) != len(want) || len(m.Documents) != len(want) {
+		t.Fatalf("export with a lost object: %d files (unavailable.json included), %d listed, want %d", len(files), len(m.Documents), len(want))
+	}
+	var short int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1
+		and action = 'patient.export' and outcome = 'failure' and patient_id = $2
+		and details->>'reason' = 'files_unavailable' and result_ids = array[$3::uuid]
+		and (details->>'files_written')::int = $4`, o.ID, o.P1, lostVersion, len(want)-1).Scan(&short); err != nil {
+		t.Fatal(err)
+	}
+	if short != 1 {
+		t.Fatalf("%d exports with left-out files recorded, want 1", short)
+	}
+	if _, err := w.blobs.Put(ctx, lostKey, bytes.NewReader(kept)); err != nil {
+		t.Fatal(err)
+	}
+
 	// A stored object that no longer decrypts (its second segment, so the
 	// response has begun): the archive is cut before age's last chunk, so
 	// it cannot be taken for a whole one.
@@ -219,7 +272,7 @@ func TestPatientExportDocuments(t *testing.T) {
 		where document_id = $1 and version = 1`, scan.ID).Scan(&key); err != nil {
 		t.Fatal(err)
 	}
-	rc, err := w.blobs.Open(ctx, key, 0, -1)
+	rc, err = w.blobs.Open(ctx, key, 0, -1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -174,15 +174,29 @@ func handlePatientExport(recs *records.Service, files records.ExportFiles, log *
 			_, _ = w.Write(sealed.Bytes())
 			return
 		}
-		if n, err := records.SealExportArchive(r.Context(), w, rec, x); err != nil {
+		res, err := records.SealExportArchive(r.Context(), w, rec, x)
+		if err != nil {
 			// The status is sent: record the cut, and end the response
 			// without the age stream's last chunk (ids only in the log).
 			log.ErrorContext(r.Context(), "patient export archive cut short", "patient", id.String(),
-				"files_written", n, "files", len(x.Documents), "err", err)
-			if aerr := recs.ExportCut(r.Context(), id, n, len(x.Documents)); aerr != nil {
+				"files_written", res.Written, "files", len(x.Documents), "err", err)
+			if aerr := recs.ExportShort(r.Context(), id, "archive_cut", res.Written, len(x.Documents), nil); aerr != nil {
 				log.ErrorContext(r.Context(), "patient export cut not recorded", "patient", id.String(), "err", aerr)
 			}
 			panic(http.ErrAbortHandler)
+		}
+		if len(res.Skipped) > 0 {
+			// The archive ended whole, listing what it could not carry
+			// (records.ExportArchiveUnavailable).
+			missing := make([]uuid.UUID, len(res.Skipped))
+			for i, f := range res.Skipped {
+				missing[i] = f.VersionID
+			}
+			log.ErrorContext(r.Context(), "patient export left out unreadable files", "patient", id.String(),
+				"versions", missing, "files", len(x.Documents))
+			if aerr := recs.ExportShort(r.Context(), id, "files_unavailable", res.Written, len(x.Documents), missing); aerr != nil {
+				log.ErrorContext(r.Context(), "patient export's left-out files not recorded", "patient", id.String(), "err", aerr)
+			}
 		}
 	})
 }

@@ -2,6 +2,7 @@ package records
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -235,47 +236,109 @@ func SealExport(w io.Writer, rec age.Recipient, x PatientExport) error {
 // archive; the files follow it at their paths.
 const ExportArchiveJSON = "export.json"
 
+// ExportArchiveUnavailable is the name of the list an export archive ends
+// with when some of its files could not be read at all (ArchiveResult.Skipped).
+const ExportArchiveUnavailable = "unavailable.json"
+
+// ArchiveResult is what SealExportArchive wrote: Written files whole, and
+// the files it left out, Skipped, because they could not be opened or
+// their first segment did not decrypt (an object the store lost, or one
+// altered at its start).
+type ArchiveResult struct {
+	Written int
+	Skipped []ExportFile
+}
+
+// Unavailable is one entry of ExportArchiveUnavailable: a file of the
+// export's documents list that the archive does not carry.
+type Unavailable struct {
+	Path      string    `json:"path"`
+	VersionID uuid.UUID `json:"version_id"`
+	Reason    string    `json:"reason"`
+}
+
+// exportHead is how much of a file SealExportArchive reads before it
+// writes the file's header: its first segment is decrypted and checked
+// (docstream's segments are smaller), so a file that cannot be read from
+// the start is left out rather than ending the archive.
+const exportHead = 64 << 10
+
 // SealExportArchive writes x and its files as a tar archive (POSIX
 // ustar/PAX) encrypted to rec in the age format: first ExportArchiveJSON,
-// then each of x.Documents at its path, read through its Open, and
-// returns how many files it wrote whole. A file that cannot be read whole
-// ends the archive with an error before the age stream's last chunk, so
-// age refuses the cut file (docs/dsr.md: decrypt to a file, then extract).
-func SealExportArchive(ctx context.Context, w io.Writer, rec age.Recipient, x PatientExport) (int, error) {
+// then each of x.Documents at its path, read through its Open. A file that
+// cannot be opened, or whose first exportHead bytes cannot be read, is
+// left out and listed in ExportArchiveUnavailable at the end (one object
+// the store lost must not break every export of the patient). A file that
+// fails after its first bytes went out ends the archive with an error
+// before the age stream's last chunk, so age refuses the cut file
+// (docs/dsr.md: decrypt to a file, then extract); so does a ctx ended.
+func SealExportArchive(ctx context.Context, w io.Writer, rec age.Recipient, x PatientExport) (ArchiveResult, error) {
+	var res ArchiveResult
 	enc, err := age.Encrypt(w, rec)
 	if err != nil {
-		return 0, err
+		return res, err
 	}
 	doc, err := json.Marshal(x)
 	if err != nil {
-		return 0, err
+		return res, err
 	}
 	tw := tar.NewWriter(enc)
 	at := x.ExportedAt.UTC()
-	if err := tw.WriteHeader(&tar.Header{Name: ExportArchiveJSON, Mode: 0o600, Size: int64(len(doc)) + 1, ModTime: at,
-		Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
-		return 0, err
+	if err := writeArchiveDoc(tw, ExportArchiveJSON, doc, at); err != nil {
+		return res, err
 	}
-	if _, err := tw.Write(append(doc, '\n')); err != nil {
-		return 0, err
+	for _, f := range x.Documents {
+		body, err := openExportFile(ctx, f)
+		if err != nil {
+			if ctx.Err() != nil {
+				return res, err
+			}
+			res.Skipped = append(res.Skipped, f)
+			continue
+		}
+		err = writeExportFile(tw, f, body)
+		body.Close()
+		if err != nil {
+			return res, err
+		}
+		res.Written++
 	}
-	for i, f := range x.Documents {
-		if err := writeExportFile(ctx, tw, f); err != nil {
-			return i, err
+	if len(res.Skipped) > 0 {
+		list := make([]Unavailable, len(res.Skipped))
+		for i, f := range res.Skipped {
+			list[i] = Unavailable{Path: f.Path, VersionID: f.VersionID, Reason: "unreadable"}
+		}
+		doc, err := json.Marshal(map[string]any{"files": list})
+		if err != nil {
+			return res, err
+		}
+		if err := writeArchiveDoc(tw, ExportArchiveUnavailable, doc, at); err != nil {
+			return res, err
 		}
 	}
 	if err := tw.Close(); err != nil {
-		return len(x.Documents), err
+		return res, err
 	}
-	return len(x.Documents), enc.Close()
+	return res, enc.Close()
 }
 
-// ExportCut records that the archive of an export of patient, whose
-// success was recorded with its transaction, was cut short after written
-// of its total files (outcome failure, reason archive_cut): the export's
+func writeArchiveDoc(tw *tar.Writer, name string, doc []byte, at time.Time) error {
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: int64(len(doc)) + 1, ModTime: at,
+		Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+		return err
+	}
+	_, err := tw.Write(append(doc, '\n'))
+	return err
+}
+
+// ExportShort records that the archive of an export of patient, whose
+// success was recorded with its transaction, did not deliver all of its
+// total files (outcome failure): reason archive_cut when it was cut short
+// after written files, files_unavailable when it left out the versions
+// missing (listed in the event's results) and ended whole. The export's
 // events say what was released, this one what did not arrive. It is
 // written past the client's hang-up.
-func (s *Service) ExportCut(ctx context.Context, patient uuid.UUID, written, total int) error {
+func (s *Service) ExportShort(ctx context.Context, patient uuid.UUID, reason string, written, total int, missing []uuid.UUID) error {
 	c, err := begin(ctx)
 	if err != nil {
 		return err
@@ -283,23 +346,38 @@ func (s *Service) ExportCut(ctx context.Context, patient uuid.UUID, written, tot
 	e := c.event("patient.export", "patient", patient)
 	e.Patient = uuid.NullUUID{UUID: patient, Valid: true}
 	e.Outcome = audit.OutcomeFailure
-	e.Details = map[string]any{"reason": "archive_cut", "files_written": written, "documents": total}
+	e.Results = missing
+	e.Details = map[string]any{"reason": reason, "files_written": written, "documents": total}
 	return audit.RecordDenied(ctx, s.db, c.cred(), e)
 }
 
-func writeExportFile(ctx context.Context, tw *tar.Writer, f ExportFile) error {
+// openExportFile opens f and reads its first bytes (up to exportHead), so
+// that a file that cannot be read from its start fails here, before the
+// archive carries its header; the returned body reads the whole file.
+func openExportFile(ctx context.Context, f ExportFile) (io.ReadCloser, error) {
 	rc, err := f.Open(ctx)
 	if err != nil {
-		return fmt.Errorf("records: export: open version %s: %w", f.VersionID, err)
+		return nil, fmt.Errorf("records: export: open version %s: %w", f.VersionID, err)
 	}
-	defer rc.Close()
+	head := make([]byte, min(f.Size, exportHead))
+	if _, err := io.ReadFull(rc, head); err != nil {
+		rc.Close()
+		return nil, fmt.Errorf("records: export: read version %s: %w", f.VersionID, err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), rc), rc}, nil
+}
+
+func writeExportFile(tw *tar.Writer, f ExportFile, body io.Reader) error {
 	if err := tw.WriteHeader(&tar.Header{Name: f.Path, Mode: 0o600, Size: f.Size, ModTime: f.UploadedAt.UTC(),
 		Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
 		return err
 	}
 	// tar refuses a file longer or shorter than its header says (Close
 	// reports a short one).
-	if n, err := io.Copy(tw, rc); err != nil {
+	if n, err := io.Copy(tw, body); err != nil {
 		return fmt.Errorf("records: export: read version %s: %w", f.VersionID, err)
 	} else if n != f.Size {
 		return fmt.Errorf("records: export: version %s: %d of %d bytes", f.VersionID, n, f.Size)
