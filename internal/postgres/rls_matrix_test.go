@@ -463,6 +463,23 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			`select status from app.accept_case_invite('\x00', '\x00')`, nil, nil, postgres.CodeInvalidParameter},
 		{"accept_case_invite of an unknown token", "anonymous",
 			`select status from app.accept_case_invite($1, $2)`, []any{rlsRandom(32), rlsRandom(32)}, []string{"invalid"}, ""},
+		// 00190: the landing reads an invitation by its token's hash, and
+		// who is signed in from the bound credential only.
+		{"case_invite_landing with a short hash", "anonymous",
+			`select status from app.case_invite_landing('\x00')`, nil, nil, postgres.CodeInvalidParameter},
+		{"case_invite_landing of an unknown token", "anonymous",
+			`select status from app.case_invite_landing($1)`, []any{rlsRandom(32)}, []string{"invalid"}, ""},
+		{"case_invite_landing anonymous", "anonymous", rlsLanding, nil, []string{"ok/none/false"}, ""},
+		{"case_invite_landing in the invitee's session", "a_attorney", rlsLanding, nil,
+			[]string{"ok/invitee/true"}, ""},
+		{"case_invite_landing in another member's session", "a_prov1", rlsLanding, nil, []string{"ok/other/true"}, ""},
+		{"case_invite_landing in another org's session", "b_admin", rlsLanding, nil, []string{"ok/other/true"}, ""},
+		{"case_invite_landing in a pending session", "a_admin_aal1", rlsLanding, nil, []string{"ok/other/true"}, ""},
+		{"case_invite_landing in a revoked session", "revoked_session", rlsLanding, nil, []string{"ok/none/false"}, ""},
+		{"case_invite_landing under a key", "a_key", rlsLanding, nil, []string{"ok/none/false"}, ""},
+		{"case_invite_landing names the caller's own user", "a_prov1",
+			`select (signed_in_user = $1)::text from app.case_invite_landing(sha256('inv.C1'::bytea))`,
+			[]any{s.must("a_prov1")}, []string{"true"}, ""},
 		{"due_reminders is not for ward_app", "a_admin", `select count(*)::text from app.due_reminders()`, nil, nil, ""},
 		{"dsr_due_reminders is not for ward_app", "a_admin", `select count(*)::text from app.dsr_due_reminders()`, nil, nil, ""},
 		{"record_access_expiries is not for ward_app", "a_admin", `select app.record_access_expiries()::text`, nil, nil, ""},
@@ -1363,3 +1380,9 @@ func regrace(t *testing.T, env *pgtest.Env, s *rlsSeed, actor string) {
 		t.Fatalf("retiring the token: %v (%d rows)", err, tag.RowsAffected())
 	}
 }
+
+// rlsLanding is the state of seeded invitation C1 (sent to a_attorney's
+// address) as app.case_invite_landing tells it: status, who the bound
+// credential is to it, and whether it names the signed-in member's address.
+const rlsLanding = `select status || '/' || signed_in || '/' || (signed_in_email_enc is not null)::text
+	from app.case_invite_landing(sha256('inv.C1'::bytea))`

@@ -662,13 +662,20 @@ func (w *rlsWriter) grant(org, kase, user, kind string, expires time.Time, revok
 		expires: expires, revoked: revoked})
 }
 
-// invite stores a pending invitation to kase.
-func (w *rlsWriter) invite(org, kase, by string) {
+// invite stores a pending invitation to kase, sent to the address of the
+// user labelled to (a random one when to is ""); its token is "inv." and
+// the case's label, so its token hash is sha256('inv.<kase>').
+func (w *rlsWriter) invite(org, kase, by, to string) {
 	o, c, id := w.s.must(org), w.s.must(kase), w.s.name("inv."+kase)
+	bidx := rlsRandom(32)
+	if to != "" {
+		bidx = w.s.bidx[to]
+	}
 	w.exec(`insert into app.case_invites (org_id, id, case_id, email_bidx, email_enc, invitee_id, token_hash, kind,
 	          permissions, access_expires_at, expires_at, created_by)
-	        values ($1, $2, $3, $4, $5, gen_random_uuid(), $6, 'attorney', '{view}', now() + interval '30 days',
-	                now() + interval '7 days', $7)`, o, id, c, rlsRandom(32), rlsRandom(40), rlsRandom(32), w.s.must(by))
+	        values ($1, $2, $3, $4, $5, gen_random_uuid(), sha256(convert_to($6, 'UTF8')), 'attorney', '{view}',
+	                now() + interval '30 days', now() + interval '7 days', $7)`,
+		o, id, c, bidx, rlsRandom(40), "inv."+kase, w.s.must(by))
 	w.add("app.case_invites", rlsRow{pk: o + "/" + id, org: o, kase: c})
 }
 
@@ -891,8 +898,8 @@ func (w *rlsWriter) seed() {
 	w.grant("A", "C1", "a_payer_expired", "payer", s.now.Add(-time.Minute), false, "view", "download")
 	w.grant("A", "C1", "a_payer_revoked", "payer", s.now.Add(time.Hour), true, "view", "download")
 	w.grant("A", "C3", "a_prov0", "staff", time.Time{}, false, "view", "comment")
-	w.invite("A", "C1", "a_admin")
-	w.invite("B", "D1", "b_admin")
+	w.invite("A", "C1", "a_admin", "a_attorney")
+	w.invite("B", "D1", "b_admin", "")
 	w.document("A", "C1", "d.C1", false)
 	w.document("A", "C1", "d.C1.deleted", true)
 	w.document("A", "C2", "d.C2", false)

@@ -161,6 +161,47 @@ func (q *Queries) CaseGranteeRole(ctx context.Context, arg CaseGranteeRoleParams
 	return role, err
 }
 
+const caseInviteLanding = `-- name: CaseInviteLanding :one
+select status, org_name, kind, permissions::text[] as permissions, access_expires_at, expires_at, recipient_org,
+       invitee_id, email_enc, signed_in, signed_in_user, signed_in_email_enc
+from app.case_invite_landing($1)
+`
+
+type CaseInviteLandingRow struct {
+	Status           *string
+	OrgName          *string
+	Kind             *string
+	Permissions      []string
+	AccessExpiresAt  *time.Time
+	ExpiresAt        *time.Time
+	RecipientOrg     *string
+	InviteeID        uuid.NullUUID
+	EmailEnc         []byte
+	SignedIn         *string
+	SignedInUser     uuid.NullUUID
+	SignedInEmailEnc []byte
+}
+
+func (q *Queries) CaseInviteLanding(ctx context.Context, tokenHash []byte) (CaseInviteLandingRow, error) {
+	row := q.db.QueryRow(ctx, caseInviteLanding, tokenHash)
+	var i CaseInviteLandingRow
+	err := row.Scan(
+		&i.Status,
+		&i.OrgName,
+		&i.Kind,
+		&i.Permissions,
+		&i.AccessExpiresAt,
+		&i.ExpiresAt,
+		&i.RecipientOrg,
+		&i.InviteeID,
+		&i.EmailEnc,
+		&i.SignedIn,
+		&i.SignedInUser,
+		&i.SignedInEmailEnc,
+	)
+	return i, err
+}
+
 const caseManaged = `-- name: CaseManaged :one
 select (select private.am_i_lead_in_org($1::uuid))
     or $2::uuid = any (private.my_managed_case_ids()) as managed

@@ -92,6 +92,11 @@ returning id;
 select * from app.accept_case_invite(@token_hash, @session_hash, sqlc.narg('ip')::inet, sqlc.narg('ua')::text,
                                      sqlc.narg('request')::text);
 
+-- name: CaseInviteLanding :one
+select status, org_name, kind, permissions::text[] as permissions, access_expires_at, expires_at, recipient_org,
+       invitee_id, email_enc, signed_in, signed_in_user, signed_in_email_enc
+from app.case_invite_landing(@token_hash);
+
 -- name: CreateDocument :one
 insert into app.documents (org_id, id, case_id, doc_type, description_enc, requested_by, requested_from, due_at,
                            created_by)
