@@ -22,7 +22,6 @@ import (
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/mail"
-	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
@@ -484,22 +483,26 @@ var ErrInviteInvalid = errkind.New(errkind.Invalid, "invite_invalid", "cases: in
 // AcceptInvite redeems an invitation token (no credential needed: the
 // token proves the mailbox): it creates or links the user, the stakeholder
 // membership and the case grant, and starts a first-factor session; a live
-// member who is no stakeholder gets the grant and no session.
-func (s *Service) AcceptInvite(ctx context.Context, token string, ip netip.Addr, ua, request string) (Acceptance, error) {
+// member who is no stakeholder gets the grant and no session. session is
+// the session token the browser presented in its cookie ("" none): another
+// member's refuses the acceptance (ErrInviteOtherAccount, nothing spent),
+// and the invitee's own ends when the acceptance starts a new session
+// (acceptInBrowser).
+func (s *Service) AcceptInvite(ctx context.Context, token, session string, ip netip.Addr, ua, request string) (Acceptance, error) {
 	if len(token) != 43 {
 		return Acceptance{}, errkind.Visible(ErrInviteInvalid, "this invitation link is not valid")
 	}
 	sum := sha256.Sum256([]byte(token))
 	sessTok, sessHash := newToken()
 	var row dbsqlc.AcceptCaseInviteRow
-	err := s.db.InTenantTx(ctx, postgres.Credential{Request: request}, func(ctx context.Context, tx pgx.Tx) error {
+	err := s.db.InTenantTx(ctx, browserCredential(session, request), func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		p := dbsqlc.AcceptCaseInviteParams{TokenHash: sum[:], SessionHash: sessHash, Request: optional(request),
 			Ua: optional(ua)}
 		if ip.IsValid() {
 			p.Ip = &ip
 		}
-		row, err = dbsqlc.New(tx).AcceptCaseInvite(ctx, p)
+		row, err = acceptInBrowser(ctx, tx, session, request, p)
 		return err
 	})
 	if err != nil {

@@ -3,14 +3,11 @@ package httpapi
 import (
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -235,104 +232,6 @@ func handleCaseInviteRevoke(svc *cases.Service, fail errorWriter) http.Handler {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	})
-}
-
-// inviteLanding is parsed on first use, not at start-up.
-var inviteLanding = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("invite").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Accept the invitation · Ward</title>
-<meta name="referrer" content="no-referrer"></head>
-<body><main><h1>You have been invited to a case</h1>
-<form method="post" action="/v1/case-invites/accept"><input type="hidden" name="token" value="{{.}}">
-<button type="submit">Accept and sign in</button></form></main></body></html>
-`))
-})
-
-// handleInviteLanding shows a button that posts the token, so a mail
-// scanner following the link does not spend the invitation.
-func (s *server) handleInviteLanding() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token := r.URL.Query().Get("token")
-		if len(token) != 43 {
-			writeProblem(w, r, http.StatusBadRequest, "invite_invalid", "this invitation link is not valid")
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Referrer-Policy", "no-referrer")
-		_ = inviteLanding().Execute(w, token)
-	})
-}
-
-// handleInviteAccept spends an invitation: a form post from the landing
-// page (answered 303 with the session in its cookie) or JSON {token} from
-// an app (answered with the session token).
-func (s *server) handleInviteAccept() http.Handler {
-	type request struct {
-		Token string `json:"token"`
-	}
-	type response struct {
-		sessionResponse
-		CaseID uuid.UUID `json:"case_id"`
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req request
-		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		browser := mt == "application/x-www-form-urlencoded"
-		if browser {
-			if err := r.ParseForm(); err != nil {
-				s.writeError(w, r, badRequest("bad_form", "the form could not be read"))
-				return
-			}
-			req.Token = r.PostForm.Get("token")
-		} else if err := decode(r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		a, err := s.deps.Cases.AcceptInvite(r.Context(), req.Token, s.clientIP(r), r.UserAgent(), requestIDFrom(r.Context()))
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if a.SignInRequired {
-			// A member of the org (staff, a patient): the case is on their
-			// account now; an invitation is no sign-in route for them.
-			if browser {
-				w.Header().Set("Location", s.root)
-				w.WriteHeader(http.StatusSeeOther)
-				return
-			}
-			writeJSON(w, http.StatusOK, map[string]any{"status": "sign_in_required", "case_id": a.CaseID,
-				"org_id": a.OrgID, "user_id": a.UserID})
-			return
-		}
-		cookieOnly := browser
-		if browser {
-			// The form's session goes out in the cookie only.
-			if err := s.deps.Auth.MarkBrowser(r.Context(), a.Token); err != nil {
-				s.writeError(w, r, err)
-				return
-			}
-		} else if cookieOnly, err = s.cookieOnly(r, a.Token); err != nil {
-			// An app's acceptance when the org binds the party's sessions:
-			// the grant stands, and the party signs in with a DPoP proof.
-			s.writeError(w, r, err)
-			return
-		}
-		s.rememberDevice(w, r, a.Token)
-		s.setCookie(w, s.sessionCookie(), a.Token, time.Until(a.AbsoluteExpiresAt))
-		if browser {
-			w.Header().Set("Location", s.root)
-			w.WriteHeader(http.StatusSeeOther)
-			return
-		}
-		resp := response{sessionResponse: sessionResponse{Token: a.Token, TokenType: "Bearer",
-			SessionID: a.SessionID, UserID: a.UserID, OrgID: a.OrgID, AbsoluteExpiresAt: a.AbsoluteExpiresAt,
-			IdleTimeoutMin: int(a.IdleTimeout / time.Minute)}, CaseID: a.CaseID}
-		if cookieOnly {
-			resp.Token, resp.DeviceBindingRequired = "", true
-		}
-		writeJSON(w, http.StatusOK, resp)
 	})
 }
 

@@ -301,6 +301,7 @@ func (s *server) routes() {
 		api.route("DELETE /v1/cases/{id}/invites/{invite_id}", ahead(session), handleCaseInviteRevoke(cs, fail))
 		api.route("GET /v1/case-invites/accept", public, s.handleInviteLanding())
 		api.route("POST /v1/case-invites/accept", signIn, s.handleInviteAccept())
+		api.route("POST /v1/case-invites/sign-out", whoever, s.handleInviteSignOut())
 		api.route("POST /v1/cases/{id}/documents", ahead(session), handleDocumentRequest(cs, fail))
 		api.route("GET /v1/cases/{id}/documents", inTx(session), handleDocumentList(cs, fail))
 		api.route("POST /v1/cases/{id}/files", session, handleUpload(cs, fail, true), upload...)

@@ -1,0 +1,174 @@
+package cases
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/errkind"
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/keystore"
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/dbsqlc"
+)
+
+// Who a browser's session is to an invitation (Landing.SignedIn).
+const (
+	// SignedInNone: the browser holds no live session.
+	SignedInNone = "none"
+	// SignedInInvitee: the browser's session is the invited address's own.
+	SignedInInvitee = "invitee"
+	// SignedInOther: the browser holds another member's session.
+	SignedInOther = "other"
+)
+
+// ErrInviteOtherAccount refuses an acceptance from a browser that holds
+// another member's session: the invitation is neither attached to that
+// member nor accepted as the invitee inside their session. Nothing is
+// spent; the member signs out first (or keeps their session and leaves
+// the invitation to its addressee).
+var ErrInviteOtherAccount = errkind.New(errkind.Conflict, "invite_other_account",
+	"cases: invitation opened in another member's session").
+	WithPublic("this invitation was sent to another address than the one you are signed in with: " +
+		"sign out, then accept it, or leave it to its addressee")
+
+// Landing is what an invitation's landing page shows before anything is
+// accepted. Email is the address it was sent to; no field holds PHI (a
+// case's title and reference are PHI and are not shown).
+type Landing struct {
+	// Status is pending, used, revoked, expired or invalid; the fields
+	// below are set only while it is pending.
+	Status          string
+	OrgName         string
+	Email           string
+	Kind            string
+	Permissions     []string
+	RecipientOrg    *string
+	AccessExpiresAt time.Time
+	ExpiresAt       time.Time
+	// SignedIn is who the browser's session is to the invitation
+	// (SignedInNone, SignedInInvitee, SignedInOther), and SignedInEmail
+	// the address of that session's member.
+	SignedIn      string
+	SignedInEmail string
+}
+
+// LogValue keeps the addresses out of logs.
+func (l Landing) LogValue() slog.Value { return slog.StringValue("[invite landing " + l.Status + "]") }
+
+// InviteLanding reads, without spending it, what the invitation whose
+// token is token offers, for its landing page; session is the session
+// token the browser presented in its cookie ("" none), and the landing
+// says whether it is the invitee's. Reading it is not audited: it tells
+// the token's holder what the mail told them, the org's name, the
+// permissions, and who their own browser is signed in as. Errors: ErrInviteInvalid for a token
+// of the wrong length.
+func (s *Service) InviteLanding(ctx context.Context, token, session, request string) (Landing, error) {
+	if len(token) != 43 {
+		return Landing{}, errkind.Visible(ErrInviteInvalid, "this invitation link is not valid")
+	}
+	sum := sha256.Sum256([]byte(token))
+	var row dbsqlc.CaseInviteLandingRow
+	err := s.db.InTenantTx(ctx, browserCredential(session, request), func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		row, err = dbsqlc.New(tx).CaseInviteLanding(ctx, sum[:])
+		return err
+	})
+	if err != nil {
+		return Landing{}, fmt.Errorf("cases: invite landing: %w", err)
+	}
+	l := Landing{Status: deref(row.Status)}
+	switch l.Status {
+	case "ok":
+		l.Status = "pending"
+	case "used", "revoked", "expired":
+		return l, nil
+	default:
+		return Landing{Status: "invalid"}, nil
+	}
+	ikeys, err := s.keys.Instance(ctx, s.db)
+	if err != nil {
+		return Landing{}, err
+	}
+	email, err := ikeys.Open(row.EmailEnc, keystore.UserEmailAD(row.InviteeID.UUID))
+	if err != nil {
+		return Landing{}, fmt.Errorf("cases: open invitation address: %w", err)
+	}
+	l.OrgName, l.Email, l.Kind, l.Permissions = deref(row.OrgName), string(email), deref(row.Kind), row.Permissions
+	l.RecipientOrg, l.SignedIn = row.RecipientOrg, deref(row.SignedIn)
+	if row.AccessExpiresAt != nil {
+		l.AccessExpiresAt = *row.AccessExpiresAt
+	}
+	if row.ExpiresAt != nil {
+		l.ExpiresAt = *row.ExpiresAt
+	}
+	if row.SignedInUser.Valid {
+		own, err := ikeys.Open(row.SignedInEmailEnc, keystore.UserEmailAD(row.SignedInUser.UUID))
+		if err != nil {
+			return Landing{}, fmt.Errorf("cases: open the signed-in member's address: %w", err)
+		}
+		l.SignedInEmail = string(own)
+	}
+	return l, nil
+}
+
+// browserCredential binds a transaction to the session the browser
+// presented in its cookie (none when session is ""), as the server's
+// check of a cookie does.
+func browserCredential(session, request string) postgres.Credential {
+	cred := postgres.Credential{Request: request}
+	if session != "" {
+		cred.Hash, cred.DPoP = identity.HashToken(session), postgres.BrowserBinding
+	}
+	return cred
+}
+
+// acceptInBrowser runs the acceptance q.AcceptCaseInvite(p) in tx, a
+// transaction bound to the browser's session (browserCredential; none
+// when session is ""). A session of another member refuses it before
+// anything is read or spent (ErrInviteOtherAccount). The procedure itself
+// runs unbound: the acceptance is the invitee's, not the session's. When
+// the invitee's own session is there and the acceptance starts a new one
+// (the cookie will hold it), the old one ends in the same transaction, as
+// its logout would (session.revoke, reason logout), rather than live on
+// unseen.
+func acceptInBrowser(ctx context.Context, tx pgx.Tx, session, request string,
+	p dbsqlc.AcceptCaseInviteParams) (dbsqlc.AcceptCaseInviteRow, error) {
+	q := dbsqlc.New(tx)
+	if session == "" {
+		return q.AcceptCaseInvite(ctx, p)
+	}
+	l, err := q.CaseInviteLanding(ctx, p.TokenHash)
+	if err != nil {
+		return dbsqlc.AcceptCaseInviteRow{}, err
+	}
+	signedIn := deref(l.SignedIn)
+	if signedIn == SignedInOther {
+		return dbsqlc.AcceptCaseInviteRow{}, ErrInviteOtherAccount
+	}
+	if _, err := tx.Exec(ctx, postgres.BindSQL, "", "", request, ""); err != nil {
+		return dbsqlc.AcceptCaseInviteRow{}, err
+	}
+	row, err := q.AcceptCaseInvite(ctx, p)
+	if err != nil || signedIn != SignedInInvitee || deref(row.Status) != "ok" {
+		return row, err
+	}
+	cred := browserCredential(session, request)
+	if _, err := tx.Exec(ctx, postgres.BindSQL, cred.Hash, cred.Org, cred.Request, cred.DPoP); err != nil {
+		return dbsqlc.AcceptCaseInviteRow{}, err
+	}
+	_, err = q.Logout(ctx, optional(request))
+	return row, err
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
