@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/errkind"
+	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 )
@@ -164,6 +166,28 @@ func (s *Service) Logout(ctx context.Context) error {
 		return ErrUnauthenticated
 	}
 	return nil
+}
+
+// EndReplaced ends the session whose token a browser presented in its
+// session cookie, as its logout would (session.revoke, reason logout),
+// when a sign-in is about to replace it in that cookie: a session the
+// browser can no longer present must not live on unseen. It reports
+// whether a live session ended; a token that names none is no error.
+func (s *Service) EndReplaced(ctx context.Context, token string) (bool, error) {
+	if !validSecret(token) {
+		return false, nil
+	}
+	cred := postgres.Credential{Hash: identity.HashToken(token), Request: requestID(ctx), DPoP: postgres.BrowserBinding}
+	var ok bool
+	err := s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		ok, err = dbsqlc.New(tx).Logout(ctx, nullText(requestID(ctx)))
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("auth: end the replaced session: %w", err)
+	}
+	return ok, nil
 }
 
 // mapErr turns the procedures' SQLSTATEs into the package's errors.

@@ -233,6 +233,7 @@ func (s *server) handleLinkConsume() http.Handler {
 			writeJSON(w, http.StatusOK, resp)
 			return
 		}
+		s.endReplaced(r, sess.Token)
 		s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
 		if browser {
 			w.Header().Set("Location", s.root)
@@ -241,6 +242,21 @@ func (s *server) handleLinkConsume() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, resp)
 	})
+}
+
+// endReplaced ends the session the browser's cookie held before a
+// sign-in replaces it with token (auth.Service.EndReplaced): another
+// member's session on a shared computer, or the user's own earlier one,
+// does not live on where no one can present or end it. The sign-in stands
+// when it fails; that is logged, with no token.
+func (s *server) endReplaced(r *http.Request, token string) {
+	old := s.cookieSession(r)
+	if old == "" || old == token {
+		return
+	}
+	if _, err := s.deps.Auth.EndReplaced(r.Context(), old); err != nil {
+		s.log.WarnContext(r.Context(), "replaced session not ended", "request", requestIDFrom(r.Context()), "err", err)
+	}
 }
 
 // rememberDevice gives the browser that completed a sign-in a device

@@ -59,6 +59,7 @@ func (s *server) handleBreakGlassActivate() http.Handler {
 		}
 		s.setCookie(w, s.binderCookie(), "", -time.Second)
 		if proof == nil {
+			s.endReplaced(r, bg.Token)
 			s.setCookie(w, s.sessionCookie(), bg.Token, time.Until(bg.AbsoluteExpiresAt))
 		}
 		w.Header().Set("Cache-Control", "no-store")

@@ -115,6 +115,7 @@ func (s *server) handlePasskeySignInFinish() http.Handler {
 		s.setCookie(w, s.binderCookie(), "", -time.Second)
 		s.rememberDevice(w, r, sess.Token)
 		if proof == nil {
+			s.endReplaced(r, sess.Token)
 			s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
 		}
 		w.Header().Set("Cache-Control", "no-store")

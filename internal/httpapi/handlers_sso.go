@@ -99,6 +99,7 @@ func (s *server) ssoSignedIn(w http.ResponseWriter, r *http.Request, sess auth.S
 	http.SetCookie(w, &http.Cookie{Name: s.ssoBinderCookie(), Value: "", Path: "/", MaxAge: -1,
 		Secure: s.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	s.rememberDevice(w, r, sess.Token)
+	s.endReplaced(r, sess.Token)
 	s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
 	w.Header().Set("Location", s.root)
 	w.WriteHeader(http.StatusSeeOther)
