@@ -615,7 +615,7 @@ func (inv *invocation) relayStream(ctx context.Context, br *bufio.Reader, first 
 			// message_delta (the stop reason) and message_stop: the
 			// client learns the call ended only once its event is written
 			if err := recorded(); err != nil {
-				evs = []event{streamError("api_error", "Ward could not record the call in its audit log")}
+				evs = []event{streamError("api_error", "audit_failed", "Ward could not record the call in its audit log")}
 				rl.done = true // nothing more is relayed
 			}
 			audited = true
@@ -637,13 +637,13 @@ func (inv *invocation) relayStream(ctx context.Context, br *bufio.Reader, first 
 				if ctx.Err() == nil {
 					// a stream that ends without message_stop must not
 					// look like success
-					send([]event{streamError("api_error", "the upstream stream ended before message_stop")})
+					send([]event{streamError("api_error", "upstream_stream_incomplete", "the upstream stream ended before message_stop")})
 				}
 				break
 			}
 			evs, err := rl.handle(e)
 			if err != nil {
-				send([]event{streamError("api_error", "the upstream sent an event Ward cannot read")})
+				send([]event{streamError("api_error", "upstream_event_unreadable", "the upstream sent an event Ward cannot read")})
 				break
 			}
 			if !send(evs) {

@@ -323,8 +323,11 @@ func (rl *relay) rewrite(e event, fn func(map[string]json.RawMessage) error) ([]
 }
 
 // streamError is the event that ends a stream Ward cannot finish: the
-// Anthropic error event, which the SDKs raise as an error.
-func streamError(typ, msg string) event {
-	data, _ := marshal(map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}})
+// Anthropic error event, which the SDKs raise as an error, with Ward's
+// code in error.details.error_code and at the end of the message, as
+// Ward's errors before a stream have it.
+func streamError(typ, code, msg string) event {
+	data, _ := marshal(map[string]any{"type": "error", "error": map[string]any{"type": typ, "message": msg + " (" + code + ")",
+		"details": map[string]string{"error_code": code}}})
 	return event{name: "error", named: true, data: data}
 }

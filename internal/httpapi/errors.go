@@ -152,12 +152,19 @@ func writeSCIMError(w http.ResponseWriter, r *http.Request, status int, code, de
 }
 
 // gatewayError is the LLM gateway's error body: the Anthropic Messages
-// API shape, so the official SDKs raise their own typed errors.
+// API shape, so the official SDKs raise their own typed errors. Ward's
+// stable code goes in error.details.error_code, where the SDKs read the
+// API's own codes (the TypeScript SDK's error.errorCode, the Go SDK's
+// Error.ErrorCode()), and stays at the end of the message for clients
+// that read only the message.
 type gatewayError struct {
 	Type  string `json:"type"` // always "error"
 	Error struct {
 		Type    string `json:"type"`
 		Message string `json:"message"`
+		Details struct {
+			ErrorCode string `json:"error_code"`
+		} `json:"details"`
 	} `json:"error"`
 	RequestID string `json:"request_id,omitempty"`
 }
@@ -188,6 +195,7 @@ func writeGatewayError(w http.ResponseWriter, r *http.Request, status int, code,
 		e.Error.Message = http.StatusText(status)
 	}
 	e.Error.Message += " (" + code + ")"
+	e.Error.Details.ErrorCode = code
 	w.Header().Set("Content-Type", "application/json")
 	// The SDKs read an error's request id from the request-id header (the
 	// TypeScript SDK's error.requestID), not from the body: Ward's own

@@ -1,0 +1,124 @@
+package httpapi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+
+	anthropic "github.com/anthropics/anthropic-sdk-go/v2"
+	"github.com/anthropics/anthropic-sdk-go/v2/option"
+
+	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/gateway"
+)
+
+// Ward's own refusals carry their stable code in error.details.error_code,
+// where the official SDKs read the API's codes (the Go SDK's
+// Error.ErrorCode(), the TypeScript SDK's error.errorCode): an app branches
+// on the code, as the SDKs tell it to, not on the message's wording.
+func TestGatewaySDKErrorCodes(t *testing.T) {
+	g := newGW(t, withUnboundOrgs())
+	ctx := context.Background()
+	members := g.createKey(g.o, auth.ScopeMembers).Key
+	for _, tc := range []struct {
+		name   string
+		c      anthropic.Client
+		setup  func()
+		call   func(c anthropic.Client) error
+		status int
+		typ    string
+		code   string
+	}{
+		{name: "bad key", c: g.client("sk_live_nope"), status: 401, typ: "authentication_error", code: "api_key_malformed"},
+		{name: "key without the gateway scope", c: g.client(members), status: 403, typ: "permission_error", code: "scope_required"},
+		{name: "unassigned patient", c: g.client(g.o.Prov.Token, option.WithHeader("Ward-Patient", g.o.P2.String())),
+			status: 404, typ: "not_found_error", code: "not_found"},
+		{name: "unknown anthropic-version", c: g.client(g.key, option.WithHeader("anthropic-version", "2099-01-01")),
+			status: 400, typ: "invalid_request_error", code: "invalid_request"},
+		{name: "a route the gateway does not serve", c: g.client(g.key), status: 404, typ: "not_found_error", code: "no_route",
+			call: func(c anthropic.Client) error { _, err := c.Models.List(ctx, anthropic.ModelListParams{}); return err }},
+		{name: "provider not enabled", c: g.client(g.key), status: 403, typ: "permission_error", code: "provider_not_enabled",
+			setup: func() { g.setPolicy(gateway.Policy{Providers: []string{}}) }},
+		{name: "org rate limit", c: g.client(g.key), status: 429, typ: "rate_limit_error", code: "org_rate_limited",
+			setup: func() {
+				g.setPolicy(gateway.Policy{Providers: []string{"anthropic"}, RequestsPerMinute: 1})
+				c := g.client(g.key)
+				if _, err := c.Messages.New(ctx, chartParams()); err != nil {
+					t.Fatal(err)
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.setup != nil {
+				tc.setup()
+			}
+			call := tc.call
+			if call == nil {
+				call = func(c anthropic.Client) error { _, err := c.Messages.New(ctx, chartParams()); return err }
+			}
+			err := call(tc.c)
+			var ae *anthropic.Error
+			if !errors.As(err, &ae) || ae.StatusCode != tc.status || string(ae.Type()) != tc.typ {
+				t.Fatalf("%v, want %d %s", err, tc.status, tc.typ)
+			}
+			if got := string(ae.ErrorCode()); got != tc.code {
+				t.Errorf("ErrorCode() %q, want %q: %s", got, tc.code, ae.RawJSON())
+			}
+			if ae.RequestID == "" || ae.Message == "" {
+				t.Errorf("request id %q, message %q", ae.RequestID, ae.Message)
+			}
+			// streamed, the same refusal comes before the stream begins
+			if tc.call == nil {
+				s := tc.c.Messages.NewStreaming(ctx, chartParams())
+				for s.Next() {
+				}
+				if !errors.As(s.Err(), &ae) || ae.StatusCode != tc.status || string(ae.ErrorCode()) != tc.code {
+					t.Errorf("stream: %v", s.Err())
+				}
+			}
+		})
+	}
+
+	t.Run("a stream the upstream cuts short", func(t *testing.T) {
+		g.setPolicy(gateway.Policy{Providers: []string{"anthropic"}})
+		g.up.mu.Lock()
+		g.up.override = func(w http.ResponseWriter, r *http.Request) bool {
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"x\",\"content\":[],\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\n")
+			return true
+		}
+		g.up.mu.Unlock()
+		defer func() {
+			g.up.mu.Lock()
+			g.up.override = nil
+			g.up.mu.Unlock()
+		}()
+		c := g.client(g.key)
+		s := c.Messages.NewStreaming(ctx, chartParams())
+		for s.Next() {
+		}
+		var ae *anthropic.Error
+		if !errors.As(s.Err(), &ae) || ae.Type() != "api_error" || ae.ErrorCode() != "upstream_stream_incomplete" {
+			t.Fatalf("%v", s.Err())
+		}
+	})
+
+	t.Run("413 above 32 MB", func(t *testing.T) {
+		g.setPolicy(gateway.Policy{Providers: []string{"anthropic"}})
+		big := make([]byte, 33<<20)
+		for i := range big {
+			big[i] = 'a'
+		}
+		c := g.client(g.key)
+		_, err := c.Messages.New(ctx, anthropic.MessageNewParams{Model: model, MaxTokens: 1,
+			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(string(big)))}})
+		var ae *anthropic.Error
+		if !errors.As(err, &ae) || ae.StatusCode != http.StatusRequestEntityTooLarge || ae.Type() != "request_too_large" ||
+			ae.ErrorCode() != "body_too_large" {
+			t.Fatalf("%v (code %q)", err, ae.ErrorCode())
+		}
+	})
+	noCanary(t, "the upstream requests", g.up.all())
+}
