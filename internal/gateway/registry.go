@@ -64,6 +64,10 @@ var (
 				WithPublic("this model is not allowed for the upstream")
 	ErrNoUpstreamKey = errkind.New(errkind.Unavailable, "upstream_not_configured", "gateway: no upstream key configured").
 				WithPublic("the gateway has no key for its upstream: ask the operator")
+	// ErrUpstreamKeyRefused: the upstream answered 401, refusing Ward's own
+	// key for it (never the caller's credential, which stays in Ward).
+	ErrUpstreamKeyRefused = errkind.New(errkind.Unavailable, "upstream_key_refused", "gateway: the upstream refused Ward's key").
+				WithPublic("the upstream refused the gateway's key for it: ask the operator")
 )
 
 // gate returns the provider if a call naming model may go to it: registered,

@@ -408,6 +408,15 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 		inv.fail(ctx, resp.StatusCode)
 		return fmt.Errorf("%w: the upstream answered with a redirect (%d), not followed", ErrUpstream, resp.StatusCode)
 	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		// The upstream refused Ward's own key. Relayed, its 401 would reach
+		// the SDK as an AuthenticationError about the key the app gave,
+		// its Ward credential, which an app answers by signing its user
+		// out or rotating a key that is fine: it is the operator's to fix.
+		inv.fail(ctx, resp.StatusCode)
+		s.log.ErrorContext(ctx, "the upstream refused the gateway's key", "request_id", inv.req.ID, "provider", prov.Name)
+		return ErrUpstreamKeyRefused
+	}
 	inv.status = resp.StatusCode
 	copyHeaders(w.Header(), resp.Header)
 	if up.retried {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	anthropic "github.com/anthropics/anthropic-sdk-go/v2"
@@ -121,4 +122,37 @@ func TestGatewaySDKErrorCodes(t *testing.T) {
 		}
 	})
 	noCanary(t, "the upstream requests", g.up.all())
+}
+
+// An upstream that refuses Ward's own key answers 401: that is the
+// operator's to fix, not the caller's. Relayed as it came, the SDK would
+// raise its AuthenticationError about the key the app gave it (its Ward
+// credential), and an app would sign its user out.
+func TestGatewayUpstreamKeyRefused(t *testing.T) {
+	g := newGW(t, withUnboundOrgs(), withGatewayConfig(func(c *gateway.Config) {
+		c.Keys = map[string]string{"anthropic": "sk-ant-revoked"}
+	}))
+	ctx := context.Background()
+	c := g.client(g.o.Prov.Token, option.WithHeader("Ward-Patient", g.patient.String()))
+	_, err := c.Messages.New(ctx, chartParams())
+	stream := c.Messages.NewStreaming(ctx, chartParams())
+	for stream.Next() {
+	}
+	for what, err := range map[string]error{"messages": err, "stream": stream.Err()} {
+		var ae *anthropic.Error
+		if !errors.As(err, &ae) || ae.StatusCode != http.StatusServiceUnavailable || ae.ErrorCode() != "upstream_key_refused" {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	if n := len(g.up.calls()); n != 2 {
+		t.Fatalf("%d upstream calls, want 2", n)
+	}
+	if n := g.auditCount(g.o.ID, "ai.invoke", "failure"); n != 2 {
+		t.Errorf("%d failed ai.invoke events, want 2", n)
+	}
+	if !strings.Contains(g.logs.String(), "the upstream refused the gateway's key") {
+		t.Error("the refusal of Ward's key was not logged for the operator")
+	}
+	noCanary(t, "the upstream requests", g.up.all())
+	noCanary(t, "the server log", g.logs.String())
 }
