@@ -34,9 +34,19 @@ import (
 type limiter struct {
 	db *postgres.DB
 	mu sync.Mutex
-	// empty: the org's buckets, under the policy's limits, until when
-	// they admit nothing.
-	empty map[emptyKey]time.Time
+	// empty: the org's buckets, under the policy's limits, that admit
+	// nothing for now.
+	empty map[emptyKey]emptyBucket
+}
+
+// emptyBucket is what a node remembers of buckets the database found
+// unable to admit any call: until when it refuses without asking (at most
+// memoryLimit), and when the database said they could admit one again,
+// which a refusal answers as its Retry-After (the SDKs wait that long
+// before they retry: an earlier time would spend their retries on calls
+// refused again).
+type emptyBucket struct {
+	until, ready time.Time
 }
 
 type emptyKey struct {
@@ -60,29 +70,34 @@ type admission struct {
 }
 
 // refused says whether org's buckets were found unable to admit any call
-// under pol's limits, and for how much longer.
+// under pol's limits, and if so how long until the database said they
+// could admit one again.
 func (l *limiter) refused(org uuid.UUID, pol Policy, now time.Time) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	k := emptyKey{org, pol.RequestsPerMinute, pol.TokensPerMinute}
-	until, ok := l.empty[k]
+	e, ok := l.empty[k]
 	if !ok {
 		return 0, false
 	}
-	if !now.Before(until) {
+	if !now.Before(e.until) {
 		delete(l.empty, k)
 		return 0, false
 	}
-	return until.Sub(now), true
+	return e.ready.Sub(now), true
 }
 
-func (l *limiter) remember(org uuid.UUID, pol Policy, until time.Time) {
+// remember records, at now, that org's buckets under pol's limits admit
+// no call for empty: refused without a round trip for at most memoryLimit
+// of it.
+func (l *limiter) remember(org uuid.UUID, pol Policy, now time.Time, empty time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.empty == nil || len(l.empty) > 10000 {
-		l.empty = map[emptyKey]time.Time{}
+		l.empty = map[emptyKey]emptyBucket{}
 	}
-	l.empty[emptyKey{org, pol.RequestsPerMinute, pol.TokensPerMinute}] = until
+	l.empty[emptyKey{org, pol.RequestsPerMinute, pol.TokensPerMinute}] = emptyBucket{
+		until: now.Add(min(empty, memoryLimit)), ready: now.Add(empty)}
 }
 
 // admitAside starts the admit of a call of tokens under cred, beside the
@@ -108,7 +123,7 @@ func (l *limiter) admitAside(ctx context.Context, cred postgres.Credential, org 
 		defer cancel()
 		a = l.admit(actx, cred, tokens)
 		if a.err == nil && a.empty > 0 {
-			l.remember(org, pol, now().Add(min(a.empty, memoryLimit)))
+			l.remember(org, pol, now(), a.empty)
 		}
 	}()
 	return func() admission {

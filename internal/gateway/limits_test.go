@@ -62,7 +62,7 @@ func TestLimiterRemembersEmptyBucket(t *testing.T) {
 	if _, refused := l.refused(org, pol, now); refused {
 		t.Fatal("refused before the database said anything")
 	}
-	l.remember(org, pol, now.Add(time.Second))
+	l.remember(org, pol, now, time.Second)
 	if wait, refused := l.refused(org, pol, now.Add(400*time.Millisecond)); !refused || wait != 600*time.Millisecond {
 		t.Fatalf("within the second: refused %v, wait %v; want refused, 600ms", refused, wait)
 	}
@@ -79,6 +79,18 @@ func TestLimiterRemembersEmptyBucket(t *testing.T) {
 	}
 	if len(l.empty) != 0 {
 		t.Fatalf("%d entries kept after they ended", len(l.empty))
+	}
+
+	// Buckets empty for longer than the node may remember: refused
+	// without a round trip for memoryLimit only, with the wait the
+	// database gave (a client that honours the Retry-After is admitted
+	// on its first retry), not the end of the node's memory.
+	l.remember(org, pol, now, 8*time.Second)
+	if wait, refused := l.refused(org, pol, now.Add(time.Second)); !refused || wait != 7*time.Second {
+		t.Fatalf("a second in: refused %v, wait %v; want refused, 7s", refused, wait)
+	}
+	if _, refused := l.refused(org, pol, now.Add(memoryLimit)); refused {
+		t.Fatal("refused past the node's memory: the database decides again")
 	}
 }
 

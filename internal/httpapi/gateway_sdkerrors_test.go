@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -155,4 +156,38 @@ func TestGatewayUpstreamKeyRefused(t *testing.T) {
 	}
 	noCanary(t, "the upstream requests", g.up.all())
 	noCanary(t, "the server log", g.logs.String())
+}
+
+// The SDKs honour Retry-After: they wait that long, then retry, within a
+// small budget (two retries by default). A refusal from the node's memory
+// of an empty bucket (no round trip) answers the wait the database gave,
+// as the database's own refusal does, not the end of the node's memory (at
+// most 5 s): a client that waits what it is told is not refused again.
+func TestGatewayRateLimitRetryAfter(t *testing.T) {
+	g := newGW(t)
+	ctx := context.Background()
+	// one request every 30 s
+	g.setPolicy(gateway.Policy{Providers: []string{"anthropic"}, RequestsPerMinute: 2})
+	c := g.client(g.key)
+	for i := range 2 {
+		if _, err := c.Messages.New(ctx, chartParams()); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	var waits []int
+	for i := range 2 { // the database's refusal, then the node's
+		_, err := c.Messages.New(ctx, chartParams())
+		var ae *anthropic.Error
+		if !errors.As(err, &ae) || ae.StatusCode != http.StatusTooManyRequests || ae.ErrorCode() != "org_rate_limited" {
+			t.Fatalf("refusal %d: %v", i, err)
+		}
+		s, err := strconv.Atoi(ae.Response.Header.Get("Retry-After"))
+		if err != nil {
+			t.Fatalf("refusal %d: Retry-After %q", i, ae.Response.Header.Get("Retry-After"))
+		}
+		waits = append(waits, s)
+	}
+	if waits[0] < 25 || waits[0] > 30 || waits[1] < waits[0]-1 || waits[1] > waits[0] {
+		t.Fatalf("Retry-After %d s from the database, then %d s from the node's memory; want about 30 both", waits[0], waits[1])
+	}
 }
