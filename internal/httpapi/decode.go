@@ -46,7 +46,66 @@ func decode(r *http.Request, v any) error {
 		}
 		return badRequest("bad_json", jsonProblem(err))
 	}
+	return checkTimes(v)
+}
+
+// checkTimes refuses a decoded body holding a date-time outside years
+// 0001 to 9999 in UTC. JSON's RFC 3339 writes four-digit years, and the
+// database hands a time back in UTC, where "0000-01-01T00:00:00+23:59"
+// is in year -1: stored, it would make every later answer that holds it
+// (a patient's entries) unencodable.
+func checkTimes(v any) error {
+	if field := badTimeRange(reflect.ValueOf(v), ""); field != "" {
+		return badRequest("invalid_input", fmt.Sprintf("field %q must be a date-time between the years 0001 and 9999 "+
+			"(in UTC)", field))
+	}
 	return nil
+}
+
+// badTimeRange names the field of v (a decoded body: structs, pointers and
+// slices of them) holding the first time.Time outside years 1 to 9999 in
+// UTC, or "".
+func badTimeRange(v reflect.Value, name string) string {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return badTimeRange(v.Elem(), name)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if bad := badTimeRange(v.Index(i), name+"["+strconv.Itoa(i)+"]"); bad != "" {
+				return bad
+			}
+		}
+	case reflect.Struct:
+		if t, ok := v.Interface().(time.Time); ok {
+			if y := t.UTC().Year(); y < 1 || y > 9999 {
+				return name
+			}
+			return ""
+		}
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || tag == "-" {
+				continue
+			}
+			n := name
+			if !f.Anonymous || tag != "" {
+				if tag == "" {
+					tag = f.Name
+				}
+				if n != "" {
+					n += "."
+				}
+				n += tag
+			}
+			if bad := badTimeRange(v.Field(i), n); bad != "" {
+				return bad
+			}
+		}
+	}
+	return ""
 }
 
 // badTimeField names the top-level field of v (a pointer to a struct) of
@@ -146,7 +205,7 @@ func strictUnmarshal(raw map[string]json.RawMessage, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return badRequest("bad_json", jsonProblem(err))
 	}
-	return nil
+	return checkTimes(v)
 }
 
 // bodyError describes a failure to read a request body: too large, or cut

@@ -122,3 +122,41 @@ func TestNilPathID(t *testing.T) {
 		}
 	}
 }
+
+// A date-time JSON cannot carry back (outside years 0001 to 9999 once in
+// UTC, as the database returns it) is refused on the way in; one already
+// stored makes its answers a 500 problem, never a 200 with an empty body.
+func TestDateTimeRange(t *testing.T) {
+	w := newWorld(t, withUnboundOrgs())
+	o := w.createOrg("Time Org")
+	w.populate(o, "tr")
+	entries := "/v1/patients/" + o.P1.String() + "/entries"
+	for _, at := range []string{"0000-01-01T00:00:00+23:59", "0000-06-01T00:00:00Z", "9999-12-31T23:59:59-23:59"} {
+		resp, body := w.send("POST", entries, http.Header{"Content-Type": {"application/json"},
+			"Authorization": {"Bearer " + o.Lead.Token}},
+			strings.NewReader(`{"kind":"food","name":"x","observed_at":"`+at+`"}`))
+		if code, detail := problemOf(t, body); resp.StatusCode != http.StatusBadRequest || code != "invalid_input" ||
+			!strings.Contains(detail, `"observed_at"`) {
+			t.Errorf("observed_at %s: %d %s, want 400 invalid_input naming observed_at", at, resp.StatusCode, body)
+		}
+	}
+	var n int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from app.clinical_entries`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d entries written by refused requests (%v)", n, err)
+	}
+	w.do("POST", entries, o.Lead.Token, map[string]any{"kind": "food", "name": "x", "observed_at": "1900-01-01T00:00:00Z"},
+		http.StatusCreated, nil)
+
+	// A row from before the check (or written around it) in year 2 BC (Go's year -1).
+	if _, err := w.env.Super.Pool.Exec(context.Background(),
+		`update app.clinical_entries set observed_at = '0002-06-01 00:00:00+00 BC'`); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := w.request("GET", entries, o.Lead.Token, nil)
+	if resp.StatusCode != http.StatusInternalServerError || problemCode(t, body) != "internal" {
+		t.Fatalf("entries holding year 2 BC: %d %q, want a 500 problem", resp.StatusCode, body)
+	}
+	if !strings.Contains(w.logs.String(), "httpapi.unencodable") {
+		t.Error("the unencodable answer is not logged")
+	}
+}

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
@@ -75,9 +74,7 @@ func (s *server) scimGuard(sf *surface, next http.Handler) http.Handler {
 }
 
 func writeSCIM(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/scim+json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	writeEncoded(w, status, "application/scim+json", v)
 }
 
 // scimBody reads a SCIM request body: application/scim+json or

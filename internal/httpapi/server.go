@@ -255,8 +255,24 @@ func (s *server) trusted(a netip.Addr) bool {
 	return false
 }
 
+// writeJSON answers v as JSON with status. A value JSON cannot carry (a
+// date-time outside years 0000 to 9999) is a 500 in the surface's shape,
+// through its panic recovery, never status with an empty body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	writeEncoded(w, status, "application/json", v)
 }
+
+// writeEncoded answers v as JSON with status and content type ct.
+func writeEncoded(w http.ResponseWriter, status int, ct string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(unencodable{})
+	}
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// unencodable is the panic of an answer JSON cannot carry: the surface's
+// recovery logs its type and answers 500.
+type unencodable struct{}
