@@ -78,7 +78,7 @@ func writeSCIM(w http.ResponseWriter, status int, v any) {
 }
 
 // scimBody reads a SCIM request body: application/scim+json or
-// application/json, within the surface's limit.
+// application/json, within the surface's limit, checked as checkJSON does.
 func scimBody(r *http.Request) ([]byte, error) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/scim+json" && mt != "application/json" {
@@ -88,6 +88,12 @@ func scimBody(r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
 		return nil, bodyError(err)
+	}
+	// As the JSON API's bodies: no NUL (PostgreSQL text cannot hold it), no
+	// invalid UTF-8 or lone surrogate (stored as U+FFFD), no key given
+	// twice (SCIM attribute names are case-insensitive too).
+	if err := checkJSON(b); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

@@ -514,3 +514,50 @@ func TestSCIMDiscovery(t *testing.T) {
 	w.scim("GET", "/scim/v2/Schemas/"+scim.SchemaUser, "", "", http.StatusOK, nil)
 	w.scimError("GET", "/scim/v2/Schemas/urn:nope", "", "", http.StatusNotFound, "")
 }
+
+// TestSCIMHostileInput: what PostgreSQL cannot store or take (NUL, invalid
+// UTF-8, an offset beyond int4) is a SCIM 400 or an empty page, never a
+// 500, and creates nothing.
+func TestSCIMHostileInput(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Hostile SCIM")
+	tok := w.createSCIMToken(o, "").Secret
+	user := `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "h1@example.test"`
+	group := `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"]`
+	for _, c := range []struct{ path, body string }{
+		{"/scim/v2/Users", user + `, "externalId": "ext\u0000"}`},
+		{"/scim/v2/Users", user + `, "displayName": "Zed\u0000"}`},
+		{"/scim/v2/Users", user + ", \"displayName\": \"Zed\xff\"}"},
+		{"/scim/v2/Users", user + `, "externalId": "a", "externalID": "b"}`},
+		{"/scim/v2/Groups", group + `, "displayName": "nurses\u0000"}`},
+		{"/scim/v2/Groups", group + `, "displayName": "nurses", "externalId": "\u0000"}`},
+	} {
+		w.scimError("POST", c.path, tok, c.body, http.StatusBadRequest, "invalidSyntax")
+	}
+	var u scimUser
+	w.scim("POST", "/scim/v2/Users", tok, user+`}`, http.StatusCreated, &u)
+	w.scimError("PATCH", "/scim/v2/Users/"+u.ID, tok, `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+	  "Operations": [{"op": "replace", "path": "externalId", "value": "x\u0000"}]}`, http.StatusBadRequest, "invalidSyntax")
+
+	for _, f := range []string{"externalId eq \"a\xffb\"", "userName eq \"a\xff@example.test\""} {
+		w.scimError("GET", filterQuery(f), tok, "", http.StatusBadRequest, "invalidFilter")
+	}
+	w.scimError("GET", "/scim/v2/Groups?filter="+url.QueryEscape("displayName eq \"a\xffb\""), tok, "", http.StatusBadRequest, "invalidFilter")
+	w.scimError("GET", "/scim/v2/Groups?filter="+url.QueryEscape("externalId eq \"a\xffb\""), tok, "", http.StatusBadRequest, "invalidFilter")
+
+	var list scimList
+	for _, q := range []string{"/scim/v2/Users?startIndex=3000000000", "/scim/v2/Groups?startIndex=3000000000&count=5",
+		"/scim/v2/Users?startIndex=9223372036854775807&count=1000"} {
+		w.scim("GET", q, tok, "", http.StatusOK, &list)
+		if len(list.Resources) != 0 {
+			t.Fatalf("%s: %+v", q, list)
+		}
+	}
+	var n int
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select (select count(*) from app.scim_users) + (select count(*) from app.scim_groups)`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d SCIM rows, want the one valid User (%v)", n, err)
+	}
+	if strings.Contains(w.logs.String(), `"level":"ERROR"`) {
+		t.Fatalf("hostile SCIM input logged as an error:\n%s", w.logs.String())
+	}
+}

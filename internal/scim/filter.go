@@ -2,6 +2,7 @@ package scim
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	filter "github.com/scim2/filter-parser/v2"
@@ -30,11 +31,20 @@ func parseFilter(raw string) ([]constraint, error) {
 	if strings.TrimSpace(raw) == "" {
 		return []constraint{{}}, nil
 	}
+	if !filterText(raw) {
+		return nil, errkind.Visible(ErrInvalidFilter, "the filter must be UTF-8 without NUL")
+	}
 	expr, err := filter.ParseFilter([]byte(raw))
 	if err != nil {
 		return nil, errkind.Visible(ErrInvalidFilter, "the filter does not parse (RFC 7644 §3.4.2.2)")
 	}
 	return compile(expr)
+}
+
+// filterText reports whether a filter's text can reach the database: valid
+// UTF-8 without NUL (PostgreSQL text holds neither, and refuses the query).
+func filterText(raw string) bool {
+	return utf8.ValidString(raw) && !strings.ContainsRune(raw, 0)
 }
 
 func unsupported() error {

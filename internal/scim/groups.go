@@ -245,10 +245,7 @@ func (s *Service) ListGroups(ctx context.Context, lq ListQuery) (GroupList, erro
 	if err != nil {
 		return GroupList{}, s.failed(ctx, p, uuid.Nil, err)
 	}
-	start, count := max(lq.StartIndex, 1), DefaultCount
-	if lq.Count != nil {
-		count = min(max(*lq.Count, 0), MaxCount)
-	}
+	start, count := lq.page()
 	gq.offset, gq.limit = start-1, count
 	out := GroupList{Schemas: []string{SchemaListResponse}, StartIndex: start, Resources: []Group{}}
 	if none {
@@ -285,6 +282,9 @@ func (s *Service) group(r groupRow) Group {
 func parseGroupFilter(raw string) (q groupQuery, none bool, err error) {
 	if strings.TrimSpace(raw) == "" {
 		return q, false, nil
+	}
+	if !filterText(raw) {
+		return q, false, errkind.Visible(ErrInvalidFilter, "the filter must be UTF-8 without NUL")
 	}
 	expr, perr := filter.ParseFilter([]byte(raw))
 	if perr != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +32,17 @@ type ListQuery struct {
 	Filter     string
 	StartIndex int
 	Count      *int
+}
+
+// page is the query's startIndex (1 when less; at most math.MaxInt32,
+// which is past any org's Users and Groups and within the database's
+// offsets) and count (DefaultCount when not given; 0 to MaxCount).
+func (lq ListQuery) page() (start, count int) {
+	start, count = min(max(lq.StartIndex, 1), math.MaxInt32), DefaultCount
+	if lq.Count != nil {
+		count = min(max(*lq.Count, 0), MaxCount)
+	}
+	return start, count
 }
 
 func attrsAD(org, user uuid.UUID) envelope.AD {
@@ -196,13 +208,7 @@ func (s *Service) ListUsers(ctx context.Context, lq ListQuery) (UserList, error)
 	if err != nil {
 		return UserList{}, s.failed(ctx, p, uuid.Nil, err)
 	}
-	start, count := lq.StartIndex, DefaultCount
-	if start < 1 {
-		start = 1
-	}
-	if lq.Count != nil {
-		count = min(max(*lq.Count, 0), MaxCount)
-	}
+	start, count := lq.page()
 	out := UserList{Schemas: []string{SchemaListResponse}, StartIndex: start, Resources: []User{}}
 	var inst *envelope.OrgKeys
 	if len(conj) > 0 {
