@@ -251,12 +251,31 @@ func jsonProblem(err error) string {
 
 // pathID parses a path value as a UUID.
 func pathID(r *http.Request, name string) (uuid.UUID, error) {
-	v := r.PathValue(name)
-	id, err := uuid.Parse(v)
-	if err != nil || len(v) != 36 || id == uuid.Nil {
+	id, ok := idOf(r.PathValue(name))
+	if !ok {
 		return uuid.Nil, badRequest("invalid_id", name+" must be a UUID, not the nil UUID")
 	}
 	return id, nil
+}
+
+// queryID parses the query parameter name, when given, as a UUID (ok
+// false when it is absent).
+func queryID(r *http.Request, name string) (id uuid.UUID, ok bool, err error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return uuid.Nil, false, nil
+	}
+	if id, ok = idOf(v); !ok {
+		return uuid.Nil, false, badRequest("invalid_query", name+" must be a UUID, not the nil UUID")
+	}
+	return id, true, nil
+}
+
+// idOf parses v as an id: a UUID in its 36-character form, other than the
+// nil UUID (which names nothing: as a filter it would be taken for none).
+func idOf(v string) (uuid.UUID, bool) {
+	id, err := uuid.Parse(v)
+	return id, err == nil && len(v) == 36 && id != uuid.Nil
 }
 
 func queryInt(r *http.Request, name string) (int, error) {

@@ -2,9 +2,12 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/google/uuid"
 )
 
 // Bodies encoding/json would accept but Ward refuses: each is a 400 that
@@ -158,5 +161,48 @@ func TestDateTimeRange(t *testing.T) {
 	}
 	if !strings.Contains(w.logs.String(), "httpapi.unencodable") {
 		t.Error("the unencodable answer is not logged")
+	}
+}
+
+// A query id that names nothing is a filter that matches nothing, or a 400
+// for the nil UUID (which would read as no filter): never a 500, and no
+// listing of everything.
+func TestQueryIDs(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Query Ids")
+	w.populate(o, "qi")
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"title": "Claim"}, http.StatusCreated, nil)
+	w.do("POST", "/v1/compliance/dsr", o.Admin.Token, map[string]any{"kind": "access", "patient_id": o.P1}, http.StatusCreated, nil)
+	nobody := uuid.New().String()
+	var dsr struct {
+		Requests []json.RawMessage `json:"requests"`
+	}
+	for _, tok := range []string{o.Admin.Token, o.PatUser.Token} {
+		if w.do("GET", "/v1/compliance/dsr?patient_id="+nobody, tok, nil, http.StatusOK, &dsr); len(dsr.Requests) != 0 {
+			t.Fatalf("requests about nobody: %+v", dsr)
+		}
+	}
+	var cs struct {
+		Cases []json.RawMessage `json:"cases"`
+	}
+	if w.do("GET", "/v1/cases?patient_id="+nobody, o.Lead.Token, nil, http.StatusOK, &cs); len(cs.Cases) != 0 {
+		t.Fatalf("cases of nobody: %+v", cs)
+	}
+	for _, path := range []string{"/v1/compliance/dsr", "/v1/cases", "/v1/audit/events"} {
+		for _, id := range []string{"00000000-0000-0000-0000-000000000000", strings.ReplaceAll(nobody, "-", "")} {
+			resp, body := w.request("GET", path+"?patient_id="+id, o.Admin.Token, nil)
+			if resp.StatusCode != http.StatusBadRequest || problemCode(t, body) != "invalid_query" {
+				t.Errorf("%s?patient_id=%s: %d %s, want 400 invalid_query", path, id, resp.StatusCode, body)
+			}
+		}
+	}
+	// Listing a patient's requests is in their access report.
+	if w.do("GET", "/v1/compliance/dsr?patient_id="+o.P1.String(), o.Admin.Token, nil, http.StatusOK, &dsr); len(dsr.Requests) != 1 {
+		t.Fatalf("P1's requests: %+v", dsr)
+	}
+	var n int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from audit.events
+	  where org_id = $1 and action = 'dsr.list' and outcome = 'success' and patient_id = $2`, o.ID, o.P1).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d dsr.list events about P1, want 1 (%v)", n, err)
 	}
 }

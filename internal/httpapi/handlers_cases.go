@@ -50,10 +50,8 @@ func handleCaseList(svc *cases.Service, fail errorWriter) http.Handler {
 			}
 		}
 		f.Status = r.URL.Query().Get("status")
-		if p := r.URL.Query().Get("patient_id"); p != "" && err == nil {
-			if f.PatientID, err = uuid.Parse(p); err != nil {
-				err = badRequest("invalid_query", "patient_id must be a UUID")
-			}
+		if err == nil {
+			f.PatientID, _, err = queryID(r, "patient_id")
 		}
 		if err == nil {
 			f.Limit, err = queryInt(r, "limit")

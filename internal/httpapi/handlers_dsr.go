@@ -47,11 +47,11 @@ func handleDSRList(recs *records.Service, fail errorWriter) http.Handler {
 			case name == "status" && len(v) == 1:
 				status = v[0]
 			case name == "patient_id" && len(v) == 1:
-				id, perr := uuid.Parse(v[0])
-				if perr != nil {
-					err = badRequest("invalid_query", "patient_id is a UUID")
+				if id, ok := idOf(v[0]); ok {
+					patient = &id
+				} else {
+					err = badRequest("invalid_query", "patient_id is a UUID, not the nil UUID")
 				}
-				patient = &id
 			default:
 				err = badRequest("invalid_query", "the query parameters are status and patient_id, each at most once")
 			}

@@ -249,12 +249,8 @@ func handleAuditList(log *audit.Service, fail errorWriter) http.Handler {
 			limit, err = queryInt(r, "limit")
 		}
 		var patient uuid.NullUUID
-		if v := q.Get("patient_id"); v != "" && err == nil {
-			id, perr := uuid.Parse(v)
-			if perr != nil {
-				err = badRequest("invalid_query", "patient_id must be a UUID")
-			}
-			patient = uuid.NullUUID{UUID: id, Valid: true}
+		if err == nil {
+			patient.UUID, patient.Valid, err = queryID(r, "patient_id")
 		}
 		var list []audit.Entry
 		if err == nil {

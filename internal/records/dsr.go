@@ -177,7 +177,11 @@ func (s *Service) ListDSR(ctx context.Context, status string, patient *uuid.UUID
 			ids = append(ids, r.ID)
 		}
 		e := c.event("dsr.list", "", uuid.Nil)
-		e.Patient = nullOf(patient) // in that patient's access report
+		if len(ids) > 0 {
+			// in that patient's access report; an id that names no patient
+			// here returns nothing, and the log takes no success about it
+			e.Patient = nullOf(patient)
+		}
 		e.Results = ids
 		_, err = audit.Record(ctx, tx, e)
 		return err
