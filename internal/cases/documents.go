@@ -285,8 +285,7 @@ func (s *Service) GetDocument(ctx context.Context, id uuid.UUID) (Document, erro
 
 // Precondition names the version of a document a change applies to: its
 // number, the entity tags of an If-Match header (quoted SHA-256s of the
-// plaintext, as downloads send in ETag), or both; Any is If-Match: *. A
-// download's If-None-Match is read into one too (Conditional).
+// plaintext, as downloads send in ETag), or both; Any is If-Match: *.
 type Precondition struct {
 	Version int
 	ETags   []string
@@ -307,12 +306,6 @@ func (p Precondition) holds(latest dbsqlc.LatestVersionRow, ok bool) bool {
 	}
 	// strong comparison: a weak W/ tag never matches
 	return len(p.ETags) == 0 || slices.Contains(p.ETags, `"`+hex.EncodeToString(latest.Sha256)+`"`)
-}
-
-// weakMatch reports whether p, an If-None-Match list, names etag by weak
-// comparison (RFC 9110 §13.1.2), or is "*".
-func (p Precondition) weakMatch(etag string) bool {
-	return p.Any || slices.ContainsFunc(p.ETags, func(t string) bool { return strings.TrimPrefix(t, "W/") == etag })
 }
 
 // latestHolds returns ErrPreconditionFailed unless p, an upload's
@@ -679,24 +672,23 @@ type Download struct {
 	CaseID     uuid.UUID
 	// Meta is set when the download was opened for its headers only
 	// (Conditional): no content may be served, and none can be.
-	// NotModified, with Meta, says the client's copy is this version.
-	Meta, NotModified bool
-	open              func(ctx context.Context, off, n int64) (io.ReadCloser, error)
+	Meta bool
+	open func(ctx context.Context, off, n int64) (io.ReadCloser, error)
 }
 
 // Conditional says what of a download the client asked for: Head, the
-// headers only; IfNoneMatch, the entity tags of the copies it holds (an
-// If-None-Match header). When no content will leave (a HEAD, or a tag that
-// matches the version's), OpenDownload opens the version for its headers
-// only, which the database records as a read of the document, not as a
-// download.
+// headers only; Withhold, when set, reports whether the client's
+// conditions (If-None-Match and the other preconditions, Range) leave
+// nothing of version v to send. When no content will leave, OpenDownload
+// opens the version for its headers only, which the database records as
+// a read of the document, not as a download.
 type Conditional struct {
-	Head        bool
-	IfNoneMatch Precondition
+	Head     bool
+	Withhold func(v Version) bool
 }
 
 // ETag is a strong validator: the SHA-256 of the plaintext.
-func (d *Download) ETag() string { return `"` + d.SHA256 + `"` }
+func (v Version) ETag() string { return `"` + v.SHA256 + `"` }
 
 // Range returns a reader of n plaintext bytes from off (n < 0: to the
 // end); only the segments covering the range are read and decrypted. A
@@ -739,8 +731,7 @@ func (s *Service) OpenDownload(ctx context.Context, doc uuid.UUID, version int, 
 			return err
 		}
 		d.DocumentID, d.CaseID = vr.DocumentID, vr.CaseID
-		d.NotModified = cond.IfNoneMatch.weakMatch(d.ETag())
-		d.Meta = cond.Head || d.NotModified
+		d.Meta = cond.Head || cond.Withhold != nil && cond.Withhold(d.Version)
 		o, err := t.q.OpenDocumentVersion(ctx, dbsqlc.OpenDocumentVersionParams{VersionID: vr.ID, Purpose: optional(purpose),
 			Request: optional(c.req.ID), Ip: optional(c.req.IPString()), Ua: optional(c.req.UserAgent), Meta: d.Meta})
 		if err != nil {

@@ -367,12 +367,26 @@ func handleDownload(svc *cases.Service, fail errorWriter) http.Handler {
 			}
 		}
 		var d *cases.Download
+		var v verdict
 		if err == nil {
-			// A HEAD, or a copy the client holds already, sends no content:
-			// it is opened for its headers only, and recorded as a read of
-			// the document, not as a download (nor a disclosure of one).
+			// A HEAD, a copy the client holds already, a precondition that
+			// fails or a Range beyond the content sends no content: it is
+			// opened for its headers only, and recorded as a read of the
+			// document, not as a download (nor a disclosure of one).
 			d, err = svc.OpenDownload(r.Context(), id, version, r.Header.Get("Ward-Purpose"),
-				cases.Conditional{Head: r.Method == http.MethodHead, IfNoneMatch: etags(r, "If-None-Match")})
+				cases.Conditional{Head: r.Method == http.MethodHead, Withhold: func(ver cases.Version) bool {
+					v = judge(r, ver.ETag(), ver.CreatedAt, ver.Size)
+					return v != serve
+				}})
+		}
+		switch {
+		case err != nil:
+		case v == preconditionFailed:
+			err = cases.ErrPreconditionFailed
+		case v == rangeNotSatisfiable:
+			w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(d.Size, 10))
+			err = &publicError{status: http.StatusRequestedRangeNotSatisfiable, code: "range_not_satisfiable",
+				msg: fmt.Sprintf("no range asked for starts within the content's %d bytes", d.Size)}
 		}
 		if err != nil {
 			fail(w, r, err)
@@ -381,7 +395,7 @@ func handleDownload(svc *cases.Service, fail errorWriter) http.Handler {
 		h := w.Header()
 		h.Set("ETag", d.ETag())
 		h.Set("Cache-Control", "private, no-store")
-		if d.NotModified {
+		if v == notModified {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
@@ -395,11 +409,16 @@ func handleDownload(svc *cases.Service, fail errorWriter) http.Handler {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		if tooManyRanges(r.Header.Get("Range")) {
-			// Each range costs a segment read and decrypted however short
-			// it is: many one-byte ranges would make one request decrypt
-			// gigabytes. Serve the whole body instead (RFC 9110 §14.2
-			// lets a server ignore Range).
+		// http.ServeContent sees only ranges that start within the content
+		// (it would answer others in plain text), none at all for a Range
+		// to ignore (another unit, a malformed set, an If-Range that does
+		// not hold), and none past maxRanges: each range costs a segment
+		// read and decrypted however short it is, and many one-byte ranges
+		// would make one request decrypt gigabytes. Then it serves the
+		// whole body (RFC 9110 §14.2 lets a server ignore Range).
+		if ranges, n, ok := byteRanges(r, d.ETag(), d.CreatedAt, d.Size); ok && n <= maxRanges {
+			r.Header.Set("Range", ranges)
+		} else {
 			r.Header.Del("Range")
 		}
 		rs := &rangeSeeker{d: d, r: r}
@@ -415,8 +434,6 @@ func handleDownload(svc *cases.Service, fail errorWriter) http.Handler {
 
 // maxRanges is the most ranges one download request may ask for.
 const maxRanges = 8
-
-func tooManyRanges(h string) bool { return strings.Count(h, ",") >= maxRanges }
 
 // rfc8187 percent-encodes a file name for filename*.
 func rfc8187(s string) string {
