@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"regexp"
 	"slices"
@@ -719,7 +720,10 @@ func (s *Service) OpenDownload(ctx context.Context, doc uuid.UUID, version int, 
 	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
 		keys = t.keys
 		p := dbsqlc.GetVersionParams{OrgID: c.p.OrgID, DocumentID: doc}
-		if version > 0 {
+		switch {
+		case version > math.MaxInt32:
+			return ErrNotFound // no such version: int32 would wrap it onto one
+		case version > 0:
 			v := int32(version)
 			p.Version = &v
 		}

@@ -123,3 +123,28 @@ func TestDownloadConditions(t *testing.T) {
 		t.Errorf("%d refused downloads (%v)", n, err)
 	}
 }
+
+// A version number past 32 bits names no version: it must not wrap around
+// onto version 1 (4294967297 is 1 in int32).
+func TestDownloadVersionQuery(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Version Org")
+	var c caseJSON
+	w.do("POST", "/v1/cases", o.Admin.Token, map[string]any{"title": "Claim"}, http.StatusCreated, &c)
+	resp, b := w.upload("POST", "/v1/cases/"+c.ID.String()+"/files", o.Admin.Token, "one.bin", []byte("version one"),
+		"Ward-Document-Type", "report")
+	var d docJSON
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &d) != nil {
+		t.Fatalf("upload: %d %s", resp.StatusCode, b)
+	}
+	path := "/v1/documents/" + d.ID.String() + "/content?version="
+	if resp, got, _ := w.download(path+"1", o.Admin.Token); resp.StatusCode != http.StatusOK || string(got) != "version one" {
+		t.Fatalf("version 1: %d %q", resp.StatusCode, got)
+	}
+	for v, want := range map[string]int{"4294967297": 404, "2147483648": 404, "-4294967295": 400, "0": 400} {
+		resp, got, _ := w.download(path+v, o.Admin.Token)
+		if resp.StatusCode != want || resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("version=%s: %d %q, want %d", v, resp.StatusCode, got, want)
+		}
+	}
+}
