@@ -62,6 +62,13 @@ func checkTimes(v any) error {
 	return nil
 }
 
+// representable reports whether t falls between the years 0001 and 9999 in
+// UTC: what RFC 3339 writes, and JSON can carry back (checkTimes).
+func representable(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 1 && y <= 9999
+}
+
 // badTimeRange names the field of v (a decoded body: structs, pointers and
 // slices of them) holding the first time.Time outside years 1 to 9999 in
 // UTC, or "".
@@ -79,7 +86,7 @@ func badTimeRange(v reflect.Value, name string) string {
 		}
 	case reflect.Struct:
 		if t, ok := v.Interface().(time.Time); ok {
-			if y := t.UTC().Year(); y < 1 || y > 9999 {
+			if !representable(t) {
 				return name
 			}
 			return ""

@@ -92,7 +92,10 @@ func TestAuditExportAPI(t *testing.T) {
 		t.Errorf("refused exports not audited (%d)", got)
 	}
 	for _, q := range []string{"format=xlsx", "from=yesterday", "patient_id=nope", "action=no.such.action",
-		"from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z"} {
+		"from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+		// year -1 in UTC: a manifest and an audit.export event with a
+		// date no RFC 3339 reader takes
+		"from=0000-01-01T00:00:00%2B23:59", "to=9999-12-31T23:59:59-23:59"} {
 		resp, body := w.request("GET", "/v1/audit/export?"+q, a.Admin.Token, nil)
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(resp.Header.Get("Content-Type"), "problem+json") {
 			t.Errorf("%s: %d %s", q, resp.StatusCode, body)

@@ -32,8 +32,9 @@ func exportQuery(r *http.Request, def export.Format) (export.Format, export.Filt
 	}{{"from", &f.From}, {"to", &f.To}} {
 		if v := q.Get(t.name); v != "" {
 			at, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				return "", f, badRequest("invalid_query", t.name+" must be an RFC 3339 time, e.g. 2026-11-01T00:00:00Z")
+			if err != nil || !representable(at) {
+				return "", f, badRequest("invalid_query", t.name+" must be an RFC 3339 time between the years 0001 "+
+					"and 9999 in UTC, e.g. 2026-11-01T00:00:00Z")
 			}
 			*t.dst = at
 		}
