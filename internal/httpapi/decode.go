@@ -79,6 +79,9 @@ func badTimeRange(v reflect.Value, name string) string {
 			return badTimeRange(v.Elem(), name)
 		}
 	case reflect.Slice, reflect.Array:
+		if k := v.Type().Elem().Kind(); k != reflect.Struct && k != reflect.Pointer {
+			return "" // bytes, strings, ids: no time in them (and a RawMessage is long)
+		}
 		for i := range v.Len() {
 			if bad := badTimeRange(v.Index(i), name+"["+strconv.Itoa(i)+"]"); bad != "" {
 				return bad
