@@ -172,6 +172,7 @@ func TestRLSMatrix(t *testing.T) {
 	cells := 0
 	for _, a := range s.actors {
 		t.Run(a.name, func(t *testing.T) {
+			regrace(t, env, s, a.name) // the seed and the actors before may take longer than the grace
 			for _, c := range s.cells(a) {
 				cells++
 				t.Run(c.table.name+"/"+c.op, func(t *testing.T) {
