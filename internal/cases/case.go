@@ -203,8 +203,9 @@ type CaseUpdate struct {
 }
 
 // UpdateCase changes a case's title, reference or status (admins, leads,
-// and providers of the case's patient). Errors: ErrInvalidInput,
-// ErrNotFound, ErrForbidden, ErrConflict.
+// and providers of the case's patient). A closed case keeps its title and
+// reference until it is reopened (the same update may reopen it). Errors:
+// ErrInvalidInput, ErrNotFound, ErrForbidden, ErrConflict, ErrCaseClosed.
 func (s *Service) UpdateCase(ctx context.Context, id uuid.UUID, u CaseUpdate) (Case, error) {
 	c, err := begin(ctx)
 	if err != nil {

@@ -81,6 +81,12 @@ var (
 	// (migration 00183); comments are not deleted, so it takes no more.
 	ErrCommentLimit = errkind.New(errkind.Conflict, "comment_limit", "cases: comment limit").
 			WithPublic("this document holds the most comments it may (1000): it takes no more")
+	// ErrCaseClosed: the case is closed, and a closed case is read-only for
+	// everyone (migration 00185): no document, version, request, comment,
+	// acceptance, grant or invitation, and no new title or reference, until
+	// those who manage it reopen it.
+	ErrCaseClosed = errkind.New(errkind.Conflict, "case_closed", "cases: case closed").
+			WithPublic("this case is closed: it is read-only until those who manage it reopen it")
 )
 
 // Permissions a case grant holds.
@@ -198,7 +204,7 @@ func (s *Service) tx(ctx context.Context, c call, fn func(ctx context.Context, t
 // denied records a refused access in its own transaction and returns err.
 func (s *Service) denied(ctx context.Context, c call, e audit.Event, err error) error {
 	if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrForbidden) && !errors.Is(err, ErrLegalHold) &&
-		!errors.Is(err, ErrStorageQuota) {
+		!errors.Is(err, ErrStorageQuota) && !errors.Is(err, ErrCaseClosed) {
 		return err
 	}
 	e.Outcome = audit.OutcomeDenied
@@ -249,6 +255,8 @@ func mapErr(op string, err error) error {
 		return errkind.WithRetry(ErrInviteRate, time.Duration(max(secs, 1))*time.Second)
 	case errors.As(err, &pe) && pe.Code == postgres.CodeInsufficientPrivilege && pe.Hint == "own_case_grant":
 		return errOwnGrant
+	case errors.As(err, &pe) && pe.Code == postgres.CodeInsufficientPrivilege && pe.Hint == "case_closed":
+		return ErrCaseClosed
 	case errors.As(err, &pe) && pe.Code == postgres.CodeInsufficientPrivilege && pe.ConstraintName == "sso_required":
 		// An invitee on a domain whose org enforces SSO (00128): the
 		// database starts no session for them; they sign in through SSO.

@@ -85,8 +85,8 @@ type CommentPage struct {
 
 // AddComment comments on a document (a member with the comment permission,
 // or staff of the case). Errors: ErrInvalidInput, ErrNotFound, ErrForbidden,
-// ErrCommentLimit (the document holds MaxComments already; nothing is
-// written).
+// ErrCaseClosed, ErrCommentLimit (the document holds MaxComments already;
+// nothing is written).
 func (s *Service) AddComment(ctx context.Context, doc uuid.UUID, body string) (Comment, error) {
 	c, err := begin(ctx)
 	if err != nil {

@@ -122,7 +122,8 @@ type RequestInput struct {
 }
 
 // RequestDocument records a request for a document on kase (by one who
-// manages the case). Errors: ErrInvalidInput, ErrNotFound, ErrForbidden.
+// manages the case). Errors: ErrInvalidInput, ErrNotFound, ErrForbidden,
+// ErrCaseClosed.
 func (s *Service) RequestDocument(ctx context.Context, kase uuid.UUID, in RequestInput) (Document, error) {
 	c, err := begin(ctx)
 	if err != nil {
@@ -337,7 +338,8 @@ func latestVersion(ctx context.Context, t txn, c call, doc uuid.UUID) (dbsqlc.La
 // the manager reviewed, not one uploaded since (the database holds it to
 // that as well, migration 00181). Errors: ErrInvalidInput (want names no
 // version), ErrNotFound, ErrForbidden, ErrConflict (not provided yet, or
-// accepted already), ErrPreconditionFailed (not the latest version).
+// accepted already), ErrCaseClosed, ErrPreconditionFailed (not the latest
+// version).
 func (s *Service) AcceptDocument(ctx context.Context, id uuid.UUID, want Precondition) error {
 	c, err := begin(ctx)
 	if err != nil {
@@ -469,8 +471,9 @@ var refusedTypes = []string{"text/html", "text/xml", "application/javascript", "
 // provided status) only once the object is durable. Versions are numbered
 // under the document's row lock, so concurrent uploads become consecutive
 // versions. Errors: ErrInvalidInput, ErrNotFound, ErrForbidden,
-// ErrConflict, ErrTooLarge, ErrStorageQuota (the org's quota, checked at
-// commit), ErrPreconditionFailed (in.IfMatch does not hold).
+// ErrConflict, ErrCaseClosed, ErrTooLarge, ErrStorageQuota (the org's
+// quota, checked at commit), ErrPreconditionFailed (in.IfMatch does not
+// hold).
 func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInput, body io.Reader) (Document, Version, error) {
 	c, err := begin(ctx)
 	if err != nil {
@@ -525,7 +528,9 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 					return err
 				}
 			}
-		} else if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
+		}
+		kc, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase})
+		if err != nil {
 			return err
 		}
 		ok, err := allowed(ctx, t.q, c, kase, PermUpload)
@@ -534,6 +539,11 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 				err = ErrForbidden
 			}
 			return err
+		}
+		if kc.Status == "closed" {
+			// before the body is streamed; the database refuses the
+			// commit too (migration 00185), should the case close meanwhile
+			return ErrCaseClosed
 		}
 		if max, err = t.q.OrgDocumentLimit(ctx, c.p.OrgID); err != nil {
 			return err
@@ -656,11 +666,10 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 		if derr := s.store.Delete(context.WithoutCancel(ctx), key); derr != nil {
 			s.log.WarnContext(ctx, "uncommitted upload's object not removed; the sweeper will", "key", key, "err", derr)
 		}
-		if err = mapErr("upload", err); errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden) ||
-			errors.Is(err, ErrStorageQuota) {
-			return Document{}, Version{}, s.denied(ctx, c, c.event("document.upload", "document", doc, kase), err)
-		}
-		return Document{}, Version{}, err
+		// refusals (not found, forbidden, the quota, a closed case) are
+		// audited; denied returns any other error as it is
+		return Document{}, Version{}, s.denied(ctx, c, c.event("document.upload", "document", doc, kase),
+			mapErr("upload", err))
 	}
 	return out, ver, nil
 }

@@ -122,7 +122,8 @@ func (s *Service) ListMembers(ctx context.Context, kase uuid.UUID) ([]Member, er
 // SetMember grants (or changes) user's access to kase: admins, leads and
 // providers of the case's patient. A staff grant goes to a staff member;
 // a stakeholder grant to a stakeholder member and needs an access end
-// date. Errors: ErrInvalidInput, ErrNotFound, ErrForbidden.
+// date. A closed case takes no grant and no change of one (revocations
+// only). Errors: ErrInvalidInput, ErrNotFound, ErrForbidden, ErrCaseClosed.
 func (s *Service) SetMember(ctx context.Context, kase, user uuid.UUID, in MemberInput) (Member, error) {
 	c, err := begin(ctx)
 	if err != nil {
@@ -292,7 +293,8 @@ func (s *Service) InviteURL(token string) string {
 // CreateInvite invites email to kase with a stakeholder kind, permissions
 // and an access end date, and mails a single-use acceptance link valid for
 // the instance's invitation lifetime (days). Admins, leads and providers of
-// the case's patient. Errors: ErrInvalidInput, ErrNotFound, ErrForbidden.
+// the case's patient. Errors: ErrInvalidInput, ErrNotFound, ErrForbidden,
+// ErrCaseClosed.
 func (s *Service) CreateInvite(ctx context.Context, kase uuid.UUID, in InviteInput) (Invite, error) {
 	c, err := begin(ctx)
 	if err != nil {
@@ -487,7 +489,9 @@ var ErrInviteInvalid = errkind.New(errkind.Invalid, "invite_invalid", "cases: in
 // the session token the browser presented in its cookie ("" none): another
 // member's refuses the acceptance (ErrInviteOtherAccount, nothing spent),
 // and the invitee's own ends when the acceptance starts a new session
-// (acceptInBrowser).
+// (acceptInBrowser). Errors: ErrInviteInvalid (used, revoked, expired,
+// invalid), ErrCaseClosed (the case is closed; the invitation stays
+// pending), ErrInviteOtherAccount, ErrSSORequired.
 func (s *Service) AcceptInvite(ctx context.Context, token, session string, ip netip.Addr, ua, request string) (Acceptance, error) {
 	if len(token) != 43 {
 		return Acceptance{}, errkind.Visible(ErrInviteInvalid, "this invitation link is not valid")
@@ -530,6 +534,11 @@ func (s *Service) AcceptInvite(ctx context.Context, token, session string, ip ne
 	case "own_invite":
 		return Acceptance{}, errkind.Visible(ErrInviteInvalid,
 			"an invitation gives its author no access to the case: another of the case's managers, a lead or an admin grants it")
+	case "case_closed":
+		// the invitation stays pending: it is accepted once the case is
+		// reopened, until it expires
+		return Acceptance{}, errkind.Visible(ErrCaseClosed,
+			"the case this invitation is for is closed: accept it once the case is reopened")
 	case "member_revoked":
 		return Acceptance{}, errkind.Visible(ErrInviteInvalid,
 			"your membership of this organisation was revoked: ask its administrator to restore it")

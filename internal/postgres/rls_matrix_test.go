@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/postgres/pgtest"
@@ -258,6 +259,8 @@ func TestRLSMatrix(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("closed cases", func(t *testing.T) { testRLSClosedCases(t, env, s) })
 
 	t.Run("procedures", func(t *testing.T) { testRLSProcedures(t, env, s) })
 
@@ -1387,3 +1390,69 @@ func regrace(t *testing.T, env *pgtest.Env, s *rlsSeed, actor string) {
 // credential is to it, and whether it names the signed-in member's address.
 const rlsLanding = `select status || '/' || signed_in || '/' || (signed_in_email_enc is not null)::text
 	from app.case_invite_landing(sha256('inv.C1'::bytea))`
+
+// testRLSClosedCases runs every insert cell of the case tables with their
+// targets (C1 in A, D1 in B) closed: a closed case is read-only for
+// everyone (migration 00185), so each is refused with 42501, and those
+// the oracle allows on an open case with hint case_closed. Reopened, the
+// same cells are what the oracle says again. (Changes of existing rows on
+// a closed case: TestClosedCaseReadOnly.)
+func testRLSClosedCases(t *testing.T, env *pgtest.Env, s *rlsSeed) {
+	ctx := context.Background()
+	targets := []string{s.must("C1"), s.must("D1")}
+	setStatus := func(status string) {
+		t.Helper()
+		if _, err := env.Super.Pool.Exec(ctx, `update app.cases set status = $2,
+		    closed_at = case when $2 = 'closed' then now() end where id = any ($1::uuid[])`, targets, status); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tables := []string{"app.documents", "app.document_versions", "app.document_comments", "app.case_invites",
+		"app.case_members"}
+	allowed := 0 // cells the oracle allows on an open case
+	run := func(t *testing.T, closed bool) {
+		for _, a := range s.actors {
+			t.Run(a.name, func(t *testing.T) {
+				regrace(t, env, s, a.name)
+				for _, c := range s.cells(a) {
+					if !c.insert || !slices.Contains(tables, c.table.name) {
+						continue
+					}
+					if !closed {
+						if err := s.check(ctx, env.App, c); err != nil {
+							t.Errorf("reopened: %v", err)
+						}
+						continue
+					}
+					var opErr error
+					err := env.App.InTenantTx(ctx, c.actor.cred, func(ctx context.Context, tx pgx.Tx) error {
+						_, opErr = tx.Exec(ctx, c.sql, c.args...)
+						return errRLSRollback
+					})
+					if !errors.Is(err, errRLSRollback) {
+						t.Fatalf("%v: transaction: %v", c, err)
+					}
+					if c.mayDo {
+						allowed++
+					}
+					var pe *pgconn.PgError
+					switch {
+					case !errors.As(opErr, &pe) || pe.Code != postgres.CodeInsufficientPrivilege:
+						t.Errorf("%v on a closed case: want SQLSTATE 42501, got %v", c, opErr)
+					case c.mayDo && pe.Hint != "case_closed":
+						t.Errorf("%v on a closed case, allowed on an open one: want hint case_closed, got %q (%s)",
+							c, pe.Hint, pe.Message)
+					}
+				}
+			})
+		}
+	}
+	setStatus("closed")
+	defer setStatus("open")
+	t.Run("closed", func(t *testing.T) { run(t, true) })
+	if allowed < 10 {
+		t.Errorf("only %d of the closed-case cells are allowed on an open case", allowed)
+	}
+	setStatus("open")
+	t.Run("reopened", func(t *testing.T) { run(t, false) })
+}

@@ -135,6 +135,9 @@ begin
                                                               on ct.org_id = c.org_id and ct.patient_id = c.patient_id
                                                            where c.org_id = i.org_id and c.id = i.case_id
                                                              and ct.provider_id = i.created_by)))) then 'revoked'
+                 -- A closed case takes no new party (00185); the
+                 -- invitation stays pending for its reopening.
+                 when app.case_closed(i.org_id, i.case_id) then 'case_closed'
                  else 'ok' end;
   if status <> 'ok' then
     perform audit.append_as(i.org_id, 'case.invite.accept', 'denied', 'case_invite', i.id,
@@ -646,6 +649,58 @@ end $$;
 ALTER FUNCTION app.care_team_leave() OWNER TO ward_definer;
 
 --
+-- Name: case_closed(uuid, uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.case_closed(p_org uuid, p_case uuid) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  -- shared with every other write of the case; a change of its status
+  -- takes it exclusively (app.case_status_change)
+  perform pg_catalog.pg_advisory_xact_lock_shared(pg_catalog.hashtextextended(
+    'ward.case_status.' || p_case::text, 0));
+  return exists (select from app.cases c where c.org_id = p_org and c.id = p_case and c.status = 'closed');
+end $$;
+
+ALTER FUNCTION app.case_closed(p_org uuid, p_case uuid) OWNER TO ward_definer;
+
+--
+-- Name: case_closed_refusal(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.case_closed_refusal() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'UPDATE' then
+    if tg_table_name = 'documents' then
+      -- a deletion (deleted_at) is no change of what the case holds
+      if (new.provided_at, new.accepted_at, new.accepted_by, new.accepted_version)
+         is not distinct from (old.provided_at, old.accepted_at, old.accepted_by, old.accepted_version) then
+        return new;
+      end if;
+    elsif tg_table_name = 'case_members' then
+      -- a revocation, or bookkeeping that changes nothing the grant gives
+      if new.revoked_at is not null
+         or (new.kind, new.permissions, new.access_expires_at, new.recipient_org, new.revoked_at)
+            is not distinct from (old.kind, old.permissions, old.access_expires_at, old.recipient_org, old.revoked_at) then
+        return new;
+      end if;
+    end if;
+  end if;
+  if app.case_closed(new.org_id, new.case_id) then
+    raise exception 'the case is closed: nothing is added to or changed on it until it is reopened'
+      using errcode = '42501', hint = 'case_closed';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.case_closed_refusal() OWNER TO ward_definer;
+
+--
 -- Name: case_invite_landing(bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -727,6 +782,30 @@ begin
 end $$;
 
 ALTER FUNCTION app.case_invite_rate() OWNER TO ward_definer;
+
+--
+-- Name: case_status_change(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.case_status_change() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if new.status is distinct from old.status then
+    -- waits for the case's writes in flight (app.case_closed)
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
+      'ward.case_status.' || new.id::text, 0));
+  elsif new.status = 'closed'
+        and (new.title_enc, new.reference_enc, new.reference_bidx)
+            is distinct from (old.title_enc, old.reference_enc, old.reference_bidx) then
+    raise exception 'the case is closed: nothing is added to or changed on it until it is reopened'
+      using errcode = '42501', hint = 'case_closed';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.case_status_change() OWNER TO ward_definer;
 
 --
 -- Name: claim_sso_domain(text, uuid, text, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -1360,6 +1439,8 @@ begin
       from app.documents d
      where d.provided_at is null and d.deleted_at is null and d.due_at is not null
        and d.due_at < now() + interval '1 day' and d.requested_from is not null
+       -- a closed case takes no upload (00185): nobody is asked for one
+       and exists (select from app.cases c where c.org_id = d.org_id and c.id = d.case_id and c.status = 'open')
        -- only to someone who still reaches the case: a live member who is
        -- admin or lead, a provider of the case's patient, or a live grant.
        and exists (select from app.memberships m
@@ -9709,6 +9790,36 @@ CREATE CONSTRAINT TRIGGER break_glass_reason_given AFTER INSERT ON app.break_gla
 CREATE TRIGGER care_team_leave AFTER DELETE ON app.care_team FOR EACH ROW EXECUTE FUNCTION app.care_team_leave();
 
 --
+-- Name: case_invites case_closed; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_closed BEFORE INSERT ON app.case_invites FOR EACH ROW EXECUTE FUNCTION app.case_closed_refusal();
+
+--
+-- Name: case_members case_closed; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_closed BEFORE INSERT OR UPDATE ON app.case_members FOR EACH ROW EXECUTE FUNCTION app.case_closed_refusal();
+
+--
+-- Name: document_comments case_closed; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_closed BEFORE INSERT ON app.document_comments FOR EACH ROW EXECUTE FUNCTION app.case_closed_refusal();
+
+--
+-- Name: document_versions case_closed; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_closed BEFORE INSERT ON app.document_versions FOR EACH ROW EXECUTE FUNCTION app.case_closed_refusal();
+
+--
+-- Name: documents case_closed; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_closed BEFORE INSERT OR UPDATE ON app.documents FOR EACH ROW EXECUTE FUNCTION app.case_closed_refusal();
+
+--
 -- Name: case_invites case_invite_rate; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -9731,6 +9842,12 @@ CREATE TRIGGER case_members_kind BEFORE INSERT OR UPDATE OF kind ON app.case_mem
 --
 
 CREATE TRIGGER case_members_not_own BEFORE INSERT OR UPDATE ON app.case_members FOR EACH ROW EXECUTE FUNCTION private.case_member_not_own();
+
+--
+-- Name: cases case_status; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_status BEFORE UPDATE ON app.cases FOR EACH ROW EXECUTE FUNCTION app.case_status_change();
 
 --
 -- Name: document_comments document_comments_limit; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -11728,6 +11845,18 @@ GRANT ALL ON FUNCTION app.break_glass_review(p_activation uuid, p_note_enc bytea
 REVOKE ALL ON FUNCTION app.care_team_leave() FROM PUBLIC;
 
 --
+-- Name: FUNCTION case_closed(p_org uuid, p_case uuid); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.case_closed(p_org uuid, p_case uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION case_closed_refusal(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.case_closed_refusal() FROM PUBLIC;
+
+--
 -- Name: FUNCTION case_invite_landing(p_token_hash bytea, OUT status text, OUT org_name text, OUT kind text, OUT permissions text[], OUT access_expires_at timestamp with time zone, OUT expires_at timestamp with time zone, OUT recipient_org text, OUT invitee_id uuid, OUT email_enc bytea, OUT signed_in text, OUT signed_in_user uuid, OUT signed_in_email_enc bytea); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -11739,6 +11868,12 @@ GRANT ALL ON FUNCTION app.case_invite_landing(p_token_hash bytea, OUT status tex
 --
 
 REVOKE ALL ON FUNCTION app.case_invite_rate() FROM PUBLIC;
+
+--
+-- Name: FUNCTION case_status_change(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.case_status_change() FROM PUBLIC;
 
 --
 -- Name: FUNCTION claim_sso_domain(p_domain text, p_connection uuid, p_request text, p_domain_bidx bytea); Type: ACL; Schema: app; Owner: ward_definer
