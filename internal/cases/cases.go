@@ -201,10 +201,19 @@ func (s *Service) tx(ctx context.Context, c call, fn func(ctx context.Context, t
 	})
 }
 
-// denied records a refused access in its own transaction and returns err.
+// auditedRefusals are the refusals denied records: of access (not found,
+// forbidden) and of a write the record's own rules refuse (a legal hold,
+// the storage quota, the comment cap, a closed case), each with its code as
+// the reason. Not recorded, as nowhere in Ward: rate limits (429), and
+// conflicts and failed preconditions (a duplicate, a stale version, a
+// document accepted already), which change nothing and say nothing the
+// caller did not know.
+var auditedRefusals = []error{ErrNotFound, ErrForbidden, ErrLegalHold, ErrStorageQuota, ErrCommentLimit, ErrCaseClosed}
+
+// denied records a refused access in its own transaction and returns err
+// (any error but auditedRefusals is returned unrecorded).
 func (s *Service) denied(ctx context.Context, c call, e audit.Event, err error) error {
-	if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrForbidden) && !errors.Is(err, ErrLegalHold) &&
-		!errors.Is(err, ErrStorageQuota) && !errors.Is(err, ErrCaseClosed) {
+	if !slices.ContainsFunc(auditedRefusals, func(r error) bool { return errors.Is(err, r) }) {
 		return err
 	}
 	e.Outcome = audit.OutcomeDenied

@@ -86,7 +86,8 @@ type CommentPage struct {
 // AddComment comments on a document (a member with the comment permission,
 // or staff of the case). Errors: ErrInvalidInput, ErrNotFound, ErrForbidden,
 // ErrCaseClosed, ErrCommentLimit (the document holds MaxComments already;
-// nothing is written).
+// nothing is written). Each refusal but ErrInvalidInput is audited, as a
+// denied document.comment with the refusal's code as its reason.
 func (s *Service) AddComment(ctx context.Context, doc uuid.UUID, body string) (Comment, error) {
 	c, err := begin(ctx)
 	if err != nil {

@@ -115,7 +115,8 @@ func TestDocumentCommentsPaged(t *testing.T) {
 }
 
 // TestDocumentCommentLimit: a document holds at most 1,000 comments; the
-// next is 409 comment_limit and writes nothing, and concurrent comments
+// next is 409 comment_limit, writes nothing and is audited as a denied
+// comment (as the storage quota's refusals are), and concurrent comments
 // on the last places cannot pass the cap (the database counts under a
 // per-document lock).
 func TestDocumentCommentLimit(t *testing.T) {
@@ -176,6 +177,17 @@ func TestDocumentCommentLimit(t *testing.T) {
 	    where org_id = $1 and action = 'document.comment' and outcome = 'success'`, o.ID).Scan(&events); err != nil ||
 		events != 4 {
 		t.Errorf("%d comment events (want 4) %v", events, err)
+	}
+	// The ten refusals (nine in the race, the lead's), each naming the
+	// document, in the actor's name.
+	var refused, named, attorneys int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*), count(*) filter (where object_id = $2),
+	        count(*) filter (where actor_id = $3)
+	      from audit.events where org_id = $1 and action = 'document.comment' and outcome = 'denied'
+	       and details->>'reason' = 'comment_limit'`, o.ID, d.ID, attorney.ID).Scan(&refused, &named, &attorneys); err != nil ||
+		refused != 10 || named != 10 || attorneys != 9 {
+		t.Errorf("comment_limit refusals audited: %d, %d naming the document, %d the attorney's (want 10, 10, 9) %v",
+			refused, named, attorneys, err)
 	}
 
 	// Another document of the case is not affected.
