@@ -87,6 +87,11 @@ var (
 	// those who manage it reopen it.
 	ErrCaseClosed = errkind.New(errkind.Conflict, "case_closed", "cases: case closed").
 			WithPublic("this case is closed: it is read-only until those who manage it reopen it")
+	// ErrUploadExpired: the upload's claim on its stored object was
+	// reclaimed by the sweeper before the upload committed (it went an hour
+	// without touching it, migration 00186); nothing is kept.
+	ErrUploadExpired = errkind.New(errkind.Conflict, "upload_expired", "cases: upload claim reclaimed").
+				WithPublic("the upload took too long to finish and its stored file was reclaimed: upload it again")
 )
 
 // Permissions a case grant holds.
@@ -117,6 +122,10 @@ type Config struct {
 	// Now is the clock for validating dates (default time.Now). The
 	// database enforces expiry with its own clock.
 	Now func() time.Time
+	// UploadHeartbeat is how often an upload whose body is still coming
+	// touches its claim on its object's key (default 5 minutes). The
+	// database lets the sweeper reclaim a claim untouched for an hour.
+	UploadHeartbeat time.Duration
 }
 
 // Service manages cases and documents.
@@ -137,6 +146,9 @@ type Service struct {
 func NewService(db *postgres.DB, keys *keystore.Store, store blob.Store, mailer Mailer, cfg Config, log *slog.Logger) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.UploadHeartbeat <= 0 {
+		cfg.UploadHeartbeat = 5 * time.Minute
 	}
 	return &Service{db: db, keys: keys, store: store, mailer: mailer, cfg: cfg, log: log,
 		denials: audit.NewCollapser(30, 25, time.Minute), ssoDenials: audit.NewCollapser(30, 25, time.Minute)}

@@ -468,12 +468,16 @@ var refusedTypes = []string{"text/html", "text/xml", "application/javascript", "
 // Upload streams body, encrypted under a fresh data key, into the blob
 // store as a new version of document doc of kase (doc uuid.Nil: a new
 // document of in.Type), and commits the version (and the document's
-// provided status) only once the object is durable. Versions are numbered
-// under the document's row lock, so concurrent uploads become consecutive
-// versions. Errors: ErrInvalidInput, ErrNotFound, ErrForbidden,
-// ErrConflict, ErrCaseClosed, ErrTooLarge, ErrStorageQuota (the org's
-// quota, checked at commit), ErrPreconditionFailed (in.IfMatch does not
-// hold).
+// provided status) only once the object is durable. The object's key is
+// claimed before a byte is stored and the claim kept fresh while the body
+// streams, so the sweeper leaves the object alone until the commit gives
+// the claim up. Versions are numbered under the document's row lock, so
+// concurrent uploads become consecutive versions. Errors: ErrInvalidInput,
+// ErrNotFound, ErrForbidden, ErrConflict, ErrCaseClosed, ErrTooLarge,
+// ErrStorageQuota (the org's quota, checked at commit),
+// ErrPreconditionFailed (in.IfMatch does not hold), ErrUploadExpired (the
+// sweeper reclaimed the claim: the upload went an hour without touching
+// it, say a process paused that long).
 func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInput, body io.Reader) (Document, Version, error) {
 	c, err := begin(ctx)
 	if err != nil {
@@ -493,6 +497,11 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 	if newDoc && !docType().MatchString(in.Type) {
 		return Document{}, Version{}, errkind.Visible(ErrInvalidInput, "type is 1-48 lower-case letters, digits and _")
 	}
+	// The object's key, claimed in step 1 before a byte is stored
+	// (migration 00186): the sweeper leaves a claimed key's object alone
+	// while the upload keeps its claim fresh, and the commit gives the claim
+	// up (refused once the sweeper reclaimed it).
+	key := blob.ObjectKey(c.p.OrgID, uuid.New())
 	// 1. May the caller upload here, and how much?
 	var max int64
 	var keys *envelope.OrgKeys
@@ -553,9 +562,11 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 		}
 		if !newDoc {
 			// fail before the body is streamed; checked again at commit
-			return latestHolds(ctx, t, c, doc, in.IfMatch)
+			if err := latestHolds(ctx, t, c, doc, in.IfMatch); err != nil {
+				return err
+			}
 		}
-		return nil
+		return t.q.ClaimUpload(ctx, key)
 	})
 	if err = mapErr("upload", err); err != nil {
 		return Document{}, Version{}, s.denied(ctx, c, c.event("document.upload", "document", doc, kase), err)
@@ -565,7 +576,12 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 		doc = uuid.New()
 	}
 	vid := uuid.New()
-	key := blob.ObjectKey(c.p.OrgID, uuid.New())
+	stored, committed := false, false
+	defer func() {
+		if !committed {
+			s.abandon(ctx, c, key, stored)
+		}
+	}()
 	var wrapped []byte
 	var dk *docstream.DataKey
 	{
@@ -594,18 +610,33 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 				"the file is "+t+", which is not stored (active content)")
 		}
 	}
-	size, err := dk.Put(ctx, s.store, key, docstream.AAD(c.p.OrgID, kase, doc, vid), br)
+	size, err := s.putClaimed(ctx, c, key, func(ctx context.Context) (int64, error) {
+		return dk.Put(ctx, s.store, key, docstream.AAD(c.p.OrgID, kase, doc, vid), br)
+	})
 	if errors.Is(err, errTooLarge) {
 		return Document{}, Version{}, errkind.Visible(ErrTooLarge, fmt.Sprintf("this org's limit is %d bytes", max))
+	}
+	if errors.Is(err, ErrUploadExpired) {
+		return Document{}, Version{}, err
 	}
 	if err != nil {
 		return Document{}, Version{}, fmt.Errorf("cases: upload: %w", err)
 	}
-	// 3. Commit the rows; on failure remove the object (the sweeper would).
+	stored = true
+	// 3. Commit the rows and give the claim up; on failure remove the
+	// object and release the claim (the sweeper would).
 	sum := h.Sum(nil)
 	var out Document
 	var ver Version
 	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		// A claim the sweeper reclaimed (the upload went an hour without
+		// touching it) may have lost its object: nothing is committed.
+		if held, err := t.q.ReleaseUpload(ctx, key); err != nil || !held {
+			if err == nil {
+				err = ErrUploadExpired
+			}
+			return err
+		}
 		if newDoc {
 			if _, err := t.q.CreateDocument(ctx, dbsqlc.CreateDocumentParams{OrgID: c.p.OrgID, ID: doc, CaseID: kase,
 				DocType: in.Type, CreatedBy: c.p.UserID}); err != nil {
@@ -663,15 +694,78 @@ func (s *Service) Upload(ctx context.Context, kase, doc uuid.UUID, in UploadInpu
 		return t.record(ctx, e)
 	})
 	if err != nil {
-		if derr := s.store.Delete(context.WithoutCancel(ctx), key); derr != nil {
-			s.log.WarnContext(ctx, "uncommitted upload's object not removed; the sweeper will", "key", key, "err", derr)
-		}
 		// refusals (not found, forbidden, the quota, a closed case) are
 		// audited; denied returns any other error as it is
 		return Document{}, Version{}, s.denied(ctx, c, c.event("document.upload", "document", doc, kase),
 			mapErr("upload", err))
 	}
+	committed = true
 	return out, ver, nil
+}
+
+// putClaimed runs put, the store's Put of key, while it keeps the upload's
+// claim on key fresh: every UploadHeartbeat it touches the claim, and once
+// the claim is gone (the sweeper reclaimed it) it cancels put and returns
+// ErrUploadExpired. A touch that fails is logged and tried again at the
+// next beat (the commit decides).
+func (s *Service) putClaimed(ctx context.Context, c call, key string, put func(context.Context) (int64, error)) (int64, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(s.cfg.UploadHeartbeat)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			var held bool
+			err := s.db.InTenantTx(ctx, c.cred(), func(ctx context.Context, tx pgx.Tx) error {
+				var err error
+				held, err = dbsqlc.New(tx).TouchUpload(ctx, key)
+				return err
+			})
+			switch {
+			case err != nil && ctx.Err() == nil:
+				s.log.WarnContext(ctx, "upload claim not touched", "key", key, "err", err)
+			case err == nil && !held:
+				cancel(ErrUploadExpired)
+				return
+			}
+		}
+	})
+	n, err := put(ctx)
+	close(done)
+	wg.Wait()
+	if err != nil && errors.Is(context.Cause(ctx), ErrUploadExpired) {
+		return 0, ErrUploadExpired
+	}
+	return n, err
+}
+
+// abandon gives up an upload that did not commit: its object, when one was
+// stored, is removed and its claim released, each as best it can (the
+// sweeper takes what is left: an object without a version once its claim
+// is an hour old).
+func (s *Service) abandon(ctx context.Context, c call, key string, stored bool) {
+	ctx = context.WithoutCancel(ctx)
+	if stored {
+		if err := s.store.Delete(ctx, key); err != nil {
+			s.log.WarnContext(ctx, "uncommitted upload's object not removed; the sweeper will", "key", key, "err", err)
+		}
+	}
+	err := s.db.InTenantTx(ctx, c.cred(), func(ctx context.Context, tx pgx.Tx) error {
+		_, err := dbsqlc.New(tx).ReleaseUpload(ctx, key)
+		return err
+	})
+	if err != nil {
+		s.log.WarnContext(ctx, "uncommitted upload's claim not released; the sweeper will", "key", key, "err", err)
+	}
 }
 
 // Download is an opened version: its metadata and a reader factory for

@@ -22,7 +22,8 @@ import (
 // events for case grants whose access ended, and the sweeper that removes
 // objects no committed version owns. Every node may run them: reminders
 // and expiry events are claimed in the database (each once), and the
-// sweeper only deletes what no live row names.
+// sweeper only deletes what no live row names and no upload in flight
+// claims.
 type Jobs struct {
 	ops    *postgres.DB
 	keys   *keystore.Store
@@ -31,7 +32,9 @@ type Jobs struct {
 	base   string
 	log    *slog.Logger
 	// Grace is how old an object without a row must be before the
-	// sweeper removes it (an upload in flight has no row yet).
+	// sweeper removes it (an upload in flight has no row yet; its claim,
+	// fresh while its body streams, keeps the sweeper off its object
+	// whatever the object's age).
 	Grace time.Duration
 	// Confirm is how long an object must have been seen ownerless, by an
 	// earlier sweep of this node, before a later one removes it. An
@@ -108,13 +111,16 @@ func (j *Jobs) RecordExpiries(ctx context.Context) (int, error) {
 	return int(n), err
 }
 
-// Sweep removes objects under orgs/ that no committed, live version owns
-// and that are older than Grace: the leftovers of an upload whose commit
-// never happened (a crash, a kill -9, between the object's completion and
-// the row's commit) and of deleted documents, and the partial uploads a
-// crash left in the store. An object is removed only once two sweeps of
-// this node, at least Confirm apart, found it ownerless. It returns how
-// many it removed.
+// Sweep removes objects under orgs/ that no committed, live version owns,
+// that no upload in flight claims and that are older than Grace: the
+// leftovers of an upload whose commit never happened (a crash, a kill -9,
+// between the object's completion and the row's commit) and of deleted
+// documents, and the partial uploads a crash left in the store. An object
+// is removed only once two sweeps of this node, at least Confirm apart,
+// found it ownerless, and only after the database reclaimed its key
+// (app.reclaim_storage_keys: a stale claim is deleted first, so an upload
+// that still commits is refused instead of naming a removed object). It
+// returns how many it removed.
 func (j *Jobs) Sweep(ctx context.Context) (int, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -123,6 +129,17 @@ func (j *Jobs) Sweep(ctx context.Context) (int, error) {
 	var batch []string
 	removed, failed := 0, 0
 	ownerless := map[string]bool{}
+	// reclaim returns the keys among due that may be deleted now (with due
+	// empty, it only drops the claims stale for a day).
+	reclaim := func(due []string) ([]string, error) {
+		var out []string
+		err := j.ops.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+			var err error
+			out, err = dbsqlc.New(tx).ReclaimStorageKeys(ctx, due)
+			return err
+		})
+		return out, err
+	}
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -140,6 +157,7 @@ func (j *Jobs) Sweep(ctx context.Context) (int, error) {
 		for _, k := range live {
 			keep[k] = true
 		}
+		var due []string
 		for _, k := range batch {
 			if keep[k] {
 				continue
@@ -151,6 +169,16 @@ func (j *Jobs) Sweep(ctx context.Context) (int, error) {
 				}
 				continue
 			}
+			due = append(due, k)
+		}
+		batch = batch[:0]
+		if len(due) == 0 {
+			return nil
+		}
+		if due, err = reclaim(due); err != nil {
+			return err
+		}
+		for _, k := range due {
 			if err := j.store.Delete(ctx, k); err != nil {
 				// One key the store will not delete (a lock, a policy)
 				// must not stop the sweep of every key listed after it.
@@ -163,7 +191,6 @@ func (j *Jobs) Sweep(ctx context.Context) (int, error) {
 			}
 			removed++
 		}
-		batch = batch[:0]
 		return nil
 	}
 	err := j.store.List(ctx, "orgs/", func(key string, modified time.Time) error {
@@ -178,6 +205,10 @@ func (j *Jobs) Sweep(ctx context.Context) (int, error) {
 	})
 	if err == nil {
 		err = flush()
+	}
+	if err == nil {
+		// the claims of uploads that crashed before storing anything
+		_, err = reclaim(nil)
 	}
 	if err == nil {
 		// Forget what is gone or has an owner now.

@@ -141,6 +141,8 @@ type worldConfig struct {
 	unbound bool
 	// appPool, when set, sizes the server's ward_app pool (withAppPool).
 	appPool int32
+	// cases configures the case service (its BaseURL is the world's).
+	cases cases.Config
 }
 
 type worldOption func(*worldConfig)
@@ -148,6 +150,8 @@ type worldOption func(*worldConfig)
 // withAppPool gives the server a ward_app pool of n connections, for the
 // tests of what a request holds while it waits.
 func withAppPool(n int32) worldOption { return func(c *worldConfig) { c.appPool = n } }
+
+func withCasesConfig(f func(*cases.Config)) worldOption { return func(c *worldConfig) { f(&c.cases) } }
 
 func withBlobStore(f func(t testing.TB) blob.Store) worldOption {
 	return func(c *worldConfig) { c.blobs = f }
@@ -250,7 +254,8 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	} else if w.blobs, err = blob.NewDir(filepath.Join(t.TempDir(), "blobs")); err != nil {
 		t.Fatal(err)
 	}
-	w.cases = cases.NewService(env.App, w.keys, w.blobs, wc.mailer, cases.Config{BaseURL: w.base}, log)
+	wc.cases.BaseURL = w.base
+	w.cases = cases.NewService(env.App, w.keys, w.blobs, wc.mailer, wc.cases, log)
 	opsDB, err := postgres.OpenAs(context.Background(), env.SuperURL(), "ward_ops")
 	if err != nil {
 		t.Fatal(err)

@@ -378,6 +378,38 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"proof_hashes", "a_admin", `select count(*)::text from audit.proof_hashes($1, 1, '{0,4}', '{0,7}')`,
 			[]any{A}, []string{"1"}, ""},
 
+		// Claims of uploads in flight (00186): a live session claims a key
+		// of its own org, touches and releases only its own claims; the
+		// sweeper's reclaim is ward_ops's.
+		{"claim_upload", "a_clinic", `select 'claimed' from app.claim_upload($1)`,
+			[]any{"orgs/" + A + "/obj/" + rlsNew()}, []string{"claimed"}, ""},
+		{"claim_upload of another org's key", "a_clinic", `select 'claimed' from app.claim_upload($1)`,
+			[]any{"orgs/" + B + "/obj/" + rlsNew()}, nil, postgres.CodeInvalidParameter},
+		{"claim_upload of a key outside obj/", "a_clinic", `select 'claimed' from app.claim_upload($1)`,
+			[]any{"orgs/" + A + "/exports/" + rlsNew()}, nil, postgres.CodeInvalidParameter},
+		{"claim_upload of a claimed key", "a_admin", `select 'claimed' from app.claim_upload($1)`,
+			[]any{"orgs/" + A + "/obj/" + s.must("claim.A")}, nil, postgres.CodeUniqueViolation},
+		{"claim_upload anonymous", "anonymous", `select 'claimed' from app.claim_upload($1)`,
+			[]any{"orgs/" + A + "/obj/" + rlsNew()}, nil, ""},
+		{"claim_upload by an API key", "a_key", `select 'claimed' from app.claim_upload($1)`,
+			[]any{"orgs/" + A + "/obj/" + rlsNew()}, nil, ""},
+		{"claim_upload by a revoked session", "revoked_session", `select 'claimed' from app.claim_upload($1)`,
+			[]any{"orgs/" + A + "/obj/" + rlsNew()}, nil, ""},
+		{"touch_upload of one's own claim", "a_clinic", `select app.touch_upload($1)::text`,
+			[]any{"orgs/" + A + "/obj/" + s.must("claim.A")}, []string{"true"}, ""},
+		{"touch_upload of another's claim", "a_admin", `select app.touch_upload($1)::text`,
+			[]any{"orgs/" + A + "/obj/" + s.must("claim.A")}, []string{"false"}, ""},
+		{"touch_upload of another org's claim", "b_admin", `select app.touch_upload($1)::text`,
+			[]any{"orgs/" + A + "/obj/" + s.must("claim.A")}, []string{"false"}, ""},
+		{"touch_upload anonymous", "anonymous", `select app.touch_upload($1)::text`,
+			[]any{"orgs/" + A + "/obj/" + s.must("claim.A")}, nil, ""},
+		{"release_upload of one's own claim", "a_clinic", `select app.release_upload($1)::text`,
+			[]any{"orgs/" + A + "/obj/" + s.must("claim.A")}, []string{"true"}, ""},
+		{"release_upload of another's claim", "a_lead", `select app.release_upload($1)::text`,
+			[]any{"orgs/" + A + "/obj/" + s.must("claim.A")}, []string{"false"}, ""},
+		{"reclaim_storage_keys is the sweeper's", "a_admin", `select count(*)::text from app.reclaim_storage_keys($1)`,
+			[]any{[]string{"orgs/" + A + "/obj/" + s.must("claim.A")}}, nil, ""},
+
 		// Cases and documents: the wrapped data key comes only from
 		// app.open_document_version, which holds the caller to a live
 		// download grant (or the staff rules) of the version's case.

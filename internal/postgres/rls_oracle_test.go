@@ -1183,6 +1183,18 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{{name: "update", tail: `set body_enc = body_enc`}},
 		},
 		{
+			// Claims of uploads in flight (00186): nobody but
+			// app.claim_upload, touch_upload and release_upload (the
+			// caller's own, through the procedures test) and the sweeper's
+			// app.reclaim_storage_keys.
+			name: "app.document_uploads", pk: `org_id::text || '/' || storage_key`, scope: rlsOrgScope,
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.document_uploads (org_id, storage_key, uploaded_by) values ($1, $2, $3)`,
+					[]any{t.org, "orgs/" + t.org + "/obj/" + rlsNew(), a.user}
+			}}},
+			updates: []rlsWrite{{name: "touch", tail: `set touched_at = now()`}},
+		},
+		{
 			// Reminder bookkeeping: nobody but app.due_reminders.
 			name: "app.document_reminders", pk: `org_id::text || '/' || document_id::text || '/' || kind`, scope: rlsOrgScope,
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {

@@ -707,6 +707,15 @@ func (w *rlsWriter) document(org, kase, label string, deleted bool) {
 	w.add("app.document_reminders", rlsRow{pk: o + "/" + id + "/overdue", org: o, kase: c})
 }
 
+// uploadClaim stores an upload's claim on an object key of org (migration
+// 00186), as app.claim_upload would for by.
+func (w *rlsWriter) uploadClaim(org, by string) {
+	o := w.s.must(org)
+	key := "orgs/" + o + "/obj/" + w.s.name("claim."+org)
+	w.exec(`insert into app.document_uploads (org_id, storage_key, uploaded_by) values ($1, $2, $3)`, o, key, w.s.must(by))
+	w.add("app.document_uploads", rlsRow{pk: o + "/" + key, org: o, user: w.s.must(by)})
+}
+
 // event appends an audit event through audit.append, as the server does for
 // an access without a credential in scope (actor asserted by p_actor).
 func (w *rlsWriter) event(org, action, patient, actor string, results ...string) {
@@ -905,6 +914,8 @@ func (w *rlsWriter) seed() {
 	w.document("A", "C2", "d.C2", false)
 	w.document("A", "C3", "d.C3", false)
 	w.document("B", "D1", "d.D1", false)
+	w.uploadClaim("A", "a_clinic")
+	w.uploadClaim("B", "b_admin")
 
 	A, B := s.must("A"), s.must("B")
 	live := func(label, org, user string) string { return w.session("s."+label, org, user, rlsLive) }

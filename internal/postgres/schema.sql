@@ -835,6 +835,30 @@ end $$;
 ALTER FUNCTION app.claim_sso_domain(p_domain text, p_connection uuid, p_request text, p_domain_bidx bytea) OWNER TO ward_definer;
 
 --
+-- Name: claim_upload(text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.claim_upload(p_key text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.user_id is null or me.org_id is null then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  -- a key of the caller's own org, as blob.ObjectKey makes them
+  if p_key is null or p_key !~ ('^orgs/' || me.org_id::text || '/obj/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$') then
+    raise exception 'claim_upload: not an object key of the caller''s org' using errcode = '22023';
+  end if;
+  insert into app.document_uploads (org_id, storage_key, uploaded_by) values (me.org_id, p_key, me.user_id);
+end $_$;
+
+ALTER FUNCTION app.claim_upload(p_key text) OWNER TO ward_definer;
+
+--
 -- Name: consume_magic_link(bytea, bytea, bytea, inet, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -1823,6 +1847,10 @@ CREATE FUNCTION app.live_storage_keys(p_keys text[]) RETURNS SETOF text
     AS $$
   select v.storage_key from app.document_versions v
    where v.storage_key = any (p_keys) and v.data_key is not null
+  union
+  -- an upload in flight (00186): claimed, touched within the hour
+  select u.storage_key from app.document_uploads u
+   where u.storage_key = any (p_keys) and u.touched_at > now() - interval '1 hour'
 $$;
 
 ALTER FUNCTION app.live_storage_keys(p_keys text[]) OWNER TO ward_definer;
@@ -2741,6 +2769,29 @@ end $$;
 ALTER FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone) OWNER TO ward_definer;
 
 --
+-- Name: reclaim_storage_keys(text[]); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.reclaim_storage_keys(p_keys text[]) RETURNS SETOF text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  -- A stale claim of one of these keys goes first, under its row lock: a
+  -- commit that holds the claim (app.release_upload, not committed yet)
+  -- makes this wait, and its version is then seen below.
+  delete from app.document_uploads u
+   where u.touched_at < now() - interval '1 hour'
+     and (u.storage_key = any (p_keys) or u.touched_at < now() - interval '1 day');
+  return query
+    select k from unnest(p_keys) k
+     where not exists (select from app.document_versions v where v.storage_key = k and v.data_key is not null)
+       and not exists (select from app.document_uploads u where u.storage_key = k);
+end $$;
+
+ALTER FUNCTION app.reclaim_storage_keys(p_keys text[]) OWNER TO ward_definer;
+
+--
 -- Name: record_access_expiries(integer); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -2838,6 +2889,28 @@ begin
 end $$;
 
 ALTER FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) OWNER TO ward_definer;
+
+--
+-- Name: release_upload(text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.release_upload(p_key text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.user_id is null or me.org_id is null then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  delete from app.document_uploads u
+   where u.org_id = me.org_id and u.storage_key = p_key and u.uploaded_by = me.user_id;
+  return found;
+end $$;
+
+ALTER FUNCTION app.release_upload(p_key text) OWNER TO ward_definer;
 
 --
 -- Name: remember_device(bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -4356,6 +4429,28 @@ begin
 end $_$;
 
 ALTER FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
+
+--
+-- Name: touch_upload(text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.touch_upload(p_key text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.user_id is null or me.org_id is null then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  update app.document_uploads u set touched_at = now()
+   where u.org_id = me.org_id and u.storage_key = p_key and u.uploaded_by = me.user_id;
+  return found;
+end $$;
+
+ALTER FUNCTION app.touch_upload(p_key text) OWNER TO ward_definer;
 
 --
 -- Name: unlink_sso_identities(uuid, uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -7588,6 +7683,23 @@ ALTER TABLE ONLY app.document_reminders FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.document_reminders OWNER TO ward_owner;
 
 --
+-- Name: document_uploads; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.document_uploads (
+    org_id uuid NOT NULL,
+    storage_key text NOT NULL,
+    uploaded_by uuid NOT NULL,
+    claimed_at timestamp with time zone DEFAULT now() NOT NULL,
+    touched_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT document_uploads_check CHECK (((storage_key ~ '^orgs/[0-9a-f-]{36}/obj/[0-9a-f-]{36}$'::text) AND (storage_key ~~ (('orgs/'::text || (org_id)::text) || '/obj/%'::text))))
+);
+
+ALTER TABLE ONLY app.document_uploads FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.document_uploads OWNER TO ward_owner;
+
+--
 -- Name: document_versions; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -9034,6 +9146,20 @@ ALTER TABLE ONLY app.document_reminders
     ADD CONSTRAINT document_reminders_pkey PRIMARY KEY (org_id, document_id, kind);
 
 --
+-- Name: document_uploads document_uploads_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.document_uploads
+    ADD CONSTRAINT document_uploads_pkey PRIMARY KEY (org_id, storage_key);
+
+--
+-- Name: document_uploads document_uploads_storage_key_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.document_uploads
+    ADD CONSTRAINT document_uploads_storage_key_key UNIQUE (storage_key);
+
+--
 -- Name: document_versions document_versions_org_id_document_id_version_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -9566,6 +9692,12 @@ CREATE INDEX clinical_entries_patient_idx ON app.clinical_entries USING btree (o
 --
 
 CREATE INDEX document_comments_doc_idx ON app.document_comments USING btree (org_id, document_id, created_at);
+
+--
+-- Name: document_uploads_touched_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX document_uploads_touched_idx ON app.document_uploads USING btree (touched_at);
 
 --
 -- Name: document_versions_case_idx; Type: INDEX; Schema: app; Owner: ward_owner
@@ -10295,6 +10427,13 @@ ALTER TABLE ONLY app.document_reminders
     ADD CONSTRAINT document_reminders_org_id_document_id_fkey FOREIGN KEY (org_id, document_id) REFERENCES app.documents(org_id, id);
 
 --
+-- Name: document_uploads document_uploads_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.document_uploads
+    ADD CONSTRAINT document_uploads_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
 -- Name: document_versions document_versions_org_id_case_id_document_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -10924,6 +11063,12 @@ CREATE POLICY document_comments_select ON app.document_comments FOR SELECT TO wa
 --
 
 ALTER TABLE app.document_reminders ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: document_uploads; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.document_uploads ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: document_versions; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -11883,6 +12028,13 @@ REVOKE ALL ON FUNCTION app.claim_sso_domain(p_domain text, p_connection uuid, p_
 GRANT ALL ON FUNCTION app.claim_sso_domain(p_domain text, p_connection uuid, p_request text, p_domain_bidx bytea) TO ward_app;
 
 --
+-- Name: FUNCTION claim_upload(p_key text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.claim_upload(p_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.claim_upload(p_key text) TO ward_app;
+
+--
 -- Name: FUNCTION consume_magic_link(p_token_hash bytea, p_verifier_hash bytea, p_session_hash bytea, p_ip inet, p_ua text, p_request text, OUT status text, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -12238,6 +12390,13 @@ REVOKE ALL ON FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_bin
 GRANT ALL ON FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone) TO ward_app;
 
 --
+-- Name: FUNCTION reclaim_storage_keys(p_keys text[]); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.reclaim_storage_keys(p_keys text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.reclaim_storage_keys(p_keys text[]) TO ward_ops;
+
+--
 -- Name: FUNCTION record_access_expiries(p_max integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -12257,6 +12416,13 @@ GRANT ALL ON FUNCTION app.recovery_code_use(p_code_hash bytea, p_request text, p
 
 REVOKE ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION release_upload(p_key text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.release_upload(p_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.release_upload(p_key text) TO ward_app;
 
 --
 -- Name: FUNCTION remember_device(p_device_hash bytea); Type: ACL; Schema: app; Owner: ward_definer
@@ -12504,6 +12670,13 @@ GRANT ALL ON FUNCTION app.totp_secret(OUT secret_enc bytea, OUT confirmed boolea
 
 REVOKE ALL ON FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.totp_verify(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text) TO ward_app;
+
+--
+-- Name: FUNCTION touch_upload(p_key text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.touch_upload(p_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.touch_upload(p_key text) TO ward_app;
 
 --
 -- Name: FUNCTION unlink_sso_identities(p_connection uuid, p_user uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -13817,6 +13990,12 @@ GRANT SELECT(document_id) ON TABLE app.document_comments TO ward_definer;
 --
 
 GRANT SELECT,INSERT,UPDATE ON TABLE app.document_reminders TO ward_definer;
+
+--
+-- Name: TABLE document_uploads; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.document_uploads TO ward_definer;
 
 --
 -- Name: TABLE document_versions; Type: ACL; Schema: app; Owner: ward_owner

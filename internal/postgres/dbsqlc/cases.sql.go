@@ -219,6 +219,15 @@ func (q *Queries) CaseManaged(ctx context.Context, arg CaseManagedParams) (*bool
 	return managed, err
 }
 
+const claimUpload = `-- name: ClaimUpload :exec
+select app.claim_upload($1::text)
+`
+
+func (q *Queries) ClaimUpload(ctx context.Context, storageKey string) error {
+	_, err := q.db.Exec(ctx, claimUpload, storageKey)
+	return err
+}
+
 const createCase = `-- name: CreateCase :one
 insert into app.cases (org_id, id, patient_id, title_enc, reference_enc, reference_bidx, created_by)
 values ($1, $2, $3, $4, $5, $6,
@@ -1387,6 +1396,32 @@ func (q *Queries) PlaceHold(ctx context.Context, arg PlaceHoldParams) (PlaceHold
 	return i, err
 }
 
+const reclaimStorageKeys = `-- name: ReclaimStorageKeys :many
+select k::text as storage_key from app.reclaim_storage_keys($1::text[]) k
+`
+
+// The keys among keys that the sweeper may delete now: no live version, no
+// claim (a stale claim of one of them is deleted first; migration 00186).
+func (q *Queries) ReclaimStorageKeys(ctx context.Context, keys []string) ([]string, error) {
+	rows, err := q.db.Query(ctx, reclaimStorageKeys, keys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var storage_key string
+		if err := rows.Scan(&storage_key); err != nil {
+			return nil, err
+		}
+		items = append(items, storage_key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const recordAccessExpiries = `-- name: RecordAccessExpiries :one
 select app.record_access_expiries($1::int)::int as n
 `
@@ -1421,6 +1456,17 @@ func (q *Queries) ReleaseHold(ctx context.Context, arg ReleaseHoldParams) (uuid.
 	var id uuid.UUID
 	err := row.Scan(&id)
 	return id, err
+}
+
+const releaseUpload = `-- name: ReleaseUpload :one
+select app.release_upload($1::text) as held
+`
+
+func (q *Queries) ReleaseUpload(ctx context.Context, storageKey string) (bool, error) {
+	row := q.db.QueryRow(ctx, releaseUpload, storageKey)
+	var held bool
+	err := row.Scan(&held)
+	return held, err
 }
 
 const revokeCaseInvite = `-- name: RevokeCaseInvite :one
@@ -1509,6 +1555,17 @@ func (q *Queries) SetCaseMember(ctx context.Context, arg SetCaseMemberParams) (A
 		&i.RecipientOrg,
 	)
 	return i, err
+}
+
+const touchUpload = `-- name: TouchUpload :one
+select app.touch_upload($1::text) as held
+`
+
+func (q *Queries) TouchUpload(ctx context.Context, storageKey string) (bool, error) {
+	row := q.db.QueryRow(ctx, touchUpload, storageKey)
+	var held bool
+	err := row.Scan(&held)
+	return held, err
 }
 
 const updateCase = `-- name: UpdateCase :one

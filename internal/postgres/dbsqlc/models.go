@@ -190,6 +190,14 @@ type AppDocumentReminder struct {
 	SentAt     time.Time
 }
 
+type AppDocumentUpload struct {
+	OrgID      uuid.UUID
+	StorageKey string
+	UploadedBy uuid.UUID
+	ClaimedAt  time.Time
+	TouchedAt  time.Time
+}
+
 type AppDocumentVersion struct {
 	OrgID       uuid.UUID
 	ID          uuid.UUID

@@ -219,6 +219,20 @@ select app.record_access_expiries(@max::int)::int as n;
 -- name: LiveStorageKeys :many
 select k::text as storage_key from app.live_storage_keys(@keys::text[]) k;
 
+-- name: ReclaimStorageKeys :many
+-- The keys among keys that the sweeper may delete now: no live version, no
+-- claim (a stale claim of one of them is deleted first; migration 00186).
+select k::text as storage_key from app.reclaim_storage_keys(@keys::text[]) k;
+
+-- name: ClaimUpload :exec
+select app.claim_upload(@storage_key::text);
+
+-- name: TouchUpload :one
+select app.touch_upload(@storage_key::text) as held;
+
+-- name: ReleaseUpload :one
+select app.release_upload(@storage_key::text) as held;
+
 -- name: PlaceHold :one
 insert into app.legal_holds (org_id, patient_id, case_id, reason, created_by)
 values (@org_id, sqlc.narg('patient_id'), sqlc.narg('case_id'), @reason, @created_by)
