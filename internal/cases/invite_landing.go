@@ -40,7 +40,8 @@ var ErrInviteOtherAccount = errkind.New(errkind.Conflict, "invite_other_account"
 // accepted. Email is the address it was sent to; no field holds PHI (a
 // case's title and reference are PHI and are not shown).
 type Landing struct {
-	// Status is pending, used, revoked, expired or invalid; the fields
+	// Status is pending, used, revoked, expired, closed (the case is;
+	// the invitation stays pending) or invalid; the fields
 	// below are set only while it is pending.
 	Status          string
 	OrgName         string
@@ -85,7 +86,7 @@ func (s *Service) InviteLanding(ctx context.Context, token, session, request str
 	switch l.Status {
 	case "ok":
 		l.Status = "pending"
-	case "used", "revoked", "expired":
+	case "used", "revoked", "expired", "closed":
 		return l, nil
 	default:
 		return Landing{Status: "invalid"}, nil

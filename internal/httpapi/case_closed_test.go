@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -119,6 +120,14 @@ func TestClosedCaseReadOnly(t *testing.T) {
 		t.Errorf("the refused acceptance: %d denied events, want %d", n, deniedBefore+1)
 	}
 
+	// The pending invitation's landing says the case is closed and offers
+	// nothing to accept (it stays pending).
+	landing := "/v1/case-invites/accept?token=" + payerToken
+	if resp, b := w.browse("GET", landing, http.Header{}, ""); resp.StatusCode != http.StatusConflict ||
+		!strings.Contains(string(b), "This case is closed") || strings.Contains(string(b), `action="/v1/case-invites/accept"`) {
+		t.Errorf("the landing of an invitation to a closed case: %d %s", resp.StatusCode, b)
+	}
+
 	// Reads and downloads by the members, revocations, a lead's deletion.
 	w.do("GET", "/v1/cases/"+cid, attorney.Token, nil, http.StatusOK, nil)
 	w.do("GET", doc, attorney.Token, nil, http.StatusOK, nil)
@@ -142,6 +151,10 @@ func TestClosedCaseReadOnly(t *testing.T) {
 		http.StatusOK, &reopened)
 	if reopened.Status != "open" || reopened.Title != "Claim, reopened" {
 		t.Fatalf("reopened: %+v", reopened)
+	}
+	if resp, b := w.browse("GET", landing, http.Header{}, ""); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(string(b), `action="/v1/case-invites/accept"`) {
+		t.Errorf("the landing of the invitation once the case is reopened: %d %s", resp.StatusCode, b)
 	}
 	version = 2 // the version the reopened case's new upload made
 	for _, wr := range writes {

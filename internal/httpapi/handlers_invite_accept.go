@@ -162,6 +162,9 @@ func (s *server) writeLanding(w http.ResponseWriter, r *http.Request, status int
 	case "expired":
 		status, pg.Title, pg.Message = http.StatusGone, "This invitation has expired",
 			"Ask whoever invited you to send a new one."
+	case "closed":
+		status, pg.Title, pg.Message = http.StatusConflict, "This case is closed",
+			"The invitation stays valid: open this link again once the case has been reopened, or ask whoever invited you."
 	default:
 		status, pg.Title, pg.Message = http.StatusNotFound, "This invitation link is not valid",
 			"Check that the whole link from the mail was opened."

@@ -738,6 +738,12 @@ begin
   if status <> 'ok' then
     return;
   end if;
+  -- A closed case is read-only (00185): its invitations stay pending and
+  -- are accepted once it is reopened.
+  if exists (select from app.cases c where c.org_id = i.org_id and c.id = i.case_id and c.status = 'closed') then
+    status := 'closed';
+    return;
+  end if;
   select o.name into org_name from app.orgs o where o.id = i.org_id;
   kind := i.kind; permissions := i.permissions; access_expires_at := i.access_expires_at;
   expires_at := i.expires_at; recipient_org := i.recipient_org; invitee_id := i.invitee_id; email_enc := i.email_enc;
