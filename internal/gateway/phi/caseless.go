@@ -139,6 +139,11 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		// (an English word that is only a surname is no name after a
 		// relation: "A FRIEND CAME")
 		set(i, mStrong, TypePerson, prioContext)
+	case !nameDict && !ordinary && d.relationBefore(i) && !d.misspelt(w) && !d.letterDropped(w):
+		// a word on no list after a relation: "SON KWIATOSZ IN TO
+		// VISIT", "wife, quellmorn, gave" (surnames are on no list as
+		// often as on one; a misspelling is no name: "SON PRESNT")
+		set(i, mStrong, TypePerson, prioContext)
 	case d.lowerClinical && t.has(fCap) && !t.has(fAllCaps) && !t.has(fSent) && lf&(lexCommon|lexClinical) == 0:
 		// a capital mid-sentence in a note written without them: the
 		// writer marked a name ("mother, Janet Gateman, called")
@@ -162,6 +167,24 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		set(i, mWeak, TypePerson, prioDict)
 	}
 	return i
+}
+
+// relations are the family and the people close to a patient, whose names
+// follow them: "SON KWIATOSZ", "wife, quellmorn,".
+var relations = set(`wife husband son daughter mother father mom dad sister brother aunt uncle cousin niece
+nephew grandson granddaughter grandmother grandfather grandma grandpa friend partner spouse fiance
+fiancee guardian proxy caregiver roommate boyfriend girlfriend stepson stepdaughter stepmother
+stepfather stepbrother stepsister neighbor neighbour dtr dau sis bro husb nok hcp poa granddtr
+wife's husband's daughters sons sisters brothers friends`)
+
+// relationBefore reports whether a relation stands right before word i on
+// its line, across a comma: "SON KWIATOSZ", "wife, quellmorn".
+func (d *detector) relationBefore(i int) bool {
+	k := i - 1
+	if k >= 0 && d.isPunct(k, ',') {
+		k--
+	}
+	return k >= 0 && d.toks[k].kind == tkWord && !d.toks[k+1].has(fNL) && !d.toks[i].has(fNL) && relations[d.word(k)]
 }
 
 // wardName reports whether unknown word i names a building or ward with its
@@ -420,6 +443,28 @@ func (d *detector) misspelt(w string) bool {
 		n += copy(buf[n:], w[k:])
 		if ok(string(buf[:n])) {
 			return true
+		}
+	}
+	return false
+}
+
+// letterDropped reports whether w is an English or clinical word that is no
+// name with one inner letter left out: "PRESNT", "visitng". It tries every
+// letter at every place, so it is asked only where a rule is about to make
+// a name of a word on no list.
+func (d *detector) letterDropped(w string) bool {
+	if len(w) < 5 || len(w) > 23 {
+		return false
+	}
+	var buf [24]byte
+	for k := 1; k < len(w); k++ {
+		n := copy(buf[:], w[:k])
+		n += copy(buf[n+1:], w[k:]) + 1
+		for c := byte('a'); c <= 'z'; c++ {
+			buf[k] = c
+			if f := d.e.lex.get(string(buf[:n])); f&(lexSafe|lexCommon|lexClinical) != 0 && f&(lexFirst|lexLast) == 0 {
+				return true
+			}
 		}
 	}
 	return false

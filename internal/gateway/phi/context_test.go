@@ -105,6 +105,13 @@ func TestContextRules(t *testing.T) {
 		{"a building glued to its floor", upper + "WENT BACK TO BLAKEMORE 3 AFTER CATH. PT ON BLAKEMORE3 TOLERATED.", []string{"BLAKEMORE"}, []string{"AFTER", "PT ON"}},
 		{"years with an apostrophe", upper + "HX: MI '91, CABG '94, BREAST CA'02. HT 5'10\" RR 40'S, LABEL '12' ON BAG.", []string{"'91", "'02"}, []string{"5'10", "40'S", "'12'"}},
 		{"street in upper case", upper + "LIVES AT 12 OAK STREET WITH HER SON.", []string{"12 OAK STREET"}, nil},
+		// found by swapping the dev notes' surrogate names, places and
+		// dates for others: rules that held only for the values they were
+		// built on
+		{"a word on no list after a relation", upper + "SOCIAL: SON KWIATOSZ VISITED THIS PM. DTR ZARNECKI CALLED. WIFE VISTED TODAY.",
+			[]string{"KWIATOSZ", "ZARNECKI"}, []string{"VISTED"}},
+		{"a word on no list after a relation, lower case", lower + lower + "social: wife, quellmorn, gave her cell number. daughter dorvanek at bedside, son presnt till 9.",
+			[]string{"quellmorn", "dorvanek"}, []string{"presnt"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
