@@ -112,6 +112,8 @@ func TestContextRules(t *testing.T) {
 			[]string{"KWIATOSZ", "ZARNECKI"}, []string{"VISTED"}},
 		{"a word on no list after a relation, lower case", lower + lower + "social: wife, quellmorn, gave her cell number. daughter dorvanek at bedside, son presnt till 9.",
 			[]string{"quellmorn", "dorvanek"}, []string{"presnt"}},
+		{"a word on no list before a name", upper + "TREATMENT CONTINUES.\nKWIATOSZ C. VELMARDE, RRT\n" + lower + lower + "plan to wean. trelisko mary, rn",
+			[]string{"KWIATOSZ C. VELMARDE", "trelisko mary"}, []string{"TREATMENT", "wean"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -273,6 +273,11 @@ func (d *detector) names() {
 				if l := d.adjacentWord(i, -1); l >= 0 && mark[l] == mStrong && typ[l] == TypePerson {
 					set(i, mStrong, TypePerson, prioDict)
 					changed = true
+				} else if r := d.adjacentWord(i, 1); r >= 0 && mark[r] == mStrong && typ[r] == TypePerson && d.toks[r].has(fNoCase) && t.lex&(lexSafe|lexCommon|lexClinical) == 0 {
+					// and a word on no list, or only on a name list, right
+					// before a name: "KWIATOSZ C. VELMARDE, RRT"
+					set(i, mStrong, TypePerson, prioDict)
+					changed = true
 				}
 				continue
 			}
