@@ -17,9 +17,12 @@ import (
 var afterNameVerbs = set(`aware notified paged informed updated consulted called emailed texted`)
 
 // afterNameVerbsWeak follow a person too, but also a drug or an order
-// ("NYSTATIN POWDER ORDERED"): they count only after a word that is no
-// English word.
-var afterNameVerbsWeak = set(`ordered contacted spoke requested stated agreed examined evaluated`)
+// ("NYSTATIN POWDER ORDERED", "CULTURE REPORTS"): they count only after a
+// word that is no English word. Most are what a relative says or wants:
+// "KOWALCZYK STATES", "Brankowicz wishes to", "Osric verbalizes".
+var afterNameVerbsWeak = set(`ordered contacted spoke requested stated agreed examined evaluated
+states says said wishes wished wants wanted verbalizes verbalized reports requests declines declined
+understands agrees`)
 
 // languageSet is languages, built on first use (only for the rare word
 // that caselessName asks about).

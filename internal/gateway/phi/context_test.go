@@ -114,6 +114,9 @@ func TestContextRules(t *testing.T) {
 			[]string{"quellmorn", "dorvanek"}, []string{"presnt"}},
 		{"a word on no list before a name", upper + "TREATMENT CONTINUES.\nKWIATOSZ C. VELMARDE, RRT\n" + lower + lower + "plan to wean. trelisko mary, rn",
 			[]string{"KWIATOSZ C. VELMARDE", "trelisko mary"}, []string{"TREATMENT", "wean"}},
+		{"what a relative says or wants", upper + "SON IS A TEACHER; KOWALCZYK STATES SHE WILL CALL BACK. FAMILY STATES PT WAS WELL. CULTURE REPORTS GPC.\n" +
+			mixed + "Today, Brankowicz wishes to discuss code status. Osric verbalizes understanding.",
+			[]string{"KOWALCZYK", "Brankowicz", "Osric"}, []string{"FAMILY", "CULTURE", "understanding"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
