@@ -124,7 +124,11 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		}
 	}
 	switch {
-	case d.initialBefore(i) && (nameDict || !ordinary):
+	case d.initialBefore(i) && (nameDict || !ordinary || lf&lexClinical == 0 && (d.titledInitial(i-2) || d.afterNameVerb(i))):
+		// "B. KARGAS"; an ordinary word after a title and an initial ("DR
+		// B. TYRO") or before a verb that takes a person ("Z. TYRO
+		// AWARE"), not a germ ("E. COLI") nor a note's part ("S.
+		// INTUBATED")
 		set(i, mStrong, TypePerson, prioContext)
 	case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && (!ordinary || lf&(lexCommon|lexClinical) == 0 && !languageSet()[w]) && t.end-t.start > 3 && d.locContext(i) || !ordinary && d.wardName(i):
 		// (a short word after "to" is shorthand: "NGT TO LIS", "to CT";
@@ -333,6 +337,12 @@ var plainCredentials = set(`md rn rrt np bsn msn lpn crna aprn fnp ccrn cnp phd`
 func (d *detector) initialBefore(i int) bool {
 	return i >= 2 && d.isPunct(i-1, '.') && d.glued(i-2) && d.toks[i-2].kind == tkWord && d.toks[i-2].end-d.toks[i-2].start == 1 &&
 		d.toks[i-2].has(fCap) && !d.toks[i].has(fNL) && d.toks[i].start-d.toks[i-1].end <= 1 && d.standsAlone(i-2)
+}
+
+// titledInitial reports whether an abbreviated title precedes initial i:
+// "DR B.", "MRS. J.".
+func (d *detector) titledInitial(i int) bool {
+	return d.titleBefore(i) && abbrevTitles[d.word(d.prevWord(i))]
 }
 
 // standsAlone reports whether token i starts a line or follows a blank.

@@ -117,6 +117,8 @@ func TestContextRules(t *testing.T) {
 		{"what a relative says or wants", upper + "SON IS A TEACHER; KOWALCZYK STATES SHE WILL CALL BACK. FAMILY STATES PT WAS WELL. CULTURE REPORTS GPC.\n" +
 			mixed + "Today, Brankowicz wishes to discuss code status. Osric verbalizes understanding.",
 			[]string{"KOWALCZYK", "Brankowicz", "Osric"}, []string{"FAMILY", "CULTURE", "understanding"}},
+		{"an ordinary word after an initial", upper + "DRIP TITRATED PER DR B. THIMBLE. K. LANTERN AWARE OF K 3.1. E. COLI IN URINE. S. INTUBATED, SEDATED.",
+			[]string{"B. THIMBLE", "K. LANTERN"}, []string{"COLI", "INTUBATED"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
