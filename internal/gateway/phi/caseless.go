@@ -146,7 +146,7 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		// (an English word that is only a surname is no name after a
 		// relation: "A FRIEND CAME")
 		set(i, mStrong, TypePerson, prioContext)
-	case !nameDict && !ordinary && d.relationBefore(i) && !d.misspelt(w) && !d.letterDropped(w):
+	case !nameDict && d.nameLike(i) && d.relationBefore(i):
 		// a word on no list after a relation: "SON KWIATOSZ IN TO
 		// VISIT", "wife, quellmorn, gave" (surnames are on no list as
 		// often as on one; a misspelling is no name: "SON PRESNT")
@@ -159,8 +159,10 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		} else {
 			set(i, mStrong, TypePerson, prioContext)
 		}
-	case lf&lexFirst != 0 && lf&lexClinical == 0 && d.perName(i):
-		// "per carol wolfe": an order's author, first and last name
+	case lf&lexFirst != 0 && lf&lexClinical == 0 && d.perName(i), d.nameLike(i) && d.perPair(i):
+		// "per carol wolfe": an order's author, first and last name;
+		// or two words that may be names, one on a name list: "per
+		// grzelak brankowicz"
 		set(i, mStrong, TypePerson, prioContext)
 		set(i+1, mStrong, TypePerson, prioContext)
 		return i + 1
@@ -316,6 +318,35 @@ func (d *detector) perName(i int) bool {
 	}
 	nl := d.toks[j].lex
 	return nl&lexLast != 0 && nl&lexClinical == 0 && !d.is(j, vStopword|vUnit|vVitalLabel|vCredential)
+}
+
+// nameLike reports whether word i may be a name where case is no evidence:
+// on a name list and no English or clinical word, or on no list at all and
+// no misspelt word, of three letters or more.
+func (d *detector) nameLike(i int) bool {
+	t := d.toks[i]
+	if t.kind != tkWord || t.end-t.start < 3 || t.has(fNonASCII) || d.is(i, vStopword|vUnit|vVitalLabel|vCredential|vTitle|vNameLabel|vMonth) {
+		return false
+	}
+	switch f := t.lex; {
+	case f&(lexSafe|lexCommon|lexClinical) == 0 && f&(lexFirst|lexLast) != 0:
+		return true
+	case f&(lexSafe|lexCommon|lexClinical|lexFirst|lexLast) == 0:
+		w := d.word(i)
+		return !d.misspelt(w) && !d.letterDropped(w)
+	}
+	return false
+}
+
+// perPair reports whether word i follows "per" and, with the word after
+// it, makes two words that may be names, one of them on a name list:
+// "per grzelak brankowicz" (an order's author).
+func (d *detector) perPair(i int) bool {
+	k, j := d.prevWord(i), i+1
+	if k < 0 || d.word(k) != "per" || j >= len(d.toks) || d.toks[j].kind != tkWord || d.state[j] != stFree || d.toks[j].has(fNL) || d.toks[j].start-d.toks[i].end != 1 {
+		return false
+	}
+	return (d.toks[i].lex|d.toks[j].lex)&(lexFirst|lexLast) != 0 && d.nameLike(j)
 }
 
 // credentialAfter reports whether a credential follows word i, across a

@@ -119,6 +119,8 @@ func TestContextRules(t *testing.T) {
 			[]string{"KOWALCZYK", "Brankowicz", "Osric"}, []string{"FAMILY", "CULTURE", "understanding"}},
 		{"an ordinary word after an initial", upper + "DRIP TITRATED PER DR B. THIMBLE. K. LANTERN AWARE OF K 3.1. E. COLI IN URINE. S. INTUBATED, SEDATED.",
 			[]string{"B. THIMBLE", "K. LANTERN"}, []string{"COLI", "INTUBATED"}},
+		{"per two words that may be names", lower + lower + "sedation weaned per grzelak brankowicz, per nsurg team, per tsicu nsurg.",
+			[]string{"grzelak brankowicz"}, []string{"team", "tsicu nsurg"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
