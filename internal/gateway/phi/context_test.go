@@ -121,6 +121,9 @@ func TestContextRules(t *testing.T) {
 			[]string{"B. THIMBLE", "K. LANTERN"}, []string{"COLI", "INTUBATED"}},
 		{"per two words that may be names", lower + lower + "sedation weaned per grzelak brankowicz, per nsurg team, per tsicu nsurg.",
 			[]string{"grzelak brankowicz"}, []string{"team", "tsicu nsurg"}},
+		{"the subject of an age", lower + lower + "kwiatosz lantern is a 64 yr old female admitted with cp. pt is a 64 yo. gentleman is a 64 yo.\n" +
+			upper + "TRELISKO IS AN 81 YEAR OLD MAN.",
+			[]string{"kwiatosz lantern", "TRELISKO"}, []string{"pt is", "gentleman"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

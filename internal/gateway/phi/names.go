@@ -209,6 +209,7 @@ func (d *detector) names() {
 	d.facilityPairs(mark, typ, prio)
 	d.universities(mark, typ, prio)
 	d.employers(mark, typ, prio)
+	d.ageSubjects(mark, typ, prio)
 	d.facilityLists(mark, typ, prio)
 	// Promote weak marks, initials and particles next to strong marks.
 	for pass := 0; pass < 3; pass++ {
@@ -1272,6 +1273,79 @@ func (d *detector) employers(mark []uint8, typ []Type, prio []int8) {
 		}
 		i = j - 1
 	}
+}
+
+// ageSubjects marks the name that opens a history as the subject of its
+// age, in any case: "kwiatosz is a 64 yr old female", "Osric Thimble is
+// a 64 yo man". The one to three words between the sentence's start and
+// "is" may be a title or label and the name; each is no stopword or
+// clinical word, and one may be a name (a name-list word, or a word on no
+// list that is no misspelling) unless a title or label leads.
+func (d *detector) ageSubjects(mark []uint8, typ []Type, prio []int8) {
+	for i := 1; i+3 < len(d.toks); i++ {
+		t := d.toks[i]
+		if t.kind != tkWord || t.end-t.start != 2 || d.word(i) != "is" || !d.ageAfter(i+1) {
+			continue
+		}
+		first, named := -1, false
+		for k, n, last := i-1, 0, i; k >= 0 && n < 3; k, n = k-1, n+1 {
+			if d.isPunct(k, '.') && k > 0 && d.glued(k-1) && d.toks[k-1].end-d.toks[k-1].start <= 3 {
+				k-- // "Mr.", "B."
+			}
+			if d.toks[k].kind != tkWord || d.toks[k+1].has(fNL) && k+1 < i {
+				break
+			}
+			if d.is(k, vTitle|vNameLabel) && d.toks[k].has(fSent) {
+				// "Mr. Thimble is a", "Patient Kwiatosz is a"
+				first, named = last, true
+				break
+			}
+			if d.is(k, vStopword|vTitle|vNameLabel|vCredential|vUnit|vVitalLabel|vMonth|vWeekday) || d.toks[k].lex&lexClinical != 0 || d.state[k] != stFree && d.state[k] != stPHI || personNouns[d.word(k)] {
+				break
+			}
+			named = named || d.toks[k].lex&(lexFirst|lexLast) != 0 || d.nameLike(k)
+			if last = k; d.toks[k].has(fSent) {
+				first = k
+				break
+			}
+		}
+		if first < 0 || first == i || !named {
+			continue
+		}
+		for k := first; k < i; k++ {
+			if d.toks[k].kind == tkWord && d.state[k] == stFree && mark[k] != mStrong {
+				mark[k], typ[k], prio[k] = mStrong, TypePerson, prioContext
+			}
+		}
+	}
+}
+
+// personNouns name a kind of person, not one: "Gentleman is a 70 yo".
+var personNouns = set(`man woman gentleman gent lady female male guy boy girl infant baby child toddler teen
+teenager adolescent veteran vet individual person`)
+
+// ageAfter reports whether an age starts at token j: "a 70 yr old", "an
+// 81 year old", "a 64 yo", "a 58-year-old".
+func (d *detector) ageAfter(j int) bool {
+	if w := d.word(j); d.toks[j].kind != tkWord || w != "a" && w != "an" {
+		return false
+	}
+	j++
+	if j+1 >= len(d.toks) || d.toks[j].kind != tkNum || d.toks[j].end-d.toks[j].start > 3 {
+		return false
+	}
+	j++
+	if d.isPunct(j, '-') && j+1 < len(d.toks) {
+		j++
+	}
+	if d.toks[j].kind != tkWord {
+		return false
+	}
+	switch d.word(j) {
+	case "year", "years", "yr", "yrs", "y", "yo", "yof", "yom", "yoa":
+		return true
+	}
+	return false
 }
 
 // placeCue reports whether a word that introduces a place stands before
