@@ -187,10 +187,11 @@ stepfather stepbrother stepsister neighbor neighbour dtr dau sis bro husb nok hc
 wife's husband's daughters sons sisters brothers friends`)
 
 // relationBefore reports whether a relation stands right before word i on
-// its line, across a comma: "SON KWIATOSZ", "wife, quellmorn".
+// its line, across a comma or in parentheses: "SON KWIATOSZ", "wife,
+// quellmorn", "WIFE (KWIATOSZ)".
 func (d *detector) relationBefore(i int) bool {
 	k := i - 1
-	if k >= 0 && d.isPunct(k, ',') {
+	if k >= 0 && (d.isPunct(k, ',') || d.isPunct(k, '(') && d.isPunct(i+1, ')')) {
 		k--
 	}
 	return k >= 0 && d.toks[k].kind == tkWord && !d.toks[k+1].has(fNL) && !d.toks[i].has(fNL) && relations[d.word(k)]

@@ -124,6 +124,8 @@ func TestContextRules(t *testing.T) {
 		{"the subject of an age", lower + lower + "kwiatosz lantern is a 64 yr old female admitted with cp. pt is a 64 yo. gentleman is a 64 yo.\n" +
 			upper + "TRELISKO IS AN 81 YEAR OLD MAN.",
 			[]string{"kwiatosz lantern", "TRELISKO"}, []string{"pt is", "gentleman"}},
+		{"a name in parentheses after a label", upper + "PLEASE CALL CONTACT PERSON (KOWALCZYK) FIRST. SPOKE WITH WIFE (KWIATOSZ) AND DAUGHTER (HCP). SON (VISTED).",
+			[]string{"KOWALCZYK", "KWIATOSZ"}, []string{"HCP", "VISTED"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -766,8 +766,8 @@ func (d *detector) nameContext(i int) bool {
 	dot, colon := false, false // a dot or a colon between the word before and word i
 	for steps := 0; k >= 0 && steps < 2 && d.toks[k].kind == tkPunct; steps++ {
 		c := d.text[d.toks[k].start]
-		if c != '.' && c != ':' && c != ',' && c != '-' && c != '?' && c != '"' {
-			break
+		if c != '.' && c != ':' && c != ',' && c != '-' && c != '?' && c != '"' && !(c == '(' && k == i-1 && d.isPunct(i+1, ')')) {
+			break // (a name in parentheses: "CONTACT PERSON (KWIATOSZ)")
 		}
 		dot = dot || c == '.'
 		colon = colon || c != '.' && c != '"'
