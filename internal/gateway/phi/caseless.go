@@ -187,14 +187,41 @@ stepfather stepbrother stepsister neighbor neighbour dtr dau sis bro husb nok hc
 wife's husband's daughters sons sisters brothers friends`)
 
 // relationBefore reports whether a relation stands right before word i on
-// its line, across a comma or in parentheses: "SON KWIATOSZ", "wife,
-// quellmorn", "WIFE (KWIATOSZ)".
+// its line, across a comma, a quote or in parentheses ("SON KWIATOSZ",
+// "wife, quellmorn", "daughter \"dorvanek\"", "WIFE (KWIATOSZ)"), or one
+// follows it in parentheses ("KWIATOSZ (SIGNIFICANT OTHER)").
 func (d *detector) relationBefore(i int) bool {
+	if j := i + 2; j < len(d.toks) && d.isPunct(i+1, '(') && !d.toks[i+1].has(fNL) && d.toks[j].kind == tkWord && d.relationAt(j) {
+		return true
+	}
 	k := i - 1
-	if k >= 0 && (d.isPunct(k, ',') || d.isPunct(k, '(') && d.isPunct(i+1, ')')) {
+	if k >= 0 && (d.isPunct(k, ',') || d.isPunct(k, '"') || d.isPunct(k, '(') && d.isPunct(i+1, ')')) {
 		k--
 	}
-	return k >= 0 && d.toks[k].kind == tkWord && !d.toks[k+1].has(fNL) && !d.toks[i].has(fNL) && relations[d.word(k)]
+	return k >= 0 && d.toks[k].kind == tkWord && !d.toks[k+1].has(fNL) && !d.toks[i].has(fNL) && d.relationEnds(k)
+}
+
+// relationEnds reports whether word k ends a relation: "son", "contact
+// person", "significant other".
+func (d *detector) relationEnds(k int) bool {
+	switch d.word(k) {
+	case "person":
+		return k > 0 && d.toks[k-1].kind == tkWord && d.word(k-1) == "contact"
+	case "other":
+		return k > 0 && d.toks[k-1].kind == tkWord && d.word(k-1) == "significant"
+	}
+	return relations[d.word(k)]
+}
+
+// relationAt reports whether word j starts a relation: "son", "significant
+// other".
+func (d *detector) relationAt(j int) bool {
+	if w := d.word(j); relations[w] {
+		return true
+	} else if w == "significant" || w == "contact" {
+		return j+1 < len(d.toks) && d.toks[j+1].kind == tkWord && d.relationEnds(j+1)
+	}
+	return false
 }
 
 // wardName reports whether unknown word i names a building or ward with its

@@ -126,6 +126,9 @@ func TestContextRules(t *testing.T) {
 			[]string{"kwiatosz lantern", "TRELISKO"}, []string{"pt is", "gentleman"}},
 		{"a name in parentheses after a label", upper + "PLEASE CALL CONTACT PERSON (KOWALCZYK) FIRST. SPOKE WITH WIFE (KWIATOSZ) AND DAUGHTER (HCP). SON (VISTED).",
 			[]string{"KOWALCZYK", "KWIATOSZ"}, []string{"HCP", "VISTED"}},
+		{"relations of more than one word, in quotes and after the name", upper + "CONTACT PERSON KWIATOSZ VELMARDE (555-0142). ZARNECKI (SIGNIFICANT OTHER) CALLED TWICE. CONTACT ISOLATION.\n" +
+			lower + lower + "social: daughter \"dorvanek\" at bedside. updated by significant other quellmorn.",
+			[]string{"KWIATOSZ VELMARDE", "ZARNECKI", "dorvanek", "quellmorn"}, []string{"ISOLATION", "SIGNIFICANT", "other"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
