@@ -140,8 +140,10 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		// (after a title that is also shorthand, an English or clinical
 		// word is none: "SR PACS", "MS INTACT")
 		set(i, mStrong, TypePerson, prioContext)
-	case nameDict && lf&lexClinical == 0 && d.credentialBefore(i):
-		set(i, mStrong, TypePerson, prioContext) // "NP WOLFE", "W/MD SPEARS"
+	case (nameDict && lf&lexClinical == 0 || d.nameLike(i)) && d.credentialBefore(i):
+		// "NP WOLFE", "W/MD SPEARS", and a word on no list that is no
+		// misspelling: "SPOKE WITH HO KWIATOSZ"
+		set(i, mStrong, TypePerson, prioContext)
 	case nameDict && (!ordinary || lf&lexFirst != 0) && d.nameContext(i):
 		// (an English word that is only a surname is no name after a
 		// relation: "A FRIEND CAME")

@@ -129,6 +129,8 @@ func TestContextRules(t *testing.T) {
 		{"relations of more than one word, in quotes and after the name", upper + "CONTACT PERSON KWIATOSZ VELMARDE (555-0142). ZARNECKI (SIGNIFICANT OTHER) CALLED TWICE. CONTACT ISOLATION.\n" +
 			lower + lower + "social: daughter \"dorvanek\" at bedside. updated by significant other quellmorn.",
 			[]string{"KWIATOSZ VELMARDE", "ZARNECKI", "dorvanek", "quellmorn"}, []string{"ISOLATION", "SIGNIFICANT", "other"}},
+		{"a word on no list after a credential used as a title", upper + "SPOKE WITH HO KWIATOSZ RE: PLAN. NP Velmarde AWARE. MD NOTIFIED. RN VISTED.",
+			[]string{"KWIATOSZ", "Velmarde"}, []string{"NOTIFIED", "VISTED"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
