@@ -124,11 +124,11 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		}
 	}
 	switch {
-	case d.initialBefore(i) && (nameDict || !ordinary || lf&lexClinical == 0 && (d.titledInitial(i-2) || d.afterNameVerb(i))):
+	case d.initialBefore(i) && (nameDict || !ordinary || lf&lexClinical == 0 && (d.titledInitial(i-2) || d.afterNameVerb(i) || d.credentialAfter(i))):
 		// "B. KARGAS"; an ordinary word after a title and an initial ("DR
-		// B. TYRO") or before a verb that takes a person ("Z. TYRO
-		// AWARE"), not a germ ("E. COLI") nor a note's part ("S.
-		// INTUBATED")
+		// B. THIMBLE"), or before a verb that takes a person ("K. LANTERN
+		// AWARE") or a credential ("j. lantern bsn/rn"), not a germ ("E.
+		// COLI") nor a note's part ("S. INTUBATED")
 		set(i, mStrong, TypePerson, prioContext)
 	case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && (!ordinary || lf&(lexCommon|lexClinical) == 0 && !languageSet()[w]) && t.end-t.start > 3 && d.locContext(i) || !ordinary && d.wardName(i):
 		// (a short word after "to" is shorthand: "NGT TO LIS", "to CT";
