@@ -80,6 +80,7 @@ func TestContextRules(t *testing.T) {
 		{"facilities without case", upper + "HAD PROLONGED HOSPITAL STAY. TAKEN TO ST AGATHA MEMORIAL HOSPITAL, THEN FROM UNIVERSITY OF VERMONT MEDICAL CENTER.", []string{"AGATHA MEMORIAL HOSPITAL", "UNIVERSITY OF VERMONT MEDICAL CENTER"}, []string{"PROLONGED"}},
 		{"apostrophe surnames", mixed + "Dr. O'brien notified. Ardwin O'connell MD spoke with daughter. Meds at 5 o'clock.", []string{"O'brien", "Ardwin O'connell"}, []string{"o'clock", "MD"}},
 		{"lower-case name after a title", mixed + "ph 7.29. Dr. quennell aware. Mild stridor noted, dr brown aware. Dr. to follow.", []string{"quennell", "brown"}, []string{"follow"}},
+		{"a capital after a lower-case title", mixed + "Discussed plan with dr. Kwiatosz at noon. Also mr. Thimble, son. ms Lasix given.", []string{"Kwiatosz", "Thimble"}, []string{"Lasix"}},
 		{"dates beside labels and units", upper + "CABG 1/78 C/B WOUND INFECTION. CO/CI/SVR (10/17 0500) 3.4/1.9. BC FROM 9/2 GM + COCCI. LAST BM SEEMS TO BE 9/22.", []string{"1/78", "10/17", "9/2", "9/22"}, []string{"3.4/1.9"}},
 		{"hospital names", upper + "WENT TO HOLY CROSS WITH FEVER OF 103 8/31. AT UNION MEMORIAL HER SKIN BECAME RED. WORKS @ BELCAMP MEMORIAL.", []string{"HOLY CROSS", "UNION MEMORIAL", "BELCAMP MEMORIAL"}, []string{"103"}},
 		{"hospital pair whose first word another rule took", mixed + "He was transferred to Union Memorial yesterday, then went to Holy Cross for surgery.", []string{"Union Memorial", "Holy Cross"}, nil},

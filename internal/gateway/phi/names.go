@@ -782,8 +782,9 @@ func (d *detector) nameContext(i int) bool {
 	if k >= 0 && d.toks[k].kind == tkWord && !(d.toks[k+1].has(fNL) && !d.isPunct(k+1, ':')) {
 		pw := d.word(k)
 		switch {
-		case d.is(k, vTitle) && (d.toks[k].has(fCap) || d.lowerDoc) && !colon:
-			// "Dr. Hope", not "ms: toward" (a section label), nor a
+		case d.is(k, vTitle) && (d.toks[k].has(fCap) || d.lowerDoc || abbrevTitles[pw] && d.toks[i].has(fCap)) && !colon:
+			// "Dr. Hope", "spoke with dr. Kwiatosz" (a title in lower
+			// case before a capital), not "ms: toward" (a section label), nor a
 			// value or a clinical term after a title that is also
 			// shorthand: "SR BP 93/50" (sinus rhythm), "MS INCISION"
 			lf := d.toks[i].lex
