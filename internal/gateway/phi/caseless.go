@@ -244,6 +244,37 @@ func (d *detector) wardName(i int) bool {
 	default:
 		return false
 	}
+	return d.floorAfter(i)
+}
+
+// motionWard reports whether word i names a building or ward with its
+// floor after a verb of motion and "to" or "from", whatever the word:
+// "transfer to bay 2", "admitted to Memorial 3", "go to bay 6" (not a
+// unit of the hospital, a clinical word or a label: "transfer to CCU 2",
+// "to room 4").
+func (d *detector) motionWard(i int) bool {
+	t := d.toks[i]
+	k := i - 1
+	if i+1 >= len(d.toks) || d.toks[i+1].kind != tkNum || k < 1 || t.end-t.start < 2 || t.has(fNL) || d.toks[k].kind != tkWord || d.toks[k].has(fNL) || d.toks[k-1].kind != tkWord {
+		return false // (the cheapest test first: a number after it)
+	}
+	if p := d.word(k); p != "to" && p != "from" {
+		return false
+	}
+	if v := d.word(k - 1); !motionVerbs[v] && v != "go" || v == "back" && !(k >= 2 && d.toks[k-2].kind == tkWord && motionVerbs[d.word(k-2)]) {
+		return false // ("changed back to PS 5")
+	}
+	if t.lex&lexClinical != 0 || careUnits[d.word(i)] || d.is(i, vStopword|vUnit|vUnitWord|vVitalLabel|vTitle|vCredential|vNameLabel|vMonth|vWeekday|vFacilityEnder) {
+		return false
+	}
+	return d.floorAfter(i)
+}
+
+// floorAfter reports whether a floor number (1 to 20) follows word i, with
+// nothing glued after it but a sentence's punctuation, and no unit or
+// value next: "Blake 4.", "bay 2 today".
+func (d *detector) floorAfter(i int) bool {
+	t := d.toks[i]
 	j := i + 1
 	if j >= len(d.toks) || d.toks[j].kind != tkNum || d.toks[j].has(fNL) || d.toks[j].start-t.end > 1 || d.toks[j].end-d.toks[j].start > 2 {
 		return false

@@ -83,6 +83,10 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
+		if d.motionWard(i) {
+			set(i, mStrong, TypeLocation, prioContext) // "transfer to bay 2", in any case
+			continue
+		}
 		if t.has(fNoCase) && !d.lowerDoc {
 			i = d.caselessName(i, w, lf, set)
 			continue
