@@ -482,12 +482,38 @@ func (d *detector) facilityContext(i int) bool {
 		return false
 	}
 	nw := d.word(j)
-	if facilityNext[nw] && (d.toks[i].end-d.toks[i].start <= 5 && (d.toks[i].has(fAllCaps) || !d.toks[i].has(fCap)) || d.toks[i].lex&(lexCity|lexUSCity) != 0) {
+	if facilityNext[nw] && (d.toks[i].end-d.toks[i].start <= 5 && (d.toks[i].has(fAllCaps) || !d.toks[i].has(fCap)) || d.toks[i].lex&(lexCity|lexUSCity) != 0 ||
+		d.prepBefore(i) && d.nameLike(i)) {
+		// (a longer word on no list, or only on a name list, after a
+		// preposition too: "home from KWIATOSZ TCU", "at Velmarde EW")
 		return true
 	}
 	// a word on no list (or only on a name list) before a word that names
 	// a site of care: "OSTRANDER REHAB", "quennbury campus"
 	return facilitySites[nw] && d.toks[i].end-d.toks[i].start >= 3 && d.toks[i].lex&(lexSafe|lexCommon|lexClinical) == 0
+}
+
+// prepBefore reports whether "to", "from", "at", "in" or "@" stands right
+// before word i, across "the".
+func (d *detector) prepBefore(i int) bool {
+	k := i - 1
+	if k >= 0 && d.toks[k].kind == tkWord && d.word(k) == "the" {
+		k--
+	}
+	if k < 0 || d.toks[k+1].has(fNL) {
+		return false
+	}
+	if d.isPunct(k, '@') {
+		return true
+	}
+	if d.toks[k].kind != tkWord {
+		return false
+	}
+	switch d.word(k) {
+	case "to", "from", "at", "in":
+		return true
+	}
+	return false
 }
 
 // facilitySites follow the name of a facility or its site, and nothing

@@ -58,6 +58,8 @@ func TestContextRules(t *testing.T) {
 		{"any word with its floor after a verb of motion", upper + upper + "PLAN: TRANSFER TO MEADOW 2 TOMORROW. TRANSFERRED TO CCU 2. WENT TO OR 7/21. CHANGED BACK TO PS 5. TRANSFERRED BACK TO LANTERN 3.\n" +
 			mixed + "Plan: transfer to bay 2 in am, then go to Memorial 3. Weaned to cpap 5.",
 			[]string{"MEADOW", "LANTERN", "bay", "Memorial"}, []string{"CCU", "PS 5", "cpap"}},
+		{"a longer word on no list before a site of care", upper + upper + "PT WAS SENT HOME FROM KWIATOSZ TCU LAST MONTH. SEEN AT VELMARDE EW FIRST. TO NEURO ICU, THEN TO VISTED ER.",
+			[]string{"KWIATOSZ", "VELMARDE"}, []string{"NEURO", "VISTED"}},
 		{"ward and floor in mixed case", mixed + "Cardiac arrest called To blakemore 6 At 0455. Weaned to ps 5, then to simv 12.", []string{"blakemore"}, []string{"ps", "simv"}},
 		{"sentence glue is no domain", mixed + "Urine is dark maroon.no clots, settled about 2pm.Pt resting, WARM.CO stable. See example.no/x.", []string{"example.no/x"}, []string{"maroon.no", "2pm.Pt", "WARM.CO"}},
 		{"quantities are no IDs", upper + "FENTANYL 200MCGS/MIN, TV 350mls, PEEP 10cmH2O, #20G RAC, #4PRBC, TYLENOL650 PR, sbp146, ID: 98.9, PA #- 35/18.", nil, []string{"200MCGS", "350mls", "10cmH2O", "20G", "4PRBC", "TYLENOL650", "sbp146", "98.9", "35/18"}},
