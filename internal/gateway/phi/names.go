@@ -977,7 +977,7 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 	capOK := func(p int) bool { return d.toks[p].has(fCap) || d.toks[p].has(fNoCase) && !d.lowerDoc }
 	for i := range d.toks {
 		t := d.toks[i]
-		if t.kind != tkWord || !capOK(i) || !d.is(i, vFacilityEnder) || d.state[i] != stFree {
+		if t.kind != tkWord || !d.is(i, vFacilityEnder) || d.state[i] != stFree || !capOK(i) && !d.namedBefore(i) {
 			continue
 		}
 		k, evidence := i, false
@@ -1012,14 +1012,32 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 		if !evidence || k == i {
 			continue
 		}
-		for m := k; m <= i; m++ {
+		last := i
+		if !capOK(i) {
+			last = i - 1 // the name only: "Meadow hospital"
+		}
+		for m := k; m <= last; m++ {
 			if d.toks[m].kind == tkWord {
 				mark[m], typ[m], prio[m] = mStrong, TypeLocation, prioContext
 			}
 		}
 		// cover the punctuation in between as well
-		d.add(int(d.toks[k].start), int(t.end), TypeLocation, prioContext)
+		d.add(int(d.toks[k].start), int(d.toks[last].end), TypeLocation, prioContext)
 	}
+}
+
+// namedBefore reports whether a facility word written in lower case in a
+// note with case follows a capitalised word that names it: "followed by
+// Meadow hospital", "at Velmarde clinic" (not at a sentence's start, not
+// a short acronym or a clinical word: "OSH hospital").
+func (d *detector) namedBefore(i int) bool {
+	p := i - 1
+	if p < 0 || d.lowerDoc || d.toks[i].has(fNoCase) || d.toks[i].has(fNL) || d.toks[p].kind != tkWord {
+		return false
+	}
+	t := d.toks[p]
+	return t.has(fCap) && !t.has(fSent) && !t.has(fNoCase) && !(t.has(fAllCaps) && t.end-t.start <= 3) && t.lex&lexClinical == 0 &&
+		!genericFacility[d.word(p)] && !d.is(p, vStopword|vTitle|vNameLabel|vFacilityEnder)
 }
 
 // houseNumbers joins a bare house number to the street name it precedes
