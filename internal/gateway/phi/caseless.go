@@ -108,10 +108,11 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		}
 		return i
 	}
-	if d.homeBefore(i) {
+	if d.homeBefore(i) || d.facilityIn(i) {
 		// where the patient lives: a word on no list ("lives in
 		// marbleton"), or an ordinary word and one on no list ("lives
-		// alone in white amrsh")
+		// alone in white amrsh"); where a facility is ("MEDICAL CENTER
+		// IN KWIATOSZ")
 		if !ordinary && lf&lexRegion == 0 {
 			set(i, mStrong, TypeLocation, prioContext)
 			return i

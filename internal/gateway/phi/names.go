@@ -1481,9 +1481,16 @@ func (d *detector) placeBefore(i int) bool {
 	case "from", "near", "lives", "resides", "born", "visiting":
 		return true
 	case "in", "to", "at":
-		return d.homeBefore(i)
+		return d.homeBefore(i) || d.facilityIn(i)
 	}
 	return false
+}
+
+// facilityIn reports whether a facility and "in" stand right before word
+// i: "Medical Center in Kwiatosz", "a rehab in quenby".
+func (d *detector) facilityIn(i int) bool {
+	k := i - 1
+	return k >= 1 && d.word(k) == "in" && d.toks[k-1].kind == tkWord && !d.toks[k].has(fNL) && (d.is(k-1, vFacilityEnder) || facilitySites[d.word(k-1)])
 }
 
 // homeBefore reports whether "lives in", "moved to", "born in" (across
