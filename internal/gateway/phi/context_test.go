@@ -72,6 +72,9 @@ func TestContextRules(t *testing.T) {
 		{"settings and scores are no dates", lower + "cpap .5% 5/8, simv 900 10/25, on 1/2 ns at 75cc/hr, c/o 3-4/10 cpain, abg 7.1/106/128/5/40.", nil, []string{"5/8", "10/25", "1/2", "4/10", "5/40"}},
 		{"setting of a ventilator", mixed + "Changed to PSV of 10/5, 60%. On Pressure Support/CPAP of 12/5 FiO2 40%. Date of 3/14 visit.", []string{"3/14"}, []string{"10/5", "12/5"}},
 		{"c for with after a date", upper + "58 YO MALE ADMITTED TO BLAKEMORE HOSPITAL 6/12 C AMI. TEMP 37.2 C. GIVE 1/2 C WATER.", []string{"6/12"}, []string{"37.2", "1/2"}},
+		{"a day after a clock time or an event", mixed + "Pt extubated 1/3, at 9p 4/4 glucose 240. See admission note 6/6. Strength 5/5, took 1/2 tab. Note: 5/5 grips.\n" +
+			upper + "AT 3A 2/2 PT DESATURATED. ADMITTED TO CCU 3/4.",
+			[]string{"1/3", "4/4", "6/6", "2/2", "3/4"}, []string{"5/5", "1/2", "240"}},
 		{"dates stay dates", lower + "admitted on 6/12 with chest pain, seen 10/17 0500, mi 8/88.", []string{"6/12", "10/17", "8/88"}, nil},
 		{"month of year", lower + "in march of 2019 pt was in a rehab, may of '92 too. will march 2 miles.", []string{"march of 2019", "may of '92"}, []string{"2 miles"}},
 		{"short month as shorthand", lower + lower + "nc 02 dec from 4->2 w/ sats 98%, lasix 40 mg.", nil, []string{"02 dec"}},

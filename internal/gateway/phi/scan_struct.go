@@ -726,12 +726,50 @@ func (d *detector) scoreLike(i, q int) bool {
 	if r := q + 1; q < len(s) && s[q] == ' ' && r < len(s) && (s[r] == '@' || digitsEnd(s, r)-r == 4) {
 		return false // a time follows: "9/9 @ 1900", "10/17 0500"
 	}
+	if d.clockBefore(i) || d.eventBefore(i) {
+		return false // "at 9p 4/4", "until 8am 5/5"; "admission note 6/6", "extubated 1/3"
+	}
 	// a rating on a scale after what it rates: "mood 4/10", "hunger 3/10",
 	// "murmur 2/6", "strength 4/5", "passed 4/5 trials"
 	if x <= y && y <= 10 && (d.ratedBefore(i) || next >= 0 && ratedWords[d.word(next)]) {
 		return true
 	}
 	return x == y || y <= 4 && x < y
+}
+
+// clockBefore reports whether a clock time with its half of the day
+// stands right before the m/d at token i: "at 9p 4/4", "until 8am 5/5",
+// "AT 3A 2/2" (the time, then the day).
+func (d *detector) clockBefore(i int) bool {
+	k := i - 1
+	if k < 1 || d.toks[i].has(fNL) || d.toks[k].kind != tkWord || d.toks[k-1].kind != tkNum || !d.glued(k-1) || d.glued(k) {
+		return false
+	}
+	switch d.word(k) {
+	case "a", "p", "am", "pm":
+		return d.toks[k-1].end-d.toks[k-1].start <= 2 && atoi(d.raw(k-1)) <= 12
+	}
+	return false
+}
+
+// eventWords are the events of a stay whose day a note gives after them:
+// "admission note 6/6", "extubated 1/3", "admitted to ccu 3/4".
+var eventWords = set(`note admitted admit readmitted admission transferred transfered extubated extub intubated intub
+discharged`)
+
+// eventBefore reports whether an event of a stay stands before the m/d at
+// token i, at most three words back with no punctuation between: "SEE PT
+// ADMISSION NOTE 11/11", "admitted to ccu 3/4".
+func (d *detector) eventBefore(i int) bool {
+	for k, n := i-1, 0; k >= 0 && n < 3; k, n = k-1, n+1 {
+		if d.toks[k].kind != tkWord || d.toks[k+1].has(fNL) {
+			return false
+		}
+		if eventWords[d.word(k)] {
+			return true
+		}
+	}
+	return false
 }
 
 // ratedWords are what a clinician or a patient rates on a scale (x/10,
