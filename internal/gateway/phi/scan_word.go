@@ -71,6 +71,9 @@ func (d *detector) compound(i int) int {
 	if j := d.postcode(i); j > i {
 		return j
 	}
+	if q, ok := d.gluedDate(i); ok {
+		return d.claimBytes(i, q, TypeDate) // "fx6/95": the word goes with it, as with any glued run
+	}
 	j := i
 	nd, nl := 0, 0
 	for j < len(d.toks) && (d.toks[j].kind == tkNum || d.toks[j].kind == tkWord) && (j == i || d.toks[j].start == d.toks[j-1].end) {
@@ -794,6 +797,25 @@ func (d *detector) times(i, j int) bool {
 		}
 	}
 	return true
+}
+
+// gluedDate reports whether a slash date follows word i glued to it, and
+// where it ends: "s/p hip fx6/95", "cabg10/3/02". The word is no label
+// or unit ("peep5/10", "ps10/5" are settings), and the day is no score or
+// fraction ("mag2/3"); a day without a year needs a word of two letters
+// or more before it.
+func (d *detector) gluedDate(i int) (int, bool) {
+	j := i + 1
+	t := d.toks[i]
+	if t.kind != tkWord || j+2 >= len(d.toks) || d.toks[j].kind != tkNum || !d.glued(j) || !d.isPunct(j+1, '/') || t.end-t.start < 2 ||
+		d.is(i, vVitalLabel|vUnit) || i > 0 && d.glued(i-1) && d.toks[i-1].kind != tkPunct {
+		return 0, false
+	}
+	q, ok := d.numDate(int(d.toks[j].start))
+	if !ok || d.scoreLike(j, q) {
+		return 0, false
+	}
+	return q, true
 }
 
 // quantity reports whether number token i (at most four digits, or the
