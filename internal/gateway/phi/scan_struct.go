@@ -810,6 +810,13 @@ func (d *detector) dateEvidence(i, q int) bool {
 	if r := q + 1; q < len(s) && s[q] == ' ' && r < len(s) && (s[r] == '@' || digitsEnd(s, r)-r == 4 && clockTime(atoi(s[r:r+4]))) {
 		return true
 	}
+	if p := int(d.toks[i].start); p > 0 && s[p-1] == '(' && q < len(s) && s[q] == ')' {
+		// a month and a year in parentheses, as a history dates what it
+		// lists: "COLON CA (11/94)" (CA is a label too)
+		if a := digitsEnd(s, p); a+3 == q && s[a] == '/' && atoi(s[p:a]) <= 12 && atoi(s[a+1:q]) > 31 {
+			return true
+		}
+	}
 	k := i - 1
 	if k < 0 || d.toks[k].kind != tkWord || !dateWords[d.word(k)] {
 		return false
