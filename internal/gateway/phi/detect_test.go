@@ -58,6 +58,8 @@ func TestDetectCategories(t *testing.T) {
 		{"ordinal of", "the 4th of July party", "4th of July", TypeDate},
 		{"month year", "since October 2019.", "October 2019", TypeDate},
 		{"month alone", "Seen in January for", "January", TypeDate},
+		{"may alone", "Next visit in May, then", "May", TypeDate},
+		{"march alone", "Seen in March for", "March", TypeDate},
 		{"weekday", "follow up on Monday", "Monday", TypeDate},
 		{"holiday", "fell at Thanksgiving dinner", "Thanksgiving", TypeDate},
 		{"month/day", "Labs 3/1: normal", "3/1", TypeDate},

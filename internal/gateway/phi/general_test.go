@@ -33,6 +33,7 @@ func TestNoteTypes(t *testing.T) {
 		{"states stay", "She grew up in Georgia, then moved to Texas. Is it Oregon, OR Alabama? Her mother lives in New York.",
 			nil, []string{"Georgia", "Texas", "Oregon", "Alabama", "New York"}},
 		{"a brand named as a place", "Lives in New York, NY 10001.\nAte a New York strip steak.", []string{"New York"}, []string{"strip steak"}},
+		{"may and march as words", "We may go soon. May I call you tomorrow? The march was long.", nil, []string{"may", "May I", "march"}},
 		// letters, messages and forms
 		{"salutations", "Dear Mary, thank you for the referral.\nHi Ahmed, your labs look good.", []string{"Mary", "Ahmed"},
 			[]string{"Dear", "Hi", "referral", "labs"}},

@@ -236,13 +236,14 @@ func (d *detector) monthDate(i int) (int, bool) {
 			return e, true
 		}
 	}
-	// a month name alone
-	full := len(w) > 4 || w == "june" || w == "july"
+	// a month name alone ("May" and "March" capitalised mid-sentence
+	// only, and not a name after a title: "Dr. May")
+	full := len(w) > 4 || w == "june" || w == "july" || w == "may"
 	switch {
 	case !full:
 		return 0, false
 	case w == "march" || w == "may":
-		return i + 1, t.has(fCap) && !t.has(fSent) && !t.has(fAllCaps)
+		return i + 1, t.has(fCap) && !t.has(fSent) && !t.has(fAllCaps) && !d.titleBefore(i)
 	}
 	return i + 1, t.has(fCap) || d.lowerDoc
 }
