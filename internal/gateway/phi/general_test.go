@@ -68,6 +68,8 @@ func TestNoteTypes(t *testing.T) {
 		// codes of a code system are no ZIP codes
 		{"service codes", mixed + "Billed CPT 97802 and CPT code: 97803, 97804. HCPCS 99401 too.", nil,
 			[]string{"97802", "97803", "97804", "99401"}},
+		{"codes named by their use", mixed + "Billing code 99213 for the visit. Procedure code: 93000. Billing: 55821.", []string{"55821"},
+			[]string{"99213", "93000"}},
 		// social handles
 		{"handles", "Loved the recipe you posted, @nina_eats91! My sister is on tiktok: ritabakes.\nIG: @coach.dlamini",
 			[]string{"nina_eats91", "ritabakes", "coach.dlamini"}, []string{"tiktok", "IG", "recipe"}},

@@ -162,6 +162,21 @@ func (d *detector) numAt(i int) int {
 // person: "CPT 97802" is a service, not a ZIP code.
 var codeSystems = set(`cpt hcpcs icd icd9 icd10 loinc snomed rxnorm ndc drg cdt rvu`)
 
+// codeUses name a code set by its use, before "code": "billing code
+// 99213", "procedure code 93000" (not "Billing: 55821").
+var codeUses = set(`billing procedure diagnosis dx charge`)
+
+// codeSystemAt reports whether word k names a code set: a code system, or
+// a use before "code" or "codes".
+func (d *detector) codeSystemAt(k int) bool {
+	w := d.word(k)
+	if codeSystems[w] {
+		return true
+	}
+	j := k + 1
+	return codeUses[w] && j < len(d.toks) && d.toks[j].kind == tkWord && (d.word(j) == "code" || d.word(j) == "codes")
+}
+
 // codeBefore reports whether the number at token i is a code of a code
 // system named just before it, perhaps after "code", a colon or earlier
 // codes of a list: "CPT 97802", "CPT code: 97802, 97803".
@@ -173,7 +188,7 @@ func (d *detector) codeBefore(i int) bool {
 			return false
 		case t.kind == tkPunct && strings.IndexByte(":#,-/(", d.text[t.start]) >= 0:
 		case t.kind == tkNum && t.end-t.start == 5:
-		case t.kind == tkWord && codeSystems[d.word(k)]:
+		case t.kind == tkWord && d.codeSystemAt(k):
 			return true
 		case t.kind == tkWord && (d.word(k) == "code" || d.word(k) == "codes" || d.word(k) == "and" || d.word(k) == "or"):
 		default:

@@ -354,8 +354,8 @@ func (d *detector) historyLead(i int) bool {
 // trigger claims the identifier that follows a trigger word: "MRN: 12345",
 // "Member ID # W123-456", "license no. A1234567".
 func (d *detector) trigger(i int, typ Type) int {
-	if k := d.prevWord(i); k >= 0 && k == i-1 && codeSystems[d.word(k)] {
-		return i // "CPT code 97802": a service's code (see codeBefore)
+	if k := d.prevWord(i); k >= 0 && k == i-1 && d.codeSystemAt(k) {
+		return i // "CPT code 97802", "billing code 99213": a service's code (see codeBefore)
 	}
 	j := i + 1
 	for steps := 0; j < len(d.toks) && steps < 5; steps++ {
