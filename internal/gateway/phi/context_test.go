@@ -117,6 +117,7 @@ func TestContextRules(t *testing.T) {
 		{"places of ordinary words after a cue", lower + lower + "son returned to long beach today. a friend from Grand Rapids, MI called. went to new ground on the vent.", []string{"long beach", "Grand Rapids"}, []string{"new ground"}},
 		{"initials with a surname", upper + "J WOLFE ORDERED LASIX. B BROWN STOOL.\n" + lower + lower + "per d wolfe, per b kargas. x2 per d. 2 l per d.", []string{"J WOLFE", "d wolfe", "b kargas"}, []string{"B BROWN STOOL", "x2", "2 l"}},
 		{"where the patient knows he is", mixed + "Knows he is in KVH, that it is Tuesday. \"I know I'm in BMC and it is cold.\" Knows he is in ICU.", []string{"KVH", "BMC"}, []string{"ICU"}},
+		{"where the patient knows he is, capitalised", mixed + "Oriented to year; knew he was in Velmarde today. Knows he is in Restraints.", []string{"Velmarde"}, []string{"Restraints"}},
 		{"where the patient lives", lower + lower + "social: lives alone in white quenbury, daughter lives in ostrandale. lives alone in an apartment.", []string{"white quenbury", "ostrandale"}, []string{"apartment", "alone"}},
 		{"medical center acronyms", upper + "CONSULT REQUESTED FROM QBMC CARDIOLOGY. HCT 30, CMC ATTACHED.", []string{"QBMC"}, []string{"HCT", "CMC"}},
 		{"a building glued to its floor", upper + "WENT BACK TO BLAKEMORE 3 AFTER CATH. PT ON BLAKEMORE3 TOLERATED.", []string{"BLAKEMORE"}, []string{"AFTER", "PT ON"}},
