@@ -104,6 +104,8 @@ func TestContextRules(t *testing.T) {
 		{"English words that are names, alone in a clinical note", mixed + "Still has a persistent cough. Seen by Speech and swallow. Dr B Quennell in to see pt, spoke with Brankowicz.", []string{"Quennell", "Brankowicz"}, []string{"Still", "Speech"}},
 		{"a capital in a lower-case clinical note", lower + lower + "social: wife gave the keys to Ravenhurst at the desk. Neuro: conts sedated.", []string{"Ravenhurst"}, []string{"Neuro", "conts", "keys"}},
 		{"short lower-case clinical note", "neuro: conts sedated on propofol, ogt to lws, extemely restless, fentynal gtt.", nil, []string{"conts", "ogt", "lws", "extemely", "fentynal"}},
+		{"clinical register from allow-list shorthand", "rt note: vent settings unchanged, ett secure at 23, nts x2 for thick secretions, pacs noted on monitor, tf at goal via ngt. oet taped. mednebs q4h, rle warm. wife quellmorn called.",
+			[]string{"quellmorn"}, []string{"oet", "mednebs"}},
 		{"short lower-case chat keeps names", "don't go to town, sandra! ask zhenyu and bulgakova about it.", []string{"zhenyu", "bulgakova"}, nil},
 		{"university hospitals", mixed + "Pt recieved from university of maryland hospital. PT ADMITTED FROM UNIVERSITY OF VERMONT MEDICAL YESTERDAY. Studied at the university of the arts.", []string{"university of maryland", "UNIVERSITY OF VERMONT"}, []string{"arts"}},
 		{"per first and last name", lower + lower + "wean dispite low ci per carol wolfe, per protocol.", []string{"carol wolfe"}, []string{"protocol"}},

@@ -59,7 +59,8 @@
 // # Register
 //
 // A note in clinical register (one word in twenty, or in a short lower-case
-// note one in ten, is a clinical term that is no English word) is read as
+// note one in ten, is a clinical term that is no English word, or a word
+// only the clinical allow-list holds) is read as
 // clinicians write: a long lower-case note is judged like an upper-case one,
 // and in mixed case a capitalised word on no list, a short upper-case word
 // or an English word that is also a name needs context to be a name. Chat
