@@ -67,6 +67,8 @@ func TestContextRules(t *testing.T) {
 		{"ward and floor in mixed case", mixed + "Cardiac arrest called To blakemore 6 At 0455. Weaned to ps 5, then to simv 12.", []string{"blakemore"}, []string{"ps", "simv"}},
 		{"sentence glue is no domain", mixed + "Urine is dark maroon.no clots, settled about 2pm.Pt resting, WARM.CO stable. See example.no/x.", []string{"example.no/x"}, []string{"maroon.no", "2pm.Pt", "WARM.CO"}},
 		{"quantities are no IDs", upper + "FENTANYL 200MCGS/MIN, TV 350mls, PEEP 10cmH2O, #20G RAC, #4PRBC, TYLENOL650 PR, sbp146, ID: 98.9, PA #- 35/18.", nil, []string{"200MCGS", "350mls", "10cmH2O", "20G", "4PRBC", "TYLENOL650", "sbp146", "98.9", "35/18"}},
+		{"a dose or a value after an identifier's trigger", mixed + "Asked for an order of 4mg, order # 0.5mg. ID- T101.2 overnight, ID: sbp146. Order 4471920.",
+			[]string{"4471920"}, []string{"4mg", "0.5mg", "T101.2", "sbp146"}},
 		{"ranges and shifts are no phones", mixed + "Note 0700-1900. Tidal volumes 950-1000, BP 100-110/40-50, CK drawn at 1515 373.", nil, []string{"0700-1900", "950-1000", "100-110/40-50", "1515 373"}},
 		{"phone with spaced hyphens", mixed + "Daughter reachable at 212- 555- 0142 after work.", []string{"212- 555- 0142"}, nil},
 		{"settings and scores are no dates", lower + "cpap .5% 5/8, simv 900 10/25, on 1/2 ns at 75cc/hr, c/o 3-4/10 cpain, abg 7.1/106/128/5/40.", nil, []string{"5/8", "10/25", "1/2", "4/10", "5/40"}},

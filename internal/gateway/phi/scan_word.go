@@ -429,6 +429,9 @@ func (d *detector) trigger(i int, typ Type) int {
 	if d.isPunct(i, '#') && d.toks[j].kind == tkNum && d.toks[j].end-d.toks[j].start <= 2 && k > j+1 && d.toks[j+1].kind == tkWord {
 		return i // a size or a count: "#20G", "#8 ET", "#4PRBC"
 	}
+	if d.measured(j, k) {
+		return i // a dose or a value: "order of 4mg", "ID- T101.2" (infectious disease: a temperature)
+	}
 	if d.toks[j].kind == tkNum {
 		p := int(d.toks[j].start)
 		if _, ok := d.numDate(p); ok {
@@ -448,6 +451,27 @@ func (d *detector) trigger(i int, typ Type) int {
 		typ = rt
 	}
 	return d.claim(j, k, typ, prioStruct)
+}
+
+// measured reports whether the glued tokens [j, k) are a number with its
+// unit ("2mg", "0.5mg") or a label with its value ("T100.1", "sbp146"):
+// a measurement, never an identifier.
+func (d *detector) measured(j, k int) bool {
+	// a decimal: "0.5", "100.1"
+	decimal := func(m int) int {
+		if m+2 < k && d.isPunct(m+1, '.') && d.toks[m+2].kind == tkNum {
+			return m + 2
+		}
+		return m
+	}
+	switch d.toks[j].kind {
+	case tkNum:
+		m := decimal(j)
+		return k == m+2 && d.quantity(m)
+	case tkWord:
+		return d.labelled(j) && k == decimal(j+1)+1
+	}
+	return false
 }
 
 // spacedGroups extends the value of an identifier label, a digit run of
