@@ -266,7 +266,10 @@ ukrainian romanian hungarian czech serbian croatian bosnian khmer lao thai hmong
 telugu gujarati marathi cape verdean sign asl`)
 }
 
-// clinicalWords are kept even when a name list holds them.
+// clinicalWords are kept even when a name list holds them. The last lines
+// are the devices, dressings and lines of an ICU named for people or
+// brands ("Swan-Ganz", "Quinton catheter", "Ted stockings", "Bair
+// Hugger"): a title or a label before one still makes it a name.
 func clinicalWords() map[string]bool {
 	return set(`patient pt pain plan exam labs vitals note hx dx rx sx tx fx px sob cp ha abd ext neuro psych
 heent cv resp gi gu msk skin derm ros hpi pmh psh fh sh meds allergies nkda vs bp hr rr temp
@@ -295,7 +298,11 @@ fatigue malaise fever chills nausea vomiting diarrhea constipation cough wheeze 
 orthopnea edema palpitations tachycardia bradycardia murmur rales rhonchi crackles
 ambulatory ambulating alert oriented appropriate pleasant cooperative well nourished
 icu ccu micu sicu nicu picu csru tsicu cvicu pacu ct mri ir ep cath lab floor rehab tcu snf ltac
-ltach icu's unit ward pacer cabg abg vbg`)
+ltach icu's unit ward pacer cabg abg vbg
+swan ganz quinton hickman groshong broviac coude ted teds bair hugger duoderm tegaderm mepilex allevyn
+xeroform kerlix aquacel telfa yankauer dobhoff corpak penrose hemovac posey shiley bivona cordis passy
+ambu bovie doppler sengstaken pleurx tenckhoff mahurkar trialysis impella vigileo licox jobst chux
+flexiseal`)
 }
 
 // productNames are single-word brands of foods, drinks, sweeteners, oral
