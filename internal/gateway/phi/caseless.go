@@ -314,7 +314,7 @@ func (d *detector) titleBefore(i int) bool {
 	if k >= 0 && d.isPunct(k, '.') {
 		k--
 	}
-	return k >= 0 && d.toks[k].kind == tkWord && d.is(k, vTitle) && !d.toks[k+1].has(fNL)
+	return k >= 0 && d.toks[k].kind == tkWord && d.is(k, vTitle) && !d.toks[k+1].has(fNL) && !d.sizeUnit(k)
 }
 
 // credentialBefore reports whether a credential used as a title (NP, MD,

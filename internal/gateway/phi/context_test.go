@@ -94,6 +94,8 @@ func TestContextRules(t *testing.T) {
 		{"pronouns and verbs after a relation", upper + "FAMILY WILL BE IN TO SPEAK WITH THEM. A FRIEND CAME TO VISIT. WIFE ROSE CALLED.", []string{"ROSE"}, []string{"THEM", "CAME"}},
 		{"devices named for people", mixed + mixed + "Ted stockings applied. Left femoral Quinton catheter, Swan-Ganz in place, Bair Hugger off, Duoderm to sacrum. Dr. Hickman aware.",
 			[]string{"Hickman"}, []string{"Ted", "Quinton", "Swan-Ganz", "Bair Hugger", "Duoderm"}},
+		{"a catheter's size is no title", upper + upper + "#18 FR FOLEY INSERTED. 14 FR SALEM SUMP. SPOKE WITH FR KWIATOSZ.",
+			[]string{"KWIATOSZ"}, []string{"FOLEY", "SALEM"}},
 		{"languages", mixed + "Pt Russian speaking only, became agitated and speaking in Russian; daughter interprets.", nil, []string{"Russian"}},
 		{"a letter glued to a word is no initial", upper + "LOW U/O. HANDS AND LEGS EDEMATOUS. RR 40'S. AMBUED, LAVAGED.", nil, []string{"HANDS", "AMBUED"}},
 		{"units and states are no facilities", mixed + "Pt went to OR for exploratory surgery, then traveling to CT. Tmax ED 104.2. Moving from Florida.\nPlan: wean. Her home city Perugia: lovely.", []string{"Perugia"}, []string{"OR", "CT", "Tmax", "Florida", "Plan"}},

@@ -795,8 +795,10 @@ func (d *detector) nameContext(i int) bool {
 			// shorthand: "SR BP 93/50" (sinus rhythm), "MS INCISION"
 			lf := d.toks[i].lex
 			if d.is(i, vVitalLabel|vUnit) && !(abbrevTitles[pw] && d.toks[k].has(fCap) && !d.toks[k].has(fAllCaps) && d.toks[i].has(fCap) && !d.toks[i].has(fAllCaps)) ||
-				!abbrevTitles[pw] && d.toks[k].has(fAllCaps) && lf&(lexSafe|lexCommon|lexClinical) != 0 && lf&(lexFirst|lexLast) == 0 {
-				// (but "Dr. Ng", "Dr. Mg" are names)
+				!abbrevTitles[pw] && d.toks[k].has(fAllCaps) && lf&(lexSafe|lexCommon|lexClinical) != 0 && lf&(lexFirst|lexLast) == 0 ||
+				d.sizeUnit(k) {
+				// (but "Dr. Ng", "Dr. Mg" are names; "#18 FR FOLEY" is a
+				// catheter's size)
 				return false
 			}
 			return true
@@ -833,6 +835,12 @@ func (d *detector) nameContext(i int) bool {
 		return lf&(lexFirst|lexLast) != 0 || lf&(lexSafe|lexCommon|lexClinical) == 0
 	}
 	return false
+}
+
+// sizeUnit reports whether word k, a title that is also shorthand, follows
+// a number: "#18 FR", "14 Fr" is French, a catheter's size.
+func (d *detector) sizeUnit(k int) bool {
+	return k > 0 && shorthandTitles[d.word(k)] && d.toks[k-1].kind == tkNum
 }
 
 // aloneOnLine reports whether words [i, j) are the only words on their line
