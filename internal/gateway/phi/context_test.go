@@ -72,6 +72,8 @@ func TestContextRules(t *testing.T) {
 		{"ranges and shifts are no phones", mixed + "Note 0700-1900. Tidal volumes 950-1000, BP 100-110/40-50, CK drawn at 1515 373.", nil, []string{"0700-1900", "950-1000", "100-110/40-50", "1515 373"}},
 		{"phone with spaced hyphens", mixed + "Daughter reachable at 212- 555- 0142 after work.", []string{"212- 555- 0142"}, nil},
 		{"settings and scores are no dates", lower + "cpap .5% 5/8, simv 900 10/25, on 1/2 ns at 75cc/hr, c/o 3-4/10 cpain, abg 7.1/106/128/5/40.", nil, []string{"5/8", "10/25", "1/2", "4/10", "5/40"}},
+		{"ventilator settings after weaning and before a label or a percentage", lower + lower + "weaned down to 12/5, trialed on 8/8 today. ac 500x14 8/5 peep. on bipap 9/4 35%, then 11/6/45%. simv 450x12, 50%, & 6/8. face mask bipap, 14/6. rates pain as 7/10. seen on 5/12.",
+			[]string{"5/12"}, []string{"12/5", "8/8", "8/5", "9/4", "11/6/45", "6/8", "14/6", "7/10"}},
 		{"setting of a ventilator", mixed + "Changed to PSV of 10/5, 60%. On Pressure Support/CPAP of 12/5 FiO2 40%. Date of 3/14 visit.", []string{"3/14"}, []string{"10/5", "12/5"}},
 		{"c for with after a date", upper + "58 YO MALE ADMITTED TO BLAKEMORE HOSPITAL 6/12 C AMI. TEMP 37.2 C. GIVE 1/2 C WATER.", []string{"6/12"}, []string{"37.2", "1/2"}},
 		{"a day after a clock time or an event", mixed + "Pt extubated 1/3, at 9p 4/4 glucose 240. See admission note 6/6. Strength 5/5, took 1/2 tab. Note: 5/5 grips.\n" +

@@ -345,8 +345,8 @@ func (d *detector) numDate(p int) (int, bool) {
 		c := digitsEnd(s, b+1)
 		lc := c - b - 1
 		iso := la == 4 && sep == '-' && c+1 < len(s) && s[c] == 'T' && isDigit(s[c+1]) // 2023-04-12T14:32
-		if !iso && c < len(s) && (isAlnum(s[c]) || (c+1 < len(s) && (s[c] == sep || s[c] == '.') && isDigit(s[c+1]))) {
-			return 0, false
+		if !iso && c < len(s) && (isAlnum(s[c]) || s[c] == '%' || (c+1 < len(s) && (s[c] == sep || s[c] == '.') && isDigit(s[c+1]))) {
+			return 0, false // (a setting's chain: "11/6/45%")
 		}
 		z := atoi(s[b+1 : c])
 		switch {
@@ -728,6 +728,9 @@ func (d *detector) scoreLike(i, q int) bool {
 		return true // "50% 8/5", "CPAP .5% 5/8", "simv 900 10/25"
 	}
 	next := d.nextWord(i, q)
+	if d.weanBefore(i) || next >= 0 && ventLabels[d.word(next)] || q < len(s) && s[q] == '%' || percentAfter(s, q) {
+		return true // "weaned down to 12/5", "trialed on 8/8", "8/5 peep", "9/4%", "9/4 35%"
+	}
 	if x < y && y <= 4 && next >= 0 && d.valueWord(next) {
 		return true // a fraction of a dose: "on 1/2 NS", "1/4 tab"
 	}
@@ -794,8 +797,8 @@ appetite motivation confidence readiness importance depression dyspnea itch itch
 murmur strength reflexes power grade trials trial effort discomfort bloating`)
 
 // ratedBefore reports whether the rating at token i follows what it rates,
-// perhaps after a colon or "of"/"at"/"is"/"was": "Mood 4/10", "anxiety:
-// 7/10", "hunger at 3/10".
+// perhaps after a colon or "of"/"at"/"is"/"was"/"as": "Mood 4/10",
+// "anxiety: 7/10", "hunger at 3/10", "pain as 7/10".
 func (d *detector) ratedBefore(i int) bool { return d.ratedWordBefore(i) >= 0 }
 
 // ratedWordBefore returns the index of the word that the rating at token i
@@ -808,7 +811,7 @@ func (d *detector) ratedWordBefore(i int) int {
 			return -1
 		case ratedWords[d.word(k)]:
 			return k
-		case d.word(k) == "of" || d.word(k) == "at" || d.word(k) == "is" || d.word(k) == "was" || d.word(k) == "rated":
+		case d.word(k) == "of" || d.word(k) == "at" || d.word(k) == "is" || d.word(k) == "was" || d.word(k) == "rated" || d.word(k) == "as":
 		default:
 			return -1
 		}
@@ -862,16 +865,61 @@ func (d *detector) letterBeforeWord(j int) bool {
 // painWords follow a pain score: "6/10 cp".
 var painWords = set(`pain cp pains discomfort ache aches ha headache cpain`)
 
+// percentAfter reports whether a percentage follows byte q after one
+// blank: "9/4 35%" (pressures, then the oxygen).
+func percentAfter(s string, q int) bool {
+	if q+2 >= len(s) || s[q] != ' ' {
+		return false
+	}
+	e := digitsEnd(s, q+1)
+	return e > q+1 && e-q-1 <= 3 && e < len(s) && s[e] == '%'
+}
+
+// ventLabels name a ventilator's setting after its values: "8/5 peep".
+var ventLabels = set(`peep ps psv cpap bipap ipap epap fio2 fi02 simv imv ac prvc`)
+
+// weanBefore reports whether a ventilator is weaned or trialed to the m/d
+// at token i: "wean down to 12/5", "weaned to 8/8", "trialed on 8/8".
+func (d *detector) weanBefore(i int) bool {
+	k := i - 1
+	if k < 1 || d.toks[i].has(fNL) || d.toks[k].kind != tkWord {
+		return false
+	}
+	switch d.word(k) {
+	case "to", "on":
+	default:
+		return false
+	}
+	k--
+	if d.toks[k].kind == tkWord && (d.word(k) == "down" || d.word(k) == "back") && k > 0 {
+		k--
+	}
+	if d.toks[k].kind != tkWord {
+		return false
+	}
+	switch d.word(k) {
+	case "wean", "weaned", "weaning", "trial", "trialed", "trialled", "trialing":
+		return true
+	}
+	return false
+}
+
 // settingBefore reports whether the m/d at token i follows a percentage
 // ("FiO2 50% 8/5") or a vital or ventilator label and one value ("simv
 // 900 10/25"): a setting, not a date.
 func (d *detector) settingBefore(i int) bool {
 	k := i - 1
+	if k >= 0 && (d.isPunct(k, '&') || d.toks[k].kind == tkWord && d.word(k) == "and") {
+		k-- // "50%, & 6/8"
+	}
 	if k >= 0 && d.isPunct(k, ',') {
 		k--
 	}
 	if k < 0 || d.toks[i].has(fNL) {
 		return false
+	}
+	if d.toks[k].kind == tkWord && ventLabels[d.word(k)] {
+		return true // "face mask bipap, 14/6"
 	}
 	if d.isPunct(k, '%') && k > 0 && d.toks[k-1].kind == tkNum && d.glued(k-1) {
 		return true
