@@ -68,6 +68,8 @@ func TestNoteTypes(t *testing.T) {
 		// codes of a code system are no ZIP codes
 		{"service codes", mixed + "Billed CPT 97802 and CPT code: 97803, 97804. HCPCS 99401 too.", nil,
 			[]string{"97802", "97803", "97804", "99401"}},
+		{"lab values of five digits", mixed + "Na 148, CPKs 12345, creat 1.9. CPK peak 14000 then down. +12480 since midnight. Lives in Quincy, MA 02169.",
+			[]string{"02169"}, []string{"12345", "14000", "12480"}},
 		{"codes named by their use", mixed + "Billing code 99213 for the visit. Procedure code: 93000. Billing: 55821.", []string{"55821"},
 			[]string{"99213", "93000"}},
 		// social handles

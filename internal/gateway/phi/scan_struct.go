@@ -140,8 +140,9 @@ func (d *detector) numAt(i int) int {
 		}
 		j := d.tokAt(q)
 		// (after a state's code it is a ZIP code whatever label the code
-		// also is: "Los Angeles, CA 90033", "Burlington, VT 05401")
-		if !d.afterStateCode(i) && (d.keptNum(i, j) || d.decimalAround(i, j) || d.codeBefore(i)) {
+		// also is: "Los Angeles, CA 90033", "Burlington, VT 05401"; with a
+		// sign glued before it is a balance: "+12480 since midnight")
+		if !d.afterStateCode(i) && (d.keptNum(i, j) || d.decimalAround(i, j) || d.codeBefore(i) || d.signed(i)) {
 			return d.keep(i, j)
 		}
 		return d.claimBytes(i, q, TypeZIP)
@@ -156,6 +157,13 @@ func (d *detector) numAt(i int) int {
 		return d.claim(i, i+1, d.recordIDType(d.raw(i)), prioStruct)
 	}
 	return i
+}
+
+// signed reports whether a plus or minus sign is glued before the number
+// at token i, with no digit before it: "+12480", "LOS -2150".
+func (d *detector) signed(i int) bool {
+	k := i - 1
+	return k >= 0 && (d.isPunct(k, '+') || d.isPunct(k, '-')) && d.glued(k) && !(k > 0 && d.glued(k-1) && d.toks[k-1].kind != tkPunct)
 }
 
 // codeSystems name the code sets whose codes are no identifiers of a
@@ -294,8 +302,12 @@ func (d *detector) keptNum(i, j int) bool {
 		if d.is(k, vVitalLabel) && !d.is(k, vStopword) {
 			return true // (not "TO BE 9/22": base excess is no verb)
 		}
-		if w == "of" || w == "is" || w == "was" || w == "at" || w == "to" {
-			continue
+		if len(w) > 2 && w[len(w)-1] == 's' && d.e.lex.get(w[:len(w)-1])&vVitalLabel != 0 && !d.is(k, vStopword) {
+			return true // a label in the plural: "CPKs 12345", "plts 250000"
+		}
+		switch w {
+		case "of", "is", "was", "at", "to", "peak", "max", "nadir", "trough":
+			continue // "CPK peak 14000"
 		}
 		break
 	}
