@@ -64,6 +64,8 @@ func TestContextRules(t *testing.T) {
 			[]string{"Meadow", "Velmarde"}, []string{"hospital", "clinic", "Community", "Outside"}},
 		{"the place a facility is in", mixed + "Pt was seen at a Medical Center in Kwiatosz last week, lasix given.\n" + upper + upper + "SENT TO A REHAB IN VELMARDE. IN HOSPITAL IN NO DISTRESS.",
 			[]string{"Kwiatosz", "VELMARDE"}, []string{"DISTRESS"}},
+		{"a ward's floor is no house number", upper + upper + "PLAN: TRANSFER TO KWIATOSZ 4\nLIVES AT 12 OAK STREET",
+			[]string{"KWIATOSZ", "12 OAK STREET"}, []string{"4"}},
 		{"ward and floor in mixed case", mixed + "Cardiac arrest called To blakemore 6 At 0455. Weaned to ps 5, then to simv 12.", []string{"blakemore"}, []string{"ps", "simv"}},
 		{"sentence glue is no domain", mixed + "Urine is dark maroon.no clots, settled about 2pm.Pt resting, WARM.CO stable. See example.no/x.", []string{"example.no/x"}, []string{"maroon.no", "2pm.Pt", "WARM.CO"}},
 		{"quantities are no IDs", upper + "FENTANYL 200MCGS/MIN, TV 350mls, PEEP 10cmH2O, #20G RAC, #4PRBC, TYLENOL650 PR, sbp146, ID: 98.9, PA #- 35/18.", nil, []string{"200MCGS", "350mls", "10cmH2O", "20G", "4PRBC", "TYLENOL650", "sbp146", "98.9", "35/18"}},

@@ -1066,8 +1066,9 @@ func (d *detector) houseNumbers() {
 			d.claim(i, i+1, TypeAddress, prioDict)
 			continue
 		}
-		// after a name, before a comma or a line end
-		if k := i - 1; k >= 0 && d.state[k] == stPHI && d.toks[k].kind == tkWord && !t.has(fNL) && t.start-d.toks[k].end == 1 {
+		// after a name, before a comma or a line end (not a ward's floor:
+		// "TRANSFER TO BLAKEMORE 2")
+		if k := i - 1; k >= 0 && d.state[k] == stPHI && d.toks[k].kind == tkWord && !t.has(fNL) && t.start-d.toks[k].end == 1 && !d.wardName(k) && !d.motionWard(k) {
 			j := i + 1
 			if j >= len(d.toks) || d.toks[j].has(fNL) || d.isPunct(j, ',') || (d.toks[j].kind == tkWord && d.is(j, vUnitWord)) {
 				if !d.keptNum(i, i+1) {
