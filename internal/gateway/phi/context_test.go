@@ -71,6 +71,8 @@ func TestContextRules(t *testing.T) {
 		{"quantities are no IDs", upper + "FENTANYL 200MCGS/MIN, TV 350mls, PEEP 10cmH2O, #20G RAC, #4PRBC, TYLENOL650 PR, sbp146, ID: 98.9, PA #- 35/18.", nil, []string{"200MCGS", "350mls", "10cmH2O", "20G", "4PRBC", "TYLENOL650", "sbp146", "98.9", "35/18"}},
 		{"a dose or a value after an identifier's trigger", mixed + "Asked for an order of 4mg, order # 0.5mg. ID- T101.2 overnight, ID: sbp146. Order 4471920.",
 			[]string{"4471920"}, []string{"4mg", "0.5mg", "T101.2", "sbp146"}},
+		{"values glued to what they measure", lower + lower + "fentanyl up to 250mcq, levo from .380mck/kg/min. bp ~110-140sys, hr 90-110sinus tach, tv 6-700stv. had cp 6/10, seen on 5/12. code 4471abc.",
+			[]string{"5/12", "4471abc"}, []string{"250mcq", "380mck", "140sys", "110sinus", "700stv", "6/10"}},
 		{"ranges and shifts are no phones", mixed + "Note 0700-1900. Tidal volumes 950-1000, BP 100-110/40-50, CK drawn at 1515 373.", nil, []string{"0700-1900", "950-1000", "100-110/40-50", "1515 373"}},
 		{"phone with spaced hyphens", mixed + "Daughter reachable at 212- 555- 0142 after work.", []string{"212- 555- 0142"}, nil},
 		{"settings and scores are no dates", lower + "cpap .5% 5/8, simv 900 10/25, on 1/2 ns at 75cc/hr, c/o 3-4/10 cpain, abg 7.1/106/128/5/40.", nil, []string{"5/8", "10/25", "1/2", "4/10", "5/40"}},

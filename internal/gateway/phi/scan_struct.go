@@ -806,7 +806,7 @@ func (d *detector) eventBefore(i int) bool {
 // x/6, x/5), written before the rating or after it.
 var ratedWords = set(`mood anxiety hunger fullness satiety pain energy stress sleep fatigue nausea craving cravings
 appetite motivation confidence readiness importance depression dyspnea itch itching rating score scale severity
-murmur strength reflexes power grade trials trial effort discomfort bloating`)
+murmur strength reflexes power grade trials trial effort discomfort bloating cp headache ache`)
 
 // ratedBefore reports whether the rating at token i follows what it rates,
 // perhaps after a colon or "of"/"at"/"is"/"was"/"as": "Mood 4/10",

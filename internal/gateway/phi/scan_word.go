@@ -860,7 +860,14 @@ func (d *detector) quantity(i int) bool {
 			return true
 		}
 	}
-	return false
+	if len(u) == 3 && u[:2] == "mc" {
+		return true // "250MCQ", "380mck": micrograms mistyped
+	}
+	// a value glued to what it measures: "140sys", "700stv", "110sinus"
+	// (not a code: more letters or digits glued after)
+	f := d.toks[i+1].lex
+	return !(i+2 < len(d.toks) && d.glued(i+1) && d.toks[i+2].kind != tkPunct) &&
+		(d.is(i+1, vVitalLabel) || f&lexClinical != 0 && f&(lexFirst|lexLast) == 0 && len(u) >= 4)
 }
 
 // labelled reports whether word token i is a vital or lab label or a
