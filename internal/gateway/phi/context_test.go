@@ -102,6 +102,8 @@ func TestContextRules(t *testing.T) {
 			[]string{"Hickman"}, []string{"Ted", "Quinton", "Swan-Ganz", "Bair Hugger", "Duoderm"}},
 		{"a catheter's size is no title", upper + upper + "#18 FR FOLEY INSERTED. 14 FR SALEM SUMP. SPOKE WITH FR KWIATOSZ.",
 			[]string{"KWIATOSZ"}, []string{"FOLEY", "SALEM"}},
+		{"places of care that name none", upper + upper + "ARRIVED FROM OSH LAST NIGHT. TYPE AND SCREEN SENT TO BB. FROM KWIATOSZ TCU.",
+			[]string{"KWIATOSZ"}, []string{"OSH", "BB"}},
 		{"languages", mixed + "Pt Russian speaking only, became agitated and speaking in Russian; daughter interprets.", nil, []string{"Russian"}},
 		{"a letter glued to a word is no initial", upper + "LOW U/O. HANDS AND LEGS EDEMATOUS. RR 40'S. AMBUED, LAVAGED.", nil, []string{"HANDS", "AMBUED"}},
 		{"units and states are no facilities", mixed + "Pt went to OR for exploratory surgery, then traveling to CT. Tmax ED 104.2. Moving from Florida.\nPlan: wean. Her home city Perugia: lovely.", []string{"Perugia"}, []string{"OR", "CT", "Tmax", "Florida", "Plan"}},

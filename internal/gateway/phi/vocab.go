@@ -270,7 +270,9 @@ telugu gujarati marathi cape verdean sign asl`)
 // clinicalWords are kept even when a name list holds them. The last lines
 // are the devices, dressings and lines of an ICU named for people or
 // brands ("Swan-Ganz", "Quinton catheter", "Ted stockings", "Bair
-// Hugger"): a title or a label before one still makes it a name.
+// Hugger"): a title or a label before one still makes it a name; then
+// places of care that name none ("from OSH", an outside hospital; "sent
+// to BB", the blood bank).
 func clinicalWords() map[string]bool {
 	return set(`patient pt pain plan exam labs vitals note hx dx rx sx tx fx px sob cp ha abd ext neuro psych
 heent cv resp gi gu msk skin derm ros hpi pmh psh fh sh meds allergies nkda vs bp hr rr temp
@@ -303,7 +305,7 @@ ltach icu's unit ward pacer cabg abg vbg
 swan ganz quinton hickman groshong broviac coude ted teds bair hugger duoderm tegaderm mepilex allevyn
 xeroform kerlix aquacel telfa yankauer dobhoff corpak penrose hemovac posey shiley bivona cordis passy
 ambu bovie doppler sengstaken pleurx tenckhoff mahurkar trialysis impella vigileo licox jobst chux
-flexiseal`)
+flexiseal osh bb outpt inpt nsicu`)
 }
 
 // productNames are single-word brands of foods, drinks, sweeteners, oral
