@@ -447,7 +447,8 @@ func (d *detector) standsAlone(i int) bool {
 // motionVerbs move a patient between facilities: "transferred from", "admitted to".
 var motionVerbs = set(`transferred transfered tranfered transfer transferring txr trx tx txd txed admitted admit readmitted
 taken sent went brought enroute arrived returned discharged transported flown flighted medflighted airlifted
-helicoptered presented presents came coming going back retired`)
+helicoptered presented presents came coming going back retired fly flew flying drove driving traveled travelled
+traveling travelling`)
 
 // facilityNext follow a facility's name: "GH ER", "Memorial Hospital".
 var facilityNext = set(`er ed ew hospital hosp clinic rehab icu ccu tcu micu sicu cath`)
