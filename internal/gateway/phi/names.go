@@ -85,8 +85,9 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
-		if d.motionWard(i) {
-			set(i, mStrong, TypeLocation, prioContext) // "transfer to bay 2", in any case
+		if d.motionWard(i) || t.end-t.start >= 4 && d.placeAfterThe(i) && d.nameLike(i) {
+			// "transfer to bay 2", "CONSULT NOTE FROM THE KWIATOSZ", in any case
+			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
 		if t.has(fNoCase) && !d.lowerDoc {
@@ -1493,6 +1494,22 @@ func (d *detector) placeBefore(i int) bool {
 		return true
 	case "in", "to", "at":
 		return d.homeBefore(i) || d.facilityIn(i)
+	}
+	return false
+}
+
+// placeAfterThe reports whether "from the", "at the" or "to the" stands
+// right before word i: there a word that may be a name is a place ("A
+// CONSULT FROM THE KWIATOSZ"); shorthand there is a unit of the hospital
+// ("FROM THE EW", "TO THE OR").
+func (d *detector) placeAfterThe(i int) bool {
+	k := i - 1
+	if k < 1 || d.toks[i].has(fNL) || d.toks[k].has(fNL) || d.toks[k].kind != tkWord || d.word(k) != "the" || d.toks[k-1].kind != tkWord {
+		return false
+	}
+	switch d.word(k - 1) {
+	case "from", "at", "to":
+		return !careUnits[d.word(i)] && !facilityNext[d.word(i)]
 	}
 	return false
 }
