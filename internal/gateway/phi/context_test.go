@@ -129,6 +129,8 @@ func TestContextRules(t *testing.T) {
 			[]string{"KWIATOSZ", "VELMARDE"}, []string{"REHAB"}},
 		{"a word that may be a name after from the, at the, to the", upper + upper + "CONSULT NOTE FROM THE KWIATOSZ. SISTER IS A NURSE AT THE VELMARDE. FROM THE EW TO THE OR. AT THE BEDSIDE.",
 			[]string{"KWIATOSZ", "VELMARDE"}, []string{"EW", "OR", "BEDSIDE"}},
+		{"a capitalised word on no list after in, mid-sentence", mixed + mixed + "Pt owned a shop in Kwiatosz for years. Pt in Trendelenburg. Placed in Restraints.",
+			[]string{"Kwiatosz"}, []string{"Trendelenburg", "Restraints"}},
 		{"back to", upper + "CHANGED BACK TO NRB WITH GOOD EFFECT. PLAN TRANSFER BACK TO OSTRANDERVILLE.", []string{"OSTRANDERVILLE"}, []string{"NRB"}},
 		{"sites of care", upper + "SCREENED BY BALTIMORE REHAB AND OSTRANDERVILLE. AWAITING BED AT QUENBY REHAB. FROM THE ER TO THE CATH LAB AND CCU.", []string{"BALTIMORE", "OSTRANDERVILLE", "QUENBY"}, []string{"REHAB", "THE ER", "CATH", "CCU", "LAB"}},
 		{"campus and room", lower + lower + "transferred from er quennbury campus, then transferred to 209 ostrander. c/o to blakemore if stable. c/o pain, back to sleep.", []string{"quennbury", "ostrander", "blakemore"}, []string{"campus", "209", "pain", "sleep"}},

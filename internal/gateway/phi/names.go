@@ -185,8 +185,9 @@ func (d *detector) names() {
 			if lf&lexClinical != 0 && !nameDict || !nameDict && d.fieldStart(i) || !nameDict && len(w) >= 7 && d.misspelt(w) {
 				continue // a clinical term, a capitalised first word, a misspelt word
 			}
+			inPlace := !t.has(fAllCaps) && !nameDict && d.inUnknown(i, w)
 			if d.clinical && (!nameDict || t.has(fAllCaps) && (len(w) <= 5 || lf&(lexCommon|lexClinical) != 0)) && !d.afterNameVerb(i) && !d.firstNameBeside(i) &&
-				!(!t.has(fAllCaps) && d.placeBefore(i)) {
+				!(!t.has(fAllCaps) && d.placeBefore(i)) && !inPlace {
 				// in a clinical note, a capitalised word on no list is
 				// shorthand, a brand or a misspelling ("Conts",
 				// "Integrelin"), and a short upper-case word an acronym
@@ -203,7 +204,7 @@ func (d *detector) names() {
 				continue
 			}
 			tt := TypePerson
-			if lf&lexCity != 0 && !nameDict {
+			if lf&lexCity != 0 && !nameDict || inPlace {
 				tt = TypeLocation
 			}
 			set(i, mStrong, tt, prioDict)
@@ -1496,6 +1497,19 @@ func (d *detector) placeBefore(i int) bool {
 		return d.homeBefore(i) || d.facilityIn(i)
 	}
 	return false
+}
+
+// inUnknown reports whether capitalised word i (w in lower case) is on no
+// list, of five letters or more, no misspelling, and follows "in" in the
+// middle of a sentence: where a clinical note's writer capitalises a word
+// after "in", it names a place ("a shop in Kwiatosz", "a Medical Center
+// in Velmarde"), not shorthand.
+func (d *detector) inUnknown(i int, w string) bool {
+	k := i - 1
+	if k < 0 || len(w) < 5 || d.toks[i].has(fSent) || d.toks[i].lex&(lexSafe|lexCommon|lexClinical|lexFirst|lexLast) != 0 || d.toks[k].kind != tkWord || d.word(k) != "in" {
+		return false
+	}
+	return !d.misspelt(w) && !d.letterDropped(w)
 }
 
 // placeAfterThe reports whether "from the", "at the" or "to the" stands
