@@ -87,6 +87,8 @@ func TestContextRules(t *testing.T) {
 			[]string{"6/95", "10/3/02"}, []string{"PEEP5/10", "PS10/5", "MAG2/3"}},
 		{"a month and a year in parentheses after a label", upper + "PMH: COLON CA (11/94) S/P RESECTION. BP (110/70). CA 8.9 (LOW).",
 			[]string{"11/94"}, []string{"110/70", "8.9"}},
+		{"a day that opens a line or sentence", upper + "DRESSING DRY. 7/7 ANTIBIOTICS STOPPED.\n3/4 BACK TO CATH LAB.\n5/5 STRENGTH IN ALL LIMBS. 1/2 TAB GIVEN.",
+			[]string{"7/7", "3/4"}, []string{"5/5", "1/2"}},
 		{"dates stay dates", lower + "admitted on 6/12 with chest pain, seen 10/17 0500, mi 8/88.", []string{"6/12", "10/17", "8/88"}, nil},
 		{"month of year", lower + "in march of 2019 pt was in a rehab, may of '92 too. will march 2 miles.", []string{"march of 2019", "may of '92"}, []string{"2 miles"}},
 		{"short month as shorthand", lower + lower + "nc 02 dec from 4->2 w/ sats 98%, lasix 40 mg.", nil, []string{"02 dec"}},

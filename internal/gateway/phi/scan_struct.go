@@ -764,6 +764,9 @@ func (d *detector) scoreLike(i, q int) bool {
 	if x <= y && y <= 10 && (d.ratedBefore(i) || next >= 0 && ratedWords[d.word(next)]) {
 		return true
 	}
+	if d.toks[i].has(fSent) && next >= 0 && !d.valueWord(next) && !painWords[d.word(next)] {
+		return false // a day that opens a line or sentence of a history: "7/7 ANTIBIOTICS STOPPED", "3/4 BACK TO CATH LAB"
+	}
 	return x == y || y <= 4 && x < y
 }
 
