@@ -125,11 +125,12 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		}
 	}
 	switch {
-	case d.initialBefore(i) && (nameDict || !ordinary || lf&lexClinical == 0 && (d.titledInitial(i-2) || d.afterNameVerb(i) || d.credentialAfter(i))):
+	case d.initialBefore(i) && (nameDict || !ordinary || lf&lexClinical == 0 && (d.titledInitial(i-2) || d.agentInitial(i-2) || d.afterNameVerb(i) || d.credentialAfter(i))):
 		// "B. KARGAS"; an ordinary word after a title and an initial ("DR
-		// B. THIMBLE"), or before a verb that takes a person ("K. LANTERN
-		// AWARE") or a credential ("j. lantern bsn/rn"), not a germ ("E.
-		// COLI") nor a note's part ("S. INTUBATED")
+		// B. THIMBLE"), after "by", "per" or "with" and an initial
+		// ("PLACED BY C. LANTERN"), or before a verb that takes a person
+		// ("K. LANTERN AWARE") or a credential ("J. LANTERN BSN/RN"), not
+		// a germ ("E. COLI") nor a note's part ("S. INTUBATED")
 		set(i, mStrong, TypePerson, prioContext)
 	case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && (!ordinary || lf&(lexCommon|lexClinical) == 0 && !languageSet()[w]) && t.end-t.start > 3 && d.locContext(i) || !ordinary && d.wardName(i):
 		// (a short word after "to" is shorthand: "NGT TO LIS", "to CT";
@@ -436,6 +437,20 @@ func (d *detector) initialBefore(i int) bool {
 // "DR B.", "MRS. J.".
 func (d *detector) titledInitial(i int) bool {
 	return d.titleBefore(i) && abbrevTitles[d.word(d.prevWord(i))]
+}
+
+// agentInitial reports whether "by", "per" or "with" precedes initial i:
+// "PLACED BY C.", "PER B.".
+func (d *detector) agentInitial(i int) bool {
+	k := i - 1
+	if k < 0 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) {
+		return false
+	}
+	switch d.word(k) {
+	case "by", "per", "with":
+		return true
+	}
+	return false
 }
 
 // standsAlone reports whether token i starts a line or follows a blank.

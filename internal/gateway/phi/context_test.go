@@ -161,6 +161,8 @@ func TestContextRules(t *testing.T) {
 			[]string{"KOWALCZYK", "Brankowicz", "Osric"}, []string{"FAMILY", "CULTURE", "understanding"}},
 		{"an ordinary word after an initial", upper + "DRIP TITRATED PER DR B. THIMBLE. K. LANTERN AWARE OF K 3.1. E. COLI IN URINE. S. INTUBATED, SEDATED.",
 			[]string{"B. THIMBLE", "K. LANTERN"}, []string{"COLI", "INTUBATED"}},
+		{"an ordinary word after by, per or with and an initial", upper + upper + "LINE PLACED BY C. LANTERN. WEAN PER B. THIMBLE. INFECTED WITH E. COLI.",
+			[]string{"C. LANTERN", "B. THIMBLE"}, []string{"COLI"}},
 		{"an ordinary word between an initial and a credential", upper + upper + "KWIATOSZ J. LANTERN BSN/RN\nJ. THIMBLE, RN",
 			[]string{"KWIATOSZ J. LANTERN", "J. THIMBLE"}, []string{"BSN/RN", ", RN"}},
 		{"per two words that may be names", lower + lower + "sedation weaned per grzelak brankowicz, per nsurg team, per tsicu nsurg.",
