@@ -142,7 +142,7 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		// (after a title that is also shorthand, an English or clinical
 		// word is none: "SR PACS", "MS INTACT")
 		set(i, mStrong, TypePerson, prioContext)
-	case (nameDict && lf&lexClinical == 0 || d.nameLike(i)) && d.credentialBefore(i):
+	case (nameDict && lf&lexClinical == 0 || !ordinary) && d.credentialBefore(i) && (nameDict || d.nameLike(i)):
 		// "NP WOLFE", "W/MD SPEARS", and a word on no list that is no
 		// misspelling: "SPOKE WITH HO KWIATOSZ"
 		set(i, mStrong, TypePerson, prioContext)
@@ -150,7 +150,7 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		// (an English word that is only a surname is no name after a
 		// relation: "A FRIEND CAME")
 		set(i, mStrong, TypePerson, prioContext)
-	case !nameDict && d.nameLike(i) && d.relationBefore(i):
+	case !nameDict && !ordinary && d.relationBefore(i) && d.nameLike(i):
 		// a word on no list after a relation: "SON KWIATOSZ IN TO
 		// VISIT", "wife, quellmorn, gave" (surnames are on no list as
 		// often as on one; a misspelling is no name: "SON PRESNT")
@@ -163,7 +163,7 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		} else {
 			set(i, mStrong, TypePerson, prioContext)
 		}
-	case lf&lexFirst != 0 && lf&lexClinical == 0 && d.perName(i), d.nameLike(i) && d.perPair(i):
+	case lf&lexFirst != 0 && lf&lexClinical == 0 && d.perName(i), !ordinary && d.perPair(i) && d.nameLike(i):
 		// "per carol wolfe": an order's author, first and last name;
 		// or two words that may be names, one on a name list: "per
 		// grzelak brankowicz"

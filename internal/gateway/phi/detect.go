@@ -154,7 +154,7 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 					c.lower++
 					ln.lower++
 				}
-				if d.clinicalTerm(i) {
+				if t.lex&lexClinical != 0 && t.lex&lexCommon == 0 || t.lex&allowListOnly == lexSafe && d.allowListTerm(i) {
 					c.clin++
 				}
 			}
@@ -207,7 +207,7 @@ func (d *detector) resolvePending(pend []pendingWord) (clin int) {
 			f := wc.lookup(lx, w, p.h)
 			d.hints |= f
 			t.lex, t.voc = uint16(f), uint16(f>>16)
-			if t.end-t.start >= 2 && d.clinicalTerm(int(p.i)) {
+			if t.end-t.start >= 2 && (t.lex&lexClinical != 0 && t.lex&lexCommon == 0 || t.lex&allowListOnly == lexSafe && d.allowListTerm(int(p.i))) {
 				clin++
 			}
 		}
@@ -216,19 +216,18 @@ func (d *detector) resolvePending(pend []pendingWord) (clin int) {
 	return clin
 }
 
-// clinicalTerm reports whether word i (its flags looked up) counts towards
-// the note's clinical register: a clinical term that is no English word
-// ("propofol", "ogt"), or a word that only Philter's clinical allow-list
-// holds, no English word, name, place or word of the vocabulary tables
-// ("nts", "ett", "pacs", "tf"; not "mrs", "md", nor a contraction's stem:
-// "weren't").
-func (d *detector) clinicalTerm(i int) bool {
-	t := &d.toks[i]
-	if t.lex&lexClinical != 0 && t.lex&lexCommon == 0 {
-		return true
-	}
-	return t.lex&(lexSafe|lexCommon|lexFirst|lexLast|lexCity|lexUSCity|lexRegion|lexPhrase) == lexSafe && t.voc == 0 &&
-		!(d.glued(i) && (d.isPunct(i+1, '\'') || d.raw(i+1) == "’"))
+// A word counts towards a note's clinical register (caseCounts.clin) when
+// it is a clinical term that is no English word ("propofol", "ogt"), or a
+// word that only Philter's clinical allow-list holds: its flags masked by
+// allowListOnly are lexSafe alone, and allowListTerm holds ("nts", "ett",
+// "pacs", "tf").
+const allowListOnly = lexSafe | lexCommon | lexFirst | lexLast | lexCity | lexUSCity | lexRegion | lexPhrase
+
+// allowListTerm reports whether word i, which only the allow-list holds,
+// is no word of the vocabulary tables ("mrs", "md") and no contraction's
+// stem ("weren't").
+func (d *detector) allowListTerm(i int) bool {
+	return d.toks[i].voc == 0 && !(d.glued(i) && (d.isPunct(i+1, '\'') || d.raw(i+1) == "’"))
 }
 
 // lineCounts counts the words of two letters or more of the line of

@@ -1318,9 +1318,16 @@ func (d *detector) employers(mark []uint8, typ []Type, prio []int8) {
 // clinical word, and one may be a name (a name-list word, or a word on no
 // list that is no misspelling) unless a title or label leads.
 func (d *detector) ageSubjects(mark []uint8, typ []Type, prio []int8) {
-	for i := 1; i+3 < len(d.toks); i++ {
-		t := d.toks[i]
-		if t.kind != tkWord || t.end-t.start != 2 || d.word(i) != "is" || !d.ageAfter(i+1) {
+	// most notes state no age after "is a": find the phrase in the lower-case
+	// text first, and only then its tokens
+	for p := 0; ; {
+		q := strings.Index(d.low[p:], " is a")
+		if q < 0 {
+			return
+		}
+		p += q + 1
+		i := d.tokAt(p)
+		if i < 1 || i+3 >= len(d.toks) || int(d.toks[i].start) != p || d.toks[i].end-d.toks[i].start != 2 || !d.ageAfter(i+1) {
 			continue
 		}
 		first, named := -1, false
@@ -1518,8 +1525,8 @@ func (d *detector) inUnknown(i int, w string) bool {
 // ("FROM THE EW", "TO THE OR").
 func (d *detector) placeAfterThe(i int) bool {
 	k := i - 1
-	if k < 1 || d.toks[i].has(fNL) || d.toks[k].has(fNL) || d.toks[k].kind != tkWord || d.word(k) != "the" || d.toks[k-1].kind != tkWord {
-		return false
+	if k < 1 || d.toks[k].end-d.toks[k].start != 3 || d.low[d.toks[k].start] != 't' || d.toks[i].has(fNL) || d.toks[k].has(fNL) || d.toks[k].kind != tkWord || d.word(k) != "the" || d.toks[k-1].kind != tkWord {
+		return false // (the cheapest tests first: most words follow no "the")
 	}
 	switch d.word(k - 1) {
 	case "from", "at", "to":
@@ -1532,7 +1539,8 @@ func (d *detector) placeAfterThe(i int) bool {
 // i: "Medical Center in Kwiatosz", "a rehab in quenby".
 func (d *detector) facilityIn(i int) bool {
 	k := i - 1
-	return k >= 1 && d.word(k) == "in" && d.toks[k-1].kind == tkWord && !d.toks[k].has(fNL) && (d.is(k-1, vFacilityEnder) || facilitySites[d.word(k-1)])
+	return k >= 1 && d.toks[k].end-d.toks[k].start == 2 && d.low[d.toks[k].start] == 'i' && d.low[d.toks[k].start+1] == 'n' && d.toks[k-1].kind == tkWord &&
+		!d.toks[k].has(fNL) && (d.is(k-1, vFacilityEnder) || facilitySites[d.word(k-1)])
 }
 
 // homeBefore reports whether "lives in", "moved to", "born in" (across
