@@ -85,7 +85,9 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
-		if d.motionWard(i) || t.end-t.start >= 4 && d.placeAfterThe(i) && d.nameLike(i) {
+		if i+1 < n && d.toks[i+1].kind == tkNum && d.motionWard(i) || t.end-t.start >= 4 && i >= 2 && d.toks[i-1].end-d.toks[i-1].start == 3 && d.placeAfterThe(i) && d.nameLike(i) {
+			// (the cheap tests of both inline: most words have no number
+			// after them and no "the" before)
 			// "transfer to bay 2", "CONSULT NOTE FROM THE KWIATOSZ", in any case
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
