@@ -174,6 +174,20 @@ type sessionResponse struct {
 // verifier comes from the cookie), answered 303 to the console with the
 // session in its cookie only; or JSON {token, verifier} from an app,
 // answered with the session token in the body.
+// tokenBody reads a sign-in's body: a form posted by one of Ward's pages
+// (browser true; its token field into token) or JSON into req.
+func tokenBody(r *http.Request, req any, token *string) (browser bool, err error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/x-www-form-urlencoded" {
+		return false, decode(r, req)
+	}
+	if err := r.ParseForm(); err != nil {
+		return true, badRequest("bad_form", "the form could not be read")
+	}
+	*token = r.PostForm.Get("token")
+	return true, nil
+}
+
 func (s *server) handleLinkConsume() http.Handler {
 	type request struct {
 		Token    string `json:"token"`
@@ -181,15 +195,8 @@ func (s *server) handleLinkConsume() http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req request
-		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		browser := mt == "application/x-www-form-urlencoded"
-		if browser {
-			if err := r.ParseForm(); err != nil {
-				s.writeError(w, r, badRequest("bad_form", "the form could not be read"))
-				return
-			}
-			req.Token = r.PostForm.Get("token")
-		} else if err := decode(r, &req); err != nil {
+		browser, err := tokenBody(r, &req, &req.Token)
+		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}

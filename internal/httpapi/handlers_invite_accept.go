@@ -3,7 +3,6 @@ package httpapi
 import (
 	"errors"
 	"html/template"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -216,15 +215,8 @@ func (s *server) handleInviteAccept() http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req request
-		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		browser := mt == "application/x-www-form-urlencoded"
-		if browser {
-			if err := r.ParseForm(); err != nil {
-				s.writeError(w, r, badRequest("bad_form", "the form could not be read"))
-				return
-			}
-			req.Token = r.PostForm.Get("token")
-		} else if err := decode(r, &req); err != nil {
+		browser, err := tokenBody(r, &req, &req.Token)
+		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
