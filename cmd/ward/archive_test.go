@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,7 +37,8 @@ func TestAuditArchiveS3(t *testing.T) {
 	const location = "s3://ward-audit/test-instance"
 
 	dir := filepath.Join(reachableTempDir(t), "var")
-	s := startServeWith(t, dir, getenv, "--audit-archive", location, "--audit-retention-days", "30")
+	s := startServeWith(t, dir, getenv, "--audit-archive", location, "--audit-retention-days", "30",
+		"--max-connections-per-address", "16")
 	out := mustWard(t, "org", "create", "--data-dir", dir, "--name", "Vault Clinic", "--admin-email", "admin@vault.test")
 	orgID := regexp.MustCompile(`org_id=([0-9a-f-]{36})`).FindStringSubmatch(out)[1]
 	link := strings.TrimSpace(mustWard(t, "login-link", "--data-dir", dir, "--email", "admin@vault.test"))
@@ -95,6 +99,7 @@ func TestAuditArchiveS3(t *testing.T) {
 	if !strings.Contains(string(metrics), "ward_audit_archive_worm 1") {
 		t.Errorf("metrics lack ward_audit_archive_worm 1:\n%s", metrics)
 	}
+	checkConnCap(t, s, 16)
 	key := strings.TrimSpace(mustWard(t, "audit", "checkpoint", "key", "--data-dir", dir))
 	keyFile := filepath.Join(t.TempDir(), "audit.vkey")
 	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o644); err != nil {
@@ -114,5 +119,61 @@ func TestAuditArchiveS3(t *testing.T) {
 	cutAuditLog(t, dir, orgID)
 	if _, err := verify(); err == nil || !strings.Contains(err.Error(), orgID) || !strings.Contains(err.Error(), "seq 3") {
 		t.Fatalf("verify of a cut log against the S3 archive: %v, want a failure naming the org and seq 3", err)
+	}
+}
+
+// checkConnCap opens one idle connection more than --max-connections-per-
+// address allows from this one address (internal/connlimit): serve closes
+// exactly one of them at once, before TLS, and counts it in /metrics.
+// (The rest would end at serve's 10-second handshake timeout: they are
+// read well within it.)
+func checkConnCap(t *testing.T, s *server, perAddr int) {
+	t.Helper()
+	s.client.CloseIdleConnections()
+	addr := strings.TrimPrefix(s.base, "https://")
+	held := make([]net.Conn, perAddr+1)
+	for i := range held {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		held[i] = c
+	}
+	closed := make(chan bool, len(held))
+	for _, c := range held {
+		go func() {
+			_ = c.SetReadDeadline(time.Now().Add(4 * time.Second))
+			_, err := c.Read(make([]byte, 1))
+			closed <- errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
+		}()
+	}
+	n := 0
+	for range held {
+		if <-closed {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d of %d idle connections from one address closed at once; want 1 (cap %d)", n, len(held), perAddr)
+	}
+	for _, c := range held {
+		_ = c.Close()
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		resp, err := s.client.Get(s.base + "/metrics")
+		if err == nil {
+			m, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(m), "ward_connections_refused_total 1\n") {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("metrics after one refused connection:\n%s", m)
+			}
+		} else if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

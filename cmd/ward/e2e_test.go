@@ -334,6 +334,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"serve", "--tls-cert", "x.pem"}, "go together"},
 		{[]string{"serve", "--trusted-proxies", "10.0.0.0/8,nope"}, "not a CIDR"},
 		{[]string{"serve", "--sso-allow-networks", "10.20.0.0/16,nope"}, "--sso-allow-networks: \"nope\" is not a CIDR"},
+		{[]string{"serve", "--max-connections", "-1"}, "--max-connections: \"-1\" is not a whole number"},
+		{[]string{"serve", "--max-connections-per-address", "many"}, "--max-connections-per-address: \"many\" is not a whole number"},
 		{[]string{"org", "create", "--data-dir", dir}, "required"},
 		{[]string{"org"}, "usage"},
 		{[]string{"login-link", "--data-dir", dir}, "required"},

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/wardhq/ward/internal/audit/sink"
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/cases"
+	"github.com/wardhq/ward/internal/connlimit"
 	"github.com/wardhq/ward/internal/gateway"
 	"github.com/wardhq/ward/internal/gateway/phi"
 	"github.com/wardhq/ward/internal/httpapi"
@@ -51,8 +53,12 @@ type serveConfig struct {
 	Policy       policyFlags
 	Proxies      string
 	MetricsFrom  string
-	Archive      string
-	S3           s3Flags
+	// MaxConns and MaxConnsPerAddr cap the client connections open at
+	// once, in all and from one address (internal/connlimit); 0 is no cap.
+	MaxConns        string
+	MaxConnsPerAddr string
+	Archive         string
+	S3              s3Flags
 	// Documents is where case documents' ciphertext is kept: a directory
 	// (default DATA_DIR/documents) or s3://bucket/prefix.
 	Documents string
@@ -122,6 +128,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			"system roots; env WARD_SSO_CA)")
 	fs.StringVar(&cfg.Proxies, "trusted-proxies", getenv("WARD_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env WARD_TRUSTED_PROXIES)")
+	fs.StringVar(&cfg.MaxConns, "max-connections", envOr(getenv, "WARD_MAX_CONNECTIONS", strconv.Itoa(defaultMaxConns)),
+		"client connections open at once; more wait in the listen backlog; 0 for no cap (env WARD_MAX_CONNECTIONS)")
+	fs.StringVar(&cfg.MaxConnsPerAddr, "max-connections-per-address", envOr(getenv, "WARD_MAX_CONNECTIONS_PER_ADDRESS", strconv.Itoa(defaultMaxConnsPerAddr)),
+		"client connections open at once from one address (trusted proxies exempt); more are closed at once; "+
+			"0 for no cap (env WARD_MAX_CONNECTIONS_PER_ADDRESS)")
 	fs.StringVar(&cfg.MetricsFrom, "metrics-from", getenv("WARD_METRICS_FROM"),
 		"comma-separated CIDRs of the clients that may read /metrics besides loopback, e.g. the Prometheus "+
 			"network (env WARD_METRICS_FROM)")
@@ -151,6 +162,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if _, err := parsePrefixes(cfg.MetricsFrom); err != nil {
 		return fmt.Errorf("--metrics-from: %w", err)
+	}
+	if _, err := connCount(cfg.MaxConns); err != nil {
+		return fmt.Errorf("--max-connections: %w", err)
+	}
+	if _, err := connCount(cfg.MaxConnsPerAddr); err != nil {
+		return fmt.Errorf("--max-connections-per-address: %w", err)
 	}
 	if cfg.DatabaseURL != "" && cfg.Policy.set() {
 		return errors.New("the instance policy flags (--session-*-max, --link-*) are stored in the database: " +
@@ -284,7 +301,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	// server starts).
 	var archiver *audit.Archiver
 	var deliverer *sink.Deliverer
+	capped := capConns(ln, cfg, proxies, log)
+	ln = capped
 	metrics := func(w io.Writer) {
+		capped.WriteMetrics(w)
 		integrator.WriteMetrics(w)
 		authSvc.WriteMetrics(w)
 		if archiver != nil {
@@ -497,6 +517,37 @@ func parsePrefixes(list string) ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// The default connection caps: far more than a node serves at once, and
+// more than the busiest single client (an integration's pool, or a
+// browser's six) holds, while a flood from one address stops at its cap.
+const (
+	defaultMaxConns        = 10000
+	defaultMaxConnsPerAddr = 256
+)
+
+// connCount reads a connection cap: a whole number, 0 for none.
+func connCount(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a whole number of connections (0 for no cap)", v)
+	}
+	return n, nil
+}
+
+// capConns wraps ln with the connection caps (checked in runServe). The
+// total is held under the process's file descriptor limit, less what the
+// database pools, the documents and the archive need.
+func capConns(ln net.Listener, cfg serveConfig, proxies []netip.Prefix, log *slog.Logger) *connlimit.Listener {
+	total, _ := connCount(cfg.MaxConns)
+	perAddr, _ := connCount(cfg.MaxConnsPerAddr)
+	if fds, ok := openFileLimit(); ok && fds > 512 && (total == 0 || uint64(total) > fds-512) {
+		log.Warn("connection cap lowered to fit the open file limit (raise `ulimit -n` for more)",
+			"asked", total, "cap", fds-512, "open_file_limit", fds)
+		total = int(fds - 512)
+	}
+	return connlimit.New(ln, connlimit.Config{Max: total, PerAddr: perAddr, Exempt: proxies})
 }
 
 // maxIntegrationLag is how far behind the audit integrator may fall before
