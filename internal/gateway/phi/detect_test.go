@@ -22,23 +22,23 @@ func TestDetectCategories(t *testing.T) {
 	}{
 		// (A) names
 		{"title", "Seen by Dr. Okonkwo today.", "Okonkwo", TypePerson},
-		{"full name", "Patient Jeffrey Napolitano presents.", "Jeffrey Napolitano", TypePerson},
+		{"full name", "Patient Jeffrey Antonaccio presents.", "Jeffrey Antonaccio", TypePerson},
 		{"relative", "Her daughter Lucia found her.", "Lucia", TypePerson},
 		{"safe word after label", "Attending: Hope Rose", "Hope Rose", TypePerson},
 		{"credential", "Signed: Jane Roe, RN", "Jane Roe", TypePerson},
 		{"initial", "Received from S. Kowalski at 7.", "S. Kowalski", TypePerson},
 		{"hyphenated", "Ms. Garcia-Lopez called.", "Garcia-Lopez", TypePerson},
 		{"apostrophe", "Mr. O'Brien is here.", "O'Brien", TypePerson},
-		{"list", "They had 6: Malon, Mark, Kaylee and Brandi.", "Mark", TypePerson},
-		{"lower-case text", "my name is jeffrey napolitano", "jeffrey napolitano", TypePerson},
+		{"list", "They had 6: Corlis, Mark, Vieva and Chasey.", "Mark", TypePerson},
+		{"lower-case text", "my name is jeffrey antonaccio", "jeffrey antonaccio", TypePerson},
 		{"spoke with", "Spoke with Grace about the plan.", "Grace", TypePerson},
 		// (B) geography
 		{"street", "Lives at 1200 Oak Street with son.", "1200 Oak Street", TypeAddress},
 		{"street abbrev", "Address: 4417 W. Belmont Ave, Chicago", "4417 W. Belmont Ave", TypeAddress},
 		{"unit", "Apt. 977 on the left", "Apt. 977", TypeAddress},
 		{"po box", "Mail to PO Box 1234 please", "PO Box 1234", TypeAddress},
-		{"european street", "Wohnt in der Hochstrasse 63 seit Jahren", "Hochstrasse 63", TypeAddress},
-		{"via", "sent to Via Raffaele Conforti 74 today", "Via Raffaele Conforti 74", TypeAddress},
+		{"european street", "Wohnt in der Lindenstrasse 21 seit Jahren", "Lindenstrasse 21", TypeAddress},
+		{"via", "sent to Via Benedetto Castellani 18 today", "Via Benedetto Castellani 18", TypeAddress},
 		{"city after in", "She lives in Quincy now.", "Quincy", TypeLocation},
 		{"city before state", "Springfield, IL 62704", "Springfield", TypeLocation},
 		{"zip", "Springfield, IL 62704", "62704", TypeZIP},
@@ -49,7 +49,7 @@ func TestDetectCategories(t *testing.T) {
 		{"us date", "DOB: 03/15/1952", "03/15/1952", TypeDate},
 		{"short year", "seen 3/15/52 in clinic", "3/15/52", TypeDate},
 		{"iso date", "Collected 1952-03-15 at noon", "1952-03-15", TypeDate},
-		{"iso datetime", "at 1993-01-04 14:56:41 we", "1993-01-04 14:56:41", TypeDate},
+		{"iso datetime", "at 1998-06-21 09:37:15 we", "1998-06-21 09:37:15", TypeDate},
 		{"dotted", "Geboren 15.03.1952 in Wien", "15.03.1952", TypeDate},
 		{"month day year", "on March 3, 2024 at", "March 3, 2024", TypeDate},
 		{"abbrev month", "on Mar. 3rd the", "Mar. 3rd", TypeDate},
@@ -69,10 +69,10 @@ func TestDetectCategories(t *testing.T) {
 		{"aged", "aged 97, lives alone", "97", TypeAge},
 		// (D, E) phones and faxes
 		{"nanp parens", "Call (217) 555-0199 now", "(217) 555-0199", TypePhone},
-		{"nanp dots", "cell 636.840.1227", "636.840.1227", TypePhone},
-		{"intl", "call +1-743-438-6774x62406 today", "+1-743-438-6774x62406", TypePhone},
-		{"extension", "(978)645-9740x11144 ok", "(978)645-9740x11144", TypePhone},
-		{"spaced groups", "ring 089 72 63 41 please", "089 72 63 41", TypePhone},
+		{"nanp dots", "cell 519.732.4086", "519.732.4086", TypePhone},
+		{"intl", "call +1-652-917-3048x51873 today", "+1-652-917-3048x51873", TypePhone},
+		{"extension", "(914)382-5067x20419 ok", "(914)382-5067x20419", TypePhone},
+		{"spaced groups", "ring 071 45 38 92 please", "071 45 38 92", TypePhone},
 		{"digits only", "phone 2813882583.", "2813882583", TypePhone},
 		{"fax", "fax 217-555-0100.", "217-555-0100", TypeFax},
 		{"pager", "Pager 4432", "4432", TypePhone},
@@ -98,18 +98,18 @@ func TestDetectCategories(t *testing.T) {
 		{"www", "visit www.example.com/me.", "www.example.com/me", TypeURL},
 		{"bare domain", "on mychart.example.org today", "mychart.example.org", TypeURL},
 		{"ipv4", "from 192.168.1.20 at", "192.168.1.20", TypeIP},
-		{"ipv6", "addr d80:e4b5:79da:6cf6:71f3:51f7:9161:c319 x", "d80:e4b5:79da:6cf6:71f3:51f7:9161:c319", TypeIP},
+		{"ipv6", "addr d91:a3c2:54fe:1b07:9e3a:602d:7c45:e810 x", "d91:a3c2:54fe:1b07:9e3a:602d:7c45:e810", TypeIP},
 		// (P, Q) biometric and photo
 		{"photo file", "uploaded as IMG_4021.jpg to chart", "IMG_4021.jpg", TypePhoto},
 		{"fingerprint", "fingerprint id FP-20931 on file", "FP-20931", TypeBiometric},
 		// (R) other numbers
 		{"long number", "ref 8842719 given", "8842719", TypeID},
-		{"alnum id", "code LH329609T issued", "LH329609T", TypeID},
+		{"alnum id", "code KR518204M issued", "KR518204M", TypeID},
 		{"claim", "Claim # 2023-88172 denied", "2023-88172", TypeID},
 		// payment
 		{"card", "card 4556 6019 3807 1755 lost", "4556 6019 3807 1755", TypeCreditCard},
-		{"card run", "cc 4556601938071755 on", "4556601938071755", TypeCreditCard},
-		{"iban", "IBAN GB69PMNJ18913943430745.", "GB69PMNJ18913943430745", TypeIBAN},
+		{"card run", "cc 4532017745902133 on", "4532017745902133", TypeCreditCard},
+		{"iban", "IBAN GB57QXRT40218765309124.", "GB57QXRT40218765309124", TypeIBAN},
 		{"npi", "NPI 1234567893 for", "1234567893", TypeNPI},
 	}
 	for _, tt := range tests {
@@ -198,8 +198,8 @@ func TestDetectErrors(t *testing.T) {
 	}
 	// Errors never quote the input.
 	s, _ := e.NewSession(nil, SessionOptions{})
-	_, err := s.Redact(context.Background(), "Jeffrey \xff Napolitano")
-	if err == nil || strings.Contains(err.Error(), "Napolitano") {
+	_, err := s.Redact(context.Background(), "Jeffrey \xff Antonaccio")
+	if err == nil || strings.Contains(err.Error(), "Antonaccio") {
 		t.Errorf("error leaks input or is nil: %v", err)
 	}
 }

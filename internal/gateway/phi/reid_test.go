@@ -10,7 +10,7 @@ import (
 )
 
 func TestPlaceholdersStable(t *testing.T) {
-	r, _ := redact(t, "Dr. Okonkwo saw Mr. Napolitano. Dr. Okonkwo called Napolitano on 3/4/2024 and 3/4/2024.", nil)
+	r, _ := redact(t, "Dr. Okonkwo saw Mr. Antonaccio. Dr. Okonkwo called Antonaccio on 3/4/2024 and 3/4/2024.", nil)
 	want := "Dr. [[PERSON_1]] saw Mr. [[PERSON_2]]. Dr. [[PERSON_1]] called [[PERSON_2]] on [[DATE_1]] and [[DATE_1]]."
 	if r.Text != want {
 		t.Errorf("got  %q\nwant %q", r.Text, want)
@@ -48,16 +48,16 @@ func TestPlaceholdersAcrossTurns(t *testing.T) {
 }
 
 func TestReidentifyForms(t *testing.T) {
-	_, s := redact(t, "Dr. Okonkwo saw Jeffrey Napolitano on 3/4/2024.", nil)
+	_, s := redact(t, "Dr. Okonkwo saw Jeffrey Antonaccio on 3/4/2024.", nil)
 	tests := []struct{ reply, want string }{
-		{"[[PERSON_1]] will call [[PERSON_2]].", "Okonkwo will call Jeffrey Napolitano."},
-		{"[[PERSON_2]]'s visit on [[DATE_1]]", "Jeffrey Napolitano's visit on 3/4/2024"},
-		{"PERSON_2 is fine", "Jeffrey Napolitano is fine"},
-		{"[PERSON_2] is fine", "Jeffrey Napolitano is fine"},
-		{"[[person_2]] is fine", "Jeffrey Napolitano is fine"},
-		{"person_2 is fine", "Jeffrey Napolitano is fine"},
-		{"PERSON 2 is fine", "Jeffrey Napolitano is fine"},
-		{"PERSON_2]] is fine", "Jeffrey Napolitano is fine"},
+		{"[[PERSON_1]] will call [[PERSON_2]].", "Okonkwo will call Jeffrey Antonaccio."},
+		{"[[PERSON_2]]'s visit on [[DATE_1]]", "Jeffrey Antonaccio's visit on 3/4/2024"},
+		{"PERSON_2 is fine", "Jeffrey Antonaccio is fine"},
+		{"[PERSON_2] is fine", "Jeffrey Antonaccio is fine"},
+		{"[[person_2]] is fine", "Jeffrey Antonaccio is fine"},
+		{"person_2 is fine", "Jeffrey Antonaccio is fine"},
+		{"PERSON 2 is fine", "Jeffrey Antonaccio is fine"},
+		{"PERSON_2]] is fine", "Jeffrey Antonaccio is fine"},
 		{"a person 2 metres away", "a person 2 metres away"},
 		{"XPERSON_2 stays", "XPERSON_2 stays"},
 		{"PERSON_21 stays", "PERSON_21 stays"},
@@ -71,7 +71,7 @@ func TestReidentifyForms(t *testing.T) {
 }
 
 func TestReidentifyUnknown(t *testing.T) {
-	_, s := redact(t, "Dr. Okonkwo saw Jeffrey Napolitano.", nil)
+	_, s := redact(t, "Dr. Okonkwo saw Jeffrey Antonaccio.", nil)
 	got, unknown := s.Reidentify("Ask [[PERSON_7]] and [[DATE_1]] and PERSON_9 about [[PERSON_1]].")
 	want := "Ask [[PERSON_7]] and [[DATE_1]] and PERSON_9 about Okonkwo."
 	if got != want {
@@ -83,7 +83,7 @@ func TestReidentifyUnknown(t *testing.T) {
 }
 
 func TestStreamEverySplit(t *testing.T) {
-	_, s := redact(t, "Dr. Okonkwo saw Jeffrey Napolitano on 3/4/2024 at 1200 Oak Street.", nil)
+	_, s := redact(t, "Dr. Okonkwo saw Jeffrey Antonaccio on 3/4/2024 at 1200 Oak Street.", nil)
 	replies := []string{
 		"[[PERSON_1]] saw [[PERSON_2]]'s labs on [[DATE_1]]; PERSON_2 lives at [[ADDRESS_1]]. [[PERSON_9]] unknown.",
 		"[[PERSON_2]]",
