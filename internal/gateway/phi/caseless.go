@@ -13,7 +13,7 @@ import (
 // takes a person ("spoke with", "<name> aware"), or a name-list word that is
 // no English or clinical word next to another name.
 
-// afterNameVerbs follow a person in notes: "Dr Green aware", "MILLER NOTIFIED".
+// afterNameVerbs follow a person in notes: "Dr Spring aware", "MILLER NOTIFIED".
 var afterNameVerbs = set(`aware notified paged informed updated consulted called emailed texted`)
 
 // afterNameVerbsWeak follow a person too, but also a drug or an order
@@ -29,7 +29,7 @@ understands agrees`)
 var languageSet = sync.OnceValue(languages)
 
 // abbrevTitles are short titles that are nothing else: after them even an
-// English word is a name ("DR TYRO"), unlike after "priest" or "sister".
+// English word is a name ("DR LARKSPUR"), unlike after "priest" or "sister".
 var abbrevTitles = set(`dr mr mrs mx prof`) // not "ms": mental status, morphine, mid-sternal
 
 // shorthandTitles are titles that are also clinical shorthand: SR (sinus
@@ -49,7 +49,7 @@ func (d *detector) prevWord(i int) int {
 }
 
 // titleCredentials are credentials written before a name like a title:
-// "NP Wolfe", "W/MD SPEARS".
+// "NP Cordes", "W/MD GROUSE".
 var titleCredentials = set(`md np pa rn rrt pac lpn crna aprn fnp ho`)
 
 // caselessName marks word i (free, not part of a glued compound) on a line
@@ -72,7 +72,7 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		}
 	}
 	if t.end-t.start == 1 && d.is(i, vUnit|vStopword) && !d.contraction(i) {
-		// "per d wolfe": a letter that is also a unit (d, h, l) or a word is
+		// "per d cordes": a letter that is also a unit (d, h, l) or a word is
 		// an initial only after "per" (initialName checks)
 		if k := i - 1; k >= 0 && d.toks[k].kind == tkWord && d.word(k) == "per" {
 			if j := d.initialName(i); j > i {
@@ -90,7 +90,7 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 	ordinary := lf&(lexSafe|lexCommon|lexClinical) != 0
 	if t.end-t.start == 1 {
 		if d.titleBefore(i) && d.isPunct(i+1, '.') {
-			set(i, mStrong, TypePerson, prioContext) // "DR B. GILL"
+			set(i, mStrong, TypePerson, prioContext) // "DR B. TUCKER"
 		} else if j := d.initialName(i); j > i {
 			set(i, mStrong, TypePerson, prioContext)
 			set(j, mStrong, TypePerson, prioContext)
@@ -111,7 +111,7 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 	if d.homeBefore(i) || d.facilityIn(i) {
 		// where the patient lives: a word on no list ("lives in
 		// marbleton"), or an ordinary word and one on no list ("lives
-		// alone in white amrsh"); where a facility is ("MEDICAL CENTER
+		// alone in white quenbury"); where a facility is ("MEDICAL CENTER
 		// IN KWIATOSZ")
 		if !ordinary && lf&lexRegion == 0 {
 			set(i, mStrong, TypeLocation, prioContext)
@@ -126,7 +126,7 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 	}
 	switch {
 	case d.initialBefore(i) && (nameDict || !ordinary || lf&lexClinical == 0 && (d.titledInitial(i-2) || d.agentInitial(i-2) || d.afterNameVerb(i) || d.credentialAfter(i))):
-		// "B. KARGAS"; an ordinary word after a title and an initial ("DR
+		// "B. KORVATH"; an ordinary word after a title and an initial ("DR
 		// B. THIMBLE"), after "by", "per" or "with" and an initial
 		// ("PLACED BY C. LANTERN"), or before a verb that takes a person
 		// ("K. LANTERN AWARE") or a credential ("J. LANTERN BSN/RN"), not
@@ -143,7 +143,7 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		// word is none: "SR PACS", "MS INTACT")
 		set(i, mStrong, TypePerson, prioContext)
 	case (nameDict && lf&lexClinical == 0 || !ordinary) && d.credentialBefore(i) && (nameDict || d.nameLike(i)):
-		// "NP WOLFE", "W/MD SPEARS", and a word on no list that is no
+		// "NP CORDES", "W/MD GROUSE", and a word on no list that is no
 		// misspelling: "SPOKE WITH HO KWIATOSZ"
 		set(i, mStrong, TypePerson, prioContext)
 	case nameDict && (!ordinary || lf&lexFirst != 0) && d.nameContext(i):
@@ -157,14 +157,14 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		set(i, mStrong, TypePerson, prioContext)
 	case d.lowerClinical && t.has(fCap) && !t.has(fAllCaps) && !t.has(fSent) && lf&(lexCommon|lexClinical) == 0:
 		// a capital mid-sentence in a note written without them: the
-		// writer marked a name ("mother, Janet Gateman, called")
+		// writer marked a name ("mother, Mirra Bargeman, called")
 		if lf&(lexCity|lexUSCity) != 0 && lf&(lexFirst|lexLast) == 0 {
 			set(i, mStrong, TypeLocation, prioContext)
 		} else {
 			set(i, mStrong, TypePerson, prioContext)
 		}
 	case lf&lexFirst != 0 && lf&lexClinical == 0 && d.perName(i), !ordinary && d.perPair(i) && d.nameLike(i):
-		// "per carol wolfe": an order's author, first and last name;
+		// "per clement whaley": an order's author, first and last name;
 		// or two words that may be names, one on a name list: "per
 		// grzelak brankowicz"
 		set(i, mStrong, TypePerson, prioContext)
@@ -319,7 +319,7 @@ func (d *detector) titleBefore(i int) bool {
 }
 
 // credentialBefore reports whether a credential used as a title (NP, MD,
-// RN) precedes word i: "per NP Wolfe".
+// RN) precedes word i: "per NP Cordes".
 func (d *detector) credentialBefore(i int) bool {
 	k := i - 1
 	return k >= 0 && d.toks[k].kind == tkWord && titleCredentials[d.word(k)] && !d.toks[i].has(fNL) && d.toks[i].start-d.toks[k].end == 1
@@ -342,7 +342,7 @@ func (d *detector) afterNameVerb(i int) bool {
 }
 
 // initialName returns the index of the surname after initial i when the
-// two name a person by their context: "per d wolfe", "J WOLFE ORDERED"
+// two name a person by their context: "per d cordes", "J CORDES ORDERED"
 // (an initial that stands alone, not a letter used as shorthand: c, s, w,
 // x, p), or i.
 func (d *detector) initialName(i int) int {
@@ -358,7 +358,7 @@ func (d *detector) initialName(i int) int {
 		return i
 	}
 	if k := d.prevWord(i); k >= 0 && k == i-1 && d.word(k) == "per" && (nl&(lexFirst|lexLast) != 0 || nl&(lexSafe|lexClinical) == 0) {
-		// an order's author: "per d wolfe", "per b kargas"
+		// an order's author: "per d cordes", "per b korvath"
 		return j
 	}
 	if nl&(lexFirst|lexLast) == 0 || nl&lexClinical != 0 {
@@ -373,7 +373,7 @@ func (d *detector) initialName(i int) int {
 }
 
 // perName reports whether word i follows "per" and a surname follows it:
-// "per carol wolfe".
+// "per clement whaley".
 func (d *detector) perName(i int) bool {
 	k, j := d.prevWord(i), i+1
 	if k < 0 || d.word(k) != "per" || j >= len(d.toks) || d.toks[j].kind != tkWord || d.state[j] != stFree || d.toks[j].has(fNL) || d.toks[j].start-d.toks[i].end != 1 {
@@ -427,7 +427,7 @@ func (d *detector) credentialAfter(i int) bool {
 var plainCredentials = set(`md rn rrt np bsn msn lpn crna aprn fnp ccrn cnp phd`)
 
 // initialBefore reports whether an initial and its dot precede word i:
-// "B. KARGAS" (a letter that stands alone: not "U/O. HANDS", "40'S. ALINE").
+// "B. KORVATH" (a letter that stands alone: not "U/O. HANDS", "40'S. ALINE").
 func (d *detector) initialBefore(i int) bool {
 	return i >= 2 && d.isPunct(i-1, '.') && d.glued(i-2) && d.toks[i-2].kind == tkWord && d.toks[i-2].end-d.toks[i-2].start == 1 &&
 		d.toks[i-2].has(fCap) && !d.toks[i].has(fNL) && d.toks[i].start-d.toks[i-1].end <= 1 && d.standsAlone(i-2)
@@ -548,7 +548,7 @@ func (d *detector) fieldStart(i int) bool {
 		return false
 	}
 	// the label is a clinical section that starts a line or sentence:
-	// "Resp:", "Neuro:", "GI:" (not "the same: Jindřich")
+	// "Resp:", "Neuro:", "GI:" (not "the same: Bořivoj")
 	return d.toks[k-1].has(fSent) && d.toks[k-1].lex&lexClinical != 0 && d.toks[k-1].lex&(lexFirst|lexLast) == 0
 }
 
@@ -566,7 +566,7 @@ func (d *detector) misspelt(w string) bool {
 		return f&(lexSafe|lexCommon|lexClinical) != 0 && f&(lexFirst|lexLast) == 0
 	}
 	// interior letters only: a first or last letter more or less is
-	// how names are made from words ("Xignite", "Analytica")
+	// how names are made from words ("Zorchard", "Harvesta")
 	for k := 1; k+2 < len(w); k++ {
 		n := copy(buf[:], w)
 		buf[k], buf[k+1] = buf[k+1], buf[k]
@@ -575,7 +575,7 @@ func (d *detector) misspelt(w string) bool {
 		}
 	}
 	// a letter too many: only in longer words, where a name one letter
-	// away from a word is rare ("Chastre", "Danival" are names)
+	// away from a word is rare ("Gardien", "Pastrel" are names)
 	for k := 1; k+1 < len(w) && len(w) >= 8; k++ {
 		n := copy(buf[:], w[:k])
 		n += copy(buf[n:], w[k+1:])

@@ -533,7 +533,7 @@ func (d *detector) resolve() []Span {
 		out = append(out, c)
 	}
 	// Join neighbours of a joinable type separated only by blanks or
-	// a hyphen on one line: "Jeffrey Napolitano", "Garcia-Lopez".
+	// a hyphen on one line: "Jeffrey Antonaccio", "Garcia-Lopez".
 	joined := out[:1]
 	for _, c := range out[1:] {
 		cur := &joined[len(joined)-1]

@@ -66,7 +66,7 @@ func (d *detector) names() {
 			continue
 		}
 		if j := d.apostropheNameAt(i); j > i {
-			// "O'Brien", "o'hara", "D'Angelo": a name by its shape
+			// "O'Brien", "o'dowd", "D'Angelo": a name by its shape
 			for k := i; k < j; k += 2 {
 				set(k, mStrong, TypePerson, prioContext)
 			}
@@ -102,7 +102,7 @@ func (d *detector) names() {
 		}
 		if !t.has(fCap) && !d.lowerDoc && d.titleBefore(i) && abbrevTitles[d.word(d.prevWord(i))] && !d.is(i, vStopword|vUnit|vVitalLabel) &&
 			(lf&(lexCommon|lexClinical) == 0 || d.afterNameVerb(i)) {
-			// a name written in lower case after a title: "Dr. ridlon aware", "dr green aware"
+			// a name written in lower case after a title: "Dr. nosbusch aware", "dr spring aware"
 			set(i, mStrong, TypePerson, prioContext)
 			continue
 		}
@@ -258,7 +258,7 @@ func (d *detector) names() {
 			w := d.word(i)
 			cand := mark[i] == mWeak ||
 				(t.has(fCap) && t.end-t.start == 1) || // an initial
-				(t.has(fNoCase) && t.end-t.start == 1 && d.glued(i) && d.isPunct(i+1, '.')) || // "s. roberto rrt"
+				(t.has(fNoCase) && t.end-t.start == 1 && d.glued(i) && d.isPunct(i+1, '.')) || // "s. cornelio rrt"
 				(t.has(fCap) && t.lex&(lexFirst|lexLast) != 0 && !t.has(fAllCaps)) ||
 				(t.has(fNoCase) && t.lex&lexFirst != 0 && t.lex&lexClinical == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel)) ||
 				isParticle(w)
@@ -277,7 +277,7 @@ func (d *detector) names() {
 				}
 			}
 			// an unknown word or a surname right after a name on a line
-			// without case: "leslie kiezulas", "carol wolfe"
+			// without case: "zena vantrosk", "clement whaley"
 			tail := !cand && t.has(fNoCase) && t.end-t.start > 1 && !t.has(fNonASCII) && (t.lex&(lexSafe|lexCommon|lexClinical) == 0 || t.lex&lexLast != 0 && t.lex&lexClinical == 0) &&
 				!d.is(i, vStopword|vTitle|vCredential|vNameLabel|vUnit|vVitalLabel|vMonth)
 			if tail {
@@ -292,9 +292,9 @@ func (d *detector) names() {
 				}
 				continue
 			}
-			// a capitalised word on no list beside a name ("Andrwe
-			// O'Connell"), or one that is on the allow-list but no English
-			// or clinical word right after a first name ("Janet Gateman")
+			// a capitalised word on no list beside a name ("Ardwin
+			// O'Burney"), or one that is on the allow-list but no English
+			// or clinical word right after a first name ("Mirra Bargeman")
 			if !cand && t.has(fCap) && !t.has(fAllCaps) && !t.has(fNoCase) && t.end-t.start > 2 && t.lex&(lexCommon|lexClinical|lexFirst|lexLast) == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel) {
 				for _, dir := range [2]int{-1, 1} {
 					k := d.adjacentWord(i, dir)
@@ -315,7 +315,7 @@ func (d *detector) names() {
 			rs := r >= 0 && mark[r] == mStrong
 			if isParticle(w) && !(ls && rs) && !(rs && t.has(fCap)) {
 				// (a capitalised particle before a name, or one between
-				// names, is promoted below as before: "E. WELSH AWARE")
+				// names, is promoted below as before: "E. CARAWAY AWARE")
 				ok, k := d.particleJoins(i, mark, typ)
 				if !ok {
 					continue
@@ -337,7 +337,7 @@ func (d *detector) names() {
 				continue
 			}
 			// a first name and a surname, both no ordinary word, on a line
-			// without case: "AGNES MUNROE"
+			// without case: "TEODORO WHALEY"
 			if mark[i] == mWeak && !d.lowerDoc && t.has(fNoCase) && t.lex&lexFirst != 0 && r >= 0 && mark[r] == mWeak && d.toks[r].has(fNoCase) &&
 				(t.lex|d.toks[r].lex)&(lexSafe|lexCommon|lexClinical) == 0 {
 				set(i, mStrong, TypePerson, prioDict)
@@ -345,7 +345,7 @@ func (d *detector) names() {
 				changed = true
 				continue
 			}
-			// a name in a list of names: "Malon, Mark, Kaylee and Brandi";
+			// a name in a list of names: "Corlis, Mark, Vieva and Chasey";
 			// a first name after "LAST," in capitals: "MARTINEZ, ROSA L."
 			if mark[i] == mWeak && (d.listNeighbour(i, -1, mark, typ) || d.listNeighbour(i, 1, mark, typ)) ||
 				mark[i] == mWeak && t.has(fAllCaps) && t.lex&lexFirst != 0 && i >= 2 && d.isPunct(i-1, ',') && mark[i-2] == mStrong && typ[i-2] == TypePerson && d.toks[i-2].has(fAllCaps) {
@@ -560,7 +560,7 @@ wanted thinks thought knows knew saw met gave given reports reported states stat
 complains complained presents presented returned arrived feels felt wrote writes replied answered`)
 
 // agentVerb reports whether sentence-initial word i is followed by a verb
-// that takes a person: "Joe had given Kristin his address".
+// that takes a person: "Joe had given Corlis the keys".
 func (d *detector) agentVerb(i int) bool {
 	t := d.toks[i]
 	if !t.has(fSent) || !t.has(fCap) || i+1 >= len(d.toks) || d.toks[i+1].kind != tkWord || d.toks[i+1].has(fNL) {
@@ -784,7 +784,7 @@ func (d *detector) nameContext(i int) bool {
 		k--
 	}
 	if k >= 1 && d.toks[k].kind == tkWord && d.toks[k].end-d.toks[k].start == 1 && d.toks[k].has(fCap) && !colon && !d.toks[i].has(fNL) {
-		// an initial between a title and the name: "Dr B Muse", "Dr. J. Smith"
+		// an initial between a title and the name: "Dr B Crane", "Dr. J. Smith"
 		if t := d.prevWord(k); t >= 0 && d.is(t, vTitle) && abbrevTitles[d.word(t)] && d.toks[t].has(fCap) {
 			return true
 		}
@@ -818,16 +818,16 @@ func (d *detector) nameContext(i int) bool {
 			lf := d.toks[i].lex
 			return !(d.clinical && lf&(lexCommon|lexClinical) != 0 && lf&lexFirst == 0)
 		case pw == "person" && !dot && k > 0 && d.toks[k-1].kind == tkWord && d.word(k-1) == "contact":
-			return true // "contact person Carole Hayes"
+			return true // "contact person Chasey Boynton"
 		}
 	}
-	// a role in parentheses after: "Ursla Moretti (daughter)", "Dick Cucchiara (resident)"
+	// a role in parentheses after: "Jorita Quitadamo (daughter)", "Duke Stalford (resident)"
 	if j := i + 2; j < len(d.toks) && d.isPunct(i+1, '(') && d.toks[j].kind == tkWord && !d.toks[i+1].has(fNL) &&
 		(d.is(j, vNameLabel|vCredential) && !d.is(j, vStopword) || d.word(j) == "significant") {
 		lf := d.toks[i].lex
 		return lf&(lexFirst|lexLast) != 0 || lf&(lexSafe|lexCommon|lexClinical) == 0
 	}
-	// a credential after: "Jane Roe, RN", "Taylor Einarsson MD"
+	// a credential after: "Jane Roe, RN", "Taylor Brennagh MD"
 	j := i + 1
 	if j < len(d.toks) && d.isPunct(j, ',') {
 		j++
@@ -975,8 +975,8 @@ specialty surgical cancer heart eye dental urgent primary family pediatric the o
 national international central north south east west northern southern eastern western new`)
 
 // facilityNameWords are the ordinary words hospitals are most often named
-// with: they are evidence of a facility even where case is none ("UNION
-// MEMORIAL HOSPITAL", "HOLY CROSS HOSP").
+// with: they are evidence of a facility even where case is none ("MERCY
+// GENERAL HOSPITAL", "GOOD SHEPHERD HOSP").
 var facilityNameWords = set(`memorial general mercy providence samaritan sacred heart holy cross trinity sinai
 deaconess saint st good shepherd hope grace redeemer resurrection incarnate word angels lady union
 university`)
@@ -1012,7 +1012,7 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 			// (where case is no evidence, an English word is none either,
 			// unless hospitals are named with it: "PROLONGED HOSPITAL
 			// STAY", "UNION MEMORIAL HOSPITAL"); a state or city inside the
-			// name; "University of" ("University of Maryland Medical Center").
+			// name; "University of" ("University of Vermont Medical Center").
 			if mark[p] == mStrong || (capOK(p) && !genericFacility[d.word(p)] && !isParticle(d.word(p)) && d.word(p) != "s" &&
 				!(pt.has(fNoCase) && !d.lowerDoc && pt.lex&(lexSafe|lexCommon|lexClinical) != 0 && !facilityNameWords[d.word(p)])) ||
 				pt.lex&lexRegion != 0 && p+1 < i || (d.word(p) == "university" || d.word(p) == "univ" || d.word(p) == "u") && d.word(p+1) == "of" {
@@ -1055,7 +1055,7 @@ func (d *detector) namedBefore(i int) bool {
 }
 
 // houseNumbers joins a bare house number to the street name it precedes
-// ("91 Vila Miguel") or follows at the end of a line ("Grote Baan 477,").
+// ("91 Vila Serena") or follows at the end of a line ("Hoge Dijk 212,").
 func (d *detector) houseNumbers() {
 	// both rules need a word or number taken as PHI beside the number
 	if bytes.IndexByte(d.state[:len(d.toks)], stPHI) < 0 {
@@ -1105,7 +1105,7 @@ func (d *detector) lineStartOrComma(i int) bool {
 
 // firstNameBeside reports whether a capitalised first name that is no
 // English or clinical word stands right before or after word i, in mixed
-// case: "Wil Laberbera".
+// case: "Ned Vantrosk".
 func (d *detector) firstNameBeside(i int) bool {
 	for _, dir := range [2]int{-1, 1} {
 		k := d.adjacentWord(i, dir)
@@ -1149,17 +1149,17 @@ func (d *detector) apostropheName(i int) int {
 }
 
 // facilityPairs are two-word hospital names that need no facility word
-// after them: "went to Holy Cross", "transferred from Good Sam".
+// after them: "went to Good Shepherd", "transferred from Mount Sinai".
 var facilityPairs = set(`holy+cross sacred+heart good+samaritan good+sam good+shepherd mount+sinai mt+sinai
 st+mary st+marys st+joseph st+josephs st+luke st+lukes st+john st+johns st+vincent st+francis`)
 
 // facilityPairWords are the second words of facilityPairs, and the words
-// that follow a name in "Union Memorial", "Mercy General".
+// that follow a name in "Liberty Memorial", "Mercy General".
 var facilityPairWords = []string{"memorial", "general", "cross", "heart", "samaritan", "sam", "shepherd", "sinai", "mary", "marys", "joseph", "josephs", "luke", "lukes", "john", "johns", "vincent", "francis"}
 
-// facilityPairs marks a hospital named by a common pair ("Holy Cross") or
-// by a word and "Memorial" or "General" ("Union Memorial"), after a
-// preposition or "@": "at Union Memorial", "went to holy cross".
+// facilityPairs marks a hospital named by a common pair ("Good Shepherd") or
+// by a word and "Memorial" or "General" ("Liberty Memorial"), after a
+// preposition or "@": "at Liberty Memorial", "went to good shepherd".
 func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
 	if d.hints&hFacilityPair == 0 {
 		return // no second word of a pair in the note
@@ -1195,7 +1195,7 @@ func (d *detector) facilityPairs(mark []uint8, typ []Type, prio []int8) {
 	}
 }
 
-// universities marks "University of Maryland" (or "U of MD") after a
+// universities marks "University of Vermont" (or "U of VT") after a
 // preposition or a motion verb, in any case: a university hospital named by
 // its state or city.
 func (d *detector) universities(mark []uint8, typ []Type, prio []int8) {
@@ -1456,7 +1456,7 @@ func (d *detector) orientedIn(i int) bool {
 }
 
 // facilityLists marks a word on no list joined by "and" or "or" to a
-// facility: "SCREENED BY BALTIMORE REHAB AND OSTRANDERVILLE".
+// facility: "SCREENED BY DEARBORN REHAB AND OSTRANDERVILLE".
 func (d *detector) facilityLists(mark []uint8, typ []Type, prio []int8) {
 	for i := 2; i < len(d.toks); i++ {
 		// the cheapest test first: a location two or three tokens back
@@ -1481,7 +1481,7 @@ func (d *detector) facilityLists(mark []uint8, typ []Type, prio []int8) {
 		}
 		p := i - 2
 		if p > 0 && d.toks[p].kind == tkWord && facilitySites[d.word(p)] {
-			p-- // "BALTIMORE REHAB AND …"
+			p-- // "DEARBORN REHAB AND …"
 		}
 		if d.toks[p].kind != tkWord || mark[p] != mStrong || typ[p] != TypeLocation || prio[p] < prioContext || d.toks[p+1].has(fNL) {
 			continue

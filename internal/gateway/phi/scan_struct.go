@@ -300,7 +300,7 @@ func (d *detector) keptNum(i, j int) bool {
 		}
 		w := d.word(k)
 		if d.is(k, vVitalLabel) && !d.is(k, vStopword) {
-			return true // (not "TO BE 9/22": base excess is no verb)
+			return true // (not "TO BE 7/26": base excess is no verb)
 		}
 		if len(w) > 2 && w[len(w)-1] == 's' && d.e.lex.get(w[:len(w)-1])&vVitalLabel != 0 && !d.is(k, vStopword) {
 			return true // a label in the plural: "CPKs 12345", "plts 250000"
@@ -316,7 +316,7 @@ func (d *detector) keptNum(i, j int) bool {
 		t := d.toks[j]
 		switch t.kind {
 		case tkWord:
-			// a unit, not the first letter of shorthand: "1/78 c/b"
+			// a unit, not the first letter of shorthand: "3/81 c/b"
 			return d.is(j, vUnit) && !(d.glued(j) && d.isPunct(j+1, '/') && j+2 < len(d.toks) && d.glued(j+1) && d.toks[j+2].kind == tkWord && !d.is(j+2, vUnit))
 		case tkPunct:
 			c := d.text[t.start]
@@ -387,7 +387,7 @@ func (d *detector) numDate(p int) (int, bool) {
 func validMD(m, d int) bool { return m >= 1 && m <= 12 && d >= 1 && d <= 31 }
 
 // timeTail extends a date ending at q over an attached clock time:
-// "1993-01-04 14:56:41", "3/4/2020 at 10:30 am".
+// "1998-06-21 09:37:15", "3/4/2020 at 10:30 am".
 func (d *detector) timeTail(q int) int {
 	s := d.text
 	r := q
@@ -538,7 +538,7 @@ func luhn(digits []byte) bool {
 }
 
 // phone matches telephone numbers at p in the common written forms:
-// (978)645-9740x111, +1-743-438-6774, 636.840.1227, 089 72 63 41.
+// (914)382-5067x204, +1-652-917-3048, 519.732.4086, 071 45 38 92.
 func (d *detector) phone(p int) (int, Type, bool) {
 	s := d.text
 	q := p
@@ -608,7 +608,7 @@ func (d *detector) phone(p int) (int, Type, bool) {
 			continue
 		}
 		if q+2 < len(s) && s[q] == '-' && s[q+1] == ' ' && isDigit(s[q+2]) && groups < 3 {
-			others++ // "212- 476- 8356"
+			others++ // "212- 555- 0142"
 			q += 2
 			continue
 		}
@@ -701,7 +701,7 @@ func (d *detector) phoneType(p, q int) Type {
 			}
 		}
 	}
-	// "(790)091-7442-Fax", "555-0100 (fax)"
+	// "(801)264-3390-Fax", "555-0100 (fax)"
 	j := d.tokAt(q)
 	if j < len(d.toks) && (d.isPunct(j, '-') || d.isPunct(j, '(')) {
 		j++
@@ -731,7 +731,7 @@ func (d *detector) scoreLike(i, q int) bool {
 	}
 	x, y := atoi(s[p:a]), atoi(s[a+1:q])
 	if q < len(s) && s[q] == '/' || p > 0 && s[p-1] == '/' {
-		return true // part of a chain: 10/5/40, a blood gas 7.1/106/128/5/40
+		return true // part of a chain: 10/5/40, a blood gas 7.2/98/131/4/45
 	}
 	if y > 31 {
 		return false // 8/88: a month and a year
@@ -754,7 +754,7 @@ func (d *detector) scoreLike(i, q int) bool {
 		return false
 	}
 	if r := q + 1; q < len(s) && s[q] == ' ' && r < len(s) && (s[r] == '@' || digitsEnd(s, r)-r == 4) {
-		return false // a time follows: "9/9 @ 1900", "10/17 0500"
+		return false // a time follows: "9/9 @ 1900", "11/19 0400"
 	}
 	if d.clockBefore(i) || d.eventBefore(i) {
 		return false // "at 9p 4/4", "until 8am 5/5"; "admission note 6/6", "extubated 1/3"
@@ -836,8 +836,8 @@ func (d *detector) ratedWordBefore(i int) int {
 
 // dateEvidence reports whether the date-shaped value at token i, ending at
 // byte q, is a date whatever label or unit stands next to it: a clock time
-// follows ("SVR (10/17 0500)"), or a date word precedes a value that is no
-// simple fraction ("BC from 9/2 gm+ cocci"; "on 1/2 tab" stays a dose).
+// follows ("SVR (11/19 0400)"), or a date word precedes a value that is no
+// simple fraction ("BC from 7/4 gm+ rods"; "on 1/2 tab" stays a dose).
 func (d *detector) dateEvidence(i, q int) bool {
 	s := d.text
 	if r := q + 1; q < len(s) && s[q] == ' ' && r < len(s) && (s[r] == '@' || digitsEnd(s, r)-r == 4 && clockTime(atoi(s[r:r+4]))) {
@@ -855,7 +855,7 @@ func (d *detector) dateEvidence(i, q int) bool {
 		return false
 	}
 	if d.word(k) == "of" && k > 0 && (d.is(k-1, vVitalLabel) || d.isPunct(k-1, '/') && k > 1 && d.is(k-2, vVitalLabel)) {
-		return false // a setting: "PSV of 10/5", "Pressure Support/CPAP of 12/5"
+		return false // a setting: "PSV of 10/5", "Pressure Support/CPAP of 14/6"
 	}
 	p := int(d.toks[i].start)
 	a := digitsEnd(s, p)
@@ -867,7 +867,7 @@ func (d *detector) dateEvidence(i, q int) bool {
 }
 
 // letterBeforeWord reports whether token j is a single letter followed by a
-// word on the same line: after a date that is shorthand ("6/12 c AMI", c
+// word on the same line: after a date that is shorthand ("4/19 c AMI", c
 // for with), not a unit.
 func (d *detector) letterBeforeWord(j int) bool {
 	if j+1 >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].end-d.toks[j].start != 1 {

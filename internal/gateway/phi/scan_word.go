@@ -502,7 +502,7 @@ func (d *detector) spacedGroups(j, k int) int {
 	return e
 }
 
-// unitAddress claims "Apt. 977", "Suite 616", "PO Box 12", "PSC 4457",
+// unitAddress claims "Apt. 318", "Suite 204", "PO Box 12", "PSC 2719",
 // "APO AP 95145" starting at unit word i.
 func (d *detector) unitAddress(i int) int {
 	w := d.word(i)
@@ -550,8 +550,8 @@ func (d *detector) unitAddress(i int) int {
 	return d.claim(i, k, TypeAddress, prioStruct)
 }
 
-// addressFromNumber claims "12 Oak Street", "491 St. John Street",
-// "98 Via del Pontiere 101" starting at the house number i.
+// addressFromNumber claims "12 Oak Street", "37 St. Anne Street",
+// "14 Via del Mulino 9" starting at the house number i.
 func (d *detector) addressFromNumber(i int) int {
 	if d.toks[i].end-d.toks[i].start > 6 {
 		return i
@@ -687,7 +687,7 @@ func (d *detector) streetTail(i, k int) int {
 }
 
 // streetFromWord claims streets that start with a word: "Via Roma 12",
-// "Hochstrasse 63", and "Clarke Avenue" (looking back from the suffix).
+// "Lindenstrasse 21", and "Harrow Avenue" (looking back from the suffix).
 func (d *detector) streetFromWord(i int, w string) int {
 	t := d.toks[i]
 	if !(t.has(fCap) || d.lowerDoc) {
@@ -712,7 +712,7 @@ func (d *detector) streetFromWord(i int, w string) int {
 		}
 	}
 	if len(w) >= 4 && d.is(i, vStreetSuffix) && !t.has(fSent) && !(t.has(fNoCase) && !d.lowerDoc && !plainSuffixes[w]) && !d.endsPlace(i) {
-		// look back over capitalised words: "Halkoaho Street"; where
+		// look back over capitalised words: "Korvenoja Street"; where
 		// case is no evidence, over words that are no English word
 		// ("ADJUSTED DRIVE PRESSURE" stays)
 		k := i
@@ -761,7 +761,7 @@ func (d *detector) endsPlace(i int) bool {
 
 // streetStart reports whether word i starts a street: a prefix ("Via",
 // "Rue") where case is evidence, or a word ending in a street morpheme
-// ("Hochstrasse") that is no English or clinical word ("REQUIRING" ends in
+// ("Lindenstrasse") that is no English or clinical word ("REQUIRING" ends in
 // "ring").
 func (d *detector) streetStart(i int, w string) bool {
 	t := d.toks[i]

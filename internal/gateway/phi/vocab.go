@@ -152,7 +152,7 @@ impasse allée allee calle carrer paseo avenida av. rua travessa estrada praça 
 ronda plaza ul ulica al aleja os osiedle plac ctra carretera strasse straße str`)
 }
 
-// streetMorphemes end a one-word street name: "Hochstrasse 63", "Hulsterdreef 100".
+// streetMorphemes end a one-word street name: "Lindenstrasse 21", "Beukendreef 40".
 var streetMorphemes = []string{"strasse", "straße", "str.", "weg", "gasse", "allee", "platz", "ring",
 	"damm", "ufer", "gade", "vej", "vägen", "gatan", "veien", "gata", "laan", "dreef", "straat",
 	"plein", "kade", "singel", "katu", "tie", "utca", "ulica", "ulice", "cesta", "rakpart", "sokak",
