@@ -35,7 +35,7 @@ func TestDetectCategories(t *testing.T) {
 		// (B) geography
 		{"street", "Lives at 1200 Oak Street with son.", "1200 Oak Street", TypeAddress},
 		{"street abbrev", "Address: 4417 W. Belmont Ave, Chicago", "4417 W. Belmont Ave", TypeAddress},
-		{"unit", "Apt. 977 on the left", "Apt. 977", TypeAddress},
+		{"unit", "Apt. 318 on the left", "Apt. 318", TypeAddress},
 		{"po box", "Mail to PO Box 1234 please", "PO Box 1234", TypeAddress},
 		{"european street", "Wohnt in der Lindenstrasse 21 seit Jahren", "Lindenstrasse 21", TypeAddress},
 		{"via", "sent to Via Benedetto Castellani 18 today", "Via Benedetto Castellani 18", TypeAddress},
@@ -73,7 +73,7 @@ func TestDetectCategories(t *testing.T) {
 		{"intl", "call +1-652-917-3048x51873 today", "+1-652-917-3048x51873", TypePhone},
 		{"extension", "(914)382-5067x20419 ok", "(914)382-5067x20419", TypePhone},
 		{"spaced groups", "ring 071 45 38 92 please", "071 45 38 92", TypePhone},
-		{"digits only", "phone 2813882583.", "2813882583", TypePhone},
+		{"digits only", "phone 3174290856.", "3174290856", TypePhone},
 		{"fax", "fax 217-555-0100.", "217-555-0100", TypeFax},
 		{"pager", "Pager 4432", "4432", TypePhone},
 		// (F) email
@@ -107,7 +107,7 @@ func TestDetectCategories(t *testing.T) {
 		{"alnum id", "code KR518204M issued", "KR518204M", TypeID},
 		{"claim", "Claim # 2023-88172 denied", "2023-88172", TypeID},
 		// payment
-		{"card", "card 4556 6019 3807 1755 lost", "4556 6019 3807 1755", TypeCreditCard},
+		{"card", "card 4916 2703 5518 8040 lost", "4916 2703 5518 8040", TypeCreditCard},
 		{"card run", "cc 4532017745902133 on", "4532017745902133", TypeCreditCard},
 		{"iban", "IBAN GB57QXRT40218765309124.", "GB57QXRT40218765309124", TypeIBAN},
 		{"npi", "NPI 1234567893 for", "1234567893", TypeNPI},

@@ -503,7 +503,7 @@ func (d *detector) spacedGroups(j, k int) int {
 }
 
 // unitAddress claims "Apt. 318", "Suite 204", "PO Box 12", "PSC 2719",
-// "APO AP 95145" starting at unit word i.
+// "APO AP 96318" starting at unit word i.
 func (d *detector) unitAddress(i int) int {
 	w := d.word(i)
 	j := i + 1

@@ -158,7 +158,7 @@ var streetMorphemes = []string{"strasse", "straße", "str.", "weg", "gasse", "al
 	"plein", "kade", "singel", "katu", "tie", "utca", "ulica", "ulice", "cesta", "rakpart", "sokak",
 	"caddesi", "street", "road", "avenue", "lane", "drive"}
 
-// unitWords introduce a unit or box number: "Apt. 977", "PO Box 12".
+// unitWords introduce a unit or box number: "Apt. 318", "PO Box 12".
 func unitWords() map[string]bool {
 	return set(`apt apartment suite ste unit box bldg building floor fl lot room rm po pmb psc apo dpo fpo flat`)
 }
