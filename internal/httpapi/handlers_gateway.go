@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"io"
 	"maps"
 	"net/http"
 	"slices"
@@ -18,16 +17,19 @@ import (
 // /llm/v1/messages/count_tokens): the body is read whole (the surface caps
 // it at 32 MB: 413 above), the patient the Ward-Patient header names is
 // loaded under the caller's credential (an audited read; RLS decides), and
-// the gateway de-identifies, forwards and re-identifies. A kept principal
+// the gateway de-identifies, forwards and re-identifies. The body counts
+// against the node's budget of gateway bodies (bodyBudget) until the
+// handler returns. A kept principal
 // (need.ahead) is confirmed in the record's round trip, or, without a
 // record, concurrently with the de-identification; the read's event
 // commits concurrently with it too; nothing goes upstream before both
 // have. Errors are in the Anthropic shape (the surface's encoder).
-func handleGateway(gw *gateway.Service, recs *records.Service, ep gateway.Endpoint, fail errorWriter) http.Handler {
+func handleGateway(gw *gateway.Service, recs *records.Service, ep gateway.Endpoint, budget *bodyBudget, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
+		body, release, err := budget.read(r)
+		defer release()
 		if err != nil {
-			fail(w, r, bodyError(err))
+			fail(w, r, err)
 			return
 		}
 		keepBody(r, body)

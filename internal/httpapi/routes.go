@@ -351,8 +351,8 @@ func (s *server) routes() {
 		// scope: a case stakeholder is no user of the org's assistant.
 		// A kept principal is confirmed while the body is de-identified.
 		caller := ahead(orKey(as(identity.RolePatient, "ai.invoke"), auth.ScopeGateway))
-		llm.route("POST /llm/v1/messages", caller, handleGateway(gw, recs, gateway.Messages, gwFail), deadline(noDeadline))
-		llm.route("POST /llm/v1/messages/count_tokens", caller, handleGateway(gw, recs, gateway.CountTokens, gwFail))
+		llm.route("POST /llm/v1/messages", caller, handleGateway(gw, recs, gateway.Messages, s.gatewayBodies, gwFail), deadline(noDeadline))
+		llm.route("POST /llm/v1/messages/count_tokens", caller, handleGateway(gw, recs, gateway.CountTokens, s.gatewayBodies, gwFail))
 		// The org's gateway policy: every member reads it (not a case
 		// stakeholder); admins set it.
 		api.route("GET /v1/org/gateway-policy", kept(orgPolicy), handleGatewayPolicyGet(gw, fail))

@@ -78,6 +78,13 @@ type Config struct {
 	// after this long, or a response write the client does not take
 	// within it ends the request. Default 30 s.
 	StallWindow time.Duration
+	// GatewayBodyBudget is how many bytes of LLM gateway request bodies
+	// the node holds at once, over all callers (each body may be 32 MiB,
+	// and each caller may have 16 calls open): a call whose body does not
+	// fit is refused (503 overloaded_error, gateway_busy, retry after a
+	// second) before more of it is read. Default 512 MiB; negative: no
+	// budget.
+	GatewayBodyBudget int64
 }
 
 // Deps are the services the API calls.
@@ -129,6 +136,8 @@ type server struct {
 	authFails *limiter
 	// streams counts each user's open requests without a deadline.
 	streams streamCounts
+	// gatewayBodies bounds the gateway request bodies held at once.
+	gatewayBodies *bodyBudget
 
 	api, console, scim, gateway *surface
 }
@@ -167,13 +176,17 @@ func newServer(cfg Config, deps Deps) *server {
 	if cfg.StallWindow <= 0 {
 		cfg.StallWindow = 30 * time.Second
 	}
+	if cfg.GatewayBodyBudget == 0 {
+		cfg.GatewayBodyBudget = 512 << 20
+	}
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &server{cfg: cfg, deps: deps, log: deps.Log, root: "/",
-		limits:       newLimiter(cfg.RateLimit, cfg.RateBurst, 100_000),
-		signInLimits: newLimiter(cfg.SignInRateLimit, cfg.SignInRateBurst, 100_000),
-		authFails:    newLimiter(cfg.AuthFailRateLimit, cfg.AuthFailRateBurst, 100_000)}
+		limits:        newLimiter(cfg.RateLimit, cfg.RateBurst, 100_000),
+		signInLimits:  newLimiter(cfg.SignInRateLimit, cfg.SignInRateBurst, 100_000),
+		authFails:     newLimiter(cfg.AuthFailRateLimit, cfg.AuthFailRateBurst, 100_000),
+		gatewayBodies: newBodyBudget(cfg.GatewayBodyBudget, gatewayMaxBody)}
 	if u, err := url.Parse(cfg.BaseURL); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
 		s.secure = u.Scheme == "https"
 		s.origin = originOf(u)
@@ -182,9 +195,13 @@ func newServer(cfg Config, deps Deps) *server {
 	s.api = s.newSurface("api", writeProblem, cfg.MaxBodyBytes, 30*time.Second, apiHeaders)
 	s.console = s.newSurface("console", writeHTMLError, 1<<20, 30*time.Second, consoleHeaders)
 	s.scim = s.newSurface("scim", writeSCIMError, 1<<20, 30*time.Second, apiHeaders)
-	s.gateway = s.newSurface("gateway", writeGatewayError, 32<<20, 10*time.Minute, apiHeaders)
+	s.gateway = s.newSurface("gateway", writeGatewayError, gatewayMaxBody, 10*time.Minute, apiHeaders)
 	return s
 }
+
+// gatewayMaxBody is the LLM gateway's request body limit, the Messages
+// API's own (413 above).
+const gatewayMaxBody = 32 << 20
 
 // originOf is the serialised origin of an absolute http(s) URL: lower-case
 // scheme and host, the port only when it is not the scheme's default.
