@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -232,20 +233,23 @@ func checkSpans(t testing.TB, text string, spans []Span) {
 }
 
 // growth returns how much longer run takes on 16n bytes than on n bytes:
-// the fastest of five tries each, the two sizes alternating so that a
-// busy moment of a shared machine hits both. Linear code gives about 16,
+// the least CPU time of five tries each, the two sizes alternating, on one
+// locked thread (threadCPU), so that neither a busy machine's waits for a
+// core nor a moment of contention count. Linear code gives about 16,
 // quadratic about 256: the ratio does not depend on how fast or busy the
 // machine is, so this is a complexity check, not a timed test.
 func growth(run func(text string), unit string, n int) float64 {
 	small, large := strings.Repeat(unit, n/len(unit)), strings.Repeat(unit, 16*n/len(unit))
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	bestSmall, bestLarge := time.Duration(1<<62), time.Duration(1<<62)
 	for range 5 {
-		start := time.Now()
+		start := threadCPU()
 		run(small)
-		bestSmall = min(bestSmall, time.Since(start))
-		start = time.Now()
+		bestSmall = min(bestSmall, threadCPU()-start)
+		start = threadCPU()
 		run(large)
-		bestLarge = min(bestLarge, time.Since(start))
+		bestLarge = min(bestLarge, threadCPU()-start)
 	}
 	return float64(bestLarge) / float64(max(bestSmall, time.Microsecond))
 }
