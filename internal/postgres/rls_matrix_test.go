@@ -516,6 +516,12 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"case_invite_landing names the caller's own user", "a_prov1",
 			`select (signed_in_user = $1)::text from app.case_invite_landing(sha256('inv.C1'::bytea))`,
 			[]any{s.must("a_prov1")}, []string{"true"}, ""},
+		// 00192: the invitation's status test decides for the two
+		// definer functions only.
+		{"case_invite_status is not for ward_app", "a_admin",
+			`select private.case_invite_status(x) from app.case_invites x`, nil, nil, ""},
+		{"case_invite_status is not for ward_app, anonymous", "anonymous",
+			`select private.case_invite_status(null::app.case_invites)`, nil, nil, ""},
 		{"due_reminders is not for ward_app", "a_admin", `select count(*)::text from app.due_reminders()`, nil, nil, ""},
 		{"dsr_due_reminders is not for ward_app", "a_admin", `select count(*)::text from app.dsr_due_reminders()`, nil, nil, ""},
 		{"record_access_expiries is not for ward_app", "a_admin", `select app.record_access_expiries()::text`, nil, nil, ""},

@@ -119,26 +119,7 @@ begin
     status := 'invalid';
     return;
   end if;
-  status := case when i.accepted_at is not null then 'used'
-                 when i.revoked_at is not null then 'revoked'
-                 when i.expires_at <= now() or i.access_expires_at <= now() then 'expired'
-                 -- An invitation is worth what its author's authority is
-                 -- worth now: a member who left the org (or the case's care
-                 -- team) cannot come back through invitations they sent,
-                 -- say to a private address, before they left.
-                 when not exists (select from app.memberships m
-                                   where m.org_id = i.org_id and m.user_id = i.created_by and m.revoked_at is null
-                                     and (m.role in ('admin', 'lead')
-                                          or (m.role = 'provider'
-                                              and exists (select from app.cases c
-                                                            join app.care_team ct
-                                                              on ct.org_id = c.org_id and ct.patient_id = c.patient_id
-                                                           where c.org_id = i.org_id and c.id = i.case_id
-                                                             and ct.provider_id = i.created_by)))) then 'revoked'
-                 -- A closed case takes no new party (00185); the
-                 -- invitation stays pending for its reopening.
-                 when app.case_closed(i.org_id, i.case_id) then 'case_closed'
-                 else 'ok' end;
+  status := private.case_invite_status(i);
   if status <> 'ok' then
     perform audit.append_as(i.org_id, 'case.invite.accept', 'denied', 'case_invite', i.id,
       p_request => p_request, p_ip => host(p_ip), p_ua => p_ua,
@@ -721,27 +702,14 @@ begin
     status := 'invalid';
     return;
   end if;
-  -- app.accept_case_invite's test, in its order.
-  status := case when i.accepted_at is not null then 'used'
-                 when i.revoked_at is not null then 'revoked'
-                 when i.expires_at <= now() or i.access_expires_at <= now() then 'expired'
-                 when not exists (select from app.memberships m
-                                   where m.org_id = i.org_id and m.user_id = i.created_by and m.revoked_at is null
-                                     and (m.role in ('admin', 'lead')
-                                          or (m.role = 'provider'
-                                              and exists (select from app.cases c
-                                                            join app.care_team ct
-                                                              on ct.org_id = c.org_id and ct.patient_id = c.patient_id
-                                                           where c.org_id = i.org_id and c.id = i.case_id
-                                                             and ct.provider_id = i.created_by)))) then 'revoked'
-                 else 'ok' end;
-  if status <> 'ok' then
-    return;
-  end if;
-  -- A closed case is read-only (00185): its invitations stay pending and
-  -- are accepted once it is reopened.
-  if exists (select from app.cases c where c.org_id = i.org_id and c.id = i.case_id and c.status = 'closed') then
+  -- app.accept_case_invite's test (one function for both). A closed case
+  -- is read-only (00185): its invitations stay pending and are accepted
+  -- once it is reopened; the page says closed.
+  status := private.case_invite_status(i);
+  if status = 'case_closed' then
     status := 'closed';
+  end if;
+  if status <> 'ok' then
     return;
   end if;
   select o.name into org_name from app.orgs o where o.id = i.org_id;
@@ -5757,6 +5725,76 @@ end $$;
 
 ALTER FUNCTION private.case_grantee_role(p_case uuid, p_user uuid) OWNER TO ward_rls;
 
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: case_invites; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.case_invites (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    case_id uuid NOT NULL,
+    email_bidx bytea NOT NULL,
+    email_enc bytea NOT NULL,
+    invitee_id uuid NOT NULL,
+    token_hash bytea NOT NULL,
+    kind text NOT NULL,
+    permissions text[] NOT NULL,
+    access_expires_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    accepted_at timestamp with time zone,
+    accepted_by uuid,
+    revoked_at timestamp with time zone,
+    recipient_org text,
+    CONSTRAINT case_invites_email_bidx_check CHECK ((octet_length(email_bidx) = 32)),
+    CONSTRAINT case_invites_kind_check CHECK ((kind = ANY (ARRAY['clinic'::text, 'employer'::text, 'attorney'::text, 'payer'::text]))),
+    CONSTRAINT case_invites_permissions_check CHECK (((permissions <@ ARRAY['view'::text, 'upload'::text, 'download'::text, 'comment'::text]) AND ('view'::text = ANY (permissions)))),
+    CONSTRAINT case_invites_recipient_org_check CHECK (((recipient_org IS NULL) OR (((char_length(recipient_org) >= 1) AND (char_length(recipient_org) <= 180)) AND (recipient_org !~ '[\u0001-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]'::text) AND (recipient_org = btrim(recipient_org))))),
+    CONSTRAINT case_invites_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY app.case_invites FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.case_invites OWNER TO ward_owner;
+
+--
+-- Name: case_invite_status(app.case_invites); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.case_invite_status(i app.case_invites) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  return case when i.accepted_at is not null then 'used'
+              when i.revoked_at is not null then 'revoked'
+              when i.expires_at <= now() or i.access_expires_at <= now() then 'expired'
+              -- An invitation is worth what its author's authority is
+              -- worth now: a member who left the org (or the case's care
+              -- team) cannot come back through invitations they sent,
+              -- say to a private address, before they left.
+              when not exists (select from app.memberships m
+                                where m.org_id = i.org_id and m.user_id = i.created_by and m.revoked_at is null
+                                  and (m.role in ('admin', 'lead')
+                                       or (m.role = 'provider'
+                                           and exists (select from app.cases c
+                                                         join app.care_team ct
+                                                           on ct.org_id = c.org_id and ct.patient_id = c.patient_id
+                                                        where c.org_id = i.org_id and c.id = i.case_id
+                                                          and ct.provider_id = i.created_by)))) then 'revoked'
+              -- A closed case takes no new party (00185); the
+              -- invitation stays pending for its reopening.
+              when app.case_closed(i.org_id, i.case_id) then 'case_closed'
+              else 'ok' end;
+end $$;
+
+ALTER FUNCTION private.case_invite_status(i app.case_invites) OWNER TO ward_owner;
+
 --
 -- Name: case_member_expiry_rearm(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
@@ -6584,10 +6622,6 @@ CREATE FUNCTION private.passkey_has_factor(p_org uuid, p_user uuid) RETURNS bool
 $$;
 
 ALTER FUNCTION private.passkey_has_factor(p_org uuid, p_user uuid) OWNER TO ward_owner;
-
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
 
 --
 -- Name: passkey_challenges; Type: TABLE; Schema: app; Owner: ward_owner
@@ -7537,39 +7571,6 @@ CREATE TABLE app.care_team (
 ALTER TABLE ONLY app.care_team FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.care_team OWNER TO ward_owner;
-
---
--- Name: case_invites; Type: TABLE; Schema: app; Owner: ward_owner
---
-
-CREATE TABLE app.case_invites (
-    org_id uuid NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    case_id uuid NOT NULL,
-    email_bidx bytea NOT NULL,
-    email_enc bytea NOT NULL,
-    invitee_id uuid NOT NULL,
-    token_hash bytea NOT NULL,
-    kind text NOT NULL,
-    permissions text[] NOT NULL,
-    access_expires_at timestamp with time zone NOT NULL,
-    expires_at timestamp with time zone NOT NULL,
-    created_by uuid NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    accepted_at timestamp with time zone,
-    accepted_by uuid,
-    revoked_at timestamp with time zone,
-    recipient_org text,
-    CONSTRAINT case_invites_email_bidx_check CHECK ((octet_length(email_bidx) = 32)),
-    CONSTRAINT case_invites_kind_check CHECK ((kind = ANY (ARRAY['clinic'::text, 'employer'::text, 'attorney'::text, 'payer'::text]))),
-    CONSTRAINT case_invites_permissions_check CHECK (((permissions <@ ARRAY['view'::text, 'upload'::text, 'download'::text, 'comment'::text]) AND ('view'::text = ANY (permissions)))),
-    CONSTRAINT case_invites_recipient_org_check CHECK (((recipient_org IS NULL) OR (((char_length(recipient_org) >= 1) AND (char_length(recipient_org) <= 180)) AND (recipient_org !~ '[\u0001-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]'::text) AND (recipient_org = btrim(recipient_org))))),
-    CONSTRAINT case_invites_token_hash_check CHECK ((octet_length(token_hash) = 32))
-);
-
-ALTER TABLE ONLY app.case_invites FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE app.case_invites OWNER TO ward_owner;
 
 --
 -- Name: case_members; Type: TABLE; Schema: app; Owner: ward_owner
@@ -13001,6 +13002,110 @@ REVOKE ALL ON FUNCTION private.case_grantee_role(p_case uuid, p_user uuid) FROM 
 GRANT ALL ON FUNCTION private.case_grantee_role(p_case uuid, p_user uuid) TO ward_app;
 
 --
+-- Name: TABLE case_invites; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE app.case_invites TO ward_definer;
+GRANT INSERT ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.case_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(case_id) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.email_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(email_enc) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.invitee_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(invitee_id) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.kind; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(kind) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.permissions; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(permissions) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.access_expires_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(access_expires_at) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.expires_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(expires_at) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.created_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_by) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.accepted_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(accepted_at) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.accepted_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(accepted_by) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.revoked_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(revoked_at),UPDATE(revoked_at) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: COLUMN case_invites.recipient_org; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(recipient_org) ON TABLE app.case_invites TO ward_app;
+
+--
+-- Name: FUNCTION case_invite_status(i app.case_invites); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.case_invite_status(i app.case_invites) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.case_invite_status(i app.case_invites) TO ward_definer;
+
+--
 -- Name: FUNCTION case_member_expiry_rearm(); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -13710,103 +13815,6 @@ GRANT UPDATE(designated_at) ON TABLE app.break_glass_users TO ward_definer;
 GRANT SELECT,INSERT,DELETE ON TABLE app.care_team TO ward_app;
 GRANT SELECT ON TABLE app.care_team TO ward_rls;
 GRANT SELECT ON TABLE app.care_team TO ward_definer;
-
---
--- Name: TABLE case_invites; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT,INSERT,UPDATE ON TABLE app.case_invites TO ward_definer;
-GRANT INSERT ON TABLE app.case_invites TO ward_app;
-
---
--- Name: COLUMN case_invites.org_id; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT(org_id) ON TABLE app.case_invites TO ward_app;
-
---
--- Name: COLUMN case_invites.id; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT(id) ON TABLE app.case_invites TO ward_app;
-
---
--- Name: COLUMN case_invites.case_id; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT(case_id) ON TABLE app.case_invites TO ward_app;
-
---
--- Name: COLUMN case_invites.email_enc; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT(email_enc) ON TABLE app.case_invites TO ward_app;
-
---
--- Name: COLUMN case_invites.invitee_id; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT(invitee_id) ON TABLE app.case_invites TO ward_app;
-
---
--- Name: COLUMN case_invites.kind; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT(kind) ON TABLE app.case_invites TO ward_app;
-
---
--- Name: COLUMN case_invites.permissions; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT(permissions) ON TABLE app.case_invites TO ward_app;
-
---
--- Name: COLUMN case_invites.access_expires_at; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT(access_expires_at) ON TABLE app.case_invites TO ward_app;
-
---
--- Name: COLUMN case_invites.expires_at; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT(expires_at) ON TABLE app.case_invites TO ward_app;
-
---
--- Name: COLUMN case_invites.created_by; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT(created_by) ON TABLE app.case_invites TO ward_app;
-
---
--- Name: COLUMN case_invites.created_at; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT(created_at) ON TABLE app.case_invites TO ward_app;
-
---
--- Name: COLUMN case_invites.accepted_at; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT(accepted_at) ON TABLE app.case_invites TO ward_app;
-
---
--- Name: COLUMN case_invites.accepted_by; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT(accepted_by) ON TABLE app.case_invites TO ward_app;
-
---
--- Name: COLUMN case_invites.revoked_at; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT(revoked_at),UPDATE(revoked_at) ON TABLE app.case_invites TO ward_app;
-
---
--- Name: COLUMN case_invites.recipient_org; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT(recipient_org) ON TABLE app.case_invites TO ward_app;
 
 --
 -- Name: TABLE case_members; Type: ACL; Schema: app; Owner: ward_owner
