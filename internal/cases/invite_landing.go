@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/errkind"
@@ -164,6 +165,34 @@ func acceptInBrowser(ctx context.Context, tx pgx.Tx, session, request string,
 	}
 	_, err = q.Logout(ctx, optional(request))
 	return row, err
+}
+
+// recordOtherAccount records an acceptance refused with
+// ErrInviteOtherAccount (its transaction rolled back) as a denied
+// case.invite.accept, reason invite_other_account, in a transaction of its
+// own. The database checks what it records (migration 00193): the token
+// names an invitation that can still be accepted and the session is a live
+// one of another address; it names the signed-in member only when their
+// session is in the invitation's org. A flood of refusals from one session
+// is collapsed as other denials are. A failure to record is logged, the
+// refusal stands.
+func (s *Service) recordOtherAccount(ctx context.Context, tokenHash []byte, session, request, ip, ua string) {
+	sessSum := sha256.Sum256([]byte(session))
+	key, _ := uuid.FromBytes(sessSum[:16]) // the session's own key for the collapser
+	record, n := s.denials.Admit(key, time.Now())
+	if !record {
+		return // counted in the next collapsed event
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	err := s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `select app.audit_case_invite_other_account($1, $2, $3, $4, $5, $6)`,
+			tokenHash, sessSum[:], n, optional(request), optional(ip), optional(ua))
+		return err
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "audit of an invitation refused in another member's session failed", "err", err)
+	}
 }
 
 func deref[T any](p *T) T {

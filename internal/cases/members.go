@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -514,6 +515,9 @@ func (s *Service) AcceptInvite(ctx context.Context, token, session string, ip ne
 		// recorded here, in a transaction of its own.
 		if aerr := audit.RecordSSORequired(ctx, s.db, s.ssoDenials, err, "case_invitation", request, ipText(ip), ua); aerr != nil {
 			s.log.ErrorContext(ctx, "audit of a sign-in refused for SSO failed", "method", "case_invitation", "err", aerr)
+		}
+		if errors.Is(err, ErrInviteOtherAccount) {
+			s.recordOtherAccount(ctx, sum[:], session, request, ipText(ip), ua)
 		}
 		return Acceptance{}, mapErr("accept invite", err)
 	}

@@ -305,3 +305,105 @@ func TestInviteLandingNeverSpends(t *testing.T) {
 		}
 	}
 }
+
+// otherAccountEvents are the denied case.invite.accept events on inv
+// with reason invite_other_account (as superuser): each one's signed_in
+// detail, its actor ("" none) and the whole row as text.
+func (w *world) otherAccountEvents(inv uuid.UUID) (signedIn, actors, rows []string) {
+	w.t.Helper()
+	r, err := w.env.Super.Pool.Query(context.Background(), `select coalesce(details->>'signed_in', ''),
+	    coalesce(actor_id::text, ''), e::text from audit.events e
+	    where action = 'case.invite.accept' and outcome = 'denied' and object_id = $1
+	      and details->>'reason' = 'invite_other_account'
+	      and details - 'reason' - 'signed_in' = '{}'::jsonb
+	    order by at`, inv)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer r.Close()
+	for r.Next() {
+		var s, a, row string
+		if err := r.Scan(&s, &a, &row); err != nil {
+			w.t.Fatal(err)
+		}
+		signedIn, actors, rows = append(signedIn, s), append(actors, a), append(rows, row)
+	}
+	if err := r.Err(); err != nil {
+		w.t.Fatal(err)
+	}
+	return signedIn, actors, rows
+}
+
+// An acceptance refused because the browser holds another member's
+// session (409 invite_other_account) is audited as a denied
+// case.invite.accept in the invitation's org, reason invite_other_account,
+// like the other refused acceptances: naming the signed-in member when
+// they are of that org, not naming a member of another org, with no
+// address or PHI, and spending nothing. Before, it wrote no event.
+func TestInviteAcceptOtherAccountAudited(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Harbor Occupational")
+	x := w.createOrg("Pacific Comp")
+	const canary = "Canary Title Meniscus Qv3"
+	kase := w.landingCase(o, canary)
+	other := w.landingCase(x, "Canary Title Other Zr8")
+
+	// An attorney of o's case, and an adjuster of x's, each signed in in
+	// their own browser.
+	signedIn := func(org *org, kase, email, kind string) (*browser, string) {
+		b := w.browser(t)
+		_, tok := w.inviteOutbox(org.Admin.Token, kase, email, kind, []string{"view"}, time.Now().Add(30*24*time.Hour))
+		if resp, body := b.postForm("/v1/case-invites/accept", tok); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s's own acceptance: %d %s", email, resp.StatusCode, body)
+		}
+		var me struct {
+			UserID uuid.UUID `json:"user_id"`
+		}
+		w.do("GET", "/v1/me", b.session(), nil, http.StatusOK, &me)
+		return b, me.UserID.String()
+	}
+	amy, amyID := signedIn(o, kase, "amy@smith-law.test", "attorney")
+	carl, _ := signedIn(x, other, "carl@adjusters.test", "payer")
+
+	inv, tok := w.inviteOutbox(o.Admin.Token, kase, "bob@smith-law.test", "attorney", []string{"view", "comment"},
+		time.Now().Add(30*24*time.Hour))
+	resp, body := amy.postForm("/v1/case-invites/accept", tok)
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), `id="signed-in-as-other"`) {
+		t.Fatalf("form acceptance in o's member's session: %d %s", resp.StatusCode, body)
+	}
+	resp, body = carl.send("POST", "/v1/case-invites/accept", "application/json", `{"token":"`+tok+`"}`)
+	if resp.StatusCode != http.StatusConflict || problemCode(t, body) != "invite_other_account" {
+		t.Fatalf("JSON acceptance in x's member's session: %d %s", resp.StatusCode, body)
+	}
+	if accepted, _ := w.inviteState(inv); accepted {
+		t.Fatal("a refused acceptance spent the invitation")
+	}
+	where, actors, rows := w.otherAccountEvents(inv)
+	if len(where) != 2 || where[0] != "this_org" || actors[0] != amyID || where[1] != "other_org" || actors[1] != "" {
+		t.Fatalf("events: signed_in %v, actors %v (want this_org by %s, other_org by nobody)", where, actors, amyID)
+	}
+	for _, row := range rows {
+		for _, leak := range []string{canary, "smith-law", "adjusters", tok} {
+			if strings.Contains(row, leak) {
+				t.Fatalf("the refusal's event holds %q: %s", leak, row)
+			}
+		}
+		if !strings.Contains(row, o.ID.String()) || !strings.Contains(row, kase) {
+			t.Fatalf("the event is not in the invitation's org, on its case: %s", row)
+		}
+	}
+
+	// The invitee accepts; the spent invitation's refusal is its own
+	// (used), never invite_other_account.
+	bob := w.browser(t)
+	if resp, body := bob.postForm("/v1/case-invites/accept", tok); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the invitee's acceptance: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := amy.postForm("/v1/case-invites/accept", tok); resp.StatusCode != http.StatusBadRequest &&
+		resp.StatusCode != http.StatusGone {
+		t.Fatalf("a spent invitation in another member's browser: %d %s", resp.StatusCode, body)
+	}
+	if where, _, _ := w.otherAccountEvents(inv); len(where) != 2 {
+		t.Fatalf("%d invite_other_account events after the invitation was spent, want 2", len(where))
+	}
+}

@@ -516,6 +516,23 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"case_invite_landing names the caller's own user", "a_prov1",
 			`select (signed_in_user = $1)::text from app.case_invite_landing(sha256('inv.C1'::bytea))`,
 			[]any{s.must("a_prov1")}, []string{"true"}, ""},
+		// 00193: a refusal in another member's session is recorded only
+		// for a pending invitation and a live session of another address.
+		{"audit_case_invite_other_account with short hashes", "anonymous",
+			`select app.audit_case_invite_other_account('\x00', '\x00')::text`, nil, nil, postgres.CodeInvalidParameter},
+		{"audit_case_invite_other_account in another member's session", "anonymous", rlsOtherAccount,
+			[]any{rlsActorNamed(s, "a_prov1").cred.Hash}, []string{"true"}, ""},
+		{"audit_case_invite_other_account in another org's session", "anonymous", rlsOtherAccount,
+			[]any{rlsActorNamed(s, "b_admin").cred.Hash}, []string{"true"}, ""},
+		{"audit_case_invite_other_account in the invitee's session", "anonymous", rlsOtherAccount,
+			[]any{rlsActorNamed(s, "a_attorney").cred.Hash}, []string{"false"}, ""},
+		{"audit_case_invite_other_account in a revoked session", "anonymous", rlsOtherAccount,
+			[]any{rlsActorNamed(s, "revoked_session").cred.Hash}, []string{"false"}, ""},
+		{"audit_case_invite_other_account in an unknown session", "anonymous", rlsOtherAccount,
+			[]any{fmt.Sprintf("%x", rlsRandom(32))}, []string{"false"}, ""},
+		{"audit_case_invite_other_account of an unknown token", "anonymous",
+			`select app.audit_case_invite_other_account($1, decode($2, 'hex'))::text`,
+			[]any{rlsRandom(32), rlsActorNamed(s, "a_prov1").cred.Hash}, []string{"false"}, ""},
 		// 00192: the invitation's status test decides for the two
 		// definer functions only.
 		{"case_invite_status is not for ward_app", "a_admin",
@@ -1422,6 +1439,10 @@ func regrace(t *testing.T, env *pgtest.Env, s *rlsSeed, actor string) {
 		t.Fatalf("retiring the token: %v (%d rows)", err, tag.RowsAffected())
 	}
 }
+
+// rlsOtherAccount records a refused acceptance of inv.C1 (sent to
+// a_attorney's address) in the session whose hash is $1 (hex).
+const rlsOtherAccount = `select app.audit_case_invite_other_account(sha256('inv.C1'::bytea), decode($1, 'hex'))::text`
 
 // rlsLanding is the state of seeded invitation C1 (sent to a_attorney's
 // address) as app.case_invite_landing tells it: status, who the bound

@@ -284,6 +284,58 @@ end $$;
 ALTER FUNCTION app.api_key_scopes() OWNER TO ward_definer;
 
 --
+-- Name: audit_case_invite_other_account(bytea, bytea, integer, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.audit_case_invite_other_account(p_token_hash bytea, p_session_hash bytea, p_collapsed integer DEFAULT 1, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  i app.case_invites%rowtype;
+  sess record;
+  details jsonb;
+begin
+  if octet_length(p_token_hash) is distinct from 32 or octet_length(p_session_hash) is distinct from 32 then
+    raise exception 'audit_case_invite_other_account: token and session hashes are 32 bytes each' using errcode = '22023';
+  end if;
+  select * into i from app.case_invites x where x.token_hash = p_token_hash;
+  if not found or private.case_invite_status(i) <> 'ok' then
+    return false;
+  end if;
+  -- The session the token names (or a token it rotated away from within
+  -- the last 30 seconds, as private.me_pending reads it), live, of a live
+  -- member, whose user is not the invited address.
+  select s.org_id, s.user_id into sess
+    from (select x.id from app.sessions x where x.token_hash = p_session_hash
+          union all
+          select t.session_id from app.session_tokens t
+           where t.token_hash = p_session_hash and t.retired_at > now() - interval '30 seconds'
+          limit 1) k
+    join app.sessions s on s.id = k.id
+    join app.memberships m on m.org_id = s.org_id and m.user_id = s.user_id
+    join app.users u on u.id = s.user_id
+   where s.revoked_at is null and s.absolute_expires_at > now()
+     and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now()
+     and m.revoked_at is null
+     and u.email_bidx is distinct from i.email_bidx;
+  if not found then
+    return false;
+  end if;
+  details := jsonb_build_object('reason', 'invite_other_account',
+    'signed_in', case when sess.org_id = i.org_id then 'this_org' else 'other_org' end);
+  if p_collapsed > 1 then
+    details := details || jsonb_build_object('collapsed', p_collapsed);
+  end if;
+  perform audit.append_as(i.org_id, 'case.invite.accept', 'denied', 'case_invite', i.id,
+    p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_details => details, p_case => i.case_id,
+    p_actor => case when sess.org_id = i.org_id then sess.user_id end);
+  return true;
+end $$;
+
+ALTER FUNCTION app.audit_case_invite_other_account(p_token_hash bytea, p_session_hash bytea, p_collapsed integer, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
+
+--
 -- Name: audit_sinks_guard(); Type: FUNCTION; Schema: app; Owner: ward_owner
 --
 
@@ -11928,6 +11980,13 @@ GRANT ALL ON FUNCTION app.add_member(p_user uuid, p_email_bidx bytea, p_email_en
 
 REVOKE ALL ON FUNCTION app.api_key_scopes() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.api_key_scopes() TO ward_app;
+
+--
+-- Name: FUNCTION audit_case_invite_other_account(p_token_hash bytea, p_session_hash bytea, p_collapsed integer, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.audit_case_invite_other_account(p_token_hash bytea, p_session_hash bytea, p_collapsed integer, p_request text, p_ip text, p_ua text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.audit_case_invite_other_account(p_token_hash bytea, p_session_hash bytea, p_collapsed integer, p_request text, p_ip text, p_ua text) TO ward_app;
 
 --
 -- Name: FUNCTION audit_sinks_guard(); Type: ACL; Schema: app; Owner: ward_owner
