@@ -12,7 +12,9 @@ import (
 // every case document of the patient, so at most two of an org run at
 // once: while two are held open by clients that do not read, a third is
 // 429 exports_busy with Retry-After; once they end it is served. An export
-// of the record alone (no documents) is not counted.
+// of the record alone (no documents) is not counted, and another org's
+// export with documents still gets a slot (export.Slots shares them
+// fairly).
 func TestPatientExportWithDocumentsCapped(t *testing.T) {
 	w := newWorld(t)
 	o := w.createOrg("Export Slots Clinic")
@@ -49,6 +51,14 @@ func TestPatientExportWithDocumentsCapped(t *testing.T) {
 	}
 	if resp, b := w.request("POST", path, o.Admin.Token, map[string]any{"passphrase": "correct horse battery staple export"}); resp.StatusCode != http.StatusOK {
 		t.Fatalf("an export of the record alone: %d %.200s", resp.StatusCode, b)
+	}
+	// Another org's export with documents still gets a slot while this
+	// org holds its maximum.
+	x := w.createOrg("Export Slots Other")
+	w.populate(x, "xr")
+	if resp, b := w.request("POST", "/v1/patients/"+x.P1.String()+"/export", x.Admin.Token,
+		map[string]any{"passphrase": "correct horse battery staple export", "documents": true}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("another org's export with documents: %d %.200s", resp.StatusCode, b)
 	}
 	for _, r := range held {
 		_, _ = io.Copy(io.Discard, r.Body)

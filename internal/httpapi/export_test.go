@@ -197,6 +197,11 @@ func TestAuditExportConcurrencyCap(t *testing.T) {
 	if got := w.auditCount(a.ID, "audit.export", "success"); got != before {
 		t.Fatalf("refused exports recorded: %d, were %d", got, before)
 	}
+	// Another org's export still runs while a holds its maximum.
+	b := w.createOrg("Export cap other")
+	if resp, body := w.request("GET", "/v1/audit/export?action=auth.signin", b.Admin.Token, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("org b's export while org a holds its maximum: %d %.200s", resp.StatusCode, body)
+	}
 	for _, c := range stalled {
 		c.Close()
 	}

@@ -26,7 +26,10 @@ func SetPageSize(t testing.TB, rows, leaves int64) {
 // At most MaxPerOrg exports of one org and MaxTotal on the instance run
 // at once; one more is refused with ErrBusy and a Retry-After, before
 // anything is read or recorded (the Service here has no database at all),
-// and a finished export gives its slot back.
+// and a finished export gives its slot back. While one org holds its
+// maximum another still gets a slot, and the last free slot goes to an org
+// that runs none, not to another org's second export (before, orgs a and b
+// took two each and refused org c).
 func TestExportCap(t *testing.T) {
 	skey, _, err := note.GenerateKey(rand.Reader, "ward-audit")
 	if err != nil {
@@ -61,15 +64,28 @@ func TestExportCap(t *testing.T) {
 	busy("a third export of one org", err)
 	_, err = s.Bundle(as(a), JSONL, Filter{}, io.Discard)
 	busy("a bundle beside two exports of its org", err)
-	for len(releases) < MaxTotal {
-		r, err := s.slots.Take(b)
-		if err != nil {
-			t.Fatalf("org b, export %d: %v", len(releases)+1, err)
-		}
-		releases = append(releases, r)
+	// b gets a slot beside a's two, and not the last one for a second.
+	r, err := s.slots.Take(b)
+	if err != nil {
+		t.Fatalf("org b beside org a's maximum: %v", err)
 	}
-	_, err = s.Export(as(c), CSV, Filter{}, io.Discard)
-	busy("an export of a third org beside four", err)
+	releases = append(releases, r)
+	if r, err := s.slots.Take(b); err == nil {
+		r()
+		t.Fatal("a second export of org b took the last slot")
+	} else {
+		busy("a second export of org b that would take the last slot", err)
+	}
+	// The last slot is c's, which runs none; then the node is full.
+	if r, err = s.slots.Take(c); err != nil {
+		t.Fatalf("org c, running none, for the last slot: %v", err)
+	}
+	releases = append(releases, r)
+	if len(releases) != MaxTotal {
+		t.Fatalf("%d exports running, want %d", len(releases), MaxTotal)
+	}
+	_, err = s.Export(as(uuid.New()), CSV, Filter{}, io.Discard)
+	busy("an export of a fourth org beside four", err)
 	for _, r := range releases {
 		r()
 	}

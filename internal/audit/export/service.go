@@ -41,7 +41,10 @@ type Service struct {
 // org, and on one Ward instance. An export holds no database connection
 // while it writes, but each one read from the database page after page as
 // fast as its client takes them; the caps keep a few admins' exports from
-// taking the database's time from everyone else.
+// taking the database's time from everyone else. The slots are shared
+// fairly: one org holds at most half of them, and the last free one goes
+// only to an org that has none running (see Slots), so other orgs' exports
+// never fill the node with their second ones.
 const (
 	MaxPerOrg = 2
 	MaxTotal  = 4
@@ -50,8 +53,8 @@ const (
 // ErrBusy means the caller's org, or this instance, has as many exports
 // running as it may; try again in a little while.
 var ErrBusy = errkind.New(errkind.RateLimited, "exports_busy", "export: too many exports running").
-	WithPublic(fmt.Sprintf("at most %d exports of an org (and %d on this server) may run at once; "+
-		"try again when one has finished", MaxPerOrg, MaxTotal))
+	WithPublic(fmt.Sprintf("at most %d exports of an org (and %d on this server, the last of them for an org "+
+		"running none) may run at once; try again when one has finished", MaxPerOrg, MaxTotal))
 
 // busyRetry is the Retry-After of ErrBusy.
 const busyRetry = 30 * time.Second
@@ -63,7 +66,12 @@ func NewService(db *postgres.DB, signer note.Signer, opts Options, log *slog.Log
 }
 
 // Slots counts the exports running, per org and in all: at most MaxPerOrg
-// of one org and MaxTotal in all. The zero Slots is ready; the patient
+// of one org (half the node's) and MaxTotal in all, and an org that already
+// runs one takes another only while a slot stays free after it: the last
+// free slot is kept for an org that runs none. So the node fills up only
+// with a first export, and while one org holds its maximum another org
+// still gets a slot (before, two orgs' second exports could take the whole
+// node and refuse every other org). The zero Slots is ready; the patient
 // exports (internal/httpapi) keep their own.
 type Slots struct {
 	mu            sync.Mutex
@@ -80,7 +88,8 @@ func (s *Slots) Take(org uuid.UUID) (release func(), err error) {
 	if s.perOrg == 0 {
 		s.perOrg, s.total = MaxPerOrg, MaxTotal
 	}
-	if s.all >= s.total || s.open[org] >= s.perOrg {
+	held := s.open[org]
+	if s.all >= s.total || held >= s.perOrg || (held > 0 && s.all+1 >= s.total) {
 		return nil, errkind.WithRetry(ErrBusy, busyRetry)
 	}
 	if s.open == nil {
