@@ -31,7 +31,8 @@ import (
 
 // Document is a requested or provided document of a case, with its
 // status derived at read time: pending (requested, nothing uploaded yet),
-// overdue (pending past its due date), complete (a file was provided).
+// overdue (pending past its due date, while the case is open: a closed
+// case owes nothing), complete (a file was provided).
 type Document struct {
 	ID            uuid.UUID  `json:"id"`
 	CaseID        uuid.UUID  `json:"case_id"`

@@ -171,3 +171,51 @@ func TestClosedCaseReadOnly(t *testing.T) {
 		t.Errorf("reminders on the reopened case: %d %v; want 1", n, err)
 	}
 }
+
+// A closed case owes nothing: a document requested on it and not provided
+// is pending, never overdue, while the case is closed, in the case's
+// counts, in the document's status and under the list's filters (its
+// reminders stop as well); reopened, it is overdue again. Before, a closed
+// claim kept showing its past-due requests as overdue, which nobody could
+// upload until it was reopened.
+func TestClosedCaseOwesNothing(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Closed Dues")
+	w.populate(o, "cd")
+	var c caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Claim"}, http.StatusCreated, &c)
+	cid := c.ID.String()
+	employer := w.joined(o.Lead.Token, cid, "hr@employer-cd.test", "employer", "view", "upload")
+	var d docJSON
+	w.do("POST", "/v1/cases/"+cid+"/documents", o.Lead.Token, map[string]any{"type": "wage_statement",
+		"requested_from": employer.ID, "due_at": time.Now().Add(-time.Hour)}, http.StatusCreated, &d)
+	type list struct {
+		Documents []docJSON
+		Counts    map[string]int
+	}
+	check := func(when, want string) {
+		t.Helper()
+		other := map[string]string{"overdue": "pending", "pending": "overdue"}[want]
+		var kase caseJSON
+		w.do("GET", "/v1/cases/"+cid, o.Lead.Token, nil, http.StatusOK, &kase)
+		if kase.Documents[want] != 1 || kase.Documents[other] != 0 {
+			t.Fatalf("%s: case counts %v, want one %s", when, kase.Documents, want)
+		}
+		var doc docJSON
+		w.do("GET", "/v1/documents/"+d.ID.String(), employer.Token, nil, http.StatusOK, &doc)
+		if doc.Status != want {
+			t.Fatalf("%s: the document is %q, want %s", when, doc.Status, want)
+		}
+		var l, none list
+		w.do("GET", "/v1/cases/"+cid+"/documents?status="+want, employer.Token, nil, http.StatusOK, &l)
+		w.do("GET", "/v1/cases/"+cid+"/documents?status="+other, employer.Token, nil, http.StatusOK, &none)
+		if len(l.Documents) != 1 || l.Counts[want] != 1 || len(none.Documents) != 0 {
+			t.Fatalf("%s: listed %s %+v, %s %+v", when, want, l, other, none)
+		}
+	}
+	check("open", "overdue")
+	w.do("PATCH", "/v1/cases/"+cid, o.Lead.Token, map[string]any{"status": "closed"}, http.StatusOK, nil)
+	check("closed", "pending")
+	w.do("PATCH", "/v1/cases/"+cid, o.Lead.Token, map[string]any{"status": "open"}, http.StatusOK, nil)
+	check("reopened", "overdue")
+}

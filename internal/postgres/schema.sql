@@ -1305,6 +1305,22 @@ $$;
 ALTER FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone) OWNER TO ward_owner;
 
 --
+-- Name: document_status(timestamp with time zone, timestamp with time zone, text); Type: FUNCTION; Schema: app; Owner: ward_owner
+--
+
+CREATE FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone, p_case_status text) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select case when p_provided is not null then 'complete'
+              when p_case_status = 'closed' then 'pending'
+              when p_due is not null and p_due < now() then 'overdue'
+              else 'pending' end
+$$;
+
+ALTER FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone, p_case_status text) OWNER TO ward_owner;
+
+--
 -- Name: document_version_quota(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -12182,6 +12198,14 @@ REVOKE ALL ON FUNCTION app.document_comment_limit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone) TO ward_app;
 GRANT ALL ON FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone) TO ward_ops;
+
+--
+-- Name: FUNCTION document_status(p_provided timestamp with time zone, p_due timestamp with time zone, p_case_status text); Type: ACL; Schema: app; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone, p_case_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone, p_case_status text) TO ward_app;
+GRANT ALL ON FUNCTION app.document_status(p_provided timestamp with time zone, p_due timestamp with time zone, p_case_status text) TO ward_ops;
 
 --
 -- Name: FUNCTION document_version_quota(); Type: ACL; Schema: app; Owner: ward_definer

@@ -106,7 +106,9 @@ func (q *Queries) CaseAllows(ctx context.Context, arg CaseAllowsParams) (*bool, 
 }
 
 const caseDocumentCounts = `-- name: CaseDocumentCounts :many
-select app.document_status(provided_at, due_at)::text as status, count(*)::int as n
+select app.document_status(provided_at, due_at,
+         (select c.status from app.cases c where c.org_id = $1 and c.id = $2))::text as status,
+       count(*)::int as n
   from app.documents
  where org_id = $1 and case_id = $2
  group by 1
@@ -366,7 +368,8 @@ insert into app.documents (org_id, id, case_id, doc_type, description_enc, reque
                            created_by)
 values ($1, $2, $3, $4, $5, $6,
         $7, $8, $9)
-returning org_id, id, case_id, doc_type, description_enc, requested_by, requested_from, due_at, provided_at, accepted_at, accepted_by, created_by, created_at, deleted_at, accepted_version, app.document_status(provided_at, due_at)::text as status
+returning org_id, id, case_id, doc_type, description_enc, requested_by, requested_from, due_at, provided_at, accepted_at, accepted_by, created_by, created_at, deleted_at, accepted_version, app.document_status(provided_at, due_at,
+  (select c.status from app.cases c where c.org_id = documents.org_id and c.id = documents.case_id))::text as status
 `
 
 type CreateDocumentParams struct {
@@ -586,8 +589,9 @@ func (q *Queries) GetCase(ctx context.Context, arg GetCaseParams) (AppCase, erro
 }
 
 const getDocument = `-- name: GetDocument :one
-select org_id, id, case_id, doc_type, description_enc, requested_by, requested_from, due_at, provided_at, accepted_at, accepted_by, created_by, created_at, deleted_at, accepted_version, app.document_status(provided_at, due_at)::text as status
-  from app.documents where org_id = $1 and id = $2
+select d.org_id, d.id, d.case_id, d.doc_type, d.description_enc, d.requested_by, d.requested_from, d.due_at, d.provided_at, d.accepted_at, d.accepted_by, d.created_by, d.created_at, d.deleted_at, d.accepted_version, app.document_status(d.provided_at, d.due_at,
+         (select c.status from app.cases c where c.org_id = d.org_id and c.id = d.case_id))::text as status
+  from app.documents d where d.org_id = $1 and d.id = $2
 `
 
 type GetDocumentParams struct {
@@ -931,10 +935,13 @@ func (q *Queries) ListComments(ctx context.Context, arg ListCommentsParams) ([]A
 }
 
 const listDocuments = `-- name: ListDocuments :many
-select org_id, id, case_id, doc_type, description_enc, requested_by, requested_from, due_at, provided_at, accepted_at, accepted_by, created_by, created_at, deleted_at, accepted_version, app.document_status(provided_at, due_at)::text as status
+select org_id, id, case_id, doc_type, description_enc, requested_by, requested_from, due_at, provided_at, accepted_at, accepted_by, created_by, created_at, deleted_at, accepted_version, app.document_status(provided_at, due_at,
+         (select c.status from app.cases c where c.org_id = $1 and c.id = $2))::text as status
   from app.documents
  where org_id = $1 and case_id = $2
-   and ($3::text is null or app.document_status(provided_at, due_at) = $3::text)
+   and ($3::text is null
+        or app.document_status(provided_at, due_at,
+             (select c.status from app.cases c where c.org_id = $1 and c.id = $2)) = $3::text)
  order by created_at desc, id
  limit $4
 `

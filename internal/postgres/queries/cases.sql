@@ -39,7 +39,9 @@ update app.cases
 returning *;
 
 -- name: CaseDocumentCounts :many
-select app.document_status(provided_at, due_at)::text as status, count(*)::int as n
+select app.document_status(provided_at, due_at,
+         (select c.status from app.cases c where c.org_id = @org_id and c.id = @case_id))::text as status,
+       count(*)::int as n
   from app.documents
  where org_id = @org_id and case_id = @case_id
  group by 1;
@@ -102,17 +104,22 @@ insert into app.documents (org_id, id, case_id, doc_type, description_enc, reque
                            created_by)
 values (@org_id, @id, @case_id, @doc_type, sqlc.narg('description_enc'), sqlc.narg('requested_by'),
         sqlc.narg('requested_from'), sqlc.narg('due_at'), @created_by)
-returning *, app.document_status(provided_at, due_at)::text as status;
+returning *, app.document_status(provided_at, due_at,
+  (select c.status from app.cases c where c.org_id = documents.org_id and c.id = documents.case_id))::text as status;
 
 -- name: GetDocument :one
-select *, app.document_status(provided_at, due_at)::text as status
-  from app.documents where org_id = @org_id and id = @id;
+select d.*, app.document_status(d.provided_at, d.due_at,
+         (select c.status from app.cases c where c.org_id = d.org_id and c.id = d.case_id))::text as status
+  from app.documents d where d.org_id = @org_id and d.id = @id;
 
 -- name: ListDocuments :many
-select *, app.document_status(provided_at, due_at)::text as status
+select *, app.document_status(provided_at, due_at,
+         (select c.status from app.cases c where c.org_id = @org_id and c.id = @case_id))::text as status
   from app.documents
  where org_id = @org_id and case_id = @case_id
-   and (sqlc.narg('status')::text is null or app.document_status(provided_at, due_at) = sqlc.narg('status')::text)
+   and (sqlc.narg('status')::text is null
+        or app.document_status(provided_at, due_at,
+             (select c.status from app.cases c where c.org_id = @org_id and c.id = @case_id)) = sqlc.narg('status')::text)
  order by created_at desc, id
  limit @max;
 
