@@ -2600,7 +2600,12 @@ begin
     raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
       using errcode = '42501', hint = 'break_glass_not_allowed';
   end if;
-  perform from app.passkeys k where k.org_id = me.org_id and k.user_id = me.user_id and k.id = p_id for update;
+  -- Every passkey of the member, locked in one order: two deletions of
+  -- the member's passkeys take turns, so the second counts what the first
+  -- left (each counting the other's passkey as left let both through, and
+  -- the member kept no factor).
+  perform from app.passkeys k where k.org_id = me.org_id and k.user_id = me.user_id order by k.id for update;
+  perform from app.passkeys k where k.org_id = me.org_id and k.user_id = me.user_id and k.id = p_id;
   if not found then
     return 'not_found';
   end if;

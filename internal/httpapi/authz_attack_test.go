@@ -1,0 +1,115 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// An attacker's review of authentication and authorization over HTTP
+// (after the input review): the attacks that found a flaw, each with the
+// fix's test, and compact tests of refusals no other test covered.
+
+// holdAs runs stmt with args in a transaction as token's credential (bound
+// as the server binds it), scanning its one value into out, and keeps the
+// transaction open until release is closed; it then commits. The returned
+// channel yields the commit's error. held is closed once stmt has run.
+func (w *world) holdAs(token, stmt string, out any, release <-chan struct{}, args ...any) (held <-chan struct{}, done <-chan error) {
+	h, d := make(chan struct{}), make(chan error, 1)
+	go func() {
+		d <- w.env.App.InTenantTx(context.Background(), w.cred(token), func(ctx context.Context, tx pgx.Tx) error {
+			err := tx.QueryRow(ctx, stmt, args...).Scan(out)
+			close(h)
+			if err != nil {
+				return err
+			}
+			<-release
+			return nil
+		})
+	}()
+	return h, d
+}
+
+// raceAgainst sends method path as token while another transaction holds
+// what it may need, and returns the answer once it came back on its own or
+// once it waits for a lock (the other transaction is then released and
+// the answer awaited). held must be closed before it is called.
+func (w *world) raceAgainst(method, path, token string, body any, release chan struct{}) (int, []byte) {
+	w.t.Helper()
+	type answer struct {
+		status int
+		body   []byte
+	}
+	got := make(chan answer, 1)
+	go func() {
+		resp, b := w.request(method, path, token, body)
+		got <- answer{resp.StatusCode, b}
+	}()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		select {
+		case a := <-got:
+			close(release)
+			return a.status, a.body
+		default:
+		}
+		var waiting int
+		if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from pg_stat_activity
+			where datname = current_database() and usename = 'ward_app' and wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			w.t.Fatal(err)
+		}
+		if waiting > 0 {
+			close(release)
+			a := <-got
+			return a.status, a.body
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("%s %s neither answered nor waited for a lock", method, path)
+		}
+	}
+}
+
+// Removing the last factor by racing two deletions: an admin (bar mfa, no
+// TOTP) holds two passkeys and deletes both at once. Each deletion counted
+// the passkeys left besides its own, saw the other, and both went through:
+// the admin was left with no factor at all. The deletions of one member's
+// passkeys now take turns (migration 00195), so the second sees it would
+// delete the last one.
+func TestAttackLastPasskeyRace(t *testing.T) {
+	w := newWorld(t, withLocalhost())
+	o := w.createOrg("Last Factor Race Org")
+	tok := o.Admin.Token
+	d1, d2 := w.newDevice(), w.newDevice()
+	w.registerPasskey(&tok, d1, "first")
+	w.registerPasskey(&tok, d2, "second")
+	var list struct {
+		Passkeys []struct {
+			ID uuid.UUID `json:"id"`
+		} `json:"passkeys"`
+	}
+	w.do("GET", "/v1/auth/passkeys", tok, nil, http.StatusOK, &list)
+	if len(list.Passkeys) != 2 {
+		t.Fatalf("%d passkeys, want 2", len(list.Passkeys))
+	}
+	first, second := list.Passkeys[0].ID, list.Passkeys[1].ID
+
+	release := make(chan struct{})
+	var res string
+	held, done := w.holdAs(tok, `select app.passkey_delete($1)`, &res, release, first)
+	<-held
+	status, body := w.raceAgainst("DELETE", "/v1/auth/passkeys/"+second.String(), tok, nil, release)
+	if err := <-done; err != nil || res != "ok" {
+		t.Fatalf("the first deletion: %q %v", res, err)
+	}
+	if status != http.StatusConflict || problemCode(t, body) != "last_factor" {
+		t.Fatalf("deleting the other passkey at the same time: %d %s, want 409 last_factor", status, body)
+	}
+	var left int
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from app.passkeys where org_id = $1 and user_id = $2`,
+		o.ID, o.Admin.ID).Scan(&left); err != nil || left != 1 {
+		t.Fatalf("the admin holds %d passkeys after the race (%v), want 1", left, err)
+	}
+}
