@@ -2,12 +2,15 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/scim"
 )
 
 // An attacker's review of authentication and authorization over HTTP
@@ -40,14 +43,23 @@ func (w *world) holdAs(token, stmt string, out any, release <-chan struct{}, arg
 // the answer awaited). held must be closed before it is called.
 func (w *world) raceAgainst(method, path, token string, body any, release chan struct{}) (int, []byte) {
 	w.t.Helper()
+	return w.raceCall(method+" "+path, func() (int, []byte) {
+		resp, b := w.request(method, path, token, body)
+		return resp.StatusCode, b
+	}, release)
+}
+
+// raceCall is raceAgainst for any call (named what).
+func (w *world) raceCall(what string, call func() (int, []byte), release chan struct{}) (int, []byte) {
+	w.t.Helper()
 	type answer struct {
 		status int
 		body   []byte
 	}
 	got := make(chan answer, 1)
 	go func() {
-		resp, b := w.request(method, path, token, body)
-		got <- answer{resp.StatusCode, b}
+		st, b := call()
+		got <- answer{st, b}
 	}()
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		select {
@@ -67,7 +79,7 @@ func (w *world) raceAgainst(method, path, token string, body any, release chan s
 			return a.status, a.body
 		}
 		if time.Now().After(deadline) {
-			w.t.Fatalf("%s %s neither answered nor waited for a lock", method, path)
+			w.t.Fatalf("%s neither answered nor waited for a lock", what)
 		}
 	}
 }
@@ -111,5 +123,68 @@ func TestAttackLastPasskeyRace(t *testing.T) {
 	if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from app.passkeys where org_id = $1 and user_id = $2`,
 		o.ID, o.Admin.ID).Scan(&left); err != nil || left != 1 {
 		t.Fatalf("the admin holds %d passkeys after the race (%v), want 1", left, err)
+	}
+}
+
+// A deprovisioned admin keeps a SCIM token: an admin whose membership ends
+// (SCIM deactivation, an admin's revocation) or who loses the admin role
+// loses the SCIM tokens they made, in that transaction
+// (app.membership_revoked), and a SCIM token resolves without its
+// creator's standing. A token whose creation was in flight as the directory
+// deactivated its creator was not there to be revoked (the deactivation's
+// update does not wait for the creation), and a creation that waited for
+// an admin's revocation went on once it committed: either way the fired
+// admin kept a live token (default role lead), which provisions a new
+// account for its holder. A token's creation now holds its creator's
+// membership row and checks it is still a live admin's (migration 00196):
+// a revocation waits for it and then revokes the new token, and a creation
+// that waited for a revocation is refused.
+func TestAttackSCIMTokenOutlivesRevocation(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("SCIM Race Org")
+	directory := w.createSCIMToken(o, "")
+	eve := w.addMember(o, "scim-race-eve@example.test", "admin")
+
+	// The directory deactivates eve while eve creates a token.
+	secret := scim.NewToken()
+	sum := sha256.Sum256([]byte(secret))
+	release := make(chan struct{})
+	var id uuid.UUID
+	held, done := w.holdAs(eve.Token, `select app.create_scim_token($1, $2, 'race', 'lead')`, &id, release,
+		sum[:], secret[:9])
+	<-held
+	status, body := w.raceCall("SCIM deactivation", func() (int, []byte) {
+		return w.scimCall("PATCH", "/scim/v2/Users/"+eve.ID.String(), directory.Secret,
+			`{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+			  "Operations": [{"op": "replace", "path": "active", "value": false}]}`)
+	}, release)
+	if status != http.StatusOK {
+		t.Fatalf("deactivating the admin: %d %s", status, body)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the token's creation: %v", err)
+	}
+	if st, b := w.scimCall("GET", "/scim/v2/Users", secret, ""); st != http.StatusUnauthorized {
+		t.Fatalf("the deprovisioned admin's SCIM token made as the directory deactivated them: %d %s, want 401", st, b)
+	}
+
+	// The other order: an admin's revocation holds the row, the creation
+	// waits for it and is refused.
+	mallory := w.addMember(o, "scim-race-mallory@example.test", "admin")
+	release = make(chan struct{})
+	var none string
+	held, done = w.holdAs(o.Admin.Token, `select app.update_member($1, null, true)::text`, &none, release, mallory.ID)
+	<-held
+	status, body = w.raceAgainst("POST", "/v1/scim/tokens", mallory.Token, map[string]any{"name": "late"}, release)
+	if err := <-done; err != nil {
+		t.Fatalf("the revocation: %v", err)
+	}
+	if status != http.StatusForbidden {
+		t.Fatalf("a SCIM token made by an admin whose revocation committed while it waited: %d %s, want 403", status, body)
+	}
+	var live int
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from app.scim_tokens
+		where org_id = $1 and created_by = any ($2) and revoked_at is null`, o.ID, []uuid.UUID{eve.ID, mallory.ID}).Scan(&live); err != nil || live != 0 {
+		t.Fatalf("%d live SCIM tokens of revoked admins (%v)", live, err)
 	}
 }

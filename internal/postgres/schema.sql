@@ -1089,6 +1089,17 @@ begin
   if octet_length(p_token_hash) is distinct from 32 then
     raise exception 'create_scim_token: the token hash is 32 bytes' using errcode = '22023';
   end if;
+  -- The creator's membership, held until this commits: a revocation or
+  -- demotion that began first is waited for and then seen (refused here),
+  -- and one that comes later waits for this and then revokes the new token
+  -- (app.membership_revoked). Without it a token created as its creator
+  -- was revoked outlived them: a SCIM token resolves without its creator.
+  perform from app.memberships m where m.org_id = me.org_id and m.user_id = me.user_id
+     and m.revoked_at is null and m.role = 'admin'
+     for share;
+  if not found then
+    raise exception 'forbidden: the caller''s standing changed' using errcode = '42501';
+  end if;
   insert into app.scim_tokens (org_id, token_hash, prefix, name, default_role, created_by)
   values (me.org_id, p_token_hash, p_prefix, p_name, coalesce(p_default_role, 'provider'), me.user_id)
   returning id into tid;

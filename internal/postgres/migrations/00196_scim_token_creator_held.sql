@@ -1,0 +1,66 @@
+-- A SCIM token made by an admin as they were revoked outlived them. The
+-- revocation revokes the tokens its member made (app.membership_revoked),
+-- and a SCIM token resolves without its creator's standing, but
+-- app.create_scim_token read the caller's standing once, at its start: a
+-- creation that then waited for the revocation's lock on the membership
+-- (the token's foreign key) went on once the revocation committed, and the
+-- token it made stayed live (default role lead: it provisions a new account
+-- for its holder). A demotion through a SCIM group did not even wait. The
+-- creation now locks the creator's membership row (for share) and checks it
+-- is still a live admin's, so each order is serialised: a revocation that
+-- began first is seen and the creation refused; one that comes later waits
+-- and then revokes the new token.
+-- +goose Up
+set local role ward_owner;
+
+-- +goose StatementBegin
+create or replace function app.create_scim_token(p_token_hash bytea, p_prefix text, p_name text, p_default_role text, p_request text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  tid uuid;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  if octet_length(p_token_hash) is distinct from 32 then
+    raise exception 'create_scim_token: the token hash is 32 bytes' using errcode = '22023';
+  end if;
+  -- The creator's membership, held until this commits: a revocation or
+  -- demotion that began first is waited for and then seen (refused here),
+  -- and one that comes later waits for this and then revokes the new token
+  -- (app.membership_revoked). Without it a token created as its creator
+  -- was revoked outlived them: a SCIM token resolves without its creator.
+  perform from app.memberships m where m.org_id = me.org_id and m.user_id = me.user_id
+     and m.revoked_at is null and m.role = 'admin'
+     for share;
+  if not found then
+    raise exception 'forbidden: the caller''s standing changed' using errcode = '42501';
+  end if;
+  insert into app.scim_tokens (org_id, token_hash, prefix, name, default_role, created_by)
+  values (me.org_id, p_token_hash, p_prefix, p_name, coalesce(p_default_role, 'provider'), me.user_id)
+  returning id into tid;
+  perform audit.append_as(me.org_id, 'scim.token.create', 'success', 'scim_token', tid, p_request => p_request,
+    p_details => jsonb_build_object('prefix', p_prefix, 'default_role', coalesce(p_default_role, 'provider')));
+  return tid;
+end $$;
+
+-- +goose StatementEnd
+
+alter function app.create_scim_token(bytea, text, text, text, text) owner to ward_definer;
+
+reset role;
+
+-- +goose Down
+select 'not reversible: restore from a backup taken before it' as note;
