@@ -3,14 +3,19 @@ package httpapi_test
 import (
 	"context"
 	"crypto/sha256"
+	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/scim"
+	"github.com/wardhq/ward/internal/sso"
 )
 
 // An attacker's review of authentication and authorization over HTTP
@@ -186,5 +191,74 @@ func TestAttackSCIMTokenOutlivesRevocation(t *testing.T) {
 	if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from app.scim_tokens
 		where org_id = $1 and created_by = any ($2) and revoked_at is null`, o.ID, []uuid.UUID{eve.ID, mallory.ID}).Scan(&live); err != nil || live != 0 {
 		t.Fatalf("%d live SCIM tokens of revoked admins (%v)", live, err)
+	}
+}
+
+// Login CSRF through SSO: an org admin who runs their own IdP (and verified
+// their own domain) sends a victim's browser, from any site, to
+// /v1/sso/start for their connection. The start set the binder cookie and
+// went on to the IdP, which signs the attacker's own account in at once;
+// the callback then put the attacker's session in the victim's cookie (and
+// ended the victim's session the cookie held). A start a browser says comes
+// from another site (Sec-Fetch-Site cross-site or same-site) now answers a
+// page of Ward's own whose link starts it: the victim is no longer signed
+// in without a click on Ward's page, and a click from it goes on.
+func TestAttackSSOLoginCSRF(t *testing.T) {
+	dns := startDNS(t)
+	w := newWorld(t, withSSOConfig(func(c *sso.Config) { c.Resolver = dns.resolver() }))
+	evil := w.createOrg("Evil IdP Org")
+	op := startEvilOP(t, "ward-evil", "evil-secret-123")
+	op.set(func(op *evilOP) { op.mode = "good" })
+	conn := w.createConnection(evil, map[string]any{"name": "Evil", "issuer": op.issuer, "client_id": "ward-evil",
+		"client_secret": "evil-secret-123", "signing_algs": []string{"ES256"}})
+	w.addMember(evil, "eve@evil.test", identity.RoleProvider)
+	var claim sso.Domain
+	w.do("POST", "/v1/sso/domains", evil.Admin.Token, map[string]any{"domain": "evil.test", "connection_id": conn.ID},
+		http.StatusCreated, &claim)
+	dns.set(claim.TXTName, claim.TXTValue)
+	w.do("POST", "/v1/sso/domains/evil.test/verify", evil.Admin.Token, nil, http.StatusOK, nil)
+
+	victimOrg := w.createOrg("Victim Org")
+	victim := w.addMember(victimOrg, "victim@example.test", identity.RolePatient)
+	b := w.browser(t)
+	u, _ := url.Parse(w.srv.URL)
+	b.jar.SetCookies(u, []*http.Cookie{{Name: "ward_session", Value: victim.Token, Path: "/"}})
+
+	start := w.srv.URL + "/v1/sso/start?org=" + evil.ID.String() + "&connection=" + conn.ID.String()
+	navigate := func(target, site string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest("GET", target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Sec-Fetch-Site", site)
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, body
+	}
+	before := w.auditCount(evil.ID, "auth.signin", "success")
+	for _, site := range []string{"cross-site", "same-site"} {
+		resp, body := navigate(start, site)
+		if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/v1/sso/start" || b.session() != victim.Token {
+			t.Fatalf("a %s navigation to the attacker's SSO start: %d at %s, cookie replaced %v: %s",
+				site, resp.StatusCode, resp.Request.URL, b.session() != victim.Token, body)
+		}
+		if !strings.Contains(string(body), `/v1/sso/start?org=`+evil.ID.String()) {
+			t.Fatalf("the %s start's page links nowhere: %s", site, body)
+		}
+	}
+	if w.auditCount(evil.ID, "auth.signin", "success") != before {
+		t.Fatal("a cross-site start signed someone in")
+	}
+	w.do("GET", "/v1/me", victim.Token, nil, http.StatusOK, nil)
+
+	// From Ward's own page (the link), the sign-in goes on.
+	resp, body := navigate(start, "same-origin")
+	if resp.StatusCode != http.StatusSeeOther || b.session() == "" || b.session() == victim.Token {
+		t.Fatalf("a start from Ward's own page: %d %s", resp.StatusCode, body)
 	}
 }

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"html/template"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,8 +31,36 @@ func (s *server) ssoLimited(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// ssoContinue is the start's answer to a navigation from another site: a
+// page of Ward's own whose link starts the sign-in again (parsed on first
+// use).
+var ssoContinue = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("sso-continue").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in to Ward</title>
+<meta name="referrer" content="no-referrer"></head>
+<body><main><h1>Sign in to Ward</h1>
+<p>Continue to your organisation's sign-in page.</p>
+<p><a href="{{.}}">Continue</a></p></main></body></html>
+`))
+})
+
 func (s *server) handleSSOStart() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Login CSRF: another site that sends a browser here would start a
+		// sign-in it chose (its own org's IdP, which may sign its own
+		// account in at once) and the callback would put that session in
+		// the browser's cookie. A navigation the browser says comes from
+		// another site gets a page of Ward's own instead, whose link (a
+		// same-origin navigation) starts the sign-in; nothing is stored
+		// and no cookie set. A request without Sec-Fetch-Site (not a
+		// modern browser's) goes on as before.
+		if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Referrer-Policy", "no-referrer")
+			_ = ssoContinue().Execute(w, s.root+"v1/sso/start?"+r.URL.RawQuery)
+			return
+		}
 		if !s.ssoLimited(w, r) {
 			return
 		}
