@@ -262,3 +262,46 @@ func TestAttackSSOLoginCSRF(t *testing.T) {
 		t.Fatalf("a start from Ward's own page: %d %s", resp.StatusCode, body)
 	}
 }
+
+// A TOTP factor planted before the member's first factor and confirmed
+// after it: whoever reads a new admin's mail signs in (one factor) and
+// enrols TOTP while the admin holds no factor, which is allowed, but does
+// not confirm it. The admin registers a passkey. A session from a sign-in
+// link alone then confirmed the planted TOTP and was AAL2 beside the
+// admin's passkey, although a member who holds a factor adds TOTP only
+// within the step-up window (migration 00111). Confirming an enrolment now
+// asks the same as enrolling (migration 00197): within the step-up window
+// once the member holds a factor.
+func TestAttackPlantedTOTPConfirmedAfterPasskey(t *testing.T) {
+	w := newWorld(t, withLocalhost())
+	o := w.createOrg("Planted TOTP Org")
+	admin := w.addMember(o, "planted-admin@example.test", identity.RoleAdmin)
+
+	mallory := w.signInAAL1(admin.Email, o.ID) // the mailbox's reader
+	var e struct {
+		Secret string `json:"secret"`
+	}
+	w.do("POST", "/v1/auth/totp/enrol", mallory, nil, http.StatusCreated, &e)
+
+	tok := admin.Token
+	w.registerPasskey(&tok, w.newDevice(), "laptop")
+
+	mallory = w.signInAAL1(admin.Email, o.ID)
+	resp, b := w.request("POST", "/v1/auth/totp/verify", mallory, map[string]string{"code": totpCode(t, e.Secret, time.Now())})
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "step_up_required" {
+		t.Fatalf("confirming a TOTP planted before the admin's passkey, from a link's session: %d %s", resp.StatusCode, b)
+	}
+	var confirmed bool
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select exists (select from app.totp_factors
+		where org_id = $1 and user_id = $2 and confirmed_at is not null)`, o.ID, admin.ID).Scan(&confirmed); err != nil || confirmed {
+		t.Fatalf("the planted factor is confirmed: %v %v", confirmed, err)
+	}
+	w.do("GET", "/v1/me", mallory, nil, http.StatusOK, nil)
+	if resp, b := w.request("GET", "/v1/members", mallory, nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("the link's session reads members: %d %s", resp.StatusCode, b)
+	}
+
+	// The admin, stepped up, enrols TOTP (over the planted enrolment) and
+	// confirms it.
+	w.enrolTOTP(&tok)
+}

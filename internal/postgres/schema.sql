@@ -4451,6 +4451,16 @@ begin
   if p_secret is null or pg_catalog.sha256(p_secret) <> f.secret_hash then
     raise exception 'totp_verify: not the enrolled secret' using errcode = '22023';
   end if;
+  -- Confirming an enrolment adds a factor, and asks what enrolling asks
+  -- (app.totp_enrol): a member who holds a factor now (one added since the
+  -- enrolment, say) confirms only within the step-up window. Else whoever
+  -- read their mail before their first factor enrols, waits, and confirms
+  -- from a link's session beside the member's passkey.
+  if f.confirmed_at is null and private.passkey_has_factor(me.org_id, me.user_id)
+     and (me.aal < 2 or me.auth_time < now() - interval '10 minutes') then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
   if f.locked_until > now() then
     status := 'locked';
   elsif p_code ~ '^[0-9]{6}$' then
