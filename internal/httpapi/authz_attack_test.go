@@ -305,3 +305,62 @@ func TestAttackPlantedTOTPConfirmedAfterPasskey(t *testing.T) {
 	// confirms it.
 	w.enrolTOTP(&tok)
 }
+
+// A DPoP-bound session presented any other way than with a proof by its
+// key: in the session cookie (the browser's binding is no key), as
+// x-api-key, or as DPoP with a proof by another key. Refused (401), as the
+// Bearer downgrade is (TestDPoP).
+func TestAttackDPoPDowngradeOtherCarriers(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("DPoP Carrier Org")
+	tok := o.Admin.Token
+	if _, bound := w.boundKey(tok); !bound {
+		t.Fatal("the admin's session is not DPoP-bound")
+	}
+	w.do("GET", "/v1/members", tok, nil, http.StatusOK, nil)
+	other := newDPoPKey(t, "ES256")
+	for _, c := range []struct {
+		name string
+		hdr  []string
+	}{
+		{"cookie", []string{"Cookie", "ward_session=" + tok}},
+		{"cookie, same origin", []string{"Cookie", "ward_session=" + tok, "Sec-Fetch-Site", "same-origin"}},
+		{"x-api-key", []string{"X-Api-Key", tok}},
+		{"DPoP, another key's proof", []string{"Authorization", "DPoP " + tok,
+			"DPoP", other.proof("GET", w.root+"/v1/members", tok, nil)}},
+		{"DPoP and x-api-key, another key's proof", []string{"Authorization", "DPoP " + tok, "X-Api-Key", tok,
+			"DPoP", other.proof("GET", w.root+"/v1/members", tok, nil)}},
+	} {
+		resp, b := w.request("GET", "/v1/members", "", nil, c.hdr...)
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s: %d %s, want 401", c.name, resp.StatusCode, b)
+		}
+	}
+}
+
+// The same race for an admin API key: a key whose creation waited for its
+// creator's revocation went on, unrevoked; it resolves only while its
+// creator is a live admin, but came back to life when they were made admin
+// again (keys are revoked for good, migration 00123). Refused now (00196).
+func TestAttackAPIKeyOutlivesRevocation(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Key Race Org")
+	mallory := w.addMember(o, "key-race-mallory@example.test", "admin")
+	release := make(chan struct{})
+	var none string
+	held, done := w.holdAs(o.Admin.Token, `select app.update_member($1, null, true)::text`, &none, release, mallory.ID)
+	<-held
+	status, body := w.raceAgainst("POST", "/v1/api-keys", mallory.Token,
+		map[string]any{"name": "late", "scopes": []string{"members"}}, release)
+	if err := <-done; err != nil {
+		t.Fatalf("the revocation: %v", err)
+	}
+	if status != http.StatusForbidden {
+		t.Fatalf("an API key made by an admin whose revocation committed while it waited: %d %s, want 403", status, body)
+	}
+	var live int
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from app.api_keys
+		where org_id = $1 and created_by = $2 and revoked_at is null`, o.ID, mallory.ID).Scan(&live); err != nil || live != 0 {
+		t.Fatalf("%d live API keys of the revoked admin (%v)", live, err)
+	}
+}

@@ -987,6 +987,16 @@ begin
   if octet_length(p_key_hash) is distinct from 32 then
     raise exception 'create_api_key: the key hash is 32 bytes' using errcode = '22023';
   end if;
+  -- The creator's membership, held until this commits, as for a SCIM
+  -- token: a key created as its creator was revoked is refused, or
+  -- revoked with the others (app.membership_revoked); it must not wait,
+  -- unrevoked, for its creator to be made admin again.
+  perform from app.memberships m where m.org_id = me.org_id and m.user_id = me.user_id
+     and m.revoked_at is null and m.role = 'admin'
+     for share;
+  if not found then
+    raise exception 'forbidden: the caller''s standing changed' using errcode = '42501';
+  end if;
   if p_expires_at is not null and (p_expires_at <= now() or p_expires_at > now() + interval '366 days') then
     raise exception 'expires_at must be in the future and within a year' using errcode = '22023';
   end if;

@@ -9,7 +9,10 @@
 -- creation now locks the creator's membership row (for share) and checks it
 -- is still a live admin's, so each order is serialised: a revocation that
 -- began first is seen and the creation refused; one that comes later waits
--- and then revokes the new token.
+-- and then revokes the new token. app.create_api_key had the same race: an
+-- API key resolves only while its creator is a live admin, but a key that
+-- escaped its creator's revocation was live again once they were made admin
+-- again (keys are revoked for good, 00123); it holds the row the same way.
 -- +goose Up
 set local role ward_owner;
 
@@ -59,6 +62,56 @@ end $$;
 -- +goose StatementEnd
 
 alter function app.create_scim_token(bytea, text, text, text, text) owner to ward_definer;
+
+-- +goose StatementBegin
+create or replace function app.create_api_key(p_key_hash bytea, p_prefix text, p_name text, p_scopes text[], p_expires_at timestamp with time zone, p_request text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  kid uuid;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  if octet_length(p_key_hash) is distinct from 32 then
+    raise exception 'create_api_key: the key hash is 32 bytes' using errcode = '22023';
+  end if;
+  -- The creator's membership, held until this commits, as for a SCIM
+  -- token: a key created as its creator was revoked is refused, or
+  -- revoked with the others (app.membership_revoked); it must not wait,
+  -- unrevoked, for its creator to be made admin again.
+  perform from app.memberships m where m.org_id = me.org_id and m.user_id = me.user_id
+     and m.revoked_at is null and m.role = 'admin'
+     for share;
+  if not found then
+    raise exception 'forbidden: the caller''s standing changed' using errcode = '42501';
+  end if;
+  if p_expires_at is not null and (p_expires_at <= now() or p_expires_at > now() + interval '366 days') then
+    raise exception 'expires_at must be in the future and within a year' using errcode = '22023';
+  end if;
+  insert into app.api_keys (org_id, key_hash, prefix, name, scopes, created_by, expires_at)
+  values (me.org_id, p_key_hash, p_prefix, p_name, (select array_agg(distinct s order by s) from unnest(p_scopes) s),
+          me.user_id, p_expires_at)
+  returning id into kid;
+  perform audit.append_as(me.org_id, 'auth.api_key.create', 'success', 'api_key', kid, p_request => p_request,
+    p_details => jsonb_build_object('scopes', p_scopes, 'expires_at', p_expires_at, 'prefix', p_prefix));
+  return kid;
+end $$;
+
+-- +goose StatementEnd
+
+alter function app.create_api_key(bytea, text, text, text[], timestamp with time zone, text) owner to ward_definer;
 
 reset role;
 
