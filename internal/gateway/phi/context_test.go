@@ -83,6 +83,9 @@ func TestContextRules(t *testing.T) {
 		{"a day after a clock time or an event", mixed + "Pt extubated 1/3, at 9p 4/4 glucose 240. See admission note 6/6. Strength 5/5, took 1/2 tab. Note: 5/5 grips.\n" +
 			upper + "AT 3A 2/2 PT DESATURATED. ADMITTED TO CCU 3/4.",
 			[]string{"1/3", "4/4", "6/6", "2/2", "3/4"}, []string{"5/5", "1/2", "240"}},
+		{"a day after what the patient is status post or after a weekday", mixed + "PMH: s/p knee repair 4/4, HTN. Cardiology visit booked for Thursday 1/2. Strength 5/5 s/p PT.\n" +
+			upper + "S/P FALL 7/7 AT HOME. S/P FALL. 5/5 STRENGTH. TOOK 1/2 TAB ON SATURDAY.",
+			[]string{"4/4", "Thursday 1/2", "7/7"}, []string{"5/5", "1/2 TAB"}},
 		{"a date glued after a word", upper + "PMH: S/P HIP FX6/95, CABG10/3/02. ON PEEP5/10, PS10/5. MAG2/3 REPLETED.",
 			[]string{"6/95", "10/3/02"}, []string{"PEEP5/10", "PS10/5", "MAG2/3"}},
 		{"a month and a year in parentheses after a label", upper + "PMH: COLON CA (11/94) S/P RESECTION. BP (110/70). CA 8.9 (LOW).",

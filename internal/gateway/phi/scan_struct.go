@@ -759,6 +759,12 @@ func (d *detector) scoreLike(i, q int) bool {
 	if d.clockBefore(i) || d.eventBefore(i) {
 		return false // "at 9p 4/4", "until 8am 5/5"; "admission note 6/6", "extubated 1/3"
 	}
+	if d.statusPostBefore(i) {
+		return false // the day of what the patient is status post: "s/p knee repair 4/4", "S/P FALL 7/7"
+	}
+	if k := i - 1; k >= 0 && !d.toks[i].has(fNL) && d.toks[k].kind == tkWord && d.is(k, vWeekday) {
+		return false // the weekday of the day: "booked for Thursday 1/2"
+	}
 	// a rating on a scale after what it rates: "mood 4/10", "hunger 3/10",
 	// "murmur 2/6", "strength 4/5", "passed 4/5 trials"
 	if x <= y && y <= 10 && (d.ratedBefore(i) || next >= 0 && ratedWords[d.word(next)]) {
@@ -799,6 +805,22 @@ func (d *detector) eventBefore(i int) bool {
 			return false
 		}
 		if eventWords[d.word(k)] {
+			return true
+		}
+	}
+	return false
+}
+
+// statusPostBefore reports whether "s/p" (status post) stands one to three
+// words before the m/d at token i on its line, with no other punctuation
+// between: what a patient is status post is an event, and a day after it
+// is its date ("s/p knee repair 4/4", "S/P FALL 7/7").
+func (d *detector) statusPostBefore(i int) bool {
+	for k, n := i-1, 0; k >= 2 && n < 4; k, n = k-1, n+1 {
+		if d.toks[k].kind != tkWord || d.toks[k+1].has(fNL) {
+			return false
+		}
+		if n > 0 && d.word(k) == "p" && d.isPunct(k-1, '/') && d.toks[k-2].kind == tkWord && d.word(k-2) == "s" {
 			return true
 		}
 	}
