@@ -178,6 +178,9 @@ func TestContextRules(t *testing.T) {
 		{"relations of more than one word, in quotes and after the name", upper + "CONTACT PERSON KWIATOSZ VELMARDE (555-0142). ZARNECKI (SIGNIFICANT OTHER) CALLED TWICE. CONTACT ISOLATION.\n" +
 			lower + lower + "social: daughter \"dorvanek\" at bedside. updated by significant other quellmorn.",
 			[]string{"KWIATOSZ VELMARDE", "ZARNECKI", "dorvanek", "quellmorn"}, []string{"ISOLATION", "SIGNIFICANT", "other"}},
+		{"where a relative lives or comes from", upper + "NIECE IN VELMARDE PHONED. WIFE FROM NH. SON IN ICU. DAUGHTER IN LAW AT BEDSIDE.\n" +
+			mixed + "Social: sister from QH phoned, niece (\"from Kwiatosz\") too, brother in Ostrander. Son in ER.",
+			[]string{"VELMARDE", "Kwiatosz", "QH", "Ostrander"}, []string{"NH", "ICU", "LAW", "ER"}},
 		{"a word on no list after a credential used as a title", upper + "SPOKE WITH HO KWIATOSZ RE: PLAN. NP Velmarde AWARE. MD NOTIFIED. RN VISTED.",
 			[]string{"KWIATOSZ", "Velmarde"}, []string{"NOTIFIED", "VISTED"}},
 	}

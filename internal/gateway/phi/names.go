@@ -85,6 +85,14 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
+		if lf&(lexCommon|lexRegion) == 0 && (lf&(lexSafe|lexClinical) == 0 || t.end-t.start <= 3) && t.end-t.start >= 2 && d.relativeFrom(i) && !careUnits[w] && !facilityNext[w] && !stateAbbrevs[w] &&
+			!d.is(i, vStopword|vUnit|vVitalLabel|vFacilityEnder|vTitle|vCredential|vNameLabel|vMonth|vWeekday) {
+			// where a relative lives or comes from: "NIECE IN KWIATOSZ",
+			// "sister from QH", in any case (an acronym there names a
+			// town or a hospital, not a clinical term)
+			set(i, mStrong, TypeLocation, prioContext)
+			continue
+		}
 		if i+1 < n && d.toks[i+1].kind == tkNum && d.motionWard(i) || t.end-t.start >= 4 && i >= 2 && d.toks[i-1].end-d.toks[i-1].start == 3 && d.placeAfterThe(i) && d.nameLike(i) {
 			// (the cheap tests of both inline: most words have no number
 			// after them and no "the" before)
@@ -1409,6 +1417,23 @@ func (d *detector) placeCue(i int) bool {
 		return motionVerbs[d.word(k-1)]
 	}
 	return false
+}
+
+// relativeFrom reports whether a relation and "in" or "from" stand right
+// before word i on its line, perhaps with a parenthesis or a quote between
+// ("NIECE IN KWIATOSZ", "sister from QH", `niece ("from Velmarde")`):
+// what follows is where the relative lives or comes from.
+func (d *detector) relativeFrom(i int) bool {
+	k := i - 1
+	if k < 1 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) || d.toks[k].has(fNL) {
+		return false
+	}
+	if p := d.word(k); p != "in" && p != "from" {
+		return false
+	}
+	for k--; k > 0 && (d.isPunct(k, '(') || d.isPunct(k, '"')) && !d.toks[k+1].has(fNL); k-- {
+	}
+	return d.toks[k].kind == tkWord && !d.toks[k+1].has(fNL) && relations[d.word(k)]
 }
 
 // careUnits are the units and services of a hospital: where a patient is,
