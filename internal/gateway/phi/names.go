@@ -93,6 +93,14 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
+		if t.has(fSent) && i+1 < n && d.signedPair(i) {
+			// a signature: a name and a surname that is an English word
+			// before a credential, "Quennby Fields, RN", "velmarde cook rn"
+			set(i, mStrong, TypePerson, prioContext)
+			set(i+1, mStrong, TypePerson, prioContext)
+			i++
+			continue
+		}
 		if i+1 < n && d.toks[i+1].kind == tkNum && d.motionWard(i) || t.end-t.start >= 4 && i >= 2 && d.toks[i-1].end-d.toks[i-1].start == 3 && d.placeAfterThe(i) && d.nameLike(i) {
 			// (the cheap tests of both inline: most words have no number
 			// after them and no "the" before)
@@ -1434,6 +1442,28 @@ func (d *detector) relativeFrom(i int) bool {
 	for k--; k > 0 && (d.isPunct(k, '(') || d.isPunct(k, '"')) && !d.toks[k+1].has(fNL); k-- {
 	}
 	return d.toks[k].kind == tkWord && !d.toks[k+1].has(fNL) && relations[d.word(k)]
+}
+
+// signedPair reports whether word i, which opens a line or a sentence, and
+// the word after it sign a note: word i may be a name (on a name list and
+// no English or clinical word, or on no list and no misspelling), the next
+// is an English word that is no clinical word, and an unambiguous
+// credential follows ("Quennby Fields, RN", "velmarde cook rn"). Where the
+// line has case, both are capitalised.
+func (d *detector) signedPair(i int) bool {
+	j := i + 1
+	if d.toks[j].kind != tkWord || d.toks[j].has(fNL) || d.toks[j].start-d.toks[i].end != 1 || !d.credentialAfter(j) {
+		return false // (the cheapest tests first: most words have no credential two words on)
+	}
+	u := d.toks[j]
+	if u.end-u.start < 3 || u.lex&(lexClinical|lexRegion) != 0 || u.lex&(lexCommon|lexSafe|lexFirst|lexLast) == 0 || d.state[j] != stFree ||
+		d.is(j, vStopword|vUnit|vVitalLabel|vTitle|vCredential|vNameLabel|vMonth|vWeekday) {
+		return false
+	}
+	if !(d.toks[i].has(fCap) && u.has(fCap) || d.toks[i].has(fNoCase) && u.has(fNoCase)) {
+		return false
+	}
+	return d.nameLike(i)
 }
 
 // careUnits are the units and services of a hospital: where a patient is,
