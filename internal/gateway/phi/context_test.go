@@ -181,6 +181,9 @@ func TestContextRules(t *testing.T) {
 		{"where a relative lives or comes from", upper + "NIECE IN VELMARDE PHONED. WIFE FROM NH. SON IN ICU. DAUGHTER IN LAW AT BEDSIDE.\n" +
 			mixed + "Social: sister from QH phoned, niece (\"from Kwiatosz\") too, brother in Ostrander. Son in ER.",
 			[]string{"VELMARDE", "Kwiatosz", "QH", "Ostrander"}, []string{"NH", "ICU", "LAW", "ER"}},
+		{"an English word that is a surname after a relation", upper + "SON COOK, PHONE ON CHART. WIFE HILLS 555-0142. SON UPDATED. WIFE PRESENT. HUSBAND SMOKES. DAUGHTER HOME.\n" +
+			lower + lower + "niece is away, dtr marsh will call back tonight.",
+			[]string{"COOK", "HILLS", "marsh"}, []string{"UPDATED", "PRESENT", "SMOKES", "HOME"}},
 		{"a signature with a surname that is an English word", mixed + "Insulin drip titrated per protocol.\nQuennby Fields, RN\nLasix given, RN aware. Sats Stable, RN\n" +
 			lower + lower + "plan as above.\nvelmarde cook rn\nsats stable rn aware.",
 			[]string{"Quennby Fields", "velmarde cook"}, []string{"Lasix", "Sats Stable", "sats stable"}},

@@ -93,6 +93,13 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
+		if lf&lexCommon != 0 && lf&(lexFirst|lexLast) != 0 && (t.has(fCap) || t.has(fNoCase)) && d.relationSurname(i) {
+			// an English word that is a surname, right after a relation and
+			// before the end of the phrase: "SON COOK, 555-0142",
+			// "dtr marsh will call"
+			set(i, mStrong, TypePerson, prioContext)
+			continue
+		}
 		if t.has(fSent) && i+1 < n && d.signedPair(i) {
 			// a signature: a name and a surname that is an English word
 			// before a credential, "Quennby Fields, RN", "velmarde cook rn"
@@ -1443,6 +1450,49 @@ func (d *detector) relativeFrom(i int) bool {
 	}
 	return d.toks[k].kind == tkWord && !d.toks[k+1].has(fNL) && relations[d.word(k)]
 }
+
+// relationSurname reports whether word i, an English word on a name list,
+// follows a relation on its line and ends the phrase: punctuation, a
+// number (a phone) or the end of the line after it, or a verb that takes a
+// person ("SON COOK.", "WIFE HILLS 555-0142", "dtr marsh will call",
+// "son cook aware"). A verb, an adjective or a place after the
+// relation stays ("SON UPDATED.", "WIFE PRESENT", "DAUGHTER HOME", "SON
+// SMOKES.").
+func (d *detector) relationSurname(i int) bool {
+	k := i - 1
+	t := d.toks[i]
+	if k < 0 || d.toks[k].kind != tkWord || t.has(fNL) || t.end-t.start < 3 || t.lex&lexClinical != 0 || d.state[i] != stFree || !d.relationEnds(k) {
+		return false
+	}
+	w := d.word(i)
+	if strings.HasSuffix(w, "ed") || strings.HasSuffix(w, "ing") || strings.HasSuffix(w, "ly") || afterNameVerbs[w] || afterNameVerbsWeak[w] || relativeStates[w] ||
+		d.is(i, vStopword|vUnit|vVitalLabel|vTitle|vCredential|vNameLabel|vMonth|vWeekday|vFacilityEnder) || careUnits[w] {
+		return false
+	}
+	// a word in -s may be a verb in the present ("HUSBAND SMOKES."): a
+	// number or a verb must follow it
+	verb := w[len(w)-1] == 's' && w[len(w)-2] != 's'
+	j := i + 1
+	if j >= len(d.toks) || d.toks[j].has(fNL) {
+		return !verb
+	}
+	switch u := d.toks[j]; {
+	case u.kind == tkNum:
+		return true
+	case u.kind == tkPunct:
+		c := d.text[u.start]
+		return !verb && (c == ',' || c == '.' || c == ';' || c == ')')
+	}
+	return afterNameVerbs[d.word(j)] || afterNameVerbsWeak[d.word(j)] || personAux[d.word(j)]
+}
+
+// relativeStates are words that say where or how a relative is, right
+// after the relation: "WIFE PRESENT", "SON HOME", "DAUGHTER HERE".
+var relativeStates = set(`present home here there away alone well ill sick upset tearful visiting aware arrived left gone
+available unavailable involved supportive concerned pleased happy`)
+
+// personAux are verbs after a person's name: "dtr marsh will call".
+var personAux = set(`does did is was will would has had can could`)
 
 // signedPair reports whether word i, which opens a line or a sentence, and
 // the word after it sign a note: word i may be a name (on a name list and
