@@ -263,6 +263,9 @@ func (d *detector) motionWard(i int) bool {
 	if p := d.word(k); p != "to" && p != "from" {
 		return false
 	}
+	for n := 0; n < 2 && k >= 2 && d.toks[k-2].kind == tkWord && motionAdverbs[d.word(k-1)] && !d.toks[k-1].has(fNL); n++ {
+		k-- // "GOING TOMORROW TO", "sent tonight to"
+	}
 	if v := d.word(k - 1); !motionVerbs[v] && v != "go" || v == "back" && !(k >= 2 && d.toks[k-2].kind == tkWord && motionVerbs[d.word(k-2)]) {
 		return false // ("changed back to PS 5")
 	}
@@ -464,6 +467,11 @@ var motionVerbs = set(`transferred transfered tranfered transfer transferring tx
 taken sent went brought enroute arrived returned discharged transported flown flighted medflighted airlifted
 helicoptered presented presents came coming going back retired fly flew flying drove driving traveled travelled
 traveling travelling`)
+
+// motionAdverbs may stand between a verb of motion and its "to": "going
+// tomorrow to", "sent tonight to".
+var motionAdverbs = set(`today tomorrow tonight now again out later soon then possibly probably likely eventually
+finally safely`)
 
 // facilityNext follow a facility's name: "GH ER", "Memorial Hospital".
 var facilityNext = set(`er ed ew hospital hosp clinic rehab icu ccu tcu micu sicu cath`)

@@ -181,6 +181,9 @@ func TestContextRules(t *testing.T) {
 		{"where a relative lives or comes from", upper + "NIECE IN VELMARDE PHONED. WIFE FROM NH. SON IN ICU. DAUGHTER IN LAW AT BEDSIDE.\n" +
 			mixed + "Social: sister from QH phoned, niece (\"from Kwiatosz\") too, brother in Ostrander. Son in ER.",
 			[]string{"VELMARDE", "Kwiatosz", "QH", "Ostrander"}, []string{"NH", "ICU", "LAW", "ER"}},
+		{"an adverb between a verb of motion and a ward with its floor", upper + "PT GOING TOMORROW TO MEADOW 2. TO BE SENT TONIGHT TO QH 4. WILL TRANSFER TODAY TO PS 5.\n" +
+			lower + lower + "changed today to ps 5. went out to walk 3 times.",
+			[]string{"MEADOW", "QH"}, []string{"PS 5", "ps 5", "walk 3"}},
 		{"an English word that is a surname after a relation", upper + "SON COOK, PHONE ON CHART. WIFE HILLS 555-0142. SON UPDATED. WIFE PRESENT. HUSBAND SMOKES. DAUGHTER HOME.\n" +
 			lower + lower + "niece is away, dtr marsh will call back tonight.",
 			[]string{"COOK", "HILLS", "marsh"}, []string{"UPDATED", "PRESENT", "SMOKES", "HOME"}},
