@@ -760,7 +760,7 @@ func (d *detector) scoreLike(i, q int) bool {
 		return false // "at 9p 4/4", "until 8am 5/5"; "admission note 6/6", "extubated 1/3"
 	}
 	if d.statusPostBefore(i) {
-		return false // the day of what the patient is status post: "s/p knee repair 4/4", "S/P FALL 7/7"
+		return false // the day of an event: "s/p knee repair 4/4", "S/P FALL 7/7", "heparin d/c 2/2", "f/u 3/3"
 	}
 	if k := i - 1; k >= 0 && !d.toks[i].has(fNL) && d.toks[k].kind == tkWord && d.is(k, vWeekday) {
 		return false // the weekday of the day: "booked for Thursday 1/2"
@@ -813,14 +813,25 @@ func (d *detector) eventBefore(i int) bool {
 
 // statusPostBefore reports whether "s/p" (status post) stands one to three
 // words before the m/d at token i on its line, with no other punctuation
-// between: what a patient is status post is an event, and a day after it
-// is its date ("s/p knee repair 4/4", "S/P FALL 7/7").
+// between, or "d/c" (discontinued, discharged) or "f/u" (follow-up) up to
+// three words before it: what a patient is status post is an event, and a
+// day after it is its date ("s/p knee repair 4/4", "S/P FALL 7/7",
+// "heparin d/c 2/2", "f/u 3/3 in clinic"). A dose fraction was kept before this
+// is asked ("d/c 1/4 NS").
 func (d *detector) statusPostBefore(i int) bool {
 	for k, n := i-1, 0; k >= 2 && n < 4; k, n = k-1, n+1 {
 		if d.toks[k].kind != tkWord || d.toks[k+1].has(fNL) {
 			return false
 		}
-		if n > 0 && d.word(k) == "p" && d.isPunct(k-1, '/') && d.toks[k-2].kind == tkWord && d.word(k-2) == "s" {
+		if !d.isPunct(k-1, '/') || d.toks[k-2].kind != tkWord || !d.glued(k-2) || !d.glued(k-1) {
+			continue
+		}
+		switch d.word(k-2) + "/" + d.word(k) {
+		case "s/p":
+			if n > 0 {
+				return true
+			}
+		case "d/c", "f/u":
 			return true
 		}
 	}
