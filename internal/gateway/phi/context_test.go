@@ -86,6 +86,8 @@ func TestContextRules(t *testing.T) {
 		{"a day after what the patient is status post or after a weekday", mixed + "PMH: s/p knee repair 4/4, HTN. Cardiology visit booked for Thursday 1/2. Strength 5/5 s/p PT.\n" +
 			upper + "S/P FALL 7/7 AT HOME. S/P FALL. 5/5 STRENGTH. TOOK 1/2 TAB ON SATURDAY.",
 			[]string{"4/4", "Thursday 1/2", "7/7"}, []string{"5/5", "1/2 TAB"}},
+		{"a day right after what was done", mixed + "PICC removed 2/2, urine cx sent 4/4. Ambulated 3/4 of the hall, started 1/2 NS.",
+			[]string{"2/2", "4/4"}, []string{"3/4", "1/2 NS"}},
 		{"a day after d/c or f/u", mixed + "Heparin d/c 2/2 after the bleed. Knee f/u 3/3 in clinic. D/C 1/4 NS, strength 5/5 d/c.",
 			[]string{"2/2", "3/3"}, []string{"1/4 NS", "5/5"}},
 		{"a date glued after a word", upper + "PMH: S/P HIP FX6/95, CABG10/3/02. ON PEEP5/10, PS10/5. MAG2/3 REPLETED.",

@@ -762,8 +762,8 @@ func (d *detector) scoreLike(i, q int) bool {
 	if d.statusPostBefore(i) {
 		return false // the day of an event: "s/p knee repair 4/4", "S/P FALL 7/7", "heparin d/c 2/2", "f/u 3/3"
 	}
-	if k := i - 1; k >= 0 && !d.toks[i].has(fNL) && d.toks[k].kind == tkWord && d.is(k, vWeekday) {
-		return false // the weekday of the day: "booked for Thursday 1/2"
+	if k := i - 1; k >= 0 && !d.toks[i].has(fNL) && d.toks[k].kind == tkWord && (d.is(k, vWeekday) || actionsDone[d.word(k)]) {
+		return false // the weekday of the day: "booked for Thursday 1/2"; "PICC removed 2/2"
 	}
 	// a rating on a scale after what it rates: "mood 4/10", "hunger 3/10",
 	// "murmur 2/6", "strength 4/5", "passed 4/5 trials"
@@ -837,6 +837,11 @@ func (d *detector) statusPostBefore(i int) bool {
 	}
 	return false
 }
+
+// actionsDone are what is done to a patient, whose day a note gives right
+// after them: "PICC removed 2/2", "urine cx sent 4/4", "drain pulled 1/1".
+var actionsDone = set(`placed inserted removed pulled drawn sent done started stopped changed cultured pancultured
+obtained performed dc'd dced discontinued resited rewired`)
 
 // ratedWords are what a clinician or a patient rates on a scale (x/10,
 // x/6, x/5), written before the rating or after it.
