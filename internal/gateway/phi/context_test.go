@@ -86,6 +86,8 @@ func TestContextRules(t *testing.T) {
 		{"a day after what the patient is status post or after a weekday", mixed + "PMH: s/p knee repair 4/4, HTN. Cardiology visit booked for Thursday 1/2. Strength 5/5 s/p PT.\n" +
 			upper + "S/P FALL 7/7 AT HOME. S/P FALL. 5/5 STRENGTH. TOOK 1/2 TAB ON SATURDAY.",
 			[]string{"4/4", "Thursday 1/2", "7/7"}, []string{"5/5", "1/2 TAB"}},
+		{"where the patient knows he is, a long word in capitals", mixed + "Pt believes she is in QUENNBURY now. Knows he is in TROUBLE, knows he is in PROPOFOL trial, knows he is in CSRU.",
+			[]string{"QUENNBURY"}, []string{"TROUBLE", "PROPOFOL", "CSRU"}},
 		{"a day right after what was done", mixed + "PICC removed 2/2, urine cx sent 4/4. Ambulated 3/4 of the hall, started 1/2 NS.",
 			[]string{"2/2", "4/4"}, []string{"3/4", "1/2 NS"}},
 		{"a day after d/c or f/u", mixed + "Heparin d/c 2/2 after the bleed. Knee f/u 3/3 in clinic. D/C 1/4 NS, strength 5/5 d/c.",

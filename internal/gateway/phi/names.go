@@ -78,10 +78,12 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
-		if (t.has(fAllCaps) && len(w) >= 2 && len(w) <= 6 && lf&lexCommon == 0 || t.has(fCap) && !t.has(fAllCaps) && lf&(lexSafe|lexCommon|lexClinical) == 0) &&
+		if (t.has(fAllCaps) && len(w) >= 2 && lf&lexCommon == 0 && (len(w) <= 6 || lf&(lexSafe|lexClinical) == 0) || t.has(fCap) && !t.has(fAllCaps) && lf&(lexSafe|lexCommon|lexClinical) == 0) &&
 			d.orientedIn(i) && !careUnits[w] && !facilityNext[w] && !d.is(i, vStopword|vUnit|vVitalLabel|vFacilityEnder|vTitle|vCredential) {
 			// where the patient knows he is: "knows he is in KVH", "I'm in
-			// BMC", "knew he was in Velmarde"
+			// BMC", "knew he was in Velmarde", "believes she is in KWIATOSZ" (a
+			// longer word in capitals when it is no English or clinical
+			// word)
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
