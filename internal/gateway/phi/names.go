@@ -87,7 +87,8 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
-		if lf&(lexCommon|lexRegion) == 0 && (lf&(lexSafe|lexClinical) == 0 || t.end-t.start <= 3) && t.end-t.start >= 2 && d.relativeFrom(i) && !careUnits[w] && !facilityNext[w] && !stateAbbrevs[w] &&
+		if i >= 2 && (d.toks[i-1].end-d.toks[i-1].start == 2 || d.toks[i-1].end-d.toks[i-1].start == 4) && lf&(lexCommon|lexRegion) == 0 &&
+			(lf&(lexSafe|lexClinical) == 0 || t.end-t.start <= 3) && t.end-t.start >= 2 && d.relativeFrom(i) && !careUnits[w] && !facilityNext[w] && !stateAbbrevs[w] &&
 			!d.is(i, vStopword|vUnit|vVitalLabel|vFacilityEnder|vTitle|vCredential|vNameLabel|vMonth|vWeekday) {
 			// where a relative lives or comes from: "NIECE IN KWIATOSZ",
 			// "sister from QH", in any case (an acronym there names a
