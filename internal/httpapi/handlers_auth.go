@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -133,17 +134,54 @@ func (s *server) handleLinkRequest() http.Handler {
 	})
 }
 
-// landing is parsed on first use, not at start-up.
+// landing is parsed on first use, not at start-up. For a link bound to no
+// browser it names the account and the org the link signs in to, and
+// warns when the browser is signed in as somebody else (auth.LinkLanding).
 var landing = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("landing").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in to Ward</title></head>
-<body><main><h1>Sign in to Ward</h1>
-<form method="post" action="/v1/auth/magic"><input type="hidden" name="token" value="{{.}}">
-<button type="submit">Continue</button></form></main></body></html>`))
+<html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
+<meta name="referrer" content="no-referrer"></head>
+<body><main><h1>{{.Title}}</h1>
+{{- if .Message}}
+<p>{{.Message}}</p>
+{{- else}}
+{{- if .L.Unbound}}
+<p>This link signs in <strong>{{.L.Email}}</strong> to <strong>{{.L.OrgName}}</strong>.
+Continue only if this is your address and you expected to join this organisation.</p>
+{{- if eq .L.SignedIn "other"}}
+<p>This browser is signed in to another account. Continuing signs that account out here.</p>
+{{- end}}
+{{- end}}
+<form method="post" action="/v1/auth/magic"><input type="hidden" name="token" value="{{.Token}}">
+<button type="submit">{{if eq .L.SignedIn "other"}}Sign out and continue as {{.L.Email}}{{else}}Continue{{end}}</button></form>
+{{- end}}
+</main></body></html>`))
 })
 
+// linkReload reloads a landing reached from another site once, from Ward,
+// so that the browser sends its SameSite=Strict session cookie and the
+// page can tell whether it is signed in as somebody else.
+var linkReload = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("link-reload").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Opening the sign-in link · Ward</title>
+<meta name="referrer" content="no-referrer"></head>
+<body><main><p><a href="{{.}}">Open the sign-in link</a></p></main></body></html>
+`))
+})
+
+// linkLandingPage is what the landing template shows.
+type linkLandingPage struct {
+	Title, Message, Token string
+	L                     auth.LinkLanding
+}
+
 // handleLinkLanding shows a button that posts the token: mail scanners
-// that prefetch links do not spend them.
+// that prefetch links do not spend them. A link bound to no browser (an
+// invitation, an operator's link) says first which account and org it
+// signs in to, and whether that signs another account out of this
+// browser. A spent, expired or unknown link says so (410, 404); a token
+// the database does not know spends from the address's budget of failed
+// credential checks.
 func (s *server) handleLinkLanding() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := r.URL.Query().Get("token")
@@ -151,8 +189,42 @@ func (s *server) handleLinkLanding() http.Handler {
 			writeProblem(w, r, http.StatusBadRequest, "link_invalid", "this sign-in link is not valid")
 			return
 		}
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		session := s.cookieSession(r)
+		if session == "" && r.Header.Get("Sec-Fetch-Site") == "cross-site" && r.URL.Query().Get("again") == "" {
+			again := "magic?token=" + url.QueryEscape(token) + "&again=1"
+			w.Header().Set("Refresh", "0; url="+again)
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_ = linkReload().Execute(w, again)
+			return
+		}
+		ip := s.clientIP(r)
+		if retry, spent := s.authFails.spentAddr(ip, time.Now()); spent {
+			s.writeError(w, r, rateLimited(retry, "too many failed credential checks from this address; slow down"))
+			return
+		}
+		l, err := s.deps.Auth.LinkLanding(r.Context(), token, session)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		pg, status := linkLandingPage{Title: "Sign in to Ward", Token: token, L: l}, http.StatusOK
+		switch l.Status {
+		case "ok":
+		case "used":
+			status, pg.Title, pg.Message = http.StatusGone, "This sign-in link has already been used",
+				"Each link works once. Ask for a new one from the sign-in page."
+		case "expired":
+			status, pg.Title, pg.Message = http.StatusGone, "This sign-in link has expired",
+				"Ask for a new one from the sign-in page."
+		default:
+			s.authFails.allowAddr(ip, time.Now())
+			status, pg.Title, pg.Message = http.StatusNotFound, "This sign-in link is not valid",
+				"Check that the whole link from the mail was opened, or ask for a new one."
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = landing().Execute(w, token)
+		w.WriteHeader(status)
+		_ = landing().Execute(w, pg)
 	})
 }
 

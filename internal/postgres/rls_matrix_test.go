@@ -501,6 +501,13 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			`select status from app.accept_case_invite($1, $2)`, []any{rlsRandom(32), rlsRandom(32)}, []string{"invalid"}, ""},
 		// 00190: the landing reads an invitation by its token's hash, and
 		// who is signed in from the bound credential only.
+		{"link_landing with a short hash", "anonymous",
+			`select status from app.link_landing('\x00')`, nil, nil, postgres.CodeInvalidParameter},
+		{"link_landing of an unknown token", "anonymous",
+			`select status from app.link_landing($1)`, []any{rlsRandom(32)}, []string{"invalid"}, ""},
+		{"link_landing of an unknown token under a key", "a_key",
+			`select status || '/' || coalesce(unbound::text, '-') from app.link_landing($1)`, []any{rlsRandom(32)},
+			[]string{"invalid/-"}, ""},
 		{"case_invite_landing with a short hash", "anonymous",
 			`select status from app.case_invite_landing('\x00')`, nil, nil, postgres.CodeInvalidParameter},
 		{"case_invite_landing of an unknown token", "anonymous",

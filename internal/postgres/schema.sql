@@ -1901,6 +1901,46 @@ end $$;
 ALTER FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) OWNER TO ward_definer;
 
 --
+-- Name: link_landing(bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.link_landing(p_token_hash bytea, OUT status text, OUT unbound boolean, OUT org_name text, OUT user_id uuid, OUT email_enc bytea, OUT signed_in text) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  l app.magic_links%rowtype;
+  me record;
+begin
+  if octet_length(p_token_hash) is distinct from 32 then
+    raise exception 'link_landing: the token hash is 32 bytes' using errcode = '22023';
+  end if;
+  select * into l from app.magic_links x where x.token_hash = p_token_hash;
+  if not found then
+    status := 'invalid';
+    return;
+  end if;
+  status := case
+    when l.used_at is not null then 'used'
+    when l.expires_at <= now() then 'expired'
+    when not exists (select from app.memberships ms where ms.org_id = l.org_id and ms.user_id = l.user_id
+                       and ms.revoked_at is null) then 'invalid'
+    else 'ok' end;
+  unbound := l.verifier_hash is null;
+  if status <> 'ok' or not unbound then
+    return;
+  end if;
+  select o.name into org_name from app.orgs o where o.id = l.org_id;
+  user_id := l.user_id;
+  select u.email_enc into email_enc from app.users u where u.id = l.user_id;
+  select m.user_id into me from private.me_pending() m where m.kind = 'session';
+  signed_in := case when me.user_id is null then 'none' when me.user_id = l.user_id then 'same' else 'other' end;
+end $$;
+
+ALTER FUNCTION app.link_landing(p_token_hash bytea, OUT status text, OUT unbound boolean, OUT org_name text, OUT user_id uuid, OUT email_enc bytea, OUT signed_in text) OWNER TO ward_definer;
+
+--
 -- Name: live_storage_keys(text[]); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -12359,6 +12399,13 @@ GRANT ALL ON FUNCTION app.instance_keyset(OUT purpose text, OUT wrapped bytea) T
 
 REVOKE ALL ON FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) TO ward_ops;
+
+--
+-- Name: FUNCTION link_landing(p_token_hash bytea, OUT status text, OUT unbound boolean, OUT org_name text, OUT user_id uuid, OUT email_enc bytea, OUT signed_in text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.link_landing(p_token_hash bytea, OUT status text, OUT unbound boolean, OUT org_name text, OUT user_id uuid, OUT email_enc bytea, OUT signed_in text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.link_landing(p_token_hash bytea, OUT status text, OUT unbound boolean, OUT org_name text, OUT user_id uuid, OUT email_enc bytea, OUT signed_in text) TO ward_app;
 
 --
 -- Name: FUNCTION live_storage_keys(p_keys text[]); Type: ACL; Schema: app; Owner: ward_definer

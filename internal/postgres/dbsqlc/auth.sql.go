@@ -335,6 +335,34 @@ func (q *Queries) IssueOperatorLink(ctx context.Context, arg IssueOperatorLinkPa
 	return err
 }
 
+const linkLanding = `-- name: LinkLanding :one
+select status, unbound, org_name, user_id, email_enc, signed_in
+from app.link_landing($1)
+`
+
+type LinkLandingRow struct {
+	Status   *string
+	Unbound  *bool
+	OrgName  *string
+	UserID   uuid.NullUUID
+	EmailEnc []byte
+	SignedIn *string
+}
+
+func (q *Queries) LinkLanding(ctx context.Context, tokenHash []byte) (LinkLandingRow, error) {
+	row := q.db.QueryRow(ctx, linkLanding, tokenHash)
+	var i LinkLandingRow
+	err := row.Scan(
+		&i.Status,
+		&i.Unbound,
+		&i.OrgName,
+		&i.UserID,
+		&i.EmailEnc,
+		&i.SignedIn,
+	)
+	return i, err
+}
+
 const listAPIKeys = `-- name: ListAPIKeys :many
 select id, prefix, name, scopes, created_by, created_at, expires_at, last_used_at, revoked_at
 from app.api_keys

@@ -179,3 +179,7 @@ select app.note_email_domain(@email_bidx, @domain_bidx);
 
 -- name: ForgetSessionDevice :one
 select forgotten, ended, others_ended from app.forget_session_device(@session_id, sqlc.narg('request')::text);
+
+-- name: LinkLanding :one
+select status, unbound, org_name, user_id, email_enc, signed_in
+from app.link_landing(@token_hash);
