@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"sync"
 	"time"
@@ -169,6 +170,33 @@ var linkReload = sync.OnceValue(func() *template.Template {
 `))
 })
 
+// landingStart begins a landing page that reads a token without spending
+// it (a sign-in link's, an invitation's): it returns the session the
+// browser's cookie holds and the client's address, or answers itself and
+// returns !ok. A page reached from another site (a web mail) without a
+// cookie reloads itself once from Ward, at again (relative to the page),
+// so that the browser sends its SameSite=Strict session cookie and the page
+// can tell who is signed in. No credential is checked, so a flood of
+// made-up tokens is what the address's budget of failed checks limits
+// (budgeted): a spent budget is a 429.
+func (s *server) landingStart(w http.ResponseWriter, r *http.Request, again string, reload *template.Template) (
+	session string, ip netip.Addr, ok bool) {
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	session = s.cookieSession(r)
+	if session == "" && r.Header.Get("Sec-Fetch-Site") == "cross-site" && r.URL.Query().Get("again") == "" {
+		w.Header().Set("Refresh", "0; url="+again)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = reload.Execute(w, again)
+		return "", netip.Addr{}, false
+	}
+	ip = s.clientIP(r)
+	if retry, spent := s.authFails.spentAddr(ip, time.Now()); spent {
+		s.writeError(w, r, rateLimited(retry, "too many failed credential checks from this address; slow down"))
+		return "", netip.Addr{}, false
+	}
+	return session, ip, true
+}
+
 // linkLandingPage is what the landing template shows.
 type linkLandingPage struct {
 	Title, Message, Token string
@@ -189,18 +217,8 @@ func (s *server) handleLinkLanding() http.Handler {
 			writeProblem(w, r, http.StatusBadRequest, "link_invalid", "this sign-in link is not valid")
 			return
 		}
-		w.Header().Set("Referrer-Policy", "no-referrer")
-		session := s.cookieSession(r)
-		if session == "" && r.Header.Get("Sec-Fetch-Site") == "cross-site" && r.URL.Query().Get("again") == "" {
-			again := "magic?token=" + url.QueryEscape(token) + "&again=1"
-			w.Header().Set("Refresh", "0; url="+again)
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			_ = linkReload().Execute(w, again)
-			return
-		}
-		ip := s.clientIP(r)
-		if retry, spent := s.authFails.spentAddr(ip, time.Now()); spent {
-			s.writeError(w, r, rateLimited(retry, "too many failed credential checks from this address; slow down"))
+		session, ip, ok := s.landingStart(w, r, "magic?token="+url.QueryEscape(token)+"&again=1", linkReload())
+		if !ok {
 			return
 		}
 		l, err := s.deps.Auth.LinkLanding(r.Context(), token, session)

@@ -113,20 +113,8 @@ func (s *server) handleInviteLanding() http.Handler {
 			writeProblem(w, r, http.StatusBadRequest, "invite_invalid", "this invitation link is not valid")
 			return
 		}
-		w.Header().Set("Referrer-Policy", "no-referrer")
-		session := s.cookieSession(r)
-		if session == "" && r.Header.Get("Sec-Fetch-Site") == "cross-site" && r.URL.Query().Get("again") == "" {
-			again := "accept?token=" + token + "&again=1"
-			w.Header().Set("Refresh", "0; url="+again)
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			_ = inviteReload().Execute(w, again)
-			return
-		}
-		// No credential was checked, so a flood of made-up tokens is what
-		// the address's budget of failed checks limits (budgeted).
-		ip := s.clientIP(r)
-		if retry, spent := s.authFails.spentAddr(ip, time.Now()); spent {
-			s.writeError(w, r, rateLimited(retry, "too many failed credential checks from this address; slow down"))
+		session, ip, ok := s.landingStart(w, r, "accept?token="+token+"&again=1", inviteReload())
+		if !ok {
 			return
 		}
 		l, err := s.deps.Cases.InviteLanding(r.Context(), token, session, requestIDFrom(r.Context()))
