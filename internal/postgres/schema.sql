@@ -1997,6 +1997,7 @@ declare
   why text := case when revoked then 'member_revoked' else 'admin_role_removed' end;
   -- the SCIM token of the request, when the directory makes the change
   current_token uuid := (select me.credential_id from private.me() me where me.kind = 'scim_token');
+  why_care text;
 begin
   if revoked then
     for r in
@@ -2023,6 +2024,7 @@ begin
     delete from app.totp_factors f where f.org_id = new.org_id and f.user_id = new.user_id;
     delete from app.recovery_codes c where c.org_id = new.org_id and c.user_id = new.user_id;
     delete from app.break_glass_users b where b.org_id = new.org_id and b.user_id = new.user_id;
+    why_care := 'membership_revoked';
   elsif old.role in ('provider', 'lead', 'admin') and new.role not in ('provider', 'lead', 'admin') then
     delete from app.break_glass_users b where b.org_id = new.org_id and b.user_id = new.user_id;
     for r in
@@ -2032,6 +2034,20 @@ begin
     loop
       perform audit.append_as(r.org_id, 'case.member.set', 'success', 'user', r.user_id, p_case => r.case_id,
         p_details => jsonb_build_object('revoked', true, 'reason', 'role_changed'));
+    end loop;
+    why_care := 'role_changed';
+  end if;
+  -- Off the care team (00201): a revoked member, or one whose role no
+  -- longer reads patients, keeps no assignment that a later re-admission
+  -- or promotion would bring back unasked. Each row's removal is recorded
+  -- as a lead's would be, and fires care_team_leave.
+  if why_care is not null then
+    for r in
+      delete from app.care_team ct where ct.org_id = new.org_id and ct.provider_id = new.user_id
+      returning ct.org_id, ct.provider_id, ct.patient_id
+    loop
+      perform audit.append_as(r.org_id, 'care_team.unassign', 'success', 'user', r.provider_id, p_patient => r.patient_id,
+        p_details => jsonb_build_object('reason', why_care));
     end loop;
   end if;
   if revoked or (old.role = 'admin' and new.role <> 'admin') then
@@ -13980,7 +13996,7 @@ GRANT UPDATE(designated_at) ON TABLE app.break_glass_users TO ward_definer;
 
 GRANT SELECT,INSERT,DELETE ON TABLE app.care_team TO ward_app;
 GRANT SELECT ON TABLE app.care_team TO ward_rls;
-GRANT SELECT ON TABLE app.care_team TO ward_definer;
+GRANT SELECT,DELETE ON TABLE app.care_team TO ward_definer;
 
 --
 -- Name: TABLE case_members; Type: ACL; Schema: app; Owner: ward_owner
