@@ -6,11 +6,14 @@ import (
 	"io"
 	"net/http"
 	"testing"
+
+	"github.com/wardhq/ward/internal/identity"
 )
 
 // An export with documents reads, decrypts and records every version of
 // every case document of the patient, so at most two of an org run at
-// once: while two are held open by clients that do not read, a third is
+// once, and one of each caller: while two are held open by clients that
+// do not read, a third is
 // 429 exports_busy with Retry-After; once they end it is served. An export
 // of the record alone (no documents) is not counted, and another org's
 // export with documents still gets a slot (export.Slots shares them
@@ -34,15 +37,25 @@ func TestPatientExportWithDocumentsCapped(t *testing.T) {
 		return bytes.NewReader(b)
 	}
 	var held []*http.Response
-	for range 2 {
+	second := w.addMember(o, "xq-admin2@example.test", identity.RoleAdmin)
+	for i, token := range []string{o.Admin.Token, second.Token} {
 		req, _ := http.NewRequest("POST", w.srv.URL+path, body(true))
 		req.Header.Set("Content-Type", "application/json")
-		w.authorize(req, o.Admin.Token)
+		w.authorize(req, token)
 		resp, err := w.srv.Client().Do(req)
 		if err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("held export: %v %v", err, resp)
 		}
 		held = append(held, resp)
+		if i == 0 {
+			// One caller holds one slot: the admin's second export waits,
+			// though the org has a slot left.
+			resp, b := w.request("POST", path, o.Admin.Token, map[string]any{
+				"passphrase": "correct horse battery staple export", "documents": true})
+			if resp.StatusCode != http.StatusTooManyRequests || problemCode(t, b) != "exports_busy" {
+				t.Fatalf("a caller's second export with documents: %d %s", resp.StatusCode, b)
+			}
+		}
 	}
 	resp, b := w.request("POST", path, o.Admin.Token, map[string]any{"passphrase": "correct horse battery staple export",
 		"documents": true})

@@ -123,7 +123,8 @@ func handlePatientExport(recs *records.Service, files records.ExportFiles, log *
 	}
 	// An export with documents reads, decrypts and records every version
 	// of every case document of the patient: at most two of an org and
-	// four on this node run at once (429 exports_busy), as audit exports.
+	// four on this node run at once (429 exports_busy), as audit exports,
+	// and one of each caller (a session's user, or an API key).
 	var slots export.Slots
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
@@ -138,7 +139,11 @@ func handlePatientExport(recs *records.Service, files records.ExportFiles, log *
 		if err == nil && in.Documents {
 			p, _ := identity.PrincipalFrom(r.Context())
 			var release func()
-			if release, err = slots.Take(p.OrgID); err == nil {
+			who := p.UserID
+			if p.Kind == identity.KindAPIKey || who == uuid.Nil {
+				who = p.CredentialID
+			}
+			if release, err = slots.TakeFor(p.OrgID, who); err == nil {
 				defer release()
 			}
 		}

@@ -78,6 +78,35 @@ type Slots struct {
 	perOrg, total int
 	open          map[uuid.UUID]int
 	all           int
+	users         map[uuid.UUID]bool // callers of TakeFor holding a slot
+}
+
+// TakeFor is Take for a caller who may hold one slot at a time: a second
+// export of theirs while one runs is ErrBusy, so that one member (a
+// patient exporting their own record with documents, read slowly) cannot
+// hold all of their org's slots.
+func (s *Slots) TakeFor(org, user uuid.UUID) (release func(), err error) {
+	s.mu.Lock()
+	if s.users[user] {
+		s.mu.Unlock()
+		return nil, errkind.WithRetry(ErrBusy, busyRetry)
+	}
+	if s.users == nil {
+		s.users = map[uuid.UUID]bool{}
+	}
+	s.users[user] = true
+	s.mu.Unlock()
+	giveBack := func() {
+		s.mu.Lock()
+		delete(s.users, user)
+		s.mu.Unlock()
+	}
+	slot, err := s.Take(org)
+	if err != nil {
+		giveBack()
+		return nil, err
+	}
+	return func() { slot(); giveBack() }, nil
 }
 
 // Take holds a slot for an export of org, or returns ErrBusy (with a
