@@ -11,7 +11,7 @@
 //   - all connections: at the cap, Accept waits until one closes, as
 //     golang.org/x/net/netutil.LimitListener does; the next connections
 //     wait in the kernel's backlog instead of failing;
-//   - connections from one address: one over its cap is closed at once,
+//   - connections from one address (an IPv6 /64): one over its cap is closed at once,
 //     before TLS or HTTP, so a single address cannot hold the whole
 //     node. Addresses of trusted reverse proxies are exempt: every client
 //     behind a proxy shares its address.
@@ -172,12 +172,22 @@ func (l *Listener) Open() int { return int(l.open.Load()) }
 // Refused is the number of connections closed over their address's cap.
 func (l *Listener) Refused() uint64 { return l.refused.Load() }
 
+// remoteAddr is the address a connection counts against: an IPv4
+// address, or the first address of an IPv6 one's /64 (a host holds a whole
+// /64, and would otherwise have 2^64 caps), as Ward's per-address rate
+// limits count.
 func remoteAddr(c net.Conn) netip.Addr {
-	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-		ip, _ := netip.AddrFromSlice(a.IP)
-		return ip.Unmap()
+	a, ok := c.RemoteAddr().(*net.TCPAddr)
+	if !ok {
+		return netip.Addr{}
 	}
-	return netip.Addr{}
+	ip, _ := netip.AddrFromSlice(a.IP)
+	if ip = ip.Unmap(); ip.Is6() {
+		if p, err := ip.Prefix(64); err == nil {
+			return p.Addr()
+		}
+	}
+	return ip
 }
 
 // conn gives its slot back once, on its first Close.
