@@ -124,7 +124,8 @@ func TestAuditArchiveS3(t *testing.T) {
 
 // checkConnCap opens one idle connection more than --max-connections-per-
 // address allows from this one address (internal/connlimit): serve closes
-// exactly one of them at once, before TLS, and counts it in /metrics.
+// one of them at once, before TLS, holds no more than the cap open, and
+// counts the refusal in /metrics.
 // (The rest would end at serve's 10-second handshake timeout: they are
 // read well within it.)
 func checkConnCap(t *testing.T, s *server, perAddr int) {
@@ -154,8 +155,12 @@ func checkConnCap(t *testing.T, s *server, perAddr int) {
 			n++
 		}
 	}
-	if n != 1 {
-		t.Fatalf("%d of %d idle connections from one address closed at once; want 1 (cap %d)", n, len(held), perAddr)
+	// At least the one over the cap is closed, and no more than the cap
+	// stay open. (A connection of the test's own client that serve has not
+	// yet seen close may still count, so one more may be closed.)
+	if open := len(held) - n; n < 1 || open > perAddr || open < perAddr-1 {
+		t.Fatalf("%d of %d idle connections from one address closed at once, %d held open; want 1 or 2 closed (cap %d)",
+			n, len(held), open, perAddr)
 	}
 	for _, c := range held {
 		_ = c.Close()
