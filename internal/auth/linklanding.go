@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 )
@@ -53,12 +52,8 @@ func (s *Service) LinkLanding(ctx context.Context, token, session string) (LinkL
 		return LinkLanding{Status: "invalid"}, nil
 	}
 	sum := sha256.Sum256([]byte(token))
-	cred := postgres.Credential{Request: requestID(ctx)}
-	if session != "" {
-		cred.Hash, cred.DPoP = identity.HashToken(session), postgres.BrowserBinding
-	}
 	var row dbsqlc.LinkLandingRow
-	err := s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+	err := s.db.InTenantTx(ctx, postgres.BrowserCredential(session, requestID(ctx)), func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		row, err = dbsqlc.New(tx).LinkLanding(ctx, sum[:])
 		return err

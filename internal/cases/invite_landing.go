@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/errkind"
-	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
@@ -75,7 +74,7 @@ func (s *Service) InviteLanding(ctx context.Context, token, session, request str
 	}
 	sum := sha256.Sum256([]byte(token))
 	var row dbsqlc.CaseInviteLandingRow
-	err := s.db.InTenantTx(ctx, browserCredential(session, request), func(ctx context.Context, tx pgx.Tx) error {
+	err := s.db.InTenantTx(ctx, postgres.BrowserCredential(session, request), func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		row, err = dbsqlc.New(tx).CaseInviteLanding(ctx, sum[:])
 		return err
@@ -118,19 +117,8 @@ func (s *Service) InviteLanding(ctx context.Context, token, session, request str
 	return l, nil
 }
 
-// browserCredential binds a transaction to the session the browser
-// presented in its cookie (none when session is ""), as the server's
-// check of a cookie does.
-func browserCredential(session, request string) postgres.Credential {
-	cred := postgres.Credential{Request: request}
-	if session != "" {
-		cred.Hash, cred.DPoP = identity.HashToken(session), postgres.BrowserBinding
-	}
-	return cred
-}
-
 // acceptInBrowser runs the acceptance q.AcceptCaseInvite(p) in tx, a
-// transaction bound to the browser's session (browserCredential; none
+// transaction bound to the browser's session (postgres.BrowserCredential; none
 // when session is ""). A session of another member refuses it before
 // anything is read or spent (ErrInviteOtherAccount). The procedure itself
 // runs unbound: the acceptance is the invitee's, not the session's. When
@@ -159,7 +147,7 @@ func acceptInBrowser(ctx context.Context, tx pgx.Tx, session, request string,
 	if err != nil || signedIn != SignedInInvitee || deref(row.Status) != "ok" {
 		return row, err
 	}
-	cred := browserCredential(session, request)
+	cred := postgres.BrowserCredential(session, request)
 	if _, err := tx.Exec(ctx, postgres.BindSQL, cred.Hash, cred.Org, cred.Request, cred.DPoP); err != nil {
 		return dbsqlc.AcceptCaseInviteRow{}, err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/mail"
+	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
@@ -500,7 +501,7 @@ func (s *Service) AcceptInvite(ctx context.Context, token, session string, ip ne
 	sum := sha256.Sum256([]byte(token))
 	sessTok, sessHash := newToken()
 	var row dbsqlc.AcceptCaseInviteRow
-	err := s.db.InTenantTx(ctx, browserCredential(session, request), func(ctx context.Context, tx pgx.Tx) error {
+	err := s.db.InTenantTx(ctx, postgres.BrowserCredential(session, request), func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		p := dbsqlc.AcceptCaseInviteParams{TokenHash: sum[:], SessionHash: sessHash, Request: optional(request),
 			Ua: optional(ua)}

@@ -204,6 +204,18 @@ func CredentialOf(p identity.Principal, request string) Credential {
 // an org's device_binding_required_for (migration 00062).
 const BrowserBinding = "browser"
 
+// BrowserCredential binds a transaction to the session a browser presented
+// in its session cookie (none when session is ""), as the server's check of
+// a cookie does: for pages that read a token without spending it (a
+// sign-in link's or an invitation's landing) and ask who is signed in.
+func BrowserCredential(session, request string) Credential {
+	cred := Credential{Request: request}
+	if session != "" {
+		cred.Hash, cred.DPoP = identity.HashToken(session), BrowserBinding
+	}
+	return cred
+}
+
 type txKey struct{}
 
 // ErrNestedTx is returned when a transaction helper is called inside another.
