@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -61,27 +62,28 @@ func (b *bodyBudget) read(r *http.Request) (body []byte, release func(), err err
 		if !b.sem.TryAcquire(n) {
 			return nil, release, errkind.WithRetry(errGatewayBusy, time.Second)
 		}
-		br.held, br.prepaid = n, n
+		br.held = n
 	}
-	buf := make([]byte, 0, max(br.prepaid+1, 512)) // +1: the read that finds the end fits
-	body, err = readAllInto(buf, br)
+	// Room for what was taken ahead and the read that finds the end, so a
+	// body of its declared length is read without growing the buffer.
+	buf := bytes.NewBuffer(make([]byte, 0, br.held+bytes.MinRead))
+	_, err = buf.ReadFrom(br)
 	switch {
 	case errors.Is(err, errGatewayBusy):
 		return nil, release, errkind.WithRetry(errGatewayBusy, time.Second)
 	case err != nil:
 		return nil, release, bodyError(err)
 	}
-	return body, release, nil
+	return buf.Bytes(), release, nil
 }
 
 // budgetReader takes from the budget what each read returns beyond what
-// was taken ahead (prepaid).
+// was taken ahead, from the declared length.
 type budgetReader struct {
-	r       io.Reader
-	sem     *semaphore.Weighted
-	held    int64 // taken from the budget
-	prepaid int64 // taken ahead, from the declared length
-	read    int64
+	r    io.Reader
+	sem  *semaphore.Weighted
+	held int64 // taken from the budget
+	read int64
 }
 
 func (br *budgetReader) Read(p []byte) (int, error) {
@@ -94,21 +96,4 @@ func (br *budgetReader) Read(p []byte) (int, error) {
 		br.held += extra
 	}
 	return n, err
-}
-
-// readAllInto is io.ReadAll into buf's capacity first.
-func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
-	for {
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err != nil {
-			if err == io.EOF {
-				return buf, nil
-			}
-			return buf, err
-		}
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-	}
 }
