@@ -62,11 +62,6 @@ func New(ln net.Listener, cfg Config) *Listener {
 	return l
 }
 
-// ErrClosed is returned by Accept once Close was called while it waited
-// for a slot: net.ErrClosed, which http.Server.Serve reads as a listener
-// closed.
-var ErrClosed = net.ErrClosed
-
 // Accept waits for a slot when the total is at its cap, then accepts a
 // connection; a connection over its address's cap is closed and the next
 // one accepted.
@@ -106,7 +101,8 @@ func (l *Listener) acquire() error {
 	case l.slots <- struct{}{}:
 		return nil
 	case <-l.done:
-		return ErrClosed
+		// what http.Server.Serve reads as its listener closed
+		return net.ErrClosed
 	}
 }
 

@@ -159,14 +159,16 @@ Continue only if this is your address and you expected to join this organisation
 </main></body></html>`))
 })
 
-// linkReload reloads a landing reached from another site once, from Ward,
-// so that the browser sends its SameSite=Strict session cookie and the
-// page can tell whether it is signed in as somebody else.
-var linkReload = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("link-reload").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Opening the sign-in link · Ward</title>
+// landingReload reloads a landing reached from another site once, from
+// Ward, so that the browser sends its SameSite=Strict session cookie and
+// the page can tell whether it is signed in as somebody else; again=1 in
+// its URL stops a browser that would still load it cross-site from
+// reloading forever. What names the link (an invitation, a sign-in link).
+var landingReload = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("landing-reload").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Opening the {{.What}} · Ward</title>
 <meta name="referrer" content="no-referrer"></head>
-<body><main><p><a href="{{.}}">Open the sign-in link</a></p></main></body></html>
+<body><main><p><a href="{{.Again}}">Open the {{.What}}</a></p></main></body></html>
 `))
 })
 
@@ -179,14 +181,14 @@ var linkReload = sync.OnceValue(func() *template.Template {
 // can tell who is signed in. No credential is checked, so a flood of
 // made-up tokens is what the address's budget of failed checks limits
 // (budgeted): a spent budget is a 429.
-func (s *server) landingStart(w http.ResponseWriter, r *http.Request, again string, reload *template.Template) (
+func (s *server) landingStart(w http.ResponseWriter, r *http.Request, again, what string) (
 	session string, ip netip.Addr, ok bool) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	session = s.cookieSession(r)
 	if session == "" && r.Header.Get("Sec-Fetch-Site") == "cross-site" && r.URL.Query().Get("again") == "" {
 		w.Header().Set("Refresh", "0; url="+again)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = reload.Execute(w, again)
+		_ = landingReload().Execute(w, struct{ Again, What string }{again, what})
 		return "", netip.Addr{}, false
 	}
 	ip = s.clientIP(r)
@@ -217,7 +219,7 @@ func (s *server) handleLinkLanding() http.Handler {
 			writeProblem(w, r, http.StatusBadRequest, "link_invalid", "this sign-in link is not valid")
 			return
 		}
-		session, ip, ok := s.landingStart(w, r, "magic?token="+url.QueryEscape(token)+"&again=1", linkReload())
+		session, ip, ok := s.landingStart(w, r, "magic?token="+url.QueryEscape(token)+"&again=1", "sign-in link")
 		if !ok {
 			return
 		}

@@ -55,19 +55,6 @@ Accepting here would not add the case to your account.</p>
 `))
 })
 
-// inviteReload is the landing's answer to a link followed from another
-// site (a web mail): the browser sent no SameSite=Strict session cookie
-// with it, so the page loads itself again, from Ward's own origin, to see
-// who the browser is signed in as. again stops a browser that would still
-// call the reload cross-site from loading it forever.
-var inviteReload = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("invite-reload").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Opening the invitation · Ward</title>
-<meta name="referrer" content="no-referrer"></head>
-<body><main><p><a href="{{.}}">Open the invitation</a></p></main></body></html>
-`))
-})
-
 // grantWords says what each case permission lets an invitee do.
 var grantWords = map[string]string{
 	"view":     "see the case and its documents",
@@ -113,7 +100,7 @@ func (s *server) handleInviteLanding() http.Handler {
 			writeProblem(w, r, http.StatusBadRequest, "invite_invalid", "this invitation link is not valid")
 			return
 		}
-		session, ip, ok := s.landingStart(w, r, "accept?token="+token+"&again=1", inviteReload())
+		session, ip, ok := s.landingStart(w, r, "accept?token="+token+"&again=1", "invitation")
 		if !ok {
 			return
 		}
