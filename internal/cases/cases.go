@@ -172,8 +172,6 @@ func (c call) cred() postgres.Credential {
 	return postgres.CredentialOf(c.p, c.req.ID)
 }
 
-func (c call) lead() bool { return c.p.Role == identity.RoleLead || c.p.Role == identity.RoleAdmin }
-
 // event returns an audit event of the caller's org about object in kase.
 func (c call) event(action, objectType string, object, kase uuid.UUID) audit.Event {
 	return audit.Event{

@@ -182,6 +182,9 @@ func TestKeptDPoPGateway(t *testing.T) {
 	if got := reads() - n; got != 1 {
 		t.Fatalf("%d patient.read events for one call", got)
 	}
+	if got := len(g.up.calls()) - calls; got != 1 {
+		t.Fatalf("%d upstream calls for one kept call", got)
+	}
 	n, calls = reads(), len(g.up.calls())
 	resp, out := call(p)
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(out), "replayed") {

@@ -64,10 +64,11 @@ func TestKeptCheckBeforeEarlyAnswers(t *testing.T) {
 			t.Errorf("a rotated token after its grace (malformed query): %d %s, %d token_reuse events (want 401, 1)",
 				resp.StatusCode, body, n)
 		}
-		// The current token still works: the family was not revoked.
+		// The reuse revoked the whole family: the current token no
+		// longer works either.
 		resp, body = w.request("GET", "/v1/patients", tok, nil)
 		if resp.StatusCode != http.StatusUnauthorized {
-			t.Errorf("the current token after reuse of a rotated one: %d (want 401 session_revoked)", resp.StatusCode)
+			t.Errorf("the current token after reuse of a rotated one: %d %s (want 401 session_revoked)", resp.StatusCode, body)
 		}
 	})
 }

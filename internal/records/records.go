@@ -180,5 +180,4 @@ func mapErr(op string, err error) error {
 	return fmt.Errorf("records: %s: %w", op, err)
 }
 
-func (c call) staff() bool { return c.p.Role.Staff() }
-func (c call) lead() bool  { return c.p.Role == identity.RoleLead || c.p.Role == identity.RoleAdmin }
+func (c call) lead() bool { return c.p.Role == identity.RoleLead || c.p.Role == identity.RoleAdmin }

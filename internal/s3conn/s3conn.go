@@ -52,7 +52,7 @@ func Open(ctx context.Context, cfg Config) (*s3.Client, bool, error) {
 		named := bucketRegion(out, err)
 		if named != "" && named != region {
 			c = newClient(cfg, named)
-			out, err = c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &cfg.Bucket})
+			_, err = c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &cfg.Bucket})
 		}
 	}
 	if err != nil {

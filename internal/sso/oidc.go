@@ -393,7 +393,7 @@ func checkHeader(raw string, algs []string) string {
 	for i, a := range algs {
 		allowed[i] = jose.SignatureAlgorithm(a)
 	}
-	jws, err := jose.ParseSigned(raw, allowed)
+	jws, err := jose.ParseSignedCompact(raw, allowed)
 	switch {
 	case err != nil && strings.Count(raw, ".") == 2 && strings.Contains(err.Error(), "algorithm"):
 		return "alg_not_allowed"

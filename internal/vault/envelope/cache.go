@@ -108,10 +108,3 @@ func (c *keyCache) forget(org uuid.UUID) {
 		}
 	}
 }
-
-// size returns the number of entries, expired or not.
-func (c *keyCache) size() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lru.Len()
-}
