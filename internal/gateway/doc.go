@@ -13,7 +13,10 @@
 //     order, stop sequences, metadata), so placeholders are numbered by
 //     first occurrence and a client that resends its history gets the same
 //     earlier turns byte for byte. Content Ward cannot de-identify (images,
-//     documents, server tools, MCP servers, unknown block types) is refused.
+//     documents, server tools, MCP servers, unknown block types) is refused,
+//     and so is a message thread (the upstream would hold the history and
+//     the client send only new turns, numbered apart from it). The models
+//     of fallbacks pass the gate the request's model passes.
 //     thinking and redacted_thinking blocks pass untouched (their signatures
 //     are checked upstream).
 //  2. Fail closed: any de-identification error refuses the call; nothing is

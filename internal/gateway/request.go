@@ -24,6 +24,17 @@ var (
 	ErrUnsupported = errkind.New(errkind.Invalid, "unsupported_content", "gateway: content Ward cannot de-identify")
 	// ErrDeidentify means de-identification failed: the call is refused.
 	ErrDeidentify = errkind.New(errkind.Internal, "deidentification_failed", "gateway: de-identification failed")
+	// ErrThreadUnsupported refuses a message thread (the request's
+	// "thread": the upstream keeps the conversation and the client sends
+	// only its new turns). Ward numbers placeholders over the request it
+	// sees, so a turn sent without its history would reuse the history's
+	// placeholders for other people, and their reply would be restored to
+	// the wrong person. The code is the API's own for a request a thread
+	// cannot take: the official SDKs' threads (the Go SDK's tool runner
+	// among them) then send the whole history, unthreaded.
+	ErrThreadUnsupported = errkind.New(errkind.Invalid, "thread_unsupported_request", "gateway: message threads refused").
+				WithPublic("thread: Ward does not pass message threads (it de-identifies each call over its whole " +
+			"history); send the whole conversation without thread")
 )
 
 func bad(format string, args ...any) error { return errkind.Visiblef(ErrBadRequest, format, args...) }
@@ -38,8 +49,14 @@ var modelName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile
 
 // meta is what the gateway reads from a request besides its text.
 type meta struct {
-	Model  string
-	Stream bool
+	Model string
+	// Fallbacks are the models of the request's fallbacks (the upstream
+	// may answer with them in place of Model); FallbackDefault: the
+	// upstream's own choice ("fallbacks": "default"). The gate checks
+	// them as it checks Model.
+	Fallbacks       []string
+	FallbackDefault bool
+	Stream          bool
 	// Unredacted counts the blocks, tools and servers passed as they are
 	// because the org's policy allows what Ward cannot de-identify.
 	Unredacted int
@@ -81,6 +98,9 @@ func redactTop(ctx context.Context, sess *phi.Session, top map[string]json.RawMe
 			return nil, m, bad("stream: must be a boolean")
 		}
 	}
+	if raw, ok := top["thread"]; ok && !bytes.Equal(raw, []byte("null")) {
+		return nil, m, ErrThreadUnsupported
+	}
 	rd := &redactor{ctx: ctx, sess: sess, pol: pol}
 	if raw, ok := top["mcp_servers"]; ok && !bytes.Equal(raw, []byte("null")) {
 		if !pol.allows(AllowMCP) {
@@ -106,6 +126,7 @@ func redactTop(ctx context.Context, sess *phi.Session, top map[string]json.RawMe
 			return rd.outputFormat(raw, "output_format")
 		}},
 		{"output_config", rd.outputConfig},
+		{"fallbacks", func(raw json.RawMessage) (json.RawMessage, error) { return rd.fallbacks(raw, &m) }},
 	} {
 		raw, ok := top[f.name]
 		if !ok || bytes.Equal(raw, []byte("null")) {
@@ -301,43 +322,69 @@ func (rd *redactor) tools(raw json.RawMessage) (json.RawMessage, error) {
 		return nil, bad("tools: must be an array of objects")
 	}
 	for i, t := range tools {
-		var typ string
-		if err := decodeField(t, "type", &typ); err != nil {
-			return nil, bad("tools[%d].type: must be a string", i)
-		}
-		if typ != "" && typ != "custom" {
-			if !rd.pol.allows(AllowServerTools) {
-				return nil, unsupported(fmt.Sprintf("tools[%d]: a server tool", i))
-			}
-			rd.passed++
-			continue
-		}
-		at := fmt.Sprintf("tools[%d]", i)
-		for _, k := range sortedKeys(t) {
-			var err error
-			switch k {
-			case "type":
-			case "name":
-				err = rd.structureFields(t, at, "name")
-			case "description":
-				t[k], err = rd.rawText(t[k], at+".description")
-			case "input_schema":
-				if !bytes.Equal(t[k], []byte("null")) {
-					t[k], err = rd.schema(t[k], at+".input_schema")
-				}
-			case "input_examples": // example inputs: as a tool_use's input
-				if !bytes.Equal(t[k], []byte("null")) {
-					t[k], err = rd.value(t[k], at+".input_examples")
-				}
-			default: // cache_control, strict…
-				t[k], err = rd.member(t, k, at)
-			}
-			if err != nil {
-				return nil, err
-			}
+		if err := rd.tool(t, fmt.Sprintf("tools[%d]", i)); err != nil {
+			return nil, err
 		}
 	}
 	return marshal(tools)
+}
+
+// clientTool reports whether typ is one of the API's tools that the
+// client runs (bash_20250124, text_editor_20250728, memory_20250818, the
+// computer and browser tools): the API defines its schema, but its calls
+// are tool_use blocks and its results tool_result blocks the client sends,
+// de-identified and restored as a custom tool's are, and the tool's entry
+// holds configuration only. A server tool (web search, web fetch, code
+// execution, tool search…) runs at the upstream and needs the policy.
+func clientTool(typ string) bool {
+	for _, p := range []string{"bash_", "text_editor_", "memory_", "computer_", "browser_toolset_"} {
+		if strings.HasPrefix(typ, p) && identifierLike(typ) {
+			return true
+		}
+	}
+	return false
+}
+
+// tool de-identifies one tool definition (at names it): a custom tool's
+// description, schema and examples, a client tool's members as
+// configuration; a server tool is refused unless the policy allows server
+// tools, and then passes as it is and is counted.
+func (rd *redactor) tool(t map[string]json.RawMessage, at string) error {
+	var typ string
+	if err := decodeField(t, "type", &typ); err != nil {
+		return bad("%s.type: must be a string", at)
+	}
+	if typ != "" && typ != "custom" && !clientTool(typ) {
+		if !rd.pol.allows(AllowServerTools) {
+			return unsupported(at + ": a server tool")
+		}
+		rd.passed++
+		return nil
+	}
+	for _, k := range sortedKeys(t) {
+		var err error
+		switch k {
+		case "type":
+		case "name":
+			err = rd.structureFields(t, at, "name")
+		case "description":
+			t[k], err = rd.rawText(t[k], at+".description")
+		case "input_schema":
+			if !bytes.Equal(t[k], []byte("null")) {
+				t[k], err = rd.schema(t[k], at+".input_schema")
+			}
+		case "input_examples": // example inputs: as a tool_use's input
+			if !bytes.Equal(t[k], []byte("null")) {
+				t[k], err = rd.value(t[k], at+".input_examples")
+			}
+		default: // cache_control, strict, a client tool's configuration…
+			t[k], err = rd.member(t, k, at)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (rd *redactor) system(raw json.RawMessage) (json.RawMessage, error) {
@@ -351,7 +398,55 @@ func (rd *redactor) system(raw json.RawMessage) (json.RawMessage, error) {
 // checks, as model, stream and mcp_servers).
 var requestHandled = map[string]bool{"model": true, "stream": true, "mcp_servers": true, "tools": true,
 	"system": true, "messages": true, "stop_sequences": true, "metadata": true, "tool_choice": true,
-	"output_format": true, "output_config": true}
+	"output_format": true, "output_config": true, "fallbacks": true, "thread": true}
+
+// fallbacks reads the request's fallbacks: "default" (the upstream's
+// choice of model), or entries each naming a model (with its own
+// max_tokens, thinking, output_config…). The models go into m for the
+// gate, which refuses one the registry or the org does not allow as it
+// refuses the request's model; an entry's other members are
+// configuration (rest), its output_config de-identified as the request's.
+func (rd *redactor) fallbacks(raw json.RawMessage, m *meta) (json.RawMessage, error) {
+	if len(raw) > 0 && raw[0] == '"' {
+		if s, err := unquote(raw); err != nil || s != "default" {
+			return nil, bad("fallbacks: must be \"default\" or an array of objects")
+		}
+		m.FallbackDefault = true
+		return raw, nil
+	}
+	fs, ok := objects(raw)
+	if !ok {
+		return nil, bad("fallbacks: must be \"default\" or an array of objects")
+	}
+	for i, f := range fs {
+		at := fmt.Sprintf("fallbacks[%d]", i)
+		var model string
+		if err := decodeField(f, "model", &model); err != nil || !modelName().MatchString(model) {
+			return nil, bad("%s.model: a model name is required (letters, digits and . _ - : @ /, at most 100)", at)
+		}
+		m.Fallbacks = append(m.Fallbacks, model)
+		for _, k := range sortedKeys(f) {
+			var err error
+			switch k {
+			case "model":
+			case "output_config":
+				if !bytes.Equal(f[k], []byte("null")) {
+					f[k], err = rd.members(f[k], at+".output_config", map[string]func(json.RawMessage) (json.RawMessage, error){
+						"format": func(v json.RawMessage) (json.RawMessage, error) {
+							return rd.outputFormat(v, at+".output_config.format")
+						},
+					})
+				}
+			default:
+				f[k], err = rd.member(f, k, at)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	return marshal(fs)
+}
 
 // toolChoice checks tool_choice: the name of the tool it forces is a
 // tool's name (structure, as in tools), its other members configuration.
@@ -407,6 +502,9 @@ var blockStructural = map[string]map[string]bool{
 	"mcp_tool_use":      {"id": true, "name": true, "server_name": true, "input": true},
 	"mcp_tool_result":   {"tool_use_id": true, "content": true},
 	"container_upload":  {"file_id": true},
+	"compaction":        {"content": true, "encrypted_content": true, "signature": true},
+	"tool_reference":    {"tool_name": true},
+	"tool_addition":     {"tool": true},
 }
 
 // identifierLike reports whether s reads as an identifier or an enum value
@@ -596,12 +694,20 @@ func sortedKeys[V any](m map[string]V) []string {
 // messageBlocks are the block types a message may hold; "*_tool_result"
 // stands for every server tool's result block (web_search_tool_result,
 // code_execution_tool_result…).
+// compaction (a summary of the earlier turns, signed), fallback (the
+// record of a switch to a fallback model), tool_addition and
+// tool_removal (a change of the tools offered) are the beta API's.
 var messageBlocks = map[string]bool{"text": true, "tool_use": true, "tool_result": true, "thinking": true,
 	"redacted_thinking": true, "image": true, "document": true, "search_result": true, "server_tool_use": true,
-	"*_tool_result": true, "container_upload": true, "mcp_tool_use": true, "mcp_tool_result": true}
+	"*_tool_result": true, "container_upload": true, "mcp_tool_use": true, "mcp_tool_result": true,
+	"compaction": true, "fallback": true, "tool_addition": true, "tool_removal": true}
 
-// toolResultBlocks are the block types a tool_result's content may hold.
-var toolResultBlocks = map[string]bool{"text": true, "image": true, "document": true, "search_result": true}
+// toolResultBlocks are the block types a tool_result's content may hold:
+// tool_reference names a tool a client-side tool search found, and
+// browser_state is what a client's browser shows after a browser tool's
+// call (its tabs' titles and addresses, de-identified through rest).
+var toolResultBlocks = map[string]bool{"text": true, "image": true, "document": true, "search_result": true,
+	"tool_reference": true, "browser_state": true}
 
 // serverBlocks are the message blocks of a server tool's or an MCP
 // server's call, by the policy (allow) each needs; a server tool's result
@@ -709,6 +815,23 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 			}
 		case "redacted_thinking":
 			err = rd.opaqueField(b, "data", at)
+		case "compaction":
+			// the upstream's summary of the turns it compacted, signed:
+			// passed untouched as a thinking block is (it was written from
+			// de-identified turns and is never restored, so it holds
+			// placeholders only), its opaque members checked
+			if err = rd.structureFields(b, at, "content"); err == nil {
+				if err = rd.opaqueField(b, "encrypted_content", at); err == nil {
+					err = rd.opaqueField(b, "signature", at)
+				}
+			}
+		case "tool_reference":
+			err = rd.structureFields(b, at, "tool_name")
+		case "fallback", "tool_removal", "browser_state":
+			// configuration (the models of a fallback, a tool's name, a
+			// browser's tabs): every member through blockRest
+		case "tool_addition":
+			err = rd.toolAddition(b, at)
 		case "search_result":
 			err = rd.searchResult(b, at)
 		case "server_tool_use", "mcp_tool_use":
@@ -744,6 +867,47 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 		}
 	}
 	return marshal(bs)
+}
+
+// toolAddition de-identifies a tool_addition block's tool: a
+// tool_definition's definition as the request's tools are (a server tool
+// refused or counted), a reference to a tool by its name as configuration
+// (rest).
+func (rd *redactor) toolAddition(b map[string]json.RawMessage, at string) error {
+	t, err := object(b["tool"], at+".tool")
+	if err != nil {
+		return bad("%s.tool: required", at)
+	}
+	var typ string
+	if err := decodeField(t, "type", &typ); err != nil {
+		return bad("%s.tool.type: must be a string", at)
+	}
+	if typ != "tool_definition" {
+		b["tool"], err = rd.rest(b["tool"], at+".tool")
+		return err
+	}
+	for _, k := range sortedKeys(t) {
+		switch k {
+		case "type":
+		case "definition":
+			def, err := object(t[k], at+".tool.definition")
+			if err != nil {
+				return err
+			}
+			if err := rd.tool(def, at+".tool.definition"); err != nil {
+				return err
+			}
+			if t[k], err = marshal(def); err != nil {
+				return err
+			}
+		default:
+			if t[k], err = rd.member(t, k, at+".tool"); err != nil {
+				return err
+			}
+		}
+	}
+	b["tool"], err = marshal(t)
+	return err
 }
 
 // toolResult de-identifies a tool_result's (or an mcp_tool_result's)

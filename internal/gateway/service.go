@@ -346,11 +346,23 @@ func (s *Service) Forward(ctx context.Context, ep Endpoint, c Call, w http.Respo
 	inv.model, inv.stream, inv.sess, inv.passed = m.Model, m.Stream && ep == Messages, sess, m.Unredacted
 
 	prov, err := s.reg.get(ctx, s.db.Pool, s.cfg.Provider, s.now())
-	if err == nil {
-		err = gate(prov, m.Model, s.now())
+	// The request's model and every model the upstream may answer with in
+	// its place (fallbacks) pass the same gate; "default" leaves the choice
+	// to the upstream, so only where no list narrows the models.
+	for _, model := range append([]string{m.Model}, m.Fallbacks...) {
+		if err == nil {
+			err = gate(prov, model, s.now())
+		}
+		if err == nil {
+			err = pol.gate(prov.Name, model)
+		}
 	}
-	if err == nil {
-		err = pol.gate(prov.Name, m.Model)
+	if err == nil && m.FallbackDefault {
+		if len(prov.Models) > 0 {
+			err = ErrModelNotAllowed
+		} else if len(pol.Models) > 0 {
+			err = ErrModelNotEnabled
+		}
 	}
 	if err != nil {
 		inv.deny(ctx, err)
