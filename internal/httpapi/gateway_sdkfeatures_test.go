@@ -356,6 +356,36 @@ func TestGatewaySDKFeatures(t *testing.T) {
 		noCanary(t, "the upstream requests", g.up.all())
 	})
 
+	t.Run("endpoints Ward does not serve", func(t *testing.T) {
+		// the SDK's helpers for other endpoints: the Anthropic 404, typed
+		sent := len(g.up.calls())
+		for name, call := range map[string]func() error{
+			"models.get": func() error { _, err := c.Models.Get(ctx, model, anthropic.ModelGetParams{}); return err },
+			"batches.new": func() error {
+				_, err := c.Messages.Batches.New(ctx, anthropic.MessageBatchNewParams{Requests: []anthropic.MessageBatchNewParamsRequest{{
+					CustomID: "r1", Params: anthropic.MessageBatchNewParamsRequestParams{Model: model, MaxTokens: 16,
+						Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Rosalind Vantongeren"))}}}}})
+				return err
+			},
+			"batches.get": func() error {
+				_, err := c.Messages.Batches.Get(ctx, "msgbatch_01", anthropic.MessageBatchGetParams{})
+				return err
+			},
+			"batches.list": func() error { _, err := c.Messages.Batches.List(ctx, anthropic.MessageBatchListParams{}); return err },
+			"files.list":   func() error { _, err := c.Files.List(ctx, anthropic.FileListParams{}); return err },
+			"beta.files":   func() error { _, err := c.Beta.Files.List(ctx, anthropic.BetaFileListParams{}); return err },
+		} {
+			var ae *anthropic.Error
+			if err := call(); !errors.As(err, &ae) || ae.StatusCode != http.StatusNotFound ||
+				ae.Type() != "not_found_error" || string(ae.ErrorCode()) != "no_route" || ae.RequestID == "" {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+		if n := len(g.up.calls()); n != sent {
+			t.Errorf("an unserved endpoint reached the upstream: %d calls", n-sent)
+		}
+	})
+
 	t.Run("a stream with new and unknown types", func(t *testing.T) {
 		g.setOverride(func(w http.ResponseWriter, r *http.Request) bool {
 			w.Header().Set("Content-Type", "text/event-stream")
