@@ -336,9 +336,11 @@ func (rd *redactor) tools(raw json.RawMessage) (json.RawMessage, error) {
 // de-identified and restored as a custom tool's are, and the tool's entry
 // holds configuration only. A server tool (web search, web fetch, code
 // execution, tool search…) runs at the upstream and needs the policy.
+// Only a family's name and a version date match ("bash_20250124"): a
+// server tool named after one ("bash_code_execution_…") does not.
 func clientTool(typ string) bool {
-	for _, p := range []string{"bash_", "text_editor_", "memory_", "computer_", "browser_toolset_"} {
-		if strings.HasPrefix(typ, p) && identifierLike(typ) {
+	for _, p := range []string{"bash_", "text_editor_", "memory_", "computer_", "computer_toolset_", "browser_toolset_"} {
+		if v, ok := strings.CutPrefix(typ, p); ok && len(v) == 8 && strings.Trim(v, "0123456789") == "" {
 			return true
 		}
 	}

@@ -308,3 +308,18 @@ func TestRedactToolInputStable(t *testing.T) {
 		}
 	}
 }
+
+// The API's tools the client runs are a family's name and a version date;
+// anything else not custom is a server tool, which needs the policy.
+func TestClientTool(t *testing.T) {
+	for typ, want := range map[string]bool{"bash_20250124": true, "text_editor_20250728": true, "memory_20250818": true,
+		"computer_20251124": true, "computer_toolset_20260801": true, "browser_toolset_20260801": true,
+		"web_search_20250305": false, "code_execution_20250825": false, "bash_code_execution_20250825": false,
+		"memory_": false, "text_editor_2025072": false, "tool_search_tool_bm25_20251119": false, "custom": false} {
+		if clientTool(typ) != want {
+			t.Errorf("clientTool(%q) = %v", typ, !want)
+		}
+	}
+	mustRefuse(t, nil, Policy{}, withMessages(`,"tools":[{"type":"bash_code_execution_20250825","name":"bash"}]`, `"hi"`), "")
+	mustPass(t, nil, Policy{}, withMessages(`,"tools":[{"type":"memory_20250818","name":"memory"}]`, `"hi"`))
+}
