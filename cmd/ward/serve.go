@@ -54,7 +54,9 @@ type serveConfig struct {
 	Proxies      string
 	MetricsFrom  string
 	// MaxConns and MaxConnsPerAddr cap the client connections open at
-	// once, in all and from one address (internal/connlimit); 0 is no cap.
+	// once, in all and from one address (internal/connlimit); 0 is no cap
+	// of its own, though the total is still held to the open file limit
+	// (totalConnCap).
 	MaxConns        string
 	MaxConnsPerAddr string
 	Archive         string
@@ -129,7 +131,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&cfg.Proxies, "trusted-proxies", getenv("WARD_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env WARD_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.MaxConns, "max-connections", envOr(getenv, "WARD_MAX_CONNECTIONS", strconv.Itoa(defaultMaxConns)),
-		"client connections open at once; more wait in the listen backlog; 0 for no cap (env WARD_MAX_CONNECTIONS)")
+		"client connections open at once; more wait in the listen backlog; 0 for no cap of its own, but the total "+
+			"is always held to the open file limit less 512 (ulimit -n; logged when it lowers the cap) "+
+			"(env WARD_MAX_CONNECTIONS)")
 	fs.StringVar(&cfg.MaxConnsPerAddr, "max-connections-per-address", envOr(getenv, "WARD_MAX_CONNECTIONS_PER_ADDRESS", strconv.Itoa(defaultMaxConnsPerAddr)),
 		"client connections open at once from one address (trusted proxies exempt); more are closed at once; "+
 			"0 for no cap (env WARD_MAX_CONNECTIONS_PER_ADDRESS)")
@@ -531,23 +535,38 @@ const (
 func connCount(v string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%q is not a whole number of connections (0 for no cap)", v)
+		return 0, fmt.Errorf("%q is not a whole number of connections (0 for no cap of its own)", v)
 	}
 	return n, nil
 }
 
-// capConns wraps ln with the connection caps (checked in runServe). The
-// total is held under the process's file descriptor limit, less what the
-// database pools, the documents and the archive need.
+// capConns wraps ln with the connection caps (checked in runServe).
 func capConns(ln net.Listener, cfg serveConfig, proxies []netip.Prefix, log *slog.Logger) *connlimit.Listener {
-	total, _ := connCount(cfg.MaxConns)
+	asked, _ := connCount(cfg.MaxConns)
 	perAddr, _ := connCount(cfg.MaxConnsPerAddr)
-	if fds, ok := openFileLimit(); ok && fds > 512 && (total == 0 || uint64(total) > fds-512) {
+	fds, known := openFileLimit()
+	total := totalConnCap(asked, fds, known)
+	if total != asked {
 		log.Warn("connection cap lowered to fit the open file limit (raise `ulimit -n` for more)",
-			"asked", total, "cap", fds-512, "open_file_limit", fds)
-		total = int(fds - 512)
+			"asked", asked, "cap", total, "open_file_limit", fds)
 	}
 	return connlimit.New(ln, connlimit.Config{Max: total, PerAddr: perAddr, Exempt: proxies})
+}
+
+// fdReserve is the file descriptors kept from client connections for the
+// database pools, the documents and the archive.
+const fdReserve = 512
+
+// totalConnCap is the total connection cap `ward serve` enforces when asked
+// for asked (0: no cap of its own) under an open file limit of fds (known
+// false: none reported): never more than fds less fdReserve, so that 0 too
+// is capped there. Only a limit too small to keep the reserve leaves the
+// asked cap alone.
+func totalConnCap(asked int, fds uint64, known bool) int {
+	if known && fds > fdReserve && (asked == 0 || uint64(asked) > fds-fdReserve) {
+		return int(fds - fdReserve)
+	}
+	return asked
 }
 
 // maxIntegrationLag is how far behind the audit integrator may fall before
