@@ -972,31 +972,7 @@ declare
   me record;
   kid uuid;
 begin
-  select * into me from private.me();
-  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
-    raise exception 'forbidden' using errcode = '42501';
-  end if;
-  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
-    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
-      hint = 'step_up_required';
-  end if;
-  if me.break_glass then
-    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
-      using errcode = '42501', hint = 'break_glass_not_allowed';
-  end if;
-  if octet_length(p_key_hash) is distinct from 32 then
-    raise exception 'create_api_key: the key hash is 32 bytes' using errcode = '22023';
-  end if;
-  -- The creator's membership, held until this commits, as for a SCIM
-  -- token: a key created as its creator was revoked is refused, or
-  -- revoked with the others (app.membership_revoked); it must not wait,
-  -- unrevoked, for its creator to be made admin again.
-  perform from app.memberships m where m.org_id = me.org_id and m.user_id = me.user_id
-     and m.revoked_at is null and m.role = 'admin'
-     for share;
-  if not found then
-    raise exception 'forbidden: the caller''s standing changed' using errcode = '42501';
-  end if;
+  select * into me from private.credential_maker(p_key_hash, 'create_api_key: the key hash');
   if p_expires_at is not null and (p_expires_at <= now() or p_expires_at > now() + interval '366 days') then
     raise exception 'expires_at must be in the future and within a year' using errcode = '22023';
   end if;
@@ -1084,32 +1060,7 @@ declare
   me record;
   tid uuid;
 begin
-  select * into me from private.me();
-  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
-    raise exception 'forbidden' using errcode = '42501';
-  end if;
-  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
-    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
-      hint = 'step_up_required';
-  end if;
-  if me.break_glass then
-    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
-      using errcode = '42501', hint = 'break_glass_not_allowed';
-  end if;
-  if octet_length(p_token_hash) is distinct from 32 then
-    raise exception 'create_scim_token: the token hash is 32 bytes' using errcode = '22023';
-  end if;
-  -- The creator's membership, held until this commits: a revocation or
-  -- demotion that began first is waited for and then seen (refused here),
-  -- and one that comes later waits for this and then revokes the new token
-  -- (app.membership_revoked). Without it a token created as its creator
-  -- was revoked outlived them: a SCIM token resolves without its creator.
-  perform from app.memberships m where m.org_id = me.org_id and m.user_id = me.user_id
-     and m.revoked_at is null and m.role = 'admin'
-     for share;
-  if not found then
-    raise exception 'forbidden: the caller''s standing changed' using errcode = '42501';
-  end if;
+  select * into me from private.credential_maker(p_token_hash, 'create_scim_token: the token hash');
   insert into app.scim_tokens (org_id, token_hash, prefix, name, default_role, created_by)
   values (me.org_id, p_token_hash, p_prefix, p_name, coalesce(p_default_role, 'provider'), me.user_id)
   returning id into tid;
@@ -6034,6 +5985,51 @@ begin
 end $_$;
 
 ALTER FUNCTION private.credential_hash() OWNER TO ward_rls;
+
+--
+-- Name: credential_maker(bytea, text); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.credential_maker(p_hash bytea, p_hash_name text, OUT user_id uuid, OUT org_id uuid) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  if octet_length(p_hash) is distinct from 32 then
+    raise exception '% is 32 bytes', p_hash_name using errcode = '22023';
+  end if;
+  -- The creator's membership, held until the creation commits: a
+  -- revocation or demotion that began first is waited for and then seen
+  -- (refused here), and one that comes later waits and then revokes the
+  -- new credential (app.membership_revoked). Without it a SCIM token
+  -- created as its creator was revoked outlived them (it resolves without
+  -- its creator), and an API key waited, unrevoked, for its creator to be
+  -- made admin again.
+  perform from app.memberships m where m.org_id = me.org_id and m.user_id = me.user_id
+     and m.revoked_at is null and m.role = 'admin'
+     for share;
+  if not found then
+    raise exception 'forbidden: the caller''s standing changed' using errcode = '42501';
+  end if;
+  user_id := me.user_id;
+  org_id := me.org_id;
+end $$;
+
+ALTER FUNCTION private.credential_maker(p_hash bytea, p_hash_name text, OUT user_id uuid, OUT org_id uuid) OWNER TO ward_owner;
 
 --
 -- Name: dsr_amendment_status(uuid, uuid); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -13312,6 +13308,13 @@ REVOKE ALL ON FUNCTION private.check_case_member_kind() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.credential_hash() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.credential_hash() TO ward_app;
 GRANT ALL ON FUNCTION private.credential_hash() TO ward_definer;
+
+--
+-- Name: FUNCTION credential_maker(p_hash bytea, p_hash_name text, OUT user_id uuid, OUT org_id uuid); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.credential_maker(p_hash bytea, p_hash_name text, OUT user_id uuid, OUT org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.credential_maker(p_hash bytea, p_hash_name text, OUT user_id uuid, OUT org_id uuid) TO ward_definer;
 
 --
 -- Name: FUNCTION dsr_amendment_status(p_org uuid, p_dsr uuid); Type: ACL; Schema: private; Owner: ward_rls
