@@ -269,6 +269,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	removeStaleTemp(ctx, store, log)
 	caseSvc := cases.NewService(db, keys, store, mailer, cases.Config{BaseURL: cfg.BaseURL}, log)
 	integrator := audit.NewIntegrator(db, log, 0)
 	if signer != nil {
@@ -642,6 +643,32 @@ func openDocuments(ctx context.Context, cfg serveConfig) (blob.Store, error) {
 	}
 	return blob.NewS3(ctx, blob.S3Config{Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, Bucket: bucket, Prefix: prefix,
 		AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey, Create: true})
+}
+
+// staleTempAge is how old a directory store's temporary file must be for
+// the start-up sweep to take it: as old as the case sweeper's grace, so
+// that no upload in flight on the directory (another node's included)
+// loses its file.
+const staleTempAge = time.Hour
+
+// removeStaleTemp removes, at start-up, the temporary files that uploads
+// interrupted by a crash left in a directory store, so that they go even
+// where the case jobs (whose sweeper also takes them) do not run. A
+// failure is logged and start-up goes on.
+func removeStaleTemp(ctx context.Context, store blob.Store, log *slog.Logger) {
+	d, ok := store.(*blob.Dir)
+	if !ok {
+		return
+	}
+	n, err := d.RemoveTemp(ctx, time.Now().Add(-staleTempAge))
+	if err != nil {
+		log.Warn("removing the temporary files of interrupted uploads failed; the case sweeper retries", "removed", n,
+			"err", err)
+		return
+	}
+	if n > 0 {
+		log.Info("removed the temporary files of uploads interrupted by a crash", "removed", n)
+	}
 }
 
 func (c serveConfig) archiveDir() string {

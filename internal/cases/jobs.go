@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -219,13 +220,15 @@ func (j *Jobs) Sweep(ctx context.Context) (int, error) {
 		}
 	}
 	// What a crash left mid-upload (a directory store's temporary files)
-	// is no object at all; stores that can leave such things remove them.
+	// is no object at all, claimed by no upload and unknown to the
+	// database; stores that can leave such things remove them, whether or
+	// not the database could be asked about the objects.
 	if t, ok := j.store.(interface {
 		RemoveTemp(ctx context.Context, before time.Time) (int, error)
-	}); ok && err == nil {
-		var n int
-		n, err = t.RemoveTemp(ctx, cutoff)
+	}); ok {
+		n, terr := t.RemoveTemp(ctx, cutoff)
 		removed += n
+		err = errors.Join(err, terr)
 	}
 	if err == nil && failed > 0 {
 		err = fmt.Errorf("cases: sweep: %d ownerless objects could not be deleted (the rest were swept)", failed)

@@ -3,9 +3,13 @@ package httpapi_test
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -63,5 +67,50 @@ func TestSweepPastAFailedDelete(t *testing.T) {
 		if gone := errors.Is(err, blob.ErrNotFound); gone == (k == first) {
 			t.Errorf("%s: gone %v", k, gone)
 		}
+	}
+}
+
+// The temporary file a crash left mid-upload in a directory store is
+// removed by the sweep even when the database cannot be asked about the
+// objects (here: the ops pool is closed): it is no object, and no upload
+// claims it.
+func TestSweepRemovesTempWithoutDatabase(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Sweep Temp Clinic")
+	ctx := context.Background()
+	d, ok := w.blobs.(*blob.Dir)
+	if !ok {
+		t.Fatalf("the harness's store is a %T, want a directory", w.blobs)
+	}
+	key := blob.ObjectKey(o.ID, uuid.New())
+	if _, err := d.Put(ctx, key, strings.NewReader("ciphertext of a committed upload")); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(filepath.Dir(filepath.Join(d.Root(), filepath.FromSlash(key))), ".put-crashed")
+	if err := os.WriteFile(tmp, []byte("partial ciphertext"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(tmp, past, past); err != nil {
+		t.Fatal(err)
+	}
+	ops, err := postgres.OpenAs(ctx, w.env.SuperURL(), "ward_ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops.Close()
+	jobs := cases.NewJobs(ops, w.keys, d, nil, w.base, slog.New(slog.DiscardHandler))
+	n, err := jobs.Sweep(ctx)
+	if err == nil {
+		t.Fatal("a sweep without its database reported no error")
+	}
+	if n != 1 {
+		t.Errorf("sweep removed %d, want the temporary file", n)
+	}
+	if _, err := os.Stat(tmp); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the crashed upload's temporary file is still there: %v", err)
+	}
+	if _, err := d.Size(ctx, key); err != nil {
+		t.Errorf("the object went with it: %v", err)
 	}
 }

@@ -66,9 +66,10 @@ func (d *Dir) path(key string) string {
 // Put writes r to a temporary file beside the object, fsyncs it, renames
 // it to the key and fsyncs the directory; only then does it return the
 // byte count. Directories created on the way are fsynced into their
-// parents. On any error, or when ctx is done before the rename, the
-// temporary file is removed and no object appears at key (an existing
-// object is left as it was). It returns an error wrapping ErrInvalidKey for
+// parents. On any error, when ctx is done before the rename, or when r
+// panics, the temporary file is removed and no object appears at key (an
+// existing object is left as it was); only a crash leaves it, for
+// RemoveTemp. It returns an error wrapping ErrInvalidKey for
 // a bad key, ctx.Err() when cancelled, or the I/O or reader error.
 func (d *Dir) Put(ctx context.Context, key string, r io.Reader) (n int64, err error) {
 	if err := CheckKey(key); err != nil {
@@ -87,8 +88,11 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader) (n int64, err er
 		return 0, fmt.Errorf("blob: put %s: %w", key, err)
 	}
 	tmp := f.Name()
+	// Removed on every way out but the rename, a panic of r's included
+	// (err is not set then).
+	renamed := false
 	defer func() {
-		if err != nil {
+		if !renamed {
 			_ = f.Close()
 			_ = os.Remove(tmp)
 		}
@@ -112,6 +116,7 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader) (n int64, err er
 	if err = os.Rename(tmp, dst); err != nil {
 		return 0, fmt.Errorf("blob: put %s: %w", key, err)
 	}
+	renamed = true
 	if err := syncDir(dir); err != nil {
 		// The object exists but its directory entry may not survive a
 		// crash: report failure, and take the object away again.

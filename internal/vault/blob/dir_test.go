@@ -1,12 +1,16 @@
 package blob_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/google/uuid"
@@ -134,3 +138,62 @@ func TestNewDir(t *testing.T) {
 		t.Errorf("Size under a file: %v, want ErrNotFound", err)
 	}
 }
+
+// panicReader hands out n bytes, then panics (a failing decoder or
+// encrypter upstream of the store).
+type panicReader struct{ n int }
+
+func (r *panicReader) Read(p []byte) (int, error) {
+	if r.n <= 0 {
+		panic("upstream failure")
+	}
+	k := min(len(p), r.n)
+	r.n -= k
+	return k, nil
+}
+
+// TestDirPutLeavesNothing: an upload that fails, is cancelled, or whose
+// reader panics leaves no temporary file and no object behind.
+func TestDirPutLeavesNothing(t *testing.T) {
+	d := newDir(t)
+	key := objKey(uuid.New())
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	for name, put := range map[string]func() error{
+		"reader error": func() error {
+			_, err := d.Put(t.Context(), key, io.MultiReader(strings.NewReader("partial"), iotest.ErrReader(errors.New("reset"))))
+			return err
+		},
+		"cancelled mid-copy": func() error {
+			_, err := d.Put(ctx, key, io.MultiReader(strings.NewReader("partial"), cancelReader(cancel)))
+			return err
+		},
+		"reader panics": func() (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("panic: %v", p)
+				}
+			}()
+			_, err = d.Put(t.Context(), key, &panicReader{n: 3 << 20})
+			return err
+		},
+	} {
+		if err := put(); err == nil {
+			t.Fatalf("%s: Put succeeded", name)
+		}
+		err := filepath.WalkDir(d.Root(), func(p string, e fs.DirEntry, err error) error {
+			if err == nil && !e.IsDir() {
+				t.Errorf("%s: left %s behind", name, p)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// cancelReader cancels a context when read, and has nothing more.
+type cancelReader context.CancelFunc
+
+func (c cancelReader) Read([]byte) (int, error) { c(); return 0, nil }
