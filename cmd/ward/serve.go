@@ -30,6 +30,7 @@ import (
 	"github.com/wardhq/ward/internal/gateway"
 	"github.com/wardhq/ward/internal/gateway/phi"
 	"github.com/wardhq/ward/internal/httpapi"
+	"github.com/wardhq/ward/internal/httpapi/wireproblem"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/postgres"
@@ -307,7 +308,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	var archiver *audit.Archiver
 	var deliverer *sink.Deliverer
 	capped := capConns(ln, cfg, proxies, log)
-	ln = capped
+	// What net/http refuses itself, before the handler, is answered as a
+	// problem too where the answer crosses the connection in the clear
+	// (internal/httpapi/wireproblem).
+	ln = wireproblem.New(capped)
 	metrics := func(w io.Writer) {
 		capped.WriteMetrics(w)
 		integrator.WriteMetrics(w)
@@ -335,8 +339,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// The handler answers headers over httpapi.MaxHeaderBytes with a
+		// 431 problem; the server reads twice as much so that it is the
+		// handler that answers, and refuses only what is further over.
+		MaxHeaderBytes: 2 * httpapi.MaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		// OPTIONS * reaches the handler, which answers it with the
 		// security headers and logs it.
 		DisableGeneralOptionsHandler: true,

@@ -251,6 +251,14 @@ func (sf *surface) serve(w http.ResponseWriter, r *http.Request, inner http.Hand
 			"route", r.Pattern, "status", rw.status, "bytes", rw.bytes,
 			"ms", float64(time.Since(start).Microseconds())/1000)
 	}()
+	if headerBytes(r) > MaxHeaderBytes {
+		if r.ProtoMajor == 1 {
+			rw.Header().Set("Connection", "close")
+		}
+		sf.encode(rw, r, http.StatusRequestHeaderFieldsTooLarge, "headers_too_large",
+			fmt.Sprintf("the request line and headers may hold at most %d KiB", MaxHeaderBytes>>10))
+		return
+	}
 	if inner != nil {
 		inner.ServeHTTP(rw, r)
 		return
@@ -260,6 +268,27 @@ func (sf *surface) serve(w http.ResponseWriter, r *http.Request, inner http.Hand
 		return
 	}
 	sf.mux.ServeHTTP(rw, r)
+}
+
+// MaxHeaderBytes is the most a request line and its headers may hold
+// (counted as HTTP/1.1 writes them); a request over it is answered 431
+// headers_too_large in its surface's shape. The http.Server in front must
+// read more than this (its MaxHeaderBytes; cmd/ward allows twice as much),
+// or it answers first, in plain text, for HTTP/1.1 (internal/httpapi/wireproblem
+// rewrites that answer where it can).
+const MaxHeaderBytes = 64 << 10
+
+// headerBytes is the size of r's request line and headers as HTTP/1.1
+// writes them, what net/http counts against its own MaxHeaderBytes.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2
+	n += len("Host: ") + len(r.Host) + 2
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + 2 + len(v) + 2
+		}
+	}
+	return n + 2
 }
 
 // noRoute answers a request no route matched, as the mux would (404, or
