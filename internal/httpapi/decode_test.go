@@ -2,12 +2,19 @@ package httpapi_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", for goose
+	"github.com/pressly/goose/v3"
+
+	"github.com/wardhq/ward/internal/postgres"
 )
 
 // Bodies encoding/json would accept but Ward refuses: each is a 400 that
@@ -150,17 +157,74 @@ func TestDateTimeRange(t *testing.T) {
 	w.do("POST", entries, o.Lead.Token, map[string]any{"kind": "food", "name": "x", "observed_at": "1900-01-01T00:00:00Z"},
 		http.StatusCreated, nil)
 
-	// A row from before the check (or written around it) in year 2 BC (Go's year -1).
-	if _, err := w.env.Super.Pool.Exec(context.Background(),
-		`update app.clinical_entries set observed_at = '0002-06-01 00:00:00+00 BC'`); err != nil {
+	// No writer stores such a time, SQL by hand included (00207).
+	_, err := w.env.Super.Pool.Exec(context.Background(),
+		`update app.clinical_entries set observed_at = '0002-06-01 00:00:00+00 BC'`)
+	if pe := (*pgconn.PgError)(nil); !errors.As(err, &pe) || pe.Code != "23514" {
+		t.Fatalf("an entry in year 2 BC written by SQL: %v, want a check violation", err)
+	}
+
+	// A row from before 00207 (or the API's check) in year 2 BC (Go's year
+	// -1): the migration clamps it, and the entries read again.
+	db, err := sql.Open("pgx", w.env.SuperURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	migrations, err := goose.NewProvider(goose.DialectPostgres, db, postgres.Migrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := migrations.ApplyVersion(ctx, 207, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `
+		alter table app.clinical_entries drop constraint clinical_entries_observed_at_representable;
+		alter table app.documents drop constraint documents_due_at_representable;
+		alter table app.case_members drop constraint case_members_access_expires_at_representable;
+		alter table app.case_invites drop constraint case_invites_access_expires_at_representable;
+		alter table app.api_keys drop constraint api_keys_expires_at_representable;
+		update app.clinical_entries set observed_at = '0002-06-01 00:00:00+00 BC'`); err != nil {
 		t.Fatal(err)
 	}
 	resp, body := w.request("GET", entries, o.Lead.Token, nil)
-	if resp.StatusCode != http.StatusInternalServerError || problemCode(t, body) != "internal" {
-		t.Fatalf("entries holding year 2 BC: %d %q, want a 500 problem", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("entries holding year 2 BC before 00207: %d %q, want the 500 it fixes", resp.StatusCode, body)
 	}
 	if !strings.Contains(w.logs.String(), "httpapi.unencodable") {
 		t.Error("the unencodable answer is not logged")
+	}
+	if _, err := migrations.ApplyVersion(ctx, 207, true); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Entries []struct {
+			ObservedAt string `json:"observed_at"`
+		} `json:"entries"`
+	}
+	w.do("GET", entries, o.Lead.Token, nil, http.StatusOK, &got)
+	if len(got.Entries) != 1 || got.Entries[0].ObservedAt != "0001-01-01T00:00:00Z" {
+		t.Errorf("entries after 00207: %+v, want the one entry clamped to 0001-01-01T00:00:00Z", got)
+	}
+	// Every column a client sets a time in has the check.
+	var checks []string
+	rows, err := db.QueryContext(ctx, `select conname from pg_constraint where conname like '%\_representable' order by 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		checks = append(checks, c)
+	}
+	if want := "api_keys_expires_at_representable case_invites_access_expires_at_representable " +
+		"case_members_access_expires_at_representable clinical_entries_observed_at_representable " +
+		"documents_due_at_representable"; strings.Join(checks, " ") != want {
+		t.Errorf("checks %v, want %s", checks, want)
 	}
 }
 

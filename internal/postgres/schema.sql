@@ -5862,6 +5862,7 @@ CREATE TABLE app.case_invites (
     accepted_by uuid,
     revoked_at timestamp with time zone,
     recipient_org text,
+    CONSTRAINT case_invites_access_expires_at_representable CHECK (((access_expires_at >= '0001-01-01 00:00:00+00'::timestamp with time zone) AND (access_expires_at <= '9999-12-31 23:59:59.999999+00'::timestamp with time zone))),
     CONSTRAINT case_invites_email_bidx_check CHECK ((octet_length(email_bidx) = 32)),
     CONSTRAINT case_invites_kind_check CHECK ((kind = ANY (ARRAY['clinic'::text, 'employer'::text, 'attorney'::text, 'payer'::text]))),
     CONSTRAINT case_invites_permissions_check CHECK (((permissions <@ ARRAY['view'::text, 'upload'::text, 'download'::text, 'comment'::text]) AND ('view'::text = ANY (permissions)))),
@@ -7603,6 +7604,7 @@ CREATE TABLE app.api_keys (
     last_used_at timestamp with time zone,
     revoked_at timestamp with time zone,
     CONSTRAINT api_keys_check CHECK ((expires_at <= (created_at + '366 days'::interval))),
+    CONSTRAINT api_keys_expires_at_representable CHECK (((expires_at >= '0001-01-01 00:00:00+00'::timestamp with time zone) AND (expires_at <= '9999-12-31 23:59:59.999999+00'::timestamp with time zone))),
     CONSTRAINT api_keys_key_hash_check CHECK ((octet_length(key_hash) = 32)),
     CONSTRAINT api_keys_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
     CONSTRAINT api_keys_prefix_check CHECK ((prefix ~ '^sk_live_[0-9A-Za-z]{4}$'::text)),
@@ -7745,6 +7747,7 @@ CREATE TABLE app.case_members (
     revoked_at timestamp with time zone,
     expiry_recorded_at timestamp with time zone,
     recipient_org text,
+    CONSTRAINT case_members_access_expires_at_representable CHECK (((access_expires_at >= '0001-01-01 00:00:00+00'::timestamp with time zone) AND (access_expires_at <= '9999-12-31 23:59:59.999999+00'::timestamp with time zone))),
     CONSTRAINT case_members_check CHECK (((kind = 'staff'::text) OR (access_expires_at IS NOT NULL))),
     CONSTRAINT case_members_kind_check CHECK ((kind = ANY (ARRAY['staff'::text, 'clinic'::text, 'employer'::text, 'attorney'::text, 'payer'::text]))),
     CONSTRAINT case_members_permissions_check CHECK (((permissions <@ ARRAY['view'::text, 'upload'::text, 'download'::text, 'comment'::text]) AND ('view'::text = ANY (permissions)))),
@@ -7804,6 +7807,7 @@ CREATE TABLE app.clinical_entries (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT clinical_entries_kind_check CHECK ((kind = ANY (ARRAY['food'::text, 'symptom'::text, 'biomarker'::text]))),
     CONSTRAINT clinical_entries_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT clinical_entries_observed_at_representable CHECK (((observed_at >= '0001-01-01 00:00:00+00'::timestamp with time zone) AND (observed_at <= '9999-12-31 23:59:59.999999+00'::timestamp with time zone))),
     CONSTRAINT clinical_entries_unit_check CHECK ((length(unit) <= 32))
 );
 
@@ -7913,7 +7917,8 @@ CREATE TABLE app.documents (
     accepted_version integer,
     CONSTRAINT documents_check CHECK (((accepted_at IS NULL) OR (provided_at IS NOT NULL))),
     CONSTRAINT documents_check_accepted_version CHECK ((((accepted_at IS NULL) = (accepted_version IS NULL)) AND ((accepted_version IS NULL) OR (accepted_version >= 1)))),
-    CONSTRAINT documents_doc_type_check CHECK ((doc_type ~ '^[a-z][a-z0-9_]{0,47}$'::text))
+    CONSTRAINT documents_doc_type_check CHECK ((doc_type ~ '^[a-z][a-z0-9_]{0,47}$'::text)),
+    CONSTRAINT documents_due_at_representable CHECK (((due_at >= '0001-01-01 00:00:00+00'::timestamp with time zone) AND (due_at <= '9999-12-31 23:59:59.999999+00'::timestamp with time zone)))
 );
 
 ALTER TABLE ONLY app.documents FORCE ROW LEVEL SECURITY;
