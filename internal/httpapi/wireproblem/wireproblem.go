@@ -109,8 +109,13 @@ func rewrite(p []byte) []byte {
 	if !ok {
 		return nil
 	}
-	status, body, ok := bytes.Cut(rest, []byte(plainHeaders))
-	if !ok || !(bytes.Equal(status, body) || string(status) == teStatus && string(body) == teBody) {
+	// The status line ends at the first CR; net/http's headers follow it.
+	i := bytes.IndexByte(rest, '\r')
+	if i < 0 || !bytes.HasPrefix(rest[i:], []byte(plainHeaders)) {
+		return nil
+	}
+	status, body := rest[:i], rest[i+len(plainHeaders):]
+	if !(bytes.Equal(status, body) || string(status) == teStatus && string(body) == teBody) {
 		return nil
 	}
 	code, text, ok := strings.Cut(string(status), " ")
