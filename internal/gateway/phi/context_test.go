@@ -198,6 +198,9 @@ func TestContextRules(t *testing.T) {
 			[]string{"Quennby Fields", "velmarde cook"}, []string{"Lasix", "Sats Stable", "sats stable"}},
 		{"a word on no list after a credential used as a title", upper + "SPOKE WITH HO KWIATOSZ RE: PLAN. NP Velmarde AWARE. MD NOTIFIED. RN VISTED.",
 			[]string{"KWIATOSZ", "Velmarde"}, []string{"NOTIFIED", "VISTED"}},
+		{"a hospital's acronym with its floor", upper + "RAPID RESPONSE PAGED TO KVH 6 AT NOON. BED ON QBH 4 IS READY. WEANED TO NC 2. BACK TO OR 2. ON TF 20. LIVES IN NH 3 DAYS A WEEK.\n" +
+			mixed + "Rapid response paged To qh 6 overnight. Sats fine on NC 3.",
+			[]string{"KVH", "QBH", "qh"}, []string{"NC 2", "OR 2", "TF 20", "NH", "NC 3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

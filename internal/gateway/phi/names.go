@@ -96,6 +96,11 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
+		if t.end-t.start <= 4 && t.end-t.start >= 2 && lf&(lexCommon|lexClinical|lexRegion|lexFirst|lexLast) == 0 && d.acronymPlace(i, w) {
+			// a hospital's acronym with its floor: "ON KVH 6", "paged To qh 6"
+			set(i, mStrong, TypeLocation, prioContext)
+			continue
+		}
 		if lf&lexCommon != 0 && lf&(lexFirst|lexLast) != 0 && (t.has(fCap) || t.has(fNoCase)) && d.relationSurname(i) {
 			// an English word that is a surname, right after a relation and
 			// before the end of the phrase: "SON COOK, 555-0142",
@@ -1679,3 +1684,26 @@ func (d *detector) homeBefore(i int) bool {
 	}
 	return false
 }
+
+// acronymPlace reports whether word i, two to four letters that are no
+// English, clinical or name-list word (w in lower case), names a building
+// with its floor after "to", "from", "on" or "at" ("ON KVH 6", "paged To
+// qh 6"): a hospital is named by its acronym as often as by its name. A
+// state's code, a unit of the hospital, a label and the oxygen, feeds and
+// lines that take a setting stay ("back to OR 2", "weaned to NC 2", "on TF
+// 20").
+func (d *detector) acronymPlace(i int, w string) bool {
+	if i < 2 || i+1 >= len(d.toks) || d.toks[i+1].kind != tkNum || d.toks[i].has(fNL) || d.toks[i-1].kind != tkWord || stateAbbrevs[w] || careUnits[w] || facilityNext[w] || settingShorthand[w] ||
+		d.is(i, vStopword|vUnit|vUnitWord|vVitalLabel|vFacilityEnder|vTitle|vCredential|vNameLabel|vMonth|vWeekday) {
+		return false
+	}
+	switch d.word(i - 1) {
+	case "to", "from", "on", "at":
+		return d.floorAfter(i)
+	}
+	return false
+}
+
+// settingShorthand are oxygen devices, feeds, fluids and lines that a
+// number follows as their setting: "on NC 2", "TF at 20".
+var settingShorthand = set(`nc fm nrb nrfm hfnc tm vm tf tfs hd ett ngt ogt lr ns ivf tpn ppn`)
