@@ -104,6 +104,9 @@ func TestNoteTypes(t *testing.T) {
 		{"cities in capitals", "PT RESTING COMFORTABLY ON PROPOFOL GTT, VSS, LUNGS COARSE, SXN FOR THICK TAN SECRETIONS, ABD SOFT, FOLEY PATENT. " +
 			"DAUGHTER CALLED FROM BOSTON, UPDATED. SON DRIVING IN FROM DENVER. PT CONVERSES IN ENGLISH. PLAN TO WEAN FIO2 AS TOLERATED.",
 			[]string{"BOSTON", "DENVER"}, []string{"ENGLISH", "DAUGHTER", "PLAN"}},
+		// dictated reports: discharge summaries, radiology, pathology, consults
+		{"a dictation's reference initials", mixed + "Dictated by: Lorne Wexcombe, MD\nLTW/kmq\nRS/dlt  2/11/91\nPAS/jw  DD: 7/27/84\nCXR PA/lat done.\nMCG/kg/min\nHR/bp stable",
+			[]string{"LTW", "kmq", "RS", "dlt", "PAS", "jw"}, []string{"PA/lat", "MCG/kg", "HR/bp"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -252,6 +252,7 @@ func (d *detector) names() {
 	d.employers(mark, typ, prio)
 	d.ageSubjects(mark, typ, prio)
 	d.facilityLists(mark, typ, prio)
+	d.typistInitials(mark, typ, prio)
 	// Promote weak marks, initials and particles next to strong marks.
 	for pass := 0; pass < 3; pass++ {
 		changed := false
@@ -1707,3 +1708,47 @@ func (d *detector) acronymPlace(i int, w string) bool {
 // settingShorthand are oxygen devices, feeds, fluids and lines that a
 // number follows as their setting: "on NC 2", "TF at 20".
 var settingShorthand = set(`nc fm nrb nrfm hfnc tm vm tf tfs hd ett ngt ogt lr ns ivf tpn ppn`)
+
+// typistInitials marks the reference initials that close a dictated
+// report: the author's in capitals, a slash and the typist's in lower
+// case, at the start of a line that holds nothing else but the
+// dictation's dates and labels ("LTW/kmq", "RS/dlt 2/11/91", "PAS/jw  DD
+// 7/27/84"). Elsewhere such a pair is shorthand or a ratio ("PA/lat",
+// "MG/dl" in a list) and stays.
+func (d *detector) typistInitials(mark []uint8, typ []Type, prio []int8) {
+	for i := 0; i+2 < len(d.toks); i++ {
+		t := &d.toks[i]
+		if t.kind != tkWord || !(i == 0 || t.has(fNL)) || !t.has(fAllCaps) || t.end-t.start > 4 || !d.glued(i) || !d.isPunct(i+1, '/') || !d.glued(i+1) {
+			continue // (the cheapest tests first: a word in capitals that opens a line)
+		}
+		k := i + 2
+		u := &d.toks[k]
+		if u.kind != tkWord || u.has(fCap) || u.end-u.start < 2 || u.end-u.start > 3 || t.has(fNonASCII) || u.has(fNonASCII) || d.is(i, vUnit) ||
+			d.state[i] != stFree && d.state[i] != stPHI || d.state[k] != stFree || k+1 < len(d.toks) && d.toks[k+1].start == u.end && !d.toks[k+1].has(fNL) && d.toks[k+1].kind != tkWord {
+			continue // (nothing glued after the typist's letters: "MCG/kg/min")
+		}
+		if !d.dictationRest(k + 1) {
+			continue
+		}
+		for _, m := range [2]int{i, k} {
+			if mark[m] != mStrong || typ[m] != TypePerson {
+				mark[m], typ[m], prio[m] = mStrong, TypePerson, prioContext
+			}
+		}
+	}
+}
+
+// dictationRest reports whether the tokens from j to the end of their
+// line are only numbers, punctuation and the labels of a dictation's dates
+// ("DD: 7/27/84", "D: 05/03/67 T: 05/05/67").
+func (d *detector) dictationRest(j int) bool {
+	for ; j < len(d.toks) && !d.toks[j].has(fNL); j++ {
+		if d.toks[j].kind == tkWord && !dictationLabels[d.word(j)] {
+			return false
+		}
+	}
+	return true
+}
+
+// dictationLabels head a dictated report's dates: dictated, transcribed.
+var dictationLabels = set(`d t dd dt td dict trans job am pm`)
