@@ -22,6 +22,8 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"90033", "05401"}, nil},
 		{"an identifier after a label", mixed + "Pt: 00482913. Ca 9.8, PLT 250000, WBC 12000, PT 13.2.", []string{"00482913"},
 			[]string{"9.8", "250000", "12000", "13.2"}},
+		{"a padded date with a two-digit year after a label", mixed + "D: 05/03/67  T: 05/05/67\nDD 09/19/74 DT 09/20/74. Vent SIMV 12/5/40, PS 10/12/14.",
+			[]string{"05/05/67", "09/20/74"}, []string{"12/5/40", "10/12/14"}},
 		// ages over 89 as histories write them
 		{"old ages", mixed + "92F presents with a fall. A 94 M with CHF. Patient is 91 yrs. Her mother, 97, lives alone. Pt (93) alert.",
 			[]string{"92", "94", "91", "97", "93"}, nil},

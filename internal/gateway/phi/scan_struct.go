@@ -223,9 +223,14 @@ func digitRuns(s string) []string {
 
 // fullYearDate reports whether s, a numeric date numDate matched, has
 // three parts, one of them a year of four digits from 1900 to 2099
-// (03/14/2024, 2024-03-14, 14.03.1952).
+// (03/14/2024, 2024-03-14, 14.03.1952), or three parts of two digits with
+// a month or a day padded with a zero (05/03/67, 09/20/74): settings and
+// readings are not written so ("SIMV 12/5/40").
 func fullYearDate(s string) bool {
 	runs := digitRuns(s)
+	if len(runs) == 3 && len(runs[0]) == 2 && len(runs[1]) == 2 && len(runs[2]) == 2 {
+		return runs[0][0] == '0' || runs[1][0] == '0'
+	}
 	return len(runs) == 3 && slices.ContainsFunc(runs, func(r string) bool {
 		return len(r) == 4 && (r[:2] == "19" || r[:2] == "20")
 	})
