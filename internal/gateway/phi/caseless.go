@@ -150,6 +150,10 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		// (an English word that is only a surname is no name after a
 		// relation: "A FRIEND CAME")
 		set(i, mStrong, TypePerson, prioContext)
+	case !nameDict && !ordinary && d.fieldLabelBefore(i) && d.nameLike(i):
+		// a form's name field: "NAME: VOSKUIJLEN, TEODOR", "SURGEON:
+		// ABERCROMBIE" (a word on no list that is no misspelling)
+		set(i, mStrong, TypePerson, prioContext)
 	case !nameDict && !ordinary && d.relationBefore(i) && d.nameLike(i):
 		// a word on no list after a relation: "SON KWIATOSZ IN TO
 		// VISIT", "wife, quellmorn, gave" (surnames are on no list as
@@ -689,4 +693,14 @@ func (d *detector) foodPhrase(i int) int {
 		k = m
 	}
 	return best
+}
+
+// fieldLabelBefore reports whether a label that introduces a name and a
+// colon stand right before word i on its line: "NAME: VOSKUIJLEN",
+// "ATTENDING: KWIATOSZ". A form's field holds its value; "PT:" is left
+// out, as notes open a sentence with it ("PT: LETHARIC").
+func (d *detector) fieldLabelBefore(i int) bool {
+	k := i - 2
+	return k >= 0 && d.isPunct(i-1, ':') && d.toks[k].kind == tkWord && !d.toks[i].has(fNL) && !d.toks[i-1].has(fNL) &&
+		d.is(k, vNameLabel) && d.word(k) != "pt"
 }
