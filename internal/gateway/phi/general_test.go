@@ -112,6 +112,9 @@ func TestNoteTypes(t *testing.T) {
 		{"a name field in a report written in capitals", "PT ADMITTED FROM THE ER WITH CHEST PAIN AND SOB, RULED IN FOR NSTEMI, TAKEN TO CATH LAB, STENT TO LAD PLACED WITHOUT COMPLICATION.\n" +
 			"DISCHARGE SUMMARY   NAME: VOSKUIJLEN, TEODOR   MRN: 82-441-990\nSURGEON: QUELLMORN\nPT: LETHARIC BUT AROUSABLE. NEURO: INTACT.\nPLAN: DIURESE.",
 			[]string{"VOSKUIJLEN", "TEODOR", "QUELLMORN"}, []string{"LETHARIC", "INTACT", "DIURESE"}},
+		{"a first name that is an eponym, after a surname", mixed + "Name: Okoro, Benedict     MR#: 0449182\nReferring: Quimby, Addison",
+			[]string{"Benedict", "Addison"}, []string{"Name", "Referring"}},
+		{"eponyms that are first names, alone", mixed + "BMR by Harris-Benedict. Hx of Addison's, on hydrocortisone. Braden 12.", nil, []string{"Harris-Benedict", "Addison's", "Braden"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -184,7 +184,9 @@ func (d *detector) names() {
 		if d.is(i, vTitle) && t.has(fCap) || (d.is(i, vCredential) && (t.has(fAllCaps) || (t.has(fCap) && len(w) > 3))) {
 			continue
 		}
-		if d.contraction(i) || d.eponym(i) || d.namedFor(i) {
+		if d.contraction(i) || d.eponym(i) || d.namedFor(i) && !(lf&lexFirst != 0 && i >= 2 && d.isPunct(i-1, ',') && mark[i-2] == mStrong && typ[i-2] == TypePerson && !d.toks[i-1].has(fNL)) {
+			// (an eponym that is also a first name is the first name after
+			// a surname and a comma: "Name: Okoro, Benedict")
 			continue
 		}
 		safe := lf&lexSafe != 0
