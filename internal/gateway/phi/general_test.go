@@ -115,6 +115,8 @@ func TestNoteTypes(t *testing.T) {
 		{"a first name that is an eponym, after a surname", mixed + "Name: Okoro, Benedict     MR#: 0449182\nReferring: Quimby, Addison",
 			[]string{"Benedict", "Addison"}, []string{"Name", "Referring"}},
 		{"eponyms that are first names, alone", mixed + "BMR by Harris-Benedict. Hx of Addison's, on hydrocortisone. Braden 12.", nil, []string{"Harris-Benedict", "Addison's", "Braden"}},
+		{"a report's staff by their role", mixed + "Technician: MK\nSonographer: JT\nPathologist: Quellmorn\nA technician will set up the CPAP; pathologist to review.",
+			[]string{"MK", "JT", "Quellmorn"}, []string{"technician", "CPAP", "pathologist"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -107,7 +107,8 @@ neighbor neighbour landlord employer coworker colleague boss child baby hcp poa 
 dtr dau sis bro husb nok stepbrother stepsister grandchild granddtr
 wife's husband's daughters sons sisters brothers friends children grandchildren
 dear hi hello hey client therapist dietitian dietician nutritionist chaplain counselor counsellor
-clinician caseworker advocate`)
+clinician caseworker advocate technician technologist sonographer pathologist radiologist anesthesiologist
+transcriptionist typist scribe`)
 }
 
 // signOffs close a letter or a message; the name after them (on the same
