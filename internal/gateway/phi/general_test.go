@@ -117,6 +117,8 @@ func TestNoteTypes(t *testing.T) {
 		{"eponyms that are first names, alone", mixed + "BMR by Harris-Benedict. Hx of Addison's, on hydrocortisone. Braden 12.", nil, []string{"Harris-Benedict", "Addison's", "Braden"}},
 		{"a report's staff by their role", mixed + "Technician: MK\nSonographer: JT\nPathologist: Quellmorn\nA technician will set up the CPAP; pathologist to review.",
 			[]string{"MK", "JT", "Quellmorn"}, []string{"technician", "CPAP", "pathologist"}},
+		{"an internal extension after x", mixed + "Linnea Yip, MD (resident) x5-3381. Page the fellow at x 4-4471.\nAbx x3 days, x2-3 days, repeat x 1-2000 units.",
+			[]string{"x5-3381", "x 4-4471"}, []string{"x3", "x2-3", "1-2000"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

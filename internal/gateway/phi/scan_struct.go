@@ -61,6 +61,11 @@ func hexColonAhead(s string, p int) bool {
 func (d *detector) numAt(i int) int {
 	s := d.text
 	p := int(d.toks[i].start)
+	if k := i - 1; k >= 0 && d.toks[k].kind == tkWord && d.toks[k].end-d.toks[k].start == 1 && d.low[d.toks[k].start] == 'x' && d.state[k] == stFree && i+2 < len(d.toks) {
+		if j := d.extension(k); j > k {
+			return j // "x 4-4471" (wordAt takes "x5-3381")
+		}
+	}
 	if d.toks[i].end-d.toks[i].start == 2 && i > 0 && d.toks[i-1].end == d.toks[i].start && d.toks[i-1].kind == tkPunct {
 		if a := int(d.toks[i-1].start); (s[a] == '\'' || s[a:p] == "’") && (a == 0 || !isDigit(s[a-1]) && s[a-1] != '\'' && s[a-1] != '\\') {
 			// a year written with an apostrophe: "CABG '94", "CA'02"

@@ -18,6 +18,11 @@ func (d *detector) wordAt(i int) int {
 			return d.claimBytes(i, q, typ)
 		}
 	}
+	if t.end-t.start == 1 && w == "x" && i+3 < len(d.toks) {
+		if j := d.extension(i); j > i {
+			return j
+		}
+	}
 	if d.glued(i) && (d.toks[i+1].kind == tkNum || (d.toks[i+1].kind == tkWord)) {
 		if j := d.compound(i); j > i {
 			return j
@@ -881,4 +886,21 @@ func (d *detector) labelled(i int) bool {
 		return false // more letters after: a code
 	}
 	return d.is(i, vVitalLabel) || d.toks[i].lex&lexClinical != 0 && d.toks[i].lex&(lexFirst|lexLast) == 0 && d.toks[i].end-d.toks[i].start >= 4
+}
+
+// extension claims a hospital's internal extension written after "x": one
+// or two digits, a hyphen and four digits ("x5-3381", "x 4-4471"), with
+// no unit after it. "x" before a count or a range is "times" ("x3", "x2-3
+// days") and stays.
+func (d *detector) extension(i int) int {
+	j := i + 1
+	if d.toks[j].kind != tkNum || d.toks[j].start-d.toks[i].end > 1 || d.toks[j].has(fNL) || d.toks[j].end-d.toks[j].start > 2 ||
+		!d.isPunct(j+1, '-') || !d.glued(j) || !d.glued(j+1) || d.toks[j+2].kind != tkNum || d.toks[j+2].end-d.toks[j+2].start != 4 {
+		return i
+	}
+	k := j + 3
+	if k < len(d.toks) && (d.toks[k].start == d.toks[k-1].end && d.toks[k].kind != tkPunct || d.toks[k].kind == tkWord && !d.toks[k].has(fNL) && d.is(k, vUnit|vUnitWord)) {
+		return i // glued to more, or a quantity: "x 1-2000 units"
+	}
+	return d.claim(i, k, TypePhone, prioStruct)
 }
