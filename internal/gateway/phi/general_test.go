@@ -119,6 +119,9 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"MK", "JT", "Quellmorn"}, []string{"technician", "CPAP", "pathologist"}},
 		{"an internal extension after x", mixed + "Linnea Yip, MD (resident) x5-3381. Page the fellow at x 4-4471.\nAbx x3 days, x2-3 days, repeat x 1-2000 units.",
 			[]string{"x5-3381", "x 4-4471"}, []string{"x3", "x2-3", "1-2000"}},
+		{"the names of practices and agencies", mixed + "Harborview Internal Medicine, 412 Kessler Avenue\nf/u with PCP at Bellmont Family Medicine in 1 week; PT through Sunnyvale Home Health.\n" +
+			"Hematology/Oncology Associates of Fallowmere. Consulted Internal Medicine and Palliative Care; Home Health to follow; Primary Care Associates of the county.",
+			[]string{"Harborview", "Bellmont", "Sunnyvale", "Fallowmere"}, []string{"Internal Medicine", "Family Medicine", "Home Health", "Palliative Care", "Primary Care", "Oncology Associates", "county"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

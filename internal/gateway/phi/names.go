@@ -250,6 +250,7 @@ func (d *detector) names() {
 	}
 	d.facilities(mark, typ, prio)
 	d.facilityPairs(mark, typ, prio)
+	d.practices(mark, typ, prio)
 	d.universities(mark, typ, prio)
 	d.employers(mark, typ, prio)
 	d.ageSubjects(mark, typ, prio)
@@ -1754,3 +1755,46 @@ func (d *detector) dictationRest(j int) bool {
 
 // dictationLabels head a dictated report's dates: dictated, transcribed.
 var dictationLabels = set(`d t dd dt td dict trans job am pm`)
+
+// practiceEnders end the name of a practice or an agency: "Bellmont Family
+// Medicine", "Harborview Internal Medicine", "Sunnyvale Home Health",
+// "Eastgate Kidney Associates".
+var practiceEnders = set(`medicine practice care associates health physicians partners group`)
+
+// practices marks the name of a practice or an agency in a note with case:
+// a capitalised word that is no English or clinical word (a name, a city
+// or a word on no list) up to three capitalised words before a practice's
+// last word ("Bellmont Family Medicine", "Sunnyvale Home Health"), or right
+// after it and "of" ("Oncology Associates of Fallowmere"). A specialty or
+// a service stays: "Internal Medicine", "Primary Care", "Home Health".
+func (d *detector) practices(mark []uint8, typ []Type, prio []int8) {
+	for i := 1; i < len(d.toks); i++ {
+		t := &d.toks[i]
+		if t.kind != tkWord || !t.has(fCap) || t.has(fNoCase) || t.end-t.start < 4 || t.has(fNL) || !practiceEnders[d.word(i)] {
+			continue // (the cheapest tests first)
+		}
+		for k, steps := i-1, 0; k >= 0 && steps < 3; k, steps = k-1, steps+1 {
+			p := &d.toks[k]
+			if p.kind != tkWord || !p.has(fCap) || d.is(k, vStopword) || d.toks[k+1].has(fNL) || p.end < d.toks[k+1].start-1 {
+				break
+			}
+			if d.practiceName(k) {
+				mark[k], typ[k], prio[k] = mStrong, TypeLocation, prioContext
+			}
+			if p.has(fNL) {
+				break
+			}
+		}
+		if j := i + 2; j < len(d.toks) && d.toks[i+1].kind == tkWord && d.word(i+1) == "of" && !d.toks[j].has(fNL) && d.toks[j].has(fCap) && d.practiceName(j) {
+			mark[j], typ[j], prio[j] = mStrong, TypeLocation, prioContext
+		}
+	}
+}
+
+// practiceName reports whether word k may name a practice: a word of three
+// letters or more, free, that is no English, clinical or region word.
+func (d *detector) practiceName(k int) bool {
+	p := &d.toks[k]
+	return p.kind == tkWord && d.state[k] == stFree && p.end-p.start >= 3 && p.lex&(lexSafe|lexCommon|lexClinical|lexRegion) == 0 &&
+		!d.is(k, vStopword|vTitle|vCredential|vNameLabel|vMonth|vWeekday)
+}
