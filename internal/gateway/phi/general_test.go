@@ -122,6 +122,8 @@ func TestNoteTypes(t *testing.T) {
 		{"the names of practices and agencies", mixed + "Harborview Internal Medicine, 412 Kessler Avenue\nf/u with PCP at Bellmont Family Medicine in 1 week; PT through Sunnyvale Home Health.\n" +
 			"Hematology/Oncology Associates of Fallowmere. Consulted Internal Medicine and Palliative Care; Home Health to follow; Primary Care Associates of the county.",
 			[]string{"Harborview", "Bellmont", "Sunnyvale", "Fallowmere"}, []string{"Internal Medicine", "Family Medicine", "Home Health", "Palliative Care", "Primary Care", "Oncology Associates", "county"}},
+		{"a relation that is also a surname opens a sentence", "Met with the patient at bedside. She lives with her husband Cornelius Weber. Husband has dementia. Son said he would visit; Daughter's plans unclear.",
+			[]string{"Cornelius Weber"}, []string{"Husband", "Son", "Daughter"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -198,8 +198,9 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 		case capd && !single && !d.is(i, vStopword|vNameLabel) && !(safe && d.isPunct(i+1, ':') && !nameDict) && (t.has(fCap) || !safe || d.lowerDoc && nameDict) && d.nameContext(i):
 			set(i, mStrong, TypePerson, prioContext)
-		case capd && nameDict && !single && !d.is(i, vStopword) && (d.speakerLabel(i) || d.relationOwner(i) || d.agentVerb(i) && !(d.clinical && lf&lexCommon != 0)):
-			// (not "Still has a cough" in a clinical note)
+		case capd && nameDict && !single && !d.is(i, vStopword|vNameLabel) && (d.speakerLabel(i) || d.relationOwner(i) || d.agentVerb(i) && !(d.clinical && lf&lexCommon != 0)):
+			// (not "Still has a cough" in a clinical note, nor a relation
+			// or role that is also a surname: "Husband has dementia")
 			set(i, mStrong, TypePerson, prioContext)
 		case lf&lexRegion != 0 && (t.has(fCap) || d.lowerDoc) && !(nameDict && d.nameContext(i)):
 			if d.stateCodeAt(i + 1) {
