@@ -124,6 +124,8 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"Harborview", "Bellmont", "Sunnyvale", "Fallowmere"}, []string{"Internal Medicine", "Family Medicine", "Home Health", "Palliative Care", "Primary Care", "Oncology Associates", "county"}},
 		{"a relation that is also a surname opens a sentence", "Met with the patient at bedside. She lives with her husband Cornelius Weber. Husband has dementia. Son said he would visit; Daughter's plans unclear.",
 			[]string{"Cornelius Weber"}, []string{"Husband", "Son", "Daughter"}},
+		{"a unit number in hyphenated groups", mixed + "Patient Name: Zellweger, Orla     Unit #: 441-88-02\nLives at 12 Oak St, Unit 4.",
+			[]string{"441-88-02", "Unit 4"}, []string{"Unit #"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -552,6 +552,14 @@ func (d *detector) unitAddress(i int) int {
 	if d.keptNum(j, k) {
 		return i
 	}
+	if t.kind == tkNum && k+1 < len(d.toks) && d.isPunct(k, '-') && d.glued(k-1) && d.glued(k) && d.toks[k+1].kind == tkNum {
+		// digit groups joined by hyphens are a record's unit number, not
+		// a flat's: "Unit #: 441-88-02" (the whole of it, no part left)
+		for k+1 < len(d.toks) && d.isPunct(k, '-') && d.glued(k-1) && d.glued(k) && d.toks[k+1].kind == tkNum {
+			k += 2
+		}
+		return d.claim(j, k, TypeID, prioStruct)
+	}
 	return d.claim(i, k, TypeAddress, prioStruct)
 }
 
