@@ -126,6 +126,8 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"Cornelius Weber"}, []string{"Husband", "Son", "Daughter"}},
 		{"a unit number in hyphenated groups", mixed + "Patient Name: Zellweger, Orla     Unit #: 441-88-02\nLives at 12 Oak St, Unit 4.",
 			[]string{"441-88-02", "Unit 4"}, []string{"Unit #"}},
+		{"credentials of social work, nutrition and nursing", "Met with the patient and her daughter at bedside.\nAmara Quellmorn, LICSW\nTeodor Velmarde, RDN, LDN\nIngrid Brankowicz, CRNP",
+			[]string{"Amara Quellmorn", "Teodor Velmarde", "Ingrid Brankowicz"}, []string{"LICSW", "RDN", "LDN", "CRNP"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
