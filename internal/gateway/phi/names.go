@@ -1714,15 +1714,15 @@ func (d *detector) acronymPlace(i int, w string) bool {
 var settingShorthand = set(`nc fm nrb nrfm hfnc tm vm tf tfs hd ett ngt ogt lr ns ivf tpn ppn`)
 
 // typistInitials marks the reference initials that close a dictated
-// report: the author's in capitals, a slash and the typist's in lower
-// case, at the start of a line that holds nothing else but the
+// report: the author's in capitals, a slash (or a colon) and the typist's
+// in lower case, at the start of a line that holds nothing else but the
 // dictation's dates and labels ("LTW/kmq", "RS/dlt 2/11/91", "PAS/jw  DD
 // 7/27/84"). Elsewhere such a pair is shorthand or a ratio ("PA/lat",
 // "MG/dl" in a list) and stays.
 func (d *detector) typistInitials(mark []uint8, typ []Type, prio []int8) {
 	for i := 0; i+2 < len(d.toks); i++ {
 		t := &d.toks[i]
-		if t.kind != tkWord || !(i == 0 || t.has(fNL)) || !t.has(fAllCaps) || t.end-t.start > 4 || !d.glued(i) || !d.isPunct(i+1, '/') || !d.glued(i+1) {
+		if t.kind != tkWord || !(i == 0 || t.has(fNL)) || !t.has(fAllCaps) || t.end-t.start > 4 || !d.glued(i) || !(d.isPunct(i+1, '/') || d.isPunct(i+1, ':')) || !d.glued(i+1) {
 			continue // (the cheapest tests first: a word in capitals that opens a line)
 		}
 		k := i + 2
@@ -1734,9 +1734,21 @@ func (d *detector) typistInitials(mark []uint8, typ []Type, prio []int8) {
 		if !d.dictationRest(k + 1) {
 			continue
 		}
+		if d.isPunct(i+1, ':') && !d.dictationAfter(k+1, u.lex&(lexSafe|lexCommon|lexClinical) == 0) {
+			// with a colon, a section and its finding are alike ("CV:rrr",
+			// "GI:nt"): the initials need the dictation's dates after them
+			// on their line ("LP:bw  D: 07/07/69"), or to close the text
+			// with letters that are no word ("FA:qz")
+			continue
+		}
 		for _, m := range [2]int{i, k} {
 			if mark[m] != mStrong || typ[m] != TypePerson {
 				mark[m], typ[m], prio[m] = mStrong, TypePerson, prioContext
+			}
+		}
+		for j := k + 1; j < len(d.toks) && !d.toks[j].has(fNL); j++ {
+			if d.toks[j].kind == tkWord && mark[j] == mNone {
+				d.keep(j, j+1) // the labels are no initials: "LP:bw  D: 07/07/69"
 			}
 		}
 	}
@@ -1752,6 +1764,20 @@ func (d *detector) dictationRest(j int) bool {
 		}
 	}
 	return true
+}
+
+// dictationAfter reports whether a dictation's label stands on the line of
+// token j, from j on, or, when last is set, nothing follows j at all.
+func (d *detector) dictationAfter(j int, last bool) bool {
+	for ; j < len(d.toks); j++ {
+		if d.toks[j].has(fNL) {
+			return false
+		}
+		if d.toks[j].kind == tkWord && dictationLabels[d.word(j)] {
+			return true
+		}
+	}
+	return last
 }
 
 // dictationLabels head a dictated report's dates: dictated, transcribed.
