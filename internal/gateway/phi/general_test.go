@@ -27,6 +27,10 @@ func TestNoteTypes(t *testing.T) {
 		// ages over 89 as histories write them
 		{"old ages", mixed + "92F presents with a fall. A 94 M with CHF. Patient is 91 yrs. Her mother, 97, lives alone. Pt (93) alert.",
 			[]string{"92", "94", "91", "97", "93"}, nil},
+		{"old ages in words", mixed + "Her sister is ninety years of age. She is a ninety-one year old widow; her brother, aged ninety-two, visits. Her aunt is in her early nineties.",
+			[]string{"ninety", "ninety-one", "ninety-two", "nineties"}, []string{"widow", "aunt", "early"}},
+		{"numbers in words that are no ages", mixed + "Sats in the nineties. Waited forty minutes. Ninety years ago the hospital opened. Sixty-one year old man.",
+			nil, []string{"nineties", "Ninety", "Sixty-one"}},
 		{"temperatures are no ages", mixed + "T 101F, HR 92. Spiked to 102F overnight. Febrile to 101 F. Temp 99 F; sats 94, 92, 95.",
 			nil, []string{"101F", "92", "102F", "101 F", "99 F", "94", "95"}},
 		// a city that bears a state's name, with its state after it

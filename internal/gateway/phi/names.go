@@ -41,6 +41,13 @@ func (d *detector) names() {
 			w = strings.ToLower(w)
 		}
 		lf := t.lex
+		if w[0] == 'n' && len(w) >= 6 && w[:5] == "ninet" {
+			if j := d.spelledAge(i, w); j > i {
+				d.claim(i, j, TypeAge, prioStruct) // "a ninety-one year old woman", "in her nineties"
+				i = j - 1
+				continue
+			}
+		}
 		capd := t.has(fCap) || d.lowerDoc
 		if d.rec != nil {
 			if rt, ok := d.rec.matchWord(w, t, lf, d.lowerDoc); ok {
@@ -1824,4 +1831,66 @@ func (d *detector) practiceName(k int) bool {
 	p := &d.toks[k]
 	return p.kind == tkWord && d.state[k] == stFree && p.end-p.start >= 3 && p.lex&(lexSafe|lexCommon|lexClinical|lexRegion) == 0 &&
 		!d.is(k, vStopword|vTitle|vCredential|vNameLabel|vMonth|vWeekday)
+}
+
+// unitNumbers are the words of a spelled-out number after "ninety-".
+var unitNumbers = set(`one two three four five six seven eight nine`)
+
+// spelledAge returns the end of an age over 89 written in words at word i
+// (w, in lower case): "ninety" or "ninety-one" before "year(s) old",
+// "years of age", "yo" or "y/o", or after "age" or "aged" ("a ninety-one
+// year old woman", "aged ninety-two"); "nineties" after a possessive
+// ("in her nineties", "in his early nineties"). Other numbers stay
+// ("ninety minutes", "ninety years ago", "sats in the nineties").
+func (d *detector) spelledAge(i int, w string) int {
+	if w == "nineties" {
+		k := d.prevWord(i)
+		if k >= 0 && k == i-1 && (d.word(k) == "early" || d.word(k) == "mid" || d.word(k) == "late") {
+			k = d.prevWord(k)
+		}
+		if k >= 0 && (d.word(k) == "her" || d.word(k) == "his" || d.word(k) == "their") {
+			return i + 1
+		}
+		return i
+	}
+	if w != "ninety" {
+		return i
+	}
+	j := i + 1
+	if j+1 < len(d.toks) && (d.isPunct(j, '-') && d.glued(i) || d.toks[j].kind == tkWord) && !d.toks[j].has(fNL) {
+		n := j
+		if d.isPunct(j, '-') {
+			n++
+		}
+		if d.toks[n].kind == tkWord && unitNumbers[d.word(n)] {
+			j = n + 1
+		}
+	}
+	if k := d.prevWord(i); k >= 0 && (d.word(k) == "aged" || d.word(k) == "age") {
+		return j
+	}
+	k := j
+	if k < len(d.toks) && d.isPunct(k, '-') {
+		k++
+	}
+	if k >= len(d.toks) || d.toks[k].kind != tkWord || d.toks[k].has(fNL) {
+		return i
+	}
+	switch d.word(k) {
+	case "yo":
+		return j
+	case "y":
+		if d.isPunct(k+1, '/') {
+			return j
+		}
+	case "year", "years", "yr", "yrs":
+		m := k + 1
+		if m < len(d.toks) && d.isPunct(m, '-') {
+			m++
+		}
+		if m < len(d.toks) && d.toks[m].kind == tkWord && (d.word(m) == "old" || d.word(m) == "of" && m+1 < len(d.toks) && d.toks[m+1].kind == tkWord && d.word(m+1) == "age") {
+			return j
+		}
+	}
+	return i
 }
