@@ -134,6 +134,9 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"441-88-02", "Unit 4"}, []string{"Unit #"}},
 		{"credentials of social work, nutrition and nursing", "Met with the patient and her daughter at bedside.\nAmara Quellmorn, LICSW\nTeodor Velmarde, RDN, LDN\nIngrid Brankowicz, CRNP",
 			[]string{"Amara Quellmorn", "Teodor Velmarde", "Ingrid Brankowicz"}, []string{"LICSW", "RDN", "LDN", "CRNP"}},
+		{"the operating room's eponyms", mixed + "A Hasson trocar was placed. A Lichtenstein repair was done through a Pfannenstiel incision with a Kelly clamp, Metzenbaum scissors and a Blake drain.",
+			nil, []string{"A Hasson", "A Lichtenstein", "Pfannenstiel", "Kelly", "Metzenbaum", "Blake"}},
+		{"a surgeon before an instrument", mixed + "Dr. Quellmorn drain check at noon.", []string{"Quellmorn"}, []string{"drain"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -632,12 +632,15 @@ func (d *detector) listNeighbour(i, dir int, mark []uint8, typ []Type) bool {
 	return d.toks[m].kind == tkWord && mark[m] == mStrong && typ[m] == TypePerson
 }
 
-// eponymHeads follow an eponym: "Parkinson's disease", "Bell palsy".
+// eponymHeads follow an eponym: "Parkinson's disease", "Bell palsy", and
+// the operating room's instruments and operations: "Hasson trocar",
+// "Lichtenstein repair", "Pfannenstiel incision", "Kelly clamp".
 func eponymHeads() map[string]bool {
 	return set(`disease diseases syndrome sign signs palsy phenomenon test maneuver manoeuvre reflex
 thyroiditis disorder lymphoma sarcoma tumor tumour ulcer fracture procedure operation classification
 criteria score scale equation formula law cell cells body bodies node nodes esophagus encephalopathy
-anomaly contracture cyst node neuroma disease's type pouch`)
+anomaly contracture cyst node neuroma disease's type pouch repair incision trocar retractor clamp forceps scissors
+drain needle technique fundoplication anastomosis stitch`)
 }
 
 // eponym reports whether capitalised word i names a disease, sign or test:
@@ -655,7 +658,11 @@ func (d *detector) eponym(i int) bool {
 		}
 		break
 	}
-	return j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.is(j, vEponymHead)
+	if j >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) || !d.is(j, vEponymHead) {
+		return false
+	}
+	k := d.prevWord(i)
+	return !(k >= 0 && d.is(k, vTitle) && abbrevTitles[d.word(k)]) // "Dr. Blake drain" is the doctor's
 }
 
 // eponyms are the diseases, signs, scores and equations named for people
