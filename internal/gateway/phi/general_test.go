@@ -137,6 +137,8 @@ func TestNoteTypes(t *testing.T) {
 		{"the operating room's eponyms", mixed + "A Hasson trocar was placed. A Lichtenstein repair was done through a Pfannenstiel incision with a Kelly clamp, Metzenbaum scissors and a Blake drain.",
 			nil, []string{"A Hasson", "A Lichtenstein", "Pfannenstiel", "Kelly", "Metzenbaum", "Blake"}},
 		{"a surgeon before an instrument", mixed + "Dr. Quellmorn drain check at noon.", []string{"Quellmorn"}, []string{"drain"}},
+		{"a street without a house number before an abbreviated suffix", mixed + "Seen at urgent care on Elm St. for a dog bite. He lives on Maple Ave. near the park; works on Oak St near the school.\nPain on Left Side. Lives near St. Anselm church.",
+			[]string{"Elm St", "Maple Ave", "Oak St"}, []string{"Left Side", "near St"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -745,6 +745,44 @@ func (d *detector) streetFromWord(i int, w string) int {
 			return d.claim(k, end, TypeAddress, prioStruct)
 		}
 	}
+	if len(w) <= 4 && shortSuffixes[w] && t.has(fCap) && !t.has(fNoCase) && !t.has(fSent) {
+		if k := d.streetOn(i); k < i {
+			return d.claim(k, i+1, TypeAddress, prioStruct)
+		}
+	}
+	return i
+}
+
+// shortSuffixes are the abbreviated street suffixes that streetOn reads;
+// "Dr" and "Ct" are left out (a title, a scan).
+var shortSuffixes = set(`st ave rd blvd ln pkwy`)
+
+// streetOn returns the first word of a street named without a house
+// number before its abbreviated suffix at word i, in a note with case:
+// one or two capitalised words after "on", "off" or "near", and no
+// capitalised word after the suffix, which would make "St." a saint ("on
+// Elm St. for a bite", "lives on Maple Ave. near the park"; not "on St.
+// Mary's", "near Mercy St. Vincent"). It returns i if there is none.
+func (d *detector) streetOn(i int) int {
+	j := i + 1
+	if j < len(d.toks) && d.isPunct(j, '.') && d.glued(i) {
+		j++
+	}
+	if j < len(d.toks) && !d.toks[j].has(fNL) && d.toks[j].kind == tkWord && d.toks[j].has(fCap) {
+		return i
+	}
+	for k, n := i-1, 0; k > 0 && n < 2; k, n = k-1, n+1 {
+		p := &d.toks[k]
+		if p.kind != tkWord || !p.has(fCap) || p.has(fSent) || d.toks[k+1].has(fNL) || d.is(k, vStopword|vTitle|vStreetSuffix) || d.state[k] != stFree {
+			return i
+		}
+		if q := k - 1; d.toks[q].kind == tkWord && !d.toks[k].has(fNL) {
+			switch d.word(q) {
+			case "on", "off", "near":
+				return k
+			}
+		}
+	}
 	return i
 }
 
