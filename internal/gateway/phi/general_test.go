@@ -139,6 +139,8 @@ func TestNoteTypes(t *testing.T) {
 		{"a surgeon before an instrument", mixed + "Dr. Quellmorn drain check at noon.", []string{"Quellmorn"}, []string{"drain"}},
 		{"a street without a house number before an abbreviated suffix", mixed + "Seen at urgent care on Elm St. for a dog bite. He lives on Maple Ave. near the park; works on Oak St near the school.\nPain on Left Side. Lives near St. Anselm church.",
 			[]string{"Elm St", "Maple Ave", "Oak St"}, []string{"Left Side", "near St"}},
+		{"an abbreviated month alone after a word that dates", mixed + "Hgb 7.1 (from 11.2 in Feb). Back pain since Jan. Iron low since Oct, better by Dec.\nO2 dec from 5 to 3. Aug sats overnight. In Mar pt fell.",
+			[]string{"Feb", "Jan", "Oct", "Dec", "Mar"}, []string{"dec from", "Aug"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

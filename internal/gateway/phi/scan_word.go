@@ -246,12 +246,23 @@ func (d *detector) monthDate(i int) (int, bool) {
 	full := len(w) > 4 || w == "june" || w == "july" || w == "may"
 	switch {
 	case !full:
+		// an abbreviated month alone, capitalised mid-sentence after a
+		// word that dates ("in Feb", "since Jan.", "better by Dec"):
+		// elsewhere "dec" is decreased and "Jan" a name
+		if t.has(fCap) && !t.has(fAllCaps) && !t.has(fSent) && !t.has(fNoCase) && !d.lowerDoc {
+			if k := d.prevWord(i); k == i-1 && monthPreps[d.word(k)] {
+				return i + 1, true // (a dot after may end the sentence: "since Jan.")
+			}
+		}
 		return 0, false
 	case w == "march" || w == "may":
 		return i + 1, t.has(fCap) && !t.has(fSent) && !t.has(fAllCaps) && !d.titleBefore(i)
 	}
 	return i + 1, t.has(fCap) || d.lowerDoc
 }
+
+// monthPreps date the month after them: "in Feb", "since Jan.", "by Dec".
+var monthPreps = set(`in since by until till through thru during from last next early mid late before after`)
 
 func isOrdinal(w string) bool { return w == "st" || w == "nd" || w == "rd" || w == "th" }
 
