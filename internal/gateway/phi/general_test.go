@@ -113,6 +113,7 @@ func TestNoteTypes(t *testing.T) {
 		// dictated reports: discharge summaries, radiology, pathology, consults
 		{"a dictation's reference initials", mixed + "Dictated by: Lorne Wexcombe, MD\nLTW/kmq\nRS/dlt  2/11/91\nPAS/jw  DD: 7/27/84\nCXR PA/lat done.\nMCG/kg/min\nHR/bp stable",
 			[]string{"LTW", "kmq", "RS", "dlt", "PAS", "jw"}, []string{"PA/lat", "MCG/kg", "HR/bp"}},
+		{"reference initials with a particle's letters", mixed + "Sincerely,\nPim van der Sloot, M.D.\nPvdS/ak\nHbA/ok stable", []string{"PvdS", "ak"}, []string{"HbA"}},
 		{"a dictation's reference initials with a colon", mixed + "LP:bw  D: 07/07/69  T: 07/08/69\nCV:rrr\nGI:nt, tolerating diet\nEXT:wwp",
 			[]string{"LP", "bw"}, []string{"D:", "T:", "CV:rrr", "GI:nt", "EXT:wwp"}},
 		{"a name field in a report written in capitals", "PT ADMITTED FROM THE ER WITH CHEST PAIN AND SOB, RULED IN FOR NSTEMI, TAKEN TO CATH LAB, STENT TO LAD PLACED WITHOUT COMPLICATION.\n" +

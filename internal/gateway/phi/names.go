@@ -1728,16 +1728,17 @@ func (d *detector) acronymPlace(i int, w string) bool {
 var settingShorthand = set(`nc fm nrb nrfm hfnc tm vm tf tfs hd ett ngt ogt lr ns ivf tpn ppn`)
 
 // typistInitials marks the reference initials that close a dictated
-// report: the author's in capitals, a slash (or a colon) and the typist's
-// in lower case, at the start of a line that holds nothing else but the
+// report: the author's in capitals (or with a particle's letters in lower
+// case, "PvdS"), a slash (or a colon) and the typist's in lower case, at the start of a line that holds nothing else but the
 // dictation's dates and labels ("LTW/kmq", "RS/dlt 2/11/91", "PAS/jw  DD
 // 7/27/84"). Elsewhere such a pair is shorthand or a ratio ("PA/lat",
 // "MG/dl" in a list) and stays.
 func (d *detector) typistInitials(mark []uint8, typ []Type, prio []int8) {
 	for i := 0; i+2 < len(d.toks); i++ {
 		t := &d.toks[i]
-		if t.kind != tkWord || !(i == 0 || t.has(fNL)) || !t.has(fAllCaps) || t.end-t.start > 4 || !d.glued(i) || !(d.isPunct(i+1, '/') || d.isPunct(i+1, ':')) || !d.glued(i+1) {
-			continue // (the cheapest tests first: a word in capitals that opens a line)
+		if t.kind != tkWord || !(i == 0 || t.has(fNL)) || !t.has(fCap) || t.end-t.start > 5 || !d.glued(i) || !(d.isPunct(i+1, '/') || d.isPunct(i+1, ':')) || !d.glued(i+1) ||
+			!t.has(fAllCaps) && !initialsShape(d.raw(i)) {
+			continue // (the cheapest tests first: a capitalised word that opens a line)
 		}
 		k := i + 2
 		u := &d.toks[k]
@@ -1766,6 +1767,21 @@ func (d *detector) typistInitials(mark []uint8, typ []Type, prio []int8) {
 			}
 		}
 	}
+}
+
+// initialsShape reports whether w, capitalised, holds another capital
+// after its first and no more than five letters: the author's initials with
+// a particle, "PvdS" (Pim van der Sloot), "JdlC".
+func initialsShape(w string) bool {
+	if len(w) > 5 {
+		return false
+	}
+	for k := 1; k < len(w); k++ {
+		if w[k] >= 'A' && w[k] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // dictationRest reports whether the tokens from j to the end of their
