@@ -470,7 +470,7 @@ func (d *detector) standsAlone(i int) bool {
 var motionVerbs = set(`transferred transfered tranfered transfer transferring txr trx tx txd txed admitted admit readmitted
 taken sent went brought enroute arrived returned discharged transported flown flighted medflighted airlifted
 helicoptered presented presents came coming going back retired fly flew flying drove driving traveled travelled
-traveling travelling`)
+traveling travelling travel travels trip trips vacation vacationed vacationing`)
 
 // motionAdverbs may stand between a verb of motion and its "to": "going
 // tomorrow to", "sent tonight to".

@@ -142,6 +142,8 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"Elm St", "Maple Ave", "Oak St"}, []string{"Left Side", "near St"}},
 		{"an abbreviated month alone after a word that dates", mixed + "Hgb 7.1 (from 11.2 in Feb). Back pain since Jan. Iron low since Oct, better by Dec.\nO2 dec from 5 to 3. Aug sats overnight. In Mar pt fell.",
 			[]string{"Feb", "Jan", "Oct", "Dec", "Mar"}, []string{"dec from", "Aug"}},
+		{"a city after travel or a trip", mixed + "He'd like to travel to Reykjavik in the summer. Recent trip to Oaxaca. Recent travel to Mexico. Trip to OR at noon; travel to CT for the scan.",
+			[]string{"Reykjavik", "Oaxaca"}, []string{"Mexico", "OR", "CT"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
