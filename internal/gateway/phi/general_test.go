@@ -144,6 +144,9 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"Feb", "Jan", "Oct", "Dec", "Mar"}, []string{"dec from", "Aug"}},
 		{"a city after travel or a trip", mixed + "He'd like to travel to Reykjavik in the summer. Recent trip to Oaxaca. Recent travel to Mexico. Trip to OR at noon; travel to CT for the scan.",
 			[]string{"Reykjavik", "Oaxaca"}, []string{"Mexico", "OR", "CT"}},
+		{"a surname that is an English word after a title and a first name, in capitals", "PT ADMITTED FROM THE ER WITH CHEST PAIN AND SOB, RULED IN FOR NSTEMI, TAKEN TO CATH LAB, STENT TO LAD PLACED WITHOUT COMPLICATION.\n" +
+			"ATTENDING: ROSE HILL, M.D.\nFOLLOW UP WITH DR. GRACE WOOD IN 2 WEEKS. CC: DR. MAYA STONE; DR. GRACE AWARE OF K 3.2.",
+			[]string{"ROSE HILL", "GRACE WOOD", "MAYA STONE"}, []string{"AWARE"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

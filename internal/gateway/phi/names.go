@@ -264,6 +264,7 @@ func (d *detector) names() {
 	d.ageSubjects(mark, typ, prio)
 	d.facilityLists(mark, typ, prio)
 	d.typistInitials(mark, typ, prio)
+	d.titledSurnames(mark, typ, prio)
 	// Promote weak marks, initials and particles next to strong marks.
 	for pass := 0; pass < 3; pass++ {
 		changed := false
@@ -1916,4 +1917,32 @@ func (d *detector) spelledAge(i int, w string) int {
 		}
 	}
 	return i
+}
+
+// titledSurnames marks, on a line without case, the surname that follows a
+// first name after an abbreviated title or a name field's label, where the
+// name ends after it, also when the surname is an English or clinical word
+// ("DR. GRACE WOOD IN 2 WEEKS", "ATTENDING: ROSE HILL, M.D.", "CC: DR.
+// MAYA STONE;"). A word that goes on ("DR. GRACE AWARE") or is no surname
+// stays.
+func (d *detector) titledSurnames(mark []uint8, typ []Type, prio []int8) {
+	for i := 1; i+1 < len(d.toks); i++ {
+		t := &d.toks[i]
+		if mark[i] != mStrong || typ[i] != TypePerson || !t.has(fNoCase) || t.lex&lexFirst == 0 || t.kind != tkWord {
+			continue // (the cheapest tests first)
+		}
+		j := i + 1
+		u := &d.toks[j]
+		if u.kind != tkWord || u.has(fNL) || u.start-t.end != 1 || mark[j] == mStrong || d.state[j] != stFree || u.lex&lexLast == 0 || u.end-u.start < 3 ||
+			d.is(j, vStopword|vTitle|vCredential|vNameLabel|vUnit|vVitalLabel|vMonth|vWeekday) {
+			continue
+		}
+		if !(d.titleBefore(i) && abbrevTitles[d.word(d.prevWord(i))] || d.fieldLabelBefore(i)) {
+			continue
+		}
+		if e := j + 1; !(d.nameEnds(j) || d.toks[e].kind == tkWord && !d.toks[e].has(fNL) && d.is(e, vStopword)) {
+			continue
+		}
+		mark[j], typ[j], prio[j] = mStrong, TypePerson, prioContext
+	}
 }
