@@ -40,6 +40,9 @@ func (d *detector) names() {
 		if t.flags&fNonASCII != 0 {
 			w = strings.ToLower(w)
 		}
+		if t.flags&(fCap|fNoCase|fNL) == fCap && t.end-t.start >= 4 && t.lex&lexCommon != 0 && practiceEnders[w] {
+			d.practice(i, mark, typ, prio) // (the words before are final)
+		}
 		lf := t.lex
 		if w[0] == 'n' && len(w) >= 6 && w[:5] == "ninet" {
 			if j := d.spelledAge(i, w); j > i {
@@ -258,7 +261,6 @@ func (d *detector) names() {
 	}
 	d.facilities(mark, typ, prio)
 	d.facilityPairs(mark, typ, prio)
-	d.practices(mark, typ, prio)
 	d.universities(mark, typ, prio)
 	d.employers(mark, typ, prio)
 	d.ageSubjects(mark, typ, prio)
@@ -1735,9 +1737,13 @@ var settingShorthand = set(`nc fm nrb nrfm hfnc tm vm tf tfs hd ett ngt ogt lr n
 // 7/27/84"). Elsewhere such a pair is shorthand or a ratio ("PA/lat",
 // "MG/dl" in a list) and stays.
 func (d *detector) typistInitials(mark []uint8, typ []Type, prio []int8) {
-	for i := 0; i+2 < len(d.toks); i++ {
+	for _, ln := range d.sc.lines {
+		i := int(ln.from) // (only a line's first token can open the initials)
+		if i+2 >= len(d.toks) {
+			break
+		}
 		t := &d.toks[i]
-		if t.kind != tkWord || !(i == 0 || t.has(fNL)) || !t.has(fCap) || t.end-t.start > 5 || !d.glued(i) || !(d.isPunct(i+1, '/') || d.isPunct(i+1, ':')) || !d.glued(i+1) ||
+		if t.kind != tkWord || !t.has(fCap) || t.end-t.start > 5 || !d.glued(i) || !(d.isPunct(i+1, '/') || d.isPunct(i+1, ':')) || !d.glued(i+1) ||
 			!t.has(fAllCaps) && !initialsShape(d.raw(i)) {
 			continue // (the cheapest tests first: a capitalised word that opens a line)
 		}
@@ -1819,33 +1825,28 @@ var dictationLabels = set(`d t dd dt td dict trans job am pm`)
 // "Eastgate Kidney Associates".
 var practiceEnders = set(`medicine practice care associates health physicians partners group`)
 
-// practices marks the name of a practice or an agency in a note with case:
-// a capitalised word that is no English or clinical word (a name, a city
-// or a word on no list) up to three capitalised words before a practice's
-// last word ("Bellmont Family Medicine", "Sunnyvale Home Health"), or right
-// after it and "of" ("Oncology Associates of Fallowmere"). A specialty or
-// a service stays: "Internal Medicine", "Primary Care", "Home Health".
-func (d *detector) practices(mark []uint8, typ []Type, prio []int8) {
-	for i := 1; i < len(d.toks); i++ {
-		t := &d.toks[i]
-		if t.kind != tkWord || !t.has(fCap) || t.has(fNoCase) || t.end-t.start < 4 || t.has(fNL) || !practiceEnders[d.word(i)] {
-			continue // (the cheapest tests first)
+// practice marks the name of a practice or an agency in a note with case,
+// before its last word at i: a capitalised word that is no English or
+// clinical word (a name, a city or a word on no list) up to three
+// capitalised words before it ("Bellmont Family Medicine", "Sunnyvale Home
+// Health"), or right after it and "of" ("Oncology Associates of
+// Fallowmere"). A specialty or a service stays: "Internal Medicine",
+// "Primary Care", "Home Health".
+func (d *detector) practice(i int, mark []uint8, typ []Type, prio []int8) {
+	for k, steps := i-1, 0; k >= 0 && steps < 3; k, steps = k-1, steps+1 {
+		p := &d.toks[k]
+		if p.kind != tkWord || !p.has(fCap) || d.is(k, vStopword) || d.toks[k+1].has(fNL) || p.end < d.toks[k+1].start-1 {
+			break
 		}
-		for k, steps := i-1, 0; k >= 0 && steps < 3; k, steps = k-1, steps+1 {
-			p := &d.toks[k]
-			if p.kind != tkWord || !p.has(fCap) || d.is(k, vStopword) || d.toks[k+1].has(fNL) || p.end < d.toks[k+1].start-1 {
-				break
-			}
-			if d.practiceName(k) {
-				mark[k], typ[k], prio[k] = mStrong, TypeLocation, prioContext
-			}
-			if p.has(fNL) {
-				break
-			}
+		if d.practiceName(k) {
+			mark[k], typ[k], prio[k] = mStrong, TypeLocation, prioContext
 		}
-		if j := i + 2; j < len(d.toks) && d.toks[i+1].kind == tkWord && d.word(i+1) == "of" && !d.toks[j].has(fNL) && d.toks[j].has(fCap) && d.practiceName(j) {
-			mark[j], typ[j], prio[j] = mStrong, TypeLocation, prioContext
+		if p.has(fNL) {
+			break
 		}
+	}
+	if j := i + 2; j < len(d.toks) && d.toks[i+1].kind == tkWord && d.word(i+1) == "of" && !d.toks[j].has(fNL) && d.toks[j].has(fCap) && d.practiceName(j) {
+		mark[j], typ[j], prio[j] = mStrong, TypeLocation, prioContext
 	}
 }
 
