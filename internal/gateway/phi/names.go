@@ -1927,7 +1927,7 @@ func (d *detector) spelledAge(i int, w string) int {
 // MAYA STONE;"). A word that goes on ("DR. GRACE AWARE") or is no surname
 // stays.
 func (d *detector) titledSurnames(mark []uint8, typ []Type, prio []int8) {
-	for i := 1; i+1 < len(d.toks); i++ {
+	for i := nextMark(mark, 1); i >= 0 && i+1 < len(d.toks); i = nextMark(mark, i+1) {
 		t := &d.toks[i]
 		if mark[i] != mStrong || typ[i] != TypePerson || !t.has(fNoCase) || t.lex&lexFirst == 0 || t.kind != tkWord {
 			continue // (the cheapest tests first)
