@@ -66,7 +66,7 @@ func TestContextRules(t *testing.T) {
 			[]string{"Kwiatosz", "VELMARDE"}, []string{"DISTRESS"}},
 		{"a ward's floor is no house number", upper + upper + "PLAN: TRANSFER TO KWIATOSZ 4\nLIVES AT 12 OAK STREET",
 			[]string{"KWIATOSZ", "12 OAK STREET"}, []string{"4"}},
-		{"ward and floor in mixed case", mixed + "Cardiac arrest called To blakemore 6 At 0455. Weaned to ps 5, then to simv 12.", []string{"blakemore"}, []string{"ps", "simv"}},
+		{"ward and floor in mixed case", mixed + "Rapid response paged To blakemore 6 overnight. Weaned to ps 5, then to simv 12.", []string{"blakemore"}, []string{"ps", "simv"}},
 		{"sentence glue is no domain", mixed + "Drain output dark maroon.no sediment, settled about 2pm.Pt resting, WARM.CO stable. See example.no/x.", []string{"example.no/x"}, []string{"maroon.no", "2pm.Pt", "WARM.CO"}},
 		{"quantities are no IDs", upper + "FENTANYL 200MCGS/MIN, TV 350mls, PEEP 10cmH2O, #20G RAC, #4PRBC, TYLENOL650 PR, sbp146, ID: 98.9, PA #- 35/18.", nil, []string{"200MCGS", "350mls", "10cmH2O", "20G", "4PRBC", "TYLENOL650", "sbp146", "98.9", "35/18"}},
 		{"a dose or a value after an identifier's trigger", mixed + "Asked for an order of 4mg, order # 0.5mg. ID- T101.2 overnight, ID: sbp146. Order 4471920.",
