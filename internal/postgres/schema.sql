@@ -375,6 +375,49 @@ end $$;
 ALTER FUNCTION app.audit_sinks_limit() OWNER TO ward_owner;
 
 --
+-- Name: audit_sinks_standing(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.audit_sinks_standing() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  if tg_op = 'UPDATE' and not (new.enabled and not old.enabled) then
+    return new;
+  end if;
+  select * into me from private.me();
+  if me.kind is null then
+    -- No credential: an operator's statement or a migration.
+    new.paused_reason := null;
+    return new;
+  end if;
+  if me.kind is distinct from 'session' or me.org_id is distinct from new.org_id or me.role is distinct from 'admin' then
+    raise exception 'forbidden: sinks are configured by an admin''s session' using errcode = '42501';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  -- The caller's membership, held until this commits (00196's pattern):
+  -- a revocation that began first is seen here; one that comes later
+  -- waits, then finds this sink as the caller's and pauses it.
+  perform from app.memberships m where m.org_id = new.org_id and m.user_id = me.user_id
+     and m.revoked_at is null and m.role = 'admin'
+     for share;
+  if not found then
+    raise exception 'forbidden: the caller''s standing changed' using errcode = '42501';
+  end if;
+  new.created_by := me.user_id;
+  new.paused_reason := null;
+  return new;
+end $$;
+
+ALTER FUNCTION app.audit_sinks_standing() OWNER TO ward_definer;
+
+--
 -- Name: audit_sso_required(uuid, uuid, text, integer, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -2009,6 +2052,18 @@ begin
     loop
       perform audit.append_as(r.org_id, 'auth.api_key.revoke', 'success', 'api_key', r.id,
         p_details => jsonb_build_object('reason', why));
+    end loop;
+    -- (00202) The SIEM streams the member configured pause: the org's
+    -- whole audit log must not go on flowing to a destination that only
+    -- the departed admin chose. Another admin re-enables one after
+    -- checking where it points, and it answers to them from then on.
+    for r in
+      update app.audit_sinks s set enabled = false, paused_reason = why, updated_at = now()
+       where s.org_id = new.org_id and s.created_by = new.user_id and s.enabled
+      returning s.org_id, s.id
+    loop
+      perform audit.append_as(r.org_id, 'audit.sink.update', 'success', 'audit_sink', r.id,
+        p_details => jsonb_build_object('enabled', false, 'reason', why));
     end loop;
     for r in
       update app.scim_tokens t set revoked_at = now()
@@ -7644,6 +7699,7 @@ CREATE TABLE app.audit_sinks (
     created_by uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    paused_reason text,
     CONSTRAINT audit_sinks_batch_max_check CHECK (((batch_max >= 1) AND (batch_max <= 1000))),
     CONSTRAINT audit_sinks_check CHECK (((kind = 'syslog'::text) = (secret_enc IS NULL))),
     CONSTRAINT audit_sinks_cursor_seq_check CHECK ((cursor_seq >= 0)),
@@ -7653,7 +7709,9 @@ CREATE TABLE app.audit_sinks (
     CONSTRAINT audit_sinks_kind_check CHECK ((kind = ANY (ARRAY['webhook'::text, 'syslog'::text, 'splunk'::text]))),
     CONSTRAINT audit_sinks_last_error_check CHECK ((length(last_error) <= 300)),
     CONSTRAINT audit_sinks_name_check CHECK ((name ~ '^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$'::text)),
-    CONSTRAINT audit_sinks_overlap_s_check CHECK (((overlap_s >= 0) AND (overlap_s <= 604800)))
+    CONSTRAINT audit_sinks_overlap_s_check CHECK (((overlap_s >= 0) AND (overlap_s <= 604800))),
+    CONSTRAINT audit_sinks_paused_disabled CHECK (((paused_reason IS NULL) OR (NOT enabled))),
+    CONSTRAINT audit_sinks_paused_reason_check CHECK ((paused_reason = ANY (ARRAY['member_revoked'::text, 'admin_role_removed'::text])))
 );
 
 ALTER TABLE ONLY app.audit_sinks FORCE ROW LEVEL SECURITY;
@@ -10078,6 +10136,12 @@ CREATE TRIGGER audit_sinks_guard BEFORE UPDATE ON app.audit_sinks FOR EACH ROW E
 CREATE TRIGGER audit_sinks_limit BEFORE INSERT ON app.audit_sinks FOR EACH ROW EXECUTE FUNCTION app.audit_sinks_limit();
 
 --
+-- Name: audit_sinks audit_sinks_standing; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER audit_sinks_standing BEFORE INSERT OR UPDATE ON app.audit_sinks FOR EACH ROW EXECUTE FUNCTION app.audit_sinks_standing();
+
+--
 -- Name: break_glass_activations break_glass_reason_given; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -12110,6 +12174,12 @@ REVOKE ALL ON FUNCTION app.audit_sinks_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app.audit_sinks_limit() FROM PUBLIC;
 
 --
+-- Name: FUNCTION audit_sinks_standing(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.audit_sinks_standing() FROM PUBLIC;
+
+--
 -- Name: FUNCTION audit_sso_required(p_org uuid, p_user uuid, p_method text, p_collapsed integer, p_request text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -13841,7 +13911,7 @@ GRANT UPDATE(batch_max) ON TABLE app.audit_sinks TO ward_app;
 --
 
 GRANT UPDATE(enabled) ON TABLE app.audit_sinks TO ward_app;
-GRANT SELECT(enabled) ON TABLE app.audit_sinks TO ward_definer;
+GRANT SELECT(enabled),UPDATE(enabled) ON TABLE app.audit_sinks TO ward_definer;
 
 --
 -- Name: COLUMN audit_sinks.secret_enc; Type: ACL; Schema: app; Owner: ward_owner
@@ -13930,10 +14000,23 @@ GRANT UPDATE(disabled_at) ON TABLE app.audit_sinks TO ward_audit_reader;
 GRANT SELECT(disabled_at) ON TABLE app.audit_sinks TO ward_definer;
 
 --
+-- Name: COLUMN audit_sinks.created_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_by) ON TABLE app.audit_sinks TO ward_definer;
+
+--
 -- Name: COLUMN audit_sinks.updated_at; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(updated_at) ON TABLE app.audit_sinks TO ward_app;
+GRANT UPDATE(updated_at) ON TABLE app.audit_sinks TO ward_definer;
+
+--
+-- Name: COLUMN audit_sinks.paused_reason; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(paused_reason) ON TABLE app.audit_sinks TO ward_definer;
 
 --
 -- Name: TABLE auth_attempts; Type: ACL; Schema: app; Owner: ward_owner

@@ -47,6 +47,11 @@ var (
 			WithPublic("an org holds at most 10 audit sinks: delete one first")
 	// ErrForbidden means the caller is not an admin of the org.
 	ErrForbidden = errkind.New(errkind.Forbidden, "forbidden", "sink: admins only").WithPublic("sinks are for admins")
+	// ErrStanding means the database refused the caller as a sink's owner
+	// (app.audit_sinks_standing): their admin membership ended meanwhile,
+	// or the session is an emergency (break-glass) one.
+	ErrStanding = errkind.New(errkind.Forbidden, "forbidden", "sink: the caller's standing does not allow it").
+			WithPublic("only a live admin's own session configures a sink")
 )
 
 // Sink is one configured stream and its delivery state.
@@ -73,6 +78,11 @@ type Sink struct {
 	FailingSince *time.Time `json:"failing_since"`
 	DisabledAt   *time.Time `json:"disabled_at"`
 	CreatedAt    time.Time  `json:"created_at"`
+	// PausedReason says why a sink was turned off with its admin's
+	// standing: member_revoked or admin_role_removed (the admin who
+	// created or last enabled it was revoked or is no longer an admin);
+	// another admin enables it again. Empty otherwise.
+	PausedReason string `json:"paused_reason,omitempty"`
 }
 
 // NewSink is what an admin asks for.
@@ -243,6 +253,9 @@ func (s *Service) Create(ctx context.Context, n NewSink) (Sink, string, error) {
 		if postgres.IsCode(err, "54000") {
 			return uuid.Nil, nil, ErrLimit
 		}
+		if postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+			return uuid.Nil, nil, ErrStanding
+		}
 		if err != nil {
 			return uuid.Nil, nil, fmt.Errorf("sink: create in org %s: %w", org, err)
 		}
@@ -285,12 +298,17 @@ func (s *Service) List(ctx context.Context) ([]Sink, error) {
 }
 
 // SetEnabled enables or disables a sink; enabling clears a disabled
-// sink's failure state so delivery resumes at its cursor. Errors:
-// ErrForbidden, ErrNotFound.
+// sink's failure state so delivery resumes at its cursor, and makes the
+// caller the admin the sink answers to (the database sets it: a sink
+// pauses when that admin is revoked or loses the role, migration 00202).
+// Errors: ErrForbidden, ErrStanding, ErrNotFound.
 func (s *Service) SetEnabled(ctx context.Context, id uuid.UUID, enabled bool) (Sink, error) {
 	var out Sink
 	err := s.tx(ctx, "audit.sink.update", func(ctx context.Context, tx pgx.Tx, org uuid.UUID) (uuid.UUID, map[string]any, error) {
 		n, err := dbsqlc.New(tx).SetSinkEnabled(ctx, dbsqlc.SetSinkEnabledParams{OrgID: org, ID: id, Enabled: enabled})
+		if postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+			return uuid.Nil, nil, ErrStanding
+		}
 		if err != nil {
 			return uuid.Nil, nil, fmt.Errorf("sink: update %s: %w", id, err)
 		}
@@ -340,7 +358,7 @@ func fromRow(r dbsqlc.ListSinksRow) Sink {
 		BatchMax: int(r.BatchMax), Enabled: r.Enabled, OverlapSeconds: int(r.OverlapS),
 		DisableAfterSeconds: int(r.DisableAfterS), Cursor: r.CursorSeq, LastAttempt: r.LastAttemptAt,
 		LastSuccess: r.LastSuccessAt, LastError: r.LastError, FailingSince: r.FailingSince, DisabledAt: r.DisabledAt,
-		CreatedAt: r.CreatedAt}
+		CreatedAt: r.CreatedAt, PausedReason: r.PausedReason}
 }
 
 func get(ctx context.Context, tx pgx.Tx, org, id uuid.UUID) (Sink, error) {

@@ -51,6 +51,7 @@ type AppAuditSink struct {
 	CreatedBy     uuid.NullUUID
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	PausedReason  *string
 }
 
 type AppAuthAttempt struct {

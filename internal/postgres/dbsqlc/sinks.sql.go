@@ -138,7 +138,8 @@ func (q *Queries) ListDueSinks(ctx context.Context) ([]ListDueSinksRow, error) {
 
 const listSinks = `-- name: ListSinks :many
 select id, org_id, kind, name, endpoint, format, batch_max, enabled, overlap_s, disable_after_s, cursor_seq,
-  last_attempt_at, last_success_at, coalesce(last_error, '')::text as last_error, failing_since, disabled_at, created_at
+  last_attempt_at, last_success_at, coalesce(last_error, '')::text as last_error, failing_since, disabled_at, created_at,
+  coalesce(paused_reason, '')::text as paused_reason
 from app.audit_sinks
 where org_id = $1 and ($2::uuid is null or id = $2)
 order by created_at, id
@@ -167,6 +168,7 @@ type ListSinksRow struct {
 	FailingSince  *time.Time
 	DisabledAt    *time.Time
 	CreatedAt     time.Time
+	PausedReason  string
 }
 
 func (q *Queries) ListSinks(ctx context.Context, arg ListSinksParams) ([]ListSinksRow, error) {
@@ -196,6 +198,7 @@ func (q *Queries) ListSinks(ctx context.Context, arg ListSinksParams) ([]ListSin
 			&i.FailingSince,
 			&i.DisabledAt,
 			&i.CreatedAt,
+			&i.PausedReason,
 		); err != nil {
 			return nil, err
 		}

@@ -10,7 +10,8 @@ values (@org_id, @id, @kind, @name, @endpoint, @format, @batch_max, sqlc.narg('s
 
 -- name: ListSinks :many
 select id, org_id, kind, name, endpoint, format, batch_max, enabled, overlap_s, disable_after_s, cursor_seq,
-  last_attempt_at, last_success_at, coalesce(last_error, '')::text as last_error, failing_since, disabled_at, created_at
+  last_attempt_at, last_success_at, coalesce(last_error, '')::text as last_error, failing_since, disabled_at, created_at,
+  coalesce(paused_reason, '')::text as paused_reason
 from app.audit_sinks
 where org_id = @org_id and (sqlc.narg('id')::uuid is null or id = sqlc.narg('id'))
 order by created_at, id;
