@@ -154,3 +154,53 @@ func TestAttackSinkOutlivesRevocation(t *testing.T) {
 		t.Fatalf("%d enabled sinks after the revocation (%v)", live, err)
 	}
 }
+
+// A pause takes effect within the batch in flight: a revocation that lands
+// while the deliverer works through a sink's backlog stops it there,
+// rather than letting the turn send its remaining batches (up to 10 of
+// batch_max events each) to the departed admin's endpoint.
+func TestAuditSinkStopsMidTurn(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Sink Mid Turn")
+	w.populate(o, "smt")
+	mallory := w.addMember(o, "sink-midturn-mallory@example.test", identity.RoleAdmin)
+	for range 5 {
+		w.do("GET", "/v1/patients/"+o.P1.String(), o.Prov.Token, nil, http.StatusOK, nil)
+	}
+	var hook struct {
+		Sink sink.Sink `json:"sink"`
+	}
+	var batches atomic.Int64
+	revoked := make(chan error, 1)
+	recv := httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if batches.Add(1) == 1 {
+			// Mallory is revoked while her sink's first batch is in flight.
+			_, err := w.env.Super.Pool.Exec(context.Background(), `update app.memberships set revoked_at = now()
+				where org_id = $1 and user_id = $2`, o.ID, mallory.ID)
+			revoked <- err
+		}
+	}))
+	t.Cleanup(recv.Close)
+	w.do("POST", "/v1/audit/sinks", mallory.Token, map[string]any{"kind": "webhook", "name": "mallory-backlog",
+		"endpoint": recv.URL + "/hook", "batch_max": 1}, http.StatusCreated, &hook)
+	w.integrate()
+	d := sink.NewDeliverer(w.env.Super, w.inst, sink.Config{Client: recv.Client(), Site: "ward-test"},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if _, err := d.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-revoked; err != nil {
+		t.Fatalf("the revocation: %v", err)
+	}
+	if n := batches.Load(); n != 1 {
+		t.Fatalf("%d batches went out in the turn the sink was paused in, want the 1 in flight", n)
+	}
+	var enabled bool
+	var cursor int64
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select enabled, cursor_seq from app.audit_sinks where id = $1`,
+		hook.Sink.ID).Scan(&enabled, &cursor); err != nil || enabled || cursor != 0 {
+		t.Fatalf("after the turn: enabled %v, cursor %d (%v); want paused at 0 (the batch in flight is sent again)",
+			enabled, cursor, err)
+	}
+}

@@ -410,8 +410,10 @@ func (d *Deliverer) deliver(ctx context.Context, s *due, end time.Time) (int64, 
 		}
 		if n != 1 {
 			// Another deliverer moved it (a node that lost its lease
-			// mid-pass): stop; the lease holder carries on.
-			return delivered, fmt.Errorf("sink %s: the cursor moved under this deliverer", s.ID)
+			// mid-pass): stop; the lease holder carries on. Or the sink
+			// was disabled or paused meanwhile: stop here, not after the
+			// pass's remaining batches.
+			return delivered, fmt.Errorf("sink %s: the cursor moved under this deliverer, or the sink was disabled", s.ID)
 		}
 		delivered += int64(len(batch))
 		d.count(s, int64(len(batch)), 0)

@@ -15,7 +15,7 @@ import (
 const advanceSinkCursor = `-- name: AdvanceSinkCursor :execrows
 update app.audit_sinks set cursor_seq = $1, attempts = 0, next_attempt_at = null, last_attempt_at = now(),
   last_success_at = now(), last_error = null, failing_since = null
-where org_id = $2 and id = $3 and cursor_seq = $4
+where org_id = $2 and id = $3 and cursor_seq = $4 and enabled and disabled_at is null
 `
 
 type AdvanceSinkCursorParams struct {
@@ -25,6 +25,9 @@ type AdvanceSinkCursorParams struct {
 	FromSeq int64
 }
 
+// Only while the sink is still enabled: a sink disabled or paused (its
+// admin revoked) mid-pass stops after the batch in flight, which is sent
+// again once it is enabled.
 func (q *Queries) AdvanceSinkCursor(ctx context.Context, arg AdvanceSinkCursorParams) (int64, error) {
 	result, err := q.db.Exec(ctx, advanceSinkCursor,
 		arg.ToSeq,

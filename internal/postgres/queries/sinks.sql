@@ -43,9 +43,12 @@ where enabled and disabled_at is null and (next_attempt_at is null or next_attem
 order by org_id, id;
 
 -- name: AdvanceSinkCursor :execrows
+-- Only while the sink is still enabled: a sink disabled or paused (its
+-- admin revoked) mid-pass stops after the batch in flight, which is sent
+-- again once it is enabled.
 update app.audit_sinks set cursor_seq = @to_seq, attempts = 0, next_attempt_at = null, last_attempt_at = now(),
   last_success_at = now(), last_error = null, failing_since = null
-where org_id = @org_id and id = @id and cursor_seq = @from_seq;
+where org_id = @org_id and id = @id and cursor_seq = @from_seq and enabled and disabled_at is null;
 
 -- name: RecordSinkFailure :exec
 update app.audit_sinks set attempts = @attempts, last_attempt_at = now(), last_error = @last_error,
