@@ -419,6 +419,45 @@ func TestAuditDSRAttack(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("a patient hammering the audit routes is slowed", func(t *testing.T) {
+		// One principal's bucket (20 a second, 100 at once) covers these
+		// routes as every other: the report and the proofs it carries are
+		// the costliest a patient can ask for.
+		limited := 0
+		for i := 0; i < 400 && limited == 0; i++ {
+			resp, body := w.request("GET", "/v1/audit/checkpoint", b.PatUser.Token, nil)
+			switch resp.StatusCode {
+			case http.StatusOK:
+			case http.StatusTooManyRequests:
+				limited = i
+				if resp.Header.Get("Retry-After") == "" || problemCodeOrEmpty(body) == "" {
+					t.Errorf("a 429 without Retry-After or problem document: %v %s", resp.Header, body)
+				}
+			default:
+				t.Fatalf("request %d: %d %s", i, resp.StatusCode, body)
+			}
+		}
+		if limited == 0 {
+			t.Fatal("400 checkpoint reads in a row were never limited")
+		}
+		// The same bucket, nearly empty, limits the report and the queue:
+		// a few requests (a token comes back every 50 ms) reach a 429.
+		for _, p := range []string{"/v1/patients/" + b.P1.String() + "/access-report", "/v1/compliance/dsr"} {
+			got := false
+			for i := 0; i < 50 && !got; i++ {
+				resp, body := w.request("GET", p, b.PatUser.Token, nil)
+				got = resp.StatusCode == http.StatusTooManyRequests
+				if !got && resp.StatusCode != http.StatusOK {
+					t.Fatalf("GET %s: %d %s", p, resp.StatusCode, body)
+				}
+			}
+			if !got {
+				t.Errorf("GET %s was not limited with the bucket nearly empty", p)
+			}
+		}
+		t.Logf("limited after %d requests", limited)
+	})
 }
 
 // problemCodeOrEmpty is the problem document's code, or "" for another
