@@ -420,6 +420,44 @@ func TestAuditDSRAttack(t *testing.T) {
 		}
 	})
 
+	t.Run("break-glass administration takes no other org's members", func(t *testing.T) {
+		// Designating another org's provider, a patient, or nobody answers
+		// alike (404); a review of an item that does not exist is a 404.
+		var codes []string
+		for _, id := range []uuid.UUID{b.Prov.ID, a.PatUser.ID, uuid.New()} {
+			resp, body := w.request("PUT", "/v1/org/break-glass/users/"+id.String(), a.Admin.Token, nil)
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("designating %s: %d %s, want 404", id, resp.StatusCode, body)
+			}
+			codes = append(codes, problemCodeOrEmpty(body))
+		}
+		if codes[0] != codes[2] || codes[1] != codes[2] {
+			t.Errorf("designations answered %v", codes)
+		}
+		var users struct{ Users []json.RawMessage }
+		w.do("GET", "/v1/org/break-glass/users", a.Admin.Token, nil, http.StatusOK, &users)
+		if len(users.Users) != 0 {
+			t.Errorf("%d emergency-access users after refused designations", len(users.Users))
+		}
+		if resp, body := w.request("POST", "/v1/org/break-glass/activations/"+nowhere+"/review", a.Admin.Token,
+			map[string]any{"note": "reviewed"}); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("reviewing nothing: %d %s", resp.StatusCode, body)
+		}
+		if resp, body := w.request("GET", "/v1/org/break-glass/activations?open=maybe", a.Admin.Token, nil); resp.StatusCode !=
+			http.StatusBadRequest {
+			t.Errorf("open=maybe: %d %s", resp.StatusCode, body)
+		}
+		// Below admin, no designation and no list of reasons.
+		for _, tok := range []string{a.Lead.Token, a.Prov.Token, a.PatUser.Token} {
+			for _, c := range []struct{ m, p string }{{"GET", "/v1/org/break-glass/activations"},
+				{"GET", "/v1/org/break-glass/users"}, {"PUT", "/v1/org/break-glass/users/" + a.Prov.ID.String()}} {
+				if resp, _ := w.request(c.m, c.p, tok, nil); resp.StatusCode != http.StatusForbidden {
+					t.Errorf("%s %s below admin: %d", c.m, c.p, resp.StatusCode)
+				}
+			}
+		}
+	})
+
 	t.Run("a patient hammering the audit routes is slowed", func(t *testing.T) {
 		// One principal's bucket (20 a second, 100 at once) covers these
 		// routes as every other: the report and the proofs it carries are
