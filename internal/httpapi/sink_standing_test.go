@@ -77,9 +77,18 @@ func TestAuditSinkPausesWithItsAdmin(t *testing.T) {
 
 	var hook sinkOut
 	w.do("POST", "/v1/audit/sinks", mallory.Token, map[string]any{"kind": "webhook", "name": "mallory-siem",
-		"endpoint": recv.URL + "/hook"}, http.StatusCreated, &hook)
+		"endpoint": recv.URL + "/hook?api_key=intake-secret"}, http.StatusCreated, &hook)
 	if n := deliver(); n == 0 {
 		t.Fatal("the new sink delivered nothing")
+	}
+	// Its creation names where the log goes (not the query, which may
+	// hold an intake's key), so a later investigation need not trust the
+	// sink's row.
+	var dest string
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select coalesce(details->>'endpoint', '') from audit.events
+		where org_id = $1 and action = 'audit.sink.create' and object_id = $2 and outcome = 'success'`,
+		o.ID, hook.Sink.ID).Scan(&dest); err != nil || dest != recv.URL+"/hook" {
+		t.Fatalf("audit.sink.create names the endpoint %q (%v), want %q", dest, err, recv.URL+"/hook")
 	}
 	if s, owner := state(hook.Sink.ID); !s.Enabled || owner != mallory.ID {
 		t.Fatalf("before: enabled %v, owner %s (mallory %s)", s.Enabled, owner, mallory.ID)

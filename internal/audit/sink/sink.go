@@ -260,7 +260,10 @@ func (s *Service) Create(ctx context.Context, n NewSink) (Sink, string, error) {
 			return uuid.Nil, nil, fmt.Errorf("sink: create in org %s: %w", org, err)
 		}
 		out, err = get(ctx, tx, org, id)
-		return id, map[string]any{"kind": string(n.Kind), "format": n.Format}, err
+		// Where the log will go, for whoever investigates later: the
+		// endpoint without its query (an intake's key may be in it).
+		return id, map[string]any{"kind": string(n.Kind), "format": n.Format, "endpoint": destination(n),
+			"from_seq": n.FromSeq}, err
 	})
 	if n.Kind != Webhook {
 		secret = ""
@@ -351,6 +354,20 @@ func (s *Service) Rotate(ctx context.Context, id uuid.UUID) (string, error) {
 		return "", err
 	}
 	return secret, nil
+}
+
+// destination is n's endpoint as an audit event names it: a syslog
+// host:port, or a URL's scheme, host and path (no query: a SIEM intake's
+// key may be in it; no user information: validate refuses it).
+func destination(n NewSink) string {
+	if n.Kind == Syslog {
+		return n.Endpoint
+	}
+	u, err := url.Parse(n.Endpoint)
+	if err != nil {
+		return ""
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 func fromRow(r dbsqlc.ListSinksRow) Sink {
