@@ -10,19 +10,21 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/postgres"
 )
 
 // The package's hand-written SQL; everything else goes through the
-// generated queries (queries/audit.sql). Four statements stay here:
+// generated queries (queries/audit.sql). Five statements stay here:
 //
 //   - appendEventSQL is the generated AppendEvent's statement, for
 //     RecordAlone, which queues it in a pgx.Batch behind the credential's
 //     binding (postgres.InTenantBatch): a generated method runs its
 //     statement at once and cannot join a batch. TestRecordAloneMatchesRecord
 //     checks both write the same event.
-//   - audit.access_report and audit.disclosure_accounting are `returns
-//     table (...)`, which sqlc cannot type:
+//   - audit.access_report, audit.access_report_page and
+//     audit.disclosure_accounting are `returns table (...)`, which sqlc
+//     cannot type:
 //     `select * from audit.access_report(...)` becomes one column of type
 //     interface{} (the whole record), naming the columns fails with
 //     `column "seq" does not exist`, and an alias list types them all as
@@ -50,8 +52,32 @@ const appendEventSQL = `select audit.append(p_org => $1, p_action => $2, p_outco
 //
 // Errors: wrapping ErrForbidden for anyone else; a database error.
 func AccessReport(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID) ([]Access, error) {
-	rows, err := tx.Query(ctx, `select coalesce(seq, 0), at, actor_id, actor_kind, action, outcome, listed, actor_role,
-		actor_email_enc from audit.access_report($1, $2)`, org, patient)
+	return accessReport(ctx, tx, org, patient, `select coalesce(seq, 0), at, actor_id, actor_kind, action, outcome,
+		listed, actor_role, actor_email_enc from audit.access_report($1, $2)`)
+}
+
+// MaxReportPage is the most entries one page of an access report holds.
+const MaxReportPage = 1000
+
+// AccessReportPage is AccessReport's page of the events after seq after, at
+// most limit (1..MaxReportPage) of them in seq order; events not yet
+// sequenced (seq 0) follow on the last page (audit.access_report_page).
+//
+// Errors: ErrInvalidFilter for an after or limit out of range; wrapping
+// ErrForbidden for anyone but an admin or the patient; a database error.
+func AccessReportPage(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID, after int64, limit int) ([]Access, error) {
+	switch {
+	case limit < 1 || limit > MaxReportPage:
+		return nil, errkind.Visiblef(ErrInvalidFilter, "limit must be 1..%d", MaxReportPage)
+	case after < 0 || after > 1<<53:
+		return nil, errkind.Visible(ErrInvalidFilter, "the cursor must be 0..2^53")
+	}
+	return accessReport(ctx, tx, org, patient, `select coalesce(seq, 0), at, actor_id, actor_kind, action, outcome,
+		listed, actor_role, actor_email_enc from audit.access_report_page($1, $2, $3, $4)`, after, int32(limit))
+}
+
+func accessReport(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID, query string, args ...any) ([]Access, error) {
+	rows, err := tx.Query(ctx, query, append([]any{org, patient}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("audit: access report org %s patient %s: %w", org, patient, err)
 	}

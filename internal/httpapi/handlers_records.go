@@ -206,14 +206,26 @@ func handlePatientLink(recs *records.Service, fail errorWriter) http.Handler {
 	return relation(fail, func(r *http.Request, p, u uuid.UUID) error { return recs.LinkPatientUser(r.Context(), p, u) })
 }
 
-// handleAccessReport returns who accessed a patient's record. The database
-// decides who may read it: the patient themself, or an admin.
+// handleAccessReport returns a page of who accessed a patient's record
+// (?after=seq&limit=n, at most 1,000 entries; next_after names the next
+// page). The database decides who may read it: the patient themself, or
+// an admin.
 func handleAccessReport(recs *records.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
+		var after, limit int
+		if err == nil {
+			after, err = queryInt(r, "after")
+		}
+		if err == nil {
+			limit, err = queryInt(r, "limit")
+		}
+		if err == nil && (after < 0 || limit < 0 || limit > audit.MaxReportPage) {
+			err = badRequest("invalid_query", "after must not be negative and limit must be 1..1000")
+		}
 		var rep records.AccessReport
 		if err == nil {
-			rep, err = recs.AccessReport(r.Context(), id)
+			rep, err = recs.AccessReport(r.Context(), id, int64(after), limit)
 		}
 		if err != nil {
 			fail(w, r, err)

@@ -724,6 +724,24 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			[]any{A, s.must("P1")}, nil, ""},
 		{"access_report under a revoked key with dsr", "a_key_revoked", `select count(*)::text from audit.access_report($1, $2)`,
 			[]any{A, s.must("P1")}, nil, ""},
+		// The paged report (00203) admits whom the whole one admits, and
+		// refuses a page out of range.
+		{"access_report_page of another org", "a_admin", `select seq::text from audit.access_report_page($1, $2, 0, 1000)`,
+			[]any{B, s.must("Q1")}, nil, ""},
+		{"access_report_page anonymous", "anonymous", `select seq::text from audit.access_report_page($1, $2, 0, 1000)`,
+			[]any{A, s.must("P1")}, nil, ""},
+		{"access_report_page of another patient", "a_pat1", `select seq::text from audit.access_report_page($1, $2, 0, 1000)`,
+			[]any{A, s.must("P2")}, nil, ""},
+		{"access_report_page by an admin's session", "a_admin", `select count(*)::text from audit.access_report_page($1, $2, 0, 1000)`,
+			[]any{A, s.must("P1")}, []string{s.accessReportRows("P1")}, ""},
+		{"access_report_page under a key with dsr", "a_key_audit", `select count(*)::text from audit.access_report_page($1, $2, 0, 1000)`,
+			[]any{A, s.must("P1")}, []string{s.accessReportRows("P1")}, ""},
+		{"access_report_page under a key with members only", "a_key", `select count(*)::text from audit.access_report_page($1, $2, 0, 1000)`,
+			[]any{A, s.must("P1")}, nil, ""},
+		{"access_report_page of 1001", "a_admin", `select count(*)::text from audit.access_report_page($1, $2, 0, 1001)`,
+			[]any{A, s.must("P1")}, nil, postgres.CodeInvalidParameter},
+		{"access_report_page after -1", "a_admin", `select count(*)::text from audit.access_report_page($1, $2, -1, 10)`,
+			[]any{A, s.must("P1")}, nil, postgres.CodeInvalidParameter},
 		// The accounting of disclosures (00148) admits whom the access
 		// report admits. The seed holds no disclosure, so an admitted
 		// caller counts 0 (TestCasesWorkersComp counts real ones).

@@ -4904,6 +4904,56 @@ end $$;
 ALTER FUNCTION audit.access_report(p_org uuid, p_patient uuid) OWNER TO ward_definer;
 
 --
+-- Name: access_report_page(uuid, uuid, bigint, integer); Type: FUNCTION; Schema: audit; Owner: ward_definer
+--
+
+CREATE FUNCTION audit.access_report_page(p_org uuid, p_patient uuid, p_after bigint, p_limit integer) RETURNS TABLE(seq bigint, at timestamp with time zone, actor_id uuid, actor_kind text, action text, outcome text, listed boolean, actor_role text, actor_email_enc bytea)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  n bigint;
+begin
+  select * into me from private.me();
+  if me.org_id is distinct from p_org
+     or not ((me.role = 'admin' and (me.kind = 'session' or (me.kind = 'api_key' and private.key_holds('dsr'))))
+             or (me.role = 'patient' and me.kind = 'session' and p_patient = any (private.my_patient_ids()))) then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if p_after is null or p_after < 0 or p_limit is null or p_limit < 1 or p_limit > 1000 then
+    raise exception 'access report: after is 0 or more, limit 1..1000' using errcode = '22023';
+  end if;
+  return query
+    select l.seq, e.at, e.actor_id, e.actor_kind, e.action, e.outcome, e.patient_id is distinct from p_patient,
+           m.role,
+           case when m.role in ('provider', 'lead', 'admin') or e.actor_id = me.user_id then u.email_enc end
+      from audit.events e
+      join audit.leaves l on l.org_id = e.org_id and l.qid = e.qid
+      left join app.memberships m on m.org_id = e.org_id and m.user_id = e.actor_id
+      left join app.users u on u.id = e.actor_id
+     where e.org_id = p_org and (e.patient_id = p_patient or e.result_ids @> array[p_patient]) and l.seq > p_after
+     order by l.seq
+     limit p_limit;
+  get diagnostics n = row_count;
+  if n < p_limit then
+    return query
+      select null::bigint, e.at, e.actor_id, e.actor_kind, e.action, e.outcome, e.patient_id is distinct from p_patient,
+             m.role,
+             case when m.role in ('provider', 'lead', 'admin') or e.actor_id = me.user_id then u.email_enc end
+        from audit.events e
+        left join app.memberships m on m.org_id = e.org_id and m.user_id = e.actor_id
+        left join app.users u on u.id = e.actor_id
+       where e.org_id = p_org and (e.patient_id = p_patient or e.result_ids @> array[p_patient])
+         and not exists (select from audit.leaves l where l.org_id = e.org_id and l.qid = e.qid)
+       order by e.qid
+       limit p_limit - n;
+  end if;
+end $$;
+
+ALTER FUNCTION audit.access_report_page(p_org uuid, p_patient uuid, p_after bigint, p_limit integer) OWNER TO ward_definer;
+
+--
 -- Name: append(uuid, text, text, text, uuid, uuid, uuid[], text, text, text, jsonb, jsonb, uuid); Type: FUNCTION; Schema: audit; Owner: ward_definer
 --
 
@@ -12978,6 +13028,13 @@ GRANT ALL ON FUNCTION app.whoami(OUT kind text, OUT credential_id uuid, OUT user
 
 REVOKE ALL ON FUNCTION audit.access_report(p_org uuid, p_patient uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION audit.access_report(p_org uuid, p_patient uuid) TO ward_app;
+
+--
+-- Name: FUNCTION access_report_page(p_org uuid, p_patient uuid, p_after bigint, p_limit integer); Type: ACL; Schema: audit; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION audit.access_report_page(p_org uuid, p_patient uuid, p_after bigint, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.access_report_page(p_org uuid, p_patient uuid, p_after bigint, p_limit integer) TO ward_app;
 
 --
 -- Name: FUNCTION append(p_org uuid, p_action text, p_outcome text, p_object_type text, p_object_id uuid, p_patient uuid, p_results uuid[], p_request text, p_ip text, p_ua text, p_details jsonb, p_disclosure jsonb, p_case uuid); Type: ACL; Schema: audit; Owner: ward_definer

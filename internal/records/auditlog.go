@@ -10,40 +10,57 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 )
 
-// AccessReport returns who accessed a patient's record: reads, changes,
-// denials and lists that returned it. The database decides who may read it
-// (the patient themself, or an admin); for anyone else the report is
-// refused with ErrNotFound, and the refusal is audited.
-func (s *Service) AccessReport(ctx context.Context, patient uuid.UUID) (AccessReport, error) {
-	out, cp, err := s.accessReport(ctx, patient)
+// AccessReport returns a page of who accessed a patient's record: reads,
+// changes, denials and lists that returned it, the events after seq after
+// (0: from the start), at most limit (1..audit.MaxReportPage; 0 means the
+// most), in seq order. The database decides who may read it (the patient
+// themself, or an admin); for anyone else the report is refused with
+// ErrNotFound, and the refusal is audited. Errors: also ErrInvalidInput
+// for an after or limit out of range.
+func (s *Service) AccessReport(ctx context.Context, patient uuid.UUID, after int64, limit int) (AccessReport, error) {
+	if limit == 0 {
+		limit = audit.MaxReportPage
+	}
+	out, cp, err := s.accessReport(ctx, patient, after, limit)
 	if out == nil {
 		out = []audit.Access{}
 	}
-	return AccessReport{PatientID: patient, Checkpoint: cp, Accesses: out}, err
+	rep := AccessReport{PatientID: patient, Checkpoint: cp, Accesses: out}
+	if err == nil && len(out) == limit && out[len(out)-1].Seq > 0 {
+		next := out[len(out)-1].Seq
+		rep.NextAfter = &next
+	}
+	return rep, err
 }
 
 // AccessReport is who accessed a patient's record, each access with its
 // inclusion proof against Checkpoint (the org's newest signed checkpoint),
 // so the patient's app can check offline that the entries are in the log
-// everyone else sees.
+// everyone else sees. A report is read a page at a time: NextAfter, when
+// set, is the after of the next page.
 type AccessReport struct {
 	PatientID  uuid.UUID         `json:"patient_id"`
 	Checkpoint *audit.Checkpoint `json:"checkpoint,omitempty"`
 	Accesses   []audit.Access    `json:"accesses"`
+	NextAfter  *int64            `json:"next_after,omitempty"`
 }
 
-func (s *Service) accessReport(ctx context.Context, patient uuid.UUID) ([]audit.Access, *audit.Checkpoint, error) {
+func (s *Service) accessReport(ctx context.Context, patient uuid.UUID, after int64, limit int) ([]audit.Access, *audit.Checkpoint, error) {
 	c, err := begin(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	if c.p.Role != identity.RolePatient && c.p.Role != identity.RoleAdmin {
 		return nil, nil, s.denied(ctx, c, c.event("patient.access_report", "patient", patient), ErrForbidden)
+	}
+	if limit < 1 || limit > audit.MaxReportPage || after < 0 || after > 1<<53 {
+		return nil, nil, errkind.Visiblef(ErrInvalidInput, "after must be 0..2^53 and limit 1..%d", audit.MaxReportPage)
 	}
 	var out []audit.Access
 	var cp *audit.Checkpoint
@@ -52,7 +69,7 @@ func (s *Service) accessReport(ctx context.Context, patient uuid.UUID) ([]audit.
 			return err
 		}
 		var err error
-		out, err = audit.AccessReport(ctx, tx, c.p.OrgID, patient)
+		out, err = audit.AccessReportPage(ctx, tx, c.p.OrgID, patient, after, limit)
 		if err != nil {
 			return err
 		}
@@ -66,6 +83,7 @@ func (s *Service) accessReport(ctx context.Context, patient uuid.UUID) ([]audit.
 		}
 		e := c.event("patient.access_report", "patient", patient)
 		e.Patient = uuid.NullUUID{UUID: patient, Valid: true}
+		e.Details = map[string]any{"after": after, "count": len(out)}
 		_, err = audit.Record(ctx, tx, e)
 		return err
 	})
