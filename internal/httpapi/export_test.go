@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wardhq/ward/internal/audit/export"
+	"github.com/wardhq/ward/internal/identity"
 )
 
 // Exports: admins who stepped up get their own org's log in every format,
@@ -168,14 +169,19 @@ func TestAuditExportConcurrencyCap(t *testing.T) {
 			c.Close()
 		}
 	}()
-	for range export.MaxPerOrg {
+	// Each admin holds one slot at a time: one who stalls an export and
+	// starts another is refused, so that one admin cannot hold both of the
+	// org's slots and refuse every other admin's investigation for an
+	// hour. Before, the same admin held both.
+	admin2 := w.addMember(a, "xc-admin2@example.test", identity.RoleAdmin)
+	for i, token := range []string{a.Admin.Token, admin2.Token} {
 		conn, err := net.Dial("tcp", w.srv.Listener.Addr().String())
 		if err != nil {
 			t.Fatal(err)
 		}
 		stalled = append(stalled, conn)
 		req, _ := http.NewRequest("GET", w.srv.URL+path, nil)
-		w.authorize(req, a.Admin.Token)
+		w.authorize(req, token)
 		if err := req.Write(conn); err != nil {
 			t.Fatal(err)
 		}
@@ -183,6 +189,15 @@ func TestAuditExportConcurrencyCap(t *testing.T) {
 		if err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("stalled export: %v %v", resp, err)
 		}
+		if i == 0 {
+			resp, body := w.request("GET", "/v1/audit/export?action=auth.signin", a.Admin.Token, nil)
+			if resp.StatusCode != http.StatusTooManyRequests || problemCode(t, body) != "exports_busy" {
+				t.Fatalf("an admin's second export beside their stalled one: %d %.200s", resp.StatusCode, body)
+			}
+		}
+	}
+	if len(stalled) != export.MaxPerOrg {
+		t.Fatalf("%d stalled exports, want the org's %d", len(stalled), export.MaxPerOrg)
 	}
 	before := w.auditCount(a.ID, "audit.export", "success")
 	resp, body := w.request("GET", path, a.Admin.Token, nil)
