@@ -23,8 +23,10 @@ import (
 // every role below admin is refused the admin's audit data, another org's
 // ids are answered as ids that exist nowhere, a patient's access report
 // names no other patient's address, proofs are of the caller's own org,
-// two decisions on one request race to exactly one, and closing an
-// erasure request leaves the log whole. Cases TestAuditProofs,
+// two decisions on one request race to exactly one, closing an erasure
+// request leaves the log whole, break-glass administration takes no other
+// org's members, and one principal's rate limit covers these routes.
+// Cases TestAuditProofs,
 // TestAuditExportAPI, TestAuditSinksAPI, TestDSRQueue and
 // TestRecordsAuthzAttack already hold are not repeated.
 func TestAuditDSRAttack(t *testing.T) {
