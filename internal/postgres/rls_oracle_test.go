@@ -771,7 +771,10 @@ func rlsTables() []*rlsTable {
 						[]any{t.org, "forged-" + rlsNew()[:8]}
 				}}},
 			updates: []rlsWrite{
-				{name: "reconfigure", tail: `set endpoint = 'evil.example:6514'`, may: orgAdmin},
+				// An endpoint is fixed at creation (00204): nobody re-points
+				// a sink, its admins included.
+				{name: "re-point", tail: `set endpoint = 'evil.example:6514'`},
+				{name: "reconfigure", tail: `set batch_max = 7`, may: orgAdmin},
 				{name: "cursor", tail: `set cursor_seq = cursor_seq + 100`},
 			},
 		},

@@ -13946,12 +13946,6 @@ GRANT SELECT(id) ON TABLE app.audit_sinks TO ward_definer;
 GRANT UPDATE(name) ON TABLE app.audit_sinks TO ward_app;
 
 --
--- Name: COLUMN audit_sinks.endpoint; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT UPDATE(endpoint) ON TABLE app.audit_sinks TO ward_app;
-
---
 -- Name: COLUMN audit_sinks.format; Type: ACL; Schema: app; Owner: ward_owner
 --
 
