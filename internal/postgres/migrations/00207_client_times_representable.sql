@@ -17,27 +17,41 @@
 -- observation; the clamped value is unmistakable, and the entry can be
 -- amended as any other. The clamp runs as the migrating superuser with the
 -- tables' triggers off (FORCE RLS binds ward_owner; a clamp is no
--- member's change to guard, re-arm or audit).
+-- member's change to guard, re-arm or audit), and only when such a row
+-- exists: a migration login that is no superuser (a managed database's)
+-- may not switch triggers off, and needs to only where there is something
+-- to clamp (it sees no rows under RLS, and the constraints below then
+-- refuse what it could not clamp, naming the column).
 -- +goose Up
-set local session_replication_role = replica;
-
-update app.clinical_entries
-   set observed_at = greatest(least(observed_at, '9999-12-31 23:59:59.999999+00'::timestamptz), '0001-01-01 00:00:00+00'::timestamptz)
- where observed_at not between '0001-01-01 00:00:00+00'::timestamptz and '9999-12-31 23:59:59.999999+00'::timestamptz;
-update app.documents
-   set due_at = greatest(least(due_at, '9999-12-31 23:59:59.999999+00'::timestamptz), '0001-01-01 00:00:00+00'::timestamptz)
- where due_at not between '0001-01-01 00:00:00+00'::timestamptz and '9999-12-31 23:59:59.999999+00'::timestamptz;
-update app.case_members
-   set access_expires_at = greatest(least(access_expires_at, '9999-12-31 23:59:59.999999+00'::timestamptz), '0001-01-01 00:00:00+00'::timestamptz)
- where access_expires_at not between '0001-01-01 00:00:00+00'::timestamptz and '9999-12-31 23:59:59.999999+00'::timestamptz;
-update app.case_invites
-   set access_expires_at = greatest(least(access_expires_at, '9999-12-31 23:59:59.999999+00'::timestamptz), '0001-01-01 00:00:00+00'::timestamptz)
- where access_expires_at not between '0001-01-01 00:00:00+00'::timestamptz and '9999-12-31 23:59:59.999999+00'::timestamptz;
-update app.api_keys
-   set expires_at = greatest(least(expires_at, '9999-12-31 23:59:59.999999+00'::timestamptz), '0001-01-01 00:00:00+00'::timestamptz)
- where expires_at not between '0001-01-01 00:00:00+00'::timestamptz and '9999-12-31 23:59:59.999999+00'::timestamptz;
-
-set local session_replication_role = origin;
+-- +goose StatementBegin
+do $$
+begin
+  if exists (select from app.clinical_entries where observed_at not between '0001-01-01 00:00:00+00'::timestamptz and '9999-12-31 23:59:59.999999+00'::timestamptz)
+      or exists (select from app.documents where due_at not between '0001-01-01 00:00:00+00'::timestamptz and '9999-12-31 23:59:59.999999+00'::timestamptz)
+      or exists (select from app.case_members where access_expires_at not between '0001-01-01 00:00:00+00'::timestamptz and '9999-12-31 23:59:59.999999+00'::timestamptz)
+      or exists (select from app.case_invites where access_expires_at not between '0001-01-01 00:00:00+00'::timestamptz and '9999-12-31 23:59:59.999999+00'::timestamptz)
+      or exists (select from app.api_keys where expires_at not between '0001-01-01 00:00:00+00'::timestamptz and '9999-12-31 23:59:59.999999+00'::timestamptz) then
+    perform set_config('session_replication_role', 'replica', true);
+    update app.clinical_entries
+       set observed_at = greatest(least(observed_at, '9999-12-31 23:59:59.999999+00'::timestamptz), '0001-01-01 00:00:00+00'::timestamptz)
+     where observed_at not between '0001-01-01 00:00:00+00'::timestamptz and '9999-12-31 23:59:59.999999+00'::timestamptz;
+    update app.documents
+       set due_at = greatest(least(due_at, '9999-12-31 23:59:59.999999+00'::timestamptz), '0001-01-01 00:00:00+00'::timestamptz)
+     where due_at not between '0001-01-01 00:00:00+00'::timestamptz and '9999-12-31 23:59:59.999999+00'::timestamptz;
+    update app.case_members
+       set access_expires_at = greatest(least(access_expires_at, '9999-12-31 23:59:59.999999+00'::timestamptz), '0001-01-01 00:00:00+00'::timestamptz)
+     where access_expires_at not between '0001-01-01 00:00:00+00'::timestamptz and '9999-12-31 23:59:59.999999+00'::timestamptz;
+    update app.case_invites
+       set access_expires_at = greatest(least(access_expires_at, '9999-12-31 23:59:59.999999+00'::timestamptz), '0001-01-01 00:00:00+00'::timestamptz)
+     where access_expires_at not between '0001-01-01 00:00:00+00'::timestamptz and '9999-12-31 23:59:59.999999+00'::timestamptz;
+    update app.api_keys
+       set expires_at = greatest(least(expires_at, '9999-12-31 23:59:59.999999+00'::timestamptz), '0001-01-01 00:00:00+00'::timestamptz)
+     where expires_at not between '0001-01-01 00:00:00+00'::timestamptz and '9999-12-31 23:59:59.999999+00'::timestamptz;
+    perform set_config('session_replication_role', 'origin', true);
+  end if;
+end
+$$;
+-- +goose StatementEnd
 
 set local role ward_owner;
 
