@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -436,6 +437,55 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	if diff := cmp.Diff(routes, documented); diff != "" {
 		t.Fatalf("routes.go (-) and openapi.json (+) differ:\n%s", diff)
+	}
+	raw, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dup := duplicateJSONKey(raw); dup != "" {
+		t.Fatalf("openapi.json names %s twice in one object (a reader keeps only the last)", dup)
+	}
+}
+
+// duplicateJSONKey returns the path of the first key that occurs twice in
+// one object of doc, or "".
+func duplicateJSONKey(doc []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	type frame struct {
+		keys   map[string]bool
+		object bool
+		key    bool // the next string token is a key
+		path   string
+	}
+	stack := []*frame{{}}
+	var last string
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		top := stack[len(stack)-1]
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				stack = append(stack, &frame{keys: map[string]bool{}, object: v == '{', key: v == '{', path: top.path + "/" + last})
+				continue
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if top.object && top.key {
+				if top.keys[v] {
+					return top.path + "/" + v
+				}
+				top.keys[v], top.key, last = true, false, v
+				continue
+			}
+		}
+		if top := stack[len(stack)-1]; top.object {
+			top.key = true
+		}
 	}
 }
 
