@@ -130,6 +130,7 @@ var Actions = registry(
 	Action{Name: "audit.sink.create", Category: CategoryAudit, Requires: []Field{FieldObject}},
 	Action{Name: "audit.sink.update", Category: CategoryAudit, Requires: []Field{FieldObject}},
 	Action{Name: "audit.sink.rotate", Category: CategoryAudit, Requires: []Field{FieldObject}},
+	Action{Name: "audit.sink.delete", Category: CategoryAudit, Requires: []Field{FieldObject}},
 	Action{Name: "audit.sink.list", Category: CategoryAudit},
 	Action{Name: "request.denied", Category: CategoryAccess},
 	// SCIM provisioning (migrations/00050, 00051): the directory's writes

@@ -68,6 +68,20 @@ func handleSinkUpdate(svc *sink.Service, fail errorWriter) http.Handler {
 }
 
 // handleSinkRotate gives a webhook sink a new secret (shown once).
+func handleSinkDelete(svc *sink.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err == nil {
+			err = svc.Delete(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
 func handleSinkRotate(svc *sink.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")

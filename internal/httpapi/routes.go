@@ -338,6 +338,7 @@ func (s *server) routes() {
 		api.route("GET /v1/audit/sinks", kept(as(admin, "audit.sink.list")), handleSinkList(sk, fail))
 		api.route("POST /v1/audit/sinks", stepUp(as(admin, "audit.sink.create")), handleSinkCreate(sk, fail))
 		api.route("PATCH /v1/audit/sinks/{id}", stepUp(as(admin, "audit.sink.update")), handleSinkUpdate(sk, fail))
+		api.route("DELETE /v1/audit/sinks/{id}", stepUp(as(admin, "audit.sink.delete")), handleSinkDelete(sk, fail))
 		api.route("POST /v1/audit/sinks/{id}/rotate", stepUp(as(admin, "audit.sink.rotate")), handleSinkRotate(sk, fail))
 	}
 

@@ -777,6 +777,9 @@ func rlsTables() []*rlsTable {
 				{name: "reconfigure", tail: `set batch_max = 7`, may: orgAdmin},
 				{name: "cursor", tail: `set cursor_seq = cursor_seq + 100`},
 			},
+			// An admin's session deletes its org's sinks (00208; the
+			// trigger also wants it stepped up and not break-glass).
+			delete: orgAdmin,
 		},
 		{
 			// SCIM tokens: the org's admins list them (never a hash), from a

@@ -336,6 +336,38 @@ end $$;
 ALTER FUNCTION app.audit_case_invite_other_account(p_token_hash bytea, p_session_hash bytea, p_collapsed integer, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
 
 --
+-- Name: audit_sinks_deleting(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.audit_sinks_deleting() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me();
+  if me.kind is null then
+    -- No credential: an operator's statement.
+    return old;
+  end if;
+  if me.kind is distinct from 'session' or me.org_id is distinct from old.org_id or me.role is distinct from 'admin' then
+    raise exception 'forbidden: sinks are deleted by an admin''s session' using errcode = '42501';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  return old;
+end $$;
+
+ALTER FUNCTION app.audit_sinks_deleting() OWNER TO ward_definer;
+
+--
 -- Name: audit_sinks_guard(); Type: FUNCTION; Schema: app; Owner: ward_owner
 --
 
@@ -10174,6 +10206,12 @@ CREATE INDEX principal_cache_cred_idx ON private.principal_cache USING btree (cr
 CREATE TRIGGER api_keys_key_revoke BEFORE UPDATE ON app.api_keys FOR EACH ROW EXECUTE FUNCTION private.refuse_key_revoke();
 
 --
+-- Name: audit_sinks audit_sinks_deleting; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER audit_sinks_deleting BEFORE DELETE ON app.audit_sinks FOR EACH ROW EXECUTE FUNCTION app.audit_sinks_deleting();
+
+--
 -- Name: audit_sinks audit_sinks_guard; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -11071,6 +11109,15 @@ CREATE POLICY api_keys_select ON app.api_keys FOR SELECT TO ward_app USING (((or
 --
 
 ALTER TABLE app.audit_sinks ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: audit_sinks audit_sinks_delete; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY audit_sinks_delete ON app.audit_sinks FOR DELETE TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = 'admin'::text) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key)))));
 
 --
 -- Name: audit_sinks audit_sinks_deliverer_select; Type: POLICY; Schema: app; Owner: ward_owner
@@ -12210,6 +12257,12 @@ GRANT ALL ON FUNCTION app.api_key_scopes() TO ward_app;
 
 REVOKE ALL ON FUNCTION app.audit_case_invite_other_account(p_token_hash bytea, p_session_hash bytea, p_collapsed integer, p_request text, p_ip text, p_ua text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.audit_case_invite_other_account(p_token_hash bytea, p_session_hash bytea, p_collapsed integer, p_request text, p_ip text, p_ua text) TO ward_app;
+
+--
+-- Name: FUNCTION audit_sinks_deleting(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.audit_sinks_deleting() FROM PUBLIC;
 
 --
 -- Name: FUNCTION audit_sinks_guard(); Type: ACL; Schema: app; Owner: ward_owner
@@ -13924,7 +13977,7 @@ GRANT SELECT(revoked_at) ON TABLE app.api_keys TO ward_rls;
 -- Name: TABLE audit_sinks; Type: ACL; Schema: app; Owner: ward_owner
 --
 
-GRANT SELECT,INSERT ON TABLE app.audit_sinks TO ward_app;
+GRANT SELECT,INSERT,DELETE ON TABLE app.audit_sinks TO ward_app;
 GRANT SELECT ON TABLE app.audit_sinks TO ward_audit_reader;
 
 --

@@ -324,6 +324,26 @@ func (s *Service) SetEnabled(ctx context.Context, id uuid.UUID, enabled bool) (S
 	return out, err
 }
 
+// Delete removes a sink of the caller's org; what it delivered stays in
+// the log, and the deletion is an audit.sink.delete event naming its kind
+// and name. The database checks the caller (migration 00208: an admin's
+// session, stepped up, not break-glass). Errors: ErrForbidden,
+// ErrStanding, ErrNotFound.
+func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
+	return s.tx(ctx, "audit.sink.delete", func(ctx context.Context, tx pgx.Tx, org uuid.UUID) (uuid.UUID, map[string]any, error) {
+		row, err := dbsqlc.New(tx).DeleteSink(ctx, dbsqlc.DeleteSinkParams{OrgID: org, ID: id})
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return uuid.Nil, nil, ErrNotFound
+		case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
+			return uuid.Nil, nil, ErrStanding
+		case err != nil:
+			return uuid.Nil, nil, fmt.Errorf("sink: delete %s: %w", id, err)
+		}
+		return id, map[string]any{"kind": row.Kind, "name": row.Name}, nil
+	})
+}
+
 // Rotate gives a webhook sink a new signing secret, returned only now; the
 // old one keeps signing beside it for the sink's overlap window. Errors:
 // ErrForbidden, ErrNotFound, ErrInvalid (not a webhook).

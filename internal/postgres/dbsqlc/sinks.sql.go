@@ -85,6 +85,27 @@ func (q *Queries) CreateSink(ctx context.Context, arg CreateSinkParams) error {
 	return err
 }
 
+const deleteSink = `-- name: DeleteSink :one
+delete from app.audit_sinks where org_id = $1 and id = $2 returning kind, name
+`
+
+type DeleteSinkParams struct {
+	OrgID uuid.UUID
+	ID    uuid.UUID
+}
+
+type DeleteSinkRow struct {
+	Kind string
+	Name string
+}
+
+func (q *Queries) DeleteSink(ctx context.Context, arg DeleteSinkParams) (DeleteSinkRow, error) {
+	row := q.db.QueryRow(ctx, deleteSink, arg.OrgID, arg.ID)
+	var i DeleteSinkRow
+	err := row.Scan(&i.Kind, &i.Name)
+	return i, err
+}
+
 const listDueSinks = `-- name: ListDueSinks :many
 select id, org_id, kind, endpoint, format, batch_max, cursor_seq, attempts, secret_enc, prev_secret_enc,
   prev_expires_at

@@ -27,6 +27,9 @@ update app.audit_sinks set enabled = @enabled, updated_at = now(),
   next_attempt_at = case when @enabled then null else next_attempt_at end
 where org_id = @org_id and id = @id;
 
+-- name: DeleteSink :one
+delete from app.audit_sinks where org_id = @org_id and id = @id returning kind, name;
+
 -- name: LockSinkKind :one
 select kind from app.audit_sinks where org_id = @org_id and id = @id for update;
 
