@@ -270,7 +270,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	removeStaleTemp(ctx, store, log)
+	// Beside start-up, not before it: the walk reads every directory of
+	// the store, which on a large one takes longer than serving should wait.
+	go removeStaleTemp(ctx, store, log)
 	caseSvc := cases.NewService(db, keys, store, mailer, cases.Config{BaseURL: cfg.BaseURL}, log)
 	integrator := audit.NewIntegrator(db, log, 0)
 	if signer != nil {
@@ -660,14 +662,17 @@ const staleTempAge = time.Hour
 
 // removeStaleTemp removes, at start-up, the temporary files that uploads
 // interrupted by a crash left in a directory store, so that they go even
-// where the case jobs (whose sweeper also takes them) do not run. A
-// failure is logged and start-up goes on.
+// where the case jobs (whose sweeper also takes them) do not run. serve
+// runs it beside start-up; a failure is logged.
 func removeStaleTemp(ctx context.Context, store blob.Store, log *slog.Logger) {
 	d, ok := store.(*blob.Dir)
 	if !ok {
 		return
 	}
 	n, err := d.RemoveTemp(ctx, time.Now().Add(-staleTempAge))
+	if err != nil && ctx.Err() != nil {
+		return // shut down before the walk ended: the next start or the sweeper goes on
+	}
 	if err != nil {
 		log.Warn("removing the temporary files of interrupted uploads failed; the case sweeper retries", "removed", n,
 			"err", err)
