@@ -39,6 +39,9 @@ var (
 
 func bad(format string, args ...any) error { return errkind.Visiblef(ErrBadRequest, format, args...) }
 
+// BadRequest is ErrBadRequest saying msg (no value of the request's in it).
+func BadRequest(msg string) error { return errkind.Visible(ErrBadRequest, msg) }
+
 func unsupported(what string) error {
 	return errkind.Visiblef(ErrUnsupported, "%s is not accepted: Ward cannot de-identify it", what)
 }

@@ -83,6 +83,8 @@ type Service struct {
 	limits   *limiter
 	// shiftKey keys dateShift.
 	shiftKey []byte
+	// models keeps the provider's model list (ListModels).
+	models catalogue
 }
 
 // NewService returns a Service. engine is shared (it is safe for

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +36,61 @@ type fakeUpstream struct {
 	cancelled chan struct{}
 	// hold makes a stream wait after its first delta until the client goes.
 	hold bool
+	// modelPage bounds a page of the model list whatever limit asks
+	// (0: the limit alone), so that a reader of the list pages.
+	modelPage int
+}
+
+// fakeModels is the fake upstream's model catalogue, newest first, as the
+// Models API lists it.
+var fakeModels = []string{"claude-fake-opus-9-1", model, "claude-other", "claude-sonnet-9-0", "claude-old-1"}
+
+// fakeModel is the fake upstream's entry for id, with the fields the
+// Models API gives (capabilities and limits Ward does not know).
+func fakeModel(id string) map[string]any {
+	return map[string]any{"type": "model", "id": id, "display_name": "Fake " + id,
+		"created_at": "2026-01-02T03:04:05Z", "deprecated_at": nil, "lifecycle": "active",
+		"max_input_tokens": 200000, "max_tokens": 64000,
+		"capabilities": map[string]any{"effort": map[string]any{"supported": true}}}
+}
+
+// models serves GET /v1/models (paged by limit, after_id, before_id) and
+// GET /v1/models/{id}.
+func (f *fakeUpstream) models(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("request-id", "req_fake")
+	if id, ok := strings.CutPrefix(r.URL.Path, "/v1/models/"); ok {
+		if !slices.Contains(fakeModels, id) {
+			anthropicError(w, http.StatusNotFound, "not_found_error", "model: "+id)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(fakeModel(id))
+		return
+	}
+	q := r.URL.Query()
+	limit, err := strconv.Atoi(q.Get("limit"))
+	if err != nil || limit < 1 {
+		limit = 20
+	}
+	f.mu.Lock()
+	if f.modelPage > 0 {
+		limit = min(limit, f.modelPage)
+	}
+	f.mu.Unlock()
+	lo, hi := 0, min(limit, len(fakeModels))
+	if a := q.Get("after_id"); a != "" {
+		lo = slices.Index(fakeModels, a) + 1
+		hi = min(len(fakeModels), lo+limit)
+	}
+	data, first, last := []map[string]any{}, any(nil), any(nil)
+	for _, id := range fakeModels[lo:max(lo, hi)] {
+		data = append(data, fakeModel(id))
+	}
+	if hi > lo {
+		first, last = fakeModels[lo], fakeModels[hi-1]
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"data": data, "has_more": hi < len(fakeModels),
+		"first_id": first, "last_id": last})
 }
 
 type upstreamCall struct {
@@ -89,6 +146,10 @@ func (f *fakeUpstream) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if v := r.Header.Get("Anthropic-Version"); v != "2023-06-01" && v != "2026-10-21" {
 		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "anthropic-version")
+		return
+	}
+	if r.Method == http.MethodGet && (r.URL.Path == "/v1/models" || strings.HasPrefix(r.URL.Path, "/v1/models/")) {
+		f.models(w, r)
 		return
 	}
 	var req struct {

@@ -40,7 +40,10 @@ func TestGatewaySDKErrorCodes(t *testing.T) {
 		{name: "unknown anthropic-version", c: g.client(g.key, option.WithHeader("anthropic-version", "2099-01-01")),
 			status: 400, typ: "invalid_request_error", code: "invalid_request"},
 		{name: "a route the gateway does not serve", c: g.client(g.key), status: 404, typ: "not_found_error", code: "no_route",
-			call: func(c anthropic.Client) error { _, err := c.Models.List(ctx, anthropic.ModelListParams{}); return err }},
+			call: func(c anthropic.Client) error {
+				_, err := c.Messages.Batches.List(ctx, anthropic.MessageBatchListParams{})
+				return err
+			}},
 		{name: "provider not enabled", c: g.client(g.key), status: 403, typ: "permission_error", code: "provider_not_enabled",
 			setup: func() { g.setPolicy(gateway.Policy{Providers: []string{}}) }},
 		{name: "org rate limit", c: g.client(g.key), status: 429, typ: "rate_limit_error", code: "org_rate_limited",

@@ -360,7 +360,6 @@ func TestGatewaySDKFeatures(t *testing.T) {
 		// the SDK's helpers for other endpoints: the Anthropic 404, typed
 		sent := len(g.up.calls())
 		for name, call := range map[string]func() error{
-			"models.get": func() error { _, err := c.Models.Get(ctx, model, anthropic.ModelGetParams{}); return err },
 			"batches.new": func() error {
 				_, err := c.Messages.Batches.New(ctx, anthropic.MessageBatchNewParams{Requests: []anthropic.MessageBatchNewParamsRequest{{
 					CustomID: "r1", Params: anthropic.MessageBatchNewParamsRequestParams{Model: model, MaxTokens: 16,

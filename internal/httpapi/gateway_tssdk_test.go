@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +63,13 @@ type tsResult struct {
 	ToolInput   map[string]any `json:"tool_input"`
 	StopReason  string         `json:"stop_reason"`
 	InputTokens int            `json:"input_tokens"`
-	Sent        []struct {
+	ModelIDs    []string       `json:"model_ids"`
+	ModelInfo   *struct {
+		ID             string `json:"id"`
+		DisplayName    string `json:"display_name"`
+		MaxInputTokens int    `json:"max_input_tokens"`
+	} `json:"model_info"`
+	Sent []struct {
 		URL     string            `json:"url"`
 		Method  string            `json:"method"`
 		Headers map[string]string `json:"headers"`
@@ -305,6 +312,20 @@ func TestGatewayTypeScriptSDK(t *testing.T) {
 			t.Errorf("the resent reply upstream: %s", second[3])
 		}
 		noCanary(t, "the upstream requests", g.up.all())
+	})
+
+	t.Run("models", func(t *testing.T) {
+		// models.list, paged two at a time by the SDK, and models.retrieve:
+		// the upstream's entries of the models the org may call.
+		r := tsClient(t, g, prov, "models")["models"]
+		wantSDKHeaders(t, r, "bearer", g.o.Prov.Token)
+		if !slices.Equal(r.ModelIDs, fakeModels) || r.ModelInfo == nil || r.ModelInfo.ID != model ||
+			r.ModelInfo.DisplayName != "Fake "+model || r.ModelInfo.MaxInputTokens != 200000 {
+			t.Fatalf("models: %+v (thrown %+v)", r, r.Thrown)
+		}
+		if up := last(); up.Path != "/v1/models/"+model || up.Header.Get("X-Api-Key") != upstreamKey {
+			t.Errorf("upstream %s with key %q", up.Path, up.Header.Get("X-Api-Key"))
+		}
 	})
 
 	t.Run("count_tokens", func(t *testing.T) {

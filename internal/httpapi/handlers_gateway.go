@@ -3,6 +3,7 @@ package httpapi
 import (
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -115,5 +116,58 @@ func handleGatewayPolicyPut(gw *gateway.Service, fail errorWriter) http.Handler 
 			return
 		}
 		writeJSON(w, http.StatusOK, pol)
+	})
+}
+
+// handleModelList serves GET /llm/v1/models (client.Models.List): the
+// upstream's entries of the models the caller's org may call now
+// (gateway.Service.ListModels). The only query parameters are the API's
+// own: limit, after_id, before_id and the SDKs' beta=true.
+func handleModelList(gw *gateway.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err == nil {
+			for k, v := range q {
+				switch {
+				case len(v) != 1:
+					err = gateway.BadRequest("give each query parameter once")
+				case k == "beta" && v[0] == "true", k == "limit", k == "after_id", k == "before_id":
+				default:
+					err = gateway.BadRequest("the query parameters accepted are limit, after_id, before_id and beta=true")
+				}
+			}
+		} else {
+			err = gateway.BadRequest("the query string is not well formed")
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		out, err := gw.ListModels(r.Context(), q, r.Header)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(out)
+	})
+}
+
+// handleModelGet serves GET /llm/v1/models/{model_id} (client.Models.Get):
+// the upstream's entry of a model the caller's org may call; the gate's
+// refusal (403) for one it may not, as a Messages call naming it gets.
+func handleModelGet(gw *gateway.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if q := r.URL.RawQuery; q != "" && q != "beta=true" {
+			fail(w, r, gateway.BadRequest("the only query parameter accepted is beta=true"))
+			return
+		}
+		out, err := gw.GetModel(r.Context(), r.PathValue("model_id"), r.Header)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(out)
 	})
 }

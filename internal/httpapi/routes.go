@@ -354,6 +354,13 @@ func (s *server) routes() {
 		caller := ahead(orKey(as(identity.RolePatient, "ai.invoke"), auth.ScopeGateway))
 		llm.route("POST /llm/v1/messages", caller, handleGateway(gw, recs, gateway.Messages, s.gatewayBodies, gwFail), deadline(noDeadline))
 		llm.route("POST /llm/v1/messages/count_tokens", caller, handleGateway(gw, recs, gateway.CountTokens, s.gatewayBodies, gwFail))
+		// The models the org may call, as the upstream describes them
+		// (client.Models.List and Get): the same callers, each checked in
+		// full (the handler calls the upstream before it answers); nothing
+		// about a patient goes or comes, so no event but a refusal's.
+		models := orKey(as(identity.RolePatient, ""), auth.ScopeGateway)
+		llm.route("GET /llm/v1/models", models, handleModelList(gw, gwFail))
+		llm.route("GET /llm/v1/models/{model_id}", models, handleModelGet(gw, gwFail))
 		// The org's gateway policy: every member reads it (not a case
 		// stakeholder); admins set it.
 		api.route("GET /v1/org/gateway-policy", kept(orgPolicy), handleGatewayPolicyGet(gw, fail))

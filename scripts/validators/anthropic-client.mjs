@@ -12,7 +12,7 @@
 //                  "x-api-key" (the header older SDKs send)
 //   WARD_MODEL     the model (default claude-haiku-5-5)
 //
-// Scenarios: create, stream, stream-raw, history, count, beta, error,
+// Scenarios: create, stream, stream-raw, history, count, models, beta, error,
 // stream-error. Each prints one JSON object on a line of its own with the
 // scenario's name, what the SDK returned (or the error it threw), and the
 // headers the SDK put on its requests (as its fetch saw them). A scenario
@@ -157,6 +157,14 @@ const run = {
     const p = chart();
     const n = await client().messages.countTokens({ model, system: p.system, tools: p.tools, messages: p.messages });
     return { input_tokens: n.input_tokens };
+  },
+
+  // models.list, paged by the SDK two at a time, and models.retrieve
+  async models() {
+    const ids = [];
+    for await (const m of client().models.list({ limit: 2 })) ids.push(m.id);
+    const m = await client().models.retrieve(model);
+    return { model_ids: ids, model_info: { id: m.id, display_name: m.display_name, max_input_tokens: m.max_input_tokens } };
   },
 
   // the beta surface: ?beta=true and an anthropic-beta header
