@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -173,8 +174,8 @@ func (s *Service) ListModels(ctx context.Context, query url.Values, h http.Heade
 // would get): the upstream's entry. An alias the upstream resolves is
 // gated by the name the caller gave.
 func (s *Service) GetModel(ctx context.Context, id string, h http.Header) ([]byte, error) {
-	if id == "" || len(id) > 256 {
-		return nil, bad("a model id is 1 to 256 characters")
+	if !modelID(id) {
+		return nil, bad("a model id is 1 to 256 letters, digits and . - _ : @, not starting with a dot")
 	}
 	prov, pol, key, err := s.gatedProvider(ctx)
 	if err != nil {
@@ -201,6 +202,23 @@ func (s *Service) GetModel(ctx context.Context, id string, h http.Header) ([]byt
 		return nil, fmt.Errorf("%w: unreadable model entry", ErrUpstream)
 	}
 	return raw, nil
+}
+
+// modelID reports whether id reads as a model id (the API's
+// "claude-haiku-5-5", a cloud's "anthropic.claude-v2:1" or
+// "claude-sonnet@20250514"): it goes into the upstream's path, so no
+// separator, escape or dot segment may.
+func modelID(id string) bool {
+	if id == "" || len(id) > 256 || id[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(".-_:@", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // catalogue returns the provider's model entries and their ids, read from

@@ -124,6 +124,22 @@ func TestGatewayModels(t *testing.T) {
 		_, err = c.Models.Get(ctx, model, anthropic.ModelGetParams{})
 		wantSDKError(t, "no zero retention", err, http.StatusForbidden, "zero_retention_required")
 
+		// A model id goes into the upstream's path: a dot segment or an
+		// escaped separator is refused before anything is sent, though no
+		// model list narrows what may be asked.
+		g.register(gateway.Provider{BAASignedAt: time.Now().Add(-time.Hour), BAARef: "contracts/anthropic-baa.pdf",
+			ZeroRetention: true})
+		sent := len(g.up.calls())
+		for _, id := range []string{"..", "..%2F..%2Fv1%2Forganizations", "claude%3Fx=1", "%2E%2E"} {
+			resp, body := g.request("GET", "/llm/v1/models/"+id, "", nil, "Authorization", "Bearer "+g.key)
+			if resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusNotFound {
+				t.Errorf("model id %s: %d %s", id, resp.StatusCode, body)
+			}
+		}
+		if n := len(g.up.calls()); n != sent {
+			t.Errorf("an unsafe model id reached the upstream: %d calls", n-sent)
+		}
+
 		resp, body := g.request("GET", "/llm/v1/models?order=asc", "", nil, "Authorization", "Bearer "+g.key)
 		var e struct {
 			Type  string                `json:"type"`
