@@ -75,11 +75,8 @@ func (s *Service) gatedProvider(ctx context.Context) (Provider, Policy, string, 
 	if err != nil {
 		return Provider{}, Policy{}, "", err
 	}
-	switch {
-	case prov.BAASignedAt.IsZero() || prov.BAASignedAt.After(now):
-		return Provider{}, Policy{}, "", ErrNoBAA
-	case !prov.ZeroRetention:
-		return Provider{}, Policy{}, "", ErrNoZeroRetention
+	if err := providerGate(prov, now); err != nil {
+		return Provider{}, Policy{}, "", err
 	}
 	if err := pol.gate(prov.Name, ""); errors.Is(err, ErrProviderNotEnabled) {
 		return Provider{}, Policy{}, "", err

@@ -73,13 +73,23 @@ var (
 // gate returns the provider if a call naming model may go to it: registered,
 // BAA executed (on or before now), zero retention, model allowed.
 func gate(p Provider, model string, now time.Time) error {
+	if err := providerGate(p, now); err != nil {
+		return err
+	}
+	if len(p.Models) > 0 && !slices.Contains(p.Models, model) {
+		return ErrModelNotAllowed
+	}
+	return nil
+}
+
+// providerGate is gate's part about the provider alone: BAA executed (on
+// or before now), zero retention.
+func providerGate(p Provider, now time.Time) error {
 	switch {
 	case p.BAASignedAt.IsZero() || p.BAASignedAt.After(now):
 		return ErrNoBAA
 	case !p.ZeroRetention:
 		return ErrNoZeroRetention
-	case len(p.Models) > 0 && !slices.Contains(p.Models, model):
-		return ErrModelNotAllowed
 	}
 	return nil
 }
