@@ -36,7 +36,7 @@ var (
 	ErrFactorNotEnrolled = errkind.New(errkind.NotFound, "factor_not_enrolled", "auth: no second factor enrolled").
 				WithPublic("no TOTP factor is enrolled for you in this org: enrol one first")
 	ErrFactorExists = errkind.New(errkind.Conflict, "factor_exists", "auth: a confirmed second factor exists").
-			WithPublic("a confirmed TOTP factor exists; remove it before enrolling another")
+			WithPublic("a confirmed TOTP factor exists; it cannot be replaced: present it, a recovery code or a passkey")
 )
 
 // TOTPEnrolment is a new TOTP secret. It is shown once: URI (otpauth://,
