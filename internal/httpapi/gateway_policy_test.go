@@ -112,6 +112,14 @@ func TestGatewayPolicy(t *testing.T) {
 			t.Errorf("policy %+v: %d %s", bad, resp.StatusCode, b)
 		}
 	}
+	// PUT sets the whole policy: one that leaves the limits out (an admin
+	// enabling a provider, {"providers": [...]}) is told which field is
+	// missing, not that a value it never sent is out of range.
+	resp, b := g.request("PUT", "/v1/org/gateway-policy", g.o.Admin.Token, map[string]any{"providers": []string{"anthropic"}})
+	if resp.StatusCode != http.StatusBadRequest || problemCode(t, b) != "missing_field" ||
+		!strings.Contains(string(b), "requests_per_minute") || strings.Contains(string(b), "1..100000") {
+		t.Errorf("policy without its limits: %d %s", resp.StatusCode, b)
+	}
 	before := g.auditCount(g.o.ID, "org.gateway_policy.update", "success")
 
 	// A provider the org has not enabled, a model outside its list: refused

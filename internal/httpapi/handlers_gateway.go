@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -101,10 +103,25 @@ func handleGatewayPolicyGet(gw *gateway.Service, fail errorWriter) http.Handler 
 	})
 }
 
+// gatewayPolicyRequired are the fields a PUT of the gateway policy must
+// send: the limits have no default (the others default to the strictest).
+var gatewayPolicyRequired = []string{"requests_per_minute", "tokens_per_minute"}
+
+// handleGatewayPolicyPut sets the org's whole gateway policy.
 func handleGatewayPolicyPut(gw *gateway.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var raw map[string]json.RawMessage
+		err := decode(r, &raw)
+		for _, f := range gatewayPolicyRequired {
+			if _, ok := raw[f]; !ok && err == nil {
+				err = badRequest("missing_field", fmt.Sprintf("PUT sets the whole policy (GET it, change it, send it "+
+					"back): %q is missing", f))
+			}
+		}
 		var pol gateway.Policy
-		err := decode(r, &pol)
+		if err == nil {
+			err = strictUnmarshal(raw, &pol)
+		}
 		if err == nil {
 			err = gw.SetPolicy(r.Context(), pol)
 		}
