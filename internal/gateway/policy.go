@@ -35,8 +35,9 @@ type Policy struct {
 	Providers []string `json:"providers"`
 	// Models narrow the provider's allowed models; empty: the provider's.
 	Models []string `json:"models"`
-	// Dates is "mask" (a placeholder) or "shift" (full dates move by a
-	// random number of days per call, and back in the reply).
+	// Dates is "mask" (a placeholder) or "shift" (full dates move by 1-365
+	// days, keyed on the org, the named patient and the conversation's
+	// first message, and back in the reply).
 	Dates string `json:"dates"`
 	// ZIP is "mask" or "zip3" (the Safe Harbor three-digit rule).
 	ZIP string `json:"zip"`
