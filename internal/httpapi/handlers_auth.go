@@ -211,12 +211,18 @@ type linkLandingPage struct {
 // signs in to, and whether that signs another account out of this
 // browser. A spent, expired or unknown link says so (410, 404); a token
 // the database does not know spends from the address's budget of failed
-// credential checks.
+// credential checks. A link cut short or mangled (not 43 characters) gets
+// the unknown link's page without asking the database.
 func (s *server) handleLinkLanding() http.Handler {
+	invalid := linkLandingPage{Title: "This sign-in link is not valid",
+		Message: "Check that the whole link from the mail was opened, or ask for a new one."}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := r.URL.Query().Get("token")
 		if len(token) != 43 {
-			writeProblem(w, r, http.StatusBadRequest, "link_invalid", "this sign-in link is not valid")
+			w.Header().Set("Referrer-Policy", "no-referrer")
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusNotFound)
+			_ = landing().Execute(w, invalid)
 			return
 		}
 		session, ip, ok := s.landingStart(w, r, "magic?token="+url.QueryEscape(token)+"&again=1", "sign-in link")
@@ -239,8 +245,7 @@ func (s *server) handleLinkLanding() http.Handler {
 				"Ask for a new one from the sign-in page."
 		default:
 			s.authFails.allowAddr(ip, time.Now())
-			status, pg.Title, pg.Message = http.StatusNotFound, "This sign-in link is not valid",
-				"Check that the whole link from the mail was opened, or ask for a new one."
+			status, pg.Title, pg.Message = http.StatusNotFound, invalid.Title, invalid.Message
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)

@@ -97,7 +97,9 @@ func (s *server) handleInviteLanding() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := r.URL.Query().Get("token")
 		if !validInviteToken(token) {
-			writeProblem(w, r, http.StatusBadRequest, "invite_invalid", "this invitation link is not valid")
+			// cut short or mangled: the unknown link's page, without
+			// asking the database
+			s.writeLanding(w, r, http.StatusNotFound, "", cases.Landing{Status: "invalid"})
 			return
 		}
 		session, ip, ok := s.landingStart(w, r, "accept?token="+token+"&again=1", "invitation")

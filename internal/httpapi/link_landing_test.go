@@ -105,4 +105,15 @@ func TestLinkLandingNamesTheAccount(t *testing.T) {
 	if resp, _ := w.browse("GET", "/v1/auth/magic?token="+strings.Repeat("A", 43), http.Header{"Sec-Fetch-Site": {"none"}}, ""); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("an unknown token's landing: %d", resp.StatusCode)
 	}
+	// A link cut short (a mail client that wrapped it, a partial copy) is
+	// a browser's page like an unknown one, not a problem document: the
+	// page says to open the whole link.
+	for _, tok := range []string{strings.Repeat("A", 30), strings.Repeat("A", 44), ""} {
+		resp, body := w.browse("GET", "/v1/auth/magic?token="+tok, http.Header{"Sec-Fetch-Site": {"none"}}, "")
+		if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+			!strings.Contains(string(body), "whole link") || strings.Contains(string(body), `method="post"`) {
+			t.Errorf("the landing of a token of %d characters: %d %s %s", len(tok), resp.StatusCode,
+				resp.Header.Get("Content-Type"), body)
+		}
+	}
 }
