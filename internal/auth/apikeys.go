@@ -147,10 +147,15 @@ func (s *Service) CreateAPIKey(ctx context.Context, in APIKeyInput) (CreatedAPIK
 	key := NewAPIKey()
 	prefix := key[:len(APIKeyPrefix)+4]
 	var id uuid.UUID
+	var created time.Time
 	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
 		var err error
 		id, err = q.CreateAPIKey(ctx, dbsqlc.CreateAPIKeyParams{KeyHash: hashOf(key), Prefix: prefix, Name: in.Name,
 			Scopes: in.Scopes, ExpiresAt: in.ExpiresAt, Request: nullText(requestID(ctx))})
+		if err == nil {
+			// the stored time, which every later read shows
+			created, err = q.APIKeyCreatedAt(ctx, dbsqlc.APIKeyCreatedAtParams{OrgID: p.OrgID, ID: id})
+		}
 		return err
 	})
 	if isInvalid(err) {
@@ -165,7 +170,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, in APIKeyInput) (CreatedAPIK
 	scopes := slices.Clone(in.Scopes)
 	slices.Sort(scopes)
 	return CreatedAPIKey{Key: key, APIKey: APIKey{ID: id, Prefix: prefix, Name: in.Name, Scopes: slices.Compact(scopes),
-		CreatedBy: p.UserID, CreatedAt: time.Now(), ExpiresAt: in.ExpiresAt}}, nil
+		CreatedBy: p.UserID, CreatedAt: created, ExpiresAt: in.ExpiresAt}}, nil
 }
 
 // ListAPIKeys lists the org's API keys (admins; RLS shows others none).

@@ -53,6 +53,12 @@ func TestAPIKeys(t *testing.T) {
 	if len(list.Keys) != 1 || list.Keys[0]["prefix"] != k.Prefix || strings.Contains(string(body), k.Key) {
 		t.Fatalf("list %s", body)
 	}
+	// The creation answers the key's stored creation time, the one every
+	// later read shows, not the server's clock after the commit.
+	if listed, err := time.Parse(time.RFC3339Nano, list.Keys[0]["created_at"].(string)); err != nil ||
+		!listed.Equal(k.CreatedAt) {
+		t.Errorf("created_at: %v at creation, %v listed (%v)", k.CreatedAt, list.Keys[0]["created_at"], err)
+	}
 
 	var members struct {
 		Members []auth.Member `json:"members"`

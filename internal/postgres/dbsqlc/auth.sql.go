@@ -12,6 +12,22 @@ import (
 	"github.com/google/uuid"
 )
 
+const aPIKeyCreatedAt = `-- name: APIKeyCreatedAt :one
+select created_at from app.api_keys where org_id = $1 and id = $2
+`
+
+type APIKeyCreatedAtParams struct {
+	OrgID uuid.UUID
+	ID    uuid.UUID
+}
+
+func (q *Queries) APIKeyCreatedAt(ctx context.Context, arg APIKeyCreatedAtParams) (time.Time, error) {
+	row := q.db.QueryRow(ctx, aPIKeyCreatedAt, arg.OrgID, arg.ID)
+	var created_at time.Time
+	err := row.Scan(&created_at)
+	return created_at, err
+}
+
 const addMember = `-- name: AddMember :one
 select user_id, email_enc, invite_ttl_min
 from app.add_member($1, $2, $3, $4, $5::text,

@@ -114,6 +114,9 @@ select app.rotate_session(@new_hash)::timestamptz as absolute_expires_at;
 select app.create_api_key(@key_hash, @prefix, @name, @scopes::text[], sqlc.narg('expires_at')::timestamptz,
   sqlc.narg('request')::text)::uuid as id;
 
+-- name: APIKeyCreatedAt :one
+select created_at from app.api_keys where org_id = @org_id and id = @id;
+
 -- name: ListAPIKeys :many
 select id, prefix, name, scopes, created_by, created_at, expires_at, last_used_at, revoked_at
 from app.api_keys
