@@ -58,6 +58,13 @@ func testDPoP(t *testing.T, w *world, o *org, alg jose.SignatureAlgorithm) {
 		!strings.Contains(resp.Header.Get("Set-Cookie"), "ward_session=;") {
 		t.Errorf("a DPoP sign-in set a session cookie: %s", resp.Header.Get("Set-Cookie"))
 	}
+	// Nor a browser's device cookie: an app's sign-in has no browser to
+	// remember, and trying (with the bound token, which resolves only with
+	// its proof) failed and logged a warning on every app sign-in.
+	if strings.Contains(resp.Header.Get("Set-Cookie"), "ward_device=") ||
+		strings.Contains(w.logs.String(), "sign-in device not remembered") {
+		t.Errorf("a DPoP sign-in tried to remember a browser: %s\n%s", resp.Header.Get("Set-Cookie"), w.logs.String())
+	}
 	var jkt string
 	if err := w.env.Super.Pool.QueryRow(ctx, `select dpop_jkt from app.sessions where token_hash = sha256($1::bytea)`,
 		[]byte(sess.Token)).Scan(&jkt); err != nil || len(jkt) != 43 {

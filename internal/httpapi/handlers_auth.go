@@ -332,11 +332,12 @@ func (s *server) handleLinkConsume() http.Handler {
 			return
 		}
 		s.setCookie(w, s.verifierCookie(), "", -time.Second)
-		s.rememberDevice(w, r, sess.Token)
 		if proof != nil {
+			// an app's device is its key: no browser to remember
 			writeJSON(w, http.StatusOK, resp)
 			return
 		}
+		s.rememberDevice(w, r, sess.Token)
 		s.endReplaced(r, sess.Token)
 		s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
 		if browser {
@@ -367,6 +368,8 @@ func (s *server) endReplaced(r *http.Request, token string) {
 // cookie: presented with a later link request for the same member's
 // address, it lifts the per-address limit anyone can fill (migration
 // 00144). The sign-in stands when it fails; that is logged, with no token.
+// Not for a DPoP sign-in: its token resolves only with a proof, and it
+// gets no cookie.
 func (s *server) rememberDevice(w http.ResponseWriter, r *http.Request, sessToken string) {
 	device, ok, err := s.deps.Auth.RememberDevice(r.Context(), sessToken)
 	if err != nil {

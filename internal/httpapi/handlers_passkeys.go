@@ -113,8 +113,8 @@ func (s *server) handlePasskeySignInFinish() http.Handler {
 			}
 		}
 		s.setCookie(w, s.binderCookie(), "", -time.Second)
-		s.rememberDevice(w, r, sess.Token)
 		if proof == nil {
+			s.rememberDevice(w, r, sess.Token)
 			s.endReplaced(r, sess.Token)
 			s.setCookie(w, s.sessionCookie(), sess.Token, time.Until(sess.AbsoluteExpiresAt))
 		}
