@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -322,4 +323,21 @@ func TestClientTool(t *testing.T) {
 	}
 	mustRefuse(t, nil, Policy{}, withMessages(`,"tools":[{"type":"bash_code_execution_20250825","name":"bash"}]`, `"hi"`), "")
 	mustPass(t, nil, Policy{}, withMessages(`,"tools":[{"type":"memory_20250818","name":"memory"}]`, `"hi"`))
+}
+
+// An unknown anthropic-version is refused with the versions Ward does
+// accept, every one of them: a client told a list that leaves one out
+// moves off a version that works.
+func TestUnknownAPIVersionNamesAccepted(t *testing.T) {
+	h := http.Header{}
+	h.Set("Anthropic-Version", "2024-01-01")
+	_, _, err := upstreamHeaders(h)
+	if err == nil {
+		t.Fatal("an unknown version was accepted")
+	}
+	for v := range apiVersions {
+		if !strings.Contains(err.Error(), v) {
+			t.Errorf("the refusal %q does not name %s, which is accepted", err, v)
+		}
+	}
 }

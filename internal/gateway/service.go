@@ -224,7 +224,7 @@ func upstreamHeaders(h http.Header) (version string, beta []string, err error) {
 		version = "2023-06-01"
 	}
 	if !apiVersions[version] {
-		return "", nil, bad("anthropic-version: must be 2023-06-01 or 2026-10-21")
+		return "", nil, bad("anthropic-version: must be 2023-06-01 or 2026-10-21 (or the oldest, 2023-01-01)")
 	}
 	for _, v := range h.Values("Anthropic-Beta") {
 		for _, name := range strings.Split(v, ",") {
