@@ -62,6 +62,10 @@ var Actions = registry(
 	Action{Name: "auth.signin", Category: CategoryAuth, Reserved: true},
 	Action{Name: "auth.mfa.enrol", Category: CategoryAuth, Reserved: true},
 	Action{Name: "auth.mfa.verify", Category: CategoryAuth, Reserved: true},
+	// A member removes their TOTP factor; an admin resets a member's
+	// (migration 00214).
+	Action{Name: "auth.mfa.delete", Category: CategoryAuth, Reserved: true},
+	Action{Name: "auth.mfa.reset", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "auth.recovery_codes.generate", Category: CategoryAuth, Reserved: true},
 	Action{Name: "auth.recovery_code.use", Category: CategoryAuth, Reserved: true},
 	Action{Name: "auth.token_reuse", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},

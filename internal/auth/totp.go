@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -36,7 +37,7 @@ var (
 	ErrFactorNotEnrolled = errkind.New(errkind.NotFound, "factor_not_enrolled", "auth: no second factor enrolled").
 				WithPublic("no TOTP factor is enrolled for you in this org: enrol one first")
 	ErrFactorExists = errkind.New(errkind.Conflict, "factor_exists", "auth: a confirmed second factor exists").
-			WithPublic("a confirmed TOTP factor exists; it cannot be replaced: present it, a recovery code or a passkey")
+			WithPublic("a confirmed TOTP factor exists: present it, a recovery code or a passkey; to replace it, remove it first (DELETE /v1/auth/totp)")
 )
 
 // TOTPEnrolment is a new TOTP secret. It is shown once: URI (otpauth://,
@@ -244,4 +245,74 @@ func (s *Service) notice(ctx context.Context, p identity.Principal, emailEnc []b
 		return
 	}
 	s.sendLater(ctx, mail.Message{To: string(to), Subject: subject, Text: text}, p.OrgID, p.UserID)
+}
+
+// ErrTOTPLastFactor is DeleteTOTP refused: the caller's org requires a
+// second factor and the TOTP factor is their only one.
+var ErrTOTPLastFactor = errkind.New(errkind.Conflict, "last_factor", "auth: the last factor the policy needs").
+	WithPublic("this TOTP factor is the last second factor your org's policy requires: register a passkey before removing it, or ask an admin to reset it")
+
+// ErrResetSelf is ResetMemberTOTP on the caller themself: their own route
+// (DeleteTOTP) keeps the last-factor rule.
+var ErrResetSelf = errkind.New(errkind.Invalid, "reset_self", "auth: reset of one's own factor").
+	WithPublic("remove your own TOTP factor with DELETE /v1/auth/totp")
+
+// DeleteTOTP removes the caller's TOTP factor (confirmed or an enrolment
+// not yet confirmed) and ends their sessions whose second factor was TOTP
+// (app.totp_delete, migration 00214: a session stepped up within 10
+// minutes, not break-glass). Errors: ErrNotFound when they have none,
+// ErrTOTPLastFactor when their org's bar needs it (audited).
+func (s *Service) DeleteTOTP(ctx context.Context) error {
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	var status string
+	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		var err error
+		status, err = q.TOTPDelete(ctx, nullText(requestID(ctx)))
+		return err
+	})
+	switch {
+	case err != nil:
+		return mapErr("delete totp", err)
+	case status == "not_found":
+		return errkind.Visible(ErrNotFound, "you have no TOTP factor in this org")
+	case status == "last_factor":
+		return ErrTOTPLastFactor
+	case status != "ok":
+		return errors.New("auth: delete totp: unexpected status " + status)
+	}
+	return nil
+}
+
+// ResetMemberTOTP removes another member's TOTP factor, for a member who
+// lost it (app.member_totp_reset, migration 00214: an admin's session
+// stepped up within 10 minutes, not break-glass); their TOTP sessions end
+// and they enrol again from a magic-link session. Errors: ErrNotFound when
+// user is no member of the caller's org or has no factor (audited),
+// ErrResetSelf for the caller themself.
+func (s *Service) ResetMemberTOTP(ctx context.Context, user uuid.UUID) error {
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	var status string
+	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		var err error
+		status, err = q.MemberTOTPReset(ctx, dbsqlc.MemberTOTPResetParams{UserID: user, Request: nullText(requestID(ctx))})
+		return err
+	})
+	switch {
+	case err != nil:
+		return mapErr("reset totp", err)
+	case status == "self":
+		return ErrResetSelf
+	case status == "not_found":
+		return s.denied(ctx, p, "auth.mfa.reset", "user", user,
+			errkind.Visible(ErrNotFound, "no member of this org with a TOTP factor has this id"))
+	case status != "ok":
+		return errors.New("auth: reset totp: unexpected status " + status)
+	}
+	return nil
 }

@@ -143,3 +143,33 @@ func handleAPIKeyRevoke(svc *auth.Service, fail errorWriter) http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
+
+// handleTOTPDelete removes the caller's TOTP factor (DELETE /v1/auth/totp):
+// 204, and the caller's sessions whose second factor was TOTP end, this
+// one too when it was (auth.Service.DeleteTOTP).
+func handleTOTPDelete(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := svc.DeleteTOTP(r.Context()); err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// handleMemberTOTPReset removes a member's TOTP factor for them (DELETE
+// /v1/members/{user_id}/totp, an admin's help-desk route): 204
+// (auth.Service.ResetMemberTOTP).
+func handleMemberTOTPReset(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "user_id")
+		if err == nil {
+			err = svc.ResetMemberTOTP(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

@@ -169,6 +169,7 @@ func (s *server) routes() {
 	// Second factors: a pending session enrols or presents one.
 	api.route("POST /v1/auth/totp/enrol", pending, handleTOTPEnrol(users, fail))
 	api.route("POST /v1/auth/totp/verify", pending, s.handleTOTPVerify())
+	api.route("DELETE /v1/auth/totp", stepUp(session), handleTOTPDelete(users, fail))
 	api.route("POST /v1/auth/recovery-codes", stepUp(session), handleRecoveryCodesGenerate(users, fail))
 	api.route("POST /v1/auth/recovery-codes/verify", pending, s.handleRecoveryCodeUse())
 	api.route("POST /v1/auth/passkeys/register/begin", pending, handlePasskeyRegisterBegin(users, fail))
@@ -201,6 +202,9 @@ func (s *server) routes() {
 	api.route("POST /v1/members", orKey(stepUp(as(admin, "membership.add")), auth.ScopeMembers), handleMemberAdd(users, fail))
 	api.route("PATCH /v1/members/{user_id}", orKey(stepUp(as(admin, "membership.update")), auth.ScopeMembers), handleMemberUpdate(users, fail))
 	api.route("DELETE /v1/members/{user_id}", orKey(stepUp(as(admin, "membership.revoke")), auth.ScopeMembers), handleMemberRevoke(users, fail))
+	// The help desk's: an admin's session, never a key (whoever holds the
+	// member's mail enrols next).
+	api.route("DELETE /v1/members/{user_id}/totp", stepUp(as(admin, "auth.mfa.reset")), handleMemberTOTPReset(users, fail))
 
 	// Admin API keys: created from a session that stepped up; keys cannot
 	// make keys.

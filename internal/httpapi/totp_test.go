@@ -110,9 +110,9 @@ func TestTOTP(t *testing.T) {
 	if n := w.phiRows(tok); n != 2 {
 		t.Fatalf("the admin's TOTP session reads %d patient rows, want 2", n)
 	}
-	// A confirmed factor cannot be replaced, by a session of one factor nor
-	// by the AAL2 session that just presented it; no route removes one, so
-	// the answer must not send the member looking for one.
+	// A confirmed factor cannot be replaced by enrolling over it, by a
+	// session of one factor nor by the AAL2 session that just presented it;
+	// the answer names the route that removes it (DELETE /v1/auth/totp).
 	tok2 := w.signInAAL1(o.Admin.Email, o.ID)
 	for _, tk := range []string{tok2, tok} {
 		resp, b = w.request("POST", "/v1/auth/totp/enrol", tk, nil)
@@ -122,8 +122,7 @@ func TestTOTP(t *testing.T) {
 		var p struct {
 			Detail string `json:"detail"`
 		}
-		if err := json.Unmarshal(b, &p); err != nil || strings.Contains(p.Detail, "remove") ||
-			!strings.Contains(p.Detail, "cannot be replaced") {
+		if err := json.Unmarshal(b, &p); err != nil || !strings.Contains(p.Detail, "DELETE /v1/auth/totp") {
 			t.Fatalf("factor_exists detail %q (%v): names no way on", p.Detail, err)
 		}
 	}

@@ -724,6 +724,19 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			[]any{A, s.must("P1")}, nil, ""},
 		{"access_report under a revoked key with dsr", "a_key_revoked", `select count(*)::text from audit.access_report($1, $2)`,
 			[]any{A, s.must("P1")}, nil, ""},
+		// A TOTP factor is removed by its member's stepped-up session, or
+		// reset by an admin's (00214): no key, no one without a credential,
+		// no member below admin for another member.
+		{"totp_delete anonymous", "anonymous", `select app.totp_delete(null)`, nil, nil,
+			postgres.CodeInsufficientPrivilege},
+		{"totp_delete under a key", "a_key", `select app.totp_delete(null)`, nil, nil,
+			postgres.CodeInsufficientPrivilege},
+		{"member_totp_reset anonymous", "anonymous", `select app.member_totp_reset($1, null)`,
+			[]any{s.must("a_prov1")}, nil, postgres.CodeInsufficientPrivilege},
+		{"member_totp_reset under a key", "a_key", `select app.member_totp_reset($1, null)`,
+			[]any{s.must("a_prov1")}, nil, postgres.CodeInsufficientPrivilege},
+		{"member_totp_reset by a provider", "a_prov1", `select app.member_totp_reset($1, null)`,
+			[]any{s.must("a_admin")}, nil, postgres.CodeInsufficientPrivilege},
 		// The paged report (00203) admits whom the whole one admits, and
 		// refuses a page out of range.
 		{"access_report_page of another org", "a_admin", `select seq::text from audit.access_report_page($1, $2, 0, 1000)`,

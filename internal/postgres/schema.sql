@@ -2010,6 +2010,57 @@ end $$;
 ALTER FUNCTION app.logout(p_request text) OWNER TO ward_definer;
 
 --
+-- Name: member_totp_reset(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.member_totp_reset(p_user uuid, p_request text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  f app.totp_factors%rowtype;
+  ended int;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden: a member''s factor is reset by an admin''s session' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  if p_user is null or p_user = me.user_id then
+    return 'self';
+  end if;
+  perform from app.memberships m where m.org_id = me.org_id and m.user_id = p_user and m.revoked_at is null;
+  if not found then
+    return 'not_found';
+  end if;
+  -- The member's passkeys, then their factor, as app.totp_delete locks them.
+  perform from app.passkeys k where k.org_id = me.org_id and k.user_id = p_user order by k.id for update;
+  select * into f from app.totp_factors x where x.org_id = me.org_id and x.user_id = p_user for update;
+  if not found then
+    return 'not_found';
+  end if;
+  select count(*) into ended from app.sessions s
+   where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null and s.amr @> array['totp'];
+  perform audit.append_as(me.org_id, 'auth.mfa.reset', 'success', 'user', p_user, p_request => p_request,
+    p_details => jsonb_build_object('method', 'totp', 'confirmed', f.confirmed_at is not null,
+      'sessions_ended', ended));
+  update app.sessions s set revoked_at = now(), revoked_reason = 'totp_reset'
+   where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null and s.amr @> array['totp'];
+  delete from app.totp_factors x where x.org_id = me.org_id and x.user_id = p_user;
+  return 'ok';
+end $$;
+
+ALTER FUNCTION app.member_totp_reset(p_user uuid, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: membership_revoked(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -4462,6 +4513,62 @@ begin
 end $$;
 
 ALTER FUNCTION app.stale_principal() OWNER TO ward_owner;
+
+--
+-- Name: totp_delete(text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.totp_delete(p_request text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  o app.orgs%rowtype;
+  bar text;
+  f app.totp_factors%rowtype;
+  passkeys int;
+  ended int;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  -- The member's passkeys, then their factor, locked (app.passkey_delete's
+  -- order): a concurrent passkey deletion counts what this one leaves.
+  perform from app.passkeys k where k.org_id = me.org_id and k.user_id = me.user_id order by k.id for update;
+  select * into f from app.totp_factors x where x.org_id = me.org_id and x.user_id = me.user_id for update;
+  if not found then
+    return 'not_found';
+  end if;
+  select * into o from app.orgs x where x.id = me.org_id;
+  bar := private.assurance_bar(me.role, o.require_mfa, o.require_passkey);
+  select count(*) into passkeys from app.passkeys k where k.org_id = me.org_id and k.user_id = me.user_id;
+  if f.confirmed_at is not null and bar = 'mfa' and passkeys = 0 then
+    perform audit.append_as(me.org_id, 'auth.mfa.delete', 'denied', 'user', me.user_id, p_request => p_request,
+      p_actor => me.user_id, p_details => jsonb_build_object('method', 'totp', 'reason', 'last_factor', 'bar', bar));
+    return 'last_factor';
+  end if;
+  select count(*) into ended from app.sessions s
+   where s.org_id = me.org_id and s.user_id = me.user_id and s.revoked_at is null and s.amr @> array['totp'];
+  perform audit.append_as(me.org_id, 'auth.mfa.delete', 'success', 'user', me.user_id, p_request => p_request,
+    p_actor => me.user_id, p_details => jsonb_build_object('method', 'totp', 'confirmed', f.confirmed_at is not null,
+      'passkeys_left', passkeys, 'sessions_ended', ended, 'session', me.session_id));
+  update app.sessions s set revoked_at = now(), revoked_reason = 'totp_deleted'
+   where s.org_id = me.org_id and s.user_id = me.user_id and s.revoked_at is null and s.amr @> array['totp'];
+  delete from app.totp_factors x where x.org_id = me.org_id and x.user_id = me.user_id;
+  return 'ok';
+end $$;
+
+ALTER FUNCTION app.totp_delete(p_request text) OWNER TO ward_definer;
 
 --
 -- Name: totp_enrol(bytea, bytea, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -12612,6 +12719,13 @@ REVOKE ALL ON FUNCTION app.logout(p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.logout(p_request text) TO ward_app;
 
 --
+-- Name: FUNCTION member_totp_reset(p_user uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.member_totp_reset(p_user uuid, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.member_totp_reset(p_user uuid, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION membership_revoked(); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -13012,6 +13126,13 @@ GRANT ALL ON FUNCTION app.sso_take(p_state_hash bytea, p_binder_hash bytea, p_re
 
 REVOKE ALL ON FUNCTION app.stale_principal() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.stale_principal() TO ward_app;
+
+--
+-- Name: FUNCTION totp_delete(p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.totp_delete(p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.totp_delete(p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text); Type: ACL; Schema: app; Owner: ward_definer

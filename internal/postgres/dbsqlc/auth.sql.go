@@ -595,6 +595,22 @@ func (q *Queries) Logout(ctx context.Context, request *string) (bool, error) {
 	return ok, err
 }
 
+const memberTOTPReset = `-- name: MemberTOTPReset :one
+select app.member_totp_reset($1, $2::text)::text as status
+`
+
+type MemberTOTPResetParams struct {
+	UserID  uuid.UUID
+	Request *string
+}
+
+func (q *Queries) MemberTOTPReset(ctx context.Context, arg MemberTOTPResetParams) (string, error) {
+	row := q.db.QueryRow(ctx, memberTOTPReset, arg.UserID, arg.Request)
+	var status string
+	err := row.Scan(&status)
+	return status, err
+}
+
 const noteEmailDomain = `-- name: NoteEmailDomain :exec
 select app.note_email_domain($1, $2)
 `
@@ -1101,6 +1117,17 @@ type SetSessionPolicyParams struct {
 func (q *Queries) SetSessionPolicy(ctx context.Context, arg SetSessionPolicyParams) error {
 	_, err := q.db.Exec(ctx, setSessionPolicy, arg.IdleMin, arg.AbsoluteMin, arg.Request)
 	return err
+}
+
+const tOTPDelete = `-- name: TOTPDelete :one
+select app.totp_delete($1::text)::text as status
+`
+
+func (q *Queries) TOTPDelete(ctx context.Context, request *string) (string, error) {
+	row := q.db.QueryRow(ctx, tOTPDelete, request)
+	var status string
+	err := row.Scan(&status)
+	return status, err
 }
 
 const tOTPEnrol = `-- name: TOTPEnrol :exec

@@ -174,6 +174,12 @@ select app.passkey_rename(@id, @name, sqlc.narg('request')::text)::boolean as ok
 -- name: PasskeyDelete :one
 select app.passkey_delete(@id, sqlc.narg('request')::text)::text as status;
 
+-- name: TOTPDelete :one
+select app.totp_delete(sqlc.narg('request')::text)::text as status;
+
+-- name: MemberTOTPReset :one
+select app.member_totp_reset(@user_id, sqlc.narg('request')::text)::text as status;
+
 -- name: OwnEmail :one
 select app.own_email()::bytea as email_enc;
 
