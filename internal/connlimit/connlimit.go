@@ -199,3 +199,15 @@ func (c *conn) Close() error {
 	c.once.Do(func() { c.l.closed(c.addr) })
 	return err
 }
+
+// CloseWrite half-closes the connection when the one wrapped can (a TCP
+// connection): net/http half-closes before it closes a connection it
+// answered with an error (closeWriteAndWait), so the client reads the
+// answer rather than a reset, and finds the method through this wrapper.
+// A wrapped connection that cannot half-close is left as it is.
+func (c *conn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}

@@ -162,3 +162,45 @@ func TestCloseWakesWaitingAccept(t *testing.T) {
 		t.Fatalf("%d open after the only connection closed twice", l.Open())
 	}
 }
+
+// A capped connection half-closes when the TCP connection under it can:
+// the client reads EOF and may still send, and the server still reads what
+// it sends. Before, the wrapper hid CloseWrite, and net/http's half-close
+// before closing a connection it refused was lost on it.
+func TestCloseWritePassedThrough(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := connlimit.New(ln, connlimit.Config{PerAddr: 3})
+	defer l.Close()
+	client := dial(t, ln.Addr().String())
+	server, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	cw, ok := server.(interface{ CloseWrite() error })
+	if !ok {
+		t.Fatalf("the accepted %T has no CloseWrite", server)
+	}
+	if _, err := io.WriteString(server, "answer"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cw.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	_ = client.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if b, err := io.ReadAll(client); err != nil || string(b) != "answer" {
+		t.Fatalf("the client read %q, %v; want the answer, then EOF", b, err)
+	}
+	// Half, not whole: the client's bytes still reach the server.
+	if _, err := io.WriteString(client, "more"); err != nil {
+		t.Fatal(err)
+	}
+	_ = server.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b := make([]byte, 4)
+	if _, err := io.ReadFull(server, b); err != nil || string(b) != "more" {
+		t.Fatalf("the server read %q, %v after its half-close", b, err)
+	}
+}
