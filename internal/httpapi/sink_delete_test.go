@@ -101,3 +101,70 @@ func TestAuditSinkDelete(t *testing.T) {
 		t.Fatalf("org B holds %d sinks after two deletions, want 9", n)
 	}
 }
+
+// Break-glass configures no sink, and the database says so on its own
+// (migrations 00202 and 00208), whatever the server decided: the server
+// refuses an emergency session first (break_glass_not_allowed on every
+// sink route), so only SQL bound to such a session reaches the triggers'
+// own refusal. Under a break-glass session of an admin who stepped up
+// just now, a sink is neither created, nor re-enabled, nor deleted; the
+// same statements under the admin's ordinary session go through.
+func TestAuditSinkBreakGlassRefusedByDatabase(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Sink Glass")
+	w.populate(o, "sgl")
+	ctx := context.Background()
+	var live, paused struct {
+		Sink sink.Sink `json:"sink"`
+	}
+	for name, out := range map[string]any{"live": &live, "paused": &paused} {
+		w.do("POST", "/v1/audit/sinks", o.Admin.Token, map[string]any{"kind": "syslog", "name": name,
+			"endpoint": "siem.example:6514"}, http.StatusCreated, out)
+	}
+	if _, err := w.env.Super.Pool.Exec(ctx, `update app.audit_sinks set enabled = false where id = $1`, paused.Sink.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	glass := w.operatorSignIn(o.Admin.Email, o.ID)
+	if _, err := w.env.Super.Pool.Exec(ctx, `update app.sessions set break_glass = true, amr = '{passkey}', idle_timeout_min = 60,
+	    absolute_expires_at = least(absolute_expires_at, created_at + interval '60 minutes'), authenticated_at = now()
+	    where token_hash = sha256($1::bytea)`, []byte(glass)); err != nil {
+		t.Fatal(err)
+	}
+	stmts := []struct {
+		what, sql string
+		args      []any
+	}{
+		{"create", `insert into app.audit_sinks (org_id, kind, name, endpoint) values ($1, 'syslog', 'glass', 'siem.example:6514')`,
+			[]any{o.ID}},
+		{"re-enable", `update app.audit_sinks set enabled = true where id = $1`, []any{paused.Sink.ID}},
+		{"delete", `delete from app.audit_sinks where id = $1`, []any{live.Sink.ID}},
+	}
+	run := func(token, sql string, args []any) (int64, error) {
+		var n int64
+		err := w.env.App.InTenantTx(ctx, w.cred(token), func(ctx context.Context, tx pgx.Tx) error {
+			tag, err := tx.Exec(ctx, sql, args...)
+			n = tag.RowsAffected()
+			return err
+		})
+		return n, err
+	}
+	for _, s := range stmts {
+		n, err := run(glass, s.sql, s.args)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "42501" || pe.Hint != "break_glass_not_allowed" {
+			t.Errorf("%s from break-glass: %d rows, %v; want 42501 break_glass_not_allowed", s.what, n, err)
+		}
+	}
+	var sinks, enabled int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*), count(*) filter (where enabled) from app.audit_sinks
+	    where org_id = $1`, o.ID).Scan(&sinks, &enabled); err != nil || sinks != 2 || enabled != 1 {
+		t.Fatalf("after break-glass's statements org holds %d sinks, %d enabled (%v); want 2 and 1", sinks, enabled, err)
+	}
+	// The same statements, the admin's own session: each changes a row.
+	for _, s := range stmts {
+		if n, err := run(o.Admin.Token, s.sql, s.args); err != nil || n != 1 {
+			t.Errorf("%s from the admin's session: %d rows, %v", s.what, n, err)
+		}
+	}
+}
