@@ -103,12 +103,13 @@ func TestAuditSinkDelete(t *testing.T) {
 }
 
 // Break-glass configures no sink, and the database says so on its own
-// (migrations 00202 and 00208), whatever the server decided: the server
+// (migrations 00202, 00208 and 00209), whatever the server decided: the server
 // refuses an emergency session first (break_glass_not_allowed on every
 // sink route), so only SQL bound to such a session reaches the triggers'
 // own refusal. Under a break-glass session of an admin who stepped up
-// just now, a sink is neither created, nor re-enabled, nor deleted; the
-// same statements under the admin's ordinary session go through.
+// just now, a sink is neither created, nor re-enabled, nor renamed, nor
+// disabled, nor deleted; the same statements under the admin's ordinary
+// session go through.
 func TestAuditSinkBreakGlassRefusedByDatabase(t *testing.T) {
 	w := newWorld(t)
 	o := w.createOrg("Sink Glass")
@@ -138,6 +139,10 @@ func TestAuditSinkBreakGlassRefusedByDatabase(t *testing.T) {
 		{"create", `insert into app.audit_sinks (org_id, kind, name, endpoint) values ($1, 'syslog', 'glass', 'siem.example:6514')`,
 			[]any{o.ID}},
 		{"re-enable", `update app.audit_sinks set enabled = true where id = $1`, []any{paused.Sink.ID}},
+		// (00209) Nor changed otherwise: renamed, or switched off, which
+		// would silence the org's SIEM stream.
+		{"rename", `update app.audit_sinks set name = 'renamed' where id = $1`, []any{live.Sink.ID}},
+		{"disable", `update app.audit_sinks set enabled = false where id = $1`, []any{live.Sink.ID}},
 		{"delete", `delete from app.audit_sinks where id = $1`, []any{live.Sink.ID}},
 	}
 	run := func(token, sql string, args []any) (int64, error) {
@@ -156,10 +161,12 @@ func TestAuditSinkBreakGlassRefusedByDatabase(t *testing.T) {
 			t.Errorf("%s from break-glass: %d rows, %v; want 42501 break_glass_not_allowed", s.what, n, err)
 		}
 	}
-	var sinks, enabled int
-	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*), count(*) filter (where enabled) from app.audit_sinks
-	    where org_id = $1`, o.ID).Scan(&sinks, &enabled); err != nil || sinks != 2 || enabled != 1 {
-		t.Fatalf("after break-glass's statements org holds %d sinks, %d enabled (%v); want 2 and 1", sinks, enabled, err)
+	var sinks, enabled, renamed int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*), count(*) filter (where enabled),
+	    count(*) filter (where name = 'renamed') from app.audit_sinks where org_id = $1`, o.ID).Scan(&sinks, &enabled,
+		&renamed); err != nil || sinks != 2 || enabled != 1 || renamed != 0 {
+		t.Fatalf("after break-glass's statements org holds %d sinks, %d enabled, %d renamed (%v); want 2, 1 and 0",
+			sinks, enabled, renamed, err)
 	}
 	// The same statements, the admin's own session: each changes a row.
 	for _, s := range stmts {

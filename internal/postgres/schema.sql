@@ -336,6 +336,27 @@ end $$;
 ALTER FUNCTION app.audit_case_invite_other_account(p_token_hash bytea, p_session_hash bytea, p_collapsed integer, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
 
 --
+-- Name: audit_sinks_break_glass(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.audit_sinks_break_glass() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if new.enabled and not old.enabled then
+    return new; -- app.audit_sinks_standing's
+  end if;
+  if pg_catalog.pg_trigger_depth() = 1 and coalesce((select me.break_glass from private.me() me), false) then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.audit_sinks_break_glass() OWNER TO ward_definer;
+
+--
 -- Name: audit_sinks_deleting(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -10313,6 +10334,12 @@ CREATE INDEX principal_cache_cred_idx ON private.principal_cache USING btree (cr
 CREATE TRIGGER api_keys_key_revoke BEFORE UPDATE ON app.api_keys FOR EACH ROW EXECUTE FUNCTION private.refuse_key_revoke();
 
 --
+-- Name: audit_sinks audit_sinks_break_glass; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER audit_sinks_break_glass BEFORE UPDATE ON app.audit_sinks FOR EACH ROW EXECUTE FUNCTION app.audit_sinks_break_glass();
+
+--
 -- Name: audit_sinks audit_sinks_deleting; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -12364,6 +12391,12 @@ GRANT ALL ON FUNCTION app.api_key_scopes() TO ward_app;
 
 REVOKE ALL ON FUNCTION app.audit_case_invite_other_account(p_token_hash bytea, p_session_hash bytea, p_collapsed integer, p_request text, p_ip text, p_ua text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.audit_case_invite_other_account(p_token_hash bytea, p_session_hash bytea, p_collapsed integer, p_request text, p_ip text, p_ua text) TO ward_app;
+
+--
+-- Name: FUNCTION audit_sinks_break_glass(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.audit_sinks_break_glass() FROM PUBLIC;
 
 --
 -- Name: FUNCTION audit_sinks_deleting(); Type: ACL; Schema: app; Owner: ward_definer
