@@ -109,7 +109,7 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID, files Ex
 		// read in one statement, not through audit.AccessReportPage:
 		// every page reads all of the patient's events after its cursor
 		// (no index follows seq for one patient), so the whole report
-		// page by page costs O(n²/page), 7-8 times one statement's time
+		// page by page costs O(n²/page), 6-10 times one statement's time
 		// at 30,000 events (TestReportsBeyondOnePage's comment).
 		if out.Accesses, err = audit.AccessReport(ctx, tx, c.p.OrgID, patient); errors.Is(err, audit.ErrForbidden) {
 			return ErrForbidden
