@@ -147,6 +147,13 @@ func TestNoteTypes(t *testing.T) {
 		{"a surname that is an English word after a title and a first name, in capitals", "PT ADMITTED FROM THE ER WITH CHEST PAIN AND SOB, RULED IN FOR NSTEMI, TAKEN TO CATH LAB, STENT TO LAD PLACED WITHOUT COMPLICATION.\n" +
 			"ATTENDING: ROSE HILL, M.D.\nFOLLOW UP WITH DR. GRACE WOOD IN 2 WEEKS. CC: DR. MAYA STONE; DR. GRACE AWARE OF K 3.2.",
 			[]string{"ROSE HILL", "GRACE WOOD", "MAYA STONE"}, []string{"AWARE"}},
+		// eighth pass: therapy, home-health and nutrition notes
+		{"scores of screening tests", mixed + "Mini-Cog 2/5 today, MoCA 3/5 on delayed recall. Apgars 7/9. Rates 8/10 with walking.",
+			nil, []string{"2/5", "3/5", "7/9", "8/10"}},
+		{"the next rating of a list", mixed + "Pain: 5/10 at rest, 8/10 with reaching. Pain 2/10 now, 6/10 at worst.\nSeen 3/10, 4/10 and 7/10 in clinic.",
+			[]string{"3/10", "4/10", "7/10"}, []string{"8/10", "6/10"}},
+		{"an appointment's day", mixed + "Next appt 4/4 at 9:30 via video. Appointment 3/3 confirmed. Return visit 2/2 at 10am. Repeat 1/2 at 2 pm.",
+			[]string{"4/4", "3/3", "2/2", "1/2"}, []string{"via video", "confirmed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -727,7 +727,7 @@ func (d *detector) phoneType(p, q int) Type {
 // dateWords before a bare m/d make it a date even when it looks like a
 // score: "on 5/5", "since 1/2".
 var dateWords = set(`on since from until till thru through dated date of last next starting started effective
-admitted admission discharged seen born dob due`)
+admitted admission discharged seen born dob due appt appts appointment`)
 
 // scoreLike reports whether the m/d at token i (ending at byte q) is a
 // score, a fraction or a setting rather than a date: 5/5 strength, 1/2 NS,
@@ -756,15 +756,16 @@ func (d *detector) scoreLike(i, q int) bool {
 	if x < y && y <= 4 && next >= 0 && d.valueWord(next) {
 		return true // a fraction of a dose: "on 1/2 NS", "1/4 tab"
 	}
-	// a pain score: "3-4/10", "#9/10", "6/10 cp"
-	if y == 10 && x <= 10 && (p >= 2 && s[p-1] == '-' && isDigit(s[p-2]) || p >= 1 && s[p-1] == '#' || next >= 0 && painWords[d.word(next)]) {
+	// a pain score: "3-4/10", "#9/10", "6/10 cp"; the next rating of a
+	// list after one: "Pain: 5/10 at rest, 8/10 with reaching"
+	if y == 10 && x <= 10 && (p >= 2 && s[p-1] == '-' && isDigit(s[p-2]) || p >= 1 && s[p-1] == '#' || next >= 0 && painWords[d.word(next)] || d.ratingBefore(i)) {
 		return true
 	}
 	if k := i - 1; k >= 0 && d.toks[k].kind == tkWord && dateWords[d.word(k)] {
 		return false
 	}
-	if r := q + 1; q < len(s) && s[q] == ' ' && r < len(s) && (s[r] == '@' || digitsEnd(s, r)-r == 4) {
-		return false // a time follows: "9/9 @ 1900", "11/19 0400"
+	if r := q + 1; q < len(s) && s[q] == ' ' && r < len(s) && (s[r] == '@' || digitsEnd(s, r)-r == 4 || atClock(s, r)) {
+		return false // a time follows: "9/9 @ 1900", "11/19 0400", "4/4 at 9:30", "2/2 at 10am"
 	}
 	if d.clockBefore(i) || d.eventBefore(i) {
 		return false // "at 9p 4/4", "until 8am 5/5"; "admission note 6/6", "extubated 1/3"
@@ -784,6 +785,56 @@ func (d *detector) scoreLike(i, q int) bool {
 		return false // a day that opens a line or sentence of a history: "7/7 ANTIBIOTICS STOPPED", "3/4 BACK TO CATH LAB"
 	}
 	return x == y || y <= 4 && x < y
+}
+
+// atClock reports whether a clock time written with a colon or with its
+// half of the day, after "at", starts at byte r: "at 9:30", "at 10am",
+// "at 2 pm" (an appointment's day and hour: "f/u 4/4 at 9:30").
+func atClock(s string, r int) bool {
+	if len(s) < r+4 || s[r] != 'a' && s[r] != 'A' || s[r+1] != 't' && s[r+1] != 'T' || s[r+2] != ' ' {
+		return false
+	}
+	a := r + 3
+	b := digitsEnd(s, a)
+	if b == a || b-a > 2 || atoi(s[a:b]) > 23 {
+		return false
+	}
+	if b+2 < len(s) && s[b] == ':' && digitsEnd(s, b+1) == b+3 {
+		return true
+	}
+	if b < len(s) && s[b] == ' ' {
+		b++
+	}
+	if b+1 < len(s) && (s[b]|0x20 == 'a' || s[b]|0x20 == 'p') && s[b+1]|0x20 == 'm' {
+		return b+2 == len(s) || s[b+2]|0x20 < 'a' || s[b+2]|0x20 > 'z'
+	}
+	return false
+}
+
+// ratingBefore reports whether a rating out of ten that a label or a word
+// rated keeps stands a few words before the x/10 at token i in the same
+// sentence, as a list of ratings goes on: "Pain: 5/10 at rest, 8/10 with
+// reaching", "pain 2/10 now, 6/10 at worst". A list of days ("seen 3/10,
+// 4/10") has no rated word before its first.
+func (d *detector) ratingBefore(i int) bool {
+	if i > 0 && d.toks[i-1].kind == tkWord && dateWords[d.word(i-1)] {
+		return false // "Pain 4/10 since 3/10"
+	}
+	for k, n := i-1, 0; k >= 0 && n < 6; k, n = k-1, n+1 {
+		t := &d.toks[k]
+		if d.toks[k+1].has(fNL) || d.isPunct(k, '.') || d.isPunct(k, ';') {
+			return false
+		}
+		if t.kind != tkNum {
+			continue
+		}
+		p, a := int(t.start), int(t.end)
+		if a+3 > len(d.text) || d.text[a:a+3] != "/10" || digitsEnd(d.text, a+1) != a+3 || k > 0 && d.isPunct(k-1, '/') || atoi(d.text[p:a]) > 10 {
+			continue
+		}
+		return d.ratedBefore(k)
+	}
+	return false
 }
 
 // clockBefore reports whether a clock time with its half of the day
@@ -857,7 +908,8 @@ obtained performed dc'd dced discontinued resited rewired`)
 // x/6, x/5), written before the rating or after it.
 var ratedWords = set(`mood anxiety hunger fullness satiety pain energy stress sleep fatigue nausea craving cravings
 appetite motivation confidence readiness importance depression dyspnea itch itching rating score scale severity
-murmur strength reflexes power grade trials trial effort discomfort bloating cp headache ache`)
+murmur strength reflexes power grade trials trial effort discomfort bloating cp headache ache rates
+cog mini-cog minicog moca mmse slums cage apgar apgars`)
 
 // ratedBefore reports whether the rating at token i follows what it rates,
 // perhaps after a colon or "of"/"at"/"is"/"was"/"as": "Mood 4/10",
