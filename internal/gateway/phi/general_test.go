@@ -152,6 +152,8 @@ func TestNoteTypes(t *testing.T) {
 			nil, []string{"2/5", "3/5", "7/9", "8/10"}},
 		{"the next rating of a list", mixed + "Pain: 5/10 at rest, 8/10 with reaching. Pain 2/10 now, 6/10 at worst.\nSeen 3/10, 4/10 and 7/10 in clinic.",
 			[]string{"3/10", "4/10", "7/10"}, []string{"8/10", "6/10"}},
+		{"credentials of therapy, nutrition and counselling", "Met with the patient and her son at home.\nSupervising PT Hyacinth Quellmorn, DPT\nOrla Brankowicz, OTR/L\nTeodor Velmarde, MS, RD, CDCES\nAmara Kwiatosz, PT, DPT\nJun Okafor, LMHC",
+			[]string{"Hyacinth Quellmorn", "Orla Brankowicz", "Teodor Velmarde", "Amara Kwiatosz", "Jun Okafor"}, []string{"DPT", "OTR", "CDCES", "LMHC"}},
 		{"an appointment's day", mixed + "Next appt 4/4 at 9:30 via video. Appointment 3/3 confirmed. Return visit 2/2 at 10am. Repeat 1/2 at 2 pm.",
 			[]string{"4/4", "3/3", "2/2", "1/2"}, []string{"via video", "confirmed"}},
 	}
