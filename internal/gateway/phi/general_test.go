@@ -154,6 +154,10 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"3/10", "4/10", "7/10"}, []string{"8/10", "6/10"}},
 		{"credentials of therapy, nutrition and counselling", "Met with the patient and her son at home.\nSupervising PT Hyacinth Quellmorn, DPT\nOrla Brankowicz, OTR/L\nTeodor Velmarde, MS, RD, CDCES\nAmara Kwiatosz, PT, DPT\nJun Okafor, LMHC",
 			[]string{"Hyacinth Quellmorn", "Orla Brankowicz", "Teodor Velmarde", "Amara Kwiatosz", "Jun Okafor"}, []string{"DPT", "OTR", "CDCES", "LMHC"}},
+		{"a facility name does not cross a sentence's end", mixed + "Discussed with the POA and Dr. Quellmorn. Hospice eval if weight loss continues. Came from St. Brendan's Hospital.",
+			[]string{"Quellmorn", "Brendan's Hospital"}, []string{"Hospice eval", "Dr."}},
+		{"an employer after work at", mixed + "Wants to go back to work at Blue Heron in May. Unable to work for 2 weeks. Cleared to work at home.",
+			[]string{"Blue Heron"}, []string{"2 weeks", "home"}},
 		{"an appointment's day", mixed + "Next appt 4/4 at 9:30 via video. Appointment 3/3 confirmed. Return visit 2/2 at 10am. Repeat 1/2 at 2 pm.",
 			[]string{"4/4", "3/3", "2/2", "1/2"}, []string{"via video", "confirmed"}},
 	}

@@ -1055,6 +1055,9 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 				break
 			}
 			if pt.kind == tkPunct && (d.text[pt.start] == '.' || d.text[pt.start] == '\'' || d.text[pt.start] == '-') {
+				if d.text[pt.start] == '.' && (p == 0 || d.toks[p-1].kind != tkWord || !d.glued(p-1) || d.toks[p-1].end-d.toks[p-1].start > 3) {
+					break // a sentence's end, not an abbreviation's dot ("St. Mary", "Mt. Sinai"): "Dr. Hwang. Hospice eval"
+				}
 				k = p
 				continue
 			}
@@ -1305,7 +1308,7 @@ func (d *detector) universities(mark []uint8, typ []Type, prio []int8) {
 
 // employerVerbs introduce an employer: "works for Acme Widgets", "employed
 // by Vantaro Logistics", "works at Brightline Foods".
-var employerVerbs = set(`works worked working employed`)
+var employerVerbs = set(`works worked working employed work`)
 
 // orgSuffixes end the name of a company or an organisation.
 var orgSuffixes = set(`health healthcare inc corp corporation co company llc ltd group systems services industries
