@@ -158,6 +158,12 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"Quellmorn", "Brendan's Hospital"}, []string{"Hospice eval", "Dr."}},
 		{"an employer after work at", mixed + "Wants to go back to work at Blue Heron in May. Unable to work for 2 weeks. Cleared to work at home.",
 			[]string{"Blue Heron"}, []string{"2 weeks", "home"}},
+		{"a nickname in parentheses after a name", mixed + "Sister Genevieve (Gen) phoned. Son Robert (Bob) called. Seen with Dr. Quellmorn (Cardiology) and Dr. Lee (ID). Husband Carlos (HCP) at bedside.",
+			[]string{"Gen", "Bob"}, []string{"Cardiology", "ID", "HCP"}},
+		{"a first name beside the full name", mixed + "Grandmother watches Wren on weekdays; Mom packs lunch.\nPatient: Wren Abernathy   DOB 08/22/2019",
+			[]string{"Wren", "Wren Abernathy"}, []string{"Grandmother", "Mom"}},
+		{"a first name that starts a sentence is no echo", mixed + "Ms. Hope Quellmorn seen today. Hope is what she has.\nGrace period for Grace.",
+			[]string{"Hope Quellmorn"}, []string{"Hope is", "Grace period"}},
 		{"an appointment's day", mixed + "Next appt 4/4 at 9:30 via video. Appointment 3/3 confirmed. Return visit 2/2 at 10am. Repeat 1/2 at 2 pm.",
 			[]string{"4/4", "3/3", "2/2", "1/2"}, []string{"via video", "confirmed"}},
 	}

@@ -403,6 +403,7 @@ func (d *detector) names() {
 			break
 		}
 	}
+	d.nameEchoes(mark, typ, prio)
 	// Emit runs of adjacent strong marks of one type.
 	for i := 0; i < n; i++ {
 		if mark[i] != mStrong {
@@ -1948,5 +1949,61 @@ func (d *detector) titledSurnames(mark []uint8, typ []Type, prio []int8) {
 			continue
 		}
 		mark[j], typ[j], prio[j] = mStrong, TypePerson, prioContext
+	}
+}
+
+// nameEchoes marks what a note writes of a name it has found elsewhere:
+// a nickname in parentheses right after the name ("Genevieve (Gen)",
+// "Son Robert (Bob)"), a first name on the lists or the start of the name;
+// and the first name of a full name found with its surname, capitalised
+// again mid-sentence where it is an ordinary word ("Patient: Wren
+// Abernathy" … "grandmother watches Wren days"), as therapy, dietitian
+// and paediatric notes call a patient by a first name once the header has
+// named them in full.
+func (d *detector) nameEchoes(mark []uint8, typ []Type, prio []int8) {
+	person := func(k int) bool { return k >= 0 && mark[k] == mStrong && typ[k] == TypePerson }
+	var firsts [4]string
+	nf := 0
+	for i := 0; i < len(d.toks); i++ {
+		t := &d.toks[i]
+		if t.kind == tkPunct {
+			// "(Gen)" right after a name
+			if i+2 >= len(d.toks) || d.text[t.start] != '(' || !person(i-1) || !d.isPunct(i+2, ')') {
+				continue
+			}
+			k := i + 1
+			u := &d.toks[k]
+			if u.kind != tkWord || mark[k] == mStrong || d.state[k] != stFree || !u.has(fCap) || u.has(fAllCaps) != d.toks[i-1].has(fAllCaps) ||
+				d.is(k, vStopword|vTitle|vCredential|vNameLabel|vVitalLabel|vMonth|vWeekday|vUnit) {
+				continue
+			}
+			w, name := d.word(k), d.word(i-1)
+			if u.lex&lexFirst != 0 && u.lex&lexClinical == 0 && len(w) >= 3 || len(w) >= 2 && len(w) < len(name) && strings.HasPrefix(name, w) {
+				mark[k], typ[k], prio[k] = mStrong, TypePerson, prioContext
+			}
+			continue
+		}
+		// the first word of a full name in a note with case: "Wren" of
+		// "Wren Abernathy"
+		if nf < len(firsts) && t.kind == tkWord && person(i) && !person(d.adjacentWord(i, -1)) && person(d.adjacentWord(i, 1)) &&
+			t.has(fCap) && !t.has(fAllCaps) && !t.has(fNoCase) && t.end-t.start >= 3 && !d.is(i, vStopword|vTitle|vNameLabel|vCredential) {
+			firsts[nf] = d.raw(i)
+			nf++
+		}
+	}
+	if nf == 0 {
+		return
+	}
+	for i := range d.toks {
+		t := &d.toks[i]
+		if t.kind != tkWord || mark[i] == mStrong || d.state[i] != stFree || !t.has(fCap) || t.has(fAllCaps) || t.has(fSent) || t.has(fNoCase) {
+			continue
+		}
+		for _, f := range firsts[:nf] {
+			if d.raw(i) == f {
+				mark[i], typ[i], prio[i] = mStrong, TypePerson, prioContext
+				break
+			}
+		}
 	}
 }
