@@ -164,6 +164,12 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"Wren", "Wren Abernathy"}, []string{"Grandmother", "Mom"}},
 		{"a first name that starts a sentence is no echo", mixed + "Ms. Hope Quellmorn seen today. Hope is what she has.\nGrace period for Grace.",
 			[]string{"Hope Quellmorn"}, []string{"Hope is", "Grace period"}},
+		{"a form's next item is no unit after an identifier", mixed + "M0063 Medicare #: 4TE7-RJ2-QK83   M0065 Medicaid #: N/A\nBSA 1.8 m2. Dose 45 mg/m2.",
+			[]string{"4TE7-RJ2-QK83"}, []string{"1.8 m2", "45 mg"}},
+		{"an employer after what the patient does there", mixed + "Works as a line cook at Copperleaf Coffee on Main. Works from home as a claims processor for Allstate. Worked as a nurse for 30 years at the hospital.",
+			[]string{"Copperleaf Coffee", "Allstate"}, []string{"line cook", "claims processor", "30 years", "hospital"}},
+		{"a county named by an ordinary word", mixed + "Transported by Manatee County EMS. Lives in Lake County with her son. Referred to County Social Services; the county jail.",
+			[]string{"Manatee", "Lake"}, []string{"Social Services", "county jail", "EMS"}},
 		{"an appointment's day", mixed + "Next appt 4/4 at 9:30 via video. Appointment 3/3 confirmed. Return visit 2/2 at 10am. Repeat 1/2 at 2 pm.",
 			[]string{"4/4", "3/3", "2/2", "1/2"}, []string{"via video", "confirmed"}},
 	}

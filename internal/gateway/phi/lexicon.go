@@ -43,6 +43,7 @@ const (
 	hFacilityPair uint64 = 1 << (32 + iota) // the second word of facilityPairs' pairs
 	hUniversity                             // "university", "univ", "u"
 	hEmployer                               // employerVerbs
+	hCounty                                 // countyWords
 )
 
 // passHints lists the words of each pass hint.
@@ -55,6 +56,7 @@ func passHints() map[uint64][]string {
 		hFacilityPair: facilityPairWords,
 		hUniversity:   {"university", "univ", "u"},
 		hEmployer:     emp,
+		hCounty:       {"county", "parish", "borough", "township"},
 	}
 }
 

@@ -263,6 +263,7 @@ func (d *detector) names() {
 	d.facilityPairs(mark, typ, prio)
 	d.universities(mark, typ, prio)
 	d.employers(mark, typ, prio)
+	d.counties(mark, typ, prio)
 	d.ageSubjects(mark, typ, prio)
 	d.facilityLists(mark, typ, prio)
 	d.typistInitials(mark, typ, prio)
@@ -1311,6 +1312,45 @@ func (d *detector) universities(mark []uint8, typ []Type, prio []int8) {
 // by Vantaro Logistics", "works at Brightline Foods".
 var employerVerbs = set(`works worked working employed work`)
 
+// counties marks the name of a county, parish, borough or township, a
+// place below a state that Safe Harbor removes, even where it is an
+// ordinary word: "transported by Manatee County EMS", "Lake County",
+// "PER CLAY COUNTY SHERIFF". The name is one or two words right before
+// the capitalised place word on its line (not "the County", "Each
+// county").
+func (d *detector) counties(mark []uint8, typ []Type, prio []int8) {
+	if d.hints&hCounty == 0 {
+		return
+	}
+	for i := 1; i < len(d.toks); i++ {
+		t := d.toks[i]
+		if t.kind != tkWord || t.has(fNL) || !(t.has(fCap) || t.has(fNoCase) && !d.lowerDoc) {
+			continue
+		}
+		switch d.word(i) {
+		case "county", "parish", "borough", "township":
+		default:
+			continue
+		}
+		for k, n := i-1, 0; k >= 0 && n < 2; k, n = k-1, n+1 {
+			u := d.toks[k]
+			if u.kind != tkWord || d.toks[k+1].has(fNL) || d.toks[k+1].start-u.end != 1 || !(u.has(fCap) || u.has(fNoCase) && !d.lowerDoc) ||
+				u.end-u.start < 3 || d.state[k] != stFree && d.state[k] != stPHI || d.is(k, vStopword|vTitle|vNameLabel|vCredential|vMonth|vWeekday) || genericFacility[d.word(k)] ||
+				u.has(fNoCase) && u.lex&lexClinical != 0 && u.lex&(lexCity|lexUSCity) == 0 {
+				break
+			}
+			if mark[k] != mStrong || prio[k] <= prioDict {
+				mark[k], typ[k], prio[k] = mStrong, TypeLocation, prioContext
+			}
+		}
+	}
+}
+
+// jobLead are the words after "works" that say what the patient does or
+// when, before "at" or "for" and the employer: "works as a cook at",
+// "works part time as", "works nights at", "works from home as".
+var jobLead = set(`as from part full part-time full-time nights days evenings weekends currently now still also mostly remotely`)
+
 // orgSuffixes end the name of a company or an organisation.
 var orgSuffixes = set(`health healthcare inc corp corporation co company llc ltd group systems services industries
 associates partners foods motors logistics bank insurance`)
@@ -1330,6 +1370,21 @@ func (d *detector) employers(mark []uint8, typ []Type, prio []int8) {
 		k := i + 1
 		if d.toks[k].kind != tkWord || d.toks[k].has(fNL) {
 			continue
+		}
+		if jobLead[d.word(k)] {
+			// what the patient does there, first: "works as a line cook at
+			// Copperleaf Coffee", "works part time as a cashier at", "works
+			// from home as a claims processor for Allstate"
+			for n := 0; n < 7 && k+1 < len(d.toks); n++ {
+				k++
+				u := d.toks[k]
+				if u.has(fNL) || u.kind == tkPunct && d.text[u.start] != '-' || u.kind == tkNum || u.kind == tkWord && u.has(fCap) && !u.has(fNoCase) {
+					break
+				}
+				if w := d.word(k); w == "for" || w == "at" {
+					break
+				}
+			}
 		}
 		switch d.word(k) {
 		case "for", "at", "by":

@@ -326,8 +326,11 @@ func (d *detector) keptNum(i, j int) bool {
 		t := d.toks[j]
 		switch t.kind {
 		case tkWord:
-			// a unit, not the first letter of shorthand: "3/81 c/b"
-			return d.is(j, vUnit) && !(d.glued(j) && d.isPunct(j+1, '/') && j+2 < len(d.toks) && d.glued(j+1) && d.toks[j+2].kind == tkWord && !d.is(j+2, vUnit))
+			// a unit, not the first letter of shorthand ("3/81 c/b") nor of
+			// a code ("4TE7-RJ2-QK83   M0065": a form's next item; "1.8
+			// m2" is a unit)
+			return d.is(j, vUnit) && !(d.glued(j) && d.isPunct(j+1, '/') && j+2 < len(d.toks) && d.glued(j+1) && d.toks[j+2].kind == tkWord && !d.is(j+2, vUnit)) &&
+				!(d.glued(j) && d.toks[j+1].kind == tkNum && d.toks[j+1].end-d.toks[j+1].start >= 3)
 		case tkPunct:
 			c := d.text[t.start]
 			if c == '%' {
