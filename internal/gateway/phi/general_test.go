@@ -170,6 +170,13 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"Copperleaf Coffee", "Allstate"}, []string{"line cook", "claims processor", "30 years", "hospital"}},
 		{"a county named by an ordinary word", mixed + "Transported by Manatee County EMS. Lives in Lake County with her son. Referred to County Social Services; the county jail.",
 			[]string{"Manatee", "Lake"}, []string{"Social Services", "county jail", "EMS"}},
+		{"a screening test's score out of its own maximum", mixed + "Nutrition: MNA-SF 9/14 (at risk). GDS 5/15 today. Seen 9/12 in clinic.",
+			[]string{"9/12"}, []string{"9/14", "5/15"}},
+		{"the names of specialty practices", mixed + "Referring: Ezekiel Adeyemi, PA-C, Pinecrest Orthopaedics. PT at Quellmorn Physical Therapy. Seen by Cardiology; Outpatient Physical Therapy to follow.",
+			[]string{"Pinecrest", "Quellmorn"}, []string{"Orthopaedics", "Cardiology", "Outpatient Physical Therapy"}},
+		{"the words of workers' compensation", "Records reviewed: 214 pages incl. FROI dated 04/19/2023, OSHA 300 log entry, PT notes. He has not reached MMI. TTD benefits continue; RTW pending FCE.",
+			[]string{"04/19/2023"}, []string{"FROI", "OSHA", "MMI", "TTD", "RTW", "FCE"}},
+		{"a fellowship after a signature", "Signed: Reginald Quellmorn, MD, MPH, FACOEM   Date: 09/06/2024", []string{"Reginald Quellmorn"}, []string{"FACOEM"}},
 		{"an appointment's day", mixed + "Next appt 4/4 at 9:30 via video. Appointment 3/3 confirmed. Return visit 2/2 at 10am. Repeat 1/2 at 2 pm.",
 			[]string{"4/4", "3/3", "2/2", "1/2"}, []string{"via video", "confirmed"}},
 	}

@@ -40,7 +40,7 @@ func (d *detector) names() {
 		if t.flags&fNonASCII != 0 {
 			w = strings.ToLower(w)
 		}
-		if t.flags&(fCap|fNoCase|fNL) == fCap && t.end-t.start >= 4 && t.lex&lexCommon != 0 && practiceEnders[w] {
+		if t.flags&(fCap|fNoCase|fNL) == fCap && t.end-t.start >= 4 && t.lex&(lexCommon|lexClinical) != 0 && practiceEnders[w] {
 			d.practice(i, mark, typ, prio) // (the words before are final)
 		}
 		lf := t.lex
@@ -1882,7 +1882,9 @@ var dictationLabels = set(`d t dd dt td dict trans job am pm`)
 // practiceEnders end the name of a practice or an agency: "Bellmont Family
 // Medicine", "Harborview Internal Medicine", "Sunnyvale Home Health",
 // "Eastgate Kidney Associates".
-var practiceEnders = set(`medicine practice care associates health physicians partners group`)
+var practiceEnders = set(`medicine practice care associates health physicians partners group
+pediatrics paediatrics orthopedics orthopaedics cardiology dermatology oncology urology neurology podiatry
+chiropractic dentistry therapy rehabilitation counseling nutrition`)
 
 // practice marks the name of a practice or an agency in a note with case,
 // before its last word at i: a capitalised word that is no English or

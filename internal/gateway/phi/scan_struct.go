@@ -784,6 +784,11 @@ func (d *detector) scoreLike(i, q int) bool {
 	if x <= y && y <= 10 && (d.ratedBefore(i) || next >= 0 && ratedWords[d.word(next)]) {
 		return true
 	}
+	// a screening test's score out of its own maximum: "MNA-SF 9/14",
+	// "Braden 12/23" (an invalid day needs no rule: "MoCA 24/30")
+	if k := d.ratedWordBefore(i); x <= y && k >= 0 && instruments[d.word(k)] {
+		return true
+	}
 	if d.toks[i].has(fSent) && next >= 0 && !d.valueWord(next) && !painWords[d.word(next)] {
 		return false // a day that opens a line or sentence of a history: "7/7 ANTIBIOTICS STOPPED", "3/4 BACK TO CATH LAB"
 	}
@@ -912,7 +917,12 @@ obtained performed dc'd dced discontinued resited rewired`)
 var ratedWords = set(`mood anxiety hunger fullness satiety pain energy stress sleep fatigue nausea craving cravings
 appetite motivation confidence readiness importance depression dyspnea itch itching rating score scale severity
 murmur strength reflexes power grade trials trial effort discomfort bloating cp headache ache rates
-cog mini-cog minicog moca mmse slums cage apgar apgars`)
+cog mini-cog minicog moca mmse slums cage apgar apgars mna berg braden tinetti gds`)
+
+// instruments are screening tests scored out of a maximum of their own
+// (Mini-Cog 5, MNA-SF 14, Braden 23, GDS 15): a score m/d after one is no
+// date whatever d is.
+var instruments = set(`cog mini-cog minicog moca mmse slums cage apgar apgars mna sf berg braden tinetti gds`)
 
 // ratedBefore reports whether the rating at token i follows what it rates,
 // perhaps after a colon or "of"/"at"/"is"/"was"/"as": "Mood 4/10",
@@ -927,7 +937,7 @@ func (d *detector) ratedWordBefore(i int) int {
 		case d.isPunct(k, ':') || d.isPunct(k, '='):
 		case d.toks[k].kind != tkWord:
 			return -1
-		case ratedWords[d.word(k)]:
+		case ratedWords[d.word(k)] || d.word(k) == "sf" && k >= 2 && d.isPunct(k-1, '-') && d.word(k-2) == "mna":
 			return k
 		case d.word(k) == "of" || d.word(k) == "at" || d.word(k) == "is" || d.word(k) == "was" || d.word(k) == "rated" || d.word(k) == "as":
 		default:

@@ -94,7 +94,7 @@ rabbi pastor imam`)
 // credentials follow a name: "Jane Roe, RN".
 var credentials = set(`md do rn np pa pac pa-c phd rrt lpn lvn cna dds dmd dpm crna msw lcsw pharmd od dnp aprn fnp mph mba psyd ot slp rd cnm facs facp mbbs frcs jr sr ii iii iv esq
 bsn msn rnc cnp ccrn licsw lmsw lmft lcpc ldn rdn crnp acnp agnp rph
-dpt otr otd cota cdces cde cnsc ibclc lpc lmhc bcba bcps ccm mspt`)
+dpt otr otd cota cdces cde cnsc ibclc lpc lmhc bcba bcps ccm mspt bcnsp facoem faafp facc facep fccp`)
 
 // nameLabels make the next capitalised words a name even when they are
 // ordinary words: "Attending: Hope Rose", "wife Grace".
@@ -295,6 +295,7 @@ mcv rdw neutrophils lymphocytes monocytes eosinophils basophils urinalysis cultu
 influenza rsv strep hiv hcv hbv mri ct cxr xr us ekg ecg echo tte tee eeg emg pet dexa
 hypertension diabetes hyperlipidemia obesity asthma copd chf cad afib ckd esrd gerd ibs ibd
 osteoarthritis arthritis migraine epilepsy stroke tia mi dvt pe uti pneumonia sepsis cancer
+froi osha mmi ime ttd tpd rtw fce ncm aww
 tumor mass lesion nodule cyst fracture sprain strain laceration contusion abrasion burn rash
 acne eczema psoriasis dermatitis cellulitis abscess hernia appendicitis cholecystitis
 pancreatitis hepatitis cirrhosis anemia thrombocytopenia leukocytosis neutropenia hypoglycemia
