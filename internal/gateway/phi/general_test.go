@@ -177,6 +177,8 @@ func TestNoteTypes(t *testing.T) {
 		{"the words of workers' compensation", "Records reviewed: 214 pages incl. FROI dated 04/19/2023, OSHA 300 log entry, PT notes. He has not reached MMI. TTD benefits continue; RTW pending FCE.",
 			[]string{"04/19/2023"}, []string{"FROI", "OSHA", "MMI", "TTD", "RTW", "FCE"}},
 		{"a fellowship after a signature", "Signed: Reginald Quellmorn, MD, MPH, FACOEM   Date: 09/06/2024", []string{"Reginald Quellmorn"}, []string{"FACOEM"}},
+		{"a city after at the, from the, to the", mixed + "He was picking apples at the Wenatchee orchard when he fell. Sent to the OR at noon. Wife at the bedside.",
+			[]string{"Wenatchee"}, []string{"orchard", "OR", "bedside"}},
 		{"an appointment's day", mixed + "Next appt 4/4 at 9:30 via video. Appointment 3/3 confirmed. Return visit 2/2 at 10am. Repeat 1/2 at 2 pm.",
 			[]string{"4/4", "3/3", "2/2", "1/2"}, []string{"via video", "confirmed"}},
 	}

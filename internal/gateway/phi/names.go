@@ -126,10 +126,12 @@ func (d *detector) names() {
 			i++
 			continue
 		}
-		if i+1 < n && d.toks[i+1].kind == tkNum && d.motionWard(i) || t.end-t.start >= 4 && i >= 2 && d.toks[i-1].end-d.toks[i-1].start == 3 && d.placeAfterThe(i) && d.nameLike(i) {
+		if i+1 < n && d.toks[i+1].kind == tkNum && d.motionWard(i) || t.end-t.start >= 4 && i >= 2 && d.toks[i-1].end-d.toks[i-1].start == 3 && d.placeAfterThe(i) && (d.nameLike(i) || lf&(lexCity|lexUSCity) != 0 && lf&(lexCommon|lexClinical) == 0) {
 			// (the cheap tests of both inline: most words have no number
 			// after them and no "the" before)
-			// "transfer to bay 2", "CONSULT NOTE FROM THE KWIATOSZ", in any case
+			// "transfer to bay 2", "CONSULT NOTE FROM THE KWIATOSZ", in any
+			// case; a city that is no English word too: "at the Wenatchee
+			// orchard", "a nurse at the Spokane clinic"
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
