@@ -179,6 +179,8 @@ func TestNoteTypes(t *testing.T) {
 		{"a fellowship after a signature", "Signed: Reginald Quellmorn, MD, MPH, FACOEM   Date: 09/06/2024", []string{"Reginald Quellmorn"}, []string{"FACOEM"}},
 		{"a city after at the, from the, to the", mixed + "He was picking apples at the Wenatchee orchard when he fell. Sent to the OR at noon. Wife at the bedside.",
 			[]string{"Wenatchee"}, []string{"orchard", "OR", "bedside"}},
+		{"attending as a verb, a service named by an ordinary word", mixed + "Pt has been attending AA meetings. Referred to Elder Services for support. Discussed with attending Dr. Quellmorn; referred to Dr. Grace Kwiatosz.",
+			[]string{"Quellmorn", "Grace Kwiatosz"}, []string{"AA meetings", "Elder Services"}},
 		{"an appointment's day", mixed + "Next appt 4/4 at 9:30 via video. Appointment 3/3 confirmed. Return visit 2/2 at 10am. Repeat 1/2 at 2 pm.",
 			[]string{"4/4", "3/3", "2/2", "1/2"}, []string{"via video", "confirmed"}},
 	}

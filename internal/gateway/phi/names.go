@@ -863,8 +863,9 @@ func (d *detector) nameContext(i int) bool {
 				return false
 			}
 			return true
-		case d.is(k, vNameLabel) && !dot && (k+1 < i || d.toks[i].has(fCap) || d.toks[i].has(fNoCase)):
-			// "Patient: Hope", not "pt. Suction" (a sentence ends)
+		case d.is(k, vNameLabel) && !dot && (k+1 < i || d.toks[i].has(fCap) || d.toks[i].has(fNoCase)) && !(pw == "attending" && k > 0 && d.toks[k-1].kind == tkWord && attendsBefore[d.word(k-1)]):
+			// "Patient: Hope", not "pt. Suction" (a sentence ends), nor
+			// "attending" as a verb ("has been attending AA meetings")
 			if k+1 == i && (pw == "pt" || pw == "patient") && (d.toks[i].lex&(lexSafe|lexCommon|lexClinical) != 0 || d.toks[i].has(fAllCaps) && d.toks[i].end-d.toks[i].start <= 5) {
 				return false // the patient is the subject of the sentence: "PT STILL", "Pt NPO"
 			}
@@ -873,6 +874,9 @@ func (d *detector) nameContext(i int) bool {
 			// in a clinical note "seen by Speech", "discussed with Renal"
 			// name a service
 			lf := d.toks[i].lex
+			if m := i + 1; m < len(d.toks) && d.toks[m].kind == tkWord && !d.toks[m].has(fNL) && (d.toks[m].has(fCap) || d.toks[m].has(fNoCase)) && serviceWords[d.word(m)] && lf&(lexCommon|lexClinical) != 0 {
+				return false // a service named by an ordinary word: "referred to Elder Services"
+			}
 			return !(d.clinical && lf&(lexCommon|lexClinical) != 0 && lf&lexFirst == 0)
 		case pw == "person" && !dot && k > 0 && d.toks[k-1].kind == tkWord && d.word(k-1) == "contact":
 			return true // "contact person Chasey Boynton"
@@ -897,6 +901,16 @@ func (d *detector) nameContext(i int) bool {
 	}
 	return false
 }
+
+// attendsBefore make "attending" a verb: "has been attending AA
+// meetings", "pt is attending classes".
+var attendsBefore = set(`been is was are were be am not still currently regularly started continues pt he she they i we`)
+
+// serviceWords end the name of a service or a programme, whose first word
+// is then no person after "referred to", "discussed with": "Elder
+// Services", "Hope Program", "Grace Team".
+var serviceWords = set(`services service program programs team agency department dept network council coalition
+ministries ministry association foundation outreach`)
 
 // sizeUnit reports whether word k, a title that is also shorthand, follows
 // a number: "#18 FR", "14 Fr" is French, a catheter's size.
