@@ -181,6 +181,11 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"Wenatchee"}, []string{"orchard", "OR", "bedside"}},
 		{"attending as a verb, a service named by an ordinary word", mixed + "Pt has been attending AA meetings. Referred to Elder Services for support. Discussed with attending Dr. Quellmorn; referred to Dr. Grace Kwiatosz.",
 			[]string{"Quellmorn", "Grace Kwiatosz"}, []string{"AA meetings", "Elder Services"}},
+		{"places named with a generic word where case is no evidence", "PT RESTING ON PROPOFOL GTT, VSS, LUNGS COARSE, SXN FOR THICK TAN SECRETIONS, ABD SOFT, FOLEY PATENT. " +
+			"PT LIVES IN HEMLOCK BAY WITH HIS WIFE. WIFE CALLED FROM PORT JARROW. WAS A LONGSHOREMAN AT PORT OF TACOMA. LABS DRAWN FROM PORT. DAUGHTER LIVES IN SENIOR HOUSING.",
+			[]string{"HEMLOCK BAY", "PORT JARROW", "TACOMA"}, []string{"DRAWN FROM PORT", "SENIOR HOUSING", "PORT OF"}},
+		{"places named with a generic word in lower case", "pt resting on propofol gtt, vss, lungs coarse, sxn for thick tan secretions, abd soft, foley patent. pt lives in hemlock bay with wife. son drove in from cedar falls. flushed port a cath.",
+			[]string{"hemlock bay", "cedar falls"}, []string{"port a cath"}},
 		{"an appointment's day", mixed + "Next appt 4/4 at 9:30 via video. Appointment 3/3 confirmed. Return visit 2/2 at 10am. Repeat 1/2 at 2 pm.",
 			[]string{"4/4", "3/3", "2/2", "1/2"}, []string{"via video", "confirmed"}},
 	}

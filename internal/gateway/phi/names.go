@@ -135,6 +135,19 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
+		if j := d.genericPlace(i, w, lf); j > i {
+			// "LIVES IN HEMLOCK BAY", "wife called from port jarrow",
+			// "PORT OF TACOMA": a place's generic word and its name
+			k := i
+			if d.word(i+1) == "of" {
+				k = j - 1 // the city alone: "PORT OF [TACOMA]"
+			}
+			for ; k < j; k++ {
+				set(k, mStrong, TypeLocation, prioContext)
+			}
+			i = j - 1
+			continue
+		}
 		if t.has(fNoCase) && !d.lowerDoc {
 			i = d.caselessName(i, w, lf, set)
 			continue
@@ -898,6 +911,76 @@ func (d *detector) nameContext(i int) bool {
 		// before it is no name ("Elevated PA numbers")
 		lf := d.toks[i].lex
 		return lf&(lexFirst|lexLast) != 0 || lf&(lexSafe|lexCommon|lexClinical) == 0
+	}
+	return false
+}
+
+// placeSuffixes and placePrefixes are the generic words of places named
+// with an ordinary word: "Hemlock Bay", "Cedar Falls", "Port Jarrow".
+var (
+	placeSuffixes = set(`bay falls harbor harbour springs beach heights hills valley ridge creek village junction grove landing hollow mills crossing`)
+	placePrefixes = set(`port fort mount mt lake`)
+	placeOfHeads  = set(`port city town village county`)
+)
+
+// genericPlace returns the end of a place named by a generic word and a
+// name at word i (w in lower case, lf its lexicon flags), or i: after
+// "lives in" and its kin, or after "in" or "from" after a relation or a
+// verb of motion or travel, a word and a generic word after it ("LIVES IN
+// HEMLOCK BAY"), or a generic word before a word that is no English or
+// clinical word ("CALLED FROM PORT JARROW"); and, in any context, a city
+// that is no English word after "Port of", "City of" ("PORT OF TACOMA").
+// Where case is evidence, the words are capitalised.
+func (d *detector) genericPlace(i int, w string, lf uint16) int {
+	j := i + 1
+	if j+1 >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) || d.toks[j].start-d.toks[i].end != 1 || len(w) < 3 {
+		return i
+	}
+	capOK := func(k int) bool { return d.toks[k].has(fCap) || d.toks[k].has(fNoCase) }
+	if placeOfHeads[w] && d.word(j) == "of" && capOK(i) {
+		k := j + 1
+		if u := d.toks[k]; u.kind == tkWord && !u.has(fNL) && capOK(k) && u.lex&(lexCity|lexUSCity) != 0 && u.lex&(lexCommon|lexClinical|lexRegion) == 0 && d.state[k] == stFree {
+			return k + 1
+		}
+		return i
+	}
+	suffix, prefix := placeSuffixes[d.word(j)], placePrefixes[w]
+	if !suffix && !prefix || !capOK(i) || !capOK(j) || d.state[j] != stFree {
+		return i
+	}
+	if !(d.homeBefore(i) || d.relativeFrom(i) || d.travelFrom(i)) {
+		return i
+	}
+	if suffix {
+		if lf&lexClinical != 0 && lf&(lexCity|lexUSCity|lexFirst|lexLast) == 0 || careUnits[w] || d.is(i, vStopword|vUnit|vTitle|vNameLabel|vMonth|vWeekday|vFacilityEnder) {
+			return i
+		}
+		return j + 1
+	}
+	if nl := d.toks[j].lex; nl&(lexCommon|lexClinical) != 0 || d.is(j, vStopword|vUnit) || len(d.word(j)) < 3 {
+		return i
+	}
+	return j + 1
+}
+
+// travelFrom reports whether "from" or "in" follows a verb of motion or
+// travel right before word i: "called from", "drove in from", "flew in
+// from" (a relative's town).
+func (d *detector) travelFrom(i int) bool {
+	k := i - 1
+	if k < 1 || d.toks[k].kind != tkWord || d.word(k) != "from" {
+		return false
+	}
+	p := k - 1
+	if p > 0 && d.toks[p].kind == tkWord && (d.word(p) == "in" || d.word(p) == "up" || d.word(p) == "down") {
+		p--
+	}
+	if p < 0 || d.toks[p].kind != tkWord {
+		return false
+	}
+	switch d.word(p) {
+	case "called", "calling", "calls", "phoned", "drove", "driving", "flew", "flying", "came", "coming", "visiting", "moved", "transferred", "arrived", "traveled", "travelled":
+		return true
 	}
 	return false
 }
