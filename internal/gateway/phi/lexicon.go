@@ -44,6 +44,7 @@ const (
 	hUniversity                             // "university", "univ", "u"
 	hEmployer                               // employerVerbs
 	hCounty                                 // countyWords
+	hPlaceGeneric                           // placeSuffixes, placePrefixes, placeOfHeads
 )
 
 // passHints lists the words of each pass hint.
@@ -52,11 +53,18 @@ func passHints() map[uint64][]string {
 	for w := range employerVerbs {
 		emp = append(emp, w)
 	}
+	var generic []string
+	for _, m := range []map[string]bool{placeSuffixes, placePrefixes, placeOfHeads} {
+		for w := range m {
+			generic = append(generic, w)
+		}
+	}
 	return map[uint64][]string{
 		hFacilityPair: facilityPairWords,
 		hUniversity:   {"university", "univ", "u"},
 		hEmployer:     emp,
 		hCounty:       {"county", "parish", "borough", "township"},
+		hPlaceGeneric: generic,
 	}
 }
 

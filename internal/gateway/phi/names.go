@@ -135,19 +135,6 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
-		if j := d.genericPlace(i, w, lf); j > i {
-			// "LIVES IN HEMLOCK BAY", "wife called from port jarrow",
-			// "PORT OF TACOMA": a place's generic word and its name
-			k := i
-			if d.word(i+1) == "of" {
-				k = j - 1 // the city alone: "PORT OF [TACOMA]"
-			}
-			for ; k < j; k++ {
-				set(k, mStrong, TypeLocation, prioContext)
-			}
-			i = j - 1
-			continue
-		}
 		if t.has(fNoCase) && !d.lowerDoc {
 			i = d.caselessName(i, w, lf, set)
 			continue
@@ -279,6 +266,7 @@ func (d *detector) names() {
 	d.universities(mark, typ, prio)
 	d.employers(mark, typ, prio)
 	d.counties(mark, typ, prio)
+	d.genericPlaces(mark, typ, prio)
 	d.ageSubjects(mark, typ, prio)
 	d.facilityLists(mark, typ, prio)
 	d.typistInitials(mark, typ, prio)
@@ -933,11 +921,24 @@ var (
 // Where case is evidence, the words are capitalised.
 func (d *detector) genericPlace(i int, w string, lf uint16) int {
 	j := i + 1
-	if j+1 >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) || d.toks[j].start-d.toks[i].end != 1 || len(w) < 3 {
+	if j+1 >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) || d.toks[j].start-d.toks[i].end != 1 || len(w) < 3 || i < 2 {
 		return i
 	}
+	// (the cheapest tests first: most words follow no "in", "to", "at" or
+	// "from" and precede no "of")
+	of := d.toks[j].end-d.toks[j].start == 2 && d.low[d.toks[j].start] == 'o' && d.low[d.toks[j].start+1] == 'f'
+	if !of {
+		switch d.low[d.toks[i-1].start:d.toks[i-1].end] {
+		case "in", "to", "at", "from":
+		default:
+			return i
+		}
+	}
 	capOK := func(k int) bool { return d.toks[k].has(fCap) || d.toks[k].has(fNoCase) }
-	if placeOfHeads[w] && d.word(j) == "of" && capOK(i) {
+	if of {
+		if !placeOfHeads[w] || !capOK(i) {
+			return i
+		}
 		k := j + 1
 		if u := d.toks[k]; u.kind == tkWord && !u.has(fNL) && capOK(k) && u.lex&(lexCity|lexUSCity) != 0 && u.lex&(lexCommon|lexClinical|lexRegion) == 0 && d.state[k] == stFree {
 			return k + 1
@@ -961,6 +962,33 @@ func (d *detector) genericPlace(i int, w string, lf uint16) int {
 		return i
 	}
 	return j + 1
+}
+
+// genericPlaces marks the places genericPlace finds ("LIVES IN HEMLOCK
+// BAY", "wife called from port jarrow", "PORT OF TACOMA"), in a note that
+// holds one of their generic words.
+func (d *detector) genericPlaces(mark []uint8, typ []Type, prio []int8) {
+	if d.hints&hPlaceGeneric == 0 {
+		return
+	}
+	for i := 2; i+1 < len(d.toks); i++ {
+		t := d.toks[i]
+		if t.kind != tkWord || d.state[i] != stFree || mark[i] == mStrong && prio[i] > prioDict {
+			continue
+		}
+		j := d.genericPlace(i, d.word(i), t.lex)
+		if j == i {
+			continue
+		}
+		k := i
+		if d.word(i+1) == "of" {
+			k = j - 1 // the city alone: "PORT OF [TACOMA]"
+		}
+		for ; k < j; k++ {
+			mark[k], typ[k], prio[k] = mStrong, TypeLocation, prioContext
+		}
+		i = j - 1
+	}
 }
 
 // travelFrom reports whether "from" or "in" follows a verb of motion or
@@ -2120,29 +2148,27 @@ func (d *detector) nameEchoes(mark []uint8, typ []Type, prio []int8) {
 	person := func(k int) bool { return k >= 0 && mark[k] == mStrong && typ[k] == TypePerson }
 	var firsts [4]string
 	nf := 0
-	for i := 0; i < len(d.toks); i++ {
-		t := &d.toks[i]
-		if t.kind == tkPunct {
-			// "(Gen)" right after a name
-			if i+2 >= len(d.toks) || d.text[t.start] != '(' || !person(i-1) || !d.isPunct(i+2, ')') {
-				continue
-			}
-			k := i + 1
-			u := &d.toks[k]
-			if u.kind != tkWord || mark[k] == mStrong || d.state[k] != stFree || !u.has(fCap) || u.has(fAllCaps) != d.toks[i-1].has(fAllCaps) ||
-				d.is(k, vStopword|vTitle|vCredential|vNameLabel|vVitalLabel|vMonth|vWeekday|vUnit) {
-				continue
-			}
-			w, name := d.word(k), d.word(i-1)
-			if u.lex&lexFirst != 0 && u.lex&lexClinical == 0 && len(w) >= 3 || len(w) >= 2 && len(w) < len(name) && strings.HasPrefix(name, w) {
-				mark[k], typ[k], prio[k] = mStrong, TypePerson, prioContext
-			}
+	// only the words of names matter: jump from one marked token to the next
+	for i := nextMark(mark, 0); i >= 0 && i < len(d.toks); i = nextMark(mark, i+1) {
+		if !person(i) {
 			continue
+		}
+		t := &d.toks[i]
+		if k := i + 2; k+1 < len(d.toks) && d.isPunct(i+1, '(') && d.isPunct(k+1, ')') && d.toks[k].kind == tkWord && !person(k) {
+			// "(Gen)" right after a name
+			u := &d.toks[k]
+			if d.state[k] == stFree && u.has(fCap) && u.has(fAllCaps) == t.has(fAllCaps) &&
+				!d.is(k, vStopword|vTitle|vCredential|vNameLabel|vVitalLabel|vMonth|vWeekday|vUnit) {
+				w, name := d.word(k), d.word(i)
+				if u.lex&lexFirst != 0 && u.lex&lexClinical == 0 && len(w) >= 3 || len(w) >= 2 && len(w) < len(name) && strings.HasPrefix(name, w) {
+					mark[k], typ[k], prio[k] = mStrong, TypePerson, prioContext
+				}
+			}
 		}
 		// the first word of a full name in a note with case: "Wren" of
 		// "Wren Abernathy"
-		if nf < len(firsts) && t.kind == tkWord && person(i) && !person(d.adjacentWord(i, -1)) && person(d.adjacentWord(i, 1)) &&
-			t.has(fCap) && !t.has(fAllCaps) && !t.has(fNoCase) && t.end-t.start >= 3 && !d.is(i, vStopword|vTitle|vNameLabel|vCredential) {
+		if nf < len(firsts) && t.kind == tkWord && t.has(fCap) && !t.has(fAllCaps) && !t.has(fNoCase) && t.end-t.start >= 3 &&
+			!person(d.adjacentWord(i, -1)) && person(d.adjacentWord(i, 1)) && !d.is(i, vStopword|vTitle|vNameLabel|vCredential) {
 			firsts[nf] = d.raw(i)
 			nf++
 		}
@@ -2152,11 +2178,11 @@ func (d *detector) nameEchoes(mark []uint8, typ []Type, prio []int8) {
 	}
 	for i := range d.toks {
 		t := &d.toks[i]
-		if t.kind != tkWord || mark[i] == mStrong || d.state[i] != stFree || !t.has(fCap) || t.has(fAllCaps) || t.has(fSent) || t.has(fNoCase) {
+		if t.kind != tkWord || t.flags&(fCap|fAllCaps|fSent|fNoCase) != fCap || mark[i] == mStrong || d.state[i] != stFree {
 			continue
 		}
 		for _, f := range firsts[:nf] {
-			if d.raw(i) == f {
+			if int(t.end-t.start) == len(f) && d.raw(i) == f {
 				mark[i], typ[i], prio[i] = mStrong, TypePerson, prioContext
 				break
 			}
