@@ -186,6 +186,8 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"HEMLOCK BAY", "PORT JARROW", "TACOMA"}, []string{"DRAWN FROM PORT", "SENIOR HOUSING", "PORT OF"}},
 		{"places named with a generic word in lower case", "pt resting on propofol gtt, vss, lungs coarse, sxn for thick tan secretions, abd soft, foley patent. pt lives in hemlock bay with wife. son drove in from cedar falls. flushed port a cath.",
 			[]string{"hemlock bay", "cedar falls"}, []string{"port a cath"}},
+		{"a road's number after a road named without a house number", mixed + "Lives off County Rd 130 near the lake. Farm on Mill Road 2 miles out.",
+			[]string{"County Rd 130"}, []string{"2 miles"}},
 		{"an appointment's day", mixed + "Next appt 4/4 at 9:30 via video. Appointment 3/3 confirmed. Return visit 2/2 at 10am. Repeat 1/2 at 2 pm.",
 			[]string{"4/4", "3/3", "2/2", "1/2"}, []string{"via video", "confirmed"}},
 	}

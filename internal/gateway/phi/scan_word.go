@@ -753,15 +753,28 @@ func (d *detector) streetFromWord(i int, w string) int {
 			if end < len(d.toks) && d.toks[end].kind == tkWord && !d.toks[end].has(fNL) && isDirection(d.word(end)) {
 				end++
 			}
-			return d.claim(k, end, TypeAddress, prioStruct)
+			return d.claim(k, d.roadNumber(i, end), TypeAddress, prioStruct)
 		}
 	}
 	if len(w) <= 4 && shortSuffixes[w] && t.has(fCap) && !t.has(fNoCase) && !t.has(fSent) {
 		if k := d.streetOn(i); k < i {
-			return d.claim(k, i+1, TypeAddress, prioStruct)
+			return d.claim(k, d.roadNumber(i, i+1), TypeAddress, prioStruct)
 		}
 	}
 	return i
+}
+
+// roadNumber returns the end of a street whose suffix at word i is a
+// road's, ending at token end, with the road's number after it when one
+// follows ("off County Rd 130", "on Farm Road 1960"), or end.
+func (d *detector) roadNumber(i, end int) int {
+	switch d.word(i) {
+	case "rd", "road":
+		if end == i+1 && d.routeNumber(end) {
+			return end + 1
+		}
+	}
+	return end
 }
 
 // shortSuffixes are the abbreviated street suffixes that streetOn reads;
