@@ -188,6 +188,10 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"hemlock bay", "cedar falls"}, []string{"port a cath"}},
 		{"a road's number after a road named without a house number", mixed + "Lives off County Rd 130 near the lake. Farm on Mill Road 2 miles out.",
 			[]string{"County Rd 130"}, []string{"2 miles"}},
+		{"the day of a measurement in parentheses after its unit", mixed + "Wt 61.2 kg (2/10), 63.0 kg (2/3). Cr 1.4 mg/dL (1/1). Tylenol 325 mg (1/2 tab). NS (1/2) at 75 ml/hr.",
+			[]string{"2/10", "2/3", "1/1"}, []string{"1/2 tab", "NS (1/2)"}},
+		{"a verb after a name in a message", "hi this is ramona, the lactation lady at st vincent said to ask you about pumping. my mom dorothea said to eat oatmeal lol. thx - ramona",
+			[]string{"ramona", "dorothea", "vincent"}, []string{"said to ask", "said to eat"}},
 		{"an appointment's day", mixed + "Next appt 4/4 at 9:30 via video. Appointment 3/3 confirmed. Return visit 2/2 at 10am. Repeat 1/2 at 2 pm.",
 			[]string{"4/4", "3/3", "2/2", "1/2"}, []string{"via video", "confirmed"}},
 	}

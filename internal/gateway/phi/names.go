@@ -382,6 +382,9 @@ func (d *detector) names() {
 				if nt != TypePerson && nt != TypeLocation {
 					continue
 				}
+				if !rs && t.lex&lexCommon != 0 && (afterNameVerbs[w] || afterNameVerbsWeak[w]) {
+					continue // a verb after a name: "my mom dorothea said to", "at st vincent said"
+				}
 				set(i, mStrong, nt, prioDict)
 				changed = true
 				continue

@@ -767,6 +767,9 @@ func (d *detector) scoreLike(i, q int) bool {
 	if k := i - 1; k >= 0 && d.toks[k].kind == tkWord && dateWords[d.word(k)] {
 		return false
 	}
+	if p >= 2 && s[p-1] == '(' && q < len(s) && s[q] == ')' && d.unitBeforeParen(i) {
+		return false // the day of a measurement: "Wt 63.0 kg (2/3)", "Cr 1.4 mg/dL (1/1)"
+	}
 	if r := q + 1; q < len(s) && s[q] == ' ' && r < len(s) && (s[r] == '@' || digitsEnd(s, r)-r == 4 || atClock(s, r)) {
 		return false // a time follows: "9/9 @ 1900", "11/19 0400", "4/4 at 9:30", "2/2 at 10am"
 	}
@@ -793,6 +796,21 @@ func (d *detector) scoreLike(i, q int) bool {
 		return false // a day that opens a line or sentence of a history: "7/7 ANTIBIOTICS STOPPED", "3/4 BACK TO CATH LAB"
 	}
 	return x == y || y <= 4 && x < y
+}
+
+// unitBeforeParen reports whether a number and its unit stand right
+// before the "(" before token i: a measurement whose day follows it in
+// parentheses, as weight and lab histories write it ("63.0 kg (2/3)").
+func (d *detector) unitBeforeParen(i int) bool {
+	k := i - 2 // the unit, before "("
+	if k < 1 || !d.isPunct(i-1, '(') || d.toks[k].kind != tkWord || !d.is(k, vUnit) || d.toks[i-1].has(fNL) {
+		return false
+	}
+	m := k - 1
+	for m > 0 && d.isPunct(m, '/') && d.toks[m-1].kind == tkWord && d.is(m-1, vUnit) {
+		m -= 2 // "mg/dL"
+	}
+	return m >= 0 && d.toks[m].kind == tkNum
 }
 
 // atClock reports whether a clock time written with a colon or with its
