@@ -192,6 +192,11 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"2/10", "2/3", "1/1"}, []string{"1/2 tab", "NS (1/2)"}},
 		{"a verb after a name in a message", "hi this is ramona, the lactation lady at st vincent said to ask you about pumping. my mom dorothea said to eat oatmeal lol. thx - ramona",
 			[]string{"ramona", "dorothea", "vincent"}, []string{"said to ask", "said to eat"}},
+		{"a day of the month as an ordinal", "hi, i had my baby on the 12th and go back to work by the 3rd. my room is on the 2nd floor; extubated on the 4th day.",
+			[]string{"12th", "3rd"}, []string{"2nd floor", "4th day"}},
+		{"a street without a house number in lower case", "hi this is ramona, i had my baby and the lactation nurse said to ask you about pumping. i work at the dmv on harlow ave and my sister lives near elm st.\n" +
+			"pt resting on propofol gtt, vss, lungs coarse, abd soft, foley patent. hr 110s on neo st, bp stable.",
+			[]string{"harlow ave", "elm st"}, []string{"neo st"}},
 		{"an appointment's day", mixed + "Next appt 4/4 at 9:30 via video. Appointment 3/3 confirmed. Return visit 2/2 at 10am. Repeat 1/2 at 2 pm.",
 			[]string{"4/4", "3/3", "2/2", "1/2"}, []string{"via video", "confirmed"}},
 	}

@@ -116,6 +116,9 @@ func (d *detector) compound(i int) int {
 		case (u == "f" || u == "m") && v >= 90 && v < 130 && !d.keptNum(i, i) && d.historyLead(i):
 			// "92F presents with a fall", "a 94M with" (not "T 101F")
 			return d.claim(i, i+1, TypeAge, prioStruct)
+		case (u == "st" || u == "nd" || u == "rd" || u == "th") && v >= 1 && v <= 31 && d.dayOfMonth(i, j):
+			// a day of the month: "had my baby on the 12th", "by the 15th"
+			return d.claim(i, j, TypeDate, prioStruct)
 		case d.is(i+1, vUnit) || u == "st" || u == "nd" || u == "rd" || u == "th" || u == "s" || u == "am" || u == "pm" || u == "a" || u == "p":
 			return d.keep(i, j)
 		}
@@ -654,6 +657,30 @@ func (d *detector) routeNumber(k int) bool {
 	return !d.keptNum(k, k+1)
 }
 
+// dayOfMonth reports whether the ordinal [i, j) is a day of the month:
+// after "on the", "since the", "by the", "until the", "from the", "after
+// the" or "before the", and before no noun it counts ("on the 2nd floor",
+// "on the 3rd day" stay): punctuation, the end, or "of", "at", "and",
+// "or", "but", "so" after it.
+func (d *detector) dayOfMonth(i, j int) bool {
+	if i < 2 || d.toks[i-1].kind != tkWord || d.word(i-1) != "the" || d.toks[i-2].kind != tkWord || d.toks[i].has(fNL) {
+		return false
+	}
+	switch d.word(i - 2) {
+	case "on", "since", "by", "until", "till", "from", "after", "before":
+	default:
+		return false
+	}
+	if j >= len(d.toks) || d.toks[j].has(fNL) || d.toks[j].kind == tkPunct {
+		return true
+	}
+	switch d.word(j) {
+	case "of", "at", "and", "or", "but", "so":
+		return d.toks[j].kind == tkWord
+	}
+	return false
+}
+
 // ordinalStreet reports whether number token k, glued to an ordinal
 // suffix, names a street whose name is an ordinal: "188th" in "3340 S
 // 188th St". The suffix word must follow on the line.
@@ -714,7 +741,7 @@ func (d *detector) streetTail(i, k int) int {
 // "Lindenstrasse 21", and "Harrow Avenue" (looking back from the suffix).
 func (d *detector) streetFromWord(i int, w string) int {
 	t := d.toks[i]
-	if !(t.has(fCap) || d.lowerDoc) {
+	if !(t.has(fCap) || d.lowerDoc || d.lowerClinical && len(w) <= 4 && shortSuffixes[w]) {
 		return i
 	}
 	if d.streetStart(i, w) {
@@ -756,7 +783,7 @@ func (d *detector) streetFromWord(i int, w string) int {
 			return d.claim(k, d.roadNumber(i, end), TypeAddress, prioStruct)
 		}
 	}
-	if len(w) <= 4 && shortSuffixes[w] && t.has(fCap) && !t.has(fNoCase) && !t.has(fSent) {
+	if len(w) <= 4 && shortSuffixes[w] && (t.has(fCap) && !t.has(fNoCase) && !t.has(fSent) || d.lowerDoc && !d.clinical || d.lowerClinical && w != "rd" && w != "ln") {
 		if k := d.streetOn(i); k < i {
 			return d.claim(k, d.roadNumber(i, i+1), TypeAddress, prioStruct)
 		}
@@ -792,12 +819,15 @@ func (d *detector) streetOn(i int) int {
 	if j < len(d.toks) && d.isPunct(j, '.') && d.glued(i) {
 		j++
 	}
-	if j < len(d.toks) && !d.toks[j].has(fNL) && d.toks[j].kind == tkWord && d.toks[j].has(fCap) {
+	if j < len(d.toks) && !d.toks[j].has(fNL) && d.toks[j].kind == tkWord && d.toks[j].has(fCap) && !d.lowerDoc {
 		return i
 	}
 	for k, n := i-1, 0; k > 0 && n < 2; k, n = k-1, n+1 {
 		p := &d.toks[k]
-		if p.kind != tkWord || !p.has(fCap) || p.has(fSent) || d.toks[k+1].has(fNL) || d.is(k, vStopword|vTitle|vStreetSuffix) || d.state[k] != stFree {
+		if p.kind != tkWord || !(p.has(fCap) || d.lowerDoc || d.lowerClinical) || p.has(fSent) || d.toks[k+1].has(fNL) || d.is(k, vStopword|vTitle|vStreetSuffix) || d.state[k] != stFree ||
+			!p.has(fCap) && (p.lex&lexClinical != 0 || p.end-p.start < 3) {
+			// (in lower case, a clinical word before "st" is a drug and
+			// sinus tachycardia: "on neo st 110s")
 			return i
 		}
 		if q := k - 1; d.toks[q].kind == tkWord && !d.toks[k].has(fNL) {
