@@ -197,6 +197,10 @@ func TestNoteTypes(t *testing.T) {
 		{"a street without a house number in lower case", "hi this is ramona, i had my baby and the lactation nurse said to ask you about pumping. i work at the dmv on harlow ave and my sister lives near elm st.\n" +
 			"pt resting on propofol gtt, vss, lungs coarse, abd soft, foley patent. hr 110s on neo st, bp stable.",
 			[]string{"harlow ave", "elm st"}, []string{"neo st"}},
+		{"a role before an ordinary word heads a title", "NICU Dietitian Note\nDietitian Telehealth Note (video)\nEmployer HR contact: Giselle Quellmorn. Dietitian Frank Quellmorn met the family. Wife Hope visited.",
+			[]string{"Giselle Quellmorn", "Frank Quellmorn", "Hope"}, []string{"Note", "Telehealth", "HR"}},
+		{"growth charts, equations and tests of nutrition and therapy", mixed + "Fenton z-scores: wt -0.4. Needs 1300 kcal (Schofield); fluids per Holliday-Segar. Division of responsibility (Satter). Neer protocol. TUG 18.4 s, 5xSTS 21 s.",
+			nil, []string{"Fenton", "Schofield", "Holliday-Segar", "Satter", "Neer", "TUG"}},
 		{"an appointment's day", mixed + "Next appt 4/4 at 9:30 via video. Appointment 3/3 confirmed. Return visit 2/2 at 10am. Repeat 1/2 at 2 pm.",
 			[]string{"4/4", "3/3", "2/2", "1/2"}, []string{"via video", "confirmed"}},
 	}

@@ -685,8 +685,8 @@ var (
 addison addison's huntington huntington's hodgkin hodgkin's raynaud raynaud's sjogren sjogren's kawasaki tourette
 tourette's asperger asperger's babinski mcburney whipple whipple's kussmaul korotkoff trendelenburg valsalva heimlich
 karnofsky apgar braden glasgow gleason snellen romberg lachman tinel phalen mifflin ireton benedict cheyne stokes
-pugh jeor guillain barre`)
-	scoreEponyms = set(`morse clark katz lawton wells ranson bishop tanner harris jones child breslow denver`)
+pugh jeor guillain barre fenton schofield hamwi satter segar neer`)
+	scoreEponyms = set(`morse clark katz lawton wells ranson bishop tanner harris jones child breslow denver holliday olsen`)
 )
 
 // namedFor reports whether word i is an eponym used as the name of a
@@ -867,7 +867,11 @@ func (d *detector) nameContext(i int) bool {
 				return false
 			}
 			return true
-		case d.is(k, vNameLabel) && !dot && (k+1 < i || d.toks[i].has(fCap) || d.toks[i].has(fNoCase)) && !(pw == "attending" && k > 0 && d.toks[k-1].kind == tkWord && attendsBefore[d.word(k-1)]):
+		case d.is(k, vNameLabel) && !dot && (k+1 < i || d.toks[i].has(fCap) || d.toks[i].has(fNoCase)) && !(pw == "attending" && k > 0 && d.toks[k-1].kind == tkWord && attendsBefore[d.word(k-1)]) &&
+			!(k+1 == i && !relations[pw] && !d.toks[i].has(fNoCase) && d.toks[i].lex&(lexCommon|lexClinical) != 0 && d.toks[i].lex&lexFirst == 0):
+			// (a role before an ordinary or clinical word without a colon
+			// heads a title or a phrase: "Dietitian Note", "Dietitian
+			// Telehealth Note", "Employer HR contact")
 			// "Patient: Hope", not "pt. Suction" (a sentence ends), nor
 			// "attending" as a verb ("has been attending AA meetings")
 			if k+1 == i && (pw == "pt" || pw == "patient") && (d.toks[i].lex&(lexSafe|lexCommon|lexClinical) != 0 || d.toks[i].has(fAllCaps) && d.toks[i].end-d.toks[i].start <= 5) {
@@ -2014,6 +2018,7 @@ var dictationLabels = set(`d t dd dt td dict trans job am pm`)
 // "Eastgate Kidney Associates".
 var practiceEnders = set(`medicine practice care associates health physicians partners group
 pediatrics paediatrics orthopedics orthopaedics cardiology dermatology oncology urology neurology podiatry
+endocrinology gastroenterology pulmonology nephrology rheumatology obstetrics gynecology psychiatry audiology
 chiropractic dentistry therapy rehabilitation counseling nutrition`)
 
 // practice marks the name of a practice or an agency in a note with case,

@@ -296,6 +296,7 @@ influenza rsv strep hiv hcv hbv mri ct cxr xr us ekg ecg echo tte tee eeg emg pe
 hypertension diabetes hyperlipidemia obesity asthma copd chf cad afib ckd esrd gerd ibs ibd
 osteoarthritis arthritis migraine epilepsy stroke tia mi dvt pe uti pneumonia sepsis cancer
 froi osha mmi ime ttd tpd rtw fce ncm aww
+tug sts fga dgi 6mwt woc telehealth telemedicine televisit
 tumor mass lesion nodule cyst fracture sprain strain laceration contusion abrasion burn rash
 acne eczema psoriasis dermatitis cellulitis abscess hernia appendicitis cholecystitis
 pancreatitis hepatitis cirrhosis anemia thrombocytopenia leukocytosis neutropenia hypoglycemia
