@@ -201,6 +201,8 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"Giselle Quellmorn", "Frank Quellmorn", "Hope"}, []string{"Note", "Telehealth", "HR"}},
 		{"growth charts, equations and tests of nutrition and therapy", mixed + "Fenton z-scores: wt -0.4. Needs 1300 kcal (Schofield); fluids per Holliday-Segar. Division of responsibility (Satter). Neer protocol. TUG 18.4 s, 5xSTS 21 s.",
 			nil, []string{"Fenton", "Schofield", "Holliday-Segar", "Satter", "Neer", "TUG"}},
+		{"a street named by an ordinal without a house number", mixed + "Found down at the bus station on 5th Ave after midnight. Transferred on 2nd shift.",
+			[]string{"5th Ave"}, []string{"2nd shift"}},
 		{"an appointment's day", mixed + "Next appt 4/4 at 9:30 via video. Appointment 3/3 confirmed. Return visit 2/2 at 10am. Repeat 1/2 at 2 pm.",
 			[]string{"4/4", "3/3", "2/2", "1/2"}, []string{"via video", "confirmed"}},
 	}

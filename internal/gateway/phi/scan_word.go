@@ -822,6 +822,12 @@ func (d *detector) streetOn(i int) int {
 	if j < len(d.toks) && !d.toks[j].has(fNL) && d.toks[j].kind == tkWord && d.toks[j].has(fCap) && !d.lowerDoc {
 		return i
 	}
+	if k := i - 2; k >= 1 && d.toks[k].kind == tkNum && d.glued(k) && d.toks[k+1].kind == tkWord && isOrdinal(d.word(k+1)) && d.toks[k-1].kind == tkWord && !d.toks[k].has(fNL) {
+		switch d.word(k - 1) {
+		case "on", "off", "near":
+			return k // a street named by an ordinal: "the station on 5th Ave"
+		}
+	}
 	for k, n := i-1, 0; k > 0 && n < 2; k, n = k-1, n+1 {
 		p := &d.toks[k]
 		if p.kind != tkWord || !(p.has(fCap) || d.lowerDoc || d.lowerClinical) || p.has(fSent) || d.toks[k+1].has(fNL) || d.is(k, vStopword|vTitle|vStreetSuffix) || d.state[k] != stFree ||
