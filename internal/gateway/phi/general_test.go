@@ -203,6 +203,8 @@ func TestNoteTypes(t *testing.T) {
 			nil, []string{"Fenton", "Schofield", "Holliday-Segar", "Satter", "Neer", "TUG"}},
 		{"a street named by an ordinal without a house number", mixed + "Found down at the bus station on 5th Ave after midnight. Transferred on 2nd shift.",
 			[]string{"5th Ave"}, []string{"2nd shift"}},
+		{"a nursing home named as a manor", mixed + "Resident of Willowbrook Manor, transferred from Cedar Manor. The Manor staff called. Lives in a manor house.",
+			[]string{"Willowbrook", "Cedar"}, []string{"Manor staff", "manor house"}},
 		{"an appointment's day", mixed + "Next appt 4/4 at 9:30 via video. Appointment 3/3 confirmed. Return visit 2/2 at 10am. Repeat 1/2 at 2 pm.",
 			[]string{"4/4", "3/3", "2/2", "1/2"}, []string{"via video", "confirmed"}},
 	}

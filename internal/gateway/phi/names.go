@@ -1153,7 +1153,7 @@ func (d *detector) placePhraseCase(i int, lower bool) (end int, region, ok bool)
 
 // facilityEnders end a facility name.
 func facilityEnders() map[string]bool {
-	return set(`hospital hosp clinic center centre institute university college infirmary hospice pharmacy sanatorium`)
+	return set(`hospital hosp clinic center centre institute university college infirmary hospice pharmacy sanatorium manor`)
 }
 
 // genericFacility words name no particular facility on their own.
