@@ -205,6 +205,11 @@ func TestNoteTypes(t *testing.T) {
 			[]string{"5th Ave"}, []string{"2nd shift"}},
 		{"a nursing home named as a manor", mixed + "Resident of Willowbrook Manor, transferred from Cedar Manor. The Manor staff called. Lives in a manor house.",
 			[]string{"Willowbrook", "Cedar"}, []string{"Manor staff", "manor house"}},
+		{"a claim's report in prose keeps its places", "INDEPENDENT MEDICAL EXAMINATION\nRequested by: Priscilla Quellmorn, Claims Adjuster, Zenith Insurance Company.\n" +
+			"Employer at time of injury: Sandpiper Roofing & Gutters, Bradenton\nOccupation: roofer (foreman), 11 years with employer. He fell approximately 12 feet onto a concrete driveway " +
+			"and was taken to the nearest hospital. Treating physicians: Dr. Anand Kulkarni (orthopedics), Dr. Sofia Lindqvist (pain management, Suncoast Spine & Pain).\n" +
+			"Records reviewed: 214 pages incl. FROI dated 04/19/2023, OSHA 300 log entry, PT notes. MMI not reached; TTD continues, RTW pending FCE.",
+			[]string{"Bradenton", "Zenith", "Suncoast"}, []string{"FROI", "OSHA", "MMI", "TTD", "RTW", "FCE"}},
 		{"an appointment's day", mixed + "Next appt 4/4 at 9:30 via video. Appointment 3/3 confirmed. Return visit 2/2 at 10am. Repeat 1/2 at 2 pm.",
 			[]string{"4/4", "3/3", "2/2", "1/2"}, []string{"via video", "confirmed"}},
 	}

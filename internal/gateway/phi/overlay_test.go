@@ -30,6 +30,9 @@ func overlayWords() map[string]uint64 {
 	for w := range productNames() {
 		extra[w] |= lexSafe
 	}
+	for w := range adminWords() {
+		extra[w] |= lexSafe | lexCommon
+	}
 	for w := range languages() {
 		extra[w] |= lexSafe
 	}

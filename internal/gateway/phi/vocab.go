@@ -295,8 +295,7 @@ mcv rdw neutrophils lymphocytes monocytes eosinophils basophils urinalysis cultu
 influenza rsv strep hiv hcv hbv mri ct cxr xr us ekg ecg echo tte tee eeg emg pet dexa
 hypertension diabetes hyperlipidemia obesity asthma copd chf cad afib ckd esrd gerd ibs ibd
 osteoarthritis arthritis migraine epilepsy stroke tia mi dvt pe uti pneumonia sepsis cancer
-froi osha mmi ime ttd tpd rtw fce ncm aww
-tug sts fga dgi 6mwt woc telehealth telemedicine televisit
+tug sts fga dgi 6mwt woc
 tumor mass lesion nodule cyst fracture sprain strain laceration contusion abrasion burn rash
 acne eczema psoriasis dermatitis cellulitis abscess hernia appendicitis cholecystitis
 pancreatitis hepatitis cirrhosis anemia thrombocytopenia leukocytosis neutropenia hypoglycemia
@@ -310,6 +309,15 @@ swan ganz quinton hickman groshong broviac coude ted teds bair hugger duoderm te
 xeroform kerlix aquacel telfa yankauer dobhoff corpak penrose hemovac posey shiley bivona cordis passy
 ambu bovie doppler sengstaken pleurx tenckhoff mahurkar trialysis impella vigileo licox jobst chux
 flexiseal osh bb outpt inpt nsicu`)
+}
+
+// adminWords are the shorthand of claims and visits (workers'
+// compensation, telehealth): FROI, OSHA, MMI, TTD, RTW… They are no names,
+// but no clinical register either: the overlay gives them the flags of an
+// ordinary English word, so that a report of a claim written in prose is
+// not read as an ICU note, whose unknown capitalised words are shorthand.
+func adminWords() map[string]bool {
+	return set(`froi osha mmi ime ttd tpd rtw fce ncm aww telehealth telemedicine televisit`)
 }
 
 // productNames are single-word brands of foods, drinks, sweeteners, oral
