@@ -290,6 +290,47 @@ func addPolicyFlags(fs *flag.FlagSet, p *policyFlags) {
 
 func (p policyFlags) set() bool { return p != policyFlags{} }
 
+// validate refuses, with the flag's name, a value the database's hard caps
+// (instance_policy's CHECKs) would refuse, before anything starts: else
+// `ward serve` started its cluster and then failed on the constraint's name.
+func (p policyFlags) validate() error {
+	within := func(flag string, d, lo, hi time.Duration) error {
+		if d != 0 && (d%time.Minute != 0 || d < lo || d > hi) {
+			return fmt.Errorf("--%s: %s is not a whole number of minutes from %s to %s", flag, d, shortDur(lo), shortDur(hi))
+		}
+		return nil
+	}
+	count := func(flag string, n, hi int) error {
+		if n != 0 && (n < 1 || n > hi) {
+			return fmt.Errorf("--%s: %d is not from 1 to %d", flag, n, hi)
+		}
+		return nil
+	}
+	for _, err := range []error{
+		within("link-ttl", p.LinkTTL, time.Minute, time.Hour),
+		within("session-idle-max", p.IdleMax, time.Minute, 24*time.Hour),
+		within("session-absolute-max", p.AbsoluteMax, 5*time.Minute, 30*24*time.Hour),
+		count("link-rate-email", p.MaxPerEmail, 100),
+		count("link-rate-email-all", p.MaxPerEmailAll, 1000),
+		count("link-rate-ip", p.MaxPerIP, 10000),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	if p.IdleMax != 0 && p.AbsoluteMax != 0 && p.IdleMax > p.AbsoluteMax {
+		return errors.New("--session-idle-max must not exceed --session-absolute-max")
+	}
+	return nil
+}
+
+// shortDur prints d without its zero units (1h, 30m, 720h).
+func shortDur(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	return strings.TrimSuffix(s, "0m")
+}
+
 // apply writes the set flags to the instance policy through an operator
 // connection.
 func (p policyFlags) apply(ctx context.Context, operatorURL string) error {

@@ -21,6 +21,9 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := pol.validate(); err != nil {
+		return err
+	}
 	ring, err := c.keyring(nil)
 	if err != nil {
 		return err

@@ -147,6 +147,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := cfg.Policy.validate(); err != nil {
+		return err
+	}
 	cfg.SMTPPassword = getenv("WARD_SMTP_PASSWORD")
 	keys, err := parseGatewayKeys(getenv("WARD_GATEWAY_KEYS"))
 	if err != nil {
