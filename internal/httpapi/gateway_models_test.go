@@ -53,6 +53,23 @@ func TestGatewayModels(t *testing.T) {
 		}
 	})
 
+	t.Run("the beta surface", func(t *testing.T) {
+		// client.Beta.Models: ?beta=true and the SDK's anthropic-beta header
+		var got []string
+		it := c.Beta.Models.ListAutoPaging(ctx, anthropic.BetaModelListParams{Limit: anthropic.Int(3),
+			Betas: []anthropic.AnthropicBeta{"token-efficient-tools-2025-02-19"}})
+		for it.Next() {
+			got = append(got, it.Current().ID)
+		}
+		if err := it.Err(); err != nil || !slices.Equal(got, fakeModels) {
+			t.Fatalf("beta auto-paged %v (%v), want %v", got, err, fakeModels)
+		}
+		m, err := c.Beta.Models.Get(ctx, model, anthropic.BetaModelGetParams{})
+		if err != nil || m.ID != model {
+			t.Fatalf("beta get %s: %+v (%v)", model, m, err)
+		}
+	})
+
 	t.Run("paged by the SDK", func(t *testing.T) {
 		var got []string
 		it := c.Models.ListAutoPaging(ctx, anthropic.ModelListParams{Limit: anthropic.Int(2)})
