@@ -116,10 +116,14 @@ func (s *Service) CreateToken(ctx context.Context, name string, role identity.Ro
 	}
 	secret := NewToken()
 	out := CreatedToken{Secret: secret, Token: Token{Prefix: secret[:prefixLen], Name: name, DefaultRole: role,
-		CreatedBy: p.UserID, CreatedAt: time.Now()}}
+		CreatedBy: p.UserID}}
 	err = s.userTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
 		out.ID, err = q.CreateSCIMToken(ctx, dbsqlc.CreateSCIMTokenParams{TokenHash: hashOf(secret), Prefix: out.Prefix,
 			Name: name, DefaultRole: string(role), Request: nullText(requestID(ctx))})
+		if err == nil {
+			// the stored time, which every later read shows
+			out.CreatedAt, err = q.SCIMTokenCreatedAt(ctx, dbsqlc.SCIMTokenCreatedAtParams{OrgID: p.OrgID, ID: out.ID})
+		}
 		return err
 	})
 	if err != nil {

@@ -117,11 +117,16 @@ func (s *Service) CreateConnection(ctx context.Context, in ConnectionInput) (Con
 			return Connection{}, err
 		}
 	}
+	var created time.Time
 	err = s.userTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
 		_, err := q.CreateSSOConnection(ctx, dbsqlc.CreateSSOConnectionParams{ID: id, Kind: in.Kind, Name: in.Name,
 			Issuer: &in.Issuer, ClientID: &in.ClientID, ClientSecretEnc: enc, SigningAlgs: in.SigningAlgs,
 			TrustedAmr: nonNil(in.TrustedAMR), TrustedAcr: nonNil(in.TrustedACR), Jit: in.JIT, JitRole: string(in.JITRole),
 			Request: nullText(requestID(ctx))})
+		if err == nil {
+			// the stored time, which every later read shows
+			created, err = q.SSOConnectionCreatedAt(ctx, dbsqlc.SSOConnectionCreatedAtParams{OrgID: p.OrgID, ID: id})
+		}
 		return err
 	})
 	if err != nil {
@@ -129,7 +134,7 @@ func (s *Service) CreateConnection(ctx context.Context, in ConnectionInput) (Con
 	}
 	return Connection{ID: id, Kind: in.Kind, Name: in.Name, Issuer: in.Issuer, ClientID: in.ClientID,
 		SigningAlgs: in.SigningAlgs, TrustedAMR: nonNil(in.TrustedAMR), TrustedACR: nonNil(in.TrustedACR), JIT: in.JIT,
-		JITRole: in.JITRole, CreatedBy: p.UserID, CreatedAt: time.Now(), RedirectURI: s.RedirectURI()}, nil
+		JITRole: in.JITRole, CreatedBy: p.UserID, CreatedAt: created, RedirectURI: s.RedirectURI()}, nil
 }
 
 // ListConnections lists the caller's org's connections (admins; others see
@@ -276,8 +281,13 @@ func (s *Service) VerifyDomainDNS(ctx context.Context, domain string) (Domain, e
 		return Domain{}, ErrDNSRecordMissing
 	}
 	err = s.userTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
-		return q.VerifySSODomainDNS(ctx, dbsqlc.VerifySSODomainDNSParams{Domain: domain, Token: token,
+		err := q.VerifySSODomainDNS(ctx, dbsqlc.VerifySSODomainDNSParams{Domain: domain, Token: token,
 			Request: nullText(requestID(ctx))})
+		if err == nil {
+			// the stored claim, as every later read shows it
+			d, err = getDomain(ctx, q, p.OrgID, domain)
+		}
+		return err
 	})
 	if postgres.IsCode(err, postgres.CodeUniqueViolation) {
 		return Domain{}, errkind.Visible(ErrConflict, "another org verified this domain first")
@@ -285,8 +295,18 @@ func (s *Service) VerifyDomainDNS(ctx context.Context, domain string) (Domain, e
 	if err != nil {
 		return Domain{}, mapErr("verify domain", err)
 	}
-	now := time.Now()
-	d.VerifiedAt, d.VerifiedBy = &now, "dns"
+	return d, nil
+}
+
+// getDomain reads the org's claim of domain as stored.
+func getDomain(ctx context.Context, q *dbsqlc.Queries, org uuid.UUID, domain string) (Domain, error) {
+	r, err := q.GetSSODomain(ctx, dbsqlc.GetSSODomainParams{OrgID: org, Domain: domain})
+	if err != nil {
+		return Domain{}, err
+	}
+	d := Domain{Domain: r.Domain, ConnectionID: r.ConnectionID, VerifiedAt: r.VerifiedAt,
+		VerifiedBy: deref(r.VerifiedBy), CreatedAt: r.CreatedAt}
+	d.txt(r.VerifyToken)
 	return d, nil
 }
 
@@ -311,22 +331,21 @@ func (s *Service) ClaimDomain(ctx context.Context, domain string, conn uuid.UUID
 	if err != nil {
 		return Domain{}, err
 	}
-	var token string
+	var d Domain
 	err = s.userTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
 		// The domain's blind index, as an address's domain is noted
 		// (00128): what lets the database hold enforce_sso to sessions.
 		err := q.ClaimSSODomain(ctx, dbsqlc.ClaimSSODomainParams{Domain: domain, ConnectionID: conn,
 			Request: nullText(requestID(ctx)), DomainBidx: inst.BlindIndex(envelope.EmailDomainField, domain)})
 		if err == nil {
-			token, err = q.SSODomainToken(ctx, dbsqlc.SSODomainTokenParams{OrgID: p.OrgID, Domain: domain})
+			// the stored claim, as every later read shows it
+			d, err = getDomain(ctx, q, p.OrgID, domain)
 		}
 		return err
 	})
 	if err != nil {
 		return Domain{}, mapErr("claim domain", err)
 	}
-	d := Domain{Domain: domain, ConnectionID: conn, CreatedAt: time.Now()}
-	d.txt(token)
 	return d, nil
 }
 

@@ -251,6 +251,22 @@ func (q *Queries) SCIMPutGroup(ctx context.Context, arg SCIMPutGroupParams) (uui
 	return id, err
 }
 
+const sCIMTokenCreatedAt = `-- name: SCIMTokenCreatedAt :one
+select created_at from app.scim_tokens where org_id = $1 and id = $2
+`
+
+type SCIMTokenCreatedAtParams struct {
+	OrgID uuid.UUID
+	ID    uuid.UUID
+}
+
+func (q *Queries) SCIMTokenCreatedAt(ctx context.Context, arg SCIMTokenCreatedAtParams) (time.Time, error) {
+	row := q.db.QueryRow(ctx, sCIMTokenCreatedAt, arg.OrgID, arg.ID)
+	var created_at time.Time
+	err := row.Scan(&created_at)
+	return created_at, err
+}
+
 const sCIMUpdateUser = `-- name: SCIMUpdateUser :one
 select app.scim_update_user($1, $2, $3::text, $4::bytea,
   $5::boolean, $6::text)::int as version

@@ -139,6 +139,40 @@ func (q *Queries) FillSSODomainBidx(ctx context.Context, arg FillSSODomainBidxPa
 	return err
 }
 
+const getSSODomain = `-- name: GetSSODomain :one
+select domain, connection_id, verified_at, verified_by, created_at, verify_token
+from app.sso_domains
+where org_id = $1 and domain = $2
+`
+
+type GetSSODomainParams struct {
+	OrgID  uuid.UUID
+	Domain string
+}
+
+type GetSSODomainRow struct {
+	Domain       string
+	ConnectionID uuid.UUID
+	VerifiedAt   *time.Time
+	VerifiedBy   *string
+	CreatedAt    time.Time
+	VerifyToken  string
+}
+
+func (q *Queries) GetSSODomain(ctx context.Context, arg GetSSODomainParams) (GetSSODomainRow, error) {
+	row := q.db.QueryRow(ctx, getSSODomain, arg.OrgID, arg.Domain)
+	var i GetSSODomainRow
+	err := row.Scan(
+		&i.Domain,
+		&i.ConnectionID,
+		&i.VerifiedAt,
+		&i.VerifiedBy,
+		&i.CreatedAt,
+		&i.VerifyToken,
+	)
+	return i, err
+}
+
 const getSSOPolicy = `-- name: GetSSOPolicy :one
 select enforce_sso from app.orgs where id = $1
 `
@@ -358,6 +392,22 @@ func (q *Queries) SSOComplete(ctx context.Context, arg SSOCompleteParams) (SSOCo
 		&i.Aal,
 	)
 	return i, err
+}
+
+const sSOConnectionCreatedAt = `-- name: SSOConnectionCreatedAt :one
+select created_at from app.sso_connections where org_id = $1 and id = $2
+`
+
+type SSOConnectionCreatedAtParams struct {
+	OrgID uuid.UUID
+	ID    uuid.UUID
+}
+
+func (q *Queries) SSOConnectionCreatedAt(ctx context.Context, arg SSOConnectionCreatedAtParams) (time.Time, error) {
+	row := q.db.QueryRow(ctx, sSOConnectionCreatedAt, arg.OrgID, arg.ID)
+	var created_at time.Time
+	err := row.Scan(&created_at)
+	return created_at, err
 }
 
 const sSODomainToken = `-- name: SSODomainToken :one

@@ -4,6 +4,9 @@
 -- name: CreateSCIMToken :one
 select app.create_scim_token(@token_hash, @prefix, @name, @default_role, sqlc.narg('request')::text)::uuid as id;
 
+-- name: SCIMTokenCreatedAt :one
+select created_at from app.scim_tokens where org_id = @org_id and id = @id;
+
 -- name: ListSCIMTokens :many
 select id, prefix, name, default_role, created_by, created_at, last_used_at, revoked_at
 from app.scim_tokens

@@ -6,6 +6,9 @@ select app.create_sso_connection(@id, @kind, @name, sqlc.narg('issuer')::text, s
   sqlc.narg('client_secret_enc')::bytea, @signing_algs::text[], @trusted_amr::text[], @trusted_acr::text[], @jit::boolean,
   @jit_role::text, sqlc.narg('request')::text)::uuid as id;
 
+-- name: SSOConnectionCreatedAt :one
+select created_at from app.sso_connections where org_id = @org_id and id = @id;
+
 -- name: DeleteSSOConnection :one
 select app.delete_sso_connection(@id, sqlc.narg('request')::text)::boolean as ok;
 
@@ -64,6 +67,11 @@ select app.sso_assertion_once(@state_hash, @id_hash, @expires_at::timestamptz)::
 
 -- name: SSODomainToken :one
 select verify_token from app.sso_domains where org_id = @org_id and domain = @domain;
+
+-- name: GetSSODomain :one
+select domain, connection_id, verified_at, verified_by, created_at, verify_token
+from app.sso_domains
+where org_id = @org_id and domain = @domain;
 
 -- name: VerifySSODomainDNS :exec
 select app.verify_sso_domain_dns(@domain, @token, sqlc.narg('request')::text);
