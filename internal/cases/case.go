@@ -152,11 +152,12 @@ type CaseFilter struct {
 	Status    string
 	Reference string
 	PatientID uuid.UUID
-	Limit     int
+	Limit     int // 1..MaxListPage, 0 means DefaultListPage
 }
 
 // ListCases returns the cases the caller may view, newest first, and audits
-// the list with the ids it returned.
+// the list with the ids it returned. Errors: ErrInvalidInput (the status
+// or the limit).
 func (s *Service) ListCases(ctx context.Context, f CaseFilter) ([]Case, error) {
 	c, err := begin(ctx)
 	if err != nil {
@@ -165,9 +166,13 @@ func (s *Service) ListCases(ctx context.Context, f CaseFilter) ([]Case, error) {
 	if f.Status != "" && f.Status != "open" && f.Status != "closed" {
 		return nil, errkind.Visible(ErrInvalidInput, "status is open or closed")
 	}
+	size, err := pageSize(f.Limit)
+	if err != nil {
+		return nil, err
+	}
 	out := []Case{}
 	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
-		p := dbsqlc.ListCasesParams{OrgID: c.p.OrgID, Max: limit(f.Limit),
+		p := dbsqlc.ListCasesParams{OrgID: c.p.OrgID, Max: size,
 			PatientID: uuid.NullUUID{UUID: f.PatientID, Valid: f.PatientID != uuid.Nil}}
 		if f.Status != "" {
 			p.Status = &f.Status

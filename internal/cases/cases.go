@@ -368,13 +368,22 @@ func checkPerms(perms []string) ([]string, error) {
 	return out, nil
 }
 
-// limit clamps a page size to 1..200 (default 50).
-func limit(n int) int32 {
+// MaxListPage is the most cases or documents one ListCases or
+// ListDocuments call returns; a page size of 0 means DefaultListPage.
+const (
+	MaxListPage     = 200
+	DefaultListPage = 50
+)
+
+// pageSize checks a list's page size: 0 is DefaultListPage, and one
+// outside 1..MaxListPage is ErrInvalidInput (never clamped: a client
+// asking for more would take a short page for the last one).
+func pageSize(n int) (int32, error) {
 	switch {
-	case n <= 0:
-		return 50
-	case n > 200:
-		return 200
+	case n == 0:
+		return DefaultListPage, nil
+	case n < 1 || n > MaxListPage:
+		return 0, errkind.Visiblef(ErrInvalidInput, "limit must be 1..%d", MaxListPage)
 	}
-	return int32(n)
+	return int32(n), nil
 }

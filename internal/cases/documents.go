@@ -186,7 +186,9 @@ type DocumentList struct {
 }
 
 // ListDocuments returns a case's documents, optionally of one status, with
-// the case's counts by status, and audits the list.
+// the case's counts by status, and audits the list: at most max
+// (1..MaxListPage; 0 means DefaultListPage). Errors: ErrInvalidInput (the
+// status or max).
 func (s *Service) ListDocuments(ctx context.Context, kase uuid.UUID, status string, max int) (DocumentList, error) {
 	c, err := begin(ctx)
 	if err != nil {
@@ -195,12 +197,16 @@ func (s *Service) ListDocuments(ctx context.Context, kase uuid.UUID, status stri
 	if status != "" && status != "pending" && status != "overdue" && status != "complete" {
 		return DocumentList{}, errkind.Visible(ErrInvalidInput, "status is pending, overdue or complete")
 	}
+	size, err := pageSize(max)
+	if err != nil {
+		return DocumentList{}, err
+	}
 	out := DocumentList{Documents: []Document{}, Counts: map[string]int{"pending": 0, "overdue": 0, "complete": 0}}
 	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
 		if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
 			return err
 		}
-		p := dbsqlc.ListDocumentsParams{OrgID: c.p.OrgID, CaseID: kase, Max: limit(max)}
+		p := dbsqlc.ListDocumentsParams{OrgID: c.p.OrgID, CaseID: kase, Max: size}
 		if status != "" {
 			p.Status = &status
 		}

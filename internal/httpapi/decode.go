@@ -299,3 +299,18 @@ func queryInt(r *http.Request, name string) (int, error) {
 	}
 	return n, nil
 }
+
+// queryLimit reads a list's page size, the query parameter limit: 0 when
+// it is absent (the list's default), otherwise an integer in 1..max. A
+// limit given empty, not an integer or out of range is 400 invalid_query,
+// the same on every list route (none clamps).
+func queryLimit(r *http.Request, max int) (int, error) {
+	if !r.URL.Query().Has("limit") {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(r.URL.Query().Get("limit"))
+	if err != nil || n < 1 || n > max {
+		return 0, badRequest("invalid_query", fmt.Sprintf("limit must be an integer in 1..%d", max))
+	}
+	return n, nil
+}

@@ -54,7 +54,7 @@ func handleCaseList(svc *cases.Service, fail errorWriter) http.Handler {
 			f.PatientID, _, err = queryID(r, "patient_id")
 		}
 		if err == nil {
-			f.Limit, err = queryInt(r, "limit")
+			f.Limit, err = queryLimit(r, cases.MaxListPage)
 		}
 		var list []cases.Case
 		if err == nil {
@@ -262,7 +262,7 @@ func handleDocumentList(svc *cases.Service, fail errorWriter) http.Handler {
 		}
 		var limit int
 		if err == nil {
-			limit, err = queryInt(r, "limit")
+			limit, err = queryLimit(r, cases.MaxListPage)
 		}
 		var list cases.DocumentList
 		if err == nil {
@@ -608,10 +608,7 @@ func handleCommentList(svc *cases.Service, fail errorWriter) http.Handler {
 		}
 		var limit int
 		if err == nil {
-			limit, err = queryInt(r, "limit")
-		}
-		if err == nil && (limit < 0 || limit > cases.MaxCommentPage || r.URL.Query().Has("limit") && limit == 0) {
-			err = badRequest("invalid_query", fmt.Sprintf("limit must be 1..%d", cases.MaxCommentPage))
+			limit, err = queryLimit(r, cases.MaxCommentPage)
 		}
 		var after cases.CommentCursor
 		if err == nil {

@@ -30,7 +30,7 @@ func handlePatientList(recs *records.Service, fail errorWriter) http.Handler {
 		}
 		var limit int
 		if err == nil {
-			limit, err = queryInt(r, "limit")
+			limit, err = queryLimit(r, records.MaxPatientPage)
 		}
 		var list []records.Patient
 		if err == nil {
@@ -142,7 +142,7 @@ func handleEntryList(recs *records.Service, fail errorWriter) http.Handler {
 		id, err := pathID(r, "id")
 		var limit int
 		if err == nil {
-			limit, err = queryInt(r, "limit")
+			limit, err = queryLimit(r, records.MaxEntryPage)
 		}
 		var list []records.Entry
 		if err == nil {
@@ -217,11 +217,11 @@ func handleAccessReport(recs *records.Service, fail errorWriter) http.Handler {
 		if err == nil {
 			after, err = queryInt(r, "after")
 		}
-		if err == nil {
-			limit, err = queryInt(r, "limit")
+		if err == nil && after < 0 {
+			err = badRequest("invalid_query", "after must not be negative")
 		}
-		if err == nil && (after < 0 || limit < 0 || limit > audit.MaxReportPage) {
-			err = badRequest("invalid_query", "after must not be negative and limit must be 1..1000")
+		if err == nil {
+			limit, err = queryLimit(r, audit.MaxReportPage)
 		}
 		var rep records.AccessReport
 		if err == nil {
@@ -258,7 +258,7 @@ func handleAuditList(log *audit.Service, fail errorWriter) http.Handler {
 		after, err := queryInt(r, "after")
 		var limit int
 		if err == nil {
-			limit, err = queryInt(r, "limit")
+			limit, err = queryLimit(r, audit.MaxListLimit)
 		}
 		var patient uuid.NullUUID
 		if err == nil {

@@ -228,8 +228,11 @@ func (s *Service) CreateEntry(ctx context.Context, patient uuid.UUID, in EntryIn
 	return e, err
 }
 
+// MaxEntryPage is the most entries one ListEntries call returns.
+const MaxEntryPage = 500
+
 // ListEntries returns a patient's entries, newest first (at most limit,
-// 1..500), and audits the list with the ids returned. Errors: ErrNotFound
+// 1..MaxEntryPage; 0 means 100), and audits the list with the ids returned. Errors: ErrNotFound
 // (audited) when the caller may not see the patient.
 func (s *Service) ListEntries(ctx context.Context, patient uuid.UUID, limit int) ([]Entry, error) {
 	c, err := begin(ctx)
@@ -239,8 +242,8 @@ func (s *Service) ListEntries(ctx context.Context, patient uuid.UUID, limit int)
 	if limit == 0 {
 		limit = 100
 	}
-	if limit < 1 || limit > 500 {
-		return nil, errkind.Visible(ErrInvalidInput, "limit must be 1..500")
+	if limit < 1 || limit > MaxEntryPage {
+		return nil, errkind.Visiblef(ErrInvalidInput, "limit must be 1..%d", MaxEntryPage)
 	}
 	var out []Entry
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {

@@ -262,8 +262,11 @@ func (s *Service) GetPatient(ctx context.Context, id uuid.UUID) (Patient, error)
 type ListFilter struct {
 	MRN   string
 	Email string
-	Limit int // 1..200, default 50
+	Limit int // 1..MaxPatientPage, 0 means 50
 }
+
+// MaxPatientPage is the most patients one ListPatients call returns.
+const MaxPatientPage = 200
 
 // ListPatients returns the patients the caller may see, newest first, and
 // audits the list with the ids it returned.
@@ -275,8 +278,8 @@ func (s *Service) ListPatients(ctx context.Context, f ListFilter) ([]Patient, er
 	if f.Limit == 0 {
 		f.Limit = 50
 	}
-	if f.Limit < 1 || f.Limit > 200 {
-		return nil, errkind.Visible(ErrInvalidInput, "limit must be 1..200")
+	if f.Limit < 1 || f.Limit > MaxPatientPage {
+		return nil, errkind.Visiblef(ErrInvalidInput, "limit must be 1..%d", MaxPatientPage)
 	}
 	var out []Patient
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
