@@ -230,6 +230,10 @@ begin
   if me.role is distinct from 'admin' then
     raise exception 'forbidden' using errcode = '42501';
   end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
   if me.kind = 'api_key' and (not private.key_holds('members') or p_role in ('admin', 'lead')) then
     raise exception 'forbidden: an API key does not grant the admin or lead role' using errcode = '42501';
   end if;
@@ -3315,6 +3319,10 @@ begin
   if me.role is distinct from 'admin' then
     raise exception 'forbidden' using errcode = '42501';
   end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
   update app.api_keys k set revoked_at = now() where k.org_id = me.org_id and k.id = p_id and k.revoked_at is null;
   if not found then
     return false;
@@ -3339,6 +3347,10 @@ begin
   select * into me from private.me();
   if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
     raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
   end if;
   update app.scim_tokens t set revoked_at = now()
    where t.org_id = me.org_id and t.id = p_id and t.revoked_at is null;
@@ -4801,6 +4813,10 @@ begin
   select * into me from private.me();
   if me.role is distinct from 'admin' then
     raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
   end if;
   if me.kind = 'api_key' and (not private.key_holds('members') or (not p_revoke and p_role in ('admin', 'lead'))) then
     raise exception 'forbidden: an API key does not grant the admin or lead role' using errcode = '42501';
