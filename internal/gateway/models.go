@@ -44,12 +44,45 @@ const maxCataloguePages = 10
 var ErrNoSuchModel = errkind.New(errkind.NotFound, "not_found", "gateway: no such model").
 	WithPublic("the provider has no model of this id")
 
+// catalogue keeps the provider's model list per base URL and API version
+// (a caller chooses the version: one slot shared by all would let callers
+// alternating versions send every request upstream). One refresh runs at a
+// time; a request waiting for it gives up when its own context ends, so a
+// stalled upstream holds no request whose client has gone.
 type catalogue struct {
+	refresh chan struct{} // a token held by the one refresh running
 	mu      sync.Mutex
-	base    string // the provider's base URL and the API version it was read with
+	lists   map[string]catalogueList // by base URL and API version
+}
+
+// catalogueList is one list as read at at.
+type catalogueList struct {
 	at      time.Time
 	entries []json.RawMessage
 	ids     []string
+}
+
+// kept returns the list read for key less than catalogueTTL before now.
+func (c *catalogue) kept(key string, now time.Time) (catalogueList, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, ok := c.lists[key]
+	return l, ok && !now.Before(l.at) && now.Sub(l.at) < catalogueTTL
+}
+
+// keep stores l for key and drops the lists no longer fresh.
+func (c *catalogue) keep(key string, l catalogueList) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, old := range c.lists {
+		if l.at.Sub(old.at) >= catalogueTTL {
+			delete(c.lists, k)
+		}
+	}
+	if c.lists == nil {
+		c.lists = map[string]catalogueList{}
+	}
+	c.lists[key] = l
 }
 
 // modelEntry is what Ward reads of an upstream model entry; the entry
@@ -218,18 +251,32 @@ func modelID(id string) bool {
 	return true
 }
 
-// catalogue returns the provider's model entries and their ids, read from
-// the upstream at most once per catalogueTTL (and again when the
-// provider's base URL or the API version asked for changed).
+// catalogue returns the provider's model entries and their ids (each id
+// once, where the upstream first lists it), read from the upstream at most
+// once per catalogueTTL for each base URL and API version. A refresh reads
+// at most maxCataloguePages pages within upstreamListTimeout in all.
 func (s *Service) catalogue(ctx context.Context, prov Provider, key, version string) ([]json.RawMessage, []string, error) {
 	c := &s.models
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.base == prov.BaseURL+" "+version && s.now().Sub(c.at) < catalogueTTL {
-		return c.entries, c.ids, nil
+	slot := prov.BaseURL + " " + version
+	if l, ok := c.kept(slot, s.now()); ok {
+		return l.entries, l.ids, nil
 	}
+	select {
+	case c.refresh <- struct{}{}:
+		defer func() { <-c.refresh }()
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	// Another request may have read it while this one waited.
+	if l, ok := c.kept(slot, s.now()); ok {
+		return l.entries, l.ids, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, upstreamListTimeout)
+	defer cancel()
+	at := s.now()
 	var entries []json.RawMessage
 	var ids []string
+	seen := map[string]bool{}
 	after := ""
 	for page := 0; ; page++ {
 		if page == maxCataloguePages {
@@ -259,6 +306,12 @@ func (s *Service) catalogue(ctx context.Context, prov Provider, key, version str
 			if json.Unmarshal(d, &e) != nil || e.ID == "" {
 				return nil, nil, fmt.Errorf("%w: unreadable model entry", ErrUpstream)
 			}
+			// An id listed twice would page forever: after_id names its
+			// first place, and the page after it holds it again.
+			if seen[e.ID] {
+				continue
+			}
+			seen[e.ID] = true
 			entries, ids = append(entries, d), append(ids, e.ID)
 		}
 		if !list.HasMore || list.LastID == "" || list.LastID == after {
@@ -266,7 +319,7 @@ func (s *Service) catalogue(ctx context.Context, prov Provider, key, version str
 		}
 		after = list.LastID
 	}
-	c.base, c.at, c.entries, c.ids = prov.BaseURL+" "+version, s.now(), entries, ids
+	c.keep(slot, catalogueList{at: at, entries: entries, ids: ids})
 	return entries, ids, nil
 }
 
@@ -274,8 +327,6 @@ func (s *Service) catalogue(ctx context.Context, prov Provider, key, version str
 // its body (at most 8 MiB) and status. The upstream's refusal of the key
 // is the operator's to fix (ErrUpstreamKeyRefused), as for a Messages call.
 func (s *Service) upstreamGet(ctx context.Context, prov Provider, key, version, path string) ([]byte, int, error) {
-	// The list is read under the catalogue's lock: a stalled upstream
-	// holds every other reader for this long at most.
 	ctx, cancel := context.WithTimeout(ctx, upstreamListTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, prov.BaseURL+path, nil)

@@ -130,7 +130,8 @@ func NewService(db *postgres.DB, engine *phi.Engine, cfg Config, log *slog.Logge
 		crand.Read(key) // never fails (crypto/rand panics rather)
 	}
 	return &Service{db: db, engine: engine, cfg: cfg, log: log, now: time.Now, reg: &registryCache{ttl: cfg.RegistryTTL},
-		policies: &policyCache{ttl: cfg.RegistryTTL}, limits: &limiter{db: db}, shiftKey: key}
+		policies: &policyCache{ttl: cfg.RegistryTTL}, limits: &limiter{db: db}, shiftKey: key,
+		models: catalogue{refresh: make(chan struct{}, 1)}}
 }
 
 // dateShift is the date shift, in days, of a call of org about patient
