@@ -129,3 +129,47 @@ func TestGatewayModelsUpstream(t *testing.T) {
 		}
 	})
 }
+
+// TestGatewayModelsCallers: the model routes serve the org's members,
+// patients included, and refuse a session pending its second factor and a
+// device-bound session presented without its proof, before anything goes
+// upstream.
+func TestGatewayModelsCallers(t *testing.T) {
+	g := newGW(t)
+	pending := g.signInAAL1(g.o.Admin.Email, g.o.ID)
+	for _, path := range []string{"/llm/v1/models", "/llm/v1/models/" + model} {
+		resp, body := g.request("GET", path, g.o.PatUser.Token, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("a patient's %s: %d %s", path, resp.StatusCode, body)
+		}
+		sent := len(g.up.calls())
+		for _, c := range []struct {
+			what   string
+			token  string
+			hdr    []string
+			status int
+			code   string
+		}{
+			{"a session pending its second factor", pending, nil, http.StatusForbidden, "mfa_required"},
+			{"a bound session as a bearer token", "", []string{"Authorization", "Bearer " + g.o.Prov.Token},
+				http.StatusUnauthorized, "unauthenticated"},
+			{"a bound session without its proof", "", []string{"Authorization", "DPoP " + g.o.Prov.Token},
+				http.StatusUnauthorized, "dpop_invalid"},
+		} {
+			resp, body := g.request("GET", path, c.token, nil, c.hdr...)
+			var e struct {
+				Error struct {
+					Details struct {
+						Code string `json:"error_code"`
+					} `json:"details"`
+				} `json:"error"`
+			}
+			if resp.StatusCode != c.status || json.Unmarshal(body, &e) != nil || e.Error.Details.Code != c.code {
+				t.Errorf("%s, %s: %d %s; want %d %s", c.what, path, resp.StatusCode, body, c.status, c.code)
+			}
+		}
+		if n := len(g.up.calls()); n != sent {
+			t.Errorf("%s: a refused caller reached the upstream (%d calls)", path, n-sent)
+		}
+	}
+}
