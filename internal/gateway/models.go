@@ -40,6 +40,11 @@ const upstreamListTimeout = 20 * time.Second
 // refresh reads (1,000 models each).
 const maxCataloguePages = 10
 
+// maxCatalogueBytes bounds the entries one list keeps in all (a page is
+// bounded alone by upstreamGet): a list is kept per API version, so a
+// hostile upstream's ten full pages would otherwise hold 80 MiB each.
+const maxCatalogueBytes = 8 << 20
+
 // ErrNoSuchModel is a model the upstream does not know.
 var ErrNoSuchModel = errkind.New(errkind.NotFound, "not_found", "gateway: no such model").
 	WithPublic("the provider has no model of this id")
@@ -277,6 +282,7 @@ func (s *Service) catalogue(ctx context.Context, prov Provider, key, version str
 	var entries []json.RawMessage
 	var ids []string
 	seen := map[string]bool{}
+	size := 0
 	after := ""
 	for page := 0; ; page++ {
 		if page == maxCataloguePages {
@@ -312,6 +318,9 @@ func (s *Service) catalogue(ctx context.Context, prov Provider, key, version str
 				continue
 			}
 			seen[e.ID] = true
+			if size += len(d); size > maxCatalogueBytes {
+				return nil, nil, fmt.Errorf("%w: the model list is larger than %d bytes", ErrUpstream, maxCatalogueBytes)
+			}
 			entries, ids = append(entries, d), append(ids, e.ID)
 		}
 		if !list.HasMore || list.LastID == "" || list.LastID == after {

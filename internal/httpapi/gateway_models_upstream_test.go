@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"runtime"
 	"slices"
@@ -46,6 +47,35 @@ func TestGatewayModelsUpstream(t *testing.T) {
 		}
 		if want := []string{model, "claude-other", "claude-old-1"}; it.Err() != nil || !slices.Equal(got, want) {
 			t.Fatalf("auto-paged %v (%v), want %v", got, it.Err(), want)
+		}
+	})
+
+	t.Run("a list too large to keep", func(t *testing.T) {
+		g := newGW(t)
+		// Three pages of three 1 MiB entries: each page under the 8 MiB a
+		// page may hold, the list over the 8 MiB a list may.
+		g.setOverride(func(w http.ResponseWriter, r *http.Request) bool {
+			if !isList(r) {
+				return false
+			}
+			page := 0
+			if a := r.URL.Query().Get("after_id"); a != "" {
+				page = int(a[len(a)-1]-'0') + 1
+			}
+			var data []map[string]any
+			for i := range 3 {
+				m := fakeModel(fmt.Sprintf("claude-pad-%d-%d", page, i))
+				m["padding"] = strings.Repeat("x", 1<<20)
+				data = append(data, m)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"data": data, "has_more": page < 2,
+				"last_id": fmt.Sprintf("claude-pad-%d", page)})
+			return true
+		})
+		resp, body := g.request("GET", "/llm/v1/models", "", nil, "Authorization", "Bearer "+g.key)
+		if resp.StatusCode < 500 {
+			t.Fatalf("a 9 MiB model list: %d (%d bytes), want the upstream's failure", resp.StatusCode, len(body))
 		}
 	})
 
