@@ -17,17 +17,34 @@ import (
 // break_glass_not_allowed) and nothing changes. The same calls from the
 // admin's own session go through.
 func TestMemberKeyBreakGlassRefusedByDatabase(t *testing.T) {
+	memberKeyRefusedByDatabase(t, "mgl", `update app.sessions set break_glass = true, amr = '{passkey}', idle_timeout_min = 60,
+	    absolute_expires_at = least(absolute_expires_at, created_at + interval '60 minutes'), authenticated_at = now()
+	    where token_hash = sha256($1::bytea)`, "break_glass_not_allowed")
+}
+
+// TestMemberKeyStepUpRefusedByDatabase (00216): an admin's session whose
+// second factor is more than 10 minutes old, reaching the database past
+// the server, adds no member, changes or revokes no membership and
+// revokes no API key or SCIM token (42501 step_up_required).
+func TestMemberKeyStepUpRefusedByDatabase(t *testing.T) {
+	memberKeyRefusedByDatabase(t, "mst", `update app.sessions set authenticated_at = now() - interval '11 minutes',
+	    last_seen_at = now() where token_hash = sha256($1::bytea)`, "step_up_required")
+}
+
+// memberKeyRefusedByDatabase makes a session of a new org's admin, runs
+// prepare (SQL on its token) as the superuser, and requires each member
+// and key function to refuse it with hint, changing nothing, and then the
+// admin's own session to go through.
+func memberKeyRefusedByDatabase(t *testing.T, prefix, prepare, hint string) {
 	w := newWorld(t)
-	o := w.createOrg("Member Glass")
-	w.populate(o, "mgl")
+	o := w.createOrg("Member Refused " + prefix)
+	w.populate(o, prefix)
 	ctx := context.Background()
 	key := w.createKey(o, "members")
 	scimTok := w.createSCIMToken(o, "provider")
 
-	glass := w.operatorSignIn(o.Admin.Email, o.ID)
-	if _, err := w.env.Super.Pool.Exec(ctx, `update app.sessions set break_glass = true, amr = '{passkey}', idle_timeout_min = 60,
-	    absolute_expires_at = least(absolute_expires_at, created_at + interval '60 minutes'), authenticated_at = now()
-	    where token_hash = sha256($1::bytea)`, []byte(glass)); err != nil {
+	caller := w.operatorSignIn(o.Admin.Email, o.ID)
+	if _, err := w.env.Super.Pool.Exec(ctx, prepare, []byte(caller)); err != nil {
 		t.Fatal(err)
 	}
 	newUser := uuid.New()
@@ -63,14 +80,14 @@ func TestMemberKeyBreakGlassRefusedByDatabase(t *testing.T) {
 	}
 	m0, a0, k0, s0 := state()
 	for _, s := range stmts {
-		err := run(glass, s.sql, s.args)
+		err := run(caller, s.sql, s.args)
 		var pe *pgconn.PgError
-		if !errors.As(err, &pe) || pe.Code != "42501" || pe.Hint != "break_glass_not_allowed" {
-			t.Errorf("%s from break-glass: %v; want 42501 break_glass_not_allowed", s.what, err)
+		if !errors.As(err, &pe) || pe.Code != "42501" || pe.Hint != hint {
+			t.Errorf("%s: %v; want 42501 %s", s.what, err, hint)
 		}
 	}
 	if m, a, k, s := state(); m != m0 || a != a0 || k != k0 || s != s0 {
-		t.Fatalf("after break-glass's calls: %d members, %d admins, %d keys, %d SCIM tokens; want %d, %d, %d, %d",
+		t.Fatalf("after the refused calls: %d members, %d admins, %d keys, %d SCIM tokens; want %d, %d, %d, %d",
 			m, a, k, s, m0, a0, k0, s0)
 	}
 	// The same calls from the admin's own session: each changes what it

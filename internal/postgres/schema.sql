@@ -230,6 +230,10 @@ begin
   if me.role is distinct from 'admin' then
     raise exception 'forbidden' using errcode = '42501';
   end if;
+  if me.kind = 'session' and (me.aal < 2 or me.auth_time < now() - interval '10 minutes') then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
   if me.break_glass then
     raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
       using errcode = '42501', hint = 'break_glass_not_allowed';
@@ -3319,6 +3323,10 @@ begin
   if me.role is distinct from 'admin' then
     raise exception 'forbidden' using errcode = '42501';
   end if;
+  if me.kind = 'session' and (me.aal < 2 or me.auth_time < now() - interval '10 minutes') then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
   if me.break_glass then
     raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
       using errcode = '42501', hint = 'break_glass_not_allowed';
@@ -3347,6 +3355,10 @@ begin
   select * into me from private.me();
   if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
     raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.kind = 'session' and (me.aal < 2 or me.auth_time < now() - interval '10 minutes') then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
   end if;
   if me.break_glass then
     raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
@@ -4813,6 +4825,10 @@ begin
   select * into me from private.me();
   if me.role is distinct from 'admin' then
     raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.kind = 'session' and (me.aal < 2 or me.auth_time < now() - interval '10 minutes') then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
   end if;
   if me.break_glass then
     raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
