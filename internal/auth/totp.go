@@ -267,13 +267,13 @@ func (s *Service) DeleteTOTP(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var status string
+	var r dbsqlc.TOTPDeleteRow
 	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
 		var err error
-		status, err = q.TOTPDelete(ctx, nullText(requestID(ctx)))
+		r, err = q.TOTPDelete(ctx, nullText(requestID(ctx)))
 		return err
 	})
-	switch {
+	switch status := deref(r.Status); {
 	case err != nil:
 		return mapErr("delete totp", err)
 	case status == "not_found":
@@ -283,6 +283,10 @@ func (s *Service) DeleteTOTP(ctx context.Context) error {
 	case status != "ok":
 		return errors.New("auth: delete totp: unexpected status " + status)
 	}
+	s.notice(ctx, p, r.EmailEnc, "Your TOTP authenticator was removed",
+		"The TOTP authenticator (the six-digit codes) of your Ward account was just removed from a session "+
+			"of yours, and the sessions that used it were ended.\n\n"+
+			"If this was not you, contact your organisation's administrator now: someone holds a session of yours.\n")
 	return nil
 }
 
@@ -297,13 +301,13 @@ func (s *Service) ResetMemberTOTP(ctx context.Context, user uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	var status string
+	var r dbsqlc.MemberTOTPResetRow
 	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
 		var err error
-		status, err = q.MemberTOTPReset(ctx, dbsqlc.MemberTOTPResetParams{UserID: user, Request: nullText(requestID(ctx))})
+		r, err = q.MemberTOTPReset(ctx, dbsqlc.MemberTOTPResetParams{UserID: user, Request: nullText(requestID(ctx))})
 		return err
 	})
-	switch {
+	switch status := deref(r.Status); {
 	case err != nil:
 		return mapErr("reset totp", err)
 	case status == "self":
@@ -314,5 +318,10 @@ func (s *Service) ResetMemberTOTP(ctx context.Context, user uuid.UUID) error {
 	case status != "ok":
 		return errors.New("auth: reset totp: unexpected status " + status)
 	}
+	s.notice(ctx, identity.Principal{OrgID: p.OrgID, UserID: user}, r.EmailEnc, "An administrator reset your TOTP authenticator",
+		"An administrator of your organisation just removed the TOTP authenticator (the six-digit codes) of your "+
+			"Ward account and voided your unused recovery codes; the sessions that used it were ended. "+
+			"Sign in with a link and enrol a new authenticator.\n\n"+
+			"If you did not ask for this, tell your organisation now: someone may be taking over your account.\n")
 	return nil
 }

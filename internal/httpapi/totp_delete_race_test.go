@@ -52,7 +52,7 @@ func TestTOTPDeleteRacesPasskeyDelete(t *testing.T) {
 			byPasskey, byTOTP := w.operatorSignIn(o.Lead.Email, o.ID), w.operatorSignIn(o.Lead.Email, o.ID)
 			exec(`update app.sessions set amr = '{email,passkey}' where token_hash = sha256($1::bytea)`, []byte(byPasskey))
 
-			first, second := "select app.passkey_delete($1)", "select app.totp_delete()"
+			first, second := "select app.passkey_delete($1)", "select status from app.totp_delete()"
 			firstTok, secondTok := byPasskey, byTOTP
 			firstArgs, secondArgs := []any{pk}, []any(nil)
 			if totpFirst {

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +31,18 @@ func TestTOTPDelete(t *testing.T) {
 			t.Fatal(err)
 		}
 		return n == 1
+	}
+	mailed := func(subject, to string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for !strings.Contains(w.outbox.String(), subject) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		out := w.outbox.String()
+		i := strings.Index(out, subject)
+		if i < 0 || !strings.Contains(out, to) {
+			t.Fatalf("no notice %q to %s in the outbox:\n%s", subject, to, out)
+		}
 	}
 	live := func(token string) bool {
 		resp, _ := w.request("GET", "/v1/me", token, nil)
@@ -64,6 +77,7 @@ func TestTOTPDelete(t *testing.T) {
 	if n := w.auditCount(o.ID, "auth.mfa.delete", "success"); n != 1 {
 		t.Fatalf("%d auth.mfa.delete events, want 1", n)
 	}
+	mailed("Your TOTP authenticator was removed", o.PatUser.Email)
 	resp, b = w.request("DELETE", "/v1/auth/totp", patPlain, nil)
 	if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "insufficient_assurance" {
 		t.Fatalf("a one-factor session's deletion: %d %s", resp.StatusCode, b)
@@ -110,9 +124,29 @@ func TestTOTPDelete(t *testing.T) {
 	if !live(lead) || !live(lead2) {
 		t.Fatal("the refused resets ended the lead's sessions")
 	}
+	// The lead's recovery codes go with the reset: whoever holds them
+	// would still get AAL2, though they count for nothing at enrolment.
+	var codes struct {
+		Codes []string `json:"codes"`
+	}
+	w.do("POST", "/v1/auth/recovery-codes", lead, nil, http.StatusCreated, &codes)
+	if len(codes.Codes) != 10 {
+		t.Fatalf("%d recovery codes", len(codes.Codes))
+	}
 	w.do("DELETE", path, o.Admin.Token, nil, http.StatusNoContent, nil)
 	if hasFactor(o.Lead.ID) || live(lead) || live(lead2) {
 		t.Fatalf("after the reset: factor %v, sessions live %v %v", hasFactor(o.Lead.ID), live(lead), live(lead2))
+	}
+	mailed("An administrator reset your TOTP authenticator", o.Lead.Email)
+	var unused int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.recovery_codes where org_id = $1 and user_id = $2`,
+		o.ID, o.Lead.ID).Scan(&unused); err != nil || unused != 0 {
+		t.Fatalf("%d recovery codes of the lead left after the reset (%v)", unused, err)
+	}
+	codeTok := w.signInAAL1(o.Lead.Email, o.ID)
+	resp, b = w.request("POST", "/v1/auth/recovery-codes/verify", codeTok, map[string]string{"code": codes.Codes[0]})
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "factor_invalid" {
+		t.Fatalf("a recovery code after the reset: %d %s", resp.StatusCode, b)
 	}
 	var object uuid.UUID
 	if err := w.env.Super.Pool.QueryRow(ctx, `select object_id from audit.events where org_id = $1 and action = 'auth.mfa.reset'

@@ -2042,7 +2042,7 @@ ALTER FUNCTION app.logout(p_request text) OWNER TO ward_definer;
 -- Name: member_totp_reset(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.member_totp_reset(p_user uuid, p_request text DEFAULT NULL::text) RETURNS text
+CREATE FUNCTION app.member_totp_reset(p_user uuid, p_request text DEFAULT NULL::text, OUT status text, OUT email_enc bytea) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -2050,6 +2050,7 @@ declare
   me record;
   f app.totp_factors%rowtype;
   ended int;
+  voided int;
 begin
   select * into me from private.me();
   if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
@@ -2064,30 +2065,37 @@ begin
       using errcode = '42501', hint = 'break_glass_not_allowed';
   end if;
   if p_user is null or p_user = me.user_id then
-    return 'self';
+    status := 'self';
+    return;
   end if;
   perform from app.memberships m where m.org_id = me.org_id and m.user_id = p_user and m.revoked_at is null;
   if not found then
-    return 'not_found';
+    status := 'not_found';
+    return;
   end if;
   -- The member's passkeys, then their factor, as app.totp_delete locks them.
   perform from app.passkeys k where k.org_id = me.org_id and k.user_id = p_user order by k.id for update;
   select * into f from app.totp_factors x where x.org_id = me.org_id and x.user_id = p_user for update;
   if not found then
-    return 'not_found';
+    status := 'not_found';
+    return;
   end if;
   select count(*) into ended from app.sessions s
    where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null and s.amr @> array['totp'];
+  select count(*) into voided from app.recovery_codes c
+   where c.org_id = me.org_id and c.user_id = p_user and c.used_at is null;
   perform audit.append_as(me.org_id, 'auth.mfa.reset', 'success', 'user', p_user, p_request => p_request,
     p_details => jsonb_build_object('method', 'totp', 'confirmed', f.confirmed_at is not null,
-      'sessions_ended', ended));
+      'sessions_ended', ended, 'recovery_codes_voided', voided));
   update app.sessions s set revoked_at = now(), revoked_reason = 'totp_reset'
    where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null and s.amr @> array['totp'];
   delete from app.totp_factors x where x.org_id = me.org_id and x.user_id = p_user;
-  return 'ok';
+  delete from app.recovery_codes c where c.org_id = me.org_id and c.user_id = p_user;
+  select u.email_enc into email_enc from app.users u where u.id = p_user;
+  status := 'ok';
 end $$;
 
-ALTER FUNCTION app.member_totp_reset(p_user uuid, p_request text) OWNER TO ward_definer;
+ALTER FUNCTION app.member_totp_reset(p_user uuid, p_request text, OUT status text, OUT email_enc bytea) OWNER TO ward_definer;
 
 --
 -- Name: membership_revoked(); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -4563,7 +4571,7 @@ ALTER FUNCTION app.stale_principal() OWNER TO ward_owner;
 -- Name: totp_delete(text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.totp_delete(p_request text DEFAULT NULL::text) RETURNS text
+CREATE FUNCTION app.totp_delete(p_request text DEFAULT NULL::text, OUT status text, OUT email_enc bytea) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -4592,7 +4600,8 @@ begin
   perform from app.passkeys k where k.org_id = me.org_id and k.user_id = me.user_id order by k.id for update;
   select * into f from app.totp_factors x where x.org_id = me.org_id and x.user_id = me.user_id for update;
   if not found then
-    return 'not_found';
+    status := 'not_found';
+    return;
   end if;
   select * into o from app.orgs x where x.id = me.org_id;
   bar := private.assurance_bar(me.role, o.require_mfa, o.require_passkey);
@@ -4600,7 +4609,8 @@ begin
   if f.confirmed_at is not null and bar = 'mfa' and passkeys = 0 then
     perform audit.append_as(me.org_id, 'auth.mfa.delete', 'denied', 'user', me.user_id, p_request => p_request,
       p_actor => me.user_id, p_details => jsonb_build_object('method', 'totp', 'reason', 'last_factor', 'bar', bar));
-    return 'last_factor';
+    status := 'last_factor';
+    return;
   end if;
   select count(*) into ended from app.sessions s
    where s.org_id = me.org_id and s.user_id = me.user_id and s.revoked_at is null and s.amr @> array['totp'];
@@ -4610,10 +4620,11 @@ begin
   update app.sessions s set revoked_at = now(), revoked_reason = 'totp_deleted'
    where s.org_id = me.org_id and s.user_id = me.user_id and s.revoked_at is null and s.amr @> array['totp'];
   delete from app.totp_factors x where x.org_id = me.org_id and x.user_id = me.user_id;
-  return 'ok';
+  select u.email_enc into email_enc from app.users u where u.id = me.user_id;
+  status := 'ok';
 end $$;
 
-ALTER FUNCTION app.totp_delete(p_request text) OWNER TO ward_definer;
+ALTER FUNCTION app.totp_delete(p_request text, OUT status text, OUT email_enc bytea) OWNER TO ward_definer;
 
 --
 -- Name: totp_enrol(bytea, bytea, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -12784,11 +12795,11 @@ REVOKE ALL ON FUNCTION app.logout(p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.logout(p_request text) TO ward_app;
 
 --
--- Name: FUNCTION member_totp_reset(p_user uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION member_totp_reset(p_user uuid, p_request text, OUT status text, OUT email_enc bytea); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.member_totp_reset(p_user uuid, p_request text) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.member_totp_reset(p_user uuid, p_request text) TO ward_app;
+REVOKE ALL ON FUNCTION app.member_totp_reset(p_user uuid, p_request text, OUT status text, OUT email_enc bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.member_totp_reset(p_user uuid, p_request text, OUT status text, OUT email_enc bytea) TO ward_app;
 
 --
 -- Name: FUNCTION membership_revoked(); Type: ACL; Schema: app; Owner: ward_definer
@@ -13193,11 +13204,11 @@ REVOKE ALL ON FUNCTION app.stale_principal() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.stale_principal() TO ward_app;
 
 --
--- Name: FUNCTION totp_delete(p_request text); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION totp_delete(p_request text, OUT status text, OUT email_enc bytea); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.totp_delete(p_request text) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.totp_delete(p_request text) TO ward_app;
+REVOKE ALL ON FUNCTION app.totp_delete(p_request text, OUT status text, OUT email_enc bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.totp_delete(p_request text, OUT status text, OUT email_enc bytea) TO ward_app;
 
 --
 -- Name: FUNCTION totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text); Type: ACL; Schema: app; Owner: ward_definer

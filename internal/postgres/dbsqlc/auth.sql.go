@@ -596,7 +596,7 @@ func (q *Queries) Logout(ctx context.Context, request *string) (bool, error) {
 }
 
 const memberTOTPReset = `-- name: MemberTOTPReset :one
-select app.member_totp_reset($1, $2::text)::text as status
+select status, email_enc from app.member_totp_reset($1, $2::text)
 `
 
 type MemberTOTPResetParams struct {
@@ -604,11 +604,16 @@ type MemberTOTPResetParams struct {
 	Request *string
 }
 
-func (q *Queries) MemberTOTPReset(ctx context.Context, arg MemberTOTPResetParams) (string, error) {
+type MemberTOTPResetRow struct {
+	Status   *string
+	EmailEnc []byte
+}
+
+func (q *Queries) MemberTOTPReset(ctx context.Context, arg MemberTOTPResetParams) (MemberTOTPResetRow, error) {
 	row := q.db.QueryRow(ctx, memberTOTPReset, arg.UserID, arg.Request)
-	var status string
-	err := row.Scan(&status)
-	return status, err
+	var i MemberTOTPResetRow
+	err := row.Scan(&i.Status, &i.EmailEnc)
+	return i, err
 }
 
 const noteEmailDomain = `-- name: NoteEmailDomain :exec
@@ -1120,14 +1125,19 @@ func (q *Queries) SetSessionPolicy(ctx context.Context, arg SetSessionPolicyPara
 }
 
 const tOTPDelete = `-- name: TOTPDelete :one
-select app.totp_delete($1::text)::text as status
+select status, email_enc from app.totp_delete($1::text)
 `
 
-func (q *Queries) TOTPDelete(ctx context.Context, request *string) (string, error) {
+type TOTPDeleteRow struct {
+	Status   *string
+	EmailEnc []byte
+}
+
+func (q *Queries) TOTPDelete(ctx context.Context, request *string) (TOTPDeleteRow, error) {
 	row := q.db.QueryRow(ctx, tOTPDelete, request)
-	var status string
-	err := row.Scan(&status)
-	return status, err
+	var i TOTPDeleteRow
+	err := row.Scan(&i.Status, &i.EmailEnc)
+	return i, err
 }
 
 const tOTPEnrol = `-- name: TOTPEnrol :exec

@@ -33,12 +33,17 @@
 -- themself (their own route applies the last-factor rule). The member's
 -- TOTP sessions end with it, and the reset is audited as auth.mfa.reset
 -- with the member as its object; a member of another org or one without a
--- factor is not_found.
+-- factor is not_found. A reset also voids the member's unused recovery
+-- codes: a member who comes to the help desk has lost their factor, and
+-- codes left behind would count for nothing in enrolment (a member with
+-- no TOTP and no passkey enrols from a sign-in link) while still giving
+-- AAL2 to whoever holds them. Both functions answer the member's sealed
+-- address beside the status, for the notice the server mails them.
 -- +goose Up
 set local role ward_owner;
 
 -- +goose StatementBegin
-create function app.totp_delete(p_request text default null) returns text
+create function app.totp_delete(p_request text default null, out status text, out email_enc bytea)
 language plpgsql security definer set search_path = '' as $$
 declare
   me record;
@@ -65,7 +70,8 @@ begin
   perform from app.passkeys k where k.org_id = me.org_id and k.user_id = me.user_id order by k.id for update;
   select * into f from app.totp_factors x where x.org_id = me.org_id and x.user_id = me.user_id for update;
   if not found then
-    return 'not_found';
+    status := 'not_found';
+    return;
   end if;
   select * into o from app.orgs x where x.id = me.org_id;
   bar := private.assurance_bar(me.role, o.require_mfa, o.require_passkey);
@@ -73,7 +79,8 @@ begin
   if f.confirmed_at is not null and bar = 'mfa' and passkeys = 0 then
     perform audit.append_as(me.org_id, 'auth.mfa.delete', 'denied', 'user', me.user_id, p_request => p_request,
       p_actor => me.user_id, p_details => jsonb_build_object('method', 'totp', 'reason', 'last_factor', 'bar', bar));
-    return 'last_factor';
+    status := 'last_factor';
+    return;
   end if;
   select count(*) into ended from app.sessions s
    where s.org_id = me.org_id and s.user_id = me.user_id and s.revoked_at is null and s.amr @> array['totp'];
@@ -83,18 +90,22 @@ begin
   update app.sessions s set revoked_at = now(), revoked_reason = 'totp_deleted'
    where s.org_id = me.org_id and s.user_id = me.user_id and s.revoked_at is null and s.amr @> array['totp'];
   delete from app.totp_factors x where x.org_id = me.org_id and x.user_id = me.user_id;
-  return 'ok';
+  select u.email_enc into email_enc from app.users u where u.id = me.user_id;
+  status := 'ok';
 end $$;
 -- +goose StatementEnd
 alter function app.totp_delete(text) owner to ward_definer;
+revoke all on function app.totp_delete(text) from public;
+grant execute on function app.totp_delete(text) to ward_app;
 
 -- +goose StatementBegin
-create function app.member_totp_reset(p_user uuid, p_request text default null) returns text
+create function app.member_totp_reset(p_user uuid, p_request text default null, out status text, out email_enc bytea)
 language plpgsql security definer set search_path = '' as $$
 declare
   me record;
   f app.totp_factors%rowtype;
   ended int;
+  voided int;
 begin
   select * into me from private.me();
   if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
@@ -109,34 +120,39 @@ begin
       using errcode = '42501', hint = 'break_glass_not_allowed';
   end if;
   if p_user is null or p_user = me.user_id then
-    return 'self';
+    status := 'self';
+    return;
   end if;
   perform from app.memberships m where m.org_id = me.org_id and m.user_id = p_user and m.revoked_at is null;
   if not found then
-    return 'not_found';
+    status := 'not_found';
+    return;
   end if;
   -- The member's passkeys, then their factor, as app.totp_delete locks them.
   perform from app.passkeys k where k.org_id = me.org_id and k.user_id = p_user order by k.id for update;
   select * into f from app.totp_factors x where x.org_id = me.org_id and x.user_id = p_user for update;
   if not found then
-    return 'not_found';
+    status := 'not_found';
+    return;
   end if;
   select count(*) into ended from app.sessions s
    where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null and s.amr @> array['totp'];
+  select count(*) into voided from app.recovery_codes c
+   where c.org_id = me.org_id and c.user_id = p_user and c.used_at is null;
   perform audit.append_as(me.org_id, 'auth.mfa.reset', 'success', 'user', p_user, p_request => p_request,
     p_details => jsonb_build_object('method', 'totp', 'confirmed', f.confirmed_at is not null,
-      'sessions_ended', ended));
+      'sessions_ended', ended, 'recovery_codes_voided', voided));
   update app.sessions s set revoked_at = now(), revoked_reason = 'totp_reset'
    where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null and s.amr @> array['totp'];
   delete from app.totp_factors x where x.org_id = me.org_id and x.user_id = p_user;
-  return 'ok';
+  delete from app.recovery_codes c where c.org_id = me.org_id and c.user_id = p_user;
+  select u.email_enc into email_enc from app.users u where u.id = p_user;
+  status := 'ok';
 end $$;
 -- +goose StatementEnd
 alter function app.member_totp_reset(uuid, text) owner to ward_definer;
 revoke all on function app.member_totp_reset(uuid, text) from public;
 grant execute on function app.member_totp_reset(uuid, text) to ward_app;
-revoke all on function app.totp_delete(text) from public;
-grant execute on function app.totp_delete(text) to ward_app;
 
 alter table audit.actions no force row level security;
 insert into audit.actions (name, category, phi_access, disclosure, reserved, requires) values

@@ -175,10 +175,10 @@ select app.passkey_rename(@id, @name, sqlc.narg('request')::text)::boolean as ok
 select app.passkey_delete(@id, sqlc.narg('request')::text)::text as status;
 
 -- name: TOTPDelete :one
-select app.totp_delete(sqlc.narg('request')::text)::text as status;
+select status, email_enc from app.totp_delete(sqlc.narg('request')::text);
 
 -- name: MemberTOTPReset :one
-select app.member_totp_reset(@user_id, sqlc.narg('request')::text)::text as status;
+select status, email_enc from app.member_totp_reset(@user_id, sqlc.narg('request')::text);
 
 -- name: OwnEmail :one
 select app.own_email()::bytea as email_enc;
