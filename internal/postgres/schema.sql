@@ -1956,6 +1956,24 @@ end $$;
 ALTER FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) OWNER TO ward_definer;
 
 --
+-- Name: legal_holds_break_glass(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.legal_holds_break_glass() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if coalesce((select me.break_glass from private.me() me), false) then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.legal_holds_break_glass() OWNER TO ward_definer;
+
+--
 -- Name: link_landing(bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -10527,6 +10545,12 @@ CREATE TRIGGER dsr_guard BEFORE INSERT OR UPDATE ON app.dsr_requests FOR EACH RO
 CREATE TRIGGER gateway_providers_audit AFTER INSERT OR DELETE OR UPDATE ON app.gateway_providers FOR EACH ROW EXECUTE FUNCTION audit.gateway_provider_audit();
 
 --
+-- Name: legal_holds legal_holds_break_glass; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER legal_holds_break_glass BEFORE INSERT OR UPDATE ON app.legal_holds FOR EACH ROW EXECUTE FUNCTION app.legal_holds_break_glass();
+
+--
 -- Name: memberships membership_revoked; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -12772,6 +12796,12 @@ GRANT ALL ON FUNCTION app.instance_keyset(OUT purpose text, OUT wrapped bytea) T
 
 REVOKE ALL ON FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) TO ward_ops;
+
+--
+-- Name: FUNCTION legal_holds_break_glass(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.legal_holds_break_glass() FROM PUBLIC;
 
 --
 -- Name: FUNCTION link_landing(p_token_hash bytea, OUT status text, OUT unbound boolean, OUT org_name text, OUT user_id uuid, OUT email_enc bytea, OUT signed_in text); Type: ACL; Schema: app; Owner: ward_definer
