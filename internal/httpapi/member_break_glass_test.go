@@ -22,7 +22,7 @@ func TestMemberKeyBreakGlassRefusedByDatabase(t *testing.T) {
 	    where token_hash = sha256($1::bytea)`, "break_glass_not_allowed")
 }
 
-// TestMemberKeyStepUpRefusedByDatabase (00216): an admin's session whose
+// TestMemberKeyStepUpRefusedByDatabase (00215): an admin's session whose
 // second factor is more than 10 minutes old, reaching the database past
 // the server, adds no member, changes or revokes no membership and
 // revokes no API key or SCIM token (42501 step_up_required).

@@ -1,18 +1,31 @@
--- The step-up window, in the database, for the same four functions as
--- 00215: app.add_member, app.update_member, app.revoke_api_key and
--- app.revoke_scim_token. Their routes need a second factor presented
+-- Break-glass "changes no configuration or credential", and the database
+-- held emergency access to it in the functions behind most step-up routes
+-- (the org's policies, API key and SCIM token creation, SSO, factors,
+-- break-glass designation, audit sinks), but not in four: app.add_member
+-- and app.update_member (adding a member, changing a member's role,
+-- revoking a membership), app.revoke_api_key and app.revoke_scim_token.
+-- The server refuses emergency access on their routes first (step-up
+-- routes answer 403 break_glass_not_allowed), so only a server bug or an
+-- injected statement reached them; but a break-glass session could then
+-- make itself or an accomplice an admin, revoke the org's other admins,
+-- or cut off the org's SCIM provisioning, none of which reading records in
+-- an emergency needs.
+--
+-- Each now refuses a break-glass principal (42501, break_glass_not_allowed)
+-- before it changes anything, as app.totp_delete and private.sso_admin do.
+--
+-- The step-up window too: their routes need a second factor presented
 -- within the last 10 minutes (403 step_up_required), but only the server
 -- checked it: a session whose step-up was long past, or a session that
 -- never presented a second factor where its bar lets it be live without
 -- one, reached them in SQL through a server bug or an injected statement,
 -- while private.credential_maker, private.sso_admin, the policy setters
--- and the factor procedures refuse such a session themselves.
---
--- Each now refuses a session below AAL2 or authenticated more than 10
--- minutes ago (42501, step_up_required), read from the bound credential
--- (private.me). An API key is not asked (it was created after a step-up,
--- as the server's check has it). Nothing else changes: the bodies are
--- 00215's.
+-- and the factor procedures refuse such a session themselves. Each now
+-- refuses a session below AAL2 or authenticated more than 10 minutes ago
+-- (42501, step_up_required), read from the bound credential (private.me).
+-- An API key is not asked (it was created after a step-up, as the server's
+-- check has it). Nothing else changes: the bodies are those in force
+-- (00093, 00127, 00019, 00050).
 -- +goose Up
 set local role ward_owner;
 
