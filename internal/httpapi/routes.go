@@ -101,8 +101,8 @@ func stepUp(n need) need {
 	return n
 }
 
-// handler mounts the four surfaces. The JSON API, SCIM and the LLM gateway
-// have routes today; the console answers "no route" in its own shape.
+// handler mounts the four surfaces: the JSON API, SCIM, the LLM gateway and
+// the web console (console.go).
 func (s *server) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", s.api)
@@ -370,4 +370,5 @@ func (s *server) routes() {
 		api.route("GET /v1/org/gateway-policy", kept(orgPolicy), handleGatewayPolicyGet(gw, fail))
 		api.route("PUT /v1/org/gateway-policy", stepUp(as(admin, "org.gateway_policy.update")), handleGatewayPolicyPut(gw, fail))
 	}
+	s.consoleRoutes()
 }

@@ -193,7 +193,7 @@ func newServer(cfg Config, deps Deps) *server {
 		s.root = s.origin + strings.TrimSuffix(u.EscapedPath(), "/") + "/"
 	}
 	s.api = s.newSurface("api", writeProblem, cfg.MaxBodyBytes, 30*time.Second, apiHeaders)
-	s.console = s.newSurface("console", writeHTMLError, 1<<20, 30*time.Second, consoleHeaders)
+	s.console = s.newSurface("console", s.writeConsoleError, 1<<20, 30*time.Second, consoleHeaders)
 	s.scim = s.newSurface("scim", writeSCIMError, 1<<20, 30*time.Second, apiHeaders)
 	s.gateway = s.newSurface("gateway", writeGatewayError, gatewayMaxBody, 10*time.Minute, apiHeaders)
 	return s

@@ -121,7 +121,12 @@ func TestSurfaceErrors(t *testing.T) {
 		{"api no route", "GET", "/v1/nothing", 404, "default-src 'none'", problem("no_route")},
 		{"api wrong method", "DELETE", "/v1/me", 405, "default-src 'none'", problem("method_not_allowed")},
 		{"console no route", "GET", "/nothing", 404, "script-src 'self'; style-src 'self'", html("no_route")},
-		{"console root", "GET", "/", 404, "script-src 'self'", html("no_route")},
+		{"console root signed out", "GET", "/", 200, "script-src 'self'", func(t *testing.T, resp *http.Response, body []byte) {
+			// (the client follows the redirect to the sign-in page)
+			if resp.Request.URL.Path != "/sign-in" || !strings.Contains(string(body), `action="/sign-in"`) {
+				t.Fatalf("console root signed out: %s %s", resp.Request.URL, body)
+			}
+		}},
 		{"console wrong method", "GET", "/console/thing", 405, "script-src 'self'", html("method_not_allowed")},
 		{"scim no route", "GET", "/scim/v2/Nothing", 404, "default-src 'none'", scim("")},
 		{"scim wrong method", "GET", "/scim/v2/Users", 405, "default-src 'none'", scim("")},

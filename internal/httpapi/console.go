@@ -1,0 +1,441 @@
+package httpapi
+
+import (
+	"embed"
+	"errors"
+	"html/template"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/audit"
+	"github.com/wardhq/ward/internal/auth"
+	"github.com/wardhq/ward/internal/cases"
+	"github.com/wardhq/ward/internal/errkind"
+	"github.com/wardhq/ward/internal/identity"
+)
+
+// The web console (docs/console.md): server-rendered pages for people who
+// use Ward in a browser — the outside parties of a case, staff and admins.
+// Every page is html/template, every script and style is one of the
+// console's own files (the surface's CSP allows nothing else), every form
+// posts to the console itself, and a cookie-borne post must come from
+// Ward's own pages (the guard's same-origin check). The pages call the
+// same services as the JSON API under the session in the cookie, so the
+// database decides what each page shows, and each read is audited as the
+// API's is.
+
+//go:embed console
+var consoleFiles embed.FS
+
+// consolePages are the console's templates, each the layout with one
+// page, parsed on first use.
+var consolePages = sync.OnceValue(func() map[string]*template.Template {
+	out := map[string]*template.Template{}
+	for _, name := range []string{"signin", "factor", "home", "cases", "case", "audit"} {
+		out[name] = template.Must(template.ParseFS(consoleFiles, "console/layout.html", "console/"+name+".html"))
+	}
+	return out
+})
+
+// consoleMe is who the signed-in browser is, as the layout shows it.
+type consoleMe struct {
+	Role, Pending, AMR, AuthTime string
+	OrgID                        uuid.UUID
+	AAL                          int
+	Admin, BreakGlass            bool
+}
+
+func meOf(p identity.Principal) *consoleMe {
+	amr := strings.Join(p.AMR, ", ")
+	if amr == "" {
+		amr = "none"
+	}
+	return &consoleMe{Role: string(p.Role), Pending: p.Pending, AMR: amr, OrgID: p.OrgID, AAL: p.AAL,
+		AuthTime: p.AuthTime.UTC().Format(time.RFC1123), Admin: p.Role == identity.RoleAdmin, BreakGlass: p.BreakGlass}
+}
+
+// consolePage is what the layout renders: a title, the signed-in member
+// (nil when signed out), an error to show above the page, and the page's
+// own data.
+type consolePage struct {
+	Title string
+	Me    *consoleMe
+	Error string
+	Data  any
+}
+
+// render writes page name with status.
+func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name string, pg consolePage) {
+	if pg.Me == nil {
+		if p, ok := identity.PrincipalFrom(r.Context()); ok {
+			pg.Me = meOf(p)
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := consolePages()[name].ExecuteTemplate(w, "layout", pg); err != nil {
+		s.log.ErrorContext(r.Context(), "console page failed", "request_id", requestIDFrom(r.Context()), "page", name, "err", err)
+	}
+}
+
+// writeConsoleError is the console's encoder: a page that needs a session
+// sends a browser without one to the sign-in page, and a session still
+// owing its second factor to the page that asks for it; any other error
+// is the small error page.
+func (s *server) writeConsoleError(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		to := ""
+		switch {
+		case status == http.StatusUnauthorized:
+			to = s.root + "sign-in"
+		case status == http.StatusForbidden && (code == "mfa_required" || code == "passkey_required"):
+			to = s.root
+		}
+		if to != "" {
+			w.Header().Set("Location", to)
+			w.WriteHeader(http.StatusSeeOther)
+			return
+		}
+	}
+	writeHTMLError(w, r, status, code, detail)
+}
+
+// consoleRoutes mounts the console's pages.
+func (s *server) consoleRoutes() {
+	con := s.console
+	admin := identity.RoleAdmin
+	con.route("GET /assets/{file}", public, handleConsoleAsset())
+	con.route("GET /sign-in", public, s.consoleSignInPage())
+	con.route("POST /sign-in", signIn, s.consoleSignIn())
+	con.route("GET /{$}", whoever, s.consoleHome())
+	con.route("POST /second-factor", pending, s.consoleSecondFactor())
+	con.route("POST /second-factor/enrol", pending, s.consoleEnrolTOTP())
+	con.route("POST /sign-out", whoever, s.consoleSignOut())
+	con.route("GET /audit", as(admin, "audit.read"), s.consoleAudit())
+	if cs := s.deps.Cases; cs != nil {
+		con.route("GET /cases", session, s.consoleCases(cs))
+		con.route("GET /cases/{id}", session, s.consoleCase(cs))
+	}
+}
+
+// consoleAssets are the files under /assets/ and their types.
+var consoleAssets = map[string]string{"console.css": "text/css; charset=utf-8"}
+
+func handleConsoleAsset() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("file")
+		typ, ok := consoleAssets[name]
+		if !ok {
+			writeHTMLError(w, r, http.StatusNotFound, "no_route", "no such file")
+			return
+		}
+		b, err := consoleFiles.ReadFile("console/" + name)
+		if err != nil {
+			writeHTMLError(w, r, http.StatusNotFound, "no_route", "no such file")
+			return
+		}
+		w.Header().Set("Content-Type", typ)
+		_, _ = w.Write(b)
+	})
+}
+
+// signInForm is the sign-in page's data.
+type signInForm struct {
+	Email string
+	Sent  bool
+}
+
+func (s *server) consoleSignInPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.render(w, r, http.StatusOK, "signin", consolePage{Title: "Sign in", Data: signInForm{}})
+	})
+}
+
+// consoleSignIn asks for a sign-in link as POST /v1/auth/magic-link does,
+// from the console's form: the same answer whether or not the address
+// belongs to a member, and the link bound to this browser by the verifier
+// cookie.
+func (s *server) consoleSignIn() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			s.render(w, r, http.StatusBadRequest, "signin", consolePage{Title: "Sign in", Error: "The form could not be read.",
+				Data: signInForm{}})
+			return
+		}
+		email := strings.TrimSpace(r.PostForm.Get("email"))
+		var device string
+		if c, err := r.Cookie(s.deviceCookie()); err == nil {
+			device = c.Value
+		}
+		verifier, err := s.deps.Auth.RequestLink(r.Context(), auth.LinkRequest{Email: email, Device: device})
+		if err != nil {
+			status, _, detail := problemFor(err)
+			if status == http.StatusInternalServerError {
+				s.console.writeError(w, r, err)
+				return
+			}
+			if d, ok := errkind.RetryAfter(err); ok && d > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+			}
+			s.render(w, r, status, "signin", consolePage{Title: "Sign in", Error: sentence(detail),
+				Data: signInForm{Email: email}})
+			return
+		}
+		s.setCookie(w, s.verifierCookie(), verifier, auth.VerifierTTL)
+		s.render(w, r, http.StatusOK, "signin", consolePage{Title: "Check your mail", Data: signInForm{Email: email, Sent: true}})
+	})
+}
+
+// sentence makes an error's detail a sentence for a page.
+func sentence(detail string) string {
+	if detail == "" {
+		return "That did not work."
+	}
+	detail = strings.ToUpper(detail[:1]) + detail[1:]
+	if !strings.HasSuffix(detail, ".") {
+		detail += "."
+	}
+	return detail
+}
+
+// factorPage is the second-factor page's data.
+type factorPage struct {
+	Pending   string
+	Enrolment *totpShown
+}
+
+// totpShown is a new TOTP secret as the page shows it.
+type totpShown struct {
+	Secret string
+	URI    template.URL
+}
+
+// consoleHome is the signed-in member's start page, or, for a session
+// still owing its second factor, the page that asks for it.
+func (s *server) consoleHome() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := identity.PrincipalFrom(r.Context())
+		if p.Pending != "" {
+			s.render(w, r, http.StatusOK, "factor", consolePage{Title: "Second factor", Data: factorPage{Pending: p.Pending}})
+			return
+		}
+		s.render(w, r, http.StatusOK, "home", consolePage{Title: "Ward"})
+	})
+}
+
+// consoleSecondFactor presents a TOTP or recovery code from the form. On
+// success the session's token rotates (a step-up) into the cookie and the
+// browser goes to the start page; a wrong code shows the form again.
+func (s *server) consoleSecondFactor() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := identity.PrincipalFrom(r.Context())
+		var rot auth.Rotated
+		err := r.ParseForm()
+		if err == nil {
+			code := strings.TrimSpace(r.PostForm.Get("code"))
+			switch r.PostForm.Get("kind") {
+			case "recovery":
+				rot, err = s.deps.Auth.UseRecoveryCode(r.Context(), code)
+			default:
+				rot, err = s.deps.Auth.VerifyTOTP(r.Context(), code)
+			}
+		}
+		if err != nil {
+			status, _, detail := problemFor(err)
+			if status == http.StatusInternalServerError {
+				s.console.writeError(w, r, err)
+				return
+			}
+			s.render(w, r, status, "factor", consolePage{Title: "Second factor", Error: sentence(detail),
+				Data: factorPage{Pending: p.Pending}})
+			return
+		}
+		s.setCookie(w, s.sessionCookie(), rot.Token, time.Until(rot.AbsoluteExpiresAt))
+		w.Header().Set("Location", s.root)
+		w.WriteHeader(http.StatusSeeOther)
+	})
+}
+
+// consoleEnrolTOTP starts a TOTP enrolment and shows its secret once,
+// with the form that confirms it by a first code.
+func (s *server) consoleEnrolTOTP() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := identity.PrincipalFrom(r.Context())
+		e, err := s.deps.Auth.EnrolTOTP(r.Context())
+		if err != nil {
+			status, _, detail := problemFor(err)
+			if status == http.StatusInternalServerError {
+				s.console.writeError(w, r, err)
+				return
+			}
+			s.render(w, r, status, "factor", consolePage{Title: "Second factor", Error: sentence(detail),
+				Data: factorPage{Pending: p.Pending}})
+			return
+		}
+		shown := &totpShown{Secret: e.Secret}
+		if strings.HasPrefix(e.URI, "otpauth://totp/") {
+			shown.URI = template.URL(e.URI) // built by the server, not by the caller
+		}
+		s.render(w, r, http.StatusOK, "factor", consolePage{Title: "Set up your authenticator app",
+			Data: factorPage{Pending: p.Pending, Enrolment: shown}})
+	})
+}
+
+// consoleSignOut ends the session as POST /v1/auth/logout does and sends
+// the browser to the sign-in page.
+func (s *server) consoleSignOut() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.deps.Auth.Logout(r.Context()); err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		s.setCookie(w, s.sessionCookie(), "", -time.Second)
+		w.Header().Set("Location", s.root+"sign-in")
+		w.WriteHeader(http.StatusSeeOther)
+	})
+}
+
+func (s *server) consoleCases(cs *cases.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		list, err := cs.ListCases(r.Context(), cases.CaseFilter{Limit: cases.MaxListPage})
+		if err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		s.render(w, r, http.StatusOK, "cases", consolePage{Title: "Cases", Data: list})
+	})
+}
+
+// casePage is a case's page: the case and its documents.
+type casePage struct {
+	Case cases.Case
+	Docs cases.DocumentList
+}
+
+func (s *server) consoleCase(cs *cases.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := uuid.Parse(r.PathValue("id"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such case")
+			return
+		}
+		var pg casePage
+		pg.Case, err = cs.GetCase(r.Context(), id)
+		if err == nil {
+			pg.Docs, err = cs.ListDocuments(r.Context(), id, "", cases.MaxListPage)
+		}
+		if err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		s.render(w, r, http.StatusOK, "case", consolePage{Title: pg.Case.Title, Data: pg})
+	})
+}
+
+// auditPageSize is how many events the audit page shows at once.
+const auditPageSize = 50
+
+// auditRow is one event as the audit page shows it.
+type auditRow struct {
+	Seq                                int64
+	At, Action, Outcome, Actor, Object string
+	Covered                            bool
+}
+
+// auditPage is the audit page's data: the newest signed checkpoint as
+// verified here with the published key, the inclusion proof of the newest
+// event of the page it covers, and the page's events newest first.
+type auditPage struct {
+	Verified bool
+	Problem  string
+	Size     int64
+	Root     string
+	Proved   int64
+	Events   []auditRow
+	// Older and Newer are the after= of the neighbouring pages ("" none).
+	Older, Newer string
+}
+
+// consoleAudit shows the org's audit log to an admin with what makes it
+// verifiable: the newest checkpoint's signature checked against the key
+// Ward publishes (/.well-known/ward-audit-key), which events it covers,
+// and one event's inclusion proof checked against its root. The page
+// starts at the newest events; after= pages as GET /v1/audit/events does.
+func (s *server) consoleAudit() http.Handler {
+	log := s.deps.Audit
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var pg auditPage
+		cp, err := log.Checkpoint(r.Context())
+		switch {
+		case errors.Is(err, audit.ErrNoCheckpoint):
+			pg.Problem = "The log has no signed checkpoint yet: the signer writes one within seconds of the first events."
+		case err != nil:
+			s.console.writeError(w, r, err)
+			return
+		default:
+			if v, verr := audit.OpenCheckpoint(cp.Note, s.deps.AuditKey); verr != nil {
+				pg.Problem = "The newest checkpoint does NOT verify with the published key: " + verr.Error()
+			} else {
+				pg.Verified, pg.Size, pg.Root = true, v.Size, v.Root.String()
+			}
+		}
+		after := max(0, pg.Size-auditPageSize)
+		if v := r.URL.Query().Get("after"); v != "" {
+			n, perr := strconv.ParseInt(v, 10, 64)
+			if perr != nil || n < 0 {
+				writeHTMLError(w, r, http.StatusBadRequest, "invalid_query", "after is a sequence number, 0 or more")
+				return
+			}
+			after = n
+		}
+		list, err := log.Log(r.Context(), audit.Filter{After: after, Limit: auditPageSize})
+		if err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		var newest int64
+		for _, e := range slices.Backward(list) {
+			row := auditRow{Seq: e.Seq, At: e.At.UTC().Format("2006-01-02 15:04:05"), Action: e.Action, Outcome: e.Outcome,
+				Actor: e.ActorKind, Covered: pg.Verified && e.Seq <= pg.Size}
+			if e.Actor.Valid {
+				row.Actor += " " + e.Actor.UUID.String()
+			}
+			if e.ObjectID.Valid {
+				row.Object = e.ObjectType + " " + e.ObjectID.UUID.String()
+			}
+			if row.Covered && newest == 0 {
+				newest = e.Seq
+			}
+			pg.Events = append(pg.Events, row)
+		}
+		if newest > 0 {
+			// The newest covered event of the page, proved included in the
+			// checkpoint verified above (the proof's read is audited).
+			b, err := log.InclusionProof(r.Context(), newest)
+			if err == nil {
+				var v audit.Checkpoint
+				if v, err = b.Verify(s.deps.AuditKey); err == nil && v.Size >= newest {
+					pg.Proved = newest
+				}
+			}
+			if err != nil && !errors.Is(err, audit.ErrNoCheckpoint) {
+				pg.Verified, pg.Problem = false, "The inclusion proof of event "+strconv.FormatInt(newest, 10)+" does NOT verify: "+err.Error()
+			}
+		}
+		if len(list) > 0 {
+			if first := list[0].Seq; first > 1 {
+				pg.Older = strconv.FormatInt(max(0, first-1-auditPageSize), 10)
+			}
+			if len(list) == auditPageSize {
+				pg.Newer = strconv.FormatInt(list[len(list)-1].Seq, 10)
+			}
+		}
+		s.render(w, r, http.StatusOK, "audit", consolePage{Title: "Audit log", Data: pg})
+	})
+}

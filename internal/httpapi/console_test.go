@@ -1,0 +1,229 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// consolePage is a browser's request to the console: same-origin for a
+// post, the session cookie when one is given.
+func (w *world) consolePage(method, path, session string, form url.Values) (*http.Response, string) {
+	w.t.Helper()
+	h := http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {w.base}}
+	if session != "" {
+		h.Set("Cookie", "ward_session="+session)
+	}
+	body := ""
+	if form != nil {
+		h.Set("Content-Type", "application/x-www-form-urlencoded")
+		body = form.Encode()
+	}
+	resp, b := w.browse(method, path, h, body)
+	return resp, string(b)
+}
+
+// consoleSignIn signs email in as a browser does through the console: the
+// sign-in form, the mailed link's form, and the session in the cookie.
+func (w *world) consoleSignIn(email string) string {
+	w.t.Helper()
+	before := len(linkRE.FindAllString(w.outbox.String(), -1))
+	resp, body := w.consolePage("POST", "/sign-in", "", url.Values{"email": {email}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="link-sent"`) {
+		w.t.Fatalf("sign-in form: %d %s", resp.StatusCode, body)
+	}
+	verifier := cookieValue(setCookie(resp, "ward_verifier"))
+	var links [][]string
+	for deadline := time.Now().Add(5 * time.Second); len(links) <= before && time.Now().Before(deadline); {
+		if links = linkRE.FindAllStringSubmatch(w.outbox.String(), -1); len(links) <= before {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if len(links) <= before {
+		w.t.Fatalf("no link mailed to %s", email)
+	}
+	h := http.Header{"Sec-Fetch-Site": {"same-origin"}, "Cookie": {"ward_verifier=" + verifier},
+		"Content-Type": {"application/x-www-form-urlencoded"}}
+	resp, b := w.browse("POST", "/v1/auth/magic", h, url.Values{"token": {links[len(links)-1][1]}}.Encode())
+	if resp.StatusCode != http.StatusSeeOther {
+		w.t.Fatalf("link form: %d %s", resp.StatusCode, b)
+	}
+	session := cookieValue(setCookie(resp, "ward_session"))
+	if session == "" {
+		w.t.Fatalf("no session cookie: %v", resp.Header.Values("Set-Cookie"))
+	}
+	return session
+}
+
+var totpSecretRE = regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`)
+
+// The console's pages over HTTP: who may see which page, the forms'
+// same-origin rule, the second factor, and that the pages show what the
+// database lets the session read and nothing of another org.
+func TestConsolePages(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Console Clinic")
+	w.populate(o, "cons")
+	other := w.createOrg("Other Console Clinic")
+	w.populate(other, "ocons")
+
+	var kase, foreign struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Shoulder strain on the loading dock",
+		"reference": "WC-77"}, http.StatusCreated, &kase)
+	w.do("POST", "/v1/cases", other.Lead.Token, map[string]any{"patient_id": other.P1, "title": "Foreign claim"},
+		http.StatusCreated, &foreign)
+	if resp, body := w.upload("POST", "/v1/cases/"+kase.ID.String()+"/files", o.Lead.Token, "first-report.pdf",
+		[]byte("%PDF-1.4 report"), "Ward-Document-Type", "first_report"); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+
+	// Signed out: every page sends the browser to the sign-in form.
+	for _, path := range []string{"/", "/cases", "/cases/" + kase.ID.String(), "/audit"} {
+		resp, body := w.consolePage("GET", path, "", nil)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/sign-in" {
+			t.Fatalf("GET %s signed out: %d %q %s", path, resp.StatusCode, resp.Header.Get("Location"), body)
+		}
+	}
+	resp, body := w.consolePage("GET", "/sign-in", "", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `action="/sign-in"`) ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") {
+		t.Fatalf("sign-in page: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	if resp, _ := w.consolePage("GET", "/assets/console.css", "", nil); resp.StatusCode != http.StatusOK ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {
+		t.Fatalf("stylesheet: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if resp, _ := w.consolePage("GET", "/assets/layout.html", "", nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("a template served as an asset: %d", resp.StatusCode)
+	}
+	// Another site's form may not ask for a link (login CSRF), and mails
+	// nothing.
+	mails := len(linkRE.FindAllString(w.outbox.String(), -1))
+	resp, b := w.browse("POST", "/sign-in", http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"},
+		"Content-Type": {"application/x-www-form-urlencoded"}}, url.Values{"email": {o.Prov.Email}}.Encode())
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(b), "cross_site_request") {
+		t.Fatalf("cross-site sign-in form: %d %s", resp.StatusCode, b)
+	}
+	// An address nobody has gets the same page, and no mail.
+	resp, body = w.consolePage("POST", "/sign-in", "", url.Values{"email": {"nobody@example.test"}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="link-sent"`) {
+		t.Fatalf("unknown address: %d %s", resp.StatusCode, body)
+	}
+	if n := len(linkRE.FindAllString(w.outbox.String(), -1)); n != mails {
+		t.Fatalf("links mailed for a cross-site form or an unknown address: %d", n-mails)
+	}
+	if resp, body := w.consolePage("POST", "/sign-in", "", url.Values{"email": {"not an address"}}); resp.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(body, `id="error"`) || !strings.Contains(body, `value="not an address"`) {
+		t.Fatalf("bad address: %d %s", resp.StatusCode, body)
+	}
+
+	// A provider: the cases of their care-team patient, its documents, no
+	// audit log, nothing of another org.
+	prov := w.consoleSignIn(o.Prov.Email)
+	resp, body = w.consolePage("GET", "/", prov, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="role">provider<`) || strings.Contains(body, `href="/audit"`) {
+		t.Fatalf("provider home: %d %s", resp.StatusCode, body)
+	}
+	resp, body = w.consolePage("GET", "/cases", prov, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Shoulder strain on the loading dock") ||
+		!strings.Contains(body, `href="/cases/`+kase.ID.String()+`"`) || strings.Contains(body, "Foreign claim") {
+		t.Fatalf("provider cases: %d %s", resp.StatusCode, body)
+	}
+	resp, body = w.consolePage("GET", "/cases/"+kase.ID.String(), prov, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "first_report") || !strings.Contains(body, "WC-77") ||
+		!regexp.MustCompile(`href="/v1/documents/[0-9a-f-]{36}/content"`).MatchString(body) {
+		t.Fatalf("provider case page: %d %s", resp.StatusCode, body)
+	}
+	for _, path := range []string{"/cases/" + foreign.ID.String(), "/cases/not-a-case"} {
+		if resp, body := w.consolePage("GET", path, prov, nil); resp.StatusCode != http.StatusNotFound ||
+			strings.Contains(body, "Foreign claim") {
+			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	// Another provider, not on the patient's care team, sees no case.
+	prov2 := w.consoleSignIn(o.Prov2.Email)
+	if _, body := w.consolePage("GET", "/cases", prov2, nil); !strings.Contains(body, `id="no-cases"`) {
+		t.Fatalf("provider off the care team: %s", body)
+	}
+	resp, body = w.consolePage("GET", "/audit", prov, nil)
+	if resp.StatusCode != http.StatusForbidden || strings.Contains(body, `id="events"`) {
+		t.Fatalf("provider audit page: %d %s", resp.StatusCode, body)
+	}
+	if n := w.auditCount(o.ID, "audit.read", "denied"); n != 1 {
+		t.Fatalf("the refused audit page recorded %d denials", n)
+	}
+	// A cookie-borne post from another site is refused: sign-out included.
+	resp, b = w.browse("POST", "/sign-out", http.Header{"Cookie": {"ward_session=" + prov}, "Sec-Fetch-Site": {"cross-site"},
+		"Origin": {"https://evil.example"}}, "")
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site sign-out: %d %s", resp.StatusCode, b)
+	}
+	resp, _ = w.consolePage("POST", "/sign-out", prov, url.Values{})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/sign-in" ||
+		!strings.Contains(setCookie(resp, "ward_session"), "Max-Age=0") {
+		t.Fatalf("sign-out: %d %q %v", resp.StatusCode, resp.Header.Get("Location"), resp.Header.Values("Set-Cookie"))
+	}
+	if resp, _ := w.consolePage("GET", "/cases", prov, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the signed-out session still reads cases: %d", resp.StatusCode)
+	}
+
+	// An admin owes a second factor: every page but the factor's sends the
+	// browser to it; a wrong code shows the form again; the right one
+	// rotates the cookie's token and opens the console.
+	adm := w.consoleSignIn(o.Admin.Email)
+	resp, body = w.consolePage("GET", "/", adm, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="factor-needed"`) || strings.Contains(body, `href="/cases"`) {
+		t.Fatalf("pending admin home: %d %s", resp.StatusCode, body)
+	}
+	for _, path := range []string{"/audit", "/cases"} {
+		if resp, _ := w.consolePage("GET", path, adm, nil); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/" {
+			t.Fatalf("pending admin GET %s: %d %q", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	resp, body = w.consolePage("POST", "/second-factor/enrol", adm, url.Values{})
+	m := totpSecretRE.FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusOK || m == nil || !strings.Contains(body, `href="otpauth://totp/`) {
+		t.Fatalf("enrolment page: %d %s", resp.StatusCode, body)
+	}
+	resp, body = w.consolePage("POST", "/second-factor", adm, url.Values{"kind": {"totp"}, "code": {"000000"}})
+	if resp.StatusCode < 400 || !strings.Contains(body, `id="error"`) || setCookie(resp, "ward_session") != "" {
+		t.Fatalf("wrong code: %d %s", resp.StatusCode, body)
+	}
+	resp, body = w.consolePage("POST", "/second-factor", adm, url.Values{"kind": {"totp"}, "code": {totpCode(t, m[1], time.Now())}})
+	rotated := cookieValue(setCookie(resp, "ward_session"))
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/" || rotated == "" || rotated == adm {
+		t.Fatalf("right code: %d %q %v %s", resp.StatusCode, resp.Header.Get("Location"), resp.Header.Values("Set-Cookie"), body)
+	}
+	resp, body = w.consolePage("GET", "/", rotated, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="aal">AAL2`) || !strings.Contains(body, `href="/audit"`) {
+		t.Fatalf("admin home after the factor: %d %s", resp.StatusCode, body)
+	}
+
+	// The audit log: the newest checkpoint verified with the published key,
+	// an inclusion proof checked, the org's events and no other org's.
+	w.integrate()
+	resp, body = w.consolePage("GET", "/audit", rotated, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="checkpoint-ok"`) || !strings.Contains(body, "proved included") ||
+		!strings.Contains(body, "case.create") || !strings.Contains(body, "document.upload") {
+		t.Fatalf("audit page: %d %s", resp.StatusCode, body)
+	}
+	// (The provider's refused look at the foreign case is this org's event,
+	// naming the id it asked for; the other org's own events are not here.)
+	if strings.Contains(body, other.Lead.ID.String()) || strings.Contains(body, other.P1.String()) {
+		t.Fatalf("another org's events on the audit page: %s", body)
+	}
+	if resp, _ := w.consolePage("GET", "/audit?after=-1", rotated, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("after=-1: %d", resp.StatusCode)
+	}
+	resp, body = w.consolePage("GET", "/audit?after=1", rotated, nil)
+	if resp.StatusCode != http.StatusOK || strings.Contains(body, "<tr><td>1</td>") {
+		t.Fatalf("after=1: %d %s", resp.StatusCode, body)
+	}
+}
