@@ -8,7 +8,8 @@
 #             audit export, sink and gateway tests run (scripts/validators: the FHIR R4 JSON schema,
 #             ajv, standardwebhooks, nsyslog-parser, the official TypeScript SDK of the Anthropic
 #             API; pinned by its package-lock.json)
-# Usage: scripts/deps.sh postgres|sqlc|validators|test
+#   browser   Chromium (Debian package chromium), which the web console's tests drive headless
+# Usage: scripts/deps.sh postgres|sqlc|validators|browser|test
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -54,16 +55,28 @@ install_validators() {
   cp "$dir/package-lock.json" "$dir/node_modules/.ward-lock"
 }
 
+install_browser() {
+  if command -v chromium >/dev/null 2>&1 || [ -n "${WARD_CHROMIUM:-}" ]; then return 0; fi
+  echo "deps: installing Chromium (Debian package chromium) for the console's browser tests" >&2
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+  command -v chromium >/dev/null 2>&1 || { echo "deps: chromium still not found" >&2; exit 1; }
+}
+
 case "${1:-}" in
   postgres) install_postgres ;;
   sqlc) install_sqlc ;;
   validators) install_validators ;;
+  browser) install_browser ;;
   test)
     install_postgres
     bash "$repo/scripts/mailpit.sh" install
     bash "$repo/scripts/versitygw.sh" install
     install_sqlc
     install_validators
+    install_browser
     ;;
-  *) echo "usage: scripts/deps.sh postgres|sqlc|validators|test" >&2; exit 2 ;;
+  *) echo "usage: scripts/deps.sh postgres|sqlc|validators|browser|test" >&2; exit 2 ;;
 esac

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs and starts what the tests need
-# (PostgreSQL server binaries, mailpit, versitygw), then vets and tests every package.
+# (PostgreSQL server binaries, mailpit, versitygw, Chromium), then vets and tests every package.
 # Tests that need a service fail, never skip, when it is missing. Tests that
 # score against the development data in ../shared/data are skipped, with the
 # reason, when it is absent, unless WARD_REQUIRE_DATA=1 (CI sets it).
