@@ -125,7 +125,10 @@ func (s *server) consoleRoutes() {
 }
 
 // consoleAssets are the files under /assets/ and their types.
-var consoleAssets = map[string]string{"console.css": "text/css; charset=utf-8"}
+var consoleAssets = map[string]string{
+	"console.css": "text/css; charset=utf-8",
+	"console.js":  "text/javascript; charset=utf-8",
+}
 
 func handleConsoleAsset() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -225,7 +228,11 @@ func (s *server) consoleHome() http.Handler {
 			s.render(w, r, http.StatusOK, "factor", consolePage{Title: "Second factor", Data: factorPage{Pending: p.Pending}})
 			return
 		}
-		s.render(w, r, http.StatusOK, "home", consolePage{Title: "Ward"})
+		var notice string
+		if r.URL.Query().Get("passkey") == "added" {
+			notice = "Your passkey was added."
+		}
+		s.render(w, r, http.StatusOK, "home", consolePage{Title: "Ward", Data: notice})
 	})
 }
 

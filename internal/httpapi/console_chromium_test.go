@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 )
@@ -219,4 +220,80 @@ func (w *world) waitLink(before int) string {
 // jsString quotes s as a JavaScript string literal.
 func jsString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`).Replace(s) + "'"
+}
+
+// The console's passkey ceremonies in Chromium, with its virtual
+// authenticator (a platform authenticator that verifies its user and keeps
+// resident keys, driven over the DevTools protocol): an admin owing a
+// second factor adds a passkey from the page, signs out, signs in with the
+// passkey alone (discoverable, no address typed), and, signed in again by a
+// link, presents the passkey as the second factor. The browser's own
+// WebAuthn, the console's script and Ward's go-webauthn meet for real.
+func TestConsolePasskeysInChromium(t *testing.T) {
+	w := newWorld(t, withLocalhost()) // WebAuthn needs a domain for its RP ID
+	o := w.createOrg("Passkey Browser Clinic")
+	ctx := chromium(t)
+	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+		Options: &webauthn.VirtualAuthenticatorOptions{Protocol: webauthn.AuthenticatorProtocolCtap2,
+			Ctap2version: webauthn.Ctap2versionCtap21, Transport: webauthn.AuthenticatorTransportInternal,
+			HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	signInByLink := func() {
+		t.Helper()
+		before := len(linkRE.FindAllString(w.outbox.String(), -1))
+		do(t, ctx, "sign-in form",
+			chromedp.Navigate(w.root+"/sign-in"),
+			chromedp.SendKeys(chromedp.ID("email"), o.Admin.Email),
+			chromedp.Click(chromedp.ID("send-link")),
+			chromedp.WaitVisible(chromedp.ID("link-sent")))
+		link := w.waitLink(before)
+		do(t, ctx, "link",
+			chromedp.Navigate(w.root+"/v1/auth/magic?token="+link),
+			chromedp.Click(chromedp.CSS(`form[action="/v1/auth/magic"] button`)),
+			chromedp.WaitVisible(chromedp.ID("factor-needed")))
+	}
+	assurance := func(what string) string {
+		t.Helper()
+		do(t, ctx, what, chromedp.WaitVisible(chromedp.ID("aal")))
+		return read(t, ctx, what, chromedp.Text(chromedp.ID("aal")))
+	}
+
+	// 1. Pending after the link: the passkey added from the page is the
+	// second factor.
+	signInByLink()
+	do(t, ctx, "add a passkey", chromedp.Click(chromedp.ID("passkey-register")), chromedp.WaitVisible(chromedp.ID("notice")))
+	if aal := assurance("after adding"); aal != "AAL2 (email, passkey)" {
+		t.Fatalf("after adding a passkey: %q", aal)
+	}
+	var n int
+	if err := w.env.Super.Pool.QueryRow(context.Background(),
+		`select count(*) from app.passkeys where user_id = $1`, o.Admin.ID).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("stored passkeys: %d %v", n, err)
+	}
+	do(t, ctx, "sign out", chromedp.Click(chromedp.ID("sign-out")), chromedp.WaitVisible(chromedp.ID("passkey-signin")))
+
+	// 2. The passkey alone signs in: AAL2 at once.
+	do(t, ctx, "passkey sign-in", chromedp.Click(chromedp.ID("passkey-signin")))
+	if aal := assurance("after the passkey sign-in"); aal != "AAL2 (passkey)" {
+		t.Fatalf("after a passkey sign-in: %q", aal)
+	}
+	if role := read(t, ctx, "role", chromedp.Text(chromedp.ID("role"))); role != "admin" {
+		t.Fatalf("passkey sign-in as %q", role)
+	}
+	do(t, ctx, "sign out again", chromedp.Click(chromedp.ID("sign-out")), chromedp.WaitVisible(chromedp.ID("passkey-signin")))
+
+	// 3. A link, then the passkey as the second factor.
+	signInByLink()
+	do(t, ctx, "passkey as second factor", chromedp.Click(chromedp.ID("passkey-verify")))
+	if aal := assurance("after the passkey verification"); aal != "AAL2 (email, passkey)" {
+		t.Fatalf("after a passkey verification: %q", aal)
+	}
+	if n := w.auditCount(o.ID, "auth.passkey.register", "success"); n != 1 {
+		t.Errorf("passkey registrations audited: %d", n)
+	}
 }

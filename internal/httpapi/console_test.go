@@ -100,6 +100,10 @@ func TestConsolePages(t *testing.T) {
 		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {
 		t.Fatalf("stylesheet: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
+	if resp, body := w.consolePage("GET", "/assets/console.js", "", nil); resp.StatusCode != http.StatusOK ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") || !strings.Contains(body, "parseRequestOptionsFromJSON") {
+		t.Fatalf("script: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
 	if resp, _ := w.consolePage("GET", "/assets/layout.html", "", nil); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("a template served as an asset: %d", resp.StatusCode)
 	}
