@@ -4,6 +4,7 @@ import (
 	"embed"
 	"errors"
 	"html/template"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -121,6 +122,8 @@ func (s *server) consoleRoutes() {
 	if cs := s.deps.Cases; cs != nil {
 		con.route("GET /cases", session, s.consoleCases(cs))
 		con.route("GET /cases/{id}", session, s.consoleCase(cs))
+		con.route("POST /cases/{id}/upload", session, s.consoleUpload(cs), bodyLimit(maxUploadBytes), deadline(noDeadline))
+		con.route("POST /cases/{id}/invites", session, s.consoleInvite(cs))
 	}
 }
 
@@ -319,10 +322,20 @@ func (s *server) consoleCases(cs *cases.Service) http.Handler {
 	})
 }
 
-// casePage is a case's page: the case and its documents.
+// casePage is a case's page: the case, its documents, and the forms that
+// add a document and invite an outside party.
 type casePage struct {
-	Case cases.Case
-	Docs cases.DocumentList
+	Case        cases.Case
+	Docs        cases.DocumentList
+	Notice      string
+	Kinds       []string
+	InviteUntil string
+}
+
+// caseNotices are what a case page says after its forms (?done=).
+var caseNotices = map[string]string{
+	"uploaded": "The document was uploaded.",
+	"invited":  "The invitation was sent.",
 }
 
 func (s *server) consoleCase(cs *cases.Service) http.Handler {
@@ -341,7 +354,101 @@ func (s *server) consoleCase(cs *cases.Service) http.Handler {
 			s.console.writeError(w, r, err)
 			return
 		}
+		pg.Notice = caseNotices[r.URL.Query().Get("done")]
+		pg.Kinds = []string{"attorney", "employer", "payer", "clinic"}
+		pg.InviteUntil = time.Now().AddDate(0, 0, 30).UTC().Format(time.DateOnly)
 		s.render(w, r, http.StatusOK, "case", consolePage{Title: pg.Case.Title, Data: pg})
+	})
+}
+
+// seeCase sends the browser back to case id's page, saying what was done.
+func (s *server) seeCase(w http.ResponseWriter, id uuid.UUID, done string) {
+	w.Header().Set("Location", s.root+"cases/"+id.String()+"?done="+done)
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// consoleUpload stores a file from the case page's form as a new document
+// of the case, as POST /v1/cases/{id}/files does: the form's parts are read
+// as they come (its type first, then the file), the file streamed into
+// encryption, never held whole. Whether the session may upload to the
+// case, the database decides.
+func (s *server) consoleUpload(cs *cases.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := uuid.Parse(r.PathValue("id"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such case")
+			return
+		}
+		mr, err := r.MultipartReader()
+		if err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the upload must be a multipart form")
+			return
+		}
+		var typ string
+		for {
+			part, err := mr.NextPart()
+			if err != nil {
+				writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form has no file")
+				return
+			}
+			switch part.FormName() {
+			case "type":
+				b, _ := io.ReadAll(io.LimitReader(part, 64))
+				typ = strings.TrimSpace(string(b))
+				continue
+			case "file":
+			default:
+				continue
+			}
+			if part.FileName() == "" {
+				writeHTMLError(w, r, http.StatusBadRequest, "missing_file_name", "choose a file to upload")
+				return
+			}
+			_, _, err = cs.Upload(r.Context(), id, uuid.Nil, cases.UploadInput{FileName: part.FileName(), Type: typ, Length: -1}, part)
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				err = cases.ErrTooLarge
+			}
+			if err != nil {
+				s.console.writeError(w, r, err)
+				return
+			}
+			s.seeCase(w, id, "uploaded")
+			return
+		}
+	})
+}
+
+// consoleInvite invites an outside party to the case from the page's
+// form, as POST /v1/cases/{id}/invites does (the invitation is mailed).
+func (s *server) consoleInvite(cs *cases.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := uuid.Parse(r.PathValue("id"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such case")
+			return
+		}
+		if err := r.ParseForm(); err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
+			return
+		}
+		f := r.PostForm
+		in := cases.InviteInput{Email: strings.TrimSpace(f.Get("email")), Kind: f.Get("kind"), Permissions: f["permission"]}
+		if org := strings.TrimSpace(f.Get("recipient_org")); org != "" {
+			in.RecipientOrg = &org
+		}
+		// The access ends at the end of the chosen day (UTC).
+		until, err := time.Parse(time.DateOnly, f.Get("access_until"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "invalid_input", "access until is a date (YYYY-MM-DD)")
+			return
+		}
+		in.AccessExpiresAt = until.Add(24*time.Hour - time.Second)
+		if _, err := cs.CreateInvite(r.Context(), id, in); err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		s.seeCase(w, id, "invited")
 	})
 }
 

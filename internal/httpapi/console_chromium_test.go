@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +164,30 @@ func TestConsoleInChromium(t *testing.T) {
 	do(t, ctx, "provider cases", chromedp.Click(chromedp.ID("to-cases")), chromedp.WaitVisible(chromedp.ID("cases")))
 	if list := read(t, ctx, "cases", chromedp.Text(chromedp.ID("cases"))); !strings.Contains(list, "Wrist fracture at the plant") {
 		t.Fatalf("provider's cases: %q", list)
+	}
+	// The provider adds a document from the page (the browser's own
+	// multipart upload) and invites the employer's HR by mail.
+	file := filepath.Join(t.TempDir(), "work-status.txt")
+	if err := os.WriteFile(file, []byte("Work status: light duty, synthetic"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "upload",
+		chromedp.Click(chromedp.CSS("#cases a")),
+		chromedp.WaitVisible(chromedp.ID("documents")),
+		chromedp.SendKeys(chromedp.ID("doc-type"), "work_status"),
+		chromedp.SetUploadFiles(chromedp.ID("doc-file"), []string{file}),
+		chromedp.Click(chromedp.ID("upload")),
+		chromedp.WaitVisible(chromedp.ID("notice")))
+	if docs := read(t, ctx, "documents", chromedp.Text(chromedp.ID("documents"))); !strings.Contains(docs, "work_status") {
+		t.Fatalf("documents after the upload: %q", docs)
+	}
+	do(t, ctx, "invite",
+		chromedp.SendKeys(chromedp.ID("invite-email"), "hr@plant.example"),
+		chromedp.SetValue(chromedp.ID("invite-kind"), "employer"),
+		chromedp.Click(chromedp.ID("invite")),
+		chromedp.WaitVisible(chromedp.ID("notice")))
+	if n := w.auditCount(o.ID, "case.invite.create", "success"); n != 2 {
+		t.Fatalf("invitations created: %d", n)
 	}
 	do(t, ctx, "provider sign out", chromedp.Click(chromedp.ID("sign-out")), chromedp.WaitVisible(chromedp.ID("send-link")))
 

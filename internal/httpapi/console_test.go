@@ -1,6 +1,9 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -58,6 +61,21 @@ func (w *world) consoleSignIn(email string) string {
 		w.t.Fatalf("no session cookie: %v", resp.Header.Values("Set-Cookie"))
 	}
 	return session
+}
+
+// consoleUploadForm posts the case page's upload form as a browser does.
+func (w *world) consoleUploadForm(session, kase, typ, name, content string) (*http.Response, string) {
+	w.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("type", typ)
+	fw, _ := mw.CreateFormFile("file", name)
+	_, _ = io.WriteString(fw, content)
+	_ = mw.Close()
+	h := http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {w.base}, "Cookie": {"ward_session=" + session},
+		"Content-Type": {mw.FormDataContentType()}}
+	resp, b := w.browse("POST", "/cases/"+kase+"/upload", h, buf.String())
+	return resp, string(b)
 }
 
 var totpSecretRE = regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`)
@@ -151,6 +169,55 @@ func TestConsolePages(t *testing.T) {
 			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
 		}
 	}
+	// The page's forms: a file uploaded as a new document, streamed from a
+	// multipart form; an outside party invited by mail.
+	resp, body = w.consoleUploadForm(prov, kase.ID.String(), "wage_statement", "wages.csv", "week,amount\n1,100\n")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/cases/"+kase.ID.String()+"?done=uploaded" {
+		t.Fatalf("upload form: %d %q %s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	resp, body = w.consolePage("GET", "/cases/"+kase.ID.String()+"?done=uploaded", prov, nil)
+	if !strings.Contains(body, "wage_statement") || !strings.Contains(body, `id="notice"`) {
+		t.Fatalf("case page after the upload: %d %s", resp.StatusCode, body)
+	}
+	resp, body = w.consolePage("POST", "/cases/"+kase.ID.String()+"/invites", prov, url.Values{"email": {"adjuster@payer.example"},
+		"kind": {"payer"}, "permission": {"view", "download"}, "access_until": {time.Now().AddDate(0, 1, 0).Format(time.DateOnly)}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasSuffix(resp.Header.Get("Location"), "?done=invited") {
+		t.Fatalf("invite form: %d %s", resp.StatusCode, body)
+	}
+	if all := inviteRE.FindAllStringSubmatch(w.outbox.String(), -1); len(all) == 0 || !strings.Contains(w.outbox.String(), "adjuster@payer.example") {
+		t.Fatalf("no invitation mailed: %s", w.outbox.String())
+	}
+	// Bad input is refused with the rule, nothing written: a type the
+	// database refuses, a missing file, a kind that is not a party's.
+	docs := w.objects(o.ID)
+	if resp, body := w.consoleUploadForm(prov, kase.ID.String(), "Bad Type!", "x.txt", "x"); resp.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(body, "lower-case") {
+		t.Fatalf("bad type: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := w.consoleUploadForm(prov, kase.ID.String(), "note", "", "x"); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("no file: %d %s", resp.StatusCode, body)
+	}
+	if n := w.objects(o.ID); n != docs {
+		t.Fatalf("a refused upload left %d objects", n-docs)
+	}
+	if resp, body := w.consolePage("POST", "/cases/"+kase.ID.String()+"/invites", prov, url.Values{"email": {"x@payer.example"},
+		"kind": {"staff"}, "permission": {"view"}, "access_until": {"2099-01-01"}}); resp.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(body, "kind is") {
+		t.Fatalf("bad kind: %d %s", resp.StatusCode, body)
+	}
+	// The patient may read their case but not upload to it, and another
+	// org's case takes no upload from this session.
+	pat := w.consoleSignIn(o.PatUser.Email)
+	if resp, body := w.consoleUploadForm(pat, kase.ID.String(), "note", "n.txt", "x"); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("patient upload: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := w.consoleUploadForm(prov, foreign.ID.String(), "note", "n.txt", "x"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("upload to another org's case: %d %s", resp.StatusCode, body)
+	}
+	if n := w.objects(o.ID); n != docs {
+		t.Fatalf("refused uploads left %d objects", n-docs)
+	}
+
 	// Another provider, not on the patient's care team, sees no case.
 	prov2 := w.consoleSignIn(o.Prov2.Email)
 	if _, body := w.consolePage("GET", "/cases", prov2, nil); !strings.Contains(body, `id="no-cases"`) {
