@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -19,6 +20,7 @@ import (
 	"github.com/wardhq/ward/internal/cases"
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/records"
 )
 
 // The web console (docs/console.md): server-rendered pages for people who
@@ -38,7 +40,7 @@ var consoleFiles embed.FS
 // page, parsed on first use.
 var consolePages = sync.OnceValue(func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"signin", "factor", "home", "cases", "case", "audit"} {
+	for _, name := range []string{"signin", "factor", "home", "cases", "case", "audit", "dsr", "breakglass"} {
 		out[name] = template.Must(template.ParseFS(consoleFiles, "console/layout.html", "console/"+name+".html"))
 	}
 	return out
@@ -104,6 +106,14 @@ func (s *server) writeConsoleError(w http.ResponseWriter, r *http.Request, statu
 			return
 		}
 	}
+	if code == "step_up_required" {
+		// A change that needs a second factor within the last minutes: the
+		// page asks for it; the change is made again after it.
+		s.render(w, r, status, "factor", consolePage{Title: "Confirm it is you",
+			Error: "This change needs your second factor again: present it below, then make the change again.",
+			Data:  factorPage{StepUp: true}})
+		return
+	}
 	writeHTMLError(w, r, status, code, detail)
 }
 
@@ -119,6 +129,11 @@ func (s *server) consoleRoutes() {
 	con.route("POST /second-factor/enrol", pending, s.consoleEnrolTOTP())
 	con.route("POST /sign-out", whoever, s.consoleSignOut())
 	con.route("GET /audit", as(admin, "audit.read"), s.consoleAudit())
+	con.route("GET /dsr", session, s.consoleDSR())
+	con.route("POST /dsr/{id}/extend", as(admin, "dsr.extend"), s.consoleDSRChange("reason", s.deps.Records.ExtendDSR))
+	con.route("POST /dsr/{id}/close", as(admin, "dsr.close"), s.consoleDSRChange("outcome", s.deps.Records.CloseDSR))
+	con.route("GET /break-glass", as(admin, "break_glass.list"), s.consoleBreakGlass())
+	con.route("POST /break-glass/{id}/review", stepUp(as(admin, "org.break_glass.review")), s.consoleBreakGlassReview())
 	if cs := s.deps.Cases; cs != nil {
 		con.route("GET /cases", session, s.consoleCases(cs))
 		con.route("GET /cases/{id}", session, s.consoleCase(cs))
@@ -213,6 +228,7 @@ func sentence(detail string) string {
 // factorPage is the second-factor page's data.
 type factorPage struct {
 	Pending   string
+	StepUp    bool
 	Enrolment *totpShown
 }
 
@@ -328,6 +344,7 @@ type casePage struct {
 	Case        cases.Case
 	Docs        cases.DocumentList
 	Notice      string
+	Done        string
 	Kinds       []string
 	InviteUntil string
 }
@@ -354,7 +371,9 @@ func (s *server) consoleCase(cs *cases.Service) http.Handler {
 			s.console.writeError(w, r, err)
 			return
 		}
-		pg.Notice = caseNotices[r.URL.Query().Get("done")]
+		if pg.Notice = caseNotices[r.URL.Query().Get("done")]; pg.Notice != "" {
+			pg.Done = r.URL.Query().Get("done")
+		}
 		pg.Kinds = []string{"attorney", "employer", "payer", "clinic"}
 		pg.InviteUntil = time.Now().AddDate(0, 0, 30).UTC().Format(time.DateOnly)
 		s.render(w, r, http.StatusOK, "case", consolePage{Title: pg.Case.Title, Data: pg})
@@ -551,5 +570,103 @@ func (s *server) consoleAudit() http.Handler {
 			}
 		}
 		s.render(w, r, http.StatusOK, "audit", consolePage{Title: "Audit log", Data: pg})
+	})
+}
+
+// dsrPage is the data-subject request queue's page.
+type dsrPage struct {
+	Requests          []records.DSR
+	Admin             bool
+	Notice            string
+	Outcomes, Reasons []string
+}
+
+// consoleDSR lists the requests the session may see (an admin the org's
+// queue, open ones first by due date; anyone else their own), with an
+// admin's forms to close or extend an open one.
+func (s *server) consoleDSR() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := identity.PrincipalFrom(r.Context())
+		list, err := s.deps.Records.ListDSR(r.Context(), "", nil)
+		if err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		pg := dsrPage{Requests: list, Admin: p.Role == identity.RoleAdmin, Outcomes: records.DSROutcomes,
+			Reasons: records.DSRExtensionReasons}
+		switch r.URL.Query().Get("done") {
+		case "reason":
+			pg.Notice = "The request's deadline was extended by 30 days."
+		case "outcome":
+			pg.Notice = "The request was closed."
+		}
+		s.render(w, r, http.StatusOK, "dsr", consolePage{Title: "Data-subject requests", Data: pg})
+	})
+}
+
+// consoleDSRChange closes or extends a request from the queue's form, as
+// the API's POST /v1/compliance/dsr/{id}/{close,extend} do.
+func (s *server) consoleDSRChange(field string, change func(ctx context.Context, id uuid.UUID, value string) (records.DSR, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := uuid.Parse(r.PathValue("id"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such request")
+			return
+		}
+		if err := r.ParseForm(); err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
+			return
+		}
+		if _, err := change(r.Context(), id, r.PostForm.Get(field)); err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Location", s.root+"dsr?done="+field)
+		w.WriteHeader(http.StatusSeeOther)
+	})
+}
+
+// breakGlassPage is the emergency-access review page.
+type breakGlassPage struct {
+	Activations []auth.BreakGlassActivation
+	Notice      string
+}
+
+// consoleBreakGlass lists the org's emergency accesses, the open reviews
+// with the form that closes them.
+func (s *server) consoleBreakGlass() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		list, err := s.deps.Auth.ListBreakGlassActivations(r.Context(), false)
+		if err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		pg := breakGlassPage{Activations: list}
+		if r.URL.Query().Get("done") == "reviewed" {
+			pg.Notice = "The review was closed."
+		}
+		s.render(w, r, http.StatusOK, "breakglass", consolePage{Title: "Emergency access", Data: pg})
+	})
+}
+
+// consoleBreakGlassReview closes an emergency access's review with the
+// form's note (a step-up within the last minutes, as on the API).
+func (s *server) consoleBreakGlassReview() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := uuid.Parse(r.PathValue("id"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such activation")
+			return
+		}
+		if err := r.ParseForm(); err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
+			return
+		}
+		if err := s.deps.Auth.CloseBreakGlassReview(r.Context(), id, r.PostForm.Get("note")); err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Location", s.root+"break-glass?done=reviewed")
+		w.WriteHeader(http.StatusSeeOther)
 	})
 }

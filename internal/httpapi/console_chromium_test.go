@@ -177,7 +177,7 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("doc-type"), "work_status"),
 		chromedp.SetUploadFiles(chromedp.ID("doc-file"), []string{file}),
 		chromedp.Click(chromedp.ID("upload")),
-		chromedp.WaitVisible(chromedp.ID("notice")))
+		chromedp.WaitVisible(chromedp.ID("done-uploaded")))
 	if docs := read(t, ctx, "documents", chromedp.Text(chromedp.ID("documents"))); !strings.Contains(docs, "work_status") {
 		t.Fatalf("documents after the upload: %q", docs)
 	}
@@ -185,7 +185,7 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("invite-email"), "hr@plant.example"),
 		chromedp.SetValue(chromedp.ID("invite-kind"), "employer"),
 		chromedp.Click(chromedp.ID("invite")),
-		chromedp.WaitVisible(chromedp.ID("notice")))
+		chromedp.WaitVisible(chromedp.ID("done-invited")))
 	if n := w.auditCount(o.ID, "case.invite.create", "success"); n != 2 {
 		t.Fatalf("invitations created: %d", n)
 	}

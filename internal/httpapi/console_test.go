@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -76,6 +77,25 @@ func (w *world) consoleUploadForm(session, kase, typ, name, content string) (*ht
 		"Content-Type": {mw.FormDataContentType()}}
 	resp, b := w.browse("POST", "/cases/"+kase+"/upload", h, buf.String())
 	return resp, string(b)
+}
+
+// consoleAdmin signs an admin in through the console and sets up TOTP
+// from its pages: the cookie's token after the second factor, and the
+// secret.
+func (w *world) consoleAdmin(email string) (session, secret string) {
+	w.t.Helper()
+	adm := w.consoleSignIn(email)
+	resp, body := w.consolePage("POST", "/second-factor/enrol", adm, url.Values{})
+	m := totpSecretRE.FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		w.t.Fatalf("enrolment page: %d %s", resp.StatusCode, body)
+	}
+	resp, body = w.consolePage("POST", "/second-factor", adm, url.Values{"kind": {"totp"}, "code": {totpCode(w.t, m[1], time.Now())}})
+	session = cookieValue(setCookie(resp, "ward_session"))
+	if resp.StatusCode != http.StatusSeeOther || session == "" {
+		w.t.Fatalf("second factor: %d %s", resp.StatusCode, body)
+	}
+	return session, m[1]
 }
 
 var totpSecretRE = regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`)
@@ -176,7 +196,7 @@ func TestConsolePages(t *testing.T) {
 		t.Fatalf("upload form: %d %q %s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
 	resp, body = w.consolePage("GET", "/cases/"+kase.ID.String()+"?done=uploaded", prov, nil)
-	if !strings.Contains(body, "wage_statement") || !strings.Contains(body, `id="notice"`) {
+	if !strings.Contains(body, "wage_statement") || !strings.Contains(body, `id="done-uploaded"`) {
 		t.Fatalf("case page after the upload: %d %s", resp.StatusCode, body)
 	}
 	resp, body = w.consolePage("POST", "/cases/"+kase.ID.String()+"/invites", prov, url.Values{"email": {"adjuster@payer.example"},
@@ -296,5 +316,103 @@ func TestConsolePages(t *testing.T) {
 	resp, body = w.consolePage("GET", "/audit?after=1", rotated, nil)
 	if resp.StatusCode != http.StatusOK || strings.Contains(body, "<tr><td>1</td>") {
 		t.Fatalf("after=1: %d %s", resp.StatusCode, body)
+	}
+}
+
+// The admin's queues in the console: data-subject requests (the org's for
+// an admin, one's own for anyone else; extend and close from the page) and
+// emergency accesses to review, whose closing needs a fresh second factor:
+// the page asks for it, and the change made again then passes.
+func TestConsoleReviews(t *testing.T) {
+	w := newWorld(t, withLocalhost())
+	o := w.createOrg("Console Review Clinic")
+	w.populate(o, "crv")
+	const base = "/v1/compliance/dsr"
+	var amend, access struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", base, o.PatUser.Token, map[string]any{"kind": "amendment", "patient_id": o.P1}, http.StatusCreated, &amend)
+	w.do("POST", base, o.Admin.Token, map[string]any{"kind": "access", "patient_id": o.P2}, http.StatusCreated, &access)
+
+	// An emergency access by a designated provider, to review.
+	op := o.Prov2
+	d1, d2 := w.newDevice(), w.newDevice()
+	w.registerPasskey(&op.Token, d1, "laptop")
+	w.registerPasskey(&op.Token, d2, "phone")
+	w.do("PUT", "/v1/org/break-glass/users/"+op.ID.String(), o.Admin.Token, nil, http.StatusOK, nil)
+	if resp, b := w.activate(d1, "Unresponsive patient brought in; the care team is not reachable"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("activation: %d %s", resp.StatusCode, b)
+	}
+
+	adm, secret := w.consoleAdmin(o.Admin.Email)
+	resp, body := w.consolePage("GET", "/dsr", adm, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="dsr-`+amend.ID.String()+`"`) ||
+		!strings.Contains(body, `id="dsr-`+access.ID.String()+`"`) || !strings.Contains(body, `action="/dsr/`+amend.ID.String()+`/close"`) {
+		t.Fatalf("admin's queue: %d %s", resp.StatusCode, body)
+	}
+	// The patient sees their own request, without the admin's forms; a
+	// provider sees none.
+	pat := w.consoleSignIn(o.PatUser.Email)
+	resp, body = w.consolePage("GET", "/dsr", pat, nil)
+	if !strings.Contains(body, amend.ID.String()) || strings.Contains(body, access.ID.String()) || strings.Contains(body, "/close") {
+		t.Fatalf("patient's queue: %d %s", resp.StatusCode, body)
+	}
+	if _, body := w.consolePage("GET", "/dsr", w.consoleSignIn(o.Prov.Email), nil); !strings.Contains(body, `id="no-requests"`) {
+		t.Fatalf("provider's queue: %s", body)
+	}
+	if resp, _ := w.consolePage("POST", "/dsr/"+amend.ID.String()+"/close", pat, url.Values{"outcome": {"fulfilled"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("patient closing a request: %d", resp.StatusCode)
+	}
+	// Extend, then close; a bad value is refused with its rule.
+	if resp, body := w.consolePage("POST", "/dsr/"+amend.ID.String()+"/extend", adm, url.Values{"reason": {"bored"}}); resp.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(body, "reason is one of") {
+		t.Fatalf("bad reason: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = w.consolePage("POST", "/dsr/"+amend.ID.String()+"/extend", adm, url.Values{"reason": {"volume"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/dsr?done=reason" {
+		t.Fatalf("extend: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, _ = w.consolePage("POST", "/dsr/"+access.ID.String()+"/close", adm, url.Values{"outcome": {"fulfilled"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("close: %d", resp.StatusCode)
+	}
+	var status string
+	var extended bool
+	if err := w.env.Super.Pool.QueryRow(context.Background(),
+		`select (select status from app.dsr_requests where id = $1), (select extended_at is not null from app.dsr_requests where id = $2)`,
+		access.ID, amend.ID).Scan(&status, &extended); err != nil || status != "fulfilled" || !extended {
+		t.Fatalf("after the forms: access %q, amendment extended %v (%v)", status, extended, err)
+	}
+
+	// Emergency access: listed with its reason and the review form.
+	resp, body = w.consolePage("GET", "/break-glass", adm, nil)
+	m := regexp.MustCompile(`action="/break-glass/([0-9a-f-]{36})/review"`).FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusOK || m == nil || !strings.Contains(body, "Unresponsive patient brought in") {
+		t.Fatalf("emergency access page: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := w.consolePage("GET", "/break-glass", pat, nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("patient's emergency access page: %d", resp.StatusCode)
+	}
+	// Twenty minutes later the review needs the second factor again: the
+	// page asks for it and nothing is closed; after it, the same form
+	// closes the review.
+	w.age(adm, 20*time.Minute)
+	review := url.Values{"note": {"Reviewed with the attending; access was justified"}}
+	resp, body = w.consolePage("POST", "/break-glass/"+m[1]+"/review", adm, review)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, `id="step-up"`) || !strings.Contains(body, `action="/second-factor"`) {
+		t.Fatalf("stale review: %d %s", resp.StatusCode, body)
+	}
+	resp, body = w.consolePage("POST", "/second-factor", adm, url.Values{"kind": {"totp"}, "code": {totpCode(t, secret, time.Now().Add(30*time.Second))}})
+	fresh := cookieValue(setCookie(resp, "ward_session"))
+	if resp.StatusCode != http.StatusSeeOther || fresh == "" {
+		t.Fatalf("step-up: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = w.consolePage("POST", "/break-glass/"+m[1]+"/review", fresh, review)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/break-glass?done=reviewed" {
+		t.Fatalf("review: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, body = w.consolePage("GET", "/break-glass?done=reviewed", fresh, nil); !strings.Contains(body, "access was justified") ||
+		strings.Contains(body, `/review"`) {
+		t.Fatalf("after the review: %s", body)
 	}
 }
