@@ -280,6 +280,8 @@ func mapErr(op string, err error) error {
 		// An invitee on a domain whose org enforces SSO (00128): the
 		// database starts no session for them; they sign in through SSO.
 		return ErrSSORequired
+	case errors.As(err, &pe) && pe.Code == postgres.CodeInsufficientPrivilege && pe.Hint == "break_glass_not_allowed":
+		return ErrInviteBreakGlass
 	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
 		return ErrForbidden
 	case postgres.IsCode(err, postgres.CodeUniqueViolation):

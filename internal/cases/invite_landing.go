@@ -36,6 +36,14 @@ var ErrInviteOtherAccount = errkind.New(errkind.Conflict, "invite_other_account"
 	WithPublic("this invitation was sent to another address than the one you are signed in with: " +
 		"sign out, then accept it, or leave it to its addressee")
 
+// ErrInviteBreakGlass refuses an acceptance from a browser whose session is
+// the invitee's break-glass session: emergency access reads records, it
+// joins no case (migration 00218 refuses it in the database too). Nothing
+// is spent; the invitee signs out of emergency access and accepts.
+var ErrInviteBreakGlass = errkind.New(errkind.Forbidden, "break_glass_not_allowed",
+	"cases: invitation accepted from a break-glass session").
+	WithPublic("emergency access reads records; it joins no case: end the emergency session, then accept the invitation")
+
 // Landing is what an invitation's landing page shows before anything is
 // accepted. Email is the address it was sent to; no field holds PHI (a
 // case's title and reference are PHI and are not shown).
@@ -120,7 +128,8 @@ func (s *Service) InviteLanding(ctx context.Context, token, session, request str
 // acceptInBrowser runs the acceptance q.AcceptCaseInvite(p) in tx, a
 // transaction bound to the browser's session (postgres.BrowserCredential; none
 // when session is ""). A session of another member refuses it before
-// anything is read or spent (ErrInviteOtherAccount). The procedure itself
+// anything is read or spent (ErrInviteOtherAccount), and so does the
+// invitee's own break-glass session (ErrInviteBreakGlass). The procedure itself
 // runs unbound: the acceptance is the invitee's, not the session's. When
 // the invitee's own session is there and the acceptance starts a new one
 // (the cookie will hold it), the old one ends in the same transaction, as
@@ -139,6 +148,15 @@ func acceptInBrowser(ctx context.Context, tx pgx.Tx, session, request string,
 	signedIn := deref(l.SignedIn)
 	if signedIn == SignedInOther {
 		return dbsqlc.AcceptCaseInviteRow{}, ErrInviteOtherAccount
+	}
+	if signedIn == SignedInInvitee {
+		var glass bool
+		if err := tx.QueryRow(ctx, `select coalesce((select x.break_glass from private.me() x), false)`).Scan(&glass); err != nil {
+			return dbsqlc.AcceptCaseInviteRow{}, err
+		}
+		if glass {
+			return dbsqlc.AcceptCaseInviteRow{}, ErrInviteBreakGlass
+		}
 	}
 	if _, err := tx.Exec(ctx, postgres.BindSQL, "", "", request, ""); err != nil {
 		return dbsqlc.AcceptCaseInviteRow{}, err

@@ -499,6 +499,15 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			`select status from app.accept_case_invite('\x00', '\x00')`, nil, nil, postgres.CodeInvalidParameter},
 		{"accept_case_invite of an unknown token", "anonymous",
 			`select status from app.accept_case_invite($1, $2)`, []any{rlsRandom(32), rlsRandom(32)}, []string{"invalid"}, ""},
+		// 00218: a break-glass session joins no case, renames no passkey
+		// and remembers no device.
+		{"accept_case_invite under a break-glass session", "a_prov0_break_glass",
+			`select status from app.accept_case_invite($1, $2)`, []any{rlsRandom(32), rlsRandom(32)}, nil,
+			postgres.CodeInsufficientPrivilege},
+		{"passkey_rename from a break-glass session", "a_prov0_break_glass",
+			`select app.passkey_rename($1, 'x')::text`, []any{rlsNew()}, nil, postgres.CodeInsufficientPrivilege},
+		{"remember_device from a break-glass session", "a_prov0_break_glass",
+			`select app.remember_device($1)::text`, []any{rlsRandom(32)}, nil, postgres.CodeInsufficientPrivilege},
 		// 00190: the landing reads an invitation by its token's hash, and
 		// who is signed in from the bound credential only.
 		{"link_landing with a short hash", "anonymous",

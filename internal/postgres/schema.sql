@@ -111,6 +111,12 @@ declare
   mrole text;
   mrevoked boolean;
 begin
+  -- The server runs the acceptance unbound; a break-glass session bound to
+  -- it (a server bug, an injected statement) joins no case.
+  if coalesce((select x.break_glass from private.me_pending() x), false) then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
   if octet_length(p_token_hash) is distinct from 32 or octet_length(p_session_hash) is distinct from 32 then
     raise exception 'accept_case_invite: token and session hashes are 32 bytes each' using errcode = '22023';
   end if;
@@ -2966,6 +2972,10 @@ begin
   if me.kind is distinct from 'session' then
     raise exception 'forbidden' using errcode = '42501';
   end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
   if p_name is null or length(p_name) not between 1 and 100 then
     raise exception 'name must be 1..100 characters' using errcode = '22023';
   end if;
@@ -3198,6 +3208,10 @@ begin
   select * into me from private.me_pending();
   if me.kind is distinct from 'session' then
     raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
   end if;
   select * into s from app.sessions x where x.id = me.session_id;
   if s.created_at <= now() - interval '1 minute' then
