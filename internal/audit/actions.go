@@ -66,6 +66,9 @@ var Actions = registry(
 	// (migration 00214).
 	Action{Name: "auth.mfa.delete", Category: CategoryAuth, Reserved: true},
 	Action{Name: "auth.mfa.reset", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},
+	// A member's replacement TOTP secret confirmed, or refused (migration
+	// 00219).
+	Action{Name: "auth.mfa.replace", Category: CategoryAuth, Reserved: true},
 	Action{Name: "auth.recovery_codes.generate", Category: CategoryAuth, Reserved: true},
 	Action{Name: "auth.recovery_code.use", Category: CategoryAuth, Reserved: true},
 	Action{Name: "auth.token_reuse", Category: CategoryAuth, Reserved: true, Requires: []Field{FieldObject}},

@@ -37,7 +37,11 @@ var (
 	ErrFactorNotEnrolled = errkind.New(errkind.NotFound, "factor_not_enrolled", "auth: no second factor enrolled").
 				WithPublic("no TOTP factor is enrolled for you in this org: enrol one first")
 	ErrFactorExists = errkind.New(errkind.Conflict, "factor_exists", "auth: a confirmed second factor exists").
-			WithPublic("a confirmed TOTP factor exists: present it, a recovery code or a passkey; to replace it, remove it first (DELETE /v1/auth/totp)")
+			WithPublic("a confirmed TOTP factor exists: present it, a recovery code or a passkey within the last 10 minutes, then enrol its replacement")
+	ErrReplacementNotPending = errkind.New(errkind.NotFound, "replacement_not_pending", "auth: no TOTP replacement pending").
+					WithPublic("no replacement of your TOTP factor awaits confirmation from this session: enrol one first (POST /v1/auth/totp/enrol)")
+	ErrReplacementExpired = errkind.New(errkind.Conflict, "replacement_expired", "auth: TOTP replacement expired").
+				WithPublic("the replacement was not confirmed within 10 minutes and was discarded: enrol again")
 )
 
 // TOTPEnrolment is a new TOTP secret. It is shown once: URI (otpauth://,
@@ -45,6 +49,10 @@ var (
 type TOTPEnrolment struct {
 	URI    string `json:"otpauth_uri"`
 	Secret string `json:"secret"`
+	// Replacement is set when the secret replaces a confirmed factor: it
+	// is pending until ConfirmTOTP accepts its first code, by ConfirmBy.
+	Replacement bool       `json:"replacement,omitempty"`
+	ConfirmBy   *time.Time `json:"confirm_by,omitempty"`
 }
 
 // LogValue keeps the secret out of logs.
@@ -55,9 +63,14 @@ func totpAD(org, user uuid.UUID) envelope.AD {
 }
 
 // EnrolTOTP creates a new TOTP secret for the caller (whose session may be
-// pending), sealed with the org's keys, and returns it once. It is
-// confirmed by the first code VerifyTOTP accepts. Errors: ErrFactorExists
-// when a confirmed factor exists.
+// pending), sealed with the org's keys, and returns it once. Without a
+// confirmed factor it is confirmed by the first code VerifyTOTP accepts.
+// Over a confirmed factor it is a replacement (app.totp_replace, migration
+// 00219): the session must have presented a second factor within 10
+// minutes (ErrStepUpRequired), the secret is stored beside the factor as
+// pending, the old one keeps verifying, and ConfirmTOTP swaps it in within
+// 10 minutes. Errors: ErrStepUpRequired, ErrBreakGlassNotAllowed,
+// ErrFactorExists (a factor confirmed while this enrolled).
 func (s *Service) EnrolTOTP(ctx context.Context) (TOTPEnrolment, error) {
 	p, err := principal(ctx)
 	if err != nil {
@@ -76,12 +89,29 @@ func (s *Service) EnrolTOTP(ctx context.Context) (TOTPEnrolment, error) {
 	if err != nil {
 		return TOTPEnrolment{}, fmt.Errorf("auth: enrol totp: %w", err)
 	}
+	var confirmBy *time.Time
 	err = s.keysTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries, keys *envelope.OrgKeys) error {
 		sealed, err := keys.Seal(secret, totpAD(p.OrgID, p.UserID))
 		if err != nil {
 			return err
 		}
 		sum := sha256.Sum256(secret)
+		f, err := q.TOTPSecret(ctx)
+		if err != nil {
+			return err
+		}
+		if deref(f.Confirmed) {
+			r, err := q.TOTPReplace(ctx, dbsqlc.TOTPReplaceParams{SecretEnc: sealed, SecretHash: sum[:],
+				Request: nullText(requestID(ctx))})
+			if err != nil {
+				return err
+			}
+			if deref(r.Status) == "ok" {
+				confirmBy = r.ConfirmBy
+				return nil
+			}
+			// removed since it was read: a first enrolment then
+		}
 		return q.TOTPEnrol(ctx, dbsqlc.TOTPEnrolParams{SecretEnc: sealed, SecretHash: sum[:], Request: nullText(requestID(ctx))})
 	})
 	if postgres.IsCode(err, postgres.CodeUniqueViolation) {
@@ -90,7 +120,61 @@ func (s *Service) EnrolTOTP(ctx context.Context) (TOTPEnrolment, error) {
 	if err != nil {
 		return TOTPEnrolment{}, mapErr("enrol totp", err)
 	}
-	return TOTPEnrolment{URI: key.URL(), Secret: key.Secret()}, nil
+	return TOTPEnrolment{URI: key.URL(), Secret: key.Secret(), Replacement: confirmBy != nil, ConfirmBy: confirmBy}, nil
+}
+
+// ConfirmTOTP presents the first code of the replacement secret the
+// caller's session enrolled (EnrolTOTP over a confirmed factor). The
+// database checks it (app.totp_confirm, migration 00219: a session that
+// presented a second factor within 10 minutes, not break-glass) and swaps
+// the secret in: the old one stops verifying, the new one starts with this
+// code's step spent and no failures, the member's other sessions that
+// presented TOTP end, and the member is mailed. Errors: ErrFactorInvalid
+// (a wrong code; the fifth discards the replacement),
+// ErrReplacementNotPending, ErrReplacementExpired, ErrStepUpRequired.
+func (s *Service) ConfirmTOTP(ctx context.Context, code string) error {
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	c := identity.RequestFrom(ctx)
+	var r dbsqlc.TOTPConfirmRow
+	err = s.keysTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries, keys *envelope.OrgKeys) error {
+		pend, err := q.TOTPPendingSecret(ctx)
+		if err != nil {
+			return err
+		}
+		var secret []byte
+		if pend.SecretEnc != nil {
+			if secret, err = keys.Open(pend.SecretEnc, totpAD(p.OrgID, p.UserID)); err != nil {
+				return fmt.Errorf("open pending totp secret of user %s: %w", p.UserID, err)
+			}
+		}
+		// Without a live replacement the database says why (none, another
+		// session's, expired); the status commits whatever it is.
+		r, err = q.TOTPConfirm(ctx, dbsqlc.TOTPConfirmParams{Secret: secret, Code: code,
+			Request: nullText(c.ID), Ip: nullText(c.IPString()), Ua: nullText(c.UserAgent)})
+		return err
+	})
+	if err != nil {
+		return mapErr("confirm totp", err)
+	}
+	switch deref(r.Status) {
+	case "ok":
+	case "not_pending":
+		return ErrReplacementNotPending
+	case "expired":
+		return ErrReplacementExpired
+	case "discarded":
+		return errkind.Visible(ErrFactorInvalid, "the code is not valid; after five wrong codes the replacement was discarded: enrol again")
+	default:
+		return ErrFactorInvalid
+	}
+	s.notice(ctx, p, r.EmailEnc, "Your TOTP authenticator was replaced",
+		"The TOTP authenticator (the six-digit codes) of your Ward account was just replaced by a new one from a "+
+			"session of yours; the old one no longer works, and your other sessions that used it were ended.\n\n"+
+			"If this was not you, contact your organisation's administrator now: someone holds a session of yours.\n")
+	return nil
 }
 
 // Rotated is a session's new token after a step-up: the old token works

@@ -42,6 +42,27 @@ func (s *server) handleTOTPVerify() http.Handler {
 	})
 }
 
+// handleTOTPConfirm presents the first code of a replacement TOTP secret
+// (POST /v1/auth/totp/confirm): 204, the new secret is the factor now
+// (auth.Service.ConfirmTOTP).
+func handleTOTPConfirm(svc *auth.Service, fail errorWriter) http.Handler {
+	type request struct {
+		Code string `json:"code"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		err := decode(r, &req)
+		if err == nil {
+			err = svc.ConfirmTOTP(r.Context(), req.Code)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
 // stepped answers a step-up: the rotated session token in the session
 // cookie when the request was authenticated by it (a browser session's
 // token never leaves the cookie), else in the body (and in the cookie too

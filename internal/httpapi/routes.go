@@ -169,6 +169,7 @@ func (s *server) routes() {
 	// Second factors: a pending session enrols or presents one.
 	api.route("POST /v1/auth/totp/enrol", pending, handleTOTPEnrol(users, fail))
 	api.route("POST /v1/auth/totp/verify", pending, s.handleTOTPVerify())
+	api.route("POST /v1/auth/totp/confirm", pending, handleTOTPConfirm(users, fail))
 	api.route("DELETE /v1/auth/totp", stepUp(session), handleTOTPDelete(users, fail))
 	api.route("POST /v1/auth/recovery-codes", stepUp(session), handleRecoveryCodesGenerate(users, fail))
 	api.route("POST /v1/auth/recovery-codes/verify", pending, s.handleRecoveryCodeUse())

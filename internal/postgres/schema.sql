@@ -4600,6 +4600,96 @@ end $$;
 ALTER FUNCTION app.stale_principal() OWNER TO ward_owner;
 
 --
+-- Name: totp_confirm(bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.totp_confirm(p_secret bytea, p_code text, p_request text DEFAULT NULL::text, p_ip text DEFAULT NULL::text, p_ua text DEFAULT NULL::text, OUT status text, OUT email_enc bytea) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  me record;
+  f app.totp_factors%rowtype;
+  now_step bigint := floor(extract(epoch from now()) / 30)::bigint;
+  matched bigint;
+  ended int;
+begin
+  select * into me from private.me_factor();
+  if me.session_id is null then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  select * into f from app.totp_factors x where x.org_id = me.org_id and x.user_id = me.user_id for update;
+  if not found or f.pending_secret_enc is null or f.pending_session is distinct from me.session_id then
+    status := 'not_pending';
+    return;
+  end if;
+  if f.pending_created_at <= now() - interval '10 minutes' then
+    update app.totp_factors x
+       set pending_secret_enc = null, pending_secret_hash = null, pending_created_at = null, pending_session = null,
+           pending_failures = 0
+     where x.org_id = f.org_id and x.user_id = f.user_id;
+    perform audit.append_as(me.org_id, 'auth.mfa.replace', 'denied', 'user', me.user_id, p_request => p_request,
+      p_ip => p_ip, p_ua => p_ua, p_actor => me.user_id,
+      p_details => jsonb_build_object('method', 'totp', 'result', 'expired', 'session', me.session_id));
+    status := 'expired';
+    return;
+  end if;
+  if p_secret is null or pg_catalog.sha256(p_secret) <> f.pending_secret_hash then
+    raise exception 'totp_confirm: not the pending secret' using errcode = '22023';
+  end if;
+  if p_code ~ '^[0-9]{6}$' then
+    select s into matched from generate_series(now_step - 1, now_step + 1) s
+     where private.hotp(p_secret, s, 6, 'sha1') = p_code
+     order by s desc limit 1;
+  end if;
+  if matched is null then
+    -- Five wrong codes discard the replacement: the member enrols again.
+    update app.totp_factors x
+       set pending_failures = case when x.pending_failures + 1 >= 5 then 0 else x.pending_failures + 1 end,
+           pending_secret_enc = case when x.pending_failures + 1 >= 5 then null else x.pending_secret_enc end,
+           pending_secret_hash = case when x.pending_failures + 1 >= 5 then null else x.pending_secret_hash end,
+           pending_created_at = case when x.pending_failures + 1 >= 5 then null else x.pending_created_at end,
+           pending_session = case when x.pending_failures + 1 >= 5 then null else x.pending_session end
+     where x.org_id = f.org_id and x.user_id = f.user_id
+    returning case when x.pending_secret_enc is null then 'discarded' else 'invalid' end into status;
+    perform audit.append_as(me.org_id, 'auth.mfa.replace', 'denied', 'user', me.user_id, p_request => p_request,
+      p_ip => p_ip, p_ua => p_ua, p_actor => me.user_id,
+      p_details => jsonb_build_object('method', 'totp', 'result', status, 'session', me.session_id));
+    return;
+  end if;
+  -- The old secret may be what leaked: the member's other sessions that
+  -- presented TOTP end, as a removal ends them (this one stays: it just
+  -- presented the new secret).
+  select count(*) into ended from app.sessions s
+   where s.org_id = me.org_id and s.user_id = me.user_id and s.revoked_at is null and s.amr @> array['totp']
+     and s.id <> me.session_id;
+  update app.sessions s set revoked_at = now(), revoked_reason = 'totp_replaced'
+   where s.org_id = me.org_id and s.user_id = me.user_id and s.revoked_at is null and s.amr @> array['totp']
+     and s.id <> me.session_id;
+  update app.totp_factors x
+     set secret_enc = x.pending_secret_enc, secret_hash = x.pending_secret_hash, created_at = now(),
+         confirmed_at = now(), last_step = matched, failures = 0, lockouts = 0, locked_until = null,
+         pending_secret_enc = null, pending_secret_hash = null, pending_created_at = null, pending_session = null,
+         pending_failures = 0
+   where x.org_id = f.org_id and x.user_id = f.user_id;
+  perform audit.append_as(me.org_id, 'auth.mfa.replace', 'success', 'user', me.user_id, p_request => p_request,
+    p_ip => p_ip, p_ua => p_ua, p_actor => me.user_id,
+    p_details => jsonb_build_object('method', 'totp', 'sessions_ended', ended, 'session', me.session_id));
+  select u.email_enc into email_enc from app.users u where u.id = me.user_id;
+  status := 'ok';
+end $_$;
+
+ALTER FUNCTION app.totp_confirm(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text, OUT status text, OUT email_enc bytea) OWNER TO ward_definer;
+
+--
 -- Name: totp_delete(text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -4705,6 +4795,77 @@ begin
 end $$;
 
 ALTER FUNCTION app.totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: totp_pending_secret(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.totp_pending_secret(OUT secret_enc bytea, OUT confirm_by timestamp with time zone) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  select * into me from private.me_factor();
+  if me.session_id is null then
+    return;
+  end if;
+  select f.pending_secret_enc, f.pending_created_at + interval '10 minutes' into secret_enc, confirm_by
+    from app.totp_factors f
+   where f.org_id = me.org_id and f.user_id = me.user_id and f.pending_session = me.session_id
+     and f.pending_created_at > now() - interval '10 minutes';
+end $$;
+
+ALTER FUNCTION app.totp_pending_secret(OUT secret_enc bytea, OUT confirm_by timestamp with time zone) OWNER TO ward_definer;
+
+--
+-- Name: totp_replace(bytea, bytea, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.totp_replace(p_secret_enc bytea, p_secret_hash bytea, p_request text DEFAULT NULL::text, OUT status text, OUT confirm_by timestamp with time zone) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  f app.totp_factors%rowtype;
+begin
+  select * into me from private.me_factor();
+  if me.session_id is null then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  if octet_length(p_secret_hash) is distinct from 32 or coalesce(octet_length(p_secret_enc), 0) < 20 then
+    raise exception 'totp_replace: a sealed secret and its 32-byte hash are required' using errcode = '22023';
+  end if;
+  select * into f from app.totp_factors x where x.org_id = me.org_id and x.user_id = me.user_id for update;
+  if not found or f.confirmed_at is null then
+    status := 'not_confirmed';
+    return;
+  end if;
+  if p_secret_hash = f.secret_hash then
+    raise exception 'totp_replace: the replacement is the current secret' using errcode = '22023';
+  end if;
+  update app.totp_factors x
+     set pending_secret_enc = p_secret_enc, pending_secret_hash = p_secret_hash, pending_created_at = now(),
+         pending_session = me.session_id, pending_failures = 0
+   where x.org_id = f.org_id and x.user_id = f.user_id;
+  perform audit.append_as(me.org_id, 'auth.mfa.enrol', 'success', 'user', me.user_id, p_request => p_request,
+    p_actor => me.user_id, p_details => jsonb_build_object('method', 'totp', 'replacement', true,
+      'session', me.session_id));
+  status := 'ok';
+  confirm_by := now() + interval '10 minutes';
+end $$;
+
+ALTER FUNCTION app.totp_replace(p_secret_enc bytea, p_secret_hash bytea, p_request text, OUT status text, OUT confirm_by timestamp with time zone) OWNER TO ward_definer;
 
 --
 -- Name: totp_secret(); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -9089,8 +9250,15 @@ CREATE TABLE app.totp_factors (
     failures integer DEFAULT 0 NOT NULL,
     locked_until timestamp with time zone,
     lockouts integer DEFAULT 0 NOT NULL,
+    pending_secret_enc bytea,
+    pending_secret_hash bytea,
+    pending_created_at timestamp with time zone,
+    pending_session uuid,
+    pending_failures integer DEFAULT 0 NOT NULL,
     CONSTRAINT totp_factors_failures_check CHECK (((failures >= 0) AND (failures <= 5))),
     CONSTRAINT totp_factors_lockouts_check CHECK ((lockouts >= 0)),
+    CONSTRAINT totp_factors_pending_check CHECK ((((pending_secret_enc IS NULL) = (pending_secret_hash IS NULL)) AND ((pending_secret_enc IS NULL) = (pending_created_at IS NULL)) AND ((pending_secret_enc IS NULL) = (pending_session IS NULL)) AND ((pending_secret_enc IS NULL) OR ((confirmed_at IS NOT NULL) AND (octet_length(pending_secret_hash) = 32))))),
+    CONSTRAINT totp_factors_pending_failures_check CHECK (((pending_failures >= 0) AND (pending_failures <= 5))),
     CONSTRAINT totp_factors_secret_hash_check CHECK ((octet_length(secret_hash) = 32))
 );
 
@@ -9115,6 +9283,18 @@ COMMENT ON COLUMN app.totp_factors.secret_hash IS 'SHA-256 of the secret: binds 
 --
 
 COMMENT ON COLUMN app.totp_factors.lockouts IS 'lockouts since the last accepted code: each doubles the next (at most 24 hours)';
+
+--
+-- Name: COLUMN totp_factors.pending_secret_enc; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.totp_factors.pending_secret_enc IS 'a replacement secret not yet confirmed (AEAD ciphertext under the org keyset, AD totp_factors|secret|org|user: it becomes secret_enc as it is)';
+
+--
+-- Name: COLUMN totp_factors.pending_session; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.totp_factors.pending_session IS 'the session that enrolled the replacement: only it confirms it, within 10 minutes of pending_created_at';
 
 --
 -- Name: users; Type: TABLE; Schema: app; Owner: ward_owner
@@ -13248,6 +13428,13 @@ REVOKE ALL ON FUNCTION app.stale_principal() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.stale_principal() TO ward_app;
 
 --
+-- Name: FUNCTION totp_confirm(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text, OUT status text, OUT email_enc bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.totp_confirm(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text, OUT status text, OUT email_enc bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.totp_confirm(p_secret bytea, p_code text, p_request text, p_ip text, p_ua text, OUT status text, OUT email_enc bytea) TO ward_app;
+
+--
 -- Name: FUNCTION totp_delete(p_request text, OUT status text, OUT email_enc bytea); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -13260,6 +13447,20 @@ GRANT ALL ON FUNCTION app.totp_delete(p_request text, OUT status text, OUT email
 
 REVOKE ALL ON FUNCTION app.totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.totp_enrol(p_secret_enc bytea, p_secret_hash bytea, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION totp_pending_secret(OUT secret_enc bytea, OUT confirm_by timestamp with time zone); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.totp_pending_secret(OUT secret_enc bytea, OUT confirm_by timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.totp_pending_secret(OUT secret_enc bytea, OUT confirm_by timestamp with time zone) TO ward_app;
+
+--
+-- Name: FUNCTION totp_replace(p_secret_enc bytea, p_secret_hash bytea, p_request text, OUT status text, OUT confirm_by timestamp with time zone); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.totp_replace(p_secret_enc bytea, p_secret_hash bytea, p_request text, OUT status text, OUT confirm_by timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.totp_replace(p_secret_enc bytea, p_secret_hash bytea, p_request text, OUT status text, OUT confirm_by timestamp with time zone) TO ward_app;
 
 --
 -- Name: FUNCTION totp_secret(OUT secret_enc bytea, OUT confirmed boolean, OUT locked_until timestamp with time zone); Type: ACL; Schema: app; Owner: ward_definer

@@ -1124,6 +1124,37 @@ func (q *Queries) SetSessionPolicy(ctx context.Context, arg SetSessionPolicyPara
 	return err
 }
 
+const tOTPConfirm = `-- name: TOTPConfirm :one
+select status, email_enc from app.totp_confirm($1::bytea, $2, $3::text,
+  $4::text, $5::text)
+`
+
+type TOTPConfirmParams struct {
+	Secret  []byte
+	Code    string
+	Request *string
+	Ip      *string
+	Ua      *string
+}
+
+type TOTPConfirmRow struct {
+	Status   *string
+	EmailEnc []byte
+}
+
+func (q *Queries) TOTPConfirm(ctx context.Context, arg TOTPConfirmParams) (TOTPConfirmRow, error) {
+	row := q.db.QueryRow(ctx, tOTPConfirm,
+		arg.Secret,
+		arg.Code,
+		arg.Request,
+		arg.Ip,
+		arg.Ua,
+	)
+	var i TOTPConfirmRow
+	err := row.Scan(&i.Status, &i.EmailEnc)
+	return i, err
+}
+
 const tOTPDelete = `-- name: TOTPDelete :one
 select status, email_enc from app.totp_delete($1::text)
 `
@@ -1153,6 +1184,44 @@ type TOTPEnrolParams struct {
 func (q *Queries) TOTPEnrol(ctx context.Context, arg TOTPEnrolParams) error {
 	_, err := q.db.Exec(ctx, tOTPEnrol, arg.SecretEnc, arg.SecretHash, arg.Request)
 	return err
+}
+
+const tOTPPendingSecret = `-- name: TOTPPendingSecret :one
+select secret_enc, confirm_by from app.totp_pending_secret()
+`
+
+type TOTPPendingSecretRow struct {
+	SecretEnc []byte
+	ConfirmBy *time.Time
+}
+
+func (q *Queries) TOTPPendingSecret(ctx context.Context) (TOTPPendingSecretRow, error) {
+	row := q.db.QueryRow(ctx, tOTPPendingSecret)
+	var i TOTPPendingSecretRow
+	err := row.Scan(&i.SecretEnc, &i.ConfirmBy)
+	return i, err
+}
+
+const tOTPReplace = `-- name: TOTPReplace :one
+select status, confirm_by from app.totp_replace($1, $2, $3::text)
+`
+
+type TOTPReplaceParams struct {
+	SecretEnc  []byte
+	SecretHash []byte
+	Request    *string
+}
+
+type TOTPReplaceRow struct {
+	Status    *string
+	ConfirmBy *time.Time
+}
+
+func (q *Queries) TOTPReplace(ctx context.Context, arg TOTPReplaceParams) (TOTPReplaceRow, error) {
+	row := q.db.QueryRow(ctx, tOTPReplace, arg.SecretEnc, arg.SecretHash, arg.Request)
+	var i TOTPReplaceRow
+	err := row.Scan(&i.Status, &i.ConfirmBy)
+	return i, err
 }
 
 const tOTPSecret = `-- name: TOTPSecret :one

@@ -617,6 +617,13 @@ type AppTotpFactor struct {
 	LockedUntil *time.Time
 	// lockouts since the last accepted code: each doubles the next (at most 24 hours)
 	Lockouts int32
+	// a replacement secret not yet confirmed (AEAD ciphertext under the org keyset, AD totp_factors|secret|org|user: it becomes secret_enc as it is)
+	PendingSecretEnc  []byte
+	PendingSecretHash []byte
+	PendingCreatedAt  *time.Time
+	// the session that enrolled the replacement: only it confirms it, within 10 minutes of pending_created_at
+	PendingSession  uuid.NullUUID
+	PendingFailures int32
 }
 
 type AppUser struct {

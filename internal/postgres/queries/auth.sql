@@ -100,6 +100,16 @@ select secret_enc, confirmed, locked_until from app.totp_secret();
 select app.totp_verify(@secret, @code, sqlc.narg('request')::text, sqlc.narg('ip')::text,
   sqlc.narg('ua')::text)::text as status;
 
+-- name: TOTPReplace :one
+select status, confirm_by from app.totp_replace(@secret_enc, @secret_hash, sqlc.narg('request')::text);
+
+-- name: TOTPPendingSecret :one
+select secret_enc, confirm_by from app.totp_pending_secret();
+
+-- name: TOTPConfirm :one
+select status, email_enc from app.totp_confirm(sqlc.narg('secret')::bytea, @code, sqlc.narg('request')::text,
+  sqlc.narg('ip')::text, sqlc.narg('ua')::text);
+
 -- name: RecoveryCodesGenerate :exec
 select app.recovery_codes_generate(@hashes::bytea[], sqlc.narg('request')::text);
 
