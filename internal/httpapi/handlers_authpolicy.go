@@ -55,7 +55,9 @@ func (s *server) handleBreakGlassActivate() http.Handler {
 		}
 		resp := newSessionResponse(bg.Session, proof)
 		if proof == nil {
-			resp.Token = "" // a browser session: the cookie only
+			// A browser session: the cookie only, and the answer says so as
+			// every sign-in's does that leaves the token out.
+			resp.Token, resp.DeviceBindingRequired = "", true
 		}
 		s.setCookie(w, s.binderCookie(), "", -time.Second)
 		if proof == nil {
