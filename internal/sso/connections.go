@@ -21,7 +21,9 @@ import (
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
 
-// Connection is an org's SSO connection (never its client secret).
+// Connection is an org's SSO connection (never its client secret): an
+// OIDC one names the redirect URI to register at the IdP, a SAML one
+// (kind saml) the service provider's entity id, ACS URL and metadata URL.
 type Connection struct {
 	ID          uuid.UUID     `json:"id"`
 	Kind        string        `json:"kind"`
@@ -35,8 +37,12 @@ type Connection struct {
 	JITRole     identity.Role `json:"jit_role"`
 	CreatedBy   uuid.UUID     `json:"created_by"`
 	CreatedAt   time.Time     `json:"created_at"`
-	// RedirectURI is what to register at the IdP.
-	RedirectURI string `json:"redirect_uri"`
+	// RedirectURI is what to register at an OIDC IdP.
+	RedirectURI string `json:"redirect_uri,omitempty"`
+	// EntityID, ACSURL and MetadataURL are what to register at a SAML IdP.
+	EntityID    string `json:"entity_id,omitempty"`
+	ACSURL      string `json:"acs_url,omitempty"`
+	MetadataURL string `json:"metadata_url,omitempty"`
 }
 
 // ConnectionInput is what an admin gives for a new OIDC connection.
@@ -148,10 +154,16 @@ func (s *Service) ListConnections(ctx context.Context) ([]Connection, error) {
 	err = s.userTx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
 		rows, err := q.ListSSOConnections(ctx, p.OrgID)
 		for _, r := range rows {
-			out = append(out, Connection{ID: r.ID, Kind: r.Kind, Name: r.Name, Issuer: deref(r.Issuer),
+			c := Connection{ID: r.ID, Kind: r.Kind, Name: r.Name, Issuer: deref(r.Issuer),
 				ClientID: deref(r.ClientID), SigningAlgs: r.SigningAlgs, TrustedAMR: r.TrustedAmr, TrustedACR: r.TrustedAcr,
-				JIT: r.Jit, JITRole: identity.Role(r.JitRole), CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
-				RedirectURI: s.RedirectURI()})
+				JIT: r.Jit, JITRole: identity.Role(r.JitRole), CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt}
+			if r.Kind == "saml" {
+				meta, acs := s.samlURL(r.ID, "metadata"), s.samlURL(r.ID, "acs")
+				c.EntityID, c.ACSURL, c.MetadataURL = meta.String(), acs.String(), meta.String()
+			} else {
+				c.RedirectURI = s.RedirectURI()
+			}
+			out = append(out, c)
 		}
 		return err
 	})

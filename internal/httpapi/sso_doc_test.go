@@ -1,0 +1,99 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/wardhq/ward/internal/sso"
+)
+
+// TestSSODocContract walks docs/sso.md §1, §1b and §3 as an admin reads
+// them: the connection answers, the connection list with both kinds, the
+// domain claim's TXT record, the policy's answer, and the start's answers
+// for an address no connection serves and for a cross-site start.
+func TestSSODocContract(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("SSO Doc Org")
+
+	// §1: the OIDC connection's answer names the redirect URI, never the secret.
+	b := w.do("POST", "/v1/sso/connections", o.Admin.Token, map[string]any{"name": "Okta",
+		"issuer": "https://hospital.okta.example", "client_id": "0oa1", "client_secret": "s3cret-of-the-idp",
+		"signing_algs": []string{"RS256"}, "trusted_amr": []string{}, "trusted_acr": []string{}, "jit": false},
+		http.StatusCreated, nil)
+	var oidc sso.Connection
+	if err := json.Unmarshal(b, &oidc); err != nil || oidc.RedirectURI != w.base+"/v1/sso/oidc/callback" || oidc.Kind != "oidc" ||
+		strings.Contains(string(b), "s3cret") || slices.Contains(jsonKeys(t, b), "client_secret") {
+		t.Fatalf("OIDC connection answer: %s", b)
+	}
+
+	// §1b: the SAML connection's answer names the SP's URLs.
+	idp := samlIdP(t, "alice", "alice@saml-doc.test", "wonderland")
+	resp, md := (&browser{t: t, c: idpClient()}).get(idp.URL + "/metadata")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("IdP metadata: %d", resp.StatusCode)
+	}
+	var saml sso.SAMLConnection
+	w.do("POST", "/v1/sso/saml/connections", o.Admin.Token, map[string]any{"name": "Entra ID", "idp_metadata": string(md),
+		"trusted_acr": []string{}, "allow_idp_initiated": false, "jit": false}, http.StatusCreated, &saml)
+	sp := w.base + "/v1/sso/saml/" + saml.ID.String()
+	if saml.EntityID != sp+"/metadata" || saml.ACSURL != sp+"/acs" || saml.MetadataURL != sp+"/metadata" {
+		t.Fatalf("SAML connection answer: %+v", saml)
+	}
+
+	// The list shows each connection as its kind: an OIDC one with its
+	// redirect URI, a SAML one with the SP's URLs and no OIDC redirect URI.
+	var list struct {
+		Connections []map[string]any `json:"connections"`
+	}
+	w.do("GET", "/v1/sso/connections", o.Admin.Token, nil, http.StatusOK, &list)
+	if len(list.Connections) != 2 {
+		t.Fatalf("connections: %+v", list.Connections)
+	}
+	for _, c := range list.Connections {
+		switch c["kind"] {
+		case "oidc":
+			if c["redirect_uri"] != oidc.RedirectURI || c["acs_url"] != nil {
+				t.Errorf("the OIDC connection listed: %v", c)
+			}
+		case "saml":
+			if c["id"] != saml.ID.String() || c["redirect_uri"] != nil || c["entity_id"] != saml.EntityID ||
+				c["acs_url"] != saml.ACSURL || c["metadata_url"] != saml.MetadataURL {
+				t.Errorf("the SAML connection listed: %v", c)
+			}
+		default:
+			t.Errorf("a connection of kind %v", c["kind"])
+		}
+	}
+
+	// §3: the claim's TXT record.
+	var claim sso.Domain
+	w.do("POST", "/v1/sso/domains", o.Admin.Token, map[string]any{"domain": "hospital.example", "connection_id": oidc.ID},
+		http.StatusCreated, &claim)
+	if claim.TXTName != "_ward-verification.hospital.example" ||
+		!regexp.MustCompile(`^ward-verification=[0-9a-f]{32}$`).MatchString(claim.TXTValue) || claim.VerifiedAt != nil {
+		t.Fatalf("claim: %+v", claim)
+	}
+	var pol struct {
+		EnforceSSO bool `json:"enforce_sso"`
+	}
+	w.do("PUT", "/v1/org/sso-policy", o.Admin.Token, map[string]bool{"enforce_sso": true}, http.StatusOK, &pol)
+	if !pol.EnforceSSO {
+		t.Fatalf("policy answer: %+v", pol)
+	}
+
+	// §2: an address no verified domain routes (the claim is not verified).
+	resp, b = w.request("GET", "/v1/sso/start?email=alice@hospital.example", "", nil)
+	if resp.StatusCode != http.StatusNotFound || problemCode(t, b) != "sso_no_route" {
+		t.Fatalf("start for an unrouted address: %d %s", resp.StatusCode, b)
+	}
+	// A start from another site gets Ward's own page with a Continue link.
+	resp, b = w.request("GET", "/v1/sso/start?email=alice@hospital.example", "", nil, "Sec-Fetch-Site", "cross-site")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(string(b), "Continue") || resp.Header.Get("Location") != "" {
+		t.Fatalf("cross-site start: %d %s", resp.StatusCode, b)
+	}
+}
