@@ -1,0 +1,47 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"testing"
+)
+
+// TestDSRDocContract walks docs/dsr.md "The API" for what TestDSRQueue
+// leaves out: an admin's CCPA request about a member (subject_user_id), a
+// HIPAA kind naming a member alone (400), the list's order (open first by
+// due date, closed after), and a ccpa_limit request, which has no extension
+// (409).
+func TestDSRDocContract(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("DSR Doc Org")
+	w.populate(o, "dsrd")
+	const base = "/v1/compliance/dsr"
+
+	var del, limit, access dsrJSON
+	w.do("POST", base, o.Admin.Token, map[string]any{"kind": "ccpa_delete", "subject_user_id": o.Prov.ID},
+		http.StatusCreated, &del)
+	if del.SubjectUserID == nil || *del.SubjectUserID != o.Prov.ID || del.PatientID != nil {
+		t.Fatalf("a CCPA request about a member: %+v", del)
+	}
+	w.do("POST", base, o.Admin.Token, map[string]any{"kind": "access", "subject_user_id": o.PatUser.ID},
+		http.StatusBadRequest, nil)
+	w.do("POST", base, o.Admin.Token, map[string]any{"kind": "access", "patient_id": o.P1}, http.StatusCreated, &access)
+	w.do("POST", base, o.Admin.Token, map[string]any{"kind": "ccpa_limit", "subject_user_id": o.Lead.ID},
+		http.StatusCreated, &limit)
+
+	resp, b := w.request("POST", base+"/"+limit.ID.String()+"/extend", o.Admin.Token, map[string]any{"reason": "volume"})
+	if resp.StatusCode != http.StatusConflict || problemCode(t, b) != "conflict" {
+		t.Fatalf("extending a ccpa_limit request: %d %s", resp.StatusCode, b)
+	}
+	w.do("POST", base+"/"+limit.ID.String()+"/close", o.Admin.Token, map[string]any{"outcome": "fulfilled"}, http.StatusOK, nil)
+
+	var list struct {
+		Requests []dsrJSON `json:"requests"`
+	}
+	w.do("GET", base, o.Admin.Token, nil, http.StatusOK, &list)
+	// Open by due date: access (30 days), then ccpa_delete (45); the
+	// closed ccpa_limit (15) last.
+	if len(list.Requests) != 3 || list.Requests[0].ID != access.ID || list.Requests[1].ID != del.ID ||
+		list.Requests[2].ID != limit.ID {
+		t.Fatalf("list order: %+v", list.Requests)
+	}
+}

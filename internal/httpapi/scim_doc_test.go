@@ -1,0 +1,99 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestSCIMDocContract walks docs/scim.md §1, §3 and §6 as a directory's
+// admin reads them: the token's answer, shown once; the SCIM errors with
+// their status, scimType and WWW-Authenticate; a body over the surface's
+// limit; and the role-mapping routes.
+func TestSCIMDocContract(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("SCIM Doc Org")
+
+	b := w.do("POST", "/v1/scim/tokens", o.Admin.Token, map[string]any{"name": "Okta", "default_role": "provider"},
+		http.StatusCreated, nil)
+	var tok struct {
+		ID, Prefix, Name, DefaultRole, Token string
+	}
+	if err := json.Unmarshal(b, &tok); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	tok.DefaultRole, _ = m["default_role"].(string)
+	if tok.ID == "" || tok.Name != "Okta" || tok.DefaultRole != "provider" || len(tok.Prefix) != len("scim_7Hq2") ||
+		!strings.HasPrefix(tok.Token, tok.Prefix) || !strings.HasPrefix(tok.Prefix, "scim_") {
+		t.Fatalf("token answer: %s", b)
+	}
+	b = w.do("GET", "/v1/scim/tokens", o.Admin.Token, nil, http.StatusOK, nil)
+	if strings.Contains(string(b), tok.Token) || !strings.Contains(string(b), `"scim_tokens"`) {
+		t.Fatalf("the token list shows the secret, or is not scim_tokens: %s", b)
+	}
+
+	// §6: a 401 names the realm; a session is no SCIM credential, nor is a
+	// mistyped token.
+	for name, cred := range map[string]string{"none": "", "a session": o.Admin.Token,
+		"a mistyped token": tok.Token[:len(tok.Token)-1] + "x"} {
+		req, _ := http.NewRequest("GET", w.srv.URL+"/scim/v2/Users", nil)
+		if cred != "" {
+			req.Header.Set("Authorization", "Bearer "+cred)
+		}
+		resp, err := w.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") != `Bearer realm="ward-scim"` {
+			t.Fatalf("%s: %d %q", name, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		}
+	}
+	// Discovery needs no token.
+	w.scim("GET", "/scim/v2/ServiceProviderConfig", "", "", http.StatusOK, nil)
+
+	user := `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "nurse@scim-doc.test", "active": true}`
+	// 415 invalidSyntax: a body that is not SCIM JSON.
+	req, _ := http.NewRequest("POST", w.srv.URL+"/scim/v2/Users", strings.NewReader(user))
+	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := w.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e scimErr
+	_ = json.NewDecoder(resp.Body).Decode(&e)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType || e.Status != "415" || e.SCIMType != "invalidSyntax" {
+		t.Fatalf("text/plain body: %d %+v", resp.StatusCode, e)
+	}
+	// A body over 1 MiB: 413, as the table says.
+	big := `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "big@scim-doc.test", "title": "` +
+		strings.Repeat("a", 1<<20) + `"}`
+	w.scimError("POST", "/scim/v2/Users", tok.Token, big, http.StatusRequestEntityTooLarge, "")
+	w.scimError("GET", "/scim/v2/Users?startIndex=first", tok.Token, "", http.StatusBadRequest, "invalidValue")
+
+	// §3: groups, mapped by an admin.
+	var u struct{ ID string }
+	w.scim("POST", "/scim/v2/Users", tok.Token, user, http.StatusCreated, &u)
+	var g struct{ ID string }
+	w.scim("POST", "/scim/v2/Groups", tok.Token, `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+		"displayName": "Cardiology Leads", "members": [{"value": "`+u.ID+`"}]}`, http.StatusCreated, &g)
+	var groups struct {
+		Groups []struct {
+			ID          string `json:"id"`
+			DisplayName string `json:"display_name"`
+			Members     int    `json:"members"`
+		} `json:"scim_groups"`
+	}
+	w.do("GET", "/v1/scim/groups", o.Admin.Token, nil, http.StatusOK, &groups)
+	if len(groups.Groups) != 1 || groups.Groups[0].ID != g.ID || groups.Groups[0].DisplayName != "Cardiology Leads" ||
+		groups.Groups[0].Members != 1 {
+		t.Fatalf("group mappings: %+v", groups)
+	}
+	w.do("PUT", "/v1/scim/groups/"+g.ID+"/role", o.Admin.Token, map[string]any{"role": "lead"}, http.StatusNoContent, nil)
+	w.do("PUT", "/v1/scim/groups/"+g.ID+"/role", o.Admin.Token, map[string]any{"role": nil}, http.StatusNoContent, nil)
+}
