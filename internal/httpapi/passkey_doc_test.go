@@ -230,15 +230,89 @@ func TestPasskeyDocContract(t *testing.T) {
 			t.Fatalf("registration from another origin: %d %s", resp.StatusCode, b)
 		}
 	})
+
+	t.Run("second-factor refusals", func(t *testing.T) {
+		// Another session's challenge: 400 challenge_invalid.
+		a, other := w.signInAAL1(o.Admin.Email, o.ID), w.signInAAL1(o.Admin.Email, o.ID)
+		b := w.do("POST", "/v1/auth/passkeys/verify/begin", a, nil, http.StatusOK, nil)
+		opts, err := virtualwebauthn.ParseAssertionOptions(string(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, b := w.request("POST", "/v1/auth/passkeys/verify/finish", other, map[string]any{
+			"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d.rp, d.auth, d.cred, *opts))})
+		if resp.StatusCode != http.StatusBadRequest || problemCode(t, b) != "challenge_invalid" {
+			t.Fatalf("second factor with another session's challenge: %d %s", resp.StatusCode, b)
+		}
+		// A passkey that is not the member's: 403 factor_invalid.
+		lead, ld := o.Lead.Token, w.newDevice()
+		w.registerPasskey(&lead, ld, "lead's laptop")
+		b = w.do("POST", "/v1/auth/passkeys/verify/begin", a, nil, http.StatusOK, nil)
+		if opts, err = virtualwebauthn.ParseAssertionOptions(string(b)); err != nil {
+			t.Fatal(err)
+		}
+		resp, b = w.request("POST", "/v1/auth/passkeys/verify/finish", a, map[string]any{
+			"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(ld.rp, ld.auth, ld.cred, *opts))})
+		if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "factor_invalid" {
+			t.Fatalf("second factor with another member's passkey: %d %s", resp.StatusCode, b)
+		}
+	})
+
+	t.Run("one membership per passkey, and the rename's answer", func(t *testing.T) {
+		// The admin joins another org: their passkey still signs in to the
+		// org it was registered in.
+		o2 := w.createOrg("Passkey Doc Org Two")
+		w.do("POST", "/v1/members", o2.Admin.Token, map[string]any{"email": o.Admin.Email, "role": "provider", "invite": false},
+			http.StatusCreated, nil)
+		opts, binder := w.signInOptions()
+		var s struct {
+			Token string    `json:"token"`
+			OrgID uuid.UUID `json:"org_id"`
+		}
+		resp, b := w.request("POST", "/v1/auth/passkeys/signin/finish", "", map[string]any{"binder": binder,
+			"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d.rp, d.auth, d.cred, *opts))},
+			w.signInProof("/v1/auth/passkeys/signin/finish")...)
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &s) != nil || s.OrgID != o.ID {
+			t.Fatalf("a passkey of a member of two orgs: %d %s", resp.StatusCode, b)
+		}
+		var list struct {
+			Passkeys []struct {
+				ID uuid.UUID `json:"id"`
+			} `json:"passkeys"`
+		}
+		w.do("GET", "/v1/auth/passkeys", s.Token, nil, http.StatusOK, &list)
+		var renamed struct {
+			ID   uuid.UUID `json:"id"`
+			Name string    `json:"name"`
+		}
+		w.do("PATCH", "/v1/auth/passkeys/"+list.Passkeys[0].ID.String(), s.Token, map[string]string{"name": "Phone"},
+			http.StatusOK, &renamed)
+		if renamed.ID != list.Passkeys[0].ID || renamed.Name != "Phone" {
+			t.Fatalf("rename answer: %+v", renamed)
+		}
+	})
 }
 
 // TestPasskeysUnavailableOnAnIPAddress: the doc's 503 when the public
 // base URL's host is an IP address, which cannot be an RP ID.
 func TestPasskeysUnavailableOnAnIPAddress(t *testing.T) {
 	w := newWorld(t) // http://127.0.0.1:port
-	resp, b := w.request("POST", "/v1/auth/passkeys/signin/begin", "", nil)
-	if resp.StatusCode != http.StatusServiceUnavailable || problemCode(t, b) != "passkeys_unavailable" {
-		t.Fatalf("passkey sign-in on an IP address: %d %s", resp.StatusCode, b)
+	o := w.createOrg("IP Org")
+	for _, c := range []struct {
+		path, token string
+		body        any
+	}{
+		{"/v1/auth/passkeys/signin/begin", "", nil},
+		{"/v1/auth/passkeys/signin/finish", "", map[string]any{"credential": map[string]any{}, "binder": "x"}},
+		{"/v1/auth/break-glass/activate", "", map[string]any{"credential": map[string]any{},
+			"reason": "An emergency with the care team out of reach"}},
+		{"/v1/auth/passkeys/register/begin", o.Admin.Token, nil},
+		{"/v1/auth/passkeys/verify/begin", o.Admin.Token, nil},
+	} {
+		resp, b := w.request("POST", c.path, c.token, c.body, "Sec-Fetch-Site", "same-origin")
+		if resp.StatusCode != http.StatusServiceUnavailable || problemCode(t, b) != "passkeys_unavailable" {
+			t.Errorf("%s on an IP address: %d %s", c.path, resp.StatusCode, b)
+		}
 	}
 }
 
