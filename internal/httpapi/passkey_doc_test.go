@@ -207,6 +207,12 @@ func TestPasskeyDocContract(t *testing.T) {
 	})
 
 	t.Run("registration refusals", func(t *testing.T) {
+		denied := w.auditCount(o.ID, "auth.passkey.register", "denied")
+		defer func() {
+			if n := w.auditCount(o.ID, "auth.passkey.register", "denied") - denied; n != 2 {
+				t.Errorf("%d registration refusals audited, want 2", n)
+			}
+		}()
 		// A challenge another session asked for: 400 challenge_invalid.
 		lead := o.Lead.Token
 		b := w.do("POST", "/v1/auth/passkeys/register/begin", lead, nil, http.StatusOK, nil)
@@ -232,6 +238,12 @@ func TestPasskeyDocContract(t *testing.T) {
 	})
 
 	t.Run("second-factor refusals", func(t *testing.T) {
+		denied := w.auditCount(o.ID, "auth.mfa.verify", "denied")
+		defer func() {
+			if n := w.auditCount(o.ID, "auth.mfa.verify", "denied") - denied; n != 2 {
+				t.Errorf("%d second-factor refusals audited, want 2", n)
+			}
+		}()
 		// Another session's challenge: 400 challenge_invalid.
 		a, other := w.signInAAL1(o.Admin.Email, o.ID), w.signInAAL1(o.Admin.Email, o.ID)
 		b := w.do("POST", "/v1/auth/passkeys/verify/begin", a, nil, http.StatusOK, nil)

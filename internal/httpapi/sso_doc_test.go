@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -77,6 +78,55 @@ func TestSSODocContract(t *testing.T) {
 		!regexp.MustCompile(`^ward-verification=[0-9a-f]{32}$`).MatchString(claim.TXTValue) || claim.VerifiedAt != nil {
 		t.Fatalf("claim: %+v", claim)
 	}
+	// The problem codes table: a second claim, a claim of no domain, a
+	// verification of an unclaimed domain, an unlink of nobody.
+	for _, c := range []struct {
+		method, path string
+		body         any
+		status       int
+		code         string
+	}{
+		{"POST", "/v1/sso/domains", map[string]any{"domain": "hospital.example", "connection_id": oidc.ID}, http.StatusConflict, "conflict"},
+		{"POST", "/v1/sso/domains", map[string]any{"domain": "not a domain", "connection_id": oidc.ID}, http.StatusBadRequest, "invalid_input"},
+		{"POST", "/v1/sso/domains/unclaimed.example/verify", nil, http.StatusNotFound, "not_found"},
+		{"DELETE", "/v1/sso/connections/" + oidc.ID.String() + "/identities/" + o.Admin.ID.String(), nil, http.StatusNotFound, "not_found"},
+		{"POST", "/v1/sso/connections", map[string]any{"name": "Plain", "issuer": "http://idp.example", "client_id": "c"},
+			http.StatusBadRequest, "invalid_input"},
+	} {
+		resp, b := w.request(c.method, c.path, o.Admin.Token, c.body)
+		if resp.StatusCode != c.status || problemCode(t, b) != c.code {
+			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.path, resp.StatusCode, b, c.status, c.code)
+		}
+	}
+	for q, code := range map[string]string{"": "invalid_input", "?org=x&connection=" + oidc.ID.String(): "invalid_query"} {
+		resp, b := w.request("GET", "/v1/sso/start"+q, "", nil)
+		if resp.StatusCode != http.StatusBadRequest || problemCode(t, b) != code {
+			t.Errorf("start%s: %d %s, want 400 %s", q, resp.StatusCode, b, code)
+		}
+	}
+	// A callback, and an ACS post, with a state nobody started.
+	resp, b = w.request("GET", "/v1/sso/oidc/callback?state=made-up-state&code=c", "", nil)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "sso_state_invalid" {
+		t.Errorf("callback with an unknown state: %d %s", resp.StatusCode, b)
+	}
+	req, _ := http.NewRequest("POST", w.srv.URL+"/v1/sso/saml/"+saml.ID.String()+"/acs",
+		strings.NewReader("SAMLResponse=bm90IGEgcmVzcG9uc2U&RelayState=made-up-state"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, err := w.srv.Client().Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "sso_state_invalid" {
+			t.Errorf("ACS with a state nobody started: %d %s", resp.StatusCode, b)
+		}
+	}
+	resp, b = w.request("GET", "/v1/sso/saml/"+saml.ID.String()+"/metadata", "", nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/samlmetadata+xml" ||
+		!strings.Contains(string(b), saml.ACSURL) {
+		t.Errorf("SP metadata: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+
 	var pol struct {
 		EnforceSSO bool `json:"enforce_sso"`
 	}
