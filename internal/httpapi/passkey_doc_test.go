@@ -114,9 +114,19 @@ func TestPasskeyDocContract(t *testing.T) {
 		if begin.Binder == "" || p.Challenge == "" || p.Timeout != 300000 || p.RPID != "localhost" || p.UserVerification != "required" {
 			t.Fatalf("signin/begin answer differs from the doc: %s", b)
 		}
+		if strings.ContainsAny(p.Challenge, "=+/") {
+			t.Fatalf("the challenge is not base64url without padding: %q", p.Challenge)
+		}
 		c := cookieOf(resp, "ward_passkey")
 		if c == nil || c.Value != begin.Binder || !c.HttpOnly {
 			t.Fatalf("signin/begin cookie: %v", resp.Cookies())
+		}
+	})
+
+	t.Run("a second factor without a passkey", func(t *testing.T) {
+		resp, b := w.request("POST", "/v1/auth/passkeys/verify/begin", o.Prov2.Token, nil)
+		if resp.StatusCode != http.StatusNotFound || problemCode(t, b) != "factor_not_enrolled" {
+			t.Fatalf("verify/begin without a passkey: %d %s", resp.StatusCode, b)
 		}
 	})
 
