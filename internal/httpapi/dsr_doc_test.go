@@ -3,13 +3,17 @@ package httpapi_test
 import (
 	"net/http"
 	"testing"
+
+	"filippo.io/age"
+
+	"github.com/wardhq/ward/internal/auth"
 )
 
 // TestDSRDocContract walks docs/dsr.md "The API" for what TestDSRQueue
 // leaves out: an admin's CCPA request about a member (subject_user_id), a
 // HIPAA kind naming a member alone (400), the list's order (open first by
-// due date, closed after), and a ccpa_limit request, which has no extension
-// (409).
+// due date, closed after), a ccpa_limit request, which has no extension
+// (409), and the access export's headers and its refusal to a dsr key.
 func TestDSRDocContract(t *testing.T) {
 	w := newWorld(t)
 	o := w.createOrg("DSR Doc Org")
@@ -43,5 +47,22 @@ func TestDSRDocContract(t *testing.T) {
 	if len(list.Requests) != 3 || list.Requests[0].ID != access.ID || list.Requests[1].ID != del.ID ||
 		list.Requests[2].ID != limit.ID {
 		t.Fatalf("list order: %+v", list.Requests)
+	}
+
+	// The access export: an attachment nobody keeps; no key exports, even
+	// one with the dsr scope.
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	export := "/v1/patients/" + o.P1.String() + "/export"
+	resp, b = w.request("POST", export, o.PatUser.Token, map[string]any{"recipient": id.Recipient().String()})
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "no-store" ||
+		resp.Header.Get("Content-Disposition") != `attachment; filename="patient-`+o.P1.String()+`.json.age"` {
+		t.Fatalf("export: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp, b = w.request("POST", export, w.createKey(o, auth.ScopeDSR).Key, map[string]any{"recipient": id.Recipient().String()})
+	if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "credential_not_accepted" {
+		t.Fatalf("export with a dsr key: %d %s", resp.StatusCode, b)
 	}
 }

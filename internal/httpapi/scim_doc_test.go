@@ -52,6 +52,13 @@ func TestSCIMDocContract(t *testing.T) {
 			t.Fatalf("%s: %d %q", name, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 		}
 	}
+	// The token is no credential anywhere but /scim/v2.
+	for _, path := range []string{"/v1/me", "/v1/members", "/v1/scim/tokens"} {
+		resp, b := w.request("GET", path, tok.Token, nil)
+		if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "unauthenticated" {
+			t.Errorf("GET %s with the SCIM token: %d %s", path, resp.StatusCode, b)
+		}
+	}
 	// Discovery needs no token.
 	w.scim("GET", "/scim/v2/ServiceProviderConfig", "", "", http.StatusOK, nil)
 
