@@ -409,6 +409,33 @@ func TestBreakGlassDocContract(t *testing.T) {
 	}
 	w.do("POST", path, o.Admin.Token, map[string]string{"note": "Checked with the ER lead"}, http.StatusNoContent, nil)
 
+	// An app's activation (a DPoP proof): the token in the body, bound.
+	// Nothing renews the session: a step-up rotates its token and keeps
+	// its expiry.
+	resp, b = w.activate(d2, "Unresponsive patient at triage; the care team cannot be reached")
+	var app struct {
+		breakGlassAnswer
+		TokenType string `json:"token_type"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &app) != nil || app.Token == "" || app.TokenType != "DPoP" {
+		t.Fatalf("app activation: %d %s", resp.StatusCode, b)
+	}
+	b = w.do("POST", "/v1/auth/passkeys/verify/begin", app.Token, nil, http.StatusOK, nil)
+	vopts, err := virtualwebauthn.ParseAssertionOptions(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rot struct {
+		Token             string    `json:"token"`
+		AbsoluteExpiresAt time.Time `json:"absolute_expires_at"`
+	}
+	w.do("POST", "/v1/auth/passkeys/verify/finish", app.Token, map[string]any{
+		"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d2.rp, d2.auth, d2.cred, *vopts))},
+		http.StatusOK, &rot)
+	if rot.Token == "" || rot.Token == app.Token || !rot.AbsoluteExpiresAt.Equal(app.AbsoluteExpiresAt) {
+		t.Fatalf("a step-up of the emergency session: expires %v, was %v", rot.AbsoluteExpiresAt, app.AbsoluteExpiresAt)
+	}
+
 	w.do("DELETE", "/v1/org/break-glass/users/"+op.ID.String(), o.Admin.Token, nil, http.StatusOK, &des)
 	if des.Designated || !des.Changed {
 		t.Fatalf("end of designation answer: %+v", des)
