@@ -394,6 +394,9 @@ func scimResourceTypes() []map[string]any {
 			"endpoint": "/Users", "description": "A staff member of the org", "schema": scim.SchemaUser,
 			"schemaExtensions": []map[string]any{{"schema": scim.SchemaEnterprise, "required": false}},
 			"meta":             map[string]any{"resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/User"}},
+		{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:ResourceType"}, "id": "Group", "name": "Group",
+			"endpoint": "/Groups", "description": "A directory group of the org's staff", "schema": scim.SchemaGroup,
+			"meta": map[string]any{"resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/Group"}},
 	}
 }
 

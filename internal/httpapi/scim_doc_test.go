@@ -3,8 +3,11 @@ package httpapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/wardhq/ward/internal/scim"
 )
 
 // TestSCIMDocContract walks docs/scim.md §1, §3 and §6 as a directory's
@@ -59,8 +62,25 @@ func TestSCIMDocContract(t *testing.T) {
 			t.Errorf("GET %s with the SCIM token: %d %s", path, resp.StatusCode, b)
 		}
 	}
-	// Discovery needs no token.
+	// Discovery needs no token, and names both resources the directory
+	// pushes (RFC 7644 §4: ResourceTypes lists the Users and Groups a
+	// client may use).
 	w.scim("GET", "/scim/v2/ServiceProviderConfig", "", "", http.StatusOK, nil)
+	var types struct {
+		Resources []struct {
+			ID, Endpoint, Schema string
+		} `json:"Resources"`
+	}
+	w.scim("GET", "/scim/v2/ResourceTypes", "", "", http.StatusOK, &types)
+	var endpoints []string
+	for _, rt := range types.Resources {
+		endpoints = append(endpoints, rt.ID+" "+rt.Endpoint+" "+rt.Schema)
+	}
+	if want := []string{"User /Users " + scim.SchemaUser, "Group /Groups " + scim.SchemaGroup}; !slices.Equal(endpoints, want) {
+		t.Fatalf("resource types %v, want %v", endpoints, want)
+	}
+	w.scim("GET", "/scim/v2/ResourceTypes/Group", "", "", http.StatusOK, nil)
+	w.scim("GET", "/scim/v2/Schemas/"+scim.SchemaGroup, "", "", http.StatusOK, nil)
 
 	user := `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "nurse@scim-doc.test", "active": true}`
 	// 415 invalidSyntax: a body that is not SCIM JSON.

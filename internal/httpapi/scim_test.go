@@ -504,7 +504,7 @@ func TestSCIMDiscovery(t *testing.T) {
 		Resources    []map[string]any `json:"Resources"`
 	}
 	w.scim("GET", "/scim/v2/ResourceTypes", "", "", http.StatusOK, &l)
-	if l.TotalResults != 1 || l.Resources[0]["id"] != "User" {
+	if l.TotalResults != 2 || l.Resources[0]["id"] != "User" || l.Resources[1]["id"] != "Group" {
 		t.Fatalf("resource types %+v", l)
 	}
 	w.scim("GET", "/scim/v2/Schemas", "", "", http.StatusOK, &l)
