@@ -330,6 +330,8 @@ func TestPasskeysUnavailableOnAnIPAddress(t *testing.T) {
 			"reason": "An emergency with the care team out of reach"}},
 		{"/v1/auth/passkeys/register/begin", o.Admin.Token, nil},
 		{"/v1/auth/passkeys/verify/begin", o.Admin.Token, nil},
+		{"/v1/auth/passkeys/register/finish", o.Admin.Token, map[string]any{"credential": map[string]any{}}},
+		{"/v1/auth/passkeys/verify/finish", o.Admin.Token, map[string]any{"credential": map[string]any{}}},
 	} {
 		resp, b := w.request("POST", c.path, c.token, c.body, "Sec-Fetch-Site", "same-origin")
 		if resp.StatusCode != http.StatusServiceUnavailable || problemCode(t, b) != "passkeys_unavailable" {
