@@ -127,6 +127,16 @@ func TestSSODocContract(t *testing.T) {
 		t.Errorf("SP metadata: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 
+	// "Deleting a connection": OIDC and SAML alike.
+	w.do("DELETE", "/v1/sso/connections/"+saml.ID.String(), o.Admin.Token, nil, http.StatusNoContent, nil)
+	w.do("GET", "/v1/sso/connections", o.Admin.Token, nil, http.StatusOK, &list)
+	if len(list.Connections) != 1 || list.Connections[0]["kind"] != "oidc" {
+		t.Fatalf("connections after the SAML one's deletion: %+v", list.Connections)
+	}
+	if resp, _ := w.request("GET", "/v1/sso/saml/"+saml.ID.String()+"/metadata", "", nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("a deleted SAML connection's metadata: %d", resp.StatusCode)
+	}
+
 	var pol struct {
 		EnforceSSO bool `json:"enforce_sso"`
 	}
