@@ -13,7 +13,8 @@ import (
 // leaves out: an admin's CCPA request about a member (subject_user_id), a
 // HIPAA kind naming a member alone (400), the list's order (open first by
 // due date, closed after), a ccpa_limit request, which has no extension
-// (409), and the access export's headers and its refusal to a dsr key.
+// (409), what a member who is neither admin nor patient may file, and the
+// access export's headers and its refusal to a dsr key.
 func TestDSRDocContract(t *testing.T) {
 	w := newWorld(t)
 	o := w.createOrg("DSR Doc Org")
@@ -47,6 +48,23 @@ func TestDSRDocContract(t *testing.T) {
 	if len(list.Requests) != 3 || list.Requests[0].ID != access.ID || list.Requests[1].ID != del.ID ||
 		list.Requests[2].ID != limit.ID {
 		t.Fatalf("list order: %+v", list.Requests)
+	}
+
+	// "Who does what": another member files a CCPA request about
+	// themself, nothing about a patient's record or another member.
+	var mine dsrJSON
+	w.do("POST", base, o.Prov.Token, map[string]any{"kind": "ccpa_know"}, http.StatusCreated, &mine)
+	if mine.SubjectUserID == nil || *mine.SubjectUserID != o.Prov.ID || mine.RequestedBy != o.Prov.ID {
+		t.Fatalf("a provider's CCPA request about themself: %+v", mine)
+	}
+	for _, body := range []map[string]any{
+		{"kind": "access", "patient_id": o.P1},
+		{"kind": "ccpa_delete", "subject_user_id": o.Prov2.ID},
+	} {
+		resp, b := w.request("POST", base, o.Prov.Token, body)
+		if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "forbidden" {
+			t.Fatalf("a provider files %v: %d %s", body, resp.StatusCode, b)
+		}
 	}
 
 	// The access export: an attachment nobody keeps; no key exports, even
