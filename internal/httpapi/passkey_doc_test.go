@@ -38,6 +38,32 @@ func cookieOf(resp *http.Response, name string) *http.Cookie {
 	return nil
 }
 
+// browserPasskey runs a discoverable passkey ceremony with d as a browser on
+// Ward's own pages: the binder in the cookie signin/begin set (and the
+// session cookie session, when not empty), no DPoP proof, and body beside
+// the credential, posted to path (signin/finish or break-glass/activate).
+func (w *world) browserPasskey(path string, d *device, body map[string]any, session string) (*http.Response, []byte) {
+	w.t.Helper()
+	resp, b := w.request("POST", "/v1/auth/passkeys/signin/begin", "", nil)
+	var begin struct {
+		Options json.RawMessage `json:"options"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &begin) != nil {
+		w.t.Fatalf("signin/begin: %d %s", resp.StatusCode, b)
+	}
+	opts, err := virtualwebauthn.ParseAssertionOptions(string(begin.Options))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	binder := cookieOf(resp, "ward_passkey")
+	cookies := binder.Name + "=" + binder.Value
+	if session != "" {
+		cookies += "; ward_session=" + session
+	}
+	body["credential"] = json.RawMessage(virtualwebauthn.CreateAssertionResponse(d.rp, d.auth, d.cred, *opts))
+	return w.request("POST", path, "", body, "Cookie", cookies, "Sec-Fetch-Site", "same-origin")
+}
+
 // TestPasskeyDocContract walks docs/authentication.md "Passkeys" as a
 // client reads it: the option fields it names for each ceremony, the
 // sign-in's binder cookie and answer, the registration's stepped-up answer,
@@ -156,21 +182,7 @@ func TestPasskeyDocContract(t *testing.T) {
 	})
 
 	t.Run("sign-in finish in a browser, the binder in the cookie", func(t *testing.T) {
-		resp, b := w.request("POST", "/v1/auth/passkeys/signin/begin", "", nil)
-		var begin struct {
-			Options json.RawMessage `json:"options"`
-		}
-		if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &begin) != nil {
-			t.Fatalf("signin/begin: %d %s", resp.StatusCode, b)
-		}
-		opts, err := virtualwebauthn.ParseAssertionOptions(string(begin.Options))
-		if err != nil {
-			t.Fatal(err)
-		}
-		binder := cookieOf(resp, "ward_passkey")
-		resp, b = w.request("POST", "/v1/auth/passkeys/signin/finish", "", map[string]any{
-			"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d.rp, d.auth, d.cred, *opts))},
-			"Cookie", binder.Name+"="+binder.Value, "Sec-Fetch-Site", "same-origin")
+		resp, b := w.browserPasskey("/v1/auth/passkeys/signin/finish", d, map[string]any{}, "")
 		var s struct {
 			Token                 string `json:"token"`
 			DeviceBindingRequired bool   `json:"device_binding_required"`
@@ -178,11 +190,21 @@ func TestPasskeyDocContract(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &s) != nil || s.Token != "" || !s.DeviceBindingRequired {
 			t.Fatalf("browser signin/finish: %d %s", resp.StatusCode, b)
 		}
-		if c := cookieOf(resp, "ward_session"); c == nil || c.Value == "" || !c.HttpOnly {
+		first := cookieOf(resp, "ward_session")
+		if first == nil || first.Value == "" || !first.HttpOnly {
 			t.Fatalf("browser signin/finish set no session cookie: %v", resp.Cookies())
 		}
 		if c := cookieOf(resp, "ward_passkey"); c == nil || c.MaxAge >= 0 {
 			t.Fatalf("browser signin/finish kept the binder cookie: %v", resp.Cookies())
+		}
+		// A sign-in that sets the cookie ends the session it held before.
+		resp, b = w.browserPasskey("/v1/auth/passkeys/signin/finish", d, map[string]any{}, first.Value)
+		if resp.StatusCode != http.StatusOK || cookieOf(resp, "ward_session") == nil {
+			t.Fatalf("second browser sign-in: %d %s", resp.StatusCode, b)
+		}
+		resp, b = w.request("GET", "/v1/me", "", nil, "Cookie", "ward_session="+first.Value)
+		if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "session_revoked" {
+			t.Fatalf("the session the cookie held before: %d %s", resp.StatusCode, b)
 		}
 	})
 
@@ -366,23 +388,15 @@ func TestBreakGlassDocContract(t *testing.T) {
 	}
 
 	// Activation from Ward's page in a browser: no DPoP proof, the binder
-	// in the cookie signin/begin set.
-	resp, b := w.request("POST", "/v1/auth/passkeys/signin/begin", "", nil)
-	var begin struct {
-		Options json.RawMessage `json:"options"`
+	// in the cookie signin/begin set; the browser held the operator's
+	// ordinary session, which the emergency one replaces.
+	resp, b := w.browserPasskey("/v1/auth/passkeys/signin/finish", d1, map[string]any{}, "")
+	held := cookieOf(resp, "ward_session")
+	if resp.StatusCode != http.StatusOK || held == nil {
+		t.Fatalf("the operator's browser sign-in: %d %s", resp.StatusCode, b)
 	}
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &begin) != nil {
-		t.Fatalf("signin/begin: %d %s", resp.StatusCode, b)
-	}
-	opts, err := virtualwebauthn.ParseAssertionOptions(string(begin.Options))
-	if err != nil {
-		t.Fatal(err)
-	}
-	binder := cookieOf(resp, "ward_passkey")
-	resp, b = w.request("POST", "/v1/auth/break-glass/activate", "", map[string]any{
-		"reason":     "Unresponsive patient at triage; the care team cannot be reached",
-		"credential": json.RawMessage(virtualwebauthn.CreateAssertionResponse(d1.rp, d1.auth, d1.cred, *opts))},
-		"Cookie", binder.Name+"="+binder.Value, "Sec-Fetch-Site", "same-origin")
+	resp, b = w.browserPasskey("/v1/auth/break-glass/activate", d1,
+		map[string]any{"reason": "Unresponsive patient at triage; the care team cannot be reached"}, held.Value)
 	var bg struct {
 		breakGlassAnswer
 		TokenType             string `json:"token_type"`
@@ -400,6 +414,10 @@ func TestBreakGlassDocContract(t *testing.T) {
 	c := cookieOf(resp, "ward_session")
 	if c == nil || c.Value == "" {
 		t.Fatalf("browser activation set no session cookie: %v", resp.Cookies())
+	}
+	resp, b = w.request("GET", "/v1/me", "", nil, "Cookie", "ward_session="+held.Value)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "session_revoked" {
+		t.Fatalf("the session the browser held before the activation: %d %s", resp.StatusCode, b)
 	}
 
 	// The review: the operator (an admin who stepped up) may not close
