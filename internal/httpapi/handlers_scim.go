@@ -440,6 +440,12 @@ func scimSchemas() []map[string]any {
 				members,
 			},
 			"meta": map[string]any{"resourceType": "Schema", "location": "/scim/v2/Schemas/" + scim.SchemaGroup}},
+		// The User resource type names the enterprise extension (Entra ID
+		// sends it): its attributes are accepted and none is kept.
+		{"id": scim.SchemaEnterprise, "name": "EnterpriseUser",
+			"description": "Accepted on Users and not kept: Ward stores none of its attributes",
+			"attributes":  []map[string]any{},
+			"meta":        map[string]any{"resourceType": "Schema", "location": "/scim/v2/Schemas/" + scim.SchemaEnterprise}},
 	}
 }
 

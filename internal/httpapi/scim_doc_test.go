@@ -69,18 +69,23 @@ func TestSCIMDocContract(t *testing.T) {
 	var types struct {
 		Resources []struct {
 			ID, Endpoint, Schema string
+			Extensions           []struct{ Schema string } `json:"schemaExtensions"`
 		} `json:"Resources"`
 	}
 	w.scim("GET", "/scim/v2/ResourceTypes", "", "", http.StatusOK, &types)
 	var endpoints []string
 	for _, rt := range types.Resources {
 		endpoints = append(endpoints, rt.ID+" "+rt.Endpoint+" "+rt.Schema)
+		// Every schema a resource type names is one /Schemas describes.
+		w.scim("GET", "/scim/v2/Schemas/"+rt.Schema, "", "", http.StatusOK, nil)
+		for _, ext := range rt.Extensions {
+			w.scim("GET", "/scim/v2/Schemas/"+ext.Schema, "", "", http.StatusOK, nil)
+		}
 	}
 	if want := []string{"User /Users " + scim.SchemaUser, "Group /Groups " + scim.SchemaGroup}; !slices.Equal(endpoints, want) {
 		t.Fatalf("resource types %v, want %v", endpoints, want)
 	}
 	w.scim("GET", "/scim/v2/ResourceTypes/Group", "", "", http.StatusOK, nil)
-	w.scim("GET", "/scim/v2/Schemas/"+scim.SchemaGroup, "", "", http.StatusOK, nil)
 
 	user := `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "nurse@scim-doc.test", "active": true}`
 	// 415 invalidSyntax: a body that is not SCIM JSON.
