@@ -26,7 +26,9 @@ import (
 // ExportFormat names the layout of a PatientExport.
 const ExportFormat = "ward.patient-export/1"
 
-// maxExportEntries bounds the entries one export carries.
+// maxExportEntries bounds the entries one export carries: the newest, by
+// observed_at. A record with more says how many older ones it left out
+// (PatientExport.EntriesOmitted), never silently.
 const maxExportEntries = 100_000
 
 // PatientExport is what Ward holds of one patient's designated record set,
@@ -38,6 +40,11 @@ type PatientExport struct {
 	ExportedAt time.Time `json:"exported_at"`
 	Patient    Patient   `json:"patient"`
 	Entries    []Entry   `json:"entries"`
+	// EntriesOmitted is how many of the record's entries, the oldest by
+	// observed_at, the export leaves out: one export carries at most
+	// 100,000 (a glucose monitor's readings every five minutes reach that
+	// in a year). Absent when it carries every entry.
+	EntriesOmitted int `json:"entries_omitted,omitempty"`
 	// Amendments are the requests to amend the record and what became of
 	// them (HIPAA §164.526): accepted amendments, denials with the
 	// patient's statements of disagreement and the practice's rebuttals.
@@ -144,6 +151,14 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID, files Ex
 			}
 			ids[i] = r.ID
 		}
+		if len(rows) == maxExportEntries {
+			var all int
+			if err := tx.QueryRow(ctx, `select count(*) from app.clinical_entries where org_id = $1 and patient_id = $2`,
+				c.p.OrgID, patient).Scan(&all); err != nil {
+				return err
+			}
+			out.EntriesOmitted = max(all-len(rows), 0)
+		}
 		if out.Amendments, err = readAmendments(ctx, q, k, c.p.OrgID, patient); err != nil {
 			return err
 		}
@@ -172,6 +187,9 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID, files Ex
 		e.Results = ids
 		e.Details = map[string]any{"entries": len(out.Entries), "accesses": len(out.Accesses), "disclosures": len(out.Disclosures),
 			"amendments": len(out.Amendments)}
+		if out.EntriesOmitted > 0 {
+			e.Details["entries_omitted"] = out.EntriesOmitted
+		}
 		if files != nil {
 			e.Details["documents"] = len(out.Documents)
 		}
