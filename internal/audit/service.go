@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,7 +108,22 @@ func (s *Service) Log(ctx context.Context, f Filter) ([]Entry, error) {
 		if out, err = List(ctx, tx, p.OrgID, f); err != nil {
 			return err
 		}
-		_, err = Record(ctx, tx, event(OutcomeSuccess, map[string]any{"count": len(out), "after": f.After}))
+		// The filter goes into the event, as an export's does; a page
+		// that shows events about the patient it was filtered on names
+		// them, so the read is in that patient's access report (a page
+		// without any says nothing of a patient, so it names nobody, and
+		// the answer never depends on whether the id names a patient).
+		e := event(OutcomeSuccess, map[string]any{"count": len(out), "after": f.After})
+		if f.Action != "" {
+			e.Details["action"] = f.Action
+		}
+		if f.Patient.Valid {
+			e.Details["patient"] = f.Patient.UUID.String()
+			if aboutPatient(out, f.Patient.UUID) {
+				e.Patient = f.Patient
+			}
+		}
+		_, err = Record(ctx, tx, e)
 		return err
 	})
 	if err != nil {
@@ -117,6 +133,17 @@ func (s *Service) Log(ctx context.Context, f Filter) ([]Entry, error) {
 		return nil, fmt.Errorf("audit: read log of org %s: %w", p.OrgID, err)
 	}
 	return out, nil
+}
+
+// aboutPatient reports whether one of page is about patient: its own
+// event, or a list whose results held it.
+func aboutPatient(page []Entry, patient uuid.UUID) bool {
+	for _, e := range page {
+		if e.Patient.Valid && e.Patient.UUID == patient || slices.Contains(e.Results, patient) {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrNoCheckpoint means the org's log has no signed checkpoint yet (the
