@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -390,8 +391,38 @@ func destination(n NewSink) string {
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
+// shownEndpoint is a sink's endpoint as the API answers it: a syslog
+// host:port as it is; a URL with the value of each query parameter
+// replaced by "redacted". A SIEM intake's key is often a query parameter
+// (?api_key=…), a credential to write into the org's SIEM: like a Splunk
+// token (never answered) and a webhook's secret (answered once), it is
+// not shown again to every admin who lists the sinks, while the scheme,
+// host, path and parameter names say where the log goes.
+func shownEndpoint(kind, endpoint string) string {
+	if Kind(kind) == Syslog {
+		return endpoint
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return ""
+	}
+	if u.RawQuery == "" && !u.ForceQuery {
+		return endpoint
+	}
+	params := strings.Split(u.RawQuery, "&")
+	for i, kv := range params {
+		if k, _, ok := strings.Cut(kv, "="); ok {
+			params[i] = k + "=redacted"
+		} else if kv != "" {
+			params[i] = "redacted" // a bare value may be the key itself
+		}
+	}
+	u.RawQuery, u.ForceQuery = strings.Join(params, "&"), false
+	return u.String()
+}
+
 func fromRow(r dbsqlc.ListSinksRow) Sink {
-	return Sink{ID: r.ID, Org: r.OrgID, Kind: Kind(r.Kind), Name: r.Name, Endpoint: r.Endpoint, Format: r.Format,
+	return Sink{ID: r.ID, Org: r.OrgID, Kind: Kind(r.Kind), Name: r.Name, Endpoint: shownEndpoint(r.Kind, r.Endpoint), Format: r.Format,
 		BatchMax: int(r.BatchMax), Enabled: r.Enabled, OverlapSeconds: int(r.OverlapS),
 		DisableAfterSeconds: int(r.DisableAfterS), Cursor: r.CursorSeq, LastAttempt: r.LastAttemptAt,
 		LastSuccess: r.LastSuccessAt, LastError: r.LastError, FailingSince: r.FailingSince, DisabledAt: r.DisabledAt,
