@@ -98,12 +98,18 @@ func (s *Service) Log(ctx context.Context, f Filter) ([]Entry, error) {
 		}
 		return nil, fmt.Errorf("%w: the audit log is for admins", ErrForbidden)
 	}
-	var out []Entry
+	// The freshest events too: sequence what is pending first, in a short
+	// transaction of its own, as an export does (integration holds the
+	// org's integration lock to the end of its transaction).
 	err := s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
-		// The freshest events too: sequence what is pending first.
-		if _, _, err := Integrate(ctx, tx, p.OrgID); err != nil {
-			return err
-		}
+		_, _, err := Integrate(ctx, tx, p.OrgID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("audit: read log of org %s: %w", p.OrgID, err)
+	}
+	var out []Entry
+	err = s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		if out, err = List(ctx, tx, p.OrgID, f); err != nil {
 			return err

@@ -62,6 +62,9 @@ func (s *Service) accessReport(ctx context.Context, patient uuid.UUID, after int
 	if limit < 1 || limit > audit.MaxReportPage || after < 0 || after > 1<<53 {
 		return nil, nil, errkind.Visiblef(ErrInvalidInput, "after must be 0..2^53 and limit 1..%d", audit.MaxReportPage)
 	}
+	if err := s.integrate(ctx, c); err != nil {
+		return nil, nil, err
+	}
 	var out []audit.Access
 	var cp *audit.Checkpoint
 	err = s.db.InTenantTx(ctx, c.cred(), func(ctx context.Context, tx pgx.Tx) error {
@@ -120,6 +123,9 @@ func (s *Service) DisclosureAccounting(ctx context.Context, patient uuid.UUID) (
 	if c.p.Role != identity.RolePatient && c.p.Role != identity.RoleAdmin {
 		return Accounting{}, s.denied(ctx, c, c.event(action, "patient", patient), ErrForbidden)
 	}
+	if err := s.integrate(ctx, c); err != nil {
+		return Accounting{}, err
+	}
 	out := Accounting{PatientID: patient}
 	err = s.db.InTenantTx(ctx, c.cred(), func(ctx context.Context, tx pgx.Tx) error {
 		if err := patientLog(ctx, tx, c.p.OrgID, patient); err != nil {
@@ -153,10 +159,10 @@ func (s *Service) DisclosureAccounting(ctx context.Context, patient uuid.UUID) (
 	return out, err
 }
 
-// patientLog readies patient's entries in org's log for the caller: the
-// patient must be visible to them (RLS: a patient sees only their own
-// record; ErrNotFound otherwise), and the log is integrated so the freshest
-// events have their place (a seq, for a proof) too.
+// patientLog checks that patient is visible to the caller (RLS: a patient
+// sees only their own record; ErrNotFound otherwise). The caller has
+// integrated the log first (integrate), so the freshest events have their
+// place (a seq, for a proof) too.
 func patientLog(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID) error {
 	visible, err := dbsqlc.New(tx).PatientVisible(ctx, dbsqlc.PatientVisibleParams{OrgID: org, ID: patient})
 	if err != nil {
@@ -165,8 +171,20 @@ func patientLog(ctx context.Context, tx pgx.Tx, org, patient uuid.UUID) error {
 	if !visible {
 		return ErrNotFound
 	}
-	_, _, err = audit.Integrate(ctx, tx, org)
-	return err
+	return nil
+}
+
+// integrate sequences the pending events of the caller's org in a short
+// transaction of its own, as an audit export does: integration holds the
+// org's integration lock to the end of its transaction, so inside a
+// report's it held every other report, log read and export of the org, and
+// the integrator's pass for every org after it, for as long as the report
+// took to read (a patient's own reads make a long report).
+func (s *Service) integrate(ctx context.Context, c call) error {
+	return s.db.InTenantTx(ctx, c.cred(), func(ctx context.Context, tx pgx.Tx) error {
+		_, _, err := audit.Integrate(ctx, tx, c.p.OrgID)
+		return err
+	})
 }
 
 // openActorEmails opens the sealed addresses the database released with an

@@ -105,6 +105,9 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID, files Ex
 	if c.p.Role != identity.RolePatient && c.p.Role != identity.RoleAdmin {
 		return PatientExport{}, s.denied(ctx, c, c.event(action, "patient", patient), ErrForbidden)
 	}
+	if err := s.integrate(ctx, c); err != nil {
+		return PatientExport{}, err
+	}
 	out := PatientExport{Format: ExportFormat}
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
 		if err := patientLog(ctx, tx, c.p.OrgID, patient); err != nil {
