@@ -137,22 +137,36 @@ func handlePatientUpdate(recs *records.Service, fail errorWriter) http.Handler {
 	})
 }
 
+// handleEntryList returns a page of a patient's entries, newest first:
+// limit (1..500, default 100) and cursor (a previous page's next_cursor,
+// opaque) are its only query parameters.
 func handleEntryList(recs *records.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
+		for name := range r.URL.Query() {
+			if name != "limit" && name != "cursor" && err == nil {
+				err = badRequest("invalid_query", "the query parameters are limit and cursor")
+			}
+		}
 		var limit int
 		if err == nil {
 			limit, err = queryLimit(r, records.MaxEntryPage)
 		}
-		var list []records.Entry
+		var after records.EntryCursor
 		if err == nil {
-			list, err = recs.ListEntries(r.Context(), id, limit)
+			if after, err = records.ParseEntryCursor(r.URL.Query().Get("cursor")); err != nil {
+				err = badRequest("invalid_query", "cursor must be a next_cursor this API returned")
+			}
+		}
+		var page records.EntryPage
+		if err == nil {
+			page, err = recs.ListEntries(r.Context(), id, limit, after)
 		}
 		if err != nil {
 			fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"entries": list})
+		writeJSON(w, http.StatusOK, page)
 	})
 }
 

@@ -2,6 +2,9 @@ package records
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -231,21 +234,71 @@ func (s *Service) CreateEntry(ctx context.Context, patient uuid.UUID, in EntryIn
 // MaxEntryPage is the most entries one ListEntries call returns.
 const MaxEntryPage = 500
 
-// ListEntries returns a patient's entries, newest first (at most limit,
-// 1..MaxEntryPage; 0 means 100), and audits the list with the ids returned. Errors: ErrNotFound
-// (audited) when the caller may not see the patient.
-func (s *Service) ListEntries(ctx context.Context, patient uuid.UUID, limit int) ([]Entry, error) {
+// EntryCursor is where a page of entries starts: after the entry it names
+// (the zero value: at the newest). It travels as an opaque string (String,
+// ParseEntryCursor) that holds the last entry's id and observation time,
+// nothing a caller did not already read.
+type EntryCursor struct {
+	observedAt time.Time
+	id         uuid.UUID
+}
+
+// ErrBadCursor is ParseEntryCursor's refusal.
+var ErrBadCursor = errors.New("records: malformed entry cursor")
+
+// ParseEntryCursor reads a cursor String returned; "" is the first page.
+// Errors: ErrBadCursor.
+func ParseEntryCursor(s string) (EntryCursor, error) {
+	if s == "" {
+		return EntryCursor{}, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 24 {
+		return EntryCursor{}, ErrBadCursor
+	}
+	id, err := uuid.FromBytes(b[8:])
+	if err != nil || id == uuid.Nil {
+		return EntryCursor{}, ErrBadCursor
+	}
+	return EntryCursor{observedAt: time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))), id: id}, nil
+}
+
+// String is the cursor's opaque form ("" for the first page).
+func (k EntryCursor) String() string {
+	if k.id == uuid.Nil {
+		return ""
+	}
+	b := make([]byte, 24)
+	binary.BigEndian.PutUint64(b, uint64(k.observedAt.UnixMicro()))
+	copy(b[8:], k.id[:])
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// EntryPage is a page of a patient's entries, newest first. Next is where
+// the following page starts; "" when this page is the last.
+type EntryPage struct {
+	Entries []Entry `json:"entries"`
+	Next    string  `json:"next_cursor,omitempty"`
+}
+
+// ListEntries returns a page of a patient's entries, newest first (by
+// observed_at): at most limit (1..MaxEntryPage; 0 means 100), after the
+// cursor after (the zero cursor: from the newest), and audits the list
+// with the ids returned. Errors: ErrNotFound (audited) when the caller may
+// not see the patient.
+func (s *Service) ListEntries(ctx context.Context, patient uuid.UUID, limit int, after EntryCursor) (EntryPage, error) {
 	c, err := begin(ctx)
 	if err != nil {
-		return nil, err
+		return EntryPage{}, err
 	}
 	if limit == 0 {
 		limit = 100
 	}
 	if limit < 1 || limit > MaxEntryPage {
-		return nil, errkind.Visiblef(ErrInvalidInput, "limit must be 1..%d", MaxEntryPage)
+		return EntryPage{}, errkind.Visiblef(ErrInvalidInput, "limit must be 1..%d", MaxEntryPage)
 	}
 	var out []Entry
+	var next string
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
 		q := dbsqlc.New(tx)
 		visible, err := q.PatientVisible(ctx, dbsqlc.PatientVisibleParams{OrgID: c.p.OrgID, ID: patient})
@@ -255,9 +308,19 @@ func (s *Service) ListEntries(ctx context.Context, patient uuid.UUID, limit int)
 		if !visible {
 			return ErrNotFound
 		}
-		rows, err := q.ListEntries(ctx, dbsqlc.ListEntriesParams{OrgID: c.p.OrgID, PatientID: patient, MaxRows: int32(limit)})
+		// One more than asked for: whether there is a next page.
+		p := dbsqlc.ListEntriesParams{OrgID: c.p.OrgID, PatientID: patient, MaxRows: int32(limit) + 1}
+		if after.id != uuid.Nil {
+			p.AfterObservedAt, p.AfterID = &after.observedAt, uuid.NullUUID{UUID: after.id, Valid: true}
+		}
+		rows, err := q.ListEntries(ctx, p)
 		if err != nil {
 			return err
+		}
+		if len(rows) > limit {
+			rows = rows[:limit]
+			last := rows[limit-1]
+			next = EntryCursor{observedAt: last.ObservedAt, id: last.ID}.String()
 		}
 		out = make([]Entry, len(rows))
 		ids := make([]uuid.UUID, len(rows))
@@ -278,7 +341,7 @@ func (s *Service) ListEntries(ctx context.Context, patient uuid.UUID, limit int)
 		ev := c.event("entry.list", "patient", patient)
 		ev.Patient = uuid.NullUUID{UUID: patient, Valid: true}
 		ev.Results = ids
-		ev.Details = map[string]any{"count": len(ids)}
+		ev.Details = map[string]any{"count": len(ids), "page": after.id != uuid.Nil}
 		if len(marks) > 0 {
 			ev.Details["amendments"] = len(marks)
 		}
@@ -286,12 +349,12 @@ func (s *Service) ListEntries(ctx context.Context, patient uuid.UUID, limit int)
 		return err
 	})
 	if err = mapErr("list entries", err); err == ErrNotFound {
-		return nil, s.denied(ctx, c, c.event("entry.list", "patient", patient), err)
+		return EntryPage{}, s.denied(ctx, c, c.event("entry.list", "patient", patient), err)
 	}
 	if out == nil {
 		out = []Entry{}
 	}
-	return out, err
+	return EntryPage{Entries: out, Next: next}, err
 }
 
 // AssignProvider puts a provider on a patient's care team (leads and

@@ -243,18 +243,31 @@ const listEntries = `-- name: ListEntries :many
 select org_id, id, patient_id, kind, name, value, unit, kcal, protein_g, carbs_g, fat_g, observed_at, note_enc, created_by, created_at
 from app.clinical_entries
 where org_id = $1 and patient_id = $2
+  and ($3::timestamptz is null
+       or observed_at < $3::timestamptz
+       or (observed_at = $3::timestamptz and id > $4::uuid))
 order by observed_at desc, id
-limit $3
+limit $5
 `
 
 type ListEntriesParams struct {
-	OrgID     uuid.UUID
-	PatientID uuid.UUID
-	MaxRows   int32
+	OrgID           uuid.UUID
+	PatientID       uuid.UUID
+	AfterObservedAt *time.Time
+	AfterID         uuid.NullUUID
+	MaxRows         int32
 }
 
+// Newest first; a page after a cursor (the last entry of the page before:
+// its observed_at and id) continues the same order.
 func (q *Queries) ListEntries(ctx context.Context, arg ListEntriesParams) ([]AppClinicalEntry, error) {
-	rows, err := q.db.Query(ctx, listEntries, arg.OrgID, arg.PatientID, arg.MaxRows)
+	rows, err := q.db.Query(ctx, listEntries,
+		arg.OrgID,
+		arg.PatientID,
+		arg.AfterObservedAt,
+		arg.AfterID,
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}

@@ -41,9 +41,14 @@ values (@org_id, @id, @patient_id, @kind, @name, sqlc.narg('value'), sqlc.narg('
 returning *;
 
 -- name: ListEntries :many
+-- Newest first; a page after a cursor (the last entry of the page before:
+-- its observed_at and id) continues the same order.
 select *
 from app.clinical_entries
 where org_id = @org_id and patient_id = @patient_id
+  and (sqlc.narg('after_observed_at')::timestamptz is null
+       or observed_at < sqlc.narg('after_observed_at')::timestamptz
+       or (observed_at = sqlc.narg('after_observed_at')::timestamptz and id > sqlc.narg('after_id')::uuid))
 order by observed_at desc, id
 limit @max_rows;
 
