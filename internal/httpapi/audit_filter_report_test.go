@@ -66,6 +66,14 @@ func TestAuditReadNamesItsFilter(t *testing.T) {
 	if !found {
 		t.Fatal("the admin's read of P1's events is not in P1's access report")
 	}
+	// A key that reads the log is recorded the same way.
+	key := w.createKey(o, "audit:read")
+	w.do("GET", "/v1/audit/events?patient_id="+o.P1.String(), key.Key, nil, http.StatusOK, &page)
+	var named int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and action = 'audit.read'
+	    and outcome = 'success' and credential_id = $2 and patient_id = $3`, o.ID, key.ID, o.P1).Scan(&named); err != nil || named != 1 {
+		t.Fatalf("the key's read names P1 in %d events (%v), want 1", named, err)
+	}
 }
 
 // TestAuditRoutesRefuseOtherScopes: API keys of the other scopes read
