@@ -6,6 +6,7 @@ import (
 	"errors"
 	"html/template"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -40,7 +41,7 @@ var consoleFiles embed.FS
 // page, parsed on first use.
 var consolePages = sync.OnceValue(func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"signin", "factor", "home", "cases", "case", "audit", "dsr", "breakglass"} {
+	for _, name := range []string{"signin", "factor", "home", "cases", "case", "audit", "dsr", "breakglass", "patients", "patient", "accessreport"} {
 		out[name] = template.Must(template.ParseFS(consoleFiles, "console/layout.html", "console/"+name+".html"))
 	}
 	return out
@@ -129,6 +130,10 @@ func (s *server) consoleRoutes() {
 	con.route("POST /second-factor/enrol", pending, s.consoleEnrolTOTP())
 	con.route("POST /sign-out", whoever, s.consoleSignOut())
 	con.route("GET /audit", as(admin, "audit.read"), s.consoleAudit())
+	con.route("GET /patients", session, s.consolePatients())
+	con.route("GET /patients/{id}", session, s.consolePatient())
+	con.route("POST /patients/{id}/entries", session, s.consoleEntry())
+	con.route("GET /patients/{id}/access-report", session, s.consoleAccessReport())
 	con.route("GET /dsr", session, s.consoleDSR())
 	con.route("POST /dsr/{id}/extend", as(admin, "dsr.extend"), s.consoleDSRChange("reason", s.deps.Records.ExtendDSR))
 	con.route("POST /dsr/{id}/close", as(admin, "dsr.close"), s.consoleDSRChange("outcome", s.deps.Records.CloseDSR))
@@ -668,5 +673,174 @@ func (s *server) consoleBreakGlassReview() http.Handler {
 		}
 		w.Header().Set("Location", s.root+"break-glass?done=reviewed")
 		w.WriteHeader(http.StatusSeeOther)
+	})
+}
+
+func (s *server) consolePatients() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		list, err := s.deps.Records.ListPatients(r.Context(), records.ListFilter{Limit: records.MaxPatientPage})
+		if err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		s.render(w, r, http.StatusOK, "patients", consolePage{Title: "Patients", Data: list})
+	})
+}
+
+// patientPage is a patient's record page.
+type patientPage struct {
+	Patient records.Patient
+	Entries records.EntryPage
+	Notice  string
+	Now     string
+}
+
+// consolePatient shows a patient's record and a page of its entries,
+// newest first (?cursor= pages on), with the form that adds one. The
+// database decides who may read it; the read is audited as the API's.
+func (s *server) consolePatient() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := uuid.Parse(r.PathValue("id"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such patient")
+			return
+		}
+		cursor, err := records.ParseEntryCursor(r.URL.Query().Get("cursor"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "invalid_query", "the cursor is not one this page gave")
+			return
+		}
+		pg := patientPage{Now: time.Now().UTC().Format("2006-01-02T15:04")}
+		pg.Patient, err = s.deps.Records.GetPatient(r.Context(), id)
+		if err == nil {
+			pg.Entries, err = s.deps.Records.ListEntries(r.Context(), id, 0, cursor)
+		}
+		if err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		if r.URL.Query().Get("done") == "entry" {
+			pg.Notice = "The entry was added."
+		}
+		s.render(w, r, http.StatusOK, "patient", consolePage{Title: pg.Patient.Name, Data: pg})
+	})
+}
+
+// consoleEntry adds an entry to a patient's record from the page's form,
+// as POST /v1/patients/{id}/entries does.
+func (s *server) consoleEntry() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := uuid.Parse(r.PathValue("id"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such patient")
+			return
+		}
+		if err := r.ParseForm(); err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
+			return
+		}
+		f := r.PostForm
+		in := records.EntryInput{Kind: f.Get("kind"), Name: strings.TrimSpace(f.Get("name")), Unit: strings.TrimSpace(f.Get("unit")),
+			Note: strings.TrimSpace(f.Get("note"))}
+		if v := strings.TrimSpace(f.Get("value")); v != "" {
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+				writeHTMLError(w, r, http.StatusBadRequest, "invalid_input", "value is a number")
+				return
+			}
+			in.Value = &x
+		}
+		at, err := time.Parse("2006-01-02T15:04", f.Get("observed_at"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "invalid_input", "observed at is a date and time (YYYY-MM-DDTHH:MM, UTC)")
+			return
+		}
+		in.ObservedAt = at.UTC()
+		if _, err := s.deps.Records.CreateEntry(r.Context(), id, in); err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Location", s.root+"patients/"+id.String()+"?done=entry")
+		w.WriteHeader(http.StatusSeeOther)
+	})
+}
+
+// accessRow is one access as the report page shows it.
+type accessRow struct {
+	At, Who, Action, Outcome, Proof string
+}
+
+// accessReportPage is the access report's page.
+type accessReportPage struct {
+	Patient  uuid.UUID
+	Verified bool
+	Problem  string
+	Size     int64
+	Rows     []accessRow
+	Next     string
+}
+
+// consoleAccessReport shows who read a patient's record (the patient
+// themself, an admin), each access with its inclusion proof checked here
+// against the report's signed checkpoint and the published key, as the
+// patient's own app can check it offline.
+func (s *server) consoleAccessReport() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := uuid.Parse(r.PathValue("id"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such patient")
+			return
+		}
+		var after int64
+		if v := r.URL.Query().Get("after"); v != "" {
+			if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
+				writeHTMLError(w, r, http.StatusBadRequest, "invalid_query", "after is a sequence number, 0 or more")
+				return
+			}
+		}
+		rep, err := s.deps.Records.AccessReport(r.Context(), id, after, 0)
+		if err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		pg := accessReportPage{Patient: id}
+		var cp audit.Checkpoint
+		switch {
+		case rep.Checkpoint == nil:
+			pg.Problem = "The audit log has no signed checkpoint yet: the accesses below are recorded but not yet proved."
+		default:
+			if cp, err = audit.OpenCheckpoint(rep.Checkpoint.Note, s.deps.AuditKey); err != nil {
+				pg.Problem = "The report's checkpoint does NOT verify with the published key: " + err.Error()
+			} else {
+				pg.Verified, pg.Size = true, cp.Size
+			}
+		}
+		for _, a := range rep.Accesses {
+			row := accessRow{At: a.At.UTC().Format("2006-01-02 15:04:05"), Action: a.Action, Outcome: a.Outcome, Proof: "not yet"}
+			switch {
+			case a.ActorEmail != "":
+				row.Who = a.ActorEmail
+			case a.ActorRole != "":
+				row.Who = a.ActorRole
+			default:
+				row.Who = a.ActorKind
+			}
+			if a.ActorRole != "" && a.ActorEmail != "" {
+				row.Who += " (" + a.ActorRole + ")"
+			}
+			if pg.Verified && a.LeafHash != nil && a.Seq >= 1 && a.Seq <= cp.Size {
+				if audit.VerifyInclusion(*a.LeafHash, uint64(a.Seq-1), uint64(cp.Size), a.Inclusion, cp.Root) == nil {
+					row.Proof = "proved"
+				} else {
+					row.Proof = "PROOF FAILED"
+					pg.Verified, pg.Problem = false, "An access's inclusion proof does NOT verify against the checkpoint."
+				}
+			}
+			pg.Rows = append(pg.Rows, row)
+		}
+		if rep.NextAfter != nil {
+			pg.Next = strconv.FormatInt(*rep.NextAfter, 10)
+		}
+		s.render(w, r, http.StatusOK, "accessreport", consolePage{Title: "Who has read this record", Data: pg})
 	})
 }

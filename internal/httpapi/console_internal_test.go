@@ -9,7 +9,8 @@ import (
 // fails here, not as a blank page in a browser.
 func TestConsoleTemplates(t *testing.T) {
 	data := map[string]any{"signin": signInForm{}, "factor": factorPage{}, "home": "", "cases": nil,
-		"case": casePage{}, "audit": auditPage{}, "dsr": dsrPage{}, "breakglass": breakGlassPage{}}
+		"case": casePage{}, "audit": auditPage{}, "dsr": dsrPage{}, "breakglass": breakGlassPage{},
+		"patients": nil, "patient": patientPage{}, "accessreport": accessReportPage{}}
 	pages := consolePages()
 	if len(pages) != len(data) {
 		t.Fatalf("%d pages, %d with test data", len(pages), len(data))

@@ -416,3 +416,82 @@ func TestConsoleReviews(t *testing.T) {
 		t.Fatalf("after the review: %s", body)
 	}
 }
+
+// The record pages: the patients a session may read (RLS decides), a
+// record with its entries and the form that adds one, and the access
+// report, each access's inclusion proof checked against the signed
+// checkpoint with the published key.
+func TestConsoleRecords(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Console Records Clinic")
+	w.populate(o, "crec")
+
+	prov := w.consoleSignIn(o.Prov.Email)
+	resp, body := w.consolePage("GET", "/patients", prov, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "crec Patient One") || strings.Contains(body, "crec Patient Two") ||
+		!strings.Contains(body, `href="/patients/`+o.P1.String()+`"`) {
+		t.Fatalf("provider's patients: %d %s", resp.StatusCode, body)
+	}
+	resp, body = w.consolePage("GET", "/patients/"+o.P1.String(), prov, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "crec-MRN-1") || !strings.Contains(body, `id="no-entries"`) {
+		t.Fatalf("record page: %d %s", resp.StatusCode, body)
+	}
+	entry := url.Values{"kind": {"biomarker"}, "name": {"HbA1c"}, "value": {"6.1"}, "unit": {"%"},
+		"observed_at": {time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")}, "note": {"fasting"}}
+	resp, body = w.consolePage("POST", "/patients/"+o.P1.String()+"/entries", prov, entry)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/patients/"+o.P1.String()+"?done=entry" {
+		t.Fatalf("entry form: %d %q %s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	if _, body := w.consolePage("GET", "/patients/"+o.P1.String()+"?done=entry", prov, nil); !strings.Contains(body, "HbA1c") ||
+		!strings.Contains(body, "6.1 %") || !strings.Contains(body, `id="notice"`) {
+		t.Fatalf("record after the entry: %s", body)
+	}
+	// Bad input is refused with its rule and writes nothing.
+	for _, c := range []struct {
+		field, value, rule string
+	}{
+		{"value", "six", "value is a number"},
+		{"observed_at", "yesterday", "observed at is a date"},
+		{"observed_at", time.Now().UTC().Add(72 * time.Hour).Format("2006-01-02T15:04"), "future"},
+		{"kind", "mood", "kind"},
+	} {
+		bad := url.Values{}
+		for k, v := range entry {
+			bad[k] = v
+		}
+		bad.Set(c.field, c.value)
+		if resp, body := w.consolePage("POST", "/patients/"+o.P1.String()+"/entries", prov, bad); resp.StatusCode != http.StatusBadRequest ||
+			!strings.Contains(body, c.rule) {
+			t.Fatalf("%s=%q: %d %s", c.field, c.value, resp.StatusCode, body)
+		}
+	}
+	if resp, _ := w.consolePage("GET", "/patients/"+o.P1.String()+"?cursor=garbage", prov, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("bad cursor: %d", resp.StatusCode)
+	}
+	// A patient outside the care team: not found, and no entry written.
+	if resp, _ := w.consolePage("GET", "/patients/"+o.P2.String(), prov, nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("provider reading P2: %d", resp.StatusCode)
+	}
+	if resp, _ := w.consolePage("POST", "/patients/"+o.P2.String()+"/entries", prov, entry); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("provider writing to P2: %d", resp.StatusCode)
+	}
+	var entries int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from app.clinical_entries where org_id = $1`, o.ID).Scan(&entries); err != nil || entries != 1 {
+		t.Fatalf("entries stored: %d %v", entries, err)
+	}
+
+	// The patient: their own record, and who read it, proved.
+	pat := w.consoleSignIn(o.PatUser.Email)
+	if _, body := w.consolePage("GET", "/patients", pat, nil); !strings.Contains(body, "crec Patient One") || strings.Contains(body, "crec Patient Two") {
+		t.Fatalf("patient's own records: %s", body)
+	}
+	w.integrate()
+	resp, body = w.consolePage("GET", "/patients/"+o.P1.String()+"/access-report", pat, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="report-ok"`) || !strings.Contains(body, o.Prov.Email) ||
+		!strings.Contains(body, "proved") || strings.Contains(body, "PROOF FAILED") {
+		t.Fatalf("access report: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := w.consolePage("GET", "/patients/"+o.P2.String()+"/access-report", pat, nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("another patient's access report: %d", resp.StatusCode)
+	}
+}
