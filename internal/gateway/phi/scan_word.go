@@ -129,6 +129,9 @@ func (d *detector) compound(i int) int {
 	if d.quantity(i) || d.labelled(i) {
 		return d.keep(i, j) // "200MCGS", "10cmH2O", "500ccNS"; "TYLENOL650", "sbp146"
 	}
+	if obstetricHistory(raw) {
+		return d.keep(i, j) // gravidity and parity: "G3P2002", "G2P1011", "g4p3"
+	}
 	n := nd + nl
 	switch {
 	case n >= 15 && n <= 34 && nl >= 2 && isIBANShape(raw):
@@ -139,6 +142,51 @@ func (d *detector) compound(i int) int {
 		return d.claim(i, j, TypeID, prioStruct)
 	}
 	return d.keep(i, j)
+}
+
+// obstetricHistory reports whether s is gravidity and parity written
+// together, as obstetric notes open: "G3P2002" (the four TPAL counts),
+// "G2P1", "G5P4A1", "G1P0Ab1" (abortions). Each count has at most two
+// digits, parity one or four, and no more births than pregnancies, so an
+// identifier of that shape stays one ("G12P4471").
+func obstetricHistory(s string) bool {
+	if len(s) < 4 || len(s) > 12 || s[0]|0x20 != 'g' {
+		return false
+	}
+	p := 1
+	q := digitsEnd(s, p)
+	if q == p || q-p > 2 || q >= len(s) || s[q]|0x20 != 'p' {
+		return false
+	}
+	g := atoi(s[p:q])
+	p = q + 1
+	q = digitsEnd(s, p)
+	switch q - p {
+	case 1: // deliveries, no more than pregnancies
+		if int(s[p]-'0') > g {
+			return false
+		}
+	case 4: // term, preterm, abortions, living: the first three no more than pregnancies
+		if int(s[p]-'0')+int(s[p+1]-'0')+int(s[p+2]-'0') > g {
+			return false
+		}
+	default:
+		return false
+	}
+	if q == len(s) {
+		return true
+	}
+	// an abortion count after: "A1", "Ab1"
+	p = q
+	if s[p]|0x20 != 'a' {
+		return false
+	}
+	p++
+	if p < len(s) && s[p]|0x20 == 'b' {
+		p++
+	}
+	q = digitsEnd(s, p)
+	return q > p && q-p <= 2 && q == len(s)
 }
 
 func isIBANShape(s string) bool {
