@@ -1059,7 +1059,7 @@ func (d *detector) aloneOnLine(i, j int) bool {
 }
 
 // locContext reports whether word i follows "in", "from", "lives in" or
-// precedes ", ST".
+// precedes ", ST" or a state's code and a ZIP code.
 func (d *detector) locContext(i int) bool {
 	if k := i - 1; k >= 0 && d.toks[k].kind == tkWord && d.is(k, vLocPrep) {
 		return true
@@ -1069,6 +1069,11 @@ func (d *detector) locContext(i int) bool {
 	}
 	// "12 Oak Street, Springfield"
 	if k := i - 2; k >= 0 && d.isPunct(i-1, ',') && d.state[k] == stPHI {
+		return true
+	}
+	// "Fresno CA 93706": a state's code in capitals, then a ZIP code
+	if j := i + 1; j+1 < len(d.toks) && d.toks[j+1].kind == tkNum && d.toks[j+1].end-d.toks[j+1].start == 5 && d.toks[j].kind == tkWord && d.toks[j].end-d.toks[j].start == 2 &&
+		d.toks[j].has(fAllCaps) && !d.toks[j].has(fNL) && !d.toks[j+1].has(fNL) && !d.glued(j+1) && stateAbbrevs[d.word(j)] {
 		return true
 	}
 	return false

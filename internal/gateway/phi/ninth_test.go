@@ -16,6 +16,12 @@ func TestNoteTypesNinth(t *testing.T) {
 	}{
 		{"gravidity and parity are no identifier", mixed + "Pt is a 31 y/o G3P2002 at 39w2d. G2P1011, now 12 weeks. G5P4A1 with twins. g1p0 in labor. Chart G12P4471.",
 			[]string{"G12P4471"}, []string{"G3P2002", "G2P1011", "G5P4A1", "g1p0"}},
+		{"a street in lower case after a house number", mixed + "Home address: 908 south elm street, Fresno CA 93706\nShe lives at 1187 cottonwood lane with her son. Son lives at 4 maple ave.",
+			[]string{"908 south elm street", "Fresno", "1187 cottonwood lane", "4 maple ave"}, nil},
+		{"no street without its suffix ending the phrase", mixed + "Walked 200 feet down the hall. Took a 2 lane road home. After a 20 mile drive, and 3 street drugs. Gave 2 amps of bicarb.",
+			nil, []string{"200 feet", "2 lane road", "20 mile drive", "3 street drugs", "2 amps"}},
+		{"a city before a state's code and a ZIP code", mixed + "Mailing: PO Box 12, Fresno CA 93706. Sister in Ames IA 50010.",
+			[]string{"Fresno", "Ames", "93706", "50010"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

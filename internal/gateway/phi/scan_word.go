@@ -636,6 +636,7 @@ func (d *detector) addressFromNumber(i int) int {
 		j++ // 12B
 	}
 	words := 0
+	lower := false // a street in lower case where case is evidence: "908 south elm street"
 	for k := j; k < len(d.toks) && k < j+8; k++ {
 		t := d.toks[k]
 		if t.has(fNL) {
@@ -661,8 +662,13 @@ func (d *detector) addressFromNumber(i int) int {
 		}
 		w := d.word(k)
 		if words == 0 {
-			if d.is(k, vUnit|vStopword) || !(t.has(fCap) || d.lowerDoc) {
+			if d.is(k, vUnit|vStopword) {
 				return i
+			}
+			if !(t.has(fCap) || d.lowerDoc) {
+				if lower = d.lowerStreet(k); !lower {
+					return i
+				}
 			}
 			if d.streetStart(k, w) {
 				return d.streetTail(i, k+1)
@@ -671,7 +677,7 @@ func (d *detector) addressFromNumber(i int) int {
 				return d.claim(i, k+2, TypeAddress, prioStruct) // "16 Route 9"
 			}
 		}
-		if words > 0 && d.is(k, vStreetSuffix) && (t.has(fCap) || d.lowerDoc) && (!t.has(fNoCase) && !d.lowerDoc || plainSuffixes[w]) {
+		if words > 0 && d.is(k, vStreetSuffix) && (lower && lowerSuffixes[w] || !lower && (t.has(fCap) || d.lowerDoc) && (!t.has(fNoCase) && !d.lowerDoc || plainSuffixes[w])) {
 			end := k + 1
 			if end < len(d.toks) && d.isPunct(end, '.') && d.glued(k) {
 				end++
@@ -687,6 +693,45 @@ func (d *detector) addressFromNumber(i int) int {
 		words++
 	}
 	return i
+}
+
+// lowerSuffixes end a street written in lower case after a house number;
+// "rd", "ln", "dr" or "st" there are as often shorthand.
+var lowerSuffixes = set(`street avenue ave road boulevard blvd drive lane court parkway terrace circle highway`)
+
+// lowerStreet reports whether the lower-case words from k, after a house
+// number, are a street: one to three words that are no unit, number or
+// clinical-only word, then a suffix of lowerSuffixes that ends the phrase
+// (the line, a comma or a dot, or a word such as "with", "in", "near"
+// after it): "908 south elm street, fresno", "lives at 12 oak avenue with
+// her son". "2 lane road", "20 mile drive" stay: the first word may be
+// neither a suffix nor a unit.
+func (d *detector) lowerStreet(k int) bool {
+	if d.is(k, vStreetSuffix) {
+		return false
+	}
+	for words := 0; k < len(d.toks) && words < 4; k++ {
+		t := &d.toks[k]
+		if t.kind != tkWord || t.has(fNL) && words > 0 || t.has(fCap) || t.has(fSent) && words > 0 {
+			return false
+		}
+		w := d.word(k)
+		if words > 0 && lowerSuffixes[w] {
+			e := k + 1
+			if e < len(d.toks) && d.isPunct(e, '.') && d.glued(k) {
+				e++
+			}
+			if e == len(d.toks) || d.toks[e].has(fNL) || d.toks[e].kind == tkPunct && strings.IndexByte(",.;)", d.text[d.toks[e].start]) >= 0 {
+				return true
+			}
+			return d.toks[e].kind == tkWord && (d.is(e, vStopword) || isDirection(d.word(e)))
+		}
+		if d.is(k, vUnit|vStopword|vVitalLabel) || t.lex&lexClinical != 0 && t.lex&(lexCommon|lexFirst|lexLast) == 0 && !isDirection(w) {
+			return false
+		}
+		words++
+	}
+	return false
 }
 
 // routeWords name a road by its number: "16 Route 9", "off Hwy 101".
