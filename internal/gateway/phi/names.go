@@ -189,6 +189,19 @@ func (d *detector) names() {
 				continue
 			}
 		}
+		if !capd && !t.has(fNoCase) && i >= 2 && d.isPunct(i-1, ':') {
+			if j := d.lowerFieldName(i); j > i {
+				// a name typed in lower case into a form's field where
+				// case is evidence: "Patient: mateo ruiz-hernandez, 4 yo"
+				for k := i; k < j; k++ {
+					if d.toks[k].kind == tkWord {
+						set(k, mStrong, TypePerson, prioContext)
+					}
+				}
+				i = j - 1
+				continue
+			}
+		}
 		if !capd {
 			// every rule below needs a capital, or text in lower case
 			continue
@@ -760,6 +773,81 @@ func (d *detector) fieldOrSignature(l int) bool {
 // dash: "Best regards,\nSandra", "thx, sandra", "thanks - Rose".
 func (d *detector) afterSignOff(w int) bool {
 	return w >= 2 && (d.isPunct(w-1, ',') || d.isPunct(w-1, '-')) && d.toks[w-2].kind == tkWord && signOffs[d.word(w-2)]
+}
+
+// fieldLabels are the form fields whose value is a person's name, beside
+// the name labels: "Employee: ...", "Claimant: ...".
+var fieldLabels = set(`employee claimant insured subscriber member policyholder guarantor responsible`)
+
+// lowerFieldName returns the end of a name written in lower case as the
+// whole value of a form's field, word i being its first word after the
+// colon, or i: the label (a name label or a field of fieldLabels) starts
+// its line or follows "patient", "legal" or a possessive ("Patient Name:",
+// "Mother's name:"); the value is one to four words and initials (glued
+// hyphens and apostrophes inside: "ruiz-hernandez", "o'neil") up to the
+// line's end, a comma, a semicolon, a dot, a parenthesis or a number; one word at
+// least is on a name list, and none is an English or clinical word that is
+// no name, nor a label, a unit or a credential ("Pt: alert, oriented",
+// "Contact: son" stay).
+func (d *detector) lowerFieldName(i int) int {
+	l := i - 2
+	if d.toks[l].kind != tkWord || d.toks[i].has(fNL) || d.toks[i-1].has(fNL) || !(d.is(l, vNameLabel) || fieldLabels[d.word(l)]) {
+		return i
+	}
+	if !d.toks[l].has(fNL) && l > 0 {
+		p := l - 1
+		if d.isPunct(p, '\'') && p > 0 {
+			p-- // "Mother's name:"
+		}
+		if d.toks[p].kind != tkWord {
+			return i
+		}
+		if pw := d.word(p); d.word(l) != "name" || !(pw == "patient" || pw == "legal" || pw == "s" || pw == "full" || pw == "employee" || pw == "member" || d.is(p, vNameLabel)) {
+			return i
+		}
+	}
+	named, words := false, 0
+	j := i
+	for ; j < len(d.toks); j++ {
+		t := &d.toks[j]
+		if j > i && t.has(fNL) {
+			break
+		}
+		if t.kind == tkNum {
+			break
+		}
+		if t.kind == tkPunct {
+			c := d.text[t.start]
+			if (c == '-' || c == '\'') && d.glued(j-1) && d.glued(j) && d.toks[j-1].kind == tkWord && d.toks[j+1].kind == tkWord {
+				continue
+			}
+			if c == '.' && d.glued(j-1) && d.toks[j-1].kind == tkWord && d.toks[j-1].end-d.toks[j-1].start == 1 {
+				continue // an initial: "jane q. public"
+			}
+			if strings.IndexByte(",;(.", c) >= 0 {
+				break
+			}
+			return i
+		}
+		if t.kind != tkWord || t.has(fCap) || t.has(fNoCase) {
+			return i
+		}
+		if words++; words > 4 {
+			return i
+		}
+		lf := t.lex
+		if t.end-t.start == 1 {
+			continue // an initial
+		}
+		if d.is(j, vStopword|vNameLabel|vTitle|vCredential|vUnit|vVitalLabel|vMonth|vWeekday) || lf&(lexCommon|lexClinical) != 0 && (lf&(lexFirst|lexLast) == 0 || lf&lexClinical != 0 && lf&lexCommon != 0) {
+			return i
+		}
+		named = named || lf&(lexFirst|lexLast) != 0
+	}
+	if !named {
+		return i
+	}
+	return j
 }
 
 // allCapsBefore reports whether the token before i is in capitals.

@@ -22,6 +22,10 @@ func TestNoteTypesNinth(t *testing.T) {
 			nil, []string{"200 feet", "2 lane road", "20 mile drive", "3 street drugs", "2 amps"}},
 		{"a city before a state's code and a ZIP code", mixed + "Mailing: PO Box 12, Fresno CA 93706. Sister in Ames IA 50010.",
 			[]string{"Fresno", "Ames", "93706", "50010"}, nil},
+		{"a name in lower case in a form's field", mixed + "Patient: mateo ruiz-hernandez, 4 yo male.\nName: jane q. hale\nEmployee: rosario villanueva\nMother's name: luz o'neil (cell)",
+			[]string{"mateo ruiz-hernandez", "jane q. hale", "rosario villanueva", "luz o'neil"}, []string{"4 yo", "cell"}},
+		{"a field's value in lower case that is no name", mixed + "Pt: alert, oriented x3.\nPatient: will call back.\nContact: son at bedside.\nPatient: pleasant, nkda.\nProvider: see above.",
+			nil, []string{"alert", "will call", "son", "pleasant", "see above"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
