@@ -2122,20 +2122,89 @@ chiropractic dentistry therapy rehabilitation counseling nutrition`)
 // Fallowmere"). A specialty or a service stays: "Internal Medicine",
 // "Primary Care", "Home Health".
 func (d *detector) practice(i int, mark []uint8, typ []Type, prio []int8) {
+	s, named := i, false // the run's first word; a word of it marked
 	for k, steps := i-1, 0; k >= 0 && steps < 3; k, steps = k-1, steps+1 {
 		p := &d.toks[k]
 		if p.kind != tkWord || !p.has(fCap) || d.is(k, vStopword) || d.toks[k+1].has(fNL) || p.end < d.toks[k+1].start-1 {
 			break
 		}
+		s = k
 		if d.practiceName(k) {
 			mark[k], typ[k], prio[k] = mStrong, TypeLocation, prioContext
+			named = true
 		}
 		if p.has(fNL) {
 			break
 		}
 	}
+	if !named && s < i && doctorsPractices[d.word(i)] && d.practiceCue(s, i) {
+		d.plainPractice(s, i, mark, typ, prio)
+	}
 	if j := i + 2; j < len(d.toks) && d.toks[i+1].kind == tkWord && d.word(i+1) == "of" && !d.toks[j].has(fNL) && d.toks[j].has(fCap) && d.practiceName(j) {
 		mark[j], typ[j], prio[j] = mStrong, TypeLocation, prioContext
+	}
+}
+
+// doctorsPractices end the name of a doctors' practice, which may be
+// named by ordinary words ("Sagebrush Family Practice", "Juniper
+// Pediatrics") after a cue; "care", "health", "therapy" or "counseling"
+// end services as often ("Personal Care", "Couples Counseling").
+var doctorsPractices = set(`medicine practice associates physicians partners pediatrics paediatrics orthopedics orthopaedics
+cardiology dermatology oncology urology neurology podiatry endocrinology gastroenterology pulmonology nephrology
+rheumatology obstetrics gynecology psychiatry audiology chiropractic dentistry`)
+
+// practiceKinds say what kind of practice a name is, not whose: "Family
+// Medicine", "Internal Medicine", "Sleep Medicine", "Pediatric
+// Cardiology" name a specialty or a service.
+var practiceKinds = set(`family internal general primary pediatric paediatric adult geriatric adolescent child children women
+men community regional university academic hospital emergency urgent critical sleep addiction travel sports
+lifestyle preventive preventative functional integrative holistic concierge direct occupational employee student
+behavioral behavioural mental physical osteopathic surgical medical clinical interventional nuclear advanced
+comprehensive complete total premier digital virtual senior veterans veteran military reproductive maternal fetal`)
+
+// practiceCue reports whether the capitalised run [s, e) of a practice's
+// name follows a word that introduces a place of care ("seen at",
+// "follows with", "referred to", "records from", "PCP is ... at"), or is
+// a line of its own (a letter's heading, an address block) or a field's
+// whole value.
+func (d *detector) practiceCue(s, e int) bool {
+	ends := e+1 >= len(d.toks) || d.toks[e+1].has(fNL)
+	if k := s - 1; k >= 1 && d.isPunct(k, ':') && !d.toks[s].has(fNL) && !d.toks[k].has(fNL) {
+		return ends // a field's whole value: "PCP: Juniper Pediatrics"
+	}
+	if k := s - 1; k >= 0 && d.toks[k].kind == tkWord && !d.toks[s].has(fNL) {
+		switch d.word(k) {
+		case "at", "with", "from", "to", "by", "via":
+			return true
+		}
+		return false
+	}
+	return d.toks[s].has(fNL) && ends
+}
+
+// plainPractice marks the name of a practice named by ordinary words,
+// the run [s, e) before its last word e: the words before the first kind
+// of practice ("Cannon Valley" in "Cannon Valley Family Medicine"), one
+// of them at least no clinical word ("Vascular Medicine", "General
+// Surgery" and "Family Practice" alone stay).
+func (d *detector) plainPractice(s, e int, mark []uint8, typ []Type, prio []int8) {
+	g := s
+	for g < e && !practiceKinds[d.word(g)] && !doctorsPractices[d.word(g)] {
+		g++
+	}
+	ok := false
+	for k := s; k < g; k++ {
+		t := &d.toks[k]
+		if d.state[k] != stFree || t.end-t.start < 3 || d.is(k, vTitle|vCredential|vNameLabel|vMonth|vWeekday|vUnit) {
+			return
+		}
+		ok = ok || t.lex&lexClinical == 0
+	}
+	if !ok {
+		return
+	}
+	for k := s; k < g; k++ {
+		mark[k], typ[k], prio[k] = mStrong, TypeLocation, prioContext
 	}
 }
 

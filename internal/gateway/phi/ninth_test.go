@@ -26,6 +26,10 @@ func TestNoteTypesNinth(t *testing.T) {
 			[]string{"mateo ruiz-hernandez", "jane q. hale", "rosario villanueva", "luz o'neil"}, []string{"4 yo", "cell"}},
 		{"a field's value in lower case that is no name", mixed + "Pt: alert, oriented x3.\nPatient: will call back.\nContact: son at bedside.\nPatient: pleasant, nkda.\nProvider: see above.",
 			nil, []string{"alert", "will call", "son", "pleasant", "see above"}},
+		{"a practice named by ordinary words", mixed + "Seen at Sagebrush Family Practice last month. PCP is Dr. Lee at Cannon Valley Family Medicine. Follows with Juniper Pediatrics for well care.\nPCP: Meadowlark Internal Medicine\nBluestem Orthopaedics\n1200 Ridgeview Pkwy",
+			[]string{"Sagebrush", "Cannon Valley", "Juniper", "Meadowlark", "Bluestem"}, []string{"Family Practice", "Family Medicine", "Pediatrics", "Internal Medicine", "Orthopaedics"}},
+		{"a specialty is no practice's name", mixed + "Seen at Internal Medicine clinic. Referred to Sleep Medicine and Vascular Medicine. Follows with Family Practice. Discussed with General Surgery and Pediatric Cardiology.\nFamily Medicine\nPersonal Care aide at home. Couples Counseling weekly.",
+			nil, []string{"Internal Medicine", "Sleep Medicine", "Vascular Medicine", "Family Practice", "General Surgery", "Pediatric Cardiology", "Family Medicine", "Personal Care", "Couples Counseling"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
