@@ -319,6 +319,14 @@ func (d *detector) names() {
 			}
 			t := d.toks[i]
 			w := d.word(i)
+			if i >= 2 && t.flags&(fCap|fNoCase) == 0 && d.hyphenHalf(i, mark, typ) {
+				// the lower-case second half of a hyphenated given name
+				// after its capitalised first: "Jun-seo", "Hye-jin",
+				// "Ji-hoon" (romanised Korean and Chinese names)
+				set(i, mStrong, TypePerson, prioDict)
+				changed = true
+				continue
+			}
 			cand := mark[i] == mWeak ||
 				(t.has(fCap) && t.end-t.start == 1) || // an initial
 				(t.has(fNoCase) && t.end-t.start == 1 && d.glued(i) && d.isPunct(i+1, '.')) || // "s. cornelio rrt"
@@ -848,6 +856,25 @@ func (d *detector) lowerFieldName(i int) int {
 		return i
 	}
 	return j
+}
+
+// hyphenHalf reports whether word i, in lower case, is glued by a hyphen
+// to a name in mixed case before it, and may end a name: two to five
+// letters, no clinical word, no unit or stop word, and no English word
+// unless a name list holds it too ("Smith-like", "Lee-type" stay).
+func (d *detector) hyphenHalf(i int, mark []uint8, typ []Type) bool {
+	t := &d.toks[i]
+	n := t.end - t.start
+	if n < 2 || n > 5 || !d.isPunct(i-1, '-') || !d.glued(i-1) || !d.glued(i-2) || mark[i-2] != mStrong || typ[i-2] != TypePerson {
+		return false
+	}
+	if p := &d.toks[i-2]; !p.has(fCap) || p.has(fAllCaps) || p.kind != tkWord {
+		return false
+	}
+	if d.glued(i) && d.toks[i+1].kind != tkPunct {
+		return false
+	}
+	return t.lex&lexClinical == 0 && (t.lex&lexCommon == 0 || t.lex&(lexFirst|lexLast) != 0) && !d.is(i, vStopword|vUnit|vMonth|vWeekday)
 }
 
 // allCapsBefore reports whether the token before i is in capitals.

@@ -30,6 +30,10 @@ func TestNoteTypesNinth(t *testing.T) {
 			[]string{"Sagebrush", "Cannon Valley", "Juniper", "Meadowlark", "Bluestem"}, []string{"Family Practice", "Family Medicine", "Pediatrics", "Internal Medicine", "Orthopaedics"}},
 		{"a specialty is no practice's name", mixed + "Seen at Internal Medicine clinic. Referred to Sleep Medicine and Vascular Medicine. Follows with Family Practice. Discussed with General Surgery and Pediatric Cardiology.\nFamily Medicine\nPersonal Care aide at home. Couples Counseling weekly.",
 			nil, []string{"Internal Medicine", "Sleep Medicine", "Vascular Medicine", "Family Practice", "General Surgery", "Pediatric Cardiology", "Family Medicine", "Personal Care", "Couples Counseling"}},
+		{"a hyphenated given name's lower-case half", mixed + "Partner Jun-seo Park visited. Mother Hye-jin Kim called. Nguyen and Park Ji-hoon were present.",
+			[]string{"Jun-seo Park", "Hye-jin Kim", "Park Ji-hoon"}, nil},
+		{"no name's half after a hyphen", mixed + "Dr. Smith-like rash. Seen by Dr. Lee-type reaction? Dr. Jones-mg.",
+			nil, []string{"like", "type", "mg"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
