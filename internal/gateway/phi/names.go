@@ -327,6 +327,14 @@ func (d *detector) names() {
 				changed = true
 				continue
 			}
+			if t.has(fCap) && !t.has(fAllCaps) && !t.has(fNoCase) && d.surnameFirst(i, mark, typ) {
+				// a surname on no list before a comma and a first name:
+				// "member Oduya, Folasade (DOB ...)", as forms and claims
+				// write a name
+				set(i, mStrong, TypePerson, prioDict)
+				changed = true
+				continue
+			}
 			cand := mark[i] == mWeak ||
 				(t.has(fCap) && t.end-t.start == 1) || // an initial
 				(t.has(fNoCase) && t.end-t.start == 1 && d.glued(i) && d.isPunct(i+1, '.')) || // "s. cornelio rrt"
@@ -856,6 +864,30 @@ func (d *detector) lowerFieldName(i int) int {
 		return i
 	}
 	return j
+}
+
+// surnameFirst reports whether word i, capitalised and on no list but the
+// surnames, written "Last, First": a comma glued after it, then a first
+// name marked as a name on the same line, which ends there (the line, a
+// punctuation mark, an initial or a credential after it).
+func (d *detector) surnameFirst(i int, mark []uint8, typ []Type) bool {
+	t := &d.toks[i]
+	f := i + 2
+	if f >= len(d.toks) || t.end-t.start < 3 || t.lex&(lexCommon|lexClinical|lexSafe|lexFirst) != 0 || !d.isPunct(i+1, ',') || !d.glued(i) ||
+		mark[f] != mStrong || typ[f] != TypePerson || d.toks[f].has(fNL) || d.toks[f].lex&lexFirst == 0 || !d.toks[f].has(fCap) || d.toks[f].has(fAllCaps) {
+		return false
+	}
+	if d.is(i, vStopword|vTitle|vCredential|vNameLabel|vUnit|vVitalLabel|vMonth|vWeekday) {
+		return false
+	}
+	e := f
+	if k := d.adjacentWord(f, 1); k > f && mark[k] == mStrong && typ[k] == TypePerson {
+		e = k // "Oduya, Folasade Ife"
+	}
+	if k := e + 1; k < len(d.toks) && d.toks[k].kind == tkWord && !d.toks[k].has(fNL) && d.toks[k].end-d.toks[k].start == 1 && d.toks[k].has(fCap) {
+		return true // an initial: "Oduya, Folasade T."
+	}
+	return d.nameEnds(e)
 }
 
 // hyphenHalf reports whether word i, in lower case, is glued by a hyphen

@@ -34,6 +34,8 @@ func TestNoteTypesNinth(t *testing.T) {
 			[]string{"Jun-seo Park", "Hye-jin Kim", "Park Ji-hoon"}, nil},
 		{"no name's half after a hyphen", mixed + "Dr. Smith-like rash. Seen by Dr. Lee-type reaction? Dr. Jones-mg.",
 			nil, []string{"like", "type", "mg"}},
+		{"a surname on no list before a comma and a first name", mixed + "Prior authorization (CPT 63047) for member Oduya, Folasade (DOB 4/2/1961), Member ID FH00448217.\nClaimant Ezeilo, Chidinma T. was seen.",
+			[]string{"Oduya", "Ezeilo"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
