@@ -135,6 +135,19 @@ func (d *detector) names() {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
 		}
+		if t.has(fNoCase) && isParticle(w) {
+			if j := d.particleSurname(i); j > i {
+				// particles and the surname after a title on a line
+				// without case: "DR. VAN HOUTEN", "MR DE LA ROSA"
+				for k := i; k < j; k++ {
+					if d.toks[k].kind == tkWord {
+						set(k, mStrong, TypePerson, prioContext)
+					}
+				}
+				i = j - 1
+				continue
+			}
+		}
 		if t.has(fNoCase) && !d.lowerDoc {
 			i = d.caselessName(i, w, lf, set)
 			continue
@@ -864,6 +877,31 @@ func (d *detector) lowerFieldName(i int) int {
 		return i
 	}
 	return j
+}
+
+// particleSurname returns the end of a name that an abbreviated title
+// introduces with one to three particles from word i on a line without
+// case, or i: a particle is no surname, so the word after the particles
+// ends the name ("DR. VAN HOUTEN SAW PT", "MR DE LA ROSA"). A stop word, a
+// unit, a label, a verb after a name or a clinical word that is no name
+// stays ("DR LA AWARE").
+func (d *detector) particleSurname(i int) int {
+	if !d.titleBefore(i) || !abbrevTitles[d.word(d.prevWord(i))] {
+		return i
+	}
+	r := d.adjacentWord(i, 1)
+	for n := 0; r >= 0 && n < 2 && isParticle(d.word(r)); n++ {
+		r = d.adjacentWord(r, 1)
+	}
+	if r < 0 {
+		return i
+	}
+	t := &d.toks[r]
+	if t.kind != tkWord || !t.has(fNoCase) || d.state[r] != stFree || t.end-t.start < 2 || isParticle(d.word(r)) || t.lex&lexClinical != 0 && t.lex&(lexFirst|lexLast|lexCity) == 0 ||
+		d.is(r, vStopword|vTitle|vCredential|vNameLabel|vUnit|vVitalLabel|vMonth|vWeekday) || afterNameVerbs[d.word(r)] {
+		return i
+	}
+	return r + 1
 }
 
 // surnameFirst reports whether word i, capitalised and on no list but the

@@ -36,6 +36,8 @@ func TestNoteTypesNinth(t *testing.T) {
 			nil, []string{"like", "type", "mg"}},
 		{"a surname on no list before a comma and a first name", mixed + "Prior authorization (CPT 63047) for member Oduya, Folasade (DOB 4/2/1961), Member ID FH00448217.\nClaimant Ezeilo, Chidinma T. was seen.",
 			[]string{"Oduya", "Ezeilo"}, nil},
+		{"a surname after a title and particles in capitals", mixed + "PT SEEN BY DR. VAN HOUTEN, PLAN DISCUSSED. MR DE LA ROSA CALLED. DR VON STEIN AWARE.",
+			[]string{"VAN HOUTEN", "DE LA ROSA", "VON STEIN"}, []string{"PLAN", "CALLED", "AWARE"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
