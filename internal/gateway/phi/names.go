@@ -1675,6 +1675,48 @@ func (d *detector) counties(mark []uint8, typ []Type, prio []int8) {
 // "works part time as", "works nights at", "works from home as".
 var jobLead = set(`as from part full part-time full-time nights days evenings weekends currently now still also mostly remotely`)
 
+// workplaceNouns end a phrase that names a kind of workplace or a shift,
+// and workplaceLeads start one: "works at nursing home", "WORKS AT NIGHT
+// SHIFT", "works for local construction company".
+var (
+	workplaceNouns = set(`home homes shift shifts job jobs store shop shops restaurant restaurants farm farms factory plant mill
+office offices bank warehouse company companies firm business site sites school schools college hospital clinic daycare
+center centre church department agency facility station depot yard lot garage kitchen cafe diner bar hotel motel mall
+market plant nights days weekends time health care services`)
+	workplaceLeads = set(`local nearby family part full night day small big large new old same another his her their my our
+nursing assisted fast grocery retail construction government federal state city county auto car gas coffee home`)
+)
+
+// plainEmployer returns the end of an employer named by ordinary words
+// in [s, e) after "works at" and its kin on a line without case, or s:
+// two words or more before the phrase ends (the line, a punctuation mark,
+// a stop word, "per", or what the patient does there), no word clinical
+// only or a label, the first no lead of a kind of workplace and the last
+// no kind of workplace ("WORKS AT HARBOR FREIGHT PER SON"; "WORKS AT
+// NIGHT SHIFT", "works at nursing home" stay).
+func (d *detector) plainEmployer(s, e int) int {
+	if !d.toks[s].has(fNoCase) || workplaceLeads[d.word(s)] {
+		return s
+	}
+	m := s
+	for ; m < e; m++ {
+		if w := d.word(m); w == "per" || jobLead[w] || d.is(m, vNameLabel) && m > s {
+			break
+		}
+		t := &d.toks[m]
+		if !t.has(fNoCase) || t.lex&lexClinical != 0 && t.lex&lexCommon == 0 || d.is(m, vUnit|vMonth|vWeekday|vTitle|vCredential|vNameLabel) {
+			return s
+		}
+	}
+	if m-s < 2 || workplaceNouns[d.word(m-1)] {
+		return s
+	}
+	if m == e && e < len(d.toks) && !d.toks[e].has(fNL) && d.toks[e].kind != tkPunct && !(d.toks[e].kind == tkWord && d.is(e, vStopword)) {
+		return s // the phrase goes on
+	}
+	return m
+}
+
 // orgSuffixes end the name of a company or an organisation.
 var orgSuffixes = set(`health healthcare inc corp corporation co company llc ltd group systems services industries
 associates partners foods motors logistics bank insurance`)
@@ -1730,9 +1772,17 @@ func (d *detector) employers(mark []uint8, typ []Type, prio []int8) {
 				break
 			}
 			if t.lex&(lexSafe|lexCommon|lexClinical) == 0 || t.has(fCap) && !noCase && !d.is(j, vTitle) ||
-				j > start && orgSuffixes[d.word(j)] && !genericFacility[d.word(start)] && d.word(start) != "home" {
-				// (or a name that ends like an organisation's: "summit health")
+				j > start && orgSuffixes[d.word(j)] && !genericFacility[d.word(start)] && !workplaceLeads[d.word(start)] && d.word(start) != "home" {
+				// (or a name that ends like an organisation's: "summit health";
+				// not "local construction company")
 				evidence = true
+			}
+		}
+		if !evidence && j-start >= 2 {
+			if e := d.plainEmployer(start, j); e > start {
+				// two or more ordinary words where case is no evidence, not
+				// a kind of workplace: "WORKS AT HARBOR FREIGHT PER SON"
+				evidence, j = true, e
 			}
 		}
 		if j == start || !evidence {

@@ -38,6 +38,12 @@ func TestNoteTypesNinth(t *testing.T) {
 			[]string{"Oduya", "Ezeilo"}, nil},
 		{"a surname after a title and particles in capitals", mixed + "PT SEEN BY DR. VAN HOUTEN, PLAN DISCUSSED. MR DE LA ROSA CALLED. DR VON STEIN AWARE.",
 			[]string{"VAN HOUTEN", "DE LA ROSA", "VON STEIN"}, []string{"PLAN", "CALLED", "AWARE"}},
+		{"an employer named by ordinary words without case", "PT SEEN TODAY, VSS, NO ACUTE DISTRESS, ABD SOFT, FOLEY PATENT, LUNGS CLEAR, PLAN PER MD.\nPT WORKS AT HARBOR FREIGHT PER SON. HUSBAND WORKS FOR BLUE ORCHARD LANDSCAPING.\n" +
+			"pt seen today, vss, no acute distress, abd soft, foley patent, lungs clear, plan per md, will monitor.\nwife works at golden corral, son at school.",
+			[]string{"HARBOR FREIGHT", "BLUE ORCHARD LANDSCAPING", "golden corral"}, []string{"PER SON", "school"}},
+		{"a kind of workplace is no employer", "PT SEEN TODAY, VSS, NO ACUTE DISTRESS, ABD SOFT, FOLEY PATENT, LUNGS CLEAR, PLAN PER MD.\nPT WORKS AT NIGHT SHIFT. WIFE WORKS AT NURSING HOME. SON WORKS FOR LOCAL CONSTRUCTION COMPANY. DTR WORKS AT COFFEE SHOP AS BARISTA.\n" +
+			"pt seen today, vss, no acute distress, abd soft, foley patent, lungs clear, plan per md.\nworks at auto shop. works at home.",
+			nil, []string{"NIGHT SHIFT", "NURSING HOME", "LOCAL CONSTRUCTION COMPANY", "COFFEE SHOP", "auto shop", "at home"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
