@@ -44,6 +44,10 @@ func TestNoteTypesNinth(t *testing.T) {
 		{"a kind of workplace is no employer", "PT SEEN TODAY, VSS, NO ACUTE DISTRESS, ABD SOFT, FOLEY PATENT, LUNGS CLEAR, PLAN PER MD.\nPT WORKS AT NIGHT SHIFT. WIFE WORKS AT NURSING HOME. SON WORKS FOR LOCAL CONSTRUCTION COMPANY. DTR WORKS AT COFFEE SHOP AS BARISTA.\n" +
 			"pt seen today, vss, no acute distress, abd soft, foley patent, lungs clear, plan per md.\nworks at auto shop. works at home.",
 			nil, []string{"NIGHT SHIFT", "NURSING HOME", "LOCAL CONSTRUCTION COMPANY", "COFFEE SHOP", "auto shop", "at home"}},
+		{"a street without a house number after lives on, or a common street's name", mixed + "Pharmacy: Walgreens on W Main St. She lives on maple st with her son. Daycare on main st.\nPT LIVES ON MAIN ST IN TOWN. SON LIVES ON BIRCHWOOD AVE.",
+			[]string{"W Main St", "maple st", "main st", "MAIN ST", "BIRCHWOOD AVE"}, nil},
+		{"no street after on without the cue", mixed + "Pt on neo st 110s, on vent st 120s, remains on levo st.\nPT ON NEO ST 110S. ON HIGH FLOW ST 120S.",
+			nil, []string{"neo st", "vent st", "levo st", "NEO ST", "HIGH FLOW ST"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

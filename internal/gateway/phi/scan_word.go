@@ -834,6 +834,11 @@ func (d *detector) streetTail(i, k int) int {
 // "Lindenstrasse 21", and "Harrow Avenue" (looking back from the suffix).
 func (d *detector) streetFromWord(i int, w string) int {
 	t := d.toks[i]
+	if d.is(i, vStreetSuffix) && (shortSuffixes[w] || w == "street" || w == "avenue") {
+		if k := d.streetLivedOn(i); k < i {
+			return d.claim(k, d.roadNumber(i, i+1), TypeAddress, prioStruct)
+		}
+	}
 	if !(t.has(fCap) || d.lowerDoc || d.lowerClinical && len(w) <= 4 && shortSuffixes[w]) {
 		return i
 	}
@@ -895,6 +900,61 @@ func (d *detector) roadNumber(i, end int) int {
 		}
 	}
 	return end
+}
+
+// commonStreets are the commonest names of American streets: after "on"
+// and before a suffix they name a street in any case, clinical word or
+// not ("on main st", "ON OAK ST").
+var commonStreets = set(`main oak pine maple cedar elm walnut chestnut church mill market broad front union spring park
+lake hill water river center centre state school washington lincoln jefferson franklin madison jackson`)
+
+// livedOnVerbs say where someone lives or something stands before "on":
+// "lives on maple st", "LIVES ON MAIN ST".
+var livedOnVerbs = set(`lives lived living resides resided residing located house home apartment apt`)
+
+// streetLivedOn returns the first word of a street named without a house
+// number before the suffix at word i, in any case, or i: after "on" and
+// perhaps a direction, one or two words that are no stop word, none
+// clinical only and of three letters or more, either after a verb of
+// living ("lives on maple st", "LIVES ON ELM ST") or the one right before
+// the suffix among the commonest street names ("store on main st", "on W
+// Main St"; "ON HIGH FLOW ST", "on neo st 110s" stay).
+func (d *detector) streetLivedOn(i int) int {
+	cue := false
+	k := i - 1
+	for n := 0; n < 3 && k > 0; n, k = n+1, k-1 {
+		p := &d.toks[k]
+		if d.toks[k+1].has(fNL) || p.kind != tkWord {
+			return i
+		}
+		w := d.word(k)
+		if w == "on" && n > 0 {
+			break
+		}
+		if d.state[k] != stFree && !(n == 0 && commonStreets[w] && d.state[k] == stKept) {
+			return i
+		}
+		if isDirection(w) && n > 0 && k+1 < i && !isDirection(d.word(k+1)) {
+			continue // "on W Main St"
+		}
+		if n == 0 && commonStreets[w] {
+			cue = true // right before the suffix: "on main st", not "on high flow st"
+			continue
+		}
+		if n == 2 || d.is(k, vStopword|vUnit|vTitle|vNameLabel|vStreetSuffix) || p.end-p.start < 3 || p.lex&lexClinical != 0 && p.lex&lexCommon == 0 {
+			return i
+		}
+	}
+	if k <= 0 || k == i-1 || d.word(k) != "on" || d.toks[k+1].has(fNL) {
+		return i
+	}
+	if !cue {
+		q := k - 1
+		if q < 0 || d.toks[q].kind != tkWord || d.toks[k].has(fNL) || !livedOnVerbs[d.word(q)] {
+			return i
+		}
+	}
+	return k + 1
 }
 
 // shortSuffixes are the abbreviated street suffixes that streetOn reads;
