@@ -1067,8 +1067,12 @@ func (d *detector) nameContext(i int) bool {
 			// in a clinical note "seen by Speech", "discussed with Renal"
 			// name a service
 			lf := d.toks[i].lex
-			if m := i + 1; m < len(d.toks) && d.toks[m].kind == tkWord && !d.toks[m].has(fNL) && (d.toks[m].has(fCap) || d.toks[m].has(fNoCase)) && serviceWords[d.word(m)] && lf&(lexCommon|lexClinical) != 0 {
-				return false // a service named by an ordinary word: "referred to Elder Services"
+			if m := i + 1; m < len(d.toks) && d.toks[m].kind == tkWord && !d.toks[m].has(fNL) && (d.toks[m].has(fCap) || d.toks[m].has(fNoCase)) && lf&(lexCommon|lexClinical) != 0 &&
+				(serviceWords[d.word(m)] || doctorsPractices[d.word(m)] || d.word(m) == "surgery") {
+				// a service named by an ordinary word: "referred to Elder
+				// Services"; a specialty: "referred to Pediatric Surgery",
+				// "discussed with Internal Medicine"
+				return false
 			}
 			return !(d.clinical && lf&(lexCommon|lexClinical) != 0 && lf&lexFirst == 0)
 		case pw == "person" && !dot && k > 0 && d.toks[k-1].kind == tkWord && d.word(k-1) == "contact":

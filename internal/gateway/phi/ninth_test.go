@@ -48,6 +48,8 @@ func TestNoteTypesNinth(t *testing.T) {
 			[]string{"W Main St", "maple st", "main st", "MAIN ST", "BIRCHWOOD AVE"}, nil},
 		{"no street after on without the cue", mixed + "Pt on neo st 110s, on vent st 120s, remains on levo st.\nPT ON NEO ST 110S. ON HIGH FLOW ST 120S.",
 			nil, []string{"neo st", "vent st", "levo st", "NEO ST", "HIGH FLOW ST"}},
+		{"a specialty after referred to is no name", "Thanks for seeing her. Referred to Pediatric Surgery for eval and discussed with Internal Medicine; seen by Vascular Surgery. Referred to Dr. Wells.",
+			[]string{"Wells"}, []string{"Pediatric Surgery", "Internal Medicine", "Vascular Surgery"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
