@@ -202,6 +202,20 @@ func (d *detector) names() {
 				continue
 			}
 		}
+		if !capd && !t.has(fNoCase) && i >= 1 && lf&lexFirst != 0 && lf&(lexCommon|lexClinical) == 0 {
+			if j := d.relationLowerName(i); j > i {
+				// a first name in lower case after a relation where case is
+				// evidence: "mom keisha reports", "mom (keisha
+				// washington-bell)"
+				for k := i; k < j; k++ {
+					if d.toks[k].kind == tkWord {
+						set(k, mStrong, TypePerson, prioContext)
+					}
+				}
+				i = j - 1
+				continue
+			}
+		}
 		if !capd && !t.has(fNoCase) && i >= 2 && d.isPunct(i-1, ':') {
 			if j := d.lowerFieldName(i); j > i {
 				// a name typed in lower case into a form's field where
@@ -802,6 +816,41 @@ func (d *detector) fieldOrSignature(l int) bool {
 // dash: "Best regards,\nSandra", "thx, sandra", "thanks - Rose".
 func (d *detector) afterSignOff(w int) bool {
 	return w >= 2 && (d.isPunct(w-1, ',') || d.isPunct(w-1, '-')) && d.toks[w-2].kind == tkWord && signOffs[d.word(w-2)]
+}
+
+// relationLowerName returns the end of a name in lower case after a
+// relation, word i being a first name of the lists that is no English or
+// clinical word, or i: the relation right before it or before a
+// parenthesis glued to it ("mom keisha", "wife (odile)"), and up to two
+// more words of the name lists, no English or clinical word, joined by a
+// space or a hyphen ("mom (keisha washington-bell)").
+func (d *detector) relationLowerName(i int) int {
+	k := i - 1
+	if d.isPunct(k, '(') && d.glued(k) {
+		k--
+	}
+	if k < 0 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) || d.toks[k+1].has(fNL) || !relations[d.word(k)] || d.toks[i].end-d.toks[i].start < 3 ||
+		d.is(i, vStopword|vNameLabel|vTitle|vCredential|vUnit|vMonth|vWeekday) {
+		return i
+	}
+	j := i + 1
+	for n := 0; n < 2 && j < len(d.toks); n++ {
+		m, hyphen := j, false
+		if d.isPunct(m, '-') && d.glued(m-1) && d.glued(m) {
+			m, hyphen = m+1, true
+		}
+		if m >= len(d.toks) {
+			break
+		}
+		t := &d.toks[m]
+		// (after a hyphen an English word may be a surname: "okafor-bell")
+		if t.kind != tkWord || t.has(fNL) || t.has(fCap) || t.has(fNoCase) || t.end-t.start < 2 || t.lex&(lexFirst|lexLast) == 0 || t.lex&lexClinical != 0 || t.lex&lexCommon != 0 && !hyphen ||
+			d.is(m, vStopword|vNameLabel|vTitle|vCredential|vUnit|vMonth|vWeekday) {
+			break
+		}
+		j = m + 1
+	}
+	return j
 }
 
 // fieldLabels are the form fields whose value is a person's name, beside

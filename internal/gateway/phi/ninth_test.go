@@ -50,6 +50,10 @@ func TestNoteTypesNinth(t *testing.T) {
 			nil, []string{"neo st", "vent st", "levo st", "NEO ST", "HIGH FLOW ST"}},
 		{"a specialty after referred to is no name", "Thanks for seeing her. Referred to Pediatric Surgery for eval and discussed with Internal Medicine; seen by Vascular Surgery. Referred to Dr. Wells.",
 			[]string{"Wells"}, []string{"Pediatric Surgery", "Internal Medicine", "Vascular Surgery"}},
+		{"a first name in lower case after a relation", mixed + "Accompanied by mom keisha, who reports poor intake. Dad (marcus okafor-bell) at work. Wife odile aware.",
+			[]string{"keisha", "marcus okafor-bell", "odile"}, []string{"reports", "at work", "aware"}},
+		{"no name after a relation without a first name", mixed + "Mom reports poor intake. Son at bedside. Wife will call. Husband ok with plan. Daughter (hcp) aware.",
+			nil, []string{"reports", "at bedside", "will call", "ok with", "hcp"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
