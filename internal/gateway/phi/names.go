@@ -979,8 +979,9 @@ func (d *detector) surnameFirst(i int, mark []uint8, typ []Type) bool {
 
 // hyphenHalf reports whether word i, in lower case, is glued by a hyphen
 // to a name in mixed case before it, and may end a name: two to five
-// letters, no clinical word, no unit or stop word, and no English word
-// unless a name list holds it too ("Smith-like", "Lee-type" stay).
+// letters, no unit or stop word, and no English or clinical word unless a
+// name list holds it too and it is not both ("Mei-ling": "ling" is a fish
+// too; "Smith-like", "Lee-type" stay).
 func (d *detector) hyphenHalf(i int, mark []uint8, typ []Type) bool {
 	t := &d.toks[i]
 	n := t.end - t.start
@@ -993,7 +994,8 @@ func (d *detector) hyphenHalf(i int, mark []uint8, typ []Type) bool {
 	if d.glued(i) && d.toks[i+1].kind != tkPunct {
 		return false
 	}
-	return t.lex&lexClinical == 0 && (t.lex&lexCommon == 0 || t.lex&(lexFirst|lexLast) != 0) && !d.is(i, vStopword|vUnit|vMonth|vWeekday)
+	ordinary := t.lex & (lexCommon | lexClinical)
+	return (ordinary == 0 || t.lex&(lexFirst|lexLast) != 0 && ordinary != lexCommon|lexClinical) && !d.is(i, vStopword|vUnit|vMonth|vWeekday)
 }
 
 // allCapsBefore reports whether the token before i is in capitals.
