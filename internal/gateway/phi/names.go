@@ -1429,6 +1429,7 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 			continue
 		}
 		k, evidence := i, false
+		clinic := d.word(i) == "clinic" || d.word(i) == "clinics"
 		for steps := 0; k > 0 && steps < 6; steps++ {
 			p := k - 1
 			pt := d.toks[p]
@@ -1450,8 +1451,12 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 			// unless hospitals are named with it: "PROLONGED HOSPITAL
 			// STAY", "UNION MEMORIAL HOSPITAL"); a state or city inside the
 			// name; "University of" ("University of Vermont Medical Center").
+			// A clinic named by its specialty or what it treats is a
+			// department ("Cardiology Clinic", "Renal Clinic", "Heart
+			// Failure Clinic"), not a name ("Mayo Clinic").
 			if mark[p] == mStrong || (capOK(p) && !genericFacility[d.word(p)] && !isParticle(d.word(p)) && d.word(p) != "s" &&
-				!(pt.has(fNoCase) && !d.lowerDoc && pt.lex&(lexSafe|lexCommon|lexClinical) != 0 && !facilityNameWords[d.word(p)])) ||
+				!(pt.has(fNoCase) && !d.lowerDoc && pt.lex&(lexSafe|lexCommon|lexClinical) != 0 && !facilityNameWords[d.word(p)]) &&
+				!(clinic && d.departmentWord(p))) ||
 				pt.lex&lexRegion != 0 && p+1 < i || (d.word(p) == "university" || d.word(p) == "univ" || d.word(p) == "u") && d.word(p+1) == "of" {
 				evidence = true
 			}
@@ -1475,6 +1480,15 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 		// cover the punctuation in between as well
 		d.add(int(d.toks[k].start), int(d.toks[last].end), TypeLocation, prioContext)
 	}
+}
+
+// departmentWord reports whether word p names a clinic's specialty or
+// what it treats: a clinical word that is no name or city ("Renal",
+// "Diabetes", "Transplant"; not "Hope"), a specialty ("Cardiology") or a
+// kind of practice ("Pediatric", "Sleep").
+func (d *detector) departmentWord(p int) bool {
+	w := d.word(p)
+	return d.toks[p].lex&lexClinical != 0 && d.toks[p].lex&(lexFirst|lexLast|lexCity|lexUSCity) == 0 || doctorsPractices[w] || practiceKinds[w]
 }
 
 // namedBefore reports whether a facility word written in lower case in a

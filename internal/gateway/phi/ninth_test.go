@@ -54,6 +54,8 @@ func TestNoteTypesNinth(t *testing.T) {
 			[]string{"keisha", "marcus okafor-bell", "odile"}, []string{"reports", "at work", "aware"}},
 		{"no name after a relation without a first name", mixed + "Mom reports poor intake. Son at bedside. Wife will call. Husband ok with plan. Daughter (hcp) aware.",
 			nil, []string{"reports", "at bedside", "will call", "ok with", "hcp"}},
+		{"a clinic named by its specialty is a department", "Cardiology Clinic Note\nMr. Yu is a 71M seen in f/u of CAD s/p CABG. Seen in Renal Clinic and Heart Failure Clinic; Dermatology Clinic next week. Follows at Mayo Clinic and Hope Clinic.",
+			[]string{"Mayo", "Hope"}, []string{"Cardiology Clinic", "Renal Clinic", "Heart Failure Clinic", "Dermatology Clinic"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
