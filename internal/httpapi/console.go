@@ -41,7 +41,7 @@ var consoleFiles embed.FS
 // page, parsed on first use.
 var consolePages = sync.OnceValue(func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"signin", "factor", "home", "cases", "case", "audit", "dsr", "breakglass", "patients", "patient", "accessreport"} {
+	for _, name := range []string{"signin", "factor", "home", "cases", "case", "audit", "dsr", "breakglass", "patients", "patient", "accessreport", "security", "members"} {
 		out[name] = template.Must(template.ParseFS(consoleFiles, "console/layout.html", "console/"+name+".html"))
 	}
 	return out
@@ -134,6 +134,18 @@ func (s *server) consoleRoutes() {
 	con.route("GET /patients/{id}", session, s.consolePatient())
 	con.route("POST /patients/{id}/entries", session, s.consoleEntry())
 	con.route("GET /patients/{id}/access-report", session, s.consoleAccessReport())
+	con.route("GET /security", session, s.consoleSecurity(nil, ""))
+	con.route("POST /security/sessions/{id}/end", session, s.consoleSecurityChange("ended", func(r *http.Request, id uuid.UUID) error {
+		return s.deps.Auth.RevokeSession(r.Context(), id)
+	}))
+	con.route("POST /security/passkeys/{id}/delete", stepUp(session), s.consoleSecurityChange("removed", func(r *http.Request, id uuid.UUID) error {
+		return s.deps.Auth.DeletePasskey(r.Context(), id)
+	}))
+	con.route("POST /security/recovery-codes", stepUp(session), s.consoleRecoveryCodes())
+	con.route("GET /members", as(identity.RoleLead, ""), s.consoleMembers())
+	con.route("POST /members", stepUp(as(admin, "membership.add")), s.consoleMemberAdd())
+	con.route("POST /members/{user_id}/role", stepUp(as(admin, "membership.update")), s.consoleMemberChange(true))
+	con.route("POST /members/{user_id}/remove", stepUp(as(admin, "membership.revoke")), s.consoleMemberChange(false))
 	con.route("GET /dsr", session, s.consoleDSR())
 	con.route("POST /dsr/{id}/extend", as(admin, "dsr.extend"), s.consoleDSRChange("reason", s.deps.Records.ExtendDSR))
 	con.route("POST /dsr/{id}/close", as(admin, "dsr.close"), s.consoleDSRChange("outcome", s.deps.Records.CloseDSR))
@@ -842,5 +854,160 @@ func (s *server) consoleAccessReport() http.Handler {
 			pg.Next = strconv.FormatInt(*rep.NextAfter, 10)
 		}
 		s.render(w, r, http.StatusOK, "accessreport", consolePage{Title: "Who has read this record", Data: pg})
+	})
+}
+
+// securityPage is the member's own security page.
+type securityPage struct {
+	Sessions []auth.SessionInfo
+	Passkeys []auth.Passkey
+	Codes    []string
+	Notice   string
+}
+
+// securityNotices are what the security page says after its forms.
+var securityNotices = map[string]string{
+	"ended":   "The session was ended.",
+	"removed": "The passkey was removed.",
+	"added":   "Your passkey was added.",
+}
+
+// consoleSecurity shows the member's own sessions (ending any but this
+// one), passkeys (adding, removing) and recovery codes (codes, once, when
+// just made).
+func (s *server) consoleSecurity(codes []string, notice string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeSecurity(w, r, codes, notice)
+	})
+}
+
+func (s *server) writeSecurity(w http.ResponseWriter, r *http.Request, codes []string, notice string) {
+	pg := securityPage{Codes: codes, Notice: notice}
+	if pg.Notice == "" {
+		pg.Notice = securityNotices[r.URL.Query().Get("done")]
+	}
+	var err error
+	pg.Sessions, err = s.deps.Auth.ListSessions(r.Context())
+	if err == nil {
+		pg.Passkeys, err = s.deps.Auth.ListPasskeys(r.Context())
+	}
+	if err != nil {
+		s.console.writeError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "security", consolePage{Title: "Your sign-in and devices", Data: pg})
+}
+
+// consoleSecurityChange runs change on the path's id from a security
+// page form and goes back to the page.
+func (s *server) consoleSecurityChange(done string, change func(r *http.Request, id uuid.UUID) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := uuid.Parse(r.PathValue("id"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such item")
+			return
+		}
+		if err := change(r, id); err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Location", s.root+"security?done="+done)
+		w.WriteHeader(http.StatusSeeOther)
+	})
+}
+
+// consoleRecoveryCodes makes ten new recovery codes and shows them once,
+// on the answer's page (never in a URL); the old ones stop working.
+func (s *server) consoleRecoveryCodes() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		codes, err := s.deps.Auth.GenerateRecoveryCodes(r.Context())
+		if err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		s.writeSecurity(w, r, codes, "New recovery codes were made.")
+	})
+}
+
+// membersPage is the org's member list.
+type membersPage struct {
+	Members []auth.Member
+	Roles   []string
+	Self    uuid.UUID
+	Notice  string
+}
+
+// memberRoles are the roles the member forms offer.
+var memberRoles = []string{"patient", "provider", "lead", "admin"}
+
+// consoleMembers lists the org's members (leads and admins), with an
+// admin's forms to add one, change a role or remove one.
+func (s *server) consoleMembers() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := identity.PrincipalFrom(r.Context())
+		list, err := s.deps.Auth.ListMembers(r.Context())
+		if err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		pg := membersPage{Members: list, Roles: memberRoles, Self: p.UserID}
+		switch r.URL.Query().Get("done") {
+		case "added":
+			pg.Notice = "The member was added."
+		case "changed":
+			pg.Notice = "The member's role was changed."
+		case "removed":
+			pg.Notice = "The member was removed; their sessions ended."
+		}
+		s.render(w, r, http.StatusOK, "members", consolePage{Title: "Members", Data: pg})
+	})
+}
+
+func (s *server) seeMembers(w http.ResponseWriter, done string) {
+	w.Header().Set("Location", s.root+"members?done="+done)
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// consoleMemberAdd adds a member from the members page's form, as POST
+// /v1/members does (a step-up within 10 minutes).
+func (s *server) consoleMemberAdd() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
+			return
+		}
+		f := r.PostForm
+		if _, err := s.deps.Auth.AddMember(r.Context(), strings.TrimSpace(f.Get("email")), identity.Role(f.Get("role")),
+			f.Get("invite") == "yes"); err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		s.seeMembers(w, "added")
+	})
+}
+
+// consoleMemberChange changes a member's role (role) or removes them.
+func (s *server) consoleMemberChange(role bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := uuid.Parse(r.PathValue("user_id"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such member")
+			return
+		}
+		if err := r.ParseForm(); err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
+			return
+		}
+		done := "removed"
+		if role {
+			done, err = "changed", s.deps.Auth.UpdateMember(r.Context(), id, identity.Role(r.PostForm.Get("role")))
+		} else {
+			err = s.deps.Auth.RevokeMember(r.Context(), id)
+		}
+		if err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		s.seeMembers(w, done)
 	})
 }

@@ -495,3 +495,78 @@ func TestConsoleRecords(t *testing.T) {
 		t.Fatalf("another patient's access report: %d", resp.StatusCode)
 	}
 }
+
+// The account pages: one's own sessions (ending another), recovery codes
+// (shown once, after a fresh second factor), and an admin's members page
+// (add, change a role, remove; not one's own row; a lead reads it, a
+// provider does not).
+func TestConsoleAccount(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Console Account Clinic")
+	w.populate(o, "cacc")
+	adm, _ := w.consoleAdmin(o.Admin.Email)
+	other := w.consoleSignIn(o.Admin.Email) // a second browser, still owing its factor
+
+	resp, body := w.consolePage("GET", "/security", adm, nil)
+	ends := regexp.MustCompile(`action="/security/sessions/([0-9a-f-]{36})/end"`).FindAllStringSubmatch(body, -1)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "this one") || len(ends) == 0 {
+		t.Fatalf("security page: %d %s", resp.StatusCode, body)
+	}
+	// Ending the other browser's session: it is signed out.
+	for _, m := range ends {
+		if resp, _ := w.consolePage("POST", "/security/sessions/"+m[1]+"/end", adm, url.Values{}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("end session: %d", resp.StatusCode)
+		}
+	}
+	if resp, _ := w.consolePage("GET", "/", other, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the ended session still reaches the console: %d", resp.StatusCode)
+	}
+	if resp, _ := w.consolePage("GET", "/", adm, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the current session ended too: %d", resp.StatusCode)
+	}
+	resp, body = w.consolePage("POST", "/security/recovery-codes", adm, url.Values{})
+	if resp.StatusCode != http.StatusOK || len(regexp.MustCompile(`<li><code>[^<]+</code></li>`).FindAllString(body, -1)) != 10 {
+		t.Fatalf("recovery codes: %d %s", resp.StatusCode, body)
+	}
+
+	resp, body = w.consolePage("GET", "/members", adm, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, o.Prov.Email) ||
+		strings.Contains(body, `action="/members/`+o.Admin.ID.String()+`/remove"`) {
+		t.Fatalf("members page: %d %s", resp.StatusCode, body)
+	}
+	resp, body = w.consolePage("POST", "/members", adm, url.Values{"email": {"new-rd@example.test"}, "role": {"provider"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/members?done=added" {
+		t.Fatalf("add member: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := w.consolePage("POST", "/members", adm, url.Values{"email": {"x@example.test"}, "role": {"owner"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a role that is none: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := w.consolePage("POST", "/members/"+o.Prov2.ID.String()+"/role", adm, url.Values{"role": {"lead"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("change role: %d", resp.StatusCode)
+	}
+	var role string
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select role from app.memberships where org_id = $1 and user_id = $2`,
+		o.ID, o.Prov2.ID).Scan(&role); err != nil || role != "lead" {
+		t.Fatalf("role after the form: %q %v", role, err)
+	}
+	if resp, _ := w.consolePage("POST", "/members/"+o.Prov2.ID.String()+"/remove", adm, url.Values{}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove: %d", resp.StatusCode)
+	}
+	if _, body := w.consolePage("GET", "/members", adm, nil); strings.Contains(body, o.Prov2.Email) || !strings.Contains(body, "new-rd@example.test") {
+		t.Fatalf("members after the forms: %s", body)
+	}
+	// A lead reads the list but may not change it; a provider may not read it.
+	lead := w.consoleSignIn(o.Lead.Email)
+	if resp, _ := w.consolePage("GET", "/members", lead, nil); resp.StatusCode == http.StatusForbidden {
+		t.Fatalf("lead's members page: %d", resp.StatusCode)
+	}
+	if resp, _ := w.consolePage("GET", "/members", w.consoleSignIn(o.Prov.Email), nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("provider's members page: %d", resp.StatusCode)
+	}
+	// Twenty minutes on, new codes need the second factor again.
+	w.age(adm, 20*time.Minute)
+	if resp, body := w.consolePage("POST", "/security/recovery-codes", adm, url.Values{}); resp.StatusCode != http.StatusForbidden ||
+		!strings.Contains(body, `id="step-up"`) {
+		t.Fatalf("stale recovery codes: %d %s", resp.StatusCode, body)
+	}
+}
