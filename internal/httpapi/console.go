@@ -41,7 +41,7 @@ var consoleFiles embed.FS
 // page, parsed on first use.
 var consolePages = sync.OnceValue(func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"signin", "factor", "home", "cases", "case", "audit", "dsr", "breakglass", "patients", "patient", "accessreport", "security", "members"} {
+	for _, name := range []string{"signin", "factor", "home", "cases", "case", "audit", "dsr", "breakglass", "patients", "patient", "accessreport", "security", "members", "document"} {
 		out[name] = template.Must(template.ParseFS(consoleFiles, "console/layout.html", "console/"+name+".html"))
 	}
 	return out
@@ -131,6 +131,7 @@ func (s *server) consoleRoutes() {
 	con.route("POST /sign-out", whoever, s.consoleSignOut())
 	con.route("GET /audit", as(admin, "audit.read"), s.consoleAudit())
 	con.route("GET /patients", session, s.consolePatients())
+	con.route("POST /patients", as(identity.RoleLead, "patient.create"), s.consolePatientCreate())
 	con.route("GET /patients/{id}", session, s.consolePatient())
 	con.route("POST /patients/{id}/entries", session, s.consoleEntry())
 	con.route("GET /patients/{id}/access-report", session, s.consoleAccessReport())
@@ -156,6 +157,10 @@ func (s *server) consoleRoutes() {
 		con.route("GET /cases/{id}", session, s.consoleCase(cs))
 		con.route("POST /cases/{id}/upload", session, s.consoleUpload(cs), bodyLimit(maxUploadBytes), deadline(noDeadline))
 		con.route("POST /cases/{id}/invites", session, s.consoleInvite(cs))
+		con.route("POST /cases", session, s.consoleCaseCreate(cs))
+		con.route("GET /documents/{id}", session, s.consoleDocument(cs))
+		con.route("POST /documents/{id}/accept", session, s.consoleDocumentAccept(cs))
+		con.route("POST /documents/{id}/comments", session, s.consoleComment(cs))
 	}
 }
 
@@ -370,6 +375,7 @@ type casePage struct {
 var caseNotices = map[string]string{
 	"uploaded": "The document was uploaded.",
 	"invited":  "The invitation was sent.",
+	"created":  "The case was opened.",
 }
 
 func (s *server) consoleCase(cs *cases.Service) http.Handler {
@@ -690,13 +696,21 @@ func (s *server) consoleBreakGlassReview() http.Handler {
 
 func (s *server) consolePatients() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := identity.PrincipalFrom(r.Context())
 		list, err := s.deps.Records.ListPatients(r.Context(), records.ListFilter{Limit: records.MaxPatientPage})
 		if err != nil {
 			s.console.writeError(w, r, err)
 			return
 		}
-		s.render(w, r, http.StatusOK, "patients", consolePage{Title: "Patients", Data: list})
+		s.render(w, r, http.StatusOK, "patients", consolePage{Title: "Patients",
+			Data: patientsPage{Patients: list, CanCreate: p.Role.AtLeast(identity.RoleLead)}})
 	})
+}
+
+// patientsPage is the patient list.
+type patientsPage struct {
+	Patients  []records.Patient
+	CanCreate bool
 }
 
 // patientPage is a patient's record page.
@@ -731,8 +745,11 @@ func (s *server) consolePatient() http.Handler {
 			s.console.writeError(w, r, err)
 			return
 		}
-		if r.URL.Query().Get("done") == "entry" {
+		switch r.URL.Query().Get("done") {
+		case "entry":
 			pg.Notice = "The entry was added."
+		case "created":
+			pg.Notice = "The patient record was created."
 		}
 		s.render(w, r, http.StatusOK, "patient", consolePage{Title: pg.Patient.Name, Data: pg})
 	})
@@ -1009,5 +1026,152 @@ func (s *server) consoleMemberChange(role bool) http.Handler {
 			return
 		}
 		s.seeMembers(w, done)
+	})
+}
+
+// documentPage is a document's page.
+type documentPage struct {
+	Doc      cases.Document
+	Comments cases.CommentPage
+	Latest   int
+	Notice   string
+}
+
+// documentNotices are what a document page says after its forms.
+var documentNotices = map[string]string{
+	"accepted":  "The document was accepted.",
+	"commented": "Your comment was added.",
+}
+
+// consoleDocument shows a document: its versions with a download link
+// each, the acceptance of the latest (naming it, as the API requires),
+// and its comments with the form that adds one.
+func (s *server) consoleDocument(cs *cases.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := uuid.Parse(r.PathValue("id"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such document")
+			return
+		}
+		cursor, err := cases.ParseCommentCursor(r.URL.Query().Get("cursor"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "invalid_query", "the cursor is not one this page gave")
+			return
+		}
+		var pg documentPage
+		pg.Doc, err = cs.GetDocument(r.Context(), id)
+		if err == nil {
+			pg.Comments, err = cs.ListComments(r.Context(), id, 0, cursor)
+		}
+		if err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		for _, v := range pg.Doc.Versions {
+			pg.Latest = max(pg.Latest, v.Version)
+		}
+		pg.Notice = documentNotices[r.URL.Query().Get("done")]
+		title := pg.Doc.Type
+		if pg.Doc.Description != "" {
+			title += ": " + pg.Doc.Description
+		}
+		s.render(w, r, http.StatusOK, "document", consolePage{Title: title, Data: pg})
+	})
+}
+
+func (s *server) seeDocument(w http.ResponseWriter, id uuid.UUID, done string) {
+	w.Header().Set("Location", s.root+"documents/"+id.String()+"?done="+done)
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// consoleDocumentAccept accepts the version the page showed as the
+// latest: a newer upload since makes it 412, as on the API.
+func (s *server) consoleDocumentAccept(cs *cases.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := uuid.Parse(r.PathValue("id"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such document")
+			return
+		}
+		if err := r.ParseForm(); err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
+			return
+		}
+		v, err := strconv.Atoi(r.PostForm.Get("version"))
+		if err != nil || v < 1 {
+			writeHTMLError(w, r, http.StatusBadRequest, "invalid_input", "version is the version accepted, 1 or more")
+			return
+		}
+		if err := cs.AcceptDocument(r.Context(), id, cases.Precondition{Version: v}); err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		s.seeDocument(w, id, "accepted")
+	})
+}
+
+func (s *server) consoleComment(cs *cases.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := uuid.Parse(r.PathValue("id"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such document")
+			return
+		}
+		if err := r.ParseForm(); err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
+			return
+		}
+		if _, err := cs.AddComment(r.Context(), id, r.PostForm.Get("body")); err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		s.seeDocument(w, id, "commented")
+	})
+}
+
+// consoleCaseCreate opens a case from the cases page's form, as POST
+// /v1/cases does.
+func (s *server) consoleCaseCreate(cs *cases.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
+			return
+		}
+		in := cases.CaseInput{Title: strings.TrimSpace(r.PostForm.Get("title")), Reference: strings.TrimSpace(r.PostForm.Get("reference"))}
+		if v := r.PostForm.Get("patient_id"); v != "" {
+			id, err := uuid.Parse(v)
+			if err != nil {
+				writeHTMLError(w, r, http.StatusBadRequest, "invalid_input", "patient is one of the list's")
+				return
+			}
+			in.PatientID = id
+		}
+		c, err := cs.CreateCase(r.Context(), in)
+		if err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		s.seeCase(w, c.ID, "created")
+	})
+}
+
+// consolePatientCreate adds a patient record from the patients page's
+// form (leads and admins), as POST /v1/patients does.
+func (s *server) consolePatientCreate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
+			return
+		}
+		f := r.PostForm
+		in := records.PatientInput{Name: f.Get("name"), DOB: strings.TrimSpace(f.Get("dob")), MRN: strings.TrimSpace(f.Get("mrn")),
+			Phone: strings.TrimSpace(f.Get("phone")), Email: strings.TrimSpace(f.Get("email"))}
+		p, err := s.deps.Records.CreatePatient(r.Context(), in)
+		if err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Location", s.root+"patients/"+p.ID.String()+"?done=created")
+		w.WriteHeader(http.StatusSeeOther)
 	})
 }

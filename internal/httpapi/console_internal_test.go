@@ -10,8 +10,8 @@ import (
 func TestConsoleTemplates(t *testing.T) {
 	data := map[string]any{"signin": signInForm{}, "factor": factorPage{}, "home": "", "cases": nil,
 		"case": casePage{}, "audit": auditPage{}, "dsr": dsrPage{}, "breakglass": breakGlassPage{},
-		"patients": nil, "patient": patientPage{}, "accessreport": accessReportPage{},
-		"security": securityPage{}, "members": membersPage{}}
+		"patients": patientsPage{}, "patient": patientPage{}, "accessreport": accessReportPage{},
+		"security": securityPage{}, "members": membersPage{}, "document": documentPage{}}
 	pages := consolePages()
 	if len(pages) != len(data) {
 		t.Fatalf("%d pages, %d with test data", len(pages), len(data))

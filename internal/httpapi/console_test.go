@@ -570,3 +570,82 @@ func TestConsoleAccount(t *testing.T) {
 		t.Fatalf("stale recovery codes: %d %s", resp.StatusCode, body)
 	}
 }
+
+// Creating from the console, and a document's page: a lead creates a
+// patient record and opens a case for it, uploads a file, accepts the
+// version the page shows (a newer upload since makes it 412) and comments.
+func TestConsoleDocuments(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Console Documents Clinic")
+	w.populate(o, "cdoc")
+	lead, _ := w.consoleAdmin(o.Lead.Email) // a lead owes a second factor too
+
+	resp, body := w.consolePage("POST", "/patients", lead, url.Values{"name": {"Rosalind Example"}, "dob": {"1969-07-20"}, "mrn": {"CDOC-9"}})
+	m := regexp.MustCompile(`/patients/([0-9a-f-]{36})\?done=created$`).FindStringSubmatch(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || m == nil {
+		t.Fatalf("create patient: %d %q %s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	patient := m[1]
+	if _, body := w.consolePage("GET", "/patients/"+patient+"?done=created", lead, nil); !strings.Contains(body, "Rosalind Example") ||
+		!strings.Contains(body, "CDOC-9") {
+		t.Fatalf("new record: %s", body)
+	}
+	if resp, body := w.consolePage("POST", "/patients", lead, url.Values{"name": {"X"}, "dob": {"20th of July"}}); resp.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(body, "dob") {
+		t.Fatalf("bad dob: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := w.consolePage("POST", "/patients", w.consoleSignIn(o.Prov.Email), url.Values{"name": {"Y"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("provider creating a patient: %d", resp.StatusCode)
+	}
+
+	resp, body = w.consolePage("POST", "/cases", lead, url.Values{"title": {"Knee strain, warehouse"}, "reference": {"WC-9"}, "patient_id": {patient}})
+	m = regexp.MustCompile(`/cases/([0-9a-f-]{36})\?done=created$`).FindStringSubmatch(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || m == nil {
+		t.Fatalf("open case: %d %q %s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	kase := m[1]
+	if resp, _ := w.consolePage("POST", "/cases", lead, url.Values{"title": {"x"}, "patient_id": {"not-an-id"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("bad patient id: %d", resp.StatusCode)
+	}
+	for _, name := range []string{"report.txt", "x-ray.txt"} {
+		if resp, body := w.consoleUploadForm(lead, kase, "medical_report", name, "synthetic "+name); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("upload %s: %d %s", name, resp.StatusCode, body)
+		}
+	}
+	_, body = w.consolePage("GET", "/cases/"+kase, lead, nil)
+	docs := regexp.MustCompile(`href="/documents/([0-9a-f-]{36})"`).FindAllStringSubmatch(body, -1)
+	if len(docs) != 2 {
+		t.Fatalf("document links: %s", body)
+	}
+	doc, stale := docs[0][1], docs[1][1]
+	resp, body = w.consolePage("GET", "/documents/"+doc, lead, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="accept"`) || !strings.Contains(body, `name="version" value="1"`) ||
+		!strings.Contains(body, "/v1/documents/"+doc+"/content?version=1") {
+		t.Fatalf("document page: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := w.consolePage("POST", "/documents/"+doc+"/accept", lead, url.Values{"version": {"1"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("accept: %d", resp.StatusCode)
+	}
+	resp, body = w.consolePage("POST", "/documents/"+doc+"/comments", lead, url.Values{"body": {"Reviewed; matches the clinic's notes."}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("comment: %d %s", resp.StatusCode, body)
+	}
+	if _, body := w.consolePage("GET", "/documents/"+doc+"?done=commented", lead, nil); !strings.Contains(body, "version 1 accepted") ||
+		strings.Contains(body, `id="accept"`) || !strings.Contains(body, "Reviewed; matches the clinic&#39;s notes.") {
+		t.Fatalf("document after accept and comment: %s", body)
+	}
+	// The page showed version 1 of the other document; a second upload
+	// since: accepting what the page showed is refused, nothing accepted.
+	if resp, body := w.upload("PUT", "/v1/documents/"+stale+"/content", o.Lead.Token, "x-ray-2.txt", []byte("second")); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("second version: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := w.consolePage("POST", "/documents/"+stale+"/accept", lead, url.Values{"version": {"1"}}); resp.StatusCode != http.StatusPreconditionFailed {
+		t.Fatalf("accepting a superseded version: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := w.consolePage("GET", "/documents/"+doc+"?cursor=nonsense", lead, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("bad comment cursor: %d", resp.StatusCode)
+	}
+	if resp, _ := w.consolePage("GET", "/documents/"+doc, w.consoleSignIn(o.Prov2.Email), nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("a provider off the case reading the document: %d", resp.StatusCode)
+	}
+}
