@@ -41,7 +41,7 @@ var consoleFiles embed.FS
 // page, parsed on first use.
 var consolePages = sync.OnceValue(func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"signin", "factor", "home", "cases", "case", "audit", "dsr", "breakglass", "patients", "patient", "accessreport", "security", "members", "document"} {
+	for _, name := range []string{"signin", "factor", "home", "cases", "case", "audit", "dsr", "breakglass", "patients", "patient", "accessreport", "security", "members", "document", "policies"} {
 		out[name] = template.Must(template.ParseFS(consoleFiles, "console/layout.html", "console/"+name+".html"))
 	}
 	return out
@@ -147,6 +147,9 @@ func (s *server) consoleRoutes() {
 	con.route("POST /members", stepUp(as(admin, "membership.add")), s.consoleMemberAdd())
 	con.route("POST /members/{user_id}/role", stepUp(as(admin, "membership.update")), s.consoleMemberChange(true))
 	con.route("POST /members/{user_id}/remove", stepUp(as(admin, "membership.revoke")), s.consoleMemberChange(false))
+	con.route("GET /policies", as(identity.RolePatient, ""), s.consolePolicies())
+	con.route("POST /policies/session", stepUp(as(admin, "org.session_policy.update")), s.consolePolicySession())
+	con.route("POST /policies/assurance", stepUp(as(admin, "org.assurance_policy.update")), s.consolePolicyAssurance())
 	con.route("GET /dsr", session, s.consoleDSR())
 	con.route("POST /dsr/{id}/extend", as(admin, "dsr.extend"), s.consoleDSRChange("reason", s.deps.Records.ExtendDSR))
 	con.route("POST /dsr/{id}/close", as(admin, "dsr.close"), s.consoleDSRChange("outcome", s.deps.Records.CloseDSR))
@@ -1173,5 +1176,83 @@ func (s *server) consolePatientCreate() http.Handler {
 		}
 		w.Header().Set("Location", s.root+"patients/"+p.ID.String()+"?done=created")
 		w.WriteHeader(http.StatusSeeOther)
+	})
+}
+
+// policiesPage is the org's security policies.
+type policiesPage struct {
+	Session   auth.Policy
+	Assurance auth.AssurancePolicy
+	Binding   auth.DeviceBindingPolicy
+	Notice    string
+}
+
+// consolePolicies shows the org's session, assurance and device-binding
+// policies to its members, with an admin's forms for the first two.
+func (s *server) consolePolicies() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var pg policiesPage
+		var err error
+		pg.Session, err = s.deps.Auth.GetPolicy(r.Context())
+		if err == nil {
+			pg.Assurance, err = s.deps.Auth.GetAssurancePolicy(r.Context())
+		}
+		if err == nil {
+			pg.Binding, err = s.deps.Auth.GetDeviceBindingPolicy(r.Context())
+		}
+		if err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		if r.URL.Query().Get("done") == "saved" {
+			pg.Notice = "The policy was saved."
+		}
+		s.render(w, r, http.StatusOK, "policies", consolePage{Title: "Security policies", Data: pg})
+	})
+}
+
+func (s *server) seePolicies(w http.ResponseWriter) {
+	w.Header().Set("Location", s.root+"policies?done=saved")
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// consolePolicySession saves the session policy from the page's form, as
+// PUT /v1/org/session-policy does; the database holds the bounds.
+func (s *server) consolePolicySession() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
+			return
+		}
+		idle, err1 := strconv.Atoi(r.PostForm.Get("session_idle_timeout_min"))
+		absolute, err2 := strconv.Atoi(r.PostForm.Get("session_absolute_max_min"))
+		if err1 != nil || err2 != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "invalid_input", "the timeouts are whole minutes")
+			return
+		}
+		if err := s.deps.Auth.SetPolicy(r.Context(), auth.Policy{IdleTimeoutMin: idle, AbsoluteMaxMin: absolute}); err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		s.seePolicies(w)
+	})
+}
+
+// consolePolicyAssurance saves the assurance policy from the page's form,
+// as PUT /v1/org/assurance-policy does: sessions that no longer meet a
+// stricter policy end in the same transaction.
+func (s *server) consolePolicyAssurance() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
+			return
+		}
+		pol := auth.AssurancePolicy{RequireMFA: r.PostForm.Get("require_mfa") == "yes",
+			RequirePasskey: r.PostForm.Get("require_passkey") == "yes"}
+		if _, err := s.deps.Auth.SetAssurancePolicy(r.Context(), pol); err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		s.seePolicies(w)
 	})
 }

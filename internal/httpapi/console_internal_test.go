@@ -11,14 +11,15 @@ func TestConsoleTemplates(t *testing.T) {
 	data := map[string]any{"signin": signInForm{}, "factor": factorPage{}, "home": "", "cases": nil,
 		"case": casePage{}, "audit": auditPage{}, "dsr": dsrPage{}, "breakglass": breakGlassPage{},
 		"patients": patientsPage{}, "patient": patientPage{}, "accessreport": accessReportPage{},
-		"security": securityPage{}, "members": membersPage{}, "document": documentPage{}}
+		"security": securityPage{}, "members": membersPage{}, "document": documentPage{},
+		"policies": policiesPage{}}
 	pages := consolePages()
 	if len(pages) != len(data) {
 		t.Fatalf("%d pages, %d with test data", len(pages), len(data))
 	}
 	for name, tpl := range pages {
 		for _, me := range []*consoleMe{nil, {Role: "admin", Admin: true, AAL: 2}} {
-			if me == nil && name == "home" {
+			if me == nil && (name == "home" || name == "policies") {
 				continue // (only a signed-in session reaches it)
 			}
 			if err := tpl.ExecuteTemplate(io.Discard, "layout", consolePage{Title: name, Me: me, Data: data[name]}); err != nil {

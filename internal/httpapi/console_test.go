@@ -649,3 +649,54 @@ func TestConsoleDocuments(t *testing.T) {
 		t.Fatalf("a provider off the case reading the document: %d", resp.StatusCode)
 	}
 }
+
+// The org's policies page: members read them; an admin saves the session
+// and assurance policies (a fresh second factor, as on the API), the
+// database holding the bounds; tightening the assurance policy ends the
+// sessions that no longer meet it.
+func TestConsolePolicies(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Console Policy Clinic")
+	w.populate(o, "cpol")
+	adm, _ := w.consoleAdmin(o.Admin.Email)
+	prov := w.consoleSignIn(o.Prov.Email)
+
+	resp, body := w.consolePage("GET", "/policies", prov, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="session-policy"`) || strings.Contains(body, `action="/policies/session"`) {
+		t.Fatalf("provider's policies page: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := w.consolePage("POST", "/policies/session", prov, url.Values{"session_idle_timeout_min": {"5"}, "session_absolute_max_min": {"60"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("provider saving a policy: %d", resp.StatusCode)
+	}
+	resp, body = w.consolePage("GET", "/policies", adm, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `action="/policies/session"`) || !strings.Contains(body, `action="/policies/assurance"`) {
+		t.Fatalf("admin's policies page: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = w.consolePage("POST", "/policies/session", adm, url.Values{"session_idle_timeout_min": {"12"}, "session_absolute_max_min": {"480"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/policies?done=saved" {
+		t.Fatalf("save session policy: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, body := w.consolePage("GET", "/policies", prov, nil); !strings.Contains(body, "after 12 minutes") {
+		t.Fatalf("the saved policy: %s", body)
+	}
+	for _, bad := range []url.Values{
+		{"session_idle_timeout_min": {"ten"}, "session_absolute_max_min": {"480"}},
+		{"session_idle_timeout_min": {"0"}, "session_absolute_max_min": {"480"}},
+	} {
+		if resp, body := w.consolePage("POST", "/policies/session", adm, bad); resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("bad session policy %v: %d %s", bad, resp.StatusCode, body)
+		}
+	}
+	// Every member needs a second factor now: the provider's one-factor
+	// session ends with the save.
+	resp, _ = w.consolePage("POST", "/policies/assurance", adm, url.Values{"require_mfa": {"yes"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save assurance policy: %d", resp.StatusCode)
+	}
+	if resp, _ := w.consolePage("GET", "/cases", prov, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the provider's one-factor session after require_mfa: %d", resp.StatusCode)
+	}
+	if _, body := w.consolePage("GET", "/policies", adm, nil); !strings.Contains(body, `id="require-mfa" name="require_mfa" value="yes" checked`) {
+		t.Fatalf("the saved assurance policy: %s", body)
+	}
+}
