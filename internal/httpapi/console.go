@@ -167,6 +167,33 @@ func (s *server) consoleRoutes() {
 	}
 }
 
+// formAction is the handler of a console form: the path's id (when idName
+// is not ""), the parsed form, then do, whose answer is the page the
+// browser goes to next (a path under the root, 303) or an error page.
+func (s *server) formAction(idName string, do func(r *http.Request, id uuid.UUID) (string, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var id uuid.UUID
+		if idName != "" {
+			var err error
+			if id, err = uuid.Parse(r.PathValue(idName)); err != nil {
+				writeHTMLError(w, r, http.StatusNotFound, "not_found", "nothing has this id")
+				return
+			}
+		}
+		if err := r.ParseForm(); err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
+			return
+		}
+		next, err := do(r, id)
+		if err != nil {
+			s.console.writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Location", s.root+next)
+		w.WriteHeader(http.StatusSeeOther)
+	})
+}
+
 // consoleAssets are the files under /assets/ and their types.
 var consoleAssets = map[string]string{
 	"console.css": "text/css; charset=utf-8",
@@ -467,16 +494,7 @@ func (s *server) consoleUpload(cs *cases.Service) http.Handler {
 // consoleInvite invites an outside party to the case from the page's
 // form, as POST /v1/cases/{id}/invites does (the invitation is mailed).
 func (s *server) consoleInvite(cs *cases.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := uuid.Parse(r.PathValue("id"))
-		if err != nil {
-			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such case")
-			return
-		}
-		if err := r.ParseForm(); err != nil {
-			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
-			return
-		}
+	return s.formAction("id", func(r *http.Request, id uuid.UUID) (string, error) {
 		f := r.PostForm
 		in := cases.InviteInput{Email: strings.TrimSpace(f.Get("email")), Kind: f.Get("kind"), Permissions: f["permission"]}
 		if org := strings.TrimSpace(f.Get("recipient_org")); org != "" {
@@ -485,15 +503,13 @@ func (s *server) consoleInvite(cs *cases.Service) http.Handler {
 		// The access ends at the end of the chosen day (UTC).
 		until, err := time.Parse(time.DateOnly, f.Get("access_until"))
 		if err != nil {
-			writeHTMLError(w, r, http.StatusBadRequest, "invalid_input", "access until is a date (YYYY-MM-DD)")
-			return
+			return "", badRequest("invalid_input", "access until is a date (YYYY-MM-DD)")
 		}
 		in.AccessExpiresAt = until.Add(24*time.Hour - time.Second)
 		if _, err := cs.CreateInvite(r.Context(), id, in); err != nil {
-			s.console.writeError(w, r, err)
-			return
+			return "", err
 		}
-		s.seeCase(w, id, "invited")
+		return "cases/" + id.String() + "?done=invited", nil
 	})
 }
 
@@ -633,22 +649,9 @@ func (s *server) consoleDSR() http.Handler {
 // consoleDSRChange closes or extends a request from the queue's form, as
 // the API's POST /v1/compliance/dsr/{id}/{close,extend} do.
 func (s *server) consoleDSRChange(field string, change func(ctx context.Context, id uuid.UUID, value string) (records.DSR, error)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := uuid.Parse(r.PathValue("id"))
-		if err != nil {
-			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such request")
-			return
-		}
-		if err := r.ParseForm(); err != nil {
-			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
-			return
-		}
-		if _, err := change(r.Context(), id, r.PostForm.Get(field)); err != nil {
-			s.console.writeError(w, r, err)
-			return
-		}
-		w.Header().Set("Location", s.root+"dsr?done="+field)
-		w.WriteHeader(http.StatusSeeOther)
+	return s.formAction("id", func(r *http.Request, id uuid.UUID) (string, error) {
+		_, err := change(r.Context(), id, r.PostForm.Get(field))
+		return "dsr?done=" + field, err
 	})
 }
 
@@ -678,22 +681,8 @@ func (s *server) consoleBreakGlass() http.Handler {
 // consoleBreakGlassReview closes an emergency access's review with the
 // form's note (a step-up within the last minutes, as on the API).
 func (s *server) consoleBreakGlassReview() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := uuid.Parse(r.PathValue("id"))
-		if err != nil {
-			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such activation")
-			return
-		}
-		if err := r.ParseForm(); err != nil {
-			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
-			return
-		}
-		if err := s.deps.Auth.CloseBreakGlassReview(r.Context(), id, r.PostForm.Get("note")); err != nil {
-			s.console.writeError(w, r, err)
-			return
-		}
-		w.Header().Set("Location", s.root+"break-glass?done=reviewed")
-		w.WriteHeader(http.StatusSeeOther)
+	return s.formAction("id", func(r *http.Request, id uuid.UUID) (string, error) {
+		return "break-glass?done=reviewed", s.deps.Auth.CloseBreakGlassReview(r.Context(), id, r.PostForm.Get("note"))
 	})
 }
 
@@ -761,39 +750,26 @@ func (s *server) consolePatient() http.Handler {
 // consoleEntry adds an entry to a patient's record from the page's form,
 // as POST /v1/patients/{id}/entries does.
 func (s *server) consoleEntry() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := uuid.Parse(r.PathValue("id"))
-		if err != nil {
-			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such patient")
-			return
-		}
-		if err := r.ParseForm(); err != nil {
-			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
-			return
-		}
+	return s.formAction("id", func(r *http.Request, id uuid.UUID) (string, error) {
 		f := r.PostForm
 		in := records.EntryInput{Kind: f.Get("kind"), Name: strings.TrimSpace(f.Get("name")), Unit: strings.TrimSpace(f.Get("unit")),
 			Note: strings.TrimSpace(f.Get("note"))}
 		if v := strings.TrimSpace(f.Get("value")); v != "" {
 			x, err := strconv.ParseFloat(v, 64)
 			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-				writeHTMLError(w, r, http.StatusBadRequest, "invalid_input", "value is a number")
-				return
+				return "", badRequest("invalid_input", "value is a number")
 			}
 			in.Value = &x
 		}
 		at, err := time.Parse("2006-01-02T15:04", f.Get("observed_at"))
 		if err != nil {
-			writeHTMLError(w, r, http.StatusBadRequest, "invalid_input", "observed at is a date and time (YYYY-MM-DDTHH:MM, UTC)")
-			return
+			return "", badRequest("invalid_input", "observed at is a date and time (YYYY-MM-DDTHH:MM, UTC)")
 		}
 		in.ObservedAt = at.UTC()
 		if _, err := s.deps.Records.CreateEntry(r.Context(), id, in); err != nil {
-			s.console.writeError(w, r, err)
-			return
+			return "", err
 		}
-		w.Header().Set("Location", s.root+"patients/"+id.String()+"?done=entry")
-		w.WriteHeader(http.StatusSeeOther)
+		return "patients/" + id.String() + "?done=entry", nil
 	})
 }
 
@@ -921,18 +897,8 @@ func (s *server) writeSecurity(w http.ResponseWriter, r *http.Request, codes []s
 // consoleSecurityChange runs change on the path's id from a security
 // page form and goes back to the page.
 func (s *server) consoleSecurityChange(done string, change func(r *http.Request, id uuid.UUID) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := uuid.Parse(r.PathValue("id"))
-		if err != nil {
-			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such item")
-			return
-		}
-		if err := change(r, id); err != nil {
-			s.console.writeError(w, r, err)
-			return
-		}
-		w.Header().Set("Location", s.root+"security?done="+done)
-		w.WriteHeader(http.StatusSeeOther)
+	return s.formAction("id", func(r *http.Request, id uuid.UUID) (string, error) {
+		return "security?done=" + done, change(r, id)
 	})
 }
 
@@ -983,52 +949,23 @@ func (s *server) consoleMembers() http.Handler {
 	})
 }
 
-func (s *server) seeMembers(w http.ResponseWriter, done string) {
-	w.Header().Set("Location", s.root+"members?done="+done)
-	w.WriteHeader(http.StatusSeeOther)
-}
-
 // consoleMemberAdd adds a member from the members page's form, as POST
 // /v1/members does (a step-up within 10 minutes).
 func (s *server) consoleMemberAdd() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
-			return
-		}
+	return s.formAction("", func(r *http.Request, _ uuid.UUID) (string, error) {
 		f := r.PostForm
-		if _, err := s.deps.Auth.AddMember(r.Context(), strings.TrimSpace(f.Get("email")), identity.Role(f.Get("role")),
-			f.Get("invite") == "yes"); err != nil {
-			s.console.writeError(w, r, err)
-			return
-		}
-		s.seeMembers(w, "added")
+		_, err := s.deps.Auth.AddMember(r.Context(), strings.TrimSpace(f.Get("email")), identity.Role(f.Get("role")), f.Get("invite") == "yes")
+		return "members?done=added", err
 	})
 }
 
 // consoleMemberChange changes a member's role (role) or removes them.
 func (s *server) consoleMemberChange(role bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := uuid.Parse(r.PathValue("user_id"))
-		if err != nil {
-			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such member")
-			return
-		}
-		if err := r.ParseForm(); err != nil {
-			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
-			return
-		}
-		done := "removed"
+	return s.formAction("user_id", func(r *http.Request, id uuid.UUID) (string, error) {
 		if role {
-			done, err = "changed", s.deps.Auth.UpdateMember(r.Context(), id, identity.Role(r.PostForm.Get("role")))
-		} else {
-			err = s.deps.Auth.RevokeMember(r.Context(), id)
+			return "members?done=changed", s.deps.Auth.UpdateMember(r.Context(), id, identity.Role(r.PostForm.Get("role")))
 		}
-		if err != nil {
-			s.console.writeError(w, r, err)
-			return
-		}
-		s.seeMembers(w, done)
+		return "members?done=removed", s.deps.Auth.RevokeMember(r.Context(), id)
 	})
 }
 
@@ -1082,100 +1019,51 @@ func (s *server) consoleDocument(cs *cases.Service) http.Handler {
 	})
 }
 
-func (s *server) seeDocument(w http.ResponseWriter, id uuid.UUID, done string) {
-	w.Header().Set("Location", s.root+"documents/"+id.String()+"?done="+done)
-	w.WriteHeader(http.StatusSeeOther)
-}
-
 // consoleDocumentAccept accepts the version the page showed as the
 // latest: a newer upload since makes it 412, as on the API.
 func (s *server) consoleDocumentAccept(cs *cases.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := uuid.Parse(r.PathValue("id"))
-		if err != nil {
-			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such document")
-			return
-		}
-		if err := r.ParseForm(); err != nil {
-			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
-			return
-		}
+	return s.formAction("id", func(r *http.Request, id uuid.UUID) (string, error) {
 		v, err := strconv.Atoi(r.PostForm.Get("version"))
 		if err != nil || v < 1 {
-			writeHTMLError(w, r, http.StatusBadRequest, "invalid_input", "version is the version accepted, 1 or more")
-			return
+			return "", badRequest("invalid_input", "version is the version accepted, 1 or more")
 		}
-		if err := cs.AcceptDocument(r.Context(), id, cases.Precondition{Version: v}); err != nil {
-			s.console.writeError(w, r, err)
-			return
-		}
-		s.seeDocument(w, id, "accepted")
+		return "documents/" + id.String() + "?done=accepted", cs.AcceptDocument(r.Context(), id, cases.Precondition{Version: v})
 	})
 }
 
 func (s *server) consoleComment(cs *cases.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := uuid.Parse(r.PathValue("id"))
-		if err != nil {
-			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such document")
-			return
-		}
-		if err := r.ParseForm(); err != nil {
-			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
-			return
-		}
-		if _, err := cs.AddComment(r.Context(), id, r.PostForm.Get("body")); err != nil {
-			s.console.writeError(w, r, err)
-			return
-		}
-		s.seeDocument(w, id, "commented")
+	return s.formAction("id", func(r *http.Request, id uuid.UUID) (string, error) {
+		_, err := cs.AddComment(r.Context(), id, r.PostForm.Get("body"))
+		return "documents/" + id.String() + "?done=commented", err
 	})
 }
 
 // consoleCaseCreate opens a case from the cases page's form, as POST
 // /v1/cases does.
 func (s *server) consoleCaseCreate(cs *cases.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
-			return
-		}
+	return s.formAction("", func(r *http.Request, _ uuid.UUID) (string, error) {
 		in := cases.CaseInput{Title: strings.TrimSpace(r.PostForm.Get("title")), Reference: strings.TrimSpace(r.PostForm.Get("reference"))}
 		if v := r.PostForm.Get("patient_id"); v != "" {
 			id, err := uuid.Parse(v)
 			if err != nil {
-				writeHTMLError(w, r, http.StatusBadRequest, "invalid_input", "patient is one of the list's")
-				return
+				return "", badRequest("invalid_input", "patient is one of the list's")
 			}
 			in.PatientID = id
 		}
 		c, err := cs.CreateCase(r.Context(), in)
-		if err != nil {
-			s.console.writeError(w, r, err)
-			return
-		}
-		s.seeCase(w, c.ID, "created")
+		return "cases/" + c.ID.String() + "?done=created", err
 	})
 }
 
 // consolePatientCreate adds a patient record from the patients page's
 // form (leads and admins), as POST /v1/patients does.
 func (s *server) consolePatientCreate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
-			return
-		}
+	return s.formAction("", func(r *http.Request, _ uuid.UUID) (string, error) {
 		f := r.PostForm
-		in := records.PatientInput{Name: f.Get("name"), DOB: strings.TrimSpace(f.Get("dob")), MRN: strings.TrimSpace(f.Get("mrn")),
-			Phone: strings.TrimSpace(f.Get("phone")), Email: strings.TrimSpace(f.Get("email"))}
-		p, err := s.deps.Records.CreatePatient(r.Context(), in)
-		if err != nil {
-			s.console.writeError(w, r, err)
-			return
-		}
-		w.Header().Set("Location", s.root+"patients/"+p.ID.String()+"?done=created")
-		w.WriteHeader(http.StatusSeeOther)
+		p, err := s.deps.Records.CreatePatient(r.Context(), records.PatientInput{Name: f.Get("name"),
+			DOB: strings.TrimSpace(f.Get("dob")), MRN: strings.TrimSpace(f.Get("mrn")), Phone: strings.TrimSpace(f.Get("phone")),
+			Email: strings.TrimSpace(f.Get("email"))})
+		return "patients/" + p.ID.String() + "?done=created", err
 	})
 }
 
@@ -1211,30 +1099,16 @@ func (s *server) consolePolicies() http.Handler {
 	})
 }
 
-func (s *server) seePolicies(w http.ResponseWriter) {
-	w.Header().Set("Location", s.root+"policies?done=saved")
-	w.WriteHeader(http.StatusSeeOther)
-}
-
 // consolePolicySession saves the session policy from the page's form, as
 // PUT /v1/org/session-policy does; the database holds the bounds.
 func (s *server) consolePolicySession() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
-			return
-		}
+	return s.formAction("", func(r *http.Request, _ uuid.UUID) (string, error) {
 		idle, err1 := strconv.Atoi(r.PostForm.Get("session_idle_timeout_min"))
 		absolute, err2 := strconv.Atoi(r.PostForm.Get("session_absolute_max_min"))
 		if err1 != nil || err2 != nil {
-			writeHTMLError(w, r, http.StatusBadRequest, "invalid_input", "the timeouts are whole minutes")
-			return
+			return "", badRequest("invalid_input", "the timeouts are whole minutes")
 		}
-		if err := s.deps.Auth.SetPolicy(r.Context(), auth.Policy{IdleTimeoutMin: idle, AbsoluteMaxMin: absolute}); err != nil {
-			s.console.writeError(w, r, err)
-			return
-		}
-		s.seePolicies(w)
+		return "policies?done=saved", s.deps.Auth.SetPolicy(r.Context(), auth.Policy{IdleTimeoutMin: idle, AbsoluteMaxMin: absolute})
 	})
 }
 
@@ -1242,17 +1116,9 @@ func (s *server) consolePolicySession() http.Handler {
 // as PUT /v1/org/assurance-policy does: sessions that no longer meet a
 // stricter policy end in the same transaction.
 func (s *server) consolePolicyAssurance() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
-			return
-		}
-		pol := auth.AssurancePolicy{RequireMFA: r.PostForm.Get("require_mfa") == "yes",
-			RequirePasskey: r.PostForm.Get("require_passkey") == "yes"}
-		if _, err := s.deps.Auth.SetAssurancePolicy(r.Context(), pol); err != nil {
-			s.console.writeError(w, r, err)
-			return
-		}
-		s.seePolicies(w)
+	return s.formAction("", func(r *http.Request, _ uuid.UUID) (string, error) {
+		_, err := s.deps.Auth.SetAssurancePolicy(r.Context(), auth.AssurancePolicy{RequireMFA: r.PostForm.Get("require_mfa") == "yes",
+			RequirePasskey: r.PostForm.Get("require_passkey") == "yes"})
+		return "policies?done=saved", err
 	})
 }
