@@ -686,22 +686,31 @@ func (s *server) consoleBreakGlassReview() http.Handler {
 	})
 }
 
+// consolePatients shows the patients the session may read, newest first,
+// 200 a page (?cursor= pages on, as GET /v1/patients does).
 func (s *server) consolePatients() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := identity.PrincipalFrom(r.Context())
-		list, err := s.deps.Records.ListPatients(r.Context(), records.ListFilter{Limit: records.MaxPatientPage})
+		cursor, err := records.ParsePatientCursor(r.URL.Query().Get("cursor"))
+		if err != nil {
+			writeHTMLError(w, r, http.StatusBadRequest, "invalid_query", "the cursor is not one this page gave")
+			return
+		}
+		list, err := s.deps.Records.ListPatients(r.Context(), records.ListFilter{Limit: records.MaxPatientPage, After: cursor})
 		if err != nil {
 			s.console.writeError(w, r, err)
 			return
 		}
 		s.render(w, r, http.StatusOK, "patients", consolePage{Title: "Patients",
-			Data: patientsPage{Patients: list, CanCreate: p.Role.AtLeast(identity.RoleLead)}})
+			Data: patientsPage{Patients: list.Patients, Next: list.Next, CanCreate: p.Role.AtLeast(identity.RoleLead)}})
 	})
 }
 
-// patientsPage is the patient list.
+// patientsPage is a page of the patient list; Next is the cursor of the
+// page after it ("" on the last).
 type patientsPage struct {
 	Patients  []records.Patient
+	Next      string
 	CanCreate bool
 }
 

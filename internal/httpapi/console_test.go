@@ -468,6 +468,20 @@ func TestConsoleRecords(t *testing.T) {
 	if resp, _ := w.consolePage("GET", "/patients/"+o.P1.String()+"?cursor=garbage", prov, nil); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("bad cursor: %d", resp.StatusCode)
 	}
+	// The patient list pages as GET /v1/patients does: after the newest
+	// (P2), a lead's next page holds P1.
+	var newest struct {
+		Next string `json:"next_cursor"`
+	}
+	w.do("GET", "/v1/patients?limit=1", o.Lead.Token, nil, http.StatusOK, &newest)
+	lead, _ := w.consoleAdmin(o.Lead.Email) // a lead owes a second factor
+	if resp, body := w.consolePage("GET", "/patients?cursor="+url.QueryEscape(newest.Next), lead, nil); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(body, "crec Patient One") || strings.Contains(body, "crec Patient Two") {
+		t.Fatalf("the lead's patients after the newest: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := w.consolePage("GET", "/patients?cursor=garbage", lead, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("bad patient list cursor: %d", resp.StatusCode)
+	}
 	// A patient outside the care team: not found, and no entry written.
 	if resp, _ := w.consolePage("GET", "/patients/"+o.P2.String(), prov, nil); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("provider reading P2: %d", resp.StatusCode)

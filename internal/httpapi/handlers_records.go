@@ -13,34 +13,41 @@ import (
 	"github.com/wardhq/ward/internal/records"
 )
 
-// handlePatientList lists patients a page at a time. Its query holds
-// paging only: identifiers are PHI and URLs end up in logs and histories,
-// so searching by them is a POST (handlePatientSearch).
+// handlePatientList lists patients a page at a time, newest first: limit
+// (1..200, default 50) and cursor (a previous page's next_cursor, opaque)
+// are its only query parameters. Identifiers are PHI and URLs end up in
+// logs and histories, so searching by them is a POST (handlePatientSearch).
 func handlePatientList(recs *records.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var err error
 		for name := range r.URL.Query() {
 			switch name {
-			case "limit":
+			case "limit", "cursor":
 			case "mrn", "email":
 				err = badRequest("invalid_query", "search by mrn or email with POST /v1/patients/search and a JSON body")
 			default:
-				err = badRequest("invalid_query", "the only query parameter is limit")
+				err = badRequest("invalid_query", "the query parameters are limit and cursor")
 			}
 		}
 		var limit int
 		if err == nil {
 			limit, err = queryLimit(r, records.MaxPatientPage)
 		}
-		var list []records.Patient
+		var after records.PatientCursor
 		if err == nil {
-			list, err = recs.ListPatients(r.Context(), records.ListFilter{Limit: limit})
+			if after, err = records.ParsePatientCursor(r.URL.Query().Get("cursor")); err != nil {
+				err = badRequest("invalid_query", "cursor must be a next_cursor this API returned")
+			}
+		}
+		var page records.PatientPage
+		if err == nil {
+			page, err = recs.ListPatients(r.Context(), records.ListFilter{Limit: limit, After: after})
 		}
 		if err != nil {
 			fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"patients": list})
+		writeJSON(w, http.StatusOK, page)
 	})
 }
 
@@ -58,16 +65,16 @@ func handlePatientSearch(recs *records.Service, fail errorWriter) http.Handler {
 		if err == nil && req.MRN == "" && req.Email == "" {
 			err = badRequest("invalid_input", "give mrn or email, or list with GET /v1/patients")
 		}
-		var list []records.Patient
+		var page records.PatientPage
 		if err == nil {
-			list, err = recs.ListPatients(r.Context(), records.ListFilter{MRN: req.MRN, Email: req.Email,
+			page, err = recs.ListPatients(r.Context(), records.ListFilter{MRN: req.MRN, Email: req.Email,
 				Limit: int(req.Limit)})
 		}
 		if err != nil {
 			fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"patients": list})
+		writeJSON(w, http.StatusOK, map[string]any{"patients": page.Patients})
 	})
 }
 

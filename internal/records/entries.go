@@ -243,34 +243,46 @@ type EntryCursor struct {
 	id         uuid.UUID
 }
 
-// ErrBadCursor is ParseEntryCursor's refusal.
-var ErrBadCursor = errors.New("records: malformed entry cursor")
+// ErrBadCursor is ParseEntryCursor's and ParsePatientCursor's refusal.
+var ErrBadCursor = errors.New("records: malformed cursor")
 
 // ParseEntryCursor reads a cursor String returned; "" is the first page.
 // Errors: ErrBadCursor.
 func ParseEntryCursor(s string) (EntryCursor, error) {
-	if s == "" {
-		return EntryCursor{}, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) != 24 {
-		return EntryCursor{}, ErrBadCursor
-	}
-	id, err := uuid.FromBytes(b[8:])
-	if err != nil || id == uuid.Nil {
-		return EntryCursor{}, ErrBadCursor
-	}
-	return EntryCursor{observedAt: time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))), id: id}, nil
+	at, id, err := parseCursor(s)
+	return EntryCursor{observedAt: at, id: id}, err
 }
 
 // String is the cursor's opaque form ("" for the first page).
-func (k EntryCursor) String() string {
-	if k.id == uuid.Nil {
+func (k EntryCursor) String() string { return formatCursor(k.observedAt, k.id) }
+
+// parseCursor reads formatCursor's form: base64url of the time in
+// microseconds since 1970 (8 bytes, big-endian) and the id (16 bytes).
+// "" is the zero cursor. Errors: ErrBadCursor.
+func parseCursor(s string) (time.Time, uuid.UUID, error) {
+	if s == "" {
+		return time.Time{}, uuid.Nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 24 {
+		return time.Time{}, uuid.Nil, ErrBadCursor
+	}
+	id, err := uuid.FromBytes(b[8:])
+	if err != nil || id == uuid.Nil {
+		return time.Time{}, uuid.Nil, ErrBadCursor
+	}
+	return time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))), id, nil
+}
+
+// formatCursor is a page cursor's opaque form: "" for the zero cursor (no
+// id).
+func formatCursor(at time.Time, id uuid.UUID) string {
+	if id == uuid.Nil {
 		return ""
 	}
 	b := make([]byte, 24)
-	binary.BigEndian.PutUint64(b, uint64(k.observedAt.UnixMicro()))
-	copy(b[8:], k.id[:])
+	binary.BigEndian.PutUint64(b, uint64(at.UnixMicro()))
+	copy(b[8:], id[:])
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 

@@ -258,42 +258,90 @@ func (s *Service) GetPatient(ctx context.Context, id uuid.UUID) (Patient, error)
 }
 
 // ListFilter narrows a patient list. MRN and Email match exactly (by blind
-// index).
+// index); After pages the unfiltered list and goes with neither.
 type ListFilter struct {
 	MRN   string
 	Email string
 	Limit int // 1..MaxPatientPage, 0 means 50
+	After PatientCursor
 }
 
 // MaxPatientPage is the most patients one ListPatients call returns.
 const MaxPatientPage = 200
 
-// ListPatients returns the patients the caller may see, newest first, and
-// audits the list with the ids it returned.
-func (s *Service) ListPatients(ctx context.Context, f ListFilter) ([]Patient, error) {
+// PatientCursor is where a page of the patient list starts: after the
+// patient it names (the zero value: at the newest). It travels as an
+// opaque string (String, ParsePatientCursor) that holds the last patient's
+// id and creation time, nothing a caller did not already read; who sees
+// which patients is still the list's policy's to say, page by page.
+type PatientCursor struct {
+	createdAt time.Time
+	id        uuid.UUID
+}
+
+// ParsePatientCursor reads a cursor String returned; "" is the first page.
+// Errors: ErrBadCursor.
+func ParsePatientCursor(s string) (PatientCursor, error) {
+	at, id, err := parseCursor(s)
+	return PatientCursor{createdAt: at, id: id}, err
+}
+
+// String is the cursor's opaque form ("" for the first page).
+func (k PatientCursor) String() string { return formatCursor(k.createdAt, k.id) }
+
+// PatientPage is a page of the patients the caller may see, newest first.
+// Next is where the following page starts; "" when this page is the last.
+type PatientPage struct {
+	Patients []Patient `json:"patients"`
+	Next     string    `json:"next_cursor,omitempty"`
+}
+
+// ListPatients returns a page of the patients the caller may see, newest
+// first (by created_at, then id): at most f.Limit, after f.After, and
+// audits the list with the ids it returned. Errors: ErrInvalidInput (a
+// limit out of range, a cursor with a search).
+func (s *Service) ListPatients(ctx context.Context, f ListFilter) (PatientPage, error) {
 	c, err := begin(ctx)
 	if err != nil {
-		return nil, err
+		return PatientPage{}, err
 	}
 	if f.Limit == 0 {
 		f.Limit = 50
 	}
 	if f.Limit < 1 || f.Limit > MaxPatientPage {
-		return nil, errkind.Visiblef(ErrInvalidInput, "limit must be 1..%d", MaxPatientPage)
+		return PatientPage{}, errkind.Visiblef(ErrInvalidInput, "limit must be 1..%d", MaxPatientPage)
+	}
+	paged := f.After.id != uuid.Nil
+	if paged && (f.MRN != "" || f.Email != "") {
+		return PatientPage{}, errkind.Visiblef(ErrInvalidInput, "a cursor pages the list, not a search")
 	}
 	var out []Patient
+	var next string
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
-		var mrn, email []byte
-		if f.MRN != "" {
-			mrn = k.BlindIndex("patients.mrn", envelope.NormalizeIdentifier(f.MRN))
+		// One more than asked for: whether there is a next page.
+		var rows []dbsqlc.AppPatient
+		var err error
+		if paged {
+			rows, err = dbsqlc.New(tx).ListPatientsAfter(ctx, dbsqlc.ListPatientsAfterParams{OrgID: c.p.OrgID,
+				AfterCreatedAt: f.After.createdAt, AfterID: f.After.id, MaxRows: int32(f.Limit) + 1})
+		} else {
+			var mrn, email []byte
+			if f.MRN != "" {
+				mrn = k.BlindIndex("patients.mrn", envelope.NormalizeIdentifier(f.MRN))
+			}
+			if f.Email != "" {
+				email = k.BlindIndex("patients.email", envelope.NormalizeEmail(f.Email))
+			}
+			rows, err = dbsqlc.New(tx).ListPatients(ctx, dbsqlc.ListPatientsParams{OrgID: c.p.OrgID, MrnBidx: mrn,
+				EmailBidx: email, MaxRows: int32(f.Limit) + 1})
 		}
-		if f.Email != "" {
-			email = k.BlindIndex("patients.email", envelope.NormalizeEmail(f.Email))
-		}
-		rows, err := dbsqlc.New(tx).ListPatients(ctx, dbsqlc.ListPatientsParams{OrgID: c.p.OrgID, MrnBidx: mrn,
-			EmailBidx: email, MaxRows: int32(f.Limit)})
 		if err != nil {
 			return err
+		}
+		if len(rows) > f.Limit {
+			rows = rows[:f.Limit]
+			last := rows[f.Limit-1]
+			next = PatientCursor{createdAt: last.CreatedAt, id: last.ID}.String()
 		}
 		out = make([]Patient, len(rows))
 		ids := make([]uuid.UUID, len(rows))
@@ -305,14 +353,14 @@ func (s *Service) ListPatients(ctx context.Context, f ListFilter) ([]Patient, er
 		}
 		e := c.event("patient.list", "patient", uuid.Nil)
 		e.Results = ids
-		e.Details = map[string]any{"count": len(ids), "by_mrn": f.MRN != "", "by_email": f.Email != ""}
+		e.Details = map[string]any{"count": len(ids), "by_mrn": f.MRN != "", "by_email": f.Email != "", "page": paged}
 		_, err = audit.Record(ctx, tx, e)
 		return err
 	})
 	if out == nil {
 		out = []Patient{}
 	}
-	return out, mapErr("list patients", err)
+	return PatientPage{Patients: out, Next: next}, mapErr("list patients", err)
 }
 
 // UpdatePatient replaces a patient's fields (leads, admins, an assigned

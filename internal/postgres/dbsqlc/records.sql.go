@@ -358,6 +358,66 @@ func (q *Queries) ListPatients(ctx context.Context, arg ListPatientsParams) ([]A
 	return items, nil
 }
 
+const listPatientsAfter = `-- name: ListPatientsAfter :many
+select org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc, address_enc, identifiers_enc, created_by, created_at, updated_at
+from app.patients
+where org_id = $1
+  and created_at <= $2
+  and (created_at < $2 or id > $3)
+order by created_at desc, id
+limit $4
+`
+
+type ListPatientsAfterParams struct {
+	OrgID          uuid.UUID
+	AfterCreatedAt time.Time
+	AfterID        uuid.UUID
+	MaxRows        int32
+}
+
+// The page of the list after a cursor (the last patient of the page before:
+// its created_at and id), in ListPatients' order. A statement of its own, so
+// the first page keeps ListPatients' plan and a later one starts its index
+// scan at the cursor's time (created_at <= bounds patients_created_idx).
+func (q *Queries) ListPatientsAfter(ctx context.Context, arg ListPatientsAfterParams) ([]AppPatient, error) {
+	rows, err := q.db.Query(ctx, listPatientsAfter,
+		arg.OrgID,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []AppPatient
+	for rows.Next() {
+		var i AppPatient
+		if err := rows.Scan(
+			&i.OrgID,
+			&i.ID,
+			&i.MrnBidx,
+			&i.EmailBidx,
+			&i.NameEnc,
+			&i.DobEnc,
+			&i.PhoneEnc,
+			&i.EmailEnc,
+			&i.AddressEnc,
+			&i.IdentifiersEnc,
+			&i.CreatedBy,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const patientUserEmails = `-- name: PatientUserEmails :many
 select u.id, u.email_enc
   from app.patient_links l

@@ -25,6 +25,19 @@ where org_id = @org_id
 order by created_at desc, id
 limit @max_rows;
 
+-- name: ListPatientsAfter :many
+-- The page of the list after a cursor (the last patient of the page before:
+-- its created_at and id), in ListPatients' order. A statement of its own, so
+-- the first page keeps ListPatients' plan and a later one starts its index
+-- scan at the cursor's time (created_at <= bounds patients_created_idx).
+select *
+from app.patients
+where org_id = @org_id
+  and created_at <= @after_created_at
+  and (created_at < @after_created_at or id > @after_id)
+order by created_at desc, id
+limit @max_rows;
+
 -- name: UpdatePatient :one
 update app.patients
 set mrn_bidx = @mrn_bidx, email_bidx = @email_bidx, name_enc = @name_enc, dob_enc = @dob_enc,
