@@ -43,7 +43,7 @@ func auditReader(ctx context.Context, db *postgres.DB) (bool, error) {
 
 const auditUsage = `usage: ward audit verify [--org ID] [--known FILE] [--save FILE] [--key VKEY|FILE] [--archive DIR|s3://BUCKET/PREFIX] [--json]
        ward audit checkpoint key
-       ward audit proof verify --key VKEY|FILE BUNDLE.json
+       ward audit proof verify --key VKEY|FILE [--org ID] [--previous FILE] BUNDLE.json
        ward audit export --org ID [--format F] [--bundle] [--from T] [--to T] [--patient ID] [--actor ID] [--case ID] [--action A] [--out FILE]
        ward audit export verify --key VKEY|FILE [--org ID] BUNDLE.tar`
 
@@ -276,16 +276,28 @@ func runAuditKey(ctx context.Context, args []string, getenv func(string) string,
 	return nil
 }
 
-// runProofVerify checks an inclusion proof bundle (as GET
-// /v1/audit/proof/inclusion or an access report entry gives it) with only
-// the verifier key: no database, no network.
+// runProofVerify checks a proof bundle with only the verifier key: no
+// database, no network. An inclusion bundle (seq, leaf_hash: GET
+// /v1/audit/proof/inclusion, an access report's entry) proves an event is
+// in the log; a consistency bundle (from_size, from_root: GET
+// /v1/audit/proof/consistency) proves the log at an earlier size is a
+// prefix of the checkpoint's, and with --previous that a checkpoint kept
+// from before is.
 func runProofVerify(args []string, stdout io.Writer) error {
-	fs := newFlagSet("audit proof verify", "audit proof verify --key VKEY|FILE BUNDLE.json\n\n"+
-		"Checks, offline, that the event with the bundle's leaf hash is at its seq in the log the\n"+
-		"bundle's checkpoint signs: the checkpoint's signature under --key, then the RFC 9162\n"+
-		"inclusion proof against its root. Exits non-zero on any failure.", stdout)
-	var key string
+	fs := newFlagSet("audit proof verify", "audit proof verify --key VKEY|FILE [--org ID] [--previous FILE] BUNDLE.json\n\n"+
+		"Checks a proof bundle offline, with the verifier key alone: the checkpoint's signature under\n"+
+		"--key, then the bundle's proof against the checkpoint's root. The kind is read from the fields:\n"+
+		"an inclusion bundle (seq, leaf_hash) proves the event with that leaf hash is at its seq; a\n"+
+		"consistency bundle (from_size, from_root) proves the log at from_size events, whose root was\n"+
+		"from_root, is a prefix of the checkpoint's (RFC 9162). --org requires the checkpoint to be that\n"+
+		"org's log. --previous checks that a checkpoint kept from before (a signed note file, as\n"+
+		"GET /v1/audit/checkpoint's note or the archive's checkpoints/*.note) is of the same log and\n"+
+		"consistent with the bundle's: ask for the consistency bundle from its size\n"+
+		"(?from=SIZE). Exits non-zero naming what failed.", stdout)
+	var key, org, previous string
 	fs.StringVar(&key, "key", "", "the verifier key, or a file holding it (`ward audit checkpoint key`)")
+	fs.StringVar(&org, "org", "", "the org whose log the checkpoint must be")
+	fs.StringVar(&previous, "previous", "", "a checkpoint kept from before (signed note file) the bundle's must extend")
 	var files []string
 	// Flags and the bundle file in any order.
 	for len(args) > 0 {
@@ -305,6 +317,14 @@ func runProofVerify(args []string, stdout io.Writer) error {
 	if key == "" || len(files) != 1 {
 		return withUsage(fs, errors.New("--key and one bundle file are required"))
 	}
+	var origin string
+	if org != "" {
+		id, err := uuid.Parse(org)
+		if err != nil {
+			return withUsage(fs, fmt.Errorf("--org %q is not an org id", org))
+		}
+		origin = audit.Origin(id)
+	}
 	if b, err := os.ReadFile(key); err == nil {
 		key = strings.TrimSpace(string(b))
 	}
@@ -312,15 +332,101 @@ func runProofVerify(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var b audit.Inclusion
-	if err := json.Unmarshal(raw, &b); err != nil {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
 		return fmt.Errorf("%s is not a proof bundle: %w", files[0], err)
+	}
+	_, seq := fields["seq"]
+	_, leaf := fields["leaf_hash"]
+	_, fromSize := fields["from_size"]
+	_, fromRoot := fields["from_root"]
+	inclusion, consistency := seq || leaf, fromSize || fromRoot
+	if inclusion == consistency {
+		return fmt.Errorf("%s is neither an inclusion bundle (seq, leaf_hash) nor a consistency bundle (from_size, from_root)", files[0])
+	}
+	var prev audit.Checkpoint
+	if previous != "" {
+		note, err := os.ReadFile(previous)
+		if err != nil {
+			return err
+		}
+		if prev, err = audit.OpenCheckpoint(string(note), key); err != nil {
+			return fmt.Errorf("the previous checkpoint %s does not verify under --key: %w", previous, err)
+		}
+	}
+	// ofLog refuses a verified checkpoint of a log other than --org's or
+	// --previous's.
+	ofLog := func(cp audit.Checkpoint) error {
+		if origin != "" && cp.Origin != origin {
+			return fmt.Errorf("the bundle's checkpoint is of log %s, not of org %s's", cp.Origin, org)
+		}
+		if previous != "" && cp.Origin != prev.Origin {
+			return fmt.Errorf("the bundle's checkpoint is of log %s, the previous checkpoint of %s", cp.Origin, prev.Origin)
+		}
+		return nil
+	}
+	if inclusion {
+		var b audit.Inclusion
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return fmt.Errorf("%s is not an inclusion bundle: %w", files[0], err)
+		}
+		cp, err := b.Verify(key)
+		if err != nil {
+			return proofFailure("inclusion", err)
+		}
+		if err := ofLog(cp); err != nil {
+			return err
+		}
+		if previous != "" && (prev.Size != cp.Size || prev.Root != cp.Root) {
+			return fmt.Errorf("--previous needs a consistency bundle (GET /v1/audit/proof/consistency?from=%d) unless "+
+				"the checkpoints are the same; the previous has size %d, the bundle's %d", prev.Size, prev.Size, cp.Size)
+		}
+		fmt.Fprintf(stdout, "verified: seq %d (leaf %s) is in %s at size %d, root %s\n", b.Seq, b.LeafHash,
+			cp.Origin, cp.Size, cp.Root)
+		return nil
+	}
+	var b audit.Consistency
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return fmt.Errorf("%s is not a consistency bundle: %w", files[0], err)
 	}
 	cp, err := b.Verify(key)
 	if err != nil {
+		return proofFailure("consistency", err)
+	}
+	if err := ofLog(cp); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "verified: seq %d (leaf %s) is in %s at size %d, root %s\n", b.Seq, b.LeafHash,
-		cp.Origin, cp.Size, cp.Root)
+	fmt.Fprintf(stdout, "verified: %s at size %d (root %s) is a prefix of the log at size %d, root %s\n", cp.Origin,
+		b.FromSize, b.FromRoot, cp.Size, cp.Root)
+	if previous == "" {
+		return nil
+	}
+	// The verified proof ties from_root at from_size to the checkpoint: the
+	// previous checkpoint is consistent with it if it is either of them.
+	switch {
+	case prev.Size > cp.Size:
+		return fmt.Errorf("the previous checkpoint has size %d, more than the bundle's %d: the log was cut back, "+
+			"or the bundle is older than the checkpoint", prev.Size, cp.Size)
+	case prev.Size == cp.Size && prev.Root != cp.Root:
+		return fmt.Errorf("the previous checkpoint has size %d and root %s, the bundle's the same size and root %s: "+
+			"two different logs", prev.Size, prev.Root, cp.Root)
+	case prev.Size == cp.Size:
+	case prev.Size != b.FromSize:
+		return fmt.Errorf("the previous checkpoint has size %d, the bundle proves from size %d: "+
+			"ask for GET /v1/audit/proof/consistency?from=%d", prev.Size, b.FromSize, prev.Size)
+	case prev.Root != b.FromRoot:
+		return fmt.Errorf("the previous checkpoint's root at size %d is %s, not the bundle's from_root %s: "+
+			"the log was rewritten since", prev.Size, prev.Root, b.FromRoot)
+	}
+	fmt.Fprintf(stdout, "verified: the previous checkpoint (size %d, root %s) is consistent with it\n", prev.Size, prev.Root)
 	return nil
+}
+
+// proofFailure names what failed in a bundle's verification: the
+// checkpoint's signature or the proof.
+func proofFailure(kind string, err error) error {
+	if errors.Is(err, audit.ErrBadCheckpoint) {
+		return fmt.Errorf("the bundle's checkpoint does not verify under --key: %w", err)
+	}
+	return fmt.Errorf("the %s proof does not verify against the bundle's checkpoint: %w", kind, err)
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wardhq/ward/internal/audit"
 )
 
 // TestAuditTransparency: a running server sequences, signs and archives its
@@ -147,6 +149,27 @@ func TestAuditTransparency(t *testing.T) {
 	}
 	if _, err := ward(t, "audit", "proof", "verify", "--key", keyFile, bundleFile); err == nil {
 		t.Fatal("a proof moved to another position verified")
+	}
+	// The API's consistency bundle from an archived checkpoint's size
+	// verifies, with that checkpoint kept as --previous.
+	notes, _ := filepath.Glob(filepath.Join(archive, orgID, "checkpoints", "*.note"))
+	kept, err := os.ReadFile(notes[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev, err := audit.OpenCheckpoint(string(kept), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cons map[string]any
+	s.call("GET", "/v1/audit/proof/consistency?from="+strconv.FormatInt(prev.Size, 10), sess.Token, nil, http.StatusOK, &cons)
+	consFile := filepath.Join(t.TempDir(), "consistency.json")
+	if b, _ := json.Marshal(cons); os.WriteFile(consFile, b, 0o644) != nil {
+		t.Fatal("write the consistency bundle")
+	}
+	if out := mustWard(t, "audit", "proof", "verify", "--key", keyFile, "--org", orgID, "--previous", notes[0],
+		consFile); !strings.Contains(out, "the previous checkpoint (size "+strconv.FormatInt(prev.Size, 10)) {
+		t.Fatalf("consistency proof verify printed %q", out)
 	}
 	s.stop()
 

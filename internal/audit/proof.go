@@ -3,6 +3,7 @@ package audit
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -82,7 +83,7 @@ func subtreeRoot(leaves []Hash) Hash {
 // root is root. Errors wrap ErrBadProof.
 func VerifyInclusion(leaf Hash, index, size uint64, p []Hash, root Hash) error {
 	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, index, size, leaf[:], raw(p), root[:]); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadProof, err)
+		return badProof(err, "the leaf and the proof give", map[Hash]string{root: "the root"})
 	}
 	return nil
 }
@@ -91,9 +92,28 @@ func VerifyInclusion(leaf Hash, index, size uint64, p []Hash, root Hash) error {
 // the tree of size2 with root2. Errors wrap ErrBadProof.
 func VerifyConsistency(size1, size2 uint64, p []Hash, root1, root2 Hash) error {
 	if err := proof.VerifyConsistency(rfc6962.DefaultHasher, size1, size2, raw(p), root1[:], root2[:]); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadProof, err)
+		return badProof(err, "the proof gives", map[Hash]string{root2: "the root at size " + strconv.FormatUint(size2, 10),
+			root1: "the root at size " + strconv.FormatUint(size1, 10)})
 	}
 	return nil
+}
+
+// badProof wraps a failed verification in ErrBadProof, on one line: the
+// library's root mismatch prints both roots as byte lists over several
+// lines; this names the root the proof missed (names: root → what it
+// is), in hex. what is the subject and its verb ("the proof gives").
+func badProof(err error, what string, names map[Hash]string) error {
+	var m proof.RootMismatchError
+	if !errors.As(err, &m) {
+		return fmt.Errorf("%w: %v", ErrBadProof, err)
+	}
+	want, _ := hashFrom(m.ExpectedRoot)
+	got, _ := hashFrom(m.CalculatedRoot)
+	name, ok := names[want]
+	if !ok {
+		name = "the expected root"
+	}
+	return fmt.Errorf("%w: %s %s, not %s %s", ErrBadProof, what, got, name, want)
 }
 
 func raw(p []Hash) [][]byte {

@@ -216,6 +216,22 @@ type Consistency struct {
 	Proof      []Hash     `json:"proof"`
 }
 
+// Verify checks the bundle with the verifier key — the checkpoint's
+// signature, then the RFC 9162 consistency proof from FromSize and
+// FromRoot to the checkpoint's size and root — and returns the checkpoint
+// as verified (never trust the bundle's unsigned fields). Errors wrap
+// ErrBadCheckpoint or ErrBadProof.
+func (b Consistency) Verify(vkey string) (Checkpoint, error) {
+	cp, err := OpenCheckpoint(b.Checkpoint.Note, vkey)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	if b.FromSize < 1 || b.FromSize > cp.Size {
+		return Checkpoint{}, fmt.Errorf("%w: from_size %d is not in 1..%d, the checkpoint's size", ErrBadProof, b.FromSize, cp.Size)
+	}
+	return cp, VerifyConsistency(uint64(b.FromSize), uint64(cp.Size), b.Proof, b.FromRoot, cp.Root)
+}
+
 // InclusionProof returns the inclusion proof of event seq against the
 // newest checkpoint (admins; audited as audit.read). Errors:
 // ErrUnauthenticated, ErrForbidden, ErrNoCheckpoint, ErrInvalidFilter (seq
