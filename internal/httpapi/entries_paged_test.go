@@ -71,7 +71,8 @@ func TestEntriesPaged(t *testing.T) {
 	}
 	// A cursor this API did not make is refused, and so is another
 	// parameter.
-	for _, q := range []string{"&cursor=not-a-cursor", "&cursor=" + url.QueryEscape("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), "&before=x"} {
+	for _, q := range []string{"&cursor=not-a-cursor", "&cursor=" + url.QueryEscape("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+		"&cursor=f_________8QcYQRefBND6qO1LMQH7Yz", "&before=x"} {
 		if resp, body := w.request("GET", base+q, o.Prov.Token, nil); resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("GET %s: %d %s, want 400", base+q, resp.StatusCode, body)
 		}

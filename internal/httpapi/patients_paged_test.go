@@ -111,10 +111,11 @@ func TestPatientsPaged(t *testing.T) {
 	if !slices.Equal(got, mine[cut:]) {
 		t.Fatalf("the provider after the lead's cursor read %d patients, want their %d after it", len(got), len(mine)-cut)
 	}
-	// A cursor this API did not make is refused, and so is another
-	// parameter.
+	// A cursor this API did not make is refused (not base64, a nil id, cut
+	// short, a time past year 9999 that wrapped around on its way to the
+	// database and answered a page), and so is another parameter.
 	for _, q := range []string{"&cursor=not-a-cursor", "&cursor=" + url.QueryEscape("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
-		"&cursor=" + first.Next[:len(first.Next)-2], "&before=x"} {
+		"&cursor=" + first.Next[:len(first.Next)-2], "&cursor=f_________8QcYQRefBND6qO1LMQH7Yz", "&before=x"} {
 		if resp, body := w.request("GET", base+q, o.Lead.Token, nil); resp.StatusCode != http.StatusBadRequest ||
 			problemCode(t, body) != "invalid_query" {
 			t.Errorf("GET %s: %d %s, want 400 invalid_query", base+q, resp.StatusCode, body)

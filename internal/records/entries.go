@@ -271,7 +271,14 @@ func parseCursor(s string) (time.Time, uuid.UUID, error) {
 	if err != nil || id == uuid.Nil {
 		return time.Time{}, uuid.Nil, ErrBadCursor
 	}
-	return time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))), id, nil
+	// The times a page ends on are held to years 0001-9999 (00207's CHECKs,
+	// created_at is the server's): anything else is no cursor of this API,
+	// and far enough out it overflows on its way to PostgreSQL.
+	at := time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))).UTC()
+	if at.Year() < 1 || at.Year() > 9999 {
+		return time.Time{}, uuid.Nil, ErrBadCursor
+	}
+	return at, id, nil
 }
 
 // formatCursor is a page cursor's opaque form: "" for the zero cursor (no
