@@ -62,7 +62,14 @@ func ParseCommentCursor(s string) (CommentCursor, error) {
 	if err != nil || id == uuid.Nil {
 		return CommentCursor{}, errBadCursor
 	}
-	return CommentCursor{createdAt: time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))), id: id}, nil
+	// A comment's time is the server's (years 0001-9999): anything else is
+	// no cursor of this API, and far enough out it overflows on its way to
+	// PostgreSQL.
+	at := time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))).UTC()
+	if at.Year() < 1 || at.Year() > 9999 {
+		return CommentCursor{}, errBadCursor
+	}
+	return CommentCursor{createdAt: at, id: id}, nil
 }
 
 // String is the cursor's opaque form ("" for the first page).

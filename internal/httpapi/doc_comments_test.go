@@ -106,7 +106,7 @@ func TestDocumentCommentsPaged(t *testing.T) {
 	}
 
 	for _, q := range []string{"limit=0", "limit=-1", "limit=201", "limit=abc", "cursor=not-a-cursor",
-		"cursor=" + url.QueryEscape(cursor+"x"), "cursor=AAAA", "order=desc"} {
+		"cursor=" + url.QueryEscape(cursor+"x"), "cursor=AAAA", "cursor=f_________8QcYQRefBND6qO1LMQH7Yz", "order=desc"} {
 		b := w.do("GET", path+"?"+q, attorney.Token, nil, http.StatusBadRequest, nil)
 		if code := problemCode(t, b); code != "invalid_query" {
 			t.Errorf("%s: code %q", q, code)
