@@ -41,7 +41,7 @@ var consoleFiles embed.FS
 // page, parsed on first use.
 var consolePages = sync.OnceValue(func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"signin", "factor", "home", "cases", "case", "audit", "dsr", "breakglass", "patients", "patient", "accessreport", "security", "members", "document", "policies"} {
+	for _, name := range []string{"signin", "factor", "home", "cases", "case", "audit", "dsr", "breakglass", "patients", "patient", "accessreport", "security", "members", "document", "policies", "emergency"} {
 		out[name] = template.Must(template.ParseFS(consoleFiles, "console/layout.html", "console/"+name+".html"))
 	}
 	return out
@@ -125,6 +125,9 @@ func (s *server) consoleRoutes() {
 	con.route("GET /assets/{file}", public, handleConsoleAsset())
 	con.route("GET /sign-in", public, s.consoleSignInPage())
 	con.route("POST /sign-in", signIn, s.consoleSignIn())
+	con.route("GET /emergency", public, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.render(w, r, http.StatusOK, "emergency", consolePage{Title: "Emergency access"})
+	}))
 	con.route("GET /{$}", whoever, s.consoleHome())
 	con.route("POST /second-factor", pending, s.consoleSecondFactor())
 	con.route("POST /second-factor/enrol", pending, s.consoleEnrolTOTP())

@@ -322,3 +322,73 @@ func TestConsolePasskeysInChromium(t *testing.T) {
 		t.Errorf("passkey registrations audited: %d", n)
 	}
 }
+
+// Emergency access from the console in Chromium: a provider on no care
+// team, designated by an admin, with two passkeys (the second factor
+// designation needs), one of them synced to this browser (put into
+// Chromium's virtual authenticator), opens the sign-in page's Emergency
+// access, gives a reason and uses the passkey: the 60-minute session reads
+// a record outside their care team, the header says so, and the activation
+// is audited for the admins' review.
+func TestConsoleBreakGlassInChromium(t *testing.T) {
+	w := newWorld(t, withLocalhost())
+	o := w.createOrg("Emergency Browser Clinic")
+	w.populate(o, "ebc")
+	op := o.Prov2 // on no care team
+	synced, other := w.newDevice(), w.newDevice()
+	w.registerPasskey(&op.Token, synced, "phone")
+	w.registerPasskey(&op.Token, other, "security key")
+	w.do("PUT", "/v1/org/break-glass/users/"+op.ID.String(), o.Admin.Token, nil, http.StatusOK, nil)
+	// Without break-glass the provider reads no record of P1.
+	if resp, _ := w.request("GET", "/v1/patients/"+o.P1.String(), op.Token, nil); resp.StatusCode == http.StatusOK {
+		t.Fatal("the provider reads P1 without emergency access")
+	}
+
+	ctx := chromium(t)
+	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	va, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+		Options: &webauthn.VirtualAuthenticatorOptions{Protocol: webauthn.AuthenticatorProtocolCtap2,
+			Ctap2version: webauthn.Ctap2versionCtap21, Transport: webauthn.AuthenticatorTransportInternal,
+			HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true,
+			// (cdproto always sends generateCmtgKeyOnNextOperation, which
+			// Chromium refuses unless the authenticator has the extension)
+			HasCmtgKey: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, webauthn.AddCredential, webauthn.AddCredentialParams{AuthenticatorID: va.AuthenticatorID,
+		Credential: &webauthn.Credential{CredentialID: synced.cred.ID, IsResidentCredential: true, RpID: "localhost",
+			PrivateKey: synced.cred.Key.Data, UserHandle: synced.auth.Options.UserHandle, SignCount: 10,
+			BackupEligibility: true}}); err != nil { // (a synced passkey, as registered)
+		t.Fatal(err)
+	}
+
+	const reason = "Unresponsive patient in the emergency room; no one from the care team reachable"
+	do(t, ctx, "emergency access",
+		chromedp.Navigate(w.root+"/sign-in"),
+		chromedp.Click(chromedp.ID("to-emergency")),
+		chromedp.WaitVisible(chromedp.ID("reason")),
+		chromedp.SendKeys(chromedp.ID("reason"), reason),
+		chromedp.Click(chromedp.ID("break-glass")),
+		chromedp.WaitVisible(chromedp.ID("aal")))
+	if who := read(t, ctx, "header", chromedp.Text(chromedp.ID("whoami"))); !strings.Contains(who, "emergency access") {
+		t.Fatalf("the header during emergency access: %q", who)
+	}
+	do(t, ctx, "a record outside the care team",
+		chromedp.Navigate(w.root+"/patients/"+o.P1.String()),
+		chromedp.WaitVisible(chromedp.ID("demographics")))
+	if name := read(t, ctx, "record", chromedp.Text(chromedp.CSS("h1"))); name != "ebc Patient One" {
+		t.Fatalf("emergency read of P1: %q", name)
+	}
+	var n int
+	if err := w.env.Super.Pool.QueryRow(context.Background(),
+		`select count(*) from app.break_glass_activations where org_id = $1 and user_id = $2`, o.ID, op.ID).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("activations: %d %v", n, err)
+	}
+	if n := w.auditCount(o.ID, "auth.break_glass.activate", "success"); n != 1 {
+		t.Fatalf("activation events: %d", n)
+	}
+}

@@ -12,7 +12,7 @@ func TestConsoleTemplates(t *testing.T) {
 		"case": casePage{}, "audit": auditPage{}, "dsr": dsrPage{}, "breakglass": breakGlassPage{},
 		"patients": patientsPage{}, "patient": patientPage{}, "accessreport": accessReportPage{},
 		"security": securityPage{}, "members": membersPage{}, "document": documentPage{},
-		"policies": policiesPage{}}
+		"policies": policiesPage{}, "emergency": nil}
 	pages := consolePages()
 	if len(pages) != len(data) {
 		t.Fatalf("%d pages, %d with test data", len(pages), len(data))

@@ -48,6 +48,18 @@
       await post('/v1/auth/passkeys/verify/finish', {credential: cred.toJSON()});
       location.assign('/');
     },
+    // Emergency access (break-glass): a designated member's passkey and a
+    // reason; the 60-minute session arrives in the cookie.
+    async 'break-glass'() {
+      const reason = document.getElementById('reason').value.trim();
+      if (!reason) {
+        throw new Error('Say why you need emergency access.');
+      }
+      const begin = await post('/v1/auth/passkeys/signin/begin');
+      const cred = await get(begin.options);
+      await post('/v1/auth/break-glass/activate', {credential: cred.toJSON(), reason: reason});
+      location.assign('/');
+    },
     // A new passkey for the signed-in member (also their second factor).
     async 'passkey-register'() {
       const options = await post('/v1/auth/passkeys/register/begin');
