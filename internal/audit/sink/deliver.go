@@ -94,7 +94,18 @@ type Deliverer struct {
 	act    bool
 	flight map[uuid.UUID]bool      // orgs with a worker running (Run)
 	served map[uuid.UUID]time.Time // when each org's last turn began
-	work   sync.WaitGroup          // Run's workers
+	// ends counts the turns that ended; ended holds, per org, the count
+	// when its last turn ended. A dispatch skips an org whose turn ended
+	// after it listed the due sinks: the list's cursors are from before
+	// that turn's deliveries, and a turn started on them sends again what
+	// was just delivered.
+	ends  uint64
+	ended map[uuid.UUID]uint64
+	work  sync.WaitGroup // Run's workers
+
+	// listed, when set (tests), runs after dispatch has listed the due
+	// sinks and before it starts turns.
+	listed func()
 }
 
 type sinkStats struct {
@@ -146,7 +157,7 @@ func NewDeliverer(db *postgres.DB, inst *envelope.OrgKeys, cfg Config, log *slog
 		cfg.Turn = 15 * time.Second
 	}
 	return &Deliverer{db: db, inst: inst, cfg: cfg, log: log, stats: map[uuid.UUID]*sinkStats{},
-		flight: map[uuid.UUID]bool{}, served: map[uuid.UUID]time.Time{}}
+		flight: map[uuid.UUID]bool{}, served: map[uuid.UUID]time.Time{}, ended: map[uuid.UUID]uint64{}}
 }
 
 // Run delivers while this node holds the lease, until ctx ends, and gives
@@ -194,9 +205,15 @@ func (d *Deliverer) Run(ctx context.Context) {
 // dispatch starts a turn for each due org without a worker running, while
 // there are free slots, the least recently served first.
 func (d *Deliverer) dispatch(ctx context.Context) error {
+	d.mu.Lock()
+	listedAt := d.ends
+	d.mu.Unlock()
 	orgs, err := d.pending(ctx)
 	if err != nil {
 		return err
+	}
+	if d.listed != nil {
+		d.listed()
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -205,8 +222,8 @@ func (d *Deliverer) dispatch(ctx context.Context) error {
 			break
 		}
 		id := org[0].Org
-		if d.flight[id] {
-			continue
+		if d.flight[id] || d.ended[id] > listedAt {
+			continue // running, or listed before its last turn ended: the next pass lists it again
 		}
 		d.flight[id], d.served[id] = true, time.Now()
 		d.work.Add(1)
@@ -215,6 +232,8 @@ func (d *Deliverer) dispatch(ctx context.Context) error {
 			d.turn(ctx, org)
 			d.mu.Lock()
 			delete(d.flight, id)
+			d.ends++
+			d.ended[id] = d.ends
 			d.mu.Unlock()
 		}()
 	}

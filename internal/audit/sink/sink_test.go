@@ -964,3 +964,66 @@ func TestSlowSinkYieldsItsTurn(t *testing.T) {
 		t.Fatalf("org B's cursor %d, want 3", c)
 	}
 }
+
+// A dispatch that listed the due sinks while an org's turn was still
+// delivering starts no turn on that list once the turn has ended: the
+// list's cursor is from before the delivery, and a turn started on it sent
+// the same events again (seen in CI under load: org B's receiver got
+// 1..5 twice). The next pass lists the org again, with its new cursor.
+func TestDispatchAfterATurnEndedSendsNothingAgain(t *testing.T) {
+	e := newEnv(t)
+	r := newReceiver(t)
+	release := make(chan struct{})
+	r.hang = release
+	b := e.org(t, 5)
+	bs := e.sink(t, b, Webhook, r.srv.URL, newWebhookSecret(), "ocsf", 10)
+	d := e.delivererWith(t, e.reader, Config{Client: r.srv.Client()})
+	ctx := context.Background()
+	if active, err := d.hold(ctx); !active || err != nil {
+		t.Fatalf("lease: %v %v", active, err)
+	}
+	// The first turn: its request hangs at the receiver.
+	if err := d.dispatch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(r.requests()) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first turn sent nothing")
+		}
+	}
+	// The second dispatch lists the sinks (cursor 0) while the first turn
+	// hangs; the first turn then ends, its cursor at 5, before the second
+	// dispatch starts turns.
+	d.listed = func() {
+		close(release)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			d.mu.Lock()
+			running := d.flight[b]
+			d.mu.Unlock()
+			if c, _, _, _ := e.cursor(t, b, bs); c == 5 && !running {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Error("the first turn did not end")
+				return
+			}
+		}
+	}
+	if err := d.dispatch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d.work.Wait()
+	d.listed = nil
+	if got := r.seqs(); len(got) != 5 {
+		t.Fatalf("the receiver got %v, want 1..5 once", got)
+	}
+	// The next pass serves the org again, from its new cursor.
+	e.events(t, b, uuid.Nil, 2)
+	if err := d.dispatch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d.work.Wait()
+	if got := r.seqs(); checkOrder(t, got, 7) != 0 {
+		t.Fatalf("after two more events the receiver got %v", got)
+	}
+}
