@@ -548,6 +548,11 @@ type auditPage struct {
 func (s *server) consoleAudit() http.Handler {
 	log := s.deps.Audit
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A checkpoint verifies only as this org's: the instance's key signs
+		// every org's log, so a signature alone does not say which log a
+		// note is of (another org's note in this org's table would verify).
+		p, _ := identity.PrincipalFrom(r.Context())
+		origin := audit.Origin(p.OrgID)
 		var pg auditPage
 		cp, err := log.Checkpoint(r.Context())
 		switch {
@@ -559,6 +564,8 @@ func (s *server) consoleAudit() http.Handler {
 		default:
 			if v, verr := audit.OpenCheckpoint(cp.Note, s.deps.AuditKey); verr != nil {
 				pg.Problem = "The newest checkpoint does NOT verify with the published key: " + verr.Error()
+			} else if v.Origin != origin {
+				pg.Problem = "The newest checkpoint does NOT verify: it is signed for another log, not this org's."
 			} else {
 				pg.Verified, pg.Size, pg.Root = true, v.Size, v.Root.String()
 			}
@@ -598,12 +605,19 @@ func (s *server) consoleAudit() http.Handler {
 			b, err := log.InclusionProof(r.Context(), newest)
 			if err == nil {
 				var v audit.Checkpoint
-				if v, err = b.Verify(s.deps.AuditKey); err == nil && v.Size >= newest {
+				if v, err = b.Verify(s.deps.AuditKey); err == nil && v.Origin != origin {
+					err = errors.New("its checkpoint is signed for another log, not this org's")
+				}
+				if err == nil && v.Size >= newest {
 					pg.Proved = newest
 				}
 			}
 			if err != nil && !errors.Is(err, audit.ErrNoCheckpoint) {
 				pg.Verified, pg.Problem = false, "The inclusion proof of event "+strconv.FormatInt(newest, 10)+" does NOT verify: "+err.Error()
+				// Nothing on the page is in a verified checkpoint then.
+				for i := range pg.Events {
+					pg.Events[i].Covered = false
+				}
 			}
 		}
 		if len(list) > 0 {
