@@ -207,6 +207,49 @@ func (b Inclusion) Verify(vkey string) (Checkpoint, error) {
 	return cp, VerifyInclusion(b.LeafHash, uint64(b.Seq-1), uint64(cp.Size), b.Proof, cp.Root)
 }
 
+// EventLeaf returns the leaf hash of event seq as its stored columns hash
+// (the RFC 6962 leaf of the canonical bytes Canonical rebuilds from them),
+// for a reader that shows the event to check it against a proof: an
+// inclusion proof is of the leaf the tree stores, and says nothing of the
+// columns a page shows unless they hash to that leaf (admins, as for the
+// log itself). Errors: ErrUnauthenticated, ErrForbidden, ErrInvalidFilter
+// (no such event), ErrInvalidEvent (columns no event could have).
+func (s *Service) EventLeaf(ctx context.Context, seq int64) (Hash, error) {
+	p, ok := identity.PrincipalFrom(ctx)
+	if !ok {
+		return Hash{}, ErrUnauthenticated
+	}
+	if p.Role != identity.RoleAdmin {
+		return Hash{}, fmt.Errorf("%w: the audit log is for admins", ErrForbidden)
+	}
+	if seq < 1 {
+		return Hash{}, errkind.Visible(ErrInvalidFilter, "seq must be 1 or more")
+	}
+	var leaf Hash
+	found := false
+	cred := postgres.CredentialOf(p, identity.RequestFrom(ctx).ID)
+	err := s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+		return Scan(ctx, tx, p.OrgID, Selection{MinSeq: seq, MaxSeq: seq, Limit: 1}, func(r *Row, bad string) error {
+			if bad != "" {
+				return fmt.Errorf("%w: event %d: %s", ErrInvalidEvent, seq, bad)
+			}
+			canon, err := Canonical(*r)
+			if err != nil {
+				return fmt.Errorf("event %d: %w", seq, err)
+			}
+			leaf, found = LeafHash(canon), true
+			return nil
+		})
+	})
+	if err != nil {
+		return Hash{}, err
+	}
+	if !found {
+		return Hash{}, errkind.Visiblef(ErrInvalidFilter, "no event %d in the log", seq)
+	}
+	return leaf, nil
+}
+
 // Consistency proves that the log at an earlier size (whose root is
 // FromRoot) is a prefix of the log a signed checkpoint covers.
 type Consistency struct {

@@ -608,6 +608,15 @@ func (s *server) consoleAudit() http.Handler {
 				if v, err = b.Verify(s.deps.AuditKey); err == nil && v.Origin != origin {
 					err = errors.New("its checkpoint is signed for another log, not this org's")
 				}
+				// The proof is of the leaf the tree stores: the event the
+				// page shows must hash to it, or the page would call a
+				// rewritten row proved.
+				if err == nil {
+					var leaf audit.Hash
+					if leaf, err = log.EventLeaf(r.Context(), newest); err == nil && leaf != b.LeafHash {
+						err = errors.New("the event as stored does not hash to the leaf the proof is of")
+					}
+				}
 				if err == nil && v.Size >= newest {
 					pg.Proved = newest
 				}

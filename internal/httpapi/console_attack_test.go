@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -50,4 +51,43 @@ func TestConsoleAuditCheckpointNotThisLog(t *testing.T) {
 	plant(other.ID, 2000000) // another org's note
 	unverified("/audit")
 	unverified("/audit?after=900000")
+}
+
+// The inclusion proof the audit page checks is of the leaf the tree
+// stores; the event the page shows must hash to it. A row rewritten under
+// the log (its outcome flipped, by whoever can write the database with
+// the immutability triggers off) is not "proved included".
+func TestConsoleAuditProofBindsTheShownEvent(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Rewritten Clinic")
+	w.populate(o, "rwr")
+	adm, _ := w.consoleAdmin(o.Admin.Email)
+	w.integrate()
+	resp, body := w.consolePage("GET", "/audit", adm, nil)
+	m := regexp.MustCompile(`Event (\d+) was proved included`).FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="checkpoint-ok"`) || m == nil {
+		t.Fatalf("audit page before: %d %s", resp.StatusCode, body)
+	}
+	ctx := context.Background()
+	tx, err := w.env.Super.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if _, err := tx.Exec(ctx, `set local session_replication_role = replica`); err != nil {
+		t.Fatal(err)
+	}
+	if tag, err := tx.Exec(ctx, `update audit.events e set outcome = case when e.outcome = 'success' then 'denied' else 'success' end
+		from audit.leaves l where l.org_id = $1 and l.seq = $2 and e.org_id = l.org_id and e.qid = l.qid`, o.ID, m[1]); err != nil ||
+		tag.RowsAffected() != 1 {
+		t.Fatalf("rewrite event %s: %v %v", m[1], tag, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = w.consolePage("GET", "/audit", adm, nil)
+	if resp.StatusCode != http.StatusOK || strings.Contains(body, `id="checkpoint-ok"`) || strings.Contains(body, "proved included") ||
+		!strings.Contains(body, "does not hash to the leaf") {
+		t.Fatalf("audit page after the rewrite: %d %s", resp.StatusCode, body)
+	}
 }
