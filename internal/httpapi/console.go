@@ -442,6 +442,9 @@ func (s *server) seeCase(w http.ResponseWriter, id uuid.UUID, done string) {
 	w.WriteHeader(http.StatusSeeOther)
 }
 
+// maxDocTypeField is the most the upload form's type part may hold.
+const maxDocTypeField = 64
+
 // consoleUpload stores a file from the case page's form as a new document
 // of the case, as POST /v1/cases/{id}/files does: the form's parts are read
 // as they come (its type first, then the file), the file streamed into
@@ -459,7 +462,11 @@ func (s *server) consoleUpload(cs *cases.Service) http.Handler {
 			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the upload must be a multipart form")
 			return
 		}
+		// The page's form has two parts, the type then the file: anything
+		// else before the file (more parts, a type longer than any type)
+		// is refused, not read and thrown away up to the route's limit.
 		var typ string
+		var typed bool
 		for {
 			part, err := mr.NextPart()
 			if err != nil {
@@ -468,12 +475,17 @@ func (s *server) consoleUpload(cs *cases.Service) http.Handler {
 			}
 			switch part.FormName() {
 			case "type":
-				b, _ := io.ReadAll(io.LimitReader(part, 64))
-				typ = strings.TrimSpace(string(b))
+				b, _ := io.ReadAll(io.LimitReader(part, maxDocTypeField+1))
+				if typed || len(b) > maxDocTypeField {
+					writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form has one type, of at most 64 characters, before its file")
+					return
+				}
+				typ, typed = strings.TrimSpace(string(b)), true
 				continue
 			case "file":
 			default:
-				continue
+				writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form has a type and a file, nothing else")
+				return
 			}
 			if part.FileName() == "" {
 				writeHTMLError(w, r, http.StatusBadRequest, "missing_file_name", "choose a file to upload")

@@ -1,9 +1,12 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
+	"mime/multipart"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -89,5 +92,53 @@ func TestConsoleAuditProofBindsTheShownEvent(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || strings.Contains(body, `id="checkpoint-ok"`) || strings.Contains(body, "proved included") ||
 		!strings.Contains(body, "does not hash to the leaf") {
 		t.Fatalf("audit page after the rewrite: %d %s", resp.StatusCode, body)
+	}
+}
+
+// The upload form is a type and then a file: parts before the file that
+// are not the one type (many of them, or a type padded far past any type)
+// are refused, not read and thrown away up to the route's 64 GiB, and
+// nothing is stored.
+func TestConsoleUploadFormShape(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Upload Shape Clinic")
+	w.populate(o, "ush")
+	var kase struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Upload shape claim"}, http.StatusCreated, &kase)
+	prov := w.consoleSignIn(o.Prov.Email)
+	send := func(build func(mw *multipart.Writer)) (*http.Response, string) {
+		t.Helper()
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		build(mw)
+		fw, _ := mw.CreateFormFile("file", "n.txt")
+		_, _ = fw.Write([]byte("shape"))
+		_ = mw.Close()
+		h := http.Header{"Sec-Fetch-Site": {"same-origin"}, "Cookie": {"ward_session=" + prov}, "Content-Type": {mw.FormDataContentType()}}
+		resp, b := w.browse("POST", "/cases/"+kase.ID.String()+"/upload", h, buf.String())
+		return resp, string(b)
+	}
+	docs := w.objects(o.ID)
+	for name, build := range map[string]func(mw *multipart.Writer){
+		"many parts": func(mw *multipart.Writer) {
+			for i := range 2000 {
+				_ = mw.WriteField("x"+strconv.Itoa(i), strings.Repeat("y", 512))
+			}
+			_ = mw.WriteField("type", "note")
+		},
+		"a padded type": func(mw *multipart.Writer) { _ = mw.WriteField("type", "note"+strings.Repeat(" ", 1<<20)) },
+		"two types":     func(mw *multipart.Writer) { _ = mw.WriteField("type", "note"); _ = mw.WriteField("type", "note") },
+	} {
+		if resp, body := send(build); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "bad_form") {
+			t.Fatalf("%s: %d %s", name, resp.StatusCode, body)
+		}
+	}
+	if n := w.objects(o.ID); n != docs {
+		t.Fatalf("refused forms stored %d objects", n-docs)
+	}
+	if resp, body := send(func(mw *multipart.Writer) { _ = mw.WriteField("type", "note") }); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the page's form: %d %s", resp.StatusCode, body)
 	}
 }
