@@ -5,10 +5,12 @@ import (
 	"context"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -92,6 +94,272 @@ func TestConsoleAuditProofBindsTheShownEvent(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || strings.Contains(body, `id="checkpoint-ok"`) || strings.Contains(body, "proved included") ||
 		!strings.Contains(body, "does not hash to the leaf") {
 		t.Fatalf("audit page after the rewrite: %d %s", resp.StatusCode, body)
+	}
+}
+
+// soon is an invitation form's access_until a month ahead.
+var soon = time.Now().AddDate(0, 1, 0).UTC().Format(time.DateOnly)
+
+// Every post the console takes is refused unless it comes from Ward's own
+// pages, whatever a browser or a forger sends: no Origin and no
+// Sec-Fetch-Site, another site's, a sibling subdomain's (same-site:
+// SameSite=Strict cookies go along), an opaque origin, and the content
+// types a cross-site form may send without a preflight. Nothing is written,
+// mailed, rotated or shown.
+func TestConsoleCrossSitePosts(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Forgery Clinic")
+	w.populate(o, "frg")
+	var kase, dsr struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Forged claim"}, http.StatusCreated, &kase)
+	w.do("POST", "/v1/compliance/dsr", o.PatUser.Token, map[string]any{"kind": "amendment", "patient_id": o.P1}, http.StatusCreated, &dsr)
+	adm, _ := w.consoleAdmin(o.Admin.Email)
+	prov := w.consoleSignIn(o.Prov.Email)
+	pend := w.consoleSignIn(o.Lead.Email) // a lead owes a second factor
+	u, _ := url.Parse(w.base)
+	sibling := u.Scheme + "://evil." + u.Hostname()
+
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	_ = mw.WriteField("type", "note")
+	fw, _ := mw.CreateFormFile("file", "n.txt")
+	_, _ = fw.Write([]byte("forged"))
+	_ = mw.Close()
+	type post struct {
+		path, session, ctype, body string
+	}
+	form := "application/x-www-form-urlencoded"
+	posts := []post{
+		{"/sign-in", "", form, url.Values{"email": {o.Prov.Email}}.Encode()},
+		{"/sign-out", prov, form, ""},
+		{"/second-factor", pend, form, url.Values{"kind": {"totp"}, "code": {"123456"}}.Encode()},
+		{"/second-factor/enrol", pend, form, ""},
+		{"/dsr/" + dsr.ID.String() + "/extend", adm, form, url.Values{"reason": {"volume"}}.Encode()},
+		{"/dsr/" + dsr.ID.String() + "/close", adm, form, url.Values{"outcome": {"denied"}}.Encode()},
+		{"/break-glass/" + uuid.NewString() + "/review", adm, form, url.Values{"note": {"forged"}}.Encode()},
+		{"/cases/" + kase.ID.String() + "/invites", prov, form, url.Values{"email": {"forged@evil.example"}, "kind": {"payer"},
+			"permission": {"view"}, "access_until": {soon}}.Encode()},
+		{"/cases/" + kase.ID.String() + "/upload", prov, mw.FormDataContentType(), mp.String()},
+	}
+	variants := []struct {
+		name string
+		hdr  http.Header
+	}{
+		{"no origin headers", http.Header{}},
+		{"cross-site", http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}}},
+		{"same-site sibling", http.Header{"Sec-Fetch-Site": {"same-site"}, "Origin": {sibling}}},
+		{"foreign Origin only", http.Header{"Origin": {"https://evil.example"}}},
+		{"opaque Origin", http.Header{"Origin": {"null"}}},
+		{"Origin differing by scheme", http.Header{"Origin": {strings.Replace(w.base, "http://", "https://", 1)}}},
+	}
+	mails, docs := w.outbox.String(), w.objects(o.ID)
+	for _, p := range posts {
+		for _, v := range variants {
+			for _, ctype := range []string{p.ctype, "text/plain"} {
+				h := v.hdr.Clone()
+				h.Set("Content-Type", ctype)
+				if p.session != "" {
+					h.Set("Cookie", "ward_session="+p.session)
+				}
+				resp, b := w.browse("POST", p.path, h, p.body)
+				if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(b), "cross_site_request") ||
+					len(resp.Header.Values("Set-Cookie")) != 0 || totpSecretRE.Match(b) {
+					t.Fatalf("POST %s, %s, %s: %d %v %s", p.path, v.name, ctype, resp.StatusCode, resp.Header.Values("Set-Cookie"), b)
+				}
+			}
+		}
+	}
+	if w.outbox.String() != mails {
+		t.Fatalf("forged posts mailed: %s", strings.TrimPrefix(w.outbox.String(), mails))
+	}
+	if n := w.objects(o.ID); n != docs {
+		t.Fatalf("forged uploads stored %d objects", n-docs)
+	}
+	var status string
+	var extended bool
+	if err := w.env.Super.Pool.QueryRow(context.Background(),
+		`select status, extended_at is not null from app.dsr_requests where id = $1`, dsr.ID).Scan(&status, &extended); err != nil ||
+		status != "open" || extended {
+		t.Fatalf("after forged posts the request is %q, extended %v (%v)", status, extended, err)
+	}
+	// Every session the forgeries carried still works: none was signed out.
+	for _, s := range []string{prov, adm} {
+		if resp, _ := w.consolePage("GET", "/", s, nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("a session after forged posts: %d", resp.StatusCode)
+		}
+	}
+}
+
+// A session still owing its second factor reaches the factor's pages and
+// sign-out, nothing else: every page sends it to the factor, every other
+// form is refused and writes nothing; the page showing a new TOTP secret
+// is never cached, and neither the secret nor the session token reaches
+// the server's log.
+func TestConsolePendingSessionReachesOnlyTheFactor(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Pending Clinic")
+	w.populate(o, "pnd")
+	var kase, dsr struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Pending claim"}, http.StatusCreated, &kase)
+	w.do("POST", "/v1/compliance/dsr", o.PatUser.Token, map[string]any{"kind": "amendment", "patient_id": o.P1}, http.StatusCreated, &dsr)
+	adm := w.consoleSignIn(o.Admin.Email)
+	for _, path := range []string{"/cases", "/cases/" + kase.ID.String(), "/audit", "/dsr", "/break-glass"} {
+		for _, method := range []string{"GET", "HEAD"} {
+			resp, body := w.consolePage(method, path, adm, nil)
+			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/" || strings.Contains(body, "Pending claim") {
+				t.Fatalf("pending %s %s: %d %q %s", method, path, resp.StatusCode, resp.Header.Get("Location"), body)
+			}
+		}
+	}
+	mails, docs := w.outbox.String(), w.objects(o.ID)
+	for path, form := range map[string]url.Values{
+		"/dsr/" + dsr.ID.String() + "/extend":          {"reason": {"volume"}},
+		"/dsr/" + dsr.ID.String() + "/close":           {"outcome": {"denied"}},
+		"/break-glass/" + uuid.NewString() + "/review": {"note": {"x"}},
+		"/cases/" + kase.ID.String() + "/invites": {"email": {"x@payer.example"}, "kind": {"payer"}, "permission": {"view"},
+			"access_until": {soon}},
+	} {
+		if resp, body := w.consolePage("POST", path, adm, form); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "mfa_required") {
+			t.Fatalf("pending POST %s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	if resp, body := w.consoleUploadForm(adm, kase.ID.String(), "note", "n.txt", "x"); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("pending upload: %d %s", resp.StatusCode, body)
+	}
+	if w.outbox.String() != mails || w.objects(o.ID) != docs {
+		t.Fatalf("a pending session's forms mailed or stored")
+	}
+	var status string
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select status from app.dsr_requests where id = $1`, dsr.ID).Scan(&status); err != nil ||
+		status != "open" {
+		t.Fatalf("a pending session's forms changed the request: %q %v", status, err)
+	}
+	resp, body := w.consolePage("POST", "/second-factor/enrol", adm, url.Values{})
+	m := totpSecretRE.FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusOK || m == nil || resp.Header.Get("Cache-Control") != "no-store" ||
+		resp.Header.Get("Location") != "" {
+		t.Fatalf("enrolment page: %d %v", resp.StatusCode, resp.Header)
+	}
+	if logs := w.logs.String(); strings.Contains(logs, m[1]) || strings.Contains(logs, adm) {
+		t.Fatalf("the TOTP secret or the session token reached the log")
+	}
+}
+
+// Signing out ends the session, not only the token in the cookie: the
+// token the second factor rotated away (which lives a few seconds more for
+// a racing tab) is refused after it too, on the console and on the API.
+func TestConsoleSignOutEndsRotatedTokens(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Sign Out Clinic")
+	w.populate(o, "sgo")
+	first := w.consoleSignIn(o.Admin.Email)
+	resp, body := w.consolePage("POST", "/second-factor/enrol", first, url.Values{})
+	m := totpSecretRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("enrolment page: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = w.consolePage("POST", "/second-factor", first, url.Values{"kind": {"totp"}, "code": {totpCode(t, m[1], time.Now())}})
+	rotated := cookieValue(setCookie(resp, "ward_session"))
+	if rotated == "" || rotated == first {
+		t.Fatalf("no rotation: %d", resp.StatusCode)
+	}
+	// The rotated-away token is at most what it was: a pending session.
+	if resp, _ := w.consolePage("GET", "/audit", first, nil); resp.StatusCode == http.StatusOK {
+		t.Fatalf("the token before the second factor reads the audit page")
+	}
+	if resp, _ := w.consolePage("POST", "/sign-out", rotated, url.Values{}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", resp.StatusCode)
+	}
+	for _, tok := range []string{first, rotated} {
+		if resp, _ := w.consolePage("GET", "/", tok, nil); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/sign-in" {
+			t.Fatalf("a token after sign-out: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if resp, b := w.browse("GET", "/v1/me", http.Header{"Cookie": {"ward_session=" + tok}}, ""); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a token after sign-out on the API: %d %s", resp.StatusCode, b)
+		}
+	}
+}
+
+// Ids of another org in every path of the console's forms, and the
+// admin's pages and forms to a patient and an outside party: refused,
+// nothing changed or mailed.
+func TestConsoleFormsAcrossOrgsAndRoles(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Boundary Clinic")
+	w.populate(o, "bnd")
+	other := w.createOrg("Other Boundary Clinic")
+	w.populate(other, "obnd")
+	var kase, foreign, fdsr struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Boundary claim"}, http.StatusCreated, &kase)
+	w.do("POST", "/v1/cases", other.Lead.Token, map[string]any{"patient_id": other.P1, "title": "Foreign boundary claim"},
+		http.StatusCreated, &foreign)
+	w.do("POST", "/v1/compliance/dsr", other.PatUser.Token, map[string]any{"kind": "amendment", "patient_id": other.P1},
+		http.StatusCreated, &fdsr)
+	adm, _ := w.consoleAdmin(o.Admin.Email)
+	mails := w.outbox.String()
+	for path, form := range map[string]url.Values{
+		"/dsr/" + fdsr.ID.String() + "/extend": {"reason": {"volume"}},
+		"/dsr/" + fdsr.ID.String() + "/close":  {"outcome": {"denied"}},
+		"/cases/" + foreign.ID.String() + "/invites": {"email": {"x@payer.example"}, "kind": {"payer"}, "permission": {"view"},
+			"access_until": {soon}},
+	} {
+		if resp, body := w.consolePage("POST", path, adm, form); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("admin POST %s of another org: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	var status string
+	var extended bool
+	if err := w.env.Super.Pool.QueryRow(context.Background(),
+		`select status, extended_at is not null from app.dsr_requests where id = $1`, fdsr.ID).Scan(&status, &extended); err != nil ||
+		status != "open" || extended {
+		t.Fatalf("another org's request after the forms: %q %v (%v)", status, extended, err)
+	}
+	// A patient and an attorney invited to the case: no admin page or form.
+	att := w.joined(o.Lead.Token, kase.ID.String(), "counsel@law.example", "attorney", "view", "upload")
+	pat := w.consoleSignIn(o.PatUser.Email)
+	mails = w.outbox.String()
+	for name, s := range map[string]string{"patient": pat, "attorney": att.Token} {
+		for _, path := range []string{"/audit", "/break-glass"} {
+			if resp, body := w.consolePage("GET", path, s, nil); resp.StatusCode != http.StatusForbidden || strings.Contains(body, `id="events"`) {
+				t.Fatalf("%s GET %s: %d %s", name, path, resp.StatusCode, body)
+			}
+		}
+		if resp, body := w.consolePage("GET", "/dsr", s, nil); resp.StatusCode != http.StatusOK || strings.Contains(body, fdsr.ID.String()) ||
+			strings.Contains(body, "/close") {
+			t.Fatalf("%s GET /dsr: %d %s", name, resp.StatusCode, body)
+		}
+		for path, form := range map[string]url.Values{
+			"/dsr/" + fdsr.ID.String() + "/extend":         {"reason": {"volume"}},
+			"/break-glass/" + uuid.NewString() + "/review": {"note": {"x"}},
+			"/cases/" + kase.ID.String() + "/invites": {"email": {"y@payer.example"}, "kind": {"payer"}, "permission": {"view"},
+				"access_until": {soon}},
+		} {
+			if resp, body := w.consolePage("POST", path, s, form); resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusNotFound {
+				t.Fatalf("%s POST %s: %d %s", name, path, resp.StatusCode, body)
+			}
+		}
+	}
+	if w.outbox.String() != mails {
+		t.Fatalf("refused invitations mailed: %s", strings.TrimPrefix(w.outbox.String(), mails))
+	}
+	// Odd methods: answered in the console's shape, with its headers.
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{{"OPTIONS", "/cases", http.StatusMethodNotAllowed}, {"PUT", "/sign-in", http.StatusMethodNotAllowed},
+		{"GET", "/sign-out", http.StatusMethodNotAllowed}, {"TRACE", "/", http.StatusMethodNotAllowed},
+		{"HEAD", "/cases", http.StatusOK}} {
+		resp, body := w.consolePage(c.method, c.path, adm, nil)
+		if resp.StatusCode != c.want || resp.Header.Get("X-Frame-Options") != "DENY" || resp.Header.Get("Cache-Control") != "no-store" ||
+			(c.method == "HEAD" && body != "") {
+			t.Fatalf("%s %s: %d %v %q", c.method, c.path, resp.StatusCode, resp.Header, body)
+		}
 	}
 }
 
