@@ -282,6 +282,14 @@ func TestConsoleSignOutEndsRotatedTokens(t *testing.T) {
 			t.Fatalf("a token after sign-out on the API: %d %s", resp.StatusCode, b)
 		}
 	}
+	// Signed in again by a link alone (whoever reads the mail), the
+	// session owes the factor it has: it may not set up another one in
+	// its place from the page.
+	again := w.consoleSignIn(o.Admin.Email)
+	resp, body = w.consolePage("POST", "/second-factor/enrol", again, url.Values{})
+	if resp.StatusCode != http.StatusForbidden || totpSecretRE.MatchString(body) || strings.Contains(body, "otpauth://") {
+		t.Fatalf("a link-only session replacing its TOTP: %d %s", resp.StatusCode, body)
+	}
 }
 
 // Ids of another org in every path of the console's forms, and the
