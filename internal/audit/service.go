@@ -207,47 +207,44 @@ func (b Inclusion) Verify(vkey string) (Checkpoint, error) {
 	return cp, VerifyInclusion(b.LeafHash, uint64(b.Seq-1), uint64(cp.Size), b.Proof, cp.Root)
 }
 
-// EventLeaf returns the leaf hash of event seq as its stored columns hash
-// (the RFC 6962 leaf of the canonical bytes Canonical rebuilds from them),
-// for a reader that shows the event to check it against a proof: an
-// inclusion proof is of the leaf the tree stores, and says nothing of the
-// columns a page shows unless they hash to that leaf (admins, as for the
-// log itself). Errors: ErrUnauthenticated, ErrForbidden, ErrInvalidFilter
-// (no such event), ErrInvalidEvent (columns no event could have).
-func (s *Service) EventLeaf(ctx context.Context, seq int64) (Hash, error) {
+// EventLeaves returns the leaf hashes of events first..last as their
+// stored columns hash (the RFC 6962 leaf of the canonical bytes Canonical
+// rebuilds from them), by seq, for a reader that shows the events to check
+// them against proofs: an inclusion proof is of the leaf the tree stores,
+// and says nothing of the columns a page shows unless they hash to that
+// leaf (admins, as for the log itself). Errors: ErrUnauthenticated,
+// ErrForbidden, ErrInvalidFilter, ErrInvalidEvent (columns no event could
+// have).
+func (s *Service) EventLeaves(ctx context.Context, first, last int64) (map[int64]Hash, error) {
 	p, ok := identity.PrincipalFrom(ctx)
 	if !ok {
-		return Hash{}, ErrUnauthenticated
+		return nil, ErrUnauthenticated
 	}
 	if p.Role != identity.RoleAdmin {
-		return Hash{}, fmt.Errorf("%w: the audit log is for admins", ErrForbidden)
+		return nil, fmt.Errorf("%w: the audit log is for admins", ErrForbidden)
 	}
-	if seq < 1 {
-		return Hash{}, errkind.Visible(ErrInvalidFilter, "seq must be 1 or more")
+	if first < 1 || last < first || last-first >= MaxListLimit {
+		return nil, errkind.Visiblef(ErrInvalidFilter, "a range of 1..%d events from seq 1 on", MaxListLimit)
 	}
-	var leaf Hash
-	found := false
+	out := make(map[int64]Hash, last-first+1)
 	cred := postgres.CredentialOf(p, identity.RequestFrom(ctx).ID)
 	err := s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
-		return Scan(ctx, tx, p.OrgID, Selection{MinSeq: seq, MaxSeq: seq, Limit: 1}, func(r *Row, bad string) error {
+		return Scan(ctx, tx, p.OrgID, Selection{MinSeq: first, MaxSeq: last}, func(r *Row, bad string) error {
 			if bad != "" {
-				return fmt.Errorf("%w: event %d: %s", ErrInvalidEvent, seq, bad)
+				return fmt.Errorf("%w: event %d: %s", ErrInvalidEvent, r.Seq, bad)
 			}
 			canon, err := Canonical(*r)
 			if err != nil {
-				return fmt.Errorf("event %d: %w", seq, err)
+				return fmt.Errorf("event %d: %w", r.Seq, err)
 			}
-			leaf, found = LeafHash(canon), true
+			out[r.Seq] = LeafHash(canon)
 			return nil
 		})
 	})
 	if err != nil {
-		return Hash{}, err
+		return nil, err
 	}
-	if !found {
-		return Hash{}, errkind.Visiblef(ErrInvalidFilter, "no event %d in the log", seq)
-	}
-	return leaf, nil
+	return out, nil
 }
 
 // Consistency proves that the log at an earlier size (whose root is
@@ -290,6 +287,35 @@ func (s *Service) InclusionProof(ctx context.Context, seq int64) (Inclusion, err
 			return err
 		}
 		out = Inclusion{Checkpoint: cp, Seq: seq, LeafHash: leaf, Proof: p}
+		return nil
+	})
+	return out, err
+}
+
+// InclusionProofs returns the inclusion proofs of events seqs against the
+// newest checkpoint, from one read of the hashes they need (admins; audited
+// as one audit.read naming the newest). Errors as InclusionProof.
+func (s *Service) InclusionProofs(ctx context.Context, seqs []int64) ([]Inclusion, error) {
+	if len(seqs) == 0 || len(seqs) > MaxListLimit {
+		return nil, errkind.Visiblef(ErrInvalidFilter, "1..%d events", MaxListLimit)
+	}
+	var out []Inclusion
+	err := s.proofTx(ctx, map[string]any{"proof": "inclusion", "seq": slices.Max(seqs)}, func(ctx context.Context, tx pgx.Tx, cp Checkpoint) error {
+		idx := make([]uint64, len(seqs))
+		for i, seq := range seqs {
+			if seq < 1 || seq > cp.Size {
+				return errkind.Visiblef(ErrInvalidFilter, "seq must be 1..%d (the newest checkpoint's size)", cp.Size)
+			}
+			idx[i] = uint64(seq - 1)
+		}
+		incs, err := storedInclusions(ctx, tx, orgOf(cp), idx, uint64(cp.Size))
+		if err != nil {
+			return err
+		}
+		out = make([]Inclusion, len(seqs))
+		for i, inc := range incs {
+			out[i] = Inclusion{Checkpoint: cp, Seq: seqs[i], LeafHash: inc.leaf, Proof: inc.proof}
+		}
 		return nil
 	})
 	return out, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io"
 	"math"
@@ -539,15 +540,17 @@ type auditRow struct {
 }
 
 // auditPage is the audit page's data: the newest signed checkpoint as
-// verified here with the published key, the inclusion proof of the newest
-// event of the page it covers, and the page's events newest first.
+// verified here with the published key, the inclusion proofs of the
+// page's events it covers, and the page's events newest first.
 type auditPage struct {
 	Verified bool
 	Problem  string
 	Size     int64
 	Root     string
-	Proved   int64
-	Events   []auditRow
+	// Proved is the newest event of the page proved included, Checked
+	// how many of the page's events were (every one the checkpoint covers).
+	Proved, Checked int64
+	Events          []auditRow
 	// Older and Newer are the after= of the neighbouring pages ("" none).
 	Older, Newer string
 }
@@ -555,7 +558,8 @@ type auditPage struct {
 // consoleAudit shows the org's audit log to an admin with what makes it
 // verifiable: the newest checkpoint's signature checked against the key
 // Ward publishes (/.well-known/ward-audit-key), which events it covers,
-// and one event's inclusion proof checked against its root. The page
+// and each covered event's inclusion proof checked against its root, the
+// event as shown rebuilt into the leaf proved. The page
 // starts at the newest events; after= pages as GET /v1/audit/events does.
 func (s *server) consoleAudit() http.Handler {
 	log := s.deps.Audit
@@ -612,29 +616,20 @@ func (s *server) consoleAudit() http.Handler {
 			pg.Events = append(pg.Events, row)
 		}
 		if newest > 0 {
-			// The newest covered event of the page, proved included in the
-			// checkpoint verified above (the proof's read is audited).
-			b, err := log.InclusionProof(r.Context(), newest)
-			if err == nil {
-				var v audit.Checkpoint
-				if v, err = b.Verify(s.deps.AuditKey); err == nil && v.Origin != origin {
-					err = errors.New("its checkpoint is signed for another log, not this org's")
-				}
-				// The proof is of the leaf the tree stores: the event the
-				// page shows must hash to it, or the page would call a
-				// rewritten row proved.
-				if err == nil {
-					var leaf audit.Hash
-					if leaf, err = log.EventLeaf(r.Context(), newest); err == nil && leaf != b.LeafHash {
-						err = errors.New("the event as stored does not hash to the leaf the proof is of")
-					}
-				}
-				if err == nil && v.Size >= newest {
-					pg.Proved = newest
+			// Every covered event of the page, each proved included in the
+			// checkpoint verified above (the proofs' read is audited), and
+			// each as the page shows it: rebuilt from its row, it must be
+			// the leaf its proof is of.
+			var seqs []int64
+			for _, e := range list {
+				if e.Seq <= pg.Size {
+					seqs = append(seqs, e.Seq)
 				}
 			}
-			if err != nil && !errors.Is(err, audit.ErrNoCheckpoint) {
-				pg.Verified, pg.Problem = false, "The inclusion proof of event "+strconv.FormatInt(newest, 10)+" does NOT verify: "+err.Error()
+			if err := s.proveEvents(r.Context(), origin, seqs); err == nil {
+				pg.Proved, pg.Checked = newest, int64(len(seqs))
+			} else if !errors.Is(err, audit.ErrNoCheckpoint) {
+				pg.Verified, pg.Problem = false, "The inclusion proofs of the page's events do NOT verify: "+err.Error()
 				// Nothing on the page is in a verified checkpoint then.
 				for i := range pg.Events {
 					pg.Events[i].Covered = false
@@ -651,6 +646,32 @@ func (s *server) consoleAudit() http.Handler {
 		}
 		s.render(w, r, http.StatusOK, "audit", consolePage{Title: "Audit log", Data: pg})
 	})
+}
+
+// proveEvents checks the inclusion proofs of events seqs (ascending) with
+// the published key, each against a checkpoint of origin's log, and that
+// each event's row hashes to the leaf its proof is of.
+func (s *server) proveEvents(ctx context.Context, origin string, seqs []int64) error {
+	bundles, err := s.deps.Audit.InclusionProofs(ctx, seqs)
+	if err != nil {
+		return err
+	}
+	leaves, err := s.deps.Audit.EventLeaves(ctx, seqs[0], seqs[len(seqs)-1])
+	if err != nil {
+		return err
+	}
+	for _, b := range bundles {
+		v, err := b.Verify(s.deps.AuditKey)
+		switch {
+		case err != nil:
+			return fmt.Errorf("event %d: %w", b.Seq, err)
+		case v.Origin != origin:
+			return fmt.Errorf("event %d: its checkpoint is signed for another log, not this org's", b.Seq)
+		case leaves[b.Seq] != b.LeafHash:
+			return fmt.Errorf("event %d as stored does not hash to the leaf the proof is of", b.Seq)
+		}
+	}
+	return nil
 }
 
 // dsrPage is the data-subject request queue's page.
