@@ -443,6 +443,20 @@ func (s *server) seeCase(w http.ResponseWriter, id uuid.UUID, done string) {
 	w.WriteHeader(http.StatusSeeOther)
 }
 
+// readErr keeps the first error its body's reads returned.
+type readErr struct {
+	io.ReadCloser
+	err error
+}
+
+func (b *readErr) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
 // maxDocTypeField is the most the upload form's type part may hold.
 const maxDocTypeField = 64
 
@@ -458,6 +472,8 @@ func (s *server) consoleUpload(cs *cases.Service) http.Handler {
 			writeHTMLError(w, r, http.StatusNotFound, "not_found", "no such case")
 			return
 		}
+		body := &readErr{ReadCloser: r.Body}
+		r.Body = body
 		mr, err := r.MultipartReader()
 		if err != nil {
 			writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the upload must be a multipart form")
@@ -471,7 +487,22 @@ func (s *server) consoleUpload(cs *cases.Service) http.Handler {
 		for {
 			part, err := mr.NextPart()
 			if err != nil {
-				writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form has no file")
+				// A body that stalled or outgrew the route is that, not a
+				// form without a file (the part's header reader reports a
+				// cut-off header as malformed, so the body's own error
+				// comes first).
+				if body.err != nil {
+					err = body.err
+				}
+				var mbe *http.MaxBytesError
+				switch {
+				case errors.Is(err, errBodyTooSlow):
+					s.console.writeError(w, r, errBodyTooSlow)
+				case errors.As(err, &mbe):
+					s.console.writeError(w, r, cases.ErrTooLarge)
+				default:
+					writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form has no file")
+				}
 				return
 			}
 			switch part.FormName() {

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/httpapi"
 )
 
 // The audit page never says verified when it is not. A checkpoint row
@@ -417,5 +420,43 @@ func TestConsoleUploadFormShape(t *testing.T) {
 	}
 	if resp, body := send(func(mw *multipart.Writer) { _ = mw.WriteField("type", "note") }); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the page's form: %d %s", resp.StatusCode, body)
+	}
+}
+
+// A console upload whose form stalls before its file is answered as the
+// stalled body it is (408 body_too_slow, as the API's upload), not as a
+// form without a file, and nothing is stored.
+func TestConsoleUploadStalledForm(t *testing.T) {
+	w := newWorld(t, withAPIConfig(func(c *httpapi.Config) { c.StallWindow = time.Second }))
+	o := w.createOrg("Stalled Form Clinic")
+	w.populate(o, "stf")
+	var kase struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Stalled form claim"}, http.StatusCreated, &kase)
+	prov := w.consoleSignIn(o.Prov.Email)
+	docs := w.objects(o.ID)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go func() {
+		_, _ = io.WriteString(pw, "--b\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\nnote\r\n--b\r\nContent-Disp")
+	}()
+	req, err := http.NewRequest("POST", w.srv.URL+"/cases/"+kase.ID.String()+"/upload", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = http.Header{"Sec-Fetch-Site": {"same-origin"}, "Cookie": {"ward_session=" + prov},
+		"Content-Type": {"multipart/form-data; boundary=b"}}
+	resp, err := w.noRedirect().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(b), "body_too_slow") {
+		t.Fatalf("stalled form: %d %s", resp.StatusCode, b)
+	}
+	if n := w.objects(o.ID); n != docs {
+		t.Fatalf("a stalled form stored %d objects", n-docs)
 	}
 }
