@@ -925,8 +925,13 @@ func (s *server) consoleAccessReport() http.Handler {
 		case rep.Checkpoint == nil:
 			pg.Problem = "The audit log has no signed checkpoint yet: the accesses below are recorded but not yet proved."
 		default:
+			// Only as this org's log's: the instance's key signs every
+			// org's log, so a signature alone does not say whose it is.
+			p, _ := identity.PrincipalFrom(r.Context())
 			if cp, err = audit.OpenCheckpoint(rep.Checkpoint.Note, s.deps.AuditKey); err != nil {
 				pg.Problem = "The report's checkpoint does NOT verify with the published key: " + err.Error()
+			} else if cp.Origin != audit.Origin(p.OrgID) {
+				pg.Problem = "The report's checkpoint does NOT verify: it is signed for another log, not this org's."
 			} else {
 				pg.Verified, pg.Size = true, cp.Size
 			}

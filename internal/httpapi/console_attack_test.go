@@ -460,3 +460,31 @@ func TestConsoleUploadStalledForm(t *testing.T) {
 		t.Fatalf("a stalled form stored %d objects", n-docs)
 	}
 }
+
+// The patient's access report page, like the audit page, verifies its
+// checkpoint only as this org's log's: another org's signed note planted
+// in this org's checkpoints is not called verified.
+func TestConsoleAccessReportCheckpointNotThisLog(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Report Ledger Clinic")
+	w.populate(o, "rlg")
+	other := w.createOrg("Other Report Ledger Clinic")
+	w.populate(other, "orlg")
+	pat := w.consoleSignIn(o.PatUser.Email)
+	w.do("GET", "/v1/me", other.Admin.Token, nil, http.StatusOK, nil)
+	w.integrate()
+	path := "/patients/" + o.P1.String() + "/access-report"
+	if resp, body := w.consolePage("GET", path, pat, nil); resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="report-ok"`) {
+		t.Fatalf("access report before: %d %s", resp.StatusCode, body)
+	}
+	if _, err := w.env.Super.Pool.Exec(context.Background(),
+		`insert into audit.checkpoints (org_id, size, root_hash, note)
+		 select $1, c.size + 1000000, c.root_hash, c.note from audit.checkpoints c where c.org_id = $2 order by c.size desc limit 1`,
+		o.ID, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := w.consolePage("GET", path+"?after=900000", pat, nil)
+	if resp.StatusCode != http.StatusOK || strings.Contains(body, `id="report-ok"`) || !strings.Contains(body, `id="report-bad"`) {
+		t.Fatalf("access report with another org's checkpoint: %d %s", resp.StatusCode, body)
+	}
+}
