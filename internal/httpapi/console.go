@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -274,7 +276,8 @@ func sentence(detail string) string {
 	if detail == "" {
 		return "That did not work."
 	}
-	detail = strings.ToUpper(detail[:1]) + detail[1:]
+	first, n := utf8.DecodeRuneInString(detail)
+	detail = string(unicode.ToUpper(first)) + detail[n:]
 	if !strings.HasSuffix(detail, ".") {
 		detail += "."
 	}

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -119,6 +120,26 @@ func TestConsoleCrossSitePosts(t *testing.T) {
 	}
 	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Forged claim"}, http.StatusCreated, &kase)
 	w.do("POST", "/v1/compliance/dsr", o.PatUser.Token, map[string]any{"kind": "amendment", "patient_id": o.P1}, http.StatusCreated, &dsr)
+	var doc struct {
+		ID uuid.UUID `json:"id"`
+	}
+	if resp, b := w.upload("POST", "/v1/cases/"+kase.ID.String()+"/files", o.Lead.Token, "r.txt", []byte("report"),
+		"Ward-Document-Type", "report"); resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &doc) != nil {
+		t.Fatalf("upload: %d %s", resp.StatusCode, b)
+	}
+	counts := func() string {
+		var out string
+		if err := w.env.Super.Pool.QueryRow(context.Background(), `select concat_ws(' ',
+			(select count(*) from app.cases where org_id = $1), (select count(*) from app.patients where org_id = $1),
+			(select count(*) from app.clinical_entries where org_id = $1), (select count(*) from app.memberships where org_id = $1),
+			(select count(*) from app.document_comments where org_id = $1),
+			(select count(*) from app.documents where org_id = $1 and accepted_at is not null),
+			(select string_agg(role || revoked_at::text, ',') from app.memberships where org_id = $1 and user_id = $2),
+			(select session_idle_timeout_min::text || require_passkey::text from app.orgs where id = $1))`, o.ID, o.Prov.ID).Scan(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
 	adm, _ := w.consoleAdmin(o.Admin.Email)
 	prov := w.consoleSignIn(o.Prov.Email)
 	pend := w.consoleSignIn(o.Lead.Email) // a lead owes a second factor
@@ -146,6 +167,20 @@ func TestConsoleCrossSitePosts(t *testing.T) {
 		{"/cases/" + kase.ID.String() + "/invites", prov, form, url.Values{"email": {"forged@evil.example"}, "kind": {"payer"},
 			"permission": {"view"}, "access_until": {soon}}.Encode()},
 		{"/cases/" + kase.ID.String() + "/upload", prov, mw.FormDataContentType(), mp.String()},
+		{"/cases", prov, form, url.Values{"title": {"Forged case"}}.Encode()},
+		{"/documents/" + doc.ID.String() + "/accept", adm, form, url.Values{"version": {"1"}}.Encode()},
+		{"/documents/" + doc.ID.String() + "/comments", prov, form, url.Values{"body": {"forged"}}.Encode()},
+		{"/patients", adm, form, url.Values{"name": {"Forged Patient"}}.Encode()},
+		{"/patients/" + o.P1.String() + "/entries", prov, form, url.Values{"kind": {"symptom"}, "name": {"forged"},
+			"observed_at": {time.Now().UTC().Format("2006-01-02T15:04")}}.Encode()},
+		{"/policies/session", adm, form, url.Values{"session_idle_timeout_min": {"1"}, "session_absolute_max_min": {"5"}}.Encode()},
+		{"/policies/assurance", adm, form, url.Values{"require_passkey": {"yes"}}.Encode()},
+		{"/security/sessions/" + uuid.NewString() + "/end", prov, form, ""},
+		{"/security/passkeys/" + uuid.NewString() + "/delete", adm, form, ""},
+		{"/security/recovery-codes", adm, form, ""},
+		{"/members", adm, form, url.Values{"email": {"forged@evil.example"}, "role": {"admin"}}.Encode()},
+		{"/members/" + o.Prov.ID.String() + "/role", adm, form, url.Values{"role": {"admin"}}.Encode()},
+		{"/members/" + o.Prov.ID.String() + "/remove", adm, form, ""},
 	}
 	variants := []struct {
 		name string
@@ -158,7 +193,7 @@ func TestConsoleCrossSitePosts(t *testing.T) {
 		{"opaque Origin", http.Header{"Origin": {"null"}}},
 		{"Origin differing by scheme", http.Header{"Origin": {strings.Replace(w.base, "http://", "https://", 1)}}},
 	}
-	mails, docs := w.outbox.String(), w.objects(o.ID)
+	mails, docs, before := w.outbox.String(), w.objects(o.ID), counts()
 	for _, p := range posts {
 		for _, v := range variants {
 			for _, ctype := range []string{p.ctype, "text/plain"} {
@@ -180,6 +215,9 @@ func TestConsoleCrossSitePosts(t *testing.T) {
 	}
 	if n := w.objects(o.ID); n != docs {
 		t.Fatalf("forged uploads stored %d objects", n-docs)
+	}
+	if after := counts(); after != before {
+		t.Fatalf("forged posts changed cases, patients, entries, members, comments, acceptance or policies: %s, was %s", after, before)
 	}
 	var status string
 	var extended bool
