@@ -157,6 +157,10 @@ func (s *server) consoleRoutes() {
 	con.route("POST /policies/session", stepUp(as(admin, "org.session_policy.update")), s.consolePolicySession())
 	con.route("POST /policies/assurance", stepUp(as(admin, "org.assurance_policy.update")), s.consolePolicyAssurance())
 	con.route("GET /dsr", session, s.consoleDSR())
+	con.route("POST /dsr", session, s.consoleDSROpen())
+	con.route("POST /security/passkeys/{id}/rename", session, s.consoleSecurityChange("renamed", func(r *http.Request, id uuid.UUID) error {
+		return s.deps.Auth.RenamePasskey(r.Context(), id, strings.TrimSpace(r.PostForm.Get("name")))
+	}))
 	con.route("POST /dsr/{id}/extend", as(admin, "dsr.extend"), s.consoleDSRChange("reason", s.deps.Records.ExtendDSR))
 	con.route("POST /dsr/{id}/close", as(admin, "dsr.close"), s.consoleDSRChange("outcome", s.deps.Records.CloseDSR))
 	con.route("GET /break-glass", as(admin, "break_glass.list"), s.consoleBreakGlass())
@@ -720,6 +724,7 @@ func (s *server) proveEvents(ctx context.Context, origin string, seqs []int64) e
 // dsrPage is the data-subject request queue's page.
 type dsrPage struct {
 	Requests          []records.DSR
+	CCPAKinds         []string
 	Admin             bool
 	Notice            string
 	Outcomes, Reasons []string
@@ -737,8 +742,11 @@ func (s *server) consoleDSR() http.Handler {
 			return
 		}
 		pg := dsrPage{Requests: list, Admin: p.Role == identity.RoleAdmin, Outcomes: records.DSROutcomes,
-			Reasons: records.DSRExtensionReasons}
+			CCPAKinds: []string{"ccpa_know", "ccpa_delete", "ccpa_correct", "ccpa_limit"},
+			Reasons:   records.DSRExtensionReasons}
 		switch r.URL.Query().Get("done") {
+		case "filed":
+			pg.Notice = "The request was filed; its deadline is below."
 		case "reason":
 			pg.Notice = "The request's deadline was extended by 30 days."
 		case "outcome":
@@ -981,6 +989,7 @@ type securityPage struct {
 var securityNotices = map[string]string{
 	"ended":   "The session was ended.",
 	"removed": "The passkey was removed.",
+	"renamed": "The passkey was renamed.",
 	"added":   "Your passkey was added.",
 }
 
@@ -1236,5 +1245,24 @@ func (s *server) consolePolicyAssurance() http.Handler {
 		_, err := s.deps.Auth.SetAssurancePolicy(r.Context(), auth.AssurancePolicy{RequireMFA: r.PostForm.Get("require_mfa") == "yes",
 			RequirePasskey: r.PostForm.Get("require_passkey") == "yes"})
 		return "policies?done=saved", err
+	})
+}
+
+// consoleDSROpen files a data-subject request from a form, as POST
+// /v1/compliance/dsr does: about a patient record (patient_id, from the
+// record's page) or, for a CCPA kind without one, about the caller. Who
+// may file what, and each law's deadline, the database decides.
+func (s *server) consoleDSROpen() http.Handler {
+	return s.formAction("", func(r *http.Request, _ uuid.UUID) (string, error) {
+		in := records.DSRInput{Kind: r.PostForm.Get("kind")}
+		if v := r.PostForm.Get("patient_id"); v != "" {
+			id, err := uuid.Parse(v)
+			if err != nil {
+				return "", badRequest("invalid_input", "patient_id is the record's id")
+			}
+			in.PatientID = &id
+		}
+		_, err := s.deps.Records.OpenDSR(r.Context(), in)
+		return "dsr?done=filed", err
 	})
 }

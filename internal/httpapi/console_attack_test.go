@@ -181,6 +181,8 @@ func TestConsoleCrossSitePosts(t *testing.T) {
 		{"/members", adm, form, url.Values{"email": {"forged@evil.example"}, "role": {"admin"}}.Encode()},
 		{"/members/" + o.Prov.ID.String() + "/role", adm, form, url.Values{"role": {"admin"}}.Encode()},
 		{"/members/" + o.Prov.ID.String() + "/remove", adm, form, ""},
+		{"/dsr", prov, form, url.Values{"kind": {"ccpa_delete"}}.Encode()},
+		{"/security/passkeys/" + uuid.NewString() + "/rename", adm, form, url.Values{"name": {"forged"}}.Encode()},
 	}
 	variants := []struct {
 		name string

@@ -714,3 +714,67 @@ func TestConsolePolicies(t *testing.T) {
 		t.Fatalf("the saved assurance policy: %s", body)
 	}
 }
+
+// Filing data-subject requests from the console (a HIPAA request from a
+// record's page, a CCPA request about oneself from the queue's page), and
+// renaming a passkey on the security page.
+func TestConsoleFilingAndRenaming(t *testing.T) {
+	w := newWorld(t, withLocalhost())
+	o := w.createOrg("Console Filing Clinic")
+	w.populate(o, "cfil")
+	pat := w.consoleSignIn(o.PatUser.Email)
+	_, body := w.consolePage("GET", "/patients/"+o.P1.String(), pat, nil)
+	if !strings.Contains(body, `name="patient_id" value="`+o.P1.String()+`"`) {
+		t.Fatalf("record page without the request form: %s", body)
+	}
+	resp, body := w.consolePage("POST", "/dsr", pat, url.Values{"kind": {"access"}, "patient_id": {o.P1.String()}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/dsr?done=filed" {
+		t.Fatalf("file access: %d %s", resp.StatusCode, body)
+	}
+	resp, body = w.consolePage("POST", "/dsr", pat, url.Values{"kind": {"ccpa_know"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("file ccpa_know: %d %s", resp.StatusCode, body)
+	}
+	// Another patient's record, a kind that is none, a malformed id: refused,
+	// nothing filed.
+	for _, bad := range []url.Values{
+		{"kind": {"access"}, "patient_id": {o.P2.String()}},
+		{"kind": {"erase_everything"}, "patient_id": {o.P1.String()}},
+		{"kind": {"access"}, "patient_id": {"P1"}},
+	} {
+		if resp, body := w.consolePage("POST", "/dsr", pat, bad); resp.StatusCode < 400 {
+			t.Fatalf("filing %v: %d %s", bad, resp.StatusCode, body)
+		}
+	}
+	var kinds string
+	if err := w.env.Super.Pool.QueryRow(context.Background(),
+		`select string_agg(kind, ',' order by kind) from app.dsr_requests where org_id = $1`, o.ID).Scan(&kinds); err != nil || kinds != "access,ccpa_know" {
+		t.Fatalf("requests filed: %q %v", kinds, err)
+	}
+	if _, body := w.consolePage("GET", "/dsr?done=filed", pat, nil); !strings.Contains(body, "ccpa_know") || !strings.Contains(body, `id="notice"`) {
+		t.Fatalf("queue after filing: %s", body)
+	}
+
+	// A passkey registered from an app, renamed on the console's page.
+	d := w.newDevice()
+	w.registerPasskey(&o.Prov.Token, d, "laptop")
+	prov := w.consoleSignIn(o.Prov.Email)
+	_, body = w.consolePage("GET", "/security", prov, nil)
+	m := regexp.MustCompile(`action="/security/passkeys/([0-9a-f-]{36})/rename"`).FindStringSubmatch(body)
+	if m == nil || !strings.Contains(body, `value="laptop"`) {
+		t.Fatalf("security page: %s", body)
+	}
+	if resp, _ := w.consolePage("POST", "/security/passkeys/"+m[1]+"/rename", prov, url.Values{"name": {"Work laptop"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("rename: %d", resp.StatusCode)
+	}
+	if _, body := w.consolePage("GET", "/security?done=renamed", prov, nil); !strings.Contains(body, `value="Work laptop"`) {
+		t.Fatalf("after the rename: %s", body)
+	}
+	if resp, _ := w.consolePage("POST", "/security/passkeys/"+m[1]+"/rename", prov, url.Values{"name": {"  "}}); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("an empty name: %d", resp.StatusCode)
+	}
+	// Another member's session cannot rename it.
+	if resp, _ := w.consolePage("POST", "/security/passkeys/"+m[1]+"/rename", pat, url.Values{"name": {"mine"}}); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("another member renaming: %d", resp.StatusCode)
+	}
+}
