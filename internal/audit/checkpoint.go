@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/uuid"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -39,6 +40,17 @@ func SignCheckpoint(signer note.Signer, origin string, size int64, root Hash) (C
 		return Checkpoint{}, fmt.Errorf("audit: sign checkpoint: %w", err)
 	}
 	return Checkpoint{Origin: origin, Size: size, Root: root, Note: string(msg)}, nil
+}
+
+// OpenOrgCheckpoint is OpenCheckpoint for a checkpoint of org's log: the
+// instance's key signs every org's log, so a signature alone does not say
+// whose log a note is of. Errors wrap ErrBadCheckpoint.
+func OpenOrgCheckpoint(signed, vkey string, org uuid.UUID) (Checkpoint, error) {
+	cp, err := OpenCheckpoint(signed, vkey)
+	if err == nil && cp.Origin != Origin(org) {
+		err = fmt.Errorf("%w: signed for another log, not this org's", ErrBadCheckpoint)
+	}
+	return cp, err
 }
 
 // OpenCheckpoint verifies a signed checkpoint note under the verifier key

@@ -606,7 +606,6 @@ func (s *server) consoleAudit() http.Handler {
 		// every org's log, so a signature alone does not say which log a
 		// note is of (another org's note in this org's table would verify).
 		p, _ := identity.PrincipalFrom(r.Context())
-		origin := audit.Origin(p.OrgID)
 		var pg auditPage
 		cp, err := log.Checkpoint(r.Context())
 		switch {
@@ -616,10 +615,8 @@ func (s *server) consoleAudit() http.Handler {
 			s.console.writeError(w, r, err)
 			return
 		default:
-			if v, verr := audit.OpenCheckpoint(cp.Note, s.deps.AuditKey); verr != nil {
-				pg.Problem = "The newest checkpoint does NOT verify with the published key: " + verr.Error()
-			} else if v.Origin != origin {
-				pg.Problem = "The newest checkpoint does NOT verify: it is signed for another log, not this org's."
+			if v, verr := audit.OpenOrgCheckpoint(cp.Note, s.deps.AuditKey, p.OrgID); verr != nil {
+				pg.Problem = "The newest checkpoint does NOT verify with the published key as this org's log's: " + verr.Error()
 			} else {
 				pg.Verified, pg.Size, pg.Root = true, v.Size, v.Root.String()
 			}
@@ -664,7 +661,7 @@ func (s *server) consoleAudit() http.Handler {
 					seqs = append(seqs, e.Seq)
 				}
 			}
-			if err := s.proveEvents(r.Context(), origin, seqs); err == nil {
+			if err := s.proveEvents(r.Context(), p.OrgID, seqs); err == nil {
 				pg.Proved, pg.Checked = newest, int64(len(seqs))
 			} else if !errors.Is(err, audit.ErrNoCheckpoint) {
 				pg.Verified, pg.Problem = false, "The inclusion proofs of the page's events do NOT verify: "+err.Error()
@@ -687,9 +684,9 @@ func (s *server) consoleAudit() http.Handler {
 }
 
 // proveEvents checks the inclusion proofs of events seqs (ascending) with
-// the published key, each against a checkpoint of origin's log, and that
+// the published key, each against a checkpoint of org's log, and that
 // each event's row hashes to the leaf its proof is of.
-func (s *server) proveEvents(ctx context.Context, origin string, seqs []int64) error {
+func (s *server) proveEvents(ctx context.Context, org uuid.UUID, seqs []int64) error {
 	bundles, err := s.deps.Audit.InclusionProofs(ctx, seqs)
 	if err != nil {
 		return err
@@ -700,12 +697,9 @@ func (s *server) proveEvents(ctx context.Context, origin string, seqs []int64) e
 	}
 	// The bundles share one checkpoint: its note is opened once, each
 	// proof checked against its root.
-	v, err := audit.OpenCheckpoint(bundles[0].Checkpoint.Note, s.deps.AuditKey)
+	v, err := audit.OpenOrgCheckpoint(bundles[0].Checkpoint.Note, s.deps.AuditKey, org)
 	if err != nil {
 		return err
-	}
-	if v.Origin != origin {
-		return errors.New("their checkpoint is signed for another log, not this org's")
 	}
 	for _, b := range bundles {
 		switch {
@@ -939,10 +933,8 @@ func (s *server) consoleAccessReport() http.Handler {
 			// Only as this org's log's: the instance's key signs every
 			// org's log, so a signature alone does not say whose it is.
 			p, _ := identity.PrincipalFrom(r.Context())
-			if cp, err = audit.OpenCheckpoint(rep.Checkpoint.Note, s.deps.AuditKey); err != nil {
-				pg.Problem = "The report's checkpoint does NOT verify with the published key: " + err.Error()
-			} else if cp.Origin != audit.Origin(p.OrgID) {
-				pg.Problem = "The report's checkpoint does NOT verify: it is signed for another log, not this org's."
+			if cp, err = audit.OpenOrgCheckpoint(rep.Checkpoint.Note, s.deps.AuditKey, p.OrgID); err != nil {
+				pg.Problem = "The report's checkpoint does NOT verify with the published key as this org's log's: " + err.Error()
 			} else {
 				pg.Verified, pg.Size = true, cp.Size
 			}
