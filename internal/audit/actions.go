@@ -133,6 +133,12 @@ var Actions = registry(
 	// (internal/audit/export), recorded before any of it leaves; Patient
 	// is set when the export is about one patient.
 	Action{Name: "audit.export", Category: CategoryAudit, PHIAccess: true},
+	// Breach response (migration 00231): an admin's scope of an incident
+	// (its results are the affected patients, so it is in each one's access
+	// report) and the revocation of its credentials (by app.breach_revoke;
+	// its results are the credentials it ended).
+	Action{Name: "breach.scope", Category: CategoryAudit, PHIAccess: true},
+	Action{Name: "breach.revoke", Category: CategoryAuth, Reserved: true},
 	// The SIEM sinks of an org (internal/audit/sink): configured by admins.
 	Action{Name: "audit.sink.create", Category: CategoryAudit, Requires: []Field{FieldObject}},
 	Action{Name: "audit.sink.update", Category: CategoryAudit, Requires: []Field{FieldObject}},

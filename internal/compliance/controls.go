@@ -149,7 +149,7 @@ func incidentProcedures() Control {
 	return Control{ID: "164.308(a)(6)(ii)", Safeguard: administrative, Title: "Security incident procedures (response and reporting)", Status: Partial,
 		Evidence: []string{
 			"the audit log (verifiable, signed checkpoints) and break-glass activations awaiting review are the record an investigation starts from",
-			"this version has no breach-scope command (affected individuals, notification deadlines): the procedure around the record is the operator's",
+			"an org's admin scopes a breach from the log (POST /v1/compliance/breach/scope: the matching events, the individuals whose records they used, counted by State, and the notices' deadlines) and revokes its credentials in one call (POST /v1/compliance/breach/revoke); the response procedure around them is the organization's",
 		}}
 }
 

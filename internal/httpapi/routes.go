@@ -288,6 +288,10 @@ func (s *server) routes() {
 	api.route("GET /v1/compliance/dsr/{id}", kept(orKey(session, auth.ScopeDSR)), handleDSRGet(recs, fail))
 	api.route("POST /v1/compliance/dsr/{id}/extend", orKey(as(admin, "dsr.extend"), auth.ScopeDSR), handleDSRChange("reason", recs.ExtendDSR, fail))
 	api.route("POST /v1/compliance/dsr/{id}/close", orKey(as(admin, "dsr.close"), auth.ScopeDSR), handleDSRChange("outcome", recs.CloseDSR, fail))
+	// Breach response (docs/breach.md): an admin who stepped up scopes an
+	// incident from the log and ends its credentials in one call.
+	api.route("POST /v1/compliance/breach/scope", stepUp(as(admin, "breach.scope")), handleBreachScope(recs, fail))
+	api.route("POST /v1/compliance/breach/revoke", stepUp(as(admin, "breach.revoke")), handleBreachRevoke(recs, fail))
 
 	// Cases and documents (docs/cases.md): staff by role, stakeholders by
 	// their grants on each case; the database decides.

@@ -553,6 +553,74 @@ end $$;
 ALTER FUNCTION app.bind_proof(p_jti text, p_iat text) OWNER TO ward_definer;
 
 --
+-- Name: breach_revoke(uuid[], uuid[], uuid[], uuid[], text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text DEFAULT NULL::text, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  ended_sessions uuid[];
+  ended_keys uuid[];
+  ended_tokens uuid[];
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden: an incident''s credentials are revoked by an admin''s session' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  p_sessions := coalesce(p_sessions, '{}');
+  p_users := coalesce(p_users, '{}');
+  p_api_keys := coalesce(p_api_keys, '{}');
+  p_scim_tokens := coalesce(p_scim_tokens, '{}');
+  if cardinality(p_sessions) > 1000 or cardinality(p_users) > 1000 or cardinality(p_api_keys) > 1000
+     or cardinality(p_scim_tokens) > 1000 then
+    raise exception 'each list of credentials to revoke holds at most 1,000 ids' using errcode = '22023';
+  end if;
+
+  select coalesce(array_agg(s.id order by s.id), '{}') into ended_sessions
+    from app.sessions s
+   where s.org_id = me.org_id and s.revoked_at is null
+     and (s.id = any (p_sessions) or s.user_id = any (p_users));
+  select coalesce(array_agg(k.id order by k.id), '{}') into ended_keys
+    from app.api_keys k
+   where k.org_id = me.org_id and k.revoked_at is null
+     and (k.id = any (p_api_keys) or k.created_by = any (p_users));
+  select coalesce(array_agg(t.id order by t.id), '{}') into ended_tokens
+    from app.scim_tokens t
+   where t.org_id = me.org_id and t.revoked_at is null and t.id = any (p_scim_tokens);
+  sessions := cardinality(ended_sessions);
+  api_keys := cardinality(ended_keys);
+  scim_tokens := cardinality(ended_tokens);
+  if sessions + api_keys + scim_tokens = 0 then
+    return;
+  end if;
+
+  -- The event first: the caller's own session may be among those ended.
+  perform audit.append_as(me.org_id, 'breach.revoke', 'success',
+    p_results => ended_sessions || ended_keys || ended_tokens, p_request => p_request,
+    p_details => jsonb_build_object('sessions', sessions, 'api_keys', api_keys, 'scim_tokens', scim_tokens,
+      'users', cardinality(p_users)));
+  update app.sessions s set revoked_at = now(), revoked_reason = 'breach'
+   where s.org_id = me.org_id and s.id = any (ended_sessions) and s.revoked_at is null;
+  update app.api_keys k set revoked_at = now()
+   where k.org_id = me.org_id and k.id = any (ended_keys) and k.revoked_at is null;
+  update app.scim_tokens t set revoked_at = now()
+   where t.org_id = me.org_id and t.id = any (ended_tokens) and t.revoked_at is null;
+end $$;
+
+ALTER FUNCTION app.breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer) OWNER TO ward_definer;
+
+--
 -- Name: break_glass_activate(bytea, bytea, bytea, bytea, bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -12703,6 +12771,13 @@ GRANT ALL ON FUNCTION app.bind(p_credential text, p_org text, p_request text, p_
 
 REVOKE ALL ON FUNCTION app.bind_proof(p_jti text, p_iat text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.bind_proof(p_jti text, p_iat text) TO ward_app;
+
+--
+-- Name: FUNCTION breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer) TO ward_app;
 
 --
 -- Name: FUNCTION break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]); Type: ACL; Schema: app; Owner: ward_definer

@@ -1,0 +1,145 @@
+package records
+
+import (
+	"strings"
+	"unicode"
+)
+
+// usStates maps the USPS codes of the States, the District of Columbia and
+// the territories to their names, the jurisdictions the Breach
+// Notification Rule counts residents of (§164.406 "a State or
+// jurisdiction"; §160.103 counts DC and the territories as States).
+var usStates = map[string]string{
+	"AL": "alabama", "AK": "alaska", "AZ": "arizona", "AR": "arkansas", "CA": "california",
+	"CO": "colorado", "CT": "connecticut", "DE": "delaware", "FL": "florida", "GA": "georgia",
+	"HI": "hawaii", "ID": "idaho", "IL": "illinois", "IN": "indiana", "IA": "iowa",
+	"KS": "kansas", "KY": "kentucky", "LA": "louisiana", "ME": "maine", "MD": "maryland",
+	"MA": "massachusetts", "MI": "michigan", "MN": "minnesota", "MS": "mississippi", "MO": "missouri",
+	"MT": "montana", "NE": "nebraska", "NV": "nevada", "NH": "new hampshire", "NJ": "new jersey",
+	"NM": "new mexico", "NY": "new york", "NC": "north carolina", "ND": "north dakota", "OH": "ohio",
+	"OK": "oklahoma", "OR": "oregon", "PA": "pennsylvania", "RI": "rhode island", "SC": "south carolina",
+	"SD": "south dakota", "TN": "tennessee", "TX": "texas", "UT": "utah", "VT": "vermont",
+	"VA": "virginia", "WA": "washington", "WV": "west virginia", "WI": "wisconsin", "WY": "wyoming",
+	"DC": "district of columbia", "PR": "puerto rico", "VI": "virgin islands", "GU": "guam",
+	"AS": "american samoa", "MP": "northern mariana islands",
+}
+
+// USState returns the USPS code of the State a free-text US postal address
+// names in its last line (`…, Springfield, IL 62704`, `Portland, Oregon`,
+// `Austin TX 78701-1234, USA`), or "" when it names none. The State is read
+// from the end: after a trailing country and ZIP code, a two-letter code
+// (in any case when a ZIP code or a comma marks it as one, in capitals
+// otherwise) or a State's name.
+func USState(address string) string {
+	words := addressWords(address)
+	// A trailing country.
+	for _, country := range [][]string{{"united", "states", "of", "america"}, {"united", "states"}, {"usa"}, {"us"},
+		{"u", "s", "a"}, {"u", "s"}} {
+		if hasSuffix(words, country) && len(words) > len(country) {
+			words = words[:len(words)-len(country)]
+			break
+		}
+	}
+	// A trailing ZIP code: five digits, or ZIP+4 as one word or two.
+	zip := false
+	if n := len(words); n > 0 && isDigits(words[n-1].text, 4) && n > 1 && isDigits(words[n-2].text, 5) {
+		words, zip = words[:n-2], true
+	} else if n > 0 && (isDigits(words[n-1].text, 5) || isZIP4(words[n-1].text)) {
+		words, zip = words[:n-1], true
+	}
+	if len(words) == 0 {
+		return ""
+	}
+	last := words[len(words)-1]
+	code := strings.ToUpper(last.text)
+	if _, ok := usStates[code]; ok && len(last.text) == 2 && (zip || last.comma || last.upper) {
+		return code
+	}
+	// Dotted capitals (`N.Y.`) split into letters.
+	if n := len(words); n > 1 && len(words[n-1].text) == 1 && len(words[n-2].text) == 1 && words[n-1].upper && words[n-2].upper {
+		if _, ok := usStates[strings.ToUpper(words[n-2].text+words[n-1].text)]; ok {
+			return strings.ToUpper(words[n-2].text + words[n-1].text)
+		}
+	}
+	// A State's name, the longest that ends the address (West Virginia
+	// before Virginia).
+	best, bestLen := "", 0
+	for c, name := range usStates {
+		parts := strings.Fields(name)
+		if len(parts) > bestLen && hasSuffix(words, parts) {
+			best, bestLen = c, len(parts)
+		}
+	}
+	if best == "WA" && bestLen == 1 && len(words) > 1 && strings.EqualFold(words[len(words)-2].text, "of") {
+		return "" // "District of Washington" and the like name no State
+	}
+	return best
+}
+
+type word struct {
+	text  string
+	comma bool // a comma stands right before it
+	upper bool // written in capitals
+}
+
+// addressWords splits s into its words (letters and digits, with `-` kept
+// inside a word), noting which follow a comma.
+func addressWords(s string) []word {
+	var out []word
+	var b strings.Builder
+	comma := false
+	flush := func() {
+		if b.Len() == 0 {
+			return
+		}
+		t := strings.Trim(b.String(), "-")
+		b.Reset()
+		if t == "" {
+			return
+		}
+		out = append(out, word{text: t, comma: comma, upper: strings.ToUpper(t) == t && strings.ToLower(t) != t})
+		comma = false
+	}
+	for _, r := range s {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-':
+			b.WriteRune(r)
+		default:
+			flush()
+			if r == ',' || r == '\n' {
+				comma = true
+			}
+		}
+	}
+	flush()
+	return out
+}
+
+func hasSuffix(words []word, suffix []string) bool {
+	if len(suffix) > len(words) {
+		return false
+	}
+	off := len(words) - len(suffix)
+	for i, w := range suffix {
+		if !strings.EqualFold(words[off+i].text, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isZIP4(s string) bool {
+	return len(s) == 10 && s[5] == '-' && isDigits(s[:5], 5) && isDigits(s[6:], 4)
+}

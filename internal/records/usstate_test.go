@@ -1,0 +1,33 @@
+package records
+
+import "testing"
+
+func TestUSState(t *testing.T) {
+	for _, c := range []struct{ address, want string }{
+		{"12 Elm St, Springfield, IL 62704", "IL"},
+		{"12 Elm St\nSpringfield, il 62704", "IL"},
+		{"300 Main Street, Austin TX 78701-1234, USA", "TX"},
+		{"300 Main Street, Austin TX 78701 1234", "TX"},
+		{"4 Pine Rd\nPortland, Oregon", "OR"},
+		{"77 Hill Rd, Morgantown, West Virginia 26505", "WV"},
+		{"1 River Rd, Richmond, Virginia", "VA"},
+		{"1600 Pennsylvania Ave NW, Washington, DC 20500", "DC"},
+		{"22 Calle Luna, San Juan, PR 00901", "PR"},
+		{"5 Lake Dr, Albany, N.Y. 12207", "NY"},
+		{"8 Bay St, Seattle, Washington, United States", "WA"},
+		{"10 Grove Ln, Des Moines, Iowa, U.S.A.", "IA"},
+		{"3 Harbor Way, Portland, ME", "ME"},
+		// Lower-case words that are codes, with no ZIP code or comma to
+		// say so, and addresses that name no State.
+		{"flat 2, 14 Station Road, Leeds LS1 4DY", ""},
+		{"lives with daughter in", ""},
+		{"10 Rue de Rivoli, 75001 Paris, France", ""},
+		{"", ""},
+		{"Apt 4 or", ""},
+		{"12 Hill St, District of Washington", ""},
+	} {
+		if got := USState(c.address); got != c.want {
+			t.Errorf("USState(%q) = %q, want %q", c.address, got, c.want)
+		}
+	}
+}
