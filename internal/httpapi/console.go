@@ -47,6 +47,9 @@ var consolePages = sync.OnceValue(func() map[string]*template.Template {
 	for _, name := range []string{"signin", "factor", "home", "cases", "case", "audit", "dsr", "breakglass", "patients", "patient", "accessreport", "security", "members", "document", "policies", "emergency"} {
 		out[name] = template.Must(template.ParseFS(consoleFiles, "console/layout.html", "console/"+name+".html"))
 	}
+	for _, name := range consoleAdminPages {
+		out[name] = template.Must(template.ParseFS(consoleFiles, "console/layout.html", "console/"+name+".html"))
+	}
 	return out
 })
 
@@ -175,6 +178,7 @@ func (s *server) consoleRoutes() {
 		con.route("POST /documents/{id}/accept", session, s.consoleDocumentAccept(cs))
 		con.route("POST /documents/{id}/comments", session, s.consoleComment(cs))
 	}
+	s.consoleAdminRoutes()
 }
 
 // formAction is the handler of a console form: the path's id (when idName
@@ -763,6 +767,7 @@ func (s *server) consoleDSRChange(field string, change func(ctx context.Context,
 type breakGlassPage struct {
 	Activations []auth.BreakGlassActivation
 	Notice      string
+	Staff       []designation // who may use emergency access (console_admin.go)
 }
 
 // consoleBreakGlass lists the org's emergency accesses, the open reviews
@@ -777,6 +782,10 @@ func (s *server) consoleBreakGlass() http.Handler {
 		pg := breakGlassPage{Activations: list}
 		if r.URL.Query().Get("done") == "reviewed" {
 			pg.Notice = "The review was closed."
+		}
+		if err := s.addDesignations(r, &pg); err != nil {
+			s.console.writeError(w, r, err)
+			return
 		}
 		s.render(w, r, http.StatusOK, "breakglass", consolePage{Title: "Emergency access", Data: pg})
 	})
@@ -1190,10 +1199,11 @@ type policiesPage struct {
 	Assurance auth.AssurancePolicy
 	Binding   auth.DeviceBindingPolicy
 	Notice    string
+	More      *policiesMore // the risk, SSO and gateway policies (console_admin.go)
 }
 
-// consolePolicies shows the org's session, assurance and device-binding
-// policies to its members, with an admin's forms for the first two.
+// consolePolicies shows the org's security policies to its members, with
+// an admin's forms for each (console_admin.go has the others' forms).
 func (s *server) consolePolicies() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var pg policiesPage
@@ -1204,6 +1214,9 @@ func (s *server) consolePolicies() http.Handler {
 		}
 		if err == nil {
 			pg.Binding, err = s.deps.Auth.GetDeviceBindingPolicy(r.Context())
+		}
+		if err == nil {
+			err = s.addPolicies(r, &pg)
 		}
 		if err != nil {
 			s.console.writeError(w, r, err)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"io"
+	"maps"
 	"testing"
 )
 
@@ -14,6 +15,7 @@ func TestConsoleTemplates(t *testing.T) {
 		"security": securityPage{}, "members": membersPage{}, "document": documentPage{},
 		"policies": policiesPage{}, "emergency": nil}
 	pages := consolePages()
+	maps.Copy(data, consoleAdminTemplateData) // console_admin_internal_test.go
 	if len(pages) != len(data) {
 		t.Fatalf("%d pages, %d with test data", len(pages), len(data))
 	}
