@@ -129,6 +129,10 @@ func TestConsoleAdminPolicies(t *testing.T) {
 		"requests_per_minute is 1..100000")
 	refused("/policies/gateway", url.Values{"dates": {"blur"}, "zip": {"zip3"}, "requests_per_minute": {"60"}, "tokens_per_minute": {"5000"}},
 		"dates")
+	refused("/policies/gateway", url.Values{"providers": {"Anthropic!"}, "dates": {"mask"}, "zip": {"mask"}, "requests_per_minute": {"60"},
+		"tokens_per_minute": {"5000"}}, "providers are registry names")
+	refused("/policies/gateway", url.Values{"dates": {"mask"}, "zip": {"mask"}, "allow": {"everything"}, "requests_per_minute": {"60"},
+		"tokens_per_minute": {"5000"}}, "allow lists images, documents, server_tools and mcp")
 	// Emptying the risk threshold records scores only; no role checked
 	// binds none.
 	save("/policies/risk", url.Values{"risk_threshold": {""}})
@@ -445,7 +449,8 @@ func TestConsoleAdminHoldsAndDesignations(t *testing.T) {
 }
 
 // Every admin form is refused unless it comes from Ward's own pages, in
-// each way a browser or a forger may send it; nothing changes.
+// each way a browser or a forger may send it, and to an admin's session
+// still owing its second factor; nothing changes.
 func TestConsoleAdminCrossSitePosts(t *testing.T) {
 	w := newWorld(t)
 	o := w.createOrg("Console Forged Admin Clinic")
@@ -489,7 +494,21 @@ func TestConsoleAdminCrossSitePosts(t *testing.T) {
 		{"Origin": {"null"}},
 		{"Origin": {strings.Replace(w.base, "http://", "https://", 1)}},
 	}
+	// A session still owing its second factor reaches none of the pages,
+	// and none of the forms.
+	pend := w.consoleSignIn(o.Admin.Email)
+	for _, path := range []string{"/api-keys", "/legal-holds", "/break-glass", "/policies"} {
+		if resp, body := w.consolePage("GET", path, pend, nil); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/" ||
+			strings.Contains(body, key.Prefix) {
+			t.Fatalf("pending GET %s: %d %q", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
 	before := state()
+	for path, form := range posts {
+		if resp, body := w.consolePage("POST", path, pend, form); resp.StatusCode != http.StatusForbidden || strings.Contains(body, "sk_live_") {
+			t.Fatalf("pending POST %s: %d %s", path, resp.StatusCode, body)
+		}
+	}
 	for path, form := range posts {
 		for i, v := range variants {
 			for _, ctype := range []string{"application/x-www-form-urlencoded", "text/plain"} {
