@@ -54,6 +54,11 @@ func TestConsoleAdminPolicies(t *testing.T) {
 		!strings.Contains(body, `id="gateway-policy"`) || strings.Contains(body, `action="/policies/`) {
 		t.Fatalf("provider's policies page: %d %s", resp.StatusCode, body)
 	}
+	pat := w.consoleSignIn(o.PatUser.Email)
+	if resp, body := w.consolePage("GET", "/policies", pat, nil); resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="gateway-policy"`) ||
+		strings.Contains(body, `action="/policies/`) {
+		t.Fatalf("patient's policies page: %d %s", resp.StatusCode, body)
+	}
 	before := w.orgPolicies(o.ID)
 	for path, form := range map[string]url.Values{
 		"/policies/risk":           {"risk_threshold": {"10"}},
@@ -64,9 +69,12 @@ func TestConsoleAdminPolicies(t *testing.T) {
 		if resp, _ := w.consolePage("POST", path, prov, form); resp.StatusCode != http.StatusForbidden {
 			t.Fatalf("provider POST %s: %d", path, resp.StatusCode)
 		}
+		if resp, _ := w.consolePage("POST", path, pat, form); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("patient POST %s: %d", path, resp.StatusCode)
+		}
 	}
 	if after := w.orgPolicies(o.ID); after != before {
-		t.Fatalf("a provider's posts changed the policies: %s, was %s", after, before)
+		t.Fatalf("a provider's or patient's posts changed the policies: %s, was %s", after, before)
 	}
 
 	resp, body = w.consolePage("GET", "/policies", adm, nil)
