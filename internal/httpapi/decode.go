@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -266,6 +267,31 @@ func pathID(r *http.Request, name string) (uuid.UUID, error) {
 		return uuid.Nil, badRequest("invalid_id", name+" must be a UUID, not the nil UUID")
 	}
 	return id, nil
+}
+
+// queryOnly refuses a query that holds a parameter outside names, or one
+// of them more than once (400 invalid_query). A route that reads only the
+// parameters it knows answers a misspelt filter (patinet_id) as no filter
+// at all, and one that reads the first of two values answers another
+// request than a proxy reading the last saw.
+func queryOnly(r *http.Request, names ...string) error {
+	for name, v := range r.URL.Query() {
+		if !slices.Contains(names, name) || len(v) != 1 {
+			return badRequest("invalid_query", "the query parameters are "+listNames(names)+", each at most once")
+		}
+	}
+	return nil
+}
+
+// listNames joins names as prose: "a", "a and b", "a, b and c".
+func listNames(names []string) string {
+	switch len(names) {
+	case 0:
+		return "none"
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // queryID parses the query parameter name, when given, as a UUID (ok

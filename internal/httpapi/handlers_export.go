@@ -19,6 +19,9 @@ const exportWriteWindow = time.Hour
 func exportQuery(r *http.Request, def export.Format) (export.Format, export.Filter, error) {
 	q := r.URL.Query()
 	var f export.Filter
+	if err := queryOnly(r, "format", "from", "to", "patient_id", "actor_id", "case_id", "action"); err != nil {
+		return "", f, err
+	}
 	format := def
 	if v := q.Get("format"); v != "" {
 		var err error

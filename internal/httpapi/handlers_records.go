@@ -236,6 +236,9 @@ func handleAccessReport(recs *records.Service, fail errorWriter) http.Handler {
 		id, err := pathID(r, "id")
 		var after, limit int
 		if err == nil {
+			err = queryOnly(r, "after", "limit")
+		}
+		if err == nil {
 			after, err = queryInt(r, "after")
 		}
 		if err == nil && after < 0 {
@@ -276,8 +279,11 @@ func handleDisclosureAccounting(recs *records.Service, fail errorWriter) http.Ha
 func handleAuditList(log *audit.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		after, err := queryInt(r, "after")
-		var limit int
+		err := queryOnly(r, "after", "limit", "action", "patient_id")
+		var after, limit int
+		if err == nil {
+			after, err = queryInt(r, "after")
+		}
 		if err == nil {
 			limit, err = queryLimit(r, audit.MaxListLimit)
 		}
@@ -353,7 +359,11 @@ func handleCheckpoint(log *audit.Service, fail errorWriter) http.Handler {
 
 func handleInclusionProof(log *audit.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		seq, err := queryInt(r, "seq")
+		err := queryOnly(r, "seq")
+		var seq int
+		if err == nil {
+			seq, err = queryInt(r, "seq")
+		}
 		var b audit.Inclusion
 		if err == nil {
 			b, err = log.InclusionProof(r.Context(), int64(seq))
@@ -368,7 +378,11 @@ func handleInclusionProof(log *audit.Service, fail errorWriter) http.Handler {
 
 func handleConsistencyProof(log *audit.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		from, err := queryInt(r, "from")
+		err := queryOnly(r, "from")
+		var from int
+		if err == nil {
+			from, err = queryInt(r, "from")
+		}
 		var b audit.Consistency
 		if err == nil {
 			b, err = log.ConsistencyProof(r.Context(), int64(from))
