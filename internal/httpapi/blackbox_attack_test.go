@@ -56,3 +56,54 @@ func TestAuditFiltersRefuseStrayParameters(t *testing.T) {
 		}
 	}
 }
+
+// TestListsRefuseRepeatedParameters: the list routes refused a parameter
+// they do not take but read the first of a repeated one, so
+// ?limit=5&limit=500 was a page of 5 to Ward and a request past the limit
+// to a proxy reading the last value, and ?status=a&status=b answered
+// status a; the member list read no query at all, so ?email=… (an address
+// in a URL, which the patient list refuses) answered every member. Each
+// now answers 400 invalid_query; well-formed queries are answered as
+// before.
+func TestListsRefuseRepeatedParameters(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Repeated Params")
+	w.populate(o, "rp")
+	var kase struct {
+		ID string `json:"id"`
+	}
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Claim"}, http.StatusCreated, &kase)
+	var doc struct {
+		ID string `json:"id"`
+	}
+	w.do("POST", "/v1/cases/"+kase.ID+"/documents", o.Lead.Token, map[string]any{"type": "report"}, http.StatusCreated, &doc)
+	p1 := o.P1.String()
+	for _, p := range []string{
+		"/v1/patients?limit=5&limit=500",
+		"/v1/patients?limit=5&limit=5",
+		"/v1/patients/" + p1 + "/entries?limit=5&limit=900",
+		"/v1/cases?status=open&status=closed",
+		"/v1/cases?patient_id=" + p1 + "&patient_id=" + o.P2.String(),
+		"/v1/cases/" + kase.ID + "/documents?status=pending&status=overdue",
+		"/v1/documents/" + doc.ID + "/comments?limit=1&limit=2",
+		"/v1/documents/" + doc.ID + "/content?version=1&version=2",
+		"/v1/members?email=" + o.PatUser.Email,
+	} {
+		resp, body := w.request("GET", p, o.Admin.Token, nil)
+		if resp.StatusCode != http.StatusBadRequest || problemCode(t, body) != "invalid_query" {
+			t.Errorf("GET %s: %d %.200s, want 400 invalid_query", p, resp.StatusCode, body)
+		}
+	}
+	for _, p := range []string{
+		"/v1/patients?limit=5",
+		"/v1/patients/" + p1 + "/entries?limit=5",
+		"/v1/cases?status=open&patient_id=" + p1 + "&limit=5",
+		"/v1/cases/" + kase.ID + "/documents?status=pending&limit=5",
+		"/v1/documents/" + doc.ID + "/comments?limit=1",
+		"/v1/members",
+	} {
+		if resp, body := w.request("GET", p, o.Admin.Token, nil); resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d %.200s, want 200", p, resp.StatusCode, body)
+		}
+	}
+}

@@ -276,6 +276,9 @@ func pathID(r *http.Request, name string) (uuid.UUID, error) {
 // request than a proxy reading the last saw.
 func queryOnly(r *http.Request, names ...string) error {
 	for name, v := range r.URL.Query() {
+		if len(names) == 0 {
+			return badRequest("invalid_query", "this route takes no query parameters")
+		}
 		if !slices.Contains(names, name) || len(v) != 1 {
 			return badRequest("invalid_query", "the query parameters are "+listNames(names)+", each at most once")
 		}
@@ -283,12 +286,21 @@ func queryOnly(r *http.Request, names ...string) error {
 	return nil
 }
 
+// queryOnce refuses a query parameter given more than once (400
+// invalid_query): the first value would be Ward's and the last a proxy's
+// or a log's reading of the same request.
+func queryOnce(r *http.Request) error {
+	for _, v := range r.URL.Query() {
+		if len(v) != 1 {
+			return badRequest("invalid_query", "a query parameter is given more than once")
+		}
+	}
+	return nil
+}
+
 // listNames joins names as prose: "a", "a and b", "a, b and c".
 func listNames(names []string) string {
-	switch len(names) {
-	case 0:
-		return "none"
-	case 1:
+	if len(names) == 1 {
 		return names[0]
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]

@@ -546,7 +546,12 @@ func handleAssurancePolicyPut(svc *auth.Service, fail errorWriter) http.Handler 
 
 func handleMemberList(svc *auth.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		list, err := svc.ListMembers(r.Context())
+		// No filters: an address is never searched in a URL.
+		err := queryOnly(r)
+		var list []auth.Member
+		if err == nil {
+			list, err = svc.ListMembers(r.Context())
+		}
 		if err != nil {
 			fail(w, r, err)
 			return

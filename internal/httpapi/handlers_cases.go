@@ -39,7 +39,7 @@ func handleCaseCreate(svc *cases.Service, fail errorWriter) http.Handler {
 func handleCaseList(svc *cases.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var f cases.CaseFilter
-		var err error
+		err := queryOnce(r)
 		for name := range r.URL.Query() {
 			switch name {
 			case "status", "patient_id", "limit":
@@ -255,6 +255,9 @@ func handleDocumentRequest(svc *cases.Service, fail errorWriter) http.Handler {
 func handleDocumentList(svc *cases.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
+		if err == nil {
+			err = queryOnce(r)
+		}
 		for name := range r.URL.Query() {
 			if name != "status" && name != "limit" && err == nil {
 				err = badRequest("invalid_query", "the query parameters are status and limit")
@@ -356,6 +359,9 @@ func handleDownload(svc *cases.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
 		version := 0
+		if err == nil {
+			err = queryOnce(r)
+		}
 		for name := range r.URL.Query() {
 			if name != "version" && err == nil {
 				err = badRequest("invalid_query", "the query parameter is version")
@@ -601,6 +607,9 @@ func handleCommentAdd(svc *cases.Service, fail errorWriter) http.Handler {
 func handleCommentList(svc *cases.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
+		if err == nil {
+			err = queryOnce(r)
+		}
 		for name := range r.URL.Query() {
 			if name != "limit" && name != "cursor" && err == nil {
 				err = badRequest("invalid_query", "the query parameters are limit and cursor")

@@ -19,7 +19,7 @@ import (
 // logs and histories, so searching by them is a POST (handlePatientSearch).
 func handlePatientList(recs *records.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var err error
+		err := queryOnce(r)
 		for name := range r.URL.Query() {
 			switch name {
 			case "limit", "cursor":
@@ -150,6 +150,9 @@ func handlePatientUpdate(recs *records.Service, fail errorWriter) http.Handler {
 func handleEntryList(recs *records.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
+		if err == nil {
+			err = queryOnce(r)
+		}
 		for name := range r.URL.Query() {
 			if name != "limit" && name != "cursor" && err == nil {
 				err = badRequest("invalid_query", "the query parameters are limit and cursor")
