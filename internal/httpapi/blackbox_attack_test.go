@@ -1,6 +1,9 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
 	"net/http"
 	"testing"
 )
@@ -105,5 +108,65 @@ func TestListsRefuseRepeatedParameters(t *testing.T) {
 		if resp, body := w.request("GET", p, o.Admin.Token, nil); resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s: %d %.200s, want 200", p, resp.StatusCode, body)
 		}
+	}
+}
+
+// TestBodiesRefuseContentCoding: a body with a Content-Encoding was read as
+// if it had none. A JSON body labelled gzip was decoded as plain JSON (what
+// a proxy or DLP inspecting the decoded body never saw), and an upload
+// labelled gzip was stored as the compressed bytes, its hash and type those
+// of the gzip; a merge patch declared in another charset was read as
+// UTF-8, which a JSON body already refuses. Each is now 415
+// unsupported_media_type, and nothing is stored.
+func TestBodiesRefuseContentCoding(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Content Coding")
+	w.populate(o, "cc")
+	var kase, doc struct {
+		ID string `json:"id"`
+	}
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Claim"}, http.StatusCreated, &kase)
+	w.do("POST", "/v1/cases/"+kase.ID+"/documents", o.Lead.Token, map[string]any{"type": "report"}, http.StatusCreated, &doc)
+	entry := map[string]any{"kind": "food", "name": "oats", "observed_at": "2026-12-01T09:00:00Z"}
+	want415 := func(what string, resp *http.Response, body []byte) {
+		t.Helper()
+		if resp.StatusCode != http.StatusUnsupportedMediaType || problemCode(t, body) != "unsupported_media_type" {
+			t.Errorf("%s: %d %.200s, want 415 unsupported_media_type", what, resp.StatusCode, body)
+		}
+	}
+	for _, ce := range []string{"gzip", "br", "identity, gzip"} {
+		resp, body := w.request("POST", "/v1/patients/"+o.P1.String()+"/entries", o.Lead.Token, entry, "Content-Encoding", ce)
+		want415("JSON body with Content-Encoding "+ce, resp, body)
+	}
+	resp, body := w.request("PATCH", "/v1/patients/"+o.P1.String(), o.Lead.Token, map[string]any{"name": "Renamed"},
+		"Content-Type", "application/merge-patch+json; charset=iso-8859-1")
+	want415("merge patch in latin-1", resp, body)
+	resp, body = w.request("PATCH", "/v1/patients/"+o.P1.String(), o.Lead.Token, map[string]any{"name": "Renamed"},
+		"Content-Type", "application/merge-patch+json", "Content-Encoding", "gzip")
+	want415("merge patch with Content-Encoding gzip", resp, body)
+
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("a plain text report"))
+	zw.Close()
+	resp, body = w.upload("PUT", "/v1/documents/"+doc.ID+"/content", o.Lead.Token, "report.txt", gz.Bytes(),
+		"Content-Type", "text/plain", "Content-Encoding", "gzip")
+	want415("upload with Content-Encoding gzip", resp, body)
+	var d struct {
+		Versions []json.RawMessage `json:"versions"`
+	}
+	if w.do("GET", "/v1/documents/"+doc.ID, o.Lead.Token, nil, http.StatusOK, &d); len(d.Versions) != 0 {
+		t.Errorf("a refused upload stored a version: %d", len(d.Versions))
+	}
+
+	// Without a coding (or with identity) they are answered as before.
+	w.do("POST", "/v1/patients/"+o.P1.String()+"/entries", o.Lead.Token, entry, http.StatusCreated, nil)
+	if resp, body := w.request("POST", "/v1/patients/"+o.P1.String()+"/entries", o.Lead.Token, entry,
+		"Content-Encoding", "identity"); resp.StatusCode != http.StatusCreated {
+		t.Errorf("JSON body with Content-Encoding identity: %d %.200s", resp.StatusCode, body)
+	}
+	if resp, body := w.upload("PUT", "/v1/documents/"+doc.ID+"/content", o.Lead.Token, "report.txt",
+		[]byte("a plain text report"), "Content-Type", "text/plain"); resp.StatusCode != http.StatusCreated {
+		t.Errorf("plain upload: %d %.200s", resp.StatusCode, body)
 	}
 }

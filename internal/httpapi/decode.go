@@ -17,9 +17,28 @@ import (
 	"github.com/google/uuid"
 )
 
+// contentCoding refuses a body sent with a content coding (RFC 9110
+// §8.4.1: 415). Ward decodes none, so a body labelled gzip was read as if
+// it had none, or stored compressed: not what a proxy or a DLP that
+// decodes it inspected. identity is no coding.
+func contentCoding(r *http.Request) error {
+	for _, v := range r.Header.Values("Content-Encoding") {
+		for _, c := range strings.Split(v, ",") {
+			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+				return &publicError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
+					msg: "send the body without a Content-Encoding (Ward decodes none)"}
+			}
+		}
+	}
+	return nil
+}
+
 // decode reads a JSON body into v: it must be application/json, within the
 // size limit, one value that passes checkJSON, with no unknown fields.
 func decode(r *http.Request, v any) error {
+	if err := contentCoding(r); err != nil {
+		return err
+	}
 	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if cs, ok := params["charset"]; mt != "application/json" || ok && !strings.EqualFold(cs, "utf-8") {
 		// JSON between systems is UTF-8 (RFC 8259 §8.1): a body declared in
@@ -164,10 +183,14 @@ func badTimeField(body []byte, v any) string {
 // decodeMergePatch reads an RFC 7396 merge patch (application/merge-patch+json,
 // or application/json) into v, with the same checks as decode.
 func decodeMergePatch(r *http.Request, v *map[string]any) error {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/merge-patch+json" && mt != "application/json" {
+	if err := contentCoding(r); err != nil {
+		return err
+	}
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	cs, ok := params["charset"]
+	if mt != "application/merge-patch+json" && mt != "application/json" || ok && !strings.EqualFold(cs, "utf-8") {
 		return &publicError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
-			msg: "send the patch as application/merge-patch+json (RFC 7396)"}
+			msg: "send the patch as application/merge-patch+json (RFC 7396) in UTF-8"}
 	}
 	b, err := io.ReadAll(r.Body)
 	if err != nil {

@@ -316,6 +316,9 @@ func handleUpload(svc *cases.Service, fail errorWriter, newDocument bool) http.H
 		id, err := pathID(r, "id")
 		var in cases.UploadInput
 		if err == nil {
+			err = contentCoding(r)
+		}
+		if err == nil {
 			in.FileName, err = uploadName(r)
 		}
 		var kase, doc uuid.UUID

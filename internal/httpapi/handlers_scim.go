@@ -80,6 +80,9 @@ func writeSCIM(w http.ResponseWriter, status int, v any) {
 // scimBody reads a SCIM request body: application/scim+json or
 // application/json, within the surface's limit, checked as checkJSON does.
 func scimBody(r *http.Request) ([]byte, error) {
+	if err := contentCoding(r); err != nil {
+		return nil, err
+	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/scim+json" && mt != "application/json" {
 		return nil, &publicError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
