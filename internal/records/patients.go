@@ -424,7 +424,9 @@ func (s *Service) update(ctx context.Context, id uuid.UUID, change func(cur Pati
 		if cur.MRN == in.MRN {
 			sl.mrnBidx = row.MrnBidx
 		}
-		if maps.Equal(cur.Identifiers, in.Identifiers) {
+		// The MRN is sealed into the identifiers blob too: the old blob is
+		// kept only when neither changed, or a new MRN would be lost.
+		if cur.MRN == in.MRN && maps.Equal(cur.Identifiers, in.Identifiers) {
 			sl.identifiersBlob = row.IdentifiersEnc
 		}
 		row, err = dbsqlc.New(tx).UpdatePatient(ctx, dbsqlc.UpdatePatientParams{OrgID: c.p.OrgID, ID: id,
