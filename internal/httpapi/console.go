@@ -166,6 +166,16 @@ func (s *server) consoleRoutes() {
 	}))
 	con.route("POST /dsr/{id}/extend", as(admin, "dsr.extend"), s.consoleDSRChange("reason", s.deps.Records.ExtendDSR))
 	con.route("POST /dsr/{id}/close", as(admin, "dsr.close"), s.consoleDSRChange("outcome", s.deps.Records.CloseDSR))
+	con.route("GET /patients/{id}/edit", session, s.consoleRecordEdit())
+	con.route("POST /patients/{id}/edit", session, s.consoleRecordSave())
+	con.route("GET /patients/{id}/care-team", as(identity.RoleLead, ""), s.consoleCareTeam())
+	con.route("POST /patients/{id}/care-team/{user_id}/assign", as(identity.RoleLead, "care_team.assign"), s.consoleCareTeamChange(true))
+	con.route("POST /patients/{id}/care-team/{user_id}/remove", as(identity.RoleLead, "care_team.unassign"), s.consoleCareTeamChange(false))
+	con.route("GET /patients/{id}/amendments", session, s.consoleAmendments())
+	con.route("POST /patients/{id}/amendments", session, s.consoleAmendmentRequest())
+	con.route("POST /patients/{id}/amendments/{amendment_id}/decision", as(admin, "amendment.decide"), s.consoleAmendmentDecide())
+	con.route("POST /patients/{id}/amendments/{amendment_id}/disagreement", session, s.consoleAmendmentDisagree())
+	con.route("POST /patients/{id}/amendments/{amendment_id}/rebuttal", as(admin, "amendment.rebut"), s.consoleAmendmentRebut())
 	con.route("GET /break-glass", as(admin, "break_glass.list"), s.consoleBreakGlass())
 	con.route("POST /break-glass/{id}/review", stepUp(as(admin, "org.break_glass.review")), s.consoleBreakGlassReview())
 	if cs := s.deps.Cases; cs != nil {
@@ -177,6 +187,10 @@ func (s *server) consoleRoutes() {
 		con.route("GET /documents/{id}", session, s.consoleDocument(cs))
 		con.route("POST /documents/{id}/accept", session, s.consoleDocumentAccept(cs))
 		con.route("POST /documents/{id}/comments", session, s.consoleComment(cs))
+		con.route("GET /cases/{id}/request", session, s.consoleDocumentRequestPage(cs))
+		con.route("POST /cases/{id}/documents", session, s.consoleDocumentRequest(cs))
+		con.route("POST /documents/{id}/upload", session, s.consoleVersionUpload(cs), bodyLimit(maxUploadBytes), deadline(noDeadline))
+		con.route("POST /documents/{id}/delete", session, s.consoleDocumentDelete(cs))
 	}
 	s.consoleAdminRoutes()
 }
