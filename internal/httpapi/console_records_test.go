@@ -69,6 +69,14 @@ func TestConsoleRecordEdit(t *testing.T) {
 	w.populate(other, "oedt")
 	prov := w.consoleSignIn(o.Prov.Email)
 	p1 := o.P1.String()
+	// A session owing its second factor is sent to it, and saves nothing.
+	pend := w.consoleSignIn(o.Lead.Email)
+	if resp, _ := w.consolePage("GET", "/patients/"+p1+"/edit", pend, nil); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/" {
+		t.Fatalf("pending session's edit page: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := w.consolePage("POST", "/patients/"+p1+"/edit", pend, url.Values{"name": {"Pending"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("pending session's save: %d", resp.StatusCode)
+	}
 
 	_, body := w.consolePage("GET", "/patients/"+p1, prov, nil)
 	if !strings.Contains(body, `href="/patients/`+p1+`/edit"`) || !strings.Contains(body, `href="/patients/`+p1+`/amendments"`) ||
@@ -472,6 +480,13 @@ func TestConsoleDocumentRequestsAndVersions(t *testing.T) {
 
 	// Deleting: a provider of the patient is refused, another org's
 	// document is 404, the lead deletes it.
+	if _, body := w.consolePage("GET", "/documents/"+doc, prov, nil); strings.Contains(body, `id="delete-form"`) ||
+		!strings.Contains(body, `id="version-form"`) {
+		t.Fatalf("provider's document page: %s", body)
+	}
+	if _, body := w.consolePage("GET", "/documents/"+doc, lead, nil); !strings.Contains(body, `id="delete-form"`) {
+		t.Fatalf("lead's document page without the delete form: %s", body)
+	}
 	if resp, body := w.consolePage("POST", "/documents/"+doc+"/delete", prov, url.Values{}); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("provider deleting: %d %s", resp.StatusCode, body)
 	}
