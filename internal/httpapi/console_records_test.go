@@ -8,11 +8,14 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 )
 
@@ -357,9 +360,27 @@ func TestConsoleAmendments(t *testing.T) {
 	if strings.Contains(body, `action="`+step+`/disagreement"`) {
 		t.Fatalf("a second disagreement offered: %s", body)
 	}
+	// A request about one entry of the record, named from the form's list.
+	var entry struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", "/v1/patients/"+p1+"/entries", o.Prov.Token, map[string]any{"kind": "symptom", "name": "rash",
+		"observed_at": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}, http.StatusCreated, &entry)
+	if _, body := w.consolePage("GET", base, pat, nil); !strings.Contains(body, `<option value="`+entry.ID.String()+`">`) {
+		t.Fatalf("the request form without the entry: %s", body)
+	}
+	if resp, _ := w.consolePage("POST", base, pat, url.Values{"request": {"x"}, "entry_id": {"rash"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("malformed entry id: %d", resp.StatusCode)
+	}
+	if resp, body := w.consolePage("POST", base, pat, url.Values{"request": {"It was a bite, not a rash."}, "entry_id": {entry.ID.String()}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("request about an entry: %d %s", resp.StatusCode, body)
+	}
+	if _, body := w.consolePage("GET", base, adm, nil); !strings.Contains(body, "about an entry") || !strings.Contains(body, "It was a bite, not a rash.") {
+		t.Fatalf("the request about an entry: %s", body)
+	}
 	var status string
-	if err := w.env.Super.Pool.QueryRow(context.Background(), `select string_agg(status, ',') from app.record_amendments where org_id = $1`,
-		o.ID).Scan(&status); err != nil || status != "denied" {
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select string_agg(status, ',' order by requested_at) from app.record_amendments where org_id = $1`,
+		o.ID).Scan(&status); err != nil || status != "denied,requested" {
 		t.Fatalf("amendments: %q (%v)", status, err)
 	}
 	if logs := w.logs.String(); strings.Contains(logs, "penicillin") || strings.Contains(logs, "hives") {
@@ -601,5 +622,58 @@ func TestConsoleCrossSiteRecordPosts(t *testing.T) {
 	}
 	if counts() == before {
 		t.Fatal("a same-origin save changed nothing")
+	}
+}
+
+// The record's edit form and the document page's new-version form in a
+// real browser: Chromium's own form posts (the version field before the
+// file in its multipart body, every field of the record sent), cookies and
+// CSP.
+func TestConsoleRecordsInChromium(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Browser Records Clinic")
+	w.populate(o, "brec")
+	var kase, doc struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Ankle sprain, stairwell"}, http.StatusCreated, &kase)
+	if resp, b := w.upload("POST", "/v1/cases/"+kase.ID.String()+"/files", o.Lead.Token, "first.txt", []byte("synthetic first"),
+		"Ward-Document-Type", "report"); resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &doc) != nil {
+		t.Fatalf("upload: %d %s", resp.StatusCode, b)
+	}
+	ctx := chromium(t)
+	before := len(linkRE.FindAllString(w.outbox.String(), -1))
+	do(t, ctx, "sign-in form",
+		chromedp.Navigate(w.root+"/sign-in"),
+		chromedp.SendKeys(chromedp.ID("email"), o.Prov.Email),
+		chromedp.Click(chromedp.ID("send-link")),
+		chromedp.WaitVisible(chromedp.ID("link-sent")))
+	link := w.waitLink(before)
+	do(t, ctx, "link",
+		chromedp.Navigate(w.root+"/v1/auth/magic?token="+link),
+		chromedp.Click(chromedp.CSS(`form[action="/v1/auth/magic"] button`)),
+		chromedp.WaitVisible(chromedp.ID("role")))
+	do(t, ctx, "edit the record",
+		chromedp.Navigate(w.root+"/patients/"+o.P1.String()),
+		chromedp.Click(chromedp.ID("to-edit")),
+		chromedp.WaitVisible(chromedp.ID("record-form")),
+		chromedp.SetValue(chromedp.ID("record-phone"), "555-0123"),
+		chromedp.Click(chromedp.ID("save-record")),
+		chromedp.WaitVisible(chromedp.ID("notice")))
+	if ph, n := w.patientField(o.Lead.Token, o.P1, "phone"), w.patientField(o.Lead.Token, o.P1, "name"); ph != "555-0123" || n != "brec Patient One" {
+		t.Fatalf("after the browser's save: %q %q", ph, n)
+	}
+	file := filepath.Join(t.TempDir(), "second.txt")
+	if err := os.WriteFile(file, []byte("synthetic second"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "new version",
+		chromedp.Navigate(w.root+"/documents/"+doc.ID.String()),
+		chromedp.WaitVisible(chromedp.ID("version-form")),
+		chromedp.SetUploadFiles(chromedp.ID("version-file"), []string{file}),
+		chromedp.Click(chromedp.ID("upload-version")),
+		chromedp.WaitVisible(chromedp.CSS(`a[href$="/content?version=2"]`)))
+	if v := read(t, ctx, "versions", chromedp.Text(chromedp.ID("versions"))); !strings.Contains(v, "second.txt") {
+		t.Fatalf("versions after the browser's upload: %q", v)
 	}
 }
