@@ -435,6 +435,7 @@ var caseNotices = map[string]string{
 	"uploaded": "The document was uploaded.",
 	"invited":  "The invitation was sent.",
 	"created":  "The case was opened.",
+	"deleted":  "The document was deleted.",
 }
 
 func (s *server) consoleCase(cs *cases.Service) http.Handler {
@@ -1121,6 +1122,8 @@ type documentPage struct {
 var documentNotices = map[string]string{
 	"accepted":  "The document was accepted.",
 	"commented": "Your comment was added.",
+	"requested": "The document was requested.",
+	"version":   "The new version was uploaded.",
 }
 
 // consoleDocument shows a document: its versions with a download link

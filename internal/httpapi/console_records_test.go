@@ -457,6 +457,9 @@ func TestConsoleDocumentRequestsAndVersions(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/documents/"+doc+"?done=version" {
 		t.Fatalf("first version: %d %q %s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
+	if _, body := w.consolePage("GET", "/documents/"+doc+"?done=version", prov2, nil); !strings.Contains(body, "The new version was uploaded.") {
+		t.Errorf("the document page does not say the version was uploaded: %s", body)
+	}
 	_, body = w.consolePage("GET", "/documents/"+doc, lead, nil)
 	if !strings.Contains(body, "wages.txt") || !strings.Contains(body, `name="version" value="1"`) {
 		t.Fatalf("document page after the upload: %s", body)
@@ -523,6 +526,9 @@ func TestConsoleDocumentRequestsAndVersions(t *testing.T) {
 	}
 	if resp, _ := w.consolePage("GET", "/documents/"+doc, lead, nil); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("deleted document's page: %d", resp.StatusCode)
+	}
+	if _, body := w.consolePage("GET", "/cases/"+k+"?done=deleted", lead, nil); !strings.Contains(body, "The document was deleted.") {
+		t.Errorf("the case page does not say the document was deleted: %s", body)
 	}
 	if _, body := w.consolePage("GET", "/cases/"+k, lead, nil); strings.Contains(body, "wage_statement") {
 		t.Fatalf("case page lists the deleted document: %s", body)
