@@ -193,6 +193,7 @@ func (s *server) consoleRoutes() {
 		con.route("POST /documents/{id}/delete", session, s.consoleDocumentDelete(cs))
 	}
 	s.consoleAdminRoutes()
+	s.consoleBreachRoutes()
 }
 
 // formAction is the handler of a console form: the path's id (when idName

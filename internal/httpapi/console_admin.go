@@ -24,7 +24,7 @@ import (
 // so the database decides as it does for the API.
 
 // consoleAdminPages are the templates of this file's own pages.
-var consoleAdminPages = []string{"apikeys", "holds"}
+var consoleAdminPages = []string{"apikeys", "holds", "breach"}
 
 // consoleAdminRoutes mounts the admin pages and forms.
 func (s *server) consoleAdminRoutes() {

@@ -15,7 +15,7 @@ import (
 
 // consoleAdminTemplateData is TestConsoleTemplates' empty data for the
 // admin pages of console_admin.go.
-var consoleAdminTemplateData = map[string]any{"apikeys": apiKeysPage{}, "holds": holdsPage{}}
+var consoleAdminTemplateData = map[string]any{"apikeys": apiKeysPage{}, "holds": holdsPage{}, "breach": breachPage{}}
 
 // The admin pages and forms render with data in them too: the policies
 // page with every policy (an admin's forms, a member's sentences), the
