@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -158,7 +159,8 @@ func testDPoP(t *testing.T, w *world, o *org, alg jose.SignatureAlgorithm) {
 
 	// The binding is the database's: as ward_app, the stolen token resolves
 	// to nobody without the thumbprint, or with another one. With a
-	// thumbprint, whoami needs the proof's jti hash (ward.dpop_jti), records
+	// thumbprint, whoami needs the proof's jti hash (ward.dpop_jti) and iat
+	// (ward.dpop_iat, since 00227), records
 	// it only when the session resolved, and refuses it the second time.
 	fresh := strings.Repeat("ab", 32)
 	for _, c := range []struct {
@@ -176,7 +178,7 @@ func testDPoP(t *testing.T, w *world, o *org, alg jose.SignatureAlgorithm) {
 		var n int
 		cred := postgres.Credential{Hash: identity.HashToken(tok), DPoP: c.dpop}
 		err := w.env.App.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `select app.bind_proof($1, null)`, c.jti); err != nil {
+			if _, err := tx.Exec(ctx, `select app.bind_proof($1, $2)`, c.jti, strconv.FormatInt(time.Now().Unix(), 10)); err != nil {
 				return err
 			}
 			return tx.QueryRow(ctx, `select count(*) from app.whoami() where user_id is not null`).Scan(&n)

@@ -20,8 +20,9 @@ import (
 // the credential (migration 00100): with a key's thumbprint (ward.dpop) it
 // needs the jti hash (ward.dpop_jti), records it only for a credential
 // that resolved, refuses it the second time with nothing of the
-// resolution kept, and now and then removes expired ones. Since 00112 the
-// ids live in an unlogged table (app.dpop_jtis), not in app.dpop_proofs.
+// resolution kept. Since 00112 the ids live in an unlogged table
+// (app.dpop_jtis), not in app.dpop_proofs; since 00227 it needs the
+// proof's iat too (TestDPoPJTIRings: the rings and their expiry).
 func TestWhoamiDPoPJTI(t *testing.T) {
 	env := pgtest.New(t)
 	ctx := context.Background()
@@ -87,23 +88,18 @@ func TestWhoamiDPoPJTI(t *testing.T) {
 		t.Fatalf("a replayed proof touched the session (%v)", err)
 	}
 
-	// Expired proof ids go in bounded batches on some of the resolutions
-	// that record one, not on each.
-	w.exec(`insert into app.dpop_jtis (jkt, jti_hash, expires_at)
-	        select $1, sha256(i::text::bytea), now() - interval '1 second' from generate_series(1, 300) i`, other)
-	calls := 0
-	for ; recorded(other) > 0; calls++ {
-		if calls == 3000 {
-			t.Fatalf("%d expired jtis left after %d resolutions", recorded(other), calls)
+	// A key bound without the proof's iat is refused as one without its
+	// jti is (00227: the iat chooses the jti's ring).
+	err = env.App.InTenantTx(ctx, postgres.Credential{Hash: cred, DPoP: key}, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `select app.bind_proof($1, '')`, hexSHA256(uuid.NewString())); err != nil {
+			return err
 		}
-		if n, err := whoami(key, hexSHA256(uuid.NewString())); err != nil || n != 1 {
-			t.Fatalf("resolution %d: %d principals (%v)", calls, n, err)
-		}
+		_, err := tx.Exec(ctx, `select count(*) from app.whoami()`)
+		return err
+	})
+	if !postgres.IsCode(err, postgres.CodeInvalidParameter) {
+		t.Fatalf("a thumbprint without an iat: %v, want SQLSTATE 22023", err)
 	}
-	if calls < 2 {
-		t.Fatalf("300 expired jtis went in %d resolutions: a batch is at most 256", calls)
-	}
-	t.Logf("300 expired jtis went in %d resolutions", calls)
 }
 
 // The jti memory is unlogged (migration 00112): crash recovery, a promoted
@@ -151,16 +147,13 @@ func TestWhoamiDPoPJTIMemoryReset(t *testing.T) {
 	unix := func(d time.Duration) string { return strconv.FormatInt(time.Now().Add(d).Unix(), 10) }
 
 	// The migration continued the logged memory: its epoch is 0, so a
-	// proof of now, or one with no iat, passes; a replay does not.
+	// proof of now passes; a replay does not.
 	if v, called := epoch(); v != 0 || !called {
 		t.Fatalf("epoch after the migration: %d (called %v), want 0", v, called)
 	}
 	used, usedIAT := hexSHA256(uuid.NewString()), unix(-2*time.Minute)
 	if n, err := whoami(used, usedIAT); err != nil || n != 1 {
 		t.Fatalf("a fresh proof: %d principals (%v)", n, err)
-	}
-	if n, err := whoami(hexSHA256(uuid.NewString()), ""); err != nil || n != 1 {
-		t.Fatalf("a fresh proof, no iat bound: %d principals (%v)", n, err)
 	}
 	if _, err := whoami(used, usedIAT); !replay(err) {
 		t.Fatalf("a replay before the reset: %v, want a unique violation on dpop_proofs_pkey", err)
@@ -183,9 +176,8 @@ func TestWhoamiDPoPJTIMemoryReset(t *testing.T) {
 		t.Fatalf("the refused request did not restart the memory at now: epoch %d (called %v), now %d", v, called, restart.Unix())
 	}
 	// iat up to a minute ahead of the restart: a proof the server may
-	// have accepted just before it (DPoPMaxSkew) is refused too; so is a
-	// proof with no iat (counted as five minutes old).
-	for _, iat := range []string{unix(0), strconv.FormatInt(v+60, 10), ""} {
+	// have accepted just before it (DPoPMaxSkew) is refused too.
+	for _, iat := range []string{unix(0), strconv.FormatInt(v+60, 10)} {
 		if _, err := whoami(hexSHA256(uuid.NewString()), iat); !replay(err) {
 			t.Fatalf("a proof of iat %q, epoch %d: %v, want a unique violation on dpop_proofs_pkey", iat, v, err)
 		}
@@ -201,9 +193,11 @@ func TestWhoamiDPoPJTIMemoryReset(t *testing.T) {
 	if _, err := whoami(fresh, freshIAT); !replay(err) {
 		t.Fatalf("its replay: %v, want a unique violation on dpop_proofs_pkey", err)
 	}
-	// A malformed iat counts as none.
-	if _, err := whoami(hexSHA256(uuid.NewString()), "1e12"); !replay(err) {
-		t.Fatalf("a malformed iat: %v, want a unique violation on dpop_proofs_pkey", err)
+	// A missing or malformed iat is refused as a missing jti is (00227).
+	for _, iat := range []string{"", "1e12"} {
+		if _, err := whoami(hexSHA256(uuid.NewString()), iat); !postgres.IsCode(err, postgres.CodeInvalidParameter) {
+			t.Fatalf("iat %q: %v, want SQLSTATE 22023", iat, err)
+		}
 	}
 }
 
@@ -219,15 +213,17 @@ func TestDPoPJTIKeepHostile(t *testing.T) {
 	key, other := strings.Repeat("K", 43), strings.Repeat("O", 43)
 	cred, session, _ := w.signInKey(w.member(), "", "10.0.0.6", "MyApp/1.0", key)
 	w.exec(`update app.sessions set dpop_jkt = $2 where id = $1`, session, key)
-	keep := func(hash, dpop, jti string) error {
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	keepAt := func(hash, dpop, jti, iat string) error {
 		return env.App.InTenantTx(ctx, postgres.Credential{Hash: hash, DPoP: dpop}, func(ctx context.Context, tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `select app.bind_proof($1, null)`, jti); err != nil {
+			if _, err := tx.Exec(ctx, `select app.bind_proof($1, $2)`, jti, iat); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, `select app.dpop_jti_keep()`)
 			return err
 		})
 	}
+	keep := func(hash, dpop, jti string) error { return keepAt(hash, dpop, jti, now) }
 	recorded := func() (n int) {
 		t.Helper()
 		if err := env.Super.Pool.QueryRow(ctx, `select count(*) from app.dpop_jtis`).Scan(&n); err != nil {
@@ -251,6 +247,16 @@ func TestDPoPJTIKeepHostile(t *testing.T) {
 			t.Errorf("%s: %v, want SQLSTATE 22023", name, err)
 		}
 	}
+	for _, iat := range []string{"", "1e12", "-5", "1234567890123"} { // 00227: the iat chooses the ring
+		if err := keepAt(cred, key, jti, iat); !postgres.IsCode(err, postgres.CodeInvalidParameter) {
+			t.Errorf("iat %q: %v, want SQLSTATE 22023", iat, err)
+		}
+	}
+	// A proof outside the database's window is accepted nowhere any more:
+	// nothing to keep.
+	if err := keepAt(cred, key, jti, strconv.FormatInt(time.Now().Add(-7*time.Minute).Unix(), 10)); err != nil || recorded() != 0 {
+		t.Errorf("a proof seven minutes old: %v, %d recorded; want nothing", err, recorded())
+	}
 	if err := keep(cred, other, jti); err != nil || recorded() != 0 {
 		t.Errorf("another key: %v, %d recorded; want nothing", err, recorded())
 	}
@@ -271,5 +277,127 @@ func TestDPoPJTIKeepHostile(t *testing.T) {
 	}
 	if !after.Equal(lastSeen) {
 		t.Error("dpop_jti_keep touched the session")
+	}
+}
+
+// The jti memory's rings (migration 00227): a jti goes to the ring of its
+// proof's iat ((iat / 600) % 3), and app.dpop_jti_rotate truncates, in a
+// slot's first two minutes, only the ring no acceptable proof can be in.
+// Here a proof's jti is recorded through app.whoami, then the rotation is
+// run at every ten seconds of the time its proof stays acceptable (the
+// database's window: 6 minutes after its iat), each time as the first call
+// of its slot: the replay is refused after each. Rows stand in for proofs
+// whose iat is the first and the last second of a slot: theirs survive
+// every rotation while their proof is acceptable (and the next two
+// minutes) and go at the first rotation after that; no other ring is
+// touched then. The database's own window refuses an iat more than six
+// minutes old or two ahead, as a replay.
+func TestDPoPJTIRings(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	w := &riskWorld{t: t, env: env, org: uuid.New()}
+	w.exec(`insert into app.orgs (id, name, device_binding_required_for) values ($1, 'Ring Org', '{}')`, w.org)
+	key := strings.Repeat("R", 43)
+	cred, session, _ := w.signInKey(w.member(), "", "10.0.0.7", "MyApp/1.0", key)
+	w.exec(`update app.sessions set dpop_jkt = $2 where id = $1`, session, key)
+	t.Cleanup(func() { w.exec(`select setval('app.dpop_jti_cleared', 0, true)`) })
+
+	whoami := func(jti string, iat int64) error {
+		return env.App.InTenantTx(ctx, postgres.Credential{Hash: cred, DPoP: key}, func(ctx context.Context, tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `select app.bind_proof($1, $2)`, jti, strconv.FormatInt(iat, 10)); err != nil {
+				return err
+			}
+			var n int
+			return tx.QueryRow(ctx, `select count(*) from app.whoami() where user_id is not null`).Scan(&n)
+		})
+	}
+	replay := func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && pe.Code == postgres.CodeUniqueViolation && pe.ConstraintName == "dpop_proofs_pkey"
+	}
+	// rotate runs the rotation at at (seconds since 1970) as the first call
+	// of its slot.
+	rotate := func(at int64) {
+		t.Helper()
+		w.exec(`select setval('app.dpop_jti_cleared', 0, true)`)
+		w.exec(`select app.dpop_jti_rotate($1)`, at)
+	}
+	has := func(ring int, jti string) bool {
+		t.Helper()
+		var ok bool
+		if err := env.Super.Pool.QueryRow(ctx, `select exists (select from app.dpop_jtis
+			where ring = $1 and jkt = $2 and jti_hash = decode($3, 'hex'))`, ring, key, jti).Scan(&ok); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+
+	now := time.Now().Unix()
+	jti := hexSHA256(uuid.NewString())
+	if err := whoami(jti, now); err != nil {
+		t.Fatalf("a fresh proof: %v", err)
+	}
+	ring := int(now / 600 % 3)
+	if !has(ring, jti) {
+		t.Fatalf("the jti is not in ring %d, its iat's", ring)
+	}
+	for at := now; at <= now+360; at += 10 {
+		rotate(at)
+		if err := whoami(jti, now); !replay(err) {
+			t.Fatalf("the replay after a rotation at iat+%ds: %v, want a unique violation on dpop_proofs_pkey", at-now, err)
+		}
+	}
+
+	// Proofs of the first and the last second of a slot s.
+	s := now/600 + 10
+	for _, iat := range []int64{s * 600, s*600 + 599} {
+		r := int(iat / 600 % 3)
+		mark := hexSHA256(uuid.NewString())
+		others := [2]string{hexSHA256(uuid.NewString()), hexSHA256(uuid.NewString())}
+		w.exec(`insert into app.dpop_jtis (ring, jkt, jti_hash) values ($1, $2, decode($3, 'hex'))`, r, key, mark)
+		for i, o := range others {
+			w.exec(`insert into app.dpop_jtis (ring, jkt, jti_hash) values ($1, $2, decode($3, 'hex'))`, (r+1+i)%3, key, o)
+		}
+		// Acceptable from 2 minutes before its iat to 6 after it; kept
+		// until its slot is two slots old.
+		for at := iat - 120; at < (s+2)*600; at += 10 {
+			rotate(at)
+			if !has(r, mark) {
+				t.Fatalf("iat %d (ring %d): its jti went at a rotation at iat%+ds", iat, r, at-iat)
+			}
+			w.exec(`insert into app.dpop_jtis (ring, jkt, jti_hash) values ($1, $2, decode($3, 'hex')) on conflict do nothing`,
+				r, key, mark)
+		}
+		for i, o := range others { // put back what earlier rotations took
+			w.exec(`insert into app.dpop_jtis (ring, jkt, jti_hash) values ($1, $2, decode($3, 'hex')) on conflict do nothing`,
+				(r+1+i)%3, key, o)
+		}
+		rotate((s + 2) * 600)
+		if has(r, mark) {
+			t.Fatalf("iat %d (ring %d): its jti stayed after its slot was two slots old", iat, r)
+		}
+		for i, o := range others {
+			if !has((r+1+i)%3, o) {
+				t.Fatalf("iat %d: the rotation that cleared ring %d cleared ring %d too", iat, r, (r+1+i)%3)
+			}
+		}
+	}
+
+	// Once a slot: a second call in the same slot leaves the ring alone.
+	at := (s+5)*600 + 1
+	rotate(at)
+	stale := int((at/600 + 1) % 3)
+	late := hexSHA256(uuid.NewString())
+	w.exec(`insert into app.dpop_jtis (ring, jkt, jti_hash) values ($1, $2, decode($3, 'hex'))`, stale, key, late)
+	w.exec(`select app.dpop_jti_rotate($1)`, at+30)
+	if !has(stale, late) {
+		t.Fatal("a second rotation in one slot truncated the ring again")
+	}
+
+	// The database's window: more than six minutes old, or two ahead.
+	for _, iat := range []int64{time.Now().Unix() - 400, time.Now().Unix() + 200} {
+		if err := whoami(hexSHA256(uuid.NewString()), iat); !replay(err) {
+			t.Fatalf("iat %+ds from now: %v, want a unique violation on dpop_proofs_pkey", iat-time.Now().Unix(), err)
+		}
 	}
 }

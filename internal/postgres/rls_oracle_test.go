@@ -706,13 +706,13 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{{name: "move", tail: `set domain_bidx = sha256('elsewhere')`}},
 		},
 		{
-			// Request proofs' ids seen (unlogged, 00112): nobody but
-			// app.whoami.
-			name: "app.dpop_jtis", pk: `jkt || '/' || encode(jti_hash, 'hex')`, scope: rlsNoScope,
+			// Request proofs' ids seen (unlogged, 00112; in rings since
+			// 00227): nobody but app.whoami and app.dpop_jti_keep.
+			name: "app.dpop_jtis", pk: `ring || '/' || jkt || '/' || encode(jti_hash, 'hex')`, scope: rlsNoScope,
 			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
-				return `insert into app.dpop_jtis (jkt, jti_hash) values (repeat('A', 43), $1)`, []any{rlsRandom(32)}
+				return `insert into app.dpop_jtis (ring, jkt, jti_hash) values (0, repeat('A', 43), $1)`, []any{rlsRandom(32)}
 			}}},
-			updates: []rlsWrite{{name: "forget", tail: `set expires_at = now() - interval '1 day'`}},
+			updates: []rlsWrite{{name: "forget", tail: `set jti_hash = sha256(jti_hash)`}},
 		},
 		{
 			// The gateway's rate-limit buckets (unlogged, 00170): the org's

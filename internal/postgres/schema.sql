@@ -1555,21 +1555,64 @@ CREATE FUNCTION app.dpop_jti_keep() RETURNS void
 declare
   jkt text := current_setting('ward.dpop', true);
   jti text := current_setting('ward.dpop_jti', true);
+  iat text := current_setting('ward.dpop_iat', true);
+  at bigint;
+  clock bigint;
   me record;
 begin
   if octet_length(jkt) is distinct from 43
      or ltrim(jkt, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-') <> ''
-     or octet_length(jti) is distinct from 64 or ltrim(jti, '0123456789abcdef') <> '' then
-    raise exception 'a DPoP key (ward.dpop) and its proof''s jti hash (ward.dpop_jti) are required' using errcode = '22023';
+     or octet_length(jti) is distinct from 64 or ltrim(jti, '0123456789abcdef') <> ''
+     or coalesce(octet_length(iat), 0) not between 1 and 12 or ltrim(iat, '0123456789') <> '' then
+    raise exception 'a DPoP key (ward.dpop), its proof''s jti hash (ward.dpop_jti) and iat (ward.dpop_iat) are required' using errcode = '22023';
   end if;
   me := private.me_pending_cached();
   if me.credential_id is null then
     return;
   end if;
-  insert into app.dpop_jtis (jkt, jti_hash) values (jkt, decode(jti, 'hex')) on conflict do nothing;
+  at := iat::bigint;
+  clock := floor(extract(epoch from clock_timestamp()))::bigint;
+  if at < clock - 360 or at > clock + 120 then
+    return;
+  end if;
+  insert into app.dpop_jtis (ring, jkt, jti_hash) values ((at / 600 % 3)::smallint, jkt, decode(jti, 'hex')) on conflict do nothing;
 end $$;
 
 ALTER FUNCTION app.dpop_jti_keep() OWNER TO ward_definer;
+
+--
+-- Name: dpop_jti_rotate(bigint); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.dpop_jti_rotate(p_now bigint) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  slot bigint := p_now / 600;
+begin
+  if p_now is null or p_now % 600 >= 120 or (select c.last_value from app.dpop_jti_cleared c) >= slot then
+    return;
+  end if;
+  begin
+    case (slot + 1) % 3
+      when 0 then
+        lock table app.dpop_jtis_0 in access exclusive mode nowait;
+        truncate app.dpop_jtis_0;
+      when 1 then
+        lock table app.dpop_jtis_1 in access exclusive mode nowait;
+        truncate app.dpop_jtis_1;
+      else
+        lock table app.dpop_jtis_2 in access exclusive mode nowait;
+        truncate app.dpop_jtis_2;
+    end case;
+    perform setval('app.dpop_jti_cleared', slot);
+  exception when lock_not_available then
+    null; -- a later resolution clears it
+  end;
+end $$;
+
+ALTER FUNCTION app.dpop_jti_rotate(p_now bigint) OWNER TO ward_definer;
 
 --
 -- Name: dpop_use(text, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -5233,6 +5276,8 @@ declare
   jti text := current_setting('ward.dpop_jti', true);
   iat text := current_setting('ward.dpop_iat', true);
   began bigint;
+  at bigint;
+  clock bigint;
   called boolean;
   due boolean;
 begin
@@ -5249,6 +5294,9 @@ begin
   end if;
   if jkt is not null and (jti is null or octet_length(jti) <> 64 or ltrim(jti, '0123456789abcdef') <> '') then
     raise exception 'a DPoP key comes with its proof''s jti hash (ward.dpop_jti)' using errcode = '22023';
+  end if;
+  if jkt is not null and iat is null then
+    raise exception 'a DPoP key comes with its proof''s iat (ward.dpop_iat)' using errcode = '22023';
   end if;
   me := private.principal_now();
   if me.credential_id is null then
@@ -5273,17 +5321,21 @@ begin
       -- restored backup): it begins again now.
       began := setval('app.dpop_jti_epoch', floor(extract(epoch from now()))::bigint, true);
     end if;
-    if coalesce(iat::bigint, floor(extract(epoch from now() - interval '5 minutes'))::bigint) <= began + 60 then
+    at := iat::bigint;
+    if at <= began + 60 then
       raise exception 'the DPoP proof''s iat does not follow the start of the jti memory (%): it may have been used before',
         to_timestamp(began) using errcode = '23505', constraint = 'dpop_proofs_pkey';
     end if;
-    insert into app.dpop_jtis (jkt, jti_hash) values (jkt, decode(jti, 'hex')) on conflict do nothing;
+    clock := floor(extract(epoch from clock_timestamp()))::bigint;
+    if at < clock - 360 or at > clock + 120 then
+      raise exception 'the DPoP proof''s iat is outside the jti memory''s window' using errcode = '23505', constraint = 'dpop_proofs_pkey';
+    end if;
+    insert into app.dpop_jtis (ring, jkt, jti_hash) values ((at / 600 % 3)::smallint, jkt, decode(jti, 'hex')) on conflict do nothing;
     if not found then
       raise exception 'the DPoP proof''s jti was used before' using errcode = '23505', constraint = 'dpop_proofs_pkey';
     end if;
-    if random() < 1.0 / 32 then
-      delete from app.dpop_jtis d
-       where d.ctid = any (array(select x.ctid from app.dpop_jtis x where x.expires_at < now() limit 256));
+    if clock % 600 < 120 and random() < 1.0 / 32 then
+      perform app.dpop_jti_rotate(clock);
     end if;
   end if;
   kind := me.kind; credential_id := me.credential_id; user_id := me.user_id; org_id := me.org_id;
@@ -8498,6 +8550,19 @@ ALTER TABLE ONLY app.documents FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.documents OWNER TO ward_owner;
 
 --
+-- Name: dpop_jti_cleared; Type: SEQUENCE; Schema: app; Owner: ward_owner
+--
+
+CREATE UNLOGGED SEQUENCE app.dpop_jti_cleared
+    START WITH 0
+    INCREMENT BY 1
+    MINVALUE 0
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER TABLE app.dpop_jti_cleared OWNER TO ward_owner;
+
+--
 -- Name: dpop_jti_epoch; Type: SEQUENCE; Schema: app; Owner: ward_owner
 --
 
@@ -8514,17 +8579,58 @@ ALTER TABLE app.dpop_jti_epoch OWNER TO ward_owner;
 -- Name: dpop_jtis; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
-CREATE UNLOGGED TABLE app.dpop_jtis (
-    jkt text NOT NULL,
-    jti_hash bytea NOT NULL,
-    expires_at timestamp with time zone DEFAULT (now() + '00:10:00'::interval) NOT NULL,
-    CONSTRAINT dpop_jtis_jkt_check CHECK ((jkt ~ '^[A-Za-z0-9_-]{43}$'::text)),
-    CONSTRAINT dpop_jtis_jti_hash_check CHECK ((octet_length(jti_hash) = 32))
-);
+CREATE TABLE app.dpop_jtis (
+    ring smallint NOT NULL,
+    jkt text NOT NULL COLLATE pg_catalog."C",
+    jti_hash bytea NOT NULL
+)
+PARTITION BY LIST (ring);
 
 ALTER TABLE ONLY app.dpop_jtis FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.dpop_jtis OWNER TO ward_owner;
+
+--
+-- Name: dpop_jtis_0; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE UNLOGGED TABLE app.dpop_jtis_0 (
+    ring smallint NOT NULL,
+    jkt text NOT NULL COLLATE pg_catalog."C",
+    jti_hash bytea NOT NULL
+);
+
+ALTER TABLE ONLY app.dpop_jtis_0 FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.dpop_jtis_0 OWNER TO ward_owner;
+
+--
+-- Name: dpop_jtis_1; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE UNLOGGED TABLE app.dpop_jtis_1 (
+    ring smallint NOT NULL,
+    jkt text NOT NULL COLLATE pg_catalog."C",
+    jti_hash bytea NOT NULL
+);
+
+ALTER TABLE ONLY app.dpop_jtis_1 FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.dpop_jtis_1 OWNER TO ward_owner;
+
+--
+-- Name: dpop_jtis_2; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE UNLOGGED TABLE app.dpop_jtis_2 (
+    ring smallint NOT NULL,
+    jkt text NOT NULL COLLATE pg_catalog."C",
+    jti_hash bytea NOT NULL
+);
+
+ALTER TABLE ONLY app.dpop_jtis_2 FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.dpop_jtis_2 OWNER TO ward_owner;
 
 --
 -- Name: dpop_proofs; Type: TABLE; Schema: app; Owner: ward_owner
@@ -9800,6 +9906,24 @@ ALTER TABLE public.goose_db_version ALTER COLUMN id ADD GENERATED BY DEFAULT AS 
 );
 
 --
+-- Name: dpop_jtis_0; Type: TABLE ATTACH; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dpop_jtis ATTACH PARTITION app.dpop_jtis_0 FOR VALUES IN ('0');
+
+--
+-- Name: dpop_jtis_1; Type: TABLE ATTACH; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dpop_jtis ATTACH PARTITION app.dpop_jtis_1 FOR VALUES IN ('1');
+
+--
+-- Name: dpop_jtis_2; Type: TABLE ATTACH; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dpop_jtis ATTACH PARTITION app.dpop_jtis_2 FOR VALUES IN ('2');
+
+--
 -- Name: api_keys api_keys_key_hash_key; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -9958,7 +10082,28 @@ ALTER TABLE ONLY app.documents
 --
 
 ALTER TABLE ONLY app.dpop_jtis
-    ADD CONSTRAINT dpop_jtis_pkey PRIMARY KEY (jkt, jti_hash);
+    ADD CONSTRAINT dpop_jtis_pkey PRIMARY KEY (ring, jkt, jti_hash);
+
+--
+-- Name: dpop_jtis_0 dpop_jtis_0_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dpop_jtis_0
+    ADD CONSTRAINT dpop_jtis_0_pkey PRIMARY KEY (ring, jkt, jti_hash);
+
+--
+-- Name: dpop_jtis_1 dpop_jtis_1_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dpop_jtis_1
+    ADD CONSTRAINT dpop_jtis_1_pkey PRIMARY KEY (ring, jkt, jti_hash);
+
+--
+-- Name: dpop_jtis_2 dpop_jtis_2_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.dpop_jtis_2
+    ADD CONSTRAINT dpop_jtis_2_pkey PRIMARY KEY (ring, jkt, jti_hash);
 
 --
 -- Name: dpop_proofs dpop_proofs_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
@@ -10477,12 +10622,6 @@ CREATE INDEX documents_case_idx ON app.documents USING btree (org_id, case_id, c
 CREATE INDEX documents_due_idx ON app.documents USING btree (due_at) WHERE ((provided_at IS NULL) AND (deleted_at IS NULL));
 
 --
--- Name: dpop_jtis_expiry_idx; Type: INDEX; Schema: app; Owner: ward_owner
---
-
-CREATE INDEX dpop_jtis_expiry_idx ON app.dpop_jtis USING btree (expires_at);
-
---
 -- Name: dpop_proofs_expiry_idx; Type: INDEX; Schema: app; Owner: ward_owner
 --
 
@@ -10649,6 +10788,24 @@ CREATE INDEX events_results_idx ON audit.events USING gin (result_ids);
 --
 
 CREATE INDEX principal_cache_cred_idx ON private.principal_cache USING btree (cred);
+
+--
+-- Name: dpop_jtis_0_pkey; Type: INDEX ATTACH; Schema: app; Owner: ward_owner
+--
+
+ALTER INDEX app.dpop_jtis_pkey ATTACH PARTITION app.dpop_jtis_0_pkey;
+
+--
+-- Name: dpop_jtis_1_pkey; Type: INDEX ATTACH; Schema: app; Owner: ward_owner
+--
+
+ALTER INDEX app.dpop_jtis_pkey ATTACH PARTITION app.dpop_jtis_1_pkey;
+
+--
+-- Name: dpop_jtis_2_pkey; Type: INDEX ATTACH; Schema: app; Owner: ward_owner
+--
+
+ALTER INDEX app.dpop_jtis_pkey ATTACH PARTITION app.dpop_jtis_2_pkey;
 
 --
 -- Name: api_keys api_keys_key_revoke; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -11926,6 +12083,24 @@ CREATE POLICY documents_update ON app.documents FOR UPDATE TO ward_app USING (((
 ALTER TABLE app.dpop_jtis ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: dpop_jtis_0; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.dpop_jtis_0 ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: dpop_jtis_1; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.dpop_jtis_1 ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: dpop_jtis_2; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.dpop_jtis_2 ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: dpop_proofs; Type: ROW SECURITY; Schema: app; Owner: ward_owner
 --
 
@@ -12974,6 +13149,12 @@ GRANT ALL ON FUNCTION app.dpop_bind(p_jkt text) TO ward_app;
 
 REVOKE ALL ON FUNCTION app.dpop_jti_keep() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.dpop_jti_keep() TO ward_app;
+
+--
+-- Name: FUNCTION dpop_jti_rotate(p_now bigint); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.dpop_jti_rotate(p_now bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION dpop_use(p_jkt text, p_jti_hash bytea); Type: ACL; Schema: app; Owner: ward_definer
@@ -15064,6 +15245,12 @@ GRANT UPDATE(deleted_at) ON TABLE app.documents TO ward_definer;
 GRANT UPDATE(accepted_version) ON TABLE app.documents TO ward_app;
 
 --
+-- Name: SEQUENCE dpop_jti_cleared; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT,UPDATE ON SEQUENCE app.dpop_jti_cleared TO ward_definer;
+
+--
 -- Name: SEQUENCE dpop_jti_epoch; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -15073,7 +15260,25 @@ GRANT SELECT,UPDATE ON SEQUENCE app.dpop_jti_epoch TO ward_definer;
 -- Name: TABLE dpop_jtis; Type: ACL; Schema: app; Owner: ward_owner
 --
 
-GRANT SELECT,INSERT,DELETE ON TABLE app.dpop_jtis TO ward_definer;
+GRANT SELECT,INSERT ON TABLE app.dpop_jtis TO ward_definer;
+
+--
+-- Name: TABLE dpop_jtis_0; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT TRUNCATE ON TABLE app.dpop_jtis_0 TO ward_definer;
+
+--
+-- Name: TABLE dpop_jtis_1; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT TRUNCATE ON TABLE app.dpop_jtis_1 TO ward_definer;
+
+--
+-- Name: TABLE dpop_jtis_2; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT TRUNCATE ON TABLE app.dpop_jtis_2 TO ward_definer;
 
 --
 -- Name: TABLE dpop_proofs; Type: ACL; Schema: app; Owner: ward_owner
