@@ -290,8 +290,9 @@ func TestDPoPJTIKeepHostile(t *testing.T) {
 // whose iat is the first and the last second of a slot: theirs survive
 // every rotation while their proof is acceptable (and the next two
 // minutes) and go at the first rotation after that; no other ring is
-// touched then. The database's own window refuses an iat more than six
-// minutes old or two ahead, as a replay.
+// touched then. A ring another transaction holds is not waited for. The
+// database's own window refuses an iat more than six minutes old or two
+// ahead, as a replay.
 func TestDPoPJTIRings(t *testing.T) {
 	env := pgtest.New(t)
 	ctx := context.Background()
@@ -392,6 +393,41 @@ func TestDPoPJTIRings(t *testing.T) {
 	w.exec(`select app.dpop_jti_rotate($1)`, at+30)
 	if !has(stale, late) {
 		t.Fatal("a second rotation in one slot truncated the ring again")
+	}
+
+	// A transaction that holds the stale ring (none should) is not waited
+	// for: the rotation leaves the ring to a later call, and its slot
+	// uncleared.
+	at = (s+8)*600 + 1
+	stale = int((at/600 + 1) % 3)
+	w.exec(`insert into app.dpop_jtis (ring, jkt, jti_hash) values ($1, $2, decode($3, 'hex')) on conflict do nothing`,
+		stale, key, late)
+	hold, err := env.Super.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = hold.Rollback(ctx) }() // ended below; again on a failure
+	if _, err := hold.Exec(ctx, `lock table app.dpop_jtis_`+strconv.Itoa(stale)+` in access share mode`); err != nil {
+		t.Fatal(err)
+	}
+	w.exec(`select setval('app.dpop_jti_cleared', 0, true)`)
+	tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	_, err = env.Super.Pool.Exec(tctx, `select app.dpop_jti_rotate($1)`, at)
+	cancel()
+	if err != nil {
+		t.Fatalf("a rotation while another transaction holds the ring: %v, want no wait and no error", err)
+	}
+	_ = hold.Rollback(ctx)
+	var cleared int64
+	if err := env.Super.Pool.QueryRow(ctx, `select last_value from app.dpop_jti_cleared`).Scan(&cleared); err != nil {
+		t.Fatal(err)
+	}
+	if !has(stale, late) || cleared == at/600 {
+		t.Fatalf("the held ring: kept %v, slot %d marked cleared (%d); want kept, not marked", has(stale, late), at/600, cleared)
+	}
+	w.exec(`select app.dpop_jti_rotate($1)`, at+30)
+	if has(stale, late) {
+		t.Fatal("the ring a transaction held was not truncated by the next call once it was free")
 	}
 
 	// The database's window: more than six minutes old, or two ahead.
