@@ -444,11 +444,12 @@ func (s *Service) AuthenticateDPoP(ctx context.Context, token, orgHint string, p
 	return p, err
 }
 
-// complete refuses a proof without the key thumbprint or the jti that
-// the database binds and records.
+// complete refuses a proof without the key thumbprint, the jti or the
+// iat that the database binds and records (the iat chooses the jti's ring,
+// migration 00227: the database refuses a key bound without one).
 func (p DPoPProof) complete() error {
-	if p.JKT == "" || p.JTI == "" {
-		return errkind.Visible(ErrDPoPInvalid, "the proof has no key or no jti")
+	if p.JKT == "" || p.JTI == "" || p.IAT <= 0 {
+		return errkind.Visible(ErrDPoPInvalid, "the proof has no key, no jti or no iat")
 	}
 	return nil
 }

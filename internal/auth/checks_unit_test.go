@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,5 +61,24 @@ func TestChecksRenewSlides(t *testing.T) {
 	c.drop(k, t1)
 	if _, ok := c.get(k, t1.Add(6*time.Second)); ok {
 		t.Fatal("a renewed entry found stale is still kept")
+	}
+}
+
+// TestDPoPProofComplete: a proof goes to the database only with its key's
+// thumbprint, its jti and its iat (the iat chooses the jti's ring since
+// migration 00227, and the database refuses a key bound without one with
+// a server error): a proof missing any of them is ErrDPoPInvalid before.
+func TestDPoPProofComplete(t *testing.T) {
+	full := DPoPProof{JKT: strings.Repeat("K", 43), JTI: "a-jti", IAT: 1_800_000_000}
+	if err := full.complete(); err != nil {
+		t.Fatalf("a complete proof: %v", err)
+	}
+	for name, p := range map[string]DPoPProof{
+		"no key": {JTI: full.JTI, IAT: full.IAT}, "no jti": {JKT: full.JKT, IAT: full.IAT},
+		"no iat": {JKT: full.JKT, JTI: full.JTI}, "a negative iat": {JKT: full.JKT, JTI: full.JTI, IAT: -1},
+	} {
+		if err := p.complete(); !errors.Is(err, ErrDPoPInvalid) {
+			t.Errorf("%s: %v, want ErrDPoPInvalid", name, err)
+		}
 	}
 }

@@ -86,8 +86,8 @@ func whoami(ctx context.Context, db *postgres.DB, cred postgres.Credential, proo
 // app.whoami to record (ward.dpop_jti, ward.dpop_iat; migrations 00100,
 // 00112), in one app.bind_proof (00165).
 func (p DPoPProof) queue(b *pgx.Batch) {
-	var iat string // none: the database counts the proof as the oldest accepted
-	if p.IAT != 0 {
+	var iat string // none: the database refuses the key (00227); complete refuses it first
+	if p.IAT > 0 {
 		iat = strconv.FormatInt(p.IAT, 10)
 	}
 	b.Queue(`select app.bind_proof($1, $2)`, jtiHash(p.JTI), iat)
