@@ -47,13 +47,14 @@ func ScanIncident(ctx context.Context, q Querier, org uuid.UUID, in Incident, fn
 	// The addresses are matched here, not in SQL: the column is text as
 	// the request recorded it, and a cast of a malformed one would fail
 	// the whole scan. The query passes every event with an address when a
-	// network is named and says whether another selector matched.
+	// network is named and says whether another selector matched (false,
+	// not NULL, when an event's actor, session, patient or case is empty).
 	rows, err := q.Query(ctx, `select seq::bigint, at, action, outcome, actor_id, actor_kind, session_id, object_type,
 		  object_id, patient_id, array_remove(result_ids, null)::uuid[], request_id, ip, user_agent, details,
 		  credential_kind, credential_id, device, case_id, disclosure, break_glass,
-		  ($4 or actor_id = any ($5) or session_id = any ($6) or credential_id = any ($7)
+		  coalesce($4 or actor_id = any ($5) or session_id = any ($6) or credential_id = any ($7)
 		   or patient_id = any ($8) or result_ids && $8 or case_id = any ($9)
-		   or object_id = any ($10) or result_ids && $10 or case_id = any ($10)) as named
+		   or object_id = any ($10) or result_ids && $10 or case_id = any ($10), false) as named
 		from audit.log
 		where org_id = $1 and at >= $2 and at < $3
 		  and ($4 or actor_id = any ($5) or session_id = any ($6) or credential_id = any ($7)

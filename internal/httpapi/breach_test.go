@@ -326,3 +326,34 @@ func TestBreachRevoke(t *testing.T) {
 	}
 	w.do("GET", "/v1/me", o.Prov2.Token, nil, http.StatusOK, nil)
 }
+
+// A network named beside another selector: an event the network matches
+// but whose actor, session, patient or case is empty is still in the
+// scope (the SQL's "another selector matched" is false, not NULL, for it),
+// and the answer is the union of both selectors.
+func TestBreachScopeNetworkBesideAnotherSelector(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Breach Union Org")
+	w.populate(o, "bu")
+	start := time.Now().Add(-time.Minute)
+	p := w.createPatient(o.Lead.Token, map[string]any{"name": "Vera Lind", "address": "2 Ash St, Salem, OR 97301"})
+	w.do("GET", "/v1/patients/"+p.String(), o.Lead.Token, nil, http.StatusOK, nil)
+	window := map[string]any{"from": start, "to": time.Now().Add(time.Minute), "discovered": "2026-03-10T09:00:00Z"}
+	var byNet, both breachScopeJSON
+	w.do("POST", "/v1/compliance/breach/scope", o.Admin.Token,
+		map[string]any{"from": window["from"], "to": window["to"], "networks": []string{"127.0.0.1"}}, http.StatusOK, &byNet)
+	for k, v := range map[string]any{"networks": []string{"127.0.0.1"}, "actors": []uuid.UUID{o.Prov.ID},
+		"patients": []uuid.UUID{p}, "sessions": []uuid.UUID{w.sessionOf(o.Prov.Token)}, "cases": []uuid.UUID{uuid.New()}} {
+		window[k] = v
+	}
+	resp, body := w.request("POST", "/v1/compliance/breach/scope", o.Admin.Token, window)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("network beside other selectors: %d %s", resp.StatusCode, body)
+	}
+	if err := json.Unmarshal(body, &both); err != nil {
+		t.Fatal(err)
+	}
+	if byNet.Events == 0 || both.Events < byNet.Events || len(both.Individuals) == 0 {
+		t.Errorf("by network %d events, with other selectors %d (%d individuals)", byNet.Events, both.Events, len(both.Individuals))
+	}
+}
