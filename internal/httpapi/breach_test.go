@@ -357,3 +357,28 @@ func TestBreachScopeNetworkBesideAnotherSelector(t *testing.T) {
 		t.Errorf("by network %d events, with other selectors %d (%d individuals)", byNet.Events, both.Events, len(both.Individuals))
 	}
 }
+
+// The notices' dates count from the calendar day of discovery where it
+// was discovered (the offset `discovered` is given in): a breach found at
+// 22:30 on New Year's Eve in New York is due by 1 March, and in the
+// annual log of that year, not of the next (whose UTC day it already
+// is); 60 days after the end of 2023 is 29 February 2024.
+func TestBreachScopeDeadlines(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Breach Deadline Org")
+	w.populate(o, "bd")
+	from, to := time.Now().Add(-time.Minute), time.Now().Add(time.Minute)
+	for _, c := range []struct{ discovered, individuals, hhs string }{
+		{"2025-12-31T22:30:00-05:00", "2026-03-01", "2026-03-01"},
+		{"2026-03-01T00:30:00+02:00", "2026-04-30", "2027-03-01"},
+		{"2023-12-31T10:00:00Z", "2024-02-29", "2024-02-29"},
+	} {
+		var s breachScopeJSON
+		w.do("POST", "/v1/compliance/breach/scope", o.Admin.Token,
+			map[string]any{"from": from, "to": to, "all": true, "discovered": c.discovered}, http.StatusOK, &s)
+		if s.Notices.IndividualsBy != c.individuals || s.Notices.HHSBy != c.hhs || !s.Notices.HHSAnnual {
+			t.Errorf("discovered %s: notices %+v, want individuals by %s, HHS by %s", c.discovered, s.Notices,
+				c.individuals, c.hhs)
+		}
+	}
+}

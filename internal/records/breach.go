@@ -65,7 +65,7 @@ func (in *Incident) Validate(now time.Time) error {
 		return bad("name what the incident involved (actors, sessions, credentials, networks, patients, cases, objects) or all")
 	}
 	if in.Discovered.IsZero() {
-		in.Discovered = now
+		in.Discovered = now.UTC()
 	}
 	if in.Discovered.After(now.Add(time.Minute)) {
 		return bad("discovered is in the future")
@@ -138,7 +138,7 @@ type StateCount struct {
 }
 
 // Notices are the HIPAA Breach Notification Rule's deadlines for the
-// scope, as dates (UTC): each notice is due "without unreasonable delay"
+// scope, as dates (counted in the offset of Discovered): each notice is due "without unreasonable delay"
 // and at the latest on the date given.
 type Notices struct {
 	// Individuals: 60 days after discovery (§164.404(b)).
@@ -301,7 +301,7 @@ func (s *Service) ScopeBreach(ctx context.Context, in Incident) (BreachScope, er
 		})
 		slices.SortFunc(results, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
 		slices.SortFunc(out.CasesWithoutPatient, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
-		out.States, out.Notices = notices(out.Individuals, out.Discovered)
+		out.States, out.Notices = notices(out.Individuals, in.Discovered)
 
 		e := c.event("breach.scope", "", uuid.Nil)
 		e.Results = results
@@ -405,20 +405,24 @@ func patientStates(ctx context.Context, tx pgx.Tx, org uuid.UUID, ids []uuid.UUI
 	return out, nil
 }
 
-// notices counts individuals by State and dates the notices.
+// notices counts individuals by State and dates the notices. The days
+// count from the calendar day of discovery where it was discovered: in
+// the offset discovered carries (UTC when the caller gave none), so that a
+// breach found late on 31 December in New York is in that year's annual
+// log and due 60 days after that day, not after the next UTC day.
 func notices(people []Affected, discovered time.Time) ([]StateCount, Notices) {
 	by := map[string]int{}
 	for _, a := range people {
 		by[a.State]++
 	}
-	day := func(t time.Time) string { return t.UTC().Format(time.DateOnly) }
-	d := discovered.UTC()
+	day := func(t time.Time) string { return t.Format(time.DateOnly) }
+	d := discovered
 	n := Notices{IndividualsBy: day(d.AddDate(0, 0, noticeDays)), MediaStates: []string{}, UnknownStates: by["unknown"]}
 	if len(people) >= hhsThreshold {
 		n.HHSBy = n.IndividualsBy
 	} else {
 		n.HHSAnnual = true
-		endOfYear := time.Date(d.Year(), time.December, 31, 0, 0, 0, 0, time.UTC)
+		endOfYear := time.Date(d.Year(), time.December, 31, 0, 0, 0, 0, d.Location())
 		n.HHSBy = day(endOfYear.AddDate(0, 0, noticeDays))
 	}
 	states := make([]StateCount, 0, len(by))
