@@ -52,7 +52,7 @@ func USState(address string) string {
 	}
 	last := words[len(words)-1]
 	code := strings.ToUpper(last.text)
-	if _, ok := usStates[code]; ok && len(last.text) == 2 && (zip || last.comma || last.upper) {
+	if _, ok := usStates[code]; ok && len(last.text) == 2 && (zip || last.comma || last.upper) && !unitOrPostal(words, zip) {
 		return code
 	}
 	// Dotted capitals (`N.Y.`) split into letters.
@@ -74,6 +74,31 @@ func USState(address string) string {
 		return "" // "District of Washington" and the like name no State
 	}
 	return best
+}
+
+// unitDesignators are the words (USPS Publication 28's secondary unit
+// designators and a post office box) after which a two-letter word is a
+// unit, not a State: `Apt IN`, `Unit ME`.
+var unitDesignators = map[string]bool{
+	"apt": true, "apartment": true, "unit": true, "ste": true, "suite": true, "box": true, "fl": true,
+	"floor": true, "rm": true, "room": true, "bldg": true, "building": true, "lot": true, "spc": true,
+	"space": true, "trlr": true, "dept": true, "ofc": true, "office": true, "no": true, "flat": true,
+}
+
+// unitOrPostal reports whether the two-letter word that ends words is a
+// unit (it follows a unit designator) or, with no ZIP code after it,
+// follows a number: a unit's (`Ste 5 DE`, `PO Box 44 ME`) or another
+// country's postal code (`Toronto, ON M5H 1K5, CA`, `Mumbai 400001, IN`),
+// where a US address has its city.
+func unitOrPostal(words []word, zip bool) bool {
+	if len(words) < 2 {
+		return false
+	}
+	prev := words[len(words)-2].text
+	if unitDesignators[strings.ToLower(prev)] {
+		return true
+	}
+	return !zip && strings.ContainsFunc(prev, unicode.IsDigit)
 }
 
 type word struct {

@@ -25,6 +25,19 @@ func TestUSState(t *testing.T) {
 		{"", ""},
 		{"Apt 4 or", ""},
 		{"12 Hill St, District of Washington", ""},
+		// A unit, a post office box or another country's postal code
+		// before a two-letter word: not a State (TestUSState's units).
+		{"5 Main St, Apt IN", ""},
+		{"5 Main St\nUnit ME", ""},
+		{"12 First St, Unit 3 OR", ""},
+		{"PO BOX 44 ME", ""},
+		{"123 Main St, Ste 5 DE", ""},
+		{"221 King St W, Toronto, ON M5H 1K5, CA", ""},
+		{"7 Gandhi Rd, Mumbai 400001, IN", ""},
+		// and what stays a State beside them.
+		{"PO Box 12, Salem, OR 97301", "OR"},
+		{"5 Main St, Apt 4, Boise, ID", "ID"},
+		{"Suite 200, 9 Elm St, Dover DE 19901", "DE"},
 	} {
 		if got := USState(c.address); got != c.want {
 			t.Errorf("USState(%q) = %q, want %q", c.address, got, c.want)
