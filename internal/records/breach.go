@@ -184,14 +184,18 @@ func (s *Service) ScopeBreach(ctx context.Context, in Incident) (BreachScope, er
 	out := BreachScope{From: in.From.UTC(), To: in.To.UTC(), Discovered: in.Discovered.UTC(),
 		Timeline: []audit.Entry{}, CasesWithoutPatient: []uuid.UUID{}}
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
+		// What the events used, by id: patients, documents and cases
+		// (touched), and the cases of events that name no patient (cases),
+		// each folded as it goes: memory grows with the ids, not with the
+		// events.
 		touched := map[uuid.UUID]*Affected{}
 		var caseIDs []uuid.UUID
-		cases := map[uuid.UUID][]*audit.Entry{}
-		use := func(id uuid.UUID, e *audit.Entry, listed bool) {
-			a := touched[id]
+		cases := map[uuid.UUID]*Affected{}
+		fold := func(in map[uuid.UUID]*Affected, id uuid.UUID, e *audit.Entry, listed bool) {
+			a := in[id]
 			if a == nil {
 				a = &Affected{Patient: id, First: e.At}
-				touched[id] = a
+				in[id] = a
 			}
 			if !slices.Contains(a.Actions, e.Action) {
 				a.Actions = append(a.Actions, e.Action)
@@ -200,6 +204,7 @@ func (s *Service) ScopeBreach(ctx context.Context, in Incident) (BreachScope, er
 			a.Events++
 			a.Last = e.At
 		}
+		use := func(id uuid.UUID, e *audit.Entry, listed bool) { fold(touched, id, e, listed) }
 		err := audit.ScanIncident(ctx, tx, c.p.OrgID, in.Incident, func(e *audit.Entry) error {
 			out.Events++
 			if out.Events > MaxIncidentEvents {
@@ -229,8 +234,7 @@ func (s *Service) ScopeBreach(ctx context.Context, in Incident) (BreachScope, er
 				if cases[e.Case.UUID] == nil {
 					caseIDs = append(caseIDs, e.Case.UUID)
 				}
-				entry := *e
-				cases[e.Case.UUID] = append(cases[e.Case.UUID], &entry)
+				fold(cases, e.Case.UUID, e, false)
 			}
 			if e.ObjectType == "document" && e.ObjectID.Valid && !e.Patient.Valid && !e.Case.Valid {
 				use(e.ObjectID.UUID, e, false)
@@ -267,8 +271,8 @@ func (s *Service) ScopeBreach(ctx context.Context, in Incident) (BreachScope, er
 				merge(touched, o.patient.UUID, a)
 				delete(touched, id)
 			}
-			for _, e := range cases[id] {
-				use(o.patient.UUID, e, false)
+			if ca := cases[id]; ca != nil {
+				merge(touched, o.patient.UUID, ca)
 			}
 		}
 		// What is left names patients or nothing of this org: the read
