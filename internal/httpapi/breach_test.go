@@ -203,6 +203,16 @@ func TestBreachScope(t *testing.T) {
 	if got := ids(s); !slices.Contains(got, untouched) || !slices.Contains(got, il) || slices.Contains(got, other.P1) {
 		t.Errorf("127.0.0.1: %v", got)
 	}
+	// The same network written as IPv4-mapped IPv6 prefix matches the
+	// same events (TestBreachScope's mapped prefix).
+	loopback := s.Events
+	for _, n := range []string{"::ffff:127.0.0.0/104", "::ffff:127.0.0.1/128"} {
+		w.do("POST", "/v1/compliance/breach/scope", o.Admin.Token, with("networks", []string{n}), http.StatusOK, &s)
+		if got := ids(s); s.Events <= loopback || !slices.Contains(got, untouched) || !slices.Contains(got, il) {
+			t.Errorf("%s: %d events (127.0.0.1: %d), %v", n, s.Events, loopback, got)
+		}
+		loopback = s.Events
+	}
 
 	// Refusals: a lead; a stale admin session; malformed windows and
 	// selectors.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -80,6 +81,11 @@ func (in *Incident) Validate(now time.Time) error {
 	for i, n := range in.Networks {
 		if !n.IsValid() {
 			return bad("networks[%d] is not an address or CIDR prefix", i)
+		}
+		// An IPv4-mapped IPv6 prefix (::ffff:10.0.0.0/104) is the IPv4
+		// network it maps: events record IPv4 clients as IPv4.
+		if n.Addr().Is4In6() && n.Bits() >= 96 {
+			n = netip.PrefixFrom(n.Addr().Unmap(), n.Bits()-96)
 		}
 		in.Networks[i] = n.Masked()
 	}
