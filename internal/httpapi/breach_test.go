@@ -392,3 +392,22 @@ func TestBreachScopeDeadlines(t *testing.T) {
 		}
 	}
 }
+
+// The caller's own session among those ended: the call answers with the
+// counts, records its event, and the session is over after it.
+func TestBreachRevokeOwnSession(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Revoke Self Org")
+	w.populate(o, "rs")
+	var got struct {
+		Sessions int `json:"sessions"`
+	}
+	w.do("POST", "/v1/compliance/breach/revoke", o.Admin.Token, map[string]any{"users": []uuid.UUID{o.Admin.ID}},
+		http.StatusOK, &got)
+	if got.Sessions < 1 || w.auditCount(o.ID, "breach.revoke", "success") != 1 {
+		t.Errorf("revoked %+v, events %d", got, w.auditCount(o.ID, "breach.revoke", "success"))
+	}
+	if resp, body := w.request("GET", "/v1/me", o.Admin.Token, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the caller's ended session still works: %d %s", resp.StatusCode, body)
+	}
+}
