@@ -411,3 +411,42 @@ func TestBreachRevokeOwnSession(t *testing.T) {
 		t.Errorf("the caller's ended session still works: %d %s", resp.StatusCode, body)
 	}
 }
+
+// A compromised member's pending case invitations end with their sessions:
+// an attacker who invited an address of their own to a case cannot accept
+// it after the revocation; an invitation of another member stays, and one
+// already accepted is left to the case's members list.
+func TestBreachRevokeInvites(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Revoke Invite Org")
+	w.populate(o, "ri")
+	var kase caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Claim"}, http.StatusCreated, &kase)
+	until := time.Now().Add(30 * 24 * time.Hour)
+	planted, tok := w.inviteOutbox(o.Lead.Token, kase.ID.String(), "mallory@attacker-ri.test", "attorney", []string{"view"}, until)
+	_, keptTok := w.inviteOutbox(o.Admin.Token, kase.ID.String(), "payer@payer-ri.test", "payer", []string{"view"}, until)
+
+	var got struct {
+		Sessions    int `json:"sessions"`
+		CaseInvites int `json:"case_invites"`
+	}
+	w.do("POST", "/v1/compliance/breach/revoke", o.Admin.Token, map[string]any{"users": []uuid.UUID{o.Lead.ID}},
+		http.StatusOK, &got)
+	if got.Sessions < 1 || got.CaseInvites != 1 {
+		t.Fatalf("revoked %+v", got)
+	}
+	var results []uuid.UUID
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select result_ids from audit.events
+		where org_id = $1 and action = 'breach.revoke'`, o.ID).Scan(&results); err != nil || !slices.Contains(results, planted) {
+		t.Errorf("breach.revoke results %v (%v)", results, err)
+	}
+	if n := w.auditCount(o.ID, "case.invite.revoke", "success"); n != 1 {
+		t.Errorf("case.invite.revoke events: %d", n)
+	}
+	if _, resp, body := w.accept(tok); resp.StatusCode == http.StatusOK {
+		t.Errorf("the planted invitation was accepted after the revocation: %s", body)
+	}
+	if _, resp, body := w.accept(keptTok); resp.StatusCode != http.StatusOK {
+		t.Errorf("another member's invitation: %d %s", resp.StatusCode, body)
+	}
+}
