@@ -387,7 +387,8 @@ func caseOwners(ctx context.Context, tx pgx.Tx, org uuid.UUID, ids []uuid.UUID) 
 }
 
 // patientStates returns, for each id of ids that is a patient of org, the
-// State its address names ("unknown" when none).
+// State its address names ("unknown" when none); past MaxAffected
+// patients it stops (with MaxAffected+1 of them).
 func patientStates(ctx context.Context, tx pgx.Tx, org uuid.UUID, ids []uuid.UUID, k *envelope.OrgKeys) (map[uuid.UUID]string, error) {
 	out := map[uuid.UUID]string{}
 	if len(ids) == 0 {
@@ -397,11 +398,17 @@ func patientStates(ctx context.Context, tx pgx.Tx, org uuid.UUID, ids []uuid.UUI
 	if err != nil {
 		return nil, err
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[dbsqlc.AppPatient])
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range list {
+	defer rows.Close()
+	// One row at a time, and no further than MaxAffected: the caller
+	// refuses a larger scope, so its records are never all in memory.
+	for rows.Next() {
+		if len(out) > MaxAffected {
+			return out, nil
+		}
+		r, err := pgx.RowToStructByName[dbsqlc.AppPatient](rows)
+		if err != nil {
+			return nil, err
+		}
 		p, err := fromRow(r, k)
 		if err != nil {
 			return nil, fmt.Errorf("records: open patient %s: %w", r.ID, err)
@@ -412,7 +419,7 @@ func patientStates(ctx context.Context, tx pgx.Tx, org uuid.UUID, ids []uuid.UUI
 		}
 		out[r.ID] = st
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // notices counts individuals by State and dates the notices. The days
