@@ -212,14 +212,24 @@ func (d *detector) dayMonth(i int) (int, bool) {
 	if j < len(d.toks) && (d.isPunct(j, '-') || d.isPunct(j, '/') || d.isPunct(j, '.')) && d.glued(j) {
 		j++
 	}
-	if j < len(d.toks) && d.toks[j].kind == tkWord && d.word(j) == "of" {
-		j++
+	de := false
+	if j == i+1 && j+1 < len(d.toks) && d.isPunct(j, '.') && d.glued(i) && !d.glued(j) && d.toks[j+1].kind == tkWord &&
+		!d.toks[j+1].has(fNL) && foreignMonths[d.word(j+1)] && months[d.word(j+1)] == 0 {
+		j++ // "5. Mai 1960", the German way
+	}
+	if j < len(d.toks) && d.toks[j].kind == tkWord {
+		switch d.word(j) {
+		case "of":
+			j++
+		case "de":
+			j, de = j+1, true
+		}
 	}
 	if j >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) {
 		return 0, false
 	}
-	if _, ok := months[d.word(j)]; !ok {
-		return 0, false
+	if _, ok := months[d.word(j)]; !ok || de {
+		return d.foreignDayMonth(j, de)
 	}
 	m := j
 	j++
@@ -234,6 +244,43 @@ func (d *detector) dayMonth(i int) (int, bool) {
 	}
 	return end, true
 }
+
+// foreignDayMonth ends a date written day first in Spanish, Portuguese,
+// French, German or Italian whose month is token m: "12 de marzo de
+// 1979", "3 de noviembre", "4 novembre 2026", "5. Mai 1960". de says a
+// "de" stood between the day and the month. A month that is also an
+// English word or a name ("mars", "Mai", "August") needs the "de" or a
+// year after it.
+func (d *detector) foreignDayMonth(m int, de bool) (int, bool) {
+	w := d.word(m)
+	if len(w) < 3 || len(w) > 10 || !foreignMonths[w] {
+		return 0, false
+	}
+	j := m + 1
+	k := j
+	if k < len(d.toks) && d.toks[k].kind == tkWord && !d.toks[k].has(fNL) {
+		switch d.word(k) {
+		case "de", "del":
+			k++
+		}
+	}
+	if end := d.yearTail(k); end > k {
+		return end, true
+	}
+	if de || d.toks[m].lex&(lexCommon|lexClinical|lexFirst|lexLast) == 0 {
+		return j, true
+	}
+	return 0, false
+}
+
+// foreignMonths are the months of Spanish, Portuguese, French, German and
+// Italian, spelled in full, with and without their accents.
+var foreignMonths = set(`enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre
+janeiro fevereiro março marco maio junho julho setembro outubro novembro dezembro
+janvier février fevrier mars avril mai juin juillet août aout septembre octobre novembre décembre decembre
+januar jänner jaenner februar märz maerz juni juli oktober dezember
+gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre
+january february march april may june july august september october november december`)
 
 // yearTail extends a date ending before token j over a year: ", 2020",
 // " 2020", "-2020", " '92".

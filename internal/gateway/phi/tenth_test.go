@@ -1,0 +1,40 @@
+package phi
+
+import "testing"
+
+// TestNoteTypesTenth checks the tenth accuracy pass's rules with invented
+// lines from note kinds the earlier passes did not cover (discharge
+// summaries with family and follow-up, pharmacy reconciliation, telehealth,
+// dental, behavioural health, paediatric, social work home visits, lab
+// reports, motor vehicle crashes, notes in other languages): what must be
+// redacted and what must stay.
+func TestNoteTypesTenth(t *testing.T) {
+	mixed := "Pt remains intubated on propofol, BP stable, no ectopy noted, lungs clear, abd soft, foley draining well.\n"
+	tests := []struct {
+		name   string
+		text   string
+		redact []string
+		keep   []string
+	}{
+		{"a date in another language, day first", mixed + "Fecha de nacimiento: 14 de febrero de 1958. Vista el 2 de octubre del 2025; cita el 9 de julio.\n" +
+			"Vu le 6 février 2026. Né le 30 juin 1941. Geboren am 5. Mai 1960, Aufnahme 7. März 2026. Nato il 21 settembre 1939. Nascido em 3 de setembro de 1972.",
+			[]string{"14 de febrero de 1958", "2 de octubre del 2025", "9 de julio", "6 février 2026", "30 juin 1941", "5. Mai 1960", "7. März 2026", "21 settembre 1939", "3 de setembro de 1972"}, nil},
+		{"no date from a foreign month that is a word without its year", mixed + "Gave 3 mars bars at lunch, had 2 mai tais.",
+			nil, []string{"mars", "mai"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := redact(t, tt.text, nil)
+			for _, w := range tt.redact {
+				if ok, _ := covered(tt.text, r.Spans, w); !ok {
+					t.Errorf("%q not redacted: %q", w, r.Text)
+				}
+			}
+			for _, w := range tt.keep {
+				if touched(tt.text, r.Spans, w) {
+					t.Errorf("%q redacted: %q", w, r.Text)
+				}
+			}
+		})
+	}
+}
