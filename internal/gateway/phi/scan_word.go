@@ -407,7 +407,7 @@ func (d *detector) age(i int) (int, bool) {
 			}
 		}
 	}
-	if !isAge && v >= 90 && v < 130 && d.oldAge(i) {
+	if !isAge && v >= 90 && v < 130 && (d.oldAge(i) || d.turnedAge(i)) {
 		return d.claim(i, j, TypeAge, prioStruct), true
 	}
 	if !isAge {
@@ -442,6 +442,24 @@ func (d *detector) oldAge(i int) bool {
 		return d.toks[k].kind == tkWord && (d.is(k, vNameLabel) || d.state[k] == stPHI)
 	}
 	return false
+}
+
+// turnedAge reports whether the number at token i (90 to 129) is an age
+// after a verb of birthdays: "she turned 100 last month", "turns 95 in
+// May", "will turn 90"; not before a unit or a percent ("turned 90
+// degrees", "turned up to 100%").
+func (d *detector) turnedAge(i int) bool {
+	k := i - 1
+	if k < 0 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) {
+		return false
+	}
+	switch d.word(k) {
+	case "turned", "turns", "turning", "turn":
+	default:
+		return false
+	}
+	j := i + 1
+	return j >= len(d.toks) || !(d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.is(j, vUnit)) && !(d.isPunct(j, '%') || d.isPunct(j, '°'))
 }
 
 // historyLead reports whether the number at token i opens a history's

@@ -21,6 +21,10 @@ func TestNoteTypesTenth(t *testing.T) {
 			[]string{"14 de febrero de 1958", "2 de octubre del 2025", "9 de julio", "6 février 2026", "30 juin 1941", "5. Mai 1960", "7. März 2026", "21 settembre 1939", "3 de setembro de 1972"}, nil},
 		{"no date from a foreign month that is a word without its year", mixed + "Gave 3 mars bars at lunch, had 2 mai tais.",
 			nil, []string{"mars", "mai"}},
+		{"an age over 89 after a verb of birthdays", mixed + "Per daughter she turned 100 last month. Her brother turns 95 in the spring; father will turn 91.",
+			[]string{"100", "95", "91"}, nil},
+		{"no age after turned before a unit", mixed + "Pt turned 90 degrees in bed q2h; O2 turned up to 100%. Feeds turned to 120 ml.",
+			nil, []string{"90", "100", "120"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
