@@ -302,6 +302,7 @@ func (d *detector) names() {
 		}
 	}
 	d.facilities(mark, typ, prio)
+	d.careHomes(mark, typ, prio)
 	d.facilityPairs(mark, typ, prio)
 	d.universities(mark, typ, prio)
 	d.employers(mark, typ, prio)
@@ -1398,7 +1399,32 @@ func (d *detector) placePhraseCase(i int, lower bool) (end int, region, ok bool)
 
 // facilityEnders end a facility name.
 func facilityEnders() map[string]bool {
-	return set(`hospital hosp clinic center centre institute university college infirmary hospice pharmacy sanatorium manor`)
+	return set(`hospital hosp clinic center centre institute university college infirmary hospice pharmacy sanatorium manor
+school elementary daycare preschool`)
+}
+
+// schoolEnders end a school's name, and schoolKinds say what kind of
+// school it is rather than which: "Washburn High School", "Lincoln
+// Elementary", "Little Sprouts Daycare"; "High School", "Nursing School",
+// "Sunday School" alone name none.
+var schoolEnders = set(`school elementary daycare preschool`)
+
+var schoolKinds = set(`high middle junior senior elementary primary secondary grade grammar nursing medical law
+graduate grad summer sunday public private charter boarding special alternative vocational technical trade day
+night home bible hebrew catholic christian parochial magnet montessori charter pre k kindergarten art music
+language driving dance cooking beauty flight business dental pharmacy residential therapeutic`)
+
+// sentenceVerb reports whether word p starts a sentence as a verb rather
+// than a name: an English word (no name or city) ending in -s or -ed,
+// "Attends Normandale Community College", "Toured Evergreen Terrace".
+func (d *detector) sentenceVerb(p int) bool {
+	t := d.toks[p]
+	if !t.has(fSent) || t.lex&lexCommon == 0 || t.lex&(lexFirst|lexLast|lexCity|lexUSCity) != 0 {
+		return false
+	}
+	w := d.word(p)
+	return len(w) > 3 && (strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") || strings.HasSuffix(w, "ed")) &&
+		!genericFacility[w] && !facilityNameWords[w]
 }
 
 // genericFacility words name no particular facility on their own.
@@ -1430,6 +1456,7 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 		}
 		k, evidence := i, false
 		clinic := d.word(i) == "clinic" || d.word(i) == "clinics"
+		school := schoolEnders[d.word(i)]
 		for steps := 0; k > 0 && steps < 6; steps++ {
 			p := k - 1
 			pt := d.toks[p]
@@ -1443,7 +1470,7 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 				k = p
 				continue
 			}
-			if pt.kind != tkWord || (!capOK(p) && d.word(p) != "s" && !isParticle(d.word(p))) || d.is(p, vStopword) && d.word(p) != "of" {
+			if pt.kind != tkWord || (!capOK(p) && d.word(p) != "s" && !isParticle(d.word(p))) || d.is(p, vStopword) && d.word(p) != "of" || d.sentenceVerb(p) {
 				break
 			}
 			// Evidence: a name, or a word that is no generic facility word
@@ -1456,7 +1483,7 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 			// Failure Clinic"), not a name ("Mayo Clinic").
 			if mark[p] == mStrong || (capOK(p) && !genericFacility[d.word(p)] && !isParticle(d.word(p)) && d.word(p) != "s" &&
 				!(pt.has(fNoCase) && !d.lowerDoc && pt.lex&(lexSafe|lexCommon|lexClinical) != 0 && !facilityNameWords[d.word(p)]) &&
-				!(clinic && d.departmentWord(p))) ||
+				!(clinic && d.departmentWord(p)) && !(school && (schoolKinds[d.word(p)] || pt.lex&lexClinical != 0 && pt.lex&(lexFirst|lexLast|lexCity|lexUSCity) == 0))) ||
 				pt.lex&lexRegion != 0 && p+1 < i || (d.word(p) == "university" || d.word(p) == "univ" || d.word(p) == "u") && d.word(p+1) == "of" {
 				evidence = true
 			}
@@ -1481,6 +1508,70 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 		d.add(int(d.toks[k].start), int(d.toks[last].end), TypeLocation, prioContext)
 	}
 }
+
+// careHomes marks the name of a residence for the old or the sick before
+// the kind of care it gives: "Sunrise Assisted Living", "SUNRISE ASSISTED
+// LIVING", "Brookdale Senior Living", "Maple Knoll Memory Care", and in
+// lower case after "at", "from", "to", "in" ("previously at sunrise
+// assisted living"). The name is one to three words on the line before the
+// kind, none a stop word, a kind of residence ("home", "group", "adult")
+// or a clinical word; in mixed case they must be capitalised, unless such
+// a preposition comes right before them.
+func (d *detector) careHomes(mark []uint8, typ []Type, prio []int8) {
+	if !strings.Contains(d.low, "living") && !strings.Contains(d.low, "memory care") {
+		return
+	}
+	for i := 2; i < len(d.toks); i++ {
+		if d.toks[i].kind != tkWord || d.toks[i].end-d.toks[i].start != 6 && d.toks[i].end-d.toks[i].start != 4 {
+			continue
+		}
+		switch w := d.word(i); {
+		case w == "living" && careKinds[d.word(i-1)] && d.toks[i-1].kind == tkWord:
+		case w == "care" && d.word(i-1) == "memory":
+		default:
+			continue
+		}
+		if d.toks[i].has(fNL) || d.toks[i-1].has(fNL) {
+			continue
+		}
+		k, caps := i-1, true
+		for p := i - 2; p >= 0 && k-p <= 3; p-- {
+			t := d.toks[p]
+			if t.kind != tkWord || d.toks[p+1].has(fNL) || d.state[p] != stFree && mark[p] != mStrong || d.is(p, vStopword|vTitle|vNameLabel|vFacilityEnder) ||
+				careHomeWords[d.word(p)] || genericFacility[d.word(p)] || t.lex&lexClinical != 0 && !facilityNameWords[d.word(p)] || d.sentenceVerb(p) || len(d.word(p)) < 2 {
+				break
+			}
+			if !t.has(fCap) && !t.has(fNoCase) || d.lowerDoc {
+				caps = false
+			}
+			k = p
+		}
+		if k == i-1 {
+			continue
+		}
+		if !caps || d.toks[k].has(fSent) && d.toks[k].has(fNoCase) {
+			// lower case, or a line in capitals that starts with the name:
+			// a preposition must introduce it
+			if q := k - 1; q < 0 || d.toks[q].kind != tkWord || !careHomePreps[d.word(q)] || d.toks[k].has(fNL) {
+				continue
+			}
+		}
+		for m := k; m < i-1; m++ {
+			mark[m], typ[m], prio[m] = mStrong, TypeLocation, prioContext
+		}
+	}
+}
+
+// careKinds come before "living" in the name of a residence.
+var careKinds = set(`assisted senior independent supportive`)
+
+// careHomeWords say what kind of residence one is, not which.
+var careHomeWords = set(`home homes group adult local nearby private residential skilled long term new current previous
+her his their an a the my our your facility facilities apartment apartments an independent senior retirement
+community county state veterans continuing an into considering consider needs need moved move moving placement`)
+
+// careHomePreps introduce the name of a residence in lower case.
+var careHomePreps = set(`at from to in into of`)
 
 // departmentWord reports whether word p names a clinic's specialty or
 // what it treats: a clinical word that is no name or city ("Renal",

@@ -933,7 +933,7 @@ func (d *detector) streetFromWord(i int, w string) int {
 		for k > 0 && i-k < 3 {
 			p := d.toks[k-1]
 			if p.kind != tkWord || d.toks[k].has(fNL) || !(p.has(fCap) || d.lowerDoc) || d.is(k-1, vStopword) || d.state[k-1] == stKept ||
-				p.has(fNoCase) && !d.lowerDoc && p.lex&(lexSafe|lexCommon|lexClinical) != 0 {
+				p.has(fNoCase) && !d.lowerDoc && p.lex&(lexSafe|lexCommon|lexClinical) != 0 || p.has(fSent) && d.sentenceVerb(k-1) {
 				break
 			}
 			k--

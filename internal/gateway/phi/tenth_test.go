@@ -25,6 +25,17 @@ func TestNoteTypesTenth(t *testing.T) {
 			[]string{"100", "95", "91"}, nil},
 		{"no age after turned before a unit", mixed + "Pt turned 90 degrees in bed q2h; O2 turned up to 100%. Feeds turned to 120 ml.",
 			nil, []string{"90", "100", "120"}},
+		{"a school or a daycare named before its kind", mixed + "Child is in 2nd grade at Lincoln Elementary; attends Little Sprouts Daycare after school. Brother at Washburn High School, sister at Bright Horizons Preschool.",
+			[]string{"Lincoln Elementary", "Little Sprouts", "Washburn", "Bright Horizons"}, nil},
+		{"a kind of school names none", mixed + "Pt is a nursing student, finished High School, in Nursing School now; mother teaches at a Middle School. Graduated from Medical School; attends Summer School.",
+			nil, []string{"High School", "Nursing School", "Middle School", "Medical School", "Summer School"}},
+		{"a verb that starts a sentence is no part of a place's name", mixed + "Attends Normandale Community College part-time. Visited Harvard Medical School. Visited Maple Terrace with son.",
+			[]string{"Normandale", "Harvard", "Maple Terrace"}, []string{"Attends", "Visited"}},
+		{"a residence named before the kind of care it gives", mixed + "Considering Sunrise Assisted Living or Brookdale Senior Living; previously at sunrise assisted living in town. Sister at Maple Knoll Memory Care.\n" +
+			"PT WAS AT GOLDEN PINES ASSISTED LIVING FOR 2 YEARS.",
+			[]string{"Sunrise", "Brookdale", "sunrise", "Maple Knoll", "GOLDEN PINES"}, []string{"Assisted Living", "assisted living", "Memory Care"}},
+		{"the kind of care alone names no residence", mixed + "Lives in assisted living. Moved to an assisted living facility. Needs Assisted Living placement. Discussed independent living vs memory care. Activities of Daily Living intact.\nPT NEEDS ASSISTED LIVING.",
+			nil, []string{"assisted living", "Assisted Living", "independent living", "memory care", "Daily Living", "NEEDS"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
