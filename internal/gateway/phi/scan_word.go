@@ -516,6 +516,10 @@ func (d *detector) trigger(i int, typ Type) int {
 		}
 		break
 	}
+	if typ == TypeVehicle && j+1 < len(d.toks) && d.toks[j].kind == tkWord && d.toks[j].end-d.toks[j].start == 2 && stateAbbrevs[d.word(j)] &&
+		!d.glued(j) && !d.toks[j+1].has(fNL) && d.toks[j+1].kind != tkPunct {
+		j++ // the issuing state before a plate: "plate MN ABC-1234"
+	}
 	if j >= len(d.toks) || d.state[j] != stFree || (d.toks[j].kind != tkNum && d.toks[j].kind != tkWord) {
 		return i
 	}

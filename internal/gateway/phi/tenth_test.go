@@ -36,6 +36,8 @@ func TestNoteTypesTenth(t *testing.T) {
 			[]string{"Sunrise", "Brookdale", "sunrise", "Maple Knoll", "GOLDEN PINES"}, []string{"Assisted Living", "assisted living", "Memory Care"}},
 		{"the kind of care alone names no residence", mixed + "Lives in assisted living. Moved to an assisted living facility. Needs Assisted Living placement. Discussed independent living vs memory care. Activities of Daily Living intact.\nPT NEEDS ASSISTED LIVING.",
 			nil, []string{"assisted living", "Assisted Living", "independent living", "memory care", "Daily Living", "NEEDS"}},
+		{"a vehicle's plate after its state's code", mixed + "Restrained driver, plate MN ABC-1234, per trooper. Other car's tag WI 447-KX2.",
+			[]string{"ABC-1234", "447-KX2"}, []string{"trooper"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
