@@ -1467,6 +1467,9 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 				if d.text[pt.start] == '.' && (p == 0 || d.toks[p-1].kind != tkWord || !d.glued(p-1) || d.toks[p-1].end-d.toks[p-1].start > 3) {
 					break // a sentence's end, not an abbreviation's dot ("St. Mary", "Mt. Sinai"): "Dr. Hwang. Hospice eval"
 				}
+				if d.text[pt.start] == '-' && (p == 0 || !d.glued(p-1) || !d.glued(p)) {
+					break // a dash between spaces parts a heading: "Medication Reconciliation - Pharmacy"
+				}
 				k = p
 				continue
 			}
@@ -2419,7 +2422,8 @@ var dictationLabels = set(`d t dd dt td dict trans job am pm`)
 var practiceEnders = set(`medicine practice care associates health physicians partners group
 pediatrics paediatrics orthopedics orthopaedics cardiology dermatology oncology urology neurology podiatry
 endocrinology gastroenterology pulmonology nephrology rheumatology obstetrics gynecology psychiatry audiology
-chiropractic dentistry therapy rehabilitation counseling nutrition`)
+chiropractic dentistry therapy rehabilitation counseling nutrition
+dental endodontics orthodontics periodontics prosthodontics optometry ophthalmology otolaryngology`)
 
 // practice marks the name of a practice or an agency in a note with case,
 // before its last word at i: a capitalised word that is no English or
@@ -2458,7 +2462,8 @@ func (d *detector) practice(i int, mark []uint8, typ []Type, prio []int8) {
 // end services as often ("Personal Care", "Couples Counseling").
 var doctorsPractices = set(`medicine practice associates physicians partners pediatrics paediatrics orthopedics orthopaedics
 cardiology dermatology oncology urology neurology podiatry endocrinology gastroenterology pulmonology nephrology
-rheumatology obstetrics gynecology psychiatry audiology chiropractic dentistry`)
+rheumatology obstetrics gynecology psychiatry audiology chiropractic dentistry
+dental endodontics orthodontics periodontics prosthodontics optometry ophthalmology otolaryngology`)
 
 // practiceKinds say what kind of practice a name is, not whose: "Family
 // Medicine", "Internal Medicine", "Sleep Medicine", "Pediatric

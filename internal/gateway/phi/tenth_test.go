@@ -38,6 +38,12 @@ func TestNoteTypesTenth(t *testing.T) {
 			nil, []string{"assisted living", "Assisted Living", "independent living", "memory care", "Daily Living", "NEEDS"}},
 		{"a vehicle's plate after its state's code", mixed + "Restrained driver, plate MN ABC-1234, per trooper. Other car's tag WI 447-KX2.",
 			[]string{"ABC-1234", "447-KX2"}, []string{"trooper"}},
+		{"a dental practice named by ordinary words", mixed + "Seen at Quarry Hill Dental last year. Follows with Lakeshore Orthodontics for braces.",
+			[]string{"Quarry Hill", "Lakeshore"}, []string{"Dental", "Orthodontics"}},
+		{"a dental specialty names no practice", mixed + "Referred to Pediatric Dentistry and to Oral Surgery; seen in Dental clinic. Follows with Orthodontics.",
+			nil, []string{"Pediatric Dentistry", "Oral Surgery", "Dental", "Orthodontics"}},
+		{"a dash between spaces ends a facility's name", "Medication Reconciliation - Pharmacy\nReviewed home meds with pt and daughter. Lisinopril 10 mg daily, metoprolol 25 mg BID.",
+			nil, []string{"Medication Reconciliation"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
