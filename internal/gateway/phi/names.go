@@ -1473,8 +1473,9 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 				k = p
 				continue
 			}
-			if pt.kind != tkWord || (!capOK(p) && d.word(p) != "s" && !isParticle(d.word(p))) || d.is(p, vStopword) && d.word(p) != "of" || d.sentenceVerb(p) {
-				break
+			if pt.kind != tkWord || (!capOK(p) && d.word(p) != "s" && !isParticle(d.word(p))) || d.is(p, vStopword) && d.word(p) != "of" || d.sentenceVerb(p) ||
+				pt.has(fNoCase) && (attendVerbs[d.word(p)] || relations[d.word(p)]) {
+				break // (in capitals: "SISTER ATTENDS ROSEMOUNT DAYCARE")
 			}
 			// Evidence: a name, or a word that is no generic facility word
 			// (where case is no evidence, an English word is none either,
@@ -1521,49 +1522,76 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 // or a clinical word; in mixed case they must be capitalised, unless such
 // a preposition comes right before them.
 func (d *detector) careHomes(mark []uint8, typ []Type, prio []int8) {
-	if !strings.Contains(d.low, "living") && !strings.Contains(d.low, "memory care") {
+	schools := d.hints&vFacilityEnder != 0 && (strings.Contains(d.low, "school") || strings.Contains(d.low, "elementary") || strings.Contains(d.low, "daycare"))
+	if !schools && !strings.Contains(d.low, "living") && !strings.Contains(d.low, "memory care") {
 		return
 	}
 	for i := 2; i < len(d.toks); i++ {
-		if d.toks[i].kind != tkWord || d.toks[i].end-d.toks[i].start != 6 && d.toks[i].end-d.toks[i].start != 4 {
+		n := d.toks[i].end - d.toks[i].start
+		if d.toks[i].kind != tkWord || n < 4 || n > 10 || d.toks[i].has(fNL) {
 			continue
 		}
+		kind, school := i-1, false
 		switch w := d.word(i); {
 		case w == "living" && careKinds[d.word(i-1)] && d.toks[i-1].kind == tkWord:
 		case w == "care" && d.word(i-1) == "memory":
+		case schools && schoolEnders[w] && d.state[i] == stFree && mark[i] != mStrong:
+			// "pine hollow elementary", "HERMANTOWN HIGH SCHOOL"
+			kind, school = i, true
+			for kind > 0 && d.toks[kind-1].kind == tkWord && !d.toks[kind].has(fNL) && schoolKinds[d.word(kind-1)] {
+				kind--
+			}
 		default:
 			continue
 		}
-		if d.toks[i].has(fNL) || d.toks[i-1].has(fNL) {
+		if d.toks[kind].has(fNL) {
 			continue
 		}
-		k, caps := i-1, true
-		for p := i - 2; p >= 0 && k-p <= 3; p-- {
+		k, caps, named := kind, true, false
+		for p := kind - 1; p >= 0 && kind-p <= 3; p-- {
 			t := d.toks[p]
 			if t.kind != tkWord || d.toks[p+1].has(fNL) || d.state[p] != stFree && mark[p] != mStrong || d.is(p, vStopword|vTitle|vNameLabel|vFacilityEnder) ||
-				careHomeWords[d.word(p)] || genericFacility[d.word(p)] || t.lex&lexClinical != 0 && !facilityNameWords[d.word(p)] || d.sentenceVerb(p) || len(d.word(p)) < 2 {
+				careHomeWords[d.word(p)] || genericFacility[d.word(p)] || schoolKinds[d.word(p)] || attendVerbs[d.word(p)] || t.lex&lexClinical != 0 && !facilityNameWords[d.word(p)] || d.sentenceVerb(p) || len(d.word(p)) < 2 {
 				break
 			}
 			if !t.has(fCap) && !t.has(fNoCase) || d.lowerDoc {
 				caps = false
 			}
+			if t.lex&lexCommon == 0 || t.lex&(lexFirst|lexLast|lexCity|lexUSCity) != 0 || mark[p] == mStrong {
+				named = true
+			}
 			k = p
 		}
-		if k == i-1 {
+		if k == kind {
 			continue
 		}
-		if !caps || d.toks[k].has(fSent) && d.toks[k].has(fNoCase) {
-			// lower case, or a line in capitals that starts with the name:
-			// a preposition must introduce it
-			if q := k - 1; q < 0 || d.toks[q].kind != tkWord || !careHomePreps[d.word(q)] || d.toks[k].has(fNL) {
+		if !caps || d.toks[k].has(fNoCase) {
+			// lower case, or a line in capitals: a preposition or a field's
+			// label must introduce the name ("previously at sunrise assisted
+			// living", "SCHOOL: PINE HOLLOW ELEMENTARY", "attends blake
+			// school"); a school's own word must be a name's there
+			q := k - 1
+			if q < 0 || d.toks[k].has(fNL) {
 				continue
 			}
+			label := d.isPunct(q, ':') && q > 0 && d.toks[q-1].kind == tkWord && (schoolEnders[d.word(q-1)] || d.word(q-1) == "facility" || d.word(q-1) == "residence")
+			if !label && (d.toks[q].kind != tkWord || !careHomePreps[d.word(q)] && !(school && attendVerbs[d.word(q)])) {
+				continue
+			}
+			if school && !label && d.word(i) == "school" && !named {
+				continue
+			}
+		} else if school {
+			continue // capitalised in mixed case: facilities judged it
 		}
-		for m := k; m < i-1; m++ {
+		for m := k; m < kind; m++ {
 			mark[m], typ[m], prio[m] = mStrong, TypeLocation, prioContext
 		}
 	}
 }
+
+// attendVerbs introduce a school's name: "attends blake school".
+var attendVerbs = set(`attends attend attended attending went goes enrolled`)
 
 // careKinds come before "living" in the name of a residence.
 var careKinds = set(`assisted senior independent supportive`)
@@ -1571,7 +1599,8 @@ var careKinds = set(`assisted senior independent supportive`)
 // careHomeWords say what kind of residence one is, not which.
 var careHomeWords = set(`home homes group adult local nearby private residential skilled long term new current previous
 her his their an a the my our your facility facilities apartment apartments an independent senior retirement
-community county state veterans continuing an into considering consider needs need moved move moving placement`)
+community county state veterans continuing an into considering consider needs need moved move moving placement
+online virtual regular normal usual same different another other old culinary cosmetology beauty`)
 
 // careHomePreps introduce the name of a residence in lower case.
 var careHomePreps = set(`at from to in into of`)

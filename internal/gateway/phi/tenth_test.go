@@ -44,6 +44,11 @@ func TestNoteTypesTenth(t *testing.T) {
 			nil, []string{"Pediatric Dentistry", "Oral Surgery", "Dental", "Orthodontics"}},
 		{"a dash between spaces ends a facility's name", "Medication Reconciliation - Pharmacy\nReviewed home meds with pt and daughter. Lisinopril 10 mg daily, metoprolol 25 mg BID.",
 			nil, []string{"Medication Reconciliation"}},
+		{"a school named where case is no evidence", mixed + "Grandson attends blake school and went to quellmorn elementary.\nSCHOOL: PINE HOLLOW ELEMENTARY, 3RD GRADE. SISTER ATTENDS ROSEMOUNT DAYCARE.",
+			[]string{"blake", "quellmorn", "PINE HOLLOW", "ROSEMOUNT"}, []string{"school", "elementary", "3RD GRADE", "SISTER ATTENDS"}},
+		{"a kind of school in lower case or capitals names none", mixed + "Son goes to school. Went back to school. Attends online school and night school, at the high school, in grad school; daughter at a new school. Attends school regularly.\n" +
+			"PT ATTENDS NIGHT SCHOOL. GOES TO HIGH SCHOOL. PT AT TRADE SCHOOL. SCHOOL: HOME SCHOOLED.",
+			nil, []string{"online", "night", "high", "grad", "new", "regularly", "NIGHT", "HIGH", "TRADE", "HOME"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
