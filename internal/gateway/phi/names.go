@@ -468,6 +468,7 @@ func (d *detector) names() {
 		}
 	}
 	d.nameEchoes(mark, typ, prio)
+	d.stateCodesAfterPlaces(mark, typ)
 	// Emit runs of adjacent strong marks of one type.
 	for i := 0; i < n; i++ {
 		if mark[i] != mStrong {
@@ -1318,6 +1319,28 @@ func (d *detector) locContext(i int) bool {
 		return true
 	}
 	return false
+}
+
+// stateCodesAfterPlaces unmarks a state's postal code in capitals that a
+// name list holds too ("WI" is a surname) after a place and a comma, before
+// a ZIP code, punctuation or the line's end: "Eau Claire, WI 54701",
+// "lives in Fresno, WI." The state stays, as Safe Harbor allows.
+func (d *detector) stateCodesAfterPlaces(mark []uint8, typ []Type) {
+	for i := 2; i < len(d.toks); i++ {
+		t := d.toks[i]
+		if mark[i] == mNone || t.kind != tkWord || t.end-t.start != 2 || !t.has(fAllCaps) || !d.isPunct(i-1, ',') || !stateAbbrevs[d.word(i)] {
+			continue
+		}
+		k := i - 2
+		if d.toks[k].kind != tkWord || !(d.state[k] == stPHI || mark[k] == mStrong && typ[k] == TypeLocation) {
+			continue
+		}
+		j := i + 1
+		if j < len(d.toks) && !d.toks[j].has(fNL) && d.toks[j].kind != tkPunct && !(d.toks[j].kind == tkNum && d.toks[j].end-d.toks[j].start == 5) {
+			continue
+		}
+		mark[i] = mNone
+	}
 }
 
 // placeWhole reports whether words [i, j) are exactly a multi-word place or

@@ -49,6 +49,8 @@ func TestNoteTypesTenth(t *testing.T) {
 		{"a kind of school in lower case or capitals names none", mixed + "Son goes to school. Went back to school. Attends online school and night school, at the high school, in grad school; daughter at a new school. Attends school regularly.\n" +
 			"PT ATTENDS NIGHT SCHOOL. GOES TO HIGH SCHOOL. PT AT TRADE SCHOOL. SCHOOL: HOME SCHOOLED.",
 			nil, []string{"online", "night", "high", "grad", "new", "regularly", "NIGHT", "HIGH", "TRADE", "HOME"}},
+		{"a state's code that is also a surname after a place", "Thank you for seeing her. Follow-up at 4410 Larkspur Blvd, Eau Claire, WI 54701. Her daughter lives in Fresno, WI.",
+			[]string{"4410 Larkspur Blvd", "Eau Claire", "54701", "Fresno"}, []string{"WI"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
