@@ -1,5 +1,7 @@
 package phi
 
+import "strings"
+
 // Social media handles: "@jane_doe42", "instagram: janedoe". A handle
 // names one person as surely as an e-mail address does; it is claimed as
 // an identifier (Safe Harbor (R)).
@@ -90,5 +92,66 @@ func (d *detector) labelledHandle(c int) (int, int, bool) {
 	}
 	k := d.tokAt(l)
 	d.keep(k, k+1) // the label is no name: "Instagram: janedoe"
+	return p, q, true
+}
+
+// underscoreHandle matches a user name joined by an underscore at byte u,
+// as portals, chat and e-mail systems issue them: "dmarchetti_77",
+// "j.smith_22", "kraus_wilhelmina". The run needs an underscore between
+// two letters or digits, three letters or more, and a digit or three
+// letters on each side of the underscore; not inside a path or a URL.
+func (d *detector) underscoreHandle(u, floor int) (int, int, bool) {
+	s := d.text
+	if u == 0 || u+1 >= len(s) || u < floor || !isAlnum(s[u-1]) || !isAlnum(s[u+1]) {
+		return 0, 0, false
+	}
+	p := u
+	for p > floor && isHandleChar(s[p-1]) {
+		p--
+	}
+	if p > 0 && strings.IndexByte("/\\@=-{[<$%", s[p-1]) >= 0 || p > 0 && s[p-1] >= 0x80 {
+		return 0, 0, false // a path, a URL's query, a template's field: "{street_name}"
+	}
+	for p < u && s[p] == '.' {
+		p++
+	}
+	q := handleEnd(s, p)
+	if q <= u+1 || q-p < 6 {
+		return 0, 0, false
+	}
+	letters, digits, before, after, upper := 0, 0, 0, 0, false
+	for k := p; k < q; k++ {
+		switch c := s[k]; {
+		case isDigit(c):
+			digits++
+		case isASCIILetter(c):
+			letters++
+			upper = upper || c <= 'Z'
+			if k < u {
+				before++
+			} else {
+				after++
+			}
+		}
+	}
+	// (without digits, a user name is in lower case: "NPO_status" is a
+	// template's field; with one digit, it has five letters: "file_2")
+	if letters < 3 || digits == 0 && (before < 3 || after < 3 || upper) || digits == 1 && letters < 5 {
+		return 0, 0, false
+	}
+	if q < len(s) && strings.IndexByte("}]>%", s[q]) >= 0 || strings.IndexByte(s[u:q], '.') >= 0 {
+		// (a dot after the underscore makes a file's name: "IMG_4021.jpg")
+		return 0, 0, false
+	}
+	if digits == 0 {
+		// words of the dictionaries joined are a field's name: "first_name"
+		words := true
+		for _, part := range strings.FieldsFunc(d.low[p:q], func(r rune) bool { return r == '_' || r == '.' }) {
+			words = words && d.e.lex.get(part)&(lexSafe|lexCommon|lexClinical) != 0
+		}
+		if words {
+			return 0, 0, false
+		}
+	}
 	return p, q, true
 }

@@ -58,6 +58,12 @@ func (d *detector) rawScan() {
 					i = q - 1
 				}
 			}
+		case '_':
+			if p, q, ok := d.underscoreHandle(i, floor); ok {
+				d.claimRange(p, q, TypeID)
+				raise()
+				i = q - 1
+			}
 		case '.':
 			if p, q, t, ok := d.scanDotted(i, floor); ok {
 				d.claimRange(p, q, t)
@@ -69,7 +75,7 @@ func (d *detector) rawScan() {
 }
 
 // rawStart marks the bytes at which rawScan looks closer.
-var rawStart = [256]bool{'@': true, ':': true, 'w': true, 'W': true, '.': true}
+var rawStart = [256]bool{'@': true, ':': true, 'w': true, 'W': true, '.': true, '_': true}
 
 // claimRange claims the tokens that overlap bytes [p, q).
 func (d *detector) claimRange(p, q int, t Type) {

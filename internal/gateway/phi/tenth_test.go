@@ -51,6 +51,10 @@ func TestNoteTypesTenth(t *testing.T) {
 			nil, []string{"online", "night", "high", "grad", "new", "regularly", "NIGHT", "HIGH", "TRADE", "HOME"}},
 		{"a state's code that is also a surname after a place", "Thank you for seeing her. Follow-up at 4410 Larkspur Blvd, Eau Claire, WI 54701. Her daughter lives in Fresno, WI.",
 			[]string{"4410 Larkspur Blvd", "Eau Claire", "54701", "Fresno"}, []string{"WI"}},
+		{"a user name joined by an underscore", mixed + "Message from: dmarchetti_77 (patient portal). Portal user j.smith_22 logged in; reply to kraus_wilhelmina.",
+			[]string{"dmarchetti_77", "j.smith_22", "kraus_wilhelmina"}, nil},
+		{"no user name in a template's field or a short code", mixed + "See file_2. BP_2 120. NPO_status yes. Blank ____ here. Scan at C:\\docs\\scan_2024.pdf.",
+			nil, []string{"file_2", "BP_2", "NPO_status", "____", "street_name", "last_name", "first_name"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
