@@ -55,6 +55,8 @@ func TestNoteTypesTenth(t *testing.T) {
 			[]string{"dmarchetti_77", "j.smith_22", "kraus_wilhelmina"}, nil},
 		{"no user name in a template's field or a short code", mixed + "See file_2. BP_2 120. NPO_status yes. Blank ____ here. Scan at C:\\docs\\scan_2024.pdf.",
 			nil, []string{"file_2", "BP_2", "NPO_status", "____", "street_name", "last_name", "first_name"}},
+		{"titles of other languages", mixed + "Vista por la Dra. Ana Villalobos. Sra. Pilar Ochoa llamó. Mme Lacasse appelle. Herr Vogelsang und Frau Dietl. Dott. Ferri.",
+			[]string{"Ana Villalobos", "Pilar Ochoa", "Lacasse", "Vogelsang", "Dietl", "Ferri"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -89,7 +89,8 @@ func skipWord(s string, i int) int {
 
 // titles precede a name: "Dr. Smith".
 var titles = set(`dr doctor mr mrs ms miss mx prof professor sir madam mister dame rev reverend fr father sr sister nurse
-rabbi pastor imam`)
+rabbi pastor imam
+dra sra srta mme mlle herr frau dott dssa`)
 
 // credentials follow a name: "Jane Roe, RN".
 var credentials = set(`md do rn np pa pac pa-c phd rrt lpn lvn cna dds dmd dpm crna msw lcsw pharmd od dnp aprn fnp mph mba psyd ot slp rd cnm facs facp mbbs frcs jr sr ii iii iv esq
