@@ -2613,7 +2613,7 @@ func (d *detector) spelledAge(i int, w string) int {
 			j = n + 1
 		}
 	}
-	if k := d.prevWord(i); k >= 0 && (d.word(k) == "aged" || d.word(k) == "age") {
+	if k := d.prevWord(i); k >= 0 && (d.word(k) == "aged" || d.word(k) == "age") || d.relationIs(i, j) {
 		return j
 	}
 	k := j

@@ -407,7 +407,7 @@ func (d *detector) age(i int) (int, bool) {
 			}
 		}
 	}
-	if !isAge && v >= 90 && v < 130 && (d.oldAge(i) || d.turnedAge(i)) {
+	if !isAge && v >= 90 && v < 130 && (d.oldAge(i) || d.turnedAge(i) || d.relationIs(i, i+1)) {
 		return d.claim(i, j, TypeAge, prioStruct), true
 	}
 	if !isAge {
@@ -460,6 +460,27 @@ func (d *detector) turnedAge(i int) bool {
 	}
 	j := i + 1
 	return j >= len(d.toks) || !(d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && d.is(j, vUnit)) && !(d.isPunct(j, '%') || d.isPunct(j, '°'))
+}
+
+// relationIs reports whether the age at tokens [i, j) (a number from 90,
+// or in words) is what a relative is: "her mother is 101", "brother is
+// ninety-eight", "Father was 94 when he died"; not before a unit or a
+// percent.
+func (d *detector) relationIs(i, j int) bool {
+	k := i - 1
+	if k < 1 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) {
+		return false
+	}
+	switch d.word(k) {
+	case "is", "was", "now":
+	default:
+		return false
+	}
+	r := k - 1
+	if d.toks[r].kind != tkWord || !relations[d.word(r)] {
+		return false
+	}
+	return j >= len(d.toks) || d.toks[j].has(fNL) || !(d.toks[j].kind == tkWord && d.is(j, vUnit)) && !d.isPunct(j, '%')
 }
 
 // historyLead reports whether the number at token i opens a history's

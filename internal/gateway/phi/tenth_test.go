@@ -57,6 +57,10 @@ func TestNoteTypesTenth(t *testing.T) {
 			nil, []string{"file_2", "BP_2", "NPO_status", "____", "street_name", "last_name", "first_name"}},
 		{"titles of other languages", mixed + "Vista por la Dra. Ana Villalobos. Sra. Pilar Ochoa llamó. Mme Lacasse appelle. Herr Vogelsang und Frau Dietl. Dott. Ferri.",
 			[]string{"Ana Villalobos", "Pilar Ochoa", "Lacasse", "Vogelsang", "Dietl", "Ferri"}, nil},
+		{"an age over 89 that a relative is", mixed + "Her brother is ninety-eight and her mother is 101. Father was 94 when he died.",
+			[]string{"ninety-eight", "101", "94"}, nil},
+		{"no age after a relative before a unit", mixed + "Husband is 95% sure. Wife is 90 minutes away.",
+			nil, []string{"95", "90"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
