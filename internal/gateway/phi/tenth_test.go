@@ -61,6 +61,8 @@ func TestNoteTypesTenth(t *testing.T) {
 			[]string{"ninety-eight", "101", "94"}, nil},
 		{"no age after a relative before a unit", mixed + "Husband is 95% sure. Wife is 90 minutes away.",
 			nil, []string{"95", "90"}},
+		{"the last digits of an identifier", mixed + "SSN ending 4471 on file. SS# last four 2290. Card ending 8812 declined. MRN last digits 0041.",
+			[]string{"4471", "2290", "8812", "0041"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -236,7 +236,7 @@ var idTriggers = map[string]Type{
 }
 
 // idFillers may sit between a trigger and its value: "MRN no. 12345".
-var idFillers = set(`: # - no no. number num nr is id of = # . / was`)
+var idFillers = set(`: # - no no. number num nr is id of = # . / was ending last four digits`)
 
 // stateAbbrevs are USPS state codes.
 var stateAbbrevs = set(`al ak az ar ca co ct de fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt ne nv nh nj nm ny
