@@ -744,7 +744,12 @@ addison addison's huntington huntington's hodgkin hodgkin's raynaud raynaud's sj
 tourette's asperger asperger's babinski mcburney whipple whipple's kussmaul korotkoff trendelenburg valsalva heimlich
 karnofsky apgar braden glasgow gleason snellen romberg lachman tinel phalen mifflin ireton benedict cheyne stokes
 pugh jeor guillain barre fenton schofield hamwi satter segar neer`)
-	scoreEponyms = set(`morse clark katz lawton wells ranson bishop tanner harris jones child breslow denver holliday olsen`)
+	scoreEponyms = set(`morse clark katz lawton wells ranson bishop tanner harris jones child breslow denver holliday olsen
+vanderbilt conners beck wong baker legg calve perthes osgood schlatter`)
+	// scoreHeads follow a score named for a person: "Tanner stage 2",
+	// "Vanderbilt forms", "Beck inventory", "Denver II", "Morse fall score".
+	scoreHeads = set(`stage stages scale scales score scores inventory forms form questionnaire assessment screen screening
+rating ratings ii iii iv fall`)
 )
 
 // namedFor reports whether word i is an eponym used as the name of a
@@ -764,6 +769,9 @@ func (d *detector) namedFor(i int) bool {
 	}
 	if j := i + 1; j < len(d.toks) && !d.toks[j].has(fNL) && d.toks[j].kind == tkNum {
 		return true // "Morse 60", "Braden 12"
+	}
+	if j := i + 1; j < len(d.toks) && !d.toks[j].has(fNL) && d.toks[j].kind == tkWord && !d.glued(i) && scoreHeads[d.word(j)] && !d.nameContext(i) {
+		return true // "Tanner stage 2", "Vanderbilt forms"
 	}
 	for _, k := range [2]int{i - 2, i + 2} {
 		if k >= 0 && k < len(d.toks) && d.isPunct((i+k)/2, '-') && d.glued(min(i, k)) && d.glued((i+k)/2) && d.toks[k].kind == tkWord &&

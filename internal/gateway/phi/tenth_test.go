@@ -63,6 +63,10 @@ func TestNoteTypesTenth(t *testing.T) {
 			nil, []string{"95", "90"}},
 		{"the last digits of an identifier", mixed + "SSN ending 4471 on file. SS# last four 2290. Card ending 8812 declined. MRN last digits 0041.",
 			[]string{"4471", "2290", "8812", "0041"}, nil},
+		{"scores and diseases of paediatrics named for people", "Pt seen today in clinic with mother.\nVanderbilt forms given to teacher. Conners scale pending. Tanner stage 2. Beck inventory 12. Morse fall score 45. Wong-Baker 4. Dx: Osgood-Schlatter; r/o Legg-Calve-Perthes.",
+			nil, []string{"Vanderbilt", "Conners", "Tanner", "Beck", "Morse", "Wong-Baker", "Osgood-Schlatter", "Legg-Calve-Perthes"}},
+		{"a surname of a score's list is still a name with a title or a label", "Pt seen today in clinic with mother.\nSeen by Dr. Tanner. Mr. Morse called. Attending: Beck, Ada. Ellis Baker visited.",
+			[]string{"Tanner", "Morse", "Beck", "Baker"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
