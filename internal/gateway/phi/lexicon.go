@@ -45,6 +45,7 @@ const (
 	hEmployer                               // employerVerbs
 	hCounty                                 // countyWords
 	hPlaceGeneric                           // placeSuffixes, placePrefixes, placeOfHeads
+	hCareHome                               // the words careHomes looks for
 )
 
 // passHints lists the words of each pass hint.
@@ -65,6 +66,7 @@ func passHints() map[uint64][]string {
 		hEmployer:     emp,
 		hCounty:       {"county", "parish", "borough", "township"},
 		hPlaceGeneric: generic,
+		hCareHome:     {"living", "memory", "school", "elementary", "daycare", "preschool"},
 	}
 }
 

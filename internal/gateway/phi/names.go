@@ -1553,9 +1553,8 @@ func (d *detector) facilities(mark []uint8, typ []Type, prio []int8) {
 // or a clinical word; in mixed case they must be capitalised, unless such
 // a preposition comes right before them.
 func (d *detector) careHomes(mark []uint8, typ []Type, prio []int8) {
-	schools := d.hints&vFacilityEnder != 0 && (strings.Contains(d.low, "school") || strings.Contains(d.low, "elementary") || strings.Contains(d.low, "daycare"))
-	if !schools && !strings.Contains(d.low, "living") && !strings.Contains(d.low, "memory care") {
-		return
+	if d.hints&hCareHome == 0 {
+		return // no word of a residence's or a school's kind in the note
 	}
 	for i := 2; i < len(d.toks); i++ {
 		n := d.toks[i].end - d.toks[i].start
@@ -1566,7 +1565,7 @@ func (d *detector) careHomes(mark []uint8, typ []Type, prio []int8) {
 		switch w := d.word(i); {
 		case w == "living" && careKinds[d.word(i-1)] && d.toks[i-1].kind == tkWord:
 		case w == "care" && d.word(i-1) == "memory":
-		case schools && schoolEnders[w] && d.state[i] == stFree && mark[i] != mStrong:
+		case schoolEnders[w] && d.state[i] == stFree && mark[i] != mStrong:
 			// "pine hollow elementary", "HERMANTOWN HIGH SCHOOL"
 			kind, school = i, true
 			for kind > 0 && d.toks[kind-1].kind == tkWord && !d.toks[kind].has(fNL) && schoolKinds[d.word(kind-1)] {
