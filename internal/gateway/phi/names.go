@@ -2543,6 +2543,9 @@ func (d *detector) practiceCue(s, e int) bool {
 	if k := s - 1; k >= 1 && d.isPunct(k, ':') && !d.toks[s].has(fNL) && !d.toks[k].has(fNL) {
 		return ends // a field's whole value: "PCP: Juniper Pediatrics"
 	}
+	if k := s - 1; k >= 1 && d.isPunct(k, '(') && e+1 < len(d.toks) && d.isPunct(e+1, ')') && !d.toks[s].has(fNL) {
+		return true // a parenthesis's whole content: "called her office (Lakeside Internal Medicine)"
+	}
 	if k := s - 1; k >= 0 && d.toks[k].kind == tkWord && !d.toks[s].has(fNL) {
 		switch d.word(k) {
 		case "at", "with", "from", "to", "by", "via":

@@ -67,6 +67,10 @@ func TestNoteTypesTenth(t *testing.T) {
 			nil, []string{"Vanderbilt", "Conners", "Tanner", "Beck", "Morse", "Wong-Baker", "Osgood-Schlatter", "Legg-Calve-Perthes"}},
 		{"a surname of a score's list is still a name with a title or a label", "Pt seen today in clinic with mother.\nSeen by Dr. Tanner. Mr. Morse called. Attending: Beck, Ada. Ellis Baker visited.",
 			[]string{"Tanner", "Morse", "Beck", "Baker"}, nil},
+		{"a practice named by ordinary words in a parenthesis of its own", mixed + "Called prescriber office (Lakeside Internal Medicine) re dose. PCP office (Meadow Brook Pediatrics) faxed.",
+			[]string{"Lakeside", "Meadow Brook"}, []string{"Internal Medicine", "Pediatrics"}},
+		{"a specialty in a parenthesis names no practice", mixed + "Seen by cardiology (Internal Medicine consult). Referred (Family Medicine). Follows with PCP (Sleep Medicine).",
+			nil, []string{"Internal Medicine", "Family Medicine", "Sleep Medicine"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
