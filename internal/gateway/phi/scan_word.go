@@ -756,7 +756,7 @@ func (d *detector) addressFromNumber(i int) int {
 				return i
 			}
 			if !(t.has(fCap) || d.lowerDoc) {
-				if lower = d.lowerStreet(k); !lower {
+				if lower = d.lowerStreet(k, d.addressCue(i)); !lower {
 					return i
 				}
 			}
@@ -767,7 +767,7 @@ func (d *detector) addressFromNumber(i int) int {
 				return d.claim(i, k+2, TypeAddress, prioStruct) // "16 Route 9"
 			}
 		}
-		if words > 0 && d.is(k, vStreetSuffix) && (lower && lowerSuffixes[w] || !lower && (t.has(fCap) || d.lowerDoc) && (!t.has(fNoCase) && !d.lowerDoc || plainSuffixes[w])) {
+		if words > 0 && d.is(k, vStreetSuffix) && (lower && (lowerSuffixes[w] || cuedSuffixes[w] && d.addressCue(i)) || !lower && (t.has(fCap) || d.lowerDoc) && (!t.has(fNoCase) && !d.lowerDoc || plainSuffixes[w])) {
 			end := k + 1
 			if end < len(d.toks) && d.isPunct(end, '.') && d.glued(k) {
 				end++
@@ -796,30 +796,56 @@ var lowerSuffixes = set(`street avenue ave road boulevard blvd drive lane court 
 // after it): "908 south elm street, fresno", "lives at 12 oak avenue with
 // her son". "2 lane road", "20 mile drive" stay: the first word may be
 // neither a suffix nor a unit.
-func (d *detector) lowerStreet(k int) bool {
+func (d *detector) lowerStreet(k int, cued bool) bool {
 	if d.is(k, vStreetSuffix) {
 		return false
 	}
+	named := false // a word that is no direction: "2 west st" is a ward
 	for words := 0; k < len(d.toks) && words < 4; k++ {
 		t := &d.toks[k]
 		if t.kind != tkWord || t.has(fNL) && words > 0 || t.has(fCap) || t.has(fSent) && words > 0 {
 			return false
 		}
 		w := d.word(k)
-		if words > 0 && lowerSuffixes[w] {
+		if words > 0 && (lowerSuffixes[w] || cued && cuedSuffixes[w] && named) {
 			e := k + 1
 			if e < len(d.toks) && d.isPunct(e, '.') && d.glued(k) {
 				e++
 			}
-			if e == len(d.toks) || d.toks[e].has(fNL) || d.toks[e].kind == tkPunct && strings.IndexByte(",.;)", d.text[d.toks[e].start]) >= 0 {
-				return true
+			if e == len(d.toks) || d.toks[e].has(fNL) || d.toks[e].kind == tkPunct && strings.IndexByte(",.;)", d.text[d.toks[e].start]) >= 0 ||
+				e > k+1 && d.toks[e].has(fSent) {
+				return true // (the abbreviation's dot ends the sentence too: "lives at 419 linden st. moved")
 			}
 			return d.toks[e].kind == tkWord && (d.is(e, vStopword) || isDirection(d.word(e)))
 		}
-		if d.is(k, vUnit|vStopword|vVitalLabel) || t.lex&lexClinical != 0 && t.lex&(lexCommon|lexFirst|lexLast) == 0 && !isDirection(w) {
+		if d.is(k, vUnit|vStopword|vVitalLabel) || t.lex&lexClinical != 0 && t.lex&(lexCommon|lexFirst|lexLast) == 0 && !isDirection(w) ||
+			cued && (t.lex&lexClinical != 0 && !isDirection(w) || w == "am" || w == "pm" || w == "noon") {
 			return false
 		}
+		named = named || !isDirection(w)
 		words++
+	}
+	return false
+}
+
+// cuedSuffixes end a street in lower case after a house number that an
+// address's cue introduces ("lives at 419 linden st", "delivered to 22
+// birch ct"); elsewhere they are as often shorthand.
+var cuedSuffixes = set(`st rd ln ct pl`)
+
+// addressCue reports whether the house number at token i follows "at",
+// "to" or "address": "lives at 419 linden st", "delivered to 22 birch ct".
+func (d *detector) addressCue(i int) bool {
+	k := i - 1
+	if k >= 0 && d.isPunct(k, ':') {
+		k--
+	}
+	if k < 0 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) {
+		return false
+	}
+	switch d.word(k) {
+	case "at", "to", "address", "addr":
+		return true
 	}
 	return false
 }

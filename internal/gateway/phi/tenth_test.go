@@ -71,6 +71,10 @@ func TestNoteTypesTenth(t *testing.T) {
 			[]string{"Lakeside", "Meadow Brook"}, []string{"Internal Medicine", "Pediatrics"}},
 		{"a specialty in a parenthesis names no practice", mixed + "Seen by cardiology (Internal Medicine consult). Referred (Family Medicine). Follows with PCP (Sleep Medicine).",
 			nil, []string{"Internal Medicine", "Family Medicine", "Sleep Medicine"}},
+		{"a street in lower case with an abbreviated suffix after an address's cue", mixed + "Meds delivered to 419 linden st n, apt 2. Daughter lives at 88 quarry rd.",
+			[]string{"419 linden st n", "88 quarry rd"}, nil},
+		{"no street from a value before shorthand", mixed + "hr up to 110 st. titrated to 20 mcg st. seen at 3 pm rd. at 2 am st. weaned to 40 percent st. went to 2 west st.",
+			nil, []string{"110", "20 mcg", "3 pm", "2 am", "40 percent", "2 west"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
