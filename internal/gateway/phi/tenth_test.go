@@ -75,6 +75,8 @@ func TestNoteTypesTenth(t *testing.T) {
 			[]string{"419 linden st n", "88 quarry rd"}, nil},
 		{"no street from a value before shorthand", mixed + "hr up to 110 st. titrated to 20 mcg st. seen at 3 pm rd. at 2 am st. weaned to 40 percent st. went to 2 west st.",
 			nil, []string{"110", "20 mcg", "3 pm", "2 am", "40 percent", "2 west"}},
+		{"the apps of telehealth, messaging and payment are no names", "Telehealth Behavioral Health Follow-up\nSession conducted via VSee; client at home. Client's Instagram @lark.q.art and Venmo shared in error; advised. Zelle payment declined; messaged on MyChart.",
+			[]string{"lark.q.art"}, []string{"VSee", "Instagram", "Venmo", "Zelle", "MyChart"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -331,7 +331,8 @@ func productNames() map[string]bool {
 osmolite glucerna pediasure peptamen isosource vivonex novasource juven compleat kindercal liquaprotein
 arginaid twocal vitalaha thickit simplythick pedialyte gatorade powerade duocal soylent fairlife slimfast
 splenda truvia oreo oreos doritos cheetos fritos tostitos triscuits kitkat nutella lunchables eggo
-poptarts chobani yoplait cheerios nutrigrain`)
+poptarts chobani yoplait cheerios nutrigrain
+vsee doxy facetime instagram venmo whatsapp tiktok mychart zelle cashapp paypal snapchat skype webex`)
 }
 
 // foodNames are foods, drinks, diets and brands that the USDA lists lack
