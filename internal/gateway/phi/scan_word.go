@@ -273,6 +273,37 @@ func (d *detector) foreignDayMonth(m int, de bool) (int, bool) {
 	return 0, false
 }
 
+// foreignMonthYear returns the first token of a month and year written in
+// Spanish, Portuguese, French, German or Italian before the four-digit year
+// at token i ("marzo de 2026", "noviembre del 2025", "juin 2024", "im
+// Oktober 2023"), or i. A month that is also an English word or a name
+// ("mars", "Mai") needs the "de" here too; English months are the month
+// scanner's.
+func (d *detector) foreignMonthYear(i int) int {
+	if d.toks[i].has(fNL) || d.glued(i) && d.toks[i+1].kind == tkWord {
+		return i
+	}
+	y := atoi(d.raw(i))
+	if y < 1900 || y > 2100 {
+		return i
+	}
+	m, de := i-1, false
+	if w := d.word(m); w == "de" || w == "del" {
+		m, de = m-1, true
+	}
+	if m < 0 || d.toks[m].kind != tkWord || d.toks[m+1].has(fNL) {
+		return i
+	}
+	w := d.word(m)
+	if len(w) < 3 || len(w) > 10 || !foreignMonths[w] || months[w] != 0 {
+		return i
+	}
+	if !de && d.toks[m].lex&(lexCommon|lexClinical|lexFirst|lexLast) != 0 {
+		return i
+	}
+	return m
+}
+
 // foreignMonths are the months of Spanish, Portuguese, French, German and
 // Italian, spelled in full, with and without their accents.
 var foreignMonths = set(`enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre

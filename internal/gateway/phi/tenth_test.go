@@ -77,6 +77,10 @@ func TestNoteTypesTenth(t *testing.T) {
 			nil, []string{"110", "20 mcg", "3 pm", "2 am", "40 percent", "2 west"}},
 		{"the apps of telehealth, messaging and payment are no names", "Telehealth Behavioral Health Follow-up\nSession conducted via VSee; client at home. Client's Instagram @lark.q.art and Venmo shared in error; advised. Zelle payment declined; messaged on MyChart.",
 			[]string{"lark.q.art"}, []string{"VSee", "Instagram", "Venmo", "Zelle", "MyChart"}},
+		{"a month and year in another language", mixed + "Cirugía en marzo de 2026 y noviembre del 2025. Opéré en juin 2024. Nascido em setembro de 1950.",
+			[]string{"marzo de 2026", "noviembre del 2025", "juin 2024", "setembro de 1950"}, nil},
+		{"no month from a word before a year", mixed + "Class of 2024. Won 2 mars in 2019. Plan 2025.",
+			nil, []string{"Class", "mars", "Plan"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
