@@ -187,6 +187,9 @@ var Actions = registry(
 	// subprocessor registry's changes, recorded by a trigger in the
 	// instance log whoever makes them.
 	Action{Name: "org.gateway_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	// The org's document retention policy (app.set_document_retention,
+	// migration 00233).
+	Action{Name: "org.retention_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "gateway.provider.register", Category: CategoryOrg, Reserved: true},
 	Action{Name: "gateway.provider.update", Category: CategoryOrg, Reserved: true},
 	Action{Name: "gateway.provider.remove", Category: CategoryOrg, Reserved: true},

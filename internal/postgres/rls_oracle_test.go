@@ -982,6 +982,20 @@ func rlsTables() []*rlsTable {
 			},
 		},
 		{
+			// The org's document retention policy (00233): every member
+			// (patient and above, a session) reads it; nobody writes it but
+			// app.set_document_retention.
+			name: "app.document_retention", pk: `org_id::text || '/' || doc_type`, scope: rlsOrgScope,
+			read: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				return r.org == p.org && slices.Contains([]string{"patient", "provider", "lead", "admin"}, p.role)
+			},
+			inserts: []rlsInsert{{name: "insert", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.document_retention (org_id, doc_type, retain_days, updated_by) values ($1, 'medical_report', 1, $2)`,
+					[]any{t.org, a.user}
+			}}},
+			updates: []rlsWrite{{name: "shorten", tail: `set retain_days = 1`}},
+		},
+		{
 			// Data-subject requests (00149): an admin's session or a key
 			// with the dsr scope sees and works the org's queue; a member
 			// sees what they filed and what is about them (a patient: their

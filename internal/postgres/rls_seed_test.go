@@ -860,6 +860,13 @@ func (w *rlsWriter) seed() {
 		w.add("audit.tree_nodes", rlsRow{pk: o + "/4/7", org: o})
 	}
 	w.legalHold("A", "a_admin")
+	// A document retention policy each (00233).
+	for _, r := range [][2]string{{"A", "a_admin"}, {"B", "b_admin"}} {
+		o := s.must(r[0])
+		w.exec(`insert into app.document_retention (org_id, doc_type, retain_days, updated_by) values ($1, 'wage_statement', 2555, $2)`,
+			o, s.must(r[1]))
+		w.add("app.document_retention", rlsRow{pk: o + "/wage_statement", org: o})
+	}
 	w.dsr("access.P1", "A", "access", "P1", "", "a_pat1")
 	w.dsr("amend.P2", "A", "amendment", "P2", "", "a_admin")
 	w.dsr("know.employer", "A", "ccpa_know", "", "a_employer", "a_admin")

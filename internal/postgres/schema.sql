@@ -4146,6 +4146,61 @@ end $$;
 ALTER FUNCTION app.set_device_binding_policy(p_roles text[], p_request text) OWNER TO ward_definer;
 
 --
+-- Name: set_document_retention(jsonb, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.set_document_retention(p_policy jsonb, p_request text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  me record;
+  old jsonb;
+  new jsonb;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  if p_policy is null or jsonb_typeof(p_policy) <> 'object' then
+    raise exception 'a retention policy is an object of document type to days' using errcode = '22023';
+  end if;
+  if (select count(*) from jsonb_object_keys(p_policy)) > 100 then
+    raise exception 'a retention policy names at most 100 document types' using errcode = '22023';
+  end if;
+  if exists (select from jsonb_each(p_policy) e
+              where e.key !~ '^[a-z][a-z0-9_]{0,47}$'
+                 or jsonb_typeof(e.value) <> 'number'
+                 or (e.value #>> '{}') !~ '^[0-9]{1,5}$'
+                 or (e.value #>> '{}')::int not between 1 and 36500) then
+    raise exception 'document types are lower-case names; days are whole numbers from 1 to 36500'
+      using errcode = '22023';
+  end if;
+  -- One change of an org's policy at a time (the old value recorded is
+  -- the one replaced).
+  perform from app.orgs o where o.id = me.org_id for update;
+  select coalesce(jsonb_object_agg(r.doc_type, r.retain_days order by r.doc_type), '{}') into old
+    from app.document_retention r where r.org_id = me.org_id;
+  delete from app.document_retention r where r.org_id = me.org_id;
+  insert into app.document_retention (org_id, doc_type, retain_days, updated_by)
+  select me.org_id, e.key, (e.value #>> '{}')::int, me.user_id from jsonb_each(p_policy) e;
+  select coalesce(jsonb_object_agg(r.doc_type, r.retain_days order by r.doc_type), '{}') into new
+    from app.document_retention r where r.org_id = me.org_id;
+  perform audit.append_as(me.org_id, 'org.retention_policy.update', 'success', 'org', me.org_id,
+    p_request => p_request, p_details => jsonb_build_object('old', old, 'new', new));
+end $_$;
+
+ALTER FUNCTION app.set_document_retention(p_policy jsonb, p_request text) OWNER TO ward_definer;
+
+--
 -- Name: set_gateway_policy(text[], text[], text, text, text[], text[], integer, integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -8489,6 +8544,24 @@ ALTER TABLE ONLY app.document_reminders FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.document_reminders OWNER TO ward_owner;
 
 --
+-- Name: document_retention; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.document_retention (
+    org_id uuid NOT NULL,
+    doc_type text NOT NULL,
+    retain_days integer NOT NULL,
+    updated_by uuid NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT document_retention_doc_type_check CHECK ((doc_type ~ '^[a-z][a-z0-9_]{0,47}$'::text)),
+    CONSTRAINT document_retention_retain_days_check CHECK (((retain_days >= 1) AND (retain_days <= 36500)))
+);
+
+ALTER TABLE ONLY app.document_retention FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.document_retention OWNER TO ward_owner;
+
+--
 -- Name: document_uploads; Type: TABLE; Schema: app; Owner: ward_owner
 --
 
@@ -10044,6 +10117,13 @@ ALTER TABLE ONLY app.document_reminders
     ADD CONSTRAINT document_reminders_pkey PRIMARY KEY (org_id, document_id, kind);
 
 --
+-- Name: document_retention document_retention_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.document_retention
+    ADD CONSTRAINT document_retention_pkey PRIMARY KEY (org_id, doc_type);
+
+--
 -- Name: document_uploads document_uploads_pkey; Type: CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -11382,6 +11462,20 @@ ALTER TABLE ONLY app.document_reminders
     ADD CONSTRAINT document_reminders_org_id_document_id_fkey FOREIGN KEY (org_id, document_id) REFERENCES app.documents(org_id, id);
 
 --
+-- Name: document_retention document_retention_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.document_retention
+    ADD CONSTRAINT document_retention_org_id_fkey FOREIGN KEY (org_id) REFERENCES app.orgs(id);
+
+--
+-- Name: document_retention document_retention_updated_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE ONLY app.document_retention
+    ADD CONSTRAINT document_retention_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES app.users(id);
+
+--
 -- Name: document_uploads document_uploads_org_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
 --
 
@@ -12027,6 +12121,21 @@ CREATE POLICY document_comments_select ON app.document_comments FOR SELECT TO wa
 --
 
 ALTER TABLE app.document_reminders ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: document_retention; Type: ROW SECURITY; Schema: app; Owner: ward_owner
+--
+
+ALTER TABLE app.document_retention ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: document_retention document_retention_select; Type: POLICY; Schema: app; Owner: ward_owner
+--
+
+CREATE POLICY document_retention_select ON app.document_retention FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
+   FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.role
+   FROM private.principal_cached c), ( SELECT private.get_my_role() AS get_my_role)) = ANY (ARRAY['patient'::text, 'provider'::text, 'lead'::text, 'admin'::text])) AND (NOT COALESCE(( SELECT c.is_key
+   FROM private.principal_cached c), ( SELECT private.is_key() AS is_key)))));
 
 --
 -- Name: document_uploads; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -13606,6 +13715,13 @@ REVOKE ALL ON FUNCTION app.set_device_binding_policy(p_roles text[], p_request t
 GRANT ALL ON FUNCTION app.set_device_binding_policy(p_roles text[], p_request text) TO ward_app;
 
 --
+-- Name: FUNCTION set_document_retention(p_policy jsonb, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.set_document_retention(p_policy jsonb, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.set_document_retention(p_policy jsonb, p_request text) TO ward_app;
+
+--
 -- Name: FUNCTION set_gateway_policy(p_providers text[], p_models text[], p_dates text, p_zip text, p_allow text[], p_keep text[], p_requests_per_minute integer, p_tokens_per_minute integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -15094,6 +15210,13 @@ GRANT SELECT(document_id) ON TABLE app.document_comments TO ward_definer;
 --
 
 GRANT SELECT,INSERT,UPDATE ON TABLE app.document_reminders TO ward_definer;
+
+--
+-- Name: TABLE document_retention; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.document_retention TO ward_app;
+GRANT SELECT,INSERT,DELETE ON TABLE app.document_retention TO ward_definer;
 
 --
 -- Name: TABLE document_uploads; Type: ACL; Schema: app; Owner: ward_owner
