@@ -218,6 +218,9 @@ var Actions = registry(
 	Action{Name: "document.download", Category: CategoryCase, PHIAccess: true, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "document.accept", Category: CategoryCase, Requires: []Field{FieldObject}},
 	Action{Name: "document.delete", Category: CategoryCase, PHIAccess: true, Reserved: true, Requires: []Field{FieldObject}},
+	// document.purge is the retention job's deletion of a document past
+	// its type's retention (app.purge_expired_documents, migration 00234).
+	Action{Name: "document.purge", Category: CategoryCase, PHIAccess: true, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "document.comment", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
 	Action{Name: "document.comment.list", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}, StakeholderDisclosure: true},
 	Action{Name: "document.remind", Category: CategoryCase, Reserved: true, Requires: []Field{FieldObject}},

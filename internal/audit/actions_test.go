@@ -53,8 +53,9 @@ func TestActionRegistryMatchesSQL(t *testing.T) {
 	}
 	// Case actions that only the SQL procedures record: the download that
 	// hands out a data key, deletion, invitation acceptance, reminders and
-	// access expiry; and the reminders of data-subject requests (00171).
-	byProcedure := []string{"document.download", "document.delete", "case.invite.accept", "document.remind",
+	// access expiry; the retention purge (00234); and the reminders of
+	// data-subject requests (00171).
+	byProcedure := []string{"document.download", "document.delete", "document.purge", "case.invite.accept", "document.remind",
 		"case.member.expire", "dsr.remind"}
 	for _, a := range audit.Actions {
 		reservedByName := a.Category == audit.CategoryAuth || a.Category == audit.CategoryOrg ||

@@ -2088,6 +2088,21 @@ end $$;
 ALTER FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) OWNER TO ward_definer;
 
 --
+-- Name: legal_hold_serialise(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.legal_hold_serialise() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.legal_hold_lock(new.org_id);
+  return new;
+end $$;
+
+ALTER FUNCTION app.legal_hold_serialise() OWNER TO ward_definer;
+
+--
 -- Name: legal_holds_break_glass(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -3171,6 +3186,62 @@ begin
 end $$;
 
 ALTER FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone) OWNER TO ward_definer;
+
+--
+-- Name: purge_expired_documents(integer); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.purge_expired_documents(p_max integer DEFAULT 100) RETURNS TABLE(org_id uuid, document_id uuid, storage_keys text[])
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  cap int := least(greatest(coalesce(p_max, 100), 1), 1000);
+  n int := 0;
+  o uuid;
+  d record;
+  keys text[];
+begin
+  for o in select distinct r.org_id from app.document_retention r order by r.org_id loop
+    exit when n >= cap;
+    perform private.legal_hold_lock(o);
+    if exists (select from app.legal_holds h where h.org_id = o and h.released_at is null
+                  and h.patient_id is null and h.case_id is null) then
+      continue; -- the whole org is held
+    end if;
+    for d in
+      select x.id, x.case_id, x.doc_type, c.patient_id, r.retain_days, r.updated_by
+        from app.documents x
+        join app.document_retention r on r.org_id = x.org_id and r.doc_type = x.doc_type
+        join app.cases c on c.org_id = x.org_id and c.id = x.case_id
+       where x.org_id = o and x.deleted_at is null
+         and x.created_at < now() - make_interval(days => r.retain_days)
+         and not exists (select from app.document_versions v
+                          where v.org_id = x.org_id and v.document_id = x.id
+                            and v.created_at >= now() - make_interval(days => r.retain_days))
+         and not exists (select from app.legal_holds h
+                          where h.org_id = x.org_id and h.released_at is null
+                            and (h.patient_id = c.patient_id or h.case_id = x.case_id))
+       order by x.created_at, x.id
+       limit cap - n
+       for update of x skip locked
+    loop
+      perform audit.append_as(o, 'document.purge', 'success', 'document', d.id,
+        p_patient => d.patient_id, p_case => d.case_id, p_actor => d.updated_by,
+        p_details => jsonb_build_object('doc_type', d.doc_type, 'retain_days', d.retain_days));
+      update app.documents x set deleted_at = now() where x.org_id = o and x.id = d.id;
+      with shredded as (
+        update app.document_versions v set data_key = null
+         where v.org_id = o and v.document_id = d.id returning v.storage_key)
+      select coalesce(array_agg(s.storage_key order by s.storage_key), '{}') into keys from shredded s;
+      org_id := o; document_id := d.id; storage_keys := keys;
+      return next;
+      n := n + 1;
+    end loop;
+  end loop;
+end $$;
+
+ALTER FUNCTION app.purge_expired_documents(p_max integer) OWNER TO ward_definer;
 
 --
 -- Name: reclaim_storage_keys(text[]); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -7041,6 +7112,19 @@ begin
 end $$;
 
 ALTER FUNCTION private.key_org(p_scope text) OWNER TO ward_rls;
+
+--
+-- Name: legal_hold_lock(uuid); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.legal_hold_lock(p_org uuid) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('ward.legal_hold/' || p_org::text, 0))
+$$;
+
+ALTER FUNCTION private.legal_hold_lock(p_org uuid) OWNER TO ward_owner;
 
 --
 -- Name: me(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -11059,6 +11143,12 @@ CREATE TRIGGER dsr_guard BEFORE INSERT OR UPDATE ON app.dsr_requests FOR EACH RO
 CREATE TRIGGER gateway_providers_audit AFTER INSERT OR DELETE OR UPDATE ON app.gateway_providers FOR EACH ROW EXECUTE FUNCTION audit.gateway_provider_audit();
 
 --
+-- Name: legal_holds legal_hold_serialise; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER legal_hold_serialise BEFORE INSERT ON app.legal_holds FOR EACH ROW EXECUTE FUNCTION app.legal_hold_serialise();
+
+--
 -- Name: legal_holds legal_holds_break_glass; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -13372,6 +13462,12 @@ REVOKE ALL ON FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p
 GRANT ALL ON FUNCTION app.issue_operator_link(p_email_bidx bytea, p_org uuid, p_token_hash bytea, OUT org_id uuid, OUT user_id uuid, OUT ttl_min integer) TO ward_ops;
 
 --
+-- Name: FUNCTION legal_hold_serialise(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.legal_hold_serialise() FROM PUBLIC;
+
+--
 -- Name: FUNCTION legal_holds_break_glass(); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -13545,6 +13641,13 @@ GRANT ALL ON FUNCTION app.passkey_rename(p_id uuid, p_name text, p_request text)
 
 REVOKE ALL ON FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone) TO ward_app;
+
+--
+-- Name: FUNCTION purge_expired_documents(p_max integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.purge_expired_documents(p_max integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.purge_expired_documents(p_max integer) TO ward_ops;
 
 --
 -- Name: FUNCTION reclaim_storage_keys(p_keys text[]); Type: ACL; Schema: app; Owner: ward_definer
@@ -14428,6 +14531,13 @@ GRANT ALL ON FUNCTION private.key_holds(p_scope text) TO ward_definer;
 REVOKE ALL ON FUNCTION private.key_org(p_scope text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.key_org(p_scope text) TO ward_app;
 GRANT ALL ON FUNCTION private.key_org(p_scope text) TO ward_definer;
+
+--
+-- Name: FUNCTION legal_hold_lock(p_org uuid); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.legal_hold_lock(p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.legal_hold_lock(p_org uuid) TO ward_definer;
 
 --
 -- Name: FUNCTION me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text); Type: ACL; Schema: private; Owner: ward_rls

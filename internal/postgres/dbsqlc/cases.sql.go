@@ -642,6 +642,44 @@ func (q *Queries) GetDocument(ctx context.Context, arg GetDocumentParams) (GetDo
 	return i, err
 }
 
+const getDocumentRetention = `-- name: GetDocumentRetention :many
+select doc_type, retain_days, updated_by, updated_at from app.document_retention
+ where org_id = $1 order by doc_type
+`
+
+type GetDocumentRetentionRow struct {
+	DocType    string
+	RetainDays int32
+	UpdatedBy  uuid.UUID
+	UpdatedAt  time.Time
+}
+
+// The org's retention policy (migration 00233; internal/cases/retention.go).
+func (q *Queries) GetDocumentRetention(ctx context.Context, orgID uuid.UUID) ([]GetDocumentRetentionRow, error) {
+	rows, err := q.db.Query(ctx, getDocumentRetention, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []GetDocumentRetentionRow
+	for rows.Next() {
+		var i GetDocumentRetentionRow
+		if err := rows.Scan(
+			&i.DocType,
+			&i.RetainDays,
+			&i.UpdatedBy,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getVersion = `-- name: GetVersion :one
 select d.id, d.case_id, d.document_id, d.version, d.size, d.sha256, d.content_type, d.filename_enc, d.uploaded_by,
        d.created_at
@@ -1403,6 +1441,37 @@ func (q *Queries) PlaceHold(ctx context.Context, arg PlaceHoldParams) (PlaceHold
 	return i, err
 }
 
+const purgeExpiredDocuments = `-- name: PurgeExpiredDocuments :many
+select p.org_id::uuid as org_id, p.document_id::uuid as document_id, p.storage_keys::text[] as storage_keys
+  from app.purge_expired_documents($1::int) p
+`
+
+type PurgeExpiredDocumentsRow struct {
+	OrgID       uuid.UUID
+	DocumentID  uuid.UUID
+	StorageKeys []string
+}
+
+func (q *Queries) PurgeExpiredDocuments(ctx context.Context, max int32) ([]PurgeExpiredDocumentsRow, error) {
+	rows, err := q.db.Query(ctx, purgeExpiredDocuments, max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []PurgeExpiredDocumentsRow
+	for rows.Next() {
+		var i PurgeExpiredDocumentsRow
+		if err := rows.Scan(&i.OrgID, &i.DocumentID, &i.StorageKeys); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const reclaimStorageKeys = `-- name: ReclaimStorageKeys :many
 select k::text as storage_key from app.reclaim_storage_keys($1::text[]) k
 `
@@ -1562,6 +1631,20 @@ func (q *Queries) SetCaseMember(ctx context.Context, arg SetCaseMemberParams) (A
 		&i.RecipientOrg,
 	)
 	return i, err
+}
+
+const setDocumentRetention = `-- name: SetDocumentRetention :exec
+select app.set_document_retention($1::jsonb, $2::text)
+`
+
+type SetDocumentRetentionParams struct {
+	Policy  []byte
+	Request *string
+}
+
+func (q *Queries) SetDocumentRetention(ctx context.Context, arg SetDocumentRetentionParams) error {
+	_, err := q.db.Exec(ctx, setDocumentRetention, arg.Policy, arg.Request)
+	return err
 }
 
 const touchUpload = `-- name: TouchUpload :one

@@ -191,6 +191,14 @@ type AppDocumentReminder struct {
 	SentAt     time.Time
 }
 
+type AppDocumentRetention struct {
+	OrgID      uuid.UUID
+	DocType    string
+	RetainDays int32
+	UpdatedBy  uuid.UUID
+	UpdatedAt  time.Time
+}
+
 type AppDocumentUpload struct {
 	OrgID      uuid.UUID
 	StorageKey string

@@ -260,3 +260,15 @@ returning id;
 select r.version_id::uuid as version_id, r.storage_key::text as storage_key, r.data_key::bytea as data_key
   from app.open_patient_documents(@patient_id::uuid, sqlc.narg('request')::text, sqlc.narg('ip')::text,
                                   sqlc.narg('ua')::text) r;
+
+-- name: GetDocumentRetention :many
+-- The org's retention policy (migration 00233; internal/cases/retention.go).
+select doc_type, retain_days, updated_by, updated_at from app.document_retention
+ where org_id = @org_id order by doc_type;
+
+-- name: SetDocumentRetention :exec
+select app.set_document_retention(@policy::jsonb, sqlc.narg('request')::text);
+
+-- name: PurgeExpiredDocuments :many
+select p.org_id::uuid as org_id, p.document_id::uuid as document_id, p.storage_keys::text[] as storage_keys
+  from app.purge_expired_documents(@max::int) p;
