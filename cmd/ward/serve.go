@@ -369,7 +369,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			log.Warn("final audit integration pass failed; the next start integrates the rest", "err", err)
 		}
 	}()
-	// The case jobs (reminders, access-expiry events, the orphan sweeper)
+	// The case jobs (reminders, access-expiry events, the orphan sweeper,
+	// the retention purge)
 	// run as ward_ops: through the cluster's superuser in embedded mode, or
 	// the --ops-url login.
 	if opsURL := cfg.OpsURL; opsURL != "" || dbase.cluster != nil {
@@ -405,14 +406,20 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		dsrs := records.NewDSRReminders(ops, keys, mailer, cfg.BaseURL, log)
 		dsrDone := make(chan struct{})
 		go func() { defer close(dsrDone); dsrs.Run(jobsCtx, time.Minute) }()
+		// The retention purge (docs/retention.md): every node runs one,
+		// only the node holding its advisory lock purges.
+		purger := cases.NewPurger(ops, store, log)
+		purgeDone := make(chan struct{})
+		go func() { defer close(purgeDone); purger.Run(jobsCtx, time.Minute) }()
 		defer func() {
 			stopJobs()
 			<-jobsDone
 			<-dsrDone
+			<-purgeDone
 			ops.Close()
 		}()
 	} else {
-		log.Warn("case jobs off (document reminders, access-expiry events, orphan sweeper), data-subject request reminders off, and the email domains of rows written before migration 00128 not indexed for enforce_sso: with --database-url, pass --ops-url")
+		log.Warn("case jobs off (document reminders, access-expiry events, orphan sweeper, retention purge), data-subject request reminders off, and the email domains of rows written before migration 00128 not indexed for enforce_sso: with --database-url, pass --ops-url")
 	}
 	// The archiver copies segments and checkpoints out of the database. It
 	// reads every org's log, so it runs as the cluster's superuser

@@ -70,6 +70,7 @@ func TestKeptReadRoutes(t *testing.T) {
 		{"GET /v1/audit/proof/consistency", "/v1/audit/proof/consistency?from=1", "audit key", auditKey},
 		{"GET /v1/audit/sinks", "/v1/audit/sinks", "admin", o.Admin.Token},
 		{"GET /v1/org/gateway-policy", "/v1/org/gateway-policy", "provider", o.Prov.Token},
+		{"GET /v1/org/retention-policy", "/v1/org/retention-policy", "provider", o.Prov.Token},
 	}
 
 	t.Run("every such route is here", func(t *testing.T) {

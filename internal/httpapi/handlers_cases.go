@@ -700,3 +700,32 @@ func handleHoldRelease(svc *cases.Service, fail errorWriter) http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
+
+func handleRetentionGet(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pol, err := svc.GetRetentionPolicy(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, pol)
+	})
+}
+
+func handleRetentionPut(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var pol cases.RetentionPolicy
+		err := decode(r, &pol)
+		if err == nil {
+			err = svc.SetRetentionPolicy(r.Context(), pol)
+		}
+		if err == nil {
+			pol, err = svc.GetRetentionPolicy(r.Context())
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, pol)
+	})
+}

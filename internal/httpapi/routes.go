@@ -325,6 +325,10 @@ func (s *server) routes() {
 		api.route("POST /v1/legal-holds", stepUp(as(admin, "legal_hold.place")), handleHoldPlace(cs, fail))
 		api.route("GET /v1/legal-holds", kept(as(admin, "legal_hold.list")), handleHoldList(cs, fail))
 		api.route("POST /v1/legal-holds/{id}/release", stepUp(as(admin, "legal_hold.release")), handleHoldRelease(cs, fail))
+		// Document retention per type (docs/retention.md): members read
+		// it, admins who stepped up replace it; the purge job applies it.
+		api.route("GET /v1/org/retention-policy", kept(orgPolicy), handleRetentionGet(cs, fail))
+		api.route("PUT /v1/org/retention-policy", stepUp(as(admin, "org.retention_policy.update")), handleRetentionPut(cs, fail))
 	}
 
 	// The audit log.
