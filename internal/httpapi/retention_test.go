@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/cases"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/vault/blob"
@@ -32,6 +33,10 @@ func TestRetentionPurge(t *testing.T) {
 	w.do("GET", "/v1/org/retention-policy", o.PatUser.Token, nil, http.StatusOK, &pol)
 	if pol.DocumentTypes == nil || len(pol.DocumentTypes) != 0 {
 		t.Fatalf("a new org's policy: %+v", pol)
+	}
+	// An admin API key is no member's session: refused.
+	if resp, b := w.request("GET", "/v1/org/retention-policy", w.createKey(o, auth.ScopeMembers).Key, nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("an API key read the policy: %d %s", resp.StatusCode, b)
 	}
 	body := map[string]any{"document_types": map[string]int{"wage_statement": 30}}
 	w.do("PUT", "/v1/org/retention-policy", o.Lead.Token, body, http.StatusForbidden, nil)
