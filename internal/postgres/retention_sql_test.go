@@ -296,3 +296,62 @@ func TestDocumentRetentionSQL(t *testing.T) {
 		t.Fatal("the document of the late hold was purged")
 	}
 }
+
+// A user's deletion and a legal hold being placed do not cross (00235):
+// app.delete_document waits for the hold's transaction and then refuses
+// (55000), where it used to delete and shred under the new hold.
+func TestDeleteDocumentWaitsForHold(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	super := superExec(t, env)
+	org, admin, kase, doc := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
+	super(`insert into app.orgs (id, name, device_binding_required_for) values ($1, 'Deleting', '{}')`, org)
+	super(`insert into app.users (id, email_bidx, email_enc) values ($1, sha256('deleting-admin'), '\x00')`, admin)
+	super(`insert into app.memberships (org_id, user_id, role) values ($1, $2, 'admin')`, org, admin)
+	sum := sha256.Sum256([]byte("deleting-admin-session"))
+	super(`insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr,
+	         authenticated_at) values ($1, $2, $3, 60, now() + interval '50 minutes', 2, '{email,totp}', now())`, org, admin, sum[:])
+	cred := postgres.Credential{Hash: hex.EncodeToString(sum[:])}
+	super(`insert into app.cases (org_id, id, title_enc, created_by) values ($1, $2, '\x00', $3)`, org, kase, admin)
+	super(`insert into app.documents (org_id, id, case_id, doc_type, created_by) values ($1, $2, $3, 'wage_statement', $4)`,
+		org, doc, kase, admin)
+
+	inserted, release, holdErr := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		holdErr <- env.App.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `insert into app.legal_holds (org_id, case_id, reason, created_by) values ($1, $2, 'matter', $3)`,
+				org, kase, admin)
+			close(inserted)
+			if err == nil {
+				<-release
+			}
+			return err
+		})
+	}()
+	<-inserted
+	deleted := make(chan error, 1)
+	go func() {
+		deleted <- env.App.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `select * from app.delete_document($1, 'req')`, doc)
+			return err
+		})
+	}()
+	select {
+	case err := <-deleted:
+		close(release)
+		t.Fatalf("the deletion did not wait for the hold being placed: %v", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	close(release)
+	if err := <-holdErr; err != nil {
+		t.Fatal(err)
+	}
+	var pe *pgconn.PgError
+	if err := <-deleted; !errors.As(err, &pe) || pe.Code != "55000" {
+		t.Fatalf("deletion under a hold placed meanwhile: %v", err)
+	}
+	var gone bool
+	if err := env.Super.Pool.QueryRow(ctx, `select deleted_at is not null from app.documents where id = $1`, doc).Scan(&gone); err != nil || gone {
+		t.Fatalf("deleted under the hold: %v %v", gone, err)
+	}
+}

@@ -1340,6 +1340,9 @@ begin
   if me.user_id is null or not private.am_i_lead_in_org(me.org_id) then
     raise exception 'forbidden' using errcode = '42501';
   end if;
+  -- Before the holds are read: a hold being placed on the org is waited
+  -- for, and then seen.
+  perform private.legal_hold_lock_shared(me.org_id);
   select * into d from app.documents x where x.org_id = me.org_id and x.id = p_document and x.deleted_at is null
     for update;
   if not found then
@@ -7125,6 +7128,19 @@ CREATE FUNCTION private.legal_hold_lock(p_org uuid) RETURNS void
 $$;
 
 ALTER FUNCTION private.legal_hold_lock(p_org uuid) OWNER TO ward_owner;
+
+--
+-- Name: legal_hold_lock_shared(uuid); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.legal_hold_lock_shared(p_org uuid) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select pg_catalog.pg_advisory_xact_lock_shared(pg_catalog.hashtextextended('ward.legal_hold/' || p_org::text, 0))
+$$;
+
+ALTER FUNCTION private.legal_hold_lock_shared(p_org uuid) OWNER TO ward_owner;
 
 --
 -- Name: me(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -14538,6 +14554,13 @@ GRANT ALL ON FUNCTION private.key_org(p_scope text) TO ward_definer;
 
 REVOKE ALL ON FUNCTION private.legal_hold_lock(p_org uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.legal_hold_lock(p_org uuid) TO ward_definer;
+
+--
+-- Name: FUNCTION legal_hold_lock_shared(p_org uuid); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.legal_hold_lock_shared(p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.legal_hold_lock_shared(p_org uuid) TO ward_definer;
 
 --
 -- Name: FUNCTION me(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT break_glass boolean, OUT device text); Type: ACL; Schema: private; Owner: ward_rls
