@@ -224,9 +224,27 @@ type AppDocumentVersion struct {
 }
 
 type AppDpopJti struct {
-	Jkt       string
-	JtiHash   []byte
-	ExpiresAt time.Time
+	Ring    int16
+	Jkt     string
+	JtiHash []byte
+}
+
+type AppDpopJtis0 struct {
+	Ring    int16
+	Jkt     string
+	JtiHash []byte
+}
+
+type AppDpopJtis1 struct {
+	Ring    int16
+	Jkt     string
+	JtiHash []byte
+}
+
+type AppDpopJtis2 struct {
+	Ring    int16
+	Jkt     string
+	JtiHash []byte
 }
 
 type AppDpopProof struct {
