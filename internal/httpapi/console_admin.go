@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -34,6 +36,9 @@ func (s *server) consoleAdminRoutes() {
 	con.route("POST /policies/device-binding", stepUp(as(admin, "org.device_binding_policy.update")), s.consolePolicyBinding())
 	if ss := s.deps.SSO; ss != nil {
 		con.route("POST /policies/sso", stepUp(as(admin, "sso.policy.update")), s.consolePolicySSO(ss))
+	}
+	if cs := s.deps.Cases; cs != nil {
+		con.route("POST /policies/retention", stepUp(as(admin, "org.retention_policy.update")), s.consolePolicyRetention(cs))
 	}
 	if gw := s.deps.Gateway; gw != nil {
 		con.route("POST /policies/gateway", stepUp(as(admin, "org.gateway_policy.update")), s.consolePolicyGateway(gw))
@@ -73,7 +78,12 @@ type policiesMore struct {
 	Bound       map[string]bool
 	SSO         *sso.Policy
 	Gateway     *gatewayView
+	Retention   *retentionView
 }
+
+// retentionView is the org's document retention policy as its form shows
+// it: one "type days" line per type, sorted.
+type retentionView struct{ Lines string }
 
 // gatewayView is the org's gateway policy as its form shows it.
 type gatewayView struct {
@@ -118,8 +128,44 @@ func (s *server) addPolicies(r *http.Request, pg *policiesPage) error {
 		}
 		m.Gateway = v
 	}
+	if cs := s.deps.Cases; cs != nil {
+		p, err := cs.GetRetentionPolicy(r.Context())
+		if err != nil {
+			return err
+		}
+		types := slices.Sorted(maps.Keys(p.DocumentTypes))
+		lines := make([]string, len(types))
+		for i, t := range types {
+			lines[i] = t + " " + strconv.Itoa(p.DocumentTypes[t])
+		}
+		m.Retention = &retentionView{Lines: strings.Join(lines, "\n")}
+	}
 	pg.More = m
 	return nil
+}
+
+// consolePolicyRetention saves the document retention policy from the
+// page's form (one "type days" line per type; the whole policy), as PUT
+// /v1/org/retention-policy does; the database checks the bounds.
+func (s *server) consolePolicyRetention(cs *cases.Service) http.Handler {
+	return s.formAction("", func(r *http.Request, _ uuid.UUID) (string, error) {
+		pol := cases.RetentionPolicy{DocumentTypes: map[string]int{}}
+		for i, line := range strings.Split(r.PostForm.Get("document_types"), "\n") {
+			f := strings.Fields(strings.NewReplacer(":", " ", "=", " ", ",", " ").Replace(line))
+			if len(f) == 0 {
+				continue
+			}
+			days, err := strconv.Atoi(f[len(f)-1])
+			if len(f) != 2 || err != nil {
+				return "", badRequest("invalid_input", fmt.Sprintf("line %d: a document type and its days, such as wage_statement 2555", i+1))
+			}
+			if _, dup := pol.DocumentTypes[f[0]]; dup {
+				return "", badRequest("invalid_input", fmt.Sprintf("line %d names a type an earlier line names", i+1))
+			}
+			pol.DocumentTypes[f[0]] = days
+		}
+		return "policies?done=saved", cs.SetRetentionPolicy(r.Context(), pol)
+	})
 }
 
 // consolePolicyRisk saves the risk threshold from the page's form, as PUT

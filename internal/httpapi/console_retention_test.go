@@ -1,0 +1,72 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The policies page's document retention form: an admin saves the whole
+// policy as PUT /v1/org/retention-policy does (read back through the
+// API); a provider reads it as a sentence and may not save; a malformed
+// line or a bound the database refuses changes nothing; a stale second
+// factor is asked again; another origin is refused.
+func TestConsoleRetentionPolicy(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Console Retention Clinic")
+	w.populate(o, "cret")
+	adm, _ := w.consoleAdmin(o.Admin.Email)
+	policy := func() map[string]int {
+		t.Helper()
+		var p struct {
+			DocumentTypes map[string]int `json:"document_types"`
+		}
+		w.do("GET", "/v1/org/retention-policy", o.Admin.Token, nil, http.StatusOK, &p)
+		return p.DocumentTypes
+	}
+
+	resp, body := w.consolePage("POST", "/policies/retention", adm, url.Values{"document_types": {"wage_statement 2555\r\n\r\nmedical_record: 3650\n"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", resp.StatusCode, body)
+	}
+	if p := policy(); len(p) != 2 || p["wage_statement"] != 2555 || p["medical_record"] != 3650 {
+		t.Fatalf("saved policy %v", p)
+	}
+	_, body = w.consolePage("GET", "/policies", adm, nil)
+	if !strings.Contains(body, "medical_record 3650\nwage_statement 2555</textarea>") {
+		t.Errorf("the form does not show the policy: %s", body)
+	}
+	prov := w.consoleSignIn(o.Prov.Email)
+	if _, body := w.consolePage("GET", "/policies", prov, nil); !strings.Contains(body, `id="retention-policy"`) ||
+		strings.Contains(body, `action="/policies/retention"`) {
+		t.Errorf("a provider's page: %s", body)
+	}
+	if resp, _ := w.consolePage("POST", "/policies/retention", prov, url.Values{"document_types": {"wage_statement 1"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a provider's save: %d", resp.StatusCode)
+	}
+	for name, v := range map[string]string{
+		"no days":    "wage_statement",
+		"not a days": "wage_statement forever",
+		"three":      "wage statement 30",
+		"twice":      "wage_statement 30\nwage_statement 40",
+		"too long":   "wage_statement 99999",
+		"zero":       "wage_statement 0",
+	} {
+		if resp, body := w.consolePage("POST", "/policies/retention", adm, url.Values{"document_types": {v}}); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", name, resp.StatusCode, body)
+		}
+	}
+	h := http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"},
+		"Content-Type": {"application/x-www-form-urlencoded"}, "Cookie": {"ward_session=" + adm}}
+	if resp, b := w.browse("POST", "/policies/retention", h, url.Values{"document_types": {"wage_statement 1"}}.Encode()); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site: %d %s", resp.StatusCode, b)
+	}
+	w.age(adm, 20*time.Minute)
+	resp, body = w.consolePage("POST", "/policies/retention", adm, url.Values{"document_types": {""}})
+	stepUpPage(t, "retention", resp, body)
+	if p := policy(); len(p) != 2 || p["wage_statement"] != 2555 {
+		t.Fatalf("refused saves changed the policy: %v", p)
+	}
+}
