@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/wardhq/ward/internal/audit"
@@ -115,7 +116,7 @@ func TestComplianceReport(t *testing.T) {
 
 	// A new instance with one org: what holds, and what it still lacks.
 	r := report("--server", srv13, "--ca", ca)
-	if r.Orgs != 1 || len(r.Controls) != 19 {
+	if r.Orgs != 1 || len(r.Controls) != 20 {
 		t.Fatalf("orgs %d, controls %d", r.Orgs, len(r.Controls))
 	}
 	expect(r, "164.312(a)(1)", compliance.Pass, "forced on all")
@@ -134,8 +135,8 @@ func TestComplianceReport(t *testing.T) {
 	expect(r, "164.312(e)(1)", compliance.Pass, "TLS 1.2 is refused")
 	expect(r, "164.312(e)(1)", compliance.Pass, "certificate verifies for 127.0.0.1")
 	expect(r, "164.308(a)(5)(ii)(D)", compliance.NA, "no passwords")
-	if r.Summary[compliance.Pass]+r.Summary[compliance.Partial]+r.Summary[compliance.Gap]+r.Summary[compliance.NA] != 19 {
-		t.Errorf("summary %v does not count 19 controls", r.Summary)
+	if r.Summary[compliance.Pass]+r.Summary[compliance.Partial]+r.Summary[compliance.Gap]+r.Summary[compliance.NA] != 20 {
+		t.Errorf("summary %v does not count 20 controls", r.Summary)
 	}
 
 	// TLS: not probed; a dev certificate not trusted; TLS 1.2 accepted.
@@ -370,4 +371,181 @@ func sameTime(v any, t time.Time) bool {
 	}
 	got, err := time.Parse(time.RFC3339Nano, str)
 	return err == nil && got.Equal(t)
+}
+
+// TestComplianceDisposalAndIncidents: the disposal and incident controls
+// read the running database (migration 00240). An org without a retention
+// policy keeps its documents for ever (PARTIAL); with one, a document just
+// past retention is due at the purge's next pass, one past it for days
+// means the purge is not running (PARTIAL) unless a legal hold keeps it,
+// and a deleted document whose key survives is a GAP; the purge (as
+// ward_ops) makes it PASS with its document.purge events in evidence. The
+// breach tools' use and break-glass activations awaiting review are
+// counted per org, the mark staying PARTIAL (the procedure is the org's).
+func TestComplianceDisposalAndIncidents(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	dir := filepath.Join(reachableTempDir(t), "var")
+	mustWard(t, "migrate", "--data-dir", dir, "--database-url", env.SuperURL())
+	out := mustWard(t, "org", "create", "--data-dir", dir, "--database-url", env.URL("ward_ops"),
+		"--name", "Disposal Clinic", "--admin-email", "admin@disposal.test")
+	org := regexp.MustCompile(`org_id=([0-9a-f-]{36})`).FindStringSubmatch(out)[1]
+	report := func() compliance.Report {
+		t.Helper()
+		out := mustWard(t, "compliance", "report", "--data-dir", dir, "--database-url", env.SuperURL(), "--format", "json")
+		var r compliance.Report
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("report is not JSON: %v\n%s", err, out)
+		}
+		return r
+	}
+	expect := func(r compliance.Report, id string, want compliance.Status, evidence ...string) {
+		t.Helper()
+		for _, c := range r.Controls {
+			if c.ID != id {
+				continue
+			}
+			joined := strings.Join(c.Evidence, "\n")
+			for _, e := range evidence {
+				if c.Status != want || !strings.Contains(joined, e) {
+					t.Errorf("%s: %s, want %s with %q in its evidence:\n%s", id, c.Status, want, e, joined)
+				}
+			}
+			return
+		}
+		t.Fatalf("no control %s in the report", id)
+	}
+	refuse := func(r compliance.Report, id, evidence string) {
+		t.Helper()
+		for _, c := range r.Controls {
+			if c.ID == id && strings.Contains(strings.Join(c.Evidence, "\n"), evidence) {
+				t.Errorf("%s still says %q:\n%s", id, evidence, strings.Join(c.Evidence, "\n"))
+			}
+		}
+	}
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := env.Super.Pool.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	const disposal, incident, retention = "164.310(d)(2)(i), (ii)", "164.308(a)(6)(ii)", "164.316(b)(2)(i)"
+
+	r := report()
+	if len(r.Controls) != 20 {
+		t.Fatalf("%d controls, want 20", len(r.Controls))
+	}
+	expect(r, disposal, compliance.Partial, "1 of 1 orgs have no document retention policy: their documents are kept for ever", "crypto-shredding")
+	expect(r, incident, compliance.Partial, "no org (of 1) scoped a breach", "no break-glass activation awaits review")
+	refuse(r, retention, "document.purge")
+
+	var admin string
+	if err := env.Super.Pool.QueryRow(ctx, `select user_id::text from app.memberships where org_id = $1 and role = 'admin'`, org).Scan(&admin); err != nil {
+		t.Fatal(err)
+	}
+	patient, held, open := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	exec(`insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, '\x00', $3)`, org, patient, admin)
+	exec(`insert into app.cases (org_id, id, patient_id, title_enc, created_by) values ($1, $2, $4, '\x00', $5), ($1, $3, $4, '\x00', $5)`,
+		org, held, open, patient, admin)
+	exec(`insert into app.document_retention (org_id, doc_type, retain_days, updated_by) values ($1, 'wage_statement', 30, $2)`, org, admin)
+	// doc adds a live document created age ago, with one version uploaded
+	// versionAge ago ("" for none).
+	doc := func(kase, age, versionAge string) string {
+		t.Helper()
+		id := uuid.NewString()
+		exec(`insert into app.documents (org_id, id, case_id, doc_type, created_by, created_at)
+		      values ($1, $2, $3, 'wage_statement', $4, now() - $5::interval)`, org, id, kase, admin, age)
+		if versionAge != "" {
+			exec(`insert into app.document_versions (org_id, case_id, document_id, version, storage_key, data_key, size, sha256,
+			        content_type, filename_enc, uploaded_by, created_at)
+			      values ($1, $2, $3, 1, $4, '\x01', 1, sha256('x'), 'text/plain', '\x00', $5, now() - $6::interval)`,
+				org, kase, id, "orgs/"+org+"/obj/"+uuid.NewString(), admin, versionAge)
+		}
+		return id
+	}
+	doc(open, "10 days", "10 days") // within retention: no finding
+	r = report()
+	expect(r, disposal, compliance.Pass, "1 of 1 orgs have a document retention policy: "+org+` ("Disposal Clinic"): 1 document type (no document purged yet)`,
+		"no document is more than 24h0m0s past its retention unless a legal hold keeps it")
+
+	// Two hours past retention: due at the next pass, not yet a finding.
+	doc(open, "30 days 2 hours", "")
+	expect(report(), disposal, compliance.Pass, "documents past retention for less than 24h0m0s, due at the purge's next pass: "+org)
+
+	// Past retention for five days on an open case: the purge is not
+	// running. The same on a held case is kept, as the hold requires.
+	old := doc(open, "60 days", "35 days")
+	doc(held, "60 days", "35 days")
+	exec(`insert into app.legal_holds (org_id, case_id, reason, created_by) values ($1, $2, 'matter', $3)`, org, held, admin)
+	var since time.Time
+	if err := env.Super.Pool.QueryRow(ctx, `select created_at + interval '30 days' from app.document_versions where org_id = $1 and document_id = $2`,
+		org, old).Scan(&since); err != nil {
+		t.Fatal(err)
+	}
+	r = report()
+	expect(r, disposal, compliance.Partial,
+		"documents past retention for more than 24h0m0s that no legal hold keeps: the purge job is not running",
+		org+` ("Disposal Clinic"): 2 documents, the oldest past retention since `+since.UTC().Format(time.RFC3339),
+		"kept by an active legal hold (not purged, as the hold requires): "+org+` ("Disposal Clinic"): 1`)
+
+	// A deleted document whose data key survives was not shredded: GAP.
+	shredless := doc(open, "1 day", "1 day")
+	exec(`update app.documents set deleted_at = now() where org_id = $1 and id = $2`, org, shredless)
+	expect(report(), disposal, compliance.Gap, "deleted documents whose data keys survive (not crypto-shredded): "+org+` ("Disposal Clinic"): 1`)
+	exec(`update app.document_versions set data_key = null where org_id = $1 and document_id = $2`, org, shredless)
+
+	// The purge, as the job runs it: the overdue documents go, the held
+	// one stays, and the report says when.
+	ops, err := postgres.OpenAs(ctx, env.SuperURL(), "ward_ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ops.Close)
+	var purged int
+	if err := ops.Pool.QueryRow(ctx, `select count(*) from app.purge_expired_documents(100)`).Scan(&purged); err != nil || purged != 2 {
+		t.Fatalf("purged %d: %v", purged, err)
+	}
+	var last time.Time
+	if err := env.Super.Pool.QueryRow(ctx, `select max(at) from audit.events where org_id = $1 and action = 'document.purge'`, org).Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	r = report()
+	expect(r, disposal, compliance.Pass, "1 document type (last document.purge "+last.UTC().Format(time.RFC3339)+", 2 in the last 365 days)",
+		"kept by an active legal hold", "no document is more than 24h0m0s past its retention")
+	refuse(r, disposal, "not running")
+	refuse(r, disposal, "not crypto-shredded")
+	expect(r, retention, compliance.Partial, "2 documents purged under retention policies in the last 365 days each left a document.purge event")
+
+	// The breach tools' use: a scope and a revocation count, a denied
+	// scope does not; a break-glass activation awaits review until an
+	// admin reviews it.
+	exec(`select audit.append_as($1, 'breach.scope', 'success', p_actor => $2)`, org, admin)
+	exec(`select audit.append_as($1, 'breach.scope', 'denied', p_actor => $2)`, org, admin)
+	exec(`select audit.append_as($1, 'breach.revoke', 'success', p_actor => $2)`, org, admin)
+	cred, pub := make([]byte, 16), make([]byte, 64)
+	rand.Read(cred)
+	rand.Read(pub)
+	var session, passkey string
+	exec(`insert into app.passkeys (org_id, user_id, credential_id, public_key, aaguid, backup_eligible, backup_state, name)
+	      values ($1, $2, $3, $4, gen_random_uuid(), false, false, 'key')`, org, admin, cred, pub)
+	if err := env.Super.Pool.QueryRow(ctx, `select id::text from app.passkeys where org_id = $1`, org).Scan(&passkey); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Super.Pool.QueryRow(ctx, `insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr)
+	      values ($1, $2, sha256('bg'::bytea), 15, now() + interval '1 hour', 2, '{passkey}') returning id::text`, org, admin).Scan(&session); err != nil {
+		t.Fatal(err)
+	}
+	exec(`insert into app.break_glass_activations (org_id, user_id, session_id, passkey_id, reason_enc, activated_at, expires_at)
+	      values ($1, $2, $3, $4, '\x01', now() - interval '2 hours', now() - interval '1 hour')`, org, admin, session, passkey)
+	var activated time.Time
+	if err := env.Super.Pool.QueryRow(ctx, `select activated_at from app.break_glass_activations where org_id = $1`, org).Scan(&activated); err != nil {
+		t.Fatal(err)
+	}
+	r = report()
+	expect(r, incident, compliance.Partial,
+		"1 of 1 orgs used the breach tools in the last 365 days (breach.scope, breach.revoke events): "+org+` ("Disposal Clinic"): 1 scope, 1 revocation`,
+		"1 of 1 orgs have break-glass activations awaiting review: "+org+` ("Disposal Clinic"): 1 activation, the oldest activated `+activated.UTC().Format(time.RFC3339),
+		"the response procedure around them is the organization's")
+	exec(`update app.break_glass_activations set reviewed_at = now(), reviewed_by = user_id, review_note_enc = '\x01' where org_id = $1`, org)
+	expect(report(), incident, compliance.Partial, "no break-glass activation awaits review", "1 scope, 1 revocation")
 }

@@ -10,7 +10,7 @@
 //
 // The facts come from three places: pg_catalog (RLS on every table, roles,
 // SECURITY DEFINER functions), app.ops_compliance_facts() (per-org counts
-// and dates, migration 00146; only ward_ops may run it) and the audit log
+// and dates, migrations 00146 to 00240; only ward_ops may run it) and the audit log
 // itself, verified event by event (audit.Verify) when the connection may
 // read it. The TLS probe dials the server like a client would.
 package compliance
@@ -127,9 +127,12 @@ func (o *Options) defaults() {
 
 // facts is app.ops_compliance_facts()'s document.
 type facts struct {
-	Now            time.Time `json:"now"`
-	AdminBar       *string   `json:"admin_bar"`
-	AuthActions    []string  `json:"auth_actions"`
+	Now         time.Time `json:"now"`
+	AdminBar    *string   `json:"admin_bar"`
+	AuthActions []string  `json:"auth_actions"`
+	// BreachActions are which of breach.scope, breach.revoke and
+	// document.purge the log registers (migration 00240).
+	BreachActions  []string `json:"breach_actions"`
 	InstancePolicy struct {
 		LinkTTLMin        int `json:"link_ttl_min"`
 		IdleMaxMin        int `json:"session_idle_max_min"`
@@ -178,6 +181,26 @@ type orgFacts struct {
 	// FirstUnsignedAt is when the oldest event no signed checkpoint covers
 	// was written (nil when every event is covered).
 	FirstUnsignedAt *time.Time `json:"first_unsigned_at"`
+
+	// Document retention and its purge (migration 00240): how many types
+	// the org's policy names; live documents past retention that no legal
+	// hold keeps (and the oldest one's end of retention) and those a hold
+	// keeps; deleted documents whose data keys survive; the newest
+	// document.purge event and how many in the last 365 days.
+	RetentionTypes        int        `json:"retention_types"`
+	DocumentsOverdue      int        `json:"documents_overdue"`
+	DocumentsOverdueSince *time.Time `json:"documents_overdue_since"`
+	DocumentsHeld         int        `json:"documents_held"`
+	DocumentsUnshredded   int        `json:"documents_unshredded"`
+	LastPurgeAt           *time.Time `json:"last_purge_at"`
+	PurgedYear            int        `json:"purged_year"`
+	// Breach response (migration 00240): successful breach.scope and
+	// breach.revoke events in the last 365 days, and break-glass
+	// activations awaiting review (the oldest one's activation).
+	BreachScopesYear          int        `json:"breach_scopes_year"`
+	BreachRevokesYear         int        `json:"breach_revokes_year"`
+	BreakGlassUnreviewed      int        `json:"break_glass_unreviewed"`
+	BreakGlassUnreviewedSince *time.Time `json:"break_glass_unreviewed_since"`
 }
 
 // sinkFacts is one enabled audit sink: failing, its newest delivery and
@@ -246,11 +269,12 @@ func Gather(ctx context.Context, ops, reader *postgres.DB, o Options) (*Report, 
 		accessAuthorization(cat),
 		loginMonitoring(f),
 		passwordManagement(cat),
-		incidentProcedures(),
+		incidentProcedures(f),
 		backupPlan(f),
 		businessAssociates(f),
 		facilityAccess(),
 		deviceMedia(),
+		disposal(f),
 		accessControl(cat),
 		uniqueUsers(cat),
 		emergencyAccess(f),

@@ -145,12 +145,62 @@ func passwordManagement(cat catalog) Control {
 	return c
 }
 
-func incidentProcedures() Control {
-	return Control{ID: "164.308(a)(6)(ii)", Safeguard: administrative, Title: "Security incident procedures (response and reporting)", Status: Partial,
+// incidentProcedures is PARTIAL at best: Ward holds the record and the
+// tools; the response procedure around them is the organization's. Its
+// evidence is what the database shows of the tools' use: breach scopes and
+// credential revocations in the last year, and break-glass activations no
+// admin has reviewed. A log that does not register the breach actions has
+// no tools to use (GAP).
+func incidentProcedures(f facts) Control {
+	c := Control{ID: "164.308(a)(6)(ii)", Safeguard: administrative, Title: "Security incident procedures (response and reporting)", Status: Partial,
 		Evidence: []string{
 			"the audit log (verifiable, signed checkpoints) and break-glass activations awaiting review are the record an investigation starts from",
-			"an org's admin scopes a breach from the log (POST /v1/compliance/breach/scope: the matching events, the individuals whose records they used, counted by State, and the notices' deadlines) and revokes its credentials in one call (POST /v1/compliance/breach/revoke); the response procedure around them is the organization's",
 		}}
+	var missing []string
+	for _, want := range []string{"breach.scope", "breach.revoke"} {
+		if !slices.Contains(f.BreachActions, want) {
+			missing = append(missing, want)
+		}
+	}
+	if len(missing) > 0 {
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, "the audit log has no action "+strings.Join(missing, ", ")+": the breach tools are not installed (run ward migrate)")
+		return c
+	}
+	c.Evidence = append(c.Evidence, "an org's admin scopes a breach from the log (POST /v1/compliance/breach/scope) and revokes its credentials in one call "+
+		"(POST /v1/compliance/breach/revoke), each an audit event; the response procedure around them is the organization's")
+	live := liveOrgs(f)
+	if len(live) == 0 {
+		c.Evidence = append(c.Evidence, "no org has active members yet")
+		return c
+	}
+	var used, unreviewed []string
+	for _, o := range live {
+		if o.BreachScopesYear > 0 || o.BreachRevokesYear > 0 {
+			used = append(used, fmt.Sprintf("%s: %s, %s", o.label(), plural(o.BreachScopesYear, "scope", "scopes"),
+				plural(o.BreachRevokesYear, "revocation", "revocations")))
+		}
+		if o.BreakGlassUnreviewed > 0 {
+			since := ""
+			if o.BreakGlassUnreviewedSince != nil {
+				since = ", the oldest activated " + o.BreakGlassUnreviewedSince.UTC().Format(time.RFC3339)
+			}
+			unreviewed = append(unreviewed, fmt.Sprintf("%s: %s%s", o.label(), plural(o.BreakGlassUnreviewed, "activation", "activations"), since))
+		}
+	}
+	if len(used) > 0 {
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d of %d orgs used the breach tools in the last 365 days (breach.scope, breach.revoke events): %s",
+			len(used), len(live), listed(used, 5)))
+	} else {
+		c.Evidence = append(c.Evidence, fmt.Sprintf("no org (of %d) scoped a breach or revoked its credentials in the last 365 days", len(live)))
+	}
+	if len(unreviewed) > 0 {
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d of %d orgs have break-glass activations awaiting review: %s",
+			len(unreviewed), len(live), listed(unreviewed, 5)))
+	} else {
+		c.Evidence = append(c.Evidence, "no break-glass activation awaits review")
+	}
+	return c
 }
 
 func backupPlan(f facts) Control {
@@ -204,7 +254,88 @@ func facilityAccess() Control {
 
 func deviceMedia() Control {
 	return Control{ID: "164.310(d)(1)", Safeguard: physical, Title: "Device and media controls", Status: NA,
-		Evidence: []string{"media are the host's; PHI on them is encrypted under per-org keys (164.312(a)(2)(iv)), so a disposed disk holds ciphertext"}}
+		Evidence: []string{"media are the host's; PHI on them is encrypted under per-org keys (164.312(a)(2)(iv)), so a disposed disk holds ciphertext; " +
+			"Ward's own disposal of documents is 164.310(d)(2)(i), (ii)"}}
+}
+
+// purgeGrace is how long a document may stay past its retention before the
+// disposal control says the purge is not running: the job runs every
+// minute, and skips a document only while another transaction holds it.
+const purgeGrace = 24 * time.Hour
+
+// disposal reads what the database shows of document disposal: each org's
+// retention policy, documents past it that the purge has not taken (held
+// by a legal hold, or overdue), the newest purge, and deleted documents
+// whose data keys survive.
+func disposal(f facts) Control {
+	c := Control{ID: "164.310(d)(2)(i), (ii)", Safeguard: physical, Title: "Disposal and media re-use (document retention purge, crypto-shredding)", Status: Pass}
+	if !slices.Contains(f.BreachActions, "document.purge") {
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, "the audit log has no action document.purge: the retention purge is not installed (run ward migrate)")
+		return c
+	}
+	c.Evidence = append(c.Evidence, "a deleted or purged document's data keys are destroyed in the deleting transaction (crypto-shredding): "+
+		"its stored object, on any medium, can no longer be decrypted")
+	live := liveOrgs(f)
+	if len(live) == 0 {
+		c.Status = NA
+		c.Evidence = append(c.Evidence, "no org has active members yet")
+		return c
+	}
+	var noPolicy, overdue, late, held, unshredded, purges []string
+	for _, o := range live {
+		if o.DocumentsUnshredded > 0 {
+			unshredded = append(unshredded, fmt.Sprintf("%s: %d", o.label(), o.DocumentsUnshredded))
+		}
+		if o.RetentionTypes == 0 {
+			noPolicy = append(noPolicy, o.label())
+		}
+		if o.DocumentsHeld > 0 {
+			held = append(held, fmt.Sprintf("%s: %d", o.label(), o.DocumentsHeld))
+		}
+		if o.DocumentsOverdue > 0 && o.DocumentsOverdueSince != nil {
+			d := fmt.Sprintf("%s: %s, the oldest past retention since %s", o.label(),
+				plural(o.DocumentsOverdue, "document", "documents"), o.DocumentsOverdueSince.UTC().Format(time.RFC3339))
+			if f.Now.Sub(*o.DocumentsOverdueSince) > purgeGrace {
+				overdue = append(overdue, d)
+			} else {
+				late = append(late, d)
+			}
+		}
+		if o.RetentionTypes > 0 {
+			last := "no document purged yet"
+			if o.LastPurgeAt != nil {
+				last = fmt.Sprintf("last document.purge %s, %d in the last 365 days", o.LastPurgeAt.UTC().Format(time.RFC3339), o.PurgedYear)
+			}
+			purges = append(purges, fmt.Sprintf("%s: %s (%s)", o.label(), plural(o.RetentionTypes, "document type", "document types"), last))
+		}
+	}
+	if len(purges) > 0 {
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d of %d orgs have a document retention policy: %s", len(purges), len(live), listed(purges, 5)))
+	}
+	if len(noPolicy) > 0 {
+		c.Status = worst(c.Status, Partial)
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%d of %d orgs have no document retention policy: their documents are kept for ever and disposed of only when deleted: %s",
+			len(noPolicy), len(live), listed(noPolicy, 5)))
+	}
+	if len(held) > 0 {
+		c.Evidence = append(c.Evidence, "documents past retention kept by an active legal hold (not purged, as the hold requires): "+listed(held, 5))
+	}
+	if len(late) > 0 {
+		c.Evidence = append(c.Evidence, fmt.Sprintf("documents past retention for less than %s, due at the purge's next pass: %s", purgeGrace, listed(late, 5)))
+	}
+	if len(overdue) > 0 {
+		c.Status = worst(c.Status, Partial)
+		c.Evidence = append(c.Evidence, fmt.Sprintf("documents past retention for more than %s that no legal hold keeps: the purge job is not running (ward serve, its ward_ops connection): %s",
+			purgeGrace, listed(overdue, 5)))
+	} else if len(purges) > 0 {
+		c.Evidence = append(c.Evidence, fmt.Sprintf("no document is more than %s past its retention unless a legal hold keeps it", purgeGrace))
+	}
+	if len(unshredded) > 0 {
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, "deleted documents whose data keys survive (not crypto-shredded): "+listed(unshredded, 5))
+	}
+	return c
 }
 
 func accessControl(cat catalog) Control {
@@ -477,6 +608,15 @@ func authentication(f facts) Control {
 func retention(f facts, minDays int) Control {
 	c := Control{ID: "164.316(b)(2)(i)", Safeguard: documentation, Title: "Retention of the audit record (six years)", Status: Pass}
 	c.Evidence = append(c.Evidence, "the database refuses to delete an audit event younger than 2,555 days, not archived, not covered by a signed checkpoint or under a legal hold")
+	purged := 0
+	for _, o := range f.Orgs {
+		purged += o.PurgedYear
+	}
+	if purged > 0 {
+		// A purge disposes of the document, not of its record.
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%s purged under retention policies in the last 365 days each left a document.purge event in this record",
+			plural(purged, "document", "documents")))
+	}
 	shortest, objects, unlocked, governance := -1, 0, 0, false
 	for _, o := range f.Orgs {
 		objects += o.ArchiveObjects

@@ -2529,6 +2529,32 @@ CREATE FUNCTION app.ops_compliance_facts() RETURNS jsonb
       from app.memberships m
      where m.revoked_at is null
      group by m.org_id
+  ),
+  -- Each live document a retention policy covers: when its retention ends
+  -- (its last upload, or its creation, plus the policy's days, as
+  -- app.purge_expired_documents decides) and whether an active legal hold
+  -- on its org, its case's patient or its case keeps it.
+  docs as (
+    select x.org_id,
+           greatest(x.created_at, (select max(v.created_at) from app.document_versions v
+                                    where v.org_id = x.org_id and v.document_id = x.id))
+             + make_interval(days => r.retain_days) as expires_at,
+           exists (select from app.legal_holds lh
+                    where lh.org_id = x.org_id and lh.released_at is null
+                      and ((lh.patient_id is null and lh.case_id is null)
+                           or lh.patient_id = cs.patient_id or lh.case_id = x.case_id)) as held
+      from app.documents x
+      join app.document_retention r on r.org_id = x.org_id and r.doc_type = x.doc_type
+      join app.cases cs on cs.org_id = x.org_id and cs.id = x.case_id
+     where x.deleted_at is null
+  ),
+  expired as (
+    select d.org_id, count(*) filter (where not d.held) as overdue,
+           min(d.expires_at) filter (where not d.held) as overdue_since,
+           count(*) filter (where d.held) as held
+      from docs d
+     where d.expires_at < now()
+     group by d.org_id
   )
   select jsonb_build_object(
     'now', now(),
@@ -2540,6 +2566,8 @@ CREATE FUNCTION app.ops_compliance_facts() RETURNS jsonb
     'admin_bar', private.assurance_bar('admin', false, false),
     'auth_actions', (select coalesce(jsonb_agg(a.name order by a.name), '[]'::jsonb)
                        from audit.actions a where a.name like 'auth.%'),
+    'breach_actions', (select coalesce(jsonb_agg(a.name order by a.name), '[]'::jsonb)
+                         from audit.actions a where a.name in ('breach.scope', 'breach.revoke', 'document.purge')),
     'providers', coalesce((select jsonb_agg(jsonb_build_object(
         'name', g.name, 'baa_signed_at', g.baa_signed_at, 'baa_ref', g.baa_ref is not null,
         'zero_retention', g.zero_retention, 'models', cardinality(g.models), 'region', g.region,
@@ -2585,6 +2613,23 @@ CREATE FUNCTION app.ops_compliance_facts() RETURNS jsonb
                                  and e.qid = (select l.qid from audit.leaves l
                                                where l.org_id = i.id and l.seq > coalesce(c.size, 0)
                                                order by l.seq limit 1)))
+        || jsonb_build_object(
+        'retention_types', (select count(*) from app.document_retention r where r.org_id = i.id),
+        'documents_overdue', coalesce(x.overdue, 0),
+        'documents_overdue_since', x.overdue_since,
+        'documents_held', coalesce(x.held, 0),
+        -- Deleted documents whose versions still hold a wrapped data key:
+        -- deleted but not crypto-shredded (app.delete_document and the
+        -- purge null the keys in the deleting transaction).
+        'documents_unshredded', (select count(distinct dv.document_id) from app.document_versions dv
+                                   join app.documents dd on dd.org_id = dv.org_id and dd.id = dv.document_id
+                                  where dv.org_id = i.id and dd.deleted_at is not null and dv.data_key is not null),
+        'last_purge_at', ev.last_purge_at,
+        'purged_year', coalesce(ev.purged, 0),
+        'breach_scopes_year', coalesce(ev.scopes, 0),
+        'breach_revokes_year', coalesce(ev.revokes, 0),
+        'break_glass_unreviewed', coalesce(bg.n, 0),
+        'break_glass_unreviewed_since', bg.since)
         order by i.id)
       from ids i
       cross join pol
@@ -2599,7 +2644,18 @@ CREATE FUNCTION app.ops_compliance_facts() RETURNS jsonb
                                 jsonb_agg(distinct ao.mode) filter (where ao.mode is not null) as modes,
                                 min(extract(epoch from ao.retain_until - ao.stored_at) / 86400)::int as min_days,
                                 count(*) filter (where ao.mode is null) as unlocked
-                           from audit.archive_objects ao where ao.org_id = i.id) a on true),
+                           from audit.archive_objects ao where ao.org_id = i.id) a on true
+      left join expired x on x.org_id = i.id
+      left join lateral (select max(e.at) filter (where e.action = 'document.purge') as last_purge_at,
+                                count(*) filter (where e.action = 'document.purge' and e.at > now() - interval '365 days') as purged,
+                                count(*) filter (where e.action = 'breach.scope' and e.at > now() - interval '365 days') as scopes,
+                                count(*) filter (where e.action = 'breach.revoke' and e.at > now() - interval '365 days') as revokes
+                           from audit.events e
+                          where e.org_id = i.id and e.outcome = 'success'
+                            and e.action in ('document.purge', 'breach.scope', 'breach.revoke')) ev on true
+      left join lateral (select count(*) as n, min(b.activated_at) as since
+                           from app.break_glass_activations b
+                          where b.org_id = i.id and b.reviewed_at is null) bg on true),
       '[]'::jsonb))
   from pol
 $$;
