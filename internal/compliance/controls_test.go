@@ -114,3 +114,52 @@ func TestRetentionLocks(t *testing.T) {
 		})
 	}
 }
+
+// TestComplianceDisposalMarks: the disposal control's marks from the
+// facts, at the bounds the database test cannot set exactly (a day past
+// retention) and for a log without the purge action.
+func TestComplianceDisposalMarks(t *testing.T) {
+	all := []string{"breach.revoke", "breach.scope", "document.purge"}
+	for _, c := range []struct {
+		name     string
+		actions  []string
+		org      func(*orgFacts)
+		want     Status
+		evidence string
+	}{
+		{"no policy", all, func(o *orgFacts) {}, Partial, "have no document retention policy"},
+		{"policy, nothing due", all, func(o *orgFacts) { o.RetentionTypes = 2 }, Pass, "2 document types (no document purged yet)"},
+		{"an hour past retention", all, func(o *orgFacts) {
+			o.RetentionTypes, o.DocumentsOverdue, o.DocumentsOverdueSince = 1, 1, ago(time.Hour)
+		}, Pass, "due at the purge's next pass"},
+		{"just over a day past retention", all, func(o *orgFacts) {
+			o.RetentionTypes, o.DocumentsOverdue, o.DocumentsOverdueSince = 1, 3, ago(25*time.Hour)
+		}, Partial, "3 documents, the oldest past retention since 2026-12-03T11:00:00Z"},
+		{"held only", all, func(o *orgFacts) { o.RetentionTypes, o.DocumentsHeld = 1, 4 }, Pass, "kept by an active legal hold"},
+		{"unshredded", all, func(o *orgFacts) { o.RetentionTypes, o.DocumentsUnshredded = 1, 1 }, Gap, "not crypto-shredded"},
+		{"purged", all, func(o *orgFacts) { o.RetentionTypes, o.LastPurgeAt, o.PurgedYear = 1, ago(time.Minute), 7 }, Pass,
+			"last document.purge 2026-12-04T11:59:00Z, 7 in the last 365 days"},
+		{"purge not installed", all[:2], func(o *orgFacts) { o.RetentionTypes = 1 }, Gap, "retention purge is not installed"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := liveOrg()
+			c.org(&o)
+			expectMark(t, disposal(facts{Now: now, BreachActions: c.actions, Orgs: []orgFacts{o}}), c.want, c.evidence)
+		})
+	}
+	if got := disposal(facts{Now: now, BreachActions: all}); got.Status != NA {
+		t.Errorf("no live org: %s", got.Status)
+	}
+}
+
+// TestComplianceIncidentMarks: incident procedures are PARTIAL whatever the
+// tools' use (the procedure is the organization's), GAP without the tools.
+func TestComplianceIncidentMarks(t *testing.T) {
+	o := liveOrg()
+	o.BreachScopesYear, o.BreakGlassUnreviewed, o.BreakGlassUnreviewedSince = 2, 1, ago(48*time.Hour)
+	f := facts{Now: now, BreachActions: []string{"breach.revoke", "breach.scope"}, Orgs: []orgFacts{o}}
+	expectMark(t, incidentProcedures(f), Partial, "2 scopes, 0 revocations")
+	expectMark(t, incidentProcedures(f), Partial, "1 activation, the oldest activated 2026-12-02T12:00:00Z")
+	f.BreachActions = []string{"breach.scope"}
+	expectMark(t, incidentProcedures(f), Gap, "no action breach.revoke")
+}
