@@ -26,7 +26,7 @@
 -- and document.purge the log registers. Still counts and dates only: no
 -- document, no patient, no case, no key leaves it (data_key is tested for
 -- null, never returned). Still no argument, still ward_ops only. Every
--- table it reads ward_definer already reads (00060, 00233, 00234). The
+-- table it reads ward_definer already reads (no new grant). The
 -- audit event counts use the org's events without a dedicated index: the
 -- report runs on demand, and building one would lock audit.events against
 -- writes for the build.
