@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -64,13 +66,12 @@ func TestResolverPatterns(t *testing.T) {
 	}
 
 	// whoami: a thumbprint (43 characters of the base64url alphabet) must
-	// come with a jti hash (64 lowercase hex digits): refused with 22023
-	// otherwise. The admin's session is bound to no key, so it resolves
-	// with a thumbprint or without. An iat of another form than 1 to 12
-	// digits counts as none (the oldest a proof may be), which the jti
-	// memory refuses once it began less than five minutes ago.
+	// come with a jti hash (64 lowercase hex digits) and, since 00227, its
+	// proof's iat: refused with 22023 otherwise. The admin's session is
+	// bound to no key, so without a thumbprint it resolves. An iat of
+	// another form than 1 to 12 digits counts as none (22023); one outside
+	// the jti memory's window is refused as a replay would be (23505).
 	jktRE := regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
-	jtiRE := regexp.MustCompile(`^[0-9a-f]{64}$`)
 	jkt := strings.Repeat("aZ09_-", 7) + "q"
 	whoami := func(dpop, jti, iat string) (string, error) {
 		var got *string
@@ -91,7 +92,7 @@ func TestResolverPatterns(t *testing.T) {
 			got, err := whoami(dpop, jti, "")
 			var pgErr *pgconn.PgError
 			switch {
-			case jktRE.MatchString(dpop) && !jtiRE.MatchString(jti):
+			case jktRE.MatchString(dpop): // no iat, and maybe no jti hash either
 				if !errors.As(err, &pgErr) || pgErr.Code != "22023" {
 					t.Errorf("thumbprint %q, jti %q: %s %v, want 22023", dpop, jti, got, err)
 				}
@@ -103,23 +104,31 @@ func TestResolverPatterns(t *testing.T) {
 		}
 	}
 	// The iat, on a session bound to the thumbprint: 1 to 12 digits are an
-	// iat, anything else none, and none is refused as too old.
+	// iat, anything else none (22023); an iat far in the future is outside
+	// the memory's window (23505).
 	if _, err := env.Super.Pool.Exec(ctx, `with b as (update app.sessions set dpop_jkt = $1 where id = $2)
-		select setval('app.dpop_jti_epoch', floor(extract(epoch from now()))::bigint, true)`, jkt, s.adminSession); err != nil {
+		select setval('app.dpop_jti_epoch', floor(extract(epoch from now()))::bigint - 300, true)`, jkt, s.adminSession); err != nil {
 		t.Fatal(err)
 	}
 	iatRE := regexp.MustCompile(`^[0-9]{1,12}$`)
-	now := "9999999999"
-	for i, iat := range []string{now, "0" + now, "+" + now, now + "\n", " " + now, "1e9", "", "1234567890123", "x"} {
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	for i, iat := range []string{now, "0" + now, "+" + now, now + "\n", " " + now, "1e9", "", "1234567890123", "x", "9999999999"} {
 		jti := strings.Repeat("0", 63) + string("0123456789abcdef"[i])
 		got, err := whoami(jkt, jti, iat)
 		var pgErr *pgconn.PgError
-		if iatRE.MatchString(iat) {
+		switch {
+		case iat == "9999999999":
+			if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+				t.Errorf("iat %q: %s %v, want 23505 (outside the jti memory's window)", iat, got, err)
+			}
+		case iatRE.MatchString(iat):
 			if err != nil || got != s.admin {
 				t.Errorf("iat %q: %s %v, want the bound session", iat, got, err)
 			}
-		} else if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
-			t.Errorf("iat %q: %s %v, want 23505 (no iat: too old for the jti memory)", iat, got, err)
+		default:
+			if !errors.As(err, &pgErr) || pgErr.Code != "22023" {
+				t.Errorf("iat %q: %s %v, want 22023 (a bound key needs its proof's iat)", iat, got, err)
+			}
 		}
 	}
 }
