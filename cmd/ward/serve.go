@@ -369,6 +369,16 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			log.Warn("final audit integration pass failed; the next start integrates the rest", "err", err)
 		}
 	}()
+	// The DPoP jti memory's stale ring expires in a transaction of its
+	// own (migration 00236), on every node: the database decides whether
+	// a ring is due and truncates it at most once a slot, without waiting.
+	rotateCtx, stopRotate := context.WithCancel(context.WithoutCancel(ctx))
+	rotateDone := make(chan struct{})
+	go func() { defer close(rotateDone); authSvc.RunDPoPJTIRotation(rotateCtx, auth.JTIRotateInterval) }()
+	defer func() {
+		stopRotate()
+		<-rotateDone
+	}()
 	// The case jobs (reminders, access-expiry events, the orphan sweeper,
 	// the retention purge)
 	// run as ward_ops: through the cluster's superuser in embedded mode, or

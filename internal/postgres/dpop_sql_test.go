@@ -281,8 +281,10 @@ func TestDPoPJTIKeepHostile(t *testing.T) {
 }
 
 // The jti memory's rings (migration 00227): a jti goes to the ring of its
-// proof's iat ((iat / 600) % 3), and app.dpop_jti_rotate truncates, in a
-// slot's first two minutes, only the ring no acceptable proof can be in.
+// proof's iat ((iat / 600) % 3), and the rotation (00227's
+// app.dpop_jti_rotate, private.dpop_jti_rotate_at since 00236, which the
+// tests drive at any time) truncates, in a slot's first two minutes, only
+// the ring no acceptable proof can be in.
 // Here a proof's jti is recorded through app.whoami, then the rotation is
 // run at every ten seconds of the time its proof stays acceptable (the
 // database's window: 6 minutes after its iat), each time as the first call
@@ -321,7 +323,7 @@ func TestDPoPJTIRings(t *testing.T) {
 	rotate := func(at int64) {
 		t.Helper()
 		w.exec(`select setval('app.dpop_jti_cleared', 0, true)`)
-		w.exec(`select app.dpop_jti_rotate($1)`, at)
+		w.exec(`select private.dpop_jti_rotate_at($1)`, at)
 	}
 	has := func(ring int, jti string) bool {
 		t.Helper()
@@ -390,7 +392,7 @@ func TestDPoPJTIRings(t *testing.T) {
 	stale := int((at/600 + 1) % 3)
 	late := hexSHA256(uuid.NewString())
 	w.exec(`insert into app.dpop_jtis (ring, jkt, jti_hash) values ($1, $2, decode($3, 'hex'))`, stale, key, late)
-	w.exec(`select app.dpop_jti_rotate($1)`, at+30)
+	w.exec(`select private.dpop_jti_rotate_at($1)`, at+30)
 	if !has(stale, late) {
 		t.Fatal("a second rotation in one slot truncated the ring again")
 	}
@@ -412,7 +414,7 @@ func TestDPoPJTIRings(t *testing.T) {
 	}
 	w.exec(`select setval('app.dpop_jti_cleared', 0, true)`)
 	tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	_, err = env.Super.Pool.Exec(tctx, `select app.dpop_jti_rotate($1)`, at)
+	_, err = env.Super.Pool.Exec(tctx, `select private.dpop_jti_rotate_at($1)`, at)
 	cancel()
 	if err != nil {
 		t.Fatalf("a rotation while another transaction holds the ring: %v, want no wait and no error", err)
@@ -425,7 +427,7 @@ func TestDPoPJTIRings(t *testing.T) {
 	if !has(stale, late) || cleared == at/600 {
 		t.Fatalf("the held ring: kept %v, slot %d marked cleared (%d); want kept, not marked", has(stale, late), at/600, cleared)
 	}
-	w.exec(`select app.dpop_jti_rotate($1)`, at+30)
+	w.exec(`select private.dpop_jti_rotate_at($1)`, at+30)
 	if has(stale, late) {
 		t.Fatal("the ring a transaction held was not truncated by the next call once it was free")
 	}
@@ -435,5 +437,208 @@ func TestDPoPJTIRings(t *testing.T) {
 		if err := whoami(hexSHA256(uuid.NewString()), iat); !replay(err) {
 			t.Fatalf("iat %+ds from now: %v, want a unique violation on dpop_proofs_pkey", iat-time.Now().Unix(), err)
 		}
+	}
+}
+
+// The rotation is the server's job (migration 00236): app.whoami no longer
+// truncates a ring, so a request's transaction that recorded a jti and
+// stays open (a long one) holds no lock on the memory that another DPoP
+// request or the job waits for. Here a transaction records 256 proofs'
+// jtis through app.whoami (00227 truncated the stale ring one time in 32
+// in a slot's first two minutes, in the request's transaction: run then,
+// against 00227, this transaction held that ring exclusively) and stays
+// open while: app.whoami holds no call to the rotation; the transaction
+// holds nothing on the rings above ROW EXCLUSIVE (an insert's); another
+// request's proof of the same ring is recorded without waiting, and its
+// replay refused; and the job's call returns at once.
+func TestDPoPJTIRotateOutsideRequestTx(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	w := &riskWorld{t: t, env: env, org: uuid.New()}
+	w.exec(`insert into app.orgs (id, name, device_binding_required_for) values ($1, 'Long Tx Org', '{}')`, w.org)
+	key := strings.Repeat("L", 43)
+	cred, session, _ := w.signInKey(w.member(), "", "10.0.0.8", "MyApp/1.0", key)
+	w.exec(`update app.sessions set dpop_jkt = $2 where id = $1`, session, key)
+
+	var def string
+	if err := env.Super.Pool.QueryRow(ctx, `select pg_get_functiondef('app.whoami'::regproc)`).Scan(&def); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(def, "dpop_jti_rotate") {
+		t.Error("app.whoami still rotates the jti memory in the request's transaction")
+	}
+
+	whoami := func(ctx context.Context, tx pgx.Tx, jti string, iat int64) error {
+		if _, err := tx.Exec(ctx, `select app.bind_proof($1, $2)`, jti, strconv.FormatInt(iat, 10)); err != nil {
+			return err
+		}
+		var n int
+		return tx.QueryRow(ctx, `select count(*) from app.whoami() where user_id is not null`).Scan(&n)
+	}
+	c := postgres.Credential{Hash: cred, DPoP: key}
+	held := make(chan int32)
+	release := make(chan struct{})
+	longDone := make(chan error, 1)
+	go func() {
+		longDone <- env.App.InTenantTx(ctx, c, func(ctx context.Context, tx pgx.Tx) error {
+			// Enough resolutions that, before 00236, one of them rotated
+			// in a slot's first two minutes (eight on average), each a
+			// proof of its own.
+			if _, err := tx.Exec(ctx, `select setseed(0.25)`); err != nil {
+				return err
+			}
+			for range 256 {
+				if err := whoami(ctx, tx, hexSHA256(uuid.NewString()), time.Now().Unix()); err != nil {
+					return err
+				}
+			}
+			var pid int32
+			if err := tx.QueryRow(ctx, `select pg_backend_pid()`).Scan(&pid); err != nil {
+				return err
+			}
+			held <- pid
+			<-release
+			return nil
+		})
+	}()
+	var pid int32
+	select {
+	case pid = <-held:
+	case err := <-longDone:
+		t.Fatalf("the long transaction: %v", err)
+	}
+	defer func() {
+		close(release)
+		if err := <-longDone; err != nil {
+			t.Errorf("the long transaction: %v", err)
+		}
+	}()
+
+	var strong []string
+	rows, err := env.Super.Pool.Query(ctx, `select c.relname || ' ' || l.mode from pg_locks l join pg_class c on c.oid = l.relation
+		where l.pid = $1 and c.relname like 'dpop_jtis%' and l.mode not in ('AccessShareLock', 'RowExclusiveLock')`, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		strong = append(strong, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(strong) > 0 {
+		t.Errorf("the long transaction holds %v on the jti memory", strong)
+	}
+
+	// Another request, a proof of the same ring: recorded without waiting
+	// for the long transaction, and its replay refused.
+	tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	jti, iat := hexSHA256(uuid.NewString()), time.Now().Unix()
+	for i, want := range []bool{false, true} {
+		err := env.App.InTenantTx(tctx, c, func(ctx context.Context, tx pgx.Tx) error { return whoami(ctx, tx, jti, iat) })
+		var pe *pgconn.PgError
+		replayed := errors.As(err, &pe) && pe.Code == postgres.CodeUniqueViolation && pe.ConstraintName == "dpop_proofs_pkey"
+		if replayed != want || err != nil && !replayed {
+			t.Fatalf("request %d beside the long transaction: %v (replay refused: %v, want %v)", i+1, err, replayed, want)
+		}
+	}
+	// The job, as the server runs it, with the slot not marked cleared:
+	// it does not wait for the long transaction's insert lock either.
+	w.exec(`select setval('app.dpop_jti_cleared', 0, true)`)
+	if _, err := env.App.Pool.Exec(tctx, `select app.dpop_jti_rotate()`); err != nil {
+		t.Fatalf("the job beside the long transaction: %v", err)
+	}
+}
+
+// The job's call (app.dpop_jti_rotate(), 00236) decides from the
+// database's clock alone: ward_app may call it, with no time to pass, and
+// may not call the rotation that takes one. Called at once after a jti was
+// put in each ring, it keeps the two rings an acceptable proof can be in
+// (the slot's and the one before) and truncates the third (the slot of
+// twenty minutes ago) exactly when the call fell in the slot's first two
+// minutes (TestDPoPJTIRings drives the same rotation at every time of the
+// window). A second call in the same slot truncates nothing.
+func TestDPoPJTIRotateJob(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	for _, q := range []string{`select private.dpop_jti_rotate_at(0)`, `select app.dpop_jti_rotate(0)`} {
+		_, err := env.App.Pool.Exec(ctx, q)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "42501" && pe.Code != "42883" {
+			t.Errorf("ward_app: %s: %v, want refused", q, err)
+		}
+	}
+
+	key := strings.Repeat("J", 43)
+	marks := [3]string{}
+	put := func() {
+		t.Helper()
+		for r := range marks {
+			marks[r] = hexSHA256(uuid.NewString())
+			if _, err := env.Super.Pool.Exec(ctx, `insert into app.dpop_jtis (ring, jkt, jti_hash) values ($1, $2, decode($3, 'hex'))`,
+				r, key, marks[r]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	kept := func(r int) bool {
+		t.Helper()
+		var ok bool
+		if err := env.Super.Pool.QueryRow(ctx, `select exists (select from app.dpop_jtis where ring = $1 and jkt = $2
+			and jti_hash = decode($3, 'hex'))`, r, key, marks[r]).Scan(&ok); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	clock := func() int64 {
+		t.Helper()
+		var now int64
+		if err := env.Super.Pool.QueryRow(ctx, `select floor(extract(epoch from clock_timestamp()))::bigint`).Scan(&now); err != nil {
+			t.Fatal(err)
+		}
+		return now
+	}
+
+	for {
+		put()
+		if _, err := env.Super.Pool.Exec(ctx, `select setval('app.dpop_jti_cleared', 0, true)`); err != nil {
+			t.Fatal(err)
+		}
+		before := clock()
+		var rotated bool
+		if err := env.App.Pool.QueryRow(ctx, `select app.dpop_jti_rotate()`).Scan(&rotated); err != nil {
+			t.Fatalf("ward_app: the job's call: %v", err)
+		}
+		after := clock()
+		slot := before / 600
+		if after/600 != slot || before%600 < 120 && after%600 >= 120 {
+			continue // the call straddled a boundary: again
+		}
+		for _, live := range []int64{slot % 3, (slot + 2) % 3} {
+			if !kept(int(live)) {
+				t.Fatalf("at %d s into slot %d the job truncated ring %d, which takes jtis", before%600, slot, live)
+			}
+		}
+		stale := int((slot + 1) % 3)
+		due := before%600 < 120
+		if rotated != due || kept(stale) == due {
+			t.Fatalf("at %d s into slot %d: rotated %v, ring %d kept %v; want the stale ring truncated %v",
+				before%600, slot, rotated, stale, kept(stale), due)
+		}
+		if due {
+			put()
+			if err := env.App.Pool.QueryRow(ctx, `select app.dpop_jti_rotate()`).Scan(&rotated); err != nil {
+				t.Fatal(err)
+			}
+			if rotated || !kept(stale) {
+				t.Fatal("a second call in the slot truncated the stale ring again")
+			}
+		}
+		return
 	}
 }

@@ -1599,38 +1599,17 @@ end $$;
 ALTER FUNCTION app.dpop_jti_keep() OWNER TO ward_definer;
 
 --
--- Name: dpop_jti_rotate(bigint); Type: FUNCTION; Schema: app; Owner: ward_definer
+-- Name: dpop_jti_rotate(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.dpop_jti_rotate(p_now bigint) RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER
+CREATE FUNCTION app.dpop_jti_rotate() RETURNS boolean
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-declare
-  slot bigint := p_now / 600;
-begin
-  if p_now is null or p_now % 600 >= 120 or (select c.last_value from app.dpop_jti_cleared c) >= slot then
-    return;
-  end if;
-  begin
-    case (slot + 1) % 3
-      when 0 then
-        lock table app.dpop_jtis_0 in access exclusive mode nowait;
-        truncate app.dpop_jtis_0;
-      when 1 then
-        lock table app.dpop_jtis_1 in access exclusive mode nowait;
-        truncate app.dpop_jtis_1;
-      else
-        lock table app.dpop_jtis_2 in access exclusive mode nowait;
-        truncate app.dpop_jtis_2;
-    end case;
-    perform setval('app.dpop_jti_cleared', slot);
-  exception when lock_not_available then
-    null; -- a later resolution clears it
-  end;
-end $$;
+  select private.dpop_jti_rotate_at(floor(extract(epoch from pg_catalog.clock_timestamp()))::bigint)
+$$;
 
-ALTER FUNCTION app.dpop_jti_rotate(p_now bigint) OWNER TO ward_definer;
+ALTER FUNCTION app.dpop_jti_rotate() OWNER TO ward_definer;
 
 --
 -- Name: dpop_use(text, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -5534,9 +5513,6 @@ begin
     if not found then
       raise exception 'the DPoP proof''s jti was used before' using errcode = '23505', constraint = 'dpop_proofs_pkey';
     end if;
-    if clock % 600 < 120 and random() < 1.0 / 32 then
-      perform app.dpop_jti_rotate(clock);
-    end if;
   end if;
   kind := me.kind; credential_id := me.credential_id; user_id := me.user_id; org_id := me.org_id;
   role := me.role; session_id := me.session_id; aal := me.aal; auth_time := 'epoch'::timestamptz + me.auth_us * interval '1 microsecond';
@@ -6852,6 +6828,41 @@ begin
 end $$;
 
 ALTER FUNCTION private.credential_maker(p_hash bytea, p_hash_name text, OUT user_id uuid, OUT org_id uuid) OWNER TO ward_owner;
+
+--
+-- Name: dpop_jti_rotate_at(bigint); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.dpop_jti_rotate_at(p_now bigint) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  slot bigint := p_now / 600;
+begin
+  if p_now is null or p_now % 600 >= 120 or (select c.last_value from app.dpop_jti_cleared c) >= slot then
+    return false;
+  end if;
+  begin
+    case (slot + 1) % 3
+      when 0 then
+        lock table app.dpop_jtis_0 in access exclusive mode nowait;
+        truncate app.dpop_jtis_0;
+      when 1 then
+        lock table app.dpop_jtis_1 in access exclusive mode nowait;
+        truncate app.dpop_jtis_1;
+      else
+        lock table app.dpop_jtis_2 in access exclusive mode nowait;
+        truncate app.dpop_jtis_2;
+    end case;
+    perform setval('app.dpop_jti_cleared', slot);
+  exception when lock_not_available then
+    return false; -- a later call clears it
+  end;
+  return true;
+end $$;
+
+ALTER FUNCTION private.dpop_jti_rotate_at(p_now bigint) OWNER TO ward_owner;
 
 --
 -- Name: dsr_amendment_status(uuid, uuid); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -13437,10 +13448,11 @@ REVOKE ALL ON FUNCTION app.dpop_jti_keep() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.dpop_jti_keep() TO ward_app;
 
 --
--- Name: FUNCTION dpop_jti_rotate(p_now bigint); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION dpop_jti_rotate(); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.dpop_jti_rotate(p_now bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app.dpop_jti_rotate() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.dpop_jti_rotate() TO ward_app;
 
 --
 -- Name: FUNCTION dpop_use(p_jkt text, p_jti_hash bytea); Type: ACL; Schema: app; Owner: ward_definer
@@ -14504,6 +14516,13 @@ GRANT ALL ON FUNCTION private.credential_hash() TO ward_definer;
 
 REVOKE ALL ON FUNCTION private.credential_maker(p_hash bytea, p_hash_name text, OUT user_id uuid, OUT org_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.credential_maker(p_hash bytea, p_hash_name text, OUT user_id uuid, OUT org_id uuid) TO ward_definer;
+
+--
+-- Name: FUNCTION dpop_jti_rotate_at(p_now bigint); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.dpop_jti_rotate_at(p_now bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.dpop_jti_rotate_at(p_now bigint) TO ward_definer;
 
 --
 -- Name: FUNCTION dsr_amendment_status(p_org uuid, p_dsr uuid); Type: ACL; Schema: private; Owner: ward_rls

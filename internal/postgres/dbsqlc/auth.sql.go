@@ -1046,6 +1046,19 @@ func (q *Queries) RevokeSession(ctx context.Context, arg RevokeSessionParams) (i
 	return result.RowsAffected(), nil
 }
 
+const rotateDPoPJTIs = `-- name: RotateDPoPJTIs :one
+select app.dpop_jti_rotate()::boolean as rotated
+`
+
+// The DPoP jti memory's stale ring truncated if due now, on the database's
+// clock (migration 00236; auth.RotateDPoPJTIs).
+func (q *Queries) RotateDPoPJTIs(ctx context.Context) (bool, error) {
+	row := q.db.QueryRow(ctx, rotateDPoPJTIs)
+	var rotated bool
+	err := row.Scan(&rotated)
+	return rotated, err
+}
+
 const rotateSession = `-- name: RotateSession :one
 select app.rotate_session($1)::timestamptz as absolute_expires_at
 `

@@ -202,3 +202,8 @@ select forgotten, ended, others_ended from app.forget_session_device(@session_id
 -- name: LinkLanding :one
 select status, unbound, org_name, user_id, email_enc, signed_in
 from app.link_landing(@token_hash);
+
+-- name: RotateDPoPJTIs :one
+-- The DPoP jti memory's stale ring truncated if due now, on the database's
+-- clock (migration 00236; auth.RotateDPoPJTIs).
+select app.dpop_jti_rotate()::boolean as rotated;
