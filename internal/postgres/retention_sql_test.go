@@ -162,6 +162,12 @@ func TestDocumentRetentionSQL(t *testing.T) {
 	long, _ := doc(org, c1, "lab_report", "400 days", "400 days")          // kept: 36500 days
 	onCase, _ := doc(org, c2, "wage_statement", "40 days", "40 days")      // kept: case hold
 	onPatient, _ := doc(org, c3, "wage_statement", "40 days", "40 days")   // kept: patient hold
+	// Requests with nothing uploaded whose due date is ahead, or past by
+	// less than the policy's days: kept (the clock runs from the due date).
+	dueSoon, _ := doc(org, c1, "wage_statement", "40 days", "")
+	super(`update app.documents set due_at = now() + interval '10 days' where id = $1`, dueSoon)
+	dueLately, _ := doc(org, c1, "wage_statement", "40 days", "")
+	super(`update app.documents set due_at = now() - interval '5 days' where id = $1`, dueLately)
 	oc := uuid.NewString()
 	super(`insert into app.cases (org_id, id, title_enc, created_by) values ($1, $2, '\x00', $3)`, other, oc, oadmin)
 	super(`insert into app.document_retention (org_id, doc_type, retain_days, updated_by) values ($1, 'wage_statement', 1, $2)`, other, oadmin)
@@ -237,8 +243,13 @@ func TestDocumentRetentionSQL(t *testing.T) {
 		t.Fatalf("the purged document: deleted %v, %d live data keys", d, k)
 	}
 	for name, id := range map[string]string{"recent": recent, "uploaded again": reupped, "no policy": untyped,
-		"long policy": long, "case hold": onCase, "patient hold": onPatient, "org hold": inHeldOrg} {
-		if d, k := state(id); d || k != 1 {
+		"long policy": long, "case hold": onCase, "patient hold": onPatient, "org hold": inHeldOrg,
+		"request due in 10 days": dueSoon, "request due 5 days ago": dueLately} {
+		want := 1
+		if id == dueSoon || id == dueLately {
+			want = 0 // nothing uploaded
+		}
+		if d, k := state(id); d || k != want {
 			t.Errorf("%s: deleted %v, %d live data keys", name, d, k)
 		}
 	}

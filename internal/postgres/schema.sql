@@ -3254,6 +3254,7 @@ begin
         join app.cases c on c.org_id = x.org_id and c.id = x.case_id
        where x.org_id = o and x.deleted_at is null
          and x.created_at < now() - make_interval(days => r.retain_days)
+         and (x.due_at is null or x.due_at < now() - make_interval(days => r.retain_days))
          and not exists (select from app.document_versions v
                           where v.org_id = x.org_id and v.document_id = x.id
                             and v.created_at >= now() - make_interval(days => r.retain_days))
