@@ -106,6 +106,7 @@ func TestRetentionPurge(t *testing.T) {
 	}
 	goneKey := storageKey(gone.ID)
 
+	beforePurge := time.Now().Add(-time.Second)
 	// Two nodes' purgers: one holds the lease and purges; the other waits.
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	node := func() *cases.Purger {
@@ -144,6 +145,21 @@ func TestRetentionPurge(t *testing.T) {
 	}
 	if actives != 1 || purged != 1 || a.Active() == b.Active() {
 		t.Fatalf("two purgers: %d active, %d purged", actives, purged)
+	}
+
+	// The purge's event names the admin who set the policy (actor_kind
+	// system), but it is the job's deletion, not that admin's use of a
+	// record: a breach scoped to the admin's account (a compromised admin)
+	// lists the event in its timeline and counts no individual for it.
+	var scope breachScopeJSON
+	w.do("POST", "/v1/compliance/breach/scope", o.Admin.Token, map[string]any{"from": beforePurge,
+		"to": time.Now().Add(time.Minute), "discovered": time.Now(), "actors": []uuid.UUID{o.Admin.ID}}, http.StatusOK, &scope)
+	listed := false
+	for _, e := range scope.Timeline {
+		listed = listed || e.Action == "document.purge"
+	}
+	if !listed || len(scope.Individuals) != 0 {
+		t.Fatalf("a breach scoped to the policy's admin: %+v", scope)
 	}
 
 	// The purged document is gone: no read, no download, no object, no key.

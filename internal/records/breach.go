@@ -223,7 +223,13 @@ func (s *Service) ScopeBreach(ctx context.Context, in Incident) (BreachScope, er
 				out.TimelineTruncated = true
 			}
 			act, ok := audit.Actions[e.Action]
-			if !ok || !act.PHIAccess || e.Outcome != audit.OutcomeSuccess || e.Action == "breach.scope" {
+			// document.purge is the retention job's deletion (actor_kind
+			// system): it names the admin who last set the policy, who
+			// neither ran it nor saw the document, so a scope by that
+			// admin's account counts nobody for it (it stays in the
+			// timeline).
+			if !ok || !act.PHIAccess || e.Outcome != audit.OutcomeSuccess || e.Action == "breach.scope" ||
+				(e.Action == "document.purge" && e.ActorKind == "system") {
 				return nil
 			}
 			// Ids are random: an id among the results is a patient's
