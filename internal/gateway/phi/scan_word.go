@@ -28,6 +28,12 @@ func (d *detector) wordAt(i int) int {
 			return j
 		}
 	}
+	if w == "s" && d.glued(i) && d.isPunct(i+1, '/') && d.glued(i+1) && i+2 < len(d.toks) && d.word(i+2) == "n" {
+		// "S/N 4471-AK-2290": the slash splits the serial number's label
+		if j := d.trigger(i+2, TypeDevice); j > i+2 {
+			return j
+		}
+	}
 	if d.is(i, vMonth) {
 		if j, ok := d.monthDate(i); ok {
 			return d.claimBytes(i, d.timeTail(int(d.toks[j-1].end)), TypeDate)
