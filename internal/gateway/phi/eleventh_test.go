@@ -18,6 +18,10 @@ func TestNoteTypesEleventh(t *testing.T) {
 	}{
 		{"a serial number after S/N", mixed + "Infusion pump S/N 4471-AK-2290 swapped out. CPAP unit s/n: RX88213Q returned to vendor.",
 			[]string{"4471-AK-2290", "RX88213Q"}, nil},
+		{"an accession number joined by colons", mixed + "Specimen received, accession 26:SP:0041. Case # SP26:00412 signed out. Accession: 2026:CY:771 added on.",
+			[]string{"26:SP:0041", "SP26:00412", "2026:CY:771"}, nil},
+		{"no identifier from a time or a word after a colon", mixed + "Visit 2:30 pm with family. Case 3:Pt declined. Specimen 4:Urine sent. Order 10:1 ratio.",
+			nil, []string{"30", "Pt", "Urine", "10:1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -597,6 +597,10 @@ func (d *detector) trigger(i int, typ Type) int {
 				k++
 				continue
 			}
+			if c == ':' && k > j && k+1 < len(d.toks) && d.glued(k) && d.colonJoined(j, k) {
+				k++ // an accession number's parts: "26:SP:0041"
+				continue
+			}
 			break
 		}
 		if t.kind == tkNum {
@@ -645,6 +649,36 @@ func (d *detector) trigger(i int, typ Type) int {
 		typ = rt
 	}
 	return d.claim(j, k, typ, prioStruct)
+}
+
+// colonJoined reports whether the colon at token k, inside the value that
+// starts at token j, joins the parts of one identifier, as laboratories
+// write accession numbers ("26:SP:0041", "SP26:00412"): a number and a
+// code on either side, or two numbers once the value holds letters; never
+// a time or a ratio ("2:30", "10:1"), a word of the dictionaries, a
+// capitalised word or an hour's mark ("Case 3:Pt", "2:PM").
+func (d *detector) colonJoined(j, k int) bool {
+	a, b := d.toks[k-1], d.toks[k+1]
+	if a.kind != tkNum && a.kind != tkWord || b.kind != tkNum && b.kind != tkWord {
+		return false
+	}
+	if a.kind == tkNum && b.kind == tkNum {
+		letters := false // "SP26:00412"; not "12:30"
+		for m := j; m < k; m++ {
+			letters = letters || d.toks[m].kind == tkWord
+		}
+		return letters
+	}
+	for _, m := range [2]int{k - 1, k + 1} {
+		t := d.toks[m]
+		if t.kind != tkWord {
+			continue
+		}
+		if w := d.word(m); w == "am" || w == "pm" || !t.has(fAllCaps) && (t.lex&(lexSafe|lexCommon|lexClinical) != 0 || t.has(fCap) && t.end-t.start > 1) {
+			return false
+		}
+	}
+	return true
 }
 
 // measured reports whether the glued tokens [j, k) are a number with its
