@@ -22,6 +22,10 @@ func TestNoteTypesEleventh(t *testing.T) {
 			[]string{"26:SP:0041", "SP26:00412", "2026:CY:771"}, nil},
 		{"no identifier from a time or a word after a colon", mixed + "Visit 2:30 pm with family. Case 3:Pt declined. Specimen 4:Urine sent. Order 10:1 ratio.",
 			nil, []string{"30", "Pt", "Urine", "10:1"}},
+		{"a weekday before school names a class, no date", mixed + "Teaches Sunday School at her church. Son has Saturday school for tardies.\nGRANDDAUGHTER ATTENDS SUNDAY SCHOOL.",
+			nil, []string{"Sunday", "Saturday", "SUNDAY"}},
+		{"a weekday elsewhere is still a date", mixed + "Seen Sunday, school nurse called Monday. Back to school on Tuesday.",
+			[]string{"Sunday", "Monday", "Tuesday"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,6 +40,9 @@ func (d *detector) wordAt(i int) int {
 		}
 	}
 	if d.is(i, vWeekday|vHoliday) {
+		if d.is(i, vWeekday) && d.weekdayClass(i) {
+			return d.keep(i, i+2)
+		}
 		return d.claim(i, i+1, TypeDate, prioStruct)
 	}
 	if d.is(i, vTrigger) {
@@ -679,6 +682,20 @@ func (d *detector) colonJoined(j, k int) bool {
 		}
 	}
 	return true
+}
+
+// weekdayClass reports whether the weekday at token i names a class that
+// meets on it, no date: "Sunday School", "Saturday school" (a detention),
+// one space before the noun on the same line.
+func (d *detector) weekdayClass(i int) bool {
+	if i+1 >= len(d.toks) || d.toks[i+1].kind != tkWord || d.toks[i+1].has(fNL) || d.toks[i+1].start != d.toks[i].end+1 {
+		return false
+	}
+	switch d.word(i + 1) {
+	case "school", "schools":
+		return true
+	}
+	return false
 }
 
 // measured reports whether the glued tokens [j, k) are a number with its
