@@ -26,6 +26,10 @@ func TestNoteTypesEleventh(t *testing.T) {
 			nil, []string{"Sunday", "Saturday", "SUNDAY"}},
 		{"a weekday elsewhere is still a date", mixed + "Seen Sunday, school nurse called Monday. Back to school on Tuesday.",
 			[]string{"Sunday", "Monday", "Tuesday"}, nil},
+		{"a developmental test's edition is no name's suffix", "Pt seen today in clinic with mother.\nDenver II screen passed at 18 months. Did a Denver II today; Bayley III scheduled.",
+			nil, []string{"Denver", "Bayley", "II", "III"}},
+		{"a surname of a test's list with a suffix after a name or a title is a name", "Pt seen today in clinic with mother.\nSeen by Ellis Harris III and Dr. Tanner II. Mr. Denver II called.",
+			[]string{"Harris", "Tanner", "Denver"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -745,7 +745,7 @@ tourette's asperger asperger's babinski mcburney whipple whipple's kussmaul koro
 karnofsky apgar braden glasgow gleason snellen romberg lachman tinel phalen mifflin ireton benedict cheyne stokes
 pugh jeor guillain barre fenton schofield hamwi satter segar neer`)
 	scoreEponyms = set(`morse clark katz lawton wells ranson bishop tanner harris jones child breslow denver holliday olsen
-vanderbilt conners beck wong baker legg calve perthes osgood schlatter`)
+vanderbilt conners beck wong baker legg calve perthes osgood schlatter bayley`)
 	// scoreHeads follow a score named for a person: "Tanner stage 2",
 	// "Vanderbilt forms", "Beck inventory", "Denver II", "Morse fall score".
 	scoreHeads = set(`stage stages scale scales score scores inventory forms form questionnaire assessment screen screening
@@ -770,6 +770,12 @@ func (d *detector) namedFor(i int) bool {
 	if j := i + 1; j < len(d.toks) && !d.toks[j].has(fNL) && d.toks[j].kind == tkNum {
 		return true // "Morse 60", "Braden 12"
 	}
+	if j := i + 1; j < len(d.toks) && !d.toks[j].has(fNL) && d.toks[j].kind == tkWord && !d.glued(i) && d.toks[j].start-d.toks[i].end == 1 &&
+		editionNumerals[d.word(j)] && d.toks[j].has(fAllCaps) && !d.titleBefore(i) && !d.credentialBefore(i) && !d.nameBefore(i) {
+		// a test's edition, no generation's suffix: "Denver II", "Bayley
+		// III" ("Ellis Harris III", "Mr. Tanner II" stay names)
+		return true
+	}
 	if j := i + 1; j < len(d.toks) && !d.toks[j].has(fNL) && d.toks[j].kind == tkWord && !d.glued(i) && scoreHeads[d.word(j)] && !d.nameContext(i) {
 		return true // "Tanner stage 2", "Vanderbilt forms"
 	}
@@ -780,6 +786,21 @@ func (d *detector) namedFor(i int) bool {
 		}
 	}
 	return false
+}
+
+// editionNumerals are the editions of a developmental test named for a
+// person: "Denver II", "Bayley III".
+var editionNumerals = set(`ii iii iv`)
+
+// nameBefore reports whether a capitalised word on the name lists, or a
+// word already marked a person, stands right before word i on its line:
+// "Ellis Harris III".
+func (d *detector) nameBefore(i int) bool {
+	k := i - 1
+	if k < 0 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) || d.toks[i].start-d.toks[k].end != 1 {
+		return false
+	}
+	return d.toks[k].has(fCap) && d.toks[k].lex&(lexFirst|lexLast) != 0 || d.state[k] == stPHI
 }
 
 // contraction reports whether word i is the stem of "don't", "can't", "I'm".
