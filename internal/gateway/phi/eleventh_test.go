@@ -30,6 +30,10 @@ func TestNoteTypesEleventh(t *testing.T) {
 			nil, []string{"Denver", "Bayley", "II", "III"}},
 		{"a surname of a test's list with a suffix after a name or a title is a name", "Pt seen today in clinic with mother.\nSeen by Ellis Harris III and Dr. Tanner II. Mr. Denver II called.",
 			[]string{"Harris", "Tanner", "Denver"}, nil},
+		{"a payment or social handle after its app with no colon", mixed + "Pt's son pays via Venmo maribelqf each week; sister sent $40 on cashapp tkovachh. Daughter posts as instagram larkqart.",
+			[]string{"maribelqf", "tkovachh", "larkqart"}, nil},
+		{"an English word after an app is no handle", mixed + "Venmo payment declined. Paid by Zelle transfer. Zelle to daughter. Uses Venmo and Instagram daily; snap judgement avoided.",
+			nil, []string{"payment", "transfer", "daughter", "and", "daily", "judgement"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -229,6 +229,12 @@ func (d *detector) names() {
 				continue
 			}
 		}
+		if !capd && lf&(lexSafe|lexCommon|lexClinical|lexFood) == 0 && !t.has(fNoCase) && d.handleAfterApp(i) {
+			// a handle after the app that issued it, with no colon:
+			// "Venmo maribelqf", "paid via cashapp tkovach"
+			set(i, mStrong, TypeID, prioContext)
+			continue
+		}
 		if !capd {
 			// every rule below needs a capital, or text in lower case
 			continue
@@ -786,6 +792,26 @@ func (d *detector) namedFor(i int) bool {
 		}
 	}
 	return false
+}
+
+// paymentApps issue the handles that people pay each other by: "Venmo
+// maribelqf".
+var paymentApps = set(`venmo cashapp paypal zelle`)
+
+// handleAfterApp reports whether word i, in lower case and on no word list,
+// is a handle: one space after a payment app's or a social network's name
+// on its line ("Venmo maribelqf", "instagram larkqart"), three letters or
+// more, no unit, label, month or weekday. A network's name that is an
+// English word ("snap", "threads") introduces none.
+func (d *detector) handleAfterApp(i int) bool {
+	k := i - 1
+	t := d.toks[i]
+	if k < 0 || d.toks[k].kind != tkWord || t.has(fNL) || t.start-d.toks[k].end != 1 || t.end-t.start < 3 ||
+		d.is(i, vStopword|vUnit|vVitalLabel|vMonth|vWeekday) {
+		return false
+	}
+	w := d.word(k)
+	return paymentApps[w] || socialLabels[w] && d.toks[k].lex&lexCommon == 0
 }
 
 // editionNumerals are the editions of a developmental test named for a
