@@ -34,6 +34,10 @@ func TestNoteTypesEleventh(t *testing.T) {
 			[]string{"maribelqf", "tkovachh", "larkqart"}, nil},
 		{"an English word after an app is no handle", mixed + "Venmo payment declined. Paid by Zelle transfer. Zelle to daughter. Uses Venmo and Instagram daily; snap judgement avoided.",
 			nil, []string{"payment", "transfer", "daughter", "and", "daily", "judgement"}},
+		{"a practice in capitals after a cue", mixed + "MOTHER STATES CHILD SEEN AT NORTHSTAR PEDIATRICS LAST WEEK.\nFOLLOWS WITH KESTRELWOOD FAMILY MEDICINE. RECORDS FROM BRAYMOOR ORTHODONTICS.",
+			[]string{"NORTHSTAR", "KESTRELWOOD", "BRAYMOOR"}, []string{"PEDIATRICS", "FAMILY MEDICINE", "ORTHODONTICS"}},
+		{"a specialty in capitals names no practice", mixed + "SEEN AT INTERNAL MEDICINE. REFERRED TO PEDIATRIC CARDIOLOGY. FOLLOWS WITH SLEEP MEDICINE. CHILD GOES TO DENTAL. NEEDS NORTHSTAR PEDIATRICS REFERRAL.",
+			nil, []string{"INTERNAL", "PEDIATRIC", "SLEEP", "DENTAL", "NORTHSTAR"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

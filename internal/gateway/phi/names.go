@@ -42,6 +42,8 @@ func (d *detector) names() {
 		}
 		if t.flags&(fCap|fNoCase|fNL) == fCap && t.end-t.start >= 4 && t.lex&(lexCommon|lexClinical) != 0 && practiceEnders[w] {
 			d.practice(i, mark, typ, prio) // (the words before are final)
+		} else if t.flags&fNoCase != 0 && !d.lowerDoc && doctorsPractices[w] {
+			d.practiceNoCase(i, mark, typ, prio)
 		}
 		lf := t.lex
 		if w[0] == 'n' && len(w) >= 6 && w[:5] == "ninet" {
@@ -2559,6 +2561,33 @@ func (d *detector) practice(i int, mark []uint8, typ []Type, prio []int8) {
 	}
 	if j := i + 2; j < len(d.toks) && d.toks[i+1].kind == tkWord && d.word(i+1) == "of" && !d.toks[j].has(fNL) && d.toks[j].has(fCap) && d.practiceName(j) {
 		mark[j], typ[j], prio[j] = mStrong, TypeLocation, prioContext
+	}
+}
+
+// practiceNoCase marks the name of a doctors' practice on a line without
+// case, before its last word at i: up to three words before it after a
+// word that introduces a place of care, the words on no word list among
+// them ("SEEN AT NORTHSTAR PEDIATRICS", "FOLLOWS WITH KESTRELWOOD FAMILY
+// MEDICINE"); a specialty stays ("SEEN AT INTERNAL MEDICINE").
+func (d *detector) practiceNoCase(i int, mark []uint8, typ []Type, prio []int8) {
+	s := i
+	for k, steps := i-1, 0; k >= 0 && steps < 3; k, steps = k-1, steps+1 {
+		p := &d.toks[k]
+		if p.kind != tkWord || !p.has(fNoCase) || d.is(k, vStopword) || d.toks[k+1].has(fNL) || p.end < d.toks[k+1].start-1 {
+			break
+		}
+		s = k
+		if p.has(fNL) {
+			break
+		}
+	}
+	if s == i || !d.practiceCue(s, i) {
+		return
+	}
+	for k := s; k < i; k++ {
+		if d.practiceName(k) && !d.is(k, vUnit|vVitalLabel|vFacilityEnder) {
+			mark[k], typ[k], prio[k] = mStrong, TypeLocation, prioContext
+		}
 	}
 }
 
