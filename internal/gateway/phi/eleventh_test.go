@@ -38,6 +38,10 @@ func TestNoteTypesEleventh(t *testing.T) {
 			[]string{"NORTHSTAR", "KESTRELWOOD", "BRAYMOOR"}, []string{"PEDIATRICS", "FAMILY MEDICINE", "ORTHODONTICS"}},
 		{"a specialty in capitals names no practice", mixed + "SEEN AT INTERNAL MEDICINE. REFERRED TO PEDIATRIC CARDIOLOGY. FOLLOWS WITH SLEEP MEDICINE. CHILD GOES TO DENTAL. NEEDS NORTHSTAR PEDIATRICS REFERRAL.",
 			nil, []string{"INTERNAL", "PEDIATRIC", "SLEEP", "DENTAL", "NORTHSTAR"}},
+		{"a street in lower case whose name holds a street's word", mixed + "Daughter lives at 88 quarry hill rd. Meds delivered to 4 oak park ln, apt 2. Son moved to 310 mill pond road.",
+			[]string{"88 quarry hill rd", "4 oak park ln", "310 mill pond road"}, nil},
+		{"no street from shorthand after a value", mixed + "titrated to 20 mcg hill st. weaned to 2 lpm park st. seen at 3 pm hill rd.",
+			nil, []string{"20 mcg", "2 lpm", "3 pm"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

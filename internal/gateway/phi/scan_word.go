@@ -906,8 +906,11 @@ func (d *detector) lowerStreet(k int, cued bool) bool {
 			}
 			return d.toks[e].kind == tkWord && (d.is(e, vStopword) || isDirection(d.word(e)))
 		}
+		// a street's word that is English inside the name is no clinical
+		// shorthand there: "88 quarry hill rd", "4 oak park ln"
+		inner := words > 0 && d.is(k, vStreetSuffix) && t.lex&lexCommon != 0
 		if d.is(k, vUnit|vStopword|vVitalLabel) || t.lex&lexClinical != 0 && t.lex&(lexCommon|lexFirst|lexLast) == 0 && !isDirection(w) ||
-			cued && (t.lex&lexClinical != 0 && !isDirection(w) || w == "am" || w == "pm" || w == "noon") {
+			cued && (t.lex&lexClinical != 0 && !isDirection(w) && !inner || w == "am" || w == "pm" || w == "noon") {
 			return false
 		}
 		named = named || !isDirection(w)
