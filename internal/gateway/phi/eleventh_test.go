@@ -42,6 +42,8 @@ func TestNoteTypesEleventh(t *testing.T) {
 			[]string{"88 quarry hill rd", "4 oak park ln", "310 mill pond road"}, nil},
 		{"no street from shorthand after a value", mixed + "titrated to 20 mcg hill st. weaned to 2 lpm park st. seen at 3 pm hill rd.",
 			nil, []string{"20 mcg", "2 lpm", "3 pm"}},
+		{"the kind of a residence is no part of its name", mixed + "Considering Brookdale Senior Living or Walden Independent Living. Mother at Cedar Knoll Senior Living.",
+			[]string{"Brookdale", "Walden", "Cedar Knoll"}, []string{"Senior Living", "Independent Living"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1666,6 +1666,14 @@ func (d *detector) careHomes(mark []uint8, typ []Type, prio []int8) {
 		for m := k; m < kind; m++ {
 			mark[m], typ[m], prio[m] = mStrong, TypeLocation, prioContext
 		}
+		if !school {
+			// the kind is no part of the name, though "Senior" is a
+			// surname: "Brookdale Senior Living"
+			for m := kind; m <= i; m++ {
+				mark[m] = mNone
+			}
+			d.keep(kind, i+1)
+		}
 	}
 }
 
