@@ -44,6 +44,8 @@ func TestNoteTypesEleventh(t *testing.T) {
 			nil, []string{"20 mcg", "2 lpm", "3 pm"}},
 		{"the kind of a residence is no part of its name", mixed + "Considering Brookdale Senior Living or Walden Independent Living. Mother at Cedar Knoll Senior Living.",
 			[]string{"Brookdale", "Walden", "Cedar Knoll"}, []string{"Senior Living", "Independent Living"}},
+		{"a state's code before a ZIP code is no street", "Thank you for seeing her. Follow-up at 4410 Larkspur Blvd, Huntsville, AL 35801. Mail to 12 Pine Rd, Dothan, AL 36301-2210.",
+			[]string{"4410 Larkspur Blvd", "Huntsville", "35801", "12 Pine Rd", "Dothan", "36301"}, []string{"AL"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

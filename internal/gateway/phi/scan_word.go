@@ -1049,7 +1049,7 @@ func (d *detector) streetFromWord(i int, w string) int {
 	if !(t.has(fCap) || d.lowerDoc || d.lowerClinical && len(w) <= 4 && shortSuffixes[w]) {
 		return i
 	}
-	if d.streetStart(i, w) {
+	if d.streetStart(i, w) && !d.stateBeforeZIP(i, w) {
 		// needs a house number within five tokens on the line
 		for k := i + 1; k < len(d.toks) && k <= i+6; k++ {
 			tk := d.toks[k]
@@ -1252,6 +1252,18 @@ func hasStreetMorpheme(w string) bool {
 		}
 	}
 	return false
+}
+
+// stateBeforeZIP reports whether word i, a street's prefix in another
+// language that is also a state's code ("AL", as Polish "al." for
+// "aleja"), is the state: in capitals, after a comma, before a ZIP code
+// of five digits on the line ("Huntsville, AL 35801").
+func (d *detector) stateBeforeZIP(i int, w string) bool {
+	if len(w) != 2 || !stateAbbrevs[w] || !d.toks[i].has(fAllCaps) || !d.isPunct(i-1, ',') || d.glued(i) {
+		return false
+	}
+	z := i + 1
+	return z < len(d.toks) && d.toks[z].kind == tkNum && !d.toks[z].has(fNL) && d.toks[z].end-d.toks[z].start == 5
 }
 
 func isParticle(w string) bool {
