@@ -46,6 +46,8 @@ func TestNoteTypesEleventh(t *testing.T) {
 			[]string{"Brookdale", "Walden", "Cedar Knoll"}, []string{"Senior Living", "Independent Living"}},
 		{"a state's code before a ZIP code is no street", "Thank you for seeing her. Follow-up at 4410 Larkspur Blvd, Huntsville, AL 35801. Mail to 12 Pine Rd, Dothan, AL 36301-2210.",
 			[]string{"4410 Larkspur Blvd", "Huntsville", "35801", "12 Pine Rd", "Dothan", "36301"}, []string{"AL"}},
+		{"words of notes in other languages that open a sentence are no names", mixed + "Nota de la visita: paciente estable. Esposo Rigoberto presente. Hija Marisol llamó.\nTochter informiert. Filha Joana acompanha.",
+			[]string{"Rigoberto", "Marisol", "Joana"}, []string{"Nota", "Esposo", "Hija", "Tochter", "Filha"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -36,6 +36,9 @@ func overlayWords() map[string]uint64 {
 	for w := range languages() {
 		extra[w] |= lexSafe
 	}
+	for w := range foreignNoteWords() {
+		extra[w] |= lexSafe | lexCommon
+	}
 	for bit, words := range passHints() {
 		for _, w := range words {
 			extra[w] |= bit

@@ -110,7 +110,9 @@ dtr dau sis bro husb nok stepbrother stepsister grandchild granddtr
 wife's husband's daughters sons sisters brothers friends children grandchildren
 dear hi hello hey client therapist dietitian dietician nutritionist chaplain counselor counsellor
 clinician caseworker advocate technician technologist sonographer pathologist radiologist anesthesiologist
-transcriptionist typist scribe`)
+transcriptionist typist scribe
+esposo esposa marido hijo hija hijos hijas hermana abuelo abuela paciente filha irmao fille epouse epoux
+tochter ehefrau schwester`)
 }
 
 // signOffs close a letter or a message; the name after them (on the same
@@ -268,6 +270,19 @@ haitian creole portuguese italian polish greek hindi urdu bengali punjabi tagalo
 yiddish german dutch swedish norwegian danish finnish turkish armenian albanian somali amharic swahili
 ukrainian romanian hungarian czech serbian croatian bosnian khmer lao thai hmong burmese nepali tamil
 telugu gujarati marathi cape verdean sign asl`)
+}
+
+// foreignNoteWords are the words of notes written in Spanish, Portuguese,
+// French or German that open a sentence or a heading as names do ("Nota de
+// la visita", "Fecha: 3 de marzo", "Esposo Rigoberto presente"): English
+// and allowed words there. Words that are first names as often (Irma,
+// Nieta, Sohn) are left out; of the relations, those on no surname list
+// but Esposo are name labels too (Madre, Padre, Vater as labels cost a
+// name of the swapped PhysioNet copies).
+func foreignNoteWords() map[string]bool {
+	return set(`nota notas fecha visita medico enfermera familia familiar cuidadora cuidador
+esposo esposa marido hijo hija hijos hijas madre padre hermano hermana abuelo abuela nieto paciente
+filho filha irmao fils fille epouse epoux soeur tochter mutter vater ehefrau ehemann bruder schwester`)
 }
 
 // clinicalWords are kept even when a name list holds them. The last lines
