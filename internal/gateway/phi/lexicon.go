@@ -46,6 +46,7 @@ const (
 	hCounty                                 // countyWords
 	hPlaceGeneric                           // placeSuffixes, placePrefixes, placeOfHeads
 	hCareHome                               // the words careHomes looks for
+	hPractice                               // doctorsPractices: the last words of a practice in capitals
 )
 
 // passHints lists the words of each pass hint.
@@ -60,7 +61,12 @@ func passHints() map[uint64][]string {
 			generic = append(generic, w)
 		}
 	}
+	practices := make([]string, 0, len(doctorsPractices))
+	for w := range doctorsPractices {
+		practices = append(practices, w)
+	}
 	return map[uint64][]string{
+		hPractice:     practices,
 		hFacilityPair: facilityPairWords,
 		hUniversity:   {"university", "univ", "u"},
 		hEmployer:     emp,

@@ -42,7 +42,8 @@ func (d *detector) names() {
 		}
 		if t.flags&(fCap|fNoCase|fNL) == fCap && t.end-t.start >= 4 && t.lex&(lexCommon|lexClinical) != 0 && practiceEnders[w] {
 			d.practice(i, mark, typ, prio) // (the words before are final)
-		} else if t.flags&fNoCase != 0 && !d.lowerDoc && doctorsPractices[w] {
+		} else if d.hints&hPractice != 0 && t.flags&fNoCase != 0 && !d.lowerDoc && doctorsPractices[w] {
+			// (only in a note holding a practice's word: a pass hint)
 			d.practiceNoCase(i, mark, typ, prio)
 		}
 		lf := t.lex
