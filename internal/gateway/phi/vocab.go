@@ -277,8 +277,8 @@ telugu gujarati marathi cape verdean sign asl`)
 // la visita", "Fecha: 3 de marzo", "Esposo Rigoberto presente"): English
 // and allowed words there. Words that are first names as often (Irma,
 // Nieta, Sohn) are left out; of the relations, those on no surname list
-// but Esposo are name labels too (Madre, Padre, Vater as labels cost a
-// name of the swapped PhysioNet copies).
+// and Esposo are name labels too (with Madre, Hermano, Vater… as labels
+// the swapped PhysioNet copies lost a name).
 func foreignNoteWords() map[string]bool {
 	return set(`nota notas fecha visita medico enfermera familia familiar cuidadora cuidador
 esposo esposa marido hijo hija hijos hijas madre padre hermano hermana abuelo abuela nieto paciente
