@@ -48,6 +48,8 @@ func TestNoteTypesEleventh(t *testing.T) {
 			[]string{"4410 Larkspur Blvd", "Huntsville", "35801", "12 Pine Rd", "Dothan", "36301"}, []string{"AL"}},
 		{"words of notes in other languages that open a sentence are no names", mixed + "Nota de la visita: paciente estable. Esposo Rigoberto presente. Hija Marisol llamó.\nTochter informiert. Filha Joana acompanha.",
 			[]string{"Rigoberto", "Marisol", "Joana"}, []string{"Nota", "Esposo", "Hija", "Tochter", "Filha"}},
+		{"a licence's label in capitals before its number is no name", "Prior authorization request.\nPrescriber: Halima Dursun, PA-C, NPI 1750392281, DEA MD4412345. DEA AB1234567 on file.",
+			[]string{"Halima Dursun", "1750392281", "MD4412345", "AB1234567"}, []string{"DEA"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -651,6 +651,9 @@ func (d *detector) trigger(i int, typ Type) int {
 	if rt, ok := d.recordShape(d.text[d.toks[j].start:d.toks[k-1].end]); ok {
 		typ = rt
 	}
+	if typ == TypeLicense && d.toks[i].has(fAllCaps) {
+		d.keep(i, i+1) // the label of the number claimed is no name: "DEA MD4412345" ("Dea" is a first name)
+	}
 	return d.claim(j, k, typ, prioStruct)
 }
 
