@@ -6,6 +6,7 @@
 //	ward login-link   print a one-time sign-in URL for a member
 //	ward audit verify recompute and check the audit log
 //	ward keys         rotate an org's keys and see their state
+//	ward breach       scope an incident across orgs and end its credentials
 //	ward deid         de-identify text
 //	ward bench        measure the audited read path beside pgbench
 //	ward version      print the version
@@ -50,6 +51,8 @@ commands:
   audit verify  recompute every audit leaf, chain link and tree root
   keys status|rotate
                 an org's key-encryption keys: their state; a new primary key and its data keys rewrapped
+  breach scope|revoke
+                an incident across orgs: what it touched in each org's audit log; end its credentials
   compliance report
                 the HIPAA Security Rule control matrix, computed from the running system
   deid          de-identify text on stdin
@@ -85,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runGateway(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		err = runKeys(ctx, rest, getenv, stdout, stderr)
+	case "breach":
+		err = runBreach(ctx, rest, getenv, stdout, stderr)
 	case "compliance":
 		err = runCompliance(ctx, rest, getenv, stdout, stderr)
 	case "deid":

@@ -361,6 +361,12 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"ops_replace_keyset is for operators", "a_admin",
 			`select app.ops_replace_keyset($1, 'aead', '\x00', '\x01', 'rotate')::text`, []any{A}, nil, ""},
 		{"ops_data_keys is for operators", "a_lead", `select count(*)::text from app.ops_data_keys($1, null, 10)`, []any{A}, nil, ""},
+		// The operator's breach revocation (00251) ends credentials in any
+		// org: no actor of the server's role may call it.
+		{"ops_breach_revoke is for operators", "a_admin",
+			`select count(*)::text from app.ops_breach_revoke('{}', '{}', '{}', '{}')`, nil, nil, ""},
+		{"ops_breach_revoke anonymous", "anonymous",
+			`select count(*)::text from app.ops_breach_revoke('{}', '{}', '{}', '{}')`, nil, nil, ""},
 		{"ops_rewrap_data_keys is for operators", "a_key",
 			`select app.ops_rewrap_data_keys($1, '{}', '{}', '{}')::text`, []any{A}, nil, ""},
 		// The compliance report's facts (00146) read across every org: the

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/wardhq/ward/internal/postgres"
+)
+
+// TestBreachCommand: an incident that reached two orgs from one network is
+// scoped by the operator across both (the records each org's events named,
+// the sessions they used, recorded as breach.scope in each org), and
+// `ward breach revoke --scope` ends those sessions in both orgs in one
+// command, each org recording breach.revoke; a selector that matches
+// nothing, the org filter, and the command's refusals of bad input.
+func TestBreachCommand(t *testing.T) {
+	dir := filepath.Join(reachableTempDir(t), "var")
+	s := startServe(t, dir)
+	s.noDeviceBinding()
+
+	type member struct {
+		org, user, session, token string
+	}
+	signIn := func(name, email string) member {
+		t.Helper()
+		out := mustWard(t, "org", "create", "--data-dir", dir, "--name", name, "--admin-email", email)
+		org := regexp.MustCompile(`org_id=([0-9a-f-]{36})`).FindStringSubmatch(out)
+		if org == nil {
+			t.Fatalf("org create printed %q", out)
+		}
+		s.noDeviceBinding()
+		link := strings.TrimSpace(mustWard(t, "login-link", "--data-dir", dir, "--email", email))
+		var sess struct {
+			Token string `json:"token"`
+		}
+		s.call("POST", "/v1/auth/magic", "", map[string]string{"token": link[strings.LastIndex(link, "=")+1:]},
+			http.StatusOK, &sess)
+		s.stepUp(sess.Token)
+		var me struct {
+			User    string `json:"user_id"`
+			Session string `json:"session_id"`
+		}
+		s.call("GET", "/v1/me", sess.Token, nil, http.StatusOK, &me)
+		return member{org: org[1], user: me.User, session: me.Session, token: sess.Token}
+	}
+	a := signIn("Breach North", "admin@north.test")
+	b := signIn("Breach South", "admin@south.test")
+	var pa, pb struct {
+		ID string `json:"id"`
+	}
+	s.call("POST", "/v1/patients", a.token, map[string]string{"name": "Hal Northway", "dob": "1950-01-02"}, http.StatusCreated, &pa)
+	s.call("GET", "/v1/patients/"+pa.ID, a.token, nil, http.StatusOK, nil)
+	s.call("POST", "/v1/patients", b.token, map[string]string{"name": "Sue Southby", "dob": "1961-03-04"}, http.StatusCreated, &pb)
+	s.call("GET", "/v1/patients", b.token, nil, http.StatusOK, nil)
+
+	// Every request of both orgs came from the loopback network.
+	scopeFile := filepath.Join(t.TempDir(), "scope.json")
+	mustWard(t, "breach", "scope", "--data-dir", dir, "--from", "1h", "--network", "127.0.0.0/8",
+		"--format", "json", "--out", scopeFile)
+	raw, err := os.ReadFile(scopeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scope InstanceScope
+	if err := json.Unmarshal(raw, &scope); err != nil {
+		t.Fatal(err)
+	}
+	if len(scope.Orgs) != 2 {
+		t.Fatalf("the scope names %d orgs, want 2: %s", len(scope.Orgs), raw)
+	}
+	byOrg := map[string]OrgScope{}
+	for _, o := range scope.Orgs {
+		byOrg[o.Org.String()] = o
+	}
+	for _, c := range []struct {
+		m       member
+		patient string
+	}{{a, pa.ID}, {b, pb.ID}} {
+		o, ok := byOrg[c.m.org]
+		if !ok {
+			t.Fatalf("the scope lacks org %s: %s", c.m.org, raw)
+		}
+		if o.PHIEvents == 0 || !slices.Contains(o.Records, uuid.MustParse(c.patient)) {
+			t.Errorf("org %s: %d PHI events, records %v: want its patient %s", c.m.org, o.PHIEvents, o.Records, c.patient)
+		}
+		if !slices.Contains(o.Sessions, uuid.MustParse(c.m.session)) || !slices.Contains(o.Actors, uuid.MustParse(c.m.user)) {
+			t.Errorf("org %s: sessions %v actors %v, want the admin's session and user", c.m.org, o.Sessions, o.Actors)
+		}
+		if slices.Contains(o.Records, uuid.MustParse(pa.ID)) && slices.Contains(o.Records, uuid.MustParse(pb.ID)) {
+			t.Errorf("org %s names the other org's patient: %v", c.m.org, o.Records)
+		}
+	}
+	if scope.NotifyOrgsBy != scope.Discovered.AddDate(0, 0, 60).Format("2006-01-02") {
+		t.Errorf("notify by %s for discovery on %s", scope.NotifyOrgsBy, scope.Discovered)
+	}
+
+	// Only the org named; nothing for an actor no event has.
+	out := mustWard(t, "breach", "scope", "--data-dir", dir, "--from", "1h", "--network", "127.0.0.1", "--org", a.org)
+	if !strings.Contains(out, a.org) || strings.Contains(out, b.org) || !strings.Contains(out, "ward breach revoke") {
+		t.Errorf("scope of one org printed:\n%s", out)
+	}
+	if out := mustWard(t, "breach", "scope", "--data-dir", dir, "--from", "1h", "--actor", uuid.NewString()); !strings.Contains(out, "No event") {
+		t.Errorf("scope of an unknown actor printed:\n%s", out)
+	}
+
+	// The scopes are in each org's log, naming the records, by the operator.
+	cl, err := postgres.NewCluster(filepath.Join(dir, "postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	su, err := postgres.Open(context.Background(), cl.URL("postgres", "ward"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer su.Close()
+	count := func(org, action, patient string) int {
+		t.Helper()
+		var n int
+		var named any // every event of the action when no patient is named
+		if patient != "" {
+			named = patient
+		}
+		if err := su.Pool.QueryRow(context.Background(), `select count(*) from audit.events
+			where org_id = $1 and action = $2 and details->>'operator' = 'true' and actor_kind = 'anonymous'
+			  and ($3::uuid is null or $3::uuid = any (result_ids))`, org, action, named).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(a.org, "breach.scope", pa.ID); n != 2 {
+		t.Errorf("org A has %d operator breach.scope events naming its patient, want 2", n)
+	}
+	if n := count(b.org, "breach.scope", pb.ID); n != 1 {
+		t.Errorf("org B has %d operator breach.scope events naming its patient, want 1", n)
+	}
+
+	// One command ends the incident's sessions in both orgs.
+	out = mustWard(t, "breach", "revoke", "--data-dir", dir, "--scope", scopeFile, "--reason", "INC-42")
+	if !strings.Contains(out, a.org) || !strings.Contains(out, b.org) {
+		t.Errorf("revoke printed:\n%s", out)
+	}
+	s.call("GET", "/v1/me", a.token, nil, http.StatusUnauthorized, nil)
+	s.call("GET", "/v1/me", b.token, nil, http.StatusUnauthorized, nil)
+	for _, m := range []member{a, b} {
+		if n := count(m.org, "breach.revoke", ""); n != 1 {
+			t.Errorf("org %s has %d operator breach.revoke events, want 1", m.org, n)
+		}
+		var reason string
+		if err := su.Pool.QueryRow(context.Background(), `select revoked_reason from app.sessions where id = $1`,
+			m.session).Scan(&reason); err != nil || reason != "breach" {
+			t.Errorf("session %s: revoked_reason %q, %v", m.session, reason, err)
+		}
+	}
+	if out := mustWard(t, "breach", "revoke", "--data-dir", dir, "--scope", scopeFile); !strings.Contains(out, "Nothing to end") {
+		t.Errorf("a second revoke printed:\n%s", out)
+	}
+
+	// Bad input is refused before anything runs.
+	notScope := filepath.Join(t.TempDir(), "other.json")
+	if err := os.WriteFile(notScope, []byte(`{"hello": 1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"breach"}, "usage: ward breach"},
+		{[]string{"breach", "erase"}, "unknown breach command"},
+		{[]string{"breach", "scope", "--data-dir", dir, "--from", "1h"}, "name what the incident involved"},
+		{[]string{"breach", "scope", "--data-dir", dir, "--all"}, "--from is required"},
+		{[]string{"breach", "scope", "--data-dir", dir, "--from", "1h", "--to", "2h", "--all"}, "--from must be before --to"},
+		{[]string{"breach", "scope", "--data-dir", dir, "--from", "yesterday", "--all"}, "not an RFC 3339 time"},
+		{[]string{"breach", "scope", "--data-dir", dir, "--from", "1h", "--network", "10.0.0.300/8"}, "not an address or CIDR"},
+		{[]string{"breach", "scope", "--data-dir", dir, "--from", "1h", "--actor", "alice"}, "not a UUID"},
+		{[]string{"breach", "scope", "--data-dir", dir, "--from", "1h", "--all", "--format", "xml"}, "not text or json"},
+		{[]string{"breach", "revoke", "--data-dir", dir}, "name what to end"},
+		{[]string{"breach", "revoke", "--data-dir", dir, "--scope", notScope}, "is not a `ward breach scope --format json` file"},
+	} {
+		_, err := ward(t, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("ward %s: %v, want %q", strings.Join(c.args, " "), err, c.want)
+		}
+	}
+}
