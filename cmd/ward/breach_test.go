@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/pgtest"
 )
 
 // TestBreachCommand: an incident that reached two orgs from one network is
@@ -189,5 +191,49 @@ func TestBreachCommand(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("ward %s: %v, want %q", strings.Join(c.args, " "), err, c.want)
 		}
+	}
+}
+
+// TestBreachCommandRoles: on an external database the revocation runs as
+// ward_ops and is refused to the server's role; the scope needs a role
+// that reads every org's log (ward_audit_reader) and records as ward_ops.
+func TestBreachCommandRoles(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	dir := filepath.Join(reachableTempDir(t), "var")
+	mustWard(t, "migrate", "--data-dir", dir, "--database-url", env.SuperURL())
+	out := mustWard(t, "org", "create", "--data-dir", dir, "--database-url", env.URL("ward_ops"),
+		"--name", "Roles Clinic", "--admin-email", "admin@roles.test")
+	org := regexp.MustCompile(`org_id=([0-9a-f-]{36})`).FindStringSubmatch(out)[1]
+
+	if out := mustWard(t, "breach", "revoke", "--data-dir", dir, "--database-url", env.URL("ward_ops"),
+		"--user", uuid.NewString()); !strings.Contains(out, "Nothing to end") {
+		t.Errorf("revoke as ward_ops printed %q", out)
+	}
+	if _, err := ward(t, "breach", "revoke", "--data-dir", dir, "--database-url", env.URL("ward_app"),
+		"--user", uuid.NewString()); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("revoke as ward_app: %v, want permission denied", err)
+	}
+	if _, err := ward(t, "breach", "scope", "--data-dir", dir, "--database-url", env.URL("ward_ops"),
+		"--from", "1h", "--all"); err == nil || !strings.Contains(err.Error(), "ward_audit_reader") {
+		t.Errorf("scope as ward_ops alone: %v, want a refusal naming ward_audit_reader", err)
+	}
+	if _, err := env.Super.Pool.Exec(ctx, `create role responder login password 'responder-pw' in role ward_ops, ward_audit_reader`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = env.Super.Pool.Exec(context.Background(), `drop role if exists responder`) })
+	u, err := url.Parse(env.URL("ward_app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword("responder", "responder-pw")
+	out = mustWard(t, "breach", "scope", "--data-dir", dir, "--database-url", u.String(), "--from", "1h", "--all")
+	if !strings.Contains(out, org) {
+		t.Errorf("scope as a responder printed:\n%s", out)
+	}
+	var by string
+	if err := env.Super.Pool.QueryRow(ctx, `select details->>'by' from audit.events where org_id = $1 and action = 'breach.scope'`,
+		org).Scan(&by); err != nil || by != "responder" {
+		t.Errorf("the scope's event: by %q, %v", by, err)
 	}
 }
