@@ -2745,6 +2745,28 @@ $$;
 ALTER FUNCTION app.ops_data_keys(p_org uuid, p_after uuid, p_limit integer) OWNER TO ward_definer;
 
 --
+-- Name: ops_dsr_queue(uuid, integer); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_dsr_queue(p_org uuid DEFAULT NULL::uuid, p_limit integer DEFAULT 1000) RETURNS TABLE(org_id uuid, id uuid, kind text, received_at timestamp with time zone, due_at timestamp with time zone, extended boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if private.credential_hash() is not null then
+    raise exception 'ops_dsr_queue: the operator''s view takes no credential' using errcode = '42501';
+  end if;
+  return query
+    select d.org_id, d.id, d.kind, d.received_at, d.due_at, d.extended_at is not null
+      from app.dsr_requests d
+     where d.status = 'open' and (p_org is null or d.org_id = p_org)
+     order by d.due_at, d.org_id, d.id
+     limit least(greatest(coalesce(p_limit, 1000), 1), 10000);
+end $$;
+
+ALTER FUNCTION app.ops_dsr_queue(p_org uuid, p_limit integer) OWNER TO ward_definer;
+
+--
 -- Name: ops_enable_gateway_provider(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -13720,6 +13742,13 @@ GRANT ALL ON FUNCTION app.ops_compliance_facts() TO ward_ops;
 
 REVOKE ALL ON FUNCTION app.ops_data_keys(p_org uuid, p_after uuid, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.ops_data_keys(p_org uuid, p_after uuid, p_limit integer) TO ward_ops;
+
+--
+-- Name: FUNCTION ops_dsr_queue(p_org uuid, p_limit integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_dsr_queue(p_org uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_dsr_queue(p_org uuid, p_limit integer) TO ward_ops;
 
 --
 -- Name: FUNCTION ops_enable_gateway_provider(p_org uuid, p_provider text); Type: ACL; Schema: app; Owner: ward_definer
