@@ -7,6 +7,7 @@
 //	ward audit verify recompute and check the audit log
 //	ward keys         rotate an org's keys and see their state
 //	ward breach       scope an incident across orgs and end its credentials
+//	ward user list    members and the state of their sign-in
 //	ward dsr status   the data-subject request queue across orgs
 //	ward deid         de-identify text
 //	ward bench        measure the audited read path beside pgbench
@@ -54,6 +55,7 @@ commands:
                 an org's key-encryption keys: their state; a new primary key and its data keys rewrapped
   breach scope|revoke
                 an incident across orgs: what it touched in each org's audit log; end its credentials
+  user list     an org's members, or one address's memberships: role, factors, lockout, sessions
   dsr status    the open data-subject requests of every org: due soon, overdue (ids and dates only)
   compliance report
                 the HIPAA Security Rule control matrix, computed from the running system
@@ -92,6 +94,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runKeys(ctx, rest, getenv, stdout, stderr)
 	case "breach":
 		err = runBreach(ctx, rest, getenv, stdout, stderr)
+	case "user":
+		err = runUser(ctx, rest, getenv, stdout, stderr)
 	case "dsr":
 		err = runDSR(ctx, rest, getenv, stdout, stderr)
 	case "compliance":

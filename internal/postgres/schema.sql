@@ -2813,6 +2813,45 @@ $$;
 ALTER FUNCTION app.ops_keysets(p_org uuid) OWNER TO ward_definer;
 
 --
+-- Name: ops_members(uuid, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_members(p_org uuid, p_email_bidx bytea) RETURNS TABLE(org_id uuid, user_id uuid, role text, member_since timestamp with time zone, revoked_at timestamp with time zone, passkeys integer, totp boolean, totp_locked_until timestamp with time zone, recovery_codes integer, live_sessions integer, last_sign_in timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if private.credential_hash() is not null then
+    raise exception 'ops_members: the operator''s view takes no credential' using errcode = '42501';
+  end if;
+  if p_org is null and p_email_bidx is null then
+    raise exception 'ops_members: name an org or an address' using errcode = '22023';
+  end if;
+  return query
+    select m.org_id, m.user_id, m.role, m.created_at, m.revoked_at,
+           (select count(*)::integer from app.passkeys p where p.org_id = m.org_id and p.user_id = m.user_id),
+           coalesce((select t.confirmed_at is not null from app.totp_factors t
+                      where t.org_id = m.org_id and t.user_id = m.user_id), false),
+           (select t.locked_until from app.totp_factors t
+             where t.org_id = m.org_id and t.user_id = m.user_id and t.locked_until > now()),
+           (select count(*)::integer from app.recovery_codes r
+             where r.org_id = m.org_id and r.user_id = m.user_id and r.used_at is null),
+           (select count(*)::integer from app.sessions s
+             where s.org_id = m.org_id and s.user_id = m.user_id and s.revoked_at is null
+               and s.absolute_expires_at > now()
+               and s.last_seen_at + make_interval(mins => s.idle_timeout_min) > now()),
+           (select max(s.created_at) from app.sessions s where s.org_id = m.org_id and s.user_id = m.user_id)
+      from app.memberships m
+      join app.users u on u.id = m.user_id
+     where (p_org is null or m.org_id = p_org)
+       and (p_email_bidx is null or u.email_bidx = p_email_bidx)
+     order by m.org_id, m.role, m.created_at, m.user_id
+     limit 10000;
+end $$;
+
+ALTER FUNCTION app.ops_members(p_org uuid, p_email_bidx bytea) OWNER TO ward_definer;
+
+--
 -- Name: ops_replace_keyset(uuid, text, bytea, bytea, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -13763,6 +13802,13 @@ GRANT ALL ON FUNCTION app.ops_enable_gateway_provider(p_org uuid, p_provider tex
 
 REVOKE ALL ON FUNCTION app.ops_keysets(p_org uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.ops_keysets(p_org uuid) TO ward_ops;
+
+--
+-- Name: FUNCTION ops_members(p_org uuid, p_email_bidx bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_members(p_org uuid, p_email_bidx bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_members(p_org uuid, p_email_bidx bytea) TO ward_ops;
 
 --
 -- Name: FUNCTION ops_replace_keyset(p_org uuid, p_purpose text, p_old bytea, p_new bytea, p_kind text); Type: ACL; Schema: app; Owner: ward_definer
