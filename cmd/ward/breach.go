@@ -238,19 +238,12 @@ func runBreachScope(ctx context.Context, args []string, getenv func(string) stri
 		}
 	}
 
-	dbase, err := c.openDatabase(ctx, stderr, "breach")
+	dbase, db, err := c.openChecked(ctx, stderr, "breach")
 	if err != nil {
 		return err
 	}
 	defer dbase.Close()
-	db, err := postgres.Open(ctx, dbase.superURL)
-	if err != nil {
-		return err
-	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 	reader := db
 	if asReader, err := auditReader(ctx, db); err != nil {
 		return fmt.Errorf("the scope reads every org's audit log: %w", err)
@@ -495,19 +488,12 @@ func runBreachRevoke(ctx context.Context, args []string, getenv func(string) str
 			return withUsage(fs, fmt.Errorf("each list of credentials to revoke holds at most %d ids", maxBreachIDs))
 		}
 	}
-	dbase, err := c.openDatabase(ctx, stderr, "breach")
+	dbase, db, err := c.openChecked(ctx, stderr, "breach")
 	if err != nil {
 		return err
 	}
 	defer dbase.Close()
-	db, err := postgres.Open(ctx, dbase.superURL)
-	if err != nil {
-		return err
-	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 	var reqArg any
 	if request != "" {
 		reqArg = request

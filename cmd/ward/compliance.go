@@ -94,19 +94,12 @@ func runCompliance(ctx context.Context, args []string, getenv func(string) strin
 		}
 	}
 
-	dbase, err := c.openDatabase(ctx, stderr, "compliance")
+	dbase, db, err := c.openChecked(ctx, stderr, "compliance")
 	if err != nil {
 		return err
 	}
 	defer dbase.Close()
-	db, err := postgres.Open(ctx, dbase.superURL)
-	if err != nil {
-		return err
-	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 	reader := db
 	if asReader, err := auditReader(ctx, db); err != nil {
 		fmt.Fprintf(stderr, "ward: the audit logs are not verified: %v\n", err)

@@ -245,6 +245,28 @@ func ensureDatabase(ctx context.Context, cl *postgres.Cluster) error {
 
 // Close stops the embedded cluster if this process owns it, and releases
 // the data directory.
+// openChecked opens the database as openDatabase does, connects to it
+// with the operator's URL (the embedded cluster's superuser, or
+// --database-url) and checks that its schema is this binary's. The caller
+// closes both.
+func (c *common) openChecked(ctx context.Context, stderr io.Writer, command string) (*database, *postgres.DB, error) {
+	dbase, err := c.openDatabase(ctx, stderr, command)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := postgres.Open(ctx, dbase.superURL)
+	if err != nil {
+		dbase.Close()
+		return nil, nil, err
+	}
+	if err := db.CheckSchema(ctx); err != nil {
+		db.Close()
+		dbase.Close()
+		return nil, nil, err
+	}
+	return dbase, db, nil
+}
+
 func (d *database) Close() {
 	if d.cluster != nil && d.started {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

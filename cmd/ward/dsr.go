@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/wardhq/ward/internal/postgres"
 )
 
 const dsrUsage = `usage: ward dsr status [--org ID] [--format text|json] [--fail-on overdue]`
@@ -97,19 +95,12 @@ func runDSR(ctx context.Context, args []string, getenv func(string) string, stdo
 	if failOn != "" && failOn != "overdue" {
 		return withUsage(fs, fmt.Errorf("--fail-on: %q is not overdue", failOn))
 	}
-	dbase, err := c.openDatabase(ctx, stderr, "dsr")
+	dbase, db, err := c.openChecked(ctx, stderr, "dsr")
 	if err != nil {
 		return err
 	}
 	defer dbase.Close()
-	db, err := postgres.Open(ctx, dbase.superURL)
-	if err != nil {
-		return err
-	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 	const max = 10_000
 	rows, err := db.Pool.Query(ctx, `select org_id, id, kind, received_at, due_at, extended from app.ops_dsr_queue($1, $2)`,
 		orgArg, max)
