@@ -2,7 +2,7 @@
 //
 //	ward serve        run the API (embedded PostgreSQL, dev TLS and console outbox by default)
 //	ward migrate      apply the embedded database migrations
-//	ward org create   create an org and its first admin
+//	ward org create   create an org and its first admin (org list: every org)
 //	ward login-link   print a one-time sign-in URL for a member
 //	ward audit verify recompute and check the audit log
 //	ward keys         rotate an org's keys and see their state
@@ -48,7 +48,8 @@ const usage = `usage: ward <command> [flags]
 commands:
   serve         run the API server
   migrate       apply the embedded database migrations
-  org create    create an org and its first admin
+  org create|list
+                create an org and its first admin; list the orgs with their members and sign-in policy
   login-link    print a one-time sign-in URL for a member
   audit verify  recompute every audit leaf, chain link and tree root
   keys status|rotate

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
+	"text/tabwriter"
 	"time"
 
 	"github.com/google/uuid"
@@ -77,12 +80,16 @@ func (c *common) operator(ctx context.Context, stderr io.Writer, baseURL string)
 }
 
 func runOrg(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	const orgUsage = "usage: ward org create --name NAME --admin-email EMAIL\n       ward org list [--format text|json]"
+	if len(args) > 0 && args[0] == "list" {
+		return runOrgList(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "create" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprintln(stdout, "usage: ward org create --name NAME --admin-email EMAIL")
+			fmt.Fprintln(stdout, orgUsage)
 			return nil
 		}
-		return errors.New("usage: ward org create --name NAME --admin-email EMAIL")
+		return errors.New(orgUsage)
 	}
 	var c common
 	var name, email string
@@ -149,4 +156,79 @@ func runLoginLink(ctx context.Context, args []string, getenv func(string) string
 	}
 	fmt.Fprintln(stdout, url)
 	return nil
+}
+
+// OrgSummary is one org as `ward org list` shows it: its name, counts and
+// sign-in policy, nothing of any person.
+type OrgSummary struct {
+	ID             uuid.UUID `json:"org_id"`
+	Name           string    `json:"name"`
+	CreatedAt      time.Time `json:"created_at"`
+	Members        int       `json:"members"`
+	Admins         int       `json:"admins"`
+	Patients       int       `json:"patients"`
+	RequireMFA     bool      `json:"require_mfa"`
+	RequirePasskey bool      `json:"require_passkey"`
+	EnforceSSO     bool      `json:"enforce_sso"`
+	IdleTimeoutMin int       `json:"idle_timeout_min"`
+	AbsoluteMaxMin int       `json:"absolute_max_min"`
+}
+
+// runOrgList is `ward org list`: every org on the instance
+// (app.ops_orgs), for the operator.
+func runOrgList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c common
+	var format string
+	fs := newFlagSet("org list", "org list [--format text|json] [--data-dir DIR | --database-url URL]\n\n"+
+		"Every org on the instance: its id, name, since when, live members and admins, patients, and its\n"+
+		"sign-in policy. It runs as a superuser or ward_ops.", stdout)
+	addCommon(fs, &c, getenv)
+	fs.StringVar(&format, "format", "text", "text or json")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if format != "text" && format != "json" {
+		return withUsage(fs, fmt.Errorf("--format: %q is not text or json", format))
+	}
+	dbase, db, err := c.openChecked(ctx, stderr, "org")
+	if err != nil {
+		return err
+	}
+	defer dbase.Close()
+	defer db.Close()
+	rows, err := db.Pool.Query(ctx, `select id, name, created_at, members, admins, patients, require_mfa,
+		require_passkey, enforce_sso, idle_timeout_min, absolute_max_min from app.ops_orgs()`)
+	if err != nil {
+		return fmt.Errorf("list orgs: %w", err)
+	}
+	defer rows.Close()
+	orgs := []OrgSummary{}
+	for rows.Next() {
+		var o OrgSummary
+		if err := rows.Scan(&o.ID, &o.Name, &o.CreatedAt, &o.Members, &o.Admins, &o.Patients, &o.RequireMFA,
+			&o.RequirePasskey, &o.EnforceSSO, &o.IdleTimeoutMin, &o.AbsoluteMaxMin); err != nil {
+			return fmt.Errorf("list orgs: %w", err)
+		}
+		orgs = append(orgs, o)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list orgs: %w", err)
+	}
+	if format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(orgs)
+	}
+	if len(orgs) == 0 {
+		fmt.Fprintln(stdout, "No org yet: ward org create --name NAME --admin-email EMAIL")
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ORG\tNAME\tSINCE\tMEMBERS\tADMINS\tPATIENTS\tMFA\tPASSKEY\tSSO\tIDLE\tLIFETIME")
+	for _, o := range orgs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%t\t%t\t%t\t%dm\t%dm\n", o.ID, strconv.Quote(o.Name),
+			o.CreatedAt.UTC().Format(time.DateOnly), o.Members, o.Admins, o.Patients, o.RequireMFA, o.RequirePasskey,
+			o.EnforceSSO, o.IdleTimeoutMin, o.AbsoluteMaxMin)
+	}
+	return tw.Flush()
 }

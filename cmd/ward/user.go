@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
 	"text/tabwriter"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/vault/envelope"
 )
 
@@ -73,7 +73,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	if org == "" && email == "" {
 		return withUsage(fs, errors.New("name an org (--org) or an address (--email)"))
 	}
-	if a, err := mail.ParseAddress(email); email != "" && (err != nil || a.Address != email) {
+	if email != "" && !identity.ValidEmail(email) {
 		return withUsage(fs, errors.New("--email: not an email address"))
 	}
 	if format != "text" && format != "json" {

@@ -10,7 +10,7 @@ import (
 	"github.com/wardhq/ward/internal/postgres/pgtest"
 )
 
-// TestUserCommand: the operator lists an org's members and one address's
+// TestUserCommand: the operator lists the orgs, an org's members and one address's
 // memberships in two orgs, with each one's factors, TOTP lockout, recovery
 // codes, live and ended sessions and last sign-in; no address is printed;
 // the server's role and bad flags are refused.
@@ -79,10 +79,26 @@ func TestUserCommand(t *testing.T) {
 	if out := mustWard(t, "user", "list", "--data-dir", dir, "--database-url", ops, "--email", "nobody@north.test"); !strings.Contains(out, "No member found") {
 		t.Errorf("an unknown address printed:\n%s", out)
 	}
+	// The orgs, with their counts and policy, nothing of any person.
+	var orgs []OrgSummary
+	if err := json.Unmarshal([]byte(mustWard(t, "org", "list", "--data-dir", dir, "--database-url", ops, "--format", "json")), &orgs); err != nil {
+		t.Fatal(err)
+	}
+	if len(orgs) != 3 || orgs[0].ID.String() != a || orgs[0].Name != "Members North" || orgs[0].Members != 1 ||
+		orgs[0].Admins != 1 || orgs[0].Patients != 0 || orgs[2].ID.String() != other || orgs[0].IdleTimeoutMin <= 0 {
+		t.Errorf("org list: %+v", orgs)
+	}
+	if out := mustWard(t, "org", "list", "--data-dir", dir, "--database-url", ops); !strings.Contains(out, `"Members South"`) ||
+		strings.Contains(out, "north.test") {
+		t.Errorf("org list printed:\n%s", out)
+	}
+
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
+		{[]string{"org", "list", "--data-dir", dir, "--database-url", env.URL("ward_app")}, "permission denied"},
+		{[]string{"org", "list", "--data-dir", dir, "--database-url", ops, "--format", "yaml"}, "not text or json"},
 		{[]string{"user"}, "usage: ward user list"},
 		{[]string{"user", "list", "--data-dir", dir, "--database-url", ops}, "name an org"},
 		{[]string{"user", "list", "--data-dir", dir, "--database-url", ops, "--org", "north"}, "--org: not a UUID"},

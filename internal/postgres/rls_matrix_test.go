@@ -369,6 +369,8 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			`select count(*)::text from app.ops_breach_revoke('{}', '{}', '{}', '{}')`, nil, nil, ""},
 		// The operator's view of the DSR queue (00252) reads every org's.
 		{"ops_dsr_queue is for operators", "a_admin", `select count(*)::text from app.ops_dsr_queue(null, 10)`, nil, nil, ""},
+		// The operator's list of orgs (00254).
+		{"ops_orgs is for operators", "a_admin", `select count(*)::text from app.ops_orgs()`, nil, nil, ""},
 		// The operator's view of members (00253) reads any org's.
 		{"ops_members is for operators", "a_admin", `select count(*)::text from app.ops_members($1, null)`, []any{A}, nil, ""},
 		{"ops_rewrap_data_keys is for operators", "a_key",

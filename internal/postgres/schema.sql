@@ -2852,6 +2852,32 @@ end $$;
 ALTER FUNCTION app.ops_members(p_org uuid, p_email_bidx bytea) OWNER TO ward_definer;
 
 --
+-- Name: ops_orgs(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_orgs() RETURNS TABLE(id uuid, name text, created_at timestamp with time zone, members integer, admins integer, patients integer, require_mfa boolean, require_passkey boolean, enforce_sso boolean, idle_timeout_min integer, absolute_max_min integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if private.credential_hash() is not null then
+    raise exception 'ops_orgs: the operator''s list takes no credential' using errcode = '42501';
+  end if;
+  return query
+    select o.id, o.name, o.created_at,
+           (select count(*)::integer from app.memberships m where m.org_id = o.id and m.revoked_at is null),
+           (select count(*)::integer from app.memberships m
+             where m.org_id = o.id and m.revoked_at is null and m.role = 'admin'),
+           (select count(*)::integer from app.patients p where p.org_id = o.id),
+           o.require_mfa, o.require_passkey, o.enforce_sso, o.session_idle_timeout_min, o.session_absolute_max_min
+      from app.orgs o
+     order by o.created_at, o.id
+     limit 10000;
+end $$;
+
+ALTER FUNCTION app.ops_orgs() OWNER TO ward_definer;
+
+--
 -- Name: ops_replace_keyset(uuid, text, bytea, bytea, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -13809,6 +13835,13 @@ GRANT ALL ON FUNCTION app.ops_keysets(p_org uuid) TO ward_ops;
 
 REVOKE ALL ON FUNCTION app.ops_members(p_org uuid, p_email_bidx bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.ops_members(p_org uuid, p_email_bidx bytea) TO ward_ops;
+
+--
+-- Name: FUNCTION ops_orgs(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_orgs() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_orgs() TO ward_ops;
 
 --
 -- Name: FUNCTION ops_replace_keyset(p_org uuid, p_purpose text, p_old bytea, p_new bytea, p_kind text); Type: ACL; Schema: app; Owner: ward_definer
