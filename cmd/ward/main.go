@@ -51,7 +51,9 @@ commands:
   org create|list
                 create an org and its first admin; list the orgs with their members and sign-in policy
   login-link    print a one-time sign-in URL for a member
-  audit verify  recompute every audit leaf, chain link and tree root
+  audit verify|export|proof verify|checkpoint key
+                recompute every audit leaf, chain link and tree root; export an org's log (signed
+                bundles too); check a proof bundle offline; print the checkpoints' verifier key
   keys status|rotate
                 an org's key-encryption keys: their state; a new primary key and its data keys rewrapped
   breach scope|revoke
