@@ -30,10 +30,11 @@ Run 'ward breach scope --help' or 'ward breach revoke --help' for the flags.`
 
 // Bounds of the operator's scope (docs/breach.md).
 const (
-	maxBreachIDs     = 10_000    // ids or networks in one selector; ids in one revocation list
-	maxBreachRecords = 200_000   // records one org's scope names
-	maxBreachEvents  = 5_000_000 // matching events one scope reads, over every org
-	breachNoticeDays = 60        // §164.410(b): a business associate tells the covered entity
+	maxBreachIDs      = 10_000    // ids or networks in one selector; ids in one revocation list
+	maxBreachRecords  = 200_000   // records one org's scope names
+	maxBreachEvents   = 5_000_000 // matching events one scope reads, over every org
+	maxBreachTimeline = 5_000     // matching events the answer lists
+	breachNoticeDays  = 60        // §164.410(b): a business associate tells the covered entity
 )
 
 // runBreach is `ward breach`: the operator's side of breach response
@@ -140,9 +141,20 @@ type InstanceScope struct {
 	NotifyOrgsBy string     `json:"notify_orgs_by"`
 	Events       int        `json:"events"`
 	Orgs         []OrgScope `json:"orgs"`
+	// Timeline lists the first maxBreachTimeline matching events, each
+	// org's in its log's order, the orgs in turn (TimelineTruncated: there
+	// are more).
+	Timeline          []TimelineEntry `json:"timeline"`
+	TimelineTruncated bool            `json:"timeline_truncated"`
 	// Revoke lists the sessions and credentials the matching events used,
 	// every org's together: `ward breach revoke --scope FILE` ends them.
 	Revoke Revocation `json:"revoke"`
+}
+
+// TimelineEntry is one matching event and its org.
+type TimelineEntry struct {
+	Org uuid.UUID `json:"org_id"`
+	audit.Entry
 }
 
 // OrgScope is what an incident touched in one org's log.
@@ -187,9 +199,10 @@ func runBreachScope(ctx context.Context, args []string, getenv func(string) stri
 		"Reads every org's audit log (or the orgs named) for the events of an incident's window that match\n"+
 		"any selector, and prints per org the events, the PHI events, the records they named, and the\n"+
 		"sessions and credentials they used, with the day by which each org must be told (§164.410(b)).\n"+
-		"Each org's admin then scopes the incident in the org (POST /v1/compliance/breach/scope) for its\n"+
-		"individuals, their States and the notices. The scope is recorded in each org's log as\n"+
-		"breach.scope. It runs as a superuser, or a role that is ward_ops and ward_audit_reader.", stdout)
+		"With --format json it also lists the first 5,000 matching events. Each org's admin then scopes\n"+
+		"the incident in the org (POST /v1/compliance/breach/scope) for its individuals, their States and\n"+
+		"the notices. The scope is recorded in each org's log as breach.scope. It runs as a superuser, or\n"+
+		"a role that is ward_ops and ward_audit_reader.", stdout)
 	addCommon(fs, &c, getenv)
 	fs.Var(&from, "from", "the window's start: RFC 3339, or a duration before now (72h)")
 	fs.Var(&to, "to", "the window's end (default: now)")
@@ -311,6 +324,7 @@ func logOrgs(ctx context.Context, q audit.Querier) (idList, error) {
 // scopeInstance reads what in selects from each org's log in turn.
 func scopeInstance(ctx context.Context, q audit.Querier, orgs []uuid.UUID, in audit.Incident, discovered time.Time) (InstanceScope, error) {
 	out := InstanceScope{From: in.From.UTC(), To: in.To.UTC(), Discovered: discovered.UTC(), Orgs: []OrgScope{},
+		Timeline:     []TimelineEntry{},
 		NotifyOrgsBy: discovered.AddDate(0, 0, breachNoticeDays).Format(time.DateOnly),
 		Revoke:       Revocation{Sessions: []uuid.UUID{}, APIKeys: []uuid.UUID{}, SCIMTokens: []uuid.UUID{}}}
 	for _, org := range orgs {
@@ -333,6 +347,13 @@ func scopeInstance(ctx context.Context, q audit.Querier, orgs []uuid.UUID, in au
 			}
 			if o.Events == 0 {
 				o.FirstAt = e.At
+			}
+			if len(out.Timeline) < maxBreachTimeline {
+				te := TimelineEntry{Org: org, Entry: *e}
+				te.Results = slices.Clone(e.Results)
+				out.Timeline = append(out.Timeline, te)
+			} else {
+				out.TimelineTruncated = true
 			}
 			o.Events++
 			o.LastAt = e.At

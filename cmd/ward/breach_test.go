@@ -101,6 +101,20 @@ func TestBreachCommand(t *testing.T) {
 			t.Errorf("org %s names the other org's patient: %v", c.m.org, o.Records)
 		}
 	}
+	// The timeline lists each org's matching events, the patient's read among them.
+	read := false
+	for _, e := range scope.Timeline {
+		if e.Org.String() == a.org && e.Action == "patient.read" && e.Patient.UUID.String() == pa.ID {
+			read = true
+		}
+		if e.IP == "" {
+			t.Errorf("a timeline event without an address matched the network: %+v", e)
+		}
+	}
+	if !read || len(scope.Timeline) != scope.Events || scope.TimelineTruncated {
+		t.Errorf("timeline of %d events (%d matched), truncated %v, org A's read listed %v", len(scope.Timeline),
+			scope.Events, scope.TimelineTruncated, read)
+	}
 	if scope.NotifyOrgsBy != scope.Discovered.AddDate(0, 0, 60).Format("2006-01-02") {
 		t.Errorf("notify by %s for discovery on %s", scope.NotifyOrgsBy, scope.Discovered)
 	}
