@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -448,5 +449,68 @@ func TestBreachRevokeInvites(t *testing.T) {
 	}
 	if _, resp, body := w.accept(keptTok); resp.StatusCode != http.StatusOK {
 		t.Errorf("another member's invitation: %d %s", resp.StatusCode, body)
+	}
+}
+
+// A sign-in link the suspect's account asked for before the revocation
+// (the attacker holds the mailbox, or is the browser that asked) signs
+// nobody in after it: the named user's unspent links end with their
+// sessions, counted and listed in breach.revoke's results; another
+// member's link still works.
+func TestBreachRevokeEndsSignInLinks(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Revoke Link Org")
+	w.populate(o, "rl")
+	// askLink asks for a link on the console's sign-in form, as a browser
+	// does, and returns the link's token and the browser's verifier.
+	askLink := func(email string) (token, verifier string) {
+		t.Helper()
+		before := len(linkRE.FindAllString(w.outbox.String(), -1))
+		resp, body := w.consolePage("POST", "/sign-in", "", url.Values{"email": {email}})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("sign-in form: %d %s", resp.StatusCode, body)
+		}
+		verifier = cookieValue(setCookie(resp, "ward_verifier"))
+		var links [][]string
+		for deadline := time.Now().Add(5 * time.Second); len(links) <= before && time.Now().Before(deadline); {
+			if links = linkRE.FindAllStringSubmatch(w.outbox.String(), -1); len(links) <= before {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		if len(links) <= before {
+			t.Fatalf("no link mailed to %s", email)
+		}
+		return links[len(links)-1][1], verifier
+	}
+	spend := func(token, verifier string) *http.Response {
+		h := http.Header{"Sec-Fetch-Site": {"same-origin"}, "Cookie": {"ward_verifier=" + verifier},
+			"Content-Type": {"application/x-www-form-urlencoded"}}
+		resp, _ := w.browse("POST", "/v1/auth/magic", h, url.Values{"token": {token}}.Encode())
+		return resp
+	}
+	suspectLink, suspectVerifier := askLink(o.Prov.Email)
+	otherLink, otherVerifier := askLink(o.Prov2.Email)
+
+	var got struct {
+		Sessions    int `json:"sessions"`
+		SignInLinks int `json:"sign_in_links"`
+	}
+	w.do("POST", "/v1/compliance/breach/revoke", o.Admin.Token, map[string]any{"users": []uuid.UUID{o.Prov.ID}},
+		http.StatusOK, &got)
+	if got.Sessions != 1 || got.SignInLinks != 1 {
+		t.Errorf("revoked %+v", got)
+	}
+	if resp := spend(suspectLink, suspectVerifier); resp.StatusCode == http.StatusSeeOther || setCookie(resp, "ward_session") != "" {
+		t.Fatalf("the revoked user's link signed in after the revocation: %d", resp.StatusCode)
+	}
+	var link uuid.UUID
+	var results []uuid.UUID
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select l.id, e.result_ids from app.magic_links l, audit.events e
+		where l.token_hash = sha256($1::bytea) and e.org_id = $2 and e.action = 'breach.revoke'`,
+		[]byte(suspectLink), o.ID).Scan(&link, &results); err != nil || !slices.Contains(results, link) {
+		t.Errorf("breach.revoke results %v lack the link %v (%v)", results, link, err)
+	}
+	if resp := spend(otherLink, otherVerifier); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("another member's link: %d", resp.StatusCode)
 	}
 }

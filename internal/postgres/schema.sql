@@ -556,7 +556,7 @@ ALTER FUNCTION app.bind_proof(p_jti text, p_iat text) OWNER TO ward_definer;
 -- Name: breach_revoke(uuid[], uuid[], uuid[], uuid[], text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text DEFAULT NULL::text, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer, OUT case_invites integer) RETURNS record
+CREATE FUNCTION app.breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text DEFAULT NULL::text, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer, OUT case_invites integer, OUT sign_in_links integer) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -567,6 +567,7 @@ declare
   ended_keys uuid[];
   ended_tokens uuid[];
   ended_invites uuid[];
+  ended_links uuid[];
 begin
   select * into me from private.me();
   if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
@@ -604,19 +605,23 @@ begin
     from app.case_invites i
    where i.org_id = me.org_id and i.revoked_at is null and i.accepted_at is null
      and i.created_by = any (p_users);
+  select coalesce(array_agg(l.id order by l.id), '{}') into ended_links
+    from app.magic_links l
+   where l.org_id = me.org_id and l.used_at is null and l.expires_at > now() and l.user_id = any (p_users);
   sessions := cardinality(ended_sessions);
   api_keys := cardinality(ended_keys);
   scim_tokens := cardinality(ended_tokens);
   case_invites := cardinality(ended_invites);
-  if sessions + api_keys + scim_tokens + case_invites = 0 then
+  sign_in_links := cardinality(ended_links);
+  if sessions + api_keys + scim_tokens + case_invites + sign_in_links = 0 then
     return;
   end if;
 
   -- The event first: the caller's own session may be among those ended.
   perform audit.append_as(me.org_id, 'breach.revoke', 'success',
-    p_results => ended_sessions || ended_keys || ended_tokens || ended_invites, p_request => p_request,
+    p_results => ended_sessions || ended_keys || ended_tokens || ended_invites || ended_links, p_request => p_request,
     p_details => jsonb_build_object('sessions', sessions, 'api_keys', api_keys, 'scim_tokens', scim_tokens,
-      'case_invites', case_invites, 'users', cardinality(p_users)));
+      'case_invites', case_invites, 'sign_in_links', sign_in_links, 'users', cardinality(p_users)));
   for r in
     update app.case_invites i set revoked_at = now()
      where i.org_id = me.org_id and i.id = any (ended_invites) and i.revoked_at is null and i.accepted_at is null
@@ -631,9 +636,11 @@ begin
    where k.org_id = me.org_id and k.id = any (ended_keys) and k.revoked_at is null;
   update app.scim_tokens t set revoked_at = now()
    where t.org_id = me.org_id and t.id = any (ended_tokens) and t.revoked_at is null;
+  update app.magic_links l set expires_at = now()
+   where l.org_id = me.org_id and l.id = any (ended_links) and l.used_at is null and l.expires_at > now();
 end $$;
 
-ALTER FUNCTION app.breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer, OUT case_invites integer) OWNER TO ward_definer;
+ALTER FUNCTION app.breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer, OUT case_invites integer, OUT sign_in_links integer) OWNER TO ward_definer;
 
 --
 -- Name: break_glass_activate(bytea, bytea, bytea, bytea, bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -13419,11 +13426,11 @@ REVOKE ALL ON FUNCTION app.bind_proof(p_jti text, p_iat text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.bind_proof(p_jti text, p_iat text) TO ward_app;
 
 --
--- Name: FUNCTION breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer, OUT case_invites integer); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer, OUT case_invites integer, OUT sign_in_links integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer, OUT case_invites integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer, OUT case_invites integer) TO ward_app;
+REVOKE ALL ON FUNCTION app.breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer, OUT case_invites integer, OUT sign_in_links integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer, OUT case_invites integer, OUT sign_in_links integer) TO ward_app;
 
 --
 -- Name: FUNCTION break_glass_activate(p_challenge bytea, p_credential_id bytea, p_client_data bytea, p_auth_data bytea, p_session_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT activation_id uuid, OUT session_id uuid, OUT user_id uuid, OUT org_id uuid, OUT absolute_expires_at timestamp with time zone, OUT idle_timeout_min integer, OUT admin_ids uuid[], OUT admin_emails bytea[]); Type: ACL; Schema: app; Owner: ward_definer

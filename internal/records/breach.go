@@ -491,11 +491,15 @@ type Revoked struct {
 	// CaseInvites counts the pending case invitations of the users named
 	// that it revoked.
 	CaseInvites int `json:"case_invites"`
+	// SignInLinks counts the unspent sign-in links of the users named that
+	// it ended (migration 00244).
+	SignInLinks int `json:"sign_in_links"`
 }
 
 // RevokeBreach ends, in one transaction, the org's live sessions named or
 // of the users named, its API keys named or created by those users, its
-// SCIM tokens named, and the pending case invitations those users created (app.breach_revoke: an admin's session that stepped up;
+// SCIM tokens named, the pending case invitations those users created and
+// their unspent sign-in links (app.breach_revoke: an admin's session that stepped up;
 // one breach.revoke event). Errors: ErrInvalidInput, ErrForbidden, or a
 // step-up refusal (hint step_up_required) as the database raised it.
 func (s *Service) RevokeBreach(ctx context.Context, r Revocation) (Revoked, error) {
@@ -514,9 +518,10 @@ func (s *Service) RevokeBreach(ctx context.Context, r Revocation) (Revoked, erro
 	}
 	var out Revoked
 	err = s.db.InTenantTx(ctx, c.cred(), func(ctx context.Context, tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `select sessions, api_keys, scim_tokens, case_invites from app.breach_revoke($1, $2, $3, $4, $5)`,
+		return tx.QueryRow(ctx, `select sessions, api_keys, scim_tokens, case_invites, sign_in_links
+			   from app.breach_revoke($1, $2, $3, $4, $5)`,
 			nonNil(r.Sessions), nonNil(r.Users), nonNil(r.APIKeys), nonNil(r.SCIMTokens), c.req.ID).
-			Scan(&out.Sessions, &out.APIKeys, &out.SCIMTokens, &out.CaseInvites)
+			Scan(&out.Sessions, &out.APIKeys, &out.SCIMTokens, &out.CaseInvites, &out.SignInLinks)
 	})
 	var pe *pgconn.PgError
 	switch {
