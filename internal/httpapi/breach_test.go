@@ -514,3 +514,70 @@ func TestBreachRevokeEndsSignInLinks(t *testing.T) {
 		t.Errorf("another member's link: %d", resp.StatusCode)
 	}
 }
+
+// Two revocations of one user at once: the second waits for the first
+// and then finds the user's credentials ended, so it counts nothing and
+// records nothing; the log tells of one revocation of each credential,
+// not two.
+func TestBreachRevokeConcurrent(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Revoke Race Org")
+	w.populate(o, "rr")
+	ctx := context.Background()
+	revoke := func(wait <-chan struct{}) (n [2]int, err error) {
+		err = w.env.App.InTenantTx(ctx, w.cred(o.Admin.Token), func(ctx context.Context, tx pgx.Tx) error {
+			if err := tx.QueryRow(ctx, `select sessions, api_keys from app.breach_revoke('{}', $1, '{}', '{}', 'race')`,
+				[]uuid.UUID{o.Prov.ID}).Scan(&n[0], &n[1]); err != nil {
+				return err
+			}
+			if wait != nil {
+				<-wait
+			}
+			return nil
+		})
+		return n, err
+	}
+	type answer struct {
+		n   [2]int
+		err error
+	}
+	commit := make(chan struct{})
+	first, second := make(chan answer, 1), make(chan answer, 1)
+	go func() { n, err := revoke(commit); first <- answer{n, err} }()
+	// The first has chosen and holds its rows; the second starts and waits
+	// on one of them.
+	waiting := func(n int) bool {
+		var got int
+		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from pg_stat_activity
+			where query like '%app.breach_revoke%' and query not like '%pg_stat_activity%'
+			  and (state = 'idle in transaction' or wait_event_type = 'Lock')`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		return got >= n
+	}
+	for deadline := time.Now().Add(10 * time.Second); !waiting(1); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first revocation never held its rows")
+		}
+	}
+	go func() { n, err := revoke(nil); second <- answer{n, err} }()
+	for deadline := time.Now().Add(10 * time.Second); !waiting(2); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second revocation never waited for the first")
+		}
+	}
+	close(commit)
+	a, b := <-first, <-second
+	if a.err != nil || b.err != nil {
+		t.Fatalf("revocations: %v, %v", a.err, b.err)
+	}
+	if a.n[0] != 1 || b.n != [2]int{} {
+		t.Errorf("the first ended %v, the second %v: the second counts what the first ended", a.n, b.n)
+	}
+	if n := w.auditCount(o.ID, "breach.revoke", "success"); n != 1 {
+		t.Errorf("%d breach.revoke events for one revocation", n)
+	}
+	if resp, body := w.request("GET", "/v1/me", o.Prov.Token, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the revoked session still works: %d %s", resp.StatusCode, body)
+	}
+}

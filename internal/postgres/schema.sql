@@ -590,24 +590,32 @@ begin
     raise exception 'each list of credentials to revoke holds at most 1,000 ids' using errcode = '22023';
   end if;
 
-  select coalesce(array_agg(s.id order by s.id), '{}') into ended_sessions
-    from app.sessions s
-   where s.org_id = me.org_id and s.revoked_at is null
-     and (s.id = any (p_sessions) or s.user_id = any (p_users));
-  select coalesce(array_agg(k.id order by k.id), '{}') into ended_keys
-    from app.api_keys k
-   where k.org_id = me.org_id and k.revoked_at is null
-     and (k.id = any (p_api_keys) or k.created_by = any (p_users));
-  select coalesce(array_agg(t.id order by t.id), '{}') into ended_tokens
-    from app.scim_tokens t
-   where t.org_id = me.org_id and t.revoked_at is null and t.id = any (p_scim_tokens);
-  select coalesce(array_agg(i.id order by i.id), '{}') into ended_invites
-    from app.case_invites i
-   where i.org_id = me.org_id and i.revoked_at is null and i.accepted_at is null
-     and i.created_by = any (p_users);
-  select coalesce(array_agg(l.id order by l.id), '{}') into ended_links
-    from app.magic_links l
-   where l.org_id = me.org_id and l.used_at is null and l.expires_at > now() and l.user_id = any (p_users);
+  -- Each choice locks its rows: a concurrent call waits here for this
+  -- one's commit, then finds them ended (a locked row is checked again
+  -- once its lock is released) and leaves them out.
+  select coalesce(array_agg(x.id order by x.id), '{}') into ended_sessions
+    from (select s.id from app.sessions s
+           where s.org_id = me.org_id and s.revoked_at is null
+             and (s.id = any (p_sessions) or s.user_id = any (p_users))
+           order by s.id for no key update of s) x;
+  select coalesce(array_agg(x.id order by x.id), '{}') into ended_keys
+    from (select k.id from app.api_keys k
+           where k.org_id = me.org_id and k.revoked_at is null
+             and (k.id = any (p_api_keys) or k.created_by = any (p_users))
+           order by k.id for no key update of k) x;
+  select coalesce(array_agg(x.id order by x.id), '{}') into ended_tokens
+    from (select t.id from app.scim_tokens t
+           where t.org_id = me.org_id and t.revoked_at is null and t.id = any (p_scim_tokens)
+           order by t.id for no key update of t) x;
+  select coalesce(array_agg(x.id order by x.id), '{}') into ended_invites
+    from (select i.id from app.case_invites i
+           where i.org_id = me.org_id and i.revoked_at is null and i.accepted_at is null
+             and i.created_by = any (p_users)
+           order by i.id for no key update of i) x;
+  select coalesce(array_agg(x.id order by x.id), '{}') into ended_links
+    from (select l.id from app.magic_links l
+           where l.org_id = me.org_id and l.used_at is null and l.expires_at > now() and l.user_id = any (p_users)
+           order by l.id for no key update of l) x;
   sessions := cardinality(ended_sessions);
   api_keys := cardinality(ended_keys);
   scim_tokens := cardinality(ended_tokens);
