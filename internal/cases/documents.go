@@ -179,6 +179,34 @@ func (s *Service) RequestDocument(ctx context.Context, kase uuid.UUID, in Reques
 	return out, nil
 }
 
+// CheckRequester reports whether the caller may request documents on
+// kase, as RequestDocument decides (those who manage the case), without
+// requesting one: the console's request page asks it before it shows the
+// case's members. Errors: ErrNotFound, ErrForbidden (audited as a refused
+// document.request).
+func (s *Service) CheckRequester(ctx context.Context, kase uuid.UUID) error {
+	c, err := begin(ctx)
+	if err != nil {
+		return err
+	}
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
+			return err
+		}
+		if ok, err := managed(ctx, t.q, c, kase); err != nil || !ok {
+			if err == nil {
+				err = errkind.Visible(ErrForbidden, "only those who manage the case request documents on it")
+			}
+			return err
+		}
+		return nil
+	})
+	if err = mapErr("check requester", err); err != nil {
+		return s.denied(ctx, c, c.event("document.request", "document", uuid.Nil, kase), err)
+	}
+	return nil
+}
+
 // DocumentList is a case's documents with counts by status.
 type DocumentList struct {
 	Documents []Document     `json:"documents"`

@@ -342,6 +342,11 @@ func (s *server) consoleDocumentRequestPage(cs *cases.Service) http.Handler {
 		}
 		pg := docRequestPage{DueBy: time.Now().AddDate(0, 0, 14).UTC().Format(time.DateOnly)}
 		pg.Case, err = cs.GetCase(r.Context(), id)
+		if err == nil {
+			// Whoever may read the case but not manage it (its patient, an
+			// outside party) is refused the page, as the request would be.
+			err = cs.CheckRequester(r.Context(), id)
+		}
 		var list []cases.Member
 		if err == nil {
 			list, err = cs.ListMembers(r.Context(), id)

@@ -683,3 +683,35 @@ func TestConsoleRecordsInChromium(t *testing.T) {
 		t.Fatalf("versions after the browser's upload: %q", v)
 	}
 }
+
+// The request page is for those who manage the case, as the request is
+// (docs/console.md): an outside party on the case, its patient and a staff
+// member granted uploads are refused it, with no form and no member list,
+// and the refusal is audited as a refused request; a lead gets the form.
+func TestConsoleDocumentRequestPageManagersOnly(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Console Request Page Clinic")
+	w.populate(o, "crpg")
+	var kase caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Wrist sprain"}, http.StatusCreated, &kase)
+	k := kase.ID.String()
+	w.do("PUT", "/v1/cases/"+k+"/members/"+o.Prov2.ID.String(), o.Lead.Token, map[string]any{"kind": "staff",
+		"permissions": []string{"view", "upload"}}, http.StatusOK, nil)
+	att := w.joined(o.Lead.Token, k, "counsel@law-crpg.example", "attorney", "view", "upload")
+	denied := w.auditCount(o.ID, "document.request", "denied")
+	for name, s := range map[string]string{"attorney": att.Token, "patient": w.consoleSignIn(o.PatUser.Email),
+		"granted provider": w.consoleSignIn(o.Prov2.Email)} {
+		resp, body := w.consolePage("GET", "/cases/"+k+"/request", s, nil)
+		if resp.StatusCode != http.StatusForbidden || strings.Contains(body, `id="request-form"`) {
+			t.Errorf("%s's request page: %d %s", name, resp.StatusCode, body)
+		}
+	}
+	if n := w.auditCount(o.ID, "document.request", "denied"); n != denied+3 {
+		t.Errorf("%d refused requests audited, want %d", n, denied+3)
+	}
+	lead, _ := w.consoleAdmin(o.Lead.Email)
+	if resp, body := w.consolePage("GET", "/cases/"+k+"/request", lead, nil); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(body, `id="request-form"`) || !strings.Contains(body, att.ID.String()) {
+		t.Errorf("lead's request page: %d %s", resp.StatusCode, body)
+	}
+}
