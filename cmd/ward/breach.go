@@ -469,13 +469,14 @@ func runBreachRevoke(ctx context.Context, args []string, getenv func(string) str
 	var scopeFile, request string
 	fs := newFlagSet("breach revoke [--session ID]... [--user ID]... [--api-key ID]... [--scim-token ID]... [--scope FILE]",
 		"breach revoke [flags]\n\n"+
-			"Ends, in every org, the sessions named; every session of the users named, with the API keys they\n"+
-			"made and their pending case invitations; and the API keys and SCIM tokens named. One transaction;\n"+
+			"Ends, in every org, the sessions named; every session of the users named, with their unspent\n"+
+			"sign-in links, the API keys and SCIM tokens they made and their pending case invitations; and the\n"+
+			"API keys and SCIM tokens named. One transaction;\n"+
 			"each org touched records one breach.revoke event. --scope takes the lists of a\n"+
 			"`ward breach scope --format json` file. It runs as a superuser or ward_ops.", stdout)
 	addCommon(fs, &c, getenv)
 	fs.Var(&sessions, "session", "a session id (repeatable)")
-	fs.Var(&users, "user", "a user id: all their sessions, API keys and pending invitations (repeatable)")
+	fs.Var(&users, "user", "a user id: all their sessions, sign-in links, API keys, SCIM tokens and pending invitations (repeatable)")
 	fs.Var(&keys, "api-key", "an API key id (repeatable)")
 	fs.Var(&tokens, "scim-token", "a SCIM token id (repeatable)")
 	fs.StringVar(&scopeFile, "scope", "", "a `ward breach scope --format json` file: end the sessions and credentials it lists")
@@ -519,7 +520,7 @@ func runBreachRevoke(ctx context.Context, args []string, getenv func(string) str
 	if request != "" {
 		reqArg = request
 	}
-	rows, err := db.Pool.Query(ctx, `select org_id, sessions, api_keys, scim_tokens, case_invites
+	rows, err := db.Pool.Query(ctx, `select org_id, sessions, api_keys, scim_tokens, case_invites, sign_in_links
 		from app.ops_breach_revoke($1, $2, $3, $4, $5)`,
 		nonNilIDs(r.Sessions), nonNilIDs(r.Users), nonNilIDs(r.APIKeys), nonNilIDs(r.SCIMTokens), reqArg)
 	if err != nil {
@@ -527,15 +528,15 @@ func runBreachRevoke(ctx context.Context, args []string, getenv func(string) str
 	}
 	defer rows.Close()
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ORG\tSESSIONS\tAPI KEYS\tSCIM TOKENS\tCASE INVITES")
+	fmt.Fprintln(tw, "ORG\tSESSIONS\tAPI KEYS\tSCIM TOKENS\tCASE INVITES\tSIGN-IN LINKS")
 	n := 0
 	for rows.Next() {
 		var org uuid.UUID
-		var s, k, t, i int
-		if err := rows.Scan(&org, &s, &k, &t, &i); err != nil {
+		var s, k, t, i, l int
+		if err := rows.Scan(&org, &s, &k, &t, &i, &l); err != nil {
 			return fmt.Errorf("revoke: %w", err)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", org, s, k, t, i)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", org, s, k, t, i, l)
 		n++
 	}
 	if err := rows.Err(); err != nil {

@@ -14,7 +14,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/scim"
 )
 
 type breachScopeJSON struct {
@@ -579,5 +581,39 @@ func TestBreachRevokeConcurrent(t *testing.T) {
 	}
 	if resp, body := w.request("GET", "/v1/me", o.Prov.Token, nil); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the revoked session still works: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestBreachRevokeEndsCreatorsSCIMTokens: revoking a user ends the SCIM
+// tokens they made, as it ends their API keys (migration 00251): a revoked
+// admin's token provisioned members before, a lead's way back in. Another
+// admin's token keeps working, and the counts and the event name it.
+func TestBreachRevokeEndsCreatorsSCIMTokens(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Revoke SCIM Org")
+	w.populate(o, "rs")
+	suspect := w.addMember(o, "rs-admin2@example.test", identity.RoleAdmin)
+	var theirs scim.CreatedToken
+	w.do("POST", "/v1/scim/tokens", suspect.Token, map[string]any{"name": "suspect's", "default_role": "lead"},
+		http.StatusCreated, &theirs)
+	kept := w.createSCIMToken(o, "provider").Secret
+	w.scim("GET", "/scim/v2/Users", theirs.Secret, "", http.StatusOK, nil)
+
+	var got struct {
+		Sessions   int `json:"sessions"`
+		SCIMTokens int `json:"scim_tokens"`
+	}
+	w.do("POST", "/v1/compliance/breach/revoke", o.Admin.Token, map[string]any{"users": []uuid.UUID{suspect.ID}},
+		http.StatusOK, &got)
+	if got.Sessions != 1 || got.SCIMTokens != 1 {
+		t.Fatalf("revoked %+v, want the suspect's session and SCIM token", got)
+	}
+	w.scimError("GET", "/scim/v2/Users", theirs.Secret, "", http.StatusUnauthorized, "")
+	w.scim("GET", "/scim/v2/Users", kept, "", http.StatusOK, nil)
+	var results []uuid.UUID
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select result_ids from audit.events
+		where org_id = $1 and action = 'breach.revoke'`, o.ID).Scan(&results); err != nil ||
+		!slices.Contains(results, theirs.ID) {
+		t.Errorf("breach.revoke results %v lack the token (%v)", results, err)
 	}
 }

@@ -562,12 +562,7 @@ CREATE FUNCTION app.breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys 
     AS $$
 declare
   me record;
-  r record;
-  ended_sessions uuid[];
-  ended_keys uuid[];
-  ended_tokens uuid[];
-  ended_invites uuid[];
-  ended_links uuid[];
+  x record;
 begin
   select * into me from private.me();
   if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
@@ -581,71 +576,14 @@ begin
     raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
       using errcode = '42501', hint = 'break_glass_not_allowed';
   end if;
-  p_sessions := coalesce(p_sessions, '{}');
-  p_users := coalesce(p_users, '{}');
-  p_api_keys := coalesce(p_api_keys, '{}');
-  p_scim_tokens := coalesce(p_scim_tokens, '{}');
   if cardinality(p_sessions) > 1000 or cardinality(p_users) > 1000 or cardinality(p_api_keys) > 1000
      or cardinality(p_scim_tokens) > 1000 then
     raise exception 'each list of credentials to revoke holds at most 1,000 ids' using errcode = '22023';
   end if;
-
-  -- Each choice locks its rows: a concurrent call waits here for this
-  -- one's commit, then finds them ended (a locked row is checked again
-  -- once its lock is released) and leaves them out.
-  select coalesce(array_agg(x.id order by x.id), '{}') into ended_sessions
-    from (select s.id from app.sessions s
-           where s.org_id = me.org_id and s.revoked_at is null
-             and (s.id = any (p_sessions) or s.user_id = any (p_users))
-           order by s.id for no key update of s) x;
-  select coalesce(array_agg(x.id order by x.id), '{}') into ended_keys
-    from (select k.id from app.api_keys k
-           where k.org_id = me.org_id and k.revoked_at is null
-             and (k.id = any (p_api_keys) or k.created_by = any (p_users))
-           order by k.id for no key update of k) x;
-  select coalesce(array_agg(x.id order by x.id), '{}') into ended_tokens
-    from (select t.id from app.scim_tokens t
-           where t.org_id = me.org_id and t.revoked_at is null and t.id = any (p_scim_tokens)
-           order by t.id for no key update of t) x;
-  select coalesce(array_agg(x.id order by x.id), '{}') into ended_invites
-    from (select i.id from app.case_invites i
-           where i.org_id = me.org_id and i.revoked_at is null and i.accepted_at is null
-             and i.created_by = any (p_users)
-           order by i.id for no key update of i) x;
-  select coalesce(array_agg(x.id order by x.id), '{}') into ended_links
-    from (select l.id from app.magic_links l
-           where l.org_id = me.org_id and l.used_at is null and l.expires_at > now() and l.user_id = any (p_users)
-           order by l.id for no key update of l) x;
-  sessions := cardinality(ended_sessions);
-  api_keys := cardinality(ended_keys);
-  scim_tokens := cardinality(ended_tokens);
-  case_invites := cardinality(ended_invites);
-  sign_in_links := cardinality(ended_links);
-  if sessions + api_keys + scim_tokens + case_invites + sign_in_links = 0 then
-    return;
-  end if;
-
-  -- The event first: the caller's own session may be among those ended.
-  perform audit.append_as(me.org_id, 'breach.revoke', 'success',
-    p_results => ended_sessions || ended_keys || ended_tokens || ended_invites || ended_links, p_request => p_request,
-    p_details => jsonb_build_object('sessions', sessions, 'api_keys', api_keys, 'scim_tokens', scim_tokens,
-      'case_invites', case_invites, 'sign_in_links', sign_in_links, 'users', cardinality(p_users)));
-  for r in
-    update app.case_invites i set revoked_at = now()
-     where i.org_id = me.org_id and i.id = any (ended_invites) and i.revoked_at is null and i.accepted_at is null
-    returning i.org_id, i.id, i.case_id
-  loop
-    perform audit.append_as(r.org_id, 'case.invite.revoke', 'success', 'case_invite', r.id, p_case => r.case_id,
-      p_request => p_request, p_details => jsonb_build_object('reason', 'breach'));
-  end loop;
-  update app.sessions s set revoked_at = now(), revoked_reason = 'breach'
-   where s.org_id = me.org_id and s.id = any (ended_sessions) and s.revoked_at is null;
-  update app.api_keys k set revoked_at = now()
-   where k.org_id = me.org_id and k.id = any (ended_keys) and k.revoked_at is null;
-  update app.scim_tokens t set revoked_at = now()
-   where t.org_id = me.org_id and t.id = any (ended_tokens) and t.revoked_at is null;
-  update app.magic_links l set expires_at = now()
-   where l.org_id = me.org_id and l.id = any (ended_links) and l.used_at is null and l.expires_at > now();
+  select * into x from private.breach_end(me.org_id, coalesce(p_sessions, '{}'), coalesce(p_users, '{}'),
+    coalesce(p_api_keys, '{}'), coalesce(p_scim_tokens, '{}'), p_request, '{}');
+  sessions := x.sessions; api_keys := x.api_keys; scim_tokens := x.scim_tokens;
+  case_invites := x.case_invites; sign_in_links := x.sign_in_links;
 end $$;
 
 ALTER FUNCTION app.breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer, OUT case_invites integer, OUT sign_in_links integer) OWNER TO ward_definer;
@@ -2502,17 +2440,13 @@ ALTER FUNCTION app.open_patient_documents(p_patient uuid, p_request text, p_ip t
 -- Name: ops_breach_revoke(uuid[], uuid[], uuid[], uuid[], text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.ops_breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text DEFAULT NULL::text) RETURNS TABLE(org_id uuid, sessions integer, api_keys integer, scim_tokens integer, case_invites integer)
+CREATE FUNCTION app.ops_breach_revoke(p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text DEFAULT NULL::text) RETURNS TABLE(org_id uuid, sessions integer, api_keys integer, scim_tokens integer, case_invites integer, sign_in_links integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
   o uuid;
-  r record;
-  ended_sessions uuid[];
-  ended_keys uuid[];
-  ended_tokens uuid[];
-  ended_invites uuid[];
+  x record;
 begin
   if private.credential_hash() is not null then
     raise exception 'ops_breach_revoke: the operator''s revocation takes no credential' using errcode = '42501';
@@ -2525,7 +2459,6 @@ begin
      or cardinality(p_scim_tokens) > 10000 then
     raise exception 'ops_breach_revoke: each list of credentials to revoke holds at most 10,000 ids' using errcode = '22023';
   end if;
-
   for o in
     select s.org_id from app.sessions s
      where s.revoked_at is null and (s.id = any (p_sessions) or s.user_id = any (p_users))
@@ -2533,51 +2466,23 @@ begin
     select k.org_id from app.api_keys k
      where k.revoked_at is null and (k.id = any (p_api_keys) or k.created_by = any (p_users))
     union
-    select t.org_id from app.scim_tokens t where t.revoked_at is null and t.id = any (p_scim_tokens)
+    select t.org_id from app.scim_tokens t
+     where t.revoked_at is null and (t.id = any (p_scim_tokens) or t.created_by = any (p_users))
     union
     select i.org_id from app.case_invites i
      where i.revoked_at is null and i.accepted_at is null and i.created_by = any (p_users)
+    union
+    select l.org_id from app.magic_links l
+     where l.used_at is null and l.expires_at > now() and l.user_id = any (p_users)
     order by 1
   loop
-    select coalesce(array_agg(s.id order by s.id), '{}') into ended_sessions
-      from app.sessions s
-     where s.org_id = o and s.revoked_at is null and (s.id = any (p_sessions) or s.user_id = any (p_users));
-    select coalesce(array_agg(k.id order by k.id), '{}') into ended_keys
-      from app.api_keys k
-     where k.org_id = o and k.revoked_at is null and (k.id = any (p_api_keys) or k.created_by = any (p_users));
-    select coalesce(array_agg(t.id order by t.id), '{}') into ended_tokens
-      from app.scim_tokens t
-     where t.org_id = o and t.revoked_at is null and t.id = any (p_scim_tokens);
-    select coalesce(array_agg(i.id order by i.id), '{}') into ended_invites
-      from app.case_invites i
-     where i.org_id = o and i.revoked_at is null and i.accepted_at is null and i.created_by = any (p_users);
-    org_id := o;
-    sessions := cardinality(ended_sessions);
-    api_keys := cardinality(ended_keys);
-    scim_tokens := cardinality(ended_tokens);
-    case_invites := cardinality(ended_invites);
-    if sessions + api_keys + scim_tokens + case_invites = 0 then
+    select * into x from private.breach_end(o, p_sessions, p_users, p_api_keys, p_scim_tokens, p_request,
+      jsonb_build_object('operator', true, 'by', session_user::text));
+    if x.sessions + x.api_keys + x.scim_tokens + x.case_invites + x.sign_in_links = 0 then
       continue;
     end if;
-    perform audit.append_as(o, 'breach.revoke', 'success',
-      p_results => ended_sessions || ended_keys || ended_tokens || ended_invites, p_request => p_request,
-      p_details => jsonb_build_object('by', session_user::text, 'operator', true, 'sessions', sessions,
-        'api_keys', api_keys, 'scim_tokens', scim_tokens, 'case_invites', case_invites,
-        'users', cardinality(p_users)));
-    for r in
-      update app.case_invites i set revoked_at = now()
-       where i.org_id = o and i.id = any (ended_invites) and i.revoked_at is null and i.accepted_at is null
-      returning i.org_id, i.id, i.case_id
-    loop
-      perform audit.append_as(r.org_id, 'case.invite.revoke', 'success', 'case_invite', r.id, p_case => r.case_id,
-        p_request => p_request, p_details => jsonb_build_object('reason', 'breach', 'operator', true));
-    end loop;
-    update app.sessions s set revoked_at = now(), revoked_reason = 'breach'
-     where s.org_id = o and s.id = any (ended_sessions) and s.revoked_at is null;
-    update app.api_keys k set revoked_at = now()
-     where k.org_id = o and k.id = any (ended_keys) and k.revoked_at is null;
-    update app.scim_tokens t set revoked_at = now()
-     where t.org_id = o and t.id = any (ended_tokens) and t.revoked_at is null;
+    org_id := o; sessions := x.sessions; api_keys := x.api_keys; scim_tokens := x.scim_tokens;
+    case_invites := x.case_invites; sign_in_links := x.sign_in_links;
     return next;
   end loop;
 end $$;
@@ -6751,6 +6656,84 @@ CREATE FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_requ
 $$;
 
 ALTER FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) OWNER TO ward_rls;
+
+--
+-- Name: breach_end(uuid, uuid[], uuid[], uuid[], uuid[], text, jsonb); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.breach_end(p_org uuid, p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, p_by jsonb, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer, OUT case_invites integer, OUT sign_in_links integer) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+  ended_sessions uuid[];
+  ended_keys uuid[];
+  ended_tokens uuid[];
+  ended_invites uuid[];
+  ended_links uuid[];
+begin
+  -- Each choice locks its rows: a concurrent call waits here for this
+  -- one's commit, then finds them ended (a locked row is checked again
+  -- once its lock is released) and leaves them out.
+  select coalesce(array_agg(x.id order by x.id), '{}') into ended_sessions
+    from (select s.id from app.sessions s
+           where s.org_id = p_org and s.revoked_at is null
+             and (s.id = any (p_sessions) or s.user_id = any (p_users))
+           order by s.id for no key update of s) x;
+  select coalesce(array_agg(x.id order by x.id), '{}') into ended_keys
+    from (select k.id from app.api_keys k
+           where k.org_id = p_org and k.revoked_at is null
+             and (k.id = any (p_api_keys) or k.created_by = any (p_users))
+           order by k.id for no key update of k) x;
+  select coalesce(array_agg(x.id order by x.id), '{}') into ended_tokens
+    from (select t.id from app.scim_tokens t
+           where t.org_id = p_org and t.revoked_at is null
+             and (t.id = any (p_scim_tokens) or t.created_by = any (p_users))
+           order by t.id for no key update of t) x;
+  select coalesce(array_agg(x.id order by x.id), '{}') into ended_invites
+    from (select i.id from app.case_invites i
+           where i.org_id = p_org and i.revoked_at is null and i.accepted_at is null
+             and i.created_by = any (p_users)
+           order by i.id for no key update of i) x;
+  select coalesce(array_agg(x.id order by x.id), '{}') into ended_links
+    from (select l.id from app.magic_links l
+           where l.org_id = p_org and l.used_at is null and l.expires_at > now() and l.user_id = any (p_users)
+           order by l.id for no key update of l) x;
+  sessions := cardinality(ended_sessions);
+  api_keys := cardinality(ended_keys);
+  scim_tokens := cardinality(ended_tokens);
+  case_invites := cardinality(ended_invites);
+  sign_in_links := cardinality(ended_links);
+  if sessions + api_keys + scim_tokens + case_invites + sign_in_links = 0 then
+    return;
+  end if;
+
+  -- The event first: the caller's own session may be among those ended.
+  perform audit.append_as(p_org, 'breach.revoke', 'success',
+    p_results => ended_sessions || ended_keys || ended_tokens || ended_invites || ended_links, p_request => p_request,
+    p_details => coalesce(p_by, '{}') || jsonb_build_object('sessions', sessions, 'api_keys', api_keys,
+      'scim_tokens', scim_tokens, 'case_invites', case_invites, 'sign_in_links', sign_in_links,
+      'users', cardinality(p_users)));
+  for r in
+    update app.case_invites i set revoked_at = now()
+     where i.org_id = p_org and i.id = any (ended_invites) and i.revoked_at is null and i.accepted_at is null
+    returning i.org_id, i.id, i.case_id
+  loop
+    perform audit.append_as(r.org_id, 'case.invite.revoke', 'success', 'case_invite', r.id, p_case => r.case_id,
+      p_request => p_request, p_details => coalesce(p_by, '{}') || jsonb_build_object('reason', 'breach'));
+  end loop;
+  update app.sessions s set revoked_at = now(), revoked_reason = 'breach'
+   where s.org_id = p_org and s.id = any (ended_sessions) and s.revoked_at is null;
+  update app.api_keys k set revoked_at = now()
+   where k.org_id = p_org and k.id = any (ended_keys) and k.revoked_at is null;
+  update app.scim_tokens t set revoked_at = now()
+   where t.org_id = p_org and t.id = any (ended_tokens) and t.revoked_at is null;
+  update app.magic_links l set expires_at = now()
+   where l.org_id = p_org and l.id = any (ended_links) and l.used_at is null and l.expires_at > now();
+end $$;
+
+ALTER FUNCTION private.breach_end(p_org uuid, p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, p_by jsonb, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer, OUT case_invites integer, OUT sign_in_links integer) OWNER TO ward_owner;
 
 --
 -- Name: break_glass_admin(); Type: FUNCTION; Schema: private; Owner: ward_owner
@@ -14576,6 +14559,13 @@ GRANT ALL ON FUNCTION private.am_i_lead_in_org(p_org uuid) TO ward_definer;
 REVOKE ALL ON FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) TO ward_definer;
 GRANT ALL ON FUNCTION private.assurance_bar(p_role text, p_require_mfa boolean, p_require_passkey boolean) TO ward_app;
+
+--
+-- Name: FUNCTION breach_end(p_org uuid, p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, p_by jsonb, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer, OUT case_invites integer, OUT sign_in_links integer); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.breach_end(p_org uuid, p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, p_by jsonb, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer, OUT case_invites integer, OUT sign_in_links integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.breach_end(p_org uuid, p_sessions uuid[], p_users uuid[], p_api_keys uuid[], p_scim_tokens uuid[], p_request text, p_by jsonb, OUT sessions integer, OUT api_keys integer, OUT scim_tokens integer, OUT case_invites integer, OUT sign_in_links integer) TO ward_definer;
 
 --
 -- Name: FUNCTION break_glass_admin(OUT user_id uuid, OUT org_id uuid); Type: ACL; Schema: private; Owner: ward_owner
