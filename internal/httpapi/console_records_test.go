@@ -715,3 +715,29 @@ func TestConsoleDocumentRequestPageManagersOnly(t *testing.T) {
 		t.Errorf("lead's request page: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestConsoleFormsRefuseNUL: a console form with a NUL character in a
+// field is refused before its handler (400 bad_form), as the JSON API
+// refuses one, and nothing is saved; the value is not echoed.
+func TestConsoleFormsRefuseNUL(t *testing.T) {
+	w := newWorld(t, withLocalhost())
+	o := w.createOrg("Console NUL Clinic")
+	w.populate(o, "cnul")
+	prov := w.consoleSignIn(o.Prov.Email)
+	p1 := o.P1.String()
+	_, body := w.consolePage("GET", "/patients/"+p1+"/edit", prov, nil)
+	shown := recordVersionRE.FindStringSubmatch(body)[1]
+	for _, f := range []url.Values{
+		{"version": {shown}, "name": {"cnul Zed\x00Hidden"}, "dob": {"1970-03-04"}},
+		{"version": {shown}, "name": {"cnul Patient One"}, "dob": {"1970-03-04"}, "x\x00": {"1"}},
+	} {
+		resp, body := w.consolePage("POST", "/patients/"+p1+"/edit", prov, f)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "NUL") || strings.Contains(body, "Hidden") {
+			t.Errorf("a NUL in the form: %d %s", resp.StatusCode, body)
+		}
+	}
+	_, body = w.consolePage("GET", "/patients/"+p1+"/edit", prov, nil)
+	if !strings.Contains(body, `value="cnul Patient One"`) || recordVersionRE.FindStringSubmatch(body)[1] != shown {
+		t.Errorf("the record changed: %s", body)
+	}
+}

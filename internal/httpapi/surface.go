@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -96,7 +99,35 @@ func (sf *surface) route(pattern string, n need, h http.Handler, opts ...routeOp
 	if rc.deadline == noDeadline {
 		h = sf.s.streams.cap(sf, h)
 	}
+	if sf.name == "console" {
+		h = formWithoutNUL(h)
+	}
 	sf.mux.Handle(pattern, sf.limited(rc, sf.s.guard(sf, n, h)))
+}
+
+// formWithoutNUL refuses a console form that holds a NUL character in a
+// field's name or value (400 bad_form), as the JSON API refuses one in a
+// string: no form stores one, or hands one to the database, whose text
+// refuses it with an error of its own. A multipart form (an upload) is
+// read by its handler, which checks its own fields.
+func formWithoutNUL(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
+				if err := r.ParseForm(); err != nil {
+					writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "the form could not be read")
+					return
+				}
+				for k, vs := range r.PostForm {
+					if strings.ContainsRune(k, 0) || slices.ContainsFunc(vs, func(v string) bool { return strings.ContainsRune(v, 0) }) {
+						writeHTMLError(w, r, http.StatusBadRequest, "bad_form", "a form field holds a NUL character")
+						return
+					}
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // maxStreams is how many requests without a deadline (uploads, downloads,
