@@ -556,6 +556,14 @@ func (d *detector) trigger(i int, typ Type) int {
 		if t.has(fNL) && !d.isPunct(j-1, ':') {
 			return i
 		}
+		if d.isPunct(j, '*') {
+			// the masked digits of an identifier whose last ones show:
+			// "SSN ***-**-2290", "Card ****4471" (one step for the mask)
+			if k := d.maskEnd(j); k > j {
+				j = k
+				continue
+			}
+		}
 		if t.kind == tkPunct && strings.IndexByte(":#-.=/", d.text[t.start]) >= 0 {
 			// A dot ends an abbreviation ("No.", "Acct.") but not a
 			// sentence ("at the last visit. HbA1c 6.8%").
@@ -1384,4 +1392,29 @@ func (d *detector) extension(i int) int {
 		return i // glued to more, or a quantity: "x 1-2000 units"
 	}
 	return d.claim(i, k, TypePhone, prioStruct)
+}
+
+// maskEnd returns the token after a mask that hides an identifier's first
+// digits, starting at the '*' of token j: three asterisks or more, with
+// dashes or dots between groups, glued to the digits that show
+// ("***-**-2290", "************4471", "***.***.8812"), or j.
+func (d *detector) maskEnd(j int) int {
+	k, stars := j, 0
+	for k < len(d.toks) && d.toks[k].kind == tkPunct && (k == j || d.glued(k-1)) {
+		switch d.text[d.toks[k].start] {
+		case '*':
+			stars++
+		case '-', '.':
+			if !d.isPunct(k-1, '*') {
+				return j
+			}
+		default:
+			return j
+		}
+		k++
+	}
+	if stars < 3 || k >= len(d.toks) || !d.glued(k-1) || d.toks[k].kind != tkNum {
+		return j
+	}
+	return k
 }
