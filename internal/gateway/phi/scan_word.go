@@ -517,10 +517,50 @@ func (d *detector) relationIs(i, j int) bool {
 		return false
 	}
 	r := k - 1
-	if d.toks[r].kind != tkWord || !relations[d.word(r)] {
+	if d.toks[r].kind != tkWord {
+		return false
+	}
+	if ageSubjects[d.word(r)] {
+		return d.ageEnds(i, j)
+	}
+	if !relations[d.word(r)] {
 		return false
 	}
 	return j >= len(d.toks) || d.toks[j].has(fNL) || !(d.toks[j].kind == tkWord && d.is(j, vUnit)) && !d.isPunct(j, '%')
+}
+
+// ageSubjects are the subjects whose "is 96" is their age, as relations'
+// are: "She is 96.", "Pt is 92 and frail", "the patient is 94, widowed".
+var ageSubjects = set(`she he pt patient client resident`)
+
+// ageEnds reports whether the number at tokens [i, j) ends a clause, as an
+// age after a subject does: the end of the line or the text, a comma, a
+// dot that ends a sentence (no decimal), a semicolon or a parenthesis, or
+// "and", "but", "today", "now", "yesterday" ("She is 96 and lives
+// alone"); not a reading ("pt is 92 on 2L", "he is 98.6", "is 90/60").
+func (d *detector) ageEnds(i, j int) bool {
+	if j >= len(d.toks) || d.toks[j].has(fNL) {
+		return true
+	}
+	if d.decimalAround(i, j) {
+		return false
+	}
+	t := d.toks[j]
+	if t.kind == tkPunct {
+		switch d.text[t.start] {
+		case '.', ',', ';', ')', '!':
+			return true
+		}
+		return false
+	}
+	if t.kind != tkWord {
+		return false
+	}
+	switch d.word(j) {
+	case "and", "but", "today", "now", "yesterday":
+		return true
+	}
+	return false
 }
 
 // historyLead reports whether the number at token i opens a history's

@@ -21,6 +21,10 @@ func TestNoteTypesTwelfth(t *testing.T) {
 			[]string{"6612", "4471", "8812"}, nil},
 		{"no identifier from asterisks elsewhere", mixed + "Rated *** by family. SSN * 12 ** pending. Pain ***8 out of 10.",
 			nil, []string{"12", "8 out"}},
+		{"an age over 89 after a pronoun or the patient", mixed + "She is 96. He is 91 and lives alone. The patient is 94, widowed. Resident is 99 today.",
+			[]string{"96", "91", "94", "99"}, nil},
+		{"no age from a reading after a pronoun", mixed + "pt is 92 on 2L. he is 98.6 orally. she is 90/60 sitting. Pt is 95% on RA. He is 100 percent better. She is 93 lbs.",
+			nil, []string{"92", "98.6", "90/60", "95%", "100", "93"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
