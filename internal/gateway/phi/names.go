@@ -1376,6 +1376,11 @@ func (d *detector) locContext(i int) bool {
 		d.toks[j].has(fAllCaps) && !d.toks[j].has(fNL) && !d.toks[j+1].has(fNL) && !d.glued(j+1) && stateAbbrevs[d.word(j)] {
 		return true
 	}
+	// "Perth WA 6000": an Australian state's code, then a postcode
+	if j := i + 1; j+1 < len(d.toks) && d.toks[j+1].kind == tkNum && d.toks[j+1].end-d.toks[j+1].start == 4 && d.toks[j].kind == tkWord &&
+		d.toks[j].has(fAllCaps) && !d.toks[j].has(fNL) && auStates[d.word(j)] && d.afterAUState(j+1) {
+		return true
+	}
 	return false
 }
 

@@ -143,6 +143,10 @@ func (d *detector) numAt(i int) int {
 	if i > 0 && d.toks[i-1].end == d.toks[i].start && d.toks[i-1].kind == tkWord {
 		return i
 	}
+	if n == 4 && d.afterAUState(i) {
+		d.keep(i-1, i)                              // the state stays (Safe Harbor allows it), no name: "TAS", "VIC"
+		return d.claim(i, i+1, TypeZIP, prioStruct) // "Gordon NSW 2072"
+	}
 	if n == 5 {
 		q := p + 5
 		if q+5 <= len(s) && s[q] == '-' && digitsEnd(s, q+1) == q+5 {
@@ -269,6 +273,33 @@ func (d *detector) afterStateCode(i int) bool {
 		return false
 	}
 	return d.isPunct(k-1, ',') || d.toks[k-1].kind == tkWord
+}
+
+// auStates are the codes of Australia's states and territories.
+var auStates = set(`nsw vic qld tas act nt sa wa`)
+
+// afterAUState reports whether the four digits at token i are an
+// Australian postcode: after a state's or territory's code in capitals,
+// itself after a place's word or a comma ("St Leonards NSW 2065",
+// "Fitzroy, VIC 3065"), and before the end of the line or punctuation,
+// not a unit ("NSW 2000 beds").
+func (d *detector) afterAUState(i int) bool {
+	k := i - 1
+	if k < 1 || d.toks[k].kind != tkWord || !d.toks[k].has(fAllCaps) || d.toks[k].has(fNL) || d.toks[i].has(fNL) || !auStates[d.word(k)] {
+		return false
+	}
+	if !d.isPunct(k-1, ',') && !(d.toks[k-1].kind == tkWord && d.toks[k-1].has(fCap)) {
+		return false
+	}
+	j := i + 1
+	if j >= len(d.toks) || d.toks[j].has(fNL) {
+		return true
+	}
+	if d.toks[j].kind != tkPunct || d.decimalAround(i, j) {
+		return false
+	}
+	// (not a time, a ratio or a range: "SA 1400:30", "NT 2000/24")
+	return !(d.glued(i) && j+1 < len(d.toks) && d.glued(j) && d.toks[j+1].kind == tkNum)
 }
 
 // afterValue reports whether the digit run at token i continues a value

@@ -25,6 +25,10 @@ func TestNoteTypesTwelfth(t *testing.T) {
 			[]string{"96", "91", "94", "99"}, nil},
 		{"no age from a reading after a pronoun", mixed + "pt is 92 on 2L. he is 98.6 orally. she is 90/60 sitting. Pt is 95% on RA. He is 100 percent better. She is 93 lbs.",
 			nil, []string{"92", "98.6", "90/60", "95%", "100", "93"}},
+		{"an Australian postcode after a state's code, and the town before it", mixed + "Lives at Unit 4, 9 Banksia Pde, Wahroonga NSW 2076. Moved from Fitzroy, VIC 3065. Clinic in Mackay QLD 4740.\nSister in Perth WA 6000.",
+			[]string{"2076", "3065", "4740", "Perth", "6000"}, []string{"NSW", "VIC", "QLD", "WA"}},
+		{"no postcode from four digits after an abbreviation in shorthand", mixed + "abd soft NT 2000 ml out. Seen by SA 1400. ACT team 2030 visit. NSW 2000.5 units.",
+			nil, []string{"2000", "1400", "2030"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
