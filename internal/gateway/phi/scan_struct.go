@@ -768,6 +768,10 @@ func (d *detector) phoneType(p, q int) Type {
 var dateWords = set(`on since from until till thru through dated date of last next starting started effective
 admitted admission discharged seen born dob due appt appts appointment`)
 
+// countNouns are what a pathology or a procedure note counts as a part of
+// a whole: "2/14 nodes", "1/18 lymph nodes", "3/12 cores".
+var countNouns = set(`nodes node lymph ln lns cores core biopsies specimens fragments slides blocks margins sites levels`)
+
 // scoreLike reports whether the m/d at token i (ending at byte q) is a
 // score, a fraction or a setting rather than a date: 5/5 strength, 1/2 NS,
 // 12/12 meals, a chain such as 10/5/40, unless a date word precedes it.
@@ -802,6 +806,9 @@ func (d *detector) scoreLike(i, q int) bool {
 	}
 	if k := i - 1; k >= 0 && d.toks[k].kind == tkWord && dateWords[d.word(k)] {
 		return false
+	}
+	if x <= y && next >= 0 && countNouns[d.word(next)] {
+		return true // a count of a whole: "1/18 lymph nodes", "3/5 cores", "0/4 margins"
 	}
 	if p >= 2 && s[p-1] == '(' && q < len(s) && s[q] == ')' && d.unitBeforeParen(i) {
 		return false // the day of a measurement: "Wt 63.0 kg (2/3)", "Cr 1.4 mg/dL (1/1)"

@@ -29,6 +29,10 @@ func TestNoteTypesTwelfth(t *testing.T) {
 			[]string{"2076", "3065", "4740", "Perth", "6000"}, []string{"NSW", "VIC", "QLD", "WA"}},
 		{"no postcode from four digits after an abbreviation in shorthand", mixed + "abd soft NT 2000 ml out. Seen by SA 1400. ACT team 2030 visit. NSW 2000.5 units.",
 			nil, []string{"2000", "1400", "2030"}},
+		{"a count of a whole in a pathology report is no date", mixed + "Metastatic carcinoma in 1/18 lymph nodes. Left axilla 2/14 nodes positive. Prostate: 3/5 cores with tumor. Margins clear (0/4 margins).",
+			nil, []string{"1/18", "2/14", "3/5"}},
+		{"a date before a count noun after a date word is still a date", mixed + "Seen on 3/12 for biopsy. Biopsy since 2/9 cores pending.",
+			[]string{"3/12", "2/9"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
