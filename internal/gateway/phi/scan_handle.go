@@ -10,6 +10,12 @@ import "strings"
 var socialLabels = set(`instagram insta ig twitter tiktok snapchat snap facebook fb threads telegram discord
 reddit youtube linkedin bluesky mastodon handle username`)
 
+// dottedLabels head a message's sender or recipient or a log-in ("From:
+// gwendolyn.mbeki", "Login: k.tanaka"). After them only a user name joined
+// by a dot is a handle: a name there is the name scanners' to judge ("User:
+// Ada Lowe"), a code with digits the triggers' ("Login: rachterberg47").
+var dottedLabels = set(`from to cc bcc sender recipient login user userid`)
+
 func isHandleChar(c byte) bool { return isAlnum(c) || c == '_' || c == '.' }
 
 // handleEnd returns the end of the run of handle characters at p (a
@@ -76,7 +82,8 @@ func (d *detector) labelledHandle(c int) (int, int, bool) {
 	for l > 0 && isASCIILetter(s[l-1]) {
 		l--
 	}
-	if l == c || l > 0 && isAlnum(s[l-1]) || !socialLabels[d.low[l:c]] {
+	header := dottedLabels[d.low[l:c]]
+	if l == c || l > 0 && isAlnum(s[l-1]) || !socialLabels[d.low[l:c]] && !header {
 		return 0, 0, false
 	}
 	p := c + 1
@@ -87,7 +94,7 @@ func (d *detector) labelledHandle(c int) (int, int, bool) {
 		p++
 	}
 	q := handleEnd(s, p)
-	if q == p || d.ordinaryHandle(p, q) {
+	if q == p || d.ordinaryHandle(p, q) || header && (!dottedName(s[p:q]) || d.dictionaryParts(p, q)) {
 		return 0, 0, false
 	}
 	k := d.tokAt(l)
@@ -154,4 +161,44 @@ func (d *detector) underscoreHandle(u, floor int) (int, int, bool) {
 		}
 	}
 	return p, q, true
+}
+
+// dottedName reports whether s is a user name of lower-case letters joined
+// by dots, as portals issue them ("gwendolyn.mbeki", "k.tanaka", "mbeki.g"):
+// six characters or more, a letter on each side of every dot, digits only
+// at the end.
+func dottedName(s string) bool {
+	if len(s) < 6 || strings.IndexByte(s, '.') < 0 {
+		return false
+	}
+	digits := false
+	for k := 0; k < len(s); k++ {
+		switch c := s[k]; {
+		case c == '.':
+			if k == 0 || k+1 == len(s) || !isASCIILetter(s[k-1]) || !isASCIILetter(s[k+1]) {
+				return false
+			}
+		case isDigit(c):
+			digits = true
+		case c >= 'a' && c <= 'z':
+			if digits {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// dictionaryParts reports whether every part of the run s[p:q] between
+// dots and underscores is a word of the dictionaries: "resp.therapy" and
+// "first_name" are no user names.
+func (d *detector) dictionaryParts(p, q int) bool {
+	for _, part := range strings.FieldsFunc(d.low[p:q], func(r rune) bool { return r == '_' || r == '.' }) {
+		if d.e.lex.get(part)&(lexSafe|lexCommon|lexClinical) == 0 {
+			return false
+		}
+	}
+	return true
 }

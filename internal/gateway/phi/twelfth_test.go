@@ -33,6 +33,10 @@ func TestNoteTypesTwelfth(t *testing.T) {
 			nil, []string{"1/18", "2/14", "3/5"}},
 		{"a date before a count noun after a date word is still a date", mixed + "Seen on 3/12 for biopsy. Biopsy since 2/9 cores pending.",
 			[]string{"3/12", "2/9"}, nil},
+		{"a user name joined by a dot after a message's header or a log-in label", "Patient portal message\nFrom: oksana.virtanen (patient)\nTo: t.abernathy\nSent 9:47 PM. Portal login: k.tanaka; User: mbeki.g",
+			[]string{"oksana.virtanen", "t.abernathy", "k.tanaka", "mbeki.g"}, nil},
+		{"no user name from words joined by a dot or a name after a header", "Patient portal message\nFrom: Lucia Marchetti\nTo: resp.therapy\nTo: e.g. rehab\nUser: none\nLogin: admin",
+			[]string{"Lucia Marchetti"}, []string{"resp.therapy", "e.g", "none", "admin"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
