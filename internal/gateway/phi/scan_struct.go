@@ -269,10 +269,31 @@ func (d *detector) afterStateCode(i int) bool {
 		return false
 	}
 	w := d.raw(k)
-	if !(w[0] >= 'A' && w[0] <= 'Z' && w[1] >= 'A' && w[1] <= 'Z') || !stateAbbrevs[strings.ToLower(w)] {
+	if !stateAbbrevs[strings.ToLower(w)] {
 		return false
 	}
+	if !(w[0] >= 'A' && w[0] <= 'Z' && w[1] >= 'A' && w[1] <= 'Z') {
+		return w[0] >= 'a' && w[0] <= 'z' && w[1] >= 'a' && w[1] <= 'z' && d.lowerCityBefore(k)
+	}
 	return d.isPunct(k-1, ',') || d.toks[k-1].kind == tkWord
+}
+
+// lowerCityBefore reports whether the state's code in lower case at token
+// k follows a city as a message in lower case writes an address
+// ("oakland ca 94610", "fresno, ca 93721"): a US city's word before it, on
+// its line, perhaps with a comma between, that is no English or clinical
+// word, and the ZIP code after the code ends the line or a clause.
+func (d *detector) lowerCityBefore(k int) bool {
+	c := k - 1
+	if d.isPunct(c, ',') && c > 0 {
+		c--
+	}
+	t := d.toks[c]
+	if t.kind != tkWord || d.toks[c+1].has(fNL) || t.lex&lexUSCity == 0 || t.lex&(lexCommon|lexClinical) != 0 {
+		return false
+	}
+	j := k + 2
+	return j >= len(d.toks) || d.toks[j].has(fNL) || d.toks[j].kind == tkPunct && !d.decimalAround(k+1, j)
 }
 
 // auStates are the codes of Australia's states and territories.

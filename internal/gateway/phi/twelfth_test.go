@@ -37,6 +37,10 @@ func TestNoteTypesTwelfth(t *testing.T) {
 			[]string{"oksana.virtanen", "t.abernathy", "k.tanaka", "mbeki.g"}, nil},
 		{"no user name from words joined by a dot or a name after a header", "Patient portal message\nFrom: Lucia Marchetti\nTo: resp.therapy\nTo: e.g. rehab\nUser: none\nLogin: admin",
 			[]string{"Lucia Marchetti"}, []string{"resp.therapy", "e.g", "none", "admin"}},
+		{"a ZIP code after a state's code in lower case after a city", "hi dr k, my new address is 1719 sycamore ave, apt 3, oakland ca 94610. or mail to 22 elm st, fresno, ca 93721\nthanks!!",
+			[]string{"94610", "93721"}, nil},
+		{"a calcium in lower case keeps its value", "labs today: ca 10.4, mg 2.0. na 138, k 4.1. calcium ca 10450 units. ca 12000\nrecheck in am",
+			nil, []string{"10.4", "10450", "12000"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
