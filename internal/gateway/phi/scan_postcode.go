@@ -96,5 +96,8 @@ func (d *detector) postcode(i int) int {
 	if !ctx {
 		return i
 	}
+	if k := i - 1; k >= 0 && d.toks[k].kind == tkWord && !d.toks[i].has(fNL) {
+		d.townBefore(k) // "Reading RG4 7AB"
+	}
 	return d.claimBytes(i, q, TypeZIP)
 }

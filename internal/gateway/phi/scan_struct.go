@@ -159,6 +159,9 @@ func (d *detector) numAt(i int) int {
 		if !d.afterStateCode(i) && (d.keptNum(i, j) || d.decimalAround(i, j) || d.codeBefore(i) || d.signed(i)) {
 			return d.keep(i, j)
 		}
+		if k := i - 3; k >= 0 && d.isPunct(i-2, ',') && d.afterStateCode(i) {
+			d.townBefore(k) // "Mobile, AL 36602"
+		}
 		return d.claimBytes(i, q, TypeZIP)
 	}
 	if n >= 6 {
@@ -294,6 +297,22 @@ func (d *detector) lowerCityBefore(k int) bool {
 	}
 	j := k + 2
 	return j >= len(d.toks) || d.toks[j].has(fNL) || d.toks[j].kind == tkPunct && !d.decimalAround(k+1, j)
+}
+
+// townBefore claims word k as a town when it is one by its place in an
+// address, before ", ST" and a ZIP code or before a postcode, though it is
+// an English word ("Mobile, AL 36602", "Normal, IL 61761", "Reading RG4
+// 7AB", "Bath BA1 2BT"): a capitalised word on the line, not claimed, no
+// street's or unit's word, no clinical term, no region.
+func (d *detector) townBefore(k int) {
+	t := d.toks[k]
+	if t.kind != tkWord || d.state[k] != stFree || !t.has(fCap) || t.end-t.start < 3 || d.toks[k+1].has(fNL) && !d.isPunct(k+1, ',') {
+		return
+	}
+	if t.lex&(lexRegion|lexClinical) != 0 && t.lex&lexCommon == 0 || t.lex&lexRegion != 0 || d.is(k, vStreetSuffix|vUnitWord|vStopword|vUnit|vVitalLabel|vMonth|vWeekday) {
+		return
+	}
+	d.claim(k, k+1, TypeLocation, prioStruct)
 }
 
 // auStates are the codes of Australia's states and territories.

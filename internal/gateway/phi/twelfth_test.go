@@ -41,6 +41,10 @@ func TestNoteTypesTwelfth(t *testing.T) {
 			[]string{"94610", "93721"}, nil},
 		{"a calcium in lower case keeps its value", "labs today: ca 10.4, mg 2.0. na 138, k 4.1. calcium ca 10450 units. ca 12000\nrecheck in am",
 			nil, []string{"10.4", "10450", "12000"}},
+		{"a town that is an English word before a state's code and a ZIP code or before a postcode", mixed + "Lives at 12 Oak St, Mobile, AL 36602. Daughter in Normal, IL 61761.\nClinic letter: 17 Clarendon Terrace, Caversham, Reading RG4 7AB. GP at 4 High St, Bath BA1 2BT.",
+			[]string{"Mobile", "Normal", "Reading", "Bath"}, []string{"AL", "IL"}},
+		{"a street's or a unit's word before a ZIP code is no town", mixed + "Sent to 2 Elm St, Suite, IL 60601. Mail to 2 Oak Rd, Building, IL 60602. Return to 4 Main St, Room, IL 60603.",
+			nil, []string{"Suite", "Building", "Room"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
