@@ -2799,6 +2799,14 @@ func (d *detector) nameEchoes(mark []uint8, typ []Type, prio []int8) {
 				}
 			}
 		}
+		if m := i + 4; m < len(d.toks) && d.surnameAfterNickname(i) {
+			// "Leopold "Leo" Karamanlis", "Robert (Bob) Fitzhugh"
+			for _, k := range [2]int{i + 2, m} {
+				if !person(k) && d.state[k] == stFree {
+					mark[k], typ[k], prio[k] = mStrong, TypePerson, prioContext
+				}
+			}
+		}
 		// the first word of a full name in a note with case: "Wren" of
 		// "Wren Abernathy"
 		if nf < len(firsts) && t.kind == tkWord && t.has(fCap) && !t.has(fAllCaps) && !t.has(fNoCase) && t.end-t.start >= 3 &&
@@ -2822,4 +2830,31 @@ func (d *detector) nameEchoes(mark []uint8, typ []Type, prio []int8) {
 			}
 		}
 	}
+}
+
+// surnameAfterNickname reports whether the name at token i is followed by
+// a nickname in quotes or in parentheses and then a surname, as notes name
+// a relative in full ("Leopold "Leo" Karamanlis", "Robert (Bob) Fitzhugh",
+// "MARGARET "PEGGY" OLSEN"): one word inside, glued to its marks; after
+// them, on the line, a word in the name's case that no word list but the
+// surnames' holds, and no label, title, unit or month. The nickname is a
+// first name or a word on no list ("(RESIDENT)" is a role).
+func (d *detector) surnameAfterNickname(i int) bool {
+	o, k, c, m := i+1, i+2, i+3, i+4
+	open, close := d.isPunct(o, '"') && d.isPunct(c, '"') || d.isPunct(o, '(') && d.isPunct(c, ')'), d.glued(o) && d.glued(k)
+	if !open || !close || d.toks[k].kind != tkWord || d.toks[m].kind != tkWord || d.toks[m].has(fNL) || d.glued(c) {
+		return false
+	}
+	t, u := d.toks[i], d.toks[m]
+	if !u.has(fCap) || u.has(fAllCaps) != t.has(fAllCaps) || !d.toks[k].has(fCap) || u.end-u.start < 2 {
+		return false
+	}
+	if u.lex&lexLast == 0 && u.lex&(lexCommon|lexSafe|lexClinical|lexCity|lexRegion) != 0 {
+		return false
+	}
+	// the nickname is a first name or on no list: "(RESIDENT)" is a role
+	if n := d.toks[k].lex; n&lexClinical != 0 || n&lexFirst == 0 && n&(lexCommon|lexSafe) != 0 {
+		return false
+	}
+	return !d.is(m, vStopword|vTitle|vCredential|vNameLabel|vVitalLabel|vMonth|vWeekday|vUnit|vUnitWord|vStreetSuffix)
 }

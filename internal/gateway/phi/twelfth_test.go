@@ -45,6 +45,10 @@ func TestNoteTypesTwelfth(t *testing.T) {
 			[]string{"Mobile", "Normal", "Reading", "Bath"}, []string{"AL", "IL"}},
 		{"a street's or a unit's word before a ZIP code is no town", mixed + "Sent to 2 Elm St, Suite, IL 60601. Mail to 2 Oak Rd, Building, IL 60602. Return to 4 Main St, Room, IL 60603.",
 			nil, []string{"Suite", "Building", "Room"}},
+		{"a surname after a quoted or bracketed nickname", mixed + "Son (Dmitri) called. Wife - Agnieszka - at bedside. Spoke to dtr Yevgenia re: plan.\nHer ex-husband, Leopold \"Leo\" Karamanlis, has a restraining order. Brother Teodor (Teo) Vasilakis visited.",
+			[]string{"Leopold", "Leo", "Karamanlis", "Teodor", "Teo", "Vasilakis"}, nil},
+		{"a role in parentheses after a name opens no surname", mixed + "DR MORROW (RESIDENT) WORKING ON THIS. Dr. Lee (fellow) Aware. Son Robert (Bob) Called back.",
+			[]string{"MORROW", "Lee", "Robert", "Bob"}, []string{"RESIDENT", "WORKING", "fellow", "Aware", "Called"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
