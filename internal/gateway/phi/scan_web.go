@@ -72,6 +72,7 @@ func (d *detector) rawScan() {
 			}
 		}
 	}
+	d.spelledEmails()
 }
 
 // rawStart marks the bytes at which rawScan looks closer.

@@ -49,6 +49,10 @@ func TestNoteTypesTwelfth(t *testing.T) {
 			[]string{"Leopold", "Leo", "Karamanlis", "Teodor", "Teo", "Vasilakis"}, nil},
 		{"a role in parentheses after a name opens no surname", mixed + "DR MORROW (RESIDENT) WORKING ON THIS. Dr. Lee (fellow) Aware. Son Robert (Bob) Called back.",
 			[]string{"MORROW", "Lee", "Robert", "Bob"}, []string{"RESIDENT", "WORKING", "fellow", "Aware", "Called"}},
+		{"an e-mail address spelled out", "hi, my new email is ines dot okonjo at gmail dot com. or use pkarlsson(at)fastmail(dot)se. Staff: write to l.marchetti [at] northshore [dot] org",
+			[]string{"ines dot okonjo at gmail dot com", "pkarlsson(at)fastmail(dot)se", "l.marchetti [at] northshore [dot] org"}, nil},
+		{"no e-mail address from a dot and an at in prose", "write me at gmail dot com. seen at the clinic, dot at the end. a red dot at noon, dot com era.",
+			nil, []string{"me at gmail", "at the", "dot at", "dot com"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
