@@ -33,6 +33,9 @@ func overlayWords() map[string]uint64 {
 	for w := range adminWords() {
 		extra[w] |= lexSafe | lexCommon
 	}
+	for w := range planNames() {
+		extra[w] |= lexSafe | lexCommon
+	}
 	for w := range languages() {
 		extra[w] |= lexSafe
 	}

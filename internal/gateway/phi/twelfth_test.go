@@ -53,6 +53,24 @@ func TestNoteTypesTwelfth(t *testing.T) {
 			[]string{"ines dot okonjo at gmail dot com", "pkarlsson(at)fastmail(dot)se", "l.marchetti [at] northshore [dot] org"}, nil},
 		{"no e-mail address from a dot and an at in prose", "write me at gmail dot com. seen at the clinic, dot at the end. a red dot at noon, dot com era.",
 			nil, []string{"me at gmail", "at the", "dot at", "dot com"}},
+		{"a health plan's name is no name", "Hi team,\nCan you confirm that his Humana plan and her Cigna card are in network? The Aetna claim was denied; Tricare and Optum pending.\nThanks, Harriet",
+			[]string{"Harriet"}, []string{"Humana", "Cigna", "Aetna", "Tricare", "Optum"}},
+		{"a health plan's name leaves a letter a letter", "Nutrition Assessment - Outpatient Dietitian Visit\n" +
+			"Date of service: 7 Jan 2026\n" +
+			"Client: Rosalind Achterberg (goes by \"Roz\"), 47 y/o F, MRN 55-20391\n" +
+			"Referring provider: Nkechi Adeyemi-Barrett, NP\n" +
+			"Insurance: BlueCross member ID XJQ882041197, group 00471\n" +
+			"Roz reports she works nights as a baggage handler at Logan Airport for SkyPort Ground Services and\n" +
+			"eats mostly from vending machines. Wt 98.4 kg, Ht 165 cm, BMI 36.1. A1c 8.9% (drawn 12/18/2025).\n" +
+			"Estimated needs 1,800 kcal/day, protein 90 g/day. She lives with her partner, Dmitri Vasquez-Holm,\n" +
+			"at 38 Orchard Lane, Apt 4B, Quincy MA 02169. Prefers texts at 857-555-0134.\n" +
+			"Reviewed carb counting using the MyFitnessPal app; she shares her log with me at\n" +
+			"roz.achterberg82@yahoo.com. Follow up 2/4/2026 via telehealth (link sent to her portal username\n" +
+			"rachterberg47).\n" +
+			"Signed: Colleen Ferreira-Moss, MS, RDN, LDN  (pager 4471)\n",
+			[]string{"SkyPort", "XJQ882041197", "Rosalind Achterberg"}, nil},
+		{"a health plan's name after a title is still a name", "Hi team,\nDear Ms. Humana, thank you for your letter. Dr. Cigna will call.\nThanks, Harriet",
+			[]string{"Humana", "Cigna"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -350,6 +350,19 @@ poptarts chobani yoplait cheerios nutrigrain
 vsee doxy facetime instagram venmo whatsapp tiktok mychart zelle cashapp paypal snapchat skype webex`)
 }
 
+// planNames are health plans and payers, which claims, prior
+// authorizations and workers' compensation notes write alone ("Humana
+// ID", "Cigna denied"): Humana and Cigna are on the surname list and Aetna
+// on the first names', but no one is named so. Plans that are common
+// names (Molina, Oscar, Harvard) are left out. Like adminWords, the
+// overlay gives them the flags of an ordinary English word: a letter that
+// names a plan is no ICU note, whose unknown capitalised words are
+// shorthand.
+func planNames() map[string]bool {
+	return set(`humana aetna cigna centene wellcare ambetter tricare unitedhealthcare optum highmark bcbs bluecross
+blueshield caresource amerigroup premera regence wellmark emblemhealth healthnet`)
+}
+
 // foodNames are foods, drinks, diets and brands that the USDA lists lack
 // (newer products, diet programmes), matched as whole phrases like them.
 func foodNames() map[string]bool {
