@@ -1513,12 +1513,15 @@ func (d *detector) sentenceVerb(p int) bool {
 		!genericFacility[w] && !facilityNameWords[w]
 }
 
-// genericFacility words name no particular facility on their own.
+// genericFacility words name no particular facility on their own; the
+// kinds of a hospital's service name its department ("Outpatient
+// Pharmacy", "Clinical Pharmacy Consult", "Infusion Center").
 var genericFacility = set(`community regional county university medical city state
 children children's childrens veterans va christian baptist methodist presbyterian lutheran
 adventist catholic jewish women's womens mens men's health behavioral mental rehabilitation
 specialty surgical cancer heart eye dental urgent primary family pediatric the of and
-national international central north south east west northern southern eastern western new`)
+national international central north south east west northern southern eastern western new
+outpatient inpatient retail clinical ambulatory infusion compounding satellite main discharge employee`)
 
 // facilityNameWords are the ordinary words hospitals are most often named
 // with: they are evidence of a facility even where case is none ("MERCY

@@ -71,6 +71,10 @@ func TestNoteTypesTwelfth(t *testing.T) {
 			[]string{"SkyPort", "XJQ882041197", "Rosalind Achterberg"}, nil},
 		{"a health plan's name after a title is still a name", "Hi team,\nDear Ms. Humana, thank you for your letter. Dr. Cigna will call.\nThanks, Harriet",
 			[]string{"Humana", "Cigna"}, nil},
+		{"the kind of a hospital's service names no facility", "Clinical Pharmacy Consult - Anticoagulation\nRequested by Dr. Amara Chukwuemeka. Outpatient Pharmacy called; Inpatient Pharmacy Note filed; Retail Pharmacy closed. Ambulatory Infusion Center aware.",
+			[]string{"Amara Chukwuemeka"}, []string{"Clinical Pharmacy", "Outpatient", "Inpatient", "Retail", "Ambulatory"}},
+		{"a facility named before the kind of its service is still one", "Clinical Pharmacy Consult - Anticoagulation\nSeen at Walden Outpatient Clinic. Kestrelmoor Retail Pharmacy called.",
+			[]string{"Walden", "Kestrelmoor"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
