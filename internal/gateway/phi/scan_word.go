@@ -591,10 +591,14 @@ func (d *detector) trigger(i int, typ Type) int {
 		return i // "CPT code 97802", "billing code 99213": a service's code (see codeBefore)
 	}
 	j := i + 1
+	wrapped := false // the value is on the next line of a wrapped sentence
 	for steps := 0; j < len(d.toks) && steps < 5; steps++ {
 		t := d.toks[j]
 		if t.has(fNL) && !d.isPunct(j-1, ':') {
-			return i
+			if j != i+1 || !d.wrappedAfter(i) {
+				return i
+			}
+			wrapped = true
 		}
 		if d.isPunct(j, '*') {
 			// the masked digits of an identifier whose last ones show:
@@ -662,6 +666,9 @@ func (d *detector) trigger(i int, typ Type) int {
 	}
 	if nd == 0 || n < 3 {
 		return i
+	}
+	if wrapped && !d.codeValue(j, k) {
+		return i // a value across a line's break is a code: "plate\n4471-KT", not "License\n2019 Ford"
 	}
 	if typ != TypePhone && typ != TypeFax && k == j+1 && d.toks[j].kind == tkNum && n >= 3 {
 		k = d.spacedGroups(j, k)
@@ -1457,4 +1464,43 @@ func (d *detector) maskEnd(j int) int {
 		return j
 	}
 	return k
+}
+
+// wrappedAfter reports whether the trigger word i ends a line that a
+// writer's editor wrapped mid-sentence ("... in his 2019 Ford F-150, NH
+// plate\n4471-KT, where ..."), so that its value opens the next line: the
+// trigger is the line's last token and follows another word of the line
+// (not a heading's label alone on its line), and the line does not end a
+// sentence.
+func (d *detector) wrappedAfter(i int) bool {
+	k := i + 1
+	if k >= len(d.toks) || !d.toks[k].has(fNL) || d.toks[i].has(fNL) {
+		return false
+	}
+	p := i - 1
+	return p >= 0 && !d.toks[i].has(fNL) && d.toks[p].kind == tkWord && d.toks[k].kind != tkPunct && !d.blankLineBefore(k)
+}
+
+// blankLineBefore reports whether token k starts a paragraph: an empty
+// line (blanks aside) lies between it and the token before.
+func (d *detector) blankLineBefore(k int) bool {
+	if k == 0 {
+		return true
+	}
+	return strings.Count(d.text[d.toks[k-1].end:d.toks[k].start], "\n") > 1
+}
+
+// codeValue reports whether tokens [j, k) are a code: letters and digits
+// both, or five digits or more ("4471-KT", "rachterberg47", "00418827").
+func (d *detector) codeValue(j, k int) bool {
+	letters, digits := false, 0
+	for m := j; m < k; m++ {
+		switch d.toks[m].kind {
+		case tkWord:
+			letters = true
+		case tkNum:
+			digits += int(d.toks[m].end - d.toks[m].start)
+		}
+	}
+	return letters && digits > 0 || digits >= 5
 }

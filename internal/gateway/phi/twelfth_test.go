@@ -75,6 +75,10 @@ func TestNoteTypesTwelfth(t *testing.T) {
 			[]string{"Amara Chukwuemeka"}, []string{"Clinical Pharmacy", "Outpatient", "Inpatient", "Retail", "Ambulatory"}},
 		{"a facility named before the kind of its service is still one", "Clinical Pharmacy Consult - Anticoagulation\nSeen at Walden Outpatient Clinic. Kestrelmoor Retail Pharmacy called.",
 			[]string{"Walden", "Kestrelmoor"}, nil},
+		{"a code after a trigger that ends a wrapped line", mixed + "He drove himself to urgent care in his 2019 pickup, NH plate\n4471-KT, where films were negative. The visit link went to her portal username\nrachterberg47 on Friday.",
+			[]string{"4471-KT", "rachterberg47"}, nil},
+		{"no value after a trigger alone on its line or across a paragraph", mixed + "License\n2019 Ford pickup noted.\nHe has a truck with a plate\n\n7 pm visit. His driver license\n2019 renewal due.",
+			nil, []string{"2019", "7 pm"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
