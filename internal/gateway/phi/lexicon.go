@@ -47,6 +47,7 @@ const (
 	hPlaceGeneric                           // placeSuffixes, placePrefixes, placeOfHeads
 	hCareHome                               // the words careHomes looks for
 	hPractice                               // doctorsPractices: the last words of a practice in capitals
+	hDot                                    // "dot", which spelledEmails looks for
 )
 
 // passHints lists the words of each pass hint.
@@ -73,6 +74,7 @@ func passHints() map[uint64][]string {
 		hCounty:       {"county", "parish", "borough", "township"},
 		hPlaceGeneric: generic,
 		hCareHome:     {"living", "memory", "school", "elementary", "daycare", "preschool"},
+		hDot:          {"dot"},
 	}
 }
 

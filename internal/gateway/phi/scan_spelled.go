@@ -1,7 +1,5 @@
 package phi
 
-import "strings"
-
 // E-mail addresses spelled out so that a machine will not read them, as
 // patients write them in portal messages and staff copy them into notes:
 // "jane dot doe at gmail dot com", "rosa(at)example(dot)org", "k.tan [at]
@@ -11,9 +9,10 @@ import "strings"
 // stopword ("write me at gmail dot com" names nobody).
 
 // spelledEmails claims the spelled-out e-mail addresses of the note. It
-// runs only in a note that spells a dot.
+// runs only in a note that holds the word "dot" (a pass hint: searching
+// every note's text for it cost about 1% of the engine's instructions).
 func (d *detector) spelledEmails() {
-	if !strings.Contains(d.low, " dot ") && !strings.Contains(d.low, "(dot)") && !strings.Contains(d.low, "[dot]") {
+	if d.hints&hDot == 0 {
 		return
 	}
 	for i := 1; i+2 < len(d.toks); i++ {
