@@ -29,30 +29,35 @@ var usStates = map[string]string{
 // `Austin TX 78701-1234, USA`), or "" when it names none. The State is read
 // from the end: after a trailing country and ZIP code, a two-letter code
 // (in any case when a ZIP code or a comma marks it as one, in capitals
-// otherwise) or a State's name.
+// otherwise) or a State's name. Two names it does not guess: Washington
+// (the State, or the city of the District of Columbia, or another town) is
+// WA or DC only by its ZIP code's range, and Georgia (the State or the
+// country) is GA only with a ZIP code of the State or a trailing US; an
+// address that does not say is "" (the scope counts it unknown).
 func USState(address string) string {
 	words := addressWords(address)
 	// A trailing country.
+	us := false
 	for _, country := range [][]string{{"united", "states", "of", "america"}, {"united", "states"}, {"usa"}, {"us"},
 		{"u", "s", "a"}, {"u", "s"}} {
 		if hasSuffix(words, country) && len(words) > len(country) {
-			words = words[:len(words)-len(country)]
+			words, us = words[:len(words)-len(country)], true
 			break
 		}
 	}
 	// A trailing ZIP code: five digits, or ZIP+4 as one word or two.
-	zip := false
+	zip := ""
 	if n := len(words); n > 0 && isDigits(words[n-1].text, 4) && n > 1 && isDigits(words[n-2].text, 5) {
-		words, zip = words[:n-2], true
+		words, zip = words[:n-2], words[n-2].text
 	} else if n > 0 && (isDigits(words[n-1].text, 5) || isZIP4(words[n-1].text)) {
-		words, zip = words[:n-1], true
+		words, zip = words[:n-1], words[n-1].text[:5]
 	}
 	if len(words) == 0 {
 		return ""
 	}
 	last := words[len(words)-1]
 	code := strings.ToUpper(last.text)
-	if _, ok := usStates[code]; ok && len(last.text) == 2 && (zip || last.comma || last.upper) && !unitOrPostal(words, zip) {
+	if _, ok := usStates[code]; ok && len(last.text) == 2 && (zip != "" || last.comma || last.upper) && !unitOrPostal(words, zip != "") {
 		return code
 	}
 	// Dotted capitals (`N.Y.`) split into letters.
@@ -70,10 +75,43 @@ func USState(address string) string {
 			best, bestLen = c, len(parts)
 		}
 	}
-	if best == "WA" && bestLen == 1 && len(words) > 1 && strings.EqualFold(words[len(words)-2].text, "of") {
+	switch {
+	case best == "WA" && bestLen == 1 && len(words) > 1 && strings.EqualFold(words[len(words)-2].text, "of"):
 		return "" // "District of Washington" and the like name no State
+	case best == "WA":
+		return zipState(zip, "WA", "DC")
+	case best == "GA" && us && zip == "":
+		return "GA"
+	case best == "GA":
+		return zipState(zip, "GA")
 	}
 	return best
+}
+
+// zipRanges are the three-digit ZIP prefixes of the States whose names
+// USState reads only with a ZIP code (USPS: 200–205 and 569 are the
+// District of Columbia's, 980–994 Washington's, 300–319 and 398–399
+// Georgia's).
+var zipRanges = map[string][][2]string{
+	"DC": {{"200", "205"}, {"569", "569"}},
+	"WA": {{"980", "994"}},
+	"GA": {{"300", "319"}, {"398", "399"}},
+}
+
+// zipState returns the one of states whose ZIP codes zip is among, or ""
+// (no ZIP code, or one of none of them).
+func zipState(zip string, states ...string) string {
+	if zip == "" {
+		return ""
+	}
+	for _, st := range states {
+		for _, r := range zipRanges[st] {
+			if zip[:3] >= r[0] && zip[:3] <= r[1] {
+				return st
+			}
+		}
+	}
+	return ""
 }
 
 // unitDesignators are the words (USPS Publication 28's secondary unit
