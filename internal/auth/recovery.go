@@ -4,14 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/mail"
 	"github.com/wardhq/ward/internal/postgres"
@@ -28,9 +24,8 @@ import (
 const RecoveryCodeCount = 10
 
 // ErrStepUpRequired means the action needs a second factor presented
-// within the last 10 minutes.
-var ErrStepUpRequired = errkind.New(errkind.Forbidden, "step_up_required", "auth: step-up required").
-	WithPublic("present a second factor (TOTP or a passkey) again, then retry within 10 minutes")
+// within the last 10 minutes (the database's refusal, postgres.Refusal).
+var ErrStepUpRequired = postgres.ErrStepUpRequired
 
 var recoveryEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
@@ -84,33 +79,11 @@ func (s *Service) GenerateRecoveryCodes(ctx context.Context) ([]string, error) {
 
 // ErrPasskeyStepUpRequired means the action needs one of the member's
 // passkeys presented first (a TOTP code does not vouch for a new passkey).
-var ErrPasskeyStepUpRequired = errkind.New(errkind.Forbidden, "passkey_step_up_required", "auth: passkey step-up required").
-	WithPublic("present one of your passkeys first, then retry within 10 minutes")
+var ErrPasskeyStepUpRequired = postgres.ErrPasskeyStepUpRequired
 
 // ErrBreakGlassNotAllowed means a break-glass session asked to change
 // configuration or credentials: emergency access only reads records.
-var ErrBreakGlassNotAllowed = errkind.New(errkind.Forbidden, "break_glass_not_allowed", "auth: not from break-glass").
-	WithPublic("emergency access reads records; it changes no configuration or credential")
-
-// refusal maps a procedure's refusal that names its reason in the hint
-// (SQLSTATE 42501) to its error; nil for any other error. mapErr applies
-// it, so every procedure's step-up and break-glass refusals reach the
-// client with their own code.
-func refusal(err error) error {
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) || pe.Code != postgres.CodeInsufficientPrivilege {
-		return nil
-	}
-	switch pe.Hint {
-	case "step_up_required":
-		return ErrStepUpRequired
-	case "passkey_step_up_required":
-		return ErrPasskeyStepUpRequired
-	case "break_glass_not_allowed":
-		return ErrBreakGlassNotAllowed
-	}
-	return nil
-}
+var ErrBreakGlassNotAllowed = postgres.ErrBreakGlassNotAllowed
 
 // isInvalid reports whether err is a procedure's refusal of an argument.
 func isInvalid(err error) bool { return postgres.IsCode(err, postgres.CodeInvalidParameter) }

@@ -192,7 +192,7 @@ func (s *Service) EndReplaced(ctx context.Context, token string) (bool, error) {
 
 // mapErr turns the procedures' SQLSTATEs into the package's errors.
 func mapErr(op string, err error) error {
-	if r := refusal(err); r != nil {
+	if r := postgres.Refusal(err); r != nil {
 		return r
 	}
 	switch {

@@ -252,9 +252,8 @@ func (s *Service) SetPolicy(ctx context.Context, pol Policy) error {
 	case errors.As(err, &pe) && pe.Code == postgres.CodeInvalidParameter:
 		// the procedure's messages name fields and ranges, never values
 		return errkind.Visiblef(ErrInvalidPolicy, "%s", pe.Message)
-	case errors.As(err, &pe) && pe.Code == "42501" && pe.Hint == "step_up_required":
-		return errkind.New(errkind.Forbidden, "step_up_required", "gateway: step-up required").
-			WithPublic("present a second factor within the last 10 minutes")
+	case postgres.Refusal(err) != nil:
+		return postgres.Refusal(err)
 	case errors.As(err, &pe) && (pe.Code == "42501" || pe.Code == "23514"):
 		if pe.Code == "23514" {
 			return errkind.Visible(ErrInvalidPolicy, "a value is outside what the policy allows")

@@ -34,6 +34,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
 )
 
@@ -428,6 +429,46 @@ func (db *DB) CheckAppRole(ctx context.Context) error {
 func IsCode(err error, code string) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == code
+}
+
+// The refusals a procedure names in its hint (SQLSTATE 42501), each one
+// errkind sentinel whichever service called the procedure: Refusal returns
+// them.
+var (
+	// ErrStepUpRequired: the session did not present a second factor
+	// within the last 10 minutes.
+	ErrStepUpRequired = errkind.New(errkind.Forbidden, "step_up_required", "postgres: step-up required").
+				WithPublic("present a second factor again (TOTP or a passkey), then retry within 10 minutes")
+	// ErrPasskeyStepUpRequired: the action needs one of the member's
+	// passkeys presented first (a TOTP code does not vouch for a new
+	// passkey).
+	ErrPasskeyStepUpRequired = errkind.New(errkind.Forbidden, "passkey_step_up_required", "postgres: passkey step-up required").
+					WithPublic("present one of your passkeys first, then retry within 10 minutes")
+	// ErrBreakGlassNotAllowed: a break-glass session asked to change
+	// configuration or credentials; emergency access only reads records.
+	ErrBreakGlassNotAllowed = errkind.New(errkind.Forbidden, "break_glass_not_allowed", "postgres: not from break-glass").
+				WithPublic("emergency access reads records; it changes no configuration or credential")
+)
+
+// Refusal returns the sentinel of a procedure's refusal that names its
+// reason in the hint (SQLSTATE 42501, hint step_up_required,
+// passkey_step_up_required or break_glass_not_allowed), or nil for any
+// other error: a service maps it before its other 42501 errors, so each
+// refusal reaches the client with its own code.
+func Refusal(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != CodeInsufficientPrivilege {
+		return nil
+	}
+	switch pe.Hint {
+	case "step_up_required":
+		return ErrStepUpRequired
+	case "passkey_step_up_required":
+		return ErrPasskeyStepUpRequired
+	case "break_glass_not_allowed":
+		return ErrBreakGlassNotAllowed
+	}
+	return nil
 }
 
 // SQLSTATEs the subsystems map to their own errors.

@@ -2,7 +2,6 @@ package records
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/errkind"
@@ -500,8 +498,8 @@ type Revoked struct {
 // of the users named, its API keys named or created by those users, its
 // SCIM tokens named, the pending case invitations those users created and
 // their unspent sign-in links (app.breach_revoke: an admin's session that stepped up;
-// one breach.revoke event). Errors: ErrInvalidInput, ErrForbidden, or a
-// step-up refusal (hint step_up_required) as the database raised it.
+// one breach.revoke event). Errors: ErrInvalidInput, ErrForbidden, or the
+// database's refusal (postgres.ErrStepUpRequired, ErrBreakGlassNotAllowed).
 func (s *Service) RevokeBreach(ctx context.Context, r Revocation) (Revoked, error) {
 	c, err := begin(ctx)
 	if err != nil {
@@ -523,25 +521,14 @@ func (s *Service) RevokeBreach(ctx context.Context, r Revocation) (Revoked, erro
 			nonNil(r.Sessions), nonNil(r.Users), nonNil(r.APIKeys), nonNil(r.SCIMTokens), c.req.ID).
 			Scan(&out.Sessions, &out.APIKeys, &out.SCIMTokens, &out.CaseInvites, &out.SignInLinks)
 	})
-	var pe *pgconn.PgError
-	switch {
-	case errors.As(err, &pe) && pe.Hint == "step_up_required":
-		return Revoked{}, ErrStepUpRequired
-	case errors.As(err, &pe) && pe.Hint == "break_glass_not_allowed":
-		return Revoked{}, ErrBreakGlassNotAllowed
-	case postgres.IsCode(err, postgres.CodeInvalidParameter):
+	if r := postgres.Refusal(err); r != nil {
+		return Revoked{}, r
+	}
+	if postgres.IsCode(err, postgres.CodeInvalidParameter) {
 		return Revoked{}, errkind.Visiblef(ErrInvalidInput, "each list holds at most %d ids", MaxIncidentIDs)
 	}
 	return out, mapErr("revoke breach", err)
 }
-
-// Refusals of app.breach_revoke that name their reason.
-var (
-	ErrStepUpRequired = errkind.New(errkind.Forbidden, "step_up_required", "records: step-up required").
-				WithPublic("present a second factor again (TOTP or a passkey), then retry within 10 minutes")
-	ErrBreakGlassNotAllowed = errkind.New(errkind.Forbidden, "break_glass_not_allowed", "records: not from break-glass").
-				WithPublic("emergency access reads records; it changes no configuration or credential")
-)
 
 func nonNil(ids []uuid.UUID) []uuid.UUID {
 	if ids == nil {

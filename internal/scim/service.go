@@ -25,8 +25,10 @@ var (
 				WithPublic("a live SCIM token is required: Authorization: Bearer scim_…")
 	ErrForbidden = errkind.New(errkind.Forbidden, "forbidden", "scim: forbidden").
 			WithPublic("your role in this org may not do this")
-	ErrStepUpRequired = errkind.New(errkind.Forbidden, "step_up_required", "scim: step-up required").
-				WithPublic("present a second factor again (TOTP or a passkey), then retry within 10 minutes")
+
+	// ErrStepUpRequired is the database's refusal (postgres.Refusal).
+	ErrStepUpRequired = postgres.ErrStepUpRequired
+
 	ErrInvalidInput  = errkind.New(errkind.Invalid, "invalid_input", "scim: invalid input")
 	ErrInvalidSyntax = errkind.New(errkind.Invalid, "invalid_syntax", "scim: invalid syntax")
 	ErrInvalidFilter = errkind.New(errkind.Invalid, "invalid_filter", "scim: invalid filter")
@@ -119,14 +121,15 @@ func (s *Service) failed(ctx context.Context, p identity.Principal, object uuid.
 
 // mapErr turns database errors into the service's.
 func mapErr(op string, err error) error {
+	if r := postgres.Refusal(err); r != nil {
+		return r
+	}
 	var pe *pgconn.PgError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, new(*errkind.Sentinel)):
 		return err
-	case errors.As(err, &pe) && pe.Hint == "step_up_required":
-		return ErrStepUpRequired
 	case errors.As(err, &pe) && pe.Hint == "member":
 		return errkind.Visible(ErrInvalidInput, "members must be Users of this org")
 	case errors.As(err, &pe) && pe.Hint == "revoked_by_admin":

@@ -54,8 +54,10 @@ var (
 			"sign in with that one, or ask an admin to re-link you")
 	ErrForbidden = errkind.New(errkind.Forbidden, "forbidden", "sso: forbidden").
 			WithPublic("your role in this org may not do this")
-	ErrStepUpRequired = errkind.New(errkind.Forbidden, "step_up_required", "sso: step-up required").
-				WithPublic("present a second factor again (TOTP or a passkey), then retry within 10 minutes")
+
+	// ErrStepUpRequired is the database's refusal (postgres.Refusal).
+	ErrStepUpRequired = postgres.ErrStepUpRequired
+
 	ErrInvalidInput = errkind.New(errkind.Invalid, "invalid_input", "sso: invalid input")
 	ErrNotFound     = errkind.New(errkind.NotFound, "not_found", "sso: not found").WithPublic("no such connection in this org")
 	ErrConflict     = errkind.New(errkind.Conflict, "conflict", "sso: conflict")
@@ -259,14 +261,15 @@ func principal(ctx context.Context) (identity.Principal, error) {
 
 // mapErr turns database errors into the service's.
 func mapErr(op string, err error) error {
+	if r := postgres.Refusal(err); r != nil {
+		return r
+	}
 	var pe *pgconn.PgError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, new(*errkind.Sentinel)):
 		return err
-	case errors.As(err, &pe) && pe.Hint == "step_up_required":
-		return ErrStepUpRequired
 	case errors.As(err, &pe) && pe.ConstraintName == "sso_domain_gaps":
 		if n, cerr := strconv.Atoi(pe.Detail); cerr == nil {
 			return errkind.Visiblef(ErrDomainGaps, "%d members' addresses or claimed domains of this org are not indexed yet, "+
