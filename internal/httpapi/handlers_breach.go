@@ -56,7 +56,8 @@ func handleBreachScope(recs *records.Service, fail errorWriter) http.Handler {
 }
 
 // parseNetworks reads addresses and CIDR prefixes; an address stands for
-// itself (a /32 or /128).
+// itself (a /32 or /128). records.Incident.Validate normalises them
+// (masks them, and unmaps IPv4-mapped ones).
 func parseNetworks(list []string) ([]netip.Prefix, error) {
 	if len(list) > records.MaxIncidentIDs {
 		return nil, badRequest("invalid_input", fmt.Sprintf("networks lists at most %d entries", records.MaxIncidentIDs))
@@ -65,14 +66,13 @@ func parseNetworks(list []string) ([]netip.Prefix, error) {
 	for i, s := range list {
 		s = strings.TrimSpace(s)
 		if p, err := netip.ParsePrefix(s); err == nil {
-			out = append(out, p.Masked())
+			out = append(out, p)
 			continue
 		}
 		a, err := netip.ParseAddr(s)
 		if err != nil || a.Zone() != "" {
 			return nil, badRequest("invalid_input", fmt.Sprintf("networks[%d] must be an IP address or a CIDR prefix", i))
 		}
-		a = a.Unmap()
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}
 	return out, nil
