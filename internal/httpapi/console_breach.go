@@ -44,13 +44,18 @@ type breachPage struct {
 // breachTime is the form's date-time format (UTC), as the entry form's.
 const breachTime = "2006-01-02T15:04"
 
-// consoleBreach shows the empty form: the last seven days, discovered now.
+// defaultBreachForm is the empty form: the last seven days, discovered now.
+func defaultBreachForm() breachForm {
+	now := time.Now().UTC()
+	return breachForm{From: now.AddDate(0, 0, -7).Format(breachTime), To: now.Add(time.Minute).Format(breachTime),
+		Discovered: now.Format(breachTime)}
+}
+
+// consoleBreach shows the empty form.
 func (s *server) consoleBreach() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		now := time.Now().UTC()
-		s.render(w, r, http.StatusOK, "breach", consolePage{Title: "Breach response", Data: breachPage{Form: breachForm{
-			From: now.AddDate(0, 0, -7).Format(breachTime), To: now.Add(time.Minute).Format(breachTime),
-			Discovered: now.Format(breachTime)}}})
+		s.render(w, r, http.StatusOK, "breach", consolePage{Title: "Breach response",
+			Data: breachPage{Form: defaultBreachForm()}})
 	})
 }
 
@@ -158,9 +163,7 @@ func (s *server) consoleBreachRevoke() http.Handler {
 			s.console.writeError(w, r, err)
 			return
 		}
-		now := time.Now().UTC()
-		s.render(w, r, http.StatusOK, "breach", consolePage{Title: "Breach response", Data: breachPage{Revoked: &out,
-			Form: breachForm{From: now.AddDate(0, 0, -7).Format(breachTime), To: now.Add(time.Minute).Format(breachTime),
-				Discovered: now.Format(breachTime)}}})
+		s.render(w, r, http.StatusOK, "breach", consolePage{Title: "Breach response",
+			Data: breachPage{Revoked: &out, Form: defaultBreachForm()}})
 	})
 }
