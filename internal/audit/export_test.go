@@ -37,3 +37,6 @@ func LeafProof(ctx context.Context, q Querier, org uuid.UUID, index, size uint64
 	}
 	return InclusionProof(leaves, index, size)
 }
+
+// IncidentQuery is ScanIncident's query and arguments, for tests.
+func IncidentQuery(org uuid.UUID, in Incident) (string, []any) { return incidentQuery(org, in) }

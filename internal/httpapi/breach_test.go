@@ -103,6 +103,10 @@ func TestBreachScope(t *testing.T) {
 		}
 		docs = append(docs, d.ID)
 	}
+	// A second session of the lead lists the documents of `none`'s case:
+	// one event that reaches `none` through the case and the document.
+	lister := w.operatorSignIn(o.Lead.Email, o.ID)
+	w.do("GET", "/v1/cases/"+withPatient.ID.String()+"/documents", lister, nil, http.StatusOK, nil)
 	// Someone else's reads, not the suspect's.
 	w.do("GET", "/v1/patients/"+untouched.String(), o.Lead.Token, nil, http.StatusOK, nil)
 	w.do("GET", "/v1/patients/"+other.P1.String(), other.Lead.Token, nil, http.StatusOK, nil)
@@ -196,6 +200,15 @@ func TestBreachScope(t *testing.T) {
 		t.Errorf("by document: %v, want %v (%+v)", got, none, s.Timeline)
 	}
 
+	// By the lister's session: one event, counted once for `none`
+	// however many of its ids (the case, the document) reach them.
+	w.do("POST", "/v1/compliance/breach/scope", o.Admin.Token,
+		with("sessions", []uuid.UUID{w.sessionOf(lister)}), http.StatusOK, &s)
+	if s.Events != 1 || len(s.Individuals) != 1 || s.Individuals[0].Patient != none || s.Individuals[0].Events != 1 ||
+		!s.Individuals[0].Listed || !slices.Equal(s.Individuals[0].Actions, []string{"document.list"}) {
+		t.Errorf("by the lister's session: %+v", s)
+	}
+
 	// By network: the tests' loopback address matches every event of the
 	// window; another network none.
 	w.do("POST", "/v1/compliance/breach/scope", o.Admin.Token, with("networks", []string{"10.0.0.0/8"}), http.StatusOK, &s)
@@ -206,10 +219,11 @@ func TestBreachScope(t *testing.T) {
 	if got := ids(s); !slices.Contains(got, untouched) || !slices.Contains(got, il) || slices.Contains(got, other.P1) {
 		t.Errorf("127.0.0.1: %v", got)
 	}
-	// The same network written as IPv4-mapped IPv6 prefix matches the
-	// same events (TestBreachScope's mapped prefix).
+	// The same network written as an IPv4-mapped IPv6 prefix or address,
+	// or with host bits, matches the same events (TestBreachScope's
+	// mapped prefix).
 	loopback := s.Events
-	for _, n := range []string{"::ffff:127.0.0.0/104", "::ffff:127.0.0.1/128"} {
+	for _, n := range []string{"::ffff:127.0.0.0/104", "::ffff:127.0.0.1/128", "::ffff:127.0.0.1", "127.0.0.1/8"} {
 		w.do("POST", "/v1/compliance/breach/scope", o.Admin.Token, with("networks", []string{n}), http.StatusOK, &s)
 		if got := ids(s); s.Events <= loopback || !slices.Contains(got, untouched) || !slices.Contains(got, il) {
 			t.Errorf("%s: %d events (127.0.0.1: %d), %v", n, s.Events, loopback, got)

@@ -188,107 +188,122 @@ func (s *Service) ScopeBreach(ctx context.Context, in Incident) (BreachScope, er
 	out := BreachScope{From: in.From.UTC(), To: in.To.UTC(), Discovered: in.Discovered.UTC(),
 		Timeline: []audit.Entry{}, CasesWithoutPatient: []uuid.UUID{}}
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
-		// What the events used, by id: patients, documents and cases
-		// (touched), and the cases of events that name no patient (cases),
-		// each folded as it goes: memory grows with the ids, not with the
-		// events.
-		touched := map[uuid.UUID]*Affected{}
-		var caseIDs []uuid.UUID
-		cases := map[uuid.UUID]*Affected{}
-		fold := func(in map[uuid.UUID]*Affected, id uuid.UUID, e *audit.Entry, listed bool) {
-			a := in[id]
-			if a == nil {
-				a = &Affected{Patient: id, First: e.At}
-				in[id] = a
-			}
-			if !slices.Contains(a.Actions, e.Action) {
-				a.Actions = append(a.Actions, e.Action)
-			}
-			a.Listed = a.Listed || listed
-			a.Events++
-			a.Last = e.At
+		// What the events used, per person: a patient, or a case or a
+		// document standing for its case's patient (owners, looked up
+		// batch by batch and kept). Each event counts once per person,
+		// however many of its ids reach them. Memory grows with the ids,
+		// not with the events.
+		people := map[uuid.UUID]*Affected{}
+		owners := map[uuid.UUID]owner{}
+		orphans := map[uuid.UUID]bool{} // cases that name no patient
+		type use struct {
+			id     uuid.UUID
+			listed bool // among the results
+			self   bool // the event's patient: no lookup
 		}
-		use := func(id uuid.UUID, e *audit.Entry, listed bool) { fold(touched, id, e, listed) }
-		err := audit.ScanIncident(ctx, tx, c.p.OrgID, in.Incident, func(e *audit.Entry) error {
-			out.Events++
-			if out.Events > MaxIncidentEvents {
-				return errkind.Visiblef(ErrInvalidInput, "over %d events match: scope the incident in shorter windows",
-					MaxIncidentEvents)
-			}
-			if len(out.Timeline) < MaxTimeline {
-				out.Timeline = append(out.Timeline, *e)
-			} else {
-				out.TimelineTruncated = true
-			}
-			act, ok := audit.Actions[e.Action]
-			// document.purge is the retention job's deletion (actor_kind
-			// system): it names the admin who last set the policy, who
-			// neither ran it nor saw the document, so a scope by that
-			// admin's account counts nobody for it (it stays in the
-			// timeline).
-			if !ok || !act.PHIAccess || e.Outcome != audit.OutcomeSuccess || e.Action == "breach.scope" ||
-				(e.Action == "document.purge" && e.ActorKind == "system") {
-				return nil
-			}
-			// Ids are random: an id among the results is a patient's
-			// only if a patient has it, which the records' read below
-			// decides; cases and documents likewise.
-			attributed := e.Patient.Valid || len(e.Results) > 0 || e.Case.Valid
-			if e.Patient.Valid {
-				use(e.Patient.UUID, e, false)
-			}
-			for _, id := range e.Results {
-				use(id, e, true)
-			}
-			if e.Case.Valid && !e.Patient.Valid {
-				if cases[e.Case.UUID] == nil {
-					caseIDs = append(caseIDs, e.Case.UUID)
+		type pending struct {
+			e    *audit.Entry
+			uses []use
+		}
+		var events []pending
+		var lookup []uuid.UUID
+		asked := map[uuid.UUID]bool{} // the batch's lookup
+		once := map[uuid.UUID]bool{}  // one event's people: listed or not
+		err := audit.ScanIncidentBatches(ctx, tx, c.p.OrgID, in.Incident, func(batch []audit.Entry) error {
+			events, lookup = events[:0], lookup[:0]
+			clear(asked)
+			for i := range batch {
+				e := &batch[i]
+				out.Events++
+				if out.Events > MaxIncidentEvents {
+					return errkind.Visiblef(ErrInvalidInput, "over %d events match: scope the incident in shorter windows",
+						MaxIncidentEvents)
 				}
-				fold(cases, e.Case.UUID, e, false)
+				if len(out.Timeline) < MaxTimeline {
+					out.Timeline = append(out.Timeline, *e)
+				} else {
+					out.TimelineTruncated = true
+				}
+				act, ok := audit.Actions[e.Action]
+				// document.purge is the retention job's deletion (actor_kind
+				// system): it names the admin who last set the policy, who
+				// neither ran it nor saw the document, so a scope by that
+				// admin's account counts nobody for it (it stays in the
+				// timeline).
+				if !ok || !act.PHIAccess || e.Outcome != audit.OutcomeSuccess || e.Action == "breach.scope" ||
+					(e.Action == "document.purge" && e.ActorKind == "system") {
+					continue
+				}
+				// Ids are random: an id among the results is a patient's
+				// only if a patient has it, which the records' read below
+				// decides; cases and documents likewise.
+				var uses []use
+				if e.Patient.Valid {
+					uses = append(uses, use{id: e.Patient.UUID, self: true})
+				}
+				for _, id := range e.Results {
+					uses = append(uses, use{id: id, listed: true})
+				}
+				if e.Case.Valid && !e.Patient.Valid {
+					uses = append(uses, use{id: e.Case.UUID})
+				}
+				if e.ObjectType == "document" && e.ObjectID.Valid && !e.Patient.Valid && !e.Case.Valid {
+					uses = append(uses, use{id: e.ObjectID.UUID})
+				}
+				if len(uses) == 0 {
+					out.Unattributed++
+					continue
+				}
+				for _, u := range uses {
+					if _, known := owners[u.id]; !known && !u.self && !asked[u.id] {
+						asked[u.id] = true
+						lookup = append(lookup, u.id)
+					}
+				}
+				events = append(events, pending{e, uses})
 			}
-			if e.ObjectType == "document" && e.ObjectID.Valid && !e.Patient.Valid && !e.Case.Valid {
-				use(e.ObjectID.UUID, e, false)
-				attributed = true
+			// Cases and documents stand for their case's patient; any
+			// other id for itself.
+			found, err := caseOwners(ctx, tx, c.p.OrgID, lookup)
+			if err != nil {
+				return err
 			}
-			if !attributed {
-				out.Unattributed++
+			for _, id := range lookup {
+				o, ok := found[id]
+				o.other = !ok
+				owners[id] = o
+			}
+			for _, p := range events {
+				clear(once)
+				for _, u := range p.uses {
+					person := u.id
+					if o := owners[u.id]; !u.self && !o.other {
+						if !o.patient.Valid {
+							if o.isCase {
+								orphans[u.id] = true
+							}
+							continue
+						}
+						person = o.patient.UUID
+					}
+					once[person] = once[person] || u.listed
+				}
+				for person, listed := range once {
+					fold(people, person, p.e, listed)
+				}
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		// Cases and documents stand for their case's patient.
-		candidates := make([]uuid.UUID, 0, len(touched)+len(caseIDs))
-		for id := range touched {
-			candidates = append(candidates, id)
-		}
-		candidates = append(candidates, caseIDs...)
-		owners, err := caseOwners(ctx, tx, c.p.OrgID, candidates)
-		if err != nil {
-			return err
-		}
-		for id, o := range owners {
-			a := touched[id]
-			if !o.patient.Valid {
-				if o.isCase && !slices.Contains(out.CasesWithoutPatient, id) {
-					out.CasesWithoutPatient = append(out.CasesWithoutPatient, id)
-				}
-				delete(touched, id)
-				continue
-			}
-			if a != nil {
-				merge(touched, o.patient.UUID, a)
-				delete(touched, id)
-			}
-			if ca := cases[id]; ca != nil {
-				merge(touched, o.patient.UUID, ca)
-			}
+		for id := range orphans {
+			out.CasesWithoutPatient = append(out.CasesWithoutPatient, id)
 		}
 		// What is left names patients or nothing of this org: the read
 		// keeps the patients, with their addresses' States.
-		ids := make([]uuid.UUID, 0, len(touched))
-		for id := range touched {
+		ids := make([]uuid.UUID, 0, len(people))
+		for id := range people {
 			ids = append(ids, id)
 		}
 		states, err := patientStates(ctx, tx, c.p.OrgID, ids, k)
@@ -301,7 +316,7 @@ func (s *Service) ScopeBreach(ctx context.Context, in Incident) (BreachScope, er
 		out.Individuals = make([]Affected, 0, len(states))
 		results := make([]uuid.UUID, 0, len(states))
 		for id, st := range states {
-			a := touched[id]
+			a := people[id]
 			a.State = st
 			slices.Sort(a.Actions)
 			out.Individuals = append(out.Individuals, *a)
@@ -333,34 +348,33 @@ func (s *Service) ScopeBreach(ctx context.Context, in Incident) (BreachScope, er
 	return out, nil
 }
 
-// merge folds from into the entry for patient in touched.
-func merge(touched map[uuid.UUID]*Affected, patient uuid.UUID, from *Affected) {
-	a := touched[patient]
+// fold counts e, which used person's record (listed: among its results),
+// in people.
+func fold(people map[uuid.UUID]*Affected, person uuid.UUID, e *audit.Entry, listed bool) {
+	a := people[person]
 	if a == nil {
-		c := *from
-		c.Patient = patient
-		c.Actions = slices.Clone(from.Actions)
-		touched[patient] = &c
-		return
+		a = &Affected{Patient: person, First: e.At, Last: e.At}
+		people[person] = a
 	}
-	for _, act := range from.Actions {
-		if !slices.Contains(a.Actions, act) {
-			a.Actions = append(a.Actions, act)
-		}
+	if !slices.Contains(a.Actions, e.Action) {
+		a.Actions = append(a.Actions, e.Action)
 	}
-	a.Listed = a.Listed || from.Listed
-	a.Events += from.Events
-	if from.First.Before(a.First) {
-		a.First = from.First
+	a.Listed = a.Listed || listed
+	a.Events++
+	if e.At.Before(a.First) {
+		a.First = e.At
 	}
-	if from.Last.After(a.Last) {
-		a.Last = from.Last
+	if e.At.After(a.Last) {
+		a.Last = e.At
 	}
 }
 
+// owner is what an id stands for: a case's or a document's patient
+// (none when the case names none), or itself (other).
 type owner struct {
 	patient uuid.NullUUID
 	isCase  bool
+	other   bool
 }
 
 // caseOwners maps each id of ids that is a case or a (live) document of
