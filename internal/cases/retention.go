@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -79,4 +80,78 @@ func (s *Service) SetRetentionPolicy(ctx context.Context, pol RetentionPolicy) e
 		return s.denied(ctx, c, c.event("org.retention_policy.update", "org", c.p.OrgID, uuid.Nil), err)
 	}
 	return nil
+}
+
+// PurgePreview is what the next purge would do in an org, per type its
+// retention policy names (PreviewPurge): counts, dates and document ids,
+// no title, file name or patient.
+type PurgePreview struct {
+	DocumentTypes []PurgePreviewType `json:"document_types"`
+}
+
+// PurgePreviewType is one document type of a PurgePreview. PastRetention
+// counts the live documents whose creation and last upload are older than
+// RetainDays; each of them is kept by a legal hold (KeptByHold: on the
+// org, its case's patient or its case), kept by its request (KeptByRequest:
+// a due date less than RetainDays ago), or deleted by the next purge
+// (Purge), so PastRetention = KeptByHold + KeptByRequest + Purge.
+// OldestEnd is when the retention of the oldest one the purge deletes
+// ended (nil when it deletes none); DocumentIDs are the first
+// PurgePreviewMaxIDs of them in the purge's order (oldest first).
+type PurgePreviewType struct {
+	DocType       string      `json:"doc_type"`
+	RetainDays    int         `json:"retain_days"`
+	PastRetention int         `json:"past_retention"`
+	KeptByHold    int         `json:"kept_by_hold"`
+	KeptByRequest int         `json:"kept_by_request"`
+	Purge         int         `json:"purge"`
+	OldestEnd     *time.Time  `json:"oldest_end"`
+	DocumentIDs   []uuid.UUID `json:"document_ids"`
+}
+
+// PurgePreviewMaxIDs is how many document ids a PurgePreview lists per
+// type (the counts cover them all).
+const PurgePreviewMaxIDs = 100
+
+// PreviewPurge reports what the next purge would delete in the caller's
+// org, without deleting anything (an org admin's session). It reads under
+// the caller's credential, so the database's row security decides what it
+// counts, and it decides as the purge does (app.purge_expired_documents).
+// The document ids it returns are a list read of the org's documents:
+// audited as document.list with them as results, as a case's document
+// list is. Errors: ErrForbidden (the route audits it).
+func (s *Service) PreviewPurge(ctx context.Context) (PurgePreview, error) {
+	c, err := s.admin(ctx)
+	if err != nil {
+		return PurgePreview{}, err
+	}
+	out := PurgePreview{DocumentTypes: []PurgePreviewType{}}
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		rows, err := t.q.PreviewDocumentPurge(ctx, dbsqlc.PreviewDocumentPurgeParams{OrgID: c.p.OrgID, MaxIds: PurgePreviewMaxIDs})
+		if err != nil {
+			return err
+		}
+		var ids []uuid.UUID
+		for _, r := range rows {
+			pt := PurgePreviewType{DocType: r.DocType, RetainDays: int(r.RetainDays), PastRetention: int(r.PastRetention),
+				KeptByHold: int(r.Held), KeptByRequest: int(r.Requested), Purge: int(r.Purge), DocumentIDs: r.DocumentIds}
+			if pt.DocumentIDs == nil {
+				pt.DocumentIDs = []uuid.UUID{}
+			}
+			if r.Purge > 0 {
+				end := r.OldestEnd
+				pt.OldestEnd = &end
+			}
+			out.DocumentTypes = append(out.DocumentTypes, pt)
+			ids = append(ids, r.DocumentIds...)
+		}
+		e := c.event("document.list", "", uuid.Nil, uuid.Nil)
+		e.Results = ids
+		e.Details = map[string]any{"retention_preview": true}
+		return t.record(ctx, e)
+	})
+	if err = mapErr("preview purge", err); err != nil {
+		return PurgePreview{}, s.denied(ctx, c, c.event("document.list", "", uuid.Nil, uuid.Nil), err)
+	}
+	return out, nil
 }

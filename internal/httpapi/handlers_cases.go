@@ -712,6 +712,19 @@ func handleRetentionGet(svc *cases.Service, fail errorWriter) http.Handler {
 	})
 }
 
+// handleRetentionPreview reports what the next purge would delete, per
+// document type, without deleting (org admins; audited as a list read).
+func handleRetentionPreview(svc *cases.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		out, err := svc.PreviewPurge(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
 func handleRetentionPut(svc *cases.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var pol cases.RetentionPolicy

@@ -329,6 +329,9 @@ func (s *server) routes() {
 		// it, admins who stepped up replace it; the purge job applies it.
 		api.route("GET /v1/org/retention-policy", kept(orgPolicy), handleRetentionGet(cs, fail))
 		api.route("PUT /v1/org/retention-policy", stepUp(as(admin, "org.retention_policy.update")), handleRetentionPut(cs, fail))
+		// What the next purge would delete (a dry run): admins, audited as
+		// a list of the org's documents.
+		api.route("GET /v1/org/retention-policy/preview", kept(as(admin, "document.list")), handleRetentionPreview(cs, fail))
 	}
 
 	// The audit log.

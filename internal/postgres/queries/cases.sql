@@ -272,3 +272,52 @@ select app.set_document_retention(@policy::jsonb, sqlc.narg('request')::text);
 -- name: PurgeExpiredDocuments :many
 select p.org_id::uuid as org_id, p.document_id::uuid as document_id, p.storage_keys::text[] as storage_keys
   from app.purge_expired_documents(@max::int) p;
+
+-- name: PreviewDocumentPurge :many
+-- What the next purge would do in the caller's org, per type its policy
+-- names (GET /v1/org/retention-policy/preview; internal/cases/retention.go):
+-- the live documents whose creation and last upload are older than the
+-- type's days, how many of them an active legal hold keeps (on the org,
+-- the case's patient or the case), how many a request keeps (a due date
+-- less than the days ago, migration 00238), and the others, the ones the
+-- purge deletes: how many, when the oldest one's retention ended, and the
+-- first @max_ids of their ids in the purge's order. It decides as
+-- app.purge_expired_documents does (migrations 00234, 00238: keep them
+-- equal), but runs as ward_app under the caller's credential: RLS decides
+-- what it counts (an admin's session sees every document and hold of the
+-- org).
+with past as (
+  select x.id, x.doc_type, x.created_at,
+         (greatest(x.created_at, x.due_at,
+                  (select max(v.created_at) from app.document_versions v
+                    where v.org_id = x.org_id and v.document_id = x.id))
+           + make_interval(days => r.retain_days))::timestamptz as ends_at,
+         exists (select from app.legal_holds h
+                  where h.org_id = x.org_id and h.released_at is null
+                    and ((h.patient_id is null and h.case_id is null)
+                         or h.patient_id = c.patient_id or h.case_id = x.case_id)) as held,
+         coalesce(x.due_at >= now() - make_interval(days => r.retain_days), false) as requested
+    from app.documents x
+    join app.document_retention r on r.org_id = x.org_id and r.doc_type = x.doc_type
+    join app.cases c on c.org_id = x.org_id and c.id = x.case_id
+   where x.org_id = @org_id and x.deleted_at is null
+     and x.created_at < now() - make_interval(days => r.retain_days)
+     and not exists (select from app.document_versions v
+                      where v.org_id = x.org_id and v.document_id = x.id
+                        and v.created_at >= now() - make_interval(days => r.retain_days))
+)
+select r.doc_type, r.retain_days,
+       count(p.id)::int as past_retention,
+       (count(p.id) filter (where p.held))::int as held,
+       (count(p.id) filter (where not p.held and p.requested))::int as requested,
+       (count(p.id) filter (where not p.held and not p.requested))::int as purge,
+       -- now() when the purge deletes none (purge = 0): the caller reads it
+       -- only when purge > 0.
+       coalesce(min(p.ends_at) filter (where not p.held and not p.requested), now())::timestamptz as oldest_end,
+       coalesce((array_agg(p.id order by p.created_at, p.id)
+                   filter (where not p.held and not p.requested))[1:@max_ids::int], '{}')::uuid[] as document_ids
+  from app.document_retention r
+  left join past p on p.doc_type = r.doc_type
+ where r.org_id = @org_id
+ group by r.doc_type, r.retain_days
+ order by r.doc_type;
