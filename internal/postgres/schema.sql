@@ -3330,6 +3330,8 @@ declare
   cap int := least(greatest(coalesce(p_max, 100), 1), 1000);
   n int := 0;
   o uuid;
+  t record;
+  cutoff timestamptz;
   d record;
   keys text[];
 begin
@@ -3340,35 +3342,38 @@ begin
                   and h.patient_id is null and h.case_id is null) then
       continue; -- the whole org is held
     end if;
-    for d in
-      select x.id, x.case_id, x.doc_type, c.patient_id, r.retain_days, r.updated_by
-        from app.documents x
-        join app.document_retention r on r.org_id = x.org_id and r.doc_type = x.doc_type
-        join app.cases c on c.org_id = x.org_id and c.id = x.case_id
-       where x.org_id = o and x.deleted_at is null
-         and x.created_at < now() - make_interval(days => r.retain_days)
-         and (x.due_at is null or x.due_at < now() - make_interval(days => r.retain_days))
-         and not exists (select from app.document_versions v
-                          where v.org_id = x.org_id and v.document_id = x.id
-                            and v.created_at >= now() - make_interval(days => r.retain_days))
-         and not exists (select from app.legal_holds h
-                          where h.org_id = x.org_id and h.released_at is null
-                            and (h.patient_id = c.patient_id or h.case_id = x.case_id))
-       order by x.created_at, x.id
-       limit cap - n
-       for update of x skip locked
-    loop
-      perform audit.append_as(o, 'document.purge', 'success', 'document', d.id,
-        p_patient => d.patient_id, p_case => d.case_id, p_actor => d.updated_by,
-        p_details => jsonb_build_object('doc_type', d.doc_type, 'retain_days', d.retain_days));
-      update app.documents x set deleted_at = now() where x.org_id = o and x.id = d.id;
-      with shredded as (
-        update app.document_versions v set data_key = null
-         where v.org_id = o and v.document_id = d.id returning v.storage_key)
-      select coalesce(array_agg(s.storage_key order by s.storage_key), '{}') into keys from shredded s;
-      org_id := o; document_id := d.id; storage_keys := keys;
-      return next;
-      n := n + 1;
+    for t in select r.doc_type, r.retain_days, r.updated_by from app.document_retention r
+              where r.org_id = o order by r.doc_type loop
+      exit when n >= cap;
+      cutoff := now() - make_interval(days => t.retain_days);
+      for d in
+        select x.id, x.case_id, c.patient_id
+          from app.documents x
+          join app.cases c on c.org_id = x.org_id and c.id = x.case_id
+         where x.org_id = o and x.doc_type = t.doc_type and x.deleted_at is null
+           and x.created_at < cutoff
+           and (x.due_at is null or x.due_at < cutoff)
+           and not exists (select from app.document_versions v
+                            where v.org_id = x.org_id and v.document_id = x.id and v.created_at >= cutoff)
+           and not exists (select from app.legal_holds h
+                            where h.org_id = x.org_id and h.released_at is null
+                              and (h.patient_id = c.patient_id or h.case_id = x.case_id))
+         order by x.created_at, x.id
+         limit cap - n
+         for update of x skip locked
+      loop
+        perform audit.append_as(o, 'document.purge', 'success', 'document', d.id,
+          p_patient => d.patient_id, p_case => d.case_id, p_actor => t.updated_by,
+          p_details => jsonb_build_object('doc_type', t.doc_type, 'retain_days', t.retain_days));
+        update app.documents x set deleted_at = now() where x.org_id = o and x.id = d.id;
+        with shredded as (
+          update app.document_versions v set data_key = null
+           where v.org_id = o and v.document_id = d.id returning v.storage_key)
+        select coalesce(array_agg(s.storage_key order by s.storage_key), '{}') into keys from shredded s;
+        org_id := o; document_id := d.id; storage_keys := keys;
+        return next;
+        n := n + 1;
+      end loop;
     end loop;
   end loop;
 end $$;
@@ -11054,6 +11059,12 @@ CREATE INDEX documents_case_idx ON app.documents USING btree (org_id, case_id, c
 --
 
 CREATE INDEX documents_due_idx ON app.documents USING btree (due_at) WHERE ((provided_at IS NULL) AND (deleted_at IS NULL));
+
+--
+-- Name: documents_retention_idx; Type: INDEX; Schema: app; Owner: ward_owner
+--
+
+CREATE INDEX documents_retention_idx ON app.documents USING btree (org_id, doc_type, created_at) WHERE (deleted_at IS NULL);
 
 --
 -- Name: dpop_proofs_expiry_idx; Type: INDEX; Schema: app; Owner: ward_owner
