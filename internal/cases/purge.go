@@ -32,8 +32,9 @@ type Purger struct {
 	ops   *postgres.DB
 	store blob.Store
 	log   *slog.Logger
-	// Batch is how many documents one transaction purges (at most 1000);
-	// Batches how many transactions one step runs at most.
+	// Batch is how many documents one transaction purges (clamped to
+	// 1..1000, as app.purge_expired_documents clamps it); Batches how many
+	// transactions one step runs at most.
 	Batch, Batches int
 
 	lease *pgxpool.Conn // held while this purger is the active one (Run's goroutine only)
@@ -147,12 +148,15 @@ func (p *Purger) drop(ctx context.Context) {
 // removed for a deletion that did not happen; one the store keeps is
 // logged (ids only) and left to the sweeper.
 func (p *Purger) Once(ctx context.Context) (int, error) {
+	// The batch as the database clamps it (1..1000): a batch is over when
+	// it comes back shorter than that, not than Batch.
+	batch := min(max(p.Batch, 1), 1000)
 	total := 0
 	for range max(p.Batches, 1) {
 		var rows []dbsqlc.PurgeExpiredDocumentsRow
 		err := p.ops.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 			var err error
-			rows, err = dbsqlc.New(tx).PurgeExpiredDocuments(ctx, int32(min(max(p.Batch, 1), 1000)))
+			rows, err = dbsqlc.New(tx).PurgeExpiredDocuments(ctx, int32(batch))
 			return err
 		})
 		if err != nil {
@@ -167,7 +171,7 @@ func (p *Purger) Once(ctx context.Context) (int, error) {
 			}
 		}
 		total += len(rows)
-		if len(rows) < p.Batch {
+		if len(rows) < batch {
 			break
 		}
 	}
