@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
@@ -25,9 +24,13 @@ import (
 // from the store; the sweeper takes any it could not.
 //
 // Any number may run, on as many nodes: only the one holding the purge
-// lease (a session advisory lock on one of its connections) works, and
+// lease (a session advisory lock on a connection of its own) works, and
 // when its node dies the lock dies with the connection and another takes
-// over at its next step, as the audit archiver does.
+// over at its next step, as the audit archiver does. The lease's
+// connection is taken out of the ops pool once the lock is won, so it
+// never holds one of the pool's connections: the jobs sharing the pool
+// (one connection or more) and the purge's own transactions still get
+// theirs.
 type Purger struct {
 	ops   *postgres.DB
 	store blob.Store
@@ -37,7 +40,7 @@ type Purger struct {
 	// transactions one step runs at most.
 	Batch, Batches int
 
-	lease *pgxpool.Conn // held while this purger is the active one (Run's goroutine only)
+	lease *pgx.Conn // the lease's session, out of the pool, while this purger is the active one (Run's goroutine only)
 
 	mu     sync.Mutex
 	active bool
@@ -108,7 +111,11 @@ func (p *Purger) Step(ctx context.Context) (active bool, purged int, err error) 
 			}
 			return false, 0, nil
 		}
-		p.lease = c
+		// The session now holds the lease for as long as this purger is
+		// the active one: out of the pool with it, which opens another
+		// connection when it needs one (a pool of one would otherwise
+		// have none left, for the purge's transactions or anyone else).
+		p.lease = c.Hijack()
 		p.setActive(true)
 		p.log.InfoContext(ctx, "document retention: this node is the active purger")
 	}
@@ -117,26 +124,23 @@ func (p *Purger) Step(ctx context.Context) (active bool, purged int, err error) 
 }
 
 // Release gives the lease up, so another purger takes over at its next
-// step.
+// step: it unlocks (so the lease is free when Release returns, not when
+// the server notices the session's end) and closes the lease's
+// connection.
 func (p *Purger) Release() {
 	if p.lease == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := p.lease.Exec(ctx, `select pg_advisory_unlock(`+purgeLease+`)`); err != nil {
-		p.drop(ctx)
-		return
-	}
-	p.lease.Release()
-	p.lease = nil
-	p.setActive(false)
+	_, _ = p.lease.Exec(ctx, `select pg_advisory_unlock(`+purgeLease+`)`) // closing ends it anyway
+	p.drop(ctx)
 }
 
 // drop closes the lease's connection (its session ends, and the lock with
-// it) rather than return a connection that may still hold it to the pool.
+// it).
 func (p *Purger) drop(ctx context.Context) {
-	conn := p.lease.Hijack()
+	conn := p.lease
 	p.lease = nil
 	p.setActive(false)
 	_ = conn.Close(ctx)
