@@ -6570,17 +6570,22 @@ ALTER FUNCTION audit.reject_truncate() OWNER TO ward_owner;
 --
 
 CREATE FUNCTION audit.retention_allows(p_org uuid, p_seq bigint, p_patient uuid, p_at timestamp with time zone) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select p_seq is not null
-     and p_at < now() - interval '2555 days'
-     and p_seq <= coalesce((select a.archived_size from audit.archive_state a where a.org_id = p_org), 0)
-     and p_seq <= coalesce((select max(c.size) from audit.checkpoints c where c.org_id = p_org), 0)
-     and not exists (select from app.legal_holds h
+begin
+  if p_seq is null or not p_at < now() - interval '2555 days'
+     or p_seq > coalesce((select a.archived_size from audit.archive_state a where a.org_id = p_org), 0)
+     or p_seq > coalesce((select max(c.size) from audit.checkpoints c where c.org_id = p_org), 0) then
+    return false;
+  end if;
+  -- Before the holds are read: a hold being placed on the org is waited
+  -- for, and then seen.
+  perform private.legal_hold_lock_shared(p_org);
+  return not exists (select from app.legal_holds h
                       where h.org_id = p_org and h.released_at is null
-                        and (h.patient_id is null or h.patient_id = p_patient))
-$$;
+                        and (h.patient_id is null or h.patient_id = p_patient));
+end $$;
 
 ALTER FUNCTION audit.retention_allows(p_org uuid, p_seq bigint, p_patient uuid, p_at timestamp with time zone) OWNER TO ward_definer;
 
