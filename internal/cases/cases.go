@@ -269,6 +269,8 @@ func mapErr(op string, err error) error {
 		return ErrCommentLimit
 	case errors.As(err, &pe) && pe.Code == "P0001" && pe.Hint == "not_latest_version":
 		return ErrPreconditionFailed
+	case errors.As(err, &pe) && pe.Code == "P0001" && pe.Hint == "stale_retention_policy":
+		return errkind.Visible(ErrPreconditionFailed, "the retention policy changed since the version named (If-Match): read it again")
 	case errors.As(err, &pe) && pe.Code == "54000" && pe.Hint == "invite_rate":
 		secs, _ := strconv.Atoi(pe.Detail)
 		return errkind.WithRetry(ErrInviteRate, time.Duration(max(secs, 1))*time.Second)

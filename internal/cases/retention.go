@@ -19,6 +19,10 @@ import (
 // does not name is kept for ever. See docs/retention.md.
 type RetentionPolicy struct {
 	DocumentTypes map[string]int `json:"document_types"`
+	// Version is the policy's version (migration 00250), the same for the
+	// same policy: the hex SHA-256 of its "type days" lines. The API sends
+	// it as the ETag (quoted); SetRetentionPolicy takes it back.
+	Version string `json:"-"`
 }
 
 // Retention bounds (the database's CHECKs, migration 00233).
@@ -40,9 +44,13 @@ func (s *Service) GetRetentionPolicy(ctx context.Context) (RetentionPolicy, erro
 	out := RetentionPolicy{DocumentTypes: map[string]int{}}
 	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
 		rows, err := t.q.GetDocumentRetention(ctx, c.p.OrgID)
+		if err != nil {
+			return err
+		}
 		for _, r := range rows {
 			out.DocumentTypes[r.DocType] = int(r.RetainDays)
 		}
+		out.Version, err = t.q.GetDocumentRetentionTag(ctx, c.p.OrgID)
 		return err
 	})
 	return out, mapErr("get retention policy", err)
@@ -50,9 +58,12 @@ func (s *Service) GetRetentionPolicy(ctx context.Context) (RetentionPolicy, erro
 
 // SetRetentionPolicy replaces the caller's org retention policy. The
 // database decides who may: an admin's session, not break-glass, that
-// presented a second factor within 10 minutes. Errors: ErrInvalidInput,
-// ErrForbidden (audited).
-func (s *Service) SetRetentionPolicy(ctx context.Context, pol RetentionPolicy) error {
+// presented a second factor within 10 minutes. With ifMatch (versions the
+// caller read, RetentionPolicy.Version), it replaces the policy only if
+// its version is still one of them, checked under the lock that orders
+// the org's changes (nil: whatever the version). Errors: ErrInvalidInput,
+// ErrForbidden (audited), ErrPreconditionFailed (the policy changed).
+func (s *Service) SetRetentionPolicy(ctx context.Context, pol RetentionPolicy, ifMatch []string) error {
 	c, err := begin(ctx)
 	if err != nil {
 		return err
@@ -74,7 +85,8 @@ func (s *Service) SetRetentionPolicy(ctx context.Context, pol RetentionPolicy) e
 		return err
 	}
 	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
-		return t.q.SetDocumentRetention(ctx, dbsqlc.SetDocumentRetentionParams{Policy: body, Request: optional(c.req.ID)})
+		return t.q.SetDocumentRetention(ctx, dbsqlc.SetDocumentRetentionParams{Policy: body, Request: optional(c.req.ID),
+			IfMatch: ifMatch})
 	})
 	if err = mapErr("set retention policy", err); err != nil {
 		return s.denied(ctx, c, c.event("org.retention_policy.update", "org", c.p.OrgID, uuid.Nil), err)

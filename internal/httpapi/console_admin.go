@@ -83,7 +83,7 @@ type policiesMore struct {
 
 // retentionView is the org's document retention policy as its form shows
 // it: one "type days" line per type, sorted.
-type retentionView struct{ Lines string }
+type retentionView struct{ Lines, Version string }
 
 // gatewayView is the org's gateway policy as its form shows it.
 type gatewayView struct {
@@ -138,7 +138,7 @@ func (s *server) addPolicies(r *http.Request, pg *policiesPage) error {
 		for i, t := range types {
 			lines[i] = t + " " + strconv.Itoa(p.DocumentTypes[t])
 		}
-		m.Retention = &retentionView{Lines: strings.Join(lines, "\n")}
+		m.Retention = &retentionView{Lines: strings.Join(lines, "\n"), Version: p.Version}
 	}
 	pg.More = m
 	return nil
@@ -164,7 +164,13 @@ func (s *server) consolePolicyRetention(cs *cases.Service) http.Handler {
 			}
 			pol.DocumentTypes[f[0]] = days
 		}
-		return "policies?done=saved", cs.SetRetentionPolicy(r.Context(), pol)
+		// The version the form showed: another admin's save since then is
+		// not overwritten (412).
+		var ifMatch []string
+		if v := r.PostForm.Get("version"); v != "" {
+			ifMatch = []string{v}
+		}
+		return "policies?done=saved", cs.SetRetentionPolicy(r.Context(), pol, ifMatch)
 	})
 }
 

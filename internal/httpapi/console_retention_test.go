@@ -38,6 +38,15 @@ func TestConsoleRetentionPolicy(t *testing.T) {
 	if !strings.Contains(body, "medical_record 3650\nwage_statement 2555</textarea>") {
 		t.Errorf("the form does not show the policy: %s", body)
 	}
+	// The form carries the version it showed: a save from a version
+	// another admin replaced since is refused and changes nothing.
+	if !strings.Contains(body, `name="version" value="`) {
+		t.Errorf("the form carries no version: %s", body)
+	}
+	if resp, body := w.consolePage("POST", "/policies/retention", adm, url.Values{"document_types": {"wage_statement 1"},
+		"version": {strings.Repeat("0", 64)}}); resp.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf("a save from a replaced version: %d %s", resp.StatusCode, body)
+	}
 	prov := w.consoleSignIn(o.Prov.Email)
 	if _, body := w.consolePage("GET", "/policies", prov, nil); !strings.Contains(body, `id="retention-policy"`) ||
 		strings.Contains(body, `action="/policies/retention"`) {

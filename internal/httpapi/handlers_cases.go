@@ -701,6 +701,8 @@ func handleHoldRelease(svc *cases.Service, fail errorWriter) http.Handler {
 	})
 }
 
+// handleRetentionGet returns the org's retention policy, its version as
+// the ETag (a PUT's If-Match).
 func handleRetentionGet(svc *cases.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pol, err := svc.GetRetentionPolicy(r.Context())
@@ -708,8 +710,27 @@ func handleRetentionGet(svc *cases.Service, fail errorWriter) http.Handler {
 			fail(w, r, err)
 			return
 		}
+		w.Header().Set("ETag", `"`+pol.Version+`"`)
 		writeJSON(w, http.StatusOK, pol)
 	})
+}
+
+// retentionIfMatch reads a PUT's If-Match as the policy versions it names:
+// nil for none or *, which any version meets (the policy always exists,
+// empty at first). A weak tag never matches (strong comparison).
+func retentionIfMatch(r *http.Request) []string {
+	im := etags(r, "If-Match")
+	if im.Any || len(im.ETags) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(im.ETags))
+	for _, t := range im.ETags {
+		if len(t) >= 2 && strings.HasPrefix(t, `"`) && strings.HasSuffix(t, `"`) {
+			t = t[1 : len(t)-1]
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 // handleRetentionPreview reports what the next purge would delete, per
@@ -725,12 +746,15 @@ func handleRetentionPreview(svc *cases.Service, fail errorWriter) http.Handler {
 	})
 }
 
+// handleRetentionPut replaces the org's retention policy: with If-Match,
+// only if its version is still the one named (412 otherwise); without, as
+// the org's other policies are replaced, whatever the version.
 func handleRetentionPut(svc *cases.Service, fail errorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var pol cases.RetentionPolicy
 		err := decode(r, &pol)
 		if err == nil {
-			err = svc.SetRetentionPolicy(r.Context(), pol)
+			err = svc.SetRetentionPolicy(r.Context(), pol, retentionIfMatch(r))
 		}
 		if err == nil {
 			pol, err = svc.GetRetentionPolicy(r.Context())
@@ -739,6 +763,7 @@ func handleRetentionPut(svc *cases.Service, fail errorWriter) http.Handler {
 			fail(w, r, err)
 			return
 		}
+		w.Header().Set("ETag", `"`+pol.Version+`"`)
 		writeJSON(w, http.StatusOK, pol)
 	})
 }

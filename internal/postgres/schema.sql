@@ -1411,6 +1411,21 @@ end $$;
 ALTER FUNCTION app.document_comment_limit() OWNER TO ward_definer;
 
 --
+-- Name: document_retention_tag(uuid); Type: FUNCTION; Schema: app; Owner: ward_owner
+--
+
+CREATE FUNCTION app.document_retention_tag(p_org uuid) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select encode(sha256(convert_to(coalesce(string_agg(r.doc_type || ' ' || r.retain_days::text, E'\n'
+                                                      order by r.doc_type collate "C"), ''), 'UTF8')), 'hex')
+    from app.document_retention r where r.org_id = p_org
+$$;
+
+ALTER FUNCTION app.document_retention_tag(p_org uuid) OWNER TO ward_owner;
+
+--
 -- Name: document_status(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: ward_owner
 --
 
@@ -4354,10 +4369,10 @@ end $$;
 ALTER FUNCTION app.set_device_binding_policy(p_roles text[], p_request text) OWNER TO ward_definer;
 
 --
--- Name: set_document_retention(jsonb, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+-- Name: set_document_retention(jsonb, text, text[]); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.set_document_retention(p_policy jsonb, p_request text DEFAULT NULL::text) RETURNS void
+CREATE FUNCTION app.set_document_retention(p_policy jsonb, p_request text DEFAULT NULL::text, p_if_match text[] DEFAULT NULL::text[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $_$
@@ -4393,8 +4408,13 @@ begin
       using errcode = '22023';
   end if;
   -- One change of an org's policy at a time (the old value recorded is
-  -- the one replaced).
+  -- the one replaced, and the version a caller named is compared with the
+  -- one it would replace).
   perform from app.orgs o where o.id = me.org_id for update;
+  if p_if_match is not null and not (app.document_retention_tag(me.org_id) = any (p_if_match)) then
+    raise exception 'precondition failed: the retention policy changed since the version named'
+      using errcode = 'P0001', hint = 'stale_retention_policy';
+  end if;
   select coalesce(jsonb_object_agg(r.doc_type, r.retain_days order by r.doc_type), '{}') into old
     from app.document_retention r where r.org_id = me.org_id;
   delete from app.document_retention r where r.org_id = me.org_id;
@@ -4406,7 +4426,7 @@ begin
     p_request => p_request, p_details => jsonb_build_object('old', old, 'new', new));
 end $_$;
 
-ALTER FUNCTION app.set_document_retention(p_policy jsonb, p_request text) OWNER TO ward_definer;
+ALTER FUNCTION app.set_document_retention(p_policy jsonb, p_request text, p_if_match text[]) OWNER TO ward_definer;
 
 --
 -- Name: set_gateway_policy(text[], text[], text, text, text[], text[], integer, integer, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -13594,6 +13614,14 @@ REVOKE ALL ON FUNCTION app.document_accept_latest() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app.document_comment_limit() FROM PUBLIC;
 
 --
+-- Name: FUNCTION document_retention_tag(p_org uuid); Type: ACL; Schema: app; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION app.document_retention_tag(p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.document_retention_tag(p_org uuid) TO ward_app;
+GRANT ALL ON FUNCTION app.document_retention_tag(p_org uuid) TO ward_definer;
+
+--
 -- Name: FUNCTION document_status(p_provided timestamp with time zone, p_due timestamp with time zone); Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -14118,11 +14146,11 @@ REVOKE ALL ON FUNCTION app.set_device_binding_policy(p_roles text[], p_request t
 GRANT ALL ON FUNCTION app.set_device_binding_policy(p_roles text[], p_request text) TO ward_app;
 
 --
--- Name: FUNCTION set_document_retention(p_policy jsonb, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+-- Name: FUNCTION set_document_retention(p_policy jsonb, p_request text, p_if_match text[]); Type: ACL; Schema: app; Owner: ward_definer
 --
 
-REVOKE ALL ON FUNCTION app.set_document_retention(p_policy jsonb, p_request text) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.set_document_retention(p_policy jsonb, p_request text) TO ward_app;
+REVOKE ALL ON FUNCTION app.set_document_retention(p_policy jsonb, p_request text, p_if_match text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.set_document_retention(p_policy jsonb, p_request text, p_if_match text[]) TO ward_app;
 
 --
 -- Name: FUNCTION set_gateway_policy(p_providers text[], p_models text[], p_dates text, p_zip text, p_allow text[], p_keep text[], p_requests_per_minute integer, p_tokens_per_minute integer, p_request text); Type: ACL; Schema: app; Owner: ward_definer

@@ -680,6 +680,19 @@ func (q *Queries) GetDocumentRetention(ctx context.Context, orgID uuid.UUID) ([]
 	return items, nil
 }
 
+const getDocumentRetentionTag = `-- name: GetDocumentRetentionTag :one
+select app.document_retention_tag($1)::text as tag
+`
+
+// The policy's version (migration 00250), the ETag of GET and PUT
+// /v1/org/retention-policy.
+func (q *Queries) GetDocumentRetentionTag(ctx context.Context, orgID uuid.UUID) (string, error) {
+	row := q.db.QueryRow(ctx, getDocumentRetentionTag, orgID)
+	var tag string
+	err := row.Scan(&tag)
+	return tag, err
+}
+
 const getVersion = `-- name: GetVersion :one
 select d.id, d.case_id, d.document_id, d.version, d.size, d.sha256, d.content_type, d.filename_enc, d.uploaded_by,
        d.created_at
@@ -1729,16 +1742,18 @@ func (q *Queries) SetCaseMember(ctx context.Context, arg SetCaseMemberParams) (A
 }
 
 const setDocumentRetention = `-- name: SetDocumentRetention :exec
-select app.set_document_retention($1::jsonb, $2::text)
+select app.set_document_retention($1::jsonb, $2::text, $3::text[])
 `
 
 type SetDocumentRetentionParams struct {
 	Policy  []byte
 	Request *string
+	IfMatch []string
 }
 
+// if_match: the versions the caller names (If-Match), or null for none.
 func (q *Queries) SetDocumentRetention(ctx context.Context, arg SetDocumentRetentionParams) error {
-	_, err := q.db.Exec(ctx, setDocumentRetention, arg.Policy, arg.Request)
+	_, err := q.db.Exec(ctx, setDocumentRetention, arg.Policy, arg.Request, arg.IfMatch)
 	return err
 }
 

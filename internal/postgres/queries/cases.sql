@@ -266,8 +266,14 @@ select r.version_id::uuid as version_id, r.storage_key::text as storage_key, r.d
 select doc_type, retain_days, updated_by, updated_at from app.document_retention
  where org_id = @org_id order by doc_type;
 
+-- name: GetDocumentRetentionTag :one
+-- The policy's version (migration 00250), the ETag of GET and PUT
+-- /v1/org/retention-policy.
+select app.document_retention_tag(@org_id)::text as tag;
+
 -- name: SetDocumentRetention :exec
-select app.set_document_retention(@policy::jsonb, sqlc.narg('request')::text);
+-- if_match: the versions the caller names (If-Match), or null for none.
+select app.set_document_retention(@policy::jsonb, sqlc.narg('request')::text, sqlc.narg('if_match')::text[]);
 
 -- name: PurgeExpiredDocuments :many
 select p.org_id::uuid as org_id, p.document_id::uuid as document_id, p.storage_keys::text[] as storage_keys
