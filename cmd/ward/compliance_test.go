@@ -464,6 +464,10 @@ func TestComplianceDisposalAndIncidents(t *testing.T) {
 		return id
 	}
 	doc(open, "10 days", "10 days") // within retention: no finding
+	// An open request made 60 days ago and due in 10 days: its retention
+	// runs from its due date, as the purge measures it (00238, 00255).
+	requested := doc(open, "60 days", "")
+	exec(`update app.documents set due_at = now() + interval '10 days' where org_id = $1 and id = $2`, org, requested)
 	r = report()
 	expect(r, disposal, compliance.Pass, "1 of 1 orgs have a document retention policy: "+org+` ("Disposal Clinic"): 1 document type (no document purged yet)`,
 		"no document is more than 24h0m0s past its retention unless a legal hold keeps it")

@@ -2536,8 +2536,8 @@ CREATE FUNCTION app.ops_compliance_facts() RETURNS jsonb
   -- on its org, its case's patient or its case keeps it.
   docs as (
     select x.org_id,
-           greatest(x.created_at, (select max(v.created_at) from app.document_versions v
-                                    where v.org_id = x.org_id and v.document_id = x.id))
+           greatest(x.created_at, x.due_at, (select max(v.created_at) from app.document_versions v
+                                              where v.org_id = x.org_id and v.document_id = x.id))
              + make_interval(days => r.retain_days) as expires_at,
            exists (select from app.legal_holds lh
                     where lh.org_id = x.org_id and lh.released_at is null
