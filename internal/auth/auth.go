@@ -423,7 +423,7 @@ func (c Check) End(ctx context.Context) { c.rt.End(ctx) }
 // is recorded again on its own when that transaction is lost before it
 // commits (a replayed proof is refused as before).
 func (s *Service) AuthenticateDPoPInTx(ctx context.Context, token, orgHint string, proof DPoPProof) (identity.Principal, Check, error) {
-	if err := proof.complete(); err != nil {
+	if err := proof.verified(); err != nil {
 		return identity.Principal{}, Check{}, err
 	}
 	p, rt, err := s.authenticate(ctx, token, orgHint, proof.JKT, proof, true)
@@ -437,7 +437,7 @@ func (s *Service) AuthenticateDPoPInTx(ctx context.Context, token, orgHint strin
 // for the key (a replayed proof) is ErrDPoPInvalid, and nothing of the
 // resolution is kept; a credential that does not resolve records no jti.
 func (s *Service) AuthenticateDPoP(ctx context.Context, token, orgHint string, proof DPoPProof) (identity.Principal, error) {
-	if err := proof.complete(); err != nil {
+	if err := proof.verified(); err != nil {
 		return identity.Principal{}, err
 	}
 	p, _, err := s.authenticate(ctx, token, orgHint, proof.JKT, proof, false)
@@ -452,6 +452,16 @@ func (p DPoPProof) complete() error {
 		return errkind.Visible(ErrDPoPInvalid, "the proof has no key, no jti or no iat")
 	}
 	return nil
+}
+
+// verified is complete for a full check: a proof whose signature is
+// pending (VerifyDPoPClaims) has it checked, or waited for, first, so that
+// a full check never rests on a signature not known to verify.
+func (p DPoPProof) verified() error {
+	if err := p.Signature(); err != nil {
+		return err
+	}
+	return p.complete()
 }
 
 func (s *Service) authenticate(ctx context.Context, token, orgHint, dpop string, proof DPoPProof, open bool) (identity.Principal, *postgres.RequestTx, error) {

@@ -198,6 +198,15 @@ func (s *Service) CachedInTx(ctx context.Context, token, orgHint, binding string
 // savepoint after the check, or app.dpop_jti_keep on its own). A replayed
 // proof is refused by that check as a stale principal is: the request is
 // served again after a full check, which answers its 401.
+//
+// A proof whose signature is pending (VerifyDPoPClaims; the caller may
+// have started it, DPoPProof.Start) is the deferred check's wait
+// (postgres.Confirm.Wait): the check's round trip may run while the
+// signature is checked, but nothing of the request stands, the jti
+// included, before it verified; a signature that does not verify rolls
+// back everything the check's transaction did and refuses as a stale
+// principal does (without forgetting the principal), and the full check
+// that then serves the request checks the proof again before anything.
 func (s *Service) CachedDPoPInTx(ctx context.Context, token, orgHint string, proof DPoPProof,
 	accept func(identity.Principal) bool) (identity.Principal, Check, bool) {
 	if proof.complete() != nil {
@@ -227,6 +236,9 @@ func (s *Service) cached(ctx context.Context, token, orgHint, binding string, pr
 			e.row.queueExpect(b)
 		}
 		c.Keep, c.Refused = pr.keep(), replayed
+		if pr.Pending() {
+			c.Wait = pr.Signature
+		}
 	}
 	return p, Check{postgres.DeferCheck(s.db, cred, p.OrgID.String(), c)}, true
 }

@@ -50,10 +50,63 @@ var ErrDPoPInvalid = errkind.New(errkind.Unauthenticated, "dpop_invalid", "auth:
 // DPoPProof is what a verified proof binds: the thumbprint (RFC 7638,
 // SHA-256, base64url) of its key, its id, and its iat (seconds since
 // 1970), which the database compares with the start of its jti memory.
+// A proof from VerifyDPoPClaims may have its signature still to check
+// (Pending): Signature waits for it.
 type DPoPProof struct {
 	JKT string
 	JTI string
 	IAT int64
+	// sig is the signature's check when it was left out of the claims'
+	// (VerifyDPoPClaims, a header seen before); nil when it was done with
+	// them.
+	sig *dpopSignature
+}
+
+// A dpopSignature is a proof's signature, checked apart from its claims:
+// once, by whichever of Start's goroutine and Signature comes first.
+type dpopSignature struct {
+	once   sync.Once
+	check  func() error
+	err    error
+	signed func() // set by Start: run once the signature verified
+}
+
+func (s *dpopSignature) run() {
+	s.once.Do(func() {
+		s.err = s.check()
+		if s.err == nil && s.signed != nil {
+			s.signed()
+		}
+	})
+}
+
+// Pending reports whether the proof's signature is still to be checked
+// (VerifyDPoPClaims left it out): nothing may rest on the proof before
+// Signature returned nil.
+func (p DPoPProof) Pending() bool { return p.sig != nil }
+
+// Start checks the proof's signature in a goroutine of its own, when it
+// is pending, so that it runs while the request's first round trip is in
+// flight; signed (nil: nothing) runs there once it verified, never for a
+// signature that does not. Signature waits for the answer.
+func (p DPoPProof) Start(signed func()) {
+	if p.sig == nil {
+		return
+	}
+	p.sig.signed = signed
+	go p.sig.run()
+}
+
+// Signature returns the proof's signature check's answer, waiting for it
+// (or checking it now when Start was not called): nil when it verified or
+// was checked with the claims already, else ErrDPoPInvalid as VerifyDPoP
+// refuses the proof.
+func (p DPoPProof) Signature() error {
+	if p.sig == nil {
+		return nil
+	}
+	p.sig.run()
+	return p.sig.err
 }
 
 type dpopClaims struct {
@@ -72,13 +125,56 @@ type dpopClaims struct {
 // no token, at sign-in). It does not remember jti: AuthenticateDPoP (or
 // UseDPoP, at sign-in) does.
 func VerifyDPoP(proof, method, htu, accessToken string, now time.Time) (DPoPProof, error) {
-	if len(proof) > 8192 {
-		return badProof("the proof is too long")
+	p, err := VerifyDPoPClaims(proof, method, htu, accessToken, now)
+	if err == nil {
+		err = p.Signature()
 	}
-	h, payload, keep, err := dpopKeys.verify(proof)
 	if err != nil {
 		return DPoPProof{}, err
 	}
+	p.sig = nil
+	return p, nil
+}
+
+// VerifyDPoPClaims is VerifyDPoP with the signature of a proof whose
+// header a node kept (a client's later proofs) left to check: the claims,
+// the header and the key's thumbprint are checked here, and the proof
+// comes back Pending, its signature to be checked by Signature (or Start)
+// before anything rests on it. A proof with a header not seen before is
+// checked whole, as VerifyDPoP does. A proof whose claims are refused has
+// its signature checked first: a forgery is refused as such, as VerifyDPoP
+// refuses it.
+func VerifyDPoPClaims(proof, method, htu, accessToken string, now time.Time) (DPoPProof, error) {
+	if len(proof) > 8192 {
+		return badProof("the proof is too long")
+	}
+	h, payload, sig, keep, err := dpopKeys.verify(proof)
+	if err != nil {
+		return DPoPProof{}, err
+	}
+	p, err := dpopClaimsOf(payload, method, htu, accessToken, now)
+	if err != nil {
+		if sig != nil {
+			if serr := sig(); serr != nil {
+				return DPoPProof{}, serr
+			}
+		}
+		return DPoPProof{}, err
+	}
+	// A header is kept only from a proof that passed every check, so that
+	// no stranger's throwaway keys crowd out the clients' headers (a
+	// pending signature's header is kept already: keep is a no-op).
+	keep()
+	p.JKT = h.jkt
+	if sig != nil {
+		p.sig = &dpopSignature{check: sig}
+	}
+	return p, nil
+}
+
+// dpopClaimsOf checks a proof's claims (payload, as its signature covers
+// it) for the request: its jti and iat.
+func dpopClaimsOf(payload []byte, method, htu, accessToken string, now time.Time) (DPoPProof, error) {
 	var c dpopClaims
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return badProof("the proof's claims are not a JSON object")
@@ -101,10 +197,7 @@ func VerifyDPoP(proof, method, htu, accessToken string, now time.Time) (DPoPProo
 	case accessToken != "" && (c.ATH == nil || subtle.ConstantTimeCompare([]byte(*c.ATH), []byte(TokenHash(accessToken))) != 1):
 		return badProof("the proof's ath is not the hash of the presented token")
 	}
-	// A header is kept only from a proof that passed every check, so that
-	// no stranger's throwaway keys crowd out the clients' headers.
-	keep()
-	return DPoPProof{JKT: h.jkt, JTI: c.JTI, IAT: iat}, nil
+	return DPoPProof{JTI: c.JTI, IAT: iat}, nil
 }
 
 func badProof(why string) (DPoPProof, error) {
@@ -148,25 +241,32 @@ var strictB64 = base64.RawURLEncoding.Strict()
 // JWS with typ dpop+jwt, ES256 or EdDSA, signed by the public JWK in its
 // header) and returns its header and payload, and keep, which keeps the
 // header for later proofs (a no-op when it is kept already, or may not be).
-func (hc *dpopHeaderCache) verify(proof string) (h *dpopHeader, payload []byte, keep func(), err error) {
+// For a proof whose header is kept the signature is not checked here: sig
+// (nil otherwise) checks it, and nothing may rest on the payload before it
+// returned nil.
+func (hc *dpopHeaderCache) verify(proof string) (h *dpopHeader, payload []byte, sig func() error, keep func(), err error) {
 	keep = func() {}
 	head, rest, ok1 := strings.Cut(proof, ".")
-	body, sig, ok2 := strings.Cut(rest, ".")
+	body, sigText, ok2 := strings.Cut(rest, ".")
 	// Go's base64 decoders skip line breaks, go-jose's signing input does
 	// not: a proof with one goes through go-jose.
-	compact := ok1 && ok2 && !strings.Contains(sig, ".") && !strings.ContainsAny(proof, "\r\n")
+	compact := ok1 && ok2 && !strings.Contains(sigText, ".") && !strings.ContainsAny(proof, "\r\n")
 	if compact {
 		hc.mu.RLock()
 		h := hc.m[head]
 		hc.mu.RUnlock()
 		if h != nil {
 			payload, perr := strictB64.DecodeString(body)
-			signature, serr := strictB64.DecodeString(sig)
+			signature, serr := strictB64.DecodeString(sigText)
 			if perr == nil && serr == nil {
-				if !h.verifies(proof[:len(head)+1+len(body)], signature) {
-					return nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof's signature does not verify with its jwk")
+				input := proof[:len(head)+1+len(body)]
+				sig = func() error {
+					if !h.verifies(input, signature) {
+						return errkind.Visible(ErrDPoPInvalid, "the proof's signature does not verify with its jwk")
+					}
+					return nil
 				}
-				return h, payload, keep, nil
+				return h, payload, sig, keep, nil
 			}
 		}
 	}
@@ -174,22 +274,22 @@ func (hc *dpopHeaderCache) verify(proof string) (h *dpopHeader, payload []byte, 
 	// take the JSON serialization, and copy the proof to strip whitespace)
 	jws, err := jose.ParseSignedCompact(proof, DPoPAlgorithms)
 	if err != nil || len(jws.Signatures) != 1 {
-		return nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof is not a compact JWS signed with ES256 or EdDSA")
+		return nil, nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof is not a compact JWS signed with ES256 or EdDSA")
 	}
 	ph := jws.Signatures[0].Protected
 	if typ, _ := ph.ExtraHeaders[jose.HeaderType].(string); typ != "dpop+jwt" {
-		return nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof's typ must be dpop+jwt")
+		return nil, nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof's typ must be dpop+jwt")
 	}
 	jwk := ph.JSONWebKey
 	if jwk == nil || !jwk.IsPublic() || !jwk.Valid() {
-		return nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof's header must carry the public key (jwk) that signed it")
+		return nil, nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof's header must carry the public key (jwk) that signed it")
 	}
 	if payload, err = jws.Verify(jwk); err != nil {
-		return nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof's signature does not verify with its jwk")
+		return nil, nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof's signature does not verify with its jwk")
 	}
 	tp, err := jwk.Thumbprint(crypto.SHA256)
 	if err != nil {
-		return nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof's key has no thumbprint")
+		return nil, nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof's key has no thumbprint")
 	}
 	h = &dpopHeader{alg: jose.SignatureAlgorithm(ph.Algorithm), jkt: base64.RawURLEncoding.EncodeToString(tp)}
 	switch k := jwk.Key.(type) {
@@ -216,7 +316,7 @@ func (hc *dpopHeaderCache) verify(proof string) (h *dpopHeader, payload []byte, 
 			keep = func() { hc.put(strings.Clone(head), h) }
 		}
 	}
-	return h, payload, keep, nil
+	return h, payload, nil, keep, nil
 }
 
 // dpopHeaderMaxKept bounds the header segment a proof may have to be kept:
@@ -264,6 +364,9 @@ func TokenHash(token string) string {
 // credential records its proof's jti in the round trip that resolves it
 // instead (AuthenticateDPoP).
 func (s *Service) UseDPoP(ctx context.Context, p DPoPProof) error {
+	if err := p.Signature(); err != nil {
+		return err
+	}
 	sum := sha256.Sum256([]byte(p.JTI))
 	var fresh bool
 	if err := s.db.Pool.QueryRow(ctx, `select app.dpop_use($1, $2)`, p.JKT, sum[:]).Scan(&fresh); err != nil {
@@ -297,6 +400,9 @@ func replayed(err error) bool {
 // to the key of a verified sign-in proof. From then on the session resolves
 // only with a proof by that key.
 func (s *Service) BindDPoP(ctx context.Context, sessToken string, p DPoPProof) error {
+	if err := p.Signature(); err != nil {
+		return err
+	}
 	cred := postgres.Credential{Hash: identity.HashToken(sessToken), Request: requestID(ctx)}
 	var bound bool
 	err := s.db.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {

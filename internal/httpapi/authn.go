@@ -194,15 +194,25 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 	if err == nil {
 		org, err = orgHeader(r)
 	}
+	// A DPoP proof's claims are checked here; on an inTx route that may be
+	// served with a kept principal, the signature of a proof whose header
+	// this node kept is left pending, to be checked while the deferred
+	// check's round trip runs (auth.VerifyDPoPClaims): that check's
+	// transaction waits for it before anything of the request stands, and
+	// so does everything below that would act on the kept principal.
+	// Every other path checks it before it goes on.
 	var proof auth.DPoPProof
 	if err == nil && c.dpop {
-		proof, err = s.verifyDPoP(r, c.token)
+		proof, err = s.verifyDPoPClaims(r, c.token, cached && n.inTx)
 	}
 	// The device binding the database is told of: the proof's key (its
 	// jti recorded in the same round trip, a replay refused), or the
 	// browser when the session came in its cookie.
 	var p identity.Principal
 	var rt auth.Check
+	// signing: p is a kept principal whose proof's signature is pending,
+	// the deferred check's to wait for (auth.Service.CachedDPoPInTx).
+	signing := false
 	binding := ""
 	if c.cookie {
 		binding = auth.BrowserBinding
@@ -216,6 +226,7 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 		var ok bool
 		if c.dpop {
 			p, rt, ok = s.deps.Auth.CachedDPoPInTx(r.Context(), c.token, org, proof, n.admits)
+			signing = ok && proof.Pending()
 		} else {
 			p, rt, ok = s.deps.Auth.CachedInTx(r.Context(), c.token, org, binding, n.admits)
 		}
@@ -223,11 +234,16 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 			// None kept, or one the route refuses (which a full check
 			// decides, and audits). On an ahead route the full check is
 			// closed at once: the handler may read a body and call out
-			// before its transactions.
-			p, rt, err = s.addrCheck(r, c, org, binding, proof, n.inTx)
+			// before its transactions. A full check commits in its round
+			// trip: a proof's signature is checked first.
+			if err = proof.Signature(); err == nil {
+				p, rt, err = s.addrCheck(r, c, org, binding, proof, n.inTx)
+			}
 		}
 	default:
-		p, rt, err = s.addrCheck(r, c, org, binding, proof, n.inTx)
+		if err = proof.Signature(); err == nil {
+			p, rt, err = s.addrCheck(r, c, org, binding, proof, n.inTx)
+		}
 	}
 	// The check's transaction ends with the request, committed, if the
 	// handler's first transaction did not take it over; and before
@@ -235,17 +251,33 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 	defer rt.End(r.Context())
 	if err == nil {
 		// A pending session is no credential to the database: its
-		// refusals cannot be written to the org's log.
-		if err = n.check(p, time.Now()); err != nil && p.Pending == "" {
-			rt.End(r.Context())
-			s.refused(r, p, n, err)
+		// refusals cannot be written to the org's log. Nor is a kept
+		// principal whose proof's signature does not verify: that is
+		// known before a refusal is written in its name.
+		if err = n.check(p, time.Now()); err != nil {
+			if serr := proof.Signature(); serr != nil {
+				err = serr
+			} else if p.Pending == "" {
+				rt.End(r.Context())
+				s.refused(r, p, n, err)
+			}
 		}
 	}
 	if err != nil {
 		sf.writeError(w, r, err)
 		return staleMark{}
 	}
-	if cached { // a request served again was counted on its first pass
+	if cached && signing && s.limits.available(p, time.Now()) {
+		// The principal's bucket is spent once the proof's signature
+		// verified (never for a forged proof), while the handler's first
+		// round trip runs; the request may go on, as a token is there.
+		proof.Start(func() { s.limits.spend(p, time.Now()) })
+	} else if cached { // a request served again was counted on its first pass
+		// A limit is never spent, nor refused, on a forged proof's word.
+		if err := proof.Signature(); err != nil {
+			sf.writeError(w, r, err)
+			return staleMark{}
+		}
 		if ok, retry := s.limits.allow(p, time.Now()); !ok {
 			err = rateLimited(retry, "too many requests; slow down")
 			// No answer rests on a kept principal alone, a refusal
@@ -451,11 +483,22 @@ type presented struct {
 // sign-in: no ath). It does not record the proof's jti: the credential's
 // resolution does (AuthenticateDPoP), or signInProof (UseDPoP).
 func (s *server) verifyDPoP(r *http.Request, token string) (auth.DPoPProof, error) {
+	return s.verifyDPoPClaims(r, token, false)
+}
+
+// verifyDPoPClaims is verifyDPoP that, with pending, leaves the signature
+// of a proof whose header this node kept to check later
+// (auth.VerifyDPoPClaims): nothing may rest on the proof before its
+// Signature returned nil.
+func (s *server) verifyDPoPClaims(r *http.Request, token string, pending bool) (auth.DPoPProof, error) {
 	raw, err := s.dpopHeader(r)
 	if err != nil {
 		return auth.DPoPProof{}, err
 	}
-	return auth.VerifyDPoP(raw, r.Method, s.htu(r), token, time.Now())
+	if !pending {
+		return auth.VerifyDPoP(raw, r.Method, s.htu(r), token, time.Now())
+	}
+	return auth.VerifyDPoPClaims(raw, r.Method, s.htu(r), token, time.Now())
 }
 
 // dpopHeader reads the one DPoP header of a request.

@@ -46,14 +46,54 @@ func newLimiter(perSecond float64, burst, maxBuckets int) *limiter {
 // allow takes one token from p's bucket, or reports how long until one is
 // there.
 func (l *limiter) allow(p identity.Principal, now time.Time) (ok bool, retry time.Duration) {
-	var k [32]byte
+	return l.allowKey(principalKey(p), now)
+}
+
+// principalKey is p's bucket key: its org and user (or credential).
+func principalKey(p identity.Principal) (k [32]byte) {
 	copy(k[:16], p.OrgID[:])
 	who := p.UserID
 	if who == uuid.Nil {
 		who = p.CredentialID
 	}
 	copy(k[16:], who[:])
-	return l.allowKey(k, now)
+	return k
+}
+
+// available reports whether p's bucket holds a token now, without taking
+// it: for a request whose spend waits for something (spend).
+func (l *limiter) available(p identity.Principal, now time.Time) bool {
+	if l.every == rate.Inf {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[principalKey(p)]
+	return b == nil || b.lim.TokensAt(now) >= 1
+}
+
+// spend takes one token from p's bucket for a request available let
+// through: when concurrent requests took the last one meanwhile, the
+// bucket goes into debt (the requests after wait the longer), so over time
+// the rate holds, and at most the requests in flight at once pass beyond
+// it.
+func (l *limiter) spend(p identity.Principal, now time.Time) {
+	if l.every == rate.Inf {
+		return
+	}
+	k := principalKey(p)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.swept) > l.idle || len(l.buckets) >= l.max {
+		l.sweep(now)
+	}
+	b := l.buckets[k]
+	if b == nil {
+		b = &bucket{lim: rate.NewLimiter(l.every, l.burst)}
+		l.buckets[k] = b
+	}
+	b.seen = now
+	b.lim.ReserveN(now, 1)
 }
 
 // allowAddr is allow for a client address: an IPv4 address, or the /64 of

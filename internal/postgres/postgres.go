@@ -332,7 +332,7 @@ func (db *DB) InTenantBatch(ctx context.Context, cred Credential, b *pgx.Batch) 
 		return err
 	case conn != nil:
 		return batchOn(ctx, conn, durable, b)
-	case confirm != nil && confirm.Keep != nil:
+	case confirm != nil && (confirm.Keep != nil || confirm.Wait != nil):
 		return db.confirmedBatch(ctx, cred, confirm, b)
 	}
 	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 2+b.Len())}
@@ -354,7 +354,7 @@ func (db *DB) InTenantBatch(ctx context.Context, cred Credential, b *pgx.Batch) 
 	if err != nil && pgconn.SafeToRetry(err) {
 		untakeConfirm(ctx, confirm) // nothing was sent: the check never ran
 	}
-	return confirm.ran(err) // a check with Keep went to confirmedBatch
+	return confirm.ran(err) // a check with Keep or Wait went to confirmedBatch
 }
 
 func (c Credential) valid() bool {

@@ -81,6 +81,21 @@ type confirmRun struct {
 // proof): it is mapped as a stale principal, and Keep is not run for it.
 // Held (nil: none) is called when the check ran and the principal held
 // (its statement succeeded, whatever the transaction does after it).
+//
+// Wait (nil: none) is what the server checks beside the database before
+// anything of the request may stand (a DPoP proof's signature, verified
+// while the check's round trip runs): every path that runs the check calls
+// it, once, before anything the check or the request wrote can commit. On
+// an explicit transaction whose first round trip ends at the savepoint
+// (InTenantTx) the round trip is sent first and Wait called while the
+// server answers; everywhere else (a batch committed in its round trip,
+// the check run on its own, QueueConfirm's caller's batch) Wait is called
+// before anything is sent. When it returns an error nothing of the
+// request stands: the check's transaction rolls back whole (the jti, the
+// session's touch), no Keep runs, neither Held nor Stale is called, no
+// statement of the request runs, and the check refuses with
+// ErrStalePrincipal wrapping that error, so that the request is served
+// again after a full check (which checks again, before anything).
 type Confirm struct {
 	Queue   func(b *pgx.Batch)
 	Stale   func()
@@ -88,6 +103,7 @@ type Confirm struct {
 	Alone   func()
 	Keep    *pgx.Batch
 	Refused func(error) bool
+	Wait    func() error
 }
 
 // CodeStalePrincipal is app.stale_principal()'s refusal: the credential no
@@ -121,16 +137,45 @@ var ErrStalePrincipal = errkind.New(errkind.Unauthenticated, "unauthenticated",
 func DeferCheck(db *DB, cred Credential, org string, c Confirm) *RequestTx {
 	rt := &RequestTx{cred: cred, org: org, db: db}
 	stale := c.Stale
-	c.Stale = func() {
+	refuse := func() {
 		rt.mu.Lock()
 		rt.refused = true
 		rt.mu.Unlock()
+	}
+	c.Stale = func() {
+		refuse()
 		if stale != nil {
 			stale()
 		}
 	}
+	if wait := c.Wait; wait != nil {
+		// Once, whichever path asks; a refusal is the request's for good
+		// (Confirm answers it from then on).
+		c.Wait = sync.OnceValue(func() error {
+			err := wait()
+			if err != nil {
+				refuse()
+			}
+			return err
+		})
+	}
 	rt.confirm = &c
 	return rt
+}
+
+// wait calls c.Wait, if set: nil when nothing of the server's own stands
+// in the way of the check (Confirm.Wait).
+func (c *Confirm) wait() error {
+	if c.Wait == nil {
+		return nil
+	}
+	return c.Wait()
+}
+
+// unwaited is the error of a check whose Wait refused: nothing of the
+// request ran or stands.
+func unwaited(err error) error {
+	return fmt.Errorf("%w (the server's own check refused: %w)", ErrStalePrincipal, err)
 }
 
 // Confirm runs a deferred check (DeferCheck) that no transaction has used
@@ -169,6 +214,13 @@ func (rt *RequestTx) Confirm(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+	// Committed in its round trip: what the server checks beside the
+	// database (a proof's signature) is known first.
+	if werr := c.wait(); werr != nil {
+		run.err = unwaited(werr)
+		close(run.done)
+		return run.err
+	}
 	if c.Alone != nil {
 		c.Alone()
 	}
@@ -204,9 +256,9 @@ func ConfirmRequestTx(ctx context.Context) error {
 // taken for held (Confirm.Held). Without such a check it queues nothing and
 // the mapping returns errors unchanged.
 //
-// A check whose writes must stand (Confirm.Keep) is not taken over: the
-// caller's transaction may roll back after its batch, and nothing here
-// would know. Such a check runs on its own before QueueConfirm returns
+// A check whose writes must stand (Confirm.Keep), or that waits for the
+// server's own check (Confirm.Wait), is not taken over: the caller's
+// transaction may roll back after its batch, and nothing here would know. Such a check runs on its own before QueueConfirm returns
 // (Confirm: a round trip of its own); its refusal or error is returned
 // (first), and the caller sends nothing; the mapping returns it too, in
 // place of the batch's.
@@ -219,10 +271,10 @@ func ConfirmRequestTx(ctx context.Context) error {
 // (confirmBefore).
 func QueueConfirm(ctx context.Context, cred Credential, b *pgx.Batch) (mapping func(error) error, first error) {
 	rt, _ := ctx.Value(requestTxKey{}).(*RequestTx)
-	c := rt.takeConfirmIf(cred, func(c *Confirm) bool { return c.Keep == nil })
+	c := rt.takeConfirmIf(cred, func(c *Confirm) bool { return c.Keep == nil && c.Wait == nil })
 	if c == nil {
 		if rt.mayContinue(cred) {
-			first = rt.Confirm(ctx) // one with Keep, or one running or refused
+			first = rt.Confirm(ctx) // one with Keep or Wait, or one running or refused
 		} else {
 			first = confirmBefore(ctx)
 		}
@@ -642,7 +694,16 @@ func (db *DB) confirmedTx(ctx context.Context, cred Credential, c *Confirm, fn f
 	if durable != nil {
 		b.Queue("savepoint " + savepoint)
 	}
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+	err = conn.SendBatch(ctx, b).Close()
+	// The server's own check (a proof's signature) ran while the round
+	// trip did: nothing of it is committed yet (the first round trip ends
+	// at the savepoint, the transaction open), so a refusal rolls it back
+	// whole, the check's writes included, and runs no Keep.
+	if werr := c.wait(); werr != nil {
+		finish(ctx, conn, false, nil, false)
+		return unwaited(werr)
+	}
+	if err != nil {
 		if pgconn.SafeToRetry(err) {
 			untakeConfirm(ctx, c) // nothing was sent: the check never ran
 		}
@@ -665,8 +726,12 @@ func (db *DB) confirmedTx(ctx context.Context, cred Credential, c *Confirm, fn f
 // with the commit: a statement of b that fails rolls back to the savepoint
 // and commits the check before the connection goes back to the pool (so
 // that no concurrent request sees the check's writes undone), and a
-// transaction lost before it committed has c.Keep run on its own.
+// transaction lost before it committed has c.Keep run on its own. The
+// batch commits in its round trip: c.Wait is called before it is sent.
 func (db *DB) confirmedBatch(ctx context.Context, cred Credential, c *Confirm, b *pgx.Batch) error {
+	if werr := c.wait(); werr != nil {
+		return unwaited(werr)
+	}
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
 		untakeConfirm(ctx, c) // never ran
