@@ -125,15 +125,7 @@ type dpopClaims struct {
 // no token, at sign-in). It does not remember jti: AuthenticateDPoP (or
 // UseDPoP, at sign-in) does.
 func VerifyDPoP(proof, method, htu, accessToken string, now time.Time) (DPoPProof, error) {
-	p, err := VerifyDPoPClaims(proof, method, htu, accessToken, now)
-	if err == nil {
-		err = p.Signature()
-	}
-	if err != nil {
-		return DPoPProof{}, err
-	}
-	p.sig = nil
-	return p, nil
+	return verifyDPoP(proof, method, htu, accessToken, now, false)
 }
 
 // VerifyDPoPClaims is VerifyDPoP with the signature of a proof whose
@@ -145,10 +137,15 @@ func VerifyDPoP(proof, method, htu, accessToken string, now time.Time) (DPoPProo
 // its signature checked first: a forgery is refused as such, as VerifyDPoP
 // refuses it.
 func VerifyDPoPClaims(proof, method, htu, accessToken string, now time.Time) (DPoPProof, error) {
+	return verifyDPoP(proof, method, htu, accessToken, now, true)
+}
+
+// verifyDPoP is VerifyDPoPClaims with pending, else VerifyDPoP.
+func verifyDPoP(proof, method, htu, accessToken string, now time.Time, pending bool) (DPoPProof, error) {
 	if len(proof) > 8192 {
 		return badProof("the proof is too long")
 	}
-	h, payload, sig, keep, err := dpopKeys.verify(proof)
+	h, payload, sig, keep, err := dpopKeys.verify(proof, pending)
 	if err != nil {
 		return DPoPProof{}, err
 	}
@@ -241,10 +238,10 @@ var strictB64 = base64.RawURLEncoding.Strict()
 // JWS with typ dpop+jwt, ES256 or EdDSA, signed by the public JWK in its
 // header) and returns its header and payload, and keep, which keeps the
 // header for later proofs (a no-op when it is kept already, or may not be).
-// For a proof whose header is kept the signature is not checked here: sig
-// (nil otherwise) checks it, and nothing may rest on the payload before it
-// returned nil.
-func (hc *dpopHeaderCache) verify(proof string) (h *dpopHeader, payload []byte, sig func() error, keep func(), err error) {
+// With pending, for a proof whose header is kept the signature is not
+// checked here: sig (nil otherwise) checks it, and nothing may rest on the
+// payload before it returned nil.
+func (hc *dpopHeaderCache) verify(proof string, pending bool) (h *dpopHeader, payload []byte, sig func() error, keep func(), err error) {
 	keep = func() {}
 	head, rest, ok1 := strings.Cut(proof, ".")
 	body, sigText, ok2 := strings.Cut(rest, ".")
@@ -260,9 +257,15 @@ func (hc *dpopHeaderCache) verify(proof string) (h *dpopHeader, payload []byte, 
 			signature, serr := strictB64.DecodeString(sigText)
 			if perr == nil && serr == nil {
 				input := proof[:len(head)+1+len(body)]
+				if !pending {
+					if !h.verifies(input, signature) {
+						return nil, nil, nil, keep, errSignature
+					}
+					return h, payload, nil, keep, nil
+				}
 				sig = func() error {
 					if !h.verifies(input, signature) {
-						return errkind.Visible(ErrDPoPInvalid, "the proof's signature does not verify with its jwk")
+						return errSignature
 					}
 					return nil
 				}
@@ -285,7 +288,7 @@ func (hc *dpopHeaderCache) verify(proof string) (h *dpopHeader, payload []byte, 
 		return nil, nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof's header must carry the public key (jwk) that signed it")
 	}
 	if payload, err = jws.Verify(jwk); err != nil {
-		return nil, nil, nil, keep, errkind.Visible(ErrDPoPInvalid, "the proof's signature does not verify with its jwk")
+		return nil, nil, nil, keep, errSignature
 	}
 	tp, err := jwk.Thumbprint(crypto.SHA256)
 	if err != nil {
@@ -318,6 +321,9 @@ func (hc *dpopHeaderCache) verify(proof string) (h *dpopHeader, payload []byte, 
 	}
 	return h, payload, nil, keep, nil
 }
+
+// errSignature refuses a proof whose signature does not verify.
+var errSignature = errkind.Visible(ErrDPoPInvalid, "the proof's signature does not verify with its jwk")
 
 // dpopHeaderMaxKept bounds the header segment a proof may have to be kept:
 // a P-256 or Ed25519 JWK with typ and alg is about 250 characters.
