@@ -68,6 +68,12 @@ type need struct {
 	// resolved once per request. A DPoP proof's jti is committed whatever
 	// the request's transaction does (a savepoint follows the check).
 	inTx bool
+	// batchFirst marks the inTx routes whose first tenant work is one
+	// batch committed in its round trip (postgres.InTenantBatch): the
+	// check's round trip carries the commit, so a kept DPoP principal's
+	// proof signature is checked before it, in line (leaving it pending
+	// only added the wait: docs/benchmarks.md §49).
+	batchFirst bool
 	// ahead marks the routes that read their whole body first: a
 	// credential this process resolved in full less than 30 s ago is
 	// served at once with its kept principal, its check deferred. The LLM
@@ -203,7 +209,7 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 	// Every other path checks it before it goes on.
 	var proof auth.DPoPProof
 	if err == nil && c.dpop {
-		proof, err = s.verifyDPoPClaims(r, c.token, cached && n.inTx)
+		proof, err = s.verifyDPoPClaims(r, c.token, cached && n.inTx && !n.batchFirst)
 	}
 	// The device binding the database is told of: the proof's key (its
 	// jti recorded in the same round trip, a replay refused), or the

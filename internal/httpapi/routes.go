@@ -64,6 +64,13 @@ func inTx(n need) need {
 	return n
 }
 
+// inBatch is inTx for a route whose first tenant work is one batch that
+// commits in the check's round trip (need.batchFirst).
+func inBatch(n need) need {
+	n.inTx, n.batchFirst = true, true
+	return n
+}
+
 // ahead is n for a route that reads its whole body first and confirms a
 // kept principal while it works (the gateway) or in its first tenant
 // transaction (a write, with a JSON body or none, that makes no call out
@@ -248,7 +255,7 @@ func (s *server) routes() {
 	api.route("GET /v1/patients", inTx(session), handlePatientList(recs, fail))
 	api.route("POST /v1/patients", ahead(as(lead, "patient.create")), handlePatientCreate(recs, fail))
 	api.route("POST /v1/patients/search", ahead(session), handlePatientSearch(recs, fail))
-	api.route("GET /v1/patients/{id}", inTx(session), handlePatientGet(recs, fail))
+	api.route("GET /v1/patients/{id}", inBatch(session), handlePatientGet(recs, fail))
 	api.route("PUT /v1/patients/{id}", ahead(session), handlePatientUpdate(recs, fail))
 	api.route("PATCH /v1/patients/{id}", ahead(session), handlePatientPatch(recs, fail))
 	api.route("GET /v1/patients/{id}/entries", inTx(session), handleEntryList(recs, fail))
