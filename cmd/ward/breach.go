@@ -96,10 +96,7 @@ func (l *netList) Set(s string) error {
 			}
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
-		if p.Addr().Is4In6() && p.Bits() >= 96 {
-			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-		}
-		*l = append(*l, p.Masked())
+		*l = append(*l, audit.NormalizeNetwork(p))
 	}
 	return nil
 }

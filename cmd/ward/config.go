@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/auth"
@@ -402,4 +403,17 @@ func (c *common) baseURL(flagValue string, getenv func(string) string) string {
 		port = "8443"
 	}
 	return "https://localhost:" + port
+}
+
+// optionalOrg reads an --org flag's value: nil when empty (every org), the
+// id otherwise; a value that is no UUID is a usage error.
+func optionalOrg(fs *flag.FlagSet, org string) (any, error) {
+	if org == "" {
+		return nil, nil
+	}
+	id, err := uuid.Parse(org)
+	if err != nil {
+		return nil, withUsage(fs, errors.New("--org: not a UUID"))
+	}
+	return id, nil
 }

@@ -81,13 +81,9 @@ func runDSR(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	var orgArg any
-	if org != "" {
-		id, err := uuid.Parse(org)
-		if err != nil {
-			return withUsage(fs, errors.New("--org: not a UUID"))
-		}
-		orgArg = id
+	orgArg, err := optionalOrg(fs, org)
+	if err != nil {
+		return err
 	}
 	if format != "text" && format != "json" {
 		return withUsage(fs, fmt.Errorf("--format: %q is not text or json", format))

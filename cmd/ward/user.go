@@ -62,13 +62,9 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	var orgArg any
-	if org != "" {
-		id, err := uuid.Parse(org)
-		if err != nil {
-			return withUsage(fs, errors.New("--org: not a UUID"))
-		}
-		orgArg = id
+	orgArg, err := optionalOrg(fs, org)
+	if err != nil {
+		return err
 	}
 	if org == "" && email == "" {
 		return withUsage(fs, errors.New("name an org (--org) or an address (--email)"))

@@ -220,6 +220,16 @@ func incidentQuery(org uuid.UUID, in Incident) (string, []any) {
 			or(in.Cases), or(in.Objects), nets, texts}
 }
 
+// NormalizeNetwork is a network as the incident matches it: masked, and an
+// IPv4-mapped IPv6 prefix (::ffff:10.0.0.0/104) as the IPv4 network it
+// maps, since events record IPv4 clients as IPv4.
+func NormalizeNetwork(n netip.Prefix) netip.Prefix {
+	if n.Addr().Is4In6() && n.Bits() >= 96 {
+		n = netip.PrefixFrom(n.Addr().Unmap(), n.Bits()-96)
+	}
+	return n.Masked()
+}
+
 // inNetworks reports whether ip, as an event recorded it, is in one of
 // nets. An address that does not parse is in none.
 func inNetworks(ip string, nets []netip.Prefix) bool {

@@ -142,15 +142,7 @@ func (s *Service) RequestDocument(ctx context.Context, kase uuid.UUID, in Reques
 	var out Document
 	id := uuid.New()
 	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
-		if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
-			return err
-		}
-		// A request is the case's business: those who manage it ask for
-		// documents (the database holds them to it: documents_insert).
-		if ok, err := managed(ctx, t.q, c, kase); err != nil || !ok {
-			if err == nil {
-				err = errkind.Visible(ErrForbidden, "only those who manage the case request documents on it")
-			}
+		if err := mayRequest(ctx, t, c, kase); err != nil {
 			return err
 		}
 		desc, err := sealField(t.keys, "documents", "description", c.p.OrgID, id, in.Description)
@@ -179,6 +171,23 @@ func (s *Service) RequestDocument(ctx context.Context, kase uuid.UUID, in Reques
 	return out, nil
 }
 
+// mayRequest refuses a caller who may not request documents on kase (one
+// that is not the org's, or that the caller cannot read: ErrNotFound).
+// A request is the case's business: those who manage it ask for documents
+// (the database holds them to it: documents_insert).
+func mayRequest(ctx context.Context, t txn, c call, kase uuid.UUID) error {
+	if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
+		return err
+	}
+	if ok, err := managed(ctx, t.q, c, kase); err != nil || !ok {
+		if err == nil {
+			err = errkind.Visible(ErrForbidden, "only those who manage the case request documents on it")
+		}
+		return err
+	}
+	return nil
+}
+
 // CheckRequester reports whether the caller may request documents on
 // kase, as RequestDocument decides (those who manage the case), without
 // requesting one: the console's request page asks it before it shows the
@@ -189,18 +198,7 @@ func (s *Service) CheckRequester(ctx context.Context, kase uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
-		if _, err := t.q.GetCase(ctx, dbsqlc.GetCaseParams{OrgID: c.p.OrgID, ID: kase}); err != nil {
-			return err
-		}
-		if ok, err := managed(ctx, t.q, c, kase); err != nil || !ok {
-			if err == nil {
-				err = errkind.Visible(ErrForbidden, "only those who manage the case request documents on it")
-			}
-			return err
-		}
-		return nil
-	})
+	err = s.tx(ctx, c, func(ctx context.Context, t txn) error { return mayRequest(ctx, t, c, kase) })
 	if err = mapErr("check requester", err); err != nil {
 		return s.denied(ctx, c, c.event("document.request", "document", uuid.Nil, kase), err)
 	}

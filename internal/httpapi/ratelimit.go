@@ -84,15 +84,7 @@ func (l *limiter) spend(p identity.Principal, now time.Time) {
 	k := principalKey(p)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.swept) > l.idle || len(l.buckets) >= l.max {
-		l.sweep(now)
-	}
-	b := l.buckets[k]
-	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(l.every, l.burst)}
-		l.buckets[k] = b
-	}
-	b.seen = now
+	b := l.bucketFor(k, now)
 	b.lim.ReserveN(now, 1)
 }
 
@@ -139,15 +131,7 @@ func (l *limiter) allowKey(k [32]byte, now time.Time) (ok bool, retry time.Durat
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.swept) > l.idle || len(l.buckets) >= l.max {
-		l.sweep(now)
-	}
-	b := l.buckets[k]
-	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(l.every, l.burst)}
-		l.buckets[k] = b
-	}
-	b.seen = now
+	b := l.bucketFor(k, now)
 	r := b.lim.ReserveN(now, 1)
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
@@ -185,4 +169,19 @@ func (l *limiter) sweep(now time.Time) {
 			delete(l.buckets, k)
 		}
 	}
+}
+
+// bucketFor is k's bucket, made if it has none, marked seen now; idle
+// buckets are swept first when due. l.mu is held.
+func (l *limiter) bucketFor(k [32]byte, now time.Time) *bucket {
+	if now.Sub(l.swept) > l.idle || len(l.buckets) >= l.max {
+		l.sweep(now)
+	}
+	b := l.buckets[k]
+	if b == nil {
+		b = &bucket{lim: rate.NewLimiter(l.every, l.burst)}
+		l.buckets[k] = b
+	}
+	b.seen = now
+	return b
 }

@@ -3,7 +3,6 @@ package records
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"slices"
 	"time"
 
@@ -80,12 +79,7 @@ func (in *Incident) Validate(now time.Time) error {
 		if !n.IsValid() {
 			return bad("networks[%d] is not an address or CIDR prefix", i)
 		}
-		// An IPv4-mapped IPv6 prefix (::ffff:10.0.0.0/104) is the IPv4
-		// network it maps: events record IPv4 clients as IPv4.
-		if n.Addr().Is4In6() && n.Bits() >= 96 {
-			n = netip.PrefixFrom(n.Addr().Unmap(), n.Bits()-96)
-		}
-		in.Networks[i] = n.Masked()
+		in.Networks[i] = audit.NormalizeNetwork(n)
 	}
 	return nil
 }
