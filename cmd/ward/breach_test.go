@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/postgres/pgtest"
@@ -249,5 +251,76 @@ func TestBreachCommandRoles(t *testing.T) {
 	if err := env.Super.Pool.QueryRow(ctx, `select details->>'by' from audit.events where org_id = $1 and action = 'breach.scope'`,
 		org).Scan(&by); err != nil || by != "responder" {
 		t.Errorf("the scope's event: by %q, %v", by, err)
+	}
+}
+
+// TestOpsFunctionsHostileArguments: the operator's functions (00251–00254)
+// refuse or clamp what a caller of ward_ops passes them: too many ids,
+// no org and no address, a limit out of range, and a bound credential.
+func TestOpsFunctionsHostileArguments(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	dir := filepath.Join(reachableTempDir(t), "var")
+	mustWard(t, "migrate", "--data-dir", dir, "--database-url", env.SuperURL())
+	for _, name := range []string{"Hostile One", "Hostile Two"} {
+		mustWard(t, "org", "create", "--data-dir", dir, "--database-url", env.URL("ward_ops"),
+			"--name", name, "--admin-email", "admin@"+strings.ReplaceAll(strings.ToLower(name), " ", "")+".test")
+	}
+	ops, err := postgres.OpenAs(ctx, env.SuperURL(), "ward_ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ops.Close()
+	many := make([]uuid.UUID, 10001)
+	for i := range many {
+		many[i] = uuid.New()
+	}
+	code := func(sql string, args ...any) string {
+		t.Helper()
+		_, err := ops.Pool.Exec(ctx, sql, args...)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) {
+			return pe.Code
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ""
+	}
+	for _, c := range []struct {
+		name, sql string
+		args      []any
+		want      string
+	}{
+		{"revoke 10,001 sessions", `select * from app.ops_breach_revoke($1, '{}', '{}', '{}')`, []any{many}, "22023"},
+		{"revoke 10,001 users", `select * from app.ops_breach_revoke('{}', $1, null, null)`, []any{many}, "22023"},
+		{"revoke nulls", `select * from app.ops_breach_revoke(null, null, null, null)`, nil, ""},
+		{"members of nothing", `select * from app.ops_members(null, null)`, nil, "22023"},
+		{"dsr queue, negative limit", `select * from app.ops_dsr_queue(null, -5)`, nil, ""},
+	} {
+		if got := code(c.sql, c.args...); got != c.want {
+			t.Errorf("%s: SQLSTATE %q, want %q", c.name, got, c.want)
+		}
+	}
+	// A call with a bound credential (an app session's) is refused.
+	for _, fn := range []string{`app.ops_orgs()`, `app.ops_members(null, ''::bytea)`, `app.ops_dsr_queue(null, 10)`,
+		`app.ops_breach_revoke('{}', '{}', '{}', '{}')`} {
+		tx, err := ops.Pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = tx.Exec(ctx, `select set_config('ward.credential', repeat('ab', 32), true)`)
+		if err == nil {
+			_, err = tx.Exec(ctx, `select count(*) from `+fn)
+		}
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "42501" {
+			t.Errorf("%s with a bound credential: %v, want 42501", fn, err)
+		}
+		_ = tx.Rollback(ctx)
+	}
+	var n int
+	if err := ops.Pool.QueryRow(ctx, `select count(*) from app.ops_orgs()`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("ops_orgs: %d rows (%v), want 2", n, err)
 	}
 }
