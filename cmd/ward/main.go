@@ -2,7 +2,7 @@
 //
 //	ward serve        run the API (embedded PostgreSQL, dev TLS and console outbox by default)
 //	ward migrate      apply the embedded database migrations
-//	ward org create   create an org and its first admin (org list: every org)
+//	ward org create   create an org and its first admin (org list: every org; org shred: crypto-shred one that leaves)
 //	ward login-link   print a one-time sign-in URL for a member
 //	ward audit verify recompute and check the audit log
 //	ward keys         rotate an org's keys and see their state
@@ -48,9 +48,9 @@ const usage = `usage: ward <command> [flags]
 commands:
   serve         run the API server
   migrate       apply the embedded database migrations
-  org create|list
-                create an org and its first admin; list the orgs with their members and sign-in policy
-  login-link    print a one-time sign-in URL for a member
+  org create|list|shred
+                create an org and its first admin; list the orgs with their members and sign-in policy;
+                crypto-shred an org that leaves
   audit verify|export|proof verify|checkpoint key
                 recompute every audit leaf, chain link and tree root; export an org's log (signed
                 bundles too); check a proof bundle offline; print the checkpoints' verifier key

@@ -80,9 +80,13 @@ func (c *common) operator(ctx context.Context, stderr io.Writer, baseURL string)
 }
 
 func runOrg(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	const orgUsage = "usage: ward org create --name NAME --admin-email EMAIL\n       ward org list [--format text|json]"
+	const orgUsage = "usage: ward org create --name NAME --admin-email EMAIL\n       ward org list [--format text|json]\n" +
+		"       ward org shred --org ID [--confirm-name NAME] [--format text|json]"
 	if len(args) > 0 && args[0] == "list" {
 		return runOrgList(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "shred" {
+		return runOrgShred(ctx, args[1:], getenv, stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "create" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
@@ -161,17 +165,18 @@ func runLoginLink(ctx context.Context, args []string, getenv func(string) string
 // OrgSummary is one org as `ward org list` shows it: its name, counts and
 // sign-in policy, nothing of any person.
 type OrgSummary struct {
-	ID             uuid.UUID `json:"org_id"`
-	Name           string    `json:"name"`
-	CreatedAt      time.Time `json:"created_at"`
-	Members        int       `json:"members"`
-	Admins         int       `json:"admins"`
-	Patients       int       `json:"patients"`
-	RequireMFA     bool      `json:"require_mfa"`
-	RequirePasskey bool      `json:"require_passkey"`
-	EnforceSSO     bool      `json:"enforce_sso"`
-	IdleTimeoutMin int       `json:"idle_timeout_min"`
-	AbsoluteMaxMin int       `json:"absolute_max_min"`
+	ID             uuid.UUID  `json:"org_id"`
+	Name           string     `json:"name"`
+	CreatedAt      time.Time  `json:"created_at"`
+	Members        int        `json:"members"`
+	Admins         int        `json:"admins"`
+	Patients       int        `json:"patients"`
+	RequireMFA     bool       `json:"require_mfa"`
+	RequirePasskey bool       `json:"require_passkey"`
+	EnforceSSO     bool       `json:"enforce_sso"`
+	IdleTimeoutMin int        `json:"idle_timeout_min"`
+	AbsoluteMaxMin int        `json:"absolute_max_min"`
+	ShreddedAt     *time.Time `json:"shredded_at"`
 }
 
 // runOrgList is `ward org list`: every org on the instance
@@ -197,7 +202,7 @@ func runOrgList(ctx context.Context, args []string, getenv func(string) string, 
 	defer dbase.Close()
 	defer db.Close()
 	rows, err := db.Pool.Query(ctx, `select id, name, created_at, members, admins, patients, require_mfa,
-		require_passkey, enforce_sso, idle_timeout_min, absolute_max_min from app.ops_orgs()`)
+		require_passkey, enforce_sso, idle_timeout_min, absolute_max_min, shredded_at from app.ops_orgs()`)
 	if err != nil {
 		return fmt.Errorf("list orgs: %w", err)
 	}
@@ -206,7 +211,7 @@ func runOrgList(ctx context.Context, args []string, getenv func(string) string, 
 	for rows.Next() {
 		var o OrgSummary
 		if err := rows.Scan(&o.ID, &o.Name, &o.CreatedAt, &o.Members, &o.Admins, &o.Patients, &o.RequireMFA,
-			&o.RequirePasskey, &o.EnforceSSO, &o.IdleTimeoutMin, &o.AbsoluteMaxMin); err != nil {
+			&o.RequirePasskey, &o.EnforceSSO, &o.IdleTimeoutMin, &o.AbsoluteMaxMin, &o.ShreddedAt); err != nil {
 			return fmt.Errorf("list orgs: %w", err)
 		}
 		orgs = append(orgs, o)
@@ -224,11 +229,15 @@ func runOrgList(ctx context.Context, args []string, getenv func(string) string, 
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ORG\tNAME\tSINCE\tMEMBERS\tADMINS\tPATIENTS\tMFA\tPASSKEY\tSSO\tIDLE\tLIFETIME")
+	fmt.Fprintln(tw, "ORG\tNAME\tSINCE\tMEMBERS\tADMINS\tPATIENTS\tMFA\tPASSKEY\tSSO\tIDLE\tLIFETIME\tSHREDDED")
 	for _, o := range orgs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%t\t%t\t%t\t%dm\t%dm\n", o.ID, strconv.Quote(o.Name),
+		shredded := "-"
+		if o.ShreddedAt != nil {
+			shredded = o.ShreddedAt.UTC().Format(time.DateOnly)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%t\t%t\t%t\t%dm\t%dm\t%s\n", o.ID, strconv.Quote(o.Name),
 			o.CreatedAt.UTC().Format(time.DateOnly), o.Members, o.Admins, o.Patients, o.RequireMFA, o.RequirePasskey,
-			o.EnforceSSO, o.IdleTimeoutMin, o.AbsoluteMaxMin)
+			o.EnforceSSO, o.IdleTimeoutMin, o.AbsoluteMaxMin, shredded)
 	}
 	return tw.Flush()
 }

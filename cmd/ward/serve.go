@@ -354,6 +354,19 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		DisableGeneralOptionsHandler: true,
 	}
 	go watchDatabase(ctx, db.Pool.Ping, log, 5*time.Second)
+	// Every node drops an org's cached keys when the database announces a
+	// change to them (a rotation, a root rewrap, a shred: migration 00268),
+	// over one connection of its own beside the pool.
+	keysCtx, stopKeys := context.WithCancel(context.WithoutCancel(ctx))
+	keysDone := make(chan struct{})
+	go func() {
+		defer close(keysDone)
+		keystore.ListenForget(keysCtx, db.Pool.Config().ConnConfig, ring, log, nil)
+	}()
+	defer func() {
+		stopKeys()
+		<-keysDone
+	}()
 	// The audit integrator: sequences pending events on this node (any
 	// number of nodes may run one; the database serialises them per org).
 	// A last pass at shutdown leaves nothing this node wrote unsequenced.

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/postgres"
@@ -201,6 +202,10 @@ type orgFacts struct {
 	BreachRevokesYear         int        `json:"breach_revokes_year"`
 	BreakGlassUnreviewed      int        `json:"break_glass_unreviewed"`
 	BreakGlassUnreviewedSince *time.Time `json:"break_glass_unreviewed_since"`
+
+	// ShreddedAt is when `ward org shred` destroyed the org's keysets and
+	// data keys (app.ops_orgs, migration 00268); nil for a live org.
+	ShreddedAt *time.Time `json:"-"`
 }
 
 // sinkFacts is one enabled audit sink: failing, its newest delivery and
@@ -249,6 +254,9 @@ func Gather(ctx context.Context, ops, reader *postgres.DB, o Options) (*Report, 
 	if err := json.Unmarshal(raw, &f); err != nil {
 		return nil, fmt.Errorf("compliance: decode facts: %w", err)
 	}
+	if err := markShredded(ctx, ops, f.Orgs); err != nil {
+		return nil, err
+	}
 	cat, err := readCatalog(ctx, ops)
 	if err != nil {
 		return nil, err
@@ -290,6 +298,30 @@ func Gather(ctx context.Context, ops, reader *postgres.DB, o Options) (*Report, 
 		r.Summary[c.Status]++
 	}
 	return r, nil
+}
+
+// markShredded sets ShreddedAt on the orgs `ward org shred` destroyed
+// (their keysets are gone by design, not missing).
+func markShredded(ctx context.Context, ops *postgres.DB, orgs []orgFacts) error {
+	rows, err := ops.Pool.Query(ctx, `select id, shredded_at from app.ops_orgs() where shredded_at is not null`)
+	if err != nil {
+		return fmt.Errorf("compliance: read shredded orgs: %w", err)
+	}
+	shredded, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (orgFacts, error) {
+		var o orgFacts
+		return o, r.Scan(&o.ID, &o.ShreddedAt)
+	})
+	if err != nil {
+		return fmt.Errorf("compliance: read shredded orgs: %w", err)
+	}
+	for _, s := range shredded {
+		for i := range orgs {
+			if orgs[i].ID == s.ID {
+				orgs[i].ShreddedAt = s.ShreddedAt
+			}
+		}
+	}
+	return nil
 }
 
 // catalog is what pg_catalog shows of the schema's safeguards.

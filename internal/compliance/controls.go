@@ -276,6 +276,16 @@ func disposal(f facts) Control {
 	}
 	c.Evidence = append(c.Evidence, "a deleted or purged document's data keys are destroyed in the deleting transaction (crypto-shredding): "+
 		"its stored object, on any medium, can no longer be decrypted")
+	var shredded []string
+	for _, o := range f.Orgs {
+		if o.ShreddedAt != nil {
+			shredded = append(shredded, fmt.Sprintf("%s on %s", o.label(), o.ShreddedAt.UTC().Format(time.DateOnly)))
+		}
+	}
+	if len(shredded) > 0 {
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%s that left the instance crypto-shredded, every keyset and data key destroyed (`ward org shred`): %s",
+			plural(len(shredded), "org", "orgs"), listed(shredded, 5)))
+	}
 	live := liveOrgs(f)
 	if len(live) == 0 {
 		c.Status = NA
@@ -440,9 +450,13 @@ func encryption(f facts, maxAge time.Duration) Control {
 	c := Control{ID: "164.312(a)(2)(iv)", Safeguard: technical, Title: "Encryption and decryption (PHI at rest)", Status: Pass}
 	c.Evidence = append(c.Evidence, "PHI columns and documents are AES-256-GCM ciphertext under the org's keyset, itself wrapped by the root key; "+
 		"each document has its own data key")
-	var missing, old []string
+	var missing, old, shredded []string
 	keyed, oldest := 0, time.Duration(0)
 	for _, o := range f.Orgs {
+		if o.ShreddedAt != nil {
+			shredded = append(shredded, o.label())
+			continue
+		}
 		if o.Exists && (o.KeysetCreatedAt == nil || !o.HasPRF) {
 			missing = append(missing, o.label())
 			continue
@@ -463,6 +477,10 @@ func encryption(f facts, maxAge time.Duration) Control {
 	}
 	c.Evidence = append(c.Evidence, fmt.Sprintf("%s; the oldest primary key is %d days old (bound %d days)",
 		plural(keyed, "keyset", "keysets"), days(oldest), days(maxAge)))
+	if len(shredded) > 0 {
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%s crypto-shredded, keysets destroyed (`ward org shred`): %s",
+			plural(len(shredded), "org", "orgs"), listed(shredded, 5)))
+	}
 	if len(old) > 0 {
 		c.Status = Partial
 		c.Evidence = append(c.Evidence, fmt.Sprintf("%s not rotated within %d days (`ward keys rotate`): %s",

@@ -373,6 +373,12 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"ops_orgs is for operators", "a_admin", `select count(*)::text from app.ops_orgs()`, nil, nil, ""},
 		// The operator's view of members (00253) reads any org's.
 		{"ops_members is for operators", "a_admin", `select count(*)::text from app.ops_members($1, null)`, []any{A}, nil, ""},
+		// Crypto-shredding an org (00268) is the operator's alone: no actor of
+		// the server's role may preview or run it, its own org's admin included.
+		{"ops_org_shred is for operators", "a_admin",
+			`select count(*)::text from app.ops_org_shred($1, 'A', false)`, []any{A}, nil, ""},
+		{"ops_org_shred dry run is for operators", "anonymous",
+			`select count(*)::text from app.ops_org_shred($1, 'A', true)`, []any{A}, nil, ""},
 		{"ops_rewrap_data_keys is for operators", "a_key",
 			`select app.ops_rewrap_data_keys($1, '{}', '{}', '{}')::text`, []any{A}, nil, ""},
 		// The compliance report's facts (00146) read across every org: the

@@ -2787,10 +2787,101 @@ end $$;
 ALTER FUNCTION app.ops_members(p_org uuid, p_email_bidx bytea) OWNER TO ward_definer;
 
 --
+-- Name: ops_org_shred(uuid, text, boolean); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_org_shred(p_org uuid, p_name text, p_dry_run boolean DEFAULT true) RETURNS TABLE(name text, shredded_at timestamp with time zone, legal_holds integer, open_requests integer, patients integer, cases integer, documents integer, data_keys integer, keysets integer, members integer, sessions integer, api_keys integer, scim_tokens integer, audit_sinks integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  o record;
+begin
+  if private.credential_hash() is not null then
+    raise exception 'ops_org_shred: the operator''s shred takes no credential' using errcode = '42501';
+  end if;
+  if p_org is null or p_name is null or p_dry_run is null then
+    raise exception 'ops_org_shred: the org, its name and the dry run are required' using errcode = '22023';
+  end if;
+  -- The org's row lock orders the shred after any policy change or
+  -- credential issued under it (those take it too, or insert rows the
+  -- trigger above checks once this commits).
+  select x.id, x.name, x.shredded_at into o from app.orgs x where x.id = p_org for update;
+  if not found then
+    raise exception 'ops_org_shred: no such org' using errcode = 'P0002', hint = 'no_such_org';
+  end if;
+  if o.name is distinct from p_name then
+    raise exception 'ops_org_shred: the name given is not the org''s name' using errcode = '22023',
+      hint = 'name_mismatch';
+  end if;
+  name := o.name;
+  shredded_at := o.shredded_at;
+  legal_holds := (select count(*) from app.legal_holds h where h.org_id = p_org and h.released_at is null);
+  open_requests := (select count(*) from app.dsr_requests d where d.org_id = p_org and d.status = 'open');
+  patients := (select count(*) from app.patients p where p.org_id = p_org);
+  cases := (select count(*) from app.cases c where c.org_id = p_org);
+  documents := (select count(*) from app.documents d where d.org_id = p_org);
+  data_keys := (select count(*) from app.document_versions v where v.org_id = p_org and v.data_key is not null);
+  keysets := (select count(*) from private.keysets k where k.org_id = p_org);
+  members := (select count(*) from app.memberships m where m.org_id = p_org and m.revoked_at is null);
+  sessions := (select count(*) from app.sessions s where s.org_id = p_org and s.revoked_at is null
+                  and s.absolute_expires_at > now());
+  api_keys := (select count(*) from app.api_keys k where k.org_id = p_org and k.revoked_at is null);
+  scim_tokens := (select count(*) from app.scim_tokens t where t.org_id = p_org and t.revoked_at is null);
+  audit_sinks := (select count(*) from app.audit_sinks s where s.org_id = p_org and s.enabled);
+  if p_dry_run then
+    return next;
+    return;
+  end if;
+  if o.shredded_at is not null then
+    raise exception 'ops_org_shred: the org was shredded at %', o.shredded_at using errcode = '55000',
+      hint = 'org_shredded';
+  end if;
+  if legal_holds > 0 then
+    raise exception 'ops_org_shred: % legal hold(s) of the org are live; release them first', legal_holds
+      using errcode = '55000', hint = 'legal_hold';
+  end if;
+  if open_requests > 0 then
+    raise exception 'ops_org_shred: % data-subject request(s) of the org are open; close them first', open_requests
+      using errcode = '55000', hint = 'open_requests';
+  end if;
+
+  -- The event first, while the org is whole: what was destroyed, by whom.
+  perform audit.append_as(p_org, 'org.shred', 'success', 'org', p_org,
+    p_details => jsonb_build_object('operator', true, 'by', session_user::text, 'patients', patients,
+      'cases', cases, 'documents', documents, 'data_keys', data_keys, 'keysets', keysets, 'members', members,
+      'sessions', sessions, 'api_keys', api_keys, 'scim_tokens', scim_tokens, 'audit_sinks', audit_sinks));
+  -- Each membership ends as any revocation does (the membership trigger:
+  -- case access, invitations, sign-in links, factors, API keys, paused
+  -- sinks, each audited), then whatever is left of the org's credentials.
+  update app.memberships m set revoked_at = now(), revoked_via = 'shred', revoked_by = null
+   where m.org_id = p_org and m.revoked_at is null;
+  update app.sessions s set revoked_at = now(), revoked_reason = 'org_shredded'
+   where s.org_id = p_org and s.revoked_at is null;
+  update app.api_keys k set revoked_at = now() where k.org_id = p_org and k.revoked_at is null;
+  update app.scim_tokens t set revoked_at = now() where t.org_id = p_org and t.revoked_at is null;
+  update app.case_invites i set revoked_at = now()
+   where i.org_id = p_org and i.revoked_at is null and i.accepted_at is null;
+  update app.magic_links l set used_at = now() where l.org_id = p_org and l.used_at is null;
+  update app.audit_sinks s set enabled = false, paused_reason = null, updated_at = now()
+   where s.org_id = p_org and s.enabled;
+  -- The destruction: every wrapped data key, then the keysets that
+  -- wrapped them and sealed every PHI column and blind index.
+  update app.document_versions v set data_key = null where v.org_id = p_org and v.data_key is not null;
+  delete from private.keysets k where k.org_id = p_org;
+  update app.orgs x set shredded_at = now(), gateway_providers = '{}', gateway_models = '{}' where x.id = p_org;
+  perform pg_catalog.pg_notify('ward_keys', p_org::text);
+  shredded_at := now();
+  return next;
+end $$;
+
+ALTER FUNCTION app.ops_org_shred(p_org uuid, p_name text, p_dry_run boolean) OWNER TO ward_definer;
+
+--
 -- Name: ops_orgs(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.ops_orgs() RETURNS TABLE(id uuid, name text, created_at timestamp with time zone, members integer, admins integer, patients integer, require_mfa boolean, require_passkey boolean, enforce_sso boolean, idle_timeout_min integer, absolute_max_min integer)
+CREATE FUNCTION app.ops_orgs() RETURNS TABLE(id uuid, name text, created_at timestamp with time zone, members integer, admins integer, patients integer, require_mfa boolean, require_passkey boolean, enforce_sso boolean, idle_timeout_min integer, absolute_max_min integer, shredded_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -2804,7 +2895,8 @@ begin
            (select count(*)::integer from app.memberships m
              where m.org_id = o.id and m.revoked_at is null and m.role = 'admin'),
            (select count(*)::integer from app.patients p where p.org_id = o.id),
-           o.require_mfa, o.require_passkey, o.enforce_sso, o.session_idle_timeout_min, o.session_absolute_max_min
+           o.require_mfa, o.require_passkey, o.enforce_sso, o.session_idle_timeout_min, o.session_absolute_max_min,
+           o.shredded_at
       from app.orgs o
      order by o.created_at, o.id
      limit 10000;
@@ -2843,6 +2935,8 @@ begin
   end if;
   perform audit.append_as(p_org, 'keys.' || p_kind, 'success', 'keyset', p_org,
     p_details => jsonb_build_object('purpose', p_purpose, 'by', session_user::text));
+  -- Every node drops its cached keys of the org (docs/operations.md).
+  perform pg_catalog.pg_notify('ward_keys', p_org::text);
   return true;
 end $$;
 
@@ -3516,6 +3610,32 @@ begin
 end $$;
 
 ALTER FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) OWNER TO ward_definer;
+
+--
+-- Name: refuse_shredded_org(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.refuse_shredded_org() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  -- Only app.memberships fires on an update (of revoked_at): ending a
+  -- membership is always allowed, restoring one is not. (A separate IF:
+  -- the other tables have no revoked_at for the expression to name.)
+  if tg_op = 'UPDATE' then
+    if new.revoked_at is not null then
+      return new;
+    end if;
+  end if;
+  if exists (select 1 from app.orgs o where o.id = new.org_id and o.shredded_at is not null) then
+    raise exception 'the org was crypto-shredded: it takes no new member, credential or key'
+      using errcode = '55000', hint = 'org_shredded';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.refuse_shredded_org() OWNER TO ward_definer;
 
 --
 -- Name: release_upload(text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -9375,7 +9495,7 @@ CREATE TABLE app.memberships (
     revoked_via text,
     revoked_by uuid,
     CONSTRAINT memberships_revocation_live CHECK (((revoked_at IS NOT NULL) OR ((revoked_via IS NULL) AND (revoked_by IS NULL)))),
-    CONSTRAINT memberships_revoked_via_check CHECK ((revoked_via = ANY (ARRAY['admin'::text, 'scim'::text]))),
+    CONSTRAINT memberships_revoked_via_check CHECK ((revoked_via = ANY (ARRAY['admin'::text, 'scim'::text, 'shred'::text]))),
     CONSTRAINT memberships_role_check CHECK ((role = ANY (ARRAY['patient'::text, 'provider'::text, 'lead'::text, 'admin'::text, 'stakeholder'::text])))
 );
 
@@ -9387,7 +9507,7 @@ ALTER TABLE app.memberships OWNER TO ward_owner;
 -- Name: COLUMN memberships.revoked_via; Type: COMMENT; Schema: app; Owner: ward_owner
 --
 
-COMMENT ON COLUMN app.memberships.revoked_via IS 'how the membership was revoked: admin (app.update_member) or scim (the directory); null when live or unknown';
+COMMENT ON COLUMN app.memberships.revoked_via IS 'how the membership was revoked: admin (app.update_member), scim (the directory) or shred (app.ops_org_shred); null when live or unknown';
 
 --
 -- Name: COLUMN memberships.revoked_by; Type: COMMENT; Schema: app; Owner: ward_owner
@@ -9421,6 +9541,7 @@ CREATE TABLE app.orgs (
     gateway_tokens_per_minute integer DEFAULT 2000000 NOT NULL,
     document_quota_bytes bigint DEFAULT '107374182400'::bigint NOT NULL,
     document_quota_versions integer DEFAULT 100000 NOT NULL,
+    shredded_at timestamp with time zone,
     CONSTRAINT orgs_device_binding_required_for_check CHECK ((device_binding_required_for <@ ARRAY['patient'::text, 'provider'::text, 'lead'::text, 'admin'::text, 'stakeholder'::text])),
     CONSTRAINT orgs_document_max_bytes_check CHECK (((document_max_bytes >= 1) AND (document_max_bytes <= '68719476736'::bigint))),
     CONSTRAINT orgs_document_quota_bytes_check CHECK (((document_quota_bytes >= 1) AND (document_quota_bytes <= '1125899906842624'::bigint))),
@@ -9443,6 +9564,12 @@ CREATE TABLE app.orgs (
 ALTER TABLE ONLY app.orgs FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.orgs OWNER TO ward_owner;
+
+--
+-- Name: COLUMN orgs.shredded_at; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.orgs.shredded_at IS 'when app.ops_org_shred destroyed the org''s keysets and data keys; a shredded org takes no new credential';
 
 --
 -- Name: passkeys; Type: TABLE; Schema: app; Owner: ward_owner
@@ -11464,6 +11591,48 @@ CREATE TRIGGER memberships_key_scope BEFORE INSERT OR UPDATE ON app.memberships 
 CREATE TRIGGER memberships_revocation BEFORE INSERT OR UPDATE ON app.memberships FOR EACH ROW EXECUTE FUNCTION private.membership_revocation();
 
 --
+-- Name: api_keys org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.api_keys FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
+-- Name: case_invites org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.case_invites FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
+-- Name: magic_links org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.magic_links FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
+-- Name: memberships org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT OR UPDATE OF revoked_at ON app.memberships FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
+-- Name: scim_tokens org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.scim_tokens FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
+-- Name: sessions org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.sessions FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
+-- Name: sso_connections org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.sso_connections FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
 -- Name: orgs orgs_key_scope; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -11708,6 +11877,12 @@ CREATE TRIGGER queue_immutable BEFORE DELETE OR UPDATE ON audit.queue FOR EACH R
 --
 
 CREATE TRIGGER queue_no_truncate BEFORE TRUNCATE ON audit.queue FOR EACH STATEMENT EXECUTE FUNCTION audit.reject_truncate();
+
+--
+-- Name: keysets org_shredded; Type: TRIGGER; Schema: private; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON private.keysets FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
 
 --
 -- Name: api_keys api_keys_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -13879,6 +14054,13 @@ REVOKE ALL ON FUNCTION app.ops_members(p_org uuid, p_email_bidx bytea) FROM PUBL
 GRANT ALL ON FUNCTION app.ops_members(p_org uuid, p_email_bidx bytea) TO ward_ops;
 
 --
+-- Name: FUNCTION ops_org_shred(p_org uuid, p_name text, p_dry_run boolean); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_org_shred(p_org uuid, p_name text, p_dry_run boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_org_shred(p_org uuid, p_name text, p_dry_run boolean) TO ward_ops;
+
+--
 -- Name: FUNCTION ops_orgs(); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -14004,6 +14186,12 @@ GRANT ALL ON FUNCTION app.recovery_code_use(p_code_hash bytea, p_request text, p
 
 REVOKE ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION refuse_shredded_org(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.refuse_shredded_org() FROM PUBLIC;
 
 --
 -- Name: FUNCTION release_upload(p_key text); Type: ACL; Schema: app; Owner: ward_definer
@@ -16988,7 +17176,7 @@ GRANT SELECT,INSERT,UPDATE ON TABLE audit.tree_nodes TO ward_definer;
 -- Name: TABLE keysets; Type: ACL; Schema: private; Owner: ward_owner
 --
 
-GRANT SELECT,INSERT ON TABLE private.keysets TO ward_definer;
+GRANT SELECT,INSERT,DELETE ON TABLE private.keysets TO ward_definer;
 
 --
 -- Name: COLUMN keysets.wrapped; Type: ACL; Schema: private; Owner: ward_owner

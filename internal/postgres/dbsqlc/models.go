@@ -374,7 +374,7 @@ type AppMembership struct {
 	Role      string
 	CreatedAt time.Time
 	RevokedAt *time.Time
-	// how the membership was revoked: admin (app.update_member) or scim (the directory); null when live or unknown
+	// how the membership was revoked: admin (app.update_member), scim (the directory) or shred (app.ops_org_shred); null when live or unknown
 	RevokedVia *string
 	// who revoked it: the admin's user id (admin) or the SCIM token's id (scim)
 	RevokedBy uuid.NullUUID
@@ -402,6 +402,8 @@ type AppOrg struct {
 	GatewayTokensPerMinute   int32
 	DocumentQuotaBytes       int64
 	DocumentQuotaVersions    int32
+	// when app.ops_org_shred destroyed the org's keysets and data keys; a shredded org takes no new credential
+	ShreddedAt *time.Time
 }
 
 type AppPasskey struct {

@@ -108,3 +108,11 @@ func (c *keyCache) forget(org uuid.UUID) {
 		}
 	}
 }
+
+// forgetAll drops every entry.
+func (c *keyCache) forgetAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lru.Init()
+	clear(c.items)
+}

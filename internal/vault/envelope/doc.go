@@ -102,7 +102,10 @@
 // every node: the field ciphertexts and blind indexes left in the tenant
 // tables and their backups are then noise. The root key is shared by all
 // orgs and is never destroyed to shred one. Shredding is refused while a
-// legal hold applies; that rule lives with the caller, not here.
+// legal hold applies; that rule lives with the caller, not here: `ward org
+// shred` (app.ops_org_shred, migration 00268) destroys the keysets and the
+// data keys in SQL, and its NOTIFY makes every node call Forget
+// (keystore.ListenForget).
 //
 // # What never touches disk
 //

@@ -134,6 +134,10 @@ func (k *Keyring) Org(org uuid.UUID, w Wrapped) (*OrgKeys, error) {
 // destroyed (crypto-shredding), so no copy outlives the TTL. It never fails.
 func (k *Keyring) Forget(org uuid.UUID) { k.cache.forget(org) }
 
+// ForgetAll drops every cached org key: for a node that may have missed a
+// notice (its listening connection was lost).
+func (k *Keyring) ForgetAll() { k.cache.forgetAll() }
+
 // unwrapOrg builds an org's primitives from w, bypassing the cache.
 func (k *Keyring) unwrapOrg(org uuid.UUID, w Wrapped) (*OrgKeys, error) {
 	ah, err := unwrapHandle(k.root, org, purposeAEAD, w.AEAD, aesGCMTypeURL)

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/wardhq/ward/internal/compliance"
+	"github.com/wardhq/ward/internal/postgres"
+)
+
+// TestOrgShred: `ward org shred` previews an org's destruction without
+// changing anything, is refused while a legal hold is live, while a
+// data-subject request is open and when the name given is not the org's,
+// then destroys the org's keysets and every data key and ends its
+// credentials in one run: the admin's session answers 401, no sign-in link
+// can be made, the database refuses a new member, session or keyset of the
+// org, org.shred is in its log and the log still verifies; another org on
+// the instance is untouched; a second shred is refused; bad flags are
+// refused with plain messages.
+func TestOrgShred(t *testing.T) {
+	dir := filepath.Join(reachableTempDir(t), "var")
+	s := startServe(t, dir)
+	ctx := context.Background()
+
+	type member struct{ org, token string }
+	signIn := func(name, email string) member {
+		t.Helper()
+		out := mustWard(t, "org", "create", "--data-dir", dir, "--name", name, "--admin-email", email)
+		org := regexp.MustCompile(`org_id=([0-9a-f-]{36})`).FindStringSubmatch(out)
+		if org == nil {
+			t.Fatalf("org create printed %q", out)
+		}
+		s.noDeviceBinding()
+		link := strings.TrimSpace(mustWard(t, "login-link", "--data-dir", dir, "--email", email))
+		var sess struct {
+			Token string `json:"token"`
+		}
+		s.call("POST", "/v1/auth/magic", "", map[string]string{"token": link[strings.LastIndex(link, "=")+1:]},
+			http.StatusOK, &sess)
+		s.stepUp(sess.Token)
+		return member{org: org[1], token: sess.Token}
+	}
+	a := signIn("Shred Clinic", "admin@shred.test")
+	b := signIn("Keep Clinic", "admin@keep.test")
+	type id struct {
+		ID string `json:"id"`
+	}
+	var pa, pb, kase, doc, hold, dsr id
+	s.call("POST", "/v1/patients", a.token, map[string]string{"name": "Ada Shredwell", "dob": "1970-05-06"}, http.StatusCreated, &pa)
+	s.call("POST", "/v1/patients", b.token, map[string]string{"name": "Kim Keeper", "dob": "1980-07-08"}, http.StatusCreated, &pb)
+	s.call("POST", "/v1/cases", a.token, map[string]any{"patient_id": pa.ID, "title": "Claim 9"}, http.StatusCreated, &kase)
+	s.call("POST", "/v1/cases/"+kase.ID+"/documents", a.token, map[string]any{"type": "report"}, http.StatusCreated, &doc)
+	req, _ := http.NewRequest("PUT", s.base+"/v1/documents/"+doc.ID+"/content", bytes.NewReader([]byte("a report to shred")))
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("Content-Disposition", "attachment; filename=report.txt")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		t.Fatalf("upload: %d", resp.StatusCode)
+	}
+	s.call("POST", "/v1/legal-holds", a.token, map[string]any{"patient_id": pa.ID, "reason": "matter 9"}, http.StatusCreated, &hold)
+	s.call("POST", "/v1/compliance/dsr", a.token, map[string]any{"kind": "access", "patient_id": pa.ID}, http.StatusCreated, &dsr)
+
+	cl, err := postgres.NewCluster(filepath.Join(dir, "postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	su, err := postgres.Open(ctx, cl.URL("postgres", "ward"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer su.Close()
+	count := func(sql string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := su.Pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	intact := func() {
+		t.Helper()
+		if n := count(`select count(*) from private.keysets where org_id = $1`, a.org); n != 2 {
+			t.Fatalf("org A has %d keysets, want its 2 (nothing changed yet)", n)
+		}
+		s.call("GET", "/v1/patients/"+pa.ID, a.token, nil, http.StatusOK, nil)
+	}
+
+	// The preview names what would be destroyed and what stands in the way.
+	out := mustWard(t, "org", "shred", "--data-dir", dir, "--org", a.org)
+	for _, want := range []string{`"Shred Clinic"`, "patients", "document data keys", "live legal holds",
+		"Refused as it stands: release its legal holds and close its open data-subject requests first"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the preview lacks %q:\n%s", want, out)
+		}
+	}
+	var preview ShredReport
+	if err := json.Unmarshal([]byte(mustWard(t, "org", "shred", "--data-dir", dir, "--org", a.org, "--format", "json")), &preview); err != nil {
+		t.Fatal(err)
+	}
+	if !preview.DryRun || preview.Patients != 1 || preview.Cases != 1 || preview.Documents != 1 || preview.DataKeys != 1 ||
+		preview.Keysets != 2 || preview.Members != 1 || preview.Sessions != 1 || preview.LegalHolds != 1 || preview.OpenRequests != 1 ||
+		preview.ShreddedAt != nil {
+		t.Errorf("the preview's counts: %+v", preview)
+	}
+	intact()
+
+	// Refused: a live hold, an open request, a wrong name.
+	refused := func(want string, args ...string) {
+		t.Helper()
+		_, err := ward(t, append([]string{"org", "shred", "--data-dir", dir, "--org", a.org}, args...)...)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("shred %v: %v, want %q", args, err, want)
+		}
+		intact()
+	}
+	refused("legal hold(s) of the org are live", "--confirm-name", "Shred Clinic")
+	s.call("POST", "/v1/legal-holds/"+hold.ID+"/release", a.token, map[string]any{"note": "settled"}, http.StatusNoContent, nil)
+	refused("data-subject request(s) of the org are open", "--confirm-name", "Shred Clinic")
+	s.call("POST", "/v1/compliance/dsr/"+dsr.ID+"/close", a.token, map[string]any{"outcome": "withdrawn"}, http.StatusOK, nil)
+	refused("--confirm-name is not the org's name", "--confirm-name", "Keep Clinic")
+	refused("--confirm-name is not the org's name", "--confirm-name", "shred clinic")
+
+	// The shred.
+	out = mustWard(t, "org", "shred", "--data-dir", dir, "--org", a.org, "--confirm-name", "Shred Clinic")
+	if !strings.Contains(out, "Shredded at") {
+		t.Fatalf("the shred printed:\n%s", out)
+	}
+	s.call("GET", "/v1/me", a.token, nil, http.StatusUnauthorized, nil)
+	s.call("GET", "/v1/patients/"+pb.ID, b.token, nil, http.StatusOK, nil)
+	for what, n := range map[string]int{
+		"keysets":         count(`select count(*) from private.keysets where org_id = $1`, a.org),
+		"data keys":       count(`select count(*) from app.document_versions where org_id = $1 and data_key is not null`, a.org),
+		"live members":    count(`select count(*) from app.memberships where org_id = $1 and revoked_at is null`, a.org),
+		"live sessions":   count(`select count(*) from app.sessions where org_id = $1 and revoked_at is null`, a.org),
+		"unshred members": count(`select count(*) from app.memberships where org_id = $1 and revoked_via is distinct from 'shred'`, a.org),
+		"unshredded org":  count(`select count(*) from app.orgs where id = $1 and shredded_at is null`, a.org),
+	} {
+		if n != 0 {
+			t.Errorf("after the shred org A has %d %s, want 0", n, what)
+		}
+	}
+	if n := count(`select count(*) from private.keysets where org_id = $1`, b.org); n != 2 {
+		t.Errorf("org B has %d keysets after A's shred, want 2", n)
+	}
+	if n := count(`select count(*) from audit.events where org_id = $1 and action = 'org.shred'
+		and details->>'operator' = 'true' and (details->>'data_keys')::int = 1 and (details->>'patients')::int = 1`, a.org); n != 1 {
+		t.Errorf("org A has %d org.shred events with its counts, want 1", n)
+	}
+	if _, err := ward(t, "login-link", "--data-dir", dir, "--email", "admin@shred.test"); err == nil {
+		t.Error("a sign-in link was made for a member of the shredded org")
+	}
+	// The database refuses what would bring the org back.
+	for _, sql := range []string{
+		`update app.memberships set revoked_at = null, revoked_via = null where org_id = $1`,
+		`insert into app.memberships (org_id, user_id, role) select $1, id, 'admin' from app.users limit 1`,
+		`insert into private.keysets (org_id, purpose, wrapped) values ($1, 'aead', '\x00')`,
+		`insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, token_assurance, token_amr)
+		   select $1, user_id, '\x01', 5, now() + interval '1 hour', 1, '{email}' from app.memberships where org_id = $1 limit 1`,
+	} {
+		_, err := su.Pool.Exec(ctx, sql, a.org)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Hint != "org_shredded" {
+			t.Errorf("%s on the shredded org: %v, want a refusal with hint org_shredded", sql, err)
+		}
+	}
+	// The log is whole and still verifies.
+	if out := mustWard(t, "audit", "verify", "--data-dir", dir); !strings.Contains(out, a.org) {
+		t.Errorf("audit verify printed:\n%s", out)
+	}
+	if out := mustWard(t, "org", "list", "--data-dir", dir); !regexp.MustCompile(`"Shred Clinic".*\d{4}-\d\d-\d\d\n`).MatchString(out) ||
+		!regexp.MustCompile(`"Keep Clinic".*-\n`).MatchString(out) {
+		t.Errorf("org list after the shred:\n%s", out)
+	}
+	// The compliance report counts the shred as disposal, not as a missing keyset.
+	var report compliance.Report
+	if err := json.Unmarshal([]byte(mustWard(t, "compliance", "report", "--data-dir", dir, "--format", "json")), &report); err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, c := range report.Controls {
+		ev := strings.Join(c.Evidence, "\n")
+		switch c.ID {
+		case "164.312(a)(2)(iv)", "164.310(d)(2)(i), (ii)":
+			seen++
+			if c.Status == compliance.Gap || !strings.Contains(ev, "crypto-shredded") || !strings.Contains(ev, a.org) {
+				t.Errorf("control %s after the shred: %s\n%s", c.ID, c.Status, ev)
+			}
+		}
+	}
+	if seen != 2 {
+		t.Errorf("the report lacks the encryption or the disposal control (%d seen)", seen)
+	}
+	if out := mustWard(t, "org", "shred", "--data-dir", dir, "--org", a.org); !strings.Contains(out, "Already shredded") {
+		t.Errorf("a preview of the shredded org printed:\n%s", out)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"org", "shred", "--data-dir", dir, "--org", a.org, "--confirm-name", "Shred Clinic"}, "refused, nothing was changed: the org was shredded at"},
+		{[]string{"org", "shred", "--data-dir", dir}, "--org is required"},
+		{[]string{"org", "shred", "--data-dir", dir, "--org", "clinic"}, "--org: not an org id"},
+		{[]string{"org", "shred", "--data-dir", dir, "--org", "00000000-0000-0000-0000-000000000009"}, "no such org"},
+		{[]string{"org", "shred", "--data-dir", dir, "--org", "00000000-0000-0000-0000-000000000009", "--confirm-name", "x"}, "no such org"},
+		{[]string{"org", "shred", "--data-dir", dir, "--org", a.org, "--format", "xml"}, "not text or json"},
+	} {
+		_, err := ward(t, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("ward %s: %v, want %q", strings.Join(c.args, " "), err, c.want)
+		}
+	}
+}
