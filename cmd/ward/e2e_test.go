@@ -336,6 +336,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"serve", "--sso-allow-networks", "10.20.0.0/16,nope"}, "--sso-allow-networks: \"nope\" is not a CIDR"},
 		{[]string{"serve", "--max-connections", "-1"}, "--max-connections: \"-1\" is not a whole number"},
 		{[]string{"serve", "--max-connections-per-address", "many"}, "--max-connections-per-address: \"many\" is not a whole number"},
+		{[]string{"serve", "--otlp-endpoint", "http://collector.example:4318/v1/traces"}, "plain http is allowed only to a collector on this host"},
+		{[]string{"serve", "--otlp-endpoint", "collector:4318"}, "--otlp-endpoint: give an https:// URL"},
 		{[]string{"org", "create", "--data-dir", dir}, "required"},
 		{[]string{"org"}, "usage"},
 		{[]string{"login-link", "--data-dir", dir}, "required"},

@@ -42,6 +42,7 @@ import (
 
 type serveConfig struct {
 	common
+	OTLPEndpoint string
 	Addr         string
 	BaseURL      string
 	TLSCert      string
@@ -110,6 +111,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			"with the --s3-* flags (env WARD_DOCUMENTS)")
 	fs.StringVar(&cfg.OpsURL, "ops-url", getenv("WARD_OPS_URL"),
 		"with --database-url: a login that is a member of ward_ops, for the document reminder, expiry and sweeper jobs (env WARD_OPS_URL)")
+	fs.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", getenv("WARD_OTLP_ENDPOINT"),
+		"send a span per request (route pattern, method, status, request id; no URL, address or PHI) to this "+
+			"OpenTelemetry collector's OTLP/HTTP traces URL, e.g. https://collector:4318/v1/traces; the standard "+
+			"OTEL_EXPORTER_OTLP_* and OTEL_TRACES_SAMPLER variables apply (env WARD_OTLP_ENDPOINT; default: no spans)")
 	fs.StringVar(&cfg.ReaderURL, "audit-reader-url", getenv("WARD_AUDIT_READER_URL"),
 		"with --database-url: a login granted ward_audit_reader, for the archiver and the SIEM deliverer (env WARD_AUDIT_READER_URL)")
 	fs.BoolVar(&cfg.SinksAllowLoopback, "audit-sinks-allow-loopback", getenv("WARD_AUDIT_SINKS_ALLOW_LOOPBACK") == "1",
@@ -170,6 +175,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if _, err := parsePrefixes(cfg.MetricsFrom); err != nil {
 		return fmt.Errorf("--metrics-from: %w", err)
+	}
+	if err := checkOTLPEndpoint(cfg.OTLPEndpoint); err != nil {
+		return err
 	}
 	if _, err := connCount(cfg.MaxConns); err != nil {
 		return fmt.Errorf("--max-connections: %w", err)
@@ -328,7 +336,16 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			deliverer.WriteMetrics(w)
 		}
 	}
-	handler := httpapi.NewServer(httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies, MetricsFrom: metricsFrom},
+	apiCfg := httpapi.Config{BaseURL: cfg.BaseURL, TrustedProxies: proxies, MetricsFrom: metricsFrom}
+	if cfg.OTLPEndpoint != "" {
+		tp, stopTracing, err := startTracing(ctx, cfg.OTLPEndpoint)
+		if err != nil {
+			return err
+		}
+		defer stopTracing()
+		apiCfg.Tracing = tp
+	}
+	handler := httpapi.NewServer(apiCfg,
 		httpapi.Deps{Auth: authSvc, Records: recSvc, Cases: caseSvc, Audit: audit.NewService(db, log), Ready: ready, Log: log,
 			Export:  export.NewService(db, signer, export.Options{Site: siteName(cfg.BaseURL), Version: version()}, log),
 			Sinks:   sink.NewService(db, inst, log),

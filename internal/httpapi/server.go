@@ -20,6 +20,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/audit/export"
 	"github.com/wardhq/ward/internal/audit/sink"
@@ -44,6 +46,11 @@ type Config struct {
 	// MaxBodyBytes bounds JSON API request bodies (default 1 MiB); a route
 	// may set its own.
 	MaxBodyBytes int64
+	// Tracing, when not nil, gives each request a server span
+	// (OpenTelemetry): named for its route pattern, with its method,
+	// status and request id, continuing a caller's W3C traceparent. No URL,
+	// address, header or body reaches a span. Nil: no spans.
+	Tracing trace.TracerProvider
 	// TrustedProxies are the networks of reverse proxies whose
 	// X-Forwarded-For the server believes. Empty: the peer address is the
 	// client.
@@ -140,6 +147,10 @@ type server struct {
 	gatewayBodies *bodyBudget
 
 	api, console, scim, gateway *surface
+
+	// tracer starts each request's server span (Config.Tracing; a no-op
+	// tracer without it).
+	tracer trace.Tracer
 }
 
 // NewServer returns the handler serving every surface: the JSON API under
@@ -186,7 +197,8 @@ func newServer(cfg Config, deps Deps) *server {
 		limits:        newLimiter(cfg.RateLimit, cfg.RateBurst, 100_000),
 		signInLimits:  newLimiter(cfg.SignInRateLimit, cfg.SignInRateBurst, 100_000),
 		authFails:     newLimiter(cfg.AuthFailRateLimit, cfg.AuthFailRateBurst, 100_000),
-		gatewayBodies: newBodyBudget(cfg.GatewayBodyBudget, gatewayMaxBody)}
+		gatewayBodies: newBodyBudget(cfg.GatewayBodyBudget, gatewayMaxBody),
+		tracer:        newTracer(cfg.Tracing)}
 	if u, err := url.Parse(cfg.BaseURL); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
 		s.secure = u.Scheme == "https"
 		s.origin = originOf(u)

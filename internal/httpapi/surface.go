@@ -247,7 +247,8 @@ func (sf *surface) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (sf *surface) serve(w http.ResponseWriter, r *http.Request, inner http.Handler) {
 	start := time.Now()
 	id := newRequestID()
-	ctx := identity.WithRequest(r.Context(), identity.Request{ID: id, IP: sf.s.clientIP(r),
+	ctx, span := sf.startSpan(r.Context(), r, id)
+	ctx = identity.WithRequest(ctx, identity.Request{ID: id, IP: sf.s.clientIP(r),
 		UserAgent: identity.CleanHeader(r.UserAgent())})
 	r = r.WithContext(ctx)
 	h := w.Header()
@@ -281,6 +282,7 @@ func (sf *surface) serve(w http.ResponseWriter, r *http.Request, inner http.Hand
 		sf.s.log.InfoContext(ctx, "request", "request_id", id, "surface", sf.name, "method", r.Method,
 			"route", r.Pattern, "status", rw.status, "bytes", rw.bytes,
 			"ms", float64(time.Since(start).Microseconds())/1000)
+		endSpan(span, r, rw.status)
 	}()
 	if headerBytes(r) > MaxHeaderBytes {
 		if r.ProtoMajor == 1 {
