@@ -94,6 +94,9 @@ var Actions = registry(
 	Action{Name: "session.revoke", Category: CategorySession, Requires: []Field{FieldObject}},
 	Action{Name: "org.create", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "org.session_policy.read", Category: CategoryOrg},
+	// An org admin reads the org's compliance facts (migration 00263): the
+	// function that answers records it.
+	Action{Name: "org.compliance.read", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "org.session_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "org.assurance_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "member.list", Category: CategoryMembership, PHIAccess: true},

@@ -385,6 +385,25 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		// operator's, refused to every actor of the server's role.
 		{"ops_compliance_facts is for operators", "a_admin", `select app.ops_compliance_facts()::text`, nil, nil, ""},
 		{"ops_compliance_facts anonymous", "anonymous", `select app.ops_compliance_facts()::text`, nil, nil, ""},
+		// An org admin's compliance facts (00263): the bound credential's
+		// org only, an admin's session only (not a pending, break-glass or
+		// key credential, not another role).
+		{"org_compliance_facts by an admin", "a_admin",
+			`select (f->'orgs'->0->>'id') || '/' || jsonb_array_length(f->'orgs') from app.org_compliance_facts() f`, nil,
+			[]string{A + "/1"}, ""},
+		{"org_compliance_facts by another org's admin", "b_admin",
+			`select (f->'orgs'->0->>'id') || '/' || jsonb_array_length(f->'orgs') from app.org_compliance_facts() f`, nil,
+			[]string{B + "/1"}, ""},
+		{"org_compliance_facts by a lead", "a_lead", `select app.org_compliance_facts()::text`, nil, nil, ""},
+		{"org_compliance_facts by a provider", "a_prov1", `select app.org_compliance_facts()::text`, nil, nil, ""},
+		{"org_compliance_facts by a patient", "a_pat1", `select app.org_compliance_facts()::text`, nil, nil, ""},
+		{"org_compliance_facts by a stakeholder", "a_attorney", `select app.org_compliance_facts()::text`, nil, nil, ""},
+		{"org_compliance_facts under an admin key", "a_key", `select app.org_compliance_facts()::text`, nil, nil, ""},
+		{"org_compliance_facts by a pending admin", "a_admin_aal1", `select app.org_compliance_facts()::text`, nil, nil, ""},
+		{"org_compliance_facts anonymous", "anonymous", `select app.org_compliance_facts()::text`, nil, nil, ""},
+		{"org_compliance_facts by a revoked session", "revoked_session", `select app.org_compliance_facts()::text`, nil, nil, ""},
+		{"compliance_org_facts is the definer functions' own", "a_admin",
+			`select private.compliance_org_facts($1)::text`, []any{A}, nil, ""},
 
 		// Proof hashes: the caller's own org only.
 		{"proof_hashes of another org", "a_admin", `select count(*)::text from audit.proof_hashes($1, 1, '{0}', '{0}')`,

@@ -146,7 +146,7 @@ func kindOf(action string) fhirKind {
 	case "patient.update", "care_team.assign", "care_team.unassign", "patient_link.create":
 		return fhirKind{typ: typeRest, subtype: restful("update"), action: "U", profile: "Update"}
 	case "patient.list", "patient.search", "entry.list", "member.list", "session.list", "api_key.list",
-		"passkey.list", "audit.read", "patient.access_report", "org.session_policy.read":
+		"passkey.list", "audit.read", "patient.access_report", "org.session_policy.read", "org.compliance.read":
 		return fhirKind{typ: typeRest, subtype: restful("search-type"), action: "E", profile: "Query"}
 	}
 	if strings.HasPrefix(action, "auth.") || strings.HasPrefix(action, "org.") {

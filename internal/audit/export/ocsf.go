@@ -136,7 +136,7 @@ func ocsfClass(action string) (class, activity int, name string) {
 	case "org.create", "membership.add", "auth.api_key.create", "auth.passkey.register", "auth.mfa.enrol",
 		"auth.recovery_codes.generate", "patient_link.create", "care_team.assign":
 		return ocsfEntityManagement, 1, "Create"
-	case "org.session_policy.read":
+	case "org.session_policy.read", "org.compliance.read":
 		return ocsfEntityManagement, 2, "Read"
 	case "org.session_policy.update", "org.assurance_policy.update", "membership.update", "auth.passkey.rename":
 		return ocsfEntityManagement, 3, "Update"
