@@ -79,11 +79,15 @@ type Control struct {
 
 // Report is the matrix with when and where it was computed.
 type Report struct {
-	GeneratedAt time.Time      `json:"generated_at"`
-	Database    string         `json:"database"`
-	Orgs        int            `json:"orgs"`
-	Summary     map[Status]int `json:"summary"`
-	Controls    []Control      `json:"controls"`
+	GeneratedAt time.Time `json:"generated_at"`
+	// Database is the server's version (the operator's report only).
+	Database string `json:"database,omitempty"`
+	Orgs     int    `json:"orgs"`
+	// OrgID and OrgName name the org of an org admin's report (GatherOrg).
+	OrgID    *uuid.UUID     `json:"org_id,omitempty"`
+	OrgName  string         `json:"org_name,omitempty"`
+	Summary  map[Status]int `json:"summary"`
+	Controls []Control      `json:"controls"`
 }
 
 // Count returns how many controls have status s.

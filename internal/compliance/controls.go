@@ -513,14 +513,8 @@ func auditControls(f facts, logs []logResult, read, signed bool) Control {
 			continue
 		}
 		events += l.Report.Size
-		switch cp := l.Org.CheckpointSize; {
-		case cp == nil && l.Report.Size > 0:
-			unsigned = append(unsigned, l.Org.label())
-		case cp != nil && l.Org.TreeSize > *cp && l.Org.FirstUnsignedAt != nil && f.Now.Sub(*l.Org.FirstUnsignedAt) > maxCheckpointLag:
-			// A running signer signs within seconds of a change.
-			behind = append(behind, fmt.Sprintf("%s: %d events after it, the oldest written %s", l.Org.label(),
-				l.Org.TreeSize-*cp, l.Org.FirstUnsignedAt.UTC().Format(time.RFC3339)))
-		}
+		u, b := checkpointFindings(f, l.Org, l.Report.Size)
+		unsigned, behind = append(unsigned, u...), append(behind, b...)
 	}
 	c.Evidence = append(c.Evidence, fmt.Sprintf("%s verified event by event (leaf hashes, hash chain, Merkle root against the stored head): %d events",
 		plural(len(logs)-len(failed), "log", "logs"), events))
@@ -540,20 +534,40 @@ func auditControls(f facts, logs []logResult, read, signed bool) Control {
 				l.Org.label(), l.Report.Size, *l.Org.CheckpointSize, l.Org.CheckpointAt.UTC().Format(time.RFC3339)))
 		}
 	}
-	if len(unsigned) > 0 {
-		c.Status = Partial
-		c.Evidence = append(c.Evidence, "logs with no signed checkpoint yet (is a server running its signer?): "+listed(unsigned, 5))
-	}
-	if len(behind) > 0 {
-		c.Status = Partial
-		c.Evidence = append(c.Evidence, fmt.Sprintf("logs with events more than %s old that no signed checkpoint covers (is a server running its signer?): %s",
-			maxCheckpointLag, listed(behind, 5)))
-	}
+	checkpointMarks(&c, unsigned, behind)
 	if len(failed) > 0 {
 		c.Status = Gap
 		c.Evidence = append(c.Evidence, "logs that do not verify: "+listed(failed, 5))
 	}
 	return c
+}
+
+// checkpointFindings says whether org's log of size events has no signed
+// checkpoint, or events more than maxCheckpointLag old that no signed
+// checkpoint covers (a running signer signs within seconds of a change).
+func checkpointFindings(f facts, org orgFacts, size int64) (unsigned, behind []string) {
+	switch cp := org.CheckpointSize; {
+	case cp == nil && size > 0:
+		unsigned = append(unsigned, org.label())
+	case cp != nil && org.TreeSize > *cp && org.FirstUnsignedAt != nil && f.Now.Sub(*org.FirstUnsignedAt) > maxCheckpointLag:
+		behind = append(behind, fmt.Sprintf("%s: %d events after it, the oldest written %s", org.label(),
+			org.TreeSize-*cp, org.FirstUnsignedAt.UTC().Format(time.RFC3339)))
+	}
+	return unsigned, behind
+}
+
+// checkpointMarks marks c PARTIAL for logs with no signed checkpoint or
+// with events left outside the newest.
+func checkpointMarks(c *Control, unsigned, behind []string) {
+	if len(unsigned) > 0 {
+		c.Status = worst(c.Status, Partial)
+		c.Evidence = append(c.Evidence, "logs with no signed checkpoint yet (is a server running its signer?): "+listed(unsigned, 5))
+	}
+	if len(behind) > 0 {
+		c.Status = worst(c.Status, Partial)
+		c.Evidence = append(c.Evidence, fmt.Sprintf("logs with events more than %s old that no signed checkpoint covers (is a server running its signer?): %s",
+			maxCheckpointLag, listed(behind, 5)))
+	}
 }
 
 func integrity(f facts, logs []logResult, read bool) Control {
