@@ -72,6 +72,7 @@ func TestKeptReadRoutes(t *testing.T) {
 		{"GET /v1/org/gateway-policy", "/v1/org/gateway-policy", "provider", o.Prov.Token},
 		{"GET /v1/org/retention-policy", "/v1/org/retention-policy", "provider", o.Prov.Token},
 		{"GET /v1/org/retention-policy/preview", "/v1/org/retention-policy/preview", "admin", o.Admin.Token},
+		{"GET /v1/compliance/report", "/v1/compliance/report", "admin", o.Admin.Token},
 	}
 
 	t.Run("every such route is here", func(t *testing.T) {

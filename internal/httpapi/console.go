@@ -177,6 +177,7 @@ func (s *server) consoleRoutes() {
 	con.route("POST /patients/{id}/amendments/{amendment_id}/disagreement", session, s.consoleAmendmentDisagree())
 	con.route("POST /patients/{id}/amendments/{amendment_id}/rebuttal", as(admin, "amendment.rebut"), s.consoleAmendmentRebut())
 	con.route("GET /break-glass", as(admin, "break_glass.list"), s.consoleBreakGlass())
+	con.route("GET /compliance", as(admin, "org.compliance.read"), s.consoleCompliance())
 	con.route("POST /break-glass/{id}/review", stepUp(as(admin, "org.break_glass.review")), s.consoleBreakGlassReview())
 	if cs := s.deps.Cases; cs != nil {
 		con.route("GET /cases", session, s.consoleCases(cs))

@@ -26,7 +26,7 @@ import (
 // so the database decides as it does for the API.
 
 // consoleAdminPages are the templates of this file's own pages.
-var consoleAdminPages = []string{"apikeys", "holds", "breach"}
+var consoleAdminPages = []string{"apikeys", "holds", "breach", "compliance"}
 
 // consoleAdminRoutes mounts the admin pages and forms.
 func (s *server) consoleAdminRoutes() {

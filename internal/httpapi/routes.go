@@ -299,6 +299,10 @@ func (s *server) routes() {
 	// incident from the log and ends its credentials in one call.
 	api.route("POST /v1/compliance/breach/scope", stepUp(as(admin, "breach.scope")), handleBreachScope(recs, fail))
 	api.route("POST /v1/compliance/breach/revoke", stepUp(as(admin, "breach.revoke")), handleBreachRevoke(recs, fail))
+	// The org's HIPAA control matrix (docs/compliance.md): its admins, as
+	// they read the org's other security configuration (no step-up); the
+	// database records each read (org.compliance.read).
+	api.route("GET /v1/compliance/report", kept(as(admin, "org.compliance.read")), handleComplianceReport(recs, fail))
 
 	// Cases and documents (docs/cases.md): staff by role, stakeholders by
 	// their grants on each case; the database decides.
