@@ -251,7 +251,7 @@ func TestConsolePendingSessionReachesOnlyTheFactor(t *testing.T) {
 	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Pending claim"}, http.StatusCreated, &kase)
 	w.do("POST", "/v1/compliance/dsr", o.PatUser.Token, map[string]any{"kind": "amendment", "patient_id": o.P1}, http.StatusCreated, &dsr)
 	adm := w.consoleSignIn(o.Admin.Email)
-	for _, path := range []string{"/cases", "/cases/" + kase.ID.String(), "/audit", "/dsr", "/break-glass"} {
+	for _, path := range []string{"/cases", "/cases/" + kase.ID.String(), "/audit", "/dsr", "/break-glass", "/compliance"} {
 		for _, method := range []string{"GET", "HEAD"} {
 			resp, body := w.consolePage(method, path, adm, nil)
 			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/" || strings.Contains(body, "Pending claim") {
@@ -377,8 +377,9 @@ func TestConsoleFormsAcrossOrgsAndRoles(t *testing.T) {
 	pat := w.consoleSignIn(o.PatUser.Email)
 	mails = w.outbox.String()
 	for name, s := range map[string]string{"patient": pat, "attorney": att.Token} {
-		for _, path := range []string{"/audit", "/break-glass"} {
-			if resp, body := w.consolePage("GET", path, s, nil); resp.StatusCode != http.StatusForbidden || strings.Contains(body, `id="events"`) {
+		for _, path := range []string{"/audit", "/break-glass", "/compliance"} {
+			if resp, body := w.consolePage("GET", path, s, nil); resp.StatusCode != http.StatusForbidden || strings.Contains(body, `id="events"`) ||
+				strings.Contains(body, `id="controls"`) {
 				t.Fatalf("%s GET %s: %d %s", name, path, resp.StatusCode, body)
 			}
 		}
