@@ -98,6 +98,8 @@ var Actions = registry(
 	// function that answers records it.
 	Action{Name: "org.compliance.read", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "org.session_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	// The operator's crypto-shred of an org (migration 00268).
+	Action{Name: "org.shred", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "org.assurance_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "member.list", Category: CategoryMembership, PHIAccess: true},
 	Action{Name: "membership.add", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},
