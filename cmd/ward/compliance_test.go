@@ -520,6 +520,40 @@ func TestComplianceDisposalAndIncidents(t *testing.T) {
 	refuse(r, disposal, "not crypto-shredded")
 	expect(r, retention, compliance.Partial, "2 documents purged under retention policies in the last 365 days each left a document.purge event")
 
+	// Measured by the rule in force (migrations 00256, 00257): a lab
+	// report 60 days old, whose type was shortened from 365 to 30 days
+	// with the notice run out, is overdue; a wage statement of a patient
+	// with an open access request is kept, not overdue. The purge agrees.
+	asking, askingCase, lab := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	exec(`insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, '\x00', $3)`, org, asking, admin)
+	exec(`insert into app.cases (org_id, id, patient_id, title_enc, created_by) values ($1, $2, $3, '\x00', $4)`, org, askingCase, asking, admin)
+	exec(`insert into app.dsr_requests (org_id, kind, patient_id, requested_by) values ($1, 'access', $2, $3)`, org, asking, admin)
+	asked := doc(askingCase, "60 days", "35 days")
+	exec(`insert into app.document_retention (org_id, doc_type, retain_days, pending_days, effective_at, updated_by)
+	      values ($1, 'lab_report', 365, 30, now() - interval '1 day', $2)`, org, admin)
+	exec(`insert into app.documents (org_id, id, case_id, doc_type, created_by, created_at)
+	      values ($1, $2, $3, 'lab_report', $4, now() - interval '60 days')`, org, lab, open, admin)
+	if err := env.Super.Pool.QueryRow(ctx, `select created_at + interval '30 days' from app.documents where org_id = $1 and id = $2`,
+		org, lab).Scan(&since); err != nil {
+		t.Fatal(err)
+	}
+	r = report()
+	expect(r, disposal, compliance.Partial, "2 document types",
+		"the purge job is not running (ward serve, its ward_ops connection): "+org+` ("Disposal Clinic"): 1 document, the oldest past retention since `+since.UTC().Format(time.RFC3339),
+		"kept for an open access or amendment request about their patient (HIPAA §164.524, §164.526): "+org+` ("Disposal Clinic"): 1`)
+	if err := ops.Pool.QueryRow(ctx, `select count(*) from app.purge_expired_documents(100)`).Scan(&purged); err != nil || purged != 1 {
+		t.Fatalf("purged %d: %v", purged, err)
+	}
+	var labGone, askedGone bool
+	if err := env.Super.Pool.QueryRow(ctx, `select (select deleted_at is not null from app.documents where id = $1),
+	      (select deleted_at is not null from app.documents where id = $2)`, lab, asked).Scan(&labGone, &askedGone); err != nil ||
+		!labGone || askedGone {
+		t.Fatalf("purge: the lab report deleted %v, the asked-for statement deleted %v (%v)", labGone, askedGone, err)
+	}
+	r = report()
+	expect(r, disposal, compliance.Pass, "kept for an open access or amendment request")
+	refuse(r, disposal, "not running")
+
 	// The breach tools' use: a scope and a revocation count, a denied
 	// scope does not; a break-glass activation awaits review until an
 	// admin reviews it.

@@ -17,12 +17,54 @@ import (
 // upload (or its creation, when nothing was uploaded); the purge job
 // (Jobs.Purge) then deletes it unless a legal hold covers it. A type it
 // does not name is kept for ever. See docs/retention.md.
+//
+// DocumentTypes are the days in force now. A shortening (fewer days, or a
+// type added) waits RetentionNoticeDays before it applies (migration
+// 00256): until then it is in Pending and the purge keeps using the rule
+// in DocumentTypes (none, for a type added). In a PUT, DocumentTypes is
+// the policy wanted and Pending is ignored (the database decides it).
 type RetentionPolicy struct {
-	DocumentTypes map[string]int `json:"document_types"`
-	// Version is the policy's version (migration 00250), the same for the
-	// same policy: the hex SHA-256 of its "type days" lines. The API sends
-	// it as the ETag (quoted); SetRetentionPolicy takes it back.
+	DocumentTypes map[string]int              `json:"document_types"`
+	Pending       map[string]RetentionPending `json:"pending"`
+	// Version is the policy's version (migrations 00250, 00256), the same
+	// for the same policy: the hex SHA-256 of its "type days" lines,
+	// pending changes included. The API sends it as the ETag (quoted);
+	// SetRetentionPolicy takes it back.
 	Version string `json:"-"`
+}
+
+// RetentionPending is a shortening of a type's retention in its notice
+// period: the days that apply from EffectiveAt.
+type RetentionPending struct {
+	RetainDays  int       `json:"retain_days"`
+	EffectiveAt time.Time `json:"effective_at"`
+}
+
+// RetentionNoticeDays is how long a shortened retention waits before it
+// applies: the database's constant (private.retention_notice, migration
+// 00256), here for documentation and the console only.
+const RetentionNoticeDays = 30
+
+// retentionRule reads a stored type's row (migration 00256): the days in
+// force (nil: none, kept for ever) and the pending shortening (nil: none).
+// pendingInForce is the database's answer to whether the pending change's
+// effective time has passed (its clock, not this process's).
+func retentionRule(retain, pendingDays *int32, effectiveAt *time.Time, pendingInForce bool) (*int, *RetentionPending) {
+	if pendingDays == nil || effectiveAt == nil {
+		return intp(retain), nil
+	}
+	if pendingInForce {
+		return intp(pendingDays), nil
+	}
+	return intp(retain), &RetentionPending{RetainDays: int(*pendingDays), EffectiveAt: *effectiveAt}
+}
+
+func intp(v *int32) *int {
+	if v == nil {
+		return nil
+	}
+	n := int(*v)
+	return &n
 }
 
 // Retention bounds (the database's CHECKs, migration 00233).
@@ -41,14 +83,20 @@ func (s *Service) GetRetentionPolicy(ctx context.Context) (RetentionPolicy, erro
 	if err != nil {
 		return RetentionPolicy{}, err
 	}
-	out := RetentionPolicy{DocumentTypes: map[string]int{}}
+	out := RetentionPolicy{DocumentTypes: map[string]int{}, Pending: map[string]RetentionPending{}}
 	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
 		rows, err := t.q.GetDocumentRetention(ctx, c.p.OrgID)
 		if err != nil {
 			return err
 		}
 		for _, r := range rows {
-			out.DocumentTypes[r.DocType] = int(r.RetainDays)
+			inForce, pending := retentionRule(r.RetainDays, r.PendingDays, r.EffectiveAt, r.PendingInForce)
+			if inForce != nil {
+				out.DocumentTypes[r.DocType] = *inForce
+			}
+			if pending != nil {
+				out.Pending[r.DocType] = *pending
+			}
 		}
 		out.Version, err = t.q.GetDocumentRetentionTag(ctx, c.p.OrgID)
 		return err
@@ -101,24 +149,40 @@ type PurgePreview struct {
 	DocumentTypes []PurgePreviewType `json:"document_types"`
 }
 
-// PurgePreviewType is one document type of a PurgePreview. PastRetention
-// counts the live documents whose creation and last upload are older than
-// RetainDays; each of them is kept by a legal hold (KeptByHold: on the
-// org, its case's patient or its case), kept by its request (KeptByRequest:
-// a due date less than RetainDays ago), or deleted by the next purge
-// (Purge), so PastRetention = KeptByHold + KeptByRequest + Purge.
-// OldestEnd is when the retention of the oldest one the purge deletes
-// ended (nil when it deletes none); DocumentIDs are the first
-// PurgePreviewMaxIDs of them in the purge's order (oldest first).
+// PurgePreviewType is one document type of a PurgePreview. RetainDays is
+// the rule in force (nil: none yet, a type added whose rule is pending).
+// PastRetention counts the live documents whose creation and last upload
+// are older than RetainDays; each of them is kept by a legal hold
+// (KeptByHold: on the org, its case's patient or its case), kept by its
+// request (KeptByRequest: a due date less than RetainDays ago), kept by an
+// open access or amendment request about its patient (KeptByDSR, migration
+// 00256), or deleted by the next purge (Purge), so PastRetention =
+// KeptByHold + KeptByRequest + KeptByDSR + Purge. OldestEnd is when the
+// retention of the oldest one the purge deletes ended (nil when it deletes
+// none); DocumentIDs are the first PurgePreviewMaxIDs of them in the
+// purge's order (oldest first). Pending is the type's shortening in its
+// notice period, if any.
 type PurgePreviewType struct {
-	DocType       string      `json:"doc_type"`
-	RetainDays    int         `json:"retain_days"`
-	PastRetention int         `json:"past_retention"`
-	KeptByHold    int         `json:"kept_by_hold"`
-	KeptByRequest int         `json:"kept_by_request"`
-	Purge         int         `json:"purge"`
-	OldestEnd     *time.Time  `json:"oldest_end"`
-	DocumentIDs   []uuid.UUID `json:"document_ids"`
+	DocType       string               `json:"doc_type"`
+	RetainDays    *int                 `json:"retain_days"`
+	PastRetention int                  `json:"past_retention"`
+	KeptByHold    int                  `json:"kept_by_hold"`
+	KeptByRequest int                  `json:"kept_by_request"`
+	KeptByDSR     int                  `json:"kept_by_dsr"`
+	Purge         int                  `json:"purge"`
+	OldestEnd     *time.Time           `json:"oldest_end"`
+	DocumentIDs   []uuid.UUID          `json:"document_ids"`
+	Pending       *PurgePreviewPending `json:"pending"`
+}
+
+// PurgePreviewPending is what a pending shortening will do: from
+// EffectiveAt the type keeps RetainDays, and the purge then deletes Purge
+// more documents than it deletes now (counted with the holds and requests
+// as they stand now; a count, no ids).
+type PurgePreviewPending struct {
+	RetainDays  int       `json:"retain_days"`
+	EffectiveAt time.Time `json:"effective_at"`
+	Purge       int       `json:"purge"`
 }
 
 // PurgePreviewMaxIDs is how many document ids a PurgePreview lists per
@@ -145,8 +209,14 @@ func (s *Service) PreviewPurge(ctx context.Context) (PurgePreview, error) {
 		}
 		var ids []uuid.UUID
 		for _, r := range rows {
-			pt := PurgePreviewType{DocType: r.DocType, RetainDays: int(r.RetainDays), PastRetention: int(r.PastRetention),
-				KeptByHold: int(r.Held), KeptByRequest: int(r.Requested), Purge: int(r.Purge), DocumentIDs: r.DocumentIds}
+			pt := PurgePreviewType{DocType: r.DocType, PastRetention: int(r.PastRetention), KeptByHold: int(r.Held),
+				KeptByRequest: int(r.Requested), KeptByDSR: int(r.Dsr), Purge: int(r.Purge), DocumentIDs: r.DocumentIds}
+			var pending *RetentionPending
+			pt.RetainDays, pending = retentionRule(r.RetainDays, r.PendingDays, r.EffectiveAt, r.PendingInForce)
+			if pending != nil {
+				pt.Pending = &PurgePreviewPending{RetainDays: pending.RetainDays, EffectiveAt: pending.EffectiveAt,
+					Purge: int(r.PendingPurge)}
+			}
 			if pt.DocumentIDs == nil {
 				pt.DocumentIDs = []uuid.UUID{}
 			}

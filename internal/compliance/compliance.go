@@ -196,9 +196,16 @@ type orgFacts struct {
 	DocumentsOverdue      int        `json:"documents_overdue"`
 	DocumentsOverdueSince *time.Time `json:"documents_overdue_since"`
 	DocumentsHeld         int        `json:"documents_held"`
-	DocumentsUnshredded   int        `json:"documents_unshredded"`
-	LastPurgeAt           *time.Time `json:"last_purge_at"`
-	PurgedYear            int        `json:"purged_year"`
+	// DocumentsKeptByDSR counts the live documents past retention that no
+	// hold keeps but an open access or amendment request about their
+	// patient does (migration 00257): kept, not overdue.
+	DocumentsKeptByDSR int `json:"documents_kept_by_dsr"`
+	// RetentionPending counts the types with a shortening still in its
+	// notice period (migration 00256).
+	RetentionPending    int        `json:"retention_pending"`
+	DocumentsUnshredded int        `json:"documents_unshredded"`
+	LastPurgeAt         *time.Time `json:"last_purge_at"`
+	PurgedYear          int        `json:"purged_year"`
 	// Breach response (migration 00240): successful breach.scope and
 	// breach.revoke events in the last 365 days, and break-glass
 	// activations awaiting review (the oldest one's activation).

@@ -292,7 +292,7 @@ func disposal(f facts) Control {
 		c.Evidence = append(c.Evidence, "no org has active members yet")
 		return c
 	}
-	var noPolicy, overdue, late, held, unshredded, purges []string
+	var noPolicy, overdue, late, held, dsr, unshredded, purges []string
 	for _, o := range live {
 		if o.DocumentsUnshredded > 0 {
 			unshredded = append(unshredded, fmt.Sprintf("%s: %d", o.label(), o.DocumentsUnshredded))
@@ -302,6 +302,9 @@ func disposal(f facts) Control {
 		}
 		if o.DocumentsHeld > 0 {
 			held = append(held, fmt.Sprintf("%s: %d", o.label(), o.DocumentsHeld))
+		}
+		if o.DocumentsKeptByDSR > 0 {
+			dsr = append(dsr, fmt.Sprintf("%s: %d", o.label(), o.DocumentsKeptByDSR))
 		}
 		if o.DocumentsOverdue > 0 && o.DocumentsOverdueSince != nil {
 			d := fmt.Sprintf("%s: %s, the oldest past retention since %s", o.label(),
@@ -330,6 +333,9 @@ func disposal(f facts) Control {
 	}
 	if len(held) > 0 {
 		c.Evidence = append(c.Evidence, "documents past retention kept by an active legal hold (not purged, as the hold requires): "+listed(held, 5))
+	}
+	if len(dsr) > 0 {
+		c.Evidence = append(c.Evidence, "documents past retention kept for an open access or amendment request about their patient (HIPAA §164.524, §164.526): "+listed(dsr, 5))
 	}
 	if len(late) > 0 {
 		c.Evidence = append(c.Evidence, fmt.Sprintf("documents past retention for less than %s, due at the purge's next pass: %s", purgeGrace, listed(late, 5)))

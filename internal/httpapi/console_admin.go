@@ -82,8 +82,23 @@ type policiesMore struct {
 }
 
 // retentionView is the org's document retention policy as its form shows
-// it: one "type days" line per type, sorted.
-type retentionView struct{ Lines, Version string }
+// it: one "type days" line per type, sorted, with the days wanted (a
+// pending shortening's, so saving the form again keeps its notice period
+// running instead of cancelling it), and the pending shortenings: the
+// rule in force until each takes effect.
+type retentionView struct {
+	Lines, Version string
+	Pending        []retentionPendingView
+	NoticeDays     int
+}
+
+// retentionPendingView is one pending shortening as the page shows it.
+type retentionPendingView struct {
+	Type        string
+	InForce     string // the days in force until then, "" for none (kept for ever)
+	Days        int
+	EffectiveAt string
+}
 
 // gatewayView is the org's gateway policy as its form shows it.
 type gatewayView struct {
@@ -133,12 +148,24 @@ func (s *server) addPolicies(r *http.Request, pg *policiesPage) error {
 		if err != nil {
 			return err
 		}
-		types := slices.Sorted(maps.Keys(p.DocumentTypes))
+		wanted := maps.Clone(p.DocumentTypes)
+		v := &retentionView{Version: p.Version, NoticeDays: cases.RetentionNoticeDays}
+		for _, t := range slices.Sorted(maps.Keys(p.Pending)) {
+			pd := p.Pending[t]
+			pv := retentionPendingView{Type: t, Days: pd.RetainDays, EffectiveAt: pd.EffectiveAt.UTC().Format(time.RFC3339)}
+			if d, ok := p.DocumentTypes[t]; ok {
+				pv.InForce = strconv.Itoa(d)
+			}
+			v.Pending = append(v.Pending, pv)
+			wanted[t] = pd.RetainDays
+		}
+		types := slices.Sorted(maps.Keys(wanted))
 		lines := make([]string, len(types))
 		for i, t := range types {
-			lines[i] = t + " " + strconv.Itoa(p.DocumentTypes[t])
+			lines[i] = t + " " + strconv.Itoa(wanted[t])
 		}
-		m.Retention = &retentionView{Lines: strings.Join(lines, "\n"), Version: p.Version}
+		v.Lines = strings.Join(lines, "\n")
+		m.Retention = v
 	}
 	pg.More = m
 	return nil

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wardhq/ward/internal/cases"
 )
 
 // The policies page's document retention form: an admin saves the whole
@@ -31,11 +33,37 @@ func TestConsoleRetentionPolicy(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", resp.StatusCode, body)
 	}
-	if p := policy(); len(p) != 2 || p["wage_statement"] != 2555 || p["medical_record"] != 3650 {
-		t.Fatalf("saved policy %v", p)
+	// The types were added: pending for 30 days (migration 00256). The
+	// page lists them with their date and the form shows the days wanted,
+	// so saving it again keeps the date rather than cancelling them.
+	pending := func() map[string]cases.RetentionPending {
+		t.Helper()
+		var p cases.RetentionPolicy
+		w.do("GET", "/v1/org/retention-policy", o.Admin.Token, nil, http.StatusOK, &p)
+		return p.Pending
+	}
+	before := pending()
+	if p := policy(); len(p) != 0 || len(before) != 2 || before["wage_statement"].RetainDays != 2555 {
+		t.Fatalf("saved policy %v, pending %v", p, before)
 	}
 	_, body = w.consolePage("GET", "/policies", adm, nil)
-	if !strings.Contains(body, "medical_record 3650\nwage_statement 2555</textarea>") {
+	if !strings.Contains(body, "medical_record 3650\nwage_statement 2555</textarea>") ||
+		!strings.Contains(body, `id="retention-pending"`) ||
+		!strings.Contains(body, "<li>wage_statement: 2555 days from "+before["wage_statement"].EffectiveAt.UTC().Format(time.RFC3339)+"; until then kept for ever</li>") {
+		t.Errorf("the form does not show the policy and its pending changes: %s", body)
+	}
+	if resp, body := w.consolePage("POST", "/policies/retention", adm, url.Values{"document_types": {"medical_record 3650\nwage_statement 2555"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save again: %d %s", resp.StatusCode, body)
+	}
+	if after := pending(); !after["wage_statement"].EffectiveAt.Equal(before["wage_statement"].EffectiveAt) {
+		t.Errorf("saving the form again moved the date: %v, was %v", after, before)
+	}
+	w.retentionInForce(o.ID)
+	if p := policy(); len(p) != 2 || p["wage_statement"] != 2555 || p["medical_record"] != 3650 {
+		t.Fatalf("the policy in force %v", p)
+	}
+	_, body = w.consolePage("GET", "/policies", adm, nil)
+	if !strings.Contains(body, "medical_record 3650\nwage_statement 2555</textarea>") || strings.Contains(body, `id="retention-pending"`) {
 		t.Errorf("the form does not show the policy: %s", body)
 	}
 	// The form carries the version it showed: a save from a version

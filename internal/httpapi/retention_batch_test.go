@@ -22,6 +22,7 @@ func TestRetentionPurgeBatchClamped(t *testing.T) {
 	ctx := context.Background()
 	w.do("PUT", "/v1/org/retention-policy", o.Admin.Token,
 		map[string]any{"document_types": map[string]int{"wage_statement": 30}}, http.StatusOK, nil)
+	w.retentionInForce(o.ID)
 	var k caseJSON
 	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Wrist claim"}, http.StatusCreated, &k)
 	// 1,005 requests for a wage statement, made 40 days ago, nothing

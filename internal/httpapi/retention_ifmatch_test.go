@@ -30,9 +30,16 @@ func TestRetentionPolicyIfMatch(t *testing.T) {
 		}
 		var p struct {
 			DocumentTypes map[string]int `json:"document_types"`
+			Pending       map[string]struct {
+				RetainDays int `json:"retain_days"`
+			} `json:"pending"`
 		}
 		if err := json.Unmarshal(b, &p); err != nil {
 			t.Fatal(err)
+		}
+		// The policy as set: the days in force, or pending (00256).
+		for k, v := range p.Pending {
+			p.DocumentTypes[k] = v.RetainDays
 		}
 		return resp.Header.Get("ETag"), p.DocumentTypes
 	}

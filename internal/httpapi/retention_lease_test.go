@@ -25,6 +25,7 @@ func TestRetentionPurgeLeasePoolOfOne(t *testing.T) {
 	defer cancel()
 	w.do("PUT", "/v1/org/retention-policy", o.Admin.Token,
 		map[string]any{"document_types": map[string]int{"wage_statement": 30}}, http.StatusOK, nil)
+	w.retentionInForce(o.ID)
 	var k caseJSON
 	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Elbow claim"}, http.StatusCreated, &k)
 	if _, err := w.env.Super.Pool.Exec(ctx, `insert into app.documents (org_id, case_id, doc_type, created_by, created_at)

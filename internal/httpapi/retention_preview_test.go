@@ -34,6 +34,12 @@ func TestRetentionPreview(t *testing.T) {
 	policy := map[string]any{"document_types": map[string]int{"wage_statement": 30, "lab_report": 3650}}
 	w.do("PUT", "/v1/org/retention-policy", o.Admin.Token, policy, http.StatusOK, nil)
 	w.do("PUT", "/v1/org/retention-policy", other.Admin.Token, policy, http.StatusOK, nil)
+	w.retentionInForce(o.ID)
+	w.retentionInForce(other.ID)
+	// Then lab_report is shortened to 10 days: pending for 30 days
+	// (migration 00256), wage_statement unchanged.
+	w.do("PUT", "/v1/org/retention-policy", o.Admin.Token,
+		map[string]any{"document_types": map[string]int{"wage_statement": 30, "lab_report": 10}}, http.StatusOK, nil)
 
 	newCase := func(o *org, title string) string {
 		var k caseJSON
@@ -65,6 +71,8 @@ func TestRetentionPreview(t *testing.T) {
 		}
 	}
 	free, held := newCase(o, "Shoulder claim"), newCase(o, "Knee claim")
+	var second caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P2, "title": "Hip claim"}, http.StatusCreated, &second)
 	older, old := upload(o, free, "wage_statement"), upload(o, free, "wage_statement")
 	age(older, 50)
 	age(old, 40)
@@ -79,7 +87,15 @@ func TestRetentionPreview(t *testing.T) {
 	upload(o, free, "wage_statement") // within retention
 	note := upload(o, free, "note")   // a type with no policy
 	age(note, 400)
-	// Another org's document past retention: not this org's to count.
+	// The second patient asked to see their record: an open access
+	// request keeps their document past retention (00256).
+	asked := upload(o, second.ID.String(), "wage_statement")
+	age(asked, 45)
+	w.do("POST", "/v1/compliance/dsr", o.Admin.Token, map[string]any{"kind": "access", "patient_id": o.P2}, http.StatusCreated, nil)
+	// A lab report 20 days old: kept by the 3650 days in force, purged
+	// once the pending 10 days apply.
+	lab := upload(o, free, "lab_report")
+	age(lab, 20)
 	theirs := upload(other, newCase(other, "Their claim"), "wage_statement")
 	age(theirs, 60)
 
@@ -91,12 +107,14 @@ func TestRetentionPreview(t *testing.T) {
 	if len(p.DocumentTypes) != 2 || p.DocumentTypes[0].DocType != "lab_report" || p.DocumentTypes[1].DocType != "wage_statement" {
 		t.Fatalf("preview types: %+v", p.DocumentTypes)
 	}
-	if lab := p.DocumentTypes[0]; lab.RetainDays != 3650 || lab.PastRetention != 0 || lab.Purge != 0 ||
-		lab.OldestEnd != nil || lab.DocumentIDs == nil || len(lab.DocumentIDs) != 0 {
-		t.Errorf("lab_report: %+v", lab)
+	if lab := p.DocumentTypes[0]; lab.RetainDays == nil || *lab.RetainDays != 3650 || lab.PastRetention != 0 || lab.Purge != 0 ||
+		lab.OldestEnd != nil || lab.DocumentIDs == nil || len(lab.DocumentIDs) != 0 || lab.Pending == nil ||
+		lab.Pending.RetainDays != 10 || lab.Pending.Purge != 1 || time.Until(lab.Pending.EffectiveAt) < 29*24*time.Hour {
+		t.Errorf("lab_report: %+v (pending %+v)", lab, lab.Pending)
 	}
 	wage := p.DocumentTypes[1]
-	if wage.RetainDays != 30 || wage.PastRetention != 4 || wage.KeptByHold != 1 || wage.KeptByRequest != 1 || wage.Purge != 2 {
+	if wage.RetainDays == nil || *wage.RetainDays != 30 || wage.PastRetention != 5 || wage.KeptByHold != 1 ||
+		wage.KeptByRequest != 1 || wage.KeptByDSR != 1 || wage.Purge != 2 || wage.Pending != nil {
 		t.Errorf("wage_statement counts: %+v", wage)
 	}
 	if !slices.Equal(wage.DocumentIDs, []uuid.UUID{older, old}) {
@@ -109,8 +127,8 @@ func TestRetentionPreview(t *testing.T) {
 	// Nothing was deleted.
 	var live int
 	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from app.documents where org_id = $1 and deleted_at is null`,
-		o.ID).Scan(&live); err != nil || live != 6 {
-		t.Fatalf("%d live documents after the preview (%v), want 6", live, err)
+		o.ID).Scan(&live); err != nil || live != 8 {
+		t.Fatalf("%d live documents after the preview (%v), want 8", live, err)
 	}
 	if n := w.auditCount(o.ID, "document.purge", "success"); n != 0 {
 		t.Fatalf("%d document.purge events after a preview", n)
@@ -154,7 +172,7 @@ func TestRetentionPreview(t *testing.T) {
 		t.Errorf("the purge deleted %v, the preview listed %v", gone, wage.DocumentIDs)
 	}
 	w.do("GET", "/v1/org/retention-policy/preview", o.Admin.Token, nil, http.StatusOK, &p)
-	if wage := p.DocumentTypes[1]; wage.PastRetention != 2 || wage.Purge != 0 || len(wage.DocumentIDs) != 0 || wage.OldestEnd != nil {
+	if wage := p.DocumentTypes[1]; wage.PastRetention != 3 || wage.KeptByDSR != 1 || wage.Purge != 0 || len(wage.DocumentIDs) != 0 || wage.OldestEnd != nil {
 		t.Errorf("preview after the purge: %+v", wage)
 	}
 }

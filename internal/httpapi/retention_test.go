@@ -53,11 +53,15 @@ func TestRetentionPurge(t *testing.T) {
 		}
 	}
 	w.do("PUT", "/v1/org/retention-policy", o.Admin.Token, body, http.StatusOK, &pol)
-	if len(pol.DocumentTypes) != 1 || pol.DocumentTypes["wage_statement"] != 30 {
+	// A type added waits 30 days (migration 00256): pending, none in force.
+	if p := pol.Pending["wage_statement"]; len(pol.DocumentTypes) != 0 || len(pol.Pending) != 1 || p.RetainDays != 30 ||
+		time.Until(p.EffectiveAt) < 29*24*time.Hour || time.Until(p.EffectiveAt) > 31*24*time.Hour {
 		t.Fatalf("policy as set: %+v", pol)
 	}
+	w.retentionInForce(o.ID)
+	pol = cases.RetentionPolicy{}
 	w.do("GET", "/v1/org/retention-policy", o.Prov.Token, nil, http.StatusOK, &pol)
-	if pol.DocumentTypes["wage_statement"] != 30 {
+	if pol.DocumentTypes["wage_statement"] != 30 || len(pol.Pending) != 0 {
 		t.Fatalf("policy as a provider reads it: %+v", pol)
 	}
 	if n := w.auditCount(o.ID, "org.retention_policy.update", "success"); n != 1 {
@@ -212,5 +216,16 @@ func TestRetentionPurge(t *testing.T) {
 			t.Fatal("the waiting purger never took over")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// retentionInForce makes the org's pending retention changes take effect
+// now, as their 30-day notice would (migration 00256): the superuser moves
+// their effective time, which no caller can.
+func (w *world) retentionInForce(org uuid.UUID) {
+	w.t.Helper()
+	if _, err := w.env.Super.Pool.Exec(context.Background(), `update app.document_retention set effective_at = now()
+	    where org_id = $1 and effective_at > now()`, org); err != nil {
+		w.t.Fatal(err)
 	}
 }

@@ -643,18 +643,26 @@ func (q *Queries) GetDocument(ctx context.Context, arg GetDocumentParams) (GetDo
 }
 
 const getDocumentRetention = `-- name: GetDocumentRetention :many
-select doc_type, retain_days, updated_by, updated_at from app.document_retention
- where org_id = $1 order by doc_type
+select r.doc_type, r.retain_days, r.pending_days, r.effective_at,
+       coalesce(r.effective_at <= now(), false)::bool as pending_in_force
+  from app.document_retention r
+ where r.org_id = $1 order by r.doc_type
 `
 
 type GetDocumentRetentionRow struct {
-	DocType    string
-	RetainDays int32
-	UpdatedBy  uuid.UUID
-	UpdatedAt  time.Time
+	DocType        string
+	RetainDays     *int32
+	PendingDays    *int32
+	EffectiveAt    *time.Time
+	PendingInForce bool
 }
 
-// The org's retention policy (migration 00233; internal/cases/retention.go).
+// The org's retention policy (migrations 00233, 00256;
+// internal/cases/retention.go): per type, the days before any pending
+// shortening (retain_days, null: kept for ever), the shortening and its
+// effective time (null when none), and whether that time has passed by the
+// database's clock (pending_in_force): then the pending days are the rule
+// in force, else retain_days are and the shortening is still pending.
 func (q *Queries) GetDocumentRetention(ctx context.Context, orgID uuid.UUID) ([]GetDocumentRetentionRow, error) {
 	rows, err := q.db.Query(ctx, getDocumentRetention, orgID)
 	if err != nil {
@@ -667,8 +675,9 @@ func (q *Queries) GetDocumentRetention(ctx context.Context, orgID uuid.UUID) ([]
 		if err := rows.Scan(
 			&i.DocType,
 			&i.RetainDays,
-			&i.UpdatedBy,
-			&i.UpdatedAt,
+			&i.PendingDays,
+			&i.EffectiveAt,
+			&i.PendingInForce,
 		); err != nil {
 			return nil, err
 		}
@@ -1455,41 +1464,60 @@ func (q *Queries) PlaceHold(ctx context.Context, arg PlaceHoldParams) (PlaceHold
 }
 
 const previewDocumentPurge = `-- name: PreviewDocumentPurge :many
-with past as (
-  select x.id, x.doc_type, x.created_at,
-         (greatest(x.created_at, x.due_at,
-                  (select max(v.created_at) from app.document_versions v
-                    where v.org_id = x.org_id and v.document_id = x.id))
-           + make_interval(days => r.retain_days))::timestamptz as ends_at,
+with rules as (
+  select r.org_id, r.doc_type,
+         case when r.effective_at <= now() then r.pending_days else r.retain_days end as days,
+         case when r.effective_at > now() then r.pending_days end as pend,
+         case when r.effective_at > now() then r.effective_at end as pend_at
+    from app.document_retention r
+   where r.org_id = $2
+),
+docs as (
+  select x.id, x.doc_type, x.created_at, x.due_at, r.days, r.pend, r.pend_at,
+         greatest(x.created_at, (select max(v.created_at) from app.document_versions v
+                                  where v.org_id = x.org_id and v.document_id = x.id)) as last_at,
          exists (select from app.legal_holds h
                   where h.org_id = x.org_id and h.released_at is null
                     and ((h.patient_id is null and h.case_id is null)
                          or h.patient_id = c.patient_id or h.case_id = x.case_id)) as held,
-         coalesce(x.due_at >= now() - make_interval(days => r.retain_days), false) as requested
-    from app.documents x
-    join app.document_retention r on r.org_id = x.org_id and r.doc_type = x.doc_type
+         exists (select from app.dsr_requests q
+                  where q.org_id = x.org_id and q.patient_id = c.patient_id and q.status = 'open'
+                    and q.kind in ('access', 'amendment')) as dsr
+    from rules r
+    join app.documents x on x.org_id = r.org_id and x.doc_type = r.doc_type
     join app.cases c on c.org_id = x.org_id and c.id = x.case_id
-   where x.org_id = $2 and x.deleted_at is null
-     and x.created_at < now() - make_interval(days => r.retain_days)
-     and not exists (select from app.document_versions v
-                      where v.org_id = x.org_id and v.document_id = x.id
-                        and v.created_at >= now() - make_interval(days => r.retain_days))
+   where x.deleted_at is null
+     -- The later of the two cutoffs (a pending rule is always the shorter).
+     and x.created_at < coalesce(r.pend_at - make_interval(days => r.pend), now() - make_interval(days => r.days))
+),
+past as (
+  select d.id, d.doc_type, d.created_at, d.due_at, d.days, d.pend, d.pend_at, d.last_at, d.held, d.dsr,
+         coalesce(d.last_at < now() - make_interval(days => d.days), false) as now_past,
+         coalesce(d.due_at >= now() - make_interval(days => d.days), false) as requested,
+         coalesce(d.last_at < d.pend_at - make_interval(days => d.pend)
+                  and not coalesce(d.due_at >= d.pend_at - make_interval(days => d.pend), false), false) as pend_past
+    from docs d
 )
-select r.doc_type, r.retain_days,
-       count(p.id)::int as past_retention,
-       (count(p.id) filter (where p.held))::int as held,
-       (count(p.id) filter (where not p.held and p.requested))::int as requested,
-       (count(p.id) filter (where not p.held and not p.requested))::int as purge,
+select t.doc_type, t.retain_days, t.pending_days, t.effective_at,
+       coalesce(t.effective_at <= now(), false)::bool as pending_in_force,
+       (count(p.id) filter (where p.now_past))::int as past_retention,
+       (count(p.id) filter (where p.now_past and p.held))::int as held,
+       (count(p.id) filter (where p.now_past and not p.held and p.requested))::int as requested,
+       (count(p.id) filter (where p.now_past and not p.held and not p.requested and p.dsr))::int as dsr,
+       (count(p.id) filter (where p.now_past and not p.held and not p.requested and not p.dsr))::int as purge,
        -- now() when the purge deletes none (purge = 0): the caller reads it
        -- only when purge > 0.
-       coalesce(min(p.ends_at) filter (where not p.held and not p.requested), now())::timestamptz as oldest_end,
+       coalesce(min(greatest(p.last_at, p.due_at) + make_interval(days => p.days))
+                  filter (where p.now_past and not p.held and not p.requested and not p.dsr), now())::timestamptz as oldest_end,
        coalesce((array_agg(p.id order by p.created_at, p.id)
-                   filter (where not p.held and not p.requested))[1:$1::int], '{}')::uuid[] as document_ids
-  from app.document_retention r
-  left join past p on p.doc_type = r.doc_type
- where r.org_id = $2
- group by r.doc_type, r.retain_days
- order by r.doc_type
+                   filter (where p.now_past and not p.held and not p.requested and not p.dsr))[1:$1::int], '{}')::uuid[] as document_ids,
+       (count(p.id) filter (where p.pend_past and not p.held and not p.dsr
+                              and not (p.now_past and not p.requested)))::int as pending_purge
+  from app.document_retention t
+  left join past p on p.doc_type = t.doc_type
+ where t.org_id = $2
+ group by t.doc_type, t.retain_days, t.pending_days, t.effective_at
+ order by t.doc_type
 `
 
 type PreviewDocumentPurgeParams struct {
@@ -1498,28 +1526,40 @@ type PreviewDocumentPurgeParams struct {
 }
 
 type PreviewDocumentPurgeRow struct {
-	DocType       string
-	RetainDays    int32
-	PastRetention int32
-	Held          int32
-	Requested     int32
-	Purge         int32
-	OldestEnd     time.Time
-	DocumentIds   []uuid.UUID
+	DocType        string
+	RetainDays     *int32
+	PendingDays    *int32
+	EffectiveAt    *time.Time
+	PendingInForce bool
+	PastRetention  int32
+	Held           int32
+	Requested      int32
+	Dsr            int32
+	Purge          int32
+	OldestEnd      time.Time
+	DocumentIds    []uuid.UUID
+	PendingPurge   int32
 }
 
 // What the next purge would do in the caller's org, per type its policy
 // names (GET /v1/org/retention-policy/preview; internal/cases/retention.go):
-// the live documents whose creation and last upload are older than the
-// type's days, how many of them an active legal hold keeps (on the org,
-// the case's patient or the case), how many a request keeps (a due date
-// less than the days ago, migration 00238), and the others, the ones the
-// purge deletes: how many, when the oldest one's retention ended, and the
-// first @max_ids of their ids in the purge's order. It decides as
-// app.purge_expired_documents does (migrations 00234, 00238: keep them
-// equal), but runs as ward_app under the caller's credential: RLS decides
-// what it counts (an admin's session sees every document and hold of the
-// org).
+// under the rule in force (00256: the pending one once its time has
+// passed), the live documents whose creation and last upload are older
+// than the type's days, how many of them an active legal hold keeps (on
+// the org, the case's patient or the case), how many a request keeps (a
+// due date less than the days ago, migration 00238), how many an open
+// access or amendment request about their patient keeps (00256), and the
+// others, the ones the purge deletes: how many, when the oldest one's
+// retention ended, and the first @max_ids of their ids in the purge's
+// order. The type's stored days, pending days and effective time, and
+// whether that time has passed (pending_in_force: the pending days are
+// the rule in force; else retain_days are, null for none, and the
+// shortening is pending). For a pending shortening, how many more the purge would delete
+// once it takes effect, holds and requests as they stand now
+// (pending_purge). It decides as app.purge_expired_documents does
+// (migrations 00234, 00238, 00256: keep them equal), but runs as ward_app
+// under the caller's credential: RLS decides what it counts (an admin's
+// session sees every document, hold and request of the org).
 func (q *Queries) PreviewDocumentPurge(ctx context.Context, arg PreviewDocumentPurgeParams) ([]PreviewDocumentPurgeRow, error) {
 	rows, err := q.db.Query(ctx, previewDocumentPurge, arg.MaxIds, arg.OrgID)
 	if err != nil {
@@ -1532,12 +1572,17 @@ func (q *Queries) PreviewDocumentPurge(ctx context.Context, arg PreviewDocumentP
 		if err := rows.Scan(
 			&i.DocType,
 			&i.RetainDays,
+			&i.PendingDays,
+			&i.EffectiveAt,
+			&i.PendingInForce,
 			&i.PastRetention,
 			&i.Held,
 			&i.Requested,
+			&i.Dsr,
 			&i.Purge,
 			&i.OldestEnd,
 			&i.DocumentIds,
+			&i.PendingPurge,
 		); err != nil {
 			return nil, err
 		}

@@ -192,11 +192,13 @@ type AppDocumentReminder struct {
 }
 
 type AppDocumentRetention struct {
-	OrgID      uuid.UUID
-	DocType    string
-	RetainDays int32
-	UpdatedBy  uuid.UUID
-	UpdatedAt  time.Time
+	OrgID       uuid.UUID
+	DocType     string
+	RetainDays  *int32
+	UpdatedBy   uuid.UUID
+	UpdatedAt   time.Time
+	PendingDays *int32
+	EffectiveAt *time.Time
 }
 
 type AppDocumentUpload struct {
