@@ -247,3 +247,68 @@ func TestRetentionNoticeAndDSRSQL(t *testing.T) {
 		t.Fatalf("purged %v once the access request closed, want %s", got, d45)
 	}
 }
+
+// An access request filed while the purge runs is not missed (00256):
+// filing it takes the org's hold lock, shared, so the purge waits for the
+// request's transaction and then keeps the patient's document. Without the
+// trigger the purge does not wait and deletes it.
+func TestRetentionPurgeWaitsForDSR(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	super := superExec(t, env)
+	org, admin, patient, kase, doc := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
+	super(`insert into app.orgs (id, name, device_binding_required_for) values ($1, 'Asking', '{}')`, org)
+	super(`insert into app.users (id, email_bidx, email_enc) values ($1, sha256('asking-admin'), '\x00')`, admin)
+	super(`insert into app.memberships (org_id, user_id, role) values ($1, $2, 'admin')`, org, admin)
+	sum := sha256.Sum256([]byte("asking-admin-session"))
+	super(`insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr,
+	         authenticated_at) values ($1, $2, $3, 60, now() + interval '50 minutes', 2, '{email,totp}', now())`, org, admin, sum[:])
+	cred := postgres.Credential{Hash: hex.EncodeToString(sum[:])}
+	super(`insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, '\x00', $3)`, org, patient, admin)
+	super(`insert into app.cases (org_id, id, patient_id, title_enc, created_by) values ($1, $2, $3, '\x00', $4)`, org, kase, patient, admin)
+	super(`insert into app.document_retention (org_id, doc_type, retain_days, updated_by) values ($1, 'wage_statement', 30, $2)`, org, admin)
+	super(`insert into app.documents (org_id, id, case_id, doc_type, created_by, created_at)
+	         values ($1, $2, $3, 'wage_statement', $4, now() - interval '40 days')`, org, doc, kase, admin)
+	ops, err := postgres.OpenAs(ctx, env.SuperURL(), "ward_ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ops.Close)
+
+	inserted, release, dsrErr := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		dsrErr <- env.App.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `insert into app.dsr_requests (org_id, kind, patient_id, requested_by) values ($1, 'access', $2, $3)`,
+				org, patient, admin)
+			close(inserted)
+			if err == nil {
+				<-release
+			}
+			return err
+		})
+	}()
+	<-inserted
+	done := make(chan int, 1)
+	go func() {
+		n := -1
+		if err := ops.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `select count(*) from app.purge_expired_documents(100)`).Scan(&n)
+		}); err != nil {
+			n = -1
+		}
+		done <- n
+	}()
+	select {
+	case got := <-done:
+		close(release)
+		t.Fatalf("the purge did not wait for the access request being filed: %d purged", got)
+	case <-time.After(500 * time.Millisecond):
+	}
+	close(release)
+	if err := <-dsrErr; err != nil {
+		t.Fatal(err)
+	}
+	if got := <-done; got != 0 {
+		t.Fatalf("purged under an access request filed during the purge: %d", got)
+	}
+}
