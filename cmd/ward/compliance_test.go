@@ -550,8 +550,12 @@ func TestComplianceDisposalAndIncidents(t *testing.T) {
 		!labGone || askedGone {
 		t.Fatalf("purge: the lab report deleted %v, the asked-for statement deleted %v (%v)", labGone, askedGone, err)
 	}
+	// A type added is pending its notice: listed, not yet counted in force.
+	exec(`insert into app.document_retention (org_id, doc_type, pending_days, effective_at, updated_by)
+	      values ($1, 'note', 10, now() + interval '20 days', $2)`, org, admin)
 	r = report()
-	expect(r, disposal, compliance.Pass, "kept for an open access or amendment request")
+	expect(r, disposal, compliance.Pass, "kept for an open access or amendment request", "2 document types",
+		"shorter retention pending its 30-day notice (the purge applies the days in force until then): "+org+` ("Disposal Clinic"): 1 document type`)
 	refuse(r, disposal, "not running")
 
 	// The breach tools' use: a scope and a revocation count, a denied

@@ -292,7 +292,7 @@ func disposal(f facts) Control {
 		c.Evidence = append(c.Evidence, "no org has active members yet")
 		return c
 	}
-	var noPolicy, overdue, late, held, dsr, unshredded, purges []string
+	var noPolicy, overdue, late, held, dsr, pending, unshredded, purges []string
 	for _, o := range live {
 		if o.DocumentsUnshredded > 0 {
 			unshredded = append(unshredded, fmt.Sprintf("%s: %d", o.label(), o.DocumentsUnshredded))
@@ -302,6 +302,9 @@ func disposal(f facts) Control {
 		}
 		if o.DocumentsHeld > 0 {
 			held = append(held, fmt.Sprintf("%s: %d", o.label(), o.DocumentsHeld))
+		}
+		if o.RetentionPending > 0 {
+			pending = append(pending, fmt.Sprintf("%s: %s", o.label(), plural(o.RetentionPending, "document type", "document types")))
 		}
 		if o.DocumentsKeptByDSR > 0 {
 			dsr = append(dsr, fmt.Sprintf("%s: %d", o.label(), o.DocumentsKeptByDSR))
@@ -330,6 +333,9 @@ func disposal(f facts) Control {
 		c.Status = worst(c.Status, Partial)
 		c.Evidence = append(c.Evidence, fmt.Sprintf("%d of %d orgs have no document retention policy: their documents are kept for ever and disposed of only when deleted: %s",
 			len(noPolicy), len(live), listed(noPolicy, 5)))
+	}
+	if len(pending) > 0 {
+		c.Evidence = append(c.Evidence, "shorter retention pending its 30-day notice (the purge applies the days in force until then): "+listed(pending, 5))
 	}
 	if len(held) > 0 {
 		c.Evidence = append(c.Evidence, "documents past retention kept by an active legal hold (not purged, as the hold requires): "+listed(held, 5))
