@@ -15157,7 +15157,6 @@ REVOKE ALL ON FUNCTION private.refuse_key_write() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.retention_notice() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.retention_notice() TO ward_definer;
-GRANT ALL ON FUNCTION private.retention_notice() TO ward_app;
 
 --
 -- Name: FUNCTION scim_apply_roles(p_org uuid, p_users uuid[], p_default text, p_request text); Type: ACL; Schema: private; Owner: ward_owner

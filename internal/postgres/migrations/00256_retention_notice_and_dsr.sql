@@ -65,7 +65,7 @@ as $$
 $$;
 -- +goose StatementEnd
 revoke all on function private.retention_notice() from public;
-grant execute on function private.retention_notice() to ward_definer, ward_app;
+grant execute on function private.retention_notice() to ward_definer;
 
 alter table app.document_retention alter column retain_days drop not null;
 alter table app.document_retention
