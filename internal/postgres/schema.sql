@@ -2540,52 +2540,6 @@ CREATE FUNCTION app.ops_compliance_facts() RETURNS jsonb
     select o.id from app.orgs o
     union select k.org_id from private.keysets k
     union select h.org_id from audit.heads h
-  ),
-  members as (
-    select m.org_id, count(*) as active,
-           count(*) filter (where m.role = 'admin') as admins,
-           count(*) filter (where m.role = 'admin'
-             and not exists (select from app.totp_factors t
-                              where t.org_id = m.org_id and t.user_id = m.user_id and t.confirmed_at is not null)
-             and not exists (select from app.passkeys p
-                              where p.org_id = m.org_id and p.user_id = m.user_id)) as admins_without_factor
-      from app.memberships m
-     where m.revoked_at is null
-     group by m.org_id
-  ),
-  -- Each live document a retention rule in force covers: when its
-  -- retention ends (the latest of its creation, its last upload and its
-  -- due date, plus the days in force, as app.purge_expired_documents
-  -- decides), whether an active legal hold on its org, its case's patient
-  -- or its case keeps it, and whether an open access or amendment request
-  -- about its patient does (00256).
-  docs as (
-    select x.org_id,
-           greatest(x.created_at, x.due_at, (select max(v.created_at) from app.document_versions v
-                                              where v.org_id = x.org_id and v.document_id = x.id))
-             + make_interval(days => r.retain_days) as expires_at,
-           exists (select from app.legal_holds lh
-                    where lh.org_id = x.org_id and lh.released_at is null
-                      and ((lh.patient_id is null and lh.case_id is null)
-                           or lh.patient_id = cs.patient_id or lh.case_id = x.case_id)) as held,
-           exists (select from app.dsr_requests q
-                    where q.org_id = x.org_id and q.patient_id = cs.patient_id and q.status = 'open'
-                      and q.kind in ('access', 'amendment')) as dsr
-      from app.documents x
-      join (select r0.org_id, r0.doc_type,
-                   case when r0.effective_at <= now() then r0.pending_days else r0.retain_days end as retain_days
-              from app.document_retention r0) r on r.org_id = x.org_id and r.doc_type = x.doc_type
-      join app.cases cs on cs.org_id = x.org_id and cs.id = x.case_id
-     where x.deleted_at is null and r.retain_days is not null
-  ),
-  expired as (
-    select d.org_id, count(*) filter (where not d.held and not d.dsr) as overdue,
-           min(d.expires_at) filter (where not d.held and not d.dsr) as overdue_since,
-           count(*) filter (where d.held) as held,
-           count(*) filter (where not d.held and d.dsr) as dsr
-      from docs d
-     where d.expires_at < now()
-     group by d.org_id
   )
   select jsonb_build_object(
     'now', now(),
@@ -2604,93 +2558,7 @@ CREATE FUNCTION app.ops_compliance_facts() RETURNS jsonb
         'zero_retention', g.zero_retention, 'models', cardinality(g.models), 'region', g.region,
         'enabled_by', (select count(*) from app.orgs o where g.name = any (o.gateway_providers)))
         order by g.name) from app.gateway_providers g), '[]'::jsonb),
-    'orgs', coalesce((select jsonb_agg(jsonb_build_object(
-        'id', i.id,
-        'name', o.name,
-        'exists', o.id is not null,
-        'idle_timeout_min', least(o.session_idle_timeout_min, pol.session_idle_max_min),
-        'absolute_max_min', least(o.session_absolute_max_min, pol.session_absolute_max_min),
-        'require_mfa', o.require_mfa, 'require_passkey', o.require_passkey, 'enforce_sso', o.enforce_sso,
-        'members', coalesce(mb.active, 0), 'admins', coalesce(mb.admins, 0),
-        'admins_without_factor', coalesce(mb.admins_without_factor, 0),
-        'break_glass_users', (select count(*) from app.break_glass_users b where b.org_id = i.id),
-        -- Those who could activate now (app.break_glass_activate's checks):
-        -- a live clinical or admin membership and at least two passkeys.
-        'break_glass_usable', (select count(*) from app.break_glass_users b
-                                 join app.memberships m on m.org_id = b.org_id and m.user_id = b.user_id
-                                where b.org_id = i.id and m.revoked_at is null
-                                  and m.role in ('provider', 'lead', 'admin')
-                                  and (select count(*) from app.passkeys p
-                                        where p.org_id = b.org_id and p.user_id = b.user_id) >= 2),
-        'keyset_created_at', k.created_at, 'keyset_rotated_at', k.rotated_at,
-        'has_prf', exists (select from private.keysets kp where kp.org_id = i.id and kp.purpose = 'prf'),
-        'tree_size', coalesce(h.tree_size, 0),
-        'checkpoint_size', c.size, 'checkpoint_at', c.signed_at,
-        'archived_size', coalesce(s.archived_size, 0),
-        'archive_objects', coalesce(a.n, 0), 'archive_modes', coalesce(a.modes, '[]'::jsonb),
-        'archive_min_retention_days', a.min_days, 'archive_unlocked', coalesce(a.unlocked, 0),
-        'sinks', coalesce((select jsonb_agg(jsonb_build_object(
-                   'failing', x.failing_since is not null, 'last_success_at', x.last_success_at,
-                   'undelivered_since', (select e.at from audit.events e
-                                          where e.org_id = x.org_id
-                                            and e.qid = (select l.qid from audit.leaves l
-                                                          where l.org_id = x.org_id and l.seq > x.cursor_seq
-                                                          order by l.seq limit 1)))
-                   order by x.id)
-                   from app.audit_sinks x
-                  where x.org_id = i.id and x.enabled and x.disabled_at is null), '[]'::jsonb),
-        'first_unsigned_at', (select e.at from audit.events e
-                               where e.org_id = i.id
-                                 and e.qid = (select l.qid from audit.leaves l
-                                               where l.org_id = i.id and l.seq > coalesce(c.size, 0)
-                                               order by l.seq limit 1)))
-        || jsonb_build_object(
-        'retention_types', (select count(*) from app.document_retention r where r.org_id = i.id
-                              and case when r.effective_at <= now() then r.pending_days else r.retain_days end is not null),
-        'retention_pending', (select count(*) from app.document_retention r where r.org_id = i.id and r.effective_at > now()),
-        'documents_overdue', coalesce(x.overdue, 0),
-        'documents_overdue_since', x.overdue_since,
-        'documents_held', coalesce(x.held, 0),
-        'documents_kept_by_dsr', coalesce(x.dsr, 0),
-        -- Deleted documents whose versions still hold a wrapped data key:
-        -- deleted but not crypto-shredded (app.delete_document and the
-        -- purge null the keys in the deleting transaction).
-        'documents_unshredded', (select count(distinct dv.document_id) from app.document_versions dv
-                                   join app.documents dd on dd.org_id = dv.org_id and dd.id = dv.document_id
-                                  where dv.org_id = i.id and dd.deleted_at is not null and dv.data_key is not null),
-        'last_purge_at', ev.last_purge_at,
-        'purged_year', coalesce(ev.purged, 0),
-        'breach_scopes_year', coalesce(ev.scopes, 0),
-        'breach_revokes_year', coalesce(ev.revokes, 0),
-        'break_glass_unreviewed', coalesce(bg.n, 0),
-        'break_glass_unreviewed_since', bg.since)
-        order by i.id)
-      from ids i
-      cross join pol
-      left join app.orgs o on o.id = i.id
-      left join members mb on mb.org_id = i.id
-      left join private.keysets k on k.org_id = i.id and k.purpose = 'aead'
-      left join audit.heads h on h.org_id = i.id
-      left join audit.archive_state s on s.org_id = i.id
-      left join lateral (select c.size, c.signed_at from audit.checkpoints c
-                          where c.org_id = i.id order by c.size desc limit 1) c on true
-      left join lateral (select count(*) as n,
-                                jsonb_agg(distinct ao.mode) filter (where ao.mode is not null) as modes,
-                                min(extract(epoch from ao.retain_until - ao.stored_at) / 86400)::int as min_days,
-                                count(*) filter (where ao.mode is null) as unlocked
-                           from audit.archive_objects ao where ao.org_id = i.id) a on true
-      left join expired x on x.org_id = i.id
-      left join lateral (select max(e.at) filter (where e.action = 'document.purge') as last_purge_at,
-                                count(*) filter (where e.action = 'document.purge' and e.at > now() - interval '365 days') as purged,
-                                count(*) filter (where e.action = 'breach.scope' and e.at > now() - interval '365 days') as scopes,
-                                count(*) filter (where e.action = 'breach.revoke' and e.at > now() - interval '365 days') as revokes
-                           from audit.events e
-                          where e.org_id = i.id and e.outcome = 'success'
-                            and e.action in ('document.purge', 'breach.scope', 'breach.revoke')) ev on true
-      left join lateral (select count(*) as n, min(b.activated_at) as since
-                           from app.break_glass_activations b
-                          where b.org_id = i.id and b.reviewed_at is null) bg on true),
-      '[]'::jsonb))
+    'orgs', coalesce((select jsonb_agg(private.compliance_org_facts(i.id) order by i.id) from ids i), '[]'::jsonb))
   from pol
 $$;
 
@@ -2821,10 +2689,101 @@ end $$;
 ALTER FUNCTION app.ops_members(p_org uuid, p_email_bidx bytea) OWNER TO ward_definer;
 
 --
+-- Name: ops_org_shred(uuid, text, boolean); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_org_shred(p_org uuid, p_name text, p_dry_run boolean DEFAULT true) RETURNS TABLE(name text, shredded_at timestamp with time zone, legal_holds integer, open_requests integer, patients integer, cases integer, documents integer, data_keys integer, keysets integer, members integer, sessions integer, api_keys integer, scim_tokens integer, audit_sinks integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  o record;
+begin
+  if private.credential_hash() is not null then
+    raise exception 'ops_org_shred: the operator''s shred takes no credential' using errcode = '42501';
+  end if;
+  if p_org is null or p_name is null or p_dry_run is null then
+    raise exception 'ops_org_shred: the org, its name and the dry run are required' using errcode = '22023';
+  end if;
+  -- The org's row lock orders the shred after any policy change or
+  -- credential issued under it (those take it too, or insert rows the
+  -- trigger above checks once this commits).
+  select x.id, x.name, x.shredded_at into o from app.orgs x where x.id = p_org for update;
+  if not found then
+    raise exception 'ops_org_shred: no such org' using errcode = 'P0002', hint = 'no_such_org';
+  end if;
+  if o.name is distinct from p_name then
+    raise exception 'ops_org_shred: the name given is not the org''s name' using errcode = '22023',
+      hint = 'name_mismatch';
+  end if;
+  name := o.name;
+  shredded_at := o.shredded_at;
+  legal_holds := (select count(*) from app.legal_holds h where h.org_id = p_org and h.released_at is null);
+  open_requests := (select count(*) from app.dsr_requests d where d.org_id = p_org and d.status = 'open');
+  patients := (select count(*) from app.patients p where p.org_id = p_org);
+  cases := (select count(*) from app.cases c where c.org_id = p_org);
+  documents := (select count(*) from app.documents d where d.org_id = p_org);
+  data_keys := (select count(*) from app.document_versions v where v.org_id = p_org and v.data_key is not null);
+  keysets := (select count(*) from private.keysets k where k.org_id = p_org);
+  members := (select count(*) from app.memberships m where m.org_id = p_org and m.revoked_at is null);
+  sessions := (select count(*) from app.sessions s where s.org_id = p_org and s.revoked_at is null
+                  and s.absolute_expires_at > now());
+  api_keys := (select count(*) from app.api_keys k where k.org_id = p_org and k.revoked_at is null);
+  scim_tokens := (select count(*) from app.scim_tokens t where t.org_id = p_org and t.revoked_at is null);
+  audit_sinks := (select count(*) from app.audit_sinks s where s.org_id = p_org and s.enabled);
+  if p_dry_run then
+    return next;
+    return;
+  end if;
+  if o.shredded_at is not null then
+    raise exception 'ops_org_shred: the org was shredded at %', o.shredded_at using errcode = '55000',
+      hint = 'org_shredded';
+  end if;
+  if legal_holds > 0 then
+    raise exception 'ops_org_shred: % legal hold(s) of the org are live; release them first', legal_holds
+      using errcode = '55000', hint = 'legal_hold';
+  end if;
+  if open_requests > 0 then
+    raise exception 'ops_org_shred: % data-subject request(s) of the org are open; close them first', open_requests
+      using errcode = '55000', hint = 'open_requests';
+  end if;
+
+  -- The event first, while the org is whole: what was destroyed, by whom.
+  perform audit.append_as(p_org, 'org.shred', 'success', 'org', p_org,
+    p_details => jsonb_build_object('operator', true, 'by', session_user::text, 'patients', patients,
+      'cases', cases, 'documents', documents, 'data_keys', data_keys, 'keysets', keysets, 'members', members,
+      'sessions', sessions, 'api_keys', api_keys, 'scim_tokens', scim_tokens, 'audit_sinks', audit_sinks));
+  -- Each membership ends as any revocation does (the membership trigger:
+  -- case access, invitations, sign-in links, factors, API keys, paused
+  -- sinks, each audited), then whatever is left of the org's credentials.
+  update app.memberships m set revoked_at = now(), revoked_via = 'shred', revoked_by = null
+   where m.org_id = p_org and m.revoked_at is null;
+  update app.sessions s set revoked_at = now(), revoked_reason = 'org_shredded'
+   where s.org_id = p_org and s.revoked_at is null;
+  update app.api_keys k set revoked_at = now() where k.org_id = p_org and k.revoked_at is null;
+  update app.scim_tokens t set revoked_at = now() where t.org_id = p_org and t.revoked_at is null;
+  update app.case_invites i set revoked_at = now()
+   where i.org_id = p_org and i.revoked_at is null and i.accepted_at is null;
+  update app.magic_links l set used_at = now() where l.org_id = p_org and l.used_at is null;
+  update app.audit_sinks s set enabled = false, paused_reason = null, updated_at = now()
+   where s.org_id = p_org and s.enabled;
+  -- The destruction: every wrapped data key, then the keysets that
+  -- wrapped them and sealed every PHI column and blind index.
+  update app.document_versions v set data_key = null where v.org_id = p_org and v.data_key is not null;
+  delete from private.keysets k where k.org_id = p_org;
+  update app.orgs x set shredded_at = now(), gateway_providers = '{}', gateway_models = '{}' where x.id = p_org;
+  perform pg_catalog.pg_notify('ward_keys', p_org::text);
+  shredded_at := now();
+  return next;
+end $$;
+
+ALTER FUNCTION app.ops_org_shred(p_org uuid, p_name text, p_dry_run boolean) OWNER TO ward_definer;
+
+--
 -- Name: ops_orgs(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
-CREATE FUNCTION app.ops_orgs() RETURNS TABLE(id uuid, name text, created_at timestamp with time zone, members integer, admins integer, patients integer, require_mfa boolean, require_passkey boolean, enforce_sso boolean, idle_timeout_min integer, absolute_max_min integer)
+CREATE FUNCTION app.ops_orgs() RETURNS TABLE(id uuid, name text, created_at timestamp with time zone, members integer, admins integer, patients integer, require_mfa boolean, require_passkey boolean, enforce_sso boolean, idle_timeout_min integer, absolute_max_min integer, shredded_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -2838,7 +2797,8 @@ begin
            (select count(*)::integer from app.memberships m
              where m.org_id = o.id and m.revoked_at is null and m.role = 'admin'),
            (select count(*)::integer from app.patients p where p.org_id = o.id),
-           o.require_mfa, o.require_passkey, o.enforce_sso, o.session_idle_timeout_min, o.session_absolute_max_min
+           o.require_mfa, o.require_passkey, o.enforce_sso, o.session_idle_timeout_min, o.session_absolute_max_min,
+           o.shredded_at
       from app.orgs o
      order by o.created_at, o.id
      limit 10000;
@@ -2877,6 +2837,8 @@ begin
   end if;
   perform audit.append_as(p_org, 'keys.' || p_kind, 'success', 'keyset', p_org,
     p_details => jsonb_build_object('purpose', p_purpose, 'by', session_user::text));
+  -- Every node drops its cached keys of the org (docs/operations.md).
+  perform pg_catalog.pg_notify('ward_keys', p_org::text);
   return true;
 end $$;
 
@@ -2914,6 +2876,57 @@ begin
 end $$;
 
 ALTER FUNCTION app.ops_rewrap_data_keys(p_org uuid, p_ids uuid[], p_old bytea[], p_new bytea[]) OWNER TO ward_definer;
+
+--
+-- Name: org_compliance_facts(text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.org_compliance_facts(p_request text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  facts jsonb;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden: an org''s compliance facts are read by its admin''s session' using errcode = '42501';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records, not the org''s security posture'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  with pol as (select * from app.instance_policy limit 1)
+  select jsonb_build_object(
+    'now', now(),
+    'instance_policy', jsonb_build_object(
+        'link_ttl_min', p.link_ttl_min, 'session_idle_max_min', p.session_idle_max_min,
+        'session_absolute_max_min', p.session_absolute_max_min,
+        'link_max_per_address', p.link_max_per_address, 'link_max_per_source', p.link_max_per_source),
+    'admin_bar', private.assurance_bar('admin', false, false),
+    'auth_actions', (select coalesce(jsonb_agg(a.name order by a.name), '[]'::jsonb)
+                       from audit.actions a where a.name like 'auth.%'),
+    'breach_actions', (select coalesce(jsonb_agg(a.name order by a.name), '[]'::jsonb)
+                         from audit.actions a where a.name in ('breach.scope', 'breach.revoke', 'document.purge')),
+    'providers', coalesce((select jsonb_agg(jsonb_build_object(
+        'name', g.name, 'baa_signed_at', g.baa_signed_at, 'baa_ref', g.baa_ref is not null,
+        'zero_retention', g.zero_retention, 'models', cardinality(g.models), 'region', g.region,
+        'enabled_by', 1)
+        order by g.name)
+        from app.gateway_providers g
+       where exists (select from app.orgs o where o.id = me.org_id and g.name = any (o.gateway_providers))), '[]'::jsonb),
+    'orgs', jsonb_build_array(private.compliance_org_facts(me.org_id)))
+    into facts
+    from pol p;
+  if facts is null then
+    raise exception 'the instance policy row is missing (run ward migrate)' using errcode = '55000';
+  end if;
+  perform audit.append_as(me.org_id, 'org.compliance.read', 'success', 'org', me.org_id, p_request => p_request);
+  return facts;
+end $$;
+
+ALTER FUNCTION app.org_compliance_facts(p_request text) OWNER TO ward_definer;
 
 --
 -- Name: org_keyset(uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -3557,6 +3570,32 @@ begin
 end $$;
 
 ALTER FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) OWNER TO ward_definer;
+
+--
+-- Name: refuse_shredded_org(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.refuse_shredded_org() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  -- Only app.memberships fires on an update (of revoked_at): ending a
+  -- membership is always allowed, restoring one is not. (A separate IF:
+  -- the other tables have no revoked_at for the expression to name.)
+  if tg_op = 'UPDATE' then
+    if new.revoked_at is not null then
+      return new;
+    end if;
+  end if;
+  if exists (select 1 from app.orgs o where o.id = new.org_id and o.shredded_at is not null) then
+    raise exception 'the org was crypto-shredded: it takes no new member, credential or key'
+      using errcode = '55000', hint = 'org_shredded';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.refuse_shredded_org() OWNER TO ward_definer;
 
 --
 -- Name: release_upload(text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -7035,6 +7074,150 @@ end $$;
 ALTER FUNCTION private.check_case_member_kind() OWNER TO ward_rls;
 
 --
+-- Name: compliance_org_facts(uuid); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.compliance_org_facts(p_org uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  with pol as (select * from app.instance_policy limit 1),
+  members as (
+    select m.org_id, count(*) as active,
+           count(*) filter (where m.role = 'admin') as admins,
+           count(*) filter (where m.role = 'admin'
+             and not exists (select from app.totp_factors t
+                              where t.org_id = m.org_id and t.user_id = m.user_id and t.confirmed_at is not null)
+             and not exists (select from app.passkeys p
+                              where p.org_id = m.org_id and p.user_id = m.user_id)) as admins_without_factor
+      from app.memberships m
+     where m.org_id = p_org and m.revoked_at is null
+     group by m.org_id
+  ),
+  -- Each live document a retention rule in force covers: when its
+  -- retention ends (the latest of its creation, its last upload and its
+  -- due date, plus the days in force, as app.purge_expired_documents
+  -- decides), whether an active legal hold on its org, its case's patient
+  -- or its case keeps it, and whether an open access or amendment request
+  -- about its patient does (00256).
+  docs as (
+    select x.org_id,
+           greatest(x.created_at, x.due_at, (select max(v.created_at) from app.document_versions v
+                                              where v.org_id = x.org_id and v.document_id = x.id))
+             + make_interval(days => r.retain_days) as expires_at,
+           exists (select from app.legal_holds lh
+                    where lh.org_id = x.org_id and lh.released_at is null
+                      and ((lh.patient_id is null and lh.case_id is null)
+                           or lh.patient_id = cs.patient_id or lh.case_id = x.case_id)) as held,
+           exists (select from app.dsr_requests q
+                    where q.org_id = x.org_id and q.patient_id = cs.patient_id and q.status = 'open'
+                      and q.kind in ('access', 'amendment')) as dsr
+      from app.documents x
+      join (select r0.org_id, r0.doc_type,
+                   case when r0.effective_at <= now() then r0.pending_days else r0.retain_days end as retain_days
+              from app.document_retention r0) r on r.org_id = x.org_id and r.doc_type = x.doc_type
+      join app.cases cs on cs.org_id = x.org_id and cs.id = x.case_id
+     where x.org_id = p_org and x.deleted_at is null and r.retain_days is not null
+  ),
+  expired as (
+    select d.org_id, count(*) filter (where not d.held and not d.dsr) as overdue,
+           min(d.expires_at) filter (where not d.held and not d.dsr) as overdue_since,
+           count(*) filter (where d.held) as held,
+           count(*) filter (where not d.held and d.dsr) as dsr
+      from docs d
+     where d.expires_at < now()
+     group by d.org_id
+  )
+  select jsonb_build_object(
+        'id', i.id,
+        'name', o.name,
+        'exists', o.id is not null,
+        'idle_timeout_min', least(o.session_idle_timeout_min, pol.session_idle_max_min),
+        'absolute_max_min', least(o.session_absolute_max_min, pol.session_absolute_max_min),
+        'require_mfa', o.require_mfa, 'require_passkey', o.require_passkey, 'enforce_sso', o.enforce_sso,
+        'members', coalesce(mb.active, 0), 'admins', coalesce(mb.admins, 0),
+        'admins_without_factor', coalesce(mb.admins_without_factor, 0),
+        'break_glass_users', (select count(*) from app.break_glass_users b where b.org_id = i.id),
+        -- Those who could activate now (app.break_glass_activate's checks):
+        -- a live clinical or admin membership and at least two passkeys.
+        'break_glass_usable', (select count(*) from app.break_glass_users b
+                                 join app.memberships m on m.org_id = b.org_id and m.user_id = b.user_id
+                                where b.org_id = i.id and m.revoked_at is null
+                                  and m.role in ('provider', 'lead', 'admin')
+                                  and (select count(*) from app.passkeys p
+                                        where p.org_id = b.org_id and p.user_id = b.user_id) >= 2),
+        'keyset_created_at', k.created_at, 'keyset_rotated_at', k.rotated_at,
+        'has_prf', exists (select from private.keysets kp where kp.org_id = i.id and kp.purpose = 'prf'),
+        'tree_size', coalesce(h.tree_size, 0),
+        'checkpoint_size', c.size, 'checkpoint_at', c.signed_at,
+        'archived_size', coalesce(s.archived_size, 0),
+        'archive_objects', coalesce(a.n, 0), 'archive_modes', coalesce(a.modes, '[]'::jsonb),
+        'archive_min_retention_days', a.min_days, 'archive_unlocked', coalesce(a.unlocked, 0),
+        'sinks', coalesce((select jsonb_agg(jsonb_build_object(
+                   'failing', x.failing_since is not null, 'last_success_at', x.last_success_at,
+                   'undelivered_since', (select e.at from audit.events e
+                                          where e.org_id = x.org_id
+                                            and e.qid = (select l.qid from audit.leaves l
+                                                          where l.org_id = x.org_id and l.seq > x.cursor_seq
+                                                          order by l.seq limit 1)))
+                   order by x.id)
+                   from app.audit_sinks x
+                  where x.org_id = i.id and x.enabled and x.disabled_at is null), '[]'::jsonb),
+        'first_unsigned_at', (select e.at from audit.events e
+                               where e.org_id = i.id
+                                 and e.qid = (select l.qid from audit.leaves l
+                                               where l.org_id = i.id and l.seq > coalesce(c.size, 0)
+                                               order by l.seq limit 1)))
+        || jsonb_build_object(
+        'retention_types', (select count(*) from app.document_retention r where r.org_id = i.id
+                              and case when r.effective_at <= now() then r.pending_days else r.retain_days end is not null),
+        'retention_pending', (select count(*) from app.document_retention r where r.org_id = i.id and r.effective_at > now()),
+        'documents_overdue', coalesce(x.overdue, 0),
+        'documents_overdue_since', x.overdue_since,
+        'documents_held', coalesce(x.held, 0),
+        'documents_kept_by_dsr', coalesce(x.dsr, 0),
+        -- Deleted documents whose versions still hold a wrapped data key:
+        -- deleted but not crypto-shredded (app.delete_document and the
+        -- purge null the keys in the deleting transaction).
+        'documents_unshredded', (select count(distinct dv.document_id) from app.document_versions dv
+                                   join app.documents dd on dd.org_id = dv.org_id and dd.id = dv.document_id
+                                  where dv.org_id = i.id and dd.deleted_at is not null and dv.data_key is not null),
+        'last_purge_at', ev.last_purge_at,
+        'purged_year', coalesce(ev.purged, 0),
+        'breach_scopes_year', coalesce(ev.scopes, 0),
+        'breach_revokes_year', coalesce(ev.revokes, 0),
+        'break_glass_unreviewed', coalesce(bg.n, 0),
+        'break_glass_unreviewed_since', bg.since)
+      from (select p_org as id) i
+      cross join pol
+      left join app.orgs o on o.id = i.id
+      left join members mb on mb.org_id = i.id
+      left join private.keysets k on k.org_id = i.id and k.purpose = 'aead'
+      left join audit.heads h on h.org_id = i.id
+      left join audit.archive_state s on s.org_id = i.id
+      left join lateral (select c.size, c.signed_at from audit.checkpoints c
+                          where c.org_id = i.id order by c.size desc limit 1) c on true
+      left join lateral (select count(*) as n,
+                                jsonb_agg(distinct ao.mode) filter (where ao.mode is not null) as modes,
+                                min(extract(epoch from ao.retain_until - ao.stored_at) / 86400)::int as min_days,
+                                count(*) filter (where ao.mode is null) as unlocked
+                           from audit.archive_objects ao where ao.org_id = i.id) a on true
+      left join expired x on x.org_id = i.id
+      left join lateral (select max(e.at) filter (where e.action = 'document.purge') as last_purge_at,
+                                count(*) filter (where e.action = 'document.purge' and e.at > now() - interval '365 days') as purged,
+                                count(*) filter (where e.action = 'breach.scope' and e.at > now() - interval '365 days') as scopes,
+                                count(*) filter (where e.action = 'breach.revoke' and e.at > now() - interval '365 days') as revokes
+                           from audit.events e
+                          where e.org_id = i.id and e.outcome = 'success'
+                            and e.action in ('document.purge', 'breach.scope', 'breach.revoke')) ev on true
+      left join lateral (select count(*) as n, min(b.activated_at) as since
+                           from app.break_glass_activations b
+                          where b.org_id = i.id and b.reviewed_at is null) bg on true
+$$;
+
+ALTER FUNCTION private.compliance_org_facts(p_org uuid) OWNER TO ward_owner;
+
+--
 -- Name: credential_hash(); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -9459,7 +9642,7 @@ CREATE TABLE app.memberships (
     revoked_via text,
     revoked_by uuid,
     CONSTRAINT memberships_revocation_live CHECK (((revoked_at IS NOT NULL) OR ((revoked_via IS NULL) AND (revoked_by IS NULL)))),
-    CONSTRAINT memberships_revoked_via_check CHECK ((revoked_via = ANY (ARRAY['admin'::text, 'scim'::text]))),
+    CONSTRAINT memberships_revoked_via_check CHECK ((revoked_via = ANY (ARRAY['admin'::text, 'scim'::text, 'shred'::text]))),
     CONSTRAINT memberships_role_check CHECK ((role = ANY (ARRAY['patient'::text, 'provider'::text, 'lead'::text, 'admin'::text, 'stakeholder'::text])))
 );
 
@@ -9471,7 +9654,7 @@ ALTER TABLE app.memberships OWNER TO ward_owner;
 -- Name: COLUMN memberships.revoked_via; Type: COMMENT; Schema: app; Owner: ward_owner
 --
 
-COMMENT ON COLUMN app.memberships.revoked_via IS 'how the membership was revoked: admin (app.update_member) or scim (the directory); null when live or unknown';
+COMMENT ON COLUMN app.memberships.revoked_via IS 'how the membership was revoked: admin (app.update_member), scim (the directory) or shred (app.ops_org_shred); null when live or unknown';
 
 --
 -- Name: COLUMN memberships.revoked_by; Type: COMMENT; Schema: app; Owner: ward_owner
@@ -9505,6 +9688,7 @@ CREATE TABLE app.orgs (
     gateway_tokens_per_minute integer DEFAULT 2000000 NOT NULL,
     document_quota_bytes bigint DEFAULT '107374182400'::bigint NOT NULL,
     document_quota_versions integer DEFAULT 100000 NOT NULL,
+    shredded_at timestamp with time zone,
     CONSTRAINT orgs_device_binding_required_for_check CHECK ((device_binding_required_for <@ ARRAY['patient'::text, 'provider'::text, 'lead'::text, 'admin'::text, 'stakeholder'::text])),
     CONSTRAINT orgs_document_max_bytes_check CHECK (((document_max_bytes >= 1) AND (document_max_bytes <= '68719476736'::bigint))),
     CONSTRAINT orgs_document_quota_bytes_check CHECK (((document_quota_bytes >= 1) AND (document_quota_bytes <= '1125899906842624'::bigint))),
@@ -9527,6 +9711,12 @@ CREATE TABLE app.orgs (
 ALTER TABLE ONLY app.orgs FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.orgs OWNER TO ward_owner;
+
+--
+-- Name: COLUMN orgs.shredded_at; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.orgs.shredded_at IS 'when app.ops_org_shred destroyed the org''s keysets and data keys; a shredded org takes no new credential';
 
 --
 -- Name: passkeys; Type: TABLE; Schema: app; Owner: ward_owner
@@ -11554,6 +11744,48 @@ CREATE TRIGGER memberships_key_scope BEFORE INSERT OR UPDATE ON app.memberships 
 CREATE TRIGGER memberships_revocation BEFORE INSERT OR UPDATE ON app.memberships FOR EACH ROW EXECUTE FUNCTION private.membership_revocation();
 
 --
+-- Name: api_keys org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.api_keys FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
+-- Name: case_invites org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.case_invites FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
+-- Name: magic_links org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.magic_links FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
+-- Name: memberships org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT OR UPDATE OF revoked_at ON app.memberships FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
+-- Name: scim_tokens org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.scim_tokens FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
+-- Name: sessions org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.sessions FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
+-- Name: sso_connections org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.sso_connections FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
 -- Name: orgs orgs_key_scope; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -11798,6 +12030,12 @@ CREATE TRIGGER queue_immutable BEFORE DELETE OR UPDATE ON audit.queue FOR EACH R
 --
 
 CREATE TRIGGER queue_no_truncate BEFORE TRUNCATE ON audit.queue FOR EACH STATEMENT EXECUTE FUNCTION audit.reject_truncate();
+
+--
+-- Name: keysets org_shredded; Type: TRIGGER; Schema: private; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON private.keysets FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
 
 --
 -- Name: api_keys api_keys_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: ward_owner
@@ -13975,6 +14213,13 @@ REVOKE ALL ON FUNCTION app.ops_members(p_org uuid, p_email_bidx bytea) FROM PUBL
 GRANT ALL ON FUNCTION app.ops_members(p_org uuid, p_email_bidx bytea) TO ward_ops;
 
 --
+-- Name: FUNCTION ops_org_shred(p_org uuid, p_name text, p_dry_run boolean); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_org_shred(p_org uuid, p_name text, p_dry_run boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_org_shred(p_org uuid, p_name text, p_dry_run boolean) TO ward_ops;
+
+--
 -- Name: FUNCTION ops_orgs(); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -13994,6 +14239,13 @@ GRANT ALL ON FUNCTION app.ops_replace_keyset(p_org uuid, p_purpose text, p_old b
 
 REVOKE ALL ON FUNCTION app.ops_rewrap_data_keys(p_org uuid, p_ids uuid[], p_old bytea[], p_new bytea[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.ops_rewrap_data_keys(p_org uuid, p_ids uuid[], p_old bytea[], p_new bytea[]) TO ward_ops;
+
+--
+-- Name: FUNCTION org_compliance_facts(p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.org_compliance_facts(p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.org_compliance_facts(p_request text) TO ward_app;
 
 --
 -- Name: FUNCTION org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea); Type: ACL; Schema: app; Owner: ward_definer
@@ -14100,6 +14352,12 @@ GRANT ALL ON FUNCTION app.recovery_code_use(p_code_hash bytea, p_request text, p
 
 REVOKE ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION refuse_shredded_org(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.refuse_shredded_org() FROM PUBLIC;
 
 --
 -- Name: FUNCTION release_upload(p_key text); Type: ACL; Schema: app; Owner: ward_definer
@@ -14848,6 +15106,13 @@ REVOKE ALL ON FUNCTION private.case_member_not_own() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.check_case_member_kind() FROM PUBLIC;
+
+--
+-- Name: FUNCTION compliance_org_facts(p_org uuid); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.compliance_org_facts(p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.compliance_org_facts(p_org uuid) TO ward_definer;
 
 --
 -- Name: FUNCTION credential_hash(); Type: ACL; Schema: private; Owner: ward_rls
@@ -17091,7 +17356,7 @@ GRANT SELECT,INSERT,UPDATE ON TABLE audit.tree_nodes TO ward_definer;
 -- Name: TABLE keysets; Type: ACL; Schema: private; Owner: ward_owner
 --
 
-GRANT SELECT,INSERT ON TABLE private.keysets TO ward_definer;
+GRANT SELECT,INSERT,DELETE ON TABLE private.keysets TO ward_definer;
 
 --
 -- Name: COLUMN keysets.wrapped; Type: ACL; Schema: private; Owner: ward_owner
