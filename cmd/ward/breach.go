@@ -144,7 +144,8 @@ type InstanceScope struct {
 	Timeline          []TimelineEntry `json:"timeline"`
 	TimelineTruncated bool            `json:"timeline_truncated"`
 	// Revoke lists the sessions and credentials the matching events used,
-	// every org's together: `ward breach revoke --scope FILE` ends them.
+	// and the API keys and SCIM tokens their changes created, every org's
+	// together: `ward breach revoke --scope FILE` ends them.
 	Revoke Revocation `json:"revoke"`
 }
 
@@ -175,6 +176,10 @@ type OrgScope struct {
 	Sessions     []uuid.UUID `json:"sessions"`
 	APIKeys      []uuid.UUID `json:"api_keys"`
 	SCIMTokens   []uuid.UUID `json:"scim_tokens"`
+	// Changes are what the incident's actors, sessions, credentials or
+	// networks configured in the org (members, credentials, factors, SSO,
+	// policies, sinks, holds, ...), by kind: ids and action names.
+	Changes audit.Changes `json:"changes"`
 }
 
 // Revocation is what `ward breach revoke` ends.
@@ -194,8 +199,9 @@ func runBreachScope(ctx context.Context, args []string, getenv func(string) stri
 	var format, out string
 	fs := newFlagSet("breach scope", "breach scope --from TIME --to TIME [selectors] [flags]\n\n"+
 		"Reads every org's audit log (or the orgs named) for the events of an incident's window that match\n"+
-		"any selector, and prints per org the events, the PHI events, the records they named, and the\n"+
-		"sessions and credentials they used, with the day by which each org must be told (§164.410(b)).\n"+
+		"any selector, and prints per org the events, the PHI events, the records they named, the\n"+
+		"sessions and credentials they used and what they changed (members, credentials, factors, SSO,\n"+
+		"policies, sinks, holds, ...), with the day by which each org must be told (§164.410(b)).\n"+
 		"With --format json it also lists the first 5,000 matching events. Each org's admin then scopes\n"+
 		"the incident in the org (POST /v1/compliance/breach/scope) for its individuals, their States and\n"+
 		"the notices. The scope is recorded in each org's log as breach.scope. It runs as a superuser, or\n"+
@@ -325,7 +331,7 @@ func scopeInstance(ctx context.Context, q audit.Querier, orgs []uuid.UUID, in au
 		NotifyOrgsBy: discovered.AddDate(0, 0, breachNoticeDays).Format(time.DateOnly),
 		Revoke:       Revocation{Sessions: []uuid.UUID{}, APIKeys: []uuid.UUID{}, SCIMTokens: []uuid.UUID{}}}
 	for _, org := range orgs {
-		o := OrgScope{Org: org}
+		o := OrgScope{Org: org, Changes: audit.Changes{Groups: []audit.ChangeList{}}}
 		type key struct {
 			list *[]uuid.UUID
 			id   uuid.UUID
@@ -354,6 +360,7 @@ func scopeInstance(ctx context.Context, q audit.Querier, orgs []uuid.UUID, in au
 			}
 			o.Events++
 			o.LastAt = e.At
+			o.Changes.Add(in, e)
 			if e.ActorKind == "user" && e.Actor.Valid {
 				add(&o.Actors, e.Actor.UUID)
 			}
@@ -401,6 +408,9 @@ func scopeInstance(ctx context.Context, q audit.Querier, orgs []uuid.UUID, in au
 		if o.Events == 0 {
 			continue
 		}
+		if err := o.Changes.ScanUnaddressed(ctx, q, org, in); err != nil {
+			return InstanceScope{}, err
+		}
 		for _, l := range []*[]uuid.UUID{&o.Records, &o.Actors, &o.Sessions, &o.APIKeys, &o.SCIMTokens} {
 			if *l == nil {
 				*l = []uuid.UUID{}
@@ -408,11 +418,24 @@ func scopeInstance(ctx context.Context, q audit.Querier, orgs []uuid.UUID, in au
 			slices.SortFunc(*l, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
 		}
 		out.Revoke.Sessions = append(out.Revoke.Sessions, o.Sessions...)
-		out.Revoke.APIKeys = append(out.Revoke.APIKeys, o.APIKeys...)
-		out.Revoke.SCIMTokens = append(out.Revoke.SCIMTokens, o.SCIMTokens...)
+		// The keys and tokens the changes created too: what an intruder
+		// leaves behind.
+		out.Revoke.APIKeys = appendNew(out.Revoke.APIKeys, slices.Concat(o.APIKeys, o.Changes.Created("auth.api_key.create"))...)
+		out.Revoke.SCIMTokens = appendNew(out.Revoke.SCIMTokens,
+			slices.Concat(o.SCIMTokens, o.Changes.Created("scim.token.create"))...)
 		out.Orgs = append(out.Orgs, o)
 	}
 	return out, nil
+}
+
+// appendNew appends to list the ids of ids it does not hold.
+func appendNew(list []uuid.UUID, ids ...uuid.UUID) []uuid.UUID {
+	for _, id := range ids {
+		if !slices.Contains(list, id) {
+			list = append(list, id)
+		}
+	}
+	return list
 }
 
 // recordScopes records the scope in each org it touched, as breach.scope
@@ -454,9 +477,45 @@ func writeScopeText(w io.Writer, s InstanceScope) {
 			o.FirstAt.UTC().Format(time.RFC3339), o.LastAt.UTC().Format(time.RFC3339))
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(w, "\nTo end the %d sessions, %d API keys and %d SCIM tokens these events used:\n"+
+	writeChangesText(w, s)
+	fmt.Fprintf(w, "\nTo end the %d sessions, %d API keys and %d SCIM tokens these events used or created:\n"+
 		"  ward breach scope ... --format json --out scope.json && ward breach revoke --scope scope.json\n",
 		len(s.Revoke.Sessions), len(s.Revoke.APIKeys), len(s.Revoke.SCIMTokens))
+}
+
+// writeChangesText lists each org's changes by the incident's actors,
+// sessions, credentials or networks, by kind.
+func writeChangesText(w io.Writer, s InstanceScope) {
+	n := 0
+	for _, o := range s.Orgs {
+		n += o.Changes.Count
+	}
+	if n == 0 {
+		fmt.Fprintln(w, "\nNo change (members, credentials, factors, SSO, policies, sinks, holds, ...) by them.")
+		return
+	}
+	fmt.Fprintf(w, "\n%d changes by them (members, credentials, factors, SSO, policies, sinks, holds, ...); "+
+		"SEQ finds each in its org's log:\n", n)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ORG\tKIND\tSEQ\tAT\tACTION\tOBJECT\tACTOR")
+	dash := func(id uuid.NullUUID, or string) string {
+		if id.Valid {
+			return id.UUID.String()
+		}
+		return or
+	}
+	for _, o := range s.Orgs {
+		for _, l := range o.Changes.Groups {
+			for _, c := range l.Changes {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", o.Org, l.Group, c.Seq, c.At.UTC().Format(time.RFC3339),
+					c.Action, dash(c.Object, "-"), dash(c.Actor, c.ActorKind))
+			}
+		}
+		if o.Changes.Truncated {
+			fmt.Fprintf(tw, "%s\t(%d more)\t\t\t\t\t\n", o.Org, o.Changes.Count-o.Changes.Listed())
+		}
+	}
+	_ = tw.Flush()
 }
 
 func runBreachRevoke(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

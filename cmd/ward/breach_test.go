@@ -65,6 +65,15 @@ func TestBreachCommand(t *testing.T) {
 	s.call("GET", "/v1/patients/"+pa.ID, a.token, nil, http.StatusOK, nil)
 	s.call("POST", "/v1/patients", b.token, map[string]string{"name": "Sue Southby", "dob": "1961-03-04"}, http.StatusCreated, &pb)
 	s.call("GET", "/v1/patients", b.token, nil, http.StatusOK, nil)
+	// Org A's admin leaves an API key and a laxer session policy behind.
+	var key struct {
+		ID  string `json:"id"`
+		Key string `json:"key"`
+	}
+	s.call("POST", "/v1/api-keys", a.token, map[string]any{"name": "nightly", "scopes": []string{"members"}},
+		http.StatusCreated, &key)
+	s.call("PUT", "/v1/org/session-policy", a.token, map[string]int{"session_idle_timeout_min": 30,
+		"session_absolute_max_min": 60}, http.StatusOK, nil)
 
 	// Every request of both orgs came from the loopback network.
 	scopeFile := filepath.Join(t.TempDir(), "scope.json")
@@ -103,6 +112,24 @@ func TestBreachCommand(t *testing.T) {
 			t.Errorf("org %s names the other org's patient: %v", c.m.org, o.Records)
 		}
 	}
+	// Org A's changes, by kind, with the key among those to revoke; none
+	// in org B.
+	var changed []string
+	for _, g := range byOrg[a.org].Changes.Groups {
+		for _, c := range g.Changes {
+			changed = append(changed, g.Group+" "+c.Action+" "+c.Object.UUID.String())
+			if c.Seq == 0 || c.Actor.UUID.String() != a.user {
+				t.Errorf("change %+v: want its seq and org A's admin", c)
+			}
+		}
+	}
+	if want := []string{"credentials auth.api_key.create " + key.ID, "policies org.session_policy.update " + a.org}; !slices.Equal(changed, want) ||
+		byOrg[a.org].Changes.Count != 2 || byOrg[b.org].Changes.Count != 0 || byOrg[b.org].Changes.Groups == nil {
+		t.Errorf("changes: org A %v (%+v), want %v; org B %+v", changed, byOrg[a.org].Changes, want, byOrg[b.org].Changes)
+	}
+	if !slices.Contains(scope.Revoke.APIKeys, uuid.MustParse(key.ID)) {
+		t.Errorf("the key org A's admin made is not among those to revoke: %v", scope.Revoke.APIKeys)
+	}
 	// The timeline lists each org's matching events, the patient's read among them.
 	read := false
 	for _, e := range scope.Timeline {
@@ -123,7 +150,10 @@ func TestBreachCommand(t *testing.T) {
 
 	// Only the org named; nothing for an actor no event has.
 	out := mustWard(t, "breach", "scope", "--data-dir", dir, "--from", "1h", "--network", "127.0.0.1", "--org", a.org)
-	if !strings.Contains(out, a.org) || strings.Contains(out, b.org) || !strings.Contains(out, "ward breach revoke") {
+	if !strings.Contains(out, a.org) || strings.Contains(out, b.org) || !strings.Contains(out, "ward breach revoke") ||
+		!regexp.MustCompile(`(?m)^`+a.org+` +credentials +[0-9]+ +\S+ +auth\.api_key\.create +`+key.ID+` +`+a.user+`$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^`+a.org+` +policies +[0-9]+ +\S+ +org\.session_policy\.update +`+a.org+` `).MatchString(out) ||
+		!strings.Contains(out, "2 changes by them") {
 		t.Errorf("scope of one org printed:\n%s", out)
 	}
 	if out := mustWard(t, "breach", "scope", "--data-dir", dir, "--from", "1h", "--actor", uuid.NewString()); !strings.Contains(out, "No event") {
@@ -168,6 +198,7 @@ func TestBreachCommand(t *testing.T) {
 	}
 	s.call("GET", "/v1/me", a.token, nil, http.StatusUnauthorized, nil)
 	s.call("GET", "/v1/me", b.token, nil, http.StatusUnauthorized, nil)
+	s.call("GET", "/v1/members", key.Key, nil, http.StatusUnauthorized, nil)
 	for _, m := range []member{a, b} {
 		if n := count(m.org, "breach.revoke", ""); n != 1 {
 			t.Errorf("org %s has %d operator breach.revoke events, want 1", m.org, n)

@@ -40,3 +40,24 @@ func LeafProof(ctx context.Context, q Querier, org uuid.UUID, index, size uint64
 
 // IncidentQuery is ScanIncident's query and arguments, for tests.
 func IncidentQuery(org uuid.UUID, in Incident) (string, []any) { return incidentQuery(org, in) }
+
+// ChangeRuleNamed reports whether a rule of the changes' table names
+// action, for tests.
+func ChangeRuleNamed(action string) bool {
+	_, ok := changeRuleFor(action)
+	return ok
+}
+
+// ChangeRulePatterns lists the changes' table's patterns, for tests.
+func ChangeRulePatterns() []string {
+	var out []string
+	for _, r := range changeRules {
+		out = append(out, r.pattern)
+	}
+	return out
+}
+
+// ChangeRuleMatches reports whether pattern names action, for tests.
+func ChangeRuleMatches(pattern, action string) bool {
+	return changeRule{pattern: pattern}.match(action)
+}

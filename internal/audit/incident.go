@@ -153,6 +153,11 @@ const (
 	inetElided = `^(` + ipv6Group + `(:` + ipv6Group + `)*)?::(` + ipv6Group + `(:` + ipv6Group + `)*)?$`
 )
 
+// incidentColumns are the columns scanIncidentRow reads, but the last.
+const incidentColumns = `seq::bigint, at, action, outcome, actor_id, actor_kind, session_id, object_type,
+		  object_id, patient_id, array_remove(result_ids, null)::uuid[], request_id, ip, user_agent, details,
+		  credential_kind, credential_id, device, case_id, disclosure, break_glass`
+
 // incidentQuery is ScanIncident's query and its arguments. Its last
 // column says whether a selector other than a network matched (false, not
 // NULL, when an event's actor, session, patient or case is empty).
@@ -198,9 +203,7 @@ func incidentQuery(org uuid.UUID, in Incident) (string, []any) {
 			texts = append(texts, text)
 		}
 	}
-	return `select seq::bigint, at, action, outcome, actor_id, actor_kind, session_id, object_type,
-		  object_id, patient_id, array_remove(result_ids, null)::uuid[], request_id, ip, user_agent, details,
-		  credential_kind, credential_id, device, case_id, disclosure, break_glass,
+	return `select ` + incidentColumns + `,
 		  coalesce($4 or actor_id = any ($5) or session_id = any ($6) or credential_id = any ($7)
 		   or patient_id = any ($8) or result_ids && $8 or case_id = any ($9)
 		   or object_id = any ($10) or result_ids && $10 or case_id = any ($10), false) as named

@@ -40,7 +40,22 @@ type breachScopeJSON struct {
 		MediaNotice bool   `json:"media_notice"`
 	} `json:"states"`
 	CasesWithoutPatient []uuid.UUID `json:"cases_without_patient"`
-	Notices             struct {
+	Changes             struct {
+		Count     int  `json:"count"`
+		Truncated bool `json:"truncated"`
+		Groups    []struct {
+			Group   string `json:"group"`
+			Changes []struct {
+				Seq        int64         `json:"seq"`
+				Action     string        `json:"action"`
+				Actor      uuid.NullUUID `json:"actor_id"`
+				Session    uuid.NullUUID `json:"session_id"`
+				ObjectType string        `json:"object_type"`
+				Object     uuid.NullUUID `json:"object_id"`
+			} `json:"changes"`
+		} `json:"groups"`
+	} `json:"changes"`
+	Notices struct {
 		IndividualsBy string   `json:"individuals_by"`
 		HHSBy         string   `json:"hhs_by"`
 		HHSAnnual     bool     `json:"hhs_annual_log"`
@@ -110,6 +125,30 @@ func TestBreachScope(t *testing.T) {
 	// Someone else's reads, not the suspect's.
 	w.do("GET", "/v1/patients/"+untouched.String(), o.Lead.Token, nil, http.StatusOK, nil)
 	w.do("GET", "/v1/patients/"+other.P1.String(), other.Lead.Token, nil, http.StatusOK, nil)
+	// A second, suspect session of the admin configures what an intruder
+	// leaves behind (a member, an API key, a SCIM token, a laxer policy)
+	// among reads; the admin's own session makes a key of its own.
+	intruding := time.Now()
+	intruder := w.operatorSignIn(o.Admin.Email, o.ID)
+	var added struct {
+		UserID uuid.UUID `json:"user_id"`
+	}
+	w.do("GET", "/v1/members", intruder, nil, http.StatusOK, nil)
+	w.do("POST", "/v1/members", intruder, map[string]any{"email": "br-backdoor@example.test", "role": "admin", "invite": false},
+		http.StatusCreated, &added)
+	w.do("GET", "/v1/patients/"+il.String(), intruder, nil, http.StatusOK, nil)
+	var key struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", "/v1/api-keys", intruder, map[string]any{"name": "backup job", "scopes": []string{"members"}},
+		http.StatusCreated, &key)
+	var token scim.CreatedToken
+	w.do("POST", "/v1/scim/tokens", intruder, map[string]any{"name": "directory", "default_role": "lead"},
+		http.StatusCreated, &token)
+	w.do("GET", "/v1/api-keys", intruder, nil, http.StatusOK, nil)
+	w.do("PUT", "/v1/org/session-policy", intruder, map[string]int{"session_idle_timeout_min": 30, "session_absolute_max_min": 60},
+		http.StatusOK, nil)
+	kept := w.createKey(o, "members")
 
 	window := map[string]any{"from": start, "to": time.Now().Add(time.Minute), "discovered": "2026-03-10T09:00:00Z"}
 	with := func(k string, v any) map[string]any {
@@ -178,6 +217,53 @@ func TestBreachScope(t *testing.T) {
 		t.Errorf("breach.scope results %v", results)
 	}
 
+	// By the intruder's session (and the admin's own key, as an object):
+	// the changes are exactly the intruder's four, by kind, each with its
+	// event's number and what it changed; the reads and the key the
+	// admin's own session made (matched as an object only) are not.
+	w.do("POST", "/v1/compliance/breach/scope", o.Admin.Token, with("sessions", []uuid.UUID{w.sessionOf(intruder)}),
+		http.StatusOK, &s)
+	var changed []string
+	seqs := map[int64]bool{}
+	for _, g := range s.Changes.Groups {
+		for _, c := range g.Changes {
+			changed = append(changed, g.Group+" "+c.Action+" "+c.Object.UUID.String())
+			if c.Actor.UUID != o.Admin.ID || c.Session.UUID != w.sessionOf(intruder) || c.Seq == 0 || seqs[c.Seq] {
+				t.Errorf("change %+v: want the intruder's session and a distinct seq", c)
+			}
+			seqs[c.Seq] = true
+		}
+	}
+	want := []string{"members membership.add " + added.UserID.String(), "credentials auth.api_key.create " + key.ID.String(),
+		"credentials scim.token.create " + token.ID.String(), "policies org.session_policy.update " + o.ID.String()}
+	if !slices.Equal(changed, want) || s.Changes.Count != 4 || s.Changes.Truncated || s.Events < 7 {
+		t.Errorf("the intruder's changes (of %d events):\n%v\nwant\n%v (%+v)", s.Events, changed, want, s.Changes)
+	}
+	// The admin's own key is in the timeline, matched by the object, and
+	// is a change of the admin's session, not of the intruder's.
+	req := with("sessions", []uuid.UUID{w.sessionOf(intruder)})
+	req["objects"] = []uuid.UUID{kept.ID}
+	var both breachScopeJSON
+	w.do("POST", "/v1/compliance/breach/scope", o.Admin.Token, req, http.StatusOK, &both)
+	if both.Events != s.Events+1 || both.Changes.Count != 4 {
+		t.Errorf("by the session and the admin's key: %d events (%d without), %d changes", both.Events, s.Events,
+			both.Changes.Count)
+	}
+	// By the admin, from the intruder's first event: the intruder's four
+	// and the admin's own key.
+	req = with("actors", []uuid.UUID{o.Admin.ID})
+	req["from"] = intruding
+	w.do("POST", "/v1/compliance/breach/scope", o.Admin.Token, req, http.StatusOK, &both)
+	var theirs []uuid.UUID
+	for _, g := range both.Changes.Groups {
+		for _, c := range g.Changes {
+			theirs = append(theirs, c.Object.UUID)
+		}
+	}
+	if want := []uuid.UUID{added.UserID, key.ID, token.ID, kept.ID, o.ID}; !slices.Equal(theirs, want) || both.Changes.Count != 5 {
+		t.Errorf("the admin's changes: %+v, want the intruder's four and the admin's key %v", both.Changes, want)
+	}
+
 	// By the lead (an actor): the cases' documents stand for their case's
 	// patient; the case of nobody is named for reading by hand.
 	w.do("POST", "/v1/compliance/breach/scope", o.Admin.Token, with("actors", []uuid.UUID{o.Lead.ID}), http.StatusOK, &s)
@@ -218,6 +304,20 @@ func TestBreachScope(t *testing.T) {
 	w.do("POST", "/v1/compliance/breach/scope", o.Admin.Token, with("networks", []string{"127.0.0.1"}), http.StatusOK, &s)
 	if got := ids(s); !slices.Contains(got, untouched) || !slices.Contains(got, il) || slices.Contains(got, other.P1) {
 		t.Errorf("127.0.0.1: %v", got)
+	}
+	// The procedures that create a key or a token or change a policy
+	// record no address: the network's changes are found through the
+	// sessions its events used.
+	var fromLoopback []uuid.UUID
+	for _, g := range s.Changes.Groups {
+		for _, c := range g.Changes {
+			fromLoopback = append(fromLoopback, c.Object.UUID)
+		}
+	}
+	for _, id := range []uuid.UUID{added.UserID, key.ID, token.ID, kept.ID, o.ID} {
+		if !slices.Contains(fromLoopback, id) {
+			t.Errorf("127.0.0.1: changes %+v lack %v", s.Changes, id)
+		}
 	}
 	// The same network written as an IPv4-mapped IPv6 prefix or address,
 	// or with host bits, matches the same events (TestBreachScope's

@@ -39,6 +39,10 @@ type breachPage struct {
 	Form    breachForm
 	Scope   *records.BreachScope
 	Revoked *records.Revoked
+	// RevokeKeys and RevokeTokens fill the revoke form with the API keys
+	// and SCIM tokens the scope's changes created: what an intruder
+	// leaves behind, whoever they are named as.
+	RevokeKeys, RevokeTokens string
 }
 
 // breachTime is the form's date-time format (UTC), as the entry form's.
@@ -77,6 +81,15 @@ func formIDs(field, v string) ([]uuid.UUID, error) {
 	return out, nil
 }
 
+// idLines writes ids one a line, as formIDs reads them.
+func idLines(ids []uuid.UUID) string {
+	lines := make([]string, len(ids))
+	for i, id := range ids {
+		lines[i] = id.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
 // consoleBreachScope answers the scope form with the scope.
 func (s *server) consoleBreachScope() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +111,8 @@ func (s *server) consoleBreachScope() http.Handler {
 			return
 		}
 		s.render(w, r, http.StatusOK, "breach", consolePage{Title: "Breach response",
-			Data: breachPage{Form: form, Scope: &scope}})
+			Data: breachPage{Form: form, Scope: &scope, RevokeKeys: idLines(scope.Changes.Created("auth.api_key.create")),
+				RevokeTokens: idLines(scope.Changes.Created("scim.token.create"))}})
 	})
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // The console's breach page: an admin scopes an incident by a member and
@@ -23,6 +25,20 @@ func TestConsoleBreach(t *testing.T) {
 	p := w.createPatient(o.Lead.Token, map[string]any{"name": "Ada Quinn", "address": "1 Main St, Boise, ID 83702"})
 	w.do("PUT", "/v1/patients/"+p.String()+"/care-team/"+o.Prov.ID.String(), o.Lead.Token, nil, http.StatusNoContent, nil)
 	w.do("GET", "/v1/patients/"+p.String(), o.Prov.Token, nil, http.StatusOK, nil)
+	// What the member configured, as the log recorded it: an API key, and
+	// an SSO connection whose recorded type is markup the page must not
+	// run.
+	backdoor := uuid.New()
+	for _, c := range []struct{ action, objectType string }{{"auth.api_key.create", "api_key"}, {"sso.connection.create", "<b>idp</b>"}} {
+		object := backdoor
+		if c.objectType != "api_key" {
+			object = uuid.New()
+		}
+		if _, err := w.env.Super.Pool.Exec(context.Background(), `select audit.append_as($1, $2, 'success', $3, $4,
+			p_actor => $5, p_ip => '127.0.0.1')`, o.ID, c.action, c.objectType, object, o.Prov.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	resp, body := w.consolePage("GET", "/breach", adm, nil)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="scope-form"`) || !strings.Contains(body, `href="/breach"`) {
@@ -35,8 +51,18 @@ func TestConsoleBreach(t *testing.T) {
 		!strings.Contains(body, "<td>ID</td>") || !strings.Contains(body, "patient.read") || !strings.Contains(body, `id="timeline"`) {
 		t.Fatalf("scope answer: %d %s", resp.StatusCode, body)
 	}
-	// The revoke form is filled with the members the scope named.
-	if !strings.Contains(body, `name="users" rows="2">`+o.Prov.ID.String()+`<`) {
+	// The member's changes, by kind, escaped.
+	if !strings.Contains(body, `id="changes"`) || !strings.Contains(body, `<tbody id="changes-credentials">`) ||
+		!strings.Contains(body, `<tbody id="changes-sso">`) || !strings.Contains(body, "<code>"+backdoor.String()+"</code>") ||
+		!strings.Contains(body, "&lt;b&gt;idp&lt;/b&gt;") || strings.Contains(body, "<b>idp</b>") ||
+		strings.Index(body, `id="changes-credentials"`) > strings.Index(body, `id="changes-sso"`) {
+		t.Errorf("the changes table: %s", body)
+	}
+	// The revoke form is filled with the members the scope named, and the
+	// API key their changes created.
+	if !strings.Contains(body, `name="users" rows="2">`+o.Prov.ID.String()+`<`) ||
+		!strings.Contains(body, `name="api_keys" rows="2">`+backdoor.String()+`<`) ||
+		!strings.Contains(body, `name="scim_tokens" rows="2"><`) {
 		t.Errorf("revoke form not prefilled: %s", body)
 	}
 	if w.auditCount(o.ID, "breach.scope", "success") != 1 {

@@ -95,6 +95,11 @@ type BreachScope struct {
 	Events            int           `json:"events"`
 	Timeline          []audit.Entry `json:"timeline"`
 	TimelineTruncated bool          `json:"timeline_truncated"`
+	// Changes are what the incident's actors, sessions, credentials or
+	// networks configured (members, credentials, factors, SSO, policies,
+	// sinks, holds, ...), by kind, however deep in the timeline: ids and
+	// action names (audit.Changes).
+	Changes audit.Changes `json:"changes"`
 	// Individuals are the patients whose records a matching event used
 	// (a success of a PHI action: read, listed, changed, exported,
 	// disclosed, sent to the gateway), through the event's patient, its
@@ -180,7 +185,7 @@ func (s *Service) ScopeBreach(ctx context.Context, in Incident) (BreachScope, er
 		return BreachScope{}, mapErr("scope breach", err)
 	}
 	out := BreachScope{From: in.From.UTC(), To: in.To.UTC(), Discovered: in.Discovered.UTC(),
-		Timeline: []audit.Entry{}, CasesWithoutPatient: []uuid.UUID{}}
+		Timeline: []audit.Entry{}, CasesWithoutPatient: []uuid.UUID{}, Changes: audit.Changes{Groups: []audit.ChangeList{}}}
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
 		// What the events used, per person: a patient, or a case or a
 		// document standing for its case's patient (owners, looked up
@@ -218,6 +223,7 @@ func (s *Service) ScopeBreach(ctx context.Context, in Incident) (BreachScope, er
 				} else {
 					out.TimelineTruncated = true
 				}
+				out.Changes.Add(in.Incident, e)
 				act, ok := audit.Actions[e.Action]
 				// document.purge is the retention job's deletion (actor_kind
 				// system): it names the admin who last set the policy, who
@@ -289,6 +295,9 @@ func (s *Service) ScopeBreach(ctx context.Context, in Incident) (BreachScope, er
 			return nil
 		})
 		if err != nil {
+			return err
+		}
+		if err := out.Changes.ScanUnaddressed(ctx, tx, c.p.OrgID, in.Incident); err != nil {
 			return err
 		}
 		for id := range orphans {
