@@ -187,6 +187,11 @@ func incidentQuery(org uuid.UUID, in Incident) (string, []any) {
 	for _, n := range in.Networks {
 		n = n.Masked()
 		nets = append(nets, n)
+		if n.Addr().Is6() && n.Bits() <= 96 && n.Contains(netip.AddrFrom16(netip.IPv4Unspecified().As16())) {
+			// An IPv6 network that holds every IPv4-mapped address
+			// (::/0, ::ffff:0:0/80) holds every IPv4 address.
+			n = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+		}
 		if !n.Addr().Is4() {
 			continue
 		}
@@ -225,7 +230,9 @@ func incidentQuery(org uuid.UUID, in Incident) (string, []any) {
 
 // NormalizeNetwork is a network as the incident matches it: masked, and an
 // IPv4-mapped IPv6 prefix (::ffff:10.0.0.0/104) as the IPv4 network it
-// maps, since events record IPv4 clients as IPv4.
+// maps, since events record IPv4 clients as IPv4. A shorter IPv6 prefix
+// stays IPv6, and the match takes it to hold every IPv4 address when it
+// holds ::ffff:0:0/96 (::/0, ::ffff:0:0/80).
 func NormalizeNetwork(n netip.Prefix) netip.Prefix {
 	if n.Addr().Is4In6() && n.Bits() >= 96 {
 		n = netip.PrefixFrom(n.Addr().Unmap(), n.Bits()-96)
@@ -241,8 +248,12 @@ func inNetworks(ip string, nets []netip.Prefix) bool {
 		return false
 	}
 	a = a.Unmap()
+	// An IPv4 address is also its IPv4-mapped IPv6 address, in an IPv6
+	// network shorter than /96 that holds ::ffff:0:0/96 (::/0,
+	// ::ffff:0:0/80): NormalizeNetwork leaves those as they are.
+	mapped := netip.AddrFrom16(a.As16())
 	for _, n := range nets {
-		if n.Contains(a) {
+		if n.Contains(a) || a.Is4() && n.Addr().Is6() && n.Contains(mapped) {
 			return true
 		}
 	}

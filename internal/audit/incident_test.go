@@ -141,3 +141,47 @@ func TestScanIncidentBatches(t *testing.T) {
 		t.Errorf("batches %v", sizes)
 	}
 }
+
+// An IPv6 network shorter than /96 that holds every IPv4-mapped address
+// (::/0, ::ffff:0:0/80) holds every IPv4 address too, as the events
+// record them (dotted, or IPv4-mapped), in the query and in the exact
+// match; its IPv6 addresses as before, and not one outside it.
+func TestScanIncidentWideIPv6Networks(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := ctxTimeout(t)
+	f := newFixture(t, env)
+	from := time.Now().Add(-time.Minute)
+	seqOf := map[string]int64{}
+	for _, ip := range []string{"10.1.2.3", "::ffff:192.0.2.8", "::5", "2001:db8::5", "not an address"} {
+		seqOf[ip] = appendSQL(t, env.Super.Pool, f.org, rawEvent{Action: "patient.read", Outcome: "success",
+			Patient: some(f.p1), IP: ptr(ip)})
+	}
+	for network, ips := range map[string][]string{
+		"::/0":           {"10.1.2.3", "::ffff:192.0.2.8", "::5", "2001:db8::5"},
+		"::ffff:0:0/80":  {"10.1.2.3", "::ffff:192.0.2.8", "::5"},
+		"::ffff:0:0/96":  {"10.1.2.3", "::ffff:192.0.2.8"},
+		"2001:db8::/32":  {"2001:db8::5"},
+		"0.0.0.0/0":      {"10.1.2.3", "::ffff:192.0.2.8"},
+		"::ffff:0:0/112": {},
+	} {
+		var want []int64
+		for _, ip := range ips {
+			want = append(want, seqOf[ip])
+		}
+		slices.Sort(want)
+		in := audit.Incident{From: from, To: time.Now().Add(time.Minute),
+			Networks: []netip.Prefix{audit.NormalizeNetwork(netip.MustParsePrefix(network))}}
+		var scanned []int64
+		if err := env.App.InTenantTx(ctx, f.adminCred, func(ctx context.Context, tx pgx.Tx) error {
+			return audit.ScanIncident(ctx, tx, f.org, in, func(e *audit.Entry) error {
+				scanned = append(scanned, e.Seq)
+				return nil
+			})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(scanned, want) {
+			t.Errorf("%s: scanned %v, want %v (%v)", network, scanned, want, seqOf)
+		}
+	}
+}
