@@ -117,6 +117,25 @@ func changeRuleFor(action string) (changeRule, bool) {
 // PHI (a scope counts those by individual). An action no rule names is
 // ChangeOther, so that a change is never left out.
 func ChangeGroup(action string) (string, bool) {
+	if g, ok := registeredChanges[action]; ok {
+		return g, g != ""
+	}
+	return classifyChange(action)
+}
+
+// registeredChanges is ChangeGroup of each registered action ("": none),
+// so that a scope's millions of events each cost a map lookup.
+var registeredChanges = func() map[string]string {
+	m := make(map[string]string, len(Actions))
+	for name := range Actions {
+		m[name], _ = classifyChange(name)
+	}
+	return m
+}()
+
+// classifyChange is ChangeGroup, by the registry's PHIAccess and the
+// rules.
+func classifyChange(action string) (string, bool) {
 	if a, ok := Actions[action]; ok && a.PHIAccess {
 		return "", false
 	}
@@ -168,26 +187,35 @@ type Changes struct {
 	Truncated bool         `json:"truncated"`
 	Groups    []ChangeList `json:"groups"`
 
-	counted map[int64]bool // the changes' seqs
+	// The seqs of the changes without an address, which
+	// ScanUnaddressed may find again.
+	counted map[int64]bool
 	// The sessions and credentials of events from the incident's
 	// networks, for ScanUnaddressed.
-	sessions, credentials []uuid.UUID
+	sessions, credentials map[uuid.UUID]bool
 }
 
 // Add counts e, an event in selects, if it is a successful change that
 // in's actors, sessions, credentials or networks made (every one when
 // in.All).
 func (c *Changes) Add(in Incident, e *Entry) {
-	fromNetwork := len(in.Networks) > 0 && inNetworks(e.IP, in.Networks)
-	if fromNetwork && !in.All {
-		if e.Session.Valid && !slices.Contains(c.sessions, e.Session.UUID) {
-			c.sessions = append(c.sessions, e.Session.UUID)
+	fromNetwork := len(in.Networks) > 0 && !in.All && inNetworks(e.IP, in.Networks)
+	if fromNetwork {
+		if c.sessions == nil {
+			c.sessions, c.credentials = map[uuid.UUID]bool{}, map[uuid.UUID]bool{}
 		}
-		if e.Credential.Valid && !slices.Contains(c.credentials, e.Credential.UUID) {
-			c.credentials = append(c.credentials, e.Credential.UUID)
+		if e.Session.Valid {
+			c.sessions[e.Session.UUID] = true
+		}
+		if e.Credential.Valid {
+			c.credentials[e.Credential.UUID] = true
 		}
 	}
-	if fromNetwork || in.acted(e) {
+	// The cheap tests first: most events are reads.
+	if e.Outcome != OutcomeSuccess {
+		return
+	}
+	if _, ok := ChangeGroup(e.Action); ok && (fromNetwork || in.acted(e)) {
 		c.add(e)
 	}
 }
@@ -202,10 +230,12 @@ func (c *Changes) add(e *Entry) {
 	if !ok {
 		return
 	}
-	if c.counted == nil {
-		c.counted = map[int64]bool{}
+	if e.IP == "" {
+		if c.counted == nil {
+			c.counted = map[int64]bool{}
+		}
+		c.counted[e.Seq] = true
 	}
-	c.counted[e.Seq] = true
 	c.Count++
 	if c.Count > MaxChanges {
 		c.Truncated = true
@@ -240,6 +270,13 @@ func (c *Changes) ScanUnaddressed(ctx context.Context, q Querier, org uuid.UUID,
 	if len(c.sessions)+len(c.credentials) == 0 {
 		return nil
 	}
+	ids := func(set map[uuid.UUID]bool) []uuid.UUID {
+		out := make([]uuid.UUID, 0, len(set))
+		for id := range set {
+			out = append(out, id)
+		}
+		return out
+	}
 	noChange := []string{}
 	for name := range Actions {
 		if _, ok := ChangeGroup(name); !ok {
@@ -250,7 +287,7 @@ func (c *Changes) ScanUnaddressed(ctx context.Context, q Querier, org uuid.UUID,
 		from audit.log
 		where org_id = $1 and at >= $2 and at < $3 and outcome = 'success' and coalesce(ip, '') = ''
 		  and (session_id = any ($4) or credential_id = any ($5)) and action <> all ($6)
-		order by seq`, org, in.From, in.To, c.sessions, c.credentials, noChange)
+		order by seq`, org, in.From, in.To, ids(c.sessions), ids(c.credentials), noChange)
 	if err != nil {
 		return fmt.Errorf("audit: scan unaddressed changes of org %s: %w", org, err)
 	}

@@ -263,6 +263,21 @@ func TestBreachScope(t *testing.T) {
 	if want := []uuid.UUID{added.UserID, key.ID, token.ID, kept.ID, o.ID}; !slices.Equal(theirs, want) || both.Changes.Count != 5 {
 		t.Errorf("the admin's changes: %+v, want the intruder's four and the admin's key %v", both.Changes, want)
 	}
+	// The admin and their network: the same five, each once (found by
+	// the actor, and again through the network's sessions).
+	req["networks"] = []string{"127.0.0.1"}
+	w.do("POST", "/v1/compliance/breach/scope", o.Admin.Token, req, http.StatusOK, &both)
+	var again []uuid.UUID
+	for _, g := range both.Changes.Groups {
+		for _, c := range g.Changes {
+			if c.Actor.UUID == o.Admin.ID {
+				again = append(again, c.Object.UUID)
+			}
+		}
+	}
+	if !slices.Equal(again, theirs) {
+		t.Errorf("the admin's changes with their network: %v, want %v once each", again, theirs)
+	}
 
 	// By the lead (an actor): the cases' documents stand for their case's
 	// patient; the case of nobody is named for reading by hand.
