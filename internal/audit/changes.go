@@ -40,7 +40,7 @@ const (
 	ChangeGateway = "gateway"
 	// ChangeKeys: key rotations and rewraps.
 	ChangeKeys = "keys"
-	// ChangeOrg: an org created.
+	// ChangeOrg: an org created or crypto-shredded.
 	ChangeOrg = "org"
 	// ChangeCaseAccess: case members set or expired, case invitations
 	// sent, revoked or accepted, documents accepted.
@@ -85,7 +85,7 @@ var changeRules = []changeRule{
 	{"legal_hold.*", ChangeHolds},
 	{"gateway.provider.*", ChangeGateway},
 	{"keys.*", ChangeKeys},
-	{"org.create", ChangeOrg},
+	{"org.create", ChangeOrg}, {"org.shred", ChangeOrg},
 	{"case.member.*", ChangeCaseAccess}, {"case.invite.*", ChangeCaseAccess}, {"document.accept", ChangeCaseAccess},
 	{"care_team.*", ChangeCareTeams}, {"patient_link.*", ChangeCareTeams},
 	{"dsr.open", ChangeRequests}, {"dsr.extend", ChangeRequests}, {"dsr.close", ChangeRequests},
