@@ -1295,9 +1295,20 @@ func (d *detector) endsPlace(i int) bool {
 func (d *detector) streetStart(i int, w string) bool {
 	t := d.toks[i]
 	if d.is(i, vStreetPrefix) {
+		if w == "os" && d.acuityAfter(i) {
+			return false // the left eye's acuity: "OD 20/40, OS 20/25"
+		}
 		return !t.has(fNoCase) || d.lowerDoc || t.lex&(lexSafe|lexCommon|lexClinical) == 0
 	}
 	return (t.lex&(lexSafe|lexCommon|lexClinical) == 0 || d.lowerDoc && t.lex&lexCommon == 0) && hasStreetMorpheme(w)
+}
+
+// acuityAfter reports whether a visual acuity follows word i, an eye's
+// abbreviation: a number, a slash and a number glued ("OS 20/25", "os
+// 20/200"), which is no house number after Polish "os." (osiedle).
+func (d *detector) acuityAfter(i int) bool {
+	n := i + 1
+	return n+2 < len(d.toks) && d.toks[n].kind == tkNum && !d.toks[n].has(fNL) && d.glued(n) && d.isPunct(n+1, '/') && d.glued(n+1) && d.toks[n+2].kind == tkNum
 }
 
 func hasStreetMorpheme(w string) bool {

@@ -1,0 +1,38 @@
+package phi
+
+import "testing"
+
+// TestNoteTypesThirteenth checks the thirteenth accuracy pass's rules with
+// invented lines from note kinds the earlier passes saw less (ambulance run
+// reports, genetic-counselling, psychiatric-intake, ophthalmology, wound-care,
+// chaplaincy and case-management notes, dictated operative reports and
+// patient-portal messages): what must be redacted and what must stay.
+func TestNoteTypesThirteenth(t *testing.T) {
+	mixed := "Pt remains intubated on propofol, BP stable, no ectopy noted, lungs clear, abd soft, foley draining well.\n"
+	tests := []struct {
+		name   string
+		text   string
+		redact []string
+		keep   []string
+	}{
+		{"the left eye's acuity is no Polish street", mixed + "VA cc: OD 20/40, OS 20/25. IOP 18/19 by tonopen.",
+			nil, []string{"OS 20/25", "20/40"}},
+		{"the left eye's acuity in a short note", "Ophthalmology clinic\nVA sc OS 20/200 pinhole 20/60.",
+			nil, []string{"OS 20/200"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := redact(t, tt.text, nil)
+			for _, w := range tt.redact {
+				if ok, _ := covered(tt.text, r.Spans, w); !ok {
+					t.Errorf("%q not redacted: %q", w, r.Text)
+				}
+			}
+			for _, w := range tt.keep {
+				if touched(tt.text, r.Spans, w) {
+					t.Errorf("%q redacted: %q", w, r.Text)
+				}
+			}
+		})
+	}
+}
