@@ -2797,7 +2797,7 @@ func (d *detector) nameEchoes(mark []uint8, typ []Type, prio []int8) {
 			if d.state[k] == stFree && u.has(fCap) && u.has(fAllCaps) == t.has(fAllCaps) &&
 				!d.is(k, vStopword|vTitle|vCredential|vNameLabel|vVitalLabel|vMonth|vWeekday|vUnit) {
 				w, name := d.word(k), d.word(i)
-				if u.lex&lexFirst != 0 && u.lex&lexClinical == 0 && len(w) >= 3 || len(w) >= 2 && len(w) < len(name) && strings.HasPrefix(name, w) {
+				if u.lex&lexFirst != 0 && u.lex&lexClinical == 0 && len(w) >= 3 || len(w) >= 2 && len(w) < len(name) && strings.HasPrefix(name, w) || shortFormOf(name, w, u.lex) {
 					mark[k], typ[k], prio[k] = mStrong, TypePerson, prioContext
 				}
 			}
@@ -2855,9 +2855,26 @@ func (d *detector) surnameAfterNickname(i int) bool {
 	if u.lex&lexLast == 0 && u.lex&(lexCommon|lexSafe|lexClinical|lexCity|lexRegion) != 0 {
 		return false
 	}
-	// the nickname is a first name or on no list: "(RESIDENT)" is a role
-	if n := d.toks[k].lex; n&lexClinical != 0 || n&lexFirst == 0 && n&(lexCommon|lexSafe) != 0 {
+	// the nickname is a first name, on no list or a short form of the
+	// name: "(RESIDENT)" is a role
+	if n := d.toks[k].lex; n&lexClinical != 0 || n&lexFirst == 0 && n&(lexCommon|lexSafe) != 0 && !shortFormOf(d.word(i), d.word(k), n) {
 		return false
 	}
 	return !d.is(m, vStopword|vTitle|vCredential|vNameLabel|vVitalLabel|vMonth|vWeekday|vUnit|vUnitWord|vStreetSuffix)
+}
+
+// shortFormOf reports whether w, a word in quotes or in parentheses after
+// the first name name (both lower case), is a short form of it that is
+// also an English word: one of the built-in table's ("Margaret (Peggy)",
+// "Dorothy (Dot)"), or a word of two to four letters shorter than the name
+// and starting with its letter ("Philippa (Pip)", "Bartholomew (Bat)").
+// No clinical word is one: "Patel (PT)".
+func shortFormOf(name, w string, lex uint16) bool {
+	if lex&lexClinical != 0 || len(w) < 2 || len(w) >= len(name) {
+		return false
+	}
+	if len(w) <= 4 && w[0] == name[0] {
+		return true
+	}
+	return slices.Contains(nicknames()[name], w)
 }

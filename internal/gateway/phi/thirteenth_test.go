@@ -19,6 +19,10 @@ func TestNoteTypesThirteenth(t *testing.T) {
 			nil, []string{"OS 20/25", "20/40"}},
 		{"the left eye's acuity in a short note", "Ophthalmology clinic\nVA sc OS 20/200 pinhole 20/60.",
 			nil, []string{"OS 20/200"}},
+		{"a nickname in parentheses that is an English word and the name's short form", mixed + "Counselor: Philippa (Pip) Hargreave, MS, CGC. Pip will call with results.\nAunt Hermione (Hen) Farraday called; Hen will call back.",
+			[]string{"Philippa", "Pip", "Hargreave", "Hermione", "Hen", "Farraday"}, nil},
+		{"a word in parentheses after a name that is no short form of it stays", mixed + "Son Marcus (MICU) called. Dr. Patel (PT) aware. Dr. Shah (Surgery) aware. Nurse Kim (Kids) aware.",
+			[]string{"Marcus", "Patel", "Shah", "Kim"}, []string{"MICU", "PT", "Surgery", "Kids"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
