@@ -875,7 +875,15 @@ func (d *detector) fieldOrSignature(l int) bool {
 // afterSignOff reports whether word w follows a sign-off and a comma or a
 // dash: "Best regards,\nSandra", "thx, sandra", "thanks - Rose".
 func (d *detector) afterSignOff(w int) bool {
-	return w >= 2 && (d.isPunct(w-1, ',') || d.isPunct(w-1, '-')) && d.toks[w-2].kind == tkWord && signOffs[d.word(w-2)]
+	if w < 2 || !(d.isPunct(w-1, ',') || d.isPunct(w-1, '-')) {
+		return false
+	}
+	k := w - 2
+	// exclamation marks glued to the sign-off: "thanks!! -gwen"
+	for n := 0; n < 3 && k > 0 && d.isPunct(k, '!') && d.glued(k-1); n++ {
+		k--
+	}
+	return d.toks[k].kind == tkWord && signOffs[d.word(k)]
 }
 
 // relationLowerName returns the end of a name in lower case after a

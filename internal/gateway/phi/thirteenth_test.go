@@ -23,6 +23,12 @@ func TestNoteTypesThirteenth(t *testing.T) {
 			[]string{"Philippa", "Pip", "Hargreave", "Hermione", "Hen", "Farraday"}, nil},
 		{"a word in parentheses after a name that is no short form of it stays", mixed + "Son Marcus (MICU) called. Dr. Patel (PT) aware. Dr. Shah (Surgery) aware. Nurse Kim (Kids) aware.",
 			[]string{"Marcus", "Patel", "Shah", "Kim"}, []string{"MICU", "PT", "Surgery", "Kids"}},
+		{"a writer's name after a sign-off with exclamation marks", "hi dr. abernethy, quick question about my meds. i ran out of metoprolol on monday and the pharmacy said i need a new rx. can you send it to walgreens? bp has been 150s.\nthanks!! -gwen",
+			[]string{"gwen"}, nil},
+		{"a writer's name in capitals after a sign-off with an exclamation mark", "hi dr k, pls refill my metoprolol, ran out yesterday\nthanks! - Rose",
+			[]string{"Rose"}, nil},
+		{"no name after a sign-off with exclamation marks that goes on", "hi dr k, pls refill my metoprolol, ran out yesterday\nthanks!! -see you at the visit",
+			nil, []string{"see", "visit"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
