@@ -69,6 +69,10 @@ func (d *detector) names() {
 				continue
 			}
 		}
+		if lf&(lexFirst|lexLast|lexSafe|lexCommon|lexClinical|lexCity) == 0 && len(w) >= 2 && len(w) <= 4 && t.flags&(fCap|fNonASCII) == 0 && d.transcriberBefore(i) {
+			set(i, mStrong, TypePerson, prioContext) // "Transcribed by kls"
+			continue
+		}
 		if lf&(lexFirst|lexLast|lexSafe|lexCommon|lexClinical) == 0 && d.pluralFood(w) {
 			d.keep(i, i+1) // a brand's plural: "Doritos", "Triscuits"
 			continue
@@ -2503,6 +2507,28 @@ func (d *detector) typistInitials(mark []uint8, typ []Type, prio []int8) {
 			}
 		}
 	}
+}
+
+// transcriberBefore reports whether word i, a transcriptionist's initials
+// in lower case, follows "transcribed by" or "typed by" (a colon may
+// follow "by") or "transcriptionist:" or "typist:" on its line:
+// "Transcribed by kls", "Typist: jmr".
+func (d *detector) transcriberBefore(i int) bool {
+	k := i - 1
+	if d.isPunct(k, ':') {
+		k--
+	}
+	if k < 0 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) || d.toks[k+1].has(fNL) {
+		return false
+	}
+	switch d.word(k) {
+	case "transcriptionist", "typist":
+		return k+1 < i
+	case "by":
+		h := k - 1
+		return h >= 0 && d.toks[h].kind == tkWord && !d.toks[k].has(fNL) && (d.word(h) == "transcribed" || d.word(h) == "typed")
+	}
+	return false
 }
 
 // initialsShape reports whether w, capitalised, holds another capital

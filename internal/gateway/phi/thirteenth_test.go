@@ -29,6 +29,10 @@ func TestNoteTypesThirteenth(t *testing.T) {
 			[]string{"Rose"}, nil},
 		{"no name after a sign-off with exclamation marks that goes on", "hi dr k, pls refill my metoprolol, ran out yesterday\nthanks!! -see you at the visit",
 			nil, []string{"see", "visit"}},
+		{"a transcriptionist's initials in lower case", "OPERATIVE REPORT\nSURGEON: Fenwick Adeyemi, MD\nPROCEDURE: Laparoscopic cholecystectomy.\nD: 01/04/2026 14:22  T: 01/05/2026 07:10\nTranscribed by kls   Job #: 5520194\nTranscribed by: jmr on 1/5. Typist: dlw.",
+			[]string{"kls", "jmr", "dlw"}, nil},
+		{"no initials from words after a transcription's verb", mixed + "Transcribed by hand. Typed by me. Typist: n/a. Transcribed by the unit clerk.",
+			nil, []string{"hand", "me", "n/a", "the unit clerk"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
