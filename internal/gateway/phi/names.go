@@ -242,6 +242,24 @@ func (d *detector) names() {
 			set(i, mStrong, TypeID, prioContext)
 			continue
 		}
+		if !capd && !t.has(fNoCase) && lf&(lexCity|lexUSCity) != 0 && lf&(lexCommon|lexClinical|lexRegion) == 0 && len(w) >= 4 && d.homeBefore(i) {
+			// a city in lower case where case is evidence, after "lives
+			// in", "grew up in", "moved to": "grew up in duluth"
+			set(i, mStrong, TypeLocation, prioContext)
+			continue
+		}
+		if len(w) <= 5 && (w == "st" || w == "ste" || w == "saint") && (t.has(fCap) || t.has(fNoCase)) {
+			if j := d.saintPlace(i); j > i {
+				// "lives in St. Cloud", "moved to Ste. Genevieve"
+				for k := i + 1; k < j; k++ {
+					if d.toks[k].kind == tkWord {
+						set(k, mStrong, TypeLocation, prioContext)
+					}
+				}
+				i = j - 1
+				continue
+			}
+		}
 		if !capd {
 			// every rule below needs a capital, or text in lower case
 			continue
@@ -2413,6 +2431,39 @@ func (d *detector) facilityIn(i int) bool {
 		!d.toks[k].has(fNL) && (d.is(k-1, vFacilityEnder) || facilitySites[d.word(k-1)])
 }
 
+// saintPlace returns the end of a place named for a saint at word i ("St",
+// "Ste", "Saint", with or without a dot) after "lives in", "grew up in",
+// "from" after a relation or a verb of travel and their kin, or i: one or
+// two words in the case of "St" after it, no stopword, unit, title or
+// month ("lives in St. Cloud", "moved to Ste. Genevieve", "LIVES IN ST
+// CLAIR SHORES"). A saint's name that is an English word ("Cloud") is a
+// place there too, as "St. Paul" is.
+func (d *detector) saintPlace(i int) int {
+	j := i + 1
+	if d.isPunct(j, '.') && d.glued(i) {
+		j++
+	}
+	if j >= len(d.toks) || d.toks[j].has(fNL) || !(d.homeBefore(i) || d.relativeFrom(i) || d.travelFrom(i)) {
+		return i
+	}
+	t, e := d.toks[i], j
+	for n := 0; n < 2 && e < len(d.toks); n++ {
+		u := &d.toks[e]
+		if u.kind != tkWord || u.has(fNL) || u.end-u.start < 3 || u.has(fNoCase) != t.has(fNoCase) || !u.has(fCap) && !u.has(fNoCase) || d.state[e] != stFree ||
+			d.is(e, vStopword|vUnit|vUnitWord|vTitle|vCredential|vNameLabel|vMonth|vWeekday|vVitalLabel) || n > 0 && d.toks[e-1].end+1 != u.start {
+			break
+		}
+		if n > 0 && u.lex&(lexCity|lexUSCity|lexFirst|lexLast) == 0 && !placeSuffixes[d.word(e)] && u.lex&(lexSafe|lexCommon|lexClinical) != 0 {
+			break // "St. Cloud Hospital" leaves the hospital's word alone
+		}
+		e++
+	}
+	if e == j {
+		return i
+	}
+	return e
+}
+
 // homeBefore reports whether "lives in", "moved to", "born in" (across
 // "alone", "together"…) stands right before word i.
 func (d *detector) homeBefore(i int) bool {
@@ -2432,8 +2483,11 @@ func (d *detector) homeBefore(i int) bool {
 		if p < 0 || d.toks[p].kind != tkWord {
 			return false
 		}
+		if d.word(p) == "up" && p > 0 && d.toks[p-1].kind == tkWord {
+			p-- // "grew up in"
+		}
 		switch d.word(p) {
-		case "lives", "live", "lived", "living", "moved", "moving", "resides", "born", "raised", "grew", "stays", "staying", "home":
+		case "lives", "live", "lived", "living", "moved", "moving", "resides", "born", "raised", "grew", "growing", "stays", "staying", "home":
 			return true
 		}
 	}

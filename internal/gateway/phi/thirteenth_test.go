@@ -33,6 +33,12 @@ func TestNoteTypesThirteenth(t *testing.T) {
 			[]string{"kls", "jmr", "dlw"}, nil},
 		{"no initials from words after a transcription's verb", mixed + "Transcribed by hand. Typed by me. Typist: n/a. Transcribed by the unit clerk.",
 			nil, []string{"hand", "me", "n/a", "the unit clerk"}},
+		{"a place named for a saint and an English word after a residence's cue", mixed + "He lives in St. Cloud with a roommate. Son moved to Saint Joseph last year.",
+			[]string{"Cloud", "Joseph"}, nil},
+		{"a city in lower case after a residence's cue where case is evidence", mixed + "He grew up in duluth, moved here in 2019. Sister lives in fargo with her kids.",
+			[]string{"duluth", "fargo"}, nil},
+		{"no place from an ordinary word or a region after a residence's cue", mixed + "pt grew up in poverty. lives in mobile home. moved to rehab. lives in texas. born in india. lives in St. Mary's parish housing.",
+			nil, []string{"poverty", "mobile", "rehab", "texas", "india", "parish", "housing"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
