@@ -706,7 +706,7 @@ func (d *detector) trigger(i int, typ Type) int {
 	if rt, ok := d.recordShape(d.text[d.toks[j].start:d.toks[k-1].end]); ok {
 		typ = rt
 	}
-	if typ == TypeLicense && d.toks[i].has(fAllCaps) {
+	if (typ == TypeLicense || typ == TypeHealthPlan) && d.toks[i].has(fAllCaps) {
 		d.keep(i, i+1) // the label of the number claimed is no name: "DEA MD4412345" ("Dea" is a first name)
 	}
 	return d.claim(j, k, typ, prioStruct)
@@ -790,19 +790,45 @@ func (d *detector) spacedGroups(j, k int) int {
 	e, digits := k, int(d.toks[j].end-d.toks[j].start)
 	for e < len(d.toks) && e-j < 8 {
 		t := d.toks[e]
-		if t.kind != tkNum || t.has(fNL) || t.start != d.toks[e-1].end+1 || d.text[t.start-1] != ' ' || t.end-t.start < 2 || t.end-t.start > 4 {
+		if t.kind != tkNum || t.has(fNL) || t.start != d.toks[e-1].end+1 || d.text[t.start-1] != ' ' || t.end-t.start > 5 {
 			break
+		}
+		if t.end-t.start == 1 && digits < 8 {
+			break // one digit ends a long number only: "2951 64127 1"
 		}
 		if e+1 < len(d.toks) && d.glued(e) && d.toks[e+1].kind != tkPunct {
 			break // glued to letters or more digits: "200mg"
 		}
 		digits += int(t.end - t.start)
 		e++
+		if t.end-t.start == 1 {
+			break // an Australian Medicare card's issue number
+		}
 	}
 	if e == k || digits < 6 || d.keptNum(j, e) || e < len(d.toks) && d.glued(e-1) && (d.isPunct(e, '.') || d.isPunct(e, '/') || d.isPunct(e, ':')) && d.glued(e) && e+1 < len(d.toks) && d.toks[e+1].kind == tkNum {
 		return k
 	}
+	if digits >= 9 && d.versionCode(e) {
+		return e + 1 // an Ontario health card's version code: "4482 117 339 KT"
+	}
 	return e
+}
+
+// versionCode reports whether token e, one blank after a number's last
+// group on its line, is one or two capital letters that end the value
+// (punctuation or the line's end after them): a health card's version
+// code. A credential, a unit or a word stays.
+func (d *detector) versionCode(e int) bool {
+	if e >= len(d.toks) {
+		return false
+	}
+	t := d.toks[e]
+	if t.kind != tkWord || t.has(fNL) || t.start != d.toks[e-1].end+1 || t.end-t.start > 2 || !t.has(fCap) || t.end-t.start == 2 && !t.has(fAllCaps) ||
+		d.is(e, vCredential|vUnit|vStopword) {
+		return false
+	}
+	n := e + 1
+	return n >= len(d.toks) || d.toks[n].has(fNL) || d.toks[n].kind == tkPunct
 }
 
 // unitAddress claims "Apt. 318", "Suite 204", "PO Box 12", "PSC 2719",

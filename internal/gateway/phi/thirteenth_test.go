@@ -39,6 +39,12 @@ func TestNoteTypesThirteenth(t *testing.T) {
 			[]string{"duluth", "fargo"}, nil},
 		{"no place from an ordinary word or a region after a residence's cue", mixed + "pt grew up in poverty. lives in mobile home. moved to rehab. lives in texas. born in india. lives in St. Mary's parish housing.",
 			nil, []string{"poverty", "mobile", "rehab", "texas", "india", "parish", "housing"}},
+		{"a pager's number after its abbreviation", mixed + "Page Dr. Lee, pgr 3-4471, with results. Anesthesia pgr 52210.",
+			[]string{"3-4471", "52210"}, nil},
+		{"a health card's number with its issue number or version code", mixed + "Medicare no. 2951 64127 1 exp 05/2027. OHIP 4482 117 339 KT. PHN 9876 543 210.",
+			[]string{"2951 64127 1", "4482 117 339 KT", "9876 543 210"}, []string{"OHIP", "PHN"}},
+		{"no version code from a credential or a word after a number", mixed + "MRN 123 456 789 MD note. Acct # 4412 8890 1234 PA aware. Group 12 4 5 today. Policy 1234 5 units.",
+			[]string{"123 456 789", "4412 8890 1234"}, []string{"MD", "PA", "12 4 5", "5 units"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

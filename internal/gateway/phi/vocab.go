@@ -216,7 +216,7 @@ var idTriggers = map[string]Type{
 	"acct": TypeAccount, "account": TypeAccount, "acc": TypeAccount, "iban": TypeIBAN, "routing": TypeAccount, "card": TypeAccount,
 	"member": TypeHealthPlan, "subscriber": TypeHealthPlan, "policy": TypeHealthPlan, "insurance": TypeHealthPlan,
 	"medicaid": TypeHealthPlan, "medicare": TypeHealthPlan, "hicn": TypeHealthPlan, "mbi": TypeHealthPlan, "group": TypeHealthPlan,
-	"beneficiary": TypeHealthPlan, "plan": TypeHealthPlan,
+	"beneficiary": TypeHealthPlan, "plan": TypeHealthPlan, "ohip": TypeHealthPlan, "phn": TypeHealthPlan, "ramq": TypeHealthPlan,
 	"license": TypeLicense, "licence": TypeLicense, "lic": TypeLicense, "dl": TypeLicense, "certificate": TypeLicense,
 	"cert": TypeLicense, "dea": TypeLicense, "passport": TypeLicense, "permit": TypeLicense, "registration": TypeLicense,
 	"npi":    TypeNPI,
@@ -233,7 +233,7 @@ var idTriggers = map[string]Type{
 	"iris": TypeBiometric, "voiceprint": TypeBiometric, "faceprint": TypeBiometric, "dna": TypeBiometric,
 	"photo": TypePhoto, "photograph": TypePhoto, "image": TypePhoto, "img": TypePhoto, "picture": TypePhoto, "selfie": TypePhoto,
 	"phone": TypePhone, "tel": TypePhone, "telephone": TypePhone, "cell": TypePhone, "mobile": TypePhone,
-	"pager": TypePhone, "beeper": TypePhone, "ext": TypePhone, "extension": TypePhone, "call": TypePhone,
+	"pager": TypePhone, "pgr": TypePhone, "beeper": TypePhone, "ext": TypePhone, "extension": TypePhone, "call": TypePhone,
 	"fax": TypeFax,
 }
 
