@@ -45,6 +45,10 @@ func TestNoteTypesThirteenth(t *testing.T) {
 			[]string{"2951 64127 1", "4482 117 339 KT", "9876 543 210"}, []string{"OHIP", "PHN"}},
 		{"no version code from a credential or a word after a number", mixed + "MRN 123 456 789 MD note. Acct # 4412 8890 1234 PA aware. Group 12 4 5 today. Policy 1234 5 units.",
 			[]string{"123 456 789", "4412 8890 1234"}, []string{"MD", "PA", "12 4 5", "5 units"}},
+		{"a name before an emergency medical technician's or a paramedic's credential", mixed + "Crew: J. Lindqvist EMT-B and Rafferty Oduya, NRP. Counselor Ilse Marwood, CGC.",
+			[]string{"J. Lindqvist", "Rafferty Oduya", "Ilse Marwood"}, []string{"EMT", "NRP", "CGC"}},
+		{"an emergency medical technician's title alone is no name", mixed + "EMT at bedside. Pt was seen by EMT. Transported by EMT-B crew.",
+			nil, []string{"EMT"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
