@@ -669,8 +669,9 @@ func (d *detector) phone(p int) (int, Type, bool) {
 			q = e
 			afterParen = false
 		}
-		// separator
-		if q+1 < len(s) && (isDigit(s[q+1]) || s[q+1] == '(') {
+		// separator (a parenthesis after it must open digits: "415.555.0177
+		// (work)" ends before it)
+		if q+1 < len(s) && (isDigit(s[q+1]) || s[q+1] == '(' && q+2 < len(s) && isDigit(s[q+2])) {
 			switch s[q] {
 			case ' ':
 				if !afterParen {

@@ -49,6 +49,8 @@ func TestNoteTypesThirteenth(t *testing.T) {
 			[]string{"J. Lindqvist", "Rafferty Oduya", "Ilse Marwood"}, []string{"EMT", "NRP", "CGC"}},
 		{"an emergency medical technician's title alone is no name", mixed + "EMT at bedside. Pt was seen by EMT. Transported by EMT-B crew.",
 			nil, []string{"EMT"}},
+		{"a phone number written with dots before a word in parentheses", "Telephone Encounter\nCaller: daughter, callback 415-555-0163 (home) / 415.555.0177 (work). Her husband: 415.555.0188 (cell).\nINR 4.1, hold warfarin.",
+			[]string{"415.555.0177", "415.555.0188"}, []string{"work", "cell", "4.1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
