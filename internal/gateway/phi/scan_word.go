@@ -43,7 +43,21 @@ func (d *detector) wordAt(i int) int {
 		if d.is(i, vWeekday) && d.weekdayClass(i) {
 			return d.keep(i, i+2)
 		}
-		return d.claim(i, i+1, TypeDate, prioStruct)
+		if dayHolidays[w] && !d.is(i, vWeekday) {
+			if j := d.holidayDay(i, w); j > i {
+				return d.claim(i, j, TypeDate, prioStruct) // "Memorial Day", "New Year's Eve"
+			}
+			if !holidayWords[w] {
+				return i
+			}
+		}
+		j := i + 1
+		if d.is(i, vHoliday) && d.toks[i].has(fCap) && j < len(d.toks) && d.toks[j].kind == tkWord && d.toks[j].has(fCap) && !d.toks[j].has(fNL) && d.toks[j].start == d.toks[i].end+1 {
+			if v := d.word(j); v == "day" || v == "eve" {
+				j++ // "Christmas Eve"
+			}
+		}
+		return d.claim(i, j, TypeDate, prioStruct)
 	}
 	if d.is(i, vTrigger) {
 		if j := d.trigger(i, idTriggers[w]); j > i {
@@ -740,6 +754,42 @@ func (d *detector) colonJoined(j, k int) bool {
 		}
 	}
 	return true
+}
+
+// holidayWords are the holidays of one word, dates alone: "on Christmas".
+var holidayWords = set(`christmas thanksgiving easter halloween hanukkah kwanzaa ramadan diwali passover`)
+
+// holidayDay returns the end of a holiday named by word i (w in lower
+// case, one of dayHolidays, capitalised) and "Day" or "Eve", with "'s" or
+// "s" between where the name takes it ("Mother's Day", "Veterans Day",
+// "New Year's Eve", "New Years Day", "St. Patrick's Day"), or i.
+func (d *detector) holidayDay(i int, w string) int {
+	if !d.toks[i].has(fCap) || d.toks[i].has(fAllCaps) && !d.toks[i].has(fNoCase) {
+		return i
+	}
+	j := i + 1
+	if w == "new" {
+		// "New Year's Day", "New Years Eve"
+		if j >= len(d.toks) || d.toks[j].kind != tkWord || !d.toks[j].has(fCap) || d.toks[j].start != d.toks[i].end+1 || d.word(j) != "year" && d.word(j) != "years" {
+			return i
+		}
+		j++
+	}
+	if j+1 < len(d.toks) && (d.isPunct(j, '\'') || d.raw(j) == "’") && d.glued(j-1) && d.glued(j) && d.word(j+1) == "s" {
+		j += 2
+	} else {
+		switch w {
+		case "mother", "father", "valentine", "patrick", "veteran":
+			return i // "Father Day" is a father named Day; the holiday takes "'s"
+		}
+	}
+	if j >= len(d.toks) || d.toks[j].kind != tkWord || !d.toks[j].has(fCap) || d.toks[j].has(fNL) || d.toks[j].start != d.toks[j-1].end+1 {
+		return i
+	}
+	if v := d.word(j); v == "day" || v == "eve" {
+		return j + 1
+	}
+	return i
 }
 
 // weekdayClass reports whether the weekday at token i names a class that

@@ -51,6 +51,10 @@ func TestNoteTypesThirteenth(t *testing.T) {
 			nil, []string{"EMT"}},
 		{"a phone number written with dots before a word in parentheses", "Telephone Encounter\nCaller: daughter, callback 415-555-0163 (home) / 415.555.0177 (work). Her husband: 415.555.0188 (cell).\nINR 4.1, hold warfarin.",
 			[]string{"415.555.0177", "415.555.0188"}, []string{"work", "cell", "4.1"}},
+		{"a holiday named with Day or Eve", mixed + "Syncope at a wedding on New Year's Day. Fell on New Years Eve, on Memorial Day and on Mother's Day. Veterans Day visit.\nMVC ON LABOR DAY.",
+			[]string{"New Year's Day", "New Years Eve", "Memorial Day", "Mother's Day", "Veterans Day", "LABOR DAY"}, nil},
+		{"a holiday's first word alone is a word", mixed + "Mother at bedside. Labor and delivery aware. New onset AF. Memorial Hospital lab. Veterans in group. my mother day care.",
+			nil, []string{"Mother", "Labor", "New", "Veterans", "mother"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

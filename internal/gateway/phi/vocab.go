@@ -184,8 +184,16 @@ func weekdays() map[string]bool {
 
 // holidays are dates on their own (the year stays).
 func holidays() map[string]bool {
-	return set(`christmas thanksgiving easter halloween hanukkah kwanzaa ramadan diwali`)
+	return set(`christmas thanksgiving easter halloween hanukkah kwanzaa ramadan diwali passover
+new independence memorial labor labour veterans veteran valentine valentines mother mothers father fathers
+patrick patricks presidents columbus boxing anzac remembrance`)
 }
+
+// dayHolidays name a holiday only before "Day" (or "Eve"), capitalised:
+// "Memorial Day", "Mother's Day", "New Year's Eve"; alone they are words
+// ("my mother", "labor and delivery").
+var dayHolidays = set(`new independence memorial labor labour veterans veteran valentine valentines mother mothers father fathers
+patrick patricks presidents columbus boxing anzac remembrance`)
 
 // units after a number keep it: "500 mg", "97 %", "120 bpm".
 func units() map[string]bool {
