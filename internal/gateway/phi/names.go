@@ -276,7 +276,7 @@ func (d *detector) names() {
 		nameDict := lf&(lexFirst|lexLast) != 0
 		single := t.end-t.start == 1 || t.has(fNonASCII) && utf8.RuneCountInString(d.text[t.start:t.end]) == 1
 		switch {
-		case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && t.has(fCap) && !(t.has(fAllCaps) && len(w) <= 3) && !(d.clinical && lf&lexClinical != 0 && !d.placeBefore(i)) && !(t.has(fSent) && d.isPunct(i+1, ':')) && (d.locContext(i) || d.aloneOnLine(i, i+1)):
+		case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && t.has(fCap) && !(t.has(fAllCaps) && len(w) <= 3) && !(d.clinical && lf&lexClinical != 0 && !d.placeBefore(i)) && !(t.has(fSent) && d.isPunct(i+1, ':')) && (d.locContext(i) || d.aloneOnLine(i, i+1) || d.cityAfterName(i, mark, typ)):
 			// (not a state, not "CT" or "OR" in capitals, not a label "Plan:")
 			set(i, mStrong, TypeLocation, prioContext)
 		case capd && !single && !d.is(i, vStopword|vNameLabel) && !(safe && d.isPunct(i+1, ':') && !nameDict) && (t.has(fCap) || !safe || d.lowerDoc && nameDict) && d.nameContext(i):
@@ -2429,6 +2429,20 @@ func (d *detector) facilityIn(i int) bool {
 	k := i - 1
 	return k >= 1 && d.toks[k].end-d.toks[k].start == 2 && d.low[d.toks[k].start] == 'i' && d.low[d.toks[k].start+1] == 'n' && d.toks[k-1].kind == tkWord &&
 		!d.toks[k].has(fNL) && (d.is(k-1, vFacilityEnder) || facilitySites[d.word(k-1)])
+}
+
+// cityAfterName reports whether city i, no English or clinical word, ends
+// a sentence or a line after a person's name and a comma, as a letter names
+// a doctor and the town of the practice: "Family physician Dr. Haruto
+// Sinclair, Mississauga." A word that goes on ("Dr. Lee, Boston General")
+// is no such town.
+func (d *detector) cityAfterName(i int, mark []uint8, typ []Type) bool {
+	k := i - 2
+	if k < 0 || !d.isPunct(i-1, ',') || d.toks[i].has(fNL) || d.toks[i].lex&(lexCommon|lexClinical|lexFirst|lexLast) != 0 || mark[k] != mStrong || typ[k] != TypePerson || d.toks[k].kind != tkWord {
+		return false
+	}
+	n := i + 1
+	return n >= len(d.toks) || d.toks[n].has(fNL) || d.isPunct(n, '.') || d.isPunct(n, ';')
 }
 
 // saintPlace returns the end of a place named for a saint at word i ("St",

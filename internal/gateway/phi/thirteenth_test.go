@@ -55,6 +55,10 @@ func TestNoteTypesThirteenth(t *testing.T) {
 			[]string{"New Year's Day", "New Years Eve", "Memorial Day", "Mother's Day", "Veterans Day", "LABOR DAY"}, nil},
 		{"a holiday's first word alone is a word", mixed + "Mother at bedside. Labor and delivery aware. New onset AF. Memorial Hospital lab. Veterans in group. my mother day care.",
 			nil, []string{"Mother", "Labor", "New", "Veterans", "mother"}},
+		{"a town after a name and a comma that ends the sentence", mixed + "Family physician Dr. Haruto Sinclair, Mississauga. Referred by Dr. Amara Obi, Saskatoon. Son Paul, Omaha; daughter in town.",
+			[]string{"Mississauga", "Saskatoon", "Omaha"}, nil},
+		{"no town from a word that goes on after a name and a comma", mixed + "Seen by Dr. Lee, Cardiology. Wife Mary, Denver General. Son Paul, today.",
+			nil, []string{"Cardiology", "today"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
