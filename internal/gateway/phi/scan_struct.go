@@ -127,6 +127,9 @@ func (d *detector) numAt(i int) int {
 		}
 	}
 	if d.glued(i) && d.toks[i+1].kind == tkWord {
+		if v := atoi(d.raw(i)); v >= 90 && v < 130 && d.toks[i].end-d.toks[i].start <= 3 && d.birthdayOrdinal(i) {
+			return d.claim(i, i+2, TypeAge, prioStruct) // "her 98th birthday"
+		}
 		if j := d.compound(i); j > i {
 			return j
 		}

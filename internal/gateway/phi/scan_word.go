@@ -498,6 +498,25 @@ func (d *detector) oldAge(i int) bool {
 	return false
 }
 
+// birthdayOrdinal reports whether the number at token i (90 to 129) is an
+// ordinal before a birthday: "her 98th birthday", "his 100th bday".
+func (d *detector) birthdayOrdinal(i int) bool {
+	s, b := i+1, i+2
+	if b >= len(d.toks) || !d.glued(i) || d.toks[s].kind != tkWord || d.toks[b].kind != tkWord || d.toks[b].has(fNL) || d.toks[b].start != d.toks[s].end+1 {
+		return false
+	}
+	switch d.word(s) {
+	case "th", "st", "nd", "rd":
+	default:
+		return false
+	}
+	switch d.word(b) {
+	case "birthday", "birthdays", "bday", "birthday's":
+		return true
+	}
+	return false
+}
+
 // turnedAge reports whether the number at token i (90 to 129) is an age
 // after a verb of birthdays: "she turned 100 last month", "turns 95 in
 // May", "will turn 90"; not before a unit or a percent ("turned 90

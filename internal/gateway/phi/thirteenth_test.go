@@ -59,6 +59,10 @@ func TestNoteTypesThirteenth(t *testing.T) {
 			[]string{"Mississauga", "Saskatoon", "Omaha"}, nil},
 		{"no town from a word that goes on after a name and a comma", mixed + "Seen by Dr. Lee, Cardiology. Wife Mary, Denver General. Son Paul, today.",
 			nil, []string{"Cardiology", "today"}},
+		{"an ordinal over 89 before a birthday is an age", mixed + "Family celebrated her 98th birthday on the unit. His 100th bday party was cancelled. Turning 101st birthday plans.",
+			[]string{"98th", "100th", "101st"}, nil},
+		{"no age from another ordinal or a younger birthday", mixed + "Weight at the 92nd percentile. Her 45th birthday. 90th day of stay. 95th percentile BMI.",
+			nil, []string{"92nd", "45th", "90th", "95th"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
