@@ -1341,12 +1341,15 @@ func (d *detector) streetOn(i int) int {
 			return k // a street named by an ordinal: "the station on 5th Ave"
 		}
 	}
+	st := d.word(i) == "st"
 	for k, n := i-1, 0; k > 0 && n < 2; k, n = k-1, n+1 {
 		p := &d.toks[k]
 		if p.kind != tkWord || !(p.has(fCap) || d.lowerDoc || d.lowerClinical) || p.has(fSent) || d.toks[k+1].has(fNL) || d.is(k, vStopword|vTitle|vStreetSuffix) || d.state[k] != stFree ||
-			!p.has(fCap) && (p.lex&lexClinical != 0 || p.end-p.start < 3) {
+			!p.has(fCap) && (p.lex&lexClinical != 0 && (st || p.lex&lexCommon == 0) || p.end-p.start < 3) {
 			// (in lower case, a clinical word before "st" is a drug and
-			// sinus tachycardia: "on neo st 110s")
+			// sinus tachycardia: "on neo st 110s"; before "ave" or "rd"
+			// an English word that is also a clinical one names the
+			// street: "the pharmacy on grand ave")
 			return i
 		}
 		if q := k - 1; d.toks[q].kind == tkWord && !d.toks[k].has(fNL) {

@@ -63,6 +63,10 @@ func TestNoteTypesThirteenth(t *testing.T) {
 			[]string{"98th", "100th", "101st"}, nil},
 		{"no age from another ordinal or a younger birthday", mixed + "Weight at the 92nd percentile. Her 45th birthday. 90th day of stay. 95th percentile BMI.",
 			nil, []string{"92nd", "45th", "90th", "95th"}},
+		{"a street in lower case whose name is also a clinical word before ave or rd", "hi, i ran out of lisinopril and the pharmacy on grand ave said i need a new rx. bp 150s at home. my sister can pick it up",
+			[]string{"grand ave"}, []string{"lisinopril", "pharmacy"}},
+		{"a drug before st stays sinus tachycardia in lower case", "pt on neo st 110s, on heparin rd 2, on levo ave 70s",
+			nil, []string{"neo st", "heparin", "levo"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
