@@ -69,6 +69,13 @@ func (d *detector) names() {
 				continue
 			}
 		}
+		if len(w) == 3 && w == "and" {
+			if a, b := d.streetCorner(i); b > a {
+				d.claim(a, b, TypeAddress, prioStruct) // "the corner of 5th and Main"
+				i = b - 1
+				continue
+			}
+		}
 		if lf&(lexFirst|lexLast|lexSafe|lexCommon|lexClinical|lexCity) == 0 && len(w) >= 2 && len(w) <= 4 && t.flags&(fCap|fNonASCII) == 0 && d.transcriberBefore(i) {
 			set(i, mStrong, TypePerson, prioContext) // "Transcribed by kls"
 			continue
@@ -2575,6 +2582,64 @@ func (d *detector) typistInitials(mark []uint8, typ []Type, prio []int8) {
 			}
 		}
 	}
+}
+
+// streetCorner returns the tokens [a, b) of a street corner around "and"
+// at token i, or a == b: two streets, each an ordinal ("5th") or a common
+// street's name ("Main", "Elm"), one of them an ordinal or both
+// capitalised where case is evidence, after "on", "at", "near" or "corner
+// of" / "intersection of" ("the corner of 5th and Main", "the walgreens
+// on 7th and main", "at Oak and Elm"). "at school and church" stays.
+func (d *detector) streetCorner(i int) (int, int) {
+	if i < 2 || i+1 >= len(d.toks) || d.toks[i].has(fNL) || d.toks[i+1].has(fNL) {
+		return i, i
+	}
+	a, aOrd := i-1, false
+	switch u := &d.toks[a]; {
+	case u.kind == tkWord && isOrdinal(d.word(a)) && a >= 1 && d.toks[a-1].kind == tkNum && d.glued(a-1) && d.toks[a-1].end-d.toks[a-1].start <= 3:
+		a, aOrd = a-1, true
+	case u.kind == tkWord && commonStreets[d.word(a)]:
+	default:
+		return i, i
+	}
+	b, bOrd := i+2, false
+	switch u := &d.toks[i+1]; {
+	case u.kind == tkNum && u.end-u.start <= 3 && d.glued(i+1) && b < len(d.toks) && d.toks[b].kind == tkWord && isOrdinal(d.word(b)):
+		b, bOrd = b+1, true
+	case u.kind == tkWord && commonStreets[d.word(i+1)]:
+	default:
+		return i, i
+	}
+	if b < len(d.toks) && d.glued(b-1) && d.toks[b].kind != tkPunct {
+		return i, i // glued to more: "main2"
+	}
+	if aOrd && bOrd {
+		return i, i // "on 5th and 6th" are days as often
+	}
+	if !aOrd && !bOrd {
+		l, r := d.toks[a], d.toks[i+1]
+		if !l.has(fCap) || !r.has(fCap) || l.has(fNoCase) || r.has(fNoCase) || d.lowerDoc {
+			return i, i
+		}
+	}
+	for k := a; k < b; k++ {
+		if d.state[k] == stPHI {
+			return i, i
+		}
+	}
+	c := a - 1
+	if c < 0 || d.toks[c].kind != tkWord || d.toks[a].has(fNL) {
+		return i, i
+	}
+	switch d.word(c) {
+	case "on", "at", "near":
+		return a, b
+	case "of":
+		if p := c - 1; p >= 0 && d.toks[p].kind == tkWord && (d.word(p) == "corner" || d.word(p) == "intersection") {
+			return a, b
+		}
+	}
+	return i, i
 }
 
 // transcriberBefore reports whether word i, a transcriptionist's initials

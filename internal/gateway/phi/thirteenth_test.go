@@ -67,6 +67,10 @@ func TestNoteTypesThirteenth(t *testing.T) {
 			[]string{"grand ave"}, []string{"lisinopril", "pharmacy"}},
 		{"a drug before st stays sinus tachycardia in lower case", "pt on neo st 110s, on heparin rd 2, on levo ave 70s",
 			nil, []string{"neo st", "heparin", "levo"}},
+		{"a street corner named by an ordinal or two capitalised streets", mixed + "She lives near the corner of 5th and Main. Meet at Oak and Elm.\nhi, can you send my lisinopril rx to the walgreens on 7th and main? bp 150s",
+			[]string{"5th and Main", "Oak and Elm", "7th and main"}, nil},
+		{"no street corner from days, doses or ordinary words", mixed + "Met friends at school and church. Seen on 5th and 6th. BP stable on 2nd and 3rd checks. Focus on main and side effects.",
+			nil, []string{"school and church", "5th and 6th", "2nd and 3rd", "main and side"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
