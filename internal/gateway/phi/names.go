@@ -80,6 +80,10 @@ func (d *detector) names() {
 			set(i, mStrong, TypePerson, prioContext) // "Transcribed by kls"
 			continue
 		}
+		if lf&(lexFirst|lexLast|lexSafe|lexCommon|lexClinical|lexCity|lexFood) == 0 && len(w) >= 6 && len(w) <= 16 && t.flags&(fCap|fNonASCII|fNoCase) == 0 && !(d.glued(i) && (d.toks[i+1].kind != tkPunct || d.glued(i+1))) && d.recordedByBefore(i) {
+			set(i, mStrong, TypeID, prioContext) // "Report completed by paokafor"
+			continue
+		}
 		if lf&(lexFirst|lexLast|lexSafe|lexCommon|lexClinical) == 0 && d.pluralFood(w) {
 			d.keep(i, i+1) // a brand's plural: "Doritos", "Triscuits"
 			continue
@@ -2640,6 +2644,25 @@ func (d *detector) streetCorner(i int) (int, int) {
 		}
 	}
 	return i, i
+}
+
+// recordedByBefore reports whether word i, a user name in lower case
+// where case is evidence, follows "by" after a verb of the record's
+// keeping ("completed by paokafor", "entered by jmarlowe", "documented
+// by: tkovach"), as an electronic record writes who wrote it.
+func (d *detector) recordedByBefore(i int) bool {
+	k := i - 1
+	if d.isPunct(k, ':') && d.glued(k-1) {
+		k--
+	}
+	if k < 1 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) || d.word(k) != "by" || d.toks[k-1].kind != tkWord || d.toks[k].has(fNL) {
+		return false
+	}
+	switch d.word(k - 1) {
+	case "completed", "entered", "documented", "charted", "recorded", "created", "modified", "updated", "edited", "transcribed", "typed", "signed", "authored", "filed":
+		return true
+	}
+	return false
 }
 
 // transcriberBefore reports whether word i, a transcriptionist's initials

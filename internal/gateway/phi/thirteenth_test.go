@@ -71,6 +71,10 @@ func TestNoteTypesThirteenth(t *testing.T) {
 			[]string{"5th and Main", "Oak and Elm", "7th and main"}, nil},
 		{"no street corner from days, doses or ordinary words", mixed + "Met friends at school and church. Seen on 5th and 6th. BP stable on 2nd and 3rd checks. Focus on main and side effects.",
 			nil, []string{"school and church", "5th and 6th", "2nd and 3rd", "main and side"}},
+		{"a user name in lower case after a verb of the record's keeping and by", mixed + "Report completed by paokafor on tablet. Note entered by jmarlowe. Documented by: tkovach at 0300.",
+			[]string{"paokafor", "jmarlowe", "tkovach"}, nil},
+		{"no user name from a word after a verb of the record's keeping", mixed + "Form completed by patient. Entered by mistake. Signed by attending. Documented by nursing staff. Updated by pharmacy.",
+			nil, []string{"patient", "mistake", "attending", "nursing", "pharmacy"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
