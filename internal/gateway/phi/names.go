@@ -2598,6 +2598,20 @@ func (d *detector) streetCorner(i int) (int, int) {
 	if i < 2 || i+1 >= len(d.toks) || d.toks[i].has(fNL) || d.toks[i+1].has(fNL) {
 		return i, i
 	}
+	// (the cheapest tests first: most "and"s follow no street after a
+	// preposition)
+	c := i - 2
+	if d.toks[i-1].kind == tkWord && d.toks[c].kind == tkNum && d.glued(c) {
+		c--
+	}
+	if c < 0 || d.toks[c].kind != tkWord || d.toks[c].end-d.toks[c].start > 4 || d.toks[c].end-d.toks[c].start < 2 {
+		return i, i
+	}
+	switch d.word(c) {
+	case "on", "at", "near", "of":
+	default:
+		return i, i
+	}
 	a, aOrd := i-1, false
 	switch u := &d.toks[a]; {
 	case u.kind == tkWord && isOrdinal(d.word(a)) && a >= 1 && d.toks[a-1].kind == tkNum && d.glued(a-1) && d.toks[a-1].end-d.toks[a-1].start <= 3:
@@ -2631,8 +2645,7 @@ func (d *detector) streetCorner(i int) (int, int) {
 			return i, i
 		}
 	}
-	c := a - 1
-	if c < 0 || d.toks[c].kind != tkWord || d.toks[a].has(fNL) {
+	if c != a-1 || d.toks[a].has(fNL) {
 		return i, i
 	}
 	switch d.word(c) {
@@ -2652,7 +2665,7 @@ func (d *detector) streetCorner(i int) (int, int) {
 // by: tkovach"), as an electronic record writes who wrote it.
 func (d *detector) recordedByBefore(i int) bool {
 	k := i - 1
-	if d.isPunct(k, ':') && d.glued(k-1) {
+	if k >= 1 && d.isPunct(k, ':') && d.glued(k-1) {
 		k--
 	}
 	if k < 1 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) || d.word(k) != "by" || d.toks[k-1].kind != tkWord || d.toks[k].has(fNL) {
