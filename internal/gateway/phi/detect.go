@@ -450,21 +450,21 @@ func (d *detector) propagate(spans []Span) bool {
 		firstByte[ft[0]] = true
 	}
 	added := false
-	// A year written with an apostrophe ("'94") starts with punctuation,
-	// which the token loop below skips: find its other occurrences by
-	// text, wherever they stand ("5'94", "'94'"), so that none stays
-	// visible.
-	var years [16]string
+	// A value that starts with punctuation (a year written with an
+	// apostrophe, "'94"; a handle, "@A00") is skipped by the token loop
+	// below: find its other occurrences by text, wherever they stand
+	// ("5'94", "'94'", "0@A00"), so that none stays visible.
+	var puncts [16]string
 	ny := 0
 	for _, sp := range spans {
-		if sp.Type != TypeDate || sp.End-sp.Start != 3 || d.text[sp.Start] != '\'' || ny == len(years) {
+		if c := d.text[sp.Start]; sp.End-sp.Start < 2 || c >= 0x80 || isAlnum(c) || ny == len(puncts) {
 			continue
 		}
 		v := d.text[sp.Start:sp.End]
-		if slices.Contains(years[:ny], v) {
+		if slices.Contains(puncts[:ny], v) {
 			continue
 		}
-		years[ny] = v
+		puncts[ny] = v
 		ny++
 		for off := 0; ; {
 			p := strings.Index(d.text[off:], v)
@@ -473,8 +473,8 @@ func (d *detector) propagate(spans []Span) bool {
 			}
 			p += off
 			q := p + len(v)
-			if p != sp.Start && (q == len(d.text) || !isAlnum(d.text[q])) {
-				d.add(p, q, TypeDate, prioDict)
+			if p != sp.Start && (q == len(d.text) || !isAlnum(d.text[q]) || !isAlnum(v[len(v)-1])) {
+				d.add(p, q, sp.Type, prioDict)
 				added = true
 			}
 			off = p + 1
