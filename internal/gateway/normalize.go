@@ -21,14 +21,20 @@ import (
 //   - invisible format characters (zero-width space, soft hyphen, word
 //     joiner, byte order mark, direction marks and embeddings) removed;
 //     a zero-width joiner or non-joiner only between two ASCII letters or
-//     digits, since elsewhere it shapes a script or joins an emoji.
+//     digits, since elsewhere it shapes a script or joins an emoji;
+//   - control characters (C0, DEL, C1: NUL, backspace, unit separator…)
+//     removed, but for tab, line feed and carriage return, and NEL → '\n':
+//     a client's text can hold them where a reader sees nothing, and
+//     "Van\x00tongeren" or "07/14/\x001962" reached the upstream whole;
+//   - a tab between two ASCII digits → ' ', so "617\t555\t0142" reads as
+//     the number it is (elsewhere a tab stays: code and tables keep it).
 //
 // The upstream receives the normalized text (an LLM reads it the same);
 // the reply's restored values are as the engine found them. A text of
 // ASCII alone is returned as it is, without a copy.
 func normalize(s string) string {
 	i := 0
-	for i < len(s) && s[i] < utf8.RuneSelf {
+	for i < len(s) && s[i] < utf8.RuneSelf && !asciiControl(s[i]) {
 		i++
 	}
 	if i == len(s) {
@@ -59,8 +65,21 @@ func normalize(s string) string {
 // to write and whether to write one at all.
 func foldRune(r rune, before, after string) (rune, bool) {
 	switch {
+	case r == '\t':
+		p, _ := utf8.DecodeLastRuneInString(before)
+		q, _ := utf8.DecodeRuneInString(after)
+		if isDigitRune(p) && isDigitRune(q) {
+			return ' ', true
+		}
+		return r, true
+	case r < utf8.RuneSelf && asciiControl(byte(r)):
+		return 0, false
 	case r < utf8.RuneSelf:
 		return r, true
+	case r == '\u0085':
+		return '\n', true
+	case r < '\u00a0':
+		return 0, false // C1 controls
 	case r == '\u2028' || r == '\u2029':
 		return '\n', true
 	case unicode.Is(unicode.Zs, r):
@@ -78,6 +97,14 @@ func foldRune(r rune, before, after string) (rune, bool) {
 	}
 	return r, true
 }
+
+// asciiControl reports a C0 control or DEL that normalize rewrites: all
+// but line feed and carriage return (a tab is looked at too).
+func asciiControl(c byte) bool {
+	return c < 0x20 && c != '\n' && c != '\r' || c == 0x7f
+}
+
+func isDigitRune(r rune) bool { return r >= '0' && r <= '9' }
 
 func asciiAlnum(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'

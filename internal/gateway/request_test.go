@@ -177,6 +177,15 @@ func TestRedactUnicodeSeparators(t *testing.T) {
 		{"Rosa\u200blind Van\u200btongeren came in", shapeRecord, []string{"lind", "tongeren"}},
 		{"SSN \uff11\uff12\uff13-\uff14\uff15-\uff16\uff17\uff18\uff19", nil, []string{"6789", "\uff16"}},
 		{"Pt Rosalind Vantongeren\u00ad, DOB 07/14/1962", shapeRecord, []string{"Vantongeren", "1962"}},
+		// Control characters a reader does not see (C0, DEL, C1) split
+		// nothing either; a tab between digits is a space.
+		{"Pt Rosa\u0000lind Van\u0000tongeren came in", shapeRecord, []string{"lind", "tongeren"}},
+		{"Pt Ro\u0008salind Van\u007ftongeren came in", shapeRecord, []string{"salind", "tongeren"}},
+		{"Pt Ro\u0080salind Van\u009ftongeren came in", shapeRecord, []string{"salind", "tongeren"}},
+		{"seen on 07/14/\u00001962", nil, []string{"1962"}},
+		{"SSN 123\u001f45\u001f6789 on file", nil, []string{"6789", "45"}},
+		{"SSN 123\u000045\u00006789 on file", nil, []string{"6789", "45"}},
+		{"called from 617\t555\t0142 today", nil, []string{"555", "0142"}},
 	}
 	for _, c := range cases {
 		body, _ := json.Marshal(map[string]any{"model": "m", "max_tokens": 10,
@@ -203,6 +212,9 @@ func TestNormalize(t *testing.T) {
 		"Ro\u200bsa\u00ad\ufeffline": "Rosaline",
 		"a\u2028b":                   "a\nb",
 		"ab\u200dcd":                 "abcd",
+		"a\x00b\x1fc\x7fd\u0080e":    "abcde",
+		"x\ty\n1\t2\r\n":             "x\ty\n1 2\r\n",
+		"a\u0085b":                   "a\nb",
 		"\U0001F468\u200d\U0001F469": "\U0001F468\u200d\U0001F469", // an emoji sequence keeps its joiner
 		"\u0645\u06cc\u200c\u062e":   "\u0645\u06cc\u200c\u062e",   // a script's non-joiner stays
 	} {
