@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"sync"
 	"testing"
 )
 
@@ -42,5 +43,47 @@ func TestDSRFloodRefused(t *testing.T) {
 	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from app.dsr_requests
 	   where org_id = $1 and status = 'open'`, o.ID).Scan(&n); err != nil || n != 5+1+6 {
 		t.Fatalf("%d open requests (%v), want 12", n, err)
+	}
+}
+
+// The cap holds under concurrency (00265): twenty requests of one kind
+// sent at once by a member with none open leave exactly five open; the
+// others are 409. Counted without a lock, each saw the same few and about
+// eight went in.
+func TestDSRFloodConcurrent(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("DSR Flood Race")
+	w.populate(o, "dr")
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	statuses := make([]int, 20)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			resp, _ := w.request("POST", "/v1/compliance/dsr", o.PatUser.Token, map[string]any{"kind": "ccpa_know"})
+			statuses[i] = resp.StatusCode
+		}()
+	}
+	close(start)
+	wg.Wait()
+	created := 0
+	for _, s := range statuses {
+		switch s {
+		case http.StatusCreated:
+			created++
+		case http.StatusConflict:
+		default:
+			t.Errorf("a request answered %d, want 201 or 409", s)
+		}
+	}
+	var n int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from app.dsr_requests
+	   where org_id = $1 and requested_by = $2 and status = 'open'`, o.ID, o.PatUser.ID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if created != 5 || n != 5 {
+		t.Fatalf("%d answered 201, %d open (%v), want 5", created, n, statuses)
 	}
 }

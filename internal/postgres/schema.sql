@@ -7354,7 +7354,13 @@ begin
     new.closed_at := null; new.closed_by := null;
     -- (00174) at most 5 open requests of a kind per requester, unless an
     -- admin (or an admin's key) files them: the queue's deadlines and its
-    -- reminders are the practice's, not a member's to flood.
+    -- reminders are the practice's, not a member's to flood. (00265) The
+    -- requester's requests of the kind are counted under a lock held until
+    -- commit: concurrent requests counted the same four and all went in.
+    if not coalesce(private.get_my_role() = 'admin', false) then
+      perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
+        'ward.dsr_open.' || new.org_id::text || '.' || new.requested_by::text || '.' || new.kind, 0));
+    end if;
     if not coalesce(private.get_my_role() = 'admin', false)
        and (select count(*) from app.dsr_requests r
              where r.org_id = new.org_id and r.requested_by = new.requested_by and r.kind = new.kind
