@@ -87,3 +87,50 @@ func TestDSRFloodConcurrent(t *testing.T) {
 		t.Fatalf("%d answered 201, %d open (%v), want 5", created, n, statuses)
 	}
 }
+
+// A request is extended once, whatever the reason given again (00266):
+// twenty extensions with one reason sent at once, then one more, leave one
+// 200 and one dsr.extend event; the others are 409. The same reason again
+// was a 200 recorded as a second extension while the due date stayed.
+func TestDSRExtendedOnceWithTheSameReason(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("DSR Extend Race")
+	w.populate(o, "de")
+	var d struct {
+		ID string `json:"id"`
+	}
+	w.do("POST", "/v1/compliance/dsr", o.Admin.Token, map[string]any{"kind": "access", "patient_id": o.P1},
+		http.StatusCreated, &d)
+	ext := "/v1/compliance/dsr/" + d.ID + "/extend"
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	statuses := make([]int, 20)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			resp, _ := w.request("POST", ext, o.Admin.Token, map[string]any{"reason": "volume"})
+			statuses[i] = resp.StatusCode
+		}()
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for _, s := range statuses {
+		switch s {
+		case http.StatusOK:
+			ok++
+		case http.StatusConflict:
+		default:
+			t.Errorf("an extension answered %d, want 200 or 409", s)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d extensions answered 200 (%v), want 1", ok, statuses)
+	}
+	w.do("POST", ext, o.Admin.Token, map[string]any{"reason": "volume"}, http.StatusConflict, nil)
+	if n := w.auditCount(o.ID, "dsr.extend", "success"); n != 1 {
+		t.Errorf("%d dsr.extend events, want 1", n)
+	}
+}

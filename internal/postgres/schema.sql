@@ -7373,6 +7373,13 @@ begin
   if old.status <> 'open' then
     raise exception 'this request is closed' using errcode = '55000';
   end if;
+  -- (00266) the same reason again changes nothing: it is a second
+  -- extension, refused as one, not an update that succeeds (and is
+  -- recorded as dsr.extend) while the due date stays where it was.
+  if old.extension_reason is not null and new.extension_reason is not distinct from old.extension_reason
+     and new.status = old.status then
+    raise exception 'a request is extended once' using errcode = '55000';
+  end if;
   if (new.org_id, new.id, new.kind, new.patient_id, new.subject_user_id, new.requested_by, new.received_at)
      is distinct from (old.org_id, old.id, old.kind, old.patient_id, old.subject_user_id, old.requested_by, old.received_at) then
     raise exception 'a request''s kind, subject, requester and receipt never change' using errcode = '42501';
