@@ -2,8 +2,10 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -139,4 +141,41 @@ func TestStepUp(t *testing.T) {
 	w.do("POST", "/v1/members", tok, map[string]any{"email": "new@example.test", "role": "provider", "invite": false},
 		http.StatusCreated, nil)
 	w.do("POST", "/v1/auth/recovery-codes", tok, nil, http.StatusCreated, nil)
+}
+
+// Regenerations sent at once leave one set (00267): twenty generations
+// from one stepped-up session leave ten live codes. Each deleted only the
+// codes committed before it began, so sixty were left, and a set its
+// member never kept stayed a working factor.
+func TestRecoveryCodesRegeneratedAtOnce(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Recovery Race Org")
+	tok := w.signInAAL1(o.Admin.Email, o.ID)
+	w.enrolTOTP(&tok)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			var set struct {
+				Codes []string `json:"codes"`
+			}
+			resp, b := w.request("POST", "/v1/auth/recovery-codes", tok, nil)
+			if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &set) != nil || len(set.Codes) != 10 {
+				t.Errorf("generation: %d %s", resp.StatusCode, b)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	var live int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from app.recovery_codes
+	   where org_id = $1 and user_id = $2 and used_at is null`, o.ID, o.Admin.ID).Scan(&live); err != nil {
+		t.Fatal(err)
+	}
+	if live != 10 {
+		t.Fatalf("%d live recovery codes after twenty generations at once, want 10", live)
+	}
 }

@@ -3562,6 +3562,10 @@ begin
      or (select count(distinct h) from unnest(p_hashes) h) <> 10 then
     raise exception 'recovery_codes_generate: ten distinct 32-byte hashes' using errcode = '22023';
   end if;
+  -- (00267) one generation at a time per member: each deletes the set the
+  -- one before it committed, so the newest set is the only one left.
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
+    'ward.recovery_codes.' || me.org_id::text || '.' || me.user_id::text, 0));
   delete from app.recovery_codes r where r.org_id = me.org_id and r.user_id = me.user_id;
   insert into app.recovery_codes (org_id, user_id, code_hash)
   select me.org_id, me.user_id, h from unnest(p_hashes) h;
