@@ -23,7 +23,9 @@ import (
 //     a zero-width joiner or non-joiner only between two ASCII letters or
 //     digits, since elsewhere it shapes a script or joins an emoji;
 //   - control characters (C0, DEL, C1: NUL, backspace, unit separator…)
-//     removed, but for tab, line feed and carriage return, and NEL → '\n':
+//     removed, but for tab, line feed and carriage return; NEL, vertical
+//     tab and form feed → '\n' (whitespace, which would join words if
+//     dropped):
 //     a client's text can hold them where a reader sees nothing, and
 //     "Van\x00tongeren" or "07/14/\x001962" reached the upstream whole;
 //   - a tab between two ASCII digits → ' ', so "617\t555\t0142" reads as
@@ -31,7 +33,8 @@ import (
 //
 // The upstream receives the normalized text (an LLM reads it the same);
 // the reply's restored values are as the engine found them. A text of
-// ASCII alone is returned as it is, without a copy.
+// printable ASCII and line breaks alone is returned as it is, without a
+// copy.
 func normalize(s string) string {
 	i := 0
 	for i < len(s) && s[i] < utf8.RuneSelf && !asciiControl(s[i]) {
@@ -72,6 +75,10 @@ func foldRune(r rune, before, after string) (rune, bool) {
 			return ' ', true
 		}
 		return r, true
+	case r == '\v' || r == '\f':
+		// Vertical tab and form feed are whitespace (a page break in an
+		// exported note): dropped, they would join the words beside them.
+		return '\n', true
 	case r < utf8.RuneSelf && asciiControl(byte(r)):
 		return 0, false
 	case r < utf8.RuneSelf:

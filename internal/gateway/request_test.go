@@ -186,6 +186,9 @@ func TestRedactUnicodeSeparators(t *testing.T) {
 		{"SSN 123\u001f45\u001f6789 on file", nil, []string{"6789", "45"}},
 		{"SSN 123\u000045\u00006789 on file", nil, []string{"6789", "45"}},
 		{"called from 617\t555\t0142 today", nil, []string{"555", "0142"}},
+		// A form feed is a page break, not nothing: the name after it is
+		// still a word of its own, and found.
+		{"Page 2 of 3\fPt Rosalind Vantongeren seen", shapeRecord, []string{"Rosalind", "Vantongeren"}},
 	}
 	for _, c := range cases {
 		body, _ := json.Marshal(map[string]any{"model": "m", "max_tokens": 10,
@@ -215,6 +218,7 @@ func TestNormalize(t *testing.T) {
 		"a\x00b\x1fc\x7fd\u0080e":    "abcde",
 		"x\ty\n1\t2\r\n":             "x\ty\n1 2\r\n",
 		"a\u0085b":                   "a\nb",
+		"end\fNext\vpage":            "end\nNext\npage",
 		"\U0001F468\u200d\U0001F469": "\U0001F468\u200d\U0001F469", // an emoji sequence keeps its joiner
 		"\u0645\u06cc\u200c\u062e":   "\u0645\u06cc\u200c\u062e",   // a script's non-joiner stays
 	} {
