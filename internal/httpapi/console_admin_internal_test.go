@@ -10,12 +10,14 @@ import (
 
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/cases"
+	"github.com/wardhq/ward/internal/compliance"
 	"github.com/wardhq/ward/internal/sso"
 )
 
 // consoleAdminTemplateData is TestConsoleTemplates' empty data for the
 // admin pages of console_admin.go.
-var consoleAdminTemplateData = map[string]any{"apikeys": apiKeysPage{}, "holds": holdsPage{}, "breach": breachPage{}}
+var consoleAdminTemplateData = map[string]any{"apikeys": apiKeysPage{}, "holds": holdsPage{}, "breach": breachPage{},
+	"compliance": complianceView{&compliance.Report{Summary: map[compliance.Status]int{}}}}
 
 // The admin pages and forms render with data in them too: the policies
 // page with every policy (an admin's forms, a member's sentences), the
