@@ -533,7 +533,7 @@ func TestLogsHoldNoPHI(t *testing.T) {
 	key := w.createKey(o, "members")
 	w.request("GET", "/v1/members", key.Key, nil)
 	w.request("GET", "/v1/audit/events", key.Key, nil)
-	w.request("GET", "/v1/members", key.Key[:30]+"Z"+key.Key[31:], nil)
+	w.request("GET", "/v1/members", mistype(key.Key, 30), nil)
 	secrets := append([]string{secret, key.Key, key.Key[8:40], "CANARY-CODE"}, codes.Codes...)
 
 	// Passkeys: credential ids, public keys, challenges, binders and

@@ -591,6 +591,17 @@ func (w *world) do(method, path, token string, body any, want int, out any) []by
 	return b
 }
 
+// mistype returns s with its byte at i replaced by another of the token
+// alphabet: never s itself (a fixed replacement equals the original byte
+// once in 64 tokens, and the "wrong" credential then works).
+func mistype(s string, i int) string {
+	c := byte('A')
+	if s[i] == c {
+		c = 'B'
+	}
+	return s[:i] + string(c) + s[i+1:]
+}
+
 // problem decodes a problem document.
 func problemCode(t *testing.T, b []byte) string {
 	t.Helper()

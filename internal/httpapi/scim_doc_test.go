@@ -41,7 +41,7 @@ func TestSCIMDocContract(t *testing.T) {
 	// §6: a 401 names the realm; a session is no SCIM credential, nor is a
 	// mistyped token.
 	for name, cred := range map[string]string{"none": "", "a session": o.Admin.Token,
-		"a mistyped token": tok.Token[:len(tok.Token)-1] + "x"} {
+		"a mistyped token": mistype(tok.Token, len(tok.Token)-1)} {
 		req, _ := http.NewRequest("GET", w.srv.URL+"/scim/v2/Users", nil)
 		if cred != "" {
 			req.Header.Set("Authorization", "Bearer "+cred)
