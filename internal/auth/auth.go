@@ -341,7 +341,7 @@ func (s *Service) ConsumeLinkWithKey(ctx context.Context, token, verifier, jkt s
 		if jkt != "" {
 			// The device key the server verified, as ward.dpop always is
 			// (bound with no credential, in a statement of its own).
-			if _, err := tx.Exec(ctx, postgres.BindSQL, "", "", "", jkt); err != nil {
+			if _, err := tx.Exec(ctx, postgres.BindSQL, postgres.BindArgs(ctx, postgres.Credential{DPoP: jkt})...); err != nil {
 				return err
 			}
 		}

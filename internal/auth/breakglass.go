@@ -188,7 +188,7 @@ func (s *Service) ActivateBreakGlass(ctx context.Context, response []byte, binde
 	err = s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		// The device key the server verified, as ward.dpop always is: the
 		// procedure binds the new session to it.
-		if _, err := tx.Exec(ctx, postgres.BindSQL, "", "", "", jkt); err != nil {
+		if _, err := tx.Exec(ctx, postgres.BindSQL, postgres.BindArgs(ctx, postgres.Credential{DPoP: jkt})...); err != nil {
 			return err
 		}
 		q := dbsqlc.New(tx)
@@ -226,7 +226,8 @@ func (s *Service) ActivateBreakGlass(ctx context.Context, response []byte, binde
 		if req != nil {
 			request = *req
 		}
-		if _, err := tx.Exec(ctx, postgres.BindSQL, hex.EncodeToString(sessHash), "", request, dpop); err != nil {
+		if _, err := tx.Exec(ctx, postgres.BindSQL,
+			postgres.BindArgs(ctx, postgres.Credential{Hash: hex.EncodeToString(sessHash), Request: request, DPoP: dpop})...); err != nil {
 			return err
 		}
 		org, act := r.OrgID.UUID, r.ActivationID.UUID

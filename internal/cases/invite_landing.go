@@ -158,7 +158,7 @@ func acceptInBrowser(ctx context.Context, tx pgx.Tx, session, request string,
 			return dbsqlc.AcceptCaseInviteRow{}, ErrInviteBreakGlass
 		}
 	}
-	if _, err := tx.Exec(ctx, postgres.BindSQL, "", "", request, ""); err != nil {
+	if _, err := tx.Exec(ctx, postgres.BindSQL, postgres.BindArgs(ctx, postgres.Credential{Request: request})...); err != nil {
 		return dbsqlc.AcceptCaseInviteRow{}, err
 	}
 	row, err := q.AcceptCaseInvite(ctx, p)
@@ -166,7 +166,7 @@ func acceptInBrowser(ctx context.Context, tx pgx.Tx, session, request string,
 		return row, err
 	}
 	cred := postgres.BrowserCredential(session, request)
-	if _, err := tx.Exec(ctx, postgres.BindSQL, cred.Hash, cred.Org, cred.Request, cred.DPoP); err != nil {
+	if _, err := tx.Exec(ctx, postgres.BindSQL, postgres.BindArgs(ctx, cred)...); err != nil {
 		return dbsqlc.AcceptCaseInviteRow{}, err
 	}
 	_, err = q.Logout(ctx, optional(request))

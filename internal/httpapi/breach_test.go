@@ -52,6 +52,7 @@ type breachScopeJSON struct {
 				Session    uuid.NullUUID `json:"session_id"`
 				ObjectType string        `json:"object_type"`
 				Object     uuid.NullUUID `json:"object_id"`
+				IP         string        `json:"ip"`
 			} `json:"changes"`
 		} `json:"groups"`
 	} `json:"changes"`
@@ -321,12 +322,15 @@ func TestBreachScope(t *testing.T) {
 		t.Errorf("127.0.0.1: %v", got)
 	}
 	// The procedures that create a key or a token or change a policy
-	// record no address: the network's changes are found through the
-	// sessions its events used.
+	// record the address bound with the credential (00270): the
+	// network's changes are recorded from it.
 	var fromLoopback []uuid.UUID
 	for _, g := range s.Changes.Groups {
 		for _, c := range g.Changes {
 			fromLoopback = append(fromLoopback, c.Object.UUID)
+			if c.IP != "127.0.0.1" {
+				t.Errorf("127.0.0.1: change %s %v recorded address %q", c.Action, c.Object.UUID, c.IP)
+			}
 		}
 	}
 	for _, id := range []uuid.UUID{added.UserID, key.ID, token.ID, kept.ID, o.ID} {

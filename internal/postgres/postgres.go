@@ -27,6 +27,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -282,34 +283,65 @@ func (db *DB) InTenantTx(ctx context.Context, cred Credential, fn func(ctx conte
 	case confirm != nil:
 		return db.confirmedTx(ctx, cred, confirm, fn)
 	}
-	if !cred.valid() {
+	ip, ua := clientOf(ctx)
+	if !cred.valid() || !literalSafe(ip) || !literalSafe(ua) {
 		return db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, bindSQL, cred.Hash, cred.Org, cred.Request, cred.DPoP); err != nil {
+			if _, err := tx.Exec(ctx, bindSQL, BindArgs(ctx, cred)...); err != nil {
 				return fmt.Errorf("postgres: bind credential: %w", err)
 			}
 			return fn(ctx, tx)
 		})
 	}
-	begin := fmt.Sprintf("begin; select app.bind('%s', '%s', '%s', '%s')", cred.Hash, cred.Org, cred.Request, cred.DPoP)
+	begin := fmt.Sprintf("begin; select app.bind('%s', '%s', '%s', '%s', '%s', '%s')",
+		cred.Hash, cred.Org, cred.Request, cred.DPoP, ip, ua)
 	return db.inTx(ctx, pgx.TxOptions{BeginQuery: begin}, fn)
 }
 
 // bindSQL binds a credential, transaction-local, as parameters. app.bind
 // binds only as a statement of its own, this text or the literal form
 // InTenantTx begins with (migration 00165): a credential never changes
-// inside a statement.
-const bindSQL = `select app.bind($1, $2, $3, $4)`
+// inside a statement. With the credential it binds the request's client
+// address and User-Agent (00270), which every audit event of the
+// transaction records unless its writer names others.
+const bindSQL = `select app.bind($1, $2, $3, $4, $5, $6)`
 
-// BindSQL is bindSQL for a caller that binds in a transaction of its own
-// (the parameters: credential hash, org hint, request id, device key).
+// BindSQL is bindSQL for a caller that binds in a transaction of its own,
+// with BindArgs as its parameters.
 const BindSQL = bindSQL
 
+// BindArgs are BindSQL's parameters for cred in a request's ctx: the
+// credential hash, org hint, request id and device key, then the client
+// address and User-Agent of ctx's identity.Request ("" outside a request).
+func BindArgs(ctx context.Context, cred Credential) []any {
+	ip, ua := clientOf(ctx)
+	return []any{cred.Hash, cred.Org, cred.Request, cred.DPoP, ip, ua}
+}
+
 // QueueBind queues on b, which must be empty, the statement that binds cred
-// (as parameters, whatever their form) for the implicit transaction of the
-// batch: a batch sent outside a transaction runs as one transaction, so the
-// binding holds for the statements queued after it and ends with the batch.
-func QueueBind(b *pgx.Batch, cred Credential) {
-	b.Queue(bindSQL, cred.Hash, cred.Org, cred.Request, cred.DPoP)
+// and ctx's client (as parameters, whatever their form) for the implicit
+// transaction of the batch: a batch sent outside a transaction runs as one
+// transaction, so the binding holds for the statements queued after it and
+// ends with the batch.
+func QueueBind(ctx context.Context, b *pgx.Batch, cred Credential) {
+	b.Queue(bindSQL, BindArgs(ctx, cred)...)
+}
+
+// clientOf is the client address (without a zone) and cleaned User-Agent
+// of ctx's request.
+func clientOf(ctx context.Context) (ip, ua string) {
+	r := identity.RequestFrom(ctx)
+	if r.IP.IsValid() {
+		ip = r.IP.WithZone("").String()
+	}
+	return ip, r.UserAgent
+}
+
+// literalSafe reports whether s may stand between single quotes in the
+// literal binding as format's %L writes it: no quote or backslash (which
+// %L would double; a backslash makes it an escape-string literal), no NUL,
+// valid UTF-8. Anything else is bound as a parameter.
+func literalSafe(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsAny(s, "'\\\x00")
 }
 
 // InTenantBatch runs b's queued statements as one transaction bound to
@@ -336,7 +368,7 @@ func (db *DB) InTenantBatch(ctx context.Context, cred Credential, b *pgx.Batch) 
 		return db.confirmedBatch(ctx, cred, confirm, b)
 	}
 	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 2+b.Len())}
-	QueueBind(all, cred)
+	QueueBind(ctx, all, cred)
 	if confirm != nil {
 		confirm.Queue(all)
 	}

@@ -402,6 +402,7 @@ func TestPrincipalAttackMidStatementCredential(t *testing.T) {
 				for _, tc := range []struct{ name, sw string }{
 					{"set_config", "set_config('ward.credential', case when g = 1 then $1 else $2 end, true)"},
 					{"app.bind", "app.bind(case when g = 1 then $1 else $2 end, '', '', '')::text"},
+					{"app.bind with a client", "app.bind(case when g = 1 then $1 else $2 end, '', '', '', '', '')::text"},
 				} {
 					if _, err := tx.Exec(ctx, "savepoint mixed"); err != nil {
 						t.Fatal(err)

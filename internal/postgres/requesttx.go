@@ -225,12 +225,12 @@ func (rt *RequestTx) Confirm(ctx context.Context) error {
 		c.Alone()
 	}
 	b := &pgx.Batch{}
-	QueueBind(b, rt.cred)
+	QueueBind(ctx, b, rt.cred)
 	c.Queue(b)
 	err := rt.db.Pool.SendBatch(ctx, b).Close()
 	if err != nil && !c.refusal(err) {
 		// What the check wrote went with its implicit transaction.
-		newRedo(rt.db.Pool, rt.cred, c.Keep).run(ctx)
+		newRedo(ctx, rt.db.Pool, rt.cred, c.Keep).run(ctx)
 	}
 	run.err = c.ran(err)
 	close(run.done)
@@ -386,12 +386,12 @@ type redo struct {
 
 // newRedo returns the redo of keep's statements bound to cred; nil when
 // keep is nil.
-func newRedo(pool *pgxpool.Pool, cred Credential, keep *pgx.Batch) *redo {
+func newRedo(ctx context.Context, pool *pgxpool.Pool, cred Credential, keep *pgx.Batch) *redo {
 	if keep == nil {
 		return nil
 	}
 	d := &redo{pool: pool, b: &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+keep.Len())}}
-	QueueBind(d.b, cred)
+	QueueBind(ctx, d.b, cred)
 	d.b.QueuedQueries = append(d.b.QueuedQueries, keep.QueuedQueries...)
 	return d
 }
@@ -443,9 +443,9 @@ func (db *DB) OpenRequestTx(ctx context.Context, cred Credential, b *pgx.Batch, 
 	}
 	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 2+b.Len())}
 	all.Queue("begin")
-	QueueBind(all, cred)
+	QueueBind(ctx, all, cred)
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
-	d := newRedo(db.Pool, cred, keep)
+	d := newRedo(ctx, db.Pool, cred, keep)
 	if d != nil {
 		all.Queue("savepoint " + savepoint)
 	}
@@ -688,9 +688,9 @@ func (db *DB) confirmedTx(ctx context.Context, cred Credential, c *Confirm, fn f
 	}
 	b := &pgx.Batch{}
 	b.Queue("begin")
-	QueueBind(b, cred)
+	QueueBind(ctx, b, cred)
 	c.Queue(b)
-	durable := newRedo(db.Pool, cred, c.Keep)
+	durable := newRedo(ctx, db.Pool, cred, c.Keep)
 	if durable != nil {
 		b.Queue("savepoint " + savepoint)
 	}
@@ -739,7 +739,7 @@ func (db *DB) confirmedBatch(ctx context.Context, cred Credential, c *Confirm, b
 	}
 	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 8+b.Len())}
 	all.Queue("begin")
-	QueueBind(all, cred)
+	QueueBind(ctx, all, cred)
 	c.Queue(all)
 	all.Queue("savepoint " + savepoint)
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
@@ -748,7 +748,7 @@ func (db *DB) confirmedBatch(ctx context.Context, cred Credential, c *Confirm, b
 	if err != nil && pgconn.SafeToRetry(err) {
 		untakeConfirm(ctx, c) // nothing was sent: the check never ran
 	}
-	durable := newRedo(db.Pool, cred, c.Keep)
+	durable := newRedo(ctx, db.Pool, cred, c.Keep)
 	if c.refusal(err) || err != nil && pgconn.SafeToRetry(err) {
 		durable = nil // the check's own refusal, or a batch never sent, wrote nothing to keep
 	}

@@ -148,7 +148,7 @@ func TestDeferredCheckKeep(t *testing.T) {
 			c := cred
 			c.Request = request
 			b := &pgx.Batch{}
-			postgres.QueueBind(b, c)
+			postgres.QueueBind(ctx, b, c)
 			before := b.Len()
 			mapped, first := postgres.QueueConfirm(postgres.WithRequestTx(ctx, rt), c, b)
 			if refuse != errors.Is(first, postgres.ErrStalePrincipal) || !refuse && first != nil {

@@ -95,7 +95,7 @@ func TestDeferredCheckNotSent(t *testing.T) {
 		t.Run("QueueConfirm, sent, stale "+map[bool]string{false: "no", true: "yes"}[stale], func(t *testing.T) {
 			ctx, _, n := deferred(stale)
 			b := &pgx.Batch{}
-			postgres.QueueBind(b, cred)
+			postgres.QueueBind(ctx, b, cred)
 			mapping, first := postgres.QueueConfirm(ctx, cred, b)
 			b.Queue(`select 1`)
 			if first != nil || n.queued != 1 || n.held != 0 {

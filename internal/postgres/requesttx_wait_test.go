@@ -135,7 +135,7 @@ func TestDeferredCheckWait(t *testing.T) {
 		},
 		"QueueConfirm": func(ctx context.Context, _ *postgres.RequestTx, cred postgres.Credential, ran *int) error {
 			b := &pgx.Batch{}
-			postgres.QueueBind(b, cred)
+			postgres.QueueBind(ctx, b, cred)
 			before := b.Len()
 			mapped, first := postgres.QueueConfirm(ctx, cred, b)
 			if first != nil {

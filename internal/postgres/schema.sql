@@ -532,10 +532,40 @@ begin
   perform set_config('ward.credential', coalesce(p_credential, ''), true),
           set_config('ward.org', coalesce(p_org, ''), true),
           set_config('ward.request', coalesce(p_request, ''), true),
-          set_config('ward.dpop', coalesce(p_dpop, ''), true);
+          set_config('ward.dpop', coalesce(p_dpop, ''), true),
+          set_config('ward.ip', '', true),
+          set_config('ward.ua', '', true);
 end $_$;
 
 ALTER FUNCTION app.bind(p_credential text, p_org text, p_request text, p_dpop text) OWNER TO ward_definer;
+
+--
+-- Name: bind(text, text, text, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.bind(p_credential text, p_org text, p_request text, p_dpop text, p_ip text, p_ua text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  q text := current_query();
+begin
+  -- Only a statement of its own: nothing else in it can read a policy's
+  -- InitPlan before the binding and another after it.
+  if q is distinct from 'select app.bind($1, $2, $3, $4, $5, $6)'
+     and q is distinct from format('begin; select app.bind(%L, %L, %L, %L, %L, %L)',
+                                   p_credential, p_org, p_request, p_dpop, p_ip, p_ua) then
+    raise exception 'app.bind: a credential is bound by a statement of its own' using errcode = '42501';
+  end if;
+  perform set_config('ward.credential', coalesce(p_credential, ''), true),
+          set_config('ward.org', coalesce(p_org, ''), true),
+          set_config('ward.request', coalesce(p_request, ''), true),
+          set_config('ward.dpop', coalesce(p_dpop, ''), true),
+          set_config('ward.ip', coalesce(left(p_ip, 64), ''), true),
+          set_config('ward.ua', coalesce(left(p_ua, 256), ''), true);
+end $_$;
+
+ALTER FUNCTION app.bind(p_credential text, p_org text, p_request text, p_dpop text, p_ip text, p_ua text) OWNER TO ward_definer;
 
 --
 -- Name: bind_proof(text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -5924,12 +5954,15 @@ declare
   kase_patient uuid;
   disclosure jsonb := p_disclosure;
   stakeholder text;
-  ua text := audit.clean_text(p_ua, 256);
+  -- (00270) An event whose writer names no client (the SQL procedures
+  -- that change a member, a key, a token or a policy; a trigger's) takes
+  -- the one bound with the transaction's credential.
+  ua text := audit.clean_text(coalesce(nullif(p_ua, ''), nullif(current_setting('ward.ua', true), '')), 256);
   -- An event written without a request id (a trigger's: the case grants a
   -- revoked membership ends, the keys it revokes) takes the request's the
   -- transaction is bound to.
   req text := audit.clean_text(coalesce(p_request, current_setting('ward.request', true)), 64);
-  ip text := audit.clean_text(p_ip, 64);
+  ip text := audit.clean_text(coalesce(nullif(p_ip, ''), nullif(current_setting('ward.ip', true), '')), 64);
   at timestamptz := date_trunc('microseconds', clock_timestamp());
   canon bytea;
   id bigint;
@@ -13789,6 +13822,13 @@ GRANT ALL ON FUNCTION app.audit_sso_required(p_org uuid, p_user uuid, p_method t
 
 REVOKE ALL ON FUNCTION app.bind(p_credential text, p_org text, p_request text, p_dpop text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.bind(p_credential text, p_org text, p_request text, p_dpop text) TO ward_app;
+
+--
+-- Name: FUNCTION bind(p_credential text, p_org text, p_request text, p_dpop text, p_ip text, p_ua text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.bind(p_credential text, p_org text, p_request text, p_dpop text, p_ip text, p_ua text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.bind(p_credential text, p_org text, p_request text, p_dpop text, p_ip text, p_ua text) TO ward_app;
 
 --
 -- Name: FUNCTION bind_proof(p_jti text, p_iat text); Type: ACL; Schema: app; Owner: ward_definer

@@ -533,7 +533,7 @@ func (s *Service) OpenPatient(ctx context.Context, id uuid.UUID) (p Patient, aud
 
 	b := &pgx.Batch{}
 	b.Queue("begin")
-	postgres.QueueBind(b, c.cred())
+	postgres.QueueBind(ctx, b, c.cred())
 	// A kept principal's deferred check runs first in this round trip; a
 	// refusal reads nothing and audits no denial (the request is served
 	// again after a full check). A check that must run on its own (one
