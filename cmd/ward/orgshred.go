@@ -38,6 +38,18 @@ type ShredReport struct {
 	APIKeys      int        `json:"api_keys"`
 	SCIMTokens   int        `json:"scim_tokens"`
 	AuditSinks   int        `json:"audit_sinks"`
+	// Erased is what the shred erased beside the keys (values sealed under
+	// the instance keyset, app.ops_org_shred_erase); nil in a preview.
+	Erased *ShredErased `json:"erased,omitempty"`
+}
+
+// ShredErased counts what app.ops_org_shred_erase erased: the addresses of
+// the people only the org knew, its case invitations' addresses, and its
+// audit sinks' and SSO connections' secrets.
+type ShredErased struct {
+	Users       int `json:"users"`
+	Invitations int `json:"invitations"`
+	Secrets     int `json:"secrets"`
 }
 
 // runOrgShred is `ward org shred`: the operator crypto-shreds an org that
@@ -93,10 +105,42 @@ func runOrgShred(ctx context.Context, args []string, getenv func(string) string,
 		}
 	}
 	r := ShredReport{Org: id, DryRun: dry}
-	err = db.Pool.QueryRow(ctx, `select name, shredded_at, legal_holds, open_requests, patients, cases, documents,
-		data_keys, keysets, members, sessions, api_keys, scim_tokens, audit_sinks from app.ops_org_shred($1, $2, $3)`,
-		id, name, dry).Scan(&r.Name, &r.ShreddedAt, &r.LegalHolds, &r.OpenRequests, &r.Patients, &r.Cases,
-		&r.Documents, &r.DataKeys, &r.Keysets, &r.Members, &r.Sessions, &r.APIKeys, &r.SCIMTokens, &r.AuditSinks)
+	shred := func(ctx context.Context, q interface {
+		QueryRow(context.Context, string, ...any) pgx.Row
+	}, dry bool) error {
+		return q.QueryRow(ctx, `select name, shredded_at, legal_holds, open_requests, patients, cases, documents,
+			data_keys, keysets, members, sessions, api_keys, scim_tokens, audit_sinks from app.ops_org_shred($1, $2, $3)`,
+			id, name, dry).Scan(&r.Name, &r.ShreddedAt, &r.LegalHolds, &r.OpenRequests, &r.Patients, &r.Cases,
+			&r.Documents, &r.DataKeys, &r.Keysets, &r.Members, &r.Sessions, &r.APIKeys, &r.SCIMTokens, &r.AuditSinks)
+	}
+	erase := func(ctx context.Context, tx pgx.Tx) error {
+		r.Erased = &ShredErased{}
+		return tx.QueryRow(ctx, `select users, invitations, secrets from app.ops_org_shred_erase($1)`, id).Scan(
+			&r.Erased.Users, &r.Erased.Invitations, &r.Erased.Secrets)
+	}
+	if dry {
+		err = shred(ctx, db.Pool, true)
+	} else {
+		// The keys and what the instance keyset still opened go in one
+		// transaction. An org shredded already (before its erasure
+		// existed) has the erasure alone: the same name checked first.
+		err = db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+			if err := shred(ctx, tx, false); err != nil {
+				return err
+			}
+			return erase(ctx, tx)
+		})
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Hint == "org_shredded" {
+			r.DryRun = true // the counts as they stand, for the report
+			err = db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+				if err := shred(ctx, tx, true); err != nil {
+					return err
+				}
+				return erase(ctx, tx)
+			})
+		}
+	}
 	if err != nil {
 		return shredError(err)
 	}
@@ -134,13 +178,18 @@ func (r ShredReport) write(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	erased := ""
+	if e := r.Erased; e != nil {
+		erased = fmt.Sprintf("Erased: the addresses of %s only this org knew, of %s and %s of its audit sinks and SSO connections.\n",
+			plural(e.Users, "person", "people"), plural(e.Invitations, "invitation", "invitations"), plural(e.Secrets, "secret", "secrets"))
+	}
 	switch {
 	case !r.DryRun:
-		_, err := fmt.Fprintf(w, "Shredded at %s: the org's keysets and data keys are destroyed and its credentials ended.\n"+
-			"Destroy the key store's back-ups taken before this time too.\n", r.ShreddedAt.UTC().Format(time.RFC3339))
+		_, err := fmt.Fprintf(w, "Shredded at %s: the org's keysets and data keys are destroyed and its credentials ended.\n%s"+
+			"Destroy the key store's back-ups taken before this time too.\n", r.ShreddedAt.UTC().Format(time.RFC3339), erased)
 		return err
 	case r.ShreddedAt != nil:
-		_, err := fmt.Fprintf(w, "Already shredded at %s.\n", r.ShreddedAt.UTC().Format(time.RFC3339))
+		_, err := fmt.Fprintf(w, "Already shredded at %s.\n%s", r.ShreddedAt.UTC().Format(time.RFC3339), erased)
 		return err
 	}
 	var blocked []string
@@ -176,4 +225,11 @@ func shredError(err error) error {
 		return fmt.Errorf("refused, nothing was changed: %s", strings.TrimPrefix(pe.Message, "ops_org_shred: "))
 	}
 	return fmt.Errorf("org shred: %w", err)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

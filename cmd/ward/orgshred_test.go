@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -71,6 +72,20 @@ func TestOrgShred(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
 		t.Fatalf("upload: %d", resp.StatusCode)
 	}
+	// People and secrets the instance keyset seals: a member only A
+	// knows (and its admin), one of both orgs, an outside invitee of A's
+	// case (an address on the invitation; her user comes with its
+	// acceptance), and a webhook sink's secret.
+	s.call("POST", "/v1/members", a.token, map[string]any{"email": "only@shred.test", "role": "provider", "invite": false},
+		http.StatusCreated, nil)
+	for _, m := range []member{a, b} {
+		s.call("POST", "/v1/members", m.token, map[string]any{"email": "both@two.test", "role": "provider", "invite": false},
+			http.StatusCreated, nil)
+	}
+	s.call("POST", "/v1/cases/"+kase.ID+"/invites", a.token, map[string]any{"email": "counsel@outside.test", "kind": "attorney",
+		"permissions": []string{"view"}, "access_expires_at": time.Now().Add(time.Hour)}, http.StatusCreated, nil)
+	s.call("POST", "/v1/audit/sinks", a.token, map[string]any{"kind": "webhook", "name": "siem", "endpoint": "https://siem.example"},
+		http.StatusCreated, nil)
 	s.call("POST", "/v1/legal-holds", a.token, map[string]any{"patient_id": pa.ID, "reason": "matter 9"}, http.StatusCreated, &hold)
 	s.call("POST", "/v1/compliance/dsr", a.token, map[string]any{"kind": "access", "patient_id": pa.ID}, http.StatusCreated, &dsr)
 
@@ -112,7 +127,7 @@ func TestOrgShred(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !preview.DryRun || preview.Patients != 1 || preview.Cases != 1 || preview.Documents != 1 || preview.DataKeys != 1 ||
-		preview.Keysets != 2 || preview.Members != 1 || preview.Sessions != 1 || preview.LegalHolds != 1 || preview.OpenRequests != 1 ||
+		preview.Keysets != 2 || preview.Members != 3 || preview.Sessions != 1 || preview.LegalHolds != 1 || preview.OpenRequests != 1 ||
 		preview.ShreddedAt != nil {
 		t.Errorf("the preview's counts: %+v", preview)
 	}
@@ -163,6 +178,41 @@ func TestOrgShred(t *testing.T) {
 	if _, err := ward(t, "login-link", "--data-dir", dir, "--email", "admin@shred.test"); err == nil {
 		t.Error("a sign-in link was made for a member of the shredded org")
 	}
+	// What the instance keyset sealed for A alone is erased; what B
+	// still needs is not.
+	if n := count(`select count(*) from app.users u where octet_length(u.email_enc) > 0
+		and (u.id in (select user_id from app.memberships where org_id = $1) or u.id in (select invitee_id from app.case_invites where org_id = $1))
+		and not exists (select 1 from app.memberships m where m.user_id = u.id and m.org_id <> $1)`, a.org); n != 0 {
+		t.Errorf("%d people only org A knew keep their address", n)
+	}
+	if n := count(`select count(*) from app.users where octet_length(email_enc) > 0
+		and id in (select user_id from app.memberships where org_id = $1)`, a.org); n != 1 {
+		t.Errorf("%d members of both orgs keep their address, want 1", n)
+	}
+	for what, sql := range map[string]string{
+		"invitations with an address": `select count(*) from app.case_invites where org_id = $1 and octet_length(email_enc) > 0`,
+		"sink secrets":                `select count(*) from app.audit_sinks where org_id = $1 and (octet_length(secret_enc) > 0 or prev_secret_enc is not null)`,
+		"erasure events": `select count(*) from audit.events where org_id = $1 and action = 'org.shred_erase'
+			and (details->>'users')::int = 2 and (details->>'invitations')::int = 1 and (details->>'secrets')::int = 1`,
+	} {
+		want := 0
+		if what == "erasure events" {
+			want = 1
+		}
+		if n := count(sql, a.org); n != want {
+			t.Errorf("after the shred org A has %d %s, want %d", n, what, want)
+		}
+	}
+	if n := count(`select count(*) from app.audit_sinks where org_id <> $1 and octet_length(secret_enc) = 0`, a.org); n != 0 {
+		t.Errorf("%d sinks of other orgs lost their secret", n)
+	}
+	if !strings.Contains(out, "Erased: the addresses of 2 people only this org knew, of 1 invitation and 1 secret") {
+		t.Errorf("the shred printed:\n%s", out)
+	}
+	if _, err := ward(t, "login-link", "--data-dir", dir, "--email", "both@two.test", "--org", b.org); err != nil {
+		t.Errorf("a member of both orgs lost her sign-in to org B: %v", err)
+	}
+
 	// The database refuses what would bring the org back.
 	for _, sql := range []string{
 		`update app.memberships set revoked_at = null, revoked_via = null where org_id = $1`,
@@ -208,11 +258,24 @@ func TestOrgShred(t *testing.T) {
 		t.Errorf("a preview of the shredded org printed:\n%s", out)
 	}
 
+	// Run again with the name, it erases what is left (an org shredded
+	// before the erasure existed): here nothing, and no event.
+	if out := mustWard(t, "org", "shred", "--data-dir", dir, "--org", a.org, "--confirm-name", "Shred Clinic"); !strings.Contains(out,
+		"Already shredded") || !strings.Contains(out, "Erased: the addresses of 0 people only this org knew, of 0 invitations and 0 secrets") {
+		t.Errorf("a second shred printed:\n%s", out)
+	}
+	if n := count(`select count(*) from audit.events where org_id = $1 and action = 'org.shred_erase'`, a.org); n != 1 {
+		t.Errorf("org A has %d erasure events after the second run, want 1", n)
+	}
+	if _, err := ward(t, "org", "shred", "--data-dir", dir, "--org", a.org, "--confirm-name", "Keep Clinic"); err == nil ||
+		!strings.Contains(err.Error(), "--confirm-name is not the org's name") {
+		t.Errorf("a second shred with the wrong name: %v", err)
+	}
+
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"org", "shred", "--data-dir", dir, "--org", a.org, "--confirm-name", "Shred Clinic"}, "refused, nothing was changed: the org was shredded at"},
 		{[]string{"org", "shred", "--data-dir", dir}, "--org is required"},
 		{[]string{"org", "shred", "--data-dir", dir, "--org", "clinic"}, "--org: not an org id"},
 		{[]string{"org", "shred", "--data-dir", dir, "--org", "00000000-0000-0000-0000-000000000009"}, "no such org"},

@@ -100,6 +100,7 @@ var Actions = registry(
 	Action{Name: "org.session_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	// The operator's crypto-shred of an org (migration 00268).
 	Action{Name: "org.shred", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	Action{Name: "org.shred_erase", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "org.assurance_policy.update", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "member.list", Category: CategoryMembership, PHIAccess: true},
 	Action{Name: "membership.add", Category: CategoryMembership, Reserved: true, Requires: []Field{FieldObject}},

@@ -85,7 +85,7 @@ var changeRules = []changeRule{
 	{"legal_hold.*", ChangeHolds},
 	{"gateway.provider.*", ChangeGateway},
 	{"keys.*", ChangeKeys},
-	{"org.create", ChangeOrg}, {"org.shred", ChangeOrg},
+	{"org.create", ChangeOrg}, {"org.shred", ChangeOrg}, {"org.shred_erase", ChangeOrg},
 	{"case.member.*", ChangeCaseAccess}, {"case.invite.*", ChangeCaseAccess}, {"document.accept", ChangeCaseAccess},
 	{"care_team.*", ChangeCareTeams}, {"patient_link.*", ChangeCareTeams},
 	{"dsr.open", ChangeRequests}, {"dsr.extend", ChangeRequests}, {"dsr.close", ChangeRequests},

@@ -379,6 +379,11 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			`select count(*)::text from app.ops_org_shred($1, 'A', false)`, []any{A}, nil, ""},
 		{"ops_org_shred dry run is for operators", "anonymous",
 			`select count(*)::text from app.ops_org_shred($1, 'A', true)`, []any{A}, nil, ""},
+		// Erasing a shredded org's addresses and secrets (00271) too.
+		{"ops_org_shred_erase is for operators", "a_admin",
+			`select count(*)::text from app.ops_org_shred_erase($1)`, []any{A}, nil, ""},
+		{"ops_org_shred_erase of another org is for operators", "anonymous",
+			`select count(*)::text from app.ops_org_shred_erase($1)`, []any{B}, nil, ""},
 		{"ops_rewrap_data_keys is for operators", "a_key",
 			`select app.ops_rewrap_data_keys($1, '{}', '{}', '{}')::text`, []any{A}, nil, ""},
 		// The compliance report's facts (00146) read across every org: the

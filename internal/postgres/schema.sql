@@ -2810,6 +2810,76 @@ end $$;
 ALTER FUNCTION app.ops_org_shred(p_org uuid, p_name text, p_dry_run boolean) OWNER TO ward_definer;
 
 --
+-- Name: ops_org_shred_erase(uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_org_shred_erase(p_org uuid) RETURNS TABLE(users integer, invitations integer, secrets integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  o record;
+  n integer;
+begin
+  if private.credential_hash() is not null then
+    raise exception 'ops_org_shred_erase: the operator''s erasure takes no credential' using errcode = '42501';
+  end if;
+  if p_org is null then
+    raise exception 'ops_org_shred_erase: the org is required' using errcode = '22023';
+  end if;
+  select x.id, x.shredded_at into o from app.orgs x where x.id = p_org for update;
+  if not found then
+    raise exception 'ops_org_shred_erase: no such org' using errcode = 'P0002', hint = 'no_such_org';
+  end if;
+  if o.shredded_at is null then
+    raise exception 'ops_org_shred_erase: the org is not shredded' using errcode = '55000', hint = 'not_shredded';
+  end if;
+
+  -- The people only this org knew. An erased address is an empty
+  -- ciphertext, which no live row holds.
+  with mine as (
+    select m.user_id from app.memberships m where m.org_id = p_org
+    union
+    select i.invitee_id from app.case_invites i where i.org_id = p_org
+  )
+  update app.users u
+     set email_enc = '\x'::bytea,
+         email_bidx = pg_catalog.sha256(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()))
+    from mine
+   where u.id = mine.user_id and octet_length(u.email_enc) > 0
+     and not exists (select 1 from app.memberships m where m.user_id = u.id and m.org_id <> p_org)
+     and not exists (select 1 from app.case_invites i where i.invitee_id = u.id and i.org_id <> p_org);
+  get diagnostics n = row_count;
+  users := n;
+
+  update app.case_invites i
+     set email_enc = '\x'::bytea,
+         email_bidx = pg_catalog.sha256(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()))
+   where i.org_id = p_org and octet_length(i.email_enc) > 0;
+  get diagnostics n = row_count;
+  invitations := n;
+
+  update app.audit_sinks s
+     set secret_enc = case when s.kind = 'syslog' then null else '\x'::bytea end, prev_secret_enc = null
+   where s.org_id = p_org and (octet_length(s.secret_enc) > 0 or s.prev_secret_enc is not null);
+  get diagnostics n = row_count;
+  secrets := n;
+  update app.sso_connections c set client_secret_enc = null
+   where c.org_id = p_org and c.client_secret_enc is not null;
+  get diagnostics n = row_count;
+  secrets := secrets + n;
+
+  if users + invitations + secrets > 0 then
+    perform audit.append_as(p_org, 'org.shred_erase', 'success', 'org', p_org,
+      p_details => jsonb_build_object('operator', true, 'by', session_user::text, 'users', users,
+        'invitations', invitations, 'secrets', secrets));
+  end if;
+  return next;
+end $$;
+
+ALTER FUNCTION app.ops_org_shred_erase(p_org uuid) OWNER TO ward_definer;
+
+--
 -- Name: ops_orgs(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -14277,6 +14347,13 @@ REVOKE ALL ON FUNCTION app.ops_org_shred(p_org uuid, p_name text, p_dry_run bool
 GRANT ALL ON FUNCTION app.ops_org_shred(p_org uuid, p_name text, p_dry_run boolean) TO ward_ops;
 
 --
+-- Name: FUNCTION ops_org_shred_erase(p_org uuid); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_org_shred_erase(p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_org_shred_erase(p_org uuid) TO ward_ops;
+
+--
 -- Name: FUNCTION ops_orgs(); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -15706,6 +15783,12 @@ GRANT SELECT(org_id) ON TABLE app.audit_sinks TO ward_definer;
 GRANT SELECT(id) ON TABLE app.audit_sinks TO ward_definer;
 
 --
+-- Name: COLUMN audit_sinks.kind; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(kind) ON TABLE app.audit_sinks TO ward_definer;
+
+--
 -- Name: COLUMN audit_sinks.name; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -15735,12 +15818,14 @@ GRANT SELECT(enabled),UPDATE(enabled) ON TABLE app.audit_sinks TO ward_definer;
 --
 
 GRANT UPDATE(secret_enc) ON TABLE app.audit_sinks TO ward_app;
+GRANT SELECT(secret_enc),UPDATE(secret_enc) ON TABLE app.audit_sinks TO ward_definer;
 
 --
 -- Name: COLUMN audit_sinks.prev_secret_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(prev_secret_enc) ON TABLE app.audit_sinks TO ward_app;
+GRANT SELECT(prev_secret_enc),UPDATE(prev_secret_enc) ON TABLE app.audit_sinks TO ward_definer;
 
 --
 -- Name: COLUMN audit_sinks.prev_expires_at; Type: ACL; Schema: app; Owner: ward_owner
@@ -17310,13 +17395,14 @@ GRANT SELECT(id) ON TABLE app.users TO ward_rls;
 --
 
 GRANT SELECT(email_bidx) ON TABLE app.users TO ward_rls;
+GRANT UPDATE(email_bidx) ON TABLE app.users TO ward_definer;
 
 --
 -- Name: COLUMN users.email_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT SELECT(email_enc) ON TABLE app.users TO ward_app;
-GRANT SELECT(email_enc) ON TABLE app.users TO ward_definer;
+GRANT SELECT(email_enc),UPDATE(email_enc) ON TABLE app.users TO ward_definer;
 
 --
 -- Name: COLUMN users.created_at; Type: ACL; Schema: app; Owner: ward_owner
