@@ -69,12 +69,34 @@ func (e *Engine) Detect(ctx context.Context, text string, rec *Record) ([]Span, 
 	return e.detect(ctx, text, cr)
 }
 
-func (e *Engine) detect(ctx context.Context, text string, cr *compiledRecord) (spans []Span, err error) {
-	err = e.withDetector(ctx, text, cr, func(d *detector) { spans = d.spans() })
+func (e *Engine) detect(ctx context.Context, text string, cr *compiledRecord) ([]Span, error) {
+	_, spans, offs, err := e.detectFolded(ctx, text, cr)
 	if err != nil {
 		return nil, err
 	}
+	if offs != nil {
+		for i := range spans {
+			spans[i] = unfold(spans[i], text, offs)
+		}
+	}
 	return spans, nil
+}
+
+// detectFolded detects in text as Normalize folds it, and returns the
+// folded text, the spans found in it, and where each of its bytes came
+// from in text (nil when folding changed nothing: the folded text is
+// text).
+func (e *Engine) detectFolded(ctx context.Context, text string, cr *compiledRecord) (folded string, spans []Span, offs []int32, err error) {
+	folded = text
+	if len(text) <= e.cfg.MaxBytes && utf8.ValidString(text) {
+		// (withDetector refuses the others, as they are)
+		folded, offs = fold(text, true)
+	}
+	err = e.withDetector(ctx, folded, cr, func(d *detector) { spans = d.spans() })
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return folded, spans, offs, nil
 }
 
 // withDetector runs detection over text and hands the finished detector

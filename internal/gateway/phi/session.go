@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -141,6 +142,9 @@ func (s *Session) RedactBuffer(ctx context.Context, text string, buf []byte) (Re
 // means the text could not be checked; the caller must refuse it.
 func (s *Session) Holds(ctx context.Context, text string) (bool, error) {
 	found := false
+	if len(text) <= s.e.cfg.MaxBytes && utf8.ValidString(text) {
+		text = Normalize(text)
+	}
 	err := s.e.withDetector(ctx, text, s.rec, func(d *detector) {
 		for _, c := range d.cands {
 			if c.prio == prioRecord || c.prio == prioStruct && sureShape[c.typ] {
@@ -165,7 +169,10 @@ var sureShape = map[Type]bool{TypeEmail: true, TypeURL: true, TypeIP: true, Type
 // buffer, emptied): the redacted text is written into b, or into fresh
 // memory when b is too small, and b is returned.
 func (s *Session) redact(ctx context.Context, text string, b []byte) (Result, []byte, error) {
-	spans, err := s.e.detect(ctx, text, s.rec)
+	// The values are read from the folded text (a name is the same name
+	// with a no-break space inside); the replacements are made in text as
+	// given, whose characters outside them stay as they are.
+	folded, spans, offs, err := s.e.detectFolded(ctx, text, s.rec)
 	if err != nil {
 		return Result{}, b, err
 	}
@@ -173,9 +180,16 @@ func (s *Session) redact(ctx context.Context, text string, b []byte) (Result, []
 		b = make([]byte, 0, need)
 	}
 	res := Result{Spans: make([]Replacement, 0, len(spans))}
-	full := fullNames(text, spans)
+	full := fullNames(folded, spans)
 	last := 0
-	for _, sp := range spans {
+	for _, fsp := range spans {
+		if fsp.End > len(folded) || fsp.Start >= fsp.End {
+			return Result{}, b, ErrInternal
+		}
+		sp := fsp
+		if offs != nil {
+			sp = unfold(fsp, text, offs)
+		}
 		if sp.Start < last || sp.End > len(text) || sp.Start >= sp.End {
 			return Result{}, b, ErrInternal // spans must be sorted and disjoint
 		}
@@ -183,7 +197,7 @@ func (s *Session) redact(ctx context.Context, text string, b []byte) (Result, []
 			continue
 		}
 		b = append(b, text[last:sp.Start]...)
-		ph := s.replacePerson(sp.Type, text[sp.Start:sp.End], full)
+		ph := s.replacePerson(sp.Type, folded[fsp.Start:fsp.End], full)
 		b = append(b, ph...)
 		res.Spans = append(res.Spans, Replacement{Span: sp, Placeholder: ph})
 		last = sp.End

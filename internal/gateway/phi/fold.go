@@ -1,0 +1,145 @@
+package phi
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Normalize rewrites the characters that hide an identifier from the
+// engine without changing what a reader sees: text pasted from a record
+// system or a word processor brings them, and the engine reads
+// "617 555 0142" and "123-45-6789" but not the same digits joined by
+// no-break spaces or non-breaking hyphens, nor a name with a zero-width
+// space inside. The engine reads every text through it (Detect, Redact,
+// Holds map what they find back to the text as given); the gateway also
+// sends the upstream the normalized text.
+//
+//   - every space separator (no-break, thin, figure, ideographic…) → ' ',
+//     a line or paragraph separator → '\n';
+//   - the hyphens and dashes U+2010–U+2015, the minus sign and the small
+//     and full-width hyphen-minus → '-';
+//   - full-width ASCII (U+FF01–U+FF5E: "６１７", "Ｒｏｓａ") → ASCII;
+//   - invisible format characters (zero-width space, soft hyphen, word
+//     joiner, byte order mark, direction marks and embeddings) removed;
+//     a zero-width joiner or non-joiner only between two ASCII letters or
+//     digits, since elsewhere it shapes a script or joins an emoji;
+//   - control characters (C0, DEL, C1: NUL, backspace, unit separator…)
+//     removed, but for tab, line feed and carriage return; NEL, vertical
+//     tab and form feed → '\n' (whitespace, which would join words if
+//     dropped): a client's text can hold them where a reader sees nothing,
+//     and "Van\x00tongeren" or "07/14/\x001962" would otherwise pass whole;
+//   - a tab between two ASCII digits → ' ', so "617\t555\t0142" reads as
+//     the number it is (elsewhere a tab stays: code and tables keep it).
+//
+// A text of printable ASCII and line breaks alone is returned as it is,
+// without a copy. s must be valid UTF-8 (an invalid byte becomes U+FFFD).
+func Normalize(s string) string {
+	n, _ := fold(s, false)
+	return n
+}
+
+// fold is Normalize, and with offsets, when the text changed, where each
+// byte of the result came from: offs[i] is the offset in s of the rune
+// that wrote byte i of the result (nil when the text is unchanged).
+func fold(s string, offsets bool) (string, []int32) {
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf && !asciiControl(s[i]) {
+		i++
+	}
+	if i == len(s) {
+		return s, nil
+	}
+	var b strings.Builder
+	var offs []int32
+	changed := false
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	if offsets {
+		offs = make([]int32, i, len(s))
+		for k := range offs {
+			offs[k] = int32(k)
+		}
+	}
+	for j := i; j < len(s); {
+		r, n := utf8.DecodeRuneInString(s[j:])
+		out, keep := foldRune(r, s[:j], s[j+n:])
+		if !keep || out != r {
+			changed = true
+		}
+		if keep {
+			w, _ := b.WriteRune(out)
+			for ; offsets && w > 0; w-- {
+				offs = append(offs, int32(j))
+			}
+		}
+		j += n
+	}
+	if !changed {
+		return s, nil
+	}
+	return b.String(), offs
+}
+
+// unfold maps sp, a span of the folded text, to the text s that fold
+// folded with offsets offs: from the first rune of s that wrote into it
+// to the end of the last one.
+func unfold(sp Span, s string, offs []int32) Span {
+	start, last := int(offs[sp.Start]), int(offs[sp.End-1])
+	_, n := utf8.DecodeRuneInString(s[last:])
+	sp.Start, sp.End = start, last+n
+	return sp
+}
+
+// foldRune is fold's rule for r, between before and after: the rune to
+// write and whether to write one at all.
+func foldRune(r rune, before, after string) (rune, bool) {
+	switch {
+	case r == '\t':
+		p, _ := utf8.DecodeLastRuneInString(before)
+		q, _ := utf8.DecodeRuneInString(after)
+		if isDigitRune(p) && isDigitRune(q) {
+			return ' ', true
+		}
+		return r, true
+	case r == '\v' || r == '\f':
+		// Vertical tab and form feed are whitespace (a page break in an
+		// exported note): dropped, they would join the words beside them.
+		return '\n', true
+	case r < utf8.RuneSelf && asciiControl(byte(r)):
+		return 0, false
+	case r < utf8.RuneSelf:
+		return r, true
+	case r == '\u0085':
+		return '\n', true
+	case r < '\u00a0':
+		return 0, false // C1 controls
+	case r == '\u2028' || r == '\u2029':
+		return '\n', true
+	case unicode.Is(unicode.Zs, r):
+		return ' ', true
+	case r >= '\u2010' && r <= '\u2015' || r == '\u2212' || r == '\uFE58' || r == '\uFE63':
+		return '-', true
+	case r >= '\uFF01' && r <= '\uFF5E':
+		return r - 0xFF01 + '!', true
+	case r == '\u200C' || r == '\u200D':
+		p, _ := utf8.DecodeLastRuneInString(before)
+		q, _ := utf8.DecodeRuneInString(after)
+		return r, !(asciiAlnum(p) && asciiAlnum(q))
+	case unicode.Is(unicode.Cf, r):
+		return 0, false
+	}
+	return r, true
+}
+
+// asciiControl reports a C0 control or DEL that fold rewrites: all but
+// line feed and carriage return (a tab is looked at too).
+func asciiControl(c byte) bool {
+	return c < 0x20 && c != '\n' && c != '\r' || c == 0x7f
+}
+
+func isDigitRune(r rune) bool { return r >= '0' && r <= '9' }
+
+func asciiAlnum(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+}

@@ -1,0 +1,93 @@
+package phi
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestRedactFolded: the engine reads a text as Normalize folds it, so an
+// identifier written with no-break spaces, Unicode hyphens, full-width
+// digits, a control character or an invisible format character inside is
+// found as its ASCII spelling is, and the spans and the redacted text are
+// those of the text as given: each span covers the identifier's bytes as
+// written, and every character outside the spans stays as it was.
+func TestRedactFolded(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		text, id string
+		typ      Type
+	}{
+		{"Call her on 617\u00a0555\u00a00142 after six, caf\u00e9\u00a0au lait.", "617\u00a0555\u00a00142", TypePhone},
+		{"SSN 123\u201045\u20106789 on file; r\u00e9sum\u00e9 attached.", "123\u201045\u20106789", TypeSSN},
+		{"Phone \uff16\uff11\uff17-\uff15\uff15\uff15-\uff10\uff11\uff14\uff12 \u2014 \u00bfs\u00ed?", "\uff16\uff11\uff17-\uff15\uff15\uff15-\uff10\uff11\uff14\uff12", TypePhone},
+		{"SSN 123-45-\u200b6789\u3000ok", "123-45-\u200b6789", TypeSSN},
+		{"Mail rosa.diaz\u00ad@example.org \u2028 today", "rosa.diaz\u00ad@example.org", TypeEmail},
+		{"SSN 123-45-\x006789\fnext page", "123-45-\x006789", TypeSSN},
+	} {
+		r, _ := redact(t, c.text, nil)
+		var found *Replacement
+		for i, sp := range r.Spans {
+			if c.text[sp.Start:sp.End] == c.id {
+				found = &r.Spans[i]
+			}
+		}
+		if found == nil {
+			t.Errorf("%q: no span is exactly %q: %+v", c.text, c.id, r.Spans)
+			continue
+		}
+		if found.Type != c.typ {
+			t.Errorf("%q: %q is %s, want %s", c.text, c.id, found.Type, c.typ)
+		}
+		// The text as given, with each span replaced by its placeholder.
+		var want strings.Builder
+		last := 0
+		for _, sp := range r.Spans {
+			want.WriteString(c.text[last:sp.Start])
+			want.WriteString(sp.Placeholder)
+			last = sp.End
+		}
+		want.WriteString(c.text[last:])
+		if r.Text != want.String() || strings.Contains(r.Text, c.id) {
+			t.Errorf("%q: redacted %q, want %q", c.text, r.Text, want.String())
+		}
+		spans, err := testEngine(t).Detect(ctx, c.text, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(spans) != len(r.Spans) {
+			t.Errorf("%q: Detect found %d spans, Redact %d", c.text, len(spans), len(r.Spans))
+		}
+		for i := range spans {
+			if i < len(r.Spans) && spans[i] != r.Spans[i].Span {
+				t.Errorf("%q: Detect's span %d is %+v, Redact's %+v", c.text, i, spans[i], r.Spans[i].Span)
+			}
+		}
+	}
+	// A folded name is the same person as the name written plainly.
+	r, _ := redact(t, "Seen: Dr.\u00a0Marguerite\u00a0Okonkwo-Bassey. Later Dr. Marguerite Okonkwo-Bassey called.", nil)
+	if len(r.Spans) < 2 || r.Spans[0].Placeholder != r.Spans[len(r.Spans)-1].Placeholder {
+		t.Errorf("the name with no-break spaces and without: %+v", r.Spans)
+	}
+}
+
+// TestFoldOffsets: each byte of a folded text maps to the rune of the
+// text it came from, and a span unfolds to whole runes of the text.
+func TestFoldOffsets(t *testing.T) {
+	s := "a\u00a0b\x00c\uff11\u200bd\u2028e"
+	f, offs := fold(s, true)
+	if f != "a bc1d\ne" || len(offs) != len(f) {
+		t.Fatalf("fold(%q) = %q, %v", s, f, offs)
+	}
+	for i, want := range []int32{0, 1, 3, 5, 6, 12, 13, 16} {
+		if offs[i] != want {
+			t.Errorf("offs[%d] = %d, want %d", i, offs[i], want)
+		}
+	}
+	if sp := unfold(Span{Start: 2, End: 5}, s, offs); s[sp.Start:sp.End] != "b\x00c\uff11" {
+		t.Errorf("unfold of %q = %q", f[2:5], s[sp.Start:sp.End])
+	}
+	if f, offs := fold("plain text\n", true); f != "plain text\n" || offs != nil {
+		t.Errorf("plain text folded to %q, %v", f, offs)
+	}
+}
