@@ -83,14 +83,17 @@ func touched(text string, spans []Replacement, sub string) bool {
 
 // restoredText is what re-identifying r.Text must give back: the input,
 // except that a one-word name sharing a full name's placeholder comes back
-// as the full name.
+// as the full name, and that a value the engine read normalized (a text
+// Normalize changes) comes back as it read it: "617\u00a0555\u00a00142"
+// as "617 555 0142".
 func restoredText(s *Session, text string, r Result) string {
 	var b strings.Builder
 	last := 0
+	folded := Normalize(text) != text
 	for _, sp := range r.Spans {
 		b.WriteString(text[last:sp.Start])
 		v := text[sp.Start:sp.End]
-		if i, ok := s.byPH[sp.Placeholder]; ok && sp.Type == TypePerson {
+		if i, ok := s.byPH[sp.Placeholder]; ok && (sp.Type == TypePerson || folded) {
 			v = s.entries[i].surface
 		}
 		b.WriteString(v)
