@@ -41,6 +41,9 @@ type ShredReport struct {
 	// Erased is what the shred erased beside the keys (values sealed under
 	// the instance keyset, app.ops_org_shred_erase); nil in a preview.
 	Erased *ShredErased `json:"erased,omitempty"`
+	// Again: the org was shredded before this run, which erased what was
+	// left (an org shredded before the erasure existed).
+	Again bool `json:"again,omitempty"`
 }
 
 // ShredErased counts what app.ops_org_shred_erase erased: the addresses of
@@ -57,7 +60,10 @@ type ShredErased struct {
 // or destroy). Without --confirm-name it changes nothing and prints what
 // would be destroyed and what stands in the way; with the org's exact
 // name it destroys the org's keysets and data keys and ends every
-// credential, in one transaction (app.ops_org_shred, migration 00268).
+// credential (app.ops_org_shred, migration 00268) and erases what the
+// instance keyset sealed for the org's people and connections
+// (app.ops_org_shred_erase, 00271), in one transaction; run again on a
+// shredded org, it runs the erasure alone.
 func runOrgShred(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c common
 	var org, confirm, format string
@@ -65,8 +71,11 @@ func runOrgShred(ctx context.Context, args []string, getenv func(string) string,
 		"Crypto-shreds an org: destroys its AEAD and PRF keysets and every document's data key, so that every\n"+
 		"PHI column, blind index and stored document of the org is noise, and ends every membership, session,\n"+
 		"API key, SCIM token, invitation and sign-in link of it. The audit log stays (ids and actions, no PHI)\n"+
-		"and records org.shred. It is refused while a legal hold of the org is live or a data-subject request\n"+
-		"is open. Without --confirm-name nothing changes: it prints what would be destroyed. Back-ups of the\n"+
+		"and records org.shred. It erases, in the same transaction, the addresses of the people only shredded orgs\n"+
+		"knew, the org's invitations' addresses and its sinks' and SSO connections' secrets (sealed under the\n"+
+		"instance keyset), and records org.shred_erase. It is refused while a legal hold of the org is live or a\n"+
+		"data-subject request is open. Run again on a shredded org, it erases what is left and nothing else.\n"+
+		"Without --confirm-name nothing changes: it prints what would be destroyed. Back-ups of the\n"+
 		"key store taken before still hold the keys: destroy them too. It runs as a superuser or ward_ops.", stdout)
 	addCommon(fs, &c, getenv)
 	fs.StringVar(&org, "org", "", "the org to shred")
@@ -132,7 +141,7 @@ func runOrgShred(ctx context.Context, args []string, getenv func(string) string,
 		})
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Hint == "org_shredded" {
-			r.DryRun = true // the counts as they stand, for the report
+			r.Again = true
 			err = db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 				if err := shred(ctx, tx, true); err != nil {
 					return err
@@ -184,6 +193,9 @@ func (r ShredReport) write(w io.Writer) error {
 			plural(e.Users, "person", "people"), plural(e.Invitations, "invitation", "invitations"), plural(e.Secrets, "secret", "secrets"))
 	}
 	switch {
+	case r.Again:
+		_, err := fmt.Fprintf(w, "Already shredded at %s.\n%s", r.ShreddedAt.UTC().Format(time.RFC3339), erased)
+		return err
 	case !r.DryRun:
 		_, err := fmt.Fprintf(w, "Shredded at %s: the org's keysets and data keys are destroyed and its credentials ended.\n%s"+
 			"Destroy the key store's back-ups taken before this time too.\n", r.ShreddedAt.UTC().Format(time.RFC3339), erased)

@@ -25,8 +25,10 @@ import (
 // credentials in one run: the admin's session answers 401, no sign-in link
 // can be made, the database refuses a new member, session or keyset of the
 // org, org.shred is in its log and the log still verifies; another org on
-// the instance is untouched; a second shred is refused; bad flags are
-// refused with plain messages.
+// the instance is untouched. The addresses, invitations and secrets the
+// instance keyset sealed for the org alone are erased, a person another
+// org knows keeps hers until that org is shredded too; a second run
+// erases nothing more; bad flags are refused with plain messages.
 func TestOrgShred(t *testing.T) {
 	dir := filepath.Join(reachableTempDir(t), "var")
 	s := startServe(t, dir)
@@ -105,6 +107,12 @@ func TestOrgShred(t *testing.T) {
 			t.Fatal(err)
 		}
 		return n
+	}
+	// An SSO connection's client secret (sealed under the instance
+	// keyset; written here as the server would store it).
+	if _, err := su.Pool.Exec(ctx, `insert into app.sso_connections (org_id, kind, name, issuer, client_id, client_secret_enc, created_by)
+		select $1, 'oidc', 'IdP', 'https://idp.example', 'ward', '\x0102', user_id from app.memberships where org_id = $1 limit 1`, a.org); err != nil {
+		t.Fatal(err)
 	}
 	intact := func() {
 		t.Helper()
@@ -192,8 +200,12 @@ func TestOrgShred(t *testing.T) {
 	for what, sql := range map[string]string{
 		"invitations with an address": `select count(*) from app.case_invites where org_id = $1 and octet_length(email_enc) > 0`,
 		"sink secrets":                `select count(*) from app.audit_sinks where org_id = $1 and (octet_length(secret_enc) > 0 or prev_secret_enc is not null)`,
+		"SSO client secrets":          `select count(*) from app.sso_connections where org_id = $1 and client_secret_enc is not null`,
+		"domain index entries of erased addresses": `select count(*) from app.email_domains e
+			where not exists (select 1 from app.users u where u.email_bidx = e.email_bidx)
+			  and not exists (select 1 from app.case_invites i where i.email_bidx = e.email_bidx) and $1::uuid is not null`,
 		"erasure events": `select count(*) from audit.events where org_id = $1 and action = 'org.shred_erase'
-			and (details->>'users')::int = 2 and (details->>'invitations')::int = 1 and (details->>'secrets')::int = 1`,
+			and (details->>'users')::int = 2 and (details->>'invitations')::int = 1 and (details->>'secrets')::int = 2`,
 	} {
 		want := 0
 		if what == "erasure events" {
@@ -206,7 +218,7 @@ func TestOrgShred(t *testing.T) {
 	if n := count(`select count(*) from app.audit_sinks where org_id <> $1 and octet_length(secret_enc) = 0`, a.org); n != 0 {
 		t.Errorf("%d sinks of other orgs lost their secret", n)
 	}
-	if !strings.Contains(out, "Erased: the addresses of 2 people only this org knew, of 1 invitation and 1 secret") {
+	if !strings.Contains(out, "Erased: the addresses of 2 people only this org knew, of 1 invitation and 2 secrets") {
 		t.Errorf("the shred printed:\n%s", out)
 	}
 	if _, err := ward(t, "login-link", "--data-dir", dir, "--email", "both@two.test", "--org", b.org); err != nil {
@@ -270,6 +282,46 @@ func TestOrgShred(t *testing.T) {
 	if _, err := ward(t, "org", "shred", "--data-dir", dir, "--org", a.org, "--confirm-name", "Keep Clinic"); err == nil ||
 		!strings.Contains(err.Error(), "--confirm-name is not the org's name") {
 		t.Errorf("a second shred with the wrong name: %v", err)
+	}
+	var again ShredReport
+	if err := json.Unmarshal([]byte(mustWard(t, "org", "shred", "--data-dir", dir, "--org", a.org, "--confirm-name", "Shred Clinic",
+		"--format", "json")), &again); err != nil || again.DryRun || !again.Again || again.Erased == nil || *again.Erased != (ShredErased{}) {
+		t.Errorf("a second shred's report: %+v, %v", again, err)
+	}
+	// The database lets nothing but the erasure change an address, and
+	// adds no member whose address was erased.
+	for _, sql := range []string{
+		`update app.users set email_enc = '\x01' where id in (select user_id from app.memberships where org_id = $1)`,
+		`update app.users set email_enc = '\x' where id in (select user_id from app.memberships where org_id <> $1)`,
+	} {
+		tx, err := su.Pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `set local role ward_definer`); err != nil {
+			t.Fatal(err)
+		}
+		_, err = tx.Exec(ctx, sql, a.org)
+		if pe := (*pgconn.PgError)(nil); !errors.As(err, &pe) || pe.Code != postgres.CodeInsufficientPrivilege ||
+			!strings.Contains(pe.Message, "only erased") {
+			t.Errorf("%s as ward_definer: %v, want the erasure-only refusal", sql, err)
+		}
+		_ = tx.Rollback(ctx)
+	}
+	_, err = su.Pool.Exec(ctx, `insert into app.memberships (org_id, user_id, role)
+		select $1, u.id, 'provider' from app.users u where octet_length(u.email_enc) = 0 limit 1`, b.org)
+	if pe := (*pgconn.PgError)(nil); !errors.As(err, &pe) || pe.Hint != "user_erased" {
+		t.Errorf("a membership of an erased person: %v, want a refusal with hint user_erased", err)
+	}
+
+	// Once the other org is shredded too, the person of both is erased.
+	if out := mustWard(t, "org", "shred", "--data-dir", dir, "--org", b.org, "--confirm-name", "Keep Clinic"); !strings.Contains(out,
+		"Erased: the addresses of 2 people only this org knew") {
+		t.Errorf("shredding org B printed:\n%s", out)
+	}
+	if n := count(`select count(*) from app.users where octet_length(email_enc) > 0
+		and id in (select user_id from app.memberships where org_id = $1)`, a.org); n != 0 {
+		t.Errorf("%d people of two shredded orgs keep their address", n)
 	}
 
 	for _, c := range []struct {

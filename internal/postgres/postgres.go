@@ -262,12 +262,14 @@ func (db *DB) inTx(ctx context.Context, opts pgx.TxOptions, fn func(ctx context.
 	return nil
 }
 
-// InTenantTx runs fn in a transaction bound to cred: the transaction starts
-// with `begin; select app.bind('…', '…', '…', '…')` in one
-// round trip, so the settings hold for this transaction only. The values
-// are embedded as literals only when they are strictly hex, a UUID and
-// token characters; anything else (which the database will resolve to
-// nobody) is bound as parameters in a second statement. When ctx carries a
+// InTenantTx runs fn in a transaction bound to cred and to ctx's client:
+// the transaction starts with `begin; select app.bind('…', '…', '…', '…',
+// '…', '…')` in one round trip, so the settings hold for this transaction
+// only. The values are embedded as literals only when the credential's
+// are strictly hex, a UUID and token characters and the client's address
+// and User-Agent hold no quote, backslash or NUL (literalSafe: the
+// literal is then exactly what format's %L writes); anything else is
+// bound as parameters in a second statement. When ctx carries a
 // request transaction (RequestTx) that cred may continue, fn runs in it
 // instead, and its commit ends it.
 func (db *DB) InTenantTx(ctx context.Context, cred Credential, fn func(ctx context.Context, tx pgx.Tx) error) error {

@@ -1763,6 +1763,7 @@ CREATE FUNCTION app.email_domain_gaps(p_limit integer, p_after_user uuid DEFAULT
     AS $$
   (select 'user', u.id, u.email_bidx, u.email_enc, null::text from app.users u
     where not exists (select from app.email_domains e where e.email_bidx = u.email_bidx)
+      and octet_length(u.email_enc) > 0
       and (p_after_user is null or u.id > p_after_user)
     order by u.id limit least(greatest(p_limit, 1), 1000))
   union all
@@ -2820,6 +2821,8 @@ CREATE FUNCTION app.ops_org_shred_erase(p_org uuid) RETURNS TABLE(users integer,
 declare
   o record;
   n integer;
+  ids uuid[];
+  bidx bytea[];
 begin
   if private.credential_hash() is not null then
     raise exception 'ops_org_shred_erase: the operator''s erasure takes no credential' using errcode = '42501';
@@ -2835,20 +2838,22 @@ begin
     raise exception 'ops_org_shred_erase: the org is not shredded' using errcode = '55000', hint = 'not_shredded';
   end if;
 
-  -- The people only this org knew. An erased address is an empty
-  -- ciphertext, which no live row holds.
-  with mine as (
-    select m.user_id from app.memberships m where m.org_id = p_org
-    union
-    select i.invitee_id from app.case_invites i where i.org_id = p_org
-  )
+  -- The people only shredded orgs knew, locked (a membership added
+  -- elsewhere meanwhile waits, then finds the address erased and is
+  -- refused). An erased address is an empty ciphertext, which no live
+  -- row holds.
+  select coalesce(array_agg(u.id), '{}'), coalesce(array_agg(u.email_bidx), '{}') into ids, bidx
+    from (select u.id, u.email_bidx from app.users u
+           where u.id in (select m.user_id from app.memberships m where m.org_id = p_org
+                          union select i.invitee_id from app.case_invites i where i.org_id = p_org)
+             and octet_length(u.email_enc) > 0 and not app.user_known_live(u.id)
+           order by u.id
+             for update) u;
+  delete from app.email_domains e where e.email_bidx = any (bidx);
   update app.users u
      set email_enc = '\x'::bytea,
          email_bidx = pg_catalog.sha256(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()))
-    from mine
-   where u.id = mine.user_id and octet_length(u.email_enc) > 0
-     and not exists (select 1 from app.memberships m where m.user_id = u.id and m.org_id <> p_org)
-     and not exists (select 1 from app.case_invites i where i.invitee_id = u.id and i.org_id <> p_org);
+   where u.id = any (ids);
   get diagnostics n = row_count;
   users := n;
 
@@ -3674,6 +3679,24 @@ begin
 end $$;
 
 ALTER FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) OWNER TO ward_definer;
+
+--
+-- Name: refuse_erased_member(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.refuse_erased_member() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from app.users u where u.id = new.user_id and octet_length(u.email_enc) = 0) then
+    raise exception 'the person''s address was erased with a shredded org: add her again by address'
+      using errcode = '55000', hint = 'user_erased';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.refuse_erased_member() OWNER TO ward_definer;
 
 --
 -- Name: refuse_shredded_org(); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -5735,6 +5758,43 @@ begin
 end $$;
 
 ALTER FUNCTION app.user_address_changed() OWNER TO ward_definer;
+
+--
+-- Name: user_known_live(uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.user_known_live(p_user uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from app.memberships m join app.orgs o on o.id = m.org_id
+                  where m.user_id = p_user and o.shredded_at is null)
+      or exists (select 1 from app.case_invites i join app.orgs o on o.id = i.org_id
+                  where i.invitee_id = p_user and o.shredded_at is null and i.revoked_at is null
+                    and i.accepted_at is null and i.expires_at > now())
+$$;
+
+ALTER FUNCTION app.user_known_live(p_user uuid) OWNER TO ward_definer;
+
+--
+-- Name: users_erase_only(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.users_erase_only() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if new.email_enc is distinct from old.email_enc or new.email_bidx is distinct from old.email_bidx then
+    if new.email_enc is distinct from '\x'::bytea or app.user_known_live(new.id) then
+      raise exception 'users: an address is only erased, and only of a person no live org knows'
+        using errcode = '42501';
+    end if;
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.users_erase_only() OWNER TO ward_definer;
 
 --
 -- Name: verify_sso_domain_dns(text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -11828,6 +11888,12 @@ CREATE TRIGGER dsr_guard BEFORE INSERT OR UPDATE ON app.dsr_requests FOR EACH RO
 CREATE TRIGGER dsr_retention_serialise BEFORE INSERT ON app.dsr_requests FOR EACH ROW EXECUTE FUNCTION app.dsr_retention_serialise();
 
 --
+-- Name: memberships erased_user; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER erased_user BEFORE INSERT ON app.memberships FOR EACH ROW EXECUTE FUNCTION app.refuse_erased_member();
+
+--
 -- Name: gateway_providers gateway_providers_audit; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -12096,6 +12162,12 @@ CREATE TRIGGER sso_bind_address AFTER UPDATE OF email_bidx ON app.users FOR EACH
 --
 
 CREATE TRIGGER sso_bind_noted AFTER INSERT ON app.email_domains FOR EACH ROW EXECUTE FUNCTION app.email_domain_noted();
+
+--
+-- Name: users users_erase_only; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER users_erase_only BEFORE UPDATE OF email_bidx, email_enc ON app.users FOR EACH ROW EXECUTE FUNCTION app.users_erase_only();
 
 --
 -- Name: checkpoints checkpoints_immutable; Type: TRIGGER; Schema: audit; Owner: ward_owner
@@ -14488,6 +14560,12 @@ REVOKE ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request t
 GRANT ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) TO ward_app;
 
 --
+-- Name: FUNCTION refuse_erased_member(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.refuse_erased_member() FROM PUBLIC;
+
+--
 -- Name: FUNCTION refuse_shredded_org(); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -14808,6 +14886,18 @@ GRANT ALL ON FUNCTION app.update_member(p_user uuid, p_role text, p_revoke boole
 --
 
 REVOKE ALL ON FUNCTION app.user_address_changed() FROM PUBLIC;
+
+--
+-- Name: FUNCTION user_known_live(p_user uuid); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.user_known_live(p_user uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION users_erase_only(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.users_erase_only() FROM PUBLIC;
 
 --
 -- Name: FUNCTION verify_sso_domain_dns(p_domain text, p_token text, p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -16422,7 +16512,7 @@ GRANT UPDATE(status) ON TABLE app.dsr_requests TO ward_app;
 -- Name: TABLE email_domains; Type: ACL; Schema: app; Owner: ward_owner
 --
 
-GRANT SELECT,INSERT ON TABLE app.email_domains TO ward_definer;
+GRANT SELECT,INSERT,DELETE ON TABLE app.email_domains TO ward_definer;
 GRANT SELECT ON TABLE app.email_domains TO ward_rls;
 
 --

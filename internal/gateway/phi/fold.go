@@ -41,42 +41,58 @@ func Normalize(s string) string {
 
 // fold is Normalize, and with offsets, when the text changed, where each
 // byte of the result came from: offs[i] is the offset in s of the rune
-// that wrote byte i of the result (nil when the text is unchanged).
+// that wrote byte i of the result (nil when the text is unchanged). It
+// allocates nothing for a text it leaves as it is.
 func fold(s string, offsets bool) (string, []int32) {
 	i := 0
 	for i < len(s) && s[i] < utf8.RuneSelf && !asciiControl(s[i]) {
 		i++
 	}
-	if i == len(s) {
-		return s, nil
+	prev := rune(-1)
+	if i > 0 {
+		prev = rune(s[i-1])
 	}
+	for i < len(s) {
+		r, n := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(s[i:])
+		}
+		if out, keep := foldRune(r, prev, s[i+n:]); !keep || out != r {
+			return foldFrom(s, i, prev, offsets)
+		}
+		prev = r
+		i += n
+	}
+	return s, nil
+}
+
+// foldFrom is fold of s whose first i bytes stay as they are and whose
+// rune at i changes; prev is the last rune before i (-1: none).
+func foldFrom(s string, i int, prev rune, offsets bool) (string, []int32) {
 	var b strings.Builder
 	var offs []int32
-	changed := false
 	b.Grow(len(s))
 	b.WriteString(s[:i])
 	if offsets {
 		offs = make([]int32, i, len(s))
+		start := 0
 		for k := range offs {
-			offs[k] = int32(k)
+			if utf8.RuneStart(s[k]) {
+				start = k
+			}
+			offs[k] = int32(start)
 		}
 	}
 	for j := i; j < len(s); {
 		r, n := utf8.DecodeRuneInString(s[j:])
-		out, keep := foldRune(r, s[:j], s[j+n:])
-		if !keep || out != r {
-			changed = true
-		}
-		if keep {
+		if out, keep := foldRune(r, prev, s[j+n:]); keep {
 			w, _ := b.WriteRune(out)
 			for ; offsets && w > 0; w-- {
 				offs = append(offs, int32(j))
 			}
+			prev = out
 		}
 		j += n
-	}
-	if !changed {
-		return s, nil
 	}
 	return b.String(), offs
 }
@@ -91,14 +107,15 @@ func unfold(sp Span, s string, offs []int32) Span {
 	return sp
 }
 
-// foldRune is fold's rule for r, between before and after: the rune to
-// write and whether to write one at all.
-func foldRune(r rune, before, after string) (rune, bool) {
+// foldRune is fold's rule for r, after prev (the last rune written, -1:
+// none) and before the text after: the rune to write and whether to write
+// one at all. The neighbours the tab and joiner rules look at are those a
+// reader sees: the folded rune before, and the next rune after that fold
+// keeps.
+func foldRune(r rune, prev rune, after string) (rune, bool) {
 	switch {
 	case r == '\t':
-		p, _ := utf8.DecodeLastRuneInString(before)
-		q, _ := utf8.DecodeRuneInString(after)
-		if isDigitRune(p) && isDigitRune(q) {
+		if isDigitRune(prev) && isDigitRune(nextKept(after)) {
 			return ' ', true
 		}
 		return r, true
@@ -123,13 +140,30 @@ func foldRune(r rune, before, after string) (rune, bool) {
 	case r >= '\uFF01' && r <= '\uFF5E':
 		return r - 0xFF01 + '!', true
 	case r == '\u200C' || r == '\u200D':
-		p, _ := utf8.DecodeLastRuneInString(before)
-		q, _ := utf8.DecodeRuneInString(after)
-		return r, !(asciiAlnum(p) && asciiAlnum(q))
+		return r, !(asciiAlnum(prev) && asciiAlnum(nextKept(after)))
 	case unicode.Is(unicode.Cf, r):
 		return 0, false
 	}
 	return r, true
+}
+
+// nextKept is the first rune of s that fold writes, as far as the tab and
+// joiner rules care: runes fold always drops and the joiners themselves
+// are skipped, a full-width ASCII one is read as ASCII; -1 at the end.
+func nextKept(s string) rune {
+	for _, q := range s {
+		switch {
+		case q < utf8.RuneSelf && asciiControl(byte(q)) && q != '\t' && q != '\v' && q != '\f',
+			q >= 0x80 && q < 0xa0 && q != 0x85,
+			q == '\u200C' || q == '\u200D',
+			q >= 0xa0 && unicode.Is(unicode.Cf, q):
+			continue
+		case q >= '\uFF01' && q <= '\uFF5E':
+			return q - 0xFF01 + '!'
+		}
+		return q
+	}
+	return -1
 }
 
 // asciiControl reports a C0 control or DEL that fold rewrites: all but

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestRedactFolded: the engine reads a text as Normalize folds it, so an
@@ -24,6 +25,10 @@ func TestRedactFolded(t *testing.T) {
 		{"SSN 123-45-\u200b6789\u3000ok", "123-45-\u200b6789", TypeSSN},
 		{"Mail rosa.diaz\u00ad@example.org \u2028 today", "rosa.diaz\u00ad@example.org", TypeEmail},
 		{"SSN 123-45-\x006789\fnext page", "123-45-\x006789", TypeSSN},
+		// A tab between digits is a space though an invisible character
+		// stands beside it (the neighbours a reader sees).
+		{"Call 617\t\u200b555\t\u200b0142 now", "617\t\u200b555\t\u200b0142", TypePhone},
+		{"SSN 123\t\x0045\t\x006789 ok", "123\t\x0045\t\x006789", TypeSSN},
 	} {
 		r, _ := redact(t, c.text, nil)
 		var found *Replacement
@@ -90,4 +95,46 @@ func TestFoldOffsets(t *testing.T) {
 	if f, offs := fold("plain text\n", true); f != "plain text\n" || offs != nil {
 		t.Errorf("plain text folded to %q, %v", f, offs)
 	}
+	// A text fold leaves as it is costs no copy and no map.
+	for _, s := range []string{"plain text\n", "caf\u00e9 au lait, na\u00efve", "a\ttab\tb", "\U0001F468\u200d\U0001F469 \u2019s"} {
+		if n := testing.AllocsPerRun(20, func() { fold(s, true) }); n != 0 {
+			t.Errorf("fold(%q) allocates %v times", s, n)
+		}
+	}
+}
+
+// FuzzNormalize: Normalize is idempotent, leaves a text it does not change
+// as it is, and its offsets map every byte of the result to a rune of the
+// text, in order.
+func FuzzNormalize(f *testing.F) {
+	for _, seed := range []string{"617\t\x00555", "a\u200d\x00b", "\U0001F468\u200d\U0001F469", "\uff16\t\uff17",
+		"x\t\u00ad\t1", "1\t\u200c\t2", "plain", "", "\x00", "caf\u00e9\u00a0au lait"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		n, offs := fold(s, true)
+		if again := Normalize(n); again != n {
+			t.Fatalf("Normalize(%q) = %q, again %q", s, n, again)
+		}
+		if Normalize(s) != n {
+			t.Fatalf("Normalize and fold differ on %q", s)
+		}
+		if offs == nil {
+			if n != s {
+				t.Fatalf("%q changed to %q without offsets", s, n)
+			}
+			return
+		}
+		if len(offs) != len(n) {
+			t.Fatalf("%d offsets for %d bytes", len(offs), len(n))
+		}
+		for i := range offs {
+			if offs[i] < 0 || int(offs[i]) >= len(s) || !utf8.RuneStart(s[offs[i]]) || i > 0 && offs[i] < offs[i-1] {
+				t.Fatalf("offset %d of %q: %v", i, s, offs)
+			}
+		}
+	})
 }

@@ -93,8 +93,10 @@ func restoredText(s *Session, text string, r Result) string {
 	for _, sp := range r.Spans {
 		b.WriteString(text[last:sp.Start])
 		v := text[sp.Start:sp.End]
-		if i, ok := s.byPH[sp.Placeholder]; ok && (sp.Type == TypePerson || folded) {
+		if i, ok := s.byPH[sp.Placeholder]; ok && sp.Type == TypePerson {
 			v = s.entries[i].surface
+		} else if folded {
+			v = Normalize(v)
 		}
 		b.WriteString(v)
 		last = sp.End

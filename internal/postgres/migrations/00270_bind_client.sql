@@ -18,7 +18,11 @@
 --     writer names none. A writer's own values still win.
 --
 -- The address is the server's knowledge of its client, as p_ip always
--- was: it decides nothing (no policy, limit or identity reads it).
+-- was, and decides no access, limit or identity. One reader weighs it:
+-- the sign-in risk score counts an address's denied sign-in, MFA,
+-- recovery-code and emergency-access events of the last hour
+-- (private.signin_risk); a denial a procedure wrote without an address
+-- now counts there too, as it should.
 
 -- +goose Up
 set local role ward_owner;
