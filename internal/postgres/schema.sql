@@ -3706,6 +3706,8 @@ CREATE FUNCTION app.refuse_shredded_org() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  shredded timestamptz;
 begin
   -- Only app.memberships fires on an update (of revoked_at): ending a
   -- membership is always allowed, restoring one is not. (A separate IF:
@@ -3715,7 +3717,9 @@ begin
       return new;
     end if;
   end if;
-  if exists (select 1 from app.orgs o where o.id = new.org_id and o.shredded_at is not null) then
+  -- Locked: a shred holding the row is waited for, then seen.
+  select o.shredded_at into shredded from app.orgs o where o.id = new.org_id for key share;
+  if shredded is not null then
     raise exception 'the org was crypto-shredded: it takes no new member, credential or key'
       using errcode = '55000', hint = 'org_shredded';
   end if;

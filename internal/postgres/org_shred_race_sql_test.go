@@ -1,0 +1,116 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+)
+
+// A member, an API key, a SCIM token or an SSO connection of an org that
+// is being shredded is refused once the shred commits, also when its
+// insert began after the shred took the org's row and before it
+// committed: app.refuse_shredded_org reads the org row under a key-share
+// lock (migration 00272), so it waits for the shred and then sees it.
+// Before, the trigger read the org unlocked, found it whole, and the
+// foreign key's lock only delayed the insert: the SCIM token and the
+// member were live in the shredded org.
+func TestOrgShredRefusesCredentialsMadeDuringIt(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	org, admin, other := uuid.New(), uuid.New(), uuid.New()
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`insert into app.orgs (id, name) values ($1, 'Leaving Clinic')`, []any{org}},
+		{`insert into app.users (id, email_bidx, email_enc) values ($1, $2, $3), ($4, $5, $6)`,
+			[]any{admin, rlsRandom(32), rlsRandom(40), other, rlsRandom(32), rlsRandom(40)}},
+		{`insert into app.memberships (org_id, user_id, role) values ($1, $2, 'admin')`, []any{org, admin}},
+	} {
+		if _, err := env.Super.Pool.Exec(ctx, q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	shred, err := env.Super.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shred.Rollback(ctx)
+	var at time.Time
+	if err := shred.QueryRow(ctx, `select shredded_at from app.ops_org_shred($1, 'Leaving Clinic', false)`, org).Scan(&at); err != nil {
+		t.Fatal(err)
+	}
+
+	// Each insert runs on a connection of its own while the shred is open.
+	inserts := []struct {
+		what, sql string
+		args      []any
+	}{
+		{"SCIM token", `insert into app.scim_tokens (org_id, token_hash, prefix, name, created_by)
+		                values ($1, $2, 'scim_abcd', 'race', $3)`, []any{org, rlsRandom(32), admin}},
+		{"member", `insert into app.memberships (org_id, user_id, role) values ($1, $2, 'admin')`, []any{org, other}},
+		{"API key", `insert into app.api_keys (org_id, key_hash, prefix, name, scopes, created_by)
+		             values ($1, $2, 'sk_live_abcd', 'race', '{members}', $3)`, []any{org, rlsRandom(32), admin}},
+	}
+	type result struct {
+		what string
+		err  error
+	}
+	done := make(chan result, len(inserts))
+	pids := []uint32{}
+	for _, in := range inserts {
+		c, err := env.Super.Pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Release()
+		pids = append(pids, c.Conn().PgConn().PID())
+		go func() {
+			_, err := c.Exec(ctx, in.sql, in.args...)
+			done <- result{in.what, err}
+		}()
+	}
+	// Wait until every insert waits for a lock the shred holds (or has
+	// already finished, which the checks below report), then commit it.
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		var waiting int
+		if err := env.Super.Pool.QueryRow(ctx, `select count(*) from pg_stat_activity
+			where pid = any ($1) and wait_event_type = 'Lock'`, pids).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == len(pids) || len(done) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d inserts wait for the shred", waiting, len(pids))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := shred.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range inserts {
+		r := <-done
+		var pe *pgconn.PgError
+		if !errors.As(r.err, &pe) || pe.Hint != "org_shredded" {
+			t.Errorf("%s inserted while the org was shredded: %v, want a refusal with hint org_shredded", r.what, r.err)
+		}
+	}
+	var live int
+	if err := env.Super.Pool.QueryRow(ctx, `select
+		  (select count(*) from app.memberships where org_id = $1 and revoked_at is null)
+		+ (select count(*) from app.scim_tokens where org_id = $1 and revoked_at is null)
+		+ (select count(*) from app.api_keys where org_id = $1 and revoked_at is null)`, org).Scan(&live); err != nil {
+		t.Fatal(err)
+	}
+	if live != 0 {
+		t.Errorf("the shredded org has %d live members, SCIM tokens or API keys, want 0", live)
+	}
+}
