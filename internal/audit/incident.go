@@ -241,13 +241,16 @@ func NormalizeNetwork(n netip.Prefix) netip.Prefix {
 }
 
 // inNetworks reports whether ip, as an event recorded it, is in one of
-// nets. An address that does not parse is in none.
+// nets. An address that does not parse is in none. A zone (fe80::1%eth0,
+// a client that reached the server over a link-local address) names the
+// server's interface, not the client: the address is matched without it
+// (netip's Contains holds no zoned address).
 func inNetworks(ip string, nets []netip.Prefix) bool {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return false
 	}
-	a = a.Unmap()
+	a = a.WithZone("").Unmap()
 	// An IPv4 address is also its IPv4-mapped IPv6 address, in an IPv6
 	// network shorter than /96 that holds ::ffff:0:0/96 (::/0,
 	// ::ffff:0:0/80): NormalizeNetwork leaves those as they are.

@@ -185,3 +185,46 @@ func TestScanIncidentWideIPv6Networks(t *testing.T) {
 		}
 	}
 }
+
+// An IPv6 address recorded with its zone (a client that reached the
+// server over a link-local address: fe80::1%eth0, the zone the server's
+// interface) is in the networks that hold the address: a scope by
+// fe80::/10 or by the address itself finds it, as it finds the same
+// address recorded without a zone. Before, netip's Contains, which is
+// false for any zoned address, left every such event out of the scope.
+func TestScanIncidentZonedAddress(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := ctxTimeout(t)
+	f := newFixture(t, env)
+	from := time.Now().Add(-time.Minute)
+	seqOf := map[string]int64{}
+	for _, ip := range []string{"fe80::1%eth0", "fe80::1", "fe80::2%25en0", "2001:db8::1"} {
+		seqOf[ip] = appendSQL(t, env.Super.Pool, f.org, rawEvent{Action: "patient.read", Outcome: "success",
+			Patient: some(f.p1), IP: ptr(ip)})
+	}
+	for network, ips := range map[string][]string{
+		"fe80::/10":     {"fe80::1%eth0", "fe80::1", "fe80::2%25en0"},
+		"fe80::1/128":   {"fe80::1%eth0", "fe80::1"},
+		"2001:db8::/32": {"2001:db8::1"},
+	} {
+		var want []int64
+		for _, ip := range ips {
+			want = append(want, seqOf[ip])
+		}
+		slices.Sort(want)
+		in := audit.Incident{From: from, To: time.Now().Add(time.Minute),
+			Networks: []netip.Prefix{audit.NormalizeNetwork(netip.MustParsePrefix(network))}}
+		var scanned []int64
+		if err := env.App.InTenantTx(ctx, f.adminCred, func(ctx context.Context, tx pgx.Tx) error {
+			return audit.ScanIncident(ctx, tx, f.org, in, func(e *audit.Entry) error {
+				scanned = append(scanned, e.Seq)
+				return nil
+			})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(scanned, want) {
+			t.Errorf("%s: scanned %v, want %v (%v)", network, scanned, want, seqOf)
+		}
+	}
+}
