@@ -114,3 +114,54 @@ func TestOrgShredRefusesCredentialsMadeDuringIt(t *testing.T) {
 		t.Errorf("the shredded org has %d live members, SCIM tokens or API keys, want 0", live)
 	}
 }
+
+// A shred leaves no clinical entry legible (migration 00273). An entry's
+// note is sealed under the org's keyset, but its name (a food, a symptom,
+// a biomarker: free text), value, unit, nutrients and the time it was
+// observed are columns in the clear, and after app.ops_org_shred they
+// still said which patient id logged what when. The shred now overwrites
+// them ('shredded', no value, unit or nutrients, observed when recorded)
+// and counts them in its event.
+func TestOrgShredLeavesNoClinicalEntryLegible(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	org, admin, patient := uuid.New(), uuid.New(), uuid.New()
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`insert into app.orgs (id, name) values ($1, 'Leaving Clinic')`, []any{org}},
+		{`insert into app.users (id, email_bidx, email_enc) values ($1, $2, $3)`, []any{admin, rlsRandom(32), rlsRandom(40)}},
+		{`insert into app.memberships (org_id, user_id, role) values ($1, $2, 'admin')`, []any{org, admin}},
+		{`insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, $3, $4)`,
+			[]any{org, patient, rlsRandom(40), admin}},
+		{`insert into app.clinical_entries (org_id, patient_id, kind, name, value, unit, observed_at, created_by)
+		  values ($1, $2, 'biomarker', 'HbA1c', 9.7, '%', now() - interval '3 days', $3),
+		         ($1, $2, 'food', 'two slices of rye toast', null, null, now() - interval '2 days', $3),
+		         ($1, $2, 'symptom', 'night sweats', null, null, now() - interval '1 day', $3)`, []any{org, patient, admin}},
+		{`update app.clinical_entries set kcal = 160, protein_g = 5, carbs_g = 30, fat_g = 2 where kind = 'food'`, nil},
+	} {
+		if _, err := env.Super.Pool.Exec(ctx, q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := env.Super.Pool.Exec(ctx, `select app.ops_org_shred($1, 'Leaving Clinic', false)`, org); err != nil {
+		t.Fatal(err)
+	}
+	var legible, counted int
+	if err := env.Super.Pool.QueryRow(ctx, `select count(*) from app.clinical_entries
+		where org_id = $1 and (name <> 'shredded' or num_nonnulls(value, unit, kcal, protein_g, carbs_g, fat_g) > 0
+		                       or observed_at <> created_at)`, org).Scan(&legible); err != nil {
+		t.Fatal(err)
+	}
+	if legible != 0 {
+		t.Errorf("%d clinical entries of the shredded org are legible, want 0", legible)
+	}
+	if err := env.Super.Pool.QueryRow(ctx, `select coalesce((details->>'clinical_entries')::int, -1) from audit.events
+		where org_id = $1 and action = 'org.shred'`, org).Scan(&counted); err != nil {
+		t.Fatal(err)
+	}
+	if counted != 3 {
+		t.Errorf("the org.shred event counts %d clinical entries, want 3", counted)
+	}
+}

@@ -2729,6 +2729,7 @@ CREATE FUNCTION app.ops_org_shred(p_org uuid, p_name text, p_dry_run boolean DEF
     AS $$
 declare
   o record;
+  entries integer;
 begin
   if private.credential_hash() is not null then
     raise exception 'ops_org_shred: the operator''s shred takes no credential' using errcode = '42501';
@@ -2780,10 +2781,12 @@ begin
   end if;
 
   -- The event first, while the org is whole: what was destroyed, by whom.
+  entries := (select count(*) from app.clinical_entries e where e.org_id = p_org);
   perform audit.append_as(p_org, 'org.shred', 'success', 'org', p_org,
     p_details => jsonb_build_object('operator', true, 'by', session_user::text, 'patients', patients,
       'cases', cases, 'documents', documents, 'data_keys', data_keys, 'keysets', keysets, 'members', members,
-      'sessions', sessions, 'api_keys', api_keys, 'scim_tokens', scim_tokens, 'audit_sinks', audit_sinks));
+      'sessions', sessions, 'api_keys', api_keys, 'scim_tokens', scim_tokens, 'audit_sinks', audit_sinks,
+      'clinical_entries', entries));
   -- Each membership ends as any revocation does (the membership trigger:
   -- case access, invitations, sign-in links, factors, API keys, paused
   -- sinks, each audited), then whatever is left of the org's credentials.
@@ -2801,6 +2804,14 @@ begin
   -- The destruction: every wrapped data key, then the keysets that
   -- wrapped them and sealed every PHI column and blind index.
   update app.document_versions v set data_key = null where v.org_id = p_org and v.data_key is not null;
+  -- What no key sealed: a clinical entry's name, value, unit, nutrients
+  -- and the time it was observed are in the clear (its note is sealed).
+  -- Overwritten: the entry stays (an amendment may name it) and says only
+  -- its kind and when it was recorded, as the audit log does.
+  update app.clinical_entries e
+     set name = 'shredded', value = null, unit = null, kcal = null, protein_g = null, carbs_g = null,
+         fat_g = null, observed_at = e.created_at
+   where e.org_id = p_org;
   delete from private.keysets k where k.org_id = p_org;
   update app.orgs x set shredded_at = now(), gateway_providers = '{}', gateway_models = '{}' where x.id = p_org;
   perform pg_catalog.pg_notify('ward_keys', p_org::text);
@@ -16197,58 +16208,78 @@ GRANT UPDATE(updated_at) ON TABLE app.cases TO ward_app;
 GRANT SELECT,INSERT ON TABLE app.clinical_entries TO ward_app;
 
 --
+-- Name: COLUMN clinical_entries.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id) ON TABLE app.clinical_entries TO ward_definer;
+
+--
 -- Name: COLUMN clinical_entries.name; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(name) ON TABLE app.clinical_entries TO ward_app;
+GRANT UPDATE(name) ON TABLE app.clinical_entries TO ward_definer;
 
 --
 -- Name: COLUMN clinical_entries.value; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(value) ON TABLE app.clinical_entries TO ward_app;
+GRANT UPDATE(value) ON TABLE app.clinical_entries TO ward_definer;
 
 --
 -- Name: COLUMN clinical_entries.unit; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(unit) ON TABLE app.clinical_entries TO ward_app;
+GRANT UPDATE(unit) ON TABLE app.clinical_entries TO ward_definer;
 
 --
 -- Name: COLUMN clinical_entries.kcal; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(kcal) ON TABLE app.clinical_entries TO ward_app;
+GRANT UPDATE(kcal) ON TABLE app.clinical_entries TO ward_definer;
 
 --
 -- Name: COLUMN clinical_entries.protein_g; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(protein_g) ON TABLE app.clinical_entries TO ward_app;
+GRANT UPDATE(protein_g) ON TABLE app.clinical_entries TO ward_definer;
 
 --
 -- Name: COLUMN clinical_entries.carbs_g; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(carbs_g) ON TABLE app.clinical_entries TO ward_app;
+GRANT UPDATE(carbs_g) ON TABLE app.clinical_entries TO ward_definer;
 
 --
 -- Name: COLUMN clinical_entries.fat_g; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(fat_g) ON TABLE app.clinical_entries TO ward_app;
+GRANT UPDATE(fat_g) ON TABLE app.clinical_entries TO ward_definer;
 
 --
 -- Name: COLUMN clinical_entries.observed_at; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(observed_at) ON TABLE app.clinical_entries TO ward_app;
+GRANT UPDATE(observed_at) ON TABLE app.clinical_entries TO ward_definer;
 
 --
 -- Name: COLUMN clinical_entries.note_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(note_enc) ON TABLE app.clinical_entries TO ward_app;
+
+--
+-- Name: COLUMN clinical_entries.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.clinical_entries TO ward_definer;
 
 --
 -- Name: TABLE document_comments; Type: ACL; Schema: app; Owner: ward_owner
