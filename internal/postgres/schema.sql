@@ -11957,6 +11957,24 @@ CREATE TRIGGER org_shredded BEFORE INSERT ON app.api_keys FOR EACH ROW EXECUTE F
 CREATE TRIGGER org_shredded BEFORE INSERT ON app.case_invites FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
 
 --
+-- Name: clinical_entries org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.clinical_entries FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
+-- Name: dsr_requests org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.dsr_requests FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
+-- Name: legal_holds org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.legal_holds FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+
+--
 -- Name: magic_links org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
