@@ -2860,7 +2860,6 @@ begin
              and octet_length(u.email_enc) > 0 and not app.user_known_live(u.id)
            order by u.id
              for update) u;
-  delete from app.email_domains e where e.email_bidx = any (bidx);
   update app.users u
      set email_enc = '\x'::bytea,
          email_bidx = pg_catalog.sha256(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()))
@@ -2868,12 +2867,20 @@ begin
   get diagnostics n = row_count;
   users := n;
 
+  select bidx || coalesce(array_agg(i.email_bidx), '{}') into bidx from app.case_invites i
+   where i.org_id = p_org and octet_length(i.email_enc) > 0;
   update app.case_invites i
      set email_enc = '\x'::bytea,
          email_bidx = pg_catalog.sha256(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()))
    where i.org_id = p_org and octet_length(i.email_enc) > 0;
   get diagnostics n = row_count;
   invitations := n;
+  -- The SSO domain index of the erased addresses, where no live address
+  -- (a user's, an invitation's) is the same.
+  delete from app.email_domains e
+   where e.email_bidx = any (bidx)
+     and not exists (select 1 from app.users u where u.email_bidx = e.email_bidx)
+     and not exists (select 1 from app.case_invites i where i.email_bidx = e.email_bidx);
 
   update app.audit_sinks s
      set secret_enc = case when s.kind = 'syslog' then null else '\x'::bytea end, prev_secret_enc = null
