@@ -501,12 +501,52 @@ func (d *detector) propagate(spans []Span) bool {
 				// "QUENBY3" after "to Quenby 3")
 				continue
 			}
+			if sp.Type == TypeAge && d.measurementAt(i, p, q) {
+				continue
+			}
 			d.add(p, q, sp.Type, prioDict)
 			added = true
 			break
 		}
 	}
 	return added
+}
+
+// measurementAt reports whether the digits of token i, text[p:q], are a
+// reading rather than an age that recurs: glued to a percentage, a ratio,
+// a decimal or a range ("SATS 94-96%", "BP 96/50", "TEMP 96.8"), before a
+// unit ("92 kg", "96 MG/DL") or after a vital label ("HR 96", "HR: 96").
+// An age over 89 is redacted where it recurs, but the same number as a
+// reading names nobody, and redacting it there took the vitals of the
+// very patients the rule is for ("92 yo ... SpO2 92%").
+func (d *detector) measurementAt(i, p, q int) bool {
+	if t := &d.toks[i]; t.kind != tkNum || int(t.end) != q {
+		return false
+	}
+	if q < len(d.text) {
+		switch c := d.text[q]; c {
+		case '%', '/':
+			return true
+		case '.', '-':
+			if q+1 < len(d.text) && isDigit(d.text[q+1]) {
+				return true
+			}
+		}
+	}
+	if p > 1 && isDigit(d.text[p-2]) {
+		switch d.text[p-1] {
+		case '/', '-', '.':
+			return true
+		}
+	}
+	if n := i + 1; n < len(d.toks) && d.toks[n].kind == tkWord && d.is(n, vUnit) {
+		return true
+	}
+	k := i - 1
+	if k >= 0 && d.isPunct(k, ':') {
+		k--
+	}
+	return k >= 0 && d.toks[k].kind == tkWord && d.is(k, vVitalLabel)
 }
 
 // resolve merges the candidates into sorted, non-overlapping spans.

