@@ -24,6 +24,12 @@ func TestNoteTypesFourteenth(t *testing.T) {
 		{"an age over 89 recurs as a reading: it stays there", "PT: HALVORSEN, AXEL  96 YO M ADMIT W/ UROSEPSIS. HX DEMENTIA, AFIB.\nRESP: 2L NC SATS 94-96%. HR 96, BP 96/50. TEMP 96.8. GLUCOSE 96 MG/DL.\n" +
 			"Mrs. Oyelowo is a 92 yo woman admitted with CAP. SpO2 92% on 2L, HR: 92, weight 92 kg.",
 			[]string{"96", "92"}, []string{"94-96%", "HR 96", "96/50", "96.8", "96 MG", "92%", "HR: 92", "92 kg"}},
+		{"a day written as an ordinal and day of before the month, as court papers and affidavits date", mixed + "Signed this 20th day of November, 2025. Sworn on the 3rd day of March 2024 before me.",
+			[]string{"20th day of November, 2025", "3rd day of March 2024"}, nil},
+		{"a day of the month written as an ordinal in words", mixed + "Surgery on the fifteenth of August. Admitted the twenty-first day of March, 2024. Born the thirty first of May 1931.\nSeen August fifteenth and on October twenty-first, 2025, and March the third.",
+			[]string{"fifteenth of August", "twenty-first day of March, 2024", "thirty first of May 1931", "August fifteenth", "October twenty-first, 2025", "March the third"}, nil},
+		{"no day from an ordinal in words that counts", mixed + "First of all, the second of the two doses was given. The fifth day of the course. Seventh of nine children. A third of August's admissions.",
+			nil, []string{"First", "second", "fifth day", "Seventh", "third"}},
 	}
 	_ = mixed
 	for _, tt := range tests {

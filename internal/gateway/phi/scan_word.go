@@ -36,7 +36,10 @@ func (d *detector) wordAt(i int) int {
 	}
 	if d.is(i, vMonth) {
 		if j, ok := d.monthDate(i); ok {
-			return d.claimBytes(i, d.timeTail(int(d.toks[j-1].end)), TypeDate)
+			if j == i+1 || j == i+2 && d.isPunct(i+1, '.') {
+				j = d.spelledDayAfter(j)
+			}
+			return d.claimBytes(d.spelledDayBefore(i), d.timeTail(int(d.toks[j-1].end)), TypeDate)
 		}
 	}
 	if d.is(i, vWeekday|vHoliday) {
@@ -228,6 +231,11 @@ func (d *detector) dayMonth(i int) (int, bool) {
 		switch d.word(j) {
 		case "st", "nd", "rd", "th":
 			j++
+			// "the 20th day of November, 2025", as deeds and court
+			// papers date themselves
+			if j+1 < len(d.toks) && d.toks[j].kind == tkWord && d.word(j) == "day" && d.word(j+1) == "of" && !d.toks[j].has(fNL) {
+				j++
+			}
 		default:
 			return 0, false
 		}
@@ -417,6 +425,86 @@ func (d *detector) monthDate(i int) (int, bool) {
 var monthPreps = set(`in since by until till through thru during from last next early mid late before after`)
 
 func isOrdinal(w string) bool { return w == "st" || w == "nd" || w == "rd" || w == "th" }
+
+// spelledOrdinals are the days of a month as ordinals in words; the
+// twenties and thirties are written "twenty-first" or "twenty first".
+var spelledOrdinals = set(`first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth
+thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth thirtieth`)
+
+// spelledDayStart returns the first token of a day written as an ordinal
+// in words that ends with word k ("fifteenth", "twenty-first", "thirty
+// first"), or -1.
+func (d *detector) spelledDayStart(k int) int {
+	if k < 0 || d.toks[k].kind != tkWord || !spelledOrdinals[d.word(k)] {
+		return -1
+	}
+	switch d.word(k) {
+	case "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth":
+	default:
+		return k // no tens before "tenth" … "nineteenth", "twentieth", "thirtieth"
+	}
+	m := k - 1
+	if m >= 1 && d.isPunct(m, '-') && d.glued(m) && d.glued(m-1) {
+		m--
+	} else if m >= 0 && d.toks[m].end == d.toks[k].start {
+		return k
+	}
+	if m >= 0 && d.toks[m].kind == tkWord && !d.toks[m+1].has(fNL) {
+		if w := d.word(m); w == "twenty" || w == "thirty" && (d.word(k) == "first") {
+			return m
+		}
+	}
+	return k
+}
+
+// spelledDayBefore returns the first token of a day of the month written
+// as an ordinal in words before the month at i, "the fifteenth of August",
+// "the twenty-first day of March", or i. The day joins the date only
+// while its tokens are free.
+func (d *detector) spelledDayBefore(i int) int {
+	k := d.prevWord(i)
+	if k < 0 || k != i-1 || d.word(k) != "of" || d.toks[i].has(fNL) || d.glued(i) && d.isPunct(i+1, '\'') {
+		return i // ("a third of August's admissions")
+	}
+	k--
+	if k >= 0 && d.toks[k].kind == tkWord && d.word(k) == "day" {
+		k--
+	}
+	s := d.spelledDayStart(k)
+	if s < 0 {
+		return i
+	}
+	for m := s; m < i; m++ {
+		if d.state[m] != stFree {
+			return i
+		}
+	}
+	return s
+}
+
+// spelledDayAfter extends a month alone that ends before token j over a
+// day written as an ordinal in words, "August fifteenth", "October
+// twenty-first", "March the third"; it returns the new end.
+func (d *detector) spelledDayAfter(j int) int {
+	k := j
+	if k < len(d.toks) && d.toks[k].kind == tkWord && d.word(k) == "the" && !d.toks[k].has(fNL) {
+		k++
+	}
+	if k >= len(d.toks) || d.toks[k].kind != tkWord || d.toks[k].has(fNL) {
+		return j
+	}
+	e := k
+	if w := d.word(k); w == "twenty" || w == "thirty" {
+		e = k + 1
+		if e < len(d.toks) && d.isPunct(e, '-') && d.glued(k) && d.glued(e) {
+			e++
+		}
+	}
+	if e >= len(d.toks) || d.spelledDayStart(e) != k {
+		return j
+	}
+	return d.yearTail(e + 1)
+}
 
 // age claims ages over 89: "92 years old", "92-year-old", "age 93", "aged 95".
 // Younger ages are kept so that no other scanner takes them.
