@@ -30,6 +30,10 @@ func TestNoteTypesFourteenth(t *testing.T) {
 			[]string{"fifteenth of August", "twenty-first day of March, 2024", "thirty first of May 1931", "August fifteenth", "October twenty-first, 2025", "March the third"}, nil},
 		{"no day from an ordinal in words that counts", mixed + "First of all, the second of the two doses was given. The fifth day of the course. Seventh of nine children. A third of August's admissions.",
 			nil, []string{"First", "second", "fifth day", "Seventh", "third"}},
+		{"the first day of a range of days glued by a hyphen", mixed + "Weight up 1.6 kg in 3 days (11/29-12/2), SBP 158-164. Exposure window 8/15-11/20/2025.",
+			[]string{"11/29-12/2", "8/15-11/20/2025"}, []string{"158-164"}},
+		{"no range from pressures and chains", mixed + "HR 115-134/65-74. BP 110/70-130/80. ABG 7.38/42/96-7/2.",
+			nil, []string{"115-134/65-74", "110/70-130/80", "7.38/42/96"}},
 	}
 	_ = mixed
 	for _, tt := range tests {

@@ -96,7 +96,7 @@ func (d *detector) numAt(i int) int {
 			}
 			return d.keep(i, d.tokAt(q))
 		}
-		return d.claimBytes(i, d.timeTail(q), TypeDate)
+		return d.claimBytes(d.rangeStart(i), d.timeTail(q), TypeDate)
 	}
 	if j, ok := d.dayMonth(i); ok {
 		return d.claimBytes(i, d.timeTail(int(d.toks[j-1].end)), TypeDate)
@@ -477,6 +477,33 @@ func (d *detector) numDate(p int) (int, bool) {
 }
 
 func validMD(m, d int) bool { return m >= 1 && m <= 12 && d >= 1 && d <= 31 }
+
+// rangeStart returns the first token of a month and day glued by a hyphen
+// before the date at token i, the start of a range of days ("(11/29-12/2)",
+// "window 8/15-11/20/2025"), or i. numDate refuses an m/d before a hyphen
+// and a digit, since pressures and settings are written so ("115-134/65-74"),
+// which left the range's first day visible beside its redacted last. The
+// first day must stand alone (no chain glued before it) and be free.
+func (d *detector) rangeStart(i int) int {
+	k := i - 4
+	if k < 0 || !d.isPunct(i-1, '-') || !d.isPunct(i-3, '/') || d.toks[k].kind != tkNum || d.toks[i-2].kind != tkNum {
+		return i
+	}
+	for m := k; m < i; m++ {
+		if !d.glued(m) || d.state[m] != stFree {
+			return i
+		}
+	}
+	if d.toks[k].end-d.toks[k].start > 2 || d.toks[i-2].end-d.toks[i-2].start > 2 || !validMD(atoi(d.raw(k)), atoi(d.raw(i-2))) {
+		return i
+	}
+	if k > 0 && d.glued(k-1) {
+		if c := d.text[d.toks[k-1].end-1]; isAlnum(c) || c == '/' || c == '-' || c == '.' {
+			return i
+		}
+	}
+	return k
+}
 
 // timeTail extends a date ending at q over an attached clock time:
 // "1998-06-21 09:37:15", "3/4/2020 at 10:30 am".
