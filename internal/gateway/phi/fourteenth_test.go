@@ -34,6 +34,14 @@ func TestNoteTypesFourteenth(t *testing.T) {
 			[]string{"11/29-12/2", "8/15-11/20/2025"}, []string{"158-164"}},
 		{"no range from pressures and chains", mixed + "HR 115-134/65-74. BP 110/70-130/80. ABG 7.38/42/96-7/2.",
 			nil, []string{"115-134/65-74", "110/70-130/80", "7.38/42/96"}},
+		{"a house number with its letter before a street", mixed + "Lives at 221B Baker Street, London. Her home is 14B Larch Close. Moved to 7A Elm St. in May.",
+			[]string{"221B Baker Street", "14B Larch Close", "7A Elm St"}, nil},
+		{"no address from a number and a letter before a word", mixed + "Took 2B tabs. Grade 3B ulcer. Stage 4A cancer. Bed 12A Ward.\nCV: BP 120-140/ Hr 70s AV paced. HR 80S AVE.",
+			nil, []string{"2B tabs", "3B ulcer", "4A cancer", "70s AV", "80S AVE"}},
+		{"the number of a state route or a highway after its name", mixed + "Injured at a job site on State Route 161 near the plant. Crash on Old Highway 61 last year.",
+			[]string{"State Route 161", "Old Highway 61"}, nil},
+		{"a rural route's number before its box", mixed + "File shows his address as RR 2 Box 47, Punxsutawney, PA 15767. Mail to R.R. 3, Box 12. HC 65 Box 9. Rural Route 3, Box 112.",
+			[]string{"RR 2 Box 47", "R.R. 3, Box 12", "HC 65 Box 9", "Rural Route 3, Box 112"}, nil},
 	}
 	_ = mixed
 	for _, tt := range tests {

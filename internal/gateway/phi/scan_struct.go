@@ -127,6 +127,12 @@ func (d *detector) numAt(i int) int {
 		}
 	}
 	if d.glued(i) && d.toks[i+1].kind == tkWord {
+		// (a capital, no decade after a label: "Hr 70s AV paced")
+		if l := d.text[d.toks[i+1].start]; l >= 'A' && l <= 'Z' && l != 'S' && d.toks[i+1].end-d.toks[i+1].start == 1 && !d.glued(i+1) && !d.keptNum(i, i) {
+			if j := d.addressFromNumber(i); j > i {
+				return j // a house number with its letter: "221B Baker Street", "14B Larch Close"
+			}
+		}
 		if v := atoi(d.raw(i)); v >= 90 && v < 130 && d.toks[i].end-d.toks[i].start <= 3 && d.birthdayOrdinal(i) {
 			return d.claim(i, i+2, TypeAge, prioStruct) // "her 98th birthday"
 		}

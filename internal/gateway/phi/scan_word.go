@@ -1041,7 +1041,42 @@ func (d *detector) unitAddress(i int) int {
 		}
 		return d.claim(j, k, TypeID, prioStruct)
 	}
+	if w == "box" {
+		i = d.ruralRouteBefore(i)
+	}
 	return d.claim(i, k, TypeAddress, prioStruct)
+}
+
+// ruralRouteBefore returns the first token of a rural route and its number
+// before the box at i ("RR 2 Box 47", "R.R. 3, Box 12", "Rural Route 3,
+// Box 112", "HC 65 Box 9", a highway contract route), or i: the box was
+// redacted and the route's number left beside it.
+func (d *detector) ruralRouteBefore(i int) int {
+	m := i - 1
+	if m >= 0 && d.isPunct(m, ',') {
+		m--
+	}
+	if m < 1 || d.toks[m].kind != tkNum || d.toks[m].end-d.toks[m].start > 3 || d.toks[i].has(fNL) || d.toks[m+1].has(fNL) || d.toks[m].has(fNL) {
+		return i
+	}
+	k := m - 1
+	if d.isPunct(k, '.') && k >= 3 && d.word(k-1) == "r" && d.isPunct(k-2, '.') && d.word(k-3) == "r" {
+		return k - 3 // "R.R. 3"
+	}
+	if d.toks[k].kind != tkWord {
+		return i
+	}
+	switch d.word(k) {
+	case "rr", "hc", "rfd":
+		if d.toks[k].has(fAllCaps) || d.lowerDoc {
+			return k
+		}
+	case "route":
+		if k >= 1 && d.toks[k-1].kind == tkWord && d.word(k-1) == "rural" {
+			return k - 1
+		}
+	}
+	return i
 }
 
 // addressFromNumber claims "12 Oak Street", "37 St. Anne Street",
@@ -1342,7 +1377,8 @@ func (d *detector) streetFromWord(i int, w string) int {
 // follows ("off County Rd 130", "on Farm Road 1960"), or end.
 func (d *detector) roadNumber(i, end int) int {
 	switch d.word(i) {
-	case "rd", "road":
+	case "rd", "road", "route", "rte", "highway", "hwy":
+		// ("County Road 12", "State Route 161": the number is the road's)
 		if end == i+1 && d.routeNumber(end) {
 			return end + 1
 		}
