@@ -42,6 +42,10 @@ func TestNoteTypesFourteenth(t *testing.T) {
 			[]string{"State Route 161", "Old Highway 61"}, nil},
 		{"a rural route's number before its box", mixed + "File shows his address as RR 2 Box 47, Punxsutawney, PA 15767. Mail to R.R. 3, Box 12. HC 65 Box 9. Rural Route 3, Box 112.",
 			[]string{"RR 2 Box 47", "R.R. 3, Box 12", "HC 65 Box 9", "Rural Route 3, Box 112"}, nil},
+		{"an age over 89 at a death", mixed + "Family history: Mother died at 102. Father passed away at 95 in his sleep. Grandmother's death at 97.",
+			[]string{"102", "95", "97"}, nil},
+		{"no age from a younger death, a reading or a clock", mixed + "Brother died at 61. Sats died at 90%. Pt passed at 0300. Passed at 92 degrees.",
+			nil, []string{"61", "90%", "0300", "92 degrees"}},
 	}
 	_ = mixed
 	for _, tt := range tests {

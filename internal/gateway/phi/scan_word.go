@@ -607,7 +607,7 @@ func (d *detector) birthdayOrdinal(i int) bool {
 
 // turnedAge reports whether the number at token i (90 to 129) is an age
 // after a verb of birthdays: "she turned 100 last month", "turns 95 in
-// May", "will turn 90"; not before a unit or a percent ("turned 90
+// May", "will turn 90", or of a death ("died at 102"); not before a unit or a percent ("turned 90
 // degrees", "turned up to 100%").
 func (d *detector) turnedAge(i int) bool {
 	k := i - 1
@@ -616,6 +616,21 @@ func (d *detector) turnedAge(i int) bool {
 	}
 	switch d.word(k) {
 	case "turned", "turns", "turning", "turn":
+	case "at":
+		// the age at a death: "Mother died at 102", "passed away at 95",
+		// as family histories and guardianship papers give it
+		m := d.prevWord(k)
+		if m >= 0 && d.word(m) == "away" {
+			m = d.prevWord(m)
+		}
+		if m < 0 || m != k-1 && m != k-2 {
+			return false
+		}
+		switch d.word(m) {
+		case "died", "passed", "death", "deceased":
+		default:
+			return false
+		}
 	default:
 		return false
 	}
