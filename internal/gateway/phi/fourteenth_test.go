@@ -46,6 +46,8 @@ func TestNoteTypesFourteenth(t *testing.T) {
 			[]string{"102", "95", "97"}, nil},
 		{"no age from a younger death, a reading or a clock", mixed + "Brother died at 61. Sats died at 90%. Pt passed at 0300. Passed at 92 degrees.",
 			nil, []string{"61", "90%", "0300", "92 degrees"}},
+		{"a surname after a name and an ampersand in a clinical note", mixed + "His attorney is Meredith Szabo of Szabo & Lindqvist, 412-555-0109.",
+			[]string{"Meredith Szabo", "Lindqvist"}, nil},
 	}
 	_ = mixed
 	for _, tt := range tests {

@@ -454,6 +454,12 @@ func (d *detector) names() {
 					changed = true
 					break
 				}
+				// and after a name and "&", as firms of partners are named:
+				// "Meredith Szabo of Szabo & Lindqvist"
+				if k := i - 2; mark[i] != mStrong && k >= 0 && d.isPunct(i-1, '&') && !d.toks[i-1].has(fNL) && !t.has(fNL) && d.toks[k].kind == tkWord && mark[k] == mStrong && typ[k] == TypePerson {
+					set(i, mStrong, TypePerson, prioDict)
+					changed = true
+				}
 				continue
 			}
 			if !cand || d.is(i, vNameLabel|vTitle) || t.has(fSent) && t.end-t.start > 1 && d.is(i, vStopword) {
