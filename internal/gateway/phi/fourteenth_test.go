@@ -48,6 +48,10 @@ func TestNoteTypesFourteenth(t *testing.T) {
 			nil, []string{"61", "90%", "0300", "92 degrees"}},
 		{"a surname after a name and an ampersand in a clinical note", mixed + "His attorney is Meredith Szabo of Szabo & Lindqvist, 412-555-0109.",
 			[]string{"Meredith Szabo", "Lindqvist"}, nil},
+		{"a pair of serial numbers with the side of each", mixed + "Current aids: Phonak Audeo P90-R, serial R 2214X0KLM, L 2214X0KLN, fit 06/2021. Cochlear implant SN left 4471-AB9, right 4471-AC2.",
+			[]string{"2214X0KLM", "2214X0KLN", "4471-AB9", "4471-AC2"}, nil},
+		{"no second serial from a dose after a side", mixed + "Lot L 4471, R 50 mg. Wound 3x5cm. 2x2 gauze. Gauze 4x4s. On vent 100% 700x12AC rr 12.",
+			[]string{"4471"}, []string{"50 mg", "3x5cm", "2x2", "4x4s", "700x12AC"}},
 	}
 	_ = mixed
 	for _, tt := range tests {

@@ -755,6 +755,10 @@ func (d *detector) trigger(i int, typ Type) int {
 		}
 		if t.kind == tkWord {
 			w := d.word(j)
+			if typ == TypeDevice && sideWords[w] && !d.glued(j) && j+1 < len(d.toks) && !d.toks[j+1].has(fNL) && d.toks[j+1].kind != tkPunct {
+				j++ // the ear or the side of a pair: "serial R 2214X0KLM, L 2214X0KLN"
+				continue
+			}
 			if tt, trig := idTriggers[w]; trig || idFillers[w] {
 				if trig && tt != TypeID {
 					typ = tt // "license plate" is a plate
@@ -845,7 +849,51 @@ func (d *detector) trigger(i int, typ Type) int {
 	if (typ == TypeLicense || typ == TypeHealthPlan) && d.toks[i].has(fAllCaps) {
 		d.keep(i, i+1) // the label of the number claimed is no name: "DEA MD4412345" ("Dea" is a first name)
 	}
+	if typ == TypeDevice {
+		e := d.claim(j, k, typ, prioStruct)
+		return d.pairedSerial(e, typ)
+	}
 	return d.claim(j, k, typ, prioStruct)
+}
+
+// sideWords name the side of a pair of devices: hearing aids, implants.
+var sideWords = set(`r l rt lt right left`)
+
+// pairedSerial claims the second of a pair of serial numbers after the
+// first ends before token e: a comma or a slash, the other side's word and
+// a value with digits ("serial R 2214X0KLM, L 2214X0KLN"). It returns the
+// next token.
+func (d *detector) pairedSerial(e int, typ Type) int {
+	m := e
+	if m+2 >= len(d.toks) || !(d.isPunct(m, ',') || d.isPunct(m, '/') || d.isPunct(m, ';')) {
+		return e
+	}
+	s := m + 1
+	if d.toks[s].kind != tkWord || !sideWords[d.word(s)] || d.toks[s].has(fNL) || d.glued(s) {
+		return e
+	}
+	v := s + 1
+	if d.toks[v].has(fNL) || d.state[v] != stFree || d.toks[v].kind == tkPunct {
+		return e
+	}
+	q, nd := v, 0
+	for q < len(d.toks) && (q == v || d.toks[q].start == d.toks[q-1].end) {
+		if d.toks[q].kind == tkPunct {
+			if c := d.text[d.toks[q].start]; q > v && (c == '-' || c == '/' || c == '.') && d.glued(q) && q+1 < len(d.toks) && d.toks[q+1].kind != tkPunct {
+				q++
+				continue
+			}
+			break
+		}
+		if d.toks[q].kind == tkNum {
+			nd += int(d.toks[q].end - d.toks[q].start)
+		}
+		q++
+	}
+	if nd < 3 || d.measured(v, q) {
+		return e
+	}
+	return d.claim(v, q, typ, prioStruct)
 }
 
 // colonJoined reports whether the colon at token k, inside the value that
@@ -1641,6 +1689,9 @@ func (d *detector) quantity(i int) bool {
 		return false
 	}
 	u := d.word(i + 1)
+	if u == "x" && i+3 < len(d.toks) && d.glued(i+1) && d.glued(i+2) && d.toks[i+2].kind == tkNum && d.toks[i+3].kind == tkWord && d.word(i+3) != "x" && !d.is(i+3, vUnit|vVitalLabel) && d.toks[i+3].lex&lexClinical == 0 {
+		return false // no times but a code's letter: "2214X0KLM", a hearing aid's serial number ("3x5cm", "700x12AC" stay)
+	}
 	if d.is(i+1, vUnit) {
 		return true
 	}
