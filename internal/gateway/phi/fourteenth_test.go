@@ -52,6 +52,10 @@ func TestNoteTypesFourteenth(t *testing.T) {
 			[]string{"2214X0KLM", "2214X0KLN", "4471-AB9", "4471-AC2"}, nil},
 		{"no second serial from a dose after a side", mixed + "Lot L 4471, R 50 mg. Wound 3x5cm. 2x2 gauze. Gauze 4x4s. On vent 100% 700x12AC rr 12.",
 			[]string{"4471"}, []string{"50 mg", "3x5cm", "2x2", "4x4s", "700x12AC"}},
+		{"a brief interview's score out of its maximum is no date", mixed + "Resident continues on the unit. BIMS 11/15 today, moderate impairment. BIMS: 13/15 last quarter.",
+			nil, []string{"11/15", "13/15"}},
+		{"a credential written with dots is no name", mixed + "Follow up 3 weeks. Dr. Anneliese Kowalczyk, Au.D., CCC-A. Reviewed by Tomasz Brandt, Pharm.D.",
+			[]string{"Anneliese Kowalczyk", "Tomasz Brandt"}, []string{"Au.D.", "CCC-A", "Pharm.D."}},
 	}
 	_ = mixed
 	for _, tt := range tests {

@@ -1055,12 +1055,12 @@ obtained performed dc'd dced discontinued resited rewired`)
 var ratedWords = set(`mood anxiety hunger fullness satiety pain energy stress sleep fatigue nausea craving cravings
 appetite motivation confidence readiness importance depression dyspnea itch itching rating score scale severity
 murmur strength reflexes power grade trials trial effort discomfort bloating cp headache ache rates
-cog mini-cog minicog moca mmse slums cage apgar apgars mna berg braden tinetti gds`)
+cog mini-cog minicog moca mmse slums cage apgar apgars mna berg braden tinetti gds bims`)
 
 // instruments are screening tests scored out of a maximum of their own
 // (Mini-Cog 5, MNA-SF 14, Braden 23, GDS 15): a score m/d after one is no
 // date whatever d is.
-var instruments = set(`cog mini-cog minicog moca mmse slums cage apgar apgars mna sf berg braden tinetti gds`)
+var instruments = set(`cog mini-cog minicog moca mmse slums cage apgar apgars mna sf berg braden tinetti gds bims`)
 
 // ratedBefore reports whether the rating at token i follows what it rates,
 // perhaps after a colon or "of"/"at"/"is"/"was"/"as": "Mood 4/10",

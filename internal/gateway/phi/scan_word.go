@@ -34,6 +34,9 @@ func (d *detector) wordAt(i int) int {
 			return j
 		}
 	}
+	if i+3 < len(d.toks) && d.glued(i) && d.isPunct(i+1, '.') && d.glued(i+1) && d.toks[i+2].end-d.toks[i+2].start == 1 && credentials[w+d.word(i+2)] {
+		return d.keep(i, i+3) // a credential written with dots: "Au.D.", "Pharm.D." (Au and Pharm are no names here)
+	}
 	if d.is(i, vMonth) {
 		if j, ok := d.monthDate(i); ok {
 			if j == i+1 || j == i+2 && d.isPunct(i+1, '.') {

@@ -96,7 +96,7 @@ dra sra srta mme mlle herr frau dott dssa`)
 var credentials = set(`md do rn np pa pac pa-c phd rrt lpn lvn cna dds dmd dpm crna msw lcsw pharmd od dnp aprn fnp mph mba psyd ot slp rd cnm facs facp mbbs frcs jr sr ii iii iv esq
 bsn msn rnc cnp ccrn licsw lmsw lmft lcpc ldn rdn crnp acnp agnp rph
 dpt otr otd cota cdces cde cnsc ibclc lpc lmhc bcba bcps ccm mspt bcnsp facoem faafp facc facep fccp
-emt aemt nrp cgc`)
+emt aemt nrp cgc aud ccc-a ccc-slp`)
 
 // nameLabels make the next capitalised words a name even when they are
 // ordinary words: "Attending: Hope Rose", "wife Grace".
