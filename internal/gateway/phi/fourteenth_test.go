@@ -56,6 +56,10 @@ func TestNoteTypesFourteenth(t *testing.T) {
 			nil, []string{"11/15", "13/15"}},
 		{"a credential written with dots is no name", mixed + "Follow up 3 weeks. Dr. Anneliese Kowalczyk, Au.D., CCC-A. Reviewed by Tomasz Brandt, Pharm.D.",
 			[]string{"Anneliese Kowalczyk", "Tomasz Brandt"}, []string{"Au.D.", "CCC-A", "Pharm.D."}},
+		{"a city before a country or a state written out that ends its clause", mixed + "Travel: toured Windhoek, Namibia in June. Spent two weeks touring Cuenca, Ecuador.",
+			[]string{"Windhoek", "Cuenca"}, []string{"Namibia", "Ecuador"}},
+		{"no city from a word before a region that goes on", mixed + "Pain, Georgia aware. Culture: Rice, Texas style.",
+			nil, []string{"Pain", "Rice"}},
 	}
 	_ = mixed
 	for _, tt := range tests {

@@ -1418,6 +1418,14 @@ func (d *detector) locContext(i int) bool {
 	if k := i - 2; k >= 0 && d.isPunct(i-1, ',') && d.state[k] == stPHI {
 		return true
 	}
+	// "visited Hue, Vietnam in June": a country or a state written out
+	// after a comma, which ends its clause
+	if j := i + 2; j < len(d.toks) && d.isPunct(i+1, ',') && d.toks[j].kind == tkWord && d.toks[j].has(fCap) && !d.toks[j].has(fAllCaps) && !d.toks[j].has(fNL) &&
+		d.toks[j].lex&lexRegion != 0 && d.toks[j].lex&lexFirst == 0 && d.toks[i].lex&lexCity != 0 {
+		if e := j + 1; e >= len(d.toks) || d.toks[e].has(fNL) || d.toks[e].kind == tkPunct || d.toks[e].kind == tkWord && d.is(e, vStopword) {
+			return true
+		}
+	}
 	// "Fresno CA 93706": a state's code in capitals, then a ZIP code
 	if j := i + 1; j+1 < len(d.toks) && d.toks[j+1].kind == tkNum && d.toks[j+1].end-d.toks[j+1].start == 5 && d.toks[j].kind == tkWord && d.toks[j].end-d.toks[j].start == 2 &&
 		d.toks[j].has(fAllCaps) && !d.toks[j].has(fNL) && !d.toks[j+1].has(fNL) && !d.glued(j+1) && stateAbbrevs[d.word(j)] {
