@@ -139,6 +139,8 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 				if f, ok = wc.peek(w, h); !ok {
 					// looked up below, with the other misses of the note
 					pend = append(pend, pendingWord{int32(i), h})
+				} else if t.flags&fNonASCII != 0 {
+					f = foldedNames(e.lex, w, f)
 				}
 			}
 			d.hints |= f
@@ -205,6 +207,9 @@ func (d *detector) resolvePending(pend []pendingWord) (clin int) {
 				w = strings.ToLower(w)
 			}
 			f := wc.lookup(lx, w, p.h)
+			if t.flags&fNonASCII != 0 {
+				f = foldedNames(lx, w, f)
+			}
 			d.hints |= f
 			t.lex, t.voc = uint16(f), uint16(f>>16)
 			if t.end-t.start >= 2 && (t.lex&lexClinical != 0 && t.lex&lexCommon == 0 || t.lex&allowListOnly == lexSafe && d.allowListTerm(int(p.i))) {
@@ -625,3 +630,50 @@ func (d *detector) onlyGap(p, q int) bool {
 	}
 	return seps <= 1
 }
+
+// foldedNames adds the name lists' flags of a word written with accents
+// that the lists hold only without them ("Ramón", "Inés", "Zoë", "Jiří":
+// Philter's lists are in ASCII) to flags f, the word's own: a first name
+// or a surname with its accents was a word on no list, which a clinical
+// note keeps ("Soto-Villanueva, Ramón" left the first name). Only the
+// name flags are taken, and only for a word on no other list.
+func foldedNames(lx *lexicon, w string, f uint64) uint64 {
+	if f&(lexFirst|lexLast|lexCity|lexUSCity|lexRegion|lexSafe|lexCommon|lexClinical) != 0 {
+		return f // (a place with its accents stays one: "Kraków", "Paraná")
+	}
+	var buf [32]byte
+	b := buf[:0]
+	for _, r := range w {
+		switch {
+		case r < 0x80:
+			b = append(b, byte(r))
+		case int(r-0xC0) < len(latinFold) && latinFold[r-0xC0] != 0:
+			b = append(b, latinFold[r-0xC0])
+		default:
+			return f
+		}
+		if len(b) == len(buf) {
+			return f
+		}
+	}
+	return f | lx.get(string(b))&(lexFirst|lexLast)
+}
+
+// latinFold maps the lower-case letters of Latin-1 and Latin Extended-A
+// (U+00C0 to U+017F) to the ASCII letter they carry; 0 where none (ß, æ,
+// œ, ð, þ and the upper case, which the lower-cased word no longer has).
+var latinFold = func() (t [0x180 - 0xC0]byte) {
+	for r, c := range map[rune]byte{
+		'à': 'a', 'á': 'a', 'â': 'a', 'ã': 'a', 'ä': 'a', 'å': 'a', 'ç': 'c', 'è': 'e', 'é': 'e', 'ê': 'e', 'ë': 'e',
+		'ì': 'i', 'í': 'i', 'î': 'i', 'ï': 'i', 'ñ': 'n', 'ò': 'o', 'ó': 'o', 'ô': 'o', 'õ': 'o', 'ö': 'o', 'ø': 'o',
+		'ù': 'u', 'ú': 'u', 'û': 'u', 'ü': 'u', 'ý': 'y', 'ÿ': 'y', 'ā': 'a', 'ă': 'a', 'ą': 'a', 'ć': 'c', 'ĉ': 'c',
+		'ċ': 'c', 'č': 'c', 'ď': 'd', 'đ': 'd', 'ē': 'e', 'ĕ': 'e', 'ė': 'e', 'ę': 'e', 'ě': 'e', 'ĝ': 'g', 'ğ': 'g',
+		'ġ': 'g', 'ģ': 'g', 'ĥ': 'h', 'ħ': 'h', 'ĩ': 'i', 'ī': 'i', 'ĭ': 'i', 'į': 'i', 'ı': 'i', 'ĵ': 'j', 'ķ': 'k',
+		'ĺ': 'l', 'ļ': 'l', 'ľ': 'l', 'ł': 'l', 'ń': 'n', 'ņ': 'n', 'ň': 'n', 'ō': 'o', 'ŏ': 'o', 'ő': 'o', 'ŕ': 'r',
+		'ŗ': 'r', 'ř': 'r', 'ś': 's', 'ŝ': 's', 'ş': 's', 'š': 's', 'ţ': 't', 'ť': 't', 'ũ': 'u', 'ū': 'u', 'ŭ': 'u',
+		'ů': 'u', 'ű': 'u', 'ų': 'u', 'ŵ': 'w', 'ŷ': 'y', 'ź': 'z', 'ż': 'z', 'ž': 'z',
+	} {
+		t[r-0xC0] = c
+	}
+	return t
+}()

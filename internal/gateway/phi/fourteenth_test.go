@@ -60,6 +60,10 @@ func TestNoteTypesFourteenth(t *testing.T) {
 			[]string{"Windhoek", "Cuenca"}, []string{"Namibia", "Ecuador"}},
 		{"no city from a word before a region that goes on", mixed + "Pain, Georgia aware. Culture: Rice, Texas style.",
 			nil, []string{"Pain", "Rice"}},
+		{"a first name written with its accents after a surname and a comma", mixed + "Patient: Soto-Villanueva, Ramón   MRN 001847392\nCaller: Okafor, Inés (daughter). Interpreter: Halvorsen, Åsa.",
+			[]string{"Ramón", "Inés", "Åsa"}, nil},
+		{"an accented word that folds to no name stays", mixed + "Café visit with family. Résumé attached for the vocational rehab counselor. Naïve to opioids.",
+			nil, []string{"Café", "Résumé", "Naïve"}},
 	}
 	_ = mixed
 	for _, tt := range tests {
