@@ -64,6 +64,8 @@ func TestNoteTypesFourteenth(t *testing.T) {
 			[]string{"Ramón", "Inés", "Åsa"}, nil},
 		{"an accented word that folds to no name stays", mixed + "Café visit with family. Résumé attached for the vocational rehab counselor. Naïve to opioids.",
 			nil, []string{"Café", "Résumé", "Naïve"}},
+		{"a weekday abbreviated to four or five letters, or to Thu and Tue", mixed + "Extra furosemide x2 days, recheck weight Thurs. Care conference held Tues with the son. Dialysis Tue/Thu/Sat. Weds visit.",
+			[]string{"Thurs", "Tues", "Tue", "Thu", "Weds"}, nil},
 	}
 	_ = mixed
 	for _, tt := range tests {

@@ -179,7 +179,7 @@ var months = map[string]int{
 
 // weekdays are dates on their own: "seen on Sunday".
 func weekdays() map[string]bool {
-	return set(`monday tuesday wednesday thursday friday saturday sunday`)
+	return set(`monday tuesday wednesday thursday friday saturday sunday tue tues thu thur thurs weds`)
 }
 
 // holidays are dates on their own (the year stays).
