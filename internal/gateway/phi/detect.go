@@ -656,7 +656,11 @@ func foldedNames(lx *lexicon, w string, f uint64) uint64 {
 			return f
 		}
 	}
-	return f | lx.get(string(b))&(lexFirst|lexLast)
+	if len(b) == 0 {
+		return f
+	}
+	// (the look-up keeps no key: the folded word is read in place)
+	return f | lx.get(unsafe.String(&b[0], len(b)))&(lexFirst|lexLast)
 }
 
 // latinFold maps the lower-case letters of Latin-1 and Latin Extended-A
