@@ -66,6 +66,10 @@ func TestNoteTypesFourteenth(t *testing.T) {
 			nil, []string{"Café", "Résumé", "Naïve"}},
 		{"a weekday abbreviated to four or five letters, or to Thu and Tue", mixed + "Extra furosemide x2 days, recheck weight Thurs. Care conference held Tues with the son. Dialysis Tue/Thu/Sat. Weds visit.",
 			[]string{"Thurs", "Tues", "Tue", "Thu", "Weds"}, nil},
+		{"a slash date after a month's abbreviation that is a label", mixed + "Pharmacy consultant reviewed MAR 10/9: recommends a dose reduction. MAR 3/4/25 reviewed.",
+			[]string{"10/9", "3/4/25"}, []string{"MAR"}},
+		{"a month's abbreviation with its day is still a date", mixed + "Seen Mar 10, 2024 and Mar. 12th.",
+			[]string{"Mar 10, 2024", "Mar. 12th"}, nil},
 	}
 	_ = mixed
 	for _, tt := range tests {

@@ -383,7 +383,7 @@ func (d *detector) monthDate(i int) (int, bool) {
 	}
 	day := false
 	if j < len(d.toks) && d.toks[j].kind == tkNum && !d.toks[j].has(fNL) && d.toks[j].end-d.toks[j].start <= 2 {
-		if v := atoi(d.raw(j)); v >= 1 && v <= 31 && !(d.glued(j) && d.toks[j+1].kind == tkWord && !isOrdinal(d.word(j+1))) && !d.keptNum(j, j+1) {
+		if v := atoi(d.raw(j)); v >= 1 && v <= 31 && !(d.glued(j) && d.toks[j+1].kind == tkWord && !isOrdinal(d.word(j+1))) && !d.keptNum(j, j+1) && !d.slashDateAt(j) {
 			j++
 			day = true
 			if j < len(d.toks) && d.glued(j-1) && d.toks[j].kind == tkWord && isOrdinal(d.word(j)) {
@@ -422,6 +422,18 @@ func (d *detector) monthDate(i int) (int, bool) {
 		return i + 1, t.has(fCap) && !t.has(fSent) && !t.has(fAllCaps) && !d.titleBefore(i)
 	}
 	return i + 1, t.has(fCap) || d.lowerDoc
+}
+
+// slashDateAt reports whether the number at token j opens a date written
+// with slashes ("10/9", "10/9/25"): then it is no day of a month name before
+// it, which is a label ("reviewed MAR 10/9", the medication administration
+// record, left "/9" visible beside "MAR 10").
+func (d *detector) slashDateAt(j int) bool {
+	if !d.glued(j) || !d.isPunct(j+1, '/') || !d.glued(j+1) || j+2 >= len(d.toks) || d.toks[j+2].kind != tkNum {
+		return false
+	}
+	_, ok := d.numDate(int(d.toks[j].start))
+	return ok
 }
 
 // monthPreps date the month after them: "in Feb", "since Jan.", "by Dec".
