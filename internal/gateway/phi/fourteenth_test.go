@@ -70,6 +70,10 @@ func TestNoteTypesFourteenth(t *testing.T) {
 			[]string{"10/9", "3/4/25"}, []string{"MAR"}},
 		{"a month's abbreviation with its day is still a date", mixed + "Seen Mar 10, 2024 and Mar. 12th.",
 			[]string{"Mar 10, 2024", "Mar. 12th"}, nil},
+		{"a US route or highway after on or off", mixed + "Crash on US Route 20 near the county line. Lives off US Hwy 12 with his son.",
+			[]string{"US Route 20", "US Hwy 12"}, nil},
+		{"no road from US without a place's preposition", mixed + "Spoke to US about route 5. US 4 cm mass.",
+			nil, []string{"route 5", "US 4"}},
 	}
 	_ = mixed
 	for _, tt := range tests {

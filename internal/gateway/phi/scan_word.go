@@ -1356,10 +1356,14 @@ func (d *detector) placeRoute(i int, w string) int {
 	if k < 0 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) {
 		return i
 	}
+	s := i
+	if d.word(k) == "us" && d.toks[k].has(fAllCaps) && k > 0 && d.toks[k-1].kind == tkWord {
+		s, k = k, k-1 // "on US Route 20", "off US Hwy 12"
+	}
 	if p := d.word(k); !d.is(k, vLocPrep) && p != "off" && p != "on" && p != "along" && p != "via" {
 		return i
 	}
-	return d.claim(i, i+2, TypeAddress, prioStruct)
+	return d.claim(s, i+2, TypeAddress, prioStruct)
 }
 
 // plainSuffixes end a street even where case is no evidence; "ST", "DR",
