@@ -647,7 +647,7 @@ func foldedNames(lx *lexicon, w string, f uint64) uint64 {
 		switch {
 		case r < 0x80:
 			b = append(b, byte(r))
-		case int(r-0xC0) < len(latinFold) && latinFold[r-0xC0] != 0:
+		case r >= 0xC0 && int(r-0xC0) < len(latinFold) && latinFold[r-0xC0] != 0:
 			b = append(b, latinFold[r-0xC0])
 		default:
 			return f
