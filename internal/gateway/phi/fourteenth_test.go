@@ -74,6 +74,10 @@ func TestNoteTypesFourteenth(t *testing.T) {
 			[]string{"US Route 20", "US Hwy 12"}, nil},
 		{"no road from US without a place's preposition", mixed + "Spoke to US about route 5. US 4 cm mass.",
 			nil, []string{"route 5", "US 4"}},
+		{"a facility's name after a form's label", mixed + "Referral # LFC-25-04471. Hospital: Hennepin Healthcare. Met with husband.\nFacility: Brookhaven Manor Nursing & Rehabilitation, 2250 Old Mill Rd, Kenosha, WI 53144",
+			[]string{"Hennepin Healthcare", "Brookhaven Manor Nursing", "Rehabilitation"}, nil},
+		{"no facility from a label before ordinary or clinical words", mixed + "Hospital: None. Facility: Skilled Nursing. Facility: N/A. Hospital: Transferred to ICU.\nHospital course: uneventful.",
+			nil, []string{"None", "Skilled Nursing", "N/A", "Transferred", "ICU", "course"}},
 	}
 	_ = mixed
 	for _, tt := range tests {

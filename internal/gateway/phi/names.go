@@ -46,6 +46,17 @@ func (d *detector) names() {
 			// (only in a note holding a practice's word: a pass hint)
 			d.practiceNoCase(i, mark, typ, prio)
 		}
+		if facilityLabels[w] && t.has(fSent) {
+			if j := d.labelledFacility(i); j > i {
+				for k := i + 2; k < j; k++ {
+					if d.toks[k].kind == tkWord && !facilityJoiners[d.word(k)] {
+						set(k, mStrong, TypeLocation, prioContext)
+					}
+				}
+				i = j - 1
+				continue
+			}
+		}
 		lf := t.lex
 		if w[0] == 'n' && len(w) >= 6 && w[:5] == "ninet" {
 			if j := d.spelledAge(i, w); j > i {
@@ -3094,4 +3105,61 @@ func shortFormOf(name, w string, lex uint16) bool {
 		return true
 	}
 	return slices.Contains(nicknames()[name], w)
+}
+
+// facilityLabels name the field of a form that holds a hospital's or a
+// residence's name: "Hospital: Hennepin Healthcare", "Facility: Brookhaven
+// Manor Nursing & Rehabilitation".
+var facilityLabels = set(`hospital facility agency`)
+
+// facilityJoiners may stand between the words of a facility's name.
+var facilityJoiners = set(`of and the for`)
+
+// labelledFacility returns the end of a facility's name after the label at
+// word i, which opens its line or sentence, and a colon: capitalised words
+// on the same line, perhaps joined by "&", "of", "and", up to punctuation
+// or the line's end, with at least one that is no English or clinical word
+// (a name: "Hennepin Healthcare"; "Hospital: None", "Facility: Skilled
+// Nursing" stay). It returns i when there is none.
+func (d *detector) labelledFacility(i int) int {
+	if !d.isPunct(i+1, ':') || !d.glued(i) {
+		return i
+	}
+	named, words := false, 0
+	j := i + 2
+	for ; j < len(d.toks) && words < 6; j++ {
+		t := &d.toks[j]
+		if t.has(fNL) {
+			break // the name is on the label's line
+		}
+		if d.isPunct(j, '&') && j > i+2 {
+			continue
+		}
+		if t.kind != tkWord {
+			break
+		}
+		w := d.word(j)
+		if facilityJoiners[w] && j > i+2 && !t.has(fCap) {
+			continue
+		}
+		if !t.has(fCap) || t.has(fNoCase) || d.is(j, vStopword|vTitle|vNameLabel|vCredential|vMonth|vWeekday) {
+			break
+		}
+		if t.lex&(lexCommon|lexClinical|lexRegion) == 0 && d.state[j] == stFree {
+			named = true
+		}
+		words++
+	}
+	for j > i+2 && d.toks[j-1].kind != tkWord || j > i+2 && facilityJoiners[d.word(j-1)] {
+		j-- // no joiner or "&" at the end
+	}
+	if !named || words == 0 {
+		return i
+	}
+	for k := i + 2; k < j; k++ {
+		if d.toks[k].kind == tkWord && d.state[k] != stFree {
+			return i
+		}
+	}
+	return j
 }
