@@ -46,7 +46,7 @@ func (d *detector) names() {
 			// (only in a note holding a practice's word: a pass hint)
 			d.practiceNoCase(i, mark, typ, prio)
 		}
-		if facilityLabels[w] && t.has(fSent) {
+		if t.has(fSent) && d.glued(i) && d.isPunct(i+1, ':') && facilityLabels[w] {
 			if j := d.labelledFacility(i); j > i {
 				for k := i + 2; k < j; k++ {
 					if d.toks[k].kind == tkWord && !facilityJoiners[d.word(k)] {
