@@ -46,17 +46,6 @@ func (d *detector) names() {
 			// (only in a note holding a practice's word: a pass hint)
 			d.practiceNoCase(i, mark, typ, prio)
 		}
-		if t.has(fSent) && d.glued(i) && d.isPunct(i+1, ':') && facilityLabels[w] {
-			if j := d.labelledFacility(i); j > i {
-				for k := i + 2; k < j; k++ {
-					if d.toks[k].kind == tkWord && !facilityJoiners[d.word(k)] {
-						set(k, mStrong, TypeLocation, prioContext)
-					}
-				}
-				i = j - 1
-				continue
-			}
-		}
 		lf := t.lex
 		if w[0] == 'n' && len(w) >= 6 && w[:5] == "ninet" {
 			if j := d.spelledAge(i, w); j > i {
@@ -285,6 +274,17 @@ func (d *detector) names() {
 		if !capd {
 			// every rule below needs a capital, or text in lower case
 			continue
+		}
+		if t.flags&(fSent|fNoCase) == fSent && d.glued(i) && d.isPunct(i+1, ':') && facilityLabels[w] {
+			if j := d.labelledFacility(i); j > i {
+				for k := i + 2; k < j; k++ {
+					if d.toks[k].kind == tkWord && !facilityJoiners[d.word(k)] {
+						set(k, mStrong, TypeLocation, prioContext)
+					}
+				}
+				i = j - 1
+				continue
+			}
 		}
 		if d.is(i, vTitle) && t.has(fCap) || (d.is(i, vCredential) && (t.has(fAllCaps) || (t.has(fCap) && len(w) > 3))) {
 			continue
