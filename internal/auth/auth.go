@@ -112,6 +112,8 @@ type Config struct {
 	// from memory after the database last confirmed it, each use
 	// confirmed in the request's own transaction (0: 30 s).
 	CheckTTL time.Duration
+	// Now is the clock CheckTTL is measured with. Nil means time.Now.
+	Now func() time.Time
 }
 
 // VerifierTTL is the lifetime of the browser verifier a link request hands
@@ -142,7 +144,7 @@ type Service struct {
 func NewService(db *postgres.DB, keys *keystore.Store, mailer Mailer, cfg Config, log *slog.Logger) *Service {
 	return &Service{db: db, keys: keys, mailer: mailer, cfg: cfg, log: log,
 		denials: audit.NewCollapser(30, 25, time.Minute), ssoDenials: audit.NewCollapser(30, 25, time.Minute),
-		rp: &relyingParty{}, checks: newChecks(cfg.CheckTTL)}
+		rp: &relyingParty{}, checks: newChecks(cfg.CheckTTL, cfg.Now)}
 }
 
 // Config returns the effective configuration.

@@ -35,6 +35,7 @@ type checks struct {
 	mu  sync.Mutex
 	m   map[checkKey]checkEntry
 	ttl time.Duration // checkTTL unless Config.CheckTTL says otherwise
+	now func() time.Time
 	// kept, full and stale count checks served from memory, full checks,
 	// and kept principals a deferred check found stale; alone, the
 	// deferred checks no transaction of the request took over (run in a
@@ -73,11 +74,14 @@ const (
 	checkMax = 50_000
 )
 
-func newChecks(ttl time.Duration) *checks {
+func newChecks(ttl time.Duration, now func() time.Time) *checks {
 	if ttl <= 0 {
 		ttl = checkTTL
 	}
-	return &checks{m: make(map[checkKey]checkEntry), ttl: ttl}
+	if now == nil {
+		now = time.Now
+	}
+	return &checks{m: make(map[checkKey]checkEntry), ttl: ttl, now: now}
 }
 
 func (c *checks) get(k checkKey, now time.Time) (checkEntry, bool) {
@@ -168,7 +172,7 @@ func (s *Service) remember(cred postgres.Credential, p identity.Principal, w who
 	if p.Pending != "" || p.Kind != identity.KindSession && p.Kind != identity.KindAPIKey {
 		return
 	}
-	now := time.Now()
+	now := s.checks.now()
 	s.checks.put(checkKey{cred.Hash, cred.Org, cred.DPoP}, checkEntry{p: p, row: w, at: now, seen: now, dpop: dpop})
 }
 
@@ -218,7 +222,7 @@ func (s *Service) CachedDPoPInTx(ctx context.Context, token, orgHint string, pro
 func (s *Service) cached(ctx context.Context, token, orgHint, binding string, proof *DPoPProof,
 	accept func(identity.Principal) bool) (identity.Principal, Check, bool) {
 	k := checkKey{identity.HashToken(token), orgHint, binding}
-	e, ok := s.checks.get(k, time.Now())
+	e, ok := s.checks.get(k, s.checks.now())
 	if !ok || e.dpop != (proof != nil) || accept != nil && !accept(e.p) {
 		return identity.Principal{}, Check{}, false
 	}
@@ -228,7 +232,7 @@ func (s *Service) cached(ctx context.Context, token, orgHint, binding string, pr
 	cred := postgres.Credential{Hash: k.hash, Org: orgHint, Request: identity.RequestFrom(ctx).ID, DPoP: binding}
 	c := postgres.Confirm{Queue: e.row.queueExpect,
 		Stale: func() { s.checks.drop(k, e.at) }, Alone: func() { s.checks.alone.Add(1) },
-		Held: func() { s.checks.renew(k, e.at, time.Now()) }}
+		Held: func() { s.checks.renew(k, e.at, s.checks.now()) }}
 	if proof != nil {
 		pr := *proof
 		c.Queue = func(b *pgx.Batch) {

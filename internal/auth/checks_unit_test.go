@@ -11,7 +11,7 @@ import (
 // the entry it was served from, not one a full check kept since (a
 // concurrent request of the same credential, served again first).
 func TestChecksDropKeepsAFresherEntry(t *testing.T) {
-	c := newChecks(0)
+	c := newChecks(0, nil)
 	k := checkKey{hash: "h", org: "", binding: ""}
 	old, fresh := time.Now().Add(-time.Second), time.Now()
 	c.put(k, checkEntry{at: old, seen: old})
@@ -34,7 +34,7 @@ func TestChecksDropKeepsAFresherEntry(t *testing.T) {
 // that kept it; a renewal for an entry a full check replaced since leaves
 // the newer one as it is, and a stale finding still forgets a renewed one.
 func TestChecksRenewSlides(t *testing.T) {
-	c := newChecks(10 * time.Second)
+	c := newChecks(10*time.Second, nil)
 	k := checkKey{hash: "h"}
 	t0 := time.Now()
 	c.put(k, checkEntry{at: t0, seen: t0})
