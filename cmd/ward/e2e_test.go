@@ -489,7 +489,16 @@ func TestCrashUnderLoad(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(1500 * time.Millisecond)
+	// Let them read for a while, and at least ten times (a loaded machine
+	// may serve fewer than ten in the while).
+	for deadline, least := time.Now().Add(time.Minute), time.Now().Add(1500*time.Millisecond); ; time.Sleep(50 * time.Millisecond) {
+		mu.Lock()
+		n := len(served)
+		mu.Unlock()
+		if n >= 10 && time.Now().After(least) || time.Now().After(deadline) {
+			break
+		}
+	}
 	cl, err := postgres.NewCluster(filepath.Join(dir, "postgres"))
 	if err != nil {
 		t.Fatal(err)
