@@ -168,7 +168,20 @@ func TestStalledClients(t *testing.T) {
 	}
 
 	// At most 16 such requests of one user are open at once: a 17th is
-	// refused while they run (429), and served once they are done.
+	// refused while they run (429), and served once they are done. They
+	// run until the 17th was answered, and it is sent once all 16 have
+	// claimed their object's key (the server counted them before that):
+	// however slowly a loaded machine starts them, none has ended yet.
+	claims := func() (n int) {
+		t.Helper()
+		if err := w.env.Super.Pool.QueryRow(context.Background(),
+			`select count(*) from app.document_uploads`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	claimed := claims()
+	release := make(chan struct{})
 	var wg sync.WaitGroup
 	codes := make(chan int, 16)
 	for i := 0; i < 16; i++ {
@@ -178,13 +191,20 @@ func TestStalledClients(t *testing.T) {
 			pr, pw := io.Pipe()
 			go func() {
 				chunk := bytes.Repeat([]byte("e"), 8<<10)
-				for i := 0; i < 15; i++ { // 3 s
+				for i := 0; ; i++ { // 3 s at least, 40 KiB/s
 					if _, err := pw.Write(chunk); err != nil {
 						return
 					}
+					if i >= 15 {
+						select {
+						case <-release:
+							pw.Close()
+							return
+						default:
+						}
+					}
 					time.Sleep(200 * time.Millisecond)
 				}
-				pw.Close()
 			}()
 			req, _ := http.NewRequest("POST", w.srv.URL+files, pr)
 			w.authorize(req, o.Admin.Token)
@@ -201,8 +221,14 @@ func TestStalledClients(t *testing.T) {
 			codes <- resp.StatusCode
 		}()
 	}
-	time.Sleep(time.Second)
+	for deadline := time.Now().Add(time.Minute); claims() < claimed+16; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatalf("%d of 16 steady uploads under way after a minute", claims()-claimed)
+		}
+	}
 	resp, body = w.upload("POST", files, o.Admin.Token, "one-more.bin", []byte("x"), "Ward-Document-Type", "scan")
+	close(release)
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("a 17th open upload: %d %s", resp.StatusCode, body)
 	}
