@@ -29,7 +29,7 @@ func TestWatchDatabase(t *testing.T) {
 	}()
 	wait := func(s string) {
 		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), s); {
+		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(logs.String(), s); {
 			if time.Now().After(deadline) {
 				t.Fatalf("no %q in the log:\n%s", s, logs.String())
 			}

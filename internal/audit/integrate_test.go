@@ -75,7 +75,7 @@ func TestConcurrentIntegrators(t *testing.T) {
 	// A pass whose commit the database applied but whose answer the node
 	// has not read yet counts when it has: wait for that before stopping
 	// (a stop in between cannot tell the node it committed).
-	for deadline := time.Now().Add(5 * time.Second); nodes[0].Stats().Integrated+nodes[1].Stats().Integrated <
+	for deadline := time.Now().Add(30 * time.Second); nodes[0].Stats().Integrated+nodes[1].Stats().Integrated <
 		writers*each && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -607,7 +607,7 @@ func TestBreachRevokeEndsSignInLinks(t *testing.T) {
 		}
 		verifier = cookieValue(setCookie(resp, "ward_verifier"))
 		var links [][]string
-		for deadline := time.Now().Add(5 * time.Second); len(links) <= before && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(30 * time.Second); len(links) <= before && time.Now().Before(deadline); {
 			if links = linkRE.FindAllStringSubmatch(w.outbox.String(), -1); len(links) <= before {
 				time.Sleep(10 * time.Millisecond)
 			}

@@ -98,7 +98,7 @@ func TestBrowserSignIn(t *testing.T) {
 	// 2. The emailed link opens the landing page, which spends nothing.
 	// The mail is sent in the background: wait for it.
 	var links [][]string
-	for deadline := time.Now().Add(5 * time.Second); len(links) == 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(30 * time.Second); len(links) == 0 && time.Now().Before(deadline); {
 		if links = linkRE.FindAllStringSubmatch(w.outbox.String(), -1); len(links) == 0 {
 			time.Sleep(10 * time.Millisecond)
 		}

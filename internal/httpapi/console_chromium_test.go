@@ -233,7 +233,7 @@ func TestConsoleInChromium(t *testing.T) {
 // links, and returns its token.
 func (w *world) waitLink(before int) string {
 	w.t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if links := linkRE.FindAllStringSubmatch(w.outbox.String(), -1); len(links) > before {
 			return links[len(links)-1][1]
 		}

@@ -308,7 +308,7 @@ func TestPatientExportDocuments(t *testing.T) {
 	}
 	// The cut is recorded beside the export's success.
 	var cuts int
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for cuts == 0 && time.Now().Before(deadline) {
 		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1
 			and action = 'patient.export' and outcome = 'failure' and patient_id = $2

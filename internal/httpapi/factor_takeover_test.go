@@ -54,7 +54,7 @@ func TestFactorTakeover(t *testing.T) {
 		// Every factor added was mailed to the member: a takeover would
 		// not be silent.
 		want := []string{"A passkey was just registered", "An authenticator app (TOTP) was just confirmed"}
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(30 * time.Second)
 		for {
 			out, missing := w.outbox.String(), ""
 			for _, m := range want {

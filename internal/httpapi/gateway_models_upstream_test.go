@@ -137,7 +137,7 @@ func TestGatewayModelsUpstream(t *testing.T) {
 		// The second request's client has gone: its handler must not go on
 		// waiting for the first one's refresh.
 		var waiting int
-		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 			buf := make([]byte, 1<<22)
 			buf = buf[:runtime.Stack(buf, true)]
 			waiting = 0

@@ -88,7 +88,7 @@ func TestRecoveryCodes(t *testing.T) {
 	if n := w.auditCount(o.ID, "auth.recovery_codes.generate", "success"); n != 2 {
 		t.Errorf("%d generations audited, want 2", n)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(w.outbox.String(), "A recovery code was used") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -203,7 +203,7 @@ func TestRetentionPurge(t *testing.T) {
 		t.Fatalf("the waiting purger took the lease while it was held: %v %v", ok, err)
 	}
 	active.Release()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ok, _, err := first.Step(ctx)
 		if err != nil {

@@ -234,7 +234,7 @@ func TestSSOZitadel(t *testing.T) {
 	// enforce_sso: no link for the domain's addresses, the same answer.
 	// (What the outbox held before: the TOTP notice the admin's enrolment
 	// mailed them, once it is there.)
-	for wait := time.Now().Add(5 * time.Second); !strings.Contains(w.outbox.String(), "An authenticator app") &&
+	for wait := time.Now().Add(30 * time.Second); !strings.Contains(w.outbox.String(), "An authenticator app") &&
 		time.Now().Before(wait); {
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -285,7 +285,7 @@ func TestSSOZitadel(t *testing.T) {
 		t.Fatalf("answer %v", ans)
 	}
 	w.do("POST", "/v1/auth/magic-link", "", map[string]any{"email": a.Admin.Email}, http.StatusAccepted, nil)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	sent := func() string { return w.outbox.String()[before:] }
 	for !strings.Contains(sent(), a.Admin.Email) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -306,7 +306,7 @@ func TestSSOZitadel(t *testing.T) {
 	w.addMember(other, "test-user@zitadel.ch", identity.RolePatient)
 	w.do("POST", "/v1/auth/magic-link", "", map[string]any{"email": "test-user@zitadel.ch", "org_id": other.ID},
 		http.StatusAccepted, nil)
-	deadline = time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(30 * time.Second)
 	for strings.Count(sent(), "zitadel.ch") < 2 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}

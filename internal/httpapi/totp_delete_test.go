@@ -34,7 +34,7 @@ func TestTOTPDelete(t *testing.T) {
 	}
 	mailed := func(subject, to string) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(30 * time.Second)
 		for !strings.Contains(w.outbox.String(), subject) && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}

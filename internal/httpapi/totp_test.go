@@ -173,7 +173,7 @@ func TestTOTP(t *testing.T) {
 	// the member hears of the lock, once (the mail leaves beside the answer)
 	lockMails := func(want int) int {
 		n := 0
-		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 			if n = strings.Count(w.outbox.String(), "locked after wrong codes"); n >= want {
 				break
 			}
