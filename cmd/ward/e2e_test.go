@@ -193,6 +193,39 @@ func reachableTempDir(t *testing.T) string {
 	return d
 }
 
+// waitClusterGone waits until no process of the data directory dir's
+// embedded cluster is left (each runs in the cluster's pgdata directory):
+// the backends of a postmaster killed with SIGKILL exit when they notice,
+// and a new postmaster refuses to start while one of them still holds the
+// old shared memory. A fixed half second was not always enough for them on
+// a loaded machine. Without /proc it waits that half second.
+func waitClusterGone(t *testing.T, dir string) {
+	t.Helper()
+	data, err := filepath.EvalSymlinks(filepath.Join(dir, "postgres", "pgdata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		procs, _ := filepath.Glob("/proc/[0-9]*/cwd")
+		if len(procs) == 0 {
+			time.Sleep(500 * time.Millisecond)
+			return
+		}
+		left := 0
+		for _, p := range procs {
+			if cwd, err := os.Readlink(p); err == nil && cwd == data {
+				left++
+			}
+		}
+		if left == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d processes of the killed cluster left after a minute", left)
+		}
+	}
+}
+
 // ward runs one CLI command through run() and returns its stdout.
 func ward(t *testing.T, args ...string) (string, error) {
 	t.Helper()
@@ -287,7 +320,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	s.cancel()
 	<-s.done
-	time.Sleep(500 * time.Millisecond) // let the killed backends exit
+	waitClusterGone(t, dir)
 	s = startServe(t, dir)
 	s.call("GET", "/v1/patients/"+p.ID, sess.Token, nil, http.StatusOK, &p)
 	s.stop()
@@ -511,7 +544,7 @@ func TestCrashUnderLoad(t *testing.T) {
 	wg.Wait()
 	s.cancel()
 	<-s.done
-	time.Sleep(500 * time.Millisecond)
+	waitClusterGone(t, dir)
 
 	s = startServe(t, dir)
 	defer s.stop()
