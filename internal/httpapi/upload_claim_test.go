@@ -217,7 +217,7 @@ func TestUploadClaimHeartbeat(t *testing.T) {
 	}()
 	claim := func(q string) (n int) {
 		t.Helper()
-		for range 200 {
+		for range 1200 { // 30 s
 			if err := w.env.Super.Pool.QueryRow(ctx, q).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
