@@ -5803,11 +5803,14 @@ ALTER FUNCTION app.user_known_live(p_user uuid) OWNER TO ward_definer;
 --
 
 CREATE FUNCTION app.users_erase_only() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
 begin
-  if new.email_enc is distinct from old.email_enc or new.email_bidx is distinct from old.email_bidx then
+  -- The invoker's role: ward_definer is the one role granted these
+  -- columns for the erasure (the owner and a superuser are not bound).
+  if current_user = 'ward_definer'
+     and (new.email_enc is distinct from old.email_enc or new.email_bidx is distinct from old.email_bidx) then
     if new.email_enc is distinct from '\x'::bytea or app.user_known_live(new.id) then
       raise exception 'users: an address is only erased, and only of a person no live org knows'
         using errcode = '42501';

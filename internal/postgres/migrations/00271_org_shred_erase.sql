@@ -28,9 +28,9 @@
 -- again erases nothing more and records nothing.
 --
 -- ward_definer may now update a user's address columns, which no role
--- but the owner could: a trigger confines that to erasing (an empty
--- ciphertext) the address of a person no org that is not shredded knows,
--- whatever function asks. A membership of a person whose address was
+-- but the owner could: a trigger confines ward_definer to erasing (an
+-- empty ciphertext) the address of a person no org that is not shredded
+-- knows, whatever function asks. A membership of a person whose address was
 -- erased is refused (an add that found her before the erasure and
 -- commits after it). The SSO domain indexer skips erased addresses.
 
@@ -66,11 +66,14 @@ revoke all on function app.user_known_live(uuid) from public;
 
 -- +goose StatementBegin
 create function app.users_erase_only() returns trigger
-language plpgsql security definer
+language plpgsql
 set search_path to ''
 as $$
 begin
-  if new.email_enc is distinct from old.email_enc or new.email_bidx is distinct from old.email_bidx then
+  -- The invoker's role: ward_definer is the one role granted these
+  -- columns for the erasure (the owner and a superuser are not bound).
+  if current_user = 'ward_definer'
+     and (new.email_enc is distinct from old.email_enc or new.email_bidx is distinct from old.email_bidx) then
     if new.email_enc is distinct from '\x'::bytea or app.user_known_live(new.id) then
       raise exception 'users: an address is only erased, and only of a person no live org knows'
         using errcode = '42501';
