@@ -22,12 +22,10 @@ import (
 // OTEL_TRACES_SAMPLER (default: every trace, or as its caller's parent
 // decided). A plain http:// endpoint is refused unless it is on this host
 // (a collector beside the server): spans hold no PHI, but routes, timings
-// and request ids are the instance's business. The returned stop flushes
-// what is batched.
+// and request ids are the instance's business (checkOTLPEndpoint, which
+// serve's flag checks have run). The returned stop flushes what is
+// batched.
 func startTracing(ctx context.Context, endpoint string) (*sdktrace.TracerProvider, func(), error) {
-	if err := checkOTLPEndpoint(endpoint); err != nil {
-		return nil, nil, err
-	}
 	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint))
 	if err != nil {
 		return nil, nil, fmt.Errorf("--otlp-endpoint: %w", err)

@@ -169,7 +169,7 @@ func (rd *redactor) structure(s, field string) error {
 	if s == "" {
 		return nil
 	}
-	held, err := rd.sess.Holds(rd.ctx, normalize(s))
+	held, err := rd.sess.Holds(rd.ctx, s) // (Holds reads s normalized)
 	if err != nil {
 		if errors.Is(err, phi.ErrInvalidUTF8) {
 			return bad("text must be valid UTF-8")
