@@ -114,6 +114,9 @@ var Actions = registry(
 	Action{Name: "patient.access_report", Category: CategoryPatient, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "patient.disclosure_accounting", Category: CategoryPatient, PHIAccess: true, Requires: []Field{FieldPatient}},
 	Action{Name: "patient.export", Category: CategoryPatient, PHIAccess: true, Requires: []Field{FieldPatient}},
+	// An admin's crypto-shred of one patient (migration 00275): the
+	// function that destroys the keyset records it.
+	Action{Name: "patient.shred", Category: CategoryPatient, Reserved: true, Requires: []Field{FieldPatient}},
 	Action{Name: "dsr.open", Category: CategoryPatient, Requires: []Field{FieldObject}},
 	Action{Name: "dsr.list", Category: CategoryPatient},
 	Action{Name: "dsr.read", Category: CategoryPatient, Requires: []Field{FieldObject}},

@@ -54,9 +54,9 @@ func TestActionRegistryMatchesSQL(t *testing.T) {
 	// Case actions that only the SQL procedures record: the download that
 	// hands out a data key, deletion, invitation acceptance, reminders and
 	// access expiry; the retention purge (00234); and the reminders of
-	// data-subject requests (00171).
+	// data-subject requests (00171); a patient's crypto-shred (00275).
 	byProcedure := []string{"document.download", "document.delete", "document.purge", "case.invite.accept", "document.remind",
-		"case.member.expire", "dsr.remind"}
+		"case.member.expire", "dsr.remind", "patient.shred"}
 	for _, a := range audit.Actions {
 		reservedByName := a.Category == audit.CategoryAuth || a.Category == audit.CategoryOrg ||
 			a.Category == audit.CategoryMembership || slices.Contains(byProcedure, a.Name)

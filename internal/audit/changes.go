@@ -89,6 +89,7 @@ var changeRules = []changeRule{
 	{"case.member.*", ChangeCaseAccess}, {"case.invite.*", ChangeCaseAccess}, {"document.accept", ChangeCaseAccess},
 	{"care_team.*", ChangeCareTeams}, {"patient_link.*", ChangeCareTeams},
 	{"dsr.open", ChangeRequests}, {"dsr.extend", ChangeRequests}, {"dsr.close", ChangeRequests},
+	{"patient.shred", ChangeRequests},
 	{"dsr.remind", ChangeOther}, {"document.remind", ChangeOther},
 }
 

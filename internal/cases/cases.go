@@ -63,6 +63,10 @@ var (
 			WithPublic("the document is larger than this org's limit")
 	ErrLegalHold = errkind.New(errkind.Conflict, "legal_hold", "cases: legal hold").
 			WithPublic("a legal hold covers this document: it cannot be deleted until the hold is released")
+	// ErrPatientShredded: a case named a patient whose record was
+	// crypto-shredded (records.ShredPatient).
+	ErrPatientShredded = errkind.New(errkind.Gone, "patient_shredded", "cases: patient shredded").
+				WithPublic("the patient's record was crypto-shredded: no case names them again")
 	ErrIntegrity = errkind.New(errkind.Internal, "integrity", "cases: stored document failed its integrity check")
 	// ErrInviteRate: the caller sent 50 invitations in the last hour
 	// (migration 00176); Retry-After says when one more is allowed.
@@ -290,6 +294,8 @@ func mapErr(op string, err error) error {
 		return errkind.Visible(ErrConflict, "this already exists")
 	case postgres.IsCode(err, postgres.CodeForeignKeyViolation):
 		return errkind.Visible(ErrInvalidInput, "a referenced patient, member or case does not exist in this org")
+	case errors.As(err, &pe) && pe.Code == "55000" && pe.Hint == "patient_shredded":
+		return ErrPatientShredded
 	case postgres.IsCode(err, "55000"):
 		return ErrLegalHold
 	case postgres.IsCode(err, postgres.CodeCheckViolation), postgres.IsCode(err, postgres.CodeInvalidParameter):
@@ -321,8 +327,11 @@ func sealField(k *envelope.OrgKeys, table, column string, org, row uuid.UUID, v 
 	return k.Seal([]byte(v), envelope.AD{Table: table, Column: column, Org: org, Row: row})
 }
 
+// openField opens what sealField sealed: "" for nil, and for the empty
+// ciphertext a patient's crypto-shred leaves in a column that must hold
+// something (a case's title, a version's file name, a comment).
 func openField(k *envelope.OrgKeys, table, column string, org, row uuid.UUID, ct []byte) (string, error) {
-	if ct == nil {
+	if len(ct) == 0 {
 		return "", nil
 	}
 	pt, err := k.Open(ct, envelope.AD{Table: table, Column: column, Org: org, Row: row})

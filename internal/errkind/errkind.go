@@ -46,10 +46,13 @@ const (
 	// PreconditionFailed means a condition the request named (If-Match, a
 	// version) does not hold: the state moved on since the caller read it.
 	PreconditionFailed
+	// Gone means the thing existed and was destroyed for good (a
+	// crypto-shredded record): asking again will not bring it back.
+	Gone
 )
 
 var kindNames = [...]string{"internal", "invalid", "unauthenticated", "forbidden", "not_found", "conflict",
-	"rate_limited", "too_large", "unavailable", "precondition_failed"}
+	"rate_limited", "too_large", "unavailable", "precondition_failed", "gone"}
 
 // String is the kind's name, which is also its default code.
 func (k Kind) String() string {

@@ -64,6 +64,7 @@ var kindStatus = map[errkind.Kind]int{
 	errkind.TooLarge:           http.StatusRequestEntityTooLarge,
 	errkind.Unavailable:        http.StatusServiceUnavailable,
 	errkind.PreconditionFailed: http.StatusPreconditionFailed,
+	errkind.Gone:               http.StatusGone,
 }
 
 // An encoder writes an error in its surface's shape: status, a stable

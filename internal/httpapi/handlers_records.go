@@ -411,3 +411,30 @@ func handleAuditKey(vkey string) http.Handler {
 		_, _ = w.Write([]byte(vkey + "\n"))
 	})
 }
+
+// handlePatientShred crypto-shreds a patient (records.ShredPatient): an
+// admin who stepped up, naming the patient again in the body
+// ({"confirm": "<id>"}), since nothing brings the record back.
+func handlePatientShred(recs *records.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		var req struct {
+			Confirm string `json:"confirm"`
+		}
+		if err == nil {
+			err = decode(r, &req)
+		}
+		if err == nil && req.Confirm != id.String() {
+			err = badRequest("confirm_mismatch", `confirm must repeat the patient's id: the shred cannot be undone`)
+		}
+		var out records.Shredded
+		if err == nil {
+			out, err = recs.ShredPatient(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}

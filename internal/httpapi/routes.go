@@ -273,6 +273,8 @@ func (s *server) routes() {
 	api.route("PUT /v1/patients/{id}/users/{user_id}", ahead(as(lead, "patient_link.create")), handlePatientLink(recs, fail))
 	api.route("GET /v1/patients/{id}/access-report", kept(session), handleAccessReport(recs, fail))
 	api.route("GET /v1/patients/{id}/disclosures", kept(session), handleDisclosureAccounting(recs, fail))
+	// Crypto-shredding one patient (docs/dsr.md): an admin who stepped up.
+	api.route("POST /v1/patients/{id}/shred", stepUp(as(admin, "patient.shred")), handlePatientShred(recs, fail))
 	// The right of access (§164.524): the record set, encrypted with age
 	// to the requester's key or passphrase; the patient or an admin, by
 	// session (keys read no patient rows). With "documents" it carries the

@@ -384,6 +384,22 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			`select count(*)::text from app.ops_org_shred_erase($1)`, []any{A}, nil, ""},
 		{"ops_org_shred_erase of another org is for operators", "anonymous",
 			`select count(*)::text from app.ops_org_shred_erase($1)`, []any{B}, nil, ""},
+		// Crypto-shredding one patient (00275): an admin's session that
+		// stepped up, never anyone else, and only in the admin's own org; a
+		// patient without a keyset of their own cannot be shredded alone.
+		{"patient_shred by a lead", "a_lead", `select count(*)::text from app.patient_shred($1)`, []any{s.must("P1")}, nil, ""},
+		{"patient_shred by a provider", "a_prov1", `select count(*)::text from app.patient_shred($1)`, []any{s.must("P1")}, nil, ""},
+		{"patient_shred by the patient", "a_pat1", `select count(*)::text from app.patient_shred($1)`, []any{s.must("P1")}, nil, ""},
+		{"patient_shred by an admin's key", "a_key", `select count(*)::text from app.patient_shred($1)`, []any{s.must("P1")}, nil, ""},
+		{"patient_shred by an admin without step-up", "a_admin_aal1", `select count(*)::text from app.patient_shred($1)`,
+			[]any{s.must("P1")}, nil, ""},
+		{"patient_shred by break-glass", "a_prov0_break_glass", `select count(*)::text from app.patient_shred($1)`,
+			[]any{s.must("P1")}, nil, ""},
+		{"patient_shred anonymous", "anonymous", `select count(*)::text from app.patient_shred($1)`, []any{s.must("P1")}, nil, ""},
+		{"patient_shred of another org's patient", "b_admin", `select count(*)::text from app.patient_shred($1)`,
+			[]any{s.must("P1")}, nil, "P0002"},
+		{"patient_shred of a patient sealed under the org's keys", "a_admin", `select count(*)::text from app.patient_shred($1)`,
+			[]any{s.must("P1")}, nil, "55000"},
 		{"ops_rewrap_data_keys is for operators", "a_key",
 			`select app.ops_rewrap_data_keys($1, '{}', '{}', '{}')::text`, []any{A}, nil, ""},
 		// The compliance report's facts (00146) read across every org: the

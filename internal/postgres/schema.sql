@@ -1000,7 +1000,10 @@ begin
       'ward.case_status.' || new.id::text, 0));
   elsif new.status = 'closed'
         and (new.title_enc, new.reference_enc, new.reference_bidx)
-            is distinct from (old.title_enc, old.reference_enc, old.reference_bidx) then
+            is distinct from (old.title_enc, old.reference_enc, old.reference_bidx)
+        and not ((new.title_enc, new.reference_enc, new.reference_bidx) is not distinct from ('\x'::bytea, null, null)
+                 and exists (select from app.patients p where p.org_id = new.org_id and p.id = new.patient_id
+                                and p.shredded_at is not null)) then
     raise exception 'the case is closed: nothing is added to or changed on it until it is reopened'
       using errcode = '42501', hint = 'case_closed';
   end if;
@@ -3504,6 +3507,133 @@ end $$;
 ALTER FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone) OWNER TO ward_definer;
 
 --
+-- Name: patient_shred(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.patient_shred(p_patient uuid, p_request text DEFAULT NULL::text) RETURNS TABLE(entries integer, amendments integer, cases integer, documents integer, data_keys integer, comments integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  p record;
+  case_ids uuid[];
+  doc_ids uuid[];
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden: a patient is shredded by an admin''s session' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it destroys none'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  if p_patient is null then
+    raise exception 'patient_shred: the patient is required' using errcode = '22023';
+  end if;
+  -- Before the holds are read: a hold being placed on the org is waited
+  -- for, and then seen.
+  perform private.legal_hold_lock_shared(me.org_id);
+  select x.id, x.keyset, x.shredded_at into p from app.patients x
+   where x.org_id = me.org_id and x.id = p_patient for update;
+  if not found then
+    raise exception 'not found' using errcode = 'P0002';
+  end if;
+  if p.shredded_at is not null then
+    raise exception 'patient_shred: the patient was shredded at %', p.shredded_at using errcode = '55000',
+      hint = 'patient_shredded';
+  end if;
+  if p.keyset is null then
+    raise exception 'patient_shred: the patient''s record is sealed under the org''s keys (created before the per-patient tier)'
+      using errcode = '55000', hint = 'patient_not_keyed';
+  end if;
+  -- The patient's cases, locked: a case moved to another patient meanwhile
+  -- waits, and one moved onto this patient afterwards is refused (trigger).
+  select coalesce(array_agg(c.id order by c.id), '{}') into case_ids
+    from (select c.id from app.cases c where c.org_id = me.org_id and c.patient_id = p_patient
+           order by c.id for update) c;
+  if exists (select from app.legal_holds h where h.org_id = me.org_id and h.released_at is null
+               and ((h.patient_id is null and h.case_id is null) or h.patient_id = p_patient
+                    or h.case_id = any (case_ids))) then
+    raise exception 'patient_shred: a legal hold covers the patient' using errcode = '55000', hint = 'legal_hold';
+  end if;
+  if exists (select from app.dsr_requests q where q.org_id = me.org_id and q.patient_id = p_patient
+               and q.status = 'open' and q.kind in ('access', 'amendment')) then
+    raise exception 'patient_shred: an access or amendment request of the patient is open'
+      using errcode = '55000', hint = 'open_requests';
+  end if;
+  select coalesce(array_agg(d.id order by d.id), '{}') into doc_ids
+    from app.documents d where d.org_id = me.org_id and d.case_id = any (case_ids);
+  entries := (select count(*) from app.clinical_entries e where e.org_id = me.org_id and e.patient_id = p_patient);
+  amendments := (select count(*) from app.record_amendments a where a.org_id = me.org_id and a.patient_id = p_patient);
+  cases := cardinality(case_ids);
+  documents := cardinality(doc_ids);
+  data_keys := (select count(*) from app.document_versions v
+                 where v.org_id = me.org_id and v.document_id = any (doc_ids) and v.data_key is not null);
+  comments := (select count(*) from app.document_comments x where x.org_id = me.org_id and x.document_id = any (doc_ids));
+
+  -- The event first, while the record is whole: what was destroyed, by whom.
+  perform audit.append_as(me.org_id, 'patient.shred', 'success', 'patient', p_patient,
+    p_patient => p_patient, p_request => p_request,
+    p_details => jsonb_build_object('entries', entries, 'amendments', amendments, 'cases', cases,
+      'documents', documents, 'data_keys', data_keys, 'comments', comments));
+  -- The destruction: the keyset that sealed the record, and the record's
+  -- own ciphertexts and blind indexes with it.
+  update app.patients x
+     set keyset = null, shredded_at = now(), mrn_bidx = null, email_bidx = null, name_enc = '\x'::bytea,
+         dob_enc = null, phone_enc = null, email_enc = null, address_enc = null, identifiers_enc = null,
+         updated_at = now()
+   where x.org_id = me.org_id and x.id = p_patient;
+  -- What no key sealed: an entry's name, value, unit, nutrients and the
+  -- time it was observed (the entry stays: an amendment may name it).
+  update app.clinical_entries e
+     set name = 'shredded', value = null, unit = null, kcal = null, protein_g = null, carbs_g = null,
+         fat_g = null, observed_at = e.created_at, note_enc = null
+   where e.org_id = me.org_id and e.patient_id = p_patient;
+  -- The patient's cases: what the org's keys sealed about them is
+  -- emptied, their documents deleted with their data keys, and the cases
+  -- closed (a closed case takes no upload, comment, invitation or grant).
+  update app.document_versions v set data_key = null, filename_enc = '\x'::bytea
+   where v.org_id = me.org_id and v.document_id = any (doc_ids);
+  update app.document_comments x set body_enc = '\x'::bytea
+   where x.org_id = me.org_id and x.document_id = any (doc_ids);
+  update app.documents d set deleted_at = coalesce(d.deleted_at, now()), description_enc = null
+   where d.org_id = me.org_id and d.id = any (doc_ids);
+  update app.cases c set title_enc = '\x'::bytea, reference_enc = null, reference_bidx = null, updated_at = now()
+   where c.org_id = me.org_id and c.id = any (case_ids);
+  update app.cases c set status = 'closed', closed_at = now()
+   where c.org_id = me.org_id and c.id = any (case_ids) and c.status = 'open';
+  -- Every node drops its cached keys of the org, and the patient keysets
+  -- unwrapped under them, at once (keystore.Listen).
+  perform pg_catalog.pg_notify('ward_keys', me.org_id::text);
+  return next;
+end $$;
+
+ALTER FUNCTION app.patient_shred(p_patient uuid, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: patient_shredded_frozen(); Type: FUNCTION; Schema: app; Owner: ward_owner
+--
+
+CREATE FUNCTION app.patient_shredded_frozen() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if old.shredded_at is not null then
+    raise exception 'the patient was crypto-shredded: the record takes no change' using errcode = '55000',
+      hint = 'patient_shredded';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.patient_shredded_frozen() OWNER TO ward_owner;
+
+--
 -- Name: purge_expired_documents(integer); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -3745,6 +3875,31 @@ begin
 end $$;
 
 ALTER FUNCTION app.refuse_shredded_org() OWNER TO ward_definer;
+
+--
+-- Name: refuse_shredded_patient(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.refuse_shredded_patient() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  shredded timestamptz;
+begin
+  if new.patient_id is null then
+    return new;
+  end if;
+  select p.shredded_at into shredded from app.patients p
+   where p.org_id = new.org_id and p.id = new.patient_id for key share;
+  if shredded is not null then
+    raise exception 'the patient was crypto-shredded: nothing new is added to the record' using errcode = '55000',
+      hint = 'patient_shredded';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.refuse_shredded_patient() OWNER TO ward_definer;
 
 --
 -- Name: release_upload(text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -9997,12 +10152,28 @@ CREATE TABLE app.patients (
     identifiers_enc bytea,
     created_by uuid NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    keyset bytea,
+    shredded_at timestamp with time zone,
+    CONSTRAINT patients_keyset_size CHECK (((octet_length(keyset) >= 1) AND (octet_length(keyset) <= 4096))),
+    CONSTRAINT patients_shredded_keyless CHECK (((shredded_at IS NULL) OR (keyset IS NULL)))
 );
 
 ALTER TABLE ONLY app.patients FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.patients OWNER TO ward_owner;
+
+--
+-- Name: COLUMN patients.keyset; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.patients.keyset IS 'the patient''s AEAD keyset, wrapped under the org''s (envelope.PatientKeys); null before 00275 and after app.patient_shred';
+
+--
+-- Name: COLUMN patients.shredded_at; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.patients.shredded_at IS 'when app.patient_shred destroyed the patient''s keyset; the row is then read-only';
 
 --
 -- Name: record_amendments; Type: TABLE; Schema: app; Owner: ward_owner
@@ -12019,6 +12190,36 @@ CREATE TRIGGER org_shredded BEFORE INSERT ON app.sso_connections FOR EACH ROW EX
 --
 
 CREATE TRIGGER orgs_key_scope BEFORE UPDATE ON app.orgs FOR EACH ROW EXECUTE FUNCTION private.refuse_key_write();
+
+--
+-- Name: cases patient_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER patient_shredded BEFORE INSERT OR UPDATE OF patient_id ON app.cases FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_patient();
+
+--
+-- Name: clinical_entries patient_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER patient_shredded BEFORE INSERT ON app.clinical_entries FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_patient();
+
+--
+-- Name: legal_holds patient_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER patient_shredded BEFORE INSERT ON app.legal_holds FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_patient();
+
+--
+-- Name: patients patient_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER patient_shredded BEFORE UPDATE ON app.patients FOR EACH ROW EXECUTE FUNCTION app.patient_shredded_frozen();
+
+--
+-- Name: record_amendments patient_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER patient_shredded BEFORE INSERT ON app.record_amendments FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_patient();
 
 --
 -- Name: patients patients_identifiers; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -14568,6 +14769,19 @@ REVOKE ALL ON FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_bin
 GRANT ALL ON FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone) TO ward_app;
 
 --
+-- Name: FUNCTION patient_shred(p_patient uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.patient_shred(p_patient uuid, p_request text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.patient_shred(p_patient uuid, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION patient_shredded_frozen(); Type: ACL; Schema: app; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION app.patient_shredded_frozen() FROM PUBLIC;
+
+--
 -- Name: FUNCTION purge_expired_documents(p_max integer); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -14613,6 +14827,12 @@ REVOKE ALL ON FUNCTION app.refuse_erased_member() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app.refuse_shredded_org() FROM PUBLIC;
+
+--
+-- Name: FUNCTION refuse_shredded_patient(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.refuse_shredded_patient() FROM PUBLIC;
 
 --
 -- Name: FUNCTION release_upload(p_key text); Type: ACL; Schema: app; Owner: ward_definer
@@ -16198,36 +16418,42 @@ GRANT SELECT(patient_id) ON TABLE app.cases TO ward_rls;
 --
 
 GRANT UPDATE(title_enc) ON TABLE app.cases TO ward_app;
+GRANT UPDATE(title_enc) ON TABLE app.cases TO ward_definer;
 
 --
 -- Name: COLUMN cases.reference_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(reference_enc) ON TABLE app.cases TO ward_app;
+GRANT UPDATE(reference_enc) ON TABLE app.cases TO ward_definer;
 
 --
 -- Name: COLUMN cases.reference_bidx; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(reference_bidx) ON TABLE app.cases TO ward_app;
+GRANT UPDATE(reference_bidx) ON TABLE app.cases TO ward_definer;
 
 --
 -- Name: COLUMN cases.status; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(status) ON TABLE app.cases TO ward_app;
+GRANT UPDATE(status) ON TABLE app.cases TO ward_definer;
 
 --
 -- Name: COLUMN cases.closed_at; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(closed_at) ON TABLE app.cases TO ward_app;
+GRANT UPDATE(closed_at) ON TABLE app.cases TO ward_definer;
 
 --
 -- Name: COLUMN cases.updated_at; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(updated_at) ON TABLE app.cases TO ward_app;
+GRANT UPDATE(updated_at) ON TABLE app.cases TO ward_definer;
 
 --
 -- Name: TABLE clinical_entries; Type: ACL; Schema: app; Owner: ward_owner
@@ -16240,6 +16466,12 @@ GRANT SELECT,INSERT ON TABLE app.clinical_entries TO ward_app;
 --
 
 GRANT SELECT(org_id) ON TABLE app.clinical_entries TO ward_definer;
+
+--
+-- Name: COLUMN clinical_entries.patient_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(patient_id) ON TABLE app.clinical_entries TO ward_definer;
 
 --
 -- Name: COLUMN clinical_entries.name; Type: ACL; Schema: app; Owner: ward_owner
@@ -16302,6 +16534,7 @@ GRANT UPDATE(observed_at) ON TABLE app.clinical_entries TO ward_definer;
 --
 
 GRANT UPDATE(note_enc) ON TABLE app.clinical_entries TO ward_app;
+GRANT UPDATE(note_enc) ON TABLE app.clinical_entries TO ward_definer;
 
 --
 -- Name: COLUMN clinical_entries.created_at; Type: ACL; Schema: app; Owner: ward_owner
@@ -16326,6 +16559,12 @@ GRANT SELECT(org_id) ON TABLE app.document_comments TO ward_definer;
 --
 
 GRANT SELECT(document_id) ON TABLE app.document_comments TO ward_definer;
+
+--
+-- Name: COLUMN document_comments.body_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(body_enc) ON TABLE app.document_comments TO ward_definer;
 
 --
 -- Name: TABLE document_reminders; Type: ACL; Schema: app; Owner: ward_owner
@@ -16454,6 +16693,12 @@ GRANT SELECT(id) ON TABLE app.documents TO ward_definer;
 --
 
 GRANT SELECT(doc_type) ON TABLE app.documents TO ward_definer;
+
+--
+-- Name: COLUMN documents.description_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(description_enc) ON TABLE app.documents TO ward_definer;
 
 --
 -- Name: COLUMN documents.requested_by; Type: ACL; Schema: app; Owner: ward_owner
@@ -16946,73 +17191,103 @@ GRANT SELECT ON TABLE app.patient_links TO ward_rls;
 -- Name: TABLE patients; Type: ACL; Schema: app; Owner: ward_owner
 --
 
-GRANT SELECT,INSERT ON TABLE app.patients TO ward_app;
+GRANT SELECT ON TABLE app.patients TO ward_app;
 
 --
 -- Name: COLUMN patients.org_id; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT SELECT(org_id) ON TABLE app.patients TO ward_definer;
+GRANT INSERT(org_id) ON TABLE app.patients TO ward_app;
 
 --
 -- Name: COLUMN patients.id; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT SELECT(id) ON TABLE app.patients TO ward_definer;
+GRANT INSERT(id) ON TABLE app.patients TO ward_app;
 
 --
 -- Name: COLUMN patients.mrn_bidx; Type: ACL; Schema: app; Owner: ward_owner
 --
 
-GRANT UPDATE(mrn_bidx) ON TABLE app.patients TO ward_app;
+GRANT INSERT(mrn_bidx),UPDATE(mrn_bidx) ON TABLE app.patients TO ward_app;
+GRANT UPDATE(mrn_bidx) ON TABLE app.patients TO ward_definer;
 
 --
 -- Name: COLUMN patients.email_bidx; Type: ACL; Schema: app; Owner: ward_owner
 --
 
-GRANT UPDATE(email_bidx) ON TABLE app.patients TO ward_app;
+GRANT INSERT(email_bidx),UPDATE(email_bidx) ON TABLE app.patients TO ward_app;
+GRANT UPDATE(email_bidx) ON TABLE app.patients TO ward_definer;
 
 --
 -- Name: COLUMN patients.name_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
-GRANT UPDATE(name_enc) ON TABLE app.patients TO ward_app;
+GRANT INSERT(name_enc),UPDATE(name_enc) ON TABLE app.patients TO ward_app;
+GRANT UPDATE(name_enc) ON TABLE app.patients TO ward_definer;
 
 --
 -- Name: COLUMN patients.dob_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
-GRANT UPDATE(dob_enc) ON TABLE app.patients TO ward_app;
+GRANT INSERT(dob_enc),UPDATE(dob_enc) ON TABLE app.patients TO ward_app;
+GRANT UPDATE(dob_enc) ON TABLE app.patients TO ward_definer;
 
 --
 -- Name: COLUMN patients.phone_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
-GRANT UPDATE(phone_enc) ON TABLE app.patients TO ward_app;
+GRANT INSERT(phone_enc),UPDATE(phone_enc) ON TABLE app.patients TO ward_app;
+GRANT UPDATE(phone_enc) ON TABLE app.patients TO ward_definer;
 
 --
 -- Name: COLUMN patients.email_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
-GRANT UPDATE(email_enc) ON TABLE app.patients TO ward_app;
+GRANT INSERT(email_enc),UPDATE(email_enc) ON TABLE app.patients TO ward_app;
+GRANT UPDATE(email_enc) ON TABLE app.patients TO ward_definer;
 
 --
 -- Name: COLUMN patients.address_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
-GRANT UPDATE(address_enc) ON TABLE app.patients TO ward_app;
+GRANT INSERT(address_enc),UPDATE(address_enc) ON TABLE app.patients TO ward_app;
+GRANT UPDATE(address_enc) ON TABLE app.patients TO ward_definer;
 
 --
 -- Name: COLUMN patients.identifiers_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
-GRANT UPDATE(identifiers_enc) ON TABLE app.patients TO ward_app;
+GRANT INSERT(identifiers_enc),UPDATE(identifiers_enc) ON TABLE app.patients TO ward_app;
+GRANT UPDATE(identifiers_enc) ON TABLE app.patients TO ward_definer;
+
+--
+-- Name: COLUMN patients.created_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT INSERT(created_by) ON TABLE app.patients TO ward_app;
 
 --
 -- Name: COLUMN patients.updated_at; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(updated_at) ON TABLE app.patients TO ward_app;
+GRANT UPDATE(updated_at) ON TABLE app.patients TO ward_definer;
+
+--
+-- Name: COLUMN patients.keyset; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT INSERT(keyset) ON TABLE app.patients TO ward_app;
+GRANT SELECT(keyset),UPDATE(keyset) ON TABLE app.patients TO ward_definer;
+
+--
+-- Name: COLUMN patients.shredded_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(shredded_at),UPDATE(shredded_at) ON TABLE app.patients TO ward_definer;
 
 --
 -- Name: TABLE record_amendments; Type: ACL; Schema: app; Owner: ward_owner
@@ -17025,6 +17300,13 @@ GRANT SELECT,INSERT ON TABLE app.record_amendments TO ward_app;
 --
 
 GRANT SELECT(org_id) ON TABLE app.record_amendments TO ward_rls;
+GRANT SELECT(org_id) ON TABLE app.record_amendments TO ward_definer;
+
+--
+-- Name: COLUMN record_amendments.patient_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(patient_id) ON TABLE app.record_amendments TO ward_definer;
 
 --
 -- Name: COLUMN record_amendments.dsr_id; Type: ACL; Schema: app; Owner: ward_owner

@@ -98,7 +98,7 @@ func statement(field, v string) (string, error) {
 	return v, nil
 }
 
-func amendmentFromRow(r dbsqlc.AppRecordAmendment, k *envelope.OrgKeys) (Amendment, error) {
+func amendmentFromRow(r dbsqlc.AppRecordAmendment, k envelope.Sealer) (Amendment, error) {
 	a := Amendment{ID: r.ID, PatientID: r.PatientID, EntryID: nullPtr(r.EntryID), RequestedBy: r.RequestedBy,
 		RequestedAt: r.RequestedAt, Status: r.Status, DenialBasis: r.DenialBasis, DecidedBy: nullPtr(r.DecidedBy),
 		DecidedAt: r.DecidedAt, DisagreementAt: r.DisagreementAt, RebuttalBy: nullPtr(r.RebuttalBy),
@@ -133,8 +133,9 @@ func amendmentFromRow(r dbsqlc.AppRecordAmendment, k *envelope.OrgKeys) (Amendme
 
 // readAmendments reads and opens the amendment requests of patient's
 // record that the transaction's credential sees, oldest first, with their
-// queue entries' status and due date where it sees those.
-func readAmendments(ctx context.Context, q *dbsqlc.Queries, k *envelope.OrgKeys, org, patient uuid.UUID) ([]Amendment, error) {
+// queue entries' status and due date where it sees those; k is the keys
+// the record is sealed under (recordSealer).
+func readAmendments(ctx context.Context, q *dbsqlc.Queries, k envelope.Sealer, org, patient uuid.UUID) ([]Amendment, error) {
 	rows, err := q.ListAmendments(ctx, dbsqlc.ListAmendmentsParams{OrgID: org, PatientID: patient})
 	if err != nil {
 		return nil, err
@@ -176,8 +177,12 @@ func (s *Service) RequestAmendment(ctx context.Context, patient uuid.UUID, in Am
 			errkind.Visible(ErrForbidden, "the patient, or an admin on their behalf, asks for an amendment"))
 	}
 	var out Amendment
-	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
+	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, ok *envelope.OrgKeys) error {
 		q := dbsqlc.New(tx)
+		k, err := recordSealer(ctx, q, ok, c.p.OrgID, patient)
+		if err != nil {
+			return err
+		}
 		id := uuid.New()
 		ct, err := k.Seal([]byte(in.Request), amendmentAD(c.p.OrgID, id, "request"))
 		if err != nil {
@@ -223,14 +228,11 @@ func (s *Service) ListAmendments(ctx context.Context, patient uuid.UUID) ([]Amen
 		return nil, err
 	}
 	var out []Amendment
-	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
+	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, ok *envelope.OrgKeys) error {
 		q := dbsqlc.New(tx)
-		visible, err := q.PatientVisible(ctx, dbsqlc.PatientVisibleParams{OrgID: c.p.OrgID, ID: patient})
+		k, err := recordSealer(ctx, q, ok, c.p.OrgID, patient)
 		if err != nil {
 			return err
-		}
-		if !visible {
-			return ErrNotFound
 		}
 		if out, err = readAmendments(ctx, q, k, c.p.OrgID, patient); err != nil {
 			return err
@@ -379,8 +381,12 @@ func (s *Service) amendmentStep(ctx context.Context, patient, id uuid.UUID, acti
 	}
 	var out Amendment
 	var tell []dbsqlc.PatientUserEmailsRow
-	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
+	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, ok *envelope.OrgKeys) error {
 		q := dbsqlc.New(tx)
+		k, err := recordSealer(ctx, q, ok, c.p.OrgID, patient)
+		if err != nil {
+			return err
+		}
 		ct, err := k.Seal([]byte(text), amendmentAD(c.p.OrgID, id, column))
 		if err != nil {
 			return err

@@ -283,7 +283,7 @@ func (s *Service) changeDSR(ctx context.Context, id uuid.UUID, action string,
 // exist is not found.
 func mapDSRErr(op string, err error) error {
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "55000" {
+	if errors.As(err, &pe) && pe.Code == "55000" && pe.Hint != "patient_shredded" {
 		return errkind.Visible(ErrConflict, pe.Message) // the guard's own words, never data
 	}
 	return mapErr(op, err)

@@ -166,8 +166,9 @@ func noteAD(org, id uuid.UUID) envelope.AD {
 	return envelope.AD{Table: "clinical_entries", Column: "note", Org: org, Row: id}
 }
 
-// entryFromRow opens an entry row's note with the org's keys.
-func entryFromRow(r dbsqlc.AppClinicalEntry, k *envelope.OrgKeys) (Entry, error) {
+// entryFromRow opens an entry row's note with k, the keys its patient's
+// record is sealed under (recordSealer).
+func entryFromRow(r dbsqlc.AppClinicalEntry, k envelope.Sealer) (Entry, error) {
 	e := Entry{ID: r.ID, PatientID: r.PatientID, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
 		EntryInput: EntryInput{Kind: r.Kind, Name: r.Name, Value: r.Value, Kcal: r.Kcal, ProteinG: r.ProteinG,
 			CarbsG: r.CarbsG, FatG: r.FatG, ObservedAt: r.ObservedAt}}
@@ -196,7 +197,14 @@ func (s *Service) CreateEntry(ctx context.Context, patient uuid.UUID, in EntryIn
 		return Entry{}, err
 	}
 	var e Entry
-	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
+	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, ok *envelope.OrgKeys) error {
+		// The patient's row says which keys seal the note (and whether
+		// the caller may see the patient at all: the insert's policy
+		// decides again).
+		k, err := recordSealer(ctx, dbsqlc.New(tx), ok, c.p.OrgID, patient)
+		if err != nil {
+			return err
+		}
 		id := uuid.New()
 		var note []byte
 		if in.Note != "" {
@@ -318,14 +326,11 @@ func (s *Service) ListEntries(ctx context.Context, patient uuid.UUID, limit int,
 	}
 	var out []Entry
 	var next string
-	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
+	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, ok *envelope.OrgKeys) error {
 		q := dbsqlc.New(tx)
-		visible, err := q.PatientVisible(ctx, dbsqlc.PatientVisibleParams{OrgID: c.p.OrgID, ID: patient})
+		k, err := recordSealer(ctx, q, ok, c.p.OrgID, patient)
 		if err != nil {
 			return err
-		}
-		if !visible {
-			return ErrNotFound
 		}
 		// One more than asked for: whether there is a next page.
 		p := dbsqlc.ListEntriesParams{OrgID: c.p.OrgID, PatientID: patient, MaxRows: int32(limit) + 1}

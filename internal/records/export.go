@@ -142,6 +142,10 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID, files Ex
 		if out.Patient, err = fromRow(row, k); err != nil {
 			return err
 		}
+		rk, err := patientSealer(k, patient, row.Keyset, row.ShreddedAt)
+		if err != nil {
+			return err
+		}
 		rows, err := q.ListEntries(ctx, dbsqlc.ListEntriesParams{OrgID: c.p.OrgID, PatientID: patient, MaxRows: maxExportEntries})
 		if err != nil {
 			return err
@@ -149,7 +153,7 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID, files Ex
 		out.Entries = make([]Entry, len(rows))
 		ids := make([]uuid.UUID, len(rows))
 		for i, r := range rows {
-			if out.Entries[i], err = entryFromRow(r, k); err != nil {
+			if out.Entries[i], err = entryFromRow(r, rk); err != nil {
 				return err
 			}
 			ids[i] = r.ID
@@ -162,7 +166,7 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID, files Ex
 			}
 			out.EntriesOmitted = max(all-len(rows), 0)
 		}
-		if out.Amendments, err = readAmendments(ctx, q, k, c.p.OrgID, patient); err != nil {
+		if out.Amendments, err = readAmendments(ctx, q, rk, c.p.OrgID, patient); err != nil {
 			return err
 		}
 		var marks []dbsqlc.EntryAmendmentMarksRow

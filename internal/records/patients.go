@@ -98,13 +98,16 @@ type sealed struct {
 	name, dob, phone, email, address, identifiersBlob []byte
 }
 
-func seal(k *envelope.OrgKeys, org, id uuid.UUID, in PatientInput) (sealed, error) {
+// seal seals a patient's fields under s (the patient's keys, or the org's
+// for a patient created before the per-patient tier) and computes their
+// blind indexes with the org's keys k.
+func seal(k *envelope.OrgKeys, s envelope.Sealer, org, id uuid.UUID, in PatientInput) (sealed, error) {
 	var out sealed
 	field := func(col, v string) ([]byte, error) {
 		if v == "" {
 			return nil, nil
 		}
-		return k.Seal([]byte(v), envelope.AD{Table: "patients", Column: col, Org: org, Row: id})
+		return s.Seal([]byte(v), envelope.AD{Table: "patients", Column: col, Org: org, Row: id})
 	}
 	var err error
 	if out.name, err = field("name", in.Name); err != nil {
@@ -144,7 +147,7 @@ func seal(k *envelope.OrgKeys, org, id uuid.UUID, in PatientInput) (sealed, erro
 	return out, nil
 }
 
-func open(k *envelope.OrgKeys, p *Patient, s sealed) error {
+func open(k envelope.Sealer, p *Patient, s sealed) error {
 	field := func(col string, ct []byte, dst *string) error {
 		if ct == nil {
 			return nil
@@ -181,11 +184,46 @@ func open(k *envelope.OrgKeys, p *Patient, s sealed) error {
 	return nil
 }
 
-// fromRow opens a patient row with the org's keys.
+// fromRow opens a patient row with the patient's keys (unwrapped with the
+// org's keys k), or with k itself for a patient created before the
+// per-patient tier. A shredded patient is ErrShredded.
 func fromRow(r dbsqlc.AppPatient, k *envelope.OrgKeys) (Patient, error) {
 	p := Patient{ID: r.ID, OrgID: r.OrgID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
-	return p, open(k, &p, sealed{name: r.NameEnc, dob: r.DobEnc, phone: r.PhoneEnc, email: r.EmailEnc,
+	s, err := patientSealer(k, r.ID, r.Keyset, r.ShreddedAt)
+	if err != nil {
+		return p, err
+	}
+	return p, open(s, &p, sealed{name: r.NameEnc, dob: r.DobEnc, phone: r.PhoneEnc, email: r.EmailEnc,
 		address: r.AddressEnc, identifiersBlob: r.IdentifiersEnc})
+}
+
+// patientSealer returns the keys a patient's record is sealed under: the
+// patient's own keyset (wrapped, from the patient's row) unwrapped with
+// the org's keys k, or k for a patient without one. A shredded patient
+// (shreddedAt set) is ErrShredded.
+func patientSealer(k *envelope.OrgKeys, patient uuid.UUID, wrapped []byte, shreddedAt *time.Time) (envelope.Sealer, error) {
+	if shreddedAt != nil {
+		return nil, ErrShredded
+	}
+	s, err := k.Patient(patient, wrapped)
+	if err != nil {
+		return nil, fmt.Errorf("records: keys of patient %s: %w", patient, err)
+	}
+	return s, nil
+}
+
+// recordSealer reads, in tx, the keys patient's record is sealed under
+// (patientSealer): ErrNotFound when the caller may not see the patient,
+// ErrShredded when the patient was shredded.
+func recordSealer(ctx context.Context, q *dbsqlc.Queries, k *envelope.OrgKeys, org, patient uuid.UUID) (envelope.Sealer, error) {
+	row, err := q.PatientKeyset(ctx, dbsqlc.PatientKeysetParams{OrgID: org, ID: patient})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return patientSealer(k, patient, row.Keyset, row.ShreddedAt)
 }
 
 // CreatePatient creates a patient in the caller's org (leads and admins).
@@ -204,13 +242,20 @@ func (s *Service) CreatePatient(ctx context.Context, in PatientInput) (Patient, 
 	var p Patient
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, k *envelope.OrgKeys) error {
 		id := uuid.New()
-		sl, err := seal(k, c.p.OrgID, id, in)
+		// The patient's own keyset: their record is sealed under it, so
+		// destroying it (ShredPatient) shreds this patient alone.
+		wrapped, pk, err := k.NewPatientKeys(id)
+		if err != nil {
+			return err
+		}
+		sl, err := seal(k, pk, c.p.OrgID, id, in)
 		if err != nil {
 			return err
 		}
 		row, err := dbsqlc.New(tx).CreatePatient(ctx, dbsqlc.CreatePatientParams{OrgID: c.p.OrgID, ID: id,
 			MrnBidx: sl.mrnBidx, EmailBidx: sl.emailBidx, NameEnc: sl.name, DobEnc: sl.dob, PhoneEnc: sl.phone,
-			EmailEnc: sl.email, AddressEnc: sl.address, IdentifiersEnc: sl.identifiersBlob, CreatedBy: c.p.UserID})
+			EmailEnc: sl.email, AddressEnc: sl.address, IdentifiersEnc: sl.identifiersBlob, CreatedBy: c.p.UserID,
+			Keyset: wrapped})
 		if err != nil {
 			return err
 		}
@@ -414,7 +459,11 @@ func (s *Service) update(ctx context.Context, id uuid.UUID, change func(cur Pati
 		if !c.lead() && (cur.MRN != in.MRN || !maps.Equal(cur.Identifiers, in.Identifiers)) {
 			return ErrForbidden
 		}
-		sl, err := seal(k, c.p.OrgID, id, in)
+		ps, err := patientSealer(k, id, row.Keyset, row.ShreddedAt)
+		if err != nil {
+			return err
+		}
+		sl, err := seal(k, ps, c.p.OrgID, id, in)
 		if err != nil {
 			return err
 		}
@@ -455,7 +504,7 @@ func (s *Service) update(ctx context.Context, id uuid.UUID, change func(cur Pati
 // (each value is sealed to its column), which the gateway's record-aware
 // tests would see.
 const getPatientSQL = `select org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc, address_enc,
-  identifiers_enc, created_by, created_at, updated_at
+  identifiers_enc, created_by, created_at, updated_at, keyset, shredded_at
 from app.patients
 where org_id = $1 and id = $2`
 
@@ -478,7 +527,7 @@ func (r *patientRead) scan(extra ...any) func(pgx.Rows) error {
 			r.found = true
 			if err := rows.Scan(append([]any{&r.row.OrgID, &r.row.ID, &r.row.MrnBidx, &r.row.EmailBidx, &r.row.NameEnc,
 				&r.row.DobEnc, &r.row.PhoneEnc, &r.row.EmailEnc, &r.row.AddressEnc, &r.row.IdentifiersEnc,
-				&r.row.CreatedBy, &r.row.CreatedAt, &r.row.UpdatedAt}, extra...)...); err != nil {
+				&r.row.CreatedBy, &r.row.CreatedAt, &r.row.UpdatedAt, &r.row.Keyset, &r.row.ShreddedAt}, extra...)...); err != nil {
 				return err
 			}
 		}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/errkind"
@@ -42,6 +43,10 @@ var (
 	ErrNotFound     = errkind.New(errkind.NotFound, "not_found", "records: not found")
 	ErrInvalidInput = errkind.New(errkind.Invalid, "invalid_input", "records: invalid input")
 	ErrConflict     = errkind.New(errkind.Conflict, "conflict", "records: conflict")
+	// ErrShredded is a patient whose keyset was destroyed
+	// (ShredPatient): the record is gone for good.
+	ErrShredded = errkind.New(errkind.Gone, "patient_shredded", "records: patient shredded").
+			WithPublic("the patient's record was crypto-shredded")
 )
 
 // Mailer sends mail; *mail.SMTP and *mail.Console are Mailers.
@@ -156,6 +161,10 @@ func reason(err error) string {
 		return "forbidden"
 	case errors.Is(err, ErrConflict):
 		return "conflict"
+	case errors.Is(err, ErrShredded):
+		return "patient_shredded"
+	case errors.Is(err, postgres.ErrStepUpRequired), errors.Is(err, postgres.ErrBreakGlassNotAllowed):
+		return errkind.Code(err)
 	}
 	return "error"
 }
@@ -166,8 +175,10 @@ func mapErr(op string, err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrForbidden), errors.Is(err, ErrInvalidInput),
-		errors.Is(err, ErrUnauthenticated), errors.Is(err, ErrConflict):
+		errors.Is(err, ErrUnauthenticated), errors.Is(err, ErrConflict), errors.Is(err, ErrShredded):
 		return err
+	case hint(err, "55000") == "patient_shredded":
+		return ErrShredded
 	case errors.Is(err, pgx.ErrNoRows):
 		return ErrNotFound
 	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
@@ -178,6 +189,16 @@ func mapErr(op string, err error) error {
 		return ErrNotFound
 	}
 	return fmt.Errorf("records: %s: %w", op, err)
+}
+
+// hint returns the hint of a PostgreSQL error with SQLSTATE code, "" for
+// any other error.
+func hint(err error, code string) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == code {
+		return pe.Hint
+	}
+	return ""
 }
 
 func (c call) lead() bool { return c.p.Role == identity.RoleLead || c.p.Role == identity.RoleAdmin }

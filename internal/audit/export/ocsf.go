@@ -140,7 +140,8 @@ func ocsfClass(action string) (class, activity int, name string) {
 		return ocsfEntityManagement, 2, "Read"
 	case "org.session_policy.update", "org.assurance_policy.update", "membership.update", "auth.passkey.rename":
 		return ocsfEntityManagement, 3, "Update"
-	case "membership.revoke", "auth.api_key.revoke", "auth.passkey.delete", "care_team.unassign", "org.shred", "org.shred_erase":
+	case "membership.revoke", "auth.api_key.revoke", "auth.passkey.delete", "care_team.unassign", "org.shred", "org.shred_erase",
+		"patient.shred":
 		return ocsfEntityManagement, 4, "Delete"
 	case "patient.create", "entry.create":
 		return ocsfAPIActivity, 1, "Create"

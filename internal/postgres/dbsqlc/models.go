@@ -455,6 +455,10 @@ type AppPatient struct {
 	CreatedBy      uuid.UUID
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// the patient's AEAD keyset, wrapped under the org's (envelope.PatientKeys); null before 00275 and after app.patient_shred
+	Keyset []byte
+	// when app.patient_shred destroyed the patient's keyset; the row is then read-only
+	ShreddedAt *time.Time
 }
 
 type AppPatientLink struct {

@@ -99,10 +99,10 @@ func (q *Queries) CreateEntry(ctx context.Context, arg CreateEntryParams) (AppCl
 const createPatient = `-- name: CreatePatient :one
 
 insert into app.patients (org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc,
-  address_enc, identifiers_enc, created_by)
+  address_enc, identifiers_enc, created_by, keyset)
 values ($1, $2, $3, $4, $5, $6, $7, $8,
-  $9, $10, $11)
-returning org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc, address_enc, identifiers_enc, created_by, created_at, updated_at
+  $9, $10, $11, $12)
+returning org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc, address_enc, identifiers_enc, created_by, created_at, updated_at, keyset, shredded_at
 `
 
 type CreatePatientParams struct {
@@ -117,6 +117,7 @@ type CreatePatientParams struct {
 	AddressEnc     []byte
 	IdentifiersEnc []byte
 	CreatedBy      uuid.UUID
+	Keyset         []byte
 }
 
 // Patient records (internal/records). Every query also filters on org_id:
@@ -134,6 +135,7 @@ func (q *Queries) CreatePatient(ctx context.Context, arg CreatePatientParams) (A
 		arg.AddressEnc,
 		arg.IdentifiersEnc,
 		arg.CreatedBy,
+		arg.Keyset,
 	)
 	var i AppPatient
 	err := row.Scan(
@@ -150,12 +152,14 @@ func (q *Queries) CreatePatient(ctx context.Context, arg CreatePatientParams) (A
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Keyset,
+		&i.ShreddedAt,
 	)
 	return i, err
 }
 
 const getPatient = `-- name: GetPatient :one
-select org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc, address_enc, identifiers_enc, created_by, created_at, updated_at
+select org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc, address_enc, identifiers_enc, created_by, created_at, updated_at, keyset, shredded_at
 from app.patients
 where org_id = $1 and id = $2
 `
@@ -182,12 +186,14 @@ func (q *Queries) GetPatient(ctx context.Context, arg GetPatientParams) (AppPati
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Keyset,
+		&i.ShreddedAt,
 	)
 	return i, err
 }
 
 const getPatientForUpdate = `-- name: GetPatientForUpdate :one
-select org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc, address_enc, identifiers_enc, created_by, created_at, updated_at
+select org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc, address_enc, identifiers_enc, created_by, created_at, updated_at, keyset, shredded_at
 from app.patients
 where org_id = $1 and id = $2
 for update
@@ -215,6 +221,8 @@ func (q *Queries) GetPatientForUpdate(ctx context.Context, arg GetPatientForUpda
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Keyset,
+		&i.ShreddedAt,
 	)
 	return i, err
 }
@@ -303,9 +311,9 @@ func (q *Queries) ListEntries(ctx context.Context, arg ListEntriesParams) ([]App
 }
 
 const listPatients = `-- name: ListPatients :many
-select org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc, address_enc, identifiers_enc, created_by, created_at, updated_at
+select org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc, address_enc, identifiers_enc, created_by, created_at, updated_at, keyset, shredded_at
 from app.patients
-where org_id = $1
+where org_id = $1 and shredded_at is null
   and ($2::bytea is null or mrn_bidx = $2)
   and ($3::bytea is null or email_bidx = $3)
 order by created_at desc, id
@@ -347,6 +355,8 @@ func (q *Queries) ListPatients(ctx context.Context, arg ListPatientsParams) ([]A
 			&i.CreatedBy,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Keyset,
+			&i.ShreddedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -359,9 +369,9 @@ func (q *Queries) ListPatients(ctx context.Context, arg ListPatientsParams) ([]A
 }
 
 const listPatientsAfter = `-- name: ListPatientsAfter :many
-select org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc, address_enc, identifiers_enc, created_by, created_at, updated_at
+select org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc, address_enc, identifiers_enc, created_by, created_at, updated_at, keyset, shredded_at
 from app.patients
-where org_id = $1
+where org_id = $1 and shredded_at is null
   and created_at <= $2
   and (created_at < $2 or id > $3)
 order by created_at desc, id
@@ -407,6 +417,8 @@ func (q *Queries) ListPatientsAfter(ctx context.Context, arg ListPatientsAfterPa
 			&i.CreatedBy,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Keyset,
+			&i.ShreddedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -416,6 +428,30 @@ func (q *Queries) ListPatientsAfter(ctx context.Context, arg ListPatientsAfterPa
 		return nil, err
 	}
 	return items, nil
+}
+
+const patientKeyset = `-- name: PatientKeyset :one
+select keyset, shredded_at from app.patients where org_id = $1 and id = $2
+`
+
+type PatientKeysetParams struct {
+	OrgID uuid.UUID
+	ID    uuid.UUID
+}
+
+type PatientKeysetRow struct {
+	Keyset     []byte
+	ShreddedAt *time.Time
+}
+
+// The keyset a patient's record is sealed under (null: the org's keys)
+// and whether it was shredded; no row when the caller may not see the
+// patient.
+func (q *Queries) PatientKeyset(ctx context.Context, arg PatientKeysetParams) (PatientKeysetRow, error) {
+	row := q.db.QueryRow(ctx, patientKeyset, arg.OrgID, arg.ID)
+	var i PatientKeysetRow
+	err := row.Scan(&i.Keyset, &i.ShreddedAt)
+	return i, err
 }
 
 const patientUserEmails = `-- name: PatientUserEmails :many
@@ -500,7 +536,7 @@ set mrn_bidx = $1, email_bidx = $2, name_enc = $3, dob_enc = $4,
   phone_enc = $5, email_enc = $6, address_enc = $7,
   identifiers_enc = $8, updated_at = now()
 where org_id = $9 and id = $10
-returning org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc, address_enc, identifiers_enc, created_by, created_at, updated_at
+returning org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc, address_enc, identifiers_enc, created_by, created_at, updated_at, keyset, shredded_at
 `
 
 type UpdatePatientParams struct {
@@ -544,6 +580,8 @@ func (q *Queries) UpdatePatient(ctx context.Context, arg UpdatePatientParams) (A
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Keyset,
+		&i.ShreddedAt,
 	)
 	return i, err
 }

@@ -3,9 +3,9 @@
 
 -- name: CreatePatient :one
 insert into app.patients (org_id, id, mrn_bidx, email_bidx, name_enc, dob_enc, phone_enc, email_enc,
-  address_enc, identifiers_enc, created_by)
+  address_enc, identifiers_enc, created_by, keyset)
 values (@org_id, @id, @mrn_bidx, @email_bidx, @name_enc, @dob_enc, @phone_enc, @email_enc,
-  @address_enc, @identifiers_enc, @created_by)
+  @address_enc, @identifiers_enc, @created_by, @keyset)
 returning *;
 
 -- name: GetPatient :one
@@ -16,10 +16,16 @@ where org_id = @org_id and id = @id;
 -- name: PatientVisible :one
 select exists (select from app.patients where org_id = @org_id and id = @id);
 
+-- name: PatientKeyset :one
+-- The keyset a patient's record is sealed under (null: the org's keys)
+-- and whether it was shredded; no row when the caller may not see the
+-- patient.
+select keyset, shredded_at from app.patients where org_id = @org_id and id = @id;
+
 -- name: ListPatients :many
 select *
 from app.patients
-where org_id = @org_id
+where org_id = @org_id and shredded_at is null
   and (sqlc.narg('mrn_bidx')::bytea is null or mrn_bidx = sqlc.narg('mrn_bidx'))
   and (sqlc.narg('email_bidx')::bytea is null or email_bidx = sqlc.narg('email_bidx'))
 order by created_at desc, id
@@ -32,7 +38,7 @@ limit @max_rows;
 -- scan at the cursor's time (created_at <= bounds patients_created_idx).
 select *
 from app.patients
-where org_id = @org_id
+where org_id = @org_id and shredded_at is null
   and created_at <= @after_created_at
   and (created_at < @after_created_at or id > @after_id)
 order by created_at desc, id

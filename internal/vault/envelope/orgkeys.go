@@ -79,6 +79,8 @@ type OrgKeys struct {
 	primary uint32
 	keys    int
 	prf     *prf.Set
+	// patients caches the patient keysets unwrapped under these keys.
+	patients patientCache
 }
 
 // OrgID returns the org these keys belong to. It never fails.
@@ -130,12 +132,15 @@ func (k *OrgKeys) Open(ciphertext []byte, ad AD) ([]byte, error) {
 }
 
 // check validates ad and that it names this org.
-func (k *OrgKeys) check(ad AD) error {
+func (k *OrgKeys) check(ad AD) error { return checkAD(k.org, ad) }
+
+// checkAD validates ad and that it names org, whose keys are to use it.
+func checkAD(org uuid.UUID, ad AD) error {
 	if err := ad.validate(); err != nil {
 		return err
 	}
-	if ad.Org != k.org {
-		return fmt.Errorf("envelope: keys of org %s asked to use AD of org %s: %w", k.org, ad.Org, ErrOrgMismatch)
+	if ad.Org != org {
+		return fmt.Errorf("envelope: keys of org %s asked to use AD of org %s: %w", org, ad.Org, ErrOrgMismatch)
 	}
 	return nil
 }
