@@ -400,6 +400,16 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			[]any{s.must("P1")}, nil, "P0002"},
 		{"patient_shred of a patient sealed under the org's keys", "a_admin", `select count(*)::text from app.patient_shred($1)`,
 			[]any{s.must("P1")}, nil, "55000"},
+		// Whether a live org knows a person (00271), for the erasure's
+		// trigger: it reads every org's memberships and invitations, so no
+		// actor of the server's role may ask it, of a person of its own org
+		// or of another's.
+		{"user_known_live is the erasure's", "a_admin",
+			`select app.user_known_live($1)::text`, []any{s.must("a_lead")}, nil, ""},
+		{"user_known_live of another org's person", "a_admin",
+			`select app.user_known_live($1)::text`, []any{s.must("b_admin")}, nil, ""},
+		{"user_known_live anonymous", "anonymous",
+			`select app.user_known_live($1)::text`, []any{s.must("a_admin")}, nil, ""},
 		{"ops_rewrap_data_keys is for operators", "a_key",
 			`select app.ops_rewrap_data_keys($1, '{}', '{}', '{}')::text`, []any{A}, nil, ""},
 		// The compliance report's facts (00146) read across every org: the
