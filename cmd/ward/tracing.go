@@ -19,8 +19,10 @@ import (
 // https://otel.example.org:4318/v1/traces. The exporter reads the
 // standard OTEL_EXPORTER_OTLP_* variables for what the flag does not say
 // (headers, a CA file, a client certificate, compression), and the SDK
-// OTEL_TRACES_SAMPLER (default: every trace, or as its caller's parent
-// decided). A plain http:// endpoint is refused unless it is on this host
+// OTEL_TRACES_SAMPLER (default: every request). The sampler decides for
+// every request, on a trace id of Ward's: a caller's traceparent is
+// linked, not a parent (httpapi's startSpan), so a caller neither forces
+// nor suppresses sampling. A plain http:// endpoint is refused unless it is on this host
 // (a collector beside the server): spans hold no PHI, but routes, timings
 // and request ids are the instance's business (checkOTLPEndpoint, which
 // serve's flag checks have run). The returned stop flushes what is

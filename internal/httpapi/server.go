@@ -48,8 +48,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// Tracing, when not nil, gives each request a server span
 	// (OpenTelemetry): named for its route pattern, with its method,
-	// status and request id, continuing a caller's W3C traceparent. No URL,
-	// address, header or body reaches a span. Nil: no spans.
+	// status and request id; a caller's W3C traceparent is linked, not
+	// continued, so the provider's sampler alone decides which requests
+	// are sampled (startSpan). No URL, address, header or body reaches a
+	// span. Nil: no spans.
 	Tracing trace.TracerProvider
 	// TrustedProxies are the networks of reverse proxies whose
 	// X-Forwarded-For the server believes. Empty: the peer address is the
