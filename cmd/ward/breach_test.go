@@ -337,7 +337,7 @@ func TestOpsFunctionsHostileArguments(t *testing.T) {
 		}
 	}
 	// A call with a bound credential (an app session's) is refused.
-	for _, fn := range []string{`app.ops_orgs()`, `app.ops_members(null, ''::bytea)`, `app.ops_dsr_queue(null, 10)`,
+	for _, fn := range []string{`app.ops_orgs()`, `app.ops_org_state(null)`, `app.ops_members(null, ''::bytea)`, `app.ops_dsr_queue(null, 10)`,
 		`app.ops_breach_revoke('{}', '{}', '{}', '{}')`} {
 		tx, err := ops.Pool.Begin(ctx)
 		if err != nil {

@@ -105,8 +105,8 @@ func runOrgShred(ctx context.Context, args []string, getenv func(string) string,
 	name := confirm
 	if dry {
 		// The preview needs the name too (the function checks it whatever
-		// it is asked): read it as the operator's list does.
-		if err := db.Pool.QueryRow(ctx, `select name from app.ops_orgs() where id = $1`, id).Scan(&name); err != nil {
+		// it is asked): read it as the operator may (app.ops_org_state).
+		if err := db.Pool.QueryRow(ctx, `select name from app.ops_org_state($1)`, id).Scan(&name); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				return errors.New("no such org")
 			}

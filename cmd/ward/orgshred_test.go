@@ -339,4 +339,15 @@ func TestOrgShred(t *testing.T) {
 			t.Errorf("ward %s: %v, want %q", strings.Join(c.args, " "), err, c.want)
 		}
 	}
+
+	// The preview finds its org however many orgs are older (the
+	// operator's list, app.ops_orgs, stops at 10,000, oldest first).
+	if _, err := su.Pool.Exec(ctx, `insert into app.orgs (name, created_at)
+		select 'Filler ' || i, timestamptz '2000-01-01' + i * interval '1 second' from generate_series(1, 10000) i`); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustWard(t, "org", "shred", "--data-dir", dir, "--org", b.org); !strings.Contains(out, `"Keep Clinic"`) ||
+		!strings.Contains(out, "Already shredded") {
+		t.Errorf("a preview of an org with 10,000 older ones printed:\n%s", out)
+	}
 }

@@ -215,7 +215,8 @@ type orgFacts struct {
 	BreakGlassUnreviewedSince *time.Time `json:"break_glass_unreviewed_since"`
 
 	// ShreddedAt is when `ward org shred` destroyed the org's keysets and
-	// data keys (app.ops_orgs, migration 00268); nil for a live org.
+	// data keys (migration 00268; read with app.ops_org_state, 00285); nil
+	// for a live org.
 	ShreddedAt *time.Time `json:"-"`
 }
 
@@ -314,7 +315,7 @@ func Gather(ctx context.Context, ops, reader *postgres.DB, o Options) (*Report, 
 // markShredded sets ShreddedAt on the orgs `ward org shred` destroyed
 // (their keysets are gone by design, not missing).
 func markShredded(ctx context.Context, ops *postgres.DB, orgs []orgFacts) error {
-	rows, err := ops.Pool.Query(ctx, `select id, shredded_at from app.ops_orgs() where shredded_at is not null`)
+	rows, err := ops.Pool.Query(ctx, `select id, shredded_at from app.ops_org_state(null) where shredded_at is not null`)
 	if err != nil {
 		return fmt.Errorf("compliance: read shredded orgs: %w", err)
 	}

@@ -371,6 +371,9 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"ops_dsr_queue is for operators", "a_admin", `select count(*)::text from app.ops_dsr_queue(null, 10)`, nil, nil, ""},
 		// The operator's list of orgs (00254).
 		{"ops_orgs is for operators", "a_admin", `select count(*)::text from app.ops_orgs()`, nil, nil, ""},
+		// The operator's look-up of an org's name and shredding (00285).
+		{"ops_org_state is for operators", "a_admin", `select count(*)::text from app.ops_org_state($1)`, []any{A}, nil, ""},
+		{"ops_org_state anonymous", "anonymous", `select count(*)::text from app.ops_org_state(null)`, nil, nil, ""},
 		// The operator's view of members (00253) reads any org's.
 		{"ops_members is for operators", "a_admin", `select count(*)::text from app.ops_members($1, null)`, []any{A}, nil, ""},
 		// Crypto-shredding an org (00268) is the operator's alone: no actor of

@@ -2906,6 +2906,28 @@ end $$;
 ALTER FUNCTION app.ops_org_shred_erase(p_org uuid) OWNER TO ward_definer;
 
 --
+-- Name: ops_org_state(uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_org_state(p_org uuid) RETURNS TABLE(id uuid, name text, shredded_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if private.credential_hash() is not null then
+    raise exception 'ops_org_state: the operator''s look-up takes no credential' using errcode = '42501';
+  end if;
+  -- p_org null: every org.
+  return query
+    select o.id, o.name, o.shredded_at
+      from app.orgs o
+     where p_org is null or o.id = p_org
+     order by o.created_at, o.id;
+end $$;
+
+ALTER FUNCTION app.ops_org_state(p_org uuid) OWNER TO ward_definer;
+
+--
 -- Name: ops_orgs(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -14668,6 +14690,13 @@ GRANT ALL ON FUNCTION app.ops_org_shred(p_org uuid, p_name text, p_dry_run boole
 
 REVOKE ALL ON FUNCTION app.ops_org_shred_erase(p_org uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.ops_org_shred_erase(p_org uuid) TO ward_ops;
+
+--
+-- Name: FUNCTION ops_org_state(p_org uuid); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_org_state(p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_org_state(p_org uuid) TO ward_ops;
 
 --
 -- Name: FUNCTION ops_orgs(); Type: ACL; Schema: app; Owner: ward_definer
