@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/wardhq/ward/internal/cases"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/postgres"
 )
@@ -40,10 +41,18 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err := pol.apply(ctx, db.superURL); err != nil {
 		return err
 	}
-	if err := ensureInstanceKeys(ctx, keystore.New(ring), db.superURL); err != nil {
+	keys := keystore.New(ring)
+	if err := ensureInstanceKeys(ctx, keys, db.superURL); err != nil {
+		return err
+	}
+	n, err := sealHoldTexts(ctx, keys, db.superURL)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "schema at version %d\n", v)
+	if n > 0 {
+		fmt.Fprintf(stdout, "sealed the clear texts of %d legal hold(s) under their orgs' keys\n", n)
+	}
 	return nil
 }
 
@@ -61,4 +70,16 @@ func ensureInstanceKeys(ctx context.Context, keys *keystore.Store, url string) e
 	}
 	// The audit log's checkpoint signing key, sealed under the instance keys.
 	return keys.EnsureSigner(ctx, ops)
+}
+
+// sealHoldTexts seals the legal-hold texts written in the clear before
+// migration 00280 (cases.SealHoldTexts), through the privileged
+// connection at url, and returns how many holds it sealed a text of.
+func sealHoldTexts(ctx context.Context, keys *keystore.Store, url string) (int, error) {
+	ops, err := postgres.Open(ctx, url)
+	if err != nil {
+		return 0, err
+	}
+	defer ops.Close()
+	return cases.SealHoldTexts(ctx, ops, keys)
 }

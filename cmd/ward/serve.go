@@ -224,6 +224,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		if err := ensureInstanceKeys(ctx, keys, dbase.superURL); err != nil {
 			return err
 		}
+		if n, err := sealHoldTexts(ctx, keys, dbase.superURL); err != nil {
+			return err
+		} else if n > 0 {
+			log.Info("sealed legal-hold texts written in the clear", "holds", n)
+		}
 		log.Info("embedded database ready", "psql", dbase.cluster.PsqlCommand(embeddedDB))
 	}
 	db, err := postgres.Open(ctx, dbase.appURL)

@@ -31,13 +31,17 @@ type Hold struct {
 // LogValue reports the id only.
 func (h Hold) LogValue() slog.Value { return slog.StringValue(h.ID.String()) }
 
-// HoldInput places a hold. Reason is an operational note (a matter or
-// ticket reference): it is stored in the clear, so it must not hold PHI.
+// HoldInput places a hold. Reason is free text (a matter or ticket
+// reference, which may name the patient): it is sealed with the org's
+// keys, as a release note is (migration 00280).
 type HoldInput struct {
 	PatientID *uuid.UUID `json:"patient_id"`
 	CaseID    *uuid.UUID `json:"case_id"`
 	Reason    string     `json:"reason"`
 }
+
+// LogValue keeps the reason out of logs.
+func (in HoldInput) LogValue() slog.Value { return slog.StringValue("[hold input]") }
 
 func (s *Service) admin(ctx context.Context) (call, error) {
 	c, err := begin(ctx)
@@ -61,8 +65,13 @@ func (s *Service) PlaceHold(ctx context.Context, in HoldInput) (Hold, error) {
 		return Hold{}, errkind.Visible(ErrInvalidInput, "a hold covers the org, one patient or one case: give at most one")
 	}
 	out := Hold{PatientID: in.PatientID, CaseID: in.CaseID, Reason: in.Reason, CreatedBy: c.p.UserID, Active: true}
+	id := uuid.New()
 	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
-		p := dbsqlc.PlaceHoldParams{OrgID: c.p.OrgID, Reason: in.Reason, CreatedBy: c.p.UserID}
+		reason, err := sealField(t.keys, "legal_holds", "reason", c.p.OrgID, id, in.Reason)
+		if err != nil {
+			return err
+		}
+		p := dbsqlc.PlaceHoldParams{OrgID: c.p.OrgID, ID: id, ReasonEnc: reason, CreatedBy: c.p.UserID}
 		if in.PatientID != nil {
 			p.PatientID = uuid.NullUUID{UUID: *in.PatientID, Valid: true}
 		}
@@ -98,11 +107,14 @@ func (s *Service) ListHolds(ctx context.Context, activeOnly bool) ([]Hold, error
 		}
 		ids := make([]uuid.UUID, 0, len(rows))
 		for _, r := range rows {
-			h := Hold{ID: r.ID, PatientID: nullID(r.PatientID), CaseID: nullID(r.CaseID), Reason: r.Reason,
+			h := Hold{ID: r.ID, PatientID: nullID(r.PatientID), CaseID: nullID(r.CaseID),
 				CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, ReleasedAt: r.ReleasedAt, ReleasedBy: nullID(r.ReleasedBy),
 				Active: r.ReleasedAt == nil}
-			if r.ReleaseNote != nil {
-				h.ReleaseNote = *r.ReleaseNote
+			if h.Reason, err = openField(t.keys, "legal_holds", "reason", c.p.OrgID, r.ID, r.ReasonEnc); err != nil {
+				return err
+			}
+			if h.ReleaseNote, err = openField(t.keys, "legal_holds", "release_note", c.p.OrgID, r.ID, r.ReleaseNoteEnc); err != nil {
+				return err
 			}
 			out = append(out, h)
 			ids = append(ids, r.ID)
@@ -125,8 +137,12 @@ func (s *Service) ReleaseHold(ctx context.Context, id uuid.UUID, note string) er
 		return err
 	}
 	err = s.tx(ctx, c, func(ctx context.Context, t txn) error {
+		enc, err := sealField(t.keys, "legal_holds", "release_note", c.p.OrgID, id, note)
+		if err != nil {
+			return err
+		}
 		if _, err := t.q.ReleaseHold(ctx, dbsqlc.ReleaseHoldParams{OrgID: c.p.OrgID, ID: id,
-			ReleasedBy: uuid.NullUUID{UUID: c.p.UserID, Valid: true}, Note: &note}); err != nil {
+			ReleasedBy: uuid.NullUUID{UUID: c.p.UserID, Valid: true}, NoteEnc: enc}); err != nil {
 			return err
 		}
 		return t.record(ctx, c.event("legal_hold.release", "legal_hold", id, uuid.Nil))

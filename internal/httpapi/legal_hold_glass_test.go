@@ -34,8 +34,8 @@ func TestLegalHoldBreakGlassRefusedByDatabase(t *testing.T) {
 		what, sql string
 		args      []any
 	}{
-		{"place", `insert into app.legal_holds (org_id, reason, created_by) values ($1, 'glass', $2)`, []any{o.ID, o.Admin.ID}},
-		{"release", `update app.legal_holds set released_at = now(), released_by = $2, release_note = 'done' where id = $1::uuid`,
+		{"place", `insert into app.legal_holds (org_id, reason_enc, created_by) values ($1, '\x676c617373', $2)`, []any{o.ID, o.Admin.ID}},
+		{"release", `update app.legal_holds set released_at = now(), released_by = $2, release_note_enc = '\x646f6e65' where id = $1::uuid`,
 			[]any{held, o.Admin.ID}},
 	}
 	run := func(token, sql string, args []any) (int64, error) {

@@ -96,6 +96,20 @@ func opsKeyset(ctx context.Context, ops *postgres.DB, org uuid.UUID) (w envelope
 	return w, created, rotated, nil
 }
 
+// OpsOrg returns org's unwrapped keys read through ops (ward_ops or a
+// superuser: app.ops_keysets, which takes no credential), for an
+// operator's command that seals or opens an org's values outside any
+// request. It returns an error wrapping ErrNoKeys when the key store
+// holds none for org (a shredded org), and one wrapping envelope.ErrUnwrap
+// when they do not unwrap under this root.
+func (s *Store) OpsOrg(ctx context.Context, ops *postgres.DB, org uuid.UUID) (*envelope.OrgKeys, error) {
+	w, _, _, err := opsKeyset(ctx, ops, org)
+	if err != nil {
+		return nil, err
+	}
+	return s.ring.Org(org, w)
+}
+
 // Status reports org's keysets and how many of its data keys are sealed
 // under an older key, through ops (ward_ops or a superuser).
 func (s *Store) Status(ctx context.Context, ops *postgres.DB, org uuid.UUID) (KeysetStatus, error) {

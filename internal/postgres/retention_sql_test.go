@@ -277,7 +277,7 @@ func TestDocumentRetentionSQL(t *testing.T) {
 	inserted, release, holdErr := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
 		holdErr <- env.App.InTenantTx(ctx, fresh, func(ctx context.Context, tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, `insert into app.legal_holds (org_id, case_id, reason, created_by) values ($1, $2, 'late', $3)`,
+			_, err := tx.Exec(ctx, `insert into app.legal_holds (org_id, case_id, reason_enc, created_by) values ($1, $2, '\x00', $3)`,
 				org, c4, admin)
 			close(inserted)
 			if err == nil {
@@ -338,7 +338,7 @@ func TestDeleteDocumentWaitsForHold(t *testing.T) {
 	inserted, release, holdErr := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
 		holdErr <- env.App.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, `insert into app.legal_holds (org_id, case_id, reason, created_by) values ($1, $2, 'matter', $3)`,
+			_, err := tx.Exec(ctx, `insert into app.legal_holds (org_id, case_id, reason_enc, created_by) values ($1, $2, '\x00', $3)`,
 				org, kase, admin)
 			close(inserted)
 			if err == nil {

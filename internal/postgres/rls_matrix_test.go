@@ -413,6 +413,13 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			`select app.user_known_live($1)::text`, []any{s.must("b_admin")}, nil, ""},
 		{"user_known_live anonymous", "anonymous",
 			`select app.user_known_live($1)::text`, []any{s.must("a_admin")}, nil, ""},
+		// Sealing the legal-hold texts written in the clear before 00280
+		// is the operator's (`ward migrate`): no actor of the server's role
+		// reads those texts or writes a hold's sealed ones through it.
+		{"ops_legal_hold_clear_texts is for operators", "a_admin",
+			`select count(*)::text from app.ops_legal_hold_clear_texts(null, null, 10)`, nil, nil, ""},
+		{"ops_seal_legal_hold is for operators", "a_admin",
+			`select app.ops_seal_legal_hold($1, $2, 'seed', '\x01', null, null)::text`, []any{A, A}, nil, ""},
 		{"ops_rewrap_data_keys is for operators", "a_key",
 			`select app.ops_rewrap_data_keys($1, '{}', '{}', '{}')::text`, []any{A}, nil, ""},
 		// The compliance report's facts (00146) read across every org: the

@@ -966,18 +966,22 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{{name: "update", tail: `set note = 'forged'`}},
 		},
 		{
-			// Admins see and place their org's legal holds and release them;
-			// nobody deletes one.
+			// Admins see and place their org's legal holds and release them,
+			// with the reason and the note sealed (00280): nobody writes
+			// them in the clear. Nobody deletes one.
 			name: "app.legal_holds", pk: `org_id::text || '/' || id::text`, read: orgAdmin, scope: rlsOrgScope,
 			inserts: []rlsInsert{{name: "insert", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
 				return t.org == p.org && p.role == "admin"
 			}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				return `insert into app.legal_holds (org_id, reason_enc, created_by) values ($1, $3, $2)`, []any{t.org, a.user, rlsRandom(40)}
+			}}, {name: "insert clear", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into app.legal_holds (org_id, reason, created_by) values ($1, 'matrix', $2)`, []any{t.org, a.user}
 			}}},
 			updates: []rlsWrite{
-				{name: "release", tail: `set released_at = now(), released_by = (select private.uid()), release_note = 'matrix'`, may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+				{name: "release", tail: `set released_at = now(), released_by = (select private.uid()), release_note_enc = '\x6d6174726978'`, may: func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
 					return r.org == p.org && p.role == "admin"
 				}},
+				{name: "release clear", tail: `set released_at = now(), released_by = (select private.uid()), release_note = 'matrix'`},
 				{name: "reassign", tail: `set created_by = created_by`},
 			},
 		},

@@ -570,7 +570,7 @@ func (w *rlsWriter) attempt(kind string) {
 // legalHold places an org-wide legal hold.
 func (w *rlsWriter) legalHold(org, by string) {
 	o, id := w.s.must(org), w.s.name("hold."+org)
-	w.exec(`insert into app.legal_holds (org_id, id, reason, created_by) values ($1, $2, 'seed', $3)`, o, id, w.s.must(by))
+	w.exec(`insert into app.legal_holds (org_id, id, reason_enc, created_by) values ($1, $2, '\x73656564', $3)`, o, id, w.s.must(by))
 	w.add("app.legal_holds", rlsRow{pk: o + "/" + id, org: o})
 }
 

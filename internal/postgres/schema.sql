@@ -2683,6 +2683,63 @@ $$;
 
 ALTER FUNCTION app.ops_keysets(p_org uuid) OWNER TO ward_definer;
 
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: legal_holds; Type: TABLE; Schema: app; Owner: ward_owner
+--
+
+CREATE TABLE app.legal_holds (
+    org_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    patient_id uuid,
+    reason text,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    released_at timestamp with time zone,
+    case_id uuid,
+    released_by uuid,
+    release_note text,
+    reason_enc bytea,
+    release_note_enc bytea,
+    CONSTRAINT legal_holds_one_scope CHECK ((num_nonnulls(patient_id, case_id) <= 1)),
+    CONSTRAINT legal_holds_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500))),
+    CONSTRAINT legal_holds_reason_enc_check CHECK (((octet_length(reason_enc) >= 1) AND (octet_length(reason_enc) <= 4096))),
+    CONSTRAINT legal_holds_reason_once CHECK ((num_nonnulls(reason, reason_enc) = 1)),
+    CONSTRAINT legal_holds_release_check CHECK ((((released_at IS NULL) = (released_by IS NULL)) AND (num_nonnulls(release_note, release_note_enc) =
+CASE
+    WHEN (released_at IS NULL) THEN 0
+    ELSE 1
+END))),
+    CONSTRAINT legal_holds_release_note_check CHECK (((length(release_note) >= 1) AND (length(release_note) <= 500))),
+    CONSTRAINT legal_holds_release_note_enc_check CHECK (((octet_length(release_note_enc) >= 1) AND (octet_length(release_note_enc) <= 4096)))
+);
+
+ALTER TABLE ONLY app.legal_holds FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.legal_holds OWNER TO ward_owner;
+
+--
+-- Name: ops_legal_hold_clear_texts(uuid, uuid, integer); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_legal_hold_clear_texts(p_after_org uuid, p_after_id uuid, p_limit integer) RETURNS SETOF app.legal_holds
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select h.* from app.legal_holds h
+    join app.orgs o on o.id = h.org_id
+   where o.shredded_at is null
+     and (h.reason is not null or h.release_note is not null)
+     and (p_after_org is null or (h.org_id, h.id) > (p_after_org, coalesce(p_after_id, '00000000-0000-0000-0000-000000000000')))
+   order by h.org_id, h.id
+   limit least(greatest(p_limit, 1), 1000)
+$$;
+
+ALTER FUNCTION app.ops_legal_hold_clear_texts(p_after_org uuid, p_after_id uuid, p_limit integer) OWNER TO ward_definer;
+
 --
 -- Name: ops_members(uuid, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
@@ -2815,6 +2872,13 @@ begin
      set name = 'shredded', value = null, unit = null, kcal = null, protein_g = null, carbs_g = null,
          fat_g = null, observed_at = e.created_at
    where e.org_id = p_org;
+  -- A legal hold's reason and release note are sealed (00280), but a
+  -- hold written before then holds them in the clear until `ward
+  -- migrate` seals them: overwritten, as an entry's name is.
+  update app.legal_holds h
+     set reason = case when h.reason is null then null else 'shredded' end,
+         release_note = case when h.release_note is null then null else 'shredded' end
+   where h.org_id = p_org and (h.reason is not null or h.release_note is not null);
   delete from private.keysets k where k.org_id = p_org;
   update app.orgs x set shredded_at = now(), gateway_providers = '{}', gateway_models = '{}' where x.id = p_org;
   perform pg_catalog.pg_notify('ward_keys', p_org::text);
@@ -3024,6 +3088,46 @@ begin
 end $$;
 
 ALTER FUNCTION app.ops_rewrap_data_keys(p_org uuid, p_ids uuid[], p_old bytea[], p_new bytea[]) OWNER TO ward_definer;
+
+--
+-- Name: ops_seal_legal_hold(uuid, uuid, text, bytea, text, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_seal_legal_hold(p_org uuid, p_id uuid, p_reason text, p_reason_enc bytea, p_note text, p_note_enc bytea) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  n int := 0;
+  m int := 0;
+begin
+  if p_org is null or p_id is null then
+    raise exception 'ops_seal_legal_hold: the org and the hold are required' using errcode = '22023';
+  end if;
+  if (p_reason is null) <> (p_reason_enc is null) or (p_note is null) <> (p_note_enc is null) then
+    raise exception 'ops_seal_legal_hold: each text comes with its sealed form' using errcode = '22023';
+  end if;
+  -- The org's row, shared: a shred (which takes it for update) is either
+  -- done, and its overwrite is what the rows below no longer match, or
+  -- waits for this.
+  perform from app.orgs o where o.id = p_org and o.shredded_at is null for key share;
+  if not found then
+    return false;
+  end if;
+  if p_reason is not null then
+    update app.legal_holds h set reason_enc = p_reason_enc, reason = null
+     where h.org_id = p_org and h.id = p_id and h.reason = p_reason;
+    get diagnostics n = row_count;
+  end if;
+  if p_note is not null then
+    update app.legal_holds h set release_note_enc = p_note_enc, release_note = null
+     where h.org_id = p_org and h.id = p_id and h.release_note = p_note;
+    get diagnostics m = row_count;
+  end if;
+  return n + m > 0;
+end $$;
+
+ALTER FUNCTION app.ops_seal_legal_hold(p_org uuid, p_id uuid, p_reason text, p_reason_enc bytea, p_note text, p_note_enc bytea) OWNER TO ward_definer;
 
 --
 -- Name: org_compliance_facts(text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -7310,10 +7414,6 @@ end $$;
 
 ALTER FUNCTION private.case_grantee_role(p_case uuid, p_user uuid) OWNER TO ward_rls;
 
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
-
 --
 -- Name: case_invites; Type: TABLE; Schema: app; Owner: ward_owner
 --
@@ -9954,31 +10054,6 @@ CREATE TABLE app.known_devices (
 ALTER TABLE ONLY app.known_devices FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.known_devices OWNER TO ward_owner;
-
---
--- Name: legal_holds; Type: TABLE; Schema: app; Owner: ward_owner
---
-
-CREATE TABLE app.legal_holds (
-    org_id uuid NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    patient_id uuid,
-    reason text NOT NULL,
-    created_by uuid NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    released_at timestamp with time zone,
-    case_id uuid,
-    released_by uuid,
-    release_note text,
-    CONSTRAINT legal_holds_one_scope CHECK ((num_nonnulls(patient_id, case_id) <= 1)),
-    CONSTRAINT legal_holds_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500))),
-    CONSTRAINT legal_holds_release_check CHECK ((((released_at IS NULL) = (released_by IS NULL)) AND ((released_at IS NULL) = (release_note IS NULL)))),
-    CONSTRAINT legal_holds_release_note_check CHECK (((length(release_note) >= 1) AND (length(release_note) <= 500)))
-);
-
-ALTER TABLE ONLY app.legal_holds FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE app.legal_holds OWNER TO ward_owner;
 
 --
 -- Name: magic_links; Type: TABLE; Schema: app; Owner: ward_owner
@@ -14671,6 +14746,94 @@ REVOKE ALL ON FUNCTION app.ops_keysets(p_org uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.ops_keysets(p_org uuid) TO ward_ops;
 
 --
+-- Name: TABLE legal_holds; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT ON TABLE app.legal_holds TO ward_audit_cleanup;
+GRANT SELECT ON TABLE app.legal_holds TO ward_definer;
+
+--
+-- Name: COLUMN legal_holds.org_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(org_id),INSERT(org_id) ON TABLE app.legal_holds TO ward_app;
+
+--
+-- Name: COLUMN legal_holds.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id),INSERT(id) ON TABLE app.legal_holds TO ward_app;
+
+--
+-- Name: COLUMN legal_holds.patient_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(patient_id),INSERT(patient_id) ON TABLE app.legal_holds TO ward_app;
+
+--
+-- Name: COLUMN legal_holds.reason; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(reason) ON TABLE app.legal_holds TO ward_definer;
+
+--
+-- Name: COLUMN legal_holds.created_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_by),INSERT(created_by) ON TABLE app.legal_holds TO ward_app;
+
+--
+-- Name: COLUMN legal_holds.created_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.legal_holds TO ward_app;
+
+--
+-- Name: COLUMN legal_holds.released_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(released_at),UPDATE(released_at) ON TABLE app.legal_holds TO ward_app;
+
+--
+-- Name: COLUMN legal_holds.case_id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(case_id),INSERT(case_id) ON TABLE app.legal_holds TO ward_app;
+
+--
+-- Name: COLUMN legal_holds.released_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(released_by),UPDATE(released_by) ON TABLE app.legal_holds TO ward_app;
+
+--
+-- Name: COLUMN legal_holds.release_note; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(release_note) ON TABLE app.legal_holds TO ward_definer;
+
+--
+-- Name: COLUMN legal_holds.reason_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(reason_enc),INSERT(reason_enc) ON TABLE app.legal_holds TO ward_app;
+GRANT UPDATE(reason_enc) ON TABLE app.legal_holds TO ward_definer;
+
+--
+-- Name: COLUMN legal_holds.release_note_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(release_note_enc),UPDATE(release_note_enc) ON TABLE app.legal_holds TO ward_app;
+GRANT UPDATE(release_note_enc) ON TABLE app.legal_holds TO ward_definer;
+
+--
+-- Name: FUNCTION ops_legal_hold_clear_texts(p_after_org uuid, p_after_id uuid, p_limit integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_legal_hold_clear_texts(p_after_org uuid, p_after_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_legal_hold_clear_texts(p_after_org uuid, p_after_id uuid, p_limit integer) TO ward_ops;
+
+--
 -- Name: FUNCTION ops_members(p_org uuid, p_email_bidx bytea); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -14718,6 +14881,13 @@ GRANT ALL ON FUNCTION app.ops_replace_keyset(p_org uuid, p_purpose text, p_old b
 
 REVOKE ALL ON FUNCTION app.ops_rewrap_data_keys(p_org uuid, p_ids uuid[], p_old bytea[], p_new bytea[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.ops_rewrap_data_keys(p_org uuid, p_ids uuid[], p_old bytea[], p_new bytea[]) TO ward_ops;
+
+--
+-- Name: FUNCTION ops_seal_legal_hold(p_org uuid, p_id uuid, p_reason text, p_reason_enc bytea, p_note text, p_note_enc bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_seal_legal_hold(p_org uuid, p_id uuid, p_reason text, p_reason_enc bytea, p_note text, p_note_enc bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_seal_legal_hold(p_org uuid, p_id uuid, p_reason text, p_reason_enc bytea, p_note text, p_note_enc bytea) TO ward_ops;
 
 --
 -- Name: FUNCTION org_compliance_facts(p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -16999,32 +17169,6 @@ GRANT UPDATE(expires_at) ON TABLE app.known_devices TO ward_definer;
 --
 
 GRANT UPDATE(session_id) ON TABLE app.known_devices TO ward_definer;
-
---
--- Name: TABLE legal_holds; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT,INSERT ON TABLE app.legal_holds TO ward_app;
-GRANT SELECT ON TABLE app.legal_holds TO ward_audit_cleanup;
-GRANT SELECT ON TABLE app.legal_holds TO ward_definer;
-
---
--- Name: COLUMN legal_holds.released_at; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT UPDATE(released_at) ON TABLE app.legal_holds TO ward_app;
-
---
--- Name: COLUMN legal_holds.released_by; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT UPDATE(released_by) ON TABLE app.legal_holds TO ward_app;
-
---
--- Name: COLUMN legal_holds.release_note; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT UPDATE(release_note) ON TABLE app.legal_holds TO ward_app;
 
 --
 -- Name: TABLE magic_links; Type: ACL; Schema: app; Owner: ward_owner

@@ -1075,7 +1075,7 @@ func (q *Queries) ListDocuments(ctx context.Context, arg ListDocumentsParams) ([
 }
 
 const listHolds = `-- name: ListHolds :many
-select id, patient_id, case_id, reason, created_by, created_at, released_at, released_by, release_note
+select id, patient_id, case_id, reason_enc, created_by, created_at, released_at, released_by, release_note_enc
   from app.legal_holds
  where org_id = $1 and (not $2::boolean or released_at is null)
  order by created_at desc, id
@@ -1087,15 +1087,15 @@ type ListHoldsParams struct {
 }
 
 type ListHoldsRow struct {
-	ID          uuid.UUID
-	PatientID   uuid.NullUUID
-	CaseID      uuid.NullUUID
-	Reason      string
-	CreatedBy   uuid.UUID
-	CreatedAt   time.Time
-	ReleasedAt  *time.Time
-	ReleasedBy  uuid.NullUUID
-	ReleaseNote *string
+	ID             uuid.UUID
+	PatientID      uuid.NullUUID
+	CaseID         uuid.NullUUID
+	ReasonEnc      []byte
+	CreatedBy      uuid.UUID
+	CreatedAt      time.Time
+	ReleasedAt     *time.Time
+	ReleasedBy     uuid.NullUUID
+	ReleaseNoteEnc []byte
 }
 
 func (q *Queries) ListHolds(ctx context.Context, arg ListHoldsParams) ([]ListHoldsRow, error) {
@@ -1111,12 +1111,12 @@ func (q *Queries) ListHolds(ctx context.Context, arg ListHoldsParams) ([]ListHol
 			&i.ID,
 			&i.PatientID,
 			&i.CaseID,
-			&i.Reason,
+			&i.ReasonEnc,
 			&i.CreatedBy,
 			&i.CreatedAt,
 			&i.ReleasedAt,
 			&i.ReleasedBy,
-			&i.ReleaseNote,
+			&i.ReleaseNoteEnc,
 		); err != nil {
 			return nil, err
 		}
@@ -1420,6 +1420,79 @@ func (q *Queries) OpenPatientDocuments(ctx context.Context, arg OpenPatientDocum
 	return items, nil
 }
 
+const opsLegalHoldClearTexts = `-- name: OpsLegalHoldClearTexts :many
+select org_id, id, reason, release_note
+  from app.ops_legal_hold_clear_texts($1::uuid, $2::uuid, $3::int)
+`
+
+type OpsLegalHoldClearTextsParams struct {
+	AfterOrg uuid.NullUUID
+	AfterID  uuid.NullUUID
+	Lim      int32
+}
+
+type OpsLegalHoldClearTextsRow struct {
+	OrgID       uuid.UUID
+	ID          uuid.UUID
+	Reason      *string
+	ReleaseNote *string
+}
+
+// The operator's (ward_ops) page of holds still holding a clear text
+// (00280), for SealHoldTexts.
+func (q *Queries) OpsLegalHoldClearTexts(ctx context.Context, arg OpsLegalHoldClearTextsParams) ([]OpsLegalHoldClearTextsRow, error) {
+	rows, err := q.db.Query(ctx, opsLegalHoldClearTexts, arg.AfterOrg, arg.AfterID, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []OpsLegalHoldClearTextsRow
+	for rows.Next() {
+		var i OpsLegalHoldClearTextsRow
+		if err := rows.Scan(
+			&i.OrgID,
+			&i.ID,
+			&i.Reason,
+			&i.ReleaseNote,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const opsSealLegalHold = `-- name: OpsSealLegalHold :one
+select app.ops_seal_legal_hold($1::uuid, $2::uuid, $3::text, $4::bytea,
+  $5::text, $6::bytea) as sealed
+`
+
+type OpsSealLegalHoldParams struct {
+	OrgID     uuid.UUID
+	ID        uuid.UUID
+	Reason    *string
+	ReasonEnc []byte
+	Note      *string
+	NoteEnc   []byte
+}
+
+func (q *Queries) OpsSealLegalHold(ctx context.Context, arg OpsSealLegalHoldParams) (bool, error) {
+	row := q.db.QueryRow(ctx, opsSealLegalHold,
+		arg.OrgID,
+		arg.ID,
+		arg.Reason,
+		arg.ReasonEnc,
+		arg.Note,
+		arg.NoteEnc,
+	)
+	var sealed bool
+	err := row.Scan(&sealed)
+	return sealed, err
+}
+
 const orgDocumentLimit = `-- name: OrgDocumentLimit :one
 select document_max_bytes from app.orgs where id = $1
 `
@@ -1432,16 +1505,17 @@ func (q *Queries) OrgDocumentLimit(ctx context.Context, orgID uuid.UUID) (int64,
 }
 
 const placeHold = `-- name: PlaceHold :one
-insert into app.legal_holds (org_id, patient_id, case_id, reason, created_by)
-values ($1, $2, $3, $4, $5)
+insert into app.legal_holds (org_id, id, patient_id, case_id, reason_enc, created_by)
+values ($1, $2, $3, $4, $5, $6)
 returning id, created_at
 `
 
 type PlaceHoldParams struct {
 	OrgID     uuid.UUID
+	ID        uuid.UUID
 	PatientID uuid.NullUUID
 	CaseID    uuid.NullUUID
-	Reason    string
+	ReasonEnc []byte
 	CreatedBy uuid.UUID
 }
 
@@ -1453,9 +1527,10 @@ type PlaceHoldRow struct {
 func (q *Queries) PlaceHold(ctx context.Context, arg PlaceHoldParams) (PlaceHoldRow, error) {
 	row := q.db.QueryRow(ctx, placeHold,
 		arg.OrgID,
+		arg.ID,
 		arg.PatientID,
 		arg.CaseID,
-		arg.Reason,
+		arg.ReasonEnc,
 		arg.CreatedBy,
 	)
 	var i PlaceHoldRow
@@ -1663,14 +1738,14 @@ func (q *Queries) RecordAccessExpiries(ctx context.Context, max int32) (int32, e
 }
 
 const releaseHold = `-- name: ReleaseHold :one
-update app.legal_holds set released_at = now(), released_by = $1, release_note = $2
+update app.legal_holds set released_at = now(), released_by = $1, release_note_enc = $2
  where org_id = $3 and id = $4 and released_at is null
 returning id
 `
 
 type ReleaseHoldParams struct {
 	ReleasedBy uuid.NullUUID
-	Note       *string
+	NoteEnc    []byte
 	OrgID      uuid.UUID
 	ID         uuid.UUID
 }
@@ -1678,7 +1753,7 @@ type ReleaseHoldParams struct {
 func (q *Queries) ReleaseHold(ctx context.Context, arg ReleaseHoldParams) (uuid.UUID, error) {
 	row := q.db.QueryRow(ctx, releaseHold,
 		arg.ReleasedBy,
-		arg.Note,
+		arg.NoteEnc,
 		arg.OrgID,
 		arg.ID,
 	)

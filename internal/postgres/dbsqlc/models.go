@@ -344,16 +344,18 @@ type AppKnownDevice struct {
 }
 
 type AppLegalHold struct {
-	OrgID       uuid.UUID
-	ID          uuid.UUID
-	PatientID   uuid.NullUUID
-	Reason      string
-	CreatedBy   uuid.UUID
-	CreatedAt   time.Time
-	ReleasedAt  *time.Time
-	CaseID      uuid.NullUUID
-	ReleasedBy  uuid.NullUUID
-	ReleaseNote *string
+	OrgID          uuid.UUID
+	ID             uuid.UUID
+	PatientID      uuid.NullUUID
+	Reason         *string
+	CreatedBy      uuid.UUID
+	CreatedAt      time.Time
+	ReleasedAt     *time.Time
+	CaseID         uuid.NullUUID
+	ReleasedBy     uuid.NullUUID
+	ReleaseNote    *string
+	ReasonEnc      []byte
+	ReleaseNoteEnc []byte
 }
 
 type AppMagicLink struct {

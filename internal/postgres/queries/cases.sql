@@ -241,20 +241,30 @@ select app.touch_upload(@storage_key::text) as held;
 select app.release_upload(@storage_key::text) as held;
 
 -- name: PlaceHold :one
-insert into app.legal_holds (org_id, patient_id, case_id, reason, created_by)
-values (@org_id, sqlc.narg('patient_id'), sqlc.narg('case_id'), @reason, @created_by)
+insert into app.legal_holds (org_id, id, patient_id, case_id, reason_enc, created_by)
+values (@org_id, @id, sqlc.narg('patient_id'), sqlc.narg('case_id'), @reason_enc, @created_by)
 returning id, created_at;
 
 -- name: ListHolds :many
-select id, patient_id, case_id, reason, created_by, created_at, released_at, released_by, release_note
+select id, patient_id, case_id, reason_enc, created_by, created_at, released_at, released_by, release_note_enc
   from app.legal_holds
  where org_id = @org_id and (not @active_only::boolean or released_at is null)
  order by created_at desc, id;
 
 -- name: ReleaseHold :one
-update app.legal_holds set released_at = now(), released_by = @released_by, release_note = @note
+update app.legal_holds set released_at = now(), released_by = @released_by, release_note_enc = @note_enc
  where org_id = @org_id and id = @id and released_at is null
 returning id;
+
+-- name: OpsLegalHoldClearTexts :many
+-- The operator's (ward_ops) page of holds still holding a clear text
+-- (00280), for SealHoldTexts.
+select org_id, id, reason, release_note
+  from app.ops_legal_hold_clear_texts(sqlc.narg('after_org')::uuid, sqlc.narg('after_id')::uuid, @lim::int);
+
+-- name: OpsSealLegalHold :one
+select app.ops_seal_legal_hold(@org_id::uuid, @id::uuid, sqlc.narg('reason')::text, sqlc.narg('reason_enc')::bytea,
+  sqlc.narg('note')::text, sqlc.narg('note_enc')::bytea) as sealed;
 
 -- name: OpenPatientDocuments :many
 select r.version_id::uuid as version_id, r.storage_key::text as storage_key, r.data_key::bytea as data_key
