@@ -78,6 +78,12 @@ func TestOpsSealLegalHold(t *testing.T) {
 		reason, note       *string
 		reasonEnc, noteEnc []byte
 	}
+	str := func(p *string) string {
+		if p == nil {
+			return "null"
+		}
+		return "'" + *p + "'"
+	}
 	read := func(id uuid.UUID) texts {
 		t.Helper()
 		var x texts
@@ -94,14 +100,14 @@ func TestOpsSealLegalHold(t *testing.T) {
 		t.Error("a seal of a text the row no longer holds stored it")
 	}
 	if x := read(first); x.reason == nil || *x.reason != "matter A" || x.reasonEnc != nil {
-		t.Errorf("after a stale seal: reason %v, sealed %x; want 'matter A', none", x.reason, x.reasonEnc)
+		t.Errorf("after a stale seal: reason %s, sealed %x; want 'matter A', none", str(x.reason), x.reasonEnc)
 	}
 	// The reason alone: the note stays clear, and the hold is still listed.
 	if !seal(first, "matter A", nil, []byte{1, 2}, nil) {
 		t.Error("the seal of the stored reason stored nothing")
 	}
 	if x := read(first); x.reason != nil || string(x.reasonEnc) != "\x01\x02" || x.note == nil || *x.note != "done A" {
-		t.Errorf("after sealing the reason: reason %v, sealed %x, note %v; want none, 0102, 'done A'", x.reason, x.reasonEnc, x.note)
+		t.Errorf("after sealing the reason: reason %s, sealed %x, note %s; want none, 0102, 'done A'", str(x.reason), x.reasonEnc, str(x.note))
 	}
 	if got := page(org, nil, 1000); len(got) != 2 {
 		t.Errorf("with the note still clear the page lists %v; want both holds", got)
@@ -110,7 +116,7 @@ func TestOpsSealLegalHold(t *testing.T) {
 		t.Error("the seal of the stored note stored nothing")
 	}
 	if x := read(first); x.note != nil || string(x.noteEnc) != "\x03\x04" {
-		t.Errorf("after sealing the note: note %v, sealed %x; want none, 0304", x.note, x.noteEnc)
+		t.Errorf("after sealing the note: note %s, sealed %x; want none, 0304", str(x.note), x.noteEnc)
 	}
 	if got := page(org, nil, 1000); len(got) != 1 || got[0] != second {
 		t.Errorf("after sealing the first hold the page lists %v; want [%s]", got, second)
@@ -121,10 +127,10 @@ func TestOpsSealLegalHold(t *testing.T) {
 	exec(`update app.legal_holds set released_at = now(), released_by = created_by, release_note = 'done B' where id = $1`, second)
 	exec(`select app.ops_org_shred($1, 'Holding Clinic', false)`, org)
 	if x := read(second); x.reason == nil || *x.reason != "shredded" || x.note == nil || *x.note != "shredded" {
-		t.Errorf("after the shred the unsealed hold's reason %v, note %v; want 'shredded' both", x.reason, x.note)
+		t.Errorf("after the shred the unsealed hold's reason %s, note %s; want 'shredded' both", str(x.reason), str(x.note))
 	}
 	if x := read(first); x.reason != nil || x.note != nil || string(x.reasonEnc) != "\x01\x02" {
-		t.Errorf("after the shred the sealed hold's reason %v, note %v, sealed %x; want none, none, 0102", x.reason, x.note, x.reasonEnc)
+		t.Errorf("after the shred the sealed hold's reason %s, note %s, sealed %x; want none, none, 0102", str(x.reason), str(x.note), x.reasonEnc)
 	}
 	if got := page(org, nil, 1000); len(got) != 0 {
 		t.Errorf("the shredded org's holds are listed: %v", got)

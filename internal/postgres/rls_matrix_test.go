@@ -1444,6 +1444,11 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"magic link hash", "a_admin", `select encode(token_hash, 'hex') from app.magic_links`, nil, nil, ""},
 		{"user email blind index", "a_admin", `select encode(email_bidx, 'hex') from app.users`, nil, nil, ""},
 		{"sign-in attempts", "a_admin", `select encode(key_hash, 'hex') from app.auth_attempts`, nil, nil, ""},
+		// A legal hold's clear texts (00280): those written before are
+		// sealed by `ward migrate`; the server reads only the sealed ones.
+		{"legal hold clear reason", "a_admin", `select reason from app.legal_holds`, nil, nil, ""},
+		{"legal hold clear note", "a_admin", `select release_note from app.legal_holds`, nil, nil, ""},
+		{"legal holds star", "a_admin", `select id::text from (select * from app.legal_holds) x`, nil, nil, ""},
 	}
 	// Two statements each: what audit.append stored for a denied probe of
 	// an id that names no patient, and the credential it recorded.
