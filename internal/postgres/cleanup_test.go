@@ -94,6 +94,9 @@ func TestAuditCleanupRoleLimits(t *testing.T) {
 		{"empty the queue", `delete from audit.queue`, nil},
 		{"delete a head", `delete from audit.heads where org_id = $1`, []any{org}},
 		{"truncate the heads", `truncate audit.heads`, nil},
+		// It reads which legal holds are live, never their texts (00280).
+		{"read a hold's reason", `select reason, reason_enc from app.legal_holds`, nil},
+		{"read a hold's release note", `select release_note, release_note_enc from app.legal_holds`, nil},
 	}
 	for _, tc := range refused {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14749,7 +14749,6 @@ GRANT ALL ON FUNCTION app.ops_keysets(p_org uuid) TO ward_ops;
 -- Name: TABLE legal_holds; Type: ACL; Schema: app; Owner: ward_owner
 --
 
-GRANT SELECT ON TABLE app.legal_holds TO ward_audit_cleanup;
 GRANT SELECT ON TABLE app.legal_holds TO ward_definer;
 
 --
@@ -14757,18 +14756,21 @@ GRANT SELECT ON TABLE app.legal_holds TO ward_definer;
 --
 
 GRANT SELECT(org_id),INSERT(org_id) ON TABLE app.legal_holds TO ward_app;
+GRANT SELECT(org_id) ON TABLE app.legal_holds TO ward_audit_cleanup;
 
 --
 -- Name: COLUMN legal_holds.id; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT SELECT(id),INSERT(id) ON TABLE app.legal_holds TO ward_app;
+GRANT SELECT(id) ON TABLE app.legal_holds TO ward_audit_cleanup;
 
 --
 -- Name: COLUMN legal_holds.patient_id; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT SELECT(patient_id),INSERT(patient_id) ON TABLE app.legal_holds TO ward_app;
+GRANT SELECT(patient_id) ON TABLE app.legal_holds TO ward_audit_cleanup;
 
 --
 -- Name: COLUMN legal_holds.reason; Type: ACL; Schema: app; Owner: ward_owner
@@ -14793,12 +14795,14 @@ GRANT SELECT(created_at) ON TABLE app.legal_holds TO ward_app;
 --
 
 GRANT SELECT(released_at),UPDATE(released_at) ON TABLE app.legal_holds TO ward_app;
+GRANT SELECT(released_at) ON TABLE app.legal_holds TO ward_audit_cleanup;
 
 --
 -- Name: COLUMN legal_holds.case_id; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT SELECT(case_id),INSERT(case_id) ON TABLE app.legal_holds TO ward_app;
+GRANT SELECT(case_id) ON TABLE app.legal_holds TO ward_audit_cleanup;
 
 --
 -- Name: COLUMN legal_holds.released_by; Type: ACL; Schema: app; Owner: ward_owner

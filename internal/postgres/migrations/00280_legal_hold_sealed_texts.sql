@@ -10,8 +10,9 @@
 -- sealed by the server. ward_app may no longer read or write the clear
 -- columns: it inserts the sealed reason (and the row's id, which the
 -- associated data binds, so the server picks it) and releases with the
--- sealed note. A row holds each text once, sealed or (a row written
--- before this migration) clear.
+-- sealed note; ward_audit_cleanup reads which holds are live, not their
+-- texts. A row holds each text once, sealed or (a row written before
+-- this migration) clear.
 --
 -- The database holds no key, so it cannot seal the rows already there.
 -- `ward migrate` (and an embedded `ward serve`, which migrates itself)
@@ -56,6 +57,11 @@ grant select (org_id, id, patient_id, case_id, reason_enc, created_by, created_a
   release_note_enc) on app.legal_holds to ward_app;
 grant insert (org_id, id, patient_id, case_id, reason_enc, created_by) on app.legal_holds to ward_app;
 grant update (release_note_enc) on app.legal_holds to ward_app;
+
+-- ward_audit_cleanup reads whether a hold covers an event (00013), never
+-- its texts.
+revoke select on app.legal_holds from ward_audit_cleanup;
+grant select (org_id, id, patient_id, case_id, released_at) on app.legal_holds to ward_audit_cleanup;
 
 -- ward_definer: the seal below and the shred's overwrite (00281).
 grant update (reason, reason_enc, release_note, release_note_enc) on app.legal_holds to ward_definer;
