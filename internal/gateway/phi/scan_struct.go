@@ -264,8 +264,16 @@ func fullYearDate(s string) bool {
 
 // nanpGroups reports whether s, a phone number phone matched, is written
 // in North American groups: 3-3-4 digits, the area code perhaps in
-// parentheses and a country code 1 perhaps before it.
+// parentheses and a country code 1 perhaps before it, and perhaps an
+// extension after it ("414-555-0139 ext 22": with its extension the
+// number was a value after "ph", the pH, and stayed whole).
 func nanpGroups(s string) bool {
+	for k := 0; k < len(s); k++ {
+		if isASCIILetter(s[k]) || s[k] == '#' {
+			s = s[:k]
+			break
+		}
+	}
 	runs := digitRuns(s)
 	if len(runs) == 4 && runs[0] == "1" {
 		runs = runs[1:]
