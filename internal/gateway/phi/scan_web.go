@@ -7,6 +7,7 @@ import "strings"
 // addresses. It claims their tokens before the token scanners run.
 func (d *detector) rawScan() {
 	placeholderForms(d.text, func(p, q int) { d.claimRange(p, q, TypeID) })
+	d.hl7Segments()
 	s := d.text
 	floor := 0 // the end of the last raw match: a match never reaches back past it
 	raise := func() {
