@@ -408,6 +408,15 @@ func (d *detector) names() {
 				changed = true
 				continue
 			}
+			if k := i - 2; k >= 0 && t.has(fCap) && !t.has(fAllCaps) && !t.has(fNoCase) && d.isPunct(i-1, '-') && d.glued(k) && d.glued(i-1) &&
+				mark[k] == mStrong && typ[k] == TypePerson && d.toks[k].has(fCap) && !d.is(i, vTitle|vCredential|vNameLabel|vStopword) {
+				// the second half of a hyphenated surname, glued to its
+				// first, where the second is short or a word: "Mrs.
+				// Fitzwilliam-Ng", "Dr. Abbott-Wu" ("Ng" is nanograms)
+				set(i, mStrong, TypePerson, prioDict)
+				changed = true
+				continue
+			}
 			if t.has(fCap) && !t.has(fAllCaps) && !t.has(fNoCase) && d.surnameFirst(i, mark, typ) {
 				// a surname on no list before a comma and a first name:
 				// "member Oduya, Folasade (DOB ...)", as forms and claims

@@ -96,7 +96,7 @@ func (d *detector) numAt(i int) int {
 			}
 			return d.keep(i, d.tokAt(q))
 		}
-		return d.claimBytes(d.rangeStart(i), d.timeTail(q), TypeDate)
+		return d.claimBytes(d.weekdayBefore(d.rangeStart(i)), d.timeTail(q), TypeDate)
 	}
 	if j, ok := d.dayMonth(i); ok {
 		return d.claimBytes(i, d.timeTail(int(d.toks[j-1].end)), TypeDate)
@@ -177,12 +177,21 @@ func (d *detector) numAt(i int) int {
 		// (a run with a leading zero, or of nine digits or more, is an
 		// identifier a label does not keep: "Pt: 00482913"; a count such
 		// as "PLT 250000" is kept)
-		if (d.keptNum(i, i+1) && s[p] != '0' && n < 9) || d.decimalAround(i, i+1) {
+		if (d.keptNum(i, i+1) && s[p] != '0' && n < 9 && !d.labelCode(i, n)) || d.decimalAround(i, i+1) {
 			return d.keep(i, i+1)
 		}
 		return d.claim(i, i+1, d.recordIDType(d.raw(i)), prioStruct)
 	}
 	return i
+}
+
+// labelCode reports whether the run of n digits at token i is glued by a
+// hyphen to a word before it, so that a label's letters open a code
+// rather than name a value ("req AC-7734102", a requisition;
+// `"id":"pt-88213047"`): seven digits or more, which no count written so
+// reaches.
+func (d *detector) labelCode(i, n int) bool {
+	return n >= 7 && i >= 2 && d.isPunct(i-1, '-') && d.glued(i-1) && d.glued(i-2) && d.toks[i-2].kind == tkWord
 }
 
 // signed reports whether a plus or minus sign is glued before the number
@@ -515,6 +524,24 @@ func (d *detector) rangeStart(i int) int {
 		if c := d.text[d.toks[k-1].end-1]; isAlnum(c) || c == '/' || c == '-' || c == '.' {
 			return i
 		}
+	}
+	return k
+}
+
+// shortWeekdays are the weekdays' abbreviations that are words too ("Mon",
+// "Wed", "Fri", "Sat", "Sun"): alone they stay, before a date they are
+// its weekday.
+var shortWeekdays = set(`mon wed fri sat sun`)
+
+// weekdayBefore returns the index of a weekday's short form, capitalised,
+// right before the date that starts at token i on its line ("pump
+// disconnect Wed 12/3", "seen Fri 12/4"), or i. The date was redacted
+// and its weekday, a word too, left beside it.
+func (d *detector) weekdayBefore(i int) int {
+	k := i - 1
+	if k < 0 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) || d.state[k] != stFree || !d.toks[k].has(fCap) || d.toks[k].end-d.toks[k].start != 3 ||
+		!shortWeekdays[d.word(k)] || int(d.toks[i].start)-int(d.toks[k].end) != 1 || d.text[d.toks[k].end] != ' ' {
+		return i
 	}
 	return k
 }
@@ -871,6 +898,9 @@ func (d *detector) scoreLike(i, q int) bool {
 	if q < len(s) && s[q] == '/' || p > 0 && s[p-1] == '/' {
 		return true // part of a chain: 10/5/40, a blood gas 7.2/98/131/4/45
 	}
+	if (y == 28 || y == 66 || y == 68) && x <= y && i >= 1 && d.toks[i-1].kind == tkWord && jointCounts[d.word(i-1)] {
+		return true // a joint count: "Tender 6/28", "swollen 4/28", "SJC 2/66"
+	}
 	if y > 31 {
 		return false // 8/88: a month and a year
 	}
@@ -1064,6 +1094,10 @@ var ratedWords = set(`mood anxiety hunger fullness satiety pain energy stress sl
 appetite motivation confidence readiness importance depression dyspnea itch itching rating score scale severity
 murmur strength reflexes power grade trials trial effort discomfort bloating cp headache ache rates
 cog mini-cog minicog moca mmse slums cage apgar apgars mna berg braden tinetti gds bims`)
+
+// jointCounts count the tender or swollen joints of a rheumatology exam
+// out of 28, 66 or 68.
+var jointCounts = set(`tender swollen tjc sjc tjc28 sjc28 joints`)
 
 // instruments are screening tests scored out of a maximum of their own
 // (Mini-Cog 5, MNA-SF 14, Braden 23, GDS 15): a score m/d after one is no

@@ -533,7 +533,9 @@ func (d *detector) age(i int) (int, bool) {
 	for k := i - 1; k >= 0 && k >= i-2; k-- {
 		if d.toks[k].kind == tkWord {
 			w := d.word(k)
-			isAge = w == "age" || w == "aged" || w == "ages"
+			isAge = w == "age" || w == "aged" || w == "ages" ||
+				// a report's "Age/Sex: 95/F", "Age/Gender: 92 M"
+				(w == "sex" || w == "gender") && k >= 2 && d.isPunct(k-1, '/') && d.toks[k-2].kind == tkWord && d.word(k-2) == "age"
 			break
 		}
 		if !d.isPunct(k, ':') && !d.isPunct(k, '=') {
@@ -1322,8 +1324,15 @@ func (d *detector) dayOfMonth(i, j int) bool {
 	}
 	switch d.word(i - 2) {
 	case "on", "since", "by", "until", "till", "from", "after", "before":
+	case "and", "or", "to", "through", "thru":
+		// the second of two days: "on the 2nd and the 9th"
+		if k := i - 3; k < 1 || !d.glued(k-1) || d.toks[k-1].kind != tkNum || d.state[k-1] != stPHI || !isOrdinal(d.word(k)) {
+			return false
+		}
 	default:
-		return false
+		if !d.is(i-2, vWeekday) || !d.toks[i-2].has(fCap) && !d.lowerDoc {
+			return false // "Monday the 30th"
+		}
 	}
 	if j >= len(d.toks) || d.toks[j].has(fNL) || d.toks[j].kind == tkPunct {
 		return true

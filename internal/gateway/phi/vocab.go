@@ -96,7 +96,8 @@ dra sra srta mme mlle herr frau dott dssa`)
 var credentials = set(`md do rn np pa pac pa-c phd rrt lpn lvn cna dds dmd dpm crna msw lcsw pharmd od dnp aprn fnp mph mba psyd ot slp rd cnm facs facp mbbs frcs jr sr ii iii iv esq
 bsn msn rnc cnp ccrn licsw lmsw lmft lcpc ldn rdn crnp acnp agnp rph
 dpt otr otd cota cdces cde cnsc ibclc lpc lmhc bcba bcps ccm mspt bcnsp facoem faafp facc facep fccp
-emt aemt nrp cgc aud ccc-a ccc-slp`)
+emt aemt nrp cgc aud ccc-a ccc-slp
+faaaai faap facog facr fasn faan fache fsvm`)
 
 // nameLabels make the next capitalised words a name even when they are
 // ordinary words: "Attending: Hope Rose", "wife Grace".
@@ -333,7 +334,8 @@ ltach icu's unit ward pacer cabg abg vbg
 swan ganz quinton hickman groshong broviac coude ted teds bair hugger duoderm tegaderm mepilex allevyn
 xeroform kerlix aquacel telfa yankauer dobhoff corpak penrose hemovac posey shiley bivona cordis passy
 ambu bovie doppler sengstaken pleurx tenckhoff mahurkar trialysis impella vigileo licox jobst chux
-flexiseal osh bb outpt inpt nsicu`)
+flexiseal osh bb outpt inpt nsicu
+huber`)
 }
 
 // adminWords are the shorthand of claims and visits (workers'
