@@ -62,6 +62,22 @@ func TestNoteTypesFifteenth(t *testing.T) {
 			[]string{"Marta Lindqvist"}, []string{"FAAAAI"}},
 		{"credentials of fellowships after a letter: FAAP", "We reviewed the growth chart and the vaccine record together and answered all questions today.\nJuan Ortiz, MD, FAAP",
 			[]string{"Juan Ortiz"}, []string{"FAAP"}},
+		{"no street from the first half of a hyphenated surname", "FAX COVER SHEET\nFrom: Gloria Estrada-Whitfield  Tel: 336-555-0198\nPages (including cover): 7. Please call if any pages are missing.",
+			[]string{"Estrada-Whitfield", "336-555-0198"}, nil},
+		{"a street after its prefix stays a street", mixed + "Lives at Estrada 12, Lisbon, with her daughter. Moved to Via Roma 4.",
+			[]string{"Estrada 12", "Via Roma 4"}, nil},
+		{"a city in a JSON object pasted into a note", mixed + "Outside record: {\"address\":[{\"line\":[\"77 Esplanade Ave\"],\"city\":\"Metairie\",\"district\": \"Jefferson Parish\",\"state\":\"LA\"}]}",
+			[]string{"Metairie", "Jefferson Parish"}, []string{"LA", "city", "district"}},
+		{"no city from a JSON key's empty or numbered value", mixed + "{\"city\":\"\",\"town\":\"12 Main\",\"country\":\"Canada\"}",
+			nil, []string{"12", "Main", "Canada"}},
+		{"a phone's extension after a comma", mixed + "Call (415) 555-0176, extension 3, or 414-555-0139, ext. 22.",
+			[]string{"(415) 555-0176, extension 3", "414-555-0139, ext. 22"}, nil},
+		{"no extension from a comma and a word", mixed + "Call 312-555-0100, excellent rapport. Call 312-555-0101, #2 on the list.",
+			[]string{"312-555-0100", "312-555-0101"}, []string{"excellent", "#2"}},
+		{"a Vietnamese name with its middle name", mixed + "Applicant: Tran Thi Thu Ha   A-Number: A214-889-302\nHusband Le Van An was present. Sister Pham Thi Mai Anh interpreted.",
+			[]string{"Tran Thi Thu Ha", "Le Van An", "Pham Thi Mai Anh"}, nil},
+		{"no Vietnamese name without a family name before the middle one", mixed + "Van Cleve family. Pt rode the Van to clinic. Do Van rides count?",
+			nil, []string{"rides", "clinic"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -365,6 +365,7 @@ func (d *detector) names() {
 	d.facilityLists(mark, typ, prio)
 	d.typistInitials(mark, typ, prio)
 	d.titledSurnames(mark, typ, prio)
+	d.vietnameseNames(mark, typ, prio)
 	// Promote weak marks, initials and particles next to strong marks.
 	for pass := 0; pass < 3; pass++ {
 		changed := false
@@ -2980,6 +2981,47 @@ func (d *detector) spelledAge(i int, w string) int {
 		}
 	}
 	return i
+}
+
+// vietSurnames are the commonest Vietnamese family names, with and without
+// their accents.
+var vietSurnames = set(`nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly trinh dinh lam truong dao doan luong luu quach
+nguyễn trần lê phạm hoàng huỳnh võ vũ đặng bùi đỗ hồ ngô dương lý trịnh đinh lâm trương đào đoàn lương lưu quách`)
+
+// vietnameseNames marks a Vietnamese name written family name first with
+// the middle name that marks it, "Thi" (women) or "Van" (men), and the one
+// to three given names after it: "Tran Thi Thu Ha", "Le Van An", "Pham
+// Thi Mai Anh". The given names are often English words, weekdays or
+// shorthand ("An", "Thu", "Ha"), which left them beside a redacted family
+// name.
+func (d *detector) vietnameseNames(mark []uint8, typ []Type, prio []int8) {
+	for i := 1; i+1 < len(d.toks); i++ {
+		t := &d.toks[i]
+		if t.kind != tkWord || !t.has(fCap) || t.end-t.start < 3 || t.end-t.start > 4 || t.has(fNL) {
+			continue
+		}
+		if w := d.word(i); w != "thi" && w != "van" && w != "thị" && w != "văn" {
+			continue
+		}
+		f := i - 1
+		if d.toks[f].kind != tkWord || !d.toks[f].has(fCap) || d.toks[f].end+1 != t.start || !vietSurnames[d.word(f)] {
+			continue
+		}
+		e := i + 1
+		for e < len(d.toks) && e < i+4 && d.toks[e].kind == tkWord && d.toks[e].has(fCap) && !d.toks[e].has(fNL) &&
+			d.toks[e].start == d.toks[e-1].end+1 && d.toks[e].end-d.toks[e].start <= 8 {
+			e++
+		}
+		if e == i+1 {
+			continue
+		}
+		for k := f; k < e; k++ {
+			if d.state[k] == stFree {
+				mark[k], typ[k], prio[k] = mStrong, TypePerson, prioContext
+			}
+		}
+		i = e - 1
+	}
 }
 
 // titledSurnames marks, on a line without case, the surname that follows a

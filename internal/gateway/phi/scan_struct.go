@@ -817,13 +817,20 @@ func (d *detector) phone(p int) (int, Type, bool) {
 	if d.numDateLike(p, q) {
 		return 0, 0, false
 	}
-	// extension
+	// extension (after a comma too: "(415) 555-0176, extension 3")
 	r := q
+	comma := r+1 < len(s) && s[r] == ',' && s[r+1] == ' '
+	if comma {
+		r++
+	}
 	if r < len(s) && s[r] == ' ' {
 		r++
 	}
 	lr := d.low
 	for _, x := range []string{"extension", "ext.", "ext", "x", "#"} {
+		if comma && x == "#" {
+			break
+		}
 		if len(lr)-r >= len(x) && lr[r:r+len(x)] == x {
 			k := r + len(x)
 			if k < len(s) && s[k] == ' ' {

@@ -36,6 +36,10 @@ func (d *detector) rawScan() {
 				d.claimRange(p, q, TypeID)
 				raise()
 				i = q - 1
+			} else if p, q, ok := jsonPlace(s, d.low, i); ok && i >= floor {
+				d.claimRange(p, q, TypeLocation)
+				raise()
+				i = q - 1
 			} else if i+2 < len(s) && s[i+1] == '/' && s[i+2] == '/' {
 				p := i
 				for p > 0 && isASCIILetter(s[p-1]) {
@@ -74,6 +78,47 @@ func (d *detector) rawScan() {
 		}
 	}
 	d.spelledEmails()
+}
+
+// jsonPlaceKeys are the keys of a JSON object whose string value is a
+// place smaller than a state: FHIR's address has "city" and "district".
+var jsonPlaceKeys = set(`city town district county locality municipality suburb`)
+
+// jsonPlace returns the string value of a place's key in a JSON object
+// pasted into a note, the colon at c: `"city":"Metairie"` (a FHIR
+// resource's address). Its line, its postal code and the names around
+// it are found by their own scanners; a city there has no cue before it.
+func jsonPlace(s, low string, c int) (int, int, bool) {
+	k := c - 1
+	for k > 0 && s[k] == ' ' {
+		k--
+	}
+	if k < 1 || s[k] != '"' {
+		return 0, 0, false
+	}
+	a := k
+	for a > 0 && isASCIILetter(s[a-1]) && k-a < 14 {
+		a--
+	}
+	if a == 0 || s[a-1] != '"' || !jsonPlaceKeys[low[a:k]] {
+		return 0, 0, false
+	}
+	p := c + 1
+	for p < len(s) && s[p] == ' ' {
+		p++
+	}
+	if p >= len(s) || s[p] != '"' {
+		return 0, 0, false
+	}
+	p++
+	q := p
+	for q < len(s) && q-p <= 60 && s[q] != '"' && s[q] != '\\' && s[q] != '\n' && !isDigit(s[q]) {
+		q++
+	}
+	if q >= len(s) || s[q] != '"' || q == p {
+		return 0, 0, false
+	}
+	return p, q, true
 }
 
 // rawStart marks the bytes at which rawScan looks closer.

@@ -1611,6 +1611,9 @@ func (d *detector) streetStart(i int, w string) bool {
 		if w == "os" && d.acuityAfter(i) {
 			return false // the left eye's acuity: "OD 20/40, OS 20/25"
 		}
+		if d.glued(i) && d.isPunct(i+1, '-') && d.glued(i+1) && d.toks[i+2].kind == tkWord {
+			return false // the first half of a hyphenated surname: "Gloria Estrada-Whitfield  Tel: 336-555-0198"
+		}
 		return !t.has(fNoCase) || d.lowerDoc || t.lex&(lexSafe|lexCommon|lexClinical) == 0
 	}
 	return (t.lex&(lexSafe|lexCommon|lexClinical) == 0 || d.lowerDoc && t.lex&lexCommon == 0) && hasStreetMorpheme(w)
