@@ -78,6 +78,12 @@ func TestNoteTypesFifteenth(t *testing.T) {
 			[]string{"Tran Thi Thu Ha", "Le Van An", "Pham Thi Mai Anh"}, nil},
 		{"no Vietnamese name without a family name before the middle one", mixed + "Van Cleve family. Pt rode the Van to clinic. Do Van rides count?",
 			nil, []string{"rides", "clinic"}},
+		{"a patient's initials with their dots after pt", mixed + "Pt D.L. is a 56 yo man seen for a wound check. Patient R.M.K. returns today.",
+			[]string{"D.L", "R.M.K"}, nil},
+		{"no initials from shorthand with dots after pt", mixed + "Pt A.O. x3. Pt D.C.'d home with family. Pt: N.P.O. after midnight. Pt O.K. with plan.",
+			nil, []string{"A.O.", "D.C.", "N.P.O.", "O.K."}},
+		{"a participant, an applicant, a camper or a sponsor before a name", mixed + "Participant: Hemi Walker-Tuhiwai   Educator: on file\nSponsor Dale checks in daily. Applicant: Oyelaran Bisi. Camper: Tamsin Ravel.",
+			[]string{"Hemi Walker-Tuhiwai", "Dale", "Oyelaran Bisi", "Tamsin Ravel"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -366,6 +366,7 @@ func (d *detector) names() {
 	d.typistInitials(mark, typ, prio)
 	d.titledSurnames(mark, typ, prio)
 	d.vietnameseNames(mark, typ, prio)
+	d.labelInitials(mark, typ, prio)
 	// Promote weak marks, initials and particles next to strong marks.
 	for pass := 0; pass < 3; pass++ {
 		changed := false
@@ -2981,6 +2982,50 @@ func (d *detector) spelledAge(i int, w string) int {
 		}
 	}
 	return i
+}
+
+// initialsNot are the pairs and triples of letters with dots that follow
+// "pt" as shorthand, not as a patient's initials: "Pt A.O. x3", "pt
+// D.C.'d", "Pt N.P.O.", "pt S.P. fall".
+var initialsNot = set(`ao dc co sp op ok npo aox ox ob gi gu er or ed us uk nh pm am md do rn np pa po iv im sq`)
+
+// labelInitials marks a patient's initials with their dots after "pt",
+// "patient" or "client", as case reports and teaching notes name one:
+// "Pt D.L. is a 56 yo man", "Patient R.M.K. seen". Shorthand written so
+// stays (initialsNot).
+func (d *detector) labelInitials(mark []uint8, typ []Type, prio []int8) {
+	for i := 0; i+4 < len(d.toks); i++ {
+		t := &d.toks[i]
+		if t.kind != tkWord || t.end-t.start > 7 || !d.is(i, vNameLabel) {
+			continue
+		}
+		if w := d.word(i); w != "pt" && w != "patient" && w != "client" && w != "resident" {
+			continue
+		}
+		k := i + 1
+		if d.isPunct(k, ':') {
+			k++
+		}
+		e := k
+		var b [3]byte
+		n := 0
+		for e+1 < len(d.toks) && n < 3 && d.toks[e].kind == tkWord && d.toks[e].end-d.toks[e].start == 1 && d.toks[e].has(fCap) &&
+			d.glued(e) && d.isPunct(e+1, '.') && (e == k || d.glued(e-1)) {
+			b[n] = d.low[d.toks[e].start]
+			n++
+			e += 2
+		}
+		if n < 2 || d.toks[k].has(fNL) || d.toks[k].start == d.toks[i].end || initialsNot[string(b[:n])] ||
+			e < len(d.toks) && d.toks[e].start == d.toks[e-1].end && d.toks[e].kind != tkPunct {
+			continue
+		}
+		for m := k; m < e; m += 2 {
+			if d.state[m] == stFree {
+				mark[m], typ[m], prio[m] = mStrong, TypePerson, prioContext
+			}
+		}
+		i = e - 1
+	}
 }
 
 // vietSurnames are the commonest Vietnamese family names, with and without

@@ -112,7 +112,7 @@ dtr dau sis bro husb nok stepbrother stepsister grandchild granddtr
 wife's husband's daughters sons sisters brothers friends children grandchildren
 dear hi hello hey client therapist dietitian dietician nutritionist chaplain counselor counsellor
 clinician caseworker advocate technician technologist sonographer pathologist radiologist anesthesiologist
-transcriptionist typist scribe
+transcriptionist typist scribe participant applicant camper sponsor
 esposo esposa marido hijo hija hijos hijas hermana abuelo abuela paciente filha irmao fille epouse epoux
 tochter ehefrau schwester`)
 }
