@@ -84,6 +84,12 @@ func TestNoteTypesFifteenth(t *testing.T) {
 			nil, []string{"A.O.", "D.C.", "N.P.O.", "O.K."}},
 		{"a participant, an applicant, a camper or a sponsor before a name", mixed + "Participant: Hemi Walker-Tuhiwai   Educator: on file\nSponsor Dale checks in daily. Applicant: Oyelaran Bisi. Camper: Tamsin Ravel.",
 			[]string{"Hemi Walker-Tuhiwai", "Dale", "Oyelaran Bisi", "Tamsin Ravel"}, nil},
+		{"an HL7 segment after a label on its line", mixed + "ADT copy: PV1|1|I|HAH^^^MPLS||||08812^OKONJO^CHINWE^A|||||||||||V77120931",
+			[]string{"08812", "OKONJO^CHINWE^A", "V77120931"}, nil},
+		{"an emergency or a service number after call stays", mixed + "Red zone (<140): albuterol 6 puffs, call 911. In crisis call 988.",
+			nil, []string{"911", "988"}},
+		{"a number that starts with 911 after call is a phone", mixed + "Call 911-555-0134 for the crisis team.",
+			[]string{"911-555-0134"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

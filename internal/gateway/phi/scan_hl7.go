@@ -58,7 +58,8 @@ var hl7Fields = map[string][]hl7Field{
 }
 
 // hl7Segments claims the identifier fields of HL7 segments that open a
-// line (perhaps after blanks).
+// line (perhaps after blanks) or follow a label's colon with five bars on
+// the line.
 func (d *detector) hl7Segments() {
 	s := d.text
 	for off := 0; off < len(s); {
@@ -76,7 +77,8 @@ func (d *detector) hl7Segments() {
 		for p > 0 && (s[p-1] == ' ' || s[p-1] == '\t') {
 			p--
 		}
-		if p > 0 && s[p-1] != '\n' && s[p-1] != '\r' {
+		label := p > 0 && p < ls && s[p-1] == ':' // "ADT copy: PV1|1|I|..."
+		if p > 0 && s[p-1] != '\n' && s[p-1] != '\r' && !label {
 			continue
 		}
 		fields, ok := hl7Fields[s[ls:k]]
@@ -84,8 +86,15 @@ func (d *detector) hl7Segments() {
 			continue
 		}
 		e := k + 1
+		bars := 1
 		for e < len(s) && s[e] != '\n' && s[e] != '\r' {
+			if s[e] == '|' {
+				bars++
+			}
 			e++
+		}
+		if label && bars < 5 {
+			continue // (a segment after a label has its fields: not "PID|notes: see above")
 		}
 		d.hl7Line(k, e, fields, s[ls:k] == "MSH")
 		off = e

@@ -830,6 +830,10 @@ func (d *detector) trigger(i int, typ Type) int {
 	if typ != TypePhone && typ != TypeFax && k == j+1 && d.toks[j].kind == tkNum && n >= 3 {
 		k = d.spacedGroups(j, k)
 	}
+	if typ == TypePhone && k == j+1 && d.toks[j].kind == tkNum && serviceNumbers[d.raw(j)] && !(d.glued(j) && d.toks[j+1].kind != tkPunct) &&
+		!(d.glued(j) && (d.isPunct(j+1, '-') || d.isPunct(j+1, '.')) && j+2 < len(d.toks) && d.glued(j+1) && d.toks[j+2].kind == tkNum) {
+		return d.keep(j, k) // an emergency or a service number: "call 911", "call 988"
+	}
 	if typ == TypePhone || typ == TypeFax {
 		if q, pt, ok := d.phone(int(d.toks[j].start)); ok {
 			return d.claimBytes(j, q, pt)
@@ -1299,6 +1303,10 @@ func (d *detector) addressCue(i int) bool {
 
 // routeWords name a road by its number: "16 Route 9", "off Hwy 101".
 var routeWords = set(`route rte highway hwy`)
+
+// serviceNumbers are the emergency and information lines that name no
+// one: after "call" they were taken for a pager's number.
+var serviceNumbers = set(`911 999 112 988 411 311 211 000 111 811`)
 
 // routeNumber reports whether token k is a road's number on the same
 // line: one to four digits, perhaps with a letter glued ("9A"), no unit
