@@ -90,6 +90,10 @@ func TestNoteTypesFifteenth(t *testing.T) {
 			nil, []string{"911", "988"}},
 		{"a number that starts with 911 after call is a phone", mixed + "Call 911-555-0134 for the crisis team.",
 			[]string{"911-555-0134"}, nil},
+		{"the name one goes by", mixed + "Patient Lam Chau Ngoc (goes by Hong) came in with her son, Minh, who goes by Danny.",
+			[]string{"Hong", "Danny"}, nil},
+		{"no name from a ride or a word one goes by", mixed + "He goes by Uber to dialysis. Known as Type 2 before. Goes by Metro Transit. Went by Walgreens for the refill.",
+			nil, []string{"Uber", "Type", "Metro Transit", "Walgreens"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

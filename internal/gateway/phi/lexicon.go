@@ -48,6 +48,8 @@ const (
 	hCareHome                               // the words careHomes looks for
 	hPractice                               // doctorsPractices: the last words of a practice in capitals
 	hDot                                    // "dot", which spelledEmails looks for
+	hViet                                   // the middle names vietnameseNames looks for
+	hGoesBy                                 // "goes", "went", "known": goesBy's heads
 )
 
 // passHints lists the words of each pass hint.
@@ -75,6 +77,8 @@ func passHints() map[uint64][]string {
 		hPlaceGeneric: generic,
 		hCareHome:     {"living", "memory", "school", "elementary", "daycare", "preschool"},
 		hDot:          {"dot"},
+		hViet:         {"thi", "van", "thị", "văn"},
+		hGoesBy:       {"goes", "went", "known"},
 	}
 }
 

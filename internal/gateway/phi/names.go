@@ -46,6 +46,9 @@ func (d *detector) names() {
 			// (only in a note holding a practice's word: a pass hint)
 			d.practiceNoCase(i, mark, typ, prio)
 		}
+		if (w[0] == 'p' || w[0] == 'c' || w[0] == 'r') && (w == "pt" || w == "patient" || w == "client" || w == "resident") {
+			d.labelInitials(i, mark, typ, prio) // "Pt D.L. is a 56 yo man"
+		}
 		lf := t.lex
 		if w[0] == 'n' && len(w) >= 6 && w[:5] == "ninet" {
 			if j := d.spelledAge(i, w); j > i {
@@ -366,7 +369,7 @@ func (d *detector) names() {
 	d.typistInitials(mark, typ, prio)
 	d.titledSurnames(mark, typ, prio)
 	d.vietnameseNames(mark, typ, prio)
-	d.labelInitials(mark, typ, prio)
+	d.goesBy(mark, typ, prio)
 	// Promote weak marks, initials and particles next to strong marks.
 	for pass := 0; pass < 3; pass++ {
 		changed := false
@@ -2990,43 +2993,63 @@ func (d *detector) spelledAge(i int, w string) int {
 var initialsNot = set(`ao dc co sp op ok npo aox ox ob gi gu er or ed us uk nh pm am md do rn np pa po iv im sq`)
 
 // labelInitials marks a patient's initials with their dots after "pt",
-// "patient" or "client", as case reports and teaching notes name one:
+// "patient", "client" or "resident", the word at i, as case reports and
+// teaching notes name one:
 // "Pt D.L. is a 56 yo man", "Patient R.M.K. seen". Shorthand written so
 // stays (initialsNot).
-func (d *detector) labelInitials(mark []uint8, typ []Type, prio []int8) {
-	for i := 0; i+4 < len(d.toks); i++ {
-		t := &d.toks[i]
-		if t.kind != tkWord || t.end-t.start > 7 || !d.is(i, vNameLabel) {
-			continue
+func (d *detector) labelInitials(i int, mark []uint8, typ []Type, prio []int8) {
+	k := i + 1
+	if d.isPunct(k, ':') {
+		k++
+	}
+	e := k
+	var b [3]byte
+	n := 0
+	for e+1 < len(d.toks) && n < 3 && d.toks[e].kind == tkWord && d.toks[e].end-d.toks[e].start == 1 && d.toks[e].has(fCap) &&
+		d.glued(e) && d.isPunct(e+1, '.') && (e == k || d.glued(e-1)) {
+		b[n] = d.low[d.toks[e].start]
+		n++
+		e += 2
+	}
+	if n < 2 || d.toks[k].has(fNL) || d.toks[k].start == d.toks[i].end || initialsNot[string(b[:n])] ||
+		e < len(d.toks) && d.toks[e].start == d.toks[e-1].end && d.toks[e].kind != tkPunct {
+		return
+	}
+	for m := k; m < e; m += 2 {
+		if d.state[m] == stFree {
+			mark[m], typ[m], prio[m] = mStrong, TypePerson, prioContext
 		}
-		if w := d.word(i); w != "pt" && w != "patient" && w != "client" && w != "resident" {
-			continue
-		}
-		k := i + 1
-		if d.isPunct(k, ':') {
-			k++
-		}
-		e := k
-		var b [3]byte
-		n := 0
-		for e+1 < len(d.toks) && n < 3 && d.toks[e].kind == tkWord && d.toks[e].end-d.toks[e].start == 1 && d.toks[e].has(fCap) &&
-			d.glued(e) && d.isPunct(e+1, '.') && (e == k || d.glued(e-1)) {
-			b[n] = d.low[d.toks[e].start]
-			n++
-			e += 2
-		}
-		if n < 2 || d.toks[k].has(fNL) || d.toks[k].start == d.toks[i].end || initialsNot[string(b[:n])] ||
-			e < len(d.toks) && d.toks[e].start == d.toks[e-1].end && d.toks[e].kind != tkPunct {
-			continue
-		}
-		for m := k; m < e; m += 2 {
-			if d.state[m] == stFree {
-				mark[m], typ[m], prio[m] = mStrong, TypePerson, prioContext
-			}
-		}
-		i = e - 1
 	}
 }
+
+// goesBy marks the name a person goes by or is known as, capitalised
+// after "goes by", "went by" or "known as": "Le Thi Hong
+// (goes by Hong)", "also known as Beto". The name is on a name list or on
+// no list at all; an English or clinical word stays ("known as Type 2"),
+// and so does a ride ("goes by Uber").
+func (d *detector) goesBy(mark []uint8, typ []Type, prio []int8) {
+	if d.hints&hGoesBy == 0 {
+		return // no "goes", "went" or "known" in the note
+	}
+	for i := 2; i < len(d.toks); i++ {
+		t := &d.toks[i]
+		if t.kind != tkWord || !t.has(fCap) || t.has(fAllCaps) || t.has(fNoCase) || t.has(fNL) || d.state[i] != stFree || mark[i] == mStrong ||
+			t.lex&(lexCommon|lexClinical) != 0 || t.lex&lexSafe != 0 && t.lex&(lexFirst|lexLast) == 0 || d.toks[i-1].kind != tkWord {
+			continue
+		}
+		v, h := d.word(i-1), d.word(i-2)
+		if v == "by" && rides[d.word(i)] {
+			continue
+		}
+		if !(v == "by" && (h == "goes" || h == "went") || v == "as" && h == "known") || d.toks[i-2].kind != tkWord {
+			continue
+		}
+		mark[i], typ[i], prio[i] = mStrong, TypePerson, prioContext
+	}
+}
+
+// rides are what one goes by that are names too: "goes by Uber".
+var rides = set(`uber lyft amtrak greyhound`)
 
 // vietSurnames are the commonest Vietnamese family names, with and without
 // their accents.
@@ -3040,6 +3063,9 @@ nguyễn trần lê phạm hoàng huỳnh võ vũ đặng bùi đỗ hồ ngô d
 // shorthand ("An", "Thu", "Ha"), which left them beside a redacted family
 // name.
 func (d *detector) vietnameseNames(mark []uint8, typ []Type, prio []int8) {
+	if d.hints&hViet == 0 {
+		return // no "Thi" or "Van" in the note
+	}
 	for i := 1; i+1 < len(d.toks); i++ {
 		t := &d.toks[i]
 		if t.kind != tkWord || !t.has(fCap) || t.end-t.start < 3 || t.end-t.start > 4 || t.has(fNL) {
