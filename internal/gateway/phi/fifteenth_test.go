@@ -94,6 +94,14 @@ func TestNoteTypesFifteenth(t *testing.T) {
 			[]string{"Hong", "Danny"}, nil},
 		{"no name from a ride or a word one goes by", mixed + "He goes by Uber to dialysis. Known as Type 2 before. Goes by Metro Transit. Went by Walgreens for the refill.",
 			nil, []string{"Uber", "Type", "Metro Transit", "Walgreens"}},
+		{"the last four digits after a trigger and 'last 4'", mixed + "Identity verified: SSN last 4: 2231. Acct last 4 - 0917. Member ID last 4 8812.",
+			[]string{"2231", "0917", "8812"}, nil},
+		{"no identifier from 'last 4' and a unit", mixed + "Policy last 4 weeks unchanged. Member last 4 visits were virtual.",
+			nil, []string{"4 weeks", "4 visits"}},
+		{"a lab's day before its bounded result", mixed + "Graves disease on methimazole. TSH 11/20 <0.01, FT4 1.9. Trop 3/2 <0.03 x2.",
+			[]string{"11/20", "3/2"}, []string{"<0.01", "<0.03"}},
+		{"no day from a setting, a pressure or a score before a bound", mixed + "BP 120/80 >90 goal. PS 10/5 >40%. Pain 3/10 <5 with meds. PEEP 5/5 >7.35 pH.",
+			nil, []string{"120/80", "10/5", "3/10", "5/5"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1150,6 +1150,12 @@ func (d *detector) dateEvidence(i, q int) bool {
 			return true
 		}
 	}
+	if r := q + 2; q+1 < len(s) && s[q] == ' ' && (s[q+1] == '<' || s[q+1] == '>') && r < len(s) && (isDigit(s[r]) || s[r] == '.' && r+1 < len(s) && isDigit(s[r+1])) {
+		// a lab's result after the day it was drawn, bounded: "TSH 11/20
+		// <0.01", "Trop 3/2 <0.03" (a setting or a ratio is followed by
+		// no bound)
+		return true
+	}
 	k := i - 1
 	if k < 0 || d.toks[k].kind != tkWord || !dateWords[d.word(k)] {
 		return false

@@ -784,6 +784,10 @@ func (d *detector) trigger(i int, typ Type) int {
 				continue
 			}
 		}
+		if t.kind == tkNum && t.end-t.start == 1 && d.text[t.start] == '4' && d.toks[j-1].kind == tkWord && d.word(j-1) == "last" && j+1 < len(d.toks) && !d.toks[j+1].has(fNL) {
+			j++ // the count of the digits shown: "SSN last 4: 2231", "acct last 4 - 0917"
+			continue
+		}
 		break
 	}
 	if typ == TypeVehicle && j+1 < len(d.toks) && d.toks[j].kind == tkWord && d.toks[j].end-d.toks[j].start == 2 && stateAbbrevs[d.word(j)] &&
