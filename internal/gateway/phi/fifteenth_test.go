@@ -102,6 +102,10 @@ func TestNoteTypesFifteenth(t *testing.T) {
 			[]string{"11/20", "3/2"}, []string{"<0.01", "<0.03"}},
 		{"no day from a setting, a pressure or a score before a bound", mixed + "BP 120/80 >90 goal. PS 10/5 >40%. Pain 3/10 <5 with meds. PEEP 5/5 >7.35 pH.",
 			nil, []string{"120/80", "10/5", "3/10", "5/5"}},
+		{"a practice named before Surgery, Pathology or Laboratories", mixed + "BCC of the ala, Mohs 2019 at Bayou Teche Dermatologic Surgery. Slides reviewed at Kessling Ridge Pathology. Drawn by Velcourt Laboratories.",
+			[]string{"Bayou Teche", "Kessling", "Velcourt"}, nil},
+		{"no practice from an operation or a service before Surgery", mixed + "Mohs Surgery planned. Consult General Surgery. Called Surgery. Whipple Surgery 2019. Sent to Pathology.",
+			nil, []string{"Mohs", "General", "Called", "Whipple", "Pathology"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2785,11 +2785,13 @@ var dictationLabels = set(`d t dd dt td dict trans job am pm`)
 
 // practiceEnders end the name of a practice or an agency: "Bellmont Family
 // Medicine", "Harborview Internal Medicine", "Sunnyvale Home Health",
-// "Eastgate Kidney Associates".
+// "Eastgate Kidney Associates", "Bayou Teche Dermatologic Surgery" (with
+// two words at least before "Surgery" or "Pathology").
 var practiceEnders = set(`medicine practice care associates health physicians partners group
 pediatrics paediatrics orthopedics orthopaedics cardiology dermatology oncology urology neurology podiatry
 endocrinology gastroenterology pulmonology nephrology rheumatology obstetrics gynecology psychiatry audiology
-chiropractic dentistry therapy rehabilitation counseling nutrition
+chiropractic dentistry therapy rehabilitation counseling nutrition surgery dermatopathology pathology
+laboratory laboratories pulmonary
 dental endodontics orthodontics periodontics prosthodontics optometry ophthalmology otolaryngology`)
 
 // practice marks the name of a practice or an agency in a note with case,
@@ -2800,6 +2802,9 @@ dental endodontics orthodontics periodontics prosthodontics optometry ophthalmol
 // Fallowmere"). A specialty or a service stays: "Internal Medicine",
 // "Primary Care", "Home Health".
 func (d *detector) practice(i int, mark []uint8, typ []Type, prio []int8) {
+	if w := d.word(i); (w == "surgery" || w == "pathology") && !(i >= 2 && d.toks[i-1].kind == tkWord && d.toks[i-2].kind == tkWord && d.toks[i-2].has(fCap) && !d.toks[i-1].has(fNL)) {
+		return // an operation named for its surgeon, or a pathologist's name: "Whipple Surgery", "Kaplan Pathology" alone
+	}
 	s, named := i, false // the run's first word; a word of it marked
 	for k, steps := i-1, 0; k >= 0 && steps < 3; k, steps = k-1, steps+1 {
 		p := &d.toks[k]
