@@ -144,6 +144,7 @@ func (s *server) consoleRoutes() {
 	con.route("GET /patients/{id}", session, s.consolePatient())
 	con.route("POST /patients/{id}/entries", session, s.consoleEntry())
 	con.route("GET /patients/{id}/access-report", session, s.consoleAccessReport())
+	con.route("POST /patients/{id}/shred", stepUp(as(admin, "patient.shred")), s.consolePatientShred())
 	con.route("GET /security", session, s.consoleSecurity(nil, ""))
 	con.route("POST /security/sessions/{id}/end", session, s.consoleSecurityChange("ended", func(r *http.Request, id uuid.UUID) error {
 		return s.deps.Auth.RevokeSession(r.Context(), id)
@@ -831,8 +832,11 @@ func (s *server) consolePatients() http.Handler {
 			s.console.writeError(w, r, err)
 			return
 		}
-		s.render(w, r, http.StatusOK, "patients", consolePage{Title: "Patients",
-			Data: patientsPage{Patients: list.Patients, Next: list.Next, CanCreate: p.Role.AtLeast(identity.RoleLead)}})
+		pg := patientsPage{Patients: list.Patients, Next: list.Next, CanCreate: p.Role.AtLeast(identity.RoleLead)}
+		if r.URL.Query().Get("done") == "shredded" {
+			pg.Notice = "The patient was crypto-shredded: their record can no longer be read by anyone."
+		}
+		s.render(w, r, http.StatusOK, "patients", consolePage{Title: "Patients", Data: pg})
 	})
 }
 
@@ -842,14 +846,29 @@ type patientsPage struct {
 	Patients  []records.Patient
 	Next      string
 	CanCreate bool
+	Notice    string
 }
 
-// patientPage is a patient's record page.
+// patientPage is a patient's record page. CanShred shows an admin the
+// form that crypto-shreds the patient.
 type patientPage struct {
-	Patient records.Patient
-	Entries records.EntryPage
-	Notice  string
-	Now     string
+	Patient  records.Patient
+	Entries  records.EntryPage
+	Notice   string
+	Now      string
+	CanShred bool
+}
+
+// consolePatientShred crypto-shreds a patient from the record page's form,
+// as POST /v1/patients/{id}/shred does: the form repeats the patient's id.
+func (s *server) consolePatientShred() http.Handler {
+	return s.formAction("id", func(r *http.Request, id uuid.UUID) (string, error) {
+		if strings.TrimSpace(r.PostForm.Get("confirm")) != id.String() {
+			return "", badRequest("confirm_mismatch", "type the patient's id to confirm: the shred cannot be undone")
+		}
+		_, err := s.deps.Records.ShredPatient(r.Context(), id)
+		return "patients?done=shredded", err
+	})
 }
 
 // consolePatient shows a patient's record and a page of its entries,
@@ -867,7 +886,9 @@ func (s *server) consolePatient() http.Handler {
 			writeHTMLError(w, r, http.StatusBadRequest, "invalid_query", "the cursor is not one this page gave")
 			return
 		}
-		pg := patientPage{Now: time.Now().UTC().Format("2006-01-02T15:04")}
+		p, _ := identity.PrincipalFrom(r.Context())
+		pg := patientPage{Now: time.Now().UTC().Format("2006-01-02T15:04"),
+			CanShred: p.Role == identity.RoleAdmin && p.Kind == identity.KindSession}
 		pg.Patient, err = s.deps.Records.GetPatient(r.Context(), id)
 		if err == nil {
 			pg.Entries, err = s.deps.Records.ListEntries(r.Context(), id, 0, cursor)

@@ -11,7 +11,7 @@ import (
 func TestConsoleTemplates(t *testing.T) {
 	data := map[string]any{"signin": signInForm{}, "factor": factorPage{}, "home": "", "cases": nil,
 		"case": casePage{}, "audit": auditPage{}, "dsr": dsrPage{}, "breakglass": breakGlassPage{},
-		"patients": patientsPage{}, "patient": patientPage{}, "accessreport": accessReportPage{},
+		"patients": patientsPage{}, "patient": patientPage{CanShred: true}, "accessreport": accessReportPage{},
 		"security": securityPage{}, "members": membersPage{}, "document": documentPage{},
 		"policies": policiesPage{}, "emergency": nil}
 	pages := consolePages()

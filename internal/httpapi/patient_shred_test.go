@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -236,5 +238,40 @@ func TestPatientShred(t *testing.T) {
 	}
 	if note, err := pk.Open(noteBefore, noteAD); err != nil || string(note) != "fasting sample, Tuesday clinic" {
 		t.Fatalf("the destroyed keyset opened the note as %q, %v", note, err)
+	}
+}
+
+// TestConsolePatientShred shreds a patient from the console's record page:
+// the form is an admin's alone, asks for the id again, and the page then
+// answers 410.
+func TestConsolePatientShred(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Console Shred Org")
+	w.populate(o, "cs")
+	adm, _ := w.consoleAdmin(o.Admin.Email)
+	page := "/patients/" + o.P1.String()
+	if _, body := w.consolePage("GET", page, adm, nil); !strings.Contains(body, `id="shred-patient"`) {
+		t.Fatal("the admin's record page has no shred form")
+	}
+	lead := w.consoleSignIn(o.Lead.Email)
+	if _, body := w.consolePage("GET", page, lead, nil); strings.Contains(body, `id="shred-patient"`) {
+		t.Fatal("a lead's record page has the shred form")
+	}
+	if resp, _ := w.consolePage("POST", page+"/shred", lead, url.Values{"confirm": {o.P1.String()}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a lead's shred: %d", resp.StatusCode)
+	}
+	if resp, _ := w.consolePage("POST", page+"/shred", adm, url.Values{"confirm": {o.P2.String()}}); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("another id confirmed: %d", resp.StatusCode)
+	}
+	resp, _ := w.consolePage("POST", page+"/shred", adm, url.Values{"confirm": {o.P1.String()}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != w.root+"/patients?done=shredded" {
+		t.Fatalf("the shred: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, body := w.consolePage("GET", "/patients?done=shredded", adm, nil); !strings.Contains(body, "crypto-shredded") ||
+		strings.Contains(body, "cs Patient One") || !strings.Contains(body, "cs Patient Two") {
+		t.Fatalf("the list after the shred:\n%s", body)
+	}
+	if resp, _ := w.consolePage("GET", page, adm, nil); resp.StatusCode != http.StatusGone {
+		t.Fatalf("the record page after the shred: %d", resp.StatusCode)
 	}
 }
