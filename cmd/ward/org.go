@@ -179,8 +179,11 @@ type OrgSummary struct {
 	ShreddedAt     *time.Time `json:"shredded_at"`
 }
 
+// maxListedOrgs is the most orgs app.ops_orgs returns, oldest first.
+const maxListedOrgs = 10000
+
 // runOrgList is `ward org list`: every org on the instance
-// (app.ops_orgs), for the operator.
+// (app.ops_orgs, the oldest maxListedOrgs), for the operator.
 func runOrgList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c common
 	var format string
@@ -218,6 +221,11 @@ func runOrgList(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("list orgs: %w", err)
+	}
+	if len(orgs) >= maxListedOrgs {
+		// app.ops_orgs stops there (it counts each org's members and
+		// patients): say so rather than let the list pass for every org.
+		fmt.Fprintf(stderr, "ward org list: the %d oldest orgs only; the instance may hold more\n", maxListedOrgs)
 	}
 	if format == "json" {
 		enc := json.NewEncoder(stdout)

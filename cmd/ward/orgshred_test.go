@@ -350,4 +350,10 @@ func TestOrgShred(t *testing.T) {
 		!strings.Contains(out, "Already shredded") {
 		t.Errorf("a preview of an org with 10,000 older ones printed:\n%s", out)
 	}
+	// The operator's list stops at the 10,000 oldest and says so.
+	var listed, errb bytes.Buffer
+	if err := run(ctx, []string{"ward", "org", "list", "--data-dir", dir}, noEnv, strings.NewReader(""), &listed, &errb); err != nil ||
+		!strings.Contains(errb.String(), "the 10000 oldest orgs only") || strings.Contains(listed.String(), "Keep Clinic") {
+		t.Errorf("org list of 10,000+ orgs: %v, stderr %q", err, errb.String())
+	}
 }
