@@ -63,6 +63,10 @@ var (
 			WithPublic("the document is larger than this org's limit")
 	ErrLegalHold = errkind.New(errkind.Conflict, "legal_hold", "cases: legal hold").
 			WithPublic("a legal hold covers this document: it cannot be deleted until the hold is released")
+	// ErrOpenRequest: a document of a patient whose access or amendment
+	// request is open is not deleted until the request is closed.
+	ErrOpenRequest = errkind.New(errkind.Conflict, "open_request", "cases: open access request").
+			WithPublic("an access or amendment request of the document's patient is open: it cannot be deleted until the request is closed")
 	// ErrPatientShredded: a case named a patient whose record was
 	// crypto-shredded (records.ShredPatient).
 	ErrPatientShredded = errkind.New(errkind.Gone, "patient_shredded", "cases: patient shredded").
@@ -217,12 +221,12 @@ func (s *Service) tx(ctx context.Context, c call, fn func(ctx context.Context, t
 
 // auditedRefusals are the refusals denied records: of access (not found,
 // forbidden) and of a write the record's own rules refuse (a legal hold,
-// the storage quota, the comment cap, a closed case), each with its code as
-// the reason. Not recorded, as nowhere in Ward: rate limits (429), and
-// conflicts and failed preconditions (a duplicate, a stale version, a
-// document accepted already), which change nothing and say nothing the
-// caller did not know.
-var auditedRefusals = []error{ErrNotFound, ErrForbidden, ErrLegalHold, ErrStorageQuota, ErrCommentLimit, ErrCaseClosed}
+// an open access request, the storage quota, the comment cap, a closed
+// case), each with its code as the reason. Not recorded, as nowhere in
+// Ward: rate limits (429), and conflicts and failed preconditions (a
+// duplicate, a stale version, a document accepted already), which change
+// nothing and say nothing the caller did not know.
+var auditedRefusals = []error{ErrNotFound, ErrForbidden, ErrLegalHold, ErrOpenRequest, ErrStorageQuota, ErrCommentLimit, ErrCaseClosed}
 
 // denied records a refused access in its own transaction and returns err
 // (any error but auditedRefusals is returned unrecorded).
@@ -296,6 +300,8 @@ func mapErr(op string, err error) error {
 		return errkind.Visible(ErrInvalidInput, "a referenced patient, member or case does not exist in this org")
 	case errors.As(err, &pe) && pe.Code == "55000" && pe.Hint == "patient_shredded":
 		return ErrPatientShredded
+	case errors.As(err, &pe) && pe.Code == "55000" && pe.Hint == "open_requests":
+		return ErrOpenRequest
 	case postgres.IsCode(err, "55000"):
 		return ErrLegalHold
 	case postgres.IsCode(err, postgres.CodeCheckViolation), postgres.IsCode(err, postgres.CodeInvalidParameter):

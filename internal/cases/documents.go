@@ -425,7 +425,8 @@ func (s *Service) AcceptDocument(ctx context.Context, id uuid.UUID, want Precond
 
 // DeleteDocument deletes a document (admins and leads): its data keys are
 // destroyed in the database at once, its objects removed from the store.
-// Errors: ErrNotFound, ErrForbidden, ErrLegalHold.
+// Errors: ErrNotFound, ErrForbidden, ErrLegalHold, ErrOpenRequest (an access or
+// amendment request of the document's patient is open).
 func (s *Service) DeleteDocument(ctx context.Context, id uuid.UUID) error {
 	c, err := begin(ctx)
 	if err != nil {

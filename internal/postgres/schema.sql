@@ -1340,6 +1340,13 @@ begin
                     or h.case_id = c.id)) then
     raise exception 'legal hold' using errcode = '55000'; -- the caller records the refusal
   end if;
+  if c.patient_id is not null and exists (
+       select from app.dsr_requests q
+        where q.org_id = d.org_id and q.patient_id = c.patient_id and q.status = 'open'
+          and q.kind in ('access', 'amendment')) then
+    raise exception 'an access or amendment request of the document''s patient is open' using errcode = '55000',
+      hint = 'open_requests'; -- the caller records the refusal
+  end if;
   perform audit.append_as(me.org_id, 'document.delete', 'success', 'document', d.id,
     p_patient => c.patient_id, p_request => p_request, p_case => d.case_id);
   update app.documents x set deleted_at = now() where x.org_id = d.org_id and x.id = d.id;
