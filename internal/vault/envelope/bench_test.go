@@ -199,3 +199,72 @@ func BenchmarkOrg(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPatientOpen is what the per-patient tier adds to opening a
+// field: "org" opens a field under the org's keys (the tier's baseline, as
+// before 00275); "patient" finds the patient's keyset in the OrgKeys' cache
+// (hashing the wrapped bytes) and opens under it, as every read of a keyed
+// patient does; "new" makes and wraps a patient's keyset (a new patient);
+// "unwrap" unwraps a keyset the cache does not hold and seals under it (the
+// first use of a patient after the org's keys were unwrapped).
+func BenchmarkPatientOpen(b *testing.B) {
+	kr := envelope.NewKeyring(newRoot(b), envelope.Config{})
+	org, _, keys := newOrg(b, kr)
+	patient := uuid.New()
+	wrapped, pk, err := keys.NewPatientKeys(patient)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ad, _ := benchAD(org)
+	pt := bytes.Repeat([]byte("x"), fieldSize)
+	orgCT, _ := keys.Seal(pt, ad)
+	patCT, _ := pk.Seal(pt, ad)
+	b.Run("org", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := keys.Open(orgCT, ad); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("patient", func(b *testing.B) {
+		for b.Loop() {
+			s, err := keys.Patient(patient, wrapped)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := s.Open(patCT, ad); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("new", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := keys.NewPatientKeys(patient); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// 10,000 patients cycled through a cache that starts again empty past
+	// 8,192: each use is a miss, so each unwraps.
+	const n = 10000
+	ids, blobs := make([]uuid.UUID, n), make([][]byte, n)
+	for i := range n {
+		ids[i] = uuid.New()
+		if blobs[i], _, err = keys.NewPatientKeys(ids[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("unwrap", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			s, err := keys.Patient(ids[i%n], blobs[i%n])
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := s.Seal(pt, ad); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
