@@ -998,6 +998,12 @@ begin
     -- waits for the case's writes in flight (app.case_closed)
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
       'ward.case_status.' || new.id::text, 0));
+    -- a shredded patient's case stays closed (00276)
+    if new.status = 'open' and exists (select from app.patients p where p.org_id = new.org_id
+                                         and p.id = new.patient_id and p.shredded_at is not null) then
+      raise exception 'the patient was crypto-shredded: their case is not reopened' using errcode = '55000',
+        hint = 'patient_shredded';
+    end if;
   elsif new.status = 'closed'
         and (new.title_enc, new.reference_enc, new.reference_bidx)
             is distinct from (old.title_enc, old.reference_enc, old.reference_bidx)
@@ -3651,6 +3657,7 @@ declare
   me record;
   p record;
   case_ids uuid[];
+  kase uuid;
   doc_ids uuid[];
 begin
   select * into me from private.me();
@@ -3684,8 +3691,20 @@ begin
     raise exception 'patient_shred: the patient''s record is sealed under the org''s keys (created before the per-patient tier)'
       using errcode = '55000', hint = 'patient_not_keyed';
   end if;
-  -- The patient's cases, locked: a case moved to another patient meanwhile
-  -- waits, and one moved onto this patient afterwards is refused (trigger).
+  -- The patient's cases (no case is moved onto the patient while the
+  -- row is held: the trigger reads it for key share). Each case's writes
+  -- in flight (an upload, a new version, a comment, a member: they hold
+  -- app.case_closed's shared lock until they commit) are waited for, and
+  -- later ones wait for the shred and then find the case closed, before
+  -- its documents are read: a write committed between that read and the
+  -- closing kept its data key, file name or comment under the org's keys.
+  -- The lock is taken before the case's row, as a status change takes it.
+  select coalesce(array_agg(c.id order by c.id), '{}') into case_ids
+    from app.cases c where c.org_id = me.org_id and c.patient_id = p_patient;
+  foreach kase in array case_ids loop
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('ward.case_status.' || kase::text, 0));
+  end loop;
+  -- Then locked: a case moved to another patient meanwhile waits.
   select coalesce(array_agg(c.id order by c.id), '{}') into case_ids
     from (select c.id from app.cases c where c.org_id = me.org_id and c.patient_id = p_patient
            order by c.id for update) c;
@@ -5193,6 +5212,33 @@ begin
 end $$;
 
 ALTER FUNCTION app.set_sso_policy(p_enforce boolean, p_request text) OWNER TO ward_definer;
+
+--
+-- Name: shredded_entry_frozen(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.shredded_entry_frozen() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  shredded timestamptz;
+begin
+  if (new.name, new.value, new.unit, new.kcal, new.protein_g, new.carbs_g, new.fat_g, new.observed_at, new.note_enc)
+     is not distinct from ('shredded'::text, null::numeric, null::text, null::numeric, null::numeric, null::numeric,
+                           null::numeric, old.created_at, null::bytea) then
+    return new;
+  end if;
+  select p.shredded_at into shredded from app.patients p
+   where p.org_id = old.org_id and p.id = old.patient_id for key share;
+  if shredded is not null then
+    raise exception 'the patient was crypto-shredded: the record takes no change' using errcode = '55000',
+      hint = 'patient_shredded';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.shredded_entry_frozen() OWNER TO ward_definer;
 
 --
 -- Name: signer_key(); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -12296,6 +12342,12 @@ CREATE TRIGGER org_shredded BEFORE INSERT ON app.sso_connections FOR EACH ROW EX
 CREATE TRIGGER orgs_key_scope BEFORE UPDATE ON app.orgs FOR EACH ROW EXECUTE FUNCTION private.refuse_key_write();
 
 --
+-- Name: care_team patient_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER patient_shredded BEFORE INSERT ON app.care_team FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_patient();
+
+--
 -- Name: cases patient_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -12314,6 +12366,12 @@ CREATE TRIGGER patient_shredded BEFORE INSERT ON app.clinical_entries FOR EACH R
 CREATE TRIGGER patient_shredded BEFORE INSERT ON app.legal_holds FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_patient();
 
 --
+-- Name: patient_links patient_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER patient_shredded BEFORE INSERT ON app.patient_links FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_patient();
+
+--
 -- Name: patients patient_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -12324,6 +12382,12 @@ CREATE TRIGGER patient_shredded BEFORE UPDATE ON app.patients FOR EACH ROW EXECU
 --
 
 CREATE TRIGGER patient_shredded BEFORE INSERT ON app.record_amendments FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_patient();
+
+--
+-- Name: clinical_entries patient_shredded_frozen; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER patient_shredded_frozen BEFORE UPDATE ON app.clinical_entries FOR EACH ROW EXECUTE FUNCTION app.shredded_entry_frozen();
 
 --
 -- Name: patients patients_identifiers; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -15225,6 +15289,12 @@ GRANT ALL ON FUNCTION app.set_session_policy(p_idle integer, p_abs integer, p_re
 
 REVOKE ALL ON FUNCTION app.set_sso_policy(p_enforce boolean, p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.set_sso_policy(p_enforce boolean, p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION shredded_entry_frozen(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.shredded_entry_frozen() FROM PUBLIC;
 
 --
 -- Name: FUNCTION signer_key(); Type: ACL; Schema: app; Owner: ward_definer

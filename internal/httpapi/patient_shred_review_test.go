@@ -1,0 +1,216 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/wardhq/ward/internal/identity"
+)
+
+// shredWorld makes an org whose first patient has a case holding one
+// uploaded document, for the shred's edge cases.
+func shredWorld(t *testing.T, prefix string) (*world, *org, caseJSON, docJSON) {
+	t.Helper()
+	w := newWorld(t)
+	o := w.createOrg("Shred Edge " + prefix)
+	w.populate(o, prefix)
+	var kase caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Knee injury of " + prefix,
+		"reference": "REF-" + prefix}, http.StatusCreated, &kase)
+	resp, body := w.upload("POST", "/v1/cases/"+kase.ID.String()+"/files", o.Lead.Token, "intake.txt",
+		[]byte("intake form text"), "Ward-Document-Type", "note")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+	var doc docJSON
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return w, o, kase, doc
+}
+
+// TestPatientShredReopen: a shredded patient's case, closed by the shred,
+// is not reopened, so nothing sealed under the org's keys (a new title, a
+// reference, an upload) is linked to the patient again.
+func TestPatientShredReopen(t *testing.T) {
+	w, o, kase, _ := shredWorld(t, "sr")
+	id := o.P1.String()
+	w.do("POST", "/v1/patients/"+id+"/shred", o.Admin.Token, map[string]any{"confirm": id}, http.StatusOK, nil)
+
+	path := "/v1/cases/" + kase.ID.String()
+	for who, token := range map[string]string{"the lead": o.Lead.Token, "the admin": o.Admin.Token} {
+		resp, body := w.request("PATCH", path, token, map[string]any{"status": "open", "title": "Knee injury of the patient again"})
+		if resp.StatusCode != http.StatusGone || problemCode(t, body) != "patient_shredded" {
+			t.Fatalf("%s reopens the shredded patient's case: %d %s", who, resp.StatusCode, body)
+		}
+		resp, body = w.request("PATCH", path, token, map[string]any{"status": "open"})
+		if resp.StatusCode != http.StatusGone || problemCode(t, body) != "patient_shredded" {
+			t.Fatalf("%s reopens the shredded patient's case (status alone): %d %s", who, resp.StatusCode, body)
+		}
+	}
+	var status string
+	var title []byte
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select status, title_enc from app.cases where id = $1`,
+		kase.ID).Scan(&status, &title); err != nil {
+		t.Fatal(err)
+	}
+	if status != "closed" || len(title) != 0 {
+		t.Fatalf("the case after the refused reopen: %s, title %d bytes", status, len(title))
+	}
+	// The database refuses on its own, whoever asks.
+	if _, err := w.env.Super.Pool.Exec(context.Background(),
+		`update app.cases set status = 'open', closed_at = null where id = $1`, kase.ID); err == nil {
+		t.Fatal("the superuser reopened the shredded patient's case")
+	}
+}
+
+// TestPatientShredInFlightWrite: a write to one of the patient's cases
+// in flight when the shred starts (a new version of a document, a comment:
+// app.case_closed's shared lock taken, not yet committed) is waited for
+// and then destroyed with the rest, never left with its data key, file
+// name or comment sealed under the org's keys.
+func TestPatientShredInFlightWrite(t *testing.T) {
+	w, o, kase, doc := shredWorld(t, "sf")
+	ctx := context.Background()
+	id := o.P1.String()
+
+	// The write in flight, as the upload and comment routes' statements
+	// leave it before their commit (the superuser's: ward_app writes
+	// versions through the upload's own statements).
+	tx, err := w.env.Super.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	var version, comment uuid.UUID
+	if err := tx.QueryRow(ctx, `insert into app.document_versions (org_id, case_id, document_id, version,
+		  storage_key, data_key, size, sha256, content_type, filename_enc, uploaded_by)
+		select org_id, case_id, document_id, version + 1, 'orgs/' || org_id || '/obj/' || gen_random_uuid(),
+		  data_key, size, sha256, content_type, filename_enc, uploaded_by
+		  from app.document_versions where document_id = $1 order by version desc limit 1
+		returning id`, doc.ID).Scan(&version); err != nil {
+		t.Fatalf("version: %v", err)
+	}
+	if err := tx.QueryRow(ctx, `insert into app.document_comments (org_id, case_id, document_id, body_enc, author_id)
+		select org_id, case_id, id, '\x0102'::bytea, created_by from app.documents where id = $1
+		returning id`, doc.ID).Scan(&comment); err != nil {
+		t.Fatalf("comment: %v", err)
+	}
+	ids := [2]uuid.UUID{version, comment}
+	done := make(chan error, 1)
+	// The in-flight write commits once the shred waits on a lock.
+	waited := make(chan error, 1)
+	go func() {
+		defer func() { done <- tx.Commit(ctx) }()
+		deadline := time.Now().Add(time.Minute)
+		for time.Now().Before(deadline) {
+			var n int
+			if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid
+				 where not l.granted and a.query like '%patient_shred%'`).Scan(&n); err != nil {
+				waited <- err
+				return
+			}
+			if n > 0 {
+				waited <- nil
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		waited <- errors.New("the shred never waited for the write in flight")
+	}()
+	w.do("POST", "/v1/patients/"+id+"/shred", o.Admin.Token, map[string]any{"confirm": id}, http.StatusOK, nil)
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the write in flight: %v", err)
+	}
+
+	var dataKey, filename []byte
+	if err := w.env.Super.Pool.QueryRow(ctx, `select data_key, filename_enc from app.document_versions where id = $1`,
+		ids[0]).Scan(&dataKey, &filename); err != nil {
+		t.Fatal(err)
+	}
+	var body []byte
+	if err := w.env.Super.Pool.QueryRow(ctx, `select body_enc from app.document_comments where id = $1`, ids[1]).
+		Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	if dataKey != nil || len(filename) != 0 || len(body) != 0 {
+		t.Fatalf("the write in flight outlived the shred: data key %d, file name %d, comment %d bytes",
+			len(dataKey), len(filename), len(body))
+	}
+	var status string
+	if err := w.env.Super.Pool.QueryRow(ctx, `select status from app.cases where id = $1`, kase.ID).Scan(&status); err != nil ||
+		status != "closed" {
+		t.Fatalf("the case: %q %v", status, err)
+	}
+}
+
+// TestPatientShredFrozenWrites: after the shred nothing writes the
+// patient's record back: an entry takes no change but the shred's own
+// overwrite (whoever writes: ward_app holds UPDATE on its clear columns
+// and note), and no care-team assignment or patient link names the
+// patient again.
+func TestPatientShredFrozenWrites(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Shred Frozen Org")
+	w.populate(o, "sz")
+	ctx := context.Background()
+	id := o.P1.String()
+	var entry struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", "/v1/patients/"+id+"/entries", o.Prov.Token, map[string]any{"kind": "biomarker", "name": "LDL",
+		"value": 4.1, "unit": "mmol/L", "observed_at": time.Now().UTC().Format(time.RFC3339), "note": "after the fast"},
+		http.StatusCreated, &entry)
+	pat3 := w.addMember(o, "sz-pat3@example.test", identity.RolePatient)
+	w.do("POST", "/v1/patients/"+id+"/shred", o.Admin.Token, map[string]any{"confirm": id}, http.StatusOK, nil)
+
+	for _, stmt := range []string{
+		`update app.clinical_entries set name = 'LDL', value = 4.1 where id = $1`,
+		`update app.clinical_entries set note_enc = '\x0102' where id = $1`,
+	} {
+		_, err := w.env.Super.Pool.Exec(ctx, stmt, entry.ID)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "55000" || pe.Hint != "patient_shredded" {
+			t.Errorf("%s: %v", stmt, err)
+		}
+	}
+	// The shred's own overwrite, as the org's shred repeats it, stays.
+	if _, err := w.env.Super.Pool.Exec(ctx, `update app.clinical_entries e
+		   set name = 'shredded', value = null, unit = null, kcal = null, protein_g = null, carbs_g = null,
+		       fat_g = null, observed_at = e.created_at
+		 where id = $1`, entry.ID); err != nil {
+		t.Fatalf("the shred's overwrite again: %v", err)
+	}
+	var name string
+	var value *float64
+	if err := w.env.Super.Pool.QueryRow(ctx, `select name, value from app.clinical_entries where id = $1`, entry.ID).
+		Scan(&name, &value); err != nil || name != "shredded" || value != nil {
+		t.Fatalf("the entry reads %q %v (%v)", name, value, err)
+	}
+
+	for what, path := range map[string]string{
+		"a care-team assignment": "/v1/patients/" + id + "/care-team/" + o.Prov2.ID.String(),
+		"a patient link":         "/v1/patients/" + id + "/users/" + pat3.ID.String(),
+	} {
+		resp, body := w.request("PUT", path, o.Lead.Token, nil)
+		if resp.StatusCode != http.StatusGone || problemCode(t, body) != "patient_shredded" {
+			t.Errorf("%s after the shred: %d %s", what, resp.StatusCode, body)
+		}
+	}
+	var n int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select (select count(*) from app.care_team where patient_id = $1 and provider_id = $2)
+		  + (select count(*) from app.patient_links where patient_id = $1 and user_id = $3)`,
+		o.P1, o.Prov2.ID, pat3.ID).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d new links to the shredded patient (%v)", n, err)
+	}
+}
