@@ -214,3 +214,37 @@ func TestPatientShredFrozenWrites(t *testing.T) {
 		t.Fatalf("%d new links to the shredded patient (%v)", n, err)
 	}
 }
+
+// TestPatientShredNoHoldOrRequestAfter: after the shred no legal hold is
+// placed on one of the patient's cases (it would claim to preserve what
+// was destroyed) and no access or amendment request names the patient
+// (the org could not answer it); an accounting of disclosures, which the
+// kept audit log answers, still may be asked for.
+func TestPatientShredNoHoldOrRequestAfter(t *testing.T) {
+	w, o, kase, _ := shredWorld(t, "sh")
+	id := o.P1.String()
+	w.do("POST", "/v1/patients/"+id+"/shred", o.Admin.Token, map[string]any{"confirm": id}, http.StatusOK, nil)
+
+	for what, req := range map[string]struct {
+		path string
+		body map[string]any
+	}{
+		"a hold on the patient's case": {"/v1/legal-holds", map[string]any{"case_id": kase.ID, "reason": "matter 12"}},
+		"a hold on the patient":        {"/v1/legal-holds", map[string]any{"patient_id": o.P1, "reason": "matter 13"}},
+		"an access request":            {"/v1/compliance/dsr", map[string]any{"kind": "access", "patient_id": o.P1}},
+	} {
+		resp, body := w.request("POST", req.path, o.Admin.Token, req.body)
+		if resp.StatusCode != http.StatusGone || problemCode(t, body) != "patient_shredded" {
+			t.Errorf("%s after the shred: %d %s", what, resp.StatusCode, body)
+		}
+	}
+	w.do("POST", "/v1/compliance/dsr", o.Admin.Token, map[string]any{"kind": "accounting", "patient_id": o.P1},
+		http.StatusCreated, nil)
+	var n int
+	if err := w.env.Super.Pool.QueryRow(context.Background(),
+		`select (select count(*) from app.legal_holds where case_id = $1 or patient_id = $2)
+		  + (select count(*) from app.dsr_requests where patient_id = $2 and kind = 'access')`, kase.ID, o.P1).
+		Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d holds or access requests on the shredded patient (%v)", n, err)
+	}
+}

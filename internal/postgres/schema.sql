@@ -4054,6 +4054,33 @@ end $$;
 ALTER FUNCTION app.refuse_shredded_patient() OWNER TO ward_definer;
 
 --
+-- Name: refuse_shredded_patient_case(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.refuse_shredded_patient_case() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  shredded timestamptz;
+begin
+  if new.case_id is null then
+    return new;
+  end if;
+  select p.shredded_at into shredded
+    from app.cases c join app.patients p on p.org_id = c.org_id and p.id = c.patient_id
+   where c.org_id = new.org_id and c.id = new.case_id
+     for key share of p;
+  if shredded is not null then
+    raise exception 'the case''s patient was crypto-shredded: the case holds nothing to preserve' using errcode = '55000',
+      hint = 'patient_shredded';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.refuse_shredded_patient_case() OWNER TO ward_definer;
+
+--
 -- Name: release_upload(text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -12360,6 +12387,12 @@ CREATE TRIGGER patient_shredded BEFORE INSERT OR UPDATE OF patient_id ON app.cas
 CREATE TRIGGER patient_shredded BEFORE INSERT ON app.clinical_entries FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_patient();
 
 --
+-- Name: dsr_requests patient_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER patient_shredded BEFORE INSERT ON app.dsr_requests FOR EACH ROW WHEN ((new.kind = ANY (ARRAY['access'::text, 'amendment'::text]))) EXECUTE FUNCTION app.refuse_shredded_patient();
+
+--
 -- Name: legal_holds patient_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -12382,6 +12415,12 @@ CREATE TRIGGER patient_shredded BEFORE UPDATE ON app.patients FOR EACH ROW EXECU
 --
 
 CREATE TRIGGER patient_shredded BEFORE INSERT ON app.record_amendments FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_patient();
+
+--
+-- Name: legal_holds patient_shredded_case; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER patient_shredded_case BEFORE INSERT ON app.legal_holds FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_patient_case();
 
 --
 -- Name: clinical_entries patient_shredded_frozen; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -15107,6 +15146,12 @@ REVOKE ALL ON FUNCTION app.refuse_shredded_org() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app.refuse_shredded_patient() FROM PUBLIC;
+
+--
+-- Name: FUNCTION refuse_shredded_patient_case(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.refuse_shredded_patient_case() FROM PUBLIC;
 
 --
 -- Name: FUNCTION release_upload(p_key text); Type: ACL; Schema: app; Owner: ward_definer
