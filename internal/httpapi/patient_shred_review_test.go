@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/wardhq/ward/internal/identity"
@@ -246,5 +247,47 @@ func TestPatientShredNoHoldOrRequestAfter(t *testing.T) {
 		  + (select count(*) from app.dsr_requests where patient_id = $2 and kind = 'access')`, kase.ID, o.P1).
 		Scan(&n); err != nil || n != 0 {
 		t.Fatalf("%d holds or access requests on the shredded patient (%v)", n, err)
+	}
+}
+
+// TestPatientShredAmendmentsFrozen: a shredded patient's amendment
+// requests take no change, so no statement of disagreement or rebuttal
+// sealed under the org's keys (which the shred keeps) is written to them
+// after the shred, even by a statement the API would not make.
+func TestPatientShredAmendmentsFrozen(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Shred Amendment Org")
+	w.populate(o, "sa")
+	ctx := context.Background()
+	id := o.P1.String()
+	var a struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", "/v1/patients/"+id+"/amendments", o.PatUser.Token, map[string]any{"request": "My allergy list is wrong."},
+		http.StatusCreated, &a)
+	w.do("POST", "/v1/patients/"+id+"/amendments/"+a.ID.String()+"/decision", o.Admin.Token,
+		map[string]any{"outcome": "denied", "basis": "accurate_and_complete", "statement": "The list is accurate."},
+		http.StatusOK, nil)
+	w.do("POST", "/v1/patients/"+id+"/shred", o.Admin.Token, map[string]any{"confirm": id}, http.StatusOK, nil)
+
+	resp, body := w.request("POST", "/v1/patients/"+id+"/amendments/"+a.ID.String()+"/disagreement", o.PatUser.Token,
+		map[string]any{"statement": "I still disagree."})
+	if resp.StatusCode != http.StatusGone || problemCode(t, body) != "patient_shredded" {
+		t.Fatalf("a disagreement through the API: %d %s", resp.StatusCode, body)
+	}
+	// The patient's own credential, writing the row directly.
+	err := w.env.App.InTenantTx(ctx, w.cred(o.PatUser.Token), func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `update app.record_amendments set disagreement_enc = '\x0102'
+			where id = $1`, a.ID)
+		return err
+	})
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "55000" || pe.Hint != "patient_shredded" {
+		t.Fatalf("the patient's direct update of the shredded amendment: %v", err)
+	}
+	var disagreement []byte
+	if err := w.env.Super.Pool.QueryRow(ctx, `select disagreement_enc from app.record_amendments where id = $1`, a.ID).
+		Scan(&disagreement); err != nil || disagreement != nil {
+		t.Fatalf("the amendment keeps a disagreement of %d bytes (%v)", len(disagreement), err)
 	}
 }

@@ -12429,6 +12429,12 @@ CREATE TRIGGER patient_shredded_case BEFORE INSERT ON app.legal_holds FOR EACH R
 CREATE TRIGGER patient_shredded_frozen BEFORE UPDATE ON app.clinical_entries FOR EACH ROW EXECUTE FUNCTION app.shredded_entry_frozen();
 
 --
+-- Name: record_amendments patient_shredded_frozen; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER patient_shredded_frozen BEFORE UPDATE ON app.record_amendments FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_patient();
+
+--
 -- Name: patients patients_identifiers; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
