@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -289,5 +290,43 @@ func TestPatientShredAmendmentsFrozen(t *testing.T) {
 	if err := w.env.Super.Pool.QueryRow(ctx, `select disagreement_enc from app.record_amendments where id = $1`, a.ID).
 		Scan(&disagreement); err != nil || disagreement != nil {
 		t.Fatalf("the amendment keeps a disagreement of %d bytes (%v)", len(disagreement), err)
+	}
+}
+
+// TestPatientShredOtherRoutes reads a shredded patient through the routes
+// beside /v1/patients/{id}: the LLM gateway's Ward-Patient header, the
+// export (the patient's own, an admin's), the console's record page and
+// record form. Each refuses, none reaches the upstream or shows a field.
+func TestPatientShredOtherRoutes(t *testing.T) {
+	g := newGW(t, withLocalhost())
+	id := g.patient.String()
+	var before struct {
+		Name string `json:"name"`
+	}
+	g.do("GET", "/v1/patients/"+id, g.o.Lead.Token, nil, http.StatusOK, &before)
+	if before.Name == "" {
+		t.Fatal("the seeded patient has no name")
+	}
+	g.do("POST", "/v1/patients/"+id+"/shred", g.o.Admin.Token, map[string]any{"confirm": id}, http.StatusOK, nil)
+
+	calls := len(g.up.calls())
+	body := json.RawMessage(`{"model":"` + model + `","max_tokens":64,"messages":[{"role":"user","content":"Summarise the record."}]}`)
+	resp, b := g.request("POST", "/llm/v1/messages", "", body, "x-api-key", g.key, "anthropic-version", "2023-06-01",
+		"Ward-Patient", id)
+	if resp.StatusCode != http.StatusGone || len(g.up.calls()) != calls {
+		t.Fatalf("the gateway with the shredded patient: %d %s (%d upstream calls)", resp.StatusCode, b,
+			len(g.up.calls())-calls)
+	}
+	resp, b = g.request("POST", "/v1/patients/"+id+"/export", g.o.Admin.Token,
+		map[string]any{"passphrase": "a long export passphrase for the test"})
+	if resp.StatusCode != http.StatusGone {
+		t.Fatalf("the admin's export: %d %s", resp.StatusCode, b)
+	}
+	session := g.consoleSignIn(g.o.Prov.Email) // on the patient's care team
+	for _, path := range []string{"/patients/" + id, "/patients/" + id + "/edit"} {
+		resp, page := g.consolePage("GET", path, session, nil)
+		if resp.StatusCode != http.StatusGone || strings.Contains(page, before.Name) {
+			t.Errorf("the console's %s: %d (shows the name: %v)", path, resp.StatusCode, strings.Contains(page, before.Name))
+		}
 	}
 }
