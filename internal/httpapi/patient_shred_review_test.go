@@ -330,3 +330,72 @@ func TestPatientShredOtherRoutes(t *testing.T) {
 		}
 	}
 }
+
+// TestPatientShredWaitsForALockedDocument: a new version whose upload has
+// locked its document (cases' LockDocument, the row before app.case_closed's
+// shared lock, as every update of a document takes them) when the shred
+// starts is waited for, not deadlocked with: the shred takes the rows it
+// changes before the cases' status locks, in the writers' order. The
+// version then commits and is destroyed with the rest.
+func TestPatientShredWaitsForALockedDocument(t *testing.T) {
+	w, o, _, doc := shredWorld(t, "sd")
+	ctx := context.Background()
+	id := o.P1.String()
+
+	tx, err := w.env.Super.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `select id from app.documents where id = $1 for no key update`, doc.ID); err != nil {
+		t.Fatal(err)
+	}
+	type written struct {
+		version uuid.UUID
+		err     error
+	}
+	done := make(chan written, 1)
+	go func() {
+		var out written
+		defer func() { done <- out }()
+		deadline := time.Now().Add(time.Minute)
+		for {
+			var n int
+			if out.err = w.env.Super.Pool.QueryRow(ctx, `select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid
+				 where not l.granted and a.query like '%patient_shred%'`).Scan(&n); out.err != nil {
+				return
+			}
+			if n > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				out.err = errors.New("the shred never waited for the locked document")
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if out.err = tx.QueryRow(ctx, `insert into app.document_versions (org_id, case_id, document_id, version,
+			  storage_key, data_key, size, sha256, content_type, filename_enc, uploaded_by)
+			select org_id, case_id, document_id, version + 1, 'orgs/' || org_id || '/obj/' || gen_random_uuid(),
+			  data_key, size, sha256, content_type, filename_enc, uploaded_by
+			  from app.document_versions where document_id = $1 order by version desc limit 1
+			returning id`, doc.ID).Scan(&out.version); out.err != nil {
+			return
+		}
+		out.err = tx.Commit(ctx)
+	}()
+	resp, body := w.request("POST", "/v1/patients/"+id+"/shred", o.Admin.Token, map[string]any{"confirm": id})
+	got := <-done
+	if resp.StatusCode != http.StatusOK || got.err != nil {
+		t.Fatalf("the shred %d %s; the upload holding its document: %v", resp.StatusCode, body, got.err)
+	}
+	var dataKey, filename []byte
+	if err := w.env.Super.Pool.QueryRow(ctx, `select data_key, filename_enc from app.document_versions where id = $1`,
+		got.version).Scan(&dataKey, &filename); err != nil {
+		t.Fatal(err)
+	}
+	if dataKey != nil || len(filename) != 0 {
+		t.Fatalf("the version written while the shred waited keeps a data key of %d, a file name of %d bytes",
+			len(dataKey), len(filename))
+	}
+}

@@ -14,7 +14,10 @@
 -- the overwrite had already passed, so the version kept its data key and
 -- file name and the comment its body. app.patient_shred now takes each
 -- case's status lock (the one app.case_closed shares with every write)
--- before it reads what the cases hold.
+-- before it reads what the cases hold, after locking the cases' and
+-- their documents' rows (for no key update), in the order the writers
+-- take them: an upload holding its document's row, a status change
+-- holding its case's, is waited for, not deadlocked with.
 --
 -- A shredded patient's clinical entry could still be updated (ward_app
 -- holds UPDATE on the clear columns and the note), writing a name, value
@@ -135,22 +138,27 @@ begin
       using errcode = '55000', hint = 'patient_not_keyed';
   end if;
   -- The patient's cases (no case is moved onto the patient while the
-  -- row is held: the trigger reads it for key share). Each case's writes
-  -- in flight (an upload, a new version, a comment, a member: they hold
-  -- app.case_closed's shared lock until they commit) are waited for, and
-  -- later ones wait for the shred and then find the case closed, before
-  -- its documents are read: a write committed between that read and the
-  -- closing kept its data key, file name or comment under the org's keys.
-  -- The lock is taken before the case's row, as a status change takes it.
+  -- row is held: the trigger reads it for key share), locked, so a case
+  -- moved to another patient meanwhile waits; then their documents. Both
+  -- for no key update: an insert naming them (its foreign key reads them
+  -- for key share) is not waited for here.
   select coalesce(array_agg(c.id order by c.id), '{}') into case_ids
-    from app.cases c where c.org_id = me.org_id and c.patient_id = p_patient;
+    from (select c.id from app.cases c where c.org_id = me.org_id and c.patient_id = p_patient
+           order by c.id for no key update) c;
+  perform from (select d.id from app.documents d where d.org_id = me.org_id and d.case_id = any (case_ids)
+                 order by d.id for no key update) d;
+  -- Then each case's status lock, which every write to the case shares
+  -- until it commits (app.case_closed): a write in flight (an upload, a
+  -- new version, a comment, a member) is waited for, and a later one
+  -- waits for the shred and then finds the case closed, before what the
+  -- cases hold is read below (00276: a write committed between that read
+  -- and the closing kept its data key, file name or comment under the
+  -- org's keys). Rows first, then this lock, as the writers take them (an
+  -- update locks its row before its trigger shares the lock; a status
+  -- change takes it after the case's row): no wait here forms a cycle.
   foreach kase in array case_ids loop
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('ward.case_status.' || kase::text, 0));
   end loop;
-  -- Then locked: a case moved to another patient meanwhile waits.
-  select coalesce(array_agg(c.id order by c.id), '{}') into case_ids
-    from (select c.id from app.cases c where c.org_id = me.org_id and c.patient_id = p_patient
-           order by c.id for update) c;
   if exists (select from app.legal_holds h where h.org_id = me.org_id and h.released_at is null
                and ((h.patient_id is null and h.case_id is null) or h.patient_id = p_patient
                     or h.case_id = any (case_ids))) then
