@@ -68,6 +68,8 @@ func TestPatientShred(t *testing.T) {
 	}
 	w.do("POST", "/v1/documents/"+doc.ID.String()+"/comments", o.Lead.Token, map[string]any{"body": "Signed by the claimant."},
 		http.StatusCreated, nil)
+	invite, _ := w.inviteOutbox(o.Lead.Token, kase.ID.String(), "adjuster@payer-sp.test", "payer", []string{"view"},
+		time.Now().Add(30*24*time.Hour))
 
 	// What the superuser sees before: the keyset and a ciphertext.
 	var keyset, nameBefore, noteBefore []byte
@@ -209,6 +211,22 @@ func TestPatientShred(t *testing.T) {
 		if !errors.As(err, &pe) || pe.Code != "55000" || pe.Hint != "patient_shredded" {
 			t.Errorf("%s: %v", stmt, err)
 		}
+	}
+
+	// The released hold's texts (sealed under the org's keys, which stay)
+	// are overwritten, and the case's pending invitation is revoked.
+	var reason, note *string
+	var reasonEnc, noteEnc []byte
+	if err := w.env.Super.Pool.QueryRow(ctx, `select reason, reason_enc, release_note, release_note_enc
+		from app.legal_holds where id = $1`, hold.ID).Scan(&reason, &reasonEnc, &note, &noteEnc); err != nil ||
+		reason == nil || *reason != "shredded" || note == nil || *note != "shredded" || reasonEnc != nil || noteEnc != nil {
+		t.Errorf("the released hold keeps reason %v (%d sealed bytes), note %v (%d sealed bytes) (%v)",
+			reason, len(reasonEnc), note, len(noteEnc), err)
+	}
+	var revoked *time.Time
+	if err := w.env.Super.Pool.QueryRow(ctx, `select revoked_at from app.case_invites where id = $1`, invite).
+		Scan(&revoked); err != nil || revoked == nil {
+		t.Errorf("the case's pending invitation was not revoked (%v)", err)
 	}
 
 	// The crypto: the ciphertexts kept from before open under the keyset

@@ -3764,6 +3764,18 @@ begin
    where c.org_id = me.org_id and c.id = any (case_ids);
   update app.cases c set status = 'closed', closed_at = now()
    where c.org_id = me.org_id and c.id = any (case_ids) and c.status = 'open';
+  -- The released legal holds on the patient or their cases (a live one
+  -- refused the shred): a reason or release note, sealed under the org's
+  -- keys since 00280 (the shred keeps them), may name the patient, so it
+  -- is overwritten as the org shred overwrites a clear one (00281). The
+  -- holds stay, released.
+  update app.legal_holds h
+     set reason = 'shredded', reason_enc = null,
+         release_note = case when h.released_at is null then null else 'shredded' end, release_note_enc = null
+   where h.org_id = me.org_id and (h.patient_id = p_patient or h.case_id = any (case_ids));
+  -- The cases' pending invitations end (a closed case accepts none).
+  update app.case_invites i set revoked_at = now()
+   where i.org_id = me.org_id and i.case_id = any (case_ids) and i.revoked_at is null and i.accepted_at is null;
   -- Every node drops its cached keys of the org, and the patient keysets
   -- unwrapped under them, at once (keystore.Listen).
   perform pg_catalog.pg_notify('ward_keys', me.org_id::text);
