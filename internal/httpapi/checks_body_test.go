@@ -37,8 +37,13 @@ func TestKeptBodyRoutes(t *testing.T) {
 	var doc docJSON
 	w.do("POST", "/v1/cases/"+kase.ID.String()+"/documents", o.Lead.Token, map[string]any{"type": "mri_report",
 		"description": "knee", "due_at": time.Now().Add(48 * time.Hour)}, http.StatusCreated, &doc)
-	var doomed docJSON // a request deleted below
-	w.do("POST", "/v1/cases/"+kase.ID.String()+"/documents", o.Lead.Token, map[string]any{"type": "wage_statement"},
+	// A request deleted below, on P2's case: P1's amendment request (below)
+	// keeps P1's documents from deletion (00283).
+	var kase2 caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P2, "title": "Kept claim two"},
+		http.StatusCreated, &kase2)
+	var doomed docJSON
+	w.do("POST", "/v1/cases/"+kase2.ID.String()+"/documents", o.Lead.Token, map[string]any{"type": "wage_statement"},
 		http.StatusCreated, &doomed)
 	var provided docJSON // a file, accepted below
 	resp, b := w.upload("POST", "/v1/cases/"+kase.ID.String()+"/files", o.Lead.Token, "knee.pdf", []byte("%PDF-1.7\nknee"),

@@ -568,7 +568,10 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"delete_document under a legal hold", "a_admin", `select count(*)::text from app.delete_document($1)`,
 			[]any{s.must("d.C2")}, nil, "55000"},
 		{"delete_document without a hold", "b_admin", `select count(*)::text from app.delete_document($1)`,
-			[]any{s.must("d.D1")}, []string{"1"}, ""},
+			[]any{s.must("d.D2")}, []string{"1"}, ""},
+		// A document of a patient whose access request is open (00283).
+		{"delete_document while the patient's access request is open", "b_admin",
+			`select count(*)::text from app.delete_document($1)`, []any{s.must("d.D1")}, nil, "55000"},
 		{"delete_document by a stakeholder", "a_clinic", `select count(*)::text from app.delete_document($1)`,
 			[]any{s.must("d.C1")}, nil, ""},
 		{"delete_document of another org", "b_admin", `select count(*)::text from app.delete_document($1)`,

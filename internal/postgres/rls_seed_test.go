@@ -901,13 +901,15 @@ func (w *rlsWriter) seed() {
 	w.ssoAssertion("A", "c.A")
 
 	// Cases: C1 (P1, on a_prov1's care team; a_pat1's), C2 (P2), C3 (no
-	// patient) in A; D1 (Q1, on a_lead's care team in B) in B. External
+	// patient) in A; D1 (Q1, on a_lead's care team in B) and D2 (no
+	// patient) in B. External
 	// stakeholders of each kind hold grants on C1 and C2; a provider with
 	// no patients holds a staff grant on C3.
 	w.kase("A", "C1", "P1")
 	w.kase("A", "C2", "P2")
 	w.kase("A", "C3", "")
 	w.kase("B", "D1", "Q1")
+	w.kase("B", "D2", "") // no patient: a document b_admin may delete (Q1's access request holds D1's, 00283)
 	w.grant("A", "C1", "a_clinic", "clinic", s.now.Add(time.Hour), false, "view", "upload")
 	w.grant("A", "C1", "a_employer", "employer", s.now.Add(time.Hour), false, "view")
 	w.grant("A", "C2", "a_attorney", "attorney", s.now.Add(time.Hour), false, "view", "download", "comment")
@@ -921,6 +923,7 @@ func (w *rlsWriter) seed() {
 	w.document("A", "C2", "d.C2", false)
 	w.document("A", "C3", "d.C3", false)
 	w.document("B", "D1", "d.D1", false)
+	w.document("B", "D2", "d.D2", false)
 	w.uploadClaim("A", "a_clinic")
 	w.uploadClaim("B", "b_admin")
 
