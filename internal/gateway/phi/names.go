@@ -46,8 +46,8 @@ func (d *detector) names() {
 			// (only in a note holding a practice's word: a pass hint)
 			d.practiceNoCase(i, mark, typ, prio)
 		}
-		if (w[0] == 'p' || w[0] == 'c' || w[0] == 'r') && (w == "pt" || w == "patient" || w == "client" || w == "resident") {
-			d.labelInitials(i, mark, typ, prio) // "Pt D.L. is a 56 yo man"
+		if (w[0] == 'p' || w[0] == 'c' || w[0] == 'r' || w[0] == 'i') && (w == "pt" || w == "patient" || w == "client" || w == "resident" || w == "initials") {
+			d.labelInitials(i, mark, typ, prio) // "Pt D.L. is a 56 yo man", a trial subject's "initials K.M.R."
 		}
 		lf := t.lex
 		if w[0] == 'n' && len(w) >= 6 && w[:5] == "ninet" {
@@ -91,10 +91,33 @@ func (d *detector) names() {
 			d.keep(i, i+1) // a brand's plural: "Doritos", "Triscuits"
 			continue
 		}
+		if t.has(fCap) && !t.has(fAllCaps) && (t.end-t.start == 3 || t.end-t.start == 4) && d.allergenComponent(i) {
+			i = d.keep(i, i+3) - 1 // an allergen's component: "Ara h 2", "Gal d 1", "Bet v 1"
+			continue
+		}
+		if w[0] == 'f' && w == "fitzpatrick" && d.skinTypeAfter(i) {
+			d.keep(i, i+1) // the skin type's scale: "Fitzpatrick II", "Fitzpatrick type IV"
+			continue
+		}
 		if lf&(lexCommon|lexClinical|lexRegion) == 0 && (t.has(fCap) || t.has(fNoCase)) && t.end-t.start > 1 && !d.is(i, vStopword|vTitle|vNameLabel|vVitalLabel|vUnit|vFacilityEnder) &&
 			!facilityNext[w] && !(d.glued(i) && d.isPunct(i+1, '/')) && d.facilityContext(i) {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
+		}
+		if t.has(fAllCaps) && t.end-t.start <= 4 && d.glued(i) && d.isPunct(i+1, '/') && lf&(lexCommon|lexClinical) == 0 && d.staffInitials(i) {
+			set(i, mStrong, TypePerson, prioContext) // "Vitals taken by JKW/MA", "TLB/LPN"
+			continue
+		}
+		if d.glued(i) && t.has(fCap) && len(w) <= 5 && koreanSyllables[w] && d.isPunct(i+1, '-') {
+			if a, b := d.koreanName(i); b > i {
+				for k := a; k < b; k++ {
+					if d.toks[k].kind == tkWord && d.state[k] == stFree {
+						set(k, mStrong, TypePerson, prioContext)
+					}
+				}
+				i = b - 1
+				continue
+			}
 		}
 		if j := d.apostropheNameAt(i); j > i {
 			// "O'Brien", "o'dowd", "D'Angelo": a name by its shape
@@ -961,7 +984,7 @@ func (d *detector) relationLowerName(i int) int {
 	if d.isPunct(k, '(') && d.glued(k) {
 		k--
 	}
-	if k < 0 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) || d.toks[k+1].has(fNL) || !relations[d.word(k)] || d.toks[i].end-d.toks[i].start < 3 ||
+	if k < 0 || d.toks[k].kind != tkWord || d.toks[i].has(fNL) || d.toks[k+1].has(fNL) || !(relations[d.word(k)] || d.introAt(k)) || d.toks[i].end-d.toks[i].start < 3 ||
 		d.is(i, vStopword|vNameLabel|vTitle|vCredential|vUnit|vMonth|vWeekday) {
 		return i
 	}
@@ -983,6 +1006,108 @@ func (d *detector) relationLowerName(i int) int {
 		j = m + 1
 	}
 	return j
+}
+
+// koreanName returns the tokens [a, b) of a Korean name whose given name
+// is two syllables joined by a hyphen, the second in lower case, as it is
+// romanised ("Sung-min Park", "Park Ji-hoon", "Kim Hye-jin"): the given
+// name at i, and a capitalised family name of koreanFamilies right before
+// or after it. Both halves are syllables of koreanSyllables and differ
+// ("Ha-ha" is none); b is i when the shape does not hold. The second half
+// alone is a word as often ("min", minutes), which left it visible.
+func (d *detector) koreanName(i int) (a, b int) {
+	m := i + 2
+	if m >= len(d.toks) || !d.glued(i+1) || d.toks[m].kind != tkWord || d.toks[m].has(fCap) || d.toks[m].has(fNoCase) && !d.lowerDoc {
+		return i, i
+	}
+	v := d.word(m)
+	if !koreanSyllables[v] || v == d.word(i) || d.glued(m) && d.toks[m+1].kind != tkPunct {
+		return i, i
+	}
+	a, b = i, m+1
+	if f := i - 1; f >= 0 && d.toks[f].kind == tkWord && d.toks[f].has(fCap) && !d.toks[i].has(fNL) && d.toks[f].end+1 == d.toks[i].start && koreanFamilies[d.word(f)] {
+		a = f
+	}
+	if f := m + 1; f < len(d.toks) && d.toks[f].kind == tkWord && d.toks[f].has(fCap) && !d.toks[f].has(fNL) && d.toks[m].end+1 == d.toks[f].start && koreanFamilies[d.word(f)] {
+		b = f + 1
+	}
+	return a, b
+}
+
+// koreanSyllables are the syllables of Korean given names as they are
+// romanised.
+var koreanSyllables = set(`ah bin bo chan chang chul dae dong eun gi gyu hae hee hoon hwa hwan hye hyo hyuk hyun
+ja jae jeong ji jin jong joo ju jun jung kyu kyung mi min myung nam ok rae seo seok seon seong seung sik
+sol soo sook su suk sun sung tae won woo woong yeon yeong yong yoon young yu yul yun`)
+
+// koreanFamilies are the commonest Korean family names.
+var koreanFamilies = set(`kim lee park choi jung chung kang cho jo yoon yun jang lim han oh seo shin kwon hwang ahn
+song yoo hong jeon ko moon yang son bae baek heo nam noh ha kwak sung cha joo woo min ryu na jin ji
+chae won chun bang gong hyun`)
+
+// allergenComponent reports whether word i opens an allergen's
+// component in its nomenclature: the genus's first letters, the species'
+// letter in lower case and a number, each after one blank ("Ara h 2",
+// peanut; "Gal d 1", egg; "Bet v 1", birch), as allergy reports list
+// them; no title stands before it ("Dr. Ana b 2" is none).
+func (d *detector) allergenComponent(i int) bool {
+	l, m := i+1, i+2
+	if m >= len(d.toks) || d.toks[l].kind != tkWord || d.toks[l].end-d.toks[l].start != 1 || d.toks[l].has(fCap) || d.toks[l].start != d.toks[i].end+1 ||
+		d.toks[m].kind != tkNum || d.toks[m].end-d.toks[m].start > 2 || d.toks[m].start != d.toks[l].end+1 {
+		return false
+	}
+	if d.glued(m) && d.toks[m+1].kind != tkPunct {
+		return false
+	}
+	return !d.titleBefore(i)
+}
+
+// skinTypeAfter reports whether a skin type's grade or its word follows
+// "Fitzpatrick" at i: a Roman numeral up to VI, "type", "skin",
+// "phototype" or "scale" ("Fitzpatrick II", "Fitzpatrick skin type IV"),
+// with no title before ("Dr. Fitzpatrick" is a name).
+func (d *detector) skinTypeAfter(i int) bool {
+	j := i + 1
+	return j < len(d.toks) && d.toks[j].kind == tkWord && !d.toks[j].has(fNL) && skinTypeWords[d.word(j)] && !d.titleBefore(i)
+}
+
+var skinTypeWords = set(`i ii iii iv v vi type skin phototype scale`)
+
+// staffInitials reports whether word i, two to four capitals glued to a
+// slash and a credential ("JKW/MA", "TLB/LPN"), are a staff member's
+// initials, as a rooming or a vitals line signs them: the role is one of
+// staffRoles, the letters are no credential, unit, label or clinical term
+// themselves ("RN/MA", "PT/OT" stay), and the role ends the pair.
+func (d *detector) staffInitials(i int) bool {
+	c := i + 2
+	if c >= len(d.toks) || d.toks[c].kind != tkWord || !d.glued(i+1) || !staffRoles[d.word(c)] ||
+		d.is(i, vCredential|vUnit|vVitalLabel|vTitle|vNameLabel|vStopword|vMonth|vWeekday) || careUnits[d.word(i)] {
+		return false
+	}
+	return !d.glued(c) || d.toks[c+1].kind == tkPunct && !d.isPunct(c+1, '/') && !d.isPunct(c+1, '-')
+}
+
+// staffRoles sign a line after a staff member's initials and a slash:
+// nurses, assistants and technicians. Credentials that are shorthand too
+// are left out ("SB/SR", sinus rhythm; "IAPB/PA", the pulmonary artery).
+var staffRoles = set(`ma cma rma ccma lna pct rn lpn lvn cna np rrt crna emt aprn`)
+
+// introAt reports whether word k ends a self-introduction, after which a
+// caller or a chat's writer gives a first name in lower case on a line
+// with capitals (a voicemail or a chat transcript): "its kevin obrien",
+// "it's dana", "im rosa", "this is bernadette calling", "my name is
+// tomas".
+func (d *detector) introAt(k int) bool {
+	w := d.word(k)
+	switch {
+	case selfIntro[w]:
+		return true
+	case w == "s" || w == "m":
+		return k >= 2 && (d.isPunct(k-1, '\'') || d.raw(k-1) == "’") && d.glued(k-1) && d.toks[k-2].kind == tkWord && (d.word(k-2) == "it" || d.word(k-2) == "i")
+	case w == "is":
+		return k >= 1 && d.toks[k-1].kind == tkWord && !d.toks[k].has(fNL) && (d.word(k-1) == "this" || d.word(k-1) == "name")
+	}
+	return false
 }
 
 // fieldLabels are the form fields whose value is a person's name, beside
@@ -2999,9 +3124,10 @@ var initialsNot = set(`ao dc co sp op ok npo aox ox ob gi gu er or ed us uk nh p
 
 // labelInitials marks a patient's initials with their dots after "pt",
 // "patient", "client" or "resident", the word at i, as case reports and
-// teaching notes name one:
-// "Pt D.L. is a 56 yo man", "Patient R.M.K. seen". Shorthand written so
-// stays (initialsNot).
+// teaching notes name one, or after "initials", as a trial's adverse-event
+// report names its subject:
+// "Pt D.L. is a 56 yo man", "Patient R.M.K. seen", "Subject 014-0032,
+// initials K.M.R.". Shorthand written so stays (initialsNot).
 func (d *detector) labelInitials(i int, mark []uint8, typ []Type, prio []int8) {
 	k := i + 1
 	if d.isPunct(k, ':') {

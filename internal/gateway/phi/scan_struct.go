@@ -77,6 +77,11 @@ func (d *detector) numAt(i int) int {
 			}
 		}
 	}
+	if d.toks[i].end-d.toks[i].start == 1 && i+9 < len(d.toks) && d.toks[i+1].start == d.toks[i].end+1 && s[d.toks[i].end] == ' ' {
+		if j := d.spacedPhone(i); j > i {
+			return d.claim(i, j, TypePhone, prioStruct) // "my number is 6 0 8 5 5 5 0 1 9 2"
+		}
+	}
 	// (a digit run of five or more holds no ':' in its first five, so
 	// hexColonAhead would refuse it)
 	if d.toks[i].end-d.toks[i].start <= 4 && hexColonAhead(s, p) {
@@ -84,13 +89,16 @@ func (d *detector) numAt(i int) int {
 			return d.claimBytes(i, q, typ)
 		}
 	}
+	if d.toks[i].end-d.toks[i].start == 4 && i >= 2 && d.lastFourBefore(i) {
+		return d.claim(i, i+1, TypeID, prioStruct) // "SSN 123 45 6789 on file; last four 6789"
+	}
 	if q, ok := d.numDate(p); ok {
 		j := d.tokAt(q)
 		// (a label before keeps it; a one-letter "unit" after only when it
 		// is no shorthand for a word: keptNum(i, i) asks for the label)
 		// (a date with its four-digit year is no value a label keeps:
 		// "next appt for pt is 04/12/2024", "last dose was 03/14/2024")
-		if !fullYearDate(s[p:q]) && (!d.dateEvidence(i, q) && d.keptNum(i, j) && !(d.letterBeforeWord(j) && !d.keptNum(i, i)) || d.scoreLike(i, q)) {
+		if !fullYearDate(s[p:q]) && !d.speakerDate(i, s[p:q]) && (!d.dateEvidence(i, q) && d.keptNum(i, j) && !(d.letterBeforeWord(j) && !d.keptNum(i, i)) || d.scoreLike(i, q)) {
 			if k := d.ratedWordBefore(i); k >= 0 {
 				d.keep(k, k+1) // what a rating rates is no name: "Hunger 3/10"
 			}
@@ -183,6 +191,84 @@ func (d *detector) numAt(i int) int {
 		return d.claim(i, i+1, d.recordIDType(d.raw(i)), prioStruct)
 	}
 	return i
+}
+
+// lastFourBefore reports whether the four digits at token i follow "last
+// four" or "last 4" with no trigger before (a trigger takes them itself:
+// "SSN last 4: 2231"), perhaps with "digits", "are" or "is" and a colon
+// or a hyphen between: "last four 6789", "last 4 digits: 0917".
+func (d *detector) lastFourBefore(i int) bool {
+	k := i - 1
+	for steps := 0; k >= 1 && steps < 3; steps++ {
+		t := &d.toks[k]
+		if t.has(fNL) && k < i-1 {
+			return false
+		}
+		if t.kind == tkPunct && (d.text[t.start] == ':' || d.text[t.start] == '-') || t.kind == tkWord && lastFourFillers[d.word(k)] {
+			k--
+			continue
+		}
+		break
+	}
+	if k < 1 || d.toks[k].has(fNL) || d.toks[k-1].kind != tkWord || d.word(k-1) != "last" {
+		return false
+	}
+	return d.toks[k].kind == tkWord && d.word(k) == "four" || d.toks[k].kind == tkNum && d.raw(k) == "4"
+}
+
+// lastFourFillers stand between "last four" and its digits.
+var lastFourFillers = set(`digits digit are is were of ssn`)
+
+// spacedPhone returns the end of a phone number spoken digit by digit
+// and written so at token i, as a voicemail's transcript gives it ("6 0
+// 8 5 5 5 0 1 9 2"): ten single digits each after one blank, the area
+// code and the exchange starting with 2 to 9, or eleven with a 1 before
+// them, after a word that asks for a number; or i. A longer run is
+// none, nor one whose digit before is spaced so, nor a table's row of
+// scores with no such word ("Scores 2 3 4 2 2 3 1 2 3 4").
+func (d *detector) spacedPhone(i int) int {
+	s := d.text
+	if i > 0 && d.toks[i-1].kind == tkNum && d.toks[i-1].end-d.toks[i-1].start == 1 && d.toks[i-1].end+1 == d.toks[i].start {
+		return i
+	}
+	j := i + 1
+	for j < len(d.toks) && j-i < 12 && d.toks[j].kind == tkNum && d.toks[j].end-d.toks[j].start == 1 && d.toks[j].start == d.toks[j-1].end+1 && s[d.toks[j-1].end] == ' ' {
+		j++
+	}
+	n, a := j-i, i
+	if n == 11 && s[d.toks[i].start] == '1' {
+		a++
+	} else if n != 10 {
+		return i
+	}
+	if s[d.toks[a].start] < '2' || s[d.toks[a+3].start] < '2' || j < len(d.toks) && d.toks[j].start == d.toks[j-1].end && d.toks[j].kind != tkPunct {
+		return i
+	}
+	// a word that asks for a number within four tokens before, on the
+	// line: "my number is", "call me at", "callback", "cell"
+	for k := i - 1; k >= 0 && k >= i-4 && !d.toks[k+1].has(fNL); k-- {
+		if d.toks[k].kind == tkWord && spokenPhoneCues[d.word(k)] {
+			return j
+		}
+	}
+	return i
+}
+
+// spokenPhoneCues ask for a phone number spoken digit by digit.
+var spokenPhoneCues = set(`number call callback calling reach reached phone cell mobile tel telephone text`)
+
+// speakerDate reports whether the date s at token i, written with its
+// year, follows "pt" or "patient" and its colon: a chat's or a
+// transcript's speaker giving a birth date ("agent: whats ur dob? pt:
+// 3/4/88"). PT, the prothrombin time, keeps a value after it, but none
+// written in three parts.
+func (d *detector) speakerDate(i int, s string) bool {
+	k := i - 1
+	if k < 1 || !d.isPunct(k, ':') || d.toks[k-1].kind != tkWord || strings.Count(s, "/")+strings.Count(s, "-")+strings.Count(s, ".") < 2 {
+		return false
+	}
+	w := d.word(k - 1)
+	return w == "pt" || w == "patient"
 }
 
 // labelCode reports whether the run of n digits at token i is glued by a

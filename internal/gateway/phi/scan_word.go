@@ -161,6 +161,12 @@ func (d *detector) compound(i int) int {
 	if obstetricHistory(raw) {
 		return d.keep(i, j) // gravidity and parity: "G3P2002", "G2P1011", "g4p3"
 	}
+	if d.toks[i].kind == tkWord && d.proteinChange(i, raw) {
+		return d.keep(i, j) // a variant's protein change: "p.Ser1982fs", "p.Arg175His"
+	}
+	if j == i+2 && nl == 1 && nd == 4 && d.toks[i].kind == tkWord && d.hcpcsBefore(i) {
+		return d.keep(i, j) // an equipment code: "HCPCS E0260 hospital bed, E0143 walker"
+	}
 	n := nd + nl
 	switch {
 	case n >= 15 && n <= 34 && nl >= 2 && isIBANShape(raw):
@@ -171,6 +177,43 @@ func (d *detector) compound(i int) int {
 		return d.claim(i, j, TypeID, prioStruct)
 	}
 	return d.keep(i, j)
+}
+
+// proteinChange reports whether the compound raw at token i is a
+// variant's change of an amino acid after "p." (HGVS, as a genetic test
+// report writes it): a three-letter amino acid, its position, and
+// another amino acid, "fs", "del", "dup", "ins", "Ter" or nothing
+// ("p.Ser1982fs", "p.Arg175His", "p.Gly12Asp").
+func (d *detector) proteinChange(i int, raw string) bool {
+	if len(raw) < 4 || i < 2 || !aminoAcids[strings.ToLower(raw[:3])] || !d.isPunct(i-1, '.') || !d.glued(i-2) || d.toks[i-2].kind != tkWord || d.word(i-2) != "p" {
+		return false
+	}
+	q := digitsEnd(raw, 3)
+	if q == 3 {
+		return false
+	}
+	rest := strings.ToLower(raw[q:])
+	return rest == "" || aminoAcids[rest] || rest == "fs" || rest == "del" || rest == "dup" || rest == "ins" || len(rest) > 3 && aminoAcids[rest[:3]] && rest[3:] == "fs"
+}
+
+// aminoAcids are the three-letter codes of the amino acids, and "ter",
+// the stop.
+var aminoAcids = set(`ala arg asn asp cys gln glu gly his ile leu lys met phe pro ser thr trp tyr val ter sec pyl`)
+
+// hcpcsBefore reports whether "HCPCS" stands before token i on its line,
+// at most twelve tokens back, so that a capital and four digits there are
+// the code set's (an equipment order's "HCPCS E0260, E0143"), no
+// identifier.
+func (d *detector) hcpcsBefore(i int) bool {
+	if c := d.text[d.toks[i].start]; c < 'A' || c > 'V' {
+		return false
+	}
+	for k := i - 1; k >= 0 && k >= i-12 && !d.toks[k+1].has(fNL); k-- {
+		if d.toks[k].kind == tkWord && d.toks[k].end-d.toks[k].start == 5 && d.word(k) == "hcpcs" {
+			return true
+		}
+	}
+	return false
 }
 
 // obstetricHistory reports whether s is gravidity and parity written
@@ -1121,6 +1164,9 @@ func (d *detector) unitAddress(i int) int {
 	if d.keptNum(j, k) {
 		return i
 	}
+	if k == j+1 && t.kind == tkWord && w == "lot" {
+		return i // a car park's lot: "parked in lot B" (a lot's number stays an address: "Lot 12")
+	}
 	if t.kind == tkNum && k+1 < len(d.toks) && d.isPunct(k, '-') && d.glued(k-1) && d.glued(k) && d.toks[k+1].kind == tkNum {
 		// digit groups joined by hyphens are a record's unit number, not
 		// a flat's: "Unit #: 441-88-02" (the whole of it, no part left)
@@ -1206,6 +1252,9 @@ func (d *detector) addressFromNumber(i int) int {
 		if words == 0 {
 			if d.is(k, vUnit|vStopword) {
 				return i
+			}
+			if !(t.has(fCap) || d.lowerDoc) && lowerPrefixes[w] && d.namedAfter(k+1) {
+				return d.streetTail(i, k+1) // written in lower case after its number: "12 rue de la Paix", "8 avenue Victor Hugo"
 			}
 			if !(t.has(fCap) || d.lowerDoc) {
 				if lower = d.lowerStreet(k, d.addressCue(i)); !lower {
@@ -1390,6 +1439,28 @@ func (d *detector) placeRoute(i int, w string) int {
 // plainSuffixes end a street even where case is no evidence; "ST", "DR",
 // "PT", "RUN" or "WAY" there are as often shorthand or words.
 var plainSuffixes = set(`street avenue ave road rd boulevard blvd lane ln drive highway hwy parkway pkwy terrace court circle`)
+
+// lowerPrefixes are the street prefixes of French, Spanish, Portuguese and
+// Italian, which those languages write in lower case after the house
+// number: "12 rue de la Paix", "45 calle Mayor" (not "via", an English
+// word too: "5 via IV").
+var lowerPrefixes = set(`rue avenue boulevard bd chemin impasse allée allee quai calle carrer paseo avenida rua travessa
+estrada viale corso piazza largo`)
+
+// namedAfter reports whether a street's name starts at token k, on the
+// line: a capitalised word, or particles and then one ("de la Paix",
+// "do Carmo").
+func (d *detector) namedAfter(k int) bool {
+	for n := 0; k < len(d.toks) && n < 3 && d.toks[k].kind == tkWord && !d.toks[k].has(fNL); n, k = n+1, k+1 {
+		if d.toks[k].has(fCap) {
+			return true
+		}
+		if !isParticle(d.word(k)) {
+			return false
+		}
+	}
+	return false
+}
 
 // streetTail extends a street that started at token i with a prefix word
 // over capitalised words and an optional trailing house number.
@@ -1634,8 +1705,13 @@ func (d *detector) streetStart(i int, w string) bool {
 // acuityAfter reports whether a visual acuity follows word i, an eye's
 // abbreviation: a number, a slash and a number glued ("OS 20/25", "os
 // 20/200"), which is no house number after Polish "os." (osiedle).
+// A refraction is the eye's too: a sign glued to a number ("OS -2.00
+// sph", "OS +1.25"), which no house number carries.
 func (d *detector) acuityAfter(i int) bool {
 	n := i + 1
+	if n+1 < len(d.toks) && (d.isPunct(n, '-') || d.isPunct(n, '+')) && d.glued(n) && d.toks[n+1].kind == tkNum && !d.toks[n].has(fNL) {
+		return true
+	}
 	return n+2 < len(d.toks) && d.toks[n].kind == tkNum && !d.toks[n].has(fNL) && d.glued(n) && d.isPunct(n+1, '/') && d.glued(n+1) && d.toks[n+2].kind == tkNum
 }
 
