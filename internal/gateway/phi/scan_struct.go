@@ -361,7 +361,9 @@ func fullYearDate(s string) bool {
 // in North American groups: 3-3-4 digits, the area code perhaps in
 // parentheses and a country code 1 perhaps before it, and perhaps an
 // extension after it ("414-555-0139 ext 22": with its extension the
-// number was a value after "ph", the pH, and stayed whole).
+// number was a value after "ph", the pH, and stayed whole); or in an
+// Australian landline's, 2-4-4 with the area code's 0 ("03 9123 4567",
+// whose area code stayed beside the redacted rest after "ph").
 func nanpGroups(s string) bool {
 	for k := 0; k < len(s); k++ {
 		if isASCIILetter(s[k]) || s[k] == '#' {
@@ -372,6 +374,9 @@ func nanpGroups(s string) bool {
 	runs := digitRuns(s)
 	if len(runs) == 4 && runs[0] == "1" {
 		runs = runs[1:]
+	}
+	if len(runs) == 3 && len(runs[0]) == 2 && runs[0][0] == '0' && runs[0][1] >= '2' && len(runs[1]) == 4 && len(runs[2]) == 4 {
+		return true // an Australian landline in its groups: "03 9123 4567" (after "ph", no pH)
 	}
 	return len(runs) == 3 && len(runs[0]) == 3 && len(runs[1]) == 3 && len(runs[2]) == 4
 }

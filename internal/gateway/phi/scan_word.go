@@ -1686,8 +1686,8 @@ func (d *detector) endsPlace(i int) bool {
 
 // streetStart reports whether word i starts a street: a prefix ("Via",
 // "Rue") where case is evidence, or a word ending in a street morpheme
-// ("Lindenstrasse") that is no English or clinical word ("REQUIRING" ends in
-// "ring").
+// ("Lindenstrasse"), or abbreviated with its dot ("Goethestr. 7"), that is
+// no English or clinical word ("REQUIRING" ends in "ring").
 func (d *detector) streetStart(i int, w string) bool {
 	t := d.toks[i]
 	if d.is(i, vStreetPrefix) {
@@ -1699,7 +1699,8 @@ func (d *detector) streetStart(i int, w string) bool {
 		}
 		return !t.has(fNoCase) || d.lowerDoc || t.lex&(lexSafe|lexCommon|lexClinical) == 0
 	}
-	return (t.lex&(lexSafe|lexCommon|lexClinical) == 0 || d.lowerDoc && t.lex&lexCommon == 0) && hasStreetMorpheme(w)
+	return (t.lex&(lexSafe|lexCommon|lexClinical) == 0 || d.lowerDoc && t.lex&lexCommon == 0) &&
+		(hasStreetMorpheme(w) || len(w) >= 6 && strings.HasSuffix(w, "str") && d.glued(i) && d.isPunct(i+1, '.'))
 }
 
 // acuityAfter reports whether a visual acuity follows word i, an eye's

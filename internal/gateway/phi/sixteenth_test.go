@@ -67,6 +67,18 @@ func TestNoteTypesSixteenth(t *testing.T) {
 			[]string{"12 rue de la Paix", "8 avenue Victor Hugo", "45 calle Mayor", "7 rua do Carmo"}, nil},
 		{"no street from an English word after a number", mixed + "Walked 2 avenue blocks. Gave 5 via IV. 3 via Dr. Ruiz.",
 			nil, []string{"2 avenue", "5 via"}},
+		{"an Australian landline in its groups after ph", mixed + "Daughter ph 03 9123 4567, or Ph: 02 9876 5432 after hours.",
+			[]string{"03 9123 4567", "02 9876 5432"}, nil},
+		{"a pH after ph stays", mixed + "Urine ph 6.5, ABG ph 7.31, ph 7.28-7.35.",
+			nil, []string{"6.5", "7.31", "7.28-7.35"}},
+		{"a German street abbreviated with its dot", mixed + "Wohnt Goethestr. 7, 80336 München. Praxis in der Lindenstr. 21.",
+			[]string{"Goethestr. 7", "Lindenstr. 21"}, nil},
+		{"hearing aids are no names", "HEARING AID FITTING\nPatient Walter Grzybowski, age 81. Phonak Audeo L90 RIC fitted, real-ear verified. Daughter Irene will bring him back.",
+			[]string{"Walter Grzybowski", "Irene"}, []string{"Phonak", "Audeo", "RIC"}},
+		{"contact lenses are no names", "OPTOMETRY\nEvelyn Marchetti seen today. Contacts Acuvue Oasys, Biofinity trial. Dr. Priya Venkataraman, OD.",
+			[]string{"Evelyn Marchetti", "Priya Venkataraman"}, []string{"Oasys", "Biofinity"}},
+		{"a chat transcript's heading is no name", "CHAT TRANSCRIPT\nChat started 12/04/2026. pt: hi its about my refill",
+			[]string{"12/04/2026"}, []string{"CHAT", "Chat"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -340,19 +340,21 @@ huber`)
 
 // adminWords are the shorthand of claims and visits (workers'
 // compensation, telehealth, equipment orders, chiropractic visits,
-// explanations of benefits): FROI, OSHA, MMI, TTD, RTW, HCPCS, EOB… They are no names,
+// explanations of benefits, chat transcripts, hearing-aid fittings): FROI,
+// OSHA, MMI, TTD, RTW, HCPCS, EOB, RIC… They are no names,
 // but no clinical register either: the overlay gives them the flags of an
 // ordinary English word, so that a report of a claim written in prose is
 // not read as an ICU note, whose unknown capitalised words are shorthand.
 func adminWords() map[string]bool {
 	return set(`froi osha mmi ime ttd tpd rtw fce ncm aww telehealth telemedicine televisit
-hcpcs chiro eob`)
+hcpcs chiro eob chat ric bte`)
 }
 
 // productNames are single-word brands of foods, drinks, sweeteners, oral
 // supplements and tube feeds that patients and dietitians write alone
 // ("Nepro at night", "had Oreos"), and vaccine makers a vaccine record
-// names ("lot from Merck", "Seqirus"); they are allow-listed, never names.
+// names ("lot from Merck", "Seqirus"), hearing aids and contact lenses
+// ("Phonak Audeo", "Acuvue Oasys"); they are allow-listed, never names.
 // Brands that are also on a name list (Kate, Huel) are left out: a name
 // needs its context there.
 func productNames() map[string]bool {
@@ -361,7 +363,7 @@ osmolite glucerna pediasure peptamen isosource vivonex novasource juven compleat
 arginaid twocal vitalaha thickit simplythick pedialyte gatorade powerade duocal soylent fairlife slimfast
 splenda truvia oreo oreos doritos cheetos fritos tostitos triscuits kitkat nutella lunchables eggo
 poptarts chobani yoplait cheerios nutrigrain
-merck seqirus novavax
+merck seqirus novavax phonak oticon widex signia audeo oasys biofinity acuvue
 vsee doxy facetime instagram venmo whatsapp tiktok mychart zelle cashapp paypal snapchat skype webex`)
 }
 
