@@ -91,33 +91,10 @@ func (d *detector) names() {
 			d.keep(i, i+1) // a brand's plural: "Doritos", "Triscuits"
 			continue
 		}
-		if t.has(fCap) && !t.has(fAllCaps) && (t.end-t.start == 3 || t.end-t.start == 4) && d.allergenComponent(i) {
-			i = d.keep(i, i+3) - 1 // an allergen's component: "Ara h 2", "Gal d 1", "Bet v 1"
-			continue
-		}
-		if w[0] == 'f' && w == "fitzpatrick" && d.skinTypeAfter(i) {
-			d.keep(i, i+1) // the skin type's scale: "Fitzpatrick II", "Fitzpatrick type IV"
-			continue
-		}
 		if lf&(lexCommon|lexClinical|lexRegion) == 0 && (t.has(fCap) || t.has(fNoCase)) && t.end-t.start > 1 && !d.is(i, vStopword|vTitle|vNameLabel|vVitalLabel|vUnit|vFacilityEnder) &&
 			!facilityNext[w] && !(d.glued(i) && d.isPunct(i+1, '/')) && d.facilityContext(i) {
 			set(i, mStrong, TypeLocation, prioContext)
 			continue
-		}
-		if t.has(fAllCaps) && t.end-t.start <= 4 && d.glued(i) && d.isPunct(i+1, '/') && lf&(lexCommon|lexClinical) == 0 && d.staffInitials(i) {
-			set(i, mStrong, TypePerson, prioContext) // "Vitals taken by JKW/MA", "TLB/LPN"
-			continue
-		}
-		if d.glued(i) && t.has(fCap) && len(w) <= 5 && koreanSyllables[w] && d.isPunct(i+1, '-') {
-			if a, b := d.koreanName(i); b > i {
-				for k := a; k < b; k++ {
-					if d.toks[k].kind == tkWord && d.state[k] == stFree {
-						set(k, mStrong, TypePerson, prioContext)
-					}
-				}
-				i = b - 1
-				continue
-			}
 		}
 		if j := d.apostropheNameAt(i); j > i {
 			// "O'Brien", "o'dowd", "D'Angelo": a name by its shape
@@ -195,6 +172,36 @@ func (d *detector) names() {
 		if t.has(fNoCase) && !d.lowerDoc {
 			i = d.caselessName(i, w, lf, set)
 			continue
+		}
+		// Shapes of capitalised words on lines with case (after the
+		// caseless branch, which most words of an ICU note take: speed).
+		if n := t.end - t.start; t.has(fCap) && (n <= 5 || n == 11) {
+			if n == 11 {
+				if w == "fitzpatrick" && d.skinTypeAfter(i) {
+					d.keep(i, i+1) // the skin type's scale: "Fitzpatrick II", "Fitzpatrick type IV"
+					continue
+				}
+			} else if !d.glued(i) {
+				if (n == 3 || n == 4) && !t.has(fAllCaps) && d.allergenComponent(i) {
+					i = d.keep(i, i+3) - 1 // an allergen's component: "Ara h 2", "Gal d 1", "Bet v 1"
+					continue
+				}
+			} else if d.isPunct(i+1, '/') {
+				if t.has(fAllCaps) && n <= 4 && lf&(lexCommon|lexClinical) == 0 && d.staffInitials(i) {
+					set(i, mStrong, TypePerson, prioContext) // "Vitals taken by JKW/MA", "TLB/LPN"
+					continue
+				}
+			} else if koreanSyllables[w] && d.isPunct(i+1, '-') {
+				if a, b := d.koreanName(i); b > i {
+					for k := a; k < b; k++ {
+						if d.toks[k].kind == tkWord && d.state[k] == stFree {
+							set(k, mStrong, TypePerson, prioContext)
+						}
+					}
+					i = b - 1
+					continue
+				}
+			}
 		}
 		if lf&(lexSafe|lexCommon|lexClinical) == 0 && !d.lowerDoc && d.wardName(i) {
 			set(i, mStrong, TypeLocation, prioContext) // "called to blakemore 6", in any case
