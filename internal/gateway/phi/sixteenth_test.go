@@ -79,6 +79,10 @@ func TestNoteTypesSixteenth(t *testing.T) {
 			[]string{"Evelyn Marchetti", "Priya Venkataraman"}, []string{"Oasys", "Biofinity"}},
 		{"a chat transcript's heading is no name", "CHAT TRANSCRIPT\nChat started 12/04/2026. pt: hi its about my refill",
 			[]string{"12/04/2026"}, []string{"CHAT", "Chat"}},
+		{"a medical examiner's case number after Autopsy", "AUTOPSY SUMMARY\nAutopsy: A-26-118, decedent Lucille Ostrander, pronounced at 0412.",
+			[]string{"A-26-118", "Lucille Ostrander"}, nil},
+		{"no case number from a count after autopsy", mixed + "Autopsy 2 days after death showed PE. Autopsy findings: 3 vessel disease.",
+			nil, []string{"2 days", "3 vessel"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
