@@ -77,7 +77,10 @@ func (d *detector) numAt(i int) int {
 			}
 		}
 	}
-	if d.toks[i].end-d.toks[i].start == 1 && i+9 < len(d.toks) && d.toks[i+1].start == d.toks[i].end+1 && s[d.toks[i].end] == ' ' {
+	if d.toks[i].end-d.toks[i].start == 1 && i+6 < len(d.toks) && d.toks[i+1].start == d.toks[i].end+1 && s[d.toks[i].end] == ' ' {
+		if q, ok := scanNIR(s, p); ok && (i == 0 || d.toks[i-1].end < d.toks[i].start) {
+			return d.claimBytes(i, q, TypeSSN) // a French social security number: "NIR 1 85 05 78 006 084 36"
+		}
 		if j := d.spacedPhone(i); j > i {
 			return d.claim(i, j, TypePhone, prioStruct) // "my number is 6 0 8 5 5 5 0 1 9 2"
 		}
@@ -218,6 +221,50 @@ func (d *detector) lastFourBefore(i int) bool {
 
 // lastFourFillers stand between "last four" and its digits.
 var lastFourFillers = set(`digits digit are is were of ssn`)
+
+// scanNIR matches a French social security number (NIR) written in its
+// groups at p: the sex (1, 2, 7 or 8), the year and month of birth, the
+// département (two digits, 2A or 2B), the commune and the birth's rank
+// (three digits each), perhaps the two-digit key: "1 85 05 78 006 084
+// 36". Only the first group was taken for nothing and the rest for a
+// phone, which left "1 85" visible.
+func scanNIR(s string, p int) (int, bool) {
+	if c := s[p]; c != '1' && c != '2' && c != '7' && c != '8' {
+		return 0, false
+	}
+	q := p + 1
+	for g, n := range [...]int{2, 2, 2, 3, 3, 2} {
+		if q >= len(s) || s[q] != ' ' {
+			if g == 5 {
+				break // no key
+			}
+			return 0, false
+		}
+		e := q + 1 + n
+		if e > len(s) {
+			if g == 5 {
+				break
+			}
+			return 0, false
+		}
+		for k := q + 1; k < e; k++ {
+			if !isDigit(s[k]) && !(g == 2 && k == q+2 && s[q+1] == '2' && (s[k] == 'A' || s[k] == 'B')) {
+				if g == 5 {
+					return q, true
+				}
+				return 0, false
+			}
+		}
+		if g == 1 && (s[q+1] > '1' || s[q+1] == '0' && s[q+2] == '0' || s[q+1] == '1' && s[q+2] > '2') {
+			return 0, false // the month: 01 to 12
+		}
+		q = e
+	}
+	if q < len(s) && isAlnum(s[q]) {
+		return 0, false
+	}
+	return q, true
+}
 
 // spacedPhone returns the end of a phone number spoken digit by digit
 // and written so at token i, as a voicemail's transcript gives it ("6 0

@@ -83,6 +83,10 @@ func TestNoteTypesSixteenth(t *testing.T) {
 			[]string{"A-26-118", "Lucille Ostrander"}, nil},
 		{"no case number from a count after autopsy", mixed + "Autopsy 2 days after death showed PE. Autopsy findings: 3 vessel disease.",
 			nil, []string{"2 days", "3 vessel"}},
+		{"a French social security number in its groups", mixed + "Assurée sociale, NIR 2 91 07 69 123 045 18; son père, n° 1 58 11 2A 004 217.",
+			[]string{"2 91 07 69 123 045 18", "1 58 11 2A 004 217"}, nil},
+		{"no NIR from numbers whose month is none", mixed + "Counts 1 85 13 78 006 084 36 by hour.",
+			nil, []string{"1 85"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
