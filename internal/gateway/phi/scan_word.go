@@ -868,6 +868,18 @@ func (d *detector) trigger(i int, typ Type) int {
 		n += int(t.end - t.start)
 		k++
 	}
+	if nd == 0 && k == j+1 && typ == TypeHealthPlan && d.toks[j].end-d.toks[j].start == 4 && d.toks[j].has(fAllCaps) && j+1 < len(d.toks) &&
+		d.toks[j+1].kind == tkNum && d.toks[j+1].start == d.toks[j].end+1 && !d.toks[j+1].has(fNL) {
+		// a Quebec health card: the letters of the surname and the given
+		// name, then the birth date's digits in groups, the month after
+		// the year (plus 50 for a woman): "RAMQ LAPM 8503 1512", whose
+		// letters stayed; "Insurance BLUE 2024 2025" is none
+		if mm := atoi(d.raw(j+1)) % 100; d.toks[j+1].end-d.toks[j+1].start == 4 && (mm >= 1 && mm <= 12 || mm >= 51 && mm <= 62) {
+			if e := d.spacedGroups(j+1, j+2); e > j+2 {
+				k, nd = e, 8
+			}
+		}
+	}
 	if nd == 0 || n < 3 {
 		return i
 	}

@@ -87,6 +87,10 @@ func TestNoteTypesSixteenth(t *testing.T) {
 			[]string{"2 91 07 69 123 045 18", "1 58 11 2A 004 217"}, nil},
 		{"no NIR from numbers whose month is none", mixed + "Counts 1 85 13 78 006 084 36 by hour.",
 			nil, []string{"1 85"}},
+		{"a Quebec health card's letters", mixed + "Coverage: RAMQ LAPM 8503 1512; her husband's RAMQ: TREM 5462 0811.",
+			[]string{"LAPM 8503 1512", "TREM 5462 0811"}, nil},
+		{"no health card from a plan's word and two years", mixed + "Insurance BLUE 2024 2025 renewal pending.",
+			nil, []string{"BLUE 2024 2025"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
