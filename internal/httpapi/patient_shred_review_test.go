@@ -38,6 +38,30 @@ func shredWorld(t *testing.T, prefix string) (*world, *org, caseJSON, docJSON) {
 	return w, o, kase, doc
 }
 
+// waitForShredBlockedBy waits, for 30 s at most, until a statement calling
+// app.patient_shred in the test's database is blocked by the backend pid
+// (the transaction holding the write in flight): the observable state,
+// not another wait of the shred's (on a lock of the server's own
+// work), nor another database's backend.
+func waitForShredBlockedBy(ctx context.Context, w *world, pid uint32) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int
+		if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from pg_stat_activity
+			 where datname = current_database() and $1 = any(pg_blocking_pids(pid))
+			   and query like '%app.patient_shred(%' and query not like '%pg_stat_activity%'`, int32(pid)).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the shred was not blocked by the write in flight within 30 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestPatientShredReopen: a shredded patient's case, closed by the shred,
 // is not reopened, so nothing sealed under the org's keys (a new title, a
 // reference, an upload) is linked to the patient again.
@@ -109,23 +133,10 @@ func TestPatientShredInFlightWrite(t *testing.T) {
 	done := make(chan error, 1)
 	// The in-flight write commits once the shred waits on a lock.
 	waited := make(chan error, 1)
+	pid := tx.Conn().PgConn().PID()
 	go func() {
 		defer func() { done <- tx.Commit(ctx) }()
-		deadline := time.Now().Add(time.Minute)
-		for time.Now().Before(deadline) {
-			var n int
-			if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid
-				 where not l.granted and a.query like '%patient_shred%'`).Scan(&n); err != nil {
-				waited <- err
-				return
-			}
-			if n > 0 {
-				waited <- nil
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		waited <- errors.New("the shred never waited for the write in flight")
+		waited <- waitForShredBlockedBy(ctx, w, pid)
 	}()
 	w.do("POST", "/v1/patients/"+id+"/shred", o.Admin.Token, map[string]any{"confirm": id}, http.StatusOK, nil)
 	if err := <-waited; err != nil {
@@ -355,24 +366,19 @@ func TestPatientShredWaitsForALockedDocument(t *testing.T) {
 		err     error
 	}
 	done := make(chan written, 1)
+	pid := tx.Conn().PgConn().PID()
 	go func() {
 		var out written
-		defer func() { done <- out }()
-		deadline := time.Now().Add(time.Minute)
-		for {
-			var n int
-			if out.err = w.env.Super.Pool.QueryRow(ctx, `select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid
-				 where not l.granted and a.query like '%patient_shred%'`).Scan(&n); out.err != nil {
-				return
+		defer func() {
+			if out.err != nil {
+				// Release the document, so the shred does not wait on it
+				// until the test's time-out.
+				_ = tx.Rollback(ctx)
 			}
-			if n > 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				out.err = errors.New("the shred never waited for the locked document")
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
+			done <- out
+		}()
+		if out.err = waitForShredBlockedBy(ctx, w, pid); out.err != nil {
+			return
 		}
 		if out.err = tx.QueryRow(ctx, `insert into app.document_versions (org_id, case_id, document_id, version,
 			  storage_key, data_key, size, sha256, content_type, filename_enc, uploaded_by)
