@@ -124,6 +124,13 @@ func TestPatientShred(t *testing.T) {
 		t.Errorf("%d denied shreds audited, want at least 5", n)
 	}
 
+	// A CCPA deletion request about the patient, which the shred fulfils.
+	var ccpa struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.do("POST", "/v1/compliance/dsr", o.Admin.Token, map[string]any{"kind": "ccpa_delete", "patient_id": o.P1},
+		http.StatusCreated, &ccpa)
+
 	// The shred.
 	var got struct {
 		Entries, Amendments, Cases, Documents, Comments int
@@ -135,6 +142,16 @@ func TestPatientShred(t *testing.T) {
 	}
 	if n := w.auditCount(o.ID, "patient.shred", "success"); n != 1 {
 		t.Fatalf("%d patient.shred events", n)
+	}
+	var closed struct {
+		Status string `json:"status"`
+	}
+	w.do("GET", "/v1/compliance/dsr/"+ccpa.ID.String(), o.Admin.Token, nil, http.StatusOK, &closed)
+	var closes int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and action = 'dsr.close'
+		and outcome = 'success' and object_id = $2 and details->>'by' = 'patient.shred'`, o.ID, ccpa.ID).Scan(&closes); err != nil ||
+		closed.Status != "fulfilled" || closes != 1 {
+		t.Fatalf("the CCPA deletion request after the shred: %q, %d dsr.close events (%v)", closed.Status, closes, err)
 	}
 
 	// Every read and write of the record is 410; the list and the search

@@ -3656,6 +3656,7 @@ CREATE FUNCTION app.patient_shred(p_patient uuid, p_request text DEFAULT NULL::t
 declare
   me record;
   p record;
+  rq record;
   case_ids uuid[];
   kase uuid;
   doc_ids uuid[];
@@ -3776,6 +3777,18 @@ begin
   -- The cases' pending invitations end (a closed case accepts none).
   update app.case_invites i set revoked_at = now()
    where i.org_id = me.org_id and i.case_id = any (case_ids) and i.revoked_at is null and i.accepted_at is null;
+  -- The patient's open CCPA deletion requests are what the shred fulfils:
+  -- each is closed as fulfilled (the guard sets who and when), with its
+  -- dsr.close event, as an admin's close writes it.
+  for rq in select r.id, r.due_at from app.dsr_requests r
+            where r.org_id = me.org_id and r.patient_id = p_patient and r.kind = 'ccpa_delete' and r.status = 'open'
+            order by r.id for update loop
+    update app.dsr_requests r set status = 'fulfilled' where r.org_id = me.org_id and r.id = rq.id;
+    perform audit.append_as(me.org_id, 'dsr.close', 'success', 'dsr_request', rq.id,
+      p_patient => p_patient, p_request => p_request,
+      p_details => jsonb_build_object('kind', 'ccpa_delete', 'status', 'fulfilled',
+        'due_at', to_char(rq.due_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'by', 'patient.shred'));
+  end loop;
   -- Every node drops its cached keys of the org, and the patient keysets
   -- unwrapped under them, at once (keystore.Listen).
   perform pg_catalog.pg_notify('ward_keys', me.org_id::text);
@@ -17163,6 +17176,19 @@ GRANT UPDATE(extension_reason) ON TABLE app.dsr_requests TO ward_app;
 --
 
 GRANT UPDATE(status) ON TABLE app.dsr_requests TO ward_app;
+GRANT UPDATE(status) ON TABLE app.dsr_requests TO ward_definer;
+
+--
+-- Name: COLUMN dsr_requests.closed_at; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(closed_at) ON TABLE app.dsr_requests TO ward_definer;
+
+--
+-- Name: COLUMN dsr_requests.closed_by; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT UPDATE(closed_by) ON TABLE app.dsr_requests TO ward_definer;
 
 --
 -- Name: TABLE email_domains; Type: ACL; Schema: app; Owner: ward_owner
