@@ -214,6 +214,15 @@ type orgFacts struct {
 	BreakGlassUnreviewed      int        `json:"break_glass_unreviewed"`
 	BreakGlassUnreviewedSince *time.Time `json:"break_glass_unreviewed_since"`
 
+	// The per-patient key tier (migration 00275; counted by 00295): live
+	// patients sealed under a keyset of their own, those still sealed
+	// under the org's keys (created before 00275), those crypto-shredded
+	// one by one, and the newest such shred.
+	PatientsKeyed      int        `json:"patients_keyed"`
+	PatientsOrgSealed  int        `json:"patients_org_sealed"`
+	PatientsShredded   int        `json:"patients_shredded"`
+	LastPatientShredAt *time.Time `json:"last_patient_shred_at"`
+
 	// ShreddedAt is when `ward org shred` destroyed the org's keysets and
 	// data keys (migration 00268; read with app.ops_org_state, 00285); nil
 	// for a live org.

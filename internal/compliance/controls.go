@@ -292,8 +292,12 @@ func disposal(f facts) Control {
 		c.Evidence = append(c.Evidence, "no org has active members yet")
 		return c
 	}
-	var noPolicy, overdue, late, held, dsr, pending, unshredded, purges []string
+	var noPolicy, overdue, late, held, dsr, pending, unshredded, purges, patients []string
 	for _, o := range live {
+		if o.PatientsShredded > 0 && o.LastPatientShredAt != nil {
+			patients = append(patients, fmt.Sprintf("%s: %d, the newest on %s", o.label(), o.PatientsShredded,
+				o.LastPatientShredAt.UTC().Format(time.DateOnly)))
+		}
 		if o.DocumentsUnshredded > 0 {
 			unshredded = append(unshredded, fmt.Sprintf("%s: %d", o.label(), o.DocumentsUnshredded))
 		}
@@ -352,6 +356,9 @@ func disposal(f facts) Control {
 			purgeGrace, listed(overdue, 5)))
 	} else if len(purges) > 0 {
 		c.Evidence = append(c.Evidence, fmt.Sprintf("no document is more than %s past its retention unless a legal hold keeps it", purgeGrace))
+	}
+	if len(patients) > 0 {
+		c.Evidence = append(c.Evidence, "patients crypto-shredded one by one, their keysets destroyed (POST /v1/patients/{id}/shred): "+listed(patients, 5))
 	}
 	if len(unshredded) > 0 {
 		c.Status = Gap
@@ -461,13 +468,17 @@ func automaticLogoff(f facts, bound time.Duration) Control {
 func encryption(f facts, maxAge time.Duration) Control {
 	c := Control{ID: "164.312(a)(2)(iv)", Safeguard: technical, Title: "Encryption and decryption (PHI at rest)", Status: Pass}
 	c.Evidence = append(c.Evidence, "PHI columns and documents are AES-256-GCM ciphertext under the org's keyset, itself wrapped by the root key; "+
-		"each document has its own data key")
-	var missing, old, shredded []string
-	keyed, oldest := 0, time.Duration(0)
+		"each document has its own data key; a patient's record is sealed under a keyset of their own, wrapped by the org's")
+	var missing, old, shredded, orgSealed []string
+	keyed, oldest, patientKeysets := 0, time.Duration(0), 0
 	for _, o := range f.Orgs {
 		if o.ShreddedAt != nil {
 			shredded = append(shredded, o.label())
 			continue
+		}
+		patientKeysets += o.PatientsKeyed
+		if o.PatientsOrgSealed > 0 {
+			orgSealed = append(orgSealed, fmt.Sprintf("%s: %d", o.label(), o.PatientsOrgSealed))
 		}
 		if o.Exists && (o.KeysetCreatedAt == nil || !o.HasPRF) {
 			missing = append(missing, o.label())
@@ -489,6 +500,11 @@ func encryption(f facts, maxAge time.Duration) Control {
 	}
 	c.Evidence = append(c.Evidence, fmt.Sprintf("%s; the oldest primary key is %d days old (bound %d days)",
 		plural(keyed, "keyset", "keysets"), days(oldest), days(maxAge)))
+	c.Evidence = append(c.Evidence, fmt.Sprintf("%s of their own", plural(patientKeysets, "patient's record sealed under a keyset", "patients' records sealed under keysets")))
+	if len(orgSealed) > 0 {
+		c.Evidence = append(c.Evidence, "patients whose record is still sealed under their org's keys (created before the per-patient tier, migration 00275): "+
+			"they are crypto-shredded with their org, not alone: "+listed(orgSealed, 5))
+	}
 	if len(shredded) > 0 {
 		c.Evidence = append(c.Evidence, fmt.Sprintf("%s crypto-shredded, keysets destroyed (`ward org shred`): %s",
 			plural(len(shredded), "org", "orgs"), listed(shredded, 5)))

@@ -139,6 +139,9 @@ func TestComplianceDisposalMarks(t *testing.T) {
 		{"unshredded", all, func(o *orgFacts) { o.RetentionTypes, o.DocumentsUnshredded = 1, 1 }, Gap, "not crypto-shredded"},
 		{"purged", all, func(o *orgFacts) { o.RetentionTypes, o.LastPurgeAt, o.PurgedYear = 1, ago(time.Minute), 7 }, Pass,
 			"last document.purge 2026-12-04T11:59:00Z, 7 in the last 365 days"},
+		{"patients shredded", all, func(o *orgFacts) {
+			o.RetentionTypes, o.PatientsShredded, o.LastPatientShredAt = 1, 2, ago(36*time.Hour)
+		}, Pass, ": 2, the newest on 2026-12-03"},
 		{"purge not installed", all[:2], func(o *orgFacts) { o.RetentionTypes = 1 }, Gap, "retention purge is not installed"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -150,6 +153,29 @@ func TestComplianceDisposalMarks(t *testing.T) {
 	if got := disposal(facts{Now: now, BreachActions: all}); got.Status != NA {
 		t.Errorf("no live org: %s", got.Status)
 	}
+}
+
+// TestEncryptionPatientKeys: the encryption control counts the patients
+// sealed under keysets of their own across live orgs and names the orgs
+// whose patients are still under the org's keys; a shredded org counts
+// none.
+func TestEncryptionPatientKeys(t *testing.T) {
+	key := func(o orgFacts) orgFacts {
+		o.KeysetCreatedAt, o.HasPRF = ago(24*time.Hour), true
+		return o
+	}
+	a, b, gone := key(liveOrg()), key(liveOrg()), key(liveOrg())
+	a.PatientsKeyed, b.PatientsKeyed, b.PatientsOrgSealed = 3, 2, 4
+	gone.PatientsKeyed, gone.ShreddedAt = 9, ago(time.Hour)
+	c := encryption(facts{Now: now, Orgs: []orgFacts{a, b, gone}}, 365*24*time.Hour)
+	expectMark(t, c, Pass, "5 patients' records sealed under keysets of their own")
+	expectMark(t, c, Pass, "still sealed under their org's keys (created before the per-patient tier, migration 00275): "+
+		"they are crypto-shredded with their org, not alone: "+b.ID.String()+": 4")
+	if joined := strings.Join(c.Evidence, "\n"); strings.Contains(joined, a.ID.String()+": ") {
+		t.Errorf("an org with every patient keyed is named:\n%s", joined)
+	}
+	a.PatientsKeyed = 1
+	expectMark(t, encryption(facts{Now: now, Orgs: []orgFacts{a}}, 365*24*time.Hour), Pass, "1 patient's record sealed under a keyset of their own")
 }
 
 // TestComplianceIncidentMarks: incident procedures are PARTIAL whatever the

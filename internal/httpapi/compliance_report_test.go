@@ -209,3 +209,57 @@ func TestConsoleCompliance(t *testing.T) {
 		t.Errorf("a lead's navigation links the compliance page")
 	}
 }
+
+// The per-patient key tier in an org admin's report (migration 00295): the
+// encryption control counts the patients sealed under keysets of their
+// own and names the org while a patient is still under the org's keys;
+// the disposal control counts the patients shredded one by one, with the
+// day of the newest.
+func TestComplianceReportPatientKeys(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Compliance Patient Keys")
+	w.populate(o, "cpk")
+	ctx := context.Background()
+	legacy := w.createPatient(o.Lead.Token, map[string]any{"name": "cpk Patient Three", "dob": "1990-01-02"})
+
+	rep, _ := w.complianceReport(o.Admin.Token)
+	_, enc := rep.mark(t, encryptControl)
+	if !strings.Contains(enc, "3 patients' records sealed under keysets of their own") || strings.Contains(enc, "still sealed under their org's keys") {
+		t.Fatalf("every patient keyed:\n%s", enc)
+	}
+
+	// A patient made before the per-patient tier: no keyset (set as the
+	// superuser, with the triggers off, as a row written before 00275 is).
+	tx, err := w.env.Super.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `set local session_replication_role = replica`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `update app.patients set keyset = null where id = $1`, legacy); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.do("POST", "/v1/patients/"+o.P2.String()+"/shred", o.Admin.Token, map[string]any{"confirm": o.P2.String()}, http.StatusOK, nil)
+
+	rep, _ = w.complianceReport(o.Admin.Token)
+	status, enc := rep.mark(t, encryptControl)
+	label := o.ID.String() + ` ("Compliance Patient Keys")`
+	if status != "PASS" || !strings.Contains(enc, "1 patient's record sealed under a keyset of their own") ||
+		!strings.Contains(enc, "they are crypto-shredded with their org, not alone: "+label+": 1") {
+		t.Fatalf("after a legacy patient and a shred: %s\n%s", status, enc)
+	}
+	var day string
+	if err := w.env.Super.Pool.QueryRow(ctx, `select to_char(shredded_at at time zone 'UTC', 'YYYY-MM-DD') from app.patients where id = $1`,
+		o.P2).Scan(&day); err != nil {
+		t.Fatal(err)
+	}
+	_, disp := rep.mark(t, "164.310(d)(2)(i), (ii)")
+	if !strings.Contains(disp, "patients crypto-shredded one by one, their keysets destroyed (POST /v1/patients/{id}/shred): "+label+": 1, the newest on "+day) {
+		t.Fatalf("disposal after the shred:\n%s", disp)
+	}
+}

@@ -7660,6 +7660,25 @@ CREATE FUNCTION private.compliance_org_facts(p_org uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
+  select private.compliance_org_facts_base(p_org) || jsonb_build_object(
+           'patients_keyed', count(*) filter (where p.shredded_at is null and p.keyset is not null),
+           'patients_org_sealed', count(*) filter (where p.shredded_at is null and p.keyset is null),
+           'patients_shredded', count(*) filter (where p.shredded_at is not null),
+           'last_patient_shred_at', max(p.shredded_at))
+    from app.patients p
+   where p.org_id = p_org
+$$;
+
+ALTER FUNCTION private.compliance_org_facts(p_org uuid) OWNER TO ward_owner;
+
+--
+-- Name: compliance_org_facts_base(uuid); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.compliance_org_facts_base(p_org uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
   with pol as (select * from app.instance_policy limit 1),
   members as (
     select m.org_id, count(*) as active,
@@ -7794,7 +7813,7 @@ CREATE FUNCTION private.compliance_org_facts(p_org uuid) RETURNS jsonb
                           where b.org_id = i.id and b.reviewed_at is null) bg on true
 $$;
 
-ALTER FUNCTION private.compliance_org_facts(p_org uuid) OWNER TO ward_owner;
+ALTER FUNCTION private.compliance_org_facts_base(p_org uuid) OWNER TO ward_owner;
 
 --
 -- Name: credential_hash(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -15961,6 +15980,13 @@ REVOKE ALL ON FUNCTION private.check_case_member_kind() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.compliance_org_facts(p_org uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.compliance_org_facts(p_org uuid) TO ward_definer;
+
+--
+-- Name: FUNCTION compliance_org_facts_base(p_org uuid); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.compliance_org_facts_base(p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.compliance_org_facts_base(p_org uuid) TO ward_definer;
 
 --
 -- Name: FUNCTION credential_hash(); Type: ACL; Schema: private; Owner: ward_rls
