@@ -271,26 +271,26 @@ func mapErr(op string, err error) error {
 		return nil
 	case errors.Is(err, pgx.ErrNoRows), postgres.IsCode(err, postgres.CodeNoDataFound):
 		return ErrNotFound
-	case errors.As(err, &pe) && pe.Code == "54000" && pe.Hint == "storage_quota":
+	case postgres.Hint(err, "54000") == "storage_quota":
 		return ErrStorageQuota
-	case errors.As(err, &pe) && pe.Code == "54000" && pe.Hint == "comment_limit":
+	case postgres.Hint(err, "54000") == "comment_limit":
 		return ErrCommentLimit
-	case errors.As(err, &pe) && pe.Code == "P0001" && pe.Hint == "not_latest_version":
+	case postgres.Hint(err, "P0001") == "not_latest_version":
 		return ErrPreconditionFailed
-	case errors.As(err, &pe) && pe.Code == "P0001" && pe.Hint == "stale_retention_policy":
+	case postgres.Hint(err, "P0001") == "stale_retention_policy":
 		return errkind.Visible(ErrPreconditionFailed, "the retention policy changed since the version named (If-Match): read it again")
 	case errors.As(err, &pe) && pe.Code == "54000" && pe.Hint == "invite_rate":
 		secs, _ := strconv.Atoi(pe.Detail)
 		return errkind.WithRetry(ErrInviteRate, time.Duration(max(secs, 1))*time.Second)
-	case errors.As(err, &pe) && pe.Code == postgres.CodeInsufficientPrivilege && pe.Hint == "own_case_grant":
+	case postgres.Hint(err, postgres.CodeInsufficientPrivilege) == "own_case_grant":
 		return errOwnGrant
-	case errors.As(err, &pe) && pe.Code == postgres.CodeInsufficientPrivilege && pe.Hint == "case_closed":
+	case postgres.Hint(err, postgres.CodeInsufficientPrivilege) == "case_closed":
 		return ErrCaseClosed
 	case errors.As(err, &pe) && pe.Code == postgres.CodeInsufficientPrivilege && pe.ConstraintName == "sso_required":
 		// An invitee on a domain whose org enforces SSO (00128): the
 		// database starts no session for them; they sign in through SSO.
 		return ErrSSORequired
-	case errors.As(err, &pe) && pe.Code == postgres.CodeInsufficientPrivilege && pe.Hint == "break_glass_not_allowed":
+	case postgres.Hint(err, postgres.CodeInsufficientPrivilege) == "break_glass_not_allowed":
 		return ErrInviteBreakGlass
 	case postgres.IsCode(err, postgres.CodeInsufficientPrivilege):
 		return ErrForbidden
@@ -298,9 +298,9 @@ func mapErr(op string, err error) error {
 		return errkind.Visible(ErrConflict, "this already exists")
 	case postgres.IsCode(err, postgres.CodeForeignKeyViolation):
 		return errkind.Visible(ErrInvalidInput, "a referenced patient, member or case does not exist in this org")
-	case errors.As(err, &pe) && pe.Code == "55000" && pe.Hint == "patient_shredded":
+	case postgres.Hint(err, "55000") == "patient_shredded":
 		return ErrPatientShredded
-	case errors.As(err, &pe) && pe.Code == "55000" && pe.Hint == "open_requests":
+	case postgres.Hint(err, "55000") == "open_requests":
 		return ErrOpenRequest
 	case postgres.IsCode(err, "55000"):
 		return ErrLegalHold

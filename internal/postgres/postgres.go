@@ -484,6 +484,17 @@ var (
 				WithPublic("emergency access reads records; it changes no configuration or credential")
 )
 
+// Hint returns the hint of a PostgreSQL error with SQLSTATE code (a
+// procedure's reason for a refusal, such as patient_shredded), "" for any
+// other error.
+func Hint(err error, code string) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == code {
+		return pe.Hint
+	}
+	return ""
+}
+
 // Refusal returns the sentinel of a procedure's refusal that names its
 // reason in the hint (SQLSTATE 42501, hint step_up_required,
 // passkey_step_up_required or break_glass_not_allowed), or nil for any

@@ -23,7 +23,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/errkind"
@@ -177,7 +176,7 @@ func mapErr(op string, err error) error {
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrForbidden), errors.Is(err, ErrInvalidInput),
 		errors.Is(err, ErrUnauthenticated), errors.Is(err, ErrConflict), errors.Is(err, ErrShredded):
 		return err
-	case hint(err, "55000") == "patient_shredded":
+	case postgres.Hint(err, "55000") == "patient_shredded":
 		return ErrShredded
 	case errors.Is(err, pgx.ErrNoRows):
 		return ErrNotFound
@@ -189,16 +188,6 @@ func mapErr(op string, err error) error {
 		return ErrNotFound
 	}
 	return fmt.Errorf("records: %s: %w", op, err)
-}
-
-// hint returns the hint of a PostgreSQL error with SQLSTATE code, "" for
-// any other error.
-func hint(err error, code string) string {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == code {
-		return pe.Hint
-	}
-	return ""
 }
 
 func (c call) lead() bool { return c.p.Role == identity.RoleLead || c.p.Role == identity.RoleAdmin }

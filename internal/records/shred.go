@@ -75,11 +75,11 @@ func (s *Service) ShredPatient(ctx context.Context, id uuid.UUID) (Shredded, err
 	switch refusal := postgres.Refusal(err); {
 	case refusal != nil:
 		err = refusal
-	case hint(err, "55000") == "legal_hold":
+	case postgres.Hint(err, "55000") == "legal_hold":
 		err = errShredHold
-	case hint(err, "55000") == "open_requests":
+	case postgres.Hint(err, "55000") == "open_requests":
 		err = errShredRequests
-	case hint(err, "55000") == "patient_not_keyed":
+	case postgres.Hint(err, "55000") == "patient_not_keyed":
 		err = errShredNotKeyed
 	case postgres.IsCode(err, postgres.CodeNoDataFound):
 		err = ErrNotFound
