@@ -401,6 +401,7 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"patient_shred anonymous", "anonymous", `select count(*)::text from app.patient_shred($1)`, []any{s.must("P1")}, nil, ""},
 		{"patient_shred of another org's patient", "b_admin", `select count(*)::text from app.patient_shred($1)`,
 			[]any{s.must("P1")}, nil, "P0002"},
+		{"patient_shred of no patient", "a_admin", `select count(*)::text from app.patient_shred(null)`, nil, nil, "22023"},
 		{"patient_shred of a patient sealed under the org's keys", "a_admin", `select count(*)::text from app.patient_shred($1)`,
 			[]any{s.must("P1")}, nil, "55000"},
 		// Whether a live org knows a person (00271), for the erasure's
