@@ -561,3 +561,38 @@ func TestSCIMHostileInput(t *testing.T) {
 		t.Fatalf("hostile SCIM input logged as an error:\n%s", w.logs.String())
 	}
 }
+
+// A PATCH's problems name no key the directory sent (attacker review,
+// LOW): the keys of a name object are the directory's text, and a value
+// that was no string under one was answered "name.<key> is a string of at
+// most 256 characters", repeating a key such as a phone number or a
+// record number in the 400 as the JSON API no longer does (d0792e0).
+func TestSCIMPatchErrorsEchoNoKey(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("SCIM Echo Org")
+	tok := w.createSCIMToken(o, "").Secret
+	var u scimUser
+	w.scim("POST", "/scim/v2/Users", tok, `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+	  "userName": "echo1@example.test"}`, http.StatusCreated, &u)
+	for _, op := range []string{
+		`{"op": "replace", "path": "name", "value": {"617-555-0142": 7}}`,
+		`{"op": "add", "value": {"name": {"MRN884213": true}}}`,
+		`{"op": "replace", "value": {"urn:ietf:params:scim:schemas:core:2.0:User": {"name": {"617-555-0142": [1]}}}}`,
+	} {
+		status, b := w.scimCall("PATCH", "/scim/v2/Users/"+u.ID, tok,
+			`{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [`+op+`]}`)
+		var e scimErr
+		if status != http.StatusBadRequest || json.Unmarshal(b, &e) != nil || e.SCIMType != "invalidPath" {
+			t.Errorf("%s: %d %s, want 400 invalidPath", op, status, b)
+		}
+		if low := strings.ToLower(string(b)); strings.Contains(low, "617-555-0142") || strings.Contains(low, "mrn884213") {
+			t.Errorf("%s: the problem repeats the key: %s", op, b)
+		}
+	}
+	// A known sub-attribute's wrong value still says which.
+	status, b := w.scimCall("PATCH", "/scim/v2/Users/"+u.ID, tok, `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+	  "Operations": [{"op": "replace", "path": "name", "value": {"givenName": 7}}]}`)
+	if status != http.StatusBadRequest || !strings.Contains(string(b), "name.givenname is a string") {
+		t.Errorf("givenName as a number: %d %s", status, b)
+	}
+}

@@ -187,6 +187,12 @@ func patchName(u *User, kind, sub string, v json.RawMessage) error {
 		}
 		return nil
 	}
+	// The sub-attribute is known before its value is read: an unknown one
+	// is the directory's own text (an object's key), which no problem
+	// repeats (it may be a phone or record number).
+	if !nameSubs[sub] {
+		return errkind.Visible(ErrInvalidPath, "unknown sub-attribute of name")
+	}
 	s := ""
 	if kind != "remove" {
 		var err error
@@ -212,6 +218,10 @@ func patchName(u *User, kind, sub string, v json.RawMessage) error {
 	}
 	return nil
 }
+
+// nameSubs are the sub-attributes of name Ward keeps.
+var nameSubs = map[string]bool{"formatted": true, "familyname": true, "givenname": true, "middlename": true,
+	"honorificprefix": true, "honorificsuffix": true}
 
 func str(v json.RawMessage, what string) (string, error) {
 	var s string

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -127,5 +128,25 @@ func TestToken(t *testing.T) {
 	}
 	if NewToken() == tok {
 		t.Fatal("two equal tokens")
+	}
+}
+
+// TestApplyPatchEchoesNoKey: an unknown key of a name object is refused
+// as an unknown sub-attribute whatever its value, and the problem does
+// not repeat it (it may be a phone or record number).
+func TestApplyPatchEchoesNoKey(t *testing.T) {
+	for _, s := range []string{
+		`[{"op": "replace", "path": "name", "value": {"617-555-0142": 7}}]`,
+		`[{"op": "add", "value": {"name": {"MRN884213": true}}}]`,
+		`[{"op": "replace", "path": "name", "value": {"617-555-0142": "x"}}]`,
+	} {
+		u := User{UserName: "a@b.test", Active: true}
+		err := applyPatch(&u, ops(t, s))
+		if errkind.Code(err) != "invalid_path" {
+			t.Errorf("%s: %v, want invalid_path", s, err)
+		}
+		if msg := strings.ToLower(errkind.PublicText(err)); strings.Contains(msg, "617-555-0142") || strings.Contains(msg, "mrn884213") {
+			t.Errorf("%s: the problem repeats the key: %q", s, msg)
+		}
 	}
 }
