@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/postgres"
 )
 
@@ -177,5 +178,63 @@ func TestRecoveryCodesRegeneratedAtOnce(t *testing.T) {
 	}
 	if live != 10 {
 		t.Fatalf("%d live recovery codes after twenty generations at once, want 10", live)
+	}
+}
+
+// A voided set of recovery codes takes the sessions its codes opened
+// (00291; attacker review, MEDIUM). Whoever reads a lead's mail and holds
+// one of their codes signs in and presents it: an AAL2 session. The lead,
+// mailed that a code was used, generates a new set; later the admin resets
+// the lead's authenticator, which voids the codes too. Each time the
+// thief's session ends (401 session_revoked); before, it went on reading
+// as the lead for the rest of its lifetime. The lead's own session, which
+// generated the set, stays.
+func TestRecoveryCodeSessionsEndWithTheirSet(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Recovery Sessions Org")
+	lead := w.addMember(o, "codes-thief-lead@example.test", identity.RoleLead)
+	tok := w.signInAAL1(lead.Email, o.ID)
+	w.enrolTOTP(&tok)
+	codes := func() []string {
+		t.Helper()
+		var set struct {
+			Codes []string `json:"codes"`
+		}
+		w.do("POST", "/v1/auth/recovery-codes", tok, nil, http.StatusCreated, &set)
+		if len(set.Codes) != 10 {
+			t.Fatalf("codes: %+v", set)
+		}
+		return set.Codes
+	}
+	thief := func(code string) string {
+		t.Helper()
+		s := w.signInAAL1(lead.Email, o.ID)
+		var r struct {
+			Token string `json:"token"`
+		}
+		w.do("POST", "/v1/auth/recovery-codes/verify", s, map[string]string{"code": code}, http.StatusOK, &r)
+		w.do("GET", "/v1/patients", r.Token, nil, http.StatusOK, nil)
+		return r.Token
+	}
+	ended := func(what, s string) {
+		t.Helper()
+		resp, b := w.request("GET", "/v1/patients", s, nil)
+		if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "session_revoked" {
+			t.Fatalf("%s: the thief's session answers %d %s, want 401 session_revoked", what, resp.StatusCode, b)
+		}
+	}
+
+	stolen := thief(codes()[3])
+	codes() // the lead's new set, from the lead's own session
+	ended("after a new set", stolen)
+	w.do("GET", "/v1/patients", tok, nil, http.StatusOK, nil)
+
+	stolen = thief(codes()[0])
+	w.do("DELETE", "/v1/members/"+lead.ID.String()+"/totp", o.Admin.Token, nil, http.StatusNoContent, nil)
+	ended("after the admin's reset", stolen)
+	var n int
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from audit.events where org_id = $1
+	   and action = 'auth.recovery_codes.generate' and (details->>'sessions_ended')::int = 1`, o.ID).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d generations recorded one session ended, want 1 (%v)", n, err)
 	}
 }

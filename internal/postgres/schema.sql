@@ -2265,15 +2265,18 @@ begin
     status := 'not_found';
     return;
   end if;
+  -- (00291) the sessions a voided recovery code opened end too.
   select count(*) into ended from app.sessions s
-   where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null and s.amr @> array['totp'];
+   where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null
+     and (s.amr @> array['totp'] or s.amr @> array['recovery_code']);
   select count(*) into voided from app.recovery_codes c
    where c.org_id = me.org_id and c.user_id = p_user and c.used_at is null;
   perform audit.append_as(me.org_id, 'auth.mfa.reset', 'success', 'user', p_user, p_request => p_request,
     p_details => jsonb_build_object('method', 'totp', 'confirmed', f.confirmed_at is not null,
       'sessions_ended', ended, 'recovery_codes_voided', voided));
   update app.sessions s set revoked_at = now(), revoked_reason = 'totp_reset'
-   where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null and s.amr @> array['totp'];
+   where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null
+     and (s.amr @> array['totp'] or s.amr @> array['recovery_code']);
   delete from app.totp_factors x where x.org_id = me.org_id and x.user_id = p_user;
   delete from app.recovery_codes c where c.org_id = me.org_id and c.user_id = p_user;
   select u.email_enc into email_enc from app.users u where u.id = p_user;
@@ -3979,6 +3982,7 @@ CREATE FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text DEF
     AS $$
 declare
   me record;
+  ended int;
 begin
   select * into me from private.me();
   if me.session_id is null then
@@ -4004,8 +4008,16 @@ begin
   delete from app.recovery_codes r where r.org_id = me.org_id and r.user_id = me.user_id;
   insert into app.recovery_codes (org_id, user_id, code_hash)
   select me.org_id, me.user_id, h from unnest(p_hashes) h;
+  -- (00291) the sessions a code of the old set opened end with the set,
+  -- but the caller's own.
+  select count(*) into ended from app.sessions s
+   where s.org_id = me.org_id and s.user_id = me.user_id and s.revoked_at is null
+     and s.amr @> array['recovery_code'] and s.id <> me.session_id;
   perform audit.append_as(me.org_id, 'auth.recovery_codes.generate', 'success', 'user', me.user_id,
-    p_request => p_request, p_details => jsonb_build_object('count', 10));
+    p_request => p_request, p_details => jsonb_build_object('count', 10, 'sessions_ended', ended));
+  update app.sessions s set revoked_at = now(), revoked_reason = 'recovery_codes_replaced'
+   where s.org_id = me.org_id and s.user_id = me.user_id and s.revoked_at is null
+     and s.amr @> array['recovery_code'] and s.id <> me.session_id;
 end $$;
 
 ALTER FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) OWNER TO ward_definer;
