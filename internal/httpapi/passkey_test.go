@@ -305,3 +305,59 @@ func TestPasskeys(t *testing.T) {
 		t.Fatalf("a TOTP session under require_passkey: %d %s", resp.StatusCode, b)
 	}
 }
+
+// A passkey's deletion ends the sessions it stepped up (00292; attacker
+// review, LOW), as it ends those it signed in: whoever reads an admin's
+// mail and holds a copy of one of their passkeys (a synced one) presents
+// it as the second factor of a link's session; the admin deletes that
+// passkey, and the session ends (401 session_revoked). Before, it went on
+// at AAL2 for the rest of its lifetime. The admin's own session, which
+// registered both passkeys and deleted one, stays.
+func TestPasskeyDeletionEndsItsStepUps(t *testing.T) {
+	w := newWorld(t, withLocalhost())
+	o := w.createOrg("Passkey Step-up Org")
+	tok := o.Admin.Token
+	lost, kept := w.newDevice(), w.newDevice()
+	w.registerPasskey(&tok, lost, "old phone")
+	w.registerPasskey(&tok, kept, "laptop")
+	var list struct {
+		Passkeys []struct {
+			ID   uuid.UUID `json:"id"`
+			Name string    `json:"name"`
+		} `json:"passkeys"`
+	}
+	w.do("GET", "/v1/auth/passkeys", tok, nil, http.StatusOK, &list)
+	var lostID uuid.UUID
+	for _, k := range list.Passkeys {
+		if k.Name == "old phone" {
+			lostID = k.ID
+		}
+	}
+	if lostID == uuid.Nil {
+		t.Fatalf("passkeys %+v", list)
+	}
+
+	thief := w.signInAAL1(o.Admin.Email, o.ID)
+	w.passkeyVerify(&thief, lost)
+	w.do("GET", "/v1/members", thief, nil, http.StatusOK, nil)
+	other := w.signInAAL1(o.Admin.Email, o.ID)
+	w.passkeyVerify(&other, kept)
+
+	var ended int
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from app.sessions
+	   where org_id = $1 and passkey_id = $2 and revoked_at is null`, o.ID, lostID).Scan(&ended); err != nil {
+		t.Fatal(err)
+	}
+	w.do("DELETE", "/v1/auth/passkeys/"+lostID.String(), tok, nil, http.StatusNoContent, nil)
+	resp, b := w.request("GET", "/v1/members", thief, nil)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "session_revoked" {
+		t.Fatalf("the session the deleted passkey stepped up: %d %s, want 401 session_revoked", resp.StatusCode, b)
+	}
+	if ended != 1 {
+		t.Fatalf("%d live sessions bound to the passkey before its deletion, want 1 (the thief's)", ended)
+	}
+	// The session another passkey stepped up, and the one that deleted it,
+	// stay.
+	w.do("GET", "/v1/members", other, nil, http.StatusOK, nil)
+	w.do("GET", "/v1/members", tok, nil, http.StatusOK, nil)
+}

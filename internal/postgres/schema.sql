@@ -3281,8 +3281,11 @@ begin
    where x.org_id = k.org_id and x.id = k.id;
   user_id := k.user_id; org_id := k.org_id;
   if c.purpose = 'verify' then
+    -- (00292) the first passkey that steps a session up binds it, as a
+    -- passkey sign-in does: its deletion ends the session.
     update app.sessions x set assurance = 2, authenticated_at = now(),
-           amr = (select array_agg(distinct v order by v) from unnest(x.amr || array['passkey']) v)
+           amr = (select array_agg(distinct v order by v) from unnest(x.amr || array['passkey']) v),
+           passkey_id = coalesce(x.passkey_id, k.id)
      where x.id = s.id
     returning x.id, x.absolute_expires_at, x.idle_timeout_min into session_id, absolute_expires_at, idle_timeout_min;
     perform audit.append_as(k.org_id, 'auth.mfa.verify', 'success', 'session', s.id,
