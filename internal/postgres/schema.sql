@@ -7675,25 +7675,6 @@ CREATE FUNCTION private.compliance_org_facts(p_org uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
-  select private.compliance_org_facts_base(p_org) || jsonb_build_object(
-           'patients_keyed', count(*) filter (where p.shredded_at is null and p.keyset is not null),
-           'patients_org_sealed', count(*) filter (where p.shredded_at is null and p.keyset is null),
-           'patients_shredded', count(*) filter (where p.shredded_at is not null),
-           'last_patient_shred_at', max(p.shredded_at))
-    from app.patients p
-   where p.org_id = p_org
-$$;
-
-ALTER FUNCTION private.compliance_org_facts(p_org uuid) OWNER TO ward_owner;
-
---
--- Name: compliance_org_facts_base(uuid); Type: FUNCTION; Schema: private; Owner: ward_owner
---
-
-CREATE FUNCTION private.compliance_org_facts_base(p_org uuid) RETURNS jsonb
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
   with pol as (select * from app.instance_policy limit 1),
   members as (
     select m.org_id, count(*) as active,
@@ -7800,7 +7781,12 @@ CREATE FUNCTION private.compliance_org_facts_base(p_org uuid) RETURNS jsonb
         'breach_scopes_year', coalesce(ev.scopes, 0),
         'breach_revokes_year', coalesce(ev.revokes, 0),
         'break_glass_unreviewed', coalesce(bg.n, 0),
-        'break_glass_unreviewed_since', bg.since)
+        'break_glass_unreviewed_since', bg.since,
+        -- The per-patient key tier (00275, 00295).
+        'patients_keyed', coalesce(pk.keyed, 0),
+        'patients_org_sealed', coalesce(pk.org_sealed, 0),
+        'patients_shredded', coalesce(pk.shredded, 0),
+        'last_patient_shred_at', pk.last_shred_at)
       from (select p_org as id) i
       cross join pol
       left join app.orgs o on o.id = i.id
@@ -7826,9 +7812,14 @@ CREATE FUNCTION private.compliance_org_facts_base(p_org uuid) RETURNS jsonb
       left join lateral (select count(*) as n, min(b.activated_at) as since
                            from app.break_glass_activations b
                           where b.org_id = i.id and b.reviewed_at is null) bg on true
+      left join lateral (select count(*) filter (where p.shredded_at is null and p.keyset is not null) as keyed,
+                                count(*) filter (where p.shredded_at is null and p.keyset is null) as org_sealed,
+                                count(*) filter (where p.shredded_at is not null) as shredded,
+                                max(p.shredded_at) as last_shred_at
+                           from app.patients p where p.org_id = i.id) pk on true
 $$;
 
-ALTER FUNCTION private.compliance_org_facts_base(p_org uuid) OWNER TO ward_owner;
+ALTER FUNCTION private.compliance_org_facts(p_org uuid) OWNER TO ward_owner;
 
 --
 -- Name: credential_hash(); Type: FUNCTION; Schema: private; Owner: ward_rls
@@ -15995,13 +15986,6 @@ REVOKE ALL ON FUNCTION private.check_case_member_kind() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.compliance_org_facts(p_org uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.compliance_org_facts(p_org uuid) TO ward_definer;
-
---
--- Name: FUNCTION compliance_org_facts_base(p_org uuid); Type: ACL; Schema: private; Owner: ward_owner
---
-
-REVOKE ALL ON FUNCTION private.compliance_org_facts_base(p_org uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.compliance_org_facts_base(p_org uuid) TO ward_definer;
 
 --
 -- Name: FUNCTION credential_hash(); Type: ACL; Schema: private; Owner: ward_rls
