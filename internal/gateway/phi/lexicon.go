@@ -42,7 +42,7 @@ const (
 const (
 	hFacilityPair uint64 = 1 << (32 + iota) // the second word of facilityPairs' pairs
 	hUniversity                             // "university", "univ", "u"
-	hEmployer                               // employerVerbs
+	hEmployer                               // employerVerbs, and "employer" (employerField)
 	hCounty                                 // countyWords
 	hPlaceGeneric                           // placeSuffixes, placePrefixes, placeOfHeads
 	hCareHome                               // the words careHomes looks for
@@ -54,10 +54,11 @@ const (
 
 // passHints lists the words of each pass hint.
 func passHints() map[uint64][]string {
-	emp := make([]string, 0, len(employerVerbs))
+	emp := make([]string, 0, len(employerVerbs)+1)
 	for w := range employerVerbs {
 		emp = append(emp, w)
 	}
+	emp = append(emp, "employer") // employerField's label
 	var generic []string
 	for _, m := range []map[string]bool{placeSuffixes, placePrefixes, placeOfHeads} {
 		for w := range m {

@@ -57,6 +57,26 @@ func (d *detector) names() {
 				continue
 			}
 		}
+		if t.has(fCap) && d.glued(i) && d.isPunct(i+1, ',') && (i+2 >= len(d.toks) || d.toks[i+2].has(fNL)) && (i == 0 || t.has(fNL)) && signOffs[w] {
+			d.keep(i, i+1) // a sign-off alone on its line is no place: "Best,\nMarco Fiorentino" (Best is a town)
+			continue
+		}
+		if t.end-t.start == 1 && t.has(fCap) && d.glued(i) && d.isPunct(i+1, '.') && d.doubleInitial(i) {
+			d.claim(i, i+6, TypePerson, prioContext) // "Dr M.-C. Dufresne", "J.-P. Lambert"
+			i += 5
+			continue
+		}
+		if t.has(fCap) && d.glued(i) && d.isPunct(i+1, ',') && i >= 1 {
+			if j := d.commaName(i); j > i {
+				for k := i; k < j; k++ {
+					if d.toks[k].kind == tkWord && d.state[k] == stFree {
+						set(k, mStrong, TypePerson, prioContext) // "Subscriber: DOE, JOHN Q", "Guarantor: MILLER, JUNE"
+					}
+				}
+				i = j - 1
+				continue
+			}
+		}
 		capd := t.has(fCap) || d.lowerDoc
 		if d.rec != nil {
 			if rt, ok := d.rec.matchWord(w, t, lf, d.lowerDoc); ok {
@@ -81,6 +101,10 @@ func (d *detector) names() {
 		}
 		if lf&(lexFirst|lexLast|lexSafe|lexCommon|lexClinical|lexCity) == 0 && len(w) >= 2 && len(w) <= 4 && t.flags&(fCap|fNonASCII) == 0 && d.transcriberBefore(i) {
 			set(i, mStrong, TypePerson, prioContext) // "Transcribed by kls"
+			continue
+		}
+		if t.flags&(fAllCaps|fNL) == fAllCaps && (len(w) == 2 || len(w) == 3) && lf&(lexClinical|lexSafe) == 0 && d.benchLabelBefore(i) {
+			set(i, mStrong, TypePerson, prioContext) // "Tech: KLM", "Operator: JRB", "Verified by: RTW"
 			continue
 		}
 		if lf&(lexFirst|lexLast|lexSafe|lexCommon|lexClinical|lexCity|lexFood) == 0 && len(w) >= 6 && len(w) <= 16 && t.flags&(fCap|fNonASCII|fNoCase) == 0 && !(d.glued(i) && (d.toks[i+1].kind != tkPunct || d.glued(i+1))) && d.recordedByBefore(i) {
@@ -1115,6 +1139,76 @@ func (d *detector) introAt(k int) bool {
 		return k >= 1 && d.toks[k-1].kind == tkWord && !d.toks[k].has(fNL) && (d.word(k-1) == "this" || d.word(k-1) == "name")
 	}
 	return false
+}
+
+// doubleInitial reports whether the capital at word i opens a French
+// double initial before a surname: two capitals with their dots joined by
+// a hyphen, and a capitalised word after one blank ("M.-C. Dufresne",
+// "J.-P. Lambert", for Marie-Claire and Jean-Pierre). The surname was
+// found with the second initial, and "M.-" stayed.
+func (d *detector) doubleInitial(i int) bool {
+	h, c, dot, s := i+2, i+3, i+4, i+5
+	if s >= len(d.toks) || !d.glued(i+1) || !d.isPunct(h, '-') || !d.glued(h) || d.toks[c].kind != tkWord || d.toks[c].end-d.toks[c].start != 1 ||
+		!d.toks[c].has(fCap) || !d.glued(c) || !d.isPunct(dot, '.') {
+		return false
+	}
+	n := &d.toks[s]
+	return n.kind == tkWord && n.start == d.toks[dot].end+1 && n.has(fCap) && !n.has(fNL) && n.end-n.start >= 2 && !d.is(s, vStopword|vTitle|vCredential|vMonth|vWeekday)
+}
+
+// commaName returns the end of a name written "SURNAME, GIVEN" (perhaps
+// with a middle initial) as the whole value of a name field, the surname
+// at word i glued to its comma: "Subscriber: DOE, JOHN Q", "Guarantor:
+// MILLER, JUNE", "Patient Name: FIELD, HOPE", as eligibility responses,
+// claims and registration forms write it. Either half alone is an English
+// word or a month as often, which left it visible; together, after the
+// label and ending the field (the line's end, two blanks, a semicolon or
+// a parenthesis), they are a name. Both are written alike (in capitals,
+// or capitalised), one is on a name list, and neither is a label, title,
+// credential, unit or clinical word ("Pt: ALERT, ORIENTED" stays). It
+// returns i when the shape does not hold.
+func (d *detector) commaName(i int) int {
+	l := i - 1
+	if d.isPunct(l, ':') {
+		l--
+	}
+	if l < 0 || d.toks[l].kind != tkWord || d.toks[i].has(fNL) || d.toks[l+1].has(fNL) {
+		return i
+	}
+	if lw := d.word(l); lw == "name" {
+		if p := l - 1; p < 0 || d.toks[p].kind != tkWord || d.toks[l].has(fNL) || !(d.is(p, vNameLabel) || fieldLabels[d.word(p)]) {
+			return i
+		}
+	} else if !d.is(l, vNameLabel) && !fieldLabels[lw] {
+		return i
+	}
+	g := i + 2
+	if g >= len(d.toks) || d.toks[g].kind != tkWord || d.toks[g].has(fNL) || d.toks[g].start != d.toks[i+1].end+1 {
+		return i
+	}
+	a, b := &d.toks[i], &d.toks[g]
+	if a.has(fAllCaps) != b.has(fAllCaps) || !b.has(fCap) || a.end-a.start < 2 || b.end-b.start < 2 || (a.lex|b.lex)&(lexFirst|lexLast) == 0 {
+		return i
+	}
+	for _, k := range [2]int{i, g} {
+		if d.is(k, vNameLabel|vTitle|vCredential|vUnit|vVitalLabel|vWeekday) || d.toks[k].lex&lexClinical != 0 && d.toks[k].lex&(lexFirst|lexLast) == 0 ||
+			d.is(k, vStopword) && (k == i || d.toks[k].lex&lexFirst == 0) {
+			return i // (a given name may be a stopword: "BAKER, WILL")
+		}
+	}
+	j := g + 1
+	if j < len(d.toks) && d.toks[j].kind == tkWord && d.toks[j].end-d.toks[j].start == 1 && d.toks[j].has(fCap) && !d.toks[j].has(fNL) && d.toks[j].start == d.toks[g].end+1 {
+		j++ // the middle initial
+		if d.isPunct(j, '.') && d.glued(j-1) {
+			j++
+		}
+	}
+	if j < len(d.toks) && !d.toks[j].has(fNL) && int(d.toks[j].start)-int(d.toks[j-1].end) < 2 {
+		if t := d.toks[j]; t.kind != tkPunct || !(d.text[t.start] == ';' || d.text[t.start] == '(') {
+			return i
+		}
+	}
+	return j
 }
 
 // fieldLabels are the form fields whose value is a person's name, beside
@@ -2217,6 +2311,61 @@ func (d *detector) plainEmployer(s, e int) int {
 	return m
 }
 
+// employerField marks the employer's whole name after a form's label,
+// "Employer:" or "Employer name:" at word i, as workers' compensation and
+// intake forms write it: capitalised words, joined by blanks, hyphens,
+// "&", "and" or "of", and a company's suffix after a comma ("Employer:
+// Tri-County Pallet Co.", "Employer: Bluewater Marine Supply, Inc."). The
+// name label took only the first word. A status stays ("Employer: None",
+// "Retired", "Self"). It returns the end of the name, or i.
+func (d *detector) employerField(i int, mark []uint8, typ []Type, prio []int8) int {
+	k := i + 1
+	if k < len(d.toks) && d.toks[k].kind == tkWord && d.word(k) == "name" {
+		k++
+	}
+	if !d.isPunct(k, ':') || d.toks[k].has(fNL) {
+		return i
+	}
+	start := k + 1
+	if start >= len(d.toks) || d.toks[start].kind != tkWord || d.toks[start].has(fNL) || !d.toks[start].has(fCap) || employerStatus[d.word(start)] {
+		return i
+	}
+	j, last := start, start
+	for n := 0; j < len(d.toks) && n < 8; n++ {
+		t := d.toks[j]
+		if j > start && (t.has(fNL) || t.start-d.toks[j-1].end > 1) {
+			break
+		}
+		if t.kind == tkWord && (t.has(fCap) || j > start && (d.word(j) == "and" || d.word(j) == "of") && j+1 < len(d.toks) && d.toks[j+1].has(fCap)) {
+			last = j
+			j++
+			continue
+		}
+		if t.kind == tkPunct && (d.text[t.start] == '-' && d.glued(j-1) && d.glued(j) || d.text[t.start] == '&') && j+1 < len(d.toks) && d.toks[j+1].has(fCap) {
+			j++
+			continue
+		}
+		if d.isPunct(j, ',') && j+1 < len(d.toks) && d.toks[j+1].kind == tkWord && !d.toks[j+1].has(fNL) && companySuffixes[d.word(j+1)] {
+			last = j + 1
+			j += 2
+			continue
+		}
+		break
+	}
+	for m := start; m <= last; m++ {
+		if d.toks[m].kind == tkWord && d.state[m] == stFree {
+			mark[m], typ[m], prio[m] = mStrong, TypeOrganization, prioContext
+		}
+	}
+	return last + 1
+}
+
+// employerStatus stands after "Employer:" where there is none.
+var employerStatus = set(`none retired unemployed self disabled student homemaker unknown na n not`)
+
+// companySuffixes follow a company's name after a comma: "Supply, Inc.".
+var companySuffixes = set(`inc llc ltd corp co lp llp plc pllc pc gmbh`)
+
 // orgSuffixes end the name of a company or an organisation.
 var orgSuffixes = set(`health healthcare inc corp corporation co company llc ltd group systems services industries
 associates partners foods motors logistics bank insurance`)
@@ -2230,7 +2379,15 @@ func (d *detector) employers(mark []uint8, typ []Type, prio []int8) {
 		return
 	}
 	for i := 0; i+2 < len(d.toks); i++ {
-		if c := d.low[d.toks[i].start]; c != 'w' && c != 'e' || d.toks[i].kind != tkWord || !employerVerbs[d.word(i)] {
+		if c := d.low[d.toks[i].start]; c != 'w' && c != 'e' || d.toks[i].kind != tkWord {
+			continue
+		}
+		if w := d.word(i); w == "employer" {
+			if j := d.employerField(i, mark, typ, prio); j > i {
+				i = j - 1
+			}
+			continue
+		} else if !employerVerbs[w] {
 			continue
 		}
 		k := i + 1
@@ -2870,6 +3027,40 @@ func (d *detector) transcriberBefore(i int) bool {
 	}
 	return false
 }
+
+// benchLabelBefore reports whether the capitals at word i (two or three,
+// on the label's line) are a staff member's initials after a lab's or an
+// instrument's label, as a printout or a result signs them: "Tech: KLM",
+// "Operator: JRB", "Lab tech DMS", "Verified by: RTW", "Collected by
+// PLK". They are no credential, unit or title ("Performed by: RN"), are
+// not glued to a slash or a hyphen (staffInitials reads "JKW/MA"), and no
+// shorthand a clinical list holds.
+func (d *detector) benchLabelBefore(i int) bool {
+	if d.glued(i) && (d.toks[i+1].kind != tkPunct || d.isPunct(i+1, '/') || d.isPunct(i+1, '-')) || d.is(i, vCredential|vUnit|vTitle|vStopword|vMonth|vWeekday|vNameLabel) {
+		return false
+	}
+	k := i - 1
+	if d.isPunct(k, ':') {
+		k--
+	}
+	if k < 0 || d.toks[k].kind != tkWord || d.toks[k+1].has(fNL) {
+		return false
+	}
+	w := d.word(k)
+	if benchLabels[w] || benchVerbs[w] && d.isPunct(k+1, ':') {
+		return true // "Tech: KLM", "Reviewed: PLK"
+	}
+	h := k - 1
+	return w == "by" && h >= 0 && d.toks[h].kind == tkWord && !d.toks[k].has(fNL) && benchVerbs[d.word(h)]
+}
+
+// benchLabels name the one who ran a sample or an instrument; benchVerbs
+// come before "by" on a result's line.
+var (
+	benchLabels = set(`tech technician technologist operator phlebotomist analyst`)
+	benchVerbs  = set(`verified reviewed performed collected drawn run tested released resulted processed entered
+accessioned validated checked calibrated read`)
+)
 
 // initialsShape reports whether w, capitalised, holds another capital
 // after its first and no more than five letters: the author's initials with

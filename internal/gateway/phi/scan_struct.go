@@ -147,6 +147,9 @@ func (d *detector) numAt(i int) int {
 		if v := atoi(d.raw(i)); v >= 90 && v < 130 && d.toks[i].end-d.toks[i].start <= 3 && d.birthdayOrdinal(i) {
 			return d.claim(i, i+2, TypeAge, prioStruct) // "her 98th birthday"
 		}
+		if v := atoi(d.raw(i)); (v == 90 || v == 100) && d.toks[i].end-d.toks[i].start <= 3 && d.decadeOfLife(i) {
+			return d.claim(i, i+2, TypeAge, prioStruct) // "a woman in her 90s", "in his early 90s"
+		}
 		if j := d.compound(i); j > i {
 			return j
 		}
@@ -162,6 +165,14 @@ func (d *detector) numAt(i int) int {
 	// handled by the word scanner.
 	if i > 0 && d.toks[i-1].end == d.toks[i].start && d.toks[i-1].kind == tkWord {
 		return i
+	}
+	if n == 4 && d.dutchPostcode(i) {
+		return d.claim(i, i+2, TypeZIP, prioStruct) // "Keizersgracht 221, 1012 AB Amsterdam"
+	}
+	if n == 8 && i+3 < len(d.toks) {
+		if q, ok := citizenCard(s, p); ok {
+			return d.claimBytes(i, q, TypeID) // a Portuguese citizen card with its check digits: "12345678 9 ZZ1"
+		}
 	}
 	if n == 4 && d.afterAUState(i) {
 		d.keep(i-1, i)                              // the state stays (Safe Harbor allows it), no name: "TAS", "VIC"
@@ -194,6 +205,68 @@ func (d *detector) numAt(i int) int {
 		return d.claim(i, i+1, d.recordIDType(d.raw(i)), prioStruct)
 	}
 	return i
+}
+
+// dutchPostcode reports whether the four digits at token i (not starting
+// with 0) and two capitals after one blank are a Dutch postcode before its
+// town, as an address writes it: "1012 AB Amsterdam", "3511 LX Utrecht"
+// (the letters are never SA, SD or SS). The town must be on the place
+// list, so that a count and a pair of capitals stay ("2000 IU Vitamin D",
+// "1000 ML NS").
+func (d *detector) dutchPostcode(i int) bool {
+	l, c := i+1, i+2
+	if c >= len(d.toks) || d.text[d.toks[i].start] == '0' || d.toks[l].kind != tkWord || d.toks[l].end-d.toks[l].start != 2 || d.toks[l].start != d.toks[i].end+1 ||
+		!d.toks[l].has(fAllCaps) || d.toks[c].kind != tkWord || d.toks[c].start != d.toks[l].end+1 || !d.toks[c].has(fCap) || d.toks[c].has(fAllCaps) || d.toks[c].lex&lexCity == 0 {
+		return false
+	}
+	switch d.word(l) {
+	case "sa", "sd", "ss":
+		return false
+	}
+	return !d.is(l, vUnit)
+}
+
+// citizenCard matches a Portuguese citizen card's number with its check
+// digits at p: eight digits, one digit and two capitals with a digit,
+// after single blanks ("12345678 9 ZZ1"). The eight digits alone were an
+// identifier; the check digits stayed.
+func citizenCard(s string, p int) (int, bool) {
+	q := p + 8
+	if q+6 > len(s) || s[q] != ' ' || !isDigit(s[q+1]) || s[q+2] != ' ' || s[q+3] < 'A' || s[q+3] > 'Z' || s[q+4] < 'A' || s[q+4] > 'Z' || !isDigit(s[q+5]) {
+		return 0, false
+	}
+	if e := q + 6; e < len(s) && isAlnum(s[e]) {
+		return 0, false
+	}
+	return q + 6, true
+}
+
+// decadeOfLife reports whether the number at token i, glued to an "s",
+// is a decade of a person's life after "in" and a possessive,
+// perhaps with "early", "mid" or "late" between: "in her 90s", "in his
+// late 90s", as "in her nineties" is one. Readings stay: "HR in the 90s",
+// "sats low 90s".
+func (d *detector) decadeOfLife(i int) bool {
+	e := i + 1
+	if e >= len(d.toks) || d.toks[e].kind != tkWord || d.toks[e].end-d.toks[e].start != 1 || d.low[d.toks[e].start] != 's' || d.glued(e) && d.toks[e+1].kind != tkPunct {
+		return false
+	}
+	k := d.prevWord(i)
+	if k >= 0 && k == i-1 {
+		if w := d.word(k); w == "early" || w == "mid" || w == "late" {
+			k = d.prevWord(k)
+		}
+	}
+	if k < 0 {
+		return false
+	}
+	switch d.word(k) {
+	case "her", "his", "their":
+	default:
+		return false
+	}
+	k = d.prevWord(k)
+	return k >= 0 && d.word(k) == "in"
 }
 
 // lastFourBefore reports whether the four digits at token i follow "last
@@ -955,7 +1028,9 @@ func (d *detector) phone(p int) (int, Type, bool) {
 	if d.numDateLike(p, q) {
 		return 0, 0, false
 	}
-	// extension (after a comma too: "(415) 555-0176, extension 3")
+	// extension (after a comma too: "(415) 555-0176, extension 3"; in
+	// French, German, Spanish, Portuguese, Italian and Dutch too: "+33 1
+	// 42 68 53 00 poste 221", "Durchwahl 45", "ramal 12")
 	r := q
 	comma := r+1 < len(s) && s[r] == ',' && s[r+1] == ' '
 	if comma {
@@ -965,7 +1040,7 @@ func (d *detector) phone(p int) (int, Type, bool) {
 		r++
 	}
 	lr := d.low
-	for _, x := range []string{"extension", "ext.", "ext", "x", "#"} {
+	for _, x := range []string{"extension", "ext.", "ext", "x", "poste", "durchwahl", "dw.", "anexo", "ramal", "interno", "toestel", "#"} {
 		if comma && x == "#" {
 			break
 		}
@@ -1295,6 +1370,16 @@ func (d *detector) dateEvidence(i, q int) bool {
 		return true
 	}
 	k := i - 1
+	if k >= 0 && d.isPunct(k, ':') {
+		k--
+	}
+	if k >= 0 && d.toks[k].kind == tkWord && bodyMeasures[d.word(k)] && !d.toks[i].has(fNL) && d.measureAfter(q) {
+		// a weight log's day before the weight: "Wt 11/3 182 lb",
+		// "Weight 12/1: 176.4" (a weight or a height is never written
+		// with a slash)
+		return true
+	}
+	k = i - 1
 	if k < 0 || d.toks[k].kind != tkWord || !dateWords[d.word(k)] {
 		return false
 	}
@@ -1308,6 +1393,33 @@ func (d *detector) dateEvidence(i, q int) bool {
 		return !(x < y && y <= 4)
 	}
 	return true
+}
+
+// bodyMeasures are the labels of a weight or a height, whose value is
+// never written with a slash.
+var bodyMeasures = set(`wt weight wgt ht height bw`)
+
+// measureAfter reports whether a reading follows byte q after a blank or
+// a colon and a blank: a number of two digits or more, perhaps with its
+// decimals ("182 lb", ": 176.4"), and no slash after it ("Wt 10/2 150/90"
+// is none).
+func (d *detector) measureAfter(q int) bool {
+	s := d.text
+	r := q
+	if r < len(s) && s[r] == ':' {
+		r++
+	}
+	if r >= len(s) || s[r] != ' ' {
+		return false
+	}
+	e := digitsEnd(s, r+1)
+	if e-(r+1) < 2 || e-(r+1) > 3 {
+		return false
+	}
+	if e < len(s) && s[e] == '.' && e+1 < len(s) && isDigit(s[e+1]) {
+		e = digitsEnd(s, e+1)
+	}
+	return e == len(s) || s[e] != '/' && s[e] != '-' && !isAlnum(s[e]) || s[e] == 'k' || s[e] == 'l'
 }
 
 // letterBeforeWord reports whether token j is a single letter followed by a

@@ -40,6 +40,10 @@ func (d *detector) rawScan() {
 				d.claimRange(p, q, TypeLocation)
 				raise()
 				i = q - 1
+			} else if p, q, ok := jsonID(s, d.low, i); ok && i >= floor {
+				d.claimRange(p, q, TypeID)
+				raise()
+				i = q - 1
 			} else if i+2 < len(s) && s[i+1] == '/' && s[i+2] == '/' {
 				p := i
 				for p > 0 && isASCIILetter(s[p-1]) {
@@ -116,6 +120,49 @@ func jsonPlace(s, low string, c int) (int, int, bool) {
 		q++
 	}
 	if q >= len(s) || s[q] != '"' || q == p {
+		return 0, 0, false
+	}
+	return p, q, true
+}
+
+// jsonIDKeys are the keys of a JSON object whose string value is a
+// record's identifier: FHIR's resource "id", a pasted patient's "mrn".
+var jsonIDKeys = set(`id mrn patientid memberid subscriberid accountid encounterid externalid`)
+
+// jsonID returns the string value of an identifier's key in a JSON object
+// pasted into a note, the colon at c: `"id": "a91c-4471"`, `"mrn":
+// "MR-00418"`. The value holds a digit and only letters, digits, hyphens,
+// dots and underscores, four to 64 of them; a hex-shaped id had no shape
+// any token scanner knows ("a91c" is a word glued to a number).
+func jsonID(s, low string, c int) (int, int, bool) {
+	k := c - 1
+	for k > 0 && s[k] == ' ' {
+		k--
+	}
+	if k < 2 || s[k] != '"' {
+		return 0, 0, false
+	}
+	a := k
+	for a > 0 && isASCIILetter(s[a-1]) && k-a < 13 {
+		a--
+	}
+	if a == 0 || s[a-1] != '"' || !jsonIDKeys[low[a:k]] {
+		return 0, 0, false
+	}
+	p := c + 1
+	for p < len(s) && s[p] == ' ' {
+		p++
+	}
+	if p >= len(s) || s[p] != '"' {
+		return 0, 0, false
+	}
+	p++
+	q, digit := p, false
+	for q < len(s) && q-p <= 64 && (isAlnum(s[q]) || s[q] == '-' || s[q] == '.' || s[q] == '_') {
+		digit = digit || isDigit(s[q])
+		q++
+	}
+	if q >= len(s) || s[q] != '"' || q-p < 4 || !digit {
 		return 0, 0, false
 	}
 	return p, q, true

@@ -23,6 +23,11 @@ func (d *detector) wordAt(i int) int {
 			return j
 		}
 	}
+	if t.end-t.start == 1 && d.glued(i) && d.toks[i+1].kind == tkNum {
+		if q, ok := d.eircode(i); ok {
+			return d.claimBytes(i, q, TypeZIP) // "Dublin D02 X285, Ireland"
+		}
+	}
 	if d.glued(i) && (d.toks[i+1].kind == tkNum || (d.toks[i+1].kind == tkWord)) {
 		if j := d.compound(i); j > i {
 			return j
@@ -177,6 +182,51 @@ func (d *detector) compound(i int) int {
 		return d.claim(i, j, TypeID, prioStruct)
 	}
 	return d.keep(i, j)
+}
+
+// eircodeLetters are the letters of an Irish postcode (Eircode).
+const eircodeLetters = "ACDEFHKNPRTVWXY"
+
+// eircode matches an Irish postcode at word i, its routing key (a letter
+// and two digits, or D6W) and its unique identifier (four of its letters
+// and digits, one letter at least) after a blank: "D02 X285", "T12 K7PC".
+// The shape alone is a code of many kinds, so an Irish place must be next
+// to it: a town on the place list before it (perhaps with a comma),
+// "Eircode" before it, or "Ireland" after it. It returns the end.
+func (d *detector) eircode(i int) (int, bool) {
+	s := d.text
+	p := int(d.toks[i].start)
+	if p+8 > len(s) || strings.IndexByte(eircodeLetters, s[p]) < 0 || !isDigit(s[p+1]) || !(isDigit(s[p+2]) || s[p] == 'D' && s[p+1] == '6' && s[p+2] == 'W') || s[p+3] != ' ' {
+		return 0, false
+	}
+	letters := 0
+	for k := p + 4; k < p+8; k++ {
+		if c := s[k]; !isDigit(c) {
+			if strings.IndexByte(eircodeLetters, c) < 0 {
+				return 0, false
+			}
+			letters++
+		}
+	}
+	q := p + 8
+	if letters == 0 || q < len(s) && isAlnum(s[q]) {
+		return 0, false
+	}
+	k := i - 1
+	if d.isPunct(k, ':') || d.isPunct(k, ',') {
+		k--
+	}
+	if k >= 0 && d.toks[k].kind == tkWord && !d.toks[i].has(fNL) && (d.toks[k].lex&lexCity != 0 && d.toks[k].has(fCap) || d.word(k) == "eircode") {
+		return q, true
+	}
+	r := q
+	if r < len(s) && s[r] == ',' {
+		r++
+	}
+	for r < len(s) && s[r] == ' ' {
+		r++
+	}
+	return q, strings.HasPrefix(d.low[r:], "ireland")
 }
 
 // proteinChange reports whether the compound raw at token i is a
@@ -578,10 +628,16 @@ func (d *detector) age(i int) (int, bool) {
 			w := d.word(k)
 			isAge = w == "age" || w == "aged" || w == "ages" ||
 				// a report's "Age/Sex: 95/F", "Age/Gender: 92 M"
-				(w == "sex" || w == "gender") && k >= 2 && d.isPunct(k-1, '/') && d.toks[k-2].kind == tkWord && d.word(k-2) == "age"
+				(w == "sex" || w == "gender") && k >= 2 && d.isPunct(k-1, '/') && d.toks[k-2].kind == tkWord && d.word(k-2) == "age" ||
+				// a form's qualified age label: "Age (yrs): 93", "Age at onset: 91"
+				k == i-2 && d.isPunct(i-1, ':') && d.qualifiedAgeLabel(k)
 			break
 		}
-		if !d.isPunct(k, ':') && !d.isPunct(k, '=') {
+		if !d.isPunct(k, ':') && !d.isPunct(k, '=') && !(k == i-2 && d.isPunct(k, ')') && d.isPunct(i-1, ':') && d.qualifiedAgeLabel(k)) {
+			break
+		}
+		if d.isPunct(k, ')') {
+			isAge = true
 			break
 		}
 	}
@@ -620,6 +676,26 @@ func (d *detector) age(i int) (int, bool) {
 	}
 	return d.keep(i, j), true
 }
+
+// qualifiedAgeLabel reports whether token k, before a colon and an age's
+// number, ends a form's age label with its unit in parentheses or its
+// moment: "Age (yrs): 93", "Age (years): 91", "Age at onset: 92", "Age at
+// diagnosis: 90", "Age at death: 101". The number after such a label is an
+// age whatever its value.
+func (d *detector) qualifiedAgeLabel(k int) bool {
+	if d.isPunct(k, ')') {
+		u, o, a := k-1, k-2, k-3
+		return a >= 0 && d.toks[u].kind == tkWord && ageUnits[d.word(u)] && d.isPunct(o, '(') && d.toks[a].kind == tkWord && d.word(a) == "age" && !d.toks[o].has(fNL) && !d.toks[u].has(fNL)
+	}
+	at, a := k-1, k-2
+	return a >= 0 && d.toks[k].kind == tkWord && ageMoments[d.word(k)] && d.toks[at].kind == tkWord && d.word(at) == "at" &&
+		d.toks[a].kind == tkWord && d.word(a) == "age" && !d.toks[at].has(fNL) && !d.toks[k].has(fNL)
+}
+
+var (
+	ageUnits   = set(`y yr yrs year years`)
+	ageMoments = set(`onset diagnosis dx death enrollment enrolment consent admission injury menarche menopause`)
+)
 
 // oldAge reports whether the number at token i (90 to 129) is an age by
 // the way such ages are written besides "92 yo": before the patient's sex
@@ -709,6 +785,12 @@ func (d *detector) relationIs(i, j int) bool {
 	}
 	switch d.word(k) {
 	case "is", "was", "now":
+	case "s":
+		// a contraction: "He's 93 now", "she's 96" (the subject's age)
+		if k < 3 || !d.glued(k-1) || !(d.isPunct(k-1, '\'') || d.raw(k-1) == "’") || !d.glued(k-2) || d.toks[k-2].kind != tkWord || !ageSubjects[d.word(k-2)] {
+			return false
+		}
+		return d.ageEnds(i, j)
 	default:
 		return false
 	}

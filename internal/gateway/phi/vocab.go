@@ -97,7 +97,8 @@ var credentials = set(`md do rn np pa pac pa-c phd rrt lpn lvn cna dds dmd dpm c
 bsn msn rnc cnp ccrn licsw lmsw lmft lcpc ldn rdn crnp acnp agnp rph
 dpt otr otd cota cdces cde cnsc ibclc lpc lmhc bcba bcps ccm mspt bcnsp facoem faafp facc facep fccp
 emt aemt nrp cgc aud ccc-a ccc-slp
-faaaai faap facog facr fasn faan fache fsvm`)
+faaaai faap facog facr fasn faan fache fsvm
+ches mches chwc nbc-hwc cscs`)
 
 // nameLabels make the next capitalised words a name even when they are
 // ordinary words: "Attending: Hope Rose", "wife Grace".
@@ -348,7 +349,7 @@ huber`)
 // not read as an ICU note, whose unknown capitalised words are shorthand.
 func adminWords() map[string]bool {
 	return set(`froi osha mmi ime ttd tpd rtw fce ncm aww telehealth telemedicine televisit
-hcpcs chiro eob chat ric bte`)
+hcpcs chiro eob chat ric bte rxbin rxpcn rxgrp rxgroup pcn eircode`)
 }
 
 // productNames are single-word brands of foods, drinks, sweeteners, oral
