@@ -33,8 +33,17 @@ func (d *detector) names() {
 		if t.kind != tkWord || d.state[i] != stFree {
 			continue
 		}
-		if i > 0 && d.toks[i-1].end == t.start && d.toks[i-1].kind == tkNum || d.glued(i) && d.toks[i+1].kind == tkNum {
-			continue // part of a compound such as "3AA" or "AAAA93"
+		if i > 0 && d.toks[i-1].end == t.start && d.toks[i-1].kind == tkNum {
+			continue // part of a compound such as "3AA"
+		}
+		var gluedTo byte // the punctuation glued after the word, if any
+		if i+1 < n && d.toks[i+1].start == t.end {
+			if d.toks[i+1].kind == tkNum {
+				continue // part of a compound such as "AAAA93"
+			}
+			if d.toks[i+1].kind == tkPunct {
+				gluedTo = d.text[t.end]
+			}
 		}
 		w := d.low[t.start:t.end] // d.word(i), written out (word is not inlined)
 		if t.flags&fNonASCII != 0 {
@@ -57,16 +66,17 @@ func (d *detector) names() {
 				continue
 			}
 		}
-		if t.has(fCap) && d.glued(i) && d.isPunct(i+1, ',') && (i+2 >= len(d.toks) || d.toks[i+2].has(fNL)) && (i == 0 || t.has(fNL)) && signOffs[w] {
-			d.keep(i, i+1) // a sign-off alone on its line is no place: "Best,\nMarco Fiorentino" (Best is a town)
-			continue
-		}
-		if t.end-t.start == 1 && t.has(fCap) && d.glued(i) && d.isPunct(i+1, '.') && d.doubleInitial(i) {
-			d.claim(i, i+6, TypePerson, prioContext) // "Dr M.-C. Dufresne", "J.-P. Lambert"
-			i += 5
-			continue
-		}
-		if t.has(fCap) && d.glued(i) && d.isPunct(i+1, ',') && i >= 1 {
+		// Shapes of words glued to a comma or a dot (one test of a byte
+		// for the other words: speed).
+		switch gluedTo {
+		case ',':
+			if !t.has(fCap) {
+				break
+			}
+			if (i+2 >= n || d.toks[i+2].has(fNL)) && (i == 0 || t.has(fNL)) && signOffs[w] {
+				d.keep(i, i+1) // a sign-off alone on its line is no place: "Best,\nMarco Fiorentino" (Best is a town)
+				continue
+			}
 			if j := d.commaName(i); j > i {
 				for k := i; k < j; k++ {
 					if d.toks[k].kind == tkWord && d.state[k] == stFree {
@@ -74,6 +84,17 @@ func (d *detector) names() {
 					}
 				}
 				i = j - 1
+				continue
+			}
+		case '.':
+			if t.end-t.start == 1 && t.has(fCap) && d.doubleInitial(i) {
+				d.claim(i, i+6, TypePerson, prioContext) // "Dr M.-C. Dufresne", "J.-P. Lambert"
+				i += 5
+				continue
+			}
+			if t.flags&(fCap|fNonASCII) == 0 && lf&lexFirst != 0 && d.dottedUserName(i) {
+				d.claim(i, i+3, TypeID, prioContext) // a user name "first.last": "posted by ruthie.kwan"
+				i += 2
 				continue
 			}
 		}
@@ -101,10 +122,6 @@ func (d *detector) names() {
 		}
 		if lf&(lexFirst|lexLast|lexSafe|lexCommon|lexClinical|lexCity) == 0 && len(w) >= 2 && len(w) <= 4 && t.flags&(fCap|fNonASCII) == 0 && d.transcriberBefore(i) {
 			set(i, mStrong, TypePerson, prioContext) // "Transcribed by kls"
-			continue
-		}
-		if t.flags&(fAllCaps|fNL) == fAllCaps && (len(w) == 2 || len(w) == 3) && lf&(lexClinical|lexSafe) == 0 && d.benchLabelBefore(i) {
-			set(i, mStrong, TypePerson, prioContext) // "Tech: KLM", "Operator: JRB", "Verified by: RTW"
 			continue
 		}
 		if lf&(lexFirst|lexLast|lexSafe|lexCommon|lexClinical|lexCity|lexFood) == 0 && len(w) >= 6 && len(w) <= 16 && t.flags&(fCap|fNonASCII|fNoCase) == 0 && !(d.glued(i) && (d.toks[i+1].kind != tkPunct || d.glued(i+1))) && d.recordedByBefore(i) {
@@ -200,6 +217,15 @@ func (d *detector) names() {
 		// Shapes of capitalised words on lines with case (after the
 		// caseless branch, which most words of an ICU note take: speed).
 		if n := t.end - t.start; t.has(fCap) && (n <= 5 || n == 11) {
+			if t.flags&(fAllCaps|fNL) == fAllCaps && (n == 2 || n == 3) && lf&(lexClinical|lexSafe) == 0 && d.benchLabelBefore(i) {
+				set(i, mStrong, TypePerson, prioContext) // "Tech: KLM", "Operator: JRB", "Verified by: RTW"
+				continue
+			}
+			if n == 4 && w == "bill" && i+2 < len(d.toks) && d.toks[i+1].kind == tkWord && d.word(i+1) == "to" && d.isPunct(i+2, ':') {
+				d.keep(i, i+2) // a claim's billing label: "Bill to: Mutual of Omaha"
+				i++
+				continue
+			}
 			if n == 11 {
 				if w == "fitzpatrick" && d.skinTypeAfter(i) {
 					d.keep(i, i+1) // the skin type's scale: "Fitzpatrick II", "Fitzpatrick type IV"
@@ -1141,6 +1167,23 @@ func (d *detector) introAt(k int) bool {
 	return false
 }
 
+// dottedUserName reports whether the lower-case first name at word i, a
+// dot and a surname glued after it are a user name as apps and portals
+// issue them ("ruthie.kwan", "marisol.ortega"), which no scanner took: the
+// surname is on a name list, neither half is an English or clinical word,
+// and nothing but punctuation or a blank follows (an e-mail or a domain
+// is the raw scanner's).
+func (d *detector) dottedUserName(i int) bool {
+	l := i + 2
+	if l >= len(d.toks) || !d.glued(i+1) || d.toks[l].kind != tkWord || d.toks[l].flags&(fCap|fNonASCII) != 0 || d.toks[l].end-d.toks[l].start < 2 {
+		return false
+	}
+	if d.toks[i].lex&(lexCommon|lexClinical) != 0 || d.toks[l].lex&(lexCommon|lexClinical) != 0 || d.toks[l].lex&lexLast == 0 {
+		return false
+	}
+	return !d.glued(l) || d.toks[l+1].kind == tkPunct && !d.isPunct(l+1, '.') && !d.isPunct(l+1, '@') && !d.isPunct(l+1, '_') && !d.isPunct(l+1, '-')
+}
+
 // doubleInitial reports whether the capital at word i opens a French
 // double initial before a surname: two capitals with their dots joined by
 // a hyphen, and a capitalised word after one blank ("M.-C. Dufresne",
@@ -1213,7 +1256,7 @@ func (d *detector) commaName(i int) int {
 
 // fieldLabels are the form fields whose value is a person's name, beside
 // the name labels: "Employee: ...", "Claimant: ...".
-var fieldLabels = set(`employee claimant insured subscriber member policyholder guarantor responsible`)
+var fieldLabels = set(`employee claimant insured subscriber member policyholder guarantor responsible dependent dependant beneficiary`)
 
 // lowerFieldName returns the end of a name written in lower case as the
 // whole value of a form's field, word i being its first word after the
