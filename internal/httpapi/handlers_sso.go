@@ -1,6 +1,10 @@
 package httpapi
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
 	"html/template"
 	"net/http"
 	"sync"
@@ -149,6 +153,18 @@ func (s *server) handleSAMLACS() http.Handler {
 			}
 		}
 		var sess auth.Session
+		if err == nil && r.PostForm.Get("RelayState") == "" && !s.samlConfirmed(r, id) {
+			// IdP-initiated: bound to no browser, so whoever can post a
+			// response of the IdP's (its users, its admin) could sign a
+			// visitor's browser in to their account (login CSRF). A
+			// response that verifies is shown on a page of Ward's own
+			// first, whose Continue posts it back confirmed; one that does
+			// not goes on to ACS, which refuses it (audited).
+			if p, ok := s.deps.SSO.PreviewIdPInitiated(r.Context(), id, r.PostForm.Get("SAMLResponse")); ok {
+				s.samlConfirmPage(w, r, id, p)
+				return
+			}
+		}
 		if err == nil {
 			req := sso.ACSRequest{Connection: id, SAMLResponse: r.PostForm.Get("SAMLResponse"),
 				RelayState: r.PostForm.Get("RelayState")}
@@ -163,6 +179,79 @@ func (s *server) handleSAMLACS() http.Handler {
 		}
 		s.ssoSignedIn(w, r, sess)
 	})
+}
+
+// samlConfirmCookie holds the browser's key for confirming an
+// IdP-initiated SAML sign-in on Ward's own page (SameSite=Strict: only a
+// post from Ward's page carries it).
+func (s *server) samlConfirmCookie() string { return s.cookieName("ward_saml_confirm") }
+
+// samlConfirmation is the value the confirmation page's form carries: a
+// hash of the browser's key, the connection and the response, so the
+// Continue of one browser's page confirms only that response, for that
+// connection, from that browser.
+func samlConfirmation(key string, conn uuid.UUID, response string) string {
+	h := sha256.New()
+	for _, part := range []string{"ward.saml.idp-initiated.v1", key, conn.String(), response} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
+}
+
+// samlConfirmed reports whether an IdP-initiated response was posted from
+// the confirmation page of this browser: a same-origin post (when the
+// browser says where it comes from) carrying the page's value for the
+// browser's key.
+func (s *server) samlConfirmed(r *http.Request, conn uuid.UUID) bool {
+	got := r.PostForm.Get("ward_confirm")
+	c, err := r.Cookie(s.samlConfirmCookie())
+	if got == "" || err != nil || c.Value == "" {
+		return false
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+		return false
+	}
+	want := samlConfirmation(c.Value, conn, r.PostForm.Get("SAMLResponse"))
+	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// samlConfirmPage answers an IdP-initiated response that verifies with a
+// page of Ward's own naming the account and the IdP, whose Continue posts
+// the response back confirmed. Nothing is stored; the browser gets a fresh
+// key (five minutes).
+var samlConfirmTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("saml-confirm").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in to Ward</title>
+<meta name="referrer" content="no-referrer"></head>
+<body><main><h1>Sign in to Ward</h1>
+<p>Your identity provider{{if .IdP}} ({{.IdP}}){{end}} is signing you in to Ward{{if .Email}} as <strong>{{.Email}}</strong>{{end}}.</p>
+<p>Continue only if you opened Ward from your organisation's portal just now. If you did not, close this page.</p>
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="SAMLResponse" value="{{.Response}}">
+<input type="hidden" name="ward_confirm" value="{{.Confirm}}">
+<button type="submit">Continue</button>
+</form></main></body></html>
+`))
+})
+
+func (s *server) samlConfirmPage(w http.ResponseWriter, r *http.Request, conn uuid.UUID, p sso.IdPInitiated) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	key := base64.RawURLEncoding.EncodeToString(b)
+	response := r.PostForm.Get("SAMLResponse")
+	s.setCookie(w, s.samlConfirmCookie(), key, 5*time.Minute)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	w.Header().Set("X-Frame-Options", "DENY")
+	_ = samlConfirmTemplate().Execute(w, map[string]string{"IdP": p.IdP, "Email": p.Email,
+		"Action": s.root + "v1/sso/saml/" + conn.String() + "/acs", "Response": response,
+		"Confirm": samlConfirmation(key, conn, response)})
 }
 
 func handleSAMLMetadata(svc *sso.Service, fail errorWriter) http.Handler {

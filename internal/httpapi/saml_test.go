@@ -102,6 +102,50 @@ func samlForm(t *testing.T, body []byte) url.Values {
 	return v
 }
 
+var samlConfirmInput = regexp.MustCompile(`name="ward_confirm" value="([^"]*)"`)
+
+// idpConfirmPage posts an IdP-initiated form to acs and returns the fields
+// of the confirmation page Ward answers with (the response and its
+// confirmation), failing unless it is that page and no session was set.
+func (b *browser) idpConfirmPage(acs string, form url.Values) url.Values {
+	b.t.Helper()
+	resp, body := b.post(acs, form)
+	m := samlConfirmInput.FindSubmatch(body)
+	if resp.StatusCode != http.StatusOK || m == nil || b.session() != "" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		b.t.Fatalf("IdP-initiated response: want Ward's confirmation page, got %d %s", resp.StatusCode, body)
+	}
+	page := samlForm(b.t, body)
+	page.Set("ward_confirm", html.UnescapeString(string(m[1])))
+	return page
+}
+
+// postFrom posts form to u as a page of site would (Sec-Fetch-Site).
+func (b *browser) postFrom(site, u string, form url.Values) (*http.Response, []byte) {
+	b.t.Helper()
+	req, err := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", site)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, body
+}
+
+// idpConfirmed posts an IdP-initiated form to acs, then the confirmation
+// page's Continue, and returns the answer to the Continue.
+func (b *browser) idpConfirmed(acs string, form url.Values) (*http.Response, []byte) {
+	b.t.Helper()
+	return b.postFrom("same-origin", acs, b.idpConfirmPage(acs, form))
+}
+
 func (b *browser) post(u string, form url.Values) (*http.Response, []byte) {
 	b.t.Helper()
 	resp, err := b.c.PostForm(u, form)
@@ -262,7 +306,7 @@ func TestSAML(t *testing.T) {
 	b = w.browser(t)
 	form = idpInitiated(b)
 	openACS := w.srv.URL + "/v1/sso/saml/" + open.ID.String() + "/acs"
-	resp, body = b.post(openACS, form)
+	resp, body = b.idpConfirmed(openACS, form)
 	if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "sso_no_account" {
 		t.Fatalf("an existing member linked through a connection the domain was not verified for: %d %s", resp.StatusCode, body)
 	}
@@ -280,11 +324,53 @@ func TestSAML(t *testing.T) {
 	w.do("POST", "/v1/sso/domains/saml.test/verify", a.Admin.Token, nil, http.StatusOK, nil)
 	b = w.browser(t)
 	form = idpInitiated(b)
+	// Login CSRF: a response of the IdP's, posted by any page, is shown on
+	// a page of Ward's own that names the account; nothing is signed in
+	// or recorded until that page's Continue posts it back from this
+	// browser.
+	signins := func() int {
+		var n int
+		if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from audit.events where org_id = $1
+		    and action = 'auth.signin'`, a.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := signins()
 	resp, body = b.post(openACS, form)
+	if !bytes.Contains(body, []byte("alice@saml.test")) {
+		t.Fatalf("the confirmation page does not name the account: %s", body)
+	}
+	page := b.idpConfirmPage(openACS, form)
+	// The page's form posted by another browser (no key), with the
+	// confirmation changed or left out, or from another site: the page
+	// again (with a new key), no session.
+	if resp, body := w.browser(t).postFrom("same-origin", openACS, page); resp.StatusCode != http.StatusOK ||
+		!samlConfirmInput.Match(body) {
+		t.Fatalf("the confirmation posted by another browser: %d %s", resp.StatusCode, body)
+	}
+	forged := url.Values{"SAMLResponse": {page.Get("SAMLResponse")}, "ward_confirm": {strings.Repeat("A", len(page.Get("ward_confirm")))}}
+	for what, f := range map[string]url.Values{"a changed confirmation": forged,
+		"without a confirmation": {"SAMLResponse": {page.Get("SAMLResponse")}}} {
+		if resp, body := b.postFrom("same-origin", openACS, f); resp.StatusCode != http.StatusOK || b.session() != "" ||
+			!samlConfirmInput.Match(body) {
+			t.Fatalf("%s: %d %s", what, resp.StatusCode, body)
+		}
+	}
+	page = b.idpConfirmPage(openACS, form)
+	if resp, body := b.postFrom("cross-site", openACS, page); resp.StatusCode != http.StatusOK || b.session() != "" ||
+		!samlConfirmInput.Match(body) {
+		t.Fatalf("the confirmation posted from another site: %d %s", resp.StatusCode, body)
+	}
+	if n := signins(); n != before {
+		t.Fatalf("%d sign-in events before the confirmation", n-before)
+	}
+	page = b.idpConfirmPage(openACS, form)
+	resp, body = b.postFrom("same-origin", openACS, page)
 	if resp.StatusCode != http.StatusSeeOther || b.session() == "" {
 		t.Fatalf("IdP-initiated on a connection that allows it: %d %s", resp.StatusCode, body)
 	}
-	resp, body = w.browser(t).post(openACS, form)
+	resp, body = w.browser(t).idpConfirmed(openACS, form)
 	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, body) != "sso_refused" {
 		t.Fatalf("replayed IdP-initiated response: %d %s", resp.StatusCode, body)
 	}

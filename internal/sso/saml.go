@@ -304,6 +304,36 @@ func (s *Service) ACS(ctx context.Context, req ACSRequest) (auth.Session, error)
 		email, false, nil, acr, authnInstant, "")
 }
 
+// IdPInitiated is what an IdP-initiated response says, shown to the
+// browser before Ward signs it in: the account and the IdP.
+type IdPInitiated struct {
+	Email string
+	IdP   string
+}
+
+// PreviewIdPInitiated checks an IdP-initiated response for conn as ACS
+// does, but records nothing: no state, no assertion id, no audit event. It
+// answers false when the connection does not allow IdP-initiated sign-ins
+// or the response does not verify; ACS then refuses it (audited). A true
+// answer means nothing yet: ACS checks it again, once, after the browser's
+// user confirmed on a page of Ward's own (login CSRF: an IdP-initiated
+// response is bound to no browser).
+func (s *Service) PreviewIdPInitiated(ctx context.Context, conn uuid.UUID, response string) (IdPInitiated, bool) {
+	_, md, idpInitiated, err := s.samlConfig(ctx, conn)
+	if err != nil || !idpInitiated {
+		return IdPInitiated{}, false
+	}
+	sp, err := s.serviceProvider(conn, md, true)
+	if err != nil {
+		return IdPInitiated{}, false
+	}
+	a, reason := s.verifySAML(ctx, sp, response, nil, nil) // no replay cache: nothing recorded
+	if reason != "" {
+		return IdPInitiated{}, false
+	}
+	return IdPInitiated{Email: samlEmail(a), IdP: sp.IDPMetadata.EntityID}, true
+}
+
 func (s *Service) samlRefuse(ctx context.Context, state, reason string) (auth.Session, error) {
 	return s.fail(ctx, hashOf(state), reason, nil)
 }
