@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -275,19 +276,21 @@ func TestRetentionPurgeWaitsForDSR(t *testing.T) {
 	}
 	t.Cleanup(ops.Close)
 
-	inserted, release, dsrErr := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	inserted, release, dsrErr := make(chan uint32, 1), make(chan struct{}), make(chan error, 1)
+	free := sync.OnceFunc(func() { close(release) })
+	defer free()
 	go func() {
 		dsrErr <- env.App.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `insert into app.dsr_requests (org_id, kind, patient_id, requested_by) values ($1, 'access', $2, $3)`,
 				org, patient, admin)
-			close(inserted)
+			inserted <- tx.Conn().PgConn().PID()
 			if err == nil {
 				<-release
 			}
 			return err
 		})
 	}()
-	<-inserted
+	filer := <-inserted
 	done := make(chan int, 1)
 	go func() {
 		n := -1
@@ -298,13 +301,10 @@ func TestRetentionPurgeWaitsForDSR(t *testing.T) {
 		}
 		done <- n
 	}()
-	select {
-	case got := <-done:
-		close(release)
+	if got, blocked := blockedBy(t, env, filer, done); !blocked {
 		t.Fatalf("the purge did not wait for the access request being filed: %d purged", got)
-	case <-time.After(500 * time.Millisecond):
 	}
-	close(release)
+	free()
 	if err := <-dsrErr; err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -274,19 +275,21 @@ func TestDocumentRetentionSQL(t *testing.T) {
 	c4 := uuid.NewString()
 	super(`insert into app.cases (org_id, id, patient_id, title_enc, created_by) values ($1, $2, $3, '\x00', $4)`, org, c4, p1, admin)
 	racing, _ := doc(org, c4, "wage_statement", "40 days", "40 days")
-	inserted, release, holdErr := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	inserted, release, holdErr := make(chan uint32, 1), make(chan struct{}), make(chan error, 1)
+	free := sync.OnceFunc(func() { close(release) })
+	defer free()
 	go func() {
 		holdErr <- env.App.InTenantTx(ctx, fresh, func(ctx context.Context, tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `insert into app.legal_holds (org_id, case_id, reason_enc, created_by) values ($1, $2, '\x00', $3)`,
 				org, c4, admin)
-			close(inserted)
+			inserted <- tx.Conn().PgConn().PID()
 			if err == nil {
 				<-release
 			}
 			return err
 		})
 	}()
-	<-inserted
+	holder := <-inserted
 	done := make(chan int, 1)
 	go func() {
 		n := -1
@@ -298,13 +301,10 @@ func TestDocumentRetentionSQL(t *testing.T) {
 		}
 		done <- n
 	}()
-	select {
-	case got := <-done:
-		close(release)
+	if got, blocked := blockedBy(t, env, holder, done); !blocked {
 		t.Fatalf("the purge did not wait for the hold being placed: %d purged", got)
-	case <-time.After(500 * time.Millisecond):
 	}
-	close(release)
+	free()
 	if err := <-holdErr; err != nil {
 		t.Fatal(err)
 	}
@@ -335,19 +335,21 @@ func TestDeleteDocumentWaitsForHold(t *testing.T) {
 	super(`insert into app.documents (org_id, id, case_id, doc_type, created_by) values ($1, $2, $3, 'wage_statement', $4)`,
 		org, doc, kase, admin)
 
-	inserted, release, holdErr := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	inserted, release, holdErr := make(chan uint32, 1), make(chan struct{}), make(chan error, 1)
+	free := sync.OnceFunc(func() { close(release) })
+	defer free()
 	go func() {
 		holdErr <- env.App.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `insert into app.legal_holds (org_id, case_id, reason_enc, created_by) values ($1, $2, '\x00', $3)`,
 				org, kase, admin)
-			close(inserted)
+			inserted <- tx.Conn().PgConn().PID()
 			if err == nil {
 				<-release
 			}
 			return err
 		})
 	}()
-	<-inserted
+	holder := <-inserted
 	deleted := make(chan error, 1)
 	go func() {
 		deleted <- env.App.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
@@ -355,13 +357,10 @@ func TestDeleteDocumentWaitsForHold(t *testing.T) {
 			return err
 		})
 	}()
-	select {
-	case err := <-deleted:
-		close(release)
+	if err, blocked := blockedBy(t, env, holder, deleted); !blocked {
 		t.Fatalf("the deletion did not wait for the hold being placed: %v", err)
-	case <-time.After(500 * time.Millisecond):
 	}
-	close(release)
+	free()
 	if err := <-holdErr; err != nil {
 		t.Fatal(err)
 	}
@@ -372,5 +371,35 @@ func TestDeleteDocumentWaitsForHold(t *testing.T) {
 	var gone bool
 	if err := env.Super.Pool.QueryRow(ctx, `select deleted_at is not null from app.documents where id = $1`, doc).Scan(&gone); err != nil || gone {
 		t.Fatalf("deleted under the hold: %v %v", gone, err)
+	}
+}
+
+// blockedBy waits until a backend of env's database waits for a lock that
+// the backend pid holds (the transaction of a hold or request being filed)
+// and reports true; or, when done delivers first (the statement that
+// should have waited finished), reports false with what it delivered. A
+// minute with neither fails the test. A fixed pause in its place proved
+// nothing on a loaded machine: the statement could start after the pause,
+// once the other transaction had committed, and find its rows anyway.
+func blockedBy[T any](t *testing.T, env *pgtest.Env, pid uint32, done <-chan T) (T, bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		select {
+		case v := <-done:
+			return v, false
+		default:
+		}
+		var blocked bool
+		if err := env.Super.Pool.QueryRow(context.Background(), `select exists (select from pg_stat_activity
+		    where datname = current_database() and $1::int = any (pg_blocking_pids(pid)))`, int32(pid)).Scan(&blocked); err != nil {
+			t.Fatal(err)
+		}
+		if blocked {
+			var zero T
+			return zero, true
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no statement waited for backend %d within a minute, and none finished", pid)
+		}
 	}
 }
