@@ -2,8 +2,9 @@
 # plain-clone.sh: prove that the README's test command passes on a plain
 # clone, as a new user gets it: no ../shared beside it, nothing but what is
 # committed. Clones HEAD into a temporary directory and runs `make test`
-# there. Tools already built in .bin (mailpit, sqlc) are reused to save
-# minutes; the clone's own scripts check their versions.
+# there. Tools already built in .bin (mailpit, versitygw, sqlc) are reused
+# to save minutes (versitygw alone takes about three to build); the clone's
+# own scripts check their versions and rebuild a stale one.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 tmp="$(mktemp -d)"
@@ -13,7 +14,7 @@ chmod 755 "$tmp"
 git clone -q "$repo" "$tmp/ward"
 if [ -d "$repo/.bin" ]; then
   mkdir -p "$tmp/ward/.bin"
-  for tool in mailpit sqlc; do
+  for tool in mailpit versitygw sqlc; do
     [ -x "$repo/.bin/$tool" ] && cp "$repo/.bin/$tool" "$tmp/ward/.bin/"
   done
 fi
