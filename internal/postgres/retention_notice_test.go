@@ -283,14 +283,20 @@ func TestRetentionPurgeWaitsForDSR(t *testing.T) {
 		dsrErr <- env.App.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `insert into app.dsr_requests (org_id, kind, patient_id, requested_by) values ($1, 'access', $2, $3)`,
 				org, patient, admin)
-			inserted <- tx.Conn().PgConn().PID()
-			if err == nil {
-				<-release
+			if err != nil {
+				return err
 			}
-			return err
+			inserted <- tx.Conn().PgConn().PID()
+			<-release
+			return nil
 		})
 	}()
-	filer := <-inserted
+	var filer uint32
+	select {
+	case filer = <-inserted:
+	case err := <-dsrErr:
+		t.Fatalf("filing the request: %v", err)
+	}
 	done := make(chan int, 1)
 	go func() {
 		n := -1

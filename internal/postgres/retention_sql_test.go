@@ -282,14 +282,20 @@ func TestDocumentRetentionSQL(t *testing.T) {
 		holdErr <- env.App.InTenantTx(ctx, fresh, func(ctx context.Context, tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `insert into app.legal_holds (org_id, case_id, reason_enc, created_by) values ($1, $2, '\x00', $3)`,
 				org, c4, admin)
-			inserted <- tx.Conn().PgConn().PID()
-			if err == nil {
-				<-release
+			if err != nil {
+				return err
 			}
-			return err
+			inserted <- tx.Conn().PgConn().PID()
+			<-release
+			return nil
 		})
 	}()
-	holder := <-inserted
+	var holder uint32
+	select {
+	case holder = <-inserted:
+	case err := <-holdErr:
+		t.Fatalf("placing the hold: %v", err)
+	}
 	done := make(chan int, 1)
 	go func() {
 		n := -1
@@ -342,14 +348,20 @@ func TestDeleteDocumentWaitsForHold(t *testing.T) {
 		holdErr <- env.App.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `insert into app.legal_holds (org_id, case_id, reason_enc, created_by) values ($1, $2, '\x00', $3)`,
 				org, kase, admin)
-			inserted <- tx.Conn().PgConn().PID()
-			if err == nil {
-				<-release
+			if err != nil {
+				return err
 			}
-			return err
+			inserted <- tx.Conn().PgConn().PID()
+			<-release
+			return nil
 		})
 	}()
-	holder := <-inserted
+	var holder uint32
+	select {
+	case holder = <-inserted:
+	case err := <-holdErr:
+		t.Fatalf("placing the hold: %v", err)
+	}
 	deleted := make(chan error, 1)
 	go func() {
 		deleted <- env.App.InTenantTx(ctx, cred, func(ctx context.Context, tx pgx.Tx) error {
