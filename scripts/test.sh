@@ -21,4 +21,7 @@ if [ -z "${WARD_SHARED_DIR:-}" ] && [ ! -d "$repo/../shared/data" ]; then
   echo "note: ../shared/data is not beside this clone: the de-identification accuracy tests, which score" \
        "against licensed development data that is not in the repository, are reported as skipped" >&2
 fi
-go test -count=1 -timeout 30m ./...
+# The time-out is per package: internal/httpapi's 324 tests alone took 31
+# minutes of wall time on a 2-core machine at load 9 to 24 (2026-12-07),
+# so 30 minutes could kill a run that was only slow.
+go test -count=1 -timeout 60m ./...
