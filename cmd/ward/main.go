@@ -9,6 +9,7 @@
 //	ward breach       scope an incident across orgs and end its credentials
 //	ward user list    members and the state of their sign-in
 //	ward dsr status   the data-subject request queue across orgs
+//	ward patient key  give the patients created before the per-patient key tier a keyset of their own
 //	ward deid         de-identify text
 //	ward bench        measure the audited read path beside pgbench
 //	ward version      print the version
@@ -60,6 +61,8 @@ commands:
                 an incident across orgs: what it touched in each org's audit log; end its credentials
   user list     an org's members, or one address's memberships: role, factors, lockout, sessions
   dsr status    the open data-subject requests of every org: due soon, overdue (ids and dates only)
+  patient key   give every patient created before the per-patient key tier a keyset of their own
+                (ward migrate does it after the migrations), so any patient can be crypto-shredded
   compliance report
                 the HIPAA Security Rule control matrix, computed from the running system
   deid          de-identify text on stdin
@@ -101,6 +104,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runUser(ctx, rest, getenv, stdout, stderr)
 	case "dsr":
 		err = runDSR(ctx, rest, getenv, stdout, stderr)
+	case "patient":
+		err = runPatient(ctx, rest, getenv, stdout, stderr)
 	case "compliance":
 		err = runCompliance(ctx, rest, getenv, stdout, stderr)
 	case "deid":

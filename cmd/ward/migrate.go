@@ -13,7 +13,8 @@ import (
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c common
 	fs := newFlagSet("migrate", "migrate [--data-dir DIR | --database-url URL] [--root-key FILE]\n\n"+
-		"Applies the embedded migrations and creates the instance keyset (user emails) unless present.\n"+
+		"Applies the embedded migrations and creates the instance keyset (user emails) unless present, then\n"+
+		"gives every patient created before the per-patient key tier a keyset of their own (ward patient key).\n"+
 		"With --database-url, the URL must be a role that may create roles and schemas (a superuser or\n"+
 		"the operator's migration login), not ward_app. --root-key must be the server's root key.", stdout)
 	addCommon(fs, &c, getenv)
@@ -52,6 +53,13 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	fmt.Fprintf(stdout, "schema at version %d\n", v)
 	if n > 0 {
 		fmt.Fprintf(stdout, "sealed the clear texts of %d legal hold(s) under their orgs' keys\n", n)
+	}
+	keyed, err := keyPatients(ctx, keys, db.superURL)
+	if keyed > 0 {
+		fmt.Fprintf(stdout, "gave %d patient(s) created before the per-patient key tier a keyset of their own\n", keyed)
+	}
+	if err != nil {
+		return fmt.Errorf("the schema is migrated, but keying the patients failed (run `ward patient key` again): %w", err)
 	}
 	return nil
 }

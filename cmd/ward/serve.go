@@ -229,6 +229,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		} else if n > 0 {
 			log.Info("sealed legal-hold texts written in the clear", "holds", n)
 		}
+		if n, err := keyPatients(ctx, keys, dbase.superURL); err != nil {
+			return err
+		} else if n > 0 {
+			log.Info("gave the patients created before the per-patient key tier a keyset of their own", "patients", n)
+		}
 		log.Info("embedded database ready", "psql", dbase.cluster.PsqlCommand(embeddedDB))
 	}
 	db, err := postgres.Open(ctx, dbase.appURL)

@@ -207,6 +207,10 @@ var Actions = registry(
 	Action{Name: "keys.rotate", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "keys.rewrap", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	Action{Name: "keys.data_keys.rewrap", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
+	// The keying of the patients created before the per-patient tier
+	// (ward patient key, ward migrate; migration 00288): one event per org
+	// with the count, in the org's log.
+	Action{Name: "patient.key", Category: CategoryOrg, Reserved: true, Requires: []Field{FieldObject}},
 	// Cases and documents (internal/cases): every event names its case.
 	Action{Name: "case.create", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}},
 	Action{Name: "case.view", Category: CategoryCase, PHIAccess: true, Requires: []Field{FieldObject}, StakeholderDisclosure: true},

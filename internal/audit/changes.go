@@ -84,7 +84,7 @@ var changeRules = []changeRule{
 	{"audit.sink.*", ChangeSinks},
 	{"legal_hold.*", ChangeHolds},
 	{"gateway.provider.*", ChangeGateway},
-	{"keys.*", ChangeKeys},
+	{"keys.*", ChangeKeys}, {"patient.key", ChangeKeys},
 	{"org.create", ChangeOrg}, {"org.shred", ChangeOrg}, {"org.shred_erase", ChangeOrg},
 	{"case.member.*", ChangeCaseAccess}, {"case.invite.*", ChangeCaseAccess}, {"document.accept", ChangeCaseAccess},
 	{"care_team.*", ChangeCareTeams}, {"patient_link.*", ChangeCareTeams},

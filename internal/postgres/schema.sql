@@ -3035,6 +3035,125 @@ end $$;
 ALTER FUNCTION app.ops_orgs() OWNER TO ward_definer;
 
 --
+-- Name: ops_patient_key(uuid, uuid, bytea, text[], uuid[], text[], bytea[], bytea[]); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_patient_key(p_org uuid, p_patient uuid, p_keyset bytea, p_tables text[], p_rows uuid[], p_columns text[], p_old bytea[], p_new bytea[]) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  n integer := coalesce(cardinality(p_tables), 0);
+begin
+  perform private.patient_key_lock(p_org, p_patient);
+  if p_keyset is null or octet_length(p_keyset) not between 1 and 4096 then
+    raise exception 'ops_patient_key: the wrapped keyset is required' using errcode = '22023';
+  end if;
+  if n <> coalesce(cardinality(p_rows), 0) or n <> coalesce(cardinality(p_columns), 0)
+     or n <> coalesce(cardinality(p_old), 0) or n <> coalesce(cardinality(p_new), 0) then
+    raise exception 'ops_patient_key: tables, rows, columns, old and new values differ in number' using errcode = '22023';
+  end if;
+  if exists (select from unnest(p_old, p_new) c(o, v)
+              where v is null or octet_length(v) not between 1 and 65536 or v = o) then
+    raise exception 'ops_patient_key: a value sealed again is empty or unchanged' using errcode = '22023';
+  end if;
+  if (select count(distinct (t, r, c)) from unnest(p_tables, p_rows, p_columns) x(t, r, c)) <> n then
+    raise exception 'ops_patient_key: a cell is named twice' using errcode = '22023';
+  end if;
+  -- Exactly the patient's sealed cells, each as it was read.
+  if exists ((select * from private.patient_sealed_cells(p_org, p_patient)
+              except select * from unnest(p_tables, p_rows, p_columns, p_old))
+             union all
+             (select * from unnest(p_tables, p_rows, p_columns, p_old)
+              except select * from private.patient_sealed_cells(p_org, p_patient))) then
+    raise exception 'ops_patient_key: the record changed since it was read' using errcode = '40001';
+  end if;
+
+  update app.patients x
+     set keyset = p_keyset,
+         name_enc = coalesce((select c.v from unnest(p_tables, p_columns, p_new) c(t, col, v)
+                               where c.t = 'patients' and c.col = 'name'), x.name_enc),
+         dob_enc = coalesce((select c.v from unnest(p_tables, p_columns, p_new) c(t, col, v)
+                              where c.t = 'patients' and c.col = 'dob'), x.dob_enc),
+         phone_enc = coalesce((select c.v from unnest(p_tables, p_columns, p_new) c(t, col, v)
+                                where c.t = 'patients' and c.col = 'phone'), x.phone_enc),
+         email_enc = coalesce((select c.v from unnest(p_tables, p_columns, p_new) c(t, col, v)
+                                where c.t = 'patients' and c.col = 'email'), x.email_enc),
+         address_enc = coalesce((select c.v from unnest(p_tables, p_columns, p_new) c(t, col, v)
+                                  where c.t = 'patients' and c.col = 'address'), x.address_enc),
+         identifiers_enc = coalesce((select c.v from unnest(p_tables, p_columns, p_new) c(t, col, v)
+                                      where c.t = 'patients' and c.col = 'identifiers'), x.identifiers_enc)
+   where x.org_id = p_org and x.id = p_patient;
+  update app.clinical_entries e set note_enc = c.v
+    from unnest(p_tables, p_rows, p_columns, p_new) c(t, r, col, v)
+   where c.t = 'clinical_entries' and c.col = 'note' and e.org_id = p_org and e.patient_id = p_patient and e.id = c.r;
+  update app.record_amendments a
+     set request_enc = coalesce((select c.v from unnest(p_tables, p_rows, p_columns, p_new) c(t, r, col, v)
+                                  where c.t = 'record_amendments' and c.r = a.id and c.col = 'request'), a.request_enc),
+         decision_enc = coalesce((select c.v from unnest(p_tables, p_rows, p_columns, p_new) c(t, r, col, v)
+                                   where c.t = 'record_amendments' and c.r = a.id and c.col = 'decision'), a.decision_enc),
+         disagreement_enc = coalesce((select c.v from unnest(p_tables, p_rows, p_columns, p_new) c(t, r, col, v)
+                                       where c.t = 'record_amendments' and c.r = a.id and c.col = 'disagreement'),
+                                     a.disagreement_enc),
+         rebuttal_enc = coalesce((select c.v from unnest(p_tables, p_rows, p_columns, p_new) c(t, r, col, v)
+                                   where c.t = 'record_amendments' and c.r = a.id and c.col = 'rebuttal'), a.rebuttal_enc)
+   where a.org_id = p_org and a.patient_id = p_patient
+     and a.id in (select c.r from unnest(p_tables, p_rows) c(t, r) where c.t = 'record_amendments');
+  -- Nothing left as it was read: every cell holds its new value.
+  if exists (select from unnest(p_tables, p_rows, p_columns, p_new) x(t, r, c, v)
+              where not exists (select from private.patient_sealed_cells(p_org, p_patient) s
+                                 where s.tbl = x.t and s.row_id = x.r and s.col = x.c and s.sealed = x.v)) then
+    raise exception 'ops_patient_key: a cell was not sealed again' using errcode = 'XX000';
+  end if;
+  insert into private.patient_keyings (org_id, patient_id) values (p_org, p_patient);
+  return n;
+end $$;
+
+ALTER FUNCTION app.ops_patient_key(p_org uuid, p_patient uuid, p_keyset bytea, p_tables text[], p_rows uuid[], p_columns text[], p_old bytea[], p_new bytea[]) OWNER TO ward_definer;
+
+--
+-- Name: ops_patient_key_cells(uuid, uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_patient_key_cells(p_org uuid, p_patient uuid) RETURNS TABLE(tbl text, row_id uuid, col text, sealed bytea)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.patient_key_lock(p_org, p_patient);
+  -- A statement after the lock: what a writer that held the row before
+  -- committed is seen.
+  return query select * from private.patient_sealed_cells(p_org, p_patient) c order by c.tbl, c.row_id, c.col;
+end $$;
+
+ALTER FUNCTION app.ops_patient_key_cells(p_org uuid, p_patient uuid) OWNER TO ward_definer;
+
+--
+-- Name: ops_patient_key_record(uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_patient_key_record(p_org uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  n integer;
+begin
+  if private.credential_hash() is not null then
+    raise exception 'ops_patient_key_record: the operator''s, taking no credential' using errcode = '42501';
+  end if;
+  with gone as (delete from private.patient_keyings k where k.org_id = p_org returning 1)
+  select count(*) into n from gone;
+  if n > 0 and exists (select from app.orgs o where o.id = p_org and o.shredded_at is null) then
+    perform audit.append_as(p_org, 'patient.key', 'success', 'org', p_org,
+      p_details => jsonb_build_object('patients', n, 'by', session_user::text));
+  end if;
+  return n;
+end $$;
+
+ALTER FUNCTION app.ops_patient_key_record(p_org uuid) OWNER TO ward_definer;
+
+--
 -- Name: ops_replace_keyset(uuid, text, bytea, bytea, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -3144,6 +3263,31 @@ begin
 end $$;
 
 ALTER FUNCTION app.ops_seal_legal_hold(p_org uuid, p_id uuid, p_reason text, p_reason_enc bytea, p_note text, p_note_enc bytea) OWNER TO ward_definer;
+
+--
+-- Name: ops_unkeyed_patients(uuid, uuid, uuid, integer); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.ops_unkeyed_patients(p_org uuid, p_after_org uuid, p_after_id uuid, p_limit integer) RETURNS TABLE(org_id uuid, id uuid)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if private.credential_hash() is not null then
+    raise exception 'ops_unkeyed_patients: the operator''s list takes no credential' using errcode = '42501';
+  end if;
+  return query
+    select p.org_id, p.id from app.patients p
+      join app.orgs o on o.id = p.org_id
+     where o.shredded_at is null and p.keyset is null and p.shredded_at is null
+       and (p_org is null or p.org_id = p_org)
+       and (p_after_org is null
+            or (p.org_id, p.id) > (p_after_org, coalesce(p_after_id, '00000000-0000-0000-0000-000000000000')))
+     order by p.org_id, p.id
+     limit least(greatest(p_limit, 1), 1000);
+end $$;
+
+ALTER FUNCTION app.ops_unkeyed_patients(p_org uuid, p_after_org uuid, p_after_id uuid, p_limit integer) OWNER TO ward_definer;
 
 --
 -- Name: org_compliance_facts(text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -8126,6 +8270,11 @@ CREATE FUNCTION private.guard_patient_identifiers() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
+  -- The keying (app.ops_patient_key) seals the identifiers again under
+  -- the patient's first keyset; the MRN's blind index stays.
+  if old.keyset is null and new.keyset is not null and new.mrn_bidx is not distinct from old.mrn_bidx then
+    return new;
+  end if;
   if (new.mrn_bidx, new.identifiers_enc) is distinct from (old.mrn_bidx, old.identifiers_enc)
      and not private.am_i_lead_in_org(new.org_id) then
     raise exception 'only a lead or admin changes a patient''s MRN or identifiers' using errcode = '42501',
@@ -8760,6 +8909,68 @@ end $$;
 ALTER FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) OWNER TO ward_owner;
 
 --
+-- Name: patient_key_lock(uuid, uuid); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.patient_key_lock(p_org uuid, p_patient uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  p record;
+begin
+  if private.credential_hash() is not null then
+    raise exception 'patient keying: the operator''s, taking no credential' using errcode = '42501';
+  end if;
+  if p_org is null or p_patient is null then
+    raise exception 'patient keying: the org and the patient are required' using errcode = '22023';
+  end if;
+  perform from app.orgs o where o.id = p_org and o.shredded_at is null for key share;
+  if not found then
+    raise exception 'patient keying: no such org, or it was shredded' using errcode = 'P0002';
+  end if;
+  select x.keyset, x.shredded_at into p from app.patients x where x.org_id = p_org and x.id = p_patient for update;
+  if not found then
+    raise exception 'patient keying: no such patient' using errcode = 'P0002';
+  end if;
+  if p.shredded_at is not null then
+    raise exception 'patient keying: the patient was shredded' using errcode = '55000', hint = 'patient_shredded';
+  end if;
+  if p.keyset is not null then
+    raise exception 'patient keying: the patient has a keyset' using errcode = '55000', hint = 'patient_keyed';
+  end if;
+end $$;
+
+ALTER FUNCTION private.patient_key_lock(p_org uuid, p_patient uuid) OWNER TO ward_owner;
+
+--
+-- Name: patient_sealed_cells(uuid, uuid); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.patient_sealed_cells(p_org uuid, p_patient uuid) RETURNS TABLE(tbl text, row_id uuid, col text, sealed bytea)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select 'patients', p.id, c.col, c.sealed
+    from app.patients p
+    cross join lateral (values ('name', p.name_enc), ('dob', p.dob_enc), ('phone', p.phone_enc),
+      ('email', p.email_enc), ('address', p.address_enc), ('identifiers', p.identifiers_enc)) c(col, sealed)
+   where p.org_id = p_org and p.id = p_patient and c.sealed is not null
+  union all
+  select 'clinical_entries', e.id, 'note', e.note_enc
+    from app.clinical_entries e
+   where e.org_id = p_org and e.patient_id = p_patient and e.note_enc is not null
+  union all
+  select 'record_amendments', a.id, c.col, c.sealed
+    from app.record_amendments a
+    cross join lateral (values ('request', a.request_enc), ('decision', a.decision_enc),
+      ('disagreement', a.disagreement_enc), ('rebuttal', a.rebuttal_enc)) c(col, sealed)
+   where a.org_id = p_org and a.patient_id = p_patient and c.sealed is not null
+$$;
+
+ALTER FUNCTION private.patient_sealed_cells(p_org uuid, p_patient uuid) OWNER TO ward_owner;
+
+--
 -- Name: principal_cache_put(text, private.principal, pg_snapshot, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -8965,6 +9176,23 @@ begin
     insert into app.dsr_requests (org_id, kind, patient_id, requested_by, due_at)
     values (new.org_id, 'amendment', new.patient_id, new.requested_by, now())
     returning id into new.dsr_id;
+    return new;
+  end if;
+  -- The keying (app.ops_patient_key, 00288) seals the texts again under
+  -- the patient's new keyset: the same texts, each where there was one,
+  -- nothing else changed. Only ward_definer's code can get here.
+  if current_user = 'ward_definer'
+     and (new.org_id, new.id, new.patient_id, new.entry_id, new.dsr_id, new.requested_by, new.requested_at, new.status,
+          new.denial_basis, new.decided_by, new.decided_at, new.disagreement_at, new.rebuttal_by, new.rebuttal_at)
+         is not distinct from
+         (old.org_id, old.id, old.patient_id, old.entry_id, old.dsr_id, old.requested_by, old.requested_at, old.status,
+          old.denial_basis, old.decided_by, old.decided_at, old.disagreement_at, old.rebuttal_by, old.rebuttal_at)
+     and new.request_enc is not null
+     and (new.decision_enc is null) = (old.decision_enc is null)
+     and (new.disagreement_enc is null) = (old.disagreement_enc is null)
+     and (new.rebuttal_enc is null) = (old.rebuttal_enc is null)
+     and exists (select from app.patients p where p.org_id = new.org_id and p.id = new.patient_id
+                   and p.keyset is not null and p.shredded_at is null) then
     return new;
   end if;
   if (new.org_id, new.id, new.patient_id, new.entry_id, new.dsr_id, new.request_enc, new.requested_by, new.requested_at)
@@ -11107,6 +11335,20 @@ ALTER TABLE ONLY private.keysets FORCE ROW LEVEL SECURITY;
 ALTER TABLE private.keysets OWNER TO ward_owner;
 
 --
+-- Name: patient_keyings; Type: TABLE; Schema: private; Owner: ward_owner
+--
+
+CREATE TABLE private.patient_keyings (
+    org_id uuid NOT NULL,
+    patient_id uuid NOT NULL,
+    keyed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY private.patient_keyings FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE private.patient_keyings OWNER TO ward_owner;
+
+--
 -- Name: principal_cache; Type: TABLE; Schema: private; Owner: ward_owner
 --
 
@@ -11842,6 +12084,13 @@ ALTER TABLE ONLY audit.tree_nodes
 
 ALTER TABLE ONLY private.keysets
     ADD CONSTRAINT keysets_pkey PRIMARY KEY (org_id, purpose);
+
+--
+-- Name: patient_keyings patient_keyings_pkey; Type: CONSTRAINT; Schema: private; Owner: ward_owner
+--
+
+ALTER TABLE ONLY private.patient_keyings
+    ADD CONSTRAINT patient_keyings_pkey PRIMARY KEY (org_id, patient_id);
 
 --
 -- Name: principal_cache principal_cache_pkey; Type: CONSTRAINT; Schema: private; Owner: ward_owner
@@ -14329,6 +14578,12 @@ ALTER TABLE audit.tree_nodes ENABLE ROW LEVEL SECURITY;
 ALTER TABLE private.keysets ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: patient_keyings; Type: ROW SECURITY; Schema: private; Owner: ward_owner
+--
+
+ALTER TABLE private.patient_keyings ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: principal_cache; Type: ROW SECURITY; Schema: private; Owner: ward_owner
 --
 
@@ -15044,6 +15299,27 @@ REVOKE ALL ON FUNCTION app.ops_orgs() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.ops_orgs() TO ward_ops;
 
 --
+-- Name: FUNCTION ops_patient_key(p_org uuid, p_patient uuid, p_keyset bytea, p_tables text[], p_rows uuid[], p_columns text[], p_old bytea[], p_new bytea[]); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_patient_key(p_org uuid, p_patient uuid, p_keyset bytea, p_tables text[], p_rows uuid[], p_columns text[], p_old bytea[], p_new bytea[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_patient_key(p_org uuid, p_patient uuid, p_keyset bytea, p_tables text[], p_rows uuid[], p_columns text[], p_old bytea[], p_new bytea[]) TO ward_ops;
+
+--
+-- Name: FUNCTION ops_patient_key_cells(p_org uuid, p_patient uuid); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_patient_key_cells(p_org uuid, p_patient uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_patient_key_cells(p_org uuid, p_patient uuid) TO ward_ops;
+
+--
+-- Name: FUNCTION ops_patient_key_record(p_org uuid); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_patient_key_record(p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_patient_key_record(p_org uuid) TO ward_ops;
+
+--
 -- Name: FUNCTION ops_replace_keyset(p_org uuid, p_purpose text, p_old bytea, p_new bytea, p_kind text); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -15063,6 +15339,13 @@ GRANT ALL ON FUNCTION app.ops_rewrap_data_keys(p_org uuid, p_ids uuid[], p_old b
 
 REVOKE ALL ON FUNCTION app.ops_seal_legal_hold(p_org uuid, p_id uuid, p_reason text, p_reason_enc bytea, p_note text, p_note_enc bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.ops_seal_legal_hold(p_org uuid, p_id uuid, p_reason text, p_reason_enc bytea, p_note text, p_note_enc bytea) TO ward_ops;
+
+--
+-- Name: FUNCTION ops_unkeyed_patients(p_org uuid, p_after_org uuid, p_after_id uuid, p_limit integer); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.ops_unkeyed_patients(p_org uuid, p_after_org uuid, p_after_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.ops_unkeyed_patients(p_org uuid, p_after_org uuid, p_after_id uuid, p_limit integer) TO ward_ops;
 
 --
 -- Name: FUNCTION org_compliance_facts(p_request text); Type: ACL; Schema: app; Owner: ward_definer
@@ -16241,6 +16524,20 @@ REVOKE ALL ON FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[
 GRANT ALL ON FUNCTION private.passkey_spent(p_challenge bytea, p_purposes text[]) TO ward_definer;
 
 --
+-- Name: FUNCTION patient_key_lock(p_org uuid, p_patient uuid); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.patient_key_lock(p_org uuid, p_patient uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.patient_key_lock(p_org uuid, p_patient uuid) TO ward_definer;
+
+--
+-- Name: FUNCTION patient_sealed_cells(p_org uuid, p_patient uuid); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.patient_sealed_cells(p_org uuid, p_patient uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.patient_sealed_cells(p_org uuid, p_patient uuid) TO ward_definer;
+
+--
 -- Name: FUNCTION principal_cache_put(p_cred text, p_principal private.principal, p_snap pg_snapshot, p_valid_until timestamp with time zone); Type: ACL; Schema: private; Owner: ward_rls
 --
 
@@ -16854,6 +17151,12 @@ GRANT SELECT,INSERT ON TABLE app.clinical_entries TO ward_app;
 GRANT SELECT(org_id) ON TABLE app.clinical_entries TO ward_definer;
 
 --
+-- Name: COLUMN clinical_entries.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.clinical_entries TO ward_definer;
+
+--
 -- Name: COLUMN clinical_entries.patient_id; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -16920,7 +17223,7 @@ GRANT UPDATE(observed_at) ON TABLE app.clinical_entries TO ward_definer;
 --
 
 GRANT UPDATE(note_enc) ON TABLE app.clinical_entries TO ward_app;
-GRANT UPDATE(note_enc) ON TABLE app.clinical_entries TO ward_definer;
+GRANT SELECT(note_enc),UPDATE(note_enc) ON TABLE app.clinical_entries TO ward_definer;
 
 --
 -- Name: COLUMN clinical_entries.created_at; Type: ACL; Schema: app; Owner: ward_owner
@@ -17599,42 +17902,42 @@ GRANT UPDATE(email_bidx) ON TABLE app.patients TO ward_definer;
 --
 
 GRANT INSERT(name_enc),UPDATE(name_enc) ON TABLE app.patients TO ward_app;
-GRANT UPDATE(name_enc) ON TABLE app.patients TO ward_definer;
+GRANT SELECT(name_enc),UPDATE(name_enc) ON TABLE app.patients TO ward_definer;
 
 --
 -- Name: COLUMN patients.dob_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT INSERT(dob_enc),UPDATE(dob_enc) ON TABLE app.patients TO ward_app;
-GRANT UPDATE(dob_enc) ON TABLE app.patients TO ward_definer;
+GRANT SELECT(dob_enc),UPDATE(dob_enc) ON TABLE app.patients TO ward_definer;
 
 --
 -- Name: COLUMN patients.phone_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT INSERT(phone_enc),UPDATE(phone_enc) ON TABLE app.patients TO ward_app;
-GRANT UPDATE(phone_enc) ON TABLE app.patients TO ward_definer;
+GRANT SELECT(phone_enc),UPDATE(phone_enc) ON TABLE app.patients TO ward_definer;
 
 --
 -- Name: COLUMN patients.email_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT INSERT(email_enc),UPDATE(email_enc) ON TABLE app.patients TO ward_app;
-GRANT UPDATE(email_enc) ON TABLE app.patients TO ward_definer;
+GRANT SELECT(email_enc),UPDATE(email_enc) ON TABLE app.patients TO ward_definer;
 
 --
 -- Name: COLUMN patients.address_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT INSERT(address_enc),UPDATE(address_enc) ON TABLE app.patients TO ward_app;
-GRANT UPDATE(address_enc) ON TABLE app.patients TO ward_definer;
+GRANT SELECT(address_enc),UPDATE(address_enc) ON TABLE app.patients TO ward_definer;
 
 --
 -- Name: COLUMN patients.identifiers_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT INSERT(identifiers_enc),UPDATE(identifiers_enc) ON TABLE app.patients TO ward_app;
-GRANT UPDATE(identifiers_enc) ON TABLE app.patients TO ward_definer;
+GRANT SELECT(identifiers_enc),UPDATE(identifiers_enc) ON TABLE app.patients TO ward_definer;
 
 --
 -- Name: COLUMN patients.created_by; Type: ACL; Schema: app; Owner: ward_owner
@@ -17676,6 +17979,12 @@ GRANT SELECT(org_id) ON TABLE app.record_amendments TO ward_rls;
 GRANT SELECT(org_id) ON TABLE app.record_amendments TO ward_definer;
 
 --
+-- Name: COLUMN record_amendments.id; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(id) ON TABLE app.record_amendments TO ward_definer;
+
+--
 -- Name: COLUMN record_amendments.patient_id; Type: ACL; Schema: app; Owner: ward_owner
 --
 
@@ -17686,6 +17995,12 @@ GRANT SELECT(patient_id) ON TABLE app.record_amendments TO ward_definer;
 --
 
 GRANT SELECT(dsr_id) ON TABLE app.record_amendments TO ward_rls;
+
+--
+-- Name: COLUMN record_amendments.request_enc; Type: ACL; Schema: app; Owner: ward_owner
+--
+
+GRANT SELECT(request_enc),UPDATE(request_enc) ON TABLE app.record_amendments TO ward_definer;
 
 --
 -- Name: COLUMN record_amendments.status; Type: ACL; Schema: app; Owner: ward_owner
@@ -17705,18 +18020,21 @@ GRANT UPDATE(denial_basis) ON TABLE app.record_amendments TO ward_app;
 --
 
 GRANT UPDATE(decision_enc) ON TABLE app.record_amendments TO ward_app;
+GRANT SELECT(decision_enc),UPDATE(decision_enc) ON TABLE app.record_amendments TO ward_definer;
 
 --
 -- Name: COLUMN record_amendments.disagreement_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(disagreement_enc) ON TABLE app.record_amendments TO ward_app;
+GRANT SELECT(disagreement_enc),UPDATE(disagreement_enc) ON TABLE app.record_amendments TO ward_definer;
 
 --
 -- Name: COLUMN record_amendments.rebuttal_enc; Type: ACL; Schema: app; Owner: ward_owner
 --
 
 GRANT UPDATE(rebuttal_enc) ON TABLE app.record_amendments TO ward_app;
+GRANT SELECT(rebuttal_enc),UPDATE(rebuttal_enc) ON TABLE app.record_amendments TO ward_definer;
 
 --
 -- Name: TABLE recovery_codes; Type: ACL; Schema: app; Owner: ward_owner
@@ -18320,6 +18638,12 @@ GRANT UPDATE(wrapped) ON TABLE private.keysets TO ward_definer;
 --
 
 GRANT UPDATE(rotated_at) ON TABLE private.keysets TO ward_definer;
+
+--
+-- Name: TABLE patient_keyings; Type: ACL; Schema: private; Owner: ward_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE private.patient_keyings TO ward_definer;
 
 --
 -- Name: TABLE principal_cache; Type: ACL; Schema: private; Owner: ward_owner

@@ -179,7 +179,7 @@ func (s *Service) RequestAmendment(ctx context.Context, patient uuid.UUID, in Am
 	var out Amendment
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, ok *envelope.OrgKeys) error {
 		q := dbsqlc.New(tx)
-		k, err := recordSealer(ctx, q, ok, c.p.OrgID, patient)
+		k, err := writeSealer(ctx, q, ok, c.p.OrgID, patient)
 		if err != nil {
 			return err
 		}
@@ -383,7 +383,7 @@ func (s *Service) amendmentStep(ctx context.Context, patient, id uuid.UUID, acti
 	var tell []dbsqlc.PatientUserEmailsRow
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, ok *envelope.OrgKeys) error {
 		q := dbsqlc.New(tx)
-		k, err := recordSealer(ctx, q, ok, c.p.OrgID, patient)
+		k, err := writeSealer(ctx, q, ok, c.p.OrgID, patient)
 		if err != nil {
 			return err
 		}

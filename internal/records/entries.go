@@ -199,9 +199,9 @@ func (s *Service) CreateEntry(ctx context.Context, patient uuid.UUID, in EntryIn
 	var e Entry
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, ok *envelope.OrgKeys) error {
 		// The patient's row says which keys seal the note (and whether
-		// the caller may see the patient at all: the insert's policy
-		// decides again).
-		k, err := recordSealer(ctx, dbsqlc.New(tx), ok, c.p.OrgID, patient)
+		// the caller may write to the record at all: the insert's policy
+		// decides again), read locked against a keying in flight.
+		k, err := writeSealer(ctx, dbsqlc.New(tx), ok, c.p.OrgID, patient)
 		if err != nil {
 			return err
 		}

@@ -226,6 +226,22 @@ func recordSealer(ctx context.Context, q *dbsqlc.Queries, k *envelope.OrgKeys, o
 	return patientSealer(k, patient, row.Keyset, row.ShreddedAt)
 }
 
+// writeSealer is recordSealer for a writer that seals a new value for
+// patient (an entry's note, an amendment's text): the row is read locked
+// for key share until tx ends (PatientKeysetForWrite), so a keying of the
+// patient (KeyPatients) in flight is waited for and its keyset used, and
+// nothing is sealed under the org's keys for a patient who has a keyset.
+func writeSealer(ctx context.Context, q *dbsqlc.Queries, k *envelope.OrgKeys, org, patient uuid.UUID) (envelope.Sealer, error) {
+	row, err := q.PatientKeysetForWrite(ctx, dbsqlc.PatientKeysetForWriteParams{OrgID: org, ID: patient})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return patientSealer(k, patient, row.Keyset, row.ShreddedAt)
+}
+
 // CreatePatient creates a patient in the caller's org (leads and admins).
 // Errors: ErrInvalidInput, ErrForbidden, ErrConflict (the MRN is taken).
 func (s *Service) CreatePatient(ctx context.Context, in PatientInput) (Patient, error) {

@@ -138,7 +138,8 @@ func ocsfClass(action string) (class, activity int, name string) {
 		return ocsfEntityManagement, 1, "Create"
 	case "org.session_policy.read", "org.compliance.read":
 		return ocsfEntityManagement, 2, "Read"
-	case "org.session_policy.update", "org.assurance_policy.update", "membership.update", "auth.passkey.rename":
+	case "org.session_policy.update", "org.assurance_policy.update", "membership.update", "auth.passkey.rename",
+		"patient.key":
 		return ocsfEntityManagement, 3, "Update"
 	case "membership.revoke", "auth.api_key.revoke", "auth.passkey.delete", "care_team.unassign", "org.shred", "org.shred_erase",
 		"patient.shred":

@@ -454,6 +454,34 @@ func (q *Queries) PatientKeyset(ctx context.Context, arg PatientKeysetParams) (P
 	return i, err
 }
 
+const patientKeysetForWrite = `-- name: PatientKeysetForWrite :one
+select keyset, shredded_at from app.patients where org_id = $1 and id = $2 for key share
+`
+
+type PatientKeysetForWriteParams struct {
+	OrgID uuid.UUID
+	ID    uuid.UUID
+}
+
+type PatientKeysetForWriteRow struct {
+	Keyset     []byte
+	ShreddedAt *time.Time
+}
+
+// PatientKeyset for a writer that seals a new value for the patient (an
+// entry's note, an amendment's text), with the row locked for key share
+// until the transaction ends: the keying of a patient without a keyset
+// (app.ops_patient_key_cells, 00288) holds it for update, so this waits
+// for it and then reads the new keyset, and a keying that starts later
+// waits for this writer and seals again what it wrote. No row when the
+// caller may not write to the patient's record.
+func (q *Queries) PatientKeysetForWrite(ctx context.Context, arg PatientKeysetForWriteParams) (PatientKeysetForWriteRow, error) {
+	row := q.db.QueryRow(ctx, patientKeysetForWrite, arg.OrgID, arg.ID)
+	var i PatientKeysetForWriteRow
+	err := row.Scan(&i.Keyset, &i.ShreddedAt)
+	return i, err
+}
+
 const patientUserEmails = `-- name: PatientUserEmails :many
 select u.id, u.email_enc
   from app.patient_links l

@@ -22,6 +22,16 @@ select exists (select from app.patients where org_id = @org_id and id = @id);
 -- patient.
 select keyset, shredded_at from app.patients where org_id = @org_id and id = @id;
 
+-- name: PatientKeysetForWrite :one
+-- PatientKeyset for a writer that seals a new value for the patient (an
+-- entry's note, an amendment's text), with the row locked for key share
+-- until the transaction ends: the keying of a patient without a keyset
+-- (app.ops_patient_key_cells, 00288) holds it for update, so this waits
+-- for it and then reads the new keyset, and a keying that starts later
+-- waits for this writer and seals again what it wrote. No row when the
+-- caller may not write to the patient's record.
+select keyset, shredded_at from app.patients where org_id = @org_id and id = @id for key share;
+
 -- name: ListPatients :many
 select *
 from app.patients
