@@ -444,7 +444,7 @@ func TestComplianceDisposalAndIncidents(t *testing.T) {
 		t.Fatal(err)
 	}
 	patient, held, open := uuid.NewString(), uuid.NewString(), uuid.NewString()
-	exec(`insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, '\x00', $3)`, org, patient, admin)
+	exec(`insert into app.patients (org_id, id, name_enc, created_by, keyset) values ($1, $2, '\x00', $3, '\x00')`, org, patient, admin)
 	exec(`insert into app.cases (org_id, id, patient_id, title_enc, created_by) values ($1, $2, $4, '\x00', $5), ($1, $3, $4, '\x00', $5)`,
 		org, held, open, patient, admin)
 	exec(`insert into app.document_retention (org_id, doc_type, retain_days, updated_by) values ($1, 'wage_statement', 30, $2)`, org, admin)
@@ -525,7 +525,7 @@ func TestComplianceDisposalAndIncidents(t *testing.T) {
 	// with the notice run out, is overdue; a wage statement of a patient
 	// with an open access request is kept, not overdue. The purge agrees.
 	asking, askingCase, lab := uuid.NewString(), uuid.NewString(), uuid.NewString()
-	exec(`insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, '\x00', $3)`, org, asking, admin)
+	exec(`insert into app.patients (org_id, id, name_enc, created_by, keyset) values ($1, $2, '\x00', $3, '\x00')`, org, asking, admin)
 	exec(`insert into app.cases (org_id, id, patient_id, title_enc, created_by) values ($1, $2, $3, '\x00', $4)`, org, askingCase, asking, admin)
 	exec(`insert into app.dsr_requests (org_id, kind, patient_id, requested_by) values ($1, 'access', $2, $3)`, org, asking, admin)
 	asked := doc(askingCase, "60 days", "35 days")

@@ -107,7 +107,7 @@ func seedPatients(t testing.TB, db *postgres.DB, org uuid.UUID, n int) []uuid.UU
 	ids := make([]uuid.UUID, n)
 	for i := range ids {
 		ids[i] = uuid.New()
-		if _, err := db.Pool.Exec(ctx, `insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, '\x00', $3)`,
+		if _, err := db.Pool.Exec(ctx, `insert into app.patients (org_id, id, name_enc, created_by, keyset) values ($1, $2, '\x00', $3, '\x00')`,
 			org, ids[i], uuid.New()); err != nil {
 			t.Fatalf("seed patient: %v", err)
 		}
@@ -171,7 +171,7 @@ func newFixture(t testing.TB, env *pgtest.Env) fixture {
 	f.adminCred, f.adminSession = session(f.admin, "admin")
 	f.patientCred, _ = session(f.patientUser, "patient")
 	for _, p := range []uuid.UUID{f.p1, f.p2} {
-		exec(`insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, '\x00', $3)`, f.org, p, f.admin)
+		exec(`insert into app.patients (org_id, id, name_enc, created_by, keyset) values ($1, $2, '\x00', $3, '\x00')`, f.org, p, f.admin)
 	}
 	exec(`insert into app.patient_links (org_id, user_id, patient_id) values ($1, $2, $3)`, f.org, f.patientUser, f.p1)
 	return f

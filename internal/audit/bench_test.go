@@ -26,8 +26,8 @@ func benchLog(b *testing.B, db *postgres.DB, org uuid.UUID, n int) ([]audit.Row,
 	if _, err := db.Pool.Exec(ctx, `insert into app.orgs (id, name) values ($1, 'bench') on conflict do nothing`, org); err != nil {
 		b.Fatalf("org: %v", err)
 	}
-	if _, err := db.Pool.Exec(ctx, `insert into app.patients (org_id, id, name_enc, created_by)
-		select $1, gen_random_uuid(), '\x00', $2 from generate_series(1, 100)`, org, uuid.New()); err != nil {
+	if _, err := db.Pool.Exec(ctx, `insert into app.patients (org_id, id, name_enc, created_by, keyset)
+		select $1, gen_random_uuid(), '\x00', $2, '\x00' from generate_series(1, 100)`, org, uuid.New()); err != nil {
 		b.Fatalf("patients: %v", err)
 	}
 	_, err := db.Pool.Exec(ctx, `select case i % 10

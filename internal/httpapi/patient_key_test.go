@@ -308,7 +308,7 @@ func equalStrings(a, b []string) bool {
 // check the row themselves, and the guards they pass keep refusing
 // everyone else: ward_app changes no amendment text, and the superuser
 // (any role but ward_definer's keying) changes a request's text no more
-// than before.
+// than before. No patient row is inserted without a keyset (00289).
 func TestPatientKeyGuards(t *testing.T) {
 	w := newWorld(t)
 	o := w.createOrg("Key Guard Org")
@@ -374,6 +374,21 @@ func TestPatientKeyGuards(t *testing.T) {
 		t.Fatalf("a refused keying left a keyset (%v)", err)
 	}
 
+	// No patient is created without a keyset any more (00289), whoever
+	// inserts it: a lead's transaction, the superuser.
+	insert := `insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, '\x01', $3)`
+	err = w.env.App.InTenantTx(ctx, w.cred(o.Lead.Token), func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, insert, o.ID, uuid.New(), o.Lead.ID)
+		return err
+	})
+	if !errors.As(err, &pe) || pe.Code != "23502" || pe.Hint != "patient_keyset_required" {
+		t.Fatalf("a lead inserts a patient without a keyset: %v", err)
+	}
+	_, err = w.env.Super.Pool.Exec(ctx, insert, o.ID, uuid.New(), o.Lead.ID)
+	if !errors.As(err, &pe) || pe.Code != "23502" || pe.Hint != "patient_keyset_required" {
+		t.Fatalf("the superuser inserts a patient without a keyset: %v", err)
+	}
+
 	// Keyed, the amendment's texts still take no change but the API's.
 	if _, err := records.KeyPatients(ctx, w.env.Super, w.keys, uuid.NullUUID{UUID: o.ID, Valid: true}); err != nil {
 		t.Fatal(err)
@@ -391,10 +406,11 @@ func TestPatientKeyGuards(t *testing.T) {
 	}
 }
 
-// TestPatientKeyConcurrentWriter: a new entry written while the patient
-// is being keyed waits for the keying (its keyset read, for key share,
-// conflicts with the keying's lock) and is sealed under the new keyset,
-// never left under the org's keys, so the shred then destroys it too.
+// TestPatientKeyConcurrentWriter: a new entry and an amendment request
+// written while the patient is being keyed wait for the keying (their
+// keyset read, for key share, conflicts with the keying's lock) and are
+// sealed under the new keyset, never left under the org's keys, so the
+// shred then destroys them too.
 func TestPatientKeyConcurrentWriter(t *testing.T) {
 	w := newWorld(t)
 	o := w.createOrg("Key Race Org")
@@ -417,33 +433,36 @@ func TestPatientKeyConcurrentWriter(t *testing.T) {
 	}
 	pid := tx.Conn().PgConn().PID()
 
-	// The provider writes an entry with a note meanwhile.
+	// The provider writes an entry with a note meanwhile, and the patient
+	// asks for an amendment.
 	type result struct {
 		status int
 		body   []byte
 		err    error
 	}
-	wrote := make(chan result, 1)
-	go func() {
-		b, _ := json.Marshal(map[string]any{"kind": "symptom", "name": "Headache",
-			"observed_at": time.Now().UTC().Format(time.RFC3339), "note": "worse after the night shift"})
-		req, err := http.NewRequest("POST", w.srv.URL+"/v1/patients/"+o.P1.String()+"/entries", bytes.NewReader(b))
+	post := func(path, token string, body map[string]any, out chan<- result) {
+		b, _ := json.Marshal(body)
+		req, err := http.NewRequest("POST", w.srv.URL+"/v1/patients/"+o.P1.String()+path, bytes.NewReader(b))
 		if err != nil {
-			wrote <- result{err: err}
+			out <- result{err: err}
 			return
 		}
 		req.Header.Set("Content-Type", "application/json")
-		w.authorize(req, o.Prov.Token)
+		w.authorize(req, token)
 		resp, err := w.srv.Client().Do(req)
 		if err != nil {
-			wrote <- result{err: err}
+			out <- result{err: err}
 			return
 		}
 		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		wrote <- result{resp.StatusCode, body, err}
-	}()
-	// The writer waits on the keying's lock.
+		rb, err := io.ReadAll(resp.Body)
+		out <- result{resp.StatusCode, rb, err}
+	}
+	wrote, asked := make(chan result, 1), make(chan result, 1)
+	go post("/entries", o.Prov.Token, map[string]any{"kind": "symptom", "name": "Headache",
+		"observed_at": time.Now().UTC().Format(time.RFC3339), "note": "worse after the night shift"}, wrote)
+	go post("/amendments", o.PatUser.Token, map[string]any{"request": "The headache started on Monday."}, asked)
+	// Both writers wait on the keying's lock.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var n int
@@ -452,11 +471,11 @@ func TestPatientKeyConcurrentWriter(t *testing.T) {
 			int32(pid)).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if n > 0 {
+		if n >= 2 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the entry's writer did not wait for the keying within 30 s")
+			t.Fatalf("%d of the 2 writers waited for the keying within 30 s", n)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -499,6 +518,28 @@ func TestPatientKeyConcurrentWriter(t *testing.T) {
 	if pt, err := pk.Open(note, ad); err != nil || string(pt) != entry.Note {
 		t.Fatalf("the entry's note under the patient's keyset: %v", err)
 	}
+	r = <-asked
+	var amendment struct {
+		ID      uuid.UUID `json:"id"`
+		Request string    `json:"request"`
+	}
+	if r.err != nil || r.status != http.StatusCreated || json.Unmarshal(r.body, &amendment) != nil {
+		t.Fatalf("the amendment asked for during the keying: %d %s (%v)", r.status, r.body, r.err)
+	}
+	var request []byte
+	if err := w.env.Super.Pool.QueryRow(ctx, `select request_enc from app.record_amendments where id = $1`, amendment.ID).
+		Scan(&request); err != nil {
+		t.Fatal(err)
+	}
+	rad := envelope.AD{Table: "record_amendments", Column: "request", Org: o.ID, Row: amendment.ID}
+	if _, err := org.Open(request, rad); !errors.Is(err, envelope.ErrDecrypt) {
+		t.Fatalf("the amendment asked for during the keying is sealed under the org's keys (%v)", err)
+	}
+	if pt, err := pk.Open(request, rad); err != nil || string(pt) != amendment.Request {
+		t.Fatalf("the amendment's request under the patient's keyset: %v", err)
+	}
+	w.do("POST", "/v1/patients/"+o.P1.String()+"/amendments/"+amendment.ID.String()+"/decision", o.Admin.Token,
+		map[string]any{"outcome": "accepted", "statement": "Onset date corrected."}, http.StatusOK, nil)
 	var entries struct {
 		Entries []struct {
 			Note string `json:"note"`

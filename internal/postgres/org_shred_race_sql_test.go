@@ -36,7 +36,7 @@ func TestOrgShredRefusesWhatIsMadeDuringIt(t *testing.T) {
 		{`insert into app.users (id, email_bidx, email_enc) values ($1, $2, $3), ($4, $5, $6)`,
 			[]any{admin, rlsRandom(32), rlsRandom(40), other, rlsRandom(32), rlsRandom(40)}},
 		{`insert into app.memberships (org_id, user_id, role) values ($1, $2, 'admin')`, []any{org, admin}},
-		{`insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, $3, $4)`,
+		{`insert into app.patients (org_id, id, name_enc, created_by, keyset) values ($1, $2, $3, $4, '\x00')`,
 			[]any{org, patient, rlsRandom(40), admin}},
 	} {
 		if _, err := env.Super.Pool.Exec(ctx, q.sql, q.args...); err != nil {
@@ -151,7 +151,7 @@ func TestOrgShredLeavesNoClinicalEntryLegible(t *testing.T) {
 		{`insert into app.orgs (id, name) values ($1, 'Leaving Clinic')`, []any{org}},
 		{`insert into app.users (id, email_bidx, email_enc) values ($1, $2, $3)`, []any{admin, rlsRandom(32), rlsRandom(40)}},
 		{`insert into app.memberships (org_id, user_id, role) values ($1, $2, 'admin')`, []any{org, admin}},
-		{`insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, $3, $4)`,
+		{`insert into app.patients (org_id, id, name_enc, created_by, keyset) values ($1, $2, $3, $4, '\x00')`,
 			[]any{org, patient, rlsRandom(40), admin}},
 		{`insert into app.clinical_entries (org_id, patient_id, kind, name, value, unit, observed_at, created_by)
 		  values ($1, $2, 'biomarker', 'HbA1c', 9.7, '%', now() - interval '3 days', $3),

@@ -43,7 +43,7 @@ func seedPrincipals(t *testing.T, env *pgtest.Env) principalSeed {
 		insert into app.sessions (id, org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr)
 		values ($4, $1, $2, decode($6, 'hex'), 600, now() + interval '1 day', 2, '{email,totp}'),
 		       ($5, $1, $3, decode($7, 'hex'), 600, now() + interval '1 day', 2, '{email,totp}');
-		insert into app.patients (org_id, name_enc, created_by) values ($1, '\x00', $2), ($1, '\x00', $2);`,
+		insert into app.patients (org_id, name_enc, created_by, keyset) values ($1, '\x00', $2, '\x00'), ($1, '\x00', $2, '\x00');`,
 		pgx.QueryExecModeSimpleProtocol, s.org, s.lead, s.admin, s.leadSession, s.adminSession, s.leadHash, s.adminHash)
 	if err != nil {
 		t.Fatal(err)

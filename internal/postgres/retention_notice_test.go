@@ -146,7 +146,7 @@ func TestRetentionNoticeAndDSRSQL(t *testing.T) {
 		return out
 	}
 	p1, p2, c1, c2 := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
-	super(`insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, '\x00', $4), ($1, $3, '\x00', $4)`, org, p1, p2, admin)
+	super(`insert into app.patients (org_id, id, name_enc, created_by, keyset) values ($1, $2, '\x00', $4, '\x00'), ($1, $3, '\x00', $4, '\x00')`, org, p1, p2, admin)
 	super(`insert into app.cases (org_id, id, patient_id, title_enc, created_by) values ($1, $2, $4, '\x00', $6), ($1, $3, $5, '\x00', $6)`,
 		org, c1, c2, p1, p2, admin)
 	doc := func(kase, typ string, days int) string {
@@ -265,7 +265,7 @@ func TestRetentionPurgeWaitsForDSR(t *testing.T) {
 	super(`insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr,
 	         authenticated_at) values ($1, $2, $3, 60, now() + interval '50 minutes', 2, '{email,totp}', now())`, org, admin, sum[:])
 	cred := postgres.Credential{Hash: hex.EncodeToString(sum[:])}
-	super(`insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, '\x00', $3)`, org, patient, admin)
+	super(`insert into app.patients (org_id, id, name_enc, created_by, keyset) values ($1, $2, '\x00', $3, '\x00')`, org, patient, admin)
 	super(`insert into app.cases (org_id, id, patient_id, title_enc, created_by) values ($1, $2, $3, '\x00', $4)`, org, kase, patient, admin)
 	super(`insert into app.document_retention (org_id, doc_type, retain_days, updated_by) values ($1, 'wage_statement', 30, $2)`, org, admin)
 	super(`insert into app.documents (org_id, id, case_id, doc_type, created_by, created_at)

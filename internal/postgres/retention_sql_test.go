@@ -146,7 +146,7 @@ func TestDocumentRetentionSQL(t *testing.T) {
 	// The documents: a patient with two cases, another patient, and the
 	// other org (held as a whole).
 	p1, p2, c1, c2, c3 := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
-	super(`insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, '\x00', $4), ($1, $3, '\x00', $4)`, org, p1, p2, admin)
+	super(`insert into app.patients (org_id, id, name_enc, created_by, keyset) values ($1, $2, '\x00', $4, '\x00'), ($1, $3, '\x00', $4, '\x00')`, org, p1, p2, admin)
 	super(`insert into app.cases (org_id, id, patient_id, title_enc, created_by) values ($1, $2, $5, '\x00', $6),
 	         ($1, $3, $5, '\x00', $6), ($1, $4, $7, '\x00', $6)`, org, c1, c2, c3, p1, admin, p2)
 	doc := func(o, kase, typ, age, versionAge string) (string, string) {

@@ -248,7 +248,7 @@ func TestSignInRisk(t *testing.T) {
 		w.exec(`update app.orgs set risk_threshold = 40 where id = $1`, w.org)
 		defer w.exec(`update app.orgs set risk_threshold = null where id = $1`, w.org)
 		u := w.member()
-		w.exec(`insert into app.patients (org_id, id, name_enc, created_by) values ($1, gen_random_uuid(), '\x00', $2)`, w.org, u)
+		w.exec(`insert into app.patients (org_id, id, name_enc, created_by, keyset) values ($1, gen_random_uuid(), '\x00', $2, '\x00')`, w.org, u)
 		w.exec(`insert into app.care_team (org_id, provider_id, patient_id) select org_id, $2, id from app.patients where org_id = $1 and created_by = $2`, w.org, u)
 		cred, session, r := w.signIn(u, "", "10.0.0.5", ua)
 		if r.Score != 40 || r.StepUp == nil || *r.StepUp != "passkey" || r.Threshold == nil || *r.Threshold != 40 {

@@ -517,11 +517,11 @@ func rlsTables() []*rlsTable {
 			},
 			inserts: []rlsInsert{
 				{name: "insert", may: leadTarget, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
-					return `insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, $3, $4)`,
+					return `insert into app.patients (org_id, id, name_enc, created_by, keyset) values ($1, $2, $3, $4, '\x00')`,
 						[]any{t.org, rlsNew(), rlsRandom(16), a.user}
 				}},
 				{name: "insert_forged_author", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
-					return `insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, $3, $4)`,
+					return `insert into app.patients (org_id, id, name_enc, created_by, keyset) values ($1, $2, $3, $4, '\x00')`,
 						[]any{t.org, rlsNew(), rlsRandom(16), s.otherUser(a)}
 				}},
 			},

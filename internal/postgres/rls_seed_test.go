@@ -428,7 +428,7 @@ func (w *rlsWriter) ssoAssertion(org, conn string) {
 
 func (w *rlsWriter) patient(org, label, createdBy string) {
 	o, id := w.s.must(org), w.s.name(label)
-	w.exec(`insert into app.patients (org_id, id, mrn_bidx, name_enc, created_by) values ($1, $2, $3, $4, $5)`,
+	w.exec(`insert into app.patients (org_id, id, mrn_bidx, name_enc, created_by, keyset) values ($1, $2, $3, $4, $5, '\x00')`,
 		o, id, rlsRandom(32), rlsRandom(40), w.s.must(createdBy))
 	w.add("app.patients", rlsRow{pk: o + "/" + id, org: o, patient: id})
 }

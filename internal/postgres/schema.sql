@@ -3796,6 +3796,24 @@ end $$;
 ALTER FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone) OWNER TO ward_definer;
 
 --
+-- Name: patient_keyset_required(); Type: FUNCTION; Schema: app; Owner: ward_owner
+--
+
+CREATE FUNCTION app.patient_keyset_required() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if new.keyset is null then
+    raise exception 'a new patient has a keyset of their own (the per-patient key tier)' using errcode = '23502',
+      hint = 'patient_keyset_required';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.patient_keyset_required() OWNER TO ward_owner;
+
+--
 -- Name: patient_shred(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -12673,6 +12691,12 @@ CREATE TRIGGER org_shredded BEFORE INSERT ON app.sso_connections FOR EACH ROW EX
 CREATE TRIGGER orgs_key_scope BEFORE UPDATE ON app.orgs FOR EACH ROW EXECUTE FUNCTION private.refuse_key_write();
 
 --
+-- Name: patients patient_keyset_required; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER patient_keyset_required BEFORE INSERT ON app.patients FOR EACH ROW EXECUTE FUNCTION app.patient_keyset_required();
+
+--
 -- Name: care_team patient_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -15424,6 +15448,12 @@ GRANT ALL ON FUNCTION app.passkey_rename(p_id uuid, p_name text, p_request text)
 
 REVOKE ALL ON FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.passkey_take(p_challenge bytea, p_purpose text, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT rp_id text, OUT origin text, OUT user_handle bytea, OUT expires_at timestamp with time zone) TO ward_app;
+
+--
+-- Name: FUNCTION patient_keyset_required(); Type: ACL; Schema: app; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION app.patient_keyset_required() FROM PUBLIC;
 
 --
 -- Name: FUNCTION patient_shred(p_patient uuid, p_request text); Type: ACL; Schema: app; Owner: ward_definer

@@ -36,7 +36,7 @@ var (
 	errShredRequests = errkind.Visible(ErrConflict,
 		"an access or amendment request of the patient is open: close it first")
 	errShredNotKeyed = errkind.Visible(ErrConflict,
-		"the patient was created before the per-patient key tier: their record is sealed under the org's keys and cannot be shredded alone")
+		"the patient was created before the per-patient key tier: their record is sealed under the org's keys and cannot be shredded alone until the operator gives them a keyset (ward patient key)")
 )
 
 // ShredPatient crypto-shreds one patient (app.patient_shred, migration

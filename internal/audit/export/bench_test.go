@@ -26,7 +26,7 @@ func benchLog(b testing.TB) (*pgtest.Env, uuid.UUID) {
 	if _, err := env.Super.Pool.Exec(ctx, `insert into app.orgs (id, name) values ($1, 'Bench')`, org); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := env.Super.Pool.Exec(ctx, `insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, '\x00', $3)`,
+	if _, err := env.Super.Pool.Exec(ctx, `insert into app.patients (org_id, id, name_enc, created_by, keyset) values ($1, $2, '\x00', $3, '\x00')`,
 		org, p, uuid.New()); err != nil {
 		b.Fatal(err)
 	}

@@ -133,7 +133,7 @@ func seed(t testing.TB, db *postgres.DB) seeded {
 	}
 	for range 3 {
 		p := uuid.New()
-		if _, err := db.Pool.Exec(ctx, `insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, '\x00', $3)`,
+		if _, err := db.Pool.Exec(ctx, `insert into app.patients (org_id, id, name_enc, created_by, keyset) values ($1, $2, '\x00', $3, '\x00')`,
 			s.org, p, uuid.New()); err != nil {
 			t.Fatal(err)
 		}

@@ -88,7 +88,7 @@ func (e *env) org(t testing.TB, n int) uuid.UUID {
 	if _, err := e.Super.Pool.Exec(ctx, `insert into app.orgs (id, name) values ($1, 'Sink test')`, org); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Super.Pool.Exec(ctx, `insert into app.patients (org_id, id, name_enc, created_by) values ($1, $2, '\x00', $3)`,
+	if _, err := e.Super.Pool.Exec(ctx, `insert into app.patients (org_id, id, name_enc, created_by, keyset) values ($1, $2, '\x00', $3, '\x00')`,
 		org, p, uuid.New()); err != nil {
 		t.Fatal(err)
 	}
