@@ -800,6 +800,12 @@ type PrivateKeyset struct {
 	RotatedAt *time.Time
 }
 
+type PrivatePatientKeying struct {
+	OrgID     uuid.UUID
+	PatientID uuid.UUID
+	KeyedAt   time.Time
+}
+
 type PrivatePrincipalCache struct {
 	ID         int64
 	Cred       string
