@@ -19,8 +19,10 @@ import (
 // per-patient key tier (keyset null, the name and an entry's note sealed
 // under the org's keys) a keyset of their own, with the same values sealed
 // under it, says how many, and records patient.key; `ward migrate` does
-// the same for one created afterwards; a second run keys nothing; bad
-// arguments are refused with plain messages.
+// the same for one created afterwards; a second run keys nothing; a
+// patient whose value does not open is left as it was while the others
+// are keyed, and the run fails naming it; bad arguments are refused with
+// plain messages.
 func TestPatientKey(t *testing.T) {
 	env := pgtest.New(t)
 	ctx := context.Background()
@@ -126,6 +128,29 @@ func TestPatientKey(t *testing.T) {
 	if err := env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and action = 'patient.key'
 		and outcome = 'success' and details->>'patients' = '1'`, org).Scan(&events); err != nil || events != 2 {
 		t.Fatalf("%d patient.key events (%v), want 2", events, err)
+	}
+
+	// A patient whose name does not open under the org's keys is left as
+	// it was, the run keys the others and fails with a plain message.
+	bad := uuid.New()
+	if _, err := env.Super.Pool.Exec(ctx, `insert into app.patients (org_id, id, name_enc, created_by, keyset)
+		select $1, $2, '\x0102030405', m.user_id, '\x00' from app.memberships m where m.org_id = $1`, org, bad); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Super.Pool.Exec(ctx, `update app.patients set keyset = null where id = $1`, bad); err != nil {
+		t.Fatal(err)
+	}
+	p3, e3 := legacy()
+	out, err = ward(t, "patient", "key", "--data-dir", dir, "--database-url", env.URL("ward_ops"))
+	if err == nil || !strings.Contains(err.Error(), "1 patient(s) could not be keyed") ||
+		!strings.Contains(err.Error(), bad.String()) || !strings.Contains(out, "keyed 1 patient(s) in 1 org(s)") {
+		t.Fatalf("a run with a patient that does not open: %q, %v", out, err)
+	}
+	check(p3, e3)
+	var badKeyset []byte
+	if err := env.Super.Pool.QueryRow(ctx, `select keyset from app.patients where id = $1`, bad).Scan(&badKeyset); err != nil ||
+		badKeyset != nil {
+		t.Fatalf("the patient that does not open was given a keyset (%v)", err)
 	}
 
 	for _, c := range []struct {

@@ -39,9 +39,12 @@ type Keyed struct {
 // keyed. Then each org's keyings are recorded as one patient.key event
 // with the count (app.ops_patient_key_record). A patient keyed or
 // shredded meanwhile by someone else is passed over. Running it again keys
-// nothing more. Errors: the database's, or one wrapping keystore.ErrNoKeys
-// or envelope.ErrDecrypt naming an org or a patient (never a value); the
-// patients keyed before the error stay keyed and are recorded.
+// nothing more. A patient that cannot be keyed (a value that does not open
+// under the org's keys) is left as it was and the run goes on, up to ten
+// such patients. Errors: the database's, one wrapping keystore.ErrNoKeys
+// naming an org, or one counting the patients not keyed and wrapping each
+// failure (envelope.ErrDecrypt naming a patient and a cell, never a
+// value); the patients keyed before the error stay keyed and are recorded.
 func KeyPatients(ctx context.Context, ops *postgres.DB, keys *keystore.Store, org uuid.NullUUID) (Keyed, error) {
 	out := Keyed{Orgs: map[uuid.UUID]int{}}
 	orgKeys := map[uuid.UUID]*envelope.OrgKeys{}
@@ -55,6 +58,7 @@ func KeyPatients(ctx context.Context, ops *postgres.DB, keys *keystore.Store, or
 		}
 		return out, err
 	}
+	var failed []error
 	var afterOrg, afterID uuid.NullUUID
 	for {
 		rows, err := ops.Pool.Query(ctx, `select org_id, id from app.ops_unkeyed_patients($1, $2, $3, $4)`,
@@ -81,7 +85,14 @@ func KeyPatients(ctx context.Context, ops *postgres.DB, keys *keystore.Store, or
 			touched[p.org] = true
 			keyed, err := keyPatient(ctx, ops, k, p.org, p.id)
 			if err != nil {
-				return record(err)
+				// One patient's failure (a value that does not open) leaves
+				// the others to key; past maxKeyingFailures, or when the
+				// run is cancelled, it stops.
+				failed = append(failed, err)
+				if len(failed) >= maxKeyingFailures || ctx.Err() != nil {
+					return record(keyingError(failed))
+				}
+				continue
 			}
 			if keyed {
 				out.Patients++
@@ -89,11 +100,24 @@ func KeyPatients(ctx context.Context, ops *postgres.DB, keys *keystore.Store, or
 			}
 		}
 		if len(page) < keyingPage {
-			return record(nil)
+			return record(keyingError(failed))
 		}
 		last := page[len(page)-1]
 		afterOrg, afterID = uuid.NullUUID{UUID: last.org, Valid: true}, uuid.NullUUID{UUID: last.id, Valid: true}
 	}
+}
+
+// maxKeyingFailures is how many patients KeyPatients fails to key before
+// it stops.
+const maxKeyingFailures = 10
+
+// keyingError is nil for no failure, else one error naming how many
+// patients were not keyed and each failure (ids, never a value).
+func keyingError(failed []error) error {
+	if len(failed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("records: %d patient(s) could not be keyed (the others were): %w", len(failed), errors.Join(failed...))
 }
 
 // keyPatient keys one patient in one transaction (KeyPatientTx), trying
