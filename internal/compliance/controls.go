@@ -503,7 +503,7 @@ func encryption(f facts, maxAge time.Duration) Control {
 	c.Evidence = append(c.Evidence, fmt.Sprintf("%s of their own", plural(patientKeysets, "patient's record sealed under a keyset", "patients' records sealed under keysets")))
 	if len(orgSealed) > 0 {
 		c.Evidence = append(c.Evidence, "patients whose record is still sealed under their org's keys (created before the per-patient tier, migration 00275): "+
-			"they are crypto-shredded with their org, not alone: "+listed(orgSealed, 5))
+			"they are crypto-shredded with their org, not alone, until `ward patient key` gives them keysets of their own: "+listed(orgSealed, 5))
 	}
 	if len(shredded) > 0 {
 		c.Evidence = append(c.Evidence, fmt.Sprintf("%s crypto-shredded, keysets destroyed (`ward org shred`): %s",

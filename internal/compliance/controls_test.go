@@ -170,7 +170,7 @@ func TestEncryptionPatientKeys(t *testing.T) {
 	c := encryption(facts{Now: now, Orgs: []orgFacts{a, b, gone}}, 365*24*time.Hour)
 	expectMark(t, c, Pass, "5 patients' records sealed under keysets of their own")
 	expectMark(t, c, Pass, "still sealed under their org's keys (created before the per-patient tier, migration 00275): "+
-		"they are crypto-shredded with their org, not alone: "+b.ID.String()+": 4")
+		"they are crypto-shredded with their org, not alone, until `ward patient key` gives them keysets of their own: "+b.ID.String()+": 4")
 	if joined := strings.Join(c.Evidence, "\n"); strings.Contains(joined, a.ID.String()+": ") {
 		t.Errorf("an org with every patient keyed is named:\n%s", joined)
 	}

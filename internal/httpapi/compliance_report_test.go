@@ -250,7 +250,7 @@ func TestComplianceReportPatientKeys(t *testing.T) {
 	status, enc := rep.mark(t, encryptControl)
 	label := o.ID.String() + ` ("Compliance Patient Keys")`
 	if status != "PASS" || !strings.Contains(enc, "1 patient's record sealed under a keyset of their own") ||
-		!strings.Contains(enc, "they are crypto-shredded with their org, not alone: "+label+": 1") {
+		!strings.Contains(enc, "they are crypto-shredded with their org, not alone, until `ward patient key` gives them keysets of their own: "+label+": 1") {
 		t.Fatalf("after a legacy patient and a shred: %s\n%s", status, enc)
 	}
 	var day string
