@@ -410,7 +410,8 @@ func TestPatientKeyGuards(t *testing.T) {
 // written while the patient is being keyed wait for the keying (their
 // keyset read, for key share, conflicts with the keying's lock) and are
 // sealed under the new keyset, never left under the org's keys, so the
-// shred then destroys them too.
+// shred then destroys them too. A keying no run recorded (a killed run's)
+// is recorded by the next run.
 func TestPatientKeyConcurrentWriter(t *testing.T) {
 	w := newWorld(t)
 	o := w.createOrg("Key Race Org")
@@ -548,6 +549,16 @@ func TestPatientKeyConcurrentWriter(t *testing.T) {
 	w.do("GET", "/v1/patients/"+o.P1.String()+"/entries", o.Lead.Token, nil, http.StatusOK, &entries)
 	if len(entries.Entries) != 1 || entries.Entries[0].Note != entry.Note {
 		t.Fatalf("the entries read %+v", entries.Entries)
+	}
+	// The keying above, not recorded by a run of its own (as a run killed
+	// before its end), is recorded by the next run, which keys nothing.
+	if k, err := records.KeyPatients(ctx, w.env.Super, w.keys, uuid.NullUUID{}); err != nil || k.Patients != 0 {
+		t.Fatalf("the next run keyed %+v (%v)", k, err)
+	}
+	var events int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from audit.events where org_id = $1 and action = 'patient.key'
+		and outcome = 'success' and details->>'patients' = '1'`, o.ID).Scan(&events); err != nil || events != 1 {
+		t.Fatalf("%d patient.key events for the keying left unrecorded (%v)", events, err)
 	}
 	w.do("POST", "/v1/patients/"+o.P1.String()+"/shred", o.Admin.Token, map[string]any{"confirm": o.P1.String()},
 		http.StatusOK, nil)

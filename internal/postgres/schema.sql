@@ -3137,18 +3137,24 @@ CREATE FUNCTION app.ops_patient_key_record(p_org uuid) RETURNS integer
     SET search_path TO ''
     AS $$
 declare
+  o uuid;
   n integer;
+  total integer := 0;
 begin
   if private.credential_hash() is not null then
     raise exception 'ops_patient_key_record: the operator''s, taking no credential' using errcode = '42501';
   end if;
-  with gone as (delete from private.patient_keyings k where k.org_id = p_org returning 1)
-  select count(*) into n from gone;
-  if n > 0 and exists (select from app.orgs o where o.id = p_org and o.shredded_at is null) then
-    perform audit.append_as(p_org, 'patient.key', 'success', 'org', p_org,
-      p_details => jsonb_build_object('patients', n, 'by', session_user::text));
-  end if;
-  return n;
+  for o in select distinct k.org_id from private.patient_keyings k
+            where p_org is null or k.org_id = p_org order by k.org_id loop
+    with gone as (delete from private.patient_keyings k where k.org_id = o returning 1)
+    select count(*) into n from gone;
+    if n > 0 and exists (select from app.orgs x where x.id = o and x.shredded_at is null) then
+      perform audit.append_as(o, 'patient.key', 'success', 'org', o,
+        p_details => jsonb_build_object('patients', n, 'by', session_user::text));
+    end if;
+    total := total + n;
+  end loop;
+  return total;
 end $$;
 
 ALTER FUNCTION app.ops_patient_key_record(p_org uuid) OWNER TO ward_definer;

@@ -37,9 +37,9 @@ type Keyed struct {
 // wrapped keyset and the new ciphertexts only if the cells are still
 // exactly those read; so a patient is either wholly as before or wholly
 // keyed. Then each org's keyings are recorded as one patient.key event
-// with the count (app.ops_patient_key_record). A patient keyed or
-// shredded meanwhile by someone else is passed over. Running it again keys
-// nothing more. A patient that cannot be keyed (a value that does not open
+// with the count (app.ops_patient_key_record), a killed run's too. A
+// patient keyed or shredded meanwhile by someone else is passed over.
+// Running it again keys nothing more. A patient that cannot be keyed (a value that does not open
 // under the org's keys) is left as it was and the run goes on, up to ten
 // such patients. Errors: the database's, one wrapping keystore.ErrNoKeys
 // naming an org, or one counting the patients not keyed and wrapping each
@@ -48,13 +48,12 @@ type Keyed struct {
 func KeyPatients(ctx context.Context, ops *postgres.DB, keys *keystore.Store, org uuid.NullUUID) (Keyed, error) {
 	out := Keyed{Orgs: map[uuid.UUID]int{}}
 	orgKeys := map[uuid.UUID]*envelope.OrgKeys{}
-	// Every org touched is recorded, whatever happens after.
-	touched := map[uuid.UUID]bool{}
+	// Every org with keyings not recorded yet is recorded, whatever
+	// happens: this run's, and those of a run killed before it recorded
+	// its own.
 	record := func(err error) (Keyed, error) {
-		for o := range touched {
-			if _, rerr := ops.Pool.Exec(context.WithoutCancel(ctx), `select app.ops_patient_key_record($1)`, o); rerr != nil {
-				err = errors.Join(err, fmt.Errorf("records: record the keying of org %s: %w", o, rerr))
-			}
+		if _, rerr := ops.Pool.Exec(context.WithoutCancel(ctx), `select app.ops_patient_key_record(null)`); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("records: record the keying: %w", rerr))
 		}
 		return out, err
 	}
@@ -82,7 +81,6 @@ func KeyPatients(ctx context.Context, ops *postgres.DB, keys *keystore.Store, or
 				}
 				orgKeys[p.org] = k
 			}
-			touched[p.org] = true
 			keyed, err := keyPatient(ctx, ops, k, p.org, p.id)
 			if err != nil {
 				// One patient's failure (a value that does not open) leaves

@@ -34,7 +34,7 @@
 -- Each keyed patient is noted in private.patient_keyings;
 -- app.ops_patient_key_record(org) records one reserved patient.key event
 -- in the org's log with how many were keyed since the last (counts only),
--- and forgets them.
+-- and forgets them (org null: every org with keyings not recorded yet).
 --
 -- Two guards learn of the keying: the patient's identifiers (00113: only a
 -- lead or admin changes them) may change in the update that gives the row
@@ -361,22 +361,30 @@ revoke all on function app.ops_patient_key(uuid, uuid, bytea, text[], uuid[], te
 grant execute on function app.ops_patient_key(uuid, uuid, bytea, text[], uuid[], text[], bytea[], bytea[]) to ward_ops;
 
 -- +goose StatementBegin
+-- p_org null: every org with keyings not recorded yet (a run that was
+-- killed before it recorded its own is recorded by the next).
 create function app.ops_patient_key_record(p_org uuid)
 returns integer
 language plpgsql volatile security definer set search_path = '' as $$
 declare
+  o uuid;
   n integer;
+  total integer := 0;
 begin
   if private.credential_hash() is not null then
     raise exception 'ops_patient_key_record: the operator''s, taking no credential' using errcode = '42501';
   end if;
-  with gone as (delete from private.patient_keyings k where k.org_id = p_org returning 1)
-  select count(*) into n from gone;
-  if n > 0 and exists (select from app.orgs o where o.id = p_org and o.shredded_at is null) then
-    perform audit.append_as(p_org, 'patient.key', 'success', 'org', p_org,
-      p_details => jsonb_build_object('patients', n, 'by', session_user::text));
-  end if;
-  return n;
+  for o in select distinct k.org_id from private.patient_keyings k
+            where p_org is null or k.org_id = p_org order by k.org_id loop
+    with gone as (delete from private.patient_keyings k where k.org_id = o returning 1)
+    select count(*) into n from gone;
+    if n > 0 and exists (select from app.orgs x where x.id = o and x.shredded_at is null) then
+      perform audit.append_as(o, 'patient.key', 'success', 'org', o,
+        p_details => jsonb_build_object('patients', n, 'by', session_user::text));
+    end if;
+    total := total + n;
+  end loop;
+  return total;
 end $$;
 -- +goose StatementEnd
 alter function app.ops_patient_key_record(uuid) owner to ward_definer;
