@@ -397,8 +397,9 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"ops_org_shred_erase of another org is for operators", "anonymous",
 			`select count(*)::text from app.ops_org_shred_erase($1)`, []any{B}, nil, ""},
 		// Crypto-shredding one patient (00275): an admin's session that
-		// stepped up, never anyone else, and only in the admin's own org; a
-		// patient without a keyset of their own cannot be shredded alone.
+		// stepped up, never anyone else, and only in the admin's own org
+		// (a patient without a keyset of their own, from before 00275, is
+		// refused too: TestPatientKeyLegacy).
 		{"patient_shred by a lead", "a_lead", `select count(*)::text from app.patient_shred($1)`, []any{s.must("P1")}, nil, ""},
 		{"patient_shred by a provider", "a_prov1", `select count(*)::text from app.patient_shred($1)`, []any{s.must("P1")}, nil, ""},
 		{"patient_shred by the patient", "a_pat1", `select count(*)::text from app.patient_shred($1)`, []any{s.must("P1")}, nil, ""},
@@ -411,7 +412,9 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"patient_shred of another org's patient", "b_admin", `select count(*)::text from app.patient_shred($1)`,
 			[]any{s.must("P1")}, nil, "P0002"},
 		{"patient_shred of no patient", "a_admin", `select count(*)::text from app.patient_shred(null)`, nil, nil, "22023"},
-		{"patient_shred of a patient sealed under the org's keys", "a_admin", `select count(*)::text from app.patient_shred($1)`,
+		// Org A holds an org-wide legal hold (the seed's patients carry a
+		// keyset since 00289, so the hold is what refuses).
+		{"patient_shred under the org's legal hold", "a_admin", `select count(*)::text from app.patient_shred($1)`,
 			[]any{s.must("P1")}, nil, "55000"},
 		// Whether a live org knows a person (00271), for the erasure's
 		// trigger: it reads every org's memberships and invitations, so no
