@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crewjam/saml"
 	"github.com/crewjam/saml/samlidp"
 	dsig "github.com/russellhaering/goxmldsig"
 
@@ -477,5 +478,84 @@ func TestSAMLSignOnHTTPS(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "sso_idp_address_refused" ||
 		resp.Header.Get("Location") != "" {
 		t.Fatalf("start through a stored http sign-on URL: %d %s %s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+}
+
+// TestSAMLConfirmNamesTheLinkedAccount: the confirmation page of an
+// IdP-initiated sign-in names the account the session would be for. A
+// subject linked already signs in its user whatever address the response
+// carries, so an IdP (its admin, or a user who may edit their own address)
+// that puts the visitor's address in a response for the attacker's linked
+// subject gets a page naming the attacker's account, not the visitor's.
+// Fails without migration 00296: the page named the address asserted.
+func TestSAMLConfirmNamesTheLinkedAccount(t *testing.T) {
+	dns := startDNS(t)
+	w := newWorld(t, withUnboundOrgs(), withSSOConfig(func(c *sso.Config) { c.Resolver = dns.resolver() }))
+	a := w.createOrg("SAML Confirm Org")
+	idp, store := samlIdPStore(t, "carol", "carol@confirm.test", "lantern")
+	_, md := (&browser{t: t, c: idpClient()}).get(idp.URL + "/metadata")
+	var conn sso.SAMLConnection
+	w.do("POST", "/v1/sso/saml/connections", a.Admin.Token, map[string]any{"name": "samlidp", "idp_metadata": string(md),
+		"allow_idp_initiated": true}, http.StatusCreated, &conn)
+	_, spMD := (&browser{t: t, c: idpClient()}).get(w.srv.URL + "/v1/sso/saml/" + conn.ID.String() + "/metadata")
+	put(t, idp.URL+"/services/ward", string(spMD))
+	put(t, idp.URL+"/shortcuts/ward", `{"name": "ward", "service_provider": "`+conn.EntityID+`"}`)
+	var claim sso.Domain
+	w.do("POST", "/v1/sso/domains", a.Admin.Token, map[string]any{"domain": "confirm.test", "connection_id": conn.ID},
+		http.StatusCreated, &claim)
+	dns.set(claim.TXTName, claim.TXTValue)
+	w.do("POST", "/v1/sso/domains/confirm.test/verify", a.Admin.Token, nil, http.StatusOK, nil)
+	carol := w.addMember(a, "carol@confirm.test", identity.RoleProvider)
+	w.addMember(a, "dana@confirm.test", identity.RoleProvider)
+	acs := w.srv.URL + "/v1/sso/saml/" + conn.ID.String() + "/acs"
+
+	// The IdP's session for carol, with an opaque NameID (a persistent id)
+	// and the address it asserts set by the test, as the IdP's admin would.
+	attacker := w.browser(t)
+	if resp, body := attacker.get(idp.URL + "/login/ward"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("IdP login form: %d %s", resp.StatusCode, body)
+	}
+	attacker.post(idp.URL+"/login", url.Values{"user": {"carol"}, "password": {"lantern"}})
+	assert := func(email string) url.Values {
+		t.Helper()
+		keys, err := store.List("/sessions/")
+		if err != nil || len(keys) != 1 {
+			t.Fatalf("IdP sessions %v (%v)", keys, err)
+		}
+		var s saml.Session
+		if err := store.Get("/sessions/"+keys[0], &s); err != nil {
+			t.Fatal(err)
+		}
+		s.NameID, s.NameIDFormat, s.UserEmail = "carol-7f3a9c", string(saml.PersistentNameIDFormat), email
+		if err := store.Put("/sessions/"+keys[0], &s); err != nil {
+			t.Fatal(err)
+		}
+		resp, body := attacker.get(idp.URL + "/login/ward")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("IdP-initiated: %d %s", resp.StatusCode, body)
+		}
+		return samlForm(t, body)
+	}
+	// The first sign-in links the opaque subject to carol by her address.
+	resp, body := attacker.idpConfirmed(acs, assert("carol@confirm.test"))
+	var me struct {
+		UserID string `json:"user_id"`
+	}
+	if resp.StatusCode != http.StatusSeeOther || attacker.session() == "" {
+		t.Fatalf("carol's IdP-initiated sign-in: %d %s", resp.StatusCode, body)
+	}
+	w.do("GET", "/v1/me", attacker.session(), nil, http.StatusOK, &me)
+	if me.UserID != carol.ID.String() {
+		t.Fatalf("signed in as %s, not carol", me.UserID)
+	}
+
+	// Then a response for carol's subject carrying dana's address, posted
+	// by a page dana visits: Ward's page names carol's account.
+	form := assert("dana@confirm.test")
+	dana := w.browser(t)
+	_, body = dana.post(acs, form)
+	if !samlConfirmInput.Match(body) || !bytes.Contains(body, []byte("carol@confirm.test")) ||
+		bytes.Contains(body, []byte("dana@confirm.test")) {
+		t.Fatalf("the confirmation page does not name the account the session is for: %s", body)
 	}
 }

@@ -1411,6 +1411,13 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			[]any{s.must("c.A"), rlsRandom(32)}, []string{"false"}, ""},
 		{"saml_idp_begin with a short hash", "anonymous", `select app.saml_idp_begin($1, '\x00')::text`,
 			[]any{s.must("c.A")}, nil, postgres.CodeInvalidParameter},
+		// (00296) the account a subject is linked to: none through a
+		// connection that is no SAML one allowing IdP-initiated sign-ins.
+		{"saml_idp_preview on an OIDC connection", "anonymous",
+			`select coalesce(user_id::text, 'none') from app.saml_idp_preview($1, $2)`,
+			[]any{s.must("c.A"), rlsRandom(32)}, []string{"none"}, ""},
+		{"saml_idp_preview with a short hash", "anonymous", `select user_id::text from app.saml_idp_preview($1, '\x00')`,
+			[]any{s.must("c.A")}, nil, postgres.CodeInvalidParameter},
 		{"sso_assertion_once without a taken state", "anonymous", `select app.sso_assertion_once($1, $2, now())::text`,
 			[]any{s.ssoStateHash, rlsRandom(32)}, []string{"false"}, ""},
 		{"create_saml_connection by a lead", "a_lead", `select app.create_saml_connection($1, 'x', '<x/>', null, false, null, true)::text`,

@@ -4617,6 +4617,32 @@ end $$;
 ALTER FUNCTION app.saml_idp_begin(p_connection uuid, p_state_hash bytea, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
 
 --
+-- Name: saml_idp_preview(uuid, bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.saml_idp_preview(p_connection uuid, p_subject_hash bytea, OUT user_id uuid, OUT email_enc bytea) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  c app.sso_connections%rowtype;
+begin
+  if octet_length(p_subject_hash) is distinct from 32 then
+    raise exception 'saml_idp_preview: the subject hash is 32 bytes' using errcode = '22023';
+  end if;
+  select * into c from app.sso_connections x where x.id = p_connection and x.kind = 'saml' and x.allow_idp_initiated;
+  if not found then
+    return;
+  end if;
+  select u.id, u.email_enc into user_id, email_enc
+    from app.sso_identities i join app.users u on u.id = i.user_id
+   where i.org_id = c.org_id and i.connection_id = c.id and i.subject_hash = p_subject_hash;
+end $$;
+
+ALTER FUNCTION app.saml_idp_preview(p_connection uuid, p_subject_hash bytea, OUT user_id uuid, OUT email_enc bytea) OWNER TO ward_definer;
+
+--
 -- Name: scim_create_user(uuid, bytea, bytea, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -15588,6 +15614,13 @@ GRANT ALL ON FUNCTION app.saml_config(p_connection uuid, OUT org_id uuid, OUT id
 
 REVOKE ALL ON FUNCTION app.saml_idp_begin(p_connection uuid, p_state_hash bytea, p_request text, p_ip text, p_ua text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.saml_idp_begin(p_connection uuid, p_state_hash bytea, p_request text, p_ip text, p_ua text) TO ward_app;
+
+--
+-- Name: FUNCTION saml_idp_preview(p_connection uuid, p_subject_hash bytea, OUT user_id uuid, OUT email_enc bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.saml_idp_preview(p_connection uuid, p_subject_hash bytea, OUT user_id uuid, OUT email_enc bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.saml_idp_preview(p_connection uuid, p_subject_hash bytea, OUT user_id uuid, OUT email_enc bytea) TO ward_app;
 
 --
 -- Name: FUNCTION scim_create_user(p_user uuid, p_email_bidx bytea, p_email_enc bytea, p_external_id text, p_request text); Type: ACL; Schema: app; Owner: ward_definer

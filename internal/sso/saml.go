@@ -21,6 +21,7 @@ import (
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/errkind"
 	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/postgres/dbsqlc"
 )
 
@@ -331,7 +332,38 @@ func (s *Service) PreviewIdPInitiated(ctx context.Context, conn uuid.UUID, respo
 	if reason != "" {
 		return IdPInitiated{}, false
 	}
-	return IdPInitiated{Email: samlEmail(a), IdP: sp.IDPMetadata.EntityID}, true
+	// The account named is the one the session would be for: a subject
+	// linked already signs in its user, whatever address the response
+	// carries (an IdP's admin, or a user who may edit their address, puts
+	// the visitor's there: naming it would have them confirm a sign-in to
+	// the attacker's account). A subject linked to no one signs in (or
+	// links) by the address, so that is named.
+	email := samlEmail(a)
+	inst, err := s.keys.Instance(ctx, s.db)
+	if err != nil {
+		return IdPInitiated{}, false
+	}
+	subject := conn.String() + "|" + sp.IDPMetadata.EntityID + "|" + a.Subject.NameID.Value
+	var linked dbsqlc.SAMLIdPPreviewRow
+	err = s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		linked, err = dbsqlc.New(tx).SAMLIdPPreview(ctx, dbsqlc.SAMLIdPPreviewParams{ConnectionID: conn,
+			SubjectHash: inst.BlindIndex("sso_identities.subject", subject)})
+		return err
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "sso: IdP-initiated preview", "connection", conn, "err", err)
+		return IdPInitiated{}, false
+	}
+	if linked.UserID.Valid {
+		addr, err := inst.Open(linked.EmailEnc, keystore.UserEmailAD(linked.UserID.UUID))
+		if err != nil {
+			s.log.ErrorContext(ctx, "sso: IdP-initiated preview: the linked account's address", "connection", conn, "err", err)
+			return IdPInitiated{}, false
+		}
+		email = string(addr)
+	}
+	return IdPInitiated{Email: email, IdP: sp.IDPMetadata.EntityID}, true
 }
 
 func (s *Service) samlRefuse(ctx context.Context, state, reason string) (auth.Session, error) {

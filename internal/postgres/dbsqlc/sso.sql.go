@@ -310,6 +310,29 @@ func (q *Queries) SAMLIdPBegin(ctx context.Context, arg SAMLIdPBeginParams) (boo
 	return ok, err
 }
 
+const sAMLIdPPreview = `-- name: SAMLIdPPreview :one
+select user_id, email_enc from app.saml_idp_preview($1, $2)
+`
+
+type SAMLIdPPreviewParams struct {
+	ConnectionID uuid.UUID
+	SubjectHash  []byte
+}
+
+type SAMLIdPPreviewRow struct {
+	UserID   uuid.NullUUID
+	EmailEnc []byte
+}
+
+// The user an IdP-initiated SAML response's subject is linked to on the
+// connection, and their sealed address (nulls when it is linked to no one).
+func (q *Queries) SAMLIdPPreview(ctx context.Context, arg SAMLIdPPreviewParams) (SAMLIdPPreviewRow, error) {
+	row := q.db.QueryRow(ctx, sAMLIdPPreview, arg.ConnectionID, arg.SubjectHash)
+	var i SAMLIdPPreviewRow
+	err := row.Scan(&i.UserID, &i.EmailEnc)
+	return i, err
+}
+
 const sSOAssertionOnce = `-- name: SSOAssertionOnce :one
 select app.sso_assertion_once($1, $2, $3::timestamptz)::boolean as ok
 `

@@ -81,3 +81,8 @@ select app.sso_domain_verify_failed(@domain, @reason, sqlc.narg('request')::text
 
 -- name: FillSSODomainBidx :exec
 select app.fill_sso_domain_bidx(@domain, @domain_bidx);
+
+-- name: SAMLIdPPreview :one
+-- The user an IdP-initiated SAML response's subject is linked to on the
+-- connection, and their sealed address (nulls when it is linked to no one).
+select user_id, email_enc from app.saml_idp_preview(@connection_id, @subject_hash);
