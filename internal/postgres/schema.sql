@@ -2265,6 +2265,11 @@ begin
     status := 'not_found';
     return;
   end if;
+  -- (00297) the member's recovery codes, locked before their sessions are
+  -- read: a code being used (app.recovery_code_use, which locks it) is
+  -- waited for, and the session it raised is read below, with recovery_code
+  -- in its amr; a use that comes after waits for this and finds no code.
+  perform from app.recovery_codes c where c.org_id = me.org_id and c.user_id = p_user order by c.code_hash for update;
   -- (00291) the sessions a voided recovery code opened end too.
   select count(*) into ended from app.sessions s
    where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null

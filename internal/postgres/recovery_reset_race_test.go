@@ -1,0 +1,86 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardhq/ward/internal/postgres"
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+)
+
+// TestTOTPResetEndsARecoveryCodeSessionInFlight: an admin's reset of a
+// member's authenticator (app.member_totp_reset) that runs while one of the
+// member's recovery codes is being used (app.recovery_code_use, not yet
+// committed) ends the session the code raises. The reset read the member's
+// sessions before it deleted the codes: the session's committed version
+// held no recovery_code yet, so it was passed over, and the reset then
+// waited only to delete the code already spent, leaving an AAL2 session a
+// voided code opened (00291 ends such sessions; fails without 00297,
+// which takes the member's codes first).
+func TestTOTPResetEndsARecoveryCodeSessionInFlight(t *testing.T) {
+	env := pgtest.New(t)
+	s := seedPrincipals(t, env)
+	ctx := context.Background()
+	linkHash := sha256.Sum256([]byte("lead-link-token"))
+	var session string
+	if err := env.Super.Pool.QueryRow(ctx, `
+		with f as (insert into app.totp_factors (org_id, user_id, secret_enc, secret_hash, confirmed_at)
+		           values ($1, $2, '\x00', sha256('secret'), now())),
+		     c as (insert into app.recovery_codes (org_id, user_id, code_hash) values ($1, $2, sha256('code-one')))
+		insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr)
+		values ($1, $2, $3, 600, now() + interval '1 day', 1, '{email}') returning id::text`,
+		s.org, s.lead, linkHash[:]).Scan(&session); err != nil {
+		t.Fatal(err)
+	}
+	link := postgres.Credential{Hash: hex.EncodeToString(linkHash[:]), Org: s.org}
+	admin := postgres.Credential{Hash: s.adminHash, Org: s.org}
+
+	type result struct {
+		status string
+		err    error
+	}
+	done := make(chan result, 1)
+	err := env.App.InTenantTx(ctx, link, func(ctx context.Context, tx pgx.Tx) error {
+		var status string
+		var pid uint32
+		if err := tx.QueryRow(ctx, `select status, pg_backend_pid() from app.recovery_code_use(sha256('code-one'))`).
+			Scan(&status, &pid); err != nil || status != "ok" {
+			t.Fatalf("recovery code: %q %v", status, err)
+		}
+		go func() {
+			var r result
+			r.err = env.App.InTenantTx(context.Background(), admin, func(ctx context.Context, tx pgx.Tx) error {
+				return tx.QueryRow(ctx, `select status from app.member_totp_reset($1)`, s.lead).Scan(&r.status)
+			})
+			done <- r
+		}()
+		// The reset waits for the code's use to end (at the codes, with
+		// or without the fix): then the use commits.
+		if r, blocked := blockedBy(t, env, pid, done); !blocked {
+			t.Fatalf("the reset waited for nothing: %+v", r)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := <-done; r.err != nil || r.status != "ok" {
+		t.Fatalf("reset: %q %v", r.status, r.err)
+	}
+	var revoked bool
+	var reason *string
+	if err := env.Super.Pool.QueryRow(ctx, `select revoked_at is not null, revoked_reason from app.sessions where id = $1`,
+		session).Scan(&revoked, &reason); err != nil {
+		t.Fatal(err)
+	}
+	if !revoked {
+		t.Fatal("the session a recovery code raised during the reset outlived the reset that voided the code")
+	}
+	if reason == nil || *reason != "totp_reset" {
+		t.Fatalf("ended for %v, want totp_reset", reason)
+	}
+}
