@@ -425,9 +425,54 @@ func (d *detector) spans() []Span {
 		return nil
 	}
 	if d.propagate(first) {
-		return d.resolve()
+		first = d.resolve()
 	}
-	return first
+	return d.brokenWords(first)
+}
+
+// brokenWords widens a span that ends where its word is hyphenated across
+// a line, as text pasted from a PDF or a fax breaks it ("Patient: Ruth
+// Vander-\nmolen", "Phone: 617-555-\n0142", "MRN 00482-\n7719"): the
+// rest of the word at the next line's start (lower-case letters after a
+// letter, digits after a digit) is part of the identifier, and a span
+// there joins it. A capitalised word or a blank line after the break is a
+// new one ("Smith-\nJones" is two names, each found on its own).
+func (d *detector) brokenWords(spans []Span) []Span {
+	s := d.text
+	out := spans[:0]
+	for k := 0; k < len(spans); k++ {
+		sp := spans[k]
+		e := sp.End
+		if e+2 < len(s) && s[e] == '-' && e > sp.Start {
+			q := e + 1
+			if s[q] == '\r' {
+				q++
+			}
+			if q+1 < len(s) && s[q] == '\n' {
+				q++
+				c, r := s[e-1], q
+				switch {
+				case isDigit(c):
+					for r < len(s) && isDigit(s[r]) {
+						r++
+					}
+				case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+					for r < len(s) && s[r] >= 'a' && s[r] <= 'z' {
+						r++
+					}
+				}
+				if r > q && (r == len(s) || !isAlnum(s[r])) {
+					sp.End = r
+					for k+1 < len(spans) && spans[k+1].Start < r {
+						sp.End = max(sp.End, spans[k+1].End)
+						k++
+					}
+				}
+			}
+		}
+		out = append(out, sp)
+	}
+	return out
 }
 
 // propagate adds a candidate at every free occurrence of a detected value,

@@ -50,6 +50,7 @@ const (
 	hDot                                    // "dot", which spelledEmails looks for
 	hViet                                   // the middle names vietnameseNames looks for
 	hGoesBy                                 // "goes", "went", "known": goesBy's heads
+	hSpoken                                 // spokenHintWords: digits in words that spokenNumbers looks for
 )
 
 // passHints lists the words of each pass hint.
@@ -80,6 +81,7 @@ func passHints() map[uint64][]string {
 		hDot:          {"dot"},
 		hViet:         {"thi", "van", "thị", "văn"},
 		hGoesBy:       {"goes", "went", "known"},
+		hSpoken:       spokenHintWords,
 	}
 }
 

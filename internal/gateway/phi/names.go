@@ -57,6 +57,9 @@ func (d *detector) names() {
 		}
 		if (w[0] == 'p' || w[0] == 'c' || w[0] == 'r' || w[0] == 'i') && (w == "pt" || w == "patient" || w == "client" || w == "resident" || w == "initials") {
 			d.labelInitials(i, mark, typ, prio) // "Pt D.L. is a 56 yo man", a trial subject's "initials K.M.R."
+		} else if (w[0] == 's' || w[0] == 'c') && (w == "signed" || w == "cosigned" || w == "countersigned") && d.labelInitials(i, mark, typ, prio) {
+			d.keep(i, i+1) // a signature by initials alone: "Signed: J.K.L.", "Cosigned: M.R.", "electronically signed by T.W."
+			continue
 		}
 		lf := t.lex
 		if w[0] == 'n' && len(w) >= 6 && w[:5] == "ninet" {
@@ -3368,9 +3371,15 @@ var initialsNot = set(`ao dc co sp op ok npo aox ox ob gi gu er or ed us uk nh p
 // teaching notes name one, or after "initials", as a trial's adverse-event
 // report names its subject:
 // "Pt D.L. is a 56 yo man", "Patient R.M.K. seen", "Subject 014-0032,
-// initials K.M.R.". Shorthand written so stays (initialsNot).
-func (d *detector) labelInitials(i int, mark []uint8, typ []Type, prio []int8) {
+// initials K.M.R.", or after a verb of signing, as a note is signed by
+// initials alone ("Signed: J.K.L.", "Cosigned: M.R.", "signed by T.W.").
+// Shorthand written so stays (initialsNot: "Signed: M.D."). It reports
+// whether it marked any.
+func (d *detector) labelInitials(i int, mark []uint8, typ []Type, prio []int8) bool {
 	k := i + 1
+	if k+1 < len(d.toks) && d.toks[k].kind == tkWord && d.toks[k].end-d.toks[k].start == 2 && d.word(k) == "by" {
+		k++ // "signed by T.W."
+	}
 	if d.isPunct(k, ':') {
 		k++
 	}
@@ -3385,13 +3394,14 @@ func (d *detector) labelInitials(i int, mark []uint8, typ []Type, prio []int8) {
 	}
 	if n < 2 || d.toks[k].has(fNL) || d.toks[k].start == d.toks[i].end || initialsNot[string(b[:n])] ||
 		e < len(d.toks) && d.toks[e].start == d.toks[e-1].end && d.toks[e].kind != tkPunct {
-		return
+		return false
 	}
 	for m := k; m < e; m += 2 {
 		if d.state[m] == stFree {
 			mark[m], typ[m], prio[m] = mStrong, TypePerson, prioContext
 		}
 	}
+	return true
 }
 
 // goesBy marks the name a person goes by or is known as, capitalised

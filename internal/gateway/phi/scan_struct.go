@@ -85,6 +85,11 @@ func (d *detector) numAt(i int) int {
 			return d.claim(i, j, TypePhone, prioStruct) // "my number is 6 0 8 5 5 5 0 1 9 2"
 		}
 	}
+	if d.toks[i].end-d.toks[i].start <= 2 && i+4 < len(d.toks) && d.toks[i+1].start == d.toks[i].end+1 {
+		if q, ok := scanSpacedDate(s, p); ok {
+			return d.claimBytes(i, q, TypeDate) // text from a PDF or a form: "DOB: 3 / 14 / 1951"
+		}
+	}
 	// (a digit run of five or more holds no ':' in its first five, so
 	// hexColonAhead would refuse it)
 	if d.toks[i].end-d.toks[i].start <= 4 && hexColonAhead(s, p) {
@@ -984,6 +989,11 @@ func (d *detector) phone(p int) (int, Type, bool) {
 			q += 2
 			continue
 		}
+		if q+5 < len(s) && s[q] == '-' && s[q+1] == '\n' && groups == 2 && glen[0] == 3 && glen[1] == 3 && !plus && s[p] >= '2' && s[p+4] >= '2' && digitsEnd(s, q+2) == q+6 {
+			others++ // broken across a line, as a PDF pastes it: "608-555-\n0147"
+			q += 2
+			continue
+		}
 		break
 	}
 	if q > 0 && s[q-1] == ' ' {
@@ -1519,3 +1529,39 @@ func (d *detector) valueWord(j int) bool {
 
 // clockTime reports whether n, written with four digits, is a 24-hour time.
 func clockTime(n int) bool { return n/100 < 24 && n%100 < 60 }
+
+// scanSpacedDate matches a date whose parts are parted by a slash, a
+// hyphen or a dot with a blank either side, as text extracted from a PDF
+// or a form's boxes gives it: "3 / 14 / 1951", "03 - 14 - 1951". The
+// year must have its four digits (1900 to 2099), so that a row of scores
+// or a ratio stays ("4 / 5 / 10", "120 / 80"), and the month and the day
+// must be one (either first).
+func scanSpacedDate(s string, p int) (int, bool) {
+	if p > 0 && (isAlnum(s[p-1]) || s[p-1] == '/' || s[p-1] == '.' || s[p-1] == '-') {
+		return 0, false
+	}
+	var v [2]int
+	var sep byte
+	q := p
+	for g := 0; g < 2; g++ {
+		e := digitsEnd(s, q)
+		if e == q || e-q > 2 || e+3 >= len(s) || s[e] != ' ' || s[e+2] != ' ' {
+			return 0, false
+		}
+		c := s[e+1]
+		if c != '/' && c != '-' && c != '.' || g == 1 && c != sep {
+			return 0, false
+		}
+		sep = c
+		v[g] = atoi(s[q:e])
+		q = e + 3
+	}
+	e := digitsEnd(s, q)
+	if e-q != 4 || e < len(s) && (isAlnum(s[e]) || s[e] == '/' || s[e] == '-' && e+1 < len(s) && isDigit(s[e+1])) {
+		return 0, false
+	}
+	if y := atoi(s[q:e]); y < 1900 || y > 2099 || v[0] < 1 || v[1] < 1 || v[0] > 31 || v[1] > 31 || v[0] > 12 && v[1] > 12 {
+		return 0, false
+	}
+	return e, true
+}

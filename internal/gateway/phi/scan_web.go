@@ -82,6 +82,7 @@ func (d *detector) rawScan() {
 		}
 	}
 	d.spelledEmails()
+	d.spokenNumbers()
 }
 
 // jsonPlaceKeys are the keys of a JSON object whose string value is a

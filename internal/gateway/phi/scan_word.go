@@ -512,9 +512,38 @@ func (d *detector) monthDate(i int) (int, bool) {
 		}
 		return 0, false
 	case w == "march" || w == "may":
-		return i + 1, t.has(fCap) && !t.has(fSent) && !t.has(fAllCaps) && !d.titleBefore(i)
+		return i + 1, t.has(fCap) && !t.has(fSent) && !t.has(fAllCaps) && !d.titleBefore(i) || d.spokenDay(i, w)
 	}
-	return i + 1, t.has(fCap) || d.lowerDoc
+	return i + 1, t.has(fCap) || d.lowerDoc || d.spokenDay(i, w)
+}
+
+// spokenYearWords open a year spoken after a date: "may nineteen fifty".
+var spokenYearWords = set(`nineteen twenty two`)
+
+// spokenDay reports whether the month w at token i, in lower case or at a
+// sentence's start, has a day after it as an ordinal in words, as a
+// transcript or a chat writes a date ("born march fourth nineteen fifty",
+// "dob july twenty first"), or before it ("the twelfth of may"): the verb
+// stays before "first" or "second" ("you may first try", "may second the
+// motion").
+func (d *detector) spokenDay(i int, w string) bool {
+	if d.titleBefore(i) {
+		return false
+	}
+	if d.spelledDayBefore(i) < i {
+		// "the twelfth of may"; the verb stays ("a third of may be")
+		k := i + 1
+		return w != "may" || k >= len(d.toks) || d.toks[k].has(fNL) || d.toks[k].kind != tkWord || spokenYearWords[d.word(k)]
+	}
+	k := i + 1
+	if k >= len(d.toks) || d.toks[k].kind != tkWord || d.toks[k].has(fNL) || d.spelledDayAfter(k) == k {
+		return false
+	}
+	if w == "may" {
+		v := d.word(k)
+		return v != "first" && v != "second" && v != "the"
+	}
+	return true
 }
 
 // slashDateAt reports whether the number at token j opens a date written
@@ -756,6 +785,11 @@ func (d *detector) turnedAge(i int) bool {
 		// the age at a death: "Mother died at 102", "passed away at 95",
 		// as family histories and guardianship papers give it
 		m := d.prevWord(k)
+		if m == k-1 && d.word(m) == "who" {
+			// a relative clause's age: "her aunt, who at 96 lives
+			// alone"; a time stays ("who at 90 days had")
+			return d.ageEnds(i, i+1) || i+1 < len(d.toks) && d.toks[i+1].kind == tkWord && !d.toks[i+1].has(fNL) && !d.is(i+1, vUnit) && !timeWords[d.word(i+1)]
+		}
 		if m >= 0 && d.word(m) == "away" {
 			m = d.prevWord(m)
 		}
@@ -837,9 +871,18 @@ func (d *detector) ageEnds(i, j int) bool {
 	switch d.word(j) {
 	case "and", "but", "today", "now", "yesterday":
 		return true
+	case "per":
+		// a source: "He's 92 per her daughter", "pt is 94 per chart";
+		// a rate stays ("92 per minute")
+		m := j + 1
+		return m < len(d.toks) && d.toks[m].kind == tkWord && !d.toks[m].has(fNL) && !d.is(m, vUnit) && !timeWords[d.word(m)]
 	}
 	return false
 }
+
+// timeWords are the units of time and rates that a number before them
+// measures: "at 90 days", "94 per minute".
+var timeWords = set(`second seconds sec secs minute minutes min mins hour hours hr hrs day days week weeks wk wks month months mo year years yr yrs minuto beat beats breath breaths cent percent`)
 
 // historyLead reports whether the number at token i opens a history's
 // first line: at the start of a line or sentence, or after "a", "an",
@@ -1373,7 +1416,7 @@ func (d *detector) addressFromNumber(i int) int {
 			if (routeWords[w] || w == "road" || w == "rd") && end == k+1 && d.routeNumber(end) {
 				end++ // "1200 County Road 5"
 			}
-			return d.claim(i, end, TypeAddress, prioStruct)
+			return d.claim(i, d.parkSpace(end), TypeAddress, prioStruct)
 		}
 		words++
 	}
@@ -2016,4 +2059,26 @@ func (d *detector) codeValue(j, k int) bool {
 		}
 	}
 	return letters && digits > 0 || digits >= 5
+}
+
+// parkSpace extends a street address that ends before token j over a
+// mobile-home park's or a marina's space, as its residents write their
+// unit: "4410 Ridgecrest Rd Space 12", "Spc 7", "Space #31"; a number of
+// one to four digits, perhaps with a letter glued to it, on the same line.
+// "Space" elsewhere is no unit ("intercostal space 4" has no street).
+func (d *detector) parkSpace(j int) int {
+	if j+1 >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) || d.toks[j].end-d.toks[j].start > 5 || d.isPunct(j-1, '.') {
+		return j // (nor after a dot, which may end the sentence: "Oak St. Space 4 is hers")
+	}
+	if w := d.word(j); w != "space" && w != "spc" {
+		return j
+	}
+	k := j + 1
+	if d.isPunct(k, '#') && k+1 < len(d.toks) {
+		k++
+	}
+	if d.toks[k].kind != tkNum || d.toks[k].has(fNL) || d.toks[k].end-d.toks[k].start > 4 || d.state[k] != stFree {
+		return j
+	}
+	return k + 1
 }
