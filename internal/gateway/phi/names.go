@@ -57,7 +57,8 @@ func (d *detector) names() {
 		}
 		if (w[0] == 'p' || w[0] == 'c' || w[0] == 'r' || w[0] == 'i') && (w == "pt" || w == "patient" || w == "client" || w == "resident" || w == "initials") {
 			d.labelInitials(i, mark, typ, prio) // "Pt D.L. is a 56 yo man", a trial subject's "initials K.M.R."
-		} else if (w[0] == 's' || w[0] == 'c') && (w == "signed" || w == "cosigned" || w == "countersigned") && d.labelInitials(i, mark, typ, prio) {
+		} else if (w[0] == 's' || w[0] == 'c' || w[0] == 'p' || w[0] == 'w') && (w == "signed" || w == "cosigned" || w == "countersigned" ||
+			(w == "completed" || w == "prepared" || w == "witnessed") && d.wordAfterIs(i, "by")) && d.labelInitials(i, mark, typ, prio) {
 			d.keep(i, i+1) // a signature by initials alone: "Signed: J.K.L.", "Cosigned: M.R.", "electronically signed by T.W."
 			continue
 		}
@@ -3361,6 +3362,13 @@ func (d *detector) spelledAge(i int, w string) int {
 	return i
 }
 
+// wordAfterIs reports whether the token after i is the word w (in lower
+// case) on the same line.
+func (d *detector) wordAfterIs(i int, w string) bool {
+	k := i + 1
+	return k < len(d.toks) && d.toks[k].kind == tkWord && !d.toks[k].has(fNL) && d.word(k) == w
+}
+
 // initialsNot are the pairs and triples of letters with dots that follow
 // "pt" as shorthand, not as a patient's initials: "Pt A.O. x3", "pt
 // D.C.'d", "Pt N.P.O.", "pt S.P. fall".
@@ -3371,8 +3379,10 @@ var initialsNot = set(`ao dc co sp op ok npo aox ox ob gi gu er or ed us uk nh p
 // teaching notes name one, or after "initials", as a trial's adverse-event
 // report names its subject:
 // "Pt D.L. is a 56 yo man", "Patient R.M.K. seen", "Subject 014-0032,
-// initials K.M.R.", or after a verb of signing, as a note is signed by
-// initials alone ("Signed: J.K.L.", "Cosigned: M.R.", "signed by T.W.").
+// initials K.M.R.", or after a verb of signing, as a note or a form is
+// signed by initials alone ("Signed: J.K.L.", "Cosigned: M.R.", "signed by
+// T.W."), and after "completed", "prepared" or "witnessed" with "by"
+// ("Completed by: F.K.B.", "Prepared by R.T.", "Witnessed by: L.M.").
 // Shorthand written so stays (initialsNot: "Signed: M.D."). It reports
 // whether it marked any.
 func (d *detector) labelInitials(i int, mark []uint8, typ []Type, prio []int8) bool {

@@ -862,6 +862,10 @@ func (d *detector) ageEnds(i, j int) bool {
 		switch d.text[t.start] {
 		case '.', ',', ';', ')', '!':
 			return true
+		case '-':
+			// a dash between blanks, then words: "he's 91 - can someone
+			// call" (a range stays: "is 92 - 94 on 2L")
+			return j > 0 && t.start > d.toks[j-1].end && j+1 < len(d.toks) && d.toks[j+1].start > t.end && d.toks[j+1].kind == tkWord
 		}
 		return false
 	}
