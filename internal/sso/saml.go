@@ -301,7 +301,7 @@ func (s *Service) ACS(ctx context.Context, req ACSRequest) (auth.Session, error)
 	}
 	// SAML has no email_verified: an address counts only on a domain the
 	// org verified for this connection (the database checks).
-	return s.complete(ctx, inst, hashOf(state), req.Connection.String()+"|"+sp.IDPMetadata.EntityID+"|"+subject,
+	return s.complete(ctx, inst, hashOf(state), samlSubject(req.Connection, sp, subject),
 		email, false, nil, acr, authnInstant, "")
 }
 
@@ -343,7 +343,7 @@ func (s *Service) PreviewIdPInitiated(ctx context.Context, conn uuid.UUID, respo
 	if err != nil {
 		return IdPInitiated{}, false
 	}
-	subject := conn.String() + "|" + sp.IDPMetadata.EntityID + "|" + a.Subject.NameID.Value
+	subject := samlSubject(conn, sp, a.Subject.NameID.Value)
 	var linked dbsqlc.SAMLIdPPreviewRow
 	err = s.db.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
@@ -364,6 +364,13 @@ func (s *Service) PreviewIdPInitiated(ctx context.Context, conn uuid.UUID, respo
 		email = string(addr)
 	}
 	return IdPInitiated{Email: email, IdP: sp.IDPMetadata.EntityID}, true
+}
+
+// samlSubject is the identity a SAML subject is linked under (hashed with
+// the instance PRF): the connection, the IdP's entity id and the NameID.
+// ACS signs in by it and PreviewIdPInitiated names the account it links.
+func samlSubject(conn uuid.UUID, sp *saml.ServiceProvider, nameID string) string {
+	return conn.String() + "|" + sp.IDPMetadata.EntityID + "|" + nameID
 }
 
 func (s *Service) samlRefuse(ctx context.Context, state, reason string) (auth.Session, error) {
