@@ -18,16 +18,22 @@ have_postgres() {
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
 }
 
-install_postgres() {
-  if have_postgres; then return 0; fi
-  echo "deps: installing the PostgreSQL server (Debian package postgresql)" >&2
+# apt_install installs Debian packages, as root or through sudo (a plain
+# message and exit 1 when neither is possible).
+apt_install() {
   local sudo=""
   if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "deps: run as root or install sudo: apt-get install -y postgresql" >&2; exit 1; }
+    command -v sudo >/dev/null 2>&1 || { echo "deps: run as root or install sudo: apt-get install -y $*" >&2; exit 1; }
     sudo="sudo"
   fi
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+}
+
+install_postgres() {
+  if have_postgres; then return 0; fi
+  echo "deps: installing the PostgreSQL server (Debian package postgresql)" >&2
+  apt_install postgresql
   have_postgres || { echo "deps: PostgreSQL server binaries still not found" >&2; exit 1; }
 }
 
@@ -41,10 +47,7 @@ install_sqlc() {
 install_validators() {
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     echo "deps: installing Node.js (Debian packages nodejs, npm)" >&2
-    local sudo=""
-    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm
+    apt_install nodejs npm
   fi
   local dir="$repo/scripts/validators"
   if [ -f "$dir/node_modules/.package-lock.json" ] && cmp -s "$dir/package-lock.json" "$dir/node_modules/.ward-lock"; then
@@ -58,10 +61,7 @@ install_validators() {
 install_browser() {
   if command -v chromium >/dev/null 2>&1 || [ -n "${WARD_CHROMIUM:-}" ]; then return 0; fi
   echo "deps: installing Chromium (Debian package chromium) for the console's browser tests" >&2
-  local sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+  apt_install chromium
   command -v chromium >/dev/null 2>&1 || { echo "deps: chromium still not found" >&2; exit 1; }
 }
 
