@@ -66,13 +66,7 @@ func (c *common) operator(ctx context.Context, stderr io.Writer, baseURL string)
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	svc := auth.NewService(db, keys, mail.NewConsole(io.Discard), auth.Config{BaseURL: baseURL}, log)
 	done := func() {
-		// Give what this command recorded its place in the log, as a
-		// running server's integrator would.
-		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if _, err := audit.NewIntegrator(db, log, 0).Once(ictx); err != nil {
-			fmt.Fprintf(stderr, "ward: audit integration after the command failed (the server's integrator will retry): %v\n", err)
-		}
+		integrateNow(ctx, db, log, stderr, "the command")
 		db.Close()
 		dbase.Close()
 	}
@@ -248,4 +242,16 @@ func runOrgList(ctx context.Context, args []string, getenv func(string) string, 
 			o.EnforceSSO, o.IdleTimeoutMin, o.AbsoluteMaxMin, shredded)
 	}
 	return tw.Flush()
+}
+
+// integrateNow gives what an operator's command recorded its place in the
+// log (sequence, chain, tree) at once, as a running server's integrator
+// would; a failure is reported on stderr, not returned: the server's
+// integrator retries. after names what was recorded, for the message.
+func integrateNow(ctx context.Context, db *postgres.DB, log *slog.Logger, stderr io.Writer, after string) {
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if _, err := audit.NewIntegrator(db, log, 0).Once(ictx); err != nil {
+		fmt.Fprintf(stderr, "ward: audit integration after %s failed (the server's integrator will retry): %v\n", after, err)
+	}
 }

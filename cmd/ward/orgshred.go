@@ -15,7 +15,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/postgres"
 )
 
@@ -156,11 +155,7 @@ func runOrgShred(ctx context.Context, args []string, getenv func(string) string,
 	if !dry {
 		// Give org.shred its place in the log now, as `ward org create`
 		// does; a running server's integrator would too.
-		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if _, err := audit.NewIntegrator(db, slog.New(slog.NewJSONHandler(stderr, nil)), 0).Once(ictx); err != nil {
-			fmt.Fprintf(stderr, "ward: audit integration after the shred failed (the server's integrator will retry): %v\n", err)
-		}
+		integrateNow(ctx, db, slog.New(slog.NewJSONHandler(stderr, nil)), stderr, "the shred")
 	}
 	if format == "json" {
 		enc := json.NewEncoder(stdout)

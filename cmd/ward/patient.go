@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/wardhq/ward/internal/audit"
 	"github.com/wardhq/ward/internal/keystore"
 	"github.com/wardhq/ward/internal/postgres"
 	"github.com/wardhq/ward/internal/records"
@@ -62,11 +60,7 @@ func runPatient(ctx context.Context, args []string, getenv func(string) string, 
 	if k.Patients > 0 {
 		// Give patient.key its place in the log now, as `ward org shred`
 		// does; a running server's integrator would too.
-		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if _, ierr := audit.NewIntegrator(db, slog.New(slog.NewJSONHandler(stderr, nil)), 0).Once(ictx); ierr != nil {
-			fmt.Fprintf(stderr, "ward: audit integration after the keying failed (the server's integrator will retry): %v\n", ierr)
-		}
+		integrateNow(ctx, db, slog.New(slog.NewJSONHandler(stderr, nil)), stderr, "the keying")
 	}
 	fmt.Fprintf(stdout, "keyed %d patient(s) in %d org(s)\n", k.Patients, len(k.Orgs))
 	if err != nil {
