@@ -1452,6 +1452,9 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		{"revoke_scim_token", "a_admin", `select app.revoke_scim_token($1)::text`, []any{s.must("t.a")}, []string{"true"}, ""},
 		{"keysets table", "a_admin", `select encode(wrapped, 'hex') from private.keysets`, nil, nil, ""},
 		{"keysets table anonymous", "anonymous", `select org_id::text from private.keysets`, nil, nil, ""},
+		// The keyings not yet recorded (00288): the keying's own, no actor's.
+		{"patient_keyings table", "a_admin", `select patient_id::text from private.patient_keyings`, nil, nil, ""},
+		{"patient_keyings table anonymous", "anonymous", `select org_id::text from private.patient_keyings`, nil, nil, ""},
 		// The archive's retention as read back (00072): for the audit roles.
 		{"archive objects", "a_admin", `select name from audit.archive_objects`, nil, nil, ""},
 		// The principal cache (00070): its key and epoch are ward_rls's alone.
