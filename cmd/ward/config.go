@@ -244,8 +244,6 @@ func ensureDatabase(ctx context.Context, cl *postgres.Cluster) error {
 	return nil
 }
 
-// Close stops the embedded cluster if this process owns it, and releases
-// the data directory.
 // openChecked opens the database as openDatabase does, connects to it
 // with the operator's URL (the embedded cluster's superuser, or
 // --database-url) and checks that its schema is this binary's. The caller
@@ -268,6 +266,8 @@ func (c *common) openChecked(ctx context.Context, stderr io.Writer, command stri
 	return dbase, db, nil
 }
 
+// Close stops the embedded cluster if this process owns it, and releases
+// the data directory.
 func (d *database) Close() {
 	if d.cluster != nil && d.started {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
