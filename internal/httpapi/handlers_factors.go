@@ -65,18 +65,21 @@ func handleTOTPConfirm(svc *auth.Service, fail errorWriter) http.Handler {
 
 // stepped answers a step-up: the rotated session token in the session
 // cookie when the request was authenticated by it (a browser session's
-// token never leaves the cookie), else in the body (and in the cookie too
-// when the request also carried one). The old token works for 30 seconds
-// more; presenting it later ends the session.
+// token never leaves the cookie), else in the body only. A request
+// authenticated by a header stepped up the header's session: a session
+// cookie it also carried may hold another session (the browser's own),
+// which the header session's token must not replace (s.credential reads
+// the headers first, the cookie only when there are none).
 func (s *server) stepped(w http.ResponseWriter, r *http.Request, rot auth.Rotated) {
-	byCookie := len(r.Header.Values("Authorization")) == 0 && len(r.Header.Values("X-Api-Key")) == 0
+	byCookie := false
+	if len(r.Header.Values("Authorization")) == 0 && len(r.Header.Values("X-Api-Key")) == 0 {
+		c, err := r.Cookie(s.sessionCookie())
+		byCookie = err == nil && c.Value != ""
+	}
 	body := map[string]any{"aal": 2, "absolute_expires_at": rot.AbsoluteExpiresAt}
-	if c, err := r.Cookie(s.sessionCookie()); err == nil && c.Value != "" {
+	if byCookie {
 		s.setCookie(w, s.sessionCookie(), rot.Token, time.Until(rot.AbsoluteExpiresAt))
 	} else {
-		byCookie = false
-	}
-	if !byCookie {
 		body["token"] = rot.Token
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -331,5 +332,59 @@ func TestSessionRotation(t *testing.T) {
 	}
 	if n := w.auditCount(o.ID, "auth.token_reuse", "denied"); n != 1 {
 		t.Fatalf("%d token reuse events, want 1", n)
+	}
+}
+
+// A step-up writes the rotated token into the session cookie only when
+// the request was authenticated by that cookie: a request authenticated by
+// its Authorization header stepped up the header's session, and a session
+// cookie it also carried (a browser's own session, another member's even)
+// keeps its value: the header session's token never lands in it. The
+// cookie's own step-up still rotates the cookie and puts no token in the
+// body.
+func TestStepUpRotatesOnlyTheCookieThatAuthenticated(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Cookie Rotation Org")
+	pat := w.addMember(o, "pia@example.test", "patient")
+	browserTok := w.signInAAL1(pat.Email, o.ID)
+	secret := w.enrolTOTP(&browserTok)
+	cookie := "ward_session=" + browserTok
+
+	// Another session of the member, presented in the header, with the
+	// browser's cookie beside it.
+	header := w.signInAAL1(pat.Email, o.ID)
+	resp, b := w.request("POST", "/v1/auth/totp/verify", header, map[string]string{"code": totpCode(t, secret, time.Now())},
+		"Cookie", cookie)
+	var r struct {
+		Token string `json:"token"`
+		AAL   int    `json:"aal"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &r) != nil || r.AAL != 2 || len(r.Token) != 43 {
+		t.Fatalf("header step-up beside a cookie: %d %s", resp.StatusCode, b)
+	}
+	if line := setCookie(resp, "ward_session"); line != "" {
+		t.Fatalf("a header step-up set the session cookie: %q", line)
+	}
+	// The browser's session is as it was, and the header's new token is
+	// the header session's.
+	var me struct {
+		SessionID string `json:"session_id"`
+	}
+	resp, b = w.browse("GET", "/v1/me", http.Header{"Cookie": {cookie}}, "")
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &me) != nil {
+		t.Fatalf("the browser's cookie after a header step-up: %d %s", resp.StatusCode, b)
+	}
+	browserSession := me.SessionID
+	w.do("GET", "/v1/me", r.Token, nil, http.StatusOK, &me)
+	if me.SessionID == browserSession || me.SessionID == "" {
+		t.Fatalf("the header's new token resolves to session %q, the browser's is %q", me.SessionID, browserSession)
+	}
+
+	// The cookie's own step-up: the new token in the cookie only.
+	resp, b = w.browse("POST", "/v1/auth/totp/verify", http.Header{"Cookie": {cookie}, "Sec-Fetch-Site": {"same-origin"},
+		"Content-Type": {"application/json"}}, `{"code":"`+totpCode(t, secret, time.Now().Add(30*time.Second))+`"}`)
+	line := setCookie(resp, "ward_session")
+	if resp.StatusCode != http.StatusOK || line == "" || cookieValue(line) == browserTok || strings.Contains(string(b), `"token"`) {
+		t.Fatalf("a cookie step-up: %d %s, Set-Cookie %q", resp.StatusCode, b, line)
 	}
 }
