@@ -20,13 +20,27 @@ import (
 // the stall window has passed, is refused with 408 and nothing of it is
 // kept; a download the client stops reading is cut; a client that keeps up
 // is never cut, however long it takes.
+//
+// Two worlds: the refusals and the cut download run under a 1 s window (a
+// loaded machine only makes a stalled client stall longer, so they are
+// refused all the same); the clients that keep up run under a 4 s window
+// (keepWindow) and for more than two of its windows: a machine so loaded
+// that it leaves a client's goroutine or the server's read unscheduled for
+// a whole second (two cores, CI) would cut a client that keeps up under a
+// 1 s window, but not under this one.
 func TestStalledClients(t *testing.T) {
 	const window = time.Second
+	const keepWindow = 4 * time.Second
 	w := newWorld(t, withAPIConfig(func(c *httpapi.Config) { c.StallWindow = window }))
 	o := w.createOrg("Stall Org")
 	var kase caseJSON
 	w.do("POST", "/v1/cases", o.Admin.Token, map[string]any{"title": "stalls"}, http.StatusCreated, &kase)
 	files := "/v1/cases/" + kase.ID.String() + "/files"
+	kw := newWorld(t, withAPIConfig(func(c *httpapi.Config) { c.StallWindow = keepWindow }))
+	ko := kw.createOrg("Steady Org")
+	var kkase caseJSON
+	kw.do("POST", "/v1/cases", ko.Admin.Token, map[string]any{"title": "steady"}, http.StatusCreated, &kkase)
+	kfiles := "/v1/cases/" + kkase.ID.String() + "/files"
 
 	// slowUpload sends first at once, then chunk every pause until the
 	// server answers (or 20 s pass), and returns the answer.
@@ -130,26 +144,27 @@ func TestStalledClients(t *testing.T) {
 		t.Fatalf("refused uploads left %d versions", objects)
 	}
 
-	// A slow client that keeps up (8 KiB every 200 ms, four windows
-	// long) is served.
+	// A slow client that keeps up (8 KiB every 100 ms, two and a half
+	// windows long) is served.
+	const steadyChunks = 100
 	steady := func() (*http.Response, []byte) {
 		pr, pw := io.Pipe()
 		go func() {
 			chunk := bytes.Repeat([]byte("d"), 8<<10)
-			for i := 0; i < 20; i++ { // 4 s at 40 KiB/s
+			for i := 0; i < steadyChunks; i++ { // 10 s at 80 KiB/s
 				if _, err := pw.Write(chunk); err != nil {
 					return
 				}
-				time.Sleep(200 * time.Millisecond)
+				time.Sleep(100 * time.Millisecond)
 			}
 			pw.Close()
 		}()
-		req, _ := http.NewRequest("POST", w.srv.URL+files, pr)
-		w.authorize(req, o.Admin.Token)
+		req, _ := http.NewRequest("POST", kw.srv.URL+kfiles, pr)
+		kw.authorize(req, ko.Admin.Token)
 		req.Header.Set("Content-Type", "application/octet-stream")
 		req.Header.Set("Content-Disposition", "attachment; filename=steady.bin")
 		req.Header.Set("Ward-Document-Type", "scan")
-		resp, err := w.srv.Client().Do(req)
+		resp, err := kw.srv.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,13 +172,16 @@ func TestStalledClients(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp, b
 	}
+	if steadyChunks*100*time.Millisecond < 2*keepWindow {
+		t.Fatal("the steady upload must outlast two stall windows")
+	}
 	resp, body = steady()
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("a steady slow upload: %d %s", resp.StatusCode, body)
 	}
 	var d docJSON
 	_ = json.Unmarshal(body, &d)
-	if len(d.Versions) != 1 || d.Versions[0].Size != 20*8<<10 {
+	if len(d.Versions) != 1 || d.Versions[0].Size != steadyChunks*8<<10 {
 		t.Fatalf("steady upload stored %+v", d.Versions)
 	}
 
@@ -174,7 +192,7 @@ func TestStalledClients(t *testing.T) {
 	// however slowly a loaded machine starts them, none has ended yet.
 	claims := func() (n int) {
 		t.Helper()
-		if err := w.env.Super.Pool.QueryRow(context.Background(),
+		if err := kw.env.Super.Pool.QueryRow(context.Background(),
 			`select count(*) from app.document_uploads`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
@@ -206,12 +224,12 @@ func TestStalledClients(t *testing.T) {
 					time.Sleep(200 * time.Millisecond)
 				}
 			}()
-			req, _ := http.NewRequest("POST", w.srv.URL+files, pr)
-			w.authorize(req, o.Admin.Token)
+			req, _ := http.NewRequest("POST", kw.srv.URL+kfiles, pr)
+			kw.authorize(req, ko.Admin.Token)
 			req.Header.Set("Content-Type", "application/octet-stream")
 			req.Header.Set("Content-Disposition", "attachment; filename=many.bin")
 			req.Header.Set("Ward-Document-Type", "scan")
-			resp, err := w.srv.Client().Do(req)
+			resp, err := kw.srv.Client().Do(req)
 			if err != nil {
 				codes <- 0
 				return
@@ -227,7 +245,7 @@ func TestStalledClients(t *testing.T) {
 			t.Fatalf("%d of 16 steady uploads under way after a minute", claims()-claimed)
 		}
 	}
-	resp, body = w.upload("POST", files, o.Admin.Token, "one-more.bin", []byte("x"), "Ward-Document-Type", "scan")
+	resp, body = kw.upload("POST", kfiles, ko.Admin.Token, "one-more.bin", []byte("x"), "Ward-Document-Type", "scan")
 	close(release)
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("a 17th open upload: %d %s", resp.StatusCode, body)
@@ -239,7 +257,7 @@ func TestStalledClients(t *testing.T) {
 			t.Fatalf("one of 16 steady uploads: %d", c)
 		}
 	}
-	resp, body = w.upload("POST", files, o.Admin.Token, "one-more.bin", []byte("x"), "Ward-Document-Type", "scan")
+	resp, body = kw.upload("POST", kfiles, ko.Admin.Token, "one-more.bin", []byte("x"), "Ward-Document-Type", "scan")
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("an upload after the 16 ended: %d %s", resp.StatusCode, body)
 	}
