@@ -361,3 +361,67 @@ func TestPasskeyDeletionEndsItsStepUps(t *testing.T) {
 	w.do("GET", "/v1/members", other, nil, http.StatusOK, nil)
 	w.do("GET", "/v1/members", tok, nil, http.StatusOK, nil)
 }
+
+// A session is bound to every passkey that stepped it up (00305; a review
+// of 00292, LOW), not only to the first: a session stepped up by one
+// passkey and later by the one the member then deletes ends with that
+// deletion, and so does a passkey sign-in's session that the deleted
+// passkey stepped up again. A session only the kept passkey touched stays.
+func TestPasskeyDeletionEndsEverySessionItSteppedUp(t *testing.T) {
+	w := newWorld(t, withLocalhost())
+	o := w.createOrg("Passkey Step-ups Org")
+	tok := o.Admin.Token
+	lost, kept := w.newDevice(), w.newDevice()
+	w.registerPasskey(&tok, kept, "laptop")
+	w.registerPasskey(&tok, lost, "old phone")
+	var list struct {
+		Passkeys []struct {
+			ID   uuid.UUID `json:"id"`
+			Name string    `json:"name"`
+		} `json:"passkeys"`
+	}
+	w.do("GET", "/v1/auth/passkeys", tok, nil, http.StatusOK, &list)
+	var lostID uuid.UUID
+	for _, k := range list.Passkeys {
+		if k.Name == "old phone" {
+			lostID = k.ID
+		}
+	}
+	if lostID == uuid.Nil {
+		t.Fatalf("passkeys %+v", list)
+	}
+
+	// Stepped up by the kept passkey first, then by the lost one.
+	later := w.signInAAL1(o.Admin.Email, o.ID)
+	w.passkeyVerify(&later, kept)
+	w.passkeyVerify(&later, lost)
+	// Stepped up by the lost one, then the kept one, and again the lost
+	// one (bound once).
+	first := w.signInAAL1(o.Admin.Email, o.ID)
+	w.passkeyVerify(&first, lost)
+	w.passkeyVerify(&first, kept)
+	w.passkeyVerify(&first, lost)
+	// Stepped up by the kept passkey alone.
+	other := w.signInAAL1(o.Admin.Email, o.ID)
+	w.passkeyVerify(&other, kept)
+	w.do("GET", "/v1/members", later, nil, http.StatusOK, nil)
+
+	w.do("DELETE", "/v1/auth/passkeys/"+lostID.String(), tok, nil, http.StatusNoContent, nil)
+	for name, s := range map[string]string{"stepped up by the lost passkey after another": later,
+		"stepped up by the lost passkey first": first} {
+		resp, b := w.request("GET", "/v1/members", s, nil)
+		if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "session_revoked" {
+			t.Fatalf("the session %s: %d %s, want 401 session_revoked", name, resp.StatusCode, b)
+		}
+	}
+	w.do("GET", "/v1/members", other, nil, http.StatusOK, nil)
+	w.do("GET", "/v1/members", tok, nil, http.StatusOK, nil)
+	var ended int
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select (details->>'sessions_ended')::int from audit.events
+	   where org_id = $1 and action = 'auth.passkey.delete' and outcome = 'success'`, o.ID).Scan(&ended); err != nil {
+		t.Fatal(err)
+	}
+	if ended != 2 {
+		t.Fatalf("the deletion's event counts %d sessions ended, want 2", ended)
+	}
+}

@@ -3437,10 +3437,16 @@ begin
   user_id := k.user_id; org_id := k.org_id;
   if c.purpose = 'verify' then
     -- (00292) the first passkey that steps a session up binds it, as a
-    -- passkey sign-in does: its deletion ends the session.
+    -- passkey sign-in does: its deletion ends the session. (00305) every
+    -- later one binds it too (step_up_passkey_ids): the deletion of any
+    -- passkey that stepped the session up ends it.
     update app.sessions x set assurance = 2, authenticated_at = now(),
            amr = (select array_agg(distinct v order by v) from unnest(x.amr || array['passkey']) v),
-           passkey_id = coalesce(x.passkey_id, k.id)
+           passkey_id = coalesce(x.passkey_id, k.id),
+           step_up_passkey_ids = case
+             when x.passkey_id is null or x.passkey_id = k.id or x.step_up_passkey_ids @> array[k.id]
+               then x.step_up_passkey_ids
+             else x.step_up_passkey_ids || k.id end
      where x.id = s.id
     returning x.id, x.absolute_expires_at, x.idle_timeout_min into session_id, absolute_expires_at, idle_timeout_min;
     perform audit.append_as(k.org_id, 'auth.mfa.verify', 'success', 'session', s.id,
@@ -3608,12 +3614,15 @@ begin
     return 'last_factor';
   end if;
   -- Audited first: the caller's own session may be one of those it ends.
+  -- (00305) the sessions it signed in or stepped up, first or later.
   select count(*) into ended from app.sessions s
-   where s.org_id = me.org_id and s.passkey_id = p_id and s.revoked_at is null;
+   where s.org_id = me.org_id and (s.passkey_id = p_id or s.step_up_passkey_ids @> array[p_id])
+     and s.revoked_at is null;
   perform audit.append_as(me.org_id, 'auth.passkey.delete', 'success', 'passkey', p_id, p_request => p_request,
     p_details => jsonb_build_object('passkeys_left', left_passkeys, 'sessions_ended', ended));
   update app.sessions s set revoked_at = now(), revoked_reason = 'passkey_deleted'
-   where s.org_id = me.org_id and s.passkey_id = p_id and s.revoked_at is null;
+   where s.org_id = me.org_id and (s.passkey_id = p_id or s.step_up_passkey_ids @> array[p_id])
+     and s.revoked_at is null;
   delete from app.passkeys k where k.org_id = me.org_id and k.id = p_id;
   return 'ok';
 end $$;
@@ -10886,6 +10895,7 @@ CREATE TABLE app.sessions (
     token_authenticated_at timestamp with time zone NOT NULL,
     device_forgotten_at timestamp with time zone,
     sso_connection_id uuid,
+    step_up_passkey_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
     CONSTRAINT sessions_absolute_cap CHECK ((absolute_expires_at <= (created_at + '30 days'::interval))),
     CONSTRAINT sessions_amr_check CHECK (((amr <@ ARRAY['email'::text, 'totp'::text, 'passkey'::text, 'recovery_code'::text, 'sso'::text]) AND ((cardinality(amr) >= 1) AND (cardinality(amr) <= 5)))),
     CONSTRAINT sessions_assurance_check CHECK ((assurance = ANY (ARRAY[1, 2]))),
@@ -10908,6 +10918,12 @@ ALTER TABLE app.sessions OWNER TO ward_owner;
 --
 
 COMMENT ON COLUMN app.sessions.sso_connection_id IS 'the SSO connection that issued the session (00178): deleting it ends the session';
+
+--
+-- Name: COLUMN sessions.step_up_passkey_ids; Type: COMMENT; Schema: app; Owner: ward_owner
+--
+
+COMMENT ON COLUMN app.sessions.step_up_passkey_ids IS 'the passkeys that stepped the session up besides passkey_id (00305): deleting any of them ends the session';
 
 --
 -- Name: sso_assertions; Type: TABLE; Schema: app; Owner: ward_owner

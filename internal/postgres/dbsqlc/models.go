@@ -569,6 +569,8 @@ type AppSession struct {
 	DeviceForgottenAt    *time.Time
 	// the SSO connection that issued the session (00178): deleting it ends the session
 	SsoConnectionID uuid.NullUUID
+	// the passkeys that stepped the session up besides passkey_id (00305): deleting any of them ends the session
+	StepUpPasskeyIds []uuid.UUID
 }
 
 type AppSessionToken struct {
