@@ -341,6 +341,11 @@ var ErrTOTPLastFactor = errkind.New(errkind.Conflict, "last_factor", "auth: the 
 var ErrResetSelf = errkind.New(errkind.Invalid, "reset_self", "auth: reset of one's own factor").
 	WithPublic("remove your own TOTP factor with DELETE /v1/auth/totp")
 
+// ErrVoidSelf is VoidMemberRecoveryCodes on the caller themself: they
+// replace their own set (GenerateRecoveryCodes).
+var ErrVoidSelf = errkind.New(errkind.Invalid, "reset_self", "auth: void of one's own recovery codes").
+	WithPublic("replace your own recovery codes with POST /v1/auth/recovery-codes")
+
 // DeleteTOTP removes the caller's TOTP factor (confirmed or an enrolment
 // not yet confirmed) and ends their sessions whose second factor was TOTP
 // (app.totp_delete, migration 00214: a session stepped up within 10
@@ -406,6 +411,43 @@ func (s *Service) ResetMemberTOTP(ctx context.Context, user uuid.UUID) error {
 		"An administrator of your organisation just removed the TOTP authenticator (the six-digit codes) of your "+
 			"Ward account and voided your unused recovery codes; the sessions that used it were ended. "+
 			"Sign in with a link and enrol a new authenticator.\n\n"+
+			"If you did not ask for this, tell your organisation now: someone may be taking over your account.\n")
+	return nil
+}
+
+// VoidMemberRecoveryCodes voids another member's recovery codes, for a
+// member whose codes leaked or who lost them with their device
+// (app.member_recovery_codes_void, migration 00306: an admin's session
+// stepped up within 10 minutes, not break-glass); the member's sessions
+// that a code opened end, their other factors stay, and they are mailed.
+// Errors: ErrNotFound when user is no member of the caller's org or holds
+// no recovery code (audited), ErrVoidSelf for the caller themself.
+func (s *Service) VoidMemberRecoveryCodes(ctx context.Context, user uuid.UUID) error {
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	var r dbsqlc.MemberRecoveryCodesVoidRow
+	err = s.tx(ctx, p, func(ctx context.Context, q *dbsqlc.Queries) error {
+		var err error
+		r, err = q.MemberRecoveryCodesVoid(ctx, dbsqlc.MemberRecoveryCodesVoidParams{UserID: user, Request: nullText(requestID(ctx))})
+		return err
+	})
+	switch status := deref(r.Status); {
+	case err != nil:
+		return mapErr("void recovery codes", err)
+	case status == "self":
+		return ErrVoidSelf
+	case status == "not_found":
+		return s.denied(ctx, p, "auth.mfa.reset", "user", user,
+			errkind.Visible(ErrNotFound, "no member of this org with recovery codes has this id"))
+	case status != "ok":
+		return errors.New("auth: void recovery codes: unexpected status " + status)
+	}
+	s.notice(ctx, identity.Principal{OrgID: p.OrgID, UserID: user}, r.EmailEnc, "An administrator voided your recovery codes",
+		"An administrator of your organisation just voided the recovery codes of your Ward account; the sessions "+
+			"that a recovery code opened were ended. Your other second factors are as they were: generate a new set "+
+			"of codes after you sign in.\n\n"+
 			"If you did not ask for this, tell your organisation now: someone may be taking over your account.\n")
 	return nil
 }

@@ -181,6 +181,23 @@ func handleTOTPDelete(svc *auth.Service, fail errorWriter) http.Handler {
 	})
 }
 
+// handleMemberRecoveryCodesVoid voids a member's recovery codes for them
+// (DELETE /v1/members/{user_id}/recovery-codes, an admin's help-desk
+// route): 204 (auth.Service.VoidMemberRecoveryCodes).
+func handleMemberRecoveryCodesVoid(svc *auth.Service, fail errorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "user_id")
+		if err == nil {
+			err = svc.VoidMemberRecoveryCodes(r.Context(), id)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
 // handleMemberTOTPReset removes a member's TOTP factor for them (DELETE
 // /v1/members/{user_id}/totp, an admin's help-desk route): 204
 // (auth.Service.ResetMemberTOTP).

@@ -213,6 +213,7 @@ func (s *server) routes() {
 	// The help desk's: an admin's session, never a key (whoever holds the
 	// member's mail enrols next).
 	api.route("DELETE /v1/members/{user_id}/totp", stepUp(as(admin, "auth.mfa.reset")), handleMemberTOTPReset(users, fail))
+	api.route("DELETE /v1/members/{user_id}/recovery-codes", stepUp(as(admin, "auth.mfa.reset")), handleMemberRecoveryCodesVoid(users, fail))
 
 	// Admin API keys: created from a session that stepped up; keys cannot
 	// make keys.

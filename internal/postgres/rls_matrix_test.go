@@ -868,6 +868,14 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			[]any{s.must("a_prov1")}, nil, postgres.CodeInsufficientPrivilege},
 		{"member_totp_reset by a provider", "a_prov1", `select app.member_totp_reset($1, null)`,
 			[]any{s.must("a_admin")}, nil, postgres.CodeInsufficientPrivilege},
+		// An admin's void of a member's recovery codes (00306) takes what
+		// the reset takes.
+		{"member_recovery_codes_void anonymous", "anonymous", `select app.member_recovery_codes_void($1, null)`,
+			[]any{s.must("a_prov1")}, nil, postgres.CodeInsufficientPrivilege},
+		{"member_recovery_codes_void under a key", "a_key", `select app.member_recovery_codes_void($1, null)`,
+			[]any{s.must("a_prov1")}, nil, postgres.CodeInsufficientPrivilege},
+		{"member_recovery_codes_void by a provider", "a_prov1", `select app.member_recovery_codes_void($1, null)`,
+			[]any{s.must("a_admin")}, nil, postgres.CodeInsufficientPrivilege},
 		// The paged report (00203) admits whom the whole one admits, and
 		// refuses a page out of range.
 		{"access_report_page of another org", "a_admin", `select seq::text from audit.access_report_page($1, $2, 0, 1000)`,

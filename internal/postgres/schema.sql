@@ -2224,6 +2224,69 @@ end $$;
 ALTER FUNCTION app.logout(p_request text) OWNER TO ward_definer;
 
 --
+-- Name: member_recovery_codes_void(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.member_recovery_codes_void(p_user uuid, p_request text DEFAULT NULL::text, OUT status text, OUT email_enc bytea) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+  ended int;
+  voided int;
+begin
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.role is distinct from 'admin' then
+    raise exception 'forbidden: a member''s recovery codes are voided by an admin''s session' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  if me.break_glass then
+    raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
+      using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  if p_user is null or p_user = me.user_id then
+    status := 'self';
+    return;
+  end if;
+  perform from app.memberships m where m.org_id = me.org_id and m.user_id = p_user and m.revoked_at is null;
+  if not found then
+    status := 'not_found';
+    return;
+  end if;
+  -- One change of the member's set at a time (app.recovery_codes_generate
+  -- takes the same lock), then the codes, locked before the sessions are
+  -- read: a code being used (app.recovery_code_use) is waited for, and the
+  -- session it raised is read below with recovery_code in its amr.
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
+    'ward.recovery_codes.' || me.org_id::text || '.' || p_user::text, 0));
+  perform from app.recovery_codes c where c.org_id = me.org_id and c.user_id = p_user order by c.code_hash for update;
+  if not found then
+    status := 'not_found';
+    return;
+  end if;
+  select count(*) into ended from app.sessions s
+   where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null
+     and s.amr @> array['recovery_code'];
+  select count(*) into voided from app.recovery_codes c
+   where c.org_id = me.org_id and c.user_id = p_user and c.used_at is null;
+  perform audit.append_as(me.org_id, 'auth.mfa.reset', 'success', 'user', p_user, p_request => p_request,
+    p_details => jsonb_build_object('method', 'recovery_codes', 'sessions_ended', ended,
+      'recovery_codes_voided', voided));
+  update app.sessions s set revoked_at = now(), revoked_reason = 'recovery_codes_voided'
+   where s.org_id = me.org_id and s.user_id = p_user and s.revoked_at is null
+     and s.amr @> array['recovery_code'];
+  delete from app.recovery_codes c where c.org_id = me.org_id and c.user_id = p_user;
+  select u.email_enc into email_enc from app.users u where u.id = p_user;
+  status := 'ok';
+end $$;
+
+ALTER FUNCTION app.member_recovery_codes_void(p_user uuid, p_request text, OUT status text, OUT email_enc bytea) OWNER TO ward_definer;
+
+--
 -- Name: member_totp_reset(uuid, text); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -15170,6 +15233,13 @@ GRANT ALL ON FUNCTION app.live_storage_keys(p_keys text[]) TO ward_ops;
 
 REVOKE ALL ON FUNCTION app.logout(p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.logout(p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION member_recovery_codes_void(p_user uuid, p_request text, OUT status text, OUT email_enc bytea); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.member_recovery_codes_void(p_user uuid, p_request text, OUT status text, OUT email_enc bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.member_recovery_codes_void(p_user uuid, p_request text, OUT status text, OUT email_enc bytea) TO ward_app;
 
 --
 -- Name: FUNCTION member_totp_reset(p_user uuid, p_request text, OUT status text, OUT email_enc bytea); Type: ACL; Schema: app; Owner: ward_definer

@@ -595,6 +595,27 @@ func (q *Queries) Logout(ctx context.Context, request *string) (bool, error) {
 	return ok, err
 }
 
+const memberRecoveryCodesVoid = `-- name: MemberRecoveryCodesVoid :one
+select status, email_enc from app.member_recovery_codes_void($1, $2::text)
+`
+
+type MemberRecoveryCodesVoidParams struct {
+	UserID  uuid.UUID
+	Request *string
+}
+
+type MemberRecoveryCodesVoidRow struct {
+	Status   *string
+	EmailEnc []byte
+}
+
+func (q *Queries) MemberRecoveryCodesVoid(ctx context.Context, arg MemberRecoveryCodesVoidParams) (MemberRecoveryCodesVoidRow, error) {
+	row := q.db.QueryRow(ctx, memberRecoveryCodesVoid, arg.UserID, arg.Request)
+	var i MemberRecoveryCodesVoidRow
+	err := row.Scan(&i.Status, &i.EmailEnc)
+	return i, err
+}
+
 const memberTOTPReset = `-- name: MemberTOTPReset :one
 select status, email_enc from app.member_totp_reset($1, $2::text)
 `

@@ -190,6 +190,9 @@ select status, email_enc from app.totp_delete(sqlc.narg('request')::text);
 -- name: MemberTOTPReset :one
 select status, email_enc from app.member_totp_reset(@user_id, sqlc.narg('request')::text);
 
+-- name: MemberRecoveryCodesVoid :one
+select status, email_enc from app.member_recovery_codes_void(@user_id, sqlc.narg('request')::text);
+
 -- name: OwnEmail :one
 select app.own_email()::bytea as email_enc;
 
