@@ -84,3 +84,69 @@ func TestTOTPResetEndsARecoveryCodeSessionInFlight(t *testing.T) {
 		t.Fatalf("ended for %v, want totp_reset", reason)
 	}
 }
+
+// TestRecoveryCodesVoidEndsASessionInFlight: an admin's void of a member's
+// recovery codes (app.member_recovery_codes_void, 00306) that runs while
+// one of them is being used ends the session the code raises, as the TOTP
+// reset does (00297): the void locks the codes before it reads the
+// sessions. The member holds no TOTP factor, which the reset would need.
+func TestRecoveryCodesVoidEndsASessionInFlight(t *testing.T) {
+	env := pgtest.New(t)
+	s := seedPrincipals(t, env)
+	ctx := context.Background()
+	linkHash := sha256.Sum256([]byte("lead-link-token"))
+	var session string
+	if err := env.Super.Pool.QueryRow(ctx, `
+		with c as (insert into app.recovery_codes (org_id, user_id, code_hash)
+		           values ($1, $2, sha256('code-one')), ($1, $2, sha256('code-two')))
+		insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr)
+		values ($1, $2, $3, 600, now() + interval '1 day', 1, '{email}') returning id::text`,
+		s.org, s.lead, linkHash[:]).Scan(&session); err != nil {
+		t.Fatal(err)
+	}
+	link := postgres.Credential{Hash: hex.EncodeToString(linkHash[:]), Org: s.org}
+	admin := postgres.Credential{Hash: s.adminHash, Org: s.org}
+
+	type result struct {
+		status string
+		err    error
+	}
+	done := make(chan result, 1)
+	err := env.App.InTenantTx(ctx, link, func(ctx context.Context, tx pgx.Tx) error {
+		var status string
+		var pid uint32
+		if err := tx.QueryRow(ctx, `select status, pg_backend_pid() from app.recovery_code_use(sha256('code-one'))`).
+			Scan(&status, &pid); err != nil || status != "ok" {
+			t.Fatalf("recovery code: %q %v", status, err)
+		}
+		go func() {
+			var r result
+			r.err = env.App.InTenantTx(context.Background(), admin, func(ctx context.Context, tx pgx.Tx) error {
+				return tx.QueryRow(ctx, `select status from app.member_recovery_codes_void($1)`, s.lead).Scan(&r.status)
+			})
+			done <- r
+		}()
+		if r, blocked := blockedBy(t, env, pid, done); !blocked {
+			t.Fatalf("the void waited for nothing: %+v", r)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := <-done; r.err != nil || r.status != "ok" {
+		t.Fatalf("void: %q %v", r.status, r.err)
+	}
+	var revoked bool
+	var reason *string
+	var left int
+	if err := env.Super.Pool.QueryRow(ctx, `select revoked_at is not null, revoked_reason,
+	       (select count(*) from app.recovery_codes where org_id = $2 and user_id = $3)::int
+	       from app.sessions where id = $1`, session, s.org, s.lead).Scan(&revoked, &reason, &left); err != nil {
+		t.Fatal(err)
+	}
+	if !revoked || reason == nil || *reason != "recovery_codes_voided" || left != 0 {
+		t.Fatalf("after the void: session revoked %v (reason %v), %d codes left; want revoked, recovery_codes_voided, 0",
+			revoked, reason, left)
+	}
+}
