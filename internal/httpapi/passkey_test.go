@@ -11,6 +11,7 @@ import (
 
 	"github.com/descope/virtualwebauthn"
 	"github.com/google/uuid"
+	"github.com/wardhq/ward/internal/identity"
 )
 
 // device is a software authenticator (descope/virtualwebauthn) holding
@@ -424,4 +425,44 @@ func TestPasskeyDeletionEndsEverySessionItSteppedUp(t *testing.T) {
 	if ended != 2 {
 		t.Fatalf("the deletion's event counts %d sessions ended, want 2", ended)
 	}
+}
+
+// TestPasskeyRegistrationBindsTheSessionItRaises: a member with no second
+// factor registers a passkey in a sign-in link's session (AAL1), which the
+// registration raises to AAL2 (00307). Deleting that passkey ends the
+// session, as it ends one the passkey stepped up: someone who read the
+// link from the member's mailbox and registered a passkey of their own
+// loses the session when the member deletes the passkey they do not know.
+// Before, the session stayed at AAL2 for the rest of its lifetime. A
+// session already at AAL2 that registers a passkey is not bound to it
+// (the admin's session of TestPasskeyDeletionEndsItsStepUps stays).
+func TestPasskeyRegistrationBindsTheSessionItRaises(t *testing.T) {
+	w := newWorld(t, withLocalhost())
+	o := w.createOrg("Passkey Registration Org")
+	pat := w.addMember(o, "registrant@example.test", identity.RolePatient)
+	raised := w.signInAAL1(pat.Email, o.ID)
+	var me struct {
+		AAL int `json:"aal"`
+	}
+	w.do("GET", "/v1/me", raised, nil, http.StatusOK, &me)
+	if me.AAL != 1 {
+		t.Fatalf("the sign-in link's session is at AAL%d, want 1", me.AAL)
+	}
+	d := w.newDevice()
+	w.registerPasskey(&raised, d, "unknown phone")
+	var list struct {
+		Passkeys []struct {
+			ID uuid.UUID `json:"id"`
+		} `json:"passkeys"`
+	}
+	w.do("GET", "/v1/auth/passkeys", raised, nil, http.StatusOK, &list)
+	if len(list.Passkeys) != 1 {
+		t.Fatalf("passkeys %+v", list)
+	}
+	w.do("DELETE", "/v1/auth/passkeys/"+list.Passkeys[0].ID.String(), raised, nil, http.StatusNoContent, nil)
+	resp, b := w.request("GET", "/v1/me", raised, nil)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, b) != "session_revoked" {
+		t.Fatalf("the session the deleted passkey raised: %d %s, want 401 session_revoked", resp.StatusCode, b)
+	}
+	w.do("GET", "/v1/me", pat.Token, nil, http.StatusOK, nil)
 }

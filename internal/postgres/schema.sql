@@ -3778,8 +3778,14 @@ begin
   values (me.org_id, me.user_id, a.credential_id, p_public_key, a.aaguid, a.sign_count, a.backup_eligible,
           a.backup_state, coalesce(p_transports, '{}'), p_name)
   returning id into passkey_id;
+  -- A session this passkey raised to AAL2 is bound to it, as a step-up by
+  -- it would be (00292, 00305): deleting the passkey ends the session.
   update app.sessions s set assurance = 2, authenticated_at = now(),
-         amr = (select array_agg(distinct x order by x) from unnest(s.amr || array['passkey']) x)
+         amr = (select array_agg(distinct x order by x) from unnest(s.amr || array['passkey']) x),
+         passkey_id = case when s.assurance < 2 then coalesce(s.passkey_id, passkey_register.passkey_id) else s.passkey_id end,
+         step_up_passkey_ids = case when s.assurance < 2 and s.passkey_id is not null
+                                      then s.step_up_passkey_ids || passkey_register.passkey_id
+                                    else s.step_up_passkey_ids end
    where s.id = me.session_id;
   perform audit.append_as(me.org_id, 'auth.passkey.register', 'success', 'passkey', passkey_id,
     p_request => p_request, p_ip => p_ip, p_ua => p_ua, p_actor => me.user_id,
