@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -562,4 +563,120 @@ func TestPatientKeyConcurrentWriter(t *testing.T) {
 	}
 	w.do("POST", "/v1/patients/"+o.P1.String()+"/shred", o.Admin.Token, map[string]any{"confirm": o.P1.String()},
 		http.StatusOK, nil)
+}
+
+// TestPatientKeyConcurrentReader: a read of a legacy patient's entries,
+// of their amendments or of their export, whose statement reading the
+// rows waits while the keying commits (a lock on the rows' table, held by
+// the keying's transaction, taken before the read starts: the read's
+// earlier statements see the patient unkeyed, its rows' statement sees
+// them keyed), opens the rows under the keyset they are sealed under:
+// 200 with the texts, not 500 once.
+func TestPatientKeyConcurrentReader(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Key Read Race Org")
+	w.populate(o, "krr")
+	ctx := context.Background()
+	p1 := "/v1/patients/" + o.P1.String()
+	const note, request = "dizzy after standing up", "The dizziness began in June."
+	w.do("POST", p1+"/entries", o.Prov.Token, map[string]any{"kind": "symptom", "name": "Dizziness",
+		"observed_at": time.Now().UTC().Format(time.RFC3339), "note": note}, http.StatusCreated, nil)
+	w.do("POST", p1+"/amendments", o.PatUser.Token, map[string]any{"request": request}, http.StatusCreated, nil)
+	org, err := w.keys.OpsOrg(ctx, w.env.Super, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	identity, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, c := range []struct {
+		name, method, path, token, table string
+		body                             any
+		want                             string
+	}{
+		{"entries", "GET", p1 + "/entries", o.Lead.Token, "clinical_entries", nil, note},
+		{"amendments", "GET", p1 + "/amendments", o.PatUser.Token, "record_amendments", nil, request},
+		{"export", "POST", p1 + "/export", o.Admin.Token, "clinical_entries",
+			map[string]any{"recipient": identity.Recipient().String()}, note},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// Unkeyed again, and its keying forgotten (one a patient).
+			w.unkey(o.ID, o.P1)
+			if _, err := w.env.Super.Pool.Exec(ctx, `delete from private.patient_keyings where org_id = $1 and patient_id = $2`,
+				o.ID, o.P1); err != nil {
+				t.Fatal(err)
+			}
+			tx, err := w.env.Super.Pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = tx.Rollback(ctx) }()
+			if _, err := tx.Exec(ctx, `lock table app.`+c.table+` in access exclusive mode`); err != nil {
+				t.Fatal(err)
+			}
+			pid := tx.Conn().PgConn().PID()
+			type result struct {
+				status int
+				body   []byte
+			}
+			done := make(chan result, 1)
+			go func() {
+				var b []byte
+				if c.body != nil {
+					b, _ = json.Marshal(c.body)
+				}
+				req, _ := http.NewRequest(c.method, w.srv.URL+c.path, bytes.NewReader(b))
+				req.Header.Set("Content-Type", "application/json")
+				w.authorize(req, c.token)
+				resp, err := w.srv.Client().Do(req)
+				if err != nil {
+					done <- result{body: []byte(err.Error())}
+					return
+				}
+				defer resp.Body.Close()
+				rb, _ := io.ReadAll(resp.Body)
+				done <- result{resp.StatusCode, rb}
+			}()
+			// The read waits on the lock, past its read of the patient.
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				var n int
+				if err := w.env.Super.Pool.QueryRow(ctx, `select count(*) from pg_stat_activity
+					 where datname = current_database() and backend_type = 'client backend'
+					   and $1 = any(pg_blocking_pids(pid))`, int32(pid)).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if n > 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the read did not wait for the keying within 30 s")
+				}
+			}
+			if err := records.KeyPatientTx(ctx, tx, org, o.ID, o.P1); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			r := <-done
+			if r.status != http.StatusOK {
+				t.Fatalf("%s %s during the keying: %d %s", c.method, c.path, r.status, r.body)
+			}
+			got := r.body
+			if c.name == "export" {
+				rd, err := age.Decrypt(bytes.NewReader(r.body), identity)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, err = io.ReadAll(rd); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Contains(got, []byte(c.want)) {
+				t.Fatalf("%s %s during the keying does not carry the text: %s", c.method, c.path, got)
+			}
+		})
+	}
 }

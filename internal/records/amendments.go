@@ -133,14 +133,23 @@ func amendmentFromRow(r dbsqlc.AppRecordAmendment, k envelope.Sealer) (Amendment
 
 // readAmendments reads and opens the amendment requests of patient's
 // record that the transaction's credential sees, oldest first, with their
-// queue entries' status and due date where it sees those; k is the keys
-// the record is sealed under (recordSealer).
-func readAmendments(ctx context.Context, q *dbsqlc.Queries, k envelope.Sealer, org, patient uuid.UUID) ([]Amendment, error) {
+// queue entries' status and due date where it sees those; they open under
+// the patient's keys (unwrapped with the org's keys ok) as the same
+// statement saw them (rowsSealer), whatever an earlier statement of the
+// transaction read.
+func readAmendments(ctx context.Context, q *dbsqlc.Queries, ok *envelope.OrgKeys, org, patient uuid.UUID) ([]Amendment, error) {
 	rows, err := q.ListAmendments(ctx, dbsqlc.ListAmendmentsParams{OrgID: org, PatientID: patient})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Amendment, len(rows))
+	if len(rows) == 0 {
+		return out, nil
+	}
+	k, err := rowsSealer(ok, patient, rows[0].PatientVisible, rows[0].PatientKeyset, rows[0].PatientShreddedAt)
+	if err != nil {
+		return nil, err
+	}
 	for i, r := range rows {
 		if out[i], err = amendmentFromRow(r.AppRecordAmendment, k); err != nil {
 			return nil, err
@@ -230,11 +239,13 @@ func (s *Service) ListAmendments(ctx context.Context, patient uuid.UUID) ([]Amen
 	var out []Amendment
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, ok *envelope.OrgKeys) error {
 		q := dbsqlc.New(tx)
-		k, err := recordSealer(ctx, q, ok, c.p.OrgID, patient)
-		if err != nil {
+		// Whether the caller sees the patient, and not shredded: the
+		// texts open under the keyset their own statement reads.
+		if _, err := recordSealer(ctx, q, ok, c.p.OrgID, patient); err != nil {
 			return err
 		}
-		if out, err = readAmendments(ctx, q, k, c.p.OrgID, patient); err != nil {
+		var err error
+		if out, err = readAmendments(ctx, q, ok, c.p.OrgID, patient); err != nil {
 			return err
 		}
 		ids := make([]uuid.UUID, len(out))

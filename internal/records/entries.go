@@ -185,6 +185,25 @@ func entryFromRow(r dbsqlc.AppClinicalEntry, k envelope.Sealer) (Entry, error) {
 	return e, nil
 }
 
+// entriesFromRows opens the entries ListEntries read, under the patient's
+// keys as that statement saw them (its first row; rowsSealer).
+func entriesFromRows(rows []dbsqlc.ListEntriesRow, ok *envelope.OrgKeys, patient uuid.UUID) ([]Entry, error) {
+	out := make([]Entry, len(rows))
+	if len(rows) == 0 {
+		return out, nil
+	}
+	k, err := rowsSealer(ok, patient, rows[0].PatientVisible, rows[0].PatientKeyset, rows[0].PatientShreddedAt)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range rows {
+		if out[i], err = entryFromRow(r.AppClinicalEntry, k); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // CreateEntry adds a clinical entry to a patient's record (the patient
 // themself, an assigned provider, a lead or an admin). Errors:
 // ErrInvalidInput, ErrNotFound (audited).
@@ -328,8 +347,9 @@ func (s *Service) ListEntries(ctx context.Context, patient uuid.UUID, limit int,
 	var next string
 	err = s.tx(ctx, c, func(ctx context.Context, tx pgx.Tx, ok *envelope.OrgKeys) error {
 		q := dbsqlc.New(tx)
-		k, err := recordSealer(ctx, q, ok, c.p.OrgID, patient)
-		if err != nil {
+		// Whether the caller sees the patient, and not shredded: the
+		// notes open under the keyset their own statement reads.
+		if _, err := recordSealer(ctx, q, ok, c.p.OrgID, patient); err != nil {
 			return err
 		}
 		// One more than asked for: whether there is a next page.
@@ -343,16 +363,15 @@ func (s *Service) ListEntries(ctx context.Context, patient uuid.UUID, limit int,
 		}
 		if len(rows) > limit {
 			rows = rows[:limit]
-			last := rows[limit-1]
+			last := rows[limit-1].AppClinicalEntry
 			next = EntryCursor{observedAt: last.ObservedAt, id: last.ID}.String()
 		}
-		out = make([]Entry, len(rows))
+		if out, err = entriesFromRows(rows, ok, patient); err != nil {
+			return err
+		}
 		ids := make([]uuid.UUID, len(rows))
 		for i, r := range rows {
-			if out[i], err = entryFromRow(r, k); err != nil {
-				return err
-			}
-			ids[i] = r.ID
+			ids[i] = r.AppClinicalEntry.ID
 		}
 		var marks []dbsqlc.EntryAmendmentMarksRow
 		if len(ids) > 0 {

@@ -142,21 +142,18 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID, files Ex
 		if out.Patient, err = fromRow(row, k); err != nil {
 			return err
 		}
-		rk, err := patientSealer(k, patient, row.Keyset, row.ShreddedAt)
-		if err != nil {
-			return err
-		}
+		// The entries and the amendments open under the keyset their own
+		// statements read (a keying may commit after the row was read).
 		rows, err := q.ListEntries(ctx, dbsqlc.ListEntriesParams{OrgID: c.p.OrgID, PatientID: patient, MaxRows: maxExportEntries})
 		if err != nil {
 			return err
 		}
-		out.Entries = make([]Entry, len(rows))
+		if out.Entries, err = entriesFromRows(rows, k, patient); err != nil {
+			return err
+		}
 		ids := make([]uuid.UUID, len(rows))
 		for i, r := range rows {
-			if out.Entries[i], err = entryFromRow(r, rk); err != nil {
-				return err
-			}
-			ids[i] = r.ID
+			ids[i] = r.AppClinicalEntry.ID
 		}
 		if len(rows) == maxExportEntries {
 			var all int
@@ -166,7 +163,7 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID, files Ex
 			}
 			out.EntriesOmitted = max(all-len(rows), 0)
 		}
-		if out.Amendments, err = readAmendments(ctx, q, rk, c.p.OrgID, patient); err != nil {
+		if out.Amendments, err = readAmendments(ctx, q, k, c.p.OrgID, patient); err != nil {
 			return err
 		}
 		var marks []dbsqlc.EntryAmendmentMarksRow

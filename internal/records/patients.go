@@ -226,6 +226,31 @@ func recordSealer(ctx context.Context, q *dbsqlc.Queries, k *envelope.OrgKeys, o
 	return patientSealer(k, patient, row.Keyset, row.ShreddedAt)
 }
 
+// rowsSealer returns the keys the rows of one statement that carries the
+// patient's row (ListEntries, ListAmendments: patient_visible,
+// patient_keyset and patient_shredded_at on their first row, null on the
+// others) open under: that row's keyset as the same statement saw it, so
+// a keying or a shred that commits after the transaction's earlier read
+// of the patient (recordSealer) is seen by the rows and their keys both or
+// by neither. ErrNotFound when the statement no longer saw the patient,
+// ErrShredded when it saw them shredded.
+func rowsSealer(k *envelope.OrgKeys, patient uuid.UUID, visible, wrapped, shreddedAt any) (envelope.Sealer, error) {
+	if v, ok := visible.(bool); !ok || !v {
+		return nil, ErrNotFound
+	}
+	keyset, ok := wrapped.([]byte)
+	if wrapped != nil && !ok {
+		return nil, fmt.Errorf("records: keyset of patient %s read as %T", patient, wrapped)
+	}
+	var shredded *time.Time
+	if at, ok := shreddedAt.(time.Time); ok {
+		shredded = &at
+	} else if shreddedAt != nil {
+		return nil, fmt.Errorf("records: shred time of patient %s read as %T", patient, shreddedAt)
+	}
+	return patientSealer(k, patient, keyset, shredded)
+}
+
 // writeSealer is recordSealer for a writer that seals a new value for
 // patient (an entry's note, an amendment's text): the row is read locked
 // for key share until tx ends (PatientKeysetForWrite), so a keying of the

@@ -229,10 +229,17 @@ func (q *Queries) EntryAmendmentMarks(ctx context.Context, arg EntryAmendmentMar
 }
 
 const listAmendments = `-- name: ListAmendments :many
-select a.org_id, a.id, a.patient_id, a.entry_id, a.dsr_id, a.request_enc, a.requested_by, a.requested_at, a.status, a.denial_basis, a.decision_enc, a.decided_by, a.decided_at, a.disagreement_enc, a.disagreement_at, a.rebuttal_enc, a.rebuttal_by, a.rebuttal_at, d.status as queue_status, d.due_at as queue_due_at
+select a.org_id, a.id, a.patient_id, a.entry_id, a.dsr_id, a.request_enc, a.requested_by, a.requested_at, a.status, a.denial_basis, a.decision_enc, a.decided_by, a.decided_at, a.disagreement_enc, a.disagreement_at, a.rebuttal_enc, a.rebuttal_by, a.rebuttal_at, d.status as queue_status, d.due_at as queue_due_at,
+       case when row_number() over w = 1 then
+         exists (select from app.patients p where p.org_id = $1 and p.id = $2) end as patient_visible,
+       case when row_number() over w = 1 then
+         (select p.keyset from app.patients p where p.org_id = $1 and p.id = $2) end as patient_keyset,
+       case when row_number() over w = 1 then
+         (select p.shredded_at from app.patients p where p.org_id = $1 and p.id = $2) end as patient_shredded_at
   from app.record_amendments a
   left join app.dsr_requests d on d.org_id = a.org_id and d.id = a.dsr_id
  where a.org_id = $1 and a.patient_id = $2
+window w as (order by a.requested_at, a.id)
  order by a.requested_at, a.id
 `
 
@@ -245,10 +252,15 @@ type ListAmendmentsRow struct {
 	AppRecordAmendment AppRecordAmendment
 	QueueStatus        *string
 	QueueDueAt         *time.Time
+	PatientVisible     interface{}
+	PatientKeyset      interface{}
+	PatientShreddedAt  interface{}
 }
 
 // The queue entry's status and due date, for whoever sees it (the patient
-// and admins; null for the care team).
+// and admins; null for the care team). The first row also carries the
+// patient's row as the statement sees it, as ListEntries' does: the texts
+// open under the keyset of the same snapshot.
 func (q *Queries) ListAmendments(ctx context.Context, arg ListAmendmentsParams) ([]ListAmendmentsRow, error) {
 	rows, err := q.db.Query(ctx, listAmendments, arg.OrgID, arg.PatientID)
 	if err != nil {
@@ -279,6 +291,9 @@ func (q *Queries) ListAmendments(ctx context.Context, arg ListAmendmentsParams) 
 			&i.AppRecordAmendment.RebuttalAt,
 			&i.QueueStatus,
 			&i.QueueDueAt,
+			&i.PatientVisible,
+			&i.PatientKeyset,
+			&i.PatientShreddedAt,
 		); err != nil {
 			return nil, err
 		}

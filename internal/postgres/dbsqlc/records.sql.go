@@ -248,13 +248,20 @@ func (q *Queries) LinkPatientUser(ctx context.Context, arg LinkPatientUserParams
 }
 
 const listEntries = `-- name: ListEntries :many
-select org_id, id, patient_id, kind, name, value, unit, kcal, protein_g, carbs_g, fat_g, observed_at, note_enc, created_by, created_at
-from app.clinical_entries
-where org_id = $1 and patient_id = $2
+select e.org_id, e.id, e.patient_id, e.kind, e.name, e.value, e.unit, e.kcal, e.protein_g, e.carbs_g, e.fat_g, e.observed_at, e.note_enc, e.created_by, e.created_at,
+       case when row_number() over w = 1 then
+         exists (select from app.patients p where p.org_id = $1 and p.id = $2) end as patient_visible,
+       case when row_number() over w = 1 then
+         (select p.keyset from app.patients p where p.org_id = $1 and p.id = $2) end as patient_keyset,
+       case when row_number() over w = 1 then
+         (select p.shredded_at from app.patients p where p.org_id = $1 and p.id = $2) end as patient_shredded_at
+from app.clinical_entries e
+where e.org_id = $1 and e.patient_id = $2
   and ($3::timestamptz is null
-       or observed_at < $3::timestamptz
-       or (observed_at = $3::timestamptz and id > $4::uuid))
-order by observed_at desc, id
+       or e.observed_at < $3::timestamptz
+       or (e.observed_at = $3::timestamptz and e.id > $4::uuid))
+window w as (order by e.observed_at desc, e.id)
+order by e.observed_at desc, e.id
 limit $5
 `
 
@@ -266,9 +273,20 @@ type ListEntriesParams struct {
 	MaxRows         int32
 }
 
+type ListEntriesRow struct {
+	AppClinicalEntry  AppClinicalEntry
+	PatientVisible    interface{}
+	PatientKeyset     interface{}
+	PatientShreddedAt interface{}
+}
+
 // Newest first; a page after a cursor (the last entry of the page before:
-// its observed_at and id) continues the same order.
-func (q *Queries) ListEntries(ctx context.Context, arg ListEntriesParams) ([]AppClinicalEntry, error) {
+// its observed_at and id) continues the same order. The first row also
+// carries the patient's row as the statement sees it (patient_visible,
+// patient_keyset, patient_shredded_at; one copy, not one a row): the
+// notes open under the keyset of the same snapshot, even when a keying
+// (00288) commits after the transaction's earlier read of the patient.
+func (q *Queries) ListEntries(ctx context.Context, arg ListEntriesParams) ([]ListEntriesRow, error) {
 	rows, err := q.db.Query(ctx, listEntries,
 		arg.OrgID,
 		arg.PatientID,
@@ -280,25 +298,28 @@ func (q *Queries) ListEntries(ctx context.Context, arg ListEntriesParams) ([]App
 		return nil, err
 	}
 	defer rows.Close()
-	var items []AppClinicalEntry
+	var items []ListEntriesRow
 	for rows.Next() {
-		var i AppClinicalEntry
+		var i ListEntriesRow
 		if err := rows.Scan(
-			&i.OrgID,
-			&i.ID,
-			&i.PatientID,
-			&i.Kind,
-			&i.Name,
-			&i.Value,
-			&i.Unit,
-			&i.Kcal,
-			&i.ProteinG,
-			&i.CarbsG,
-			&i.FatG,
-			&i.ObservedAt,
-			&i.NoteEnc,
-			&i.CreatedBy,
-			&i.CreatedAt,
+			&i.AppClinicalEntry.OrgID,
+			&i.AppClinicalEntry.ID,
+			&i.AppClinicalEntry.PatientID,
+			&i.AppClinicalEntry.Kind,
+			&i.AppClinicalEntry.Name,
+			&i.AppClinicalEntry.Value,
+			&i.AppClinicalEntry.Unit,
+			&i.AppClinicalEntry.Kcal,
+			&i.AppClinicalEntry.ProteinG,
+			&i.AppClinicalEntry.CarbsG,
+			&i.AppClinicalEntry.FatG,
+			&i.AppClinicalEntry.ObservedAt,
+			&i.AppClinicalEntry.NoteEnc,
+			&i.AppClinicalEntry.CreatedBy,
+			&i.AppClinicalEntry.CreatedAt,
+			&i.PatientVisible,
+			&i.PatientKeyset,
+			&i.PatientShreddedAt,
 		); err != nil {
 			return nil, err
 		}

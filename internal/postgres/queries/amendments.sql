@@ -11,11 +11,20 @@ returning *;
 
 -- name: ListAmendments :many
 -- The queue entry's status and due date, for whoever sees it (the patient
--- and admins; null for the care team).
-select sqlc.embed(a), d.status as queue_status, d.due_at as queue_due_at
+-- and admins; null for the care team). The first row also carries the
+-- patient's row as the statement sees it, as ListEntries' does: the texts
+-- open under the keyset of the same snapshot.
+select sqlc.embed(a), d.status as queue_status, d.due_at as queue_due_at,
+       case when row_number() over w = 1 then
+         exists (select from app.patients p where p.org_id = @org_id and p.id = @patient_id) end as patient_visible,
+       case when row_number() over w = 1 then
+         (select p.keyset from app.patients p where p.org_id = @org_id and p.id = @patient_id) end as patient_keyset,
+       case when row_number() over w = 1 then
+         (select p.shredded_at from app.patients p where p.org_id = @org_id and p.id = @patient_id) end as patient_shredded_at
   from app.record_amendments a
   left join app.dsr_requests d on d.org_id = a.org_id and d.id = a.dsr_id
  where a.org_id = @org_id and a.patient_id = @patient_id
+window w as (order by a.requested_at, a.id)
  order by a.requested_at, a.id;
 
 -- name: AmendmentVisible :one

@@ -71,14 +71,25 @@ returning *;
 
 -- name: ListEntries :many
 -- Newest first; a page after a cursor (the last entry of the page before:
--- its observed_at and id) continues the same order.
-select *
-from app.clinical_entries
-where org_id = @org_id and patient_id = @patient_id
+-- its observed_at and id) continues the same order. The first row also
+-- carries the patient's row as the statement sees it (patient_visible,
+-- patient_keyset, patient_shredded_at; one copy, not one a row): the
+-- notes open under the keyset of the same snapshot, even when a keying
+-- (00288) commits after the transaction's earlier read of the patient.
+select sqlc.embed(e),
+       case when row_number() over w = 1 then
+         exists (select from app.patients p where p.org_id = @org_id and p.id = @patient_id) end as patient_visible,
+       case when row_number() over w = 1 then
+         (select p.keyset from app.patients p where p.org_id = @org_id and p.id = @patient_id) end as patient_keyset,
+       case when row_number() over w = 1 then
+         (select p.shredded_at from app.patients p where p.org_id = @org_id and p.id = @patient_id) end as patient_shredded_at
+from app.clinical_entries e
+where e.org_id = @org_id and e.patient_id = @patient_id
   and (sqlc.narg('after_observed_at')::timestamptz is null
-       or observed_at < sqlc.narg('after_observed_at')::timestamptz
-       or (observed_at = sqlc.narg('after_observed_at')::timestamptz and id > sqlc.narg('after_id')::uuid))
-order by observed_at desc, id
+       or e.observed_at < sqlc.narg('after_observed_at')::timestamptz
+       or (e.observed_at = sqlc.narg('after_observed_at')::timestamptz and e.id > sqlc.narg('after_id')::uuid))
+window w as (order by e.observed_at desc, e.id)
+order by e.observed_at desc, e.id
 limit @max_rows;
 
 -- name: AssignProvider :execrows
