@@ -318,15 +318,19 @@ func rlsActorNamed(s *rlsSeed, name string) rlsActor {
 
 // testRLSProcedures checks the procedures and columns ward_app must not
 // reach, and the one way to key material.
+// rlsProcedureCell is a statement an actor runs, with what it returns or
+// the SQLSTATE it fails with.
+type rlsProcedureCell struct {
+	name, actor, sql string
+	args             []any
+	want             []string // nil: must fail, with SQLSTATE code (42501 when empty)
+	code             string
+}
+
 func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 	ctx := context.Background()
 	A, B := s.must("A"), s.must("B")
-	cases := []struct {
-		name, actor, sql string
-		args             []any
-		want             []string // nil: must fail, with SQLSTATE code (42501 when empty)
-		code             string
-	}{
+	cases := []rlsProcedureCell{
 		{"create_org is for operators", "a_admin",
 			`select (app.create_org('Evil', '\x00', '\x00', $1, $2, '\x00', $3)).org_id::text`,
 			[]any{rlsNew(), rlsRandom(32), rlsNew()}, nil, ""},
@@ -1552,6 +1556,84 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		})
 	}
 
+	runRLSProcedureCells(t, env, s, cases)
+	testRLSShreddedPatientOtherOrg(t, env, s)
+}
+
+// testRLSShreddedPatientOtherOrg: a row naming another org's patient (or
+// a case of theirs) is refused by its policy whether that patient was
+// crypto-shredded or not (00301): the triggers that refuse a shredded
+// patient's new rows run before the policy, and answered 55000
+// (patient_shredded) for a shredded patient and 42501 for a live one, which
+// told a caller of org B whether an id of org A's is a shredded patient.
+// Org A's own admin is still refused for the shredded patient (55000).
+// Run after the other cells: the seed gains a shredded patient of A (PS)
+// and a case of theirs (CS), written as app.patient_shred leaves them.
+func testRLSShreddedPatientOtherOrg(t *testing.T, env *pgtest.Env, s *rlsSeed) {
+	ctx := context.Background()
+	A, PS, CS := s.must("A"), s.name("PS"), s.name("CS")
+	err := env.Super.InTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `set local session_replication_role = replica;
+			insert into app.patients (org_id, id, name_enc, created_by, shredded_at)
+			values ('`+A+`', '`+PS+`', '\x', '`+s.must("a_admin")+`', now());
+			insert into app.cases (org_id, id, patient_id, title_enc, status, closed_at, created_by)
+			values ('`+A+`', '`+CS+`', '`+PS+`', '\x', 'closed', now(), '`+s.must("a_admin")+`')`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []rlsProcedureCell
+	for _, w := range []struct {
+		what, sql string
+		args      func(patient, kase, by string) []any
+	}{
+		{"an entry", `insert into app.clinical_entries (org_id, id, patient_id, kind, name, kcal, observed_at, note_enc, created_by)
+			values ($1, gen_random_uuid(), $2, 'food', 'oats', 150, now(), '\x01', $3)`,
+			func(p, _, by string) []any { return []any{A, p, by} }},
+		{"an amendment request", `insert into app.record_amendments (org_id, id, patient_id, dsr_id, request_enc, requested_by)
+			values ($1, gen_random_uuid(), $2, gen_random_uuid(), '\x01', $3)`,
+			func(p, _, by string) []any { return []any{A, p, by} }},
+		{"an access request", `insert into app.dsr_requests (org_id, id, kind, patient_id, requested_by, due_at)
+			values ($1, gen_random_uuid(), 'access', $2, $3, now())`,
+			func(p, _, by string) []any { return []any{A, p, by} }},
+		{"a case", `insert into app.cases (org_id, id, patient_id, title_enc, created_by)
+			values ($1, gen_random_uuid(), $2, '\x01', $3)`,
+			func(p, _, by string) []any { return []any{A, p, by} }},
+		{"a care team place", `insert into app.care_team (org_id, provider_id, patient_id) values ($1, $3, $2)`,
+			func(p, _, by string) []any { return []any{A, p, by} }},
+		{"a patient link", `insert into app.patient_links (org_id, user_id, patient_id) values ($1, $3, $2)`,
+			func(p, _, by string) []any { return []any{A, p, by} }},
+		{"a legal hold on the patient", `insert into app.legal_holds (org_id, id, patient_id, reason_enc, created_by)
+			values ($1, gen_random_uuid(), $2, '\x01', $3)`,
+			func(p, _, by string) []any { return []any{A, p, by} }},
+		{"a legal hold on the patient's case", `insert into app.legal_holds (org_id, id, case_id, reason_enc, created_by)
+			values ($1, gen_random_uuid(), $2, '\x01', $3)`,
+			func(_, k, by string) []any { return []any{A, k, by} }},
+	} {
+		cases = append(cases,
+			rlsProcedureCell{name: w.what + " for another org's live patient", actor: "b_admin", sql: w.sql,
+				args: w.args(s.must("P1"), s.must("C1"), s.must("b_admin"))},
+			rlsProcedureCell{name: w.what + " for another org's shredded patient", actor: "b_admin", sql: w.sql,
+				args: w.args(PS, CS, s.must("b_admin"))})
+	}
+	// The patient's own org is refused as before.
+	cases = append(cases,
+		rlsProcedureCell{name: "an entry for the org's shredded patient", actor: "a_admin",
+			sql: `insert into app.clinical_entries (org_id, id, patient_id, kind, name, kcal, observed_at, note_enc, created_by)
+				values ($1, gen_random_uuid(), $2, 'food', 'oats', 150, now(), '\x01', $3)`,
+			args: []any{A, PS, s.must("a_admin")}, code: "55000"},
+		rlsProcedureCell{name: "a hold on the org's shredded patient's case", actor: "a_admin",
+			sql: `insert into app.legal_holds (org_id, id, case_id, reason_enc, created_by)
+				values ($1, gen_random_uuid(), $2, '\x01', $3)`,
+			args: []any{A, CS, s.must("a_admin")}, code: "55000"})
+	runRLSProcedureCells(t, env, s, cases)
+}
+
+// runRLSProcedureCells runs each cell in a transaction of its actor, rolled
+// back.
+func runRLSProcedureCells(t *testing.T, env *pgtest.Env, s *rlsSeed, cases []rlsProcedureCell) {
+	ctx := context.Background()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			regrace(t, env, s, c.actor)

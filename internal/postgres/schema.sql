@@ -4338,6 +4338,11 @@ begin
   if new.patient_id is null then
     return new;
   end if;
+  -- A row of another org than the caller's is its policy's to refuse.
+  if current_setting('ward.credential', true) <> ''
+     and new.org_id is distinct from private.get_my_org_id() then
+    return new;
+  end if;
   select p.shredded_at into shredded from app.patients p
    where p.org_id = new.org_id and p.id = new.patient_id for key share;
   if shredded is not null then
@@ -4361,6 +4366,11 @@ declare
   shredded timestamptz;
 begin
   if new.case_id is null then
+    return new;
+  end if;
+  -- A row of another org than the caller's is its policy's to refuse.
+  if current_setting('ward.credential', true) <> ''
+     and new.org_id is distinct from private.get_my_org_id() then
     return new;
   end if;
   select p.shredded_at into shredded
