@@ -680,3 +680,76 @@ func TestPatientKeyConcurrentReader(t *testing.T) {
 		})
 	}
 }
+
+// TestPatientValueUnderOrgKeysRefused: the database refuses, whoever
+// writes it (here the superuser, as a server of the version before 00288
+// or a bug would), an entry's note or an amendment's text sealed under
+// the org's keys for a patient with a keyset of their own (00302: the
+// Tink prefix names an org key); the same under the patient's keys goes
+// in, and so does an org-sealed value of a patient not keyed yet.
+func TestPatientValueUnderOrgKeysRefused(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Tier Check Org")
+	w.populate(o, "tc")
+	ctx := context.Background()
+	org, err := w.keys.OpsOrg(ctx, w.env.Super, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wrapped []byte
+	if err := w.env.Super.Pool.QueryRow(ctx, `select keyset from app.patients where id = $1`, o.P1).Scan(&wrapped); err != nil {
+		t.Fatal(err)
+	}
+	pk, err := org.PatientKeys(o.P1, wrapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.unkey(o.ID, o.P2)
+
+	type sealer interface {
+		Seal([]byte, envelope.AD) ([]byte, error)
+	}
+	entry := func(patient uuid.UUID, k sealer) error {
+		id := uuid.New()
+		ct, err := k.Seal([]byte("swollen left ankle"), envelope.AD{Table: "clinical_entries", Column: "note", Org: o.ID, Row: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.env.Super.Pool.Exec(ctx, `insert into app.clinical_entries (org_id, id, patient_id, kind, name, observed_at, note_enc, created_by)
+			values ($1, $2, $3, 'symptom', 'Swelling', now(), $4, $5)`, o.ID, id, patient, ct, o.Prov.ID)
+		return err
+	}
+	amendment := func(patient uuid.UUID, k sealer) error {
+		id := uuid.New()
+		ct, err := k.Seal([]byte("The swelling is on the right."), envelope.AD{Table: "record_amendments", Column: "request", Org: o.ID, Row: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.env.Super.Pool.Exec(ctx, `insert into app.record_amendments (org_id, id, patient_id, dsr_id, request_enc, requested_by)
+			values ($1, $2, $3, gen_random_uuid(), $4, $5)`, o.ID, id, patient, ct, o.Admin.ID)
+		return err
+	}
+	refused := func(what string, err error) {
+		t.Helper()
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "23514" || pe.Hint != "sealed_under_org_keys" {
+			t.Errorf("%s sealed under the org's keys for a keyed patient: %v", what, err)
+		}
+	}
+	refused("an entry's note", entry(o.P1, org))
+	refused("an amendment's request", amendment(o.P1, org))
+	if err := entry(o.P1, pk); err != nil {
+		t.Errorf("an entry's note under the patient's keys: %v", err)
+	}
+	if err := amendment(o.P1, pk); err != nil {
+		t.Errorf("an amendment's request under the patient's keys: %v", err)
+	}
+	if err := entry(o.P2, org); err != nil {
+		t.Errorf("an entry's note under the org's keys for a patient not keyed yet: %v", err)
+	}
+	// The keying of that patient seals it again and passes the check.
+	if k, err := records.KeyPatients(ctx, w.env.Super, w.keys, uuid.NullUUID{UUID: o.ID, Valid: true}); err != nil || k.Patients != 1 {
+		t.Fatalf("the keying: %+v (%v)", k, err)
+	}
+	refused("an entry's note, after the keying", entry(o.P2, org))
+}

@@ -4295,6 +4295,52 @@ end $$;
 ALTER FUNCTION app.refuse_erased_member() OWNER TO ward_definer;
 
 --
+-- Name: refuse_org_sealed_value(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.refuse_org_sealed_value() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  vals bytea[];
+  v bytea;
+  org_key bigint;
+begin
+  if tg_table_name = 'clinical_entries' then
+    if tg_op = 'UPDATE' and new.note_enc is not distinct from old.note_enc then
+      return new;
+    end if;
+    vals := array[new.note_enc];
+  elsif tg_op = 'UPDATE' then
+    vals := array[case when new.request_enc is distinct from old.request_enc then new.request_enc end,
+                  case when new.decision_enc is distinct from old.decision_enc then new.decision_enc end,
+                  case when new.disagreement_enc is distinct from old.disagreement_enc then new.disagreement_enc end,
+                  case when new.rebuttal_enc is distinct from old.rebuttal_enc then new.rebuttal_enc end];
+  else
+    vals := array[new.request_enc, new.decision_enc, new.disagreement_enc, new.rebuttal_enc];
+  end if;
+  if not exists (select from unnest(vals) x where octet_length(x) >= 5 and get_byte(x, 0) = 1) then
+    return new;
+  end if;
+  select private.tink_wrapping_key_id(p.keyset) into org_key from app.patients p
+   where p.org_id = new.org_id and p.id = new.patient_id;
+  if org_key is null then
+    return new;
+  end if;
+  foreach v in array vals loop
+    if octet_length(v) >= 5 and get_byte(v, 0) = 1
+       and ((get_byte(v, 1)::bigint << 24) | (get_byte(v, 2) << 16) | (get_byte(v, 3) << 8) | get_byte(v, 4)) = org_key then
+      raise exception 'a value of a patient with a keyset of their own is sealed under the org''s keys'
+        using errcode = '23514', hint = 'sealed_under_org_keys';
+    end if;
+  end loop;
+  return new;
+end $$;
+
+ALTER FUNCTION app.refuse_org_sealed_value() OWNER TO ward_definer;
+
+--
 -- Name: refuse_shredded_org(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -9774,6 +9820,40 @@ end $$;
 ALTER FUNCTION private.sso_revoke_audited(p_org uuid, p_user uuid, p_reason text) OWNER TO ward_rls;
 
 --
+-- Name: tink_wrapping_key_id(bytea); Type: FUNCTION; Schema: private; Owner: ward_owner
+--
+
+CREATE FUNCTION private.tink_wrapping_key_id(p bytea) RETURNS bigint
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+declare
+  n int := octet_length(p);
+  i int := 1;
+  len bigint := 0;
+  s int := 0;
+  b int;
+begin
+  if n < 7 or get_byte(p, 0) <> 18 then -- field 2, length-delimited
+    return null;
+  end if;
+  loop
+    if i >= n or s > 28 then
+      return null;
+    end if;
+    b := get_byte(p, i); i := i + 1;
+    len := len | ((b & 127)::bigint << s); s := s + 7;
+    exit when b < 128;
+  end loop;
+  if len < 5 or len > n - i or get_byte(p, i) <> 1 then
+    return null;
+  end if;
+  return (get_byte(p, i + 1)::bigint << 24) | (get_byte(p, i + 2) << 16) | (get_byte(p, i + 3) << 8) | get_byte(p, i + 4);
+end $$;
+
+ALTER FUNCTION private.tink_wrapping_key_id(p bytea) OWNER TO ward_owner;
+
+--
 -- Name: touch_due(timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: ward_rls
 --
 
@@ -12895,6 +12975,18 @@ CREATE TRIGGER patient_shredded_frozen BEFORE UPDATE ON app.clinical_entries FOR
 CREATE TRIGGER patient_shredded_frozen BEFORE UPDATE ON app.record_amendments FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_patient();
 
 --
+-- Name: clinical_entries patient_tier; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER patient_tier BEFORE INSERT OR UPDATE OF note_enc ON app.clinical_entries FOR EACH ROW EXECUTE FUNCTION app.refuse_org_sealed_value();
+
+--
+-- Name: record_amendments patient_tier; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER patient_tier BEFORE INSERT OR UPDATE OF request_enc, decision_enc, disagreement_enc, rebuttal_enc ON app.record_amendments FOR EACH ROW EXECUTE FUNCTION app.refuse_org_sealed_value();
+
+--
 -- Name: patients patients_identifiers; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -15649,6 +15741,12 @@ GRANT ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request te
 REVOKE ALL ON FUNCTION app.refuse_erased_member() FROM PUBLIC;
 
 --
+-- Name: FUNCTION refuse_org_sealed_value(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.refuse_org_sealed_value() FROM PUBLIC;
+
+--
 -- Name: FUNCTION refuse_shredded_org(); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -16851,6 +16949,13 @@ GRANT ALL ON FUNCTION private.sso_end_unbound(p_org uuid, p_user uuid, OUT sessi
 
 REVOKE ALL ON FUNCTION private.sso_revoke_audited(p_org uuid, p_user uuid, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.sso_revoke_audited(p_org uuid, p_user uuid, p_reason text) TO ward_definer;
+
+--
+-- Name: FUNCTION tink_wrapping_key_id(p bytea); Type: ACL; Schema: private; Owner: ward_owner
+--
+
+REVOKE ALL ON FUNCTION private.tink_wrapping_key_id(p bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.tink_wrapping_key_id(p bytea) TO ward_definer;
 
 --
 -- Name: FUNCTION touch_due(p_last_seen timestamp with time zone, p_idle_min integer); Type: ACL; Schema: private; Owner: ward_rls
