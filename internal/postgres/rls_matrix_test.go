@@ -465,6 +465,10 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			`select count(*)::text from private.patient_sealed_cells($1, $2)`, []any{A, s.must("P1")}, nil, ""},
 		{"patient_key_lock is the keying's", "a_admin",
 			`select private.patient_key_lock($1, $2)::text`, []any{A, s.must("P1")}, nil, ""},
+		// The prefix check's helper (00302) reads a wrapped keyset's bytes:
+		// the trigger's, not the server role's.
+		{"tink_wrapping_key_id is the trigger's", "a_admin",
+			`select private.tink_wrapping_key_id('\x12050100000001')::text`, nil, nil, ""},
 		{"ops_rewrap_data_keys is for operators", "a_key",
 			`select app.ops_rewrap_data_keys($1, '{}', '{}', '{}')::text`, []any{A}, nil, ""},
 		// The compliance report's facts (00146) read across every org: the
