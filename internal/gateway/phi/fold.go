@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Normalize rewrites the characters that hide an identifier from the
@@ -20,6 +22,14 @@ import (
 //   - the hyphens and dashes U+2010–U+2015, the minus sign and the small
 //     and full-width hyphen-minus → '-';
 //   - full-width ASCII (U+FF01–U+FF5E: "６１７", "Ｒｏｓａ") → ASCII;
+//   - every other decimal digit (Arabic-Indic "٦١٧", Devanagari "६१७",
+//     mathematical bold "𝟔𝟏𝟕"…) → its ASCII digit, and the styled
+//     letters and digits a reader reads as plain ones (mathematical
+//     alphanumerics "𝐑𝐨𝐬𝐚", superscripts and subscripts "¹⁹⁶²", circled
+//     and parenthesised ones "①"; each whose compatibility form is one
+//     ASCII letter or digit) → that letter or digit;
+//   - every other dash (Unicode's dash punctuation, the hyphen bullet, the
+//     modifier and heavy minus signs) → '-';
 //   - invisible format characters (zero-width space, soft hyphen, word
 //     joiner, byte order mark, direction marks and embeddings) removed;
 //     a zero-width joiner or non-joiner only between two ASCII letters or
@@ -29,6 +39,9 @@ import (
 //     tab and form feed → '\n' (whitespace, which would join words if
 //     dropped): a client's text can hold them where a reader sees nothing,
 //     and "Van\x00tongeren" or "07/14/\x001962" would otherwise pass whole;
+//   - a middle dot, a one-dot leader, a hyphenation point, a bullet or
+//     dot operator between two digits → '.', so "617·555·0142" reads as
+//     "617.555.0142";
 //   - a tab between two ASCII digits → ' ', so "617\t555\t0142" reads as
 //     the number it is (elsewhere a tab stays: code and tables keep it).
 //
@@ -139,6 +152,14 @@ func foldRune(r rune, prev rune, after string) (rune, bool) {
 		return '-', true
 	case r >= '\uFF01' && r <= '\uFF5E':
 		return r - 0xFF01 + '!', true
+	case middleDot(r) && isDigitRune(prev) && isDigitRune(nextKept(after)):
+		return '.', true
+	case r == '\u2043' || r == '\u02D7' || r == '\u2796' || unicode.Is(unicode.Pd, r):
+		return '-', true
+	case unicode.Is(unicode.Nd, r):
+		return ndDigit(r), true
+	case styledAlnum(r):
+		return plainAlnum(r), true
 	case r == '\u200C' || r == '\u200D':
 		return r, !(asciiAlnum(prev) && asciiAlnum(nextKept(after)))
 	case unicode.Is(unicode.Cf, r):
@@ -160,6 +181,10 @@ func nextKept(s string) rune {
 			continue
 		case q >= '\uFF01' && q <= '\uFF5E':
 			return q - 0xFF01 + '!'
+		case q >= utf8.RuneSelf && unicode.Is(unicode.Nd, q):
+			return ndDigit(q)
+		case styledAlnum(q):
+			return plainAlnum(q)
 		}
 		return q
 	}
@@ -176,4 +201,59 @@ func isDigitRune(r rune) bool { return r >= '0' && r <= '9' }
 
 func asciiAlnum(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+}
+
+// ndDigit is the ASCII digit of r, a decimal digit (Unicode's Nd): each
+// script's digits are a run of ten code points from its zero, and Nd's
+// ranges are made of such runs.
+func ndDigit(r rune) rune {
+	for _, rg := range unicode.Nd.R16 {
+		if r >= rune(rg.Lo) && r <= rune(rg.Hi) {
+			return '0' + (r-rune(rg.Lo))%10
+		}
+	}
+	for _, rg := range unicode.Nd.R32 {
+		if r >= rune(rg.Lo) && r <= rune(rg.Hi) {
+			return '0' + (r-rune(rg.Lo))%10
+		}
+	}
+	return r
+}
+
+// styledAlnum reports whether r is a styled letter or digit a reader reads
+// as a plain one: in the blocks of superscripts and subscripts, enclosed
+// alphanumerics, dingbat circled digits and mathematical alphanumerics,
+// and whose compatibility form (NFKC) is one ASCII letter or digit.
+func styledAlnum(r rune) bool {
+	switch {
+	case r == '\u00B2' || r == '\u00B3' || r == '\u00B9',
+		r >= '\u2070' && r <= '\u209F',
+		r >= '\u2460' && r <= '\u24FF',
+		r >= '\u2776' && r <= '\u2793',
+		r >= 0x1D400 && r <= 0x1D7FF,
+		r >= 0x1F100 && r <= 0x1F1FF:
+		return plainAlnum(r) != r
+	}
+	return false
+}
+
+// plainAlnum is r's compatibility form when that is one ASCII letter or
+// digit, else r.
+func plainAlnum(r rune) rune {
+	var buf [utf8.UTFMax]byte
+	k := norm.NFKC.Bytes(buf[:utf8.EncodeRune(buf[:], r)])
+	if len(k) == 1 && asciiAlnum(rune(k[0])) {
+		return rune(k[0])
+	}
+	return r
+}
+
+// middleDot reports the dots a number's groups are written apart with
+// that fold reads as '.' between two digits.
+func middleDot(r rune) bool {
+	switch r {
+	case '\u00B7', '\u2024', '\u2027', '\u2219', '\u22C5', '\u30FB', '\uFF65':
+		return true
+	}
+	return false
 }

@@ -29,6 +29,19 @@ func TestRedactFolded(t *testing.T) {
 		// stands beside it (the neighbours a reader sees).
 		{"Call 617\t\u200b555\t\u200b0142 now", "617\t\u200b555\t\u200b0142", TypePhone},
 		{"SSN 123\t\x0045\t\x006789 ok", "123\t\x0045\t\x006789", TypeSSN},
+		// Decimal digits of other scripts and styled digits (Arabic-Indic,
+		// Devanagari, mathematical bold, superscript, circled) read as
+		// their ASCII digits; every dash as a hyphen; a middle dot between
+		// digits as a dot; an underscore as a phone number's separator.
+		{"Phone \u0666\u0661\u0667-\u0665\u0665\u0665-\u0660\u0661\u0664\u0662 ok", "\u0666\u0661\u0667-\u0665\u0665\u0665-\u0660\u0661\u0664\u0662", TypePhone},
+		{"Phone \u096c\u0967\u096d-\u096b\u096b\u096b-\u0966\u0967\u096a\u0968 ok", "\u096c\u0967\u096d-\u096b\u096b\u096b-\u0966\u0967\u096a\u0968", TypePhone},
+		{"Phone \U0001d7d4\U0001d7cf\U0001d7d5-\U0001d7d3\U0001d7d3\U0001d7d3-\U0001d7ce\U0001d7cf\U0001d7d2\U0001d7d0 ok", "\U0001d7d4\U0001d7cf\U0001d7d5-\U0001d7d3\U0001d7d3\U0001d7d3-\U0001d7ce\U0001d7cf\U0001d7d2\U0001d7d0", TypePhone},
+		{"Phone \u2465\u2460\u2466-\u2464\u2464\u2464-\u24ea\u2460\u2463\u2461 ok", "\u2465\u2460\u2466-\u2464\u2464\u2464-\u24ea\u2460\u2463\u2461", TypePhone},
+		{"Born \u00b9\u2079\u2076\u00b2-\u2070\u2077-\u00b9\u2074 in clinic", "\u00b9\u2079\u2076\u00b2-\u2070\u2077-\u00b9\u2074", TypeDate},
+		{"SSN 123\u204345\u20436789 ok", "123\u204345\u20436789", TypeSSN},
+		{"SSN 123\u058a45\u058a6789 ok", "123\u058a45\u058a6789", TypeSSN},
+		{"Phone 617\u00b7555\u00b70142 ok", "617\u00b7555\u00b70142", TypePhone},
+		{"Phone 617_555_0142 ok", "617_555_0142", TypePhone},
 	} {
 		r, _ := redact(t, c.text, nil)
 		var found *Replacement
@@ -108,7 +121,8 @@ func TestFoldOffsets(t *testing.T) {
 // text, in order.
 func FuzzNormalize(f *testing.F) {
 	for _, seed := range []string{"617\t\x00555", "a\u200d\x00b", "\U0001F468\u200d\U0001F469", "\uff16\t\uff17",
-		"x\t\u00ad\t1", "1\t\u200c\t2", "plain", "", "\x00", "caf\u00e9\u00a0au lait"} {
+		"x\t\u00ad\t1", "1\t\u200c\t2", "plain", "", "\x00", "caf\u00e9\u00a0au lait",
+		"\u0661\u00b7\u200b\u2460", "a\u200d\U0001d41b", "1\t\u0662", "\u00b2\u2043\u058a"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

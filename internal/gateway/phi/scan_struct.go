@@ -966,7 +966,7 @@ func (d *detector) phone(p int) (int, Type, bool) {
 				}
 				q++
 				continue
-			case '-', '/':
+			case '-', '/', '_':
 				others++
 				q++
 				continue
