@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -606,11 +607,64 @@ func capitalWord(s string) bool {
 // record number is, is checked by structure (the named record's values,
 // among them its identifiers' shape; shorter numbers are not, since a
 // six-digit record number's shape is a token limit's too).
+//
+// A number written with a fraction or an exponent that is a whole number
+// ("6.175550142e9", "19620714.0") is checked as its plain digits too: the
+// upstream reads the value, not its spelling.
 func (rd *redactor) restNumber(s, field string) error {
+	if p, ok := plainInteger(s); ok && p != s && digitCount(p) >= 7 {
+		if err := rd.structure(p, field); err != nil {
+			return err
+		}
+	}
 	if digitCount(s) < 7 {
 		return nil
 	}
 	return rd.structure(s, field)
+}
+
+// plainInteger is n, a JSON number written with a fraction or an
+// exponent, as the plain integer it is ("6.175550142e9" → "6175550142",
+// "884213.0" → "884213"); ok is false when n is not a whole number, has
+// neither, has fewer than five digits before its exponent (2e6 is a round
+// quantity, no identifier), or its exponent is beyond ±40 (no identifier
+// is that long, and the digits are not expanded).
+func plainInteger(n string) (string, bool) {
+	if !strings.ContainsAny(n, ".eE") {
+		return n, false
+	}
+	if i := strings.IndexAny(n, "eE"); i >= 0 && digitCount(n[:i]) < 5 {
+		return "", false
+	}
+	sign := ""
+	if strings.HasPrefix(n, "-") {
+		sign, n = "-", n[1:]
+	}
+	mant, exp := n, 0
+	if i := strings.IndexAny(n, "eE"); i >= 0 {
+		e, err := strconv.Atoi(strings.TrimPrefix(n[i+1:], "+"))
+		if err != nil || e > 40 || e < -40 {
+			return "", false
+		}
+		mant, exp = n[:i], e
+	}
+	ip, fp, _ := strings.Cut(mant, ".")
+	digits, point := ip+fp, len(ip)+exp
+	switch {
+	case point < 0:
+		point = 0
+		digits = strings.Repeat("0", -len(ip)-exp) + digits
+	case point > len(digits):
+		digits += strings.Repeat("0", point-len(digits))
+	}
+	if strings.Trim(digits[point:], "0") != "" {
+		return "", false
+	}
+	digits = strings.TrimLeft(digits[:point], "0")
+	if digits == "" {
+		return "0", true
+	}
+	return sign + digits, true
 }
 
 // digitCount counts the ASCII digits of s.
@@ -1190,7 +1244,15 @@ func (rd *redactor) value(raw json.RawMessage, field string) (json.RawMessage, e
 // is one only under a key that names a postal code or when the named
 // record holds it; otherwise it is a quantity ("steps": 12000,
 // "kcal": 21000) and stays as it is.
+//
+// A whole number written with a fraction or an exponent ("1.9620714E7") is
+// read as its plain digits (plainInteger): the upstream reads the value.
 func (rd *redactor) number(key string, n json.Number) (any, error) {
+	if p, ok := plainInteger(string(n)); ok {
+		if r, err := rd.number(key, json.Number(p)); err != nil || r != json.Number(p) {
+			return r, err
+		}
+	}
 	d := digitCount(string(n))
 	if d < 5 {
 		return n, nil

@@ -357,3 +357,31 @@ func TestUnknownAPIVersionNamesAccepted(t *testing.T) {
 		}
 	}
 }
+
+// A whole number written with a fraction or an exponent is read as the
+// value the upstream reads: the named record's phone number, date of birth
+// or MRN spelled 6.175550142e9, 1.9620714E7 or 884213.0 is found as the
+// plain digits are, in a tool's input (replaced) and in a field Ward sends
+// as it is (refused). A round quantity (2e6, 1.5e3) stays a number.
+func TestExponentNumbersReadAsTheirValue(t *testing.T) {
+	for _, n := range []string{`6.175550142e9`, `617555014.2e1`, `1.9620714E7`, `884213.0`, `8.84213e5`, `88421300e-2`} {
+		out := mustPass(t, shapeRecord, Policy{}, toolTurn("", `{"v":`+n+`}`), n)
+		if !strings.Contains(out, `"v":"[[`) {
+			t.Errorf("%s in a tool input: %s", n, out)
+		}
+	}
+	for _, n := range []string{`6.175550142e9`, `617555014.2e1`, `1.9620714E7`} {
+		mustRefuse(t, shapeRecord, Policy{}, withMessages(`,"x_ref":`+n, `"hi"`), n)
+		mustRefuse(t, shapeRecord, Policy{}, withMessages(`,"metadata":{"n":`+n+`}`, `"hi"`), n)
+	}
+	for _, n := range []string{`2e6`, `1.5e3`, `12.5`, `1e999999999`} {
+		out := mustPass(t, shapeRecord, Policy{}, withMessages(`,"x_ref":`+n, `"hi"`))
+		if !strings.Contains(out, `"x_ref":`+n) {
+			t.Errorf("%s changed: %s", n, out)
+		}
+	}
+	if out := mustPass(t, nil, Policy{}, toolTurn("", `{"steps":2e6,"dose":1.5e3}`)); !strings.Contains(out, `"steps":2e6`) ||
+		!strings.Contains(out, `"dose":1.5e3`) {
+		t.Errorf("round quantities in a tool input: %s", out)
+	}
+}
