@@ -29,7 +29,7 @@ import (
 //     and parenthesised ones "①"; each whose compatibility form is one
 //     ASCII letter or digit) → that letter or digit;
 //   - every other dash (Unicode's dash punctuation, the hyphen bullet, the
-//     modifier and heavy minus signs) → '-';
+//     swung dash, the modifier and heavy minus signs) → '-';
 //   - invisible format characters (zero-width space, soft hyphen, word
 //     joiner, byte order mark, direction marks and embeddings) removed;
 //     a zero-width joiner or non-joiner only between two ASCII letters or
@@ -154,7 +154,7 @@ func foldRune(r rune, prev rune, after string) (rune, bool) {
 		return r - 0xFF01 + '!', true
 	case middleDot(r) && isDigitRune(prev) && isDigitRune(nextKept(after)):
 		return '.', true
-	case r == '\u2043' || r == '\u02D7' || r == '\u2796' || unicode.Is(unicode.Pd, r):
+	case r == '\u2043' || r == '\u2053' || r == '\u02D7' || r == '\u2796' || unicode.Is(unicode.Pd, r):
 		return '-', true
 	case unicode.Is(unicode.Nd, r):
 		return ndDigit(r), true

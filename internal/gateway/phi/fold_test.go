@@ -40,6 +40,7 @@ func TestRedactFolded(t *testing.T) {
 		{"Born \u00b9\u2079\u2076\u00b2-\u2070\u2077-\u00b9\u2074 in clinic", "\u00b9\u2079\u2076\u00b2-\u2070\u2077-\u00b9\u2074", TypeDate},
 		{"SSN 123\u204345\u20436789 ok", "123\u204345\u20436789", TypeSSN},
 		{"SSN 123\u058a45\u058a6789 ok", "123\u058a45\u058a6789", TypeSSN},
+		{"Born 1962\u205307\u205314 here", "1962\u205307\u205314", TypeDate},
 		{"Phone 617\u00b7555\u00b70142 ok", "617\u00b7555\u00b70142", TypePhone},
 		{"Phone 617_555_0142 ok", "617_555_0142", TypePhone},
 	} {
