@@ -171,6 +171,13 @@ func (rd *redactor) structure(s, field string) error {
 		return nil
 	}
 	held, err := rd.sess.Holds(rd.ctx, s) // (Holds reads s normalized)
+	if err == nil && !held && rd.sess.HasRecord() {
+		// the record's values joined into one identifier
+		// ("rosalind_vantongeren", "MRN884213"): its words apart
+		if w := splitWords(s); w != s {
+			held, err = rd.sess.HoldsRecord(rd.ctx, w)
+		}
+	}
 	if err != nil {
 		if errors.Is(err, phi.ErrInvalidUTF8) {
 			return bad("text must be valid UTF-8")
@@ -182,6 +189,31 @@ func (rd *redactor) structure(s, field string) error {
 			"%s holds what reads as an identifier; Ward sends this field as it is, so it refuses the call", field)
 	}
 	return nil
+}
+
+// splitWords is s with the joints of an identifier made spaces: an
+// underscore, a dot, a colon, a slash, a change from letters to digits or
+// back, and a lower-case letter followed by a capital
+// ("rosalind_vantongeren" → "rosalind vantongeren", "MRN884213" →
+// "MRN 884213", "RosalindVantongeren" → "Rosalind Vantongeren"). Hyphens
+// stay: a date's and a phone number's own.
+func splitWords(s string) string {
+	var b strings.Builder
+	prev := rune(-1)
+	for _, r := range s {
+		switch {
+		case r == '_' || r == '.' || r == ':' || r == '/':
+			b.WriteByte(' ')
+			prev = ' '
+			continue
+		case prev >= 0 && (unicode.IsLetter(prev) && unicode.IsDigit(r) || unicode.IsDigit(prev) && unicode.IsLetter(r) ||
+			unicode.IsLower(prev) && unicode.IsUpper(r)):
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+		prev = r
+	}
+	return b.String()
 }
 
 // member passes m's member k (of the object at parent, "" for the body)

@@ -385,3 +385,21 @@ func TestExponentNumbersReadAsTheirValue(t *testing.T) {
 		t.Errorf("round quantities in a tool input: %s", out)
 	}
 }
+
+// A value of the named record joined into an identifier Ward sends as it
+// is (a container id, an unknown field's enum-like value, a tool's name)
+// is found with its words apart: an underscore, a dot, a change from
+// letters to digits or a capital inside a word. Without a record, and for
+// the API's own values, nothing changes.
+func TestRecordValuesJoinedIntoIdentifiers(t *testing.T) {
+	for _, v := range []string{"rosalind_vantongeren", "rosalind.vantongeren", "RosalindVantongeren", "MRN884213",
+		"d1962-07-14", "chart:vantongeren_r"} {
+		mustRefuse(t, shapeRecord, Policy{}, withMessages(`,"container":"`+v+`"`, `"hi"`), v)
+		mustRefuse(t, shapeRecord, Policy{}, `{"model":"m","max_tokens":9,"tools":[{"name":"`+v+`","input_schema":{"type":"object"}}],`+
+			`"messages":[{"role":"user","content":"hi"}]}`, v)
+	}
+	for _, v := range []string{"ephemeral", "json_schema", "claude-sonnet-4-5-20250929", "container_011CPRx9", "toolu_01ID12345ABCdef"} {
+		mustPass(t, shapeRecord, Policy{}, withMessages(`,"container":"`+v+`"`, `"hi"`))
+	}
+	mustPass(t, nil, Policy{}, withMessages(`,"container":"rosalind_vantongeren"`, `"hi"`))
+}

@@ -156,6 +156,35 @@ func (s *Session) Holds(ctx context.Context, text string) (bool, error) {
 	return found, err
 }
 
+// HasRecord reports whether the session has a record.
+func (s *Session) HasRecord() bool { return s.rec != nil }
+
+// HoldsRecord reports whether text holds a value of the session's record
+// (false without one), read as Holds reads it but only for the record's
+// values. The gateway asks it of a string it sends as it is, with the
+// record's values written as words of their own there ("rosalind_vantongeren"
+// split at its underscore): where Holds alone would also take the shapes
+// of random ids for identifiers, the record's own values are never a
+// false alarm.
+func (s *Session) HoldsRecord(ctx context.Context, text string) (bool, error) {
+	if s.rec == nil {
+		return false, nil
+	}
+	found := false
+	if len(text) <= s.e.cfg.MaxBytes && utf8.ValidString(text) {
+		text = Normalize(text)
+	}
+	err := s.e.withDetector(ctx, text, s.rec, func(d *detector) {
+		for _, c := range d.cands {
+			if c.prio == prioRecord {
+				found = true
+				return
+			}
+		}
+	})
+	return found, err
+}
+
 // sureShape are the types whose shape alone (an @, the dashes of an SSN, a
 // label such as "MRN") makes them identifiers wherever they are written;
 // dates, ages, phone numbers and bare numbers are not among them, since
