@@ -51,6 +51,33 @@ func TestReservation(t *testing.T) {
 	}
 }
 
+// A fallback model answers with its entry's own max_tokens, so the
+// reservation holds the largest of the request's and its fallbacks': a
+// request asking for one token with a fallback allowed four million
+// reserves four million.
+func TestReservationCountsFallbacks(t *testing.T) {
+	for _, tc := range []struct {
+		fallbacks string
+		want      int64 // -1: refused
+	}{
+		{`[{"model":"a","max_tokens":4194304}]`, 100 + 4194304},
+		{`[{"model":"a"},{"model":"b","max_tokens":9000},{"model":"c","max_tokens":null}]`, 100 + 9000},
+		{`[{"model":"a","max_tokens":10}]`, 100 + 400},
+		{`"default"`, 100 + 400},
+		{`[{"model":"a","max_tokens":4194305}]`, -1},
+		{`[{"model":"a","max_tokens":"9"}]`, -1},
+	} {
+		top := map[string]json.RawMessage{"max_tokens": json.RawMessage("400"), "fallbacks": json.RawMessage(tc.fallbacks)}
+		got, err := reservation(Messages, top, 400)
+		switch {
+		case tc.want < 0 && !errors.Is(err, ErrBadRequest):
+			t.Errorf("fallbacks %s: %d, %v; want refused", tc.fallbacks, got, err)
+		case tc.want >= 0 && (err != nil || got != tc.want):
+			t.Errorf("fallbacks %s: %d, %v; want %d", tc.fallbacks, got, err, tc.want)
+		}
+	}
+}
+
 // A node remembers that an org's buckets admit nothing under the policy's
 // limits until the time it was given, and forgets it then or when the
 // limits change.

@@ -310,7 +310,8 @@ func (c *policyCache) forget(org uuid.UUID) {
 // count_tokens call answers with a count). The upstream's figures replace
 // it when the call ends. A max_tokens that is not a whole number from 1 to
 // maxOutputTokens is refused (ErrBadRequest): whatever the upstream would
-// make of 4096.0, "4096" or 2^63-1, Ward could not reserve it.
+// make of 4096.0, "4096" or 2^63-1, Ward could not reserve it. The
+// fallbacks' own max_tokens count as the request's does (the largest).
 func reservation(ep Endpoint, top map[string]json.RawMessage, size int) (int64, error) {
 	n := int64(size / 4)
 	raw, ok := top["max_tokens"]
@@ -320,6 +321,21 @@ func reservation(ep Endpoint, top map[string]json.RawMessage, size int) (int64, 
 	most, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64)
 	if err != nil || most < 1 || most > maxOutputTokens {
 		return 0, bad("max_tokens must be a whole number from 1 to %d", maxOutputTokens)
+	}
+	// A fallback model answers with its entry's own max_tokens: the call
+	// may use the largest of them.
+	if fs, ok := objects(top["fallbacks"]); ok {
+		for i, f := range fs {
+			raw, ok := f["max_tokens"]
+			if !ok || bytes.Equal(raw, []byte("null")) {
+				continue
+			}
+			m, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64)
+			if err != nil || m < 1 || m > maxOutputTokens {
+				return 0, bad("fallbacks[%d].max_tokens must be a whole number from 1 to %d", i, maxOutputTokens)
+			}
+			most = max(most, m)
+		}
 	}
 	return n + most, nil
 }
