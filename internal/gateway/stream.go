@@ -53,11 +53,14 @@ func (e *event) encode(w io.Writer) error {
 var errLineTooLong = errors.New("gateway: upstream event line too long")
 
 // readEvent reads the next event. Comments and id/retry fields are
-// dropped; io.EOF when the stream ends between events.
+// dropped; io.EOF when the stream ends between events. An event whose
+// data lines add up to more than maxLine is errLineTooLong, as one line
+// that long is: many shorter lines would otherwise be held without bound.
 func readEvent(br *bufio.Reader) (event, error) {
 	var e event
 	var data [][]byte
 	seen := false
+	size := 0
 	for {
 		line, err := readLine(br)
 		if err != nil {
@@ -82,6 +85,9 @@ func readEvent(br *bufio.Reader) (event, error) {
 		case "event":
 			e.name, e.named, seen = string(value), true, true
 		case "data":
+			if size += len(value) + 1; size > maxLine {
+				return e, errLineTooLong
+			}
 			data = append(data, bytes.Clone(value))
 			seen = true
 		}

@@ -146,6 +146,20 @@ func TestReadEvent(t *testing.T) {
 	}
 }
 
+// An event made of many data lines is bounded as one long line is: a
+// malicious or broken upstream cannot make Ward hold an event without end.
+func TestReadEventBounded(t *testing.T) {
+	line := "data: " + strings.Repeat("x", 1<<20) + "\n"
+	rs := make([]io.Reader, 0, maxLine>>20+2)
+	for range maxLine>>20 + 1 {
+		rs = append(rs, strings.NewReader(line))
+	}
+	rs = append(rs, strings.NewReader("\n"))
+	if _, err := readEvent(bufio.NewReader(io.MultiReader(rs...))); !errors.Is(err, errLineTooLong) {
+		t.Fatalf("an event of %d MiB of data lines: %v", maxLine>>20+1, err)
+	}
+}
+
 // Fail closed: a de-identification error refuses the call before anything
 // is sent (here the engine's size bound; any engine error takes the same
 // path).
