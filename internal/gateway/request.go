@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -111,6 +113,11 @@ func redactTop(ctx context.Context, sess *phi.Session, top map[string]json.RawMe
 			return nil, m, unsupported("mcp_servers")
 		}
 		rd.passed++
+		checked, err := rd.passedRecord(raw, "mcp_servers")
+		if err != nil {
+			return nil, m, err
+		}
+		top["mcp_servers"] = checked
 	}
 	if _, ok := top["messages"]; !ok {
 		return nil, m, bad("messages: required")
@@ -189,6 +196,80 @@ func (rd *redactor) structure(s, field string) error {
 			"%s holds what reads as an identifier; Ward sends this field as it is, so it refuses the call", field)
 	}
 	return nil
+}
+
+// passedRecord checks what passes as it is because the org's policy allows
+// what Ward cannot de-identify (a server tool's definition, an MCP
+// server's entry, an image's or a document's URL or file source): when the
+// call names a patient, no string of it (an address's query, a server's
+// name, a tool's configuration, read also with its words apart and its
+// URL escapes undone) may hold a value of the record, and the call is
+// refused (ErrUnsupported, naming the field) when one does. An image's or
+// a document's base64 data ("data") is what the allowance is for and is
+// not read. It returns raw re-encoded from what was examined (a repeated
+// key leaves once, with the value checked).
+func (rd *redactor) passedRecord(raw json.RawMessage, field string) (json.RawMessage, error) {
+	if !rd.sess.HasRecord() {
+		return raw, nil
+	}
+	v, err := decodeAny(raw)
+	if err != nil {
+		return nil, bad("%s: not JSON", field)
+	}
+	var walk func(v any, key string) error
+	walk = func(v any, key string) error {
+		var s string
+		switch x := v.(type) {
+		case []any:
+			for _, e := range x {
+				if err := walk(e, key); err != nil {
+					return err
+				}
+			}
+			return nil
+		case map[string]any:
+			for _, k := range sortedKeys(x) {
+				if err := walk(k, ""); err != nil {
+					return err
+				}
+				if k == "data" {
+					continue
+				}
+				if err := walk(x[k], k); err != nil {
+					return err
+				}
+			}
+			return nil
+		case string:
+			s = x
+		case json.Number:
+			s = string(x)
+		default:
+			return nil
+		}
+		forms := []string{s, splitWords(s)}
+		if u, err := url.QueryUnescape(s); err == nil && u != s {
+			forms = append(forms, u, splitWords(u))
+		}
+		for _, f := range forms {
+			held, err := rd.sess.HoldsRecord(rd.ctx, f)
+			if err != nil {
+				if errors.Is(err, phi.ErrInvalidUTF8) {
+					return bad("text must be valid UTF-8")
+				}
+				return fmt.Errorf("%w: %w", ErrDeidentify, err)
+			}
+			if held {
+				return errkind.Visiblef(ErrUnsupported, "%s holds a value of the named patient's record; Ward passes "+
+					"it as it is (the org's policy allows it), so it refuses the call", field)
+			}
+		}
+		return nil
+	}
+	if err := walk(v, ""); err != nil {
+		return nil, err
+	}
+	return marshal(v)
 }
 
 // splitWords is s with the joints of an identifier made spaces: an
@@ -397,6 +478,16 @@ func (rd *redactor) tool(t map[string]json.RawMessage, at string) error {
 			return unsupported(at + ": a server tool")
 		}
 		rd.passed++
+		raw, err := marshal(t)
+		if err == nil {
+			raw, err = rd.passedRecord(raw, at)
+		}
+		if err != nil {
+			return err
+		}
+		checked, _ := splitObject(raw)
+		clear(t)
+		maps.Copy(t, checked)
 		return nil
 	}
 	for _, k := range sortedKeys(t) {
@@ -879,6 +970,9 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 				return nil, unsupported(fmt.Sprintf("%s: an image", at))
 			}
 			rd.passed++
+			if src, ok := b["source"]; ok {
+				b["source"], err = rd.passedRecord(src, at+".source")
+			}
 		case "document":
 			err = rd.document(b, at)
 		case "text":
@@ -1121,6 +1215,9 @@ func (rd *redactor) document(b map[string]json.RawMessage, at string) error {
 			return unsupported(fmt.Sprintf("%s: a document whose source is not text", at))
 		}
 		rd.passed++
+		if b["source"], err = rd.passedRecord(b["source"], at+".source"); err != nil {
+			return err
+		}
 	}
 	if body != "" {
 		for _, k := range sortedKeys(src) {

@@ -403,3 +403,30 @@ func TestRecordValuesJoinedIntoIdentifiers(t *testing.T) {
 	}
 	mustPass(t, nil, Policy{}, withMessages(`,"container":"rosalind_vantongeren"`, `"hi"`))
 }
+
+// What passes as it is because the org allows what Ward cannot
+// de-identify (an image's or a document's URL or file source, a server
+// tool's definition, an MCP server's entry) may not carry a value of the
+// named record: the record's name in a URL's path or escaped in its query,
+// its phone number in an MCP server's address, its name joined into a
+// server tool's domain. Without a record, and for an image's base64 data,
+// the allowance holds.
+func TestPassedContentChecksTheRecord(t *testing.T) {
+	pol := Policy{Allow: []string{AllowImages, AllowDocuments, AllowServerTools, AllowMCP}}
+	for _, body := range []string{
+		withMessages(``, `[{"type":"image","source":{"type":"url","url":"https://img.example.org/q?name=Rosalind%20Vantongeren"}}]`),
+		withMessages(``, `[{"type":"document","source":{"type":"url","url":"https://docs.example.org/Rosalind-Vantongeren.pdf"}}]`),
+		withMessages(``, `[{"type":"document","source":{"type":"file","file_id":"file_rosalind_vantongeren"}}]`),
+		withMessages(``, `[{"type":"tool_result","tool_use_id":"t","content":[{"type":"image","source":{"type":"url","url":"https://x.example.org/6175550142.png"}}]}]`),
+		withMessages(`,"mcp_servers":[{"type":"url","url":"https://mcp.example.org/?phone=617-555-0142","name":"chart"}]`, `"hi"`),
+		withMessages(`,"tools":[{"type":"web_search_20250305","name":"web_search","allowed_domains":["rosalind-vantongeren.example.org"]}]`, `"hi"`),
+	} {
+		mustRefuse(t, shapeRecord, pol, body, "Vantongeren")
+		mustPass(t, nil, pol, body)
+	}
+	out := mustPass(t, shapeRecord, pol, withMessages(`,"tools":[{"type":"web_search_20250305","name":"web_search","max_uses":3}]`,
+		`[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"Um9zYWxpbmQ="}}]`))
+	if !strings.Contains(out, `"data":"Um9zYWxpbmQ="`) || !strings.Contains(out, `"max_uses":3`) {
+		t.Errorf("passed content changed: %s", out)
+	}
+}
