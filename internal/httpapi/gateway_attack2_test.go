@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/wardhq/ward/internal/gateway"
 	"github.com/wardhq/ward/internal/gateway/phi"
 )
 
@@ -58,5 +59,35 @@ func TestGatewayAttackSpellings(t *testing.T) {
 	}
 	if n := len(g.up.calls()); n != 1 {
 		t.Errorf("a refused call reached the upstream (%d calls)", n)
+	}
+}
+
+// The named patient's identity hidden where Ward sends strings as they
+// are: joined into a container id or a tool's name, or inside what the
+// org's policy lets pass unread (an image's URL, an MCP server's address).
+// Each call is refused (400, the field named, not the value) before
+// anything reaches the upstream; the same calls without Ward-Patient pass,
+// since Ward cannot know the name then.
+func TestGatewayAttackRecordInSentAsIs(t *testing.T) {
+	g := newGW(t)
+	g.setPolicy(gateway.Policy{Providers: []string{"anthropic"}, Allow: []string{gateway.AllowImages, gateway.AllowMCP}})
+	hdr := []string{"Ward-Patient", g.patient.String()}
+	msgs := `"messages":[{"role":"user","content":"Summarise the chart."}]`
+	for _, b := range []string{
+		`{"model":"` + model + `","max_tokens":64,"container":"rosalind_vantongeren",` + msgs + `}`,
+		`{"model":"` + model + `","max_tokens":64,"tools":[{"name":"chart_RosalindVantongeren","input_schema":{"type":"object"}}],` + msgs + `}`,
+		`{"model":"` + model + `","max_tokens":64,"messages":[{"role":"user","content":[{"type":"image",` +
+			`"source":{"type":"url","url":"https://img.example.org/scan?who=Rosalind%20Vantongeren"}}]}]}`,
+		`{"model":"` + model + `","max_tokens":64,"mcp_servers":[{"type":"url","name":"chart",` +
+			`"url":"https://mcp.example.org/p/617-555-0142"}],` + msgs + `}`,
+	} {
+		resp, rb := g.request("POST", "/llm/v1/messages", g.o.Prov.Token, json.RawMessage(b), hdr...)
+		if resp.StatusCode != http.StatusBadRequest || gatewayErr(t, rb) != "invalid_request_error" {
+			t.Errorf("%s: %d %s", b, resp.StatusCode, rb)
+		}
+		noCanary(t, "the error", string(rb))
+	}
+	if n := len(g.up.calls()); n != 0 {
+		t.Fatalf("a refused call reached the upstream: %s", g.up.all())
 	}
 }
