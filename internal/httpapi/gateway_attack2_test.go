@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/gateway"
 	"github.com/wardhq/ward/internal/gateway/phi"
 )
@@ -89,5 +90,43 @@ func TestGatewayAttackRecordInSentAsIs(t *testing.T) {
 	}
 	if n := len(g.up.calls()); n != 0 {
 		t.Fatalf("a refused call reached the upstream: %s", g.up.all())
+	}
+}
+
+// Credentials of other kinds on the Messages and count_tokens routes: a
+// session pending its second factor, a DPoP-bound session as a bearer
+// token or without its proof, a SCIM token, an API key without the gateway
+// scope, and a browser's session cookie sent cross-site. Each is refused
+// before anything reaches the upstream.
+func TestGatewayAttackOtherCredentials(t *testing.T) {
+	g := newGW(t)
+	pending := g.signInAAL1(g.o.Admin.Email, g.o.ID)
+	scimTok := g.createSCIMToken(g.o, "").Secret
+	members := g.createKey(g.o, auth.ScopeMembers).Key
+	body := map[string]any{"model": model, "max_tokens": 16,
+		"messages": []any{map[string]any{"role": "user", "content": "Rosalind Vantongeren, 617-555-0142"}}}
+	for _, path := range []string{"/llm/v1/messages", "/llm/v1/messages/count_tokens"} {
+		for _, c := range []struct {
+			what  string
+			token string
+			hdr   []string
+		}{
+			{"a session pending its second factor", pending, nil},
+			{"a bound session as a bearer token", "", []string{"Authorization", "Bearer " + g.o.Prov.Token}},
+			{"a bound session without its proof", "", []string{"Authorization", "DPoP " + g.o.Prov.Token}},
+			{"a SCIM token", "", []string{"Authorization", "Bearer " + scimTok}},
+			{"an API key without the gateway scope", members, nil},
+			{"a session cookie sent cross-site", "", []string{"Cookie", "ward_session=" + g.o.PatUser.Token,
+				"Sec-Fetch-Site", "cross-site", "Origin", "https://attacker.example"}},
+		} {
+			resp, rb := g.request("POST", path, c.token, body, c.hdr...)
+			if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden {
+				t.Errorf("%s, %s: %d %s", c.what, path, resp.StatusCode, rb)
+			}
+			noCanary(t, "the error", string(rb))
+		}
+	}
+	if n := len(g.up.calls()); n != 0 {
+		t.Fatalf("a refused caller reached the upstream (%d calls)", n)
 	}
 }
