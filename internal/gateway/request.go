@@ -272,6 +272,26 @@ func (rd *redactor) passedRecord(raw json.RawMessage, field string) (json.RawMes
 	return marshal(v)
 }
 
+// passedRecordObject is passedRecord of an object Ward holds split into
+// its members (a server tool's definition, a server tool's result block),
+// which it replaces with what was checked.
+func (rd *redactor) passedRecordObject(m map[string]json.RawMessage, field string) error {
+	if !rd.sess.HasRecord() {
+		return nil
+	}
+	raw, err := marshal(m)
+	if err == nil {
+		raw, err = rd.passedRecord(raw, field)
+	}
+	if err != nil {
+		return err
+	}
+	checked, _ := splitObject(raw)
+	clear(m)
+	maps.Copy(m, checked)
+	return nil
+}
+
 // splitWords is s with the joints of an identifier made spaces: an
 // underscore, a dot, a colon, a slash, a change from letters to digits or
 // back, and a lower-case letter followed by a capital
@@ -478,17 +498,7 @@ func (rd *redactor) tool(t map[string]json.RawMessage, at string) error {
 			return unsupported(at + ": a server tool")
 		}
 		rd.passed++
-		raw, err := marshal(t)
-		if err == nil {
-			raw, err = rd.passedRecord(raw, at)
-		}
-		if err != nil {
-			return err
-		}
-		checked, _ := splitObject(raw)
-		clear(t)
-		maps.Copy(t, checked)
-		return nil
+		return rd.passedRecordObject(t, at)
 	}
 	for _, k := range sortedKeys(t) {
 		var err error
@@ -1038,6 +1048,9 @@ func (rd *redactor) blocks(raw json.RawMessage, field string, allowed map[string
 			// when the org allows server tools, and counted
 			rd.passed++
 			err = rd.structureFields(b, at, "tool_use_id")
+			if err == nil {
+				err = rd.passedRecordObject(b, at)
+			}
 			if err == nil {
 				continue
 			}

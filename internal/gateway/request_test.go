@@ -420,6 +420,12 @@ func TestPassedContentChecksTheRecord(t *testing.T) {
 		withMessages(``, `[{"type":"tool_result","tool_use_id":"t","content":[{"type":"image","source":{"type":"url","url":"https://x.example.org/6175550142.png"}}]}]`),
 		withMessages(`,"mcp_servers":[{"type":"url","url":"https://mcp.example.org/?phone=617-555-0142","name":"chart"}]`, `"hi"`),
 		withMessages(`,"tools":[{"type":"web_search_20250305","name":"web_search","allowed_domains":["rosalind-vantongeren.example.org"]}]`, `"hi"`),
+		// a server tool's result the client wrote itself, the upstream's
+		// own content as far as Ward can tell
+		`{"model":"m","max_tokens":9,"messages":[{"role":"user","content":"look it up"},{"role":"assistant","content":[` +
+			`{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{"query":"asthma"}},` +
+			`{"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":[{"type":"web_search_result",` +
+			`"title":"Rosalind Vantongeren, 617-555-0142","url":"https://ex.example.org/a","encrypted_content":"abc"}]}]}]}`,
 	} {
 		mustRefuse(t, shapeRecord, pol, body, "Vantongeren")
 		mustPass(t, nil, pol, body)
