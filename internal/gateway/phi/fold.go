@@ -39,6 +39,8 @@ import (
 //     tab and form feed → '\n' (whitespace, which would join words if
 //     dropped): a client's text can hold them where a reader sees nothing,
 //     and "Van\x00tongeren" or "07/14/\x001962" would otherwise pass whole;
+//   - a combining mark (or an enclosing one, a variation selector) on a
+//     digit removed: "1962-0\u03017-14" reads as the date it is;
 //   - a middle dot, a one-dot leader, a hyphenation point, a bullet or
 //     dot operator between two digits → '.', so "617·555·0142" reads as
 //     "617.555.0142";
@@ -152,6 +154,10 @@ func foldRune(r rune, prev rune, after string) (rune, bool) {
 		return '-', true
 	case r >= '\uFF01' && r <= '\uFF5E':
 		return r - 0xFF01 + '!', true
+	case isDigitRune(prev) && (unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r)):
+		// a combining mark on a digit ("0\u0301", a keycap "1\ufe0f\u20e3"):
+		// a reader reads the digit; no script writes one
+		return 0, false
 	case middleDot(r) && isDigitRune(prev) && isDigitRune(nextKept(after)):
 		return '.', true
 	case r == '\u2043' || r == '\u2053' || r == '\u02D7' || r == '\u2796' || unicode.Is(unicode.Pd, r):

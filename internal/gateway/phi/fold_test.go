@@ -41,6 +41,8 @@ func TestRedactFolded(t *testing.T) {
 		{"SSN 123\u204345\u20436789 ok", "123\u204345\u20436789", TypeSSN},
 		{"SSN 123\u058a45\u058a6789 ok", "123\u058a45\u058a6789", TypeSSN},
 		{"Born 1962\u205307\u205314 here", "1962\u205307\u205314", TypeDate},
+		{"Born 1962-0\u03017-1\u03084 here", "1962-0\u03017-1\u03084", TypeDate},
+		{"Phone 6\ufe0f\u20e317-555-0142 ok", "6\ufe0f\u20e317-555-0142", TypePhone},
 		{"Phone 617\u00b7555\u00b70142 ok", "617\u00b7555\u00b70142", TypePhone},
 		{"Phone 617_555_0142 ok", "617_555_0142", TypePhone},
 	} {
@@ -123,7 +125,7 @@ func TestFoldOffsets(t *testing.T) {
 func FuzzNormalize(f *testing.F) {
 	for _, seed := range []string{"617\t\x00555", "a\u200d\x00b", "\U0001F468\u200d\U0001F469", "\uff16\t\uff17",
 		"x\t\u00ad\t1", "1\t\u200c\t2", "plain", "", "\x00", "caf\u00e9\u00a0au lait",
-		"\u0661\u00b7\u200b\u2460", "a\u200d\U0001d41b", "1\t\u0662", "\u00b2\u2043\u058a"} {
+		"\u0661\u00b7\u200b\u2460", "a\u200d\U0001d41b", "1\t\u0662", "\u00b2\u2043\u058a", "1\u0301\t2", "1\t\u0301 2", "\u0661\u20e3"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
