@@ -182,7 +182,7 @@ func (rd *redactor) structure(s, field string) error {
 		// the record's values joined into one identifier
 		// ("rosalind_vantongeren", "MRN884213"): its words apart
 		if w := splitWords(s); w != s {
-			held, err = rd.sess.HoldsRecord(rd.ctx, w)
+			held, err = rd.sess.HoldsRecord(rd.ctx, w, minJoined)
 		}
 	}
 	if err != nil {
@@ -252,7 +252,7 @@ func (rd *redactor) passedRecord(raw json.RawMessage, field string) (json.RawMes
 			forms = append(forms, u, splitWords(u))
 		}
 		for _, f := range forms {
-			held, err := rd.sess.HoldsRecord(rd.ctx, f)
+			held, err := rd.sess.HoldsRecord(rd.ctx, f, minJoined)
 			if err != nil {
 				if errors.Is(err, phi.ErrInvalidUTF8) {
 					return bad("text must be valid UTF-8")
@@ -291,6 +291,12 @@ func (rd *redactor) passedRecordObject(m map[string]json.RawMessage, field strin
 	maps.Copy(m, checked)
 	return nil
 }
+
+// minJoined is the shortest value of the record that a string Ward sends
+// as it is may not hold with its words apart or unescaped (splitWords,
+// passedRecord): a shorter one ("Wu", a ZIP code's five digits) is a word
+// of many a random id split apart, and would refuse calls at random.
+const minJoined = 6
 
 // splitWords is s with the joints of an identifier made spaces: an
 // underscore, a dot, a colon, a slash, a change from letters to digits or

@@ -402,6 +402,13 @@ func TestRecordValuesJoinedIntoIdentifiers(t *testing.T) {
 		mustPass(t, shapeRecord, Policy{}, withMessages(`,"container":"`+v+`"`, `"hi"`))
 	}
 	mustPass(t, nil, Policy{}, withMessages(`,"container":"rosalind_vantongeren"`, `"hi"`))
+	// A short value of the record is a word of many a random id split
+	// apart: it does not refuse the call there (the string as it is is
+	// still checked whole).
+	short := &phi.Record{Names: []string{"Li Wu"}, IDs: []string{"A12"}}
+	for _, v := range []string{"toolu_01Wu", "container_0Li", "toolu_01XyLiQ3", "toolu_01A12x"} {
+		mustPass(t, short, Policy{}, withMessages(`,"container":"`+v+`"`, `"hi"`))
+	}
 }
 
 // What passes as it is because the org allows what Ward cannot

@@ -160,13 +160,14 @@ func (s *Session) Holds(ctx context.Context, text string) (bool, error) {
 func (s *Session) HasRecord() bool { return s.rec != nil }
 
 // HoldsRecord reports whether text holds a value of the session's record
-// (false without one), read as Holds reads it but only for the record's
-// values. The gateway asks it of a string it sends as it is, with the
-// record's values written as words of their own there ("rosalind_vantongeren"
-// split at its underscore): where Holds alone would also take the shapes
-// of random ids for identifiers, the record's own values are never a
-// false alarm.
-func (s *Session) HoldsRecord(ctx context.Context, text string) (bool, error) {
+// (false without one) of at least minLen bytes, read as Holds reads it
+// but only for the record's values. The gateway asks it of a string it
+// sends as it is, with the record's values written as words of their own
+// there ("rosalind_vantongeren" split at its underscore): where Holds
+// alone would also take the shapes of random ids for identifiers, the
+// record's own values are no false alarm once they are long enough (a
+// short name, "Wu", is a word of many a random id split apart).
+func (s *Session) HoldsRecord(ctx context.Context, text string, minLen int) (bool, error) {
 	if s.rec == nil {
 		return false, nil
 	}
@@ -176,7 +177,7 @@ func (s *Session) HoldsRecord(ctx context.Context, text string) (bool, error) {
 	}
 	err := s.e.withDetector(ctx, text, s.rec, func(d *detector) {
 		for _, c := range d.cands {
-			if c.prio == prioRecord {
+			if c.prio == prioRecord && c.end-c.start >= minLen {
 				found = true
 				return
 			}
