@@ -47,6 +47,7 @@ type detector struct {
 	lowerClinical bool
 	sc            *scratch // the pooled buffers this detector uses
 	hints         uint64   // the union of the lexicon flags (and pass hints h*) of the note's words
+	ocrSeen       bool     // compound met a letter O, o, l or I glued to digits (ocrNumbers runs)
 }
 
 // scratch is the memory of one detection, pooled by the Engine so that
@@ -397,6 +398,7 @@ func (d *detector) run() error {
 		}
 		i++
 	}
+	d.ocrNumbers()
 	if d.rec != nil {
 		d.recordScan()
 	}

@@ -51,6 +51,7 @@ const (
 	hViet                                   // the middle names vietnameseNames looks for
 	hGoesBy                                 // "goes", "went", "known": goesBy's heads
 	hSpoken                                 // spokenHintWords: digits in words that spokenNumbers looks for
+	hVehicle                                // vehicleMakes: the makes of cars that vehicles looks for
 )
 
 // passHints lists the words of each pass hint.
@@ -70,6 +71,10 @@ func passHints() map[uint64][]string {
 	for w := range doctorsPractices {
 		practices = append(practices, w)
 	}
+	makes := make([]string, 0, len(vehicleMakes))
+	for w := range vehicleMakes {
+		makes = append(makes, w)
+	}
 	return map[uint64][]string{
 		hPractice:     practices,
 		hFacilityPair: facilityPairWords,
@@ -82,6 +87,7 @@ func passHints() map[uint64][]string {
 		hViet:         {"thi", "van", "thị", "văn"},
 		hGoesBy:       {"goes", "went", "known"},
 		hSpoken:       spokenHintWords,
+		hVehicle:      makes,
 	}
 }
 

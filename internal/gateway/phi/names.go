@@ -28,6 +28,7 @@ func (d *detector) names() {
 			mark[i], typ[i], prio[i] = m, t, p
 		}
 	}
+	d.vehicles()
 	for i := 0; i < n; i++ {
 		t := d.toks[i]
 		if t.kind != tkWord || d.state[i] != stFree {
@@ -3676,4 +3677,65 @@ func (d *detector) labelledFacility(i int) int {
 		}
 	}
 	return j
+}
+
+// vehicleMakes are the makes of cars that notes name with a model or a
+// model year: "drives a 2015 Toyota Corolla", "her Subaru Outback". Most
+// are surnames or first names too (Toyota, Honda, Nissan, Ford), which
+// made a car a person; the plate and the VIN are the identifiers.
+var vehicleMakes = set(`toyota honda subaru nissan hyundai kia mazda chevy chevrolet ford dodge jeep
+tesla buick cadillac gmc volkswagen vw audi bmw mercedes lexus acura infiniti volvo chrysler lincoln
+mitsubishi pontiac`)
+
+// vehicleModels are models of cars that notes name after their make.
+var vehicleModels = set(`camry corolla prius rav4 highlander tacoma tundra sienna civic accord cr-v crv pilot odyssey
+outback forester impreza legacy crosstrek ascent altima sentra rogue maxima versa pathfinder frontier elantra
+sonata tucson santa kona optima sorento soul forte sportage cx-5 cx5 malibu silverado equinox tahoe impala
+cruze traverse suburban colorado f-150 f150 f-250 explorer escape focus fusion mustang ranger expedition bronco
+wrangler cherokee compass liberty grand charger durango caravan challenger model jetta passat tiguan atlas
+sierra yukon acadia enclave encore escalade navigator`)
+
+// vehicles keeps a car's make, and its model after it, when a model
+// year stands before the make ("2019 Toyota Camry", "a 2008 Ford
+// F-150") or a model after it ("Subaru Outback", "Chevy Malibu", "Honda
+// Civic"); a make alone stays what it was ("Dr. Honda", "Henry Ford").
+// It runs only in a note holding a make (a pass hint).
+func (d *detector) vehicles() {
+	if d.hints&hVehicle == 0 {
+		return
+	}
+	for i := 1; i+1 < len(d.toks); i++ {
+		t := &d.toks[i]
+		if t.kind != tkWord || !t.has(fCap) || t.end-t.start < 2 || t.end-t.start > 10 || d.state[i] != stFree || d.glued(i) && d.toks[i+1].kind != tkPunct || !vehicleMakes[d.word(i)] {
+			continue
+		}
+		p := &d.toks[i-1]
+		year := p.kind == tkNum && p.end-p.start == 4 && p.end+1 == t.start && !t.has(fNL)
+		if year {
+			v := atoi(d.raw(i - 1))
+			year = v >= 1950 && v <= 2039 && (i < 2 || d.toks[i-2].end < p.start)
+		}
+		m := i + 1 // the model
+		if d.toks[m].kind != tkWord || d.toks[m].has(fNL) || d.toks[m].start != t.end+1 {
+			if year {
+				d.keep(i, i+1)
+			}
+			continue
+		}
+		_, e := d.wholeRun(m, m+1) // "F-150", "CR-V", "RAV4"
+		for e+1 < len(d.toks) && d.isPunct(e, '-') && d.glued(e-1) && d.glued(e) && d.toks[e+1].kind != tkPunct {
+			_, e = d.wholeRun(e+1, e+2)
+		}
+		model := vehicleModels[strings.ToLower(d.text[d.toks[m].start:d.toks[e-1].end])] || vehicleModels[d.word(m)]
+		if !model && !(year && d.toks[m].has(fCap) && !d.is(m, vStopword|vNameLabel|vTitle|vCredential)) {
+			if year {
+				d.keep(i, i+1)
+			}
+			continue
+		}
+		if d.word(m) == "model" && e < len(d.toks) && d.toks[e].kind == tkNum && d.toks[e].start == d.toks[e-1].end+1 {
+			e++ // "Tesla Model 3"
+		}
+		i = d.keep(i, e) - 1
+	}
 }

@@ -117,7 +117,7 @@ func (d *detector) numAt(i int) int {
 	if j, ok := d.dayMonth(i); ok {
 		return d.claimBytes(i, d.timeTail(int(d.toks[j-1].end)), TypeDate)
 	}
-	if d.toks[i].end-d.toks[i].start == 4 && i >= 1 && d.toks[i-1].kind == tkWord {
+	if d.toks[i].end-d.toks[i].start == 4 && i >= 1 && (d.toks[i-1].kind != tkPunct || d.isPunct(i-1, ',')) {
 		if k := d.foreignMonthYear(i); k < i {
 			return d.claim(k, i+1, TypeDate, prioStruct)
 		}

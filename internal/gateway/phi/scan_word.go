@@ -107,7 +107,13 @@ const wordScanVocab = vMonth | vWeekday | vHoliday | vTrigger | vUnitWord | vStr
 // units ("500mg") and ages ("92yo") are kept or aged; IBANs, VINs and IDs
 // are claimed.
 func (d *detector) compound(i int) int {
+	if d.toks[i].end-d.toks[i].start == 1 && ocrDigit(d.text[d.toks[i].start]) != 0 || d.toks[i+1].end-d.toks[i+1].start == 1 && ocrDigit(d.text[d.toks[i+1].start]) != 0 {
+		d.ocrSeen = true // "O6/14/1952", "1O/29/2026": see ocrNumbers
+	}
 	if j := d.postcode(i); j > i {
+		return j
+	}
+	if j := d.gridNumber(i); j > i {
 		return j
 	}
 	if q, ok := d.gluedDate(i); ok {
@@ -182,6 +188,33 @@ func (d *detector) compound(i int) int {
 		return d.claim(i, j, TypeID, prioStruct)
 	}
 	return d.keep(i, j)
+}
+
+// gridNumber claims a house number of a grid address, as Wisconsin and
+// northern Illinois write them in the country, with its street: a
+// direction's capital glued to its digits, once or twice, then a street
+// ("N5421 State Hwy 13", "W3391 County Rd K", "W156N11500 Pilgrim Rd").
+// The number alone was an identifier, the street stayed. It returns the
+// end, or i.
+func (d *detector) gridNumber(i int) int {
+	j := i
+	for k := 0; k < 2 && j+1 < len(d.toks); k++ {
+		t, n := &d.toks[j], &d.toks[j+1]
+		if t.kind != tkWord || t.end-t.start != 1 || n.kind != tkNum || n.start != t.end || n.end-n.start < 3 || n.end-n.start > 6 || (k > 0 && t.start != d.toks[j-1].end) {
+			break
+		}
+		if c := d.text[t.start]; c != 'N' && c != 'S' && c != 'E' && c != 'W' {
+			break
+		}
+		j += 2
+	}
+	if j == i || j < len(d.toks) && d.toks[j].start == d.toks[j-1].end && d.toks[j].kind != tkPunct {
+		return i
+	}
+	if e := d.addressFromNumber(j - 1); e > j-1 {
+		return e // (claimed from the number, over the glued letters before)
+	}
+	return i
 }
 
 // eircodeLetters are the letters of an Irish postcode (Eircode).
@@ -381,6 +414,14 @@ func (d *detector) dayMonth(i int) (int, bool) {
 func (d *detector) foreignDayMonth(m int, de bool) (int, bool) {
 	w := d.word(m)
 	if len(w) < 3 || len(w) > 10 || !foreignMonths[w] {
+		// an abbreviated month between glued slashes or hyphens, before
+		// a year: "14/ene/2027", "3-dic-2026", "22-out-2025"
+		if !de && foreignMonthAbbrevs[w] && m >= 1 && m+2 < len(d.toks) && d.glued(m-1) && d.glued(m) && d.toks[m+1].kind == tkPunct &&
+			d.text[d.toks[m-1].start] == d.text[d.toks[m+1].start] && d.toks[m+2].kind == tkNum {
+			if end := d.yearTail(m + 1); end > m+1 {
+				return end, true
+			}
+		}
 		return 0, false
 	}
 	j := m + 1
@@ -417,6 +458,15 @@ func (d *detector) foreignMonthYear(i int) int {
 	m, de := i-1, false
 	if w := d.word(m); w == "de" || w == "del" {
 		m, de = m-1, true
+	} else if k := i - 1; k >= 2 && (d.isPunct(k, ',') && d.glued(k-1) && d.toks[k-1].kind == tkNum || d.toks[k].kind == tkNum) {
+		// the month first, then the day, as in English: "enero 4, 2027",
+		// "marzo 15 1967"
+		if d.isPunct(k, ',') {
+			k--
+		}
+		if v := atoi(d.raw(k)); d.toks[k].kind == tkNum && k >= 1 && d.toks[k].end-d.toks[k].start <= 2 && v >= 1 && v <= 31 && !d.toks[k].has(fNL) && !d.glued(k-1) {
+			m, de = k-1, true // (the day makes it a date as "de" does)
+		}
 	}
 	if m < 0 || d.toks[m].kind != tkWord || d.toks[m+1].has(fNL) {
 		return i
@@ -439,6 +489,10 @@ janvier février fevrier mars avril mai juin juillet août aout septembre octobr
 januar jänner jaenner februar märz maerz juni juli oktober dezember
 gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre
 january february march april may june july august september october november december`)
+
+// foreignMonthAbbrevs are the abbreviated months of Spanish, Portuguese,
+// French, German and Italian that are no English month's abbreviation.
+var foreignMonthAbbrevs = set(`ene abr ago dic set out dez fev janv févr fevr avr juil déc mrz mär okt gen mag giu lug ott`)
 
 // yearTail extends a date ending before token j over a year: ", 2020",
 // " 2020", "-2020", " '92".
@@ -655,7 +709,7 @@ func (d *detector) age(i int) (int, bool) {
 	for k := i - 1; k >= 0 && k >= i-2; k-- {
 		if d.toks[k].kind == tkWord {
 			w := d.word(k)
-			isAge = w == "age" || w == "aged" || w == "ages" ||
+			isAge = w == "age" || w == "aged" || w == "ages" || w == "edad" || w == "idade" || // (Spanish, Portuguese)
 				// a report's "Age/Sex: 95/F", "Age/Gender: 92 M"
 				(w == "sex" || w == "gender") && k >= 2 && d.isPunct(k-1, '/') && d.toks[k-2].kind == tkWord && d.word(k-2) == "age" ||
 				// a form's qualified age label: "Age (yrs): 93", "Age at onset: 91"
@@ -691,6 +745,11 @@ func (d *detector) age(i int) (int, bool) {
 				}
 			case "yo", "yof", "yom":
 				isAge = true
+			case "años", "anos", "ans", "anni", "jahre", "jaar":
+				// the year word of a note in Spanish, Portuguese, French,
+				// Italian, German or Dutch: "Paciente de 92 años", "tem
+				// 96 anos", "94 ans" (a younger age is kept, as "yo")
+				isAge = d.toks[k].start == d.toks[j-1].end+1
 			}
 		}
 	}
@@ -746,7 +805,43 @@ func (d *detector) oldAge(i int) bool {
 	if i >= 2 && j < len(d.toks) && (d.isPunct(i-1, ',') && (d.isPunct(j, ',') || d.isPunct(j, ';')) ||
 		d.isPunct(i-1, '(') && d.isPunct(j, ')')) {
 		k := i - 2
+		if d.toks[k].kind == tkNum && d.isPunct(i-1, '(') {
+			return d.birthDateBefore(k) // "DOB 1/1/1930 (96)"
+		}
 		return d.toks[k].kind == tkWord && (d.is(k, vNameLabel) || d.state[k] == stPHI)
+	}
+	return false
+}
+
+// birthDateBefore reports whether token k, a number, ends a date already
+// taken after a birth date's label on its line: "DOB 1/1/1930 (96)",
+// "Born: 03/14/1931 (95)", where the age in parentheses after it is the
+// patient's. A number in parentheses after another date stays ("Echo
+// 10/29/2026 (92)").
+func (d *detector) birthDateBefore(k int) bool {
+	if d.state[k] != stPHI {
+		return false
+	}
+	for m := k - 1; m >= 0 && m >= k-8; m-- {
+		t := &d.toks[m]
+		if d.state[m] != stPHI {
+			if t.kind == tkPunct && (d.text[t.start] == ':' || d.text[t.start] == '#') && !t.has(fNL) {
+				continue
+			}
+			if t.kind != tkWord {
+				return false
+			}
+			switch d.word(m) {
+			case "dob", "born", "birth", "birthdate", "birthday", "nacimiento", "nacido", "nacida":
+				return true
+			case "b":
+				return m+1 < k && d.isPunct(m+1, '.') // "b. 1/1/1930"
+			}
+			return false
+		}
+		if t.has(fNL) {
+			return false
+		}
 	}
 	return false
 }
@@ -1391,6 +1486,11 @@ func (d *detector) addressFromNumber(i int) int {
 		}
 		w := d.word(k)
 		if words == 0 {
+			if (t.has(fCap) || d.lowerDoc) && (len(w) <= 2 || w == "state" || w == "county" || w == "farm" || w == "ranch") {
+				if e := d.numberedRoad(k, w); e > k {
+					return d.claim(i, e, TypeAddress, prioStruct) // "2210 US Hwy 41 N", "22 FM 1960", "N5421 State Hwy 13"
+				}
+			}
 			if d.is(k, vUnit|vStopword) {
 				return i
 			}
@@ -1418,7 +1518,7 @@ func (d *detector) addressFromNumber(i int) int {
 				end++
 			}
 			if (routeWords[w] || w == "road" || w == "rd") && end == k+1 && d.routeNumber(end) {
-				end++ // "1200 County Road 5"
+				end = d.directionAfter(end + 1) // "1200 County Road 5", "400 Ranch Road 620 N"
 			}
 			return d.claim(i, d.parkSpace(end), TypeAddress, prioStruct)
 		}
@@ -1495,6 +1595,88 @@ func (d *detector) addressCue(i int) bool {
 	return false
 }
 
+// numberedRoad returns the end of a road named by its number that starts
+// at word k (w, capitalised) after a house number, or k: a US highway
+// ("US Hwy 41 N", "U.S. Route 1"), a state or county road ("State Hwy
+// 13", "State Route 9", "County Rd K", "County Road 18"), a Texas
+// farm-to-market or ranch road ("FM 1960", "RM 620", "Farm to Market Rd
+// 1960"), perhaps with a direction after. "US" was a stopword there,
+// "to" ended the street, and "State Hwy" after a Wisconsin grid number
+// had no house number before it.
+func (d *detector) numberedRoad(k int, w string) int {
+	e := k + 1
+	next := func() string {
+		for e < len(d.toks) && d.isPunct(e, '.') && d.glued(e-1) {
+			e++ // "U.S.", "Hwy."
+		}
+		if e >= len(d.toks) || d.toks[e].kind != tkWord || d.toks[e].has(fNL) {
+			return ""
+		}
+		return d.word(e)
+	}
+	switch w {
+	case "us", "u":
+		if w == "u" {
+			if next() != "s" {
+				return k
+			}
+			e++
+		}
+		if !routeWords[next()] {
+			return k
+		}
+		e++
+	case "fm", "rm":
+		if !d.toks[k].has(fAllCaps) {
+			return k
+		}
+	case "farm", "ranch":
+		if next() != "to" {
+			return k
+		}
+		e++
+		if next() != "market" {
+			return k
+		}
+		e++
+		if r := next(); r == "road" || r == "rd" {
+			e++
+		}
+	case "state", "county":
+		r := next()
+		if !routeWords[r] && r != "road" && r != "rd" {
+			return k
+		}
+		e++
+		if w == "county" && e < len(d.toks) && d.toks[e].kind == tkWord && d.toks[e].end-d.toks[e].start <= 2 && d.toks[e].has(fCap) && !d.toks[e].has(fNL) && !(d.glued(e) && d.toks[e+1].kind != tkPunct) &&
+			strings.ToUpper(d.raw(e)) == d.raw(e) {
+			return d.directionAfter(e + 1) // "County Rd K", "County Road JJ"
+		}
+	default:
+		return k
+	}
+	if e < len(d.toks) && d.isPunct(e, '.') && d.glued(e-1) {
+		e++ // "Hwy. 41"
+	}
+	if !d.routeNumber(e) {
+		return k
+	}
+	e++
+	if e < len(d.toks) && d.glued(e-1) && d.toks[e].kind == tkWord {
+		e++ // "Hwy 9A"
+	}
+	return d.directionAfter(e)
+}
+
+// directionAfter returns e, or e+1 when a direction's word follows it on
+// its line: "US Hwy 41 N".
+func (d *detector) directionAfter(e int) int {
+	if e < len(d.toks) && d.toks[e].kind == tkWord && !d.toks[e].has(fNL) && isDirection(d.word(e)) {
+		return e + 1
+	}
+	return e
+}
+
 // routeWords name a road by its number: "16 Route 9", "off Hwy 101".
 var routeWords = set(`route rte highway hwy`)
 
@@ -1509,7 +1691,7 @@ func (d *detector) routeNumber(k int) bool {
 	if k >= len(d.toks) || d.toks[k].kind != tkNum || d.toks[k].has(fNL) || d.toks[k].end-d.toks[k].start > 4 || d.toks[k].start == d.toks[k-1].end {
 		return false
 	}
-	if d.glued(k) && !(d.toks[k+1].kind == tkWord && d.toks[k+1].end-d.toks[k+1].start == 1) && !d.isPunct(k+1, ',') && !d.isPunct(k+1, '.') {
+	if d.glued(k) && !(d.toks[k+1].kind == tkWord && d.toks[k+1].end-d.toks[k+1].start == 1) && !d.isPunct(k+1, ',') && !d.isPunct(k+1, '.') && !d.isPunct(k+1, ';') {
 		return false
 	}
 	return !d.keptNum(k, k+1)

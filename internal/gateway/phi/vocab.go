@@ -90,7 +90,7 @@ func skipWord(s string, i int) int {
 // titles precede a name: "Dr. Smith".
 var titles = set(`dr doctor mr mrs ms miss mx prof professor sir madam mister dame rev reverend fr father sr sister nurse
 rabbi pastor imam
-dra sra srta mme mlle herr frau dott dssa`)
+dra sra srta mme mlle herr frau dott dssa señora señor señorita`)
 
 // credentials follow a name: "Jane Roe, RN".
 var credentials = set(`md do rn np pa pac pa-c phd rrt lpn lvn cna dds dmd dpm crna msw lcsw pharmd od dnp aprn fnp mph mba psyd ot slp rd cnm facs facp mbbs frcs jr sr ii iii iv esq
@@ -294,7 +294,8 @@ telugu gujarati marathi cape verdean sign asl`)
 func foreignNoteWords() map[string]bool {
 	return set(`nota notas fecha visita medico enfermera familia familiar cuidadora cuidador
 esposo esposa marido hijo hija hijos hijas madre padre hermano hermana abuelo abuela nieto paciente
-filho filha irmao fils fille epouse epoux soeur tochter mutter vater ehefrau ehemann bruder schwester`)
+filho filha irmao fils fille epouse epoux soeur tochter mutter vater ehefrau ehemann bruder schwester
+dirección direccion teléfono telefono correo llamar nació nacio vive domicilio celular`)
 }
 
 // clinicalWords are kept even when a name list holds them. The last lines
@@ -349,7 +350,7 @@ huber`)
 // not read as an ICU note, whose unknown capitalised words are shorthand.
 func adminWords() map[string]bool {
 	return set(`froi osha mmi ime ttd tpd rtw fce ncm aww telehealth telemedicine televisit
-hcpcs chiro eob chat ric bte rxbin rxpcn rxgrp rxgroup pcn eircode`)
+hcpcs chiro eob chat ric bte rxbin rxpcn rxgrp rxgroup pcn eircode imei`)
 }
 
 // productNames are single-word brands of foods, drinks, sweeteners, oral
