@@ -802,13 +802,27 @@ func (d *detector) oldAge(i int) bool {
 		}
 	}
 	// apposition: "<person>, 97," or "<person> (97)"
-	if i >= 2 && j < len(d.toks) && (d.isPunct(i-1, ',') && (d.isPunct(j, ',') || d.isPunct(j, ';')) ||
+	if i >= 2 && j < len(d.toks) && (d.isPunct(i-1, ',') && (d.isPunct(j, ',') || d.isPunct(j, ';') || d.isPunct(j, ')')) ||
 		d.isPunct(i-1, '(') && d.isPunct(j, ')')) {
 		k := i - 2
-		if d.toks[k].kind == tkNum && d.isPunct(i-1, '(') {
-			return d.birthDateBefore(k) // "DOB 1/1/1930 (96)"
+		if d.toks[k].kind == tkNum {
+			return d.birthDateBefore(k) // "DOB 1/1/1930 (96)", "(DOB 2/2/1931, 95)"
 		}
-		return d.toks[k].kind == tkWord && (d.is(k, vNameLabel) || d.state[k] == stPHI)
+		if d.toks[k].kind != tkWord {
+			return false
+		}
+		if d.is(k, vNameLabel) || d.state[k] == stPHI {
+			return true
+		}
+		// a name after a relation or a title: "her husband Virgil (94)",
+		// "Mr. Lindqvist, 92,"; a reading after a label stays ("Pt
+		// Weight (92)")
+		l := k - 1
+		if l >= 1 && d.isPunct(l, '.') && d.glued(l-1) {
+			l--
+		}
+		return l >= 0 && d.toks[k].has(fCap) && !d.toks[k].has(fNL) && d.toks[k].lex&(lexCommon|lexClinical|lexSafe) == 0 && !d.is(k, vVitalLabel|vUnit|vStopword|vCredential) &&
+			d.toks[l].kind == tkWord && d.is(l, vNameLabel|vTitle)
 	}
 	return false
 }
