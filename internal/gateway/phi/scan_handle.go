@@ -97,6 +97,12 @@ func (d *detector) labelledHandle(c int) (int, int, bool) {
 	if q == p || d.ordinaryHandle(p, q) || header && (!dottedName(s[p:q]) || d.dictionaryParts(p, q)) {
 		return 0, 0, false
 	}
+	if q < len(s) && s[q] == '/' {
+		// a profile's address after the label, no handle: "fb:
+		// facebook.com/rosa.gomez.1987" (the URL scanner takes it whole;
+		// as a handle its path stayed)
+		return 0, 0, false
+	}
 	k := d.tokAt(l)
 	d.keep(k, k+1) // the label is no name: "Instagram: janedoe"
 	return p, q, true

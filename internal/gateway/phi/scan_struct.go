@@ -123,6 +123,14 @@ func (d *detector) numAt(i int) int {
 		}
 	}
 	if q, ok := scanSSN(s, p); ok {
+		if s[p+3] == ' ' && q+1 < len(s) && s[q] == ' ' && isDigit(s[q+1]) {
+			// more groups after it: no SSN but a longer number, a
+			// Mexican mobile with its old prefix ("044 55 1234 5678"),
+			// whose last group stayed
+			if q2, pt, ok := d.phone(p); ok && q2 > q {
+				return d.claimBytes(i, q2, pt)
+			}
+		}
 		return d.claimBytes(i, q, TypeSSN)
 	}
 	if d.toks[i].end-d.toks[i].start == 5 && int(d.toks[i].end)+5 <= len(s) && s[d.toks[i].end] == '-' && digitsEnd(s, int(d.toks[i].end)+1) == int(d.toks[i].end)+5 &&

@@ -680,6 +680,15 @@ func (d *detector) spelledDayAfter(j int) int {
 	k := j
 	if k < len(d.toks) && d.toks[k].kind == tkWord && d.word(k) == "the" && !d.toks[k].has(fNL) {
 		k++
+		// the day in digits: "December the 7th", "March the 3rd, 2026"
+		if o := k + 1; o < len(d.toks) && d.toks[k].kind == tkNum && d.toks[k].end-d.toks[k].start <= 2 && !d.toks[k].has(fNL) && d.glued(k) &&
+			d.toks[o].kind == tkWord && isOrdinal(d.word(o)) && !(d.glued(o) && d.toks[o+1].kind != tkPunct) {
+			if v := atoi(d.raw(k)); v >= 1 && v <= 31 {
+				if e := d.yearTail(o + 1); e > o+1 || d.dayEnds(o+1) {
+					return e // (not before a noun it counts: "in March the 3rd floor")
+				}
+			}
+		}
 	}
 	if k >= len(d.toks) || d.toks[k].kind != tkWord || d.toks[k].has(fNL) {
 		return j
@@ -1106,6 +1115,9 @@ func (d *detector) trigger(i int, typ Type) int {
 		n += int(t.end - t.start)
 		k++
 	}
+	if typ == TypeVehicle && n <= 5 {
+		k, nd, n = d.plateGroups(k, nd, n)
+	}
 	if nd == 0 && k == j+1 && typ == TypeHealthPlan && d.toks[j].end-d.toks[j].start == 4 && d.toks[j].has(fAllCaps) && j+1 < len(d.toks) &&
 		d.toks[j+1].kind == tkNum && d.toks[j+1].start == d.toks[j].end+1 && !d.toks[j+1].has(fNL) {
 		// a Quebec health card: the letters of the surname and the given
@@ -1172,6 +1184,38 @@ func (d *detector) trigger(i int, typ Type) int {
 		return d.pairedSerial(e, typ)
 	}
 	return d.claim(j, k, typ, prioStruct)
+}
+
+// plateGroups extends a licence plate's value that ends before token k
+// (nd digits and n characters so far) over the groups after it, each after
+// one blank on its line, as plates are written with a space: "plate ABC
+// 1234", "tag 4GHT 552", "plate 8 GHT 552". A group is digits or capitals,
+// four characters at most, and the plate eight at most; a state's code
+// stays ("plate ABC 123 TX"). The whole must have five characters or more,
+// letters and digits ("Tag 2 AM meds" stays). The first group alone was
+// taken, or none when it held no digit.
+func (d *detector) plateGroups(k, nd, n int) (int, int, int) {
+	k0, nd0, n0 := k, nd, n
+	for groups := 0; groups < 2 && k < len(d.toks); groups++ {
+		t := &d.toks[k]
+		l := int(t.end - t.start)
+		if t.start != d.toks[k-1].end+1 || t.has(fNL) || l > 4 || n+l > 8 || d.state[k] != stFree ||
+			t.kind != tkNum && !(t.kind == tkWord && t.has(fAllCaps) && !(l == 2 && stateAbbrevs[d.word(k)])) {
+			break
+		}
+		if d.glued(k) && d.toks[k+1].kind != tkPunct {
+			break // a code of its own glued on: "ABC 12B4"
+		}
+		if t.kind == tkNum {
+			nd += l
+		}
+		n += l
+		k++
+	}
+	if k > k0 && (n < 5 || nd == 0 || nd == n) {
+		return k0, nd0, n0 // a time or a count: "Tag 2 AM meds"
+	}
+	return k, nd, n
 }
 
 // sideWords name the side of a pair of devices: hearing aids, implants.
@@ -1732,6 +1776,13 @@ func (d *detector) dayOfMonth(i, j int) bool {
 			return false // "Monday the 30th"
 		}
 	}
+	return d.dayEnds(j)
+}
+
+// dayEnds reports whether a day's ordinal ending before token j ends its
+// phrase: the end of the line or the text, punctuation, or "of", "at",
+// "and", "or", "but", "so" ("on the 2nd floor" is no day).
+func (d *detector) dayEnds(j int) bool {
 	if j >= len(d.toks) || d.toks[j].has(fNL) || d.toks[j].kind == tkPunct {
 		return true
 	}
@@ -1836,6 +1887,11 @@ func (d *detector) streetFromWord(i int, w string) int {
 	if !(t.has(fCap) || d.lowerDoc || d.lowerClinical && len(w) <= 4 && shortSuffixes[w]) {
 		return i
 	}
+	if (w == "carr" || w == "carretera" || w == "ctra") && t.has(fCap) {
+		if e := d.kilometreRoad(i); e > i {
+			return d.claim(i, e, TypeAddress, prioStruct) // "Carr. 2 Km 15.3", as Puerto Rico writes a rural address
+		}
+	}
 	if d.streetStart(i, w) && !d.stateBeforeZIP(i, w) {
 		// needs a house number within five tokens on the line
 		for k := i + 1; k < len(d.toks) && k <= i+6; k++ {
@@ -1881,6 +1937,31 @@ func (d *detector) streetFromWord(i int, w string) int {
 		}
 	}
 	return i
+}
+
+// kilometreRoad returns the end of a road's number and the kilometre on
+// it after "Carr." or "Carretera" at word i ("Carr. 2 Km 15.3", "Carretera
+// 172 km 8.1", "Carr. PR-52 Km 3"), or i. "Carr." alone is a surname.
+func (d *detector) kilometreRoad(i int) int {
+	k := i + 1
+	if k < len(d.toks) && d.isPunct(k, '.') && d.glued(i) {
+		k++
+	}
+	if k+1 < len(d.toks) && d.toks[k].kind == tkWord && d.word(k) == "pr" && d.isPunct(k+1, '-') && d.glued(k) {
+		k += 2 // "PR-52"
+	}
+	if k >= len(d.toks) || d.toks[k].kind != tkNum || d.toks[k].end-d.toks[k].start > 3 || d.toks[k].has(fNL) {
+		return i
+	}
+	k++
+	if k+1 >= len(d.toks) || d.toks[k].kind != tkWord || d.word(k) != "km" || d.toks[k].has(fNL) || d.toks[k+1].kind != tkNum {
+		return i
+	}
+	e := k + 2
+	if e+1 < len(d.toks) && d.isPunct(e, '.') && d.glued(e-1) && d.glued(e) && d.toks[e+1].kind == tkNum {
+		e += 2 // "15.3"
+	}
+	return e
 }
 
 // roadNumber returns the end of a street whose suffix at word i is a

@@ -350,7 +350,7 @@ huber`)
 // not read as an ICU note, whose unknown capitalised words are shorthand.
 func adminWords() map[string]bool {
 	return set(`froi osha mmi ime ttd tpd rtw fce ncm aww telehealth telemedicine televisit
-hcpcs chiro eob chat ric bte rxbin rxpcn rxgrp rxgroup pcn eircode imei`)
+hcpcs chiro eob chat ric bte rxbin rxpcn rxgrp rxgroup pcn eircode imei ein`)
 }
 
 // productNames are single-word brands of foods, drinks, sweeteners, oral
