@@ -52,6 +52,7 @@ const (
 	hGoesBy                                 // "goes", "went", "known": goesBy's heads
 	hSpoken                                 // spokenHintWords: digits in words that spokenNumbers looks for
 	hVehicle                                // vehicleMakes: the makes of cars that vehicles looks for
+	hCSV                                    // csvHintWords: the header words of identifier columns csvColumns looks for
 )
 
 // passHints lists the words of each pass hint.
@@ -88,6 +89,7 @@ func passHints() map[uint64][]string {
 		hGoesBy:       {"goes", "went", "known"},
 		hSpoken:       spokenHintWords,
 		hVehicle:      makes,
+		hCSV:          csvHintWords,
 	}
 }
 
