@@ -1,5 +1,7 @@
 package phi
 
+import "strings"
+
 // Columns of a CSV export. A table pasted as comma-separated values names
 // its columns once, in a header line ("Name,DOB,MRN,Phone",
 // "patient_id,visit_date,weight_kg"); its rows then hold the values bare.
@@ -19,11 +21,26 @@ func (d *detector) csvColumns() {
 		return
 	}
 	var cols [16]Type
-	for i := 0; i < len(d.toks); {
+	s := d.text
+	for p := 0; p < len(s); {
+		q := strings.IndexByte(s[p:], '\n')
+		if q < 0 {
+			q = len(s)
+		} else {
+			q += p
+		}
+		// (most lines are passed over by their bytes, without their
+		// tokens: a header's first cell is a few letters before a comma,
+		// and it has two commas or more)
+		if !csvFirstCell(s[p:q]) || strings.Count(s[p:q], ",") < 2 {
+			p = q + 1
+			continue
+		}
+		i := d.tokAt(p)
 		e := d.lineEnd(i)
 		n, ok := d.csvHeader(i, e, &cols)
 		if !ok {
-			i = e
+			p = q + 1
 			continue
 		}
 		i = d.keep(i, e) // the header's words are no names: "Name,DOB,MRN"
@@ -34,7 +51,26 @@ func (d *detector) csvColumns() {
 			}
 			i = e
 		}
+		if i >= len(d.toks) {
+			return
+		}
+		p = int(d.toks[i].start)
 	}
+}
+
+// csvFirstCell reports whether line starts with a header's first cell:
+// at most 40 letters, blanks, underscores or '#' before a comma.
+func csvFirstCell(line string) bool {
+	c := strings.IndexByte(line, ',')
+	if c <= 0 || c > 40 {
+		return false
+	}
+	for k := 0; k < c; k++ {
+		if b := line[k]; !isASCIILetter(b) && b != ' ' && b != '_' && b != '#' {
+			return false
+		}
+	}
+	return true
 }
 
 // lineEnd returns the first token of the next line after token i.
@@ -45,46 +81,48 @@ func (d *detector) lineEnd(i int) int {
 }
 
 // csvHeader reports whether the line of tokens [i, e) is a CSV header:
-// three to sixteen cells of words (with '_', '#' or blanks inside), no
-// digits, parted by commas, one of them at least naming an identifier by
-// its last word; cols gets each cell's type (0: none). It returns the
-// number of cells.
+// three to sixteen cells of one to three words (with '_', '#' or blanks
+// inside), no digits, parted by commas, one of them at least naming an
+// identifier by its last word; cols gets each cell's type (0: none). It
+// returns the number of cells. A line of prose fails at its first
+// number, other punctuation or fourth word in a cell.
 func (d *detector) csvHeader(i, e int, cols *[16]Type) (int, bool) {
-	n, any, words := 0, false, 0
-	last := -1 // the last word of the cell
-	end := func() bool {
+	n, any, words, last := 0, false, 0, -1
+	for k := i; k <= e; k++ {
+		if k < e {
+			t := &d.toks[k]
+			if t.kind == tkWord {
+				if words++; words > 3 {
+					return 0, false
+				}
+				last = k
+				continue
+			}
+			if t.kind != tkPunct {
+				return 0, false
+			}
+			if c := d.text[t.start]; c == '_' || c == '#' {
+				continue
+			} else if c != ',' {
+				return 0, false
+			}
+		}
+		// the end of a cell
 		if words == 0 || n >= len(cols) {
-			return false
+			return 0, false
 		}
 		cols[n] = 0
-		if tt, trig := idTriggers[d.word(last)]; trig && csvIDWord(d.word(last)) {
+		if w := d.word(last); csvIDWord(w) {
+			tt, ok := idTriggers[w]
+			if !ok {
+				tt = TypeID // "nbr"
+			}
 			cols[n], any = tt, true
 		}
 		n++
 		words = 0
-		return true
 	}
-	for k := i; k < e; k++ {
-		t := &d.toks[k]
-		switch t.kind {
-		case tkWord:
-			words++
-			last = k
-		case tkPunct:
-			switch d.text[t.start] {
-			case ',':
-				if !end() {
-					return 0, false
-				}
-			case '_', '#':
-			default:
-				return 0, false
-			}
-		default:
-			return 0, false
-		}
-	}
-	if !end() || n < 3 || !any {
+	if n < 3 || !any {
 		return 0, false
 	}
 	return n, true
