@@ -2141,6 +2141,40 @@ end $$;
 ALTER FUNCTION app.legal_holds_break_glass() OWNER TO ward_definer;
 
 --
+-- Name: legal_holds_release(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.legal_holds_release() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me record;
+begin
+  if old.released_at is not null or new.released_at is null then
+    return new;
+  end if;
+  if private.credential_hash() is null then
+    -- No credential: an operator's statement (ward_app binds one to
+    -- every transaction it runs for a caller).
+    return new;
+  end if;
+  -- A pending credential (a second factor or device binding still owed)
+  -- resolves to no principal here: refused.
+  select * into me from private.me();
+  if me.kind is distinct from 'session' or me.org_id is distinct from old.org_id or me.role is distinct from 'admin' then
+    raise exception 'forbidden: a legal hold is released by an admin''s session' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.legal_holds_release() OWNER TO ward_definer;
+
+--
 -- Name: link_landing(bytea); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -12819,6 +12853,12 @@ CREATE TRIGGER legal_hold_serialise BEFORE INSERT ON app.legal_holds FOR EACH RO
 CREATE TRIGGER legal_holds_break_glass BEFORE INSERT OR UPDATE ON app.legal_holds FOR EACH ROW EXECUTE FUNCTION app.legal_holds_break_glass();
 
 --
+-- Name: legal_holds legal_holds_release; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER legal_holds_release BEFORE UPDATE ON app.legal_holds FOR EACH ROW EXECUTE FUNCTION app.legal_holds_release();
+
+--
 -- Name: memberships membership_revoked; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -15320,6 +15360,12 @@ REVOKE ALL ON FUNCTION app.legal_hold_serialise() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app.legal_holds_break_glass() FROM PUBLIC;
+
+--
+-- Name: FUNCTION legal_holds_release(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.legal_holds_release() FROM PUBLIC;
 
 --
 -- Name: FUNCTION link_landing(p_token_hash bytea, OUT status text, OUT unbound boolean, OUT org_name text, OUT user_id uuid, OUT email_enc bytea, OUT signed_in text); Type: ACL; Schema: app; Owner: ward_definer
