@@ -7664,18 +7664,27 @@ CREATE FUNCTION audit.retention_allows(p_org uuid, p_seq bigint, p_patient uuid,
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  v_case uuid;
+  v_results uuid[];
 begin
   if p_seq is null or not p_at < now() - interval '2555 days'
      or p_seq > coalesce((select a.archived_size from audit.archive_state a where a.org_id = p_org), 0)
      or p_seq > coalesce((select max(c.size) from audit.checkpoints c where c.org_id = p_org), 0) then
     return false;
   end if;
+  select e.case_id, e.result_ids into v_case, v_results
+    from audit.leaves l join audit.events e on e.org_id = l.org_id and e.qid = l.qid
+   where l.org_id = p_org and l.seq = p_seq;
   -- Before the holds are read: a hold being placed on the org is waited
   -- for, and then seen.
   perform private.legal_hold_lock_shared(p_org);
   return not exists (select from app.legal_holds h
                       where h.org_id = p_org and h.released_at is null
-                        and (h.patient_id is null or h.patient_id = p_patient));
+                        and (h.patient_id is null or h.patient_id = p_patient
+                             or h.patient_id = any (coalesce(v_results, '{}'))
+                             or exists (select from app.cases c
+                                         where c.org_id = p_org and c.id = v_case and c.patient_id = h.patient_id)));
 end $$;
 
 ALTER FUNCTION audit.retention_allows(p_org uuid, p_seq bigint, p_patient uuid, p_at timestamp with time zone) OWNER TO ward_definer;
