@@ -573,13 +573,21 @@ func auditControls(f facts, logs []logResult, read, signed bool) Control {
 // checkpointFindings says whether org's log of size events has no signed
 // checkpoint, or events more than maxCheckpointLag old that no signed
 // checkpoint covers (a running signer signs within seconds of a change).
+// Such an event may be sequenced after the checkpoint or still queued for
+// the integrator, with no place in the tree yet (migration 00311): a
+// stopped integrator leaves the tree at the checkpoint's size while events
+// wait, so the tree's size alone does not say the log is covered.
 func checkpointFindings(f facts, org orgFacts, size int64) (unsigned, behind []string) {
+	late := org.FirstUnsignedAt != nil && f.Now.Sub(*org.FirstUnsignedAt) > maxCheckpointLag
 	switch cp := org.CheckpointSize; {
-	case cp == nil && size > 0:
+	case cp == nil && (size > 0 || late):
 		unsigned = append(unsigned, org.label())
-	case cp != nil && org.TreeSize > *cp && org.FirstUnsignedAt != nil && f.Now.Sub(*org.FirstUnsignedAt) > maxCheckpointLag:
+	case cp != nil && late && org.TreeSize > *cp:
 		behind = append(behind, fmt.Sprintf("%s: %d events after it, the oldest written %s", org.label(),
 			org.TreeSize-*cp, org.FirstUnsignedAt.UTC().Format(time.RFC3339)))
+	case cp != nil && late:
+		behind = append(behind, fmt.Sprintf("%s: events not yet sequenced into the log (is its integrator running?), the oldest written %s",
+			org.label(), org.FirstUnsignedAt.UTC().Format(time.RFC3339)))
 	}
 	return unsigned, behind
 }

@@ -71,6 +71,9 @@ func TestAuditControlsUnsigned(t *testing.T) {
 		{"signer a few seconds behind", 12, ago(5 * time.Second), Pass, "newest signed checkpoint at 10"},
 		{"quiet log, one new event", 11, ago(time.Second), Pass, "newest signed checkpoint at 10"},
 		{"signer stopped", 40, ago(2 * time.Hour), Partial, "30 events after it, the oldest written 2026-12-04T10:00:00Z"},
+		// The integrator stopped: the tree stays at the checkpoint's
+		// size while events wait in the queue (00311).
+		{"integrator stopped", 10, ago(2 * time.Hour), Partial, "events not yet sequenced into the log (is its integrator running?), the oldest written 2026-12-04T10:00:00Z"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := liveOrg()

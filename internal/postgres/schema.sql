@@ -8133,11 +8133,15 @@ CREATE FUNCTION private.compliance_org_facts(p_org uuid) RETURNS jsonb
                    order by x.id)
                    from app.audit_sinks x
                   where x.org_id = i.id and x.enabled and x.disabled_at is null), '[]'::jsonb),
-        'first_unsigned_at', (select e.at from audit.events e
-                               where e.org_id = i.id
-                                 and e.qid = (select l.qid from audit.leaves l
-                                               where l.org_id = i.id and l.seq > coalesce(c.size, 0)
-                                               order by l.seq limit 1)))
+        -- The oldest event no signed checkpoint covers: the first leaf
+        -- after the checkpoint, or an event still queued for the
+        -- integrator (no leaf yet), whichever is older (00311).
+        'first_unsigned_at', least((select e.at from audit.events e
+                                     where e.org_id = i.id
+                                       and e.qid = (select l.qid from audit.leaves l
+                                                     where l.org_id = i.id and l.seq > coalesce(c.size, 0)
+                                                     order by l.seq limit 1)),
+                                   (select min(q.at) from audit.queue q where q.org_id = i.id)))
         || jsonb_build_object(
         'retention_types', (select count(*) from app.document_retention r where r.org_id = i.id
                               and case when r.effective_at <= now() then r.pending_days else r.retain_days end is not null),
