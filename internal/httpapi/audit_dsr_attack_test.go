@@ -280,7 +280,8 @@ func TestAuditDSRAttack(t *testing.T) {
 
 	t.Run("a patient's report names no other patient", func(t *testing.T) {
 		// The other patient probes P1: each probe is about P1, so it is in
-		// P1's report, but as a patient's, without their address.
+		// P1's report, but as a patient's, by role only: without their
+		// address or their user id.
 		w.request("GET", "/v1/patients/"+a.P1.String(), a.PatUser2.Token, nil)
 		w.request("POST", "/v1/compliance/dsr", a.PatUser2.Token, map[string]any{"kind": "access", "patient_id": a.P1})
 		w.request("GET", "/v1/patients/"+a.P1.String()+"/access-report", a.PatUser2.Token, nil)
@@ -298,6 +299,9 @@ func TestAuditDSRAttack(t *testing.T) {
 		probes := 0
 		for _, e := range rep.Accesses {
 			if e.Actor.Valid && e.Actor.UUID == a.PatUser2.ID {
+				t.Errorf("the other patient's user id in the report: %+v", e)
+			}
+			if e.ActorRole == "patient" && !e.Actor.Valid {
 				probes++
 				if e.ActorEmail != "" {
 					t.Errorf("the other patient's address in the report: %+v", e)
@@ -307,7 +311,7 @@ func TestAuditDSRAttack(t *testing.T) {
 		if probes == 0 {
 			t.Error("the other patient's probes are not in the report")
 		}
-		for _, leak := range []string{a.PatUser2.Email, "aa-payer@insurer.test", "aa Patient Two", "aa-MRN-2", "1981-05-06"} {
+		for _, leak := range []string{a.PatUser2.Email, a.PatUser2.ID.String(), "aa-payer@insurer.test", "aa Patient Two", "aa-MRN-2", "1981-05-06"} {
 			if strings.Contains(string(body), leak) {
 				t.Errorf("the report holds %q", leak)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -80,6 +81,9 @@ func (s *Service) accessReport(ctx context.Context, patient uuid.UUID, after int
 		if err := s.openActorEmails(ctx, out, nil); err != nil {
 			return err
 		}
+		if c.p.Role == identity.RolePatient {
+			hideOtherPatients(out, c.p.UserID)
+		}
 		// Each entry's inclusion proof against the newest checkpoint.
 		if cp, err = audit.AttachProofs(ctx, tx, c.p.OrgID, out); err != nil {
 			return err
@@ -94,6 +98,27 @@ func (s *Service) accessReport(ctx context.Context, patient uuid.UUID, after int
 		return nil, nil, s.denied(ctx, c, c.event("patient.access_report", "patient", patient), err)
 	}
 	return out, cp, err
+}
+
+// staffRoles are the roles whose members a patient's own access report
+// names by id: the org's staff and the case stakeholders its disclosures
+// go to.
+var staffRoles = []identity.Role{identity.RoleProvider, identity.RoleLead, identity.RoleAdmin, identity.RoleStakeholder}
+
+// hideOtherPatients withholds, in a report a patient reads, the id of
+// every actor who is neither the patient themself nor staff: another
+// patient of the org who tried to read the record is shown by role and
+// outcome only (migration 00010's rule, "another patient's identity never
+// appears"; their address was already withheld, their user id was not).
+// The entry's leaf hash and proof are unchanged: they commit to the
+// event, not to what the report shows of it.
+func hideOtherPatients(acc []audit.Access, self uuid.UUID) {
+	for i := range acc {
+		a := &acc[i]
+		if a.Actor.Valid && a.Actor.UUID != self && !slices.Contains(staffRoles, identity.Role(a.ActorRole)) {
+			a.Actor = uuid.NullUUID{}
+		}
+	}
 }
 
 // errAccountingRefused marks the database's refusal of the accounting
