@@ -8,8 +8,8 @@
 -- lets the purge job delete and shred the documents a hold kept
 -- (app.purge_expired_documents) and an admin shred a patient, the same
 -- weight as replacing the retention policy, which app.set_document_retention
--- refuses without a second factor within 10 minutes. Any admin's session
--- at AAL1 or authenticated long ago that reached an update of
+-- refuses without a second factor within 10 minutes. An admin's session
+-- whose second factor was hours old that reached an update of
 -- app.legal_holds (a route that forgot the step-up, a console form) lifted
 -- the hold. Trigger legal_holds_release now refuses a release (released_at
 -- set where it was null) unless the credential is an admin's session of
