@@ -24,56 +24,14 @@ import (
 func TestTOTPResetEndsARecoveryCodeSessionInFlight(t *testing.T) {
 	env := pgtest.New(t)
 	s := seedPrincipals(t, env)
-	ctx := context.Background()
-	linkHash := sha256.Sum256([]byte("lead-link-token"))
-	var session string
-	if err := env.Super.Pool.QueryRow(ctx, `
+	session := codeUsedDuring(t, env, s, `
 		with f as (insert into app.totp_factors (org_id, user_id, secret_enc, secret_hash, confirmed_at)
 		           values ($1, $2, '\x00', sha256('secret'), now())),
-		     c as (insert into app.recovery_codes (org_id, user_id, code_hash) values ($1, $2, sha256('code-one')))
-		insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr)
-		values ($1, $2, $3, 600, now() + interval '1 day', 1, '{email}') returning id::text`,
-		s.org, s.lead, linkHash[:]).Scan(&session); err != nil {
-		t.Fatal(err)
-	}
-	link := postgres.Credential{Hash: hex.EncodeToString(linkHash[:]), Org: s.org}
-	admin := postgres.Credential{Hash: s.adminHash, Org: s.org}
-
-	type result struct {
-		status string
-		err    error
-	}
-	done := make(chan result, 1)
-	err := env.App.InTenantTx(ctx, link, func(ctx context.Context, tx pgx.Tx) error {
-		var status string
-		var pid uint32
-		if err := tx.QueryRow(ctx, `select status, pg_backend_pid() from app.recovery_code_use(sha256('code-one'))`).
-			Scan(&status, &pid); err != nil || status != "ok" {
-			t.Fatalf("recovery code: %q %v", status, err)
-		}
-		go func() {
-			var r result
-			r.err = env.App.InTenantTx(context.Background(), admin, func(ctx context.Context, tx pgx.Tx) error {
-				return tx.QueryRow(ctx, `select status from app.member_totp_reset($1)`, s.lead).Scan(&r.status)
-			})
-			done <- r
-		}()
-		// The reset waits for the code's use to end (at the codes, with
-		// or without the fix): then the use commits.
-		if r, blocked := blockedBy(t, env, pid, done); !blocked {
-			t.Fatalf("the reset waited for nothing: %+v", r)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := <-done; r.err != nil || r.status != "ok" {
-		t.Fatalf("reset: %q %v", r.status, r.err)
-	}
+		     c as (insert into app.recovery_codes (org_id, user_id, code_hash) values ($1, $2, sha256('code-one')))`,
+		`select status from app.member_totp_reset($1)`)
 	var revoked bool
 	var reason *string
-	if err := env.Super.Pool.QueryRow(ctx, `select revoked_at is not null, revoked_reason from app.sessions where id = $1`,
+	if err := env.Super.Pool.QueryRow(context.Background(), `select revoked_at is not null, revoked_reason from app.sessions where id = $1`,
 		session).Scan(&revoked, &reason); err != nil {
 		t.Fatal(err)
 	}
@@ -93,12 +51,36 @@ func TestTOTPResetEndsARecoveryCodeSessionInFlight(t *testing.T) {
 func TestRecoveryCodesVoidEndsASessionInFlight(t *testing.T) {
 	env := pgtest.New(t)
 	s := seedPrincipals(t, env)
+	session := codeUsedDuring(t, env, s, `
+		with c as (insert into app.recovery_codes (org_id, user_id, code_hash)
+		           values ($1, $2, sha256('code-one')), ($1, $2, sha256('code-two')))`,
+		`select status from app.member_recovery_codes_void($1)`)
+	var revoked bool
+	var reason *string
+	var left int
+	if err := env.Super.Pool.QueryRow(context.Background(), `select revoked_at is not null, revoked_reason,
+	       (select count(*) from app.recovery_codes where org_id = $2 and user_id = $3)::int
+	       from app.sessions where id = $1`, session, s.org, s.lead).Scan(&revoked, &reason, &left); err != nil {
+		t.Fatal(err)
+	}
+	if !revoked || reason == nil || *reason != "recovery_codes_voided" || left != 0 {
+		t.Fatalf("after the void: session revoked %v (reason %v), %d codes left; want revoked, recovery_codes_voided, 0",
+			revoked, reason, left)
+	}
+}
+
+// codeUsedDuring seeds the lead's factors (seed: a with-clause of inserts
+// taking $1 the org and $2 the user) and a sign-in link's AAL1 session,
+// uses the recovery code 'code-one' in that session and, while the use is
+// not yet committed, runs the admin's call (taking $1 the lead) on
+// another connection; it requires the call to wait for the use (blockedBy)
+// and then to answer ok, and returns the session's id.
+func codeUsedDuring(t *testing.T, env *pgtest.Env, s principalSeed, seed, call string) string {
+	t.Helper()
 	ctx := context.Background()
 	linkHash := sha256.Sum256([]byte("lead-link-token"))
 	var session string
-	if err := env.Super.Pool.QueryRow(ctx, `
-		with c as (insert into app.recovery_codes (org_id, user_id, code_hash)
-		           values ($1, $2, sha256('code-one')), ($1, $2, sha256('code-two')))
+	if err := env.Super.Pool.QueryRow(ctx, seed+`
 		insert into app.sessions (org_id, user_id, token_hash, idle_timeout_min, absolute_expires_at, assurance, amr)
 		values ($1, $2, $3, 600, now() + interval '1 day', 1, '{email}') returning id::text`,
 		s.org, s.lead, linkHash[:]).Scan(&session); err != nil {
@@ -122,12 +104,14 @@ func TestRecoveryCodesVoidEndsASessionInFlight(t *testing.T) {
 		go func() {
 			var r result
 			r.err = env.App.InTenantTx(context.Background(), admin, func(ctx context.Context, tx pgx.Tx) error {
-				return tx.QueryRow(ctx, `select status from app.member_recovery_codes_void($1)`, s.lead).Scan(&r.status)
+				return tx.QueryRow(ctx, call, s.lead).Scan(&r.status)
 			})
 			done <- r
 		}()
+		// The call waits for the code's use to end (at the codes, with
+		// or without the fix): then the use commits.
 		if r, blocked := blockedBy(t, env, pid, done); !blocked {
-			t.Fatalf("the void waited for nothing: %+v", r)
+			t.Fatalf("%s waited for nothing: %+v", call, r)
 		}
 		return nil
 	})
@@ -135,18 +119,7 @@ func TestRecoveryCodesVoidEndsASessionInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r := <-done; r.err != nil || r.status != "ok" {
-		t.Fatalf("void: %q %v", r.status, r.err)
+		t.Fatalf("%s: %q %v", call, r.status, r.err)
 	}
-	var revoked bool
-	var reason *string
-	var left int
-	if err := env.Super.Pool.QueryRow(ctx, `select revoked_at is not null, revoked_reason,
-	       (select count(*) from app.recovery_codes where org_id = $2 and user_id = $3)::int
-	       from app.sessions where id = $1`, session, s.org, s.lead).Scan(&revoked, &reason, &left); err != nil {
-		t.Fatal(err)
-	}
-	if !revoked || reason == nil || *reason != "recovery_codes_voided" || left != 0 {
-		t.Fatalf("after the void: session revoked %v (reason %v), %d codes left; want revoked, recovery_codes_voided, 0",
-			revoked, reason, left)
-	}
+	return session
 }
