@@ -399,6 +399,7 @@ func (d *detector) run() error {
 		i++
 	}
 	d.ocrNumbers()
+	d.sepPieces()
 	d.csvColumns()
 	if d.rec != nil {
 		d.recordScan()

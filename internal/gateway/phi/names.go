@@ -322,6 +322,10 @@ func (d *detector) names() {
 				continue
 			}
 		}
+		if !capd && !t.has(fNoCase) && lf&lexFirst != 0 && d.dashSignature(i) {
+			set(i, mStrong, TypePerson, prioContext) // "Can u call me?? -jasmine"
+			continue
+		}
 		if !capd && !t.has(fNoCase) && i >= 2 && d.isPunct(i-1, ':') {
 			if j := d.lowerFieldName(i); j > i {
 				// a name typed in lower case into a form's field where
@@ -1035,6 +1039,23 @@ func (d *detector) afterSignOff(w int) bool {
 	return d.toks[k].kind == tkWord && signOffs[d.word(k)]
 }
 
+// dashSignature reports whether word i, a first name of the lists that
+// is no word of the safe list (though it may be an English word:
+// "jasmine", "amber"), signs a message after a dash glued to it, with a
+// blank or a line break before the dash, as the last word of its line:
+// "can u call me?? -jasmine" ("-prn", "-ok", "-done" stay).
+func (d *detector) dashSignature(i int) bool {
+	k := i - 1
+	if k < 0 || !d.isPunct(k, '-') || !d.glued(k) || !d.toks[k].has(fSpace|fNL) || d.toks[i].has(fNL) {
+		return false
+	}
+	if !(i+1 == len(d.toks) || d.toks[i+1].has(fNL) || d.toks[i+1].kind == tkPunct && (i+2 == len(d.toks) || d.toks[i+2].has(fNL))) {
+		return false
+	}
+	lf := d.toks[i].lex
+	return lf&lexFirst != 0 && lf&lexSafe == 0 && !d.is(i, vStopword|vUnit|vMonth|vWeekday)
+}
+
 // relationLowerName returns the end of a name in lower case after a
 // relation, word i being a first name of the lists that is no English or
 // clinical word, or i: the relation right before it or before a
@@ -1466,6 +1487,9 @@ func (d *detector) nameContext(i int) bool {
 		lf := d.toks[i].lex
 		return lf&(lexFirst|lexLast) != 0 || lf&(lexCommon|lexClinical) == 0
 	}
+	if k == i-1 && d.dashSignature(i) {
+		return true
+	}
 	// a self-introduction in a message: "its Jessica", "it's marcus",
 	// "I'm Sarah" (a first name on the list, no English word)
 	if k >= 0 && d.toks[k].kind == tkWord {
@@ -1475,6 +1499,7 @@ func (d *detector) nameContext(i int) bool {
 		if lf := d.toks[i].lex; intro && lf&lexFirst != 0 && lf&(lexCommon|lexClinical) == 0 {
 			return true
 		}
+
 	}
 	dot, colon := false, false // a dot or a colon between the word before and word i
 	for steps := 0; k >= 0 && steps < 2 && d.toks[k].kind == tkPunct; steps++ {
