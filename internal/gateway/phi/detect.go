@@ -48,6 +48,7 @@ type detector struct {
 	sc            *scratch // the pooled buffers this detector uses
 	hints         uint64   // the union of the lexicon flags (and pass hints h*) of the note's words
 	ocrSeen       bool     // compound met a letter O, o, l or I glued to digits (ocrNumbers runs)
+	sepSeen       bool     // single letters or digit groups in a row with a separator (sepPieces runs)
 }
 
 // scratch is the memory of one detection, pooled by the Engine so that
@@ -120,6 +121,9 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 			lines = append(lines, ln)
 			ln = lineCounts{from: int32(i)}
 		}
+		if t.kind == tkNum && i >= 2 && d.toks[i-2].kind == tkNum && !d.sepSeen {
+			d.sepSeen = d.sepHint(i - 2) // see sepPieces
+		}
 		if t.kind == tkWord {
 			letters += int(t.end - t.start)
 			var f uint64
@@ -146,6 +150,9 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 			}
 			d.hints |= f
 			t.lex, t.voc = uint16(f), uint16(f>>16)
+			if t.end-t.start == 1 && i >= 2 && d.single(i-2) && (d.single(i-1) || i >= 4 && d.single(i-4)) {
+				d.sepSeen = true // three single letters in a row: "V a n", "R.O.S": see sepPieces
+			}
 			if t.end-t.start >= 2 {
 				c.words++
 				ln.words++

@@ -2390,16 +2390,22 @@ func (d *detector) plainEmployer(s, e int) int {
 // "&", "and" or "of", and a company's suffix after a comma ("Employer:
 // Tri-County Pallet Co.", "Employer: Bluewater Marine Supply, Inc."). The
 // name label took only the first word. A status stays ("Employer: None",
-// "Retired", "Self"). It returns the end of the name, or i.
+// "Retired", "Self"). Without its colon the label must start its line or
+// sentence and the name hold two words at least ("Employer ABC Roofing";
+// "Employer Health clinic" stays). It returns the end of the name, or i.
 func (d *detector) employerField(i int, mark []uint8, typ []Type, prio []int8) int {
 	k := i + 1
 	if k < len(d.toks) && d.toks[k].kind == tkWord && d.word(k) == "name" {
 		k++
 	}
-	if !d.isPunct(k, ':') || d.toks[k].has(fNL) {
+	start := k + 1
+	switch {
+	case d.isPunct(k, ':') && !d.toks[k].has(fNL):
+	case k < len(d.toks) && d.toks[i].has(fSent) && d.toks[i].has(fCap) && !d.toks[k].has(fNL) && d.toks[k].start-d.toks[k-1].end == 1:
+		start = k // a form's label without its colon, starting its line or sentence: "Employer ABC Roofing"
+	default:
 		return i
 	}
-	start := k + 1
 	if start >= len(d.toks) || d.toks[start].kind != tkWord || d.toks[start].has(fNL) || !d.toks[start].has(fCap) || employerStatus[d.word(start)] {
 		return i
 	}
@@ -2424,6 +2430,9 @@ func (d *detector) employerField(i int, mark []uint8, typ []Type, prio []int8) i
 			continue
 		}
 		break
+	}
+	if last == start && !d.isPunct(k, ':') {
+		return i // one word after the label alone may be a department's: "Employer Health clinic"
 	}
 	for m := start; m <= last; m++ {
 		if d.toks[m].kind == tkWord && d.state[m] == stFree {

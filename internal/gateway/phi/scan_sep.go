@@ -17,6 +17,39 @@ package phi
 // also a word stays, as a word spelled in a test does: "w o r l d"), nor
 // one spelled backwards in a memory test ("d l r o w"), nor the alphabet.
 
+// single reports whether token k is a word of one letter.
+func (d *detector) single(k int) bool {
+	return d.toks[k].kind == tkWord && d.toks[k].end-d.toks[k].start == 1
+}
+
+// sepHint reports whether number i, with another number two tokens on,
+// may start a number in pieces: single digits apart by blanks, groups
+// joined by a separator no number uses, by a colon or a comma between
+// three digits each, or three groups with blanks around a dot, a slash or
+// a dash, or single digits between dots or dashes.
+func (d *detector) sepHint(i int) bool {
+	t, u, v := &d.toks[i], &d.toks[i+1], &d.toks[i+2]
+	if u.kind == tkNum {
+		return t.end-t.start == 1 && u.end-u.start == 1 && v.end-v.start == 1
+	}
+	if u.kind != tkPunct {
+		return false
+	}
+	switch c := d.text[u.start]; c {
+	case '~', '\'', '_', '|', '*':
+		return true
+	case ':', ',':
+		return t.end-t.start == 3 && v.end-v.start == 3 && u.start == t.end
+	case '.', '/', '-':
+		if u.start > t.end {
+			return i+4 < len(d.toks) && d.isPunct(i+3, c) && d.toks[i+4].kind == tkNum
+		}
+		return t.end-t.start == 1 && v.end-v.start == 1 && i+4 < len(d.toks) && d.isPunct(i+3, c) && d.toks[i+4].kind == tkNum
+	default:
+		return c >= 0x80 // a dash of another width
+	}
+}
+
 // sepOdd reports whether separator s is one no ordinary number uses.
 func sepOdd(s string) bool {
 	switch s {
@@ -38,8 +71,12 @@ func sepOK(s string, spaced bool) bool {
 }
 
 // sepPieces is the pass; it runs after the other number scanners and
-// before names.
+// before names, and only in a note where newDetector met three single
+// letters in a row or a number that sepHint accepts.
 func (d *detector) sepPieces() {
+	if !d.sepSeen {
+		return
+	}
 	n := len(d.toks)
 	for i := 0; i+2 < n; i++ {
 		t := &d.toks[i]

@@ -5,8 +5,9 @@ import "testing"
 // TestNoteTypesTwentieth checks the twentieth accuracy pass's rules with
 // invented lines: numbers whose groups are joined by unusual separators,
 // numbers spelled digit by digit, names spelled letter by letter, a
-// first name signing a message after a dash, and ordinary clinical text
-// of the same look that must stay.
+// first name signing a message after a dash, an employer's name after
+// its label without a colon, and ordinary clinical text of the same look
+// that must stay.
 func TestNoteTypesTwentieth(t *testing.T) {
 	mixed := "Pt seen for follow-up, vitals stable, meds reviewed, questions answered, plan discussed with the patient.\n"
 	tests := []struct {
@@ -41,6 +42,10 @@ func TestNoteTypesTwentieth(t *testing.T) {
 			[]string{"jasmine", "amber"}, nil},
 		{"a word after a dash at a line's end stays", "Plan: continue meds -done\nFollow up in 2 wks -ok\nTake 1 tab daily -prn",
 			nil, []string{"done", "ok", "prn"}},
+		{"an employer's name after its label without a colon", mixed + "Employer ABC Roofing, no restrictions.\nEmployer Sunrise Landscaping LLC since 2019.",
+			[]string{"ABC Roofing", "Sunrise Landscaping LLC"}, nil},
+		{"a department or a verb after the label without a colon stays", mixed + "Employer Health clinic did the screening. Employer notified of restrictions.",
+			nil, []string{"Health", "notified"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
