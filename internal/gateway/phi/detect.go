@@ -121,9 +121,6 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 			lines = append(lines, ln)
 			ln = lineCounts{from: int32(i)}
 		}
-		if t.kind == tkNum && i >= 2 && d.toks[i-2].kind == tkNum && !d.sepSeen {
-			d.sepSeen = d.sepHint(i - 2) // see sepPieces
-		}
 		if t.kind == tkWord {
 			letters += int(t.end - t.start)
 			var f uint64
@@ -150,7 +147,7 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 			}
 			d.hints |= f
 			t.lex, t.voc = uint16(f), uint16(f>>16)
-			if t.end-t.start == 1 && i >= 2 && d.single(i-2) && (d.single(i-1) || i >= 4 && d.single(i-4)) {
+			if t.end-t.start == 1 && i >= 4 && !d.sepSeen && d.single(i-2) && d.single(i-4) && d.sepLetterHint(i) {
 				d.sepSeen = true // three single letters in a row: "V a n", "R.O.S": see sepPieces
 			}
 			if t.end-t.start >= 2 {

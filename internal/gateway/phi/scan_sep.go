@@ -10,9 +10,9 @@ package phi
 // piece or nothing. sepPieces reads a run of digit groups joined by one
 // and the same separator, with the same blanks around each, and claims it
 // when its groups have the shape of a North American phone number, a
-// social security number or a date with a four-digit year, or, between
-// separators no number uses (~ ' _ |), seven digits or more as an
-// identifier. A run of five or more single letters joined the same way is
+// social security number or a date with a four-digit year, or, in three
+// groups or more glued to separators no number uses (~ ' _ |), seven
+// digits or more as an identifier. A run of five or more single letters joined the same way is
 // a name when the word they spell is no word on the lists (a name that is
 // also a word stays, as a word spelled in a test does: "w o r l d"), nor
 // one spelled backwards in a memory test ("d l r o w"), nor the alphabet.
@@ -22,29 +22,50 @@ func (d *detector) single(k int) bool {
 	return d.toks[k].kind == tkWord && d.toks[k].end-d.toks[k].start == 1
 }
 
-// sepHint reports whether number i, with another number two tokens on,
-// may start a number in pieces: single digits apart by blanks, groups
-// joined by a separator no number uses, by a colon or a comma between
-// three digits each, or three groups with blanks around a dot, a slash or
-// a dash, or single digits between dots or dashes.
-func (d *detector) sepHint(i int) bool {
-	t, u, v := &d.toks[i], &d.toks[i+1], &d.toks[i+2]
-	if u.kind == tkNum {
-		return t.end-t.start == 1 && u.end-u.start == 1 && v.end-v.start == 1
+// sepLetterHint reports whether the single letters i-4, i-2 and i are
+// joined by blanks (with a fourth at i-3 or i-1 then) or by one and the
+// same dot or dash glued: "V a n t", "R.O.S", "V-a-n".
+func (d *detector) sepLetterHint(i int) bool {
+	if d.single(i-1) && d.single(i-3) {
+		return d.toks[i].start-d.toks[i-1].end == 1 && d.toks[i-1].start-d.toks[i-2].end == 1
 	}
-	if u.kind != tkPunct {
+	p, q := &d.toks[i-1], &d.toks[i-3]
+	if p.kind != tkPunct || q.kind != tkPunct || p.start != d.toks[i-2].end || d.toks[i].start != p.end || q.end != d.toks[i-2].start {
+		return false
+	}
+	c := d.text[p.start]
+	return (c == '.' || c == '-') && d.text[q.start] == c
+}
+
+// sepHint reports whether number i, with another number two tokens on,
+// may start a number in pieces: nine single digits or more apart by
+// blanks, or three groups joined by one and the same punctuation with the
+// same blanks: a separator no number uses, a colon or a comma between
+// three digits each glued, a dot, a slash or a dash with blanks around it
+// or between single digits. structAt and numAt call it; it must be cheap.
+func (d *detector) sepHint(i int) bool {
+	n := len(d.toks)
+	if i+4 >= n {
+		return false
+	}
+	t, u, v, w, x := &d.toks[i], &d.toks[i+1], &d.toks[i+2], &d.toks[i+3], &d.toks[i+4]
+	if u.kind == tkNum {
+		return i+8 < n && t.end-t.start == 1 && u.end-u.start == 1 && v.end-v.start == 1 && w.kind == tkNum && x.kind == tkNum && d.toks[i+8].kind == tkNum
+	}
+	if u.kind != tkPunct || w.kind != tkPunct || x.kind != tkNum || d.text[u.start:u.end] != d.text[w.start:w.end] {
+		return false
+	}
+	gap := u.start - t.end
+	if gap > 1 || v.start-u.end != gap || w.start-v.end != gap || x.start-w.end != gap {
 		return false
 	}
 	switch c := d.text[u.start]; c {
 	case '~', '\'', '_', '|', '*':
 		return true
 	case ':', ',':
-		return t.end-t.start == 3 && v.end-v.start == 3 && u.start == t.end
+		return gap == 0 && t.end-t.start == 3 && v.end-v.start == 3
 	case '.', '/', '-':
-		if u.start > t.end {
-			return i+4 < len(d.toks) && d.isPunct(i+3, c) && d.toks[i+4].kind == tkNum
-		}
-		return t.end-t.start == 1 && v.end-v.start == 1 && i+4 < len(d.toks) && d.isPunct(i+3, c) && d.toks[i+4].kind == tkNum
+		return gap == 1 || t.end-t.start == 1 && v.end-v.start == 1 && x.end-x.start == 1
 	default:
 		return c >= 0x80 // a dash of another width
 	}
@@ -72,7 +93,8 @@ func sepOK(s string, spaced bool) bool {
 
 // sepPieces is the pass; it runs after the other number scanners and
 // before names, and only in a note where newDetector met three single
-// letters in a row or a number that sepHint accepts.
+// letters in a row, or structAt a separator or numAt a single digit where
+// sepHint accepts the number before it.
 func (d *detector) sepPieces() {
 	if !d.sepSeen {
 		return
@@ -241,7 +263,7 @@ func (d *detector) sepNumber(i int) int {
 		typ = TypeSSN
 	case len(lens) == 3 && sepDate(d, pieces):
 		typ = TypeDate
-	case sepOdd(sep) && !spaced && len(digits) >= 7:
+	case sepOdd(sep) && !spaced && len(lens) >= 3 && len(digits) >= 7:
 		typ = TypeID
 	}
 	if typ == 0 {

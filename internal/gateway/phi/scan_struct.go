@@ -22,6 +22,10 @@ func (d *detector) structAt(i int) int {
 			}
 		case '#':
 			return d.trigger(i, TypeID)
+		case '~', '\'', '_', '|', '*', ':', ',', '.', '/', '-', 0xe2:
+			if !d.sepSeen && i >= 1 && d.toks[i-1].kind == tkNum && i+1 < len(d.toks) && d.toks[i+1].kind == tkNum {
+				d.sepSeen = d.sepHint(i - 1) // see sepPieces
+			}
 		}
 	}
 	return i
@@ -59,6 +63,9 @@ func hexColonAhead(s string, p int) bool {
 
 // numAt tries the scanners that start with a digit run.
 func (d *detector) numAt(i int) int {
+	if t := &d.toks[i]; t.end-t.start == 1 && !d.sepSeen && i+2 < len(d.toks) && d.toks[i+1].kind == tkNum {
+		d.sepSeen = d.sepHint(i) // digits spelled with blanks: see sepPieces
+	}
 	s := d.text
 	p := int(d.toks[i].start)
 	if k := i - 1; k >= 0 && d.toks[k].kind == tkWord && d.toks[k].end-d.toks[k].start == 1 && d.low[d.toks[k].start] == 'x' && d.state[k] == stFree && i+2 < len(d.toks) {
