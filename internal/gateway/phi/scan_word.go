@@ -1027,6 +1027,29 @@ func (d *detector) historyLead(i int) bool {
 	return false
 }
 
+// userNameValue reports whether word j alone, [j, k), after the label at
+// word i is a user name with no digit, as a portal issues one from a
+// name ("Username rosalindvantongeren", "User rvantongeren logged in"):
+// the label is "username", "login" or "userid", or "User" capitalised at
+// the start of its line or sentence; the value is in lower case, of five
+// letters or more, and no English or clinical word ("Username field",
+// "login issues", "User reports" stay).
+func (d *detector) userNameValue(i, j, k int) bool {
+	if k != j+1 || d.toks[j].kind != tkWord || d.toks[j].flags&(fCap|fNonASCII) != 0 || d.toks[j].end-d.toks[j].start < 5 {
+		return false
+	}
+	switch d.word(i) {
+	case "username", "login", "userid":
+	case "user":
+		if !d.toks[i].has(fCap) || !d.toks[i].has(fSent) {
+			return false
+		}
+	default:
+		return false
+	}
+	return d.toks[j].lex&(lexSafe|lexCommon|lexClinical) == 0 && !d.is(j, vStopword|vUnit)
+}
+
 // trigger claims the identifier that follows a trigger word: "MRN: 12345",
 // "Member ID # W123-456", "license no. A1234567".
 func (d *detector) trigger(i int, typ Type) int {
@@ -1129,6 +1152,9 @@ func (d *detector) trigger(i int, typ Type) int {
 				k, nd = e, 8
 			}
 		}
+	}
+	if nd == 0 && d.userNameValue(i, j, k) {
+		return d.claim(j, k, TypeID, prioStruct) // "Username rosalindvantongeren"
 	}
 	if nd == 0 || n < 3 {
 		return i

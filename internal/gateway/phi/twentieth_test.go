@@ -6,7 +6,7 @@ import "testing"
 // invented lines: numbers whose groups are joined by unusual separators,
 // numbers spelled digit by digit, names spelled letter by letter, a
 // first name signing a message after a dash, an employer's name after
-// its label without a colon, and ordinary clinical text of the same look
+// its label without a colon, a user name built from a name, and ordinary clinical text of the same look
 // that must stay.
 func TestNoteTypesTwentieth(t *testing.T) {
 	mixed := "Pt seen for follow-up, vitals stable, meds reviewed, questions answered, plan discussed with the patient.\n"
@@ -46,6 +46,10 @@ func TestNoteTypesTwentieth(t *testing.T) {
 			[]string{"ABC Roofing", "Sunrise Landscaping LLC"}, nil},
 		{"a department or a verb after the label without a colon stays", mixed + "Employer Health clinic did the screening. Employer notified of restrictions.",
 			nil, []string{"Health", "notified"}},
+		{"a user name built from a name, with no digit, after its label", mixed + "Username rosalindvantongeren on the portal.\nUser rvantongeren logged in. Login: mkowalczyk reset.",
+			[]string{"rosalindvantongeren", "rvantongeren", "mkowalczyk"}, nil},
+		{"a word after a user name's label stays", mixed + "Username field left blank.\nUser reports pain. Login successful. IV drug user xylazine noted.",
+			nil, []string{"field", "reports", "successful", "xylazine"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
