@@ -766,8 +766,9 @@ func (rd *redactor) restNumber(s, field string) error {
 // exponent, as the plain integer it is ("6.175550142e9" → "6175550142",
 // "884213.0" → "884213"); ok is false when n is not a whole number, has
 // neither, has fewer than five digits before its exponent (2e6 is a round
-// quantity, no identifier), or its exponent is beyond ±40 (no identifier
-// is that long, and the digits are not expanded).
+// quantity, no identifier), or it is a whole number of more than 40 digits
+// (no identifier is that long, and the digits are not expanded; the zeros
+// written before or after its significant digits do not count).
 func plainInteger(n string) (string, bool) {
 	if !strings.ContainsAny(n, ".eE") {
 		return n, false
@@ -781,29 +782,28 @@ func plainInteger(n string) (string, bool) {
 	}
 	mant, exp := n, 0
 	if i := strings.IndexAny(n, "eE"); i >= 0 {
+		// (a number longer than the bound is longer than any request)
 		e, err := strconv.Atoi(strings.TrimPrefix(n[i+1:], "+"))
-		if err != nil || e > 40 || e < -40 {
+		if err != nil || e > 1<<30 || e < -(1<<30) {
 			return "", false
 		}
 		mant, exp = n[:i], e
 	}
+	// The significant digits, and where the point falls among them: the
+	// zeros before or after them say nothing of the value, so the bound
+	// of ±40 is on where the point lands, not on the exponent as written
+	// ("0.000…0006175550142e55" is 6175550142).
 	ip, fp, _ := strings.Cut(mant, ".")
-	digits, point := ip+fp, len(ip)+exp
+	digits := strings.TrimLeft(ip+fp, "0")
+	point := len(ip) - (len(ip) + len(fp) - len(digits)) + exp
+	digits = strings.TrimRight(digits, "0")
 	switch {
-	case point < 0:
-		point = 0
-		digits = strings.Repeat("0", -len(ip)-exp) + digits
-	case point > len(digits):
-		digits += strings.Repeat("0", point-len(digits))
-	}
-	if strings.Trim(digits[point:], "0") != "" {
+	case digits == "":
+		return "0", true
+	case point < len(digits) || point > 40:
 		return "", false
 	}
-	digits = strings.TrimLeft(digits[:point], "0")
-	if digits == "" {
-		return "0", true
-	}
-	return sign + digits, true
+	return sign + digits + strings.Repeat("0", point-len(digits)), true
 }
 
 // digitCount counts the ASCII digits of s.

@@ -386,6 +386,27 @@ func TestExponentNumbersReadAsTheirValue(t *testing.T) {
 	}
 }
 
+// A whole number's exponent is bounded by where its significant digits
+// end, not as it is written: zeros before them (or after them) move the
+// exponent beyond 40 and the value stays the record's phone number or
+// date of birth, which the upstream reads.
+func TestExponentNumbersPaddedWithZeros(t *testing.T) {
+	for _, n := range []string{
+		`0.` + strings.Repeat("0", 45) + `6175550142e55`,
+		`6175550142` + strings.Repeat("0", 50) + `e-50`,
+		`0.` + strings.Repeat("0", 60) + `19620714e68`,
+	} {
+		mustPass(t, shapeRecord, Policy{}, toolTurn("", `{"v":`+n+`}`), "6175550142", "19620714")
+		mustRefuse(t, shapeRecord, Policy{}, withMessages(`,"x_ref":`+n, `"hi"`), n)
+	}
+	for _, n := range []string{`1.5e300`, `0.` + strings.Repeat("0", 45) + `12345e10`} {
+		out := mustPass(t, shapeRecord, Policy{}, withMessages(`,"x_ref":`+n, `"hi"`))
+		if !strings.Contains(out, `"x_ref":`+n) {
+			t.Errorf("%s changed: %s", n, out)
+		}
+	}
+}
+
 // A value of the named record joined into an identifier Ward sends as it
 // is (a container id, an unknown field's enum-like value, a tool's name)
 // is found with its words apart: an underscore, a dot, a change from
