@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -384,6 +385,26 @@ func TestExponentNumbersReadAsTheirValue(t *testing.T) {
 		!strings.Contains(out, `"dose":1.5e3`) {
 		t.Errorf("round quantities in a tool input: %s", out)
 	}
+}
+
+// The styled letters and digits whose style is their meaning (x², H₂O,
+// 2³ = 8, a circled list number) reach the upstream as they are: the
+// normalization the engine reads with is not the text sent. An identifier
+// written with them is still replaced.
+func TestStyledCharactersSentAsTheyAre(t *testing.T) {
+	for _, s := range []string{"E = mc\u00b2", "2\u00b3 = 8", "H\u2082O", "BMI 31 kg/m\u00b2", "\u2460 first", "\U0001d465 + 1"} {
+		out := mustPass(t, shapeRecord, Policy{}, withMessages(``, `"`+s+` (note)"`))
+		var v struct{ Messages []struct{ Content string } }
+		if err := json.Unmarshal([]byte(out), &v); err != nil || len(v.Messages) != 1 {
+			t.Fatalf("%s: %v %s", s, err, out)
+		}
+		want, _ := strconv.Unquote(`"` + s + ` (note)"`)
+		if v.Messages[0].Content != want {
+			t.Errorf("sent %q, want %q", v.Messages[0].Content, want)
+		}
+	}
+	mustPass(t, shapeRecord, Policy{}, withMessages(``, `"born \u00b9\u2079\u2076\u00b2-\u2070\u2077-\u00b9\u2074, mc\u00b2"`),
+		"\u00b9\u2079\u2076\u00b2", "1962", "\u2070\u2077")
 }
 
 // A whole number's exponent is bounded by where its significant digits

@@ -90,7 +90,7 @@ func (e *Engine) detectFolded(ctx context.Context, text string, cr *compiledReco
 	folded = text
 	if len(text) <= e.cfg.MaxBytes && utf8.ValidString(text) {
 		// (withDetector refuses the others, as they are)
-		folded, offs = fold(text, true)
+		folded, offs = fold(text, true, false)
 	}
 	err = e.withDetector(ctx, folded, cr, func(d *detector) { spans = d.spans() })
 	if err != nil {

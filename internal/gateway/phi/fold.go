@@ -50,7 +50,19 @@ import (
 // A text of printable ASCII and line breaks alone is returned as it is,
 // without a copy. s must be valid UTF-8 (an invalid byte becomes U+FFFD).
 func Normalize(s string) string {
-	n, _ := fold(s, false)
+	n, _ := fold(s, false, false)
+	return n
+}
+
+// NormalizeSent is Normalize as the gateway sends a text upstream: the
+// styled letters and digits (superscripts and subscripts, circled ones,
+// mathematical alphanumerics) stay as they are, since their style is
+// their meaning there ("x²", "m³", "H₂O", "2³ = 8": "x2", "23 = 8" say
+// something else). The engine finds an identifier written with them all
+// the same (it reads the text as Normalize folds it, and replaces the
+// characters the identifier was written with).
+func NormalizeSent(s string) string {
+	n, _ := fold(s, false, true)
 	return n
 }
 
@@ -58,7 +70,7 @@ func Normalize(s string) string {
 // byte of the result came from: offs[i] is the offset in s of the rune
 // that wrote byte i of the result (nil when the text is unchanged). It
 // allocates nothing for a text it leaves as it is.
-func fold(s string, offsets bool) (string, []int32) {
+func fold(s string, offsets, keepStyled bool) (string, []int32) {
 	i := 0
 	for i < len(s) && s[i] < utf8.RuneSelf && !asciiControl(s[i]) {
 		i++
@@ -72,8 +84,8 @@ func fold(s string, offsets bool) (string, []int32) {
 		if r >= utf8.RuneSelf {
 			r, n = utf8.DecodeRuneInString(s[i:])
 		}
-		if out, keep := foldRune(r, prev, s[i+n:]); !keep || out != r {
-			return foldFrom(s, i, prev, offsets)
+		if out, keep := foldRune(r, prev, s[i+n:], keepStyled); !keep || out != r {
+			return foldFrom(s, i, prev, offsets, keepStyled)
 		}
 		prev = r
 		i += n
@@ -83,7 +95,7 @@ func fold(s string, offsets bool) (string, []int32) {
 
 // foldFrom is fold of s whose first i bytes stay as they are and whose
 // rune at i changes; prev is the last rune before i (-1: none).
-func foldFrom(s string, i int, prev rune, offsets bool) (string, []int32) {
+func foldFrom(s string, i int, prev rune, offsets, keepStyled bool) (string, []int32) {
 	var b strings.Builder
 	var offs []int32
 	b.Grow(len(s))
@@ -100,7 +112,7 @@ func foldFrom(s string, i int, prev rune, offsets bool) (string, []int32) {
 	}
 	for j := i; j < len(s); {
 		r, n := utf8.DecodeRuneInString(s[j:])
-		if out, keep := foldRune(r, prev, s[j+n:]); keep {
+		if out, keep := foldRune(r, prev, s[j+n:], keepStyled); keep {
 			w, _ := b.WriteRune(out)
 			for ; offsets && w > 0; w-- {
 				offs = append(offs, int32(j))
@@ -127,7 +139,7 @@ func unfold(sp Span, s string, offs []int32) Span {
 // one at all. The neighbours the tab and joiner rules look at are those a
 // reader sees: the folded rune before, and the next rune after that fold
 // keeps.
-func foldRune(r rune, prev rune, after string) (rune, bool) {
+func foldRune(r rune, prev rune, after string, keepStyled bool) (rune, bool) {
 	switch {
 	case r == '\t':
 		if isDigitRune(prev) && isDigitRune(nextKept(after)) {
@@ -164,7 +176,7 @@ func foldRune(r rune, prev rune, after string) (rune, bool) {
 		return '-', true
 	case unicode.Is(unicode.Nd, r):
 		return ndDigit(r), true
-	case styledAlnum(r):
+	case !keepStyled && styledAlnum(r):
 		return plainAlnum(r), true
 	case r == '\u200C' || r == '\u200D':
 		return r, !(asciiAlnum(prev) && asciiAlnum(nextKept(after)))

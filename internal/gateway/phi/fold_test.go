@@ -96,7 +96,7 @@ func TestRedactFolded(t *testing.T) {
 // text it came from, and a span unfolds to whole runes of the text.
 func TestFoldOffsets(t *testing.T) {
 	s := "a\u00a0b\x00c\uff11\u200bd\u2028e"
-	f, offs := fold(s, true)
+	f, offs := fold(s, true, false)
 	if f != "a bc1d\ne" || len(offs) != len(f) {
 		t.Fatalf("fold(%q) = %q, %v", s, f, offs)
 	}
@@ -108,12 +108,12 @@ func TestFoldOffsets(t *testing.T) {
 	if sp := unfold(Span{Start: 2, End: 5}, s, offs); s[sp.Start:sp.End] != "b\x00c\uff11" {
 		t.Errorf("unfold of %q = %q", f[2:5], s[sp.Start:sp.End])
 	}
-	if f, offs := fold("plain text\n", true); f != "plain text\n" || offs != nil {
+	if f, offs := fold("plain text\n", true, false); f != "plain text\n" || offs != nil {
 		t.Errorf("plain text folded to %q, %v", f, offs)
 	}
 	// A text fold leaves as it is costs no copy and no map.
 	for _, s := range []string{"plain text\n", "caf\u00e9 au lait, na\u00efve", "a\ttab\tb", "\U0001F468\u200d\U0001F469 \u2019s"} {
-		if n := testing.AllocsPerRun(20, func() { fold(s, true) }); n != 0 {
+		if n := testing.AllocsPerRun(20, func() { fold(s, true, false) }); n != 0 {
 			t.Errorf("fold(%q) allocates %v times", s, n)
 		}
 	}
@@ -132,7 +132,7 @@ func FuzzNormalize(f *testing.F) {
 		if !utf8.ValidString(s) {
 			return
 		}
-		n, offs := fold(s, true)
+		n, offs := fold(s, true, false)
 		if again := Normalize(n); again != n {
 			t.Fatalf("Normalize(%q) = %q, again %q", s, n, again)
 		}
