@@ -71,6 +71,7 @@ func NormalizeSent(s string) string {
 // that wrote byte i of the result (nil when the text is unchanged). It
 // allocates nothing for a text it leaves as it is.
 func fold(s string, offsets, keepStyled bool) (string, []int32) {
+	f := folder{keepStyled: keepStyled}
 	i := 0
 	for i < len(s) && s[i] < utf8.RuneSelf && !asciiControl(s[i]) {
 		i++
@@ -84,8 +85,8 @@ func fold(s string, offsets, keepStyled bool) (string, []int32) {
 		if r >= utf8.RuneSelf {
 			r, n = utf8.DecodeRuneInString(s[i:])
 		}
-		if out, keep := foldRune(r, prev, s[i+n:], keepStyled); !keep || out != r {
-			return foldFrom(s, i, prev, offsets, keepStyled)
+		if out, keep := foldRune(r, prev, s[i+n:], &f); !keep || out != r {
+			return foldFrom(s, i, prev, offsets, &f)
 		}
 		prev = r
 		i += n
@@ -95,7 +96,7 @@ func fold(s string, offsets, keepStyled bool) (string, []int32) {
 
 // foldFrom is fold of s whose first i bytes stay as they are and whose
 // rune at i changes; prev is the last rune before i (-1: none).
-func foldFrom(s string, i int, prev rune, offsets, keepStyled bool) (string, []int32) {
+func foldFrom(s string, i int, prev rune, offsets bool, f *folder) (string, []int32) {
 	var b strings.Builder
 	var offs []int32
 	b.Grow(len(s))
@@ -112,7 +113,7 @@ func foldFrom(s string, i int, prev rune, offsets, keepStyled bool) (string, []i
 	}
 	for j := i; j < len(s); {
 		r, n := utf8.DecodeRuneInString(s[j:])
-		if out, keep := foldRune(r, prev, s[j+n:], keepStyled); keep {
+		if out, keep := foldRune(r, prev, s[j+n:], f); keep {
 			w, _ := b.WriteRune(out)
 			for ; offsets && w > 0; w-- {
 				offs = append(offs, int32(j))
@@ -139,10 +140,10 @@ func unfold(sp Span, s string, offs []int32) Span {
 // one at all. The neighbours the tab and joiner rules look at are those a
 // reader sees: the folded rune before, and the next rune after that fold
 // keeps.
-func foldRune(r rune, prev rune, after string, keepStyled bool) (rune, bool) {
+func foldRune(r rune, prev rune, after string, f *folder) (rune, bool) {
 	switch {
 	case r == '\t':
-		if isDigitRune(prev) && isDigitRune(nextKept(after)) {
+		if isDigitRune(prev) && isDigitRune(f.next(after)) {
 			return ' ', true
 		}
 		return r, true
@@ -170,27 +171,55 @@ func foldRune(r rune, prev rune, after string, keepStyled bool) (rune, bool) {
 		// a combining mark on a digit ("0\u0301", a keycap "1\ufe0f\u20e3"):
 		// a reader reads the digit; no script writes one
 		return 0, false
-	case middleDot(r) && isDigitRune(prev) && isDigitRune(nextKept(after)):
+	case middleDot(r) && isDigitRune(prev) && isDigitRune(f.next(after)):
 		return '.', true
 	case r == '\u2043' || r == '\u2053' || r == '\u02D7' || r == '\u2796' || unicode.Is(unicode.Pd, r):
 		return '-', true
 	case unicode.Is(unicode.Nd, r):
 		return ndDigit(r), true
-	case !keepStyled && styledAlnum(r):
+	case !f.keepStyled && styledAlnum(r):
 		return plainAlnum(r), true
 	case r == '\u200C' || r == '\u200D':
-		return r, !(asciiAlnum(prev) && asciiAlnum(nextKept(after)))
+		return r, !(asciiAlnum(prev) && asciiAlnum(f.next(after)))
 	case unicode.Is(unicode.Cf, r):
 		return 0, false
 	}
 	return r, true
 }
 
-// nextKept is the first rune of s that fold writes, as far as the tab and
-// joiner rules care: runes fold always drops and the joiners themselves
-// are skipped, a full-width ASCII one is read as ASCII; -1 at the end.
-func nextKept(s string) rune {
-	for _, q := range s {
+// folder is the state of one fold: whether it keeps the styled letters
+// and digits (NormalizeSent), and nextKeptAt's last answer. The runes
+// nextKeptAt skips are skipped from wherever among them it starts, so its
+// answer holds for every text after that begins among them or at the rune
+// found: a run of joiners between two letters is read once, not once a
+// joiner ("a", 40,000 joiners and "b" took seconds, a megabyte of them
+// minutes).
+type folder struct {
+	keepStyled bool
+	ok         bool
+	from, to   int  // len(after) where the last look began and where its rune lies (0: the end)
+	r          rune // what it found
+}
+
+// next is nextKeptAt's rune of after, a suffix of the text folded.
+func (f *folder) next(after string) rune {
+	if n := len(after); f.ok && n <= f.from && n >= f.to {
+		return f.r
+	}
+	r, at := peekScan(after)
+	f.ok, f.from, f.to, f.r = true, len(after), len(after)-at, r
+	return r
+}
+
+// peekScan is nextKeptAt (a test counts its calls).
+var peekScan = nextKeptAt
+
+// nextKeptAt is the first rune of s that fold writes, as far as the tab
+// and joiner rules care (runes fold always drops and the joiners
+// themselves are skipped, a full-width ASCII one is read as ASCII; -1 at
+// the end), and its offset in s (len(s) at the end).
+func nextKeptAt(s string) (rune, int) {
+	for i, q := range s {
 		switch {
 		case q < utf8.RuneSelf && asciiControl(byte(q)) && q != '\t' && q != '\v' && q != '\f',
 			q >= 0x80 && q < 0xa0 && q != 0x85,
@@ -198,15 +227,15 @@ func nextKept(s string) rune {
 			q >= 0xa0 && unicode.Is(unicode.Cf, q):
 			continue
 		case q >= '\uFF01' && q <= '\uFF5E':
-			return q - 0xFF01 + '!'
+			return q - 0xFF01 + '!', i
 		case q >= utf8.RuneSelf && unicode.Is(unicode.Nd, q):
-			return ndDigit(q)
+			return ndDigit(q), i
 		case styledAlnum(q):
-			return plainAlnum(q)
+			return plainAlnum(q), i
 		}
-		return q
+		return q, i
 	}
-	return -1
+	return -1, len(s)
 }
 
 // asciiControl reports a C0 control or DEL that fold rewrites: all but

@@ -2,6 +2,7 @@ package phi
 
 import (
 	"context"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -154,4 +155,44 @@ func FuzzNormalize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A run of joiners between two letters is looked past once, not once a
+// joiner (which made a megabyte of them take minutes), and folds as before.
+func TestFoldJoinerRunReadOnce(t *testing.T) {
+	scans := 0
+	defer func(orig func(string) (rune, int)) { peekScan = orig }(peekScan)
+	orig := peekScan
+	peekScan = func(s string) (rune, int) { scans++; return orig(s) }
+	zwj := strings.Repeat("\u200d", 10000)
+	if got := Normalize("a" + zwj + "b"); got != "ab" {
+		t.Errorf("joiners between letters: %d bytes left, want 2", len(got))
+	}
+	if scans > 2 {
+		t.Errorf("%d looks ahead for one run of joiners", scans)
+	}
+	// The same as a fold that looks ahead afresh at every rune, on texts
+	// of letters, digits, joiners, tabs, dots and invisible characters.
+	alphabet := []string{"a", "b", "1", "2", " ", "\u200d", "\u200c", "\u200b", "\t", "\u00b7", "\x01", "\uff19", "\U0001d7d7", "\u0915"}
+	rng := rand.New(rand.NewPCG(164, 70))
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(12) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		in := b.String()
+		var want strings.Builder
+		prev := rune(-1)
+		for j := 0; j < len(in); {
+			r, n := utf8.DecodeRuneInString(in[j:])
+			if out, keep := foldRune(r, prev, in[j+n:], &folder{}); keep {
+				want.WriteRune(out)
+				prev = out
+			}
+			j += n
+		}
+		if got := Normalize(in); got != want.String() {
+			t.Fatalf("Normalize(%q) = %q, want %q", in, got, want.String())
+		}
+	}
 }
