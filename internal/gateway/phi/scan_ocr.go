@@ -1,5 +1,7 @@
 package phi
 
+import "unsafe"
+
 // OCR noise in numbers. A scanned or faxed page read by OCR gives a
 // letter for a digit of the same shape: O or o for 0, l or I for 1
 // ("DOB: O6/14/1952", "Echo 1O/29/2026", "(937) 555-O181", "12/O3/l948").
@@ -55,7 +57,10 @@ func (d *detector) ocrNumbers() {
 				}
 			}
 		}
-		i = d.ocrClaim(a, b, string(folded))
+		// (a view of folded, not a copy of the whole text for each run,
+		// which made the pass quadratic: folded changes only between
+		// calls, and nothing ocrClaim reads of it outlives the call)
+		i = d.ocrClaim(a, b, unsafe.String(&folded[0], len(folded)))
 	}
 }
 
