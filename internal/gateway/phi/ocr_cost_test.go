@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The OCR pass reads a note of many numbers with OCR letters without a
@@ -30,5 +31,44 @@ func TestOCRNumbersOneCopy(t *testing.T) {
 	}
 	if got := after.TotalAlloc - before.TotalAlloc; got > uint64(64*len(text)) {
 		t.Errorf("detecting in %d bytes allocated %d bytes", len(text), got)
+	}
+}
+
+// Two numbers with OCR letters joined into one run ("O6/14/1952-O7/15/1953")
+// are both found, and the pass ends: it went back to the run's first
+// number, claimed it again and started over for ever, a note of 25 bytes
+// holding a core until the process ended (the pass reads no context).
+func TestOCRNumbersJoinedRunEnds(t *testing.T) {
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"DOB O6/14/1952-O7/15/1953", "seen O6/14/1952-O7/15/1953-O8/16/1954 and (937) 555-O181"} {
+		done := make(chan []Span, 1)
+		go func() {
+			spans, err := e.Detect(context.Background(), text, nil)
+			if err != nil {
+				t.Error(err)
+			}
+			done <- spans
+		}()
+		var spans []Span
+		select {
+		case spans = <-done:
+		case <-time.After(time.Minute):
+			t.Fatalf("%q: the detection did not end", text)
+		}
+		for _, v := range []string{"O6/14/1952", "O7/15/1953", "O8/16/1954", "555-O181"} {
+			if !strings.Contains(text, v) {
+				continue
+			}
+			found := false
+			for _, sp := range spans {
+				found = found || strings.Contains(text[sp.Start:sp.End], v)
+			}
+			if !found {
+				t.Errorf("%q: %s not found (%+v)", text, v, spans)
+			}
+		}
 	}
 }

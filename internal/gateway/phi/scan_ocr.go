@@ -60,7 +60,9 @@ func (d *detector) ocrNumbers() {
 		// (a view of folded, not a copy of the whole text for each run,
 		// which made the pass quadratic: folded changes only between
 		// calls, and nothing ocrClaim reads of it outlives the call)
-		i = d.ocrClaim(a, b, unsafe.String(&folded[0], len(folded)))
+		// (never back: a run's numbers claimed already are passed over,
+		// and the pass goes on from the last token it looked at)
+		i = max(i, d.ocrClaim(a, b, unsafe.String(&folded[0], len(folded))))
 	}
 }
 
@@ -83,13 +85,17 @@ func (d *detector) ocrPart(k int) bool {
 }
 
 // ocrClaim tries the scanners on the folded text at each token of the run
-// [a, b] that starts with a digit or a parenthesis, claims the first
-// match, and returns the last token it looked at.
+// [a, b] that starts with a digit or a parenthesis and is not claimed
+// already, claims the first match, and returns the last token it looked
+// at.
 func (d *detector) ocrClaim(a, b int, folded string) int {
 	text := d.text
 	d.text = folded
 	defer func() { d.text = text }()
 	for k := a; k <= b; k++ {
+		if d.state[k] == stPHI {
+			continue // a number of the run claimed already ("O6/14/1952-O7/15/1953")
+		}
 		p := int(d.toks[k].start)
 		if c := folded[p]; !isDigit(c) && c != '(' || k > a && d.toks[k-1].end == d.toks[k].start && d.toks[k-1].kind != tkPunct {
 			continue
