@@ -49,6 +49,7 @@ type detector struct {
 	hints         uint64   // the union of the lexicon flags (and pass hints h*) of the note's words
 	ocrSeen       bool     // compound met a letter O, o, l or I glued to digits (ocrNumbers runs)
 	sepSeen       bool     // single letters or digit groups in a row with a separator (sepPieces runs)
+	ocrSteps      int      // tokens ocrNumbers read around its letters (a test bounds them)
 }
 
 // scratch is the memory of one detection, pooled by the Engine so that

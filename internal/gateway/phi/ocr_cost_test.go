@@ -72,3 +72,35 @@ func TestOCRNumbersJoinedRunEnds(t *testing.T) {
 		}
 	}
 }
+
+// A long run of numbers with OCR letters ("O6/14/1952-O6/14/1952-…" or
+// with single spaces) is read once: the pass read it again from its start
+// and to its end at each number, quadratic in its length.
+func TestOCRNumbersLongRunReadOnce(t *testing.T) {
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, unit := range []string{"O6/14/1952-", "O6/14/1952 "} {
+		const n = 2000
+		text := "seen " + strings.Repeat(unit, n)
+		steps, dates := 0, 0
+		err := e.withDetector(context.Background(), text, nil, func(d *detector) {
+			steps = d.ocrSteps
+			for _, sp := range d.spans() {
+				if sp.Type == TypeDate {
+					dates++
+				}
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if steps > 20*n {
+			t.Errorf("%q ×%d: %d tokens read around the OCR letters", unit, n, steps)
+		}
+		if dates == 0 {
+			t.Errorf("%q ×%d: no date found", unit, n)
+		}
+	}
+}

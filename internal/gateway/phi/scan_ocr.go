@@ -30,6 +30,8 @@ func (d *detector) ocrNumbers() {
 		return // no such letter glued to digits met compound
 	}
 	var folded []byte
+	lo, runEnd := 0, -1
+	d.ocrSteps = 0
 	for i := 0; i+1 < len(d.toks); i++ {
 		t := &d.toks[i]
 		if t.kind != tkWord || t.end-t.start != 1 || ocrDigit(d.text[t.start]) == 0 || d.state[i] == stPHI {
@@ -40,17 +42,25 @@ func (d *detector) ocrNumbers() {
 		}
 		// the run of digits, OCR letters and a number's punctuation
 		// around it, on its line
+		// (not back past what the pass looked at already, and a run's end
+		// found once: a long run of such numbers was read again from its
+		// start and to its end at each of them, quadratic)
 		a, b := i, i
-		for a > 0 && d.ocrPart(a-1) && !d.toks[a].has(fNL) && d.toks[a].start-d.toks[a-1].end <= 1 {
+		for a > lo && d.ocrPart(a-1) && !d.toks[a].has(fNL) && d.toks[a].start-d.toks[a-1].end <= 1 {
 			a--
+		}
+		newRun := i > runEnd
+		if !newRun {
+			b = runEnd
 		}
 		for b+1 < len(d.toks) && d.ocrPart(b+1) && !d.toks[b+1].has(fNL) && d.toks[b+1].start-d.toks[b].end <= 1 {
 			b++
 		}
+		runEnd = b
 		if folded == nil {
 			folded = []byte(d.text)
 		}
-		for k := a; k <= b; k++ {
+		for k := a; newRun && k <= b; k++ { // (a run's letters folded at once)
 			if d.toks[k].kind == tkWord {
 				for p := d.toks[k].start; p < d.toks[k].end; p++ {
 					folded[p] = ocrDigit(d.text[p])
@@ -63,12 +73,14 @@ func (d *detector) ocrNumbers() {
 		// (never back: a run's numbers claimed already are passed over,
 		// and the pass goes on from the last token it looked at)
 		i = max(i, d.ocrClaim(a, b, unsafe.String(&folded[0], len(folded))))
+		lo = i + 1
 	}
 }
 
 // ocrPart reports whether token k may be part of a number read by OCR:
 // digits, a one-letter OCR word, or a date's or a phone's punctuation.
 func (d *detector) ocrPart(k int) bool {
+	d.ocrSteps++
 	t := &d.toks[k]
 	switch t.kind {
 	case tkNum:
