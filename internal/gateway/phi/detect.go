@@ -50,6 +50,7 @@ type detector struct {
 	ocrSeen       bool     // compound met a letter O, o, l or I glued to digits (ocrNumbers runs)
 	sepSeen       bool     // single letters or digit groups in a row with a separator (sepPieces runs)
 	ocrSteps      int      // tokens ocrNumbers read around its letters (a test bounds them)
+	dottedSteps   int      // bytes scanDotted walked back over (a test bounds them)
 }
 
 // scratch is the memory of one detection, pooled by the Engine so that

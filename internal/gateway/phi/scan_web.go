@@ -241,6 +241,9 @@ func scanURLTail(s string, p int) int {
 	return q
 }
 
+// maxDottedName is the longest name scanDotted reads before a dot.
+const maxDottedName = 255
+
 // scanDotted looks at a '.' inside a word: a bare domain ("example.org/x")
 // or an image file name ("IMG_2041.jpg").
 func (d *detector) scanDotted(i, floor int) (p, q int, t Type, ok bool) {
@@ -257,8 +260,16 @@ func (d *detector) scanDotted(i, floor int) (p, q int, t Type, ok bool) {
 		return 0, 0, 0, false
 	}
 	ext := d.low[i+1 : e]
+	// The host or file name before the dot: at most maxDottedName bytes
+	// (a domain name's 253, a file name's 255). A longer run is neither,
+	// and walking back over it from each of its dots would take time
+	// quadratic in it ("R.O.S.A.L.I.N.D…" of a megabyte: minutes).
 	p = i
 	for p > floor && (isAlnum(s[p-1]) || s[p-1] == '-' || s[p-1] == '_' || s[p-1] == '.') {
+		if i-p >= maxDottedName {
+			return 0, 0, 0, false
+		}
+		d.dottedSteps++
 		p--
 	}
 	for p < i && (s[p] == '.' || s[p] == '-') {
