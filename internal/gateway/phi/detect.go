@@ -51,6 +51,8 @@ type detector struct {
 	sepSeen       bool     // single letters or digit groups in a row with a separator (sepPieces runs)
 	ocrSteps      int      // tokens ocrNumbers read around its letters (a test bounds them)
 	dottedSteps   int      // bytes scanDotted walked back over (a test bounds them)
+	handleSteps   int      // bytes underscoreHandle walked back over (a test bounds them)
+	sepSteps      int      // tokens sepCallContext read back (a test bounds them)
 }
 
 // scratch is the memory of one detection, pooled by the Engine so that

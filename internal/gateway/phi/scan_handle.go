@@ -108,6 +108,10 @@ func (d *detector) labelledHandle(c int) (int, int, bool) {
 	return p, q, true
 }
 
+// maxHandleWalk bounds underscoreHandle's walk back from an underscore:
+// a handle's 30 characters and room for dots before it.
+const maxHandleWalk = 64
+
 // underscoreHandle matches a user name joined by an underscore at byte u,
 // as portals, chat and e-mail systems issue them: "dmarchetti_77",
 // "j.smith_22", "kraus_wilhelmina". The run needs an underscore between
@@ -118,8 +122,16 @@ func (d *detector) underscoreHandle(u, floor int) (int, int, bool) {
 	if u == 0 || u+1 >= len(s) || u < floor || !isAlnum(s[u-1]) || !isAlnum(s[u+1]) {
 		return 0, 0, false
 	}
+	// A handle is at most 30 characters (handleEnd): a run longer than
+	// maxHandleWalk before the underscore is none, and walking back over
+	// it from each of its underscores would take time quadratic in it
+	// ("a_a_a_…" of a megabyte: minutes).
 	p := u
 	for p > floor && isHandleChar(s[p-1]) {
+		if u-p >= maxHandleWalk {
+			return 0, 0, false
+		}
+		d.handleSteps++
 		p--
 	}
 	if p > 0 && strings.IndexByte("/\\@=-{[<$%", s[p-1]) >= 0 || p > 0 && s[p-1] >= 0x80 {

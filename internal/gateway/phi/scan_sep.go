@@ -169,7 +169,10 @@ func (d *detector) sepRun(i int, k tokKind, single bool) (pieces []int, sep stri
 // calling is among the four words before token i: digits spelled with
 // blanks alone are as often a row of scores.
 func (d *detector) sepCallContext(i int) bool {
-	for k, words := i-1, 0; k >= 0 && words < 4 && !d.toks[k+1].has(fNL); k-- {
+	// (at most twelve tokens back: a run of single digits "1 1 1 …" holds no
+	// word, and reading it back from each of its digits was quadratic)
+	for k, words := i-1, 0; k >= 0 && k >= i-12 && words < 4 && !d.toks[k+1].has(fNL); k-- {
+		d.sepSteps++
 		if d.toks[k].kind != tkWord {
 			continue
 		}
