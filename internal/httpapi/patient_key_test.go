@@ -752,4 +752,24 @@ func TestPatientValueUnderOrgKeysRefused(t *testing.T) {
 		t.Fatalf("the keying: %+v (%v)", k, err)
 	}
 	refused("an entry's note, after the keying", entry(o.P2, org))
+
+	// Another org's admin writing that value for this org's keyed patient
+	// is refused by the row's policy (42501), as for any row of another
+	// org, not by the tier check, which would tell them the patient is
+	// keyed and under which key (00312).
+	b := w.createOrg("Tier Check Other Org")
+	id := uuid.New()
+	ct, err := org.Seal([]byte("swollen left ankle"), envelope.AD{Table: "clinical_entries", Column: "note", Org: o.ID, Row: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = w.env.App.InTenantTx(ctx, w.cred(b.Admin.Token), func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `insert into app.clinical_entries (org_id, id, patient_id, kind, name, observed_at, note_enc, created_by)
+			values ($1, $2, $3, 'symptom', 'Swelling', now(), $4, $5)`, o.ID, id, o.P1, ct, b.Admin.ID)
+		return err
+	})
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "42501" {
+		t.Errorf("another org's admin writing an org-sealed note for this org's keyed patient: %v, want 42501", err)
+	}
 }

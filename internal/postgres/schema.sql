@@ -4357,6 +4357,12 @@ begin
   if not exists (select from unnest(vals) x where octet_length(x) >= 5 and get_byte(x, 0) = 1) then
     return new;
   end if;
+  -- A row of another org than the caller's is its policy's to refuse
+  -- (as in 00301): the check would read that org's patient first.
+  if current_setting('ward.credential', true) <> ''
+     and new.org_id is distinct from private.get_my_org_id() then
+    return new;
+  end if;
   select private.tink_wrapping_key_id(p.keyset) into org_key from app.patients p
    where p.org_id = new.org_id and p.id = new.patient_id;
   if org_key is null then
