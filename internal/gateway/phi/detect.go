@@ -53,6 +53,7 @@ type detector struct {
 	dottedSteps   int      // bytes scanDotted walked back over (a test bounds them)
 	handleSteps   int      // bytes underscoreHandle walked back over (a test bounds them)
 	sepSteps      int      // tokens sepCallContext read back (a test bounds them)
+	triggerSteps  int      // tokens trigger read of the values after its trigger words (a test bounds them)
 }
 
 // scratch is the memory of one detection, pooled by the Engine so that

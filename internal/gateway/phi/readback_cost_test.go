@@ -27,6 +27,8 @@ func TestRunsReadBackBounded(t *testing.T) {
 			func(d *detector) int { return d.dottedSteps }, (maxDottedName + 1) * n},
 		{"underscored", "id " + strings.Repeat("a_", n), func(d *detector) int { return d.handleSteps }, (maxHandleWalk + 1) * n},
 		{"digits", "scores " + strings.Repeat("1 ", n), func(d *detector) int { return d.sepSteps }, 13 * n},
+		{"glued triggers", "chart " + strings.Repeat("MRN:", n), func(d *detector) int { return d.triggerSteps }, (maxTriggerValue + 1) * n},
+		{"glued titles", "seen by " + strings.Repeat("Mr.", n), func(d *detector) int { return d.triggerSteps }, (maxTriggerValue + 1) * n},
 	} {
 		steps := 0
 		if err := e.withDetector(context.Background(), c.text, nil, func(d *detector) { steps = c.steps(d) }); err != nil {
@@ -41,6 +43,8 @@ func TestRunsReadBackBounded(t *testing.T) {
 		"attached IMG_2041.jpg of the wound":             TypePhoto,
 		"her login is dmarchetti_77 on the portal":       TypeID,
 		"please call me at 6 1 7 5 5 5 0 1 4 2 tomorrow": TypePhone,
+		"chart MRN: 0041-2290-77 on file":                TypeMRN,
+		"accession 26:SP:0041 sent":                      TypeID,
 	} {
 		spans, err := e.Detect(context.Background(), text, nil)
 		if err != nil {

@@ -1050,6 +1050,11 @@ func (d *detector) userNameValue(i, j, k int) bool {
 	return d.toks[j].lex&(lexSafe|lexCommon|lexClinical) == 0 && !d.is(j, vStopword|vUnit)
 }
 
+// maxTriggerValue bounds the bytes of the value trigger reads after its
+// trigger word: the longest identifiers (a card, an accession number, a
+// member id with its group) are well under it.
+const maxTriggerValue = 128
+
 // trigger claims the identifier that follows a trigger word: "MRN: 12345",
 // "Member ID # W123-456", "license no. A1234567".
 func (d *detector) trigger(i int, typ Type) int {
@@ -1113,12 +1118,19 @@ func (d *detector) trigger(i int, typ Type) int {
 	if k := d.postcode(j); k > j {
 		return k // "Postal code: H2X 1Y4"
 	}
-	// the value: glued alnum tokens, with inner - / . between them
+	// the value: glued alnum tokens, with inner - / . between them, no
+	// longer than an identifier is written: a run of glued triggers
+	// ("MRN:MRN:MRN:…", "Mr.Mr.Mr.…") is read once per trigger, so a run
+	// read to its end from each would be quadratic in its length
 	k, nd, n := j, 0, 0
 	for k < len(d.toks) {
 		t := d.toks[k]
 		if k > j && t.start != d.toks[k-1].end {
 			break
+		}
+		d.triggerSteps++
+		if int(t.end-d.toks[j].start) > maxTriggerValue {
+			return i // no identifier is this long: a blob, a run of words glued by dots
 		}
 		if t.kind == tkPunct {
 			c := d.text[t.start]
