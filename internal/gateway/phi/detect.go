@@ -54,6 +54,7 @@ type detector struct {
 	handleSteps   int      // bytes underscoreHandle walked back over (a test bounds them)
 	sepSteps      int      // tokens sepCallContext read back (a test bounds them)
 	triggerSteps  int      // tokens trigger read of the values after its trigger words (a test bounds them)
+	triggerRunEnd int      // the end of the last value over maxTriggerValue that trigger read
 }
 
 // scratch is the memory of one detection, pooled by the Engine so that

@@ -1050,9 +1050,9 @@ func (d *detector) userNameValue(i, j, k int) bool {
 	return d.toks[j].lex&(lexSafe|lexCommon|lexClinical) == 0 && !d.is(j, vStopword|vUnit)
 }
 
-// maxTriggerValue bounds the bytes of the value trigger reads after its
-// trigger word: the longest identifiers (a card, an accession number, a
-// member id with its group) are well under it.
+// maxTriggerValue is the length of value after which trigger remembers
+// where the value ended: the longest identifiers (a card, an accession
+// number, a member id with its group) are well under it.
 const maxTriggerValue = 128
 
 // trigger claims the identifier that follows a trigger word: "MRN: 12345",
@@ -1118,27 +1118,28 @@ func (d *detector) trigger(i int, typ Type) int {
 	if k := d.postcode(j); k > j {
 		return k // "Postal code: H2X 1Y4"
 	}
-	// the value: glued alnum tokens, with inner - / . between them, no
-	// longer than an identifier is written: a run of glued triggers
-	// ("MRN:MRN:MRN:…", "Mr.Mr.Mr.…") is read once per trigger, so a run
-	// read to its end from each would be quadratic in its length
+	// the value: glued alnum tokens, with inner - / . between them. A
+	// value longer than an identifier is read to its end once: the
+	// trigger words glued inside it ("MRN:MRN:MRN:…", "Mr.Mr.Mr.…") do
+	// not read it again, each to its end, quadratic in its length
+	if j < d.triggerRunEnd {
+		return i
+	}
 	k, nd, n := j, 0, 0
+	letters := false // a word in the value before k (see colonJoined)
 	for k < len(d.toks) {
 		t := d.toks[k]
 		if k > j && t.start != d.toks[k-1].end {
 			break
 		}
 		d.triggerSteps++
-		if int(t.end-d.toks[j].start) > maxTriggerValue {
-			return i // no identifier is this long: a blob, a run of words glued by dots
-		}
 		if t.kind == tkPunct {
 			c := d.text[t.start]
 			if (c == '-' || c == '/' || c == '.') && k+1 < len(d.toks) && d.glued(k) && d.toks[k+1].kind != tkPunct {
 				k++
 				continue
 			}
-			if c == ':' && k > j && k+1 < len(d.toks) && d.glued(k) && d.colonJoined(j, k) {
+			if c == ':' && k > j && k+1 < len(d.toks) && d.glued(k) && d.colonJoined(letters, k) {
 				k++ // an accession number's parts: "26:SP:0041"
 				continue
 			}
@@ -1147,8 +1148,12 @@ func (d *detector) trigger(i int, typ Type) int {
 		if t.kind == tkNum {
 			nd += int(t.end - t.start)
 		}
+		letters = letters || t.kind == tkWord
 		n += int(t.end - t.start)
 		k++
+	}
+	if int(d.toks[k-1].end-d.toks[j].start) > maxTriggerValue {
+		d.triggerRunEnd = k
 	}
 	if typ == TypeVehicle && n <= 5 {
 		k, nd, n = d.plateGroups(k, nd, n)
@@ -1296,23 +1301,19 @@ func (d *detector) pairedSerial(e int, typ Type) int {
 	return d.claim(v, q, typ, prioStruct)
 }
 
-// colonJoined reports whether the colon at token k, inside the value that
-// starts at token j, joins the parts of one identifier, as laboratories
+// colonJoined reports whether the colon at token k, inside a value that
+// holds a word before it if letters, joins the parts of one identifier, as laboratories
 // write accession numbers ("26:SP:0041", "SP26:00412"): a number and a
 // code on either side, or two numbers once the value holds letters; never
 // a time or a ratio ("2:30", "10:1"), a word of the dictionaries, a
 // capitalised word or an hour's mark ("Case 3:Pt", "2:PM").
-func (d *detector) colonJoined(j, k int) bool {
+func (d *detector) colonJoined(letters bool, k int) bool {
 	a, b := d.toks[k-1], d.toks[k+1]
 	if a.kind != tkNum && a.kind != tkWord || b.kind != tkNum && b.kind != tkWord {
 		return false
 	}
 	if a.kind == tkNum && b.kind == tkNum {
-		letters := false // "SP26:00412"; not "12:30"
-		for m := j; m < k; m++ {
-			letters = letters || d.toks[m].kind == tkWord
-		}
-		return letters
+		return letters // "SP26:00412"; not "12:30"
 	}
 	for _, m := range [2]int{k - 1, k + 1} {
 		t := d.toks[m]
