@@ -1562,6 +1562,7 @@ func testRLSProcedures(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 
 	runRLSProcedureCells(t, env, s, cases)
 	testRLSShreddedPatientOtherOrg(t, env, s)
+	testRLSShreddedOrgOtherOrg(t, env, s)
 }
 
 // testRLSShreddedPatientOtherOrg: a row naming another org's patient (or
@@ -1631,6 +1632,48 @@ func testRLSShreddedPatientOtherOrg(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			sql: `insert into app.legal_holds (org_id, id, case_id, reason_enc, created_by)
 				values ($1, gen_random_uuid(), $2, '\x01', $3)`,
 			args: []any{A, CS, s.must("a_admin")}, code: "55000"})
+	runRLSProcedureCells(t, env, s, cases)
+}
+
+// testRLSShreddedOrgOtherOrg: a row naming another org is refused by its
+// policy whether that org was crypto-shredded or not (00325), on the four
+// tables ward_app inserts into itself. app.refuse_shredded_org ran before
+// the policy and answered 55000 (org_shredded) for a shredded org and 42501
+// for a live one, which told a caller of org B whether an id is a shredded
+// org. The seed gains a shredded org (ZS), written as app.ops_org_shred
+// leaves its row.
+func testRLSShreddedOrgOtherOrg(t *testing.T, env *pgtest.Env, s *rlsSeed) {
+	ctx := context.Background()
+	ZS := s.name("ZS")
+	if _, err := env.Super.Pool.Exec(ctx,
+		`insert into app.orgs (id, name, shredded_at) values ($1, 'Shredded Practice', now())`, ZS); err != nil {
+		t.Fatal(err)
+	}
+	by := s.must("b_admin")
+	var cases []rlsProcedureCell
+	for _, w := range []struct {
+		what, sql string
+		args      func(org string) []any
+	}{
+		{"an entry", `insert into app.clinical_entries (org_id, id, patient_id, kind, name, kcal, observed_at, note_enc, created_by)
+			values ($1, gen_random_uuid(), gen_random_uuid(), 'food', 'oats', 150, now(), '\x01', $2)`,
+			func(org string) []any { return []any{org, by} }},
+		{"an access request", `insert into app.dsr_requests (org_id, id, kind, patient_id, requested_by, due_at)
+			values ($1, gen_random_uuid(), 'access', gen_random_uuid(), $2, now())`,
+			func(org string) []any { return []any{org, by} }},
+		{"a legal hold", `insert into app.legal_holds (org_id, id, patient_id, reason_enc, created_by)
+			values ($1, gen_random_uuid(), gen_random_uuid(), '\x01', $2)`,
+			func(org string) []any { return []any{org, by} }},
+		{"a case invitation", `insert into app.case_invites (org_id, case_id, email_bidx, email_enc, invitee_id, token_hash,
+			kind, permissions, access_expires_at, expires_at, created_by)
+			values ($1, gen_random_uuid(), $3, '\x01', gen_random_uuid(), $4, 'attorney', '{view}',
+			now() + interval '1 day', now() + interval '1 day', $2)`,
+			func(org string) []any { return []any{org, by, rlsRandom(32), rlsRandom(32)} }},
+	} {
+		cases = append(cases,
+			rlsProcedureCell{name: w.what + " for another live org", actor: "b_admin", sql: w.sql, args: w.args(s.must("A"))},
+			rlsProcedureCell{name: w.what + " for a shredded org", actor: "b_admin", sql: w.sql, args: w.args(ZS)})
+	}
 	runRLSProcedureCells(t, env, s, cases)
 }
 

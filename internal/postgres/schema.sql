@@ -4411,6 +4411,33 @@ end $$;
 ALTER FUNCTION app.refuse_shredded_org() OWNER TO ward_definer;
 
 --
+-- Name: refuse_shredded_org_own(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.refuse_shredded_org_own() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  shredded timestamptz;
+begin
+  -- A row of another org than the caller's is its policy's to refuse.
+  if current_setting('ward.credential', true) <> ''
+     and new.org_id is distinct from private.get_my_org_id() then
+    return new;
+  end if;
+  -- Locked: a shred holding the row is waited for, then seen.
+  select o.shredded_at into shredded from app.orgs o where o.id = new.org_id for key share;
+  if shredded is not null then
+    raise exception 'the org was crypto-shredded: it takes no new member, credential or key'
+      using errcode = '55000', hint = 'org_shredded';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.refuse_shredded_org_own() OWNER TO ward_definer;
+
+--
 -- Name: refuse_shredded_patient(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -12905,25 +12932,25 @@ CREATE TRIGGER org_shredded BEFORE INSERT ON app.api_keys FOR EACH ROW EXECUTE F
 -- Name: case_invites org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
-CREATE TRIGGER org_shredded BEFORE INSERT ON app.case_invites FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.case_invites FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org_own();
 
 --
 -- Name: clinical_entries org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
-CREATE TRIGGER org_shredded BEFORE INSERT ON app.clinical_entries FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.clinical_entries FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org_own();
 
 --
 -- Name: dsr_requests org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
-CREATE TRIGGER org_shredded BEFORE INSERT ON app.dsr_requests FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.dsr_requests FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org_own();
 
 --
 -- Name: legal_holds org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
-CREATE TRIGGER org_shredded BEFORE INSERT ON app.legal_holds FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
+CREATE TRIGGER org_shredded BEFORE INSERT ON app.legal_holds FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org_own();
 
 --
 -- Name: magic_links org_shredded; Type: TRIGGER; Schema: app; Owner: ward_owner
@@ -15816,6 +15843,12 @@ REVOKE ALL ON FUNCTION app.refuse_org_sealed_value() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app.refuse_shredded_org() FROM PUBLIC;
+
+--
+-- Name: FUNCTION refuse_shredded_org_own(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.refuse_shredded_org_own() FROM PUBLIC;
 
 --
 -- Name: FUNCTION refuse_shredded_patient(); Type: ACL; Schema: app; Owner: ward_definer
