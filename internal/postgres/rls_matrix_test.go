@@ -1632,6 +1632,28 @@ func testRLSShreddedPatientOtherOrg(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 			sql: `insert into app.legal_holds (org_id, id, case_id, reason_enc, created_by)
 				values ($1, gen_random_uuid(), $2, '\x01', $3)`,
 			args: []any{A, CS, s.must("a_admin")}, code: "55000"})
+	// A member of the org who does not see the patient (a provider off
+	// their care team, another patient) is refused by the policy alike for
+	// the shredded patient and a live one (00321): the shred is named only
+	// to whoever sees the patient.
+	for _, w := range []struct {
+		what, sql string
+	}{
+		{"an entry", `insert into app.clinical_entries (org_id, id, patient_id, kind, name, kcal, observed_at, note_enc, created_by)
+			values ($1, gen_random_uuid(), $2, 'food', 'oats', 150, now(), '\x01', $3)`},
+		{"an access request", `insert into app.dsr_requests (org_id, id, kind, patient_id, requested_by, due_at)
+			values ($1, gen_random_uuid(), 'access', $2, $3, now())`},
+		{"a case", `insert into app.cases (org_id, id, patient_id, title_enc, created_by)
+			values ($1, gen_random_uuid(), $2, '\x01', $3)`},
+	} {
+		for _, actor := range []string{"a_prov0", "a_pat2"} {
+			cases = append(cases,
+				rlsProcedureCell{name: w.what + " by " + actor + " for the org's live patient they do not see", actor: actor,
+					sql: w.sql, args: []any{A, s.must("P1"), s.must(actor)}},
+				rlsProcedureCell{name: w.what + " by " + actor + " for the org's shredded patient", actor: actor,
+					sql: w.sql, args: []any{A, PS, s.must(actor)}})
+		}
+	}
 	runRLSProcedureCells(t, env, s, cases)
 }
 

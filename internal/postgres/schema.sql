@@ -4447,18 +4447,26 @@ CREATE FUNCTION app.refuse_shredded_patient() RETURNS trigger
     AS $$
 declare
   shredded timestamptz;
+  bound boolean := current_setting('ward.credential', true) <> '';
 begin
   if new.patient_id is null then
     return new;
   end if;
   -- A row of another org than the caller's is its policy's to refuse.
-  if current_setting('ward.credential', true) <> ''
-     and new.org_id is distinct from private.get_my_org_id() then
+  if bound and new.org_id is distinct from private.get_my_org_id() then
     return new;
   end if;
   select p.shredded_at into shredded from app.patients p
    where p.org_id = new.org_id and p.id = new.patient_id for key share;
   if shredded is not null then
+    -- Whoever does not see the patient is refused as the policy refuses
+    -- them, for a live patient and an id of no patient alike.
+    if bound and not (new.org_id = private.my_lead_org()
+                      or row(new.org_id, new.patient_id)::private.patient_key = any (private.my_patient_keys())
+                      or new.org_id = private.key_org('gateway')) then
+      raise exception 'new row violates row-level security policy for table "%"', tg_table_name
+        using errcode = '42501';
+    end if;
     raise exception 'the patient was crypto-shredded: nothing new is added to the record' using errcode = '55000',
       hint = 'patient_shredded';
   end if;
@@ -4477,20 +4485,27 @@ CREATE FUNCTION app.refuse_shredded_patient_case() RETURNS trigger
     AS $$
 declare
   shredded timestamptz;
+  patient uuid;
+  bound boolean := current_setting('ward.credential', true) <> '';
 begin
   if new.case_id is null then
     return new;
   end if;
   -- A row of another org than the caller's is its policy's to refuse.
-  if current_setting('ward.credential', true) <> ''
-     and new.org_id is distinct from private.get_my_org_id() then
+  if bound and new.org_id is distinct from private.get_my_org_id() then
     return new;
   end if;
-  select p.shredded_at into shredded
+  select p.shredded_at, p.id into shredded, patient
     from app.cases c join app.patients p on p.org_id = c.org_id and p.id = c.patient_id
    where c.org_id = new.org_id and c.id = new.case_id
      for key share of p;
   if shredded is not null then
+    if bound and not (new.org_id = private.my_lead_org()
+                      or row(new.org_id, patient)::private.patient_key = any (private.my_patient_keys())
+                      or new.org_id = private.key_org('gateway')) then
+      raise exception 'new row violates row-level security policy for table "%"', tg_table_name
+        using errcode = '42501';
+    end if;
     raise exception 'the case''s patient was crypto-shredded: the case holds nothing to preserve' using errcode = '55000',
       hint = 'patient_shredded';
   end if;
