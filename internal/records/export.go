@@ -134,6 +134,11 @@ func (s *Service) ExportPatient(ctx context.Context, patient uuid.UUID, files Ex
 		if err := s.openActorEmails(ctx, out.Accesses, out.Disclosures); err != nil {
 			return err
 		}
+		// The patient's own copy names no other patient, as their report
+		// does not (accessReport).
+		if c.p.Role == identity.RolePatient {
+			hideOtherPatients(out.Accesses, c.p.UserID)
+		}
 		q := dbsqlc.New(tx)
 		row, err := q.GetPatient(ctx, dbsqlc.GetPatientParams{OrgID: c.p.OrgID, ID: patient})
 		if err != nil {
