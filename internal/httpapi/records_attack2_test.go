@@ -411,3 +411,49 @@ func TestPatientExportHidesOtherPatients(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordReadsAfterRevokeOnAnotherNode: a session whose principal this
+// node keeps (read twice within 30 s) and that another node of the same
+// database signs out is refused on this node at once on every record
+// read, kept, inTx or inBatch, and no read is audited as a success after
+// the sign-out.
+func TestRecordReadsAfterRevokeOnAnotherNode(t *testing.T) {
+	w := newWorld(t, withUnboundOrgs())
+	o := w.createOrg("Kept Nodes Clinic")
+	w.populate(o, "kn")
+	p1 := "/v1/patients/" + o.P1.String()
+	other := w.node()
+	reads := []string{p1, p1 + "/entries", p1 + "/amendments", p1 + "/access-report", p1 + "/disclosures",
+		"/v1/patients", "/v1/compliance/dsr"}
+	for _, path := range reads {
+		w.do("GET", path, o.PatUser.Token, nil, http.StatusOK, nil)
+		w.do("GET", path, o.PatUser.Token, nil, http.StatusOK, nil)
+	}
+	req, err := http.NewRequest("POST", other+"/v1/auth/logout", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+o.PatUser.Token)
+	resp, err := w.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("logout on the other node: %d", resp.StatusCode)
+	}
+	var since time.Time
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select clock_timestamp()`).Scan(&since); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range reads {
+		if resp, body := w.request("GET", path, o.PatUser.Token, nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("GET %s on this node after the sign-out on another: %d %s, want 401", path, resp.StatusCode, body)
+		}
+	}
+	var n int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from audit.events
+		where at >= $1 and actor_id = $2 and outcome = 'success'`, since, o.PatUser.ID).Scan(&n); err != nil || n != 0 {
+		t.Errorf("reads audited as successes after the sign-out: %d (%v)", n, err)
+	}
+}
