@@ -113,7 +113,13 @@ func TestShreddedPatientOracleSameOrg(t *testing.T) {
 		t.Fatalf("rows filed by the probes: %d (%v)", n, err)
 	}
 
-	// Whoever sees the patient is still told it was shredded.
+	// Whoever sees the patient is still told it was shredded: staff, the
+	// care team, the patient's own users.
+	own := w.createPatient(o.Lead.Token, map[string]any{"name": "Own Patient", "mrn": "os-MRN-7"})
+	self := w.addMember(o, "os-self@example.test", "patient")
+	w.do("PUT", "/v1/patients/"+own.String()+"/users/"+self.ID.String(), o.Lead.Token, nil, http.StatusNoContent, nil)
+	w.do("PUT", "/v1/patients/"+own.String()+"/care-team/"+o.Prov.ID.String(), o.Lead.Token, nil, http.StatusNoContent, nil)
+	w.do("POST", "/v1/patients/"+own.String()+"/shred", o.Admin.Token, map[string]any{"confirm": own.String()}, http.StatusOK, nil)
 	for _, c := range []struct {
 		name, method, path, token string
 		body                      any
@@ -121,6 +127,8 @@ func TestShreddedPatientOracleSameOrg(t *testing.T) {
 		{"admin reads", "GET", "/v1/patients/" + shredded.String(), o.Admin.Token, nil},
 		{"lead opens a case", "POST", "/v1/cases", o.Lead.Token, newCase(shredded)},
 		{"admin files an access request", "POST", "/v1/compliance/dsr", o.Admin.Token, dsr("access")(shredded)},
+		{"the patient files an access request", "POST", "/v1/compliance/dsr", self.Token, dsr("access")(own)},
+		{"the care team opens a case", "POST", "/v1/cases", o.Prov.Token, newCase(own)},
 	} {
 		resp, body := w.request(c.method, c.path, c.token, c.body)
 		if resp.StatusCode != http.StatusGone || problemCode(t, body) != "patient_shredded" {
