@@ -423,8 +423,8 @@ func TestPatientExportHidesOtherPatients(t *testing.T) {
 // TestRecordReadsAfterRevokeOnAnotherNode: a session whose principal this
 // node keeps (read twice within 30 s) and that another node of the same
 // database signs out is refused on this node at once on every record
-// read, kept, inTx or inBatch, and no read is audited as a success after
-// the sign-out.
+// read, kept, inTx or inBatch, and on every record write (ahead), nothing
+// is written and nothing is audited as a success after the sign-out.
 func TestRecordReadsAfterRevokeOnAnotherNode(t *testing.T) {
 	w := newWorld(t, withUnboundOrgs())
 	o := w.createOrg("Kept Nodes Clinic")
@@ -437,6 +437,8 @@ func TestRecordReadsAfterRevokeOnAnotherNode(t *testing.T) {
 		w.do("GET", path, o.PatUser.Token, nil, http.StatusOK, nil)
 		w.do("GET", path, o.PatUser.Token, nil, http.StatusOK, nil)
 	}
+	// A write too, so the principal is kept from a write's check as well.
+	w.do("PATCH", p1, o.PatUser.Token, map[string]any{"phone": "555-0100"}, http.StatusOK, nil)
 	req, err := http.NewRequest("POST", other+"/v1/auth/logout", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -459,7 +461,27 @@ func TestRecordReadsAfterRevokeOnAnotherNode(t *testing.T) {
 			t.Errorf("GET %s on this node after the sign-out on another: %d %s, want 401", path, resp.StatusCode, body)
 		}
 	}
+	// Nor any write, with a principal kept from a write before it.
+	now := time.Now().UTC().Format(time.RFC3339)
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
+		{"POST", p1 + "/entries", map[string]any{"kind": "symptom", "name": "cough", "value": 1, "observed_at": now}},
+		{"POST", p1 + "/amendments", map[string]any{"request": "Please correct my address."}},
+		{"PATCH", p1, map[string]any{"phone": "555-0199"}},
+		{"POST", "/v1/compliance/dsr", map[string]any{"kind": "access", "patient_id": o.P1}},
+	} {
+		if resp, body := w.request(c.method, c.path, o.PatUser.Token, c.body); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s %s on this node after the sign-out on another: %d %s, want 401", c.method, c.path, resp.StatusCode, body)
+		}
+	}
 	var n int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select (select count(*) from app.clinical_entries where patient_id = $1)
+		+ (select count(*) from app.record_amendments where patient_id = $1) + (select count(*) from app.dsr_requests where patient_id = $1)`,
+		o.P1).Scan(&n); err != nil || n != 0 {
+		t.Errorf("rows written after the sign-out: %d (%v)", n, err)
+	}
 	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from audit.events
 		where at >= $1 and actor_id = $2 and outcome = 'success'`, since, o.PatUser.ID).Scan(&n); err != nil || n != 0 {
 		t.Errorf("reads audited as successes after the sign-out: %d (%v)", n, err)
