@@ -22,7 +22,7 @@ import (
 // audit_dsr_attack_test.go hold the first). Each attacker holds one
 // legitimate credential of their own.
 
-// TestShreddedPatientOracleSameOrg: a member of the patient's own org who
+// TestShreddedPatientOracle: a member of the patient's own org who
 // cannot see the patient (a provider not on the care team, another
 // patient, a case stakeholder) learns nothing of whether an id they hold
 // is a shredded patient's, a live patient's they may not see, or nobody's.
@@ -32,11 +32,14 @@ import (
 // request about the id, or a provider or stakeholder opening a case for
 // it, was told 410 patient_shredded for a shredded patient and 403 for the
 // others. Migration 00321: the refusal names the shred only to a caller
-// who sees the patient; anyone else gets the policy's refusal.
-func TestShreddedPatientOracleSameOrg(t *testing.T) {
+// who sees the patient; anyone else gets the policy's refusal. Another
+// org's admin is answered alike for the three too (00301).
+func TestShreddedPatientOracle(t *testing.T) {
 	w := newWorld(t)
 	o := w.createOrg("Oracle Same Org")
 	w.populate(o, "os")
+	elsewhere := w.createOrg("Oracle Elsewhere")
+	w.populate(elsewhere, "oe")
 	var kase caseJSON
 	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Wrist"}, http.StatusCreated, &kase)
 	outsider := w.joined(o.Lead.Token, kase.ID.String(), "adjuster@oracle-payer.test", "payer", "view")
@@ -89,6 +92,14 @@ func TestShreddedPatientOracleSameOrg(t *testing.T) {
 			func(uuid.UUID) any { return map[string]any{"passphrase": "correct horse battery staple"} }},
 		{"patient lists requests about it", "GET", o.PatUser2.Token,
 			func(id uuid.UUID) string { return "/v1/compliance/dsr?patient_id=" + id.String() }, none},
+		// Another org's admin, who sees every patient of their own org.
+		{"other org's admin reads the patient", "GET", elsewhere.Admin.Token, P(""), none},
+		{"other org's admin files an access request", "POST", elsewhere.Admin.Token, fixed("/v1/compliance/dsr"), dsr("access")},
+		{"other org's admin opens a case", "POST", elsewhere.Admin.Token, fixed("/v1/cases"), newCase},
+		{"other org's admin shreds it", "POST", elsewhere.Admin.Token, P("/shred"),
+			func(id uuid.UUID) any { return map[string]any{"confirm": id.String()} }},
+		{"other org's admin puts a provider on its care team", "PUT", elsewhere.Admin.Token,
+			func(id uuid.UUID) string { return "/v1/patients/" + id.String() + "/care-team/" + elsewhere.Prov.ID.String() }, none},
 	}
 	for _, p := range probes {
 		answer := func(id uuid.UUID) string {
