@@ -99,7 +99,9 @@ func TestShreddedPatientOracle(t *testing.T) {
 		{"other org's admin shreds it", "POST", elsewhere.Admin.Token, P("/shred"),
 			func(id uuid.UUID) any { return map[string]any{"confirm": id.String()} }},
 		{"other org's admin puts a provider on its care team", "PUT", elsewhere.Admin.Token,
-			func(id uuid.UUID) string { return "/v1/patients/" + id.String() + "/care-team/" + elsewhere.Prov.ID.String() }, none},
+			func(id uuid.UUID) string {
+				return "/v1/patients/" + id.String() + "/care-team/" + elsewhere.Prov.ID.String()
+			}, none},
 	}
 	for _, p := range probes {
 		answer := func(id uuid.UUID) string {
