@@ -1,6 +1,8 @@
 package phi
 
 import (
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -376,37 +378,41 @@ func isTypePrefix(w string) bool {
 }
 
 // matchShifted matches a shifted date or generalised ZIP the session wrote.
+// It looks each of the literals' lengths up in the session's map, the
+// longest first, so that a position costs a few look-ups however many
+// dates the session shifted; it compared each date that shares the
+// position's first bytes ("01/" for all of January), and at the end of a
+// streamed chunk all of them, the product of a request's dates and its
+// reply's length.
 func (s *Session) matchShifted(text string, p int, final bool, prev byte) (int, string, matchStatus) {
 	if isAlnum(prev) {
 		return 0, "", noMatch
 	}
 	rest := text[p:]
-	if len(rest) < literalKey {
-		if final {
-			return 0, "", noMatch
-		}
-		for sh := range s.shifted {
-			if strings.HasPrefix(sh, rest) {
-				return 0, "", needMore
-			}
-		}
+	lx := s.literalIndex()
+	if !final && len(rest) < lx.maxLen && lx.extends(rest) {
+		return 0, "", needMore // rest may be the start of a literal
+	}
+	if len(rest) < literalKey || !lx.heads[rest[:literalKey]] {
 		return 0, "", noMatch
 	}
-	for _, sh := range s.literalIndex()[rest[:literalKey]] {
-		if !strings.HasPrefix(rest, sh) {
-			if !final && len(rest) < len(sh) && strings.HasPrefix(sh, rest) {
-				return 0, "", needMore
-			}
+	for _, l := range lx.lens {
+		if l > len(rest) {
 			continue
 		}
-		e := p + len(sh)
+		lx.steps++
+		orig, ok := s.shifted[rest[:l]]
+		if !ok {
+			continue
+		}
+		e := p + l
 		if e == len(text) && !final {
 			return 0, "", needMore
 		}
 		if e < len(text) && isAlnum(text[e]) {
 			continue
 		}
-		return e, s.shifted[sh], matched
+		return e, orig, matched
 	}
 	return 0, "", noMatch
 }
@@ -414,17 +420,45 @@ func (s *Session) matchShifted(text string, p int, final bool, prev byte) (int, 
 // literalKey is the prefix length that indexes the session's literals.
 const literalKey = 3
 
-// literalIndex groups the shifted literals by their first bytes, so that
-// matching costs one map lookup per position however many dates there are.
-func (s *Session) literalIndex() map[string][]string {
-	if s.litIndex == nil || s.litCount != len(s.shifted) {
-		s.litIndex = map[string][]string{}
-		for sh := range s.shifted {
-			if len(sh) >= literalKey {
-				s.litIndex[sh[:literalKey]] = append(s.litIndex[sh[:literalKey]], sh)
-			}
+// literalIndex is the session's shifted literals arranged for matchShifted.
+type literalIndex struct {
+	heads  map[string]bool // the literals' first literalKey bytes
+	lens   []int           // the literals' lengths, longest first
+	sorted []string        // the literals in order, for extends
+	maxLen int
+	steps  int // literals compared (a test bounds them)
+}
+
+// extends reports whether some literal is longer than rest and starts
+// with it (a binary search: the literals that start with rest follow it
+// in order).
+func (lx *literalIndex) extends(rest string) bool {
+	k, _ := slices.BinarySearch(lx.sorted, rest)
+	for ; k < len(lx.sorted) && strings.HasPrefix(lx.sorted[k], rest); k++ {
+		lx.steps++
+		if len(lx.sorted[k]) > len(rest) {
+			return true
 		}
-		s.litCount = len(s.shifted)
+	}
+	return false
+}
+
+// literalIndex indexes the shifted literals, again when they changed.
+func (s *Session) literalIndex() *literalIndex {
+	if s.litIndex == nil || s.litCount != len(s.shifted) {
+		lx := &literalIndex{heads: map[string]bool{}, sorted: slices.Sorted(maps.Keys(s.shifted))}
+		for _, sh := range lx.sorted {
+			if len(sh) >= literalKey {
+				lx.heads[sh[:literalKey]] = true
+			}
+			if !slices.Contains(lx.lens, len(sh)) {
+				lx.lens = append(lx.lens, len(sh))
+			}
+			lx.maxLen = max(lx.maxLen, len(sh))
+		}
+		slices.Sort(lx.lens)
+		slices.Reverse(lx.lens)
+		s.litIndex, s.litCount = lx, len(s.shifted)
 	}
 	return s.litIndex
 }

@@ -49,7 +49,7 @@ type Session struct {
 	// name's entry, or -1 when two names share the word.
 	parts map[string]int
 
-	litIndex map[string][]string // shifted by their first bytes (reid.go)
+	litIndex *literalIndex // the shifted, indexed for matchShifted (reid.go)
 	litCount int
 }
 
