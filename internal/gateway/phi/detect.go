@@ -55,6 +55,8 @@ type detector struct {
 	sepSteps      int      // tokens sepCallContext read back (a test bounds them)
 	triggerSteps  int      // tokens trigger read of the values after its trigger words (a test bounds them)
 	triggerRunEnd int      // the end of the last value over maxTriggerValue that trigger read
+	work          int      // units of work (tokens, lines) counted by stopped
+	err           error    // the request's end, once a check saw it (see stopped)
 }
 
 // scratch is the memory of one detection, pooled by the Engine so that
@@ -390,13 +392,45 @@ func (d *detector) keep(i, j int) int {
 	return j
 }
 
+// cancelEvery is how many units of work (a token, a line) the detector
+// does between two reads of the request's context.
+const cancelEvery = 1024
+
+// stopped counts a unit of work and reports whether the request ended: it
+// reads the context every cancelEvery units, and once it saw the end it
+// stays stopped (d.err), so that a pass can leave its loop and its caller
+// return. The token loop and the passes after it call it for each token
+// or line they read; a request cancelled during a long pass is refused
+// within a few thousand tokens instead of at the end of the detection.
+func (d *detector) stopped() bool {
+	if d.err != nil {
+		return true
+	}
+	d.work++
+	return d.work%cancelEvery == 0 && d.halted()
+}
+
+// halted reads the request's context now (between passes) and reports
+// whether it ended.
+func (d *detector) halted() bool {
+	if d.err == nil {
+		if err := d.ctx.Err(); err != nil {
+			d.err = fmt.Errorf("phi: detection stopped: %w", err)
+		}
+	}
+	return d.err != nil
+}
+
 func (d *detector) run() error {
 	d.rawScan()
+	if d.halted() {
+		return d.err
+	}
+	// (a unit per step, not per index: a scanner's claim moves i past
+	// many tokens, and a test of i itself could skip every check)
 	for i := 0; i < len(d.toks); {
-		if i&1023 == 0 {
-			if err := d.ctx.Err(); err != nil {
-				return fmt.Errorf("phi: detection stopped: %w", err)
-			}
+		if d.stopped() {
+			return d.err
 		}
 		if t := &d.toks[i]; d.state[i] != stFree || t.kind == tkWord && d.startsNoScanner(i, t) {
 			i++
@@ -408,22 +442,44 @@ func (d *detector) run() error {
 		}
 		i++
 	}
+	// each pass below also checks within its loops
 	d.ocrNumbers()
+	if d.halted() {
+		return d.err
+	}
 	d.sepPieces()
+	if d.halted() {
+		return d.err
+	}
 	d.csvColumns()
+	if d.halted() {
+		return d.err
+	}
 	if d.rec != nil {
 		d.recordScan()
+		if d.halted() {
+			return d.err
+		}
 	}
 	d.names()
+	if d.halted() {
+		return d.err
+	}
 	if d.e.cfg.SafeListMode {
 		d.safeListScan()
 	}
-	return d.ctx.Err()
+	if d.halted() {
+		return d.err
+	}
+	return nil
 }
 
 // safeListScan redacts every free word that is not on the allow-list.
 func (d *detector) safeListScan() {
 	for i, t := range d.toks {
+		if d.stopped() {
+			return
+		}
 		if t.kind == tkWord && d.state[i] == stFree && t.lex&lexSafe == 0 && t.end-t.start > 1 {
 			d.claim(i, i+1, TypePerson, prioDict)
 		}

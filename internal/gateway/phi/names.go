@@ -29,7 +29,7 @@ func (d *detector) names() {
 		}
 	}
 	d.vehicles()
-	for i := 0; i < n; i++ {
+	for i := 0; i < n && !d.stopped(); i++ {
 		t := d.toks[i]
 		if t.kind != tkWord || d.state[i] != stFree {
 			continue
@@ -446,6 +446,9 @@ func (d *detector) names() {
 			set(i, mWeak, TypePerson, prioDict)
 		}
 	}
+	if d.halted() {
+		return
+	}
 	d.facilities(mark, typ, prio)
 	d.careHomes(mark, typ, prio)
 	d.facilityPairs(mark, typ, prio)
@@ -459,10 +462,13 @@ func (d *detector) names() {
 	d.titledSurnames(mark, typ, prio)
 	d.vietnameseNames(mark, typ, prio)
 	d.goesBy(mark, typ, prio)
+	if d.halted() {
+		return
+	}
 	// Promote weak marks, initials and particles next to strong marks.
 	for pass := 0; pass < 3; pass++ {
 		changed := false
-		for i := 0; i < n; i++ {
+		for i := 0; i < n && !d.stopped(); i++ {
 			if mark[i] == mNone {
 				// every rule below needs a weak mark on the word itself or a
 				// strong one on a word adjacentWord can return (at most two
@@ -629,10 +635,13 @@ func (d *detector) names() {
 			break
 		}
 	}
+	if d.halted() {
+		return
+	}
 	d.nameEchoes(mark, typ, prio)
 	d.stateCodesAfterPlaces(mark, typ)
 	// Emit runs of adjacent strong marks of one type.
-	for i := 0; i < n; i++ {
+	for i := 0; i < n && !d.stopped(); i++ {
 		if mark[i] != mStrong {
 			if mark[i] == mNone {
 				k := nextMark(mark, i)

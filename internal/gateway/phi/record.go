@@ -303,7 +303,7 @@ func withinEdits(a, b string, k int) bool {
 func (d *detector) recordScan() {
 	cr := d.rec
 	for _, ph := range cr.phrases {
-		if ph.low == "" {
+		if ph.low == "" || d.halted() {
 			continue
 		}
 		for off := 0; ; {
@@ -315,6 +315,9 @@ func (d *detector) recordScan() {
 			q := p + len(ph.low)
 			if (p == 0 || !isAlnum(d.low[p-1])) && (q == len(d.low) || !isAlnum(d.low[q])) {
 				d.add(p, q, ph.typ, prioRecord)
+			}
+			if d.stopped() {
+				return
 			}
 			off = p + 1
 		}
@@ -328,6 +331,9 @@ func (d *detector) recordScan() {
 	for i := 0; i < len(s); i++ {
 		if !isDigit(s[i]) || (i > 0 && isAlnum(s[i-1])) {
 			continue
+		}
+		if d.stopped() {
+			return
 		}
 		n, q := 0, i
 		bestEnd, bestT := -1, TypeNone

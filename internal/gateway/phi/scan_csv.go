@@ -22,7 +22,7 @@ func (d *detector) csvColumns() {
 	}
 	var cols [16]Type
 	s := d.text
-	for p := 0; p < len(s); {
+	for p := 0; p < len(s) && !d.stopped(); {
 		q := strings.IndexByte(s[p:], '\n')
 		if q < 0 {
 			q = len(s)
@@ -44,7 +44,7 @@ func (d *detector) csvColumns() {
 			continue
 		}
 		i = d.keep(i, e) // the header's words are no names: "Name,DOB,MRN"
-		for i < len(d.toks) {
+		for i < len(d.toks) && !d.stopped() {
 			e = d.lineEnd(i)
 			if !d.csvRow(i, e, n, &cols) {
 				break

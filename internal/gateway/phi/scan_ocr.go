@@ -32,7 +32,7 @@ func (d *detector) ocrNumbers() {
 	var folded []byte
 	lo, runEnd := 0, -1
 	d.ocrSteps = 0
-	for i := 0; i+1 < len(d.toks); i++ {
+	for i := 0; i+1 < len(d.toks) && !d.stopped(); i++ {
 		t := &d.toks[i]
 		if t.kind != tkWord || t.end-t.start != 1 || ocrDigit(d.text[t.start]) == 0 || d.state[i] == stPHI {
 			continue

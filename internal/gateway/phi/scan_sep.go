@@ -100,7 +100,7 @@ func (d *detector) sepPieces() {
 		return
 	}
 	n := len(d.toks)
-	for i := 0; i+2 < n; i++ {
+	for i := 0; i+2 < n && !d.stopped(); i++ {
 		t := &d.toks[i]
 		switch {
 		case t.kind == tkNum:
