@@ -114,3 +114,35 @@ func TestRedactCancelledMidway(t *testing.T) {
 		}
 	}
 }
+
+// The detector's set-up, which looks every word of the text up in the
+// lexicon (a third of a detection's time), stops as the passes do: it
+// looked up every word of a cancelled request.
+func TestNewDetectorStopsOnCancel(t *testing.T) {
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Repeat("the patient was seen in clinic today ", 4000)
+	looked := func(d *detector) (n int) {
+		for _, tk := range d.toks {
+			if tk.kind == tkWord && tk.lex|tk.voc != 0 {
+				n++
+			}
+		}
+		return n
+	}
+	live := newDetector(e, context.Background(), text, nil, new(scratch))
+	if n := looked(live); n < 16*cancelEvery || live.err != nil {
+		t.Fatalf("%d words looked up with a live context (%v)", n, live.err)
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	d := newDetector(e, cancelled, text, nil, new(scratch))
+	if n := looked(d); n > cancelEvery || !errors.Is(d.err, context.Canceled) {
+		t.Errorf("%d words looked up after the request was cancelled, want at most %d; err %v", n, cancelEvery, d.err)
+	}
+	if err := d.run(); !errors.Is(err, context.Canceled) || len(d.cands) != 0 {
+		t.Errorf("run after a cancelled set-up: %v, %d candidates", err, len(d.cands))
+	}
+}

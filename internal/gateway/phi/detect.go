@@ -123,6 +123,9 @@ func newDetector(e *Engine, ctx context.Context, text string, cr *compiledRecord
 	pend := sc.pend[:0]
 	var ln lineCounts
 	for i := range d.toks {
+		if i&(cancelEvery-1) == cancelEvery-1 && d.halted() {
+			return d // (run returns d.err before it reads anything)
+		}
 		t := &d.toks[i]
 		if t.flags&fNL != 0 && i > int(ln.from) {
 			ln.to = int32(i)
@@ -422,6 +425,9 @@ func (d *detector) halted() bool {
 }
 
 func (d *detector) run() error {
+	if d.err != nil {
+		return d.err // newDetector saw the request end
+	}
 	d.rawScan()
 	if d.halted() {
 		return d.err
