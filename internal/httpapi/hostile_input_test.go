@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // TestEveryRouteRefusesHostileInput sends every operation of openapi.json
@@ -294,4 +296,112 @@ func shorten(b []byte) string {
 		return string(b[:200]) + "…"
 	}
 	return string(b)
+}
+
+// TestPendingSessionReachesOnlyItsFactors sends every operation of
+// openapi.json, with the org's real ids in the path and an empty object as
+// the body, from an admin's session that a sign-in link alone made (AAL1,
+// pending its second factor). Such a session may read /v1/me, enrol or
+// present a second factor and sign out (DESIGN §4, issue #8 §1); every
+// other route must refuse it, and nothing of the org may change: no route
+// answers it with a success, and the audit log gains no event but refusals
+// and the factor routes' own.
+func TestPendingSessionReachesOnlyItsFactors(t *testing.T) {
+	w := newWorld(t, withLocalhost())
+	o := w.createOrg("Pending Sweep Clinic")
+	w.populate(o, "ps")
+	mal := w.signInAAL1(o.Admin.Email, o.ID)
+	var me struct {
+		SessionID uuid.UUID `json:"session_id"`
+		Pending   *string   `json:"pending"`
+	}
+	w.do("GET", "/v1/me", mal, nil, http.StatusOK, &me)
+	if me.Pending == nil {
+		t.Fatal("a link's admin session is not pending")
+	}
+	pending := me.SessionID
+
+	raw, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	// What a pending session may do, and the routes that take no session
+	// at all (sign-in, SSO, health, published keys and documents).
+	allowed := map[string]bool{
+		"GET /v1/me": true, "POST /v1/auth/logout": true,
+		"POST /v1/auth/totp/enrol": true, "POST /v1/auth/totp/confirm": true, "POST /v1/auth/totp/verify": true,
+		"POST /v1/auth/recovery-codes/verify":   true,
+		"POST /v1/auth/passkeys/register/begin": true, "POST /v1/auth/passkeys/register/finish": true,
+		"POST /v1/auth/passkeys/verify/begin": true, "POST /v1/auth/passkeys/verify/finish": true,
+		"POST /v1/auth/passkeys/signin/begin": true, "POST /v1/auth/passkeys/signin/finish": true,
+		"POST /v1/auth/magic-link": true, "GET /v1/auth/magic": true, "POST /v1/auth/magic": true,
+		"GET /healthz": true, "GET /readyz": true, "GET /v1/openapi.json": true, "GET /metrics": true,
+		"GET /.well-known/ward-audit-key": true,
+		"GET /v1/sso/start":               true, "GET /v1/sso/oidc/callback": true, "GET /v1/sso/saml/{id}/metadata": true,
+		"POST /v1/sso/saml/{id}/acs": true,
+	}
+	fill := map[string]string{
+		"{id}": o.P1.String(), "{user_id}": o.Prov.ID.String(), "{user}": o.Prov.ID.String(),
+		"{invite_id}": uuid.NewString(), "{amendment_id}": uuid.NewString(), "{domain}": "example.test",
+	}
+	var wrong []string
+	n := 0
+	for path, methods := range doc.Paths {
+		for m := range methods {
+			method := strings.ToUpper(m)
+			if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, method) || allowed[method+" "+path] {
+				continue
+			}
+			p := path
+			for k, v := range fill {
+				p = strings.ReplaceAll(p, k, v)
+			}
+			var body any
+			if method != "GET" && method != "DELETE" {
+				body = map[string]any{}
+			}
+			resp, b := w.request(method, p, mal, body)
+			n++
+			if resp.StatusCode < 300 || resp.StatusCode >= 500 {
+				wrong = append(wrong, fmt.Sprintf("%s %s: %d %s", method, path, resp.StatusCode, shorten(b)))
+			}
+		}
+	}
+	if n < 100 {
+		t.Fatalf("only %d operations were tried", n)
+	}
+	slices.Sort(wrong)
+	if len(wrong) > 0 {
+		t.Errorf("a pending session was answered with a success or a server error on %d of %d routes:\n%s",
+			len(wrong), n, strings.Join(wrong, "\n"))
+	}
+	// The session is still pending and the admin's own session still works.
+	w.do("GET", "/v1/me", mal, nil, http.StatusOK, &me)
+	if me.Pending == nil {
+		t.Error("the sweep raised the pending session")
+	}
+	w.do("GET", "/v1/members", o.Admin.Token, nil, http.StatusOK, nil)
+	// The log holds no success of the pending session's but its sign-in
+	// and its own identity.
+	rows, err := w.env.Super.Pool.Query(context.Background(),
+		`select action from audit.events where org_id = $1 and session_id = $2 and outcome = 'success'
+		  order by at`, o.ID, pending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range actions {
+		if !strings.HasPrefix(a, "auth.") && !strings.HasPrefix(a, "session.") {
+			t.Errorf("the pending session's %q is in the log as a success", a)
+		}
+	}
 }
