@@ -986,6 +986,61 @@ end $$;
 ALTER FUNCTION app.case_invite_rate() OWNER TO ward_definer;
 
 --
+-- Name: case_rows_stamp(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.case_rows_stamp() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  ttl int;
+begin
+  -- Unbound callers (jobs, procedures run unbound, the operator) write
+  -- what they write; a request's statement is stamped.
+  if coalesce(current_setting('ward.credential', true), '') = '' then
+    return new;
+  end if;
+  if tg_table_name = 'case_members' then
+    if tg_op = 'INSERT' then
+      new.added_at := now();
+      new.updated_at := now();
+      new.expiry_recorded_at := null;
+    end if;
+    if new.access_expires_at > now() + interval '5 years 1 day'
+       and (tg_op = 'INSERT' or new.access_expires_at is distinct from old.access_expires_at) then
+      raise exception 'access ends at most five years ahead' using errcode = '23514', hint = 'access_too_long';
+    end if;
+    return new;
+  end if;
+  if tg_op <> 'INSERT' then
+    return new;
+  end if;
+  new.created_at := now();
+  if tg_table_name = 'case_invites' then
+    select p.case_invite_ttl_days into ttl from app.instance_policy p;
+    new.expires_at := least(new.expires_at, now() + make_interval(days => coalesce(ttl, 7)));
+    new.accepted_by := null;
+    if new.access_expires_at > now() + interval '5 years 1 day' then
+      raise exception 'access ends at most five years ahead' using errcode = '23514', hint = 'access_too_long';
+    end if;
+  elsif tg_table_name = 'documents' then
+    if new.provided_at is not null or new.accepted_at is not null or new.accepted_by is not null
+       or new.accepted_version is not null then
+      raise exception 'a document is provided by its first upload and accepted by those who manage its case, never as it is filed'
+        using errcode = '42501', hint = 'document_not_filed';
+    end if;
+  elsif tg_table_name = 'document_versions' then
+    if lower(new.content_type) ~ '^\s*(text/html|text/xml|application/xhtml|application/javascript|text/javascript|image/svg)' then
+      raise exception 'active content is not stored' using errcode = '23514', hint = 'active_content';
+    end if;
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.case_rows_stamp() OWNER TO ward_definer;
+
+--
 -- Name: case_status_change(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -12836,6 +12891,36 @@ CREATE TRIGGER case_members_kind BEFORE INSERT OR UPDATE OF kind ON app.case_mem
 CREATE TRIGGER case_members_not_own BEFORE INSERT OR UPDATE ON app.case_members FOR EACH ROW EXECUTE FUNCTION private.case_member_not_own();
 
 --
+-- Name: case_invites case_rows_stamp; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_rows_stamp BEFORE INSERT ON app.case_invites FOR EACH ROW EXECUTE FUNCTION app.case_rows_stamp();
+
+--
+-- Name: case_members case_rows_stamp; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_rows_stamp BEFORE INSERT OR UPDATE OF access_expires_at ON app.case_members FOR EACH ROW EXECUTE FUNCTION app.case_rows_stamp();
+
+--
+-- Name: document_comments case_rows_stamp; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_rows_stamp BEFORE INSERT ON app.document_comments FOR EACH ROW EXECUTE FUNCTION app.case_rows_stamp();
+
+--
+-- Name: document_versions case_rows_stamp; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_rows_stamp BEFORE INSERT ON app.document_versions FOR EACH ROW EXECUTE FUNCTION app.case_rows_stamp();
+
+--
+-- Name: documents case_rows_stamp; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_rows_stamp BEFORE INSERT ON app.documents FOR EACH ROW EXECUTE FUNCTION app.case_rows_stamp();
+
+--
 -- Name: cases case_status; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -15160,6 +15245,12 @@ GRANT ALL ON FUNCTION app.case_invite_landing(p_token_hash bytea, OUT status tex
 --
 
 REVOKE ALL ON FUNCTION app.case_invite_rate() FROM PUBLIC;
+
+--
+-- Name: FUNCTION case_rows_stamp(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.case_rows_stamp() FROM PUBLIC;
 
 --
 -- Name: FUNCTION case_status_change(); Type: ACL; Schema: app; Owner: ward_definer
