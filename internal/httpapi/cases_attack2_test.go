@@ -502,3 +502,88 @@ func TestCasesAttack2(t *testing.T) {
 		}
 	})
 }
+
+// A grant revoked or changed by the case's managers ends the invitations
+// still pending for its holder's address on that case (migration 00314;
+// an attacker's review, MEDIUM). Before, an attorney invited twice (a
+// resent link) accepted one, was removed from the case, and came back,
+// with download, through the other; one narrowed to view regained
+// download the same way. An invitation sent after the revocation works.
+func TestRevokedGrantEndsPendingInvites(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Pending Clinic")
+	w.populate(o, "pi")
+	ctx := context.Background()
+	var c caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Claim"}, http.StatusCreated, &c)
+	cid := c.ID.String()
+	resp, b := w.upload("POST", "/v1/cases/"+cid+"/files", o.Lead.Token, "report.pdf", []byte("%PDF-1.7\nreport"),
+		"Ward-Document-Type", "medical_report")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %s", resp.StatusCode, b)
+	}
+	var d docJSON
+	_ = json.Unmarshal(b, &d)
+	content := "/v1/documents/" + d.ID.String() + "/content"
+	until := time.Now().Add(30 * 24 * time.Hour)
+	all := []string{"view", "download", "comment"}
+
+	for _, tc := range []struct {
+		name, email string
+		end         func(user uuid.UUID)
+		reason      string
+	}{
+		{"revoked", "removed@pi-law.test", func(user uuid.UUID) {
+			w.do("DELETE", "/v1/cases/"+cid+"/members/"+user.String(), o.Lead.Token, nil, http.StatusNoContent, nil)
+		}, "grant_revoked"},
+		{"narrowed", "narrowed@pi-law.test", func(user uuid.UUID) {
+			w.do("PUT", "/v1/cases/"+cid+"/members/"+user.String(), o.Lead.Token, map[string]any{"kind": "attorney",
+				"permissions": []string{"view"}, "access_expires_at": until}, http.StatusOK, nil)
+		}, "grant_changed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, tok1 := w.inviteOutbox(o.Prov.Token, cid, tc.email, "attorney", all, until)
+			second, tok2 := w.inviteOutbox(o.Lead.Token, cid, tc.email, "attorney", all, until)
+			att, resp, b := w.accept(tok1)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("accept: %d %s", resp.StatusCode, b)
+			}
+			tc.end(att.ID)
+			if resp, _, _ := w.download(content, att.Token); resp.StatusCode != http.StatusNotFound {
+				t.Fatalf("download after the grant %s: %d", tc.name, resp.StatusCode)
+			}
+			// The second link gives nothing back.
+			s, resp, b := w.accept(tok2)
+			if resp.StatusCode == http.StatusOK {
+				t.Errorf("the pending invitation accepted after the grant was %s: %d %s", tc.name, resp.StatusCode, b)
+			}
+			for _, tok := range []string{att.Token, s.Token} {
+				if tok == "" {
+					continue
+				}
+				if resp, _, _ := w.download(content, tok); resp.StatusCode != http.StatusNotFound {
+					t.Errorf("download through the second invitation: %d", resp.StatusCode)
+				}
+			}
+			var revoked bool
+			var reason string
+			if err := w.env.Super.Pool.QueryRow(ctx, `select i.revoked_at is not null,
+			    coalesce((select e.details->>'reason' from audit.events e where e.org_id = i.org_id
+			               and e.action = 'case.invite.revoke' and e.object_id = i.id and e.actor_id = $2), '')
+			    from app.case_invites i where i.id = $1`, second, o.Lead.ID).Scan(&revoked, &reason); err != nil {
+				t.Fatal(err)
+			}
+			if !revoked || reason != tc.reason {
+				t.Errorf("the pending invitation: revoked %v, event reason %q (want %q, in the lead's name)", revoked, reason, tc.reason)
+			}
+			// A new invitation, sent after, is the managers' new word.
+			_, tok3 := w.inviteOutbox(o.Lead.Token, cid, tc.email, "attorney", all, until)
+			if _, resp, b := w.accept(tok3); resp.StatusCode != http.StatusOK {
+				t.Errorf("an invitation sent after the change: %d %s", resp.StatusCode, b)
+			}
+			if resp, _, _ := w.download(content, att.Token); resp.StatusCode != http.StatusOK {
+				t.Errorf("download after the new invitation: %d", resp.StatusCode)
+			}
+		})
+	}
+}

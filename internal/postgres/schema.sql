@@ -986,6 +986,45 @@ end $$;
 ALTER FUNCTION app.case_invite_rate() OWNER TO ward_definer;
 
 --
+-- Name: case_member_ended_invites(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.case_member_ended_invites() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+  why text;
+begin
+  if pg_catalog.pg_trigger_depth() > 1 then
+    return null; -- another trigger's change (membership_revoked, care_team_leave) says its own
+  end if;
+  if old.revoked_at is null and new.revoked_at is not null then
+    why := 'grant_revoked';
+  elsif new.revoked_at is null and coalesce(current_setting('ward.credential', true), '') <> ''
+        and (new.kind, new.permissions, new.access_expires_at, old.revoked_at is null)
+            is distinct from (old.kind, old.permissions, old.access_expires_at, true) then
+    why := 'grant_changed';
+  else
+    return null;
+  end if;
+  for r in
+    update app.case_invites i set revoked_at = now()
+      from app.users u
+     where u.id = new.user_id and i.org_id = new.org_id and i.case_id = new.case_id
+       and i.email_bidx = u.email_bidx and i.accepted_at is null and i.revoked_at is null
+    returning i.org_id, i.id, i.case_id
+  loop
+    perform audit.append_as(r.org_id, 'case.invite.revoke', 'success', 'case_invite', r.id, p_case => r.case_id,
+      p_details => jsonb_build_object('reason', why));
+  end loop;
+  return null;
+end $$;
+
+ALTER FUNCTION app.case_member_ended_invites() OWNER TO ward_definer;
+
+--
 -- Name: case_rows_stamp(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -12873,6 +12912,12 @@ CREATE TRIGGER case_closed BEFORE INSERT OR UPDATE ON app.documents FOR EACH ROW
 CREATE TRIGGER case_invite_rate BEFORE INSERT ON app.case_invites FOR EACH ROW EXECUTE FUNCTION app.case_invite_rate();
 
 --
+-- Name: case_members case_member_ended_invites; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER case_member_ended_invites AFTER UPDATE OF revoked_at, kind, permissions, access_expires_at ON app.case_members FOR EACH ROW EXECUTE FUNCTION app.case_member_ended_invites();
+
+--
 -- Name: case_members case_members_expiry_rearm; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -15245,6 +15290,12 @@ GRANT ALL ON FUNCTION app.case_invite_landing(p_token_hash bytea, OUT status tex
 --
 
 REVOKE ALL ON FUNCTION app.case_invite_rate() FROM PUBLIC;
+
+--
+-- Name: FUNCTION case_member_ended_invites(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.case_member_ended_invites() FROM PUBLIC;
 
 --
 -- Name: FUNCTION case_rows_stamp(); Type: ACL; Schema: app; Owner: ward_definer
