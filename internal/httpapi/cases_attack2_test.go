@@ -587,3 +587,49 @@ func TestRevokedGrantEndsPendingInvites(t *testing.T) {
 		})
 	}
 }
+
+// A deleted document's versions and comments are gone from every read of
+// the parties, the database's included (migration 00315; an attacker's
+// review, LOW). Before, a statement under the attorney's credential still
+// listed the deleted report's file names, SHA-256 and comments.
+func TestDeletedDocumentRowsHidden(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Deleted Clinic")
+	w.populate(o, "dd")
+	var c caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Claim"}, http.StatusCreated, &c)
+	cid := c.ID.String()
+	attorney := w.joined(o.Lead.Token, cid, "counsel@dd-law.test", "attorney", "view", "download", "comment")
+	resp, b := w.upload("POST", "/v1/cases/"+cid+"/files", o.Lead.Token, "report.pdf", []byte("%PDF-1.7\nreport"),
+		"Ward-Document-Type", "medical_report")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %s", resp.StatusCode, b)
+	}
+	var d docJSON
+	_ = json.Unmarshal(b, &d)
+	w.do("POST", "/v1/documents/"+d.ID.String()+"/comments", attorney.Token, map[string]any{"body": "page 3 is missing"},
+		http.StatusCreated, nil)
+	count := func() (versions, comments int) {
+		t.Helper()
+		if err := w.sqlAs(attorney.Token, o.ID, func(ctx context.Context, tx pgx.Tx) error {
+			return tx.QueryRow(ctx, `select (select count(*) from app.document_versions where document_id = $1),
+			    (select count(*) from app.document_comments where document_id = $1)`, d.ID).Scan(&versions, &comments)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return versions, comments
+	}
+	if v, cm := count(); v != 1 || cm != 1 {
+		t.Fatalf("before the deletion the attorney reads %d versions, %d comments", v, cm)
+	}
+	w.do("DELETE", "/v1/documents/"+d.ID.String(), o.Lead.Token, nil, http.StatusNoContent, nil)
+	if v, cm := count(); v != 0 || cm != 0 {
+		t.Errorf("after the deletion the attorney still reads %d versions, %d comments of it", v, cm)
+	}
+	for _, p := range []string{"/v1/documents/" + d.ID.String(), "/v1/documents/" + d.ID.String() + "/content?version=1",
+		"/v1/documents/" + d.ID.String() + "/comments"} {
+		if resp, rb := w.request("GET", p, attorney.Token, nil); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s after the deletion: %d %s", p, resp.StatusCode, rb)
+		}
+	}
+}

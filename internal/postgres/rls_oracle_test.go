@@ -259,6 +259,14 @@ func caseRule(perm string) rlsRule {
 	return func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool { return s.caseAllows(p, r.org, r.kase, perm) }
 }
 
+// liveDocRule is caseRule for a row of a document, which nobody reads once
+// the document is deleted (00315).
+func liveDocRule(perm string) rlsRule {
+	return func(s *rlsSeed, p rlsPrincipal, r rlsRow) bool {
+		return !r.deleted && s.caseAllows(p, r.org, r.kase, perm)
+	}
+}
+
 // caseTarget is the case an insert into a case table aims at in t's org:
 // C1 in A, D1 in B.
 func (s *rlsSeed) caseTarget(t rlsTarget) string {
@@ -1184,7 +1192,7 @@ func rlsTables() []*rlsTable {
 			// requested from, or the case's managers (00125): the seeded
 			// document was created by an admin and requested from nobody,
 			// so only those who manage the case add one.
-			name: "app.document_versions", pk: `org_id::text || '/' || id::text`, read: caseRule("view"), scope: rlsOrgScope,
+			name: "app.document_versions", pk: `org_id::text || '/' || id::text`, read: liveDocRule("view"), scope: rlsOrgScope,
 			inserts: []rlsInsert{{name: "insert", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
 				return s.caseAllows(p, t.org, s.caseTarget(t), "upload") && s.managesCase(p, t.org, s.caseTarget(t))
 			}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
@@ -1197,7 +1205,7 @@ func rlsTables() []*rlsTable {
 			updates: []rlsWrite{{name: "update", tail: `set size = 0`}, {name: "rekey", tail: `set data_key = null`}},
 		},
 		{
-			name: "app.document_comments", pk: `org_id::text || '/' || id::text`, read: caseRule("view"), scope: rlsOrgScope,
+			name: "app.document_comments", pk: `org_id::text || '/' || id::text`, read: liveDocRule("view"), scope: rlsOrgScope,
 			inserts: []rlsInsert{{name: "insert", may: func(s *rlsSeed, p rlsPrincipal, t rlsTarget) bool {
 				return s.caseAllows(p, t.org, s.caseTarget(t), "comment")
 			}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {

@@ -48,7 +48,7 @@ type rlsRow struct {
 	author   string   // clinical_entries.created_by
 	kase     string   // case_id of the case tables (cases: id)
 	perms    []string // case_members.permissions
-	deleted  bool     // documents: deleted_at is set
+	deleted  bool     // documents: deleted_at is set (versions, comments: their document's)
 
 	// orgs only: the org's assurance policy
 	requireMFA bool
@@ -680,7 +680,7 @@ func (w *rlsWriter) invite(org, kase, by, to string) {
 }
 
 // document stores a document of kase (deleted if asked) with one version
-// and one comment unless deleted.
+// and one comment (which no party reads once it is deleted, 00315).
 func (w *rlsWriter) document(org, kase, label string, deleted bool) {
 	o, c, id := w.s.must(org), w.s.must(kase), w.s.name(label)
 	var del *time.Time
@@ -698,11 +698,11 @@ func (w *rlsWriter) document(org, kase, label string, deleted bool) {
 	        select $1, $2, $3, $4, 1, $8, $5, 10, $6, 'application/pdf', $7,
 	               c.created_by from app.cases c where c.org_id = $1 and c.id = $3`,
 		o, vid, c, id, rlsRandom(60), rlsRandom(32), rlsRandom(30), "orgs/"+o+"/obj/"+uuid.NewString())
-	w.add("app.document_versions", rlsRow{pk: o + "/" + vid, org: o, kase: c})
+	w.add("app.document_versions", rlsRow{pk: o + "/" + vid, org: o, kase: c, deleted: deleted})
 	w.exec(`insert into app.document_comments (org_id, id, case_id, document_id, body_enc, author_id)
 	        select $1, $2, $3, $4, $5, c.created_by from app.cases c where c.org_id = $1 and c.id = $3`,
 		o, cid, c, id, rlsRandom(30))
-	w.add("app.document_comments", rlsRow{pk: o + "/" + cid, org: o, kase: c})
+	w.add("app.document_comments", rlsRow{pk: o + "/" + cid, org: o, kase: c, deleted: deleted})
 	w.exec(`insert into app.document_reminders (org_id, document_id, kind) values ($1, $2, 'overdue')`, o, id)
 	w.add("app.document_reminders", rlsRow{pk: o + "/" + id + "/overdue", org: o, kase: c})
 }

@@ -14255,7 +14255,9 @@ CREATE POLICY document_comments_insert ON app.document_comments FOR INSERT TO wa
 
 CREATE POLICY document_comments_select ON app.document_comments FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
    FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.lead
-   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[]))) AND (EXISTS ( SELECT
+   FROM app.documents d
+  WHERE ((d.org_id = document_comments.org_id) AND (d.id = document_comments.document_id) AND (d.deleted_at IS NULL))))));
 
 --
 -- Name: document_reminders; Type: ROW SECURITY; Schema: app; Owner: ward_owner
@@ -14305,7 +14307,9 @@ CREATE POLICY document_versions_insert ON app.document_versions FOR INSERT TO wa
 
 CREATE POLICY document_versions_select ON app.document_versions FOR SELECT TO ward_app USING (((org_id = COALESCE(( SELECT c.org_id
    FROM private.principal_cached c), ( SELECT private.get_my_org_id() AS get_my_org_id))) AND (COALESCE(( SELECT c.lead
-   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[])))));
+   FROM private.principal_cached c), ( SELECT private.am_i_lead() AS am_i_lead)) OR (case_id = ANY (( SELECT private.my_case_ids('view'::text) AS my_case_ids)::uuid[]))) AND (EXISTS ( SELECT
+   FROM app.documents d
+  WHERE ((d.org_id = document_versions.org_id) AND (d.id = document_versions.document_id) AND (d.deleted_at IS NULL))))));
 
 --
 -- Name: documents; Type: ROW SECURITY; Schema: app; Owner: ward_owner
