@@ -874,21 +874,61 @@ func (d *detector) listNeighbour(i, dir int, mark []uint8, typ []Type) bool {
 
 // eponymHeads follow an eponym: "Parkinson's disease", "Bell palsy", and
 // the operating room's instruments and operations: "Hasson trocar",
-// "Lichtenstein repair", "Pfannenstiel incision", "Kelly clamp".
+// "Lichtenstein repair", "Pfannenstiel incision", "Kelly clamp"; the
+// findings, tubes, lines, appliances, stains and grades named for people
+// ("Austin Flint murmur", "Sengstaken-Blakemore tube", "Hoyer lift",
+// "Ziehl-Neelsen stain", "Killip class", "Cobb angle"), and a pump named
+// by its maker ("Alaris pump").
 func eponymHeads() map[string]bool {
 	return set(`disease diseases syndrome sign signs palsy phenomenon test maneuver manoeuvre reflex
 thyroiditis disorder lymphoma sarcoma tumor tumour ulcer fracture procedure operation classification
 criteria score scale equation formula law cell cells body bodies node nodes esophagus encephalopathy
 anomaly contracture cyst node neuroma disease's type pouch repair incision trocar retractor clamp forceps scissors
-drain needle technique fundoplication anastomosis stitch`)
+drain needle technique fundoplication anastomosis stitch
+tests maneuvers manoeuvres murmur pupil pupils protein papules nodules lesion lesions spots rings plates triad
+diverticulum tear chromosome stain pattern curve angle depth class grade stage index screen inventory
+tube tubes catheter drains filter sump shunt valve mask lift splint collar position pump`)
 }
 
-// eponym reports whether capitalised word i names a disease, sign or test:
-// "Parkinson's disease", "Crohn disease", "Guillain-Barre syndrome".
+// eponymModHeads follow an eponym with one ordinary word between: "Apley
+// scratch test", "Hamilton anxiety scale", "Beck Depression Inventory",
+// "Bristol stool type", "Neer impingement signs".
+var eponymModHeads = set(`test tests sign signs scale score screen inventory type questionnaire assessment`)
+
+// eponymPairHeads follow an eponym of two words, a given name and a
+// surname ("Austin Flint murmur", "Marcus Gunn pupil", "Bence Jones
+// protein", "Argyll Robertson pupils"): heads that no verb or everyday
+// noun shares ("Have Rosa Lopez sign here" is a name).
+var eponymPairHeads = set(`disease syndrome palsy phenomenon reflex murmur pupil pupils protein papules nodules
+lesion lesions spots rings triad lymphoma sarcoma tumor tumour ulcer fracture anomaly cyst`)
+
+// eponym reports whether word i, capitalised or on a line without case,
+// names a disease, sign, test, tool or grade: "Parkinson's disease",
+// "Crohn disease", "Guillain-Barre syndrome", "stevens-johnson syndrome",
+// "Hunt and Hess grade", "Austin Flint murmur". A name's context before it
+// makes it the person's ("Dr. Blake drain", "Mother Rosa signs consent").
 func (d *detector) eponym(i int) bool {
-	if !d.toks[i].has(fCap) || d.hints&vEponymHead == 0 { // (no "disease", "syndrome"… in the note)
+	if !d.toks[i].has(fCap) && !d.toks[i].has(fNoCase) || d.hints&vEponymHead == 0 { // (no "disease", "syndrome"… in the note)
 		return false
 	}
+	if d.eponymHead(i, true) < 0 && !d.eponymPair(i) {
+		return false
+	}
+	c := i
+	if i >= 2 && d.isPunct(i-1, '-') && d.glued(i-2) && d.glued(i-1) && d.toks[i-2].kind == tkWord {
+		c = i - 2 // the second half of a pair: the context is the first's ("child-pugh class")
+	}
+	// "Dr. Blake drain", "Nurse Fowler position change", "Patient Rosa
+	// Lopez disease education" are the person's
+	k := d.prevWord(c)
+	return !(k >= 0 && d.is(k, vTitle|vNameLabel) && !d.is(k, vStopword)) && !d.nameContext(c)
+}
+
+// eponymHead returns the index of the head after eponym word i ("disease"
+// in "Parkinson's disease", "Guillain-Barre syndrome"), with one ordinary
+// word between when mod is set ("Apley scratch test"), or -1. It reads
+// at most five tokens.
+func (d *detector) eponymHead(i int, mod bool) int {
 	j := i + 1
 	// skip "-Barre", "'s"
 	for steps := 0; j+1 < len(d.toks) && steps < 2; steps++ {
@@ -898,11 +938,44 @@ func (d *detector) eponym(i int) bool {
 		}
 		break
 	}
-	if j >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) || !d.is(j, vEponymHead) {
+	if j >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) {
+		return -1
+	}
+	if d.is(j, vEponymHead) {
+		return j
+	}
+	if m := j + 1; m < len(d.toks) && d.toks[m].kind == tkWord && !d.toks[m].has(fNL) && d.is(m, vEponymHead) && editionNumerals[d.word(j)] && d.toks[j].has(fCap) == d.toks[i].has(fCap) {
+		return m // a type's numeral between: "Salter-Harris II fracture", "Mobitz II block"
+	}
+	if m := j + 1; mod && m < len(d.toks) && d.toks[m].kind == tkWord && !d.toks[m].has(fNL) && eponymModHeads[d.word(m)] &&
+		d.toks[j].lex&(lexCommon|lexClinical) != 0 && d.toks[j].lex&(lexFirst|lexLast) == 0 && !d.is(j, vStopword|vTitle|vNameLabel) {
+		return m
+	}
+	return -1
+}
+
+// eponymPair reports whether word i starts an eponym of two people joined
+// by "and" ("Hunt and Hess grade", "Weber and Rinne tests", "Osler nodes
+// and Janeway lesions" reads "Janeway" alone), or of a given name and a
+// surname before a head of eponymPairHeads ("Marcus Gunn pupil"). The
+// second word is written as word i is (capitalised, or on a line without
+// case).
+func (d *detector) eponymPair(i int) bool {
+	j := i + 1
+	if j+1 >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) {
 		return false
 	}
-	k := d.prevWord(i)
-	return !(k >= 0 && d.is(k, vTitle) && abbrevTitles[d.word(k)]) // "Dr. Blake drain" is the doctor's
+	sameCase := func(k int) bool {
+		return d.toks[k].kind == tkWord && !d.toks[k].has(fNL) && d.toks[k].has(fCap) == d.toks[i].has(fCap) && d.toks[k].has(fNoCase) == d.toks[i].has(fNoCase)
+	}
+	if d.word(j) == "and" {
+		return sameCase(j+1) && !d.is(j+1, vStopword) && d.eponymHead(j+1, true) >= 0
+	}
+	if !sameCase(j) || d.toks[j].start-d.toks[i].end != 1 || d.toks[i].lex&lexFirst == 0 && d.toks[i].lex&(lexCommon|lexClinical|lexSafe) != 0 {
+		return false
+	}
+	h := d.eponymHead(j, false)
+	return h >= 0 && eponymPairHeads[d.word(h)]
 }
 
 // eponyms are the diseases, signs, scores and equations named for people
@@ -914,7 +987,7 @@ var (
 addison addison's huntington huntington's hodgkin hodgkin's raynaud raynaud's sjogren sjogren's kawasaki tourette
 tourette's asperger asperger's babinski mcburney whipple whipple's kussmaul korotkoff trendelenburg valsalva heimlich
 karnofsky apgar braden glasgow gleason snellen romberg lachman tinel phalen mifflin ireton benedict cheyne stokes
-pugh jeor guillain barre fenton schofield hamwi satter segar neer`)
+pugh jeor guillain barre fenton schofield hamwi satter segar neer hallpike hasselbalch cockcroft westergren`)
 	scoreEponyms = set(`morse clark katz lawton wells ranson bishop tanner harris jones child breslow denver holliday olsen
 vanderbilt conners beck wong baker legg calve perthes osgood schlatter bayley`)
 	// scoreHeads follow a score named for a person: "Tanner stage 2",
