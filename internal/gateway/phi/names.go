@@ -64,6 +64,13 @@ func (d *detector) names() {
 			continue
 		}
 		lf := t.lex
+		if (w[0] == 'n' || w[0] == 'c') && len(w) >= 3 && romanceAgeStart(w) {
+			if j := d.romanceAge(i, w); j > i {
+				d.claim(i, j, TypeAge, prioStruct) // "noventa y dos años", "cien años"
+				i = j - 1
+				continue
+			}
+		}
 		if w[0] == 'n' && len(w) >= 6 && w[:5] == "ninet" {
 			if j := d.spelledAge(i, w); j > i {
 				d.claim(i, j, TypeAge, prioStruct) // "a ninety-one year old woman", "in her nineties"

@@ -1,5 +1,7 @@
 package phi
 
+import "strings"
+
 // E-mail addresses spelled out so that a machine will not read them, as
 // patients write them in portal messages and staff copy them into notes:
 // "jane dot doe at gmail dot com", "rosa(at)example(dot)org", "k.tan [at]
@@ -55,6 +57,8 @@ func (d *detector) spelledSep(k int, local bool) (int, bool) {
 	switch {
 	case t.kind == tkWord && t.end-t.start == 3 && d.word(k) == "dot" && !d.glued(k-1) && !d.glued(k):
 		return k + 1, true
+	case local && t.kind == tkWord && (t.end-t.start == 10 && d.word(k) == "underscore" || t.end-t.start == 4 && d.word(k) == "dash") && !d.glued(k-1) && !d.glued(k):
+		return k + 1, true // "rosa underscore perez at gmail dot com"
 	case (d.isPunct(k, '(') || d.isPunct(k, '[')) && k+2 < len(d.toks) && d.toks[k+1].kind == tkWord && d.word(k+1) == "dot" && d.bracketed(k+1):
 		return k + 3, true
 	case (d.isPunct(k, '.') || local && d.isPunct(k, '_')) && k > 0 && d.glued(k-1) && d.glued(k):
@@ -104,4 +108,77 @@ func (d *detector) spelledLocal(k int) int {
 		}
 	}
 	return start
+}
+
+// spacedEmail returns the e-mail address written with blanks around its
+// '@' or its dots, the '@' at at ("j o h n @ example . com", "rosa.perez @
+// gmail.com", "jdoe@example . org"), as a writer spaces one out to get it
+// past a filter: a domain of two to five labels whose last is a top-level
+// domain, and a local part, one word or letters parted by single blanks
+// that is no stopword ("write me @ gmail . com" names nobody). Each side
+// is read over at most 64 bytes, so a run of '@' stays linear.
+func (d *detector) spacedEmail(at int) (p, q int, ok bool) {
+	s, low := d.text, d.low
+	blanks := func(k, dir int) int { // past at most three blanks
+		for n := 0; n < 3 && k >= 0 && k < len(s) && s[k] == ' '; n++ {
+			k += dir
+		}
+		return k
+	}
+	spaced := at > 0 && s[at-1] == ' ' || at+1 < len(s) && s[at+1] == ' '
+	// the domain
+	k, labels, last, lastA := blanks(at+1, 1), 0, "", 0
+	for labels < 5 {
+		a, letter := k, false
+		for k < len(s) && k-a < 64 && (isAlnum(s[k]) || s[k] == '-' && k > a) {
+			letter = letter || isASCIILetter(s[k])
+			k++
+		}
+		if k == a || !letter {
+			return 0, 0, false // (no label of digits alone: "@ 1400")
+		}
+		labels, last, lastA, q = labels+1, low[a:k], a, k
+		m := blanks(k, 1)
+		if m >= len(s) || s[m] != '.' {
+			break
+		}
+		// a dot glued on both sides or spaced on both: not a sentence's
+		// end ("@ 1400. Pt resting")
+		if (m > k) != (m+1 < len(s) && s[m+1] == ' ') {
+			break
+		}
+		spaced = spaced || m > k
+		k = blanks(m+1, 1)
+		if k >= len(s) || !isAlnum(s[k]) {
+			break
+		}
+	}
+	// a top-level domain in lower case ("clinic . Pt" ends a sentence), or
+	// in capitals after a glued dot ("ROSA.PEREZ @ GMAIL.COM")
+	if tld := s[lastA:q]; labels < 2 || !tlds[last] || !spaced || tld != last && !(tld == strings.ToUpper(last) && s[lastA-1] == '.') {
+		return 0, 0, false
+	}
+	// the local part: a word glued together, or single letters and digits
+	// parted by single blanks
+	e := blanks(at-1, -1)
+	if e < 0 || !isAlnum(s[e]) {
+		return 0, 0, false
+	}
+	p = e
+	for p > 0 && e-p < 64 && isEmailLocal(s[p-1]) {
+		p--
+	}
+	if p == e && (p == 0 || !isAlnum(s[p-1])) {
+		// a single letter: more before it, each after one blank
+		for p >= 2 && e-p < 64 && s[p-1] == ' ' && isAlnum(s[p-2]) && (p == 2 || !isAlnum(s[p-3])) {
+			p -= 2
+		}
+	}
+	for p < e && s[p] == '.' {
+		p++
+	}
+	if k := d.tokAt(p); k < len(d.toks) && int(d.toks[k].start) == p && int(d.toks[k].end) == e+1 && d.is(k, vStopword) {
+		return 0, 0, false
+	}
+	return p, q, true
 }

@@ -30,6 +30,10 @@ func (d *detector) rawScan() {
 				d.claimRange(i, q, TypeID)
 				raise()
 				i = q - 1
+			} else if p, q, ok := d.spacedEmail(i); ok && p >= floor {
+				d.claimRange(p, q, TypeEmail) // "j o h n @ example . com"
+				raise()
+				i = q - 1
 			}
 		case ':':
 			if p, q, ok := d.labelledHandle(i); ok && i >= floor {

@@ -147,7 +147,7 @@ func (s *Session) Holds(ctx context.Context, text string) (bool, error) {
 	}
 	err := s.e.withDetector(ctx, text, s.rec, func(d *detector) {
 		for _, c := range d.cands {
-			if c.prio == prioRecord || c.prio == prioStruct && sureShape[c.typ] {
+			if c.prio == prioRecord && d.recordWord(c) || c.prio == prioStruct && sureShape[c.typ] {
 				found = true
 				return
 			}
@@ -177,13 +177,44 @@ func (s *Session) HoldsRecord(ctx context.Context, text string, minLen int) (boo
 	}
 	err := s.e.withDetector(ctx, text, s.rec, func(d *detector) {
 		for _, c := range d.cands {
-			if c.prio == prioRecord && c.end-c.start >= minLen {
+			if c.prio == prioRecord && c.end-c.start >= minLen && d.recordWord(c) {
 				found = true
 				return
 			}
 		}
 	})
 	return found, err
+}
+
+// recordWord reports whether candidate c, a value of the record, is sure
+// enough for Holds: anything but a name that is one part of the record's
+// names, an English word written in lower case or in capitals, with no
+// title or label before it. A record naming Ann Walker makes no identifier
+// of a tool's enum "walker" or "ASSISTIVE_DEVICE_WALKER", nor of "rolling
+// walker"; "Walker", "ann walker", "Mrs. walker" and "WILL HOPE" (two
+// parts) still are. It reads the candidate's tokens once.
+func (d *detector) recordWord(c cand) bool {
+	if c.typ != TypePerson || d.rec == nil {
+		return true
+	}
+	parts := 0
+	for k := d.tokAt(c.start); k < len(d.toks) && int(d.toks[k].start) < c.end; k++ {
+		t := d.toks[k]
+		if t.kind != tkWord {
+			continue
+		}
+		if _, ok := d.rec.nameParts[d.word(k)]; !ok {
+			continue
+		}
+		parts++
+		if parts >= 2 || t.lex&lexSafe == 0 || t.has(fCap) && !t.has(fAllCaps) || d.nameContext(k) {
+			return true
+		}
+		if p := d.prevWord(k); p >= 0 && d.is(p, vTitle|vNameLabel) && !d.is(p, vStopword) {
+			return true
+		}
+	}
+	return parts == 0 // (a near miss of a name part, "Walkr": as before)
 }
 
 // sureShape are the types whose shape alone (an @, the dashes of an SSN, a
