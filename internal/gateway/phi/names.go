@@ -222,6 +222,11 @@ func (d *detector) names() {
 				continue
 			}
 		}
+		if t.flags&fNonASCII == 0 && (t.flags&fCap == 0 || t.flags&fNoCase != 0) && len(w) >= 9 &&
+			lf&(lexFirst|lexLast|lexSafe|lexCommon|lexClinical|lexCity|lexUSCity|lexRegion) == 0 && d.joinedName(w) {
+			set(i, mStrong, TypePerson, prioContext) // "the note was from rosalindvantongeren"
+			continue
+		}
 		if t.has(fNoCase) && !d.lowerDoc {
 			i = d.caselessName(i, w, lf, set)
 			continue
