@@ -932,8 +932,13 @@ func (d *detector) eponym(i int) bool {
 	}
 	// "Dr. Blake drain", "Nurse Fowler position change", "Patient Rosa
 	// Lopez disease education" are the person's
+	// (a title across its dot, "Dr. Blake"; a label or a role only right
+	// before: "Patient. Austin Flint murmur" ends a sentence)
 	k := d.prevWord(c)
-	return !(k >= 0 && d.is(k, vTitle|vNameLabel) && !d.is(k, vStopword)) && !d.nameContext(c)
+	if k >= 0 && !d.toks[c].has(fNL) && !d.is(k, vStopword) && (d.is(k, vTitle) || k == c-1 && d.is(k, vNameLabel)) {
+		return false
+	}
+	return !d.nameContext(c)
 }
 
 // eponymHead returns the index of the head after eponym word i ("disease"

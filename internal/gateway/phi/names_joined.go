@@ -8,7 +8,8 @@ package phi
 // joinedName reports whether w, a lower-case word of nine to twenty-four
 // letters on no word list, is a first name of four letters or more on the
 // lists (no clinical word and none of the safe list: "excel" + "lant")
-// joined to a surname of four letters or more on them, and no English or
+// joined to a surname of four letters or more on them (not of the safe
+// list either: "truli" + "city"), and no English or
 // clinical word misspelt ("maitenance" is "maite" + "nance", "tolerting"
 // "toler" + "ting": the name lists hold many such rare words). It makes at
 // most forty look-ups, and the misspelling's only for a word that splits.
@@ -24,7 +25,7 @@ func (d *detector) joinedName(w string) bool {
 		if f&lexFirst == 0 || f&(lexClinical|lexSafe) != 0 {
 			continue
 		}
-		if r := d.e.lex.get(w[cut:]); r&lexLast != 0 && r&lexClinical == 0 {
+		if r := d.e.lex.get(w[cut:]); r&lexLast != 0 && r&(lexClinical|lexSafe) == 0 {
 			return !d.misspelt(w) && !d.letterDropped(w)
 		}
 	}
