@@ -64,7 +64,7 @@ func (d *detector) names() {
 			continue
 		}
 		lf := t.lex
-		if (w[0] == 'n' || w[0] == 'c') && len(w) >= 3 && romanceAgeStart(w) {
+		if d.hints&hYearWord != 0 && (w[0] == 'n' || w[0] == 'c') && len(w) >= 3 && romanceAgeStart(w) {
 			if j := d.romanceAge(i, w); j > i {
 				d.claim(i, j, TypeAge, prioStruct) // "noventa y dos años", "cien años"
 				i = j - 1
@@ -222,8 +222,8 @@ func (d *detector) names() {
 				continue
 			}
 		}
-		if t.flags&fNonASCII == 0 && (t.flags&fCap == 0 || t.flags&fNoCase != 0) && len(w) >= 9 &&
-			lf&(lexFirst|lexLast|lexSafe|lexCommon|lexClinical|lexCity|lexUSCity|lexRegion) == 0 && d.joinedName(w) {
+		if lf&(lexFirst|lexLast|lexSafe|lexCommon|lexClinical|lexCity|lexUSCity|lexRegion) == 0 && len(w) >= 9 &&
+			t.flags&fNonASCII == 0 && (t.flags&fCap == 0 || t.flags&fNoCase != 0) && d.joinedName(w) {
 			set(i, mStrong, TypePerson, prioContext) // "the note was from rosalindvantongeren"
 			continue
 		}
@@ -905,7 +905,7 @@ tube tubes catheter drains filter sump shunt valve mask lift splint collar posit
 // eponymModHeads follow an eponym with one ordinary word between: "Apley
 // scratch test", "Hamilton anxiety scale", "Beck Depression Inventory",
 // "Bristol stool type", "Neer impingement signs".
-var eponymModHeads = set(`test tests sign signs scale score screen inventory type questionnaire assessment`)
+var eponymModHeads = set(`test tests sign signs scale score screen inventory type`)
 
 // eponymPairHeads follow an eponym of two words, a given name and a
 // surname ("Austin Flint murmur", "Marcus Gunn pupil", "Bence Jones
@@ -923,8 +923,9 @@ func (d *detector) eponym(i int) bool {
 	if !d.toks[i].has(fCap) && !d.toks[i].has(fNoCase) || d.hints&vEponymHead == 0 { // (no "disease", "syndrome"… in the note)
 		return false
 	}
-	if d.eponymHead(i, true) < 0 && !d.eponymPair(i) {
-		return false
+	if !(d.is(i+1, vEponymHead) || d.is(i+2, vEponymHead) || d.is(i+3, vEponymHead) || d.is(i+4, vEponymHead) || d.is(i+5, vEponymHead)) ||
+		d.eponymHead(i, true) < 0 && !d.eponymPair(i) {
+		return false // (no head in reach: most words, one test of a bit each)
 	}
 	c := i
 	if i >= 2 && d.isPunct(i-1, '-') && d.glued(i-2) && d.glued(i-1) && d.toks[i-2].kind == tkWord {
@@ -961,11 +962,15 @@ func (d *detector) eponymHead(i int, mod bool) int {
 	if d.is(j, vEponymHead) {
 		return j
 	}
-	if m := j + 1; m < len(d.toks) && d.toks[m].kind == tkWord && !d.toks[m].has(fNL) && d.is(m, vEponymHead) && editionNumerals[d.word(j)] && d.toks[j].has(fCap) == d.toks[i].has(fCap) {
+	// (the bit of the word after first: most words precede no head)
+	m := j + 1
+	if m >= len(d.toks) || !d.is(m, vEponymHead) || d.toks[m].kind != tkWord || d.toks[m].has(fNL) {
+		return -1
+	}
+	if n := d.toks[j].end - d.toks[j].start; (n == 2 || n == 3) && d.toks[j].has(fCap) == d.toks[i].has(fCap) && editionNumerals[d.word(j)] {
 		return m // a type's numeral between: "Salter-Harris II fracture", "Mobitz II block"
 	}
-	if m := j + 1; mod && m < len(d.toks) && d.toks[m].kind == tkWord && !d.toks[m].has(fNL) && eponymModHeads[d.word(m)] &&
-		d.toks[j].lex&(lexCommon|lexClinical) != 0 && d.toks[j].lex&(lexFirst|lexLast) == 0 && !d.is(j, vStopword|vTitle|vNameLabel) {
+	if mod && d.toks[j].lex&(lexCommon|lexClinical) != 0 && d.toks[j].lex&(lexFirst|lexLast) == 0 && !d.is(j, vStopword|vTitle|vNameLabel) && eponymModHeads[d.word(m)] {
 		return m
 	}
 	return -1
@@ -979,13 +984,14 @@ func (d *detector) eponymHead(i int, mod bool) int {
 // case).
 func (d *detector) eponymPair(i int) bool {
 	j := i + 1
-	if j+1 >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) {
-		return false
+	if j+1 >= len(d.toks) || d.toks[j].kind != tkWord || d.toks[j].has(fNL) ||
+		!(d.is(i+2, vEponymHead) || d.is(i+3, vEponymHead) || d.is(i+4, vEponymHead) || d.is(i+5, vEponymHead)) {
+		return false // (no head in reach: most words)
 	}
 	sameCase := func(k int) bool {
 		return d.toks[k].kind == tkWord && !d.toks[k].has(fNL) && d.toks[k].has(fCap) == d.toks[i].has(fCap) && d.toks[k].has(fNoCase) == d.toks[i].has(fNoCase)
 	}
-	if d.word(j) == "and" {
+	if d.toks[j].end-d.toks[j].start == 3 && d.word(j) == "and" {
 		return sameCase(j+1) && !d.is(j+1, vStopword) && d.eponymHead(j+1, true) >= 0
 	}
 	if !sameCase(j) || d.toks[j].start-d.toks[i].end != 1 || d.toks[i].lex&lexFirst == 0 && d.toks[i].lex&(lexCommon|lexClinical|lexSafe) != 0 {

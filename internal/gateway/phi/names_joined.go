@@ -17,7 +17,7 @@ func (d *detector) joinedName(w string) bool {
 	if len(w) < 9 || len(w) > 24 {
 		return false
 	}
-	for cut := 4; cut <= len(w)-4; cut++ {
+	for cut := 4; cut <= len(w)-4 && cut <= 10; cut++ { // (a first name of ten letters at most)
 		if !isASCIILetter(w[cut-1]) {
 			return false
 		}
