@@ -51,6 +51,7 @@ type detector struct {
 	sepSeen       bool     // single letters or digit groups in a row with a separator (sepPieces runs)
 	ocrSteps      int      // tokens ocrNumbers read around its letters (a test bounds them)
 	dottedSteps   int      // bytes scanDotted walked back over (a test bounds them)
+	spacedSteps   int      // bytes spacedEmail read around its '@' (a test bounds them)
 	handleSteps   int      // bytes underscoreHandle walked back over (a test bounds them)
 	sepSteps      int      // tokens sepCallContext read back (a test bounds them)
 	triggerSteps  int      // tokens trigger read of the values after its trigger words (a test bounds them)

@@ -1010,7 +1010,7 @@ var (
 addison addison's huntington huntington's hodgkin hodgkin's raynaud raynaud's sjogren sjogren's kawasaki tourette
 tourette's asperger asperger's babinski mcburney whipple whipple's kussmaul korotkoff trendelenburg valsalva heimlich
 karnofsky apgar braden glasgow gleason snellen romberg lachman tinel phalen mifflin ireton benedict cheyne stokes
-pugh jeor guillain barre fenton schofield hamwi satter segar neer hallpike hasselbalch cockcroft westergren`)
+pugh jeor guillain barre fenton schofield hamwi satter segar neer hallpike hasselbalch cockcroft gault westergren`)
 	scoreEponyms = set(`morse clark katz lawton wells ranson bishop tanner harris jones child breslow denver holliday olsen
 vanderbilt conners beck wong baker legg calve perthes osgood schlatter bayley`)
 	// scoreHeads follow a score named for a person: "Tanner stage 2",
@@ -1028,10 +1028,22 @@ func (d *detector) namedFor(i int) bool {
 		return false
 	}
 	w := d.word(i)
-	if eponyms[w] && !d.nameContext(i) {
+	c := i
+	if i >= 2 && d.isPunct(i-1, '-') && d.glued(i-2) && d.glued(i-1) && d.toks[i-2].kind == tkWord {
+		c = i - 2 // the second half of a pair takes the first's context: "Dr. Gault-Hallpike", "Mr. Guillain-Barre"
+	}
+	if eponyms[w] && !d.nameContext(c) {
 		return true
 	}
 	if !scoreEponyms[w] && !eponyms[w] {
+		// the other half of a pair with an eponym of the list:
+		// "Dix-Hallpike", "Cockcroft-Gault" (not of a score's surname:
+		// "Rosa-Harris" is a double surname)
+		for _, k := range [2]int{i - 2, i + 2} {
+			if k >= 0 && k < len(d.toks) && d.isPunct((i+k)/2, '-') && d.glued(min(i, k)) && d.glued((i+k)/2) && d.toks[k].kind == tkWord && eponyms[d.word(k)] {
+				return !d.nameContext(min(i, k))
+			}
+		}
 		return false
 	}
 	if j := i + 1; j < len(d.toks) && !d.toks[j].has(fNL) && d.toks[j].kind == tkNum {
@@ -1049,7 +1061,7 @@ func (d *detector) namedFor(i int) bool {
 	for _, k := range [2]int{i - 2, i + 2} {
 		if k >= 0 && k < len(d.toks) && d.isPunct((i+k)/2, '-') && d.glued(min(i, k)) && d.glued((i+k)/2) && d.toks[k].kind == tkWord &&
 			(eponyms[d.word(k)] || scoreEponyms[d.word(k)]) {
-			return true // "Harris-Benedict", "Child-Pugh", "Ireton-Jones"
+			return !d.nameContext(min(i, k)) // "Harris-Benedict", "Child-Pugh", "Ireton-Jones"; not "Mr. Guillain-Barre"
 		}
 	}
 	return false

@@ -29,6 +29,10 @@ func TestRunsReadBackBounded(t *testing.T) {
 		{"digits", "scores " + strings.Repeat("1 ", n), func(d *detector) int { return d.sepSteps }, 13 * n},
 		{"glued triggers", "chart " + strings.Repeat("MRN:", n), func(d *detector) int { return d.triggerSteps }, (maxTriggerValue + 1) * n},
 		{"glued titles", "seen by " + strings.Repeat("Mr.", n), func(d *detector) int { return d.triggerSteps }, (maxTriggerValue + 1) * n},
+		// (a spaced e-mail reads at most 64 bytes of its local part and of
+		// each of five labels: 6*64 a '@')
+		{"spaced letters and '@'", "mail " + strings.Repeat("j o h n @ ", n/5), func(d *detector) int { return d.spacedSteps }, 6 * 64 * n / 5},
+		{"spaced labels and '@'", "mail " + strings.Repeat("ab . ", n/2) + strings.Repeat("@ ab . ", n/4), func(d *detector) int { return d.spacedSteps }, 6 * 64 * n / 4},
 	} {
 		steps := 0
 		if err := e.withDetector(context.Background(), c.text, nil, func(d *detector) { steps = c.steps(d) }); err != nil {

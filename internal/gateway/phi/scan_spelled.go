@@ -133,6 +133,7 @@ func (d *detector) spacedEmail(at int) (p, q int, ok bool) {
 		for k < len(s) && k-a < 64 && (isAlnum(s[k]) || s[k] == '-' && k > a) {
 			letter = letter || isASCIILetter(s[k])
 			k++
+			d.spacedSteps++
 		}
 		if k == a || !letter {
 			return 0, 0, false // (no label of digits alone: "@ 1400")
@@ -167,11 +168,13 @@ func (d *detector) spacedEmail(at int) (p, q int, ok bool) {
 	p = e
 	for p > 0 && e-p < 64 && isEmailLocal(s[p-1]) {
 		p--
+		d.spacedSteps++
 	}
 	if p == e && (p == 0 || !isAlnum(s[p-1])) {
 		// a single letter: more before it, each after one blank
 		for p >= 2 && e-p < 64 && s[p-1] == ' ' && isAlnum(s[p-2]) && (p == 2 || !isAlnum(s[p-3])) {
 			p -= 2
+			d.spacedSteps += 2
 		}
 	}
 	for p < e && s[p] == '.' {

@@ -28,6 +28,10 @@ func TestNoteTypesTwentyFirst(t *testing.T) {
 		{"an eponym with a word, a numeral or a second eponym before its head", mixed + "Apley scratch test limited. Hamilton anxiety scale 18. Bristol stool type 6. " +
 			"Ortolani and Barlow maneuvers negative. Weber and Rinne tests done. Salter-Harris II fracture of the radius. Marcus Gunn pupil on the left.",
 			nil, []string{"Apley", "Hamilton", "Bristol", "Ortolani", "Barlow", "Weber", "Rinne", "Salter-Harris", "Marcus Gunn"}},
+		{"an eponym's pair with one half on the list", mixed + "Dix-Hallpike positive to the right. Cockcroft-Gault CrCl 42 mL/min. Henderson-Hasselbalch used.",
+			nil, []string{"Dix-Hallpike", "Cockcroft-Gault", "Henderson-Hasselbalch"}},
+		{"a double surname of eponyms after a title is a name", mixed + "Spoke with Dr. Gault-Hallpike today. Mr. Guillain-Barre here for his visit.",
+			[]string{"Gault-Hallpike", "Guillain-Barre"}, nil},
 		{"eponyms in a note without capitals", lower + "hx of stevens-johnson syndrome from a sulfa drug. mallory-weiss tear suspected. cirrhosis, child-pugh class b.",
 			nil, []string{"stevens-johnson", "mallory-weiss", "pugh"}},
 		{"a relative's name before a head that is a verb too", mixed + "Mother Yolanda signs consent for the procedure. Daughter Ileana signs the form.",
