@@ -1049,6 +1049,9 @@ func (d *detector) namedFor(i int) bool {
 	if j := i + 1; j < len(d.toks) && !d.toks[j].has(fNL) && d.toks[j].kind == tkNum {
 		return true // "Morse 60", "Braden 12"
 	}
+	if j := i + 1; j+1 < len(d.toks) && !d.toks[j].has(fNL) && d.toks[j].kind == tkWord && d.is(j, vVitalLabel) && d.toks[j+1].kind == tkNum && !d.toks[j+1].has(fNL) && !d.nameContext(i) {
+		return true // a score's label between: "Katz ADL 4/6", "Lawton IADL 5/8"
+	}
 	if j := i + 1; j < len(d.toks) && !d.toks[j].has(fNL) && d.toks[j].kind == tkWord && !d.glued(i) && d.toks[j].start-d.toks[i].end == 1 &&
 		editionNumerals[d.word(j)] && d.toks[j].has(fAllCaps) && !d.titleBefore(i) && !d.credentialBefore(i) && !d.nameBefore(i) {
 		// a test's edition, no generation's suffix: "Denver II", "Bayley

@@ -218,7 +218,7 @@ pap pcwp ci svr iop va kcal calories protein carbs carbohydrates fat fiber sugar
 steps sleep hrv vo2 vo2max rmr tdee level levels pain strength motor power rating scale grade stage platelets plts platelet neutrophils lymphocytes
 monocytes eosinophils anc alc cd4 viral load count counts titer titre ige igg vitd ferritin b12 folate
 peep ps psv cpap bipap ipap epap simv imv ac prvc pcv pc vc tv vt stv mv ve flowby rsbi nif cpk ck ckmb
-sys dia systolic diastolic`)
+sys dia systolic diastolic adl adls iadl iadls`)
 }
 
 // idTriggers introduce an identifier; the value says which type.
