@@ -405,3 +405,96 @@ func TestPendingSessionReachesOnlyItsFactors(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIKeyScopesEveryRoute sends every operation of openapi.json, with
+// the org's real ids and an empty object as the body, with an admin API key
+// of each scope. A key reaches the routes of its scope only
+// (docs/authentication.md): `members` the member routes (not a member's
+// factors), `audit:read` the audit log and its proofs, `dsr` the
+// data-subject request queue, `gateway` nothing here (the gateway is under
+// /llm). Every other route refuses it (401 or 403), and none answers 5xx.
+func TestAPIKeyScopesEveryRoute(t *testing.T) {
+	w := newWorld(t, withLocalhost())
+	o := w.createOrg("Key Sweep Clinic")
+	w.populate(o, "ks")
+
+	raw, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	// Routes that take no credential at all.
+	public := map[string]bool{
+		"POST /v1/auth/magic-link": true, "GET /v1/auth/magic": true, "POST /v1/auth/magic": true,
+		"POST /v1/auth/passkeys/signin/begin": true, "POST /v1/auth/passkeys/signin/finish": true,
+		"GET /healthz": true, "GET /readyz": true, "GET /v1/openapi.json": true, "GET /metrics": true,
+		"GET /.well-known/ward-audit-key": true, "GET /v1/case-invites/accept": true,
+		// an invitation's token and an emergency sign-in (a passkey
+		// assertion) are credentials of their own
+		"POST /v1/case-invites/accept": true, "POST /v1/auth/break-glass/activate": true,
+		"GET /v1/sso/start": true, "GET /v1/sso/oidc/callback": true, "GET /v1/sso/saml/{id}/metadata": true,
+		"POST /v1/sso/saml/{id}/acs": true,
+	}
+	inScope := func(scope, method, path string) bool {
+		switch scope {
+		case "members":
+			return path == "/v1/members" || path == "/v1/members/{user_id}"
+		case "audit:read":
+			return method == "GET" && (path == "/v1/audit/events" || path == "/v1/audit/checkpoint" ||
+				strings.HasPrefix(path, "/v1/audit/proof/"))
+		case "dsr":
+			return strings.HasPrefix(path, "/v1/compliance/dsr")
+		}
+		return false
+	}
+	fill := map[string]string{
+		"{id}": o.P1.String(), "{user_id}": o.Prov.ID.String(), "{user}": o.Prov.ID.String(),
+		"{invite_id}": uuid.NewString(), "{amendment_id}": uuid.NewString(), "{domain}": "example.test",
+	}
+	for _, scope := range []string{"members", "audit:read", "dsr", "gateway"} {
+		t.Run(scope, func(t *testing.T) {
+			k := w.createKey(o, scope)
+			var wrong []string
+			n := 0
+			for path, methods := range doc.Paths {
+				for m := range methods {
+					method := strings.ToUpper(m)
+					if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, method) ||
+						public[method+" "+path] {
+						continue
+					}
+					p := path
+					for k, v := range fill {
+						p = strings.ReplaceAll(p, k, v)
+					}
+					var body any
+					if method != "GET" && method != "DELETE" {
+						body = map[string]any{}
+					}
+					resp, b := w.request(method, p, "", body, "x-api-key", k.Key)
+					n++
+					switch {
+					case resp.StatusCode >= 500:
+						wrong = append(wrong, fmt.Sprintf("%s %s: %d %s", method, path, resp.StatusCode, shorten(b)))
+					case inScope(scope, method, path):
+					case resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden:
+						wrong = append(wrong, fmt.Sprintf("%s %s: %d %s", method, path, resp.StatusCode, shorten(b)))
+					}
+				}
+			}
+			if n < 100 {
+				t.Fatalf("only %d operations were tried", n)
+			}
+			slices.Sort(wrong)
+			if len(wrong) > 0 {
+				t.Errorf("a %s key was answered outside its scope on %d of %d routes:\n%s",
+					scope, len(wrong), n, strings.Join(wrong, "\n"))
+			}
+		})
+	}
+}
