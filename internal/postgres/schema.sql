@@ -3561,6 +3561,21 @@ end $$;
 ALTER FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) OWNER TO ward_definer;
 
 --
+-- Name: org_shredded_sso(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.org_shredded_sso() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform app.sso_release_shredded(new.id);
+  return null;
+end $$;
+
+ALTER FUNCTION app.org_shredded_sso() OWNER TO ward_definer;
+
+--
 -- Name: own_email(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -6125,6 +6140,33 @@ begin
 end $_$;
 
 ALTER FUNCTION app.sso_failure(p_state_hash bytea, p_reason text, p_request text, p_ip text, p_ua text) OWNER TO ward_definer;
+
+--
+-- Name: sso_release_shredded(uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.sso_release_shredded(p_org uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r record;
+  n integer := 0;
+begin
+  -- Only a shredded org's: the shred's trigger and this migration call it.
+  if not exists (select from app.orgs o where o.id = p_org and o.shredded_at is not null) then
+    raise exception 'sso_release_shredded: the org is not shredded' using errcode = '55000';
+  end if;
+  for r in delete from app.sso_connections c where c.org_id = p_org returning c.id, c.kind loop
+    perform audit.append_as(p_org, 'sso.connection.delete', 'success', 'sso_connection', r.id,
+      p_details => jsonb_build_object('reason', 'org_shredded', 'kind', r.kind, 'sessions_ended', 0,
+        'operator', true, 'by', session_user::text));
+    n := n + 1;
+  end loop;
+  return n;
+end $$;
+
+ALTER FUNCTION app.sso_release_shredded(p_org uuid) OWNER TO ward_definer;
 
 --
 -- Name: sso_take(bytea, bytea, text, text, text); Type: FUNCTION; Schema: app; Owner: ward_definer
@@ -13128,6 +13170,12 @@ CREATE TRIGGER org_shredded BEFORE INSERT ON app.sessions FOR EACH ROW EXECUTE F
 CREATE TRIGGER org_shredded BEFORE INSERT ON app.sso_connections FOR EACH ROW EXECUTE FUNCTION app.refuse_shredded_org();
 
 --
+-- Name: orgs org_shredded_sso; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER org_shredded_sso AFTER UPDATE OF shredded_at ON app.orgs FOR EACH ROW WHEN (((old.shredded_at IS NULL) AND (new.shredded_at IS NOT NULL))) EXECUTE FUNCTION app.org_shredded_sso();
+
+--
 -- Name: orgs orgs_key_scope; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -15871,6 +15919,12 @@ GRANT ALL ON FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped b
 GRANT ALL ON FUNCTION app.org_keyset(p_org uuid, OUT purpose text, OUT wrapped bytea) TO ward_ops;
 
 --
+-- Name: FUNCTION org_shredded_sso(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.org_shredded_sso() FROM PUBLIC;
+
+--
 -- Name: FUNCTION own_email(); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -16261,6 +16315,12 @@ GRANT ALL ON FUNCTION app.sso_domain_verify_failed(p_domain text, p_reason text,
 
 REVOKE ALL ON FUNCTION app.sso_failure(p_state_hash bytea, p_reason text, p_request text, p_ip text, p_ua text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.sso_failure(p_state_hash bytea, p_reason text, p_request text, p_ip text, p_ua text) TO ward_app;
+
+--
+-- Name: FUNCTION sso_release_shredded(p_org uuid); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.sso_release_shredded(p_org uuid) FROM PUBLIC;
 
 --
 -- Name: FUNCTION sso_take(p_state_hash bytea, p_binder_hash bytea, p_request text, p_ip text, p_ua text, OUT status text, OUT org_id uuid, OUT connection_id uuid, OUT kind text, OUT issuer text, OUT client_id text, OUT client_secret_enc bytea, OUT signing_algs text[]); Type: ACL; Schema: app; Owner: ward_definer

@@ -295,6 +295,19 @@ func (s *Service) complete(ctx context.Context, inst *envelope.OrgKeys, stateHas
 		AuthTime: authTime, Hd: nullText(hd)}
 	// The domain of a new address, noted for enforce_sso (00128).
 	var note *dbsqlc.NoteEmailDomainParams
+	if identity.ValidEmail(email) && !canonicalEmail(email) {
+		// An address the blind index would fold into another one (Unicode
+		// compatibility forms: "𝐝𝐨𝐜@…" or full-width letters are "doc@…"
+		// to NormalizeEmail) names nobody, as one the IdP marks unverified:
+		// the IdP holds it apart from the member's own address (a user who
+		// may edit their profile gets it past the IdP's uniqueness check),
+		// and linking by it would sign that user in as the member, or JIT
+		// would give them the member's address. Case alone still folds (the
+		// address is case-insensitive everywhere in Ward). A subject linked
+		// before signs in by its subject.
+		s.log.WarnContext(ctx, "sso: the IdP's address is not in its normal form; it links no one")
+		email = ""
+	}
 	if identity.ValidEmail(email) {
 		norm := envelope.NormalizeEmail(email)
 		fresh := uuid.New()
@@ -431,6 +444,13 @@ func verifyReason(err error) string {
 		return "bad_signature"
 	}
 	return "id_token_invalid"
+}
+
+// canonicalEmail reports whether email is already what NormalizeEmail
+// makes of it, but for case: what the IdP asserted is the address the
+// member's blind index was made from, not another spelling folded into it.
+func canonicalEmail(email string) bool {
+	return envelope.NormalizeEmail(email) == strings.ToLower(email)
 }
 
 func emailDomain(email string) string {

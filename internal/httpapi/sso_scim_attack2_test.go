@@ -1,0 +1,166 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/wardhq/ward/internal/identity"
+	"github.com/wardhq/ward/internal/sso"
+)
+
+// An attacker's second review of SSO and SCIM, after break-glass, the
+// assurance policy in the database, passkey-bound sessions, the crypto-shred
+// of an org and the SAML IdP-initiated confirmation page. Each test is a
+// finding (it failed before its fix) or a probe that held, kept as a guard.
+
+// TestAttackSSOShreddedOrgReleasesDomain: a crypto-shredded org's SSO
+// connections go with it (migration 00317). Before, its domains stayed
+// verified: the unique index on verified domains kept every other org from
+// verifying them again (409 for good: the practice coming back as a new
+// org, another org of the same hospital), and /v1/sso/start by address
+// still sent browsers to the IdP the departed org's admin had chosen (a
+// sign-in refused only at the callback).
+func TestAttackSSOShreddedOrgReleasesDomain(t *testing.T) {
+	dns := startDNS(t)
+	w := newWorld(t, withSSOConfig(func(c *sso.Config) { c.Resolver = dns.resolver() }))
+	const name = "Leaving Practice"
+	a := w.createOrg(name)
+	op := startEvilOP(t, "leaving", "leaving-secret-123")
+	conn := w.createConnection(a, map[string]any{"name": "Leaving IdP", "issuer": op.issuer, "client_id": "leaving",
+		"client_secret": "leaving-secret-123", "signing_algs": []string{"ES256"}})
+	var claim sso.Domain
+	w.do("POST", "/v1/sso/domains", a.Admin.Token, map[string]any{"domain": "leaving.test", "connection_id": conn.ID},
+		http.StatusCreated, &claim)
+	dns.set(claim.TXTName, claim.TXTValue)
+	w.do("POST", "/v1/sso/domains/leaving.test/verify", a.Admin.Token, nil, http.StatusOK, nil)
+	w.addMember(a, "doc@leaving.test", identity.RoleProvider)
+	op.set(func(op *evilOP) { op.sub, op.email = "doc-1", "doc@leaving.test" })
+	if b, resp, body := w.ssoSignIn(t, a, conn.ID.String()); resp.StatusCode != http.StatusSeeOther || b.session() == "" {
+		t.Fatalf("the member's sign-in before the shred: %d %s", resp.StatusCode, body)
+	}
+
+	if _, err := w.env.Super.Pool.Exec(t.Context(), `select app.ops_org_shred($1, $2, false)`, a.ID, name); err != nil {
+		t.Fatal(err)
+	}
+
+	// Nothing routes to the shredded org any more: by address, or by its
+	// connection.
+	for _, start := range []string{"/v1/sso/start?email=" + url.QueryEscape("doc@leaving.test"),
+		"/v1/sso/start?org=" + a.ID.String() + "&connection=" + conn.ID.String()} {
+		b := w.browser(t)
+		resp, body := b.get(w.srv.URL + start)
+		if resp.StatusCode != http.StatusNotFound || problemCode(t, body) != "sso_no_route" || len(b.visits) != 0 {
+			t.Fatalf("%s after the shred: %d (visited %v) %s", start, resp.StatusCode, b.visits, body)
+		}
+	}
+	var left int
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select (select count(*) from app.sso_connections where org_id = $1)
+	    + (select count(*) from app.sso_domains where org_id = $1) + (select count(*) from app.sso_identities where org_id = $1)`,
+		a.ID).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d SSO rows of the shredded org left (%v)", left, err)
+	}
+	// Each connection's end is in the org's log, with the reason.
+	var reason string
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select details->>'reason' from audit.events where org_id = $1
+	    and action = 'sso.connection.delete' and object_id = $2`, a.ID, conn.ID).Scan(&reason); err != nil ||
+		reason != "org_shredded" {
+		t.Fatalf("sso.connection.delete of the shredded org's connection: %q (%v)", reason, err)
+	}
+
+	// The domain is free: another org proves it by DNS and routes it.
+	b := w.createOrg("Returning Practice")
+	op2 := startEvilOP(t, "returning", "returning-secret-1")
+	conn2 := w.createConnection(b, map[string]any{"name": "Returning IdP", "issuer": op2.issuer, "client_id": "returning",
+		"client_secret": "returning-secret-1", "signing_algs": []string{"ES256"}})
+	var again sso.Domain
+	w.do("POST", "/v1/sso/domains", b.Admin.Token, map[string]any{"domain": "leaving.test", "connection_id": conn2.ID},
+		http.StatusCreated, &again)
+	dns.set(again.TXTName, again.TXTValue)
+	w.do("POST", "/v1/sso/domains/leaving.test/verify", b.Admin.Token, nil, http.StatusOK, nil)
+	w.addMember(b, "doc@leaving.test", identity.RoleProvider)
+	op2.set(func(op *evilOP) { op.sub, op.email = "doc-2", "doc@leaving.test" })
+	br := w.browser(t)
+	resp, body := br.get(w.srv.URL + "/v1/sso/start?email=" + url.QueryEscape("doc@leaving.test"))
+	if resp.StatusCode != http.StatusSeeOther || br.session() == "" {
+		t.Fatalf("routing the released domain to the new org: %d %s", resp.StatusCode, body)
+	}
+	// A connection cannot come back to the shredded org (00268's trigger).
+	if _, err := w.env.Super.Pool.Exec(t.Context(), `insert into app.sso_connections (org_id, id, kind, name, issuer,
+	    client_id, client_secret_enc, created_by) values ($1, gen_random_uuid(), 'oidc', 'x', 'https://idp.example', 'x',
+	    '\x00', $2)`, a.ID, a.Admin.ID); err == nil {
+		t.Fatal("a connection was added to a shredded org")
+	}
+}
+
+// TestAttackSSOLookalikeAddress: an address the IdP holds apart from a
+// member's, but which Ward's blind index folds into it (Unicode
+// compatibility forms: mathematical bold, full-width letters), links no one
+// and creates no one. Before, a user of the org's own IdP who may edit their
+// profile's address (the IdP's uniqueness check lets "𝐝𝐨𝐜@…" past, as it is
+// not "doc@…") signed in as the member with the plain address, an admin
+// included, and locked the member out (their own subject was then a second
+// one); with JIT, they took the plain address for a new account.
+func TestAttackSSOLookalikeAddress(t *testing.T) {
+	dns := startDNS(t)
+	w := newWorld(t, withSSOConfig(func(c *sso.Config) { c.Resolver = dns.resolver() }))
+	a := w.createOrg("Lookalike Org")
+	op := startEvilOP(t, "lookalike", "lookalike-secret-1")
+	conn := w.createConnection(a, map[string]any{"name": "Corp IdP", "issuer": op.issuer, "client_id": "lookalike",
+		"client_secret": "lookalike-secret-1", "signing_algs": []string{"ES256"}, "jit": true, "jit_role": "provider"})
+	var claim sso.Domain
+	w.do("POST", "/v1/sso/domains", a.Admin.Token, map[string]any{"domain": "corp.test", "connection_id": conn.ID},
+		http.StatusCreated, &claim)
+	dns.set(claim.TXTName, claim.TXTValue)
+	w.do("POST", "/v1/sso/domains/corp.test/verify", a.Admin.Token, nil, http.StatusOK, nil)
+	boss := w.addMember(a, "boss@corp.test", identity.RoleAdmin)
+
+	refused := func(sub, email string) {
+		t.Helper()
+		op.set(func(op *evilOP) { op.sub, op.email = sub, email })
+		b, resp, body := w.ssoSignIn(t, a, conn.ID.String())
+		if resp.StatusCode != http.StatusForbidden || problemCode(t, body) != "sso_no_account" || b.session() != "" {
+			t.Fatalf("%q signed in: %d %s", email, resp.StatusCode, body)
+		}
+		var reason string
+		if err := w.env.Super.Pool.QueryRow(t.Context(), `select details->>'reason' from audit.events where org_id = $1
+		    and action = 'auth.signin' and outcome = 'denied' order by at desc limit 1`, a.ID).Scan(&reason); err != nil ||
+			reason != "no_email" {
+			t.Fatalf("%q refused for %q (%v)", email, reason, err)
+		}
+	}
+	users := func() (n int) {
+		t.Helper()
+		if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from app.users`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := users()
+	refused("mallory-1", "\U0001d41b\U0001d428\U0001d42c\U0001d42c@corp.test") // mathematical bold "boss"
+	refused("mallory-2", "ｂｏｓｓ@corp.test")                                     // full-width letters
+	refused("mallory-3", "ｎｅｗ.ｈｉｒｅ@corp.test")                                 // JIT would have made new.hire@corp.test
+	if n := users(); n != before {
+		t.Fatalf("a look-alike address made %d accounts", n-before)
+	}
+	var links int
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select count(*) from app.sso_identities where org_id = $1`,
+		a.ID).Scan(&links); err != nil || links != 0 {
+		t.Fatalf("%d identities linked by look-alike addresses (%v)", links, err)
+	}
+
+	// The member's own identity links, and the address in another case
+	// still names them (addresses are case-insensitive in Ward).
+	op.set(func(op *evilOP) { op.sub, op.email = "boss-1", "Boss@Corp.test" })
+	b, resp, body := w.ssoSignIn(t, a, conn.ID.String())
+	if resp.StatusCode != http.StatusSeeOther || b.session() == "" {
+		t.Fatalf("the member's own sign-in: %d %s", resp.StatusCode, body)
+	}
+	var me struct {
+		UserID string `json:"user_id"`
+	}
+	w.do("GET", "/v1/me", b.session(), nil, http.StatusOK, &me)
+	if me.UserID != boss.ID.String() {
+		t.Fatalf("signed in as %s, want %s", me.UserID, boss.ID)
+	}
+}
