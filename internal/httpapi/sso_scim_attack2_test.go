@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
 	"testing"
@@ -162,5 +163,124 @@ func TestAttackSSOLookalikeAddress(t *testing.T) {
 	w.do("GET", "/v1/me", b.session(), nil, http.StatusOK, &me)
 	if me.UserID != boss.ID.String() {
 		t.Fatalf("signed in as %s, want %s", me.UserID, boss.ID)
+	}
+}
+
+// TestAttackSCIMProbesHeld keeps the SCIM probes of this review that held,
+// as guards: a token of a shredded org, another org's user by id, a PATCH
+// of userName (a member's sign-in address: their sign-in links), filter
+// injection, a huge count, routes and methods SCIM does not have. Every
+// refusal is a SCIM error (RFC 7644 §3.12), never another body.
+func TestAttackSCIMProbesHeld(t *testing.T) {
+	w := newWorld(t)
+	a := w.createOrg("SCIM Probe A")
+	b := w.createOrg("SCIM Probe B")
+	ta := w.createSCIMToken(a, "")
+	tb := w.createSCIMToken(b, "")
+	victim := w.addMember(b, "victim@probe-b.test", identity.RoleAdmin)
+	var u scimUser
+	w.scim("POST", "/scim/v2/Users", ta.Secret, `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+		"userName": "nurse@probe-a.test"}`, http.StatusCreated, &u)
+
+	// Another org's member, by id: 404 for every verb.
+	for _, m := range []string{"GET", "PUT", "PATCH", "DELETE"} {
+		body := ""
+		switch m {
+		case "PUT":
+			body = `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "victim@probe-b.test", "active": false}`
+		case "PATCH":
+			body = `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "value": {"active": false}}]}`
+		}
+		w.scimError(m, "/scim/v2/Users/"+victim.ID.String(), ta.Secret, body, http.StatusNotFound, "")
+	}
+	// A member's address does not change through SCIM (it is where their
+	// sign-in links go), in any of the shapes a PATCH may take.
+	for _, op := range []string{`{"op": "replace", "path": "userName", "value": "attacker@evil.test"}`,
+		`{"op": "replace", "value": {"userName": "attacker@evil.test"}}`,
+		`{"op": "replace", "value": {"urn:ietf:params:scim:schemas:core:2.0:User:userName": "attacker@evil.test"}}`} {
+		w.scimError("PATCH", "/scim/v2/Users/"+u.ID, ta.Secret, `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+			"Operations": [`+op+`]}`, http.StatusBadRequest, "mutability")
+	}
+	// Filter injection: attributes and operators Ward does not filter by.
+	for _, f := range []string{`userName pr`, `userName sw "a"`, `userName eq "x" or roles.value eq "admin"`,
+		`meta.created gt "2000-01-01T00:00:00Z"`} {
+		w.scimError("GET", filterQuery(f), ta.Secret, "", http.StatusBadRequest, "invalidFilter")
+	}
+	// An escaped quote is part of the value (the parser's, not a splice):
+	// it names no one, and nothing of another org.
+	var none scimList
+	w.scim("GET", filterQuery(`userName eq "x\") or (userName eq \"victim@probe-b.test"`), ta.Secret, "", http.StatusOK, &none)
+	if none.TotalResults != 0 || len(none.Resources) != 0 {
+		t.Fatalf("an escaped quote in a filter value: %+v", none)
+	}
+	// A huge count is a page of at most 1000.
+	var list scimList
+	w.scim("GET", "/scim/v2/Users?count=2147483647&startIndex=1", ta.Secret, "", http.StatusOK, &list)
+	if list.ItemsPerPage > 1000 || list.TotalResults < 1 {
+		t.Fatalf("count 2147483647: %+v", list)
+	}
+	// Routes and methods SCIM does not have: SCIM errors.
+	for _, c := range []struct{ method, path string }{{"GET", "/scim/v2/Bulk"}, {"POST", "/scim/v2/Bulk"},
+		{"GET", "/scim/v2/Me"}, {"POST", "/scim/v2/Users/.search"}, {"POST", "/scim/v2/Users/" + u.ID}} {
+		status, body := w.scimCall(c.method, c.path, ta.Secret, `{}`)
+		if status/100 != 4 || !bytes.Contains(body, []byte("urn:ietf:params:scim:api:messages:2.0:Error")) {
+			t.Fatalf("%s %s: %d %s", c.method, c.path, status, body)
+		}
+	}
+
+	// The token of a shredded org is no credential.
+	if _, err := w.env.Super.Pool.Exec(t.Context(), `select app.ops_org_shred($1, $2, false)`, b.ID, "SCIM Probe B"); err != nil {
+		t.Fatal(err)
+	}
+	w.scimError("GET", "/scim/v2/Users", tb.Secret, "", http.StatusUnauthorized, "")
+	w.scimError("POST", "/scim/v2/Users", tb.Secret, `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+		"userName": "back@probe-b.test"}`, http.StatusUnauthorized, "")
+}
+
+// TestAttackSSOAssuranceHeld: an SSO session the IdP's trusted amr made
+// AAL2 does not meet require_passkey (its amr is sso; a passkey step-up is
+// still pending), and an SSO session whose IdP asserted nothing trusted is
+// AAL1, pending mfa for an admin.
+func TestAttackSSOAssuranceHeld(t *testing.T) {
+	dns := startDNS(t)
+	// /v1/me reads the SSO session as a bearer token: no device binding.
+	w := newWorld(t, withUnboundOrgs(), withSSOConfig(func(c *sso.Config) { c.Resolver = dns.resolver() }))
+	a := w.createOrg("Assurance Org")
+	op := startEvilOP(t, "assure", "assure-secret-123")
+	conn := w.createConnection(a, map[string]any{"name": "IdP", "issuer": op.issuer, "client_id": "assure",
+		"client_secret": "assure-secret-123", "signing_algs": []string{"ES256"}, "trusted_amr": []string{"mfa"}})
+	var claim sso.Domain
+	w.do("POST", "/v1/sso/domains", a.Admin.Token, map[string]any{"domain": "assure.test", "connection_id": conn.ID},
+		http.StatusCreated, &claim)
+	dns.set(claim.TXTName, claim.TXTValue)
+	w.do("POST", "/v1/sso/domains/assure.test/verify", a.Admin.Token, nil, http.StatusOK, nil)
+	w.addMember(a, "chief@assure.test", identity.RoleAdmin)
+	type me struct {
+		AAL     int      `json:"aal"`
+		AMR     []string `json:"amr"`
+		Pending string   `json:"pending"`
+	}
+	signIn := func(amr []string) me {
+		t.Helper()
+		op.set(func(op *evilOP) { op.sub, op.email, op.amr = "chief-1", "chief@assure.test", amr })
+		b, resp, body := w.ssoSignIn(t, a, conn.ID.String())
+		if resp.StatusCode != http.StatusSeeOther || b.session() == "" {
+			t.Fatalf("sign-in: %d %s", resp.StatusCode, body)
+		}
+		var m me
+		w.do("GET", "/v1/me", b.session(), nil, http.StatusOK, &m)
+		return m
+	}
+	if m := signIn([]string{"pwd"}); m.AAL != 1 || m.Pending != "mfa" {
+		t.Fatalf("an SSO session without a trusted amr: %+v", m)
+	}
+	if m := signIn([]string{"mfa", "passkey", "hwk"}); m.AAL != 2 || m.Pending != "" || len(m.AMR) != 1 || m.AMR[0] != "sso" {
+		t.Fatalf("an SSO session with a trusted amr: %+v", m)
+	}
+	if _, err := w.env.Super.Pool.Exec(t.Context(), `update app.orgs set require_passkey = true where id = $1`, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if m := signIn([]string{"mfa", "passkey", "hwk"}); m.AAL != 2 || m.Pending != "passkey" {
+		t.Fatalf("an SSO session in an org requiring a passkey: %+v", m)
 	}
 }
