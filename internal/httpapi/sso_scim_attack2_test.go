@@ -284,3 +284,41 @@ func TestAttackSSOAssuranceHeld(t *testing.T) {
 		t.Fatalf("an SSO session in an org requiring a passkey: %+v", m)
 	}
 }
+
+// TestAttackSAMLStolenResponseNotIdPInitiated: an SP-initiated response
+// (bound to the browser that started, by InResponseTo and the RelayState's
+// state) taken by someone else and posted without its RelayState, to a
+// connection that allows IdP-initiated sign-ins, is not accepted as one:
+// no confirmation page, no session, the refusal audited.
+func TestAttackSAMLStolenResponseNotIdPInitiated(t *testing.T) {
+	w := newWorld(t, withUnboundOrgs())
+	a := w.createOrg("SAML Theft Org")
+	idp := samlIdP(t, "carol", "carol@theft.test", "c4r0l-pass")
+	_, md := (&browser{t: t, c: idpClient()}).get(idp.URL + "/metadata")
+	var conn sso.SAMLConnection
+	w.do("POST", "/v1/sso/saml/connections", a.Admin.Token, map[string]any{"name": "samlidp", "idp_metadata": string(md),
+		"allow_idp_initiated": true}, http.StatusCreated, &conn)
+	_, spMD := (&browser{t: t, c: idpClient()}).get(w.srv.URL + "/v1/sso/saml/" + conn.ID.String() + "/metadata")
+	put(t, idp.URL+"/services/ward", string(spMD))
+
+	victim := w.browser(t)
+	resp, body := victim.get(w.srv.URL + "/v1/sso/start?org=" + a.ID.String() + "&connection=" + conn.ID.String())
+	form := victim.samlLogin(idp, resp, body, "carol", "c4r0l-pass")
+	if form.Get("RelayState") == "" {
+		t.Fatal("an SP-initiated response without its RelayState")
+	}
+	stolen := url.Values{"SAMLResponse": {form.Get("SAMLResponse")}}
+	acs := w.srv.URL + "/v1/sso/saml/" + conn.ID.String() + "/acs"
+	thief := w.browser(t)
+	resp, body = thief.post(acs, stolen)
+	if resp.StatusCode != http.StatusUnauthorized || problemCode(t, body) != "sso_refused" || thief.session() != "" ||
+		samlConfirmInput.Match(body) {
+		t.Fatalf("a stolen SP-initiated response posted as IdP-initiated: %d %s", resp.StatusCode, body)
+	}
+	var reason string
+	if err := w.env.Super.Pool.QueryRow(t.Context(), `select details->>'reason' from audit.events where org_id = $1
+	    and action = 'auth.signin' and outcome = 'denied' order by at desc limit 1`, a.ID).Scan(&reason); err != nil ||
+		reason != "wrong_in_response_to" {
+		t.Fatalf("the stolen response refused for %q (%v)", reason, err)
+	}
+}
