@@ -633,3 +633,40 @@ func TestDeletedDocumentRowsHidden(t *testing.T) {
 		}
 	}
 }
+
+// A staff grant ended by the care team's removal (app.care_team_leave, a
+// trigger) ends the invitations still pending for its holder's address on
+// that case, as a manager's revocation does (00314 skipped every change
+// made inside another trigger, and care_team_leave revokes no invitation:
+// the provider accepted the pending one and was back on the case).
+func TestCareTeamRemovalEndsPendingInvites(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Care Pending Clinic")
+	w.populate(o, "cpi")
+	ctx := context.Background()
+	var c caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Claim"}, http.StatusCreated, &c)
+	cid := c.ID.String()
+	w.do("PUT", "/v1/cases/"+cid+"/members/"+o.Prov.ID.String(), o.Lead.Token, map[string]any{"kind": "staff",
+		"permissions": []string{"view", "download", "comment"}}, http.StatusOK, nil)
+	until := time.Now().Add(30 * 24 * time.Hour)
+	inv, tok := w.inviteOutbox(o.Lead.Token, cid, "cpi-prov@example.test", "attorney",
+		[]string{"view", "download", "comment"}, until)
+	w.do("DELETE", "/v1/patients/"+o.P1.String()+"/care-team/"+o.Prov.ID.String(), o.Lead.Token, nil, http.StatusNoContent, nil)
+	var grantRevoked, inviteRevoked bool
+	if err := w.env.Super.Pool.QueryRow(ctx, `select
+	    (select m.revoked_at is not null from app.case_members m where m.case_id = $1 and m.user_id = $2),
+	    (select i.revoked_at is not null from app.case_invites i where i.id = $3)`, c.ID, o.Prov.ID, inv).
+		Scan(&grantRevoked, &inviteRevoked); err != nil {
+		t.Fatal(err)
+	}
+	if !grantRevoked {
+		t.Fatalf("the staff grant outlived the care team's removal")
+	}
+	if !inviteRevoked {
+		t.Errorf("the invitation pending for the removed provider's address is still live")
+	}
+	if _, resp, _ := w.accept(tok); resp.StatusCode == http.StatusOK {
+		t.Errorf("the removed provider accepted the pending invitation")
+	}
+}

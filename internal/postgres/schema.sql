@@ -998,9 +998,16 @@ declare
   why text;
 begin
   if pg_catalog.pg_trigger_depth() > 1 then
-    return null; -- another trigger's change (membership_revoked, care_team_leave) says its own
-  end if;
-  if old.revoked_at is null and new.revoked_at is not null then
+    -- another trigger's change: a revoked membership ends the member's
+    -- invitations itself (member_revoked); a care team's removal or a
+    -- role change does not
+    if not (old.revoked_at is null and new.revoked_at is not null)
+       or not exists (select from app.memberships m
+                       where m.org_id = new.org_id and m.user_id = new.user_id and m.revoked_at is null) then
+      return null;
+    end if;
+    why := 'grant_revoked';
+  elsif old.revoked_at is null and new.revoked_at is not null then
     why := 'grant_revoked';
   elsif new.revoked_at is null and coalesce(current_setting('ward.credential', true), '') <> ''
         and (new.kind, new.permissions, new.access_expires_at, old.revoked_at is null)
