@@ -1,0 +1,100 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/wardhq/ward/internal/auth"
+)
+
+// An attacker's spellings of a role name sent to the member-update route
+// by an admin and by a key with the members scope: a Cyrillic look-alike,
+// other cases, trailing space and zero-width characters, full-width
+// letters, empty, null and a non-string. Each is a 400 problem (never a
+// 200 nor a 500) and the member's role is unchanged.
+func TestAdminAttackRoleLookalikes(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Lookalike Org")
+	w.populate(o, "look")
+	key := w.createKey(o, auth.ScopeMembers)
+	path := "/v1/members/" + o.Prov.ID.String()
+	roles := []any{"\u0430dmin", "Admin", "ADMIN", "admin ", " admin", "admin\u200b", "\u200badmin",
+		"\uff41\uff44\uff4d\uff49\uff4e", "le\u0430d", "", nil, 7, []string{"admin"}, map[string]string{"role": "admin"}}
+	for _, tok := range []struct{ name, token string }{{"admin", o.Admin.Token}, {"members key", key.Key}} {
+		for _, r := range roles {
+			resp, body := w.request("PATCH", path, tok.token, map[string]any{"role": r})
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("%s sets role %q: %d %s, want 400", tok.name, r, resp.StatusCode, body)
+				continue
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("%s sets role %q: content type %q", tok.name, r, ct)
+			}
+		}
+	}
+	var role string
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select role from app.memberships
+		where org_id = $1 and user_id = $2 and revoked_at is null`, o.ID, o.Prov.ID).Scan(&role); err != nil {
+		t.Fatal(err)
+	}
+	if role != "provider" {
+		t.Fatalf("the provider's role is now %q", role)
+	}
+}
+
+// Malformed session policies (nulls, negatives, strings, arrays, missing
+// fields, unknown fields) are 400 problems and leave the policy as it was.
+func TestAdminAttackSessionPolicyShapes(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Shapes Org")
+	before := w.do("GET", "/v1/org/session-policy", o.Admin.Token, nil, http.StatusOK, nil)
+	for _, b := range []string{
+		`{"session_idle_timeout_min":null,"session_absolute_max_min":60}`,
+		`{"session_idle_timeout_min":5,"session_absolute_max_min":null}`,
+		`{"session_idle_timeout_min":-5,"session_absolute_max_min":60}`,
+		`{"session_idle_timeout_min":5,"session_absolute_max_min":-60}`,
+		`{"session_idle_timeout_min":"5","session_absolute_max_min":60}`,
+		`{"session_idle_timeout_min":[5],"session_absolute_max_min":60}`,
+		`{"session_idle_timeout_min":5.5,"session_absolute_max_min":60}`,
+		`{"session_idle_timeout_min":5}`,
+		`{}`,
+		`null`,
+		`[]`,
+		`{"session_idle_timeout_min":5,"session_absolute_max_min":60,"session_absolute_max_min":99999999}`,
+		`{"session_idle_timeout_min":5,"session_absolute_max_min":60,"floor":0}`,
+	} {
+		resp, body := w.request("PUT", "/v1/org/session-policy", o.Admin.Token, json.RawMessage(b))
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %d %s, want 400", b, resp.StatusCode, body)
+		}
+	}
+	after := w.do("GET", "/v1/org/session-policy", o.Admin.Token, nil, http.StatusOK, nil)
+	if string(after) != string(before) {
+		t.Fatalf("the policy changed: %s → %s", before, after)
+	}
+}
+
+// No API key, whatever its scope, changes an org policy: each policy route
+// takes sessions only and answers 403.
+func TestAdminAttackKeysSetNoPolicy(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Keys Org")
+	bodies := map[string]any{
+		"/v1/org/session-policy":        map[string]int{"session_idle_timeout_min": 480, "session_absolute_max_min": 10080},
+		"/v1/org/assurance-policy":      map[string]bool{"require_mfa": false, "require_passkey": false},
+		"/v1/org/risk-policy":           map[string]any{},
+		"/v1/org/device-binding-policy": map[string]any{"required_for": []string{}},
+	}
+	for _, scope := range []string{auth.ScopeMembers, auth.ScopeAuditRead, auth.ScopeDSR, auth.ScopeGateway} {
+		k := w.createKey(o, scope)
+		for path, b := range bodies {
+			resp, body := w.request("PUT", path, k.Key, b)
+			if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "credential_not_accepted") {
+				t.Errorf("%s key PUT %s: %d %s, want 403 credential_not_accepted", scope, path, resp.StatusCode, body)
+			}
+		}
+	}
+}
