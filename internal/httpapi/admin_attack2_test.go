@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wardhq/ward/internal/auth"
 )
@@ -96,5 +97,53 @@ func TestAdminAttackKeysSetNoPolicy(t *testing.T) {
 				t.Errorf("%s key PUT %s: %d %s, want 403 credential_not_accepted", scope, path, resp.StatusCode, body)
 			}
 		}
+	}
+}
+
+// API keys beyond what an admin may grant: an expiry past a year, in the
+// past or not a time; unknown, look-alike or empty scopes. Each is a 400
+// problem and no key is made. A huge list repeating one scope makes a key
+// with that scope once, nothing more.
+func TestAdminAttackKeyShapes(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Key Shapes Org")
+	far := time.Now().AddDate(1, 0, 2).UTC().Format(time.RFC3339)
+	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	huge := make([]string, 5000)
+	for i := range huge {
+		huge[i] = auth.ScopeMembers
+	}
+	for name, b := range map[string]map[string]any{
+		"expiry past a year": {"name": "k", "scopes": []string{auth.ScopeMembers}, "expires_at": far},
+		"expiry in 9999":     {"name": "k", "scopes": []string{auth.ScopeMembers}, "expires_at": "9999-12-31T23:59:59Z"},
+		"expiry in the past": {"name": "k", "scopes": []string{auth.ScopeMembers}, "expires_at": past},
+		"expiry not a time":  {"name": "k", "scopes": []string{auth.ScopeMembers}, "expires_at": "tomorrow"},
+		"expiry as a number": {"name": "k", "scopes": []string{auth.ScopeMembers}, "expires_at": 1e12},
+		"unknown scope":      {"name": "k", "scopes": []string{"admin"}},
+		"wildcard scope":     {"name": "k", "scopes": []string{"*"}},
+		"look-alike scope":   {"name": "k", "scopes": []string{"m\u0435mbers"}},
+		"cased scope":        {"name": "k", "scopes": []string{"Members"}},
+		"scope with a space": {"name": "k", "scopes": []string{"members "}},
+		"no scopes":          {"name": "k", "scopes": []string{}},
+		"null scopes":        {"name": "k", "scopes": nil},
+		"scopes as a string": {"name": "k", "scopes": "members"},
+	} {
+		resp, body := w.request("POST", "/v1/api-keys", o.Admin.Token, b)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %d %s, want 400", name, resp.StatusCode, body)
+		}
+	}
+	var n int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from app.api_keys where org_id = $1`,
+		o.ID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d keys were made", n)
+	}
+	var k auth.CreatedAPIKey
+	w.do("POST", "/v1/api-keys", o.Admin.Token, map[string]any{"name": "k", "scopes": huge}, http.StatusCreated, &k)
+	if len(k.Scopes) != 1 || k.Scopes[0] != auth.ScopeMembers {
+		t.Fatalf("a repeated scope made a key with scopes %v", k.Scopes)
 	}
 }
