@@ -147,3 +147,44 @@ func TestAdminAttackKeyShapes(t *testing.T) {
 		t.Fatalf("a repeated scope made a key with scopes %v", k.Scopes)
 	}
 }
+
+// A break-glass session (an admin's, so the role passes) changes none of
+// the org's configuration on any admin route: each answers 403
+// break_glass_not_allowed, whatever the body.
+func TestAdminAttackBreakGlassConfiguresNothing(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Glass Config Org")
+	w.populate(o, "gcfg")
+	admin := w.operatorSignIn(o.Admin.Email, o.ID)
+	if _, err := w.env.Super.Pool.Exec(context.Background(), `update app.sessions set break_glass = true, amr = '{passkey}',
+	    idle_timeout_min = 60, absolute_expires_at = least(absolute_expires_at, created_at + interval '60 minutes')
+	    where token_hash = sha256($1::bytea)`, []byte(admin)); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct {
+		method, path string
+		body         any
+	}{
+		{"PUT", "/v1/org/risk-policy", map[string]any{}},
+		{"PUT", "/v1/org/retention-policy", map[string]any{}},
+		{"PUT", "/v1/org/gateway-policy", map[string]any{}},
+		{"PUT", "/v1/org/sso-policy", map[string]any{}},
+		{"PUT", "/v1/org/device-binding-policy", map[string]any{"required_for": []string{}}},
+		{"PUT", "/v1/org/break-glass/users/" + o.Lead.ID.String(), nil},
+		{"DELETE", "/v1/org/break-glass/users/" + o.Lead.ID.String(), nil},
+		{"POST", "/v1/members", map[string]any{"email": "glass-new@example.test", "role": "provider", "invite": false}},
+		{"PATCH", "/v1/members/" + o.Prov.ID.String(), map[string]any{"role": "lead"}},
+		{"DELETE", "/v1/members/" + o.Prov.ID.String(), nil},
+		{"POST", "/v1/audit/sinks", map[string]any{"kind": "syslog", "name": "glass", "endpoint": "siem.example:6514"}},
+	} {
+		resp, b := w.request(r.method, r.path, admin, r.body)
+		if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "break_glass_not_allowed" {
+			t.Errorf("%s %s from break-glass: %d %s", r.method, r.path, resp.StatusCode, b)
+		}
+	}
+	var role string
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select role from app.memberships
+		where org_id = $1 and user_id = $2 and revoked_at is null`, o.ID, o.Prov.ID).Scan(&role); err != nil || role != "provider" {
+		t.Fatalf("the provider's membership: %q %v", role, err)
+	}
+}
