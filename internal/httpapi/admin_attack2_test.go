@@ -188,3 +188,47 @@ func TestAdminAttackBreakGlassConfiguresNothing(t *testing.T) {
 		t.Fatalf("the provider's membership: %q %v", role, err)
 	}
 }
+
+// An admin whose second factor is older than ten minutes changes nothing
+// on any admin route: each answers 403 step_up_required, and nothing is
+// made (no key, no sink, no member).
+func TestAdminAttackStaleStepUp(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Stale Org")
+	w.populate(o, "stale")
+	w.age(o.Admin.Token, 11*time.Minute)
+	for _, r := range []struct {
+		method, path string
+		body         any
+	}{
+		{"PUT", "/v1/org/session-policy", map[string]int{"session_idle_timeout_min": 480, "session_absolute_max_min": 10080}},
+		{"PUT", "/v1/org/assurance-policy", map[string]bool{"require_mfa": false, "require_passkey": false}},
+		{"PUT", "/v1/org/risk-policy", map[string]any{}},
+		{"PUT", "/v1/org/device-binding-policy", map[string]any{"required_for": []string{}}},
+		{"PUT", "/v1/org/retention-policy", map[string]any{}},
+		{"PUT", "/v1/org/gateway-policy", map[string]any{}},
+		{"PUT", "/v1/org/sso-policy", map[string]any{}},
+		{"PUT", "/v1/org/break-glass/users/" + o.Lead.ID.String(), nil},
+		{"POST", "/v1/members", map[string]any{"email": "stale-new@example.test", "role": "admin", "invite": false}},
+		{"PATCH", "/v1/members/" + o.Prov.ID.String(), map[string]any{"role": "admin"}},
+		{"DELETE", "/v1/members/" + o.Prov.ID.String(), nil},
+		{"POST", "/v1/api-keys", map[string]any{"name": "stale", "scopes": []string{auth.ScopeMembers}}},
+		{"POST", "/v1/audit/sinks", map[string]any{"kind": "syslog", "name": "stale", "endpoint": "siem.example:6514"}},
+	} {
+		resp, b := w.request(r.method, r.path, o.Admin.Token, r.body)
+		if resp.StatusCode != http.StatusForbidden || problemCode(t, b) != "step_up_required" {
+			t.Errorf("%s %s with a stale second factor: %d %s", r.method, r.path, resp.StatusCode, b)
+		}
+	}
+	var keys, sinks, members int
+	if err := w.env.Super.Pool.QueryRow(context.Background(), `select
+		(select count(*) from app.api_keys where org_id = $1),
+		(select count(*) from app.audit_sinks where org_id = $1),
+		(select count(*) from app.memberships where org_id = $1 and (role = 'admin' or revoked_at is not null))`,
+		o.ID).Scan(&keys, &sinks, &members); err != nil {
+		t.Fatal(err)
+	}
+	if keys != 0 || sinks != 0 || members != 1 {
+		t.Fatalf("keys %d, sinks %d, admins or revoked members %d (want 0, 0, 1)", keys, sinks, members)
+	}
+}
