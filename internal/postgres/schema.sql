@@ -1257,6 +1257,7 @@ CREATE FUNCTION app.create_api_key(p_key_hash bytea, p_prefix text, p_name text,
 declare
   me record;
   kid uuid;
+  held text[];
 begin
   select * into me from private.credential_maker(p_key_hash, 'create_api_key: the key hash');
   if p_expires_at is not null and (p_expires_at <= now() or p_expires_at > now() + interval '366 days') then
@@ -1265,9 +1266,9 @@ begin
   insert into app.api_keys (org_id, key_hash, prefix, name, scopes, created_by, expires_at)
   values (me.org_id, p_key_hash, p_prefix, p_name, (select array_agg(distinct s order by s) from unnest(p_scopes) s),
           me.user_id, p_expires_at)
-  returning id into kid;
+  returning id, scopes into kid, held;
   perform audit.append_as(me.org_id, 'auth.api_key.create', 'success', 'api_key', kid, p_request => p_request,
-    p_details => jsonb_build_object('scopes', p_scopes, 'expires_at', p_expires_at, 'prefix', p_prefix));
+    p_details => jsonb_build_object('scopes', held, 'expires_at', p_expires_at, 'prefix', p_prefix));
   return kid;
 end $$;
 
