@@ -8475,13 +8475,19 @@ begin
     case (slot + 1) % 3
       when 0 then
         lock table app.dpop_jtis_0 in access exclusive mode nowait;
-        truncate app.dpop_jtis_0;
       when 1 then
         lock table app.dpop_jtis_1 in access exclusive mode nowait;
-        truncate app.dpop_jtis_1;
       else
         lock table app.dpop_jtis_2 in access exclusive mode nowait;
-        truncate app.dpop_jtis_2;
+    end case;
+    -- Another node may have cleared it and committed since the read above.
+    if (select c.last_value from app.dpop_jti_cleared c) >= slot then
+      return false;
+    end if;
+    case (slot + 1) % 3
+      when 0 then truncate app.dpop_jtis_0;
+      when 1 then truncate app.dpop_jtis_1;
+      else truncate app.dpop_jtis_2;
     end case;
     perform setval('app.dpop_jti_cleared', slot);
   exception when lock_not_available then
