@@ -36,19 +36,7 @@ func TestEveryRouteRefusesHostileInput(t *testing.T) {
 	w.do("POST", "/v1/scim/tokens", o.Admin.Token, map[string]any{"name": "directory", "default_role": "provider"},
 		http.StatusCreated, &tok)
 
-	raw, err := os.ReadFile("openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Paths      map[string]map[string]json.RawMessage `json:"paths"`
-		Components struct {
-			Schemas map[string]json.RawMessage `json:"schemas"`
-		} `json:"components"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
+	apiOps, schemas := openAPIOperations(t)
 
 	// Operations that end the caller's own session or org standing are
 	// sent last, so that the others run with a live admin.
@@ -72,14 +60,8 @@ func TestEveryRouteRefusesHostileInput(t *testing.T) {
 		ops = append(ops, op{method: "POST", path: path,
 			props: []string{"model", "max_tokens", "messages", "system", "stream", "tools", "metadata", "stop_sequences"}})
 	}
-	for path, methods := range doc.Paths {
-		for m, rawOp := range methods {
-			method := strings.ToUpper(m)
-			if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, method) {
-				continue
-			}
-			ops = append(ops, op{method: method, path: path, props: schemaProps(t, rawOp, doc.Components.Schemas)})
-		}
+	for _, a := range apiOps {
+		ops = append(ops, op{method: a.method, path: a.path, props: schemaProps(t, a.raw, schemas)})
 	}
 	sort.Slice(ops, func(i, j int) bool {
 		ki, kj := ops[i].method+" "+ops[i].path, ops[j].method+" "+ops[j].path
@@ -321,16 +303,7 @@ func TestPendingSessionReachesOnlyItsFactors(t *testing.T) {
 	}
 	pending := me.SessionID
 
-	raw, err := os.ReadFile("openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Paths map[string]map[string]json.RawMessage `json:"paths"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
+	apiOps, _ := openAPIOperations(t)
 	// What a pending session may do, and the routes that take no session
 	// at all (sign-in, SSO, health, published keys and documents).
 	allowed := map[string]bool{
@@ -339,38 +312,20 @@ func TestPendingSessionReachesOnlyItsFactors(t *testing.T) {
 		"POST /v1/auth/recovery-codes/verify":   true,
 		"POST /v1/auth/passkeys/register/begin": true, "POST /v1/auth/passkeys/register/finish": true,
 		"POST /v1/auth/passkeys/verify/begin": true, "POST /v1/auth/passkeys/verify/finish": true,
-		"POST /v1/auth/passkeys/signin/begin": true, "POST /v1/auth/passkeys/signin/finish": true,
-		"POST /v1/auth/magic-link": true, "GET /v1/auth/magic": true, "POST /v1/auth/magic": true,
-		"GET /healthz": true, "GET /readyz": true, "GET /v1/openapi.json": true, "GET /metrics": true,
-		"GET /.well-known/ward-audit-key": true,
-		"GET /v1/sso/start":               true, "GET /v1/sso/oidc/callback": true, "GET /v1/sso/saml/{id}/metadata": true,
-		"POST /v1/sso/saml/{id}/acs": true,
 	}
-	fill := map[string]string{
-		"{id}": o.P1.String(), "{user_id}": o.Prov.ID.String(), "{user}": o.Prov.ID.String(),
-		"{invite_id}": uuid.NewString(), "{amendment_id}": uuid.NewString(), "{domain}": "example.test",
+	for r := range noSessionRoutes {
+		allowed[r] = true
 	}
 	var wrong []string
 	n := 0
-	for path, methods := range doc.Paths {
-		for m := range methods {
-			method := strings.ToUpper(m)
-			if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, method) || allowed[method+" "+path] {
-				continue
-			}
-			p := path
-			for k, v := range fill {
-				p = strings.ReplaceAll(p, k, v)
-			}
-			var body any
-			if method != "GET" && method != "DELETE" {
-				body = map[string]any{}
-			}
-			resp, b := w.request(method, p, mal, body)
-			n++
-			if resp.StatusCode < 300 || resp.StatusCode >= 500 {
-				wrong = append(wrong, fmt.Sprintf("%s %s: %d %s", method, path, resp.StatusCode, shorten(b)))
-			}
+	for _, a := range apiOps {
+		if allowed[a.method+" "+a.path] {
+			continue
+		}
+		resp, b := w.request(a.method, withRealIDs(o, a.path), mal, emptyBody(a.method))
+		n++
+		if resp.StatusCode < 300 || resp.StatusCode >= 500 {
+			wrong = append(wrong, fmt.Sprintf("%s %s: %d %s", a.method, a.path, resp.StatusCode, shorten(b)))
 		}
 	}
 	if n < 100 {
@@ -418,27 +373,16 @@ func TestAPIKeyScopesEveryRoute(t *testing.T) {
 	o := w.createOrg("Key Sweep Clinic")
 	w.populate(o, "ks")
 
-	raw, err := os.ReadFile("openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Paths map[string]map[string]json.RawMessage `json:"paths"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	// Routes that take no credential at all.
+	apiOps, _ := openAPIOperations(t)
+	// Routes that take no credential, or one of their own.
 	public := map[string]bool{
-		"POST /v1/auth/magic-link": true, "GET /v1/auth/magic": true, "POST /v1/auth/magic": true,
-		"POST /v1/auth/passkeys/signin/begin": true, "POST /v1/auth/passkeys/signin/finish": true,
-		"GET /healthz": true, "GET /readyz": true, "GET /v1/openapi.json": true, "GET /metrics": true,
-		"GET /.well-known/ward-audit-key": true, "GET /v1/case-invites/accept": true,
+		"GET /v1/case-invites/accept": true,
 		// an invitation's token and an emergency sign-in (a passkey
 		// assertion) are credentials of their own
 		"POST /v1/case-invites/accept": true, "POST /v1/auth/break-glass/activate": true,
-		"GET /v1/sso/start": true, "GET /v1/sso/oidc/callback": true, "GET /v1/sso/saml/{id}/metadata": true,
-		"POST /v1/sso/saml/{id}/acs": true,
+	}
+	for r := range noSessionRoutes {
+		public[r] = true
 	}
 	inScope := func(scope, method, path string) bool {
 		switch scope {
@@ -452,39 +396,23 @@ func TestAPIKeyScopesEveryRoute(t *testing.T) {
 		}
 		return false
 	}
-	fill := map[string]string{
-		"{id}": o.P1.String(), "{user_id}": o.Prov.ID.String(), "{user}": o.Prov.ID.String(),
-		"{invite_id}": uuid.NewString(), "{amendment_id}": uuid.NewString(), "{domain}": "example.test",
-	}
 	for _, scope := range []string{"members", "audit:read", "dsr", "gateway"} {
 		t.Run(scope, func(t *testing.T) {
 			k := w.createKey(o, scope)
 			var wrong []string
 			n := 0
-			for path, methods := range doc.Paths {
-				for m := range methods {
-					method := strings.ToUpper(m)
-					if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, method) ||
-						public[method+" "+path] {
-						continue
-					}
-					p := path
-					for k, v := range fill {
-						p = strings.ReplaceAll(p, k, v)
-					}
-					var body any
-					if method != "GET" && method != "DELETE" {
-						body = map[string]any{}
-					}
-					resp, b := w.request(method, p, "", body, "x-api-key", k.Key)
-					n++
-					switch {
-					case resp.StatusCode >= 500:
-						wrong = append(wrong, fmt.Sprintf("%s %s: %d %s", method, path, resp.StatusCode, shorten(b)))
-					case inScope(scope, method, path):
-					case resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden:
-						wrong = append(wrong, fmt.Sprintf("%s %s: %d %s", method, path, resp.StatusCode, shorten(b)))
-					}
+			for _, a := range apiOps {
+				if public[a.method+" "+a.path] {
+					continue
+				}
+				resp, b := w.request(a.method, withRealIDs(o, a.path), "", emptyBody(a.method), "x-api-key", k.Key)
+				n++
+				switch {
+				case resp.StatusCode >= 500:
+					wrong = append(wrong, fmt.Sprintf("%s %s: %d %s", a.method, a.path, resp.StatusCode, shorten(b)))
+				case inScope(scope, a.method, a.path):
+				case resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden:
+					wrong = append(wrong, fmt.Sprintf("%s %s: %d %s", a.method, a.path, resp.StatusCode, shorten(b)))
 				}
 			}
 			if n < 100 {
@@ -497,4 +425,70 @@ func TestAPIKeyScopesEveryRoute(t *testing.T) {
 			}
 		})
 	}
+}
+
+// apiOperation is one operation of openapi.json.
+type apiOperation struct {
+	method, path string
+	raw          json.RawMessage
+}
+
+// openAPIOperations lists the GET, POST, PUT, PATCH and DELETE operations
+// of openapi.json in a fixed order, and the document's schemas.
+func openAPIOperations(t *testing.T) ([]apiOperation, map[string]json.RawMessage) {
+	t.Helper()
+	raw, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Components struct {
+			Schemas map[string]json.RawMessage `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var ops []apiOperation
+	for path, methods := range doc.Paths {
+		for m, rawOp := range methods {
+			method := strings.ToUpper(m)
+			if slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, method) {
+				ops = append(ops, apiOperation{method, path, rawOp})
+			}
+		}
+	}
+	sort.Slice(ops, func(i, j int) bool {
+		return ops[i].method+" "+ops[i].path < ops[j].method+" "+ops[j].path
+	})
+	return ops, doc.Components.Schemas
+}
+
+// noSessionRoutes take no credential at all: sign-in, SSO, health, the
+// published key and documents.
+var noSessionRoutes = map[string]bool{
+	"POST /v1/auth/magic-link": true, "GET /v1/auth/magic": true, "POST /v1/auth/magic": true,
+	"POST /v1/auth/passkeys/signin/begin": true, "POST /v1/auth/passkeys/signin/finish": true,
+	"GET /healthz": true, "GET /readyz": true, "GET /v1/openapi.json": true, "GET /metrics": true,
+	"GET /.well-known/ward-audit-key": true,
+	"GET /v1/sso/start":               true, "GET /v1/sso/oidc/callback": true, "GET /v1/sso/saml/{id}/metadata": true,
+	"POST /v1/sso/saml/{id}/acs": true,
+}
+
+// withRealIDs fills a path's parameters with o's ids (its first patient,
+// its provider) and random ids where o has none to offer.
+func withRealIDs(o *org, path string) string {
+	return strings.NewReplacer(
+		"{id}", o.P1.String(), "{user_id}", o.Prov.ID.String(), "{user}", o.Prov.ID.String(),
+		"{invite_id}", uuid.NewString(), "{amendment_id}", uuid.NewString(), "{domain}", "example.test",
+	).Replace(path)
+}
+
+// emptyBody is an empty object for a method that takes a body.
+func emptyBody(method string) any {
+	if method == "GET" || method == "DELETE" {
+		return nil
+	}
+	return map[string]any{}
 }
