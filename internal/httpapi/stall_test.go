@@ -1,12 +1,14 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -118,6 +120,43 @@ func TestStalledClients(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(answer), "HTTP/1.1 401") {
 		t.Fatalf("an unauthenticated upload that sends no body: %v %q", err, answer)
 	}
+
+	// A body that is on its way when the request is refused (a hostile
+	// client's 200 KiB to a route it may not use) is taken in, and the
+	// connection stays open: closing it under a client still writing
+	// resets it, and a client on a loaded machine then sees a broken pipe
+	// instead of its answer. The next request on the same connection is
+	// answered.
+	conn2, err := net.Dial("tcp", long.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn2.Close()
+	_ = conn2.SetDeadline(time.Now().Add(20 * time.Second))
+	sent := strings.Repeat("x", 200<<10)
+	if _, err := io.WriteString(conn2, "POST "+files+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"+
+		"Content-Length: "+strconv.Itoa(len(sent))+"\r\n\r\n"+sent); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn2)
+	refusedResp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("a request refused with its body on the way: %v", err)
+	}
+	_, _ = io.Copy(io.Discard, refusedResp.Body)
+	refusedResp.Body.Close()
+	if refusedResp.StatusCode != http.StatusUnauthorized || refusedResp.Close {
+		t.Fatalf("a request refused with its body on the way: %d, connection closed: %v",
+			refusedResp.StatusCode, refusedResp.Close)
+	}
+	if _, err := io.WriteString(conn2, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	next, err := http.ReadResponse(br, nil)
+	if err != nil || next.StatusCode != http.StatusOK {
+		t.Fatalf("the next request on the connection of a refused body: %v %v", err, next)
+	}
+	next.Body.Close()
 
 	// A body that stops after its first bytes (fewer than the 512 the
 	// server sniffs the type from, and more).

@@ -179,6 +179,12 @@ func (c *streamCounts) cap(sf *surface, next http.Handler) http.Handler {
 	})
 }
 
+// unreadBodyGrace is how long the server goes on taking the unread rest of
+// a body it answered without (at most net/http's 256 KiB) before it closes
+// the connection: as long as net/http lingers after a close so that the
+// client reads its answer before a reset.
+const unreadBodyGrace = 500 * time.Millisecond
+
 // limited applies a route's deadline, through http.ResponseController so
 // the connection's read and write deadlines move with it, and its body
 // limit.
@@ -214,14 +220,19 @@ func (sf *surface) limited(rc routeConfig, next http.Handler) http.Handler {
 				pb := &progressBody{ReadCloser: r.Body, ctl: ctl, window: sf.s.cfg.StallWindow}
 				r.Body = pb
 				// A request answered without its whole body (refused
-				// before it was read, or cut short): the server would
-				// read and discard the rest before it answers, at the
-				// client's pace. An expired read deadline makes it give
-				// that up at once and close the connection after the
-				// answer.
+				// before it was read, or cut short): the server reads
+				// and discards up to 256 KiB of the rest before it
+				// answers, at the client's pace. A read deadline
+				// unreadBodyGrace away bounds that: a body already on
+				// its way is taken and the client reads its answer on
+				// a connection that stays open (closing on a client
+				// still writing resets the connection, and the client
+				// sees a broken pipe instead of the answer); one that
+				// does not come in time is given up and the connection
+				// closed after the answer.
 				defer func() {
 					if !pb.done {
-						_ = ctl.SetReadDeadline(time.Now())
+						_ = ctl.SetReadDeadline(time.Now().Add(unreadBodyGrace))
 					}
 				}()
 			}
