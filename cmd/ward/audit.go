@@ -301,12 +301,11 @@ func runProofVerify(args []string, stdout io.Writer) error {
 	var files []string
 	// Flags and the bundle file in any order.
 	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
 				return nil
 			}
-			return withUsage(fs, err)
+			return err
 		}
 		if fs.NArg() == 0 {
 			break

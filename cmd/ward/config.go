@@ -75,6 +75,20 @@ func (e *usageError) Unwrap() error { return e.err }
 // flag.ErrHelp, which run turns into success. A mistake returns a
 // *usageError carrying the usage.
 func parse(fs *flag.FlagSet, args []string) error {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return withUsage(fs, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	return nil
+}
+
+// parseFlags parses args up to the first positional argument, as parse
+// does, and leaves the positional arguments to the caller: the flag
+// package prints nothing itself (a mistake would be printed twice, once
+// on stdout by it and once on stderr by main).
+func parseFlags(fs *flag.FlagSet, args []string) error {
 	out, usage := fs.Output(), fs.Usage
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -84,9 +98,6 @@ func parse(fs *flag.FlagSet, args []string) error {
 	if errors.Is(err, flag.ErrHelp) {
 		usage()
 		return err
-	}
-	if err == nil && fs.NArg() > 0 {
-		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if err != nil {
 		return withUsage(fs, err)

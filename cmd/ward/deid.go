@@ -584,17 +584,21 @@ func runDeidEval(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.PrintDefaults()
 	}
 	fs.SetOutput(stdout)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil // the flag package printed the usage, once
+			return nil // printed the usage, once
 		}
-		return withUsage(fs, fmt.Errorf("deid eval: %w", err))
+		var ue *usageError
+		if errors.As(err, &ue) {
+			ue.err = fmt.Errorf("deid eval: %w", ue.err)
+		}
+		return err
 	}
 	if fs.NArg() == 0 {
-		return errors.New("deid eval: no gold files given")
+		return withUsage(fs, errors.New("deid eval: no gold files given"))
 	}
 	if *format != "table" && *format != "json" && *format != "both" {
-		return errors.New("deid eval: --format must be table, json or both")
+		return withUsage(fs, errors.New("deid eval: --format must be table, json or both"))
 	}
 	var samples []eval.Sample
 	for _, path := range fs.Args() {

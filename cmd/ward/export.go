@@ -175,12 +175,11 @@ func runExportVerify(args []string, stdout io.Writer) error {
 	fs.StringVar(&org, "org", "", "require the bundle to be of this org's log")
 	var files []string
 	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
 				return nil
 			}
-			return withUsage(fs, err)
+			return err
 		}
 		if fs.NArg() == 0 {
 			break

@@ -113,6 +113,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "bench":
 		err = runBench(ctx, rest, getenv, stdout, stderr)
 	case "version":
+		if len(rest) > 0 {
+			return fmt.Errorf("version: unexpected argument %q", rest[0])
+		}
 		fmt.Fprintln(stdout, "ward", version())
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
