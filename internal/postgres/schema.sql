@@ -357,13 +357,29 @@ CREATE FUNCTION app.audit_sinks_break_glass() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  me record;
 begin
   if new.enabled and not old.enabled then
     return new; -- app.audit_sinks_standing's
   end if;
-  if pg_catalog.pg_trigger_depth() = 1 and coalesce((select me.break_glass from private.me() me), false) then
+  if pg_catalog.pg_trigger_depth() <> 1 or private.credential_hash() is null then
+    -- Another change's trigger (its own rules), the deliverer's cursor,
+    -- an operator's statement.
+    return new;
+  end if;
+  -- A pending credential resolves to no principal here: refused.
+  select * into me from private.me();
+  if me.break_glass then
     raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
       using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  if me.kind is distinct from 'session' or me.org_id is distinct from old.org_id or me.role is distinct from 'admin' then
+    raise exception 'forbidden: sinks are configured by an admin''s session' using errcode = '42501';
+  end if;
+  if me.aal < 2 or me.auth_time is null or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
   end if;
   return new;
 end $$;
@@ -467,6 +483,10 @@ begin
   if me.break_glass then
     raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
       using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  if me.aal < 2 or me.auth_time is null or me.auth_time < now() - interval '10 minutes' then
+    raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+      hint = 'step_up_required';
   end if;
   -- The caller's membership, held until this commits (00196's pattern):
   -- a revocation that began first is seen here; one that comes later
@@ -2232,10 +2252,23 @@ CREATE FUNCTION app.legal_holds_break_glass() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  p record;
 begin
   if coalesce((select me.break_glass from private.me() me), false) then
     raise exception 'forbidden: emergency access reads records; it changes no configuration or credential'
       using errcode = '42501', hint = 'break_glass_not_allowed';
+  end if;
+  if tg_op = 'INSERT' and private.credential_hash() is not null then
+    -- A pending credential resolves to no principal here: refused.
+    select * into p from private.me();
+    if p.kind is distinct from 'session' or p.org_id is distinct from new.org_id or p.role is distinct from 'admin' then
+      raise exception 'forbidden: a legal hold is placed by an admin''s session' using errcode = '42501';
+    end if;
+    if p.aal < 2 or p.auth_time is null or p.auth_time < now() - interval '10 minutes' then
+      raise exception 'step-up required: present a second factor within the last 10 minutes' using errcode = '42501',
+        hint = 'step_up_required';
+    end if;
   end if;
   return new;
 end $$;

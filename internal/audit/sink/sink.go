@@ -50,7 +50,8 @@ var (
 	ErrForbidden = errkind.New(errkind.Forbidden, "forbidden", "sink: admins only").WithPublic("sinks are for admins")
 	// ErrStanding means the database refused the caller as a sink's owner
 	// (app.audit_sinks_standing): their admin membership ended meanwhile,
-	// or the session is an emergency (break-glass) one.
+	// the session is an emergency (break-glass) one, or its second factor
+	// is more than 10 minutes old (migration 00331).
 	ErrStanding = errkind.New(errkind.Forbidden, "forbidden", "sink: the caller's standing does not allow it").
 			WithPublic("only a live admin's own session configures a sink")
 )
@@ -351,7 +352,7 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 
 // Rotate gives a webhook sink a new signing secret, returned only now; the
 // old one keeps signing beside it for the sink's overlap window. Errors:
-// ErrForbidden, ErrNotFound, ErrInvalid (not a webhook).
+// ErrForbidden, ErrStanding, ErrNotFound, ErrInvalid (not a webhook).
 func (s *Service) Rotate(ctx context.Context, id uuid.UUID) (string, error) {
 	secret := newWebhookSecret()
 	err := s.tx(ctx, "audit.sink.rotate", func(ctx context.Context, tx pgx.Tx, org uuid.UUID) (uuid.UUID, map[string]any, error) {
@@ -370,7 +371,12 @@ func (s *Service) Rotate(ctx context.Context, id uuid.UUID) (string, error) {
 		if err != nil {
 			return uuid.Nil, nil, err
 		}
-		if err := q.RotateSinkSecret(ctx, dbsqlc.RotateSinkSecretParams{OrgID: org, ID: id, SecretEnc: sealed}); err != nil {
+		err = q.RotateSinkSecret(ctx, dbsqlc.RotateSinkSecretParams{OrgID: org, ID: id, SecretEnc: sealed})
+		if postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
+			// The database's own check of the caller (migrations 00209, 00331).
+			return uuid.Nil, nil, ErrStanding
+		}
+		if err != nil {
 			return uuid.Nil, nil, fmt.Errorf("sink: rotate %s: %w", id, err)
 		}
 		return id, map[string]any{}, nil

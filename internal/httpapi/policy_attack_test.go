@@ -1,0 +1,86 @@
+package httpapi_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/wardhq/ward/internal/audit/sink"
+	"github.com/wardhq/ward/internal/identity"
+)
+
+// The database holds an admin to the step-up window for the org's audit
+// sinks and legal holds as it does for every other admin change (the
+// policies, members, API keys, SCIM tokens, a sink's deletion, a hold's
+// release): an admin session whose second factor is more than 10 minutes
+// old creates no sink, switches none off (which silences the org's SIEM
+// stream), rotates no webhook secret (the SIEM then rejects what it is
+// sent), renames none, and places no hold, even when a statement bound to
+// it reaches the table past the server's guard. The same statements after
+// a step-up each change one row.
+func TestAdminChangesRefusedByDatabaseWithoutStepUp(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Stale Factor Clinic")
+	w.populate(o, "sfc")
+	ctx := context.Background()
+	var live struct {
+		Sink sink.Sink `json:"sink"`
+	}
+	w.do("POST", "/v1/audit/sinks", o.Admin.Token, map[string]any{"kind": "webhook", "name": "siem",
+		"endpoint": "https://siem.example/intake"}, http.StatusCreated, &live)
+
+	dana := w.addMember(o, "stale-factor-dana@example.test", identity.RoleAdmin)
+	stale := func(minutes int) {
+		t.Helper()
+		if _, err := w.env.Super.Pool.Exec(ctx, `update app.sessions set authenticated_at = now() - make_interval(mins => $2)
+		    where user_id = $1`, dana.ID, minutes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stmts := []struct {
+		what, sql string
+		args      []any
+	}{
+		{"create", `insert into app.audit_sinks (org_id, kind, name, endpoint) values ($1, 'syslog', 'stale', 'elsewhere.example:6514')`,
+			[]any{o.ID}},
+		{"disable", `update app.audit_sinks set enabled = false where id = $1`, []any{live.Sink.ID}},
+		{"rotate", `update app.audit_sinks set prev_secret_enc = secret_enc, prev_expires_at = now() + interval '1 hour',
+		    secret_enc = '\x00'::bytea where id = $1`, []any{live.Sink.ID}},
+		{"rename", `update app.audit_sinks set name = 'renamed' where id = $1`, []any{live.Sink.ID}},
+		{"hold", `insert into app.legal_holds (org_id, reason_enc, created_by) values ($1, '\x01'::bytea, $2)`, []any{o.ID, dana.ID}},
+	}
+	run := func(sql string, args []any) (int64, error) {
+		var n int64
+		err := w.env.App.InTenantTx(ctx, w.cred(dana.Token), func(ctx context.Context, tx pgx.Tx) error {
+			tag, err := tx.Exec(ctx, sql, args...)
+			n = tag.RowsAffected()
+			return err
+		})
+		return n, err
+	}
+	stale(11)
+	for _, s := range stmts {
+		n, err := run(s.sql, s.args)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "42501" || pe.Hint != "step_up_required" {
+			t.Errorf("%s by an admin who stepped up 11 minutes ago: %d rows, %v; want 42501 step_up_required", s.what, n, err)
+		}
+	}
+	var sinks, enabled, renamed, holds int
+	if err := w.env.Super.Pool.QueryRow(ctx, `select count(*), count(*) filter (where enabled), count(*) filter (where name = 'renamed'),
+	    (select count(*) from app.legal_holds h where h.org_id = $1) from app.audit_sinks where org_id = $1`, o.ID).Scan(&sinks,
+		&enabled, &renamed, &holds); err != nil || sinks != 1 || enabled != 1 || renamed != 0 || holds != 0 {
+		t.Fatalf("after the stale admin's statements: %d sinks, %d enabled, %d renamed, %d holds (%v); want 1, 1, 0, 0",
+			sinks, enabled, renamed, holds, err)
+	}
+	stale(0)
+	for _, s := range stmts {
+		if n, err := run(s.sql, s.args); err != nil || n != 1 {
+			t.Errorf("%s after a step-up: %d rows, %v", s.what, n, err)
+		}
+	}
+}
