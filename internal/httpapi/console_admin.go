@@ -202,10 +202,16 @@ func (s *server) consolePolicyRetention(cs *cases.Service) http.Handler {
 }
 
 // consolePolicyRisk saves the risk threshold from the page's form, as PUT
-// /v1/org/risk-policy does: empty records scores only.
+// /v1/org/risk-policy does: empty records scores only; a form without the
+// field is refused.
 func (s *server) consolePolicyRisk() http.Handler {
 	return s.formAction("", func(r *http.Request, _ uuid.UUID) (string, error) {
 		var pol auth.RiskPolicy
+		if _, ok := r.PostForm["risk_threshold"]; !ok {
+			// Not the page's form: a form without the field is no request
+			// to record scores only.
+			return "", badRequest("invalid_input", "the risk threshold is a whole number from 1 to 200, or empty to record scores only")
+		}
 		if v := strings.TrimSpace(r.PostForm.Get("risk_threshold")); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {

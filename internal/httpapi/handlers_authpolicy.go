@@ -159,17 +159,29 @@ func handleRiskPolicyGet(svc *auth.Service, fail errorWriter) http.Handler {
 	})
 }
 
+// handleRiskPolicyPut sets the org's risk threshold. The body names it,
+// null to record scores only: a body without it (a client's omission, {})
+// is refused, not read as null, which would switch enforcement off, as the
+// assurance policy's body must name both of its fields.
 func handleRiskPolicyPut(svc *auth.Service, fail errorWriter) http.Handler {
 	type request struct {
-		Threshold *int32 `json:"risk_threshold"`
+		Threshold json.RawMessage `json:"risk_threshold"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req request
 		err := decode(r, &req)
 		var pol auth.RiskPolicy
-		if req.Threshold != nil {
-			n := int(*req.Threshold)
-			pol.Threshold = &n
+		if err == nil && req.Threshold == nil {
+			err = badRequest("invalid_input", "risk_threshold is required: a whole number from 1 to 200, or null to record scores only")
+		}
+		if err == nil {
+			var t *int32
+			if json.Unmarshal(req.Threshold, &t) != nil {
+				err = badRequest("bad_json", "risk_threshold is a whole number from 1 to 200, or null to record scores only")
+			} else if t != nil {
+				n := int(*t)
+				pol.Threshold = &n
+			}
 		}
 		if err == nil {
 			err = svc.SetRiskPolicy(r.Context(), pol)

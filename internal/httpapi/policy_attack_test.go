@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -82,5 +83,54 @@ func TestAdminChangesRefusedByDatabaseWithoutStepUp(t *testing.T) {
 		if n, err := run(s.sql, s.args); err != nil || n != 1 {
 			t.Errorf("%s after a step-up: %d rows, %v", s.what, n, err)
 		}
+	}
+}
+
+// The risk threshold is switched off only by asking for it: a PUT whose
+// body does not name risk_threshold (an empty object, a client that
+// dropped the field) is 400 and the threshold stays, as the assurance
+// policy's body must name both its fields; so is a console post without
+// the field, which the page's form always sends. null, and the form's
+// empty field, still record scores only; a threshold that is no whole
+// number is refused.
+func TestRiskPolicyOffOnlyWhenAsked(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Risk Omission Clinic")
+	w.populate(o, "rsk")
+	threshold := func() *int {
+		t.Helper()
+		var out struct {
+			Threshold *int `json:"risk_threshold"`
+		}
+		w.do("GET", "/v1/org/risk-policy", o.Admin.Token, nil, http.StatusOK, &out)
+		return out.Threshold
+	}
+	w.do("PUT", "/v1/org/risk-policy", o.Admin.Token, map[string]any{"risk_threshold": 40}, http.StatusOK, nil)
+	for _, body := range []any{map[string]any{}, map[string]any{"risk_threshold": "40"}, map[string]any{"risk_threshold": 40.5},
+		map[string]any{"risk_threshold": 1 << 40}} {
+		if resp, b := w.request("PUT", "/v1/org/risk-policy", o.Admin.Token, body); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("PUT %v: %d %s, want 400", body, resp.StatusCode, b)
+		}
+	}
+	if got := threshold(); got == nil || *got != 40 {
+		t.Fatalf("after the refused bodies the threshold is %v, want 40", got)
+	}
+	adm, _ := w.consoleAdmin(o.Admin.Email)
+	if resp, body := w.consolePage("POST", "/policies/risk", adm, url.Values{}); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a console post without the field: %d %s", resp.StatusCode, body)
+	}
+	if got := threshold(); got == nil || *got != 40 {
+		t.Fatalf("after the console post without the field the threshold is %v, want 40", got)
+	}
+	if resp, body := w.consolePage("POST", "/policies/risk", adm, url.Values{"risk_threshold": {""}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the form's empty field: %d %s", resp.StatusCode, body)
+	}
+	if got := threshold(); got != nil {
+		t.Fatalf("after the form's empty field the threshold is %v, want null", *got)
+	}
+	w.do("PUT", "/v1/org/risk-policy", o.Admin.Token, map[string]any{"risk_threshold": 40}, http.StatusOK, nil)
+	w.do("PUT", "/v1/org/risk-policy", o.Admin.Token, map[string]any{"risk_threshold": nil}, http.StatusOK, nil)
+	if got := threshold(); got != nil {
+		t.Fatalf("after an explicit null the threshold is %v, want null", *got)
 	}
 }
