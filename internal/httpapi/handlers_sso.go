@@ -390,11 +390,22 @@ func handleSSOPolicyGet(svc *sso.Service, fail errorWriter) http.Handler {
 	})
 }
 
+// handleSSOPolicyPut sets the org's SSO policy. The body names
+// enforce_sso: a body without it ({}) is refused, not read as false,
+// which would switch enforcement off.
 func handleSSOPolicyPut(svc *sso.Service, fail errorWriter) http.Handler {
+	type request struct {
+		EnforceSSO *bool `json:"enforce_sso"`
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
 		var p sso.Policy
-		err := decode(r, &p)
+		err := decode(r, &req)
+		if err == nil && req.EnforceSSO == nil {
+			err = badRequest("invalid_input", "enforce_sso (true or false) is required")
+		}
 		if err == nil {
+			p.EnforceSSO = *req.EnforceSSO
 			err = svc.SetPolicy(r.Context(), p)
 		}
 		if err != nil {

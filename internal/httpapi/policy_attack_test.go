@@ -134,3 +134,33 @@ func TestRiskPolicyOffOnlyWhenAsked(t *testing.T) {
 		t.Fatalf("after an explicit null the threshold is %v, want null", *got)
 	}
 }
+
+// SSO enforcement, likewise, is switched off only by asking for it: a PUT
+// whose body does not name enforce_sso is 400 and enforcement stays on;
+// false switches it off.
+func TestSSOPolicyOffOnlyWhenAsked(t *testing.T) {
+	w := newWorld(t, withLocalhost())
+	o := w.createOrg("SSO Omission Clinic")
+	w.verifiedSSODomain(o, "omission.test")
+	enforced := func() bool {
+		t.Helper()
+		var out struct {
+			EnforceSSO bool `json:"enforce_sso"`
+		}
+		w.do("GET", "/v1/org/sso-policy", o.Admin.Token, nil, http.StatusOK, &out)
+		return out.EnforceSSO
+	}
+	w.do("PUT", "/v1/org/sso-policy", o.Admin.Token, map[string]any{"enforce_sso": true}, http.StatusOK, nil)
+	for _, body := range []any{map[string]any{}, map[string]any{"enforce_sso": nil}} {
+		if resp, b := w.request("PUT", "/v1/org/sso-policy", o.Admin.Token, body); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("PUT %v: %d %s, want 400", body, resp.StatusCode, b)
+		}
+	}
+	if !enforced() {
+		t.Fatal("a body without enforce_sso switched SSO enforcement off")
+	}
+	w.do("PUT", "/v1/org/sso-policy", o.Admin.Token, map[string]any{"enforce_sso": false}, http.StatusOK, nil)
+	if enforced() {
+		t.Fatal("enforce_sso false left enforcement on")
+	}
+}
