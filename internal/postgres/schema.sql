@@ -2289,6 +2289,8 @@ begin
   if old.released_at is not null or new.released_at is null then
     return new;
   end if;
+  -- (00335) a release is dated now, whatever the statement named.
+  new.released_at := now();
   if private.credential_hash() is null then
     -- No credential: an operator's statement (ward_app binds one to
     -- every transaction it runs for a caller).
