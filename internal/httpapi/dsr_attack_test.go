@@ -211,12 +211,12 @@ func TestDSRAttackStateMachine(t *testing.T) {
 // shred (409, nothing destroyed); a hold placed while the shred runs waits
 // for it and is then refused (410). The case's row lock does not order
 // them (the hold's foreign key takes the case for key share, which the
-// shred's lock for no key update does not wait for); two locks do, each
-// on its own (checked by taking the first out): the hold's trigger
-// (app.refuse_shredded_patient_case) reads the case's patient for key
-// share, which the shred's row lock waits for, and the org's hold lock,
-// which app.patient_shred takes shared before it reads the holds. Two
-// shreds of one patient at once shred it once.
+// shred's lock for no key update does not wait for); two locks do: the
+// hold's trigger (app.refuse_shredded_patient_case) reads the case's
+// patient for key share, which the shred's row lock waits for (enough
+// alone: the test holds with the shred's hold lock taken out), and the
+// org's hold lock, which app.patient_shred takes shared before it reads
+// the holds. Two shreds of one patient at once shred it once.
 func TestShredAttackHoldRace(t *testing.T) {
 	w := newWorld(t)
 	o := w.createOrg("Shred Race Clinic")
