@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
@@ -284,5 +285,72 @@ func TestShredAttackHoldRace(t *testing.T) {
 	if err := w.env.Super.Pool.QueryRow(context.Background(), `select count(*) from audit.events
 	   where org_id = $1 and action = 'patient.shred' and outcome = 'success' and patient_id = $2`, o.ID, o.P2).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d patient.shred events (%v), want 1", n, err)
+	}
+}
+
+// TestAccessReportShowsStaffCaseReads: a staff member's read of a
+// patient's case documents (their list, a document's description, its
+// comments) is in the patient's access report, and so in their access
+// export, as a stakeholder's read of them is (as a disclosure, 00159) and
+// a staff member's read of the case itself and download of a version
+// are. The events named the case and no patient, so a lead who browsed
+// the file names, descriptions and comments of a patient's claim (PHI:
+// docs/cases.md) left nothing in the report the patient reads (MEDIUM,
+// migration 00336: audit.append_event names the case's patient on the
+// success of those reads, whoever the caller).
+func TestAccessReportShowsStaffCaseReads(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Access Report Cases")
+	w.populate(o, "ac")
+	var kase caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Back strain claim"},
+		http.StatusCreated, &kase)
+	resp, body := w.upload("POST", "/v1/cases/"+kase.ID.String()+"/files", o.Lead.Token, "intake-form.txt",
+		[]byte("synthetic intake form"), "Ward-Document-Type", "note")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+	var doc docJSON
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	w.do("POST", "/v1/documents/"+doc.ID.String()+"/comments", o.Lead.Token, map[string]any{"body": "Form checked."},
+		http.StatusCreated, nil)
+	// The care-team provider reads what the case holds.
+	w.do("GET", "/v1/cases/"+kase.ID.String()+"/documents", o.Prov.Token, nil, http.StatusOK, nil)
+	w.do("GET", "/v1/documents/"+doc.ID.String(), o.Prov.Token, nil, http.StatusOK, nil)
+	w.do("GET", "/v1/documents/"+doc.ID.String()+"/comments", o.Prov.Token, nil, http.StatusOK, nil)
+
+	var rep struct {
+		Accesses []struct {
+			Actor   uuid.UUID `json:"actor_id"`
+			Action  string    `json:"action"`
+			Outcome string    `json:"outcome"`
+		} `json:"accesses"`
+	}
+	w.do("GET", "/v1/patients/"+o.P1.String()+"/access-report", o.PatUser.Token, nil, http.StatusOK, &rep)
+	for _, action := range []string{"document.list", "document.view", "document.comment.list"} {
+		found := false
+		for _, a := range rep.Accesses {
+			found = found || (a.Action == action && a.Actor == o.Prov.ID && a.Outcome == "success")
+		}
+		if !found {
+			t.Errorf("the provider's %s of the patient's case is not in the patient's access report", action)
+		}
+	}
+	// Nor is it a disclosure: staff reads are not in the accounting.
+	var acc struct {
+		Disclosures []json.RawMessage `json:"disclosures"`
+	}
+	w.do("GET", "/v1/patients/"+o.P1.String()+"/disclosures", o.PatUser.Token, nil, http.StatusOK, &acc)
+	if len(acc.Disclosures) != 0 {
+		t.Errorf("staff reads in the accounting of disclosures: %d", len(acc.Disclosures))
+	}
+	// Another patient's report shows none of it.
+	w.do("GET", "/v1/patients/"+o.P2.String()+"/access-report", o.PatUser2.Token, nil, http.StatusOK, &rep)
+	for _, a := range rep.Accesses {
+		if a.Actor == o.Prov.ID {
+			t.Errorf("P2's report holds the provider's %s", a.Action)
+		}
 	}
 }

@@ -7222,6 +7222,11 @@ begin
       patient := coalesce(patient, kase_patient);
     end if;
   end if;
+  -- (00336) Anyone else's read of what the case holds names its patient
+  -- too, so it is in the patient's access report; it is no disclosure.
+  if p_outcome = 'success' and kase is not null and a.stakeholder_disclosure then
+    patient := coalesce(patient, kase_patient);
+  end if;
 
   canon := convert_to(audit.canonical_event_v2(p_org, at, p_action, p_outcome, actor, kind, sess,
                        p_object_type, p_object_id, patient, p_results, req, ip, ua, p_details,
