@@ -245,8 +245,10 @@ func TestShredAttackHoldRace(t *testing.T) {
 		`select shredded_at is not null from app.patients where id = $1`, o.P1).Scan(&shredded); err != nil || shredded {
 		t.Fatalf("the patient was shredded under the hold (%v)", err)
 	}
-	w.env.Super.Pool.Exec(context.Background(), `update app.legal_holds set released_at = now(), released_by = created_by,
-	    release_note_enc = '\x02' where id = $1`, hold)
+	if _, err := w.env.Super.Pool.Exec(context.Background(), `update app.legal_holds set released_at = now(),
+	    released_by = created_by, release_note_enc = '\x02' where id = $1`, hold); err != nil {
+		t.Fatal(err)
+	}
 
 	// A shred in progress (not committed) when a hold on the case is placed.
 	release = make(chan struct{})
