@@ -132,6 +132,8 @@ func (d *detector) caselessName(i int, w string, lf uint16, set func(int, uint8,
 		// ("K. LANTERN AWARE") or a credential ("J. LANTERN BSN/RN"), not
 		// a germ ("E. COLI") nor a note's part ("S. INTUBATED")
 		set(i, mStrong, TypePerson, prioContext)
+	case !ordinary && !nameDict && lf&lexRegion == 0 && t.end-t.start > 3 && d.stateZipAfter(i):
+		set(i, mStrong, TypeLocation, prioContext) // a city on no list before its state and ZIP code: "QUENBURY VT 05301"
 	case lf&(lexCity|lexUSCity) != 0 && lf&lexRegion == 0 && (!ordinary || lf&(lexCommon|lexClinical) == 0 && !languageSet()[w]) && t.end-t.start > 3 && d.locContext(i) || !ordinary && d.wardName(i):
 		// (a short word after "to" is shorthand: "NGT TO LIS", "to CT";
 		// a city on the allow-list that is no English or clinical word is

@@ -53,7 +53,7 @@ const (
 	hSpoken                                 // spokenHintWords: digits in words that spokenNumbers looks for
 	hVehicle                                // vehicleMakes: the makes of cars that vehicles looks for
 	hCSV                                    // csvHintWords: the header words of identifier columns csvColumns looks for
-	hYearWord                               // romanceYears: "años", "anos", "anni", after which romanceAge reads an age in words
+	hYearWord                               // romanceYears: "años", "ans", "jahre"…, after which romanceAge reads an age in words
 )
 
 // passHints lists the words of each pass hint.
@@ -91,7 +91,7 @@ func passHints() map[uint64][]string {
 		hSpoken:       spokenHintWords,
 		hVehicle:      makes,
 		hCSV:          csvHintWords,
-		hYearWord:     {"años", "anos", "anni"},
+		hYearWord:     {"años", "anos", "anni", "ans", "jahre", "jahren", "jaar"},
 	}
 }
 

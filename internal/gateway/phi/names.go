@@ -64,7 +64,7 @@ func (d *detector) names() {
 			continue
 		}
 		lf := t.lex
-		if d.hints&hYearWord != 0 && (w[0] == 'n' || w[0] == 'c') && len(w) >= 3 && romanceAgeStart(w) {
+		if d.hints&hYearWord != 0 && len(w) >= 3 && romanceAgeStart(w) {
 			if j := d.romanceAge(i, w); j > i {
 				d.claim(i, j, TypeAge, prioStruct) // "noventa y dos años", "cien años"
 				i = j - 1
@@ -430,7 +430,9 @@ func (d *detector) names() {
 			if lf&lexClinical != 0 && !nameDict || !nameDict && d.fieldStart(i) || !nameDict && len(w) >= 7 && d.misspelt(w) {
 				continue // a clinical term, a capitalised first word, a misspelt word
 			}
-			inPlace := !t.has(fAllCaps) && !nameDict && d.inUnknown(i, w)
+			// (a word on no list before a state's code and a ZIP code is the
+			// city, in capitals too: "Brattleboro VT 05301")
+			inPlace := !t.has(fAllCaps) && !nameDict && d.inUnknown(i, w) || !nameDict && lf&(lexCommon|lexClinical) == 0 && d.stateZipAfter(i)
 			if d.clinical && (!nameDict || t.has(fAllCaps) && (len(w) <= 5 || lf&(lexCommon|lexClinical) != 0)) && !d.afterNameVerb(i) && !d.firstNameBeside(i) &&
 				!(!t.has(fAllCaps) && d.placeBefore(i)) && !inPlace {
 				// in a clinical note, a capitalised word on no list is
@@ -1870,9 +1872,7 @@ func (d *detector) locContext(i int) bool {
 			return true
 		}
 	}
-	// "Fresno CA 93706": a state's code in capitals, then a ZIP code
-	if j := i + 1; j+1 < len(d.toks) && d.toks[j+1].kind == tkNum && d.toks[j+1].end-d.toks[j+1].start == 5 && d.toks[j].kind == tkWord && d.toks[j].end-d.toks[j].start == 2 &&
-		d.toks[j].has(fAllCaps) && !d.toks[j].has(fNL) && !d.toks[j+1].has(fNL) && !d.glued(j+1) && stateAbbrevs[d.word(j)] {
+	if d.stateZipAfter(i) {
 		return true
 	}
 	// "Perth WA 6000": an Australian state's code, then a postcode
@@ -1881,6 +1881,31 @@ func (d *detector) locContext(i int) bool {
 		return true
 	}
 	return false
+}
+
+// stateZipAfter reports whether a US state's code in capitals and a ZIP
+// code follow word i on its line: "Fresno CA 93706", "Brattleboro VT
+// 05301, 802-555-0166". The word before them is the city, whatever lists
+// hold it. The ZIP code may end its clause with a comma, a semicolon, a
+// closing parenthesis or a full stop, or go on with a hyphen (ZIP+4).
+func (d *detector) stateZipAfter(i int) bool {
+	j := i + 1
+	if !(j+1 < len(d.toks) && d.toks[j+1].kind == tkNum && d.toks[j+1].end-d.toks[j+1].start == 5 && d.toks[j].kind == tkWord && d.toks[j].end-d.toks[j].start == 2 &&
+		d.toks[j].has(fAllCaps) && !d.toks[j].has(fNL) && !d.toks[j+1].has(fNL) && stateAbbrevs[d.word(j)]) {
+		return false
+	}
+	if z := j + 1; d.glued(z) {
+		switch p := d.text[d.toks[z+1].start]; {
+		case d.toks[z+1].kind != tkPunct:
+			return false
+		case p == '.':
+			// a full stop, not a decimal point: "VT 05301." but not "05301.5"
+			return !d.glued(z+1) || d.toks[z+2].kind != tkNum
+		case p != ',' && p != ';' && p != ')' && p != '-':
+			return false
+		}
+	}
+	return true
 }
 
 // stateCodesAfterPlaces unmarks a state's postal code in capitals that a

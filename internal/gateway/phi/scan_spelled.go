@@ -155,8 +155,12 @@ func (d *detector) spacedEmail(at int) (p, q int, ok bool) {
 		}
 	}
 	// a top-level domain in lower case ("clinic . Pt" ends a sentence), or
-	// in capitals after a glued dot ("ROSA.PEREZ @ GMAIL.COM")
-	if tld := s[lastA:q]; labels < 2 || !tlds[last] || !spaced || tld != last && !(tld == strings.ToUpper(last) && s[lastA-1] == '.') {
+	// in capitals after a glued dot ("ROSA.PEREZ @ GMAIL.COM"), or a
+	// generic one in capitals after a spaced dot where the whole address is
+	// in capitals ("J O H N @ EXAMPLE . COM"; not "ICU . PT", a country's)
+	tld := s[lastA:q]
+	upperTLD := tld != last && tld == strings.ToUpper(last)
+	if labels < 2 || !tlds[last] || !spaced || tld != last && !(upperTLD && (s[lastA-1] == '.' || genericTLDs[last])) {
 		return 0, 0, false
 	}
 	// the local part: a word glued together, or single letters and digits
@@ -183,5 +187,13 @@ func (d *detector) spacedEmail(at int) (p, q int, ok bool) {
 	if k := d.tokAt(p); k < len(d.toks) && int(d.toks[k].start) == p && int(d.toks[k].end) == e+1 && d.is(k, vStopword) {
 		return 0, 0, false
 	}
+	if upperTLD && s[lastA-1] != '.' && strings.ToUpper(s[p:q]) != s[p:q] {
+		return 0, 0, false // a capital top-level domain after a spaced dot, in an address that is not all capitals
+	}
 	return p, q, true
 }
+
+// genericTLDs are the generic top-level domains, which a spaced address in
+// capitals may end with ("EXAMPLE . COM"); the two-letter ones are words
+// and shorthand there too ("ICU . PT").
+var genericTLDs = set(`com org net edu gov mil info biz`)
