@@ -33,6 +33,12 @@ func spokenDigit(w string) bool {
 	return false
 }
 
+// spokenSep reports whether word w (in lower case) is a comma, a hyphen or
+// a dash said aloud, as dictation transcribes the pauses in a number.
+func spokenSep(w string) bool {
+	return w == "comma" || w == "dash" || w == "hyphen"
+}
+
 // spokenNumbers claims the numbers spoken in words of the note: seven to
 // eleven digit words in a row, typed by the word that asks for them
 // (spokenCue), five after "zip", and three after "area code".
@@ -49,11 +55,14 @@ func (d *detector) spokenNumbers() {
 		if c := d.low[t.start]; c != 'z' && c != 'o' && c != 't' && c != 'f' && c != 's' && c != 'e' && c != 'n' || !spokenDigit(d.low[t.start:t.end]) {
 			continue
 		}
-		// the run: digit words parted by blanks, or by one comma or hyphen
+		// the run: digit words parted by blanks, or by one comma or hyphen,
+		// written or said
 		digits, j, last := 1, i+1, i
 		for j < n && !d.toks[j].has(fNL) {
 			if d.toks[j].kind == tkPunct && (d.isPunct(j, ',') || d.isPunct(j, '-')) && j+1 < n && !d.toks[j+1].has(fNL) {
 				j++
+			} else if d.toks[j].kind == tkWord && spokenSep(d.word(j)) && j+1 < n && !d.toks[j+1].has(fNL) {
+				j++ // punctuation dictated aloud: "five five five comma two one two"
 			}
 			u := &d.toks[j]
 			if u.kind != tkWord || u.end-u.start > 5 || d.state[j] != stFree || !spokenDigit(d.low[u.start:u.end]) {

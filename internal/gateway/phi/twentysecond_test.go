@@ -35,6 +35,13 @@ func TestNoteTypesTwentySecond(t *testing.T) {
 			[]string{"J O H N @ EXAMPLE . COM", "ROSA.PEREZ @ GMAIL . ORG"}, nil},
 		{"an '@' before a unit and a country's code in capitals stays", mixed + "SEEN @ CLINIC . PT TO RETURN. Bolus @ Icu . COM line. pain @ rest . ORG",
 			nil, []string{"CLINIC", "Icu", "rest"}},
+		{"a phone number dictated with its punctuation said aloud", mixed + "phone number five five five comma two one two comma eight eight four one period. " +
+			"cell six one seven dash five five five dash oh one three four.",
+			[]string{"five five five comma two one two comma eight eight four one", "six one seven dash five five five dash oh one three four"}, nil},
+		{"a count dictated with commas stays", mixed + "counted one comma two comma three period then five comma six.",
+			nil, []string{"one comma two", "five comma six"}},
+		{"a court's or a jail's number", mixed + "Custody evaluation (Docket FC-26-1187). Inmate 4471-22 interviewed at the jail.",
+			[]string{"FC-26-1187", "4471-22"}, []string{"Docket", "Inmate"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

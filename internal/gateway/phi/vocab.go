@@ -240,7 +240,8 @@ var idTriggers = map[string]Type{
 	"order": TypeID, "ref": TypeID, "reference": TypeID, "confirmation": TypeID, "ticket": TypeID, "badge": TypeID,
 	"employee": TypeID, "student": TypeID, "patient": TypeID, "pin": TypeID, "code": TypeID, "username": TypeID,
 	"user": TypeID, "login": TypeID, "handle": TypeID, "fin": TypeID, "csn": TypeID, "har": TypeID,
-	"autopsy":     TypeID, // a medical examiner's case number: "Autopsy: A-26-118"
+	"autopsy": TypeID,                                      // a medical examiner's case number: "Autopsy: A-26-118"
+	"docket":  TypeID, "inmate": TypeID, "booking": TypeID, // a court's or a jail's number: "Docket FC-26-1187"
 	"fingerprint": TypeBiometric, "biometric": TypeBiometric, "retina": TypeBiometric, "retinal": TypeBiometric,
 	"iris": TypeBiometric, "voiceprint": TypeBiometric, "faceprint": TypeBiometric, "dna": TypeBiometric,
 	"photo": TypePhoto, "photograph": TypePhoto, "image": TypePhoto, "img": TypePhoto, "picture": TypePhoto, "selfie": TypePhoto,
