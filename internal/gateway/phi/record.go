@@ -69,6 +69,11 @@ type recPhrase struct {
 type compiledRecord struct {
 	nameParts map[string]Type // lower-case name tokens
 	fuzzy     []string        // name parts long enough for near-miss matching
+	// fuzzyIdx maps the hashes of the deletion neighbourhoods of the fuzzy
+	// parts (each part with up to the edits it allows deleted) to their
+	// indexes in fuzzy; nil for a record of fewer than fuzzyIndexMin parts
+	fuzzyIdx  map[uint64][]int32
+	fuzzyMax  int // the longest fuzzy part, in bytes
 	phrases   []recPhrase
 	digits    map[string]Type // digit strings of phones and numeric IDs
 	maxDigits int
@@ -109,6 +114,20 @@ func compileRecord(r *Record) *compiledRecord {
 	for p := range cr.nameParts {
 		if len(p) >= 4 {
 			cr.fuzzy = append(cr.fuzzy, p)
+		}
+	}
+	if len(cr.fuzzy) >= fuzzyIndexMin {
+		cr.fuzzyIdx = make(map[uint64][]int32, len(cr.fuzzy)*16)
+		for n, p := range cr.fuzzy {
+			if len(p) > 64 {
+				continue // (withinEdits matches such a part exactly: nameParts has it)
+			}
+			cr.fuzzyMax = max(cr.fuzzyMax, len(p))
+			deletions(p, fuzzyEdits(p), func(key uint64) {
+				if l := cr.fuzzyIdx[key]; len(l) == 0 || l[len(l)-1] != int32(n) {
+					cr.fuzzyIdx[key] = append(l, int32(n))
+				}
+			})
 		}
 	}
 	addID := func(id string, t Type) {
@@ -249,16 +268,100 @@ func (cr *compiledRecord) matchWord(w string, t token, lf uint16, lowerDoc bool)
 	if safe || len(w) < 4 || !capd {
 		return 0, false
 	}
-	for _, p := range cr.fuzzy {
-		k := 1
-		if len(p) >= 8 {
-			k = 2
-		}
-		if withinEdits(w, p, k) {
-			return TypePerson, true
-		}
+	if cr.nearMiss(w, nil) {
+		return TypePerson, true
 	}
 	return 0, false
+}
+
+// fuzzyIndexMin is the number of name parts from which nearMiss looks a
+// word's near misses up in an index rather than comparing the word with
+// each part: a patient's record has a few, where the comparisons cost
+// less than the look-ups.
+const fuzzyIndexMin = 16
+
+// fuzzyEdits is the number of edits a near miss of name part p may have:
+// one, two from eight letters.
+func fuzzyEdits(p string) int {
+	if len(p) >= 8 {
+		return 2
+	}
+	return 1
+}
+
+// nearMiss reports whether lower-case word w is within fuzzyEdits of one of
+// the record's fuzzy name parts. With the index, it compares w only with
+// the parts that share a deletion neighbour with it (every pair within k
+// edits, a transposition counted as one, does: deleting the same k
+// characters, or one of each swapped pair, from both leaves the same
+// string), so a word costs a number of look-ups bounded by its length,
+// however many names the record holds; steps, if not nil, counts the
+// comparisons (a test bounds them).
+func (cr *compiledRecord) nearMiss(w string, steps *int) bool {
+	if cr.fuzzyIdx == nil {
+		for _, p := range cr.fuzzy {
+			if steps != nil {
+				*steps++
+			}
+			if withinEdits(w, p, fuzzyEdits(p)) {
+				return true
+			}
+		}
+		return false
+	}
+	if len(w) > cr.fuzzyMax+2 {
+		return false
+	}
+	k := 1
+	if len(w) >= 6 {
+		k = 2 // (a part allowing two edits has eight letters or more)
+	}
+	found := false
+	deletions(w, k, func(key uint64) {
+		if found {
+			return
+		}
+		for _, n := range cr.fuzzyIdx[key] {
+			if steps != nil {
+				*steps++
+			}
+			if p := cr.fuzzy[n]; withinEdits(w, p, fuzzyEdits(p)) {
+				found = true
+				return
+			}
+		}
+	})
+	return found
+}
+
+// deletions calls fn with a hash of s (at most 64 bytes) and of each
+// string made by deleting one, and if k is 2 two, of its bytes, in
+// O(len(s)^2) in all. Equal strings give equal hashes; a collision only
+// costs nearMiss a comparison.
+func deletions(s string, k int, fn func(key uint64)) {
+	const mul = 1099511628211
+	n := len(s)
+	if n > 64 {
+		return
+	}
+	var pre, pw [65]uint64 // pre[i]: the hash of s[:i]; pw[i]: mul^i
+	pw[0] = 1
+	for i := 0; i < n; i++ {
+		pre[i+1] = pre[i]*mul + uint64(s[i]) + 1
+		pw[i+1] = pw[i] * mul
+	}
+	seg := func(x, y int) uint64 { return pre[y] - pre[x]*pw[y-x] } // the hash of s[x:y]
+	key := func(h uint64, l int) uint64 { return h ^ uint64(l)*0x9e3779b97f4a7c15 }
+	fn(key(pre[n], n))
+	for a := 0; a < n; a++ {
+		fn(key(pre[a]*pw[n-a-1]+seg(a+1, n), n-1))
+		if k < 2 {
+			continue
+		}
+		for b := a + 1; b < n; b++ {
+			fn(key(pre[a]*pw[n-a-2]+seg(a+1, b)*pw[n-b-1]+seg(b+1, n), n-2))
+		}
+	}
 }
 
 // withinEdits reports whether the optimal-string-alignment distance

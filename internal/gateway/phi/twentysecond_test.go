@@ -59,3 +59,48 @@ func TestNoteTypesTwentySecond(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordNearMissIndexed checks that a record of many names looks a
+// word's near misses up in its index: the same answers as comparing the
+// word with every name part (a part's own spelling, one edit, a
+// transposition, two edits from eight letters, and words too far), at a
+// number of comparisons that does not grow with the record.
+func TestRecordNearMissIndexed(t *testing.T) {
+	var names []string
+	for i := 0; i < 400; i++ {
+		// invented names: a syllable pair and a suffix, so parts share
+		// letters as real surnames do
+		a := []string{"kel", "mar", "dor", "vin", "tal", "ros", "bren", "quil", "sev", "ath"}[i%10]
+		b := []string{"ow", "ing", "ett", "ard", "im", "ola"}[(i/10)%6]
+		c := []string{"sky", "ton", "berg", "wick", "mere", "dale", "croft"}[(i/60)%7]
+		names = append(names, a+b+c+" "+a+"ria")
+	}
+	cr := compileRecord(&Record{Names: names})
+	if cr.fuzzyIdx == nil {
+		t.Fatal("a record of 400 names has no index")
+	}
+	linear := &compiledRecord{fuzzy: cr.fuzzy}
+	words := []string{"kelowsky", "kelowksy", "kelowskyy", "kleowsky", "kelowxkz", "kelowsk", "marria", "maria", "mrria",
+		"quilolacroft", "quilolacrotf", "quilolacraft", "quilolcroft", "qulolacrof", "athimdale", "athimdael", "zzzzzzzz",
+		"kelo", "abcd", "tallardmere", "tallardmer", "tallardmeree", "sevettwick", "sevetwik", "sevetwikc", "bren", "brenria", "brenrai"}
+	for _, w := range words {
+		var steps int
+		got, want := cr.nearMiss(w, &steps), linear.nearMiss(w, nil)
+		if got != want {
+			t.Errorf("nearMiss(%q) = %v with the index, %v without", w, got, want)
+		}
+		if steps > 64 {
+			t.Errorf("nearMiss(%q) compared %d name parts; want at most 64 of the record's %d", w, steps, len(cr.fuzzy))
+		}
+	}
+	// every part, and every part with one byte changed, dropped, doubled
+	// or swapped, gets the same answer both ways
+	for _, p := range cr.fuzzy {
+		vs := []string{p, p[1:], p[:len(p)-1] + "x", p[:2] + p[3:], p[:3] + p[2:], p[:1] + p[2:3] + p[1:2] + p[3:], "q" + p[:len(p)-2]}
+		for _, v := range vs {
+			if got, want := cr.nearMiss(v, nil), linear.nearMiss(v, nil); got != want {
+				t.Errorf("nearMiss(%q) = %v with the index, %v without", v, got, want)
+			}
+		}
+	}
+}
