@@ -98,6 +98,9 @@ func (d *detector) postcode(i int) int {
 	}
 	if k := i - 1; k >= 0 && d.toks[k].kind == tkWord && !d.toks[i].has(fNL) {
 		d.townBefore(k) // "Reading RG4 7AB"
+		if from := d.localitiesBefore(k); from >= 0 {
+			d.claimLocalities(from, k) // "27 Mill Lane, Great Snoring, Fakenham NR21 0HP"
+		}
 	}
 	return d.claimBytes(i, q, TypeZIP)
 }

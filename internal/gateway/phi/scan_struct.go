@@ -186,6 +186,21 @@ func (d *detector) numAt(i int) int {
 	if i > 0 && d.toks[i-1].end == d.toks[i].start && d.toks[i-1].kind == tkWord {
 		return i
 	}
+	if n == 4 && !d.glued(i) {
+		if t := d.townAfterZIP(i, i+1); t > i+1 {
+			// a postcode of four digits before its town after a street
+			// address: "Bahnhofstrasse 12, 8001 Zürich", "Rue Haute 5,
+			// 1000 Bruxelles"
+			d.claim(i, i+1, TypeZIP, prioStruct)
+			return d.claim(i+1, t, TypeLocation, prioStruct)
+		}
+	}
+	if n == 4 {
+		if from, ok := d.postcodeAfterTown(i); ok {
+			d.claimLocalities(from, i)
+			return d.claim(i, i+1, TypeZIP, prioStruct)
+		}
+	}
 	if n == 4 && d.dutchPostcode(i) {
 		return d.claim(i, i+2, TypeZIP, prioStruct) // "Keizersgracht 221, 1012 AB Amsterdam"
 	}
@@ -213,7 +228,11 @@ func (d *detector) numAt(i int) int {
 		if k := i - 3; k >= 0 && d.isPunct(i-2, ',') && d.afterStateCode(i) {
 			d.townBefore(k) // "Mobile, AL 36602"
 		}
-		return d.claimBytes(i, q, TypeZIP)
+		e := d.claimBytes(i, q, TypeZIP)
+		if t := d.townAfterZIP(i, e); t > e {
+			return d.claim(e, t, TypeLocation, prioStruct) // "Lindenstraße 14, 80331 München"
+		}
+		return e
 	}
 	if n >= 6 {
 		// (a run with a leading zero, or of nine digits or more, is an
@@ -225,6 +244,112 @@ func (d *detector) numAt(i int) int {
 		return d.claim(i, i+1, d.recordIDType(d.raw(i)), prioStruct)
 	}
 	return i
+}
+
+// townAfterZIP returns the end of the town after the postcode at token i
+// whose next token is j, or j: where a street address claimed before it
+// ends right before a comma and the postcode, as Europe writes an address
+// ("Lindenstraße 14, 80331 München", "Bahnhofstrasse 12, 8001 Zürich"),
+// one capitalised word, or two joined by a hyphen, that is no English,
+// clinical or region word unless a city, before punctuation or the line's
+// end. It reads at most four tokens and the last few candidates.
+func (d *detector) townAfterZIP(i, j int) int {
+	if i < 2 || j+1 > len(d.toks) || !d.isPunct(i-1, ',') || d.toks[i].has(fNL) || !d.addressEndsAt(int(d.toks[i-2].end)) {
+		return j
+	}
+	ok := func(k int) bool {
+		t := d.toks[k]
+		return t.kind == tkWord && !t.has(fNL) && t.has(fCap) && t.end-t.start >= 3 &&
+			(t.lex&lexCity != 0 || t.lex&(lexCommon|lexClinical|lexRegion) == 0) && t.lex&lexRegion == 0 &&
+			!d.is(k, vStreetSuffix|vUnitWord|vStopword|vUnit|vVitalLabel|vMonth|vWeekday|vTitle|vNameLabel)
+	}
+	if d.toks[j].start != d.toks[j-1].end+1 || !ok(j) {
+		return j
+	}
+	e := j + 1
+	if e+1 < len(d.toks) && d.isPunct(e, '-') && d.glued(j) && d.glued(e) && ok(e+1) {
+		e += 2 // "Saint-Étienne"
+	}
+	if e < len(d.toks) && !d.toks[e].has(fNL) && d.toks[e].kind != tkPunct {
+		return j // more words: a sentence goes on
+	}
+	return e
+}
+
+// localitiesBefore returns the first token of the localities between a
+// street address claimed before word k (a town, before its postcode) and
+// k, when a comma stands before k: k itself where the address ends right
+// before the comma ("24 Kowhai Cres, Otaki 5512"), the first word of up
+// to two segments of one to three capitalised words, each after a comma,
+// where they stand between ("Mill Lane, Great Snoring, Fakenham NR21
+// 0HP", "Jacaranda Ave, Hatfield, Pretoria 0083"); -1 where no address
+// ends there. It reads at most ten tokens back.
+func (d *detector) localitiesBefore(k int) int {
+	from := k
+	for seg := 0; seg <= 2; seg++ {
+		c := from - 1
+		if c < 1 || !d.isPunct(c, ',') || d.toks[from].has(fNL) {
+			return -1
+		}
+		if d.addressEndsAt(int(d.toks[c-1].end)) {
+			return from
+		}
+		if seg == 2 {
+			return -1
+		}
+		m := c - 1
+		for n := 0; n < 3 && m >= 0 && d.toks[m].kind == tkWord && d.toks[m].has(fCap) && d.state[m] == stFree && !d.toks[m+1].has(fNL) &&
+			!d.is(m, vStopword|vTitle|vNameLabel|vStreetSuffix|vUnitWord); n++ {
+			m--
+		}
+		if m == c-1 {
+			return -1
+		}
+		from = m + 1
+	}
+	return -1
+}
+
+// postcodeAfterTown reports whether the four digits at token i, after a
+// capitalised town and before the end of the line or punctuation, are a
+// postcode after a street address and a comma, as New Zealand, South
+// Africa and others write it ("24 Kowhai Cres, Otaki 5512", "22 Jacaranda
+// Ave, Hatfield, Pretoria 0083"); from is the first locality's token.
+func (d *detector) postcodeAfterTown(i int) (from int, ok bool) {
+	k := i - 1
+	if k < 3 || d.glued(k) || d.toks[k].kind != tkWord || !d.toks[k].has(fCap) || d.toks[i].has(fNL) || d.toks[k].has(fAllCaps) && d.toks[k].end-d.toks[k].start <= 3 ||
+		d.toks[k].lex&(lexCommon|lexClinical|lexRegion) != 0 && d.toks[k].lex&lexCity == 0 || d.is(k, vStopword|vUnit|vVitalLabel|vStreetSuffix|vUnitWord|vMonth|vWeekday) {
+		return 0, false
+	}
+	if e := i + 1; e < len(d.toks) && !d.toks[e].has(fNL) && !(d.toks[e].kind == tkPunct && !d.isPunct(e, '-') && !d.isPunct(e, '/')) {
+		return 0, false
+	}
+	if d.glued(i) && d.toks[i+1].kind == tkPunct && d.glued(i+1) && d.toks[i+2].kind == tkNum {
+		return 0, false // a decimal or a ratio: "Otaki 5512.5"
+	}
+	from = d.localitiesBefore(k)
+	return from, from >= 0
+}
+
+// claimLocalities claims the words of localities [from, k), parted by
+// commas: "Great Snoring", "Hatfield".
+func (d *detector) claimLocalities(from, k int) {
+	for m := from; m < k; m++ {
+		if d.toks[m].kind == tkWord && d.state[m] == stFree {
+			d.claim(m, m+1, TypeLocation, prioStruct)
+		}
+	}
+}
+
+// addressEndsAt reports whether one of the last candidates is a street
+// address ending at byte p.
+func (d *detector) addressEndsAt(p int) bool {
+	for k := len(d.cands) - 1; k >= 0 && k >= len(d.cands)-4; k-- {
+		if d.cands[k].end == p && d.cands[k].typ == TypeAddress {
+			return true
+		}
+	}
+	return false
 }
 
 // dutchPostcode reports whether the four digits at token i (not starting

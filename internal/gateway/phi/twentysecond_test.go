@@ -42,6 +42,14 @@ func TestNoteTypesTwentySecond(t *testing.T) {
 			nil, []string{"one comma two", "five comma six"}},
 		{"a court's or a jail's number", mixed + "Custody evaluation (Docket FC-26-1187). Inmate 4471-22 interviewed at the jail.",
 			[]string{"FC-26-1187", "4471-22"}, []string{"Docket", "Inmate"}},
+		{"a town after its postcode, after a street address and a comma", mixed + "Anschrift: Lindenstraße 14, 80331 München. Tel. 089 1234567.\n" +
+			"Adresse : Bahnhofstrasse 12, 8001 Zürich\nAdres: Keizersgracht 221, 1016 DV Amsterdam.",
+			[]string{"München", "8001", "Zürich", "Keizersgracht 221"}, nil},
+		{"a postcode of four digits after its town, and the localities before it", mixed + "Mum: 24 Kowhai Cres, Otaki 5512. Ph 021 555 7781.\n" +
+			"Home: 22 Jacaranda Ave, Hatfield, Pretoria 0083.\nHillcrest Cottage, 27 Mill Lane, Great Snoring, Fakenham NR21 0HP.",
+			[]string{"Otaki", "5512", "Hatfield", "Pretoria", "0083", "Great Snoring", "Fakenham"}, nil},
+		{"a quantity after an address and a comma stays", mixed + "Seen at 12 Oak Street, Tylenol 1000. Walked to 4 Elm Road, 2000 Calories a day.",
+			nil, []string{"Tylenol", "1000", "2000", "Calories"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -160,11 +160,11 @@ impasse allée allee calle carrer paseo avenida av. rua travessa estrada praça 
 ronda plaza ul ulica al aleja os osiedle plac ctra carretera strasse straße str`)
 }
 
-// streetMorphemes end a one-word street name: "Lindenstrasse 21", "Beukendreef 40".
+// streetMorphemes end a one-word street name: "Lindenstrasse 21", "Beukendreef 40", "Keizersgracht 221".
 var streetMorphemes = []string{"strasse", "straße", "str.", "weg", "gasse", "allee", "platz", "ring",
 	"damm", "ufer", "gade", "vej", "vägen", "gatan", "veien", "gata", "laan", "dreef", "straat",
 	"plein", "kade", "singel", "katu", "tie", "utca", "ulica", "ulice", "cesta", "rakpart", "sokak",
-	"caddesi", "street", "road", "avenue", "lane", "drive"}
+	"caddesi", "street", "road", "avenue", "lane", "drive", "gracht", "dijk", "steeg", "markt", "chaussee"}
 
 // unitWords introduce a unit or box number: "Apt. 318", "PO Box 12".
 func unitWords() map[string]bool {
