@@ -531,6 +531,15 @@ func (d *detector) names() {
 				changed = true
 				continue
 			}
+			if k := i - 1; k >= 0 && t.end-t.start == 2 && t.has(fCap) && !t.has(fAllCaps) && !t.has(fNoCase) && !t.has(fNL) && mark[k] == mStrong && typ[k] == TypePerson &&
+				d.toks[k].kind == tkWord && t.start == d.toks[k].end+1 && t.lex&lexCommon == 0 && !d.is(i, vStopword|vTitle|vCredential|vNameLabel|vVitalLabel) && d.shortSurnameEnds(i) {
+				// a surname of two letters after a name, where a unit or
+				// shorthand of its spelling has no number before it:
+				// "member Percival Ng, DOB", "Dr. Mei Wu."
+				set(i, mStrong, TypePerson, prioContext)
+				changed = true
+				continue
+			}
 			if t.has(fCap) && !t.has(fAllCaps) && !t.has(fNoCase) && d.surnameFirst(i, mark, typ) {
 				// a surname on no list before a comma and a first name:
 				// "member Oduya, Folasade (DOB ...)", as forms and claims
@@ -1860,8 +1869,9 @@ func (d *detector) locContext(i int) bool {
 	if j := i + 2; j < len(d.toks) && d.isPunct(i+1, ',') && d.toks[j].kind == tkWord && d.toks[j].has(fAllCaps) && stateAbbrevs[d.word(j)] {
 		return true
 	}
-	// "12 Oak Street, Springfield"
-	if k := i - 2; k >= 0 && d.isPunct(i-1, ',') && d.state[k] == stPHI {
+	// "12 Oak Street, Springfield", also dictated: "88 Pelican Way comma
+	// Sarasota"
+	if k := i - 2; k >= 0 && (d.isPunct(i-1, ',') || d.toks[i-1].kind == tkWord && d.word(i-1) == "comma") && d.state[k] == stPHI {
 		return true
 	}
 	// "visited Hue, Vietnam in June": a country or a state written out
@@ -1878,6 +1888,24 @@ func (d *detector) locContext(i int) bool {
 	// "Perth WA 6000": an Australian state's code, then a postcode
 	if j := i + 1; j+1 < len(d.toks) && d.toks[j+1].kind == tkNum && d.toks[j+1].end-d.toks[j+1].start == 4 && d.toks[j].kind == tkWord &&
 		d.toks[j].has(fAllCaps) && !d.toks[j].has(fNL) && auStates[d.word(j)] && d.afterAUState(j+1) {
+		return true
+	}
+	return false
+}
+
+// shortSurnameEnds reports whether the phrase ends after word i: at the
+// line's or the text's end, or before a comma, a full stop, a semicolon,
+// a parenthesis or a dash (not a label's colon: "Rosa Lopez Hx:").
+func (d *detector) shortSurnameEnds(i int) bool {
+	j := i + 1
+	if j >= len(d.toks) || d.toks[j].has(fNL) {
+		return true
+	}
+	if d.toks[j].kind != tkPunct {
+		return false
+	}
+	switch d.text[d.toks[j].start] {
+	case ',', '.', ';', ')', '(', '-':
 		return true
 	}
 	return false

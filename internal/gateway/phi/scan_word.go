@@ -943,6 +943,17 @@ func (d *detector) relationIs(i, j int) bool {
 			return false
 		}
 		return d.ageEnds(i, j)
+	case "m":
+		// the writer's own age: "I'm 95 and still mowing"
+		if k < 3 || !d.glued(k-1) || !(d.isPunct(k-1, '\'') || d.raw(k-1) == "’") || !d.glued(k-2) || d.toks[k-2].kind != tkWord || d.word(k-2) != "i" {
+			return false
+		}
+		return d.ageEnds(i, j)
+	case "am":
+		if d.toks[k-1].kind != tkWord || d.word(k-1) != "i" || d.toks[k].has(fNL) {
+			return false
+		}
+		return d.ageEnds(i, j) // "I am 96, and"
 	default:
 		return false
 	}
@@ -1604,6 +1615,11 @@ func (d *detector) addressFromNumber(i int) int {
 			}
 			if routeWords[w] && d.routeNumber(k+1) {
 				return d.claim(i, k+2, TypeAddress, prioStruct) // "16 Route 9"
+			}
+		}
+		if words == 1 && (t.has(fCap) || d.lowerDoc) && d.is(k, vStreetPrefix) && d.streetStart(k, w) {
+			if p, n := d.prevWord(k), k+1; p >= j && isDirection(d.word(p)) && n < len(d.toks) && d.toks[n].kind == tkWord && !d.toks[n].has(fNL) && (d.toks[n].has(fCap) || d.lowerDoc) && !d.is(n, vStopword) {
+				return d.streetTail(i, k+1) // a direction before a street's prefix: "4410 E Calle Aurora"
 			}
 		}
 		if words > 0 && d.is(k, vStreetSuffix) && (lower && (lowerSuffixes[w] || cuedSuffixes[w] && d.addressCue(i)) || !lower && (t.has(fCap) || d.lowerDoc) && (!t.has(fNoCase) && !d.lowerDoc || plainSuffixes[w])) {

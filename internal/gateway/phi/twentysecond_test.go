@@ -50,6 +50,17 @@ func TestNoteTypesTwentySecond(t *testing.T) {
 			[]string{"Otaki", "5512", "Hatfield", "Pretoria", "0083", "Great Snoring", "Fakenham"}, nil},
 		{"a quantity after an address and a comma stays", mixed + "Seen at 12 Oak Street, Tylenol 1000. Walked to 4 Elm Road, 2000 Calories a day.",
 			nil, []string{"Tylenol", "1000", "2000", "Calories"}},
+		{"the writer's own age over 89", mixed + "Message from the patient: \"I'm 95 and still mowing my lawn.\" Another: I am 96, thanks.",
+			[]string{"95", "96"}, nil},
+		{"a reading after I am stays", mixed + "I'm 92 percent sure. I am 98.6 today.", nil, []string{"92", "98.6"}},
+		{"a city after an address and a dictated comma", "dictation: he lives at 88 Pelican Way comma Sarasota comma Florida period.",
+			[]string{"Sarasota"}, []string{"Florida"}},
+		{"a direction between a house number and a street's prefix", mixed + "Send updates to 4410 E Calle Aurora, Tucson AZ 85718. Also 210 N. Via Linda, Scottsdale.",
+			[]string{"4410 E Calle Aurora", "210 N. Via Linda"}, nil},
+		{"a direction and a prefix before no name stay", mixed + "Gave 40 W Via the NGT.", nil, []string{"40 W Via"}},
+		{"a surname of two letters after a name", mixed + "Re: member Percival Ng, DOB 6/6/1944. Seen by Dr. Mei Wu. Husband John Li (cell 555-0101).",
+			[]string{"Percival Ng", "Mei Wu", "John Li"}, nil},
+		{"a unit or a label after a name stays", mixed + "Pt Rosa Lopez Hx: CHF. Gave Rosa 5 Ng.", nil, []string{"Hx", "Ng"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
