@@ -107,6 +107,9 @@ func (d *detector) numAt(i int) int {
 	if d.toks[i].end-d.toks[i].start == 4 && i >= 2 && d.lastFourBefore(i) {
 		return d.claim(i, i+1, TypeID, prioStruct) // "SSN 123 45 6789 on file; last four 6789"
 	}
+	if d.toks[i].end-d.toks[i].start == 4 && i >= 2 && d.cardEnding(i) {
+		return d.claim(i, i+1, TypeAccount, prioStruct) // "paid Visa ending 4421", "card ending in 7731"
+	}
 	if q, ok := d.numDate(p); ok {
 		j := d.tokAt(q)
 		// (a label before keeps it; a one-letter "unit" after only when it
@@ -436,6 +439,37 @@ func (d *detector) lastFourBefore(i int) bool {
 	}
 	return d.toks[k].kind == tkWord && d.word(k) == "four" || d.toks[k].kind == tkNum && d.raw(k) == "4"
 }
+
+// cardEnding reports whether the four digits at token i follow "ending" or
+// "ending in" after a card's or an account's word up to two words before
+// it on the line: "Visa ending 4421", "card ending in 7731", "acct ending
+// 0917".
+func (d *detector) cardEnding(i int) bool {
+	k := d.prevWord(i)
+	if k < 1 || k < i-2 || d.toks[i].has(fNL) {
+		return false
+	}
+	if d.word(k) == "in" {
+		if k = d.prevWord(k); k < 1 {
+			return false
+		}
+	}
+	if d.word(k) != "ending" || d.toks[k].has(fNL) {
+		return false
+	}
+	for m, n := d.prevWord(k), 0; m >= 0 && n < 2; m, n = d.prevWord(m), n+1 {
+		if cardWords[d.word(m)] {
+			return true
+		}
+		if d.toks[m].has(fNL) {
+			break
+		}
+	}
+	return false
+}
+
+// cardWords name a payment card or an account before "ending".
+var cardWords = set(`card visa mastercard amex discover debit credit account acct`)
 
 // lastFourFillers stand between "last four" and its digits.
 var lastFourFillers = set(`digits digit are is were of ssn`)

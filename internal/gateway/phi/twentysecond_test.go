@@ -61,6 +61,9 @@ func TestNoteTypesTwentySecond(t *testing.T) {
 		{"a surname of two letters after a name", mixed + "Re: member Percival Ng, DOB 6/6/1944. Seen by Dr. Mei Wu. Husband John Li (cell 555-0101).",
 			[]string{"Percival Ng", "Mei Wu", "John Li"}, nil},
 		{"a unit or a label after a name stays", mixed + "Pt Rosa Lopez Hx: CHF. Gave Rosa 5 Ng.", nil, []string{"Hx", "Ng"}},
+		{"a card's last four digits after ending", mixed + "Total $284.50 paid Visa ending 4421. Paid by card ending in 7731. Acct ending 0917.",
+			[]string{"4421", "7731", "0917"}, nil},
+		{"a time or a year after ending stays", mixed + "Shift ending 1900. Week ending in 2026.", nil, []string{"1900", "2026"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
