@@ -64,6 +64,8 @@ func TestNoteTypesTwentySecond(t *testing.T) {
 		{"a card's last four digits after ending", mixed + "Total $284.50 paid Visa ending 4421. Paid by card ending in 7731. Acct ending 0917.",
 			[]string{"4421", "7731", "0917"}, nil},
 		{"a time or a year after ending stays", mixed + "Shift ending 1900. Week ending in 2026.", nil, []string{"1900", "2026"}},
+		{"a name after a Dutch relation", mixed + "Dochter Marloes belt morgen. Echtgenoot Joost aanwezig. De dochter is boos.",
+			[]string{"Marloes", "Joost"}, []string{"Dochter", "Echtgenoot", "boos"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

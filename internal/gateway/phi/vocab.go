@@ -115,7 +115,7 @@ dear hi hello hey client therapist dietitian dietician nutritionist chaplain cou
 clinician caseworker advocate technician technologist sonographer pathologist radiologist anesthesiologist
 transcriptionist typist scribe participant applicant camper sponsor
 esposo esposa marido hijo hija hijos hijas hermana abuelo abuela paciente filha irmao fille epouse epoux
-tochter ehefrau schwester`)
+tochter ehefrau schwester dochter echtgenote echtgenoot`)
 }
 
 // signOffs close a letter or a message; the name after them (on the same
@@ -295,7 +295,7 @@ telugu gujarati marathi cape verdean sign asl`)
 func foreignNoteWords() map[string]bool {
 	return set(`nota notas fecha visita medico enfermera familia familiar cuidadora cuidador
 esposo esposa marido hijo hija hijos hijas madre padre hermano hermana abuelo abuela nieto paciente
-filho filha irmao fils fille epouse epoux soeur tochter mutter vater ehefrau ehemann bruder schwester
+filho filha irmao fils fille epouse epoux soeur tochter mutter vater ehefrau ehemann bruder schwester dochter echtgenote echtgenoot
 dirección direccion teléfono telefono correo llamar nació nacio vive domicilio celular`)
 }
 
