@@ -50,6 +50,14 @@ func (d *detector) names() {
 		if t.flags&fNonASCII != 0 {
 			w = strings.ToLower(w)
 		}
+		if gluedTo == ',' && t.has(fCap) && t.end-t.start >= 4 && houseWords[w] && d.houseName(i) {
+			// a house's name before its street address: "Hillcrest
+			// Cottage, 27 Mill Lane" (the words before are final)
+			for k := i; k >= 0 && k >= i-3 && d.toks[k].kind == tkWord && d.toks[k].has(fCap) && d.state[k] == stFree && !d.is(k, vStopword|vTitle|vNameLabel) && (k == i || !d.toks[k+1].has(fNL)); k-- {
+				set(k, mStrong, TypeLocation, prioContext)
+			}
+			continue
+		}
 		if t.flags&(fCap|fNoCase|fNL) == fCap && t.end-t.start >= 4 && t.lex&(lexCommon|lexClinical) != 0 && practiceEnders[w] {
 			d.practice(i, mark, typ, prio) // (the words before are final)
 		} else if d.hints&hPractice != 0 && t.flags&fNoCase != 0 && !d.lowerDoc && doctorsPractices[w] {
@@ -1891,6 +1899,24 @@ func (d *detector) locContext(i int) bool {
 		return true
 	}
 	return false
+}
+
+// houseWords end the name of a house, as British and Irish addresses
+// give one before the street: "Hillcrest Cottage", "Ashby Farm".
+var houseWords = set(`cottage cottages house farm farmhouse lodge barn manor villa grange`)
+
+// houseName reports whether capitalised word i, a house word glued to a
+// comma, follows a capitalised word on its line and comes before a street
+// address claimed from its house number, a number and a word claimed
+// after one blank each: "Hillcrest Cottage, 27 Mill Lane".
+func (d *detector) houseName(i int) bool {
+	k, a := i-1, i+2
+	if k < 0 || a+1 >= len(d.toks) || d.toks[k].kind != tkWord || !d.toks[k].has(fCap) || d.toks[i].has(fNL) || d.state[k] != stFree {
+		return false
+	}
+	num, street := d.toks[a], d.toks[a+1]
+	return num.kind == tkNum && !num.has(fNL) && d.state[a] == stPHI && num.start == d.toks[a-1].end+1 &&
+		street.kind == tkWord && street.has(fCap) && d.state[a+1] == stPHI && street.start == num.end+1 && !d.is(a+1, vMonth)
 }
 
 // shortSurnameEnds reports whether the phrase ends after word i: at the

@@ -66,6 +66,10 @@ func TestNoteTypesTwentySecond(t *testing.T) {
 		{"a time or a year after ending stays", mixed + "Shift ending 1900. Week ending in 2026.", nil, []string{"1900", "2026"}},
 		{"a name after a Dutch relation", mixed + "Dochter Marloes belt morgen. Echtgenoot Joost aanwezig. De dochter is boos.",
 			[]string{"Marloes", "Joost"}, []string{"Dochter", "Echtgenoot", "boos"}},
+		{"a house's name before its street address", mixed + "Home: Hillcrest Cottage, 27 Mill Lane, Fakenham NR21 0HP. Previously Ashby Farm, 4 Church Road, Leeds LS6 2AB.",
+			[]string{"Hillcrest Cottage", "Ashby Farm"}, nil},
+		{"a house word before no address stays", mixed + "Patient went to the House, 12 units given. Old Farm, 12 March 2020 visit.",
+			nil, []string{"House", "Old Farm"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
