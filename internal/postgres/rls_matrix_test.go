@@ -41,6 +41,7 @@ type rlsCell struct {
 	// insert cells
 	insert bool
 	mayDo  bool
+	target rlsTarget
 	// set cells (select, update, delete)
 	want []string
 }
@@ -64,7 +65,7 @@ func (s *rlsSeed) cells(a rlsActor) []rlsCell {
 			for _, n := range names {
 				sql, args := ins.build(s, a, targets[n])
 				out = append(out, rlsCell{actor: a, table: t, op: ins.name + n, sql: sql, args: args, insert: true,
-					mayDo: p.live && ins.may != nil && ins.may(s, p, targets[n])})
+					mayDo: p.live && ins.may != nil && ins.may(s, p, targets[n]), target: targets[n]})
 			}
 		}
 		for _, u := range t.updates {
@@ -1817,7 +1818,9 @@ const rlsLanding = `select status || '/' || signed_in || '/' || (signed_in_email
 // testRLSClosedCases runs every insert cell of the case tables with their
 // targets (C1 in A, D1 in B) closed: a closed case is read-only for
 // everyone (migration 00185), so each is refused with 42501, and those
-// the oracle allows on an open case with hint case_closed. Reopened, the
+// the oracle allows on an open case with hint case_closed; a cell naming a
+// case of another org than the actor's (or any cell of a credential that
+// is nobody's) never with that hint (00339). Reopened, the
 // same cells are what the oracle says again. (Changes of existing rows on
 // a closed case: TestClosedCaseReadOnly.)
 func testRLSClosedCases(t *testing.T, env *pgtest.Env, s *rlsSeed) {
@@ -1837,6 +1840,7 @@ func testRLSClosedCases(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 		for _, a := range s.actors {
 			t.Run(a.name, func(t *testing.T) {
 				regrace(t, env, s, a.name)
+				p := s.resolve(a.cred)
 				for _, c := range s.cells(a) {
 					if !c.insert || !slices.Contains(tables, c.table.name) {
 						continue
@@ -1865,6 +1869,12 @@ func testRLSClosedCases(t *testing.T, env *pgtest.Env, s *rlsSeed) {
 					case c.mayDo && pe.Hint != "case_closed":
 						t.Errorf("%v on a closed case, allowed on an open one: want hint case_closed, got %q (%s)",
 							c, pe.Hint, pe.Message)
+					case pe.Hint == "case_closed" && (!p.live || c.target.org != p.org):
+						// a case of another org than the bound one (or of
+						// any org, to a credential that is nobody's): its
+						// policy's refusal, whether the case is closed or
+						// not (00339)
+						t.Errorf("%v: %s is told that a case of %s is closed", c, s.describe(p), s.readable(c.target.org))
 					}
 				}
 			})

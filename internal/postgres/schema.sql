@@ -4533,6 +4533,32 @@ end $$;
 ALTER FUNCTION app.refuse_org_sealed_value() OWNER TO ward_definer;
 
 --
+-- Name: refuse_other_org_row(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.refuse_other_org_row() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  -- The invoker's role: ward_app's own statements are the ones a policy
+  -- governs; a definer procedure's (ward_definer) and the operator's are
+  -- checked by the triggers after this one.
+  if current_user <> 'ward_app' then
+    return new;
+  end if;
+  -- the org the insert policies admit
+  if new.org_id is distinct from coalesce((select c.org_id from private.principal_cached c),
+                                          private.get_my_org_id()) then
+    raise exception 'new row violates row-level security policy for table "%"', tg_table_name
+      using errcode = '42501';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.refuse_other_org_row() OWNER TO ward_definer;
+
+--
 -- Name: refuse_shredded_org(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -12960,6 +12986,48 @@ CREATE TRIGGER audit_sinks_limit BEFORE INSERT ON app.audit_sinks FOR EACH ROW E
 CREATE TRIGGER audit_sinks_standing BEFORE INSERT OR UPDATE ON app.audit_sinks FOR EACH ROW EXECUTE FUNCTION app.audit_sinks_standing();
 
 --
+-- Name: case_invites bound_org; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER bound_org BEFORE INSERT ON app.case_invites FOR EACH ROW EXECUTE FUNCTION app.refuse_other_org_row();
+
+--
+-- Name: case_members bound_org; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER bound_org BEFORE INSERT ON app.case_members FOR EACH ROW EXECUTE FUNCTION app.refuse_other_org_row();
+
+--
+-- Name: document_comments bound_org; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER bound_org BEFORE INSERT ON app.document_comments FOR EACH ROW EXECUTE FUNCTION app.refuse_other_org_row();
+
+--
+-- Name: document_versions bound_org; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER bound_org BEFORE INSERT ON app.document_versions FOR EACH ROW EXECUTE FUNCTION app.refuse_other_org_row();
+
+--
+-- Name: documents bound_org; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER bound_org BEFORE INSERT ON app.documents FOR EACH ROW EXECUTE FUNCTION app.refuse_other_org_row();
+
+--
+-- Name: dsr_requests bound_org; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER bound_org BEFORE INSERT ON app.dsr_requests FOR EACH ROW EXECUTE FUNCTION app.refuse_other_org_row();
+
+--
+-- Name: legal_holds bound_org; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER bound_org BEFORE INSERT ON app.legal_holds FOR EACH ROW EXECUTE FUNCTION app.refuse_other_org_row();
+
+--
 -- Name: break_glass_activations break_glass_reason_given; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -16106,6 +16174,12 @@ REVOKE ALL ON FUNCTION app.refuse_erased_member() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app.refuse_org_sealed_value() FROM PUBLIC;
+
+--
+-- Name: FUNCTION refuse_other_org_row(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.refuse_other_org_row() FROM PUBLIC;
 
 --
 -- Name: FUNCTION refuse_shredded_org(); Type: ACL; Schema: app; Owner: ward_definer
