@@ -284,6 +284,14 @@ func (s *rlsSeed) docTarget(t rlsTarget) string {
 	return s.must("d.C1")
 }
 
+// deletedDocTarget is the deleted document of caseTarget(t).
+func (s *rlsSeed) deletedDocTarget(t rlsTarget) string {
+	if t.org == s.must("B") {
+		return s.must("d.D1.deleted")
+	}
+	return s.must("d.C1.deleted")
+}
+
 // dsrTarget is the access request of t's org: access.P1 in A, access.Q1
 // in B.
 func (s *rlsSeed) dsrTarget(t rlsTarget) string {
@@ -1201,6 +1209,13 @@ func rlsTables() []*rlsTable {
 				        values ($1, $2, $3, 2, $8, $4, 1, $5, 'text/plain', $6, $7)`,
 					[]any{t.org, s.caseTarget(t), s.docTarget(t), rlsRandom(40), rlsRandom(32), rlsRandom(20), a.user,
 						"orgs/" + t.org + "/obj/" + rlsNew()}
+			}}, {name: "insert_deleted", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				// A deleted document takes no new version (00340).
+				return `insert into app.document_versions (org_id, case_id, document_id, version, storage_key, data_key, size,
+				          sha256, content_type, filename_enc, uploaded_by)
+				        values ($1, $2, $3, 2, $8, $4, 1, $5, 'text/plain', $6, $7)`,
+					[]any{t.org, s.caseTarget(t), s.deletedDocTarget(t), rlsRandom(40), rlsRandom(32), rlsRandom(20), a.user,
+						"orgs/" + t.org + "/obj/" + rlsNew()}
 			}}},
 			updates: []rlsWrite{{name: "update", tail: `set size = 0`}, {name: "rekey", tail: `set data_key = null`}},
 		},
@@ -1211,6 +1226,10 @@ func rlsTables() []*rlsTable {
 			}, build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
 				return `insert into app.document_comments (org_id, case_id, document_id, body_enc, author_id)
 				        values ($1, $2, $3, $4, $5)`, []any{t.org, s.caseTarget(t), s.docTarget(t), rlsRandom(20), a.user}
+			}}, {name: "insert_deleted", build: func(s *rlsSeed, a rlsActor, t rlsTarget) (string, []any) {
+				// A deleted document takes no new comment (00340).
+				return `insert into app.document_comments (org_id, case_id, document_id, body_enc, author_id)
+				        values ($1, $2, $3, $4, $5)`, []any{t.org, s.caseTarget(t), s.deletedDocTarget(t), rlsRandom(20), a.user}
 			}}},
 			updates: []rlsWrite{{name: "update", tail: `set body_enc = body_enc`}},
 		},

@@ -923,6 +923,7 @@ func (w *rlsWriter) seed() {
 	w.document("A", "C2", "d.C2", false)
 	w.document("A", "C3", "d.C3", false)
 	w.document("B", "D1", "d.D1", false)
+	w.document("B", "D1", "d.D1.deleted", true)
 	w.document("B", "D2", "d.D2", false)
 	w.uploadClaim("A", "a_clinic")
 	w.uploadClaim("B", "b_admin")

@@ -4463,6 +4463,34 @@ end $$;
 ALTER FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) OWNER TO ward_definer;
 
 --
+-- Name: refuse_deleted_document(); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.refuse_deleted_document() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  deleted timestamptz;
+begin
+  -- Unbound callers (the operator, a restore) write what they write, as
+  -- in app.case_rows_stamp; every request's statement is bound.
+  if coalesce(current_setting('ward.credential', true), '') = '' then
+    return new;
+  end if;
+  select d.deleted_at into deleted from app.documents d
+   where d.org_id = new.org_id and d.id = new.document_id
+     for share;
+  if deleted is not null then
+    raise exception 'the document was deleted: it takes no new version or comment'
+      using errcode = '42501', hint = 'document_deleted';
+  end if;
+  return new;
+end $$;
+
+ALTER FUNCTION app.refuse_deleted_document() OWNER TO ward_definer;
+
+--
 -- Name: refuse_erased_member(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -13142,6 +13170,18 @@ CREATE TRIGGER case_status BEFORE UPDATE ON app.cases FOR EACH ROW EXECUTE FUNCT
 CREATE TRIGGER document_comments_limit BEFORE INSERT ON app.document_comments FOR EACH ROW EXECUTE FUNCTION app.document_comment_limit();
 
 --
+-- Name: document_comments document_live; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER document_live BEFORE INSERT ON app.document_comments FOR EACH ROW EXECUTE FUNCTION app.refuse_deleted_document();
+
+--
+-- Name: document_versions document_live; Type: TRIGGER; Schema: app; Owner: ward_owner
+--
+
+CREATE TRIGGER document_live BEFORE INSERT ON app.document_versions FOR EACH ROW EXECUTE FUNCTION app.refuse_deleted_document();
+
+--
 -- Name: document_versions document_versions_admit; Type: TRIGGER; Schema: app; Owner: ward_owner
 --
 
@@ -16162,6 +16202,12 @@ GRANT ALL ON FUNCTION app.recovery_code_use(p_code_hash bytea, p_request text, p
 
 REVOKE ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.recovery_codes_generate(p_hashes bytea[], p_request text) TO ward_app;
+
+--
+-- Name: FUNCTION refuse_deleted_document(); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.refuse_deleted_document() FROM PUBLIC;
 
 --
 -- Name: FUNCTION refuse_erased_member(); Type: ACL; Schema: app; Owner: ward_definer
