@@ -6908,6 +6908,36 @@ end $$;
 ALTER FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request text) OWNER TO ward_definer;
 
 --
+-- Name: version_sha256(uuid, uuid); Type: FUNCTION; Schema: app; Owner: ward_definer
+--
+
+CREATE FUNCTION app.version_sha256(p_org uuid, p_version uuid) RETURNS bytea
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  me_org uuid := private.get_my_org_id();
+  v record;
+begin
+  if me_org is null or p_org is distinct from me_org then
+    return null;
+  end if;
+  select x.case_id, x.document_id, x.uploaded_by, x.sha256 into v
+    from app.document_versions x where x.org_id = me_org and x.id = p_version;
+  if not found or not exists (select from app.documents d
+                               where d.org_id = me_org and d.id = v.document_id and d.deleted_at is null) then
+    return null;
+  end if;
+  if private.am_i_lead_in_org(me_org) or v.case_id = any (private.my_case_ids('download'))
+     or (v.uploaded_by = private.uid() and v.case_id = any (private.my_case_ids('view'))) then
+    return v.sha256;
+  end if;
+  return null;
+end $$;
+
+ALTER FUNCTION app.version_sha256(p_org uuid, p_version uuid) OWNER TO ward_definer;
+
+--
 -- Name: whoami(); Type: FUNCTION; Schema: app; Owner: ward_definer
 --
 
@@ -16606,6 +16636,13 @@ REVOKE ALL ON FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_
 GRANT ALL ON FUNCTION app.verify_sso_domain_dns(p_domain text, p_token text, p_request text) TO ward_app;
 
 --
+-- Name: FUNCTION version_sha256(p_org uuid, p_version uuid); Type: ACL; Schema: app; Owner: ward_definer
+--
+
+REVOKE ALL ON FUNCTION app.version_sha256(p_org uuid, p_version uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.version_sha256(p_org uuid, p_version uuid) TO ward_app;
+
+--
 -- Name: FUNCTION whoami(OUT kind text, OUT credential_id uuid, OUT user_id uuid, OUT org_id uuid, OUT role text, OUT session_id uuid, OUT aal integer, OUT auth_time timestamp with time zone, OUT absolute_expires_at timestamp with time zone, OUT idle_expires_at timestamp with time zone, OUT amr text[], OUT pending text, OUT break_glass boolean, OUT scopes text[]); Type: ACL; Schema: app; Owner: ward_definer
 --
 
@@ -18099,12 +18136,6 @@ GRANT SELECT(storage_key) ON TABLE app.document_versions TO ward_app;
 --
 
 GRANT SELECT(size) ON TABLE app.document_versions TO ward_app;
-
---
--- Name: COLUMN document_versions.sha256; Type: ACL; Schema: app; Owner: ward_owner
---
-
-GRANT SELECT(sha256) ON TABLE app.document_versions TO ward_app;
 
 --
 -- Name: COLUMN document_versions.content_type; Type: ACL; Schema: app; Owner: ward_owner

@@ -703,8 +703,8 @@ func (q *Queries) GetDocumentRetentionTag(ctx context.Context, orgID uuid.UUID) 
 }
 
 const getVersion = `-- name: GetVersion :one
-select d.id, d.case_id, d.document_id, d.version, d.size, d.sha256, d.content_type, d.filename_enc, d.uploaded_by,
-       d.created_at
+select d.id, d.case_id, d.document_id, d.version, d.size, app.version_sha256(d.org_id, d.id) as sha256, d.content_type,
+       d.filename_enc, d.uploaded_by, d.created_at
   from app.document_versions d
  where d.org_id = $1 and d.document_id = $2
    -- no version asked for: the accepted one, else the latest
@@ -754,7 +754,7 @@ func (q *Queries) GetVersion(ctx context.Context, arg GetVersionParams) (GetVers
 }
 
 const latestVersion = `-- name: LatestVersion :one
-select version, sha256 from app.document_versions
+select version, app.version_sha256(org_id, id) as sha256 from app.document_versions
  where org_id = $1 and document_id = $2
  order by version desc
  limit 1
@@ -770,6 +770,8 @@ type LatestVersionRow struct {
 	Sha256  []byte
 }
 
+// sha256 is null unless the caller may download the version or uploaded
+// it (app.version_sha256, migration 00341).
 func (q *Queries) LatestVersion(ctx context.Context, arg LatestVersionParams) (LatestVersionRow, error) {
 	row := q.db.QueryRow(ctx, latestVersion, arg.OrgID, arg.DocumentID)
 	var i LatestVersionRow
@@ -1131,8 +1133,8 @@ func (q *Queries) ListHolds(ctx context.Context, arg ListHoldsParams) ([]ListHol
 const listRecentVersions = `-- name: ListRecentVersions :many
 select v.id, v.case_id, v.document_id, v.version, v.size, v.sha256, v.content_type, v.filename_enc, v.uploaded_by,
        v.created_at, v.total
-  from (select id, case_id, document_id, version, size, sha256, content_type, filename_enc, uploaded_by, created_at,
-               count(*) over () as total
+  from (select id, case_id, document_id, version, size, app.version_sha256(org_id, id) as sha256, content_type,
+               filename_enc, uploaded_by, created_at, count(*) over () as total
           from app.document_versions
          where org_id = $1 and document_id = $2
          order by version desc
@@ -1195,7 +1197,8 @@ func (q *Queries) ListRecentVersions(ctx context.Context, arg ListRecentVersions
 }
 
 const listVersions = `-- name: ListVersions :many
-select id, case_id, document_id, version, size, sha256, content_type, filename_enc, uploaded_by, created_at
+select id, case_id, document_id, version, size, app.version_sha256(org_id, id) as sha256, content_type, filename_enc,
+       uploaded_by, created_at
   from app.document_versions
  where org_id = $1 and document_id = $2
  order by version

@@ -142,7 +142,9 @@ select id, case_id, accepted_at from app.documents
    for no key update;
 
 -- name: LatestVersion :one
-select version, sha256 from app.document_versions
+-- sha256 is null unless the caller may download the version or uploaded
+-- it (app.version_sha256, migration 00341).
+select version, app.version_sha256(org_id, id) as sha256 from app.document_versions
  where org_id = @org_id and document_id = @document_id
  order by version desc
  limit 1;
@@ -159,7 +161,8 @@ values (@org_id, @id, @case_id, @document_id, @version, @storage_key, @data_key,
 returning id, version, created_at;
 
 -- name: ListVersions :many
-select id, case_id, document_id, version, size, sha256, content_type, filename_enc, uploaded_by, created_at
+select id, case_id, document_id, version, size, app.version_sha256(org_id, id) as sha256, content_type, filename_enc,
+       uploaded_by, created_at
   from app.document_versions
  where org_id = @org_id and document_id = @document_id
  order by version;
@@ -169,8 +172,8 @@ select id, case_id, document_id, version, size, sha256, content_type, filename_e
 -- the count of all its versions.
 select v.id, v.case_id, v.document_id, v.version, v.size, v.sha256, v.content_type, v.filename_enc, v.uploaded_by,
        v.created_at, v.total
-  from (select id, case_id, document_id, version, size, sha256, content_type, filename_enc, uploaded_by, created_at,
-               count(*) over () as total
+  from (select id, case_id, document_id, version, size, app.version_sha256(org_id, id) as sha256, content_type,
+               filename_enc, uploaded_by, created_at, count(*) over () as total
           from app.document_versions
          where org_id = @org_id and document_id = @document_id
          order by version desc
@@ -178,8 +181,8 @@ select v.id, v.case_id, v.document_id, v.version, v.size, v.sha256, v.content_ty
  order by v.version;
 
 -- name: GetVersion :one
-select d.id, d.case_id, d.document_id, d.version, d.size, d.sha256, d.content_type, d.filename_enc, d.uploaded_by,
-       d.created_at
+select d.id, d.case_id, d.document_id, d.version, d.size, app.version_sha256(d.org_id, d.id) as sha256, d.content_type,
+       d.filename_enc, d.uploaded_by, d.created_at
   from app.document_versions d
  where d.org_id = @org_id and d.document_id = @document_id
    -- no version asked for: the accepted one, else the latest
