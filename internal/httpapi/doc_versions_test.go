@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -393,5 +395,45 @@ func TestDocumentHeadIsNoDownload(t *testing.T) {
 		if resp.StatusCode != get.StatusCode || resp.StatusCode < 400 {
 			t.Errorf("%s by a party without download: %d, a plain GET %d", m, resp.StatusCode, get.StatusCode)
 		}
+	}
+}
+
+// TestDocumentUploadIfMatchNoHashOracle: an If-Match naming the latest
+// version's SHA-256 holds only for a caller who may learn that hash
+// (migration 00341). The clinic may view and upload, not download: after
+// the lead replaced its file, the clinic's upload naming the lead's
+// version by its hash (which it guessed: the lead's file is a template)
+// is refused as stale, as any other guess is; before, it went through
+// (201) where a wrong guess answered 412, confirming the lead's content.
+// The clinic's own version's hash, which it knows, still holds.
+func TestDocumentUploadIfMatchNoHashOracle(t *testing.T) {
+	w, o, cid, clinic := docVersionsWorld(t, "iho")
+	var d docJSON
+	w.do("POST", "/v1/cases/"+cid+"/documents", o.Lead.Token, map[string]any{"type": "wage_statement",
+		"requested_from": clinic.ID}, http.StatusCreated, &d)
+	p := "/v1/documents/" + d.ID.String() + "/content"
+	resp, b := w.upload("PUT", p, clinic.Token, "w.pdf", []byte("%PDF-1.7\nclinic's own"))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("the clinic's upload: %d %s", resp.StatusCode, b)
+	}
+	own := resp.Header.Get("ETag")
+	lead := []byte("%PDF-1.7\nresult: NEGATIVE")
+	if resp, b = w.upload("PUT", p, o.Lead.Token, "w.pdf", lead, "If-Match", own); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("the lead's upload over the clinic's: %d %s", resp.StatusCode, b)
+	}
+	sum := sha256.Sum256(lead)
+	guess := `"` + hex.EncodeToString(sum[:]) + `"`
+	if resp.Header.Get("ETag") != guess {
+		t.Fatalf("the lead's version's ETag %s, want %s", resp.Header.Get("ETag"), guess)
+	}
+	resp, b = w.upload("PUT", p, clinic.Token, "w.pdf", []byte("%PDF-1.7\nclinic again"), "If-Match", guess)
+	if resp.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf("the clinic's upload naming the lead's version by its guessed hash: %d %s, want 412", resp.StatusCode, b)
+	}
+	// the lead reads its own version's hash
+	var got docJSON
+	w.do("GET", "/v1/documents/"+d.ID.String(), o.Lead.Token, nil, http.StatusOK, &got)
+	if n := len(got.Versions); n != 2 || `"`+got.Versions[1].SHA256+`"` != guess {
+		t.Errorf("the lead's view of the versions: %+v", got.Versions)
 	}
 }
