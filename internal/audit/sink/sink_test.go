@@ -690,7 +690,10 @@ func TestSplunkIndexerAck(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	id := e.sink(t, org, Splunk, srv.URL, "hec-token-ack", "ocsf", 100)
-	d := NewDeliverer(e.reader, e.inst, Config{Client: srv.Client(), AckPoll: time.Millisecond, AckWait: 200 * time.Millisecond},
+	// The wait is generous while the ack comes: three polls in 200 ms were
+	// too few on a loaded machine (a pause of the test process between
+	// them ended the wait before the third, and nothing was delivered).
+	d := NewDeliverer(e.reader, e.inst, Config{Client: srv.Client(), AckPoll: time.Millisecond, AckWait: 30 * time.Second},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if n, err := d.Once(context.Background()); err != nil || n != 4 {
 		t.Fatalf("delivered %d (%v)", n, err)
@@ -698,10 +701,12 @@ func TestSplunkIndexerAck(t *testing.T) {
 	if polls != 3 {
 		t.Fatalf("%d ack polls, want 3 (two not yet, one indexed)", polls)
 	}
-	// Never indexed: not acknowledged, cursor stays.
+	// Never indexed: not acknowledged, cursor stays (a short wait, which
+	// only ends the same way on a slower machine).
 	mu.Lock()
 	indexAfter = -1
 	mu.Unlock()
+	d.cfg.AckWait = 200 * time.Millisecond
 	e.events(t, org, uuid.Nil, 3)
 	if _, err := d.Once(context.Background()); err != nil {
 		t.Fatal(err)
