@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/wardhq/ward/internal/httpapi"
 )
@@ -55,6 +56,7 @@ func TestSignInRateLimit(t *testing.T) {
 	before := count()
 	ok := 0
 	var refused *http.Response
+	start := time.Now()
 	for range 100 {
 		resp := begin()
 		if resp.StatusCode == http.StatusOK {
@@ -64,8 +66,13 @@ func TestSignInRateLimit(t *testing.T) {
 		refused = resp
 		break
 	}
-	if refused == nil || refused.StatusCode != http.StatusTooManyRequests || ok < 60 || ok > 62 {
-		t.Fatalf("%d ceremonies began before a refusal (%v)", ok, refused)
+	// The burst of 60, and what the bucket refilled meanwhile at 2 a
+	// second: a loaded machine that took seconds over the requests had
+	// more of them let through (72 in 6.3 s, and the test failed on a
+	// fixed 62).
+	most := 62 + int(2*time.Since(start).Seconds())
+	if refused == nil || refused.StatusCode != http.StatusTooManyRequests || ok < 60 || ok > most {
+		t.Fatalf("%d ceremonies began before a refusal in %v, want 60 to %d (%v)", ok, time.Since(start), most, refused)
 	}
 	if s, err := strconv.Atoi(refused.Header.Get("Retry-After")); err != nil || s < 1 || s > 2 {
 		t.Fatalf("Retry-After %q", refused.Header.Get("Retry-After"))
