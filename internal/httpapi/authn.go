@@ -156,7 +156,7 @@ func (s *server) guard(sf *surface, n need, next http.Handler) http.Handler {
 			}
 			// No credential yet, so the client's address is what is
 			// limited: each ceremony writes a row.
-			if ok, retry := s.signInLimits.allowAddr(s.clientIP(r), time.Now()); !ok {
+			if ok, retry := s.signInLimits.allowAddr(s.clientIP(r), s.cfg.Now()); !ok {
 				sf.writeError(w, r, rateLimited(retry, "too many sign-in attempts from this address; slow down"))
 				return
 			}
@@ -273,18 +273,18 @@ func (s *server) authenticated(sf *surface, n need, next http.Handler, w http.Re
 		sf.writeError(w, r, err)
 		return staleMark{}
 	}
-	if cached && signing && s.limits.available(p, time.Now()) {
+	if cached && signing && s.limits.available(p, s.cfg.Now()) {
 		// The principal's bucket is spent once the proof's signature
 		// verified (never for a forged proof), while the handler's first
 		// round trip runs; the request may go on, as a token is there.
-		proof.Start(func() { s.limits.spend(p, time.Now()) })
+		proof.Start(func() { s.limits.spend(p, s.cfg.Now()) })
 	} else if cached { // a request served again was counted on its first pass
 		// A limit is never spent, nor refused, on a forged proof's word.
 		if err := proof.Signature(); err != nil {
 			sf.writeError(w, r, err)
 			return staleMark{}
 		}
-		if ok, retry := s.limits.allow(p, time.Now()); !ok {
+		if ok, retry := s.limits.allow(p, s.cfg.Now()); !ok {
 			err = rateLimited(retry, "too many requests; slow down")
 			// No answer rests on a kept principal alone, a refusal
 			// included: when it no longer holds, a full check answers
@@ -352,12 +352,12 @@ func (s *server) addrCheck(r *http.Request, c presented, org, binding string, pr
 // from an earlier check is still served (the kept path comes first).
 func (s *server) budgeted(r *http.Request, check func() error) error {
 	a := s.clientIP(r)
-	if retry, spent := s.authFails.spentAddr(a, time.Now()); spent {
+	if retry, spent := s.authFails.spentAddr(a, s.cfg.Now()); spent {
 		return rateLimited(retry, "too many failed credential checks from this address; slow down")
 	}
 	err := check()
 	if err != nil && errkind.Of(err) == errkind.Unauthenticated {
-		s.authFails.allowAddr(a, time.Now())
+		s.authFails.allowAddr(a, s.cfg.Now())
 	}
 	return err
 }

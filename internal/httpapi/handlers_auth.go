@@ -192,7 +192,7 @@ func (s *server) landingStart(w http.ResponseWriter, r *http.Request, again, wha
 		return "", netip.Addr{}, false
 	}
 	ip = s.clientIP(r)
-	if retry, spent := s.authFails.spentAddr(ip, time.Now()); spent {
+	if retry, spent := s.authFails.spentAddr(ip, s.cfg.Now()); spent {
 		s.writeError(w, r, rateLimited(retry, "too many failed credential checks from this address; slow down"))
 		return "", netip.Addr{}, false
 	}
@@ -244,7 +244,7 @@ func (s *server) handleLinkLanding() http.Handler {
 			status, pg.Title, pg.Message = http.StatusGone, "This sign-in link has expired",
 				"Ask for a new one from the sign-in page."
 		default:
-			s.authFails.allowAddr(ip, time.Now())
+			s.authFails.allowAddr(ip, s.cfg.Now())
 			status, pg.Title, pg.Message = http.StatusNotFound, invalid.Title, invalid.Message
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -112,7 +112,7 @@ func (s *server) handleInviteLanding() http.Handler {
 			return
 		}
 		if l.Status == "invalid" {
-			s.authFails.allowAddr(ip, time.Now())
+			s.authFails.allowAddr(ip, s.cfg.Now())
 		}
 		s.writeLanding(w, r, http.StatusOK, token, l)
 	})

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -65,7 +64,7 @@ func (s *server) scimGuard(sf *surface, next http.Handler) http.Handler {
 			sf.writeError(w, r, err)
 			return
 		}
-		if ok, retry := s.limits.allow(p, time.Now()); !ok {
+		if ok, retry := s.limits.allow(p, s.cfg.Now()); !ok {
 			sf.writeError(w, r, rateLimited(retry, "too many requests; slow down"))
 			return
 		}

@@ -28,7 +28,7 @@ func (s *server) ssoBinderCookie() string { return s.cookieName("ward_sso") }
 // ssoLimited applies the rate limit to an anonymous SSO request, per
 // client address (each start writes a state row); false when it answered.
 func (s *server) ssoLimited(w http.ResponseWriter, r *http.Request) bool {
-	if ok, retry := s.limits.allowAddr(s.clientIP(r), time.Now()); !ok {
+	if ok, retry := s.limits.allowAddr(s.clientIP(r), s.cfg.Now()); !ok {
 		s.writeError(w, r, rateLimited(retry, "too many sign-in requests from this address; slow down"))
 		return false
 	}

@@ -77,6 +77,10 @@ type Config struct {
 	// asked. Defaults 5 and 100; a negative AuthFailRateLimit turns it off.
 	AuthFailRateLimit float64
 	AuthFailRateBurst int
+	// Now is the clock the rate limits above are measured with (a test
+	// stops it, so that a slow machine's requests do not refill a bucket
+	// while it is being emptied). Nil means time.Now.
+	Now func() time.Time
 	// MetricsFrom are the networks whose clients may read /metrics, besides
 	// loopback (always): the figures say how the log, the archive and the
 	// sinks are doing, which is nobody else's business.
@@ -188,6 +192,9 @@ func newServer(cfg Config, deps Deps) *server {
 	}
 	if cfg.StallWindow <= 0 {
 		cfg.StallWindow = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.GatewayBodyBudget == 0 {
 		cfg.GatewayBodyBudget = 512 << 20
