@@ -322,7 +322,11 @@ func TestSSOZitadel(t *testing.T) {
 // TestSSORateLimit: anonymous SSO requests (each start writes a state) are
 // limited per client address.
 func TestSSORateLimit(t *testing.T) {
-	w := newWorld(t, withAPIConfig(func(c *httpapi.Config) { c.RateLimit, c.RateBurst = 1, 3 }))
+	// The limit's clock stands still: at a token a second, a machine that
+	// took a second over the requests would have let a fourth through.
+	clock := &haltClock{}
+	w := newWorld(t, withAPIConfig(func(c *httpapi.Config) { c.RateLimit, c.RateBurst, c.Now = 1, 3, clock.now }))
+	clock.halt()
 	codes := map[int]int{}
 	for range 6 {
 		resp, _ := w.request("GET", "/v1/sso/start?email=someone%40nowhere.example", "", nil)
