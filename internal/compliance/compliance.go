@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -310,10 +311,10 @@ func Gather(ctx context.Context, ops, reader *postgres.DB, o Options) (*Report, 
 		automaticLogoff(f, o.MaxIdle),
 		encryption(f, o.MaxKeyAge),
 		auditControls(f, logs, reader != nil, o.VerifierKey != ""),
-		integrity(f, logs, reader != nil),
+		integrity(f, logs, reader != nil, cat.AuditGuards),
 		authentication(f),
 		transmission(ctx, o),
-		retention(f, o.MinRetentionDays),
+		retention(f, o.MinRetentionDays, cat.AuditGuards),
 	}
 	for _, c := range r.Controls {
 		r.Summary[c.Status]++
@@ -357,6 +358,65 @@ type catalog struct {
 	Unpinned    []string // SECURITY DEFINER functions without a fixed search_path
 	Passwords   []string // columns named like a password
 	UsersUnique bool     // a unique index on app.users (email_bidx)
+	// AuditGuards are the audit tables' guard triggers (auditGuards) that
+	// are missing, disabled, firing only as a replica, or defined otherwise.
+	AuditGuards []string
+}
+
+// auditGuards are the triggers that make the audit tables append-only, as
+// pg_get_triggerdef shows them: without one, the database no longer
+// refuses what its control claims (an event, leaf, queued event, head or
+// checkpoint altered or deleted, a table truncated).
+var auditGuards = map[string]string{
+	"checkpoints_immutable": "CREATE TRIGGER checkpoints_immutable BEFORE DELETE OR UPDATE ON audit.checkpoints FOR EACH ROW EXECUTE FUNCTION audit.reject_change_any()",
+	"events_immutable":      "CREATE TRIGGER events_immutable BEFORE DELETE OR UPDATE ON audit.events FOR EACH ROW EXECUTE FUNCTION audit.reject_change()",
+	"events_no_truncate":    "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON audit.events FOR EACH STATEMENT EXECUTE FUNCTION audit.reject_truncate()",
+	"heads_guard":           "CREATE TRIGGER heads_guard BEFORE DELETE OR UPDATE ON audit.heads FOR EACH ROW EXECUTE FUNCTION audit.guard_head()",
+	"heads_no_truncate":     "CREATE TRIGGER heads_no_truncate BEFORE TRUNCATE ON audit.heads FOR EACH STATEMENT EXECUTE FUNCTION audit.reject_truncate()",
+	"leaves_immutable":      "CREATE TRIGGER leaves_immutable BEFORE INSERT OR DELETE OR UPDATE ON audit.leaves FOR EACH ROW EXECUTE FUNCTION audit.reject_leaf_change()",
+	"leaves_no_truncate":    "CREATE TRIGGER leaves_no_truncate BEFORE TRUNCATE ON audit.leaves FOR EACH STATEMENT EXECUTE FUNCTION audit.reject_truncate()",
+	"queue_immutable":       "CREATE TRIGGER queue_immutable BEFORE DELETE OR UPDATE ON audit.queue FOR EACH ROW EXECUTE FUNCTION audit.reject_queue_change()",
+	"queue_no_truncate":     "CREATE TRIGGER queue_no_truncate BEFORE TRUNCATE ON audit.queue FOR EACH STATEMENT EXECUTE FUNCTION audit.reject_truncate()",
+}
+
+// readAuditGuards returns the auditGuards that are not in force as
+// defined, in name order, each with what is wrong: missing, disabled,
+// replica-only (session_replication_role = replica skips an ordinary
+// trigger, not one of these) or changed.
+func readAuditGuards(ctx context.Context, db *postgres.DB) ([]string, error) {
+	rows, err := db.Pool.Query(ctx, `
+		select t.tgname, pg_get_triggerdef(t.oid), t.tgenabled::text
+		  from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+		 where n.nspname = 'audit' and not t.tgisinternal`)
+	if err != nil {
+		return nil, fmt.Errorf("compliance: read audit triggers: %w", err)
+	}
+	type trig struct{ def, enabled string }
+	found := map[string]trig{}
+	var name string
+	var t trig
+	if _, err := pgx.ForEachRow(rows, []any{&name, &t.def, &t.enabled}, func() error {
+		found[name] = t
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("compliance: read audit triggers: %w", err)
+	}
+	var weak []string
+	for name, def := range auditGuards {
+		got, ok := found[name]
+		switch {
+		case !ok:
+			weak = append(weak, name+" (missing)")
+		case got.def != def:
+			weak = append(weak, name+" (defined otherwise)")
+		case got.enabled == "D":
+			weak = append(weak, name+" (disabled)")
+		case got.enabled == "R":
+			weak = append(weak, name+" (fires only as a replica)")
+		}
+	}
+	slices.Sort(weak)
+	return weak, nil
 }
 
 func readCatalog(ctx context.Context, db *postgres.DB) (catalog, error) {
@@ -440,6 +500,9 @@ func readCatalog(ctx context.Context, db *postgres.DB) (catalog, error) {
 		Scan(&c.UsersUnique)
 	if err != nil {
 		return c, fmt.Errorf("compliance: read indexes: %w", err)
+	}
+	if c.AuditGuards, err = readAuditGuards(ctx, db); err != nil {
+		return c, err
 	}
 	return c, nil
 }

@@ -606,9 +606,23 @@ func checkpointMarks(c *Control, unsigned, behind []string) {
 	}
 }
 
-func integrity(f facts, logs []logResult, read bool) Control {
+// auditGuardsGap marks c GAP when guards (the audit tables' append-only
+// triggers not in force, catalog.AuditGuards) is not empty.
+func auditGuardsGap(c *Control, guards []string) {
+	if len(guards) > 0 {
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, "the audit tables' append-only triggers are not all in force, so the database no longer refuses "+
+			"an audit row altered or deleted: "+listed(guards, 9))
+	}
+}
+
+// integrity is the tamper evidence: logs that verify, the audit tables'
+// append-only triggers in force (guards lists those that are not) and a
+// WORM archive.
+func integrity(f facts, logs []logResult, read bool, guards []string) Control {
 	c := Control{ID: "164.312(c)(1)", Safeguard: technical, Title: "Integrity (tamper evidence and a WORM archive)", Status: Pass}
 	c.Evidence = append(c.Evidence, "each PHI ciphertext is bound by associated data to its table, column, org and row: moved or altered, it does not open")
+	auditGuardsGap(&c, guards)
 	for _, l := range logs {
 		if l.Err != nil {
 			c.Status = Gap
@@ -673,9 +687,14 @@ func authentication(f facts) Control {
 	return c
 }
 
-func retention(f facts, minDays int) Control {
+// retention is the audit record's retention: the database's refusal to
+// delete it early (its append-only triggers in force: guards lists those
+// that are not) and the archive's locks.
+func retention(f facts, minDays int, guards []string) Control {
 	c := Control{ID: "164.316(b)(2)(i)", Safeguard: documentation, Title: "Retention of the audit record (six years)", Status: Pass}
-	c.Evidence = append(c.Evidence, "the database refuses to delete an audit event younger than 2,555 days, not archived, not covered by a signed checkpoint or under a legal hold")
+	if len(guards) == 0 {
+		c.Evidence = append(c.Evidence, "the database refuses to delete an audit event younger than 2,555 days, not archived, not covered by a signed checkpoint or under a legal hold")
+	}
 	purged := 0
 	for _, o := range f.Orgs {
 		purged += o.PurgedYear
@@ -720,5 +739,6 @@ func retention(f facts, minDays int) Control {
 	default:
 		c.Evidence = append(c.Evidence, fmt.Sprintf("%d archived objects under COMPLIANCE-mode locks; the shortest retention read back is %d days (at least %d)", objects, shortest, minDays))
 	}
+	auditGuardsGap(&c, guards)
 	return c
 }

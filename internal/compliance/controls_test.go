@@ -113,7 +113,7 @@ func TestRetentionLocks(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			o := liveOrg()
 			o.ArchiveObjects, o.ArchiveUnlocked, o.ArchiveModes, o.ArchiveMinDays = 5, c.unlocked, c.modes, &days
-			expectMark(t, retention(facts{Orgs: []orgFacts{o}}, 2190), c.want, c.evidence)
+			expectMark(t, retention(facts{Orgs: []orgFacts{o}}, 2190, nil), c.want, c.evidence)
 		})
 	}
 }

@@ -87,7 +87,7 @@ func orgReport(f facts, o Options) *Report {
 		orgIntegrity(f),
 		authentication(f),
 		instanceOnly(transmission(context.Background(), Options{})),
-		retention(f, o.MinRetentionDays),
+		retention(f, o.MinRetentionDays, nil),
 	}
 	for _, c := range r.Controls {
 		r.Summary[c.Status]++
@@ -129,7 +129,7 @@ func orgAuditControls(f facts) Control {
 // orgIntegrity is integrity from the org's archive facts; the log itself
 // is not re-verified.
 func orgIntegrity(f facts) Control {
-	c := integrity(f, nil, true)
+	c := integrity(f, nil, true, nil)
 	c.Evidence = append(c.Evidence, notVerified)
 	return c
 }

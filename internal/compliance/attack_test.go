@@ -1,0 +1,90 @@
+package compliance
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/wardhq/ward/internal/postgres/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// TestComplianceSeesAuditGuards: the integrity and retention controls
+// claim the database refuses to alter or delete an audit row; the report
+// reads the audit tables' append-only triggers from the catalog, so a
+// trigger dropped, disabled, made replica-only or redefined to let a
+// deletion through is a GAP naming it, not a PASS written ahead of time.
+func TestComplianceSeesAuditGuards(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := env.Super.Pool.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	gather := func() (integrity, retention Control) {
+		t.Helper()
+		r, err := Gather(ctx, env.Super, env.Super, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range r.Controls {
+			switch c.ID {
+			case "164.312(c)(1)":
+				integrity = c
+			case "164.316(b)(2)(i)":
+				retention = c
+			}
+		}
+		return integrity, retention
+	}
+	const finding = "append-only triggers are not all in force"
+	i, r := gather()
+	for _, c := range []Control{i, r} {
+		if c.Status == Gap || strings.Contains(strings.Join(c.Evidence, "\n"), finding) {
+			t.Fatalf("%s with every trigger in force: %s\n%s", c.ID, c.Status, strings.Join(c.Evidence, "\n"))
+		}
+	}
+	if !strings.Contains(strings.Join(r.Evidence, "\n"), "the database refuses to delete an audit event") {
+		t.Errorf("retention with every trigger in force does not say the database refuses deletion:\n%s", strings.Join(r.Evidence, "\n"))
+	}
+
+	for _, c := range []struct {
+		name, brk, restore, want string
+	}{
+		{"dropped", `drop trigger events_immutable on audit.events`,
+			`create trigger events_immutable before delete or update on audit.events for each row execute function audit.reject_change()`,
+			"events_immutable (missing)"},
+		{"disabled", `alter table audit.events disable trigger events_no_truncate`,
+			`alter table audit.events enable trigger events_no_truncate`, "events_no_truncate (disabled)"},
+		{"replica only", `alter table audit.leaves enable replica trigger leaves_immutable`,
+			`alter table audit.leaves enable trigger leaves_immutable`, "leaves_immutable (fires only as a replica)"},
+		{"update only", `drop trigger checkpoints_immutable on audit.checkpoints;
+			create trigger checkpoints_immutable before update on audit.checkpoints for each row execute function audit.reject_change_any()`,
+			`drop trigger checkpoints_immutable on audit.checkpoints;
+			create trigger checkpoints_immutable before delete or update on audit.checkpoints for each row execute function audit.reject_change_any()`,
+			"checkpoints_immutable (defined otherwise)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			exec(c.brk)
+			i, r := gather()
+			exec(c.restore)
+			for _, ctl := range []Control{i, r} {
+				joined := strings.Join(ctl.Evidence, "\n")
+				if ctl.Status != Gap || !strings.Contains(joined, finding) || !strings.Contains(joined, c.want) {
+					t.Errorf("%s: %s, want GAP naming %q:\n%s", ctl.ID, ctl.Status, c.want, joined)
+				}
+			}
+			if strings.Contains(strings.Join(r.Evidence, "\n"), "the database refuses to delete an audit event") {
+				t.Errorf("retention still claims the database refuses deletion:\n%s", strings.Join(r.Evidence, "\n"))
+			}
+		})
+	}
+	i, r = gather()
+	if i.Status == Gap || r.Status == Gap {
+		t.Errorf("restored triggers: integrity %s, retention %s", i.Status, r.Status)
+	}
+}
