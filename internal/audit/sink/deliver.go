@@ -418,6 +418,15 @@ func (d *Deliverer) deliver(ctx context.Context, s *due, end time.Time) (int64, 
 		if batch[0].Seq != s.Cursor+1 {
 			return delivered, d.failed(ctx, s, fmt.Errorf("the log has no seq %d", s.Cursor+1))
 		}
+		// The list this turn started from may be stale by up to a turn:
+		// a sink turned off (or deleted) since is sent nothing more.
+		still, err := dbsqlc.New(d.db.Pool).SinkStillDue(ctx, dbsqlc.SinkStillDueParams{OrgID: s.Org, ID: s.ID, CursorSeq: s.Cursor})
+		if err != nil {
+			return delivered, fmt.Errorf("sink %s: check it is still enabled: %w", s.ID, err)
+		}
+		if !still {
+			return delivered, nil
+		}
 		if err := snd.send(ctx, s, batch); err != nil {
 			return delivered, d.failed(ctx, s, err)
 		}

@@ -326,3 +326,24 @@ func (q *Queries) SetSinkEnabled(ctx context.Context, arg SetSinkEnabledParams) 
 	}
 	return result.RowsAffected(), nil
 }
+
+const sinkStillDue = `-- name: SinkStillDue :one
+select exists (select from app.audit_sinks
+  where org_id = $1 and id = $2 and cursor_seq = $3 and enabled and disabled_at is null)
+`
+
+type SinkStillDueParams struct {
+	OrgID     uuid.UUID
+	ID        uuid.UUID
+	CursorSeq int64
+}
+
+// Read just before a batch is sent: the pass listed its sinks before the
+// org's turn began, and a sink disabled, paused, deleted or moved on by
+// another deliverer since then is sent nothing more.
+func (q *Queries) SinkStillDue(ctx context.Context, arg SinkStillDueParams) (bool, error) {
+	row := q.db.QueryRow(ctx, sinkStillDue, arg.OrgID, arg.ID, arg.CursorSeq)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}

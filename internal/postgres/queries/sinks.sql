@@ -45,6 +45,13 @@ from app.audit_sinks
 where enabled and disabled_at is null and (next_attempt_at is null or next_attempt_at <= now())
 order by org_id, id;
 
+-- name: SinkStillDue :one
+-- Read just before a batch is sent: the pass listed its sinks before the
+-- org's turn began, and a sink disabled, paused, deleted or moved on by
+-- another deliverer since then is sent nothing more.
+select exists (select from app.audit_sinks
+  where org_id = @org_id and id = @id and cursor_seq = @cursor_seq and enabled and disabled_at is null);
+
 -- name: AdvanceSinkCursor :execrows
 -- Only while the sink is still enabled: a sink disabled or paused (its
 -- admin revoked) mid-pass stops after the batch in flight, which is sent
