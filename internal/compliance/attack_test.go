@@ -88,3 +88,39 @@ func TestComplianceSeesAuditGuards(t *testing.T) {
 		t.Errorf("restored triggers: integrity %s, retention %s", i.Status, r.Status)
 	}
 }
+
+// TestComplianceSeesPublicDefiners: a SECURITY DEFINER function runs with
+// its owner's rights; one granted to PUBLIC (here the key store's own
+// listing, which only ward_ops may run) is callable by any login role, and
+// the access control is a GAP naming it.
+func TestComplianceSeesPublicDefiners(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	access := func() Control {
+		t.Helper()
+		r, err := Gather(ctx, env.Super, nil, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range r.Controls {
+			if c.ID == "164.312(a)(1)" {
+				return c
+			}
+		}
+		t.Fatal("no access control")
+		return Control{}
+	}
+	if c := access(); c.Status != Pass || !strings.Contains(strings.Join(c.Evidence, "\n"), "no SECURITY DEFINER function is executable by PUBLIC") {
+		t.Fatalf("a new schema: %s\n%s", c.Status, strings.Join(c.Evidence, "\n"))
+	}
+	if _, err := env.Super.Pool.Exec(ctx, `grant execute on function app.ops_keysets(uuid) to public`); err != nil {
+		t.Fatal(err)
+	}
+	c := access()
+	if _, err := env.Super.Pool.Exec(ctx, `revoke execute on function app.ops_keysets(uuid) from public`); err != nil {
+		t.Fatal(err)
+	}
+	if joined := strings.Join(c.Evidence, "\n"); c.Status != Gap || !strings.Contains(joined, "1 SECURITY DEFINER function any role may execute (EXECUTE granted to PUBLIC): app.ops_keysets") {
+		t.Errorf("ops_keysets granted to PUBLIC: %s\n%s", c.Status, joined)
+	}
+}

@@ -356,8 +356,12 @@ type catalog struct {
 	Bypass      []string // other login roles that bypass RLS (superusers included)
 	Definers    int
 	Unpinned    []string // SECURITY DEFINER functions without a fixed search_path
-	Passwords   []string // columns named like a password
-	UsersUnique bool     // a unique index on app.users (email_bidx)
+	// PublicDefiners are SECURITY DEFINER functions any role may execute
+	// (EXECUTE granted to PUBLIC, or never revoked from it): each runs with
+	// its owner's rights for whoever connects.
+	PublicDefiners []string
+	Passwords      []string // columns named like a password
+	UsersUnique    bool     // a unique index on app.users (email_bidx)
 	// AuditGuards are the audit tables' guard triggers (auditGuards) that
 	// are missing, disabled, firing only as a replica, or defined otherwise.
 	AuditGuards []string
@@ -479,9 +483,12 @@ func readCatalog(ctx context.Context, db *postgres.DB) (catalog, error) {
 	err = db.Pool.QueryRow(ctx, `
 		select count(*),
 		       coalesce(array_agg(n.nspname || '.' || p.proname order by 1) filter (where not exists (
-		         select from unnest(coalesce(p.proconfig, '{}')) s where s like 'search_path=%')), '{}')
+		         select from unnest(coalesce(p.proconfig, '{}')) s where s like 'search_path=%')), '{}'),
+		       coalesce(array_agg(distinct n.nspname || '.' || p.proname) filter (where exists (
+		         select from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+		          where a.grantee = 0 and a.privilege_type = 'EXECUTE')), '{}')
 		  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-		 where p.prosecdef and n.nspname in ('app', 'audit', 'private')`).Scan(&c.Definers, &c.Unpinned)
+		 where p.prosecdef and n.nspname in ('app', 'audit', 'private')`).Scan(&c.Definers, &c.Unpinned, &c.PublicDefiners)
 	if err != nil {
 		return c, fmt.Errorf("compliance: read functions: %w", err)
 	}

@@ -383,6 +383,13 @@ func accessControl(cat catalog) Control {
 	} else {
 		c.Evidence = append(c.Evidence, fmt.Sprintf("all %d SECURITY DEFINER functions fix their search_path", cat.Definers))
 	}
+	if len(cat.PublicDefiners) > 0 {
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%s any role may execute (EXECUTE granted to PUBLIC): %s",
+			plural(len(cat.PublicDefiners), "SECURITY DEFINER function", "SECURITY DEFINER functions"), listed(cat.PublicDefiners, 8)))
+	} else {
+		c.Evidence = append(c.Evidence, "no SECURITY DEFINER function is executable by PUBLIC: each is granted to the roles that call it")
+	}
 	return c
 }
 
