@@ -124,3 +124,60 @@ func TestComplianceSeesPublicDefiners(t *testing.T) {
 		t.Errorf("ops_keysets granted to PUBLIC: %s\n%s", c.Status, joined)
 	}
 }
+
+// TestComplianceSeesOpenPolicies: row-level security forced on every
+// table protects nothing where a permissive policy of true admits every
+// row to the server's role: one added for ward_app, for PUBLIC, or for a
+// role ward_app is a member of is a GAP naming it. The instance-wide
+// tables' own read policies are not.
+func TestComplianceSeesOpenPolicies(t *testing.T) {
+	env := pgtest.New(t)
+	ctx := context.Background()
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := env.Super.Pool.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	access := func() Control {
+		t.Helper()
+		r, err := Gather(ctx, env.Super, nil, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range r.Controls {
+			if c.ID == "164.312(a)(1)" {
+				return c
+			}
+		}
+		t.Fatal("no access control")
+		return Control{}
+	}
+	if c := access(); c.Status != Pass {
+		t.Fatalf("a new schema: %s\n%s", c.Status, strings.Join(c.Evidence, "\n"))
+	}
+	role := "open_policy_" + strings.ReplaceAll(env.Name, "ward_t_", "")
+	exec(`create role ` + role)
+	t.Cleanup(func() { _, _ = env.Super.Pool.Exec(ctx, `drop role if exists `+role) })
+	for _, c := range []struct{ name, create, drop, want string }{
+		{"ward_app", `create policy open_read on app.patients for select to ward_app using (true)`,
+			`drop policy open_read on app.patients`, "app.patients.open_read"},
+		{"public", `create policy open_write on app.clinical_entries for insert to public with check (true)`,
+			`drop policy open_write on app.clinical_entries`, "app.clinical_entries.open_write"},
+		{"a role ward_app is a member of", `grant ` + role + ` to ward_app; create policy open_all on app.cases to ` + role + ` using (true)`,
+			`drop policy open_all on app.cases; revoke ` + role + ` from ward_app`, "app.cases.open_all"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			exec(c.create)
+			got := access()
+			exec(c.drop)
+			joined := strings.Join(got.Evidence, "\n")
+			if got.Status != Gap || !strings.Contains(joined, "admit every row to the server's role (a permissive policy of true): "+c.want) {
+				t.Errorf("%s: %s, want GAP naming %s:\n%s", got.ID, got.Status, c.want, joined)
+			}
+		})
+	}
+	if c := access(); c.Status != Pass {
+		t.Errorf("the policies dropped: %s\n%s", c.Status, strings.Join(c.Evidence, "\n"))
+	}
+}

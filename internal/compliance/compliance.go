@@ -356,6 +356,10 @@ type catalog struct {
 	Bypass      []string // other login roles that bypass RLS (superusers included)
 	Definers    int
 	Unpinned    []string // SECURITY DEFINER functions without a fixed search_path
+	// OpenPolicies are permissive row-level security policies that admit
+	// every row (USING or WITH CHECK true) to the server's role, to PUBLIC
+	// or to a role ward_app is a member of, on a table not in openTables.
+	OpenPolicies []string
 	// PublicDefiners are SECURITY DEFINER functions any role may execute
 	// (EXECUTE granted to PUBLIC, or never revoked from it): each runs with
 	// its owner's rights for whoever connects.
@@ -365,6 +369,45 @@ type catalog struct {
 	// AuditGuards are the audit tables' guard triggers (auditGuards) that
 	// are missing, disabled, firing only as a replica, or defined otherwise.
 	AuditGuards []string
+}
+
+// openTables are the tables every server may read whole: instance-wide
+// settings and registries, the archive's positions (a count per org) and
+// the credential-change ring (transaction ids), no org's PHI or secrets.
+// A policy of true for the server's role on any other table lifts
+// row-level security there, forced or not; a migration that opens one
+// more table on purpose names it here.
+var openTables = map[string]bool{"app.gateway_providers": true, "app.instance_policy": true, "audit.actions": true,
+	"audit.archive_state": true, "private.principal_changes": true}
+
+// readOpenPolicies returns the permissive policies that admit every row
+// to ward_app (directly, through PUBLIC or a role it is a member of) on a
+// table of app, audit or private not in openTables, each as
+// schema.table.policy.
+func readOpenPolicies(ctx context.Context, db *postgres.DB) ([]string, error) {
+	rows, err := db.Pool.Query(ctx, `
+		select n.nspname || '.' || c.relname, p.polname
+		  from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
+		 where n.nspname in ('app', 'audit', 'private') and p.polpermissive
+		   and (pg_get_expr(p.polqual, p.polrelid) = 'true' or pg_get_expr(p.polwithcheck, p.polrelid) = 'true')
+		   and exists (select from unnest(p.polroles) r
+		                where r = 0 or (exists (select from pg_roles where rolname = 'ward_app')
+		                                and pg_has_role('ward_app', r, 'MEMBER')))
+		 order by 1, 2`)
+	if err != nil {
+		return nil, fmt.Errorf("compliance: read policies: %w", err)
+	}
+	var out []string
+	var table, policy string
+	if _, err := pgx.ForEachRow(rows, []any{&table, &policy}, func() error {
+		if !openTables[table] {
+			out = append(out, table+"."+policy)
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("compliance: read policies: %w", err)
+	}
+	return out, nil
 }
 
 // auditGuards are the triggers that make the audit tables append-only, as
@@ -509,6 +552,9 @@ func readCatalog(ctx context.Context, db *postgres.DB) (catalog, error) {
 		return c, fmt.Errorf("compliance: read indexes: %w", err)
 	}
 	if c.AuditGuards, err = readAuditGuards(ctx, db); err != nil {
+		return c, err
+	}
+	if c.OpenPolicies, err = readOpenPolicies(ctx, db); err != nil {
 		return c, err
 	}
 	return c, nil

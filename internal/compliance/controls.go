@@ -376,6 +376,11 @@ func accessControl(cat catalog) Control {
 	} else {
 		c.Evidence = append(c.Evidence, fmt.Sprintf("row-level security enabled and forced on all %d tables of app, audit and private", cat.Tables))
 	}
+	if len(cat.OpenPolicies) > 0 {
+		c.Status = Gap
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%s admit every row to the server's role (a permissive policy of true): %s",
+			plural(len(cat.OpenPolicies), "row-level security policy", "row-level security policies"), listed(cat.OpenPolicies, 8)))
+	}
 	if len(cat.Unpinned) > 0 {
 		c.Status = Gap
 		c.Evidence = append(c.Evidence, fmt.Sprintf("%s without a fixed search_path: %s",
