@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -30,6 +31,9 @@ type common struct {
 	DataDir     string
 	DatabaseURL string
 	RootKey     string
+	// madeRoot is the root key file keyring created because there was
+	// none ("" when it loaded one): see foreignRoot.
+	madeRoot string
 }
 
 // addCommon registers --data-dir, --database-url and --root-key, with
@@ -125,14 +129,39 @@ func (c *common) rootKeyPath() string {
 // keyring loads the root key (creating it on first use); log, when not nil,
 // hears of a key file that changed but no longer loads.
 func (c *common) keyring(log *slog.Logger) (*envelope.Keyring, error) {
-	root, err := envelope.LoadOrCreateLocalRoot(c.rootKeyPath())
+	path := c.rootKeyPath()
+	_, missing := os.Stat(path)
+	root, err := envelope.LoadOrCreateLocalRoot(path)
 	if err != nil {
 		return nil, fmt.Errorf("root key: %w", err)
+	}
+	if errors.Is(missing, fs.ErrNotExist) {
+		c.madeRoot = path
 	}
 	if log != nil {
 		root.SetLogger(log)
 	}
 	return envelope.NewKeyring(root, envelope.Config{}), nil
+}
+
+// foreignRoot is err, from reading the database's instance keys, unless
+// keyring made the root key file because there was none and the stored
+// keysets do not unwrap under it (a root key file lost, a wrong path, a
+// volume not mounted): then the new file wraps nothing and is removed, so
+// that no later command finds it and wraps an org's keys under a key the
+// database's other keysets do not share, and the error says the file was
+// missing, not that a key is wrong.
+func (c *common) foreignRoot(err error) error {
+	if c.madeRoot == "" || !errors.Is(err, envelope.ErrUnwrap) {
+		return err
+	}
+	removed := "removed"
+	if rmErr := os.Remove(c.madeRoot); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
+		removed = "not removed (" + rmErr.Error() + "): delete it"
+	}
+	return fmt.Errorf("root key: there was no root key file at %s, but the database's keysets were made under a root key: "+
+		"give its file (--root-key, or restore it from its backup); the new key made there wraps nothing and was %s: %w",
+		c.madeRoot, removed, err)
 }
 
 // database is an opened database: the embedded cluster (when this process

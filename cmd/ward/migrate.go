@@ -44,7 +44,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	keys := keystore.New(ring)
 	if err := ensureInstanceKeys(ctx, keys, db.superURL); err != nil {
-		return err
+		return c.foreignRoot(err)
 	}
 	n, err := sealHoldTexts(ctx, keys, db.superURL)
 	if err != nil {

@@ -61,7 +61,7 @@ func (c *common) operator(ctx context.Context, stderr io.Writer, baseURL string)
 	if err := keys.EnsureInstance(ctx, db); err != nil {
 		db.Close()
 		dbase.Close()
-		return nil, nil, err
+		return nil, nil, c.foreignRoot(err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	svc := auth.NewService(db, keys, mail.NewConsole(io.Discard), auth.Config{BaseURL: baseURL}, log)

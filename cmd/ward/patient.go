@@ -64,7 +64,7 @@ func runPatient(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fmt.Fprintf(stdout, "keyed %d patient(s) in %d org(s)\n", k.Patients, len(k.Orgs))
 	if err != nil {
-		return fmt.Errorf("patient key: %w", err)
+		return c.foreignRoot(fmt.Errorf("patient key: %w", err))
 	}
 	return nil
 }

@@ -222,7 +222,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			return err
 		}
 		if err := ensureInstanceKeys(ctx, keys, dbase.superURL); err != nil {
-			return err
+			return cfg.foreignRoot(err)
 		}
 		if n, err := sealHoldTexts(ctx, keys, dbase.superURL); err != nil {
 			return err
@@ -249,7 +249,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 	inst, err := keys.Instance(ctx, db)
 	if err != nil {
-		return err
+		return cfg.foreignRoot(err)
 	}
 	signer, auditKey, err := keys.Signer(ctx, db)
 	if errors.Is(err, keystore.ErrNoSigner) {
