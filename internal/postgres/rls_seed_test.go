@@ -342,7 +342,7 @@ func (w *rlsWriter) apiKey(label, org, user string, revoked bool, expires time.T
 // sink is one SIEM sink of org (app.audit_sinks).
 func (w *rlsWriter) sink(org, label string) {
 	o, id := w.s.must(org), w.s.name(label)
-	w.exec(`insert into app.audit_sinks (org_id, id, kind, name, endpoint, cursor_seq) values ($1, $2, 'syslog', $3, 'siem.example:6514', 5)`,
+	w.exec(`insert into app.audit_sinks (org_id, id, kind, name, endpoint, cursor_seq) values ($1, $2, 'syslog', $3, 'siem.example:6514', 0)`,
 		o, id, strings.ReplaceAll(label, ".", "-"))
 	w.add("app.audit_sinks", rlsRow{pk: o + "/" + id, org: o})
 }

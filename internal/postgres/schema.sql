@@ -452,6 +452,9 @@ begin
   if (select count(*) from app.audit_sinks s where s.org_id = new.org_id) >= 10 then
     raise exception 'an org holds at most 10 audit sinks' using errcode = '54000', hint = 'sink_limit';
   end if;
+  if new.cursor_seq > coalesce((select h.tree_size from audit.heads h where h.org_id = new.org_id), 0) then
+    raise exception 'an audit sink starts at most at its org''s newest event' using errcode = '22023', hint = 'sink_from_seq';
+  end if;
   return new;
 end $$;
 

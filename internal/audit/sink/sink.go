@@ -229,7 +229,8 @@ func (s *Service) tx(ctx context.Context, action string, fn func(ctx context.Con
 
 // Create adds a sink to the caller's org and returns it with, for a
 // webhook, its signing secret (shown only now). Errors: ErrForbidden,
-// ErrInvalid (also for a name already in use).
+// ErrInvalid (also for a name already in use, and for a FromSeq past the
+// org's newest sequenced event).
 func (s *Service) Create(ctx context.Context, n NewSink) (Sink, string, error) {
 	if err := n.validate(); err != nil {
 		return Sink{}, "", err
@@ -258,6 +259,9 @@ func (s *Service) Create(ctx context.Context, n NewSink) (Sink, string, error) {
 		}
 		if postgres.IsCode(err, "54000") {
 			return uuid.Nil, nil, ErrLimit
+		}
+		if postgres.Hint(err, "22023") == "sink_from_seq" {
+			return uuid.Nil, nil, errkind.Visible(ErrInvalid, "from_seq is past the newest event of the org's log: a sink starts at most there")
 		}
 		if postgres.IsCode(err, postgres.CodeInsufficientPrivilege) {
 			return uuid.Nil, nil, ErrStanding
