@@ -183,7 +183,55 @@ func (c *streamCounts) cap(sf *surface, next http.Handler) http.Handler {
 // a body it answered without (at most net/http's 256 KiB) before it closes
 // the connection: as long as net/http lingers after a close so that the
 // client reads its answer before a reset.
+//
+// net/http reads that rest before it writes the answer, at the client's
+// pace, until the connection's read deadline: without this bound, the
+// route's or the surface's (30 s on the API, the console and SCIM, 10
+// minutes on the gateway), so a client that announced a body and sent
+// none held its connection and a goroutine that long, signed in or not,
+// and waited as long for its answer (TestRefusedBodyHoldsNoConnection).
 const unreadBodyGrace = 500 * time.Millisecond
+
+// graceUnread bounds, once a request is answered, how long the server
+// waits for the unread rest of its body: until unreadBodyGrace from now,
+// or end when that is earlier (zero: no earlier end). A body that does
+// not come by then is given up and the connection closed after the
+// answer. Only for a body not read to its end: after its end net/http
+// reads ahead in the background, and a deadline that fires there would
+// end the connection's context.
+func graceUnread(ctl *http.ResponseController, end time.Time) {
+	d := time.Now().Add(unreadBodyGrace)
+	if !end.IsZero() && end.Before(d) {
+		d = end
+	}
+	_ = ctl.SetReadDeadline(d)
+}
+
+// watchedBody records whether its reader reached the end of the body (or
+// an error, which ends it too).
+type watchedBody struct {
+	io.ReadCloser
+	done bool
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.done = true
+	}
+	return n, err
+}
+
+// watchBody wraps r's body, if it has one, and returns what tells, once
+// the request is answered, whether the body was left unread.
+func watchBody(r *http.Request) (unread func() bool) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return func() bool { return false }
+	}
+	b := &watchedBody{ReadCloser: r.Body}
+	r.Body = b
+	return func() bool { return !b.done }
+}
 
 // limited applies a route's deadline, through http.ResponseController so
 // the connection's read and write deadlines move with it, and its body
@@ -199,6 +247,14 @@ func (sf *surface) limited(rc routeConfig, next http.Handler) http.Handler {
 			ctx, cancel := context.WithDeadline(r.Context(), end)
 			defer cancel()
 			r = r.WithContext(ctx)
+			// A body left unread has unreadBodyGrace, not the rest of
+			// the deadline, to come.
+			unread := watchBody(r)
+			defer func() {
+				if unread() {
+					graceUnread(ctl, end)
+				}
+			}()
 		case rc.deadline == noDeadline:
 			// No deadline for the whole request, but the client must keep
 			// up: a body that stalls or trickles, or a response the client
@@ -232,7 +288,7 @@ func (sf *surface) limited(rc routeConfig, next http.Handler) http.Handler {
 				// closed after the answer.
 				defer func() {
 					if !pb.done {
-						_ = ctl.SetReadDeadline(time.Now().Add(unreadBodyGrace))
+						graceUnread(ctl, end)
 					}
 				}()
 			}
@@ -304,11 +360,21 @@ func (sf *surface) serve(w http.ResponseWriter, r *http.Request, inner http.Hand
 		return
 	}
 	if inner != nil {
+		unread := watchBody(r)
 		inner.ServeHTTP(rw, r)
+		if unread() {
+			graceUnread(ctl, end)
+		}
 		return
 	}
 	if _, pattern := sf.mux.Handler(r); pattern == "" {
+		// The answer reads no body: what was sent of it has
+		// unreadBodyGrace to come, not the surface's deadline.
+		unread := watchBody(r)
 		sf.noRoute(rw, r)
+		if unread() {
+			graceUnread(ctl, end)
+		}
 		return
 	}
 	sf.mux.ServeHTTP(rw, r)
