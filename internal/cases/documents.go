@@ -339,8 +339,13 @@ func (p Precondition) holds(latest dbsqlc.LatestVersionRow, ok bool) bool {
 	if p.Version > 0 && int(latest.Version) != p.Version {
 		return false
 	}
-	// strong comparison: a weak W/ tag never matches
-	return len(p.ETags) == 0 || slices.Contains(p.ETags, `"`+hex.EncodeToString(latest.Sha256)+`"`)
+	if len(p.ETags) == 0 {
+		return true
+	}
+	// A caller who may not learn the latest's hash reads it as null
+	// (app.version_sha256): no tag names it, the empty "" included.
+	// Strong comparison: a weak W/ tag never matches.
+	return latest.Sha256 != nil && slices.Contains(p.ETags, `"`+hex.EncodeToString(latest.Sha256)+`"`)
 }
 
 // latestHolds returns ErrPreconditionFailed unless p, an upload's

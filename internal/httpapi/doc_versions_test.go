@@ -437,3 +437,31 @@ func TestDocumentUploadIfMatchNoHashOracle(t *testing.T) {
 		t.Errorf("the lead's view of the versions: %+v", got.Versions)
 	}
 }
+
+// TestDocumentIfMatchEmptyTagNamesNoVersion: a caller who may not learn
+// the latest version's SHA-256 (app.version_sha256 gives them null,
+// 00341) names it by no entity tag, the empty one ("") included. The
+// comparison built the latest's tag from the null hash as "", so the
+// clinic (view and upload, no download) that sent If-Match: "" had its
+// upload over the lead's version go through as if it had named that
+// version, where every real tag it could send was 412 (LOW, helper-180
+// review: a precondition that held without naming anything).
+func TestDocumentIfMatchEmptyTagNamesNoVersion(t *testing.T) {
+	w, o, cid, clinic := docVersionsWorld(t, "iet")
+	var d docJSON
+	w.do("POST", "/v1/cases/"+cid+"/documents", o.Lead.Token, map[string]any{"type": "wage_statement",
+		"requested_from": clinic.ID}, http.StatusCreated, &d)
+	p := "/v1/documents/" + d.ID.String() + "/content"
+	if resp, b := w.upload("PUT", p, o.Lead.Token, "w.pdf", []byte("%PDF-1.7\nthe lead's file")); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("the lead's upload: %d %s", resp.StatusCode, b)
+	}
+	resp, b := w.upload("PUT", p, clinic.Token, "w.pdf", []byte("%PDF-1.7\nthe clinic's"), "If-Match", `""`)
+	if resp.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf(`the clinic's upload with If-Match: "": %d %s, want 412`, resp.StatusCode, b)
+	}
+	var got docJSON
+	w.do("GET", "/v1/documents/"+d.ID.String(), o.Lead.Token, nil, http.StatusOK, &got)
+	if n := len(got.Versions); n != 1 {
+		t.Errorf("the document has %d versions after the refused upload, want 1", n)
+	}
+}
