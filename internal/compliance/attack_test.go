@@ -87,6 +87,29 @@ func TestComplianceSeesAuditGuards(t *testing.T) {
 	if i.Status == Gap || r.Status == Gap {
 		t.Errorf("restored triggers: integrity %s, retention %s", i.Status, r.Status)
 	}
+
+	// The trigger as it was, its function restated to let every change
+	// through (helper-180 review: the triggers' definitions were read, not
+	// what their functions do).
+	var original string
+	if err := env.Super.Pool.QueryRow(ctx, `select pg_get_functiondef('audit.reject_change()'::regprocedure)`).
+		Scan(&original); err != nil {
+		t.Fatal(err)
+	}
+	exec(`create or replace function audit.reject_change() returns trigger language plpgsql set search_path to ''
+	      as $$ begin if tg_op = 'DELETE' then return old; end if; return new; end $$`)
+	i, r = gather()
+	exec(original)
+	const want = "events_immutable (its function audit.reject_change restated)"
+	for _, ctl := range []Control{i, r} {
+		joined := strings.Join(ctl.Evidence, "\n")
+		if ctl.Status != Gap || !strings.Contains(joined, finding) || !strings.Contains(joined, want) {
+			t.Errorf("a restated guard function: %s %s, want GAP naming %q:\n%s", ctl.ID, ctl.Status, want, joined)
+		}
+	}
+	if i, r = gather(); i.Status == Gap || r.Status == Gap {
+		t.Errorf("the guard function restored: integrity %s, retention %s", i.Status, r.Status)
+	}
 }
 
 // TestComplianceSeesPublicDefiners: a SECURITY DEFINER function runs with

@@ -426,6 +426,20 @@ var auditGuards = map[string]string{
 	"queue_no_truncate":     "CREATE TRIGGER queue_no_truncate BEFORE TRUNCATE ON audit.queue FOR EACH STATEMENT EXECUTE FUNCTION audit.reject_truncate()",
 }
 
+// auditGuardBodies are the MD5s of the bodies (pg_proc.prosrc) of the
+// functions the auditGuards run: a trigger defined as it was runs
+// whatever its function now says, and a body restated to return the row
+// lets every change through. A migration that restates one names its new
+// body's MD5 here (TestComplianceSeesAuditGuards fails until it does).
+var auditGuardBodies = map[string]string{
+	"guard_head":          "039c675f4cfcd75717fe7df168485372",
+	"reject_change":       "a7757613fd592f73738c8a1af9f4aee7",
+	"reject_change_any":   "8dde39fae64a3c20622fc223299dd06f",
+	"reject_leaf_change":  "49c0ab9d53434198c227fabc68e5ad34",
+	"reject_queue_change": "b06ff9df99a949b7c67e809eaf4fc7bb",
+	"reject_truncate":     "eca5b7fabe331cc6bf98f290ecaffb14",
+}
+
 // readAuditGuards returns the auditGuards that are not in force as
 // defined, in name order, each with what is wrong: missing, disabled,
 // replica-only (session_replication_role = replica skips an ordinary
@@ -448,9 +462,25 @@ func readAuditGuards(ctx context.Context, db *postgres.DB) ([]string, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("compliance: read audit triggers: %w", err)
 	}
+	rows, err = db.Pool.Query(ctx, `
+		select p.proname, md5(p.prosrc)
+		  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+		 where n.nspname = 'audit' and p.pronargs = 0 and p.prorettype = 'trigger'::regtype`)
+	if err != nil {
+		return nil, fmt.Errorf("compliance: read audit trigger functions: %w", err)
+	}
+	bodies := map[string]string{}
+	var fn, sum string
+	if _, err := pgx.ForEachRow(rows, []any{&fn, &sum}, func() error {
+		bodies[fn] = sum
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("compliance: read audit trigger functions: %w", err)
+	}
 	var weak []string
 	for name, def := range auditGuards {
 		got, ok := found[name]
+		fn := def[strings.LastIndex(def, "audit.")+len("audit.") : len(def)-len("()")]
 		switch {
 		case !ok:
 			weak = append(weak, name+" (missing)")
@@ -460,6 +490,8 @@ func readAuditGuards(ctx context.Context, db *postgres.DB) ([]string, error) {
 			weak = append(weak, name+" (disabled)")
 		case got.enabled == "R":
 			weak = append(weak, name+" (fires only as a replica)")
+		case bodies[fn] != auditGuardBodies[fn]:
+			weak = append(weak, name+" (its function audit."+fn+" restated)")
 		}
 	}
 	slices.Sort(weak)
