@@ -110,4 +110,7 @@ func TestEveryCommandRefusesBadArguments(t *testing.T) {
 	if _, _, err := call("version", "extra"); err == nil {
 		t.Errorf("ward version extra: succeeded, want a refusal")
 	}
+	if out, _, err := call("version", "--help"); err != nil || strings.Count(out, "usage: ward version") != 1 {
+		t.Errorf("ward version --help: %v %q", err, out)
+	}
 }

@@ -113,6 +113,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "bench":
 		err = runBench(ctx, rest, getenv, stdout, stderr)
 	case "version":
+		if len(rest) == 1 && (rest[0] == "--help" || rest[0] == "-help" || rest[0] == "-h") {
+			fmt.Fprint(stdout, "usage: ward version\n\nPrints the version.\n")
+			return nil
+		}
 		if len(rest) > 0 {
 			return fmt.Errorf("version: unexpected argument %q", rest[0])
 		}
