@@ -149,9 +149,10 @@ func TestComplianceSeesPublicDefiners(t *testing.T) {
 }
 
 // TestComplianceSeesOpenPolicies: row-level security forced on every
-// table protects nothing where a permissive policy of true admits every
-// row to the server's role: one added for ward_app, for PUBLIC, or for a
-// role ward_app is a member of is a GAP naming it. The instance-wide
+// table protects nothing where a permissive policy that names no
+// credential (true, 1 = 1, org_id = org_id) admits every row to the
+// server's role: one added for ward_app, for PUBLIC, or for a role
+// ward_app is a member of is a GAP naming it. The instance-wide
 // tables' own read policies are not.
 func TestComplianceSeesOpenPolicies(t *testing.T) {
 	env := pgtest.New(t)
@@ -187,6 +188,10 @@ func TestComplianceSeesOpenPolicies(t *testing.T) {
 			`drop policy open_read on app.patients`, "app.patients.open_read"},
 		{"public", `create policy open_write on app.clinical_entries for insert to public with check (true)`,
 			`drop policy open_write on app.clinical_entries`, "app.clinical_entries.open_write"},
+		{"a condition that is true without being true", `create policy open_tautology on app.patients for select to ward_app using (org_id = org_id)`,
+			`drop policy open_tautology on app.patients`, "app.patients.open_tautology"},
+		{"one written 1 = 1", `create policy open_one on app.cases for update to ward_app using (private.get_my_org_id() = org_id) with check (1 = 1)`,
+			`drop policy open_one on app.cases`, "app.cases.open_one"},
 		{"a role ward_app is a member of", `grant ` + role + ` to ward_app; create policy open_all on app.cases to ` + role + ` using (true)`,
 			`drop policy open_all on app.cases; revoke ` + role + ` from ward_app`, "app.cases.open_all"},
 	} {
@@ -195,7 +200,7 @@ func TestComplianceSeesOpenPolicies(t *testing.T) {
 			got := access()
 			exec(c.drop)
 			joined := strings.Join(got.Evidence, "\n")
-			if got.Status != Gap || !strings.Contains(joined, "admit every row to the server's role (a permissive policy of true): "+c.want) {
+			if got.Status != Gap || !strings.Contains(joined, "admit rows to the server's role whoever is bound (a permissive policy whose condition names no credential-bound helper): "+c.want) {
 				t.Errorf("%s: %s, want GAP naming %s:\n%s", got.ID, got.Status, c.want, joined)
 			}
 		})

@@ -356,9 +356,11 @@ type catalog struct {
 	Bypass      []string // other login roles that bypass RLS (superusers included)
 	Definers    int
 	Unpinned    []string // SECURITY DEFINER functions without a fixed search_path
-	// OpenPolicies are permissive row-level security policies that admit
-	// every row (USING or WITH CHECK true) to the server's role, to PUBLIC
-	// or to a role ward_app is a member of, on a table not in openTables.
+	// OpenPolicies are permissive row-level security policies whose USING
+	// or WITH CHECK condition names no credential-bound helper
+	// (boundCondition), so they admit rows whoever is bound, to the
+	// server's role, to PUBLIC or to a role ward_app is a member of, on a
+	// table not in openTables.
 	OpenPolicies []string
 	// PublicDefiners are SECURITY DEFINER functions any role may execute
 	// (EXECUTE granted to PUBLIC, or never revoked from it): each runs with
@@ -374,11 +376,17 @@ type catalog struct {
 // openTables are the tables every server may read whole: instance-wide
 // settings and registries, the archive's positions (a count per org) and
 // the credential-change ring (transaction ids), no org's PHI or secrets.
-// A policy of true for the server's role on any other table lifts
-// row-level security there, forced or not; a migration that opens one
-// more table on purpose names it here.
+// A policy admitting rows whoever is bound (true, 1 = 1) for the server's
+// role on any other table lifts row-level security there, forced or not;
+// a migration that opens one more table on purpose names it here.
 var openTables = map[string]bool{"app.gateway_providers": true, "app.instance_policy": true, "audit.actions": true,
 	"audit.archive_state": true, "private.principal_changes": true}
+
+// boundCondition is what a policy's condition names when it decides from
+// the bound credential: a private.* helper (private.get_my_org_id(),
+// private.me(), ...) or the ward.credential setting itself. A condition
+// naming neither (true, 1 = 1, org_id = org_id) admits rows whoever asks.
+const boundCondition = `private\.|ward\.credential`
 
 // readOpenPolicies returns the permissive policies that admit every row
 // to ward_app (directly, through PUBLIC or a role it is a member of) on a
@@ -389,11 +397,11 @@ func readOpenPolicies(ctx context.Context, db *postgres.DB) ([]string, error) {
 		select n.nspname || '.' || c.relname, p.polname
 		  from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
 		 where n.nspname in ('app', 'audit', 'private') and p.polpermissive
-		   and (pg_get_expr(p.polqual, p.polrelid) = 'true' or pg_get_expr(p.polwithcheck, p.polrelid) = 'true')
+		   and (pg_get_expr(p.polqual, p.polrelid) !~ $1 or pg_get_expr(p.polwithcheck, p.polrelid) !~ $1)
 		   and exists (select from unnest(p.polroles) r
 		                where r = 0 or (exists (select from pg_roles where rolname = 'ward_app')
 		                                and pg_has_role('ward_app', r, 'MEMBER')))
-		 order by 1, 2`)
+		 order by 1, 2`, boundCondition)
 	if err != nil {
 		return nil, fmt.Errorf("compliance: read policies: %w", err)
 	}

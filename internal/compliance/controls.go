@@ -378,7 +378,7 @@ func accessControl(cat catalog) Control {
 	}
 	if len(cat.OpenPolicies) > 0 {
 		c.Status = Gap
-		c.Evidence = append(c.Evidence, fmt.Sprintf("%s admit every row to the server's role (a permissive policy of true): %s",
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%s admit rows to the server's role whoever is bound (a permissive policy whose condition names no credential-bound helper): %s",
 			plural(len(cat.OpenPolicies), "row-level security policy", "row-level security policies"), listed(cat.OpenPolicies, 8)))
 	}
 	if len(cat.Unpinned) > 0 {
