@@ -113,7 +113,8 @@ func List(ctx context.Context, tx pgx.Tx, org uuid.UUID, f Filter) ([]Entry, err
 
 // Access is one entry of a patient's access report: who did what to the
 // record, when, and whether it was allowed. Listed is true when the event
-// is a list or search whose results contained the patient.
+// is a list or search whose results contained the patient or one of
+// their cases (a case list names case ids: migration 00348).
 type Access struct {
 	Seq       int64         `json:"seq"`
 	At        time.Time     `json:"at"`

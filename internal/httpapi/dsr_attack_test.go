@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 
@@ -354,5 +355,41 @@ func TestAccessReportShowsStaffCaseReads(t *testing.T) {
 		if a.Actor == o.Prov.ID {
 			t.Errorf("P2's report holds the provider's %s", a.Action)
 		}
+	}
+}
+
+// TestAccessReportShowsCaseLists: a case list's event names the cases it
+// showed (their titles are PHI), not their patients; the patient whose case
+// was listed finds the listing in their access report (listed: true), and a
+// patient whose case was not in it does not (migration 00348; before, no
+// patient's report held a case list).
+func TestAccessReportShowsCaseLists(t *testing.T) {
+	w := newWorld(t)
+	o := w.createOrg("Access Report Case Lists")
+	w.populate(o, "acl")
+	var kase caseJSON
+	w.do("POST", "/v1/cases", o.Lead.Token, map[string]any{"patient_id": o.P1, "title": "Shoulder claim"},
+		http.StatusCreated, &kase)
+	w.do("GET", "/v1/cases", o.Prov.Token, nil, http.StatusOK, nil)
+
+	type access struct {
+		Actor   uuid.UUID `json:"actor_id"`
+		Action  string    `json:"action"`
+		Outcome string    `json:"outcome"`
+		Listed  bool      `json:"listed"`
+	}
+	var rep struct {
+		Accesses []access `json:"accesses"`
+	}
+	w.do("GET", "/v1/patients/"+o.P1.String()+"/access-report", o.PatUser.Token, nil, http.StatusOK, &rep)
+	if !slices.ContainsFunc(rep.Accesses, func(a access) bool {
+		return a.Action == "case.list" && a.Actor == o.Prov.ID && a.Outcome == "success" && a.Listed
+	}) {
+		t.Errorf("the provider's listing of P1's case is not in P1's access report: %+v", rep.Accesses)
+	}
+	rep.Accesses = nil
+	w.do("GET", "/v1/patients/"+o.P2.String()+"/access-report", o.PatUser2.Token, nil, http.StatusOK, &rep)
+	if slices.ContainsFunc(rep.Accesses, func(a access) bool { return a.Action == "case.list" }) {
+		t.Errorf("P2, without a case, finds a case list in their report: %+v", rep.Accesses)
 	}
 }

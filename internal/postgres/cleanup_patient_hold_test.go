@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/google/uuid"
@@ -13,8 +14,9 @@ import (
 
 // A legal hold on a patient keeps every audit event about them from the
 // log's cleanup (migration 00310), not only those whose patient column
-// names them: an event of the patient's case (case_id, no patient) and a
-// list that returned them (result_ids) are kept while the hold stands;
+// names them: an event of the patient's case (case_id, no patient), a
+// list that returned them (result_ids) and a case list that showed their
+// case (00348) are kept while the hold stands;
 // an event about another patient goes; once the hold is released the
 // held patient's events go too. Before, the cleanup deleted the case's
 // and the list's events under the hold.
@@ -29,13 +31,17 @@ func TestAuditCleanupKeepsPatientHoldEvents(t *testing.T) {
 	super(`insert into app.patients (org_id, id, name_enc, created_by, keyset) values ($1, $2, '\x00', $4, '\x00'), ($1, $3, '\x00', $4, '\x00')`,
 		org, held, other, admin)
 	super(`insert into app.cases (org_id, id, patient_id, title_enc, created_by) values ($1, $2, $3, '\x00', $4)`, org, kase, held, admin)
-	// Four events: a download from the held patient's case (no patient column), a
+	// Five events: a download from the held patient's case (no patient column), a
 	// list that returned the held patient, the held patient's own read,
 	// and another patient's read.
 	super(`select audit.append_as(p_org => $1, p_action => 'document.download', p_outcome => 'success',
 	         p_object_type => 'document', p_object_id => gen_random_uuid(), p_case => $2)`, org, kase)
 	super(`select audit.append_as(p_org => $1, p_action => 'patient.list', p_outcome => 'success', p_results => array[$2, $3]::uuid[])`,
 		org, other, held)
+	// A case list that showed the held patient's case (result_ids are
+	// case ids: migration 00348).
+	super(`select audit.append_as(p_org => $1, p_action => 'case.list', p_outcome => 'success', p_results => array[$2]::uuid[])`,
+		org, kase)
 	super(`select audit.append_as(p_org => $1, p_action => 'patient.read', p_outcome => 'success', p_patient => $2)`, org, held)
 	super(`select audit.append_as(p_org => $1, p_action => 'patient.read', p_outcome => 'success', p_patient => $2)`, org, other)
 	super(`select audit.integrate($1)`, org)
@@ -49,7 +55,7 @@ func TestAuditCleanupKeepsPatientHoldEvents(t *testing.T) {
 	if err != nil {
 		t.Fatalf("backdate: %v", err)
 	}
-	super(`select audit.record_archived($1, 4)`, org)
+	super(`select audit.record_archived($1, 5)`, org)
 	super(`insert into audit.checkpoints (org_id, size, root_hash, note)
 	         select org_id, tree_size, root_hash, 'test checkpoint' from audit.heads where org_id = $1`, org)
 	super(`insert into app.legal_holds (org_id, patient_id, reason, created_by) values ($1, $2, 'matter 7', $3)`, org, held, admin)
@@ -94,12 +100,12 @@ func TestAuditCleanupKeepsPatientHoldEvents(t *testing.T) {
 	if n := sweep(); n != 1 {
 		t.Fatalf("under a hold on the patient the cleanup deleted %d events, want 1 (the other patient's read); left %v", n, left())
 	}
-	want := []string{"document.download:" + kase.String(), "patient.list:list", "patient.read:" + held.String()}
-	if got := left(); len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+	want := []string{"document.download:" + kase.String(), "patient.list:list", "case.list:list", "patient.read:" + held.String()}
+	if got := left(); !slices.Equal(got, want) {
 		t.Fatalf("events kept under the hold: %v, want %v", got, want)
 	}
 	super(`update app.legal_holds set released_at = now(), released_by = created_by, release_note = 'settled' where org_id = $1`, org)
-	if n := sweep(); n != 3 {
-		t.Fatalf("after the release the cleanup deleted %d events, want 3; left %v", n, left())
+	if n := sweep(); n != 4 {
+		t.Fatalf("after the release the cleanup deleted %d events, want 4; left %v", n, left())
 	}
 }

@@ -7075,6 +7075,7 @@ CREATE FUNCTION audit.access_report(p_org uuid, p_patient uuid) RETURNS TABLE(se
     AS $$
 declare
   me record;
+  my_cases uuid[];
 begin
   select * into me from private.me();
   if me.org_id is distinct from p_org
@@ -7082,6 +7083,9 @@ begin
              or (me.role = 'patient' and me.kind = 'session' and p_patient = any (private.my_patient_ids()))) then
     raise exception 'forbidden' using errcode = '42501';
   end if;
+  -- The patient's cases: an event listing one of them (case.list names
+  -- case ids in its results) showed the patient's case title.
+  my_cases := coalesce((select array_agg(c.id) from app.cases c where c.org_id = p_org and c.patient_id = p_patient), '{}');
   return query
     select (select l.seq from audit.leaves l where l.org_id = e.org_id and l.qid = e.qid),
            e.at, e.actor_id, e.actor_kind, e.action, e.outcome, e.patient_id is distinct from p_patient,
@@ -7090,7 +7094,7 @@ begin
       from audit.events e
       left join app.memberships m on m.org_id = e.org_id and m.user_id = e.actor_id
       left join app.users u on u.id = e.actor_id
-     where e.org_id = p_org and (e.patient_id = p_patient or e.result_ids @> array[p_patient])
+     where e.org_id = p_org and (e.patient_id = p_patient or e.result_ids @> array[p_patient] or e.result_ids && my_cases)
      order by 1, e.qid;
 end $$;
 
@@ -7106,6 +7110,7 @@ CREATE FUNCTION audit.access_report_page(p_org uuid, p_patient uuid, p_after big
     AS $$
 declare
   me record;
+  my_cases uuid[];
   n bigint;
 begin
   select * into me from private.me();
@@ -7114,6 +7119,9 @@ begin
              or (me.role = 'patient' and me.kind = 'session' and p_patient = any (private.my_patient_ids()))) then
     raise exception 'forbidden' using errcode = '42501';
   end if;
+  -- The patient's cases: an event listing one of them (case.list names
+  -- case ids in its results) showed the patient's case title.
+  my_cases := coalesce((select array_agg(c.id) from app.cases c where c.org_id = p_org and c.patient_id = p_patient), '{}');
   if p_after is null or p_after < 0 or p_limit is null or p_limit < 1 or p_limit > 1000 then
     raise exception 'access report: after is 0 or more, limit 1..1000' using errcode = '22023';
   end if;
@@ -7125,7 +7133,7 @@ begin
       join audit.leaves l on l.org_id = e.org_id and l.qid = e.qid
       left join app.memberships m on m.org_id = e.org_id and m.user_id = e.actor_id
       left join app.users u on u.id = e.actor_id
-     where e.org_id = p_org and (e.patient_id = p_patient or e.result_ids @> array[p_patient]) and l.seq > p_after
+     where e.org_id = p_org and (e.patient_id = p_patient or e.result_ids @> array[p_patient] or e.result_ids && my_cases) and l.seq > p_after
      order by l.seq
      limit p_limit;
   get diagnostics n = row_count;
@@ -7137,7 +7145,7 @@ begin
         from audit.events e
         left join app.memberships m on m.org_id = e.org_id and m.user_id = e.actor_id
         left join app.users u on u.id = e.actor_id
-       where e.org_id = p_org and (e.patient_id = p_patient or e.result_ids @> array[p_patient])
+       where e.org_id = p_org and (e.patient_id = p_patient or e.result_ids @> array[p_patient] or e.result_ids && my_cases)
          and not exists (select from audit.leaves l where l.org_id = e.org_id and l.qid = e.qid)
        order by e.qid
        limit p_limit - n;
@@ -8003,7 +8011,10 @@ begin
                         and (h.patient_id is null or h.patient_id = p_patient
                              or h.patient_id = any (coalesce(v_results, '{}'))
                              or exists (select from app.cases c
-                                         where c.org_id = p_org and c.id = v_case and c.patient_id = h.patient_id)));
+                                         where c.org_id = p_org and c.id = v_case and c.patient_id = h.patient_id)
+                             or exists (select from app.cases c
+                                         where c.org_id = p_org and c.id = any (coalesce(v_results, '{}'))
+                                           and c.patient_id = h.patient_id)));
 end $$;
 
 ALTER FUNCTION audit.retention_allows(p_org uuid, p_seq bigint, p_patient uuid, p_at timestamp with time zone) OWNER TO ward_definer;
