@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,13 +27,7 @@ func (w *world) browse(method, path string, hdr http.Header, body string) (*http
 		w.t.Fatal(err)
 	}
 	req.Header = hdr.Clone()
-	resp, err := w.noRedirect().Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, b
+	return httpapi.SendForTest(w.t, w.noRedirect(), req)
 }
 
 // setCookie returns the raw Set-Cookie line for name.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wardhq/ward/internal/auth"
 	"github.com/wardhq/ward/internal/gateway"
+	"github.com/wardhq/ward/internal/httpapi"
 )
 
 // Ward's own refusals carry their stable code in error.details.error_code,
@@ -116,7 +117,10 @@ func TestGatewaySDKErrorCodes(t *testing.T) {
 		for i := range big {
 			big[i] = 'a'
 		}
-		c := g.client(g.key)
+		// The SDK's body goes over a connection of its own: Ward answers
+		// and closes while the rest is on its way, and net/http's client
+		// may return the write's reset instead of the answer.
+		c := g.client(g.key, option.WithHTTPClient(&http.Client{Transport: httpapi.RawTransportForTest{}}))
 		_, err := c.Messages.New(ctx, anthropic.MessageNewParams{Model: model, MaxTokens: 1,
 			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(string(big)))}})
 		var ae *anthropic.Error

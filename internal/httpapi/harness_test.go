@@ -552,13 +552,7 @@ func (w *world) request(method, path, token string, body any, hdr ...string) (*h
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	resp, err := w.srv.Client().Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, b
+	return httpapi.SendForTest(w.t, w.srv.Client(), req)
 }
 
 // authorize presents token on req: with a fresh DPoP proof when its

@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/wardhq/ward/internal/httpapi"
 	"github.com/wardhq/ward/internal/identity"
 	"github.com/wardhq/ward/internal/scim"
 )
@@ -85,12 +85,7 @@ func (w *world) scimCall(method, path, token, body string) (int, []byte) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := w.srv.Client().Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := httpapi.SendForTest(w.t, w.srv.Client(), req)
 	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusNoContent && ct != "application/scim+json" {
 		w.t.Fatalf("%s %s: Content-Type %q", method, path, ct)
 	}

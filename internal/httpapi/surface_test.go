@@ -38,13 +38,7 @@ func get(t *testing.T, srv *httptest.Server, method, path string, body io.Reader
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, b
+	return SendForTest(t, srv.Client(), req)
 }
 
 // Each surface answers "no route" and "wrong method" in its own shape,
