@@ -15,6 +15,7 @@ package mailtest
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -37,6 +38,7 @@ const startTimeout = 20 * time.Second
 type Server struct {
 	smtpAddr string
 	apiURL   string
+	db       string // Mailpit's database file: what tells this Mailpit from another
 	roots    *x509.CertPool
 	http     *http.Client
 }
@@ -95,14 +97,15 @@ func Start(t testing.TB, opts ...Option) *Server {
 	// A free port can be taken between our probe and Mailpit's bind; retry.
 	var lastErr error
 	for attempt := range 3 {
-		smtpPort, httpPort, err := freePorts()
+		smtpPort, httpPort, err := pickPorts()
 		if err != nil {
 			t.Fatalf("mailtest: %v", err)
 		}
+		s.db = filepath.Join(dir, "mailpit"+strconv.Itoa(attempt)+".db")
 		args := append([]string{
 			"--listen", "127.0.0.1:" + strconv.Itoa(httpPort),
 			"--smtp", "127.0.0.1:" + strconv.Itoa(smtpPort),
-			"--database", filepath.Join(dir, "mailpit"+strconv.Itoa(attempt)+".db"),
+			"--database", s.db,
 			"--disable-version-check",
 			"--smtp-disable-rdns",
 			"--smtp-auth-accept-any",
@@ -162,7 +165,10 @@ func (s *Server) run(t testing.TB, bin string, args []string) error {
 	}
 }
 
-// ready reports whether /readyz answers 200 and the SMTP port accepts.
+// ready reports whether /readyz answers 200, the Mailpit answering is ours
+// (its database is s.db: another test's Mailpit, or any server, can hold
+// the port our probe found free, and ours then exits on "address already
+// in use" after the other has answered), and the SMTP port accepts.
 func (s *Server) ready() bool {
 	c := http.Client{Timeout: time.Second}
 	resp, err := c.Get(s.apiURL + "/readyz")
@@ -171,6 +177,16 @@ func (s *Server) ready() bool {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		return false
+	}
+	resp, err = c.Get(s.apiURL + "/api/v1/info")
+	if err != nil {
+		return false
+	}
+	var info struct{ Database string }
+	err = json.NewDecoder(resp.Body).Decode(&info)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || info.Database != s.db {
 		return false
 	}
 	conn, err := net.DialTimeout("tcp", s.smtpAddr, time.Second)
@@ -220,6 +236,9 @@ func binary() (string, error) {
 	}
 	return bin, nil
 }
+
+// pickPorts finds the ports Start tries; a test replaces it.
+var pickPorts = freePorts
 
 // freePorts returns two distinct free TCP ports on 127.0.0.1.
 func freePorts() (int, int, error) {
