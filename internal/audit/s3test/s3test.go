@@ -14,6 +14,7 @@ package s3test
 
 import (
 	"bytes"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -45,6 +46,10 @@ const (
 // Server is a running versitygw owned by one test; t.Cleanup stops it.
 type Server struct {
 	endpoint string
+	// health is this server's own health path, unguessable: the server
+	// that answers it is this one, not another test's that took the port
+	// the probe found free (ours then exits on "address already in use").
+	health string
 }
 
 // Endpoint returns the server's base URL, "http://127.0.0.1:port".
@@ -78,10 +83,11 @@ func Start(t testing.TB) *Server {
 		t.Fatalf("s3test: %v; run scripts/versitygw.sh install (or set WARD_VERSITYGW_BIN)", err)
 	}
 	dir := t.TempDir()
+	health := "/health-" + rand.Text()
 	// A free port can be taken between our probe and versitygw's bind; retry.
 	var lastErr error
 	for attempt := range 3 {
-		port, err := freePort()
+		port, err := pickPort()
 		if err != nil {
 			t.Fatalf("s3test: %v", err)
 		}
@@ -94,11 +100,11 @@ func Start(t testing.TB) *Server {
 		args := []string{
 			"--port", "127.0.0.1:" + strconv.Itoa(port),
 			"--iam-dir", filepath.Join(root, "iam"),
-			"--health", "/health",
+			"--health", health,
 			"--quiet",
 			"posix", "--versioning-dir", filepath.Join(root, "versions"), filepath.Join(root, "data"),
 		}
-		s := &Server{endpoint: "http://127.0.0.1:" + strconv.Itoa(port)}
+		s := &Server{endpoint: "http://127.0.0.1:" + strconv.Itoa(port), health: health}
 		lastErr = s.run(t, bin, args)
 		if lastErr == nil {
 			return s
@@ -153,10 +159,11 @@ func (s *Server) run(t testing.TB, bin string, args []string) error {
 	}
 }
 
-// ready reports whether the health endpoint answers 200.
+// ready reports whether the server's own health path answers 200 (another
+// versitygw answers it 404).
 func (s *Server) ready() bool {
 	c := http.Client{Timeout: time.Second}
-	resp, err := c.Get(s.endpoint + "/health")
+	resp, err := c.Get(s.endpoint + s.health)
 	if err != nil {
 		return false
 	}
@@ -192,6 +199,9 @@ func binary() (string, error) {
 	}
 	return bin, nil
 }
+
+// pickPort finds the port Start tries; a test replaces it.
+var pickPort = freePort
 
 // freePort returns a free TCP port on 127.0.0.1.
 func freePort() (int, error) {
