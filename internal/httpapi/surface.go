@@ -222,15 +222,20 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// watchBody wraps r's body, if it has one, and returns what tells, once
-// the request is answered, whether the body was left unread.
-func watchBody(r *http.Request) (unread func() bool) {
+// boundUnread wraps r's body, if it has one, and returns what to run once
+// r is answered: a body left unread then has until unreadBodyGrace from
+// now (or end, when earlier) to come (graceUnread).
+func boundUnread(r *http.Request, ctl *http.ResponseController, end time.Time) (answered func()) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return func() bool { return false }
+		return func() {}
 	}
 	b := &watchedBody{ReadCloser: r.Body}
 	r.Body = b
-	return func() bool { return !b.done }
+	return func() {
+		if !b.done {
+			graceUnread(ctl, end)
+		}
+	}
 }
 
 // limited applies a route's deadline, through http.ResponseController so
@@ -249,12 +254,7 @@ func (sf *surface) limited(rc routeConfig, next http.Handler) http.Handler {
 			r = r.WithContext(ctx)
 			// A body left unread has unreadBodyGrace, not the rest of
 			// the deadline, to come.
-			unread := watchBody(r)
-			defer func() {
-				if unread() {
-					graceUnread(ctl, end)
-				}
-			}()
+			defer boundUnread(r, ctl, end)()
 		case rc.deadline == noDeadline:
 			// No deadline for the whole request, but the client must keep
 			// up: a body that stalls or trickles, or a response the client
@@ -286,11 +286,7 @@ func (sf *surface) limited(rc routeConfig, next http.Handler) http.Handler {
 				// sees a broken pipe instead of the answer); one that
 				// does not come in time is given up and the connection
 				// closed after the answer.
-				defer func() {
-					if !pb.done {
-						graceUnread(ctl, end)
-					}
-				}()
+				defer boundUnread(r, ctl, end)()
 			}
 			if rw, ok := w.(*responseWriter); ok {
 				rw.stall, rw.ctl, rw.limit = sf.s.cfg.StallWindow, ctl, end
@@ -360,21 +356,17 @@ func (sf *surface) serve(w http.ResponseWriter, r *http.Request, inner http.Hand
 		return
 	}
 	if inner != nil {
-		unread := watchBody(r)
+		answered := boundUnread(r, ctl, end)
 		inner.ServeHTTP(rw, r)
-		if unread() {
-			graceUnread(ctl, end)
-		}
+		answered()
 		return
 	}
 	if _, pattern := sf.mux.Handler(r); pattern == "" {
 		// The answer reads no body: what was sent of it has
 		// unreadBodyGrace to come, not the surface's deadline.
-		unread := watchBody(r)
+		answered := boundUnread(r, ctl, end)
 		sf.noRoute(rw, r)
-		if unread() {
-			graceUnread(ctl, end)
-		}
+		answered()
 		return
 	}
 	sf.mux.ServeHTTP(rw, r)
